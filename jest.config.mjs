@@ -1,0 +1,34 @@
+// Three layers (STYLE.md): unit tests beside the code (*.test.ts), integration tests with real
+// servers and processes (*.itg.test.ts), end-to-end tests of bundles and the CLI (test/e2e).
+const shared = {
+  extensionsToTreatAsEsm: ['.ts'],
+  testEnvironment: 'node',
+  moduleNameMapper: {
+    '^@karoo/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.test.json' }],
+  },
+};
+
+export default {
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/packages/*/src/**/*.test.ts', '<rootDir>/actions/*/src/**/*.test.ts'],
+      testPathIgnorePatterns: ['\\.itg\\.test\\.ts$'],
+    },
+    {
+      ...shared,
+      displayName: 'itg',
+      testMatch: ['<rootDir>/packages/*/src/**/*.itg.test.ts', '<rootDir>/test/itg/**/*.itg.test.ts'],
+    },
+    {
+      ...shared,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+    },
+  ],
+};

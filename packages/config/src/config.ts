@@ -1,0 +1,369 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { FileError, KarooError } from '@karoo/common';
+import { isValidVersion, normalizeName, type Target } from '@karoo/lock';
+import { Ajv, type ErrorObject } from 'ajv';
+import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import schema from '../schema/karoo.schema.json' with { type: 'json' };
+
+export interface LeafConfig {
+  /** As written in the configuration. */
+  readonly name: string;
+  /** PEP 503 normalised. */
+  readonly key: string;
+  readonly pin?: string | undefined;
+  readonly allowPrerelease: boolean;
+  readonly extras: readonly string[];
+}
+
+export interface IndexConfig {
+  readonly name: string;
+  /** Absolute URL: http(s):// or file://, always ending in `/`. */
+  readonly url: string;
+  readonly private: boolean;
+  readonly usernameEnv?: string | undefined;
+  readonly passwordEnv?: string | undefined;
+}
+
+export interface NodeConfig {
+  readonly name: string;
+  readonly role: string;
+  readonly cpus?: number | undefined;
+  readonly memory?: number | undefined;
+}
+
+export interface ServiceConfig {
+  readonly name: string;
+  readonly command: readonly string[];
+  readonly environment: Readonly<Record<string, string>>;
+  readonly workingDirectory?: string | undefined;
+  readonly port?: number | undefined;
+}
+
+export interface FileConfig {
+  readonly path: string;
+  /** Absolute path of the template on the machine reading the configuration. */
+  readonly template?: string | undefined;
+  readonly content?: string | undefined;
+  readonly mode?: string | undefined;
+}
+
+export interface RoleConfig {
+  readonly name: string;
+  readonly leaves: readonly string[];
+  readonly services: readonly ServiceConfig[];
+  readonly files: readonly FileConfig[];
+}
+
+export interface EnvironmentConfig {
+  readonly name: string;
+  readonly requires: readonly string[];
+  readonly soakSeconds?: number | undefined;
+  readonly githubEnvironment?: string | undefined;
+  readonly inventory?: string | undefined;
+  readonly values: Readonly<Record<string, unknown>>;
+}
+
+export interface AcceptanceConfig {
+  readonly command: readonly string[];
+  readonly timeoutSeconds: number;
+  readonly junit?: string | undefined;
+  readonly workingDirectory: string;
+}
+
+export interface ProvisionConfig {
+  readonly provider?: 'nspawn' | 'qemu' | undefined;
+  readonly image?: string | undefined;
+  readonly imageSha256?: string | undefined;
+  readonly ttlSeconds: number;
+}
+
+export interface KarooConfig {
+  /** Absolute path of the file this was read from. */
+  readonly path: string;
+  readonly dir: string;
+  readonly system: string;
+  readonly leaves: readonly LeafConfig[];
+  readonly indexes: readonly IndexConfig[];
+  readonly target: Target;
+  /** Absolute paths. */
+  readonly constraints: readonly string[];
+  readonly resolver: 'pip' | 'uv' | 'auto';
+  /** Absolute directory the lock is written to and read from. */
+  readonly lockDir: string;
+  readonly store?: string | undefined;
+  readonly nodes: readonly NodeConfig[];
+  readonly roles: Readonly<Record<string, RoleConfig>>;
+  readonly values: Readonly<Record<string, unknown>>;
+  readonly environments: readonly EnvironmentConfig[];
+  readonly acceptance?: AcceptanceConfig | undefined;
+  readonly provision: ProvisionConfig;
+  /** The document as parsed, for sections other packages interpret. */
+  readonly raw: Readonly<Record<string, unknown>>;
+}
+
+export const DEFAULT_TARGET: Target = { python: '3.11', platforms: ['manylinux_2_28_x86_64'], implementation: 'cp' };
+
+let validator: ReturnType<Ajv['compile']> | undefined;
+function validate(value: unknown): ErrorObject[] {
+  validator ??= new Ajv({ allErrors: true, strict: false }).compile(schema);
+  return validator(value) ? [] : [...(validator.errors ?? [])];
+}
+
+/** Reads and validates a karoo.yml. Errors name the file, line and key. */
+export async function loadConfig(path: string): Promise<KarooConfig> {
+  const abs = resolve(path);
+  let text: string;
+  try {
+    text = await readFile(abs, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new KarooError('input', `configuration ${path} cannot be read (${code ?? String(e)}); pass --config with the path of your karoo.yml`);
+  }
+  return parseConfig(text, abs);
+}
+
+export function parseConfig(text: string, path: string): KarooConfig {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
+  const at = (node: YamlNode | null | undefined): number | undefined => {
+    const off = node?.range?.[0];
+    return off === undefined ? undefined : lc.linePos(off).line;
+  };
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    throw new FileError(path, lc.linePos(e.pos[0]).line, `invalid YAML: ${e.message.split('\n')[0]}`);
+  }
+  const value = doc.toJS() as unknown;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new FileError(path, 1, 'the configuration must be a mapping with at least system, leaves and indexes');
+  }
+  const errors = validate(value);
+  if (errors.length > 0) {
+    const e = pickError(errors);
+    const { line, key } = locate(doc, e, at);
+    throw new FileError(path, line, `${key}: ${describe(e)}`);
+  }
+  return normalise(value as RawConfig, path, (keyPath) => at(doc.getIn(keyPath, true) as YamlNode | undefined));
+}
+
+// The most useful of ajv's errors: prefer the deepest one, and a real constraint over oneOf noise.
+function pickError(errors: ErrorObject[]): ErrorObject {
+  const useful = errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if');
+  const pool = useful.length > 0 ? useful : errors;
+  // A `type` error usually comes from the oneOf branch the value was not meant for.
+  const rank = (e: ErrorObject) => e.instancePath.split('/').length * 2 + (e.keyword === 'type' ? 0 : 1);
+  return [...pool].sort((a, b) => rank(b) - rank(a))[0]!;
+}
+
+function pathOf(instancePath: string): Array<string | number> {
+  if (instancePath === '') return [];
+  return instancePath
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^[0-9]+$/.test(s) ? Number(s) : s));
+}
+
+function keyName(p: Array<string | number>): string {
+  if (p.length === 0) return '(top level)';
+  return p.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+}
+
+function locate(doc: Document, e: ErrorObject, at: (n: YamlNode | null | undefined) => number | undefined): { line: number | undefined; key: string } {
+  const p = pathOf(e.instancePath);
+  if (e.keyword === 'additionalProperties') {
+    const extra = (e.params as { additionalProperty: string }).additionalProperty;
+    const parent = p.length === 0 ? doc.contents : doc.getIn(p, true);
+    let line: number | undefined;
+    if (isMap(parent)) {
+      const pair = parent.items.find((it) => (it.key as { value?: unknown })?.value === extra);
+      line = at(pair?.key as YamlNode | undefined);
+    }
+    return { line: line ?? at(parent as YamlNode), key: keyName([...p, extra]) };
+  }
+  let node = doc.getIn(p, true) as YamlNode | undefined;
+  if (p.length === 0) node = doc.contents as YamlNode;
+  return { line: at(node) ?? 1, key: keyName(p) };
+}
+
+function describe(e: ErrorObject): string {
+  const params = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return 'unknown key; check its spelling against the karoo.yml schema';
+    case 'required':
+      return `missing required key "${String(params.missingProperty)}"`;
+    case 'enum':
+      return `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'pattern':
+      return `value does not match ${String(params.pattern)}`;
+    case 'type':
+      return `must be ${String(params.type)}`;
+    case 'minItems':
+      return `must have at least ${String(params.limit)} item(s)`;
+    default:
+      return e.message ?? e.keyword;
+  }
+}
+
+interface RawConfig {
+  system: string;
+  leaves: Array<string | { name: string; pin?: string; 'allow-prerelease'?: boolean; extras?: string[] }>;
+  indexes: Array<{ name?: string; url: string; private?: boolean; 'username-env'?: string; 'password-env'?: string }>;
+  target?: { python?: string; platforms?: string[]; implementation?: string };
+  constraints?: string[];
+  resolver?: 'pip' | 'uv' | 'auto';
+  lock?: string;
+  store?: string;
+  nodes?: Array<{ name: string; role: string; cpus?: number; memory?: number }>;
+  roles?: Record<string, { leaves?: string[]; services?: Array<{ name: string; command: string[]; environment?: Record<string, string>; 'working-directory'?: string; port?: number }>; files?: Array<{ path: string; template?: string; content?: string; mode?: string }> }>;
+  values?: Record<string, unknown>;
+  environments?: Array<{ name: string; requires?: string[]; soak?: string; 'github-environment'?: string; inventory?: string; values?: Record<string, unknown> }>;
+  acceptance?: { command: string[]; timeout?: string; junit?: string; 'working-directory'?: string };
+  provision?: { provider?: 'nspawn' | 'qemu'; image?: string; 'image-sha256'?: string; ttl?: string };
+}
+
+/** `30s`, `10m`, `2h`, `1d` → seconds. */
+export function parseDuration(s: string): number {
+  const m = /^([0-9]+)(s|m|h|d)$/.exec(s.trim());
+  if (!m) throw new KarooError('input', `duration "${s}" is not of the form 30s, 10m, 2h or 1d`);
+  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
+}
+
+function indexUrl(url: string, dir: string): string {
+  let u: string;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) u = url;
+  else u = pathToFileURL(isAbsolute(url) ? url : resolve(dir, url)).href;
+  return u.endsWith('/') ? u : `${u}/`;
+}
+
+function normalise(raw: RawConfig, path: string, line: (keyPath: Array<string | number>) => number | undefined): KarooConfig {
+  const dir = dirname(path);
+  const fail = (keyPath: Array<string | number>, reason: string): never => {
+    throw new FileError(path, line(keyPath), `${keyName(keyPath)}: ${reason}`);
+  };
+
+  const leaves: LeafConfig[] = [];
+  const seenLeaves = new Set<string>();
+  raw.leaves.forEach((l, i) => {
+    const o = typeof l === 'string' ? { name: l } : l;
+    const key = normalizeName(o.name);
+    if (seenLeaves.has(key)) fail(['leaves', i], `leaf "${o.name}" is listed twice`);
+    seenLeaves.add(key);
+    if (o.pin !== undefined && !isValidVersion(o.pin)) fail(['leaves', i, 'pin'], `"${o.pin}" is not a PEP 440 version`);
+    leaves.push({
+      name: o.name,
+      key,
+      pin: o.pin,
+      allowPrerelease: o['allow-prerelease'] ?? false,
+      extras: (o.extras ?? []).map(normalizeName).sort(),
+    });
+  });
+
+  const indexNames = new Set<string>();
+  const indexes: IndexConfig[] = raw.indexes.map((ix, i) => {
+    const name = ix.name ?? (i === 0 ? 'private' : `extra-${i}`);
+    if (indexNames.has(name)) fail(['indexes', i, 'name'], `index name "${name}" is used twice`);
+    indexNames.add(name);
+    let url: string;
+    try {
+      url = indexUrl(ix.url, dir);
+      new URL(url);
+    } catch {
+      return fail(['indexes', i, 'url'], `"${ix.url}" is not a URL or path`);
+    }
+    if (new URL(url).username || new URL(url).password) {
+      fail(['indexes', i, 'url'], 'credentials must not be written in the configuration; use username-env and password-env');
+    }
+    return { name, url, private: ix.private ?? i === 0, usernameEnv: ix['username-env'], passwordEnv: ix['password-env'] };
+  });
+  if (!indexes.some((ix) => ix.private)) fail(['indexes'], 'no index is private; mark the index holding your leaves with private: true');
+
+  const target: Target = {
+    python: raw.target?.python ?? DEFAULT_TARGET.python,
+    platforms: raw.target?.platforms ?? DEFAULT_TARGET.platforms,
+    implementation: raw.target?.implementation ?? DEFAULT_TARGET.implementation,
+  };
+
+  const roles: Record<string, RoleConfig> = {};
+  for (const [name, r] of Object.entries(raw.roles ?? {})) {
+    (r.leaves ?? []).forEach((l, i) => {
+      if (!seenLeaves.has(normalizeName(l))) fail(['roles', name, 'leaves', i], `"${l}" is not one of the leaves`);
+    });
+    roles[name] = {
+      name,
+      leaves: (r.leaves ?? []).map(normalizeName),
+      services: (r.services ?? []).map((s) => ({
+        name: s.name,
+        command: s.command,
+        environment: s.environment ?? {},
+        workingDirectory: s['working-directory'],
+        port: s.port,
+      })),
+      files: (r.files ?? []).map((f, i) => {
+        if ((f.template === undefined) === (f.content === undefined)) fail(['roles', name, 'files', i], 'give exactly one of template or content');
+        return { path: f.path, template: f.template === undefined ? undefined : resolve(dir, f.template), content: f.content, mode: f.mode };
+      }),
+    };
+  }
+
+  const nodeNames = new Set<string>();
+  const nodes: NodeConfig[] = (raw.nodes ?? []).map((n, i) => {
+    if (nodeNames.has(n.name)) fail(['nodes', i, 'name'], `node "${n.name}" is listed twice`);
+    nodeNames.add(n.name);
+    if (raw.roles && !(n.role in roles)) fail(['nodes', i, 'role'], `role "${n.role}" is not defined under roles (known: ${Object.keys(roles).join(', ') || 'none'})`);
+    return { name: n.name, role: n.role, cpus: n.cpus, memory: n.memory };
+  });
+
+  const envNames: string[] = [];
+  const environments: EnvironmentConfig[] = (raw.environments ?? []).map((e, i) => {
+    if (envNames.includes(e.name)) fail(['environments', i, 'name'], `environment "${e.name}" is listed twice`);
+    const requires = e.requires ?? (i > 0 ? [raw.environments![i - 1]!.name] : []);
+    requires.forEach((r, j) => {
+      if (!envNames.includes(r)) fail(['environments', i, 'requires', j], `"${r}" is not an environment listed before "${e.name}"`);
+    });
+    envNames.push(e.name);
+    return {
+      name: e.name,
+      requires,
+      soakSeconds: e.soak === undefined ? undefined : parseDuration(e.soak),
+      githubEnvironment: e['github-environment'],
+      inventory: e.inventory === undefined ? undefined : resolve(dir, e.inventory),
+      values: e.values ?? {},
+    };
+  });
+
+  const acceptance: AcceptanceConfig | undefined = raw.acceptance && {
+    command: raw.acceptance.command,
+    timeoutSeconds: raw.acceptance.timeout ? parseDuration(raw.acceptance.timeout) : 600,
+    junit: raw.acceptance.junit,
+    workingDirectory: resolve(dir, raw.acceptance['working-directory'] ?? '.'),
+  };
+
+  return {
+    path,
+    dir,
+    system: raw.system,
+    leaves,
+    indexes,
+    target,
+    constraints: (raw.constraints ?? []).map((c) => resolve(dir, c)),
+    resolver: raw.resolver ?? 'pip',
+    lockDir: resolve(dir, raw.lock ?? '.'),
+    store: raw.store,
+    nodes,
+    roles,
+    values: raw.values ?? {},
+    environments,
+    acceptance,
+    provision: {
+      provider: raw.provision?.provider,
+      image: raw.provision?.image,
+      imageSha256: raw.provision?.['image-sha256'],
+      ttlSeconds: raw.provision?.ttl ? parseDuration(raw.provision.ttl) : 3600,
+    },
+    raw: raw as unknown as Record<string, unknown>,
+  };
+}
