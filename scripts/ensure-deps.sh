@@ -17,8 +17,12 @@ need python3-pip python3 -m pip --version
 need python3-pip-whl bash -c 'ls /usr/share/python-wheels/pip-*.whl'
 need python3-setuptools-whl bash -c 'ls /usr/share/python-wheels/setuptools-*.whl'
 need python3-wheel-whl bash -c 'ls /usr/share/python-wheels/wheel-*.whl'
+# git: the report step reads the base branch's lock with `git show REF:PATH`.
+need git command -v git
 # hyperfine for bench/ (cheap, so always there).
 need hyperfine command -v hyperfine
+# skopeo: an OCI client nobody here wrote, reading the candidates the store tests push.
+need skopeo command -v skopeo
 
 if [ ${#want_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
@@ -29,6 +33,31 @@ if [ ${#want_pkgs[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends "${want_pkgs[@]}" >/dev/null
+fi
+
+# The CNCF distribution registry (Debian's docker-registry 2.8.2) for the store tests: unpacked with
+# dpkg -x into a cache outside the clone, never installed (the package's default configuration listens
+# on all interfaces and ships an init script). test/support/registry.ts looks for it in the same places.
+tools=${KAROO_TOOLS:-}
+if [ -z "$tools" ]; then
+  if [ "$(id -u)" = 0 ]; then tools=/var/cache/karoo/tools; else tools=${XDG_CACHE_HOME:-$HOME/.cache}/karoo/tools; fi
+fi
+if [ ! -x "$tools/docker-registry/usr/bin/docker-registry" ]; then
+  echo "karoo: unpacking Debian's docker-registry into $tools (apt-get download + dpkg -x)" >&2
+  mkdir -p "$tools"
+  work=$(mktemp -d)
+  if ! (cd "$work" && apt-get download -qq docker-registry >/dev/null 2>&1); then
+    if [ "$(id -u)" != 0 ]; then
+      echo "karoo: cannot download docker-registry; run 'sudo apt-get update' and retry" >&2
+      rm -rf "$work"; exit 1
+    fi
+    apt-get update -qq >/dev/null
+    (cd "$work" && apt-get download -qq docker-registry >/dev/null)
+  fi
+  rm -rf "$tools/docker-registry.tmp"
+  dpkg -x "$work"/docker-registry_*.deb "$tools/docker-registry.tmp"
+  rm -rf "$tools/docker-registry" && mv "$tools/docker-registry.tmp" "$tools/docker-registry"
+  rm -rf "$work"
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -73,3 +73,18 @@ export function errorMessage(e: unknown): string {
 export function exitCodeOf(e: unknown): number {
   return isKarooError(e) ? EXIT_CODES[e.kind] : 1;
 }
+
+/** The most specific reason a network call failed: ECONNREFUSED, ENOTFOUND, a timeout… */
+export function networkCause(e: unknown): string {
+  let cur: unknown = e;
+  let deepest = errorMessage(e);
+  for (let depth = 0; depth < 5 && cur; depth++) {
+    const c = cur as { code?: unknown; name?: unknown; errors?: unknown[]; cause?: unknown };
+    if (typeof c.code === 'string' && c.code !== 'UND_ERR_SOCKET' && !c.code.startsWith('ERR_')) return c.code;
+    if (c.name === 'TimeoutError' || c.name === 'AbortError') return 'timed out';
+    if (cur !== e) deepest = errorMessage(cur);
+    if (Array.isArray(c.errors) && c.errors.length > 0) cur = c.errors[0];
+    else cur = c.cause;
+  }
+  return deepest;
+}

@@ -3,9 +3,9 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { FileError, KarooError } from '@karoo/common';
 import { isValidVersion, normalizeName, type Target } from '@karoo/lock';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
-import schema from '../schema/karoo.schema.json' with { type: 'json' };
+import { validate as validateSchema } from './generated/schema-validator.js';
 
 export interface LeafConfig {
   /** As written in the configuration. */
@@ -105,10 +105,11 @@ export interface KarooConfig {
 
 export const DEFAULT_TARGET: Target = { python: '3.11', platforms: ['manylinux_2_28_x86_64'], implementation: 'cp' };
 
-let validator: ReturnType<Ajv['compile']> | undefined;
+// Precompiled from schema/karoo.schema.json by scripts/gen-config-validator.mjs: no schema
+// compilation at start-up.
 function validate(value: unknown): ErrorObject[] {
-  validator ??= new Ajv({ allErrors: true, strict: false }).compile(schema);
-  return validator(value) ? [] : [...(validator.errors ?? [])];
+  const v = validateSchema as ((x: unknown) => boolean) & { errors?: ErrorObject[] | null };
+  return v(value) ? [] : [...(v.errors ?? [])];
 }
 
 /** Reads and validates a karoo.yml. Errors name the file, line and key. */

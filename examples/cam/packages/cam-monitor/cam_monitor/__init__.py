@@ -1,0 +1,1 @@
+"""cam-monitor: polls the CAM proxies and publishes node health as sensors."""

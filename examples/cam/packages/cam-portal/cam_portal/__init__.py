@@ -1,0 +1,1 @@
+"""cam-portal: the CAM status page: every service's health and version, and the sensors."""

@@ -1,0 +1,1 @@
+"""cam-scheduler: the CAM observation schedule."""

@@ -1,0 +1,334 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+import { hexOf, KarooError, sha256Of, writeFileAtomic } from '@karoo/common';
+import { compareVersionStrings, normalizeName } from '@karoo/lock';
+import { writeIndex, wheelFile, type IndexFileInput, type IndexProjectInput, type IndexTree } from './tree.js';
+import { buildWheel, readWheelMetadata } from './wheel.js';
+
+/** One release of a distribution of the example. */
+export interface ExampleRelease {
+  readonly version: string;
+  readonly requires?: readonly string[];
+  readonly extras?: Readonly<Record<string, readonly string[]>>;
+  readonly requiresPython?: string;
+  /** Reason the file is yanked (PEP 592). */
+  readonly yanked?: string;
+  /** One wheel per tag; default `['py3-none-any']`. */
+  readonly tags?: readonly string[];
+}
+
+/** A distribution of the example whose wheels are generated from Python sources in examples/cam. */
+export interface ExampleDistribution {
+  readonly name: string;
+  readonly index: 'private' | 'public';
+  readonly summary: string;
+  /** Directory under examples/cam holding the importable packages. */
+  readonly source: string;
+  readonly scripts?: Readonly<Record<string, string>>;
+  readonly releases: readonly ExampleRelease[];
+}
+
+const LEAF_PY = '>=3.9';
+
+/**
+ * The CAM example: seven leaves of our own in the private index, third-party stand-ins and a
+ * dependency-confusion decoy in the public one (plus Debian's real pip, setuptools and wheel,
+ * see DEBIAN_WHEELS). Versions in `releases` are listed oldest first.
+ */
+export const CAM_DISTRIBUTIONS: readonly ExampleDistribution[] = [
+  {
+    name: 'cam-core',
+    index: 'private',
+    summary: 'CAM shared service framework: configuration, HTTP service, versions',
+    source: 'packages/cam-core',
+    scripts: { 'cam-versions': 'cam_core.metadata:main' },
+    releases: ['1.0.0', '1.1.0', '1.2.0', '1.3.0.dev2'].map((version) => ({
+      version,
+      requiresPython: LEAF_PY,
+      requires: ['tomli-compat>=1.0; python_version < "3.11"'],
+    })),
+  },
+  {
+    name: 'cam-katcp',
+    index: 'private',
+    summary: 'CAM KATCP-style message codec',
+    source: 'packages/cam-katcp',
+    releases: [
+      { version: '0.8.0', requiresPython: LEAF_PY, requires: ['cam-core>=1.0'], extras: { speedups: ['fastcrc>=1.0'] } },
+      { version: '0.9.0', requiresPython: LEAF_PY, requires: ['cam-core>=1.1'], extras: { speedups: ['fastcrc>=1.0'] } },
+      { version: '0.9.1', requiresPython: LEAF_PY, requires: ['cam-core>=1.1'], extras: { speedups: ['fastcrc>=1.0'] } },
+      {
+        version: '0.9.2',
+        requiresPython: LEAF_PY,
+        requires: ['cam-core>=1.2'],
+        extras: { speedups: ['fastcrc>=1.0'] },
+        yanked: 'broken message framing; use 0.9.1',
+      },
+    ],
+  },
+  {
+    name: 'cam-store',
+    index: 'private',
+    summary: 'CAM telemetry and key-value store service',
+    source: 'packages/cam-store',
+    scripts: { 'cam-store': 'cam_store.__main__:main' },
+    releases: [
+      { version: '1.0.0', requiresPython: LEAF_PY, requires: ['cam-core>=1.0', 'cam-katcp>=0.8'], extras: { client: ['tinyproto>=1.4'] } },
+      { version: '1.1.0', requiresPython: LEAF_PY, requires: ['cam-core>=1.1', 'cam-katcp>=0.8'], extras: { client: ['tinyproto>=1.4'] } },
+      { version: '2.0.0', requiresPython: LEAF_PY, requires: ['cam-core>=1.2', 'cam-katcp>=0.9'], extras: { client: ['tinyproto>=2.0'] } },
+      { version: '2.1.0b1', requiresPython: LEAF_PY, requires: ['cam-core>=1.2', 'cam-katcp>=0.9.1'], extras: { client: ['tinyproto>=2.1'] } },
+    ],
+  },
+  {
+    name: 'cam-proxy',
+    index: 'private',
+    summary: 'CAM control API service (proxies sensors to the store on another node)',
+    source: 'packages/cam-proxy',
+    scripts: { 'cam-proxy': 'cam_proxy.__main__:main' },
+    releases: [
+      { version: '1.0.0', requiresPython: LEAF_PY, requires: ['cam-core>=1.0', 'cam-katcp>=0.8', 'cam-store[client]>=1.0'] },
+      { version: '2.0.0', requiresPython: LEAF_PY, requires: ['cam-core>=1.1', 'cam-katcp>=0.9', 'cam-store[client]>=1.1'] },
+      { version: '2.1.0', requiresPython: LEAF_PY, requires: ['cam-core>=1.2', 'cam-katcp>=0.9', 'cam-store[client]>=2.0'] },
+      { version: '2.2.0.dev3', requiresPython: LEAF_PY, requires: ['cam-core>=1.2', 'cam-katcp>=0.9', 'cam-store[client]>=2.0'] },
+    ],
+  },
+  {
+    name: 'cam-monitor',
+    index: 'private',
+    summary: 'CAM monitor service (polls the proxies, publishes node sensors)',
+    source: 'packages/cam-monitor',
+    scripts: { 'cam-monitor': 'cam_monitor.__main__:main' },
+    releases: [
+      { version: '0.1.0', requiresPython: LEAF_PY, requires: ['cam-core>=1.0', 'cam-katcp>=0.8', 'cam-proxy>=1.0'] },
+      { version: '0.2.0', requiresPython: LEAF_PY, requires: ['cam-core>=1.1', 'cam-katcp>=0.9', 'cam-proxy>=2.0', 'procstat>=0.3; sys_platform == "linux"'] },
+      {
+        version: '0.3.0',
+        requiresPython: LEAF_PY,
+        requires: ['cam-core>=1.2', 'cam-katcp>=0.9', 'cam-proxy>=2.0', 'procstat>=0.4; sys_platform == "linux"', 'wincounters>=1.0; sys_platform == "win32"'],
+      },
+    ],
+  },
+  {
+    name: 'cam-scheduler',
+    index: 'private',
+    summary: 'CAM observation scheduler service',
+    source: 'packages/cam-scheduler',
+    scripts: { 'cam-scheduler': 'cam_scheduler.__main__:main' },
+    releases: [
+      { version: '3.0.0', requiresPython: LEAF_PY, requires: ['cam-core>=1.0', 'cam-katcp>=0.8', 'setuptools>=60', 'pip>=22'] },
+      { version: '3.1.0', requiresPython: LEAF_PY, requires: ['cam-core>=1.2', 'cam-katcp>=0.9', 'setuptools>=65', 'pip>=23'] },
+      { version: '3.2.0rc1', requiresPython: LEAF_PY, requires: ['cam-core>=1.2', 'cam-katcp>=0.9', 'setuptools>=65', 'pip>=23'] },
+    ],
+  },
+  {
+    name: 'cam-portal',
+    index: 'private',
+    summary: 'CAM status portal service',
+    source: 'packages/cam-portal',
+    scripts: { 'cam-portal': 'cam_portal.__main__:main' },
+    releases: [
+      { version: '1.0.0', requiresPython: LEAF_PY, requires: ['cam-core>=1.0', 'cam-proxy>=1.0'] },
+      { version: '1.1.0', requiresPython: LEAF_PY, requires: ['cam-core>=1.1', 'cam-proxy>=2.0', 'wheel>=0.37'] },
+      { version: '1.2.0', requiresPython: LEAF_PY, requires: ['cam-core>=1.2', 'cam-proxy>=2.0', 'wheel>=0.38'] },
+    ],
+  },
+  {
+    name: 'tinyproto',
+    index: 'public',
+    summary: 'Tiny JSON message framing (generated third-party stand-in)',
+    source: 'third-party/tinyproto',
+    releases: [
+      { version: '1.4.0', requiresPython: '>=3.8' },
+      { version: '2.0.0', requiresPython: '>=3.8' },
+      { version: '2.1.0', requiresPython: '>=3.8' },
+      { version: '2.2.0rc1', requiresPython: '>=3.8' },
+      { version: '3.0.0', requiresPython: '>=3.12' },
+    ],
+  },
+  {
+    name: 'procstat',
+    index: 'public',
+    summary: 'Linux /proc readings (generated third-party stand-in)',
+    source: 'third-party/procstat',
+    releases: [
+      { version: '0.3.0', requiresPython: '>=3.8' },
+      {
+        version: '0.4.0',
+        requiresPython: '>=3.8',
+        tags: ['py3-none-macosx_11_0_arm64', 'py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64', 'py3-none-win_amd64'],
+      },
+    ],
+  },
+  {
+    name: 'wincounters',
+    index: 'public',
+    summary: 'Windows performance counters (generated third-party stand-in)',
+    source: 'third-party/wincounters',
+    releases: [{ version: '1.0.0', requiresPython: '>=3.8', tags: ['py3-none-win_amd64'] }],
+  },
+  {
+    name: 'fastcrc',
+    index: 'public',
+    summary: 'CRC-32 (generated third-party stand-in)',
+    source: 'third-party/fastcrc',
+    releases: [{ version: '1.0.0', requiresPython: '>=3.8' }],
+  },
+  {
+    name: 'tomli-compat',
+    index: 'public',
+    summary: 'TOML reading before Python 3.11 (generated third-party stand-in)',
+    source: 'third-party/tomli-compat',
+    releases: [{ version: '1.0.0', requiresPython: '>=3.7' }],
+  },
+  {
+    name: 'cam-proxy',
+    index: 'public',
+    summary: 'Dependency-confusion decoy: a public package named like a private leaf, with a higher version',
+    source: 'third-party/cam-proxy-decoy',
+    releases: [{ version: '99.0.0', requiresPython: '>=3.8' }],
+  },
+];
+
+/** Debian packages whose real wheels (under /usr/share/python-wheels) go into the public index. */
+export const DEBIAN_WHEELS: readonly { readonly project: string; readonly debianPackage: string }[] = [
+  { project: 'pip', debianPackage: 'python3-pip-whl' },
+  { project: 'setuptools', debianPackage: 'python3-setuptools-whl' },
+  { project: 'wheel', debianPackage: 'python3-wheel-whl' },
+];
+
+export const DEFAULT_DEBIAN_WHEELS_DIR = '/usr/share/python-wheels';
+
+export interface GenerateExampleOptions {
+  /** The example's directory (holds packages/ and third-party/), e.g. `examples/cam`. */
+  readonly exampleDir: string;
+  /** Where the index trees go (default `<exampleDir>/index`): `private/`, `public/`, `catalog.json`. */
+  readonly outDir?: string;
+  /** Where Debian's wheels are (default /usr/share/python-wheels). */
+  readonly debianWheelsDir?: string;
+}
+
+export interface CatalogFile {
+  readonly index: 'private' | 'public';
+  readonly project: string;
+  readonly version: string;
+  readonly filename: string;
+  readonly sha256: string;
+  readonly size: number;
+  readonly requiresPython: string | undefined;
+  readonly requires: readonly string[];
+  readonly yanked: string | false;
+  readonly origin: 'generated' | 'debian';
+}
+
+export interface GeneratedExample {
+  readonly private: IndexTree;
+  readonly public: IndexTree;
+  /** Every file of both indexes, also written as `catalog.json`. */
+  readonly catalog: readonly CatalogFile[];
+}
+
+async function pythonSources(dir: string): Promise<Record<string, Buffer>> {
+  const out: Record<string, Buffer> = {};
+  const walk = async (d: string): Promise<void> => {
+    const entries = await readdir(d, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
+      throw new KarooError('input', `example sources ${d} cannot be read (${e.code ?? e.message})`);
+    });
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (e.name === '__pycache__' || e.name.startsWith('.')) continue;
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile() && e.name.endsWith('.py')) out[relative(dir, p).split(sep).join('/')] = await readFile(p);
+    }
+  };
+  await walk(dir);
+  if (Object.keys(out).length === 0) throw new KarooError('input', `example sources ${dir} hold no Python files`);
+  return out;
+}
+
+async function findDebianWheel(dir: string, project: string, debianPackage: string): Promise<string> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const re = new RegExp(`^${project}-([^-]+)-py3-none-any\\.whl$`);
+  const found = names
+    .map((n) => ({ n, m: re.exec(n) }))
+    .filter((x) => x.m)
+    .sort((a, b) => compareVersionStrings(a.m![1]!, b.m![1]!));
+  if (found.length === 0) {
+    throw new KarooError('unavailable', `no ${project} wheel in ${dir}; install Debian's ${debianPackage} (scripts/ensure-deps.sh does)`);
+  }
+  return join(dir, found[found.length - 1]!.n);
+}
+
+/**
+ * Generates the example system's indexes from its Python sources: every wheel built by
+ * buildWheel, Debian's real wheels copied in. Deterministic: the same sources and the same
+ * Debian wheels give byte-identical trees.
+ */
+export async function generateExample(options: GenerateExampleOptions): Promise<GeneratedExample> {
+  const exampleDir = resolve(options.exampleDir);
+  const outDir = resolve(options.outDir ?? join(exampleDir, 'index'));
+  const debianDir = options.debianWheelsDir ?? DEFAULT_DEBIAN_WHEELS_DIR;
+  const projects: Record<'private' | 'public', IndexProjectInput[]> = { private: [], public: [] };
+  const catalog: CatalogFile[] = [];
+
+  for (const d of CAM_DISTRIBUTIONS) {
+    const files = await pythonSources(join(exampleDir, d.source));
+    const out: IndexFileInput[] = [];
+    for (const r of d.releases) {
+      for (const tag of r.tags ?? ['py3-none-any']) {
+        const w = buildWheel({
+          name: d.name,
+          version: r.version,
+          summary: d.summary,
+          headers: { Author: 'karoo example', License: 'Apache-2.0' },
+          requiresPython: r.requiresPython,
+          requires: r.requires ?? [],
+          extras: r.extras ?? {},
+          entryPoints: d.scripts ? { console_scripts: d.scripts } : {},
+          files,
+          tag,
+        });
+        out.push(wheelFile(w, { yanked: r.yanked }));
+        catalog.push({
+          index: d.index,
+          project: normalizeName(d.name),
+          version: w.version,
+          filename: w.filename,
+          sha256: w.sha256,
+          size: w.size,
+          requiresPython: w.requiresPython,
+          requires: [...(r.requires ?? []), ...Object.entries(r.extras ?? {}).flatMap(([x, reqs]) => reqs.map((q) => `${q}; extra == "${x}"`))],
+          yanked: r.yanked ?? false,
+          origin: 'generated',
+        });
+      }
+    }
+    projects[d.index].push({ name: d.name, files: out });
+  }
+
+  for (const { project, debianPackage } of DEBIAN_WHEELS) {
+    const path = await findDebianWheel(debianDir, project, debianPackage);
+    const data = await readFile(path);
+    const filename = path.slice(path.lastIndexOf('/') + 1);
+    const info = readWheelMetadata(data, filename);
+    projects.public.push({ name: project, files: [{ filename, data, metadata: info.metadata, requiresPython: info.requiresPython }] });
+    catalog.push({
+      index: 'public',
+      project,
+      version: info.version,
+      filename,
+      sha256: hexOf(sha256Of(data)),
+      size: data.length,
+      requiresPython: info.requiresPython,
+      requires: info.requires,
+      yanked: false,
+      origin: 'debian',
+    });
+  }
+
+  const priv = await writeIndex(join(outDir, 'private'), projects.private);
+  const pub = await writeIndex(join(outDir, 'public'), projects.public);
+  const key = (c: CatalogFile) => `${c.index}\0${c.project}\0${c.filename}`;
+  catalog.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  await writeFileAtomic(join(outDir, 'catalog.json'), `${JSON.stringify({ files: catalog }, null, 2)}\n`);
+  return { private: priv, public: pub, catalog };
+}

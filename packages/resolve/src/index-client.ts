@@ -1,0 +1,222 @@
+import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { errorMessage, KarooError, networkCause } from '@karoo/common';
+import type { IndexConfig } from '@karoo/config';
+import { normalizeName } from '@karoo/lock';
+
+/** One file listed on a project page of a PEP 503/691 index. */
+export interface IndexFile {
+  readonly filename: string;
+  /** Absolute URL without fragment and without credentials. */
+  readonly url: string;
+  readonly sha256?: string | undefined;
+  readonly size?: number | undefined;
+  readonly yanked: boolean;
+  readonly requiresPython?: string | undefined;
+  /** PEP 658/714: the index serves `<url>.metadata`; the sha256 of that file when given. */
+  readonly coreMetadata?: { readonly sha256?: string | undefined } | undefined;
+}
+
+export interface ProjectPage {
+  readonly index: IndexConfig;
+  readonly project: string;
+  readonly files: readonly IndexFile[];
+  /** sha256 of the page's bytes as served: changes whenever the index adds, yanks or replaces a file. */
+  readonly pageDigest: string;
+  readonly format: 'json' | 'html';
+}
+
+const JSON_TYPE = 'application/vnd.pypi.simple.v1+json';
+
+/** Removes user and password from a URL: nothing karoo writes ever holds credentials. */
+export function stripCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = '';
+    u.password = '';
+    return u.href;
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Reads project pages of PEP 503 (HTML) and PEP 691 (JSON) indexes over http(s) or file://.
+ * Pages are cached per client, so one resolve never asks twice.
+ */
+export class IndexClient {
+  private readonly cache = new Map<string, Promise<ProjectPage | undefined>>();
+  private readonly env: NodeJS.ProcessEnv;
+  /** Count of page requests made, for tests and progress. */
+  requests = 0;
+
+  constructor(env: NodeJS.ProcessEnv = process.env) {
+    this.env = env;
+  }
+
+  /** The project's page, or undefined when the index does not have the project. */
+  page(index: IndexConfig, project: string): Promise<ProjectPage | undefined> {
+    const name = normalizeName(project);
+    const key = `${index.url}\0${name}`;
+    let p = this.cache.get(key);
+    if (!p) {
+      p = this.fetchPage(index, name);
+      this.cache.set(key, p);
+    }
+    return p;
+  }
+
+  private async fetchPage(index: IndexConfig, name: string): Promise<ProjectPage | undefined> {
+    const pageUrl = new URL(`${name}/`, index.url).href;
+    this.requests++;
+    if (pageUrl.startsWith('file:')) return this.fileUrlPage(index, name, pageUrl);
+    const headers: Record<string, string> = { Accept: `${JSON_TYPE}, text/html;q=0.1` };
+    const auth = this.authorization(index);
+    if (auth) headers.Authorization = auth;
+    let res: Response;
+    try {
+      res = await fetch(pageUrl, { headers, redirect: 'follow', signal: AbortSignal.timeout(30_000) });
+    } catch (e) {
+      const cause = networkCause(e);
+      throw new KarooError('unavailable', `index "${index.name}" at ${stripCredentials(index.url)} is unreachable (${cause}); check its URL in karoo.yml and that it is serving`);
+    }
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return undefined;
+    }
+    if (res.status === 401 || res.status === 403) {
+      await res.body?.cancel();
+      throw new KarooError('input', `index "${index.name}" refused access to ${name} (HTTP ${res.status}); set ${index.usernameEnv ?? 'username-env'} and ${index.passwordEnv ?? 'password-env'} for it in karoo.yml`);
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new KarooError('unavailable', `index "${index.name}" answered HTTP ${res.status} for ${stripCredentials(pageUrl)}; try again or check the index`);
+    }
+    const body = Buffer.from(await res.arrayBuffer());
+    const type = res.headers.get('content-type') ?? '';
+    const base = stripCredentials(res.url || pageUrl);
+    const format = type.includes(JSON_TYPE) || type.includes('application/json') ? 'json' : 'html';
+    return this.build(index, name, base, body, format);
+  }
+
+  private async fileUrlPage(index: IndexConfig, name: string, pageUrl: string): Promise<ProjectPage | undefined> {
+    const dir = fileURLToPath(pageUrl);
+    for (const [file, format] of [['index.json', 'json'], ['index.html', 'html']] as const) {
+      try {
+        const body = await readFile(`${dir}${file}`);
+        return this.build(index, name, pageUrl, body, format);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') continue;
+        throw new KarooError('unavailable', `index "${index.name}": cannot read ${dir}${file} (${code ?? errorMessage(e)})`);
+      }
+    }
+    try {
+      await readFile(fileURLToPath(index.url) + 'index.html');
+    } catch {
+      try {
+        await readFile(fileURLToPath(index.url));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+          throw new KarooError('unavailable', `index "${index.name}" at ${index.url} does not exist; check its url in karoo.yml`);
+        }
+      }
+    }
+    return undefined;
+  }
+
+  private build(index: IndexConfig, project: string, base: string, body: Buffer, format: 'json' | 'html'): ProjectPage {
+    const files = format === 'json' ? parseJsonPage(body, base, index) : parseHtmlPage(body.toString('utf8'), base);
+    return { index, project, files, pageDigest: createHash('sha256').update(body).digest('hex'), format };
+  }
+
+  private authorization(index: IndexConfig): string | undefined {
+    const user = index.usernameEnv ? this.env[index.usernameEnv] : undefined;
+    const pass = index.passwordEnv ? this.env[index.passwordEnv] : undefined;
+    if (user === undefined && pass === undefined) return undefined;
+    return `Basic ${Buffer.from(`${user ?? ''}:${pass ?? ''}`).toString('base64')}`;
+  }
+}
+
+function splitFragment(href: string, base: string): { url: string; sha256?: string } {
+  const abs = new URL(href, base);
+  const frag = abs.hash.slice(1);
+  abs.hash = '';
+  const m = /(?:^|&)sha256=([0-9a-fA-F]{64})/.exec(frag);
+  return { url: stripCredentials(abs.href), ...(m ? { sha256: m[1]!.toLowerCase() } : {}) };
+}
+
+function parseJsonPage(body: Buffer, base: string, index: IndexConfig): IndexFile[] {
+  let doc: { files?: Array<Record<string, unknown>> };
+  try {
+    doc = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new KarooError('unavailable', `index "${index.name}" served invalid JSON at ${base}`);
+  }
+  return (doc.files ?? []).map((f) => {
+    const { url, sha256: fragHash } = splitFragment(String(f.url), base);
+    const hashes = (f.hashes ?? {}) as Record<string, string>;
+    const sha = hashes.sha256?.toLowerCase() ?? fragHash;
+    return {
+      filename: String(f.filename),
+      url,
+      sha256: sha,
+      size: typeof f.size === 'number' ? f.size : undefined,
+      yanked: f.yanked !== undefined && f.yanked !== false,
+      requiresPython: typeof f['requires-python'] === 'string' ? (f['requires-python'] as string) : undefined,
+      coreMetadata: metadataFlag(f['core-metadata'] ?? f['dist-info-metadata']),
+    };
+  });
+}
+
+function metadataFlag(v: unknown): IndexFile['coreMetadata'] {
+  if (v === undefined || v === false || v === 'false') return undefined;
+  if (typeof v === 'string') {
+    const m = /^sha256=([0-9a-fA-F]{64})$/.exec(v);
+    return m ? { sha256: m[1]!.toLowerCase() } : {};
+  }
+  if (typeof v === 'object' && v !== null) {
+    const sha = (v as Record<string, unknown>).sha256;
+    return typeof sha === 'string' ? { sha256: sha.toLowerCase() } : {};
+  }
+  return v === true ? {} : undefined;
+}
+
+const ANCHOR = /<a\s([^>]*)>([^<]*)<\/a\s*>/gi;
+const ATTR = /([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*(?:=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?/g;
+
+function unescapeHtml(s: string): string {
+  return s.replace(/&(#x[0-9a-f]+|#[0-9]+|lt|gt|amp|quot|apos|#39);/gi, (_, e: string) => {
+    const l = e.toLowerCase();
+    if (l === 'lt') return '<';
+    if (l === 'gt') return '>';
+    if (l === 'amp') return '&';
+    if (l === 'quot') return '"';
+    if (l === 'apos' || l === '#39') return "'";
+    return String.fromCodePoint(l.startsWith('#x') ? parseInt(l.slice(2), 16) : parseInt(l.slice(1), 10));
+  });
+}
+
+function parseHtmlPage(html: string, base: string): IndexFile[] {
+  const out: IndexFile[] = [];
+  for (const a of html.matchAll(ANCHOR)) {
+    const attrs = new Map<string, string>();
+    for (const m of a[1]!.matchAll(ATTR)) attrs.set(m[1]!.toLowerCase(), unescapeHtml(m[2] ?? m[3] ?? m[4] ?? ''));
+    const href = attrs.get('href');
+    if (!href) continue;
+    const { url, sha256 } = splitFragment(href, base);
+    const filename = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? unescapeHtml(a[2]!.trim()));
+    out.push({
+      filename,
+      url,
+      sha256,
+      size: undefined,
+      yanked: attrs.has('data-yanked'),
+      requiresPython: attrs.get('data-requires-python'),
+      coreMetadata: metadataFlag(attrs.get('data-core-metadata') ?? attrs.get('data-dist-info-metadata')),
+    });
+  }
+  return out;
+}

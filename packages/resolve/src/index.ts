@@ -1,0 +1,13 @@
+export { resolveLock, type ResolveOptions, type ResolveResult, type LeafChoice } from './resolve.js';
+export type { ResolverBackend, ResolveRequest, ResolvedDistribution, RootRequirement } from './backend.js';
+export { IndexClient, stripCredentials, type IndexFile, type ProjectPage } from './index-client.js';
+export { parseDistFilename, wheelFitsTarget, type DistFile } from './filenames.js';
+export { satisfies } from './specifier.js';
+export { serveMergedIndex, type MergedIndex } from './merged-index.js';
+export { findPython, isolatedPipEnv } from './python.js';
+export { writeLockFiles, readExistingLock, PYLOCK, REQUIREMENTS, type WrittenLock } from './lockfiles.js';
+
+/** The pip backend, loaded on demand (it pulls in @actions/exec). */
+export async function pipBackend(): Promise<import('./backend.js').ResolverBackend> {
+  return new (await import('./pip.js')).PipBackend();
+}

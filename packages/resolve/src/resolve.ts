@@ -1,0 +1,285 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pLimit from 'p-limit';
+import { canonicalJson, KarooError, sha256Of, silentProgress, type Progress } from '@karoo/common';
+import type { IndexConfig, KarooConfig, LeafConfig } from '@karoo/config';
+import {
+  compareVersions,
+  diffLocks,
+  isPrerelease,
+  Lock,
+  type LockDiff,
+  type LockedPackage,
+  parseVersion,
+  type Target,
+  type Version,
+} from '@karoo/lock';
+import type { ResolvedDistribution, ResolverBackend } from './backend.js';
+import { parseDistFilename, wheelFitsTarget } from './filenames.js';
+import { IndexClient, type IndexFile, type ProjectPage } from './index-client.js';
+import { serveMergedIndex } from './merged-index.js';
+import { satisfies } from './specifier.js';
+
+export interface ResolveOptions {
+  readonly config: KarooConfig;
+  /** The lock this resolution replaces: the diff is taken against it, and it is reused when nothing changed. */
+  readonly previous?: Lock | undefined;
+  /** Resolve even when the previous lock is still current. */
+  readonly force?: boolean;
+  readonly backend?: ResolverBackend;
+  readonly client?: IndexClient;
+  readonly progress?: Progress;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface LeafChoice {
+  readonly name: string;
+  readonly version: string;
+  readonly extras: readonly string[];
+  /** Why this version: `pinned` in karoo.yml, or `newest` allowed build. */
+  readonly reason: 'pinned' | 'newest';
+  readonly index: string;
+}
+
+export interface ResolveResult {
+  readonly lock: Lock;
+  readonly diff: LockDiff;
+  readonly leaves: readonly LeafChoice[];
+  /** False when the previous lock was still current and no resolver ran. */
+  readonly resolved: boolean;
+  readonly timings: Readonly<Record<string, number>>;
+}
+
+/**
+ * Resolve: pick the newest allowed build of every leaf from the private index, let the
+ * backend resolve the full closure for the target, and turn its answer into a Lock with
+ * URL, sha256 and size for every file. A name the private index has is never accepted
+ * from another index.
+ */
+export async function resolveLock(options: ResolveOptions): Promise<ResolveResult> {
+  const { config, previous } = options;
+  const progress = options.progress ?? silentProgress;
+  const env = options.env ?? process.env;
+  const client = options.client ?? new IndexClient(env);
+  const backendName = options.backend?.name ?? 'pip';
+  const timings: Record<string, number> = {};
+  let t = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    timings[name] = Math.round(now - t);
+    t = now;
+  };
+
+  const privateIndexes = config.indexes.filter((ix) => ix.private);
+  const leaves = await Promise.all(config.leaves.map((leaf) => chooseLeaf(client, privateIndexes, leaf, config.target)));
+  lap('leaves');
+
+  const constraintDigests = await Promise.all(
+    config.constraints.map(async (c) => {
+      try {
+        return sha256Of(await readFile(c));
+      } catch {
+        throw new KarooError('input', `constraints file ${c} cannot be read; fix the constraints list in ${config.path}`);
+      }
+    }),
+  );
+  const inputs = {
+    resolver: backendName,
+    target: config.target,
+    leaves: leaves.map((l) => ({ name: l.name, version: l.version, extras: l.extras })),
+    indexes: config.indexes.map((ix) => ({ url: ix.url, private: ix.private })),
+    constraints: constraintDigests,
+  };
+
+  if (previous && !options.force && sameLeaves(previous, leaves)) {
+    const digest = await inputsDigest(client, config.indexes, previous.packages.map((p) => p.name), inputs);
+    lap('check');
+    if (digest === previous.meta.inputsDigest) {
+      progress.info(`lock ${previous.digest} is current: leaves and index pages unchanged, nothing to resolve`);
+      return { lock: previous, diff: diffLocks(previous, previous), leaves, resolved: false, timings };
+    }
+  }
+
+  // Loaded only when there is resolving to do: keeps the no-op path fast.
+  const backend = options.backend ?? new (await import('./pip.js')).PipBackend();
+  const workDir = await mkdtemp(join(tmpdir(), 'karoo-resolve-'));
+  const merged = await serveMergedIndex(client, config.indexes, env);
+  let dists: ResolvedDistribution[] = [];
+  let failure: unknown;
+  try {
+    dists = await backend.resolve(
+      {
+        requirements: leaves.map((l) => ({ name: l.name, extras: l.extras, version: l.version })),
+        constraints: config.constraints,
+        // One private-first view of every index: the resolver cannot take a private name from elsewhere.
+        indexes: [{ name: 'karoo-merged', url: merged.url, private: true }],
+        target: config.target,
+        workDir,
+        env,
+      },
+      progress,
+    );
+  } catch (e) {
+    failure = e;
+  }
+  try {
+    // An index that failed behind the merged view is the real cause of whatever the resolver said.
+    await merged.close();
+  } catch (e) {
+    failure = e;
+  }
+  await rm(workDir, { recursive: true, force: true });
+  if (failure !== undefined) throw failure;
+  lap('resolver');
+
+  const limit = pLimit(16);
+  const packages = await Promise.all(dists.map((d) => limit(() => lockEntry(client, config.indexes, d, env))));
+  const names = packages.map((p) => p.name);
+  const digest = await inputsDigest(client, config.indexes, names, inputs);
+  const lock = Lock.create(packages, {
+    target: config.target,
+    leaves: Object.fromEntries(leaves.map((l) => [l.name, l.version])),
+    inputsDigest: digest,
+    requiresPython: `==${config.target.python}.*`,
+  });
+  lap('lock');
+  progress.info(`resolved ${lock.packages.length} packages, lock ${lock.digest}`);
+  return { lock, diff: diffLocks(previous, lock), leaves, resolved: true, timings };
+}
+
+function sameLeaves(previous: Lock, leaves: readonly LeafChoice[]): boolean {
+  const prev = previous.meta.leaves ?? {};
+  return Object.keys(prev).length === leaves.length && leaves.every((l) => prev[l.name] === l.version);
+}
+
+/**
+ * The digest of everything a resolution depends on: the inputs and the bytes of every index
+ * page of every locked package on every index. Equal digests mean re-running the resolver
+ * would see exactly what it saw before.
+ */
+async function inputsDigest(client: IndexClient, indexes: readonly IndexConfig[], names: readonly string[], inputs: unknown): Promise<string> {
+  const limit = pLimit(16);
+  const pages = await Promise.all(
+    [...new Set(names)].sort().flatMap((name) =>
+      indexes.map((ix) => limit(async () => `${ix.url} ${name} ${(await client.page(ix, name))?.pageDigest ?? '-'}`)),
+    ),
+  );
+  return sha256Of(canonicalJson({ inputs, pages }));
+}
+
+interface Candidate {
+  version: Version;
+  files: IndexFile[];
+}
+
+async function chooseLeaf(client: IndexClient, privateIndexes: readonly IndexConfig[], leaf: LeafConfig, target: Target): Promise<LeafChoice> {
+  let page: ProjectPage | undefined;
+  for (const ix of privateIndexes) {
+    page = await client.page(ix, leaf.key);
+    if (page) break;
+  }
+  const where = privateIndexes.map((ix) => `"${ix.name}" (${ix.url})`).join(', ');
+  if (!page || page.files.length === 0) {
+    throw new KarooError('input', `unknown leaf "${leaf.name}": the private index ${where} has no such project; check the name in karoo.yml or publish it`);
+  }
+  const byVersion = new Map<string, Candidate>();
+  for (const f of page.files) {
+    const parsed = parseDistFilename(f.filename);
+    const v = parsed && parseVersion(parsed.version);
+    if (!parsed || !v || parsed.name !== leaf.key) continue;
+    const c = byVersion.get(v.text) ?? { version: v, files: [] };
+    c.files.push(f);
+    byVersion.set(v.text, c);
+  }
+  const all = [...byVersion.values()].sort((a, b) => compareVersions(b.version, a.version));
+  const base = { name: leaf.key, extras: leaf.extras, index: page.index.name };
+
+  if (leaf.pin !== undefined) {
+    const pin = parseVersion(leaf.pin)!;
+    const hit = all.find((c) => compareVersions(c.version, pin) === 0);
+    if (!hit) {
+      throw new KarooError('input', `leaf "${leaf.name}" is pinned to ${leaf.pin}, which the private index does not have (has: ${all.slice(0, 8).map((c) => c.version.text).join(', ')}); change the pin in karoo.yml`);
+    }
+    return { ...base, version: hit.version.text, reason: 'pinned' };
+  }
+
+  const rejected = { yanked: 0, prerelease: 0, target: 0 };
+  for (const c of all) {
+    const live = c.files.filter((f) => !f.yanked);
+    if (live.length === 0) {
+      rejected.yanked++;
+      continue;
+    }
+    if (isPrerelease(c.version) && !leaf.allowPrerelease) {
+      rejected.prerelease++;
+      continue;
+    }
+    const fits = live.some((f) => {
+      const d = parseDistFilename(f.filename);
+      return d !== undefined && wheelFitsTarget(d, target) && (f.requiresPython === undefined || satisfies(target.python, f.requiresPython) !== false);
+    });
+    if (!fits) {
+      rejected.target++;
+      continue;
+    }
+    return { ...base, version: c.version.text, reason: 'newest' };
+  }
+  const why = [
+    rejected.prerelease ? `${rejected.prerelease} pre-release/dev (set allow-prerelease: true to use them)` : '',
+    rejected.yanked ? `${rejected.yanked} yanked` : '',
+    rejected.target ? `${rejected.target} without a wheel for python ${target.python} on ${target.platforms.join('/')}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  throw new KarooError('input', `leaf "${leaf.name}" has no allowed build in the private index: ${why || 'no files'}`);
+}
+
+async function lockEntry(client: IndexClient, indexes: readonly IndexConfig[], d: ResolvedDistribution, env: NodeJS.ProcessEnv): Promise<LockedPackage> {
+  const pages = await Promise.all(indexes.map(async (ix) => ({ ix, page: await client.page(ix, d.name) })));
+  const source = pages.find((p) => p.page?.files.some((f) => f.url === d.url));
+  const privateHolder = pages.find((p) => p.ix.private && p.page && p.page.files.length > 0);
+  if (privateHolder && (!source || !source.ix.private)) {
+    throw new KarooError(
+      'integrity',
+      `dependency confusion: "${d.name}" exists in the private index "${privateHolder.ix.name}" but the resolver chose ${d.url} from ${source ? `"${source.ix.name}"` : 'elsewhere'}; a private name is never taken from another index`,
+    );
+  }
+  const listed = source?.page?.files.find((f) => f.url === d.url);
+  const filename = decodeURIComponent(new URL(d.url).pathname.split('/').pop() ?? '');
+  const sha256 = d.sha256 ?? listed?.sha256;
+  if (!sha256) {
+    throw new KarooError('input', `${d.name} ${d.version}: the index gives no sha256 for ${filename}; karoo locks only hashed files — use an index that publishes hashes`);
+  }
+  if (listed?.sha256 && listed.sha256 !== sha256) {
+    throw new KarooError('integrity', `${d.name} ${d.version}: the resolver saw sha256 ${sha256} but the index lists ${listed.sha256} for ${filename}`);
+  }
+  const size = listed?.size ?? (await sizeOf(d.url, source?.ix, env));
+  return {
+    name: d.name,
+    version: d.version,
+    index: source?.ix.url,
+    files: [{ name: filename, url: d.url, sha256, size }],
+  };
+}
+
+/** Size of a file the index lists without one (PEP 503 HTML has no sizes): stat or HEAD. */
+async function sizeOf(url: string, ix: IndexConfig | undefined, env: NodeJS.ProcessEnv): Promise<number | undefined> {
+  if (url.startsWith('file:')) return (await stat(fileURLToPath(url))).size;
+  const headers: Record<string, string> = {};
+  if (ix?.usernameEnv || ix?.passwordEnv) {
+    const user = ix.usernameEnv ? env[ix.usernameEnv] ?? '' : '';
+    const pass = ix.passwordEnv ? env[ix.passwordEnv] ?? '' : '';
+    headers.Authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+  }
+  try {
+    const res = await fetch(url, { method: 'HEAD', headers, signal: AbortSignal.timeout(30_000) });
+    const len = res.headers.get('content-length');
+    return res.ok && len !== null ? Number(len) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+
