@@ -1,0 +1,141 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { build, type BuildResult } from '@karoo/build';
+import { candidateFor } from '@karoo/candidate';
+import { KarooError } from '@karoo/common';
+import { type KarooConfig, loadConfig } from '@karoo/config';
+import { readLockFile } from '@karoo/lock';
+import { openStore, parseStoreRef, type Credentials } from '@karoo/oci';
+import { actionProgress, booleanInput, core, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
+
+const INPUT = {
+  lock: 'lock',
+  config: 'config',
+  system: 'system',
+  store: 'store',
+  tag: 'tag',
+  registryUsername: 'registry-username',
+  registryPassword: 'registry-password',
+  githubToken: 'github-token',
+  mountFrom: 'mount-from',
+  cache: 'cache',
+  provenance: 'provenance',
+} as const;
+
+const CACHE_PREFIX = 'karoo-build-';
+
+runAction(async () => {
+  const configPath = input(INPUT.config, { default: 'karoo.yml' });
+  const config: KarooConfig | undefined = existsSync(configPath) ? await loadConfig(configPath) : undefined;
+  const lockPath = optionalInput(INPUT.lock) ?? (config ? join(config.lockDir, 'pylock.toml') : undefined);
+  if (!lockPath) throw new KarooError('input', `input "lock" is empty and there is no ${configPath}; give the path of a pylock.toml`);
+  const system = optionalInput(INPUT.system) ?? config?.system;
+  if (!system) throw new KarooError('input', `input "system" is empty and there is no ${configPath}; give the system name`);
+  const storeRef = storeReference(optionalInput(INPUT.store), config);
+  const ref = parseStoreRef(storeRef);
+  const store = openStore(storeRef, { credentials: credentials(ref), progress: actionProgress });
+
+  const read = await readLockFile(lockPath);
+  for (const w of read.warnings) core.warning(w);
+  const candidateInput = { system, target: config?.target, leaves: config?.leaves.map((l) => l.key) };
+  const candidate = candidateFor(read.lock, candidateInput);
+  core.info(`candidate ${candidate.digest} (${candidate.files.length} files, ${candidate.totalSize} bytes)`);
+
+  const useCache = booleanInput(INPUT.cache, false) && !(await store.hasManifest(candidate.digest));
+  const downloadDir = useCache ? join(process.env.RUNNER_TEMP ?? resolve('.karoo'), 'karoo-build-files') : undefined;
+  let exactHit = false;
+  if (useCache && downloadDir) exactHit = await restoreCache(downloadDir, candidate.digest);
+
+  const result = await build({
+    lock: read.lock,
+    store,
+    ...candidateInput,
+    tag: optionalInput(INPUT.tag),
+    mountFrom: (optionalInput(INPUT.mountFrom) ?? '').split('\n').map((s) => s.trim()).filter(Boolean),
+    downloadDir,
+    provenance: booleanInput(INPUT.provenance, true) ? provenance() : undefined,
+    progress: actionProgress,
+  });
+  if (useCache && downloadDir && !exactHit && !result.existed) await saveCache(downloadDir, candidate.digest);
+
+  setOutputs({ candidate: result.candidate, 'candidate-ref': result.candidateRef, existed: result.existed, 'pushed-bytes': result.pushedBytes });
+  await summary(result, store.ref);
+});
+
+function storeReference(given: string | undefined, config: KarooConfig | undefined): string {
+  if (given) return given;
+  const s = config?.store;
+  if (s) return s.startsWith('oci-layout:') && !isAbsolute(s.slice(11)) ? `oci-layout:${resolve(config!.dir, s.slice(11))}` : s;
+  const repo = process.env.GITHUB_REPOSITORY;
+  if (!repo) throw new KarooError('input', 'input "store" is empty, the configuration has no store and GITHUB_REPOSITORY is not set; give a store reference');
+  return `ghcr.io/${repo.toLowerCase()}`;
+}
+
+/** Explicit registry credentials win; the GitHub token goes to ghcr.io only. */
+function credentials(ref: ReturnType<typeof parseStoreRef>): Credentials | undefined {
+  if (ref.kind !== 'registry') return undefined;
+  const password = optionalInput(INPUT.registryPassword);
+  const username = optionalInput(INPUT.registryUsername) ?? process.env.GITHUB_ACTOR ?? 'karoo';
+  if (password) {
+    core.setSecret(password);
+    return { username, password };
+  }
+  const token = optionalInput(INPUT.githubToken);
+  if (ref.registry === 'ghcr.io' && token) return { username, password: token };
+  return undefined;
+}
+
+function provenance() {
+  const env = process.env;
+  const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
+  return {
+    builtAt: new Date().toISOString(),
+    builder: 'karoo 0.1.0 (actions/build)',
+    repository: env.GITHUB_REPOSITORY,
+    commit: env.GITHUB_SHA,
+    ref: env.GITHUB_REF,
+    workflow: env.GITHUB_WORKFLOW_REF ?? env.GITHUB_WORKFLOW,
+    runId: env.GITHUB_RUN_ID,
+    runAttempt: env.GITHUB_RUN_ATTEMPT,
+    runUrl: env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined,
+  };
+}
+
+async function restoreCache(dir: string, digest: string): Promise<boolean> {
+  try {
+    const cache = await import('@actions/cache');
+    if (!cache.isFeatureAvailable()) return false;
+    const hit = await cache.restoreCache([dir], `${CACHE_PREFIX}${digest}`, [CACHE_PREFIX]);
+    if (hit) core.info(`restored downloaded files from cache ${hit}`);
+    return hit === `${CACHE_PREFIX}${digest}`;
+  } catch (e) {
+    core.warning(`cache restore failed (${(e as Error).message}); downloading everything`);
+    return false;
+  }
+}
+
+async function saveCache(dir: string, digest: string): Promise<void> {
+  try {
+    const cache = await import('@actions/cache');
+    if (!cache.isFeatureAvailable()) return;
+    await cache.saveCache([dir], `${CACHE_PREFIX}${digest}`);
+  } catch (e) {
+    core.warning(`cache save failed (${(e as Error).message}); the candidate is stored all the same`);
+  }
+}
+
+async function summary(r: BuildResult, store: string): Promise<void> {
+  const s = core.summary.addHeading(`karoo build: ${r.system}`, 2);
+  s.addTable([
+    [{ data: 'candidate', header: true }, { data: `<code>${r.candidate}</code>` }],
+    [{ data: 'reference', header: true }, { data: `<code>${r.candidateRef}</code>` }],
+    [{ data: 'store', header: true }, { data: `<code>${store}</code>` }],
+    [{ data: 'existed', header: true }, { data: r.existed ? 'yes: nothing downloaded or uploaded' : 'no: built now' }],
+    [{ data: 'size', header: true }, { data: `${r.size} bytes in ${r.layers} layers` }],
+    [{ data: 'blobs uploaded', header: true }, { data: `${r.blobs.uploaded} (${r.pushedBytes} bytes)` }],
+    [{ data: 'blobs reused', header: true }, { data: `${r.blobs.reused}${r.blobs.mounted ? ` (+${r.blobs.mounted} mounted)` : ''}` }],
+    [{ data: 'lock digest', header: true }, { data: `<code>${r.lockDigest}</code>` }],
+    ...(r.provenance ? [[{ data: 'provenance', header: true }, { data: `<code>${r.provenance}</code>` }]] : []),
+  ]);
+  await s.write();
+}

@@ -1,0 +1,161 @@
+import { setMaxListeners } from 'node:events';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type Candidate, candidateFor, type CandidateInput, type LockRenderers, OCI, type Provenance, provenanceFor } from '@karoo/candidate';
+import { type Digest, KarooError, type Progress, silentProgress } from '@karoo/common';
+import type { Lock } from '@karoo/lock';
+import { bufferSource, fileSource, LayoutStore, type Store } from '@karoo/oci';
+import pLimit from 'p-limit';
+import { downloadLockedFile } from './download.js';
+
+export interface BuildOptions extends CandidateInput {
+  readonly lock: Lock;
+  readonly store: Store;
+  readonly renderers?: LockRenderers | undefined;
+  /** Parallel downloads and uploads. Default 8. */
+  readonly concurrency?: number | undefined;
+  /**
+   * A directory that keeps downloaded files (named by sha256) between builds, e.g. the
+   * action's cache. Files there are re-hashed before use. Default: a temp directory.
+   */
+  readonly downloadDir?: string | undefined;
+  /** Other repositories of the same registry to mount missing blobs from. */
+  readonly mountFrom?: readonly string[] | undefined;
+  /** Also tag the candidate. */
+  readonly tag?: string | undefined;
+  /** Provenance to attach as a referrer when the candidate is new (lockDigest is filled in). */
+  readonly provenance?: Omit<Provenance, 'lockDigest'> | undefined;
+  readonly headersFor?: ((url: URL) => Record<string, string> | undefined) | undefined;
+  readonly progress?: Progress | undefined;
+}
+
+export interface BuildResult {
+  readonly candidate: Digest;
+  readonly candidateRef: string;
+  readonly existed: boolean;
+  /** Bytes sent to the store: uploaded blobs and manifests (0 when the candidate existed). */
+  readonly pushedBytes: number;
+  /** Bytes fetched from the index (0 when every needed file was in the download directory or the store). */
+  readonly downloadedBytes: number;
+  /** Manifest + config + layers. */
+  readonly size: number;
+  readonly layers: number;
+  readonly blobs: { readonly uploaded: number; readonly reused: number; readonly mounted: number };
+  readonly provenance?: Digest | undefined;
+  readonly system: string;
+  readonly lockDigest: Digest;
+}
+
+/**
+ * Builds the candidate of a lock into a store. The digest is computed first, from the lock
+ * alone: if the store has it, nothing is downloaded or uploaded. Otherwise every locked file
+ * the store lacks is downloaded (bounded parallel, streamed, checked against the lock's sha256
+ * and size) — all of them before anything is pushed, so a bad file pushes nothing — then the
+ * missing blobs are pushed, then the config and lock files, and the manifest last: a candidate
+ * is never visible half-pushed.
+ */
+export async function build(options: BuildOptions): Promise<BuildResult> {
+  const { lock, store } = options;
+  const progress = options.progress ?? silentProgress;
+  const c: Candidate = candidateFor(lock, options, options.renderers);
+  const base = {
+    candidate: c.digest,
+    candidateRef: store.refFor(c.digest),
+    size: c.totalSize,
+    layers: c.manifest.layers.length,
+    system: options.system,
+    lockDigest: lock.digest,
+  };
+  if (await store.hasManifest(c.digest)) {
+    progress.info(`candidate ${c.digest} is already in ${store.ref}; nothing to do`);
+    if (options.tag !== undefined) await store.putManifest(c.manifestBytes, OCI.imageManifest, { tag: options.tag });
+    return { ...base, existed: true, pushedBytes: 0, downloadedBytes: 0, blobs: { uploaded: 0, reused: c.manifest.layers.length + 1, mounted: 0 } };
+  }
+
+  const limit = pLimit(options.concurrency ?? 8);
+  const present = await Promise.all([...c.files.map((f) => f.descriptor), ...c.inline.map((b) => b.descriptor)].map((d) => limit(() => store.hasBlob(d.digest))));
+  let missing = c.files.filter((_, i) => !present[i]);
+  const missingInline = c.inline.filter((_, i) => !present[c.files.length + i]);
+  let reused = present.filter(Boolean).length;
+
+  let mounted = 0;
+  for (const from of options.mountFrom ?? []) {
+    if (missing.length === 0) break;
+    const ok = await Promise.all(missing.map((f) => limit(() => store.mountBlob(f.descriptor, from))));
+    mounted += ok.filter(Boolean).length;
+    missing = missing.filter((_, i) => !ok[i]);
+  }
+  progress.info(`candidate ${c.digest}: ${c.files.length} files, ${reused} blobs already in ${store.ref}${mounted ? `, ${mounted} mounted` : ''}, ${missing.length} to download`);
+
+  const ownDir = options.downloadDir === undefined;
+  const dir = options.downloadDir
+    ? resolve(options.downloadDir)
+    : store instanceof LayoutStore
+      ? await store.stagingDir()
+      : await mkdtemp(join(tmpdir(), 'karoo-build-'));
+  await mkdir(dir, { recursive: true });
+  let downloadedBytes = 0;
+  let pushedBytes = 0;
+  let uploaded = 0;
+  try {
+    // Download and check everything first: one bad file and nothing is pushed.
+    const abort = new AbortController();
+    setMaxListeners(0, abort.signal);
+    const settled = await Promise.allSettled(
+      missing.map((f) =>
+        limit(async () => {
+          if (abort.signal.aborted) throw new KarooError('internal', 'download skipped after an earlier failure');
+          try {
+            const d = await downloadLockedFile(f.pkg, f.file, dir, { headersFor: options.headersFor, signal: abort.signal });
+            downloadedBytes += d.fetched;
+            return d.path;
+          } catch (e) {
+            abort.abort();
+            throw e;
+          }
+        }),
+      ),
+    );
+    // Report the failure that caused the others to stop, not an abort it caused.
+    const failures = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as Error);
+    if (failures.length) throw failures.find((e) => e instanceof KarooError && e.kind !== 'internal') ?? failures.find((e) => e.name !== 'AbortError') ?? failures[0];
+    const paths = settled.map((s) => (s as PromiseFulfilledResult<string>).value);
+    if (missing.length) progress.info(`downloaded and checked ${missing.length} files (${downloadedBytes} bytes fetched)`);
+
+    await Promise.all(
+      missing.map((f, i) =>
+        limit(async () => {
+          // Our own temp files may be linked into a layout store; files in a directory the
+          // caller keeps are copied (and re-checked), so the store never shares their inode.
+          const r = await store.putBlob({ digest: f.descriptor.digest, size: f.descriptor.size }, fileSource(paths[i]!, ownDir));
+          pushedBytes += r.bytes;
+          uploaded++;
+        }),
+      ),
+    );
+    for (const b of missingInline) {
+      const r = await store.putBlob({ digest: b.descriptor.digest, size: b.descriptor.size }, bufferSource(b.bytes));
+      pushedBytes += r.bytes;
+      uploaded++;
+    }
+    await store.putManifest(c.manifestBytes, OCI.imageManifest, { tag: options.tag });
+    pushedBytes += c.manifestBytes.length;
+    reused = c.manifest.layers.length + 1 - uploaded - mounted;
+    progress.info(`pushed candidate ${c.digest} to ${store.ref} (${uploaded} blobs, ${pushedBytes} bytes)`);
+
+    let provenance: Digest | undefined;
+    if (options.provenance) {
+      const p = provenanceFor(c.descriptor, { ...options.provenance, lockDigest: lock.digest });
+      for (const b of p.blobs) {
+        if (!(await store.hasBlob(b.descriptor.digest))) await store.putBlob(b.descriptor, bufferSource(b.bytes));
+      }
+      await store.putManifest(p.manifestBytes, OCI.imageManifest);
+      provenance = p.digest;
+    }
+    return { ...base, existed: false, pushedBytes, downloadedBytes, blobs: { uploaded, reused, mounted }, provenance };
+  } finally {
+    if (ownDir && store instanceof LayoutStore) await store.releaseStaging(dir);
+    else if (ownDir) await rm(dir, { recursive: true, force: true });
+  }
+}

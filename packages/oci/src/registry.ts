@@ -1,0 +1,427 @@
+import { type Readable } from 'node:stream';
+import { canonicalJson, type Digest, KarooError, type Progress, sha256Of, silentProgress } from '@karoo/common';
+import { type Credentials, RegistryAuth } from './auth.js';
+import { drain, header, isTransientNetworkError, readBody, send, type HttpResponse } from './http.js';
+import {
+  type BlobSource,
+  type ByteRange,
+  type Descriptor,
+  MANIFEST_ACCEPT,
+  MEDIA_TYPES,
+  type PutBlobResult,
+  type Store,
+  type StoredManifest,
+} from './types.js';
+import { ByteSlice, checkReference, checkTag, isDigestRef, parseManifestInfo, referrerDescriptor, referrersTag, sleep } from './util.js';
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  readonly attempts: number;
+  readonly baseMs: number;
+  readonly maxMs: number;
+}
+
+export interface RegistryStoreOptions {
+  /** `host[:port]`. */
+  readonly registry: string;
+  readonly repository: string;
+  readonly credentials?: Credentials | undefined;
+  /** `https` unless the host is a loopback address. */
+  readonly scheme: 'http' | 'https';
+  readonly retry?: Partial<RetryPolicy> | undefined;
+  /** Blobs larger than this are uploaded in chunks (PATCH). Default 256 MiB. */
+  readonly chunkThreshold?: number | undefined;
+  /** Chunk size of chunked uploads. Default 64 MiB. */
+  readonly chunkSize?: number | undefined;
+  readonly progress?: Progress | undefined;
+}
+
+interface Call {
+  readonly method: string;
+  /** A path under the registry (`/v2/…`) or an absolute URL (upload locations). */
+  readonly target: string | URL;
+  readonly headers?: Record<string, string> | undefined;
+  readonly body?: (() => Readable | Uint8Array) | undefined;
+  readonly scopes: readonly string[];
+  /** Retry on broken connections and 429/5xx (false for upload bodies: the upload is restarted instead). */
+  readonly retry?: boolean | undefined;
+}
+
+/** Thrown by a call that must not be retried in place (an upload body) when a retry elsewhere may help. */
+class TransientError extends KarooError {
+  override name = 'TransientError';
+}
+
+const MAX_MANIFEST = 4 << 20;
+const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+
+/**
+ * A store in an OCI registry, over the distribution API (opencontainers/distribution-spec):
+ * HEAD/GET/PUT of blobs and manifests (manifests always with an OCI `Accept` header),
+ * monolithic (POST + PUT) and chunked (POST + PATCH… + PUT) uploads, cross-repository
+ * mount, tag listing, and referrers through the referrers API or the `sha256-<hex>` tag
+ * fallback for registries without it. Retries with backoff on 429/5xx and broken
+ * connections; blobs are streamed, never held whole in memory.
+ */
+export class RegistryStore implements Store {
+  readonly kind = 'registry' as const;
+  readonly ref: string;
+  readonly registry: string;
+  readonly repository: string;
+  private readonly base: URL;
+  private readonly auth: RegistryAuth;
+  private readonly retryPolicy: RetryPolicy;
+  private readonly chunkThreshold: number;
+  private readonly chunkSize: number;
+  private readonly progress: Progress;
+  /** Undefined until known: does the registry answer the referrers API? */
+  private referrersApi: boolean | undefined;
+
+  constructor(options: RegistryStoreOptions) {
+    this.registry = options.registry;
+    this.repository = options.repository;
+    this.ref = `${options.registry}/${options.repository}`;
+    this.base = new URL(`${options.scheme}://${options.registry}`);
+    this.auth = new RegistryAuth(options.registry, options.credentials);
+    this.retryPolicy = { attempts: 5, baseMs: 250, maxMs: 8000, ...options.retry };
+    this.chunkThreshold = options.chunkThreshold ?? 256 << 20;
+    this.chunkSize = options.chunkSize ?? 64 << 20;
+    this.progress = options.progress ?? silentProgress;
+  }
+
+  refFor(digest: Digest): string {
+    return `${this.ref}@${digest}`;
+  }
+
+  private get pull(): string[] {
+    return [`repository:${this.repository}:pull`];
+  }
+  private get push(): string[] {
+    return [`repository:${this.repository}:pull,push`];
+  }
+  private path(rest: string): string {
+    return `/v2/${this.repository}/${rest}`;
+  }
+
+  async hasBlob(digest: Digest): Promise<boolean> {
+    const res = await this.call({ method: 'HEAD', target: this.path(`blobs/${digest}`), scopes: this.pull });
+    await drain(res);
+    if (res.status === 200) return true;
+    if (res.status === 404) return false;
+    throw await this.failure(res, `HEAD blob ${digest}`);
+  }
+
+  async getBlob(digest: Digest, range?: ByteRange): Promise<Readable> {
+    const headers: Record<string, string> = {};
+    if (range) headers.range = `bytes=${range.start}-${range.end - 1}`;
+    const res = await this.call({ method: 'GET', target: this.path(`blobs/${digest}`), headers, scopes: this.pull });
+    if (range && res.status === 200) return res.body.pipe(new ByteSlice(range)); // the server ignored Range
+    if (res.status === 200 || (range && res.status === 206)) return res.body;
+    if (res.status === 404) {
+      await drain(res);
+      throw new KarooError('integrity', `blob ${digest} is missing from ${this.ref}`, { detail: { digest, missing: true } });
+    }
+    throw await this.failure(res, `GET blob ${digest}`);
+  }
+
+  async mountBlob(blob: { digest: Digest; size: number }, fromRepository: string): Promise<boolean> {
+    if (fromRepository === this.repository) return false;
+    const q = new URLSearchParams({ mount: blob.digest, from: fromRepository });
+    const res = await this.call({
+      method: 'POST',
+      target: `${this.path('blobs/uploads/')}?${q}`,
+      headers: { 'content-length': '0' },
+      scopes: [...this.push, `repository:${fromRepository}:pull`],
+    });
+    await drain(res);
+    if (res.status === 201) return true;
+    if (res.status === 202) {
+      // The registry could not mount and opened an upload instead: cancel it.
+      const loc = header(res, 'location');
+      if (loc) await this.call({ method: 'DELETE', target: new URL(loc, this.base), scopes: this.push }).then(drain, () => undefined);
+      return false;
+    }
+    throw await this.failure(res, `mount ${blob.digest} from ${fromRepository}`);
+  }
+
+  async putBlob(blob: { digest: Digest; size: number }, source: BlobSource): Promise<PutBlobResult> {
+    const chunked = blob.size > this.chunkThreshold;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (chunked) await this.uploadChunked(blob, source);
+        else await this.uploadMonolithic(blob, source);
+        return { bytes: blob.size, how: chunked ? 'chunked' : 'uploaded' };
+      } catch (e) {
+        if (!(e instanceof TransientError) || attempt >= this.retryPolicy.attempts) {
+          if (e instanceof TransientError) throw new KarooError('unavailable', `${e.message} (gave up after ${attempt} attempts)`);
+          throw e;
+        }
+        this.progress.warn(`upload of ${blob.digest} to ${this.ref} broke (${e.message}); retrying`);
+        await sleep(this.backoff(attempt));
+      }
+    }
+  }
+
+  private async startUpload(): Promise<URL> {
+    const res = await this.call({ method: 'POST', target: this.path('blobs/uploads/'), headers: { 'content-length': '0' }, scopes: this.push });
+    await drain(res);
+    if (res.status !== 202) throw await this.failure(res, 'start blob upload');
+    const loc = header(res, 'location');
+    if (!loc) throw new KarooError('unavailable', `registry ${this.registry} opened an upload without a Location header`);
+    return new URL(loc, this.base);
+  }
+
+  private async uploadMonolithic(blob: { digest: Digest; size: number }, source: BlobSource): Promise<void> {
+    const url = await this.startUpload();
+    url.searchParams.set('digest', blob.digest);
+    const res = await this.call({
+      method: 'PUT',
+      target: url,
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) },
+      body: () => source.open(),
+      scopes: this.push,
+      retry: false,
+    });
+    await drain(res);
+    if (res.status !== 201) throw await this.failure(res, `upload blob ${blob.digest}`);
+  }
+
+  private async uploadChunked(blob: { digest: Digest; size: number }, source: BlobSource): Promise<void> {
+    let url = await this.startUpload();
+    let offset = 0;
+    let failures = 0;
+    while (offset < blob.size) {
+      const end = Math.min(offset + this.chunkSize, blob.size);
+      try {
+        const res = await this.call({
+          method: 'PATCH',
+          target: url,
+          headers: { 'content-type': 'application/octet-stream', 'content-length': String(end - offset), 'content-range': `${offset}-${end - 1}` },
+          body: () => source.open({ start: offset, end }),
+          scopes: this.push,
+          retry: false,
+        });
+        await drain(res);
+        if (res.status !== 202) throw await this.failure(res, `upload chunk ${offset}-${end - 1} of ${blob.digest}`);
+        url = new URL(header(res, 'location') ?? url.href, this.base);
+        offset = end;
+      } catch (e) {
+        if (!(e instanceof TransientError) || ++failures >= this.retryPolicy.attempts) throw e;
+        this.progress.warn(`chunk ${offset}-${end - 1} of ${blob.digest} broke (${e.message}); resuming`);
+        await sleep(this.backoff(failures));
+        const resumed = await this.uploadStatus(url).catch(() => undefined);
+        if (resumed) ({ url, offset } = resumed);
+        else ({ url, offset } = { url: await this.startUpload(), offset: 0 });
+      }
+    }
+    url.searchParams.set('digest', blob.digest);
+    const res = await this.call({ method: 'PUT', target: url, headers: { 'content-length': '0' }, scopes: this.push, retry: false });
+    await drain(res);
+    if (res.status !== 201) throw await this.failure(res, `finish upload of ${blob.digest}`);
+  }
+
+  /** Where an interrupted upload stands (GET on its location: `Range: 0-<last>`); undefined when it cannot be resumed. */
+  private async uploadStatus(url: URL): Promise<{ url: URL; offset: number } | undefined> {
+    const res = await this.call({ method: 'GET', target: url, scopes: this.push });
+    await drain(res);
+    if (res.status !== 204) return undefined;
+    const m = /^(?:bytes=)?0-(\d+)$/.exec(header(res, 'range') ?? '');
+    // "0-0" cannot tell 0 bytes from 1: start again rather than guess.
+    if (!m || m[1] === '0') return undefined;
+    return { url: new URL(header(res, 'location') ?? url.href, this.base), offset: Number(m[1]) + 1 };
+  }
+
+  async hasManifest(reference: string): Promise<Descriptor | undefined> {
+    checkReference(reference);
+    const res = await this.call({ method: 'HEAD', target: this.path(`manifests/${reference}`), headers: { accept: MANIFEST_ACCEPT }, scopes: this.pull });
+    await drain(res);
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw await this.failure(res, `HEAD manifest ${reference}`);
+    const digest = (header(res, 'docker-content-digest') ?? (isDigestRef(reference) ? reference : undefined)) as Digest | undefined;
+    if (!digest) return (await this.getManifest(reference)).descriptor;
+    return { mediaType: (header(res, 'content-type') ?? MEDIA_TYPES.imageManifest).split(';')[0]!.trim(), digest, size: Number(header(res, 'content-length') ?? 0) };
+  }
+
+  async getManifest(reference: string): Promise<StoredManifest> {
+    checkReference(reference);
+    const res = await this.call({ method: 'GET', target: this.path(`manifests/${reference}`), headers: { accept: MANIFEST_ACCEPT }, scopes: this.pull });
+    if (res.status === 404) {
+      await drain(res);
+      throw new KarooError('input', `manifest ${reference} is not in ${this.ref}`, { detail: { reference, notFound: true } });
+    }
+    if (res.status !== 200) throw await this.failure(res, `GET manifest ${reference}`);
+    const bytes = await readBody(res, MAX_MANIFEST);
+    const digest = sha256Of(bytes);
+    if (isDigestRef(reference) && digest !== reference) {
+      throw new KarooError('integrity', `registry ${this.registry} returned manifest bytes with digest ${digest} for ${reference}`);
+    }
+    const info = parseManifestInfo(bytes, `manifest ${reference} in ${this.ref}`);
+    const mediaType = info.mediaType ?? (header(res, 'content-type') ?? MEDIA_TYPES.imageManifest).split(';')[0]!.trim();
+    return { descriptor: { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) }, bytes };
+  }
+
+  async putManifest(bytes: Uint8Array, mediaType: string, options: { tag?: string | undefined } = {}): Promise<Descriptor> {
+    if (options.tag !== undefined) checkTag(options.tag);
+    const digest = sha256Of(bytes);
+    const info = parseManifestInfo(bytes, `manifest ${digest}`);
+    const res = await this.call({
+      method: 'PUT',
+      target: this.path(`manifests/${options.tag ?? digest}`),
+      headers: { 'content-type': mediaType },
+      body: () => bytes,
+      scopes: this.push,
+    });
+    await drain(res);
+    if (res.status !== 201) throw await this.failure(res, `PUT manifest ${options.tag ?? digest}`);
+    const stored = header(res, 'docker-content-digest');
+    if (stored && stored !== digest) throw new KarooError('integrity', `registry ${this.registry} stored manifest ${digest} as ${stored}`);
+    if (info.subject) {
+      if (header(res, 'oci-subject')) this.referrersApi = true;
+      else await this.addToReferrersIndex(info.subject.digest, referrerDescriptor({ ...info, mediaType }, digest, bytes.length));
+    }
+    return { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) };
+  }
+
+  /** The referrers tag schema: an image index under tag `sha256-<hex>` listing the subject's referrers. */
+  private async addToReferrersIndex(subject: Digest, entry: Descriptor): Promise<void> {
+    const tag = referrersTag(subject);
+    const current = await this.readReferrersIndex(tag);
+    if (current.some((d) => d.digest === entry.digest)) return;
+    const manifests = [...current, entry].sort((a, b) => (a.digest < b.digest ? -1 : 1));
+    const index = canonicalJson({ schemaVersion: 2, mediaType: MEDIA_TYPES.imageIndex, manifests });
+    await this.putManifest(Buffer.from(index), MEDIA_TYPES.imageIndex, { tag });
+  }
+
+  private async readReferrersIndex(tag: string): Promise<Descriptor[]> {
+    try {
+      const m = await this.getManifest(tag);
+      return parseManifestInfo(m.bytes, `referrers index ${tag}`).manifests ?? [];
+    } catch (e) {
+      if ((e as KarooError).detail?.notFound) return [];
+      throw e;
+    }
+  }
+
+  async listTags(): Promise<string[]> {
+    const tags: string[] = [];
+    let target: string | URL = `${this.path('tags/list')}?n=1000`;
+    for (let page = 0; page < 10_000; page++) {
+      const res = await this.call({ method: 'GET', target, headers: { accept: 'application/json' }, scopes: this.pull });
+      if (res.status === 404) {
+        await drain(res);
+        return tags;
+      }
+      if (res.status !== 200) throw await this.failure(res, 'list tags');
+      const body = JSON.parse((await readBody(res, 64 << 20)).toString('utf8')) as { tags?: string[] | null };
+      tags.push(...(body.tags ?? []));
+      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header(res, 'link') ?? '');
+      if (!next) break;
+      target = new URL(next[1]!, this.base);
+    }
+    return [...new Set(tags)].sort();
+  }
+
+  async referrers(subject: Digest, artifactType?: string): Promise<Descriptor[]> {
+    let list: Descriptor[] | undefined;
+    if (this.referrersApi !== false) {
+      const q = artifactType ? `?${new URLSearchParams({ artifactType })}` : '';
+      const res = await this.call({ method: 'GET', target: `${this.path(`referrers/${subject}`)}${q}`, headers: { accept: MEDIA_TYPES.imageIndex }, scopes: this.pull });
+      const type = (header(res, 'content-type') ?? '').split(';')[0]!.trim();
+      if (res.status === 200 && type === MEDIA_TYPES.imageIndex) {
+        this.referrersApi = true;
+        list = parseManifestInfo(await readBody(res, MAX_MANIFEST), `referrers of ${subject}`).manifests ?? [];
+      } else {
+        await drain(res);
+        if (res.status >= 500) throw await this.failure(res, `referrers of ${subject}`);
+        this.referrersApi = false;
+      }
+    }
+    list ??= await this.readReferrersIndex(referrersTag(subject));
+    return list.filter((d) => artifactType === undefined || d.artifactType === artifactType).sort((a, b) => (a.digest < b.digest ? -1 : 1));
+  }
+
+  /** Deletes a manifest by digest (registries with deletion enabled); used by tests and cleanup. */
+  async deleteManifest(digest: Digest): Promise<void> {
+    const res = await this.call({ method: 'DELETE', target: this.path(`manifests/${digest}`), scopes: this.push });
+    await drain(res);
+    if (res.status !== 202 && res.status !== 404) throw await this.failure(res, `DELETE manifest ${digest}`);
+  }
+
+  private backoff(attempt: number, retryAfter?: string): number {
+    const after = retryAfter !== undefined ? Number(retryAfter) : Number.NaN;
+    if (Number.isFinite(after) && after >= 0) return Math.min(after * 1000, this.retryPolicy.maxMs);
+    const exp = Math.min(this.retryPolicy.baseMs * 2 ** (attempt - 1), this.retryPolicy.maxMs);
+    return exp / 2 + Math.random() * (exp / 2);
+  }
+
+  /** One request with auth, redirects (GET/HEAD) and retries. */
+  private async call(c: Call): Promise<HttpResponse> {
+    let url = typeof c.target === 'string' ? new URL(c.target, this.base) : c.target;
+    let authTries = 0;
+    let redirects = 0;
+    const retry = c.retry ?? true;
+    for (let attempt = 1; ; ) {
+      const sameHost = url.host === this.base.host;
+      const auth = sameHost ? await this.auth.header(c.scopes) : undefined;
+      const headers = { ...c.headers, ...(auth ? { authorization: auth } : {}) };
+      let res: HttpResponse;
+      try {
+        res = await send({ method: c.method, url, headers, body: c.body?.() });
+      } catch (e) {
+        const what = `${c.method} ${url.pathname} on ${this.registry}: ${(e as Error).message}`;
+        if (!isTransientNetworkError(e)) throw new KarooError('unavailable', what, { cause: e });
+        if (!retry) throw new TransientError('unavailable', what, { cause: e });
+        if (attempt >= this.retryPolicy.attempts) throw new KarooError('unavailable', `${what} (gave up after ${attempt} attempts)`, { cause: e });
+        this.progress.warn(`${what}; retrying`);
+        await sleep(this.backoff(attempt++));
+        continue;
+      }
+      if (res.status === 401 && sameHost && authTries < 2) {
+        authTries++;
+        await this.auth.unauthorized(res, c.scopes, auth !== undefined);
+        continue;
+      }
+      if (RETRY_STATUS.has(res.status)) {
+        const what = `${c.method} ${url.pathname} on ${this.registry} answered ${res.status}`;
+        await drain(res);
+        if (!retry) throw new TransientError('unavailable', what);
+        if (attempt >= this.retryPolicy.attempts) throw new KarooError('unavailable', `${what} (gave up after ${attempt} attempts)`);
+        this.progress.warn(`${what}; retrying`);
+        await sleep(this.backoff(attempt++, header(res, 'retry-after')));
+        continue;
+      }
+      if ((c.method === 'GET' || c.method === 'HEAD') && [301, 302, 303, 307, 308].includes(res.status) && redirects < 5) {
+        const loc = header(res, 'location');
+        await drain(res);
+        if (!loc) throw new KarooError('unavailable', `${this.registry} redirected ${url.pathname} without a Location`);
+        url = new URL(loc, url);
+        redirects++;
+        continue;
+      }
+      return res;
+    }
+  }
+
+  private async failure(res: HttpResponse, what: string): Promise<KarooError> {
+    let detail = '';
+    let codes: string[] = [];
+    try {
+      const text = (await readBody(res, 64 << 10)).toString('utf8');
+      try {
+        const j = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> };
+        codes = (j.errors ?? []).map((e) => e.code ?? '');
+        detail = (j.errors ?? []).map((e) => [e.code, e.message].filter(Boolean).join(': ')).join('; ');
+      } catch {
+        detail = text.trim().split('\n')[0]!.slice(0, 200);
+      }
+    } catch {
+      /* no body */
+    }
+    const integrity = codes.some((c) => c === 'DIGEST_INVALID' || c === 'SIZE_INVALID' || c === 'BLOB_UNKNOWN' || c === 'MANIFEST_BLOB_UNKNOWN');
+    const kind = integrity ? 'integrity' : res.status === 401 || res.status === 403 || (res.status >= 400 && res.status < 500) ? 'input' : 'unavailable';
+    const hint = res.status === 401 || res.status === 403 ? '; check the registry credentials and that they may push to this repository' : '';
+    return new KarooError(kind, `registry ${this.registry}: ${what} in ${this.repository} failed with ${res.status}${detail ? ` (${detail})` : ''}${hint}`, {
+      detail: { status: res.status, codes },
+    });
+  }
+}

@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { type Digest, hexOf, KarooError, parseDigest } from '@karoo/common';
+import { type BlobSource, type Descriptor, type ManifestInfo, MEDIA_TYPES } from './types.js';
+
+/** A source reading a local file. */
+export function fileSource(path: string, verified = false): BlobSource {
+  return {
+    path,
+    verified,
+    open: (range) =>
+      createReadStream(path, range ? { start: range.start, end: range.end - 1, highWaterMark: 1 << 20 } : { highWaterMark: 1 << 20 }),
+  };
+}
+
+/** A source holding its bytes in memory (small blobs: configs, lock files, manifests). */
+export function bufferSource(bytes: Uint8Array): BlobSource {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { open: (range) => Readable.from(range ? [buf.subarray(range.start, range.end)] : [buf], { objectMode: false }) };
+}
+
+/** A pass-through stream that hashes and counts what flows through it. */
+export class Hasher extends Transform {
+  private readonly hash = createHash('sha256');
+  bytes = 0;
+  constructor(private readonly limit = Number.POSITIVE_INFINITY) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.limit) {
+      cb(new SizeExceededError(this.limit));
+      return;
+    }
+    this.hash.update(chunk);
+    cb(null, chunk);
+  }
+  private result: Digest | undefined;
+  digest(): Digest {
+    this.result ??= `sha256:${this.hash.digest('hex')}` as Digest;
+    return this.result;
+  }
+}
+
+/** Passes on only the bytes [start, end) of what flows through it. */
+export class ByteSlice extends Transform {
+  private pos = 0;
+  constructor(private readonly range: { start: number; end: number }) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    const from = Math.max(this.range.start - this.pos, 0);
+    const to = Math.min(this.range.end - this.pos, chunk.length);
+    this.pos += chunk.length;
+    cb(null, from < to ? chunk.subarray(from, to) : undefined);
+  }
+}
+
+export class SizeExceededError extends Error {
+  override name = 'SizeExceededError';
+  constructor(readonly limit: number) {
+    super(`more than ${limit} bytes`);
+  }
+}
+
+export function blobMismatch(what: string, expected: { digest: Digest; size: number }, actual: { digest: Digest | string; size: number | string }): KarooError {
+  return new KarooError(
+    'integrity',
+    `${what}: expected ${expected.digest} (${expected.size} bytes), got ${actual.digest} (${actual.size} bytes)`,
+    { detail: { expected, actual } },
+  );
+}
+
+export function parseManifestInfo(bytes: Uint8Array, what: string): ManifestInfo {
+  try {
+    const v = JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as ManifestInfo;
+  } catch {
+    /* reported below */
+  }
+  throw new KarooError('integrity', `${what} is not a JSON manifest`);
+}
+
+/** The media type of a manifest: its own `mediaType`, else guessed from its shape. */
+export function manifestMediaType(info: ManifestInfo): string {
+  if (info.mediaType) return info.mediaType;
+  return info.manifests ? MEDIA_TYPES.imageIndex : MEDIA_TYPES.imageManifest;
+}
+
+/** The blobs a manifest references (config and layers), in manifest order. */
+export function blobsOf(info: ManifestInfo): Descriptor[] {
+  return [...(info.config ? [info.config] : []), ...(info.layers ?? [])];
+}
+
+/** The descriptor a referrers list holds for a manifest (distribution-spec: artifactType and annotations copied). */
+export function referrerDescriptor(info: ManifestInfo, digest: Digest, size: number): Descriptor {
+  return {
+    mediaType: manifestMediaType(info),
+    digest,
+    size,
+    artifactType: info.artifactType ?? info.config?.mediaType,
+    annotations: info.annotations && Object.keys(info.annotations).length > 0 ? info.annotations : undefined,
+  };
+}
+
+/** Tag of the referrers fallback index (distribution-spec "referrers tag schema"): `sha256-<hex>`. */
+export function referrersTag(subject: Digest): string {
+  return `sha256-${hexOf(subject)}`;
+}
+
+export function isDigestRef(reference: string): reference is Digest {
+  return /^sha256:[0-9a-f]{64}$/.test(reference);
+}
+
+const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+export function checkTag(tag: string): string {
+  if (!TAG_RE.test(tag)) throw new KarooError('input', `tag "${tag}" is not a valid OCI tag (letters, digits, _ . -, at most 128, not starting with . or -)`);
+  return tag;
+}
+
+export function checkReference(reference: string): string {
+  if (reference.startsWith('sha256:')) return parseDigest(reference);
+  return checkTag(reference);
+}
+
+export function sortDescriptors<T extends Descriptor>(list: T[]): T[] {
+  return list.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Reads a whole (small) stream into memory, refusing more than `limit` bytes. */
+export async function readAll(stream: AsyncIterable<unknown>, limit: number, what: string): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  for await (const c of stream) {
+    const b = c as Buffer;
+    n += b.length;
+    if (n > limit) throw new KarooError('integrity', `${what} is larger than ${limit} bytes`);
+    parts.push(b);
+  }
+  return Buffer.concat(parts);
+}
