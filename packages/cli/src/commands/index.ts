@@ -5,6 +5,7 @@ import { registerDigest } from './digest.js';
 import { registerExport } from './export.js';
 import { registerImport } from './import.js';
 import { registerLock } from './lock.js';
+import { registerReport } from './report.js';
 import { registerResolve } from './resolve.js';
 import { registerVerify } from './verify.js';
 
@@ -12,4 +13,4 @@ import { registerVerify } from './verify.js';
  * Every CLI command registers itself here. Registration is cheap: a command imports the
  * libraries it needs only when it runs, so `karoo --help` and fast paths start quickly.
  */
-export const commands: Array<(program: Command) => void> = [registerDemo, registerResolve, registerLock, registerBuild, registerDigest, registerVerify, registerExport, registerImport];
+export const commands: Array<(program: Command) => void> = [registerDemo, registerResolve, registerLock, registerBuild, registerDigest, registerVerify, registerExport, registerImport, registerReport];

@@ -1,0 +1,33 @@
+export {
+  type CandidateInfo,
+  type EvidenceInfo,
+  type EnvironmentInfo,
+  type ReportInput,
+  type Report,
+  type ReportChange,
+  type ReportDiff,
+  CHANGE_ORDER,
+  buildReport,
+  reportMarker,
+  checkReportKey,
+} from './model.js';
+export { type RenderOptions, type Rendered, COMMENT_LIMIT, SUMMARY_LIMIT, renderMarkdown, renderJson } from './render.js';
+export {
+  type GitHubClient,
+  type ClientOptions,
+  type IssueTarget,
+  type StickyResult,
+  type PublishResult,
+  createGitHubClient,
+  rateLimitWait,
+  explainGitHubError,
+  GitHubAccessError,
+  isGitHubAccessError,
+  findMarkedComments,
+  upsertStickyComment,
+  publishReport,
+  pullRequestFromEvent,
+  type EventPullRequest,
+} from './github.js';
+export { type ReportFiles, loadLock, loadLockAtRef, parseEvidence, loadEvidence, loadEnvironments, reportFromFiles } from './inputs.js';
+export { parseReport } from './parse.js';
