@@ -46576,8 +46576,8 @@ function writePylock(lock) {
         const wheels = [];
         const others = [];
         for (const f of p.files) {
-            if (f.url === undefined) {
-                throw new errors_KarooError('input', `cannot write pylock.toml: ${p.name} ${p.version} file sha256:${f.sha256} has no URL; re-run resolve so that every file has a URL`);
+            if (f.url === undefined && !f.name) {
+                throw new errors_KarooError('input', `cannot write pylock.toml: ${p.name} ${p.version} file sha256:${f.sha256} has no URL and no file name; re-run resolve so that every file has a URL`);
             }
             (isWheelName(f.name) ? wheels : others).push(f);
         }
@@ -46616,7 +46616,11 @@ function writePylock(lock) {
 function pylock_writeFile(f, out) {
     if (f.name)
         out.push(`name = ${tomlString(f.name)}`);
-    out.push(`url = ${tomlString(stripUserinfo(f.url))}`);
+    // A file without a URL sits beside the lock (as in a candidate, whose wheels are its layers).
+    if (f.url === undefined)
+        out.push(`path = ${tomlString(f.name)}`);
+    else
+        out.push(`url = ${tomlString(stripUserinfo(f.url))}`);
     if (f.size !== undefined)
         out.push(`size = ${f.size}`);
     out.push(`hashes = { sha256 = ${tomlString(f.sha256)} }`);
@@ -47495,9 +47499,12 @@ function readLockText(text, path, options = {}, extraWarnings = []) {
 /** Schema name inside the config blob; bump it (and every digest moves) only on purpose. */
 const CANDIDATE_CONFIG_SCHEMA = 'karoo.candidate.config/v1';
 /**
- * The lock files a candidate embeds: @karoo/lock's writers, applied to the lock without its
- * inputs digest (which records the index pages resolution read, not what was locked: an
- * unrelated upload to the index must not make a new candidate of the same files).
+ * The lock files a candidate embeds: @karoo/lock's writers, applied to the lock without what
+ * records where and when it was resolved rather than what was locked: the inputs digest (an
+ * unrelated upload to the index must not make a new candidate of the same files), and the
+ * index and file URLs (the wheels are the candidate's own layers, so its pylock.toml names
+ * them by path; the same files from a mirror, or a file:// index in another clone, give the
+ * same candidate).
  */
 const defaultLockRenderers = {
     pylock: (lock) => writePylock(forCandidate(lock)),
@@ -47509,9 +47516,8 @@ function forCandidate(lock) {
     // the file back records it: treat both the same so that a lock and its file give one candidate.
     const derived = lock.meta.target && /^[0-9]+\.[0-9]+$/.test(lock.meta.target.python) ? `==${lock.meta.target.python}.*` : undefined;
     const keep = requiresPython !== undefined && requiresPython !== derived ? { requiresPython } : {};
-    if (inputsDigest === undefined && Object.keys(keep).length === (requiresPython === undefined ? 0 : 1))
-        return lock;
-    return lock.withMeta({ ...meta, ...keep });
+    const packages = lock.packages.map((p) => ({ ...p, index: undefined, files: p.files.map((f) => ({ ...f, url: undefined })) }));
+    return Lock.create(packages, { ...meta, ...keep });
 }
 const SYSTEM_RE = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
 /**

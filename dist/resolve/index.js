@@ -41374,8 +41374,8 @@ function writePylock(lock) {
         const wheels = [];
         const others = [];
         for (const f of p.files) {
-            if (f.url === undefined) {
-                throw new lib/* KarooError */.xD('input', `cannot write pylock.toml: ${p.name} ${p.version} file sha256:${f.sha256} has no URL; re-run resolve so that every file has a URL`);
+            if (f.url === undefined && !f.name) {
+                throw new lib/* KarooError */.xD('input', `cannot write pylock.toml: ${p.name} ${p.version} file sha256:${f.sha256} has no URL and no file name; re-run resolve so that every file has a URL`);
             }
             (isWheelName(f.name) ? wheels : others).push(f);
         }
@@ -41414,7 +41414,11 @@ function writePylock(lock) {
 function writeFile(f, out) {
     if (f.name)
         out.push(`name = ${tomlString(f.name)}`);
-    out.push(`url = ${tomlString(stripUserinfo(f.url))}`);
+    // A file without a URL sits beside the lock (as in a candidate, whose wheels are its layers).
+    if (f.url === undefined)
+        out.push(`path = ${tomlString(f.name)}`);
+    else
+        out.push(`url = ${tomlString(stripUserinfo(f.url))}`);
     if (f.size !== undefined)
         out.push(`size = ${f.size}`);
     out.push(`hashes = { sha256 = ${tomlString(f.sha256)} }`);

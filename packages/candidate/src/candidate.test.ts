@@ -23,13 +23,15 @@ function pkgs(): LockedPackage[] {
 }
 const META = { target: { python: '3.11', platforms: ['manylinux_2_28_x86_64'], implementation: 'cp' }, leaves: { 'acme-cam': '2.1.0.dev3' } };
 const lock = () => Lock.create(pkgs(), META);
+// What a candidate embeds: the same lock with its files named by path (they are the candidate's layers).
+const located = () => Lock.create(pkgs().map((p) => ({ ...p, files: p.files.map((f) => ({ ...f, url: undefined })) })), META);
 const input = { system: 'cam' };
 
 describe('candidate manifest', () => {
   test('golden digest: the candidate of a fixed lock never changes unnoticed', () => {
     // If this moves, every stored candidate's digest moved: bump CANDIDATE_CONFIG_SCHEMA
     // or the media types on purpose, or find what made the manifest non-deterministic.
-    expect(candidateDigest(lock(), input)).toBe('sha256:8d6290deadc653e57a4a9e8eb3af7dca5f124cdc94b1991d12bd2857bd2afd33');
+    expect(candidateDigest(lock(), input)).toBe('sha256:9aa01a0a837720b69cabcd2b3a8776ab4035a5077310f128fb9efaddf0a43d63');
   });
 
   test('is an OCI image manifest with our artifactType, one layer per locked file, then the lock files', () => {
@@ -56,8 +58,10 @@ describe('candidate manifest', () => {
     expect(c.digest).toBe(sha256Of(c.manifestBytes));
     // Lock-file layers hold exactly what the lock writers produce; config is canonical JSON.
     const [config, pylock, reqs] = c.inline;
-    expect(Buffer.from(pylock!.bytes).toString('utf8')).toBe(writePylock(lock()));
-    expect(Buffer.from(reqs!.bytes).toString('utf8')).toBe(writeRequirements(lock()));
+    expect(Buffer.from(pylock!.bytes).toString('utf8')).toBe(writePylock(located()));
+    expect(Buffer.from(pylock!.bytes).toString('utf8')).toContain('path = "acme_cam-2.1.0.dev3-py3-none-any.whl"');
+    expect(Buffer.from(pylock!.bytes).toString('utf8')).not.toContain('https://');
+    expect(Buffer.from(reqs!.bytes).toString('utf8')).toBe(writeRequirements(located()));
     expect(readLockText(Buffer.from(pylock!.bytes).toString('utf8'), 'pylock.toml').lock.digest).toBe(lock().digest);
     expect(m.layers[4].digest).toBe(pylock!.descriptor.digest);
     expect(m.config.digest).toBe(sha256Of(config!.bytes));
@@ -149,8 +153,16 @@ describe('candidate manifest', () => {
     expect(p.digest).not.toBe(provenanceFor(c.descriptor, { builtAt: '2025-01-02T03:04:06Z', builder: 'karoo 0.1.0', lockDigest: lock().digest }).digest);
   });
 
+  test('the same files from another index or mirror give the same candidate', () => {
+    const mirrored = Lock.create(
+      pkgs().map((p) => ({ ...p, index: 'file:///elsewhere/simple/', files: p.files.map((f) => ({ ...f, url: `file:///elsewhere/files/${f.name}` })) })),
+      META,
+    );
+    expect(candidateDigest(mirrored, input)).toBe(candidateDigest(lock(), input));
+  });
+
   test('default renderers are the lock writers, and a lock read back from its own file renders the same', () => {
-    expect(defaultLockRenderers.pylock(lock())).toBe(writePylock(lock()));
+    expect(defaultLockRenderers.pylock(lock())).toBe(writePylock(located()));
     const back = readLockText(writePylock(lock()), 'pylock.toml').lock;
     expect(defaultLockRenderers.requirements(back)).toBe(defaultLockRenderers.requirements(lock()));
   });

@@ -1,5 +1,5 @@
 import { canonicalJson, type Digest, KarooError, sha256Of } from '@karoo/common';
-import { type Lock, type LockedFile, type LockedPackage, normalizeName, type Target, writePylock, writeRequirements } from '@karoo/lock';
+import { Lock, type LockedFile, type LockedPackage, normalizeName, type Target, writePylock, writeRequirements } from '@karoo/lock';
 import { ANNOTATIONS, fileMediaType, KAROO } from './media-types.js';
 import { type Descriptor, type ImageManifest, type InlineBlob, OCI } from './oci-types.js';
 
@@ -16,9 +16,12 @@ export interface LockRenderers {
 }
 
 /**
- * The lock files a candidate embeds: @karoo/lock's writers, applied to the lock without its
- * inputs digest (which records the index pages resolution read, not what was locked: an
- * unrelated upload to the index must not make a new candidate of the same files).
+ * The lock files a candidate embeds: @karoo/lock's writers, applied to the lock without what
+ * records where and when it was resolved rather than what was locked: the inputs digest (an
+ * unrelated upload to the index must not make a new candidate of the same files), and the
+ * index and file URLs (the wheels are the candidate's own layers, so its pylock.toml names
+ * them by path; the same files from a mirror, or a file:// index in another clone, give the
+ * same candidate).
  */
 export const defaultLockRenderers: LockRenderers = {
   pylock: (lock) => writePylock(forCandidate(lock)),
@@ -31,8 +34,8 @@ function forCandidate(lock: Lock): Lock {
   // the file back records it: treat both the same so that a lock and its file give one candidate.
   const derived = lock.meta.target && /^[0-9]+\.[0-9]+$/.test(lock.meta.target.python) ? `==${lock.meta.target.python}.*` : undefined;
   const keep = requiresPython !== undefined && requiresPython !== derived ? { requiresPython } : {};
-  if (inputsDigest === undefined && Object.keys(keep).length === (requiresPython === undefined ? 0 : 1)) return lock;
-  return lock.withMeta({ ...meta, ...keep });
+  const packages = lock.packages.map((p) => ({ ...p, index: undefined, files: p.files.map((f) => ({ ...f, url: undefined })) }));
+  return Lock.create(packages, { ...meta, ...keep });
 }
 
 export interface CandidateInput {

@@ -333,8 +333,8 @@ export function writePylock(lock: Lock): string {
     const wheels: LockedFile[] = [];
     const others: LockedFile[] = [];
     for (const f of p.files) {
-      if (f.url === undefined) {
-        throw new KarooError('input', `cannot write pylock.toml: ${p.name} ${p.version} file sha256:${f.sha256} has no URL; re-run resolve so that every file has a URL`);
+      if (f.url === undefined && !f.name) {
+        throw new KarooError('input', `cannot write pylock.toml: ${p.name} ${p.version} file sha256:${f.sha256} has no URL and no file name; re-run resolve so that every file has a URL`);
       }
       (isWheelName(f.name) ? wheels : others).push(f);
     }
@@ -371,7 +371,9 @@ export function writePylock(lock: Lock): string {
 
 function writeFile(f: LockedFile, out: string[]): void {
   if (f.name) out.push(`name = ${tomlString(f.name)}`);
-  out.push(`url = ${tomlString(stripUserinfo(f.url!))}`);
+  // A file without a URL sits beside the lock (as in a candidate, whose wheels are its layers).
+  if (f.url === undefined) out.push(`path = ${tomlString(f.name)}`);
+  else out.push(`url = ${tomlString(stripUserinfo(f.url))}`);
   if (f.size !== undefined) out.push(`size = ${f.size}`);
   out.push(`hashes = { sha256 = ${tomlString(f.sha256)} }`);
 }

@@ -91,7 +91,9 @@ describe('pylock.toml writer', () => {
   });
 
   it('refuses what PEP 751 cannot say', () => {
-    expect(() => writePylock(Lock.create([{ name: 'x', version: '1', files: [{ name: 'x-1-py3-none-any.whl', sha256: h('a') }] }]))).toThrow('has no URL');
+    expect(() => writePylock(Lock.create([{ name: 'x', version: '1', files: [{ name: '', sha256: h('a') }] }]))).toThrow('has no URL');
+    // A file with a name but no URL sits beside the lock (as in a candidate): written as a path.
+    expect(writePylock(Lock.create([{ name: 'x', version: '1', files: [{ name: 'x-1-py3-none-any.whl', sha256: h('a') }] }]))).toContain('path = "x-1-py3-none-any.whl"');
     expect(() => writePylock(Lock.create([{ name: 'x', version: '1', files: [] }]))).toThrow('has no files');
     expect(() =>
       writePylock(

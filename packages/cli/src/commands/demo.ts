@@ -22,7 +22,13 @@ export function registerDemo(program: Command): void {
     .option('--work <dir>', 'work directory for locks and stores (default: <example>/.karoo)')
     .option('--json', 'print one JSON object')
     .action(async (opts: DemoOptions) => {
-      const [{ loadConfig }, r, { stderrProgress }] = await Promise.all([import('@karoo/config'), import('@karoo/resolve'), import('@karoo/common')]);
+      const [{ loadConfig }, r, { stderrProgress }, { build }, { openStore }] = await Promise.all([
+        import('@karoo/config'),
+        import('@karoo/resolve'),
+        import('@karoo/common'),
+        import('@karoo/build'),
+        import('@karoo/oci'),
+      ]);
       const dir = resolvePath(opts.example ?? exampleDir());
       const configPath = join(dir, 'karoo.yml');
       if (!existsSync(configPath)) {
@@ -38,12 +44,21 @@ export function registerDemo(program: Command): void {
       const resolved = await r.resolveLock({ config, previous, progress });
       const written = await r.writeLockFiles(lockDir, resolved.lock);
 
+      const storeRef = `oci-layout:${join(work, 'store')}`;
+      progress.info(`build: candidate of lock ${resolved.lock.digest} into ${storeRef}`);
+      const built = await build({ lock: resolved.lock, store: openStore(storeRef), system: config.system, target: config.target, progress });
+
       emit(
         {
           system: config.system,
           lockDigest: resolved.lock.digest,
           lockPath: written.pylockPath,
           resolved: resolved.resolved,
+          candidate: built.candidate,
+          candidateRef: built.candidateRef,
+          existed: built.existed,
+          pushedBytes: built.pushedBytes,
+          store: storeRef,
           leaves: Object.fromEntries(resolved.leaves.map((l) => [l.name, l.version])),
           packages: resolved.lock.packages.map((p) => ({ name: p.name, version: p.version, sha256: p.files[0]?.sha256, size: p.files[0]?.size })),
         },
@@ -59,6 +74,9 @@ export function registerDemo(program: Command): void {
             '',
             `lock digest ${o.lockDigest}`,
             `lock       ${o.lockPath}`,
+            '',
+            `candidate  ${o.candidate}${o.existed ? ' (existed: true — already built, nothing downloaded or pushed)' : ` (new: ${o.pushedBytes} bytes stored)`}`,
+            `store      ${o.store}`,
           ].join('\n'),
       );
     });
