@@ -47312,7 +47312,223 @@ async function pipBackend() {
     return new (await __nccwpck_require__.e(/* import() */ 567).then(__nccwpck_require__.bind(__nccwpck_require__, 5567))).PipBackend();
 }
 //# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./packages/summary/lib/markdown.js
+/** Markdown building blocks for job summaries and pull request comments (GitHub Flavored Markdown). */
+/** Text safe inside a table cell: pipes escaped, line breaks flattened, HTML brackets neutralised. */
+function markdown_cell(text) {
+    if (text === undefined || text === null || text === '')
+        return '';
+    return String(text)
+        .replace(/\\/g, '\\\\')
+        .replace(/\|/g, '\\|')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/\r?\n/g, ' ');
+}
+/** Inline code that survives backticks in the text. */
+function markdown_code(text) {
+    const flat = text.replace(/\r?\n/g, ' ');
+    const longest = Math.max(0, ...[...flat.matchAll(/`+/g)].map((m) => m[0].length));
+    const fence = '`'.repeat(longest + 1);
+    const pad = flat.startsWith('`') || flat.endsWith('`') ? ' ' : '';
+    return `${fence}${pad}${flat}${pad}${fence}`;
+}
+/** Inline code inside a table cell (pipes must still be escaped there). */
+function markdown_codeCell(text) {
+    return markdown_code(text).replace(/\|/g, '\\|');
+}
+/** A link, or the plain label when there is no URL. */
+function markdown_link(label, url) {
+    if (!url)
+        return label;
+    return `[${label.replace(/[[\]]/g, '\\$&')}](${url.replace(/[()\s]/g, encodeURIComponent)})`;
+}
+/** A table; cells are used as given (escape them with `cell`/`codeCell`). */
+function table(header, rows, align = []) {
+    const sep = header.map((_, i) => (align[i] === 'right' ? '---:' : align[i] === 'center' ? ':---:' : '---'));
+    const line = (r) => `| ${header.map((_, i) => r[i] ?? '').join(' | ')} |`;
+    return [line(header), `| ${sep.join(' | ')} |`, ...rows.map(line)].join('\n');
+}
+/** A folded section. The blank lines let GitHub render the markdown inside. */
+function details(summary, body, open = false) {
+    return `<details${open ? ' open' : ''}><summary>${summary}</summary>\n\n${body}\n\n</details>`;
+}
+/** `1 h 2 min`, `3 min 4 s`, `5.2 s`, `120 ms`. */
+function markdown_duration(ms) {
+    if (!Number.isFinite(ms) || ms < 0)
+        return '';
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    const s = ms / 1000;
+    if (s < 60)
+        return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
+    const m = Math.floor(s / 60);
+    if (m < 60)
+        return `${m} min ${Math.round(s - m * 60)} s`;
+    return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+/** `1.5 MB` (powers of 1000, as registries report sizes). */
+function markdown_bytes(n) {
+    if (!Number.isFinite(n) || n < 0)
+        return '';
+    const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+    let v = n;
+    let i = 0;
+    while (v >= 1000 && i < units.length - 1) {
+        v /= 1000;
+        i++;
+    }
+    return i === 0 ? `${v} B` : `${v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}
+/** The 12-hex-digit short form of `sha256:…`, as the candidate is named in prose. */
+function markdown_shortDigest(digest, n = 12) {
+    return digest.replace(/^sha256:/, '').slice(0, n);
+}
+/** `1,234` */
+function markdown_count(n) {
+    return n.toLocaleString('en-US');
+}
+/** `✅ passed` / `❌ failed` / other results as given. */
+function markdown_result(r) {
+    return r === 'passed' || r === 'success' ? `✅ ${r}` : r === 'failed' || r === 'failure' ? `❌ ${r}` : r === 'skipped' ? `⏭️ ${r}` : r;
+}
+//# sourceMappingURL=markdown.js.map
+;// CONCATENATED MODULE: ./packages/summary/lib/steps.js
+
+/**
+ * Renders a step's job summary: a title, a facts table and result tables. Every karoo step
+ * writes its summary through this one function so that they read alike; the action adds it
+ * with `core.summary.addRaw(markdown).write()`.
+ */
+function renderStepSummary(s) {
+    const out = [`### ${s.title}`];
+    if (s.headline)
+        out.push(s.headline);
+    const facts = (s.facts ?? []).filter(([, v]) => v !== '');
+    if (facts.length)
+        out.push(table(['', ''], facts.map(([k, v]) => [`**${markdown_cell(k)}**`, v])));
+    for (const t of s.tables ?? []) {
+        const fold = t.foldAfter ?? 25;
+        const body = table(t.header, t.rows, t.align);
+        if (t.rows.length > fold)
+            out.push(details(`${markdown_cell(t.caption ?? 'Details')} (${markdown_count(t.rows.length)} rows)`, body));
+        else
+            out.push(t.caption ? `**${markdown_cell(t.caption)}**\n\n${body}` : body);
+    }
+    for (const n of s.notes ?? [])
+        out.push(n);
+    return `${out.join('\n\n')}\n`;
+}
+function resolveSummary(r) {
+    return renderStepSummary({
+        title: 'karoo resolve',
+        headline: `Lock ${markdown_code(r.lockDigest)}${r.reused ? ' — inputs unchanged, lock reused' : ''}`,
+        facts: [
+            ['Lock file', r.lockPath ? markdown_code(r.lockPath) : ''],
+            ['Packages', markdown_count(r.packages)],
+            ['Target', r.target ? `Python ${markdown_cell(r.target.python)}, ${r.target.platforms.map(markdown_codeCell).join(', ')}` : ''],
+            ['Changes', r.changes ? changeCounts(r.changes) : ''],
+            ['Time', r.durationMs === undefined ? '' : markdown_duration(r.durationMs)],
+        ],
+        tables: r.leaves.length
+            ? [
+                {
+                    caption: 'Leaves',
+                    header: ['Leaf', 'Version', 'Before'],
+                    rows: r.leaves.map((l) => [markdown_codeCell(l.name), markdown_codeCell(l.version), l.old === undefined ? '' : l.old === l.version ? 'unchanged' : markdown_codeCell(l.old)]),
+                },
+            ]
+            : [],
+    });
+}
+function buildSummary(r) {
+    return renderStepSummary({
+        title: 'karoo build',
+        headline: `Candidate ${code(shortDigest(r.candidate))} — ${r.existed ? 'already in the store, nothing built' : 'new'}`,
+        facts: [
+            ['Candidate', code(r.candidate)],
+            ['Reference', r.ref ? code(r.ref) : ''],
+            ['Lock', r.lockDigest ? code(r.lockDigest) : ''],
+            ['Size', r.size === undefined ? '' : bytes(r.size)],
+            ['Blobs reused', r.blobsReused === undefined ? '' : count(r.blobsReused)],
+            ['Blobs uploaded', r.blobsUploaded === undefined ? '' : count(r.blobsUploaded)],
+            ['Pushed', r.pushedBytes === undefined ? '' : bytes(r.pushedBytes)],
+            ['Time', r.durationMs === undefined ? '' : duration(r.durationMs)],
+        ],
+    });
+}
+function deploySummary(r) {
+    const failed = r.nodes.filter((n) => n.result !== 'success' && n.result !== 'passed' && n.result !== 'ok');
+    return renderStepSummary({
+        title: `karoo deploy — ${cell(r.environment)}`,
+        headline: failed.length ? `❌ ${failed.length} of ${r.nodes.length} node(s) failed` : `✅ ${r.nodes.length} node(s) at system ${code(shortDigest(r.systemId))}`,
+        facts: [
+            ['Candidate', code(r.candidate)],
+            ['System id', code(r.systemId)],
+        ],
+        tables: [
+            {
+                caption: 'Nodes',
+                header: ['Node', 'Role', 'Result', 'Changed', 'Time', 'Detail'],
+                rows: r.nodes.map((n) => [
+                    codeCell(n.name),
+                    cell(n.role),
+                    result(n.result),
+                    n.changed === undefined ? '' : n.changed ? 'yes' : 'no (converged)',
+                    n.durationMs === undefined ? '' : duration(n.durationMs),
+                    cell(n.detail),
+                ]),
+            },
+        ],
+    });
+}
+function acceptSummary(r) {
+    return renderStepSummary({
+        title: `karoo accept — ${cell(r.environment)}`,
+        headline: `${result(r.result)}: ${count(r.passed)} passed, ${count(r.failed)} failed, ${count(r.skipped)} skipped in ${duration(r.durationMs)}`,
+        facts: [
+            ['Candidate', r.candidate ? code(r.candidate) : ''],
+            ['System id', r.systemId ? code(r.systemId) : ''],
+            ['Evidence', r.evidence ? code(r.evidence) : ''],
+            ['Run', r.runUrl ? link('workflow run', r.runUrl) : ''],
+        ],
+        tables: r.failures?.length
+            ? [{ caption: 'Failures', header: ['Test', 'Message'], rows: r.failures.map((f) => [codeCell(f.test), cell(f.message)]) }]
+            : [],
+    });
+}
+function promoteSummary(r) {
+    return renderStepSummary({
+        title: `karoo promote → ${cell(r.to)}`,
+        headline: `${code(shortDigest(r.candidate))} ${r.previous ? `replaces ${code(shortDigest(r.previous))}` : 'is the first candidate'} in ${cell(r.to)}`,
+        facts: [
+            ['Candidate', code(r.candidate)],
+            ['Previous', r.previous ? code(r.previous) : ''],
+            ['System id', r.systemId ? code(r.systemId) : ''],
+            ['Reason', cell(r.reason)],
+            ['Actor', cell(r.actor)],
+            ['Deployment', r.deploymentUrl ? link('deployment', r.deploymentUrl) : ''],
+        ],
+        tables: r.gate?.length
+            ? [
+                {
+                    caption: 'Gate',
+                    header: ['Environment', 'Requirement', 'Met', 'Detail'],
+                    rows: r.gate.map((g) => [cell(g.environment), cell(g.requirement), g.met ? '✅' : '❌', cell(g.detail)]),
+                },
+            ]
+            : [],
+    });
+}
+/** `3 upgraded, 1 downgraded, 2 added, 120 unchanged` — zero counts left out. */
+function changeCounts(c) {
+    const order = ['upgraded', 'downgraded', 'added', 'removed', 'rehashed', 'unchanged'];
+    const parts = order.filter((k) => (c[k] ?? 0) > 0).map((k) => `${markdown_count(c[k])} ${k}`);
+    return parts.length ? parts.join(', ') : 'no packages';
+}
+//# sourceMappingURL=steps.js.map
 ;// CONCATENATED MODULE: ./actions/resolve/lib/main.js
+
 
 
 
@@ -47320,6 +47536,7 @@ async function pipBackend() {
 
 const INPUT = { config: 'config', out: 'out', previous: 'previous', force: 'force' };
 runAction(async () => {
+    const started = performance.now();
     const config = await loadConfig(input(INPUT.config, { default: 'karoo.yml' }));
     const out = (0,external_node_path_.resolve)(optionalInput(INPUT.out) ?? config.lockDir);
     const previousPath = optionalInput(INPUT.previous);
@@ -47334,18 +47551,20 @@ runAction(async () => {
         resolved: result.resolved,
         diff: JSON.stringify({ changes: result.diff.changes, counts: result.diff.counts, leavesMoved: result.diff.leavesMoved }),
     });
-    const s = summary.addHeading(`karoo resolve: ${config.system}`, 2);
-    s.addTable([
-        [{ data: 'leaf', header: true }, { data: 'version', header: true }, { data: 'chosen because', header: true }],
-        ...result.leaves.map((l) => [l.name, l.version, l.reason]),
-    ]);
-    if (result.diff.changes.length > 0) {
-        s.addTable([
-            [{ data: 'package', header: true }, { data: 'change', header: true }, { data: 'from', header: true }, { data: 'to', header: true }],
-            ...result.diff.changes.map((c) => [c.name, c.change, c.old ?? '', c.new ?? '']),
-        ]);
+    const previousLeaves = previous?.meta.leaves ?? {};
+    let md = resolveSummary({
+        lockDigest: result.lock.digest,
+        packages: result.lock.packages.length,
+        leaves: result.leaves.map((l) => ({ name: l.name, version: l.version, old: previous ? previousLeaves[l.name] : undefined })),
+        target: config.target,
+        reused: !result.resolved,
+        lockPath: written.pylockPath,
+        durationMs: Math.round(performance.now() - started),
+        changes: previous ? result.diff.counts : undefined,
+    });
+    if (previous && result.diff.changes.length > 0) {
+        md += `\n**Changed packages**\n\n${table(['Package', 'Change', 'From', 'To'], result.diff.changes.map((c) => [markdown_codeCell(c.name), c.change, c.old ? markdown_codeCell(c.old) : '', c.new ? markdown_codeCell(c.new) : '']))}\n`;
     }
-    s.addRaw(`<p>${result.lock.packages.length} packages pinned${result.resolved ? '' : ' (previous lock still current: nothing resolved)'}; ${result.diff.counts.unchanged} unchanged.<br>lock digest <code>${result.lock.digest}</code></p>`);
-    await s.write();
+    await summary.addRaw(md).write();
 });
 //# sourceMappingURL=main.js.map

@@ -3,10 +3,12 @@ import { loadConfig } from '@karoo/config';
 import { readLockFile } from '@karoo/lock';
 import { actionProgress, booleanInput, core, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
 import { readExistingLock, resolveLock, writeLockFiles } from '@karoo/resolve';
+import { codeCell, resolveSummary, table } from '@karoo/summary';
 
 const INPUT = { config: 'config', out: 'out', previous: 'previous', force: 'force' } as const;
 
 runAction(async () => {
+  const started = performance.now();
   const config = await loadConfig(input(INPUT.config, { default: 'karoo.yml' }));
   const out = resolvePath(optionalInput(INPUT.out) ?? config.lockDir);
   const previousPath = optionalInput(INPUT.previous);
@@ -23,19 +25,22 @@ runAction(async () => {
     diff: JSON.stringify({ changes: result.diff.changes, counts: result.diff.counts, leavesMoved: result.diff.leavesMoved }),
   });
 
-  const s = core.summary.addHeading(`karoo resolve: ${config.system}`, 2);
-  s.addTable([
-    [{ data: 'leaf', header: true }, { data: 'version', header: true }, { data: 'chosen because', header: true }],
-    ...result.leaves.map((l) => [l.name, l.version, l.reason]),
-  ]);
-  if (result.diff.changes.length > 0) {
-    s.addTable([
-      [{ data: 'package', header: true }, { data: 'change', header: true }, { data: 'from', header: true }, { data: 'to', header: true }],
-      ...result.diff.changes.map((c) => [c.name, c.change, c.old ?? '', c.new ?? '']),
-    ]);
+  const previousLeaves = previous?.meta.leaves ?? {};
+  let md = resolveSummary({
+    lockDigest: result.lock.digest,
+    packages: result.lock.packages.length,
+    leaves: result.leaves.map((l) => ({ name: l.name, version: l.version, old: previous ? previousLeaves[l.name] : undefined })),
+    target: config.target,
+    reused: !result.resolved,
+    lockPath: written.pylockPath,
+    durationMs: Math.round(performance.now() - started),
+    changes: previous ? result.diff.counts : undefined,
+  });
+  if (previous && result.diff.changes.length > 0) {
+    md += `\n**Changed packages**\n\n${table(
+      ['Package', 'Change', 'From', 'To'],
+      result.diff.changes.map((c) => [codeCell(c.name), c.change, c.old ? codeCell(c.old) : '', c.new ? codeCell(c.new) : '']),
+    )}\n`;
   }
-  s.addRaw(
-    `<p>${result.lock.packages.length} packages pinned${result.resolved ? '' : ' (previous lock still current: nothing resolved)'}; ${result.diff.counts.unchanged} unchanged.<br>lock digest <code>${result.lock.digest}</code></p>`,
-  );
-  await s.write();
+  await core.summary.addRaw(md).write();
 });
