@@ -23,6 +23,18 @@ need git command -v git
 need hyperfine command -v hyperfine
 # skopeo: an OCI client nobody here wrote, reading the candidates the store tests push.
 need skopeo command -v skopeo
+# provision: machines. systemd-nspawn (system containers), QEMU and qemu-img (virtual machines),
+# mmdebstrap + e2fsprogs + xz to build karoo's machine image once (cached in /var/cache/karoo/images),
+# ssh/ssh-keygen to reach the machines, ip for their network namespaces, genisoimage for cloud-init seeds.
+need systemd-container command -v systemd-nspawn
+need qemu-system-x86 command -v qemu-system-x86_64
+need qemu-utils command -v qemu-img
+need mmdebstrap command -v mmdebstrap
+need e2fsprogs command -v mkfs.ext4
+need xz-utils command -v xz
+need openssh-client command -v ssh-keygen
+need iproute2 command -v ip
+need genisoimage command -v genisoimage
 
 if [ ${#want_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

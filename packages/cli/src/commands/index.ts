@@ -8,9 +8,13 @@ import { registerLock } from './lock.js';
 import { registerReport } from './report.js';
 import { registerResolve } from './resolve.js';
 import { registerVerify } from './verify.js';
+import { registerProvision } from './provision.js';
+import { registerDestroy } from './destroy.js';
+import { registerReap } from './reap.js';
+import { registerImage } from './image.js';
 
 /**
  * Every CLI command registers itself here. Registration is cheap: a command imports the
  * libraries it needs only when it runs, so `karoo --help` and fast paths start quickly.
  */
-export const commands: Array<(program: Command) => void> = [registerDemo, registerResolve, registerLock, registerBuild, registerDigest, registerVerify, registerExport, registerImport, registerReport];
+export const commands: Array<(program: Command) => void> = [registerDemo, registerResolve, registerLock, registerBuild, registerDigest, registerVerify, registerExport, registerImport, registerReport, registerProvision, registerDestroy, registerReap, registerImage];

@@ -1,0 +1,72 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KarooError } from '@karoo/common';
+import { loadConfig, parseDuration } from '@karoo/config';
+import { provision, sshCommandLine } from '@karoo/machines';
+import { actionProgress, booleanInput, core, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
+import { EXPIRE_FLAG, INPUT, OUTPUT, STATE } from './constants.js';
+import { uploadLogs } from './logs.js';
+import { rerunAsRoot } from './sudo.js';
+import { restoreImage, saveImage } from './image-cache.js';
+
+/** The post bundle beside this one (dist/provision/post/index.js), or lib/post.js unbundled. */
+function postEntry(): string {
+  // Built from a list at run time so the bundler does not mistake these paths for assets.
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [['post', 'index.js'], ['post.js']].map((parts) => join(here, ...parts));
+  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
+}
+
+runAction(async () => {
+  if (await rerunAsRoot()) return;
+  const configPath = input(INPUT.config, { default: 'karoo.yml' });
+  const config = await loadConfig(configPath);
+  const keep = booleanInput(INPUT.keep, false);
+  const ttl = optionalInput(INPUT.ttl);
+  const outDir = join(process.env.RUNNER_TEMP ?? join(process.cwd(), '.karoo'), `karoo-provision-${process.pid}`);
+  core.saveState(STATE.outDir, outDir);
+  core.saveState(STATE.keep, String(keep));
+  const imageSha256 = optionalInput(INPUT.imageSha256) ?? config.provision.imageSha256;
+  const image = optionalInput(INPUT.image) ?? config.provision.image;
+  const cached = await restoreImage(image ? imageSha256 : undefined);
+  try {
+    const r = await provision({
+      nodes: config.nodes.map((n) => ({ name: n.name, role: n.role, cpus: n.cpus, memory: n.memory })),
+      provider: optionalInput(INPUT.provider) ?? config.provision.provider,
+      image,
+      imageSha256,
+      ttlSeconds: ttl ? parseDuration(ttl) : config.provision.ttlSeconds,
+      outDir,
+      keep,
+      onExpire: [process.execPath, postEntry(), EXPIRE_FLAG, '{env}'],
+      // Saved before any machine exists, so the post step can destroy even a half-made environment.
+      onEnvironmentCreated: (env) => core.saveState(STATE.environmentId, env),
+      progress: actionProgress,
+    });
+    await saveImage(cached);
+    const inv = r.inventory;
+    setOutputs({ [OUTPUT.inventory]: r.inventoryPath, [OUTPUT.environmentId]: inv.environmentId });
+    const t = r.timings;
+    await core.summary
+      .addHeading(`karoo provision: ${inv.environmentId}`, 3)
+      .addRaw(`${inv.nodes.length} node(s) with <b>${inv.provider}</b>${inv.accelerator ? ` (${inv.accelerator})` : ''}, network ${inv.network?.cidr ?? ''}, expires ${inv.expiresAt}`, true)
+      .addTable([
+        [
+          { data: 'node', header: true },
+          { data: 'role', header: true },
+          { data: 'address', header: true },
+          { data: 'ssh', header: true },
+          { data: 'ready after', header: true },
+        ],
+        ...inv.nodes.map((n) => [n.name, n.role, n.address, `${n.ssh.host}:${n.ssh.port}`, `${t[`ready:${n.name}`] ?? '?'} s`]),
+      ])
+      .addRaw(`image ${t.image} s · network ${t.network} s · machines ${t.machines} s · total ${t.total} s`, true)
+      .write();
+    core.info(`ssh: ${sshCommandLine(inv.nodes[0]!.ssh)}`);
+  } catch (e) {
+    core.saveState(STATE.failed, 'true');
+    await uploadLogs(join(outDir, 'logs'), 'provision').catch((u: Error) => core.warning(u.message));
+    throw e instanceof Error ? e : new KarooError('internal', String(e));
+  }
+});

@@ -1,0 +1,378 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chown, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { KarooError, silentProgress, type Progress } from '@karoo/common';
+import pLimit from 'p-limit';
+import { ASSETS } from './generated/assets.js';
+import { buildImage, fetchCloudImage, findImage, type CloudImage, type KarooImage } from './image.js';
+import { type Inventory, type InventoryNode, type ProviderName, type SshEndpoint, writeInventory } from './inventory.js';
+import { checkNodeName, macOf, names, newEnvironmentId, subnetOf } from './names.js';
+import { createEnvNetwork, netnsPath } from './network.js';
+import { envDir, envsRoot } from './paths.js';
+import { isAlive, procRef, sleep } from './proc.js';
+import type { Provider } from './provider.js';
+import { NspawnProvider } from './providers/nspawn.js';
+import { QemuProvider } from './providers/qemu.js';
+import { requireTools, run, type RunResult } from './run.js';
+import { seedFiles } from './seed.js';
+import { sshCommandLine, sshCopy, sshExec } from './ssh.js';
+import { type EnvState, type MachineState, saveState } from './state.js';
+import { destroyState, reap, saveLogs } from './teardown.js';
+
+export const PROVIDERS: readonly ProviderName[] = ['nspawn', 'qemu'];
+
+export function providerFor(name: string): Provider {
+  if (name === 'nspawn') return new NspawnProvider();
+  if (name === 'qemu') return new QemuProvider();
+  throw new KarooError('input', `provider "${name}" is not known; use one of: ${PROVIDERS.join(', ')}`);
+}
+
+export interface NodeSpec {
+  name: string;
+  role: string;
+  cpus?: number;
+  memory?: number;
+}
+
+export interface ProvisionOptions {
+  nodes: readonly NodeSpec[];
+  provider?: string;
+  /** Cloud image URL (http(s):// or file://) for qemu; absent means karoo's own image. */
+  image?: string;
+  imageSha256?: string;
+  ttlSeconds?: number;
+  /** Where the inventory (and logs on failure) go. Default: ./.karoo/<environment id>. */
+  outDir?: string;
+  /** Keep the machines when provisioning fails (until the TTL), for debugging. */
+  keep?: boolean;
+  /** Per-machine deadline for SSH to answer. Default: 120 s (nspawn), 600 s (qemu). */
+  bootTimeoutSeconds?: number;
+  /** Build karoo's image when it is not cached. Default true. */
+  buildImage?: boolean;
+  /** argv run when the TTL passes (usually `karoo reap --env ID`); `{env}` is replaced by the id. */
+  onExpire?: string[];
+  progress?: Progress;
+  /** Reap expired and orphaned environments first. Default true. */
+  reapFirst?: boolean;
+  /** Called once the environment's id and state exist (before any machine), e.g. to save it for a post step. */
+  onEnvironmentCreated?: (environmentId: string, outDir: string) => void | Promise<void>;
+  /** Test hook: called after each machine is started. */
+  onMachineStarted?: (m: MachineState, state: EnvState) => void | Promise<void>;
+}
+
+export interface ProvisionResult {
+  inventory: Inventory;
+  inventoryPath: string;
+  state: EnvState;
+  timings: Record<string, number>;
+}
+
+const now = () => Date.now();
+const secs = (ms: number) => Math.round(ms / 10) / 100;
+
+/**
+ * Creates an ephemeral environment: one machine per node on a private network of its own,
+ * a fresh SSH key pair, a forwarder on 127.0.0.1 for the runner, and the inventory. On any
+ * failure, console logs and journals are saved beside the inventory and everything is
+ * destroyed (unless `keep`), then the error names the node and its last console lines.
+ */
+export async function provision(opts: ProvisionOptions): Promise<ProvisionResult> {
+  const progress = opts.progress ?? silentProgress;
+  const t0 = now();
+  const provider = providerFor(opts.provider ?? 'nspawn');
+  if (opts.nodes.length === 0) throw new KarooError('input', 'the configuration lists no nodes; add at least one under nodes:');
+  const seen = new Set<string>();
+  for (const n of opts.nodes) {
+    checkNodeName(n.name);
+    if (seen.has(n.name)) throw new KarooError('input', `node "${n.name}" is listed twice`);
+    seen.add(n.name);
+  }
+  const ttl = opts.ttlSeconds ?? 3600;
+  if (!(ttl > 0)) throw new KarooError('input', `ttl must be positive, got ${ttl}`);
+  await requireTools(['ip', 'ssh', 'ssh-keygen', 'python3']);
+
+  let image: KarooImage | CloudImage;
+  if (opts.image) {
+    if (provider.name !== 'qemu') throw new KarooError('input', `a cloud image (${opts.image}) needs the qemu provider; the ${provider.name} provider boots karoo's own image`);
+    image = await fetchCloudImage(opts.image, opts.imageSha256, progress);
+  } else {
+    const found = await findImage();
+    if (found) image = found;
+    else if (opts.buildImage === false) throw new KarooError('unavailable', 'karoo\'s machine image is not built; run karoo image build');
+    else image = await buildImage({ progress });
+  }
+  const tImage = now();
+
+  if (opts.reapFirst !== false) {
+    const reaped = await reap({ progress: silentProgress });
+    if (reaped.length) progress.info(`reaped ${reaped.length} expired or orphaned environment(s): ${reaped.map((r) => r.environmentId).join(', ')}`);
+  }
+
+  const env = newEnvironmentId();
+  const dir = envDir(env);
+  const outDir = resolve(opts.outDir ?? join('.karoo', env));
+  const net = subnetOf(env);
+  const created = new Date();
+  const owner = await procRef(process.pid);
+  const state: EnvState = {
+    version: 1,
+    environmentId: env,
+    provider: provider.name,
+    phase: 'provisioning',
+    createdAt: created.toISOString(),
+    expiresAt: new Date(created.getTime() + ttl * 1000).toISOString(),
+    ttlSeconds: ttl,
+    owner: owner ?? { pid: process.pid, startTime: 0 },
+    keep: opts.keep ?? false,
+    netns: names.netns(env),
+    cidr: net.cidr,
+    dir,
+    outDir,
+    image: { id: image.id, kind: image.kind, ...(image.kind === 'cloud' ? { sha256: image.sha256 } : {}) },
+    machines: opts.nodes.map((n, index) => ({
+      name: n.name,
+      role: n.role,
+      index,
+      address: net.address(index),
+      mac: macOf(env, index),
+      machineId: names.machine(env, n.name),
+      consoleLog: join(dir, 'console', `${n.name}.log`),
+      hostKey: '',
+      cpus: n.cpus,
+      memory: n.memory,
+    })),
+    timings: {},
+  };
+  // The stamp comes first: from here on every resource can be traced back to this state.
+  // The directory appears with its state.json inside (rename), so the reaper never sees one without the other.
+  const staging = join(envsRoot(), `.${env}.new`);
+  // 0755: an unprivileged deploy step (the invoking user of sudo) reaches its key in here.
+  await mkdir(staging, { recursive: true, mode: 0o755 });
+  await mkdir(join(staging, 'console'), { mode: 0o700 });
+  await writeFile(join(staging, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
+  await rename(staging, dir);
+  await mkdir(outDir, { recursive: true });
+  const save = () => saveState(state);
+  await opts.onEnvironmentCreated?.(env, outDir);
+  progress.info(`environment ${env}: ${opts.nodes.length} node(s) with ${provider.name}, network ${net.cidr}, expires ${state.expiresAt}`);
+
+  const keyPath = join(dir, 'id_ed25519');
+  const knownHosts = join(dir, 'known_hosts');
+  const endpoint = (m: MachineState): SshEndpoint => ({
+    host: '127.0.0.1',
+    port: m.sshPort ?? 0,
+    user: 'root',
+    keyPath,
+    knownHostsPath: knownHosts,
+    hostKeyAlias: m.machineId,
+    hostKey: m.hostKey,
+  });
+  const inventoryOf = (): Inventory => ({
+    version: 1,
+    environmentId: env,
+    createdAt: state.createdAt,
+    ttlSeconds: ttl,
+    expiresAt: state.expiresAt,
+    provider: provider.name,
+    ...(state.accelerator ? { accelerator: state.accelerator } : {}),
+    image: state.image,
+    network: { cidr: net.cidr, namespace: state.netns },
+    logsDir: join(outDir, 'logs'),
+    nodes: state.machines.map(
+      (m): InventoryNode => ({
+        name: m.name,
+        role: m.role,
+        address: m.address,
+        ssh: endpoint(m),
+        provider: provider.name,
+        machineId: m.machineId,
+        ...(m.cpus ? { cpus: m.cpus } : {}),
+        ...(m.memory ? { memory: m.memory } : {}),
+      }),
+    ),
+  });
+
+  try {
+    await provider.prepare(state);
+    await save();
+    if (state.accelerator) progress.info(`qemu acceleration: ${state.accelerator}${state.accelerator === 'tcg' ? ' (software emulation: no usable /dev/kvm)' : ''}`);
+
+    // Keys: the environment's client key, and a host key per node so the runner checks host keys strictly.
+    const tPrepared = now();
+    // Keys and the network do not depend on each other: make them side by side.
+    const network = createEnvNetwork(env, net.gateway).then(() => (state.timings.bridge = secs(now() - tPrepared)));
+    network.catch(() => {});
+    await mkdir(join(dir, 'hostkeys'), { recursive: true });
+    const keygen = (file: string, comment: string) => run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+    const [, ...hostKeys] = await Promise.all([
+      keygen(keyPath, env),
+      ...state.machines.map(async (m) => {
+        const p = join(dir, 'hostkeys', m.name);
+        await keygen(p, m.machineId);
+        return { priv: await readFile(p, 'utf8'), pub: await readFile(`${p}.pub`, 'utf8') };
+      }),
+    ]);
+    const authorizedKey = await readFile(`${keyPath}.pub`, 'utf8');
+    state.machines.forEach((m, i) => (m.hostKey = (hostKeys[i] as { pub: string }).pub.trim().split(' ').slice(0, 2).join(' ')));
+    await writeFile(knownHosts, state.machines.map((m) => `${m.machineId} ${m.hostKey}\n`).join(''));
+    await handToInvokingUser([keyPath, `${keyPath}.pub`, knownHosts]);
+    await rm(join(dir, 'hostkeys'), { recursive: true, force: true });
+    state.timings.keys = secs(now() - tPrepared);
+    await network;
+    const tBridge = now();
+    // The forwarder (a Python process) starts while the machines are made; only the SSH probes wait for it.
+    const forwarder = startForwarder(state, opts.onExpire).then(() => {
+      state.timings.forwarder = secs(now() - tBridge);
+    });
+    forwarder.catch(() => {});
+    state.timings.prepare = secs(tPrepared - tImage);
+    const tNet = now();
+
+    const hosts = state.machines.map((m) => ({ name: m.name, address: m.address }));
+    const timeoutMs = (opts.bootTimeoutSeconds ?? (provider.name === 'qemu' ? 600 : 120)) * 1000;
+    const limit = pLimit(provider.maxParallelBoots(state));
+    const bootStarted = new Map<string, number>();
+    await Promise.all(
+      state.machines.map((m, i) =>
+        limit(async () => {
+          const started = now();
+          bootStarted.set(m.name, started);
+          await provider.create({
+            state,
+            machine: m,
+            image,
+            authorizedKey,
+            save,
+            seed: seedFiles({
+              node: m.name,
+              address: m.address,
+              mac: m.mac,
+              prefixLength: 24,
+              hosts,
+              authorizedKey,
+              hostPrivateKey: (hostKeys[i] as { priv: string }).priv,
+              hostPublicKey: (hostKeys[i] as { pub: string }).pub,
+            }),
+          });
+          state.timings[`create:${m.name}`] = secs(now() - started);
+          await opts.onMachineStarted?.(m, state);
+          await forwarder;
+          await provider.waitReady(m, endpoint(m), started + timeoutMs);
+          m.readyAt = new Date().toISOString();
+          state.timings[`ready:${m.name}`] = secs(now() - started);
+          progress.info(`${m.name} (${m.role}) ready at ${m.address}, ssh 127.0.0.1:${m.sshPort} after ${secs(now() - started)} s`);
+        }),
+      ),
+    );
+    await forwarder;
+    const tReady = now();
+    state.timings = { ...state.timings, image: secs(tImage - t0), network: secs(tNet - tImage), machines: secs(tReady - tNet), total: secs(tReady - t0) };
+
+    const inventory = inventoryOf();
+    const inventoryPath = join(outDir, 'inventory.json');
+    await writeInventory(inventoryPath, inventory);
+    await handToInvokingUser([outDir, inventoryPath]);
+    state.inventoryPath = inventoryPath;
+    state.phase = 'ready';
+    await save();
+    progress.info(`environment ${env} ready in ${state.timings.total} s; inventory ${inventoryPath}`);
+    return { inventory, inventoryPath, state, timings: state.timings };
+  } catch (e) {
+    state.phase = 'failed';
+    await save().catch(() => {});
+    const logsDir = join(outDir, 'logs');
+    await saveLogs(state, provider, logsDir).catch(() => []);
+    if (opts.keep) {
+      // Kept for debugging: write the inventory anyway, so the machines can be reached.
+      const inventoryPath = join(outDir, 'inventory.json');
+      const kept = state.machines.find((m) => m.sshPort && m.hostKey);
+      if (kept) await writeInventory(inventoryPath, inventoryOf()).catch(() => {});
+      progress.warn(
+        `provisioning failed; keeping environment ${env} until ${state.expiresAt} (karoo destroy --env ${env}); logs in ${logsDir}` +
+          (kept ? `; inventory ${inventoryPath}; ssh: ${sshCommandLine(endpoint(kept))}` : ''),
+      );
+    } else {
+      progress.info(`provisioning failed; logs saved in ${logsDir}; destroying ${env}`);
+      await destroyState(state, { progress }).catch((d) => progress.warn(`destroying ${env} failed too: ${(d as Error).message}`));
+    }
+    throw e;
+  }
+}
+
+/** Starts the environment's SSH forwarder (listeners on 127.0.0.1, connections inside the namespace) and records its ports. */
+async function startForwarder(state: EnvState, onExpire: string[] | undefined): Promise<void> {
+  const dir = state.dir;
+  const script = join(dir, 'forward.py');
+  await writeFile(script, ASSETS['helpers/forward.py']!);
+  const portsFile = join(dir, 'ports.json');
+  const config = {
+    netnsPath: netnsPath(state.netns),
+    portsFile,
+    expiresAt: Date.parse(state.expiresAt) / 1000,
+    onExpire: onExpire?.map((a) => a.replace(/\{env\}/g, state.environmentId)) ?? null,
+    nodes: state.machines.map((m) => ({ name: m.name, address: m.address, port: 22 })),
+  };
+  await writeFile(join(dir, 'forward.json'), JSON.stringify(config, null, 2));
+  const log = await open(join(dir, 'forward.log'), 'a');
+  try {
+    // The system interpreter when there is one: a version manager's shim (pyenv) costs a second per start.
+    const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+    const child = spawn(python, ['-I', '-S', script, state.environmentId, join(dir, 'forward.json')], { detached: true, stdio: ['ignore', log.fd, log.fd] });
+    const pid = await new Promise<number>((res, rej) => {
+      child.once('error', rej);
+      child.once('spawn', () => res(child.pid!));
+    });
+    child.unref();
+    state.forwarder = (await procRef(pid)) ?? { pid, startTime: 0 };
+  } finally {
+    await log.close();
+  }
+  const deadline = now() + 10_000;
+  for (;;) {
+    try {
+      const p = JSON.parse(await readFile(portsFile, 'utf8')) as { ports: Record<string, number> };
+      for (const m of state.machines) m.sshPort = p.ports[m.name];
+      return;
+    } catch {
+      if (!(await isAlive(state.forwarder)) || now() > deadline) {
+        const why = await readFile(join(dir, 'forward.log'), 'utf8').catch(() => '');
+        throw new KarooError('internal', `the SSH forwarder of ${state.environmentId} did not start: ${why.trim().split('\n').pop() ?? ''}`);
+      }
+      await sleep(20);
+    }
+  }
+}
+
+/**
+ * Run through sudo (as the provision action does on GitHub's runners), the files the next,
+ * unprivileged steps need (the key, known_hosts, the inventory) are given to the invoking user.
+ */
+async function handToInvokingUser(paths: string[]): Promise<void> {
+  const uid = Number(process.env.SUDO_UID);
+  const gid = Number(process.env.SUDO_GID);
+  if (process.getuid?.() !== 0 || !(uid > 0)) return;
+  for (const p of paths) await chown(p, uid, gid > 0 ? gid : uid);
+}
+
+/** Runs a command on a node of an inventory; refuses when the environment's TTL has passed. */
+export async function execOnNode(inv: Inventory, node: string, command: string, opts: { input?: string; timeoutMs?: number; allowFailure?: boolean } = {}): Promise<RunResult> {
+  return sshExec(nodeEndpoint(inv, node), command, opts);
+}
+
+export async function copyToNode(inv: Inventory, node: string, local: string[], remote: string): Promise<void> {
+  await sshCopy(nodeEndpoint(inv, node), local, remote);
+}
+
+export function nodeEndpoint(inv: Inventory, node: string): SshEndpoint {
+  checkNotExpired(inv);
+  const n = inv.nodes.find((x) => x.name === node);
+  if (!n) throw new KarooError('input', `node "${node}" is not in the inventory of ${inv.environmentId} (nodes: ${inv.nodes.map((x) => x.name).join(', ')})`);
+  return { ...n.ssh, port: n.ssh.port ?? 22, user: n.ssh.user ?? 'root' };
+}
+
+export function checkNotExpired(inv: Inventory, at = Date.now()): void {
+  if (inv.expiresAt && Date.parse(inv.expiresAt) <= at) {
+    throw new KarooError('refused', `environment ${inv.environmentId} expired at ${inv.expiresAt} (TTL ${inv.ttlSeconds ?? '?'} s); provision a new one (karoo reap removes what is left)`);
+  }
+}

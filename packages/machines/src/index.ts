@@ -1,0 +1,39 @@
+/**
+ * Ephemeral machines for acceptance runs: providers (systemd-nspawn containers, QEMU virtual
+ * machines), environments with a private network and a fresh SSH key, the inventory deploy
+ * reads, and teardown that always happens (destroy, TTL, reap).
+ */
+export {
+  provision,
+  providerFor,
+  execOnNode,
+  copyToNode,
+  nodeEndpoint,
+  checkNotExpired,
+  PROVIDERS,
+  type NodeSpec,
+  type ProvisionOptions,
+  type ProvisionResult,
+} from './environment.js';
+export { destroyEnvironment, destroyState, saveLogs, reap, reapReason, resourcesOf, knownEnvironments, sweep, type DestroyOptions, type DestroyReport, type ReapOptions, type Reaped } from './teardown.js';
+export { buildImage, findImage, fetchCloudImage, imageId, imageRecipe, IMAGE_PACKAGES, type KarooImage, type CloudImage } from './image.js';
+export {
+  readInventory,
+  parseInventory,
+  writeInventory,
+  INVENTORY_SCHEMA_ID,
+  type Inventory,
+  type InventoryNode,
+  type SshEndpoint,
+  type ProviderName,
+} from './inventory.js';
+export { sshOptions, sshExec, sshCopy, sshCommandLine, sshDestination, waitForSsh } from './ssh.js';
+export type { Provider, CreateRequest } from './provider.js';
+export { NspawnProvider, nspawnArgs } from './providers/nspawn.js';
+export { QemuProvider, qemuArgs, detectAccelerator, writeNoCloudSeed } from './providers/qemu.js';
+export { loadState, listStateDirs, type EnvState, type MachineState } from './state.js';
+export { checkNodeName, isEnvironmentId, newEnvironmentId, subnetOf, MAX_NODE_NAME } from './names.js';
+export { seedFiles, seedTar, type SeedFile } from './seed.js';
+export { stateRoot, envDir, imagesRoot, cacheRoot } from './paths.js';
+export { listProcesses, isAlive, procRef, type ProcRef } from './proc.js';
+export { run, hasTool } from './run.js';
