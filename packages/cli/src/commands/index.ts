@@ -12,9 +12,13 @@ import { registerProvision } from './provision.js';
 import { registerDestroy } from './destroy.js';
 import { registerReap } from './reap.js';
 import { registerImage } from './image.js';
+import { registerDeploy } from './deploy.js';
+import { registerAccept } from './accept.js';
+import { registerEvidence } from './evidence.js';
+import { registerUp } from './up.js';
 
 /**
  * Every CLI command registers itself here. Registration is cheap: a command imports the
  * libraries it needs only when it runs, so `karoo --help` and fast paths start quickly.
  */
-export const commands: Array<(program: Command) => void> = [registerDemo, registerResolve, registerLock, registerBuild, registerDigest, registerVerify, registerExport, registerImport, registerReport, registerProvision, registerDestroy, registerReap, registerImage];
+export const commands: Array<(program: Command) => void> = [registerDemo, registerResolve, registerLock, registerBuild, registerDigest, registerVerify, registerExport, registerImport, registerReport, registerProvision, registerDestroy, registerReap, registerImage, registerDeploy, registerAccept, registerEvidence, registerUp];

@@ -1,0 +1,55 @@
+import { loadConfig, parseDuration } from '@karoo/config';
+import { accept } from '@karoo/deploy';
+import { actionProgress, booleanInput, core, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
+import { readInventory } from '@karoo/machines';
+import { acceptSummary } from '@karoo/summary';
+import { KarooError } from '@karoo/common';
+import { storeFromInputs } from './store.js';
+
+runAction(async () => {
+  const config = await loadConfig(input('config', { default: 'karoo.yml' }));
+  const inventory = await readInventory(input('inventory', { required: true }));
+  const timeout = optionalInput('timeout');
+  const env = process.env;
+  const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
+  const runUrl = env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined;
+  const r = await accept({
+    config,
+    environment: optionalInput('environment'),
+    inventory,
+    store: storeFromInputs(config),
+    candidate: input('candidate', { required: true }),
+    outDir: input('out', { default: '.karoo/acceptance' }),
+    timeoutSeconds: timeout ? parseDuration(timeout) : undefined,
+    evidence: booleanInput('evidence', true),
+    run: { repository: env.GITHUB_REPOSITORY, commit: env.GITHUB_SHA, ref: env.GITHUB_REF, workflow: env.GITHUB_WORKFLOW, runId: env.GITHUB_RUN_ID, runAttempt: env.GITHUB_RUN_ATTEMPT, runUrl, actor: env.GITHUB_ACTOR },
+    progress: actionProgress,
+  });
+  setOutputs({
+    result: r.result,
+    evidence: r.evidence ?? '',
+    'system-id': r.systemId,
+    passed: r.counts.passed,
+    failed: r.counts.failed + r.counts.errors,
+    skipped: r.counts.skipped,
+    junit: r.junitFile ?? '',
+  });
+  await core.summary
+    .addRaw(
+      acceptSummary({
+        environment: r.environment,
+        result: r.result,
+        passed: r.counts.passed,
+        failed: r.counts.failed + r.counts.errors,
+        skipped: r.counts.skipped,
+        durationMs: r.durationMs,
+        candidate: r.candidate,
+        systemId: r.systemId,
+        evidence: r.evidence,
+        runUrl,
+        failures: r.failures,
+      }),
+    )
+    .write();
+  if (r.result !== 'passed') throw new KarooError('refused', `acceptance failed: ${r.reason ?? 'failed'}${r.evidence ? ` (evidence ${r.evidence})` : ''}`);
+});

@@ -1,0 +1,284 @@
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { type Digest, KarooError, parseDigest, type Progress, sha256Of, silentProgress } from '@karoo/common';
+import type { KarooConfig } from '@karoo/config';
+import { ANNOTATIONS, KAROO, parseManifest } from '@karoo/candidate';
+import { countJunit, type EvidenceCounts, evidenceFor, type EvidenceRun, pushEvidence } from '@karoo/evidence';
+import type { Inventory } from '@karoo/machines';
+import type { Store } from '@karoo/oci';
+import { matchInventory } from './deploy.js';
+import { SshPool } from './ssh.js';
+import { configDigest, systemConfig, systemIdOf } from './system.js';
+
+export interface AcceptOptions {
+  readonly config: KarooConfig;
+  readonly environment?: string | undefined;
+  readonly inventory: Inventory;
+  readonly store: Store;
+  readonly candidate: Digest | string;
+  /** Where the acceptance inventory, values and lock are written. */
+  readonly outDir: string;
+  /** Overrides acceptance.timeout. */
+  readonly timeoutSeconds?: number | undefined;
+  /** Push evidence to the store (default true). */
+  readonly evidence?: boolean | undefined;
+  readonly run?: EvidenceRun | undefined;
+  readonly progress?: Progress | undefined;
+  /** Where the command's output goes (default: this process's stderr). */
+  readonly output?: NodeJS.WritableStream | undefined;
+  readonly pool?: SshPool | undefined;
+  /** Recorded in the evidence when a deploy failed before the tests could run. */
+  readonly failedBefore?: string | undefined;
+}
+
+export interface AcceptResult {
+  readonly result: 'passed' | 'failed';
+  readonly counts: EvidenceCounts;
+  readonly durationMs: number;
+  readonly exitCode: number | null;
+  readonly timedOut: boolean;
+  readonly reason?: string | undefined;
+  readonly systemId: Digest;
+  readonly candidate: Digest;
+  readonly configDigest: Digest;
+  readonly environment: string;
+  /** The JSON file given to the tests (KAROO_INVENTORY). */
+  readonly inventoryFile: string;
+  readonly junitFile?: string | undefined;
+  /** Digest of the evidence artifact pushed to the store. */
+  readonly evidence?: Digest | undefined;
+  readonly failures: Array<{ test: string; message?: string }>;
+}
+
+/** What the acceptance tests read ($KAROO_INVENTORY): the inventory plus what runs where and how the runner reaches it. */
+export interface AcceptanceInventory {
+  readonly version: 1;
+  readonly environmentId: string;
+  readonly environment: string;
+  readonly system: string;
+  readonly systemId: Digest;
+  readonly candidate: Digest;
+  readonly configDigest: Digest;
+  readonly values: Readonly<Record<string, unknown>>;
+  readonly roles: Readonly<Record<string, string[]>>;
+  readonly nodes: ReadonlyArray<{
+    name: string;
+    role: string;
+    address: string;
+    ssh: { host: string; port: number; user: string; keyPath?: string | undefined };
+    /** url: where the runner reaches the service (an SSH forward on 127.0.0.1); port: where it listens on the node. */
+    services: Array<{ name: string; port?: number | undefined; url?: string | undefined }>;
+  }>;
+}
+
+/**
+ * Runs the configured acceptance command on the runner against a deployed system and records
+ * evidence. The tests get: KAROO_INVENTORY (JSON, AcceptanceInventory), KAROO_LOCK (the candidate's
+ * pylock.toml), KAROO_VALUES (JSON file of the environment's values), KAROO_ENVIRONMENT,
+ * KAROO_SYSTEM_ID, KAROO_CANDIDATE, KAROO_CONFIG_DIGEST, KAROO_SSH_CONFIG (an ssh_config with a
+ * Host entry per node name). Every service port is forwarded to 127.0.0.1 over SSH, so the
+ * tests reach nodes whose network the runner cannot route to.
+ */
+export async function accept(opts: AcceptOptions): Promise<AcceptResult> {
+  const progress = opts.progress ?? silentProgress;
+  const acc = opts.config.acceptance;
+  if (!acc) throw new KarooError('input', `${opts.config.path} has no acceptance section; add acceptance: { command: [...] }`);
+  const sc = await systemConfig(opts.config, opts.environment);
+  const nodes = matchInventory(sc, opts.inventory);
+  const candidate = parseDigest(String(opts.candidate), 'candidate');
+  const cfg = configDigest(sc);
+  const systemId = systemIdOf(candidate, cfg);
+  const stored = await opts.store.getManifest(candidate);
+  if (sha256Of(stored.bytes) !== candidate) throw new KarooError('integrity', `candidate ${candidate}: the manifest in ${opts.store.ref} does not match its digest`);
+  const manifest = parseManifest(stored.bytes, `candidate ${candidate}`);
+  await mkdir(opts.outDir, { recursive: true });
+  const out = resolve(opts.outDir);
+  const lockFile = join(out, 'pylock.toml');
+  const pyl = manifest.layers.find((l) => l.mediaType === KAROO.pylock);
+  if (pyl) {
+    const chunks: Buffer[] = [];
+    for await (const c of await opts.store.getBlob(pyl.digest)) chunks.push(Buffer.from(c as Uint8Array));
+    const bytes = Buffer.concat(chunks);
+    if (sha256Of(bytes) !== pyl.digest) throw new KarooError('integrity', `candidate ${candidate}: layer "${pyl.annotations?.[ANNOTATIONS.title] ?? 'pylock.toml'}" is damaged in ${opts.store.ref}`);
+    await writeFile(lockFile, bytes);
+  }
+
+  const pool = opts.pool ?? (await SshPool.open(nodes.map((n) => ({ name: n.name, ...n.ssh }))));
+  const started = new Date();
+  const t0 = Date.now();
+  try {
+    const invNodes: Array<AcceptanceInventory['nodes'][number]> = [];
+    for (const n of nodes) {
+      const services: Array<{ name: string; port?: number; url?: string }> = [];
+      for (const s of sc.roles[n.role]!.services) {
+        if (s.port === undefined || opts.failedBefore !== undefined) {
+          services.push({ name: s.name });
+          continue;
+        }
+        const local = await freePort();
+        await pool.forward(n.name, local, s.port);
+        services.push({ name: s.name, port: s.port, url: `http://127.0.0.1:${local}` });
+      }
+      invNodes.push({ name: n.name, role: n.role, address: n.address, ssh: { host: n.ssh.host, port: n.ssh.port ?? 22, user: n.ssh.user ?? 'root', keyPath: n.ssh.keyPath }, services });
+    }
+    const roles: Record<string, string[]> = {};
+    for (const n of nodes) (roles[n.role] ??= []).push(n.name);
+    const doc: AcceptanceInventory = {
+      version: 1,
+      environmentId: opts.inventory.environmentId,
+      environment: sc.environment,
+      system: sc.system,
+      systemId,
+      candidate,
+      configDigest: cfg,
+      values: sc.values,
+      roles,
+      nodes: invNodes,
+    };
+    const inventoryFile = join(out, 'acceptance-inventory.json');
+    const valuesFile = join(out, 'values.json');
+    const sshConfig = join(out, 'ssh_config');
+    await writeFile(inventoryFile, `${JSON.stringify(doc, null, 2)}\n`);
+    await writeFile(valuesFile, `${JSON.stringify(sc.values, null, 2)}\n`);
+    await writeFile(sshConfig, nodes.map((n) => pool.configEntry(n.name)).join('\n'), { mode: 0o600 });
+
+    const cwd = acc.workingDirectory;
+    const junitPath = acc.junit ? resolve(cwd, acc.junit) : undefined;
+    if (junitPath) await rm(junitPath, { force: true }); // a file from an earlier run is not this run's result
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      KAROO_INVENTORY: inventoryFile,
+      KAROO_VALUES: valuesFile,
+      KAROO_ENVIRONMENT: sc.environment,
+      KAROO_SYSTEM_ID: systemId,
+      KAROO_CANDIDATE: candidate,
+      KAROO_CONFIG_DIGEST: cfg,
+      KAROO_SSH_CONFIG: sshConfig,
+      ...(pyl ? { KAROO_LOCK: lockFile } : {}),
+    };
+    const timeoutSeconds = opts.timeoutSeconds ?? acc.timeoutSeconds;
+    let exitCode: number | null = null;
+    let timedOut = false;
+    let reason: string | undefined = opts.failedBefore;
+    if (opts.failedBefore === undefined) {
+      progress.info(`accept: running ${acc.command.join(' ')} in ${cwd} (timeout ${timeoutSeconds} s)`);
+      ({ exitCode, timedOut } = await runCommand(acc.command, cwd, env, timeoutSeconds * 1000, opts.output ?? process.stderr));
+    }
+    const durationMs = Date.now() - t0;
+    let counts: EvidenceCounts = { tests: 0, passed: 0, failed: 0, errors: 0, skipped: 0 };
+    let junit: string | undefined;
+    const failures: Array<{ test: string; message?: string }> = [];
+    if (junitPath && opts.failedBefore === undefined) {
+      try {
+        junit = await readFile(junitPath, 'utf8');
+      } catch {
+        junit = undefined;
+      }
+      if (junit !== undefined) {
+        try {
+          counts = countJunit(junit);
+          failures.push(...junitFailures(junit));
+        } catch (e) {
+          reason ??= `the JUnit file ${acc.junit} is not JUnit XML: ${(e as Error).message}`;
+        }
+      } else {
+        reason ??= `the tests wrote no JUnit file at ${acc.junit}`;
+      }
+    }
+    if (timedOut) reason = `the acceptance command did not finish within ${timeoutSeconds} s and was killed`;
+    else if (exitCode !== 0 && reason === undefined) reason = `the acceptance command exited with ${exitCode}`;
+    if (reason === undefined && counts.failed + counts.errors > 0) reason = `${counts.failed + counts.errors} test(s) failed`;
+    if (reason === undefined && junitPath && counts.tests === 0) reason = 'no tests ran';
+    const result = reason === undefined ? 'passed' : 'failed';
+    progress.info(`accept: ${result}: ${counts.passed} passed, ${counts.failed + counts.errors} failed, ${counts.skipped} skipped in ${(durationMs / 1000).toFixed(1)} s${reason ? ` (${reason})` : ''}`);
+
+    let evidence: Digest | undefined;
+    if (opts.evidence !== false) {
+      const artifact = evidenceFor(
+        stored.descriptor,
+        {
+          candidate,
+          system: sc.system,
+          systemId,
+          configDigest: cfg,
+          environment: sc.environment,
+          result,
+          counts,
+          startedAt: started.toISOString(),
+          finishedAt: new Date().toISOString(),
+          durationMs,
+          exitCode,
+          timedOut,
+          command: acc.command,
+          nodes: nodes.map((n) => ({ name: n.name, role: n.role })),
+          provider: opts.inventory.provider === 'static' ? undefined : opts.inventory.provider,
+          run: opts.run,
+          reason,
+        },
+        junit,
+      );
+      await pushEvidence(opts.store, artifact);
+      evidence = artifact.digest;
+      progress.info(`accept: evidence ${evidence} pushed to ${opts.store.ref}`);
+    }
+    return { result, counts, durationMs, exitCode, timedOut, reason, systemId, candidate, configDigest: cfg, environment: sc.environment, inventoryFile, junitFile: junit !== undefined ? junitPath : undefined, evidence, failures };
+  } finally {
+    if (!opts.pool) await pool.close();
+  }
+}
+
+/** Runs argv (no shell) in its own process group; on timeout the whole group is killed. */
+function runCommand(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number, output: NodeJS.WritableStream): Promise<{ exitCode: number | null; timedOut: boolean }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    child.stdout.on('data', (b: Buffer) => output.write(b));
+    child.stderr.on('data', (b: Buffer) => output.write(b));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      const code = (e as NodeJS.ErrnoException).code;
+      reject(new KarooError('input', `acceptance command ${argv[0]} cannot be started in ${cwd} (${code ?? e.message}); check acceptance.command and working-directory`));
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ exitCode: timedOut ? null : code, timedOut });
+    });
+  });
+}
+
+function junitFailures(xml: string): Array<{ test: string; message?: string }> {
+  const out: Array<{ test: string; message?: string }> = [];
+  for (const m of xml.matchAll(/<testcase\b([^>]*)>([\s\S]*?)<\/testcase>/g)) {
+    const f = /<(failure|error)\b[^>]*?(?:message="([^"]*)")?[^>]*>/.exec(m[2] ?? '');
+    if (!f) continue;
+    const attr = (k: string) => new RegExp(`\\b${k}="([^"]*)"`).exec(m[1] ?? '')?.[1];
+    out.push({ test: [attr('classname'), attr('name')].filter(Boolean).join('.'), message: f[2] ? unescapeXml(f[2]) : f[1] });
+  }
+  return out;
+}
+
+function unescapeXml(s: string): string {
+  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&#10;/g, '\n').replace(/&amp;/g, '&');
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.on('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+

@@ -1,0 +1,342 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Digest, hexOf, isKarooError, KarooError, type Progress, sha256Of, silentProgress } from '@karoo/common';
+import type { KarooConfig } from '@karoo/config';
+import type { Inventory, InventoryNode } from '@karoo/machines';
+import type { Store } from '@karoo/oci';
+import pLimit from 'p-limit';
+import { AGENT_SHA256 } from './generated/agent.js';
+import { type PayloadFile, SshPool } from './ssh.js';
+import { stageCandidate, type StagedCandidate } from './stage.js';
+import { canonicalValueJson, configDigest, renderNodeFiles, type SystemConfig, systemConfig, systemIdOf } from './system.js';
+
+/** What one node must look like: written to the node as its release's release.json. */
+export interface NodeDesiredState {
+  readonly format: 1;
+  readonly system: string;
+  readonly systemId: Digest;
+  readonly candidate: Digest;
+  readonly candidateShort: string;
+  readonly configDigest: Digest;
+  readonly environment: string;
+  readonly node: string;
+  readonly role: string;
+  readonly agent: string;
+  readonly services: ReadonlyArray<{
+    name: string;
+    unit: string;
+    command: readonly string[];
+    environment: Readonly<Record<string, string>>;
+    workingDirectory?: string | undefined;
+    port?: number | undefined;
+  }>;
+  readonly files: ReadonlyArray<{ path: string; sha256: string; mode: string }>;
+  readonly expected: ReadonlyArray<{ name: string; version: string; marker?: string | undefined }>;
+  /** sha256 over the canonical JSON of every field above. */
+  readonly stateDigest: Digest;
+  /** First 16 hex digits of stateDigest: the release directory's name. */
+  readonly releaseId: string;
+}
+
+export type NodeOutcome = 'converged' | 'deployed' | 'repaired' | 'failed' | 'prepared' | 'skipped';
+
+/** Milliseconds per phase on one node. */
+export interface NodePhases {
+  plan: number;
+  transfer: number;
+  install: number;
+  start: number;
+  verify: number;
+}
+
+export interface NodeResult {
+  readonly name: string;
+  readonly role: string;
+  result: NodeOutcome;
+  /** False when the node was already at the desired state (nothing done). */
+  changed: boolean;
+  durationMs: number;
+  phases: NodePhases;
+  bytesSent: number;
+  release?: string | undefined;
+  previousRelease?: string | undefined;
+  /** The first difference or error, for a failed node. */
+  detail?: string | undefined;
+  unreachable?: boolean | undefined;
+}
+
+export interface DeployPlan {
+  readonly config: SystemConfig;
+  readonly configDigest: Digest;
+  readonly systemId: Digest;
+  readonly environment: string;
+  readonly nodes: ReadonlyArray<{ node: InventoryNode; desired: NodeDesiredState; files: ReturnType<typeof renderNodeFiles> }>;
+}
+
+export interface DeployResult {
+  readonly ok: boolean;
+  readonly system: string;
+  readonly systemId: Digest;
+  readonly candidate: Digest;
+  readonly configDigest: Digest;
+  readonly environment: string;
+  readonly nodes: NodeResult[];
+  readonly durationMs: number;
+  /** The first failure: node name and what went wrong. */
+  readonly error?: string | undefined;
+  readonly errorKind?: 'unavailable' | 'conflict' | undefined;
+}
+
+export interface DeployOptions {
+  readonly config: KarooConfig;
+  readonly environment?: string | undefined;
+  readonly store: Store;
+  readonly candidate: Digest | string;
+  readonly inventory: Inventory;
+  /** Nodes worked on at once. Default 8. */
+  readonly parallel?: number | undefined;
+  /** How long services may take to come up (active, port listening). Default 60 s. */
+  readonly waitSeconds?: number | undefined;
+  readonly progress?: Progress | undefined;
+  /** An SSH pool to reuse (accept after deploy); default: opened and closed here. */
+  readonly pool?: SshPool | undefined;
+  /** Test hook: called when a node has started its transfer. */
+  readonly onTransfer?: ((node: string) => void | Promise<void>) | undefined;
+}
+
+export function unitName(system: string, service: string): string {
+  return `karoo-${system}-${service}.service`;
+}
+
+/** Pairs the inventory with the configuration's nodes: every configured node once, with the same role. */
+export function matchInventory(config: SystemConfig, inventory: Inventory, where = 'the inventory'): InventoryNode[] {
+  const byName = new Map(inventory.nodes.map((n) => [n.name, n]));
+  for (const n of inventory.nodes) {
+    if (!config.nodes.some((c) => c.name === n.name)) {
+      throw new KarooError('input', `${where}: node "${n.name}" is not a node of the configuration (${config.nodes.map((c) => c.name).join(', ')})`);
+    }
+  }
+  return config.nodes.map((c) => {
+    const n = byName.get(c.name);
+    if (!n) throw new KarooError('input', `${where} has no node "${c.name}" (role ${c.role}); provision from the same karoo.yml or add it`);
+    if (n.role !== c.role) throw new KarooError('input', `${where}: node "${c.name}" has role "${n.role}", the configuration says "${c.role}"`);
+    return n;
+  });
+}
+
+/** Computes the desired state of every node; pure apart from reading nothing: everything is in its inputs. */
+export function planDeploy(sc: SystemConfig, candidate: StagedCandidate, nodes: readonly InventoryNode[], where: string): DeployPlan {
+  const cfgDigest = configDigest(sc);
+  const systemId = systemIdOf(candidate.digest, cfgDigest);
+  if (candidate.config.system !== sc.system) {
+    throw new KarooError('input', `candidate ${candidate.digest} was built for system "${candidate.config.system}", the configuration is for "${sc.system}"`);
+  }
+  const locked = new Set(candidate.lock.packages.map((p) => p.name));
+  for (const [name, role] of Object.entries(sc.roles)) {
+    for (const leaf of role.leaves) {
+      if (!locked.has(leaf)) throw new KarooError('input', `role "${name}" runs leaf "${leaf}", which is not in candidate ${candidate.digest}; resolve and build again, or fix roles.${name}.leaves`);
+    }
+  }
+  return {
+    config: sc,
+    configDigest: cfgDigest,
+    systemId,
+    environment: sc.environment,
+    nodes: nodes.map((node) => {
+      const role = sc.roles[node.role]!;
+      const files = renderNodeFiles(sc, node, { systemId, candidate: candidate.digest }, where);
+      const body = {
+        format: 1 as const,
+        system: sc.system,
+        systemId,
+        candidate: candidate.digest,
+        candidateShort: candidate.short,
+        configDigest: cfgDigest,
+        environment: sc.environment,
+        node: node.name,
+        role: node.role,
+        agent: AGENT_SHA256,
+        services: role.services.map((s) => ({ ...s, unit: unitName(sc.system, s.name) })),
+        files: files.map((f) => ({ path: f.path, sha256: f.sha256, mode: f.mode })),
+        expected: candidate.expected,
+      };
+      const stateDigest = sha256Of(canonicalValueJson(body));
+      return { node, files, desired: { ...body, stateDigest, releaseId: hexOf(stateDigest).slice(0, 16) } };
+    }),
+  };
+}
+
+interface PlanAnswer {
+  python: string;
+  current: string | null;
+  converged: boolean;
+  drift?: string[];
+  missing: string[];
+  venvComplete: boolean;
+}
+
+/**
+ * Makes every node of the inventory converge to candidate + configuration, in two phases:
+ * 1. on all nodes in parallel: plan (a converged node stops here), send missing blobs (checked
+ *    on the node), install offline into the candidate's directory, render the release;
+ * 2. only if every node prepared: switch each node to its release (one symlink rename),
+ *    restart its services, verify, write the receipt.
+ * A node that fails in phase 1 leaves every node on its old release. Everything that can be
+ * checked without machines (configuration, inventory, candidate blobs) is checked first.
+ */
+export async function deploy(opts: DeployOptions): Promise<DeployResult> {
+  const t0 = Date.now();
+  const progress = opts.progress ?? silentProgress;
+  const sc = await systemConfig(opts.config, opts.environment);
+  const nodes = matchInventory(sc, opts.inventory);
+  const work = await mkdtemp(join(tmpdir(), 'karoo-deploy-'));
+  const pool = opts.pool ?? (await SshPool.open(nodes.map((n) => ({ name: n.name, ...n.ssh }))));
+  try {
+    const candidate = await stageCandidate(opts.store, opts.candidate, work);
+    const plan = planDeploy(sc, candidate, nodes, opts.config.dir);
+    progress.info(`deploying candidate ${candidate.digest} as system ${plan.systemId} (${sc.environment}) to ${nodes.length} node(s)`);
+    const limit = pLimit(Math.max(1, opts.parallel ?? 8));
+    const results = new Map<string, NodeResult>();
+    const started = new Map<string, number>();
+    const fail = (r: NodeResult, e: unknown) => {
+      r.result = 'failed';
+      r.detail = isKarooError(e) || e instanceof Error ? e.message.replace(new RegExp(`^node ${r.name}: `), '') : String(e);
+      r.unreachable = isKarooError(e) && e.kind === 'unavailable';
+    };
+
+    await Promise.all(
+      plan.nodes.map(({ node, desired, files }) =>
+        limit(async () => {
+          const r: NodeResult = { name: node.name, role: node.role, result: 'skipped', changed: false, durationMs: 0, phases: { plan: 0, transfer: 0, install: 0, start: 0, verify: 0 }, bytesSent: 0 };
+          results.set(node.name, r);
+          const s0 = Date.now();
+          started.set(node.name, s0);
+          try {
+            const blobs = [...candidate.wheels.map((w) => w.hex), candidate.requirements.hex];
+            const p = await pool.agent<PlanAnswer>(node.name, 'plan', {
+              system: sc.system,
+              releaseId: desired.releaseId,
+              stateDigest: desired.stateDigest,
+              candidate: candidate.digest,
+              candidateShort: candidate.short,
+              expected: candidate.expected,
+              blobs,
+            });
+            r.phases.plan = Date.now() - s0;
+            r.release = desired.releaseId;
+            checkPython(node.name, p.python, candidate.config.target?.python);
+            if (p.converged) {
+              r.result = 'converged';
+              r.previousRelease = p.current ?? undefined;
+              progress.info(`${node.name}: converged at ${desired.releaseId}, nothing to do (${Date.now() - s0} ms)`);
+              return;
+            }
+            r.changed = true;
+            const t1 = Date.now();
+            await opts.onTransfer?.(node.name);
+            const missing = p.venvComplete ? [] : p.missing;
+            if (missing.length > 0) {
+              const all = [...candidate.wheels, candidate.requirements];
+              const send = missing.map((h) => all.find((w) => w.hex === h)!).filter(Boolean);
+              const payload: PayloadFile[] = send.map((w) => ({ path: w.path, size: w.size }));
+              const got = await pool.agent<{ bytes: number }>(node.name, 'receive', { system: sc.system, blobs: send.map((w) => ({ hex: w.hex, size: w.size })) }, payload);
+              r.bytesSent = got.bytes;
+            }
+            r.phases.transfer = Date.now() - t1;
+            const t2 = Date.now();
+            await pool.agent(node.name, 'prepare', {
+              system: sc.system,
+              candidate: candidate.digest,
+              candidateShort: candidate.short,
+              releaseId: desired.releaseId,
+              wheels: candidate.wheels.map((w) => ({ hex: w.hex, filename: w.filename })),
+              requirements: candidate.requirements.hex,
+              pipWheel: candidate.pipWheel,
+              expected: candidate.expected,
+              release: desired,
+              files: files.map((f) => ({ path: f.path, mode: f.mode, content: Buffer.from(f.bytes).toString('base64') })),
+            });
+            r.phases.install = Date.now() - t2;
+            r.result = 'prepared';
+            progress.info(`${node.name}: prepared release ${desired.releaseId} (transfer ${ms(r.phases.transfer)}, ${r.bytesSent} bytes; install ${ms(r.phases.install)})`);
+          } catch (e) {
+            fail(r, e);
+            progress.info(`${node.name}: failed: ${r.detail}`);
+          } finally {
+            r.durationMs = Date.now() - s0;
+          }
+        }),
+      ),
+    );
+
+    const ordered = () => plan.nodes.map(({ node }) => results.get(node.name)!);
+    const failedIn = (list: NodeResult[]) => list.filter((r) => r.result === 'failed');
+    let failures = failedIn(ordered());
+    if (failures.length === 0) {
+      await Promise.all(
+        plan.nodes.map(({ node, desired }) =>
+          limit(async () => {
+            const r = results.get(node.name)!;
+            if (r.result !== 'prepared') return;
+            const s = Date.now();
+            try {
+              const a = await pool.agent<{ previous: string | null; startSeconds: number; verifySeconds: number }>(
+                node.name,
+                'activate',
+                { system: sc.system, releaseId: desired.releaseId, waitSeconds: opts.waitSeconds ?? 60 },
+                [],
+              );
+              r.phases.verify = Math.round(a.verifySeconds * 1000);
+              r.phases.start = Date.now() - s - r.phases.verify;
+              r.previousRelease = a.previous ?? undefined;
+              r.result = a.previous === desired.releaseId ? 'repaired' : 'deployed';
+              progress.info(`${node.name}: running release ${desired.releaseId} (start ${ms(r.phases.start)}, verify ${ms(r.phases.verify)})`);
+            } catch (e) {
+              fail(r, e);
+              progress.info(`${node.name}: failed: ${r.detail}`);
+            } finally {
+              r.durationMs = Date.now() - started.get(node.name)!;
+            }
+          }),
+        ),
+      );
+      failures = failedIn(ordered());
+    } else {
+      progress.info(`not switching any node: ${failures.map((f) => f.name).join(', ')} failed while preparing; every node stays on its current release`);
+    }
+    const list = ordered();
+    const first = failures[0];
+    return {
+      ok: failures.length === 0,
+      system: sc.system,
+      systemId: plan.systemId,
+      candidate: candidate.digest,
+      configDigest: plan.configDigest,
+      environment: sc.environment,
+      nodes: list,
+      durationMs: Date.now() - t0,
+      error: first ? `deploy failed on node ${first.name}: ${first.detail}${failures.length > 1 ? ` (and ${failures.length - 1} more node(s))` : ''}` : undefined,
+      errorKind: first ? (first.unreachable ? 'unavailable' : 'conflict') : undefined,
+    };
+  } finally {
+    if (!opts.pool) await pool.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Throws the deploy's failure as a KarooError (exit 4 when a node was unreachable, 5 otherwise). */
+export function assertDeployed(r: DeployResult): void {
+  if (!r.ok) throw new KarooError(r.errorKind ?? 'conflict', r.error ?? 'deploy failed', { detail: { nodes: r.nodes } });
+}
+
+function checkPython(node: string, have: string, want: string | undefined): void {
+  if (!want) return;
+  if (have !== want && !have.startsWith(`${want}.`)) {
+    throw new KarooError('input', `node ${node} runs Python ${have}, the candidate is locked for Python ${want}; provision nodes with Python ${want} or resolve for ${have.split('.').slice(0, 2).join('.')}`);
+  }
+}
+
+function ms(n: number): string {
+  return n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${n} ms`;
+}

@@ -1,0 +1,250 @@
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { KarooError } from '@karoo/common';
+import { AGENT_SOURCE } from './generated/agent.js';
+
+/** How the runner reaches one node (an inventory node's `ssh`). */
+export interface SshTarget {
+  readonly name: string;
+  readonly host: string;
+  readonly port?: number | undefined;
+  readonly user?: string | undefined;
+  readonly keyPath?: string | undefined;
+  readonly knownHostsPath?: string | undefined;
+  readonly hostKeyAlias?: string | undefined;
+  readonly hostKey?: string | undefined;
+}
+
+export interface SshResult {
+  readonly code: number;
+  readonly stdout: Buffer;
+  readonly stderr: string;
+}
+
+/**
+ * The remote command of every agent call: a fixed string (nothing from the configuration or the
+ * inventory), read by the remote user's shell. It reads the agent's length, the agent, and runs it;
+ * the agent reads its JSON request from the same stdin.
+ */
+const BOOTSTRAP =
+  'import sys;s=sys.stdin.buffer.read(int(sys.stdin.buffer.readline()));exec(compile(s,"karoo_node.py","exec"),{"__name__":"__main__","KAROO_AGENT_SOURCE":s})';
+
+export const AGENT_COMMANDS = ['plan', 'receive', 'prepare', 'activate', 'rollback', 'status'] as const;
+export type AgentCommand = (typeof AGENT_COMMANDS)[number];
+
+/** A file streamed after the request (the `receive` payload). */
+export interface PayloadFile {
+  readonly path: string;
+  readonly size: number;
+}
+
+/**
+ * SSH sessions to the nodes of one inventory through the OpenSSH client, one ControlMaster
+ * connection per node (opened by the first call, reused by every later one, closed by close()).
+ */
+export class SshPool {
+  private constructor(
+    readonly controlDir: string,
+    private readonly targets: Map<string, SshTarget>,
+  ) {}
+
+  static async open(targets: readonly SshTarget[]): Promise<SshPool> {
+    // Short path: a ControlPath is a unix socket (at most 107 bytes).
+    const dir = await mkdtemp(join(tmpdir().length > 40 ? '/tmp' : tmpdir(), 'karoo-ssh-'));
+    const lines: string[] = [];
+    for (const t of targets) if (t.hostKey && !t.knownHostsPath) lines.push(`${aliasOf(t)} ${t.hostKey.trim()}`);
+    await writeFile(join(dir, 'known_hosts'), lines.length ? `${lines.join('\n')}\n` : '', { mode: 0o600 });
+    return new SshPool(dir, new Map(targets.map((t) => [t.name, t])));
+  }
+
+  target(node: string): SshTarget {
+    const t = this.targets.get(node);
+    if (!t) throw new KarooError('internal', `no SSH target for node ${node}`);
+    return t;
+  }
+
+  /** OpenSSH options for a node as `Key=value` pairs: clients of its master connection (`master`: the master itself). */
+  private settings(node: string, master: boolean): Array<[string, string]> {
+    const t = this.target(node);
+    const o: Array<[string, string]> = [
+      ['BatchMode', 'yes'],
+      ['ControlPath', `${this.controlDir}/%C`],
+      ['ControlMaster', master ? 'yes' : 'no'],
+      ...(master ? [['ControlPersist', '600'] as [string, string]] : []),
+      ['ConnectTimeout', '15'],
+      ['ServerAliveInterval', '5'],
+      ['ServerAliveCountMax', '3'],
+      ['LogLevel', 'ERROR'],
+      ['Port', String(t.port ?? 22)],
+      ['User', t.user ?? 'root'],
+    ];
+    if (t.keyPath) o.push(['IdentityFile', t.keyPath], ['IdentitiesOnly', 'yes']);
+    if (t.knownHostsPath) {
+      o.push(['StrictHostKeyChecking', 'yes'], ['UserKnownHostsFile', t.knownHostsPath]);
+      if (t.hostKeyAlias) o.push(['HostKeyAlias', t.hostKeyAlias]);
+    } else if (t.hostKey) {
+      o.push(['StrictHostKeyChecking', 'yes'], ['UserKnownHostsFile', `${this.controlDir}/known_hosts`], ['HostKeyAlias', aliasOf(t)]);
+    } else {
+      // No host key in the inventory: trust on first use, remembered for this run only.
+      o.push(['StrictHostKeyChecking', 'accept-new'], ['UserKnownHostsFile', `${this.controlDir}/known_hosts`]);
+    }
+    return o;
+  }
+
+  /** OpenSSH command-line options for a node. */
+  options(node: string, master = false): string[] {
+    return this.settings(node, master).flatMap(([k, v]) => ['-o', `${k}=${v}`]);
+  }
+
+  /** An ssh_config entry for a node (`ssh -F FILE NODE` reaches it through the same master connection). */
+  configEntry(node: string): string {
+    const lines = [`Host ${node}`, `  HostName ${this.target(node).host}`, ...this.settings(node, false).map(([k, v]) => `  ${k} ${v}`)];
+    return `${lines.join('\n')}\n`;
+  }
+
+  private readonly masters = new Map<string, Promise<void>>();
+
+  /**
+   * Opens the node's master connection once (`ssh -f -N`, stdio detached so that nothing waits
+   * on the background master). A failure is not fatal here: clients fall back to their own
+   * connection, and their error names the node.
+   */
+  connect(node: string): Promise<void> {
+    let p = this.masters.get(node);
+    if (!p) {
+      p = (async () => {
+        const log = join(this.controlDir, `master-${this.masters.size}.log`);
+        const fh = await open(log, 'w');
+        try {
+          await new Promise<void>((resolve) => {
+            const c = spawn('ssh', [...this.options(node, true), '-f', '-N', this.target(node).host], { stdio: ['ignore', 'ignore', fh.fd] });
+            c.on('error', () => resolve());
+            c.on('close', () => resolve());
+          });
+        } finally {
+          await fh.close();
+        }
+      })();
+      this.masters.set(node, p);
+    }
+    return p;
+  }
+
+  /** Runs a fixed remote command; stdin from `input`. Exit 255 is an SSH failure (unavailable). */
+  async run(node: string, remote: string, input: Array<Uint8Array | PayloadFile> = [], timeoutMs = 600_000): Promise<SshResult> {
+    const t = this.target(node);
+    await this.connect(node);
+    const child = spawn('ssh', [...this.options(node), t.host, remote], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => {
+      if (err.length < 64_000) err += b.toString('utf8');
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    const closed = new Promise<number>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolve(code ?? (signal ? 255 : 1)));
+    });
+    // A node that goes away makes stdin fail with EPIPE: the exit code tells the story.
+    child.stdin.on('error', () => undefined);
+    try {
+      for (const part of input) {
+        if (child.stdin.destroyed) break;
+        if (part instanceof Uint8Array) {
+          if (!child.stdin.write(part)) await Promise.race([once(child.stdin, 'drain'), closed]);
+        } else {
+          for await (const chunk of createReadStream(part.path, { highWaterMark: 1 << 20 })) {
+            if (child.stdin.destroyed) break;
+            if (!child.stdin.write(chunk)) await Promise.race([once(child.stdin, 'drain'), closed]);
+          }
+        }
+      }
+      child.stdin.end();
+    } catch {
+      /* the exit code and stderr say what happened */
+    }
+    let code: number;
+    try {
+      code = await closed;
+    } catch (e) {
+      clearTimeout(timer);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new KarooError('unavailable', 'ssh (the OpenSSH client) is not installed; install openssh-client');
+      throw e;
+    }
+    clearTimeout(timer);
+    if (timedOut) throw new KarooError('unavailable', `node ${node}: no answer within ${Math.round(timeoutMs / 1000)} s over SSH`);
+    return { code, stdout: Buffer.concat(out), stderr: err };
+  }
+
+  /** Calls the node agent; returns its answer, or throws naming the node and the first line that says why. */
+  async agent<T = Record<string, unknown>>(node: string, cmd: AgentCommand, request: object, payload: PayloadFile[] = [], timeoutMs = 600_000): Promise<T> {
+    const t = this.target(node);
+    const agent = Buffer.from(AGENT_SOURCE, 'utf8');
+    const sudo = (t.user ?? 'root') === 'root' ? '' : 'sudo -n ';
+    const remote = `${sudo}python3 -c '${BOOTSTRAP}' ${cmd}`;
+    const r = await this.run(node, remote, [Buffer.from(`${agent.length}\n`), agent, Buffer.from(`${JSON.stringify(request)}\n`), ...payload], timeoutMs);
+    const lines = r.stdout.toString('utf8').trim().split('\n');
+    const last = lines[lines.length - 1] ?? '';
+    let answer: { ok?: boolean; error?: string } | undefined;
+    try {
+      answer = last.startsWith('{') ? (JSON.parse(last) as typeof answer) : undefined;
+    } catch {
+      answer = undefined;
+    }
+    if (!answer) {
+      const why = lastLine(r.stderr) || `exit ${r.code}`;
+      if (r.code === 255) throw new KarooError('unavailable', `node ${node} (${t.user ?? 'root'}@${t.host}:${t.port ?? 22}) is unreachable over SSH: ${why}`, { detail: { node } });
+      throw new KarooError('unavailable', `node ${node}: the karoo agent gave no answer (exit ${r.code}): ${why}`, { detail: { node } });
+    }
+    if (!answer.ok) throw new KarooError('conflict', `node ${node}: ${answer.error ?? 'failed'}`, { detail: { node } });
+    return answer as T;
+  }
+
+  /** Forwards 127.0.0.1:localPort on the runner to 127.0.0.1:remotePort on the node (through the node's master connection). */
+  async forward(node: string, localPort: number, remotePort: number): Promise<void> {
+    const t = this.target(node);
+    await this.connect(node);
+    const f = await runSsh([...this.options(node), '-O', 'forward', '-L', `127.0.0.1:${localPort}:127.0.0.1:${remotePort}`, t.host]);
+    if (f.code !== 0) throw new KarooError('unavailable', `node ${node}: cannot forward 127.0.0.1:${localPort} to port ${remotePort}: ${lastLine(f.stderr)}`);
+  }
+
+  /** Closes every master connection and deletes the control directory. */
+  async close(): Promise<void> {
+    await Promise.all([...this.targets.keys()].map((n) => runSsh([...this.options(n, true), '-O', 'exit', this.target(n).host]).catch(() => undefined)));
+    await rm(this.controlDir, { recursive: true, force: true });
+  }
+}
+
+function aliasOf(t: SshTarget): string {
+  return t.hostKeyAlias ?? `karoo-node-${t.name}`;
+}
+
+function lastLine(s: string): string {
+  return (
+    s
+      .trim()
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .pop() ?? ''
+  );
+}
+
+function runSsh(args: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const c = spawn('ssh', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    c.stderr.on('data', (b: Buffer) => (err += b.toString('utf8')));
+    c.on('error', reject);
+    c.on('close', (code) => resolve({ code: code ?? 1, stderr: err }));
+  });
+}

@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type Digest, sha256Of } from '@karoo/common';
+import { loadConfig, parseConfig } from '@karoo/config';
+import { configDigest, mergeValues, renderNodeFiles, renderTemplate, systemConfig, systemIdOf } from '@karoo/deploy';
+import { AGENT_SOURCE } from './generated/agent.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const CAM = join(HERE, '..', '..', '..', 'examples', 'cam', 'karoo.yml');
+const C = sha256Of('candidate');
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'karoo-system-'));
+  await writeFile(join(dir, 't.json'), '{"node": {{ node.name | json }}, "site": {{ values.site | json }}, "raw": "{{ values.site }}"}\n');
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function config(extra: string) {
+  const text = `system: demo\nleaves: [app]\nindexes: [{ url: ./index }]\nnodes:\n  - { name: n1, role: web }\n  - { name: n2, role: web }\nroles:\n  web:\n    leaves: [app]\n    services:\n      - { name: app, command: [app, --config, etc/t.json], port: 8000 }\n    files:\n      - { path: etc/t.json, template: t.json }\n${extra}`;
+  return parseConfig(text, join(dir, 'karoo.yml'));
+}
+
+describe('templates', () => {
+  it('insert values as text or as JSON literals, and nothing else', () => {
+    const hostile = `$(rm -rf /); echo "x" 'y' \`id\`\nline2 {{ values.a }}`;
+    const out = renderTemplate('{"v": {{ values.h | json }}, "n": {{ values.n }}, "s": "{{ node.name }}", "l": {{values.l.1|json}}}', {
+      values: { h: hostile, n: 2.5, l: ['a', 'b'] },
+      node: { name: 'n1' },
+    });
+    expect(JSON.parse(out)).toEqual({ v: hostile, n: 2.5, s: 'n1', l: 'b' });
+  });
+
+  it('name the line and the path of an undefined value', () => {
+    expect(() => renderTemplate('a\nb {{ values.nope }}', { values: {} })).toThrow(expect.objectContaining({ line: 2, message: expect.stringContaining('"values.nope" is not defined') }));
+    expect(() => renderTemplate('{{ values.a | upper }}', { values: { a: 'x' } })).toThrow(/unknown filter "upper"/);
+  });
+});
+
+describe('configuration digest and system id', () => {
+  it('values merge deeply; the environment wins', () => {
+    expect(mergeValues({ a: 1, m: { x: 1, y: 2 }, l: [1, 2] }, { m: { y: 3 }, l: [9] })).toEqual({ a: 1, m: { x: 1, y: 3 }, l: [9] });
+  });
+
+  it('is the same for the same configuration written differently, and moves with anything that changes the system', async () => {
+    const base = await systemConfig(config('values: { site: lab, port: 1 }\nenvironments:\n  - { name: int, values: { site: int-lab } }\n  - { name: prod }\n'));
+    const reordered = await systemConfig(config('environments:\n  - { name: int, values: { site: int-lab } }\n  - { name: prod }\nvalues: { port: 1, site: lab }\n'));
+    expect(base.environment).toBe('int');
+    expect(base.values).toEqual({ site: 'int-lab', port: 1 });
+    expect(configDigest(reordered)).toBe(configDigest(base));
+
+    const prod = await systemConfig(config('values: { site: lab, port: 1 }\nenvironments:\n  - { name: int, values: { site: int-lab } }\n  - { name: prod }\n'), 'prod');
+    expect(configDigest(prod)).not.toBe(configDigest(base));
+    const fractional = await systemConfig(config('values: { site: lab, port: 1.5 }\nenvironments:\n  - { name: int, values: { site: int-lab } }\n'));
+    expect(configDigest(fractional)).not.toBe(configDigest(base));
+
+    await writeFile(join(dir, 't.json'), '{"node": {{ node.name | json }}, "site": {{ values.site | json }}, "raw": "{{ values.site }}"}\n\n');
+    const template = await systemConfig(config('values: { site: lab, port: 1 }\nenvironments:\n  - { name: int, values: { site: int-lab } }\n  - { name: prod }\n'));
+    expect(configDigest(template)).not.toBe(configDigest(base));
+  });
+
+  it('system id = sha256 of the canonical JSON of candidate and config digest', () => {
+    const k = sha256Of('config') as Digest;
+    expect(systemIdOf(C, k)).toBe(sha256Of(`{"candidate":"${C}","config":"${k}","schema":"karoo.system/v1"}`));
+    expect(systemIdOf(C, k)).not.toBe(systemIdOf(sha256Of('other'), k));
+  });
+
+  it('renders each node its own files', async () => {
+    const sc = await systemConfig(config('values: { site: "a; $(b)" }\n'));
+    const files = renderNodeFiles(sc, { name: 'n2', role: 'web' }, { systemId: C, candidate: C }, dir);
+    expect(JSON.parse(new TextDecoder().decode(files[0]!.bytes))).toMatchObject({ node: 'n2', site: 'a; $(b)', raw: 'a; $(b)' });
+    expect(files[0]!.sha256).toBe(sha256Of(files[0]!.bytes).slice(7));
+  });
+
+  it('refuses what cannot be deployed, before any machine is involved', async () => {
+    await expect(systemConfig(config(''), 'staging')).rejects.toThrow(/environment "staging" is not in/);
+    const cam = await loadConfig(CAM);
+    const sc = await systemConfig(cam);
+    expect(sc.environment).toBe('integration');
+    expect(Object.keys(sc.roles)).toEqual(['control', 'monitor', 'store']);
+    await writeFile(join(dir, 'u.json'), '{{ values.missing }}');
+    const bad = parseConfig(
+      `system: demo\nleaves: [app]\nindexes: [{ url: ./index }]\nnodes: [{ name: n1, role: web }]\nroles:\n  web:\n    files: [{ path: etc/u.json, template: u.json }]\n`,
+      join(dir, 'karoo.yml'),
+    );
+    const bsc = await systemConfig(bad);
+    expect(() => renderNodeFiles(bsc, { name: 'n1', role: 'web' }, { systemId: C, candidate: C }, dir)).toThrow(/u\.json:1: "values\.missing" is not defined/);
+    const escape = parseConfig(
+      `system: demo\nleaves: [app]\nindexes: [{ url: ./index }]\nnodes: [{ name: n1, role: web }]\nroles:\n  web:\n    files: [{ path: ../etc/x, content: x }]\n`,
+      join(dir, 'karoo.yml'),
+    );
+    await expect(systemConfig(escape)).rejects.toThrow(/file path "\.\.\/etc\/x" must be relative to the release/);
+  });
+});
+
+describe('node agent', () => {
+  it('the embedded agent is agent/karoo_node.py (run node packages/deploy/scripts/gen-agent.mjs after editing it)', () => {
+    expect(AGENT_SOURCE).toBe(readFileSync(join(HERE, '..', 'agent', 'karoo_node.py'), 'utf8'));
+  });
+});
