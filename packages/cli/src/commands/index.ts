@@ -12,6 +12,8 @@ import { registerProvision } from './provision.js';
 import { registerDestroy } from './destroy.js';
 import { registerReap } from './reap.js';
 import { registerImage } from './image.js';
+import { registerHistory, registerPromote } from './promote.js';
+import { registerStatus } from './status.js';
 import { registerDeploy } from './deploy.js';
 import { registerAccept } from './accept.js';
 import { registerEvidence } from './evidence.js';
@@ -21,4 +23,4 @@ import { registerUp } from './up.js';
  * Every CLI command registers itself here. Registration is cheap: a command imports the
  * libraries it needs only when it runs, so `karoo --help` and fast paths start quickly.
  */
-export const commands: Array<(program: Command) => void> = [registerDemo, registerResolve, registerLock, registerBuild, registerDigest, registerVerify, registerExport, registerImport, registerReport, registerProvision, registerDestroy, registerReap, registerImage, registerDeploy, registerAccept, registerEvidence, registerUp];
+export const commands: Array<(program: Command) => void> = [registerDemo, registerResolve, registerLock, registerBuild, registerDigest, registerVerify, registerExport, registerImport, registerReport, registerProvision, registerDestroy, registerReap, registerImage, registerPromote, registerHistory, registerStatus, registerDeploy, registerAccept, registerEvidence, registerUp];

@@ -1,0 +1,158 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { isKarooError, KarooError } from '@karoo/common';
+import { type KarooConfig, loadConfig } from '@karoo/config';
+import { type Credentials, openStore, parseStoreRef } from '@karoo/oci';
+import { deployHandover, environmentStatus, githubDeployments, type GateCheck, type GateEvidence, promote, runFromEnv, systemIdFromConfig } from '@karoo/promote';
+import type { Store } from '@karoo/oci';
+import { promoteSummary } from '@karoo/summary';
+import { actionProgress, booleanInput, core, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
+
+const INPUT = {
+  candidate: 'candidate',
+  environment: 'environment',
+  config: 'config',
+  store: 'store',
+  reason: 'reason',
+  rollback: 'rollback',
+  dryRun: 'dry-run',
+  deploy: 'deploy',
+  githubDeployment: 'github-deployment',
+  token: 'token',
+  registryUsername: 'registry-username',
+  registryPassword: 'registry-password',
+} as const;
+
+runAction(async () => {
+  const config = await loadConfig(input(INPUT.config, { default: 'karoo.yml' }));
+  const environment = optionalInput(INPUT.environment) ?? config.environments[0]?.name;
+  if (!environment) throw new KarooError('input', `${config.path} has no environments; add them under environments: to promote`);
+  const storeRef = storeReference(optionalInput(INPUT.store), config);
+  const token = optionalInput(INPUT.token);
+  if (token) core.setSecret(token);
+  const store = openStore(storeRef, { credentials: credentials(parseStoreRef(storeRef), token), progress: actionProgress });
+  const dryRun = booleanInput(INPUT.dryRun, false);
+  const ctx = runFromEnv();
+
+  const wantGithub = booleanInput(INPUT.githubDeployment, true) && !dryRun;
+  if (wantGithub && !token) throw new KarooError('input', 'input "token" is empty; it is needed for the GitHub Deployment (or set github-deployment: false)');
+  if (wantGithub && (!ctx.repository || !ctx.sha)) throw new KarooError('input', 'GITHUB_REPOSITORY and GITHUB_SHA are not set; run inside GitHub Actions or set github-deployment: false');
+  const github = wantGithub
+    ? { tracker: githubDeployments({ token: token!, repository: ctx.repository!, baseUrl: process.env.GITHUB_API_URL, progress: actionProgress }), ref: ctx.sha! }
+    : undefined;
+
+  const candidate = input(INPUT.candidate, { required: true });
+  let gate: readonly GateCheck[] | undefined;
+  try {
+    const r = await promote({
+      store,
+      config,
+      candidate,
+      environment,
+      reason: optionalInput(INPUT.reason),
+      actor: ctx.actor,
+      run: ctx.run,
+      rollback: booleanInput(INPUT.rollback, false),
+      dryRun,
+      systemId: systemIdFromConfig(config),
+      deploy: booleanInput(INPUT.deploy, true) ? deployHandover() : undefined,
+      github,
+      progress: actionProgress,
+    });
+    gate = r.gate;
+    setOutputs({
+      environment,
+      status: r.status,
+      allowed: r.allowed,
+      'has-evidence': r.passingEvidence.includes(environment),
+      'passing-evidence': JSON.stringify(r.passingEvidence),
+      previous: r.previous ?? '',
+      record: r.record ?? '',
+      tag: r.tag,
+      'system-id': r.systemId ?? '',
+      'deployment-id': r.deployment ? String(r.deployment.id) : '',
+      gate: JSON.stringify(r.gate),
+      ...(await reportFiles(store, config, r.evidence)),
+    });
+    if (r.status === 'checked') {
+      core.info(`${r.allowed ? 'allowed' : 'refused'}: ${r.candidate} → ${environment} (dry run)`);
+      if (!r.allowed) core.notice(`${r.candidate} may not enter ${environment} yet: ${r.gate.filter((g) => !g.met).map((g) => g.detail).join('; ')}`);
+    }
+    if (r.deploy.status === 'skipped' && r.status !== 'checked') core.info(`deploy skipped: ${r.deploy.detail}`);
+    await core.summary
+      .addRaw(
+        promoteSummary({
+          candidate: r.candidate,
+          to: environment,
+          previous: r.previous,
+          systemId: r.systemId,
+          reason: optionalInput(INPUT.reason),
+          actor: ctx.actor,
+          deploymentUrl: r.deployment?.url,
+          gate: r.gate,
+        }),
+      )
+      .write();
+  } catch (e) {
+    // A refusal still gets its gate table in the job summary, so the missing evidence is visible.
+    if (isKarooError(e) && e.kind === 'refused' && Array.isArray(e.detail?.gate)) {
+      gate = e.detail.gate as GateCheck[];
+      setOutputs({ environment, allowed: false, gate: JSON.stringify(gate) });
+      await core.summary.addRaw(promoteSummary({ candidate, to: environment, actor: ctx.actor, reason: optionalInput(INPUT.reason), gate })).write();
+    }
+    throw e;
+  }
+});
+
+/**
+ * The candidate's evidence and what each environment runs, as the JSON files the report
+ * step reads (its `evidence` and `environments` inputs).
+ */
+async function reportFiles(store: Store, config: KarooConfig, evidence: readonly GateEvidence[]): Promise<Record<string, string>> {
+  const dir = join(process.env.RUNNER_TEMP || tmpdir(), 'karoo-promote');
+  await mkdir(dir, { recursive: true });
+  const names = config.environments.map((e) => e.name);
+  const environments = (await environmentStatus(store, names)).map((s) => ({
+    name: s.environment,
+    ...(s.candidate ? { candidate: s.candidate } : {}),
+    ...(s.systemId ? { systemId: s.systemId } : {}),
+    production: s.environment === names.at(-1),
+  }));
+  const records = evidence.map((e) => ({
+    result: e.result,
+    passed: e.passed ?? 0,
+    failed: e.failed ?? 0,
+    skipped: e.skipped ?? 0,
+    durationMs: e.durationMs ?? 0,
+    environment: e.environment,
+    digest: e.digest,
+    ...(e.runUrl ? { runUrl: e.runUrl } : {}),
+  }));
+  const paths = { evidence: join(dir, 'evidence.json'), environments: join(dir, 'environments.json') };
+  await writeFile(paths.evidence, `${JSON.stringify(records, null, 2)}\n`);
+  await writeFile(paths.environments, `${JSON.stringify(environments, null, 2)}\n`);
+  return { 'evidence-path': paths.evidence, 'environments-path': paths.environments };
+}
+
+function storeReference(given: string | undefined, config: KarooConfig): string {
+  if (given) return given;
+  const s = config.store;
+  if (s) return s.startsWith('oci-layout:') && !isAbsolute(s.slice(11)) ? `oci-layout:${resolve(config.dir, s.slice(11))}` : s;
+  const repo = process.env.GITHUB_REPOSITORY;
+  if (!repo) throw new KarooError('input', 'input "store" is empty, the configuration has no store and GITHUB_REPOSITORY is not set; give a store reference');
+  return `ghcr.io/${repo.toLowerCase()}`;
+}
+
+/** Explicit registry credentials win; the GitHub token goes to ghcr.io only. */
+function credentials(ref: ReturnType<typeof parseStoreRef>, token: string | undefined): Credentials | undefined {
+  if (ref.kind !== 'registry') return undefined;
+  const password = optionalInput(INPUT.registryPassword);
+  const username = optionalInput(INPUT.registryUsername) ?? process.env.GITHUB_ACTOR ?? 'karoo';
+  if (password) {
+    core.setSecret(password);
+    return { username, password };
+  }
+  if (ref.registry === 'ghcr.io' && token) return { username, password: token };
+  return undefined;
+}

@@ -1,0 +1,137 @@
+import type { Digest } from '@karoo/common';
+import type { EnvironmentConfig, KarooConfig } from '@karoo/config';
+import { KarooError } from '@karoo/common';
+import type { GateCheck, PromotionRecord } from './records.js';
+
+/** The part of an evidence record a gate looks at (as @karoo/evidence's listEvidence returns it). */
+export interface GateEvidence {
+  readonly digest: Digest;
+  readonly environment: string;
+  readonly result: 'passed' | 'failed';
+  readonly finishedAt?: string | undefined;
+  readonly systemId?: string | undefined;
+  readonly passed?: number | undefined;
+  readonly failed?: number | undefined;
+  readonly skipped?: number | undefined;
+  readonly durationMs?: number | undefined;
+  readonly runUrl?: string | undefined;
+}
+
+/** What a candidate must bring to enter an environment. */
+export interface GatePolicy {
+  readonly environment: string;
+  /** Environments whose passing evidence is needed (the environment itself for a first stage without explicit `requires`). */
+  readonly evidenceFrom: readonly string[];
+  /** Minimum seconds the candidate must have spent in each of `soakIn`. */
+  readonly soakSeconds?: number | undefined;
+  readonly soakIn: readonly string[];
+}
+
+/**
+ * The gate of an environment, from karoo.yml: `requires` (default: the environment before),
+ * `soak`. The first environment, when its `requires` is not written, needs passing evidence of
+ * its own (from an acceptance run on ephemeral machines with its values, e.g. `karoo up
+ * --environment integration`); `requires: []` written out means no evidence is needed.
+ */
+export function gatePolicy(config: KarooConfig, environment: string): GatePolicy {
+  const index = config.environments.findIndex((e) => e.name === environment);
+  const env = config.environments[index];
+  if (!env) {
+    const known = config.environments.map((e) => e.name).join(', ') || 'none';
+    throw new KarooError('input', `environment "${environment}" is not in ${config.path} (environments: ${known}); add it under environments:`);
+  }
+  const raw = (config.raw.environments as Array<{ requires?: unknown }> | undefined)?.[index];
+  const explicit = raw !== undefined && raw.requires !== undefined;
+  const evidenceFrom = env.requires.length > 0 || explicit ? env.requires : [env.name];
+  return { environment, evidenceFrom, soakSeconds: env.soakSeconds, soakIn: env.soakSeconds ? env.requires : [] };
+}
+
+/** The seconds a candidate spent in an environment in its latest stay there, or undefined when it never was. */
+export function timeIn(records: readonly PromotionRecord[], candidate: Digest, now: Date): { seconds: number; since: string; current: boolean } | undefined {
+  // records: newest first (as history() returns them).
+  const i = records.findIndex((r) => r.candidate === candidate);
+  if (i < 0) return undefined;
+  const start = Date.parse(records[i]!.time);
+  const end = i === 0 ? now.getTime() : Date.parse(records[i - 1]!.time);
+  return { seconds: Math.max(0, Math.floor((end - start) / 1000)), since: records[i]!.time, current: i === 0 };
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds % 86400 === 0 && seconds >= 2 * 86400) return `${seconds / 86400}d`;
+  if (seconds % 3600 === 0 && seconds > 0) return `${seconds / 3600}h`;
+  if (seconds >= 3600) return `${Math.floor(seconds / 3600)}h${Math.floor((seconds % 3600) / 60)}m`;
+  if (seconds >= 60) return `${Math.floor(seconds / 60)}m${seconds % 60 ? `${seconds % 60}s` : ''}`;
+  return `${seconds}s`;
+}
+
+export interface GateResult {
+  readonly allowed: boolean;
+  readonly checks: readonly GateCheck[];
+}
+
+/**
+ * Evaluates a gate: pure, no I/O. `evidence` is every evidence record of the candidate,
+ * `histories` the records (newest first) of each environment named in `policy.soakIn`.
+ */
+export function evaluateGate(
+  policy: GatePolicy,
+  candidate: Digest,
+  evidence: readonly GateEvidence[],
+  histories: Readonly<Record<string, readonly PromotionRecord[]>>,
+  now: Date,
+): GateResult {
+  const checks: GateCheck[] = [];
+  for (const env of policy.evidenceFrom) {
+    const mine = evidence.filter((e) => e.environment === env);
+    const passing = mine.filter((e) => e.result === 'passed');
+    const latest = [...passing].sort((a, b) => cmp(a.finishedAt ?? '', b.finishedAt ?? '') || cmp(a.digest, b.digest)).at(-1);
+    checks.push(
+      latest
+        ? {
+            environment: env,
+            requirement: 'evidence',
+            met: true,
+            detail: `passed${latest.passed !== undefined ? ` (${latest.passed} tests)` : ''}: evidence ${latest.digest}${latest.finishedAt ? ` at ${latest.finishedAt}` : ''}`,
+          }
+        : {
+            environment: env,
+            requirement: 'evidence',
+            met: false,
+            detail:
+              mine.length > 0
+                ? `no passing evidence from ${env}: ${mine.length} run(s), all failed (latest ${mine.at(-1)!.digest})`
+                : `no evidence from ${env}; run the acceptance tests for ${env} (karoo up --environment ${env})`,
+          },
+    );
+  }
+  if (policy.soakSeconds) {
+    for (const env of policy.soakIn) {
+      const stay = timeIn(histories[env] ?? [], candidate, now);
+      const need = formatDuration(policy.soakSeconds);
+      if (!stay) {
+        checks.push({ environment: env, requirement: 'soak', met: false, detail: `soak ${need} in ${env}: the candidate was never promoted to ${env}` });
+      } else {
+        const met = stay.seconds >= policy.soakSeconds;
+        checks.push({
+          environment: env,
+          requirement: 'soak',
+          met,
+          detail: `soak ${need} in ${env}: ${formatDuration(stay.seconds)} since ${stay.since}${stay.current ? '' : ' (replaced since)'}${met ? '' : `, ${formatDuration(policy.soakSeconds - stay.seconds)} to go`}`,
+        });
+      }
+    }
+  }
+  return { allowed: checks.every((c) => c.met), checks };
+}
+
+/** The one-line refusal: every unmet check, named. */
+export function refusalMessage(candidate: Digest, environment: string, checks: readonly GateCheck[]): string {
+  const missing = checks.filter((c) => !c.met).map((c) => c.detail);
+  return `candidate ${candidate} may not enter ${environment}: ${missing.join('; ')}`;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export type { EnvironmentConfig };

@@ -1,0 +1,298 @@
+import { type Digest, isKarooError, KarooError, parseDigest, type Progress, sha256Of, shortDigest, silentProgress } from '@karoo/common';
+import { type Descriptor, KAROO } from '@karoo/candidate';
+import type { EnvironmentConfig, KarooConfig } from '@karoo/config';
+import type { Store } from '@karoo/oci';
+import { acquireClaim } from './claim.js';
+import { evaluateGate, type GateEvidence, gatePolicy, refusalMessage } from './gate.js';
+import type { DeploymentHandle, DeploymentTracker } from './github.js';
+import { currentRecord, history } from './history.js';
+import { environmentTags, type GateCheck, type PromotionRecord, pushArtifact, readRecord, recordArtifact, type RunInfo, type StoredRecord, tagTarget } from './records.js';
+
+/** Lists a candidate's acceptance evidence (default: @karoo/evidence's listEvidence). */
+export type EvidenceLister = (store: Store, candidate: Digest) => Promise<GateEvidence[]>;
+
+/** What promote hands to deploy for an environment with an inventory. */
+export interface DeployRequest {
+  readonly candidate: Digest;
+  readonly environment: EnvironmentConfig;
+  /** Absolute path of the environment's inventory (karoo.yml `inventory`). */
+  readonly inventory: string;
+  readonly store: Store;
+  readonly config: KarooConfig;
+  readonly systemId?: Digest | undefined;
+  readonly progress: Progress;
+}
+
+/** The deploy step, injected (the CLI and the action pass @karoo/deploy). */
+export type DeployHandover = (request: DeployRequest) => Promise<{ systemId?: string | undefined; detail: string }>;
+
+export interface PromoteOptions {
+  readonly store: Store;
+  readonly config: KarooConfig;
+  /** `sha256:…` of the candidate to promote. */
+  readonly candidate: string;
+  readonly environment: string;
+  readonly reason?: string | undefined;
+  readonly actor: string;
+  readonly run?: RunInfo | undefined;
+  /** Return to a candidate the environment ran before: needs a reason, skips the evidence gate. */
+  readonly rollback?: boolean | undefined;
+  /** Check the candidate and the gate only; record nothing, deploy nothing. */
+  readonly dryRun?: boolean | undefined;
+  readonly evidence?: EvidenceLister | undefined;
+  /** The system id of the candidate with the environment's configuration, for the record and the deployment. */
+  readonly systemId?: ((candidate: Digest, environment: EnvironmentConfig) => Promise<Digest | undefined>) | undefined;
+  /** GitHub Deployment for the environment, with statuses as the promotion proceeds. */
+  readonly github?: { readonly tracker: DeploymentTracker; readonly ref: string; readonly environmentUrl?: string | undefined } | undefined;
+  readonly deploy?: DeployHandover | undefined;
+  readonly now?: (() => Date) | undefined;
+  readonly claim?: { minSettleMs?: number; ttlSeconds?: number; sleep?: (ms: number) => Promise<void> } | undefined;
+  readonly progress?: Progress | undefined;
+}
+
+export interface PromoteResult {
+  readonly candidate: Digest;
+  readonly environment: string;
+  readonly kind: 'promotion' | 'rollback';
+  /** `promoted`: recorded now; `unchanged`: the environment already ran it; `checked`: a dry run. */
+  readonly status: 'promoted' | 'unchanged' | 'checked';
+  /** Whether the gate lets the candidate in (always true unless a dry run was refused). */
+  readonly allowed: boolean;
+  readonly previous?: Digest | undefined;
+  readonly record?: Digest | undefined;
+  readonly systemId?: Digest | undefined;
+  /** The tag that now names the environment's candidate. */
+  readonly tag: string;
+  readonly time: string;
+  readonly gate: readonly GateCheck[];
+  /** Environments the candidate has passing evidence from. */
+  readonly passingEvidence: readonly string[];
+  /** Every evidence record of the candidate, oldest first. */
+  readonly evidence: readonly GateEvidence[];
+  readonly deployment?: DeploymentHandle | undefined;
+  readonly deploy: { readonly status: 'deployed' | 'skipped'; readonly detail: string };
+}
+
+/** The candidate's manifest, read back and checked: present, its bytes hashing to the digest, a karoo candidate. */
+export async function verifyCandidate(store: Store, candidate: Digest): Promise<Descriptor> {
+  const found = await store.hasManifest(candidate);
+  if (!found) {
+    throw new KarooError('input', `candidate ${candidate} is not in ${store.ref}; build it there first (karoo build --store ${store.ref}) or check the digest`, {
+      detail: { candidate, store: store.ref },
+    });
+  }
+  const m = await store.getManifest(candidate);
+  const actual = sha256Of(m.bytes);
+  if (actual !== candidate) throw new KarooError('integrity', `manifest ${candidate} in ${store.ref} hashes to ${actual}; the store is damaged`);
+  let artifactType: unknown;
+  try {
+    artifactType = (JSON.parse(m.bytes.toString('utf8')) as { artifactType?: unknown }).artifactType;
+  } catch {
+    throw new KarooError('integrity', `manifest ${candidate} in ${store.ref} is not JSON`);
+  }
+  if (artifactType !== KAROO.candidate) {
+    throw new KarooError('input', `${candidate} in ${store.ref} is not a karoo candidate (artifactType ${String(artifactType ?? 'none')}); promote the candidate digest that karoo build printed`);
+  }
+  return { mediaType: m.descriptor.mediaType, digest: candidate, size: m.bytes.length };
+}
+
+async function defaultEvidence(store: Store, candidate: Digest): Promise<GateEvidence[]> {
+  const { listEvidence } = await import('@karoo/evidence');
+  return (await listEvidence(store, candidate)).map((r) => ({
+    digest: r.digest,
+    environment: r.evidence.environment,
+    result: r.evidence.result,
+    finishedAt: r.evidence.finishedAt,
+    systemId: r.evidence.systemId,
+    passed: r.evidence.counts.passed,
+    failed: r.evidence.counts.failed + r.evidence.counts.errors,
+    skipped: r.evidence.counts.skipped,
+    durationMs: r.evidence.durationMs,
+    runUrl: r.evidence.run?.runUrl,
+  }));
+}
+
+/**
+ * Promotes a candidate to an environment: (1) the candidate must be in the store and its
+ * manifest must hash to its digest; (2) the gate (passing evidence from the required
+ * environments, soak time) must let it in — otherwise a `refused` error names every missing
+ * piece; (3) the promotion is recorded — a hash-chained promotion record (subject = the
+ * candidate), the `env-<name>` tag, and a GitHub Deployment with statuses — exactly once even
+ * when two promotions race (see claim.ts); (4) deploy takes over for the environment's
+ * inventory. Nothing is built: the environment gets the very digest that was tested.
+ */
+export async function promote(o: PromoteOptions): Promise<PromoteResult> {
+  const now = o.now ?? (() => new Date());
+  const progress = o.progress ?? silentProgress;
+  const policy = gatePolicy(o.config, o.environment);
+  const env = o.config.environments.find((e) => e.name === o.environment)!;
+  const tags = environmentTags(o.environment);
+  const candidate = parseDigest(o.candidate, 'candidate');
+  const kind = o.rollback ? 'rollback' : 'promotion';
+  if (o.rollback && !o.reason?.trim()) {
+    throw new KarooError('input', `a rollback of ${o.environment} needs a reason; pass --reason "…" (it is kept in the environment's history)`);
+  }
+
+  const subject = await verifyCandidate(o.store, candidate);
+  progress.info(`candidate ${candidate} is in ${o.store.ref} (manifest verified)`);
+
+  const list = o.evidence ?? defaultEvidence;
+  const evidence = await list(o.store, candidate);
+  const passingEvidence = [...new Set(evidence.filter((e) => e.result === 'passed').map((e) => e.environment))].sort();
+
+  let checks: GateCheck[];
+  let allowed: boolean;
+  if (o.rollback) {
+    const past = await history(o.store, o.environment);
+    const stay = past.find((r) => r.candidate === candidate);
+    checks = [
+      stay
+        ? { environment: o.environment, requirement: 'history', met: true, detail: `ran in ${o.environment} from ${stay.time} (record ${stay.digest})` }
+        : {
+            environment: o.environment,
+            requirement: 'history',
+            met: false,
+            detail: `${candidate} never ran in ${o.environment}; a rollback can only return to an earlier candidate of ${o.environment} (see karoo history ${o.environment})`,
+          },
+    ];
+    allowed = !!stay;
+  } else {
+    const histories: Record<string, StoredRecord[]> = {};
+    for (const e of policy.soakIn) histories[e] = await history(o.store, e);
+    const g = evaluateGate(policy, candidate, evidence, histories, now());
+    checks = [...g.checks];
+    allowed = g.allowed;
+  }
+
+  const current = await currentRecord(o.store, o.environment);
+  const base = {
+    candidate,
+    environment: o.environment,
+    kind,
+    allowed,
+    previous: current?.candidate,
+    tag: tags.env,
+    gate: checks,
+    passingEvidence,
+    evidence,
+  } as const;
+
+  if (o.dryRun) {
+    return { ...base, status: 'checked', time: now().toISOString(), deploy: { status: 'skipped', detail: 'dry run' } };
+  }
+  if (!allowed) {
+    throw new KarooError('refused', refusalMessage(candidate, o.environment, checks), { detail: { candidate, environment: o.environment, gate: checks } });
+  }
+
+  const systemId = await o.systemId?.(candidate, env);
+
+  if (current?.candidate === candidate) {
+    progress.info(`${o.environment} already runs ${candidate} (since ${current.time}); nothing recorded`);
+    const deploy = await handOver(o, env, candidate, systemId ?? current.systemId, progress);
+    return { ...base, status: 'unchanged', record: current.digest, systemId: systemId ?? current.systemId, time: current.time, deploy };
+  }
+
+  const held = await acquireClaim({
+    store: o.store,
+    environment: o.environment,
+    candidate,
+    actor: o.actor,
+    run: o.run,
+    now,
+    minSettleMs: o.claim?.minSettleMs,
+    ttlSeconds: o.claim?.ttlSeconds,
+    sleep: o.claim?.sleep,
+  });
+  const previous = held.base ? await readRecord(o.store, held.base) : undefined;
+
+  let deployment: DeploymentHandle | undefined;
+  let recordDigest: Digest | undefined;
+  const time = now().toISOString();
+  const logUrl = o.run?.url;
+  try {
+    if (o.github) {
+      deployment = await o.github.tracker.create({
+        environment: env.githubEnvironment ?? env.name,
+        ref: o.github.ref,
+        payload: {
+          karoo: 'karoo.promotion/v1',
+          candidate,
+          systemId,
+          system: o.config.system,
+          store: o.store.ref,
+          environment: o.environment,
+          kind,
+          previous: previous?.candidate,
+          reason: o.reason,
+        },
+        description: `${kind === 'rollback' ? 'roll back' : 'promote'} ${shortDigest(candidate)} to ${o.environment}`,
+        production: o.config.environments.at(-1)?.name === o.environment,
+      });
+      await o.github.tracker.status(deployment, 'in_progress', { description: `recording ${shortDigest(candidate)} in ${o.environment}`, logUrl });
+    }
+
+    const record: PromotionRecord = {
+      schema: 'karoo.promotion/v1',
+      kind,
+      environment: o.environment,
+      candidate,
+      system: o.config.system,
+      systemId,
+      previousCandidate: previous?.candidate,
+      previousRecord: held.base,
+      actor: o.actor,
+      reason: o.reason,
+      run: o.run,
+      time,
+      gate: checks,
+      deployment: deployment ? { id: deployment.id, url: deployment.url } : undefined,
+    };
+    recordDigest = await pushArtifact(o.store, recordArtifact(subject, record), tags.record);
+    const m = await o.store.getManifest(candidate);
+    await o.store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.env });
+
+    // Check after write: both tags must still be ours.
+    const [headNow, envNow] = [await tagTarget(o.store, tags.record), await tagTarget(o.store, tags.env)];
+    if (headNow !== recordDigest || envNow !== candidate) {
+      throw new KarooError(
+        'conflict',
+        `${o.environment} was changed by someone else while this promotion wrote it (env-${o.environment} → ${envNow ?? 'none'}, history head → ${headNow ?? 'none'}); check karoo history ${o.environment}`,
+      );
+    }
+    progress.info(`${o.environment} now runs ${candidate} (${tags.env}; record ${recordDigest})`);
+  } catch (e) {
+    // Once the record is the head the claim is retired by itself; before that, free it for the next one.
+    if (!recordDigest) await held.release().catch(() => undefined);
+    if (deployment) await o.github!.tracker.status(deployment, 'error', { description: `not recorded: ${messageOf(e)}`, logUrl }).catch(() => undefined);
+    throw e;
+  }
+
+  let deploy: PromoteResult['deploy'];
+  try {
+    if (deployment) await o.github!.tracker.status(deployment, 'in_progress', { description: `deploying ${shortDigest(candidate)} to ${o.environment}`, logUrl });
+    deploy = await handOver(o, env, candidate, systemId, progress);
+  } catch (e) {
+    if (deployment) await o.github!.tracker.status(deployment, 'failure', { description: `deploy failed: ${messageOf(e)}`, logUrl }).catch(() => undefined);
+    const kindOf = isKarooError(e) ? e.kind : 'internal';
+    throw new KarooError(kindOf, `${candidate} is recorded in ${o.environment} (record ${recordDigest}) but deploy failed: ${messageOf(e)}; fix it and run karoo deploy, or roll back`, {
+      cause: e,
+      detail: { record: recordDigest },
+    });
+  }
+  if (deployment) {
+    await o.github!.tracker.status(deployment, 'success', { description: `${o.environment} runs ${shortDigest(candidate)}`, logUrl, environmentUrl: o.github!.environmentUrl });
+  }
+  return { ...base, previous: previous?.candidate, status: 'promoted', record: recordDigest, systemId, time, deployment, deploy };
+}
+
+async function handOver(o: PromoteOptions, env: EnvironmentConfig, candidate: Digest, systemId: Digest | undefined, progress: Progress): Promise<PromoteResult['deploy']> {
+  if (!env.inventory) return { status: 'skipped', detail: `${env.name} has no inventory in karoo.yml (an ephemeral environment): nothing to deploy` };
+  if (!o.deploy) return { status: 'skipped', detail: `deploy was not requested for ${env.name}` };
+  progress.info(`handing ${candidate} over to deploy for ${env.name} (${env.inventory})`);
+  const r = await o.deploy({ candidate, environment: env, inventory: env.inventory, store: o.store, config: o.config, systemId, progress });
+  return { status: 'deployed', detail: r.detail };
+}
+
+function messageOf(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+}

@@ -1,0 +1,196 @@
+import { Readable } from 'node:stream';
+import { canonicalJson, type Digest, isDigest, KarooError, sha256Of } from '@karoo/common';
+import { ANNOTATIONS, type Descriptor, EMPTY_CONFIG, type ImageManifest, inlineBlob, type InlineBlob, OCI, referrerFor } from '@karoo/candidate';
+import { bufferSource, type Store } from '@karoo/oci';
+
+/** karoo's media types for promotion bookkeeping. */
+export const PROMOTION = {
+  /** `artifactType` (and payload media type) of a promotion record; `subject` = the candidate. */
+  record: 'application/vnd.karoo.promotion.v1+json',
+  /** `artifactType` of a claim: the short-lived mark a promotion leaves while it decides (no subject). */
+  claim: 'application/vnd.karoo.promotion.claim.v1+json',
+} as const;
+
+/** Manifest annotation naming the environment of a record or claim. */
+export const ENVIRONMENT_ANNOTATION = 'dev.karoo.environment';
+
+const ENV_NAME = /^[a-z0-9][a-z0-9-]*$/;
+
+/**
+ * The tags an environment owns in a store. `env-<name>` is the user-facing one (what the
+ * environment runs, a plain OCI tag any client can pull); `.record` is the head of the
+ * environment's hash-chained history; `.claim` is the mutual-exclusion mark of a promotion
+ * in progress. Environment names have no dots, so the three never collide.
+ */
+export function environmentTags(environment: string): { env: string; record: string; claim: string } {
+  if (!ENV_NAME.test(environment)) {
+    throw new KarooError('input', `environment name "${environment}" must be lowercase letters, digits and dashes (as in karoo.yml)`);
+  }
+  return { env: `env-${environment}`, record: `env-${environment}.record`, claim: `env-${environment}.claim` };
+}
+
+/** Environments that have a history in a store, from its `env-<name>.record` tags. */
+export function environmentsInTags(tags: readonly string[]): string[] {
+  return tags.map((t) => /^env-([a-z0-9][a-z0-9-]*)\.record$/.exec(t)?.[1]).filter((n): n is string => !!n).sort();
+}
+
+/** Where and by what a promotion was made (a workflow run, or a person at a terminal). */
+export interface RunInfo {
+  readonly id?: string | undefined;
+  readonly attempt?: string | undefined;
+  readonly url?: string | undefined;
+  readonly repository?: string | undefined;
+  readonly workflow?: string | undefined;
+  /** The commit the run was started on (source, not the release: the release is the candidate). */
+  readonly sha?: string | undefined;
+}
+
+/** One check of a gate, as it was evaluated. */
+export interface GateCheck {
+  /** The earlier environment the requirement is about. */
+  readonly environment: string;
+  readonly requirement: 'evidence' | 'soak' | 'history';
+  readonly met: boolean;
+  /** One human line: what was found, or what is missing. */
+  readonly detail: string;
+}
+
+/** A promotion record: who moved which candidate into which environment, when and why. */
+export interface PromotionRecord {
+  readonly schema: 'karoo.promotion/v1';
+  readonly kind: 'promotion' | 'rollback';
+  readonly environment: string;
+  readonly candidate: Digest;
+  readonly system?: string | undefined;
+  /** sha256 over the candidate digest and the environment's configuration digest, when known. */
+  readonly systemId?: Digest | undefined;
+  readonly previousCandidate?: Digest | undefined;
+  /** The record this one follows in the environment's history (a hash chain). */
+  readonly previousRecord?: Digest | undefined;
+  readonly actor: string;
+  readonly reason?: string | undefined;
+  readonly run?: RunInfo | undefined;
+  /** ISO 8601 UTC. */
+  readonly time: string;
+  readonly gate?: readonly GateCheck[] | undefined;
+  readonly deployment?: { readonly id: number; readonly url?: string | undefined } | undefined;
+}
+
+/** A record as read back from a store, with its own digest. */
+export interface StoredRecord extends PromotionRecord {
+  readonly digest: Digest;
+}
+
+/** A claim: "I am promoting this candidate on top of that head"; unique by nonce. */
+export interface Claim {
+  readonly schema: 'karoo.promotion.claim/v1';
+  readonly environment: string;
+  readonly candidate: Digest;
+  /** The head record the promotion builds on (absent for an environment's first). */
+  readonly base?: Digest | undefined;
+  readonly nonce: string;
+  readonly actor: string;
+  readonly run?: RunInfo | undefined;
+  readonly time: string;
+  /** Set when the promotion gave up after claiming: the claim no longer holds anyone back. */
+  readonly released?: boolean | undefined;
+}
+
+/** An artifact ready to push: its blobs, then its manifest. */
+export interface Artifact {
+  readonly digest: Digest;
+  readonly manifestBytes: Uint8Array;
+  readonly blobs: readonly InlineBlob[];
+}
+
+export function recordArtifact(candidate: Descriptor, record: PromotionRecord): Artifact {
+  const r = referrerFor({
+    subject: candidate,
+    artifactType: PROMOTION.record,
+    payloads: [{ mediaType: PROMOTION.record, content: canonicalJson(record), title: 'promotion.json' }],
+    annotations: { [ANNOTATIONS.created]: record.time, [ENVIRONMENT_ANNOTATION]: record.environment },
+  });
+  return { digest: r.digest, manifestBytes: r.manifestBytes, blobs: r.blobs };
+}
+
+/** A claim has no subject: it must not show up among a candidate's referrers, nor touch their index. */
+export function claimArtifact(claim: Claim): Artifact {
+  const layer = inlineBlob(PROMOTION.claim, canonicalJson(claim), 'claim.json');
+  const manifest: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: OCI.imageManifest,
+    artifactType: PROMOTION.claim,
+    config: EMPTY_CONFIG.descriptor,
+    layers: [layer.descriptor],
+    annotations: { [ANNOTATIONS.created]: claim.time, [ENVIRONMENT_ANNOTATION]: claim.environment },
+  };
+  const manifestBytes = new TextEncoder().encode(canonicalJson(manifest));
+  return { digest: sha256Of(manifestBytes), manifestBytes, blobs: [EMPTY_CONFIG, layer] };
+}
+
+/** Pushes blobs the store lacks, then the manifest (under `tag` when given). */
+export async function pushArtifact(store: Store, artifact: Artifact, tag?: string): Promise<Digest> {
+  for (const b of artifact.blobs) {
+    if (!(await store.hasBlob(b.descriptor.digest))) await store.putBlob(b.descriptor, bufferSource(b.bytes));
+  }
+  // Untagged first: an OCI layout lists a manifest only through index.json, where moving a tag
+  // drops the entry it left; the untagged entry keeps the artifact in the store for good.
+  if (tag !== undefined && store.kind === 'oci-layout') await store.putManifest(artifact.manifestBytes, OCI.imageManifest);
+  const d = await store.putManifest(artifact.manifestBytes, OCI.imageManifest, { tag });
+  if (d.digest !== artifact.digest) throw new KarooError('integrity', `${store.ref} stored ${artifact.digest} as ${d.digest}`);
+  return artifact.digest;
+}
+
+/** The digest a tag points at now, or undefined when the tag does not exist. */
+export async function tagTarget(store: Store, tag: string): Promise<Digest | undefined> {
+  const d = await store.hasManifest(tag);
+  return d?.digest as Digest | undefined;
+}
+
+async function readAll(stream: Readable, limit: number, what: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of stream) {
+    n += (c as Buffer).length;
+    if (n > limit) throw new KarooError('integrity', `${what} is larger than ${limit} bytes`);
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The JSON payload (first layer of `mediaType`) of an artifact, its bytes checked against their digest. */
+export async function readPayload(store: Store, digest: Digest, artifactType: string): Promise<unknown> {
+  const m = await store.getManifest(digest);
+  if (sha256Of(m.bytes) !== digest) throw new KarooError('integrity', `manifest ${digest} in ${store.ref} does not match its digest`);
+  const manifest = JSON.parse(m.bytes.toString('utf8')) as ImageManifest;
+  if (manifest.artifactType !== artifactType) {
+    throw new KarooError('integrity', `${digest} in ${store.ref} is a ${manifest.artifactType ?? 'manifest without artifactType'}, not a ${artifactType}`);
+  }
+  const layer = manifest.layers.find((l) => l.mediaType === artifactType);
+  if (!layer) throw new KarooError('integrity', `${artifactType} ${digest} in ${store.ref} has no payload layer`);
+  const bytes = await readAll(await store.getBlob(layer.digest), 1 << 20, `payload of ${digest}`);
+  if (sha256Of(bytes) !== layer.digest) throw new KarooError('integrity', `payload ${layer.digest} of ${digest} in ${store.ref} does not match its digest`);
+  return JSON.parse(bytes.toString('utf8')) as unknown;
+}
+
+export async function readRecord(store: Store, digest: Digest): Promise<StoredRecord> {
+  const v = (await readPayload(store, digest, PROMOTION.record)) as Partial<PromotionRecord> | null;
+  if (!v || v.schema !== 'karoo.promotion/v1' || typeof v.environment !== 'string' || !isDigest(v.candidate) || typeof v.time !== 'string') {
+    throw new KarooError('integrity', `promotion record ${digest} in ${store.ref} is not a karoo.promotion/v1 record`);
+  }
+  if (v.previousRecord !== undefined && !isDigest(v.previousRecord)) throw new KarooError('integrity', `promotion record ${digest}: previousRecord is not a digest`);
+  return { ...(v as PromotionRecord), digest };
+}
+
+export async function readClaim(store: Store, digest: Digest): Promise<Claim> {
+  const v = (await readPayload(store, digest, PROMOTION.claim)) as Partial<Claim> | null;
+  if (!v || v.schema !== 'karoo.promotion.claim/v1' || typeof v.nonce !== 'string' || !isDigest(v.candidate)) {
+    throw new KarooError('integrity', `claim ${digest} in ${store.ref} is not a karoo.promotion.claim/v1 document`);
+  }
+  return v as Claim;
+}
+
+/** Reads a readable fully (small documents only). */
+export function bytesOf(stream: Readable, limit = 1 << 20): Promise<Buffer> {
+  return readAll(stream, limit, 'document');
+}

@@ -1,0 +1,208 @@
+/**
+ * The bundled promote action (dist/promote) run as the runner runs it — INPUT_* variables,
+ * GITHUB_* files, GITHUB_API_URL at the OpenAPI-checking stand-in — against an OCI layout;
+ * and `karoo promote`, `karoo history`, `karoo status` through the built CLI, including two
+ * promotions started at once as separate processes against a real registry.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Digest, sha256Of } from '@karoo/common';
+import { evidenceFor, pushEvidence } from '@karoo/evidence';
+import { startGitHubStandin, type GitHubStandin } from '@karoo/github-standin';
+import { writePylock } from '@karoo/lock';
+import { openStore, type Store } from '@karoo/oci';
+import { verifyCandidate } from '@karoo/promote';
+import { json, karoo, ROOT } from '../support/cli.js';
+import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { makeWheels } from '../support/wheels.js';
+
+const BUNDLE = join(ROOT, 'dist/promote/index.js');
+const CONFIG = `system: cam
+leaves: [acme-cam]
+indexes: [{ url: ./index }]
+environments:
+  - name: integration
+  - name: qualification
+  - name: production
+    soak: 24h
+    github-environment: prod
+`;
+
+let work: string;
+let standin: GitHubStandin;
+let registry: RunningRegistry;
+
+beforeAll(async () => {
+  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run npx tsc -b && node scripts/bundle.mjs promote`);
+  work = await mkdtemp(join(tmpdir(), 'karoo-promote-e2e-'));
+  await writeFile(join(work, 'karoo.yml'), CONFIG);
+  standin = await startGitHubStandin({ tokens: { rw: {} } });
+  standin.addRepo('acme/cam');
+  registry = await startRegistry();
+}, 60_000);
+afterAll(async () => {
+  await standin?.close();
+  await registry?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+/** Builds one candidate per version with the CLI, returning the digests. */
+async function build(store: string, versions: string[]): Promise<Digest[]> {
+  const out: Digest[] = [];
+  for (const v of versions) {
+    const wheels = await makeWheels(join(work, `w-${v}`), [{ name: 'acme-cam', version: v, size: 3000 }]);
+    const lock = join(work, `pylock-${v}.toml`);
+    await writeFile(lock, writePylock(wheels.lock()));
+    out.push(json(await karoo(['build', '--lock', lock, '--system', 'cam', '--store', store, '--json'])).candidate as Digest);
+  }
+  return out;
+}
+
+async function evidence(store: Store, candidate: Digest, environment: string): Promise<void> {
+  const now = new Date().toISOString();
+  await pushEvidence(
+    store,
+    evidenceFor(await verifyCandidate(store, candidate), {
+      candidate,
+      system: 'cam',
+      systemId: sha256Of(`${candidate}${environment}`),
+      configDigest: sha256Of(environment),
+      environment,
+      result: 'passed',
+      counts: { tests: 2, passed: 2, failed: 0, errors: 0, skipped: 0 },
+      startedAt: now,
+      finishedAt: now,
+      durationMs: 5,
+      exitCode: 0,
+      timedOut: false,
+      command: ['true'],
+      nodes: [],
+    }),
+  );
+}
+
+interface ActionRun {
+  code: number;
+  log: string;
+  outputs: Record<string, string>;
+  summary: string;
+}
+
+async function runAction(inputs: Record<string, string>): Promise<ActionRun> {
+  const dir = await mkdtemp(join(work, 'run-'));
+  const files = { output: join(dir, 'output'), summary: join(dir, 'summary') };
+  await Promise.all([writeFile(files.output, ''), writeFile(files.summary, '')]);
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    GITHUB_OUTPUT: files.output,
+    GITHUB_STEP_SUMMARY: files.summary,
+    GITHUB_REPOSITORY: 'acme/cam',
+    GITHUB_SHA: 'c'.repeat(40),
+    GITHUB_ACTOR: 'release-manager',
+    GITHUB_API_URL: standin.url,
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_RUN_ID: '777',
+    GITHUB_WORKSPACE: work,
+    RUNNER_TEMP: dir,
+    INPUT_TOKEN: 'rw',
+    INPUT_CONFIG: 'karoo.yml',
+  };
+  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+  const { code, log } = await new Promise<{ code: number; log: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, [BUNDLE], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (c) => resolve({ code: c ?? -1, log: out }));
+  });
+  const outputs: Record<string, string> = {};
+  for (const m of (await readFile(files.output, 'utf8')).matchAll(/^([\w-]+)<<(ghadelimiter_[\w-]+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1]!] = m[3]!;
+  return { code, log, outputs, summary: await readFile(files.summary, 'utf8') };
+}
+
+describe('the promote action (bundle)', () => {
+  it('checks, refuses with the gate in the summary, promotes with a GitHub Deployment', async () => {
+    const storeRef = `oci-layout:${join(work, 'store')}`;
+    const store = openStore(storeRef);
+    const [A] = await build(storeRef, ['1.0.0']);
+
+    // Dry run, as candidate.yml uses it: no evidence yet, never fails.
+    const check = await runAction({ CANDIDATE: A!, STORE: storeRef, 'DRY-RUN': 'true' });
+    expect(check.code).toBe(0);
+    expect(check.outputs).toMatchObject({ environment: 'integration', status: 'checked', allowed: 'false', 'has-evidence': 'false', 'passing-evidence': '[]' });
+    expect(check.log).toContain(`::notice::${A} may not enter integration yet: no evidence from integration`);
+
+    const refused = await runAction({ CANDIDATE: A!, STORE: storeRef, ENVIRONMENT: 'integration', REASON: 'first' });
+    expect(refused.code).not.toBe(0);
+    expect(refused.log).toContain(`::error::candidate ${A} may not enter integration: no evidence from integration`);
+    expect(refused.summary).toContain('Gate');
+    expect(refused.outputs.allowed).toBe('false');
+    expect(standin.deployments('acme/cam')).toHaveLength(0);
+
+    await evidence(store, A!, 'integration');
+    const again = await runAction({ CANDIDATE: A!, STORE: storeRef, 'DRY-RUN': 'true' });
+    expect(again.outputs).toMatchObject({ allowed: 'true', 'has-evidence': 'true', 'passing-evidence': '["integration"]' });
+
+    const ok = await runAction({ CANDIDATE: A!, STORE: storeRef, ENVIRONMENT: 'integration', REASON: 'first' });
+    expect(ok.code).toBe(0);
+    expect(ok.outputs).toMatchObject({ status: 'promoted', allowed: 'true', tag: 'env-integration', previous: '' });
+    expect(ok.outputs.record).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const [d] = standin.deployments('acme/cam');
+    expect(d).toMatchObject({ id: Number(ok.outputs['deployment-id']), environment: 'integration', sha: 'c'.repeat(40), payload: { candidate: A }, statuses: ['in_progress', 'in_progress', 'success'] });
+    expect(ok.summary).toContain('karoo promote');
+    expect(ok.summary).toContain(A!);
+
+    const hist = json<Array<{ candidate: string; actor: string; reason: string; run: { url: string } }>>(await karoo(['history', 'integration', '--store', storeRef, '--json']));
+    expect(hist).toEqual([expect.objectContaining({ candidate: A, actor: 'release-manager', reason: 'first', run: expect.objectContaining({ url: 'https://github.com/acme/cam/actions/runs/777' }) })]);
+  }, 60_000);
+});
+
+describe('karoo promote, history, status (CLI)', () => {
+  it('gate refusal exits 6 naming the evidence; two promotions at once as processes: one wins', async () => {
+    const storeRef = `${registry.host}/acme/cam`;
+    const store = openStore(storeRef);
+    const [A, B, C] = await build(storeRef, ['2.0.0', '2.1.0', '2.2.0']);
+    const cfg = join(work, 'karoo.yml');
+    const env = { GITHUB_REPOSITORY: '', GITHUB_TOKEN: '' };
+
+    const refused = await karoo(['promote', A!, '--to', 'qualification', '--store', storeRef, '--config', cfg], { env });
+    expect(refused.code).toBe(6);
+    expect(refused.stderr.trim().split('\n').at(-1)).toBe(
+      `karoo: error: candidate ${A} may not enter qualification: no evidence from integration; run the acceptance tests for integration (karoo up --environment integration)`,
+    );
+    const refusedJson = json<{ error: { kind: string; detail: { gate: unknown[] } } }>(await karoo(['promote', A!, '--to', 'qualification', '--store', storeRef, '--config', cfg, '--json'], { env }));
+    expect(refusedJson.error.kind).toBe('refused');
+    expect(refusedJson.error.detail.gate).toHaveLength(1);
+
+    for (const c of [A!, B!, C!]) await evidence(store, c, 'integration');
+    const first = json(await karoo(['promote', A!, '--to', 'integration', '--store', storeRef, '--config', cfg, '--reason', 'go', '--json'], { env }));
+    expect(first).toMatchObject({ status: 'promoted', candidate: A, tag: 'env-integration' });
+
+    const race = await Promise.all([B!, C!].map((c) => karoo(['promote', c, '--to', 'integration', '--store', storeRef, '--config', cfg, '--json'], { env })));
+    expect(race.map((r) => r.code).sort()).toEqual([0, 5]);
+    const loser = race.find((r) => r.code === 5)!;
+    expect(loser.stderr).toMatch(/karoo: error: another promotion to integration (started at the same time and won|is in progress)/);
+    const winner = json(race.find((r) => r.code === 0)!);
+
+    const hist = json<Array<{ candidate: string }>>(await karoo(['history', 'integration', '--store', storeRef, '--json']));
+    expect(hist.map((h) => h.candidate)).toEqual([winner.candidate, A]);
+
+    const status = json<Array<{ name: string; candidate?: string; production: boolean }>>(await karoo(['status', '--store', storeRef, '--config', cfg, '--json']));
+    expect(status.map((s) => [s.name, s.candidate ?? null, s.production])).toEqual([
+      ['integration', winner.candidate, false],
+      ['qualification', null, false],
+      ['production', null, true],
+    ]);
+    const human = await karoo(['status', '--store', storeRef, '--config', cfg]);
+    expect(human.stdout).toMatch(new RegExp(`^integration\\s+${winner.candidate}`, 'm'));
+
+    const rollback = json(await karoo(['promote', A!, '--to', 'integration', '--store', storeRef, '--config', cfg, '--rollback', '--reason', 'regression in 2.1', '--json'], { env }));
+    expect(rollback).toMatchObject({ status: 'promoted', kind: 'rollback', previous: winner.candidate });
+  }, 90_000);
+});

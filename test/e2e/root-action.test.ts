@@ -1,0 +1,99 @@
+/**
+ * The root action (`uses: OWNER/karoo@v1`): resolve → build → report in one step with the
+ * defaults of karoo.yml, run from its bundle as the runner runs it, on a copy of the example.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { startGitHubStandin, type GitHubStandin } from '@karoo/github-standin';
+import { karoo, ROOT } from '../support/cli.js';
+
+const BUNDLE = join(ROOT, 'dist/candidate/index.js');
+let work: string;
+let repo: string;
+let standin: GitHubStandin;
+
+beforeAll(async () => {
+  for (const step of ['candidate', 'resolve', 'build', 'promote', 'report']) {
+    if (!existsSync(join(ROOT, 'dist', step, 'index.js'))) throw new Error(`dist/${step} is missing: run npx tsc -b && node scripts/bundle.mjs`);
+  }
+  work = await mkdtemp(join(tmpdir(), 'karoo-root-action-'));
+  repo = join(work, 'repo');
+  await cp(join(ROOT, 'examples/cam'), repo, { recursive: true, filter: (src) => !src.includes('__pycache__') && !src.endsWith('.toml') && !src.endsWith('requirements.txt') });
+  const git = (...a: string[]) => execFileSync('git', ['-c', 'user.email=ci@example.invalid', '-c', 'user.name=ci', '-c', 'init.defaultBranch=main', ...a], { cwd: repo });
+  git('init', '-q');
+  git('add', '.');
+  git('commit', '-qm', 'example');
+  standin = await startGitHubStandin({ tokens: { rw: {} } });
+  standin.addRepo('acme/cam');
+}, 60_000);
+afterAll(async () => {
+  await standin?.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+async function run(inputs: Record<string, string>): Promise<{ code: number; log: string; outputs: Record<string, string>; summary: string }> {
+  const dir = await mkdtemp(join(work, 'run-'));
+  const files = { output: join(dir, 'output'), summary: join(dir, 'summary'), event: join(dir, 'event.json') };
+  await Promise.all([writeFile(files.output, ''), writeFile(files.summary, ''), writeFile(files.event, JSON.stringify({ ref: 'refs/heads/main' }))]);
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    GITHUB_OUTPUT: files.output,
+    GITHUB_STEP_SUMMARY: files.summary,
+    GITHUB_EVENT_PATH: files.event,
+    GITHUB_EVENT_NAME: 'push',
+    GITHUB_REPOSITORY: 'acme/cam',
+    GITHUB_SHA: 'd'.repeat(40),
+    GITHUB_API_URL: standin.url,
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_RUN_ID: '99',
+    GITHUB_WORKSPACE: repo,
+    RUNNER_TEMP: dir,
+    INPUT_TOKEN: 'rw',
+    INPUT_CONFIG: 'karoo.yml',
+  };
+  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+  const { code, log } = await new Promise<{ code: number; log: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, [BUNDLE], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (c) => resolve({ code: c ?? -1, log: out }));
+  });
+  const outputs: Record<string, string> = {};
+  for (const m of (await readFile(files.output, 'utf8')).matchAll(/^([\w-]+)<<(ghadelimiter_[\w-]+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1]!] = m[3]!;
+  return { code, log, outputs, summary: await readFile(files.summary, 'utf8') };
+}
+
+describe('the root action', () => {
+  it('declares the same inputs and outputs as actions/candidate, and runs its bundle', () => {
+    const root = parseYaml(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as Record<string, unknown>;
+    const step = parseYaml(readFileSync(join(ROOT, 'actions/candidate/action.yml'), 'utf8')) as Record<string, unknown>;
+    expect(root.inputs).toEqual(step.inputs);
+    expect(root.outputs).toEqual(step.outputs);
+    expect(root.runs).toEqual({ using: 'node24', main: 'dist/candidate/index.js' });
+  });
+
+  it('resolves, builds and reports the example with the defaults of karoo.yml; a second run reuses the candidate', async () => {
+    const store = `oci-layout:${join(work, 'store')}`;
+    const first = await run({ STORE: store });
+    expect({ code: first.code, log: first.code === 0 ? '' : first.log }).toEqual({ code: 0, log: '' });
+    expect(first.outputs.candidate).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(first.outputs).toMatchObject({ existed: 'false', 'lock-path': join(repo, 'pylock.toml'), 'candidate-ref': `${store}@${first.outputs.candidate}` });
+    // The digest is the lock's: the CLI computes the same one from the lock the step wrote.
+    const digest = await karoo(['digest', '--lock', join(repo, 'pylock.toml'), '--config', join(repo, 'karoo.yml')]);
+    expect(digest.stdout.trim()).toBe(first.outputs.candidate);
+    for (const heading of ['karoo resolve', 'karoo build', first.outputs.candidate!.slice(7, 19)]) expect(first.summary).toContain(heading);
+    expect(first.log).toContain('::group::karoo report');
+
+    const second = await run({ STORE: store });
+    expect(second.code).toBe(0);
+    expect(second.outputs).toMatchObject({ candidate: first.outputs.candidate, existed: 'true', changed: 'false' });
+  }, 180_000);
+});
