@@ -5,6 +5,7 @@ const shared = {
   testEnvironment: 'node',
   moduleNameMapper: {
     '^@karoo/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@karoo/([a-z-]+)/([a-z-]+)$': '<rootDir>/packages/$1/src/$2.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -43720,15 +43720,14 @@ function isSha256Hex(value) {
 }
 //# sourceMappingURL=digest.js.map
 ;// CONCATENATED MODULE: ./packages/common/lib/canonical-json.js
+
 /**
- * Canonical JSON (the subset of RFC 8785 that karoo's documents use): object keys sorted by
- * UTF-16 code units, no insignificant whitespace, integers only, `undefined` members dropped.
- * Everything karoo hashes goes through this one function.
+ * Canonical JSON (RFC 8785 for the values karoo hashes): object keys sorted by UTF-16 code
+ * units, no insignificant whitespace, numbers as ECMAScript writes them (the RFC's rule, so
+ * `0.5` and `500` are stable), dates as ISO 8601 strings, `undefined` members dropped.
+ * Everything karoo hashes — locks, candidates, configurations, records — goes through it.
  */
 function canonical_json_canonicalJson(value) {
-    return write(value);
-}
-function write(value) {
     if (value === null)
         return 'null';
     switch (typeof value) {
@@ -43738,21 +43737,21 @@ function write(value) {
             return value ? 'true' : 'false';
         case 'number':
             if (!Number.isFinite(value))
-                throw new TypeError(`canonical JSON cannot hold ${value}`);
-            if (!Number.isInteger(value))
-                throw new TypeError(`canonical JSON holds integers only, got ${value}`);
-            return String(value);
+                throw new errors_KarooError('input', `canonical JSON cannot hold the number ${value}`);
+            return JSON.stringify(value);
         case 'object': {
             if (Array.isArray(value))
-                return `[${value.map((v) => (v === undefined ? 'null' : write(v))).join(',')}]`;
+                return `[${value.map((v) => (v === undefined ? 'null' : canonical_json_canonicalJson(v))).join(',')}]`;
+            if (value instanceof Date)
+                return JSON.stringify(value.toISOString());
             const obj = value;
             const keys = Object.keys(obj)
                 .filter((k) => obj[k] !== undefined)
                 .sort();
-            return `{${keys.map((k) => `${JSON.stringify(k)}:${write(obj[k])}`).join(',')}}`;
+            return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical_json_canonicalJson(obj[k])}`).join(',')}}`;
         }
         default:
-            throw new TypeError(`canonical JSON cannot hold a ${typeof value}`);
+            throw new errors_KarooError('input', `canonical JSON cannot hold a ${typeof value}`);
     }
 }
 //# sourceMappingURL=canonical-json.js.map
@@ -51633,6 +51632,52 @@ function setOutputs(outputs) {
 }
 
 //# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./packages/kit/lib/store.js
+
+
+
+
+
+/** The inputs every store-using action declares, kebab-case as in action.yml. */
+const STORE_INPUTS = { store: 'store', registryUsername: 'registry-username', registryPassword: 'registry-password' };
+/**
+ * The store reference of an action: the `store` input, else `store:` of karoo.yml (an
+ * `oci-layout:` path there is relative to the file), else `ghcr.io/<owner>/<repo>`.
+ */
+function storeReferenceFromInputs(config, env = process.env) {
+    const given = optionalInput(STORE_INPUTS.store);
+    if (given)
+        return given;
+    const s = config?.store;
+    if (s)
+        return s.startsWith('oci-layout:') && !(0,external_node_path_.isAbsolute)(s.slice(11)) ? `oci-layout:${(0,external_node_path_.resolve)(config.dir, s.slice(11))}` : s;
+    const repo = env.GITHUB_REPOSITORY;
+    if (!repo)
+        throw new errors_KarooError('input', 'input "store" is empty, the configuration has no store and GITHUB_REPOSITORY is not set; give a store reference');
+    return `ghcr.io/${repo.toLowerCase()}`;
+}
+/**
+ * Opens the action's store. Explicit registry credentials win; the GitHub token (the
+ * action's token input) is sent to ghcr.io only, never to another registry.
+ */
+function storeFromInputs(config, githubToken, env = process.env) {
+    const ref = storeReferenceFromInputs(config, env);
+    const parsed = parseStoreRef(ref);
+    let credentials;
+    if (parsed.kind === 'registry') {
+        const username = optionalInput(STORE_INPUTS.registryUsername) ?? env.GITHUB_ACTOR ?? 'karoo';
+        const password = optionalInput(STORE_INPUTS.registryPassword);
+        if (password) {
+            lib_core.setSecret(password);
+            credentials = { username, password };
+        }
+        else if (parsed.registry === 'ghcr.io' && githubToken) {
+            credentials = { username, password: githubToken };
+        }
+    }
+    return openStore(ref, { credentials, progress: actionProgress });
+}
+//# sourceMappingURL=store.js.map
 ;// CONCATENATED MODULE: ./actions/build/lib/main.js
 
 
@@ -51666,9 +51711,7 @@ runAction(async () => {
     const system = optionalInput(INPUT.system) ?? config?.system;
     if (!system)
         throw new errors_KarooError('input', `input "system" is empty and there is no ${configPath}; give the system name`);
-    const storeRef = storeReference(optionalInput(INPUT.store), config);
-    const ref = parseStoreRef(storeRef);
-    const store = openStore(storeRef, { credentials: credentials(ref), progress: actionProgress });
+    const store = storeFromInputs(config, optionalInput(INPUT.githubToken));
     const read = await readLockFile(lockPath);
     for (const w of read.warnings)
         lib_core.warning(w);
@@ -51695,32 +51738,6 @@ runAction(async () => {
     setOutputs({ candidate: result.candidate, 'candidate-ref': result.candidateRef, existed: result.existed, 'pushed-bytes': result.pushedBytes });
     await summary(result, store.ref);
 });
-function storeReference(given, config) {
-    if (given)
-        return given;
-    const s = config?.store;
-    if (s)
-        return s.startsWith('oci-layout:') && !(0,external_node_path_.isAbsolute)(s.slice(11)) ? `oci-layout:${(0,external_node_path_.resolve)(config.dir, s.slice(11))}` : s;
-    const repo = process.env.GITHUB_REPOSITORY;
-    if (!repo)
-        throw new errors_KarooError('input', 'input "store" is empty, the configuration has no store and GITHUB_REPOSITORY is not set; give a store reference');
-    return `ghcr.io/${repo.toLowerCase()}`;
-}
-/** Explicit registry credentials win; the GitHub token goes to ghcr.io only. */
-function credentials(ref) {
-    if (ref.kind !== 'registry')
-        return undefined;
-    const password = optionalInput(INPUT.registryPassword);
-    const username = optionalInput(INPUT.registryUsername) ?? process.env.GITHUB_ACTOR ?? 'karoo';
-    if (password) {
-        lib_core.setSecret(password);
-        return { username, password };
-    }
-    const token = optionalInput(INPUT.githubToken);
-    if (ref.registry === 'ghcr.io' && token)
-        return { username, password: token };
-    return undefined;
-}
 function provenance() {
     const env = process.env;
     const server = env.GITHUB_SERVER_URL ?? 'https://github.com';

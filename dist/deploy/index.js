@@ -8857,7 +8857,7 @@ function trailingBytesSeen(data) {
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-module.exports = __nccwpck_require__(218);
+/* unused reexport */ __nccwpck_require__(218);
 
 
 /***/ }),
@@ -8877,10 +8877,10 @@ var assert = __nccwpck_require__(2613);
 var util = __nccwpck_require__(9023);
 
 
-exports.httpOverHttp = httpOverHttp;
-exports.httpsOverHttp = httpsOverHttp;
-exports.httpOverHttps = httpOverHttps;
-exports.httpsOverHttps = httpsOverHttps;
+__webpack_unused_export__ = httpOverHttp;
+__webpack_unused_export__ = httpsOverHttp;
+__webpack_unused_export__ = httpOverHttps;
+__webpack_unused_export__ = httpsOverHttps;
 
 
 function httpOverHttp(options) {
@@ -9170,7 +9170,7 @@ __webpack_unused_export__ = Client
 __webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
 __webpack_unused_export__ = Agent
-module.exports.kT = ProxyAgent
+__webpack_unused_export__ = ProxyAgent
 __webpack_unused_export__ = EnvHttpProxyAgent
 __webpack_unused_export__ = RetryAgent
 __webpack_unused_export__ = RetryHandler
@@ -48245,15 +48245,14 @@ function isSha256Hex(value) {
 }
 //# sourceMappingURL=digest.js.map
 ;// CONCATENATED MODULE: ./packages/common/lib/canonical-json.js
+
 /**
- * Canonical JSON (the subset of RFC 8785 that karoo's documents use): object keys sorted by
- * UTF-16 code units, no insignificant whitespace, integers only, `undefined` members dropped.
- * Everything karoo hashes goes through this one function.
+ * Canonical JSON (RFC 8785 for the values karoo hashes): object keys sorted by UTF-16 code
+ * units, no insignificant whitespace, numbers as ECMAScript writes them (the RFC's rule, so
+ * `0.5` and `500` are stable), dates as ISO 8601 strings, `undefined` members dropped.
+ * Everything karoo hashes — locks, candidates, configurations, records — goes through it.
  */
 function canonicalJson(value) {
-    return write(value);
-}
-function write(value) {
     if (value === null)
         return 'null';
     switch (typeof value) {
@@ -48263,21 +48262,21 @@ function write(value) {
             return value ? 'true' : 'false';
         case 'number':
             if (!Number.isFinite(value))
-                throw new TypeError(`canonical JSON cannot hold ${value}`);
-            if (!Number.isInteger(value))
-                throw new TypeError(`canonical JSON holds integers only, got ${value}`);
-            return String(value);
+                throw new KarooError('input', `canonical JSON cannot hold the number ${value}`);
+            return JSON.stringify(value);
         case 'object': {
             if (Array.isArray(value))
-                return `[${value.map((v) => (v === undefined ? 'null' : write(v))).join(',')}]`;
+                return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+            if (value instanceof Date)
+                return JSON.stringify(value.toISOString());
             const obj = value;
             const keys = Object.keys(obj)
                 .filter((k) => obj[k] !== undefined)
                 .sort();
-            return `{${keys.map((k) => `${JSON.stringify(k)}:${write(obj[k])}`).join(',')}}`;
+            return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
         }
         default:
-            throw new TypeError(`canonical JSON cannot hold a ${typeof value}`);
+            throw new KarooError('input', `canonical JSON cannot hold a ${typeof value}`);
     }
 }
 //# sourceMappingURL=canonical-json.js.map
@@ -56100,38 +56099,6 @@ function lookup(context, path) {
 /** Schema names hashed into the digests below; bump only on purpose (every digest moves). */
 const CONFIG_SCHEMA = 'karoo.system.config/v1';
 const SYSTEM_SCHEMA = 'karoo.system/v1';
-/**
- * Canonical JSON as karoo hashes it (sorted keys, no whitespace, undefined members dropped),
- * here also allowing non-integer numbers, written as ECMAScript writes them (the RFC 8785 rule),
- * because configuration values may be fractional (`interval: 0.5`).
- */
-function canonicalValueJson(value) {
-    if (value === null)
-        return 'null';
-    switch (typeof value) {
-        case 'string':
-            return JSON.stringify(value);
-        case 'boolean':
-            return value ? 'true' : 'false';
-        case 'number':
-            if (!Number.isFinite(value))
-                throw new lib/* KarooError */.xD('input', `configuration value ${value} is not a finite number`);
-            return JSON.stringify(value);
-        case 'object': {
-            if (Array.isArray(value))
-                return `[${value.map((v) => (v === undefined ? 'null' : canonicalValueJson(v))).join(',')}]`;
-            if (value instanceof Date)
-                return JSON.stringify(value.toISOString());
-            const obj = value;
-            const keys = Object.keys(obj)
-                .filter((k) => obj[k] !== undefined)
-                .sort();
-            return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalValueJson(obj[k])}`).join(',')}}`;
-        }
-        default:
-            throw new lib/* KarooError */.xD('input', `configuration cannot hold a ${typeof value}`);
-    }
-}
 /** The top-level values deep-merged with an environment's: mappings merge key by key, anything else replaces. */
 function mergeValues(base, over) {
     const out = { ...base };
@@ -56235,7 +56202,7 @@ function checkReleasePath(config, role, p) {
 }
 /** sha256 over the canonical configuration. */
 function system_configDigest(c) {
-    return (0,lib/* sha256Of */.Bj)(canonicalValueJson(c));
+    return (0,lib/* sha256Of */.Bj)((0,lib/* canonicalJson */.dj)(c));
 }
 /**
  * The system id: sha256 over the UTF-8 bytes of the canonical JSON
@@ -56244,7 +56211,7 @@ function system_configDigest(c) {
  * wherever and whenever it is deployed.
  */
 function system_systemIdOf(candidate, config) {
-    return (0,lib/* sha256Of */.Bj)(canonicalValueJson({ schema: SYSTEM_SCHEMA, candidate, config }));
+    return (0,lib/* sha256Of */.Bj)((0,lib/* canonicalJson */.dj)({ schema: SYSTEM_SCHEMA, candidate, config }));
 }
 /** Renders a node's files: templates see values.*, node.name, node.role, environment, system.name, system.id, candidate. */
 function renderNodeFiles(c, node, ids, where) {
@@ -58422,7 +58389,7 @@ function deploy_planDeploy(sc, candidate, nodes, where) {
                 files: files.map((f) => ({ path: f.path, sha256: f.sha256, mode: f.mode })),
                 expected: candidate.expected,
             };
-            const stateDigest = (0,lib/* sha256Of */.Bj)(canonicalValueJson(body));
+            const stateDigest = (0,lib/* sha256Of */.Bj)((0,lib/* canonicalJson */.dj)(body));
             return { node, files, desired: { ...body, stateDigest, releaseId: (0,lib/* hexOf */.ZD)(stateDigest).slice(0, 16) } };
         }),
     };
@@ -59237,7 +59204,7 @@ const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta
  * Sanitizes an input into a string so it can be passed into issueCommand safely
  * @param input input to sanitize into a string
  */
-function toCommandValue(input) {
+function utils_toCommandValue(input) {
     if (input === null || input === undefined) {
         return '';
     }
@@ -59252,7 +59219,7 @@ function toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function toCommandProperties(annotationProperties) {
+function utils_toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -59302,12 +59269,12 @@ function toCommandProperties(annotationProperties) {
  * This is an internal utility function that powers the public API functions
  * such as setSecret, warning, error, and exportVariable.
  */
-function issueCommand(command, properties, message) {
+function command_issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
     process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
 }
-function issue(name, message = '') {
-    issueCommand(name, {}, message);
+function command_issue(name, message = '') {
+    command_issueCommand(name, {}, message);
 }
 const CMD_STRING = '::';
 class Command {
@@ -59344,13 +59311,13 @@ class Command {
     }
 }
 function escapeData(s) {
-    return toCommandValue(s)
+    return utils_toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A');
 }
 function escapeProperty(s) {
-    return toCommandValue(s)
+    return utils_toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A')
@@ -59370,7 +59337,7 @@ var external_fs_ = __nccwpck_require__(9896);
 
 
 
-function issueFileCommand(command, message) {
+function file_command_issueFileCommand(command, message) {
     const filePath = process.env[`GITHUB_${command}`];
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
@@ -59378,13 +59345,13 @@ function issueFileCommand(command, message) {
     if (!external_fs_.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_.appendFileSync(filePath, `${toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
         encoding: 'utf8'
     });
 }
-function prepareKeyValueMessage(key, value) {
+function file_command_prepareKeyValueMessage(key, value) {
     const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
-    const convertedValue = toCommandValue(value);
+    const convertedValue = utils_toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
     // the delimiter.
@@ -59401,10 +59368,8 @@ function prepareKeyValueMessage(key, value) {
 const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
-var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
-var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -59497,7 +59462,7 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var tunnel = __nccwpck_require__(770);
+var node_modules_tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(4371);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
@@ -59575,7 +59540,7 @@ const HttpResponseRetryCodes = [
     HttpCodes.ServiceUnavailable,
     HttpCodes.GatewayTimeout
 ];
-const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
+const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
 const ExponentialBackoffCeiling = 10;
 const ExponentialBackoffTimeSlice = 5;
 class HttpClientError extends Error {
@@ -59621,7 +59586,7 @@ function isHttps(requestUrl) {
     const parsedUrl = new URL(requestUrl);
     return parsedUrl.protocol === 'https:';
 }
-class HttpClient {
+class lib_HttpClient {
     constructor(userAgent, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
@@ -59924,7 +59889,7 @@ class HttpClient {
     }
     getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
-        const proxyUrl = getProxyUrl(parsedUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (!useProxy) {
             return;
@@ -59935,7 +59900,7 @@ class HttpClient {
         const info = {};
         info.parsedUrl = requestUrl;
         const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
+        info.httpModule = usingSsl ? https : http;
         const defaultPort = usingSsl ? 443 : 80;
         info.options = {};
         info.options.host = info.parsedUrl.hostname;
@@ -60034,7 +59999,7 @@ class HttpClient {
     }
     _getAgent(parsedUrl) {
         let agent;
-        const proxyUrl = getProxyUrl(parsedUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (this._keepAlive && useProxy) {
             agent = this._proxyAgent;
@@ -60049,7 +60014,7 @@ class HttpClient {
         const usingSsl = parsedUrl.protocol === 'https:';
         let maxSockets = 100;
         if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
+            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
         }
         // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
         if (proxyUrl && proxyUrl.hostname) {
@@ -60074,7 +60039,7 @@ class HttpClient {
         // if tunneling agent isn't assigned create a new agent
         if (!agent) {
             const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
+            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
             this._agent = agent;
         }
         if (usingSsl && this._ignoreSslError) {
@@ -60097,7 +60062,7 @@ class HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -60228,7 +60193,7 @@ class BasicCredentialHandler {
         });
     }
 }
-class BearerCredentialHandler {
+class auth_BearerCredentialHandler {
     constructor(token) {
         this.token = token;
     }
@@ -60286,13 +60251,13 @@ var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 
 
 
-class OidcClient {
+class oidc_utils_OidcClient {
     static createHttpClient(allowRetry = true, maxRetry = 10) {
         const requestOptions = {
             allowRetries: allowRetry,
             maxRetries: maxRetry
         };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
     }
     static getRequestToken() {
         const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
@@ -60311,7 +60276,7 @@ class OidcClient {
     static getCall(id_token_url) {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             var _a;
-            const httpclient = OidcClient.createHttpClient();
+            const httpclient = oidc_utils_OidcClient.createHttpClient();
             const res = yield httpclient
                 .getJson(id_token_url)
                 .catch(error => {
@@ -60330,13 +60295,13 @@ class OidcClient {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             try {
                 // New ID Token is requested from action service
-                let id_token_url = OidcClient.getIDTokenUrl();
+                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
                 if (audience) {
                     const encodedAudience = encodeURIComponent(audience);
                     id_token_url = `${id_token_url}&audience=${encodedAudience}`;
                 }
                 debug(`ID token url is ${id_token_url}`);
-                const id_token = yield OidcClient.getCall(id_token_url);
+                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
                 setSecret(id_token);
                 return id_token;
             }
@@ -60625,7 +60590,7 @@ const _summary = new Summary();
 /**
  * @deprecated use `core.summary`
  */
-const markdownSummary = _summary;
+const markdownSummary = (/* unused pure expression or super */ null && (_summary));
 const summary = _summary;
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
@@ -60659,7 +60624,7 @@ function toWin32Path(pth) {
  * @return string The platform-specific path.
  */
 function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, external_path_namespaceObject.sep);
+    return pth.replace(/[/\\]/g, path.sep);
 }
 //# sourceMappingURL=path-utils.js.map
 // EXTERNAL MODULE: external "string_decoder"
@@ -61734,16 +61699,16 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  * @param     options            optional exec options.  See ExecOptions
  * @returns   Promise<number>    exit code
  */
-function exec(commandLine, args, options) {
+function exec_exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = argStringToArray(commandLine);
+        const commandArgs = tr.argStringToArray(commandLine);
         if (commandArgs.length === 0) {
             throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
         }
         // Path to tool to execute should be first arg
         const toolPath = commandArgs[0];
         args = commandArgs.slice(1).concat(args || []);
-        const runner = new ToolRunner(toolPath, args, options);
+        const runner = new tr.ToolRunner(toolPath, args, options);
         return runner.exec();
     });
 }
@@ -61763,8 +61728,8 @@ function getExecOutput(commandLine, args, options) {
         let stdout = '';
         let stderr = '';
         //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
-        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stdoutDecoder = new StringDecoder('utf8');
+        const stderrDecoder = new StringDecoder('utf8');
         const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
         const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
         const stdErrListener = (data) => {
@@ -61780,7 +61745,7 @@ function getExecOutput(commandLine, args, options) {
             }
         };
         const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
         //flush any remaining characters
         stdout += stdoutDecoder.end();
         stderr += stderrDecoder.end();
@@ -61805,10 +61770,10 @@ var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, 
 
 
 const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
         silent: true
     });
-    const { stdout: name } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
         silent: true
     });
     return {
@@ -61818,7 +61783,7 @@ const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* 
 });
 const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
     var _a, _b, _c, _d;
-    const { stdout } = yield getExecOutput('sw_vers', undefined, {
+    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
         silent: true
     });
     const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
@@ -61829,7 +61794,7 @@ const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* ()
     };
 });
 const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
         silent: true
     });
     const [name, version] = stdout.trim().split('\n');
@@ -61934,8 +61899,8 @@ function exportVariable(name, val) {
  * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
  * ```
  */
-function setSecret(secret) {
-    issueCommand('add-mask', {}, secret);
+function core_setSecret(secret) {
+    command_issueCommand('add-mask', {}, secret);
 }
 /**
  * Prepends inputPath to the PATH (for this action and future actions)
@@ -61949,7 +61914,7 @@ function addPath(inputPath) {
     else {
         issueCommand('add-path', {}, inputPath);
     }
-    process.env['PATH'] = `${inputPath}${external_path_namespaceObject.delimiter}${process.env['PATH']}`;
+    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
 }
 /**
  * Gets the value of an input.
@@ -62018,10 +61983,10 @@ function getBooleanInput(name, options) {
 function setOutput(name, value) {
     const filePath = process.env['GITHUB_OUTPUT'] || '';
     if (filePath) {
-        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
     }
     process.stdout.write(external_os_namespaceObject.EOL);
-    issueCommand('set-output', { name }, toCommandValue(value));
+    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
 }
 /**
  * Enables or disables the echoing of commands into stdout for the rest of the step.
@@ -62056,8 +62021,8 @@ function isDebug() {
  * Writes debug message to user log
  * @param message debug message
  */
-function debug(message) {
-    issueCommand('debug', {}, message);
+function core_debug(message) {
+    command_issueCommand('debug', {}, message);
 }
 /**
  * Adds an error issue
@@ -62065,7 +62030,7 @@ function debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -62073,7 +62038,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -62186,7 +62151,7 @@ function runAction(main) {
     const fail = (e) => {
         setFailed((0,lib/* errorMessage */.gJ)(e));
         if (!(0,lib/* isKarooError */.ro)(e) && e instanceof Error && e.stack)
-            debug(e.stack);
+            core_debug(e.stack);
         process.exitCode = 1;
     };
     process.on('unhandledRejection', fail);
@@ -62441,35 +62406,47 @@ function changeCounts(c) {
     return parts.length ? parts.join(', ') : 'no packages';
 }
 //# sourceMappingURL=steps.js.map
-;// CONCATENATED MODULE: ./actions/deploy/lib/store.js
+;// CONCATENATED MODULE: ./packages/kit/lib/store.js
 
 
 
 
 
-/** The store of the inputs (store, registry-username, registry-password, github-token); the GitHub token goes to ghcr.io only. */
-function storeFromInputs(config) {
-    const given = optionalInput('store');
-    let ref;
+/** The inputs every store-using action declares, kebab-case as in action.yml. */
+const STORE_INPUTS = { store: 'store', registryUsername: 'registry-username', registryPassword: 'registry-password' };
+/**
+ * The store reference of an action: the `store` input, else `store:` of karoo.yml (an
+ * `oci-layout:` path there is relative to the file), else `ghcr.io/<owner>/<repo>`.
+ */
+function storeReferenceFromInputs(config, env = process.env) {
+    const given = optionalInput(STORE_INPUTS.store);
     if (given)
-        ref = given;
-    else if (config.store)
-        ref = config.store.startsWith('oci-layout:') && !(0,external_node_path_.isAbsolute)(config.store.slice(11)) ? `oci-layout:${(0,external_node_path_.resolve)(config.dir, config.store.slice(11))}` : config.store;
-    else if (process.env.GITHUB_REPOSITORY)
-        ref = `ghcr.io/${process.env.GITHUB_REPOSITORY.toLowerCase()}`;
-    else
+        return given;
+    const s = config?.store;
+    if (s)
+        return s.startsWith('oci-layout:') && !(0,external_node_path_.isAbsolute)(s.slice(11)) ? `oci-layout:${(0,external_node_path_.resolve)(config.dir, s.slice(11))}` : s;
+    const repo = env.GITHUB_REPOSITORY;
+    if (!repo)
         throw new lib/* KarooError */.xD('input', 'input "store" is empty, the configuration has no store and GITHUB_REPOSITORY is not set; give a store reference');
+    return `ghcr.io/${repo.toLowerCase()}`;
+}
+/**
+ * Opens the action's store. Explicit registry credentials win; the GitHub token (the
+ * action's token input) is sent to ghcr.io only, never to another registry.
+ */
+function storeFromInputs(config, githubToken, env = process.env) {
+    const ref = storeReferenceFromInputs(config, env);
     const parsed = parseStoreRef(ref);
     let credentials;
     if (parsed.kind === 'registry') {
-        const username = optionalInput('registry-username') ?? process.env.GITHUB_ACTOR ?? 'karoo';
-        const password = optionalInput('registry-password');
+        const username = optionalInput(STORE_INPUTS.registryUsername) ?? env.GITHUB_ACTOR ?? 'karoo';
+        const password = optionalInput(STORE_INPUTS.registryPassword);
         if (password) {
-            setSecret(password);
+            core_setSecret(password);
             credentials = { username, password };
         }
-        else if (parsed.registry === 'ghcr.io' && optionalInput('github-token')) {
-            credentials = { username, password: optionalInput('github-token') };
+        else if (parsed.registry === 'ghcr.io' && githubToken) {
+            credentials = { username, password: githubToken };
         }
     }
     return openStore(ref, { credentials, progress: actionProgress });
@@ -62489,7 +62466,7 @@ runAction(async () => {
     const r = await deploy_deploy({
         config,
         environment: optionalInput('environment'),
-        store: storeFromInputs(config),
+        store: storeFromInputs(config, optionalInput('github-token')),
         candidate: input('candidate', { required: true }),
         inventory,
         parallel: Number(input('parallel', { default: '8' })) || 8,

@@ -271,7 +271,7 @@ __webpack_require__.d(__webpack_exports__, {
   systemIdOf: () => (/* reexport */ system_systemIdOf)
 });
 
-// UNUSED EXPORTS: AGENT_SHA256, CONFIG_SCHEMA, SYSTEM_SCHEMA, SshPool, TemplateError, accept, assertOk, assertPassed, canonicalValueJson, environmentName, matchInventory, mergeValues, planDeploy, precheck, renderNodeFiles, renderTemplate, rollback, stageCandidate, status, unitName, up
+// UNUSED EXPORTS: AGENT_SHA256, CONFIG_SCHEMA, SYSTEM_SCHEMA, SshPool, TemplateError, accept, assertOk, assertPassed, environmentName, matchInventory, mergeValues, planDeploy, precheck, renderNodeFiles, renderTemplate, rollback, stageCandidate, status, unitName, up
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __webpack_require__(1455);
@@ -339,38 +339,6 @@ function lookup(context, path) {
 /** Schema names hashed into the digests below; bump only on purpose (every digest moves). */
 const CONFIG_SCHEMA = 'karoo.system.config/v1';
 const SYSTEM_SCHEMA = 'karoo.system/v1';
-/**
- * Canonical JSON as karoo hashes it (sorted keys, no whitespace, undefined members dropped),
- * here also allowing non-integer numbers, written as ECMAScript writes them (the RFC 8785 rule),
- * because configuration values may be fractional (`interval: 0.5`).
- */
-function canonicalValueJson(value) {
-    if (value === null)
-        return 'null';
-    switch (typeof value) {
-        case 'string':
-            return JSON.stringify(value);
-        case 'boolean':
-            return value ? 'true' : 'false';
-        case 'number':
-            if (!Number.isFinite(value))
-                throw new lib/* KarooError */.xD('input', `configuration value ${value} is not a finite number`);
-            return JSON.stringify(value);
-        case 'object': {
-            if (Array.isArray(value))
-                return `[${value.map((v) => (v === undefined ? 'null' : canonicalValueJson(v))).join(',')}]`;
-            if (value instanceof Date)
-                return JSON.stringify(value.toISOString());
-            const obj = value;
-            const keys = Object.keys(obj)
-                .filter((k) => obj[k] !== undefined)
-                .sort();
-            return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalValueJson(obj[k])}`).join(',')}}`;
-        }
-        default:
-            throw new lib/* KarooError */.xD('input', `configuration cannot hold a ${typeof value}`);
-    }
-}
 /** The top-level values deep-merged with an environment's: mappings merge key by key, anything else replaces. */
 function mergeValues(base, over) {
     const out = { ...base };
@@ -474,7 +442,7 @@ function checkReleasePath(config, role, p) {
 }
 /** sha256 over the canonical configuration. */
 function system_configDigest(c) {
-    return (0,lib/* sha256Of */.Bj)(canonicalValueJson(c));
+    return (0,lib/* sha256Of */.Bj)((0,lib/* canonicalJson */.dj)(c));
 }
 /**
  * The system id: sha256 over the UTF-8 bytes of the canonical JSON
@@ -483,7 +451,7 @@ function system_configDigest(c) {
  * wherever and whenever it is deployed.
  */
 function system_systemIdOf(candidate, config) {
-    return (0,lib/* sha256Of */.Bj)(canonicalValueJson({ schema: SYSTEM_SCHEMA, candidate, config }));
+    return (0,lib/* sha256Of */.Bj)((0,lib/* canonicalJson */.dj)({ schema: SYSTEM_SCHEMA, candidate, config }));
 }
 /** Renders a node's files: templates see values.*, node.name, node.role, environment, system.name, system.id, candidate. */
 function renderNodeFiles(c, node, ids, where) {
@@ -945,7 +913,7 @@ function deploy_planDeploy(sc, candidate, nodes, where) {
                 files: files.map((f) => ({ path: f.path, sha256: f.sha256, mode: f.mode })),
                 expected: candidate.expected,
             };
-            const stateDigest = (0,lib/* sha256Of */.Bj)(canonicalValueJson(body));
+            const stateDigest = (0,lib/* sha256Of */.Bj)((0,lib/* canonicalJson */.dj)(body));
             return { node, files, desired: { ...body, stateDigest, releaseId: (0,lib/* hexOf */.ZD)(stateDigest).slice(0, 16) } };
         }),
     };

@@ -41513,15 +41513,14 @@ function isSha256Hex(value) {
 }
 //# sourceMappingURL=digest.js.map
 ;// CONCATENATED MODULE: ./packages/common/lib/canonical-json.js
+
 /**
- * Canonical JSON (the subset of RFC 8785 that karoo's documents use): object keys sorted by
- * UTF-16 code units, no insignificant whitespace, integers only, `undefined` members dropped.
- * Everything karoo hashes goes through this one function.
+ * Canonical JSON (RFC 8785 for the values karoo hashes): object keys sorted by UTF-16 code
+ * units, no insignificant whitespace, numbers as ECMAScript writes them (the RFC's rule, so
+ * `0.5` and `500` are stable), dates as ISO 8601 strings, `undefined` members dropped.
+ * Everything karoo hashes — locks, candidates, configurations, records — goes through it.
  */
 function canonicalJson(value) {
-    return write(value);
-}
-function write(value) {
     if (value === null)
         return 'null';
     switch (typeof value) {
@@ -41531,21 +41530,21 @@ function write(value) {
             return value ? 'true' : 'false';
         case 'number':
             if (!Number.isFinite(value))
-                throw new TypeError(`canonical JSON cannot hold ${value}`);
-            if (!Number.isInteger(value))
-                throw new TypeError(`canonical JSON holds integers only, got ${value}`);
-            return String(value);
+                throw new KarooError('input', `canonical JSON cannot hold the number ${value}`);
+            return JSON.stringify(value);
         case 'object': {
             if (Array.isArray(value))
-                return `[${value.map((v) => (v === undefined ? 'null' : write(v))).join(',')}]`;
+                return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+            if (value instanceof Date)
+                return JSON.stringify(value.toISOString());
             const obj = value;
             const keys = Object.keys(obj)
                 .filter((k) => obj[k] !== undefined)
                 .sort();
-            return `{${keys.map((k) => `${JSON.stringify(k)}:${write(obj[k])}`).join(',')}}`;
+            return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
         }
         default:
-            throw new TypeError(`canonical JSON cannot hold a ${typeof value}`);
+            throw new KarooError('input', `canonical JSON cannot hold a ${typeof value}`);
     }
 }
 //# sourceMappingURL=canonical-json.js.map
@@ -48920,12 +48919,12 @@ function normalise(raw, path, line) {
 ;// CONCATENATED MODULE: ./packages/config/lib/src/index.js
 
 //# sourceMappingURL=index.js.map
-// EXTERNAL MODULE: ./packages/oci/lib/index.js + 11 modules
-var oci_lib = __nccwpck_require__(2432);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 // EXTERNAL MODULE: ./packages/candidate/lib/index.js + 4 modules
 var candidate_lib = __nccwpck_require__(6399);
+// EXTERNAL MODULE: ./packages/oci/lib/index.js + 11 modules
+var oci_lib = __nccwpck_require__(2432);
 ;// CONCATENATED MODULE: ./packages/promote/lib/records.js
 
 
@@ -58635,6 +58634,52 @@ function setOutputs(outputs) {
 }
 
 //# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./packages/kit/lib/store.js
+
+
+
+
+
+/** The inputs every store-using action declares, kebab-case as in action.yml. */
+const STORE_INPUTS = { store: 'store', registryUsername: 'registry-username', registryPassword: 'registry-password' };
+/**
+ * The store reference of an action: the `store` input, else `store:` of karoo.yml (an
+ * `oci-layout:` path there is relative to the file), else `ghcr.io/<owner>/<repo>`.
+ */
+function storeReferenceFromInputs(config, env = process.env) {
+    const given = optionalInput(STORE_INPUTS.store);
+    if (given)
+        return given;
+    const s = config?.store;
+    if (s)
+        return s.startsWith('oci-layout:') && !(0,external_node_path_.isAbsolute)(s.slice(11)) ? `oci-layout:${(0,external_node_path_.resolve)(config.dir, s.slice(11))}` : s;
+    const repo = env.GITHUB_REPOSITORY;
+    if (!repo)
+        throw new lib/* KarooError */.xD('input', 'input "store" is empty, the configuration has no store and GITHUB_REPOSITORY is not set; give a store reference');
+    return `ghcr.io/${repo.toLowerCase()}`;
+}
+/**
+ * Opens the action's store. Explicit registry credentials win; the GitHub token (the
+ * action's token input) is sent to ghcr.io only, never to another registry.
+ */
+function storeFromInputs(config, githubToken, env = process.env) {
+    const ref = storeReferenceFromInputs(config, env);
+    const parsed = (0,oci_lib/* parseStoreRef */.mZ)(ref);
+    let credentials;
+    if (parsed.kind === 'registry') {
+        const username = optionalInput(STORE_INPUTS.registryUsername) ?? env.GITHUB_ACTOR ?? 'karoo';
+        const password = optionalInput(STORE_INPUTS.registryPassword);
+        if (password) {
+            setSecret(password);
+            credentials = { username, password };
+        }
+        else if (parsed.registry === 'ghcr.io' && githubToken) {
+            credentials = { username, password: githubToken };
+        }
+    }
+    return (0,oci_lib/* openStore */.Ch)(ref, { credentials, progress: actionProgress });
+}
+//# sourceMappingURL=store.js.map
 ;// CONCATENATED MODULE: ./actions/promote/lib/main.js
 
 
@@ -58664,11 +58709,10 @@ runAction(async () => {
     const environment = optionalInput(INPUT.environment) ?? config.environments[0]?.name;
     if (!environment)
         throw new lib/* KarooError */.xD('input', `${config.path} has no environments; add them under environments: to promote`);
-    const storeRef = storeReference(optionalInput(INPUT.store), config);
     const token = optionalInput(INPUT.token);
     if (token)
         setSecret(token);
-    const store = (0,oci_lib/* openStore */.Ch)(storeRef, { credentials: credentials((0,oci_lib/* parseStoreRef */.mZ)(storeRef), token), progress: actionProgress });
+    const store = storeFromInputs(config, token);
     const dryRun = booleanInput(INPUT.dryRun, false);
     const ctx = runFromEnv();
     const wantGithub = booleanInput(INPUT.githubDeployment, true) && !dryRun;
@@ -58770,30 +58814,5 @@ async function reportFiles(store, config, evidence) {
     await (0,promises_.writeFile)(paths.evidence, `${JSON.stringify(records, null, 2)}\n`);
     await (0,promises_.writeFile)(paths.environments, `${JSON.stringify(environments, null, 2)}\n`);
     return { 'evidence-path': paths.evidence, 'environments-path': paths.environments };
-}
-function storeReference(given, config) {
-    if (given)
-        return given;
-    const s = config.store;
-    if (s)
-        return s.startsWith('oci-layout:') && !(0,external_node_path_.isAbsolute)(s.slice(11)) ? `oci-layout:${(0,external_node_path_.resolve)(config.dir, s.slice(11))}` : s;
-    const repo = process.env.GITHUB_REPOSITORY;
-    if (!repo)
-        throw new lib/* KarooError */.xD('input', 'input "store" is empty, the configuration has no store and GITHUB_REPOSITORY is not set; give a store reference');
-    return `ghcr.io/${repo.toLowerCase()}`;
-}
-/** Explicit registry credentials win; the GitHub token goes to ghcr.io only. */
-function credentials(ref, token) {
-    if (ref.kind !== 'registry')
-        return undefined;
-    const password = optionalInput(INPUT.registryPassword);
-    const username = optionalInput(INPUT.registryUsername) ?? process.env.GITHUB_ACTOR ?? 'karoo';
-    if (password) {
-        setSecret(password);
-        return { username, password };
-    }
-    if (ref.registry === 'ghcr.io' && token)
-        return { username, password: token };
-    return undefined;
 }
 //# sourceMappingURL=main.js.map

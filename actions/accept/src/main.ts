@@ -4,7 +4,7 @@ import { actionProgress, booleanInput, core, input, optionalInput, runAction, se
 import { readInventory } from '@karoo/machines';
 import { acceptSummary } from '@karoo/summary';
 import { KarooError } from '@karoo/common';
-import { storeFromInputs } from './store.js';
+import { storeFromInputs } from '@karoo/kit/store';
 
 runAction(async () => {
   const config = await loadConfig(input('config', { default: 'karoo.yml' }));
@@ -17,7 +17,7 @@ runAction(async () => {
     config,
     environment: optionalInput('environment'),
     inventory,
-    store: storeFromInputs(config),
+    store: storeFromInputs(config, optionalInput('github-token')),
     candidate: input('candidate', { required: true }),
     outDir: input('out', { default: '.karoo/acceptance' }),
     timeoutSeconds: timeout ? parseDuration(timeout) : undefined,

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { build, type BuildResult } from '@karoo/build';
 import { candidateFor } from '@karoo/candidate';
 import { KarooError } from '@karoo/common';
 import { type KarooConfig, loadConfig } from '@karoo/config';
 import { readLockFile } from '@karoo/lock';
-import { openStore, parseStoreRef, type Credentials } from '@karoo/oci';
+import { storeFromInputs } from '@karoo/kit/store';
 import { actionProgress, booleanInput, core, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
 
 const INPUT = {
@@ -31,9 +31,7 @@ runAction(async () => {
   if (!lockPath) throw new KarooError('input', `input "lock" is empty and there is no ${configPath}; give the path of a pylock.toml`);
   const system = optionalInput(INPUT.system) ?? config?.system;
   if (!system) throw new KarooError('input', `input "system" is empty and there is no ${configPath}; give the system name`);
-  const storeRef = storeReference(optionalInput(INPUT.store), config);
-  const ref = parseStoreRef(storeRef);
-  const store = openStore(storeRef, { credentials: credentials(ref), progress: actionProgress });
+  const store = storeFromInputs(config, optionalInput(INPUT.githubToken));
 
   const read = await readLockFile(lockPath);
   for (const w of read.warnings) core.warning(w);
@@ -61,29 +59,6 @@ runAction(async () => {
   setOutputs({ candidate: result.candidate, 'candidate-ref': result.candidateRef, existed: result.existed, 'pushed-bytes': result.pushedBytes });
   await summary(result, store.ref);
 });
-
-function storeReference(given: string | undefined, config: KarooConfig | undefined): string {
-  if (given) return given;
-  const s = config?.store;
-  if (s) return s.startsWith('oci-layout:') && !isAbsolute(s.slice(11)) ? `oci-layout:${resolve(config!.dir, s.slice(11))}` : s;
-  const repo = process.env.GITHUB_REPOSITORY;
-  if (!repo) throw new KarooError('input', 'input "store" is empty, the configuration has no store and GITHUB_REPOSITORY is not set; give a store reference');
-  return `ghcr.io/${repo.toLowerCase()}`;
-}
-
-/** Explicit registry credentials win; the GitHub token goes to ghcr.io only. */
-function credentials(ref: ReturnType<typeof parseStoreRef>): Credentials | undefined {
-  if (ref.kind !== 'registry') return undefined;
-  const password = optionalInput(INPUT.registryPassword);
-  const username = optionalInput(INPUT.registryUsername) ?? process.env.GITHUB_ACTOR ?? 'karoo';
-  if (password) {
-    core.setSecret(password);
-    return { username, password };
-  }
-  const token = optionalInput(INPUT.githubToken);
-  if (ref.registry === 'ghcr.io' && token) return { username, password: token };
-  return undefined;
-}
 
 function provenance() {
   const env = process.env;

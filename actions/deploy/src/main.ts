@@ -4,7 +4,7 @@ import { actionProgress, core, input, optionalInput, runAction, setOutputs } fro
 import { readInventory } from '@karoo/machines';
 import { deploySummary } from '@karoo/summary';
 import { KarooError } from '@karoo/common';
-import { storeFromInputs } from './store.js';
+import { storeFromInputs } from '@karoo/kit/store';
 
 runAction(async () => {
   const config = await loadConfig(input('config', { default: 'karoo.yml' }));
@@ -12,7 +12,7 @@ runAction(async () => {
   const r = await deploy({
     config,
     environment: optionalInput('environment'),
-    store: storeFromInputs(config),
+    store: storeFromInputs(config, optionalInput('github-token')),
     candidate: input('candidate', { required: true }),
     inventory,
     parallel: Number(input('parallel', { default: '8' })) || 8,

@@ -1,13 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { isKarooError, KarooError } from '@karoo/common';
 import { type KarooConfig, loadConfig } from '@karoo/config';
-import { type Credentials, openStore, parseStoreRef } from '@karoo/oci';
 import { deployHandover, environmentStatus, githubDeployments, type GateCheck, type GateEvidence, promote, runFromEnv, systemIdFromConfig } from '@karoo/promote';
 import type { Store } from '@karoo/oci';
 import { promoteSummary } from '@karoo/summary';
 import { actionProgress, booleanInput, core, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
+import { storeFromInputs } from '@karoo/kit/store';
 
 const INPUT = {
   candidate: 'candidate',
@@ -28,10 +28,9 @@ runAction(async () => {
   const config = await loadConfig(input(INPUT.config, { default: 'karoo.yml' }));
   const environment = optionalInput(INPUT.environment) ?? config.environments[0]?.name;
   if (!environment) throw new KarooError('input', `${config.path} has no environments; add them under environments: to promote`);
-  const storeRef = storeReference(optionalInput(INPUT.store), config);
   const token = optionalInput(INPUT.token);
   if (token) core.setSecret(token);
-  const store = openStore(storeRef, { credentials: credentials(parseStoreRef(storeRef), token), progress: actionProgress });
+  const store = storeFromInputs(config, token);
   const dryRun = booleanInput(INPUT.dryRun, false);
   const ctx = runFromEnv();
 
@@ -135,24 +134,3 @@ async function reportFiles(store: Store, config: KarooConfig, evidence: readonly
   return { 'evidence-path': paths.evidence, 'environments-path': paths.environments };
 }
 
-function storeReference(given: string | undefined, config: KarooConfig): string {
-  if (given) return given;
-  const s = config.store;
-  if (s) return s.startsWith('oci-layout:') && !isAbsolute(s.slice(11)) ? `oci-layout:${resolve(config.dir, s.slice(11))}` : s;
-  const repo = process.env.GITHUB_REPOSITORY;
-  if (!repo) throw new KarooError('input', 'input "store" is empty, the configuration has no store and GITHUB_REPOSITORY is not set; give a store reference');
-  return `ghcr.io/${repo.toLowerCase()}`;
-}
-
-/** Explicit registry credentials win; the GitHub token goes to ghcr.io only. */
-function credentials(ref: ReturnType<typeof parseStoreRef>, token: string | undefined): Credentials | undefined {
-  if (ref.kind !== 'registry') return undefined;
-  const password = optionalInput(INPUT.registryPassword);
-  const username = optionalInput(INPUT.registryUsername) ?? process.env.GITHUB_ACTOR ?? 'karoo';
-  if (password) {
-    core.setSecret(password);
-    return { username, password };
-  }
-  if (ref.registry === 'ghcr.io' && token) return { username, password: token };
-  return undefined;
-}

@@ -39470,6 +39470,42 @@ function isSha256Hex(value) {
     return typeof value === 'string' && HEX_RE.test(value);
 }
 //# sourceMappingURL=digest.js.map
+;// CONCATENATED MODULE: ./packages/common/lib/canonical-json.js
+
+/**
+ * Canonical JSON (RFC 8785 for the values karoo hashes): object keys sorted by UTF-16 code
+ * units, no insignificant whitespace, numbers as ECMAScript writes them (the RFC's rule, so
+ * `0.5` and `500` are stable), dates as ISO 8601 strings, `undefined` members dropped.
+ * Everything karoo hashes — locks, candidates, configurations, records — goes through it.
+ */
+function canonical_json_canonicalJson(value) {
+    if (value === null)
+        return 'null';
+    switch (typeof value) {
+        case 'string':
+            return JSON.stringify(value);
+        case 'boolean':
+            return value ? 'true' : 'false';
+        case 'number':
+            if (!Number.isFinite(value))
+                throw new KarooError('input', `canonical JSON cannot hold the number ${value}`);
+            return JSON.stringify(value);
+        case 'object': {
+            if (Array.isArray(value))
+                return `[${value.map((v) => (v === undefined ? 'null' : canonical_json_canonicalJson(v))).join(',')}]`;
+            if (value instanceof Date)
+                return JSON.stringify(value.toISOString());
+            const obj = value;
+            const keys = Object.keys(obj)
+                .filter((k) => obj[k] !== undefined)
+                .sort();
+            return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical_json_canonicalJson(obj[k])}`).join(',')}}`;
+        }
+        default:
+            throw new KarooError('input', `canonical JSON cannot hold a ${typeof value}`);
+    }
+}
+//# sourceMappingURL=canonical-json.js.map
 ;// CONCATENATED MODULE: ./packages/common/lib/fs.js
 
 

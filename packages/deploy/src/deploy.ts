@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Digest, hexOf, isKarooError, KarooError, type Progress, sha256Of, silentProgress } from '@karoo/common';
+import { canonicalJson, type Digest, hexOf, isKarooError, KarooError, type Progress, sha256Of, silentProgress } from '@karoo/common';
 import type { KarooConfig } from '@karoo/config';
 import type { Inventory, InventoryNode } from '@karoo/machines';
 import type { Store } from '@karoo/oci';
@@ -9,7 +9,7 @@ import pLimit from 'p-limit';
 import { AGENT_SHA256 } from './generated/agent.js';
 import { type PayloadFile, SshPool } from './ssh.js';
 import { stageCandidate, type StagedCandidate } from './stage.js';
-import { canonicalValueJson, configDigest, renderNodeFiles, type SystemConfig, systemConfig, systemIdOf } from './system.js';
+import { configDigest, renderNodeFiles, type SystemConfig, systemConfig, systemIdOf } from './system.js';
 
 /** What one node must look like: written to the node as its release's release.json. */
 export interface NodeDesiredState {
@@ -161,7 +161,7 @@ export function planDeploy(sc: SystemConfig, candidate: StagedCandidate, nodes: 
         files: files.map((f) => ({ path: f.path, sha256: f.sha256, mode: f.mode })),
         expected: candidate.expected,
       };
-      const stateDigest = sha256Of(canonicalValueJson(body));
+      const stateDigest = sha256Of(canonicalJson(body));
       return { node, files, desired: { ...body, stateDigest, releaseId: hexOf(stateDigest).slice(0, 16) } };
     }),
   };

@@ -4,7 +4,6 @@ export {
   type RenderedFile,
   CONFIG_SCHEMA,
   SYSTEM_SCHEMA,
-  canonicalValueJson,
   configDigest,
   environmentName,
   mergeValues,

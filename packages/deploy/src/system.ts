@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { type Digest, FileError, hexOf, KarooError, sha256Of } from '@karoo/common';
+import { canonicalJson, type Digest, FileError, hexOf, KarooError, sha256Of } from '@karoo/common';
 import type { KarooConfig, RoleConfig } from '@karoo/config';
 import { renderTemplate } from './template.js';
 
@@ -37,35 +37,6 @@ export interface CanonicalRole {
     readonly port?: number | undefined;
   }>;
   readonly files: ReadonlyArray<{ readonly path: string; readonly mode: string; readonly text: string; readonly template: boolean; readonly source?: string | undefined }>;
-}
-
-/**
- * Canonical JSON as karoo hashes it (sorted keys, no whitespace, undefined members dropped),
- * here also allowing non-integer numbers, written as ECMAScript writes them (the RFC 8785 rule),
- * because configuration values may be fractional (`interval: 0.5`).
- */
-export function canonicalValueJson(value: unknown): string {
-  if (value === null) return 'null';
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(value);
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'number':
-      if (!Number.isFinite(value)) throw new KarooError('input', `configuration value ${value} is not a finite number`);
-      return JSON.stringify(value);
-    case 'object': {
-      if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalValueJson(v))).join(',')}]`;
-      if (value instanceof Date) return JSON.stringify(value.toISOString());
-      const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj)
-        .filter((k) => obj[k] !== undefined)
-        .sort();
-      return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalValueJson(obj[k])}`).join(',')}}`;
-    }
-    default:
-      throw new KarooError('input', `configuration cannot hold a ${typeof value}`);
-  }
 }
 
 /** The top-level values deep-merged with an environment's: mappings merge key by key, anything else replaces. */
@@ -169,7 +140,7 @@ function checkReleasePath(config: KarooConfig, role: string, p: string): void {
 
 /** sha256 over the canonical configuration. */
 export function configDigest(c: SystemConfig): Digest {
-  return sha256Of(canonicalValueJson(c));
+  return sha256Of(canonicalJson(c));
 }
 
 /**
@@ -179,7 +150,7 @@ export function configDigest(c: SystemConfig): Digest {
  * wherever and whenever it is deployed.
  */
 export function systemIdOf(candidate: Digest, config: Digest): Digest {
-  return sha256Of(canonicalValueJson({ schema: SYSTEM_SCHEMA, candidate, config }));
+  return sha256Of(canonicalJson({ schema: SYSTEM_SCHEMA, candidate, config }));
 }
 
 export interface RenderedFile {
