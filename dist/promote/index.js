@@ -55364,6 +55364,7 @@ function messageOf(e) {
 }
 //# sourceMappingURL=promote.js.map
 ;// CONCATENATED MODULE: ./packages/promote/lib/run.js
+
 function runFromEnv(env = process.env) {
     const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
     const repository = env.GITHUB_REPOSITORY || undefined;
@@ -55377,8 +55378,16 @@ function runFromEnv(env = process.env) {
             sha: env.GITHUB_SHA,
         }
         : undefined;
-    const actor = env.GITHUB_TRIGGERING_ACTOR || env.GITHUB_ACTOR || env.USER || env.LOGNAME || 'unknown';
+    const actor = env.GITHUB_TRIGGERING_ACTOR || env.GITHUB_ACTOR || env.USER || env.LOGNAME || localUser();
     return { actor, run, sha: env.GITHUB_SHA || undefined, repository };
+}
+function localUser() {
+    try {
+        return (0,external_node_os_.userInfo)().username || 'unknown';
+    }
+    catch {
+        return 'unknown';
+    }
 }
 //# sourceMappingURL=run.js.map
 ;// CONCATENATED MODULE: ./packages/promote/lib/seams.js

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { RunInfo } from './records.js';
 
 /** Who promotes and from which run, as the runner's environment says (GITHUB_*), else the local user. */
@@ -23,6 +24,14 @@ export function runFromEnv(env: NodeJS.ProcessEnv = process.env): RunContext {
         sha: env.GITHUB_SHA,
       }
     : undefined;
-  const actor = env.GITHUB_TRIGGERING_ACTOR || env.GITHUB_ACTOR || env.USER || env.LOGNAME || 'unknown';
+  const actor = env.GITHUB_TRIGGERING_ACTOR || env.GITHUB_ACTOR || env.USER || env.LOGNAME || localUser();
   return { actor, run, sha: env.GITHUB_SHA || undefined, repository };
+}
+
+function localUser(): string {
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
