@@ -42,9 +42,9 @@ class PipBackend {
         for (const p of req.target.platforms)
             args.push('--platform', p);
         const [first, ...rest] = req.indexes;
-        args.push('--index-url', withCredentials(first.url, first, req.env));
+        args.push('--index-url', (0,_index_client_js__WEBPACK_IMPORTED_MODULE_5__/* .urlWithCredentials */ .uy)(first.url, first, req.env));
         for (const ix of rest)
-            args.push('--extra-index-url', withCredentials(ix.url, ix, req.env));
+            args.push('--extra-index-url', (0,_index_client_js__WEBPACK_IMPORTED_MODULE_5__/* .urlWithCredentials */ .uy)(ix.url, ix, req.env));
         for (const c of req.constraints)
             args.push('--constraint', c);
         args.push('--requirement', reqFile);
@@ -67,7 +67,7 @@ class PipBackend {
         }
         return (report.install ?? []).map((item) => {
             const name = (0,_karoo_lock__WEBPACK_IMPORTED_MODULE_4__/* .normalizeName */ .Pc)(item.metadata?.name ?? '');
-            const url = (0,_index_client_js__WEBPACK_IMPORTED_MODULE_5__/* .stripCredentials */ .P)(item.download_info?.url ?? '');
+            const url = (0,_index_client_js__WEBPACK_IMPORTED_MODULE_5__/* .stripCredentials */ .PH)(item.download_info?.url ?? '');
             const hashes = item.download_info?.archive_info?.hashes ?? {};
             const legacy = item.download_info?.archive_info?.hash;
             const sha256 = hashes.sha256 ?? (legacy?.startsWith('sha256=') ? legacy.slice(7) : undefined);
@@ -110,23 +110,13 @@ function targetMarkersShim(target) {
         "runpy.run_module('pip', run_name='__main__', alter_sys=True)",
     ].join('\n');
 }
-function withCredentials(url, ix, env = process.env) {
-    const user = ix.usernameEnv ? env[ix.usernameEnv] : undefined;
-    const pass = ix.passwordEnv ? env[ix.passwordEnv] : undefined;
-    if (user === undefined && pass === undefined)
-        return url;
-    const u = new URL(url);
-    u.username = encodeURIComponent(user ?? '');
-    u.password = encodeURIComponent(pass ?? '');
-    return u.href;
-}
 /** Turns pip's failure output into one line that says what was wrong, keeping pip's own explanation. */
 function pipError(output, exitCode) {
     const text = output.replace(/\r/g, '');
     const detail = { pipExitCode: exitCode, pipOutput: text.slice(-8000) };
     if (text.includes('THESE PACKAGES DO NOT MATCH THE HASHES')) {
         const m = /^\s*(\S+)(?: from (\S+?))?(?: \(from .*\))?:[ \t]*\n\s*Expected sha256 ([0-9a-f]+)\n\s*Got\s+([0-9a-f]+)/m.exec(text.split('THESE PACKAGES DO NOT MATCH THE HASHES')[1] ?? '');
-        const url = m?.[2] ? (0,_index_client_js__WEBPACK_IMPORTED_MODULE_5__/* .stripCredentials */ .P)(m[2].split('#')[0]) : undefined;
+        const url = m?.[2] ? (0,_index_client_js__WEBPACK_IMPORTED_MODULE_5__/* .stripCredentials */ .PH)(m[2].split('#')[0]) : undefined;
         const what = m ? `${m[1]}${url ? ` (${url})` : ''}: index says sha256 ${m[3]}, file has ${m[4]}` : 'a file';
         return new _karoo_common__WEBPACK_IMPORTED_MODULE_3__/* .KarooError */ .xD('integrity', `hash mismatch in the index for ${what}; the index serves bytes that do not match its own hash — fix or republish the file`, { detail });
     }

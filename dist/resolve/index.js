@@ -42295,9 +42295,12 @@ function readLockText(text, path, options = {}, extraWarnings = []) {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   E: () => (/* binding */ IndexClient),
-/* harmony export */   P: () => (/* binding */ stripCredentials)
+/* harmony export */   EX: () => (/* binding */ IndexClient),
+/* harmony export */   PH: () => (/* binding */ stripCredentials),
+/* harmony export */   aR: () => (/* binding */ basicAuthorization),
+/* harmony export */   uy: () => (/* binding */ urlWithCredentials)
 /* harmony export */ });
+/* unused harmony export indexCredentials */
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7598);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3136);
@@ -42309,6 +42312,32 @@ function readLockText(text, path, options = {}, extraWarnings = []) {
 
 
 const JSON_TYPE = 'application/vnd.pypi.simple.v1+json';
+/** The credentials of an index, read from the environment variables karoo.yml names. */
+function indexCredentials(ix, env = process.env) {
+    const user = ix?.usernameEnv ? env[ix.usernameEnv] : undefined;
+    const pass = ix?.passwordEnv ? env[ix.passwordEnv] : undefined;
+    if (user === undefined && pass === undefined)
+        return undefined;
+    return { user: user ?? '', pass: pass ?? '' };
+}
+/** `Authorization: Basic …` for an index, when it has credentials. */
+function basicAuthorization(ix, env = process.env) {
+    const c = indexCredentials(ix, env);
+    return c ? `Basic ${Buffer.from(`${c.user}:${c.pass}`).toString('base64')}` : undefined;
+}
+/**
+ * An http(s) URL with the index's credentials in it, for a resolver process that needs them.
+ * Such a URL goes only to a child process or over loopback, never into anything written.
+ */
+function urlWithCredentials(url, ix, env = process.env) {
+    const c = indexCredentials(ix, env);
+    if (!c || !/^https?:/.test(url))
+        return url;
+    const u = new URL(url);
+    u.username = encodeURIComponent(c.user);
+    u.password = encodeURIComponent(c.pass);
+    return u.href;
+}
 /** Removes user and password from a URL: nothing karoo writes ever holds credentials. */
 function stripCredentials(url) {
     try {
@@ -42352,7 +42381,7 @@ class IndexClient {
         if (pageUrl.startsWith('file:'))
             return this.fileUrlPage(index, name, pageUrl);
         const headers = { Accept: `${JSON_TYPE}, text/html;q=0.1` };
-        const auth = this.authorization(index);
+        const auth = basicAuthorization(index, this.env);
         if (auth)
             headers.Authorization = auth;
         let res;
@@ -42413,13 +42442,6 @@ class IndexClient {
     build(index, project, base, body, format) {
         const files = format === 'json' ? parseJsonPage(body, base, index) : parseHtmlPage(body.toString('utf8'), base);
         return { index, project, files, pageDigest: (0,node_crypto__WEBPACK_IMPORTED_MODULE_1__.createHash)('sha256').update(body).digest('hex'), format };
-    }
-    authorization(index) {
-        const user = index.usernameEnv ? this.env[index.usernameEnv] : undefined;
-        const pass = index.passwordEnv ? this.env[index.passwordEnv] : undefined;
-        if (user === undefined && pass === undefined)
-            return undefined;
-        return `Basic ${Buffer.from(`${user ?? ''}:${pass ?? ''}`).toString('base64')}`;
     }
 }
 function splitFragment(href, base) {
@@ -46887,6 +46909,7 @@ var external_node_http_ = __nccwpck_require__(7067);
 
 
 
+
 /**
  * A private-first view of several indexes, served on 127.0.0.1 for the resolver: a project
  * the private index has is listed with the private files only; other projects with the files
@@ -46949,7 +46972,8 @@ async function serveMergedIndex(client, indexes, env = process.env) {
 const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 function html(name, files, env) {
     const links = files.map(({ ix, file }) => {
-        const href = `${withCredentials(file.url, ix, env)}${file.sha256 ? `#sha256=${file.sha256}` : ''}`;
+        // The resolver downloads files straight from their index, so it needs that index's credentials.
+        const href = `${(0,index_client/* urlWithCredentials */.uy)(file.url, ix, env)}${file.sha256 ? `#sha256=${file.sha256}` : ''}`;
         const attrs = [`href="${esc(href)}"`];
         if (file.requiresPython)
             attrs.push(`data-requires-python="${esc(file.requiresPython)}"`);
@@ -46962,18 +46986,6 @@ function html(name, files, env) {
         return `<a ${attrs.join(' ')}>${esc(file.filename)}</a><br/>`;
     });
     return `<!DOCTYPE html>\n<html><head><meta name="pypi:repository-version" content="1.0"><title>Links for ${esc(name)}</title></head><body>\n${links.join('\n')}\n</body></html>\n`;
-}
-// The resolver downloads files straight from their index, so it needs that index's credentials.
-// They appear only in this page, served to the resolver over loopback, never in anything written.
-function withCredentials(url, ix, env) {
-    const user = ix.usernameEnv ? env[ix.usernameEnv] : undefined;
-    const pass = ix.passwordEnv ? env[ix.passwordEnv] : undefined;
-    if ((user === undefined && pass === undefined) || !/^https?:/.test(url))
-        return url;
-    const u = new URL(url);
-    u.username = encodeURIComponent(user ?? '');
-    u.password = encodeURIComponent(pass ?? '');
-    return u.href;
 }
 //# sourceMappingURL=merged-index.js.map
 ;// CONCATENATED MODULE: ./packages/resolve/lib/specifier.js
@@ -47061,7 +47073,7 @@ async function resolveLock(options) {
     const { config, previous } = options;
     const progress = options.progress ?? lib/* silentProgress */.RZ;
     const env = options.env ?? process.env;
-    const client = options.client ?? new index_client/* IndexClient */.E(env);
+    const client = options.client ?? new index_client/* IndexClient */.EX(env);
     const backendName = options.backend?.name ?? 'pip';
     const timings = {};
     let t = performance.now();
@@ -47244,12 +47256,8 @@ async function lockEntry(client, indexes, d, env) {
 async function sizeOf(url, ix, env) {
     if (url.startsWith('file:'))
         return (await (0,promises_.stat)((0,external_node_url_.fileURLToPath)(url))).size;
-    const headers = {};
-    if (ix?.usernameEnv || ix?.passwordEnv) {
-        const user = ix.usernameEnv ? env[ix.usernameEnv] ?? '' : '';
-        const pass = ix.passwordEnv ? env[ix.passwordEnv] ?? '' : '';
-        headers.Authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-    }
+    const auth = (0,index_client/* basicAuthorization */.aR)(ix, env);
+    const headers = auth ? { Authorization: auth } : {};
     try {
         const res = await fetch(url, { method: 'HEAD', headers, signal: AbortSignal.timeout(30_000) });
         const len = res.headers.get('content-length');

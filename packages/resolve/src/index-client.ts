@@ -29,6 +29,35 @@ export interface ProjectPage {
 
 const JSON_TYPE = 'application/vnd.pypi.simple.v1+json';
 
+type IndexAuth = Pick<IndexConfig, 'usernameEnv' | 'passwordEnv'>;
+
+/** The credentials of an index, read from the environment variables karoo.yml names. */
+export function indexCredentials(ix: IndexAuth | undefined, env: NodeJS.ProcessEnv = process.env): { user: string; pass: string } | undefined {
+  const user = ix?.usernameEnv ? env[ix.usernameEnv] : undefined;
+  const pass = ix?.passwordEnv ? env[ix.passwordEnv] : undefined;
+  if (user === undefined && pass === undefined) return undefined;
+  return { user: user ?? '', pass: pass ?? '' };
+}
+
+/** `Authorization: Basic …` for an index, when it has credentials. */
+export function basicAuthorization(ix: IndexAuth | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const c = indexCredentials(ix, env);
+  return c ? `Basic ${Buffer.from(`${c.user}:${c.pass}`).toString('base64')}` : undefined;
+}
+
+/**
+ * An http(s) URL with the index's credentials in it, for a resolver process that needs them.
+ * Such a URL goes only to a child process or over loopback, never into anything written.
+ */
+export function urlWithCredentials(url: string, ix: IndexAuth | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const c = indexCredentials(ix, env);
+  if (!c || !/^https?:/.test(url)) return url;
+  const u = new URL(url);
+  u.username = encodeURIComponent(c.user);
+  u.password = encodeURIComponent(c.pass);
+  return u.href;
+}
+
 /** Removes user and password from a URL: nothing karoo writes ever holds credentials. */
 export function stripCredentials(url: string): string {
   try {
@@ -73,7 +102,7 @@ export class IndexClient {
     this.requests++;
     if (pageUrl.startsWith('file:')) return this.fileUrlPage(index, name, pageUrl);
     const headers: Record<string, string> = { Accept: `${JSON_TYPE}, text/html;q=0.1` };
-    const auth = this.authorization(index);
+    const auth = basicAuthorization(index, this.env);
     if (auth) headers.Authorization = auth;
     let res: Response;
     try {
@@ -132,12 +161,7 @@ export class IndexClient {
     return { index, project, files, pageDigest: createHash('sha256').update(body).digest('hex'), format };
   }
 
-  private authorization(index: IndexConfig): string | undefined {
-    const user = index.usernameEnv ? this.env[index.usernameEnv] : undefined;
-    const pass = index.passwordEnv ? this.env[index.passwordEnv] : undefined;
-    if (user === undefined && pass === undefined) return undefined;
-    return `Basic ${Buffer.from(`${user ?? ''}:${pass ?? ''}`).toString('base64')}`;
-  }
+
 }
 
 function splitFragment(href: string, base: string): { url: string; sha256?: string } {

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { errorMessage } from '@karoo/common';
 import type { IndexConfig } from '@karoo/config';
 import { normalizeName } from '@karoo/lock';
-import type { IndexClient, IndexFile } from './index-client.js';
+import { type IndexClient, type IndexFile, urlWithCredentials } from './index-client.js';
 
 export interface MergedIndex {
   /** `http://127.0.0.1:PORT/simple/`: the one index URL the resolver is given. */
@@ -76,7 +76,8 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 function html(name: string, files: Array<{ ix: IndexConfig; file: IndexFile }>, env: NodeJS.ProcessEnv): string {
   const links = files.map(({ ix, file }) => {
-    const href = `${withCredentials(file.url, ix, env)}${file.sha256 ? `#sha256=${file.sha256}` : ''}`;
+    // The resolver downloads files straight from their index, so it needs that index's credentials.
+    const href = `${urlWithCredentials(file.url, ix, env)}${file.sha256 ? `#sha256=${file.sha256}` : ''}`;
     const attrs = [`href="${esc(href)}"`];
     if (file.requiresPython) attrs.push(`data-requires-python="${esc(file.requiresPython)}"`);
     if (file.yanked) attrs.push('data-yanked=""');
@@ -87,16 +88,4 @@ function html(name: string, files: Array<{ ix: IndexConfig; file: IndexFile }>, 
     return `<a ${attrs.join(' ')}>${esc(file.filename)}</a><br/>`;
   });
   return `<!DOCTYPE html>\n<html><head><meta name="pypi:repository-version" content="1.0"><title>Links for ${esc(name)}</title></head><body>\n${links.join('\n')}\n</body></html>\n`;
-}
-
-// The resolver downloads files straight from their index, so it needs that index's credentials.
-// They appear only in this page, served to the resolver over loopback, never in anything written.
-function withCredentials(url: string, ix: IndexConfig, env: NodeJS.ProcessEnv): string {
-  const user = ix.usernameEnv ? env[ix.usernameEnv] : undefined;
-  const pass = ix.passwordEnv ? env[ix.passwordEnv] : undefined;
-  if ((user === undefined && pass === undefined) || !/^https?:/.test(url)) return url;
-  const u = new URL(url);
-  u.username = encodeURIComponent(user ?? '');
-  u.password = encodeURIComponent(pass ?? '');
-  return u.href;
 }

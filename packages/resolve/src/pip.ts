@@ -4,7 +4,7 @@ import { getExecOutput } from '@actions/exec';
 import { KarooError, type Progress } from '@karoo/common';
 import { normalizeName, normalizeVersion, type Target } from '@karoo/lock';
 import type { ResolveRequest, ResolvedDistribution, ResolverBackend } from './backend.js';
-import { stripCredentials } from './index-client.js';
+import { stripCredentials, urlWithCredentials } from './index-client.js';
 import { findPython, isolatedPipEnv } from './python.js';
 
 interface PipReport {
@@ -32,8 +32,8 @@ export class PipBackend implements ResolverBackend {
     args.push('--only-binary=:all:', '--python-version', req.target.python, '--implementation', req.target.implementation ?? 'cp');
     for (const p of req.target.platforms) args.push('--platform', p);
     const [first, ...rest] = req.indexes;
-    args.push('--index-url', withCredentials(first!.url, first!, req.env));
-    for (const ix of rest) args.push('--extra-index-url', withCredentials(ix.url, ix, req.env));
+    args.push('--index-url', urlWithCredentials(first!.url, first!, req.env));
+    for (const ix of rest) args.push('--extra-index-url', urlWithCredentials(ix.url, ix, req.env));
     for (const c of req.constraints) args.push('--constraint', c);
     args.push('--requirement', reqFile);
     return { command: python, args, env: isolatedPipEnv(req.env) };
@@ -98,16 +98,6 @@ function targetMarkersShim(target: Target): string {
     "sys.argv[0] = 'pip'",
     "runpy.run_module('pip', run_name='__main__', alter_sys=True)",
   ].join('\n');
-}
-
-function withCredentials(url: string, ix: { usernameEnv?: string | undefined; passwordEnv?: string | undefined }, env: NodeJS.ProcessEnv = process.env): string {
-  const user = ix.usernameEnv ? env[ix.usernameEnv] : undefined;
-  const pass = ix.passwordEnv ? env[ix.passwordEnv] : undefined;
-  if (user === undefined && pass === undefined) return url;
-  const u = new URL(url);
-  u.username = encodeURIComponent(user ?? '');
-  u.password = encodeURIComponent(pass ?? '');
-  return u.href;
 }
 
 /** Turns pip's failure output into one line that says what was wrong, keeping pip's own explanation. */

@@ -74,10 +74,7 @@ async function failure(p: Promise<unknown>): Promise<{ kind: string; message: st
   try {
     await p;
   } catch (e) {
-    if (isKarooError(e)) {
-      if (process.env.DEBUG_PIP) console.log(JSON.stringify(e.detail));
-      return { kind: e.kind, message: e.message };
-    }
+    if (isKarooError(e)) return { kind: e.kind, message: e.message };
     throw e;
   }
   throw new Error('expected a failure');

@@ -18,7 +18,7 @@ import {
 } from '@karoo/lock';
 import type { ResolvedDistribution, ResolverBackend } from './backend.js';
 import { parseDistFilename, wheelFitsTarget } from './filenames.js';
-import { IndexClient, type IndexFile, type ProjectPage } from './index-client.js';
+import { basicAuthorization, IndexClient, type IndexFile, type ProjectPage } from './index-client.js';
 import { serveMergedIndex } from './merged-index.js';
 import { satisfies } from './specifier.js';
 
@@ -267,12 +267,8 @@ async function lockEntry(client: IndexClient, indexes: readonly IndexConfig[], d
 /** Size of a file the index lists without one (PEP 503 HTML has no sizes): stat or HEAD. */
 async function sizeOf(url: string, ix: IndexConfig | undefined, env: NodeJS.ProcessEnv): Promise<number | undefined> {
   if (url.startsWith('file:')) return (await stat(fileURLToPath(url))).size;
-  const headers: Record<string, string> = {};
-  if (ix?.usernameEnv || ix?.passwordEnv) {
-    const user = ix.usernameEnv ? env[ix.usernameEnv] ?? '' : '';
-    const pass = ix.passwordEnv ? env[ix.passwordEnv] ?? '' : '';
-    headers.Authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-  }
+  const auth = basicAuthorization(ix, env);
+  const headers: Record<string, string> = auth ? { Authorization: auth } : {};
   try {
     const res = await fetch(url, { method: 'HEAD', headers, signal: AbortSignal.timeout(30_000) });
     const len = res.headers.get('content-length');
