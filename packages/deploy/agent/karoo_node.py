@@ -19,9 +19,15 @@ Layout under /opt/karoo/<system>/ (ROOT):
   previous -> releases/…     the release before it: `karoo rollback` switches back to it
   receipt.json               what was deployed and when; history.jsonl: every receipt
 
-Standard library only; Python >= 3.9. `exec SERVICE` is what the systemd units run: it
-starts a service of the release it sits in, with the command, environment and working
-directory of release.json, through execve (no shell).
+Services run under systemd where the node runs it (/run/systemd/system exists): one unit per
+service, linked from the current release. Elsewhere (containers without an init, hosts
+where /etc/karoo/service-manager says "supervisor") karoo's own small supervisor runs them:
+one detached `supervise SERVICE` process per service that restarts it with backoff, keeps
+its state in /run/karoo/<system>/<unit>.json and its output in <root>/logs/<unit>.log.
+
+Standard library only; Python >= 3.9. `exec SERVICE` is what both run: it starts a service of
+the release it sits in, with the command, environment and working directory of release.json,
+through execve (no shell).
 """
 
 import base64
@@ -31,6 +37,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -39,6 +46,8 @@ import time
 BASE = "/opt/karoo"
 UNIT_DIR = "/etc/systemd/system"
 WANTS_DIR = "/etc/systemd/system/multi-user.target.wants"
+RUN_DIR = "/run/karoo"
+MANAGER_FILE = "/etc/karoo/service-manager"
 FORMAT = 1
 KEEP_RELEASES = 2
 
@@ -112,6 +121,34 @@ def read_json(path):
         return None
     except ValueError:
         return {"damaged": True}
+
+
+def service_manager():
+    """`systemd` where the node runs it, else `supervisor`; /etc/karoo/service-manager decides when present."""
+    try:
+        with open(MANAGER_FILE, encoding="utf-8") as f:
+            chosen = f.read().strip()
+        if chosen in ("systemd", "supervisor"):
+            return chosen
+    except OSError:
+        pass
+    return "systemd" if os.path.isdir("/run/systemd/system") else "supervisor"
+
+
+def pid_alive(pid):
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ", 1)[1][:1] != "Z"
+    except OSError:
+        return True
 
 
 def run(argv, timeout=600):
@@ -307,12 +344,87 @@ class Node:
         symlink_atomic(os.path.join("releases", rel), os.path.join(self.root, "current"))
         if old and old != rel:
             symlink_atomic(os.path.join("releases", old), os.path.join(self.root, "previous"))
-        self.converge_units(desired, old_desired if old != rel else None)
+        if service_manager() == "systemd":
+            self.converge_units(desired, old_desired if old != rel else None)
+        else:
+            self.converge_supervised(desired, old_desired, rdir)
         return old
 
+    # -- services under karoo's supervisor ----------------------------------------------
+    def state_path(self, unit):
+        return os.path.join(RUN_DIR, self.system, unit + ".json")
+
+    def log_path(self, unit):
+        return os.path.join(self.root, "logs", unit + ".log")
+
+    def converge_supervised(self, desired, old_desired, rdir):
+        """Stops the supervisors of the old release's services, then starts one per service of this one."""
+        units = [s["unit"] for s in desired["services"]]
+        for u in units + [s["unit"] for s in (old_desired or {}).get("services", []) if s["unit"] not in units]:
+            self.stop_supervised(u)
+        os.makedirs(os.path.join(self.root, "logs"), exist_ok=True)
+        os.makedirs(os.path.join(RUN_DIR, self.system), exist_ok=True)
+        agent = os.path.join(rdir, ".karoo", "karoo_node.py")
+        for svc in desired["services"]:
+            with open(self.log_path(svc["unit"]), "ab") as log:
+                subprocess.Popen([sys.executable, agent, "supervise", svc["name"]], stdin=subprocess.DEVNULL, stdout=log,
+                                 stderr=subprocess.STDOUT, start_new_session=True, close_fds=True, cwd="/")
+        deadline = time.monotonic() + 10
+        for u in units:
+            while read_json(self.state_path(u)) is None:
+                if time.monotonic() > deadline:
+                    raise Fail("the supervisor of %s did not start: %s" % (u, self.log_tail(u)))
+                time.sleep(0.05)
+
+    def stop_supervised(self, unit):
+        state = read_json(self.state_path(unit)) or {}
+        for key in ("supervisor", "pid"):
+            pid = state.get(key)
+            if pid_alive(pid):
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except OSError:
+                    pass
+        deadline = time.monotonic() + 15
+        while any(pid_alive(state.get(k)) for k in ("supervisor", "pid")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for key in ("supervisor", "pid"):
+            if pid_alive(state.get(key)):
+                try:
+                    os.kill(state[key], signal.SIGKILL)
+                except OSError:
+                    pass
+        try:
+            os.unlink(self.state_path(unit))
+        except OSError:
+            pass
+
+    def service_state(self, unit):
+        """systemd's view of a unit, or the same fields from karoo's supervisor."""
+        if service_manager() == "systemd":
+            return unit_state(unit)
+        state = read_json(self.state_path(unit))
+        if not state or state.get("damaged") or not pid_alive(state.get("supervisor")):
+            return {"ActiveState": "inactive", "SubState": "dead", "Result": "success"}
+        if state.get("restarts", 0) > 5 and state.get("state") != "running":
+            return {"ActiveState": "failed", "SubState": "restarting", "Result": "exit-code"}
+        if state.get("state") == "running" and pid_alive(state.get("pid")):
+            return {"ActiveState": "active", "SubState": "running", "Result": "success", "MainPID": str(state["pid"])}
+        return {"ActiveState": "activating", "SubState": "auto-restart", "Result": "success"}
+
+    def log_tail(self, unit):
+        if service_manager() == "systemd":
+            return journal_tail(unit)
+        try:
+            with open(self.log_path(unit), "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - 4096))
+                lines = [l for l in f.read().decode("utf-8", "replace").splitlines() if l.strip()]
+        except OSError:
+            return "(no log)"
+        return " | ".join(lines[-5:]) or "(no log lines)"
+
     def converge_units(self, desired, old_desired):
-        if not os.path.isdir("/run/systemd/system"):
-            raise Fail("the node does not run systemd (no /run/systemd/system); karoo starts services through systemd units")
         units = [s["unit"] for s in desired["services"]]
         stale = [s["unit"] for s in (old_desired or {}).get("services", []) if s["unit"] not in units]
         if stale:
@@ -341,18 +453,18 @@ class Node:
         while pending:
             left = []
             for s in pending:
-                state = unit_state(s["unit"])
+                state = self.service_state(s["unit"])
                 if state.get("ActiveState") == "active" and (not s.get("port") or port_open(s["port"])):
                     continue
                 if state.get("ActiveState") == "failed" or state.get("Result") not in (None, "", "success"):
-                    raise Fail("service %s is %s (%s): %s" % (s["unit"], state.get("ActiveState"), state.get("Result"), journal_tail(s["unit"])))
+                    raise Fail("service %s is %s (%s): %s" % (s["unit"], state.get("ActiveState"), state.get("Result"), self.log_tail(s["unit"])))
                 left.append(s)
             pending = left
             if pending and time.monotonic() > deadline:
                 s = pending[0]
-                state = unit_state(s["unit"])
+                state = self.service_state(s["unit"])
                 why = "port %d is not listening" % s["port"] if state.get("ActiveState") == "active" else "it is %s" % state.get("ActiveState")
-                raise Fail("service %s did not come up within %ds: %s; %s" % (s["unit"], seconds, why, journal_tail(s["unit"])))
+                raise Fail("service %s did not come up within %ds: %s; %s" % (s["unit"], seconds, why, self.log_tail(s["unit"])))
             if pending:
                 time.sleep(0.1)
 
@@ -420,15 +532,21 @@ class Node:
         diffs += release_file_diffs(rdir, desired)
         venv = self.venv(desired["candidateShort"])
         diffs += verify_venv(venv, desired["expected"], check_marker=True, candidate=desired["candidate"])
+        systemd = service_manager() == "systemd"
         for s in desired["services"]:
-            link = os.path.join(UNIT_DIR, s["unit"])
-            want = os.path.join(self.root, "current", "units", s["unit"])
-            try:
-                if os.readlink(link) != want:
-                    diffs.append("unit %s points at %s, not %s" % (s["unit"], os.readlink(link), want))
-            except OSError:
-                diffs.append("unit %s is not installed in %s" % (s["unit"], UNIT_DIR))
-            state = unit_state(s["unit"])
+            if systemd:
+                link = os.path.join(UNIT_DIR, s["unit"])
+                want = os.path.join(self.root, "current", "units", s["unit"])
+                try:
+                    if os.readlink(link) != want:
+                        diffs.append("unit %s points at %s, not %s" % (s["unit"], os.readlink(link), want))
+                except OSError:
+                    diffs.append("unit %s is not installed in %s" % (s["unit"], UNIT_DIR))
+            else:
+                state = read_json(self.state_path(s["unit"])) or {}
+                if state.get("release") != rdir:
+                    diffs.append("the supervisor of %s runs release %s, not %s" % (s["unit"], state.get("release") or "none", rdir))
+            state = self.service_state(s["unit"])
             if state.get("ActiveState") != "active":
                 diffs.append("service %s is %s (%s)" % (s["unit"], state.get("ActiveState", "unknown"), state.get("SubState", "")))
             elif s.get("port") and not port_open(s["port"]):
@@ -627,10 +745,64 @@ def do_exec(service):
     os.execve(prog, argv, env)
 
 
+def do_supervise(service):
+    """karoo's supervisor of one service of the release it sits in: restarts it with backoff."""
+    rdir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    desired = read_json(os.path.join(rdir, ".karoo", "release.json")) or {}
+    svc = [s for s in desired.get("services", []) if s["name"] == service]
+    if not svc:
+        sys.stderr.write("karoo: release %s has no service %s\n" % (rdir, service))
+        return 2
+    unit = svc[0]["unit"]
+    state_file = os.path.join(RUN_DIR, check_name(desired["system"], "system"), unit + ".json")
+    stopping = []
+    child = [None]
+
+    def on_signal(signum, frame):
+        stopping.append(signum)
+        if child[0] is not None and child[0].poll() is None:
+            child[0].terminate()
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    restarts, delay = 0, 1.0
+    state = {"supervisor": os.getpid(), "release": rdir, "service": service, "restarts": 0}
+    while not stopping:
+        started = time.monotonic()
+        child[0] = subprocess.Popen([sys.executable, os.path.abspath(__file__), "exec", service], stdin=subprocess.DEVNULL)
+        state.update({"pid": child[0].pid, "state": "running", "since": now_iso(), "restarts": restarts})
+        write_atomic(state_file, json.dumps(state, sort_keys=True).encode())
+        code = child[0].wait()
+        if stopping:
+            break
+        restarts += 1
+        delay = 1.0 if time.monotonic() - started > 30 else min(delay * 2, 30.0)
+        state.update({"state": "restarting", "lastExit": code, "restarts": restarts})
+        write_atomic(state_file, json.dumps(state, sort_keys=True).encode())
+        sys.stderr.write("karoo: %s exited with %s; restarting in %.0f s\n" % (service, code, delay))
+        sys.stderr.flush()
+        wake = time.monotonic() + delay
+        while not stopping and time.monotonic() < wake:
+            time.sleep(0.1)
+    if child[0] is not None and child[0].poll() is None:
+        try:
+            child[0].wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child[0].kill()
+    try:
+        if (read_json(state_file) or {}).get("supervisor") == os.getpid():
+            os.unlink(state_file)
+    except OSError:
+        pass
+    return 0
+
+
 def main():
     cmd = sys.argv[1] if len(sys.argv) > 1 else ""
     if cmd == "exec":
         return do_exec(sys.argv[2])
+    if cmd == "supervise":
+        return do_supervise(sys.argv[2])
     out = sys.stdout
     sys.stdout = sys.stderr
     stream = sys.stdin.buffer
