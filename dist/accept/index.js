@@ -50610,7 +50610,10 @@ class model_Lock {
     digest;
     constructor(packages, meta) {
         this.packages = packages;
-        this.meta = meta;
+        // A lock for a target X.Y requires Python ==X.Y.* unless it says otherwise: making that
+        // explicit here means a lock written and read back has the very same meta.
+        const derived = meta.target && /^[0-9]+\.[0-9]+$/.test(meta.target.python) ? `==${meta.target.python}.*` : undefined;
+        this.meta = meta.requiresPython === undefined && derived !== undefined ? { ...meta, requiresPython: derived } : meta;
         this.digest = (0,lib/* sha256Of */.Bj)(canonicalLockJson(packages));
     }
     /** Normalises, sorts and checks packages: one entry per (name, marker); hashes are lowercase hex. */
@@ -53178,7 +53181,7 @@ function writePylock(lock) {
     const env = lock.meta.target ? targetEnvironment(lock.meta.target) : undefined;
     if (env)
         out.push(`environments = [${tomlString(env)}]`);
-    const rp = lock.meta.requiresPython ?? (lock.meta.target && /^[0-9]+\.[0-9]+$/.test(lock.meta.target.python) ? `==${lock.meta.target.python}.*` : undefined);
+    const rp = lock.meta.requiresPython;
     if (rp)
         kv('requires-python', rp);
     kv('created-by', 'karoo');
@@ -56291,13 +56294,9 @@ const defaultLockRenderers = {
     requirements: (lock) => writeRequirements(forCandidate(lock)),
 };
 function forCandidate(lock) {
-    const { inputsDigest, requiresPython, ...meta } = lock.meta;
-    // writePylock derives `==X.Y.*` from the target when requires-python is absent, and reading
-    // the file back records it: treat both the same so that a lock and its file give one candidate.
-    const derived = lock.meta.target && /^[0-9]+\.[0-9]+$/.test(lock.meta.target.python) ? `==${lock.meta.target.python}.*` : undefined;
-    const keep = requiresPython !== undefined && requiresPython !== derived ? { requiresPython } : {};
+    const { inputsDigest: _, ...meta } = lock.meta;
     const packages = lock.packages.map((p) => ({ ...p, index: undefined, files: p.files.map((f) => ({ ...f, url: undefined })) }));
-    return model_Lock.create(packages, { ...meta, ...keep });
+    return model_Lock.create(packages, meta);
 }
 const SYSTEM_RE = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
 /**

@@ -37893,7 +37893,10 @@ class Lock {
     digest;
     constructor(packages, meta) {
         this.packages = packages;
-        this.meta = meta;
+        // A lock for a target X.Y requires Python ==X.Y.* unless it says otherwise: making that
+        // explicit here means a lock written and read back has the very same meta.
+        const derived = meta.target && /^[0-9]+\.[0-9]+$/.test(meta.target.python) ? `==${meta.target.python}.*` : undefined;
+        this.meta = meta.requiresPython === undefined && derived !== undefined ? { ...meta, requiresPython: derived } : meta;
         this.digest = sha256Of(canonicalLockJson(packages));
     }
     /** Normalises, sorts and checks packages: one entry per (name, marker); hashes are lowercase hex. */
@@ -40459,7 +40462,7 @@ function writePylock(lock) {
     const env = lock.meta.target ? targetEnvironment(lock.meta.target) : undefined;
     if (env)
         out.push(`environments = [${tomlString(env)}]`);
-    const rp = lock.meta.requiresPython ?? (lock.meta.target && /^[0-9]+\.[0-9]+$/.test(lock.meta.target.python) ? `==${lock.meta.target.python}.*` : undefined);
+    const rp = lock.meta.requiresPython;
     if (rp)
         kv('requires-python', rp);
     kv('created-by', 'karoo');

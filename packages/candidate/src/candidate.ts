@@ -29,13 +29,9 @@ export const defaultLockRenderers: LockRenderers = {
 };
 
 function forCandidate(lock: Lock): Lock {
-  const { inputsDigest, requiresPython, ...meta } = lock.meta;
-  // writePylock derives `==X.Y.*` from the target when requires-python is absent, and reading
-  // the file back records it: treat both the same so that a lock and its file give one candidate.
-  const derived = lock.meta.target && /^[0-9]+\.[0-9]+$/.test(lock.meta.target.python) ? `==${lock.meta.target.python}.*` : undefined;
-  const keep = requiresPython !== undefined && requiresPython !== derived ? { requiresPython } : {};
+  const { inputsDigest: _, ...meta } = lock.meta;
   const packages = lock.packages.map((p) => ({ ...p, index: undefined, files: p.files.map((f) => ({ ...f, url: undefined })) }));
-  return Lock.create(packages, { ...meta, ...keep });
+  return Lock.create(packages, meta);
 }
 
 export interface CandidateInput {

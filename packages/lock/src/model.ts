@@ -60,7 +60,10 @@ export class Lock {
 
   private constructor(packages: LockedPackage[], meta: LockMeta) {
     this.packages = packages;
-    this.meta = meta;
+    // A lock for a target X.Y requires Python ==X.Y.* unless it says otherwise: making that
+    // explicit here means a lock written and read back has the very same meta.
+    const derived = meta.target && /^[0-9]+\.[0-9]+$/.test(meta.target.python) ? `==${meta.target.python}.*` : undefined;
+    this.meta = meta.requiresPython === undefined && derived !== undefined ? { ...meta, requiresPython: derived } : meta;
     this.digest = sha256Of(canonicalLockJson(packages));
   }
 

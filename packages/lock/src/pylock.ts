@@ -318,7 +318,7 @@ export function writePylock(lock: Lock): string {
   kv('lock-version', '1.0');
   const env = lock.meta.target ? targetEnvironment(lock.meta.target) : undefined;
   if (env) out.push(`environments = [${tomlString(env)}]`);
-  const rp = lock.meta.requiresPython ?? (lock.meta.target && /^[0-9]+\.[0-9]+$/.test(lock.meta.target.python) ? `==${lock.meta.target.python}.*` : undefined);
+  const rp = lock.meta.requiresPython;
   if (rp) kv('requires-python', rp);
   kv('created-by', 'karoo');
   for (const p of lock.packages) {

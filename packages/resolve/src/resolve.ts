@@ -142,7 +142,6 @@ export async function resolveLock(options: ResolveOptions): Promise<ResolveResul
     target: config.target,
     leaves: Object.fromEntries(leaves.map((l) => [l.name, l.version])),
     inputsDigest: digest,
-    requiresPython: `==${config.target.python}.*`,
   });
   lap('lock');
   progress.info(`resolved ${lock.packages.length} packages, lock ${lock.digest}`);
