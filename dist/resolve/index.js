@@ -42427,18 +42427,9 @@ class IndexClient {
                 throw new _karoo_common__WEBPACK_IMPORTED_MODULE_3__/* .KarooError */ .xD('unavailable', `index "${index.name}": cannot read ${dir}${file} (${code ?? (0,_karoo_common__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(e)})`);
             }
         }
-        try {
-            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)((0,node_url__WEBPACK_IMPORTED_MODULE_2__.fileURLToPath)(index.url) + 'index.html');
-        }
-        catch {
-            try {
-                await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)((0,node_url__WEBPACK_IMPORTED_MODULE_2__.fileURLToPath)(index.url));
-            }
-            catch (e) {
-                if (e.code === 'ENOENT') {
-                    throw new _karoo_common__WEBPACK_IMPORTED_MODULE_3__/* .KarooError */ .xD('unavailable', `index "${index.name}" at ${index.url} does not exist; check its url in karoo.yml`);
-                }
-            }
+        // No page for the project: tell "the index has no such project" from "there is no index".
+        if (!(await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.stat)((0,node_url__WEBPACK_IMPORTED_MODULE_2__.fileURLToPath)(index.url)).catch(() => undefined))?.isDirectory()) {
+            throw new _karoo_common__WEBPACK_IMPORTED_MODULE_3__/* .KarooError */ .xD('unavailable', `index "${index.name}" at ${index.url} does not exist; check its url in karoo.yml`);
         }
         return undefined;
     }

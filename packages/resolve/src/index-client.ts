@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { errorMessage, KarooError, networkCause } from '@karoo/common';
@@ -142,16 +142,9 @@ export class IndexClient {
         throw new KarooError('unavailable', `index "${index.name}": cannot read ${dir}${file} (${code ?? errorMessage(e)})`);
       }
     }
-    try {
-      await readFile(fileURLToPath(index.url) + 'index.html');
-    } catch {
-      try {
-        await readFile(fileURLToPath(index.url));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-          throw new KarooError('unavailable', `index "${index.name}" at ${index.url} does not exist; check its url in karoo.yml`);
-        }
-      }
+    // No page for the project: tell "the index has no such project" from "there is no index".
+    if (!(await stat(fileURLToPath(index.url)).catch(() => undefined))?.isDirectory()) {
+      throw new KarooError('unavailable', `index "${index.name}" at ${index.url} does not exist; check its url in karoo.yml`);
     }
     return undefined;
   }
