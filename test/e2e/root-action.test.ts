@@ -91,6 +91,10 @@ describe('the root action', () => {
     expect(digest.stdout.trim()).toBe(first.outputs.candidate);
     for (const heading of ['karoo resolve', 'karoo build', first.outputs.candidate!.slice(7, 19)]) expect(first.summary).toContain(heading);
     expect(first.log).toContain('::group::karoo report');
+    // The report step itself ran: its heading, its reproduce section, and its markdown file.
+    expect(first.summary).toContain(`### karoo: candidate \`${first.outputs.candidate!.slice(7, 19)}\``);
+    expect(first.summary).toContain('#### Reproduce');
+    expect(await readFile(first.outputs['markdown-path']!, 'utf8')).toContain(first.outputs.candidate!);
 
     const second = await run({ STORE: store });
     expect(second.code).toBe(0);

@@ -92,9 +92,15 @@ describe('services under karoo\'s supervisor', () => {
     const s = await karoo(['status', '--config', cfg, '--inventory', invPath, '--candidate', candidate, '--environment', 'integration', '--json']);
     expect(s.code).not.toBe(0);
     expect(s.stdout).toContain(`service ${UNIT} is inactive`);
-    // Deploy repairs it.
+    // Deploy repairs it: a new supervisor and a new service process, both alive, and no drift.
     const d = await karoo(['deploy', '--config', cfg, '--inventory', invPath, '--store', store, '--candidate', candidate, '--environment', 'integration', '--json']);
     expect(d.code).toBe(0);
-    expect((await storeState()).state).toBe('running');
+    const repaired = await storeState();
+    expect(repaired.state).toBe('running');
+    expect(repaired.supervisor).not.toBe(st.supervisor);
+    expect(repaired.pid).not.toBe(st.pid);
+    expect((await sh('store-1', `kill -0 ${repaired.supervisor} && kill -0 ${repaired.pid}`)).code).toBe(0);
+    const after = await karoo(['status', '--config', cfg, '--inventory', invPath, '--candidate', candidate, '--environment', 'integration', '--json']);
+    expect(after.code).toBe(0);
   }, 120_000);
 });

@@ -45,3 +45,29 @@ describe('digests and errors', () => {
     expect(networkCause(new TypeError('fetch failed', { cause: new Error('bad port') }))).toBe('bad port');
   });
 });
+
+describe('writing files atomically', () => {
+  it('writes all the files or none: a failure leaves the targets as they were and no temp files', async () => {
+    const { mkdtemp, readFile, readdir, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { writeFilesAtomic } = await import('./fs.js');
+    const dir = await mkdtemp(join(tmpdir(), 'karoo-atomic-'));
+    await writeFile(join(dir, 'pylock.toml'), 'old lock');
+    await writeFile(join(dir, 'blocker'), 'a file where a directory should be');
+    await expect(
+      writeFilesAtomic([
+        { path: join(dir, 'pylock.toml'), data: 'new lock' },
+        { path: join(dir, 'blocker', 'requirements.txt'), data: 'new requirements' },
+      ]),
+    ).rejects.toThrow();
+    expect(await readFile(join(dir, 'pylock.toml'), 'utf8')).toBe('old lock');
+    expect((await readdir(dir)).sort()).toEqual(['blocker', 'pylock.toml']);
+    await writeFilesAtomic([
+      { path: join(dir, 'pylock.toml'), data: 'new lock' },
+      { path: join(dir, 'sub', 'requirements.txt'), data: 'new requirements' },
+    ]);
+    expect(await readFile(join(dir, 'pylock.toml'), 'utf8')).toBe('new lock');
+    expect(await readFile(join(dir, 'sub', 'requirements.txt'), 'utf8')).toBe('new requirements');
+  });
+});
