@@ -47847,9 +47847,6 @@ function checkReference(reference) {
         return digest_parseDigest(reference);
     return checkTag(reference);
 }
-function sortDescriptors(list) {
-    return list.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
-}
 function sleep(ms) {
     return new Promise((r) => setTimeout(r, ms));
 }
@@ -48677,13 +48674,6 @@ class RegistryStore {
         }
         list ??= await this.readReferrersIndex(referrersTag(subject));
         return list.filter((d) => artifactType === undefined || d.artifactType === artifactType).sort((a, b) => (a.digest < b.digest ? -1 : 1));
-    }
-    /** Deletes a manifest by digest (registries with deletion enabled); used by tests and cleanup. */
-    async deleteManifest(digest) {
-        const res = await this.call({ method: 'DELETE', target: this.path(`manifests/${digest}`), scopes: this.push });
-        await drain(res);
-        if (res.status !== 202 && res.status !== 404)
-            throw await this.failure(res, `DELETE manifest ${digest}`);
     }
     backoff(attempt, retryAfter) {
         const after = retryAfter !== undefined ? Number(retryAfter) : Number.NaN;

@@ -20,7 +20,6 @@ __webpack_require__.d(__webpack_exports__, {
   cacheRoot: () => (/* reexport */ cacheRoot),
   checkNodeName: () => (/* reexport */ checkNodeName),
   checkNotExpired: () => (/* reexport */ checkNotExpired),
-  copyToNode: () => (/* reexport */ copyToNode),
   destroyEnvironment: () => (/* reexport */ destroyEnvironment),
   destroyState: () => (/* reexport */ destroyState),
   detectAccelerator: () => (/* reexport */ detectAccelerator),
@@ -55,7 +54,6 @@ __webpack_require__.d(__webpack_exports__, {
   seedFiles: () => (/* reexport */ seedFiles),
   seedTar: () => (/* reexport */ seedTar),
   sshCommandLine: () => (/* reexport */ sshCommandLine),
-  sshCopy: () => (/* reexport */ sshCopy),
   sshDestination: () => (/* reexport */ sshDestination),
   sshExec: () => (/* reexport */ sshExec),
   sshOptions: () => (/* reexport */ sshOptions),
@@ -535,10 +533,8 @@ async function fetchCloudImage(url, sha256, progress = lib/* silentProgress */.R
             throw e;
         }
     }
-    const h = (0,external_node_crypto_.createHash)('sha256');
-    for await (const c of (0,external_node_fs_.createReadStream)(cached))
-        h.update(c);
-    const actual = h.digest('hex');
+    const { digest, size } = await (0,lib/* sha256File */.Q3)(cached);
+    const actual = (0,lib/* hexOf */.ZD)(digest);
     if (actual !== sha256) {
         await (0,promises_.rm)(cached, { force: true });
         throw new lib/* KarooError */.xD('integrity', `image ${url} has sha256 ${actual}, not the expected ${sha256}; refusing to boot it (check provision.image-sha256)`);
@@ -547,7 +543,6 @@ async function fetchCloudImage(url, sha256, progress = lib/* silentProgress */.R
     const fh = await (0,promises_.open)(cached, 'r');
     await fh.read(head, 0, 4, 0);
     await fh.close();
-    const size = (await (0,promises_.stat)(cached)).size;
     if (size === 0)
         throw new lib/* KarooError */.xD('input', `image ${url} is empty`);
     return { kind: 'cloud', id: sha256.slice(0, 16), sha256, disk: cached, format: head.toString('latin1') === 'QFI\xfb' ? 'qcow2' : 'raw' };
@@ -917,11 +912,6 @@ async function sshExec(t, command, opts = {}) {
         timeoutMs: opts.timeoutMs ?? 120_000,
         allowFailure: opts.allowFailure,
     });
-}
-/** Copies local files to the node with scp. */
-async function sshCopy(t, local, remote, timeoutMs = 600_000) {
-    const o = sshOptions(t).map((x) => (x === '-p' ? '-P' : x));
-    await run('scp', ['-q', ...o, ...local, `${sshDestination(t)}:${remote}`], { timeoutMs });
 }
 /** True when something at host:port greets with an SSH banner within `timeoutMs`. */
 function sshBanner(host, port, timeoutMs) {
@@ -1943,9 +1933,6 @@ async function handToInvokingUser(paths) {
 /** Runs a command on a node of an inventory; refuses when the environment's TTL has passed. */
 async function execOnNode(inv, node, command, opts = {}) {
     return sshExec(nodeEndpoint(inv, node), command, opts);
-}
-async function copyToNode(inv, node, local, remote) {
-    await sshCopy(nodeEndpoint(inv, node), local, remote);
 }
 function nodeEndpoint(inv, node) {
     checkNotExpired(inv);

@@ -41385,13 +41385,14 @@ __nccwpck_require__.d(__webpack_exports__, {
   ro: () => (/* reexport */ isKarooError),
   P4: () => (/* reexport */ isSha256Hex),
   m: () => (/* reexport */ parseDigest),
+  Q3: () => (/* reexport */ sha256File),
   Bj: () => (/* reexport */ sha256Of),
   VK: () => (/* reexport */ shortDigest),
   RZ: () => (/* reexport */ silentProgress),
   Zf: () => (/* reexport */ writeFileAtomic)
 });
 
-// UNUSED EXPORTS: DigestError, EXIT_CODES, exitCodeOf, isFileError, networkCause, sha256File, stderrProgress, writeFilesAtomic
+// UNUSED EXPORTS: DigestError, EXIT_CODES, exitCodeOf, isFileError, networkCause, stderrProgress, writeFilesAtomic
 
 ;// CONCATENATED MODULE: ./packages/common/lib/errors.js
 const EXIT_CODES = {
@@ -41582,9 +41583,9 @@ async function writeFileAtomic(path, data) {
 }
 /** Streams a file through sha256: memory stays flat whatever the size. */
 async function sha256File(path) {
-    const hash = createHash('sha256');
+    const hash = (0,external_node_crypto_.createHash)('sha256');
     let size = 0;
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path, { highWaterMark: 1 << 20 })) {
         hash.update(chunk);
         size += chunk.length;
     }
@@ -45325,7 +45326,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   OP: () => (/* reexport */ util_Hasher),
   kq: () => (/* reexport */ bufferSource),
   Ch: () => (/* reexport */ openStore),
-  mZ: () => (/* reexport */ parseStoreRef)
+  mZ: () => (/* reexport */ parseStoreRef),
+  yw: () => (/* reexport */ readAll)
 });
 
 // UNUSED EXPORTS: LayoutStore, MANIFEST_ACCEPT, MEDIA_TYPES, REF_NAME_ANNOTATION, RegistryStore, blobsOf, copyArtifact, describeBlob, exportTar, fileSource, importTar, isLoopbackHost, lazySource, manifestMediaType, parseChallenge, parseManifestInfo, referrersTag, registryCredentialsFromEnv, verifyBlob, verifyManifest
@@ -45473,9 +45475,6 @@ function checkReference(reference) {
         return (0,lib/* parseDigest */.m)(reference);
     return checkTag(reference);
 }
-function sortDescriptors(list) {
-    return list.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
-}
 function sleep(ms) {
     return new Promise((r) => setTimeout(r, ms));
 }
@@ -45487,7 +45486,7 @@ async function readAll(stream, limit, what) {
         const b = c;
         n += b.length;
         if (n > limit)
-            throw new KarooError('integrity', `${what} is larger than ${limit} bytes`);
+            throw new lib/* KarooError */.xD('integrity', `${what} is larger than ${limit} bytes`);
         parts.push(b);
     }
     return Buffer.concat(parts);
@@ -46307,13 +46306,6 @@ class RegistryStore {
         }
         list ??= await this.readReferrersIndex(referrersTag(subject));
         return list.filter((d) => artifactType === undefined || d.artifactType === artifactType).sort((a, b) => (a.digest < b.digest ? -1 : 1));
-    }
-    /** Deletes a manifest by digest (registries with deletion enabled); used by tests and cleanup. */
-    async deleteManifest(digest) {
-        const res = await this.call({ method: 'DELETE', target: this.path(`manifests/${digest}`), scopes: this.push });
-        await drain(res);
-        if (res.status !== 202 && res.status !== 404)
-            throw await this.failure(res, `DELETE manifest ${digest}`);
     }
     backoff(attempt, retryAfter) {
         const after = retryAfter !== undefined ? Number(retryAfter) : Number.NaN;
@@ -48918,14 +48910,11 @@ function normalise(raw, path, line) {
 ;// CONCATENATED MODULE: ./packages/config/lib/src/index.js
 
 //# sourceMappingURL=index.js.map
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
 // EXTERNAL MODULE: ./packages/candidate/lib/index.js + 4 modules
 var candidate_lib = __nccwpck_require__(6399);
 // EXTERNAL MODULE: ./packages/oci/lib/index.js + 11 modules
 var oci_lib = __nccwpck_require__(2432);
 ;// CONCATENATED MODULE: ./packages/promote/lib/records.js
-
 
 
 
@@ -48998,22 +48987,9 @@ async function tagTarget(store, tag) {
     const d = await store.hasManifest(tag);
     return d?.digest;
 }
-async function readAll(stream, limit, what) {
-    const chunks = [];
-    let n = 0;
-    for await (const c of stream) {
-        n += c.length;
-        if (n > limit)
-            throw new lib/* KarooError */.xD('integrity', `${what} is larger than ${limit} bytes`);
-        chunks.push(c);
-    }
-    return Buffer.concat(chunks);
-}
 /** The JSON payload (first layer of `mediaType`) of an artifact, its bytes checked against their digest. */
 async function readPayload(store, digest, artifactType) {
-    const m = await store.getManifest(digest);
-    if ((0,lib/* sha256Of */.Bj)(m.bytes) !== digest)
-        throw new lib/* KarooError */.xD('integrity', `manifest ${digest} in ${store.ref} does not match its digest`);
+    const m = await store.getManifest(digest); // checked against its digest by the store
     const manifest = JSON.parse(m.bytes.toString('utf8'));
     if (manifest.artifactType !== artifactType) {
         throw new lib/* KarooError */.xD('integrity', `${digest} in ${store.ref} is a ${manifest.artifactType ?? 'manifest without artifactType'}, not a ${artifactType}`);
@@ -49021,7 +48997,7 @@ async function readPayload(store, digest, artifactType) {
     const layer = manifest.layers.find((l) => l.mediaType === artifactType);
     if (!layer)
         throw new lib/* KarooError */.xD('integrity', `${artifactType} ${digest} in ${store.ref} has no payload layer`);
-    const bytes = await readAll(await store.getBlob(layer.digest), 1 << 20, `payload of ${digest}`);
+    const bytes = await (0,oci_lib/* readAll */.yw)(await store.getBlob(layer.digest), 1 << 20, `payload of ${digest}`);
     if ((0,lib/* sha256Of */.Bj)(bytes) !== layer.digest)
         throw new lib/* KarooError */.xD('integrity', `payload ${layer.digest} of ${digest} in ${store.ref} does not match its digest`);
     return JSON.parse(bytes.toString('utf8'));
@@ -49041,10 +49017,6 @@ async function readClaim(store, digest) {
         throw new lib/* KarooError */.xD('integrity', `claim ${digest} in ${store.ref} is not a karoo.promotion.claim/v1 document`);
     }
     return v;
-}
-/** Reads a readable fully (small documents only). */
-function bytesOf(stream, limit = 1 << 20) {
-    return readAll(stream, limit, 'document');
 }
 //# sourceMappingURL=records.js.map
 ;// CONCATENATED MODULE: ./packages/promote/lib/history.js

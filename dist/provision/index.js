@@ -43771,9 +43771,9 @@ async function writeFileAtomic(path, data) {
 }
 /** Streams a file through sha256: memory stays flat whatever the size. */
 async function sha256File(path) {
-    const hash = createHash('sha256');
+    const hash = (0,external_node_crypto_.createHash)('sha256');
     let size = 0;
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path, { highWaterMark: 1 << 20 })) {
         hash.update(chunk);
         size += chunk.length;
     }
@@ -49786,7 +49786,7 @@ function missingTool(tool) {
     return new errors_KarooError('unavailable', `${tool} is not installed${pkg ? `; install the Debian package ${pkg} (scripts/ensure-deps.sh does)` : ''}`);
 }
 /** Runs a command to completion, collecting its output. Throws a KarooError naming the command on failure. */
-function run_run(cmd, args, opts = {}) {
+function run(cmd, args, opts = {}) {
     return new Promise((resolve, reject) => {
         const so = { stdio: ['pipe', 'pipe', 'pipe'], cwd: opts.cwd, env: opts.env ?? process.env };
         const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, so);
@@ -49985,7 +49985,7 @@ async function buildImage(opts = {}) {
                 await (0,promises_.chmod)(p, 0o755);
             }
             progress.info(`building machine image ${id} (Debian ${IMAGE_SUITE} with mmdebstrap; about a minute)`);
-            await run_run('mmdebstrap', [
+            await run('mmdebstrap', [
                 '--variant=minbase',
                 `--include=${IMAGE_PACKAGES.join(',')}`,
                 '--aptopt=Acquire::Check-Valid-Until "false"',
@@ -49996,9 +49996,9 @@ async function buildImage(opts = {}) {
             ], { env: { ...process.env, KAROO_BOOT: boot, KAROO_RECIPE: recipeDir }, timeoutMs: 30 * 60_000 });
             progress.info('making the QEMU disk and kernel');
             const raw = (0,external_node_path_.join)(tmp, 'disk.raw');
-            await run_run('truncate', ['-s', DISK_SIZE, raw]);
-            await run_run('mkfs.ext4', ['-q', '-F', '-L', 'karoo-root', '-d', (0,external_node_path_.join)(tmp, 'rootfs'), raw]);
-            await run_run('qemu-img', ['convert', '-O', 'qcow2', raw, (0,external_node_path_.join)(tmp, 'disk.qcow2')]);
+            await run('truncate', ['-s', DISK_SIZE, raw]);
+            await run('mkfs.ext4', ['-q', '-F', '-L', 'karoo-root', '-d', (0,external_node_path_.join)(tmp, 'rootfs'), raw]);
+            await run('qemu-img', ['convert', '-O', 'qcow2', raw, (0,external_node_path_.join)(tmp, 'disk.qcow2')]);
             await (0,promises_.rm)(raw);
             await extractVmlinux((0,external_node_path_.join)(boot, 'vmlinuz'), (0,external_node_path_.join)(tmp, 'vmlinux'));
             await (0,promises_.rename)((0,external_node_path_.join)(boot, 'initrd.img'), (0,external_node_path_.join)(tmp, 'initrd.img'));
@@ -50086,10 +50086,8 @@ async function fetchCloudImage(url, sha256, progress = silentProgress) {
             throw e;
         }
     }
-    const h = (0,external_node_crypto_.createHash)('sha256');
-    for await (const c of (0,external_node_fs_.createReadStream)(cached))
-        h.update(c);
-    const actual = h.digest('hex');
+    const { digest, size } = await sha256File(cached);
+    const actual = hexOf(digest);
     if (actual !== sha256) {
         await (0,promises_.rm)(cached, { force: true });
         throw new errors_KarooError('integrity', `image ${url} has sha256 ${actual}, not the expected ${sha256}; refusing to boot it (check provision.image-sha256)`);
@@ -50098,7 +50096,6 @@ async function fetchCloudImage(url, sha256, progress = silentProgress) {
     const fh = await (0,promises_.open)(cached, 'r');
     await fh.read(head, 0, 4, 0);
     await fh.close();
-    const size = (await (0,promises_.stat)(cached)).size;
     if (size === 0)
         throw new errors_KarooError('input', `image ${url} is empty`);
     return { kind: 'cloud', id: sha256.slice(0, 16), sha256, disk: cached, format: head.toString('latin1') === 'QFI\xfb' ? 'qcow2' : 'raw' };
@@ -50246,13 +50243,13 @@ function netnsPath(name) {
 async function ipBatch(netns, lines) {
     if (lines.length === 0)
         return;
-    await run_run('ip', [...(netns ? ['-n', netns] : []), '-batch', '-'], { input: `${lines.join('\n')}\n`, timeoutMs: 30_000 });
+    await run('ip', [...(netns ? ['-n', netns] : []), '-batch', '-'], { input: `${lines.join('\n')}\n`, timeoutMs: 30_000 });
 }
 async function addNetns(name) {
-    await run_run('ip', ['netns', 'add', name], { timeoutMs: 30_000 });
+    await run('ip', ['netns', 'add', name], { timeoutMs: 30_000 });
 }
 async function deleteNetns(name) {
-    await run_run('ip', ['netns', 'delete', name], { allowFailure: true, timeoutMs: 30_000 });
+    await run('ip', ['netns', 'delete', name], { allowFailure: true, timeoutMs: 30_000 });
 }
 async function listNetns() {
     try {
@@ -50461,16 +50458,11 @@ function sshCommandLine(t) {
 }
 /** Runs one remote command (a shell string, as ssh always sends) and returns its output. */
 async function ssh_sshExec(t, command, opts = {}) {
-    return run_run('ssh', [...sshOptions(t, { connectTimeout: opts.connectTimeout }), sshDestination(t), '--', command], {
+    return run('ssh', [...sshOptions(t, { connectTimeout: opts.connectTimeout }), sshDestination(t), '--', command], {
         input: opts.input,
         timeoutMs: opts.timeoutMs ?? 120_000,
         allowFailure: opts.allowFailure,
     });
-}
-/** Copies local files to the node with scp. */
-async function ssh_sshCopy(t, local, remote, timeoutMs = 600_000) {
-    const o = sshOptions(t).map((x) => (x === '-p' ? '-P' : x));
-    await run('scp', ['-q', ...o, ...local, `${sshDestination(t)}:${remote}`], { timeoutMs });
 }
 /** True when something at host:port greets with an SSH banner within `timeoutMs`. */
 function sshBanner(host, port, timeoutMs) {
@@ -50508,7 +50500,7 @@ async function waitForSsh(t, deadline, alive) {
             await sleep(50);
             continue;
         }
-        const r = await run_run('ssh', [...sshOptions(t, { connectTimeout: 2 }), sshDestination(t), 'true'], {
+        const r = await run('ssh', [...sshOptions(t, { connectTimeout: 2 }), sshDestination(t), 'true'], {
             allowFailure: true,
             timeoutMs: 10_000,
         }).catch((e) => ({ code: -1, stderr: e.message, stdout: '', signal: null }));
@@ -50626,7 +50618,7 @@ class NspawnProvider {
         m.mountPoint = root;
         m.netns = names.nodeNetns(state.environmentId, m.name);
         await req.save();
-        await run_run('mount', ['-t', 'overlay', names.overlaySource(state.environmentId, m.name), '-o', `lowerdir=${image.rootfs},upperdir=${upper},workdir=${work}`, root]);
+        await run('mount', ['-t', 'overlay', names.overlaySource(state.environmentId, m.name), '-o', `lowerdir=${image.rootfs},upperdir=${upper},workdir=${work}`, root]);
         await writeSeedInto(root, req.seed);
         await createNodeVeth(state.environmentId, m.name, m.index, m.mac);
         const log = await (0,promises_.open)(m.consoleLog, 'a');
@@ -50687,13 +50679,13 @@ class NspawnProvider {
 async function unmount(path) {
     const mounted = async () => (await (0,promises_.readFile)('/proc/self/mountinfo', 'utf8')).split('\n').some((l) => l.split(' ')[4] === path);
     for (let i = 0; i < 3 && (await mounted()); i++) {
-        const r = await run_run('umount', [path], { allowFailure: true });
+        const r = await run('umount', [path], { allowFailure: true });
         if (r.code === 0)
             return;
         await new Promise((res) => setTimeout(res, 100));
     }
     if (await mounted())
-        await run_run('umount', ['-l', path], { allowFailure: true });
+        await run('umount', ['-l', path], { allowFailure: true });
 }
 //# sourceMappingURL=nspawn.js.map
 // EXTERNAL MODULE: external "node:os"
@@ -50783,10 +50775,10 @@ class QemuProvider {
         await req.save();
         const tap = await createNodeTap(state.environmentId, m.name, m.index);
         if (image.kind === 'karoo') {
-            await run_run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', image.disk, disk]);
+            await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', image.disk, disk]);
         }
         else {
-            await run_run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', image.format, '-b', image.disk, disk, '20G']);
+            await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', image.format, '-b', image.disk, disk, '20G']);
         }
         let seed;
         if (image.kind === 'karoo') {
@@ -50904,7 +50896,7 @@ async function writeNoCloudSeed(dir, iso, m) {
     await (0,promises_.writeFile)((0,external_node_path_.join)(src, 'user-data'), userData);
     await (0,promises_.writeFile)((0,external_node_path_.join)(src, 'meta-data'), `instance-id: ${m.machineId}\nlocal-hostname: ${m.name}\n`);
     await (0,promises_.writeFile)((0,external_node_path_.join)(src, 'network-config'), net);
-    await run_run('genisoimage', ['-quiet', '-output', iso, '-volid', 'cidata', '-joliet', '-rock', (0,external_node_path_.join)(src, 'user-data'), (0,external_node_path_.join)(src, 'meta-data'), (0,external_node_path_.join)(src, 'network-config')]);
+    await run('genisoimage', ['-quiet', '-output', iso, '-volid', 'cidata', '-joliet', '-rock', (0,external_node_path_.join)(src, 'user-data'), (0,external_node_path_.join)(src, 'meta-data'), (0,external_node_path_.join)(src, 'network-config')]);
 }
 //# sourceMappingURL=qemu.js.map
 ;// CONCATENATED MODULE: ./packages/machines/lib/src/state.js
@@ -51341,7 +51333,7 @@ async function provision(opts) {
         const network = createEnvNetwork(env, net.gateway).then(() => (state.timings.bridge = secs(now() - tPrepared)));
         network.catch(() => { });
         await (0,promises_.mkdir)((0,external_node_path_.join)(dir, 'hostkeys'), { recursive: true });
-        const keygen = (file, comment) => run_run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+        const keygen = (file, comment) => run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
         const [, ...hostKeys] = await Promise.all([
             keygen(keyPath, env),
             ...state.machines.map(async (m) => {
@@ -51492,9 +51484,6 @@ async function handToInvokingUser(paths) {
 /** Runs a command on a node of an inventory; refuses when the environment's TTL has passed. */
 async function execOnNode(inv, node, command, opts = {}) {
     return sshExec(nodeEndpoint(inv, node), command, opts);
-}
-async function copyToNode(inv, node, local, remote) {
-    await sshCopy(nodeEndpoint(inv, node), local, remote);
 }
 function nodeEndpoint(inv, node) {
     checkNotExpired(inv);

@@ -39457,11 +39457,11 @@ class DigestError extends errors_KarooError {
         super('input', message);
     }
 }
-function hexOf(d) {
+function digest_hexOf(d) {
     return d.slice('sha256:'.length);
 }
 function shortDigest(d, n = 12) {
-    return hexOf(d).slice(0, n);
+    return digest_hexOf(d).slice(0, n);
 }
 function digest_sha256Of(data) {
     return `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -39537,7 +39537,7 @@ async function fs_writeFileAtomic(path, data) {
     await writeFilesAtomic([{ path, data }]);
 }
 /** Streams a file through sha256: memory stays flat whatever the size. */
-async function sha256File(path) {
+async function fs_sha256File(path) {
     const hash = createHash('sha256');
     let size = 0;
     for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
@@ -40017,10 +40017,8 @@ async function image_fetchCloudImage(url, sha256, progress = silentProgress) {
             throw e;
         }
     }
-    const h = createHash('sha256');
-    for await (const c of createReadStream(cached))
-        h.update(c);
-    const actual = h.digest('hex');
+    const { digest, size } = await sha256File(cached);
+    const actual = hexOf(digest);
     if (actual !== sha256) {
         await rm(cached, { force: true });
         throw new KarooError('integrity', `image ${url} has sha256 ${actual}, not the expected ${sha256}; refusing to boot it (check provision.image-sha256)`);
@@ -40029,7 +40027,6 @@ async function image_fetchCloudImage(url, sha256, progress = silentProgress) {
     const fh = await open(cached, 'r');
     await fh.read(head, 0, 4, 0);
     await fh.close();
-    const size = (await stat(cached)).size;
     if (size === 0)
         throw new KarooError('input', `image ${url} is empty`);
     return { kind: 'cloud', id: sha256.slice(0, 16), sha256, disk: cached, format: head.toString('latin1') === 'QFI\xfb' ? 'qcow2' : 'raw' };
@@ -40399,11 +40396,6 @@ async function ssh_sshExec(t, command, opts = {}) {
         timeoutMs: opts.timeoutMs ?? 120_000,
         allowFailure: opts.allowFailure,
     });
-}
-/** Copies local files to the node with scp. */
-async function ssh_sshCopy(t, local, remote, timeoutMs = 600_000) {
-    const o = sshOptions(t).map((x) => (x === '-p' ? '-P' : x));
-    await run('scp', ['-q', ...o, ...local, `${sshDestination(t)}:${remote}`], { timeoutMs });
 }
 /** True when something at host:port greets with an SSH banner within `timeoutMs`. */
 function sshBanner(host, port, timeoutMs) {
@@ -41425,9 +41417,6 @@ async function handToInvokingUser(paths) {
 /** Runs a command on a node of an inventory; refuses when the environment's TTL has passed. */
 async function execOnNode(inv, node, command, opts = {}) {
     return sshExec(nodeEndpoint(inv, node), command, opts);
-}
-async function copyToNode(inv, node, local, remote) {
-    await sshCopy(nodeEndpoint(inv, node), local, remote);
 }
 function nodeEndpoint(inv, node) {
     checkNotExpired(inv);
@@ -42916,7 +42905,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod: io_util_chmod, copyFile, lstat, mkdir: io_util_mkdir, open: io_util_open, readdir: io_util_readdir, rename: io_util_rename, rm: io_util_rm, rmdir, stat: io_util_stat, symlink, unlink } = external_fs_.promises;
+const { chmod: io_util_chmod, copyFile, lstat, mkdir: io_util_mkdir, open: io_util_open, readdir: io_util_readdir, rename: io_util_rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -42947,7 +42936,7 @@ const READONLY = external_fs_.constants.O_RDONLY;
 function exists(fsPath) {
     return io_util_awaiter(this, void 0, void 0, function* () {
         try {
-            yield io_util_stat(fsPath);
+            yield stat(fsPath);
         }
         catch (err) {
             if (err.code === 'ENOENT') {
@@ -42960,7 +42949,7 @@ function exists(fsPath) {
 }
 function isDirectory(fsPath_1) {
     return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield io_util_stat(fsPath) : yield lstat(fsPath);
+        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
         return stats.isDirectory();
     });
 }
@@ -42990,7 +42979,7 @@ function tryGetExecutablePath(filePath, extensions) {
         let stats = undefined;
         try {
             // test file exists
-            stats = yield io_util_stat(filePath);
+            stats = yield stat(filePath);
         }
         catch (err) {
             if (err.code !== 'ENOENT') {
@@ -43018,7 +43007,7 @@ function tryGetExecutablePath(filePath, extensions) {
             filePath = originalFilePath + extension;
             stats = undefined;
             try {
-                stats = yield io_util_stat(filePath);
+                stats = yield stat(filePath);
             }
             catch (err) {
                 if (err.code !== 'ENOENT') {

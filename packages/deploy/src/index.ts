@@ -28,7 +28,7 @@ export {
   planDeploy,
   unitName,
 } from './deploy.js';
-export { type NodeStatus, type Receipt, type RollbackResult, type StatusResult, assertOk, rollback, status } from './ops.js';
+export { type NodeStatus, type Receipt, type RollbackResult, type StatusResult, rollback, status } from './ops.js';
 export { type AcceptOptions, type AcceptResult, type AcceptanceInventory, accept } from './accept.js';
-export { type UpOptions, type UpResult, assertPassed, precheck, up } from './up.js';
+export { type UpOptions, type UpResult, precheck, up } from './up.js';
 export { AGENT_SHA256 } from './generated/agent.js';

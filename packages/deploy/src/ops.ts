@@ -1,4 +1,4 @@
-import { type Digest, isKarooError, KarooError, type Progress, silentProgress } from '@karoo/common';
+import { type Digest, isKarooError, type Progress, silentProgress } from '@karoo/common';
 import type { Inventory } from '@karoo/machines';
 import pLimit from 'p-limit';
 import { SshPool } from './ssh.js';
@@ -135,8 +135,4 @@ export async function rollback(opts: { system: string; inventory: Inventory; par
   } finally {
     await pool.close();
   }
-}
-
-export function assertOk(r: { ok: boolean; error?: string | undefined }, kind: 'conflict' | 'unavailable' = 'conflict'): void {
-  if (!r.ok) throw new KarooError(kind, r.error ?? 'failed');
 }

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Digest, KarooError, type Progress, silentProgress } from '@karoo/common';
+import { type Digest, type Progress, silentProgress } from '@karoo/common';
 import type { KarooConfig } from '@karoo/config';
 import type { EvidenceRun } from '@karoo/evidence';
 import type { Inventory, InventoryNode } from '@karoo/machines';
@@ -141,10 +141,6 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     }
     timings.teardown = secs(Date.now() - t);
   }
-}
-
-export function assertPassed(r: UpResult): void {
-  if (r.result !== 'passed') throw new KarooError('refused', `acceptance failed for system ${r.systemId}: ${r.reason ?? 'failed'}${r.evidence ? ` (evidence ${r.evidence})` : ''}`);
 }
 
 function secs(ms: number): number {

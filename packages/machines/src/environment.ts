@@ -16,7 +16,7 @@ import { NspawnProvider } from './providers/nspawn.js';
 import { QemuProvider } from './providers/qemu.js';
 import { requireTools, run, type RunResult } from './run.js';
 import { seedFiles } from './seed.js';
-import { sshCommandLine, sshCopy, sshExec } from './ssh.js';
+import { sshCommandLine, sshExec } from './ssh.js';
 import { type EnvState, type MachineState, saveState } from './state.js';
 import { destroyState, reap, saveLogs } from './teardown.js';
 
@@ -358,10 +358,6 @@ async function handToInvokingUser(paths: string[]): Promise<void> {
 /** Runs a command on a node of an inventory; refuses when the environment's TTL has passed. */
 export async function execOnNode(inv: Inventory, node: string, command: string, opts: { input?: string; timeoutMs?: number; allowFailure?: boolean } = {}): Promise<RunResult> {
   return sshExec(nodeEndpoint(inv, node), command, opts);
-}
-
-export async function copyToNode(inv: Inventory, node: string, local: string[], remote: string): Promise<void> {
-  await sshCopy(nodeEndpoint(inv, node), local, remote);
 }
 
 export function nodeEndpoint(inv: Inventory, node: string): SshEndpoint {

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { chmod, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { canonicalJson, KarooError, sha256Of, silentProgress, type Progress } from '@karoo/common';
+import { canonicalJson, hexOf, KarooError, sha256File, sha256Of, silentProgress, type Progress } from '@karoo/common';
 import { ASSETS } from './generated/assets.js';
 import { imagesRoot } from './paths.js';
 import { isAlive, procRef, sleep } from './proc.js';
@@ -253,9 +253,8 @@ export async function fetchCloudImage(url: string, sha256: string | undefined, p
       throw e;
     }
   }
-  const h = createHash('sha256');
-  for await (const c of createReadStream(cached)) h.update(c as Buffer);
-  const actual = h.digest('hex');
+  const { digest, size } = await sha256File(cached);
+  const actual = hexOf(digest);
   if (actual !== sha256) {
     await rm(cached, { force: true });
     throw new KarooError('integrity', `image ${url} has sha256 ${actual}, not the expected ${sha256}; refusing to boot it (check provision.image-sha256)`);
@@ -264,7 +263,6 @@ export async function fetchCloudImage(url: string, sha256: string | undefined, p
   const fh = await open(cached, 'r');
   await fh.read(head, 0, 4, 0);
   await fh.close();
-  const size = (await stat(cached)).size;
   if (size === 0) throw new KarooError('input', `image ${url} is empty`);
   return { kind: 'cloud', id: sha256.slice(0, 16), sha256, disk: cached, format: head.toString('latin1') === 'QFI\xfb' ? 'qcow2' : 'raw' };
 }

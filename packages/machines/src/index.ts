@@ -7,7 +7,6 @@ export {
   provision,
   providerFor,
   execOnNode,
-  copyToNode,
   nodeEndpoint,
   checkNotExpired,
   PROVIDERS,
@@ -27,7 +26,7 @@ export {
   type SshEndpoint,
   type ProviderName,
 } from './inventory.js';
-export { sshOptions, sshExec, sshCopy, sshCommandLine, sshDestination, waitForSsh } from './ssh.js';
+export { sshOptions, sshExec, sshCommandLine, sshDestination, waitForSsh } from './ssh.js';
 export type { Provider, CreateRequest } from './provider.js';
 export { NspawnProvider, nspawnArgs } from './providers/nspawn.js';
 export { QemuProvider, qemuArgs, detectAccelerator, writeNoCloudSeed } from './providers/qemu.js';

@@ -43,12 +43,6 @@ export async function sshExec(
   });
 }
 
-/** Copies local files to the node with scp. */
-export async function sshCopy(t: SshEndpoint, local: string[], remote: string, timeoutMs = 600_000): Promise<void> {
-  const o = sshOptions(t).map((x) => (x === '-p' ? '-P' : x));
-  await run('scp', ['-q', ...o, ...local, `${sshDestination(t)}:${remote}`], { timeoutMs });
-}
-
 /** True when something at host:port greets with an SSH banner within `timeoutMs`. */
 export function sshBanner(host: string, port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {

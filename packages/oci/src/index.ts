@@ -10,7 +10,7 @@ export {
   MEDIA_TYPES,
   REF_NAME_ANNOTATION,
 } from './types.js';
-export { bufferSource, fileSource, Hasher, blobsOf, manifestMediaType, parseManifestInfo, referrersTag } from './util.js';
+export { bufferSource, fileSource, readAll, Hasher, blobsOf, manifestMediaType, parseManifestInfo, referrersTag } from './util.js';
 export { type Credentials, parseChallenge } from './auth.js';
 export { isLoopbackHost } from './http.js';
 export { LayoutStore } from './layout.js';

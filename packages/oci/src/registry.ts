@@ -340,13 +340,6 @@ export class RegistryStore implements Store {
     return list.filter((d) => artifactType === undefined || d.artifactType === artifactType).sort((a, b) => (a.digest < b.digest ? -1 : 1));
   }
 
-  /** Deletes a manifest by digest (registries with deletion enabled); used by tests and cleanup. */
-  async deleteManifest(digest: Digest): Promise<void> {
-    const res = await this.call({ method: 'DELETE', target: this.path(`manifests/${digest}`), scopes: this.push });
-    await drain(res);
-    if (res.status !== 202 && res.status !== 404) throw await this.failure(res, `DELETE manifest ${digest}`);
-  }
-
   private backoff(attempt: number, retryAfter?: string): number {
     const after = retryAfter !== undefined ? Number(retryAfter) : Number.NaN;
     if (Number.isFinite(after) && after >= 0) return Math.min(after * 1000, this.retryPolicy.maxMs);

@@ -77,6 +77,7 @@ export interface Store {
 
   /** Descriptor of a manifest by digest or tag, or undefined when absent. */
   hasManifest(reference: string): Promise<Descriptor | undefined>;
+  /** A manifest's bytes; asked by digest, they are checked against it (callers need not re-hash). */
   getManifest(reference: string): Promise<StoredManifest>;
   /**
    * Stores a manifest (its blobs must be there already) under its digest, and under `tag` if given.

@@ -124,10 +124,6 @@ export function checkReference(reference: string): string {
   return checkTag(reference);
 }
 
-export function sortDescriptors<T extends Descriptor>(list: T[]): T[] {
-  return list.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
-}
-
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

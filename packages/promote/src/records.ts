@@ -1,7 +1,6 @@
-import { Readable } from 'node:stream';
 import { canonicalJson, type Digest, isDigest, KarooError, sha256Of } from '@karoo/common';
 import { ANNOTATIONS, type Descriptor, EMPTY_CONFIG, type ImageManifest, inlineBlob, type InlineBlob, OCI, referrerFor } from '@karoo/candidate';
-import { bufferSource, type Store } from '@karoo/oci';
+import { bufferSource, readAll, type Store } from '@karoo/oci';
 
 /** karoo's media types for promotion bookkeeping. */
 export const PROMOTION = {
@@ -147,21 +146,9 @@ export async function tagTarget(store: Store, tag: string): Promise<Digest | und
   return d?.digest as Digest | undefined;
 }
 
-async function readAll(stream: Readable, limit: number, what: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of stream) {
-    n += (c as Buffer).length;
-    if (n > limit) throw new KarooError('integrity', `${what} is larger than ${limit} bytes`);
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
 /** The JSON payload (first layer of `mediaType`) of an artifact, its bytes checked against their digest. */
 export async function readPayload(store: Store, digest: Digest, artifactType: string): Promise<unknown> {
-  const m = await store.getManifest(digest);
-  if (sha256Of(m.bytes) !== digest) throw new KarooError('integrity', `manifest ${digest} in ${store.ref} does not match its digest`);
+  const m = await store.getManifest(digest); // checked against its digest by the store
   const manifest = JSON.parse(m.bytes.toString('utf8')) as ImageManifest;
   if (manifest.artifactType !== artifactType) {
     throw new KarooError('integrity', `${digest} in ${store.ref} is a ${manifest.artifactType ?? 'manifest without artifactType'}, not a ${artifactType}`);
@@ -190,7 +177,3 @@ export async function readClaim(store: Store, digest: Digest): Promise<Claim> {
   return v as Claim;
 }
 
-/** Reads a readable fully (small documents only). */
-export function bytesOf(stream: Readable, limit = 1 << 20): Promise<Buffer> {
-  return readAll(stream, limit, 'document');
-}
