@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { errorMessage, KarooError, networkCause } from '@karoo/common';
+import { basicAuthHeader, credentialsFor, errorMessage, KarooError, networkCause, urlWithUserinfo } from '@karoo/common';
 import type { IndexConfig } from '@karoo/config';
 import { normalizeName } from '@karoo/lock';
 
@@ -29,33 +29,23 @@ export interface ProjectPage {
 
 const JSON_TYPE = 'application/vnd.pypi.simple.v1+json';
 
-type IndexAuth = Pick<IndexConfig, 'usernameEnv' | 'passwordEnv'>;
-
-/** The credentials of an index, read from the environment variables karoo.yml names. */
-export function indexCredentials(ix: IndexAuth | undefined, env: NodeJS.ProcessEnv = process.env): { user: string; pass: string } | undefined {
-  const user = ix?.usernameEnv ? env[ix.usernameEnv] : undefined;
-  const pass = ix?.passwordEnv ? env[ix.passwordEnv] : undefined;
-  if (user === undefined && pass === undefined) return undefined;
-  return { user: user ?? '', pass: pass ?? '' };
-}
-
-/** `Authorization: Basic …` for an index, when it has credentials. */
-export function basicAuthorization(ix: IndexAuth | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const c = indexCredentials(ix, env);
-  return c ? `Basic ${Buffer.from(`${c.user}:${c.pass}`).toString('base64')}` : undefined;
+/**
+ * `Authorization: Basic …` for a request to `url`, when the index has credentials and `url` is
+ * on the index's own origin (the decision is @karoo/common's credentialsFor, shared with build).
+ */
+export function authorizationFor(url: string, ix: IndexConfig | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const c = ix && credentialsFor(url, ix, env);
+  return c ? basicAuthHeader(c) : undefined;
 }
 
 /**
- * An http(s) URL with the index's credentials in it, for a resolver process that needs them.
- * Such a URL goes only to a child process or over loopback, never into anything written.
+ * `url` with the index's credentials in it, for a resolver process that needs them, when
+ * credentialsFor allows them for that URL; otherwise `url` unchanged. Such a URL goes only to
+ * a child process or over loopback, never into anything written.
  */
-export function urlWithCredentials(url: string, ix: IndexAuth | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const c = indexCredentials(ix, env);
-  if (!c || !/^https?:/.test(url)) return url;
-  const u = new URL(url);
-  u.username = encodeURIComponent(c.user);
-  u.password = encodeURIComponent(c.pass);
-  return u.href;
+export function urlWithCredentials(url: string, ix: IndexConfig | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const c = ix && credentialsFor(url, ix, env);
+  return c ? urlWithUserinfo(url, c) : url;
 }
 
 /** Removes user and password from a URL: nothing karoo writes ever holds credentials. */
@@ -102,7 +92,7 @@ export class IndexClient {
     this.requests++;
     if (pageUrl.startsWith('file:')) return this.fileUrlPage(index, name, pageUrl);
     const headers: Record<string, string> = { Accept: `${JSON_TYPE}, text/html;q=0.1` };
-    const auth = basicAuthorization(index, this.env);
+    const auth = authorizationFor(pageUrl, index, this.env);
     if (auth) headers.Authorization = auth;
     let res: Response;
     try {

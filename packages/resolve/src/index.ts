@@ -1,6 +1,6 @@
 export { resolveLock, type ResolveOptions, type ResolveResult, type LeafChoice } from './resolve.js';
 export type { ResolverBackend, ResolveRequest, ResolvedDistribution, RootRequirement } from './backend.js';
-export { IndexClient, stripCredentials, urlWithCredentials, basicAuthorization, type IndexFile, type ProjectPage } from './index-client.js';
+export { IndexClient, stripCredentials, urlWithCredentials, authorizationFor, type IndexFile, type ProjectPage } from './index-client.js';
 export { parseDistFilename, wheelFitsTarget, type DistFile } from './filenames.js';
 export { satisfies } from './specifier.js';
 export { serveMergedIndex, type MergedIndex } from './merged-index.js';

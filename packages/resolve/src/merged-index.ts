@@ -1,3 +1,4 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { errorMessage } from '@karoo/common';
 import type { IndexConfig } from '@karoo/config';
@@ -5,7 +6,10 @@ import { normalizeName } from '@karoo/lock';
 import { type IndexClient, type IndexFile, urlWithCredentials } from './index-client.js';
 
 export interface MergedIndex {
-  /** `http://127.0.0.1:PORT/simple/`: the one index URL the resolver is given. */
+  /**
+   * `http://127.0.0.1:PORT/<token>/simple/`: the one index URL the resolver is given. The token
+   * is 256 random bits, new for every run; any other path answers 404.
+   */
   readonly url: string;
   close(): Promise<void>;
 }
@@ -15,7 +19,10 @@ export interface MergedIndex {
  * the private index has is listed with the private files only; other projects with the files
  * of every extra index. So a public package can never shadow a private name, whatever its
  * version (dependency confusion), which pip's `--extra-index-url` alone cannot promise.
- * Pages are PEP 503 HTML with PEP 658 metadata links; file URLs point at the original indexes.
+ * Pages are PEP 503 HTML with PEP 658 metadata links; file URLs point at the original indexes,
+ * with an index's credentials only in URLs on that index's own origin (credentialsFor). Those
+ * pages are for the resolver alone: they are served only under a random path, so another
+ * process on the machine that finds the port learns nothing.
  */
 export async function serveMergedIndex(client: IndexClient, indexes: readonly IndexConfig[], env: NodeJS.ProcessEnv = process.env): Promise<MergedIndex> {
   const privateIndexes = indexes.filter((ix) => ix.private);
@@ -35,20 +42,22 @@ export async function serveMergedIndex(client: IndexClient, indexes: readonly In
     return out.length > 0 ? out : undefined;
   };
 
+  const token = randomBytes(32).toString('hex');
   const server: Server = createServer((req, res) => {
-    const m = /^\/simple\/([^/?#]+)\/?(?:\?.*)?$/.exec(req.url ?? '');
-    if (req.method !== 'GET' || !m) {
+    const m = /^\/([0-9a-f]{64})\/simple\/([^/?#]+)\/?(?:\?.*)?$/.exec(req.url ?? '');
+    if (req.method !== 'GET' || !m || !timingSafeEqual(Buffer.from(m[1]!), Buffer.from(token))) {
       res.writeHead(404).end();
       return;
     }
-    const name = normalizeName(decodeURIComponent(m[1]!));
-    pageFor(name).then(
-      (files) => {
-        if (!files) {
+    const name = normalizeName(decodeURIComponent(m[2]!));
+    // html() is inside the chain: a refusal to send credentials is a failure like any other.
+    pageFor(name).then((files) => files && html(name, files, env)).then(
+      (page) => {
+        if (!page) {
           res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
           return;
         }
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(html(name, files, env));
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page);
       },
       (e: unknown) => {
         // The resolver only sees a 502; the real cause is rethrown to the caller of close().
@@ -63,7 +72,7 @@ export async function serveMergedIndex(client: IndexClient, indexes: readonly In
   });
   const { port } = server.address() as { port: number };
   return {
-    url: `http://127.0.0.1:${port}/simple/`,
+    url: `http://127.0.0.1:${port}/${token}/simple/`,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -76,7 +85,8 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 function html(name: string, files: Array<{ ix: IndexConfig; file: IndexFile }>, env: NodeJS.ProcessEnv): string {
   const links = files.map(({ ix, file }) => {
-    // The resolver downloads files straight from their index, so it needs that index's credentials.
+    // The resolver downloads files straight from where the index links them: with the index's
+    // credentials on the index's own origin only, never on a host the page merely names.
     const href = `${urlWithCredentials(file.url, ix, env)}${file.sha256 ? `#sha256=${file.sha256}` : ''}`;
     const attrs = [`href="${esc(href)}"`];
     if (file.requiresPython) attrs.push(`data-requires-python="${esc(file.requiresPython)}"`);

@@ -18,7 +18,7 @@ import {
 } from '@karoo/lock';
 import type { ResolvedDistribution, ResolverBackend } from './backend.js';
 import { parseDistFilename, wheelFitsTarget } from './filenames.js';
-import { basicAuthorization, IndexClient, type IndexFile, type ProjectPage } from './index-client.js';
+import { authorizationFor, IndexClient, type IndexFile, type ProjectPage } from './index-client.js';
 import { serveMergedIndex } from './merged-index.js';
 import { satisfies } from './specifier.js';
 
@@ -266,7 +266,8 @@ async function lockEntry(client: IndexClient, indexes: readonly IndexConfig[], d
 /** Size of a file the index lists without one (PEP 503 HTML has no sizes): stat or HEAD. */
 async function sizeOf(url: string, ix: IndexConfig | undefined, env: NodeJS.ProcessEnv): Promise<number | undefined> {
   if (url.startsWith('file:')) return (await stat(fileURLToPath(url))).size;
-  const auth = basicAuthorization(ix, env);
+  // The index's credentials go only to its own origin: a page may link files on any host.
+  const auth = authorizationFor(url, ix, env);
   const headers: Record<string, string> = auth ? { Authorization: auth } : {};
   try {
     const res = await fetch(url, { method: 'HEAD', headers, signal: AbortSignal.timeout(30_000) });
