@@ -5,3 +5,4 @@ export { writeFileAtomic, writeFilesAtomic, sha256File } from './fs.js';
 export { type Progress, silentProgress, stderrProgress } from './progress.js';
 export { type IndexAuthConfig, type IndexCredentials, isLoopbackHost, credentialsFor, credentialsForAny, basicAuthHeader, urlWithUserinfo } from './index-auth.js';
 export { type CheckedDescriptor, checkDescriptor, blobFileName } from './descriptor.js';
+export { configText, controlCharacterIn, quoteValue, sshConfigValue } from './config-text.js';

@@ -4,7 +4,7 @@ import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { KarooError } from '@karoo/common';
+import { configText, KarooError, quoteValue, sshConfigValue } from '@karoo/common';
 import { AGENT_SOURCE } from './generated/agent.js';
 
 /** How the runner reaches one node (an inventory node's `ssh`). */
@@ -52,12 +52,19 @@ export class SshPool {
     private readonly targets: Map<string, SshTarget>,
   ) {}
 
+  /** Checks every target (see checkSshTarget), then makes the control directory (0700, mkdtemp) with the run's known_hosts. */
   static async open(targets: readonly SshTarget[]): Promise<SshPool> {
+    for (const t of targets) checkSshTarget(t);
     // Short path: a ControlPath is a unix socket (at most 107 bytes).
     const dir = await mkdtemp(join(tmpdir().length > 40 ? '/tmp' : tmpdir(), 'karoo-ssh-'));
-    const lines: string[] = [];
-    for (const t of targets) if (t.hostKey && !t.knownHostsPath) lines.push(`${aliasOf(t)} ${t.hostKey.trim()}`);
-    await writeFile(join(dir, 'known_hosts'), lines.length ? `${lines.join('\n')}\n` : '', { mode: 0o600 });
+    try {
+      const lines: string[] = [];
+      for (const t of targets) if (t.hostKey && !t.knownHostsPath) lines.push(configText(`inventory node "${t.name}" known_hosts line`, `${aliasOf(t)} ${t.hostKey.trim()}`));
+      await writeFile(join(dir, 'known_hosts'), lines.length ? `${lines.join('\n')}\n` : '', { mode: 0o600, flag: 'wx' });
+    } catch (e) {
+      await rm(dir, { recursive: true, force: true });
+      throw e;
+    }
     return new SshPool(dir, new Map(targets.map((t) => [t.name, t])));
   }
 
@@ -95,14 +102,15 @@ export class SshPool {
     return o;
   }
 
-  /** OpenSSH command-line options for a node. */
+  /** OpenSSH command-line options for a node (each value checked and quoted by sshConfigValue: ssh parses `-o` as a config line). */
   options(node: string, master = false): string[] {
-    return this.settings(node, master).flatMap(([k, v]) => ['-o', `${k}=${v}`]);
+    return this.settings(node, master).flatMap(([k, v]) => ['-o', `${k}=${sshConfigValue(`node "${node}" ssh option ${k}`, v)}`]);
   }
 
-  /** An ssh_config entry for a node (`ssh -F FILE NODE` reaches it through the same master connection). */
+  /** An ssh_config entry for a node (`ssh -F FILE NODE` reaches it through the same master connection); every value through sshConfigValue. */
   configEntry(node: string): string {
-    const lines = [`Host ${node}`, `  HostName ${this.target(node).host}`, ...this.settings(node, false).map(([k, v]) => `  ${k} ${v}`)];
+    const value = (k: string, v: string) => `  ${k} ${sshConfigValue(`node "${node}" ssh ${k}`, v)}`;
+    const lines = [`Host ${sshConfigValue(`node name`, node)}`, value('HostName', this.target(node).host), ...this.settings(node, false).map(([k, v]) => value(k, v))];
     return `${lines.join('\n')}\n`;
   }
 
@@ -221,6 +229,27 @@ export class SshPool {
   async close(): Promise<void> {
     await Promise.all([...this.targets.keys()].map((n) => runSsh([...this.options(n, true), '-O', 'exit', this.target(n).host]).catch(() => undefined)));
     await rm(this.controlDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Refuses a target that could change what ssh does rather than where it connects: a host or
+ * user that ssh would read as an option (leading `-`) or that is not a plain name, and any value
+ * that cannot be written into an ssh_config line (control characters, quotes). Inventories are
+ * checked by their schema on load; this holds for every other caller too.
+ */
+export function checkSshTarget(t: SshTarget): void {
+  const what = (k: string) => `inventory node "${t.name}" ssh.${k}`;
+  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(t.name)) throw new KarooError('input', `node name ${quoteValue(t.name)} is not a host name (lower-case letters, digits, -)`);
+  sshConfigValue(what('host'), t.host);
+  if (!/^[A-Za-z0-9_:][A-Za-z0-9_.:-]*$/.test(t.host)) throw new KarooError('input', `${what('host')} ${quoteValue(t.host)} is not a host name or IP address; fix the inventory`);
+  if (t.user !== undefined && !/^[\p{L}\p{N}_][\p{L}\p{N}_.-]*$/u.test(t.user)) throw new KarooError('input', `${what('user')} ${quoteValue(t.user)} is not a user name; fix the inventory`);
+  if (t.port !== undefined && !(Number.isInteger(t.port) && t.port >= 1 && t.port <= 65535)) throw new KarooError('input', `${what('port')} ${String(t.port)} is not a port number`);
+  if (t.keyPath !== undefined) sshConfigValue(what('keyPath'), t.keyPath);
+  if (t.knownHostsPath !== undefined) sshConfigValue(what('knownHostsPath'), t.knownHostsPath);
+  if (t.hostKeyAlias !== undefined && !/^[A-Za-z0-9_.:@+-]+$/.test(t.hostKeyAlias)) throw new KarooError('input', `${what('hostKeyAlias')} ${quoteValue(t.hostKeyAlias)} is not a host name; fix the inventory`);
+  if (t.hostKey !== undefined && !/^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,3}( [^\u0000-\u001f\u007f-\u009f\u2028\u2029]*)?$/u.test(t.hostKey.trim())) {
+    throw new KarooError('input', `${what('hostKey')} ${quoteValue(t.hostKey)} is not one public key (type, base64, optional comment); fix the inventory`);
   }
 }
 

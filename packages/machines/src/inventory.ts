@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { KarooError, writeFileAtomic } from '@karoo/common';
+import { KarooError, quoteValue, writeFileAtomic } from '@karoo/common';
 import { Ajv, type ErrorObject } from 'ajv';
 import schema from '../schema/inventory.schema.json' with { type: 'json' };
 
@@ -52,12 +52,14 @@ function describe(e: ErrorObject): string {
   const where = e.instancePath === '' ? '(top level)' : e.instancePath.slice(1).replace(/\//g, '.');
   if (e.keyword === 'additionalProperties') return `${where}: unknown key "${(e.params as { additionalProperty: string }).additionalProperty}"`;
   if (e.keyword === 'enum') return `${where}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+  // The value JSON-quoted, so a newline in it cannot split the message (or anything that logs it).
+  if (e.keyword === 'pattern' && typeof e.data === 'string') return `${where}: ${quoteValue(e.data)} is not allowed (must match ${(e.params as { pattern: string }).pattern})`;
   return `${where}: ${e.message ?? 'is invalid'}`;
 }
 
 /** Checks a parsed inventory against the schema; fills defaults (port 22, user root) and resolves key paths against `baseDir`. */
 export function parseInventory(value: unknown, source: string, baseDir?: string): Inventory {
-  validator ??= new Ajv({ allErrors: true, strict: false, useDefaults: true, validateFormats: false }).compile(schema);
+  validator ??= new Ajv({ allErrors: true, strict: false, useDefaults: true, validateFormats: false, verbose: true }).compile(schema);
   if (!validator(value)) {
     const e = validator.errors![0]!;
     throw new KarooError('input', `inventory ${source}: ${describe(e)}; see packages/machines/schema/inventory.schema.json`);

@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { KarooError } from '@karoo/common';
+import { configText, KarooError, quoteValue, sshConfigValue } from '@karoo/common';
 import type { SshEndpoint } from './inventory.js';
 import { sleep } from './proc.js';
 import { run, type RunResult } from './run.js';
@@ -9,18 +9,23 @@ import { run, type RunResult } from './run.js';
  * before anything a caller adds. With a known_hosts file the host key is checked strictly.
  */
 export function sshOptions(t: SshEndpoint, extra: { connectTimeout?: number; controlPath?: string } = {}): string[] {
+  // ssh parses every -o as a line of its configuration: each value goes through sshConfigValue.
+  const v = (k: string, value: string) => `${k}=${sshConfigValue(`ssh ${k}`, value)}`;
   const o = ['-o', 'BatchMode=yes', '-o', `ConnectTimeout=${extra.connectTimeout ?? 10}`, '-o', 'LogLevel=ERROR', '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=3'];
-  if (t.keyPath) o.push('-i', t.keyPath, '-o', 'IdentitiesOnly=yes');
+  if (t.keyPath) o.push('-i', configText('ssh keyPath', t.keyPath), '-o', 'IdentitiesOnly=yes');
   if (t.knownHostsPath) {
-    o.push('-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${t.knownHostsPath}`, '-o', 'GlobalKnownHostsFile=/dev/null');
-    if (t.hostKeyAlias) o.push('-o', `HostKeyAlias=${t.hostKeyAlias}`);
+    o.push('-o', 'StrictHostKeyChecking=yes', '-o', v('UserKnownHostsFile', t.knownHostsPath), '-o', 'GlobalKnownHostsFile=/dev/null');
+    if (t.hostKeyAlias) o.push('-o', v('HostKeyAlias', t.hostKeyAlias));
   }
-  if (extra.controlPath) o.push('-o', 'ControlMaster=auto', '-o', `ControlPath=${extra.controlPath}`, '-o', 'ControlPersist=60');
+  if (extra.controlPath) o.push('-o', 'ControlMaster=auto', '-o', v('ControlPath', extra.controlPath), '-o', 'ControlPersist=60');
   o.push('-p', String(t.port));
   return o;
 }
 
+/** `user@host`; refuses a user or host that ssh would read as an option or that holds anything but a name. */
 export function sshDestination(t: SshEndpoint): string {
+  if (!/^[\p{L}\p{N}_][\p{L}\p{N}_.-]*$/u.test(t.user)) throw new KarooError('input', `ssh user ${quoteValue(t.user)} is not a user name; fix the inventory`);
+  if (!/^[A-Za-z0-9_:][A-Za-z0-9_.:-]*$/.test(t.host)) throw new KarooError('input', `ssh host ${quoteValue(t.host)} is not a host name or IP address; fix the inventory`);
   return `${t.user}@${t.host}`;
 }
 
