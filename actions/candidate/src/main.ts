@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KarooError } from '@karoo/common';
 import { loadConfig } from '@karoo/config';
-import { core, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
+import { core, githubTokenInput, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
 
 const INPUT = {
   config: 'config',
@@ -15,7 +15,6 @@ const INPUT = {
   baseRef: 'base-ref',
   registryUsername: 'registry-username',
   registryPassword: 'registry-password',
-  token: 'token',
 } as const;
 
 // dist/candidate/index.js → dist/<step>/index.js: the bundles of the same karoo version.
@@ -50,8 +49,7 @@ async function step(name: string, inputs: Record<string, string | undefined>): P
 runAction(async () => {
   const config = input(INPUT.config, { default: 'karoo.yml' });
   const store = optionalInput(INPUT.store);
-  const token = optionalInput(INPUT.token);
-  if (token) core.setSecret(token);
+  const token = githubTokenInput();
 
   const resolved = await step('resolve', { config });
   const built = await step('build', {
@@ -66,7 +64,7 @@ runAction(async () => {
   // Evidence and environments for the report, when the configuration has environments.
   let files: Record<string, string> = {};
   if ((await loadConfig(config)).environments.length > 0) {
-    files = await step('promote', { candidate: built.candidate, config, store, 'dry-run': 'true', 'github-deployment': 'false', token, 'registry-username': optionalInput(INPUT.registryUsername), 'registry-password': optionalInput(INPUT.registryPassword) });
+    files = await step('promote', { candidate: built.candidate, config, store, 'dry-run': 'true', 'github-deployment': 'false', 'github-token': token, 'registry-username': optionalInput(INPUT.registryUsername), 'registry-password': optionalInput(INPUT.registryPassword) });
   }
 
   const reported = await step('report', {
@@ -79,7 +77,7 @@ runAction(async () => {
     evidence: files['evidence-path'],
     environments: files['environments-path'],
     comment: input(INPUT.comment, { default: 'true' }),
-    token,
+    'github-token': token,
   });
 
   setOutputs({

@@ -6,11 +6,13 @@ export const INPUT = {
   imageSha256: 'image-sha256',
   ttl: 'ttl',
   keep: 'keep',
+  prepareRunner: 'prepare-runner',
 } as const;
 
 export const OUTPUT = {
   inventory: 'inventory',
   environmentId: 'environment-id',
+  error: 'error',
 } as const;
 
 export const STATE = {

@@ -12,6 +12,14 @@ export interface ImageCacheEntry {
 }
 
 /**
+ * The cache key of karoo's own image: its recipe hash and the runner's architecture (the
+ * recipe does not name one: mmdebstrap builds for the machine it runs on).
+ */
+export function imageCacheKey(recipeId: string, arch: string = process.arch): string {
+  return `karoo-machine-image-${arch}-${recipeId}`;
+}
+
+/**
  * Restores the base image from the Actions cache when the runner lacks it: karoo's own image
  * by its recipe hash, a cloud image by its sha256. Only an accelerator: without the cache
  * feature the image is built or downloaded as usual.
@@ -19,7 +27,7 @@ export interface ImageCacheEntry {
 export async function restoreImage(cloudSha256: string | undefined): Promise<ImageCacheEntry> {
   const entry: ImageCacheEntry = cloudSha256
     ? { key: `karoo-cloud-image-${cloudSha256}`, path: join(imagesRoot(), 'cloud', `${cloudSha256}.img`), present: false }
-    : { key: `karoo-machine-image-${imageId()}`, path: join(imagesRoot(), imageId()), present: false };
+    : { key: imageCacheKey(imageId()), path: join(imagesRoot(), imageId()), present: false };
   entry.present = existsSync(entry.path);
   if (entry.present) return entry;
   try {

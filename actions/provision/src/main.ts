@@ -1,14 +1,15 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KarooError } from '@karoo/common';
+import { errorMessage, KarooError } from '@karoo/common';
 import { loadConfig, parseDuration } from '@karoo/config';
 import { provision, sshCommandLine } from '@karoo/machines';
-import { actionProgress, booleanInput, core, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
+import { actionProgress, booleanInput, choiceInput, core, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
 import { EXPIRE_FLAG, INPUT, OUTPUT, STATE } from './constants.js';
 import { uploadLogs } from './logs.js';
 import { rerunAsRoot } from './sudo.js';
 import { restoreImage, saveImage } from './image-cache.js';
+import { prepareRunner, shouldPrepare } from './runner.js';
 
 /** The post bundle beside this one (dist/provision/post/index.js), or lib/post.js unbundled. */
 function postEntry(): string {
@@ -20,6 +21,16 @@ function postEntry(): string {
 
 runAction(async () => {
   if (await rerunAsRoot()) return;
+  try {
+    await provisionMachines();
+  } catch (e) {
+    // The reason travels as an output too: the workflow reports a failed acceptance run with it.
+    core.setOutput(OUTPUT.error, errorMessage(e).split('\n')[0]);
+    throw e;
+  }
+});
+
+async function provisionMachines(): Promise<void> {
   const configPath = input(INPUT.config, { default: 'karoo.yml' });
   const config = await loadConfig(configPath);
   const keep = booleanInput(INPUT.keep, false);
@@ -29,11 +40,13 @@ runAction(async () => {
   core.saveState(STATE.keep, String(keep));
   const imageSha256 = optionalInput(INPUT.imageSha256) ?? config.provision.imageSha256;
   const image = optionalInput(INPUT.image) ?? config.provision.image;
+  const provider = optionalInput(INPUT.provider) ?? config.provision.provider;
+  if (shouldPrepare(choiceInput(INPUT.prepareRunner, ['auto', 'true', 'false'], 'auto'))) await prepareRunner(provider ?? 'nspawn', !image);
   const cached = await restoreImage(image ? imageSha256 : undefined);
   try {
     const r = await provision({
       nodes: config.nodes.map((n) => ({ name: n.name, role: n.role, cpus: n.cpus, memory: n.memory })),
-      provider: optionalInput(INPUT.provider) ?? config.provision.provider,
+      provider,
       image,
       imageSha256,
       ttlSeconds: ttl ? parseDuration(ttl) : config.provision.ttlSeconds,
@@ -69,4 +82,4 @@ runAction(async () => {
     await uploadLogs(join(outDir, 'logs'), 'provision').catch((u: Error) => core.warning(u.message));
     throw e instanceof Error ? e : new KarooError('internal', String(e));
   }
-});
+}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { context } from '@actions/github';
 import { FileError, writeFilesAtomic } from '@karoo/common';
-import { actionProgress, booleanInput, core, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
+import { actionProgress, booleanInput, core, githubTokenInput, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
 import {
   COMMENT_LIMIT,
   SUMMARY_LIMIT,
@@ -32,7 +32,7 @@ const INPUT = {
   pullRequest: 'pull-request',
   comment: 'comment',
   key: 'key',
-  token: 'token',
+  githubToken: 'github-token',
 } as const;
 
 const OUTPUT = { commentId: 'comment-id', commentUrl: 'comment-url', markdownPath: 'markdown-path' } as const;
@@ -103,7 +103,7 @@ runAction(async () => {
     fullReportHint: `The full report is in the [job summary](${runUrl}) and the \`markdown-path\` output of the report step.`,
   });
   const gh = createGitHubClient({
-    token: input(INPUT.token, { default: process.env.GITHUB_TOKEN ?? '' }),
+    token: githubTokenInput() ?? process.env.GITHUB_TOKEN ?? '',
     baseUrl: process.env.GITHUB_API_URL,
     progress: actionProgress,
   });

@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { errorMessage, isKarooError, type Progress } from '@karoo/common';
+import { errorMessage, isKarooError, KarooError, type Progress } from '@karoo/common';
 
 /**
  * Runs an action's main function and fails in one place: anything thrown (non-Error values
@@ -46,6 +46,57 @@ export function choiceInput<T extends string>(name: string, allowed: readonly T[
 
 export function setOutputs(outputs: Record<string, string | number | boolean>): void {
   for (const [k, v] of Object.entries(outputs)) core.setOutput(k, typeof v === 'string' ? v : String(v));
+}
+
+/**
+ * The GitHub token of an action: `github-token`, karoo's one name for it (as in
+ * actions/github-script). The old name `token` is still read, with a deprecation warning; given
+ * explicitly it wins, because `github-token` always carries its default (`github.token`).
+ */
+export function githubTokenInput(): string | undefined {
+  const old = optionalInput('token');
+  if (old !== undefined) {
+    core.warning('input "token" is deprecated; pass the token as "github-token" instead (the old name will be removed in karoo v2)');
+    core.setSecret(old);
+    return old;
+  }
+  const token = optionalInput('github-token');
+  if (token) core.setSecret(token);
+  return token;
+}
+
+/** An index as karoo.yml declares it: where its credentials are read from. */
+interface IndexCredentialNames {
+  readonly private: boolean;
+  readonly usernameEnv?: string | undefined;
+  readonly passwordEnv?: string | undefined;
+}
+
+/**
+ * Private index credentials given as inputs (`index-username`, `index-password`, from the
+ * workflow's secrets) are placed, in this process only, in the environment variables that the
+ * first private index names in karoo.yml (`username-env`, `password-env`), where the resolver
+ * and the build read them. A variable that is already set is left alone. Returns the names set.
+ */
+export function applyIndexCredentials(indexes: readonly IndexCredentialNames[], env: NodeJS.ProcessEnv = process.env): string[] {
+  const username = optionalInput('index-username');
+  const password = optionalInput('index-password');
+  if (username === undefined && password === undefined) return [];
+  if (password) core.setSecret(password);
+  const ix = indexes.find((i) => i.private && (i.usernameEnv || i.passwordEnv));
+  if (!ix) {
+    throw new KarooError('input', 'inputs "index-username"/"index-password" are set, but no private index in the configuration names username-env or password-env; add them to the private index in karoo.yml');
+  }
+  const set: string[] = [];
+  if (username !== undefined && ix.usernameEnv && env[ix.usernameEnv] === undefined) {
+    env[ix.usernameEnv] = username;
+    set.push(ix.usernameEnv);
+  }
+  if (password !== undefined && ix.passwordEnv && env[ix.passwordEnv] === undefined) {
+    env[ix.passwordEnv] = password;
+    set.push(ix.passwordEnv);
+  }
+  return set;
 }
 
 export { core };

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { parseConfig } from '@karoo/config';
-import { booleanInput, choiceInput, input, optionalInput } from './index.js';
+import { applyIndexCredentials, booleanInput, choiceInput, githubTokenInput, input, optionalInput } from './index.js';
 import { storeReferenceFromInputs } from './store.js';
 
 const saved = { ...process.env };
@@ -35,5 +35,43 @@ describe('action inputs', () => {
     expect(storeReferenceFromInputs(config('oci-layout:store'))).toBe('oci-layout:/repo/store');
     expect(storeReferenceFromInputs(config(), { GITHUB_REPOSITORY: 'Acme/CAM' })).toBe('ghcr.io/acme/cam');
     expect(() => storeReferenceFromInputs(config(), {})).toThrow('input "store" is empty, the configuration has no store and GITHUB_REPOSITORY is not set');
+  });
+});
+
+describe('one name for the token', () => {
+  it('reads github-token, and the deprecated token (winning, since github-token always has its default) with a warning', () => {
+    const out: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
+    try {
+      process.env['INPUT_GITHUB-TOKEN'] = 'default-token';
+      expect(githubTokenInput()).toBe('default-token');
+      expect(out.join('')).not.toMatch(/deprecated/);
+      process.env['INPUT_TOKEN'] = 'old-name-token';
+      expect(githubTokenInput()).toBe('old-name-token');
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(out.join('')).toMatch(/::warning::input "token" is deprecated; pass the token as "github-token"/);
+    expect(out.join('')).toContain('::add-mask::old-name-token');
+  });
+});
+
+describe('index credentials from inputs', () => {
+  const indexes = [
+    { private: true, usernameEnv: 'CAM_INDEX_USER', passwordEnv: 'CAM_INDEX_TOKEN' },
+    { private: false },
+  ];
+  it('go to the variables karoo.yml names for the private index, in this process only, never over a set one', () => {
+    const env: NodeJS.ProcessEnv = { CAM_INDEX_USER: 'already' };
+    process.env['INPUT_INDEX-USERNAME'] = 'alice';
+    process.env['INPUT_INDEX-PASSWORD'] = 's3cret';
+    expect(applyIndexCredentials(indexes, env)).toEqual(['CAM_INDEX_TOKEN']);
+    expect(env).toEqual({ CAM_INDEX_USER: 'already', CAM_INDEX_TOKEN: 's3cret' });
+  });
+  it('do nothing when not given, and refuse when no private index says where they go', () => {
+    expect(applyIndexCredentials(indexes, {})).toEqual([]);
+    process.env['INPUT_INDEX-PASSWORD'] = 's3cret';
+    expect(() => applyIndexCredentials([{ private: true }], {})).toThrow(/no private index in the configuration names username-env or password-env/);
   });
 });

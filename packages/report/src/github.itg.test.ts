@@ -173,7 +173,7 @@ describe('sticky report comment', () => {
     const err = await publishReport(client(s, { token: 'ro' }), target, MARKER, body('x'), { fork: false }).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'GitHubAccessError', status: 403, permission: 'pull-requests: write', kind: 'input' });
     expect((err as Error).message).toBe(
-      'GitHub refused to create the report comment on acme/cam#7 (403 Resource not accessible by integration): the token lacks `pull-requests: write`; add `permissions: { pull-requests: write }` (or `issues: write`) to the job, or pass a token that has it in the `token` input',
+      'GitHub refused to create the report comment on acme/cam#7 (403 Resource not accessible by integration): the token lacks `pull-requests: write`; add `permissions: { pull-requests: write }` (or `issues: write`) to the job, or pass a token that has it in the `github-token` input',
     );
   });
 

@@ -54,7 +54,7 @@ export function rateLimitWait(e: unknown, now = Date.now()): number | undefined 
 /** An Octokit for the REST API that waits and retries when GitHub rate-limits it. */
 export function createGitHubClient(options: ClientOptions): GitHubClient {
   if (!options.token) {
-    throw new KarooError('input', 'no GitHub token: pass the `token` input (default `${{ github.token }}`) or set GITHUB_TOKEN');
+    throw new KarooError('input', 'no GitHub token: pass the `github-token` input (default `${{ github.token }}`) or set GITHUB_TOKEN');
   }
   const gh = getOctokit(options.token, {
     ...(options.baseUrl ? { baseUrl: options.baseUrl.replace(/\/+$/, '') } : {}),
@@ -119,12 +119,12 @@ export function explainGitHubError(e: unknown, action: string, target: IssueTarg
   const where = `${target.owner}/${target.repo}#${target.number}`;
   const perm = 'pull-requests: write';
   if (h.status === 401) {
-    return new GitHubAccessError(401, `GitHub refused the token while trying to ${action} on ${where} (401 ${msg}); pass a valid token in the \`token\` input`, msg, undefined, e);
+    return new GitHubAccessError(401, `GitHub refused the token while trying to ${action} on ${where} (401 ${msg}); pass a valid token in the \`github-token\` input`, msg, undefined, e);
   }
   if (h.status === 403 && rateLimitWait(e) === undefined) {
     return new GitHubAccessError(
       403,
-      `GitHub refused to ${action} on ${where} (403 ${msg}): the token lacks \`${perm}\`; add \`permissions: { ${perm} }\` (or \`issues: write\`) to the job, or pass a token that has it in the \`token\` input`,
+      `GitHub refused to ${action} on ${where} (403 ${msg}): the token lacks \`${perm}\`; add \`permissions: { ${perm} }\` (or \`issues: write\`) to the job, or pass a token that has it in the \`github-token\` input`,
       msg,
       perm,
       e,

@@ -1,0 +1,31 @@
+import { describe, expect, it } from '@jest/globals';
+import { imageCacheKey } from './image-cache.js';
+import { KVM_UDEV_RULE, missingPackages, shouldPrepare } from './runner.js';
+
+describe('preparing a GitHub-hosted runner', () => {
+  it('installs only what the provider needs and the runner lacks, each package once', async () => {
+    const bare = async () => false;
+    expect(await missingPackages('nspawn', true, bare)).toEqual(['e2fsprogs', 'iproute2', 'mmdebstrap', 'openssh-client', 'python3', 'qemu-utils', 'systemd-container', 'xz-utils']);
+    expect(await missingPackages('qemu', false, bare)).toEqual(['genisoimage', 'iproute2', 'openssh-client', 'python3', 'qemu-system-x86', 'qemu-utils']);
+    // ubuntu-24.04 has ssh, ip, python3, mkfs.ext4 and xz; it lacks the rest.
+    const hosted = new Set(['ssh', 'ssh-keygen', 'ip', 'python3', 'mkfs.ext4', 'xz']);
+    expect(await missingPackages('qemu', true, async (t) => hosted.has(t))).toEqual(['genisoimage', 'mmdebstrap', 'qemu-system-x86', 'qemu-utils']);
+  });
+
+  it('prepares GitHub-hosted runners by default, self-hosted ones only when asked', () => {
+    expect(shouldPrepare('auto', { RUNNER_ENVIRONMENT: 'github-hosted' })).toBe(true);
+    expect(shouldPrepare('auto', { RUNNER_ENVIRONMENT: 'self-hosted' })).toBe(false);
+    expect(shouldPrepare('auto', {})).toBe(false);
+    expect(shouldPrepare('true', {})).toBe(true);
+    expect(shouldPrepare('false', { RUNNER_ENVIRONMENT: 'github-hosted' })).toBe(false);
+  });
+
+  it("opens /dev/kvm with GitHub's documented rule", () => {
+    expect(KVM_UDEV_RULE).toContain('KERNEL=="kvm", GROUP="kvm", MODE="0666"');
+  });
+
+  it('keys the cached machine image by recipe and architecture', () => {
+    expect(imageCacheKey('0123456789abcdef', 'x64')).toBe('karoo-machine-image-x64-0123456789abcdef');
+    expect(imageCacheKey('0123456789abcdef', 'arm64')).not.toBe(imageCacheKey('0123456789abcdef', 'x64'));
+  });
+});
