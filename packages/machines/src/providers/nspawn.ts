@@ -55,6 +55,8 @@ export class NspawnProvider implements Provider {
     const upper = join(dir, 'upper');
     const work = join(dir, 'work');
     const root = join(dir, 'root');
+    // 0700: the overlay's upper layer holds the node's SSH host key (upper itself stays 0755: it is the container's /).
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     await mkdir(upper, { recursive: true });
     await mkdir(work, { recursive: true });
     await mkdir(root, { recursive: true });

@@ -3,14 +3,14 @@ import { constants } from 'node:fs';
 import { access, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { KarooError } from '@karoo/common';
+import { configText, KarooError } from '@karoo/common';
 import type { SshEndpoint } from '../inventory.js';
 import { names } from '../names.js';
 import { createNodeTap } from '../network.js';
 import { isAlive, killAndWait, procRef } from '../proc.js';
 import type { CreateRequest, Provider } from '../provider.js';
 import { requireTools, run } from '../run.js';
-import { seedTar, type SeedFile } from '../seed.js';
+import { seedTar, writeSecretFile, type SeedFile } from '../seed.js';
 import type { EnvState, MachineState } from '../state.js';
 import { collectCommonLogs, waitReadyOverSsh } from './common.js';
 
@@ -91,7 +91,8 @@ export class QemuProvider implements Provider {
   async create(req: CreateRequest): Promise<void> {
     const { state, machine: m, image } = req;
     const dir = join(state.dir, 'nodes', m.name);
-    await mkdir(dir, { recursive: true });
+    // 0700: the seed holds the node's SSH host key; QEMU runs as root.
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const disk = join(dir, 'disk.qcow2');
     await req.save();
     const tap = await createNodeTap(state.environmentId, m.name, m.index);
@@ -103,7 +104,7 @@ export class QemuProvider implements Provider {
     let seed: { path: string; kind: 'tar' | 'iso' };
     if (image.kind === 'karoo') {
       seed = { path: join(dir, 'seed.tar'), kind: 'tar' };
-      await writeFile(seed.path, await seedTar(req.seed));
+      await writeSecretFile(seed.path, await seedTar(req.seed));
     } else {
       seed = { path: join(dir, 'seed.iso'), kind: 'iso' };
       await writeNoCloudSeed(dir, seed.path, { name: m.name, machineId: m.machineId, mac: m.mac, address: m.address, seed: req.seed, authorizedKey: req.authorizedKey });
@@ -173,7 +174,11 @@ export class QemuProvider implements Provider {
   }
 }
 
-/** cloud-init NoCloud seed: user (root) with the environment key, hostname, hosts, host key, static network. */
+/**
+ * cloud-init NoCloud seed: user (root) with the environment key, hostname, hosts, host key,
+ * static network. Its files and the ISO hold the host's private key: they are created 0600 in a
+ * 0700 directory, and the files are deleted once the ISO is made.
+ */
 export async function writeNoCloudSeed(
   dir: string,
   iso: string,
@@ -181,6 +186,8 @@ export async function writeNoCloudSeed(
 ): Promise<void> {
   const req = m;
   const file = (p: string) => req.seed.find((f) => f.path === p)?.content ?? '';
+  // Written into YAML lines: a newline would add keys of its own.
+  for (const [k, v] of Object.entries({ name: m.name, machineId: m.machineId, mac: m.mac, address: m.address, authorizedKey: m.authorizedKey.trim() })) configText(`cloud-init seed ${k}`, v);
   const hostKey = file('/etc/ssh/ssh_host_ed25519_key');
   const indent = (s: string, n: number) => s.split('\n').map((l) => (l ? ' '.repeat(n) + l : l)).join('\n');
   const userData = [
@@ -216,9 +223,15 @@ export async function writeNoCloudSeed(
     '',
   ].join('\n');
   const src = join(dir, 'cidata');
-  await mkdir(src, { recursive: true });
-  await writeFile(join(src, 'user-data'), userData);
-  await writeFile(join(src, 'meta-data'), `instance-id: ${m.machineId}\nlocal-hostname: ${m.name}\n`);
-  await writeFile(join(src, 'network-config'), net);
-  await run('genisoimage', ['-quiet', '-output', iso, '-volid', 'cidata', '-joliet', '-rock', join(src, 'user-data'), join(src, 'meta-data'), join(src, 'network-config')]);
+  await mkdir(src, { mode: 0o700 });
+  try {
+    await writeSecretFile(join(src, 'user-data'), userData);
+    await writeSecretFile(join(src, 'meta-data'), `instance-id: ${m.machineId}\nlocal-hostname: ${m.name}\n`);
+    await writeSecretFile(join(src, 'network-config'), net);
+    // genisoimage truncates the file it is given and keeps its mode.
+    await writeSecretFile(iso, '');
+    await run('genisoimage', ['-quiet', '-output', iso, '-volid', 'cidata', '-joliet', '-rock', join(src, 'user-data'), join(src, 'meta-data'), join(src, 'network-config')]);
+  } finally {
+    await rm(src, { recursive: true, force: true });
+  }
 }
