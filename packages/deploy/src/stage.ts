@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { type Digest, hexOf, isKarooError, KarooError, parseDigest, sha256Of } from '@karoo/common';
+import { blobFileName, type Digest, hexOf, isKarooError, KarooError, parseDigest, sha256Of } from '@karoo/common';
 import { ANNOTATIONS, type CandidateConfig, type Descriptor, type ImageManifest, isCandidateManifest, KAROO, parseManifest } from '@karoo/candidate';
 import { type Lock, normalizeName, parsePylock } from '@karoo/lock';
 import { Hasher, type Store } from '@karoo/oci';
@@ -59,7 +59,7 @@ export async function stageCandidate(store: Store, candidate: Digest | string, d
   await mkdir(blobsDir, { recursive: true });
   let bytes = stored.bytes.length;
   const fetch = async (d: Descriptor, what: string): Promise<string> => {
-    const path = join(blobsDir, hexOf(d.digest));
+    const path = join(blobsDir, blobFileName(d.digest)); // refuses anything but sha256:<64 hex>
     const tmp = `${path}.part`;
     const hasher = new Hasher(d.size);
     try {

@@ -10,7 +10,7 @@ export {
   MEDIA_TYPES,
   REF_NAME_ANNOTATION,
 } from './types.js';
-export { bufferSource, fileSource, readAll, Hasher, blobsOf, manifestMediaType, parseManifestInfo, referrersTag } from './util.js';
+export { bufferSource, fileSource, readAll, Hasher, blobsOf, manifestMediaType, parseManifestInfo, parseReferrersList, referrersTag } from './util.js';
 export { type Credentials, parseChallenge } from './auth.js';
 export { isLoopbackHost } from './http.js';
 export { LayoutStore } from './layout.js';
@@ -18,4 +18,4 @@ export { RegistryStore, type RegistryStoreOptions, type RetryPolicy } from './re
 export { type OpenStoreOptions, type StoreRef, openStore, parseStoreRef, registryCredentialsFromEnv } from './ref.js';
 export { type VerifyResult, verifyManifest, verifyBlob, describeBlob } from './verify.js';
 export { type CopyOptions, type CopyResult, copyArtifact, lazySource } from './copy.js';
-export { type ExportResult, type ImportResult, exportTar, importTar } from './tar.js';
+export { type ExportResult, type ImportLimits, type ImportResult, DEFAULT_IMPORT_LIMITS, exportTar, importTar } from './tar.js';

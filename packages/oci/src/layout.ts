@@ -4,7 +4,7 @@ import { link, mkdir, open, readFile, rename, rm, rmdir, stat } from 'node:fs/pr
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { canonicalJson, type Digest, hexOf, KarooError, sha256Of, writeFileAtomic } from '@karoo/common';
+import { blobFileName, canonicalJson, checkDescriptor, type Digest, KarooError, sha256Of, writeFileAtomic } from '@karoo/common';
 import {
   type BlobSource,
   type ByteRange,
@@ -46,8 +46,9 @@ export class LayoutStore implements Store {
     return `oci-layout:${this.path}@${digest}`;
   }
 
+  /** Where a blob lives: `blobs/sha256/<hex>`; anything but a valid digest is refused (never a path outside the layout). */
   blobPath(digest: Digest): string {
-    return join(this.path, 'blobs', 'sha256', hexOf(digest));
+    return join(this.path, 'blobs', 'sha256', blobFileName(digest));
   }
 
   /** A directory inside the layout for files on their way into it (same file system, so renames and links work). */
@@ -70,7 +71,7 @@ export class LayoutStore implements Store {
   async putBlob(blob: { digest: Digest; size: number }, source: BlobSource): Promise<PutBlobResult> {
     await this.init();
     const final = this.blobPath(blob.digest);
-    const tmp = join(this.path, 'blobs', 'sha256', `.${hexOf(blob.digest).slice(0, 16)}.${randomBytes(6).toString('hex')}.tmp`);
+    const tmp = join(this.path, 'blobs', 'sha256', `.${blobFileName(blob.digest).slice(0, 16)}.${randomBytes(6).toString('hex')}.tmp`);
     try {
       if (source.path && source.verified) {
         // Already checked while it was written: link it (no copy) when on the same file system.
@@ -174,13 +175,12 @@ export class LayoutStore implements Store {
     for (const d of index.manifests) {
       if (d.mediaType !== MEDIA_TYPES.imageManifest && d.mediaType !== MEDIA_TYPES.imageIndex) continue;
       if (out.has(d.digest)) continue;
-      let bytes: Buffer;
+      let info;
       try {
-        bytes = await readFile(this.blobPath(d.digest));
+        info = parseManifestInfo(await readFile(this.blobPath(d.digest)), `manifest ${d.digest} in ${this.ref}`);
       } catch {
-        continue;
+        continue; // missing or malformed: not a referrer anyone can read; it must not hide the others
       }
-      const info = parseManifestInfo(bytes, `manifest ${d.digest}`);
       if (info.subject?.digest !== subject) continue;
       const r = referrerDescriptor({ ...info, mediaType: d.mediaType }, d.digest, d.size);
       if (artifactType === undefined || r.artifactType === artifactType) out.set(d.digest, r);
@@ -205,7 +205,7 @@ export class LayoutStore implements Store {
     try {
       const v = JSON.parse(text) as IndexJson;
       if (!Array.isArray(v.manifests)) throw new Error('no manifests array');
-      return v;
+      return { ...v, manifests: v.manifests.map((d, i) => checkDescriptor(d, `manifests[${i}]`)) };
     } catch (e) {
       throw new KarooError('integrity', `${join(this.path, 'index.json')} is not an OCI image index (${(e as Error).message}); the layout is damaged`);
     }

@@ -1,5 +1,5 @@
 import { type Readable } from 'node:stream';
-import { canonicalJson, type Digest, KarooError, type Progress, sha256Of, silentProgress } from '@karoo/common';
+import { canonicalJson, type Digest, isDigest, KarooError, type Progress, sha256Of, silentProgress } from '@karoo/common';
 import { type Credentials, RegistryAuth } from './auth.js';
 import { drain, header, isTransientNetworkError, readBody, send, type HttpResponse } from './http.js';
 import {
@@ -12,7 +12,7 @@ import {
   type Store,
   type StoredManifest,
 } from './types.js';
-import { ByteSlice, checkReference, checkTag, isDigestRef, parseManifestInfo, referrerDescriptor, referrersTag, sleep } from './util.js';
+import { ByteSlice, checkReference, checkTag, isDigestRef, manifestTypes, parseManifestInfo, parseReferrersList, referrerDescriptor, referrersTag, sleep } from './util.js';
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -237,7 +237,9 @@ export class RegistryStore implements Store {
     await drain(res);
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw await this.failure(res, `HEAD manifest ${reference}`);
-    const digest = (header(res, 'docker-content-digest') ?? (isDigestRef(reference) ? reference : undefined)) as Digest | undefined;
+    const claimed = header(res, 'docker-content-digest') ?? (isDigestRef(reference) ? reference : undefined);
+    // A registry's header is not trusted to be a digest: anything else is read and hashed instead.
+    const digest = isDigest(claimed) ? claimed : undefined;
     if (!digest) return (await this.getManifest(reference)).descriptor;
     return { mediaType: (header(res, 'content-type') ?? MEDIA_TYPES.imageManifest).split(';')[0]!.trim(), digest, size: Number(header(res, 'content-length') ?? 0) };
   }
@@ -255,7 +257,8 @@ export class RegistryStore implements Store {
     if (isDigestRef(reference) && digest !== reference) {
       throw new KarooError('integrity', `registry ${this.registry} returned manifest bytes with digest ${digest} for ${reference}`);
     }
-    const info = parseManifestInfo(bytes, `manifest ${reference} in ${this.ref}`);
+    // Only the type fields are read here; callers parse (and check) the descriptors they use.
+    const info = manifestTypes(bytes, `manifest ${reference} in ${this.ref}`);
     const mediaType = info.mediaType ?? (header(res, 'content-type') ?? MEDIA_TYPES.imageManifest).split(';')[0]!.trim();
     return { descriptor: { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) }, bytes };
   }
@@ -295,7 +298,7 @@ export class RegistryStore implements Store {
   private async readReferrersIndex(tag: string): Promise<Descriptor[]> {
     try {
       const m = await this.getManifest(tag);
-      return parseManifestInfo(m.bytes, `referrers index ${tag}`).manifests ?? [];
+      return parseReferrersList(m.bytes, `referrers index ${tag} in ${this.ref}`, (problem) => this.progress.warn(`${problem}; skipped`));
     } catch (e) {
       if ((e as KarooError).detail?.notFound) return [];
       throw e;
@@ -329,7 +332,7 @@ export class RegistryStore implements Store {
       const type = (header(res, 'content-type') ?? '').split(';')[0]!.trim();
       if (res.status === 200 && type === MEDIA_TYPES.imageIndex) {
         this.referrersApi = true;
-        list = parseManifestInfo(await readBody(res, MAX_MANIFEST), `referrers of ${subject}`).manifests ?? [];
+        list = parseReferrersList(await readBody(res, MAX_MANIFEST), `referrers of ${subject} in ${this.ref}`, (problem) => this.progress.warn(`${problem}; skipped`));
       } else {
         await drain(res);
         if (res.status >= 500) throw await this.failure(res, `referrers of ${subject}`);

@@ -4,7 +4,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
-import { canonicalJson, type Digest, hexOf, KarooError, parseDigest, type Progress, silentProgress } from '@karoo/common';
+import { blobFileName, canonicalJson, type Digest, KarooError, parseDigest, type Progress, silentProgress } from '@karoo/common';
 import { extract as tarExtract, pack as tarPack, type Header, type Pack } from 'tar-stream';
 import { copyArtifact } from './copy.js';
 import { LayoutStore } from './layout.js';
@@ -47,14 +47,14 @@ export async function exportTar(store: Store, reference: string, out: string, op
     seen.add(digest);
     const m = await store.getManifest(digest);
     const info = parseManifestInfo(m.bytes, `manifest ${digest}`);
-    entries.set(hexOf(digest), { digest, size: m.bytes.length, bytes: m.bytes, what: `manifest ${digest}` });
+    entries.set(blobFileName(digest), { digest, size: m.bytes.length, bytes: m.bytes, what: `manifest ${digest}` });
     if (listedAs === 'root') {
       listed.push({ mediaType: manifestMediaType(info), digest, size: m.bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) });
     } else if (listedAs === 'referrer') listed.push(referrerDescriptor(info, digest, m.bytes.length));
     for (const c of info.manifests ?? []) await visit(c.digest, 'child');
     for (const b of blobsOf(info)) {
       const title = b.annotations?.['org.opencontainers.image.title'];
-      entries.set(hexOf(b.digest), { digest: b.digest, size: b.size, what: `blob ${b.digest}${title ? ` ("${title}")` : ''} of ${digest}` });
+      entries.set(blobFileName(b.digest), { digest: b.digest, size: b.size, what: `blob ${b.digest}${title ? ` ("${title}")` : ''} of ${digest}` });
     }
     for (const r of await store.referrers(digest)) await visit(r.digest, 'referrer');
   };
@@ -136,13 +136,28 @@ export interface ImportResult {
 const BLOB_NAME = /^(?:\.\/)?blobs\/sha256\/([0-9a-f]{64})$/;
 const DIR_NAME = /^(?:\.\/)?(?:blobs\/?|blobs\/sha256\/?|\.\/?)$/;
 
+/** Limits of `importTar`: what a tar may hold before it is refused. */
+export interface ImportLimits {
+  /** Entries of any kind (default 100 000). */
+  readonly maxEntries?: number | undefined;
+  /** Sum of the sizes of all entries (default 64 GiB). */
+  readonly maxBytes?: number | undefined;
+}
+
+export const DEFAULT_IMPORT_LIMITS = { maxEntries: 100_000, maxBytes: 64 * 1024 ** 3 } as const;
+
 /**
- * Reads an OCI layout tar (as `exportTar` writes it), checks every blob against its name,
- * copies the manifests it lists (and their blobs and referrers) into a store, and verifies
- * each candidate there. Entries other than an OCI layout's are refused.
+ * Reads an OCI layout tar (as `exportTar` writes it) into a staging layout, checking every
+ * blob against its name, the entry count and the total size against `limits`, and every
+ * descriptor of index.json and the manifests. Each listed manifest is verified there (all its
+ * blobs present and matching) before anything is copied into `store`; then the manifests
+ * (and their blobs) are copied, candidates before referrers, and the candidates verified in
+ * `store`. Entries other than an OCI layout's are refused. Nothing of a refused tar reaches `store`.
  */
-export async function importTar(file: string, store: Store, options: { progress?: Progress } = {}): Promise<ImportResult> {
+export async function importTar(file: string, store: Store, options: { progress?: Progress; limits?: ImportLimits } = {}): Promise<ImportResult> {
   const progress = options.progress ?? silentProgress;
+  const maxEntries = options.limits?.maxEntries ?? DEFAULT_IMPORT_LIMITS.maxEntries;
+  const maxBytes = options.limits?.maxBytes ?? DEFAULT_IMPORT_LIMITS.maxBytes;
   const staging =
     store instanceof LayoutStore ? await store.stagingDir() : join((await import('node:os')).tmpdir(), `karoo-import-${randomBytes(6).toString('hex')}`);
   const temp = new LayoutStore(staging);
@@ -154,17 +169,26 @@ export async function importTar(file: string, store: Store, options: { progress?
     const reading = pipeline(createReadStream(file), extract).catch((e: unknown) => {
       readError = e;
     });
+    let entries = 0;
+    let total = 0;
     try {
       for await (const entry of extract) {
         const name = entry.header.name;
+        const size = entry.header.size ?? 0;
+        if (++entries > maxEntries) {
+          throw new KarooError('input', `${file} holds more than ${maxEntries} entries; refused (an exported candidate holds one per blob)`);
+        }
+        if (!Number.isSafeInteger(size) || size < 0) throw new KarooError('input', `${file}: entry "${name}" has an impossible size (${size}); the tar is damaged`);
+        total += size;
+        if (total > maxBytes) throw new KarooError('input', `${file} holds more than ${maxBytes} bytes; refused (import limit)`);
         const blob = BLOB_NAME.exec(name);
         if (entry.header.type === 'directory' && DIR_NAME.test(name)) {
           entry.resume();
         } else if (entry.header.type === 'file' && blob) {
           const digest = `sha256:${blob[1]}` as Digest;
-          const hasher = new Hasher(entry.header.size ?? 0);
+          const hasher = new Hasher(size);
           await pipeline(entry, hasher, createWriteStream(join(staging, 'blobs', 'sha256', blob[1]!)));
-          if (hasher.digest() !== digest) {
+          if (hasher.digest() !== digest || hasher.bytes !== size) {
             throw new KarooError('integrity', `${file}: entry ${name} holds ${hasher.digest()}, not the blob its name says; the tar is damaged`);
           }
         } else if (entry.header.type === 'file' && (name === 'index.json' || name === './index.json')) {
@@ -183,15 +207,25 @@ export async function importTar(file: string, store: Store, options: { progress?
     await reading;
     if (readError) throw new KarooError('input', `${file} is not a readable tar (${(readError as Error).message})`);
     if (indexText === undefined) throw new KarooError('input', `${file} has no index.json; it is not an OCI layout tar`);
-    await writeFile(join(staging, 'index.json'), indexText);
-    await writeFile(join(staging, 'oci-layout'), canonicalJson({ imageLayoutVersion: '1.0.0' }));
-    const listed = (parseManifestInfo(Buffer.from(indexText), `${file}: index.json`).manifests ?? []).map((d) => d.digest);
+    // index.json's descriptors are checked (digest, size, media type) before any is used.
+    const listed = parseManifestInfo(Buffer.from(indexText), `${file}: index.json`).manifests ?? [];
     const roots: Digest[] = [];
     const referrers: Digest[] = [];
     for (const d of listed) {
-      const info = parseManifestInfo(await readFile(temp.blobPath(d)).catch(() => Buffer.from('null')), `${file}: manifest ${d}`);
-      (info.subject ? referrers : roots).push(d);
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(temp.blobPath(d.digest));
+      } catch {
+        throw new KarooError('input', `${file}: index.json lists ${d.digest}, but the tar holds no such blob`);
+      }
+      if (bytes.length !== d.size) throw new KarooError('integrity', `${file}: index.json says ${d.digest} is ${d.size} bytes, the tar holds ${bytes.length}`);
+      const info = parseManifestInfo(bytes, `${file}: manifest ${d.digest}`);
+      (info.subject ? referrers : roots).push(d.digest);
     }
+    await writeFile(join(staging, 'index.json'), canonicalJson({ schemaVersion: 2, mediaType: MEDIA_TYPES.imageIndex, manifests: listed }));
+    await writeFile(join(staging, 'oci-layout'), canonicalJson({ imageLayoutVersion: '1.0.0' }));
+    // Every manifest is verified in the staging layout (every blob present, digest and size) before the store sees any.
+    for (const d of [...roots, ...referrers]) await verifyManifest(temp, d);
     let manifests = 0;
     let uploadedBlobs = 0;
     let uploadedBytes = 0;

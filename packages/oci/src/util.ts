@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
-import { type Digest, hexOf, KarooError, parseDigest } from '@karoo/common';
+import { checkDescriptor, type Digest, hexOf, KarooError, parseDigest } from '@karoo/common';
 import { type BlobSource, type Descriptor, type ManifestInfo, MEDIA_TYPES } from './types.js';
 
 /** A source reading a local file. */
@@ -72,14 +72,101 @@ export function blobMismatch(what: string, expected: { digest: Digest; size: num
   );
 }
 
+/**
+ * Reads a manifest or an index and checks every descriptor in it (config, layers, manifests,
+ * subject) with checkDescriptor: digests `sha256:` + 64 lowercase hex, sizes safe non-negative
+ * integers, media types strings. What comes back holds only checked fields, so no digest from
+ * stored JSON reaches a path or a URL unchecked. Anything malformed is an integrity error.
+ */
 export function parseManifestInfo(bytes: Uint8Array, what: string): ManifestInfo {
+  let v: unknown;
   try {
-    const v = JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
-    if (v && typeof v === 'object' && !Array.isArray(v)) return v as ManifestInfo;
+    v = JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
   } catch {
-    /* reported below */
+    v = undefined;
   }
-  throw new KarooError('integrity', `${what} is not a JSON manifest`);
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new KarooError('integrity', `${what} is not a JSON manifest`);
+  return checkManifestInfo(v as Record<string, unknown>, what);
+}
+
+function checkManifestInfo(o: Record<string, unknown>, what: string): ManifestInfo {
+  const bad = (reason: string): never => {
+    throw new KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
+  };
+  if (o.mediaType !== undefined && typeof o.mediaType !== 'string') bad('mediaType is not a string');
+  if (o.artifactType !== undefined && typeof o.artifactType !== 'string') bad('artifactType is not a string');
+  const list = (field: 'layers' | 'manifests'): Descriptor[] | undefined => {
+    const l = o[field];
+    if (l === undefined) return undefined;
+    if (!Array.isArray(l)) return bad(`${field} is not a list`);
+    return l.map((d, i) => checkDescriptor(d, `${what}: ${field}[${i}]`));
+  };
+  let annotations: Record<string, string> | undefined;
+  if (o.annotations !== undefined) {
+    if (!o.annotations || typeof o.annotations !== 'object' || Array.isArray(o.annotations)) bad('annotations is not an object');
+    annotations = {};
+    for (const [k, a] of Object.entries(o.annotations as Record<string, unknown>)) {
+      if (typeof a !== 'string') bad(`annotation ${JSON.stringify(k)} is not a string`);
+      annotations[k] = a as string;
+    }
+  }
+  const layers = list('layers');
+  const manifests = list('manifests');
+  return {
+    ...(o.mediaType !== undefined ? { mediaType: o.mediaType as string } : {}),
+    ...(o.artifactType !== undefined ? { artifactType: o.artifactType as string } : {}),
+    ...(o.config !== undefined ? { config: checkDescriptor(o.config, `${what}: config`) } : {}),
+    ...(layers ? { layers } : {}),
+    ...(manifests ? { manifests } : {}),
+    ...(o.subject !== undefined ? { subject: checkDescriptor(o.subject, `${what}: subject`) } : {}),
+    ...(annotations ? { annotations } : {}),
+  };
+}
+
+/** Only `mediaType` and `artifactType` of a manifest or index (each a string or absent): what a store reports about it. */
+export function manifestTypes(bytes: Uint8Array, what: string): { mediaType?: string; artifactType?: string } {
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
+  } catch {
+    v = undefined;
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new KarooError('integrity', `${what} is not a JSON manifest`);
+  const o = v as Record<string, unknown>;
+  for (const k of ['mediaType', 'artifactType'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'string') throw new KarooError('integrity', `${what}: ${k} is not a string; the manifest is malformed or crafted`);
+  }
+  return {
+    ...(typeof o.mediaType === 'string' ? { mediaType: o.mediaType } : {}),
+    ...(typeof o.artifactType === 'string' ? { artifactType: o.artifactType } : {}),
+  };
+}
+
+/**
+ * The descriptors of a referrers list (the referrers API's answer or the `sha256-<hex>` fallback
+ * index): every entry checked on its own; a malformed one is passed to `onInvalid` and left
+ * out, so one bad push cannot hide a subject's other referrers.
+ */
+export function parseReferrersList(bytes: Uint8Array, what: string, onInvalid: (problem: string) => void = () => undefined): Descriptor[] {
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
+  } catch {
+    v = undefined;
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new KarooError('integrity', `${what} is not a JSON image index`);
+  const list = (v as { manifests?: unknown }).manifests;
+  if (list === undefined || list === null) return [];
+  if (!Array.isArray(list)) throw new KarooError('integrity', `${what}: manifests is not a list`);
+  const out: Descriptor[] = [];
+  list.forEach((d, i) => {
+    try {
+      out.push(checkDescriptor(d, `${what}: manifests[${i}]`));
+    } catch (e) {
+      onInvalid((e as Error).message);
+    }
+  });
+  return out;
 }
 
 /** The media type of a manifest: its own `mediaType`, else guessed from its shape. */
