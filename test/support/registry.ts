@@ -93,6 +93,8 @@ export interface FaultRule {
   readonly fault: Fault;
   /** How many matching requests get the fault (default 1). */
   times?: number;
+  /** Sent as `Retry-After` (seconds) with a 503 or 429 (a 429 sends 0 without it). */
+  readonly retryAfter?: number;
 }
 
 export interface RunningProxy {
@@ -132,7 +134,8 @@ export async function startProxy(upstream: string, options: { bearer?: { usernam
         return;
       }
       req.resume();
-      res.writeHead(Number(rule.fault), { 'content-type': 'application/json', ...(rule.fault === '429' ? { 'retry-after': '0' } : {}) });
+      const retryAfter = rule.retryAfter !== undefined ? String(rule.retryAfter) : rule.fault === '429' ? '0' : undefined;
+      res.writeHead(Number(rule.fault), { 'content-type': 'application/json', ...(retryAfter !== undefined ? { 'retry-after': retryAfter } : {}) });
       res.end(JSON.stringify({ errors: [{ code: rule.fault === '429' ? 'TOOMANYREQUESTS' : 'UNAVAILABLE', message: 'injected by the test proxy' }] }));
       return;
     }

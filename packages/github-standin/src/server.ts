@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type GitHubDescription, type Operation, loadGitHubDescription } from './description.js';
@@ -38,6 +39,8 @@ export interface Fault {
   readonly headers?: Record<string, string>;
   /** How many matching requests get the fault (default 1). */
   readonly times?: number;
+  /** Only requests to this repository (`owner/repo`, any case). */
+  readonly repo?: string;
 }
 
 export const faults = {
@@ -146,6 +149,18 @@ interface Repo {
   comments: Map<number, Comment>;
   deployments: Map<number, Deployment>;
   commitStatuses: CommitStatus[];
+  /** Git refs created through the API (`refs/…` → object sha); branches stay in `branches`. */
+  refs?: Map<string, { sha: string; type: 'commit' | 'tag' }>;
+  /** Annotated tag objects created through the API, by their sha. */
+  gitTags?: Map<string, GitTag>;
+}
+
+interface GitTag {
+  sha: string;
+  tag: string;
+  message: string;
+  object: { sha: string; type: string };
+  tagger: { name: string; email: string; date: string };
 }
 
 class HttpAnswer {
@@ -256,6 +271,12 @@ export class GitHubStandin {
       payload: d.payload,
       statuses: d.statuses.map((s) => s.state),
     }));
+  }
+
+  /** Git refs created through the API, with the message of the tag object each points at (if any). */
+  gitRefs(fullName: string): Array<{ ref: string; sha: string; type: string; message?: string }> {
+    const r = this.repo(fullName);
+    return [...(r.refs ?? new Map()).entries()].map(([ref, o]) => ({ ref, sha: o.sha, type: o.type, message: r.gitTags?.get(o.sha)?.message }));
   }
 
   commitStatuses(fullName: string): Array<{ sha: string; state: string; context: string; description: string | null }> {
@@ -385,7 +406,13 @@ export class GitHubStandin {
       });
     }
 
-    const fault = this.faultList.find((f) => f.left > 0 && (!f.operationId || f.operationId === op.operationId) && (!f.method || f.method === method));
+    const fault = this.faultList.find(
+      (f) =>
+        f.left > 0 &&
+        (!f.operationId || f.operationId === op.operationId) &&
+        (!f.method || f.method === method) &&
+        (!f.repo || f.repo.toLowerCase() === `${match.params.owner ?? ''}/${match.params.repo ?? ''}`.toLowerCase()),
+    );
     if (fault) {
       fault.left--;
       return new HttpAnswer(fault.status, fault.body, fault.headers);
@@ -542,6 +569,43 @@ export class GitHubStandin {
         };
         repo.commitStatuses.push(s);
         return this.ok(op, 201, this.commitStatusJson(s));
+      }
+      case 'git/create-tag': {
+        if (!can('contents')) return forbidden();
+        const object = String(b.object);
+        const known = repo.gitTags?.has(object) || [...repo.branches.values()].includes(object) || /^[0-9a-f]{40}$/.test(object);
+        if (!known) return error(422, 'Object does not exist');
+        const t: GitTag = {
+          sha: createHash('sha1').update(`tag ${repo.owner}/${repo.name} ${this.id()} ${String(b.tag)} ${String(b.message)}`).digest('hex'),
+          tag: String(b.tag),
+          message: String(b.message),
+          object: { sha: object, type: String(b.type) },
+          tagger: { name: 'github-actions[bot]', email: '41898282+github-actions[bot]@users.noreply.github.com', date: this.now() },
+        };
+        (repo.gitTags ??= new Map()).set(t.sha, t);
+        return this.ok(op, 201, this.gitTagJson(repo, t));
+      }
+      case 'git/get-tag': {
+        const t = repo.gitTags?.get(p.tag_sha ?? '');
+        return t ? this.ok(op, 200, this.gitTagJson(repo, t)) : error(404, 'Not Found');
+      }
+      case 'git/create-ref': {
+        if (!can('contents')) return forbidden();
+        const ref = String(b.ref);
+        const sha = String(b.sha);
+        if (!/^refs\/[^/]+\/.+/.test(ref) || ref.split('/').some((x) => x === '' || x === '.' || x === '..')) return error(422, `${ref} is not a valid ref name.`);
+        const type = repo.gitTags?.has(sha) ? 'tag' : 'commit';
+        if (type === 'commit' && !/^[0-9a-f]{40}$/.test(sha)) return error(422, 'Object does not exist');
+        const refs = (repo.refs ??= new Map());
+        // Atomic in the stand-in as on GitHub: of two creations of one ref, the second gets 422.
+        if (refs.has(ref) || (ref.startsWith('refs/heads/') && repo.branches.has(ref.slice(11)))) return error(422, 'Reference already exists');
+        refs.set(ref, { sha, type });
+        return this.ok(op, 201, this.gitRefJson(repo, ref, sha, type));
+      }
+      case 'git/get-ref': {
+        const ref = `refs/${p.ref ?? ''}`;
+        const found = repo.refs?.get(ref) ?? (ref.startsWith('refs/heads/') && repo.branches.has(ref.slice(11)) ? { sha: repo.branches.get(ref.slice(11))!, type: 'commit' as const } : undefined);
+        return found ? this.ok(op, 200, this.gitRefJson(repo, ref, found.sha, found.type)) : error(404, 'Not Found');
       }
       case 'repos/list-commit-statuses-for-ref': {
         const ref = p.ref!;
@@ -753,6 +817,32 @@ export class GitHubStandin {
       updated_at: s.created,
       deployment_url: `${api}/deployments/${d.id}`,
       repository_url: api,
+    };
+  }
+
+  private gitRefJson(r: Repo, ref: string, sha: string, type: string): unknown {
+    const api = `${this.url}/repos/${r.owner}/${r.name}`;
+    return {
+      ref,
+      node_id: Buffer.from(`Ref${ref}`).toString('base64'),
+      url: `${api}/git/${ref}`,
+      object: { type, sha, url: `${api}/git/${type === 'tag' ? 'tags' : 'commits'}/${sha}` },
+    };
+  }
+
+  private gitTagJson(r: Repo, t: GitTag): unknown {
+    const ex = this.example('git/get-tag', 200);
+    const api = `${this.url}/repos/${r.owner}/${r.name}`;
+    return {
+      ...ex,
+      node_id: Buffer.from(`Tag${t.sha}`).toString('base64'),
+      tag: t.tag,
+      sha: t.sha,
+      url: `${api}/git/tags/${t.sha}`,
+      message: t.message,
+      tagger: t.tagger,
+      object: { ...t.object, url: `${api}/git/${t.object.type === 'tag' ? 'tags' : 'commits'}/${t.object.sha}` },
+      verification: { verified: false, reason: 'unsigned', signature: null, payload: null, verified_at: null },
     };
   }
 

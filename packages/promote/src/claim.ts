@@ -1,109 +1,194 @@
-import { randomBytes } from 'node:crypto';
-import { type Digest, KarooError } from '@karoo/common';
+import { join } from 'node:path';
+import { type Digest, KarooError, type Progress, shortDigest, silentProgress } from '@karoo/common';
+import type { Descriptor } from '@karoo/candidate';
 import type { Store } from '@karoo/oci';
-import { type Claim, claimArtifact, environmentTags, pushArtifact, readClaim, type RunInfo, tagTarget } from './records.js';
+import type { DeploymentTracker } from './github.js';
+import { history } from './history.js';
+import { type LockOptions, withLock } from './lock.js';
+import { environmentTags, type PromotionRecord, pushArtifact, readRecord, recordArtifact, sequenceTags, type StoredRecord, tagTarget } from './records.js';
 
 /**
- * Mutual exclusion of promotions to one environment over a store that has no compare-and-swap
- * (an OCI registry or layout only offers "put tag"): Fischer's protocol on the
- * `env-<name>.claim` tag.
+ * How the next state of an environment is decided, so that of two promotions started together
+ * exactly one is committed:
  *
- *   1. read the claim tag, then the history head; an active claim (not released, younger than
- *      the TTL, and built on the current head) means another promotion is deciding: conflict;
- *   2. write our claim (a unique nonce, built on the head we read);
- *   3. wait `settle`, longer than any competitor needs between its step 1 and step 2;
- *   4. read the claim tag again: someone else's claim means they wrote last and win, we fail;
- *      then check the head is still the one we built on.
- *
- * Two promotions that pass step 1 together both write in step 2; the later write wins the tag,
- * and the earlier one sees it in step 4 — exactly one goes on. The wait is at least
- * `minSettleMs` and at least 3× what our own steps 1–2 took, so a slow store lengthens it.
- * Once the winner records its promotion the head moves, which retires the claim; a crashed
- * promotion's claim expires after the TTL, and a failed one releases it.
+ * - `lock-file` (an OCI layout): compare-and-swap under a lock file created with link semantics
+ *   in the layout (`.karoo-promote/<env>.lock`): read the head, compare it with the head the gate
+ *   was checked against, write record and tags, release. No network call happens under the lock.
+ * - `github-ref` (a registry, with a GitHub token): the record is pushed first, then its place in
+ *   the history is claimed by creating the git ref `refs/karoo/<env>/<n>` through the API, which
+ *   GitHub creates only once. The refs are the truth; the store's tags follow them, and every
+ *   writer checks the next place after writing so that a slow write cannot leave the tags behind.
+ * - `serialized` (a registry, no GitHub): nothing atomic exists, so the caller must say that
+ *   promotions to the environment are serialised by something else (a workflow's concurrency
+ *   group); karoo checks before and after writing and reports a fork it sees, it cannot prevent it.
  */
-export interface ClaimOptions {
+export type Decision = 'lock-file' | 'github-ref' | 'serialized';
+
+/** The decision a promotion will use, or a refusal that says how to get one. */
+export function decisionFor(store: Store, tracker: DeploymentTracker | undefined, serialized: boolean | undefined, environment: string): Decision {
+  if (store.kind === 'oci-layout') return 'lock-file';
+  if (tracker?.claimSequence && tracker.readSequence) return 'github-ref';
+  if (serialized) return 'serialized';
+  throw new KarooError(
+    'refused',
+    `${store.ref} is a registry, which cannot decide between two promotions to ${environment} made at the same time; give karoo a GitHub token and repository (GITHUB_TOKEN and GITHUB_REPOSITORY, or the action's token, with contents: write: each promotion claims refs/karoo/${environment}/<n>), or, when promotions to ${environment} are serialised by something else (the release workflow's concurrency group), say so with --serialized`,
+    { detail: { store: store.ref, environment } },
+  );
+}
+
+export interface CommitOptions {
   readonly store: Store;
   readonly environment: string;
   readonly candidate: Digest;
-  readonly actor: string;
-  readonly run?: RunInfo | undefined;
-  readonly now: () => Date;
-  /** Minimum wait between writing the claim and checking it (default 500 ms). */
-  readonly minSettleMs?: number | undefined;
-  /** A claim older than this is taken to be left by a crashed promotion (default 600 s). */
-  readonly ttlSeconds?: number | undefined;
-  readonly sleep?: ((ms: number) => Promise<void>) | undefined;
+  /** The candidate's descriptor: the record's subject. */
+  readonly subject: Descriptor;
+  /** The environment's head when the gate was checked (undefined: nothing promoted there yet). */
+  readonly base: StoredRecord | undefined;
+  /** The record for its place in the history. */
+  readonly record: (place: { previousRecord: Digest | undefined; previousCandidate: Digest | undefined; sequence: number }) => PromotionRecord;
+  readonly decision: Decision;
+  /** For `github-ref`: the tracker that claims refs, and the commit the claim's tag object points at. */
+  readonly github?: { readonly tracker: DeploymentTracker; readonly commit: string } | undefined;
+  readonly lock?: LockOptions | undefined;
+  readonly progress?: Progress | undefined;
 }
 
-export interface HeldClaim {
+export interface Committed {
   readonly digest: Digest;
-  readonly claim: Claim;
-  /** The head record the promotion builds on (undefined: the environment's first promotion). */
-  readonly base: Digest | undefined;
-  /** Marks the claim released so that the next promotion need not wait for its TTL. */
-  release(): Promise<void>;
+  readonly record: PromotionRecord;
+  readonly sequence: number;
+  readonly decision: Decision;
 }
 
-const who = (c: Claim) => `${c.candidate} by ${c.actor}${c.run?.url ? ` (${c.run.url})` : ''}`;
+/** The place of a record in its environment's history (counted along the chain for records written before places were numbered). */
+export async function placeOf(store: Store, record: StoredRecord | undefined): Promise<number> {
+  if (!record) return 0;
+  if (record.sequence !== undefined) return record.sequence;
+  const chain = await history(store, record.environment);
+  const i = chain.findIndex((r) => r.digest === record.digest);
+  if (i < 0) throw new KarooError('integrity', `record ${record.digest} is not in the history of ${record.environment} in ${store.ref}`);
+  return chain.length - i;
+}
 
-export async function acquireClaim(o: ClaimOptions): Promise<HeldClaim> {
+function changed(environment: string, candidate: Digest, base: Digest | undefined, head: string | undefined): KarooError {
+  return new KarooError(
+    'conflict',
+    `another promotion to ${environment} was recorded while this one checked its gate (history head ${base ?? 'none'} → ${head ?? 'none'}); nothing was recorded for ${candidate}; run it again`,
+    { detail: { environment, base, head } },
+  );
+}
+
+async function putTags(store: Store, environment: string, digest: Digest, sequence: number, candidate: Digest): Promise<void> {
+  const tags = environmentTags(environment);
+  const m = await store.getManifest(digest);
+  // The place first (the record is committed), then the head, then what the environment runs.
+  await store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.sequence(sequence, digest) });
+  await store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.record });
+  const c = await store.getManifest(candidate);
+  await store.putManifest(c.bytes, c.descriptor.mediaType, { tag: tags.env });
+}
+
+/**
+ * Brings the store's tags up to the refs (`github-ref`): while the place after the head is
+ * claimed by a record that follows the head, commit that record's tags. Run before a promotion
+ * reads the head (a promotion that crashed after winning its ref is completed by the next one)
+ * and after a promotion wrote its tags (a later promotion may have written first).
+ */
+export async function settleHead(store: Store, environment: string, tracker: DeploymentTracker, progress: Progress = silentProgress): Promise<void> {
+  const tags = environmentTags(environment);
+  for (;;) {
+    const headDigest = await tagTarget(store, tags.record);
+    const head = headDigest ? await readRecord(store, headDigest) : undefined;
+    const next = (await placeOf(store, head)) + 1;
+    const held = await tracker.readSequence!(environment, next);
+    if (!held) return;
+    if (!held.record) throw new KarooError('integrity', `refs/karoo/${environment}/${next} does not name a promotion record; remove it or repair it (it must point at a tag object with a "record: sha256:…" line)`);
+    let r: StoredRecord;
+    try {
+      r = await readRecord(store, held.record);
+    } catch (e) {
+      throw new KarooError('integrity', `refs/karoo/${environment}/${next} names record ${held.record}, which ${store.ref} cannot give: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+    }
+    if (r.previousRecord !== headDigest || r.environment !== environment) {
+      throw new KarooError('integrity', `refs/karoo/${environment}/${next} names record ${held.record}, which does not follow ${environment}'s head ${headDigest ?? 'none'} in ${store.ref}`);
+    }
+    progress.info(`${environment}: place ${next} is taken by ${held.record} (${r.candidate} by ${r.actor}); bringing the store's tags up to it`);
+    await putTags(store, environment, held.record, next, r.candidate);
+  }
+}
+
+/** Writes a promotion's record and moves the environment's tags, decided atomically (see {@link Decision}). */
+export async function commitRecord(o: CommitOptions): Promise<Committed> {
   const tags = environmentTags(o.environment);
-  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const ttl = (o.ttlSeconds ?? 600) * 1000;
-  const started = Date.now();
+  const progress = o.progress ?? silentProgress;
+  const sequence = (await placeOf(o.store, o.base)) + 1;
+  const record = o.record({ previousRecord: o.base?.digest, previousCandidate: o.base?.candidate, sequence });
+  const artifact = recordArtifact(o.subject, record);
+  const done = (): Committed => ({ digest: artifact.digest, record, sequence, decision: o.decision });
 
-  const existingDigest = await tagTarget(o.store, tags.claim);
-  const base = await tagTarget(o.store, tags.record);
-  if (existingDigest) {
-    const existing = await readClaim(o.store, existingDigest);
-    const age = o.now().getTime() - Date.parse(existing.time);
-    if (!existing.released && existing.base === base && age < ttl) {
+  if (o.decision === 'lock-file') {
+    const path = (o.store as Store & { path?: string }).path;
+    if (!path) throw new KarooError('internal', `${o.store.ref} has no directory for its lock`);
+    await withLock(
+      join(path, '.karoo-promote'),
+      o.environment,
+      `promotion of ${o.candidate} to ${o.environment}`,
+      async () => {
+        const head = await tagTarget(o.store, tags.record);
+        if (head !== o.base?.digest) throw changed(o.environment, o.candidate, o.base?.digest, head);
+        await pushArtifact(o.store, artifact);
+        await putTags(o.store, o.environment, artifact.digest, sequence, o.candidate);
+      },
+      o.lock,
+    );
+    return done();
+  }
+
+  const head = await tagTarget(o.store, tags.record);
+  if (head !== o.base?.digest) throw changed(o.environment, o.candidate, o.base?.digest, head);
+
+  if (o.decision === 'github-ref') {
+    const tracker = o.github!.tracker;
+    // The record first: whoever holds the place, its record is in the store.
+    await pushArtifact(o.store, artifact);
+    const outcome = await tracker.claimSequence!({
+      environment: o.environment,
+      sequence,
+      record: artifact.digest,
+      candidate: o.candidate,
+      store: o.store.ref,
+      commit: o.github!.commit,
+    });
+    if (!outcome.won) {
+      const other = outcome.record ? await readRecord(o.store, outcome.record).catch(() => undefined) : undefined;
+      const who = other ? `${other.candidate} by ${other.actor}${other.run?.url ? ` (${other.run.url})` : ''}, record ${outcome.record}` : `${outcome.ref}`;
       throw new KarooError(
         'conflict',
-        `another promotion to ${o.environment} is in progress (${who(existing)}, since ${existing.time}); wait for it to finish and run this one again`,
-        { detail: { environment: o.environment, other: existing } },
+        `another promotion to ${o.environment} won place ${sequence} of its history (${who}); nothing was recorded for ${o.candidate} (its record ${artifact.digest} stays outside the history); run it again once that one has finished`,
+        { detail: { environment: o.environment, sequence, winner: outcome.record, ref: outcome.ref } },
       );
     }
+    await putTags(o.store, o.environment, artifact.digest, sequence, o.candidate);
+    await settleHead(o.store, o.environment, tracker, progress);
+    return done();
   }
 
-  const claim: Claim = {
-    schema: 'karoo.promotion.claim/v1',
-    environment: o.environment,
-    candidate: o.candidate,
-    base,
-    nonce: randomBytes(16).toString('hex'),
-    actor: o.actor,
-    run: o.run,
-    time: o.now().toISOString(),
-  };
-  const digest = await pushArtifact(o.store, claimArtifact(claim), tags.claim);
-  const settle = Math.max(o.minSettleMs ?? 500, 3 * (Date.now() - started));
-  await sleep(settle);
-
-  const now = await tagTarget(o.store, tags.claim);
-  if (now !== digest) {
-    const other = now ? await readClaim(o.store, now).catch(() => undefined) : undefined;
+  // serialized: nothing atomic; check before and after, and say so loudly when it was not serial.
+  const taken = sequenceTags(o.environment, await o.store.listTags()).filter((t) => t.sequence === sequence);
+  if (taken.length) throw changed(o.environment, o.candidate, o.base?.digest, `place ${sequence} (${taken.map((t) => t.tag).join(', ')})`);
+  await pushArtifact(o.store, artifact, tags.sequence(sequence, artifact.digest));
+  const others = sequenceTags(o.environment, await o.store.listTags()).filter((t) => t.sequence === sequence && t.tag !== tags.sequence(sequence, artifact.digest));
+  if (others.length) {
     throw new KarooError(
       'conflict',
-      `another promotion to ${o.environment} started at the same time and won (${other ? who(other) : `claim ${now ?? 'removed'}`}); nothing was recorded for ${o.candidate}; run it again once that one has finished`,
-      { detail: { environment: o.environment, other } },
+      `another promotion to ${o.environment} wrote place ${sequence} of its history at the same time (${others.map((t) => t.tag).join(', ')}), although promotions were said to be serialised; the history now forks there (see karoo history ${o.environment}); nothing more was recorded for ${o.candidate}`,
+      { detail: { environment: o.environment, sequence, fork: others.map((t) => t.tag) } },
     );
   }
-  const head = await tagTarget(o.store, tags.record);
-  if (head !== base) {
-    throw new KarooError('conflict', `${o.environment} changed while this promotion started (history head ${base ?? 'none'} → ${head ?? 'none'}); nothing was recorded; run it again`, {
-      detail: { environment: o.environment },
-    });
-  }
-
-  return {
-    digest,
-    claim,
-    base,
-    release: async () => {
-      // Only if it is still ours: never overwrite a competitor's claim.
-      if ((await tagTarget(o.store, tags.claim)) !== digest) return;
-      await pushArtifact(o.store, claimArtifact({ ...claim, released: true, time: o.now().toISOString() }), tags.claim);
-    },
-  };
+  const m = await o.store.getManifest(artifact.digest);
+  await o.store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.record });
+  const c = await o.store.getManifest(o.candidate);
+  await o.store.putManifest(c.bytes, c.descriptor.mediaType, { tag: tags.env });
+  progress.info(`${o.environment}: recorded without an atomic decision (serialised by the caller): ${shortDigest(artifact.digest)} at place ${sequence}`);
+  return done();
 }

@@ -1,6 +1,6 @@
 import { type Digest, KarooError } from '@karoo/common';
 import type { Store } from '@karoo/oci';
-import { environmentTags, environmentsInTags, readRecord, type StoredRecord, tagTarget } from './records.js';
+import { environmentTags, environmentsInTags, readRecord, sequenceTags, type StoredRecord, tagTarget } from './records.js';
 
 /** The newest promotion record of an environment, or undefined when nothing was ever promoted there. */
 export async function currentRecord(store: Store, environment: string): Promise<StoredRecord | undefined> {
@@ -37,6 +37,74 @@ export async function history(store: Store, environment: string, options: { limi
     next = r.previousRecord;
   }
   return out;
+}
+
+/** Two or more committed records at one place of a history: a decision that was not atomic. */
+export interface Fork {
+  /** The place in the history. */
+  readonly sequence: number;
+  /** The record they all follow (undefined: the environment's first place). */
+  readonly previousRecord: Digest | undefined;
+  /** The record on the chain from the head (undefined when the head is on none of them). */
+  readonly followed: Digest | undefined;
+  /** Every record committed at that place, the followed one included. */
+  readonly records: readonly StoredRecord[];
+  /** True when no promotion was committed after the fork: the environment's state is in doubt. */
+  readonly open: boolean;
+}
+
+export interface HistoryReport {
+  /** The chain from the head, newest first (as {@link history} returns it). */
+  readonly records: readonly StoredRecord[];
+  readonly forks: readonly Fork[];
+}
+
+/**
+ * An environment's history with its forks: besides the chain from the head, every record
+ * committed at a place (the `env-<name>.record-<n>-<hex>` tags) that is not on the chain is read
+ * and reported with the record it shares the place with, never silently dropped.
+ */
+export async function readHistory(store: Store, environment: string): Promise<HistoryReport> {
+  const records = await history(store, environment);
+  const places = sequenceTags(environment, await store.listTags());
+  const onChain = new Map<number, StoredRecord>();
+  records.forEach((r, i) => onChain.set(r.sequence ?? records.length - i, r));
+  const extra = new Map<number, StoredRecord[]>();
+  for (const p of places) {
+    const mine = onChain.get(p.sequence);
+    if (mine && mine.digest.slice(7, 23) === p.prefix) continue;
+    const d = await tagTarget(store, p.tag);
+    if (!d || d === mine?.digest) continue;
+    const r = await readRecord(store, d);
+    if (r.environment !== environment) throw new KarooError('integrity', `tag ${p.tag} in ${store.ref} names record ${d} of ${r.environment}`);
+    extra.set(p.sequence, [...(extra.get(p.sequence) ?? []), r]);
+  }
+  const head = records[0];
+  const headPlace = head ? (head.sequence ?? records.length) : 0;
+  const forks: Fork[] = [...extra.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([sequence, side]) => {
+      const followed = onChain.get(sequence);
+      const all = [...(followed ? [followed] : []), ...side];
+      return {
+        sequence,
+        previousRecord: (followed ?? side[0])!.previousRecord,
+        followed: followed?.digest,
+        records: all,
+        open: sequence >= headPlace,
+      };
+    });
+  return { records, forks };
+}
+
+/** One line about a fork, for warnings and errors. */
+export function describeFork(environment: string, f: Fork): string {
+  const list = f.records.map((r) => `${r.digest} (${r.candidate} by ${r.actor} at ${r.time})`).join(' and ');
+  return `the history of ${environment} forks at place ${f.sequence}: ${list} all follow ${f.previousRecord ?? 'nothing (the first place)'}; ${
+    f.open
+      ? `${environment}'s tags follow ${f.followed ?? 'none of them'}, but which one holds was never decided: promote the candidate ${environment} should run again to settle it`
+      : `the history goes on from ${f.followed ?? 'another record'}`
+  }`;
 }
 
 /** What an environment runs now, from its history, and whether its `env-<name>` tag agrees. */

@@ -1,7 +1,6 @@
 export {
   PROMOTION,
   ENVIRONMENT_ANNOTATION,
-  type Claim,
   type GateCheck,
   type PromotionRecord,
   type RunInfo,
@@ -9,17 +8,22 @@ export {
   environmentTags,
   environmentsInTags,
   readRecord,
+  sequenceTags,
 } from './records.js';
-export { type EnvironmentStatus, currentRecord, environmentStatus, history } from './history.js';
+export { type EnvironmentStatus, type Fork, type HistoryReport, currentRecord, describeFork, environmentStatus, history, readHistory } from './history.js';
 export { type GateEvidence, type GatePolicy, type GateResult, evaluateGate, formatDuration, gatePolicy, refusalMessage, timeIn } from './gate.js';
-export { type ClaimOptions, type HeldClaim, acquireClaim } from './claim.js';
+export { type Committed, type Decision, commitRecord, decisionFor, settleHead } from './claim.js';
+export { type LockHolder, type LockOptions, withLock } from './lock.js';
 export {
   type DeploymentHandle,
   type DeploymentRequest,
   type DeploymentState,
   type DeploymentTracker,
   type GitHubDeploymentsOptions,
+  type SequenceClaim,
+  type SequenceOutcome,
   githubDeployments,
+  sequenceRef,
 } from './github.js';
 export {
   type DeployHandover,

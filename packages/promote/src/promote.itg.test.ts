@@ -4,23 +4,24 @@
  * the GitHub calls against the OpenAPI-checking stand-in.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from '@karoo/build';
 import { type Digest, isKarooError, KarooError, sha256Of } from '@karoo/common';
 import { type KarooConfig, parseConfig } from '@karoo/config';
-import { evidenceFor, pushEvidence } from '@karoo/evidence';
+import { evidenceFor, listEvidence, pushEvidence } from '@karoo/evidence';
 import { startGitHubStandin, type GitHubStandin } from '@karoo/github-standin';
 import { LayoutStore, openStore, type Store } from '@karoo/oci';
 import {
-  acquireClaim,
   environmentStatus,
+  environmentTags,
   githubDeployments,
   history,
   promote,
   PROMOTION,
   type PromoteOptions,
+  readHistory,
   verifyCandidate,
 } from '@karoo/promote';
 import { startRegistry, type RunningRegistry } from '../../../test/support/registry.js';
@@ -28,6 +29,8 @@ import { makeWheels } from '../../../test/support/wheels.js';
 
 let work: string;
 let registry: RunningRegistry;
+/** For the registry: the atomic decision is a git ref per place, claimed through the API. */
+let github: GitHubStandin;
 
 const CONFIG = `system: cam
 leaves: [acme-cam]
@@ -46,9 +49,12 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'karoo-promote-'));
   config = parseConfig(CONFIG, join(work, 'karoo.yml'));
   registry = await startRegistry();
+  github = await startGitHubStandin({ tokens: { rw: {} } });
+  github.addRepo('acme/cam');
 }, 60_000);
 afterAll(async () => {
   await registry?.stop();
+  await github?.close();
   await rm(work, { recursive: true, force: true });
 });
 
@@ -104,6 +110,7 @@ describe.each([
   ['oci-layout', () => new LayoutStore(join(work, 'layout'))],
   ['registry', () => openStore(`${registry.host}/acme/cam`)],
 ])('promote with a %s store', (_kind, open) => {
+  const refs = () => (_kind === 'registry' ? { github: { tracker: githubDeployments({ token: 'rw', repository: 'acme/cam', baseUrl: github.url }), ref: 'b'.repeat(40) } } : {});
   let store: Store;
   let A: Digest, B: Digest, C: Digest;
   const opts = (o: Partial<PromoteOptions>): PromoteOptions => ({
@@ -114,7 +121,7 @@ describe.each([
     actor: 'alice',
     now,
     systemId,
-    claim: { minSettleMs: 200 },
+    ...refs(),
     ...o,
   });
 
@@ -228,38 +235,152 @@ describe.each([
       const before = await history(store, 'qualification');
       const [x, y] = round % 2 ? [B, C] : [C, B];
       clock += 60_000;
-      const results = await Promise.allSettled([promote(opts({ candidate: x, environment: 'qualification' })), promote(opts({ candidate: y, environment: 'qualification' }))]);
+      // Both have read the environment before either records: they really overlap.
+      const together = barrier(2);
+      const results = await Promise.allSettled([
+        promote(opts({ candidate: x, environment: 'qualification', evidence: together })),
+        promote(opts({ candidate: y, environment: 'qualification', evidence: together })),
+      ]);
       const won = results.filter((r) => r.status === 'fulfilled');
       const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       expect(won).toHaveLength(1);
       expect(lost).toHaveLength(1);
       const err = lost[0]!.reason as KarooError;
       expect(err.kind).toBe('conflict');
-      expect(err.message).toMatch(/another promotion to qualification (started at the same time and won|is in progress)/);
+      expect(err.message).toMatch(/^another promotion to qualification (was recorded while this one checked its gate|won place \d+ of its history)/);
       const winner = (won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof promote>>>).value;
-      const after = await history(store, 'qualification');
-      expect(after).toHaveLength(before.length + 1);
-      expect(after[0]!.digest).toBe(winner.record);
-      expect(after[0]!.previousRecord).toBe(before[0]?.digest);
+      const after = await readHistory(store, 'qualification');
+      expect(after.forks).toEqual([]);
+      expect(after.records).toHaveLength(before.length + 1);
+      expect(after.records[0]!.digest).toBe(winner.record);
+      expect(after.records[0]!.previousRecord).toBe(before[0]?.digest);
+      expect(after.records[0]!.sequence).toBe(before.length + 1);
       expect((await store.hasManifest('env-qualification'))?.digest).toBe(winner.candidate);
       // Make the next round a real change for both contenders.
       clock += 60_000;
       await promote(opts({ candidate: A, environment: 'qualification' }));
     }
   }, 60_000);
+});
 
-  it('a claim left by a crashed promotion blocks until its TTL, a released one does not', async () => {
-    const held = await acquireClaim({ store, environment: 'integration', candidate: B, actor: 'crashed', now, minSettleMs: 0 });
-    const blocked = await refusal(promote(opts({ candidate: B })));
-    expect(blocked.kind).toBe('conflict');
-    expect(blocked.message).toMatch(new RegExp(`another promotion to integration is in progress \\(${B} by crashed, since`));
-    await held.release();
+/** An evidence lister that answers nobody until `n` promotions have asked: they start deciding together. */
+function barrier(n: number): NonNullable<PromoteOptions['evidence']> {
+  const waiting: Array<() => void> = [];
+  return async (store, candidate) => {
+    await new Promise<void>((r) => {
+      waiting.push(r);
+      if (waiting.length >= n) for (const w of waiting.splice(0)) w();
+    });
+    return (await listEvidence(store, candidate)).map((e) => ({ digest: e.digest, environment: e.evidence.environment, result: e.evidence.result, finishedAt: e.evidence.finishedAt }));
+  };
+}
+
+describe('the OCI layout lock', () => {
+  let store: LayoutStore;
+  let A: Digest;
+  const lockFile = () => join(store.path, '.karoo-promote', 'integration.lock');
+  const opts = (o: Partial<PromoteOptions>): PromoteOptions => ({ store, config, candidate: A, environment: 'integration', actor: 'alice', now, systemId, ...o });
+  beforeAll(async () => {
+    store = new LayoutStore(join(work, 'lock-layout'));
+    [A] = (await candidates(store, 'lock')) as [Digest];
+    await evidence(store, A, 'integration');
+  }, 60_000);
+
+  it('is broken when its holder was a process of this host that is gone, and removed after use', async () => {
+    // A pid that cannot be running: the highest pid Linux hands out is below 2^22.
+    await import('node:fs/promises').then((fs) => fs.mkdir(join(store.path, '.karoo-promote'), { recursive: true }));
+    await writeFile(lockFile(), JSON.stringify({ pid: 2 ** 22 + 7, host: hostname(), since: '2020-01-01T00:00:00Z', nonce: 'crashed', what: 'a crashed promotion' }));
     clock += 60_000;
-    await expect(promote(opts({ candidate: B }))).resolves.toMatchObject({ status: 'promoted' });
-    await acquireClaim({ store, environment: 'integration', candidate: C, actor: 'crashed', now, minSettleMs: 0 });
-    clock += 11 * 60_000;
-    await expect(promote(opts({ candidate: C }))).resolves.toMatchObject({ status: 'promoted' });
-  }, 30_000);
+    await expect(promote(opts({}))).resolves.toMatchObject({ status: 'promoted' });
+    expect(await readdir(join(store.path, '.karoo-promote'))).toEqual([]);
+  });
+
+  it("of another host is never judged by its age: a conflict names it and the file to remove", async () => {
+    await writeFile(lockFile(), JSON.stringify({ pid: 1, host: 'build-7.example', since: '2020-01-01T00:00:00Z', nonce: 'elsewhere', what: 'promotion of X to integration' }));
+    const [, B] = (await candidates(store, 'lock')) as [Digest, Digest];
+    await evidence(store, B, 'integration');
+    const e = await refusal(promote(opts({ candidate: B, lock: { waitMs: 200 } })));
+    expect(e.kind).toBe('conflict');
+    expect(e.message).toBe(
+      `${lockFile()} is held by promotion of X to integration (pid 1 on build-7.example, since 2020-01-01T00:00:00Z); wait for it to finish and run this again — if no karoo runs there any more, remove ${lockFile()} (and ${lockFile()}.break if present) (karoo breaks a lock by itself only on the host that took it)`,
+    );
+    expect((await history(store, 'integration')).map((r) => r.candidate)).toEqual([A]);
+    await rm(lockFile());
+    await expect(promote(opts({ candidate: B }))).resolves.toMatchObject({ status: 'promoted', previous: A });
+  });
+});
+
+describe('a registry store', () => {
+  let store: Store;
+  let A: Digest, B: Digest, C: Digest;
+  const tracker = () => githubDeployments({ token: 'rw', repository: 'acme/cam', baseUrl: github.url });
+  const opts = (o: Partial<PromoteOptions>): PromoteOptions => ({ store, config, candidate: A, environment: 'integration', actor: 'alice', now, systemId, ...o });
+  beforeAll(async () => {
+    store = openStore(`${registry.host}/acme/reg`);
+    [A, B, C] = (await candidates(store, 'reg')) as [Digest, Digest, Digest];
+    for (const c of [A, B, C]) await evidence(store, c, 'integration');
+  }, 60_000);
+
+  it('without GitHub is refused unless promotions are said to be serialised; nothing is written', async () => {
+    const e = await refusal(promote(opts({})));
+    expect(e.kind).toBe('refused');
+    expect(e.message).toBe(
+      `${store.ref} is a registry, which cannot decide between two promotions to integration made at the same time; give karoo a GitHub token and repository (GITHUB_TOKEN and GITHUB_REPOSITORY, or the action's token, with contents: write: each promotion claims refs/karoo/integration/<n>), or, when promotions to integration are serialised by something else (the release workflow's concurrency group), say so with --serialized`,
+    );
+    expect((await store.listTags()).filter((t) => t.startsWith('env-'))).toEqual([]);
+    clock += 60_000;
+    await expect(promote(opts({ serialized: true }))).resolves.toMatchObject({ status: 'promoted' });
+  });
+
+  it('serialised by the caller but run at once: the fork is in the history, reported, not hidden', async () => {
+    const head = (await history(store, 'integration'))[0]!;
+    clock += 60_000;
+    const r = await promote(opts({ candidate: B, serialized: true, reason: 'one' }));
+    // What a second promotion that was not serialised after all wrote at the same place.
+    const tags = environmentTags('integration');
+    const { recordArtifact } = await import('./records.js');
+    const rival = recordArtifact(await verifyCandidate(store, C), {
+      schema: 'karoo.promotion/v1', kind: 'promotion', environment: 'integration', candidate: C, previousRecord: head.digest, previousCandidate: A, sequence: 2, actor: 'bob', time: now().toISOString(),
+    });
+    const { pushArtifact } = await import('./records.js');
+    await pushArtifact(store, rival, tags.sequence(2, rival.digest));
+    const report = await readHistory(store, 'integration');
+    expect(report.records.map((x) => x.digest)).toEqual([r.record, head.digest]);
+    expect(report.forks).toEqual([
+      expect.objectContaining({ sequence: 2, previousRecord: head.digest, followed: r.record, open: true, records: [expect.objectContaining({ digest: r.record }), expect.objectContaining({ digest: rival.digest, actor: 'bob' })] }),
+    ]);
+    // The next promotion goes on from the head and settles it; the fork stays visible as history.
+    clock += 60_000;
+    const next = await promote(opts({ candidate: C, serialized: true }));
+    const later = await readHistory(store, 'integration');
+    expect(later.records.map((x) => x.digest)).toEqual([next.record, r.record, head.digest]);
+    expect(later.forks).toEqual([expect.objectContaining({ sequence: 2, open: false })]);
+  });
+
+  it('with GitHub: a promotion that won its place but died before the tags is completed by the next one', async () => {
+    const head = (await history(store, 'integration'))[0]!;
+    const place = head.sequence! + 1;
+    clock += 60_000;
+    const { recordArtifact, pushArtifact } = await import('./records.js');
+    const crashed = recordArtifact(await verifyCandidate(store, A), {
+      schema: 'karoo.promotion/v1', kind: 'promotion', environment: 'integration', candidate: A, previousRecord: head.digest, previousCandidate: head.candidate, sequence: place, actor: 'crashed', time: now().toISOString(),
+    });
+    await pushArtifact(store, crashed);
+    const t = tracker();
+    expect(await t.claimSequence!({ environment: 'integration', sequence: place, record: crashed.digest, candidate: A, store: store.ref, commit: 'b'.repeat(40) })).toEqual({ won: true });
+    expect(github.gitRefs('acme/cam').find((g) => g.ref === `refs/karoo/integration/${place}`)?.message).toContain(`record: ${crashed.digest}`);
+
+    clock += 60_000;
+    const r = await promote(opts({ candidate: B, github: { tracker: t, ref: 'b'.repeat(40) } }));
+    expect(r).toMatchObject({ status: 'promoted', previous: A });
+    const h = await readHistory(store, 'integration');
+    expect(h.records.slice(0, 3).map((x) => [x.digest, x.sequence])).toEqual([
+      [r.record, place + 1],
+      [crashed.digest, place],
+      [head.digest, place - 1],
+    ]);
+    expect(h.forks.filter((f) => f.open)).toEqual([]);
+  });
 });
 
 describe('GitHub Deployments (against the OpenAPI-checking stand-in)', () => {
@@ -281,9 +402,9 @@ describe('GitHub Deployments (against the OpenAPI-checking stand-in)', () => {
   });
 
   const gh = (token = 'rw') => ({ tracker: githubDeployments({ token, repository: 'acme/cam', baseUrl: standin.url }), ref: 'a'.repeat(40) });
-  const base = (o: Partial<PromoteOptions>): PromoteOptions => ({ store, config, candidate: A, environment: 'qualification', actor: 'alice', now, systemId, claim: { minSettleMs: 50 }, ...o });
+  const base = (o: Partial<PromoteOptions>): PromoteOptions => ({ store, config, candidate: A, environment: 'qualification', actor: 'alice', now, systemId, ...o });
 
-  it('creates a deployment with the candidate and system id, and statuses as it proceeds', async () => {
+  it('creates a deployment naming the record, after the record, with statuses as it proceeds', async () => {
     clock += 60_000;
     const r = await promote(base({ github: gh(), run: { url: 'https://github.com/acme/cam/actions/runs/9' } }));
     const deployments = standin.deployments('acme/cam');
@@ -292,11 +413,12 @@ describe('GitHub Deployments (against the OpenAPI-checking stand-in)', () => {
       id: r.deployment!.id,
       environment: 'qualification',
       ref: 'a'.repeat(40),
-      payload: { candidate: A, systemId: await systemId(A, { name: 'qualification' }), system: 'cam', kind: 'promotion', environment: 'qualification' },
-      statuses: ['in_progress', 'in_progress', 'success'],
+      payload: { candidate: A, systemId: await systemId(A, { name: 'qualification' }), system: 'cam', kind: 'promotion', environment: 'qualification', record: r.record, sequence: 1 },
+      statuses: ['in_progress', 'success'],
     });
     const [rec] = await history(store, 'qualification');
-    expect(rec!.deployment).toEqual({ id: r.deployment!.id, url: r.deployment!.url });
+    expect(rec!.digest).toBe(r.record);
+    expect(rec!.deployment).toBeUndefined();
     const body = standin.requests.find((q) => q.operationId === 'repos/create-deployment')!.body as Record<string, unknown>;
     expect(body).toMatchObject({ auto_merge: false, required_contexts: [], production_environment: false });
   });
@@ -307,7 +429,7 @@ describe('GitHub Deployments (against the OpenAPI-checking stand-in)', () => {
     expect(failed.message).toMatch(new RegExp(`${A} is recorded in production \\(record sha256:[0-9a-f]{64}\\) but deploy failed: node db-1 unreachable`));
     const prod = standin.deployments('acme/cam').filter((d) => d.environment === 'prod');
     expect(prod).toHaveLength(1);
-    expect(prod[0]!.statuses).toEqual(['in_progress', 'in_progress', 'failure']);
+    expect(prod[0]!.statuses).toEqual(['in_progress', 'failure']);
     expect(standin.requests.filter((q) => q.operationId === 'repos/create-deployment').at(-1)!.body).toMatchObject({ production_environment: true });
 
     const count = standin.deployments('acme/cam').length;
@@ -315,12 +437,14 @@ describe('GitHub Deployments (against the OpenAPI-checking stand-in)', () => {
     expect(standin.deployments('acme/cam')).toHaveLength(count);
   });
 
-  it('a token without deployments: write fails with the permission to add, before anything is recorded', async () => {
+  it('a token without deployments: write: the record (written first) stands, the error names the permission', async () => {
     clock += 60_000;
     const e = await refusal(promote(base({ candidate: B, github: gh('ro') })));
-    expect(e.message).toMatch(/GitHub refused to create a deployment for qualification in acme\/cam \(403: .*\); the job needs `permissions: deployments: write`/);
-    expect((await history(store, 'qualification'))[0]!.candidate).toBe(A);
-    // The claim was released: the next try goes through at once.
-    await expect(promote(base({ candidate: B, github: gh() }))).resolves.toMatchObject({ status: 'promoted', previous: A });
+    expect(e.message).toMatch(
+      new RegExp(`^${B} is recorded in qualification \\(record (sha256:[0-9a-f]{64})\\) but no GitHub Deployment was created and nothing was deployed: GitHub refused to create a deployment for qualification in acme/cam \\(403: .*\\); the job needs \`permissions: deployments: write\``),
+    );
+    const [head] = await history(store, 'qualification');
+    expect(head).toMatchObject({ candidate: B, previousCandidate: A, digest: e.detail?.record });
+    expect(standin.deployments('acme/cam').filter((d) => (d.payload as { candidate?: string }).candidate === B)).toEqual([]);
   });
 });

@@ -2,11 +2,12 @@ import { type Digest, isKarooError, KarooError, parseDigest, type Progress, sha2
 import { type Descriptor, KAROO } from '@karoo/candidate';
 import type { EnvironmentConfig, KarooConfig } from '@karoo/config';
 import type { Store } from '@karoo/oci';
-import { acquireClaim } from './claim.js';
+import { commitRecord, decisionFor, settleHead } from './claim.js';
+import type { LockOptions } from './lock.js';
 import { evaluateGate, type GateEvidence, gatePolicy, refusalMessage } from './gate.js';
 import type { DeploymentHandle, DeploymentTracker } from './github.js';
-import { currentRecord, history } from './history.js';
-import { environmentTags, type GateCheck, type PromotionRecord, pushArtifact, readRecord, recordArtifact, type RunInfo, type StoredRecord, tagTarget } from './records.js';
+import { currentRecord, describeFork, history, readHistory } from './history.js';
+import { environmentTags, type GateCheck, type PromotionRecord, type RunInfo, type StoredRecord } from './records.js';
 
 /** Lists a candidate's acceptance evidence (default: @karoo/evidence's listEvidence). */
 export type EvidenceLister = (store: Store, candidate: Digest) => Promise<GateEvidence[]>;
@@ -42,11 +43,21 @@ export interface PromoteOptions {
   readonly evidence?: EvidenceLister | undefined;
   /** The system id of the candidate with the environment's configuration, for the record and the deployment. */
   readonly systemId?: ((candidate: Digest, environment: EnvironmentConfig) => Promise<Digest | undefined>) | undefined;
-  /** GitHub Deployment for the environment, with statuses as the promotion proceeds. */
+  /**
+   * GitHub Deployment for the environment, with statuses as the promotion proceeds; for a
+   * registry store also the atomic decision (a git ref per place in the history, see claim.ts).
+   */
   readonly github?: { readonly tracker: DeploymentTracker; readonly ref: string; readonly environmentUrl?: string | undefined } | undefined;
+  /**
+   * For a registry store without `github`: the caller states that promotions to this
+   * environment are serialised by something else (e.g. a workflow's concurrency group). Without
+   * it such a promotion is refused, since nothing could decide between two at once.
+   */
+  readonly serialized?: boolean | undefined;
   readonly deploy?: DeployHandover | undefined;
   readonly now?: (() => Date) | undefined;
-  readonly claim?: { minSettleMs?: number; ttlSeconds?: number; sleep?: (ms: number) => Promise<void> } | undefined;
+  /** The OCI layout's lock file: how long to wait for another promotion holding it. */
+  readonly lock?: LockOptions | undefined;
   readonly progress?: Progress | undefined;
 }
 
@@ -117,9 +128,9 @@ async function defaultEvidence(store: Store, candidate: Digest): Promise<GateEvi
  * manifest must hash to its digest; (2) the gate (passing evidence from the required
  * environments, soak time) must let it in — otherwise a `refused` error names every missing
  * piece; (3) the promotion is recorded — a hash-chained promotion record (subject = the
- * candidate), the `env-<name>` tag, and a GitHub Deployment with statuses — exactly once even
- * when two promotions race (see claim.ts); (4) deploy takes over for the environment's
- * inventory. Nothing is built: the environment gets the very digest that was tested.
+ * candidate) and the `env-<name>` tag, committed exactly once even when two promotions race
+ * (an atomic decision, see claim.ts), and only then a GitHub Deployment naming the record, with
+ * statuses; (4) deploy takes over for the environment's inventory. Nothing is built: the environment gets the very digest that was tested.
  */
 export async function promote(o: PromoteOptions): Promise<PromoteResult> {
   const now = o.now ?? (() => new Date());
@@ -164,6 +175,20 @@ export async function promote(o: PromoteOptions): Promise<PromoteResult> {
     allowed = g.allowed;
   }
 
+  if (!o.dryRun && !allowed) {
+    throw new KarooError('refused', refusalMessage(candidate, o.environment, checks), { detail: { candidate, environment: o.environment, gate: checks } });
+  }
+  // How the environment's next state is decided; a registry without an atomic decision is
+  // refused, but only when something would be written.
+  let decision: ReturnType<typeof decisionFor> | undefined;
+  let undecidable: unknown;
+  try {
+    decision = o.dryRun ? undefined : decisionFor(o.store, o.github?.tracker, o.serialized, o.environment);
+  } catch (e) {
+    undecidable = e;
+  }
+  // A promotion that won its place but crashed before moving the tags is completed first.
+  if (decision === 'github-ref') await settleHead(o.store, o.environment, o.github!.tracker, progress);
   const current = await currentRecord(o.store, o.environment);
   const base = {
     candidate,
@@ -180,9 +205,6 @@ export async function promote(o: PromoteOptions): Promise<PromoteResult> {
   if (o.dryRun) {
     return { ...base, status: 'checked', time: now().toISOString(), deploy: { status: 'skipped', detail: 'dry run' } };
   }
-  if (!allowed) {
-    throw new KarooError('refused', refusalMessage(candidate, o.environment, checks), { detail: { candidate, environment: o.environment, gate: checks } });
-  }
 
   const systemId = await o.systemId?.(candidate, env);
 
@@ -192,25 +214,47 @@ export async function promote(o: PromoteOptions): Promise<PromoteResult> {
     return { ...base, status: 'unchanged', record: current.digest, systemId: systemId ?? current.systemId, time: current.time, deploy };
   }
 
-  const held = await acquireClaim({
+  if (undecidable) throw undecidable;
+  for (const f of (await readHistory(o.store, o.environment)).forks.filter((x) => x.open)) {
+    progress.warn(`${describeFork(o.environment, f)}; this promotion follows ${current?.digest ?? 'nothing'} and settles it`);
+  }
+
+  const time = now().toISOString();
+  const logUrl = o.run?.url;
+  // The record first, committed by an atomic decision; GitHub hears of it only afterwards.
+  const committed = await commitRecord({
     store: o.store,
     environment: o.environment,
     candidate,
-    actor: o.actor,
-    run: o.run,
-    now,
-    minSettleMs: o.claim?.minSettleMs,
-    ttlSeconds: o.claim?.ttlSeconds,
-    sleep: o.claim?.sleep,
+    subject,
+    base: current,
+    decision: decision!,
+    github: o.github ? { tracker: o.github.tracker, commit: o.github.ref } : undefined,
+    lock: o.lock,
+    progress,
+    record: (place): PromotionRecord => ({
+      schema: 'karoo.promotion/v1',
+      kind,
+      environment: o.environment,
+      candidate,
+      system: o.config.system,
+      systemId,
+      previousCandidate: place.previousCandidate,
+      previousRecord: place.previousRecord,
+      sequence: place.sequence,
+      actor: o.actor,
+      reason: o.reason,
+      run: o.run,
+      time,
+      gate: checks,
+    }),
   });
-  const previous = held.base ? await readRecord(o.store, held.base) : undefined;
+  const recordDigest = committed.digest;
+  progress.info(`${o.environment} now runs ${candidate} (${tags.env}; record ${recordDigest}, place ${committed.sequence})`);
 
   let deployment: DeploymentHandle | undefined;
-  let recordDigest: Digest | undefined;
-  const time = now().toISOString();
-  const logUrl = o.run?.url;
-  try {
-    if (o.github) {
+  if (o.github) {
+    try {
       deployment = await o.github.tracker.create({
         environment: env.githubEnvironment ?? env.name,
         ref: o.github.ref,
@@ -222,49 +266,21 @@ export async function promote(o: PromoteOptions): Promise<PromoteResult> {
           store: o.store.ref,
           environment: o.environment,
           kind,
-          previous: previous?.candidate,
+          previous: current?.candidate,
+          record: recordDigest,
+          sequence: committed.sequence,
           reason: o.reason,
         },
         description: `${kind === 'rollback' ? 'roll back' : 'promote'} ${shortDigest(candidate)} to ${o.environment}`,
         production: o.config.environments.at(-1)?.name === o.environment,
       });
-      await o.github.tracker.status(deployment, 'in_progress', { description: `recording ${shortDigest(candidate)} in ${o.environment}`, logUrl });
-    }
-
-    const record: PromotionRecord = {
-      schema: 'karoo.promotion/v1',
-      kind,
-      environment: o.environment,
-      candidate,
-      system: o.config.system,
-      systemId,
-      previousCandidate: previous?.candidate,
-      previousRecord: held.base,
-      actor: o.actor,
-      reason: o.reason,
-      run: o.run,
-      time,
-      gate: checks,
-      deployment: deployment ? { id: deployment.id, url: deployment.url } : undefined,
-    };
-    recordDigest = await pushArtifact(o.store, recordArtifact(subject, record), tags.record);
-    const m = await o.store.getManifest(candidate);
-    await o.store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.env });
-
-    // Check after write: both tags must still be ours.
-    const [headNow, envNow] = [await tagTarget(o.store, tags.record), await tagTarget(o.store, tags.env)];
-    if (headNow !== recordDigest || envNow !== candidate) {
+    } catch (e) {
       throw new KarooError(
-        'conflict',
-        `${o.environment} was changed by someone else while this promotion wrote it (env-${o.environment} → ${envNow ?? 'none'}, history head → ${headNow ?? 'none'}); check karoo history ${o.environment}`,
+        isKarooError(e) ? e.kind : 'unavailable',
+        `${candidate} is recorded in ${o.environment} (record ${recordDigest}) but no GitHub Deployment was created and nothing was deployed: ${messageOf(e)}; fix it and run karoo deploy, or promote again`,
+        { cause: e, detail: { record: recordDigest } },
       );
     }
-    progress.info(`${o.environment} now runs ${candidate} (${tags.env}; record ${recordDigest})`);
-  } catch (e) {
-    // Once the record is the head the claim is retired by itself; before that, free it for the next one.
-    if (!recordDigest) await held.release().catch(() => undefined);
-    if (deployment) await o.github!.tracker.status(deployment, 'error', { description: `not recorded: ${messageOf(e)}`, logUrl }).catch(() => undefined);
-    throw e;
   }
 
   let deploy: PromoteResult['deploy'];
@@ -282,7 +298,7 @@ export async function promote(o: PromoteOptions): Promise<PromoteResult> {
   if (deployment) {
     await o.github!.tracker.status(deployment, 'success', { description: `${o.environment} runs ${shortDigest(candidate)}`, logUrl, environmentUrl: o.github!.environmentUrl });
   }
-  return { ...base, previous: previous?.candidate, status: 'promoted', record: recordDigest, systemId, time, deployment, deploy };
+  return { ...base, previous: current?.candidate, status: 'promoted', record: recordDigest, systemId, time, deployment, deploy };
 }
 
 async function handOver(o: PromoteOptions, env: EnvironmentConfig, candidate: Digest, systemId: Digest | undefined, progress: Progress): Promise<PromoteResult['deploy']> {

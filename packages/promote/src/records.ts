@@ -1,16 +1,14 @@
 import { canonicalJson, type Digest, isDigest, KarooError, sha256Of } from '@karoo/common';
-import { ANNOTATIONS, type Descriptor, EMPTY_CONFIG, type ImageManifest, inlineBlob, type InlineBlob, OCI, referrerFor } from '@karoo/candidate';
+import { ANNOTATIONS, type Descriptor, type ImageManifest, type InlineBlob, OCI, referrerFor } from '@karoo/candidate';
 import { bufferSource, readAll, type Store } from '@karoo/oci';
 
 /** karoo's media types for promotion bookkeeping. */
 export const PROMOTION = {
   /** `artifactType` (and payload media type) of a promotion record; `subject` = the candidate. */
   record: 'application/vnd.karoo.promotion.v1+json',
-  /** `artifactType` of a claim: the short-lived mark a promotion leaves while it decides (no subject). */
-  claim: 'application/vnd.karoo.promotion.claim.v1+json',
 } as const;
 
-/** Manifest annotation naming the environment of a record or claim. */
+/** Manifest annotation naming the environment of a record. */
 export const ENVIRONMENT_ANNOTATION = 'dev.karoo.environment';
 
 const ENV_NAME = /^[a-z0-9][a-z0-9-]*$/;
@@ -18,14 +16,32 @@ const ENV_NAME = /^[a-z0-9][a-z0-9-]*$/;
 /**
  * The tags an environment owns in a store. `env-<name>` is the user-facing one (what the
  * environment runs, a plain OCI tag any client can pull); `.record` is the head of the
- * environment's hash-chained history; `.claim` is the mutual-exclusion mark of a promotion
- * in progress. Environment names have no dots, so the three never collide.
+ * environment's hash-chained history; `sequence(n, record)` names every committed record by its
+ * place in the chain (`env-<name>.record-<n>-<first 16 hex of its digest>`), so that two records
+ * committed at the same place — a fork — are both visible in the tag list. Environment names
+ * have no dots, so these never collide.
  */
-export function environmentTags(environment: string): { env: string; record: string; claim: string } {
+export function environmentTags(environment: string): { env: string; record: string; sequence(n: number, record: Digest): string } {
   if (!ENV_NAME.test(environment)) {
     throw new KarooError('input', `environment name "${environment}" must be lowercase letters, digits and dashes (as in karoo.yml)`);
   }
-  return { env: `env-${environment}`, record: `env-${environment}.record`, claim: `env-${environment}.claim` };
+  return {
+    env: `env-${environment}`,
+    record: `env-${environment}.record`,
+    sequence: (n, record) => `env-${environment}.record-${n}-${record.slice('sha256:'.length, 'sha256:'.length + 16)}`,
+  };
+}
+
+/** The sequence tags of one environment among a store's tags: place in the chain and digest prefix. */
+export function sequenceTags(environment: string, tags: readonly string[]): Array<{ tag: string; sequence: number; prefix: string }> {
+  const out: Array<{ tag: string; sequence: number; prefix: string }> = [];
+  const start = `env-${environment}.record-`;
+  for (const tag of tags) {
+    if (!tag.startsWith(start)) continue;
+    const m = /^([1-9][0-9]{0,9})-([0-9a-f]{16})$/.exec(tag.slice(start.length));
+    if (m) out.push({ tag, sequence: Number(m[1]), prefix: m[2]! });
+  }
+  return out.sort((a, b) => a.sequence - b.sequence || (a.prefix < b.prefix ? -1 : 1));
 }
 
 /** Environments that have a history in a store, from its `env-<name>.record` tags. */
@@ -66,33 +82,24 @@ export interface PromotionRecord {
   readonly previousCandidate?: Digest | undefined;
   /** The record this one follows in the environment's history (a hash chain). */
   readonly previousRecord?: Digest | undefined;
+  /** Place in the environment's history, 1 for its first promotion (absent in records written before karoo numbered them). */
+  readonly sequence?: number | undefined;
   readonly actor: string;
   readonly reason?: string | undefined;
   readonly run?: RunInfo | undefined;
   /** ISO 8601 UTC. */
   readonly time: string;
   readonly gate?: readonly GateCheck[] | undefined;
+  /**
+   * Only in records written before the record came first: the GitHub Deployment is now created
+   * after the record is committed, and its payload names the record instead.
+   */
   readonly deployment?: { readonly id: number; readonly url?: string | undefined } | undefined;
 }
 
 /** A record as read back from a store, with its own digest. */
 export interface StoredRecord extends PromotionRecord {
   readonly digest: Digest;
-}
-
-/** A claim: "I am promoting this candidate on top of that head"; unique by nonce. */
-export interface Claim {
-  readonly schema: 'karoo.promotion.claim/v1';
-  readonly environment: string;
-  readonly candidate: Digest;
-  /** The head record the promotion builds on (absent for an environment's first). */
-  readonly base?: Digest | undefined;
-  readonly nonce: string;
-  readonly actor: string;
-  readonly run?: RunInfo | undefined;
-  readonly time: string;
-  /** Set when the promotion gave up after claiming: the claim no longer holds anyone back. */
-  readonly released?: boolean | undefined;
 }
 
 /** An artifact ready to push: its blobs, then its manifest. */
@@ -110,21 +117,6 @@ export function recordArtifact(candidate: Descriptor, record: PromotionRecord): 
     annotations: { [ANNOTATIONS.created]: record.time, [ENVIRONMENT_ANNOTATION]: record.environment },
   });
   return { digest: r.digest, manifestBytes: r.manifestBytes, blobs: r.blobs };
-}
-
-/** A claim has no subject: it must not show up among a candidate's referrers, nor touch their index. */
-export function claimArtifact(claim: Claim): Artifact {
-  const layer = inlineBlob(PROMOTION.claim, canonicalJson(claim), 'claim.json');
-  const manifest: ImageManifest = {
-    schemaVersion: 2,
-    mediaType: OCI.imageManifest,
-    artifactType: PROMOTION.claim,
-    config: EMPTY_CONFIG.descriptor,
-    layers: [layer.descriptor],
-    annotations: { [ANNOTATIONS.created]: claim.time, [ENVIRONMENT_ANNOTATION]: claim.environment },
-  };
-  const manifestBytes = new TextEncoder().encode(canonicalJson(manifest));
-  return { digest: sha256Of(manifestBytes), manifestBytes, blobs: [EMPTY_CONFIG, layer] };
 }
 
 /** Pushes blobs the store lacks, then the manifest (under `tag` when given). */
@@ -166,14 +158,6 @@ export async function readRecord(store: Store, digest: Digest): Promise<StoredRe
     throw new KarooError('integrity', `promotion record ${digest} in ${store.ref} is not a karoo.promotion/v1 record`);
   }
   if (v.previousRecord !== undefined && !isDigest(v.previousRecord)) throw new KarooError('integrity', `promotion record ${digest}: previousRecord is not a digest`);
+  if (v.sequence !== undefined && !(Number.isSafeInteger(v.sequence) && v.sequence >= 1)) throw new KarooError('integrity', `promotion record ${digest}: sequence is not a positive integer`);
   return { ...(v as PromotionRecord), digest };
 }
-
-export async function readClaim(store: Store, digest: Digest): Promise<Claim> {
-  const v = (await readPayload(store, digest, PROMOTION.claim)) as Partial<Claim> | null;
-  if (!v || v.schema !== 'karoo.promotion.claim/v1' || typeof v.nonce !== 'string' || !isDigest(v.candidate)) {
-    throw new KarooError('integrity', `claim ${digest} in ${store.ref} is not a karoo.promotion.claim/v1 document`);
-  }
-  return v as Claim;
-}
-
