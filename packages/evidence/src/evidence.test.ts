@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type Digest, sha256Of } from '@karoo/common';
+import { canonicalJson, type Digest, sha256Of } from '@karoo/common';
 import { EMPTY_CONFIG, inlineBlob, OCI, type Descriptor } from '@karoo/candidate';
 import { bufferSource, LayoutStore } from '@karoo/oci';
 import {
@@ -15,6 +15,7 @@ import {
   pushEvidence,
   readEvidence,
   readJunit,
+  scanEvidence,
 } from '@karoo/evidence';
 
 const JUNIT = `<?xml version='1.0' encoding='utf-8'?>
@@ -110,7 +111,53 @@ describe('evidence', () => {
     const text = await readFile(path, 'utf8');
     await writeFile(path, text.replace('"passed"', '"failed"'));
     await expect(readEvidence(store, a.digest)).rejects.toMatchObject({ kind: 'integrity' });
-    await expect(listEvidence(store, candidate.digest)).rejects.toThrow(/damaged/);
+    // Listed as invalid and skipped: it never counts, and it blocks nothing.
+    const scan = await scanEvidence(store, candidate.digest);
+    expect(scan.invalid).toEqual([{ digest: a.digest, reason: expect.stringMatching(/damaged/) }]);
+    expect(scan.records.map((r) => r.digest)).not.toContain(a.digest);
+    expect(scan.records.length).toBeGreaterThan(0);
+  });
+
+  it('lists malformed referrers as invalid and skips them; the others are still read (one bad push blocks nothing)', async () => {
+    const dir2 = join(dir, 'malformed');
+    const s = new LayoutStore(dir2);
+    const c = await (async () => {
+      const layer = inlineBlob('application/octet-stream', 'payload c', 'c');
+      for (const b of [EMPTY_CONFIG, layer]) await s.putBlob(b.descriptor, bufferSource(b.bytes));
+      return s.putManifest(new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: OCI.imageManifest, artifactType: 'application/vnd.karoo.candidate.v1', config: EMPTY_CONFIG.descriptor, layers: [layer.descriptor] })), OCI.imageManifest);
+    })();
+    const good = evidenceFor(c, input(c));
+    await pushEvidence(s, good);
+    const subject = { mediaType: c.mediaType, digest: c.digest, size: c.size };
+    await s.putBlob(EMPTY_CONFIG.descriptor, bufferSource(EMPTY_CONFIG.bytes));
+    // 1. evidence.json that is not evidence (fields missing).
+    const notEvidence = inlineBlob(EVIDENCE_ARTIFACT_TYPE, '{"schema":"karoo.evidence/v1","result":"passed"}');
+    await s.putBlob(notEvidence.descriptor, bufferSource(notEvidence.bytes));
+    const bad1 = JSON.stringify({ schemaVersion: 2, mediaType: OCI.imageManifest, artifactType: EVIDENCE_ARTIFACT_TYPE, config: EMPTY_CONFIG.descriptor, layers: [notEvidence.descriptor], subject });
+    await s.putManifest(new TextEncoder().encode(bad1), OCI.imageManifest);
+    // 2. evidence whose layer is missing from the store.
+    const missing = inlineBlob(EVIDENCE_ARTIFACT_TYPE, canonicalJson({ ...input(c), schema: 'karoo.evidence/v1', environment: 'gone' }));
+    const bad2 = JSON.stringify({ schemaVersion: 2, mediaType: OCI.imageManifest, artifactType: EVIDENCE_ARTIFACT_TYPE, config: EMPTY_CONFIG.descriptor, layers: [missing.descriptor], subject });
+    await s.putBlob(missing.descriptor, bufferSource(missing.bytes));
+    await s.putManifest(new TextEncoder().encode(bad2), OCI.imageManifest);
+    await rm(s.blobPath(missing.descriptor.digest));
+    // 3. a manifest whose layer descriptor is crafted (written past putManifest, which refuses it).
+    const crafted = JSON.stringify({ schemaVersion: 2, mediaType: OCI.imageManifest, artifactType: EVIDENCE_ARTIFACT_TYPE, config: EMPTY_CONFIG.descriptor, layers: [{ mediaType: EVIDENCE_ARTIFACT_TYPE, digest: 'sha256:../../oci-layout', size: 30 }], subject });
+    await writeFile(join(dir2, 'blobs', 'sha256', sha256Of(crafted).slice(7)), crafted);
+    const index = JSON.parse(await readFile(join(dir2, 'index.json'), 'utf8')) as { manifests: unknown[] };
+    index.manifests.push({ mediaType: OCI.imageManifest, digest: sha256Of(crafted), size: Buffer.byteLength(crafted), artifactType: EVIDENCE_ARTIFACT_TYPE });
+    await writeFile(join(dir2, 'index.json'), JSON.stringify(index));
+
+    const seen: string[] = [];
+    const records = await listEvidence(s, c.digest, { onInvalid: (i) => seen.push(i.digest) });
+    expect(records.map((r) => r.digest)).toEqual([good.digest]);
+    const scan = await scanEvidence(s, c.digest);
+    expect(scan.invalid.map((i) => i.digest).sort()).toEqual([sha256Of(bad1), sha256Of(bad2), sha256Of(crafted)].sort());
+    expect(seen.sort()).toEqual(scan.invalid.map((i) => i.digest).sort());
+    const reasons = Object.fromEntries(scan.invalid.map((i) => [i.digest, i.reason]));
+    expect(reasons[sha256Of(bad1)]).toMatch(/environment is missing|counts|candidate is not a sha256 digest/);
+    expect(reasons[sha256Of(bad2)]).toMatch(/missing/);
+    expect(reasons[sha256Of(crafted)]).toMatch(/digest "sha256:\.\.\/\.\.\/oci-layout" is not sha256:<64 lowercase hex>/);
   });
 
   it('counts JUnit suites by attributes or by test cases', () => {

@@ -1,6 +1,6 @@
-import { canonicalJson, type Digest, isDigest, KarooError, parseDigest, sha256Of } from '@karoo/common';
+import { canonicalJson, type Digest, errorMessage, isDigest, isKarooError, KarooError, parseDigest, sha256Of } from '@karoo/common';
 import { ANNOTATIONS, type Descriptor, OCI, referrerFor, type Referrer } from '@karoo/candidate';
-import { bufferSource, type Store } from '@karoo/oci';
+import { bufferSource, parseManifestInfo, type Store } from '@karoo/oci';
 
 /** `artifactType` of an evidence artifact, and the media type of its JSON layer. */
 export const EVIDENCE_ARTIFACT_TYPE = 'application/vnd.karoo.evidence.v1+json';
@@ -121,42 +121,81 @@ export async function pushEvidence(store: Store, artifact: Referrer): Promise<De
 }
 
 /**
- * Every evidence artifact of a candidate in a store, oldest first (by `finishedAt`, then digest).
- * Each one is read and checked: manifest and blobs against their digests, subject and the
- * evidence's own `candidate` against the candidate asked for. A damaged record throws an
- * integrity error naming it; it is never silently skipped (a gate must not pass on bad data).
+ * Every evidence artifact of a candidate in a store, oldest first (by `finishedAt`, then digest),
+ * and every referrer that claims to be evidence but is not readable evidence of this candidate.
+ * Each one is read and checked: manifest and blobs against their digests, descriptors, schema
+ * and fields, subject and the evidence's own `candidate` against the candidate asked for. A
+ * malformed or damaged referrer is listed in `invalid` and skipped — never fatal, so one bad push
+ * cannot block the promotion or the report of a candidate, and never counted. A store that
+ * cannot be reached still throws.
  */
-export async function listEvidence(
-  store: Store,
-  candidate: Digest | string,
-  filter: { environment?: string | undefined; result?: EvidenceResult | undefined } = {},
-): Promise<EvidenceRecord[]> {
+export async function scanEvidence(store: Store, candidate: Digest | string, filter: EvidenceFilter = {}): Promise<EvidenceScan> {
   const subject = parseDigest(candidate, 'candidate');
+/** A referrer of the candidate that claims to be evidence but cannot be read as such: skipped, and reported. */
+export interface InvalidEvidence {
+  /** Digest of the referrer's manifest. */
+  readonly digest: string;
+  /** Why it does not count, one line. */
+  readonly reason: string;
+}
+
+/** What scanEvidence found: the readable records (oldest first) and the referrers that are not. */
+export interface EvidenceScan {
+  readonly records: EvidenceRecord[];
+  readonly invalid: InvalidEvidence[];
+}
+
+export interface EvidenceFilter {
+  readonly environment?: string | undefined;
+  readonly result?: EvidenceResult | undefined;
+}
+
   const found = await store.referrers(subject, EVIDENCE_ARTIFACT_TYPE);
   const records: EvidenceRecord[] = [];
   for (const d of found) {
     if (d.artifactType !== undefined && d.artifactType !== EVIDENCE_ARTIFACT_TYPE) continue;
-    const r = await readEvidence(store, d.digest);
-    if (r.evidence.candidate !== subject) {
-      throw new KarooError('integrity', `evidence ${d.digest} in ${store.ref} is about candidate ${r.evidence.candidate}, not ${subject}`);
+    let r: EvidenceRecord;
+    try {
+      r = await readEvidence(store, d.digest);
+      if (r.evidence.candidate !== subject) {
+        throw new KarooError('integrity', `evidence ${d.digest} in ${store.ref} is about candidate ${r.evidence.candidate}, not ${subject}`);
+      }
+    } catch (e) {
+      if (isKarooError(e) && (e.kind === 'integrity' || e.kind === 'input')) {
+        invalid.push({ digest: d.digest, reason: errorMessage(e) });
+        continue;
+      }
+      throw e;
     }
     if (filter.environment !== undefined && r.evidence.environment !== filter.environment) continue;
     if (filter.result !== undefined && r.evidence.result !== filter.result) continue;
     records.push(r);
   }
-  return records.sort((a, b) => cmp(a.evidence.finishedAt, b.evidence.finishedAt) || cmp(a.digest, b.digest));
+  records.sort((a, b) => cmp(a.evidence.finishedAt, b.evidence.finishedAt) || cmp(a.digest, b.digest));
+  return { records, invalid: invalid.sort((a, b) => cmp(a.digest, b.digest)) };
 }
+
+/**
+ * The readable evidence of a candidate (see scanEvidence), oldest first. Malformed referrers are
+ * skipped, and passed to `onInvalid` when given.
+ */
+export async function listEvidence(
+  store: Store,
+  candidate: Digest | string,
+  filter: EvidenceFilter & { onInvalid?: ((invalid: InvalidEvidence) => void) | undefined } = {},
+): Promise<EvidenceRecord[]> {
+  const scan = await scanEvidence(store, candidate, filter);
+  for (const i of scan.invalid) filter.onInvalid?.(i);
+  return scan.records;
+}
+  const invalid: InvalidEvidence[] = [];
 
 /** Reads one evidence artifact by its manifest digest, checking every byte against its digest. */
 export async function readEvidence(store: Store, digest: Digest | string): Promise<EvidenceRecord> {
   const d = parseDigest(digest, 'evidence');
   const m = await store.getManifest(d); // checked against its digest by the store
-  let manifest: { artifactType?: string; subject?: Descriptor; layers?: Descriptor[] };
-  try {
-    manifest = JSON.parse(m.bytes.toString('utf8')) as typeof manifest;
-  } catch {
-    throw new KarooError('integrity', `evidence manifest ${d} in ${store.ref} is not JSON`);
-  }
+  // Every descriptor (layers, subject) is checked here; nothing unchecked reaches a blob read.
+  const manifest = parseManifestInfo(m.bytes, `evidence manifest ${d} in ${store.ref}`);
   if (manifest.artifactType !== EVIDENCE_ARTIFACT_TYPE) {
     throw new KarooError('input', `${d} in ${store.ref} is not evidence (artifactType ${manifest.artifactType ?? 'none'}, expected ${EVIDENCE_ARTIFACT_TYPE})`);
   }
@@ -256,3 +295,8 @@ function checkEvidence(e: Evidence, what: string): void {
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+  if (e.run !== undefined) {
+    if (!e.run || typeof e.run !== 'object' || Array.isArray(e.run)) bad('run is not an object');
+    for (const [k, v] of Object.entries(e.run)) if (v !== undefined && typeof v !== 'string') bad(`run.${k} is not a string`);
+    if (e.run.runId !== undefined && !/^[0-9]{1,20}$/.test(e.run.runId)) bad(`run.runId ${JSON.stringify(e.run.runId)} is not a run number`);
+  }

@@ -11,6 +11,7 @@ import {
   type Descriptor,
   type PutBlobResult,
   REF_NAME_ANNOTATION,
+  type ManifestInfo,
   type Store,
   type StoredManifest,
   MEDIA_TYPES,
@@ -179,13 +180,27 @@ export class LayoutStore implements Store {
       try {
         info = parseManifestInfo(await readFile(this.blobPath(d.digest)), `manifest ${d.digest} in ${this.ref}`);
       } catch {
-        continue; // missing or malformed: not a referrer anyone can read; it must not hide the others
+        // Malformed: still listed when it names this subject (as a registry's referrers list would),
+        // so readers report it as invalid; it must not hide the others, nor fail the listing.
+        info = await this.looseReferrer(d.digest, subject);
+        if (!info) continue;
       }
       if (info.subject?.digest !== subject) continue;
       const r = referrerDescriptor({ ...info, mediaType: d.mediaType }, d.digest, d.size);
       if (artifactType === undefined || r.artifactType === artifactType) out.set(d.digest, r);
     }
     return [...out.values()].sort((a, b) => (a.digest < b.digest ? -1 : 1));
+  }
+
+  /** Only `artifactType` and whether `subject.digest` is the given digest, of a manifest that does not parse in full. */
+  private async looseReferrer(digest: Digest, subject: Digest): Promise<ManifestInfo | undefined> {
+    try {
+      const v = JSON.parse((await readFile(this.blobPath(digest))).toString('utf8')) as { subject?: { digest?: unknown }; artifactType?: unknown };
+      if (v?.subject?.digest !== subject) return undefined;
+      return { subject: { mediaType: MEDIA_TYPES.imageManifest, digest: subject, size: 0 }, ...(typeof v.artifactType === 'string' ? { artifactType: v.artifactType } : {}) };
+    } catch {
+      return undefined;
+    }
   }
 
   /** Removes a staging directory (and the staging root when it is left empty). */
