@@ -120,17 +120,6 @@ export async function pushEvidence(store: Store, artifact: Referrer): Promise<De
   return artifact.descriptor;
 }
 
-/**
- * Every evidence artifact of a candidate in a store, oldest first (by `finishedAt`, then digest),
- * and every referrer that claims to be evidence but is not readable evidence of this candidate.
- * Each one is read and checked: manifest and blobs against their digests, descriptors, schema
- * and fields, subject and the evidence's own `candidate` against the candidate asked for. A
- * malformed or damaged referrer is listed in `invalid` and skipped — never fatal, so one bad push
- * cannot block the promotion or the report of a candidate, and never counted. A store that
- * cannot be reached still throws.
- */
-export async function scanEvidence(store: Store, candidate: Digest | string, filter: EvidenceFilter = {}): Promise<EvidenceScan> {
-  const subject = parseDigest(candidate, 'candidate');
 /** A referrer of the candidate that claims to be evidence but cannot be read as such: skipped, and reported. */
 export interface InvalidEvidence {
   /** Digest of the referrer's manifest. */
@@ -150,8 +139,20 @@ export interface EvidenceFilter {
   readonly result?: EvidenceResult | undefined;
 }
 
+/**
+ * Every evidence artifact of a candidate in a store, oldest first (by `finishedAt`, then digest),
+ * and every referrer that claims to be evidence but is not readable evidence of this candidate.
+ * Each one is read and checked: manifest and blobs against their digests, descriptors, schema
+ * and fields, subject and the evidence's own `candidate` against the candidate asked for. A
+ * malformed or damaged referrer is listed in `invalid` and skipped — never fatal, so one bad push
+ * cannot block the promotion or the report of a candidate, and never counted. A store that
+ * cannot be reached still throws.
+ */
+export async function scanEvidence(store: Store, candidate: Digest | string, filter: EvidenceFilter = {}): Promise<EvidenceScan> {
+  const subject = parseDigest(candidate, 'candidate');
   const found = await store.referrers(subject, EVIDENCE_ARTIFACT_TYPE);
   const records: EvidenceRecord[] = [];
+  const invalid: InvalidEvidence[] = [];
   for (const d of found) {
     if (d.artifactType !== undefined && d.artifactType !== EVIDENCE_ARTIFACT_TYPE) continue;
     let r: EvidenceRecord;
@@ -188,7 +189,6 @@ export async function listEvidence(
   for (const i of scan.invalid) filter.onInvalid?.(i);
   return scan.records;
 }
-  const invalid: InvalidEvidence[] = [];
 
 /** Reads one evidence artifact by its manifest digest, checking every byte against its digest. */
 export async function readEvidence(store: Store, digest: Digest | string): Promise<EvidenceRecord> {
@@ -290,13 +290,13 @@ function checkEvidence(e: Evidence, what: string): void {
   if (!c || ![c.tests, c.passed, c.failed, c.errors, c.skipped].every((n) => Number.isInteger(n) && n >= 0)) bad('counts are not non-negative integers');
   if (e.result === 'passed' && (c.failed > 0 || c.errors > 0)) bad('result is passed but tests failed');
   for (const k of ['startedAt', 'finishedAt'] as const) if (typeof e[k] !== 'string' || Number.isNaN(Date.parse(e[k]))) bad(`${k} is not an ISO 8601 time`);
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
   if (e.run !== undefined) {
     if (!e.run || typeof e.run !== 'object' || Array.isArray(e.run)) bad('run is not an object');
     for (const [k, v] of Object.entries(e.run)) if (v !== undefined && typeof v !== 'string') bad(`run.${k} is not a string`);
     if (e.run.runId !== undefined && !/^[0-9]{1,20}$/.test(e.run.runId)) bad(`run.runId ${JSON.stringify(e.run.runId)} is not a run number`);
   }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
