@@ -70,6 +70,8 @@ export interface AcceptanceConfig {
   readonly timeoutSeconds: number;
   readonly junit?: string | undefined;
   readonly workingDirectory: string;
+  /** `allow-no-tests: true`: a run in which no test ran may pass (default: it fails). */
+  readonly allowNoTests?: boolean | undefined;
 }
 
 export interface ProvisionConfig {
@@ -222,7 +224,7 @@ interface RawConfig {
   roles?: Record<string, { leaves?: string[]; services?: Array<{ name: string; command: string[]; environment?: Record<string, string>; 'working-directory'?: string; port?: number }>; files?: Array<{ path: string; template?: string; content?: string; mode?: string }> }>;
   values?: Record<string, unknown>;
   environments?: Array<{ name: string; requires?: string[]; soak?: string; 'github-environment'?: string; inventory?: string; values?: Record<string, unknown> }>;
-  acceptance?: { command: string[]; timeout?: string; junit?: string; 'working-directory'?: string };
+  acceptance?: { command: string[]; timeout?: string; junit?: string; 'working-directory'?: string; 'allow-no-tests'?: boolean };
   provision?: { provider?: 'nspawn' | 'qemu'; image?: string; 'image-sha256'?: string; ttl?: string };
 }
 
@@ -341,6 +343,7 @@ function normalise(raw: RawConfig, path: string, line: (keyPath: Array<string | 
     timeoutSeconds: raw.acceptance.timeout ? parseDuration(raw.acceptance.timeout) : 600,
     junit: raw.acceptance.junit,
     workingDirectory: resolve(dir, raw.acceptance['working-directory'] ?? '.'),
+    ...(raw.acceptance['allow-no-tests'] === true ? { allowNoTests: true } : {}),
   };
 
   return {

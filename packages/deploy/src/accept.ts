@@ -5,9 +5,10 @@ import { join, resolve } from 'node:path';
 import { type Digest, KarooError, parseDigest, type Progress, sha256Of, silentProgress } from '@karoo/common';
 import type { KarooConfig } from '@karoo/config';
 import { ANNOTATIONS, KAROO, parseManifest } from '@karoo/candidate';
-import { countJunit, type EvidenceCounts, evidenceFor, type EvidenceRun, pushEvidence } from '@karoo/evidence';
+import { countJunit, type EvidenceCounts, evidenceFor, type EvidenceRun, formatCounts, pushEvidence } from '@karoo/evidence';
 import type { Inventory } from '@karoo/machines';
 import type { Store } from '@karoo/oci';
+import { countsFromOutput, Tail } from './counts.js';
 import { matchInventory } from './deploy.js';
 import { SshPool } from './ssh.js';
 import { configDigest, systemConfig, systemIdOf } from './system.js';
@@ -162,12 +163,15 @@ export async function accept(opts: AcceptOptions): Promise<AcceptResult> {
     let exitCode: number | null = null;
     let timedOut = false;
     let reason: string | undefined = opts.failedBefore;
+    const tail = new Tail();
     if (opts.failedBefore === undefined) {
       progress.info(`accept: running ${acc.command.join(' ')} in ${cwd} (timeout ${timeoutSeconds} s)`);
-      ({ exitCode, timedOut } = await runCommand(acc.command, cwd, env, timeoutSeconds * 1000, opts.output ?? process.stderr));
+      ({ exitCode, timedOut } = await runCommand(acc.command, cwd, env, timeoutSeconds * 1000, opts.output ?? process.stderr, tail));
     }
     const durationMs = Date.now() - t0;
-    let counts: EvidenceCounts = { tests: 0, passed: 0, failed: 0, errors: 0, skipped: 0 };
+    // Without JUnit, the command's own closing summary; without one, the counts are unknown (never zeros).
+    let counts: EvidenceCounts = { tests: 0, passed: 0, failed: 0, errors: 0, skipped: 0, source: 'unknown' };
+    if (!junitPath && opts.failedBefore === undefined) counts = countsFromOutput(tail.toString()) ?? counts;
     let junit: string | undefined;
     const failures: Array<{ test: string; message?: string }> = [];
     if (junitPath && opts.failedBefore === undefined) {
@@ -178,7 +182,7 @@ export async function accept(opts: AcceptOptions): Promise<AcceptResult> {
       }
       if (junit !== undefined) {
         try {
-          counts = countJunit(junit);
+          counts = { ...countJunit(junit), source: 'junit' };
           failures.push(...junitFailures(junit));
         } catch (e) {
           reason ??= `the JUnit file ${acc.junit} is not JUnit XML: ${(e as Error).message}`;
@@ -190,9 +194,9 @@ export async function accept(opts: AcceptOptions): Promise<AcceptResult> {
     if (timedOut) reason = `the acceptance command did not finish within ${timeoutSeconds} s and was killed`;
     else if (exitCode !== 0 && reason === undefined) reason = `the acceptance command exited with ${exitCode}`;
     if (reason === undefined && counts.failed + counts.errors > 0) reason = `${counts.failed + counts.errors} test(s) failed`;
-    if (reason === undefined && junitPath && counts.tests === 0) reason = 'no tests ran';
+    if (reason === undefined && counts.source !== 'unknown' && counts.tests === 0 && !acc.allowNoTests) reason = 'no tests ran (set acceptance.allow-no-tests: true in karoo.yml to let such a run pass)';
     const result = reason === undefined ? 'passed' : 'failed';
-    progress.info(`accept: ${result}: ${counts.passed} passed, ${counts.failed + counts.errors} failed, ${counts.skipped} skipped in ${(durationMs / 1000).toFixed(1)} s${reason ? ` (${reason})` : ''}`);
+    progress.info(`accept: ${result}: ${formatCounts(counts)} in ${(durationMs / 1000).toFixed(1)} s${reason ? ` (${reason})` : ''}`);
 
     let evidence: Digest | undefined;
     if (opts.evidence !== false) {
@@ -230,11 +234,15 @@ export async function accept(opts: AcceptOptions): Promise<AcceptResult> {
 }
 
 /** Runs argv (no shell) in its own process group; on timeout the whole group is killed. */
-function runCommand(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number, output: NodeJS.WritableStream): Promise<{ exitCode: number | null; timedOut: boolean }> {
+function runCommand(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number, output: NodeJS.WritableStream, tail: Tail): Promise<{ exitCode: number | null; timedOut: boolean }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    child.stdout.on('data', (b: Buffer) => output.write(b));
-    child.stderr.on('data', (b: Buffer) => output.write(b));
+    const onData = (b: Buffer) => {
+      output.write(b);
+      tail.push(b);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;

@@ -25,6 +25,18 @@ export interface EvidenceCounts {
   readonly failed: number;
   readonly errors: number;
   readonly skipped: number;
+  /**
+   * Where the numbers come from: the JUnit file, the command's closing summary line, or
+   * nowhere (`unknown`: the numbers are zeros that mean nothing; show "counts unknown").
+   * Absent in evidence written before it existed (JUnit).
+   */
+  readonly source?: 'junit' | 'output' | 'unknown' | undefined;
+}
+
+/** Counts for people: `4 passed, 0 failed, 1 skipped`, or `counts unknown`. */
+export function formatCounts(c: EvidenceCounts): string {
+  if (c.source === 'unknown') return 'counts unknown';
+  return `${c.passed} passed, ${c.failed + c.errors} failed, ${c.skipped} skipped`;
 }
 
 /** Where an acceptance run happened (GitHub Actions run, when there is one). */
@@ -288,6 +300,7 @@ function checkEvidence(e: Evidence, what: string): void {
   if (e.result !== 'passed' && e.result !== 'failed') bad(`result ${JSON.stringify(e.result)} is neither passed nor failed`);
   const c = e.counts;
   if (!c || ![c.tests, c.passed, c.failed, c.errors, c.skipped].every((n) => Number.isInteger(n) && n >= 0)) bad('counts are not non-negative integers');
+  if (c.source !== undefined && c.source !== 'junit' && c.source !== 'output' && c.source !== 'unknown') bad(`counts.source ${JSON.stringify(c.source)} is not junit, output or unknown`);
   if (e.result === 'passed' && (c.failed > 0 || c.errors > 0)) bad('result is passed but tests failed');
   for (const k of ['startedAt', 'finishedAt'] as const) if (typeof e[k] !== 'string' || Number.isNaN(Date.parse(e[k]))) bad(`${k} is not an ISO 8601 time`);
   if (e.run !== undefined) {
