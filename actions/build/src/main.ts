@@ -52,6 +52,9 @@ runAction(async () => {
     mountFrom: (optionalInput(INPUT.mountFrom) ?? '').split('\n').map((s) => s.trim()).filter(Boolean),
     downloadDir,
     provenance: booleanInput(INPUT.provenance, true) ? provenance() : undefined,
+    // As the CLI does: a private index's credentials, from the variables karoo.yml names, for files on its own origin.
+    indexes: config?.indexes,
+    env: process.env,
     progress: actionProgress,
   });
   if (useCache && downloadDir && !exactHit && !result.existed) await saveCache(downloadDir, candidate.digest);

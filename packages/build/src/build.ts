@@ -3,11 +3,11 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Candidate, candidateFor, type CandidateInput, type LockRenderers, OCI, type Provenance, provenanceFor } from '@karoo/candidate';
-import { type Digest, KarooError, type Progress, silentProgress } from '@karoo/common';
+import { type Digest, type IndexAuthConfig, KarooError, type Progress, silentProgress } from '@karoo/common';
 import type { Lock } from '@karoo/lock';
 import { bufferSource, fileSource, LayoutStore, type Store } from '@karoo/oci';
 import pLimit from 'p-limit';
-import { downloadLockedFile } from './download.js';
+import { downloadLockedFile, indexAuthHeaders } from './download.js';
 
 export interface BuildOptions extends CandidateInput {
   readonly lock: Lock;
@@ -26,6 +26,13 @@ export interface BuildOptions extends CandidateInput {
   readonly tag?: string | undefined;
   /** Provenance to attach as a referrer when the candidate is new (lockDigest is filled in). */
   readonly provenance?: Omit<Provenance, 'lockDigest'> | undefined;
+  /**
+   * The indexes of karoo.yml: a file on an index's own origin is downloaded with that index's
+   * credentials (from `env`), any other file without (indexAuthHeaders).
+   */
+  readonly indexes?: readonly IndexAuthConfig[] | undefined;
+  readonly env?: NodeJS.ProcessEnv | undefined;
+  /** Extra request headers for a URL; overrides `indexes`. */
   readonly headersFor?: ((url: URL) => Record<string, string> | undefined) | undefined;
   readonly progress?: Progress | undefined;
 }
@@ -100,6 +107,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   let uploaded = 0;
   try {
     // Download and check everything first: one bad file and nothing is pushed.
+    const headersFor = options.headersFor ?? indexAuthHeaders(options.indexes ?? [], options.env ?? process.env);
     const abort = new AbortController();
     setMaxListeners(0, abort.signal);
     const settled = await Promise.allSettled(
@@ -107,7 +115,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         limit(async () => {
           if (abort.signal.aborted) throw new KarooError('internal', 'download skipped after an earlier failure');
           try {
-            const d = await downloadLockedFile(f.pkg, f.file, dir, { headersFor: options.headersFor, signal: abort.signal });
+            const d = await downloadLockedFile(f.pkg, f.file, dir, { headersFor, signal: abort.signal });
             downloadedBytes += d.fetched;
             return d.path;
           } catch (e) {

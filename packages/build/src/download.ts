@@ -7,14 +7,27 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { type Digest, KarooError, sha256File } from '@karoo/common';
+import { basicAuthHeader, credentialsForAny, type Digest, type IndexAuthConfig, KarooError, sha256File } from '@karoo/common';
 import type { LockedFile, LockedPackage } from '@karoo/lock';
 import { Hasher } from '@karoo/oci';
 
 const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 32 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 32 }) };
 
+/**
+ * Request headers that carry the credentials of a private index, for `DownloadOptions.headersFor`:
+ * only for URLs on that index's own origin, never over plain HTTP except to loopback (the one
+ * decision, @karoo/common's credentialsFor, that resolve uses too). Re-asked after every redirect.
+ */
+export function indexAuthHeaders(indexes: readonly IndexAuthConfig[], env: NodeJS.ProcessEnv = process.env): ((url: URL) => Record<string, string> | undefined) | undefined {
+  if (indexes.length === 0) return undefined;
+  return (url) => {
+    const match = credentialsForAny(url, indexes, env);
+    return match ? { authorization: basicAuthHeader(match.credentials) } : undefined;
+  };
+}
+
 export interface DownloadOptions {
-  /** Extra request headers for a URL (credentials of a private index). */
+  /** Extra request headers for a URL (credentials of a private index: see indexAuthHeaders). */
   readonly headersFor?: ((url: URL) => Record<string, string> | undefined) | undefined;
   readonly attempts?: number | undefined;
   readonly signal?: AbortSignal | undefined;

@@ -1,2 +1,2 @@
 export { type BuildOptions, type BuildResult, build } from './build.js';
-export { type DownloadOptions, type Downloaded, downloadLockedFile } from './download.js';
+export { type DownloadOptions, type Downloaded, downloadLockedFile, indexAuthHeaders } from './download.js';

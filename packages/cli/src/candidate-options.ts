@@ -59,18 +59,3 @@ export async function openCliStore(ref: string, progress?: Progress): Promise<St
   const { openStore } = await import('@karoo/oci');
   return openStore(ref, { progress });
 }
-
-/** Basic-auth headers for files under a private index whose credentials karoo.yml names by environment variable. */
-export function indexHeaders(config: KarooConfig | undefined, env: NodeJS.ProcessEnv = process.env): ((url: URL) => Record<string, string> | undefined) | undefined {
-  const withAuth = (config?.indexes ?? []).filter((i) => i.passwordEnv && env[i.passwordEnv]);
-  if (withAuth.length === 0) return undefined;
-  return (url) => {
-    const idx = withAuth.find((i) => {
-      const base = new URL(i.url);
-      return url.origin === base.origin;
-    });
-    if (!idx) return undefined;
-    const user = idx.usernameEnv ? (env[idx.usernameEnv] ?? '') : '';
-    return { authorization: `Basic ${Buffer.from(`${user}:${env[idx.passwordEnv!]}`).toString('base64')}` };
-  };
-}

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { stderrProgress } from '@karoo/common';
-import { type CandidateCliOptions, indexHeaders, lockAndInput, maybeConfig, openCliStore, storeRef } from '../candidate-options.js';
+import { type CandidateCliOptions, lockAndInput, maybeConfig, openCliStore, storeRef } from '../candidate-options.js';
 import { emit } from '../output.js';
 
 interface BuildCliOptions extends CandidateCliOptions {
@@ -40,7 +40,7 @@ export function registerBuild(program: Command): void {
         downloadDir: opts.downloadDir,
         mountFrom: opts.mountFrom,
         tag: opts.tag,
-        headersFor: indexHeaders(config),
+        indexes: config?.indexes,
         progress,
       });
       emit(r, opts, (o) =>

@@ -1,0 +1,96 @@
+/**
+ * The bundled build action against a private index that requires basic auth (issue 11 §6): it
+ * downloads the locked files with the credentials karoo.yml names, as the CLI does. Run from
+ * dist/build/index.js with real INPUT_* and GITHUB_* variables.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serveIndex, type IndexServer } from '@karoo/example';
+import { writePylock } from '@karoo/lock';
+import { karoo, ROOT } from '../support/cli.js';
+import { makeWheels, type Wheels } from '../support/wheels.js';
+
+const USER = 'ci';
+const PASS = 's3cret-token';
+let work: string;
+let wheels: Wheels;
+let index: IndexServer;
+let lockPath: string;
+
+beforeAll(async () => {
+  if (!existsSync(join(ROOT, 'dist/build/index.js'))) throw new Error('dist/build is missing: run npx tsc -b && node scripts/bundle.mjs build');
+  work = await mkdtemp(join(tmpdir(), 'karoo-build-auth-'));
+  wheels = await makeWheels(join(work, 'index', 'files'), [
+    { name: 'acme-cam', version: '3.0.0', size: 40_000 },
+    { name: 'katcp', version: '0.9.3', size: 60_000 },
+  ]);
+  index = await serveIndex(join(work, 'index'), { auth: { username: USER, password: PASS } });
+  lockPath = join(work, 'pylock.toml');
+  await writeFile(lockPath, writePylock(wheels.lock(index.urlFor('files/'))));
+  await writeFile(
+    join(work, 'karoo.yml'),
+    `system: cam\nleaves: [acme-cam]\nindexes:\n  - name: private\n    url: ${index.urlFor('simple/')}\n    username-env: CAM_INDEX_USER\n    password-env: CAM_INDEX_TOKEN\n`,
+  );
+}, 60_000);
+afterAll(async () => {
+  await index?.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+async function runAction(extra: Record<string, string>): Promise<{ code: number; log: string; outputs: Record<string, string> }> {
+  const dir = await mkdtemp(join(work, 'run-'));
+  const output = join(dir, 'output');
+  await writeFile(output, '');
+  await writeFile(join(dir, 'summary'), '');
+  const env = {
+    PATH: process.env.PATH!,
+    HOME: process.env.HOME!,
+    INPUT_CONFIG: 'karoo.yml',
+    INPUT_LOCK: lockPath,
+    INPUT_STORE: `oci-layout:${join(dir, 'store')}`,
+    INPUT_CACHE: 'false',
+    INPUT_PROVENANCE: 'false',
+    GITHUB_OUTPUT: output,
+    GITHUB_STEP_SUMMARY: join(dir, 'summary'),
+    GITHUB_REPOSITORY: 'acme/cam',
+    RUNNER_TEMP: dir,
+    ...extra,
+  };
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'dist/build/index.js')], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    child.stdout.on('data', (d: Buffer) => (log += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    child.on('close', async (code) => {
+      const text = await readFile(output, 'utf8');
+      const outputs = Object.fromEntries([...text.matchAll(/^([\w-]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)].map((m) => [m[1]!, m[3]!]));
+      resolve({ code: code ?? -1, log, outputs });
+    });
+  });
+}
+
+describe('the bundled build action and a private index with basic auth', () => {
+  test('downloads every locked file with the credentials karoo.yml names and builds the candidate', async () => {
+    index.clearLog();
+    const r = await runAction({ CAM_INDEX_USER: USER, CAM_INDEX_TOKEN: PASS });
+    expect(r.log).not.toContain('::error::');
+    expect(r.code).toBe(0);
+    const digest = (await karoo(['digest', '--lock', lockPath, '--system', 'cam'])).stdout.trim();
+    expect(r.outputs).toMatchObject({ candidate: digest, existed: 'false' });
+    const files = index.requests.filter((q) => q.path.startsWith('/files/'));
+    expect(files.map((q) => q.path).sort()).toEqual(wheels.specs.map((s) => `/files/${wheels.fileName(s)}`).sort());
+    expect(files.every((q) => q.status === 200 && q.user === USER)).toBe(true);
+    expect(r.log).not.toContain(PASS);
+  }, 60_000);
+
+  test('with wrong credentials it fails with one error naming the 401 and what to set', async () => {
+    const r = await runAction({ CAM_INDEX_USER: USER, CAM_INDEX_TOKEN: 'wrong' });
+    expect(r.code).not.toBe(0);
+    expect(r.log).toMatch(/::error::.*answered 401; set the index credentials \(karoo\.yml username-env\/password-env\)/);
+    expect(r.outputs).toEqual({});
+  }, 60_000);
+});
