@@ -1,12 +1,18 @@
-"""karoo's SSH forwarder for one environment.
+"""karoo's watchdog and SSH forwarder for one environment.
 
 Usage: python3 forward.py ENVIRONMENT-ID CONFIG.json
 
-Listens on 127.0.0.1 (one ephemeral port per node, in the runner's network namespace), then
-joins the environment's own network namespace, so that every connection it makes goes to a
-node address that exists only there. Writes {"ports": {node: port}} to the config's
-"portsFile" once listening. At the config's "expiresAt" (Unix seconds) it stops forwarding,
-runs "onExpire" (an argv, usually `karoo reap --env ID`) if given, and exits: the TTL.
+Started right after the environment's stamp, before any of its resources exists, it watches:
+- the owner ("owner": {"pid", "startTime"} in the config, or null): the moment that process is
+  gone (exited, killed, its pid reused), it runs "onExpire" (an argv, usually
+  `karoo reap --env ID`) and exits. An owner-bound environment (karoo up) keeps its owner for its
+  whole life; one handed on (karoo provision) has its owner cleared once it is ready.
+- the TTL ("expiresAt", Unix seconds): when it passes, the same.
+On SIGUSR1 it reads the config again: a new owner (or none), and once "nodes" are listed it
+starts forwarding: it listens on 127.0.0.1 (one ephemeral port per node, in the runner's
+network namespace), then joins the environment's own namespace ("netnsPath"), so that every
+connection it makes goes to a node address that exists only there, and writes
+{"ports": {node: port}} to "portsFile". It writes "readyFile" once its signal handlers are set.
 """
 import ctypes
 import json
@@ -14,11 +20,17 @@ import os
 import select
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
 
 CLONE_NEWNET = 0x40000000
+
+
+def log(env_id, text):
+    sys.stderr.write("karoo-watchdog %s: %s\n" % (env_id, text))
+    sys.stderr.flush()
 
 
 def pump(src, dst):
@@ -55,47 +67,125 @@ def serve(client, address):
     upstream.close()
 
 
+def start_time(pid):
+    """Start time (clock ticks since boot) of a live process, or None when it is gone or a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            s = f.read()
+    except OSError:
+        return None
+    rest = s[s.rindex(")") + 2:].split(" ")
+    if rest[0] in ("Z", "X"):
+        return None
+    return int(rest[19])
+
+
+class Owner:
+    """The owner process: a pidfd that becomes readable when it exits, else polled every second."""
+
+    def __init__(self, ref):
+        self.pid = int(ref["pid"])
+        self.start = int(ref["startTime"])
+        self.fd = None
+        try:
+            self.fd = os.pidfd_open(self.pid)
+        except (AttributeError, OSError):
+            self.fd = None
+
+    def gone(self):
+        # Checked after opening the pidfd: if the start time still matches, the pidfd is the owner's.
+        return start_time(self.pid) != self.start
+
+    def close(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
 def main():
     env_id, config_path = sys.argv[1], sys.argv[2]
-    with open(config_path) as f:
-        config = json.load(f)
-    listeners = {}
-    for node in config["nodes"]:
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.bind(("127.0.0.1", 0))
-        s.listen(64)
-        listeners[s] = (node["name"], (node["address"], node.get("port", 22)))
-    # Sockets keep the namespace they were created in: listeners stay on the runner's loopback,
-    # connections made from here on are made inside the environment's namespace.
+    config = load(config_path)
     libc = ctypes.CDLL(None, use_errno=True)
     home = os.open("/proc/self/ns/net", os.O_RDONLY)
-    fd = os.open(config["netnsPath"], os.O_RDONLY)
-    if libc.setns(fd, CLONE_NEWNET) != 0:
-        sys.stderr.write("karoo-forward %s: setns failed: %s\n" % (env_id, os.strerror(ctypes.get_errno())))
-        sys.exit(1)
-    os.close(fd)
-    ports = {name: s.getsockname()[1] for s, (name, _) in listeners.items()}
-    tmp = config["portsFile"] + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump({"pid": os.getpid(), "ports": ports}, f)
-    os.rename(tmp, config["portsFile"])
+
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGUSR1, lambda *_: None)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    expires_at = config.get("expiresAt")
+    if config.get("readyFile"):
+        with open(config["readyFile"], "w") as f:
+            f.write("%d\n" % os.getpid())
+        # Changes written before the handlers existed were not signalled: read them now.
+        config = load(config_path)
+
+    owner = None
+    listeners = {}
+    why = None
     while True:
-        timeout = None if expires_at is None else max(0.0, expires_at - time.time())
-        if timeout is not None and timeout == 0.0:
+        if owner is None and config.get("owner"):
+            owner = Owner(config["owner"])
+        elif owner is not None and not config.get("owner"):
+            owner.close()
+            owner = None
+        if owner is not None and owner.gone():
+            why = "its owner process %d is gone" % owner.pid
             break
-        ready, _, _ = select.select(list(listeners), [], [], min(timeout, 60.0) if timeout is not None else 60.0)
+        if not listeners and config.get("nodes"):
+            for node in config["nodes"]:
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.bind(("127.0.0.1", 0))
+                s.listen(64)
+                listeners[s] = (node["name"], (node["address"], node.get("port", 22)))
+            # Sockets keep the namespace they were created in: listeners stay on the runner's
+            # loopback, connections made from here on are made inside the environment's namespace.
+            fd = os.open(config["netnsPath"], os.O_RDONLY)
+            if libc.setns(fd, CLONE_NEWNET) != 0:
+                log(env_id, "setns failed: %s" % os.strerror(ctypes.get_errno()))
+                sys.exit(1)
+            os.close(fd)
+            ports = {name: s.getsockname()[1] for s, (name, _) in listeners.items()}
+            tmp = config["portsFile"] + ".tmp"
+            with open(tmp, "w") as f:
+                json.dump({"pid": os.getpid(), "ports": ports}, f)
+            os.rename(tmp, config["portsFile"])
+        expires_at = config.get("expiresAt")
+        timeout = 60.0 if expires_at is None else max(0.0, expires_at - time.time())
+        if expires_at is not None and timeout == 0.0:
+            why = "its TTL has passed"
+            break
+        if owner is not None and owner.fd is None:
+            timeout = min(timeout, 1.0)
+        fds = [wake_r] + list(listeners) + ([owner.fd] if owner is not None and owner.fd is not None else [])
+        ready, _, _ = select.select(fds, [], [], min(timeout, 60.0))
+        if wake_r in ready:
+            try:
+                while os.read(wake_r, 512):
+                    pass
+            except BlockingIOError:
+                pass
+            try:
+                config = load(config_path)
+            except (OSError, ValueError) as e:
+                log(env_id, "cannot read %s: %s" % (config_path, e))
+        if owner is not None and owner.fd is not None and owner.fd in ready:
+            why = "its owner process %d is gone" % owner.pid
+            break
         for s in ready:
-            client, _ = s.accept()
-            threading.Thread(target=serve, args=(client, listeners[s][1]), daemon=True).start()
+            if s in listeners:
+                client, _ = s.accept()
+                threading.Thread(target=serve, args=(client, listeners[s][1]), daemon=True).start()
     for s in listeners:
         s.close()
-    sys.stderr.write("karoo-forward %s: the environment's TTL has passed\n" % env_id)
+    log(env_id, "%s; removing the environment" % why)
     if config.get("onExpire"):
         libc.setns(home, CLONE_NEWNET)
-        import subprocess
-
         subprocess.Popen(config["onExpire"], stdin=subprocess.DEVNULL, start_new_session=True)
 
 

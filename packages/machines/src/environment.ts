@@ -10,7 +10,7 @@ import { type Inventory, type InventoryNode, type ProviderName, type SshEndpoint
 import { checkNodeName, macOf, names, newEnvironmentId, subnetOf } from './names.js';
 import { createEnvNetwork, netnsPath } from './network.js';
 import { envDir, envsRoot } from './paths.js';
-import { isAlive, procRef, sleep } from './proc.js';
+import { isAlive, ownerRef, procRef, sleep } from './proc.js';
 import type { Provider } from './provider.js';
 import { NspawnProvider } from './providers/nspawn.js';
 import { QemuProvider } from './providers/qemu.js';
@@ -59,6 +59,18 @@ export interface ProvisionOptions {
   onEnvironmentCreated?: (environmentId: string, outDir: string) => void | Promise<void>;
   /** Test hook: called after each machine is started. */
   onMachineStarted?: (m: MachineState, state: EnvState) => void | Promise<void>;
+  /**
+   * `owner`: the environment exists only for this process (karoo up) and is removed by its
+   * watchdog and by `reap` the moment the process is gone, whatever its TTL. `ttl` (default):
+   * it is handed on once ready (karoo provision) and lives until destroyed or expired.
+   */
+  lifetime?: 'owner' | 'ttl';
+  /** Directories (the owner's temporary files) that go with the environment. */
+  paths?: readonly string[];
+  /** Directories the owner points its helpers at (the acceptance files): processes using them are the environment's; the directories are kept. */
+  related?: readonly string[];
+  /** Aborting stops provisioning at the next step and destroys what was made (then it throws). */
+  signal?: AbortSignal;
 }
 
 export interface ProvisionResult {
@@ -114,7 +126,8 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
   const outDir = resolve(opts.outDir ?? join('.karoo', env));
   const net = subnetOf(env);
   const created = new Date();
-  const owner = await procRef(process.pid);
+  const owner = await ownerRef();
+  const lifetime = opts.lifetime ?? 'ttl';
   const state: EnvState = {
     version: 1,
     environmentId: env,
@@ -123,7 +136,11 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
     createdAt: created.toISOString(),
     expiresAt: new Date(created.getTime() + ttl * 1000).toISOString(),
     ttlSeconds: ttl,
-    owner: owner ?? { pid: process.pid, startTime: 0 },
+    owner,
+    lifetime,
+    ...(owner.bootId ? { bootId: owner.bootId } : {}),
+    ...(opts.paths?.length ? { paths: opts.paths.map((p) => resolve(p)) } : {}),
+    ...(opts.related?.length ? { related: opts.related.map((p) => resolve(p)) } : {}),
     keep: opts.keep ?? false,
     netns: names.netns(env),
     cidr: net.cidr,
@@ -152,10 +169,24 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
   await mkdir(join(staging, 'console'), { mode: 0o700 });
   await writeFile(join(staging, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
   await rename(staging, dir);
-  await mkdir(outDir, { recursive: true });
   const save = () => saveState(state);
+  // The watchdog comes before any resource: from here on, the owner's death or the TTL removes whatever exists.
+  const watchdog = await startWatchdog(state, opts.onExpire);
+  await save();
+  await mkdir(outDir, { recursive: true });
   await opts.onEnvironmentCreated?.(env, outDir);
-  progress.info(`environment ${env}: ${opts.nodes.length} node(s) with ${provider.name}, network ${net.cidr}, expires ${state.expiresAt}`);
+  progress.info(`environment ${env}: ${opts.nodes.length} node(s) with ${provider.name}, network ${net.cidr}, expires ${state.expiresAt}${lifetime === 'owner' ? `, lives as long as process ${owner.pid}` : ''}`);
+
+  // Aborted by the caller (a signal) or by the first machine that fails: no new step starts.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(opts.signal?.reason);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal?.aborted) onAbort();
+  const checkpoint = () => {
+    if (stop.signal.aborted) throw stop.signal.reason instanceof Error ? stop.signal.reason : new KarooError('refused', `provisioning of ${env} was interrupted${stop.signal.reason ? ` (${String(stop.signal.reason)})` : ''}`);
+  };
+  const stopped = new Promise<never>((_, reject) => stop.signal.addEventListener('abort', () => reject(new KarooError('refused', `provisioning of ${env} was interrupted`)), { once: true }));
+  stopped.catch(() => {});
 
   const keyPath = join(dir, 'id_ed25519');
   const knownHosts = join(dir, 'known_hosts');
@@ -194,6 +225,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
   });
 
   try {
+    checkpoint();
     await provider.prepare(state);
     await save();
     if (state.accelerator) progress.info(`qemu acceleration: ${state.accelerator}${state.accelerator === 'tcg' ? ' (software emulation: no usable /dev/kvm)' : ''}`);
@@ -201,6 +233,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
     // Keys: the environment's client key, and a host key per node so the runner checks host keys strictly.
     const tPrepared = now();
     // Keys and the network do not depend on each other: make them side by side.
+    checkpoint();
     const network = createEnvNetwork(env, net.gateway).then(() => (state.timings.bridge = secs(now() - tPrepared)));
     network.catch(() => {});
     await mkdir(join(dir, 'hostkeys'), { recursive: true });
@@ -221,8 +254,9 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
     state.timings.keys = secs(now() - tPrepared);
     await network;
     const tBridge = now();
-    // The forwarder (a Python process) starts while the machines are made; only the SSH probes wait for it.
-    const forwarder = startForwarder(state, opts.onExpire).then(() => {
+    // The watchdog starts forwarding while the machines are made; only the SSH probes wait for it.
+    checkpoint();
+    const forwarder = startForwarding(state, watchdog).then(() => {
       state.timings.forwarder = secs(now() - tBridge);
     });
     forwarder.catch(() => {});
@@ -233,9 +267,9 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
     const timeoutMs = (opts.bootTimeoutSeconds ?? (provider.name === 'qemu' ? 600 : 120)) * 1000;
     const limit = pLimit(provider.maxParallelBoots(state));
     const bootStarted = new Map<string, number>();
-    await Promise.all(
-      state.machines.map((m, i) =>
+    const tasks = state.machines.map((m, i) =>
         limit(async () => {
+          checkpoint();
           const started = now();
           bootStarted.set(m.name, started);
           await provider.create({
@@ -257,15 +291,24 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
           });
           state.timings[`create:${m.name}`] = secs(now() - started);
           await opts.onMachineStarted?.(m, state);
-          await forwarder;
-          await provider.waitReady(m, endpoint(m), started + timeoutMs);
+          checkpoint();
+          await Promise.race([forwarder, stopped]);
+          await Promise.race([provider.waitReady(m, endpoint(m), started + timeoutMs), stopped]);
           m.readyAt = new Date().toISOString();
           state.timings[`ready:${m.name}`] = secs(now() - started);
           progress.info(`${m.name} (${m.role}) ready at ${m.address}, ssh 127.0.0.1:${m.sshPort} after ${secs(now() - started)} s`);
+        }).catch((e: unknown) => {
+          // The first failure stops the others: none starts a machine after it, none waits on.
+          if (!stop.signal.aborted) stop.abort(e);
+          throw e;
         }),
-      ),
     );
+    // Every machine task has settled before anything is destroyed, so none is made after teardown.
+    const settled = await Promise.allSettled(tasks);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw stop.signal.reason instanceof Error ? stop.signal.reason : failed.reason;
     await forwarder;
+    checkpoint();
     const tReady = now();
     state.timings = { ...state.timings, image: secs(tImage - t0), network: secs(tNet - tImage), machines: secs(tReady - tNet), total: secs(tReady - t0) };
 
@@ -276,6 +319,8 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
     state.inventoryPath = inventoryPath;
     state.phase = 'ready';
     await save();
+    // Handed on: from now on only the TTL (or destroy) ends it.
+    if (lifetime === 'ttl') await tellWatchdog(state, { owner: null });
     progress.info(`environment ${env} ready in ${state.timings.total} s; inventory ${inventoryPath}`);
     return { inventory, inventoryPath, state, timings: state.timings };
   } catch (e) {
@@ -284,6 +329,8 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
     const logsDir = join(outDir, 'logs');
     await saveLogs(state, provider, logsDir).catch(() => []);
     if (opts.keep) {
+      // Kept for debugging until the TTL, whoever made it: the watchdog no longer watches the owner.
+      await handOver(state).catch(() => {});
       // Kept for debugging: write the inventory anyway, so the machines can be reached.
       const inventoryPath = join(outDir, 'inventory.json');
       const kept = state.machines.find((m) => m.sshPort && m.hostKey);
@@ -297,28 +344,56 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
       await destroyState(state, { progress }).catch((d) => progress.warn(`destroying ${env} failed too: ${(d as Error).message}`));
     }
     throw e;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
   }
 }
 
-/** Starts the environment's SSH forwarder (listeners on 127.0.0.1, connections inside the namespace) and records its ports. */
-async function startForwarder(state: EnvState, onExpire: string[] | undefined): Promise<void> {
+interface WatchdogConfig {
+  netnsPath: string;
+  portsFile: string;
+  readyFile: string;
+  expiresAt: number;
+  onExpire: string[] | null;
+  owner: { pid: number; startTime: number } | null;
+  nodes: Array<{ name: string; address: string; port: number }>;
+}
+
+function watchdogConfigPath(state: EnvState): string {
+  return join(state.dir, 'forward.json');
+}
+
+async function writeWatchdogConfig(state: EnvState, config: WatchdogConfig): Promise<void> {
+  const path = watchdogConfigPath(state);
+  await writeFile(`${path}.tmp`, JSON.stringify(config, null, 2));
+  await rename(`${path}.tmp`, path);
+}
+
+/**
+ * Starts the environment's watchdog (helpers/forward.py, detached): it removes the environment
+ * (runs `onExpire`) when the TTL passes or, while it has one, when the owner process is gone;
+ * later it also becomes the SSH forwarder (startForwarding). Returns once the process exists;
+ * the returned promise `ready` resolves when its signal handlers are set.
+ */
+async function startWatchdog(state: EnvState, onExpire: string[] | undefined): Promise<{ ready: Promise<void> }> {
   const dir = state.dir;
   const script = join(dir, 'forward.py');
   await writeFile(script, ASSETS['helpers/forward.py']!);
-  const portsFile = join(dir, 'ports.json');
-  const config = {
+  const readyFile = join(dir, 'watchdog.ready');
+  await writeWatchdogConfig(state, {
     netnsPath: netnsPath(state.netns),
-    portsFile,
+    portsFile: join(dir, 'ports.json'),
+    readyFile,
     expiresAt: Date.parse(state.expiresAt) / 1000,
     onExpire: onExpire?.map((a) => a.replace(/\{env\}/g, state.environmentId)) ?? null,
-    nodes: state.machines.map((m) => ({ name: m.name, address: m.address, port: 22 })),
-  };
-  await writeFile(join(dir, 'forward.json'), JSON.stringify(config, null, 2));
+    owner: { pid: state.owner.pid, startTime: state.owner.startTime },
+    nodes: [],
+  });
   const log = await open(join(dir, 'forward.log'), 'a');
   try {
     // The system interpreter when there is one: a version manager's shim (pyenv) costs a second per start.
     const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-    const child = spawn(python, ['-I', '-S', script, state.environmentId, join(dir, 'forward.json')], { detached: true, stdio: ['ignore', log.fd, log.fd] });
+    const child = spawn(python, ['-I', '-S', script, state.environmentId, watchdogConfigPath(state)], { detached: true, stdio: ['ignore', log.fd, log.fd] });
     const pid = await new Promise<number>((res, rej) => {
       child.once('error', rej);
       child.once('spawn', () => res(child.pid!));
@@ -328,6 +403,35 @@ async function startForwarder(state: EnvState, onExpire: string[] | undefined): 
   } finally {
     await log.close();
   }
+  const ready = (async () => {
+    const deadline = now() + 10_000;
+    while (!existsSync(readyFile)) {
+      if (!(await isAlive(state.forwarder)) || now() > deadline) throw await watchdogFailure(state, 'start');
+      await sleep(10);
+    }
+  })();
+  ready.catch(() => {});
+  return { ready };
+}
+
+async function watchdogFailure(state: EnvState, what: string): Promise<KarooError> {
+  const why = await readFile(join(state.dir, 'forward.log'), 'utf8').catch(() => '');
+  return new KarooError('internal', `the watchdog of ${state.environmentId} did not ${what}: ${why.trim().split('\n').pop() ?? ''}`);
+}
+
+/** Changes what the watchdog watches (owner) or forwards (nodes), then wakes it (SIGUSR1: it reads its config again). */
+async function tellWatchdog(state: EnvState, change: Partial<Pick<WatchdogConfig, 'owner' | 'nodes'>>): Promise<void> {
+  const config = JSON.parse(await readFile(watchdogConfigPath(state), 'utf8')) as WatchdogConfig;
+  await writeWatchdogConfig(state, { ...config, ...change });
+  // Before its handlers exist a SIGUSR1 would kill it; it reads its config once more when they do.
+  if (existsSync(config.readyFile) && state.forwarder && (await isAlive(state.forwarder))) process.kill(state.forwarder.pid, 'SIGUSR1');
+}
+
+/** Has the watchdog forward 127.0.0.1 ports to the nodes' SSH (connections made inside the namespace) and records the ports. */
+async function startForwarding(state: EnvState, watchdog: { ready: Promise<void> }): Promise<void> {
+  await watchdog.ready;
+  await tellWatchdog(state, { nodes: state.machines.map((m) => ({ name: m.name, address: m.address, port: 22 })) });
+  const portsFile = join(state.dir, 'ports.json');
   const deadline = now() + 10_000;
   for (;;) {
     try {
@@ -335,13 +439,20 @@ async function startForwarder(state: EnvState, onExpire: string[] | undefined): 
       for (const m of state.machines) m.sshPort = p.ports[m.name];
       return;
     } catch {
-      if (!(await isAlive(state.forwarder)) || now() > deadline) {
-        const why = await readFile(join(dir, 'forward.log'), 'utf8').catch(() => '');
-        throw new KarooError('internal', `the SSH forwarder of ${state.environmentId} did not start: ${why.trim().split('\n').pop() ?? ''}`);
-      }
+      if (!(await isAlive(state.forwarder)) || now() > deadline) throw await watchdogFailure(state, 'start forwarding');
       await sleep(20);
     }
   }
+}
+
+/**
+ * Hands an environment on: it no longer ends with the process that made it, only when it is
+ * destroyed or its TTL passes (karoo up --keep, a provisioning failure kept for debugging).
+ */
+export async function handOver(state: EnvState): Promise<void> {
+  state.lifetime = 'ttl';
+  await saveState(state);
+  await tellWatchdog(state, { owner: null });
 }
 
 /**

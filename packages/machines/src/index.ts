@@ -9,12 +9,13 @@ export {
   execOnNode,
   nodeEndpoint,
   checkNotExpired,
+  handOver,
   PROVIDERS,
   type NodeSpec,
   type ProvisionOptions,
   type ProvisionResult,
 } from './environment.js';
-export { destroyEnvironment, destroyState, saveLogs, reap, reapReason, resourcesOf, knownEnvironments, sweep, type DestroyOptions, type DestroyReport, type ReapOptions, type Reaped } from './teardown.js';
+export { destroyEnvironment, destroyState, saveLogs, reap, reapReason, reapTempDirs, resourcesOf, knownEnvironments, sweep, type DestroyOptions, type DestroyReport, type ReapOptions, type Reaped } from './teardown.js';
 export { buildImage, findImage, fetchCloudImage, imageId, imageRecipe, IMAGE_PACKAGES, type KarooImage, type CloudImage } from './image.js';
 export {
   readInventory,
@@ -33,6 +34,6 @@ export { QemuProvider, qemuArgs, detectAccelerator, writeNoCloudSeed } from './p
 export { loadState, listStateDirs, type EnvState, type MachineState } from './state.js';
 export { checkNodeName, isEnvironmentId, newEnvironmentId, subnetOf, MAX_NODE_NAME } from './names.js';
 export { seedFiles, seedTar, type SeedFile } from './seed.js';
-export { stateRoot, envDir, imagesRoot, cacheRoot } from './paths.js';
-export { listProcesses, isAlive, procRef, type ProcRef } from './proc.js';
+export { stateRoot, envDir, imagesRoot, cacheRoot, ownedTempDir, OWNER_FILE } from './paths.js';
+export { listProcesses, isAlive, procRef, ownerRef, ownerGone, bootId, processesUsing, type ProcRef, type OwnerRef } from './proc.js';
 export { run, hasTool } from './run.js';

@@ -23,6 +23,31 @@ async function statOf(pid: number): Promise<StatFields | undefined> {
   }
 }
 
+let cachedBootId: string | undefined;
+
+/** This boot of the machine (/proc/sys/kernel/random/boot_id): pids and start times mean something only within one boot. */
+export async function bootId(): Promise<string> {
+  cachedBootId ??= (await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '')).trim();
+  return cachedBootId;
+}
+
+/** A process that owns something for its whole life: pid, start time and the boot it ran in. */
+export interface OwnerRef extends ProcRef {
+  bootId?: string;
+}
+
+/** The owner record of this process. */
+export async function ownerRef(pid = process.pid): Promise<OwnerRef> {
+  return { ...((await procRef(pid)) ?? { pid, startTime: 0 }), bootId: await bootId() };
+}
+
+/** An owner is gone when it ran in another boot, or its pid is dead, reused or a zombie. */
+export async function ownerGone(owner: OwnerRef | undefined): Promise<boolean> {
+  if (!owner) return true;
+  if (owner.bootId && owner.bootId !== (await bootId())) return true;
+  return !(await isAlive(owner));
+}
+
 export async function procRef(pid: number): Promise<ProcRef | undefined> {
   const s = await statOf(pid);
   return s ? { pid, startTime: s.startTime } : undefined;
@@ -105,4 +130,33 @@ export async function killAndWait(refs: readonly ProcRef[], timeoutMs = 3000): P
     if (remaining.length > 0) await sleep(20);
   }
   return remaining;
+}
+
+/**
+ * Processes started for something that lives under `dirs`: those whose environment holds a
+ * `KAROO_*` variable pointing into one of them (the acceptance command gets KAROO_INVENTORY
+ * and the like, and passes them to everything it starts, in whatever session or group).
+ */
+export async function processesUsing(dirs: readonly string[]): Promise<ProcRef[]> {
+  const roots = dirs.filter((d) => d.startsWith('/') && d.length > 1).map((d) => d.replace(/\/+$/, ''));
+  if (roots.length === 0) return [];
+  const out: ProcRef[] = [];
+  for (const e of await readdir('/proc')) {
+    if (!/^[0-9]+$/.test(e) || Number(e) === process.pid) continue;
+    let environ: string;
+    try {
+      environ = await readFile(`/proc/${e}/environ`, 'latin1');
+    } catch {
+      continue;
+    }
+    const hit = environ.split('\0').some((kv) => {
+      if (!kv.startsWith('KAROO_')) return false;
+      const v = kv.slice(kv.indexOf('=') + 1);
+      return roots.some((r) => v === r || v.startsWith(`${r}/`));
+    });
+    if (!hit) continue;
+    const ref = await procRef(Number(e));
+    if (ref) out.push(ref);
+  }
+  return out;
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '@karoo/common';
 import type { ProviderName } from './inventory.js';
 import { envDir, envsRoot } from './paths.js';
-import type { ProcRef } from './proc.js';
+import type { OwnerRef, ProcRef } from './proc.js';
 import { isEnvironmentId } from './names.js';
 
 /** What one machine of an environment is, as far as teardown needs to know. */
@@ -42,8 +42,23 @@ export interface EnvState {
   createdAt: string;
   expiresAt: string;
   ttlSeconds: number;
-  /** The process provisioning it; while phase is provisioning, its death makes the environment an orphan. */
-  owner: ProcRef;
+  /**
+   * The process provisioning it; while phase is provisioning, its death makes the environment an
+   * orphan. With `lifetime: 'owner'` its death ends the environment in every phase.
+   */
+  owner: OwnerRef;
+  /**
+   * `owner`: the environment exists only for its owner process (karoo up, karoo demo) and goes
+   * the moment that process is gone (reap, watchdog). `ttl` (or absent): handed on to others
+   * (karoo provision), it lives until destroyed or expired.
+   */
+  lifetime?: 'owner' | 'ttl';
+  /** The boot it was made in: after a restart its processes, namespaces and mounts are gone. */
+  bootId?: string;
+  /** Directories outside the state directory that go with the environment (the owner's temporary files). */
+  paths?: string[];
+  /** Directories the owner points its helpers at (KAROO_* variables): processes using them are the environment's. Kept. */
+  related?: string[];
   keep: boolean;
   netns: string;
   cidr: string;
@@ -52,6 +67,7 @@ export interface EnvState {
   inventoryPath?: string;
   accelerator?: 'kvm' | 'tcg';
   image: { id: string; kind: 'karoo' | 'cloud'; sha256?: string };
+  /** The watchdog (started right after this stamp, before any resource), later also the SSH forwarder. */
   forwarder?: ProcRef;
   machines: MachineState[];
   timings: Record<string, number>;

@@ -1,12 +1,13 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { KarooError, silentProgress, type Progress } from '@karoo/common';
 import { cgroupRoots, cgroupsWithPrefix, removeCgroupTree } from './cgroups.js';
 import { readInventory, type SshEndpoint } from './inventory.js';
 import { ENV_ID_IN_TEXT_RE, checkEnvironmentId, isEnvironmentId } from './names.js';
 import { deleteNetns, listNetns, netnsPath } from './network.js';
-import { envDir } from './paths.js';
-import { isAlive, killAndWait, listProcesses, netnsInode, type ProcRef } from './proc.js';
+import { envDir, OWNER_FILE } from './paths.js';
+import { bootId, isAlive, killAndWait, listProcesses, netnsInode, type OwnerRef, ownerGone, processesUsing, type ProcRef } from './proc.js';
 import type { Provider } from './provider.js';
 import { NspawnProvider, unmount } from './providers/nspawn.js';
 import { QemuProvider } from './providers/qemu.js';
@@ -55,8 +56,10 @@ export async function destroyState(state: EnvState, opts: DestroyOptions = {}): 
   const started = Date.now();
   state.phase = 'destroying';
   await saveState(state).catch(() => {});
-  if (state.forwarder) await killAndWait([state.forwarder], 2000);
   const failures: string[] = [];
+  // What the owner started for the environment (the acceptance command and its children) goes first.
+  const before = ancestorsOf(process.pid, await listProcesses());
+  await killAndWait((await processesUsing(ownPaths(state))).filter((p) => !before.has(p.pid)), 3000);
   const processes = await listProcesses();
   await Promise.all(
     state.machines.map((m) =>
@@ -65,7 +68,9 @@ export async function destroyState(state: EnvState, opts: DestroyOptions = {}): 
       }),
     ),
   );
-  const leftovers = await sweep(env);
+  // The watchdog goes last: if this process dies half-way, it still removes the rest.
+  if (state.forwarder) await killAndWait([state.forwarder], 2000);
+  const leftovers = await sweep(env, state.paths, state.related);
   for (const f of failures) progress.warn(`destroying ${f}`);
   const seconds = Math.round((Date.now() - started) / 10) / 100;
   progress.info(`environment ${env} destroyed in ${seconds} s${leftovers.length ? `; left over: ${leftovers.join(', ')}` : ''}`);
@@ -97,8 +102,10 @@ export async function destroyEnvironment(target: { environmentId?: string; inven
  * directory. Touches nothing whose name is not `karoo-<8 hex>` of this environment.
  * Returns what could not be removed.
  */
-export async function sweep(env: string): Promise<string[]> {
+export async function sweep(env: string, paths: readonly string[] = [], related: readonly string[] = []): Promise<string[]> {
   checkEnvironmentId(env);
+  const dirs = [envDir(env), ...paths.filter(isOwnTempDir)];
+  const used = [...dirs, ...related.filter((p) => p.startsWith('/') && p.split('/').length >= 3)];
   const ours = (s: string) => s === env || s.startsWith(`${env}-`) || s.startsWith(`${envDir(env)}/`);
   const namespaces = (await listNetns()).filter(ours);
   const inodes = new Set<number>();
@@ -114,6 +121,7 @@ export async function sweep(env: string): Promise<string[]> {
     const inNamespace = p.netns !== undefined && inodes.has(p.netns);
     if (inNamespace || (isOurKind(p.argv) && mentions(p.argv, env))) victims.push({ pid: p.pid, startTime: p.startTime });
   }
+  for (const p of await processesUsing(used)) if (!ancestors.has(p.pid)) victims.push(p);
   const stubborn = await killAndWait(victims, 5000);
   for (const g of await cgroupsWithPrefix(env)) await removeCgroupTree(g);
   for (const m of await ourMounts(env)) await unmount(m);
@@ -123,9 +131,49 @@ export async function sweep(env: string): Promise<string[]> {
   } catch {
     // no nspawn runtime directory
   }
-  await rm(envDir(env), { recursive: true, force: true });
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
   const left = await resourcesOf(env);
+  for (const d of dirs.slice(1)) if (await readdir(d).then(() => true, () => false)) left.push(`directory ${d}`);
   return [...stubborn.map((p) => `process ${p.pid}`), ...left];
+}
+
+/**
+ * Only karoo's own temporary directories are ever removed on the word of a state file: absolute,
+ * named `karoo-<kind>-<random>`, directly in a temporary directory.
+ */
+function isOwnTempDir(p: string): boolean {
+  return p.startsWith('/') && !p.includes('/../') && /^karoo-[a-z]+-[A-Za-z0-9]{6,}$/.test(basename(p)) && p.split('/').length >= 3;
+}
+
+/** Where the processes the environment's owner started for it point (their KAROO_* variables). */
+function ownPaths(state: EnvState): string[] {
+  return [state.dir, ...(state.paths ?? []).filter(isOwnTempDir), ...(state.related ?? []).filter((p) => p.startsWith('/') && p.split('/').length >= 3)];
+}
+
+/**
+ * karoo's temporary directories (`karoo-up-*`, …, made by ownedTempDir) whose owner process is
+ * gone: what a killed `karoo up` left before (or besides) its environment's stamp.
+ */
+export async function reapTempDirs(progress: Progress = silentProgress): Promise<string[]> {
+  const removed: string[] = [];
+  for (const base of new Set([tmpdir(), '/tmp'])) {
+    for (const name of await readdir(base).catch(() => [] as string[])) {
+      const dir = join(base, name);
+      if (!isOwnTempDir(dir)) continue;
+      let owner: OwnerRef;
+      try {
+        owner = JSON.parse(await readFile(join(dir, OWNER_FILE), 'utf8')) as OwnerRef;
+      } catch {
+        continue;
+      }
+      if (!(await ownerGone(owner))) continue;
+      await killAndWait(await processesUsing([dir]), 3000);
+      await rm(dir, { recursive: true, force: true });
+      progress.info(`removed ${dir}: its process ${owner.pid} is gone`);
+      removed.push(dir);
+    }
+  }
+  return removed;
 }
 
 function idsIn(text: string): string[] {
@@ -218,6 +266,8 @@ export async function reapReason(env: string, state: EnvState | undefined, opts:
   const now = opts.now ?? Date.now();
   if (opts.environmentId) return opts.environmentId === env ? 'asked for' : undefined;
   if (!state) return 'no state (left by a killed process)';
+  if (state.bootId && state.bootId !== (await bootId())) return 'made before this machine last started';
+  if (state.lifetime === 'owner' && (await ownerGone(state.owner))) return `its owner process ${state.owner.pid} is gone`;
   if (Date.parse(state.expiresAt) <= now) return `expired at ${state.expiresAt}`;
   if (opts.olderThanSeconds !== undefined && Date.parse(state.createdAt) <= now - opts.olderThanSeconds * 1000) return `older than ${opts.olderThanSeconds} s`;
   const ownerAlive = await isAlive(state.owner);
@@ -239,5 +289,6 @@ export async function reap(opts: ReapOptions = {}): Promise<Reaped[]> {
     const leftovers = state ? (await destroyState(state, { progress })).leftovers : await sweep(env);
     out.push({ environmentId: env, reason, leftovers });
   }
+  if (!opts.environmentId) await reapTempDirs(progress);
   return out;
 }

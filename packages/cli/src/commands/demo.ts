@@ -3,6 +3,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { emit, table, type GlobalOptions } from '../output.js';
+import { interruptible } from '../signals.js';
 
 interface DemoOptions extends GlobalOptions {
   example?: string;
@@ -91,7 +92,19 @@ export function registerDemo(program: Command): void {
             progress.info(`candidate already has passing evidence for ${env.name} (${passing.digest}); acceptance not run again`);
             outcome = { environment: env.name, evidence: passing.digest, acceptance: 'reused', result: 'passed', systemId: passing.evidence.systemId, promotion: '' };
           } else {
-            const u = await up({ config, store, candidate: built.candidate, provider: opts.provider, environment: env.name, run: ctx.run, progress });
+            const interrupt = interruptible('the demo');
+            const u = await up({
+              config,
+              store,
+              candidate: built.candidate,
+              provider: opts.provider,
+              environment: env.name,
+              run: ctx.run,
+              progress,
+              onExpire: [process.execPath, process.argv[1]!, 'reap', '--env', '{env}'],
+              signal: interrupt.signal,
+            }).finally(() => interrupt.exitIfInterrupted());
+            interrupt.dispose();
             outcome = { environment: env.name, evidence: u.evidence, acceptance: 'ran', result: u.result, systemId: u.systemId, promotion: '' };
             if (u.result !== 'passed') {
               stages.push({ ...outcome, promotion: 'not attempted' });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { emit, table, type GlobalOptions } from '../output.js';
+import { interruptible } from '../signals.js';
 
 interface ProvisionOpts extends GlobalOptions {
   config: string;
@@ -26,6 +27,8 @@ export function registerProvision(program: Command): void {
       const { provision, sshCommandLine } = await import('@karoo/machines');
       const { stderrProgress } = await import('@karoo/common');
       const config = await loadConfig(opts.config);
+      // Interrupted while provisioning, it destroys what it made; once ready, the environment is handed on (TTL).
+      const interrupt = interruptible('provisioning');
       const r = await provision({
         nodes: config.nodes.map((n) => ({ name: n.name, role: n.role, cpus: n.cpus, memory: n.memory })),
         provider: opts.provider ?? config.provision.provider,
@@ -38,7 +41,9 @@ export function registerProvision(program: Command): void {
         // The TTL's watchdog runs this very CLI's reap when the environment expires.
         onExpire: [process.execPath, process.argv[1]!, 'reap', '--env', '{env}'],
         progress: stderrProgress(),
-      });
+        signal: interrupt.signal,
+      }).finally(() => interrupt.exitIfInterrupted());
+      interrupt.dispose();
       emit(r.inventory, opts, (inv) => {
         const rows = inv.nodes.map((n) => [n.name, n.role, n.address, `${n.ssh.host}:${n.ssh.port}`, n.machineId ?? '']);
         return [

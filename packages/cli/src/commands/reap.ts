@@ -4,7 +4,7 @@ import { emit, table, type GlobalOptions } from '../output.js';
 export function registerReap(program: Command): void {
   program
     .command('reap')
-    .description('Remove what expired or orphaned ephemeral environments left on this machine (never anything not karoo-<id>)')
+    .description('Remove what ephemeral environments left on this machine when they expired or their owner process (karoo up, a killed provision) is gone; never anything not karoo-<id>')
     .option('--older-than <duration>', 'also reap environments created longer ago than this (e.g. 2h), whatever their TTL')
     .option('--env <id>', 'reap this one environment')
     .option('--json', 'print one JSON object')

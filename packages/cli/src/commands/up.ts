@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { exitWith, loadSystem, runFromEnv, type SystemCliOptions } from '../deploy-options.js';
 import { emit } from '../output.js';
+import { interruptible } from '../signals.js';
 
 interface UpCliOptions extends SystemCliOptions {
   provider?: string;
@@ -24,7 +25,9 @@ export function registerUp(program: Command): void {
     .action(async (opts: UpCliOptions) => {
       const { stderrProgress } = await import('@karoo/common');
       const { up } = await import('@karoo/deploy');
+      const { formatCounts } = await import('@karoo/evidence');
       const { config, store, candidate } = await loadSystem(opts);
+      const interrupt = interruptible('up');
       const r = await up({
         config,
         store,
@@ -35,14 +38,17 @@ export function registerUp(program: Command): void {
         outDir: opts.out,
         run: runFromEnv(),
         progress: opts.quiet ? undefined : stderrProgress(),
+        // The watchdog runs this very CLI's reap when this process is gone or the TTL passes.
         onExpire: [process.execPath, process.argv[1]!, 'reap', '--env', '{env}'],
-      });
+        signal: interrupt.signal,
+      }).finally(() => interrupt.exitIfInterrupted());
+      interrupt.dispose();
       const { deploy, accept, ...rest } = r;
       const out = { ...rest, nodes: deploy.nodes, counts: accept?.counts, deployError: deploy.error };
       emit(out, opts, (o) =>
         [
           `${o.result}: system ${o.systemId} (${o.environment}) on ${o.environmentId} (${o.provider})${o.reason ? `: ${o.reason}` : ''}`,
-          ...(o.counts ? [`tests    ${o.counts.passed} passed, ${o.counts.failed + o.counts.errors} failed, ${o.counts.skipped} skipped`] : []),
+          ...(o.counts ? [`tests    ${formatCounts(o.counts)}`] : []),
           ...(o.evidence ? [`evidence ${o.evidence}`] : []),
           `time     provision ${o.timings.provision} s, deploy ${o.timings.deploy} s, accept ${o.timings.accept} s, teardown ${o.timings.teardown} s`,
           ...(o.kept && o.inventory ? [`kept     ${o.inventory} (karoo destroy --inventory ${o.inventory})`] : []),

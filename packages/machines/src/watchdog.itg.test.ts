@@ -1,0 +1,138 @@
+/**
+ * The environment's watchdog (helpers/forward.py) as the real Python process, without machines:
+ * it acts the moment its owner process is gone (killed, or its pid reused), not before, and not
+ * at all once the owner is cleared (an environment handed on); and `reap` decides the same from
+ * the stamp alone.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { ASSETS } from './generated/assets.js';
+import { bootId, isAlive, ownerRef, procRef, sleep, type ProcRef } from './proc.js';
+import type { EnvState } from './state.js';
+import { reapReason } from './teardown.js';
+
+let dir: string;
+const children: ChildProcess[] = [];
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'karoo-watchdog-test-'));
+  writeFileSync(join(dir, 'forward.py'), ASSETS['helpers/forward.py']!);
+});
+afterEach(() => {
+  for (const c of children.splice(0)) c.kill('SIGKILL');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function start(cmd: string, args: string[]): ChildProcess {
+  const c = spawn(cmd, args, { stdio: 'ignore' });
+  children.push(c);
+  return c;
+}
+
+async function until(check: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await sleep(25);
+  }
+  return check();
+}
+
+/** A watchdog whose "removal" writes a marker file; returns it with its config path and marker. */
+async function watchdog(name: string, owner: ProcRef | null): Promise<{ proc: ChildProcess; ref: ProcRef; config: string; marker: string }> {
+  const config = join(dir, `${name}.json`);
+  const marker = join(dir, `${name}.removed`);
+  const readyFile = join(dir, `${name}.ready`);
+  const cfg = {
+    netnsPath: '/nonexistent',
+    portsFile: join(dir, `${name}.ports`),
+    readyFile,
+    expiresAt: Date.now() / 1000 + 3600,
+    onExpire: ['/bin/sh', '-c', `echo removed > ${marker}`],
+    owner,
+    nodes: [],
+  };
+  writeFileSync(config, JSON.stringify(cfg));
+  const proc = start('/usr/bin/python3', ['-I', '-S', join(dir, 'forward.py'), 'karoo-00000000', config]);
+  expect(await until(() => existsSync(readyFile), 10_000)).toBe(true);
+  return { proc, ref: (await procRef(proc.pid!))!, config, marker };
+}
+
+describe('watchdog', () => {
+  test('removes the environment within moments of its owner being killed, and exits', async () => {
+    const owner = start('sleep', ['600']);
+    const w = await watchdog('killed', (await procRef(owner.pid!))!);
+    await sleep(300);
+    expect(existsSync(w.marker)).toBe(false);
+    owner.kill('SIGKILL');
+    expect(await until(() => existsSync(w.marker), 3000)).toBe(true);
+    expect(readFileSync(w.marker, 'utf8')).toBe('removed\n');
+    expect(await until(async () => !(await isAlive(w.ref)), 3000)).toBe(true);
+  });
+
+  test('treats a pid whose start time differs (reused) as gone', async () => {
+    const other = start('sleep', ['600']);
+    const ref = (await procRef(other.pid!))!;
+    const w = await watchdog('reused', { pid: ref.pid, startTime: ref.startTime + 1 });
+    expect(await until(() => existsSync(w.marker), 3000)).toBe(true);
+  });
+
+  test('an owner cleared through its config (handed on) no longer ends the environment', async () => {
+    const owner = start('sleep', ['600']);
+    const w = await watchdog('handed-on', (await procRef(owner.pid!))!);
+    const cfg = JSON.parse(readFileSync(w.config, 'utf8')) as Record<string, unknown>;
+    writeFileSync(w.config, JSON.stringify({ ...cfg, owner: null }));
+    process.kill(w.proc.pid!, 'SIGUSR1');
+    await sleep(300);
+    owner.kill('SIGKILL');
+    await sleep(1500);
+    expect(existsSync(w.marker)).toBe(false);
+    expect(await isAlive(w.ref)).toBe(true);
+  });
+});
+
+describe('reapReason', () => {
+  const base = async (over: Partial<EnvState>): Promise<EnvState> => ({
+    version: 1,
+    environmentId: 'karoo-0000abcd',
+    provider: 'nspawn',
+    phase: 'ready',
+    createdAt: new Date().toISOString(),
+    expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+    ttlSeconds: 3600,
+    owner: await ownerRef(),
+    keep: false,
+    netns: 'karoo-0000abcd',
+    cidr: '10.64.0.0/24',
+    dir: '/nonexistent',
+    outDir: '/nonexistent',
+    image: { id: 'x', kind: 'karoo' },
+    machines: [],
+    timings: {},
+    ...over,
+  });
+
+  test('an environment owned by a live process is kept; by a dead one it is reaped at once, in any phase', async () => {
+    const owner = start('sleep', ['600']);
+    const ref = { ...(await procRef(owner.pid!))!, bootId: await bootId() };
+    const ready = await base({ lifetime: 'owner', owner: ref });
+    expect(await reapReason(ready.environmentId, ready, {})).toBeUndefined();
+    owner.kill('SIGKILL');
+    await until(async () => !(await isAlive(ref)), 3000);
+    expect(await reapReason(ready.environmentId, ready, {})).toBe(`its owner process ${ref.pid} is gone`);
+    // A handed-on environment (karoo provision) keeps its TTL whoever made it.
+    const handedOn = await base({ lifetime: 'ttl', owner: ref });
+    expect(await reapReason(handedOn.environmentId, handedOn, {})).toBeUndefined();
+  });
+
+  test('an owner of another boot is gone even if its pid and start time match a live process', async () => {
+    const me = await ownerRef();
+    const s = await base({ lifetime: 'owner', owner: { ...me, bootId: '00000000-0000-0000-0000-000000000000' } });
+    expect(await reapReason(s.environmentId, s, {})).toBe(`its owner process ${me.pid} is gone`);
+    const stale = await base({ lifetime: 'ttl', bootId: '00000000-0000-0000-0000-000000000000' });
+    expect(await reapReason(stale.environmentId, stale, {})).toBe('made before this machine last started');
+  });
+});
