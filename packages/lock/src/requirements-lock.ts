@@ -246,6 +246,8 @@ export function writeRequirements(lock: Lock): string {
   const meta = metaToJson(lock.meta);
   if (Object.keys(meta).length) out.push(`# karoo-meta: ${canonicalJson(meta)}`);
   out.push('');
+  const indexes = indexOptions(lock);
+  if (indexes.length) out.push(...indexes, '');
   for (const p of lock.packages) {
     if (p.marker && /\s#/.test(p.marker)) {
       throw new KarooError('input', `cannot write requirements.txt: the marker of ${p.name} ${p.version} contains " #", which pip reads as a comment`);
@@ -260,6 +262,22 @@ export function writeRequirements(lock: Lock): string {
     if (p.index) out.push(`    # karoo-index: ${p.name}==${p.version} ${cleanUrl(p.index)}`);
   }
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * `--index-url`/`--extra-index-url` for the indexes the lock's packages come from, as
+ * pip-compile writes them: without credentials (pip gets those its own way: ~/.netrc, keyring),
+ * so `pip install --require-hashes -r requirements.txt` works on its own. The index of the
+ * leaves (the private index) is `--index-url`, the others follow sorted; a function of the
+ * Lock alone. With every file hashed, pip takes nothing whose bytes the lock does not name.
+ */
+function indexOptions(lock: Lock): string[] {
+  const urls = [...new Set(lock.packages.flatMap((p) => (p.index ? [cleanUrl(p.index)] : [])))].sort();
+  if (urls.length === 0) return [];
+  const leaves = Object.keys(lock.meta.leaves ?? {}).map(normalizeName).sort();
+  const leafIndex = leaves.map((n) => lock.get(n)?.index).find((u): u is string => u !== undefined);
+  const first = leafIndex !== undefined ? cleanUrl(leafIndex) : urls[0]!;
+  return [`--index-url ${first}`, ...urls.filter((u) => u !== first).map((u) => `--extra-index-url ${u}`)];
 }
 
 function karooFileLine(p: LockedPackage, f: LockedFile): string[] {

@@ -143,6 +143,19 @@ describe('requirements.txt writer', () => {
     expect(text.endsWith('\n')).toBe(true);
   });
 
+  it('names the indexes as pip-compile does, without credentials: the leaves\' index first', () => {
+    const lines = text.split('\n');
+    const at = lines.indexOf('--index-url https://pypi.example.org/private/simple');
+    expect(at).toBeGreaterThan(0);
+    expect(lines.slice(at, at + 3)).toEqual(['--index-url https://pypi.example.org/private/simple', '--extra-index-url https://pypi.example.org/simple', '']);
+    expect(lines.slice(0, at).every((l) => l === '' || l.startsWith('#'))).toBe(true);
+    // The leaves' index leads even where another sorts first; a lock without indexes names none (pip's default).
+    const other = Lock.create([{ ...PACKAGES[0]!, index: 'https://z.example.org/simple' }, { ...PACKAGES[1]!, index: 'https://a.example.org/simple' }], META);
+    expect(writeRequirements(other)).toContain('--index-url https://z.example.org/simple\n--extra-index-url https://a.example.org/simple\n');
+    const bare = Lock.create(PACKAGES.map((p) => ({ ...p, index: undefined })), META);
+    expect(writeRequirements(bare)).not.toMatch(/^--/m);
+  });
+
   it('reads back the same lock as the pylock.toml: digest, URLs, sizes, index, metadata', () => {
     const fromReq = readLockText(text, 'out/requirements.txt');
     const fromPylock = readLockText(writePylock(lock), 'out/pylock.toml');

@@ -3,8 +3,9 @@
 // real pip resolves through karoo's merged index, karoo probes sizes, and the second origin
 // records every request header it gets.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,9 @@ import { join } from 'node:path';
 import { parseConfig, type IndexConfig, type KarooConfig } from '@karoo/config';
 import { buildWheel, serveIndex, wheelFile, writeIndex, type BuiltWheel, type IndexServer } from '@karoo/example';
 import { IndexClient } from './index-client.js';
+import { writeLockFiles } from './lockfiles.js';
 import { serveMergedIndex } from './merged-index.js';
+import { findPython, isolatedPipEnv } from './python.js';
 import { resolveLock } from './resolve.js';
 
 const USER = 'ci';
@@ -146,4 +149,41 @@ describe('private index credentials', () => {
       await merged.close();
     }
   }, 30_000);
+
+  it('stay out of the requirements.txt karoo writes, which real pip installs on its own with credentials of its own (~/.netrc)', async () => {
+    const r = await resolveLock({ config: config('own'), env });
+    const out = join(root, 'lock-own');
+    await mkdir(out, { recursive: true });
+    await writeLockFiles(out, r.lock);
+    const text = await readFile(join(out, 'requirements.txt'), 'utf8');
+    expect(text).not.toContain(PASS);
+    expect(text).toContain(`\n--index-url ${index.urlFor('own/simple/')}\n`);
+
+    const python = await findPython(env);
+    const install = async (home: string) => {
+      const target = await mkdtemp(join(root, 'target-'));
+      // The dead index on the command line is only a fallback that keeps pip off the network if the
+      // file named no index: an --index-url inside the file replaces it, as pip documents.
+      const args = ['-m', 'pip', '--isolated', 'install', '--no-input', '--require-hashes', '--target', target, '--index-url', 'http://127.0.0.1:9/simple/', '-r', join(out, 'requirements.txt')];
+      const { NETRC: _, ...rest } = isolatedPipEnv({ ...process.env, HOME: home });
+      return new Promise<{ code: number; out: string; target: string }>((resolve) =>
+        execFile(python, args, { env: rest }, (e, stdout, stderr) => resolve({ code: e ? Number(e.code ?? 1) : 0, out: `${stdout}${stderr}`, target })),
+      );
+    };
+    const home = join(root, 'home');
+    await mkdir(home, { recursive: true });
+    await writeFile(join(home, '.netrc'), `machine 127.0.0.1 login ${USER} password ${PASS}\n`, { mode: 0o600 });
+    const ok = await install(home);
+    expect({ code: ok.code, out: ok.out.slice(-600) }).toEqual({ code: 0, out: expect.any(String) });
+    expect((await readdir(ok.target)).filter((f) => f.endsWith('.dist-info')).sort()).toEqual(['acme_app-1.0.0.dist-info', 'acme_lib-1.0.0.dist-info']);
+
+    // Without pip's own credentials the index refuses: the file itself carries none.
+    const bare = join(root, 'home-bare');
+    await mkdir(bare, { recursive: true });
+    index.clearLog();
+    const refused = await install(bare);
+    expect(refused.code).not.toBe(0);
+    expect(refused.out).toContain('No matching distribution found for acme-app==1.0.0');
+    expect(index.requests.some((q) => q.path.startsWith('/own/simple/acme-app') && q.status === 401)).toBe(true);
+  }, 120_000);
 });
