@@ -1,0 +1,142 @@
+/** Child processes of steps: line-by-line output, cancellation and timeouts as the runner handles them. */
+import { execFileSync, spawn } from 'node:child_process';
+
+/** A cancellation signal shared by a run, a job and the step running in it. */
+export class Cancellation {
+  private reasonText: string | undefined;
+  private readonly listeners = new Set<() => void>();
+
+  get cancelled(): boolean {
+    return this.reasonText !== undefined;
+  }
+
+  get reason(): string | undefined {
+    return this.reasonText;
+  }
+
+  cancel(reason: string): void {
+    if (this.reasonText !== undefined) return;
+    this.reasonText = reason;
+    for (const l of [...this.listeners]) l();
+  }
+
+  /** Calls `listener` on cancellation (at once when already cancelled); returns an unsubscribe function. */
+  on(listener: () => void): () => void {
+    if (this.cancelled) {
+      listener();
+      return () => undefined;
+    }
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** A child that is cancelled with this one (but can also be cancelled alone). */
+  child(): Cancellation {
+    const c = new Cancellation();
+    const off = this.on(() => c.cancel(this.reasonText ?? 'cancelled'));
+    c.on(off);
+    return c;
+  }
+}
+
+export interface ExecResult {
+  readonly code: number | null;
+  readonly timedOut: boolean;
+  readonly cancelled: boolean;
+}
+
+/** How long a cancelled or timed-out process gets after SIGINT before SIGKILL (the runner waits 7.5 s, then SIGTERM). */
+const GRACE_MS = 2000;
+
+export function exec(options: {
+  command: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  onLine: (line: string) => void;
+  cancellation: Cancellation;
+  timeoutMs?: number;
+}): Promise<ExecResult> {
+  return new Promise((resolve) => {
+    const child = spawn(options.command, options.args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let timedOut = false;
+    let cancelled = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const stop = () => {
+      try {
+        process.kill(-child.pid!, 'SIGINT');
+      } catch {
+        // already gone
+      }
+      killTimer = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }, GRACE_MS);
+    };
+    const off = options.cancellation.on(() => {
+      cancelled = true;
+      stop();
+    });
+    const timer =
+      options.timeoutMs !== undefined
+        ? setTimeout(() => {
+            timedOut = true;
+            stop();
+          }, options.timeoutMs)
+        : undefined;
+    const buffers = { out: '', err: '' };
+    const feed = (which: 'out' | 'err', chunk: Buffer) => {
+      buffers[which] += chunk.toString('utf8');
+      let i: number;
+      while ((i = buffers[which].indexOf('\n')) >= 0) {
+        options.onLine(buffers[which].slice(0, i).replace(/\r$/, ''));
+        buffers[which] = buffers[which].slice(i + 1);
+      }
+    };
+    child.stdout.on('data', (c: Buffer) => feed('out', c));
+    child.stderr.on('data', (c: Buffer) => feed('err', c));
+    child.on('error', (e) => {
+      options.onLine(`##[error]${e.message}`);
+    });
+    child.on('close', (code) => {
+      for (const w of ['out', 'err'] as const) if (buffers[w]) options.onLine(buffers[w]);
+      if (timer) clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
+      off();
+      // Anything the step left behind in its process group goes too (the runner kills its process tree).
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      resolve({ code, timedOut, cancelled });
+    });
+  });
+}
+
+const nodeBinaries = new Map<string, string>();
+
+/** The Node binary for an action's `runs.using` (node20 → this machine's Node when it is 20, node24 → Node 24 from npm). */
+export function nodeFor(using: string): string {
+  const major = /^node(\d+)$/.exec(using)?.[1];
+  if (!major) throw new Error(`runs.using "${using}" is not a Node runtime`);
+  if (process.versions.node.split('.')[0] === major) return process.execPath;
+  let bin = nodeBinaries.get(major);
+  if (!bin) {
+    bin = execFileSync('npx', ['-y', '-p', `node@${major}`, 'node', '-e', 'process.stdout.write(process.execPath)'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } }).trim();
+    nodeBinaries.set(major, bin);
+  }
+  return bin;
+}
+
+/** The first `name` on PATH, or undefined. */
+export function which(name: string, path: string): string | undefined {
+  try {
+    return execFileSync('sh', ['-c', 'command -v "$1"', 'sh', name], { encoding: 'utf8', env: { PATH: path } }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,495 @@
+/**
+ * Runs: the event, the github context, workflow-level concurrency, then the jobs of a workflow
+ * in `needs` order (independent jobs at the same time), each after its `if:` with GitHub's
+ * job-level status functions, its strategy.matrix legs, job-level concurrency, and reusable
+ * workflow calls with their inputs, secrets and outputs.
+ */
+import type { GitHubStandin } from '@karoo/github-standin';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CacheService } from './cache-service.js';
+import { ConcurrencyGroups } from './concurrency.js';
+import { isForkPullRequest, refsFor } from './events.js';
+import { asString, evaluateCondition, evaluateMapping, evaluateToken, type Scope } from './expressions.js';
+import { runJob, type JobInput } from './job.js';
+import { Masker } from './log.js';
+import { cap, defaultPermissions, parsePermissions, READ_ALL } from './permissions.js';
+import { field, loadWorkflow, parseUses, WorkflowError, type PlannedJob, type Workflow } from './plan.js';
+import { Cancellation } from './process.js';
+import { git, Repos } from './repos.js';
+import type { RunState, Services, TokenInfo } from './state.js';
+import type { Conclusion, JobResult, RunOptions, RunResult, TokenPermissions } from './types.js';
+
+export interface RunnerOptions {
+  /** The GitHub API stand-in every run talks to (a run's own `github` option wins). */
+  readonly github?: GitHubStandin;
+  /** GITHUB_SERVER_URL. Default https://github.com (see the README: @actions/cache treats other hosts as GHES). */
+  readonly serverUrl?: string;
+  /** Where jobs, actions and artifacts live. Default: a new temporary directory, removed by close(). */
+  readonly workdir?: string;
+}
+
+interface JobOutcome {
+  result: Conclusion;
+  outputs: Record<string, string>;
+}
+
+interface WorkflowParams {
+  readonly inputs: Record<string, unknown> | null;
+  readonly secrets: Record<string, string>;
+  readonly keyPrefix: string;
+  /** A called workflow's token never gets more than its caller job's. */
+  readonly permissionsCap?: TokenPermissions;
+  readonly cancellation: Cancellation;
+}
+
+/** A session of runs sharing artifacts, the Actions cache, concurrency groups and tokens. */
+export class WorkflowRunner {
+  readonly concurrency = new ConcurrencyGroups();
+  readonly artifactsRoot: string;
+  private cacheService: Promise<CacheService> | undefined;
+  private readonly tokens = new Map<string, TokenInfo>();
+  private id = 1000;
+  private readonly ownsWorkdir: boolean;
+  private readonly workdir: string;
+
+  constructor(private readonly options: RunnerOptions = {}) {
+    this.ownsWorkdir = !options.workdir;
+    this.workdir = options.workdir ?? mkdtempSync(join(tmpdir(), 'karoo-workflow-runner-'));
+    this.artifactsRoot = join(this.workdir, 'artifacts');
+    mkdirSync(this.artifactsRoot, { recursive: true });
+  }
+
+  /** The Actions cache stand-in, once a JavaScript action has needed it. */
+  async cache(): Promise<CacheService> {
+    this.cacheService ??= CacheService.start();
+    return this.cacheService;
+  }
+
+  /** Stops the cache stand-in and removes the working directory (when the runner made it). */
+  async close(): Promise<void> {
+    if (this.cacheService) await (await this.cacheService).close();
+    if (this.ownsWorkdir) rmSync(this.workdir, { recursive: true, force: true });
+  }
+
+  /** Runs one workflow for one event, to completion. */
+  async run(options: RunOptions): Promise<RunResult> {
+    const standin = options.github ?? this.options.github;
+    const repository = options.repository ?? Object.entries(options.repos ?? {}).find(([, d]) => d === options.repo)?.[0];
+    if (!repository) throw new WorkflowError(`runWorkflow: name the repository of ${options.repo} with repository: 'owner/name' (or map it in repos)`);
+    const repos = new Repos({ ...(options.repos ?? {}), [repository]: options.repo }, join(this.workdir, 'actions'));
+    const services: Services = {
+      repos,
+      workdir: this.workdir,
+      artifactsRoot: this.artifactsRoot,
+      toolCache: join(this.workdir, 'tool_cache'),
+      concurrency: this.concurrency,
+      tokens: this.tokens,
+      standin,
+      apiUrl: standin?.url ?? 'http://127.0.0.1:9',
+      serverUrl: this.options.serverUrl ?? 'https://github.com',
+      cache: () => this.cache(),
+      nextId: () => this.id++,
+    };
+    mkdirSync(services.toolCache, { recursive: true });
+    const payload = { ...(options.payload ?? {}) };
+    const defaultBranch = String((payload.repository as { default_branch?: string } | undefined)?.default_branch ?? 'main');
+    const refs = refsFor(options.event, payload, () => git(options.repo, ['rev-parse', 'HEAD']), defaultBranch);
+    const sha = options.sha ?? refs.sha;
+    const ref = options.ref ?? refs.ref;
+    const workflow = await loadWorkflow(repos, repository, sha, options.workflow, ref);
+    if (!(options.event in workflow.template.events)) {
+      throw new WorkflowError(`${options.workflow} is not triggered by ${options.event} (on: ${Object.keys(workflow.template.events).join(', ')})`);
+    }
+    const runId = services.nextId();
+    const artifactsDir = join(this.artifactsRoot, String(runId));
+    mkdirSync(artifactsDir, { recursive: true });
+    writeFileSync(join(artifactsDir, '.repository'), repository);
+    const eventPath = join(this.workdir, `event-${runId}.json`);
+    writeFileSync(eventPath, JSON.stringify(payload));
+    const fork = isForkPullRequest(options.event, payload);
+    const masker = new Masker();
+    const secrets = fork ? {} : { ...(options.secrets ?? {}) };
+    for (const v of Object.values(secrets)) masker.add(v);
+    const [owner] = repository.split('/');
+    const refName = ref.startsWith('refs/pull/') ? ref.slice('refs/pull/'.length) : ref.replace(/^refs\/(heads|tags)\//, '');
+    const actor = options.actor ?? 'octocat';
+    const github: Record<string, unknown> = {
+      event_name: options.event,
+      event: payload,
+      event_path: eventPath,
+      sha,
+      ref,
+      ref_name: refName,
+      ref_type: ref.startsWith('refs/tags/') ? 'tag' : 'branch',
+      ref_protected: 'false',
+      head_ref: refs.headRef,
+      base_ref: refs.baseRef,
+      repository,
+      repository_id: String((payload.repository as { id?: number } | undefined)?.id ?? 100),
+      repository_owner: owner,
+      repository_owner_id: '1000',
+      repositoryUrl: `git://github.com/${repository}.git`,
+      actor,
+      actor_id: '1',
+      triggering_actor: actor,
+      run_id: String(runId),
+      run_number: String(runId - 999),
+      run_attempt: '1',
+      workflow: workflow.name,
+      workflow_ref: workflow.ref,
+      workflow_sha: sha,
+      server_url: services.serverUrl,
+      api_url: services.apiUrl,
+      graphql_url: `${services.apiUrl}/graphql`,
+      retention_days: '90',
+      secret_source: 'Actions',
+    };
+    const run: RunState = {
+      services,
+      options,
+      runId,
+      repository,
+      defaultBranch,
+      github,
+      eventPath,
+      cancellation: new Cancellation(),
+      masker,
+      tokens: [],
+      results: [],
+      artifactsDir,
+      vars: { ...(options.vars ?? {}) },
+      environments: options.environments ?? {},
+      fork,
+      log: [],
+    };
+    const finish = (conclusion: Conclusion, outputs: Record<string, string> = {}, reason?: string): RunResult => ({
+      runId,
+      conclusion,
+      jobs: Object.fromEntries(run.results.map((r) => [r.key, r])),
+      outputs,
+      artifactsDir,
+      requests: standin ? standin.requests.filter((r) => r.token !== undefined && run.tokens.includes(r.token)) : [],
+      log: run.log.join('\n'),
+      reason,
+    });
+
+    const inputs = options.event === 'workflow_dispatch' ? dispatchInputs(workflow, payload) : null;
+    const baseScope: Scope = { contexts: { github, inputs, vars: run.vars } };
+    // Workflow-level concurrency.
+    const group = concurrency(workflow.template.concurrency, baseScope);
+    const holder = { label: `run ${runId}`, cancelRunning: () => run.cancellation.cancel('cancelled by a newer run in its concurrency group') };
+    if (group) {
+      const got = await this.concurrency.acquire(group.group, holder, group.cancelInProgress);
+      if (got === 'cancelled') return finish('cancelled', {}, `cancelled while pending in concurrency group ${group.group}`);
+    }
+    try {
+      const outcomes = await executeWorkflow(run, workflow, { inputs, secrets, keyPrefix: '', cancellation: run.cancellation });
+      const results = [...outcomes.values()].map((o) => o.result);
+      const conclusion: Conclusion = run.cancellation.cancelled ? 'cancelled' : results.includes('failure') ? 'failure' : results.includes('cancelled') ? 'cancelled' : 'success';
+      return finish(conclusion, {}, run.cancellation.reason);
+    } finally {
+      if (group) this.concurrency.release(group.group, holder);
+    }
+  }
+}
+
+/** Runs one workflow with a runner of its own, closed afterwards (artifacts go with it: use a WorkflowRunner to keep them). */
+export async function runWorkflow(options: RunOptions & { runner?: WorkflowRunner }): Promise<RunResult> {
+  if (options.runner) return options.runner.run(options);
+  const runner = new WorkflowRunner({ github: options.github });
+  try {
+    return await runner.run(options);
+  } finally {
+    await runner.close();
+  }
+}
+
+function concurrency(token: unknown, scope: Scope): { group: string; cancelInProgress: boolean } | undefined {
+  if (!token) return undefined;
+  const v = evaluateToken(token as never, scope);
+  if (v === null || v === undefined || v === '') return undefined;
+  if (typeof v === 'string') return { group: v, cancelInProgress: false };
+  const o = v as { group?: unknown; 'cancel-in-progress'?: unknown };
+  if (!o.group) return undefined;
+  return { group: asString(o.group), cancelInProgress: o['cancel-in-progress'] === true || o['cancel-in-progress'] === 'true' };
+}
+
+/** workflow_dispatch inputs: the form's strings, typed by their definitions, defaults applied. */
+function dispatchInputs(workflow: Workflow, payload: Record<string, unknown>): Record<string, unknown> {
+  const defs = workflow.template.events.workflow_dispatch?.inputs ?? {};
+  const given = (payload.inputs ?? {}) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [name, def] of Object.entries(defs)) {
+    const raw = given[name];
+    if (raw === undefined || raw === '') {
+      if (def.required && def.default === undefined) throw new WorkflowError(`workflow_dispatch: Required input '${name}' not provided`);
+    }
+    const value = raw === undefined ? def.default : raw;
+    out[name] = typed(String(def.type ?? 'string'), value, name);
+    if (def.type === 'choice' && def.options && value !== undefined && !def.options.includes(String(value))) {
+      throw new WorkflowError(`workflow_dispatch: Provided value '${String(value)}' for input '${name}' not in the list of allowed values`);
+    }
+  }
+  for (const name of Object.keys(given)) if (!(name in defs)) throw new WorkflowError(`workflow_dispatch: Unexpected inputs provided: ["${name}"]`);
+  return out;
+}
+
+function typed(type: string, value: unknown, name: string): unknown {
+  if (value === undefined || value === null) return type === 'boolean' ? false : type === 'number' ? null : '';
+  switch (type) {
+    case 'boolean':
+      if (value === true || value === 'true') return true;
+      if (value === false || value === 'false') return false;
+      throw new WorkflowError(`input '${name}' must be a boolean, got ${JSON.stringify(value)}`);
+    case 'number': {
+      const n = Number(value);
+      if (Number.isNaN(n)) throw new WorkflowError(`input '${name}' must be a number, got ${JSON.stringify(value)}`);
+      return n;
+    }
+    default:
+      return asString(value);
+  }
+}
+
+/** Runs the jobs of one workflow (the run's, or a called one) and returns their outcomes by job id. */
+async function executeWorkflow(run: RunState, workflow: Workflow, params: WorkflowParams): Promise<Map<string, JobOutcome>> {
+  const outcomes = new Map<string, Promise<JobOutcome>>();
+  const byId = new Map(workflow.jobs.map((j) => [j.id, j]));
+  const ancestors = (id: string, seen = new Set<string>()): Set<string> => {
+    for (const n of byId.get(id)?.model.needs ?? []) {
+      if (seen.has(n.value)) continue;
+      seen.add(n.value);
+      ancestors(n.value, seen);
+    }
+    return seen;
+  };
+  const workflowEnv = evaluateMapping(workflow.template.env, { contexts: { github: run.github, inputs: params.inputs, vars: run.vars, secrets: params.secrets } });
+  const final = new Map<string, JobOutcome>();
+  const start = (job: PlannedJob): Promise<JobOutcome> => {
+    let p = outcomes.get(job.id);
+    if (p) return p;
+    p = (async () => {
+      const needIds = (job.model.needs ?? []).map((n) => n.value);
+      await Promise.all(needIds.map((n) => start(byId.get(n)!)));
+      const needs = Object.fromEntries(needIds.map((n) => [n, final.get(n)!]));
+      const anc = [...ancestors(job.id)].map((a) => final.get(a)!.result);
+      const status = {
+        success: () => !params.cancellation.cancelled && anc.every((r) => r === 'success'),
+        failure: () => anc.includes('failure'),
+        cancelled: () => params.cancellation.cancelled,
+      };
+      const key = `${params.keyPrefix}${job.id}`;
+      const scope: Scope = { contexts: { github: run.github, needs, vars: run.vars, inputs: params.inputs }, status };
+      let outcome: JobOutcome;
+      try {
+        if (!evaluateCondition(job.model.if.expression, scope)) {
+          recordPlaceholder(run, key, job.id, 'skipped');
+          outcome = { result: 'skipped', outputs: {} };
+        } else {
+          outcome = await runLegs(run, workflow, job, params, needs, workflowEnv);
+        }
+      } catch (e) {
+        recordPlaceholder(run, key, job.id, 'failure', (e as Error).message);
+        outcome = { result: 'failure', outputs: {} };
+      }
+      final.set(job.id, outcome);
+      return outcome;
+    })();
+    outcomes.set(job.id, p);
+    return p;
+  };
+  await Promise.all(workflow.jobs.map((j) => start(j)));
+  return final;
+}
+
+function recordPlaceholder(run: RunState, key: string, jobId: string, result: Conclusion, error?: string): JobResult {
+  const r: JobResult = {
+    key,
+    jobId,
+    name: jobId,
+    result,
+    outputs: {},
+    steps: [],
+    log: error ? `##[error]${run.masker.mask(error)}` : '',
+    summary: '',
+    permissions: {},
+    token: '',
+    annotations: error ? [{ level: 'error', message: run.masker.mask(error), properties: {} }] : [],
+  };
+  run.results.push(r);
+  run.log.push(`== ${key}: ${result}${error ? ` (${run.masker.mask(error)})` : ''}`);
+  return r;
+}
+
+/** The permissions of a job's token. */
+function jobPermissions(run: RunState, workflow: Workflow, job: PlannedJob, params: WorkflowParams): TokenPermissions {
+  const where = `${workflow.path} jobs.${job.id}`;
+  let p = parsePermissions(evaluateToken(field(job.raw, 'permissions'), { contexts: {} }), where) ?? parsePermissions(evaluateToken(field(workflow.root, 'permissions'), { contexts: {} }), workflow.path);
+  if (p === undefined) p = params.permissionsCap ?? defaultPermissions(run.options.defaultPermissions ?? 'restricted');
+  if (params.permissionsCap) p = cap(p, params.permissionsCap);
+  if (run.fork) p = cap(p, READ_ALL);
+  return p;
+}
+
+/** strategy.matrix: the legs of a job, GitHub's include/exclude rules. */
+function expandMatrix(matrix: unknown): Array<Record<string, unknown>> | undefined {
+  if (matrix === undefined || matrix === null) return undefined;
+  if (typeof matrix !== 'object' || Array.isArray(matrix)) throw new WorkflowError(`strategy.matrix must be a mapping, got ${JSON.stringify(matrix)}`);
+  const m = matrix as Record<string, unknown>;
+  const keys = Object.keys(m).filter((k) => k !== 'include' && k !== 'exclude');
+  let combos: Array<Record<string, unknown>> = [{}];
+  for (const k of keys) {
+    const values = m[k];
+    if (!Array.isArray(values)) throw new WorkflowError(`strategy.matrix.${k} must be a sequence`);
+    combos = combos.flatMap((c) => values.map((v) => ({ ...c, [k]: v })));
+  }
+  if (keys.length === 0) combos = [];
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  for (const ex of (m.exclude as Array<Record<string, unknown>>) ?? []) combos = combos.filter((c) => !Object.entries(ex).every(([k, v]) => same(c[k], v)));
+  const originals = combos.map((c) => ({ ...c }));
+  for (const inc of (m.include as Array<Record<string, unknown>>) ?? []) {
+    let matched = false;
+    combos = combos.map((c, i) => {
+      const orig = originals[i]!;
+      if (Object.entries(inc).every(([k, v]) => !(k in orig) || same(orig[k], v))) {
+        matched = true;
+        return { ...c, ...inc };
+      }
+      return c;
+    });
+    if (!matched) {
+      combos.push({ ...inc });
+      originals.push({ ...inc });
+    }
+  }
+  if (combos.length === 0) throw new WorkflowError('Matrix vector does not contain any values');
+  return combos;
+}
+
+async function runLegs(run: RunState, workflow: Workflow, job: PlannedJob, params: WorkflowParams, needs: Record<string, JobOutcome>, workflowEnv: Record<string, string>): Promise<JobOutcome> {
+  const scope: Scope = { contexts: { github: run.github, needs, vars: run.vars, inputs: params.inputs } };
+  const strategy = (evaluateToken(job.model.strategy, scope) ?? {}) as Record<string, unknown>;
+  const legs = expandMatrix(strategy.matrix);
+  const failFast = strategy['fail-fast'] === undefined ? true : strategy['fail-fast'] === true || strategy['fail-fast'] === 'true';
+  const list = legs ?? [null];
+  const results: JobOutcome[] = [];
+  let stop = false;
+  for (const [i, matrix] of list.entries()) {
+    const legKey = matrix ? `${params.keyPrefix}${job.id} (${Object.values(matrix).map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ')})` : `${params.keyPrefix}${job.id}`;
+    if (stop) {
+      recordPlaceholder(run, legKey, job.id, 'cancelled');
+      results.push({ result: 'cancelled', outputs: {} });
+      continue;
+    }
+    const strategyContext = { 'fail-fast': failFast, 'job-index': i, 'job-total': list.length, 'max-parallel': Number(strategy['max-parallel'] ?? list.length) };
+    const o = await runOne(run, workflow, job, params, needs, workflowEnv, legKey, matrix, strategyContext);
+    results.push(o);
+    if (o.result === 'failure' && failFast && legs) stop = true;
+  }
+  const rs = results.map((r) => r.result);
+  const result: Conclusion = rs.includes('failure') ? 'failure' : rs.includes('cancelled') ? 'cancelled' : rs.every((r) => r === 'skipped') ? 'skipped' : 'success';
+  return { result, outputs: Object.assign({}, ...results.map((r) => r.outputs)) as Record<string, string> };
+}
+
+async function runOne(
+  run: RunState,
+  workflow: Workflow,
+  job: PlannedJob,
+  params: WorkflowParams,
+  needs: Record<string, JobOutcome>,
+  workflowEnv: Record<string, string>,
+  key: string,
+  matrix: Record<string, unknown> | null,
+  strategy: Record<string, unknown>,
+): Promise<JobOutcome> {
+  const cancellation = params.cancellation.child();
+  const scope: Scope = { contexts: { github: run.github, needs, vars: run.vars, inputs: params.inputs, matrix, strategy } };
+  const group = concurrency(field(job.raw, 'concurrency'), scope);
+  const holder = { label: `${key} of run ${run.runId}`, cancelRunning: () => cancellation.cancel('cancelled by a newer job in its concurrency group') };
+  if (group) {
+    const got = await run.services.concurrency.acquire(group.group, holder, group.cancelInProgress);
+    if (got === 'cancelled') {
+      recordPlaceholder(run, key, job.id, 'cancelled', `Canceling since a higher priority waiting request for ${group.group} exists`);
+      return { result: 'cancelled', outputs: {} };
+    }
+  }
+  try {
+    const permissions = jobPermissions(run, workflow, job, params);
+    if (job.model.type === 'reusableWorkflowJob') return await callWorkflow(run, workflow, job, params, needs, key, matrix, strategy, permissions, cancellation);
+    const input: JobInput = { key, jobId: job.id, workflow, planned: job, inputs: params.inputs, secrets: params.secrets, needs, matrix, strategy, permissions, workflowEnv, cancellation };
+    const r = await runJob(run, input);
+    return { result: r.result, outputs: r.outputs };
+  } finally {
+    if (group) run.services.concurrency.release(group.group, holder);
+  }
+}
+
+/** A job that calls a reusable workflow: its inputs, secrets, jobs and outputs. */
+async function callWorkflow(
+  run: RunState,
+  caller: Workflow,
+  job: PlannedJob,
+  params: WorkflowParams,
+  needs: Record<string, JobOutcome>,
+  key: string,
+  matrix: Record<string, unknown> | null,
+  strategy: Record<string, unknown>,
+  permissions: TokenPermissions,
+  cancellation: Cancellation,
+): Promise<JobOutcome> {
+  const model = job.model;
+  if (model.type !== 'reusableWorkflowJob') throw new Error('not a reusable workflow job');
+  const uses = parseUses(model.ref.value);
+  let repository = caller.repository;
+  let sha = caller.sha;
+  let refName = String(run.github.ref);
+  let path: string;
+  if (uses.kind === 'remote') {
+    repository = uses.repository;
+    sha = run.services.repos.resolve(uses.repository, uses.ref);
+    refName = uses.ref;
+    path = uses.path;
+  } else if (uses.kind === 'local' || uses.kind === 'self') {
+    path = uses.path;
+  } else throw new WorkflowError(`${model.ref.value}: not a reusable workflow`);
+  const called = await loadWorkflow(run.services.repos, repository, sha, path, refName);
+  const call = called.template.events.workflow_call;
+  if (!call) throw new WorkflowError(`${model.ref.value}: the workflow is not reusable (no on.workflow_call)`);
+  const scope: Scope = { contexts: { github: run.github, needs, vars: run.vars, inputs: params.inputs, matrix, strategy, secrets: params.secrets } };
+  // Inputs: typed by the called workflow's definitions, defaults evaluated there.
+  const given = (evaluateToken(model['input-values'], scope) ?? {}) as Record<string, unknown>;
+  const inputs: Record<string, unknown> = {};
+  for (const [name, def] of Object.entries(call.inputs ?? {})) {
+    let value = given[name];
+    if (value === undefined && def.default !== undefined) {
+      value = typeof def.default === 'object' ? evaluateToken(def.default as never, { contexts: { github: run.github, inputs: {}, vars: run.vars } }) : def.default;
+    }
+    if (value === undefined && def.required) throw new WorkflowError(`${model.ref.value}: input '${name}' is required, but not provided while calling`);
+    inputs[name] = typed(String(def.type ?? 'string'), value, name);
+  }
+  // Secrets: inherited whole, or mapped one by one.
+  let secrets: Record<string, string>;
+  if (model['inherit-secrets']) secrets = { ...params.secrets };
+  else secrets = evaluateMapping(model['secret-values'], scope);
+  for (const [name, def] of Object.entries(call.secrets ?? {})) {
+    if (def.required && !secrets[name]) throw new WorkflowError(`${model.ref.value}: secret '${name}' is required, but not provided while calling`);
+  }
+  const outcomes = await executeWorkflow(run, called, { inputs, secrets, keyPrefix: `${key}/`, permissionsCap: permissions, cancellation });
+  const jobs = Object.fromEntries([...outcomes].map(([id, o]) => [id, { result: o.result, outputs: o.outputs }]));
+  const outputs: Record<string, string> = {};
+  const defs = field(field(field(called.root, 'on'), 'workflow_call'), 'outputs');
+  if (defs && 'count' in defs) {
+    const outScope: Scope = { contexts: { github: run.github, inputs, vars: run.vars, jobs } };
+    for (const pair of defs as unknown as Iterable<{ key: { value: string }; value: unknown }>) {
+      outputs[pair.key.value] = asString(evaluateToken(field(pair.value as never, 'value'), outScope));
+    }
+  }
+  const rs = [...outcomes.values()].map((o) => o.result);
+  const result: Conclusion = cancellation.cancelled ? 'cancelled' : rs.includes('failure') ? 'failure' : rs.includes('cancelled') ? 'cancelled' : 'success';
+  const r = recordPlaceholder(run, key, job.id, result);
+  Object.assign(r.outputs, outputs);
+  Object.assign(r, { permissions });
+  return { result, outputs };
+}

@@ -1,0 +1,105 @@
+/** The workflow runner's public types: what a test passes in and what it gets back. */
+import type { GitHubStandin, RecordedRequest } from '@karoo/github-standin';
+import type { Annotation } from './log.js';
+
+/** A job's, step's or run's result, GitHub's words. */
+export type Conclusion = 'success' | 'failure' | 'cancelled' | 'skipped';
+
+/** GITHUB_TOKEN permission levels by scope (`contents`, `issues`, `pull-requests`, …). */
+export type TokenPermissions = Record<string, 'read' | 'write'>;
+
+/** An environment's settings and protection rules (GitHub keeps these in the repository's settings). */
+export interface EnvironmentSettings {
+  readonly secrets?: Record<string, string>;
+  readonly vars?: Record<string, string>;
+  /** Deployment branch/tag policy: glob patterns of refs (`main`, `release/*`, `v*`) allowed to deploy. */
+  readonly branches?: readonly string[];
+  /** Required reviewers: the decision they make. Default: no reviewers. */
+  readonly reviewers?: 'approve' | 'reject';
+}
+
+export interface RunOptions {
+  /** Local git repository holding the workflow (the repository the run belongs to). */
+  readonly repo: string;
+  /** `owner/name` of that repository. Default: the key of `repos` that maps to `repo`, else `owner/repo`. */
+  readonly repository?: string;
+  /** Path of the workflow file inside the repository, e.g. `.github/workflows/ci.yml`. */
+  readonly workflow: string;
+  /** Commit the run is for (github.sha). Default: the event's commit, else HEAD of `repo`. */
+  readonly sha?: string;
+  /** github.ref. Default: derived from the event. */
+  readonly ref?: string;
+  readonly event: 'pull_request' | 'pull_request_target' | 'push' | 'workflow_dispatch' | 'workflow_run' | 'workflow_call' | 'schedule' | string;
+  /** The webhook payload (github.event). See `events` for builders. */
+  readonly payload?: Record<string, unknown>;
+  /** Repository secrets (not given to pull requests from forks). */
+  readonly secrets?: Record<string, string>;
+  /** Repository variables. */
+  readonly vars?: Record<string, string>;
+  /** Environments by name, with their secrets, variables and protection rules. */
+  readonly environments?: Record<string, EnvironmentSettings>;
+  /** Other repositories by `owner/name` → local git directory, for `uses: owner/name…@ref` and checkout. */
+  readonly repos?: Record<string, string>;
+  /** The GitHub API stand-in: GITHUB_API_URL, and every job's GITHUB_TOKEN is registered with it. */
+  readonly github?: GitHubStandin;
+  /** Default GITHUB_TOKEN permissions when a workflow has no `permissions:` (GitHub's repository setting). Default `restricted`. */
+  readonly defaultPermissions?: 'restricted' | 'permissive';
+  /** github.actor. Default `octocat`. */
+  readonly actor?: string;
+  /** Extra environment for every step (e.g. PATH additions on the test machine). */
+  readonly env?: Record<string, string>;
+  /** Called with each log line as it is produced (masked), e.g. to print progress. */
+  readonly onLog?: (job: string, line: string) => void;
+}
+
+export interface StepResult {
+  /** The step's `id`, or the id GitHub generates (`__run`, `__actions_checkout`, …). */
+  readonly id: string;
+  readonly name: string;
+  /** Before `continue-on-error`. */
+  readonly outcome: Conclusion;
+  /** After `continue-on-error`. */
+  readonly conclusion: Conclusion;
+  readonly outputs: Record<string, string>;
+  /** Masked log of the step. */
+  readonly log: string;
+  readonly annotations: readonly Annotation[];
+  /** `pre`/`post` steps of JavaScript actions appear as their own entries. */
+  readonly stage: 'pre' | 'main' | 'post';
+}
+
+export interface JobResult {
+  /** Key in `RunResult.jobs`: the job id, `caller/callee` inside reusable workflows, `id (a, b)` for matrix legs. */
+  readonly key: string;
+  readonly jobId: string;
+  readonly name: string;
+  readonly result: Conclusion;
+  readonly outputs: Record<string, string>;
+  readonly steps: StepResult[];
+  /** Masked log of the whole job. */
+  readonly log: string;
+  readonly summary: string;
+  readonly matrix?: Record<string, unknown>;
+  readonly environment?: string;
+  /** The scopes of the job's GITHUB_TOKEN. */
+  readonly permissions: TokenPermissions;
+  /** The job's GITHUB_TOKEN (registered with the stand-in). */
+  readonly token: string;
+  readonly annotations: readonly Annotation[];
+}
+
+export interface RunResult {
+  readonly runId: number;
+  readonly conclusion: Conclusion;
+  readonly jobs: Record<string, JobResult>;
+  /** `on.workflow_call.outputs` of the workflow when it was run as a called workflow; else empty. */
+  readonly outputs: Record<string, string>;
+  /** Artifacts of this run: one directory per artifact name. */
+  readonly artifactsDir: string;
+  /** Requests made to the stand-in with this run's tokens. */
+  readonly requests: RecordedRequest[];
+  /** Masked log of every job, in order of completion. */
+  readonly log: string;
+  /** Why the run did not start or was cancelled (concurrency, a refused dispatch), if so. */
+  readonly reason?: string;
+}
