@@ -192,6 +192,7 @@ export class GitHubStandin {
   private readonly faultList: Array<Fault & { left: number }> = [];
   private readonly gates: Array<{ operationId: string; count: number; waiting: Array<() => void> }> = [];
   private readonly tokens: Record<string, TokenGrant> | undefined;
+  private readonly issued = new Map<string, TokenGrant>();
   private nextId = 1000;
   private clock = Date.parse('2025-01-01T00:00:00Z');
 
@@ -215,6 +216,15 @@ export class GitHubStandin {
     const standin = new GitHubStandin(server, description, options);
     server.on('request', (req, res) => void standin.handle(req, res));
     return standin;
+  }
+
+  /**
+   * Registers a token the stand-in accepts from now on, with its grant (e.g. a job's
+   * GITHUB_TOKEN minted by the workflow runner from the job's `permissions:`). Registered
+   * tokens are checked even when the stand-in was started without `tokens`.
+   */
+  addToken(token: string, grant: TokenGrant): void {
+    this.issued.set(token, grant);
   }
 
   /** Problems found so far (requests the description does not allow, unimplemented endpoints, bad responses). */
@@ -431,6 +441,8 @@ export class GitHubStandin {
   }
 
   private grant(token: string): { login: string; permissions: Permissions } | undefined {
+    const issued = this.issued.get(token);
+    if (issued) return { login: issued.login ?? 'github-actions[bot]', permissions: issued.permissions ?? WRITE_ALL };
     if (!this.tokens) return { login: 'github-actions[bot]', permissions: WRITE_ALL };
     const g = this.tokens[token];
     if (!g) return undefined;
