@@ -17,6 +17,7 @@ import {
   reportMarker,
   type Report,
 } from '@karoo/report';
+import { commentFromWorkflowRun, storeLookups } from './workflow-run.js';
 
 const INPUT = {
   lock: 'lock',
@@ -33,6 +34,8 @@ const INPUT = {
   comment: 'comment',
   key: 'key',
   githubToken: 'github-token',
+  fromWorkflowRun: 'from-workflow-run',
+  config: 'config',
 } as const;
 
 const OUTPUT = { commentId: 'comment-id', commentUrl: 'comment-url', markdownPath: 'markdown-path' } as const;
@@ -43,6 +46,11 @@ runAction(async () => {
   const key = optionalInput(INPUT.key);
   const marker = reportMarker(key);
   const warn = (m: string) => core.warning(m);
+
+  if (booleanInput(INPUT.fromWorkflowRun, false)) {
+    await commentForWorkflowRun(marker);
+    return;
+  }
 
   let report: Report;
   const fromJson = optionalInput(INPUT.reportJson);
@@ -116,3 +124,32 @@ runAction(async () => {
   core.info(`${result.action} report comment ${result.url}${comment.truncated ? ` (${comment.omittedRows} changed packages left out for length)` : ''}`);
   setOutputs({ [OUTPUT.commentId]: result.id, [OUTPUT.commentUrl]: result.url });
 });
+
+/**
+ * The `workflow_run` mode (fork pull requests): the pull request from the event, the report
+ * file only as claims, evidence and environments from the store.
+ */
+async function commentForWorkflowRun(marker: string): Promise<void> {
+  const file = input(INPUT.reportJson, { required: true });
+  const { owner, repo } = context.repo;
+  const token = githubTokenInput() ?? process.env.GITHUB_TOKEN ?? '';
+  const r = await commentFromWorkflowRun({
+    gh: createGitHubClient({ token, baseUrl: process.env.GITHUB_API_URL, progress: actionProgress }),
+    owner,
+    repo,
+    serverUrl: context.serverUrl,
+    eventName: context.eventName,
+    payload: context.payload as Record<string, unknown>,
+    reportFile: file,
+    ...(await storeLookups(input(INPUT.config, { default: 'karoo.yml' }), token || undefined)),
+    marker,
+    progress: actionProgress,
+  });
+  if (!r.posted) {
+    core.warning(r.message);
+    return;
+  }
+  await core.summary.addRaw(r.markdown).write();
+  core.info(`${r.action} report comment on #${r.number}: ${r.url}`);
+  setOutputs({ [OUTPUT.commentId]: r.id, [OUTPUT.commentUrl]: r.url, [OUTPUT.markdownPath]: '' });
+}

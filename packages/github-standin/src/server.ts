@@ -463,6 +463,18 @@ export class GitHubStandin {
         const pr = repo.pulls.get(Number(p.pull_number));
         return pr ? this.ok(op, 200, this.pullJson(repo, pr)) : error(404, 'Not Found');
       }
+      case 'pulls/list': {
+        // GitHub's filters: state (every seeded pull request is open), head as `owner:branch`, base branch.
+        const state = q.get('state') ?? 'open';
+        const head = q.get('head');
+        const base = q.get('base');
+        const all = [...repo.pulls.values()]
+          .filter(() => state !== 'closed')
+          .filter((pr) => !head || head.toLowerCase() === `${splitRepo(pr.headRepo ?? `${repo.owner}/${repo.name}`)[0]}:${pr.headRef ?? 'topic'}`.toLowerCase())
+          .filter((pr) => !base || base === (pr.baseRef ?? repo.defaultBranch))
+          .sort((a, b) => b.number - a.number);
+        return this.page(op, q, all, (pr) => this.pullJson(repo, pr), `${api}/pulls`);
+      }
       case 'issues/list-comments': {
         const issue = Number(p.issue_number);
         if (!repo.pulls.has(issue)) return error(404, 'Not Found');

@@ -31,3 +31,13 @@ export {
 } from './github.js';
 export { type ReportFiles, loadLock, loadLockAtRef, parseEvidence, loadEvidence, loadEnvironments, reportFromFiles } from './inputs.js';
 export { parseReport } from './parse.js';
+export {
+  type WorkflowRunFacts,
+  type RunPullRequest,
+  type WorkflowRunCommentOptions,
+  type WorkflowRunCommentResult,
+  workflowRunFromEvent,
+  pullRequestOfRun,
+  trustedRunUrl,
+  commentFromWorkflowRun,
+} from './workflow-run.js';

@@ -87,6 +87,12 @@ export interface Report {
     diff: ReportDiff | null;
   }>;
   readonly reproduce: { lockDigest: string; command: string; candidate: string | null };
+  /**
+   * Set when the candidate and the lock diff are claims of a run karoo does not trust (a fork's
+   * pull request, reported from a `workflow_run` workflow): the run and the head it ran.
+   * Never read from a report file.
+   */
+  readonly claims?: { readonly runUrl: string; readonly headRepository: string; readonly headSha: string } | undefined;
 }
 
 /** Order in which change kinds are listed: the ones reviewers must not miss first. */

@@ -70,7 +70,16 @@ function compose(r: Report, o: RenderOptions, maxRows: number): { markdown: stri
 
   const c = r.candidate;
   const status = c?.status === 'new' ? 'new' : c?.status === 'existed' ? 'already in the store' : '';
-  out.push(c ? `### karoo: candidate ${code(shortDigest(c.digest))}${status ? ` (${status})` : ''}` : '### karoo: lock report');
+  const claimed = r.claims ? ' (claimed by a fork\'s run)' : '';
+  out.push(c ? `### karoo: candidate ${code(shortDigest(c.digest))}${status ? ` (${status})` : claimed}` : `### karoo: lock report${claimed}`);
+  if (r.claims) {
+    out.push(
+      `> [!WARNING]\n> This pull request comes from a fork (${code(r.claims.headRepository)} at ${code(r.claims.headSha.slice(0, 12))}). ` +
+        `The candidate digest and the lock diff below are **claims of the fork's own run** (${link('run', r.claims.runUrl)}), made by code the fork controls; karoo has not checked them. ` +
+        'The acceptance evidence and the environments are read from the store, never from that run. ' +
+        'Before releasing this candidate, rebuild it from the lock (see *Reproduce*) and compare the digests.',
+    );
+  }
 
   const facts: Array<[string, string]> = [];
   if (c) {
@@ -87,7 +96,7 @@ function compose(r: Report, o: RenderOptions, maxRows: number): { markdown: stri
       `${result(e.result)}: ${count(e.passed)} passed, ${count(e.failed)} failed, ${count(e.skipped)} skipped in ${duration(e.durationMs)}${e.runUrl ? ` · ${link('run', e.runUrl)}` : ''}`,
     ]);
   }
-  if (!r.evidence.length) facts.push(['Acceptance', 'no evidence yet']);
+  if (!r.evidence.length) facts.push(['Acceptance', r.claims ? 'no evidence in the store for this candidate (a fork\'s run cannot record any)' : 'no evidence yet']);
   out.push(table(['', ''], facts.map(([k, v]) => [`**${k}**`, v])));
 
   if (r.leaves.length) {
