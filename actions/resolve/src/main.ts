@@ -1,11 +1,12 @@
 import { resolve as resolvePath } from 'node:path';
 import { loadConfig } from '@karoo/config';
 import { readLockFile } from '@karoo/lock';
-import { actionProgress, booleanInput, core, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
-import { readExistingLock, resolveLock, writeLockFiles } from '@karoo/resolve';
+import { actionProgress, applyIndexCredentials, booleanInput, core, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
+import { restoreCached, saveCached } from '@karoo/kit/cache';
+import { pipCacheKeys, pipHttpCacheDirs, readExistingLock, resolveLock, writeLockFiles } from '@karoo/resolve';
 import { codeCell, resolveSummary, table } from '@karoo/summary';
 
-const INPUT = { config: 'config', out: 'out', previous: 'previous', force: 'force' } as const;
+const INPUT = { config: 'config', out: 'out', previous: 'previous', force: 'force', cache: 'cache', indexUsername: 'index-username', indexPassword: 'index-password' } as const;
 
 runAction(async () => {
   const started = performance.now();
@@ -13,7 +14,13 @@ runAction(async () => {
   const out = resolvePath(optionalInput(INPUT.out) ?? config.lockDir);
   const previousPath = optionalInput(INPUT.previous);
   const previous = previousPath ? (await readLockFile(previousPath)).lock : await readExistingLock(out);
+  applyIndexCredentials(config.indexes);
+  // pip's HTTP cache (index pages, wheels read for metadata) between runs: an accelerator only.
+  const cache = booleanInput(INPUT.cache, false);
+  const pipDirs = pipHttpCacheDirs();
+  const restored = cache ? await restoreCached("pip's HTTP cache", pipDirs, pipCacheKeys(config.system, previous?.digest).key, pipCacheKeys(config.system, undefined).restoreKeys) : undefined;
   const result = await resolveLock({ config, previous, force: booleanInput(INPUT.force, false), progress: actionProgress });
+  if (cache && result.resolved) await saveCached("pip's HTTP cache", pipDirs, pipCacheKeys(config.system, result.lock.digest).key!, restored);
   const written = await writeLockFiles(out, result.lock);
 
   setOutputs({

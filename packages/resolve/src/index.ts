@@ -5,6 +5,7 @@ export { parseDistFilename, wheelFitsTarget, type DistFile } from './filenames.j
 export { satisfies } from './specifier.js';
 export { serveMergedIndex, type MergedIndex } from './merged-index.js';
 export { findPython, isolatedPipEnv } from './python.js';
+export { pipCacheDir, pipCacheKeys, pipHttpCacheDirs } from './pip-cache.js';
 export { writeLockFiles, readExistingLock, PYLOCK, REQUIREMENTS, type WrittenLock } from './lockfiles.js';
 
 /** The pip backend, loaded on demand (it pulls in @actions/exec). */
