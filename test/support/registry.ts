@@ -95,6 +95,8 @@ export interface FaultRule {
   times?: number;
   /** Sent as `Retry-After` (seconds) with a 503 or 429 (a 429 sends 0 without it). */
   readonly retryAfter?: number;
+  /** Answer the fault only after this many milliseconds (a slow registry). */
+  readonly delayMs?: number;
 }
 
 export interface RunningProxy {
@@ -135,8 +137,12 @@ export async function startProxy(upstream: string, options: { bearer?: { usernam
       }
       req.resume();
       const retryAfter = rule.retryAfter !== undefined ? String(rule.retryAfter) : rule.fault === '429' ? '0' : undefined;
-      res.writeHead(Number(rule.fault), { 'content-type': 'application/json', ...(retryAfter !== undefined ? { 'retry-after': retryAfter } : {}) });
-      res.end(JSON.stringify({ errors: [{ code: rule.fault === '429' ? 'TOOMANYREQUESTS' : 'UNAVAILABLE', message: 'injected by the test proxy' }] }));
+      const answer = () => {
+        res.writeHead(Number(rule.fault), { 'content-type': 'application/json', ...(retryAfter !== undefined ? { 'retry-after': retryAfter } : {}) });
+        res.end(JSON.stringify({ errors: [{ code: rule.fault === '429' ? 'TOOMANYREQUESTS' : 'UNAVAILABLE', message: 'injected by the test proxy' }] }));
+      };
+      if (rule.delayMs) setTimeout(answer, rule.delayMs);
+      else answer();
       return;
     }
     if (options.bearer && url.pathname === '/token') {
