@@ -45,7 +45,7 @@ const file = (url: string): LockedFile => ({ name: 'acme_lib-1.0.0-py3-none-any.
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'karoo-download-'));
   // One directory per download: a file already there is reused without a request.
-  for (const d of ['a', 'b', 'c', 'd']) await mkdir(join(dir, d));
+  for (const d of ['a', 'b', 'c', 'd', 'e']) await mkdir(join(dir, d));
   cdn = await origin({ auth: false });
   index = await origin({ auth: true, other: () => cdn.url });
 });
@@ -72,6 +72,18 @@ describe('downloads with index credentials', () => {
     for (const s of cdn.seen) expect(JSON.stringify(s.headers)).not.toMatch(/s3cret|Basic /);
     // The redirect itself came from the index, which got the credentials.
     expect(index.seen.at(-1)).toMatchObject({ path: '/to-other/file.whl', headers: { authorization: basic } });
+  });
+
+  it('are refused over plain HTTP to a host that is not loopback, before anything is sent', async () => {
+    // 0.0.0.0 reaches the 127.0.0.1 server, but is not a loopback name: as good as a remote host.
+    const remote = index.url.replace('127.0.0.1', '0.0.0.0');
+    const seen = index.seen.length;
+    const headersFor = indexAuthHeaders([{ name: 'private', url: `${remote}simple/`, usernameEnv: 'IX_USER', passwordEnv: 'IX_PASS' }], env);
+    await expect(downloadLockedFile(pkg, file(`${remote}file.whl`), join(dir, 'e'), { headersFor })).rejects.toMatchObject({
+      kind: 'input',
+      message: expect.stringMatching(/^index "private" at http:\/\/0\.0\.0\.0:\d+ would get its credentials .* over plain HTTP/),
+    });
+    expect(index.seen.length).toBe(seen);
   });
 
   it('without them an authenticated index answers 401, named with what to set', async () => {

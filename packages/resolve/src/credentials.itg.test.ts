@@ -128,6 +128,20 @@ describe('private index credentials', () => {
     for (const p of r.lock.packages) expect(p.files[0]!.url.startsWith(index.urlFor('own/files/'))).toBe(true);
   }, 90_000);
 
+  it('are refused over plain HTTP to a host that is not loopback, before anything is sent', async () => {
+    // 0.0.0.0 reaches this machine's 127.0.0.1 server, but is not a loopback name: as good as a remote host.
+    const remote = parseConfig(
+      `system: acme\nleaves: [acme-app]\nindexes:\n  - name: private\n    url: ${index.urlFor('own/simple/').replace('127.0.0.1', '0.0.0.0')}\n    username-env: IX_USER\n    password-env: IX_PASS\n`,
+      join(root, 'karoo.yml'),
+    );
+    index.clearLog();
+    await expect(resolveLock({ config: remote, env })).rejects.toMatchObject({
+      kind: 'input',
+      message: expect.stringMatching(/^index "private" at http:\/\/0\.0\.0\.0:\d+ would get its credentials \(IX_USER, IX_PASS\) over plain HTTP; use an https:\/\/ URL for it in karoo\.yml/),
+    });
+    expect(index.requests).toEqual([]);
+  });
+
   it('are not handed to another local process that guesses the merged index URL', async () => {
     const ix: IndexConfig = config('own').indexes[0]!;
     const merged = await serveMergedIndex(new IndexClient(env), [ix], env);
