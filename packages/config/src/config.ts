@@ -72,6 +72,12 @@ export interface AcceptanceConfig {
   readonly workingDirectory: string;
   /** `allow-no-tests: true`: a run in which no test ran may pass (default: it fails). */
   readonly allowNoTests?: boolean | undefined;
+  /** `pass-env`: names of variables of karoo's environment the tests get (besides PATH, HOME, locale, KAROO_*). */
+  readonly passEnv?: readonly string[] | undefined;
+  /** `env`: variables with fixed values for the tests. */
+  readonly env?: Readonly<Record<string, string>> | undefined;
+  /** `workflows`: workflow files whose runs may produce evidence a promotion in GitHub Actions accepts. */
+  readonly workflows?: readonly string[] | undefined;
 }
 
 export interface ProvisionConfig {
@@ -224,8 +230,21 @@ interface RawConfig {
   roles?: Record<string, { leaves?: string[]; services?: Array<{ name: string; command: string[]; environment?: Record<string, string>; 'working-directory'?: string; port?: number }>; files?: Array<{ path: string; template?: string; content?: string; mode?: string }> }>;
   values?: Record<string, unknown>;
   environments?: Array<{ name: string; requires?: string[]; soak?: string; 'github-environment'?: string; inventory?: string; values?: Record<string, unknown> }>;
-  acceptance?: { command: string[]; timeout?: string; junit?: string; 'working-directory'?: string; 'allow-no-tests'?: boolean };
+  acceptance?: { command: string[]; timeout?: string; junit?: string; 'working-directory'?: string; 'allow-no-tests'?: boolean; 'pass-env'?: string[]; env?: Record<string, string>; workflows?: string[] };
   provision?: { provider?: 'nspawn' | 'qemu'; image?: string; 'image-sha256'?: string; ttl?: string };
+}
+
+/** The workflow whose runs produce acceptance evidence, unless karoo.yml `acceptance.workflows` names others. */
+export const DEFAULT_EVIDENCE_WORKFLOW = '.github/workflows/karoo-candidate.yml';
+
+/** Names the tests may never be given from karoo's environment: action inputs, runner tokens, karoo's own variables. */
+function checkPassEnv(passEnv: string[], env: string[], fail: (keyPath: Array<string | number>, reason: string) => never): string[] {
+  const forbidden = (n: string) => /^(INPUT_|ACTIONS_|KAROO_)/i.test(n) || /^(GITHUB_TOKEN|GH_TOKEN)$/i.test(n);
+  passEnv.forEach((n, i) => {
+    if (forbidden(n)) fail(['acceptance', 'pass-env', i], `"${n}" may not be passed to the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens never are); remove it`);
+  });
+  for (const n of env) if (forbidden(n)) fail(['acceptance', 'env', n], `"${n}" may not be set for the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens); remove it`);
+  return [...passEnv];
 }
 
 /** `30s`, `10m`, `2h`, `1d` → seconds. */
@@ -344,6 +363,9 @@ function normalise(raw: RawConfig, path: string, line: (keyPath: Array<string | 
     junit: raw.acceptance.junit,
     workingDirectory: resolve(dir, raw.acceptance['working-directory'] ?? '.'),
     ...(raw.acceptance['allow-no-tests'] === true ? { allowNoTests: true } : {}),
+    ...(raw.acceptance['pass-env'] ? { passEnv: checkPassEnv(raw.acceptance['pass-env'], Object.keys(raw.acceptance.env ?? {}), fail) } : {}),
+    ...(raw.acceptance.env ? { env: (checkPassEnv([], Object.keys(raw.acceptance.env), fail), { ...raw.acceptance.env }) } : {}),
+    workflows: raw.acceptance.workflows ?? [DEFAULT_EVIDENCE_WORKFLOW],
   };
 
   return {

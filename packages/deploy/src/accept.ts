@@ -148,8 +148,7 @@ export async function accept(opts: AcceptOptions): Promise<AcceptResult> {
     const cwd = acc.workingDirectory;
     const junitPath = acc.junit ? resolve(cwd, acc.junit) : undefined;
     if (junitPath) await rm(junitPath, { force: true }); // a file from an earlier run is not this run's result
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
+    const env = acceptanceEnv(process.env, acc, {
       KAROO_INVENTORY: inventoryFile,
       KAROO_VALUES: valuesFile,
       KAROO_ENVIRONMENT: sc.environment,
@@ -158,7 +157,7 @@ export async function accept(opts: AcceptOptions): Promise<AcceptResult> {
       KAROO_CONFIG_DIGEST: cfg,
       KAROO_SSH_CONFIG: sshConfig,
       ...(pyl ? { KAROO_LOCK: lockFile } : {}),
-    };
+    });
     const timeoutSeconds = opts.timeoutSeconds ?? acc.timeoutSeconds;
     let exitCode: number | null = null;
     let timedOut = false;
@@ -231,6 +230,34 @@ export async function accept(opts: AcceptOptions): Promise<AcceptResult> {
   } finally {
     if (!opts.pool) await pool.close();
   }
+}
+
+/** What the acceptance command inherits from karoo's own environment: the basics a process needs, never a credential. */
+const INHERITED = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TMPDIR', 'TZ', 'LANG', 'LANGUAGE', 'TERM', 'CI'] as const;
+
+/**
+ * The environment of the acceptance command, built from nothing: `PATH`, `HOME`, the user,
+ * `TMPDIR`, `TZ`, locale (`LANG`, `LANGUAGE`, `LC_*`), `TERM` and `CI` from karoo's own
+ * environment; the variables named in karoo.yml `acceptance.pass-env` (when set); the literal
+ * `acceptance.env`; and karoo's `KAROO_*` variables last (they cannot be overridden). Nothing
+ * else: no `INPUT_*` (an action's inputs, its token among them), no `ACTIONS_*` runtime or OIDC
+ * tokens, no `GITHUB_TOKEN`, no registry or index credentials — the tests are not trusted code.
+ */
+export function acceptanceEnv(
+  parent: NodeJS.ProcessEnv,
+  acceptance: { readonly passEnv?: readonly string[] | undefined; readonly env?: Readonly<Record<string, string>> | undefined },
+  karoo: Readonly<Record<string, string>>,
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  const take = (name: string) => {
+    if (parent[name] !== undefined) env[name] = parent[name];
+  };
+  for (const name of INHERITED) take(name);
+  for (const name of Object.keys(parent)) if (name.startsWith('LC_')) take(name);
+  for (const name of acceptance.passEnv ?? []) take(name);
+  Object.assign(env, acceptance.env ?? {});
+  Object.assign(env, karoo);
+  return env;
 }
 
 /** Runs argv (no shell) in its own process group; on timeout the whole group is killed. */
