@@ -87,6 +87,18 @@ describe('the bundled build action and a private index with basic auth', () => {
     expect(r.log).not.toContain(PASS);
   }, 60_000);
 
+  test('takes them from the index-username/index-password inputs (workflow secrets) as well', async () => {
+    index.clearLog();
+    const r = await runAction({ 'INPUT_INDEX-USERNAME': USER, 'INPUT_INDEX-PASSWORD': PASS });
+    expect(r.log).not.toContain('::error::');
+    expect(r.code).toBe(0);
+    const files = index.requests.filter((q) => q.path.startsWith('/files/'));
+    expect(files).toHaveLength(wheels.specs.length);
+    expect(files.every((q) => q.status === 200 && q.user === USER)).toBe(true);
+    // The runner masks what ::add-mask:: names; nothing else in the log carries the password.
+    expect(r.log.replaceAll(`::add-mask::${PASS}`, '')).not.toContain(PASS);
+  }, 60_000);
+
   test('with wrong credentials it fails with one error naming the 401 and what to set', async () => {
     const r = await runAction({ CAM_INDEX_USER: USER, CAM_INDEX_TOKEN: 'wrong' });
     expect(r.code).not.toBe(0);
