@@ -102,3 +102,136 @@ describe('run: steps', () => {
     expect(step('hashed').outputs.hash).toBe(createHash('sha256').update(fileHash).digest('hex'));
   });
 });
+
+describe('uses: steps', () => {
+  let r: RunResult;
+  beforeAll(async () => {
+    app.write({ 'actions/self-js/marker.txt': 'committed-marker\n' });
+    r = await runner.run({ ...push(), workflow: '.github/workflows/actions.yml' });
+  }, 120_000);
+
+  const step = (job: string, id: string, stage = 'main') => {
+    const s = r.jobs[job]?.steps.find((x) => x.id === id && x.stage === stage);
+    if (!s) throw new Error(`no step ${job}.${id} (${stage}): ${r.log}`);
+    return s;
+  };
+
+  it('runs the job to success, with the failing step under continue-on-error', () => {
+    expect(r.jobs.use!.result).toBe('success');
+    expect(step('use', 'failing')).toMatchObject({ outcome: 'failure', conclusion: 'success' });
+  });
+
+  it('resolves ./ in the workspace and $/ in the workflow repository at the running commit (not the workspace copy)', () => {
+    expect(step('use', 'local').outputs).toEqual({ node: process.version, marker: 'committed-marker' });
+    expect(step('use', 'self').outputs).toMatchObject({ marker: 'committed-marker', node: process.version });
+  });
+
+  it('runs owner/repo/path@ref at the ref, on the Node of runs.using, with INPUT_* defaults and runtime variables', () => {
+    const o = step('use', 'remote').outputs;
+    expect(o.said).toBe('hello remote');
+    expect(o.node).toMatch(/^v24\./);
+    expect(o['token-shape']).toBe('ghs');
+    expect(o['token-is-job-token']).toBe('true');
+    expect(o['cwd-is-workspace']).toBe('true');
+    expect(o.runtime).toBe('token,results,True');
+    expect(o['action-repository']).toBe('acme/tools@v1');
+  });
+
+  it('runs pre before the first step and post after the last, in reverse order, with GITHUB_STATE', () => {
+    const steps = r.jobs.use!.steps;
+    const pres = steps.filter((s) => s.stage === 'pre').map((s) => s.id);
+    const posts = steps.filter((s) => s.stage === 'post').map((s) => s.id);
+    expect(pres).toEqual(['remote', 'failing']);
+    expect(steps.findIndex((s) => s.stage === 'pre')).toBeLessThan(steps.findIndex((s) => s.stage === 'main'));
+    expect(posts).toEqual(['failing', 'composite', 'remote']);
+    expect(step('use', 'remote').outputs['state-from-pre']).toBe('pre-ran');
+    expect(step('use', 'remote', 'post').log).toContain('post saw pre-ran and main-ran for remote');
+    expect(r.jobs.use!.log).toContain("Unexpected input(s) 'unknown-input'");
+  });
+
+  it('runs composite actions with their own inputs, steps, $/ in their repository, status functions and outputs', () => {
+    expect(step('use', 'composite')).toMatchObject({ outcome: 'failure', conclusion: 'success' });
+    const o = step('use', 'composite').outputs;
+    expect(o).toEqual({ result: 'hello fail', where: 'yes', recovered: 'yes' });
+    expect(step('use', 'after-composite').outputs.env).toBe('composite-env');
+  });
+
+  it('emulates setup-node and the artifact actions', () => {
+    expect(step('use', 'node').outputs['node-version']).toMatch(/^v24\./);
+    expect(step('use', 'node-version').outputs.version).toMatch(/^v24\./);
+    expect(step('use', 'upload').outputs['artifact-id']).toMatch(/^\d+$/);
+    expect(readFileSync(join(r.artifactsDir, 'report/self-js/marker.txt'), 'utf8')).toBe('workspace-marker\n');
+    expect(step('download', 'list').outputs.files).toBe('./local/action.yml ./self-js/marker.txt ');
+  });
+});
+
+describe('jobs: needs, if, status functions, matrix, outputs', () => {
+  let r: RunResult;
+  beforeAll(async () => {
+    r = await runner.run({ ...push(), workflow: '.github/workflows/jobs.yml' });
+  }, 60_000);
+
+  it('runs jobs in needs order and decides each with its if: and the needs results', () => {
+    const results = Object.fromEntries(Object.entries(r.jobs).map(([k, j]) => [k, j.result]));
+    expect(results).toEqual({
+      first: 'success',
+      'matrix (linux, 1, yes)': 'success',
+      'matrix (linux, 2, yes)': 'success',
+      'matrix (mac, 1)': 'success',
+      'matrix (windows, 9)': 'success',
+      fails: 'failure',
+      'skipped-dependent': 'skipped',
+      'on-failure': 'success',
+      grandchild: 'skipped',
+      always: 'success',
+      conditional: 'success',
+    });
+    expect(r.conclusion).toBe('failure');
+  });
+
+  it('passes job outputs and results through needs', () => {
+    expect(r.jobs.always!.steps[0]!.outputs.results).toBe('failure/skipped');
+    expect(r.jobs['matrix (mac, 1)']!.outputs).toEqual({ seen: 'from-first' });
+  });
+
+  it("expands strategy.matrix with GitHub's include/exclude rules and the strategy context", () => {
+    const legs = Object.values(r.jobs)
+      .filter((j) => j.jobId === 'matrix')
+      .map((j) => /leg=(.*)/.exec(j.log)![1]);
+    expect(legs).toEqual(['linux-1-yes-0/4', 'linux-2-yes-1/4', 'mac-1--2/4', 'windows-9--3/4']);
+  });
+
+  it('evaluates step conditions against the job status', () => {
+    const steps = r.jobs.fails!.steps.map((s) => [s.name, s.conclusion]);
+    expect(steps).toEqual([
+      ['Run exit 1', 'failure'],
+      ['Run echo "cleanup ran"', 'success'],
+      ['Run echo "must not run"', 'skipped'],
+      ['Run echo "always ran"', 'success'],
+    ]);
+  });
+});
+
+describe('reusable workflows', () => {
+  let r: RunResult;
+  beforeAll(async () => {
+    r = await runner.run({ ...push(), workflow: '.github/workflows/reusable.yml' });
+  }, 60_000);
+
+  it('calls owner/repo/.github/workflows/x.yml@ref, ./ and $/ workflows, with inputs, secrets and outputs', () => {
+    expect(r.conclusion).toBe('success');
+    expect(r.jobs.report!.steps[0]!.outputs).toEqual({
+      greeting: 'hello acme/app',
+      typed: 'true/true/acme/tools',
+      labels: 'local-default:true,via-self:true',
+    });
+    expect(r.jobs.remote!.outputs.greeting).toBe('hello acme/app');
+    expect(r.jobs['remote/greet']!.outputs['secret-length']).toBe(String(CANARY.length));
+  });
+
+  it("never gives a called workflow's token more than its caller job's", () => {
+    expect(r.jobs['local/inner']!.permissions).toEqual({ contents: 'read', issues: 'write' });
+    expect(r.jobs['self/inner']!.permissions).toEqual({});
+    expect(r.jobs['remote/greet']!.permissions).toEqual({ contents: 'read' });
+  });
+});

@@ -55,55 +55,33 @@ export class CacheService {
   private nextId = 1;
   private seq = 0;
 
+  private blob: Promise<{ url: string; process: ChildProcess; dir: string }> | undefined;
+
   private constructor(
     readonly url: string,
-    readonly blobUrl: string,
     private readonly server: Server,
-    private readonly azurite: ChildProcess,
-    private readonly dir: string,
   ) {}
 
-  /** Starts Azurite's blob service and the Twirp server, both on 127.0.0.1 with random ports. */
+  /**
+   * Starts the Twirp server on 127.0.0.1 (random port). Azurite's blob service starts on the
+   * first request that needs a blob, so runs that never use the cache do not pay for it.
+   */
   static async start(): Promise<CacheService> {
-    const dir = mkdtempSync(join(tmpdir(), 'karoo-azurite-'));
-    const bin = fileURLToPath(new URL('../../../node_modules/azurite/dist/src/blob/main.js', import.meta.url));
-    // --disableTelemetry: Azurite otherwise sends usage data to Microsoft.
-    const azurite = spawn(process.execPath, [bin, '--blobHost', '127.0.0.1', '--blobPort', '0', '--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', '--loose', '--silent'], {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH ?? '', HOME: dir },
-    });
-    const blobUrl = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`Azurite did not start within 30 s: ${out}`)), 30_000);
-      const onData = (d: Buffer) => {
-        out += d.toString();
-        const m = /successfully listens on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(`${m[1]}/${ACCOUNT}`);
-        }
-      };
-      azurite.stdout!.on('data', onData);
-      azurite.stderr!.on('data', onData);
-      azurite.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`Azurite exited (${code}): ${out}`));
-      });
-    });
-    azurite.stdout!.resume();
-    azurite.stderr!.resume();
-    const credential = new StorageSharedKeyCredential(ACCOUNT, ACCOUNT_KEY);
-    await new BlobServiceClient(blobUrl, credential).getContainerClient(CONTAINER).createIfNotExists();
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    const service = new CacheService(url, blobUrl, server, azurite, dir);
+    const service = new CacheService(url, server);
     server.on('request', (req, res) => void service.handle(req, res));
     return service;
+  }
+
+  /** Azurite's blob endpoint (`http://127.0.0.1:PORT/devstoreaccount1`), started on first use. */
+  blobUrl(): Promise<string> {
+    this.blob ??= startAzurite();
+    return this.blob.then((b) => b.url);
   }
 
   /** Lets a job's ACTIONS_RUNTIME_TOKEN use the cache, scoped to its ref. */
@@ -119,23 +97,26 @@ export class CacheService {
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    if (this.azurite.exitCode === null) {
-      const exited = new Promise<void>((resolve) => this.azurite.once('exit', () => resolve()));
-      this.azurite.kill('SIGTERM');
-      const timer = setTimeout(() => this.azurite.kill('SIGKILL'), 3000);
+    if (!this.blob) return;
+    const { process: azurite, dir } = await this.blob;
+    if (azurite.exitCode === null) {
+      const exited = new Promise<void>((resolve) => azurite.once('exit', () => resolve()));
+      azurite.kill('SIGTERM');
+      const timer = setTimeout(() => azurite.kill('SIGKILL'), 3000);
       await exited;
       clearTimeout(timer);
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 
-  private sas(blob: string, permissions: string): string {
+  private async sas(blob: string, permissions: string): Promise<string> {
+    const blobUrl = await this.blobUrl();
     const credential = new StorageSharedKeyCredential(ACCOUNT, ACCOUNT_KEY);
     const query = generateBlobSASQueryParameters(
       { containerName: CONTAINER, blobName: blob, permissions: BlobSASPermissions.parse(permissions), startsOn: new Date(Date.now() - 60_000), expiresOn: new Date(Date.now() + 3600_000) },
       credential,
     ).toString();
-    return `${this.blobUrl}/${CONTAINER}/${blob}?${query}`;
+    return `${blobUrl}/${CONTAINER}/${blob}?${query}`;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -167,7 +148,7 @@ export class CacheService {
         if (exists) return send(200, { ok: false, message: 'cache entry with the same key, version, and scope already exists' });
         const e: CacheEntry = { id: this.nextId++, key, version, ref: scope.ref, repository: scope.repository, blob: `${this.nextId}-${encodeURIComponent(key)}`, size: 0, finalized: false, created: this.seq++ };
         this.entries.push(e);
-        return send(200, { ok: true, signed_upload_url: this.sas(e.blob, 'cw') });
+        return send(200, { ok: true, signed_upload_url: await this.sas(e.blob, 'cw') });
       }
       case 'FinalizeCacheEntryUpload': {
         const e = this.entries.find((x) => x.key === key && x.version === version && x.repository === scope.repository && x.ref === scope.ref && !x.finalized);
@@ -190,10 +171,47 @@ export class CacheService {
         }
         this.requests.push({ method, key, ok: !!hit, matchedKey: hit?.key });
         if (!hit) return send(200, { ok: false });
-        return send(200, { ok: true, signed_download_url: this.sas(hit.blob, 'r'), matched_key: hit.key });
+        return send(200, { ok: true, signed_download_url: await this.sas(hit.blob, 'r'), matched_key: hit.key });
       }
       default:
         return send(404, { code: 'bad_route', msg: `no method ${method}` });
     }
   }
+}
+
+async function startAzurite(): Promise<{ url: string; process: ChildProcess; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'karoo-azurite-'));
+  const bin = fileURLToPath(new URL('../../../node_modules/azurite/dist/src/blob/main.js', import.meta.url));
+  // --disableTelemetry: Azurite otherwise sends usage data to Microsoft.
+  const azurite = spawn(process.execPath, [bin, '--blobHost', '127.0.0.1', '--blobPort', '0', '--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', '--loose'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '', HOME: dir },
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`Azurite did not start within 30 s: ${out}`)), 30_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /successfully listens on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(`${m[1]}/${ACCOUNT}`);
+      }
+    };
+    azurite.stdout!.on('data', onData);
+    azurite.stderr!.on('data', onData);
+    azurite.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Azurite exited (${code}): ${out}`));
+    });
+  });
+  // Azurite logs every request: keep draining its output, but stop collecting it.
+  for (const stream of [azurite.stdout!, azurite.stderr!]) {
+    stream.removeAllListeners('data');
+    stream.resume();
+  }
+  const credential = new StorageSharedKeyCredential(ACCOUNT, ACCOUNT_KEY);
+  await new BlobServiceClient(url, credential).getContainerClient(CONTAINER).createIfNotExists();
+  return { url, process: azurite, dir };
 }

@@ -12,6 +12,6 @@ export { events, repoInfo } from './events.js';
 export { CacheService, type CacheEntry } from './cache-service.js';
 export { WorkflowError } from './plan.js';
 export { EMULATED } from './emulated/index.js';
-export { createRepo } from './fixture-repo.js';
+export { createRepo, type FixtureRepo } from './fixture-repo.js';
 export type { Conclusion, EnvironmentSettings, JobResult, RunOptions, RunResult, StepResult, TokenPermissions } from './types.js';
 export type { Annotation } from './log.js';

@@ -153,3 +153,46 @@ export function parseUses(uses: string): UsesRef {
   if (!r) throw new WorkflowError(`Expected format {org}/{repo}[/path]@ref. Actual '${uses}'`);
   return { kind: 'remote', ...r };
 }
+
+export interface InputDefinition {
+  readonly type: string;
+  readonly required: boolean;
+  /** A literal, or (workflow_call) an expression token. */
+  readonly default?: TemplateToken;
+  readonly options?: string[];
+}
+
+/**
+ * `on.<event>.inputs` (workflow_dispatch or workflow_call), read from the raw tokens: the
+ * parser's model leaves out `type: number` and its defaults.
+ */
+export function inputDefinitions(workflow: Workflow, event: 'workflow_dispatch' | 'workflow_call'): Record<string, InputDefinition> {
+  const inputs = field(field(field(workflow.root, 'on'), event), 'inputs');
+  const out: Record<string, InputDefinition> = {};
+  if (!inputs || !isMapping(inputs)) return out;
+  for (const pair of inputs) {
+    const name = (pair.key as unknown as { value: string }).value;
+    const def = pair.value;
+    const type = field(def, 'type');
+    const required = field(def, 'required');
+    const options = field(def, 'options');
+    const opts: string[] = [];
+    if (options && 'count' in options) for (const o of options as unknown as Iterable<{ value?: unknown }>) opts.push(String(o.value));
+    out[name] = {
+      type: type && isString(type) ? type.value : 'string',
+      required: !!required && (required as { value?: unknown }).value === true,
+      default: field(def, 'default'),
+      options: options ? opts : undefined,
+    };
+  }
+  return out;
+}
+
+/** `on.workflow_call.secrets`: name → required. */
+export function secretDefinitions(workflow: Workflow): Record<string, boolean> {
+  const secrets = field(field(field(workflow.root, 'on'), 'workflow_call'), 'secrets');
+  const out: Record<string, boolean> = {};
+  if (!secrets || !isMapping(secrets)) return out;
+  for (const pair of secrets) out[(pair.key as unknown as { value: string }).value] = (field(pair.value, 'required') as { value?: unknown } | undefined)?.value === true;
+  return out;
+}

@@ -1,5 +1,8 @@
 /** Child processes of steps: line-by-line output, cancellation and timeouts as the runner handles them. */
 import { execFileSync, spawn } from 'node:child_process';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 
 /** A cancellation signal shared by a run, a job and the step running in it. */
 export class Cancellation {
@@ -124,7 +127,7 @@ export function nodeFor(using: string): string {
   const major = /^node(\d+)$/.exec(using)?.[1];
   if (!major) throw new Error(`runs.using "${using}" is not a Node runtime`);
   if (process.versions.node.split('.')[0] === major) return process.execPath;
-  let bin = nodeBinaries.get(major);
+  let bin = nodeBinaries.get(major) ?? fromNpxCache(major);
   if (!bin) {
     bin = execFileSync('npx', ['-y', '-p', `node@${major}`, 'node', '-e', 'process.stdout.write(process.execPath)'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } }).trim();
     nodeBinaries.set(major, bin);
@@ -132,11 +135,46 @@ export function nodeFor(using: string): string {
   return bin;
 }
 
+/** A Node of that major that `npx -p node@<major>` installed before (asking npx costs seconds). */
+function fromNpxCache(major: string): string | undefined {
+  const root = join(homedir(), '.npm', '_npx');
+  if (!existsSync(root)) return undefined;
+  for (const d of readdirSync(root)) {
+    const pkg = join(root, d, 'node_modules', 'node');
+    try {
+      const version = (JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { version?: string }).version ?? '';
+      const bin = join(pkg, 'bin', 'node');
+      if (version.split('.')[0] === major && existsSync(bin)) {
+        nodeBinaries.set(major, bin);
+        return bin;
+      }
+    } catch {
+      // not a node package
+    }
+  }
+  return undefined;
+}
+
+const found = new Map<string, string | undefined>();
+
 /** The first `name` on PATH, or undefined. */
 export function which(name: string, path: string): string | undefined {
-  try {
-    return execFileSync('sh', ['-c', 'command -v "$1"', 'sh', name], { encoding: 'utf8', env: { PATH: path } }).trim() || undefined;
-  } catch {
-    return undefined;
+  const key = `${name}\0${path}`;
+  if (found.has(key)) return found.get(key);
+  let result: string | undefined;
+  for (const dir of path.split(':')) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) {
+        result = candidate;
+        break;
+      }
+    } catch {
+      // not here
+    }
   }
+  found.set(key, result);
+  return result;
 }

@@ -15,7 +15,7 @@ import { asString, evaluateCondition, evaluateMapping, evaluateToken, type Scope
 import { runJob, type JobInput } from './job.js';
 import { Masker } from './log.js';
 import { cap, defaultPermissions, parsePermissions, READ_ALL } from './permissions.js';
-import { field, loadWorkflow, parseUses, WorkflowError, type PlannedJob, type Workflow } from './plan.js';
+import { field, inputDefinitions, loadWorkflow, parseUses, secretDefinitions, WorkflowError, type PlannedJob, type Workflow } from './plan.js';
 import { Cancellation } from './process.js';
 import { git, Repos } from './repos.js';
 import type { RunState, Services, TokenInfo } from './state.js';
@@ -218,19 +218,18 @@ function concurrency(token: unknown, scope: Scope): { group: string; cancelInPro
 
 /** workflow_dispatch inputs: the form's strings, typed by their definitions, defaults applied. */
 function dispatchInputs(workflow: Workflow, payload: Record<string, unknown>): Record<string, unknown> {
-  const defs = workflow.template.events.workflow_dispatch?.inputs ?? {};
+  const defs = inputDefinitions(workflow, 'workflow_dispatch');
   const given = (payload.inputs ?? {}) as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const [name, def] of Object.entries(defs)) {
     const raw = given[name];
-    if (raw === undefined || raw === '') {
-      if (def.required && def.default === undefined) throw new WorkflowError(`workflow_dispatch: Required input '${name}' not provided`);
-    }
-    const value = raw === undefined ? def.default : raw;
-    out[name] = typed(String(def.type ?? 'string'), value, name);
+    const fallback = def.default ? evaluateToken(def.default, { contexts: {} }) : undefined;
+    if ((raw === undefined || raw === '') && def.required && fallback === undefined) throw new WorkflowError(`workflow_dispatch: Required input '${name}' not provided`);
+    const value = raw === undefined ? fallback : raw;
     if (def.type === 'choice' && def.options && value !== undefined && !def.options.includes(String(value))) {
       throw new WorkflowError(`workflow_dispatch: Provided value '${String(value)}' for input '${name}' not in the list of allowed values`);
     }
+    out[name] = typed(def.type, value, name);
   }
   for (const name of Object.keys(given)) if (!(name in defs)) throw new WorkflowError(`workflow_dispatch: Unexpected inputs provided: ["${name}"]`);
   return out;
@@ -455,26 +454,23 @@ async function callWorkflow(
     path = uses.path;
   } else throw new WorkflowError(`${model.ref.value}: not a reusable workflow`);
   const called = await loadWorkflow(run.services.repos, repository, sha, path, refName);
-  const call = called.template.events.workflow_call;
-  if (!call) throw new WorkflowError(`${model.ref.value}: the workflow is not reusable (no on.workflow_call)`);
+  if (!called.template.events.workflow_call) throw new WorkflowError(`${model.ref.value}: the workflow is not reusable (no on.workflow_call)`);
   const scope: Scope = { contexts: { github: run.github, needs, vars: run.vars, inputs: params.inputs, matrix, strategy, secrets: params.secrets } };
   // Inputs: typed by the called workflow's definitions, defaults evaluated there.
   const given = (evaluateToken(model['input-values'], scope) ?? {}) as Record<string, unknown>;
   const inputs: Record<string, unknown> = {};
-  for (const [name, def] of Object.entries(call.inputs ?? {})) {
+  for (const [name, def] of Object.entries(inputDefinitions(called, 'workflow_call'))) {
     let value = given[name];
-    if (value === undefined && def.default !== undefined) {
-      value = typeof def.default === 'object' ? evaluateToken(def.default as never, { contexts: { github: run.github, inputs: {}, vars: run.vars } }) : def.default;
-    }
+    if (value === undefined && def.default !== undefined) value = evaluateToken(def.default, { contexts: { github: run.github, inputs: {}, vars: run.vars } });
     if (value === undefined && def.required) throw new WorkflowError(`${model.ref.value}: input '${name}' is required, but not provided while calling`);
-    inputs[name] = typed(String(def.type ?? 'string'), value, name);
+    inputs[name] = typed(def.type, value, name);
   }
   // Secrets: inherited whole, or mapped one by one.
   let secrets: Record<string, string>;
   if (model['inherit-secrets']) secrets = { ...params.secrets };
   else secrets = evaluateMapping(model['secret-values'], scope);
-  for (const [name, def] of Object.entries(call.secrets ?? {})) {
-    if (def.required && !secrets[name]) throw new WorkflowError(`${model.ref.value}: secret '${name}' is required, but not provided while calling`);
+  for (const [name, required] of Object.entries(secretDefinitions(called))) {
+    if (required && !secrets[name]) throw new WorkflowError(`${model.ref.value}: secret '${name}' is required, but not provided while calling`);
   }
   const outcomes = await executeWorkflow(run, called, { inputs, secrets, keyPrefix: `${key}/`, permissionsCap: permissions, cancellation });
   const jobs = Object.fromEntries([...outcomes].map(([id, o]) => [id, { result: o.result, outputs: o.outputs }]));

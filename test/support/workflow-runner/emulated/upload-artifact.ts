@@ -9,7 +9,8 @@
  * Leaves out: zipping and `compression-level`, `retention-days` (artifacts live as long as the
  * runner), `archive: false` single-file uploads are stored like the others.
  */
-import { create } from '@actions/glob';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
@@ -37,9 +38,7 @@ export const uploadArtifact: EmulatedAction = {
       .filter(Boolean)
       .map((l) => (l.startsWith('!') ? l : l.startsWith('/') ? l : join(job.workspace, l)))
       .map((l) => (l.startsWith('!') && !l.startsWith('!/') ? `!${join(job.workspace, l.slice(1))}` : l));
-    const globber = await create(patterns.join('\n'), { implicitDescendants: true, matchDirectories: false, excludeHiddenFiles: inputs['include-hidden-files'] !== 'true' });
-    const files = (await globber.glob()).filter((f) => statSync(f).isFile()).sort();
-    const searchPaths = globber.getSearchPaths();
+    const { files, searchPaths } = glob(patterns.join('\n'), inputs['include-hidden-files'] !== 'true');
     if (files.length === 0) {
       const message = `No files were found with the provided path: ${inputs.path}. No artifacts will be uploaded.`;
       if (inputs['if-no-files-found'] === 'error') throw new Error(message);
@@ -73,6 +72,14 @@ export const uploadArtifact: EmulatedAction = {
     };
   },
 };
+
+const GLOB_HELPER = fileURLToPath(new URL('../glob-files.mjs', import.meta.url));
+
+/** @actions/glob over the patterns (in a child process: the library writes ::debug:: lines to stdout). */
+function glob(patterns: string, excludeHiddenFiles: boolean): { files: string[]; searchPaths: string[] } {
+  const out = execFileSync(process.execPath, [GLOB_HELPER, JSON.stringify({ patterns, excludeHiddenFiles })], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+  return JSON.parse(/result=(.*)\s*$/.exec(out)![1]!) as { files: string[]; searchPaths: string[] };
+}
 
 function commonAncestor(paths: string[]): string {
   if (!paths.length) return '';

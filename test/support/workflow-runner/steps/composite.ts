@@ -42,13 +42,13 @@ export async function runComposite(parent: Frame, p: Prepared, step: PlannedStep
     depth: parent.depth + 1,
     record: () => undefined,
     action: { path: p.dir!, repository: p.repository ?? '', ref: p.ref ?? '' },
+    owner: parent.owner ?? step.model.id,
   };
   for (const s of action.steps) await runStep(frame, s, undefined);
   const outputs: Record<string, string> = {};
   const scope = stepScope(frame, frame.baseEnv());
   for (const o of action.template.outputs ?? []) outputs[o.id] = o.value ? evaluateString(o.value, scope) : '';
   const outcome: Conclusion = job.status === 'cancelled' && status === 'success' ? 'cancelled' : status;
-  void step;
   void name;
   return { outcome, outputs, log: job.log.slice(before), annotations: [] };
 }

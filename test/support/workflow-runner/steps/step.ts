@@ -34,6 +34,8 @@ export interface Frame {
   readonly record: (r: StepResult) => void;
   /** github.action_path / action_repository / action_ref inside a composite action. */
   readonly action?: { path: string; repository: string; ref: string };
+  /** Inside a composite action: the id of the job's step that uses it (post steps are shown under it). */
+  readonly owner?: string;
 }
 
 /** An action a step uses, located (and loaded, unless it is in the workspace). */
@@ -236,7 +238,7 @@ async function runAction(frame: Frame, p: Prepared, step: PlannedStep, env: Reco
         job.write(`##[step] Post ${name}`);
         const o = await runNodeStage(frame, p, 'post', runs.post!, inputs, { ...snapshotEnv, ...job.runtimeEnv }, undefined, `Post ${name}`);
         if (o.outcome === 'failure') job.status = job.status === 'success' ? 'failure' : job.status;
-        return { id: step.model.id, name: `Post ${name}`, outcome: o.outcome, conclusion: o.outcome, outputs: {}, log: o.log.join('\n'), annotations: o.annotations, stage: 'post' };
+        return { id: frame.owner ?? step.model.id, name: `Post ${name}`, outcome: o.outcome, conclusion: o.outcome, outputs: {}, log: o.log.join('\n'), annotations: o.annotations, stage: 'post' };
       },
     });
   }
