@@ -15,7 +15,8 @@ export function karoo(args: string[], options: { cwd?: string; env?: NodeJS.Proc
   return new Promise((resolve, reject) => {
     const child = spawn(options.node ?? process.execPath, [KAROO, ...args], {
       cwd: options.cwd ?? ROOT,
-      env: { ...process.env, NODE_OPTIONS: '', ...options.env },
+      // GITHUB_ACTIONS from a runner the suite itself runs on would make the CLI act as inside Actions.
+      env: { ...process.env, NODE_OPTIONS: '', GITHUB_ACTIONS: '', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

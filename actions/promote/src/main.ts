@@ -3,7 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isKarooError, KarooError } from '@karoo/common';
 import { type KarooConfig, loadConfig } from '@karoo/config';
-import { deployHandover, environmentStatus, githubDeployments, type GateCheck, type GateEvidence, promote, runFromEnv, systemIdFromConfig } from '@karoo/promote';
+import {
+  deployHandover,
+  environmentStatus,
+  evidenceRunVerifierFromEnv,
+  githubDeployments,
+  type GateCheck,
+  type GateEvidence,
+  promote,
+  runFromEnv,
+  systemIdFromConfig,
+} from '@karoo/promote';
 import type { Store } from '@karoo/oci';
 import { promoteSummary } from '@karoo/summary';
 import { actionProgress, booleanInput, core, githubTokenInput, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
@@ -64,6 +74,8 @@ runAction(async () => {
       rollback: booleanInput(INPUT.rollback, false),
       dryRun,
       systemId: systemIdFromConfig(config),
+      // Which runs may produce evidence is part of the gate: read from the gate's karoo.yml (the default branch's) when given.
+      evidenceRuns: evidenceRunVerifierFromEnv({ token, config: gatePath ? await loadConfig(gatePath) : branchConfig, progress: actionProgress }),
       deploy: booleanInput(INPUT.deploy, true) ? deployHandover() : undefined,
       github,
       progress: actionProgress,

@@ -13,4 +13,5 @@ export {
   type RecordedRequest,
   type StandinOptions,
   type PullRequestSeed,
+  type WorkflowRunSeed,
 } from './server.js';

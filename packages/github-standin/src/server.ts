@@ -90,6 +90,22 @@ export interface PullRequestSeed {
   readonly baseSha?: string;
 }
 
+/** A workflow run the stand-in answers `GET /repos/{owner}/{repo}/actions/runs/{run_id}` with. */
+export interface WorkflowRunSeed {
+  readonly id: number;
+  /** The workflow file, e.g. `.github/workflows/karoo-candidate.yml`. */
+  readonly path: string;
+  readonly status?: 'queued' | 'in_progress' | 'completed';
+  readonly conclusion?: 'success' | 'failure' | 'cancelled' | 'skipped' | 'timed_out' | 'action_required' | 'neutral' | null;
+  readonly headSha?: string;
+  /** `owner/repo` whose code the run ran; differs from the repository for a fork's pull request. */
+  readonly headRepo?: string;
+  readonly headBranch?: string;
+  readonly event?: string;
+  readonly name?: string;
+  readonly runAttempt?: number;
+}
+
 interface Comment {
   id: number;
   issue: number;
@@ -194,6 +210,7 @@ export class GitHubStandin {
   private readonly tokens: Record<string, TokenGrant> | undefined;
   private readonly issued = new Map<string, TokenGrant>();
   private nextId = 1000;
+  private readonly workflowRuns = new Map<string, Map<number, WorkflowRunSeed>>();
   private clock = Date.parse('2025-01-01T00:00:00Z');
 
   private constructor(
@@ -258,6 +275,14 @@ export class GitHubStandin {
 
   addPullRequest(fullName: string, pr: PullRequestSeed): void {
     this.repo(fullName).pulls.set(pr.number, pr);
+  }
+
+  /** Adds a workflow run of a repository (what `actions/get-workflow-run` answers with). */
+  addWorkflowRun(fullName: string, run: WorkflowRunSeed): void {
+    const r = this.repo(fullName);
+    const k = key(r.owner, r.name);
+    if (!this.workflowRuns.has(k)) this.workflowRuns.set(k, new Map());
+    this.workflowRuns.get(k)!.set(run.id, run);
   }
 
   /** Comments on an issue or pull request, oldest first, as the API lists them. */
@@ -509,6 +534,10 @@ export class GitHubStandin {
         c.body = String(b.body);
         c.updated = this.now();
         return this.ok(op, 200, this.commentJson(repo, c));
+      }
+      case 'actions/get-workflow-run': {
+        const run = this.workflowRuns.get(key(repo.owner, repo.name))?.get(Number(p.run_id));
+        return run ? this.ok(op, 200, this.workflowRunJson(repo, run)) : error(404, 'Not Found');
       }
       case 'repos/list-deployments': {
         const all = [...repo.deployments.values()]
@@ -794,6 +823,45 @@ export class GitHubStandin {
       created_at: c.created,
       updated_at: c.updated,
       author_association: c.login.endsWith('[bot]') ? 'NONE' : 'MEMBER',
+    };
+  }
+
+  private workflowRunJson(r: Repo, run: WorkflowRunSeed): unknown {
+    const ex = this.example('actions/get-workflow-run', 200);
+    const api = `${this.url}/repos/${r.owner}/${r.name}`;
+    const repoJson = this.repoJson(r) as Record<string, unknown>;
+    const headName = run.headRepo ?? `${r.owner}/${r.name}`;
+    const fork = headName.toLowerCase() !== `${r.owner}/${r.name}`.toLowerCase();
+    const [ho, hn] = splitRepo(headName);
+    const headRepo = fork ? { ...repoJson, id: r.id + 100, name: hn, full_name: headName, owner: { ...this.user(ho), id: r.id + 101 }, fork: true } : repoJson;
+    const sha = run.headSha ?? 'f'.repeat(40);
+    return {
+      ...ex,
+      id: run.id,
+      node_id: Buffer.from(`WorkflowRun${run.id}`).toString('base64'),
+      name: run.name ?? run.path.split('/').pop(),
+      display_title: run.name ?? run.path,
+      path: run.path,
+      head_branch: run.headBranch ?? r.defaultBranch,
+      head_sha: sha,
+      run_number: run.id,
+      run_attempt: run.runAttempt ?? 1,
+      event: run.event ?? 'push',
+      status: run.status ?? 'completed',
+      conclusion: run.status === undefined || run.status === 'completed' ? (run.conclusion === undefined ? 'success' : run.conclusion) : null,
+      url: `${api}/actions/runs/${run.id}`,
+      html_url: `https://github.com/${r.owner}/${r.name}/actions/runs/${run.id}`,
+      jobs_url: `${api}/actions/runs/${run.id}/jobs`,
+      logs_url: `${api}/actions/runs/${run.id}/logs`,
+      check_suite_url: `${api}/check-suites/${run.id}`,
+      artifacts_url: `${api}/actions/runs/${run.id}/artifacts`,
+      cancel_url: `${api}/actions/runs/${run.id}/cancel`,
+      rerun_url: `${api}/actions/runs/${run.id}/rerun`,
+      workflow_url: `${api}/actions/workflows/${run.path.split('/').pop()}`,
+      pull_requests: [],
+      head_commit: { ...(ex.head_commit as Record<string, unknown>), id: sha, tree_id: sha },
+      repository: repoJson,
+      head_repository: headRepo,
     };
   }
 

@@ -15,6 +15,72 @@ export interface GateEvidence {
   readonly skipped?: number | undefined;
   readonly durationMs?: number | undefined;
   readonly runUrl?: string | undefined;
+  /** The GitHub Actions run the evidence says produced it (a claim of the evidence, checked by trustEvidence). */
+  readonly run?: EvidenceRunRef | undefined;
+  /** Set by trustEvidence: why this evidence does not count (wrong system id, its run does not check out). */
+  readonly untrusted?: string | undefined;
+}
+
+/** The run an evidence record names: what a RunVerifier asks GitHub about. */
+export interface EvidenceRunRef {
+  /** `owner/repo`. */
+  readonly repository?: string | undefined;
+  readonly runId?: string | undefined;
+  /** GITHUB_WORKFLOW_REF (or the workflow's name) as the evidence recorded it. */
+  readonly workflow?: string | undefined;
+  /** The commit the run was on. */
+  readonly commit?: string | undefined;
+}
+
+/**
+ * Checks the run an evidence record names, against the GitHub API: undefined when it checks out,
+ * else why not (one line). Throws when it cannot tell (the API unreachable, no permission).
+ */
+export type RunVerifier = (run: EvidenceRunRef | undefined) => Promise<string | undefined>;
+
+/** What trustEvidence checks evidence against. */
+export interface EvidenceTrust {
+  /**
+   * The system id of the candidate with an environment's configuration as it is now (karoo.yml
+   * as read for this promotion); undefined when the configuration describes no system there.
+   */
+  readonly systemIdFor: (environment: string) => Promise<Digest | undefined>;
+  /** Inside GitHub Actions: the check of the evidence's run (see githubRunVerifier). Absent: runs are not checked. */
+  readonly verifyRun?: RunVerifier | undefined;
+}
+
+/**
+ * Marks the evidence that must not count (`untrusted`, with the reason): evidence whose system id
+ * is not the id of this candidate with that environment's configuration as it is now (forged, or
+ * from before the configuration changed: a changed configuration needs new evidence), and — when
+ * a RunVerifier is given (promotions inside GitHub Actions) — passing evidence whose run does not
+ * exist in this repository, is not a run of the candidate workflow, or did not conclude
+ * successfully. Failed evidence is left as it is (it never lets anything in).
+ */
+export async function trustEvidence(evidence: readonly GateEvidence[], trust: EvidenceTrust): Promise<GateEvidence[]> {
+  const ids = new Map<string, Promise<Digest | undefined>>();
+  const runs = new Map<string, Promise<string | undefined>>();
+  const out: GateEvidence[] = [];
+  for (const e of evidence) {
+    if (e.result !== 'passed' || e.untrusted) {
+      out.push(e);
+      continue;
+    }
+    if (!ids.has(e.environment)) ids.set(e.environment, trust.systemIdFor(e.environment));
+    const expected = await ids.get(e.environment)!;
+    let untrusted: string | undefined;
+    if (expected === undefined) {
+      untrusted = `the configuration describes no system for ${e.environment} (no nodes), so no evidence can be about it`;
+    } else if (e.systemId !== expected) {
+      untrusted = `it is about system ${e.systemId ?? 'none'}, but this candidate with the configuration of ${e.environment} as it is now is system ${expected} (the configuration changed since, or the evidence is forged); run the acceptance tests again`;
+    } else if (trust.verifyRun) {
+      const key = `${e.run?.repository ?? ''}#${e.run?.runId ?? ''}#${e.run?.commit ?? ''}`;
+      if (!runs.has(key)) runs.set(key, trust.verifyRun(e.run));
+      untrusted = await runs.get(key)!;
+    }
+    out.push(untrusted ? { ...e, untrusted } : e);
+  }
+  return out;
 }
 
 /** What a candidate must bring to enter an environment. */
@@ -83,7 +149,8 @@ export function evaluateGate(
   const checks: GateCheck[] = [];
   for (const env of policy.evidenceFrom) {
     const mine = evidence.filter((e) => e.environment === env);
-    const passing = mine.filter((e) => e.result === 'passed');
+    const passing = mine.filter((e) => e.result === 'passed' && !e.untrusted);
+    const refused = mine.filter((e) => e.result === 'passed' && e.untrusted);
     const latest = [...passing].sort((a, b) => cmp(a.finishedAt ?? '', b.finishedAt ?? '') || cmp(a.digest, b.digest)).at(-1);
     checks.push(
       latest
@@ -98,9 +165,11 @@ export function evaluateGate(
             requirement: 'evidence',
             met: false,
             detail:
-              mine.length > 0
-                ? `no passing evidence from ${env}: ${mine.length} run(s), all failed (latest ${mine.at(-1)!.digest})`
-                : `no evidence from ${env}; run the acceptance tests for ${env} (karoo up --environment ${env})`,
+              refused.length > 0
+                ? `no passing evidence from ${env} that counts: ${refused.map((e) => `evidence ${e.digest} does not count: ${e.untrusted}`).join('; ')}`
+                : mine.length > 0
+                  ? `no passing evidence from ${env}: ${mine.length} run(s), all failed (latest ${mine.at(-1)!.digest})`
+                  : `no evidence from ${env}; run the acceptance tests for ${env} (karoo up --environment ${env})`,
           },
     );
   }

@@ -11,7 +11,21 @@ export {
   sequenceTags,
 } from './records.js';
 export { type EnvironmentStatus, type Fork, type HistoryReport, currentRecord, describeFork, environmentStatus, history, readHistory } from './history.js';
-export { type GateEvidence, type GatePolicy, type GateResult, evaluateGate, formatDuration, gatePolicy, refusalMessage, timeIn } from './gate.js';
+export {
+  type EvidenceRunRef,
+  type EvidenceTrust,
+  type GateEvidence,
+  type GatePolicy,
+  type GateResult,
+  type RunVerifier,
+  evaluateGate,
+  formatDuration,
+  gatePolicy,
+  refusalMessage,
+  timeIn,
+  trustEvidence,
+} from './gate.js';
+export { type GitHubRunVerifierOptions, evidenceRunVerifierFromEnv, githubRunVerifier } from './evidence-runs.js';
 export { type Committed, type Decision, commitRecord, decisionFor, settleHead } from './claim.js';
 export { type LockHolder, type LockOptions, withLock } from './lock.js';
 export {

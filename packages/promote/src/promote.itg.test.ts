@@ -78,7 +78,7 @@ async function evidence(store: Store, candidate: Digest, environment: string, re
   const a = evidenceFor(d, {
     candidate,
     system: 'cam',
-    systemId: sha256Of(`${candidate} ${environment}`),
+    systemId: await systemId(candidate, { name: environment }), // the gate counts evidence for this system only
     configDigest: sha256Of(environment),
     environment,
     result,
@@ -271,7 +271,7 @@ function barrier(n: number): NonNullable<PromoteOptions['evidence']> {
       waiting.push(r);
       if (waiting.length >= n) for (const w of waiting.splice(0)) w();
     });
-    return (await listEvidence(store, candidate)).map((e) => ({ digest: e.digest, environment: e.evidence.environment, result: e.evidence.result, finishedAt: e.evidence.finishedAt }));
+    return (await listEvidence(store, candidate)).map((e) => ({ digest: e.digest, environment: e.evidence.environment, result: e.evidence.result, finishedAt: e.evidence.finishedAt, systemId: e.evidence.systemId }));
   };
 }
 

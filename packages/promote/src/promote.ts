@@ -4,13 +4,14 @@ import type { EnvironmentConfig, KarooConfig } from '@karoo/config';
 import type { Store } from '@karoo/oci';
 import { commitRecord, decisionFor, settleHead } from './claim.js';
 import type { LockOptions } from './lock.js';
-import { evaluateGate, type GateEvidence, gatePolicy, refusalMessage } from './gate.js';
+import { evaluateGate, type GateEvidence, gatePolicy, refusalMessage, type RunVerifier, trustEvidence } from './gate.js';
 import type { DeploymentHandle, DeploymentTracker } from './github.js';
+import { systemIdFromConfig } from './seams.js';
 import { currentRecord, describeFork, history, readHistory } from './history.js';
 import { environmentTags, type GateCheck, type PromotionRecord, type RunInfo, type StoredRecord } from './records.js';
 
-/** Lists a candidate's acceptance evidence (default: @karoo/evidence's listEvidence). */
-export type EvidenceLister = (store: Store, candidate: Digest) => Promise<GateEvidence[]>;
+/** Lists a candidate's acceptance evidence (default: @karoo/evidence's listEvidence; malformed referrers are skipped with a warning). */
+export type EvidenceLister = (store: Store, candidate: Digest, progress?: Progress) => Promise<GateEvidence[]>;
 
 /** What promote hands to deploy for an environment with an inventory. */
 export interface DeployRequest {
@@ -41,6 +42,11 @@ export interface PromoteOptions {
   /** Check the candidate and the gate only; record nothing, deploy nothing. */
   readonly dryRun?: boolean | undefined;
   readonly evidence?: EvidenceLister | undefined;
+  /**
+   * Inside GitHub Actions: checks the run each passing evidence names (exists in this repository,
+   * is a run of the candidate workflow, concluded successfully); see githubRunVerifier.
+   */
+  readonly evidenceRuns?: RunVerifier | undefined;
   /** The system id of the candidate with the environment's configuration, for the record and the deployment. */
   readonly systemId?: ((candidate: Digest, environment: EnvironmentConfig) => Promise<Digest | undefined>) | undefined;
   /**
@@ -107,9 +113,10 @@ export async function verifyCandidate(store: Store, candidate: Digest): Promise<
   return { mediaType: m.descriptor.mediaType, digest: candidate, size: m.bytes.length };
 }
 
-async function defaultEvidence(store: Store, candidate: Digest): Promise<GateEvidence[]> {
+async function defaultEvidence(store: Store, candidate: Digest, progress: Progress = silentProgress): Promise<GateEvidence[]> {
   const { listEvidence } = await import('@karoo/evidence');
-  return (await listEvidence(store, candidate)).map((r) => ({
+  const onInvalid = (i: { digest: string; reason: string }) => progress.warn(`evidence ${i.digest} is invalid and does not count: ${i.reason}`);
+  return (await listEvidence(store, candidate, { onInvalid })).map((r) => ({
     digest: r.digest,
     environment: r.evidence.environment,
     result: r.evidence.result,
@@ -120,6 +127,7 @@ async function defaultEvidence(store: Store, candidate: Digest): Promise<GateEvi
     skipped: r.evidence.counts.skipped,
     durationMs: r.evidence.durationMs,
     runUrl: r.evidence.run?.runUrl,
+    run: r.evidence.run && { repository: r.evidence.run.repository, runId: r.evidence.run.runId, workflow: r.evidence.run.workflow, commit: r.evidence.run.commit },
   }));
 }
 
@@ -148,8 +156,16 @@ export async function promote(o: PromoteOptions): Promise<PromoteResult> {
   progress.info(`candidate ${candidate} is in ${o.store.ref} (manifest verified)`);
 
   const list = o.evidence ?? defaultEvidence;
-  const evidence = await list(o.store, candidate);
-  const passingEvidence = [...new Set(evidence.filter((e) => e.result === 'passed').map((e) => e.environment))].sort();
+  // Evidence counts only for this candidate with each environment's configuration as it is now, and (in GitHub Actions) from a run that checks out.
+  const systemIdOf = o.systemId ?? systemIdFromConfig(o.config);
+  const evidence = await trustEvidence(await list(o.store, candidate, progress), {
+    systemIdFor: async (name) => {
+      const e = o.config.environments.find((x) => x.name === name);
+      return e ? systemIdOf(candidate, e) : undefined;
+    },
+    verifyRun: o.evidenceRuns,
+  });
+  const passingEvidence = [...new Set(evidence.filter((e) => e.result === 'passed' && !e.untrusted).map((e) => e.environment))].sort();
 
   let checks: GateCheck[];
   let allowed: boolean;

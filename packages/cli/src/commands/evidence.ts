@@ -16,7 +16,11 @@ export function registerEvidence(program: Command): void {
       const config = await maybeConfig({ config: opts.config });
       const store = await openCliStore(storeRef({ store: opts.store }, config));
       const { listEvidence } = await import('@karoo/evidence');
-      const records = await listEvidence(store, candidate, { environment: opts.environment });
+      // Malformed referrers never count and never stop the listing: each is named on stderr.
+      const records = await listEvidence(store, candidate, {
+        environment: opts.environment,
+        onInvalid: (i) => process.stderr.write(`karoo: warning: evidence ${i.digest} is invalid and does not count: ${i.reason}\n`),
+      });
       const list = records.map((r) => ({ digest: r.digest, ...r.evidence, junit: r.junit?.digest }));
       emit(list, opts, (l) =>
         l.length === 0
