@@ -177,4 +177,27 @@ describe('GitHub stand-in', () => {
     expect((await first).data).toHaveLength(1);
     expect(second.data).toHaveLength(1);
   });
+
+  it('creates a git ref once (the second creation is 422), pointing at a tag object, with contents: write only', async () => {
+    const s = await start({ tokens: { rw: {}, ro: { permissions: READ_ONLY } } });
+    const gh = client(s, 'rw');
+    const tag = await gh.rest.git.createTag({ ...repo, tag: 'karoo/live/1', message: 'record: sha256:abc\n', object: 'c'.repeat(40), type: 'commit' });
+    expect(tag.status).toBe(201);
+    expect((await gh.rest.git.getTag({ ...repo, tag_sha: tag.data.sha })).data).toMatchObject({ message: 'record: sha256:abc\n', object: { sha: 'c'.repeat(40), type: 'commit' } });
+    const [a, b] = await Promise.all([1, 2].map(() => status(gh.rest.git.createRef({ ...repo, ref: 'refs/karoo/live/1', sha: tag.data.sha }))));
+    expect([a, b].sort()).toEqual([200, 422]);
+    expect((await gh.rest.git.getRef({ ...repo, ref: 'karoo/live/1' })).data.object).toMatchObject({ type: 'tag', sha: tag.data.sha });
+    expect(await status(gh.rest.git.getRef({ ...repo, ref: 'karoo/live/2' }))).toBe(404);
+    expect(await status(client(s, 'ro').rest.git.createRef({ ...repo, ref: 'refs/karoo/live/2', sha: tag.data.sha }))).toBe(403);
+    expect(s.gitRefs('acme/cam')).toEqual([{ ref: 'refs/karoo/live/1', sha: tag.data.sha, type: 'tag', message: 'record: sha256:abc\n' }]);
+  });
+
+  it('answers a fault only for the repository it names', async () => {
+    const s = await start();
+    s.addRepo('acme/other');
+    s.inject({ ...faults.secondaryRateLimit('repos/get', { retryAfter: 0 }), repo: 'acme/other' });
+    const gh = client(s);
+    expect(await status(gh.rest.repos.get(repo))).toBe(200);
+    expect(await status(getOctokit('tok', { baseUrl: s.url, retry: { enabled: false } }).rest.repos.get({ owner: 'acme', repo: 'other' }))).toBe(403);
+  });
 });
