@@ -197,7 +197,7 @@ const error = (status: number, message: string, extra: Record<string, unknown> =
  * the test that sent it fails. Responses are built from the description's own examples and
  * checked against its response schemas too. Keeps state for the endpoints karoo uses:
  * issue comments, pull requests (read), repositories (read), deployments and their
- * statuses, commit statuses.
+ * statuses, commit statuses, git tag objects and refs (a ref is created once: the second creation is 422).
  */
 export class GitHubStandin {
   readonly url: string;
