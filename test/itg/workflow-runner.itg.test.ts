@@ -235,3 +235,123 @@ describe('reusable workflows', () => {
     expect(r.jobs['remote/greet']!.permissions).toEqual({ contents: 'read' });
   });
 });
+
+describe('permissions, pull requests from the repository and from forks, workflow_run', () => {
+  const pr = (headRepo?: string) => ({
+    ...base(),
+    workflow: '.github/workflows/comment.yml',
+    event: 'pull_request',
+    payload: events.pullRequest({ repository: 'acme/app', number: 7, headSha: app.head(), headRepo }),
+  });
+  let same: RunResult;
+  let fork: RunResult;
+  beforeAll(async () => {
+    [same, fork] = await Promise.all([runner.run(pr()), runner.run(pr('evil/app'))]);
+  }, 60_000);
+
+  it("enforces the job token's permissions in the stand-in: contents: read cannot comment, pull-requests: write can", () => {
+    expect(same.jobs['read-only']!.steps[0]!.outputs.status).toBe('403');
+    expect(same.jobs.writer!.steps[0]!.outputs.status).toBe('201');
+    const creates = same.requests.filter((q) => q.operationId === 'issues/create-comment').map((q) => [q.token === same.jobs.writer!.token ? 'writer' : 'read-only', q.status]);
+    expect(creates.sort()).toEqual([
+      ['read-only', 403],
+      ['writer', 201],
+    ]);
+    expect(standin.comments('acme/app', 7).map((c) => c.body)).toContain(`from a pull-requests write job, canary ${CANARY}`);
+    expect(same.jobs.writer!.log).not.toContain(CANARY);
+  });
+
+  it('gives a fork pull request a read-only token and no secrets', () => {
+    expect(fork.jobs.writer!.permissions).toEqual({ 'pull-requests': 'read' });
+    expect(fork.jobs.writer!.steps[0]!.outputs.status).toBe('403');
+    expect(fork.requests.filter((q) => q.operationId === 'issues/create-comment').map((q) => q.status)).toEqual([403, 403]);
+  });
+
+  it("lets a workflow_run workflow read the fork run's artifact with a token that has actions: read, and comment", async () => {
+    const r = await runner.run({
+      ...base(),
+      workflow: '.github/workflows/report.yml',
+      event: 'workflow_run',
+      payload: events.workflowRun({ repository: 'acme/app', id: fork.runId, name: 'comment', conclusion: fork.conclusion, headSha: app.head(), headRepo: 'evil/app' }),
+    });
+    expect(r.jobs.report!.result).toBe('success');
+    expect(r.jobs.report!.steps[1]!.outputs).toEqual({ status: '201', number: '7' });
+    expect(r.jobs['no-actions-read']!.result).toBe('failure');
+    expect(r.jobs['no-actions-read']!.log).toContain('Resource not accessible by integration (403)');
+    expect(standin.comments('acme/app', 7).map((c) => c.body)).toContain('report for a success run');
+  }, 60_000);
+});
+
+describe('workflow_dispatch, environments, concurrency', () => {
+  const environments = {
+    staging: { secrets: { ENV_SECRET: 'env-secret-value' }, vars: { ENV_VAR: 'v-staging' }, branches: ['main'] },
+    production: { branches: ['release/*'] },
+    qa: { reviewers: 'reject' as const },
+  };
+  const dispatch = (workflow: string, inputs: Record<string, string | boolean | number>, extra: Partial<Parameters<WorkflowRunner['run']>[0]> = {}) =>
+    runner.run({ ...base(), workflow, event: 'workflow_dispatch', payload: events.workflowDispatch({ repository: 'acme/app', inputs }), environments, ...extra });
+  const waitFor = async (check: () => boolean) => {
+    for (let i = 0; i < 600 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
+    if (!check()) throw new Error('condition not reached');
+  };
+
+  it('types dispatch inputs (boolean, number, choice) and keeps github.event.inputs as strings', async () => {
+    const r = await dispatch('.github/workflows/dispatch.yml', { candidate: 'c1', 'dry-run': true, environment: 'staging' });
+    expect(r.jobs.show!.steps[0]!.outputs.types).toBe('true|true|low|true|c1');
+    expect(r.jobs.deploy!.steps[0]!.outputs).toEqual({ var: 'v-staging', 'secret-length': '16' });
+    expect(r.jobs.deploy!.environment).toBe('staging');
+    expect(r.jobs.deploy!.log).toContain('secret is ***');
+  }, 60_000);
+
+  it("refuses dispatches GitHub refuses: a missing required input, a value outside a choice's options", async () => {
+    await expect(dispatch('.github/workflows/dispatch.yml', { environment: 'staging' })).rejects.toThrow("Required input 'candidate' not provided");
+    await expect(dispatch('.github/workflows/dispatch.yml', { candidate: 'c1', level: 'mid', environment: 'staging' })).rejects.toThrow("'mid' for input 'level' not in the list of allowed values");
+  });
+
+  it("applies an environment's protection rules: deployment branches and a rejecting reviewer", async () => {
+    const prod = await dispatch('.github/workflows/dispatch.yml', { candidate: 'c1', environment: 'production' });
+    expect(prod.jobs.deploy!.result).toBe('failure');
+    expect(prod.jobs.deploy!.steps).toEqual([]);
+    expect(prod.jobs.deploy!.log).toContain('Branch "main" is not allowed to deploy to production due to environment protection rules.');
+    const qa = await dispatch('.github/workflows/dispatch.yml', { candidate: 'c1', environment: 'qa' });
+    expect(qa.jobs.deploy!.log).toContain('rejected');
+    expect(qa.jobs.deploy!.result).toBe('failure');
+  }, 60_000);
+
+  it('queues every dispatch to one environment with queue: max (none is dropped)', async () => {
+    const runs = await Promise.all([1, 2, 3].map((n) => dispatch('.github/workflows/dispatch.yml', { candidate: `c${n}`, environment: 'staging' })));
+    expect(runs.map((r) => r.jobs.deploy!.result)).toEqual(['success', 'success', 'success']);
+    const history = runner.concurrency.history.filter((h) => h.startsWith('deploy-staging') && runs.some((r) => h.includes(`of run ${r.runId}`)));
+    expect(history.filter((h) => h.includes('pending'))).toHaveLength(2);
+    expect(history.filter((h) => h.includes('cancelled'))).toEqual([]);
+  }, 60_000);
+
+  it('keeps one running and one pending per group: a newer pending run cancels the older pending one', async () => {
+    const first = dispatch('.github/workflows/queue.yml', { hold: 2 });
+    await waitFor(() => runner.concurrency.history.some((h) => h.startsWith('queue-refs/heads/main') && h.endsWith('running')));
+    const second = dispatch('.github/workflows/queue.yml', { hold: 0 });
+    await waitFor(() => runner.concurrency.history.some((h) => h.startsWith('queue-refs/heads/main') && h.endsWith('pending')));
+    const third = dispatch('.github/workflows/queue.yml', { hold: 0 });
+    const [a, b, c] = await Promise.all([first, second, third]);
+    expect([a.conclusion, b.conclusion, c.conclusion]).toEqual(['success', 'cancelled', 'success']);
+    expect(b.jobs).toEqual({});
+    expect(b.reason).toContain('cancelled while pending in concurrency group queue-refs/heads/main');
+  }, 60_000);
+
+  it('cancels the running run with cancel-in-progress; its always() and cancelled() steps still run', async () => {
+    let started = false;
+    const first = dispatch('.github/workflows/cancel.yml', { hold: 30 }, { onLog: (_job, line) => (started ||= line.startsWith('shell:')) });
+    await waitFor(() => started);
+    const second = await dispatch('.github/workflows/cancel.yml', { hold: 0 });
+    const a = await first;
+    expect(second.conclusion).toBe('success');
+    expect(a.conclusion).toBe('cancelled');
+    expect(a.jobs.work!.result).toBe('cancelled');
+    expect(a.jobs.work!.steps.map((s) => [s.id, s.conclusion])).toEqual([
+      ['hold', 'cancelled'],
+      ['next', 'skipped'],
+      ['cleanup', 'success'],
+      ['on-cancel', 'success'],
+    ]);
+  }, 60_000);
+});

@@ -1,7 +1,8 @@
 /**
  * Concurrency groups with GitHub's documented semantics: in one group at most one run (or job)
- * is running and at most one is pending; a newer pending one cancels the older pending one;
- * with `cancel-in-progress: true` a newer one also cancels the running one.
+ * is running. With `queue: single` (the default) at most one is pending: a newer one cancels
+ * the older pending one. With `queue: max` they wait in order, up to a maximum queue length.
+ * With `cancel-in-progress: true` a newer one also cancels the running one.
  */
 
 export interface Holder {
@@ -17,40 +18,48 @@ interface Pending {
 
 interface Group {
   running?: Holder;
-  pending?: Pending;
+  pending: Pending[];
 }
+
+/** How many may wait with `queue: max` (GitHub documents a maximum without a number; ours). */
+export const MAX_QUEUE = 100;
 
 export class ConcurrencyGroups {
   private readonly groups = new Map<string, Group>();
-  /** Every decision, for tests: `group: label → running|pending|cancelled (replaced by …)`. */
+  /** Every decision, for tests: `group: label running|pending|cancelled (…)`. */
   readonly history: string[] = [];
 
   /**
-   * Waits until `holder` may run in `group`. Resolves 'cancelled' when a newer run replaced it
-   * while pending. Call the returned release once done (only after 'acquired').
+   * Waits until `holder` may run in `group`. Resolves 'cancelled' when it was cancelled while
+   * pending. Call release() once done (only after 'acquired').
    */
-  async acquire(name: string, holder: Holder, cancelInProgress: boolean): Promise<'acquired' | 'cancelled'> {
+  async acquire(name: string, holder: Holder, options: { cancelInProgress: boolean; queue?: 'single' | 'max' }): Promise<'acquired' | 'cancelled'> {
     const key = name.toLowerCase();
     let g = this.groups.get(key);
-    if (!g) this.groups.set(key, (g = {}));
-    if (g.pending) {
-      this.history.push(`${name}: ${g.pending.holder.label} cancelled (pending, replaced by ${holder.label})`);
-      const old = g.pending;
-      g.pending = undefined;
-      old.resolve('cancelled');
+    if (!g) this.groups.set(key, (g = { pending: [] }));
+    if (options.queue !== 'max') {
+      for (const old of g.pending.splice(0)) {
+        this.history.push(`${name}: ${old.holder.label} cancelled (pending, replaced by ${holder.label})`);
+        old.resolve('cancelled');
+      }
     }
     if (!g.running) {
       g.running = holder;
       this.history.push(`${name}: ${holder.label} running`);
       return 'acquired';
     }
-    if (cancelInProgress) {
+    if (options.cancelInProgress) {
       this.history.push(`${name}: ${g.running.label} cancelled (in progress, by ${holder.label})`);
       g.running.cancelRunning();
     }
+    if (g.pending.length >= MAX_QUEUE) {
+      this.history.push(`${name}: ${holder.label} cancelled (queue full)`);
+      return 'cancelled';
+    }
     this.history.push(`${name}: ${holder.label} pending`);
+    const group = g;
     return new Promise((resolve) => {
-      g.pending = { holder, resolve };
+      group.pending.push({ holder, resolve });
     });
   }
 
@@ -59,9 +68,8 @@ export class ConcurrencyGroups {
     const g = this.groups.get(key);
     if (!g || g.running !== holder) return;
     g.running = undefined;
-    const next = g.pending;
+    const next = g.pending.shift();
     if (next) {
-      g.pending = undefined;
       g.running = next.holder;
       this.history.push(`${name}: ${next.holder.label} running`);
       next.resolve('acquired');

@@ -93,6 +93,14 @@ export class JobRun {
     return this.input.cancellation;
   }
 
+  /**
+   * The cancellation of a step's process: cancelled with the job; a step that starts after the
+   * job was cancelled (an always() or cancelled() step) runs to its end, as on GitHub.
+   */
+  stepCancellation(): Cancellation {
+    return this.input.cancellation.cancelled ? new Cancellation() : this.input.cancellation.child();
+  }
+
   /** The github context as a step sees it. */
   github(extra: Record<string, unknown> = {}): Record<string, unknown> {
     return { ...this.run.github, job: this.input.jobId, token: this.token, workspace: this.workspace, action: '', action_path: '', action_ref: '', action_repository: '', ...extra };

@@ -181,7 +181,7 @@ export class WorkflowRunner {
     const group = concurrency(workflow.template.concurrency, baseScope);
     const holder = { label: `run ${runId}`, cancelRunning: () => run.cancellation.cancel('cancelled by a newer run in its concurrency group') };
     if (group) {
-      const got = await this.concurrency.acquire(group.group, holder, group.cancelInProgress);
+      const got = await this.concurrency.acquire(group.group, holder, group);
       if (got === 'cancelled') return finish('cancelled', {}, `cancelled while pending in concurrency group ${group.group}`);
     }
     try {
@@ -206,14 +206,20 @@ export async function runWorkflow(options: RunOptions & { runner?: WorkflowRunne
   }
 }
 
-function concurrency(token: unknown, scope: Scope): { group: string; cancelInProgress: boolean } | undefined {
+interface ConcurrencySetting {
+  readonly group: string;
+  readonly cancelInProgress: boolean;
+  readonly queue: 'single' | 'max';
+}
+
+function concurrency(token: unknown, scope: Scope): ConcurrencySetting | undefined {
   if (!token) return undefined;
   const v = evaluateToken(token as never, scope);
   if (v === null || v === undefined || v === '') return undefined;
-  if (typeof v === 'string') return { group: v, cancelInProgress: false };
-  const o = v as { group?: unknown; 'cancel-in-progress'?: unknown };
+  if (typeof v === 'string') return { group: v, cancelInProgress: false, queue: 'single' };
+  const o = v as { group?: unknown; 'cancel-in-progress'?: unknown; queue?: unknown };
   if (!o.group) return undefined;
-  return { group: asString(o.group), cancelInProgress: o['cancel-in-progress'] === true || o['cancel-in-progress'] === 'true' };
+  return { group: asString(o.group), cancelInProgress: o['cancel-in-progress'] === true || o['cancel-in-progress'] === 'true', queue: o.queue === 'max' ? 'max' : 'single' };
 }
 
 /** workflow_dispatch inputs: the form's strings, typed by their definitions, defaults applied. */
@@ -408,7 +414,7 @@ async function runOne(
   const group = concurrency(field(job.raw, 'concurrency'), scope);
   const holder = { label: `${key} of run ${run.runId}`, cancelRunning: () => cancellation.cancel('cancelled by a newer job in its concurrency group') };
   if (group) {
-    const got = await run.services.concurrency.acquire(group.group, holder, group.cancelInProgress);
+    const got = await run.services.concurrency.acquire(group.group, holder, group);
     if (got === 'cancelled') {
       recordPlaceholder(run, key, job.id, 'cancelled', `Canceling since a higher priority waiting request for ${group.group} exists`);
       return { result: 'cancelled', outputs: {} };

@@ -54,7 +54,7 @@ export async function runNodeStage(
     cwd: job.workspace,
     env,
     onLine: (l) => commands.line(l),
-    cancellation: job.cancellation.child(),
+    cancellation: job.stepCancellation(),
     timeoutMs,
   });
   const { outputs, state } = job.applyFileCommands(files, commands);

@@ -77,7 +77,7 @@ export async function runScript(
     commands.line(`::error::An error occurred trying to start process '${shell.command}' with working directory '${cwd}'. No such file or directory`);
     return { outcome: 'failure', outputs: {}, log: commands.log(), annotations: commands.annotations };
   }
-  const stepCancel: Cancellation = job.cancellation.child();
+  const stepCancel: Cancellation = job.stepCancellation();
   const r = await exec({
     command: shell.command,
     args: shell.args.map((a) => a.replace('{0}', file)),
