@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FileError, KarooError } from '@karoo/common';
+import { controlCharacterIn, FileError, KarooError, quoteValue } from '@karoo/common';
 import { isValidVersion, normalizeName, type Target } from '@karoo/lock';
 import type { ErrorObject } from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { checkConfigStrings } from './checks.js';
 import { validate as validateSchema } from './generated/schema-validator.js';
 
 export interface LeafConfig {
@@ -177,7 +178,9 @@ function pathOf(instancePath: string): Array<string | number> {
 
 function keyName(p: Array<string | number>): string {
   if (p.length === 0) return '(top level)';
-  return p.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+  // A key with a control character is shown JSON-quoted: an error message stays one line.
+  const safe = (s: string) => (controlCharacterIn(s) === undefined ? s : quoteValue(s));
+  return p.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? safe(s) : `.${safe(s)}`)).join('');
 }
 
 function locate(doc: Document, e: ErrorObject, at: (n: YamlNode | null | undefined) => number | undefined): { line: number | undefined; key: string } {
@@ -266,6 +269,7 @@ function normalise(raw: RawConfig, path: string, line: (keyPath: Array<string | 
   const fail = (keyPath: Array<string | number>, reason: string): never => {
     throw new FileError(path, line(keyPath), `${keyName(keyPath)}: ${reason}`);
   };
+  checkConfigStrings(raw as unknown as Record<string, unknown>, fail);
 
   const leaves: LeafConfig[] = [];
   const seenLeaves = new Set<string>();

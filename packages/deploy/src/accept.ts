@@ -147,7 +147,12 @@ export async function accept(opts: AcceptOptions): Promise<AcceptResult> {
 
     const cwd = acc.workingDirectory;
     const junitPath = acc.junit ? resolve(cwd, acc.junit) : undefined;
-    if (junitPath) await rm(junitPath, { force: true }); // a file from an earlier run is not this run's result
+    // A file from an earlier run is not this run's result. (junit is a path inside the working directory: checked on load.)
+    if (junitPath) {
+      await rm(junitPath, { force: true }).catch((e: NodeJS.ErrnoException) => {
+        throw new KarooError('input', `acceptance.junit ${junitPath} cannot be removed before the run (${e.code ?? e.message}); check acceptance.working-directory and junit in ${opts.config.path}`);
+      });
+    }
     const env = acceptanceEnv(process.env, acc, {
       KAROO_INVENTORY: inventoryFile,
       KAROO_VALUES: valuesFile,
