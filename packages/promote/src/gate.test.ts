@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { type Digest, KarooError, sha256Of } from '@karoo/common';
 import { parseConfig } from '@karoo/config';
-import { environmentTags, environmentsInTags, evaluateGate, formatDuration, gatePolicy, type PromotionRecord, refusalMessage, timeIn } from '@karoo/promote';
+import { environmentTags, environmentsInTags, evaluateGate, formatDuration, gatePolicy, type PromotionRecord, refusalMessage, sequenceTags, timeIn } from '@karoo/promote';
 
 const base = `system: cam
 leaves: [cam-core]
@@ -84,9 +84,18 @@ describe('evaluateGate', () => {
 });
 
 describe('environment tags', () => {
-  it('are env-NAME, with .record and .claim beside it', () => {
-    expect(environmentTags('production')).toEqual({ env: 'env-production', record: 'env-production.record', claim: 'env-production.claim' });
-    expect(environmentsInTags(['env-b.record', 'env-a.record', 'env-a', 'env-a.claim', 'sha256-abc', 'latest'])).toEqual(['a', 'b']);
+  it('are env-NAME, with .record (the head) and a tag per place in the history beside it', () => {
+    const t = environmentTags('production');
+    expect([t.env, t.record]).toEqual(['env-production', 'env-production.record']);
+    const d = sha256Of('a record');
+    expect(t.sequence(12, d)).toBe(`env-production.record-12-${d.slice(7, 23)}`);
+    expect(environmentsInTags(['env-b.record', 'env-a.record', 'env-a', t.sequence(1, d), 'sha256-abc', 'latest'])).toEqual(['a', 'b']);
+    // Places of one environment only, in order; look-alikes are not places.
+    const tags = [t.sequence(12, d), t.sequence(2, d), environmentTags('production-eu').sequence(1, d), 'env-production.record-0-0123456789abcdef', 'env-production.record-3-XYZ'];
+    expect(sequenceTags('production', tags).map((x) => [x.sequence, x.prefix])).toEqual([
+      [2, d.slice(7, 23)],
+      [12, d.slice(7, 23)],
+    ]);
   });
   it('refuse names that could collide', () => {
     expect(() => environmentTags('Prod.record')).toThrow(KarooError);
