@@ -1,10 +1,7 @@
 import { existsSync } from 'node:fs';
 import { errorMessage } from '@karoo/common';
-import { type KarooConfig, loadConfig } from '@karoo/config';
-import { listEvidence } from '@karoo/evidence';
+import type { KarooConfig } from '@karoo/config';
 import { core } from '@karoo/kit';
-import { storeFromInputs } from '@karoo/kit/store';
-import { environmentStatus } from '@karoo/promote';
 import type { EvidenceInfo, Report } from '@karoo/report';
 
 export { commentFromWorkflowRun } from '@karoo/report';
@@ -18,6 +15,13 @@ export async function storeLookups(
   configPath: string,
   githubToken: string | undefined,
 ): Promise<{ evidenceFor: (candidate: string) => Promise<EvidenceInfo[]>; environments: () => Promise<Report['environments']> }> {
+  // Loaded here, not at start-up: the usual report step reads no store and starts faster.
+  const [{ loadConfig }, { listEvidence }, { storeFromInputs }, { environmentStatus }] = await Promise.all([
+    import('@karoo/config'),
+    import('@karoo/evidence'),
+    import('@karoo/kit/store'),
+    import('@karoo/promote'),
+  ]);
   const config: KarooConfig | undefined = existsSync(configPath) ? await loadConfig(configPath) : undefined;
   const store = storeFromInputs(config, githubToken);
   const names = config?.environments.map((e) => e.name) ?? [];
