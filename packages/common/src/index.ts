@@ -6,3 +6,4 @@ export { type Progress, silentProgress, stderrProgress } from './progress.js';
 export { type IndexAuthConfig, type IndexCredentials, isLoopbackHost, credentialsFor, credentialsForAny, basicAuthHeader, urlWithUserinfo } from './index-auth.js';
 export { type CheckedDescriptor, checkDescriptor, blobFileName } from './descriptor.js';
 export { configText, controlCharacterIn, quoteValue, sshConfigValue } from './config-text.js';
+export { KAROO_VERSION } from './version.js';

@@ -1,0 +1,28 @@
+export {
+  type HeadersFor,
+  type HttpRequest,
+  type HttpResponse,
+  type TransportOptions,
+  Transport,
+  USER_AGENT,
+  drain,
+  header,
+  indexCredentials,
+  readBody,
+  redact,
+  transport,
+} from './transport.js';
+export {
+  type RetryOptions,
+  type WithRetryOptions,
+  DEFAULT_RETRY,
+  NETWORK_ERROR_CODES,
+  RETRY_STATUS,
+  RetryableError,
+  backoffMs,
+  isRetryable,
+  isTransientNetworkError,
+  parseRetryAfter,
+  sleep,
+  withRetry,
+} from './retry.js';

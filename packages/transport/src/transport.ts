@@ -1,0 +1,250 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { Readable } from 'node:stream';
+import { basicAuthHeader, credentialsForAny, type IndexAuthConfig, KAROO_VERSION, KarooError, networkCause } from '@karoo/common';
+import { Agent, type Dispatcher, request as undiciRequest } from 'undici';
+import { parseRetryAfter, RETRY_STATUS, RetryableError, type RetryOptions, isTransientNetworkError, withRetry } from './retry.js';
+
+/** What every karoo request says it is. */
+export const USER_AGENT = `karoo/${KAROO_VERSION}`;
+
+/** Extra headers for one URL (credentials, decided by the URL's origin); asked again after every redirect. */
+export type HeadersFor = (url: URL) => Record<string, string> | undefined;
+
+export interface HttpRequest {
+  readonly method: string;
+  readonly url: URL | string;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  /**
+   * The body, or a function making it (called once per attempt, so the request can be retried).
+   * A stream given directly is sent once: a retryable failure is thrown (RetryableError) for the
+   * caller to restart from the start.
+   */
+  readonly body?: Uint8Array | Readable | (() => Uint8Array | Readable) | undefined;
+  /** Retry in place on RETRY_STATUS and broken connections (default true; false throws RetryableError instead). */
+  readonly retry?: boolean | undefined;
+  /** Follow redirects (default: for GET and HEAD). Credentials given in `headers` never follow to another origin. */
+  readonly followRedirects?: boolean | undefined;
+  /** Longest wait for response headers, and between two pieces of the body. Default: the transport's. */
+  readonly idleTimeoutMs?: number | undefined;
+  /** Names the request in messages instead of `METHOD origin/path`. */
+  readonly what?: string | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  /** Unread: consume it, or drain() it so the connection is reused. */
+  readonly body: Readable;
+  /** The URL that answered (after redirects), without user info. */
+  readonly url: URL;
+}
+
+export interface TransportOptions {
+  readonly retry?: Partial<RetryOptions> | undefined;
+  /** Credentials by origin for every request of this transport (see indexCredentials). */
+  readonly headersFor?: HeadersFor | undefined;
+  /** Told before each retry (a progress warning). */
+  readonly onRetry?: ((message: string) => void) | undefined;
+  /** Default 120 s. */
+  readonly idleTimeoutMs?: number | undefined;
+  /** Default 30 s. */
+  readonly connectTimeoutMs?: number | undefined;
+  readonly maxRedirects?: number | undefined;
+  readonly dispatcher?: Dispatcher | undefined;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+let sharedAgent: Agent | undefined;
+/** One connection pool per process (keep-alive), shared by every transport with the default connect timeout. */
+function agent(connectTimeoutMs: number | undefined): Dispatcher {
+  if (connectTimeoutMs !== undefined) return new Agent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 10_000 });
+  sharedAgent ??= new Agent({ connect: { timeout: 30_000 }, keepAliveTimeout: 10_000 });
+  return sharedAgent;
+}
+
+/** `url` without user info, for messages. */
+export function redact(url: URL | string): string {
+  try {
+    const u = new URL(String(url));
+    u.username = '';
+    u.password = '';
+    return u.href;
+  } catch {
+    return String(url).replace(/\/\/[^/@]*@/, '//');
+  }
+}
+
+/**
+ * karoo's one HTTP client, on undici: every request carries karoo's user agent, times out when
+ * idle, follows redirects (GET/HEAD) without carrying credentials to another origin, and is
+ * retried through one policy (RETRY_STATUS and broken connections; `Retry-After` in seconds or
+ * as an HTTP-date honoured up to a cap; backoff otherwise). Credentials are attached in one
+ * place, by the origin of each hop (`headersFor`, e.g. indexCredentials), and user info in a URL
+ * becomes an Authorization header for that URL's origin only. Giving up is a KarooError
+ * `unavailable`; other answers (4xx, 500…) are returned for the caller to judge.
+ */
+export class Transport {
+  readonly retry: Partial<RetryOptions>;
+  private readonly options: TransportOptions;
+  private readonly dispatcher: Dispatcher;
+
+  constructor(options: TransportOptions = {}) {
+    this.options = options;
+    this.retry = options.retry ?? {};
+    this.dispatcher = options.dispatcher ?? agent(options.connectTimeoutMs);
+  }
+
+  /** A transport with these options changed, sharing the connection pool. */
+  with(options: TransportOptions): Transport {
+    return new Transport({ ...this.options, dispatcher: this.dispatcher, ...options });
+  }
+
+  /** One request, with redirects and (unless `retry: false` or the body is a stream) retries. */
+  request(req: HttpRequest): Promise<HttpResponse> {
+    const replayable = req.body === undefined || typeof req.body === 'function' || req.body instanceof Uint8Array;
+    if (req.retry === false || !replayable) return this.once(req);
+    return withRetry(() => this.once(req), { policy: this.retry, onRetry: this.options.onRetry, signal: req.signal });
+  }
+
+  /** Runs a whole operation (e.g. an upload started over) under this transport's retry policy. */
+  run<T>(attempt: (n: number) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return withRetry(attempt, { policy: this.retry, onRetry: this.options.onRetry, signal });
+  }
+
+  /** One attempt: follows redirects, throws RetryableError on a retryable status or a broken connection. */
+  private async once(req: HttpRequest): Promise<HttpResponse> {
+    const start = new URL(String(req.url));
+    let url = start;
+    let method = req.method.toUpperCase();
+    let body = req.body;
+    const follow = req.followRedirects ?? (method === 'GET' || method === 'HEAD');
+    const maxRedirects = this.options.maxRedirects ?? 5;
+    const idle = req.idleTimeoutMs ?? this.options.idleTimeoutMs ?? 120_000;
+    for (let hop = 0; ; hop++) {
+      const headers = this.headersFor(req, url, start);
+      const target = new URL(url.href);
+      target.username = '';
+      target.password = '';
+      const what = req.what ?? `${method} ${target.origin}${target.pathname}`;
+      const payload = typeof body === 'function' ? body() : body;
+      if (payload instanceof Uint8Array && headers['content-length'] === undefined) headers['content-length'] = String(payload.length);
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await undiciRequest(target, {
+          method: method as Dispatcher.HttpMethod,
+          headers,
+          body: payload ?? null,
+          dispatcher: this.dispatcher,
+          headersTimeout: idle,
+          bodyTimeout: idle,
+          signal: req.signal ?? null,
+        });
+      } catch (e) {
+        if (payload instanceof Readable) payload.destroy();
+        if ((e as Error).name === 'AbortError' || req.signal?.aborted) throw e;
+        const message = `${what}: ${networkCause(e)}`;
+        if (isTransientNetworkError(e)) throw new RetryableError(message, { cause: e });
+        throw new KarooError('unavailable', message, { cause: e });
+      }
+      const status = res.statusCode;
+      if (payload instanceof Readable && !payload.readableEnded) {
+        // The server answered before reading everything (e.g. 401): stop sending.
+        payload.destroy();
+      }
+      if (RETRY_STATUS.has(status)) {
+        await drainBody(res.body);
+        const retryAfter = res.headers['retry-after'];
+        throw new RetryableError(`${what} answered ${status}`, { status, retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) });
+      }
+      const location = res.headers.location;
+      if (follow && REDIRECTS.has(status) && location !== undefined) {
+        await drainBody(res.body);
+        if (hop >= maxRedirects) throw new KarooError('unavailable', `${what}: more than ${maxRedirects} redirects`);
+        url = new URL(Array.isArray(location) ? location[0]! : location, target);
+        if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new KarooError('input', `${what} redirected to ${redact(url)}, which is not http(s)`);
+        if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
+          method = method === 'HEAD' ? 'HEAD' : 'GET';
+          body = undefined;
+        }
+        continue;
+      }
+      return { status, headers: res.headers, body: res.body, url: target };
+    }
+  }
+
+  /**
+   * The headers of one hop: karoo's user agent, the caller's headers (its Authorization and
+   * Cookie only on the first URL's origin), then credentials for this hop's own origin
+   * (the transport's and the request's headersFor, or the URL's user info).
+   */
+  private headersFor(req: HttpRequest, url: URL, start: URL): Record<string, string> {
+    const headers: Record<string, string> = { 'user-agent': USER_AGENT };
+    const sameOrigin = url.origin === start.origin;
+    for (const [k, v] of Object.entries(req.headers ?? {})) {
+      const name = k.toLowerCase();
+      if (!sameOrigin && (name === 'authorization' || name === 'cookie' || name === 'proxy-authorization')) continue;
+      headers[name] = v;
+    }
+    const own = this.options.headersFor?.(url);
+    for (const [k, v] of Object.entries(own ?? {})) headers[k.toLowerCase()] = v;
+    if (url.username || url.password) {
+      headers.authorization = basicAuthHeader({ username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) });
+    }
+    return headers;
+  }
+}
+
+/**
+ * Credentials of private indexes, by origin: for a URL on an index's own origin, that index's
+ * Authorization header; for any other URL, none. The decision is @karoo/common's
+ * credentialsForAny (plain HTTP only to loopback), asked again for every redirect hop.
+ */
+export function indexCredentials(indexes: readonly IndexAuthConfig[], env: NodeJS.ProcessEnv = process.env): HeadersFor | undefined {
+  if (indexes.length === 0) return undefined;
+  return (url) => {
+    const match = credentialsForAny(url, indexes, env);
+    return match ? { authorization: basicAuthHeader(match.credentials) } : undefined;
+  };
+}
+
+async function drainBody(body: Readable): Promise<void> {
+  try {
+    for await (const _ of body) {
+      /* discard */
+    }
+  } catch {
+    /* the connection is gone anyway */
+  }
+}
+
+/** Reads and discards a response body so the connection can be reused. */
+export function drain(res: HttpResponse): Promise<void> {
+  return drainBody(res.body);
+}
+
+/** The whole body, refusing more than `limit` bytes. */
+export async function readBody(res: HttpResponse, limit: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  for await (const c of res.body) {
+    const b = c as Buffer;
+    n += b.length;
+    if (n > limit) {
+      res.body.destroy();
+      throw new KarooError('unavailable', `response from ${res.url.host} is larger than ${limit} bytes`);
+    }
+    parts.push(b);
+  }
+  return Buffer.concat(parts);
+}
+
+/** A response header's (first) value. */
+export function header(res: HttpResponse, name: string): string | undefined {
+  const v = res.headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The transport with the default policy, for code that has no options of its own. */
+export const transport = new Transport();
