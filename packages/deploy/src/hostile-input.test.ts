@@ -8,14 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { canonicalJson, type Digest, isKarooError, sha256Of } from '@karoo/common';
 import { type KarooConfig, parseConfig } from '@karoo/config';
-import { type Inventory, type InventoryNode, nspawnArgs, parseInventory, seedFiles, sshDestination, sshOptions } from '@karoo/machines';
+import { checkNodeName, type Inventory, type InventoryNode, nspawnArgs, parseInventory, reap, seedFiles, sshDestination, sshOptions } from '@karoo/machines';
 import { bufferSource, LayoutStore } from '@karoo/oci';
 import YAML from 'yaml';
 import { accept } from './accept.js';
 import { deploy, planDeploy } from './deploy.js';
 import { SshPool } from './ssh.js';
 import type { StagedCandidate } from './stage.js';
-import { systemConfig } from './system.js';
+import { environmentName, systemConfig } from './system.js';
 
 // A small deterministic fuzz: a fixed list of hostile strings goes into every field of karoo.yml
 // and of an inventory that reaches a file, a path or a process. Each must be refused on load with
@@ -390,6 +390,32 @@ describe('hostile strings in an inventory are refused on load or reach ssh as on
     const e = await deploy({ config, environment: 'int', store, candidate, inventory }).catch((x: Error) => x);
     expect(isKarooError(e) && e.kind).toBe('input');
     expect((e as Error).message).toMatch(/^inventory node "n1" ssh\.host "x\\nProxyCommand touch [^"]*" contains a control character \(U\+000A\)/);
+    expect(existsSync(sentinel)).toBe(false);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Command-line options and action inputs (`--environment`/`environment`, `--env`, node names)
+
+describe('hostile strings as command-line options and action inputs are refused with one line', () => {
+  test('an environment name, an environment id to reap, a node name', async () => {
+    const config = parseConfig(YAML.stringify(base()), join(dir, 'karoo.yml'));
+    const inputs: Array<[string, (v: string) => unknown]> = [
+      ['environment', (v) => environmentName(config, v)],
+      ['reap --env', (v) => reap({ environmentId: v })],
+      ['node name', (v) => checkNodeName(v)],
+    ];
+    for (const [what, f] of inputs) {
+      for (const [name, v] of Object.entries(HOSTILE)) {
+        const e = (await Promise.resolve()
+          .then(() => f(v))
+          .then(
+            () => undefined,
+            (x: unknown) => x,
+          )) as Error | undefined;
+        expect([what, name, isKarooError(e) && e.kind, e?.message.includes('\n')]).toEqual([what, name, 'input', false]);
+      }
+    }
     expect(existsSync(sentinel)).toBe(false);
   });
 });

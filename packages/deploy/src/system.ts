@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { canonicalJson, type Digest, FileError, hexOf, KarooError, sha256Of } from '@karoo/common';
+import { canonicalJson, type Digest, FileError, hexOf, KarooError, quoteValue, sha256Of } from '@karoo/common';
 import type { KarooConfig, RoleConfig } from '@karoo/config';
 import { renderTemplate } from './template.js';
 
@@ -59,7 +59,7 @@ export function environmentName(config: KarooConfig, name?: string): string {
     if (config.environments.length === 0 && name === 'default') return name;
     if (!config.environments.some((e) => e.name === name)) {
       const known = config.environments.map((e) => e.name).join(', ') || 'none; the configuration lists no environments';
-      throw new KarooError('input', `environment "${name}" is not in ${config.path} (known: ${known}); pass --environment with one of them`);
+      throw new KarooError('input', `environment ${quoteValue(name)} is not in ${config.path} (known: ${known}); pass --environment with one of them`);
     }
     return name;
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { KarooError } from '@karoo/common';
+import { KarooError, quoteValue } from '@karoo/common';
 
 /** `karoo-` and 8 lowercase hex digits: the prefix of every resource an environment owns. */
 export const ENV_ID_RE = /^karoo-[0-9a-f]{8}$/;
@@ -15,7 +15,7 @@ export function isEnvironmentId(s: string): boolean {
 }
 
 export function checkEnvironmentId(s: string): string {
-  if (!isEnvironmentId(s)) throw new KarooError('input', `"${s}" is not an environment id; expected karoo- and 8 hex digits, e.g. karoo-1a2b3c4d`);
+  if (!isEnvironmentId(s)) throw new KarooError('input', `${quoteValue(s)} is not an environment id; expected karoo- and 8 hex digits, e.g. karoo-1a2b3c4d`);
   return s;
 }
 
@@ -28,7 +28,7 @@ export function checkNodeName(name: string): void {
   if (!HOSTNAME_LABEL_RE.test(name) || name.length > MAX_NODE_NAME) {
     throw new KarooError(
       'input',
-      `node name "${name}" is not a valid host name; use 1-${MAX_NODE_NAME} lower-case letters, digits and inner hyphens (e.g. control-1)`,
+      `node name ${quoteValue(name)} is not a valid host name; use 1-${MAX_NODE_NAME} lower-case letters, digits and inner hyphens (e.g. control-1)`,
     );
   }
   if (name === 'localhost') throw new KarooError('input', 'node name "localhost" is reserved; choose another name');
