@@ -15,6 +15,8 @@ const INPUT = {
   baseRef: 'base-ref',
   registryUsername: 'registry-username',
   registryPassword: 'registry-password',
+  indexUsername: 'index-username',
+  indexPassword: 'index-password',
 } as const;
 
 // dist/candidate/index.js → dist/<step>/index.js: the bundles of the same karoo version.
@@ -51,11 +53,14 @@ runAction(async () => {
   const store = optionalInput(INPUT.store);
   const token = githubTokenInput();
 
-  const resolved = await step('resolve', { config });
+  const index = { 'index-username': optionalInput(INPUT.indexUsername), 'index-password': optionalInput(INPUT.indexPassword) };
+  if (index['index-password']) core.setSecret(index['index-password']);
+  const resolved = await step('resolve', { config, ...index });
   const built = await step('build', {
     config,
     lock: resolved['lock-path'],
     store,
+    ...index,
     'github-token': token,
     'registry-username': optionalInput(INPUT.registryUsername),
     'registry-password': optionalInput(INPUT.registryPassword),
