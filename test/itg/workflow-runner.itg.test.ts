@@ -3,6 +3,7 @@
  * every construct it models, against the GitHub stand-in and the Actions cache stand-in.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -384,4 +385,22 @@ describe('the Actions cache stand-in, through the real @actions/cache', () => {
     ]);
     expect(cache.saved()[0]!.size).toBeGreaterThan(0);
   }, 120_000);
+});
+
+describe('scripts/run-workflow.mjs', () => {
+  const cli = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'scripts/run-workflow.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+
+  it('runs a workflow on plain Node and prints the result as JSON', () => {
+    const r = cli(['--repo', app.dir, '--repository', 'acme/app', '--workflow', '.github/workflows/hello.yml', '--var', 'WHO=cli', '--json']);
+    expect(r.status).toBe(0);
+    const result = JSON.parse(r.stdout) as RunResult & { violations: string[] };
+    expect(result.jobs.hello!.outputs).toEqual({ said: 'hello cli' });
+    expect(result.violations).toEqual([]);
+  }, 120_000);
+
+  it('refuses bad arguments with one line and exit status 2', () => {
+    const r = cli(['--repo', app.dir, '--workflow', 'x.yml']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('run-workflow: --repository is required; see --help\n');
+  });
 });
