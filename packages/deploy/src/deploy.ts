@@ -190,8 +190,12 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   const progress = opts.progress ?? silentProgress;
   const sc = await systemConfig(opts.config, opts.environment);
   const nodes = matchInventory(sc, opts.inventory);
-  const work = await mkdtemp(join(tmpdir(), 'karoo-deploy-'));
+  // The pool first: it refuses a bad target before any temporary directory exists.
   const pool = opts.pool ?? (await SshPool.open(nodes.map((n) => ({ name: n.name, ...n.ssh }))));
+  const work = await mkdtemp(join(tmpdir(), 'karoo-deploy-')).catch(async (e: unknown) => {
+    if (!opts.pool) await pool.close();
+    throw e;
+  });
   try {
     const candidate = await stageCandidate(opts.store, opts.candidate, work);
     const plan = planDeploy(sc, candidate, nodes, opts.config.dir);
