@@ -15,8 +15,9 @@ import { evidenceFor, pushEvidence } from '@karoo/evidence';
 import { startGitHubStandin, type GitHubStandin } from '@karoo/github-standin';
 import { writePylock } from '@karoo/lock';
 import { openStore, type Store } from '@karoo/oci';
-import { systemIdFromConfig, verifyCandidate } from '@karoo/promote';
+import { environmentTags, systemIdFromConfig, verifyCandidate } from '@karoo/promote';
 import { parseConfig } from '@karoo/config';
+import { pushArtifact, recordArtifact } from '../../packages/promote/src/records.js';
 import { json, karoo, ROOT } from '../support/cli.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { makeWheels } from '../support/wheels.js';
@@ -162,7 +163,7 @@ describe('the promote action (bundle)', () => {
     expect(ok.outputs).toMatchObject({ status: 'promoted', allowed: 'true', tag: 'env-integration', previous: '' });
     expect(ok.outputs.record).toMatch(/^sha256:[0-9a-f]{64}$/);
     const [d] = standin.deployments('acme/cam');
-    expect(d).toMatchObject({ id: Number(ok.outputs['deployment-id']), environment: 'integration', sha: 'c'.repeat(40), payload: { candidate: A }, statuses: ['in_progress', 'in_progress', 'success'] });
+    expect(d).toMatchObject({ id: Number(ok.outputs['deployment-id']), environment: 'integration', sha: 'c'.repeat(40), payload: { candidate: A, record: ok.outputs.record }, statuses: ['in_progress', 'success'] });
     expect(ok.summary).toContain('karoo promote');
     expect(ok.summary).toContain(A!);
 
@@ -172,12 +173,14 @@ describe('the promote action (bundle)', () => {
 });
 
 describe('karoo promote, history, status (CLI)', () => {
-  it('gate refusal exits 6 naming the evidence; two promotions at once as processes: one wins', async () => {
+  it('gate refusal exits 6 naming the evidence; two promotions at once as processes: one wins, the other exits 5', async () => {
     const storeRef = `${registry.host}/acme/cam`;
     const store = openStore(storeRef);
     const [A, B, C] = await build(storeRef, ['2.0.0', '2.1.0', '2.2.0']);
     const cfg = join(work, 'karoo.yml');
     const env = { GITHUB_REPOSITORY: '', GITHUB_TOKEN: '' };
+    // A registry has no compare-and-swap: karoo decides through a git ref per place in the history.
+    const gh = { GITHUB_REPOSITORY: 'acme/cam', GITHUB_TOKEN: 'rw', GITHUB_API_URL: standin.url, GITHUB_SHA: 'c'.repeat(40), GITHUB_RUN_ID: '' };
 
     const refused = await karoo(['promote', A!, '--to', 'qualification', '--store', storeRef, '--config', cfg], { env });
     expect(refused.code).toBe(6);
@@ -189,13 +192,19 @@ describe('karoo promote, history, status (CLI)', () => {
     expect(refusedJson.error.detail.gate).toHaveLength(1);
 
     for (const c of [A!, B!, C!]) await evidence(store, c, 'integration');
-    const first = json(await karoo(['promote', A!, '--to', 'integration', '--store', storeRef, '--config', cfg, '--reason', 'go', '--json'], { env }));
+    // Without GitHub, a registry promotion is refused (exit 6) unless said to be serialised.
+    const alone = await karoo(['promote', A!, '--to', 'integration', '--store', storeRef, '--config', cfg], { env });
+    expect(alone.code).toBe(6);
+    expect(alone.stderr).toContain(`karoo: error: ${storeRef} is a registry, which cannot decide between two promotions to integration made at the same time;`);
+    expect(alone.stderr).toContain('say so with --serialized');
+    const first = json(await karoo(['promote', A!, '--to', 'integration', '--store', storeRef, '--config', cfg, '--reason', 'go', '--json'], { env: gh }));
     expect(first).toMatchObject({ status: 'promoted', candidate: A, tag: 'env-integration' });
 
-    const race = await Promise.all([B!, C!].map((c) => karoo(['promote', c, '--to', 'integration', '--store', storeRef, '--config', cfg, '--json'], { env })));
+    const race = await Promise.all([B!, C!].map((c) => karoo(['promote', c, '--to', 'integration', '--store', storeRef, '--config', cfg, '--json'], { env: gh })));
     expect(race.map((r) => r.code).sort()).toEqual([0, 5]);
     const loser = race.find((r) => r.code === 5)!;
-    expect(loser.stderr).toMatch(/karoo: error: another promotion to integration (started at the same time and won|is in progress)/);
+    expect(loser.stderr).toMatch(/karoo: error: another promotion to integration (won place 2 of its history|was recorded while this one checked its gate)/);
+    expect(standin.gitRefs('acme/cam').map((r) => r.ref).sort()).toEqual(['refs/karoo/integration/1', 'refs/karoo/integration/2']);
     const winner = json(race.find((r) => r.code === 0)!);
 
     const hist = json<Array<{ candidate: string }>>(await karoo(['history', 'integration', '--store', storeRef, '--json']));
@@ -210,7 +219,45 @@ describe('karoo promote, history, status (CLI)', () => {
     const human = await karoo(['status', '--store', storeRef, '--config', cfg]);
     expect(human.stdout).toMatch(new RegExp(`^integration\\s+${winner.candidate}`, 'm'));
 
-    const rollback = json(await karoo(['promote', A!, '--to', 'integration', '--store', storeRef, '--config', cfg, '--rollback', '--reason', 'regression in 2.1', '--json'], { env }));
+    const rollback = json(await karoo(['promote', A!, '--to', 'integration', '--store', storeRef, '--config', cfg, '--rollback', '--reason', 'regression in 2.1', '--serialized', '--json'], { env }));
     expect(rollback).toMatchObject({ status: 'promoted', kind: 'rollback', previous: winner.candidate });
-  }, 90_000);
+  }, 180_000);
+
+  it('karoo history shows a fork (two records at one place) and exits 3 while it is open', async () => {
+    const storeRef = `${registry.host}/acme/fork`;
+    const store = openStore(storeRef);
+    const [A, B, C] = await build(storeRef, ['3.0.0', '3.1.0', '3.2.0']);
+    const cfg = join(work, 'karoo.yml');
+    const env = { GITHUB_REPOSITORY: '', GITHUB_TOKEN: '' };
+    for (const c of [A!, B!, C!]) await evidence(store, c, 'integration');
+    const promote = (c: string) => karoo(['promote', c, '--to', 'integration', '--store', storeRef, '--config', cfg, '--serialized', '--json'], { env });
+    const a = json<{ record: string }>(await promote(A!));
+    const b = json<{ record: string }>(await promote(B!));
+    // What a second promotion that was not serialised after all left at place 2.
+    const rival = recordArtifact(await verifyCandidate(store, C!), {
+      schema: 'karoo.promotion/v1', kind: 'promotion', environment: 'integration', candidate: C!, previousRecord: a.record as Digest, previousCandidate: A!, sequence: 2, actor: 'bob', time: new Date().toISOString(),
+    });
+    await pushArtifact(store, rival, environmentTags('integration').sequence(2, rival.digest));
+
+    const shown = await karoo(['history', 'integration', '--store', storeRef]);
+    expect(shown.code).toBe(3);
+    expect(shown.stderr).toContain(`karoo: warning: the history of integration forks at place 2: ${b.record} (${B} by`);
+    expect(shown.stderr).toContain(`and ${rival.digest} (${C} by bob at`);
+    expect(shown.stdout).toContain(`FORK at place 2 (open: which one holds was never decided): 2 records follow ${a.record}`);
+    expect(shown.stdout).toMatch(new RegExp(`^followed\\s+${b.record}`, 'm'));
+    expect(shown.stdout).toMatch(new RegExp(`^side\\s+${rival.digest}\\s+\\S+\\s+${C}\\s+bob`, 'm'));
+    const listed = json<Array<{ record?: string; digest: string; place: number; forkedWith?: string[] }>>(await karoo(['history', 'integration', '--store', storeRef, '--json']));
+    expect(listed.map((r) => [r.digest, r.place, r.forkedWith])).toEqual([
+      [b.record, 2, [rival.digest]],
+      [a.record, 1, undefined],
+    ]);
+
+    // The next promotion settles it: the fork stays visible, history exits 0.
+    const c = json<{ record: string }>(await promote(C!));
+    const settled = await karoo(['history', 'integration', '--store', storeRef]);
+    expect(settled.code).toBe(0);
+    expect(settled.stdout).toMatch(new RegExp(`^3\\s+\\S+\\s+promotion\\s+${C}`, 'm'));
+    expect(settled.stdout).toContain(`FORK at place 2: 2 records follow ${a.record}`);
+    expect(c.record).toMatch(/^sha256:/);
+  }, 180_000);
 });

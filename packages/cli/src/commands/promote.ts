@@ -15,6 +15,7 @@ interface PromoteCliOptions extends GlobalOptions {
   github?: boolean;
   githubRepository?: string;
   githubRef?: string;
+  serialized?: boolean;
 }
 
 export function registerPromote(program: Command): void {
@@ -33,6 +34,7 @@ export function registerPromote(program: Command): void {
     .option('--no-github', 'do not create a GitHub Deployment even when GITHUB_TOKEN and GITHUB_REPOSITORY are set')
     .option('--github-repository <owner/repo>', 'repository for the GitHub Deployment (default: GITHUB_REPOSITORY; needs GITHUB_TOKEN)')
     .option('--github-ref <ref>', 'commit or branch the GitHub Deployment names (default: GITHUB_SHA)')
+    .option('--serialized', 'registry store without GitHub: promotions to this environment are serialised by something else (karoo cannot decide between two at once there)')
     .option('--json', 'print one JSON object')
     .action(async (candidate: string, opts: PromoteCliOptions) => {
       const config = await maybeConfig(opts);
@@ -68,6 +70,7 @@ export function registerPromote(program: Command): void {
         run: ctx.run,
         rollback: opts.rollback,
         dryRun: opts.dryRun,
+        serialized: opts.serialized,
         systemId: systemIdFromConfig(config),
         // Inside GitHub Actions, each evidence's run is checked through the API (GITHUB_TOKEN, actions: read).
         evidenceRuns: evidenceRunVerifierFromEnv({ token: process.env.GITHUB_TOKEN, config, progress }),
@@ -109,15 +112,35 @@ export function registerHistory(program: Command): void {
     .action(async (environment: string, opts: GlobalOptions & { store?: string; config?: string; limit?: string }) => {
       const config = await maybeConfig(opts);
       const store = await openCliStore(storeRef(opts, config));
-      const { history } = await import('@karoo/promote');
-      const records = await history(store, environment, { limit: opts.limit ? Number(opts.limit) : undefined });
+      const { describeFork, readHistory } = await import('@karoo/promote');
+      const report = await readHistory(store, environment);
+      const limit = opts.limit ? Number(opts.limit) : undefined;
+      // A fork is shown, never resolved by picking a side: every record at a forked place is named.
+      const forkAt = new Map(report.forks.map((f) => [f.sequence, f]));
+      const records = report.records.slice(0, limit).map((r, i) => {
+        const place = r.sequence ?? report.records.length - i;
+        const fork = forkAt.get(place);
+        return fork ? { ...r, place, forkedWith: fork.records.filter((x) => x.digest !== r.digest).map((x) => x.digest) } : { ...r, place };
+      });
+      for (const f of report.forks) process.stderr.write(`karoo: warning: ${describeFork(environment, f)}\n`);
+      if (report.forks.some((f) => f.open)) process.exitCode = 3;
       emit(records, opts, (list) =>
-        list.length === 0
+        list.length === 0 && report.forks.length === 0
           ? `nothing was ever promoted to ${environment} in ${store.ref}`
-          : table(
-              list.map((r) => [r.time, r.kind, r.candidate, r.actor, r.reason ?? '', r.run?.url ?? '']),
-              ['TIME', 'KIND', 'CANDIDATE', 'ACTOR', 'REASON', 'RUN'],
-            ),
+          : [
+              table(
+                list.map((r) => [String(r.place), r.time, r.kind, r.candidate, r.actor, r.reason ?? '', r.run?.url ?? '']),
+                ['PLACE', 'TIME', 'KIND', 'CANDIDATE', 'ACTOR', 'REASON', 'RUN'],
+              ),
+              ...report.forks.map(
+                (f) =>
+                  `\nFORK at place ${f.sequence}${f.open ? ' (open: which one holds was never decided)' : ''}: ${f.records.length} records follow ${f.previousRecord ?? 'nothing'}\n` +
+                  table(
+                    f.records.map((r) => [r.digest === f.followed ? 'followed' : 'side', r.digest, r.time, r.candidate, r.actor]),
+                    ['', 'RECORD', 'TIME', 'CANDIDATE', 'ACTOR'],
+                  ),
+              ),
+            ].join('\n'),
       );
     });
 }
