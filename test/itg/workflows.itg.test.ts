@@ -114,6 +114,53 @@ describe("karoo's steps in the reusable workflows", () => {
   });
 });
 
+describe("candidate.yml's outputs, evaluated with GitHub's expression library", () => {
+  type Jobs = Record<string, { outputs: Record<string, string> }>;
+  const outputs = (parseYaml(readFileSync(join(ROOT, '.github/workflows/candidate.yml'), 'utf8')) as { on: { workflow_call: { outputs: Record<string, { value: string }> } } }).on.workflow_call.outputs;
+  async function value(name: string, jobs: Jobs): Promise<unknown> {
+    const { Evaluator, Lexer, Parser, data } = await import('@actions/expressions');
+    const text = /^\$\{\{(.*)\}\}$/s.exec(outputs[name]!.value.trim())![1]!;
+    const tree = new Parser(new Lexer(text).lex().tokens, ['jobs'], []).parse();
+    const context = JSON.parse(JSON.stringify({ jobs }), data.reviver) as InstanceType<typeof data.Dictionary>;
+    return JSON.parse(JSON.stringify(new Evaluator(tree, context, new Map()).evaluate(), data.replacer));
+  }
+  // A job that did not run, or died before setting an output, has '' for it.
+  const run = (build: Record<string, string>, accept: Record<string, string> = {}, report: Record<string, string> = {}): Jobs => ({
+    build: { outputs: { candidate: 'sha256:c', 'lock-digest': 'sha256:l', 'has-evidence': 'false', acceptance: 'true', evidence: '', 'system-id': '', ...build } },
+    accept: { outputs: { result: '', evidence: '', 'system-id': '', reason: '', ...accept } },
+    report: { outputs: { 'comment-url': '', ...report } },
+  });
+
+  it('declares every output a caller needs', () => {
+    expect(Object.keys(outputs).sort()).toEqual(['candidate', 'comment-url', 'evidence', 'lock-digest', 'reason', 'result', 'system-id']);
+  });
+
+  it.each([
+    ['tests passed', run({}, { result: 'passed', evidence: 'sha256:e', 'system-id': 'sha256:s' }), 'passed', ''],
+    ['tests failed', run({}, { result: 'failed', reason: 'the acceptance tests failed (2 failed)' }), 'failed', 'the acceptance tests failed (2 failed)'],
+    ['earlier passing evidence', run({ 'has-evidence': 'true', evidence: 'sha256:old', 'system-id': 'sha256:s' }), 'passed', ''],
+    ['provisioning failed (the accept job died before the tests)', run({}, { reason: 'provisioning the machines failed: apt-get install exited 100' }), 'failed', 'provisioning the machines failed: apt-get install exited 100'],
+    ['the accept job was cancelled or timed out (no outputs at all)', run({}), 'failed', ''],
+    ['acceptance off', run({ acceptance: 'false' }), 'skipped', ''],
+    ['resolve or build failed', run({ candidate: '', 'lock-digest': '', 'has-evidence': '' }), 'failed', 'resolve or build failed; see the build job'],
+  ])('%s', async (_what, jobs, result, reason) => {
+    expect(await value('result', jobs)).toBe(result);
+    expect(await value('reason', jobs)).toBe(reason);
+  });
+
+  it('evidence, system id and comment come from the job that has them', async () => {
+    const fresh = run({}, { result: 'passed', evidence: 'sha256:e', 'system-id': 'sha256:s' }, { 'comment-url': 'https://github.com/acme/cam/pull/1#issuecomment-2' });
+    expect([await value('evidence', fresh), await value('system-id', fresh), await value('comment-url', fresh), await value('lock-digest', fresh)]).toEqual([
+      'sha256:e',
+      'sha256:s',
+      'https://github.com/acme/cam/pull/1#issuecomment-2',
+      'sha256:l',
+    ]);
+    const earlier = run({ 'has-evidence': 'true', evidence: 'sha256:old', 'system-id': 'sha256:s0' });
+    expect([await value('evidence', earlier), await value('system-id', earlier)]).toEqual(['sha256:old', 'sha256:s0']);
+  });
+});
+
 describe.each(actionFiles())('action %s', (file) => {
   it("parses with GitHub's action parser", async () => {
     expect(await parseActionWithGitHub(file)).toEqual([]);
