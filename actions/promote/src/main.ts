@@ -141,7 +141,8 @@ async function reportFiles(store: Store, config: KarooConfig, evidence: readonly
     ...(s.systemId ? { systemId: s.systemId } : {}),
     production: s.environment === names.at(-1),
   }));
-  const records = evidence.map((e) => ({
+  // Evidence that does not count (wrong system, a run that does not check out) is not reported as a result.
+  const records = evidence.filter((e) => !e.untrusted).map((e) => ({
     result: e.result,
     passed: e.passed ?? 0,
     failed: e.failed ?? 0,
