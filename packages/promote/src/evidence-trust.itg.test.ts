@@ -16,7 +16,7 @@ import { type KarooConfig, parseConfig } from '@karoo/config';
 import { EVIDENCE_ARTIFACT_TYPE, type EvidenceRun, evidenceFor, pushEvidence } from '@karoo/evidence';
 import { type GitHubStandin, startGitHubStandin } from '@karoo/github-standin';
 import { bufferSource, LayoutStore } from '@karoo/oci';
-import { githubRunVerifier, promote, type PromoteOptions, systemIdFromConfig, verifyCandidate } from '@karoo/promote';
+import { evidenceRunVerifierFromEnv, githubRunVerifier, promote, type PromoteOptions, systemIdFromConfig, verifyCandidate } from '@karoo/promote';
 import { makeWheels } from '../../../test/support/wheels.js';
 
 const REPO = 'acme/cam';
@@ -169,6 +169,24 @@ describe('inside GitHub Actions, the evidence run is asked of the API', () => {
     const r = await promote({ ...base(s), evidenceRuns: verifier() });
     expect(r.status).toBe('promoted');
     expect(standin.calls('actions/get-workflow-run').slice(before).map((c) => c.path)).toEqual(['/repos/acme/cam/actions/runs/101']);
+  });
+});
+
+describe('evidenceRunVerifierFromEnv (what the action and the CLI use)', () => {
+  it('checks runs only inside GitHub Actions, and refuses to guess without a token', async () => {
+    expect(evidenceRunVerifierFromEnv({ token: 'reader', config: {}, env: { GITHUB_REPOSITORY: REPO } })).toBeUndefined();
+    const noToken = evidenceRunVerifierFromEnv({ token: undefined, config: {}, env: { GITHUB_ACTIONS: 'true', GITHUB_REPOSITORY: REPO } })!;
+    await expect(noToken(run(101))).rejects.toThrow(/inside GitHub Actions a promotion asks the API which run produced its evidence, but no GitHub token was given/);
+
+    const s = await setup();
+    await addEvidence(s.store, s.candidate, { systemId: await realSystemId(s.config, s.candidate, 'integration'), run: run(102) });
+    const env = { GITHUB_ACTIONS: 'true', GITHUB_REPOSITORY: REPO, GITHUB_API_URL: standin.url };
+    // The default candidate workflow does not include run 102's workflow; karoo.yml acceptance.workflows can.
+    const byDefault = await outcome(promote({ ...base(s), evidenceRuns: evidenceRunVerifierFromEnv({ token: 'reader', config: s.config, env }) }));
+    expect(byDefault.ok).toBe(false);
+    const named = parseConfig(`${yml('{ site: lab }')}acceptance:\n  command: [pytest]\n  workflows: [.github/workflows/anything.yml]\n`, s.config.path);
+    const ok = await promote({ ...base(s), config: named, evidenceRuns: evidenceRunVerifierFromEnv({ token: 'reader', config: named, env }) });
+    expect(ok.status).toBe('promoted');
   });
 });
 
