@@ -1,5 +1,5 @@
 import { type Readable } from 'node:stream';
-import { canonicalJson, type Digest, isDigest, KarooError, type Progress, sha256Of, silentProgress } from '@karoo/common';
+import { blobFileName, canonicalJson, type Digest, isDigest, KarooError, type Progress, sha256Of, silentProgress } from '@karoo/common';
 import { type Credentials, RegistryAuth } from './auth.js';
 import { drain, header, isTransientNetworkError, readBody, send, type HttpResponse } from './http.js';
 import {
@@ -104,6 +104,7 @@ export class RegistryStore implements Store {
   }
 
   async hasBlob(digest: Digest): Promise<boolean> {
+    blobFileName(digest); // a URL path is built from it: refuse anything but sha256:<64 hex>
     const res = await this.call({ method: 'HEAD', target: this.path(`blobs/${digest}`), scopes: this.pull });
     await drain(res);
     if (res.status === 200) return true;
@@ -112,6 +113,7 @@ export class RegistryStore implements Store {
   }
 
   async getBlob(digest: Digest, range?: ByteRange): Promise<Readable> {
+    blobFileName(digest);
     const headers: Record<string, string> = {};
     if (range) headers.range = `bytes=${range.start}-${range.end - 1}`;
     const res = await this.call({ method: 'GET', target: this.path(`blobs/${digest}`), headers, scopes: this.pull });
@@ -145,6 +147,7 @@ export class RegistryStore implements Store {
   }
 
   async putBlob(blob: { digest: Digest; size: number }, source: BlobSource): Promise<PutBlobResult> {
+    blobFileName(blob.digest);
     const chunked = blob.size > this.chunkThreshold;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -325,6 +328,7 @@ export class RegistryStore implements Store {
   }
 
   async referrers(subject: Digest, artifactType?: string): Promise<Descriptor[]> {
+    blobFileName(subject);
     let list: Descriptor[] | undefined;
     if (this.referrersApi !== false) {
       const q = artifactType ? `?${new URLSearchParams({ artifactType })}` : '';
