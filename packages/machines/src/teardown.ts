@@ -57,9 +57,6 @@ export async function destroyState(state: EnvState, opts: DestroyOptions = {}): 
   state.phase = 'destroying';
   await saveState(state).catch(() => {});
   const failures: string[] = [];
-  // What the owner started for the environment (the acceptance command and its children) goes first.
-  const before = ancestorsOf(process.pid, await listProcesses());
-  await killAndWait((await processesUsing(ownPaths(state))).filter((p) => !before.has(p.pid)), 3000);
   const processes = await listProcesses();
   await Promise.all(
     state.machines.map((m) =>
@@ -70,6 +67,7 @@ export async function destroyState(state: EnvState, opts: DestroyOptions = {}): 
   );
   // The watchdog goes last: if this process dies half-way, it still removes the rest.
   if (state.forwarder) await killAndWait([state.forwarder], 2000);
+  // The sweep also kills what the owner started for the environment (the acceptance command and its children).
   const leftovers = await sweep(env, state.paths, state.related);
   for (const f of failures) progress.warn(`destroying ${f}`);
   const seconds = Math.round((Date.now() - started) / 10) / 100;
@@ -143,11 +141,6 @@ export async function sweep(env: string, paths: readonly string[] = [], related:
  */
 function isOwnTempDir(p: string): boolean {
   return p.startsWith('/') && !p.includes('/../') && /^karoo-[a-z]+-[A-Za-z0-9]{6,}$/.test(basename(p)) && p.split('/').length >= 3;
-}
-
-/** Where the processes the environment's owner started for it point (their KAROO_* variables). */
-function ownPaths(state: EnvState): string[] {
-  return [state.dir, ...(state.paths ?? []).filter(isOwnTempDir), ...(state.related ?? []).filter((p) => p.startsWith('/') && p.split('/').length >= 3)];
 }
 
 /**
