@@ -122,10 +122,20 @@ export function exec(options: {
 
 const nodeBinaries = new Map<string, string>();
 
-/** The Node binary for an action's `runs.using` (node20 → this machine's Node when it is 20, node24 → Node 24 from npm). */
+/**
+ * The Node binary for an action's `runs.using`: node24 → Node 24 (this machine's when it is 24,
+ * else the one `npx -p node@24` installs); node20 and older → this machine's Node. (GitHub itself
+ * has run node20 actions on Node 24 since 2026-06-02; the suite runs on Node 20 and 24.)
+ */
 export function nodeFor(using: string): string {
   const major = /^node(\d+)$/.exec(using)?.[1];
   if (!major) throw new Error(`runs.using "${using}" is not a Node runtime`);
+  if (Number(major) <= 20) return process.execPath;
+  return nodeBinary(major);
+}
+
+/** A Node binary of exactly this major version: this machine's, or one from `npx -p node@<major>`. */
+export function nodeBinary(major: string): string {
   if (process.versions.node.split('.')[0] === major) return process.execPath;
   let bin = nodeBinaries.get(major) ?? fromNpxCache(major);
   if (!bin) {

@@ -92,7 +92,7 @@ export interface RunResult {
   readonly runId: number;
   readonly conclusion: Conclusion;
   readonly jobs: Record<string, JobResult>;
-  /** `on.workflow_call.outputs` of the workflow when it was run as a called workflow; else empty. */
+  /** Empty for a run started by an event; a called workflow's outputs are its caller job's `outputs`. */
   readonly outputs: Record<string, string>;
   /** Artifacts of this run: one directory per artifact name. */
   readonly artifactsDir: string;

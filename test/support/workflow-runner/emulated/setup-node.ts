@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { nodeFor } from '../process.js';
+import { nodeBinary } from '../process.js';
 import type { EmulatedAction } from './index.js';
 
 export const setupNode: EmulatedAction = {
@@ -38,7 +38,7 @@ export const setupNode: EmulatedAction = {
     }
     const major = /(\d+)/.exec(spec.replace(/^v/, ''))?.[1];
     if (!major) throw new Error(`Unable to find Node version '${spec}' for platform linux and architecture x64.`);
-    const bin = nodeFor(`node${major}`);
+    const bin = nodeBinary(major);
     job.pathPrepend.push(dirname(bin));
     const version = execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim();
     if (inputs.cache) log(`Warning: the workflow runner does not emulate setup-node's ${inputs.cache} cache`);
