@@ -237,8 +237,14 @@ export async function accept(opts: AcceptOptions): Promise<AcceptResult> {
   }
 }
 
-/** What the acceptance command inherits from karoo's own environment: the basics a process needs, never a credential. */
-const INHERITED = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TMPDIR', 'TZ', 'LANG', 'LANGUAGE', 'TERM', 'CI'] as const;
+/**
+ * What the acceptance command inherits from karoo's own environment: the basics a process needs
+ * and where the Python interpreter lives (pyenv, a venv, actions/setup-python), never a credential.
+ */
+const INHERITED = [
+  'PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TMPDIR', 'TZ', 'LANG', 'LANGUAGE', 'TERM', 'CI',
+  'VIRTUAL_ENV', 'PYENV_ROOT', 'PYENV_VERSION', 'pythonLocation', 'LD_LIBRARY_PATH',
+] as const;
 
 /**
  * The environment of the acceptance command, built from nothing: `PATH`, `HOME`, the user,
