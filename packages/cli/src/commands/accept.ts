@@ -27,6 +27,7 @@ export function registerAccept(program: Command): void {
       const { parseDuration } = await import('@karoo/config');
       const { readInventory } = await import('@karoo/machines');
       const { accept } = await import('@karoo/deploy');
+      const { formatCounts } = await import('@karoo/evidence');
       const { config, store, candidate } = await loadSystem(opts);
       const inventory = await readInventory(opts.inventory!);
       const r = await accept({
@@ -43,7 +44,7 @@ export function registerAccept(program: Command): void {
       });
       emit(r, opts, (o) =>
         [
-          `${o.result}: ${o.counts.passed} passed, ${o.counts.failed + o.counts.errors} failed, ${o.counts.skipped} skipped in ${(o.durationMs / 1000).toFixed(1)} s${o.reason ? ` (${o.reason})` : ''}`,
+          `${o.result}: ${formatCounts(o.counts)} in ${(o.durationMs / 1000).toFixed(1)} s${o.reason ? ` (${o.reason})` : ''}`,
           `system   ${o.systemId} (${o.environment})`,
           ...(o.evidence ? [`evidence ${o.evidence}`] : []),
         ].join('\n'),
