@@ -82,6 +82,9 @@ export async function readHistory(store: Store, environment: string): Promise<Hi
   const head = records[0];
   const headPlace = head ? (head.sequence ?? records.length) : 0;
   const forks: Fork[] = [...extra.entries()]
+    // One record just past the head that follows it is not a fork: its promotion is still moving
+    // the tags (or died doing so; the next promotion completes it).
+    .filter(([sequence, side]) => !(sequence === headPlace + 1 && side.length === 1 && side[0]!.previousRecord === head?.digest))
     .sort((a, b) => a[0] - b[0])
     .map(([sequence, side]) => {
       const followed = onChain.get(sequence);

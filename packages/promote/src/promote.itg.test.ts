@@ -369,6 +369,10 @@ describe('a registry store', () => {
     const t = tracker();
     expect(await t.claimSequence!({ environment: 'integration', sequence: place, record: crashed.digest, candidate: A, store: store.ref, commit: 'b'.repeat(40) })).toEqual({ won: true });
     expect(github.gitRefs('acme/cam').find((g) => g.ref === `refs/karoo/integration/${place}`)?.message).toContain(`record: ${crashed.digest}`);
+    // It died after tagging its place, before moving the head: readers see no fork, only the old head.
+    await pushArtifact(store, crashed, environmentTags('integration').sequence(place, crashed.digest));
+    const meanwhile = await readHistory(store, 'integration');
+    expect([meanwhile.records[0]!.digest, meanwhile.forks.filter((f) => f.sequence >= place)]).toEqual([head.digest, []]);
 
     clock += 60_000;
     const r = await promote(opts({ candidate: B, github: { tracker: t, ref: 'b'.repeat(40) } }));
