@@ -39,9 +39,9 @@ function ruleOf(p: ReadonlyArray<string | number>): Rule {
   const [a, b, c, , e] = p;
   if (a === 'values') return 'data';
   if (a === 'environments' && c === 'values') return 'data';
-  if (a === 'roles' && c === 'files' && e === 'content' && p.length === 6) return 'data';
-  if (a === 'roles' && c === 'services' && e === 'command' && p.length === 7) return 'argv';
-  if (a === 'roles' && c === 'services' && e === 'environment' && p.length === 7) return 'argv';
+  if (a === 'roles' && c === 'files' && e === 'content' && p.length === 5) return 'data';
+  if (a === 'roles' && c === 'services' && e === 'command' && p.length === 6) return 'argv';
+  if (a === 'roles' && c === 'services' && e === 'environment' && p.length === 6) return 'argv';
   if (a === 'acceptance' && b === 'command' && p.length === 3) return 'argv';
   if (a === 'acceptance' && b === 'env' && p.length === 3) return 'argv';
   return 'line';

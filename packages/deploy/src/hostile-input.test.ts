@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -82,7 +82,7 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------------------------
 // karoo.yml
 
-type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Doc = Record<string, any>;
 
 function base(): Doc {
   return {
@@ -171,6 +171,16 @@ const SINKS: Record<string, ReadonlyArray<'service' | 'acceptance'>> = {
   'acceptance.working-directory': ['acceptance'],
 };
 
+/** Fields that are data: every hostile string must be accepted (and passed on exactly), but those listed. */
+const DATA: Record<string, string[]> = {
+  'services[0].command[3]': ['NUL'],
+  'services[0].environment value': ['NUL'],
+  'acceptance.command[3]': ['NUL'],
+  'files[0].content': [],
+  'values key and value': [],
+  'environments[0].values': [],
+};
+
 interface Loaded {
   config: KarooConfig;
   environment: string;
@@ -223,9 +233,7 @@ async function runServiceThroughAgent(release: { services: ReadonlyArray<{ name:
   await cp(AGENT, join(rdir, '.karoo', 'karoo_node.py'));
   const services = release.services.map((s) => ({ ...s, command: s.command.map((a) => (a === 'OUT' ? out : a)) }));
   await writeFile(join(rdir, '.karoo', 'release.json'), JSON.stringify({ ...release, services }));
-  await mkdir(join(rdir, 'etc'), { recursive: true });
-  await symlink('/nonexistent', join(rdir, 'dangling')).catch(() => undefined);
-  const r = spawnSync(PYTHON, [join(rdir, '.karoo', 'karoo_node.py'), 'exec', release.services[0]!.name], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(PYTHON, ['-S', join(rdir, '.karoo', 'karoo_node.py'), 'exec', release.services[0]!.name], { encoding: 'utf8', timeout: 30_000 });
   return { status: r.status, stderr: r.stderr };
 }
 
@@ -239,14 +247,13 @@ const sink = () =>
 describe('hostile strings in karoo.yml are refused on load or passed as data', () => {
   const fields = Object.keys(CONFIG_FIELDS);
   test.each(fields)('%s', async (field) => {
-    const seen: string[] = [];
+    const refused: string[] = [];
     for (const [name, v] of Object.entries(HOSTILE)) {
       const r = await load(field, v, name);
       if (r instanceof Error) {
-        seen.push(`${name}: refused`);
+        refused.push(name);
         continue;
       }
-      seen.push(`${name}: accepted`);
       const { config, environment } = r;
       const sc = await systemConfig(config, environment);
 
@@ -304,9 +311,9 @@ describe('hostile strings in karoo.yml are refused on load or passed as data', (
         }
       }
     }
-    // The outcome of every string for this field, for the reader of a failure.
-    expect(seen).toHaveLength(Object.keys(HOSTILE).length);
-  }, 120_000);
+    // Data is passed on, not refused: only what no process can carry.
+    if (field in DATA) expect(refused).toEqual(DATA[field]);
+  }, 300_000);
 
   test('every hostile string is refused somewhere: names and paths are checked, not only passed on', async () => {
     for (const field of ['system', 'nodes[0].name', 'role name', 'services[0].name', 'environments[0].name', 'leaves[0]']) {
@@ -382,7 +389,7 @@ describe('hostile strings in an inventory are refused on load or reach ssh as on
       }
       expect([field, name, existsSync(sentinel)]).toEqual([field, name, false]);
     }
-  }, 60_000);
+  }, 120_000);
 
   test('a target handed to deploy directly (not read from a file) is refused too, with one line', async () => {
     const config = parseConfig(YAML.stringify(base()), join(dir, 'karoo.yml'));
