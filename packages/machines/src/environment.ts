@@ -268,40 +268,40 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
     const limit = pLimit(provider.maxParallelBoots(state));
     const bootStarted = new Map<string, number>();
     const tasks = state.machines.map((m, i) =>
-        limit(async () => {
-          checkpoint();
-          const started = now();
-          bootStarted.set(m.name, started);
-          await provider.create({
-            state,
-            machine: m,
-            image,
+      limit(async () => {
+        checkpoint();
+        const started = now();
+        bootStarted.set(m.name, started);
+        await provider.create({
+          state,
+          machine: m,
+          image,
+          authorizedKey,
+          save,
+          seed: seedFiles({
+            node: m.name,
+            address: m.address,
+            mac: m.mac,
+            prefixLength: 24,
+            hosts,
             authorizedKey,
-            save,
-            seed: seedFiles({
-              node: m.name,
-              address: m.address,
-              mac: m.mac,
-              prefixLength: 24,
-              hosts,
-              authorizedKey,
-              hostPrivateKey: (hostKeys[i] as { priv: string }).priv,
-              hostPublicKey: (hostKeys[i] as { pub: string }).pub,
-            }),
-          });
-          state.timings[`create:${m.name}`] = secs(now() - started);
-          await opts.onMachineStarted?.(m, state);
-          checkpoint();
-          await Promise.race([forwarder, stopped]);
-          await Promise.race([provider.waitReady(m, endpoint(m), started + timeoutMs), stopped]);
-          m.readyAt = new Date().toISOString();
-          state.timings[`ready:${m.name}`] = secs(now() - started);
-          progress.info(`${m.name} (${m.role}) ready at ${m.address}, ssh 127.0.0.1:${m.sshPort} after ${secs(now() - started)} s`);
-        }).catch((e: unknown) => {
-          // The first failure stops the others: none starts a machine after it, none waits on.
-          if (!stop.signal.aborted) stop.abort(e);
-          throw e;
-        }),
+            hostPrivateKey: (hostKeys[i] as { priv: string }).priv,
+            hostPublicKey: (hostKeys[i] as { pub: string }).pub,
+          }),
+        });
+        state.timings[`create:${m.name}`] = secs(now() - started);
+        await opts.onMachineStarted?.(m, state);
+        checkpoint();
+        await Promise.race([forwarder, stopped]);
+        await Promise.race([provider.waitReady(m, endpoint(m), started + timeoutMs), stopped]);
+        m.readyAt = new Date().toISOString();
+        state.timings[`ready:${m.name}`] = secs(now() - started);
+        progress.info(`${m.name} (${m.role}) ready at ${m.address}, ssh 127.0.0.1:${m.sshPort} after ${secs(now() - started)} s`);
+      }).catch((e: unknown) => {
+        // The first failure stops the others: none starts a machine after it, none waits on.
+        if (!stop.signal.aborted) stop.abort(e);
+        throw e;
+      }),
     );
     // Every machine task has settled before anything is destroyed, so none is made after teardown.
     const settled = await Promise.allSettled(tasks);
