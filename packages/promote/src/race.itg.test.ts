@@ -102,7 +102,7 @@ describe(`two promotions at once, delayed by a registry 503 and a GitHub rate li
     races = await prepare(RACES);
     // A first promotion everywhere, without faults: the races build on an existing history.
     await Promise.all(races.map((r) => promote(options(r, r.candidates[0]!, async () => []))));
-  }, 60_000);
+  }, 120_000);
 
   const options = (r: Race, candidate: Digest, evidence: PromoteOptions['evidence'], actor = 'release-manager'): PromoteOptions => ({
     store: r.store,
@@ -167,5 +167,5 @@ describe(`two promotions at once, delayed by a registry 503 and a GitHub rate li
     // The faults really happened: 503s answered by the proxy, rate limits by the stand-in.
     expect(proxy.log.filter((l) => / 503$/.test(l)).length).toBeGreaterThanOrEqual(RACES);
     expect(github.requests.filter((q) => q.status === 403 || q.status === 429).length).toBeGreaterThan(0);
-  }, 90_000);
+  }, 150_000);
 });
