@@ -123,7 +123,10 @@ def main():
         with open(config["readyFile"], "w") as f:
             f.write("%d\n" % os.getpid())
         # Changes written before the handlers existed were not signalled: read them now.
-        config = load(config_path)
+        try:
+            config = load(config_path)
+        except (OSError, ValueError) as e:
+            log(env_id, "cannot read %s: %s" % (config_path, e))
 
     owner = None
     listeners = {}

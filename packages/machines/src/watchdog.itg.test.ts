@@ -5,14 +5,15 @@
  * the stamp alone.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { ASSETS } from './generated/assets.js';
+import { OWNER_FILE } from './paths.js';
 import { bootId, isAlive, ownerRef, procRef, sleep, type ProcRef } from './proc.js';
 import type { EnvState } from './state.js';
-import { reapReason } from './teardown.js';
+import { reapReason, reapTempDirs } from './teardown.js';
 
 let dir: string;
 const children: ChildProcess[] = [];
@@ -84,7 +85,9 @@ describe('watchdog', () => {
     const owner = start('sleep', ['600']);
     const w = await watchdog('handed-on', (await procRef(owner.pid!))!);
     const cfg = JSON.parse(readFileSync(w.config, 'utf8')) as Record<string, unknown>;
-    writeFileSync(w.config, JSON.stringify({ ...cfg, owner: null }));
+    // As karoo writes it: a new file renamed over the old one (never half a file).
+    writeFileSync(`${w.config}.tmp`, JSON.stringify({ ...cfg, owner: null }));
+    renameSync(`${w.config}.tmp`, w.config);
     process.kill(w.proc.pid!, 'SIGUSR1');
     await sleep(300);
     owner.kill('SIGKILL');
@@ -134,5 +137,38 @@ describe('reapReason', () => {
     expect(await reapReason(s.environmentId, s, {})).toBe(`its owner process ${me.pid} is gone`);
     const stale = await base({ lifetime: 'ttl', bootId: '00000000-0000-0000-0000-000000000000' });
     expect(await reapReason(stale.environmentId, stale, {})).toBe('made before this machine last started');
+  });
+});
+
+describe('reapTempDirs', () => {
+  test("removes a karoo temporary directory whose owner is gone, with the processes pointed into it; keeps a live owner's and anything unmarked", async () => {
+    const make = (name: string, owner?: object) => {
+      const d = join(tmpdir(), name);
+      mkdirSync(d);
+      if (owner) writeFileSync(join(d, OWNER_FILE), JSON.stringify(owner));
+      return d;
+    };
+    const suffix = Math.random().toString(36).slice(2, 8).padEnd(6, 'x');
+    const owner = start('sleep', ['600']);
+    const deadOwner = { ...(await procRef(owner.pid!))!, bootId: await bootId() };
+    const orphan = make(`karoo-up-a${suffix}`, deadOwner);
+    const live = make(`karoo-up-b${suffix}`, await ownerRef());
+    const unmarked = make(`karoo-up-c${suffix}`);
+    // The acceptance command of a killed karoo up: its KAROO_* variables point into the orphan.
+    const helper = spawn('sleep', ['600'], { stdio: 'ignore', env: { ...process.env, KAROO_INVENTORY: join(orphan, 'acceptance', 'inventory.json') } });
+    children.push(helper);
+    const helperRef = (await procRef(helper.pid!))!;
+    try {
+      expect(await reapTempDirs()).not.toContain(orphan); // its owner still runs
+      owner.kill('SIGKILL');
+      await until(async () => !(await isAlive(deadOwner)), 3000);
+      expect(await reapTempDirs()).toContain(orphan);
+      expect(existsSync(orphan)).toBe(false);
+      expect(await until(async () => !(await isAlive(helperRef)), 3000)).toBe(true);
+      expect(existsSync(live)).toBe(true);
+      expect(existsSync(unmarked)).toBe(true);
+    } finally {
+      for (const d of [orphan, live, unmarked]) rmSync(d, { recursive: true, force: true });
+    }
   });
 });
