@@ -349,6 +349,7 @@ describe('a registry store', () => {
     expect(report.forks).toEqual([
       expect.objectContaining({ sequence: 2, previousRecord: head.digest, followed: r.record, open: true, records: [expect.objectContaining({ digest: r.record }), expect.objectContaining({ digest: rival.digest, actor: 'bob' })] }),
     ]);
+    expect((await environmentStatus(store, ['integration']))[0]!.drift).toBe('the history of integration forks at place 2 (2 records there); see karoo history integration');
     // The next promotion goes on from the head and settles it; the fork stays visible as history.
     clock += 60_000;
     const next = await promote(opts({ candidate: C, serialized: true }));
@@ -373,6 +374,7 @@ describe('a registry store', () => {
     await pushArtifact(store, crashed, environmentTags('integration').sequence(place, crashed.digest));
     const meanwhile = await readHistory(store, 'integration');
     expect([meanwhile.records[0]!.digest, meanwhile.forks.filter((f) => f.sequence >= place)]).toEqual([head.digest, []]);
+    expect((await environmentStatus(store, ['integration']))[0]!.drift).toMatch(new RegExp(`^place ${place} of integration's history is taken \\(env-integration\\.record-${place}-[0-9a-f]{16}\\) but its tags are at place ${place - 1}: a promotion is still moving them`));
 
     clock += 60_000;
     const r = await promote(opts({ candidate: B, github: { tracker: t, ref: 'b'.repeat(40) } }));
@@ -384,6 +386,7 @@ describe('a registry store', () => {
       [head.digest, place - 1],
     ]);
     expect(h.forks.filter((f) => f.open)).toEqual([]);
+    expect((await environmentStatus(store, ['integration']))[0]!.drift).toBeUndefined();
   });
 });
 
