@@ -59,6 +59,11 @@ export class WorkflowRunner {
     this.workdir = options.workdir ?? mkdtempSync(join(tmpdir(), 'karoo-workflow-runner-'));
     this.artifactsRoot = join(this.workdir, 'artifacts');
     mkdirSync(this.artifactsRoot, { recursive: true });
+    // Node decides whether a .js file (an action's main.js, a `shell: node {0}` script) is
+    // CommonJS from the nearest package.json above it. On GitHub there is none above the
+    // runner's directories; here a package.json in /tmp (or wherever) would decide. This one
+    // says nothing, so the default (CommonJS) applies, as on GitHub.
+    writeFileSync(join(this.workdir, 'package.json'), '{}\n');
   }
 
   /** The Actions cache stand-in, once a JavaScript action has needed it. */
