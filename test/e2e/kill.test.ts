@@ -211,6 +211,28 @@ describe('karoo up ended otherwise', () => {
   }
 });
 
+describe('karoo up --keep', () => {
+  test('hands the environment over to its TTL: it outlives the process, a plain reap and the watchdog leave it, destroy removes it', async () => {
+    const r = await karoo(['up', '--config', join(work, 'cam', 'four.yml'), '--store', store, '--candidate', candidate, '--keep', '--json']);
+    const u = json<{ result: string; environmentId: string; inventory: string; kept: boolean }>(r);
+    envs.push(u.environmentId);
+    expect(r.code).toBe(0);
+    expect(u.kept).toBe(true);
+    const state = (await loadState(u.environmentId))!;
+    expect(state).toMatchObject({ lifetime: 'ttl', phase: 'ready' });
+    // Its owner is gone, yet nothing removes it before its TTL.
+    await new Promise((r) => setTimeout(r, 3000));
+    const reap = json<{ reaped: Array<{ environmentId: string }> }>(await karoo(['reap', '--json']));
+    expect(reap.reaped.map((x) => x.environmentId)).not.toContain(u.environmentId);
+    expect(existsSync(u.inventory)).toBe(true);
+    expect(await resourcesOf(u.environmentId)).not.toEqual([]);
+    const d = await karoo(['destroy', '--inventory', u.inventory, '--json']);
+    expect(d.code).toBe(0);
+    expect(await leftovers(u.environmentId, undefined, [])).toEqual([]);
+    expect(existsSync(u.inventory)).toBe(false); // the run's directory went with the environment
+  });
+});
+
 describe('acceptance counts', () => {
   test('a command printing "4 passed, 0 failed" gives evidence of 4 passed tests', async () => {
     const r = await karoo(['up', '--config', join(work, 'cam', 'four.yml'), '--store', store, '--candidate', candidate, '--json']);
