@@ -19,7 +19,8 @@ export interface GitHubRunVerifierOptions {
  * Checks an evidence record's run through the REST API (`GET /repos/{owner}/{repo}/actions/runs/{run_id}`):
  * the run must exist in this repository, be a run of one of the candidate workflows (its `path`),
  * run this repository's code (not a fork's), have concluded with `success`, and be on the commit
- * the evidence names. The token needs `actions: read`. Answers are cached per run.
+ * the evidence names. The token needs `actions: read` (without it no evidence counts, and the
+ * refusal says so). Answers are cached per run; an API that cannot be reached throws.
  */
 export function githubRunVerifier(options: GitHubRunVerifierOptions): RunVerifier {
   const parts = options.repository.split('/');
@@ -42,8 +43,9 @@ export function githubRunVerifier(options: GitHubRunVerifierOptions): RunVerifie
     } catch (e) {
       const status = (e as { status?: number }).status;
       if (status === 404) return `its run ${run.runId} does not exist in ${options.repository}`;
+      // Unverifiable is not verified: the evidence does not count, and the reason says what to grant.
       if (status === 401 || status === 403) {
-        throw new KarooError('input', `GitHub refused to show run ${run.runId} of ${options.repository} (${status}); the promoting job needs \`permissions: actions: read\` to check where evidence came from`, { cause: e });
+        return `GitHub refused to show its run ${run.runId} (${status}); give the job \`permissions: actions: read\` so karoo can check where evidence came from`;
       }
       throw new KarooError('unavailable', `could not read run ${run.runId} of ${options.repository}: ${(e as Error).message?.split('\n')[0] ?? String(e)}`, { cause: e });
     }

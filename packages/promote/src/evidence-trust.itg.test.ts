@@ -162,6 +162,16 @@ describe('inside GitHub Actions, the evidence run is asked of the API', () => {
     expect(r.error.message).toMatch(reason);
   });
 
+  it('does not count evidence it may not check (a token without actions: read), and says what to grant', async () => {
+    const s = await setup();
+    await addEvidence(s.store, s.candidate, { systemId: await realSystemId(s.config, s.candidate, 'integration'), run: run(101) });
+    standin.inject({ operationId: 'actions/get-workflow-run', status: 403, body: { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest', status: '403' } });
+    const r = await promote({ ...base(s), evidenceRuns: verifier(), dryRun: true });
+    expect(r.allowed).toBe(false);
+    expect(r.passingEvidence).toEqual([]);
+    expect(r.gate[0]!.detail).toMatch(/GitHub refused to show its run 101 \(403\); give the job `permissions: actions: read`/);
+  });
+
   it('counts evidence from a successful run of the candidate workflow in this repository', async () => {
     const s = await setup();
     await addEvidence(s.store, s.candidate, { systemId: await realSystemId(s.config, s.candidate, 'integration'), run: run(101) });
