@@ -157,6 +157,11 @@ describe('uses: steps', () => {
     expect(step('use', 'after-composite').outputs.env).toBe('composite-env');
   });
 
+  it('emulates actions/checkout with a git checkout of the run\'s commit', () => {
+    expect(step('use', 'checkout').outputs).toEqual({ ref: '', commit: app.head() });
+    expect(step('use', 'head').outputs.head).toBe(`${app.head()} origin=https://github.com/acme/app`);
+  });
+
   it('emulates setup-node and the artifact actions', () => {
     expect(step('use', 'node').outputs['node-version']).toMatch(/^v24\./);
     expect(step('use', 'node-version').outputs.version).toMatch(/^v24\./);

@@ -45,10 +45,16 @@ export const checkout: EmulatedAction = {
     log(`Syncing repository: ${repository}`);
     if (existsSync(dest) && inputs.clean !== 'false') for (const f of readdirSync(dest)) rmSync(join(dest, f), { recursive: true, force: true });
     mkdirSync(dest, { recursive: true });
-    git(dest, ['init', '-q']);
-    git(dest, ['fetch', '-q', repos.dir(repository), '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*']);
+    if (readdirSync(dest).length === 0) {
+      // --shared borrows the source's objects (instant even for a large repository).
+      git(dest, ['clone', '-q', '--shared', '--no-checkout', repos.dir(repository), '.']);
+      git(dest, ['remote', 'set-url', 'origin', `${run.services.serverUrl}/${repository}`]);
+    } else {
+      git(dest, ['init', '-q']);
+      git(dest, ['fetch', '-q', repos.dir(repository), '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*']);
+      git(dest, ['remote', 'add', 'origin', `${run.services.serverUrl}/${repository}`]);
+    }
     git(dest, ['checkout', '-q', '--detach', sha]);
-    git(dest, ['remote', 'add', 'origin', `${run.services.serverUrl}/${repository}`]);
     log(`HEAD is now at ${sha.slice(0, 7)}`);
     return { ref: /^[0-9a-f]{40}$/.test(ref) ? '' : ref, commit: sha };
   },
