@@ -36,18 +36,19 @@ describe('karoo resolve on the example system', () => {
       'cam-monitor': '0.3.0',
       'cam-scheduler': '3.0.0', // pinned although 3.1.0 exists
       'cam-portal': '1.2.0',
+      'cam-signal': '1.2.0', // a compiled cp311 manylinux wheel
     });
-    expect(first.packages).toBe(12);
+    expect(first.packages).toBe(13);
     expect(first.resolved).toBe(true);
-    expect(first.diff.counts.added).toBe(12);
+    expect(first.diff.counts.added).toBe(13);
 
     const requirements = await readFile(join(out, 'requirements.txt'), 'utf8');
     const pins = requirements.split('\n').filter((l) => /^[a-z0-9-]+==/.test(l)).map((l) => l.split(' ')[0]);
     expect(pins).toEqual([
       'cam-core==1.2.0', 'cam-katcp==0.9.1', 'cam-monitor==0.3.0', 'cam-portal==1.2.0', 'cam-proxy==2.2.0.dev3', 'cam-scheduler==3.0.0',
-      'cam-store==2.0.0', 'pip==23.0.1', 'procstat==0.4.0', 'setuptools==66.1.1', 'tinyproto==2.1.0', 'wheel==0.38.4',
+      'cam-signal==1.2.0', 'cam-store==2.0.0', 'pip==23.0.1', 'procstat==0.4.0', 'setuptools==66.1.1', 'tinyproto==2.1.0', 'wheel==0.38.4',
     ]);
-    expect(requirements.match(/--hash=sha256:[0-9a-f]{64}/g)).toHaveLength(12);
+    expect(requirements.match(/--hash=sha256:[0-9a-f]{64}/g)).toHaveLength(13);
 
     // pylock.toml and requirements.txt are the same lock.
     const a = json<{ lockDigest: string }>(await karoo(['lock', join(out, 'pylock.toml'), '--json']));

@@ -1,5 +1,8 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { hexOf, KarooError, sha256Of, writeFileAtomic } from '@karoo/common';
 import { compareVersionStrings, normalizeName } from '@karoo/lock';
 import { writeIndex, wheelFile, type IndexFileInput, type IndexProjectInput, type IndexTree } from './tree.js';
@@ -25,13 +28,33 @@ export interface ExampleDistribution {
   /** Directory under examples/cam holding the importable packages. */
   readonly source: string;
   readonly scripts?: Readonly<Record<string, string>>;
+  /** A C extension compiled into every wheel of the distribution (see NativeExtension). */
+  readonly native?: NativeExtension;
   readonly releases: readonly ExampleRelease[];
+}
+
+/**
+ * A C extension module of an example distribution, compiled with the machine's C compiler
+ * against the target's Python headers (no setuptools), flags chosen so that the same
+ * compiler gives the same bytes. Built once and kept under `<source>/prebuilt/`, keyed by the
+ * source's digest, the flags and the ABI, so that the wheels (and so every candidate digest)
+ * stay the same on machines with another compiler or without one.
+ */
+export interface NativeExtension {
+  /** C source, relative to the distribution's source directory. */
+  readonly source: string;
+  /** Module path inside the wheel without suffix, e.g. `cam_signal/_native`. */
+  readonly module: string;
+  /** Python `X.Y` whose headers it is compiled against. */
+  readonly python: string;
+  /** Extension suffix tag, e.g. `cpython-311-x86_64-linux-gnu` (→ `_native.cpython-311-x86_64-linux-gnu.so`). */
+  readonly soabi: string;
 }
 
 const LEAF_PY = '>=3.9';
 
 /**
- * The CAM example: seven leaves of our own in the private index, third-party stand-ins and a
+ * The CAM example: eight leaves of our own (one with a C extension) in the private index, third-party stand-ins and a
  * dependency-confusion decoy in the public one (plus Debian's real pip, setuptools and wheel,
  * see DEBIAN_WHEELS). Versions in `releases` are listed oldest first.
  */
@@ -133,6 +156,19 @@ export const CAM_DISTRIBUTIONS: readonly ExampleDistribution[] = [
     ],
   },
   {
+    name: 'cam-signal',
+    index: 'private',
+    summary: 'CAM signal helpers with a compiled C extension (RMS, Adler-32)',
+    source: 'packages/cam-signal',
+    scripts: { 'cam-signal': 'cam_signal:main' },
+    native: { source: 'cam_signal/_native.c', module: 'cam_signal/_native', python: '3.11', soabi: 'cpython-311-x86_64-linux-gnu' },
+    releases: ['1.0.0', '1.1.0', '1.2.0'].map((version) => ({
+      version,
+      requiresPython: '>=3.11,<3.12',
+      tags: ['cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64'],
+    })),
+  },
+  {
     name: 'tinyproto',
     index: 'public',
     summary: 'Tiny JSON message framing (generated third-party stand-in)',
@@ -205,6 +241,62 @@ export interface GenerateExampleOptions {
   readonly outDir?: string;
   /** Where Debian's wheels are (default /usr/share/python-wheels). */
   readonly debianWheelsDir?: string;
+  /** Compile C extensions even when a prebuilt one for the same source is kept (default false). */
+  readonly rebuildNative?: boolean;
+}
+
+/** The compiler flags of NativeExtension: position-independent, no debug info, no build id, no source paths. */
+export const NATIVE_CFLAGS: readonly string[] = ['-shared', '-fPIC', '-O2', '-g0', '-Wl,--build-id=none'];
+
+/** Where the Python X.Y headers are: $KAROO_PYTHON_INCLUDE, else `pythonX.Y`'s own include directory. */
+function pythonInclude(python: string): string {
+  const fromEnv = process.env.KAROO_PYTHON_INCLUDE;
+  const candidates: string[] = fromEnv ? [fromEnv] : [];
+  if (!fromEnv) {
+    try {
+      candidates.push(execFileSync(`python${python}`, ['-c', 'import sysconfig; print(sysconfig.get_paths()["include"])'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    } catch {
+      /* no such interpreter: reported below */
+    }
+  }
+  const found = candidates.find((d) => existsSync(join(d, 'Python.h')));
+  if (!found) throw new KarooError('unavailable', `no Python ${python} headers (Python.h) found; install python${python}-dev or set KAROO_PYTHON_INCLUDE to the directory holding Python.h`);
+  return found;
+}
+
+/**
+ * The compiled extension of a distribution: the kept build when its key (source digest, flags,
+ * ABI) matches, else compiled now with \`cc\` and kept.
+ */
+export async function buildNative(sourceDir: string, ext: NativeExtension, rebuild = false): Promise<{ path: string; name: string; data: Buffer; compiled: boolean }> {
+  const src = join(sourceDir, ext.source);
+  const code = await readFile(src).catch(() => {
+    throw new KarooError('input', `C source ${src} cannot be read`);
+  });
+  const key = hexOf(sha256Of(JSON.stringify({ source: hexOf(sha256Of(code)), flags: NATIVE_CFLAGS, python: ext.python, soabi: ext.soabi }))).slice(0, 16);
+  const soName = `${basename(ext.module)}.${ext.soabi}.so`;
+  const keptDir = join(sourceDir, 'prebuilt');
+  const kept = join(keptDir, `${key}-${soName}`);
+  if (!rebuild && existsSync(kept)) return { path: kept, name: soName, data: await readFile(kept), compiled: false };
+  const include = pythonInclude(ext.python);
+  const tmp = await mkdtemp(join(tmpdir(), 'karoo-native-'));
+  try {
+    const out = join(tmp, soName);
+    try {
+      execFileSync('cc', [...NATIVE_CFLAGS, `-I${include}`, `-ffile-prefix-map=${sourceDir}=.`, '-o', out, src], { stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      const err = e as { code?: string; stderr?: Buffer };
+      if (err.code === 'ENOENT') throw new KarooError('unavailable', `compiling ${src} needs a C compiler: install gcc (cc)`);
+      throw new KarooError('input', `cc failed on ${src}: ${(err.stderr?.toString() ?? '').trim().split('\n').slice(-3).join(' | ')}`);
+    }
+    const data = await readFile(out);
+    await mkdir(keptDir, { recursive: true });
+    for (const old of await readdir(keptDir)) if (old.endsWith(`-${soName}`) && old !== basename(kept)) await unlink(join(keptDir, old));
+    await writeFileAtomic(kept, data);
+    return { path: kept, name: soName, data, compiled: true };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
 }
 
 export interface CatalogFile {
@@ -271,7 +363,11 @@ export async function generateExample(options: GenerateExampleOptions): Promise<
   const catalog: CatalogFile[] = [];
 
   for (const d of CAM_DISTRIBUTIONS) {
-    const files = await pythonSources(join(exampleDir, d.source));
+    const files: Record<string, Buffer> = await pythonSources(join(exampleDir, d.source));
+    if (d.native) {
+      const so = await buildNative(join(exampleDir, d.source), d.native, options.rebuildNative);
+      files[`${dirname(d.native.module)}/${so.name}`] = so.data;
+    }
     const out: IndexFileInput[] = [];
     for (const r of d.releases) {
       for (const tag of r.tags ?? ['py3-none-any']) {

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import time
 import unittest
 import uuid
@@ -126,6 +129,27 @@ class Versions(unittest.TestCase):
                     self.assertEqual(v["installed"].get(name), version, f"{s!r}: {name} installed {v['installed'].get(name)}, locked {version}")
                 for name, version in v["requires"].items():
                     self.assertEqual(lock.get(name), version, f"{s!r} depends on {name} {version}, which is not the locked one")
+
+
+class CompiledExtension(unittest.TestCase):
+    def test_the_c_extension_imports_and_computes_on_every_node(self):
+        lock = cam_system.locked_versions()
+        if lock is None or "cam-signal" not in lock:
+            self.skipTest("the lock holds no cam-signal (or KAROO_LOCK is not set)")
+        ssh_config = os.environ.get("KAROO_SSH_CONFIG")
+        if not ssh_config:
+            self.skipTest("no KAROO_SSH_CONFIG to reach the nodes")
+        system = INV["system"]
+        for node in INV["nodes"]:
+            with self.subTest(node=node["name"]):
+                # cam-signal is the leaf's console script: it imports the extension and prints its answers.
+                r = subprocess.run(["ssh", "-F", ssh_config, node["name"], f"/opt/karoo/{system}/current/bin/cam-signal"],
+                                   capture_output=True, text=True, timeout=60)
+                self.assertEqual(r.returncode, 0, f"{node['name']}: {r.stderr.strip()[-300:]}")
+                got = json.loads(r.stdout.strip().splitlines()[-1])
+                self.assertEqual(got["module"], "_native.cpython-311-x86_64-linux-gnu.so")
+                self.assertAlmostEqual(got["rms"], 12.5 ** 0.5, places=9)
+                self.assertEqual(got["adler32"], 0x11E60398)
 
 
 if __name__ == "__main__":
