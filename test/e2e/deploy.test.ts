@@ -23,6 +23,8 @@ let store: string;
 let candA: string;
 let candB: string;
 let candC: string;
+/** Candidate A's lock without pip: almost no real system lists pip as a leaf. */
+let candNoPip: string;
 let invPath: string;
 let inv: Inventory;
 const envs: string[] = [];
@@ -34,6 +36,9 @@ interface NodeJson {
   detail?: string;
   bytesSent: number;
   release?: string;
+  install?: string;
+  installedOn?: string;
+  target?: string;
 }
 interface DeployJson {
   ok: boolean;
@@ -54,12 +59,21 @@ async function ask(node: string, port: number, path: string): Promise<Record<str
   return JSON.parse(out) as Record<string, unknown>;
 }
 
-async function resolveAndBuild(name: string, edit: (yml: string) => string): Promise<string> {
+/** Drops one package from a pylock.toml (its [[packages]] block with its wheels). */
+function withoutPackage(pylock: string, name: string): string {
+  const blocks = pylock.split(/\n(?=\[\[packages\]\]\n)/);
+  const kept = blocks.filter((b) => !b.startsWith(`[[packages]]\nname = "${name}"\n`));
+  expect(kept.length).toBe(blocks.length - 1);
+  return kept.join('\n');
+}
+
+async function resolveAndBuild(name: string, edit: (yml: string) => string, editLock: (pylock: string) => string = (l) => l): Promise<string> {
   const dir = join(work, name);
   cpSync(join(work, 'cam'), dir, { recursive: true });
   writeFileSync(join(dir, 'karoo.yml'), edit(readFileSync(join(dir, 'karoo.yml'), 'utf8')));
   const r = await karoo(['resolve', '--config', join(dir, 'karoo.yml'), '--out', join(dir, 'lock')]);
   expect(r.code).toBe(0);
+  writeFileSync(join(dir, 'lock', 'pylock.toml'), editLock(readFileSync(join(dir, 'lock', 'pylock.toml'), 'utf8')));
   const b = await karoo(['build', '--config', join(dir, 'karoo.yml'), '--lock', join(dir, 'lock', 'pylock.toml'), '--store', store, '--json']);
   expect(b.code).toBe(0);
   return json<{ candidate: string }>(b).candidate;
@@ -81,6 +95,7 @@ beforeAll(async () => {
   candA = await resolveAndBuild('a', (y) => y);
   candB = await resolveAndBuild('b', (y) => y.replace('pin: 3.0.0', 'pin: 3.1.0'));
   candC = await resolveAndBuild('c', (y) => y.replace('allow-prerelease: true ', 'allow-prerelease: false'));
+  candNoPip = await resolveAndBuild('no-pip', (y) => y, (l) => withoutPackage(l, 'pip'));
   const p = await provision({ nodes: [
     { name: 'store-1', role: 'store' },
     { name: 'control-1', role: 'control' },
@@ -98,8 +113,8 @@ afterAll(async () => {
 }, 120_000);
 
 describe('karoo deploy / accept / status / rollback on nspawn machines', () => {
-  test('three different candidates were built', () => {
-    expect(new Set([candA, candB, candC]).size).toBe(3);
+  test('four different candidates were built', () => {
+    expect(new Set([candA, candB, candC, candNoPip]).size).toBe(4);
   });
 
   test('a configuration naming an unknown role or leaf fails before any machine is touched', async () => {
@@ -141,6 +156,20 @@ describe('karoo deploy / accept / status / rollback on nspawn machines', () => {
     expect(r.code).toBe(0);
     expect(d.ok).toBe(true);
     expect(d.nodes.map((n) => n.result)).toEqual(['deployed', 'deployed', 'deployed', 'deployed']);
+    // Installed once: the first node from the wheels, the others (same target) from its installed tree.
+    // (Nodes in name order: control-1 is the first of the one target.)
+    expect(d.nodes.map((n) => [n.name, n.install, n.installedOn])).toEqual([
+      ['control-1', 'wheels', undefined],
+      ['control-2', 'archive', 'control-1'],
+      ['monitor-1', 'archive', 'control-1'],
+      ['store-1', 'archive', 'control-1'],
+    ]);
+    expect(new Set(d.nodes.map((n) => n.target)).size).toBe(1);
+    expect(d.nodes[0]!.target).toMatch(/^cpython 3\.11\.\d+ linux-x86_64 glibc 2\.\d+ /);
+    expect(r.stderr).toMatch(/control-1: installed candidate [0-9a-f]{12} from 13 wheels and packed it for 3 more node\(s\)/);
+    // The compiled extension imports on a node that got the installed tree.
+    const selftest = JSON.parse(await sh('control-2', '/opt/karoo/cam/current/bin/cam-signal')) as { module: string; adler32: number };
+    expect(selftest).toMatchObject({ module: '_native.cpython-311-x86_64-linux-gnu.so', adler32: 0x11e60398 });
     // Every node verified: each service answers on its node and reports the node and the environment.
     const store1 = ((await ask('store-1', 7101, '/config')).config);
     expect(store1).toMatchObject({ node: 'store-1', environment: 'integration', site: 'integration-lab' });
@@ -249,14 +278,18 @@ describe('karoo deploy / accept / status / rollback on nspawn machines', () => {
     expect((await sh('store-1', 'readlink /opt/karoo/cam/current')).trim()).toBe(`releases/${before.previousRelease}`);
   });
 
-  test('a new candidate: only changed blobs travel, and the running versions are the new lock', async () => {
+  test('a new candidate: only changed wheels travel to the installing node, the installed tree to the others, and the running versions are the new lock', async () => {
     const r = await karoo(deployArgs(candB));
     const d = json<DeployJson>(r);
     expect(r.code).toBe(0);
-    const full = d.nodes.map((n) => n.bytesSent);
-    // Only cam-scheduler changed between A and B: the other wheels are already on the nodes.
-    expect(Math.max(...full)).toBeLessThan(100_000);
-    expect(Math.min(...full)).toBeGreaterThan(0);
+    // Only cam-scheduler changed between A and B: the other wheels are already on control-1, which installs.
+    const [builder, ...others] = d.nodes;
+    expect(builder!.name).toBe('control-1');
+    expect(builder!.install).toBe('wheels');
+    expect(builder!.bytesSent).toBeLessThan(100_000);
+    expect(builder!.bytesSent).toBeGreaterThan(0);
+    // The others get control-1's installed tree, one archive of the same bytes each.
+    expect(others.map((n) => [n.install, n.installedOn, n.bytesSent === others[0]!.bytesSent && n.bytesSent > 0])).toEqual(others.map(() => ['archive', 'control-1', true]));
     const v = await ask('control-1', 7103, '/version');
     expect(JSON.stringify(v)).toContain('3.1.0');
     const a = await karoo(['accept', '--config', cfg, '--inventory', invPath, '--store', store, '--candidate', candB, '--out', join(work, 'acc-b'), '--json']);
@@ -308,13 +341,16 @@ describe('karoo deploy / accept / status / rollback on nspawn machines', () => {
 });
 
 describe('karoo up', () => {
-  test('provision → deploy → accept → teardown prints systemId, result and evidence; the machines are gone', async () => {
-    const r = await karoo(['up', '--config', cfg, '--store', store, '--candidate', candA, '--provider', 'nspawn', '--json']);
+  test('provision → deploy → accept → teardown of a candidate without pip prints systemId, result and evidence; the machines are gone', async () => {
+    const pylock = readFileSync(join(work, 'no-pip', 'lock', 'pylock.toml'), 'utf8');
+    expect(pylock).not.toContain('name = "pip"');
+    expect(pylock).toContain('name = "setuptools"');
+    const r = await karoo(['up', '--config', cfg, '--store', store, '--candidate', candNoPip, '--provider', 'nspawn', '--json']);
     const u = json<{ systemId: string; result: string; evidence: string; environmentId: string }>(r);
     expect(r.code).toBe(0);
     expect(u.result).toBe('passed');
     expect(u.systemId).toMatch(/^sha256:/);
-    const ev = json<Array<{ digest: string }>>(await karoo(['evidence', '--store', store, candA, '--json']));
+    const ev = json<Array<{ digest: string }>>(await karoo(['evidence', '--store', store, candNoPip, '--json']));
     expect(ev.map((e) => e.digest)).toContain(u.evidence);
     const state = await loadState(u.environmentId);
     expect(state === undefined || state.phase === 'destroying').toBe(true);

@@ -25,6 +25,14 @@ where /etc/karoo/service-manager says "supervisor") karoo's own small supervisor
 one detached `supervise SERVICE` process per service that restarts it with backoff, keeps
 its state in /run/karoo/<system>/<unit>.json and its output in <root>/logs/<unit>.log.
 
+Installing needs no pip, on the node or in the lock: the agent's own wheel installer unpacks
+each locked wheel (already checked against the lock's sha256) into a `--without-pip` venv,
+refusing any file its RECORD does not vouch for with a matching hash. A deploy installs once
+per target: the first node of a target packs its verified installation into a deterministic
+archive (`pack`), the runner fetches it (`send`) and the other nodes of that target unpack it
+(`prepare` with `archive`), checked against its digest; every node then verifies its
+installation against the lock (versions and RECORD hashes).
+
 Standard library only; Python >= 3.9. `exec SERVICE` is what both run: it starts a service of
 the release it sits in, with the command, environment and working directory of release.json,
 through execve (no shell).
@@ -50,6 +58,7 @@ RUN_DIR = "/run/karoo"
 MANAGER_FILE = "/etc/karoo/service-manager"
 FORMAT = 1
 KEEP_RELEASES = 2
+RAW_OUT = [None]
 
 
 class Fail(Exception):
@@ -231,6 +240,9 @@ class Node:
 
     # -- install -----------------------------------------------------------------------
     def install(self, req):
+        """Makes <candidate-12>/ hold exactly the lock: from the wheels (karoo's own installer,
+        no pip) or from an installed tree built on another node of the same target (an archive
+        checked against its digest); either way verified against the lock before it counts."""
         cand12 = req["candidateShort"]
         venv = self.venv(cand12)
         marker = os.path.join(venv, ".karoo-venv.json")
@@ -243,54 +255,53 @@ class Node:
                 return t
             t["repairedFrom"] = diffs[0]  # changed by hand since it was installed: install it again
         start = time.monotonic()
-        paths = {}
-        for w in req["wheels"]:
-            paths[w["hex"]] = self.verify_blob(w["hex"])
-        reqs = self.verify_blob(req["requirements"])
+        archive = req.get("archive")
+        if archive:
+            apath = self.verify_blob(archive["hex"])
+        else:
+            chosen = choose_wheels(req["wheels"])
+            paths = {w["hex"]: self.verify_blob(w["hex"]) for w in chosen}
         t["verifyBlobs"] = time.monotonic() - start
         start = time.monotonic()
         if os.path.lexists(venv):
             shutil.rmtree(venv)  # an interrupted installation: never used, since no release points at it without its marker
-        work = os.path.join(self.root, ".work-%s-%d" % (cand12, os.getpid()))
-        shutil.rmtree(work, ignore_errors=True)
-        wheelhouse = os.path.join(work, "wheels")
-        os.makedirs(wheelhouse)
-        for w in req["wheels"]:
-            name = w["filename"]
-            if "/" in name or name.startswith(".") or not name.endswith(".whl"):
-                raise Fail("wheel file name %r is not a plain .whl name" % (name,))
-            os.link(paths[w["hex"]], os.path.join(wheelhouse, name))
-        os.link(reqs, os.path.join(work, "requirements.txt"))
-        code, out = run([sys.executable, "-m", "venv", "--without-pip", venv], timeout=120)
-        if code != 0:
-            raise Fail("python3 -m venv failed (%d): %s; install python3-venv on the node" % (code, out.strip()[-400:]))
-        py = os.path.join(venv, "bin", "python3")
-        pip_opts = ["install", "--isolated", "--no-index", "--require-hashes", "--no-deps", "--no-cache-dir",
-                    "--disable-pip-version-check", "--no-warn-script-location", "--progress-bar", "off",
-                    "--find-links", wheelhouse, "-r", os.path.join(work, "requirements.txt")]
-        if req.get("pipWheel"):
-            pipw = [w["filename"] for w in req["wheels"] if w["hex"] == req["pipWheel"]][0]
-            argv = [py, os.path.join(wheelhouse, pipw, "pip")] + pip_opts
-        else:
-            code, _ = run([sys.executable, "-m", "pip", "--version"], timeout=60)
-            if code != 0:
-                raise Fail("the candidate holds no pip wheel and the node has no pip: add pip to the lock, or install python3-pip on the node")
-            argv = [sys.executable, "-m", "pip", "--python", py] + pip_opts
-        t["venv"] = time.monotonic() - start
-        start = time.monotonic()
-        code, out = run(argv, timeout=1800)
-        shutil.rmtree(work, ignore_errors=True)
-        if code != 0:
-            raise Fail("pip install --no-index --require-hashes failed (%d): %s" % (code, " | ".join(out.strip().splitlines()[-4:])))
-        t["pip"] = time.monotonic() - start
+        try:
+            if archive:
+                unpack_tree(apath, venv)
+                t["unpack"] = time.monotonic() - start
+                t["from"] = "archive"
+            else:
+                create_venv(venv)
+                t["venv"] = time.monotonic() - start
+                start = time.monotonic()
+                files = 0
+                for w in sorted(chosen, key=lambda x: x["filename"]):
+                    files += install_wheel(paths[w["hex"]], venv, w["filename"])
+                t["wheels"] = time.monotonic() - start
+                t["files"] = files
+                t["from"] = "wheels"
+        except Fail:
+            shutil.rmtree(venv, ignore_errors=True)
+            raise
         start = time.monotonic()
         diffs = verify_venv(venv, req["expected"], check_marker=False)
         if diffs:
             raise Fail("installation differs from the lock: %s" % diffs[0])
         t["verifyInstall"] = time.monotonic() - start
-        blobs = sorted({w["hex"] for w in req["wheels"]} | {req["requirements"]})
-        write_atomic(marker, json.dumps({"candidate": req["candidate"], "installedAt": now_iso(), "blobs": blobs}, sort_keys=True).encode())
+        blobs = [] if archive else sorted(w["hex"] for w in chosen)
+        write_atomic(marker, json.dumps({"candidate": req["candidate"], "installedAt": now_iso(), "blobs": blobs, "from": t["from"], "target": target_info()}, sort_keys=True).encode())
         return t
+
+    def pack(self, req):
+        """Packs the verified installation of a candidate into an archive blob for the other nodes of this target."""
+        venv = self.venv(req["candidateShort"])
+        m = read_json(os.path.join(venv, ".karoo-venv.json")) or {}
+        if m.get("candidate") != req["candidate"]:
+            raise Fail("candidate %s is not installed on this node: nothing to pack" % req["candidate"])
+        os.makedirs(self.blobs, exist_ok=True)
+        start = time.monotonic()
+        hexd, size = pack_tree(venv, os.path.join(self.blobs, "pack"))
+        return {"hex": hexd, "size": size, "seconds": time.monotonic() - start, "target": target_info()}
 
     # -- releases ----------------------------------------------------------------------
     def build_release(self, req, agent_source):
@@ -667,6 +678,557 @@ def verify_venv(venv, expected, check_marker, candidate=None):
     return diffs
 
 
+# -- installing wheels without pip -------------------------------------------------------
+# A locked, hash-checked set of wheels needs no resolver: the agent unpacks each wheel into the
+# venv itself, following the binary distribution format (PyPA "wheel" spec), and refuses any
+# file that its RECORD does not vouch for with a hash.
+
+RECORD_ALGOS = ("sha256", "sha384", "sha512")
+SCHEME_KEYS = ("purelib", "platlib", "scripts", "headers", "data")
+
+
+class IntegrityFail(Fail):
+    """A wheel or an archive does not match what vouches for it (RECORD, digest): never installed."""
+
+
+def b64_digest(algo, data_hash):
+    return base64.urlsafe_b64encode(data_hash).rstrip(b"=").decode("ascii")
+
+
+def parse_wheel_filename(filename):
+    """(distribution, version, [tags]) of a wheel file name; tags expanded from compressed sets."""
+    if "/" in filename or not filename.endswith(".whl"):
+        raise Fail("wheel file name %r is not a plain .whl name" % (filename,))
+    parts = filename[:-4].split("-")
+    if len(parts) not in (5, 6):
+        raise Fail("%r is not a wheel file name (name-version[-build]-python-abi-platform.whl)" % (filename,))
+    pys, abis, plats = parts[-3].split("."), parts[-2].split("."), parts[-1].split(".")
+    return parts[0], parts[1], ["%s-%s-%s" % (p, a, q) for p in pys for a in abis for q in plats]
+
+
+def glibc_version():
+    try:
+        kind, _, ver = os.confstr("CS_GNU_LIBC_VERSION").partition(" ")
+        if kind == "glibc":
+            major, minor = ver.split(".")[:2]
+            return int(major), int(minor)
+    except (AttributeError, ValueError, OSError):
+        pass
+    return None
+
+
+def supported_tags():
+    """The wheel tags this interpreter accepts, most preferred first (as pip orders them, for CPython on Linux)."""
+    import platform
+    major, minor = sys.version_info[:2]
+    impl = {"cpython": "cp", "pypy": "pp"}.get(sys.implementation.name, sys.implementation.name[:2])
+    machine = platform.machine()
+    plats = []
+    g = glibc_version()
+    if sys.platform.startswith("linux"):
+        if g and g[0] == 2:
+            lowest = 5 if machine in ("x86_64", "i686") else 17
+            for m in range(g[1], lowest - 1, -1):
+                plats.append("manylinux_2_%d_%s" % (m, machine))
+                legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}.get(m)
+                if legacy:
+                    plats.append("%s_%s" % (legacy, machine))
+        plats.append("linux_%s" % machine)
+    else:
+        import sysconfig
+        plats.append(sysconfig.get_platform().replace("-", "_").replace(".", "_"))
+    own = "%s%d%d" % (impl, major, minor)
+    abi = own if impl == "cp" else "none"
+    tags = []
+    for p in plats:
+        tags.append("%s-%s-%s" % (own, abi, p))
+    if impl == "cp":
+        for p in plats:
+            tags.append("%s-abi3-%s" % (own, p))
+    for p in plats:
+        tags.append("%s-none-%s" % (own, p))
+    if impl == "cp":
+        for m in range(minor - 1, 1, -1):
+            for p in plats:
+                tags.append("cp%d%d-abi3-%s" % (major, m, p))
+    for p in plats:
+        tags += ["py%d%d-none-%s" % (major, minor, p), "py%d-none-%s" % (major, p)]
+        tags += ["py%d%d-none-%s" % (major, m, p) for m in range(minor - 1, -1, -1)]
+    tags += ["%s-none-any" % own, "py%d%d-none-any" % (major, minor), "py%d-none-any" % major]
+    tags += ["py%d%d-none-any" % (major, m) for m in range(minor - 1, -1, -1)]
+    return tags
+
+
+def target_info():
+    """What decides whether an installed tree fits this node: the interpreter, its ABI, the platform and libc."""
+    import platform
+    import sysconfig
+    g = glibc_version()
+    return {
+        "implementation": sys.implementation.name,
+        "python": platform.python_version(),
+        "executable": sys.executable,
+        "soabi": sysconfig.get_config_var("SOABI") or "",
+        "platform": sysconfig.get_platform(),
+        "machine": platform.machine(),
+        "libc": "glibc %d.%d" % g if g else "",
+    }
+
+
+# PEP 508 environment markers: the subset locks use (variables, quoted strings, comparisons,
+# `in`/`not in`, and/or, parentheses), evaluated for this interpreter.
+_MARKER_TOKEN = None
+
+
+def marker_environment():
+    import platform
+    iv = sys.implementation.version
+    ver = "%d.%d.%d" % (iv.major, iv.minor, iv.micro)
+    if iv.releaselevel != "final":
+        ver += iv.releaselevel[0] + str(iv.serial)
+    return {
+        "os_name": os.name, "sys_platform": sys.platform, "platform_machine": platform.machine(),
+        "platform_python_implementation": platform.python_implementation(), "platform_release": platform.release(),
+        "platform_system": platform.system(), "platform_version": platform.version(),
+        "python_version": "%d.%d" % sys.version_info[:2], "python_full_version": platform.python_version(),
+        "implementation_name": sys.implementation.name, "implementation_version": ver, "extra": "",
+    }
+
+
+def _version_tuple(s):
+    import re
+    m = re.match(r"^\s*v?(\d+(?:\.\d+)*)(\.\*)?\s*$", s)
+    if not m:
+        return None, False
+    return tuple(int(x) for x in m.group(1).split(".")), bool(m.group(2))
+
+
+def _compare(left, op, right):
+    if op in ("in", "not in"):
+        return (left in right) == (op == "in")
+    lv, _ = _version_tuple(left)
+    rv, wild = _version_tuple(right)
+    if lv is not None and rv is not None:
+        if wild:
+            if op not in ("==", "!="):
+                raise Fail("marker comparison %s %s %s is not valid" % (left, op, right))
+            return (lv[:len(rv)] == rv) == (op == "==")
+        n = max(len(lv), len(rv))
+        a, b = lv + (0,) * (n - len(lv)), rv + (0,) * (n - len(rv))
+        if op == "~=":
+            if len(rv) < 2:
+                raise Fail("marker comparison ~= %s needs at least two version parts" % right)
+            return a >= b and lv[:len(rv) - 1] == rv[:-1]
+        return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "===": left == right}[op]
+    if op in ("==", "===", "!="):
+        return (left == right) == (op != "!=")
+    raise Fail("cannot evaluate marker comparison %r %s %r" % (left, op, right))
+
+
+def evaluate_marker(marker, env=None):
+    """True when the PEP 508 marker holds for this interpreter (or `env`)."""
+    import re
+    env = marker_environment() if env is None else env
+    tokens = re.findall(r"""\s*(\(|\)|'[^']*'|"[^"]*"|===|==|!=|<=|>=|~=|<|>|not\s+in\b|in\b|and\b|or\b|[A-Za-z_][A-Za-z0-9_.]*)""", marker)
+    if "".join(re.sub(r"\s+", "", t) for t in tokens) != re.sub(r"\s+", "", marker):
+        raise Fail("environment marker %r cannot be parsed" % marker)
+    tokens = [re.sub(r"\s+", " ", t.strip()) for t in tokens]
+    pos = [0]
+
+    def peek():
+        return tokens[pos[0]] if pos[0] < len(tokens) else None
+
+    def take():
+        t = peek()
+        if t is None:
+            raise Fail("environment marker %r ends too early" % marker)
+        pos[0] += 1
+        return t
+
+    def value():
+        t = take()
+        if t[:1] in ("'", '"'):
+            return t[1:-1]
+        if t not in env:
+            raise Fail("environment marker %r uses an unknown variable %r" % (marker, t))
+        return env[t]
+
+    def atom():
+        if peek() == "(":
+            take()
+            v = disj()
+            if take() != ")":
+                raise Fail("environment marker %r has unbalanced parentheses" % marker)
+            return v
+        left = value()
+        op = take()
+        if op not in ("===", "==", "!=", "<=", ">=", "~=", "<", ">", "in", "not in"):
+            raise Fail("environment marker %r: %r is not a comparison" % (marker, op))
+        return _compare(left, op, value())
+
+    def conj():
+        v = atom()
+        while peek() == "and":
+            take()
+            v = atom() and v
+        return v
+
+    def disj():
+        v = conj()
+        while peek() == "or":
+            take()
+            v = conj() or v
+        return v
+
+    result = disj()
+    if peek() is not None:
+        raise Fail("environment marker %r has trailing text at %r" % (marker, peek()))
+    return result
+
+
+def choose_wheels(wheels):
+    """Per locked package, the one wheel this node installs: its marker holds and its tag is the best supported one."""
+    tags = {t: i for i, t in enumerate(supported_tags())}
+    by_pkg = {}
+    for w in wheels:
+        by_pkg.setdefault(w.get("package") or w["filename"], []).append(w)
+    chosen = []
+    for pkg in sorted(by_pkg):
+        ws = by_pkg[pkg]
+        marker = ws[0].get("marker")
+        if marker and not evaluate_marker(marker):
+            continue
+        ranked = []
+        for w in ws:
+            _, _, wtags = parse_wheel_filename(w["filename"])
+            best = min([tags[t] for t in wtags if t in tags] or [None], key=lambda x: (x is None, x))
+            if best is not None:
+                ranked.append((best, w["filename"], w))
+        if not ranked:
+            raise Fail("no wheel of %s fits this node (%s): %s" % (pkg, supported_tags()[0], ", ".join(w["filename"] for w in ws)))
+        chosen.append(sorted(ranked, key=lambda x: (x[0], x[1]))[0][2])
+    return chosen
+
+
+def _safe_member(name, what):
+    if not name or name.startswith("/") or "\\" in name or "\x00" in name:
+        raise IntegrityFail("%s: entry %r is not a relative path" % (what, name))
+    parts = name.rstrip("/").split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        raise IntegrityFail("%s: entry %r leaves its directory" % (what, name))
+    return parts
+
+
+def _read_record(text, what):
+    import csv
+    rows = {}
+    for row in csv.reader(text.splitlines()):
+        if not row:
+            continue
+        if len(row) < 1 or len(row) > 3:
+            raise IntegrityFail("%s: RECORD row %r is malformed" % (what, row))
+        path = row[0]
+        if path in rows:
+            raise IntegrityFail("%s: RECORD lists %s twice" % (what, path))
+        rows[path] = (row[1] if len(row) > 1 else "", row[2] if len(row) > 2 else "")
+    return rows
+
+
+def _scheme(venv, dist_name):
+    sp = venv_site_packages(venv)
+    return {
+        "purelib": sp, "platlib": sp, "scripts": os.path.join(venv, "bin"), "data": venv,
+        "headers": os.path.join(venv, "include", "site", "python%d.%d" % sys.version_info[:2], dist_name),
+    }
+
+
+def venv_site_packages(venv):
+    return os.path.join(venv, "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
+
+
+def create_venv(venv):
+    """`python3 -m venv --without-pip VENV`, in this process: the same standard-library builder, no pip."""
+    import venv as venvmod
+    try:
+        venvmod.EnvBuilder(with_pip=False, symlinks=True, clear=False).create(venv)
+    except Exception as e:  # the venv module raises whatever its steps raise
+        raise Fail("creating the venv %s failed: %s; install python3-venv on the node" % (venv, e))
+    os.makedirs(venv_site_packages(venv), exist_ok=True)
+
+
+def install_wheel(path, venv, filename=None):
+    """Installs one wheel into `venv` (created with create_venv) without pip.
+
+    Every file of the wheel must be listed in its RECORD with a sha256 (or stronger) hash that
+    matches, and every RECORD entry must be in the wheel, or nothing of it is written
+    (IntegrityFail). Root files go to site-packages; `<dist>.data/<key>/` to the venv's
+    purelib/platlib/scripts/headers/data; console and GUI entry points become scripts whose
+    shebang is the venv's python. Writes INSTALLER and a RECORD of what was installed (with
+    the hashes of rewritten and generated scripts). Bytecode is not compiled up front (as
+    `pip install --no-compile`): Python compiles what a service imports, when it imports it.
+    Returns the number of files written.
+    """
+    import configparser
+    import re
+    import zipfile
+    filename = filename or os.path.basename(path)
+    what = "wheel %s" % filename
+    dist, version, _ = parse_wheel_filename(filename)
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise IntegrityFail("%s is not a readable zip archive: %s" % (what, e))
+    with zf:
+        infos = [i for i in zf.infolist() if not i.filename.endswith("/")]
+        names = [i.filename for i in infos]
+        if len(set(names)) != len(names):
+            raise IntegrityFail("%s holds the same path twice" % what)
+        for i in infos:
+            _safe_member(i.filename, what)
+            if (i.external_attr >> 16) & 0o170000 == 0o120000:
+                raise IntegrityFail("%s: entry %s is a symbolic link" % (what, i.filename))
+        dist_infos = sorted({n.split("/")[0] for n in names if n.split("/")[0].endswith(".dist-info") and n.count("/") == 1})
+        want = "%s-%s.dist-info" % (dist, version)
+        matching = [d for d in dist_infos if norm(d[:-10]) == norm(want[:-10]) or d.lower() == want.lower()]
+        if len(dist_infos) != 1 or not matching:
+            raise IntegrityFail("%s must hold exactly one .dist-info directory named %s (it holds %s)" % (what, want, ", ".join(dist_infos) or "none"))
+        info_dir = dist_infos[0]
+        data_dir = info_dir[:-len(".dist-info")] + ".data"
+        try:
+            wheel_meta = zf.read(info_dir + "/WHEEL").decode("utf-8")
+            record_text = zf.read(info_dir + "/RECORD").decode("utf-8")
+        except KeyError as e:
+            raise IntegrityFail("%s has no %s" % (what, e.args[0] if e.args else "WHEEL or RECORD"))
+        meta = {}
+        for line in wheel_meta.splitlines():
+            k, _, v = line.partition(":")
+            meta.setdefault(k.strip().lower(), v.strip())
+        wv = meta.get("wheel-version", "")
+        if not wv.split(".")[0] == "1":
+            raise Fail("%s has Wheel-Version %r; this installer reads version 1 wheels" % (what, wv))
+        root_key = "purelib" if meta.get("root-is-purelib", "true").lower() == "true" else "platlib"
+        record = _read_record(record_text, what)
+        unsigned = {info_dir + "/RECORD", info_dir + "/RECORD.jws", info_dir + "/RECORD.p7s"}
+        # 1. Check everything before writing anything.
+        for path_in in record:
+            if path_in not in names and path_in not in unsigned:
+                raise IntegrityFail("%s: RECORD lists %s, which is not in the wheel" % (what, path_in))
+        for i in infos:
+            if i.filename in unsigned:
+                continue
+            if i.filename not in record:
+                raise IntegrityFail("%s: %s is not listed in its RECORD" % (what, i.filename))
+            algo_hash, size = record[i.filename]
+            algo, _, want_hash = algo_hash.partition("=")
+            if algo not in RECORD_ALGOS or not want_hash:
+                raise IntegrityFail("%s: RECORD has no sha256 hash for %s (%r); refusing to install it" % (what, i.filename, algo_hash or "empty"))
+            h = hashlib.new(algo)
+            with zf.open(i) as f:
+                n = 0
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+                    n += len(chunk)
+            if b64_digest(algo, h.digest()) != want_hash:
+                raise IntegrityFail("%s: %s does not match its RECORD hash" % (what, i.filename))
+            if size and size != str(n):
+                raise IntegrityFail("%s: %s is %d bytes, its RECORD says %s" % (what, i.filename, n, size))
+        # 2. Where each file goes.
+        scheme = _scheme(venv, dist)
+        sp = scheme["purelib"]
+        plan = []
+        for i in infos:
+            parts = i.filename.split("/")
+            if parts[0] == data_dir:
+                if len(parts) < 3 or parts[1] not in SCHEME_KEYS:
+                    raise IntegrityFail("%s: %s is not in one of %s/{%s}" % (what, i.filename, data_dir, ",".join(SCHEME_KEYS)))
+                dest = os.path.join(scheme[parts[1]], *parts[2:])
+                key = parts[1]
+            else:
+                dest = os.path.join(scheme[root_key], *parts)
+                key = root_key
+            base = os.path.realpath(scheme[key])
+            if not os.path.realpath(dest).startswith(base + os.sep):
+                raise IntegrityFail("%s: %s would be written outside %s" % (what, i.filename, scheme[key]))
+            plan.append((i, dest, key))
+        # 3. Write.
+        written = []
+        python = os.path.join(venv, "bin", "python3")
+        for i, dest, key in plan:
+            if i.filename in unsigned or i.filename == info_dir + "/RECORD":
+                continue
+            data = zf.read(i)
+            mode = 0o755 if (i.external_attr >> 16) & 0o111 else 0o644
+            if key == "scripts":
+                mode = 0o755
+                if data.startswith(b"#!python"):
+                    nl = data.find(b"\n")
+                    data = ("#!%s" % python).encode() + (data[nl:] if nl >= 0 else b"\n")
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            write_plain(dest, data, mode)
+            written.append(dest)
+        # 4. Entry points.
+        ep_text = zf.read(info_dir + "/entry_points.txt").decode("utf-8") if info_dir + "/entry_points.txt" in names else ""
+    if ep_text:
+        cp = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+        cp.optionxform = str
+        try:
+            cp.read_string(ep_text)
+        except configparser.Error as e:
+            raise Fail("%s: entry_points.txt cannot be read: %s" % (what, e))
+        for group in ("console_scripts", "gui_scripts"):
+            if not cp.has_section(group):
+                continue
+            for name, ref in cp.items(group):
+                m = re.match(r"^\s*([\w.]+)\s*:\s*([\w.]+)\s*(\[.*\])?\s*$", ref)
+                if not m or "/" in name or name.startswith(".") or not name.strip():
+                    raise Fail("%s: entry point %s = %s is not module:attribute" % (what, name, ref))
+                module, attr = m.group(1), m.group(2)
+                script = "".join([
+                    "#!%s\n" % python,
+                    "# -*- coding: utf-8 -*-\n",
+                    "import re\n",
+                    "import sys\n",
+                    "from %s import %s\n" % (module, attr.split(".")[0]),
+                    "if __name__ == \"__main__\":\n",
+                    "    sys.argv[0] = re.sub(r\"(-script\\.pyw|\\.exe)?$\", \"\", sys.argv[0])\n",
+                    "    sys.exit(%s())\n" % attr,
+                ])
+                dest = os.path.join(scheme["scripts"], name.strip())
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
+                write_plain(dest, script.encode("utf-8"), 0o755)
+                written.append(dest)
+    installer = os.path.join(sp, info_dir, "INSTALLER")
+    write_plain(installer, b"karoo\n", 0o644)
+    written.append(installer)
+    rows = []
+    for p in sorted(set(written)):
+        with open(p, "rb") as f:
+            data = f.read()
+        rows.append((os.path.relpath(p, sp), "sha256=" + b64_digest("sha256", hashlib.sha256(data).digest()), str(len(data))))
+    rec_path = os.path.join(sp, info_dir, "RECORD")
+    rows.append((os.path.relpath(rec_path, sp), "", ""))
+    import csv
+    import io
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    for r in rows:
+        w.writerow(r)
+    write_plain(rec_path, buf.getvalue().encode("utf-8"), 0o644)
+    return len(written) + 1
+
+
+def write_plain(path, data, mode):
+    if os.path.islink(path):
+        os.unlink(path)
+    with open(path, "wb") as f:
+        f.write(data)
+    os.chmod(path, mode)
+
+
+# -- installed trees as archives -------------------------------------------------------------
+ARCHIVE_SKIP = (".karoo-venv.json",)
+
+
+def pack_tree(root, out_path):
+    """Writes the tree under `root` as a deterministic tar.gz (sorted, no times, owners or
+    host names; symlinks kept as links) and returns (sha256 hex, size)."""
+    import gzip
+    import tarfile
+    tmp = "%s.part-%d" % (out_path, os.getpid())
+    h = hashlib.sha256()
+
+    class Hashing:
+        def __init__(self, f):
+            self.f = f
+            self.n = 0
+
+        def write(self, b):
+            h.update(b)
+            self.n += len(b)
+            return self.f.write(b)
+
+        def flush(self):
+            self.f.flush()
+
+    with open(tmp, "wb") as raw:
+        hw = Hashing(raw)
+        with gzip.GzipFile(filename="", mode="wb", fileobj=hw, mtime=0, compresslevel=3) as gz:
+            with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+                for rel in _walk_sorted(root):
+                    if rel in ARCHIVE_SKIP:
+                        continue
+                    p = os.path.join(root, rel)
+                    st = os.lstat(p)
+                    ti = tarfile.TarInfo(rel)
+                    ti.mtime, ti.uid, ti.gid, ti.uname, ti.gname = 0, 0, 0, "", ""
+                    ti.mode = st.st_mode & 0o7777
+                    if os.path.islink(p):
+                        ti.type, ti.linkname = tarfile.SYMTYPE, os.readlink(p)
+                        tar.addfile(ti)
+                    elif os.path.isdir(p):
+                        ti.type = tarfile.DIRTYPE
+                        tar.addfile(ti)
+                    elif os.path.isfile(p):
+                        ti.size = st.st_size
+                        with open(p, "rb") as f:
+                            tar.addfile(ti, f)
+        raw.flush()
+        os.fsync(raw.fileno())
+    os.chmod(tmp, 0o444)
+    digest = h.hexdigest()
+    final = os.path.join(os.path.dirname(out_path), digest)
+    os.replace(tmp, final)
+    return digest, hw.n
+
+
+def _walk_sorted(root):
+    out = []
+    for d, dirs, files in os.walk(root):
+        links = [x for x in dirs if os.path.islink(os.path.join(d, x))]
+        dirs[:] = sorted(x for x in dirs if x not in links)
+        rel = os.path.relpath(d, root)
+        for name in sorted(files + links):
+            out.append(os.path.normpath(os.path.join(rel, name)))
+        for name in dirs:
+            out.append(os.path.normpath(os.path.join(rel, name)))
+    return sorted(out)
+
+
+def unpack_tree(archive, root):
+    """Unpacks an archive written by pack_tree into `root` (which must not exist): regular
+    files, directories and symlinks only, every path inside `root`, none through a symlink."""
+    import tarfile
+    os.makedirs(root)
+    links = set()
+    what = "installation archive %s" % os.path.basename(archive)
+    try:
+        tar = tarfile.open(archive, mode="r:gz")
+    except (tarfile.TarError, OSError) as e:
+        raise IntegrityFail("%s cannot be read: %s" % (what, e))
+    with tar:
+        for ti in tar:
+            parts = _safe_member(ti.name, what)
+            for k in range(1, len(parts)):
+                if "/".join(parts[:k]) in links:
+                    raise IntegrityFail("%s: %s lies under a symbolic link" % (what, ti.name))
+            dest = os.path.join(root, *parts)
+            if ti.isdir():
+                os.makedirs(dest, exist_ok=True)
+                os.chmod(dest, (ti.mode & 0o777) | 0o700)
+            elif ti.isfile():
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
+                src = tar.extractfile(ti)
+                with open(dest, "wb") as f:
+                    shutil.copyfileobj(src, f, 1 << 20)
+                os.chmod(dest, ti.mode & 0o777)
+            elif ti.issym():
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
+                os.symlink(ti.linkname, dest)
+                links.add("/".join(parts))
+            else:
+                raise IntegrityFail("%s: %s is neither a file, a directory nor a symbolic link" % (what, ti.name))
+
+
 def unit_text(node, rel, desired, s):
     rdir = node.release(rel)
     py = sys.executable
@@ -804,6 +1366,7 @@ def main():
     if cmd == "supervise":
         return do_supervise(sys.argv[2])
     out = sys.stdout
+    RAW_OUT[0] = out.buffer
     sys.stdout = sys.stderr
     stream = sys.stdin.buffer
     try:
@@ -812,6 +1375,8 @@ def main():
         node = Node(req.get("system", ""))
         answer = handle(cmd, req, node, stream)
         answer["ok"] = True
+    except IntegrityFail as e:
+        answer = {"ok": False, "error": str(e), "kind": "integrity"}
     except Fail as e:
         answer = {"ok": False, "error": str(e)}
     except subprocess.TimeoutExpired as e:
@@ -826,7 +1391,7 @@ def main():
 def handle(cmd, req, node, stream):
     t0 = time.monotonic()
     if cmd == "plan":
-        info = {"python": "%d.%d.%d" % sys.version_info[:3], "current": node.link_target("current"), "previous": node.link_target("previous")}
+        info = {"python": "%d.%d.%d" % sys.version_info[:3], "target": target_info(), "current": node.link_target("current"), "previous": node.link_target("previous")}
         info["receipt"] = read_json(os.path.join(node.root, "receipt.json"))
         info["missing"] = [h for h in req.get("blobs", []) if not node.have_blob(h)]
         if req.get("candidateShort"):
@@ -851,6 +1416,18 @@ def handle(cmd, req, node, stream):
         t["release"] = node.build_release(req, agent)
         t["renderSeconds"] = time.monotonic() - s
         return {"timings": t}
+    if cmd == "pack":
+        node.lock()
+        return node.pack(req)
+    if cmd == "send":
+        # The raw bytes of one blob, then a newline, then the answer: the runner fetches an archive this way.
+        path = node.verify_blob(req["hex"])
+        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            shutil.copyfileobj(f, RAW_OUT[0], 1 << 20)
+        RAW_OUT[0].write(b"\n")
+        RAW_OUT[0].flush()
+        return {"size": size}
     if cmd == "activate":
         node.lock()
         rel = req["releaseId"]

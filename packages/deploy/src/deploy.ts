@@ -63,7 +63,15 @@ export interface NodeResult {
   previousRelease?: string | undefined;
   /** The first difference or error, for a failed node. */
   detail?: string | undefined;
+  /** The node's interpreter and platform, as the agent reports them. */
+  target?: string | undefined;
+  /** How the candidate's installation got there: installed from the wheels here, unpacked from another node's installed tree, or already present. */
+  install?: 'wheels' | 'archive' | 'reused' | undefined;
+  /** For `install: archive`: the node that built the installed tree. */
+  installedOn?: string | undefined;
   unreachable?: boolean | undefined;
+  /** The node refused something that did not match what vouches for it (a wheel's RECORD, an archive's digest). */
+  integrity?: boolean | undefined;
 }
 
 export interface DeployPlan {
@@ -85,7 +93,7 @@ export interface DeployResult {
   readonly durationMs: number;
   /** The first failure: node name and what went wrong. */
   readonly error?: string | undefined;
-  readonly errorKind?: 'unavailable' | 'conflict' | undefined;
+  readonly errorKind?: 'unavailable' | 'integrity' | 'conflict' | undefined;
 }
 
 export interface DeployOptions {
@@ -167,8 +175,20 @@ export function planDeploy(sc: SystemConfig, candidate: StagedCandidate, nodes: 
   };
 }
 
+/** What decides whether an installed tree fits a node (the agent's target_info()). */
+interface NodeTarget {
+  implementation: string;
+  python: string;
+  executable: string;
+  soabi: string;
+  platform: string;
+  machine: string;
+  libc: string;
+}
+
 interface PlanAnswer {
   python: string;
+  target: NodeTarget;
   current: string | null;
   converged: boolean;
   drift?: string[];
@@ -207,17 +227,19 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
       r.result = 'failed';
       r.detail = isKarooError(e) || e instanceof Error ? e.message.replace(new RegExp(`^node ${r.name}: `), '') : String(e);
       r.unreachable = isKarooError(e) && e.kind === 'unavailable';
+      r.integrity = isKarooError(e) && e.kind === 'integrity';
     };
 
+    // 1a. Plan every node: what it has, whether it is converged, and its target.
+    const answers = new Map<string, PlanAnswer>();
     await Promise.all(
-      plan.nodes.map(({ node, desired, files }) =>
+      plan.nodes.map(({ node, desired }) =>
         limit(async () => {
           const r: NodeResult = { name: node.name, role: node.role, result: 'skipped', changed: false, durationMs: 0, phases: { plan: 0, transfer: 0, install: 0, start: 0, verify: 0 }, bytesSent: 0 };
           results.set(node.name, r);
           const s0 = Date.now();
           started.set(node.name, s0);
           try {
-            const blobs = [...candidate.wheels.map((w) => w.hex), candidate.requirements.hex];
             const p = await pool.agent<PlanAnswer>(node.name, 'plan', {
               system: sc.system,
               releaseId: desired.releaseId,
@@ -225,45 +247,21 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
               candidate: candidate.digest,
               candidateShort: candidate.short,
               expected: candidate.expected,
-              blobs,
+              blobs: candidate.wheels.map((w) => w.hex),
             });
             r.phases.plan = Date.now() - s0;
             r.release = desired.releaseId;
+            r.target = targetLabel(p.target);
             checkPython(node.name, p.python, candidate.config.target?.python);
             if (p.converged) {
               r.result = 'converged';
+              r.install = 'reused';
               r.previousRelease = p.current ?? undefined;
               progress.info(`${node.name}: converged at ${desired.releaseId}, nothing to do (${Date.now() - s0} ms)`);
               return;
             }
             r.changed = true;
-            const t1 = Date.now();
-            await opts.onTransfer?.(node.name);
-            const missing = p.venvComplete ? [] : p.missing;
-            if (missing.length > 0) {
-              const all = [...candidate.wheels, candidate.requirements];
-              const send = missing.map((h) => all.find((w) => w.hex === h)!).filter(Boolean);
-              const payload: PayloadFile[] = send.map((w) => ({ path: w.path, size: w.size }));
-              const got = await pool.agent<{ bytes: number }>(node.name, 'receive', { system: sc.system, blobs: send.map((w) => ({ hex: w.hex, size: w.size })) }, payload);
-              r.bytesSent = got.bytes;
-            }
-            r.phases.transfer = Date.now() - t1;
-            const t2 = Date.now();
-            await pool.agent(node.name, 'prepare', {
-              system: sc.system,
-              candidate: candidate.digest,
-              candidateShort: candidate.short,
-              releaseId: desired.releaseId,
-              wheels: candidate.wheels.map((w) => ({ hex: w.hex, filename: w.filename })),
-              requirements: candidate.requirements.hex,
-              pipWheel: candidate.pipWheel,
-              expected: candidate.expected,
-              release: desired,
-              files: files.map((f) => ({ path: f.path, mode: f.mode, content: Buffer.from(f.bytes).toString('base64') })),
-            });
-            r.phases.install = Date.now() - t2;
-            r.result = 'prepared';
-            progress.info(`${node.name}: prepared release ${desired.releaseId} (transfer ${ms(r.phases.transfer)}, ${r.bytesSent} bytes; install ${ms(r.phases.install)})`);
+            answers.set(node.name, p);
           } catch (e) {
             fail(r, e);
             progress.info(`${node.name}: failed: ${r.detail}`);
@@ -273,6 +271,133 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
         }),
       ),
     );
+
+    // 1b. Install once per distinct target: the first node of each target that lacks the
+    // installation builds it from the wheels; the others of that target get the installed tree.
+    const installers = installPlan(plan.nodes.map(({ node }) => node.name).filter((n) => answers.has(n) && !answers.get(n)!.venvComplete), answers);
+    if (installers.length > 1) {
+      progress.info(`the nodes run ${installers.length} different targets: the candidate is installed once per target`);
+      for (const g of installers) {
+        progress.info(
+          g.receivers.length > 0
+            ? `target ${g.label}: ${g.builder} installs, ${g.receivers.join(', ')} receive its installed tree`
+            : `${g.builder}: its target (${g.label}) differs from the other nodes': installing on this node`,
+        );
+      }
+    }
+    const roleOf = new Map(installers.flatMap((g) => [[g.builder, g] as const, ...g.receivers.map((n) => [n, g] as const)]));
+    const pkgOf = new Map(candidate.lock.files().map(({ pkg, file }) => [file.sha256, pkg]));
+    const wheels = candidate.wheels.map((w) => ({ hex: w.hex, filename: w.filename, package: pkgOf.get(w.hex)?.name, marker: pkgOf.get(w.hex)?.marker }));
+    const archives = new Map<InstallGroup, Promise<SharedArchive>>();
+    let archiveSeq = 0;
+
+    const prepare = async ({ node, desired, files }: (typeof plan.nodes)[number], archive: SharedArchive | undefined) => {
+      const r = results.get(node.name)!;
+      const p = answers.get(node.name)!;
+      const t1 = Date.now();
+      await opts.onTransfer?.(node.name);
+      if (archive) {
+        const got = await pool.agent<{ bytes: number }>(node.name, 'receive', { system: sc.system, blobs: [{ hex: archive.hex, size: archive.size }] }, [{ path: archive.path, size: archive.size }]);
+        r.bytesSent = got.bytes;
+      } else {
+        const missing = p.venvComplete ? [] : p.missing;
+        if (missing.length > 0) {
+          const send = missing.map((h) => candidate.wheels.find((w) => w.hex === h)!).filter(Boolean);
+          const payload: PayloadFile[] = send.map((w) => ({ path: w.path, size: w.size }));
+          const got = await pool.agent<{ bytes: number }>(node.name, 'receive', { system: sc.system, blobs: send.map((w) => ({ hex: w.hex, size: w.size })) }, payload);
+          r.bytesSent = got.bytes;
+        }
+      }
+      r.phases.transfer = Date.now() - t1;
+      const t2 = Date.now();
+      const a = await pool.agent<{ timings: { install: { reused?: boolean; from?: string } } }>(node.name, 'prepare', {
+        system: sc.system,
+        candidate: candidate.digest,
+        candidateShort: candidate.short,
+        releaseId: desired.releaseId,
+        wheels,
+        archive: archive ? { hex: archive.hex } : undefined,
+        expected: candidate.expected,
+        release: desired,
+        files: files.map((f) => ({ path: f.path, mode: f.mode, content: Buffer.from(f.bytes).toString('base64') })),
+      });
+      r.phases.install = Date.now() - t2;
+      r.install = a.timings.install.reused ? 'reused' : archive ? 'archive' : 'wheels';
+      r.result = 'prepared';
+    };
+
+    const planFailed = [...results.values()].some((r) => r.result === 'failed');
+    const tasks = plan.nodes
+      .filter(({ node }) => answers.has(node.name) && !planFailed)
+      .map((entry) => {
+        const { node, desired } = entry;
+        const r = results.get(node.name)!;
+        const g = roleOf.get(node.name);
+        const finish = () => (r.durationMs = Date.now() - started.get(node.name)!);
+        if (g && g.receivers.includes(node.name)) {
+          // Waits for its target's archive outside the limit, so that waiting never holds a slot the builder needs.
+          return (async () => {
+            let archive: SharedArchive;
+            try {
+              archive = await archives.get(g)!;
+            } catch (e) {
+              r.result = 'failed';
+              r.detail = `not prepared: the installation for its target (${g.label}) failed on node ${g.builder}`;
+              finish();
+              return;
+            }
+            await limit(async () => {
+              try {
+                await prepare(entry, archive);
+                r.installedOn = g.builder;
+                progress.info(
+                  `${node.name}: prepared release ${desired.releaseId} with the installation built on ${g.builder} (transfer ${ms(r.phases.transfer)}, ${r.bytesSent} bytes; unpack + verify ${ms(r.phases.install)})`,
+                );
+              } catch (e) {
+                fail(r, e);
+                progress.info(`${node.name}: failed: ${r.detail}`);
+              } finally {
+                finish();
+              }
+            });
+          })();
+        }
+        let resolveArchive: (a: SharedArchive) => void = () => undefined;
+        let rejectArchive: (e: unknown) => void = () => undefined;
+        if (g && g.receivers.length > 0) {
+          const promise = new Promise<SharedArchive>((res, rej) => {
+            resolveArchive = res;
+            rejectArchive = rej;
+          });
+          promise.catch(() => undefined);
+          archives.set(g, promise);
+        }
+        return limit(async () => {
+          try {
+            await prepare(entry, undefined);
+            if (g && g.receivers.length > 0) {
+              const t3 = Date.now();
+              const packed = await pool.agent<{ hex: string; size: number }>(node.name, 'pack', { system: sc.system, candidate: candidate.digest, candidateShort: candidate.short });
+              const path = join(work, `installed-${archiveSeq++}.tar.gz`);
+              await pool.fetchBlob(node.name, sc.system, packed.hex, packed.size, path);
+              r.phases.install += Date.now() - t3;
+              resolveArchive({ hex: packed.hex, size: packed.size, path });
+              progress.info(
+                `${node.name}: installed candidate ${candidate.short} from ${candidate.wheels.length} wheels and packed it for ${g.receivers.length} more node(s) of target ${g.label} (sha256:${packed.hex.slice(0, 12)}…, ${packed.size} bytes; transfer ${ms(r.phases.transfer)}, install + pack ${ms(r.phases.install)})`,
+              );
+            } else {
+              progress.info(`${node.name}: prepared release ${desired.releaseId} (transfer ${ms(r.phases.transfer)}, ${r.bytesSent} bytes; install ${ms(r.phases.install)})`);
+            }
+          } catch (e) {
+            rejectArchive(e);
+            fail(r, e);
+            progress.info(`${node.name}: failed: ${r.detail}`);
+          } finally {
+            finish();
+          }
+        });
+      });
+    await Promise.all(tasks);
 
     const ordered = () => plan.nodes.map(({ node }) => results.get(node.name)!);
     const failedIn = (list: NodeResult[]) => list.filter((r) => r.result === 'failed');
@@ -321,7 +446,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
       nodes: list,
       durationMs: Date.now() - t0,
       error: first ? `deploy failed on node ${first.name}: ${first.detail}${failures.length > 1 ? ` (and ${failures.length - 1} more node(s))` : ''}` : undefined,
-      errorKind: first ? (first.unreachable ? 'unavailable' : 'conflict') : undefined,
+      errorKind: first ? (first.unreachable ? 'unavailable' : first.integrity ? 'integrity' : 'conflict') : undefined,
     };
   } finally {
     if (!opts.pool) await pool.close();
@@ -329,7 +454,46 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   }
 }
 
-/** Throws the deploy's failure as a KarooError (exit 4 when a node was unreachable, 5 otherwise). */
+interface InstallGroup {
+  readonly key: string;
+  readonly label: string;
+  /** The node that installs from the wheels (and packs the tree when there are receivers). */
+  readonly builder: string;
+  /** Nodes of the same target that get the installed tree. */
+  readonly receivers: string[];
+}
+
+interface SharedArchive {
+  readonly hex: string;
+  readonly size: number;
+  /** On the runner, checked against hex and size. */
+  readonly path: string;
+}
+
+/** A node's target in one line: `cpython 3.11.2 linux-x86_64 glibc 2.36`. */
+function targetLabel(t: NodeTarget | undefined): string {
+  if (!t) return 'unknown';
+  return [t.implementation, t.python, t.platform, t.libc, t.executable].filter(Boolean).join(' ');
+}
+
+/**
+ * Groups the nodes that need the candidate installed by target (interpreter, version, ABI,
+ * platform, libc, interpreter path), in configuration order: the first node of each group
+ * installs, the others receive its installed tree.
+ */
+export function installPlan(nodes: readonly string[], answers: ReadonlyMap<string, { target: NodeTarget }>): InstallGroup[] {
+  const groups = new Map<string, InstallGroup>();
+  for (const n of nodes) {
+    const t = answers.get(n)!.target;
+    const key = canonicalJson(t ?? {});
+    const g = groups.get(key);
+    if (g) g.receivers.push(n);
+    else groups.set(key, { key, label: targetLabel(t), builder: n, receivers: [] });
+  }
+  return [...groups.values()];
+}
+
+/** Throws the deploy's failure as a KarooError (exit 4 when a node was unreachable, 3 when a node refused a damaged wheel or archive, 5 otherwise). */
 export function assertDeployed(r: DeployResult): void {
   if (!r.ok) throw new KarooError(r.errorKind ?? 'conflict', r.error ?? 'deploy failed', { detail: { nodes: r.nodes } });
 }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -33,7 +34,7 @@ export interface SshResult {
 const BOOTSTRAP =
   'import sys;s=sys.stdin.buffer.read(int(sys.stdin.buffer.readline()));exec(compile(s,"karoo_node.py","exec"),{"__name__":"__main__","KAROO_AGENT_SOURCE":s})';
 
-export const AGENT_COMMANDS = ['plan', 'receive', 'prepare', 'activate', 'rollback', 'status'] as const;
+export const AGENT_COMMANDS = ['plan', 'receive', 'prepare', 'pack', 'send', 'activate', 'rollback', 'status'] as const;
 export type AgentCommand = (typeof AGENT_COMMANDS)[number];
 
 /** A file streamed after the request (the `receive` payload). */
@@ -195,14 +196,33 @@ export class SshPool {
 
   /** Calls the node agent; returns its answer, or throws naming the node and the first line that says why. */
   async agent<T = Record<string, unknown>>(node: string, cmd: AgentCommand, request: object, payload: PayloadFile[] = [], timeoutMs = 600_000): Promise<T> {
+    return (await this.agentCall<T>(node, cmd, request, payload, timeoutMs)).answer;
+  }
+
+  /**
+   * Fetches one blob from the node's blob store (the agent's `send`: the raw bytes, a newline,
+   * then its answer) into `dest`, checked against its sha256 and size: an integrity error otherwise.
+   */
+  async fetchBlob(node: string, system: string, hex: string, size: number, dest: string, timeoutMs = 600_000): Promise<void> {
+    const { answer, stdout } = await this.agentCall<{ size: number }>(node, 'send', { system, hex }, [], timeoutMs);
+    const bytes = stdout.subarray(0, size);
+    if (answer.size !== size || stdout.length < size + 1 || stdout[size] !== 0x0a || createHash('sha256').update(bytes).digest('hex') !== hex) {
+      throw new KarooError('integrity', `node ${node}: blob sha256:${hex} arrived damaged (${Math.min(stdout.length, size)} of ${size} bytes, or another sha256); refused`, { detail: { node } });
+    }
+    await writeFile(dest, bytes, { mode: 0o600 });
+  }
+
+  private async agentCall<T>(node: string, cmd: AgentCommand, request: object, payload: PayloadFile[], timeoutMs: number): Promise<{ answer: T; stdout: Buffer }> {
     const t = this.target(node);
     const agent = Buffer.from(AGENT_SOURCE, 'utf8');
     const sudo = (t.user ?? 'root') === 'root' ? '' : 'sudo -n ';
     const remote = `${sudo}python3 -c '${BOOTSTRAP}' ${cmd}`;
     const r = await this.run(node, remote, [Buffer.from(`${agent.length}\n`), agent, Buffer.from(`${JSON.stringify(request)}\n`), ...payload], timeoutMs);
-    const lines = r.stdout.toString('utf8').trim().split('\n');
-    const last = lines[lines.length - 1] ?? '';
-    let answer: { ok?: boolean; error?: string } | undefined;
+    // The answer is the last line; anything before it (the bytes of `send`) may be binary.
+    let end = r.stdout.length;
+    while (end > 0 && (r.stdout[end - 1] === 0x0a || r.stdout[end - 1] === 0x0d || r.stdout[end - 1] === 0x20)) end--;
+    const last = r.stdout.subarray(r.stdout.lastIndexOf(0x0a, end - 1) + 1, end).toString('utf8').trim();
+    let answer: { ok?: boolean; error?: string; kind?: string } | undefined;
     try {
       answer = last.startsWith('{') ? (JSON.parse(last) as typeof answer) : undefined;
     } catch {
@@ -213,8 +233,8 @@ export class SshPool {
       if (r.code === 255) throw new KarooError('unavailable', `node ${node} (${t.user ?? 'root'}@${t.host}:${t.port ?? 22}) is unreachable over SSH: ${why}`, { detail: { node } });
       throw new KarooError('unavailable', `node ${node}: the karoo agent gave no answer (exit ${r.code}): ${why}`, { detail: { node } });
     }
-    if (!answer.ok) throw new KarooError('conflict', `node ${node}: ${answer.error ?? 'failed'}`, { detail: { node } });
-    return answer as T;
+    if (!answer.ok) throw new KarooError(answer.kind === 'integrity' ? 'integrity' : 'conflict', `node ${node}: ${answer.error ?? 'failed'}`, { detail: { node } });
+    return { answer: answer as T, stdout: r.stdout };
   }
 
   /** Forwards 127.0.0.1:localPort on the runner to 127.0.0.1:remotePort on the node (through the node's master connection). */

@@ -1,0 +1,249 @@
+"""karoo's wheel installer and installed-tree archives (agent/karoo_node.py), without pip.
+
+Run: python3 -m unittest discover -s packages/deploy/agent/tests -t packages/deploy/agent
+(jest runs this too: packages/deploy/src/agent-python.itg.test.ts).
+"""
+
+import base64
+import csv
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import unittest
+import zipfile
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import karoo_node as agent  # noqa: E402
+
+PY = "python%d.%d" % sys.version_info[:2]
+
+
+def read(path, mode="r"):
+    with open(path, mode) as f:
+        return f.read()
+
+
+def b64(data):
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def make_wheel(directory, name="demo_pkg", version="1.0", tag="py3-none-any", files=None, entry_points=None,
+               record_edit=None, extra_entries=None, purelib=True, symlink=None):
+    """Writes a wheel; record_edit(rows) may change the RECORD rows before they are written."""
+    files = dict(files if files is not None else {
+        "%s/__init__.py" % name: b"VALUE = 42\n",
+        "%s/core.py" % name: b"def main():\n    print('demo says', 42)\n    return 0\n",
+    })
+    info = "%s-%s.dist-info" % (name, version)
+    files["%s/METADATA" % info] = ("Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name.replace("_", "-"), version)).encode()
+    files["%s/WHEEL" % info] = ("Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: %s\nTag: %s\n" % ("true" if purelib else "false", tag)).encode()
+    if entry_points:
+        files["%s/entry_points.txt" % info] = entry_points.encode()
+    rows = [[p, "sha256=" + b64(d), str(len(d))] for p, d in sorted(files.items())]
+    rows.append(["%s/RECORD" % info, "", ""])
+    if record_edit:
+        rows = record_edit(rows)
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    files["%s/RECORD" % info] = buf.getvalue().encode()
+    for k, v in (extra_entries or {}).items():
+        files[k] = v
+    path = os.path.join(directory, "%s-%s-%s.whl" % (name, version, tag))
+    with zipfile.ZipFile(path, "w") as z:
+        for p, d in files.items():
+            zi = zipfile.ZipInfo(p)
+            zi.external_attr = (0o755 if p.endswith(".sh") else 0o644) << 16
+            z.writestr(zi, d)
+        if symlink:
+            zi = zipfile.ZipInfo(symlink[0])
+            zi.external_attr = (0o120777) << 16
+            z.writestr(zi, symlink[1])
+    return path
+
+
+class Base(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="karoo-agent-test-")
+        self.venv = os.path.join(self.tmp, "venv")
+        self.sp = os.path.join(self.venv, "lib", PY, "site-packages")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def fresh_venv(self):
+        agent.create_venv(self.venv)
+        self.assertFalse(os.path.exists(os.path.join(self.venv, "bin", "pip")), "the venv must not hold pip")
+
+
+class InstallWheel(Base):
+    def test_installs_files_data_scripts_and_entry_points_and_records_them(self):
+        self.fresh_venv()
+        whl = make_wheel(self.tmp, files={
+            "demo_pkg/__init__.py": b"VALUE = 42\n",
+            "demo_pkg/core.py": b"def main():\n    print('demo says', 42)\n    return 0\n",
+            "demo_pkg-1.0.data/scripts/demo-raw": b"#!python\nimport demo_pkg\nprint('raw', demo_pkg.VALUE)\n",
+            "demo_pkg-1.0.data/data/share/demo/readme.txt": b"hello\n",
+            "demo_pkg-1.0.data/headers/demo.h": b"#define DEMO 1\n",
+        }, entry_points="[console_scripts]\ndemo = demo_pkg.core:main\n")
+        agent.install_wheel(whl, self.venv)
+        self.assertEqual(read(os.path.join(self.sp, "demo_pkg", "__init__.py"), "rb"), b"VALUE = 42\n")
+        self.assertTrue(os.path.isfile(os.path.join(self.venv, "share", "demo", "readme.txt")))
+        self.assertTrue(os.path.isfile(os.path.join(self.venv, "include", "site", PY, "demo_pkg", "demo.h")))
+        python = os.path.join(self.venv, "bin", "python3")
+        for script in ("demo", "demo-raw"):
+            p = os.path.join(self.venv, "bin", script)
+            self.assertEqual(read(p).splitlines()[0], "#!" + python)
+            self.assertTrue(os.access(p, os.X_OK))
+        out = subprocess.run([os.path.join(self.venv, "bin", "demo")], capture_output=True, text=True, check=True).stdout
+        self.assertEqual(out, "demo says 42\n")
+        out = subprocess.run([os.path.join(self.venv, "bin", "demo-raw")], capture_output=True, text=True, check=True).stdout
+        self.assertEqual(out, "raw 42\n")
+        info = os.path.join(self.sp, "demo_pkg-1.0.dist-info")
+        self.assertEqual(read(os.path.join(info, "INSTALLER")), "karoo\n")
+        rows = {r[0]: r for r in csv.reader(read(os.path.join(info, "RECORD")).splitlines())}
+        self.assertIn("../../../bin/demo", rows)
+        self.assertIn("demo_pkg-1.0.dist-info/INSTALLER", rows)
+        # What the installer recorded is what verification checks: clean, then one changed byte shows.
+        expected = [{"name": "demo-pkg", "version": "1.0"}]
+        self.assertEqual(agent.verify_venv(self.venv, expected, check_marker=False), [])
+        with open(os.path.join(self.venv, "bin", "demo"), "a") as f:
+            f.write("# changed\n")
+        self.assertEqual(agent.verify_venv(self.venv, expected, check_marker=False), ["demo-pkg 1.0: ../../../bin/demo differs from its RECORD hash"])
+
+    def assertRefused(self, whl, message):
+        self.fresh_venv()
+        with self.assertRaises(agent.IntegrityFail) as cm:
+            agent.install_wheel(whl, self.venv)
+        self.assertIn(message, str(cm.exception))
+        self.assertEqual(os.listdir(self.sp), [], "nothing of a refused wheel is written")
+
+    def test_a_file_that_does_not_match_its_record_hash_is_refused(self):
+        def edit(rows):
+            return [[r[0], "sha256=" + b64(b"something else"), r[2]] if r[0].endswith("core.py") else r for r in rows]
+        self.assertRefused(make_wheel(self.tmp, record_edit=edit), "demo_pkg/core.py does not match its RECORD hash")
+
+    def test_a_record_row_without_a_hash_is_refused(self):
+        def edit(rows):
+            return [[r[0], "", ""] if r[0].endswith("core.py") else r for r in rows]
+        self.assertRefused(make_wheel(self.tmp, record_edit=edit), "RECORD has no sha256 hash for demo_pkg/core.py")
+
+    def test_a_weak_record_hash_is_refused(self):
+        def edit(rows):
+            return [[r[0], "md5=" + base64.urlsafe_b64encode(hashlib.md5(b"x").digest()).decode(), r[2]] if r[0].endswith("core.py") else r for r in rows]
+        self.assertRefused(make_wheel(self.tmp, record_edit=edit), "RECORD has no sha256 hash for demo_pkg/core.py")
+
+    def test_a_file_missing_from_record_is_refused(self):
+        self.assertRefused(make_wheel(self.tmp, extra_entries={"demo_pkg/smuggled.py": b"import os\n"}), "demo_pkg/smuggled.py is not listed in its RECORD")
+
+    def test_a_record_entry_missing_from_the_wheel_is_refused(self):
+        def edit(rows):
+            return rows + [["demo_pkg/gone.py", "sha256=" + b64(b"x"), "1"]]
+        self.assertRefused(make_wheel(self.tmp, record_edit=edit), "RECORD lists demo_pkg/gone.py, which is not in the wheel")
+
+    def test_a_path_leaving_the_venv_is_refused(self):
+        self.assertRefused(make_wheel(self.tmp, files={"demo_pkg/__init__.py": b"", "../../../evil.py": b"x"}), "leaves its directory")
+
+    def test_a_data_path_leaving_the_venv_is_refused(self):
+        self.assertRefused(make_wheel(self.tmp, files={"demo_pkg/__init__.py": b"", "demo_pkg-1.0.data/other/x": b"x"}), "is not in one of demo_pkg-1.0.data/")
+
+    def test_a_symlink_entry_is_refused(self):
+        self.assertRefused(make_wheel(self.tmp, symlink=("demo_pkg/link", "/etc/passwd")), "is a symbolic link")
+
+    def test_a_wheel_with_two_dist_info_directories_is_refused(self):
+        self.assertRefused(make_wheel(self.tmp, extra_entries={"other-2.0.dist-info/METADATA": b"Name: other\n"}), "exactly one .dist-info")
+
+    def test_platlib_wheel_with_compiled_module_tag(self):
+        self.fresh_venv()
+        whl = make_wheel(self.tmp, tag="cp%d%d-cp%d%d-linux_x86_64" % (sys.version_info[:2] * 2), purelib=False)
+        agent.install_wheel(whl, self.venv)
+        self.assertTrue(os.path.isfile(os.path.join(self.sp, "demo_pkg", "core.py")))
+
+
+class Choose(unittest.TestCase):
+    def test_markers(self):
+        env = agent.marker_environment()
+        ev = agent.evaluate_marker
+        self.assertTrue(ev('python_version >= "3.8"'))
+        self.assertFalse(ev('python_version < "3.8"'))
+        self.assertTrue(ev('sys_platform == "%s" and (os_name == "posix" or os_name == "nt")' % env["sys_platform"]))
+        self.assertFalse(ev('sys_platform == "win32"'))
+        self.assertTrue(ev('python_full_version == "%d.%d.*"' % sys.version_info[:2]))
+        self.assertTrue(ev('"linux" in sys_platform or sys_platform == "darwin"'))
+        self.assertTrue(ev('python_version ~= "%d.0"' % sys.version_info[0]))
+        with self.assertRaises(agent.Fail):
+            ev('python_version >= "3.8" and')
+        with self.assertRaises(agent.Fail):
+            ev('no_such_variable == "1"')
+
+    def test_the_best_supported_wheel_of_each_package_and_only_where_its_marker_holds(self):
+        own = "cp%d%d" % sys.version_info[:2]
+        wheels = [
+            {"hex": "a", "package": "procstat", "filename": "procstat-0.4.0-py3-none-win_amd64.whl"},
+            {"hex": "b", "package": "procstat", "filename": "procstat-0.4.0-py3-none-any.whl"},
+            {"hex": "c", "package": "procstat", "filename": "procstat-0.4.0-%s-%s-manylinux_2_17_x86_64.manylinux2014_x86_64.whl" % (own, own)},
+            {"hex": "d", "package": "wincounters", "filename": "wincounters-1.0-py3-none-win_amd64.whl", "marker": 'sys_platform == "win32"'},
+        ]
+        chosen = agent.choose_wheels(wheels)
+        if agent.glibc_version() and os.uname().machine == "x86_64":
+            self.assertEqual([w["hex"] for w in chosen], ["c"])
+        with self.assertRaises(agent.Fail) as cm:
+            agent.choose_wheels([{"hex": "e", "package": "x", "filename": "x-1-py3-none-win_amd64.whl"}])
+        self.assertIn("no wheel of x fits this node", str(cm.exception))
+
+
+class Archive(Base):
+    def installed(self):
+        self.fresh_venv()
+        agent.install_wheel(make_wheel(self.tmp, entry_points="[console_scripts]\ndemo = demo_pkg.core:main\n"), self.venv)
+
+    def test_pack_is_deterministic_and_unpack_gives_a_tree_that_verifies(self):
+        self.installed()
+        out = os.path.join(self.tmp, "blobs")
+        os.makedirs(out)
+        h1, n1 = agent.pack_tree(self.venv, os.path.join(out, "pack"))
+        h2, n2 = agent.pack_tree(self.venv, os.path.join(out, "pack"))
+        self.assertEqual((h1, n1), (h2, n2))
+        self.assertEqual(hashlib.sha256(read(os.path.join(out, h1), "rb")).hexdigest(), h1)
+        moved = os.path.join(self.tmp, "moved")
+        os.rename(self.venv, moved)  # the receiving node has nothing there yet
+        agent.unpack_tree(os.path.join(out, h1), self.venv)
+        self.assertEqual(agent.verify_venv(self.venv, [{"name": "demo-pkg", "version": "1.0"}], check_marker=False), [])
+        self.assertEqual(os.readlink(os.path.join(self.venv, "bin", "python3")), os.readlink(os.path.join(moved, "bin", "python3")))
+        out = subprocess.run([os.path.join(self.venv, "bin", "demo")], capture_output=True, text=True, check=True).stdout
+        self.assertEqual(out, "demo says 42\n")
+
+    def hostile(self, members):
+        path = os.path.join(self.tmp, "bad.tar.gz")
+        with tarfile.open(path, "w:gz") as tar:
+            for ti, data in members:
+                tar.addfile(ti, io.BytesIO(data) if data is not None else None)
+        return path
+
+    def test_unpack_refuses_paths_out_of_the_tree_and_writes_through_links(self):
+        up = tarfile.TarInfo("../escape")
+        up.size = 1
+        with self.assertRaises(agent.IntegrityFail):
+            agent.unpack_tree(self.hostile([(up, b"x")]), os.path.join(self.tmp, "a"))
+        outside = os.path.join(self.tmp, "outside")
+        os.makedirs(outside)
+        link = tarfile.TarInfo("etc")
+        link.type, link.linkname = tarfile.SYMTYPE, outside
+        through = tarfile.TarInfo("etc/pwned")
+        through.size = 1
+        with self.assertRaises(agent.IntegrityFail) as cm:
+            agent.unpack_tree(self.hostile([(link, None), (through, b"x")]), os.path.join(self.tmp, "b"))
+        self.assertIn("lies under a symbolic link", str(cm.exception))
+        self.assertEqual(os.listdir(outside), [])
+        dev = tarfile.TarInfo("dev")
+        dev.type = tarfile.CHRTYPE
+        with self.assertRaises(agent.IntegrityFail):
+            agent.unpack_tree(self.hostile([(dev, None)]), os.path.join(self.tmp, "c"))
+
+
+if __name__ == "__main__":
+    unittest.main()
