@@ -26,8 +26,6 @@ export interface StagedCandidate {
   readonly wheels: readonly StagedWheel[];
   readonly requirements: StagedWheel;
   readonly pylock: StagedWheel;
-  /** The pip wheel of the lock, used on the nodes to install offline; undefined when the lock has none. */
-  readonly pipWheel?: string | undefined;
   /** What the nodes must hold after installing: every locked package (normalised name, version, marker). */
   readonly expected: ReadonlyArray<{ name: string; version: string; marker?: string | undefined }>;
   readonly bytes: number;
@@ -111,8 +109,6 @@ export async function stageCandidate(store: Store, candidate: Digest | string, d
       throw new KarooError('integrity', `candidate ${digest}: the lock pins ${pkg.name} ${pkg.version} (${file.name}, sha256:${file.sha256}) but no layer holds it`);
     }
   }
-  const pip = lock.get('pip');
-  const pipWheel = pip ? files.find((f) => pip.files.some((x) => x.sha256 === f.hex) && f.filename.endsWith('.whl'))?.hex : undefined;
   return {
     digest,
     short: hexOf(digest).slice(0, 12),
@@ -123,7 +119,6 @@ export async function stageCandidate(store: Store, candidate: Digest | string, d
     wheels: files,
     requirements,
     pylock,
-    pipWheel,
     expected: lock.packages.map((p) => ({ name: normalizeName(p.name), version: p.version, marker: p.marker })),
     bytes,
   };
