@@ -163,7 +163,8 @@ export async function promote(o: PromoteOptions): Promise<PromoteResult> {
       const e = o.config.environments.find((x) => x.name === name);
       return e ? systemIdOf(candidate, e) : undefined;
     },
-    verifyRun: o.evidenceRuns,
+    // A rollback skips the evidence gate: it must not wait on the API for evidence it ignores.
+    verifyRun: o.rollback ? undefined : o.evidenceRuns,
   });
   const passingEvidence = [...new Set(evidence.filter((e) => e.result === 'passed' && !e.untrusted).map((e) => e.environment))].sort();
 
