@@ -58,9 +58,10 @@ export interface BuildResult {
  * Builds the candidate of a lock into a store. The digest is computed first, from the lock
  * alone: if the store has it, nothing is downloaded or uploaded. Otherwise every locked file
  * the store lacks is downloaded (bounded parallel, streamed, checked against the lock's sha256
- * and size) — all of them before anything is pushed, so a bad file pushes nothing — then the
- * missing blobs are pushed, then the config and lock files, and the manifest last: a candidate
- * is never visible half-pushed.
+ * and size) and, once checked, uploaded while the other files are still downloading; the
+ * config and lock files go up alongside. The manifest goes last, only when every file was
+ * checked and every blob is in: a candidate is never visible half-pushed, a file that does not
+ * match the lock stops the build before it, and no blob reaches the store unchecked.
  */
 export async function build(options: BuildOptions): Promise<BuildResult> {
   const { lock, store } = options;
@@ -106,47 +107,46 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   let pushedBytes = 0;
   let uploaded = 0;
   try {
-    // Download and check everything first: one bad file and nothing is pushed.
+    // Each file is downloaded and checked, then uploaded while others still download: the
+    // download, the hashing and the upload overlap across files. One bad file stops the rest.
     const headersFor = options.headersFor ?? indexAuthHeaders(options.indexes ?? [], options.env ?? process.env);
     const abort = new AbortController();
     setMaxListeners(0, abort.signal);
-    const settled = await Promise.allSettled(
-      missing.map((f) =>
+    const stopped = () => new KarooError('internal', 'skipped after an earlier failure');
+    const settled = await Promise.allSettled([
+      ...missing.map((f) =>
         limit(async () => {
-          if (abort.signal.aborted) throw new KarooError('internal', 'download skipped after an earlier failure');
+          if (abort.signal.aborted) throw stopped();
           try {
             const d = await downloadLockedFile(f.pkg, f.file, dir, { headersFor, signal: abort.signal });
             downloadedBytes += d.fetched;
-            return d.path;
+            if (abort.signal.aborted) throw stopped();
+            // Our own temp files may be linked into a layout store; files in a directory the
+            // caller keeps are copied (and re-checked), so the store never shares their inode.
+            const r = await store.putBlob({ digest: f.descriptor.digest, size: f.descriptor.size }, fileSource(d.path, ownDir));
+            pushedBytes += r.bytes;
+            uploaded++;
           } catch (e) {
             abort.abort();
             throw e;
           }
         }),
       ),
-    );
-    // Report the failure that caused the others to stop, not an abort it caused.
-    const failures = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as Error);
-    if (failures.length) throw failures.find((e) => e instanceof KarooError && e.kind !== 'internal') ?? failures.find((e) => e.name !== 'AbortError') ?? failures[0];
-    const paths = settled.map((s) => (s as PromiseFulfilledResult<string>).value);
-    if (missing.length) progress.info(`downloaded and checked ${missing.length} files (${downloadedBytes} bytes fetched)`);
-
-    await Promise.all(
-      missing.map((f, i) =>
+      ...missingInline.map((b) =>
         limit(async () => {
-          // Our own temp files may be linked into a layout store; files in a directory the
-          // caller keeps are copied (and re-checked), so the store never shares their inode.
-          const r = await store.putBlob({ digest: f.descriptor.digest, size: f.descriptor.size }, fileSource(paths[i]!, ownDir));
+          if (abort.signal.aborted) throw stopped();
+          const r = await store.putBlob({ digest: b.descriptor.digest, size: b.descriptor.size }, bufferSource(b.bytes));
           pushedBytes += r.bytes;
           uploaded++;
         }),
       ),
-    );
-    for (const b of missingInline) {
-      const r = await store.putBlob({ digest: b.descriptor.digest, size: b.descriptor.size }, bufferSource(b.bytes));
-      pushedBytes += r.bytes;
-      uploaded++;
-    }
+    ]);
+    // Report the failure that caused the others to stop, not an abort it caused.
+    const failures = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as Error);
+    if (failures.length) throw failures.find((e) => e instanceof KarooError && e.kind !== 'internal') ?? failures.find((e) => e.name !== 'AbortError') ?? failures[0];
+    if (missing.length) progress.info(`downloaded, checked and uploaded ${missing.length} files (${downloadedBytes} bytes fetched)`);
+
+    // Every file checked and every blob in: only now does the candidate become visible.
     await store.putManifest(c.manifestBytes, OCI.imageManifest, { tag: options.tag });
     pushedBytes += c.manifestBytes.length;
     reused = c.manifest.layers.length + 1 - uploaded - mounted;

@@ -4,9 +4,10 @@ import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { chmod, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { canonicalJson, hexOf, KarooError, sha256File, sha256Of, silentProgress, type Progress } from '@karoo/common';
+import { drain, transport } from '@karoo/transport';
 import { ASSETS } from './generated/assets.js';
 import { imagesRoot } from './paths.js';
 import { isAlive, procRef, sleep } from './proc.js';
@@ -240,9 +241,12 @@ export async function fetchCloudImage(url: string, sha256: string | undefined, p
       let source: Readable;
       if (url.startsWith('file://')) source = createReadStream(fileURLToPath(url));
       else if (/^https?:\/\//.test(url)) {
-        const res = await fetch(url);
-        if (!res.ok || !res.body) throw new KarooError('unavailable', `image ${url} could not be downloaded (HTTP ${res.status})`);
-        source = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+        const res = await transport.request({ method: 'GET', url });
+        if (res.status !== 200) {
+          await drain(res);
+          throw new KarooError('unavailable', `image ${url} could not be downloaded (HTTP ${res.status})`);
+        }
+        source = res.body;
       } else if (url.startsWith('/')) source = createReadStream(url);
       else throw new KarooError('input', `image "${url}" is not an http(s):// or file:// URL`);
       await pipeline(source, createWriteStream(tmp));

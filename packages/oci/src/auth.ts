@@ -1,5 +1,6 @@
-import { KarooError } from '@karoo/common';
-import { drain, header, isLoopbackHost, readBody, send, type HttpResponse } from './http.js';
+import { basicAuthHeader, errorMessage, KarooError } from '@karoo/common';
+import { transport as defaultTransport, type Transport } from '@karoo/transport';
+import { drain, header, isLoopbackHost, readBody, type HttpResponse } from './http.js';
 
 export interface Credentials {
   readonly username: string;
@@ -39,13 +40,14 @@ export class RegistryAuth {
   constructor(
     private readonly host: string,
     private readonly credentials: Credentials | undefined,
+    private readonly transport: Transport = defaultTransport,
   ) {}
 
   /** The Authorization header for a request needing these scopes, if the registry asked for one. */
   async header(scopes: readonly string[]): Promise<string | undefined> {
     const c = this.challenge;
     if (!c) return undefined;
-    if (c.scheme === 'basic') return this.credentials ? basic(this.credentials) : undefined;
+    if (c.scheme === 'basic') return this.credentials ? basicAuthHeader(this.credentials) : undefined;
     const key = scopeKey(scopes);
     // Concurrent requests share one token request.
     let token = this.tokens.get(key);
@@ -94,12 +96,12 @@ export class RegistryAuth {
     if (extra) for (const s of extra.split(' ')) all.add(s);
     for (const s of [...all].sort()) url.searchParams.append('scope', s);
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.credentials) headers.authorization = basic(this.credentials);
+    if (this.credentials) headers.authorization = basicAuthHeader(this.credentials);
     let res: HttpResponse;
     try {
-      res = await send({ method: 'GET', url, headers });
+      res = await this.transport.request({ method: 'GET', url, headers, what: `token endpoint ${url.origin}${url.pathname} of registry ${this.host}` });
     } catch (e) {
-      throw new KarooError('unavailable', `token endpoint ${url.origin}${url.pathname} of registry ${this.host} cannot be reached (${(e as Error).message})`);
+      throw new KarooError('unavailable', `token endpoint ${url.origin}${url.pathname} of registry ${this.host} cannot be reached (${errorMessage(e)})`, { cause: e });
     }
     if (res.status === 401 || res.status === 403) {
       await drain(res);
@@ -128,10 +130,6 @@ export class RegistryAuth {
       `registry ${this.host} requires credentials; set KAROO_REGISTRY_USERNAME and KAROO_REGISTRY_PASSWORD (or GITHUB_TOKEN for ghcr.io), or the action's registry-username/registry-password inputs`,
     );
   }
-}
-
-function basic(c: Credentials): string {
-  return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
 }
 
 function scopeKey(scopes: readonly string[]): string {

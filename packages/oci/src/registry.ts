@@ -1,7 +1,8 @@
 import { type Readable } from 'node:stream';
 import { blobFileName, canonicalJson, type Digest, isDigest, KarooError, type Progress, sha256Of, silentProgress } from '@karoo/common';
+import { type RetryOptions, Transport } from '@karoo/transport';
 import { type Credentials, RegistryAuth } from './auth.js';
-import { drain, header, isTransientNetworkError, readBody, send, type HttpResponse } from './http.js';
+import { drain, header, readBody, type HttpResponse } from './http.js';
 import {
   type BlobSource,
   type ByteRange,
@@ -12,14 +13,10 @@ import {
   type Store,
   type StoredManifest,
 } from './types.js';
-import { ByteSlice, checkReference, checkTag, isDigestRef, manifestTypes, parseManifestInfo, parseReferrersList, referrerDescriptor, referrersTag, sleep } from './util.js';
+import { ByteSlice, checkReference, checkTag, isDigestRef, manifestTypes, parseManifestInfo, parseReferrersList, referrerDescriptor, referrersTag } from './util.js';
 
-export interface RetryPolicy {
-  /** Attempts in all, the first included. */
-  readonly attempts: number;
-  readonly baseMs: number;
-  readonly maxMs: number;
-}
+/** The transport's one retry policy (attempts, backoff, the cap on Retry-After). */
+export type RetryPolicy = RetryOptions;
 
 export interface RegistryStoreOptions {
   /** `host[:port]`. */
@@ -43,25 +40,20 @@ interface Call {
   readonly headers?: Record<string, string> | undefined;
   readonly body?: (() => Readable | Uint8Array) | undefined;
   readonly scopes: readonly string[];
-  /** Retry on broken connections and 429/5xx (false for upload bodies: the upload is restarted instead). */
+  /** Retry in place on broken connections and 429/502/503/504 (false for upload bodies: the upload is restarted instead). */
   readonly retry?: boolean | undefined;
 }
 
-/** Thrown by a call that must not be retried in place (an upload body) when a retry elsewhere may help. */
-class TransientError extends KarooError {
-  override name = 'TransientError';
-}
-
 const MAX_MANIFEST = 4 << 20;
-const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 
 /**
  * A store in an OCI registry, over the distribution API (opencontainers/distribution-spec):
  * HEAD/GET/PUT of blobs and manifests (manifests always with an OCI `Accept` header),
  * monolithic (POST + PUT) and chunked (POST + PATCH… + PUT) uploads, cross-repository
  * mount, tag listing, and referrers through the referrers API or the `sha256-<hex>` tag
- * fallback for registries without it. Retries with backoff on 429/5xx and broken
- * connections; blobs are streamed, never held whole in memory.
+ * fallback for registries without it. Requests go through @karoo/transport (its one retry
+ * policy; an upload that breaks is resumed or started over under the same policy); blobs are
+ * streamed, never held whole in memory.
  */
 export class RegistryStore implements Store {
   readonly kind = 'registry' as const;
@@ -70,7 +62,7 @@ export class RegistryStore implements Store {
   readonly repository: string;
   private readonly base: URL;
   private readonly auth: RegistryAuth;
-  private readonly retryPolicy: RetryPolicy;
+  private readonly transport: Transport;
   private readonly chunkThreshold: number;
   private readonly chunkSize: number;
   private readonly progress: Progress;
@@ -82,11 +74,11 @@ export class RegistryStore implements Store {
     this.repository = options.repository;
     this.ref = `${options.registry}/${options.repository}`;
     this.base = new URL(`${options.scheme}://${options.registry}`);
-    this.auth = new RegistryAuth(options.registry, options.credentials);
-    this.retryPolicy = { attempts: 5, baseMs: 250, maxMs: 8000, ...options.retry };
     this.chunkThreshold = options.chunkThreshold ?? 256 << 20;
     this.chunkSize = options.chunkSize ?? 64 << 20;
     this.progress = options.progress ?? silentProgress;
+    this.transport = new Transport({ retry: options.retry, onRetry: (m) => this.progress.warn(m) });
+    this.auth = new RegistryAuth(options.registry, options.credentials, this.transport);
   }
 
   refFor(digest: Digest): string {
@@ -149,20 +141,10 @@ export class RegistryStore implements Store {
   async putBlob(blob: { digest: Digest; size: number }, source: BlobSource): Promise<PutBlobResult> {
     blobFileName(blob.digest);
     const chunked = blob.size > this.chunkThreshold;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        if (chunked) await this.uploadChunked(blob, source);
-        else await this.uploadMonolithic(blob, source);
-        return { bytes: blob.size, how: chunked ? 'chunked' : 'uploaded' };
-      } catch (e) {
-        if (!(e instanceof TransientError) || attempt >= this.retryPolicy.attempts) {
-          if (e instanceof TransientError) throw new KarooError('unavailable', `${e.message} (gave up after ${attempt} attempts)`);
-          throw e;
-        }
-        this.progress.warn(`upload of ${blob.digest} to ${this.ref} broke (${e.message}); retrying`);
-        await sleep(this.backoff(attempt));
-      }
-    }
+    if (chunked) await this.uploadChunked(blob, source);
+    // A broken upload body cannot be replayed in place: the whole upload starts over.
+    else await this.transport.run(() => this.uploadMonolithic(blob, source));
+    return { bytes: blob.size, how: chunked ? 'chunked' : 'uploaded' };
   }
 
   private async startUpload(): Promise<URL> {
@@ -189,13 +171,16 @@ export class RegistryStore implements Store {
     if (res.status !== 201) throw await this.failure(res, `upload blob ${blob.digest}`);
   }
 
+  /** POST, PATCH per chunk, PUT; an attempt after a break resumes where the registry says the upload stands. */
   private async uploadChunked(blob: { digest: Digest; size: number }, source: BlobSource): Promise<void> {
-    let url = await this.startUpload();
+    let url: URL | undefined;
     let offset = 0;
-    let failures = 0;
-    while (offset < blob.size) {
-      const end = Math.min(offset + this.chunkSize, blob.size);
-      try {
+    await this.transport.run(async () => {
+      const resumed = url && (await this.uploadStatus(url).catch(() => undefined));
+      if (resumed) ({ url, offset } = resumed);
+      else ({ url, offset } = { url: await this.startUpload(), offset: 0 });
+      while (offset < blob.size) {
+        const end = Math.min(offset + this.chunkSize, blob.size);
         const res = await this.call({
           method: 'PATCH',
           target: url,
@@ -208,19 +193,13 @@ export class RegistryStore implements Store {
         if (res.status !== 202) throw await this.failure(res, `upload chunk ${offset}-${end - 1} of ${blob.digest}`);
         url = new URL(header(res, 'location') ?? url.href, this.base);
         offset = end;
-      } catch (e) {
-        if (!(e instanceof TransientError) || ++failures >= this.retryPolicy.attempts) throw e;
-        this.progress.warn(`chunk ${offset}-${end - 1} of ${blob.digest} broke (${e.message}); resuming`);
-        await sleep(this.backoff(failures));
-        const resumed = await this.uploadStatus(url).catch(() => undefined);
-        if (resumed) ({ url, offset } = resumed);
-        else ({ url, offset } = { url: await this.startUpload(), offset: 0 });
       }
-    }
-    url.searchParams.set('digest', blob.digest);
-    const res = await this.call({ method: 'PUT', target: url, headers: { 'content-length': '0' }, scopes: this.push, retry: false });
-    await drain(res);
-    if (res.status !== 201) throw await this.failure(res, `finish upload of ${blob.digest}`);
+      const done = new URL(url.href);
+      done.searchParams.set('digest', blob.digest);
+      const res = await this.call({ method: 'PUT', target: done, headers: { 'content-length': '0' }, scopes: this.push, retry: false });
+      await drain(res);
+      if (res.status !== 201) throw await this.failure(res, `finish upload of ${blob.digest}`);
+    });
   }
 
   /** Where an interrupted upload stands (GET on its location: `Range: 0-<last>`); undefined when it cannot be resumed. */
@@ -347,55 +326,25 @@ export class RegistryStore implements Store {
     return list.filter((d) => artifactType === undefined || d.artifactType === artifactType).sort((a, b) => (a.digest < b.digest ? -1 : 1));
   }
 
-  private backoff(attempt: number, retryAfter?: string): number {
-    const after = retryAfter !== undefined ? Number(retryAfter) : Number.NaN;
-    if (Number.isFinite(after) && after >= 0) return Math.min(after * 1000, this.retryPolicy.maxMs);
-    const exp = Math.min(this.retryPolicy.baseMs * 2 ** (attempt - 1), this.retryPolicy.maxMs);
-    return exp / 2 + Math.random() * (exp / 2);
-  }
-
-  /** One request with auth, redirects (GET/HEAD) and retries. */
+  /**
+   * One request with the registry's auth; redirects (GET/HEAD, the token never sent to another
+   * origin) and retries are the transport's. A 401 records the registry's challenge and asks again.
+   */
   private async call(c: Call): Promise<HttpResponse> {
-    let url = typeof c.target === 'string' ? new URL(c.target, this.base) : c.target;
-    let authTries = 0;
-    let redirects = 0;
-    const retry = c.retry ?? true;
-    for (let attempt = 1; ; ) {
-      const sameHost = url.host === this.base.host;
+    const url = typeof c.target === 'string' ? new URL(c.target, this.base) : c.target;
+    const sameHost = url.host === this.base.host;
+    for (let authTries = 0; ; authTries++) {
       const auth = sameHost ? await this.auth.header(c.scopes) : undefined;
-      const headers = { ...c.headers, ...(auth ? { authorization: auth } : {}) };
-      let res: HttpResponse;
-      try {
-        res = await send({ method: c.method, url, headers, body: c.body?.() });
-      } catch (e) {
-        const what = `${c.method} ${url.pathname} on ${this.registry}: ${(e as Error).message}`;
-        if (!isTransientNetworkError(e)) throw new KarooError('unavailable', what, { cause: e });
-        if (!retry) throw new TransientError('unavailable', what, { cause: e });
-        if (attempt >= this.retryPolicy.attempts) throw new KarooError('unavailable', `${what} (gave up after ${attempt} attempts)`, { cause: e });
-        this.progress.warn(`${what}; retrying`);
-        await sleep(this.backoff(attempt++));
-        continue;
-      }
-      if (res.status === 401 && sameHost && authTries < 2) {
-        authTries++;
+      const res = await this.transport.request({
+        method: c.method,
+        url,
+        headers: { ...c.headers, ...(auth ? { authorization: auth } : {}) },
+        body: c.body,
+        retry: c.retry ?? true,
+        what: `${c.method} ${url.pathname} on ${this.registry}`,
+      });
+      if (res.status === 401 && sameHost && res.url.host === this.base.host && authTries < 2) {
         await this.auth.unauthorized(res, c.scopes, auth !== undefined);
-        continue;
-      }
-      if (RETRY_STATUS.has(res.status)) {
-        const what = `${c.method} ${url.pathname} on ${this.registry} answered ${res.status}`;
-        await drain(res);
-        if (!retry) throw new TransientError('unavailable', what);
-        if (attempt >= this.retryPolicy.attempts) throw new KarooError('unavailable', `${what} (gave up after ${attempt} attempts)`);
-        this.progress.warn(`${what}; retrying`);
-        await sleep(this.backoff(attempt++, header(res, 'retry-after')));
-        continue;
-      }
-      if ((c.method === 'GET' || c.method === 'HEAD') && [301, 302, 303, 307, 308].includes(res.status) && redirects < 5) {
-        const loc = header(res, 'location');
-        await drain(res);
-        if (!loc) throw new KarooError('unavailable', `${this.registry} redirected ${url.pathname} without a Location`);
-        url = new URL(loc, url);
-        redirects++;
         continue;
       }
       return res;

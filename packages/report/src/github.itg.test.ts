@@ -43,8 +43,16 @@ function client(s: GitHubStandin, options: Partial<ClientOptions> = {}) {
   return createGitHubClient({
     token: 'tok',
     baseUrl: s.url,
-    sleep: async (ms) => void waits.push(ms),
-    progress: { info: () => {}, warn: (m) => void warnings.push(m) },
+    // A second of GitHub's Retry-After lasts 1 ms here; the waits are read from what the client announces.
+    secondMs: 1,
+    progress: {
+      info: () => {},
+      warn: (m) => {
+        warnings.push(m);
+        const wait = /retrying in (\d+) s/.exec(m);
+        if (wait) waits.push(Number(wait[1]) * 1000);
+      },
+    },
     ...options,
   });
 }

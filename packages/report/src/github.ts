@@ -1,5 +1,8 @@
 import { getOctokit } from '@actions/github';
-import { KarooError, type Progress, silentProgress } from '@karoo/common';
+import { KAROO_VERSION, KarooError, type Progress, silentProgress } from '@karoo/common';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import Bottleneck from 'bottleneck';
 
 export type GitHubClient = ReturnType<typeof getOctokit>;
 
@@ -8,12 +11,12 @@ export interface ClientOptions {
   /** API root; defaults to `GITHUB_API_URL` (set by the runner), then api.github.com. */
   readonly baseUrl?: string | undefined;
   readonly progress?: Progress | undefined;
-  /** Retries after a secondary rate limit (default 3). */
+  /** Retries after a rate limit (default 3). */
   readonly maxRetries?: number | undefined;
   /** Longest wait GitHub may ask for before we give up instead (default 120 s). */
   readonly maxWaitSeconds?: number | undefined;
-  /** Injected for tests that must not sleep; real time by default. */
-  readonly sleep?: ((ms: number) => Promise<void>) | undefined;
+  /** How long one second of a wait GitHub asks for lasts (default 1000 ms; tests shorten it). */
+  readonly secondMs?: number | undefined;
 }
 
 interface HttpErrorLike {
@@ -51,32 +54,44 @@ export function rateLimitWait(e: unknown, now = Date.now()): number | undefined 
   return h.status === 429 ? 60 : undefined;
 }
 
-/** An Octokit for the REST API that waits and retries when GitHub rate-limits it. */
+/**
+ * An Octokit for the REST API with Octokit's own plugins: `@octokit/plugin-throttling` waits
+ * out primary and secondary rate limits (as long as GitHub asks, up to `maxWaitSeconds`, at most
+ * `maxRetries` times) and `@octokit/plugin-retry` retries server errors. The throttling plugin's
+ * pacing of writes (one a second, one every 3 s for writes that notify) is meant for bulk
+ * clients; a karoo step makes a handful of writes, so it is off and only GitHub's answers pace us.
+ */
 export function createGitHubClient(options: ClientOptions): GitHubClient {
   if (!options.token) {
     throw new KarooError('input', 'no GitHub token: pass the `github-token` input (default `${{ github.token }}`) or set GITHUB_TOKEN');
   }
-  const gh = getOctokit(options.token, {
-    ...(options.baseUrl ? { baseUrl: options.baseUrl.replace(/\/+$/, '') } : {}),
-    userAgent: 'karoo-report',
-  });
   const progress = options.progress ?? silentProgress;
   const maxRetries = options.maxRetries ?? 3;
   const maxWait = options.maxWaitSeconds ?? 120;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  gh.hook.wrap('request', async (request, opts) => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await request(opts);
-      } catch (e) {
-        const wait = rateLimitWait(e);
-        if (wait === undefined || attempt >= maxRetries || wait > maxWait) throw e;
-        progress.warn(`GitHub rate-limited ${String(opts.method)} ${String(opts.url)}; retrying in ${wait} s (attempt ${attempt + 2} of ${maxRetries + 1})`);
-        await sleep(wait * 1000);
-      }
-    }
-  });
-  return gh;
+  const onLimit = (retryAfter: number, request: { method?: unknown; url?: unknown }, retryCount: number): boolean => {
+    if (retryCount >= maxRetries || retryAfter > maxWait) return false;
+    progress.warn(`GitHub rate-limited ${String(request.method)} ${String(request.url)}; retrying in ${retryAfter} s (attempt ${retryCount + 2} of ${maxRetries + 1})`);
+    return true;
+  };
+  const unpaced = new Bottleneck.Group();
+  return getOctokit(
+    options.token,
+    {
+      ...(options.baseUrl ? { baseUrl: options.baseUrl.replace(/\/+$/, '') } : {}),
+      userAgent: `karoo/${KAROO_VERSION}`,
+      throttle: {
+        onRateLimit: (after: number, request: Record<string, unknown>, _octokit: unknown, count: number) => onLimit(after, request, count),
+        onSecondaryRateLimit: (after: number, request: Record<string, unknown>, _octokit: unknown, count: number) => onLimit(after, request, count),
+        retryAfterBaseValue: options.secondMs ?? 1000,
+        write: unpaced,
+        notifications: unpaced,
+      },
+      // Rate limits (403, 429) are the throttling plugin's; this one retries server errors.
+      retry: { doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451], retryAfterBaseValue: options.secondMs ?? 1000 },
+    },
+    retry,
+    throttling,
+  );
 }
 
 /** GitHub refused the token (401, 403) or could not find the target (404). */

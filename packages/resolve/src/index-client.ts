@@ -1,9 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { basicAuthHeader, credentialsFor, errorMessage, KarooError, networkCause, urlWithUserinfo } from '@karoo/common';
+import { basicAuthHeader, credentialsFor, errorMessage, isKarooError, KarooError, networkCause, urlWithUserinfo } from '@karoo/common';
 import type { IndexConfig } from '@karoo/config';
 import { normalizeName } from '@karoo/lock';
+import { drain, header, readBody, type HttpResponse, transport as defaultTransport, type Transport } from '@karoo/transport';
 
 /** One file listed on a project page of a PEP 503/691 index. */
 export interface IndexFile {
@@ -28,6 +29,8 @@ export interface ProjectPage {
 }
 
 const JSON_TYPE = 'application/vnd.pypi.simple.v1+json';
+/** Largest project page karoo reads (PyPI's biggest JSON pages are tens of MB). */
+const MAX_PAGE = 256 << 20;
 
 /**
  * `Authorization: Basic …` for a request to `url`, when the index has credentials and `url` is
@@ -68,11 +71,13 @@ export function stripCredentials(url: string): string {
 export class IndexClient {
   private readonly cache = new Map<string, Promise<ProjectPage | undefined>>();
   private readonly env: NodeJS.ProcessEnv;
+  private readonly transport: Transport;
   /** Count of page requests made, for tests and progress. */
   requests = 0;
 
-  constructor(env: NodeJS.ProcessEnv = process.env) {
+  constructor(env: NodeJS.ProcessEnv = process.env, transport: Transport = defaultTransport) {
     this.env = env;
+    this.transport = transport;
   }
 
   /** The project's page, or undefined when the index does not have the project. */
@@ -91,31 +96,42 @@ export class IndexClient {
     const pageUrl = new URL(`${name}/`, index.url).href;
     this.requests++;
     if (pageUrl.startsWith('file:')) return this.fileUrlPage(index, name, pageUrl);
-    const headers: Record<string, string> = { Accept: `${JSON_TYPE}, text/html;q=0.1` };
-    const auth = authorizationFor(pageUrl, index, this.env);
-    if (auth) headers.Authorization = auth;
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await fetch(pageUrl, { headers, redirect: 'follow', signal: AbortSignal.timeout(30_000) });
+      // The index's credentials go with each hop on the index's own origin only (redirects included).
+      res = await this.transport.request({
+        method: 'GET',
+        url: pageUrl,
+        headers: { accept: `${JSON_TYPE}, text/html;q=0.1` },
+        headersFor: (url) => {
+          const auth = authorizationFor(url.href, index, this.env);
+          return auth ? { authorization: auth } : undefined;
+        },
+        idleTimeoutMs: 30_000,
+        what: `index "${index.name}" page ${stripCredentials(pageUrl)}`,
+      });
     } catch (e) {
+      if (isKarooError(e) && e.kind === 'input') throw e;
+      // Still answering 429/502/503/504 after the retries: the index is there but not serving.
+      if ((e as { cause?: { status?: unknown } }).cause?.status !== undefined) throw new KarooError('unavailable', `${errorMessage(e)}; try again or check the index`, { cause: e });
       const cause = networkCause(e);
-      throw new KarooError('unavailable', `index "${index.name}" at ${stripCredentials(index.url)} is unreachable (${cause}); check its URL in karoo.yml and that it is serving`);
+      throw new KarooError('unavailable', `index "${index.name}" at ${stripCredentials(index.url)} is unreachable (${cause}); check its URL in karoo.yml and that it is serving`, { cause: e });
     }
     if (res.status === 404) {
-      await res.body?.cancel();
+      await drain(res);
       return undefined;
     }
     if (res.status === 401 || res.status === 403) {
-      await res.body?.cancel();
+      await drain(res);
       throw new KarooError('input', `index "${index.name}" refused access to ${name} (HTTP ${res.status}); set ${index.usernameEnv ?? 'username-env'} and ${index.passwordEnv ?? 'password-env'} for it in karoo.yml`);
     }
-    if (!res.ok) {
-      await res.body?.cancel();
+    if (res.status < 200 || res.status > 299) {
+      await drain(res);
       throw new KarooError('unavailable', `index "${index.name}" answered HTTP ${res.status} for ${stripCredentials(pageUrl)}; try again or check the index`);
     }
-    const body = Buffer.from(await res.arrayBuffer());
-    const type = res.headers.get('content-type') ?? '';
-    const base = stripCredentials(res.url || pageUrl);
+    const body = await readBody(res, MAX_PAGE);
+    const type = header(res, 'content-type') ?? '';
+    const base = stripCredentials(res.url.href);
     const format = type.includes(JSON_TYPE) || type.includes('application/json') ? 'json' : 'html';
     return this.build(index, name, base, body, format);
   }

@@ -16,6 +16,7 @@ import {
   type Target,
   type Version,
 } from '@karoo/lock';
+import { drain, header, transport } from '@karoo/transport';
 import type { ResolvedDistribution, ResolverBackend } from './backend.js';
 import { parseDistFilename, wheelFitsTarget } from './filenames.js';
 import { authorizationFor, IndexClient, type IndexFile, type ProjectPage } from './index-client.js';
@@ -267,12 +268,21 @@ async function lockEntry(client: IndexClient, indexes: readonly IndexConfig[], d
 async function sizeOf(url: string, ix: IndexConfig | undefined, env: NodeJS.ProcessEnv): Promise<number | undefined> {
   if (url.startsWith('file:')) return (await stat(fileURLToPath(url))).size;
   // The index's credentials go only to its own origin: a page may link files on any host.
-  const auth = authorizationFor(url, ix, env);
-  const headers: Record<string, string> = auth ? { Authorization: auth } : {};
+  // Asked for the URL first, so a refusal (credentials over plain HTTP) is not swallowed below.
+  authorizationFor(url, ix, env);
   try {
-    const res = await fetch(url, { method: 'HEAD', headers, signal: AbortSignal.timeout(30_000) });
-    const len = res.headers.get('content-length');
-    return res.ok && len !== null ? Number(len) : undefined;
+    const res = await transport.request({
+      method: 'HEAD',
+      url,
+      headersFor: (hop) => {
+        const auth = authorizationFor(hop.href, ix, env);
+        return auth ? { authorization: auth } : undefined;
+      },
+      idleTimeoutMs: 30_000,
+    });
+    await drain(res);
+    const len = header(res, 'content-length');
+    return res.status >= 200 && res.status < 300 && len !== undefined ? Number(len) : undefined;
   } catch {
     return undefined;
   }

@@ -26,6 +26,8 @@ export interface HttpRequest {
   readonly followRedirects?: boolean | undefined;
   /** Longest wait for response headers, and between two pieces of the body. Default: the transport's. */
   readonly idleTimeoutMs?: number | undefined;
+  /** Credentials by origin for this request, asked for every hop (after the transport's own). */
+  readonly headersFor?: HeadersFor | undefined;
   /** Names the request in messages instead of `METHOD origin/path`. */
   readonly what?: string | undefined;
   readonly signal?: AbortSignal | undefined;
@@ -187,8 +189,9 @@ export class Transport {
       if (!sameOrigin && (name === 'authorization' || name === 'cookie' || name === 'proxy-authorization')) continue;
       headers[name] = v;
     }
-    const own = this.options.headersFor?.(url);
-    for (const [k, v] of Object.entries(own ?? {})) headers[k.toLowerCase()] = v;
+    for (const decide of [this.options.headersFor, req.headersFor]) {
+      for (const [k, v] of Object.entries(decide?.(url) ?? {})) headers[k.toLowerCase()] = v;
+    }
     if (url.username || url.password) {
       headers.authorization = basicAuthHeader({ username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) });
     }
