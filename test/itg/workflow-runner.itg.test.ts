@@ -191,7 +191,10 @@ describe('jobs: needs, if, status functions, matrix, outputs', () => {
       grandchild: 'skipped',
       always: 'success',
       conditional: 'success',
+      experimental: 'success',
+      'after-experimental': 'success',
     });
+    expect(r.jobs.experimental!.outcome).toBe('failure');
     expect(r.conclusion).toBe('failure');
   });
 

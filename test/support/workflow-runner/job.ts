@@ -7,7 +7,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { evaluateCondition, evaluateMapping, evaluateString, evaluateToken, type Scope } from './expressions.js';
+import { evaluateCondition, evaluateMapping, evaluateString, evaluateToken, isTruthy, type Scope } from './expressions.js';
 import { CommandProcessor, readKeyValueFile, readPathFile, type Annotation } from './log.js';
 import { field, planSteps, type PlannedJob, type PlannedStep, type Workflow } from './plan.js';
 import { standinScopes } from './permissions.js';
@@ -285,13 +285,22 @@ export async function runJob(run: RunState, input: JobInput): Promise<JobResult>
   const offCancel = input.cancellation.on(() => {
     job.status = 'cancelled';
   });
-  const finish = (result: Conclusion, outputs: Record<string, string> = {}): JobResult => {
+  const finish = (outcome: Conclusion, outputs: Record<string, string> = {}): JobResult => {
     offCancel();
+    // jobs.<id>.continue-on-error: a failed job does not fail the run (its conclusion is success).
+    let continueOnError = false;
+    try {
+      continueOnError = isTruthy(evaluateToken(field(input.planned.raw, 'continue-on-error'), job.scope({})));
+    } catch {
+      // an invalid value fails the job as it is
+    }
+    const result: Conclusion = outcome === 'failure' && continueOnError ? 'success' : outcome;
     const r: JobResult = {
       key: input.key,
       jobId: input.jobId,
       name: job.name,
       result,
+      outcome,
       outputs,
       steps: job.results,
       log: job.log.join('\n'),

@@ -320,6 +320,7 @@ function recordPlaceholder(run: RunState, key: string, jobId: string, result: Co
     jobId,
     name: jobId,
     result,
+    outcome: result,
     outputs: {},
     steps: [],
     log: error ? `##[error]${run.masker.mask(error)}` : '',

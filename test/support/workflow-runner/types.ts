@@ -73,7 +73,10 @@ export interface JobResult {
   readonly key: string;
   readonly jobId: string;
   readonly name: string;
+  /** The job's conclusion (what `needs.<id>.result` shows): success for a failed job with `continue-on-error: true`. */
   readonly result: Conclusion;
+  /** Before the job's `continue-on-error`. */
+  readonly outcome: Conclusion;
   readonly outputs: Record<string, string>;
   readonly steps: StepResult[];
   /** Masked log of the whole job. */
