@@ -211,17 +211,22 @@ describe('karoo up ended otherwise', () => {
   }
 });
 
-describe('karoo up --keep', () => {
-  test('hands the environment over to its TTL: it outlives the process, a plain reap and the watchdog leave it, destroy removes it', async () => {
+describe('karoo up --keep, and acceptance counts', () => {
+  // One run for both (every run provisions): a kept environment, and a command whose only result is its closing line.
+  test('--keep hands the environment over to its TTL (reap and the watchdog leave it, destroy removes it); "4 passed, 0 failed" is evidence of 4 tests', async () => {
     const r = await karoo(['up', '--config', join(work, 'cam', 'four.yml'), '--store', store, '--candidate', candidate, '--keep', '--json']);
-    const u = json<{ result: string; environmentId: string; inventory: string; kept: boolean }>(r);
+    const u = json<{ result: string; evidence: string; environmentId: string; inventory: string; kept: boolean; counts: Record<string, unknown> }>(r);
     envs.push(u.environmentId);
     expect(r.code).toBe(0);
+    expect(u.result).toBe('passed');
+    expect(u.counts).toEqual({ tests: 4, passed: 4, failed: 0, errors: 0, skipped: 0, source: 'output' });
+    const ev = json<Array<{ digest: string; counts: Record<string, unknown> }>>(await karoo(['evidence', '--store', store, candidate, '--json']));
+    expect(ev.find((e) => e.digest === u.evidence)?.counts).toEqual({ tests: 4, passed: 4, failed: 0, errors: 0, skipped: 0, source: 'output' });
+
     expect(u.kept).toBe(true);
-    const state = (await loadState(u.environmentId))!;
-    expect(state).toMatchObject({ lifetime: 'ttl', phase: 'ready' });
+    expect(await loadState(u.environmentId)).toMatchObject({ lifetime: 'ttl', phase: 'ready' });
     // Its owner is gone, yet nothing removes it before its TTL.
-    await new Promise((r) => setTimeout(r, 3000));
+    await new Promise((resolve) => setTimeout(resolve, 3000));
     const reap = json<{ reaped: Array<{ environmentId: string }> }>(await karoo(['reap', '--json']));
     expect(reap.reaped.map((x) => x.environmentId)).not.toContain(u.environmentId);
     expect(existsSync(u.inventory)).toBe(true);
@@ -230,19 +235,5 @@ describe('karoo up --keep', () => {
     expect(d.code).toBe(0);
     expect(await leftovers(u.environmentId, undefined, [])).toEqual([]);
     expect(existsSync(u.inventory)).toBe(false); // the run's directory went with the environment
-  });
-});
-
-describe('acceptance counts', () => {
-  test('a command printing "4 passed, 0 failed" gives evidence of 4 passed tests', async () => {
-    const r = await karoo(['up', '--config', join(work, 'cam', 'four.yml'), '--store', store, '--candidate', candidate, '--json']);
-    const u = json<{ result: string; evidence: string; environmentId: string; counts: Record<string, unknown> }>(r);
-    envs.push(u.environmentId);
-    expect(r.code).toBe(0);
-    expect(u.result).toBe('passed');
-    expect(u.counts).toEqual({ tests: 4, passed: 4, failed: 0, errors: 0, skipped: 0, source: 'output' });
-    const ev = json<Array<{ digest: string; counts: Record<string, unknown> }>>(await karoo(['evidence', '--store', store, candidate, '--json']));
-    expect(ev.find((e) => e.digest === u.evidence)?.counts).toEqual({ tests: 4, passed: 4, failed: 0, errors: 0, skipped: 0, source: 'output' });
-    expect(await leftovers(u.environmentId, undefined, [])).toEqual([]);
   });
 });
