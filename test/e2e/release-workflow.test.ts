@@ -9,6 +9,8 @@
  *   production's `requires` is still refused, and the summary says where the gate came from.
  * - Dispatches are never dropped: three releases to one environment at once all run (no
  *   concurrency group); each promotes or fails loudly, and the history stays one chain.
+ * - karoo's steps come from karoo (`$/`), never from the caller's own `actions/promote`; the
+ *   Enterprise Server variant does the same with a checkout of karoo at `karoo-ref`.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
@@ -26,6 +28,8 @@ import { makeWheels } from '../support/wheels.js';
 import { createRepo, events, WorkflowRunner, type FixtureRepo } from '../support/workflow-runner/index.js';
 
 const OWNER = 'karoo-dev';
+const MARKER = 'THE-CALLERS-OWN-ACTIONS-PROMOTE-RAN';
+const CALLERS_OWN_ACTION = `name: not karoo\ndescription: the caller's own action\ninputs:\n  candidate: {}\nruns:\n  using: composite\n  steps:\n    - run: echo ${MARKER}\n      shell: bash\n`;
 let work: string;
 let standin: GitHubStandin;
 let runner: WorkflowRunner;
@@ -59,6 +63,7 @@ beforeAll(async () => {
   // karoo at v1: the reusable workflow, the promote action and its bundle, as a release tags them.
   const files: Record<string, string> = {
     '.github/workflows/release.yml': readFileSync(join(ROOT, '.github/workflows/release.yml'), 'utf8'),
+    '.github/workflows/release-ghes.yml': readFileSync(join(ROOT, '.github/workflows/release-ghes.yml'), 'utf8'),
     'actions/promote/action.yml': readFileSync(join(ROOT, 'actions/promote/action.yml'), 'utf8'),
   };
   filesUnder(join(ROOT, 'dist/promote'), files, ROOT);
@@ -70,6 +75,13 @@ beforeAll(async () => {
     files: {
       '.github/workflows/karoo-release.yml': readFileSync(join(ROOT, 'workflows-templates/karoo-release.yml'), 'utf8').replaceAll('OWNER/', `${OWNER}/`),
       'karoo.yml': config('[integration]'),
+      // The caller happens to have an action at karoo's path: it must never run in karoo's place.
+      'actions/promote/action.yml': CALLERS_OWN_ACTION,
+      // The Enterprise Server way: the same starter, calling release-ghes.yml with karoo's repository and ref.
+      '.github/workflows/karoo-release-ghes.yml': readFileSync(join(ROOT, 'workflows-templates/karoo-release.yml'), 'utf8')
+        .replaceAll('OWNER/', `${OWNER}/`)
+        .replace('/.github/workflows/release.yml@v1', '/.github/workflows/release-ghes.yml@v1')
+        .replace('      rollback: ${{ inputs.rollback }}\n', `      rollback: \${{ inputs.rollback }}\n      karoo-repository: ${OWNER}/karoo\n      karoo-ref: v1\n`),
     },
   });
   standin = await startGitHubStandin();
@@ -81,21 +93,25 @@ afterAll(async () => {
   await runner?.close();
   await standin?.close();
   await rm(work, { recursive: true, force: true });
-});
+}, 60_000);
 
-function dispatch(candidate: string, environment: string, options: { sha?: string; ref?: string } = {}) {
+async function dispatch(candidate: string, environment: string, options: { sha?: string; ref?: string; workflow?: string } = {}) {
   const ref = options.ref ?? 'refs/heads/main';
-  return runner.run({
+  const workflow = options.workflow ?? '.github/workflows/karoo-release.yml';
+  const r = await runner.run({
     repo: app.dir,
     repository: 'acme/app',
-    workflow: '.github/workflows/karoo-release.yml',
+    workflow,
     event: 'workflow_dispatch',
-    payload: events.workflowDispatch({ repository: 'acme/app', ref, workflow: '.github/workflows/karoo-release.yml', inputs: { candidate, environment, reason: 'test', rollback: false } }),
+    payload: events.workflowDispatch({ repository: 'acme/app', ref, workflow, inputs: { candidate, environment, reason: 'test', rollback: false } }),
     ...(options.sha ? { sha: options.sha } : {}),
     ref,
     environments: { integration: {}, production: {} },
     repos: { [`${OWNER}/karoo`]: karooRepo.dir },
   });
+  // karoo's steps came from karoo at v1, never from the caller's checkout.
+  expect(r.log).not.toContain(MARKER);
+  return r;
 }
 
 it('reads the gate from the default branch: a branch that drops production’s requirement is still refused, and the summary says so', async () => {
@@ -130,3 +146,12 @@ it('never drops a dispatch: three releases to one environment at once all run, a
   expect(records).toHaveLength(promoted.length);
   records.forEach((rec, i) => expect(rec.previousRecord).toBe(records[i + 1]?.digest));
 }, 600_000);
+
+it("runs on GitHub Enterprise Server's terms too: release-ghes.yml checks karoo out at karoo-ref and promotes with it", async () => {
+  const r = await dispatch(candidates[0]!, 'integration', { workflow: '.github/workflows/karoo-release-ghes.yml' });
+  const job = Object.values(r.jobs).find((j) => j.jobId === 'promote')!;
+  expect(job.steps.map((s) => s.name)).toContain("karoo's actions, at karoo-ref (GitHub Enterprise Server has no $/ references)");
+  expect(r.conclusion).toBe('success');
+  expect(job.steps.find((s) => s.id === 'promote')?.outputs.status).toBe('promoted');
+  expect((await readHistory(store, 'integration')).records[0]?.candidate).toBe(candidates[0]);
+}, 300_000);
