@@ -95,7 +95,7 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 }, 60_000);
 
-async function dispatch(candidate: string, environment: string, options: { sha?: string; ref?: string; workflow?: string } = {}) {
+async function dispatch(candidate: string, environment: string, options: { sha?: string; ref?: string; workflow?: string; secrets?: Record<string, string> } = {}) {
   const ref = options.ref ?? 'refs/heads/main';
   const workflow = options.workflow ?? '.github/workflows/karoo-release.yml';
   const r = await runner.run({
@@ -105,6 +105,7 @@ async function dispatch(candidate: string, environment: string, options: { sha?:
     event: 'workflow_dispatch',
     payload: events.workflowDispatch({ repository: 'acme/app', ref, workflow, inputs: { candidate, environment, reason: 'test', rollback: false } }),
     ...(options.sha ? { sha: options.sha } : {}),
+    ...(options.secrets ? { secrets: options.secrets } : {}),
     ref,
     environments: { integration: {}, production: {} },
     repos: { [`${OWNER}/karoo`]: karooRepo.dir },
@@ -147,9 +148,20 @@ it('never drops a dispatch: three releases to one environment at once all run, a
   records.forEach((rec, i) => expect(rec.previousRecord).toBe(records[i + 1]?.digest));
 }, 600_000);
 
-it("runs on GitHub Enterprise Server's terms too: release-ghes.yml checks karoo out at karoo-ref and promotes with it", async () => {
-  const r = await dispatch(candidates[0]!, 'integration', { workflow: '.github/workflows/karoo-release-ghes.yml' });
+it("runs on GitHub Enterprise Server's terms too: release-ghes.yml checks karoo out at karoo-ref and promotes with it; the SSH key goes to an agent, never to a log", async () => {
+  const keyFile = join(work, 'deploy-key');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'karoo-test', '-f', keyFile]);
+  const key = readFileSync(keyFile, 'utf8');
+  const canary = 'registry-canary-5e1d0c9b';
+  const r = await dispatch(candidates[0]!, 'integration', { workflow: '.github/workflows/karoo-release-ghes.yml', secrets: { SSH_PRIVATE_KEY: key, REGISTRY_PASSWORD: canary } });
   const job = Object.values(r.jobs).find((j) => j.jobId === 'promote')!;
+  expect(job.steps.find((s) => s.name === "SSH key for the environment's hosts (in an agent, never on disk)")?.outcome).toBe('success');
+  expect(job.steps.find((s) => s.name === 'stop the SSH agent')?.outcome).toBe('success');
+  const keyBody = key.split('\n')[1]!;
+  for (const text of [r.log, job.summary, JSON.stringify(r.outputs), JSON.stringify(job.outputs)]) {
+    expect(text).not.toContain(keyBody);
+    expect(text).not.toContain(canary);
+  }
   expect(job.steps.map((s) => s.name)).toContain("karoo's actions, at karoo-ref (GitHub Enterprise Server has no $/ references)");
   expect(r.conclusion).toBe('success');
   expect(job.steps.find((s) => s.id === 'promote')?.outputs.status).toBe('promoted');
