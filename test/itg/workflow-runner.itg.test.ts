@@ -284,7 +284,8 @@ describe('permissions, pull requests from the repository and from forks, workflo
       payload: events.workflowRun({ repository: 'acme/app', id: fork.runId, name: 'comment', conclusion: fork.conclusion, headSha: app.head(), headRepo: 'evil/app' }),
     });
     expect(r.jobs.report!.result).toBe('success');
-    expect(r.jobs.report!.steps[1]!.outputs).toEqual({ status: '201', number: '7' });
+    expect(r.jobs.report!.steps[1]!.outputs.run).toBe('200 completed success .github/workflows/comment.yml pull_request evil/app');
+    expect(r.jobs.report!.steps[2]!.outputs).toEqual({ status: '201', number: '7' });
     expect(r.jobs['no-actions-read']!.result).toBe('failure');
     expect(r.jobs['no-actions-read']!.log).toContain('Resource not accessible by integration (403)');
     expect(standin.comments('acme/app', 7).map((c) => c.body)).toContain('report for a success run');

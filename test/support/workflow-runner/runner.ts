@@ -169,7 +169,33 @@ export class WorkflowRunner {
       fork,
       log: [],
     };
-    const finish = (conclusion: Conclusion, outputs: Record<string, string> = {}, reason?: string): RunResult => ({
+    // The run as the API shows it (actions/get-workflow-run), for workflows that look it up
+    // (a workflow_run workflow checking the run that triggered it).
+    const pr = payload.pull_request as { head?: { sha?: string; ref?: string; repo?: { full_name?: string } } } | undefined;
+    const publish = (status: 'in_progress' | 'completed', conclusion: Conclusion | null) => {
+      if (!standin || !standin.addWorkflowRun) return;
+      try {
+        standin.addWorkflowRun(repository, {
+          id: runId,
+          path: options.workflow,
+          name: workflow.name,
+          event: options.event,
+          status,
+          conclusion,
+          headSha: pr?.head?.sha ?? sha,
+          headBranch: pr?.head?.ref ?? refName,
+          headRepo: pr?.head?.repo?.full_name ?? repository,
+        });
+      } catch {
+        // the stand-in does not know the repository (no addRepo): nothing to show
+      }
+    };
+    publish('in_progress', null);
+    const finish = (conclusion: Conclusion, outputs: Record<string, string> = {}, reason?: string): RunResult => {
+      publish('completed', conclusion);
+      return finishResult(conclusion, outputs, reason);
+    };
+    const finishResult = (conclusion: Conclusion, outputs: Record<string, string> = {}, reason?: string): RunResult => ({
       runId,
       conclusion,
       jobs: Object.fromEntries(run.results.map((r) => [r.key, r])),
