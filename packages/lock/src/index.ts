@@ -7,6 +7,7 @@ export {
   isPrerelease,
   compareVersions,
   compareVersionStrings,
+  satisfies,
 } from './version.js';
 export {
   type LockedFile,

@@ -240,6 +240,8 @@ describe('includes', () => {
     const f = fails('-r 1.txt', { '/v/1.txt': '-r 2.txt', '/v/2.txt': '\n-r 3.txt', '/v/3.txt': '-r requirements.txt' });
     expect(f).toMatchObject({ file: '/v/3.txt', line: 1 });
     expect(f.reason).toContain('includes itself recursively (/v/requirements.txt:1 -> /v/1.txt:1 -> /v/2.txt:2 -> /v/3.txt:1 -> /v/requirements.txt)');
+    // The cycle names the whole chain: no "(included by …)" added at each level on the way out.
+    expect(f.reason).not.toContain('included by');
     const g = fails('-r nest/level_1.txt', { '/v/nest/level_1.txt': '-r nest/level_2.txt', '/v/nest/nest/level_2.txt': '-r ../../requirements.txt' });
     expect(g.reason).toContain('includes itself recursively');
   });

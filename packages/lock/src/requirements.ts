@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FileError } from '@karoo/common';
+import { FileError, isFileError } from '@karoo/common';
 import { basename, decodeText, isArchiveName, isWheelName, parseWheelName } from './files.js';
 import { isValidName } from './names.js';
 import { parsePep508, RequirementSyntaxError, type SpecifierClause, validateMarker } from './pep508.js';
@@ -453,7 +453,7 @@ class Parser {
         .slice(loop)
         .map((s) => `${s.file}:${s.line}`)
         .join(' -> ');
-      throw new FileError(file, line, `"${target}" includes itself recursively (${path} -> ${childFile})`);
+      throw new IncludeCycleError(file, line, `"${target}" includes itself recursively (${path} -> ${childFile})`);
     }
     let text: string;
     try {
@@ -469,12 +469,25 @@ class Parser {
     try {
       this.parseFile(text, childFile, childAbs, constraint || kind === 'constraint', chain);
     } catch (e) {
-      if (e instanceof FileError && !e.reason.includes('includes itself')) {
+      // A cycle already names the whole chain of includes; other errors get the including line.
+      if (isFileError(e) && !isIncludeCycle(e)) {
         throw new FileError(e.file, e.line, `${e.reason} (included by ${kind === 'constraint' ? '-c' : '-r'} at ${file}:${line})`);
       }
       throw e;
     }
   }
+}
+
+/**
+ * A `-r`/`-c` chain that comes back to a file it started from. A FileError (its name too, so
+ * isFileError guards hold), told apart by `includeCycle`, never by its message.
+ */
+export class IncludeCycleError extends FileError {
+  readonly includeCycle = true;
+}
+
+function isIncludeCycle(e: FileError): boolean {
+  return (e as Partial<IncludeCycleError>).includeCycle === true;
 }
 
 /** pip's join_lines: `\` continues a line, a comment line ends a continuation. Yields [firstLine, text]. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { compareVersionStrings, isPrerelease, normalizeVersion, parseVersion } from './version.js';
+import { compareVersionStrings, isPrerelease, normalizeVersion, parseVersion, satisfies } from './version.js';
 
 describe('PEP 440 versions', () => {
   it('normalises spellings as packaging does', () => {
@@ -26,5 +26,14 @@ describe('PEP 440 versions', () => {
     expect(isPrerelease(parseVersion('2.0rc1')!)).toBe(true);
     expect(isPrerelease(parseVersion('2.0.post1')!)).toBe(false);
     expect(parseVersion('not a version')).toBeUndefined();
+  });
+
+  it('checks specifier sets (Requires-Python) with the same implementation, pre-releases included', () => {
+    expect(satisfies('3.11', '>=3.8, <3.11')).toBe(false);
+    expect(satisfies('3.12', '>=3.8, !=3.12.*')).toBe(false);
+    expect(satisfies('3.13.0rc1', '>=3.13.0rc1')).toBe(true);
+    expect(satisfies('3.11', '')).toBe(true);
+    expect(satisfies('3.11', '>=3.8.*')).toBeUndefined();
+    expect(satisfies('three', '>=3.8')).toBeUndefined();
   });
 });

@@ -1,19 +1,11 @@
-/**
- * PEP 440 versions: parsing, normalisation and ordering, as pip (packaging) orders them.
- * Hand-written because the maintained JavaScript implementation needs Node 22.
- */
+import { compare, explain, satisfies as pep440Satisfies, validRange } from '@renovatebot/pep440';
 
-const PATTERN = new RegExp(
-  '^\\s*v?' +
-    '(?:(?<epoch>[0-9]+)!)?' +
-    '(?<release>[0-9]+(?:\\.[0-9]+)*)' +
-    '(?<pre>[-_.]?(?<pre_l>alpha|a|beta|b|preview|pre|c|rc)[-_.]?(?<pre_n>[0-9]+)?)?' +
-    '(?<post>(?:-(?<post_n1>[0-9]+))|(?:[-_.]?(?<post_l>post|rev|r)[-_.]?(?<post_n2>[0-9]+)?))?' +
-    '(?<dev>[-_.]?(?<dev_l>dev)[-_.]?(?<dev_n>[0-9]+)?)?' +
-    '(?:\\+(?<local>[a-z0-9]+(?:[-_.][a-z0-9]+)*))?' +
-    '\\s*$',
-  'i',
-);
+/**
+ * PEP 440 versions: parsing, normalisation, ordering and specifier sets, as pip (packaging)
+ * does them, through @renovatebot/pep440 (a port of packaging). Its `clean()` is not used: it
+ * joins local segments with "," (`1.0+ubuntu,1`); the normalised text is built here from the
+ * parsed parts, as packaging's `str(Version)` is.
+ */
 
 export interface Version {
   readonly epoch: number;
@@ -27,34 +19,21 @@ export interface Version {
 }
 
 export function parseVersion(input: string): Version | undefined {
-  const m = PATTERN.exec(input);
-  if (!m?.groups) return undefined;
-  const g = m.groups;
-  const num = (s: string | undefined) => (s === undefined ? 0 : Number(s));
-  const epoch = num(g.epoch);
-  const release = g.release!.split('.').map(Number);
-  let pre: Version['pre'];
-  if (g.pre_l) {
-    const l = g.pre_l.toLowerCase();
-    const label = l === 'alpha' || l === 'a' ? 'a' : l === 'beta' || l === 'b' ? 'b' : 'rc';
-    pre = [label, num(g.pre_n)];
-  }
-  const post = g.post ? num(g.post_n1 ?? g.post_n2) : undefined;
-  const dev = g.dev ? num(g.dev_n) : undefined;
-  const local = g.local
-    ? g.local
-        .toLowerCase()
-        .split(/[-_.]/)
-        .map((p) => (/^[0-9]+$/.test(p) ? Number(p) : p))
-    : undefined;
+  const v = explain(input.trim());
+  if (!v) return undefined;
+  const num = (x: unknown) => (typeof x === 'number' ? x : x === null || x === undefined ? undefined : Number(x));
+  const pre = Array.isArray(v.pre) && v.pre.length === 2 ? ([v.pre[0] as 'a' | 'b' | 'rc', Number(v.pre[1])] as const) : undefined;
+  const post = num(v.post);
+  const dev = num(v.dev);
+  const local = v.local ? v.local.split('.').map((p) => (/^[0-9]+$/.test(p) ? Number(p) : p)) : undefined;
   let text = '';
-  if (epoch) text += `${epoch}!`;
-  text += release.join('.');
+  if (v.epoch) text += `${v.epoch}!`;
+  text += v.release.join('.');
   if (pre) text += `${pre[0]}${pre[1]}`;
   if (post !== undefined) text += `.post${post}`;
   if (dev !== undefined) text += `.dev${dev}`;
   if (local) text += `+${local.join('.')}`;
-  return { epoch, release, pre, post, dev, local, text };
+  return { epoch: v.epoch, release: v.release, pre, post, dev, local, text };
 }
 
 export function isValidVersion(input: string): boolean {
@@ -71,72 +50,9 @@ export function isPrerelease(v: Version): boolean {
   return v.pre !== undefined || v.dev !== undefined;
 }
 
-const PRE_RANK = { a: 0, b: 1, rc: 2 } as const;
-
 /** Negative, zero or positive as a orders before, equal to or after b (PEP 440 ordering). */
 export function compareVersions(a: Version, b: Version): number {
-  if (a.epoch !== b.epoch) return a.epoch - b.epoch;
-  const ra = trimZeros(a.release);
-  const rb = trimZeros(b.release);
-  for (let i = 0; i < Math.max(ra.length, rb.length); i++) {
-    const d = (ra[i] ?? 0) - (rb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  // Phase key: dev-only release (X.devN) < pre < final; post sorts after; dev sorts before its base.
-  const d = cmpTuple(phase(a), phase(b));
-  if (d !== 0) return d;
-  return compareLocal(a.local, b.local);
-}
-
-function trimZeros(r: readonly number[]): number[] {
-  const out = [...r];
-  while (out.length > 1 && out[out.length - 1] === 0) out.pop();
-  return out;
-}
-
-// Mirrors packaging's _cmpkey: (pre, post, dev) with sentinel infinities.
-function phase(v: Version): number[] {
-  const NEG = -Infinity;
-  const POS = Infinity;
-  let pre: number[];
-  if (v.pre === undefined && v.post === undefined && v.dev !== undefined) pre = [NEG];
-  else if (v.pre === undefined) pre = [POS];
-  else pre = [PRE_RANK[v.pre[0]], v.pre[1]];
-  const post = v.post === undefined ? [NEG] : [v.post];
-  const dev = v.dev === undefined ? [POS] : [v.dev];
-  return [...pad(pre), ...post, ...dev];
-}
-
-function pad(x: number[]): number[] {
-  return x.length === 1 ? [x[0]!, 0] : x;
-}
-
-function cmpTuple(a: number[], b: number[]): number {
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x < y) return -1;
-    if (x > y) return 1;
-  }
-  return 0;
-}
-
-function compareLocal(a: Version['local'], b: Version['local']): number {
-  if (!a && !b) return 0;
-  if (!a) return -1;
-  if (!b) return 1;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x === undefined) return -1;
-    if (y === undefined) return 1;
-    if (typeof x === 'number' && typeof y === 'number') {
-      if (x !== y) return x - y;
-    } else if (typeof x === 'number') return 1; // numeric segments sort after alphanumeric
-    else if (typeof y === 'number') return -1;
-    else if (x !== y) return x < y ? -1 : 1;
-  }
-  return 0;
+  return compare(a.text, b.text);
 }
 
 /** Compares two version strings; invalid versions sort before valid ones, then by text. */
@@ -147,4 +63,15 @@ export function compareVersionStrings(a: string, b: string): number {
   if (va) return 1;
   if (vb) return -1;
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Whether `version` is in a PEP 440 specifier set (`>=3.8`, `!=3.0.*`, `~=3.10`, `<4`; a
+ * `Requires-Python`), pre-releases included as pip does for the Python version. Undefined when
+ * the version or the set cannot be read, so callers can choose what that means.
+ */
+export function satisfies(version: string, specifierSet: string): boolean | undefined {
+  const v = version.trim();
+  if (!explain(v) || !validRange(specifierSet)) return undefined;
+  return pep440Satisfies(v, specifierSet, { prereleases: true });
 }

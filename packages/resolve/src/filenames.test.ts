@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseDistFilename, wheelFitsTarget } from './filenames.js';
-import { satisfies } from './specifier.js';
+import { satisfies } from '@karoo/lock';
 
 const target = { python: '3.11', platforms: ['manylinux_2_28_x86_64'], implementation: 'cp' };
 

@@ -2,7 +2,6 @@ export { resolveLock, type ResolveOptions, type ResolveResult, type LeafChoice }
 export type { ResolverBackend, ResolveRequest, ResolvedDistribution, RootRequirement } from './backend.js';
 export { IndexClient, stripCredentials, urlWithCredentials, authorizationFor, type IndexFile, type ProjectPage } from './index-client.js';
 export { parseDistFilename, wheelFitsTarget, type DistFile } from './filenames.js';
-export { satisfies } from './specifier.js';
 export { serveMergedIndex, type MergedIndex } from './merged-index.js';
 export { findPython, isolatedPipEnv } from './python.js';
 export { pipCacheDir, pipCacheKeys, pipHttpCacheDirs } from './pip-cache.js';

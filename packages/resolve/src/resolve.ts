@@ -13,6 +13,7 @@ import {
   type LockDiff,
   type LockedPackage,
   parseVersion,
+  satisfies,
   type Target,
   type Version,
 } from '@karoo/lock';
@@ -21,7 +22,6 @@ import type { ResolvedDistribution, ResolverBackend } from './backend.js';
 import { parseDistFilename, wheelFitsTarget } from './filenames.js';
 import { authorizationFor, IndexClient, type IndexFile, type ProjectPage } from './index-client.js';
 import { serveMergedIndex } from './merged-index.js';
-import { satisfies } from './specifier.js';
 
 export interface ResolveOptions {
   readonly config: KarooConfig;
