@@ -310,7 +310,8 @@ describe('bad input and faults', () => {
 
   test('TTL: an expired environment refuses work and its watchdog reaps it', async () => {
     const { inventory } = await up([{ name: 'short', role: 'r' }], {
-      ttlSeconds: 4,
+      // Long enough to be provisioned on a loaded runner (the watchdog counts from the stamp).
+      ttlSeconds: 15,
       onExpire: [process.execPath, KAROO, 'reap', '--env', '{env}'],
     });
     const env = inventory.environmentId;
