@@ -411,3 +411,19 @@ describe('scripts/run-workflow.mjs', () => {
     expect(r.stderr).toBe('run-workflow: --repository is required; see --help\n');
   });
 });
+
+describe('reads of a private repository', () => {
+  it('need the scope: a token without pull-requests: read cannot read a pull request', async () => {
+    standin.addRepo('acme/private-app', { private: true });
+    standin.addPullRequest('acme/private-app', { number: 3 });
+    const r = await runner.run({
+      repo: app.dir,
+      repository: 'acme/private-app',
+      workflow: '.github/workflows/read.yml',
+      event: 'pull_request',
+      payload: events.pullRequest({ repository: 'acme/private-app', number: 3, headSha: app.head() }),
+    });
+    expect(r.jobs['without-scope']!.steps[0]!.outputs.status).toBe('403');
+    expect(r.jobs['with-scope']!.steps[0]!.outputs.status).toBe('200');
+  }, 60_000);
+});

@@ -69,6 +69,22 @@ export const faults = {
 };
 
 const DOCS = 'https://docs.github.com/rest';
+
+/** The permission scope (any one of them) a read needs on a private repository. */
+const READ_SCOPES: Record<string, string[]> = {
+  'pulls/get': ['pull_requests'],
+  'pulls/list': ['pull_requests'],
+  'issues/list-comments': ['issues', 'pull_requests'],
+  'issues/get-comment': ['issues', 'pull_requests'],
+  'actions/get-workflow-run': ['actions'],
+  'repos/list-deployments': ['deployments'],
+  'repos/get-deployment': ['deployments'],
+  'repos/list-deployment-statuses': ['deployments'],
+  'repos/get-deployment-status': ['deployments'],
+  'repos/list-commit-statuses-for-ref': ['statuses'],
+  'git/get-ref': ['contents'],
+  'git/get-tag': ['contents'],
+};
 /** GitHub refuses comment bodies longer than this many characters. */
 export const COMMENT_BODY_LIMIT = 65536;
 
@@ -465,21 +481,26 @@ export class GitHubStandin {
     return answer;
   }
 
-  private grant(token: string): { login: string; permissions: Permissions } | undefined {
+  private grant(token: string): { login: string; permissions: Permissions; issued?: boolean } | undefined {
     const issued = this.issued.get(token);
-    if (issued) return { login: issued.login ?? 'github-actions[bot]', permissions: issued.permissions ?? WRITE_ALL };
+    if (issued) return { login: issued.login ?? 'github-actions[bot]', permissions: issued.permissions ?? WRITE_ALL, issued: true };
     if (!this.tokens) return { login: 'github-actions[bot]', permissions: WRITE_ALL };
     const g = this.tokens[token];
     if (!g) return undefined;
     return { login: g.login ?? 'github-actions[bot]', permissions: g.permissions ?? WRITE_ALL };
   }
 
-  private route(op: Operation, p: Record<string, string>, q: URLSearchParams, body: unknown, grant: { login: string; permissions: Permissions }): HttpAnswer {
+  private route(op: Operation, p: Record<string, string>, q: URLSearchParams, body: unknown, grant: { login: string; permissions: Permissions; issued?: boolean }): HttpAnswer {
     const repo = this.repos.get(key(p.owner ?? '', p.repo ?? ''));
     if (!repo) return error(404, 'Not Found');
     const b = (body ?? {}) as Record<string, unknown>;
     const can = (...scopes: Scope[]) => scopes.some((s) => grant.permissions[s] === 'write');
     const forbidden = () => error(403, 'Resource not accessible by integration');
+    // Reading a private repository needs the scope too, for tokens registered with addToken
+    // (a job's GITHUB_TOKEN from its permissions:); public repositories are readable by any token.
+    const readScopes = READ_SCOPES[op.operationId];
+    const levels = grant.permissions as Record<string, string | undefined>;
+    if (grant.issued && repo.private && readScopes && !readScopes.some((s) => levels[s] === 'read' || levels[s] === 'write')) return forbidden();
     const api = `${this.url}/repos/${repo.owner}/${repo.name}`;
     switch (op.operationId) {
       case 'repos/get':
