@@ -177,6 +177,11 @@ def main():
                 config = load(config_path)
             except (OSError, ValueError) as e:
                 log(env_id, "cannot read %s: %s" % (config_path, e))
+            # Released before it exited (karoo provision hands the environment on, then ends): both
+            # may arrive in one round, and the release was sent first.
+            if owner is not None and not config.get("owner"):
+                owner.close()
+                owner = None
         if owner is not None and owner.fd is not None and owner.fd in ready:
             why = "its owner process %d is gone" % owner.pid
             break

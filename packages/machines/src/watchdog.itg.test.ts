@@ -97,6 +97,25 @@ describe('watchdog', () => {
   });
 });
 
+describe('watchdog release', () => {
+  test('a release that arrives together with the owner\'s exit (karoo provision hands on, then ends) is honoured', async () => {
+    const owner = start('sleep', ['600']);
+    const w = await watchdog('released-at-exit', (await procRef(owner.pid!))!);
+    // Both events wait for one round of its loop: stopped, it is released and loses its owner.
+    process.kill(w.proc.pid!, 'SIGSTOP');
+    const cfg = JSON.parse(readFileSync(w.config, 'utf8')) as Record<string, unknown>;
+    writeFileSync(`${w.config}.tmp`, JSON.stringify({ ...cfg, owner: null }));
+    renameSync(`${w.config}.tmp`, w.config);
+    process.kill(w.proc.pid!, 'SIGUSR1');
+    owner.kill('SIGKILL');
+    await until(async () => !(await isAlive((await procRef(owner.pid!)) ?? undefined)), 3000);
+    process.kill(w.proc.pid!, 'SIGCONT');
+    await sleep(1500);
+    expect(existsSync(w.marker)).toBe(false);
+    expect(await isAlive(w.ref)).toBe(true);
+  });
+});
+
 describe('reapReason', () => {
   const base = async (over: Partial<EnvState>): Promise<EnvState> => ({
     version: 1,
