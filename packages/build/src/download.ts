@@ -108,7 +108,9 @@ async function open(url: string, transport: Transport, signal: AbortSignal | und
     await drain(res);
     const status = res.status;
     const kind = status >= 500 ? 'unavailable' : 'input';
-    throw new KarooError(kind, `${redact(u)} answered ${status}${status === 401 || status === 403 ? '; set the index credentials (karoo.yml username-env/password-env)' : ''}`);
+    throw new KarooError(kind, `${redact(u)} answered ${status}${status === 401 || status === 403 ? '; set the index credentials (karoo.yml username-env/password-env)' : ''}`, {
+      detail: { url: redact(u), status },
+    });
   }
   return res.body;
 }
