@@ -98,6 +98,18 @@ describe('run: steps', () => {
     expect(r.jobs.steps!.result).toBe('success');
   });
 
+  it('keeps what a step started in the background running for later steps, and ends it with the job', () => {
+    expect(step('still-running').outputs.alive).toBe('yes');
+    const pid = step('background').outputs.pid!;
+    let state = 'gone';
+    try {
+      state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0]!;
+    } catch {
+      // no such process
+    }
+    expect(['gone', 'Z']).toContain(state);
+  });
+
   it("evaluates hashFiles() with GitHub's algorithm", () => {
     const fileHash = createHash('sha256').update('content\n').digest();
     expect(step('hashed').outputs.hash).toBe(createHash('sha256').update(fileHash).digest('hex'));

@@ -11,7 +11,7 @@ import { evaluateCondition, evaluateMapping, evaluateString, evaluateToken, isTr
 import { CommandProcessor, readKeyValueFile, readPathFile, type Annotation } from './log.js';
 import { field, planSteps, type PlannedJob, type PlannedStep, type Workflow } from './plan.js';
 import { standinScopes } from './permissions.js';
-import { Cancellation } from './process.js';
+import { Cancellation, killGroups } from './process.js';
 import type { RunState } from './state.js';
 import { prepareAction, runStep, type Frame } from './steps/step.js';
 import type { Conclusion, JobResult, StepResult, TokenPermissions } from './types.js';
@@ -63,6 +63,8 @@ export class JobRun {
   readonly posts: PostStep[] = [];
   readonly log: string[] = [];
   readonly annotations: Annotation[] = [];
+  /** Process groups of the job's steps, ended when the job ends. */
+  readonly processGroups: number[] = [];
   summary = '';
   env: Record<string, string> = {};
   defaults: { shell?: string; workingDirectory?: string } = {};
@@ -287,6 +289,7 @@ export async function runJob(run: RunState, input: JobInput): Promise<JobResult>
   });
   const finish = (outcome: Conclusion, outputs: Record<string, string> = {}): JobResult => {
     offCancel();
+    killGroups(job.processGroups);
     // jobs.<id>.continue-on-error: a failed job does not fail the run (its conclusion is success).
     let continueOnError = false;
     try {

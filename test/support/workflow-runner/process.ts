@@ -59,9 +59,12 @@ export function exec(options: {
   onLine: (line: string) => void;
   cancellation: Cancellation;
   timeoutMs?: number;
+  /** Gets the process group of the step; what is left of it goes at the end of the job. */
+  onSpawn?: (pgid: number) => void;
 }): Promise<ExecResult> {
   return new Promise((resolve) => {
     const child = spawn(options.command, options.args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    if (child.pid) options.onSpawn?.(child.pid);
     let timedOut = false;
     let cancelled = false;
     let killTimer: NodeJS.Timeout | undefined;
@@ -109,15 +112,23 @@ export function exec(options: {
       if (timer) clearTimeout(timer);
       if (killTimer) clearTimeout(killTimer);
       off();
-      // Anything the step left behind in its process group goes too (the runner kills its process tree).
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
       resolve({ code, timedOut, cancelled });
     });
   });
+}
+
+/**
+ * Ends what steps left running in their process groups (background servers a step started for
+ * later steps live until the job ends, as the runner's orphan-process cleanup does).
+ */
+export function killGroups(groups: readonly number[]): void {
+  for (const g of groups) {
+    try {
+      process.kill(-g, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 }
 
 const nodeBinaries = new Map<string, string>();

@@ -59,6 +59,7 @@ export async function runNodeStage(
     onLine: (l) => commands.line(l),
     cancellation: job.stepCancellation(),
     timeoutMs,
+    onSpawn: (pgid) => job.processGroups.push(pgid),
   });
   const { outputs, state } = job.applyFileCommands(files, commands);
   Object.assign(p.state, state);

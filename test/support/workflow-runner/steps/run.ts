@@ -86,6 +86,7 @@ export async function runScript(
     onLine: (l) => commands.line(l),
     cancellation: stepCancel,
     timeoutMs: o.timeoutMs,
+    onSpawn: (pgid) => job.processGroups.push(pgid),
   });
   const { outputs } = job.applyFileCommands(files, commands);
   if (r.timedOut) commands.line(`::error::The action has timed out.`);
