@@ -14,6 +14,7 @@ export {
   type LockedPackage,
   type Target,
   type LockMeta,
+  type ResolutionCutoff,
   Lock,
   LOCK_DIGEST_SCHEMA,
   canonicalLockJson,
@@ -48,3 +49,4 @@ export {
   RequirementSyntaxError,
 } from './pep508.js';
 export { stripUserinfo, hasUserinfo, parseWheelName, parseSdistName } from './files.js';
+export { parseInstant, formatInstant, normalizeInstant } from './time.js';

@@ -1,5 +1,6 @@
 import { canonicalJson, type Digest, isSha256Hex, KarooError, sha256Of } from '@karoo/common';
 import { normalizeName } from './names.js';
+import { normalizeInstant } from './time.js';
 import { compareVersionStrings, normalizeVersion } from './version.js';
 
 /** One artifact of a locked package: a wheel, an sdist, or another archive. */
@@ -12,6 +13,12 @@ export interface LockedFile {
   readonly sha256: string;
   /** Size in bytes; needed to compute a candidate digest from the lock alone. */
   readonly size?: number | undefined;
+  /**
+   * When the index received the file (PEP 700 / PEP 751 `upload-time`), RFC 3339 in UTC at
+   * millisecond precision; absent when the index does not say (PEP 503 HTML). Not part of the
+   * lock digest: it describes the index's copy, not the bytes.
+   */
+  readonly uploadTime?: string | undefined;
 }
 
 export interface LockedPackage {
@@ -45,6 +52,21 @@ export interface LockMeta {
   /** Digest of the resolution inputs and the index pages they depended on (for the no-op check). */
   readonly inputsDigest?: string | undefined;
   readonly requiresPython?: string | undefined;
+  /** The upload-time cutoff the lock was resolved under, when there was one. */
+  readonly asOf?: ResolutionCutoff | undefined;
+}
+
+/**
+ * An upload-time cutoff: only files the index received at or before `time` were visible to the
+ * resolution. `policy` says where the time came from: given (`--as-of TIME`, `as-of: TIME`) or
+ * `leaves` (the newest upload time among the chosen leaf builds).
+ */
+export interface ResolutionCutoff {
+  readonly policy: 'time' | 'leaves';
+  /** RFC 3339 UTC; absent when the `leaves` policy found no upload time to take it from. */
+  readonly time?: string | undefined;
+  /** Locked projects whose index gives no upload times: the cutoff could not apply to them. Sorted. */
+  readonly notApplied: readonly string[];
 }
 
 export const LOCK_DIGEST_SCHEMA = 'karoo.lock/v1';
@@ -81,7 +103,12 @@ export class Lock {
           if (!isSha256Hex(sha256)) {
             throw new KarooError('input', `lock entry "${name} ${p.version}" has a malformed sha256 "${f.sha256}" for ${f.name}`);
           }
-          return { ...f, sha256 };
+          if (f.uploadTime === undefined) return { ...f, sha256 };
+          const uploadTime = normalizeInstant(f.uploadTime);
+          if (uploadTime === undefined) {
+            throw new KarooError('input', `lock entry "${name} ${p.version}" has an upload time "${f.uploadTime}" for ${f.name} that is not an RFC 3339 date-time`);
+          }
+          return { ...f, sha256, uploadTime };
         })
         .sort((a, b) => cmp(a.sha256, b.sha256) || cmp(a.name, b.name));
       const pkg: LockedPackage = { name, version: normalizeVersion(p.version), marker, index: p.index, files: dedupeFiles(files) };
@@ -149,7 +176,7 @@ function cmp(a: string, b: string): number {
 
 /**
  * The canonical form that the lock digest is taken over: names, versions, markers and the
- * set of file hashes. URLs, sizes, file order, comments and formatting are not part of it,
+ * set of file hashes. URLs, sizes, upload times, file order, comments and formatting are not part of it,
  * so a pylock.toml and a requirements.txt pinning the same files give the same digest.
  */
 export function canonicalLockJson(packages: readonly LockedPackage[]): string {

@@ -205,7 +205,8 @@ function readPackage(t: TomlTable, fail: (r: string) => never, warn: (w: string)
     if (path !== undefined && typeof path !== 'string') fail(`${where}.path must be a string`);
     if (f.name !== undefined && typeof f.name !== 'string') fail(`${where}.name must be a string`);
     if (f.size !== undefined && (typeof f.size !== 'number' || !Number.isInteger(f.size) || f.size < 0)) fail(`${where}.size must be a whole number of bytes`);
-    if (f['upload-time'] !== undefined && !(f['upload-time'] instanceof Date)) fail(`${where}.upload-time must be a TOML datetime`);
+    const ut = f['upload-time'];
+    if (ut !== undefined && (!(ut instanceof Date) || Number.isNaN(ut.getTime()))) fail(`${where}.upload-time must be a TOML datetime`);
     if (f.subdirectory !== undefined && typeof f.subdirectory !== 'string') fail(`${where}.subdirectory must be a string`);
     const hashes = f.hashes;
     if (hashes === undefined) fail(`${where}.hashes is required`);
@@ -233,6 +234,7 @@ function readPackage(t: TomlTable, fail: (r: string) => never, warn: (w: string)
       sha256: (sha as string).toLowerCase(),
       ...(typeof url === 'string' ? { url: stripUserinfo(url) } : {}),
       ...(f.size !== undefined ? { size: f.size as number } : {}),
+      ...(ut instanceof Date ? { uploadTime: ut.toISOString() } : {}),
     });
   };
   if (t.archive !== undefined) readFile(t.archive, 'archive', 'archive');
@@ -265,6 +267,7 @@ function readToolKaroo(doc: TomlTable, file: string, text: string): { meta: Retu
       target: k.target,
       leaves: k.leaves,
       inputsDigest: k['inputs-digest'],
+      asOf: asOfFromToml(k['as-of']),
     });
     const d = k['lock-digest'];
     if (d !== undefined && typeof d !== 'string') throw new Error('lock-digest must be a string');
@@ -272,6 +275,12 @@ function readToolKaroo(doc: TomlTable, file: string, text: string): { meta: Retu
   } catch (e) {
     throw new FileError(file, line, `[tool.karoo]: ${(e as Error).message}`);
   }
+}
+
+/** `[tool.karoo.as-of]` (kebab-case keys) into the JSON form metaFromJson reads. */
+function asOfFromToml(v: unknown): unknown {
+  if (!isTable(v)) return v;
+  return { policy: v.policy, time: v.time, notApplied: v['not-applied'] };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -309,8 +318,9 @@ function platformOf(tag: string): { sys: string; machine?: string } | undefined 
 
 /**
  * The Lock as PEP 751 pylock.toml. Deterministic: packages in the lock's canonical order,
- * wheels by file name, no timestamps, no credentials; `[tool.karoo]` carries the target,
- * leaves, inputs digest and lock digest so that reading it back gives the same Lock.
+ * wheels by file name, no credentials, no time but the index's upload times of the files (and
+ * the cutoff they were resolved under); `[tool.karoo]` carries the target, leaves, inputs
+ * digest and lock digest so that reading it back gives the same Lock.
  */
 export function writePylock(lock: Lock): string {
   const out: string[] = [];
@@ -366,6 +376,13 @@ export function writePylock(lock: Lock): string {
     if (t.implementation !== undefined) kv('implementation', t.implementation);
     out.push(`platforms = [${t.platforms.map(tomlString).join(', ')}]`);
   }
+  const asOf = lock.meta.asOf;
+  if (asOf) {
+    out.push('', '[tool.karoo.as-of]');
+    kv('policy', asOf.policy);
+    if (asOf.time !== undefined) kv('time', asOf.time);
+    out.push(`not-applied = [${asOf.notApplied.map(tomlString).join(', ')}]`);
+  }
   return `${out.join('\n')}\n`;
 }
 
@@ -375,5 +392,7 @@ function writeFile(f: LockedFile, out: string[]): void {
   if (f.url === undefined) out.push(`path = ${tomlString(f.name)}`);
   else out.push(`url = ${tomlString(stripUserinfo(f.url))}`);
   if (f.size !== undefined) out.push(`size = ${f.size}`);
+  // A TOML offset date-time, as PEP 751 has it; always UTC milliseconds (the Lock normalised it).
+  if (f.uploadTime !== undefined) out.push(`upload-time = ${f.uploadTime}`);
   out.push(`hashes = { sha256 = ${tomlString(f.sha256)} }`);
 }

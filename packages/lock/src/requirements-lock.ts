@@ -5,7 +5,8 @@
  */
 import { canonicalJson, FileError, KarooError } from '@karoo/common';
 import { basename, hasUserinfo, isArchiveName, distNameVersion, stripUserinfo } from './files.js';
-import { Lock, type LockedFile, type LockedPackage, type LockMeta, normalizeMarker, type Target } from './model.js';
+import { Lock, type LockedFile, type LockedPackage, type LockMeta, normalizeMarker, type ResolutionCutoff, type Target } from './model.js';
+import { normalizeInstant } from './time.js';
 import { normalizeName } from './names.js';
 import { formatSpecifier, pinnedVersion } from './pep508.js';
 import type { RequirementEntry, RequirementsFile } from './requirements.js';
@@ -116,7 +117,7 @@ interface MutablePackage {
   version: string;
   marker?: string | undefined;
   index?: string | undefined;
-  files: Array<{ name: string; sha256: string; url?: string | undefined; size?: number | undefined }>;
+  files: Array<{ name: string; sha256: string; url?: string | undefined; size?: number | undefined; uploadTime?: string | undefined }>;
 }
 
 function unpinnedReason(e: RequirementEntry): string {
@@ -151,6 +152,7 @@ function attachKarooFiles(parsed: RequirementsFile, packages: Map<string, { pkg:
     if (c.filename !== undefined) file.name = c.filename;
     if (c.url !== undefined) file.url = c.url;
     if (c.size !== undefined) file.size = c.size;
+    if (c.uploadTime !== undefined) file.uploadTime = c.uploadTime;
   }
   for (const c of parsed.karooIndexes) {
     const pkgs = byNameVersion.get(`${normalizeName(c.name)}==${normalizeVersion(c.version)}`);
@@ -192,7 +194,20 @@ export function metaFromJson(raw: unknown): LockMeta {
     if (typeof raw.requiresPython !== 'string') throw new Error('requiresPython must be a string');
     out.requiresPython = raw.requiresPython;
   }
+  if (raw.asOf !== undefined) out.asOf = asOfFromJson(raw.asOf);
   return out;
+}
+
+function asOfFromJson(raw: unknown): ResolutionCutoff {
+  if (!isRecord(raw) || (raw.policy !== 'time' && raw.policy !== 'leaves')) throw new Error('asOf needs a policy, "time" or "leaves"');
+  let time: string | undefined;
+  if (raw.time !== undefined) {
+    time = typeof raw.time === 'string' ? normalizeInstant(raw.time) : undefined;
+    if (time === undefined) throw new Error(`asOf.time ${JSON.stringify(raw.time)} is not an RFC 3339 date-time`);
+  }
+  const na = raw.notApplied ?? [];
+  if (!Array.isArray(na) || !na.every((n) => typeof n === 'string')) throw new Error('asOf.notApplied must be a list of project names');
+  return { policy: raw.policy, ...(time !== undefined ? { time } : {}), notApplied: [...(na as string[])].sort() };
 }
 
 export function targetFromJson(raw: unknown): Target {
@@ -215,6 +230,7 @@ export function metaToJson(meta: LockMeta): Record<string, unknown> {
   if (meta.leaves) out.leaves = { ...meta.leaves };
   if (meta.inputsDigest !== undefined) out.inputsDigest = meta.inputsDigest;
   if (meta.requiresPython !== undefined) out.requiresPython = meta.requiresPython;
+  if (meta.asOf) out.asOf = { policy: meta.asOf.policy, ...(meta.asOf.time !== undefined ? { time: meta.asOf.time } : {}), notApplied: [...meta.asOf.notApplied] };
   return out;
 }
 
@@ -285,6 +301,7 @@ function karooFileLine(p: LockedPackage, f: LockedFile): string[] {
   if (/\s/.test(f.name)) throw new KarooError('input', `cannot write requirements.txt: file name "${f.name}" of ${p.name} contains whitespace`);
   let s = `    # karoo-file: ${p.name}==${p.version} ${f.name || '-'} sha256=${f.sha256}`;
   if (f.size !== undefined) s += ` size=${f.size}`;
+  if (f.uploadTime !== undefined) s += ` upload-time=${f.uploadTime}`;
   if (f.url !== undefined) s += ` url=${cleanUrl(f.url)}`;
   return [s];
 }

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { FileError, isFileError } from '@karoo/common';
 import { basename, decodeText, isArchiveName, isWheelName, parseWheelName } from './files.js';
 import { isValidName } from './names.js';
+import { normalizeInstant } from './time.js';
 import { parsePep508, RequirementSyntaxError, type SpecifierClause, validateMarker } from './pep508.js';
 
 export type HashAlgorithm = 'sha256' | 'sha384' | 'sha512';
@@ -86,6 +87,8 @@ export interface KarooFileComment {
   readonly sha256: string;
   readonly size?: number | undefined;
   readonly url?: string | undefined;
+  /** `upload-time=`: RFC 3339 UTC, as the Lock records it. */
+  readonly uploadTime?: string | undefined;
 }
 
 export interface KarooIndexComment {
@@ -721,7 +724,7 @@ function parseKarooFile(rest: string, file: string, line: number): KarooFileComm
     if (k in fields) fail(`"${k}" given twice`);
     fields[k] = kv.slice(eq + 1);
   }
-  for (const k of Object.keys(fields)) if (!['sha256', 'size', 'url'].includes(k)) fail(`unknown field "${k}"`);
+  for (const k of Object.keys(fields)) if (!['sha256', 'size', 'url', 'upload-time'].includes(k)) fail(`unknown field "${k}"`);
   const sha256 = fields.sha256;
   if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256)) fail('sha256 must be 64 lowercase hex digits');
   let size: number | undefined;
@@ -729,5 +732,7 @@ function parseKarooFile(rest: string, file: string, line: number): KarooFileComm
     if (!/^[0-9]+$/.test(fields.size)) fail(`size "${fields.size}" is not a whole number of bytes`);
     size = Number(fields.size);
   }
-  return { file, line, name: m[1]!, version: m[2]!, filename: m[3] === '-' ? undefined : m[3], sha256: sha256!, size, url: fields.url };
+  const uploadTime = fields['upload-time'] === undefined ? undefined : normalizeInstant(fields['upload-time']);
+  if (fields['upload-time'] !== undefined && uploadTime === undefined) fail(`upload-time "${fields['upload-time']}" is not an RFC 3339 date-time`);
+  return { file, line, name: m[1]!, version: m[2]!, filename: m[3] === '-' ? undefined : m[3], sha256: sha256!, size, url: fields.url, ...(uploadTime !== undefined ? { uploadTime } : {}) };
 }
