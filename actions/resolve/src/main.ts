@@ -6,7 +6,7 @@ import { restoreCached, saveCached } from '@karoo/kit/cache';
 import { pipCacheKeys, pipHttpCacheDirs, readExistingLock, resolveLock, writeLockFiles } from '@karoo/resolve';
 import { codeCell, resolveSummary, table } from '@karoo/summary';
 
-const INPUT = { config: 'config', out: 'out', previous: 'previous', force: 'force', cache: 'cache', indexUsername: 'index-username', indexPassword: 'index-password' } as const;
+const INPUT = { config: 'config', out: 'out', previous: 'previous', force: 'force', asOf: 'as-of', cache: 'cache', indexUsername: 'index-username', indexPassword: 'index-password' } as const;
 
 runAction(async () => {
   const started = performance.now();
@@ -19,7 +19,7 @@ runAction(async () => {
   const cache = booleanInput(INPUT.cache, false);
   const pipDirs = pipHttpCacheDirs();
   const restored = cache ? await restoreCached("pip's HTTP cache", pipDirs, pipCacheKeys(config.system, previous?.digest).key, pipCacheKeys(config.system, undefined).restoreKeys) : undefined;
-  const result = await resolveLock({ config, previous, force: booleanInput(INPUT.force, false), progress: actionProgress });
+  const result = await resolveLock({ config, previous, force: booleanInput(INPUT.force, false), progress: actionProgress, asOf: optionalInput(INPUT.asOf) });
   if (cache && result.resolved) await saveCached("pip's HTTP cache", pipDirs, pipCacheKeys(config.system, result.lock.digest).key!, restored);
   const written = await writeLockFiles(out, result.lock);
 
@@ -30,6 +30,7 @@ runAction(async () => {
     changed: result.diff.changed,
     resolved: result.resolved,
     diff: JSON.stringify({ changes: result.diff.changes, counts: result.diff.counts, leavesMoved: result.diff.leavesMoved }),
+    'as-of': result.asOf ? JSON.stringify(result.asOf) : '',
   });
 
   const previousLeaves = previous?.meta.leaves ?? {};
@@ -48,6 +49,10 @@ runAction(async () => {
       ['Package', 'Change', 'From', 'To'],
       result.diff.changes.map((c) => [codeCell(c.name), c.change, c.old ? codeCell(c.old) : '', c.new ? codeCell(c.new) : '']),
     )}\n`;
+  }
+  if (result.asOf) {
+    md += `\n**Upload-time cutoff** (${result.asOf.policy}): ${result.asOf.time ? `files uploaded at or before ${codeCell(result.asOf.time)}` : 'the leaf builds carry no upload times, so none applied'}`;
+    md += result.asOf.notApplied.length > 0 ? `; not applied to ${result.asOf.notApplied.map(codeCell).join(', ')} (their index gives no upload times)\n` : '\n';
   }
   await core.summary.addRaw(md).write();
 });

@@ -18,8 +18,8 @@ export interface LockRenderers {
 /**
  * The lock files a candidate embeds: @karoo/lock's writers, applied to the lock without what
  * records where and when it was resolved rather than what was locked: the inputs digest (an
- * unrelated upload to the index must not make a new candidate of the same files), and the
- * index and file URLs (the wheels are the candidate's own layers, so its pylock.toml names
+ * unrelated upload to the index must not make a new candidate of the same files), the
+ * upload times and the upload-time cutoff, and the index and file URLs (the wheels are the candidate's own layers, so its pylock.toml names
  * them by path; the same files from a mirror, or a file:// index in another clone, give the
  * same candidate).
  */
@@ -29,8 +29,10 @@ export const defaultLockRenderers: LockRenderers = {
 };
 
 function forCandidate(lock: Lock): Lock {
-  const { inputsDigest: _, ...meta } = lock.meta;
-  const packages = lock.packages.map((p) => ({ ...p, index: undefined, files: p.files.map((f) => ({ ...f, url: undefined })) }));
+  // Upload times and the cutoff describe the index's copies and how they were chosen, like the
+  // URLs: the same files mirrored into another index (other upload times, or none) give the same candidate.
+  const { inputsDigest: _, asOf: _asOf, ...meta } = lock.meta;
+  const packages = lock.packages.map((p) => ({ ...p, index: undefined, files: p.files.map((f) => ({ ...f, url: undefined, uploadTime: undefined })) }));
   return Lock.create(packages, meta);
 }
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { controlCharacterIn, FileError, KarooError, quoteValue } from '@karoo/common';
-import { isValidVersion, normalizeName, type Target } from '@karoo/lock';
+import { isValidVersion, normalizeName, parseInstant, type Target } from '@karoo/lock';
 import type { ErrorObject } from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { checkConfigStrings } from './checks.js';
@@ -99,6 +99,8 @@ export interface KarooConfig {
   /** Absolute paths. */
   readonly constraints: readonly string[];
   readonly resolver: 'pip' | 'uv' | 'auto';
+  /** `as-of`: upload-time cutoff for resolve, `leaves` or an RFC 3339 date-time; absent (or `none`) for no cutoff. */
+  readonly asOf?: string | undefined;
   /** Absolute directory the lock is written to and read from. */
   readonly lockDir: string;
   readonly store?: string | undefined;
@@ -227,6 +229,7 @@ interface RawConfig {
   target?: { python?: string; platforms?: string[]; implementation?: string };
   constraints?: string[];
   resolver?: 'pip' | 'uv' | 'auto';
+  'as-of'?: string;
   lock?: string;
   store?: string;
   nodes?: Array<{ name: string; role: string; cpus?: number; memory?: number }>;
@@ -255,6 +258,14 @@ export function parseDuration(s: string): number {
   const m = /^([0-9]+)(s|m|h|d)$/.exec(s.trim());
   if (!m) throw new KarooError('input', `duration "${s}" is not of the form 30s, 10m, 2h or 1d`);
   return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
+}
+
+function asOfOf(value: string | undefined, fail: (keyPath: Array<string | number>, reason: string) => never): { asOf?: string } {
+  if (value === undefined || value === 'none') return {};
+  if (value !== 'leaves' && parseInstant(value) === undefined) {
+    fail(['as-of'], `"${value}" is not an RFC 3339 date-time with an offset (e.g. 2026-01-31T12:00:00Z), "leaves" or "none"`);
+  }
+  return { asOf: value };
 }
 
 function indexUrl(url: string, dir: string): string {
@@ -381,6 +392,7 @@ function normalise(raw: RawConfig, path: string, line: (keyPath: Array<string | 
     target,
     constraints: (raw.constraints ?? []).map((c) => resolve(dir, c)),
     resolver: raw.resolver ?? 'pip',
+    ...asOfOf(raw['as-of'], fail),
     lockDir: resolve(dir, raw.lock ?? '.'),
     store: raw.store,
     nodes,

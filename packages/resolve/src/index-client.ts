@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { basicAuthHeader, credentialsFor, errorMessage, isKarooError, KarooError, networkCause, urlWithUserinfo } from '@karoo/common';
 import type { IndexConfig } from '@karoo/config';
-import { normalizeName } from '@karoo/lock';
+import { normalizeName, parseInstant } from '@karoo/lock';
 import { drain, header, readBody, type HttpResponse, transport as defaultTransport, type Transport } from '@karoo/transport';
 
 /** One file listed on a project page of a PEP 503/691 index. */
@@ -17,6 +17,8 @@ export interface IndexFile {
   readonly requiresPython?: string | undefined;
   /** PEP 658/714: the index serves `<url>.metadata`; the sha256 of that file when given. */
   readonly coreMetadata?: { readonly sha256?: string | undefined } | undefined;
+  /** PEP 700 `upload-time` as the index gives it (JSON pages only), when it is an RFC 3339 date-time. */
+  readonly uploadTime?: string | undefined;
 }
 
 export interface ProjectPage {
@@ -190,6 +192,8 @@ function parseJsonPage(body: Buffer, base: string, index: IndexConfig): IndexFil
       yanked: f.yanked !== undefined && f.yanked !== false,
       requiresPython: typeof f['requires-python'] === 'string' ? (f['requires-python'] as string) : undefined,
       coreMetadata: metadataFlag(f['core-metadata'] ?? f['dist-info-metadata']),
+      // Anything but a date-time counts as no upload time: the cutoff then reports the project.
+      uploadTime: typeof f['upload-time'] === 'string' && parseInstant(f['upload-time']) !== undefined ? f['upload-time'] : undefined,
     };
   });
 }

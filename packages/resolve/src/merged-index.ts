@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { errorMessage } from '@karoo/common';
 import type { IndexConfig } from '@karoo/config';
-import { normalizeName } from '@karoo/lock';
+import { normalizeName, parseInstant } from '@karoo/lock';
 import { type IndexClient, type IndexFile, urlWithCredentials } from './index-client.js';
 
 export interface MergedIndex {
@@ -24,21 +24,19 @@ export interface MergedIndex {
  * pages are for the resolver alone: they are served only under a random path, so another
  * process on the machine that finds the port learns nothing.
  */
-export async function serveMergedIndex(client: IndexClient, indexes: readonly IndexConfig[], env: NodeJS.ProcessEnv = process.env): Promise<MergedIndex> {
-  const privateIndexes = indexes.filter((ix) => ix.private);
-  const extraIndexes = indexes.filter((ix) => !ix.private);
+export async function serveMergedIndex(
+  client: IndexClient,
+  indexes: readonly IndexConfig[],
+  env: NodeJS.ProcessEnv = process.env,
+  options: MergedIndexOptions = {},
+): Promise<MergedIndex> {
   const failures: unknown[] = [];
+  const asOf = options.asOf;
 
   const pageFor = async (name: string): Promise<Array<{ ix: IndexConfig; file: IndexFile }> | undefined> => {
-    for (const ix of privateIndexes) {
-      const page = await client.page(ix, name);
-      if (page && page.files.length > 0) return page.files.map((file) => ({ ix, file }));
-    }
-    const out: Array<{ ix: IndexConfig; file: IndexFile }> = [];
-    for (const ix of extraIndexes) {
-      const page = await client.page(ix, name);
-      for (const file of page?.files ?? []) out.push({ ix, file });
-    }
+    // The cutoff filters after the private-first choice: a private project whose files are all
+    // newer than the cutoff is empty, never replaced by a public one of the same name.
+    const out = (await mergedFiles(client, indexes, name)).filter(({ file }) => visibleAt(file, asOf));
     return out.length > 0 ? out : undefined;
   };
 
@@ -79,6 +77,39 @@ export async function serveMergedIndex(client: IndexClient, indexes: readonly In
       if (failures.length > 0) throw failures[0];
     },
   };
+}
+
+export interface MergedIndexOptions {
+  /**
+   * Upload-time cutoff, nanoseconds since the epoch (parseInstant): files the index received
+   * later are not listed. Files without an upload time (PEP 503 HTML pages) are listed: the
+   * cutoff cannot apply to them, which resolve reports.
+   */
+  readonly asOf?: bigint | undefined;
+}
+
+/**
+ * The files of `name` in the private-first view: the private index's files when it has the
+ * project, else the files of every extra index. What the merged index serves before the cutoff.
+ */
+export async function mergedFiles(client: IndexClient, indexes: readonly IndexConfig[], name: string): Promise<Array<{ ix: IndexConfig; file: IndexFile }>> {
+  for (const ix of indexes.filter((x) => x.private)) {
+    const page = await client.page(ix, name);
+    if (page && page.files.length > 0) return page.files.map((file) => ({ ix, file }));
+  }
+  const out: Array<{ ix: IndexConfig; file: IndexFile }> = [];
+  for (const ix of indexes.filter((x) => !x.private)) {
+    const page = await client.page(ix, name);
+    for (const file of page?.files ?? []) out.push({ ix, file });
+  }
+  return out;
+}
+
+/** True when `file` is visible under the cutoff: uploaded at or before it, or of unknown upload time. */
+export function visibleAt(file: IndexFile, asOf: bigint | undefined): boolean {
+  if (asOf === undefined || file.uploadTime === undefined) return true;
+  const t = parseInstant(file.uploadTime);
+  return t === undefined || t <= asOf;
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

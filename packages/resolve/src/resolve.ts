@@ -8,11 +8,14 @@ import type { IndexConfig, KarooConfig, LeafConfig } from '@karoo/config';
 import {
   compareVersions,
   diffLocks,
+  formatInstant,
   isPrerelease,
   Lock,
   type LockDiff,
   type LockedPackage,
+  parseInstant,
   parseVersion,
+  type ResolutionCutoff,
   satisfies,
   type Target,
   type Version,
@@ -21,7 +24,7 @@ import { drain, header, transport } from '@karoo/transport';
 import type { ResolvedDistribution, ResolverBackend } from './backend.js';
 import { parseDistFilename, wheelFitsTarget } from './filenames.js';
 import { authorizationFor, IndexClient, type IndexFile, type ProjectPage } from './index-client.js';
-import { serveMergedIndex } from './merged-index.js';
+import { mergedFiles, serveMergedIndex, visibleAt } from './merged-index.js';
 
 export interface ResolveOptions {
   readonly config: KarooConfig;
@@ -33,6 +36,12 @@ export interface ResolveOptions {
   readonly client?: IndexClient;
   readonly progress?: Progress;
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Upload-time cutoff, overriding karoo.yml `as-of`: an RFC 3339 date-time (only files the
+   * indexes received at or before it are visible), `leaves` (the newest upload time among the
+   * chosen leaf builds), or `none`.
+   */
+  readonly asOf?: string | undefined;
 }
 
 export interface LeafChoice {
@@ -50,6 +59,8 @@ export interface ResolveResult {
   readonly leaves: readonly LeafChoice[];
   /** False when the previous lock was still current and no resolver ran. */
   readonly resolved: boolean;
+  /** The upload-time cutoff the lock was resolved under (also in `lock.meta.asOf`). */
+  readonly asOf?: ResolutionCutoff | undefined;
   readonly timings: Readonly<Record<string, number>>;
 }
 
@@ -74,7 +85,14 @@ export async function resolveLock(options: ResolveOptions): Promise<ResolveResul
   };
 
   const privateIndexes = config.indexes.filter((ix) => ix.private);
-  const leaves = await Promise.all(config.leaves.map((leaf) => chooseLeaf(client, privateIndexes, leaf, config.target)));
+  const policy = cutoffPolicy(options.asOf ?? config.asOf);
+  const given = policy?.policy === 'time' ? policy.ns : undefined;
+  const leaves = await Promise.all(config.leaves.map((leaf) => chooseLeaf(client, privateIndexes, leaf, config.target, given)));
+  // `leaves`: the cutoff is the newest upload among the chosen builds, so the same builds give the same cutoff.
+  const asOfNs = policy?.policy === 'leaves' ? await newestLeafUpload(client, privateIndexes, leaves) : given;
+  if (policy?.policy === 'leaves' && asOfNs === undefined) {
+    progress.warn(`as-of leaves: the private index gives no upload times for the chosen leaf builds (${leaves.map((l) => `${l.name} ${l.version}`).join(', ')}); resolving without a cutoff`);
+  }
   lap('leaves');
 
   const constraintDigests = await Promise.all(
@@ -92,6 +110,8 @@ export async function resolveLock(options: ResolveOptions): Promise<ResolveResul
     leaves: leaves.map((l) => ({ name: l.name, version: l.version, extras: l.extras })),
     indexes: config.indexes.map((ix) => ({ url: ix.url, private: ix.private })),
     constraints: constraintDigests,
+    // The cutoff decides what the resolver may see: a different cutoff is a different resolution.
+    asOf: policy ? { policy: policy.policy, time: asOfNs === undefined ? null : asOfNs.toString() } : null,
   };
 
   if (previous && !options.force && sameLeaves(previous, leaves)) {
@@ -99,14 +119,14 @@ export async function resolveLock(options: ResolveOptions): Promise<ResolveResul
     lap('check');
     if (digest === previous.meta.inputsDigest) {
       progress.info(`lock ${previous.digest} is current: leaves and index pages unchanged, nothing to resolve`);
-      return { lock: previous, diff: diffLocks(previous, previous), leaves, resolved: false, timings };
+      return { lock: previous, diff: diffLocks(previous, previous), leaves, resolved: false, timings, asOf: previous.meta.asOf };
     }
   }
 
   // Loaded only when there is resolving to do: keeps the no-op path fast.
   const backend = options.backend ?? new (await import('./pip.js')).PipBackend();
   const workDir = await mkdtemp(join(tmpdir(), 'karoo-resolve-'));
-  const merged = await serveMergedIndex(client, config.indexes, env);
+  const merged = await serveMergedIndex(client, config.indexes, env, { asOf: asOfNs });
   let dists: ResolvedDistribution[] = [];
   let failure: unknown;
   try {
@@ -139,14 +159,64 @@ export async function resolveLock(options: ResolveOptions): Promise<ResolveResul
   const packages = await Promise.all(dists.map((d) => limit(() => lockEntry(client, config.indexes, d, env))));
   const names = packages.map((p) => p.name);
   const digest = await inputsDigest(client, config.indexes, names, inputs);
+  let asOf: ResolutionCutoff | undefined;
+  if (policy) {
+    const notApplied = asOfNs === undefined ? [...names].sort() : await untimedProjects(client, config.indexes, names);
+    asOf = { policy: policy.policy, ...(asOfNs !== undefined ? { time: formatInstant(asOfNs) } : {}), notApplied };
+    if (asOfNs !== undefined && notApplied.length > 0) {
+      progress.warn(`the upload-time cutoff ${formatInstant(asOfNs)} could not apply to ${notApplied.join(', ')}: their index gives no upload times (PEP 503 HTML); any of their files was visible`);
+    }
+  }
   const lock = Lock.create(packages, {
     target: config.target,
     leaves: Object.fromEntries(leaves.map((l) => [l.name, l.version])),
     inputsDigest: digest,
+    ...(asOf ? { asOf } : {}),
   });
   lap('lock');
-  progress.info(`resolved ${lock.packages.length} packages, lock ${lock.digest}`);
-  return { lock, diff: diffLocks(previous, lock), leaves, resolved: true, timings };
+  progress.info(`resolved ${lock.packages.length} packages, lock ${lock.digest}${asOf?.time ? ` (files uploaded at or before ${asOf.time})` : ''}`);
+  return { lock, diff: diffLocks(previous, lock), leaves, resolved: true, timings, asOf };
+}
+
+type CutoffPolicy = { policy: 'time'; ns: bigint } | { policy: 'leaves' };
+
+/** `leaves`, `none`/undefined, or an RFC 3339 date-time; anything else is an input error. */
+function cutoffPolicy(value: string | undefined): CutoffPolicy | undefined {
+  if (value === undefined || value === 'none') return undefined;
+  if (value === 'leaves') return { policy: 'leaves' };
+  const ns = parseInstant(value);
+  if (ns === undefined) {
+    throw new KarooError('input', `as-of "${value}" is not an RFC 3339 date-time with an offset (e.g. 2026-01-31T12:00:00Z), "leaves" or "none"`);
+  }
+  return { policy: 'time', ns };
+}
+
+/** The newest upload time among the files of the chosen leaf versions; undefined when none has one. */
+async function newestLeafUpload(client: IndexClient, privateIndexes: readonly IndexConfig[], leaves: readonly LeafChoice[]): Promise<bigint | undefined> {
+  let newest: bigint | undefined;
+  for (const l of leaves) {
+    const ix = privateIndexes.find((x) => x.name === l.index);
+    const page = ix && (await client.page(ix, l.name));
+    for (const f of page?.files ?? []) {
+      const d = parseDistFilename(f.filename);
+      const v = d && parseVersion(d.version);
+      const chosen = parseVersion(l.version);
+      if (!d || !v || !chosen || d.name !== l.name || compareVersions(v, chosen) !== 0 || f.uploadTime === undefined) continue;
+      const t = parseInstant(f.uploadTime);
+      if (t !== undefined && (newest === undefined || t > newest)) newest = t;
+    }
+  }
+  return newest;
+}
+
+/** Locked projects whose private-first files include one without an upload time: the cutoff could not apply to them. */
+async function untimedProjects(client: IndexClient, indexes: readonly IndexConfig[], names: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of [...new Set(names)].sort()) {
+    const files = await mergedFiles(client, indexes, name);
+    if (files.some(({ file }) => file.uploadTime === undefined)) out.push(name);
+  }
+  return out;
 }
 
 function sameLeaves(previous: Lock, leaves: readonly LeafChoice[]): boolean {
@@ -174,7 +244,7 @@ interface Candidate {
   files: IndexFile[];
 }
 
-async function chooseLeaf(client: IndexClient, privateIndexes: readonly IndexConfig[], leaf: LeafConfig, target: Target): Promise<LeafChoice> {
+async function chooseLeaf(client: IndexClient, privateIndexes: readonly IndexConfig[], leaf: LeafConfig, target: Target, asOf?: bigint): Promise<LeafChoice> {
   let page: ProjectPage | undefined;
   for (const ix of privateIndexes) {
     page = await client.page(ix, leaf.key);
@@ -185,7 +255,12 @@ async function chooseLeaf(client: IndexClient, privateIndexes: readonly IndexCon
     throw new KarooError('input', `unknown leaf "${leaf.name}": the private index ${where} has no such project; check the name in karoo.yml or publish it`);
   }
   const byVersion = new Map<string, Candidate>();
-  for (const f of page.files) {
+  // Under a cutoff, a build uploaded later does not exist yet.
+  const visible = page.files.filter((f) => visibleAt(f, asOf));
+  if (visible.length === 0) {
+    throw new KarooError('input', `leaf "${leaf.name}" has no build uploaded at or before the cutoff ${formatInstant(asOf!)} in the private index ${where}; choose a later as-of`);
+  }
+  for (const f of visible) {
     const parsed = parseDistFilename(f.filename);
     const v = parsed && parseVersion(parsed.version);
     if (!parsed || !v || parsed.name !== leaf.key) continue;
@@ -199,6 +274,14 @@ async function chooseLeaf(client: IndexClient, privateIndexes: readonly IndexCon
   if (leaf.pin !== undefined) {
     const pin = parseVersion(leaf.pin)!;
     const hit = all.find((c) => compareVersions(c.version, pin) === 0);
+    const uploadedLater = (): boolean =>
+      page.files.some((f) => {
+        const v = parseVersion(parseDistFilename(f.filename)?.version ?? '');
+        return v !== undefined && compareVersions(v, pin) === 0;
+      });
+    if (!hit && asOf !== undefined && uploadedLater()) {
+      throw new KarooError('input', `leaf "${leaf.name}" is pinned to ${leaf.pin}, which was uploaded after the cutoff ${formatInstant(asOf)}; choose a later as-of or another pin`);
+    }
     if (!hit) {
       throw new KarooError('input', `leaf "${leaf.name}" is pinned to ${leaf.pin}, which the private index does not have (has: ${all.slice(0, 8).map((c) => c.version.text).join(', ')}); change the pin in karoo.yml`);
     }
@@ -260,7 +343,7 @@ async function lockEntry(client: IndexClient, indexes: readonly IndexConfig[], d
     name: d.name,
     version: d.version,
     index: source?.ix.url,
-    files: [{ name: filename, url: d.url, sha256, size }],
+    files: [{ name: filename, url: d.url, sha256, size, ...(listed?.uploadTime !== undefined ? { uploadTime: listed.uploadTime } : {}) }],
   };
 }
 

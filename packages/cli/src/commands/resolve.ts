@@ -7,6 +7,7 @@ interface ResolveCliOptions extends GlobalOptions {
   out?: string;
   previous?: string;
   force?: boolean;
+  asOf?: string;
 }
 
 export function registerResolve(program: Command): void {
@@ -17,6 +18,7 @@ export function registerResolve(program: Command): void {
     .option('-o, --out <dir>', 'directory for the lock files (default: the lock directory of the configuration)')
     .option('--previous <lock>', 'lock to diff against and reuse when nothing changed (default: the lock already in --out)')
     .option('--force', 'resolve even if the previous lock is still current')
+    .option('--as-of <time>', 'upload-time cutoff: only files uploaded at or before TIME (RFC 3339), "leaves" (the newest upload among the chosen leaf builds) or "none"; overrides as-of in karoo.yml')
     .option('--json', 'print one JSON object')
     .action(async (opts: ResolveCliOptions) => {
       const [{ loadConfig }, { readLockFile }, r, { stderrProgress }] = await Promise.all([
@@ -28,7 +30,7 @@ export function registerResolve(program: Command): void {
       const config = await loadConfig(opts.config);
       const out = resolvePath(opts.out ?? config.lockDir);
       const previous = opts.previous ? (await readLockFile(opts.previous)).lock : await r.readExistingLock(out);
-      const result = await r.resolveLock({ config, previous, force: opts.force ?? false, progress: stderrProgress() });
+      const result = await r.resolveLock({ config, previous, force: opts.force ?? false, progress: stderrProgress(), asOf: opts.asOf });
       const written = await r.writeLockFiles(out, result.lock);
       emit(
         {
@@ -41,6 +43,8 @@ export function registerResolve(program: Command): void {
           changed: result.diff.changed,
           diff: result.diff,
           timings: result.timings,
+          // The cutoff, and the locked projects it could not apply to (their index gives no upload times).
+          asOf: result.asOf ?? null,
         },
         opts,
         (o) => {
@@ -56,6 +60,10 @@ export function registerResolve(program: Command): void {
           }
           lines.push(`${o.packages} packages pinned${o.resolved ? '' : ' (previous lock still current: nothing resolved)'}`);
           lines.push(`lock digest ${o.lockDigest}`);
+          if (result.asOf) {
+            lines.push(`as-of ${result.asOf.policy}: ${result.asOf.time ? `files uploaded at or before ${result.asOf.time}` : 'no upload times to take a cutoff from'}`);
+            if (result.asOf.notApplied.length > 0) lines.push(`cutoff not applied (no upload times): ${result.asOf.notApplied.join(', ')}`);
+          }
           lines.push(`wrote ${o.lockPath} and ${o.requirementsPath}${written.written ? '' : ' (unchanged)'}`);
           return lines.join('\n');
         },
