@@ -18,6 +18,8 @@ export interface ExampleRelease {
   readonly yanked?: string;
   /** One wheel per tag; default `['py3-none-any']`. */
   readonly tags?: readonly string[];
+  /** PEP 700 upload time of its files; default exampleUploadTime(index, position in `releases`). */
+  readonly uploadTime?: string;
 }
 
 /** A distribution of the example whose wheels are generated from Python sources in examples/cam. */
@@ -234,6 +236,17 @@ export const DEBIAN_WHEELS: readonly { readonly project: string; readonly debian
 
 export const DEFAULT_DEBIAN_WHEELS_DIR = '/usr/share/python-wheels';
 
+/**
+ * The example's deterministic upload times (PEP 700, as PyPI writes them): Debian's wheels on
+ * 2024-06-01, the n-th release of a public project n days after 2025-01-01, the n-th build of
+ * a leaf n days after 2025-06-01. So every third-party file is older than every leaf build, as
+ * when a team builds its leaves on released dependencies, and `as-of: leaves` sees them all.
+ */
+export function exampleUploadTime(index: 'private' | 'public' | 'debian', n: number): string {
+  const base = { debian: Date.UTC(2024, 5, 1), public: Date.UTC(2025, 0, 1), private: Date.UTC(2025, 5, 1) }[index];
+  return new Date(base + n * 86_400_000).toISOString().replace(/\.([0-9]{3})Z$/, '.$1000Z');
+}
+
 export interface GenerateExampleOptions {
   /** The example's directory (holds packages/ and third-party/), e.g. `examples/cam`. */
   readonly exampleDir: string;
@@ -369,7 +382,7 @@ export async function generateExample(options: GenerateExampleOptions): Promise<
       files[`${dirname(d.native.module)}/${so.name}`] = so.data;
     }
     const out: IndexFileInput[] = [];
-    for (const r of d.releases) {
+    for (const [n, r] of d.releases.entries()) {
       for (const tag of r.tags ?? ['py3-none-any']) {
         const w = buildWheel({
           name: d.name,
@@ -383,7 +396,7 @@ export async function generateExample(options: GenerateExampleOptions): Promise<
           files,
           tag,
         });
-        out.push(wheelFile(w, { yanked: r.yanked }));
+        out.push({ ...wheelFile(w, { yanked: r.yanked }), uploadTime: r.uploadTime ?? exampleUploadTime(d.index, n) });
         catalog.push({
           index: d.index,
           project: normalizeName(d.name),
@@ -406,7 +419,7 @@ export async function generateExample(options: GenerateExampleOptions): Promise<
     const data = await readFile(path);
     const filename = path.slice(path.lastIndexOf('/') + 1);
     const info = readWheelMetadata(data, filename);
-    projects.public.push({ name: project, files: [{ filename, data, metadata: info.metadata, requiresPython: info.requiresPython }] });
+    projects.public.push({ name: project, files: [{ filename, data, metadata: info.metadata, requiresPython: info.requiresPython, uploadTime: exampleUploadTime('debian', 0) }] });
     catalog.push({
       index: 'public',
       project,

@@ -21,6 +21,7 @@ export {
   wheelFile,
   escapeHtml,
 } from './tree.js';
+export { publishToIndex } from './publish.js';
 export { type IndexFormat, type ServeIndexOptions, type IndexRequest, type IndexServer, serveIndex, negotiate } from './serve.js';
 export {
   type ExampleRelease,
@@ -34,5 +35,6 @@ export {
   buildNative,
   DEBIAN_WHEELS,
   DEFAULT_DEBIAN_WHEELS_DIR,
+  exampleUploadTime,
   generateExample,
 } from './cam.js';

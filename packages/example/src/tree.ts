@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { KarooError } from '@karoo/common';
-import { compareVersionStrings, normalizeName, normalizeVersion } from '@karoo/lock';
+import { compareVersionStrings, normalizeName, normalizeVersion, parseInstant } from '@karoo/lock';
 import { readWheelMetadata, type BuiltWheel } from './wheel.js';
 
 /** One distribution file of a project in an index tree. */
@@ -15,6 +15,8 @@ export interface IndexFileInput {
   readonly requiresPython?: string;
   /** `true`, or the reason, to mark the file yanked (PEP 592). */
   readonly yanked?: boolean | string;
+  /** PEP 700 `upload-time` for the JSON page (RFC 3339, e.g. `2026-01-02T03:04:05.000000Z`); HTML pages have none. */
+  readonly uploadTime?: string;
 }
 
 export interface IndexProjectInput {
@@ -33,6 +35,7 @@ export interface IndexFileEntry {
   readonly requiresPython: string | undefined;
   readonly yanked: string | false;
   readonly metadataSha256: string;
+  readonly uploadTime?: string | undefined;
 }
 
 export interface IndexProjectEntry {
@@ -110,6 +113,7 @@ function projectJson(name: string, files: readonly IndexFileEntry[]): string {
       // PEP 714: only `core-metadata` in JSON. pip 22.3-23.0 (Debian bookworm ships 23.0.1) crash on the
       // older `dist-info-metadata` key in its dict form; in HTML both attributes are plain strings and safe.
       'core-metadata': { sha256: f.metadataSha256 },
+      ...(f.uploadTime === undefined ? {} : { 'upload-time': f.uploadTime }),
     })),
   });
 }
@@ -119,7 +123,8 @@ function projectJson(name: string, files: readonly IndexFileEntry[]): string {
  * `simple/index.html|json`, `simple/<normalised>/index.html|json` (PEP 503 HTML and PEP 691
  * JSON, api-version 1.1), and `files/<file>` with its PEP 658 `files/<file>.metadata`.
  * Links are relative (`../../files/<file>#sha256=…`), so the tree works from any URL or as a
- * `file://` index. No times are written anywhere: the same projects give the same bytes.
+ * `file://` index. No time is written but the upload times the files are given (JSON pages
+ * only, PEP 700): the same projects give the same bytes.
  * The tree is built beside `dir` and swapped in, so a reader never sees half of one; whatever
  * was in `dir` before is replaced.
  */
@@ -148,6 +153,9 @@ export async function writeIndex(dir: string, projects: readonly IndexProjectInp
         metadata = info.metadata;
         requiresPython ??= info.requiresPython;
       }
+      if (f.uploadTime !== undefined && parseInstant(f.uploadTime) === undefined) {
+        throw new KarooError('input', `upload time "${f.uploadTime}" of ${f.filename} is not an RFC 3339 date-time`);
+      }
       const path = `files/${f.filename}`;
       out.push({ path, data: f.data }, { path: `${path}.metadata`, data: metadata });
       files.push({
@@ -159,6 +167,7 @@ export async function writeIndex(dir: string, projects: readonly IndexProjectInp
         requiresPython,
         yanked: f.yanked === undefined || f.yanked === false ? false : f.yanked === true ? '' : f.yanked,
         metadataSha256: sha256Hex(metadata),
+        ...(f.uploadTime === undefined ? {} : { uploadTime: f.uploadTime }),
       });
     }
     files.sort((a, b) => compareVersionStrings(a.version, b.version) || (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
