@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -99,6 +100,9 @@ export async function up(opts: UpOptions): Promise<UpResult> {
         // Kept with the machines: no longer removed when this process ends, only with the environment.
         await rm(join(work, machines.OWNER_FILE), { force: true });
         progress.info(`up: keeping environment ${env.state.environmentId} (inventory ${env.inventoryPath}); destroy it with: karoo destroy --inventory ${env.inventoryPath}`);
+      } else if (opts.keep && existsSync(join(outDir, 'environment', 'inventory.json'))) {
+        // Provisioning failed and kept its machines (--keep): their inventory and logs are in here.
+        await rm(join(work, machines.OWNER_FILE), { force: true });
       } else {
         if (env) await machines.destroyState(env.state, { progress }).catch((e: unknown) => progress.warn(`up: teardown of ${env!.state.environmentId} failed: ${(e as Error).message}; run karoo reap`));
         await rm(work, { recursive: true, force: true });
