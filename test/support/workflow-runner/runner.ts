@@ -81,7 +81,8 @@ export class WorkflowRunner {
   /** Runs one workflow for one event, to completion. */
   async run(options: RunOptions): Promise<RunResult> {
     const standin = options.github ?? this.options.github;
-    const repository = options.repository ?? Object.entries(options.repos ?? {}).find(([, d]) => d === options.repo)?.[0];
+    const fromPayload = (options.payload?.repository as { full_name?: string } | undefined)?.full_name;
+    const repository = options.repository ?? fromPayload ?? Object.entries(options.repos ?? {}).find(([, d]) => d === options.repo)?.[0];
     if (!repository) throw new WorkflowError(`runWorkflow: name the repository of ${options.repo} with repository: 'owner/name' (or map it in repos)`);
     const repos = new Repos({ ...(options.repos ?? {}), [repository]: options.repo }, join(this.workdir, 'actions'));
     const services: Services = {

@@ -21,7 +21,7 @@ export interface EnvironmentSettings {
 export interface RunOptions {
   /** Local git repository holding the workflow (the repository the run belongs to). */
   readonly repo: string;
-  /** `owner/name` of that repository. Default: the key of `repos` that maps to `repo`, else `owner/repo`. */
+  /** `owner/name` of that repository. Default: the payload's `repository.full_name`, else the key of `repos` that maps to `repo`. */
   readonly repository?: string;
   /** Path of the workflow file inside the repository, e.g. `.github/workflows/ci.yml`. */
   readonly workflow: string;
