@@ -4,12 +4,15 @@
  * reusable workflow, sources and the dist/ their build writes, and a bare "GitHub" remote.
  * Tags are created, the major tag moves, and every refusal leaves no tag behind.
  */
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../support/cli.js';
+
+// Each case runs git, node and the release script as processes on a shared 2-core machine.
+jest.setTimeout(120_000);
 
 const SCRIPT = join(ROOT, 'scripts/release.mjs');
 let dir: string;

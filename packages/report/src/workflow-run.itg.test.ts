@@ -5,7 +5,7 @@
  * link must each fail to reach any comment. Against the OpenAPI-checking GitHub stand-in, with
  * evidence read from a real OCI layout store holding a real candidate.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,9 @@ import { openStore, type Store } from '@karoo/oci';
 import { verifyCandidate } from '@karoo/promote';
 import { buildReport, commentFromWorkflowRun, createGitHubClient, type EvidenceInfo, renderJson, reportMarker } from '@karoo/report';
 import { makeWheels, type Wheels } from '../../../test/support/wheels.js';
+
+// Real builds, a real store and the stand-in on a shared 2-core machine: seconds, not milliseconds.
+jest.setTimeout(60_000);
 
 const SERVER = 'https://github.com';
 const MARKER = reportMarker();
