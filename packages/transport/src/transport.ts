@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { basicAuthHeader, credentialsForAny, type IndexAuthConfig, KAROO_VERSION, KarooError, networkCause } from '@karoo/common';
-import { Agent, type Dispatcher, request as undiciRequest } from 'undici';
+import type { Dispatcher } from 'undici';
 import { parseRetryAfter, RETRY_STATUS, RetryableError, type RetryOptions, isTransientNetworkError, withRetry } from './retry.js';
 
 /** What every karoo request says it is. */
@@ -58,11 +58,17 @@ export interface TransportOptions {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-let sharedAgent: Agent | undefined;
+// undici is loaded on the first request: it is large, and most karoo commands that link this
+// package (digest, a build into a layout that has the candidate) never send one.
+let undici: Promise<typeof import('undici')> | undefined;
+const loadUndici = () => (undici ??= import('undici'));
+
+let sharedAgent: Promise<Dispatcher> | undefined;
 /** One connection pool per process (keep-alive), shared by every transport with the default connect timeout. */
-function agent(connectTimeoutMs: number | undefined): Dispatcher {
-  if (connectTimeoutMs !== undefined) return new Agent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 10_000 });
-  sharedAgent ??= new Agent({ connect: { timeout: 30_000 }, keepAliveTimeout: 10_000 });
+function agent(connectTimeoutMs: number | undefined): Promise<Dispatcher> {
+  const make = async (timeout: number) => new (await loadUndici()).Agent({ connect: { timeout }, keepAliveTimeout: 10_000 });
+  if (connectTimeoutMs !== undefined) return make(connectTimeoutMs);
+  sharedAgent ??= make(30_000);
   return sharedAgent;
 }
 
@@ -90,17 +96,26 @@ export function redact(url: URL | string): string {
 export class Transport {
   readonly retry: Partial<RetryOptions>;
   private readonly options: TransportOptions;
-  private readonly dispatcher: Dispatcher;
+  private dispatcherPromise: Promise<Dispatcher> | undefined;
+  /** The transport whose connection pool this one shares (see with()). */
+  private poolOf: Transport | undefined;
 
   constructor(options: TransportOptions = {}) {
     this.options = options;
     this.retry = options.retry ?? {};
-    this.dispatcher = options.dispatcher ?? agent(options.connectTimeoutMs);
+  }
+
+  private dispatcher(): Promise<Dispatcher> {
+    if (this.poolOf) return this.poolOf.dispatcher();
+    this.dispatcherPromise ??= this.options.dispatcher ? Promise.resolve(this.options.dispatcher) : agent(this.options.connectTimeoutMs);
+    return this.dispatcherPromise;
   }
 
   /** A transport with these options changed, sharing the connection pool. */
   with(options: TransportOptions): Transport {
-    return new Transport({ ...this.options, dispatcher: this.dispatcher, ...options });
+    const t = new Transport({ ...this.options, ...options });
+    if (!options.dispatcher && options.connectTimeoutMs === undefined) t.poolOf = this;
+    return t;
   }
 
   /** One request, with redirects and (unless `retry: false` or the body is a stream) retries. */
@@ -134,11 +149,12 @@ export class Transport {
       if (payload instanceof Uint8Array && headers['content-length'] === undefined) headers['content-length'] = String(payload.length);
       let res: Dispatcher.ResponseData;
       try {
-        res = await undiciRequest(target, {
+        const [{ request }, dispatcher] = await Promise.all([loadUndici(), this.dispatcher()]);
+        res = await request(target, {
           method: method as Dispatcher.HttpMethod,
           headers,
           body: payload ?? null,
-          dispatcher: this.dispatcher,
+          dispatcher,
           headersTimeout: idle,
           bodyTimeout: idle,
           signal: req.signal ?? null,
