@@ -76,6 +76,8 @@ const READ_SCOPES: Record<string, string[]> = {
   'pulls/list': ['pull_requests'],
   'issues/list-comments': ['issues', 'pull_requests'],
   'issues/get-comment': ['issues', 'pull_requests'],
+  'issues/list-for-repo': ['issues'],
+  'issues/get': ['issues'],
   'actions/get-workflow-run': ['actions'],
   'repos/list-deployments': ['deployments'],
   'repos/get-deployment': ['deployments'],
@@ -185,6 +187,20 @@ interface Repo {
   refs?: Map<string, { sha: string; type: 'commit' | 'tag' }>;
   /** Annotated tag objects created through the API, by their sha. */
   gitTags?: Map<string, GitTag>;
+  /** Issues created through the API (or seeded), by number; numbers are shared with pull requests. */
+  issues?: Map<number, Issue>;
+}
+
+interface Issue {
+  number: number;
+  id: number;
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
+  labels: string[];
+  login: string;
+  created: string;
+  updated: string;
 }
 
 interface GitTag {
@@ -311,6 +327,11 @@ export class GitHubStandin {
     const c = this.newComment(issue, body, login);
     this.repo(fullName).comments.set(c.id, c);
     return c.id;
+  }
+
+  /** Issues of a repository (not pull requests), by number. */
+  issues(fullName: string): Array<{ number: number; title: string; body: string; state: string; labels: string[] }> {
+    return [...(this.repo(fullName).issues ?? new Map<number, Issue>()).values()].map(({ number, title, body, state, labels }) => ({ number, title, body, state, labels: [...labels] }));
   }
 
   deployments(fullName: string): Array<{ id: number; environment: string; ref: string; sha: string; payload: unknown; statuses: string[] }> {
@@ -555,6 +576,43 @@ export class GitHubStandin {
         c.body = String(b.body);
         c.updated = this.now();
         return this.ok(op, 200, this.commentJson(repo, c));
+      }
+      case 'issues/list-for-repo': {
+        const state = q.get('state') ?? 'open';
+        const labels = (q.get('labels') ?? '').split(',').filter((l) => l !== '');
+        const all = [...(repo.issues?.values() ?? [])]
+          .filter((i) => state === 'all' || i.state === state)
+          .filter((i) => labels.every((l) => i.labels.includes(l)))
+          .sort((a, b) => b.number - a.number);
+        return this.page(op, q, all, (i) => this.issueJson(repo, i), `${api}/issues`);
+      }
+      case 'issues/create': {
+        if (!can('issues')) return forbidden();
+        const tooLong = this.bodyTooLong(b.body);
+        if (tooLong) return tooLong;
+        repo.issues ??= new Map();
+        const number = Math.max(0, ...repo.pulls.keys(), ...repo.issues.keys()) + 1;
+        const t = this.now();
+        const labels = Array.isArray(b.labels) ? b.labels.map((l) => (typeof l === 'string' ? l : String((l as { name?: unknown }).name))) : [];
+        const issue: Issue = { number, id: this.id(), title: String(b.title), body: typeof b.body === 'string' ? b.body : '', state: 'open', labels, login: grant.login, created: t, updated: t };
+        repo.issues.set(number, issue);
+        const json = this.issueJson(repo, issue);
+        return this.ok(op, 201, json, { location: String((json as { url: string }).url) });
+      }
+      case 'issues/get':
+      case 'issues/update': {
+        const issue = repo.issues?.get(Number(p.issue_number));
+        if (!issue) return error(404, 'Not Found');
+        if (op.operationId === 'issues/get') return this.ok(op, 200, this.issueJson(repo, issue));
+        if (!can('issues')) return forbidden();
+        const tooLong = this.bodyTooLong(b.body);
+        if (tooLong) return tooLong;
+        if (typeof b.title === 'string') issue.title = b.title;
+        if (typeof b.body === 'string') issue.body = b.body;
+        if (b.state === 'open' || b.state === 'closed') issue.state = b.state;
+        if (Array.isArray(b.labels)) issue.labels = b.labels.map((l) => (typeof l === 'string' ? l : String((l as { name?: unknown }).name)));
+        issue.updated = this.now();
+        return this.ok(op, 200, this.issueJson(repo, issue));
       }
       case 'actions/get-workflow-run': {
         const run = this.workflowRuns.get(key(repo.owner, repo.name))?.get(Number(p.run_id));
@@ -844,6 +902,41 @@ export class GitHubStandin {
       created_at: c.created,
       updated_at: c.updated,
       author_association: c.login.endsWith('[bot]') ? 'NONE' : 'MEMBER',
+    };
+  }
+
+  private issueJson(r: Repo, i: Issue): unknown {
+    const ex = this.example('issues/get', 200);
+    const api = `${this.url}/repos/${r.owner}/${r.name}`;
+    const { pull_request: _pr, closed_by: _closedBy, milestone: _milestone, assignee: _assignee, assignees: _assignees, ...rest } = ex;
+    const exLabel = ((ex.labels as unknown[] | undefined)?.[0] ?? {}) as Record<string, unknown>;
+    return {
+      ...rest,
+      id: i.id,
+      node_id: Buffer.from(`Issue${i.id}`).toString('base64'),
+      number: i.number,
+      title: i.title,
+      body: i.body,
+      state: i.state,
+      state_reason: null,
+      locked: false,
+      comments: 0,
+      url: `${api}/issues/${i.number}`,
+      repository_url: api,
+      labels_url: `${api}/issues/${i.number}/labels{/name}`,
+      comments_url: `${api}/issues/${i.number}/comments`,
+      events_url: `${api}/issues/${i.number}/events`,
+      html_url: `https://github.com/${r.owner}/${r.name}/issues/${i.number}`,
+      labels: i.labels.map((name, n) => ({ ...exLabel, id: n + 1, name, url: `${api}/labels/${encodeURIComponent(name)}` })),
+      assignee: null,
+      assignees: [],
+      milestone: null,
+      user: this.user(i.login),
+      created_at: i.created,
+      updated_at: i.updated,
+      closed_at: i.state === 'closed' ? i.updated : null,
+      closed_by: null,
+      author_association: i.login.endsWith('[bot]') ? 'NONE' : 'MEMBER',
     };
   }
 
