@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build, type BuildResult, pruneDownloadDir, wheelCacheKeys } from '@karoo/build';
 import { candidateFor } from '@karoo/candidate';
-import { KarooError } from '@karoo/common';
+import { KAROO_VERSION, KarooError } from '@karoo/common';
 import { type KarooConfig, loadConfig } from '@karoo/config';
 import { readLockFile } from '@karoo/lock';
 import { storeFromInputs } from '@karoo/kit/store';
@@ -72,7 +72,7 @@ function provenance() {
   const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
   return {
     builtAt: new Date().toISOString(),
-    builder: 'karoo 0.1.0 (actions/build)',
+    builder: `karoo ${KAROO_VERSION} (actions/build)`,
     repository: env.GITHUB_REPOSITORY,
     commit: env.GITHUB_SHA,
     ref: env.GITHUB_REF,

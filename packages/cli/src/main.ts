@@ -1,3 +1,4 @@
+import { KAROO_VERSION } from '@karoo/common';
 import { Command, CommanderError } from 'commander';
 import { reportError } from './output.js';
 import { commands } from './commands/index.js';
@@ -6,7 +7,7 @@ import { commands } from './commands/index.js';
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('karoo')
     .description('Continuous delivery with immutable, hash-addressed release candidates.')
-    .version('0.1.0')
+    .version(KAROO_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
