@@ -20,8 +20,8 @@ function postEntry(): string {
 }
 
 runAction(async () => {
-  if (await rerunAsRoot()) return;
   try {
+    if (await rerunAsRoot()) return;
     await provisionMachines();
   } catch (e) {
     // The reason travels as an output too: the workflow reports a failed acceptance run with it.
