@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startGitHubStandin, type GitHubStandin } from '@karoo/github-standin';
 import { ROOT } from '../support/cli.js';
@@ -32,6 +32,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await runner?.close();
   await standin?.close();
+  for (const r of [app, tools]) if (r) rmSync(r.dir, { recursive: true, force: true });
 });
 
 function base() {
