@@ -3,6 +3,9 @@
 const shared = {
   extensionsToTreatAsEsm: ['.ts'],
   testEnvironment: 'node',
+  // jest's 5 s default fails tests that start real servers and processes when the 2-core machine is
+  // busy; a test that needs longer says so itself.
+  testTimeout: 30_000,
   moduleNameMapper: {
     '^@karoo/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^@karoo/([a-z-]+)/([a-z-]+)$': '<rootDir>/packages/$1/src/$2.ts',
