@@ -64,6 +64,7 @@ export class GitHubDescription {
     this.version = String((doc.info as JsonObject | undefined)?.version ?? 'unknown');
     this.ajv = new Ajv({ strict: false, validateSchema: false, allErrors: true });
     addFormats(this.ajv);
+    untypedNullable(doc);
     this.ajv.addSchema(doc as object, 'gh');
     this.paramAjv = new Ajv({ strict: false, validateSchema: false, allErrors: true, coerceTypes: true });
     addFormats(this.paramAjv);
@@ -312,4 +313,25 @@ export function loadGitHubDescription(): Promise<GitHubDescription> {
     return new GitHubDescription(JSON.parse(await readFile(file, 'utf8')) as JsonObject);
   })();
   return loading;
+}
+
+/**
+ * Ajv refuses `nullable` without `type` (GitHub's description has it beside `anyOf`, e.g. in
+ * `issue-field-value`, which every issue response references): such a node becomes `anyOf`
+ * with `{type: 'null'}` added, the meaning OpenAPI 3.0 gives it. Vendor extensions are left alone.
+ */
+function untypedNullable(node: Json, seen = new Set<object>()): void {
+  if (!node || typeof node !== 'object' || seen.has(node)) return;
+  seen.add(node);
+  if (Array.isArray(node)) {
+    for (const n of node) untypedNullable(n, seen);
+    return;
+  }
+  const o = node as JsonObject;
+  if ('nullable' in o && !('type' in o) && typeof o.nullable === 'boolean') {
+    if (o.nullable && Array.isArray(o.anyOf)) o.anyOf = [...o.anyOf, { type: 'null' }];
+    else if (o.nullable && Array.isArray(o.oneOf)) o.oneOf = [...o.oneOf, { type: 'null' }];
+    delete o.nullable;
+  }
+  for (const [k, v] of Object.entries(o)) if (!k.startsWith('x-')) untypedNullable(v, seen);
 }

@@ -908,7 +908,8 @@ export class GitHubStandin {
   private issueJson(r: Repo, i: Issue): unknown {
     const ex = this.example('issues/get', 200);
     const api = `${this.url}/repos/${r.owner}/${r.name}`;
-    const { pull_request: _pr, closed_by: _closedBy, milestone: _milestone, assignee: _assignee, assignees: _assignees, ...rest } = ex;
+    // state_reason: GitHub sends null for an open issue, which the description's enum does not list: left out.
+    const { pull_request: _pr, closed_by: _closedBy, milestone: _milestone, assignee: _assignee, assignees: _assignees, state_reason: _reason, ...rest } = ex;
     const exLabel = ((ex.labels as unknown[] | undefined)?.[0] ?? {}) as Record<string, unknown>;
     return {
       ...rest,
@@ -918,7 +919,7 @@ export class GitHubStandin {
       title: i.title,
       body: i.body,
       state: i.state,
-      state_reason: null,
+      ...(i.state === 'closed' ? { state_reason: 'completed' } : {}),
       locked: false,
       comments: 0,
       url: `${api}/issues/${i.number}`,
