@@ -4,12 +4,20 @@
  * and an air-gapped copy (`karoo export` + `karoo import`). Run `npx tsc -b` first.
  */
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildWheel, type BuiltWheel, type IndexServer, serveIndex, wheelFile, writeIndex } from '@karoo/example';
+import { type Digest, sha256Of } from '@karoo/common';
+import { parseConfig } from '@karoo/config';
+import { evidenceFor, pushEvidence } from '@karoo/evidence';
+import { GitHubStandin } from '@karoo/github-standin';
 import { Lock, writePylock } from '@karoo/lock';
-import { json, karoo } from '../support/cli.js';
+import { LayoutStore } from '@karoo/oci';
+import { promote, verifyCandidate } from '@karoo/promote';
+import { json, karoo, ROOT } from '../support/cli.js';
 
 jest.setTimeout(120_000);
 
@@ -153,5 +161,84 @@ describe('karoo challenge', () => {
     const r = await karoo(['challenge', digest, '--store', store()]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe('karoo: error: challenge compares two stores; pass --store twice (got 1)');
+  });
+});
+
+describe('the bundled rebuild action (node scripts/bundle.mjs rebuild)', () => {
+  const systemId = async (c: Digest, env: { name: string }) => sha256Of(`${c} ${env.name}`);
+
+  function runAction(dir: string, env: Record<string, string>): Promise<{ code: number; log: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [join(ROOT, 'dist/rebuild/index.js')], { cwd: dir, env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let log = '';
+      child.stdout.on('data', (d: Buffer) => (log += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+      child.on('close', (code) => resolve({ code: code ?? -1, log }));
+    });
+  }
+  const outputs = (text: string) => Object.fromEntries([...text.matchAll(/^([\w-]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)].map((m) => [m[1], m[3]]));
+
+  test('checks what qualification and production run; one issue opened when a file was replaced, closed when it is back', async () => {
+    if (!existsSync(join(ROOT, 'dist/rebuild/index.js'))) throw new Error('dist/rebuild is missing: run npx tsc -b && node scripts/bundle.mjs rebuild');
+    await publish(join(work, 'index'));
+    // qualification and production run the candidate: promotion records in the store, as karoo promote writes them.
+    const dir = join(work, 'consumer');
+    await mkdir(dir, { recursive: true });
+    const yml = `system: cam\nleaves: [acme-cam]\nindexes:\n  - name: private\n    url: ${server.urlFor('simple/')}\nstore: oci-layout:${join(work, 'store')}\nenvironments:\n  - name: qualification\n  - name: production\n`;
+    await writeFile(join(dir, 'karoo.yml'), yml);
+    const config = parseConfig(yml, join(dir, 'karoo.yml'));
+    const layout = new LayoutStore(join(work, 'store'));
+    const d = await verifyCandidate(layout, digest);
+    const at = new Date().toISOString();
+    await pushEvidence(
+      layout,
+      evidenceFor(d, {
+        candidate: digest, system: 'cam', systemId: await systemId(digest as Digest, { name: 'qualification' }), configDigest: sha256Of('qualification'), environment: 'qualification', result: 'passed',
+        counts: { tests: 1, passed: 1, failed: 0, errors: 0, skipped: 0 }, startedAt: at, finishedAt: at, durationMs: 1, exitCode: 0, timedOut: false, command: ['true'], nodes: [],
+      }),
+    );
+    for (const environment of ['qualification', 'production']) await promote({ store: layout, config, candidate: digest, environment, actor: 'alice', systemId });
+
+    const github = await GitHubStandin.start();
+    github.addRepo('acme/cam');
+    try {
+      const run = async () => {
+        const out = join(dir, 'output');
+        await writeFile(out, '');
+        await writeFile(join(dir, 'summary'), '');
+        const r = await runAction(dir, {
+          INPUT_CONFIG: 'karoo.yml', INPUT_ENVIRONMENTS: 'qualification production', INPUT_ISSUE: 'true', INPUT_FAIL: 'true',
+          'INPUT_ISSUE-TITLE': 'karoo: a running candidate can no longer be rebuilt', 'INPUT_GITHUB-TOKEN': 'test-token',
+          GITHUB_API_URL: github.url, GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/cam', GITHUB_RUN_ID: '77',
+          GITHUB_OUTPUT: out, GITHUB_STEP_SUMMARY: join(dir, 'summary'), RUNNER_TEMP: dir,
+        });
+        return { ...r, outputs: outputs(await readFile(out, 'utf8')), summary: await readFile(join(dir, 'summary'), 'utf8') };
+      };
+      const katcp = wheels[1]!;
+      await publish(join(work, 'index'), (w) => ({ wheel: w === katcp ? wheel('katcp', '0.9.3', 'replaced upstream') : w }));
+      const bad = await run();
+      expect(bad.code).toBe(1);
+      expect(bad.log).toMatch(/::error::cannot rebuild what qualification, production \(sha256:[0-9a-f]{64}\) runs/);
+      expect(bad.outputs.rebuildable).toBe('false');
+      expect(bad.summary).toContain(`| \`${katcp.filename}\` | changed | replaced: `);
+      let issues = github.issues('acme/cam');
+      expect(issues).toEqual([expect.objectContaining({ state: 'open', labels: ['karoo-rebuild'] })]);
+      expect(issues[0]!.body).toContain(`### qualification, production: \`${digest}\` — not rebuildable`);
+      expect(issues[0]!.body).toContain('Checked by https://github.com/acme/cam/actions/runs/77.');
+      expect(bad.outputs['issue-url']).toBe(`https://github.com/acme/cam/issues/${issues[0]!.number}`);
+
+      expect((await run()).code).toBe(1);
+      expect(github.issues('acme/cam')).toHaveLength(1);
+
+      await publish(join(work, 'index'));
+      const good = await run();
+      expect(good.log).not.toContain('::error::');
+      expect(good.code).toBe(0);
+      expect(good.outputs.rebuildable).toBe('true');
+      issues = github.issues('acme/cam');
+      expect(issues).toEqual([expect.objectContaining({ state: 'closed' })]);
+    } finally {
+      await github.close();
+    }
   });
 });
