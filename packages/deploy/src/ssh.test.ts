@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { isKarooError } from '@karoo/common';
+import { sshOptions } from '@karoo/machines';
 import { SshPool, type SshTarget } from './ssh.js';
 
 // What OpenSSH itself makes of the ssh_config karoo gives the tests, and of the options it passes
@@ -94,10 +95,24 @@ describe('the ssh_config given to the tests', () => {
   });
 
   test('the control directory is private and goes away on close', async () => {
-    const pool = await SshPool.open([{ name: 'n1', host: '127.0.0.1', hostKey: 'ssh-ed25519 AAAAC3Nz' }]);
+    const pool = await SshPool.open([{ name: 'n1', host: '127.0.0.1', port: 22, user: 'root', hostKey: 'ssh-ed25519 AAAAC3Nz' }]);
     expect(statSync(pool.controlDir).mode & 0o777).toBe(0o700);
     expect(statSync(join(pool.controlDir, 'known_hosts')).mode & 0o777).toBe(0o600);
     await pool.close();
     expect(existsSync(pool.controlDir)).toBe(false);
+  });
+
+  test('deploy and the machines lifecycle reach a node with the same options; the pool adds only its run files and the shared connection', async () => {
+    const t = { name: 'n1', host: '192.0.2.7', port: 2222, user: 'deploy', keyPath: join(dir, 'k'), knownHostsPath: join(dir, 'kh'), hostKeyAlias: 'm1' };
+    const pool = await SshPool.open([t]);
+    try {
+      const viaPool = sshG(['-F', '/dev/null', ...pool.options('n1'), t.host]);
+      const viaMachines = sshG(['-F', '/dev/null', ...sshOptions(t), t.host]);
+      for (const k of ['controlpath', 'controlmaster']) viaPool.delete(k), viaMachines.delete(k);
+      expect(viaPool).toEqual(viaMachines);
+      expect(viaMachines.get('connecttimeout')).toEqual(['15']);
+    } finally {
+      await pool.close();
+    }
   });
 });

@@ -5,20 +5,12 @@ import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { configText, KarooError, quoteValue, sshConfigValue } from '@karoo/common';
+import { configText, KarooError, quoteValue } from '@karoo/common';
+import { checkSshEndpoint, hostKeyAlias, type SshEndpoint, type SshSession, sshConfigEntry, sshOptions } from '@karoo/machines';
 import { AGENT_SOURCE } from './generated/agent.js';
 
-/** How the runner reaches one node (an inventory node's `ssh`). */
-export interface SshTarget {
-  readonly name: string;
-  readonly host: string;
-  readonly port?: number | undefined;
-  readonly user?: string | undefined;
-  readonly keyPath?: string | undefined;
-  readonly knownHostsPath?: string | undefined;
-  readonly hostKeyAlias?: string | undefined;
-  readonly hostKey?: string | undefined;
-}
+/** How the runner reaches one node: the inventory's SshEndpoint (the one endpoint type, @karoo/machines) and the node's name. */
+export type SshTarget = SshEndpoint & { readonly name: string };
 
 export interface SshResult {
   readonly code: number;
@@ -60,7 +52,7 @@ export class SshPool {
     const dir = await mkdtemp(join(tmpdir().length > 40 ? '/tmp' : tmpdir(), 'karoo-ssh-'));
     try {
       const lines: string[] = [];
-      for (const t of targets) if (t.hostKey && !t.knownHostsPath) lines.push(configText(`inventory node "${t.name}" known_hosts line`, `${aliasOf(t)} ${t.hostKey.trim()}`));
+      for (const t of targets) if (t.hostKey && !t.knownHostsPath) lines.push(configText(`inventory node "${t.name}" known_hosts line`, `${hostKeyAlias(t, t.name)} ${t.hostKey.trim()}`));
       await writeFile(join(dir, 'known_hosts'), lines.length ? `${lines.join('\n')}\n` : '', { mode: 0o600, flag: 'wx' });
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
@@ -75,44 +67,19 @@ export class SshPool {
     return t;
   }
 
-  /** OpenSSH options for a node as `Key=value` pairs: clients of its master connection (`master`: the master itself). */
-  private settings(node: string, master: boolean): Array<[string, string]> {
-    const t = this.target(node);
-    const o: Array<[string, string]> = [
-      ['BatchMode', 'yes'],
-      ['ControlPath', `${this.controlDir}/%C`],
-      ['ControlMaster', master ? 'yes' : 'no'],
-      ...(master ? [['ControlPersist', '600'] as [string, string]] : []),
-      ['ConnectTimeout', '15'],
-      ['ServerAliveInterval', '5'],
-      ['ServerAliveCountMax', '3'],
-      ['LogLevel', 'ERROR'],
-      ['Port', String(t.port ?? 22)],
-      ['User', t.user ?? 'root'],
-    ];
-    if (t.keyPath) o.push(['IdentityFile', t.keyPath], ['IdentitiesOnly', 'yes']);
-    if (t.knownHostsPath) {
-      o.push(['StrictHostKeyChecking', 'yes'], ['UserKnownHostsFile', t.knownHostsPath]);
-      if (t.hostKeyAlias) o.push(['HostKeyAlias', t.hostKeyAlias]);
-    } else if (t.hostKey) {
-      o.push(['StrictHostKeyChecking', 'yes'], ['UserKnownHostsFile', `${this.controlDir}/known_hosts`], ['HostKeyAlias', aliasOf(t)]);
-    } else {
-      // No host key in the inventory: trust on first use, remembered for this run only.
-      o.push(['StrictHostKeyChecking', 'accept-new'], ['UserKnownHostsFile', `${this.controlDir}/known_hosts`]);
-    }
-    return o;
+  /** How this pool's sessions use a node's endpoint (the options themselves: sshSettings in @karoo/machines). */
+  private session(node: string, master: boolean): SshSession {
+    return { runKnownHosts: `${this.controlDir}/known_hosts`, control: { dir: this.controlDir, master }, what: `inventory node "${node}" ssh` };
   }
 
-  /** OpenSSH command-line options for a node (each value checked and quoted by sshConfigValue: ssh parses `-o` as a config line). */
+  /** OpenSSH command-line options for a node: clients of its master connection (`master`: the master itself). */
   options(node: string, master = false): string[] {
-    return this.settings(node, master).flatMap(([k, v]) => ['-o', `${k}=${sshConfigValue(`node "${node}" ssh option ${k}`, v)}`]);
+    return sshOptions(this.target(node), this.session(node, master), node);
   }
 
-  /** An ssh_config entry for a node (`ssh -F FILE NODE` reaches it through the same master connection); every value through sshConfigValue. */
+  /** An ssh_config entry for a node (`ssh -F FILE NODE` reaches it through the same master connection). */
   configEntry(node: string): string {
-    const value = (k: string, v: string) => `  ${k} ${sshConfigValue(`node "${node}" ssh ${k}`, v)}`;
-    const lines = [`Host ${sshConfigValue(`node name`, node)}`, value('HostName', this.target(node).host), ...this.settings(node, false).map(([k, v]) => value(k, v))];
-    return `${lines.join('\n')}\n`;
+    return sshConfigEntry(node, this.target(node), this.session(node, false));
   }
 
   private readonly masters = new Map<string, Promise<void>>();
@@ -215,7 +182,7 @@ export class SshPool {
   private async agentCall<T>(node: string, cmd: AgentCommand, request: object, payload: PayloadFile[], timeoutMs: number): Promise<{ answer: T; stdout: Buffer }> {
     const t = this.target(node);
     const agent = Buffer.from(AGENT_SOURCE, 'utf8');
-    const sudo = (t.user ?? 'root') === 'root' ? '' : 'sudo -n ';
+    const sudo = t.user === 'root' ? '' : 'sudo -n ';
     const remote = `${sudo}python3 -c '${BOOTSTRAP}' ${cmd}`;
     const r = await this.run(node, remote, [Buffer.from(`${agent.length}\n`), agent, Buffer.from(`${JSON.stringify(request)}\n`), ...payload], timeoutMs);
     // The answer is the last line; anything before it (the bytes of `send`) may be binary.
@@ -230,7 +197,7 @@ export class SshPool {
     }
     if (!answer) {
       const why = lastLine(r.stderr) || `exit ${r.code}`;
-      if (r.code === 255) throw new KarooError('unavailable', `node ${node} (${t.user ?? 'root'}@${t.host}:${t.port ?? 22}) is unreachable over SSH: ${why}`, { detail: { node } });
+      if (r.code === 255) throw new KarooError('unavailable', `node ${node} (${t.user}@${t.host}:${t.port}) is unreachable over SSH: ${why}`, { detail: { node } });
       throw new KarooError('unavailable', `node ${node}: the karoo agent gave no answer (exit ${r.code}): ${why}`, { detail: { node } });
     }
     if (!answer.ok) throw new KarooError(answer.kind === 'integrity' ? 'integrity' : 'conflict', `node ${node}: ${answer.error ?? 'failed'}`, { detail: { node } });
@@ -252,29 +219,10 @@ export class SshPool {
   }
 }
 
-/**
- * Refuses a target that could change what ssh does rather than where it connects: a host or
- * user that ssh would read as an option (leading `-`) or that is not a plain name, and any value
- * that cannot be written into an ssh_config line (control characters, quotes). Inventories are
- * checked by their schema on load; this holds for every other caller too.
- */
+/** Refuses a node name that is not a host name, and an endpoint that could change what ssh does (checkSshEndpoint). */
 export function checkSshTarget(t: SshTarget): void {
-  const what = (k: string) => `inventory node "${t.name}" ssh.${k}`;
   if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(t.name)) throw new KarooError('input', `node name ${quoteValue(t.name)} is not a host name (lower-case letters, digits, -)`);
-  sshConfigValue(what('host'), t.host);
-  if (!/^[A-Za-z0-9_:][A-Za-z0-9_.:-]*$/.test(t.host)) throw new KarooError('input', `${what('host')} ${quoteValue(t.host)} is not a host name or IP address; fix the inventory`);
-  if (t.user !== undefined && !/^[\p{L}\p{N}_][\p{L}\p{N}_.-]*$/u.test(t.user)) throw new KarooError('input', `${what('user')} ${quoteValue(t.user)} is not a user name; fix the inventory`);
-  if (t.port !== undefined && !(Number.isInteger(t.port) && t.port >= 1 && t.port <= 65535)) throw new KarooError('input', `${what('port')} ${String(t.port)} is not a port number`);
-  if (t.keyPath !== undefined) sshConfigValue(what('keyPath'), t.keyPath);
-  if (t.knownHostsPath !== undefined) sshConfigValue(what('knownHostsPath'), t.knownHostsPath);
-  if (t.hostKeyAlias !== undefined && !/^[A-Za-z0-9_.:@+-]+$/.test(t.hostKeyAlias)) throw new KarooError('input', `${what('hostKeyAlias')} ${quoteValue(t.hostKeyAlias)} is not a host name; fix the inventory`);
-  if (t.hostKey !== undefined && !/^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,3}( [^\u0000-\u001f\u007f-\u009f\u2028\u2029]*)?$/u.test(t.hostKey.trim())) {
-    throw new KarooError('input', `${what('hostKey')} ${quoteValue(t.hostKey)} is not one public key (type, base64, optional comment); fix the inventory`);
-  }
-}
-
-function aliasOf(t: SshTarget): string {
-  return t.hostKeyAlias ?? `karoo-node-${t.name}`;
+  checkSshEndpoint(t, `inventory node "${t.name}" ssh`);
 }
 
 function lastLine(s: string): string {

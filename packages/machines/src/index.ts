@@ -27,7 +27,7 @@ export {
   type SshEndpoint,
   type ProviderName,
 } from './inventory.js';
-export { sshOptions, sshExec, sshCommandLine, sshDestination, waitForSsh } from './ssh.js';
+export { type SshSession, checkSshEndpoint, hostKeyAlias, sshSettings, sshConfigEntry, sshOptions, sshExec, sshCommandLine, sshDestination, waitForSsh } from './ssh.js';
 export type { Provider, CreateRequest } from './provider.js';
 export { NspawnProvider, nspawnArgs } from './providers/nspawn.js';
 export { QemuProvider, qemuArgs, detectAccelerator, writeNoCloudSeed } from './providers/qemu.js';
@@ -36,4 +36,5 @@ export { checkNodeName, isEnvironmentId, newEnvironmentId, subnetOf, MAX_NODE_NA
 export { seedFiles, seedTar, type SeedFile } from './seed.js';
 export { stateRoot, envDir, imagesRoot, cacheRoot, ownedTempDir, OWNER_FILE } from './paths.js';
 export { listProcesses, isAlive, procRef, ownerRef, ownerGone, bootId, processesUsing, type ProcRef, type OwnerRef } from './proc.js';
+export { findJobProcess, ownerOf, RUNNER_JOB_PROCESS } from './owner.js';
 export { run, hasTool } from './run.js';

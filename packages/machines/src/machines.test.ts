@@ -9,7 +9,6 @@ import { checkNodeName, isEnvironmentId, macOf, newEnvironmentId, subnetOf } fro
 import { nspawnArgs } from './providers/nspawn.js';
 import { qemuArgs } from './providers/qemu.js';
 import { seedFiles, seedTar } from './seed.js';
-import { sshOptions } from './ssh.js';
 
 describe('names', () => {
   test('environment ids are karoo- and 8 hex digits, and fresh each time', () => {
@@ -132,12 +131,6 @@ describe('command lines', () => {
     expect(kvm.join(' ')).toContain('media=cdrom');
   });
 
-  test('ssh options come first and check host keys strictly when a known_hosts is given', () => {
-    const o = sshOptions({ host: '127.0.0.1', port: 2222, user: 'root', keyPath: '/k', knownHostsPath: '/kh', hostKeyAlias: 'karoo-00000000-n' });
-    expect(o.join(' ')).toContain('StrictHostKeyChecking=yes -o UserKnownHostsFile=/kh');
-    expect(o.join(' ')).toContain('HostKeyAlias=karoo-00000000-n');
-    expect(o.slice(-2)).toEqual(['-p', '2222']);
-  });
 });
 
 describe('image recipe', () => {

@@ -1,31 +1,131 @@
 import { connect } from 'node:net';
-import { configText, KarooError, quoteValue, sshConfigValue } from '@karoo/common';
+import { KarooError, quoteValue, sshConfigValue } from '@karoo/common';
 import type { SshEndpoint } from './inventory.js';
 import { sleep } from './proc.js';
 import { run, type RunResult } from './run.js';
 
 /**
- * ssh options for a node. OpenSSH takes the first value it sees for an option, so ours come
- * before anything a caller adds. With a known_hosts file the host key is checked strictly.
+ * The one place karoo decides how OpenSSH reaches a machine or a node: provision, the machines'
+ * lifecycle (logs, exec, readiness) and deploy (SshPool in @karoo/deploy) all take their options
+ * from sshSettings. The endpoint type is the inventory's SshEndpoint (port and user filled in by
+ * parseInventory: 22 and root).
  */
-export function sshOptions(t: SshEndpoint, extra: { connectTimeout?: number; controlPath?: string } = {}): string[] {
-  // ssh parses every -o as a line of its configuration: each value goes through sshConfigValue.
-  const v = (k: string, value: string) => `${k}=${sshConfigValue(`ssh ${k}`, value)}`;
-  const o = ['-o', 'BatchMode=yes', '-o', `ConnectTimeout=${extra.connectTimeout ?? 10}`, '-o', 'LogLevel=ERROR', '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=3'];
-  if (t.keyPath) o.push('-i', configText('ssh keyPath', t.keyPath), '-o', 'IdentitiesOnly=yes');
-  if (t.knownHostsPath) {
-    o.push('-o', 'StrictHostKeyChecking=yes', '-o', v('UserKnownHostsFile', t.knownHostsPath), '-o', 'GlobalKnownHostsFile=/dev/null');
-    if (t.hostKeyAlias) o.push('-o', v('HostKeyAlias', t.hostKeyAlias));
+
+/** How one session uses an endpoint: the caller's run directory, connection sharing, a shorter connect timeout. */
+export interface SshSession {
+  /**
+   * The run's own known_hosts file (0600, inside the run's private temporary directory). An
+   * endpoint's inline `hostKey` is written there under hostKeyAlias(); an endpoint with no host
+   * key at all is trusted on first use into it, so the trust ends with the run.
+   */
+  readonly runKnownHosts?: string | undefined;
+  /** Connection sharing: ControlMaster sockets under this directory (the run's private temporary directory). */
+  readonly control?: { readonly dir: string; readonly master: boolean } | undefined;
+  /** Seconds to wait for the TCP connection and the SSH banner (default 15). */
+  readonly connectTimeout?: number | undefined;
+  /** Names the endpoint in an error about one of its values, e.g. `inventory node "n1" ssh` (default `ssh`). */
+  readonly what?: string | undefined;
+}
+
+/** The alias an inline `hostKey` is recorded under in the run's known_hosts (the endpoint's hostKeyAlias, else one per node). */
+export function hostKeyAlias(t: SshEndpoint, node: string): string {
+  return t.hostKeyAlias ?? `karoo-node-${node}`;
+}
+
+/**
+ * Refuses an endpoint that could change what ssh does rather than where it connects: a host or
+ * user that ssh would read as an option (leading `-`) or that is not a plain name, and any value
+ * that cannot be written into an ssh_config line (control characters, quotes). Inventories are
+ * checked by their schema on load; this holds for every other caller too.
+ */
+export function checkSshEndpoint(t: SshEndpoint, what = 'ssh'): void {
+  const k = (f: string) => `${what}.${f}`;
+  sshConfigValue(k('host'), t.host);
+  if (!/^[A-Za-z0-9_:][A-Za-z0-9_.:-]*$/.test(t.host)) throw new KarooError('input', `${k('host')} ${quoteValue(t.host)} is not a host name or IP address; fix the inventory`);
+  if (typeof t.user !== 'string' || !/^[\p{L}\p{N}_][\p{L}\p{N}_.-]*$/u.test(t.user)) throw new KarooError('input', `${k('user')} ${quoteValue(String(t.user))} is not a user name; fix the inventory`);
+  if (!(Number.isInteger(t.port) && t.port >= 1 && t.port <= 65535)) throw new KarooError('input', `${k('port')} ${String(t.port)} is not a port number`);
+  if (t.keyPath !== undefined) sshConfigValue(k('keyPath'), t.keyPath);
+  if (t.knownHostsPath !== undefined) sshConfigValue(k('knownHostsPath'), t.knownHostsPath);
+  if (t.hostKeyAlias !== undefined && !/^[A-Za-z0-9_.:@+-]+$/.test(t.hostKeyAlias)) throw new KarooError('input', `${k('hostKeyAlias')} ${quoteValue(t.hostKeyAlias)} is not a host name; fix the inventory`);
+  if (t.hostKey !== undefined && !/^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,3}( [^\u0000-\u001f\u007f-\u009f\u2028\u2029]*)?$/u.test(t.hostKey.trim())) {
+    throw new KarooError('input', `${k('hostKey')} ${quoteValue(t.hostKey)} is not one public key (type, base64, optional comment); fix the inventory`);
   }
-  if (extra.controlPath) o.push('-o', 'ControlMaster=auto', '-o', v('ControlPath', extra.controlPath), '-o', 'ControlPersist=60');
-  o.push('-p', String(t.port));
+}
+
+/**
+ * The OpenSSH settings for one endpoint as `[Key, value]` pairs, each with its reason. The values
+ * are raw: sshOptions and sshConfigEntry pass each through sshConfigValue. `node` names the node
+ * whose inline host key the run's known_hosts holds (see hostKeyAlias).
+ */
+export function sshSettings(t: SshEndpoint, s: SshSession = {}, node?: string): Array<[string, string]> {
+  checkSshEndpoint(t, s.what);
+  const o: Array<[string, string]> = [
+    // Never ask: there is no terminal in CI. A missing key or an unknown host key fails at once, with its reason.
+    ['BatchMode', 'yes'],
+    // A node across a WAN with a cold sshd answers within seconds; a dead address should not hold a run for minutes.
+    // Readiness probes of a machine still booting pass a shorter one.
+    ['ConnectTimeout', String(s.connectTimeout ?? 15)],
+    // A node that vanishes mid-session (reboot, network) is noticed within ~15 s, not after TCP's minutes.
+    ['ServerAliveInterval', '5'],
+    ['ServerAliveCountMax', '3'],
+    // No "Permanently added …" banners in the output that karoo shows or parses; errors still come through.
+    ['LogLevel', 'ERROR'],
+    // Where and as whom: from the inventory (parseInventory fills 22 and root).
+    ['Port', String(t.port)],
+    ['User', t.user],
+  ];
+  if (t.keyPath) {
+    // Offer only the inventory's key: not an agent's keys (a runner's agent is not the node's business,
+    // and several keys end in "Too many authentication failures").
+    o.push(['IdentityFile', t.keyPath], ['IdentitiesOnly', 'yes']);
+  }
+  const inline = t.hostKey && !t.knownHostsPath ? s.runKnownHosts : undefined;
+  if (t.knownHostsPath || inline) {
+    // Host keys: only those karoo was given count (not the runner image's /etc/ssh/ssh_known_hosts), checked strictly.
+    // An inline hostKey is the line the run wrote into its own known_hosts (SshPool.open).
+    o.push(['StrictHostKeyChecking', 'yes'], ['UserKnownHostsFile', (t.knownHostsPath ?? inline)!], ['GlobalKnownHostsFile', '/dev/null']);
+    // The key is recorded under an alias (a machine id, a node name) rather than 127.0.0.1:port, which machines share over time.
+    const alias = t.knownHostsPath ? t.hostKeyAlias : hostKeyAlias(t, node ?? t.host);
+    if (alias) o.push(['HostKeyAlias', alias]);
+  } else if (s.runKnownHosts) {
+    // No host key in the inventory: trust on first use, remembered in the run's file only, so it ends with the run.
+    o.push(['StrictHostKeyChecking', 'accept-new'], ['UserKnownHostsFile', s.runKnownHosts]);
+  } else {
+    // No run file (a person's command line, the machines' own calls): the user's known_hosts decides, strictly.
+    // (An inline hostKey needs a run to write it down; without one it is not trusted blindly either.)
+    o.push(['StrictHostKeyChecking', 'yes']);
+  }
+  if (s.control) {
+    // One TCP connection and one authentication per node for a whole run: the master socket lives in the run's
+    // private directory (%C: a hash of host, port and user, short enough for a unix socket path).
+    o.push(['ControlPath', `${s.control.dir}/%C`], ['ControlMaster', s.control.master ? 'yes' : 'no']);
+    // The master outlives its first client for the run's length; the run closes it (`ssh -O exit`) when done.
+    if (s.control.master) o.push(['ControlPersist', '600']);
+  }
   return o;
 }
 
-/** `user@host`; refuses a user or host that ssh would read as an option or that holds anything but a name. */
+/**
+ * OpenSSH command-line options for an endpoint (`-o Key=value`). ssh parses every -o as a line of
+ * its configuration, so each value goes through sshConfigValue; OpenSSH takes the first value it
+ * sees for an option, so ours come before anything a caller adds.
+ */
+export function sshOptions(t: SshEndpoint, s: SshSession = {}, node?: string): string[] {
+  const what = s.what ?? 'ssh';
+  return sshSettings(t, s, node).flatMap(([k, v]) => ['-o', `${k}=${sshConfigValue(`${what} option ${k}`, v)}`]);
+}
+
+/** An ssh_config entry (`ssh -F FILE NAME` reaches the endpoint with the same options); every value through sshConfigValue. */
+export function sshConfigEntry(name: string, t: SshEndpoint, s: SshSession = {}): string {
+  const what = s.what ?? 'ssh';
+  const value = (k: string, v: string) => `  ${k} ${sshConfigValue(`${what} ${k}`, v)}`;
+  const lines = [`Host ${sshConfigValue('node name', name)}`, value('HostName', t.host), ...sshSettings(t, s, name).map(([k, v]) => value(k, v))];
+  return `${lines.join('\n')}\n`;
+}
+
+/** `user@host`, checked (see checkSshEndpoint). */
 export function sshDestination(t: SshEndpoint): string {
-  if (!/^[\p{L}\p{N}_][\p{L}\p{N}_.-]*$/u.test(t.user)) throw new KarooError('input', `ssh user ${quoteValue(t.user)} is not a user name; fix the inventory`);
-  if (!/^[A-Za-z0-9_:][A-Za-z0-9_.:-]*$/.test(t.host)) throw new KarooError('input', `ssh host ${quoteValue(t.host)} is not a host name or IP address; fix the inventory`);
+  checkSshEndpoint(t);
   return `${t.user}@${t.host}`;
 }
 
