@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errorMessage, KarooError } from '@karoo/common';
 import { loadConfig, parseDuration } from '@karoo/config';
-import { provision, sshCommandLine } from '@karoo/machines';
+import { findJobProcess, provision, sshCommandLine } from '@karoo/machines';
 import { actionProgress, booleanInput, choiceInput, core, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
 import { EXPIRE_FLAG, INPUT, OUTPUT, STATE } from './constants.js';
 import { uploadLogs } from './logs.js';
@@ -43,6 +43,10 @@ async function provisionMachines(): Promise<void> {
   const provider = optionalInput(INPUT.provider) ?? config.provision.provider;
   if (shouldPrepare(choiceInput(INPUT.prepareRunner, ['auto', 'true', 'false'], 'auto'))) await prepareRunner(provider ?? 'nspawn', !image);
   const cached = await restoreImage(image ? imageSha256 : undefined);
+  // The machines live as long as the job (the runner's Runner.Worker; each step is a process of
+  // its own): a cancelled or killed job loses them at once. Kept ones, or outside a runner: the TTL.
+  const job = keep ? undefined : await findJobProcess();
+  if (job) core.info(`the machines live as long as this job (runner process ${job.pid}), or until the post step destroys them`);
   try {
     const r = await provision({
       nodes: config.nodes.map((n) => ({ name: n.name, role: n.role, cpus: n.cpus, memory: n.memory })),
@@ -52,6 +56,7 @@ async function provisionMachines(): Promise<void> {
       ttlSeconds: ttl ? parseDuration(ttl) : config.provision.ttlSeconds,
       outDir,
       keep,
+      ...(job ? { lifetime: 'owner' as const, ownerPid: job.pid } : {}),
       onExpire: [process.execPath, postEntry(), EXPIRE_FLAG, '{env}'],
       // Saved before any machine exists, so the post step can destroy even a half-made environment.
       onEnvironmentCreated: (env) => core.saveState(STATE.environmentId, env),

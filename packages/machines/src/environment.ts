@@ -11,6 +11,7 @@ import { checkNodeName, macOf, names, newEnvironmentId, subnetOf } from './names
 import { createEnvNetwork, netnsPath } from './network.js';
 import { envDir, envsRoot } from './paths.js';
 import { isAlive, ownerRef, procRef, sleep } from './proc.js';
+import { ownerOf } from './owner.js';
 import type { Provider } from './provider.js';
 import { NspawnProvider } from './providers/nspawn.js';
 import { QemuProvider } from './providers/qemu.js';
@@ -65,6 +66,12 @@ export interface ProvisionOptions {
    * it is handed on once ready (karoo provision) and lives until destroyed or expired.
    */
   lifetime?: 'owner' | 'ttl';
+  /**
+   * With `lifetime: 'owner'`: the process the environment lives for, when it is not this one
+   * (a GitHub Actions job, whose steps are each a process of their own: the runner's
+   * `Runner.Worker`, found by findJobProcess). Default: this process.
+   */
+  ownerPid?: number;
   /** Directories (the owner's temporary files) that go with the environment. */
   paths?: readonly string[];
   /** Directories the owner points its helpers at (the acceptance files): processes using them are the environment's; the directories are kept. */
@@ -102,6 +109,9 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
   }
   const ttl = opts.ttlSeconds ?? 3600;
   if (!(ttl > 0)) throw new KarooError('input', `ttl must be positive, got ${ttl}`);
+  if (opts.ownerPid !== undefined && opts.lifetime !== 'owner') throw new KarooError('input', `an owner process (${opts.ownerPid}) needs lifetime 'owner'; an environment handed on lives until its TTL`);
+  // Checked before anything is made: a dead owner would have the environment removed at once.
+  const foreignOwner = opts.ownerPid !== undefined ? await ownerOf(opts.ownerPid) : undefined;
   await requireTools(['ip', 'ssh', 'ssh-keygen', 'python3']);
 
   let image: KarooImage | CloudImage;
@@ -126,7 +136,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
   const outDir = resolve(opts.outDir ?? join('.karoo', env));
   const net = subnetOf(env);
   const created = new Date();
-  const owner = await ownerRef();
+  const owner = foreignOwner ?? (await ownerRef());
   const lifetime = opts.lifetime ?? 'ttl';
   const state: EnvState = {
     version: 1,

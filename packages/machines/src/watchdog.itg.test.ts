@@ -14,6 +14,8 @@ import { OWNER_FILE } from './paths.js';
 import { bootId, isAlive, ownerRef, procRef, sleep, type ProcRef } from './proc.js';
 import type { EnvState } from './state.js';
 import { reapReason, reapTempDirs } from './teardown.js';
+import { findJobProcess, ownerOf } from './owner.js';
+import { startFakeRunnerJob } from '../../../test/support/fake-runner.js';
 
 let dir: string;
 const children: ChildProcess[] = [];
@@ -94,6 +96,31 @@ describe('watchdog', () => {
     await sleep(1500);
     expect(existsSync(w.marker)).toBe(false);
     expect(await isAlive(w.ref)).toBe(true);
+  });
+});
+
+describe('watchdog of an environment owned by a GitHub Actions job', () => {
+  test("keeps the environment when the step that made it ends, removes it the moment the job's Runner.Worker is killed", async () => {
+    const job = await startFakeRunnerJob();
+    try {
+      // What the provision action does: the owner is the job, found from the step's process.
+      const worker = await findJobProcess(job.step);
+      expect(worker?.pid).toBe(job.worker);
+      const w = await watchdog('runner-job', (await ownerOf(worker!.pid)));
+      process.kill(job.step, 'SIGKILL'); // the step ends; the job goes on
+      await sleep(1500);
+      expect(existsSync(w.marker)).toBe(false);
+      const ownerState = { ...(await ownerOf(job.worker)) };
+      process.kill(job.worker, 'SIGKILL'); // the job is cancelled or its runner dies
+      expect(await until(() => existsSync(w.marker), 3000)).toBe(true);
+      expect(await until(async () => !(await isAlive(w.ref)), 3000)).toBe(true);
+      // A plain reap decides the same from the stamp.
+      expect(await until(async () => !(await isAlive(ownerState)), 3000)).toBe(true);
+      const stamp = { environmentId: 'karoo-0000abce', lifetime: 'owner', owner: ownerState, phase: 'ready', expiresAt: new Date(Date.now() + 3600_000).toISOString(), createdAt: new Date().toISOString(), machines: [] } as unknown as EnvState;
+      expect(await reapReason(stamp.environmentId, stamp, {})).toBe(`its owner process ${job.worker} is gone`);
+    } finally {
+      job.killAll();
+    }
   });
 });
 
