@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +41,23 @@ describe('karoo resolve --as-of', () => {
     expect(plain.lockDigest).toBe(o.lockDigest);
     expect(plain.asOf).toBeNull();
     expect(await readFile(join(work, 'plain', 'pylock.toml'), 'utf8')).not.toContain('[tool.karoo.as-of]');
+  }, 180_000);
+
+  it('the resolve action bundle takes as-of and reports the cutoff in its output and job summary', async () => {
+    const dir = await mkdtemp(join(work, 'action-'));
+    const output = join(dir, 'output');
+    const summary = join(dir, 'summary');
+    await writeFile(output, '');
+    await writeFile(summary, '');
+    const env = { ...process.env, NODE_OPTIONS: '', INPUT_CONFIG: config, INPUT_OUT: join(dir, 'lock'), 'INPUT_AS-OF': 'leaves', GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary };
+    const code = await new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, [join(ROOT, 'dist/resolve/index.js')], { env, stdio: 'inherit' });
+      child.on('close', (c) => resolve(c ?? -1));
+    });
+    expect(code).toBe(0);
+    const m = /as-of<<(ghadelimiter_[^\n]+)\n(.*)\n\1/.exec(await readFile(output, 'utf8'));
+    expect(JSON.parse(m![2]!)).toEqual({ policy: 'leaves', time: '2025-06-04T00:00:00.000Z', notApplied: [] });
+    expect(await readFile(summary, 'utf8')).toContain('**Upload-time cutoff** (leaves): files uploaded at or before `2025-06-04T00:00:00.000Z`');
   }, 180_000);
 
   it('an index without upload times: a warning and --json name the projects the cutoff could not apply to', async () => {
