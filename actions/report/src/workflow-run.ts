@@ -41,6 +41,7 @@ export async function storeLookups(
           passed: r.evidence.counts.passed,
           failed: r.evidence.counts.failed + r.evidence.counts.errors,
           skipped: r.evidence.counts.skipped,
+          ...(r.evidence.counts.source === 'unknown' ? { countsUnknown: true } : {}),
           durationMs: r.evidence.durationMs,
           runUrl: r.evidence.run?.runUrl,
           environment: r.evidence.environment,

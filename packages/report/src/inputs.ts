@@ -93,11 +93,13 @@ export function parseEvidence(value: unknown, file: string): EvidenceInfo[] {
     const digest = o.digest ?? o.evidence;
     if (digest !== undefined && !isDigest(digest)) fail(`"digest" is not sha256:<64 hex>`);
     for (const k of ['runUrl', 'environment']) if (o[k] !== undefined && typeof o[k] !== 'string') fail(`"${k}" must be a string`);
+    if (o.countsUnknown !== undefined && typeof o.countsUnknown !== 'boolean') fail('"countsUnknown" must be true or false');
     return {
       result: o.result as 'passed' | 'failed',
       passed: o.passed as number,
       failed: o.failed as number,
       skipped: o.skipped as number,
+      ...(o.countsUnknown === true ? { countsUnknown: true } : {}),
       durationMs: o.durationMs as number,
       runUrl: o.runUrl as string | undefined,
       environment: o.environment as string | undefined,

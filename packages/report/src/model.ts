@@ -17,6 +17,8 @@ export interface EvidenceInfo {
   readonly passed: number;
   readonly failed: number;
   readonly skipped: number;
+  /** True when the run's counts are not known (the evidence says `source: unknown`): the numbers are zeros that mean nothing. */
+  readonly countsUnknown?: boolean | undefined;
   readonly durationMs: number;
   readonly runUrl?: string | undefined;
   readonly environment?: string | undefined;

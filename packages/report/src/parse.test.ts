@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { hexOf, sha256Of } from '@karoo/common';
 import { Lock, type LockedPackage } from '@karoo/lock';
-import { buildReport, parseReport, renderJson, renderMarkdown } from '@karoo/report';
+import { buildReport, parseEvidence, parseReport, renderJson, renderMarkdown } from '@karoo/report';
 
 function pkg(name: string, version: string): LockedPackage {
   const file = `${name.replace(/-/g, '_')}-${version}-py3-none-any.whl`;
@@ -31,7 +31,22 @@ describe('parseReport', () => {
     expect(renderMarkdown(again).markdown).toBe(renderMarkdown(full).markdown);
   });
 
+  it('keeps unknown counts unknown through the JSON (the comment step renders what the report step wrote)', () => {
+    const r = buildReport({ head, base, evidence: [{ result: 'passed', passed: 0, failed: 0, skipped: 0, countsUnknown: true, durationMs: 1, environment: 'ephemeral' }] });
+    const again = parseReport(JSON.parse(renderJson(r)), 'report.json');
+    expect(again.evidence[0]!.countsUnknown).toBe(true);
+    expect(renderMarkdown(again).markdown).toContain('counts unknown');
+  });
+
+  it('reads unknown counts from the evidence file the promote step writes, and refuses anything but true or false', () => {
+    const e = { result: 'passed', passed: 0, failed: 0, skipped: 0, durationMs: 1, countsUnknown: true };
+    expect(parseEvidence([e], 'evidence.json')[0]!.countsUnknown).toBe(true);
+    expect(parseEvidence({ ...e, countsUnknown: undefined }, 'evidence.json')[0]!.countsUnknown).toBeUndefined();
+    expect(() => parseEvidence({ ...e, countsUnknown: 'yes' }, 'evidence.json')).toThrow('evidence.json: evidence: "countsUnknown" must be true or false');
+  });
+
   it.each([
+    ['unknown counts that are not true or false', (r: any) => (r.evidence[0].countsUnknown = 'yes'), /evidence\[0\]\.countsUnknown: not true or false/],
     ['a package name carrying markup', (r: any) => (r.diff.changes[0].name = 'x | <b>'), /diff\.changes\[0\]\.name: not a normalised package name/],
     ['a version breaking out of code', (r: any) => (r.diff.changes[0].new = '1.0` <script>'), /diff\.changes\[0\]\.new: not a PEP 440 version/],
     ['a javascript: link', (r: any) => (r.evidence[0].runUrl = 'javascript:alert(1)'), /evidence\[0\]\.runUrl: not an https URL/],

@@ -100,6 +100,7 @@ export function parseReport(value: unknown, file: string): Report {
         passed: num(o.passed, `${w}.passed`),
         failed: num(o.failed, `${w}.failed`),
         skipped: num(o.skipped, `${w}.skipped`),
+        ...(o.countsUnknown === undefined ? {} : { countsUnknown: bool(o.countsUnknown, `${w}.countsUnknown`) }),
         durationMs: num(o.durationMs, `${w}.durationMs`),
         runUrl: url(o.runUrl, `${w}.runUrl`),
         environment: o.environment === undefined ? undefined : match(o.environment, ENV_RE, `${w}.environment`),

@@ -108,6 +108,27 @@ describe('report rendering', () => {
     expect(json.reproduce.lockDigest).toBe(head.digest);
   });
 
+  it('says "counts unknown" for a run whose counts nobody knows, never zeros', () => {
+    const { base, head } = fixture();
+    const report = buildReport({
+      head,
+      base,
+      candidate: { digest: CANDIDATE },
+      evidence: [
+        { result: 'passed', passed: 0, failed: 0, skipped: 0, countsUnknown: true, durationMs: 4_000, environment: 'ephemeral' },
+        { result: 'passed', passed: 7, failed: 0, skipped: 0, durationMs: 5_000, environment: 'integration' },
+      ],
+    });
+    const md = renderMarkdown(report).markdown;
+    expect(md).toContain('| **Acceptance (ephemeral)** | ✅ passed: counts unknown in 4.0 s |');
+    expect(md).toContain('| **Acceptance (integration)** | ✅ passed: 7 passed, 0 failed, 0 skipped in 5.0 s |');
+    expect(tableRows(md, 'Environment', 'Result')).toEqual([
+      ['ephemeral', '✅ passed', 'counts unknown', '—', '—', '4.0 s', '', ''],
+      ['integration', '✅ passed', '7', '0', '0', '5.0 s', '', ''],
+    ]);
+    expect(md).not.toContain('0 passed');
+  });
+
   it('shows evidence, what each environment runs and the diff against production', () => {
     const { base, head } = fixture();
     const prodCandidate = sha256Of('prod');

@@ -1,4 +1,4 @@
-import { cell, changeCounts, code, codeCell, count, details, duration, link, result, shortDigest, table } from '@karoo/summary';
+import { cell, changeCounts, code, codeCell, count, details, duration, link, result, shortDigest, table, testCounts } from '@karoo/summary';
 import { compareVersionStrings } from '@karoo/lock';
 import type { Report, ReportChange, ReportDiff } from './model.js';
 
@@ -93,7 +93,7 @@ function compose(r: Report, o: RenderOptions, maxRows: number): { markdown: stri
   for (const e of r.evidence) {
     facts.push([
       `Acceptance${e.environment ? ` (${cell(e.environment)})` : ''}`,
-      `${result(e.result)}: ${count(e.passed)} passed, ${count(e.failed)} failed, ${count(e.skipped)} skipped in ${duration(e.durationMs)}${e.runUrl ? ` · ${link('run', e.runUrl)}` : ''}`,
+      `${result(e.result)}: ${testCounts(e)} in ${duration(e.durationMs)}${e.runUrl ? ` · ${link('run', e.runUrl)}` : ''}`,
     ]);
   }
   if (!r.evidence.length) facts.push(['Acceptance', r.claims ? 'no evidence in the store for this candidate (a fork\'s run cannot record any)' : 'no evidence yet']);
@@ -130,9 +130,10 @@ function compose(r: Report, o: RenderOptions, maxRows: number): { markdown: stri
         r.evidence.map((e) => [
           cell(e.environment ?? ''),
           result(e.result),
-          count(e.passed),
-          count(e.failed),
-          count(e.skipped),
+          // Unknown counts are said once, never shown as zeros.
+          e.countsUnknown ? 'counts unknown' : count(e.passed),
+          e.countsUnknown ? '—' : count(e.failed),
+          e.countsUnknown ? '—' : count(e.skipped),
           duration(e.durationMs),
           e.runUrl ? link('run', e.runUrl) : '',
           e.digest ? codeCell(shortDigest(e.digest)) : '',

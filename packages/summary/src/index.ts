@@ -7,6 +7,7 @@ export {
   acceptSummary,
   promoteSummary,
   changeCounts,
+  testCounts,
   type Fact,
   type SummaryTable,
   type StepSummary,

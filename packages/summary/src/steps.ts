@@ -147,6 +147,8 @@ export interface AcceptSummaryInput {
   readonly passed: number;
   readonly failed: number;
   readonly skipped: number;
+  /** The run's counts are not known (no JUnit file, no summary line in its output): the numbers are zeros that mean nothing. */
+  readonly countsUnknown?: boolean;
   readonly durationMs: number;
   readonly candidate?: string;
   readonly systemId?: string;
@@ -159,7 +161,7 @@ export interface AcceptSummaryInput {
 export function acceptSummary(r: AcceptSummaryInput): string {
   return renderStepSummary({
     title: `karoo accept — ${cell(r.environment)}`,
-    headline: `${result(r.result)}: ${count(r.passed)} passed, ${count(r.failed)} failed, ${count(r.skipped)} skipped in ${duration(r.durationMs)}`,
+    headline: `${result(r.result)}: ${testCounts(r)} in ${duration(r.durationMs)}`,
     facts: [
       ['Candidate', r.candidate ? code(r.candidate) : ''],
       ['System id', r.systemId ? code(r.systemId) : ''],
@@ -206,6 +208,11 @@ export function promoteSummary(r: PromoteSummaryInput): string {
         ]
       : [],
   });
+}
+
+/** A test run's counts for people: `4 passed, 0 failed, 1 skipped`, or `counts unknown` (never zeros that were not counted). */
+export function testCounts(c: { readonly passed: number; readonly failed: number; readonly skipped: number; readonly countsUnknown?: boolean | undefined }): string {
+  return c.countsUnknown ? 'counts unknown' : `${count(c.passed)} passed, ${count(c.failed)} failed, ${count(c.skipped)} skipped`;
 }
 
 /** `3 upgraded, 1 downgraded, 2 added, 120 unchanged` — zero counts left out. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { acceptSummary, buildSummary, bytes, cell, changeCounts, code, deploySummary, duration, promoteSummary, renderStepSummary, resolveSummary } from '@karoo/summary';
+import { acceptSummary, buildSummary, bytes, cell, changeCounts, code, deploySummary, duration, promoteSummary, renderStepSummary, resolveSummary, testCounts } from '@karoo/summary';
 
 describe('markdown pieces', () => {
   it('keeps table cells and inline code intact whatever the text holds', () => {
@@ -51,6 +51,12 @@ describe('step summaries', () => {
   });
   it('accept and promote', () => {
     expect(acceptSummary({ environment: 'ephemeral', result: 'passed', passed: 10, failed: 0, skipped: 2, durationMs: 61_000 })).toContain('✅ passed: 10 passed, 0 failed, 2 skipped in 1 min 1 s');
+    // A run whose counts nobody knows says so instead of claiming zero tests.
+    const unknown = acceptSummary({ environment: 'ephemeral', result: 'passed', passed: 0, failed: 0, skipped: 0, countsUnknown: true, durationMs: 61_000 });
+    expect(unknown).toContain('✅ passed: counts unknown in 1 min 1 s');
+    expect(unknown).not.toContain('0 passed');
+    expect(testCounts({ passed: 1234, failed: 1, skipped: 0 })).toBe('1,234 passed, 1 failed, 0 skipped');
+    expect(testCounts({ passed: 0, failed: 0, skipped: 0, countsUnknown: true })).toBe('counts unknown');
     const md = promoteSummary({ candidate: digest, to: 'production', previous: `sha256:${'cd'.repeat(32)}`, gate: [{ environment: 'qualification', requirement: 'passing evidence', met: true }] });
     expect(md).toContain('`abababababab` replaces `cdcdcdcdcdcd` in production');
     expect(md).toContain('| qualification | passing evidence | ✅ |  |');
