@@ -159,10 +159,15 @@ describe('rebuild', () => {
       expect(r.files.every((f) => f.url?.startsWith(mirror.url))).toBe(true);
       expect(mirror.requests.filter((q) => q.path.startsWith('/files/')).every((q) => q.user === 'mirror-user')).toBe(true);
 
-      // The private index's credentials never go to the mirror's origin: without the mirror's own, it refuses.
-      const noCreds = await rebuild({ store, candidate: digest, mirror: { ...ix, usernameEnv: undefined, passwordEnv: undefined }, indexes: [{ ...index, usernameEnv: 'PRIVATE_USER', passwordEnv: 'PRIVATE_PASSWORD' }], env });
-      expect(noCreds.rebuildable).toBe(false);
-      expect(noCreds.files.every((f) => f.status !== 'same')).toBe(true);
+      // The private index's credentials never go to another origin: a lock whose URLs point at
+      // the mirror gets 401 there, although the mirror would take the private index's credentials.
+      const onMirror = Lock.create(
+        lock.packages.map((p) => ({ ...p, files: p.files.map((f) => ({ ...f, url: mirror.urlFor(`files/${f.name}`) })) })),
+        lock.meta,
+      );
+      const noCreds = await rebuild({ store, candidate: digest, lock: onMirror, indexes: [{ ...index, usernameEnv: 'PRIVATE_USER', passwordEnv: 'PRIVATE_PASSWORD' }], env });
+      expect(noCreds).toMatchObject({ rebuildable: false, source: 'lock', kind: 'unavailable' });
+      expect(noCreds.files.map((f) => f.reason)).toEqual(noCreds.files.map((f) => expect.stringContaining(`${mirror.urlFor(`files/${f.name}`)} answered 401`)));
     } finally {
       await mirror.close();
       await publish(indexDir);
