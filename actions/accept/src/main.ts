@@ -5,6 +5,7 @@ import { readInventory } from '@karoo/machines';
 import { acceptSummary } from '@karoo/summary';
 import { KarooError } from '@karoo/common';
 import { storeFromInputs } from '@karoo/kit/store';
+import { countOutputs, summaryCounts } from './outputs.js';
 
 runAction(async () => {
   const config = await loadConfig(input('config', { default: 'karoo.yml' }));
@@ -29,9 +30,7 @@ runAction(async () => {
     result: r.result,
     evidence: r.evidence ?? '',
     'system-id': r.systemId,
-    passed: r.counts.passed,
-    failed: r.counts.failed + r.counts.errors,
-    skipped: r.counts.skipped,
+    ...countOutputs(r.counts),
     junit: r.junitFile ?? '',
   });
   await core.summary
@@ -39,9 +38,7 @@ runAction(async () => {
       acceptSummary({
         environment: r.environment,
         result: r.result,
-        passed: r.counts.passed,
-        failed: r.counts.failed + r.counts.errors,
-        skipped: r.counts.skipped,
+        ...summaryCounts(r.counts),
         durationMs: r.durationMs,
         candidate: r.candidate,
         systemId: r.systemId,
