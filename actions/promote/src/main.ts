@@ -147,6 +147,7 @@ async function reportFiles(store: Store, config: KarooConfig, evidence: readonly
     passed: e.passed ?? 0,
     failed: e.failed ?? 0,
     skipped: e.skipped ?? 0,
+    ...(e.countsUnknown ? { countsUnknown: true } : {}),
     durationMs: e.durationMs ?? 0,
     environment: e.environment,
     digest: e.digest,

@@ -59,6 +59,12 @@ describe('evaluateGate', () => {
     expect(msg).toContain('the candidate was never promoted to qualification');
   });
 
+  it('names the tests the passing evidence ran, or says its counts are unknown (never "0 tests")', () => {
+    const ev = (over: object) => evaluateGate({ ...policy, soakSeconds: undefined, soakIn: [] }, C, [{ digest: D, environment: 'qualification', result: 'passed', passed: 0, ...over }], {}, now).checks[0]!;
+    expect(ev({ passed: 12 })).toMatchObject({ met: true, detail: `passed (12 tests): evidence ${D}` });
+    expect(ev({ countsUnknown: true })).toMatchObject({ met: true, detail: `passed (counts unknown): evidence ${D}` });
+  });
+
   it('failed evidence does not count, and says so', () => {
     const r = evaluateGate({ ...policy, soakSeconds: undefined, soakIn: [] }, C, [{ digest: D, environment: 'qualification', result: 'failed' }], {}, now);
     expect(r.allowed).toBe(false);

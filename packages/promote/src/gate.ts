@@ -13,6 +13,8 @@ export interface GateEvidence {
   readonly passed?: number | undefined;
   readonly failed?: number | undefined;
   readonly skipped?: number | undefined;
+  /** The run's counts are not known (no JUnit file, no summary line): the numbers mean nothing. */
+  readonly countsUnknown?: boolean | undefined;
   readonly durationMs?: number | undefined;
   readonly runUrl?: string | undefined;
   /** The GitHub Actions run the evidence says produced it (a claim of the evidence, checked by trustEvidence). */
@@ -158,7 +160,7 @@ export function evaluateGate(
             environment: env,
             requirement: 'evidence',
             met: true,
-            detail: `passed${latest.passed !== undefined ? ` (${latest.passed} tests)` : ''}: evidence ${latest.digest}${latest.finishedAt ? ` at ${latest.finishedAt}` : ''}`,
+            detail: `passed${latest.countsUnknown ? ' (counts unknown)' : latest.passed !== undefined ? ` (${latest.passed} tests)` : ''}: evidence ${latest.digest}${latest.finishedAt ? ` at ${latest.finishedAt}` : ''}`,
           }
         : {
             environment: env,

@@ -125,6 +125,7 @@ async function defaultEvidence(store: Store, candidate: Digest, progress: Progre
     passed: r.evidence.counts.passed,
     failed: r.evidence.counts.failed + r.evidence.counts.errors,
     skipped: r.evidence.counts.skipped,
+    ...(r.evidence.counts.source === 'unknown' ? { countsUnknown: true } : {}),
     durationMs: r.evidence.durationMs,
     runUrl: r.evidence.run?.runUrl,
     run: r.evidence.run && { repository: r.evidence.run.repository, runId: r.evidence.run.runId, workflow: r.evidence.run.workflow, commit: r.evidence.run.commit },
