@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build } from '@karoo/build';
 import type { Digest } from '@karoo/common';
 import type { IndexConfig } from '@karoo/config';
@@ -115,6 +116,11 @@ describe('rebuild', () => {
     const byUrl = await rebuild({ store, candidate: digest, lock });
     expect(byUrl.files.find((f) => f.name === tornado().filename)).toMatchObject({ status: 'missing', reason: `deleted: ${server.urlFor(`files/${tornado().filename}`)} answered 404` });
     expect(byUrl.kind).toBe('unavailable');
+    // A file:// index (a static tree in a clone): the file is gone from the disk.
+    const fileLock = Lock.create(lock.packages.map((p) => ({ ...p, index: undefined, files: p.files.map((f) => ({ ...f, url: pathToFileURL(join(indexDir, 'files', f.name)).href })) })), lock.meta);
+    const byPath = await rebuild({ store, candidate: digest, lock: fileLock });
+    expect(byPath.files.map((f) => f.status)).toEqual(byPath.files.map((f) => (f.name === tornado().filename ? 'missing' : 'same')));
+    expect(byPath.files.find((f) => f.name === tornado().filename)!.reason).toBe(`deleted: ${pathToFileURL(join(indexDir, 'files', tornado().filename)).href} does not exist`);
   });
 
   test.each([['json'], ['html']] as const)('a file yanked on the index (%s page) is named even though it still downloads: conflict', async (format) => {

@@ -268,6 +268,8 @@ async function checkFile(pkg: LockedPackage, file: LockedFile, ctx: CheckContext
       };
     }
     const status = isKarooError(e) ? (e.detail?.status as number | undefined) : undefined;
+    const code = ((e as { cause?: { code?: unknown } }).cause?.code ?? (e as { code?: unknown }).code) as string | undefined;
+    if (code === 'ENOENT') return { ...common, status: 'missing', reason: `deleted: ${shown} does not exist` };
     if (status === 404 || status === 410) {
       return { ...common, status: 'missing', reason: `deleted: ${shown} answered ${status}${listed ? ` (still listed on "${index}")` : ''}` };
     }
