@@ -3,7 +3,7 @@ import { accept } from '@karoo/deploy';
 import { actionProgress, booleanInput, core, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
 import { readInventory } from '@karoo/machines';
 import { acceptSummary } from '@karoo/summary';
-import { KarooError } from '@karoo/common';
+import { KarooError, runContextFromEnv } from '@karoo/common';
 import { storeFromInputs } from '@karoo/kit/store';
 import { countOutputs, summaryCounts } from './outputs.js';
 
@@ -11,9 +11,7 @@ runAction(async () => {
   const config = await loadConfig(input('config', { default: 'karoo.yml' }));
   const inventory = await readInventory(input('inventory', { required: true }));
   const timeout = optionalInput('timeout');
-  const env = process.env;
-  const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
-  const runUrl = env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined;
+  const run = runContextFromEnv().run;
   const r = await accept({
     config,
     environment: optionalInput('environment'),
@@ -23,7 +21,7 @@ runAction(async () => {
     outDir: input('out', { default: '.karoo/acceptance' }),
     timeoutSeconds: timeout ? parseDuration(timeout) : undefined,
     evidence: booleanInput('evidence', true),
-    run: { repository: env.GITHUB_REPOSITORY, commit: env.GITHUB_SHA, ref: env.GITHUB_REF, workflow: env.GITHUB_WORKFLOW, runId: env.GITHUB_RUN_ID, runAttempt: env.GITHUB_RUN_ATTEMPT, runUrl, actor: env.GITHUB_ACTOR },
+    run,
     progress: actionProgress,
   });
   setOutputs({
@@ -43,7 +41,7 @@ runAction(async () => {
         candidate: r.candidate,
         systemId: r.systemId,
         evidence: r.evidence,
-        runUrl,
+        runUrl: run?.runUrl,
         failures: r.failures,
       }),
     )

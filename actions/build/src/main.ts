@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build, type BuildResult, pruneDownloadDir, wheelCacheKeys } from '@karoo/build';
 import { candidateFor } from '@karoo/candidate';
-import { KAROO_VERSION, KarooError } from '@karoo/common';
+import { KAROO_VERSION, KarooError, runContextFromEnv } from '@karoo/common';
 import { type KarooConfig, loadConfig } from '@karoo/config';
 import { readLockFile } from '@karoo/lock';
 import { storeFromInputs } from '@karoo/kit/store';
@@ -67,20 +67,10 @@ runAction(async () => {
   await summary(result, store.ref);
 });
 
+/** Who built it and from which run (the run context of @karoo/common; the actor is not part of provenance). */
 function provenance() {
-  const env = process.env;
-  const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
-  return {
-    builtAt: new Date().toISOString(),
-    builder: `karoo ${KAROO_VERSION} (actions/build)`,
-    repository: env.GITHUB_REPOSITORY,
-    commit: env.GITHUB_SHA,
-    ref: env.GITHUB_REF,
-    workflow: env.GITHUB_WORKFLOW_REF ?? env.GITHUB_WORKFLOW,
-    runId: env.GITHUB_RUN_ID,
-    runAttempt: env.GITHUB_RUN_ATTEMPT,
-    runUrl: env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined,
-  };
+  const { actor: _actor, ...run } = runContextFromEnv().run ?? {};
+  return { builtAt: new Date().toISOString(), builder: `karoo ${KAROO_VERSION} (actions/build)`, ...run };
 }
 
 async function summary(r: BuildResult, store: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { type GithubRun, runContextFromEnv } from '@karoo/common';
 import type { KarooConfig } from '@karoo/config';
 import type { Store } from '@karoo/oci';
 import { openCliStore, storeRef } from './candidate-options.js';
@@ -22,20 +23,9 @@ export async function loadSystem(opts: SystemCliOptions): Promise<{ config: Karo
   return { config, store, candidate: opts.candidate };
 }
 
-/** The GitHub Actions run, when there is one: recorded in evidence. */
-export function runFromEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> | undefined {
-  if (!env.GITHUB_RUN_ID) return undefined;
-  const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
-  return {
-    repository: env.GITHUB_REPOSITORY,
-    commit: env.GITHUB_SHA,
-    ref: env.GITHUB_REF,
-    workflow: env.GITHUB_WORKFLOW,
-    runId: env.GITHUB_RUN_ID,
-    runAttempt: env.GITHUB_RUN_ATTEMPT,
-    runUrl: env.GITHUB_REPOSITORY ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined,
-    actor: env.GITHUB_ACTOR,
-  };
+/** The GitHub Actions run, when there is one: recorded in evidence (the run context of @karoo/common). */
+export function runFromEnv(env: NodeJS.ProcessEnv = process.env): GithubRun | undefined {
+  return runContextFromEnv(env).run;
 }
 
 /**

@@ -7,3 +7,4 @@ export { type IndexAuthConfig, type IndexCredentials, isLoopbackHost, credential
 export { type CheckedDescriptor, checkDescriptor, blobFileName } from './descriptor.js';
 export { configText, controlCharacterIn, quoteValue, sshConfigValue } from './config-text.js';
 export { KAROO_VERSION } from './version.js';
+export { type GithubRun, type RunContext, runContextFromEnv } from './run-context.js';

@@ -1,4 +1,4 @@
-import { canonicalJson, type Digest, errorMessage, isDigest, isKarooError, KarooError, parseDigest, sha256Of } from '@karoo/common';
+import { canonicalJson, type Digest, errorMessage, type GithubRun, isDigest, isKarooError, KarooError, parseDigest, sha256Of } from '@karoo/common';
 import { ANNOTATIONS, type Descriptor, OCI, referrerFor, type Referrer } from '@karoo/candidate';
 import { bufferSource, parseManifestInfo, type Store } from '@karoo/oci';
 
@@ -39,17 +39,8 @@ export function formatCounts(c: EvidenceCounts): string {
   return `${c.passed} passed, ${c.failed + c.errors} failed, ${c.skipped} skipped`;
 }
 
-/** Where an acceptance run happened (GitHub Actions run, when there is one). */
-export interface EvidenceRun {
-  readonly repository?: string | undefined;
-  readonly commit?: string | undefined;
-  readonly ref?: string | undefined;
-  readonly workflow?: string | undefined;
-  readonly runId?: string | undefined;
-  readonly runAttempt?: string | undefined;
-  readonly runUrl?: string | undefined;
-  readonly actor?: string | undefined;
-}
+/** Where an acceptance run happened: the GitHub Actions run (runContextFromEnv in @karoo/common), when there is one. */
+export type EvidenceRun = GithubRun;
 
 /**
  * The evidence of one acceptance run of a candidate in one environment.

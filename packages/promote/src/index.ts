@@ -48,5 +48,5 @@ export {
   promote,
   verifyCandidate,
 } from './promote.js';
-export { type RunContext, runFromEnv } from './run.js';
+export { type PromotionContext, runFromEnv, runInfoOf } from './run.js';
 export { deployHandover, systemIdFromConfig } from './seams.js';

@@ -1,8 +1,8 @@
-import { userInfo } from 'node:os';
+import { type GithubRun, runContextFromEnv } from '@karoo/common';
 import type { RunInfo } from './records.js';
 
-/** Who promotes and from which run, as the runner's environment says (GITHUB_*), else the local user. */
-export interface RunContext {
+/** Who promotes and from which run: the run context (@karoo/common), with the run as a promotion record stores it. */
+export interface PromotionContext {
   readonly actor: string;
   readonly run?: RunInfo | undefined;
   /** The commit for a GitHub Deployment's `ref`. */
@@ -11,27 +11,12 @@ export interface RunContext {
   readonly repository?: string | undefined;
 }
 
-export function runFromEnv(env: NodeJS.ProcessEnv = process.env): RunContext {
-  const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
-  const repository = env.GITHUB_REPOSITORY || undefined;
-  const run: RunInfo | undefined = env.GITHUB_RUN_ID
-    ? {
-        id: env.GITHUB_RUN_ID,
-        attempt: env.GITHUB_RUN_ATTEMPT,
-        url: repository ? `${server}/${repository}/actions/runs/${env.GITHUB_RUN_ID}` : undefined,
-        repository,
-        workflow: env.GITHUB_WORKFLOW_REF ?? env.GITHUB_WORKFLOW,
-        sha: env.GITHUB_SHA,
-      }
-    : undefined;
-  const actor = env.GITHUB_TRIGGERING_ACTOR || env.GITHUB_ACTOR || env.USER || env.LOGNAME || localUser();
-  return { actor, run, sha: env.GITHUB_SHA || undefined, repository };
+/** The run as a promotion record stores it (field names of records already written). */
+export function runInfoOf(run: GithubRun): RunInfo {
+  return { id: run.runId, attempt: run.runAttempt, url: run.runUrl, repository: run.repository, workflow: run.workflow, sha: run.commit };
 }
 
-function localUser(): string {
-  try {
-    return userInfo().username || 'unknown';
-  } catch {
-    return 'unknown';
-  }
+export function runFromEnv(env: NodeJS.ProcessEnv = process.env): PromotionContext {
+  const c = runContextFromEnv(env);
+  return { actor: c.actor, run: c.run && runInfoOf(c.run), sha: c.sha, repository: c.repository };
 }

@@ -1,0 +1,52 @@
+import { describe, expect, test } from '@jest/globals';
+import { runContextFromEnv } from './run-context.js';
+
+const actions = {
+  GITHUB_RUN_ID: '4242',
+  GITHUB_RUN_ATTEMPT: '2',
+  GITHUB_REPOSITORY: 'acme/plant',
+  GITHUB_SHA: 'a'.repeat(40),
+  GITHUB_REF: 'refs/heads/main',
+  GITHUB_WORKFLOW: 'karoo candidate',
+  GITHUB_WORKFLOW_REF: 'acme/plant/.github/workflows/karoo-candidate.yml@refs/heads/main',
+  GITHUB_SERVER_URL: 'https://ghe.example.org/',
+  GITHUB_ACTOR: 'alice',
+  GITHUB_TRIGGERING_ACTOR: 'bob',
+  USER: 'runner',
+};
+
+describe('runContextFromEnv', () => {
+  test('inside GitHub Actions: the run with the workflow file and ref, its page, and the actor who triggered it', () => {
+    const c = runContextFromEnv(actions);
+    expect(c).toEqual({
+      actor: 'bob',
+      repository: 'acme/plant',
+      sha: 'a'.repeat(40),
+      run: {
+        repository: 'acme/plant',
+        commit: 'a'.repeat(40),
+        ref: 'refs/heads/main',
+        workflow: 'acme/plant/.github/workflows/karoo-candidate.yml@refs/heads/main',
+        runId: '4242',
+        runAttempt: '2',
+        runUrl: 'https://ghe.example.org/acme/plant/actions/runs/4242',
+        actor: 'bob',
+      },
+    });
+  });
+
+  test("the workflow's name when there is no workflow ref; GITHUB_ACTOR when there is no triggering actor; github.com by default", () => {
+    const c = runContextFromEnv({ ...actions, GITHUB_WORKFLOW_REF: '', GITHUB_TRIGGERING_ACTOR: undefined, GITHUB_SERVER_URL: undefined });
+    expect(c.run?.workflow).toBe('karoo candidate');
+    expect(c.actor).toBe('alice');
+    expect(c.run?.runUrl).toBe('https://github.com/acme/plant/actions/runs/4242');
+  });
+
+  test('no run without GITHUB_RUN_ID, no page without a repository; outside Actions the local user', () => {
+    expect(runContextFromEnv({ ...actions, GITHUB_RUN_ID: '' }).run).toBeUndefined();
+    expect(runContextFromEnv({ ...actions, GITHUB_REPOSITORY: undefined }).run?.runUrl).toBeUndefined();
+    const local = runContextFromEnv({ USER: 'carol' });
+    expect(local).toEqual({ actor: 'carol', repository: undefined, sha: undefined, run: undefined });
+    expect(runContextFromEnv({}).actor).toMatch(/\S/);
+  });
+});

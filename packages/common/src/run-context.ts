@@ -1,0 +1,69 @@
+import { userInfo } from 'node:os';
+
+/**
+ * The GitHub Actions run a step runs in, as the runner's environment says. Its field names are
+ * those of the stored records (evidence's `run`, the build's provenance): records written before
+ * this module read the same.
+ */
+export interface GithubRun {
+  /** `owner/repo` (GITHUB_REPOSITORY). */
+  readonly repository?: string | undefined;
+  /** The commit the run was started on (GITHUB_SHA). */
+  readonly commit?: string | undefined;
+  /** The branch or tag (GITHUB_REF). */
+  readonly ref?: string | undefined;
+  /**
+   * The workflow file and its ref (GITHUB_WORKFLOW_REF, `owner/repo/.github/workflows/x.yml@refs/heads/main`),
+   * else its name (GITHUB_WORKFLOW): the ref says which file, a name is not unique.
+   */
+  readonly workflow?: string | undefined;
+  readonly runId?: string | undefined;
+  readonly runAttempt?: string | undefined;
+  /** The run's page (GITHUB_SERVER_URL/owner/repo/actions/runs/ID), when the repository is known. */
+  readonly runUrl?: string | undefined;
+  /** Who started (or re-ran) it: GITHUB_TRIGGERING_ACTOR, else GITHUB_ACTOR. */
+  readonly actor?: string | undefined;
+}
+
+/** Who runs karoo and from which run: the one reading of GITHUB_* (provenance, evidence, promotion records). */
+export interface RunContext {
+  /** The run's triggering actor, else the local user (USER, LOGNAME, the account), else `unknown`. */
+  readonly actor: string;
+  /** `owner/repo`, when GITHUB_REPOSITORY is set. */
+  readonly repository?: string | undefined;
+  /** GITHUB_SHA, when set. */
+  readonly sha?: string | undefined;
+  /** The GitHub Actions run: present only when GITHUB_RUN_ID is set. */
+  readonly run?: GithubRun | undefined;
+}
+
+/** Reads the run context from the environment (an empty variable counts as unset). */
+export function runContextFromEnv(env: NodeJS.ProcessEnv = process.env): RunContext {
+  const v = (k: string): string | undefined => env[k] || undefined;
+  const repository = v('GITHUB_REPOSITORY');
+  const sha = v('GITHUB_SHA');
+  const runId = v('GITHUB_RUN_ID');
+  const ghActor = v('GITHUB_TRIGGERING_ACTOR') ?? v('GITHUB_ACTOR');
+  const server = (v('GITHUB_SERVER_URL') ?? 'https://github.com').replace(/\/+$/, '');
+  const run: GithubRun | undefined = runId
+    ? {
+        repository,
+        commit: sha,
+        ref: v('GITHUB_REF'),
+        workflow: v('GITHUB_WORKFLOW_REF') ?? v('GITHUB_WORKFLOW'),
+        runId,
+        runAttempt: v('GITHUB_RUN_ATTEMPT'),
+        runUrl: repository ? `${server}/${repository}/actions/runs/${runId}` : undefined,
+        actor: ghActor,
+      }
+    : undefined;
+  return { actor: ghActor ?? v('USER') ?? v('LOGNAME') ?? localUser(), repository, sha, run };
+}
+
+function localUser(): string {
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
