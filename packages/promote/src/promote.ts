@@ -221,7 +221,8 @@ export async function promote(o: PromoteOptions): Promise<PromoteResult> {
   } as const;
 
   if (o.dryRun) {
-    return { ...base, status: 'checked', time: now().toISOString(), deploy: { status: 'skipped', detail: 'dry run' } };
+    // The system id the evidence was checked against: a workflow that skips acceptance because of that evidence reports it.
+    return { ...base, status: 'checked', systemId: await systemIdOf(candidate, env), time: now().toISOString(), deploy: { status: 'skipped', detail: 'dry run' } };
   }
 
   const systemId = await o.systemId?.(candidate, env);
