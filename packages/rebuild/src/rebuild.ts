@@ -257,7 +257,7 @@ async function checkFile(pkg: LockedPackage, file: LockedFile, ctx: CheckContext
       const got = String(e.detail?.actual ?? '');
       const m = /^(sha256:[0-9a-f]{64}) \((\d+) bytes\)$/.exec(got);
       // A file that grew stops the download at the locked size: then the index page says what it is now.
-      const fromPage = !m && listed?.entry.sha256 ? { sha256: listed.entry.sha256, size: listed.entry.size, text: `${got}; index "${index}" lists sha256:${listed.entry.sha256}` } : undefined;
+      const fromPage = !m && listed?.entry.sha256 && listed.entry.sha256 !== file.sha256 ? { sha256: listed.entry.sha256, size: listed.entry.size, text: `${got}; index "${index}" lists sha256:${listed.entry.sha256}` } : undefined;
       const actual = m ? { sha256: m[1]!.slice('sha256:'.length), size: Number(m[2]) } : (fromPage ?? { text: got });
       const sizeChanged = file.size !== undefined && (actual.size !== undefined ? actual.size !== file.size : got.startsWith('more than'));
       return {
