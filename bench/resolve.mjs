@@ -1,6 +1,7 @@
 // Resolve benchmarks (issue 2), measured side by side with hyperfine in one run:
 //  1. `karoo resolve --force` on the example system vs the bare pip command it runs (target ≤ 1.2×);
-//  2. `karoo resolve` when the previous lock is current: no resolution at all (target ≤ 0.2 s).
+//  2. `karoo resolve` when the previous lock is current: no resolution at all (target ≤ 0.2 s);
+//  3. `karoo resolve --force --as-of leaves` vs `--force`: what the upload-time cutoff costs (issue 15 §2).
 // Usage: npx tsc -b && node bench/resolve.mjs [--runs N]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -34,13 +35,15 @@ const envPrefix = `env -i ${Object.entries(env).filter(([k]) => ['PATH', 'HOME',
 const bare = `${envPrefix} ${q(command)} ${args.map(q).join(' ')}`;
 const ours = `${q(process.execPath)} ${q(karoo)} resolve --config ${q(configPath)} --out ${q(out)} --force --json`;
 const noop = `${q(process.execPath)} ${q(karoo)} resolve --config ${q(configPath)} --out ${q(out)} --json`;
+const cut = `${q(process.execPath)} ${q(karoo)} resolve --config ${q(configPath)} --out ${q(join(work, 'cut'))} --force --as-of leaves --json`;
 
 const results = join(work, 'hyperfine.json');
-execFileSync('hyperfine', ['--warmup', '2', '--runs', runs, '--export-json', results, '-n', 'bare pip', bare, '-n', 'karoo resolve --force', ours, '-n', 'karoo resolve (no-op)', noop], {
+execFileSync('hyperfine', ['--warmup', '2', '--runs', runs, '--export-json', results, '-n', 'bare pip', bare, '-n', 'karoo resolve --force', ours, '-n', 'karoo resolve (no-op)', noop, '-n', 'karoo resolve --force --as-of leaves', cut], {
   stdio: 'inherit',
 });
 const r = JSON.parse(readFileSync(results, 'utf8')).results;
-const [pip, full, nothing] = r;
+const [pip, full, nothing, cutoff] = r;
 console.log(`\npackages: ${first.packages}; python: ${command}`);
 console.log(`karoo resolve / bare pip = ${(full.mean / pip.mean).toFixed(3)} (target ≤ 1.2)`);
 console.log(`no-op resolve mean = ${nothing.mean.toFixed(3)} s (target ≤ 0.2 s)`);
+console.log(`resolve --as-of leaves / resolve = ${(cutoff.mean / full.mean).toFixed(3)} (${cutoff.mean.toFixed(3)} s vs ${full.mean.toFixed(3)} s)`);

@@ -119,8 +119,11 @@ describe('upload-time cutoff (as-of) with the real pip', () => {
     const tomorrow = await resolveLock({ config: await config(), asOf: 'leaves' });
     expect(tomorrow.lock.digest).toBe(today.lock.digest);
     expect(tomorrow.asOf).toEqual(today.asOf);
-    // The index pages changed, so the inputs digest did; the lock did not.
-    expect(tomorrow.lock.meta.inputsDigest).not.toBe(today.lock.meta.inputsDigest);
+    // What the cutoff lets through did not change, so neither did the inputs digest: with the
+    // previous lock, nothing is resolved at all.
+    expect(tomorrow.lock.meta.inputsDigest).toBe(today.lock.meta.inputsDigest);
+    const reused = await resolveLock({ config: await config(), asOf: 'leaves', previous: today.lock });
+    expect(reused.resolved).toBe(false);
 
     const explicit = await resolveLock({ config: await config(), asOf: today.asOf!.time });
     expect(explicit.lock.digest).toBe(today.lock.digest);

@@ -115,7 +115,7 @@ export async function resolveLock(options: ResolveOptions): Promise<ResolveResul
   };
 
   if (previous && !options.force && sameLeaves(previous, leaves)) {
-    const digest = await inputsDigest(client, config.indexes, previous.packages.map((p) => p.name), inputs);
+    const digest = await inputsDigest(client, config.indexes, previous.packages.map((p) => p.name), inputs, asOfNs);
     lap('check');
     if (digest === previous.meta.inputsDigest) {
       progress.info(`lock ${previous.digest} is current: leaves and index pages unchanged, nothing to resolve`);
@@ -158,7 +158,7 @@ export async function resolveLock(options: ResolveOptions): Promise<ResolveResul
   const limit = pLimit(16);
   const packages = await Promise.all(dists.map((d) => limit(() => lockEntry(client, config.indexes, d, env))));
   const names = packages.map((p) => p.name);
-  const digest = await inputsDigest(client, config.indexes, names, inputs);
+  const digest = await inputsDigest(client, config.indexes, names, inputs, asOfNs);
   let asOf: ResolutionCutoff | undefined;
   if (policy) {
     const notApplied = asOfNs === undefined ? [...names].sort() : await untimedProjects(client, config.indexes, names);
@@ -227,16 +227,41 @@ function sameLeaves(previous: Lock, leaves: readonly LeafChoice[]): boolean {
 /**
  * The digest of everything a resolution depends on: the inputs and the bytes of every index
  * page of every locked package on every index. Equal digests mean re-running the resolver
- * would see exactly what it saw before.
+ * would see exactly what it saw before. Under an upload-time cutoff a page counts by the files
+ * visible under it (what the merged index serves pip), so an upload after the cutoff leaves the
+ * lock current: re-resolving an old commit tomorrow runs no resolver at all.
  */
-async function inputsDigest(client: IndexClient, indexes: readonly IndexConfig[], names: readonly string[], inputs: unknown): Promise<string> {
+async function inputsDigest(client: IndexClient, indexes: readonly IndexConfig[], names: readonly string[], inputs: unknown, asOf?: bigint): Promise<string> {
   const limit = pLimit(16);
   const pages = await Promise.all(
     [...new Set(names)].sort().flatMap((name) =>
-      indexes.map((ix) => limit(async () => `${ix.url} ${name} ${(await client.page(ix, name))?.pageDigest ?? '-'}`)),
+      indexes.map((ix) =>
+        limit(async () => {
+          const page = await client.page(ix, name);
+          const digest = page === undefined ? '-' : asOf === undefined ? page.pageDigest : visibleDigest(page, asOf);
+          return `${ix.url} ${name} ${digest}`;
+        }),
+      ),
     ),
   );
   return sha256Of(canonicalJson({ inputs, pages }));
+}
+
+/** The digest of what a page lists under the cutoff: every field of every visible file the merged index serves from. */
+function visibleDigest(page: ProjectPage, asOf: bigint): string {
+  const files = page.files
+    .filter((f) => visibleAt(f, asOf))
+    .map((f) => ({
+      filename: f.filename,
+      url: f.url,
+      sha256: f.sha256 ?? null,
+      size: f.size ?? null,
+      yanked: f.yanked,
+      requiresPython: f.requiresPython ?? null,
+      coreMetadata: f.coreMetadata ? (f.coreMetadata.sha256 ?? true) : null,
+      uploadTime: f.uploadTime ?? null,
+    }));
+  return `visible:${sha256Of(canonicalJson({ format: page.format, files }))}`;
 }
 
 interface Candidate {
