@@ -100,9 +100,10 @@ describe('deploy onto QEMU machines', () => {
 
   it('a candidate without pip deploys (installed once, shipped to the other machine) and passes acceptance; its C extension imports on both', async () => {
     const noPip = await buildWithoutPip();
-    const args = ['deploy', '--config', cfg, '--inventory', invPath, '--store', store, '--candidate', noPip, '--environment', 'integration', '--json'];
+    // Services get longer to come up under software emulation on a shared 2-core machine.
+    const args = ['deploy', '--config', cfg, '--inventory', invPath, '--store', store, '--candidate', noPip, '--environment', 'integration', '--wait', '300', '--json'];
     const d = await karoo(args);
-    expect(d.code).toBe(0);
+    if (d.code !== 0) throw new Error(`deploy exited ${d.code}: ${d.stderr.trim().split('\n').slice(-12).join('\n')}`);
     const nodes = json<{ nodes: Array<{ name: string; result: string; install: string; installedOn?: string }> }>(d).nodes;
     expect(nodes.map((n) => [n.name, n.result, n.install, n.installedOn])).toEqual([
       ['control-1', 'deployed', 'wheels', undefined],
