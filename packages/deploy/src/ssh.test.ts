@@ -95,7 +95,7 @@ describe('the ssh_config given to the tests', () => {
   });
 
   test('the control directory is private and goes away on close', async () => {
-    const pool = await SshPool.open([{ name: 'n1', host: '127.0.0.1', port: 22, user: 'root', hostKey: 'ssh-ed25519 AAAAC3Nz' }]);
+    const pool = await SshPool.open([{ name: 'n1', host: '127.0.0.1', hostKey: 'ssh-ed25519 AAAAC3Nz' } as SshTarget]);
     expect(statSync(pool.controlDir).mode & 0o777).toBe(0o700);
     expect(statSync(join(pool.controlDir, 'known_hosts')).mode & 0o777).toBe(0o600);
     await pool.close();

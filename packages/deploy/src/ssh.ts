@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { configText, KarooError, quoteValue } from '@karoo/common';
-import { checkSshEndpoint, hostKeyAlias, type SshEndpoint, type SshSession, sshConfigEntry, sshOptions } from '@karoo/machines';
+import { checkSshEndpoint, hostKeyAlias, sshPort, sshUser, type SshEndpoint, type SshSession, sshConfigEntry, sshOptions } from '@karoo/machines';
 import { AGENT_SOURCE } from './generated/agent.js';
 
 /** How the runner reaches one node: the inventory's SshEndpoint (the one endpoint type, @karoo/machines) and the node's name. */
@@ -182,7 +182,7 @@ export class SshPool {
   private async agentCall<T>(node: string, cmd: AgentCommand, request: object, payload: PayloadFile[], timeoutMs: number): Promise<{ answer: T; stdout: Buffer }> {
     const t = this.target(node);
     const agent = Buffer.from(AGENT_SOURCE, 'utf8');
-    const sudo = t.user === 'root' ? '' : 'sudo -n ';
+    const sudo = sshUser(t) === 'root' ? '' : 'sudo -n ';
     const remote = `${sudo}python3 -c '${BOOTSTRAP}' ${cmd}`;
     const r = await this.run(node, remote, [Buffer.from(`${agent.length}\n`), agent, Buffer.from(`${JSON.stringify(request)}\n`), ...payload], timeoutMs);
     // The answer is the last line; anything before it (the bytes of `send`) may be binary.
@@ -197,7 +197,7 @@ export class SshPool {
     }
     if (!answer) {
       const why = lastLine(r.stderr) || `exit ${r.code}`;
-      if (r.code === 255) throw new KarooError('unavailable', `node ${node} (${t.user}@${t.host}:${t.port}) is unreachable over SSH: ${why}`, { detail: { node } });
+      if (r.code === 255) throw new KarooError('unavailable', `node ${node} (${sshUser(t)}@${t.host}:${sshPort(t)}) is unreachable over SSH: ${why}`, { detail: { node } });
       throw new KarooError('unavailable', `node ${node}: the karoo agent gave no answer (exit ${r.code}): ${why}`, { detail: { node } });
     }
     if (!answer.ok) throw new KarooError(answer.kind === 'integrity' ? 'integrity' : 'conflict', `node ${node}: ${answer.error ?? 'failed'}`, { detail: { node } });

@@ -17,7 +17,7 @@ import { NspawnProvider } from './providers/nspawn.js';
 import { QemuProvider } from './providers/qemu.js';
 import { requireTools, run, type RunResult } from './run.js';
 import { seedFiles } from './seed.js';
-import { sshCommandLine, sshExec } from './ssh.js';
+import { sshCommandLine, sshExec, sshPort, sshUser } from './ssh.js';
 import { type EnvState, type MachineState, saveState } from './state.js';
 import { destroyState, reap, saveLogs } from './teardown.js';
 
@@ -485,7 +485,7 @@ export function nodeEndpoint(inv: Inventory, node: string): SshEndpoint {
   checkNotExpired(inv);
   const n = inv.nodes.find((x) => x.name === node);
   if (!n) throw new KarooError('input', `node "${node}" is not in the inventory of ${inv.environmentId} (nodes: ${inv.nodes.map((x) => x.name).join(', ')})`);
-  return { ...n.ssh, port: n.ssh.port ?? 22, user: n.ssh.user ?? 'root' };
+  return { ...n.ssh, port: sshPort(n.ssh), user: sshUser(n.ssh) };
 }
 
 export function checkNotExpired(inv: Inventory, at = Date.now()): void {

@@ -27,7 +27,7 @@ export {
   type SshEndpoint,
   type ProviderName,
 } from './inventory.js';
-export { type SshSession, checkSshEndpoint, hostKeyAlias, sshSettings, sshConfigEntry, sshOptions, sshExec, sshCommandLine, sshDestination, waitForSsh } from './ssh.js';
+export { type SshSession, SSH_DEFAULTS, sshPort, sshUser, checkSshEndpoint, hostKeyAlias, sshSettings, sshConfigEntry, sshOptions, sshExec, sshCommandLine, sshDestination, waitForSsh } from './ssh.js';
 export type { Provider, CreateRequest } from './provider.js';
 export { NspawnProvider, nspawnArgs } from './providers/nspawn.js';
 export { QemuProvider, qemuArgs, detectAccelerator, writeNoCloudSeed } from './providers/qemu.js';

@@ -26,6 +26,9 @@ describe('the one set of SSH options', () => {
     expect(o.get('identityfile')).toBe('/keys/id_ed25519');
     expect(o.get('identitiesonly')).toBe('yes');
     expect(g(base, { connectTimeout: 2 }).get('connecttimeout')).toBe('2');
+    // An inventory built in code without port or user: the inventory's defaults, the same everywhere.
+    const bare = { host: '192.0.2.7' } as SshEndpoint;
+    expect([g(bare).get('port'), g(bare).get('user'), sshDestination(bare)]).toEqual(['22', 'root', 'root@192.0.2.7']);
   });
 
   test('host keys: a known_hosts file is checked strictly and alone, under its alias', () => {

@@ -11,6 +11,14 @@ import { run, type RunResult } from './run.js';
  * parseInventory: 22 and root).
  */
 
+/**
+ * The port and user of an endpoint that names none: the inventory's defaults (parseInventory fills
+ * them in; an inventory built in code may leave them out, and is read the same way).
+ */
+export const SSH_DEFAULTS = { port: 22, user: 'root' } as const;
+export const sshPort = (t: SshEndpoint): number => t.port ?? SSH_DEFAULTS.port;
+export const sshUser = (t: SshEndpoint): string => t.user ?? SSH_DEFAULTS.user;
+
 /** How one session uses an endpoint: the caller's run directory, connection sharing, a shorter connect timeout. */
 export interface SshSession {
   /**
@@ -42,8 +50,10 @@ export function checkSshEndpoint(t: SshEndpoint, what = 'ssh'): void {
   const k = (f: string) => `${what}.${f}`;
   sshConfigValue(k('host'), t.host);
   if (!/^[A-Za-z0-9_:][A-Za-z0-9_.:-]*$/.test(t.host)) throw new KarooError('input', `${k('host')} ${quoteValue(t.host)} is not a host name or IP address; fix the inventory`);
-  if (typeof t.user !== 'string' || !/^[\p{L}\p{N}_][\p{L}\p{N}_.-]*$/u.test(t.user)) throw new KarooError('input', `${k('user')} ${quoteValue(String(t.user))} is not a user name; fix the inventory`);
-  if (!(Number.isInteger(t.port) && t.port >= 1 && t.port <= 65535)) throw new KarooError('input', `${k('port')} ${String(t.port)} is not a port number`);
+  const user = sshUser(t);
+  if (typeof user !== 'string' || !/^[\p{L}\p{N}_][\p{L}\p{N}_.-]*$/u.test(user)) throw new KarooError('input', `${k('user')} ${quoteValue(String(user))} is not a user name; fix the inventory`);
+  const port = sshPort(t);
+  if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new KarooError('input', `${k('port')} ${String(t.port)} is not a port number`);
   if (t.keyPath !== undefined) sshConfigValue(k('keyPath'), t.keyPath);
   if (t.knownHostsPath !== undefined) sshConfigValue(k('knownHostsPath'), t.knownHostsPath);
   if (t.hostKeyAlias !== undefined && !/^[A-Za-z0-9_.:@+-]+$/.test(t.hostKeyAlias)) throw new KarooError('input', `${k('hostKeyAlias')} ${quoteValue(t.hostKeyAlias)} is not a host name; fix the inventory`);
@@ -70,9 +80,9 @@ export function sshSettings(t: SshEndpoint, s: SshSession = {}, node?: string): 
     ['ServerAliveCountMax', '3'],
     // No "Permanently added …" banners in the output that karoo shows or parses; errors still come through.
     ['LogLevel', 'ERROR'],
-    // Where and as whom: from the inventory (parseInventory fills 22 and root).
-    ['Port', String(t.port)],
-    ['User', t.user],
+    // Where and as whom: from the inventory, else its defaults (SSH_DEFAULTS: 22, root).
+    ['Port', String(sshPort(t))],
+    ['User', sshUser(t)],
   ];
   if (t.keyPath) {
     // Offer only the inventory's key: not an agent's keys (a runner's agent is not the node's business,
@@ -126,7 +136,7 @@ export function sshConfigEntry(name: string, t: SshEndpoint, s: SshSession = {})
 /** `user@host`, checked (see checkSshEndpoint). */
 export function sshDestination(t: SshEndpoint): string {
   checkSshEndpoint(t);
-  return `${t.user}@${t.host}`;
+  return `${sshUser(t)}@${t.host}`;
 }
 
 /** The command line a person would type to reach the node. */
@@ -178,7 +188,7 @@ export async function waitForSsh(t: SshEndpoint, deadline: number, alive: () => 
   let last = '';
   while (Date.now() < deadline) {
     if (!(await alive())) throw new KarooError('unavailable', 'the machine stopped before SSH was ready');
-    if (!(await sshBanner(t.host, t.port, 1000))) {
+    if (!(await sshBanner(t.host, sshPort(t), 1000))) {
       last = 'no SSH banner yet';
       await sleep(50);
       continue;
