@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from '@karoo/build';
+import { defaultLockRenderers } from '@karoo/candidate';
 import type { Digest } from '@karoo/common';
 import type { IndexConfig } from '@karoo/config';
 import { buildWheel, type BuiltWheel, type IndexServer, serveIndex, wheelFile, writeIndex } from '@karoo/example';
@@ -178,6 +179,17 @@ describe('rebuild', () => {
       await mirror.close();
       await publish(indexDir);
     }
+  });
+
+  test('the same files giving another digest (a candidate whose lock file another writer rendered) is named: integrity', async () => {
+    await publish(indexDir);
+    const other = new LayoutStore(join(work, 'other-writer'));
+    const renderers = { pylock: (l: Lock) => `# written by another tool\n${defaultLockRenderers.pylock(l)}`, requirements: defaultLockRenderers.requirements };
+    const foreign = (await build({ lock, store: other, system: 'cam', renderers })).candidate;
+    expect(foreign).not.toBe(digest);
+    const r = await rebuild({ store: other, candidate: foreign, indexes: [index] });
+    expect(r).toMatchObject({ rebuildable: false, rebuilt: digest, kind: 'integrity', counts: { same: 3 } });
+    expect(r.problems).toEqual([`the rebuild gives ${digest}, not ${foreign}, from the same files`, expect.stringMatching(/^layer pylock\.toml: stored sha256:[0-9a-f]{64} has no equal in the rebuild$/)]);
   });
 
   test('from the real registry as the candidate store', async () => {
