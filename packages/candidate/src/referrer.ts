@@ -1,4 +1,4 @@
-import { canonicalJson, type Digest, KarooError, sha256Of } from '@karoo/common';
+import { canonicalJson, type Digest, type GithubRun, KarooError, sha256Of } from '@karoo/common';
 import { inlineBlob } from './candidate.js';
 import { ANNOTATIONS, KAROO } from './media-types.js';
 import { type Descriptor, type ImageManifest, type InlineBlob, OCI } from './oci-types.js';
@@ -57,20 +57,16 @@ export function referrerFor(input: ReferrerInput): Referrer {
   };
 }
 
-/** Who built a candidate, from what and when. Kept out of the candidate so the candidate stays deterministic. */
-export interface Provenance {
+/**
+ * Who built a candidate, from what and when, and the run it was built in (the run context of
+ * @karoo/common, without the actor). Kept out of the candidate so the candidate stays deterministic.
+ */
+export interface Provenance extends Omit<GithubRun, 'actor'> {
   /** ISO 8601 UTC time of the build. */
   readonly builtAt: string;
-  /** The tool and version that built it, e.g. `karoo 0.1.0`. */
+  /** The tool and version that built it, e.g. `karoo 0.1.0` (KAROO_VERSION). */
   readonly builder: string;
   readonly lockDigest: Digest;
-  readonly repository?: string | undefined;
-  readonly commit?: string | undefined;
-  readonly ref?: string | undefined;
-  readonly workflow?: string | undefined;
-  readonly runId?: string | undefined;
-  readonly runAttempt?: string | undefined;
-  readonly runUrl?: string | undefined;
 }
 
 /** The provenance artifact of a candidate: one canonical JSON layer, `subject` = the candidate. */
