@@ -1,21 +1,24 @@
-// Deploy benchmarks (issue 5), side by side in one run, on the CAM example (4 nspawn nodes):
-//  1. a fresh deploy, time per phase on each node (plan, transfer, install, start, verify);
-//  2. transfer + install against a bare `pip install --no-index --require-hashes --no-deps` of the
-//     same wheels into a fresh venv on the same nodes, all 4 nodes at once in both cases (target ≤ 1.5×);
-//  3. re-deploy with nothing changed: time per node (in parallel) and for the whole command
-//     (target ≤ 1 s per node).
+// Deploy benchmarks (issue 12 §3), side by side in one run, on the CAM example at MeerKAT size
+// (examples/cam/karoo-15.yml, nspawn nodes):
+//  1. a fresh deploy of one candidate to all 15 nodes against a fresh deploy of the same
+//     candidate to 1 node (control-1 alone, the role with the most services), alternating, every
+//     node wiped before each run (target: 15 nodes ≤ 1.5× one node). The candidate is installed
+//     once per target and the installed tree shipped to the other nodes;
+//  2. a re-deploy with nothing changed (15 nodes);
+//  3. a first-time `karoo up` of the 15-node example end to end: provision, deploy, accept, teardown.
 // Usage: npx tsc -b && node bench/deploy.mjs [--runs N]   (root; builds karoo's machine image once)
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildImage, destroyEnvironment, execOnNode, provision, readInventory, sshCopy } from '@karoo/machines';
+import { buildImage, destroyEnvironment, execOnNode, provision, readInventory } from '@karoo/machines';
+import { parseDocument } from 'yaml';
 
 const arg = (name, dflt) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
 const runs = Number(arg('--runs', '3'));
 const root = new URL('..', import.meta.url).pathname;
 const karoo = join(root, 'packages/cli/bin/karoo.js');
-const cfg = join(root, 'examples/cam/karoo.yml');
+const cfg15 = join(root, 'examples/cam/karoo-15.yml');
 const work = mkdtempSync(join(tmpdir(), 'karoo-bench-deploy-'));
 const store = `oci-layout:${join(work, 'store')}`;
 
@@ -23,85 +26,92 @@ function cli(args) {
   const t = process.hrtime.bigint();
   const r = spawnSync(process.execPath, [karoo, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
-  if (r.status !== 0) throw new Error(`karoo ${args[0]} failed (${r.status}): ${r.stderr}`);
-  return { out: r.stdout, ms };
+  if (r.status !== 0) throw new Error(`karoo ${args[0]} failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  return { out: r.stdout, err: r.stderr, ms };
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
+const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
 await buildImage();
-cli(['resolve', '--config', cfg, '--out', join(work, 'lock')]);
-const candidate = JSON.parse(cli(['build', '--config', cfg, '--lock', join(work, 'lock', 'pylock.toml'), '--store', store, '--json']).out).candidate;
-const env = await provision({
-  nodes: [
-    { name: 'store-1', role: 'store' },
-    { name: 'control-1', role: 'control' },
-    { name: 'control-2', role: 'control' },
-    { name: 'monitor-1', role: 'monitor' },
-  ],
-  provider: 'nspawn',
-  outDir: join(work, 'env'),
-});
-const inv = await readInventory(env.inventoryPath);
-process.on('exit', () => spawnSync(process.execPath, [karoo, 'destroy', '--inventory', env.inventoryPath], { stdio: 'ignore' }));
-const nodes = inv.nodes.map((n) => n.name);
-const onAll = (cmd) => Promise.all(nodes.map((n) => execOnNode(inv, n, cmd, { timeoutMs: 600_000 })));
+cli(['resolve', '--config', cfg15, '--out', join(work, 'lock')]);
+const candidate = JSON.parse(cli(['build', '--config', cfg15, '--lock', join(work, 'lock', 'pylock.toml'), '--store', store, '--json']).out).candidate;
+const manifest = JSON.parse(readFileSync(join(work, 'store', 'blobs', 'sha256', candidate.slice(7)), 'utf8'));
 
-// The wheels, staged on every node once for the bare pip runs (outside any timing).
-const wheels = join(work, 'wheels');
-mkdirSync(wheels);
-const blob = (d) => join(work, 'store', 'blobs', 'sha256', d.slice(7));
-const manifest = JSON.parse(readFileSync(blob(candidate), 'utf8'));
-await onAll('rm -rf /root/wheels && mkdir -p /root/wheels');
-const copies = [];
-for (const l of manifest.layers) {
-  const title = l.annotations['org.opencontainers.image.title'];
-  execFileSync('cp', [blob(l.digest), join(wheels, title)]);
-  copies.push(join(wheels, title));
-}
-for (const n of nodes) await sshCopy(inv.nodes.find((x) => x.name === n).ssh, copies, '/root/wheels/');
-const pipWheel = manifest.layers.map((l) => l.annotations['org.opencontainers.image.title']).find((t) => t.startsWith('pip-'));
+// The same system on one node: karoo-15.yml with control-1 alone, and the inventory cut to it.
+// The configuration file stays next to the example's templates.
+const doc = parseDocument(readFileSync(cfg15, 'utf8'));
+const nodes15 = doc.get('nodes').toJSON();
+doc.set('nodes', nodes15.filter((n) => n.name === 'control-1'));
+const cfg1 = join(root, 'examples/cam', `.bench-1-node-${process.pid}.yml`);
+writeFileSync(cfg1, doc.toString());
+
+const env = await provision({ nodes: nodes15.map((n) => ({ name: n.name, role: n.role })), provider: 'nspawn', outDir: join(work, 'env') });
+const inv = await readInventory(env.inventoryPath);
+const inv1Path = join(work, 'inventory-1.json');
+const raw = JSON.parse(readFileSync(env.inventoryPath, 'utf8'));
+writeFileSync(inv1Path, JSON.stringify({ ...raw, nodes: raw.nodes.filter((n) => n.name === 'control-1') }));
+let destroyed = false;
+process.on('exit', () => {
+  rmSync(cfg1, { force: true });
+  if (!destroyed) spawnSync(process.execPath, [karoo, 'destroy', '--inventory', env.inventoryPath], { stdio: 'ignore' });
+});
 
 const wipe = () =>
-  onAll(
-    'systemctl stop "karoo-*" 2>/dev/null; rm -f /etc/systemd/system/karoo-* /etc/systemd/system/multi-user.target.wants/karoo-*; systemctl daemon-reload; rm -rf /opt/karoo /root/bare',
+  Promise.all(
+    inv.nodes.map((n) =>
+      execOnNode(
+        inv,
+        n.name,
+        'systemctl stop "karoo-*" 2>/dev/null; rm -f /etc/systemd/system/karoo-* /etc/systemd/system/multi-user.target.wants/karoo-*; systemctl daemon-reload; rm -rf /opt/karoo',
+        { timeoutMs: 600_000 },
+      ),
+    ),
   );
+const deploy = (config, inventory) => {
+  const r = cli(['deploy', '--config', config, '--inventory', inventory, '--store', store, '--candidate', candidate, '--json', '--quiet']);
+  return { ms: r.ms, result: JSON.parse(r.out) };
+};
 
-const rows = [];
-const bare = [];
-const redeploy = [];
+const one = [];
+const fifteen = [];
+const again = [];
 for (let i = 0; i < runs; i++) {
-  await wipe();
-  const d = JSON.parse(cli(['deploy', '--config', cfg, '--inventory', env.inventoryPath, '--store', store, '--candidate', candidate, '--json', '--quiet']).out);
-  rows.push(d.nodes.map((n) => ({ node: n.name, ...n.phases, total: n.durationMs })));
-  // Re-deploy, nothing changed.
-  const again = cli(['deploy', '--config', cfg, '--inventory', env.inventoryPath, '--store', store, '--candidate', candidate, '--json', '--quiet']);
-  const a = JSON.parse(again.out);
-  if (!a.nodes.every((n) => n.result === 'converged')) throw new Error('re-deploy did work');
-  redeploy.push({ wall: again.ms, perNode: Math.max(...a.nodes.map((n) => n.durationMs)) });
-  // Bare pip on the same nodes, all at once like deploy.
-  const t = process.hrtime.bigint();
-  await onAll(
-    `rm -rf /root/bare && python3 -m venv --without-pip /root/bare && /root/bare/bin/python3 /root/wheels/${pipWheel}/pip install --isolated --no-index --require-hashes --no-deps --no-cache-dir --disable-pip-version-check --find-links /root/wheels -r /root/wheels/requirements.txt >/dev/null`,
-  );
-  bare.push(Number(process.hrtime.bigint() - t) / 1e6);
+  const order = i % 2 === 0 ? ['1', '15'] : ['15', '1'];
+  for (const which of order) {
+    await wipe();
+    if (which === '1') one.push(deploy(cfg1, inv1Path));
+    else {
+      const d = deploy(cfg15, env.inventoryPath);
+      if (!d.result.nodes.every((n) => n.result === 'deployed')) throw new Error(`15-node deploy: ${JSON.stringify(d.result.nodes.map((n) => n.result))}`);
+      fifteen.push(d);
+      const a = deploy(cfg15, env.inventoryPath);
+      if (!a.result.nodes.every((n) => n.result === 'converged')) throw new Error('re-deploy did work');
+      again.push(a.ms);
+    }
+  }
 }
 await destroyEnvironment({ environmentId: inv.environmentId });
+destroyed = true;
+
+// A first-time `karoo up` of the 15-node example, end to end.
+const up = cli(['up', '--config', cfg15, '--store', store, '--candidate', candidate, '--provider', 'nspawn', '--json']);
+const upJson = JSON.parse(up.out);
 rmSync(work, { recursive: true, force: true });
 
-console.log(`karoo deploy of the CAM example (12 wheels, ${(manifest.layers.reduce((n, l) => n + l.size, 0) / 1e6).toFixed(1)} MB) to 4 nspawn nodes at once; ${runs} runs, medians`);
+const phase = (d, k) => Math.max(...d.result.nodes.map((n) => n.phases[k]));
+console.log(
+  `karoo deploy of the CAM example (${manifest.layers.length - 2} wheels, ${(manifest.layers.reduce((n, l) => n + l.size, 0) / 1e6).toFixed(1)} MB), nspawn nodes, fresh nodes each run; ${runs} runs, medians`,
+);
 console.log('');
-console.log('node        plan     transfer  install  start    verify   total');
-for (const n of nodes) {
-  const per = rows.map((r) => r.find((x) => x.node === n));
-  const m = (k) => s(median(per.map((p) => p[k])));
-  console.log(`${n.padEnd(10)}  ${m('plan').padEnd(7)}  ${m('transfer').padEnd(8)}  ${m('install').padEnd(7)}  ${m('start').padEnd(7)}  ${m('verify').padEnd(7)}  ${m('total')}`);
+console.log('nodes  whole command  plan    transfer  install  start   verify   (slowest node per phase)');
+for (const [label, rows] of [['1', one], ['15', fifteen]]) {
+  const m = (k) => s(median(rows.map((d) => phase(d, k)))).padEnd(7);
+  console.log(`${label.padEnd(5)}  ${s(median(rows.map((d) => d.ms))).padEnd(13)}  ${m('plan')} ${m('transfer')}   ${m('install')}  ${m('start')} ${m('verify')}`);
 }
-const ti = median(rows.map((r) => Math.max(...r.map((x) => x.transfer + x.install))));
-const b = median(bare);
+const last = fifteen[fifteen.length - 1].result.nodes;
 console.log('');
-console.log(`transfer + install (slowest node)      ${s(ti)}`);
-console.log(`bare pip install --no-index, same nodes ${s(b)}`);
-console.log(`ratio                                   ${(ti / b).toFixed(2)}x (target <= 1.5x)`);
+console.log(`15 nodes: ${last.filter((n) => n.install === 'wheels').map((n) => n.name).join(', ')} installed from wheels, ${last.filter((n) => n.install === 'archive').length} received the installed tree (${last.find((n) => n.install === 'archive')?.bytesSent ?? 0} bytes each)`);
+console.log(`ratio 15 / 1 nodes: ${(median(fifteen.map((d) => d.ms)) / median(one.map((d) => d.ms))).toFixed(2)}x (target <= 1.5x)`);
+console.log(`re-deploy, nothing changed, 15 nodes: ${s(median(again))}`);
 console.log('');
-console.log(`re-deploy, nothing changed: slowest node ${s(median(redeploy.map((r) => r.perNode)))} (target <= 1 s), whole command ${s(median(redeploy.map((r) => r.wall)))}`);
+console.log(`first-time karoo up of the 15-node example, end to end: ${s(up.ms)} (result ${upJson.result}; ${Object.entries(upJson.timings ?? {}).map(([k, v]) => `${k} ${typeof v === 'number' ? `${v.toFixed(1)} s` : v}`).join(', ')})`);
