@@ -266,33 +266,50 @@ it('2. the same pull request again, nothing changed: acceptance skipped because 
   expect(out['comment-url']).toBe(candidateOutputs(first)['comment-url']);
 }, 900_000);
 
-it('3. a pull request from a fork: the candidate workflow with a read-only token and no secrets, then karoo-report-comment.yml (workflow_run) posts the comment', async () => {
-  const sha = branch('fork-topic', { 'NOTES.md': 'from a fork\n' });
-  standin.addPullRequest(REPO, { number: 11, headRef: 'fork-topic', headSha: sha, headRepo: 'outsider/tern', baseRef: 'main', baseSha: mainSha });
-  const forkRun = await pullRequest(11, sha, { headRef: 'fork-topic', headRepo: 'outsider/tern' });
-  // Every scope of the fork's token is read at most; nothing it did wrote to the repository.
-  for (const j of Object.values(forkRun.jobs)) for (const level of Object.values(j.permissions ?? {})) expect(level).not.toBe('write');
-  expect(standin.comments(REPO, 11)).toEqual([]);
-  expect(candidateOutputs(forkRun)['comment-url'] ?? '').toBe('');
-  const comment = await runner.run({
-    repo: app.dir,
-    repository: REPO,
-    workflow: '.github/workflows/karoo-report-comment.yml',
-    event: 'workflow_run',
-    payload: events.workflowRun({ repository: REPO, id: Number(forkRun.runId), conclusion: forkRun.conclusion, headSha: sha, headBranch: 'fork-topic', headRepo: 'outsider/tern' }),
-    sha: mainSha,
-    ref: 'refs/heads/main',
-    secrets: secrets(),
-    repos: { [`${OWNER}/karoo`]: karooDir },
-  });
-  results.push(comment);
-  if (process.env.KAROO_CONSUMER_DUMP) writeFileSync(join(process.env.KAROO_CONSUMER_DUMP, 'fork-comment.json'), JSON.stringify(comment, null, 1));
-  expect({ fork: forkRun.conclusion, why: forkRun.conclusion === 'success' ? '' : why(forkRun) }).toEqual({ fork: 'success', why: '' });
-  expect({ conclusion: comment.conclusion, why: comment.conclusion === 'success' ? '' : why(comment) }).toEqual({ conclusion: 'success', why: '' });
-  const [posted, ...more] = standin.comments(REPO, 11);
-  expect(more).toEqual([]);
-  expect(posted!.body).toContain(candidateOutputs(forkRun).candidate!.slice(7, 19));
-  expect(posted!.body).toMatch(/claims of the fork's own run/);
+it('3a. a pull request from a fork gets no secrets: with the private index its run fails at resolve, loudly, with a read-only token and no comment', async () => {
+  const sha = branch('fork-private', { 'NOTES.md': 'from a fork\n' });
+  standin.addPullRequest(REPO, { number: 12, headRef: 'fork-private', headSha: sha, headRepo: 'outsider/tern', baseRef: 'main', baseSha: mainSha });
+  const r = await pullRequest(12, sha, { headRef: 'fork-private', headRepo: 'outsider/tern' });
+  expect(r.conclusion).toBe('failure');
+  for (const j of Object.values(r.jobs)) for (const level of Object.values(j.permissions ?? {})) expect(level).not.toBe('write');
+  const resolve = job(r, 'build').steps.find((s) => s.name.includes('actions/resolve'))!;
+  expect(resolve.log).toMatch(/index "private" refused access to tern-core \(HTTP 401\)/);
+  expect(candidateOutputs(r)).toMatchObject({ result: 'failed', reason: 'resolve or build failed; see the build job', 'comment-url': '' });
+  expect(standin.comments(REPO, 12)).toEqual([]);
+}, 900_000);
+
+it('3. a pull request from a fork (whose karoo.yml reads a mirror of the index without credentials): the candidate workflow with a read-only token and no secrets, then karoo-report-comment.yml (workflow_run) posts the comment', async () => {
+  const mirror = await serveIndex(join(work, 'index'));
+  try {
+    const sha = branch('fork-topic', { 'karoo.yml': karooYml().replace(/indexes:\n(?: {2}.*\n| {4}.*\n)+/, `indexes:\n  - name: mirror\n    url: ${mirror.urlFor('simple/')}\n`) });
+    standin.addPullRequest(REPO, { number: 11, headRef: 'fork-topic', headSha: sha, headRepo: 'outsider/tern', baseRef: 'main', baseSha: mainSha });
+    const forkRun = await pullRequest(11, sha, { headRef: 'fork-topic', headRepo: 'outsider/tern' });
+    expect({ fork: forkRun.conclusion, why: forkRun.conclusion === 'success' ? '' : why(forkRun) }).toEqual({ fork: 'success', why: '' });
+    // Every scope of the fork's token is read at most; the fork's run posted nothing.
+    for (const j of Object.values(forkRun.jobs)) for (const level of Object.values(j.permissions ?? {})) expect(level).not.toBe('write');
+    expect(standin.comments(REPO, 11)).toEqual([]);
+    expect(candidateOutputs(forkRun)['comment-url']).toBe('');
+    const comment = await runner.run({
+      repo: app.dir,
+      repository: REPO,
+      workflow: '.github/workflows/karoo-report-comment.yml',
+      event: 'workflow_run',
+      payload: events.workflowRun({ repository: REPO, id: Number(forkRun.runId), conclusion: forkRun.conclusion, headSha: sha, headBranch: 'fork-topic', headRepo: 'outsider/tern' }),
+      sha: mainSha,
+      ref: 'refs/heads/main',
+      secrets: secrets(),
+      repos: { [`${OWNER}/karoo`]: karooDir },
+    });
+    results.push(comment);
+    if (process.env.KAROO_CONSUMER_DUMP) writeFileSync(join(process.env.KAROO_CONSUMER_DUMP, 'fork-comment.json'), JSON.stringify(comment, null, 1));
+    expect({ conclusion: comment.conclusion, why: comment.conclusion === 'success' ? '' : why(comment) }).toEqual({ conclusion: 'success', why: '' });
+    const [posted, ...more] = standin.comments(REPO, 11);
+    expect(more).toEqual([]);
+    expect(posted!.body).toContain(candidateOutputs(forkRun).candidate!);
+    expect(posted!.body).toMatch(/claims of the fork's own run/);
+  } finally {
+    await mirror.close();
+  }
 }, 900_000);
 
 it('4. workflow_dispatch releases: integration, then qualification, then production refused by its soak gate; Deployments and statuses on the stand-in', async () => {
@@ -324,7 +341,7 @@ it('4. workflow_dispatch releases: integration, then qualification, then product
   const production = await release('production');
   expect(production.r.conclusion).toBe('failure');
   expect(production.promote.outcome).toBe('failure');
-  expect(production.promote.log).toMatch(/may not enter production: .*soak 24h in qualification: \d+s since \S+, (24h|23h\d+m) to go/);
+  expect(production.promote.log).toMatch(/may not enter production: .*soak 24h in integration: \d+s since \S+, (24h|23h\d+m) to go/);
   expect(production.promote.log).not.toMatch(/no evidence from integration/);
   // GitHub Deployments: one per promotion, each ending in success; none for the refusal.
   const deployments = standin.deployments(REPO);
@@ -374,19 +391,27 @@ it('6. a later run restores the downloaded wheels from the Actions cache (the de
   const saved = cache.saved().filter((e) => e.key.startsWith('karoo-wheels-tern-') && e.ref === 'refs/heads/main');
   expect(saved).toHaveLength(1);
 
-  // A pull request that picks up a new tern-probe: its build restores main's wheels by the
-  // system prefix and downloads only the one new file.
+  // A fork's pull request that picks up a new tern-probe. Its store is an OCI layout on the
+  // runner, empty at every run (so no blob is already there): every file must come from the
+  // cache or the index. It restores main's wheels by the system prefix and fetches one file.
   await publish('tern-probe', '0.4.0');
-  const sha = branch('bump', { 'CHANGES.md': 'tern-probe 0.4.0\n' });
-  standin.addPullRequest(REPO, { number: 10, headRef: 'bump', headSha: sha, baseRef: 'main', baseSha: mainSha });
-  index.clearLog();
-  const before = cache.requests.length;
-  const r = await pullRequest(10, sha, { headRef: 'bump' });
-  expect({ conclusion: r.conclusion, why: r.conclusion === 'success' ? '' : why(r) }).toEqual({ conclusion: 'success', why: '' });
-  const restores = cache.requests.slice(before).filter((q) => q.key.startsWith('karoo-wheels-tern-') && q.ok);
-  expect(restores.map((q) => q.matchedKey)).toContain(saved[0]!.key);
-  const wheelsDownloaded = index.requests.filter((q) => q.method === 'GET' && q.path.endsWith('.whl') && q.status === 200).map((q) => q.path.replace(/^.*\//, ''));
-  expect([...new Set(wheelsDownloaded)]).toEqual(['tern_probe-0.4.0-py3-none-any.whl']);
+  const mirror = await serveIndex(join(work, 'index'));
+  try {
+    const sha = branch('fork-bump', { 'karoo.yml': karooYml().replace(/indexes:\n(?: {2}.*\n| {4}.*\n)+/, `indexes:\n  - name: mirror\n    url: ${mirror.urlFor('simple/')}\n`) });
+    standin.addPullRequest(REPO, { number: 13, headRef: 'fork-bump', headSha: sha, headRepo: 'outsider/tern', baseRef: 'main', baseSha: mainSha });
+    const before = cache.requests.length;
+    const r = await pullRequest(13, sha, { headRef: 'fork-bump', headRepo: 'outsider/tern' });
+    expect({ conclusion: r.conclusion, why: r.conclusion === 'success' ? '' : why(r) }).toEqual({ conclusion: 'success', why: '' });
+    const restores = cache.requests.slice(before).filter((q) => q.key.startsWith('karoo-wheels-tern-') && q.ok);
+    expect(restores.map((q) => q.matchedKey)).toEqual([saved[0]!.key]);
+    const build = job(r, 'build').steps.find((s) => s.name.includes('actions/build'))!;
+    expect(build.log).toContain(`downloaded files: restored from the Actions cache (${saved[0]!.key})`);
+    expect(build.log).toMatch(/3 files, 0 blobs already in oci-layout:\S+, 3 to download/);
+    const newWheel = statSync(join(work, 'index', 'files', 'tern_probe-0.4.0-py3-none-any.whl')).size;
+    expect(build.log).toContain(`downloaded, checked and uploaded 3 files (${newWheel} bytes fetched)`);
+  } finally {
+    await mirror.close();
+  }
 }, 900_000);
 
 it.todo('6b. a rerun restores the machine image from the Actions cache instead of building it (see the report: the 661 MB image through Azurite)');
@@ -409,5 +434,5 @@ it('the canary secrets appear in no log, output, job summary, artifact or commen
       }
     }
   }
-  for (const n of [7, 8, 9, 10, 11]) for (const c of standin.comments(REPO, n)) expect(c.body).not.toMatch(/canary-/);
+  for (const n of [7, 8, 9, 11, 12, 13]) for (const c of standin.comments(REPO, n)) expect(c.body).not.toMatch(/canary-/);
 });

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build, type BuildResult, pruneDownloadDir, wheelCacheKeys } from '@karoo/build';
 import { candidateFor } from '@karoo/candidate';
@@ -40,7 +41,8 @@ runAction(async () => {
   core.info(`candidate ${candidate.digest} (${candidate.files.length} files, ${candidate.totalSize} bytes)`);
 
   const useCache = booleanInput(INPUT.cache, false) && !(await store.hasManifest(candidate.digest));
-  const downloadDir = useCache ? join(process.env.RUNNER_TEMP ?? resolve('.karoo'), 'karoo-build-files') : undefined;
+  // Under HOME, so the cache entry is versioned by a path every runner shares (`~/…`, see cachePath).
+  const downloadDir = useCache ? join(process.env.XDG_CACHE_HOME || join(process.env.HOME || homedir(), '.cache'), 'karoo', 'build-files') : undefined;
   const cacheKeys = wheelCacheKeys(system, read.lock.digest);
   const restored = useCache && downloadDir ? await restoreCached('downloaded files', [downloadDir], cacheKeys.key, cacheKeys.restoreKeys) : undefined;
 

@@ -1,5 +1,21 @@
 import { existsSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
 import * as core from '@actions/core';
+
+/**
+ * A path as @actions/cache should be given it. The library versions an entry by the path strings
+ * it is given, so an absolute path ties the entry to one job's directories: a runner whose HOME
+ * or temporary directory is elsewhere (another self-hosted runner, a runner with a directory per
+ * job) never restores it. Under HOME it is `~/…` (actions/cache's own convention; the library
+ * expands `~`); other paths stay as they are (the library refuses `..` in a path, so a path under
+ * RUNNER_TEMP cannot be made portable: keep cached directories under HOME).
+ */
+export function cachePath(path: string, env: NodeJS.ProcessEnv = process.env): string {
+  const p = resolve(path);
+  const home = env.HOME ? resolve(env.HOME) : undefined;
+  if (home && home !== sep && (p === home || p.startsWith(home + sep))) return `~${p.slice(home.length)}`;
+  return path;
+}
 
 /**
  * The Actions cache as an accelerator only: a missing cache service, a miss or a failure is a
@@ -13,7 +29,7 @@ export async function restoreCached(what: string, paths: string[], key: string |
       core.info(`${what}: the Actions cache service is not available here; nothing restored`);
       return undefined;
     }
-    const hit = await cache.restoreCache(paths, key ?? restoreKeys[0]!, restoreKeys);
+    const hit = await cache.restoreCache(paths.map((p) => cachePath(p)), key ?? restoreKeys[0]!, restoreKeys);
     core.info(hit ? `${what}: restored from the Actions cache (${hit})` : `${what}: nothing in the Actions cache yet`);
     return hit;
   } catch (e) {
@@ -30,7 +46,7 @@ export async function saveCached(what: string, paths: string[], key: string, res
   try {
     const cache = await import('@actions/cache');
     if (!cache.isFeatureAvailable()) return;
-    await cache.saveCache(present, key);
+    await cache.saveCache(present.map((p) => cachePath(p)), key);
     core.info(`${what}: saved in the Actions cache as ${key}`);
   } catch (e) {
     core.warning(`${what}: cache save failed (${(e as Error).message}); the next run starts without it`);
