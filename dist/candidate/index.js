@@ -1,314 +1,34 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 770:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-module.exports = __nccwpck_require__(218);
-
-
-/***/ }),
-
-/***/ 218:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-var __webpack_unused_export__;
-
-
-var net = __nccwpck_require__(9278);
-var tls = __nccwpck_require__(4756);
-var http = __nccwpck_require__(8611);
-var https = __nccwpck_require__(5692);
-var events = __nccwpck_require__(4434);
-var assert = __nccwpck_require__(2613);
-var util = __nccwpck_require__(9023);
-
-
-exports.httpOverHttp = httpOverHttp;
-exports.httpsOverHttp = httpsOverHttp;
-exports.httpOverHttps = httpOverHttps;
-exports.httpsOverHttps = httpsOverHttps;
-
-
-function httpOverHttp(options) {
-  var agent = new TunnelingAgent(options);
-  agent.request = http.request;
-  return agent;
-}
-
-function httpsOverHttp(options) {
-  var agent = new TunnelingAgent(options);
-  agent.request = http.request;
-  agent.createSocket = createSecureSocket;
-  agent.defaultPort = 443;
-  return agent;
-}
-
-function httpOverHttps(options) {
-  var agent = new TunnelingAgent(options);
-  agent.request = https.request;
-  return agent;
-}
-
-function httpsOverHttps(options) {
-  var agent = new TunnelingAgent(options);
-  agent.request = https.request;
-  agent.createSocket = createSecureSocket;
-  agent.defaultPort = 443;
-  return agent;
-}
-
-
-function TunnelingAgent(options) {
-  var self = this;
-  self.options = options || {};
-  self.proxyOptions = self.options.proxy || {};
-  self.maxSockets = self.options.maxSockets || http.Agent.defaultMaxSockets;
-  self.requests = [];
-  self.sockets = [];
-
-  self.on('free', function onFree(socket, host, port, localAddress) {
-    var options = toOptions(host, port, localAddress);
-    for (var i = 0, len = self.requests.length; i < len; ++i) {
-      var pending = self.requests[i];
-      if (pending.host === options.host && pending.port === options.port) {
-        // Detect the request to connect same origin server,
-        // reuse the connection.
-        self.requests.splice(i, 1);
-        pending.request.onSocket(socket);
-        return;
-      }
-    }
-    socket.destroy();
-    self.removeSocket(socket);
-  });
-}
-util.inherits(TunnelingAgent, events.EventEmitter);
-
-TunnelingAgent.prototype.addRequest = function addRequest(req, host, port, localAddress) {
-  var self = this;
-  var options = mergeOptions({request: req}, self.options, toOptions(host, port, localAddress));
-
-  if (self.sockets.length >= this.maxSockets) {
-    // We are over limit so we'll add it to the queue.
-    self.requests.push(options);
-    return;
-  }
-
-  // If we are under maxSockets create a new one.
-  self.createSocket(options, function(socket) {
-    socket.on('free', onFree);
-    socket.on('close', onCloseOrRemove);
-    socket.on('agentRemove', onCloseOrRemove);
-    req.onSocket(socket);
-
-    function onFree() {
-      self.emit('free', socket, options);
-    }
-
-    function onCloseOrRemove(err) {
-      self.removeSocket(socket);
-      socket.removeListener('free', onFree);
-      socket.removeListener('close', onCloseOrRemove);
-      socket.removeListener('agentRemove', onCloseOrRemove);
-    }
-  });
-};
-
-TunnelingAgent.prototype.createSocket = function createSocket(options, cb) {
-  var self = this;
-  var placeholder = {};
-  self.sockets.push(placeholder);
-
-  var connectOptions = mergeOptions({}, self.proxyOptions, {
-    method: 'CONNECT',
-    path: options.host + ':' + options.port,
-    agent: false,
-    headers: {
-      host: options.host + ':' + options.port
-    }
-  });
-  if (options.localAddress) {
-    connectOptions.localAddress = options.localAddress;
-  }
-  if (connectOptions.proxyAuth) {
-    connectOptions.headers = connectOptions.headers || {};
-    connectOptions.headers['Proxy-Authorization'] = 'Basic ' +
-        new Buffer(connectOptions.proxyAuth).toString('base64');
-  }
-
-  debug('making CONNECT request');
-  var connectReq = self.request(connectOptions);
-  connectReq.useChunkedEncodingByDefault = false; // for v0.6
-  connectReq.once('response', onResponse); // for v0.6
-  connectReq.once('upgrade', onUpgrade);   // for v0.6
-  connectReq.once('connect', onConnect);   // for v0.7 or later
-  connectReq.once('error', onError);
-  connectReq.end();
-
-  function onResponse(res) {
-    // Very hacky. This is necessary to avoid http-parser leaks.
-    res.upgrade = true;
-  }
-
-  function onUpgrade(res, socket, head) {
-    // Hacky.
-    process.nextTick(function() {
-      onConnect(res, socket, head);
-    });
-  }
-
-  function onConnect(res, socket, head) {
-    connectReq.removeAllListeners();
-    socket.removeAllListeners();
-
-    if (res.statusCode !== 200) {
-      debug('tunneling socket could not be established, statusCode=%d',
-        res.statusCode);
-      socket.destroy();
-      var error = new Error('tunneling socket could not be established, ' +
-        'statusCode=' + res.statusCode);
-      error.code = 'ECONNRESET';
-      options.request.emit('error', error);
-      self.removeSocket(placeholder);
-      return;
-    }
-    if (head.length > 0) {
-      debug('got illegal response body from proxy');
-      socket.destroy();
-      var error = new Error('got illegal response body from proxy');
-      error.code = 'ECONNRESET';
-      options.request.emit('error', error);
-      self.removeSocket(placeholder);
-      return;
-    }
-    debug('tunneling connection has established');
-    self.sockets[self.sockets.indexOf(placeholder)] = socket;
-    return cb(socket);
-  }
-
-  function onError(cause) {
-    connectReq.removeAllListeners();
-
-    debug('tunneling socket could not be established, cause=%s\n',
-          cause.message, cause.stack);
-    var error = new Error('tunneling socket could not be established, ' +
-                          'cause=' + cause.message);
-    error.code = 'ECONNRESET';
-    options.request.emit('error', error);
-    self.removeSocket(placeholder);
-  }
-};
-
-TunnelingAgent.prototype.removeSocket = function removeSocket(socket) {
-  var pos = this.sockets.indexOf(socket)
-  if (pos === -1) {
-    return;
-  }
-  this.sockets.splice(pos, 1);
-
-  var pending = this.requests.shift();
-  if (pending) {
-    // If we have pending requests and a socket gets closed a new one
-    // needs to be created to take over in the pool for the one that closed.
-    this.createSocket(pending, function(socket) {
-      pending.request.onSocket(socket);
-    });
-  }
-};
-
-function createSecureSocket(options, cb) {
-  var self = this;
-  TunnelingAgent.prototype.createSocket.call(self, options, function(socket) {
-    var hostHeader = options.request.getHeader('host');
-    var tlsOptions = mergeOptions({}, self.options, {
-      socket: socket,
-      servername: hostHeader ? hostHeader.replace(/:.*$/, '') : options.host
-    });
-
-    // 0 is dummy port for v0.6
-    var secureSocket = tls.connect(0, tlsOptions);
-    self.sockets[self.sockets.indexOf(socket)] = secureSocket;
-    cb(secureSocket);
-  });
-}
-
-
-function toOptions(host, port, localAddress) {
-  if (typeof host === 'string') { // since v0.10
-    return {
-      host: host,
-      port: port,
-      localAddress: localAddress
-    };
-  }
-  return host; // for v0.11 or later
-}
-
-function mergeOptions(target) {
-  for (var i = 1, len = arguments.length; i < len; ++i) {
-    var overrides = arguments[i];
-    if (typeof overrides === 'object') {
-      var keys = Object.keys(overrides);
-      for (var j = 0, keyLen = keys.length; j < keyLen; ++j) {
-        var k = keys[j];
-        if (overrides[k] !== undefined) {
-          target[k] = overrides[k];
-        }
-      }
-    }
-  }
-  return target;
-}
-
-
-var debug;
-if (process.env.NODE_DEBUG && /\btunnel\b/.test(process.env.NODE_DEBUG)) {
-  debug = function() {
-    var args = Array.prototype.slice.call(arguments);
-    if (typeof args[0] === 'string') {
-      args[0] = 'TUNNEL: ' + args[0];
-    } else {
-      args.unshift('TUNNEL:');
-    }
-    console.error.apply(console, args);
-  }
-} else {
-  debug = function() {};
-}
-__webpack_unused_export__ = debug; // for test
-
-
-/***/ }),
-
-/***/ 4371:
+/***/ 3368:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-const Client = __nccwpck_require__(3701)
-const Dispatcher = __nccwpck_require__(883)
-const Pool = __nccwpck_require__(628)
-const BalancedPool = __nccwpck_require__(837)
-const Agent = __nccwpck_require__(7405)
-const ProxyAgent = __nccwpck_require__(6672)
-const EnvHttpProxyAgent = __nccwpck_require__(3137)
-const RetryAgent = __nccwpck_require__(50)
-const errors = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+const Client = __nccwpck_require__(5450)
+const Dispatcher = __nccwpck_require__(2091)
+const Pool = __nccwpck_require__(7404)
+const BalancedPool = __nccwpck_require__(8973)
+const Agent = __nccwpck_require__(6261)
+const ProxyAgent = __nccwpck_require__(9848)
+const EnvHttpProxyAgent = __nccwpck_require__(7897)
+const RetryAgent = __nccwpck_require__(1882)
+const errors = __nccwpck_require__(8091)
+const util = __nccwpck_require__(1544)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(6615)
-const buildConnector = __nccwpck_require__(9136)
-const MockClient = __nccwpck_require__(7365)
-const MockAgent = __nccwpck_require__(7501)
-const MockPool = __nccwpck_require__(4004)
-const mockErrors = __nccwpck_require__(2429)
-const RetryHandler = __nccwpck_require__(7816)
-const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(2581)
-const DecoratorHandler = __nccwpck_require__(8155)
-const RedirectHandler = __nccwpck_require__(8754)
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const api = __nccwpck_require__(5407)
+const buildConnector = __nccwpck_require__(2296)
+const MockClient = __nccwpck_require__(8957)
+const MockAgent = __nccwpck_require__(5973)
+const MockPool = __nccwpck_require__(8780)
+const mockErrors = __nccwpck_require__(5445)
+const RetryHandler = __nccwpck_require__(112)
+const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(5837)
+const DecoratorHandler = __nccwpck_require__(7011)
+const RedirectHandler = __nccwpck_require__(5050)
+const createRedirectInterceptor = __nccwpck_require__(1676)
 
 Object.assign(Dispatcher.prototype, api)
 
@@ -326,10 +46,10 @@ __webpack_unused_export__ = DecoratorHandler
 __webpack_unused_export__ = RedirectHandler
 __webpack_unused_export__ = createRedirectInterceptor
 __webpack_unused_export__ = {
-  redirect: __nccwpck_require__(1514),
-  retry: __nccwpck_require__(2026),
-  dump: __nccwpck_require__(8060),
-  dns: __nccwpck_require__(379)
+  redirect: __nccwpck_require__(3650),
+  retry: __nccwpck_require__(3874),
+  dump: __nccwpck_require__(2375),
+  dns: __nccwpck_require__(7251)
 }
 
 __webpack_unused_export__ = buildConnector
@@ -391,7 +111,7 @@ function makeDispatcher (fn) {
 __webpack_unused_export__ = setGlobalDispatcher
 __webpack_unused_export__ = getGlobalDispatcher
 
-const fetchImpl = (__nccwpck_require__(4398).fetch)
+const fetchImpl = (__nccwpck_require__(7302).fetch)
 __webpack_unused_export__ = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
@@ -403,39 +123,39 @@ __webpack_unused_export__ = async function fetch (init, options = undefined) {
     throw err
   }
 }
-/* unused reexport */ __nccwpck_require__(660).Headers
-/* unused reexport */ __nccwpck_require__(9051).Response
-/* unused reexport */ __nccwpck_require__(9967).Request
-/* unused reexport */ __nccwpck_require__(5910).FormData
+/* unused reexport */ __nccwpck_require__(3676).Headers
+/* unused reexport */ __nccwpck_require__(9107).Response
+/* unused reexport */ __nccwpck_require__(6055).Request
+/* unused reexport */ __nccwpck_require__(9662).FormData
 __webpack_unused_export__ = globalThis.File ?? (__nccwpck_require__(4573).File)
-/* unused reexport */ __nccwpck_require__(8355).FileReader
+/* unused reexport */ __nccwpck_require__(6299).FileReader
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(2443)
 
 __webpack_unused_export__ = setGlobalOrigin
 __webpack_unused_export__ = getGlobalOrigin
 
-const { CacheStorage } = __nccwpck_require__(3245)
-const { kConstruct } = __nccwpck_require__(109)
+const { CacheStorage } = __nccwpck_require__(6949)
+const { kConstruct } = __nccwpck_require__(7589)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
 __webpack_unused_export__ = new CacheStorage(kConstruct)
 
-const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(9061)
+const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(5437)
 
 __webpack_unused_export__ = deleteCookie
 __webpack_unused_export__ = getCookies
 __webpack_unused_export__ = getSetCookies
 __webpack_unused_export__ = setCookie
 
-const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
+const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(980)
 
 __webpack_unused_export__ = parseMIMEType
 __webpack_unused_export__ = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
-/* unused reexport */ __nccwpck_require__(3726).WebSocket
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(44)
+/* unused reexport */ __nccwpck_require__(5366).WebSocket
 __webpack_unused_export__ = CloseEvent
 __webpack_unused_export__ = ErrorEvent
 __webpack_unused_export__ = MessageEvent
@@ -451,18 +171,18 @@ __webpack_unused_export__ = MockPool
 __webpack_unused_export__ = MockAgent
 __webpack_unused_export__ = mockErrors
 
-const { EventSource } = __nccwpck_require__(1238)
+const { EventSource } = __nccwpck_require__(6942)
 
 __webpack_unused_export__ = EventSource
 
 
 /***/ }),
 
-/***/ 158:
+/***/ 9318:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { addAbortListener } = __nccwpck_require__(3440)
-const { RequestAbortedError } = __nccwpck_require__(8707)
+const { addAbortListener } = __nccwpck_require__(1544)
+const { RequestAbortedError } = __nccwpck_require__(8091)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -522,16 +242,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2279:
+/***/ 9724:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(8091)
+const util = __nccwpck_require__(1544)
+const { addSignal, removeSignal } = __nccwpck_require__(9318)
 
 class ConnectHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -637,7 +357,7 @@ module.exports = connect
 
 /***/ }),
 
-/***/ 6862:
+/***/ 6998:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -651,10 +371,10 @@ const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+} = __nccwpck_require__(8091)
+const util = __nccwpck_require__(1544)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { addSignal, removeSignal } = __nccwpck_require__(9318)
 const assert = __nccwpck_require__(4589)
 
 const kResume = Symbol('resume')
@@ -895,16 +615,16 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 6424:
+/***/ 8675:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { Readable } = __nccwpck_require__(9927)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
+const { Readable } = __nccwpck_require__(3135)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8091)
+const util = __nccwpck_require__(1544)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(8447)
 const { AsyncResource } = __nccwpck_require__(6698)
 
 class RequestHandler extends AsyncResource {
@@ -1116,18 +836,18 @@ module.exports.RequestHandler = RequestHandler
 
 /***/ }),
 
-/***/ 3560:
+/***/ 576:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { finished, PassThrough } = __nccwpck_require__(7075)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(8091)
+const util = __nccwpck_require__(1544)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(8447)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { addSignal, removeSignal } = __nccwpck_require__(9318)
 
 class StreamHandler extends AsyncResource {
   constructor (opts, factory, callback) {
@@ -1343,15 +1063,15 @@ module.exports = stream
 
 /***/ }),
 
-/***/ 1882:
+/***/ 2274:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(8091)
 const { AsyncResource } = __nccwpck_require__(6698)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const util = __nccwpck_require__(1544)
+const { addSignal, removeSignal } = __nccwpck_require__(9318)
 const assert = __nccwpck_require__(4589)
 
 class UpgradeHandler extends AsyncResource {
@@ -1458,21 +1178,21 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 6615:
+/***/ 5407:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports.request = __nccwpck_require__(6424)
-module.exports.stream = __nccwpck_require__(3560)
-module.exports.pipeline = __nccwpck_require__(6862)
-module.exports.upgrade = __nccwpck_require__(1882)
-module.exports.connect = __nccwpck_require__(2279)
+module.exports.request = __nccwpck_require__(8675)
+module.exports.stream = __nccwpck_require__(576)
+module.exports.pipeline = __nccwpck_require__(6998)
+module.exports.upgrade = __nccwpck_require__(2274)
+module.exports.connect = __nccwpck_require__(9724)
 
 
 /***/ }),
 
-/***/ 9927:
+/***/ 3135:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Ported from https://github.com/nodejs/undici/pull/907
@@ -1481,9 +1201,9 @@ module.exports.connect = __nccwpck_require__(2279)
 
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(7075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { ReadableStreamFrom } = __nccwpck_require__(3440)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(8091)
+const util = __nccwpck_require__(1544)
+const { ReadableStreamFrom } = __nccwpck_require__(1544)
 
 const kConsume = Symbol('kConsume')
 const kReading = Symbol('kReading')
@@ -1864,15 +1584,15 @@ module.exports = { Readable: BodyReadable, chunksDecode }
 
 /***/ }),
 
-/***/ 7655:
+/***/ 8447:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const assert = __nccwpck_require__(4589)
 const {
   ResponseStatusCodeError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(8091)
 
-const { chunksDecode } = __nccwpck_require__(9927)
+const { chunksDecode } = __nccwpck_require__(3135)
 const CHUNK_LIMIT = 128 * 1024
 
 async function getResolveErrorBodyCallback ({ callback, body, contentType, statusCode, statusMessage, headers }) {
@@ -1964,16 +1684,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9136:
+/***/ 2296:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const net = __nccwpck_require__(7030)
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(8707)
-const timers = __nccwpck_require__(6603)
+const util = __nccwpck_require__(1544)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(8091)
+const timers = __nccwpck_require__(2563)
 
 function noop () {}
 
@@ -2211,7 +1931,7 @@ module.exports = buildConnector
 
 /***/ }),
 
-/***/ 735:
+/***/ 1303:
 /***/ ((module) => {
 
 
@@ -2336,7 +2056,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2414:
+/***/ 8150:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -2545,7 +2265,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8707:
+/***/ 8091:
 /***/ ((module) => {
 
 
@@ -2977,7 +2697,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4655:
+/***/ 8823:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -2985,7 +2705,7 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(8091)
 const assert = __nccwpck_require__(4589)
 const {
   isValidHTTPToken,
@@ -3000,9 +2720,9 @@ const {
   validateHandler,
   getServerName,
   normalizedMethodRecords
-} = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
+} = __nccwpck_require__(1544)
+const { channels } = __nccwpck_require__(8150)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(1303)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
 const invalidPathRegex = /[^\u0021-\u00ff]/
@@ -3466,7 +3186,7 @@ module.exports = Request
 
 /***/ }),
 
-/***/ 6443:
+/***/ 9411:
 /***/ ((module) => {
 
 module.exports = {
@@ -3540,7 +3260,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7752:
+/***/ 3568:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -3548,7 +3268,7 @@ module.exports = {
 const {
   wellknownHeaderNames,
   headerNameLowerCasedRecord
-} = __nccwpck_require__(735)
+} = __nccwpck_require__(1303)
 
 class TstNode {
   /** @type {any} */
@@ -3699,13 +3419,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3440:
+/***/ 1544:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(6443)
+const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(9411)
 const { IncomingMessage } = __nccwpck_require__(7067)
 const stream = __nccwpck_require__(7075)
 const net = __nccwpck_require__(7030)
@@ -3713,9 +3433,9 @@ const { Blob } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 const { stringify } = __nccwpck_require__(1792)
 const { EventEmitter: EE } = __nccwpck_require__(8474)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
-const { tree } = __nccwpck_require__(7752)
+const { InvalidArgumentError } = __nccwpck_require__(8091)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(1303)
+const { tree } = __nccwpck_require__(3568)
 
 const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(v => Number(v))
 
@@ -4425,18 +4145,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7405:
+/***/ 6261:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
-const DispatcherBase = __nccwpck_require__(1841)
-const Pool = __nccwpck_require__(628)
-const Client = __nccwpck_require__(3701)
-const util = __nccwpck_require__(3440)
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const { InvalidArgumentError } = __nccwpck_require__(8091)
+const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(9411)
+const DispatcherBase = __nccwpck_require__(4745)
+const Pool = __nccwpck_require__(7404)
+const Client = __nccwpck_require__(5450)
+const util = __nccwpck_require__(1544)
+const createRedirectInterceptor = __nccwpck_require__(1676)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -4565,7 +4285,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 837:
+/***/ 8973:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -4573,7 +4293,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(8091)
 const {
   PoolBase,
   kClients,
@@ -4581,10 +4301,10 @@ const {
   kAddClient,
   kRemoveClient,
   kGetDispatcher
-} = __nccwpck_require__(2128)
-const Pool = __nccwpck_require__(628)
-const { kUrl, kInterceptors } = __nccwpck_require__(6443)
-const { parseOrigin } = __nccwpck_require__(3440)
+} = __nccwpck_require__(3272)
+const Pool = __nccwpck_require__(7404)
+const { kUrl, kInterceptors } = __nccwpck_require__(9411)
+const { parseOrigin } = __nccwpck_require__(1544)
 const kFactory = Symbol('factory')
 
 const kOptions = Symbol('options')
@@ -4781,7 +4501,7 @@ module.exports = BalancedPool
 
 /***/ }),
 
-/***/ 637:
+/***/ 1557:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -4789,9 +4509,9 @@ module.exports = BalancedPool
 /* global WebAssembly */
 
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const timers = __nccwpck_require__(6603)
+const util = __nccwpck_require__(1544)
+const { channels } = __nccwpck_require__(8150)
+const timers = __nccwpck_require__(2563)
 const {
   RequestContentLengthMismatchError,
   ResponseContentLengthMismatchError,
@@ -4804,7 +4524,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(8091)
 const {
   kUrl,
   kReset,
@@ -4837,9 +4557,9 @@ const {
   kOnError,
   kResume,
   kHTTPContext
-} = __nccwpck_require__(6443)
+} = __nccwpck_require__(9411)
 
-const constants = __nccwpck_require__(2824)
+const constants = __nccwpck_require__(7424)
 const EMPTY_BUF = Buffer.alloc(0)
 const FastBuffer = Buffer[Symbol.species]
 const addListener = util.addListener
@@ -4851,11 +4571,11 @@ const kSocketUsed = Symbol('kSocketUsed')
 let extractBody
 
 async function lazyllhttp () {
-  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(3870) : undefined
+  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(7846) : undefined
 
   let mod
   try {
-    mod = await WebAssembly.compile(__nccwpck_require__(3434))
+    mod = await WebAssembly.compile(__nccwpck_require__(9474))
   } catch (e) {
     /* istanbul ignore next */
 
@@ -4863,7 +4583,7 @@ async function lazyllhttp () {
     // being enabled, but the occurring of this other error
     // * https://github.com/emscripten-core/emscripten/issues/11495
     // got me to remove that check to avoid breaking Node 12.
-    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(3870))
+    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(7846))
   }
 
   return await WebAssembly.instantiate(mod, {
@@ -5778,7 +5498,7 @@ function writeH1 (client, request) {
 
   if (util.isFormDataLike(body)) {
     if (!extractBody) {
-      extractBody = (__nccwpck_require__(4492).extractBody)
+      extractBody = (__nccwpck_require__(8900).extractBody)
     }
 
     const [bodyStream, contentType] = extractBody(body)
@@ -6301,7 +6021,7 @@ module.exports = connectH1
 
 /***/ }),
 
-/***/ 8788:
+/***/ 4092:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -6309,13 +6029,13 @@ module.exports = connectH1
 const assert = __nccwpck_require__(4589)
 const { errorMonitor } = __nccwpck_require__(8474)
 const { pipeline } = __nccwpck_require__(7075)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1544)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
   SocketError,
   InformationalError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(8091)
 const {
   kUrl,
   kReset,
@@ -6334,7 +6054,7 @@ const {
   kResume,
   kSize,
   kHTTPContext
-} = __nccwpck_require__(6443)
+} = __nccwpck_require__(9411)
 
 const kOpenStreams = Symbol('open streams')
 
@@ -6740,7 +6460,7 @@ function writeH2 (client, request) {
   let contentLength = util.bodyLength(body)
 
   if (util.isFormDataLike(body)) {
-    extractBody ??= (__nccwpck_require__(4492).extractBody)
+    extractBody ??= (__nccwpck_require__(8900).extractBody)
 
     const [bodyStream, contentType] = extractBody(body)
     headers['content-type'] = contentType
@@ -7100,7 +6820,7 @@ module.exports = connectH2
 
 /***/ }),
 
-/***/ 3701:
+/***/ 5450:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
@@ -7110,16 +6830,16 @@ module.exports = connectH2
 const assert = __nccwpck_require__(4589)
 const net = __nccwpck_require__(7030)
 const http = __nccwpck_require__(7067)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const Request = __nccwpck_require__(4655)
-const DispatcherBase = __nccwpck_require__(1841)
+const util = __nccwpck_require__(1544)
+const { channels } = __nccwpck_require__(8150)
+const Request = __nccwpck_require__(8823)
+const DispatcherBase = __nccwpck_require__(4745)
 const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(8707)
-const buildConnector = __nccwpck_require__(9136)
+} = __nccwpck_require__(8091)
+const buildConnector = __nccwpck_require__(2296)
 const {
   kUrl,
   kServerName,
@@ -7161,9 +6881,9 @@ const {
   kHTTPContext,
   kMaxConcurrentStreams,
   kResume
-} = __nccwpck_require__(6443)
-const connectH1 = __nccwpck_require__(637)
-const connectH2 = __nccwpck_require__(8788)
+} = __nccwpck_require__(9411)
+const connectH1 = __nccwpck_require__(1557)
+const connectH2 = __nccwpck_require__(4092)
 let deprecatedInterceptorWarned = false
 
 const kClosedResolve = Symbol('kClosedResolve')
@@ -7471,7 +7191,7 @@ class Client extends DispatcherBase {
   }
 }
 
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const createRedirectInterceptor = __nccwpck_require__(1676)
 
 function onError (client, err) {
   if (
@@ -7731,19 +7451,19 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 1841:
+/***/ 4745:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(883)
+const Dispatcher = __nccwpck_require__(2091)
 const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(8707)
-const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(6443)
+} = __nccwpck_require__(8091)
+const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(9411)
 
 const kOnDestroyed = Symbol('onDestroyed')
 const kOnClosed = Symbol('onClosed')
@@ -7946,7 +7666,7 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 883:
+/***/ 2091:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8018,15 +7738,15 @@ module.exports = Dispatcher
 
 /***/ }),
 
-/***/ 3137:
+/***/ 7897:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(1841)
-const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(6443)
-const ProxyAgent = __nccwpck_require__(6672)
-const Agent = __nccwpck_require__(7405)
+const DispatcherBase = __nccwpck_require__(4745)
+const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(9411)
+const ProxyAgent = __nccwpck_require__(9848)
+const Agent = __nccwpck_require__(6261)
 
 const DEFAULT_PORTS = {
   'http:': 80,
@@ -8185,7 +7905,7 @@ module.exports = EnvHttpProxyAgent
 
 /***/ }),
 
-/***/ 4660:
+/***/ 6524:
 /***/ ((module) => {
 
 /* eslint-disable */
@@ -8309,15 +8029,15 @@ module.exports = class FixedQueue {
 
 /***/ }),
 
-/***/ 2128:
+/***/ 3272:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(1841)
-const FixedQueue = __nccwpck_require__(4660)
-const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(6443)
-const PoolStats = __nccwpck_require__(3246)
+const DispatcherBase = __nccwpck_require__(4745)
+const FixedQueue = __nccwpck_require__(6524)
+const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(9411)
+const PoolStats = __nccwpck_require__(9686)
 
 const kClients = Symbol('clients')
 const kNeedDrain = Symbol('needDrain')
@@ -8510,10 +8230,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3246:
+/***/ 9686:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(6443)
+const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(9411)
 const kPool = Symbol('pool')
 
 class PoolStats {
@@ -8551,7 +8271,7 @@ module.exports = PoolStats
 
 /***/ }),
 
-/***/ 628:
+/***/ 7404:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8562,14 +8282,14 @@ const {
   kNeedDrain,
   kAddClient,
   kGetDispatcher
-} = __nccwpck_require__(2128)
-const Client = __nccwpck_require__(3701)
+} = __nccwpck_require__(3272)
+const Client = __nccwpck_require__(5450)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { kUrl, kInterceptors } = __nccwpck_require__(6443)
-const buildConnector = __nccwpck_require__(9136)
+} = __nccwpck_require__(8091)
+const util = __nccwpck_require__(1544)
+const { kUrl, kInterceptors } = __nccwpck_require__(9411)
+const buildConnector = __nccwpck_require__(2296)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -8665,19 +8385,19 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 6672:
+/***/ 9848:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
+const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(9411)
 const { URL } = __nccwpck_require__(3136)
-const Agent = __nccwpck_require__(7405)
-const Pool = __nccwpck_require__(628)
-const DispatcherBase = __nccwpck_require__(1841)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8707)
-const buildConnector = __nccwpck_require__(9136)
-const Client = __nccwpck_require__(3701)
+const Agent = __nccwpck_require__(6261)
+const Pool = __nccwpck_require__(7404)
+const DispatcherBase = __nccwpck_require__(4745)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8091)
+const buildConnector = __nccwpck_require__(2296)
+const Client = __nccwpck_require__(5450)
 
 const kAgent = Symbol('proxy agent')
 const kClient = Symbol('proxy client')
@@ -8946,13 +8666,13 @@ module.exports = ProxyAgent
 
 /***/ }),
 
-/***/ 50:
+/***/ 1882:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Dispatcher = __nccwpck_require__(883)
-const RetryHandler = __nccwpck_require__(7816)
+const Dispatcher = __nccwpck_require__(2091)
+const RetryHandler = __nccwpck_require__(112)
 
 class RetryAgent extends Dispatcher {
   #agent = null
@@ -8988,7 +8708,7 @@ module.exports = RetryAgent
 
 /***/ }),
 
-/***/ 2581:
+/***/ 5837:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8996,8 +8716,8 @@ module.exports = RetryAgent
 // We include a version number for the Dispatcher API. In case of breaking changes,
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const Agent = __nccwpck_require__(7405)
+const { InvalidArgumentError } = __nccwpck_require__(8091)
+const Agent = __nccwpck_require__(6261)
 
 if (getGlobalDispatcher() === undefined) {
   setGlobalDispatcher(new Agent())
@@ -9027,7 +8747,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8155:
+/***/ 7011:
 /***/ ((module) => {
 
 
@@ -9078,15 +8798,15 @@ module.exports = class DecoratorHandler {
 
 /***/ }),
 
-/***/ 8754:
+/***/ 5050:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { kBodyUsed } = __nccwpck_require__(6443)
+const util = __nccwpck_require__(1544)
+const { kBodyUsed } = __nccwpck_require__(9411)
 const assert = __nccwpck_require__(4589)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { InvalidArgumentError } = __nccwpck_require__(8091)
 const EE = __nccwpck_require__(8474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
@@ -9317,20 +9037,20 @@ module.exports = RedirectHandler
 
 /***/ }),
 
-/***/ 7816:
+/***/ 112:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const assert = __nccwpck_require__(4589)
 
-const { kRetryHandlerDefaultRetry } = __nccwpck_require__(6443)
-const { RequestRetryError } = __nccwpck_require__(8707)
+const { kRetryHandlerDefaultRetry } = __nccwpck_require__(9411)
+const { RequestRetryError } = __nccwpck_require__(8091)
 const {
   isDisturbed,
   parseHeaders,
   parseRangeHeader,
   wrapRequestBody
-} = __nccwpck_require__(3440)
+} = __nccwpck_require__(1544)
 
 function calculateRetryAfterHeader (retryAfter) {
   const current = Date.now()
@@ -9761,14 +9481,14 @@ module.exports = RetryHandler
 
 /***/ }),
 
-/***/ 379:
+/***/ 7251:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const { isIP } = __nccwpck_require__(7030)
 const { lookup } = __nccwpck_require__(610)
-const DecoratorHandler = __nccwpck_require__(8155)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(8707)
+const DecoratorHandler = __nccwpck_require__(7011)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(8091)
 const maxInt = Math.pow(2, 31) - 1
 
 class DNSInstance {
@@ -10143,14 +9863,14 @@ module.exports = interceptorOpts => {
 
 /***/ }),
 
-/***/ 8060:
+/***/ 2375:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
-const DecoratorHandler = __nccwpck_require__(8155)
+const util = __nccwpck_require__(1544)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8091)
+const DecoratorHandler = __nccwpck_require__(7011)
 
 class DumpHandler extends DecoratorHandler {
   #maxSize = 1024 * 1024
@@ -10273,12 +9993,12 @@ module.exports = createDumpInterceptor
 
 /***/ }),
 
-/***/ 5092:
+/***/ 1676:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(5050)
 
 function createRedirectInterceptor ({ maxRedirections: defaultMaxRedirections }) {
   return (dispatch) => {
@@ -10301,11 +10021,11 @@ module.exports = createRedirectInterceptor
 
 /***/ }),
 
-/***/ 1514:
+/***/ 3650:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(5050)
 
 module.exports = opts => {
   const globalMaxRedirections = opts?.maxRedirections
@@ -10332,11 +10052,11 @@ module.exports = opts => {
 
 /***/ }),
 
-/***/ 2026:
+/***/ 3874:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RetryHandler = __nccwpck_require__(7816)
+const RetryHandler = __nccwpck_require__(112)
 
 module.exports = globalOpts => {
   return dispatch => {
@@ -10358,13 +10078,13 @@ module.exports = globalOpts => {
 
 /***/ }),
 
-/***/ 2824:
+/***/ 7424:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SPECIAL_HEADERS = exports.HEADER_STATE = exports.MINOR = exports.MAJOR = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.STRICT_TOKEN = exports.HEX = exports.URL_CHAR = exports.STRICT_URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.FINISH = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
-const utils_1 = __nccwpck_require__(172);
+const utils_1 = __nccwpck_require__(8916);
 // C headers
 var ERROR;
 (function (ERROR) {
@@ -10642,7 +10362,7 @@ exports.SPECIAL_HEADERS = {
 
 /***/ }),
 
-/***/ 3870:
+/***/ 7846:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -10654,7 +10374,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 3434:
+/***/ 9474:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -10666,7 +10386,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 172:
+/***/ 8916:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -10687,13 +10407,13 @@ exports.enumToMap = enumToMap;
 
 /***/ }),
 
-/***/ 7501:
+/***/ 5973:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kClients } = __nccwpck_require__(6443)
-const Agent = __nccwpck_require__(7405)
+const { kClients } = __nccwpck_require__(9411)
+const Agent = __nccwpck_require__(6261)
 const {
   kAgent,
   kMockAgentSet,
@@ -10704,14 +10424,14 @@ const {
   kGetNetConnect,
   kOptions,
   kFactory
-} = __nccwpck_require__(1117)
-const MockClient = __nccwpck_require__(7365)
-const MockPool = __nccwpck_require__(4004)
-const { matchValue, buildMockOptions } = __nccwpck_require__(3397)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
-const Dispatcher = __nccwpck_require__(883)
-const Pluralizer = __nccwpck_require__(1529)
-const PendingInterceptorsFormatter = __nccwpck_require__(6142)
+} = __nccwpck_require__(8149)
+const MockClient = __nccwpck_require__(8957)
+const MockPool = __nccwpck_require__(8780)
+const { matchValue, buildMockOptions } = __nccwpck_require__(1725)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8091)
+const Dispatcher = __nccwpck_require__(2091)
+const Pluralizer = __nccwpck_require__(8353)
+const PendingInterceptorsFormatter = __nccwpck_require__(1030)
 
 class MockAgent extends Dispatcher {
   constructor (opts) {
@@ -10854,14 +10574,14 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 7365:
+/***/ 8957:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Client = __nccwpck_require__(3701)
-const { buildMockDispatch } = __nccwpck_require__(3397)
+const Client = __nccwpck_require__(5450)
+const { buildMockDispatch } = __nccwpck_require__(1725)
 const {
   kDispatches,
   kMockAgent,
@@ -10870,10 +10590,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(1117)
-const { MockInterceptor } = __nccwpck_require__(1511)
-const Symbols = __nccwpck_require__(6443)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(8149)
+const { MockInterceptor } = __nccwpck_require__(1599)
+const Symbols = __nccwpck_require__(9411)
+const { InvalidArgumentError } = __nccwpck_require__(8091)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -10920,12 +10640,12 @@ module.exports = MockClient
 
 /***/ }),
 
-/***/ 2429:
+/***/ 5445:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { UndiciError } = __nccwpck_require__(8707)
+const { UndiciError } = __nccwpck_require__(8091)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -10955,12 +10675,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1511:
+/***/ 1599:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(3397)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(1725)
 const {
   kDispatches,
   kDispatchKey,
@@ -10968,9 +10688,9 @@ const {
   kDefaultTrailers,
   kContentLength,
   kMockDispatch
-} = __nccwpck_require__(1117)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(8149)
+const { InvalidArgumentError } = __nccwpck_require__(8091)
+const { buildURL } = __nccwpck_require__(1544)
 
 /**
  * Defines the scope API for an interceptor reply
@@ -11169,14 +10889,14 @@ module.exports.MockScope = MockScope
 
 /***/ }),
 
-/***/ 4004:
+/***/ 8780:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Pool = __nccwpck_require__(628)
-const { buildMockDispatch } = __nccwpck_require__(3397)
+const Pool = __nccwpck_require__(7404)
+const { buildMockDispatch } = __nccwpck_require__(1725)
 const {
   kDispatches,
   kMockAgent,
@@ -11185,10 +10905,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(1117)
-const { MockInterceptor } = __nccwpck_require__(1511)
-const Symbols = __nccwpck_require__(6443)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(8149)
+const { MockInterceptor } = __nccwpck_require__(1599)
+const Symbols = __nccwpck_require__(9411)
+const { InvalidArgumentError } = __nccwpck_require__(8091)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -11235,7 +10955,7 @@ module.exports = MockPool
 
 /***/ }),
 
-/***/ 1117:
+/***/ 8149:
 /***/ ((module) => {
 
 
@@ -11265,20 +10985,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3397:
+/***/ 1725:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { MockNotMatchedError } = __nccwpck_require__(2429)
+const { MockNotMatchedError } = __nccwpck_require__(5445)
 const {
   kDispatches,
   kMockAgent,
   kOriginalDispatch,
   kOrigin,
   kGetNetConnect
-} = __nccwpck_require__(1117)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(8149)
+const { buildURL } = __nccwpck_require__(1544)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const {
   types: {
@@ -11639,7 +11359,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6142:
+/***/ 1030:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -11689,7 +11409,7 @@ module.exports = class PendingInterceptorsFormatter {
 
 /***/ }),
 
-/***/ 1529:
+/***/ 8353:
 /***/ ((module) => {
 
 
@@ -11725,7 +11445,7 @@ module.exports = class Pluralizer {
 
 /***/ }),
 
-/***/ 6603:
+/***/ 2563:
 /***/ ((module) => {
 
 
@@ -12155,20 +11875,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9634:
+/***/ 4330:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(109)
-const { urlEquals, getFieldValues } = __nccwpck_require__(6798)
-const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
-const { webidl } = __nccwpck_require__(5893)
-const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(9051)
-const { Request, fromInnerRequest } = __nccwpck_require__(9967)
-const { kState } = __nccwpck_require__(3627)
-const { fetching } = __nccwpck_require__(4398)
-const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(3168)
+const { kConstruct } = __nccwpck_require__(7589)
+const { urlEquals, getFieldValues } = __nccwpck_require__(102)
+const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(1544)
+const { webidl } = __nccwpck_require__(253)
+const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(9107)
+const { Request, fromInnerRequest } = __nccwpck_require__(6055)
+const { kState } = __nccwpck_require__(4883)
+const { fetching } = __nccwpck_require__(7302)
+const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(4296)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -13021,15 +12741,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3245:
+/***/ 6949:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(109)
-const { Cache } = __nccwpck_require__(9634)
-const { webidl } = __nccwpck_require__(5893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(7589)
+const { Cache } = __nccwpck_require__(4330)
+const { webidl } = __nccwpck_require__(253)
+const { kEnumerableProperty } = __nccwpck_require__(1544)
 
 class CacheStorage {
   /**
@@ -13180,26 +12900,26 @@ module.exports = {
 
 /***/ }),
 
-/***/ 109:
+/***/ 7589:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 module.exports = {
-  kConstruct: (__nccwpck_require__(6443).kConstruct)
+  kConstruct: (__nccwpck_require__(9411).kConstruct)
 }
 
 
 /***/ }),
 
-/***/ 6798:
+/***/ 102:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { isValidHeaderName } = __nccwpck_require__(3168)
+const { URLSerializer } = __nccwpck_require__(980)
+const { isValidHeaderName } = __nccwpck_require__(4296)
 
 /**
  * @see https://url.spec.whatwg.org/#concept-url-equals
@@ -13244,7 +12964,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1276:
+/***/ 6820:
 /***/ ((module) => {
 
 
@@ -13263,15 +12983,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9061:
+/***/ 5437:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseSetCookie } = __nccwpck_require__(1978)
-const { stringify } = __nccwpck_require__(7797)
-const { webidl } = __nccwpck_require__(5893)
-const { Headers } = __nccwpck_require__(660)
+const { parseSetCookie } = __nccwpck_require__(2802)
+const { stringify } = __nccwpck_require__(5613)
+const { webidl } = __nccwpck_require__(253)
+const { Headers } = __nccwpck_require__(3676)
 
 /**
  * @typedef {Object} Cookie
@@ -13454,14 +13174,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1978:
+/***/ 2802:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(1276)
-const { isCTLExcludingHtab } = __nccwpck_require__(7797)
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(1900)
+const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(6820)
+const { isCTLExcludingHtab } = __nccwpck_require__(5613)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(980)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -13771,7 +13491,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7797:
+/***/ 5613:
 /***/ ((module) => {
 
 
@@ -14130,13 +13850,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4031:
+/***/ 2455:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const buffer = __nccwpck_require__(4573)
 const { Transform } = __nccwpck_require__(7075)
-const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(4811)
+const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(6627)
 
 /**
  * @type {number[]} BOM
@@ -14711,23 +14431,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1238:
+/***/ 6942:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { pipeline } = __nccwpck_require__(7075)
-const { fetching } = __nccwpck_require__(4398)
-const { makeRequest } = __nccwpck_require__(9967)
-const { webidl } = __nccwpck_require__(5893)
-const { EventSourceStream } = __nccwpck_require__(4031)
-const { parseMIMEType } = __nccwpck_require__(1900)
-const { createFastMessageEvent } = __nccwpck_require__(5188)
-const { isNetworkError } = __nccwpck_require__(9051)
-const { delay } = __nccwpck_require__(4811)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { environmentSettingsObject } = __nccwpck_require__(3168)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
+const { fetching } = __nccwpck_require__(7302)
+const { makeRequest } = __nccwpck_require__(6055)
+const { webidl } = __nccwpck_require__(253)
+const { EventSourceStream } = __nccwpck_require__(2455)
+const { parseMIMEType } = __nccwpck_require__(980)
+const { createFastMessageEvent } = __nccwpck_require__(44)
+const { isNetworkError } = __nccwpck_require__(9107)
+const { delay } = __nccwpck_require__(6627)
+const { kEnumerableProperty } = __nccwpck_require__(1544)
+const { environmentSettingsObject } = __nccwpck_require__(4296)
+const { getGlobalDispatcher } = __nccwpck_require__(5837)
 
 let experimentalWarned = false
 
@@ -15201,7 +14921,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4811:
+/***/ 6627:
 /***/ ((module) => {
 
 
@@ -15245,12 +14965,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4492:
+/***/ 8900:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1544)
 const {
   ReadableStreamFrom,
   isBlobLike,
@@ -15260,16 +14980,16 @@ const {
   fullyReadBody,
   extractMimeType,
   utf8DecodeBytes
-} = __nccwpck_require__(3168)
-const { FormData } = __nccwpck_require__(5910)
-const { kState } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
+} = __nccwpck_require__(4296)
+const { FormData } = __nccwpck_require__(9662)
+const { kState } = __nccwpck_require__(4883)
+const { webidl } = __nccwpck_require__(253)
 const { Blob } = __nccwpck_require__(4573)
 const assert = __nccwpck_require__(4589)
 const { isErrored, isDisturbed } = __nccwpck_require__(7075)
 const { isArrayBuffer } = __nccwpck_require__(3429)
-const { serializeAMimeType } = __nccwpck_require__(1900)
-const { multipartFormDataParser } = __nccwpck_require__(116)
+const { serializeAMimeType } = __nccwpck_require__(980)
+const { multipartFormDataParser } = __nccwpck_require__(3100)
 let random
 
 try {
@@ -15781,7 +15501,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4495:
+/***/ 1207:
 /***/ ((module) => {
 
 
@@ -15912,7 +15632,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1900:
+/***/ 980:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -16663,12 +16383,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6653:
+/***/ 933:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConnected, kSize } = __nccwpck_require__(6443)
+const { kConnected, kSize } = __nccwpck_require__(9411)
 
 class CompatWeakRef {
   constructor (value) {
@@ -16716,14 +16436,14 @@ module.exports = function () {
 
 /***/ }),
 
-/***/ 7114:
+/***/ 1506:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Blob, File } = __nccwpck_require__(4573)
-const { kState } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
+const { kState } = __nccwpck_require__(4883)
+const { webidl } = __nccwpck_require__(253)
 
 // TODO(@KhafraDev): remove
 class FileLike {
@@ -16849,16 +16569,16 @@ module.exports = { FileLike, isFileLike }
 
 /***/ }),
 
-/***/ 116:
+/***/ 3100:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { utf8DecodeBytes } = __nccwpck_require__(3168)
-const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(1900)
-const { isFileLike } = __nccwpck_require__(7114)
-const { makeEntry } = __nccwpck_require__(5910)
+const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(1544)
+const { utf8DecodeBytes } = __nccwpck_require__(4296)
+const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(980)
+const { isFileLike } = __nccwpck_require__(1506)
+const { makeEntry } = __nccwpck_require__(9662)
 const assert = __nccwpck_require__(4589)
 const { File: NodeFile } = __nccwpck_require__(4573)
 
@@ -17330,16 +17050,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5910:
+/***/ 9662:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isBlobLike, iteratorMixin } = __nccwpck_require__(3168)
-const { kState } = __nccwpck_require__(3627)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { FileLike, isFileLike } = __nccwpck_require__(7114)
-const { webidl } = __nccwpck_require__(5893)
+const { isBlobLike, iteratorMixin } = __nccwpck_require__(4296)
+const { kState } = __nccwpck_require__(4883)
+const { kEnumerableProperty } = __nccwpck_require__(1544)
+const { FileLike, isFileLike } = __nccwpck_require__(1506)
+const { webidl } = __nccwpck_require__(253)
 const { File: NativeFile } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 
@@ -17589,7 +17309,7 @@ module.exports = { FormData, makeEntry }
 
 /***/ }),
 
-/***/ 1059:
+/***/ 2443:
 /***/ ((module) => {
 
 
@@ -17636,21 +17356,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 660:
+/***/ 3676:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
 
 
-const { kConstruct } = __nccwpck_require__(6443)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(9411)
+const { kEnumerableProperty } = __nccwpck_require__(1544)
 const {
   iteratorMixin,
   isValidHeaderName,
   isValidHeaderValue
-} = __nccwpck_require__(3168)
-const { webidl } = __nccwpck_require__(5893)
+} = __nccwpck_require__(4296)
+const { webidl } = __nccwpck_require__(253)
 const assert = __nccwpck_require__(4589)
 const util = __nccwpck_require__(7975)
 
@@ -18330,7 +18050,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4398:
+/***/ 7302:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
@@ -18343,9 +18063,9 @@ const {
   filterResponse,
   makeResponse,
   fromInnerResponse
-} = __nccwpck_require__(9051)
-const { HeadersList } = __nccwpck_require__(660)
-const { Request, cloneRequest } = __nccwpck_require__(9967)
+} = __nccwpck_require__(9107)
+const { HeadersList } = __nccwpck_require__(3676)
+const { Request, cloneRequest } = __nccwpck_require__(6055)
 const zlib = __nccwpck_require__(8522)
 const {
   bytesMatch,
@@ -18381,23 +18101,23 @@ const {
   buildContentRange,
   createInflate,
   extractMimeType
-} = __nccwpck_require__(3168)
-const { kState, kDispatcher } = __nccwpck_require__(3627)
+} = __nccwpck_require__(4296)
+const { kState, kDispatcher } = __nccwpck_require__(4883)
 const assert = __nccwpck_require__(4589)
-const { safelyExtractBody, extractBody } = __nccwpck_require__(4492)
+const { safelyExtractBody, extractBody } = __nccwpck_require__(8900)
 const {
   redirectStatusSet,
   nullBodyStatus,
   safeMethodsSet,
   requestBodyHeader,
   subresourceSet
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(1207)
 const EE = __nccwpck_require__(8474)
 const { Readable, pipeline, finished } = __nccwpck_require__(7075)
-const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(1900)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
-const { webidl } = __nccwpck_require__(5893)
+const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(1544)
+const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(980)
+const { getGlobalDispatcher } = __nccwpck_require__(5837)
+const { webidl } = __nccwpck_require__(253)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const GET_OR_HEAD = ['GET', 'HEAD']
 
@@ -20607,23 +20327,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9967:
+/***/ 6055:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* globals AbortController */
 
 
 
-const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(4492)
-const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(660)
-const { FinalizationRegistry } = __nccwpck_require__(6653)()
-const util = __nccwpck_require__(3440)
+const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(8900)
+const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(3676)
+const { FinalizationRegistry } = __nccwpck_require__(933)()
+const util = __nccwpck_require__(1544)
 const nodeUtil = __nccwpck_require__(7975)
 const {
   isValidHTTPToken,
   sameOrigin,
   environmentSettingsObject
-} = __nccwpck_require__(3168)
+} = __nccwpck_require__(4296)
 const {
   forbiddenMethodsSet,
   corsSafeListedMethodsSet,
@@ -20633,12 +20353,12 @@ const {
   requestCredentials,
   requestCache,
   requestDuplex
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(1207)
 const { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util
-const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { kConstruct } = __nccwpck_require__(6443)
+const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(4883)
+const { webidl } = __nccwpck_require__(253)
+const { URLSerializer } = __nccwpck_require__(980)
+const { kConstruct } = __nccwpck_require__(9411)
 const assert = __nccwpck_require__(4589)
 const { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __nccwpck_require__(8474)
 
@@ -21651,14 +21371,14 @@ module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest }
 
 /***/ }),
 
-/***/ 9051:
+/***/ 9107:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(660)
-const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(4492)
-const util = __nccwpck_require__(3440)
+const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(3676)
+const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(8900)
+const util = __nccwpck_require__(1544)
 const nodeUtil = __nccwpck_require__(7975)
 const { kEnumerableProperty } = util
 const {
@@ -21670,16 +21390,16 @@ const {
   isErrorLike,
   isomorphicEncode,
   environmentSettingsObject: relevantRealm
-} = __nccwpck_require__(3168)
+} = __nccwpck_require__(4296)
 const {
   redirectStatusSet,
   nullBodyStatus
-} = __nccwpck_require__(4495)
-const { kState, kHeaders } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
-const { FormData } = __nccwpck_require__(5910)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { kConstruct } = __nccwpck_require__(6443)
+} = __nccwpck_require__(1207)
+const { kState, kHeaders } = __nccwpck_require__(4883)
+const { webidl } = __nccwpck_require__(253)
+const { FormData } = __nccwpck_require__(9662)
+const { URLSerializer } = __nccwpck_require__(980)
+const { kConstruct } = __nccwpck_require__(9411)
 const assert = __nccwpck_require__(4589)
 const { types } = __nccwpck_require__(7975)
 
@@ -22268,7 +21988,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3627:
+/***/ 4883:
 /***/ ((module) => {
 
 
@@ -22284,21 +22004,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3168:
+/***/ 4296:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Transform } = __nccwpck_require__(7075)
 const zlib = __nccwpck_require__(8522)
-const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(4495)
-const { getGlobalOrigin } = __nccwpck_require__(1059)
-const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(1900)
+const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(1207)
+const { getGlobalOrigin } = __nccwpck_require__(2443)
+const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(980)
 const { performance } = __nccwpck_require__(643)
-const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(3440)
+const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(1544)
 const assert = __nccwpck_require__(4589)
 const { isUint8Array } = __nccwpck_require__(3429)
-const { webidl } = __nccwpck_require__(5893)
+const { webidl } = __nccwpck_require__(253)
 
 let supportedHashes = []
 
@@ -23923,14 +23643,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5893:
+/***/ 253:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { types, inspect } = __nccwpck_require__(7975)
 const { markAsUncloneable } = __nccwpck_require__(5919)
-const { toUSVString } = __nccwpck_require__(3440)
+const { toUSVString } = __nccwpck_require__(1544)
 
 /** @type {import('../../../types/webidl').Webidl} */
 const webidl = {}
@@ -24625,7 +24345,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2607:
+/***/ 5207:
 /***/ ((module) => {
 
 
@@ -24922,7 +24642,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8355:
+/***/ 6299:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -24931,16 +24651,16 @@ const {
   staticPropertyDescriptors,
   readOperation,
   fireAProgressEvent
-} = __nccwpck_require__(3610)
+} = __nccwpck_require__(7522)
 const {
   kState,
   kError,
   kResult,
   kEvents,
   kAborted
-} = __nccwpck_require__(961)
-const { webidl } = __nccwpck_require__(5893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+} = __nccwpck_require__(9657)
+const { webidl } = __nccwpck_require__(253)
+const { kEnumerableProperty } = __nccwpck_require__(1544)
 
 class FileReader extends EventTarget {
   constructor () {
@@ -25273,12 +24993,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8573:
+/***/ 2981:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
+const { webidl } = __nccwpck_require__(253)
 
 const kState = Symbol('ProgressEvent state')
 
@@ -25358,7 +25078,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 961:
+/***/ 9657:
 /***/ ((module) => {
 
 
@@ -25375,7 +25095,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3610:
+/***/ 7522:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -25386,10 +25106,10 @@ const {
   kResult,
   kAborted,
   kLastProgressEventFired
-} = __nccwpck_require__(961)
-const { ProgressEvent } = __nccwpck_require__(8573)
-const { getEncoding } = __nccwpck_require__(2607)
-const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(1900)
+} = __nccwpck_require__(9657)
+const { ProgressEvent } = __nccwpck_require__(2981)
+const { getEncoding } = __nccwpck_require__(5207)
+const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(980)
 const { types } = __nccwpck_require__(7975)
 const { StringDecoder } = __nccwpck_require__(3193)
 const { btoa } = __nccwpck_require__(4573)
@@ -25773,27 +25493,27 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6897:
+/***/ 2569:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(736)
+const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(1816)
 const {
   kReadyState,
   kSentClose,
   kByteParser,
   kReceivedClose,
   kResponse
-} = __nccwpck_require__(1216)
-const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(8625)
-const { channels } = __nccwpck_require__(2414)
-const { CloseEvent } = __nccwpck_require__(5188)
-const { makeRequest } = __nccwpck_require__(9967)
-const { fetching } = __nccwpck_require__(4398)
-const { Headers, getHeadersList } = __nccwpck_require__(660)
-const { getDecodeSplit } = __nccwpck_require__(3168)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
+} = __nccwpck_require__(2456)
+const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(5673)
+const { channels } = __nccwpck_require__(8150)
+const { CloseEvent } = __nccwpck_require__(44)
+const { makeRequest } = __nccwpck_require__(6055)
+const { fetching } = __nccwpck_require__(7302)
+const { Headers, getHeadersList } = __nccwpck_require__(3676)
+const { getDecodeSplit } = __nccwpck_require__(4296)
+const { WebsocketFrameSend } = __nccwpck_require__(9272)
 
 /** @type {import('crypto')} */
 let crypto
@@ -26151,7 +25871,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 736:
+/***/ 1816:
 /***/ ((module) => {
 
 
@@ -26224,14 +25944,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5188:
+/***/ 44:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { kConstruct } = __nccwpck_require__(6443)
+const { webidl } = __nccwpck_require__(253)
+const { kEnumerableProperty } = __nccwpck_require__(1544)
+const { kConstruct } = __nccwpck_require__(9411)
 const { MessagePort } = __nccwpck_require__(5919)
 
 /**
@@ -26560,12 +26280,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3264:
+/***/ 9272:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxUnsigned16Bit } = __nccwpck_require__(736)
+const { maxUnsigned16Bit } = __nccwpck_require__(1816)
 
 const BUFFER_SIZE = 16386
 
@@ -26663,14 +26383,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9469:
+/***/ 2869:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(8522)
-const { isValidClientWindowBits } = __nccwpck_require__(8625)
-const { MessageSizeExceededError } = __nccwpck_require__(8707)
+const { isValidClientWindowBits } = __nccwpck_require__(5673)
+const { MessageSizeExceededError } = __nccwpck_require__(8091)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -26775,16 +26495,16 @@ module.exports = { PerMessageDeflate }
 
 /***/ }),
 
-/***/ 1652:
+/***/ 4588:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(7075)
 const assert = __nccwpck_require__(4589)
-const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(736)
-const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(1216)
-const { channels } = __nccwpck_require__(2414)
+const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(1816)
+const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(2456)
+const { channels } = __nccwpck_require__(8150)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -26794,11 +26514,11 @@ const {
   isControlFrame,
   isTextBinaryFrame,
   isContinuationFrame
-} = __nccwpck_require__(8625)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { closeWebSocketConnection } = __nccwpck_require__(6897)
-const { PerMessageDeflate } = __nccwpck_require__(9469)
-const { MessageSizeExceededError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(5673)
+const { WebsocketFrameSend } = __nccwpck_require__(9272)
+const { closeWebSocketConnection } = __nccwpck_require__(2569)
+const { PerMessageDeflate } = __nccwpck_require__(2869)
+const { MessageSizeExceededError } = __nccwpck_require__(8091)
 
 function failWebsocketConnectionWithCode (ws, code, reason) {
   closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason))
@@ -27309,14 +27029,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3900:
+/***/ 228:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { opcodes, sendHints } = __nccwpck_require__(736)
-const FixedQueue = __nccwpck_require__(4660)
+const { WebsocketFrameSend } = __nccwpck_require__(9272)
+const { opcodes, sendHints } = __nccwpck_require__(1816)
+const FixedQueue = __nccwpck_require__(6524)
 
 /** @type {typeof Uint8Array} */
 const FastBuffer = Buffer[Symbol.species]
@@ -27420,7 +27140,7 @@ module.exports = { SendQueue }
 
 /***/ }),
 
-/***/ 1216:
+/***/ 2456:
 /***/ ((module) => {
 
 
@@ -27439,16 +27159,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8625:
+/***/ 5673:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(1216)
-const { states, opcodes } = __nccwpck_require__(736)
-const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(5188)
+const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(2456)
+const { states, opcodes } = __nccwpck_require__(1816)
+const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(44)
 const { isUtf8 } = __nccwpck_require__(4573)
-const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(1900)
+const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(980)
 
 /* globals Blob */
 
@@ -27768,15 +27488,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3726:
+/***/ 5366:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { environmentSettingsObject } = __nccwpck_require__(3168)
-const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(736)
+const { webidl } = __nccwpck_require__(253)
+const { URLSerializer } = __nccwpck_require__(980)
+const { environmentSettingsObject } = __nccwpck_require__(4296)
+const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(1816)
 const {
   kWebSocketURL,
   kReadyState,
@@ -27785,21 +27505,21 @@ const {
   kResponse,
   kSentClose,
   kByteParser
-} = __nccwpck_require__(1216)
+} = __nccwpck_require__(2456)
 const {
   isConnecting,
   isEstablished,
   isClosing,
   isValidSubprotocol,
   fireEvent
-} = __nccwpck_require__(8625)
-const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(6897)
-const { ByteParser } = __nccwpck_require__(1652)
-const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(3440)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
+} = __nccwpck_require__(5673)
+const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(2569)
+const { ByteParser } = __nccwpck_require__(4588)
+const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(1544)
+const { getGlobalDispatcher } = __nccwpck_require__(5837)
 const { types } = __nccwpck_require__(7975)
-const { ErrorEvent, CloseEvent } = __nccwpck_require__(5188)
-const { SendQueue } = __nccwpck_require__(3900)
+const { ErrorEvent, CloseEvent } = __nccwpck_require__(44)
+const { SendQueue } = __nccwpck_require__(228)
 
 // https://websockets.spec.whatwg.org/#interface-definition
 class WebSocket extends EventTarget {
@@ -28370,6 +28090,286 @@ module.exports = {
 
 /***/ }),
 
+/***/ 770:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+module.exports = __nccwpck_require__(218);
+
+
+/***/ }),
+
+/***/ 218:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+var __webpack_unused_export__;
+
+
+var net = __nccwpck_require__(9278);
+var tls = __nccwpck_require__(4756);
+var http = __nccwpck_require__(8611);
+var https = __nccwpck_require__(5692);
+var events = __nccwpck_require__(4434);
+var assert = __nccwpck_require__(2613);
+var util = __nccwpck_require__(9023);
+
+
+exports.httpOverHttp = httpOverHttp;
+exports.httpsOverHttp = httpsOverHttp;
+exports.httpOverHttps = httpOverHttps;
+exports.httpsOverHttps = httpsOverHttps;
+
+
+function httpOverHttp(options) {
+  var agent = new TunnelingAgent(options);
+  agent.request = http.request;
+  return agent;
+}
+
+function httpsOverHttp(options) {
+  var agent = new TunnelingAgent(options);
+  agent.request = http.request;
+  agent.createSocket = createSecureSocket;
+  agent.defaultPort = 443;
+  return agent;
+}
+
+function httpOverHttps(options) {
+  var agent = new TunnelingAgent(options);
+  agent.request = https.request;
+  return agent;
+}
+
+function httpsOverHttps(options) {
+  var agent = new TunnelingAgent(options);
+  agent.request = https.request;
+  agent.createSocket = createSecureSocket;
+  agent.defaultPort = 443;
+  return agent;
+}
+
+
+function TunnelingAgent(options) {
+  var self = this;
+  self.options = options || {};
+  self.proxyOptions = self.options.proxy || {};
+  self.maxSockets = self.options.maxSockets || http.Agent.defaultMaxSockets;
+  self.requests = [];
+  self.sockets = [];
+
+  self.on('free', function onFree(socket, host, port, localAddress) {
+    var options = toOptions(host, port, localAddress);
+    for (var i = 0, len = self.requests.length; i < len; ++i) {
+      var pending = self.requests[i];
+      if (pending.host === options.host && pending.port === options.port) {
+        // Detect the request to connect same origin server,
+        // reuse the connection.
+        self.requests.splice(i, 1);
+        pending.request.onSocket(socket);
+        return;
+      }
+    }
+    socket.destroy();
+    self.removeSocket(socket);
+  });
+}
+util.inherits(TunnelingAgent, events.EventEmitter);
+
+TunnelingAgent.prototype.addRequest = function addRequest(req, host, port, localAddress) {
+  var self = this;
+  var options = mergeOptions({request: req}, self.options, toOptions(host, port, localAddress));
+
+  if (self.sockets.length >= this.maxSockets) {
+    // We are over limit so we'll add it to the queue.
+    self.requests.push(options);
+    return;
+  }
+
+  // If we are under maxSockets create a new one.
+  self.createSocket(options, function(socket) {
+    socket.on('free', onFree);
+    socket.on('close', onCloseOrRemove);
+    socket.on('agentRemove', onCloseOrRemove);
+    req.onSocket(socket);
+
+    function onFree() {
+      self.emit('free', socket, options);
+    }
+
+    function onCloseOrRemove(err) {
+      self.removeSocket(socket);
+      socket.removeListener('free', onFree);
+      socket.removeListener('close', onCloseOrRemove);
+      socket.removeListener('agentRemove', onCloseOrRemove);
+    }
+  });
+};
+
+TunnelingAgent.prototype.createSocket = function createSocket(options, cb) {
+  var self = this;
+  var placeholder = {};
+  self.sockets.push(placeholder);
+
+  var connectOptions = mergeOptions({}, self.proxyOptions, {
+    method: 'CONNECT',
+    path: options.host + ':' + options.port,
+    agent: false,
+    headers: {
+      host: options.host + ':' + options.port
+    }
+  });
+  if (options.localAddress) {
+    connectOptions.localAddress = options.localAddress;
+  }
+  if (connectOptions.proxyAuth) {
+    connectOptions.headers = connectOptions.headers || {};
+    connectOptions.headers['Proxy-Authorization'] = 'Basic ' +
+        new Buffer(connectOptions.proxyAuth).toString('base64');
+  }
+
+  debug('making CONNECT request');
+  var connectReq = self.request(connectOptions);
+  connectReq.useChunkedEncodingByDefault = false; // for v0.6
+  connectReq.once('response', onResponse); // for v0.6
+  connectReq.once('upgrade', onUpgrade);   // for v0.6
+  connectReq.once('connect', onConnect);   // for v0.7 or later
+  connectReq.once('error', onError);
+  connectReq.end();
+
+  function onResponse(res) {
+    // Very hacky. This is necessary to avoid http-parser leaks.
+    res.upgrade = true;
+  }
+
+  function onUpgrade(res, socket, head) {
+    // Hacky.
+    process.nextTick(function() {
+      onConnect(res, socket, head);
+    });
+  }
+
+  function onConnect(res, socket, head) {
+    connectReq.removeAllListeners();
+    socket.removeAllListeners();
+
+    if (res.statusCode !== 200) {
+      debug('tunneling socket could not be established, statusCode=%d',
+        res.statusCode);
+      socket.destroy();
+      var error = new Error('tunneling socket could not be established, ' +
+        'statusCode=' + res.statusCode);
+      error.code = 'ECONNRESET';
+      options.request.emit('error', error);
+      self.removeSocket(placeholder);
+      return;
+    }
+    if (head.length > 0) {
+      debug('got illegal response body from proxy');
+      socket.destroy();
+      var error = new Error('got illegal response body from proxy');
+      error.code = 'ECONNRESET';
+      options.request.emit('error', error);
+      self.removeSocket(placeholder);
+      return;
+    }
+    debug('tunneling connection has established');
+    self.sockets[self.sockets.indexOf(placeholder)] = socket;
+    return cb(socket);
+  }
+
+  function onError(cause) {
+    connectReq.removeAllListeners();
+
+    debug('tunneling socket could not be established, cause=%s\n',
+          cause.message, cause.stack);
+    var error = new Error('tunneling socket could not be established, ' +
+                          'cause=' + cause.message);
+    error.code = 'ECONNRESET';
+    options.request.emit('error', error);
+    self.removeSocket(placeholder);
+  }
+};
+
+TunnelingAgent.prototype.removeSocket = function removeSocket(socket) {
+  var pos = this.sockets.indexOf(socket)
+  if (pos === -1) {
+    return;
+  }
+  this.sockets.splice(pos, 1);
+
+  var pending = this.requests.shift();
+  if (pending) {
+    // If we have pending requests and a socket gets closed a new one
+    // needs to be created to take over in the pool for the one that closed.
+    this.createSocket(pending, function(socket) {
+      pending.request.onSocket(socket);
+    });
+  }
+};
+
+function createSecureSocket(options, cb) {
+  var self = this;
+  TunnelingAgent.prototype.createSocket.call(self, options, function(socket) {
+    var hostHeader = options.request.getHeader('host');
+    var tlsOptions = mergeOptions({}, self.options, {
+      socket: socket,
+      servername: hostHeader ? hostHeader.replace(/:.*$/, '') : options.host
+    });
+
+    // 0 is dummy port for v0.6
+    var secureSocket = tls.connect(0, tlsOptions);
+    self.sockets[self.sockets.indexOf(socket)] = secureSocket;
+    cb(secureSocket);
+  });
+}
+
+
+function toOptions(host, port, localAddress) {
+  if (typeof host === 'string') { // since v0.10
+    return {
+      host: host,
+      port: port,
+      localAddress: localAddress
+    };
+  }
+  return host; // for v0.11 or later
+}
+
+function mergeOptions(target) {
+  for (var i = 1, len = arguments.length; i < len; ++i) {
+    var overrides = arguments[i];
+    if (typeof overrides === 'object') {
+      var keys = Object.keys(overrides);
+      for (var j = 0, keyLen = keys.length; j < keyLen; ++j) {
+        var k = keys[j];
+        if (overrides[k] !== undefined) {
+          target[k] = overrides[k];
+        }
+      }
+    }
+  }
+  return target;
+}
+
+
+var debug;
+if (process.env.NODE_DEBUG && /\btunnel\b/.test(process.env.NODE_DEBUG)) {
+  debug = function() {
+    var args = Array.prototype.slice.call(arguments);
+    if (typeof args[0] === 'string') {
+      args[0] = 'TUNNEL: ' + args[0];
+    } else {
+      args.unshift('TUNNEL:');
+    }
+    console.error.apply(console, args);
+  }
+} else {
+  debug = function() {};
+}
+__webpack_unused_export__ = debug; // for test
+
+
+/***/ }),
+
 /***/ 2613:
 /***/ ((module) => {
 
@@ -28577,6 +28577,785 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
+
+/***/ }),
+
+/***/ 8898:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+const { valid, clean, explain, parse } = __nccwpck_require__(4818);
+
+const { lt, le, eq, ne, ge, gt, compare, rcompare } = __nccwpck_require__(2124);
+
+const {
+  filter,
+  maxSatisfying,
+  minSatisfying,
+  RANGE_PATTERN,
+  satisfies,
+  validRange,
+} = __nccwpck_require__(790);
+
+const { major, minor, patch, inc } = __nccwpck_require__(8940);
+
+module.exports = {
+  // version
+  valid,
+  clean,
+  explain,
+  parse,
+
+  // operator
+  lt,
+  le,
+  lte: le,
+  eq,
+  ne,
+  neq: ne,
+  ge,
+  gte: ge,
+  gt,
+  compare,
+  rcompare,
+
+  // range
+  filter,
+  maxSatisfying,
+  minSatisfying,
+  RANGE_PATTERN,
+  satisfies,
+  validRange,
+
+  // semantic
+  major,
+  minor,
+  patch,
+  inc,
+};
+
+
+/***/ }),
+
+/***/ 2124:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+const { parse } = __nccwpck_require__(4818);
+
+module.exports = {
+  compare,
+  rcompare,
+  lt,
+  le,
+  eq,
+  ne,
+  ge,
+  gt,
+  '<': lt,
+  '<=': le,
+  '==': eq,
+  '!=': ne,
+  '>=': ge,
+  '>': gt,
+  '===': arbitrary,
+};
+
+function lt(version, other) {
+  return compare(version, other) < 0;
+}
+
+function le(version, other) {
+  return compare(version, other) <= 0;
+}
+
+function eq(version, other) {
+  return compare(version, other) === 0;
+}
+
+function ne(version, other) {
+  return compare(version, other) !== 0;
+}
+
+function ge(version, other) {
+  return compare(version, other) >= 0;
+}
+
+function gt(version, other) {
+  return compare(version, other) > 0;
+}
+
+function arbitrary(version, other) {
+  return version.toLowerCase() === other.toLowerCase();
+}
+
+function compare(version, other) {
+  const parsedVersion = parse(version);
+  const parsedOther = parse(other);
+
+  const keyVersion = calculateKey(parsedVersion);
+  const keyOther = calculateKey(parsedOther);
+
+  return pyCompare(keyVersion, keyOther);
+}
+
+function rcompare(version, other) {
+  return -compare(version, other);
+}
+
+// this logic is buitin in python, but we need to port it to js
+// see https://stackoverflow.com/a/5292332/1438522
+function pyCompare(elemIn, otherIn) {
+  let elem = elemIn;
+  let other = otherIn;
+  if (elem === other) {
+    return 0;
+  }
+  if (Array.isArray(elem) !== Array.isArray(other)) {
+    elem = Array.isArray(elem) ? elem : [elem];
+    other = Array.isArray(other) ? other : [other];
+  }
+  if (Array.isArray(elem)) {
+    const len = Math.min(elem.length, other.length);
+    for (let i = 0; i < len; i += 1) {
+      const res = pyCompare(elem[i], other[i]);
+      if (res !== 0) {
+        return res;
+      }
+    }
+    return elem.length - other.length;
+  }
+  if (elem === -Infinity || other === Infinity) {
+    return -1;
+  }
+  if (elem === Infinity || other === -Infinity) {
+    return 1;
+  }
+  return elem < other ? -1 : 1;
+}
+
+function calculateKey(input) {
+  const { epoch } = input;
+  let { release, pre, post, local, dev } = input;
+  // When we compare a release version, we want to compare it with all of the
+  // trailing zeros removed. So we'll use a reverse the list, drop all the now
+  // leading zeros until we come to something non zero, then take the rest
+  // re-reverse it back into the correct order and make it a tuple and use
+  // that for our sorting key.
+  release = release.concat();
+  release.reverse();
+  while (release.length && release[0] === 0) {
+    release.shift();
+  }
+  release.reverse();
+
+  // We need to "trick" the sorting algorithm to put 1.0.dev0 before 1.0a0.
+  // We'll do this by abusing the pre segment, but we _only_ want to do this
+  // if there is !a pre or a post segment. If we have one of those then
+  // the normal sorting rules will handle this case correctly.
+  if (!pre && !post && dev) pre = -Infinity;
+  // Versions without a pre-release (except as noted above) should sort after
+  // those with one.
+  else if (!pre) pre = Infinity;
+
+  // Versions without a post segment should sort before those with one.
+  if (!post) post = -Infinity;
+
+  // Versions without a development segment should sort after those with one.
+  if (!dev) dev = Infinity;
+
+  if (!local) {
+    // Versions without a local segment should sort before those with one.
+    local = -Infinity;
+  } else {
+    // Versions with a local segment need that segment parsed to implement
+    // the sorting rules in PEP440.
+    // - Alpha numeric segments sort before numeric segments
+    // - Alpha numeric segments sort lexicographically
+    // - Numeric segments sort numerically
+    // - Shorter versions sort before longer versions when the prefixes
+    //   match exactly
+    local = local.map((i) =>
+      Number.isNaN(Number(i)) ? [-Infinity, i] : [Number(i), ''],
+    );
+  }
+
+  return [epoch, release, pre, post, dev, local];
+}
+
+
+/***/ }),
+
+/***/ 8940:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+const { explain, parse, stringify } = __nccwpck_require__(4818);
+
+// those notation are borrowed from semver
+module.exports = {
+  major,
+  minor,
+  patch,
+  inc,
+};
+
+function major(input) {
+  const version = explain(input);
+  if (!version) {
+    throw new TypeError('Invalid Version: ' + input);
+  }
+  return version.release[0];
+}
+
+function minor(input) {
+  const version = explain(input);
+  if (!version) {
+    throw new TypeError('Invalid Version: ' + input);
+  }
+  if (version.release.length < 2) {
+    return 0;
+  }
+  return version.release[1];
+}
+
+function patch(input) {
+  const version = explain(input);
+  if (!version) {
+    throw new TypeError('Invalid Version: ' + input);
+  }
+  if (version.release.length < 3) {
+    return 0;
+  }
+  return version.release[2];
+}
+
+function inc(input, release, preReleaseIdentifier) {
+  let identifier = preReleaseIdentifier || `a`;
+  const version = parse(input);
+
+  if (!version) {
+    return null;
+  }
+
+  if (
+    !['a', 'b', 'c', 'rc', 'alpha', 'beta', 'pre', 'preview'].includes(
+      identifier,
+    )
+  ) {
+    return null;
+  }
+
+  switch (release) {
+    case 'premajor':
+      {
+        const [majorVersion] = version.release;
+        version.release.fill(0);
+        version.release[0] = majorVersion + 1;
+      }
+      version.pre = [identifier, 0];
+      delete version.post;
+      delete version.dev;
+      delete version.local;
+      break;
+    case 'preminor':
+      {
+        const [majorVersion, minorVersion = 0] = version.release;
+        version.release.fill(0);
+        version.release[0] = majorVersion;
+        version.release[1] = minorVersion + 1;
+      }
+      version.pre = [identifier, 0];
+      delete version.post;
+      delete version.dev;
+      delete version.local;
+      break;
+    case 'prepatch':
+      {
+        const [majorVersion, minorVersion = 0, patchVersion = 0] =
+          version.release;
+        version.release.fill(0);
+        version.release[0] = majorVersion;
+        version.release[1] = minorVersion;
+        version.release[2] = patchVersion + 1;
+      }
+      version.pre = [identifier, 0];
+      delete version.post;
+      delete version.dev;
+      delete version.local;
+      break;
+    case 'prerelease':
+      if (version.pre === null) {
+        const [majorVersion, minorVersion = 0, patchVersion = 0] =
+          version.release;
+        version.release.fill(0);
+        version.release[0] = majorVersion;
+        version.release[1] = minorVersion;
+        version.release[2] = patchVersion + 1;
+        version.pre = [identifier, 0];
+      } else {
+        if (preReleaseIdentifier === undefined && version.pre !== null) {
+          [identifier] = version.pre;
+        }
+
+        const [letter, number] = version.pre;
+        if (letter === identifier) {
+          version.pre = [letter, number + 1];
+        } else {
+          version.pre = [identifier, 0];
+        }
+      }
+
+      delete version.post;
+      delete version.dev;
+      delete version.local;
+      break;
+    case 'major':
+      if (
+        version.release.slice(1).some((value) => value !== 0) ||
+        version.pre === null
+      ) {
+        const [majorVersion] = version.release;
+        version.release.fill(0);
+        version.release[0] = majorVersion + 1;
+      }
+      delete version.pre;
+      delete version.post;
+      delete version.dev;
+      delete version.local;
+      break;
+    case 'minor':
+      if (
+        version.release.slice(2).some((value) => value !== 0) ||
+        version.pre === null
+      ) {
+        const [majorVersion, minorVersion = 0] = version.release;
+        version.release.fill(0);
+        version.release[0] = majorVersion;
+        version.release[1] = minorVersion + 1;
+      }
+      delete version.pre;
+      delete version.post;
+      delete version.dev;
+      delete version.local;
+      break;
+    case 'patch':
+      if (
+        version.release.slice(3).some((value) => value !== 0) ||
+        version.pre === null
+      ) {
+        const [majorVersion, minorVersion = 0, patchVersion = 0] =
+          version.release;
+        version.release.fill(0);
+        version.release[0] = majorVersion;
+        version.release[1] = minorVersion;
+        version.release[2] = patchVersion + 1;
+      }
+      delete version.pre;
+      delete version.post;
+      delete version.dev;
+      delete version.local;
+      break;
+    default:
+      return null;
+  }
+
+  return stringify(version);
+}
+
+
+/***/ }),
+
+/***/ 790:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+// This file is dual licensed under the terms of the Apache License, Version
+// 2.0, and the BSD License. See the LICENSE file in the root of this repository
+// for complete details.
+
+const { VERSION_PATTERN, explain: explainVersion } = __nccwpck_require__(4818);
+
+const Operator = __nccwpck_require__(2124);
+
+const RANGE_PATTERN = [
+  '(?<operator>(===|~=|==|!=|<=|>=|<|>))',
+  '\\s*',
+  '(',
+  /*  */ '(?<version>(?:' + VERSION_PATTERN.replace(/\?<\w+>/g, '?:') + '))',
+  /*  */ '(?<prefix>\\.\\*)?',
+  /*  */ '|',
+  /*  */ '(?<legacy>[^,;\\s)]+)',
+  ')',
+].join('');
+
+module.exports = {
+  RANGE_PATTERN,
+  parse,
+  satisfies,
+  filter,
+  validRange,
+  maxSatisfying,
+  minSatisfying,
+};
+
+const isEqualityOperator = (op) => ['==', '!=', '==='].includes(op);
+
+const rangeRegex = new RegExp('^' + RANGE_PATTERN + '$', 'i');
+
+function parse(ranges) {
+  if (!ranges.trim()) {
+    return [];
+  }
+
+  const specifiers = ranges
+    .split(',')
+    .map((range) => rangeRegex.exec(range.trim()) || {})
+    .map(({ groups }) => {
+      if (!groups) {
+        return null;
+      }
+
+      let { ...spec } = groups;
+      const { operator, version, prefix, legacy } = groups;
+
+      if (version) {
+        spec = { ...spec, ...explainVersion(version) };
+        if (operator === '~=') {
+          if (spec.release.length < 2) {
+            return null;
+          }
+        }
+        if (!isEqualityOperator(operator) && spec.local) {
+          return null;
+        }
+
+        if (prefix) {
+          if (!isEqualityOperator(operator) || spec.dev || spec.local) {
+            return null;
+          }
+        }
+      }
+      if (legacy && operator !== '===') {
+        return null;
+      }
+
+      return spec;
+    });
+
+  if (specifiers.filter(Boolean).length !== specifiers.length) {
+    return null;
+  }
+
+  return specifiers;
+}
+
+function filter(versions, specifier, options = {}) {
+  const filtered = pick(versions, specifier, options);
+  if (filtered.length === 0 && options.prereleases === undefined) {
+    return pick(versions, specifier, { prereleases: true });
+  }
+  return filtered;
+}
+
+function maxSatisfying(versions, range, options) {
+  const found = filter(versions, range, options).sort(Operator.compare);
+  return found.length === 0 ? null : found[found.length - 1];
+}
+
+function minSatisfying(versions, range, options) {
+  const found = filter(versions, range, options).sort(Operator.compare);
+  return found.length === 0 ? null : found[0];
+}
+
+function pick(versions, specifier, options) {
+  const parsed = parse(specifier);
+
+  if (!parsed) {
+    return [];
+  }
+
+  return versions.filter((version) => {
+    const explained = explainVersion(version);
+
+    if (!parsed.length) {
+      return explained && !(explained.is_prerelease && !options.prereleases);
+    }
+
+    return parsed.reduce((pass, spec) => {
+      if (!pass) {
+        return false;
+      }
+      return contains({ ...spec, ...options }, { version, explained });
+    }, true);
+  });
+}
+
+function satisfies(version, specifier, options = {}) {
+  const filtered = pick([version], specifier, options);
+
+  return filtered.length === 1;
+}
+
+function arrayStartsWith(array, prefix) {
+  if (prefix.length > array.length) {
+    return false;
+  }
+
+  for (let i = 0; i < prefix.length; i += 1) {
+    if (prefix[i] !== array[i]) {
+      return false;
+    }
+  }
+
+  return true;
+}
+
+function contains(specifier, input) {
+  const { explained } = input;
+  let { version } = input;
+  const { ...spec } = specifier;
+
+  if (spec.prereleases === undefined) {
+    spec.prereleases = spec.is_prerelease;
+  }
+
+  if (explained && explained.is_prerelease && !spec.prereleases) {
+    return false;
+  }
+
+  if (spec.operator === '~=') {
+    let compatiblePrefix = spec.release.slice(0, -1).concat('*').join('.');
+    if (spec.epoch) {
+      compatiblePrefix = spec.epoch + '!' + compatiblePrefix;
+    }
+    return satisfies(version, `>=${spec.version}, ==${compatiblePrefix}`, {
+      prereleases: spec.prereleases,
+    });
+  }
+
+  if (spec.prefix) {
+    const isMatching =
+      explained.epoch === spec.epoch &&
+      arrayStartsWith(explained.release, spec.release);
+    const isEquality = spec.operator !== '!=';
+    return isEquality ? isMatching : !isMatching;
+  }
+
+  if (explained)
+    if (explained.local && spec.version) {
+      version = explained.public;
+      spec.version = explainVersion(spec.version).public;
+    }
+
+  if (spec.operator === '<' || spec.operator === '>') {
+    // simplified version of https://www.python.org/dev/peps/pep-0440/#exclusive-ordered-comparison
+    if (Operator.eq(spec.release.join('.'), explained.release.join('.'))) {
+      return false;
+    }
+  }
+
+  const op = Operator[spec.operator];
+  return op(version, spec.version || spec.legacy);
+}
+
+function validRange(specifier) {
+  return Boolean(parse(specifier));
+}
+
+
+/***/ }),
+
+/***/ 4818:
+/***/ ((module) => {
+
+const VERSION_PATTERN = [
+  'v?',
+  '(?:',
+  /* */ '(?:(?<epoch>[0-9]+)!)?', // epoch
+  /* */ '(?<release>[0-9]+(?:\\.[0-9]+)*)', // release segment
+  /* */ '(?<pre>', // pre-release
+  /*    */ '[-_\\.]?',
+  /*    */ '(?<pre_l>(a|b|c|rc|alpha|beta|pre|preview))',
+  /*    */ '[-_\\.]?',
+  /*    */ '(?<pre_n>[0-9]+)?',
+  /* */ ')?',
+  /* */ '(?<post>', // post release
+  /*    */ '(?:-(?<post_n1>[0-9]+))',
+  /*    */ '|',
+  /*    */ '(?:',
+  /*        */ '[-_\\.]?',
+  /*        */ '(?<post_l>post|rev|r)',
+  /*        */ '[-_\\.]?',
+  /*        */ '(?<post_n2>[0-9]+)?',
+  /*    */ ')',
+  /* */ ')?',
+  /* */ '(?<dev>', // dev release
+  /*    */ '[-_\\.]?',
+  /*    */ '(?<dev_l>dev)',
+  /*    */ '[-_\\.]?',
+  /*    */ '(?<dev_n>[0-9]+)?',
+  /* */ ')?',
+  ')',
+  '(?:\\+(?<local>[a-z0-9]+(?:[-_\\.][a-z0-9]+)*))?', // local version
+].join('');
+
+module.exports = {
+  VERSION_PATTERN,
+  valid,
+  clean,
+  explain,
+  parse,
+  stringify,
+};
+
+const validRegex = new RegExp('^' + VERSION_PATTERN + '$', 'i');
+
+function valid(version) {
+  return validRegex.test(version) ? version : null;
+}
+
+const cleanRegex = new RegExp('^\\s*' + VERSION_PATTERN + '\\s*$', 'i');
+function clean(version) {
+  return stringify(parse(version, cleanRegex));
+}
+
+function parse(version, regex) {
+  // Validate the version and parse it into pieces
+  const { groups } = (regex || validRegex).exec(version) || {};
+  if (!groups) {
+    return null;
+  }
+
+  // Store the parsed out pieces of the version
+  const parsed = {
+    epoch: Number(groups.epoch ? groups.epoch : 0),
+    release: groups.release.split('.').map(Number),
+    pre: normalize_letter_version(groups.pre_l, groups.pre_n),
+    post: normalize_letter_version(
+      groups.post_l,
+      groups.post_n1 || groups.post_n2,
+    ),
+    dev: normalize_letter_version(groups.dev_l, groups.dev_n),
+    local: parse_local_version(groups.local),
+  };
+
+  return parsed;
+}
+
+function stringify(parsed) {
+  if (!parsed) {
+    return null;
+  }
+  const { epoch, release, pre, post, dev, local } = parsed;
+  const parts = [];
+
+  // Epoch
+  if (epoch !== 0) {
+    parts.push(`${epoch}!`);
+  }
+  // Release segment
+  parts.push(release.join('.'));
+
+  // Pre-release
+  if (pre) {
+    parts.push(pre.join(''));
+  }
+  // Post-release
+  if (post) {
+    parts.push('.' + post.join(''));
+  }
+  // Development release
+  if (dev) {
+    parts.push('.' + dev.join(''));
+  }
+  // Local version segment
+  if (local) {
+    parts.push(`+${local}`);
+  }
+  return parts.join('');
+}
+
+function normalize_letter_version(letterIn, numberIn) {
+  let letter = letterIn;
+  let number = numberIn;
+  if (letter) {
+    // We consider there to be an implicit 0 in a pre-release if there is
+    // not a numeral associated with it.
+    if (!number) {
+      number = 0;
+    }
+    // We normalize any letters to their lower case form
+    letter = letter.toLowerCase();
+
+    // We consider some words to be alternate spellings of other words and
+    // in those cases we want to normalize the spellings to our preferred
+    // spelling.
+    if (letter === 'alpha') {
+      letter = 'a';
+    } else if (letter === 'beta') {
+      letter = 'b';
+    } else if (['c', 'pre', 'preview'].includes(letter)) {
+      letter = 'rc';
+    } else if (['rev', 'r'].includes(letter)) {
+      letter = 'post';
+    }
+    return [letter, Number(number)];
+  }
+  if (!letter && number) {
+    // We assume if we are given a number, but we are not given a letter
+    // then this is using the implicit post release syntax (e.g. 1.0-1)
+    letter = 'post';
+
+    return [letter, Number(number)];
+  }
+  return null;
+}
+
+function parse_local_version(local) {
+  /*
+    Takes a string like abc.1.twelve and turns it into("abc", 1, "twelve").
+    */
+  if (local) {
+    return local
+      .split(/[._-]/)
+      .map((part) =>
+        Number.isNaN(Number(part)) ? part.toLowerCase() : Number(part),
+      );
+  }
+  return null;
+}
+
+function explain(version) {
+  const parsed = parse(version);
+  if (!parsed) {
+    return parsed;
+  }
+  const { epoch, release, pre, post, dev, local } = parsed;
+
+  let base_version = '';
+  if (epoch !== 0) {
+    base_version += epoch + '!';
+  }
+  base_version += release.join('.');
+
+  const is_prerelease = Boolean(dev || pre);
+  const is_devrelease = Boolean(dev);
+  const is_postrelease = Boolean(post);
+
+  // return
+
+  return {
+    epoch,
+    release,
+    pre,
+    post: post ? post[1] : post,
+    dev: dev ? dev[1] : dev,
+    local: local ? local.join('.') : local,
+    public: stringify(parsed).split('+', 1)[0],
+    base_version,
+    is_prerelease,
+    is_devrelease,
+    is_postrelease,
+  };
+}
+
 
 /***/ }),
 
@@ -37299,7 +38078,7 @@ class errors_FileError extends errors_KarooError {
 function isKarooError(e) {
     return e instanceof Error && typeof e.kind === 'string' && 'detail' in e;
 }
-function isFileError(e) {
+function errors_isFileError(e) {
     return isKarooError(e) && e.name === 'FileError';
 }
 /** Turns anything thrown (including non-Error values) into a one-line message. */
@@ -37338,7 +38117,7 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 
 const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
 const HEX_RE = /^[0-9a-f]{64}$/;
-function isDigest(value) {
+function digest_isDigest(value) {
     return typeof value === 'string' && DIGEST_RE.test(value);
 }
 /** Accepts `sha256:<hex>` (or a bare 64-hex string) and returns the canonical form. */
@@ -37457,7 +38236,229 @@ function stderrProgress(prefix = 'karoo') {
     };
 }
 //# sourceMappingURL=progress.js.map
+;// CONCATENATED MODULE: ./packages/common/lib/index-auth.js
+
+/** True for hosts that never leave the machine: 127.0.0.0/8, ::1 and localhost. */
+function isLoopbackHost(hostname) {
+    const h = hostname.toLowerCase();
+    return h === 'localhost' || h.endsWith('.localhost') || h === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+/**
+ * The one decision whether an index's credentials go with a request to `url`: only when the
+ * index names credentials (set in `env`) and `url` has the index's own origin (scheme, host,
+ * port), as pip does. Files an index page links on another host get none. Over plain HTTP
+ * credentials go only to loopback; anything else throws KarooError('input') naming the index.
+ * Pure: no I/O, the environment is passed in.
+ */
+function credentialsFor(url, index, env) {
+    const username = index.usernameEnv ? env[index.usernameEnv] : undefined;
+    const password = index.passwordEnv ? env[index.passwordEnv] : undefined;
+    if (username === undefined && password === undefined)
+        return undefined;
+    let target;
+    let base;
+    try {
+        target = typeof url === 'string' ? new URL(url) : url;
+        base = new URL(index.url);
+    }
+    catch {
+        return undefined;
+    }
+    if (target.protocol !== 'http:' && target.protocol !== 'https:')
+        return undefined;
+    if (target.origin !== base.origin)
+        return undefined;
+    if (target.protocol === 'http:' && !isLoopbackHost(target.hostname)) {
+        throw new KarooError('input', `index "${index.name}" at ${base.origin} would get its credentials (${[index.usernameEnv, index.passwordEnv].filter(Boolean).join(', ')}) over plain HTTP; use an https:// URL for it in karoo.yml (plain http carries credentials only to 127.0.0.1 or localhost)`);
+    }
+    return { username: username ?? '', password: password ?? '' };
+}
+/**
+ * The index whose credentials go with a request to `url`, among several: the indexes with the
+ * URL's origin (see credentialsFor), preferring the one whose path is the longest prefix of the URL's.
+ */
+function credentialsForAny(url, indexes, env) {
+    let target;
+    try {
+        target = typeof url === 'string' ? new URL(url) : url;
+    }
+    catch {
+        return undefined;
+    }
+    let best;
+    for (const index of indexes) {
+        const credentials = credentialsFor(target, index, env);
+        if (!credentials)
+            continue;
+        const path = new URL(index.url).pathname;
+        const prefix = target.pathname.startsWith(path) ? path.length : 0;
+        if (!best || prefix > best.prefix)
+            best = { index, credentials, prefix };
+    }
+    return best && { index: best.index, credentials: best.credentials };
+}
+/** `Basic …` for an Authorization header. */
+function basicAuthHeader(c) {
+    return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+}
+/** `url` with the credentials as its user info, for a child process (pip) that reads them from the URL. */
+function urlWithUserinfo(url, c) {
+    const u = new URL(url);
+    u.username = encodeURIComponent(c.username);
+    u.password = encodeURIComponent(c.password);
+    return u.href;
+}
+//# sourceMappingURL=index-auth.js.map
+;// CONCATENATED MODULE: ./packages/common/lib/descriptor.js
+
+
+/**
+ * Checks one OCI descriptor read from stored JSON (a manifest's config, layers and subject, an
+ * index's manifests, a referrers list): `digest` exactly `sha256:` + 64 lowercase hex, `size` a
+ * safe non-negative integer, `mediaType` a string, `artifactType` and annotation values strings.
+ * Returns a fresh object holding only those fields, so nothing unchecked travels on. Anything
+ * else throws an integrity error naming `what` and the field: a digest that is not one must
+ * never become part of a file path or a URL.
+ */
+function checkDescriptor(value, what) {
+    const bad = (reason) => {
+        throw new KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
+    };
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+        bad('the descriptor is not an object');
+    const v = value;
+    if (typeof v.mediaType !== 'string')
+        bad('mediaType is not a string');
+    if (!isDigest(v.digest))
+        bad(`digest ${JSON.stringify(v.digest)?.slice(0, 100)} is not sha256:<64 lowercase hex>`);
+    if (typeof v.size !== 'number' || !Number.isSafeInteger(v.size) || v.size < 0)
+        bad(`size ${JSON.stringify(v.size)?.slice(0, 40)} is not a non-negative integer`);
+    if (v.artifactType !== undefined && typeof v.artifactType !== 'string')
+        bad('artifactType is not a string');
+    let annotations;
+    if (v.annotations !== undefined) {
+        if (!v.annotations || typeof v.annotations !== 'object' || Array.isArray(v.annotations))
+            bad('annotations is not an object');
+        annotations = {};
+        for (const [k, a] of Object.entries(v.annotations)) {
+            if (typeof a !== 'string')
+                bad(`annotation ${JSON.stringify(k)} is not a string`);
+            annotations[k] = a;
+        }
+    }
+    let urls;
+    if (v.urls !== undefined) {
+        if (!Array.isArray(v.urls) || !v.urls.every((u) => typeof u === 'string'))
+            bad('urls is not a list of strings');
+        urls = [...v.urls];
+    }
+    return {
+        mediaType: v.mediaType,
+        digest: v.digest,
+        size: v.size,
+        ...(v.artifactType !== undefined ? { artifactType: v.artifactType } : {}),
+        ...(annotations !== undefined ? { annotations } : {}),
+        ...(urls !== undefined ? { urls } : {}),
+    };
+}
+/**
+ * The file name of a blob in a content-addressed directory (`blobs/sha256/<hex>`): the hex of
+ * a digest that is checked here again, whatever its type says, so that no path is ever built
+ * from a string that was cast to Digest without validation.
+ */
+function blobFileName(digest) {
+    if (!isDigest(digest)) {
+        throw new KarooError('integrity', `${JSON.stringify(String(digest)).slice(0, 100)} is not a sha256 digest; refusing to build a file path from it`);
+    }
+    return digest.slice('sha256:'.length);
+}
+//# sourceMappingURL=descriptor.js.map
+;// CONCATENATED MODULE: ./packages/common/lib/config-text.js
+
+/**
+ * Characters that end, hide or split a line of a configuration file: C0 controls (newline,
+ * carriage return, NUL, …), DEL, C1 controls, and the Unicode line and paragraph separators.
+ * A newline in a value written into ssh_config, known_hosts, a unit file or cloud-init starts
+ * a new directive there (`ProxyCommand …`).
+ */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
+/** The first control character of `value` as `U+000A`, or undefined when it has none. */
+function controlCharacterIn(value) {
+    const m = CONTROL.exec(value);
+    return m ? `U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : undefined;
+}
+/** A value for an error message: JSON-quoted (so it stays on one line) and cut to 60 characters. */
+function quoteValue(value) {
+    const q = JSON.stringify(value);
+    return q.length > 62 ? `${q.slice(0, 60)}…"` : q;
+}
+/**
+ * Every value karoo writes into a configuration file or a command-line option that a tool
+ * parses as configuration goes through here: it comes back unchanged, or the call throws an
+ * input error naming `what` (e.g. `inventory node "n1" ssh.host`).
+ */
+function configText(what, value) {
+    if (typeof value !== 'string')
+        throw new KarooError('input', `${what} must be a string, not ${value === null ? 'null' : typeof value}`);
+    const c = controlCharacterIn(value);
+    if (c !== undefined) {
+        throw new KarooError('input', `${what} ${quoteValue(value)} contains a control character (${c}); it would be written into a configuration file, so it must be one line of printable text`);
+    }
+    return value;
+}
+/**
+ * A value for an OpenSSH configuration line (`Key value` in ssh_config, `-o Key=value`):
+ * checked by configText, refused when it holds `"` or `\` (no quoting survives every OpenSSH
+ * version), double-quoted when it holds a space, `#`, `'` or `=`.
+ */
+function sshConfigValue(what, value) {
+    configText(what, value);
+    if (value === '')
+        throw new KarooError('input', `${what} is empty`);
+    if (/["\\]/.test(value))
+        throw new KarooError('input', `${what} ${quoteValue(value)} contains " or \\, which an OpenSSH configuration cannot hold; rename it`);
+    return /[\s#'=]/.test(value) ? `"${value}"` : value;
+}
+//# sourceMappingURL=config-text.js.map
+;// CONCATENATED MODULE: ./packages/common/lib/run-context.js
+
+/** Reads the run context from the environment (an empty variable counts as unset). */
+function runContextFromEnv(env = process.env) {
+    const v = (k) => env[k] || undefined;
+    const repository = v('GITHUB_REPOSITORY');
+    const sha = v('GITHUB_SHA');
+    const runId = v('GITHUB_RUN_ID');
+    const ghActor = v('GITHUB_TRIGGERING_ACTOR') ?? v('GITHUB_ACTOR');
+    const server = (v('GITHUB_SERVER_URL') ?? 'https://github.com').replace(/\/+$/, '');
+    const run = runId
+        ? {
+            repository,
+            commit: sha,
+            ref: v('GITHUB_REF'),
+            workflow: v('GITHUB_WORKFLOW_REF') ?? v('GITHUB_WORKFLOW'),
+            runId,
+            runAttempt: v('GITHUB_RUN_ATTEMPT'),
+            runUrl: repository ? `${server}/${repository}/actions/runs/${runId}` : undefined,
+            actor: ghActor,
+        }
+        : undefined;
+    return { actor: ghActor ?? v('USER') ?? v('LOGNAME') ?? localUser(), repository, sha, run };
+}
+function localUser() {
+    try {
+        return userInfo().username || 'unknown';
+    }
+    catch {
+        return 'unknown';
+    }
+}
+//# sourceMappingURL=run-context.js.map
 ;// CONCATENATED MODULE: ./packages/common/lib/index.js
+
+
+
+
+
 
 
 
@@ -37475,45 +38476,23 @@ function names_isValidName(name) {
     return VALID_NAME.test(name);
 }
 //# sourceMappingURL=names.js.map
+// EXTERNAL MODULE: ./node_modules/@renovatebot/pep440/index.js
+var pep440 = __nccwpck_require__(8898);
 ;// CONCATENATED MODULE: ./packages/lock/lib/version.js
-/**
- * PEP 440 versions: parsing, normalisation and ordering, as pip (packaging) orders them.
- * Hand-written because the maintained JavaScript implementation needs Node 22.
- */
-const PATTERN = new RegExp('^\\s*v?' +
-    '(?:(?<epoch>[0-9]+)!)?' +
-    '(?<release>[0-9]+(?:\\.[0-9]+)*)' +
-    '(?<pre>[-_.]?(?<pre_l>alpha|a|beta|b|preview|pre|c|rc)[-_.]?(?<pre_n>[0-9]+)?)?' +
-    '(?<post>(?:-(?<post_n1>[0-9]+))|(?:[-_.]?(?<post_l>post|rev|r)[-_.]?(?<post_n2>[0-9]+)?))?' +
-    '(?<dev>[-_.]?(?<dev_l>dev)[-_.]?(?<dev_n>[0-9]+)?)?' +
-    '(?:\\+(?<local>[a-z0-9]+(?:[-_.][a-z0-9]+)*))?' +
-    '\\s*$', 'i');
+
 function version_parseVersion(input) {
-    const m = PATTERN.exec(input);
-    if (!m?.groups)
+    const v = (0,pep440.explain)(input.trim());
+    if (!v)
         return undefined;
-    const g = m.groups;
-    const num = (s) => (s === undefined ? 0 : Number(s));
-    const epoch = num(g.epoch);
-    const release = g.release.split('.').map(Number);
-    let pre;
-    if (g.pre_l) {
-        const l = g.pre_l.toLowerCase();
-        const label = l === 'alpha' || l === 'a' ? 'a' : l === 'beta' || l === 'b' ? 'b' : 'rc';
-        pre = [label, num(g.pre_n)];
-    }
-    const post = g.post ? num(g.post_n1 ?? g.post_n2) : undefined;
-    const dev = g.dev ? num(g.dev_n) : undefined;
-    const local = g.local
-        ? g.local
-            .toLowerCase()
-            .split(/[-_.]/)
-            .map((p) => (/^[0-9]+$/.test(p) ? Number(p) : p))
-        : undefined;
+    const num = (x) => (typeof x === 'number' ? x : x === null || x === undefined ? undefined : Number(x));
+    const pre = Array.isArray(v.pre) && v.pre.length === 2 ? [v.pre[0], Number(v.pre[1])] : undefined;
+    const post = num(v.post);
+    const dev = num(v.dev);
+    const local = v.local ? v.local.split('.').map((p) => (/^[0-9]+$/.test(p) ? Number(p) : p)) : undefined;
     let text = '';
-    if (epoch)
-        text += `${epoch}!`;
-    text += release.join('.');
+    if (v.epoch)
+        text += `${v.epoch}!`;
+    text += v.release.join('.');
     if (pre)
         text += `${pre[0]}${pre[1]}`;
     if (post !== undefined)
@@ -37522,7 +38501,7 @@ function version_parseVersion(input) {
         text += `.dev${dev}`;
     if (local)
         text += `+${local.join('.')}`;
-    return { epoch, release, pre, post, dev, local, text };
+    return { epoch: v.epoch, release: v.release, pre, post, dev, local, text };
 }
 function version_isValidVersion(input) {
     return version_parseVersion(input) !== undefined;
@@ -37535,85 +38514,9 @@ function version_normalizeVersion(input) {
 function isPrerelease(v) {
     return v.pre !== undefined || v.dev !== undefined;
 }
-const PRE_RANK = { a: 0, b: 1, rc: 2 };
 /** Negative, zero or positive as a orders before, equal to or after b (PEP 440 ordering). */
 function compareVersions(a, b) {
-    if (a.epoch !== b.epoch)
-        return a.epoch - b.epoch;
-    const ra = trimZeros(a.release);
-    const rb = trimZeros(b.release);
-    for (let i = 0; i < Math.max(ra.length, rb.length); i++) {
-        const d = (ra[i] ?? 0) - (rb[i] ?? 0);
-        if (d !== 0)
-            return d;
-    }
-    // Phase key: dev-only release (X.devN) < pre < final; post sorts after; dev sorts before its base.
-    const d = cmpTuple(phase(a), phase(b));
-    if (d !== 0)
-        return d;
-    return compareLocal(a.local, b.local);
-}
-function trimZeros(r) {
-    const out = [...r];
-    while (out.length > 1 && out[out.length - 1] === 0)
-        out.pop();
-    return out;
-}
-// Mirrors packaging's _cmpkey: (pre, post, dev) with sentinel infinities.
-function phase(v) {
-    const NEG = -Infinity;
-    const POS = Infinity;
-    let pre;
-    if (v.pre === undefined && v.post === undefined && v.dev !== undefined)
-        pre = [NEG];
-    else if (v.pre === undefined)
-        pre = [POS];
-    else
-        pre = [PRE_RANK[v.pre[0]], v.pre[1]];
-    const post = v.post === undefined ? [NEG] : [v.post];
-    const dev = v.dev === undefined ? [POS] : [v.dev];
-    return [...pad(pre), ...post, ...dev];
-}
-function pad(x) {
-    return x.length === 1 ? [x[0], 0] : x;
-}
-function cmpTuple(a, b) {
-    for (let i = 0; i < a.length; i++) {
-        const x = a[i];
-        const y = b[i];
-        if (x < y)
-            return -1;
-        if (x > y)
-            return 1;
-    }
-    return 0;
-}
-function compareLocal(a, b) {
-    if (!a && !b)
-        return 0;
-    if (!a)
-        return -1;
-    if (!b)
-        return 1;
-    for (let i = 0; i < Math.max(a.length, b.length); i++) {
-        const x = a[i];
-        const y = b[i];
-        if (x === undefined)
-            return -1;
-        if (y === undefined)
-            return 1;
-        if (typeof x === 'number' && typeof y === 'number') {
-            if (x !== y)
-                return x - y;
-        }
-        else if (typeof x === 'number')
-            return 1; // numeric segments sort after alphanumeric
-        else if (typeof y === 'number')
-            return -1;
-        else if (x !== y)
-            return x < y ? -1 : 1;
-    }
-    return 0;
+    return compare(a.text, b.text);
 }
 /** Compares two version strings; invalid versions sort before valid ones, then by text. */
 function version_compareVersionStrings(a, b) {
@@ -37627,8 +38530,20 @@ function version_compareVersionStrings(a, b) {
         return -1;
     return a < b ? -1 : a > b ? 1 : 0;
 }
+/**
+ * Whether `version` is in a PEP 440 specifier set (`>=3.8`, `!=3.0.*`, `~=3.10`, `<4`; a
+ * `Requires-Python`), pre-releases included as pip does for the Python version. Undefined when
+ * the version or the set cannot be read, so callers can choose what that means.
+ */
+function satisfies(version, specifierSet) {
+    const v = version.trim();
+    if (!explain(v) || !validRange(specifierSet))
+        return undefined;
+    return pep440Satisfies(v, specifierSet, { prereleases: true });
+}
 //# sourceMappingURL=version.js.map
 ;// CONCATENATED MODULE: ./packages/lock/lib/model.js
+
 
 
 
@@ -37663,7 +38578,13 @@ class model_Lock {
                 if (!isSha256Hex(sha256)) {
                     throw new KarooError('input', `lock entry "${name} ${p.version}" has a malformed sha256 "${f.sha256}" for ${f.name}`);
                 }
-                return { ...f, sha256 };
+                if (f.uploadTime === undefined)
+                    return { ...f, sha256 };
+                const uploadTime = normalizeInstant(f.uploadTime);
+                if (uploadTime === undefined) {
+                    throw new KarooError('input', `lock entry "${name} ${p.version}" has an upload time "${f.uploadTime}" for ${f.name} that is not an RFC 3339 date-time`);
+                }
+                return { ...f, sha256, uploadTime };
             })
                 .sort((a, b) => cmp(a.sha256, b.sha256) || cmp(a.name, b.name));
             const pkg = { name, version: normalizeVersion(p.version), marker, index: p.index, files: dedupeFiles(files) };
@@ -37727,7 +38648,7 @@ function cmp(a, b) {
 }
 /**
  * The canonical form that the lock digest is taken over: names, versions, markers and the
- * set of file hashes. URLs, sizes, file order, comments and formatting are not part of it,
+ * set of file hashes. URLs, sizes, upload times, file order, comments and formatting are not part of it,
  * so a pylock.toml and a requirements.txt pinning the same files give the same digest.
  */
 function canonicalLockJson(packages) {
@@ -38212,6 +39133,7 @@ function pep508_formatSpecifier(specifier) {
 
 
 
+
 /**
  * The Lock a requirements file pins: every `name==version` (or `===`) requirement becomes a
  * package whose files are its sha256 hashes (with names, URLs and sizes from `# karoo-file:`
@@ -38327,6 +39249,8 @@ function attachKarooFiles(parsed, packages) {
             file.url = c.url;
         if (c.size !== undefined)
             file.size = c.size;
+        if (c.uploadTime !== undefined)
+            file.uploadTime = c.uploadTime;
     }
     for (const c of parsed.karooIndexes) {
         const pkgs = byNameVersion.get(`${normalizeName(c.name)}==${normalizeVersion(c.version)}`);
@@ -38376,7 +39300,23 @@ function requirements_lock_metaFromJson(raw) {
             throw new Error('requiresPython must be a string');
         out.requiresPython = raw.requiresPython;
     }
+    if (raw.asOf !== undefined)
+        out.asOf = asOfFromJson(raw.asOf);
     return out;
+}
+function asOfFromJson(raw) {
+    if (!isRecord(raw) || (raw.policy !== 'time' && raw.policy !== 'leaves'))
+        throw new Error('asOf needs a policy, "time" or "leaves"');
+    let time;
+    if (raw.time !== undefined) {
+        time = typeof raw.time === 'string' ? normalizeInstant(raw.time) : undefined;
+        if (time === undefined)
+            throw new Error(`asOf.time ${JSON.stringify(raw.time)} is not an RFC 3339 date-time`);
+    }
+    const na = raw.notApplied ?? [];
+    if (!Array.isArray(na) || !na.every((n) => typeof n === 'string'))
+        throw new Error('asOf.notApplied must be a list of project names');
+    return { policy: raw.policy, ...(time !== undefined ? { time } : {}), notApplied: [...na].sort() };
 }
 function targetFromJson(raw) {
     if (!isRecord(raw) || typeof raw.python !== 'string')
@@ -38403,6 +39343,8 @@ function metaToJson(meta) {
         out.inputsDigest = meta.inputsDigest;
     if (meta.requiresPython !== undefined)
         out.requiresPython = meta.requiresPython;
+    if (meta.asOf)
+        out.asOf = { policy: meta.asOf.policy, ...(meta.asOf.time !== undefined ? { time: meta.asOf.time } : {}), notApplied: [...meta.asOf.notApplied] };
     return out;
 }
 function isRecord(v) {
@@ -38432,6 +39374,9 @@ function writeRequirements(lock) {
     if (Object.keys(meta).length)
         out.push(`# karoo-meta: ${canonicalJson(meta)}`);
     out.push('');
+    const indexes = indexOptions(lock);
+    if (indexes.length)
+        out.push(...indexes, '');
     for (const p of lock.packages) {
         if (p.marker && /\s#/.test(p.marker)) {
             throw new KarooError('input', `cannot write requirements.txt: the marker of ${p.name} ${p.version} contains " #", which pip reads as a comment`);
@@ -38450,6 +39395,22 @@ function writeRequirements(lock) {
     }
     return `${out.join('\n')}\n`;
 }
+/**
+ * `--index-url`/`--extra-index-url` for the indexes the lock's packages come from, as
+ * pip-compile writes them: without credentials (pip gets those its own way: ~/.netrc, keyring),
+ * so `pip install --require-hashes -r requirements.txt` works on its own. The index of the
+ * leaves (the private index) is `--index-url`, the others follow sorted; a function of the
+ * Lock alone. With every file hashed, pip takes nothing whose bytes the lock does not name.
+ */
+function indexOptions(lock) {
+    const urls = [...new Set(lock.packages.flatMap((p) => (p.index ? [cleanUrl(p.index)] : [])))].sort();
+    if (urls.length === 0)
+        return [];
+    const leaves = Object.keys(lock.meta.leaves ?? {}).map(normalizeName).sort();
+    const leafIndex = leaves.map((n) => lock.get(n)?.index).find((u) => u !== undefined);
+    const first = leafIndex !== undefined ? cleanUrl(leafIndex) : urls[0];
+    return [`--index-url ${first}`, ...urls.filter((u) => u !== first).map((u) => `--extra-index-url ${u}`)];
+}
 function karooFileLine(p, f) {
     if (!f.name && f.url === undefined && f.size === undefined)
         return [];
@@ -38458,6 +39419,8 @@ function karooFileLine(p, f) {
     let s = `    # karoo-file: ${p.name}==${p.version} ${f.name || '-'} sha256=${f.sha256}`;
     if (f.size !== undefined)
         s += ` size=${f.size}`;
+    if (f.uploadTime !== undefined)
+        s += ` upload-time=${f.uploadTime}`;
     if (f.url !== undefined)
         s += ` url=${cleanUrl(f.url)}`;
     return [s];
@@ -40066,7 +41029,8 @@ function readPackage(t, fail, warn) {
             fail(`${where}.name must be a string`);
         if (f.size !== undefined && (typeof f.size !== 'number' || !Number.isInteger(f.size) || f.size < 0))
             fail(`${where}.size must be a whole number of bytes`);
-        if (f['upload-time'] !== undefined && !(f['upload-time'] instanceof Date))
+        const ut = f['upload-time'];
+        if (ut !== undefined && (!(ut instanceof Date) || Number.isNaN(ut.getTime())))
             fail(`${where}.upload-time must be a TOML datetime`);
         if (f.subdirectory !== undefined && typeof f.subdirectory !== 'string')
             fail(`${where}.subdirectory must be a string`);
@@ -40106,6 +41070,7 @@ function readPackage(t, fail, warn) {
             sha256: sha.toLowerCase(),
             ...(typeof url === 'string' ? { url: stripUserinfo(url) } : {}),
             ...(f.size !== undefined ? { size: f.size } : {}),
+            ...(ut instanceof Date ? { uploadTime: ut.toISOString() } : {}),
         });
     };
     if (t.archive !== undefined)
@@ -40148,6 +41113,7 @@ function readToolKaroo(doc, file, text) {
             target: k.target,
             leaves: k.leaves,
             inputsDigest: k['inputs-digest'],
+            asOf: asOfFromToml(k['as-of']),
         });
         const d = k['lock-digest'];
         if (d !== undefined && typeof d !== 'string')
@@ -40157,6 +41123,12 @@ function readToolKaroo(doc, file, text) {
     catch (e) {
         throw new FileError(file, line, `[tool.karoo]: ${e.message}`);
     }
+}
+/** `[tool.karoo.as-of]` (kebab-case keys) into the JSON form metaFromJson reads. */
+function asOfFromToml(v) {
+    if (!isTable(v))
+        return v;
+    return { policy: v.policy, time: v.time, notApplied: v['not-applied'] };
 }
 // ---------------------------------------------------------------------------------------
 // Writer
@@ -40202,8 +41174,9 @@ function platformOf(tag) {
 }
 /**
  * The Lock as PEP 751 pylock.toml. Deterministic: packages in the lock's canonical order,
- * wheels by file name, no timestamps, no credentials; `[tool.karoo]` carries the target,
- * leaves, inputs digest and lock digest so that reading it back gives the same Lock.
+ * wheels by file name, no credentials, no time but the index's upload times of the files (and
+ * the cutoff they were resolved under); `[tool.karoo]` carries the target, leaves, inputs
+ * digest and lock digest so that reading it back gives the same Lock.
  */
 function writePylock(lock) {
     const out = [];
@@ -40265,6 +41238,14 @@ function writePylock(lock) {
             kv('implementation', t.implementation);
         out.push(`platforms = [${t.platforms.map(tomlString).join(', ')}]`);
     }
+    const asOf = lock.meta.asOf;
+    if (asOf) {
+        out.push('', '[tool.karoo.as-of]');
+        kv('policy', asOf.policy);
+        if (asOf.time !== undefined)
+            kv('time', asOf.time);
+        out.push(`not-applied = [${asOf.notApplied.map(tomlString).join(', ')}]`);
+    }
     return `${out.join('\n')}\n`;
 }
 function pylock_writeFile(f, out) {
@@ -40277,6 +41258,9 @@ function pylock_writeFile(f, out) {
         out.push(`url = ${tomlString(stripUserinfo(f.url))}`);
     if (f.size !== undefined)
         out.push(`size = ${f.size}`);
+    // A TOML offset date-time, as PEP 751 has it; always UTC milliseconds (the Lock normalised it).
+    if (f.uploadTime !== undefined)
+        out.push(`upload-time = ${f.uploadTime}`);
     out.push(`hashes = { sha256 = ${tomlString(f.sha256)} }`);
 }
 //# sourceMappingURL=pylock.js.map
@@ -40287,6 +41271,7 @@ function pylock_writeFile(f, out) {
  * hashes, markers, extras, direct references, editables, `${ENV}` variables.
  * Follows pip's own reading rules (req_file.py); malformed input throws FileError(file, line, reason).
  */
+
 
 
 
@@ -40579,7 +41564,7 @@ class Parser {
                 .slice(loop)
                 .map((s) => `${s.file}:${s.line}`)
                 .join(' -> ');
-            throw new FileError(file, line, `"${target}" includes itself recursively (${path} -> ${childFile})`);
+            throw new IncludeCycleError(file, line, `"${target}" includes itself recursively (${path} -> ${childFile})`);
         }
         let text;
         try {
@@ -40593,12 +41578,23 @@ class Parser {
             this.parseFile(text, childFile, childAbs, constraint || kind === 'constraint', chain);
         }
         catch (e) {
-            if (e instanceof FileError && !e.reason.includes('includes itself')) {
+            // A cycle already names the whole chain of includes; other errors get the including line.
+            if (isFileError(e) && !isIncludeCycle(e)) {
                 throw new FileError(e.file, e.line, `${e.reason} (included by ${kind === 'constraint' ? '-c' : '-r'} at ${file}:${line})`);
             }
             throw e;
         }
     }
+}
+/**
+ * A `-r`/`-c` chain that comes back to a file it started from. A FileError (its name too, so
+ * isFileError guards hold), told apart by `includeCycle`, never by its message.
+ */
+class IncludeCycleError extends (/* unused pure expression or super */ null && (FileError)) {
+    includeCycle = true;
+}
+function isIncludeCycle(e) {
+    return e.includeCycle === true;
 }
 /** pip's join_lines: `\` continues a line, a comment line ends a continuation. Yields [firstLine, text]. */
 function* joinLines(lines) {
@@ -40865,7 +41861,7 @@ function parseKarooFile(rest, file, line) {
         fields[k] = kv.slice(eq + 1);
     }
     for (const k of Object.keys(fields))
-        if (!['sha256', 'size', 'url'].includes(k))
+        if (!['sha256', 'size', 'url', 'upload-time'].includes(k))
             fail(`unknown field "${k}"`);
     const sha256 = fields.sha256;
     if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256))
@@ -40876,7 +41872,10 @@ function parseKarooFile(rest, file, line) {
             fail(`size "${fields.size}" is not a whole number of bytes`);
         size = Number(fields.size);
     }
-    return { file, line, name: m[1], version: m[2], filename: m[3] === '-' ? undefined : m[3], sha256: sha256, size, url: fields.url };
+    const uploadTime = fields['upload-time'] === undefined ? undefined : normalizeInstant(fields['upload-time']);
+    if (fields['upload-time'] !== undefined && uploadTime === undefined)
+        fail(`upload-time "${fields['upload-time']}" is not an RFC 3339 date-time`);
+    return { file, line, name: m[1], version: m[2], filename: m[3] === '-' ? undefined : m[3], sha256: sha256, size, url: fields.url, ...(uploadTime !== undefined ? { uploadTime } : {}) };
 }
 //# sourceMappingURL=requirements.js.map
 ;// CONCATENATED MODULE: ./packages/lock/lib/tool-locks.js
@@ -41130,7 +42129,52 @@ function readLockText(text, path, options = {}, extraWarnings = []) {
     return { lock: r.lock, format, warnings: [...extraWarnings, ...r.warnings], unpinned: r.unpinned, complete };
 }
 //# sourceMappingURL=read.js.map
+;// CONCATENATED MODULE: ./packages/lock/lib/time.js
+/**
+ * Instants as indexes give them (PEP 700 `upload-time`, PEP 751 `upload-time`) and as users
+ * give a cutoff (`--as-of`, RFC 3339). Compared exactly, to the nanosecond, whatever the
+ * offset or the number of fraction digits; recorded in locks at millisecond precision in UTC,
+ * the precision every TOML reader keeps, so a lock written and read back is the same lock.
+ */
+const RFC3339 = /^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?([Zz]|[+-][0-9]{2}:[0-9]{2})$/;
+/** Nanoseconds since the Unix epoch of an RFC 3339 date-time with an offset; undefined when it is not one. */
+function parseInstant(text) {
+    const m = RFC3339.exec(text.trim());
+    if (!m)
+        return undefined;
+    const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);
+    const ms = Date.UTC(y, mo - 1, d, h, mi, Math.min(s, 59));
+    const check = new Date(ms);
+    // Date.UTC rolls 2024-02-30 over into March: a date that does not exist is refused, not moved.
+    if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || h > 23 || mi > 59 || s > 60)
+        return undefined;
+    let offsetMin = 0;
+    const off = m[8];
+    if (off !== 'Z' && off !== 'z') {
+        const oh = Number(off.slice(1, 3));
+        const om = Number(off.slice(4, 6));
+        if (oh > 23 || om > 59)
+            return undefined;
+        offsetMin = (off[0] === '-' ? -1 : 1) * (oh * 60 + om);
+    }
+    const frac = BigInt((m[7] ?? '').padEnd(9, '0'));
+    // A leap second (:60) counts as the last instant of its minute.
+    const leap = s === 60 ? 999999999n : 0n;
+    return (BigInt(ms) - BigInt(offsetMin) * 60000n) * 1000000n + frac + leap;
+}
+/** `YYYY-MM-DDTHH:MM:SS.sssZ`: the instant in UTC, truncated to the millisecond (the form locks record). */
+function formatInstant(ns) {
+    const ms = ns >= 0n ? ns / 1000000n : -((-ns + 999999n) / 1000000n);
+    return new Date(Number(ms)).toISOString();
+}
+/** The lock form of an RFC 3339 date-time (UTC, milliseconds), or undefined when it is not one. */
+function time_normalizeInstant(text) {
+    const ns = parseInstant(text);
+    return ns === undefined ? undefined : formatInstant(ns);
+}
+//# sourceMappingURL=time.js.map
 ;// CONCATENATED MODULE: ./packages/lock/lib/index.js
+
 
 
 
@@ -41145,13 +42189,97 @@ function readLockText(text, path, options = {}, extraWarnings = []) {
 //# sourceMappingURL=index.js.map
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var yaml_dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./packages/config/lib/src/checks.js
+
+
+/**
+ * Checks on every string of a karoo.yml that the schema's per-field patterns do not make:
+ * values are data, never shell text or paths outside their directory.
+ *
+ * - Names, paths, URLs and every other single value must be one line of printable text
+ *   (no control characters, at most 4096 characters): they end up in file names, command-line
+ *   options and configuration files, where a newline starts a new directive.
+ * - Command arguments and service environment values may hold any text but NUL (no argument
+ *   vector or environment can carry it); they are passed as data, never to a shell.
+ * - `values` and file contents may hold anything: they are data for templates and files.
+ * - Role names are plain names, like node and service names.
+ * - Paths karoo writes or deletes (`lock`, `acceptance.junit`) stay inside their directory.
+ */
+function checkConfigStrings(raw, fail) {
+    walk(raw, [], fail);
+    for (const role of Object.keys(raw.roles ?? {})) {
+        if (!ROLE_NAME.test(role))
+            fail(['roles', role], `role name ${quoteValue(role)} is not a plain name (letters, digits, _ . -, at most 63)`);
+    }
+    (raw.nodes ?? []).forEach((n, i) => {
+        if (typeof n.role === 'string' && !ROLE_NAME.test(n.role))
+            fail(['nodes', i, 'role'], `role name ${quoteValue(n.role)} is not a plain name (letters, digits, _ . -, at most 63)`);
+    });
+    const inside = (keyPath, p, base) => {
+        if (typeof p !== 'string')
+            return;
+        if ((0,external_node_path_namespaceObject.isAbsolute)(p) || p.split(/[\\/]/).includes('..'))
+            fail(keyPath, `${quoteValue(p)} must be a relative path inside ${base}, without ..`);
+    };
+    inside(['lock'], raw.lock, 'the directory of this file');
+    inside(['acceptance', 'junit'], raw.acceptance?.junit, 'the acceptance working directory (karoo deletes it before each run)');
+}
+const ROLE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/;
+const MAX_LINE = 4096;
+function ruleOf(p) {
+    const [a, b, c, , e] = p;
+    if (a === 'values')
+        return 'data';
+    if (a === 'environments' && c === 'values')
+        return 'data';
+    if (a === 'roles' && c === 'files' && e === 'content' && p.length === 5)
+        return 'data';
+    if (a === 'roles' && c === 'services' && e === 'command' && p.length === 6)
+        return 'argv';
+    if (a === 'roles' && c === 'services' && e === 'environment' && p.length === 6)
+        return 'argv';
+    if (a === 'acceptance' && b === 'command' && p.length === 3)
+        return 'argv';
+    if (a === 'acceptance' && b === 'env' && p.length === 3)
+        return 'argv';
+    return 'line';
+}
+function walk(v, p, fail) {
+    if (typeof v === 'string')
+        return checkString(v, p, ruleOf(p), fail);
+    if (Array.isArray(v))
+        return v.forEach((x, i) => walk(x, [...p, i], fail));
+    if (v !== null && typeof v === 'object') {
+        for (const [k, x] of Object.entries(v)) {
+            // A key is a name wherever its value is not free data (the keys of `values` are data).
+            if (ruleOf(p) !== 'data')
+                checkString(k, [...p, k], 'line', fail);
+            walk(x, [...p, k], fail);
+        }
+    }
+}
+function checkString(s, p, rule, fail) {
+    if (rule === 'data')
+        return;
+    if (rule === 'argv') {
+        if (s.includes('\u0000'))
+            fail(p, `${quoteValue(s)} contains a NUL character, which no command line or environment can carry`);
+        return;
+    }
+    const c = controlCharacterIn(s);
+    if (c !== undefined)
+        fail(p, `${quoteValue(s)} contains a control character (${c}); names, paths and URLs must be one line of printable text`);
+    if (s.length > MAX_LINE)
+        fail(p, `is ${s.length} characters long; at most ${MAX_LINE}`);
+}
+//# sourceMappingURL=checks.js.map
 ;// CONCATENATED MODULE: ./packages/config/lib/src/generated/schema-validator.js
 // @ts-nocheck
 // Generated by scripts/gen-config-validator.mjs from schema/karoo.schema.json. Do not edit.
 
 const validate = validate10;
 /* harmony default export */ const schema_validator = ((/* unused pure expression or super */ null && (validate10)));
-const schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://karoo.dev/schema/karoo.schema.json", "title": "karoo.yml", "description": "Configuration of a system delivered by karoo: its leaf packages, indexes, target platform, nodes, roles, environments and acceptance tests.", "type": "object", "additionalProperties": false, "required": ["system", "leaves", "indexes"], "properties": { "$schema": { "type": "string" }, "system": { "description": "Name of the system; used in store paths, release directories and machine names.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, "leaves": { "description": "The packages the team builds itself. Resolution starts from the newest build of each in the private index.", "type": "array", "minItems": 1, "items": { "oneOf": [{ "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, "pin": { "description": "Exact version to use instead of the newest build.", "type": "string", "minLength": 1 }, "allow-prerelease": { "description": "Let the newest pre-release or dev build of this leaf be chosen.", "type": "boolean" }, "extras": { "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" } } } }] } }, "indexes": { "description": "Package indexes, the private one first. A name found in the private index is never taken from another index.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["url"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "url": { "description": "PEP 503/691 simple index: http(s)://…, file://…, or a path relative to this file.", "type": "string", "minLength": 1 }, "private": { "description": "Whether this index holds the team's own packages. Default: true for the first index only.", "type": "boolean" }, "username-env": { "description": "Environment variable holding the user name for basic auth.", "type": "string" }, "password-env": { "description": "Environment variable holding the password or token.", "type": "string" } } } }, "target": { "description": "The platform the system runs on. Locks are resolved for it, not for the resolving machine.", "type": "object", "additionalProperties": false, "properties": { "python": { "type": "string", "pattern": "^3\\.[0-9]{1,2}$" }, "platforms": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z0-9_]+$" } }, "implementation": { "type": "string", "enum": ["cp", "pp"] } } }, "constraints": { "description": "Constraint files (pip -c syntax), relative to this file.", "type": "array", "items": { "type": "string", "minLength": 1 } }, "resolver": { "type": "string", "enum": ["pip", "uv", "auto"] }, "lock": { "description": "Where the lock lives, relative to this file (default: the directory of this file).", "type": "string" }, "store": { "description": "Where candidates are stored: oci-layout:PATH or REGISTRY/REPOSITORY.", "type": "string" }, "nodes": { "description": "The machines of the system, one per logical node.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, "role": { "type": "string" }, "cpus": { "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB.", "type": "integer", "minimum": 128 } } } }, "roles": { "description": "What runs on a node of each role.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "leaves": { "type": "array", "items": { "type": "string" } }, "services": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "command"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "environment": { "type": "object", "additionalProperties": { "type": "string" } }, "working-directory": { "type": "string" }, "port": { "type": "integer", "minimum": 1, "maximum": 65535 } } } }, "files": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["path"], "properties": { "path": { "type": "string" }, "template": { "type": "string" }, "content": { "type": "string" }, "mode": { "type": "string", "pattern": "^0?[0-7]{3}$" } } } } } } }, "values": { "description": "Values available to templates in every environment.", "type": "object" }, "environments": { "description": "Ordered stages a candidate is promoted through.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "requires": { "description": "Environments whose passing evidence a candidate needs to enter this one (default: the one before).", "type": "array", "items": { "type": "string" } }, "soak": { "description": "Minimum time in the required environments, e.g. 30m, 24h.", "type": "string", "pattern": "^[0-9]+(s|m|h|d)$" }, "github-environment": { "description": "GitHub Environment whose protection rules guard this stage.", "type": "string" }, "inventory": { "description": "Inventory of real hosts, relative to this file; absent for ephemeral environments.", "type": "string" }, "values": { "type": "object" } } } }, "acceptance": { "type": "object", "additionalProperties": false, "required": ["command"], "properties": { "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "timeout": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "junit": { "type": "string" }, "working-directory": { "type": "string" } } }, "provision": { "type": "object", "additionalProperties": false, "properties": { "provider": { "type": "string", "enum": ["nspawn", "qemu"] }, "image": { "type": "string" }, "image-sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "ttl": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" } } } } };
+const schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://karoo.dev/schema/karoo.schema.json", "title": "karoo.yml", "description": "Configuration of a system delivered by karoo: its leaf packages, indexes, target platform, nodes, roles, environments and acceptance tests.", "type": "object", "additionalProperties": false, "required": ["system", "leaves", "indexes"], "properties": { "$schema": { "type": "string" }, "system": { "description": "Name of the system; used in store paths, release directories and machine names.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, "leaves": { "description": "The packages the team builds itself. Resolution starts from the newest build of each in the private index.", "type": "array", "minItems": 1, "items": { "oneOf": [{ "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, "pin": { "description": "Exact version to use instead of the newest build.", "type": "string", "minLength": 1 }, "allow-prerelease": { "description": "Let the newest pre-release or dev build of this leaf be chosen.", "type": "boolean" }, "extras": { "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" } } } }] } }, "indexes": { "description": "Package indexes, the private one first. A name found in the private index is never taken from another index.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["url"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "url": { "description": "PEP 503/691 simple index: http(s)://…, file://…, or a path relative to this file.", "type": "string", "minLength": 1 }, "private": { "description": "Whether this index holds the team's own packages. Default: true for the first index only.", "type": "boolean" }, "username-env": { "description": "Environment variable holding the user name for basic auth.", "type": "string" }, "password-env": { "description": "Environment variable holding the password or token.", "type": "string" } } } }, "target": { "description": "The platform the system runs on. Locks are resolved for it, not for the resolving machine.", "type": "object", "additionalProperties": false, "properties": { "python": { "type": "string", "pattern": "^3\\.[0-9]{1,2}$" }, "platforms": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z0-9_]+$" } }, "implementation": { "type": "string", "enum": ["cp", "pp"] } } }, "constraints": { "description": "Constraint files (pip -c syntax), relative to this file.", "type": "array", "items": { "type": "string", "minLength": 1 } }, "resolver": { "type": "string", "enum": ["pip", "uv", "auto"] }, "as-of": { "description": "Upload-time cutoff for resolve: only files the indexes received at or before it are visible. An RFC 3339 date-time with offset (2026-01-31T12:00:00Z), \"leaves\" (the newest upload time among the chosen leaf builds: the same leaf builds give the same lock whenever resolve runs) or \"none\" (default).", "type": "string", "minLength": 1 }, "lock": { "description": "Where the lock lives, relative to this file (default: the directory of this file).", "type": "string" }, "store": { "description": "Where candidates are stored: oci-layout:PATH or REGISTRY/REPOSITORY.", "type": "string" }, "nodes": { "description": "The machines of the system, one per logical node.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, "role": { "type": "string" }, "cpus": { "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB.", "type": "integer", "minimum": 128 } } } }, "roles": { "description": "What runs on a node of each role.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "leaves": { "type": "array", "items": { "type": "string" } }, "services": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "command"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "environment": { "type": "object", "additionalProperties": { "type": "string" } }, "working-directory": { "type": "string" }, "port": { "type": "integer", "minimum": 1, "maximum": 65535 } } } }, "files": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["path"], "properties": { "path": { "type": "string" }, "template": { "type": "string" }, "content": { "type": "string" }, "mode": { "type": "string", "pattern": "^0?[0-7]{3}$" } } } } } } }, "values": { "description": "Values available to templates in every environment.", "type": "object" }, "environments": { "description": "Ordered stages a candidate is promoted through.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "requires": { "description": "Environments whose passing evidence a candidate needs to enter this one (default: the one before).", "type": "array", "items": { "type": "string" } }, "soak": { "description": "Minimum time in the required environments, e.g. 30m, 24h.", "type": "string", "pattern": "^[0-9]+(s|m|h|d)$" }, "github-environment": { "description": "GitHub Environment whose protection rules guard this stage.", "type": "string" }, "inventory": { "description": "Inventory of real hosts, relative to this file; absent for ephemeral environments.", "type": "string" }, "values": { "type": "object" } } } }, "acceptance": { "type": "object", "additionalProperties": false, "required": ["command"], "properties": { "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "timeout": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "junit": { "type": "string" }, "working-directory": { "type": "string" }, "allow-no-tests": { "type": "boolean", "description": "Let a run in which no test ran pass (default false: zero tests run is a failure)." }, "pass-env": { "description": "Variables of karoo's own environment the tests get besides PATH, HOME, locale and KAROO_* (nothing else is passed: no tokens, no INPUT_*).", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } }, "env": { "description": "Variables with fixed values for the tests.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }, "additionalProperties": { "type": "string" } }, "workflows": { "description": "Workflow files whose runs may produce evidence a promotion inside GitHub Actions accepts (default: .github/workflows/karoo-candidate.yml).", "type": "array", "items": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" } } } }, "provision": { "type": "object", "additionalProperties": false, "properties": { "provider": { "type": "string", "enum": ["nspawn", "qemu"] }, "image": { "type": "string" }, "image-sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "ttl": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" } } } } };
 const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$", "u");
 const pattern1 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$", "u");
@@ -41162,7 +42290,9 @@ const pattern7 = new RegExp("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", "u");
 const pattern9 = new RegExp("^0?[0-7]{3}$", "u");
 const pattern11 = new RegExp("^[0-9]+(s|m|h|d)$", "u");
 const pattern12 = new RegExp("^[0-9]+(s|m|h)$", "u");
-const pattern13 = new RegExp("^[0-9a-f]{64}$", "u");
+const pattern13 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
+const pattern15 = new RegExp("^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$", "u");
+const pattern16 = new RegExp("^[0-9a-f]{64}$", "u");
 function validate10(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) { /*# sourceURL="https://karoo.dev/schema/karoo.schema.json" */ ; let vErrors = null; let errors = 0; if (data && typeof data == "object" && !Array.isArray(data)) {
     if (data.system === undefined) {
         const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "system" }, message: "must have required property '" + "system" + "'" };
@@ -41812,21 +42942,22 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
         }
     }
-    if (data.lock !== undefined) {
-        if (typeof data.lock !== "string") {
-            const err50 = { instancePath: instancePath + "/lock", schemaPath: "#/properties/lock/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-            if (vErrors === null) {
-                vErrors = [err50];
+    if (data["as-of"] !== undefined) {
+        let data24 = data["as-of"];
+        if (typeof data24 === "string") {
+            if (data24.length < 1) {
+                const err50 = { instancePath: instancePath + "/as-of", schemaPath: "#/properties/as-of/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                if (vErrors === null) {
+                    vErrors = [err50];
+                }
+                else {
+                    vErrors.push(err50);
+                }
+                errors++;
             }
-            else {
-                vErrors.push(err50);
-            }
-            errors++;
         }
-    }
-    if (data.store !== undefined) {
-        if (typeof data.store !== "string") {
-            const err51 = { instancePath: instancePath + "/store", schemaPath: "#/properties/store/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        else {
+            const err51 = { instancePath: instancePath + "/as-of", schemaPath: "#/properties/as-of/type", keyword: "type", params: { type: "string" }, message: "must be string" };
             if (vErrors === null) {
                 vErrors = [err51];
             }
@@ -41836,61 +42967,60 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
         }
     }
+    if (data.lock !== undefined) {
+        if (typeof data.lock !== "string") {
+            const err52 = { instancePath: instancePath + "/lock", schemaPath: "#/properties/lock/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+                vErrors = [err52];
+            }
+            else {
+                vErrors.push(err52);
+            }
+            errors++;
+        }
+    }
+    if (data.store !== undefined) {
+        if (typeof data.store !== "string") {
+            const err53 = { instancePath: instancePath + "/store", schemaPath: "#/properties/store/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+                vErrors = [err53];
+            }
+            else {
+                vErrors.push(err53);
+            }
+            errors++;
+        }
+    }
     if (data.nodes !== undefined) {
-        let data26 = data.nodes;
-        if (Array.isArray(data26)) {
-            const len5 = data26.length;
+        let data27 = data.nodes;
+        if (Array.isArray(data27)) {
+            const len5 = data27.length;
             for (let i5 = 0; i5 < len5; i5++) {
-                let data27 = data26[i5];
-                if (data27 && typeof data27 == "object" && !Array.isArray(data27)) {
-                    if (data27.name === undefined) {
-                        const err52 = { instancePath: instancePath + "/nodes/" + i5, schemaPath: "#/properties/nodes/items/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property '" + "name" + "'" };
+                let data28 = data27[i5];
+                if (data28 && typeof data28 == "object" && !Array.isArray(data28)) {
+                    if (data28.name === undefined) {
+                        const err54 = { instancePath: instancePath + "/nodes/" + i5, schemaPath: "#/properties/nodes/items/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property '" + "name" + "'" };
                         if (vErrors === null) {
-                            vErrors = [err52];
+                            vErrors = [err54];
                         }
                         else {
-                            vErrors.push(err52);
+                            vErrors.push(err54);
                         }
                         errors++;
                     }
-                    if (data27.role === undefined) {
-                        const err53 = { instancePath: instancePath + "/nodes/" + i5, schemaPath: "#/properties/nodes/items/required", keyword: "required", params: { missingProperty: "role" }, message: "must have required property '" + "role" + "'" };
+                    if (data28.role === undefined) {
+                        const err55 = { instancePath: instancePath + "/nodes/" + i5, schemaPath: "#/properties/nodes/items/required", keyword: "required", params: { missingProperty: "role" }, message: "must have required property '" + "role" + "'" };
                         if (vErrors === null) {
-                            vErrors = [err53];
+                            vErrors = [err55];
                         }
                         else {
-                            vErrors.push(err53);
+                            vErrors.push(err55);
                         }
                         errors++;
                     }
-                    for (const key4 in data27) {
+                    for (const key4 in data28) {
                         if (!((((key4 === "name") || (key4 === "role")) || (key4 === "cpus")) || (key4 === "memory"))) {
-                            const err54 = { instancePath: instancePath + "/nodes/" + i5, schemaPath: "#/properties/nodes/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err54];
-                            }
-                            else {
-                                vErrors.push(err54);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data27.name !== undefined) {
-                        let data28 = data27.name;
-                        if (typeof data28 === "string") {
-                            if (!pattern7.test(data28)) {
-                                const err55 = { instancePath: instancePath + "/nodes/" + i5 + "/name", schemaPath: "#/properties/nodes/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, message: "must match pattern \"" + "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err55];
-                                }
-                                else {
-                                    vErrors.push(err55);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err56 = { instancePath: instancePath + "/nodes/" + i5 + "/name", schemaPath: "#/properties/nodes/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            const err56 = { instancePath: instancePath + "/nodes/" + i5, schemaPath: "#/properties/nodes/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" };
                             if (vErrors === null) {
                                 vErrors = [err56];
                             }
@@ -41900,22 +43030,22 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data27.role !== undefined) {
-                        if (typeof data27.role !== "string") {
-                            const err57 = { instancePath: instancePath + "/nodes/" + i5 + "/role", schemaPath: "#/properties/nodes/items/properties/role/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err57];
+                    if (data28.name !== undefined) {
+                        let data29 = data28.name;
+                        if (typeof data29 === "string") {
+                            if (!pattern7.test(data29)) {
+                                const err57 = { instancePath: instancePath + "/nodes/" + i5 + "/name", schemaPath: "#/properties/nodes/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, message: "must match pattern \"" + "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err57];
+                                }
+                                else {
+                                    vErrors.push(err57);
+                                }
+                                errors++;
                             }
-                            else {
-                                vErrors.push(err57);
-                            }
-                            errors++;
                         }
-                    }
-                    if (data27.cpus !== undefined) {
-                        let data30 = data27.cpus;
-                        if (!((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30)))) {
-                            const err58 = { instancePath: instancePath + "/nodes/" + i5 + "/cpus", schemaPath: "#/properties/nodes/items/properties/cpus/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                        else {
+                            const err58 = { instancePath: instancePath + "/nodes/" + i5 + "/name", schemaPath: "#/properties/nodes/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
                                 vErrors = [err58];
                             }
@@ -41924,23 +43054,23 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             }
                             errors++;
                         }
-                        if (typeof data30 == "number") {
-                            if (data30 < 1 || isNaN(data30)) {
-                                const err59 = { instancePath: instancePath + "/nodes/" + i5 + "/cpus", schemaPath: "#/properties/nodes/items/properties/cpus/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
-                                if (vErrors === null) {
-                                    vErrors = [err59];
-                                }
-                                else {
-                                    vErrors.push(err59);
-                                }
-                                errors++;
+                    }
+                    if (data28.role !== undefined) {
+                        if (typeof data28.role !== "string") {
+                            const err59 = { instancePath: instancePath + "/nodes/" + i5 + "/role", schemaPath: "#/properties/nodes/items/properties/role/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err59];
                             }
+                            else {
+                                vErrors.push(err59);
+                            }
+                            errors++;
                         }
                     }
-                    if (data27.memory !== undefined) {
-                        let data31 = data27.memory;
+                    if (data28.cpus !== undefined) {
+                        let data31 = data28.cpus;
                         if (!((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31)))) {
-                            const err60 = { instancePath: instancePath + "/nodes/" + i5 + "/memory", schemaPath: "#/properties/nodes/items/properties/memory/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                            const err60 = { instancePath: instancePath + "/nodes/" + i5 + "/cpus", schemaPath: "#/properties/nodes/items/properties/cpus/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
                             if (vErrors === null) {
                                 vErrors = [err60];
                             }
@@ -41950,8 +43080,8 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                         if (typeof data31 == "number") {
-                            if (data31 < 128 || isNaN(data31)) {
-                                const err61 = { instancePath: instancePath + "/nodes/" + i5 + "/memory", schemaPath: "#/properties/nodes/items/properties/memory/minimum", keyword: "minimum", params: { comparison: ">=", limit: 128 }, message: "must be >= 128" };
+                            if (data31 < 1 || isNaN(data31)) {
+                                const err61 = { instancePath: instancePath + "/nodes/" + i5 + "/cpus", schemaPath: "#/properties/nodes/items/properties/cpus/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
                                 if (vErrors === null) {
                                     vErrors = [err61];
                                 }
@@ -41962,67 +43092,64 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             }
                         }
                     }
+                    if (data28.memory !== undefined) {
+                        let data32 = data28.memory;
+                        if (!((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32)))) {
+                            const err62 = { instancePath: instancePath + "/nodes/" + i5 + "/memory", schemaPath: "#/properties/nodes/items/properties/memory/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                            if (vErrors === null) {
+                                vErrors = [err62];
+                            }
+                            else {
+                                vErrors.push(err62);
+                            }
+                            errors++;
+                        }
+                        if (typeof data32 == "number") {
+                            if (data32 < 128 || isNaN(data32)) {
+                                const err63 = { instancePath: instancePath + "/nodes/" + i5 + "/memory", schemaPath: "#/properties/nodes/items/properties/memory/minimum", keyword: "minimum", params: { comparison: ">=", limit: 128 }, message: "must be >= 128" };
+                                if (vErrors === null) {
+                                    vErrors = [err63];
+                                }
+                                else {
+                                    vErrors.push(err63);
+                                }
+                                errors++;
+                            }
+                        }
+                    }
                 }
                 else {
-                    const err62 = { instancePath: instancePath + "/nodes/" + i5, schemaPath: "#/properties/nodes/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    const err64 = { instancePath: instancePath + "/nodes/" + i5, schemaPath: "#/properties/nodes/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                     if (vErrors === null) {
-                        vErrors = [err62];
+                        vErrors = [err64];
                     }
                     else {
-                        vErrors.push(err62);
+                        vErrors.push(err64);
                     }
                     errors++;
                 }
             }
         }
         else {
-            const err63 = { instancePath: instancePath + "/nodes", schemaPath: "#/properties/nodes/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            const err65 = { instancePath: instancePath + "/nodes", schemaPath: "#/properties/nodes/type", keyword: "type", params: { type: "array" }, message: "must be array" };
             if (vErrors === null) {
-                vErrors = [err63];
+                vErrors = [err65];
             }
             else {
-                vErrors.push(err63);
+                vErrors.push(err65);
             }
             errors++;
         }
     }
     if (data.roles !== undefined) {
-        let data32 = data.roles;
-        if (data32 && typeof data32 == "object" && !Array.isArray(data32)) {
-            for (const key5 in data32) {
-                let data33 = data32[key5];
-                if (data33 && typeof data33 == "object" && !Array.isArray(data33)) {
-                    for (const key6 in data33) {
+        let data33 = data.roles;
+        if (data33 && typeof data33 == "object" && !Array.isArray(data33)) {
+            for (const key5 in data33) {
+                let data34 = data33[key5];
+                if (data34 && typeof data34 == "object" && !Array.isArray(data34)) {
+                    for (const key6 in data34) {
                         if (!(((key6 === "leaves") || (key6 === "services")) || (key6 === "files"))) {
-                            const err64 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/roles/additionalProperties/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err64];
-                            }
-                            else {
-                                vErrors.push(err64);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data33.leaves !== undefined) {
-                        let data34 = data33.leaves;
-                        if (Array.isArray(data34)) {
-                            const len6 = data34.length;
-                            for (let i6 = 0; i6 < len6; i6++) {
-                                if (typeof data34[i6] !== "string") {
-                                    const err65 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/leaves/" + i6, schemaPath: "#/properties/roles/additionalProperties/properties/leaves/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err65];
-                                    }
-                                    else {
-                                        vErrors.push(err65);
-                                    }
-                                    errors++;
-                                }
-                            }
-                        }
-                        else {
-                            const err66 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/leaves", schemaPath: "#/properties/roles/additionalProperties/properties/leaves/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            const err66 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/roles/additionalProperties/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" };
                             if (vErrors === null) {
                                 vErrors = [err66];
                             }
@@ -42032,61 +43159,64 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data33.services !== undefined) {
-                        let data36 = data33.services;
-                        if (Array.isArray(data36)) {
-                            const len7 = data36.length;
+                    if (data34.leaves !== undefined) {
+                        let data35 = data34.leaves;
+                        if (Array.isArray(data35)) {
+                            const len6 = data35.length;
+                            for (let i6 = 0; i6 < len6; i6++) {
+                                if (typeof data35[i6] !== "string") {
+                                    const err67 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/leaves/" + i6, schemaPath: "#/properties/roles/additionalProperties/properties/leaves/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err67];
+                                    }
+                                    else {
+                                        vErrors.push(err67);
+                                    }
+                                    errors++;
+                                }
+                            }
+                        }
+                        else {
+                            const err68 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/leaves", schemaPath: "#/properties/roles/additionalProperties/properties/leaves/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            if (vErrors === null) {
+                                vErrors = [err68];
+                            }
+                            else {
+                                vErrors.push(err68);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data34.services !== undefined) {
+                        let data37 = data34.services;
+                        if (Array.isArray(data37)) {
+                            const len7 = data37.length;
                             for (let i7 = 0; i7 < len7; i7++) {
-                                let data37 = data36[i7];
-                                if (data37 && typeof data37 == "object" && !Array.isArray(data37)) {
-                                    if (data37.name === undefined) {
-                                        const err67 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property '" + "name" + "'" };
+                                let data38 = data37[i7];
+                                if (data38 && typeof data38 == "object" && !Array.isArray(data38)) {
+                                    if (data38.name === undefined) {
+                                        const err69 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property '" + "name" + "'" };
                                         if (vErrors === null) {
-                                            vErrors = [err67];
+                                            vErrors = [err69];
                                         }
                                         else {
-                                            vErrors.push(err67);
+                                            vErrors.push(err69);
                                         }
                                         errors++;
                                     }
-                                    if (data37.command === undefined) {
-                                        const err68 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/required", keyword: "required", params: { missingProperty: "command" }, message: "must have required property '" + "command" + "'" };
+                                    if (data38.command === undefined) {
+                                        const err70 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/required", keyword: "required", params: { missingProperty: "command" }, message: "must have required property '" + "command" + "'" };
                                         if (vErrors === null) {
-                                            vErrors = [err68];
+                                            vErrors = [err70];
                                         }
                                         else {
-                                            vErrors.push(err68);
+                                            vErrors.push(err70);
                                         }
                                         errors++;
                                     }
-                                    for (const key7 in data37) {
+                                    for (const key7 in data38) {
                                         if (!(((((key7 === "name") || (key7 === "command")) || (key7 === "environment")) || (key7 === "working-directory")) || (key7 === "port"))) {
-                                            const err69 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties" };
-                                            if (vErrors === null) {
-                                                vErrors = [err69];
-                                            }
-                                            else {
-                                                vErrors.push(err69);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                    if (data37.name !== undefined) {
-                                        let data38 = data37.name;
-                                        if (typeof data38 === "string") {
-                                            if (!pattern4.test(data38)) {
-                                                const err70 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/name", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9][a-z0-9-]*$" }, message: "must match pattern \"" + "^[a-z0-9][a-z0-9-]*$" + "\"" };
-                                                if (vErrors === null) {
-                                                    vErrors = [err70];
-                                                }
-                                                else {
-                                                    vErrors.push(err70);
-                                                }
-                                                errors++;
-                                            }
-                                        }
-                                        else {
-                                            const err71 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/name", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                            const err71 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties" };
                                             if (vErrors === null) {
                                                 vErrors = [err71];
                                             }
@@ -42096,11 +43226,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                             errors++;
                                         }
                                     }
-                                    if (data37.command !== undefined) {
-                                        let data39 = data37.command;
-                                        if (Array.isArray(data39)) {
-                                            if (data39.length < 1) {
-                                                const err72 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/command", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/command/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+                                    if (data38.name !== undefined) {
+                                        let data39 = data38.name;
+                                        if (typeof data39 === "string") {
+                                            if (!pattern4.test(data39)) {
+                                                const err72 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/name", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9][a-z0-9-]*$" }, message: "must match pattern \"" + "^[a-z0-9][a-z0-9-]*$" + "\"" };
                                                 if (vErrors === null) {
                                                     vErrors = [err72];
                                                 }
@@ -42109,37 +43239,35 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                 }
                                                 errors++;
                                             }
-                                            const len8 = data39.length;
-                                            for (let i8 = 0; i8 < len8; i8++) {
-                                                if (typeof data39[i8] !== "string") {
-                                                    const err73 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/command/" + i8, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/command/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                                    if (vErrors === null) {
-                                                        vErrors = [err73];
-                                                    }
-                                                    else {
-                                                        vErrors.push(err73);
-                                                    }
-                                                    errors++;
-                                                }
-                                            }
                                         }
                                         else {
-                                            const err74 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/command", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/command/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                                            const err73 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/name", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                                             if (vErrors === null) {
-                                                vErrors = [err74];
+                                                vErrors = [err73];
                                             }
                                             else {
-                                                vErrors.push(err74);
+                                                vErrors.push(err73);
                                             }
                                             errors++;
                                         }
                                     }
-                                    if (data37.environment !== undefined) {
-                                        let data41 = data37.environment;
-                                        if (data41 && typeof data41 == "object" && !Array.isArray(data41)) {
-                                            for (const key8 in data41) {
-                                                if (typeof data41[key8] !== "string") {
-                                                    const err75 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/environment/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/environment/additionalProperties/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (data38.command !== undefined) {
+                                        let data40 = data38.command;
+                                        if (Array.isArray(data40)) {
+                                            if (data40.length < 1) {
+                                                const err74 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/command", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/command/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+                                                if (vErrors === null) {
+                                                    vErrors = [err74];
+                                                }
+                                                else {
+                                                    vErrors.push(err74);
+                                                }
+                                                errors++;
+                                            }
+                                            const len8 = data40.length;
+                                            for (let i8 = 0; i8 < len8; i8++) {
+                                                if (typeof data40[i8] !== "string") {
+                                                    const err75 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/command/" + i8, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/command/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                                                     if (vErrors === null) {
                                                         vErrors = [err75];
                                                     }
@@ -42151,7 +43279,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                             }
                                         }
                                         else {
-                                            const err76 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/environment", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/environment/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                                            const err76 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/command", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/command/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                                             if (vErrors === null) {
                                                 vErrors = [err76];
                                             }
@@ -42161,22 +43289,24 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                             errors++;
                                         }
                                     }
-                                    if (data37["working-directory"] !== undefined) {
-                                        if (typeof data37["working-directory"] !== "string") {
-                                            const err77 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/working-directory", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/working-directory/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                            if (vErrors === null) {
-                                                vErrors = [err77];
+                                    if (data38.environment !== undefined) {
+                                        let data42 = data38.environment;
+                                        if (data42 && typeof data42 == "object" && !Array.isArray(data42)) {
+                                            for (const key8 in data42) {
+                                                if (typeof data42[key8] !== "string") {
+                                                    const err77 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/environment/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/environment/additionalProperties/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                                    if (vErrors === null) {
+                                                        vErrors = [err77];
+                                                    }
+                                                    else {
+                                                        vErrors.push(err77);
+                                                    }
+                                                    errors++;
+                                                }
                                             }
-                                            else {
-                                                vErrors.push(err77);
-                                            }
-                                            errors++;
                                         }
-                                    }
-                                    if (data37.port !== undefined) {
-                                        let data44 = data37.port;
-                                        if (!((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44)))) {
-                                            const err78 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/port", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/port/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                                        else {
+                                            const err78 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/environment", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/environment/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                                             if (vErrors === null) {
                                                 vErrors = [err78];
                                             }
@@ -42185,24 +43315,49 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                             }
                                             errors++;
                                         }
-                                        if (typeof data44 == "number") {
-                                            if (data44 > 65535 || isNaN(data44)) {
-                                                const err79 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/port", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/port/maximum", keyword: "maximum", params: { comparison: "<=", limit: 65535 }, message: "must be <= 65535" };
+                                    }
+                                    if (data38["working-directory"] !== undefined) {
+                                        if (typeof data38["working-directory"] !== "string") {
+                                            const err79 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/working-directory", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/working-directory/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                            if (vErrors === null) {
+                                                vErrors = [err79];
+                                            }
+                                            else {
+                                                vErrors.push(err79);
+                                            }
+                                            errors++;
+                                        }
+                                    }
+                                    if (data38.port !== undefined) {
+                                        let data45 = data38.port;
+                                        if (!((typeof data45 == "number") && (!(data45 % 1) && !isNaN(data45)))) {
+                                            const err80 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/port", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/port/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                                            if (vErrors === null) {
+                                                vErrors = [err80];
+                                            }
+                                            else {
+                                                vErrors.push(err80);
+                                            }
+                                            errors++;
+                                        }
+                                        if (typeof data45 == "number") {
+                                            if (data45 > 65535 || isNaN(data45)) {
+                                                const err81 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/port", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/port/maximum", keyword: "maximum", params: { comparison: "<=", limit: 65535 }, message: "must be <= 65535" };
                                                 if (vErrors === null) {
-                                                    vErrors = [err79];
+                                                    vErrors = [err81];
                                                 }
                                                 else {
-                                                    vErrors.push(err79);
+                                                    vErrors.push(err81);
                                                 }
                                                 errors++;
                                             }
-                                            if (data44 < 1 || isNaN(data44)) {
-                                                const err80 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/port", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/port/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+                                            if (data45 < 1 || isNaN(data45)) {
+                                                const err82 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/port", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/port/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
                                                 if (vErrors === null) {
-                                                    vErrors = [err80];
+                                                    vErrors = [err82];
                                                 }
                                                 else {
-                                                    vErrors.push(err80);
+                                                    vErrors.push(err82);
                                                 }
                                                 errors++;
                                             }
@@ -42210,72 +43365,48 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                     }
                                 }
                                 else {
-                                    const err81 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                                    const err83 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                                     if (vErrors === null) {
-                                        vErrors = [err81];
+                                        vErrors = [err83];
                                     }
                                     else {
-                                        vErrors.push(err81);
+                                        vErrors.push(err83);
                                     }
                                     errors++;
                                 }
                             }
                         }
                         else {
-                            const err82 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services", schemaPath: "#/properties/roles/additionalProperties/properties/services/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            const err84 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services", schemaPath: "#/properties/roles/additionalProperties/properties/services/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                             if (vErrors === null) {
-                                vErrors = [err82];
+                                vErrors = [err84];
                             }
                             else {
-                                vErrors.push(err82);
+                                vErrors.push(err84);
                             }
                             errors++;
                         }
                     }
-                    if (data33.files !== undefined) {
-                        let data45 = data33.files;
-                        if (Array.isArray(data45)) {
-                            const len9 = data45.length;
+                    if (data34.files !== undefined) {
+                        let data46 = data34.files;
+                        if (Array.isArray(data46)) {
+                            const len9 = data46.length;
                             for (let i9 = 0; i9 < len9; i9++) {
-                                let data46 = data45[i9];
-                                if (data46 && typeof data46 == "object" && !Array.isArray(data46)) {
-                                    if (data46.path === undefined) {
-                                        const err83 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9, schemaPath: "#/properties/roles/additionalProperties/properties/files/items/required", keyword: "required", params: { missingProperty: "path" }, message: "must have required property '" + "path" + "'" };
+                                let data47 = data46[i9];
+                                if (data47 && typeof data47 == "object" && !Array.isArray(data47)) {
+                                    if (data47.path === undefined) {
+                                        const err85 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9, schemaPath: "#/properties/roles/additionalProperties/properties/files/items/required", keyword: "required", params: { missingProperty: "path" }, message: "must have required property '" + "path" + "'" };
                                         if (vErrors === null) {
-                                            vErrors = [err83];
+                                            vErrors = [err85];
                                         }
                                         else {
-                                            vErrors.push(err83);
+                                            vErrors.push(err85);
                                         }
                                         errors++;
                                     }
-                                    for (const key9 in data46) {
+                                    for (const key9 in data47) {
                                         if (!((((key9 === "path") || (key9 === "template")) || (key9 === "content")) || (key9 === "mode"))) {
-                                            const err84 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9, schemaPath: "#/properties/roles/additionalProperties/properties/files/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties" };
-                                            if (vErrors === null) {
-                                                vErrors = [err84];
-                                            }
-                                            else {
-                                                vErrors.push(err84);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                    if (data46.path !== undefined) {
-                                        if (typeof data46.path !== "string") {
-                                            const err85 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/path", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/path/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                            if (vErrors === null) {
-                                                vErrors = [err85];
-                                            }
-                                            else {
-                                                vErrors.push(err85);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                    if (data46.template !== undefined) {
-                                        if (typeof data46.template !== "string") {
-                                            const err86 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/template", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/template/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                            const err86 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9, schemaPath: "#/properties/roles/additionalProperties/properties/files/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties" };
                                             if (vErrors === null) {
                                                 vErrors = [err86];
                                             }
@@ -42285,9 +43416,9 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                             errors++;
                                         }
                                     }
-                                    if (data46.content !== undefined) {
-                                        if (typeof data46.content !== "string") {
-                                            const err87 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/content", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/content/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (data47.path !== undefined) {
+                                        if (typeof data47.path !== "string") {
+                                            const err87 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/path", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/path/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                                             if (vErrors === null) {
                                                 vErrors = [err87];
                                             }
@@ -42297,22 +43428,21 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                             errors++;
                                         }
                                     }
-                                    if (data46.mode !== undefined) {
-                                        let data50 = data46.mode;
-                                        if (typeof data50 === "string") {
-                                            if (!pattern9.test(data50)) {
-                                                const err88 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/mode", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/mode/pattern", keyword: "pattern", params: { pattern: "^0?[0-7]{3}$" }, message: "must match pattern \"" + "^0?[0-7]{3}$" + "\"" };
-                                                if (vErrors === null) {
-                                                    vErrors = [err88];
-                                                }
-                                                else {
-                                                    vErrors.push(err88);
-                                                }
-                                                errors++;
+                                    if (data47.template !== undefined) {
+                                        if (typeof data47.template !== "string") {
+                                            const err88 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/template", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/template/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                            if (vErrors === null) {
+                                                vErrors = [err88];
                                             }
+                                            else {
+                                                vErrors.push(err88);
+                                            }
+                                            errors++;
                                         }
-                                        else {
-                                            const err89 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/mode", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/mode/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    }
+                                    if (data47.content !== undefined) {
+                                        if (typeof data47.content !== "string") {
+                                            const err89 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/content", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/content/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                                             if (vErrors === null) {
                                                 vErrors = [err89];
                                             }
@@ -42322,112 +43452,112 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                             errors++;
                                         }
                                     }
+                                    if (data47.mode !== undefined) {
+                                        let data51 = data47.mode;
+                                        if (typeof data51 === "string") {
+                                            if (!pattern9.test(data51)) {
+                                                const err90 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/mode", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/mode/pattern", keyword: "pattern", params: { pattern: "^0?[0-7]{3}$" }, message: "must match pattern \"" + "^0?[0-7]{3}$" + "\"" };
+                                                if (vErrors === null) {
+                                                    vErrors = [err90];
+                                                }
+                                                else {
+                                                    vErrors.push(err90);
+                                                }
+                                                errors++;
+                                            }
+                                        }
+                                        else {
+                                            const err91 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/mode", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/mode/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                            if (vErrors === null) {
+                                                vErrors = [err91];
+                                            }
+                                            else {
+                                                vErrors.push(err91);
+                                            }
+                                            errors++;
+                                        }
+                                    }
                                 }
                                 else {
-                                    const err90 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9, schemaPath: "#/properties/roles/additionalProperties/properties/files/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                                    const err92 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9, schemaPath: "#/properties/roles/additionalProperties/properties/files/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                                     if (vErrors === null) {
-                                        vErrors = [err90];
+                                        vErrors = [err92];
                                     }
                                     else {
-                                        vErrors.push(err90);
+                                        vErrors.push(err92);
                                     }
                                     errors++;
                                 }
                             }
                         }
                         else {
-                            const err91 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files", schemaPath: "#/properties/roles/additionalProperties/properties/files/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            const err93 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files", schemaPath: "#/properties/roles/additionalProperties/properties/files/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                             if (vErrors === null) {
-                                vErrors = [err91];
+                                vErrors = [err93];
                             }
                             else {
-                                vErrors.push(err91);
+                                vErrors.push(err93);
                             }
                             errors++;
                         }
                     }
                 }
                 else {
-                    const err92 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/roles/additionalProperties/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    const err94 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/roles/additionalProperties/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                     if (vErrors === null) {
-                        vErrors = [err92];
+                        vErrors = [err94];
                     }
                     else {
-                        vErrors.push(err92);
+                        vErrors.push(err94);
                     }
                     errors++;
                 }
             }
         }
         else {
-            const err93 = { instancePath: instancePath + "/roles", schemaPath: "#/properties/roles/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err95 = { instancePath: instancePath + "/roles", schemaPath: "#/properties/roles/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-                vErrors = [err93];
+                vErrors = [err95];
             }
             else {
-                vErrors.push(err93);
+                vErrors.push(err95);
             }
             errors++;
         }
     }
     if (data.values !== undefined) {
-        let data51 = data.values;
-        if (!(data51 && typeof data51 == "object" && !Array.isArray(data51))) {
-            const err94 = { instancePath: instancePath + "/values", schemaPath: "#/properties/values/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        let data52 = data.values;
+        if (!(data52 && typeof data52 == "object" && !Array.isArray(data52))) {
+            const err96 = { instancePath: instancePath + "/values", schemaPath: "#/properties/values/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-                vErrors = [err94];
+                vErrors = [err96];
             }
             else {
-                vErrors.push(err94);
+                vErrors.push(err96);
             }
             errors++;
         }
     }
     if (data.environments !== undefined) {
-        let data52 = data.environments;
-        if (Array.isArray(data52)) {
-            const len10 = data52.length;
+        let data53 = data.environments;
+        if (Array.isArray(data53)) {
+            const len10 = data53.length;
             for (let i10 = 0; i10 < len10; i10++) {
-                let data53 = data52[i10];
-                if (data53 && typeof data53 == "object" && !Array.isArray(data53)) {
-                    if (data53.name === undefined) {
-                        const err95 = { instancePath: instancePath + "/environments/" + i10, schemaPath: "#/properties/environments/items/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property '" + "name" + "'" };
+                let data54 = data53[i10];
+                if (data54 && typeof data54 == "object" && !Array.isArray(data54)) {
+                    if (data54.name === undefined) {
+                        const err97 = { instancePath: instancePath + "/environments/" + i10, schemaPath: "#/properties/environments/items/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property '" + "name" + "'" };
                         if (vErrors === null) {
-                            vErrors = [err95];
+                            vErrors = [err97];
                         }
                         else {
-                            vErrors.push(err95);
+                            vErrors.push(err97);
                         }
                         errors++;
                     }
-                    for (const key10 in data53) {
+                    for (const key10 in data54) {
                         if (!((((((key10 === "name") || (key10 === "requires")) || (key10 === "soak")) || (key10 === "github-environment")) || (key10 === "inventory")) || (key10 === "values"))) {
-                            const err96 = { instancePath: instancePath + "/environments/" + i10, schemaPath: "#/properties/environments/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err96];
-                            }
-                            else {
-                                vErrors.push(err96);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data53.name !== undefined) {
-                        let data54 = data53.name;
-                        if (typeof data54 === "string") {
-                            if (!pattern4.test(data54)) {
-                                const err97 = { instancePath: instancePath + "/environments/" + i10 + "/name", schemaPath: "#/properties/environments/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9][a-z0-9-]*$" }, message: "must match pattern \"" + "^[a-z0-9][a-z0-9-]*$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err97];
-                                }
-                                else {
-                                    vErrors.push(err97);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err98 = { instancePath: instancePath + "/environments/" + i10 + "/name", schemaPath: "#/properties/environments/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            const err98 = { instancePath: instancePath + "/environments/" + i10, schemaPath: "#/properties/environments/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties" };
                             if (vErrors === null) {
                                 vErrors = [err98];
                             }
@@ -42437,25 +43567,22 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data53.requires !== undefined) {
-                        let data55 = data53.requires;
-                        if (Array.isArray(data55)) {
-                            const len11 = data55.length;
-                            for (let i11 = 0; i11 < len11; i11++) {
-                                if (typeof data55[i11] !== "string") {
-                                    const err99 = { instancePath: instancePath + "/environments/" + i10 + "/requires/" + i11, schemaPath: "#/properties/environments/items/properties/requires/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err99];
-                                    }
-                                    else {
-                                        vErrors.push(err99);
-                                    }
-                                    errors++;
+                    if (data54.name !== undefined) {
+                        let data55 = data54.name;
+                        if (typeof data55 === "string") {
+                            if (!pattern4.test(data55)) {
+                                const err99 = { instancePath: instancePath + "/environments/" + i10 + "/name", schemaPath: "#/properties/environments/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9][a-z0-9-]*$" }, message: "must match pattern \"" + "^[a-z0-9][a-z0-9-]*$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err99];
                                 }
+                                else {
+                                    vErrors.push(err99);
+                                }
+                                errors++;
                             }
                         }
                         else {
-                            const err100 = { instancePath: instancePath + "/environments/" + i10 + "/requires", schemaPath: "#/properties/environments/items/properties/requires/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            const err100 = { instancePath: instancePath + "/environments/" + i10 + "/name", schemaPath: "#/properties/environments/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
                                 vErrors = [err100];
                             }
@@ -42465,22 +43592,25 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data53.soak !== undefined) {
-                        let data57 = data53.soak;
-                        if (typeof data57 === "string") {
-                            if (!pattern11.test(data57)) {
-                                const err101 = { instancePath: instancePath + "/environments/" + i10 + "/soak", schemaPath: "#/properties/environments/items/properties/soak/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h|d)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h|d)$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err101];
+                    if (data54.requires !== undefined) {
+                        let data56 = data54.requires;
+                        if (Array.isArray(data56)) {
+                            const len11 = data56.length;
+                            for (let i11 = 0; i11 < len11; i11++) {
+                                if (typeof data56[i11] !== "string") {
+                                    const err101 = { instancePath: instancePath + "/environments/" + i10 + "/requires/" + i11, schemaPath: "#/properties/environments/items/properties/requires/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err101];
+                                    }
+                                    else {
+                                        vErrors.push(err101);
+                                    }
+                                    errors++;
                                 }
-                                else {
-                                    vErrors.push(err101);
-                                }
-                                errors++;
                             }
                         }
                         else {
-                            const err102 = { instancePath: instancePath + "/environments/" + i10 + "/soak", schemaPath: "#/properties/environments/items/properties/soak/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            const err102 = { instancePath: instancePath + "/environments/" + i10 + "/requires", schemaPath: "#/properties/environments/items/properties/requires/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                             if (vErrors === null) {
                                 vErrors = [err102];
                             }
@@ -42490,21 +43620,22 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data53["github-environment"] !== undefined) {
-                        if (typeof data53["github-environment"] !== "string") {
-                            const err103 = { instancePath: instancePath + "/environments/" + i10 + "/github-environment", schemaPath: "#/properties/environments/items/properties/github-environment/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err103];
+                    if (data54.soak !== undefined) {
+                        let data58 = data54.soak;
+                        if (typeof data58 === "string") {
+                            if (!pattern11.test(data58)) {
+                                const err103 = { instancePath: instancePath + "/environments/" + i10 + "/soak", schemaPath: "#/properties/environments/items/properties/soak/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h|d)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h|d)$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err103];
+                                }
+                                else {
+                                    vErrors.push(err103);
+                                }
+                                errors++;
                             }
-                            else {
-                                vErrors.push(err103);
-                            }
-                            errors++;
                         }
-                    }
-                    if (data53.inventory !== undefined) {
-                        if (typeof data53.inventory !== "string") {
-                            const err104 = { instancePath: instancePath + "/environments/" + i10 + "/inventory", schemaPath: "#/properties/environments/items/properties/inventory/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                        else {
+                            const err104 = { instancePath: instancePath + "/environments/" + i10 + "/soak", schemaPath: "#/properties/environments/items/properties/soak/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
                                 vErrors = [err104];
                             }
@@ -42514,10 +43645,9 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data53.values !== undefined) {
-                        let data60 = data53.values;
-                        if (!(data60 && typeof data60 == "object" && !Array.isArray(data60))) {
-                            const err105 = { instancePath: instancePath + "/environments/" + i10 + "/values", schemaPath: "#/properties/environments/items/properties/values/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (data54["github-environment"] !== undefined) {
+                        if (typeof data54["github-environment"] !== "string") {
+                            const err105 = { instancePath: instancePath + "/environments/" + i10 + "/github-environment", schemaPath: "#/properties/environments/items/properties/github-environment/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
                                 vErrors = [err105];
                             }
@@ -42527,109 +43657,109 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                }
-                else {
-                    const err106 = { instancePath: instancePath + "/environments/" + i10, schemaPath: "#/properties/environments/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                    if (vErrors === null) {
-                        vErrors = [err106];
-                    }
-                    else {
-                        vErrors.push(err106);
-                    }
-                    errors++;
-                }
-            }
-        }
-        else {
-            const err107 = { instancePath: instancePath + "/environments", schemaPath: "#/properties/environments/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-            if (vErrors === null) {
-                vErrors = [err107];
-            }
-            else {
-                vErrors.push(err107);
-            }
-            errors++;
-        }
-    }
-    if (data.acceptance !== undefined) {
-        let data61 = data.acceptance;
-        if (data61 && typeof data61 == "object" && !Array.isArray(data61)) {
-            if (data61.command === undefined) {
-                const err108 = { instancePath: instancePath + "/acceptance", schemaPath: "#/properties/acceptance/required", keyword: "required", params: { missingProperty: "command" }, message: "must have required property '" + "command" + "'" };
-                if (vErrors === null) {
-                    vErrors = [err108];
-                }
-                else {
-                    vErrors.push(err108);
-                }
-                errors++;
-            }
-            for (const key11 in data61) {
-                if (!((((key11 === "command") || (key11 === "timeout")) || (key11 === "junit")) || (key11 === "working-directory"))) {
-                    const err109 = { instancePath: instancePath + "/acceptance", schemaPath: "#/properties/acceptance/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key11 }, message: "must NOT have additional properties" };
-                    if (vErrors === null) {
-                        vErrors = [err109];
-                    }
-                    else {
-                        vErrors.push(err109);
-                    }
-                    errors++;
-                }
-            }
-            if (data61.command !== undefined) {
-                let data62 = data61.command;
-                if (Array.isArray(data62)) {
-                    if (data62.length < 1) {
-                        const err110 = { instancePath: instancePath + "/acceptance/command", schemaPath: "#/properties/acceptance/properties/command/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
-                        if (vErrors === null) {
-                            vErrors = [err110];
-                        }
-                        else {
-                            vErrors.push(err110);
-                        }
-                        errors++;
-                    }
-                    const len12 = data62.length;
-                    for (let i12 = 0; i12 < len12; i12++) {
-                        if (typeof data62[i12] !== "string") {
-                            const err111 = { instancePath: instancePath + "/acceptance/command/" + i12, schemaPath: "#/properties/acceptance/properties/command/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (data54.inventory !== undefined) {
+                        if (typeof data54.inventory !== "string") {
+                            const err106 = { instancePath: instancePath + "/environments/" + i10 + "/inventory", schemaPath: "#/properties/environments/items/properties/inventory/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
-                                vErrors = [err111];
+                                vErrors = [err106];
                             }
                             else {
-                                vErrors.push(err111);
+                                vErrors.push(err106);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data54.values !== undefined) {
+                        let data61 = data54.values;
+                        if (!(data61 && typeof data61 == "object" && !Array.isArray(data61))) {
+                            const err107 = { instancePath: instancePath + "/environments/" + i10 + "/values", schemaPath: "#/properties/environments/items/properties/values/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                            if (vErrors === null) {
+                                vErrors = [err107];
+                            }
+                            else {
+                                vErrors.push(err107);
                             }
                             errors++;
                         }
                     }
                 }
                 else {
-                    const err112 = { instancePath: instancePath + "/acceptance/command", schemaPath: "#/properties/acceptance/properties/command/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                    const err108 = { instancePath: instancePath + "/environments/" + i10, schemaPath: "#/properties/environments/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                     if (vErrors === null) {
-                        vErrors = [err112];
+                        vErrors = [err108];
                     }
                     else {
-                        vErrors.push(err112);
+                        vErrors.push(err108);
                     }
                     errors++;
                 }
             }
-            if (data61.timeout !== undefined) {
-                let data64 = data61.timeout;
-                if (typeof data64 === "string") {
-                    if (!pattern12.test(data64)) {
-                        const err113 = { instancePath: instancePath + "/acceptance/timeout", schemaPath: "#/properties/acceptance/properties/timeout/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
+        }
+        else {
+            const err109 = { instancePath: instancePath + "/environments", schemaPath: "#/properties/environments/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+                vErrors = [err109];
+            }
+            else {
+                vErrors.push(err109);
+            }
+            errors++;
+        }
+    }
+    if (data.acceptance !== undefined) {
+        let data62 = data.acceptance;
+        if (data62 && typeof data62 == "object" && !Array.isArray(data62)) {
+            if (data62.command === undefined) {
+                const err110 = { instancePath: instancePath + "/acceptance", schemaPath: "#/properties/acceptance/required", keyword: "required", params: { missingProperty: "command" }, message: "must have required property '" + "command" + "'" };
+                if (vErrors === null) {
+                    vErrors = [err110];
+                }
+                else {
+                    vErrors.push(err110);
+                }
+                errors++;
+            }
+            for (const key11 in data62) {
+                if (!((((((((key11 === "command") || (key11 === "timeout")) || (key11 === "junit")) || (key11 === "working-directory")) || (key11 === "allow-no-tests")) || (key11 === "pass-env")) || (key11 === "env")) || (key11 === "workflows"))) {
+                    const err111 = { instancePath: instancePath + "/acceptance", schemaPath: "#/properties/acceptance/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key11 }, message: "must NOT have additional properties" };
+                    if (vErrors === null) {
+                        vErrors = [err111];
+                    }
+                    else {
+                        vErrors.push(err111);
+                    }
+                    errors++;
+                }
+            }
+            if (data62.command !== undefined) {
+                let data63 = data62.command;
+                if (Array.isArray(data63)) {
+                    if (data63.length < 1) {
+                        const err112 = { instancePath: instancePath + "/acceptance/command", schemaPath: "#/properties/acceptance/properties/command/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
                         if (vErrors === null) {
-                            vErrors = [err113];
+                            vErrors = [err112];
                         }
                         else {
-                            vErrors.push(err113);
+                            vErrors.push(err112);
                         }
                         errors++;
                     }
+                    const len12 = data63.length;
+                    for (let i12 = 0; i12 < len12; i12++) {
+                        if (typeof data63[i12] !== "string") {
+                            const err113 = { instancePath: instancePath + "/acceptance/command/" + i12, schemaPath: "#/properties/acceptance/properties/command/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err113];
+                            }
+                            else {
+                                vErrors.push(err113);
+                            }
+                            errors++;
+                        }
+                    }
                 }
                 else {
-                    const err114 = { instancePath: instancePath + "/acceptance/timeout", schemaPath: "#/properties/acceptance/properties/timeout/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    const err114 = { instancePath: instancePath + "/acceptance/command", schemaPath: "#/properties/acceptance/properties/command/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                     if (vErrors === null) {
                         vErrors = [err114];
                     }
@@ -42639,21 +43769,22 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                 }
             }
-            if (data61.junit !== undefined) {
-                if (typeof data61.junit !== "string") {
-                    const err115 = { instancePath: instancePath + "/acceptance/junit", schemaPath: "#/properties/acceptance/properties/junit/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err115];
+            if (data62.timeout !== undefined) {
+                let data65 = data62.timeout;
+                if (typeof data65 === "string") {
+                    if (!pattern12.test(data65)) {
+                        const err115 = { instancePath: instancePath + "/acceptance/timeout", schemaPath: "#/properties/acceptance/properties/timeout/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err115];
+                        }
+                        else {
+                            vErrors.push(err115);
+                        }
+                        errors++;
                     }
-                    else {
-                        vErrors.push(err115);
-                    }
-                    errors++;
                 }
-            }
-            if (data61["working-directory"] !== undefined) {
-                if (typeof data61["working-directory"] !== "string") {
-                    const err116 = { instancePath: instancePath + "/acceptance/working-directory", schemaPath: "#/properties/acceptance/properties/working-directory/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                else {
+                    const err116 = { instancePath: instancePath + "/acceptance/timeout", schemaPath: "#/properties/acceptance/properties/timeout/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                     if (vErrors === null) {
                         vErrors = [err116];
                     }
@@ -42663,24 +43794,21 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                 }
             }
-        }
-        else {
-            const err117 = { instancePath: instancePath + "/acceptance", schemaPath: "#/properties/acceptance/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-            if (vErrors === null) {
-                vErrors = [err117];
+            if (data62.junit !== undefined) {
+                if (typeof data62.junit !== "string") {
+                    const err117 = { instancePath: instancePath + "/acceptance/junit", schemaPath: "#/properties/acceptance/properties/junit/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err117];
+                    }
+                    else {
+                        vErrors.push(err117);
+                    }
+                    errors++;
+                }
             }
-            else {
-                vErrors.push(err117);
-            }
-            errors++;
-        }
-    }
-    if (data.provision !== undefined) {
-        let data67 = data.provision;
-        if (data67 && typeof data67 == "object" && !Array.isArray(data67)) {
-            for (const key12 in data67) {
-                if (!((((key12 === "provider") || (key12 === "image")) || (key12 === "image-sha256")) || (key12 === "ttl"))) {
-                    const err118 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key12 }, message: "must NOT have additional properties" };
+            if (data62["working-directory"] !== undefined) {
+                if (typeof data62["working-directory"] !== "string") {
+                    const err118 = { instancePath: instancePath + "/acceptance/working-directory", schemaPath: "#/properties/acceptance/properties/working-directory/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                     if (vErrors === null) {
                         vErrors = [err118];
                     }
@@ -42690,10 +43818,9 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                 }
             }
-            if (data67.provider !== undefined) {
-                let data68 = data67.provider;
-                if (typeof data68 !== "string") {
-                    const err119 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (data62["allow-no-tests"] !== undefined) {
+                if (typeof data62["allow-no-tests"] !== "boolean") {
+                    const err119 = { instancePath: instancePath + "/acceptance/allow-no-tests", schemaPath: "#/properties/acceptance/properties/allow-no-tests/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
                     if (vErrors === null) {
                         vErrors = [err119];
                     }
@@ -42702,104 +43829,280 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     }
                     errors++;
                 }
-                if (!((data68 === "nspawn") || (data68 === "qemu"))) {
-                    const err120 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/enum", keyword: "enum", params: { allowedValues: schema11.properties.provision.properties.provider.enum }, message: "must be equal to one of the allowed values" };
-                    if (vErrors === null) {
-                        vErrors = [err120];
-                    }
-                    else {
-                        vErrors.push(err120);
-                    }
-                    errors++;
-                }
             }
-            if (data67.image !== undefined) {
-                if (typeof data67.image !== "string") {
-                    const err121 = { instancePath: instancePath + "/provision/image", schemaPath: "#/properties/provision/properties/image/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err121];
-                    }
-                    else {
-                        vErrors.push(err121);
-                    }
-                    errors++;
-                }
-            }
-            if (data67["image-sha256"] !== undefined) {
-                let data70 = data67["image-sha256"];
-                if (typeof data70 === "string") {
-                    if (!pattern13.test(data70)) {
-                        const err122 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: "must match pattern \"" + "^[0-9a-f]{64}$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err122];
+            if (data62["pass-env"] !== undefined) {
+                let data69 = data62["pass-env"];
+                if (Array.isArray(data69)) {
+                    const len13 = data69.length;
+                    for (let i13 = 0; i13 < len13; i13++) {
+                        let data70 = data69[i13];
+                        if (typeof data70 === "string") {
+                            if (!pattern13.test(data70)) {
+                                const err120 = { instancePath: instancePath + "/acceptance/pass-env/" + i13, schemaPath: "#/properties/acceptance/properties/pass-env/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z_][A-Za-z0-9_]*$" }, message: "must match pattern \"" + "^[A-Za-z_][A-Za-z0-9_]*$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err120];
+                                }
+                                else {
+                                    vErrors.push(err120);
+                                }
+                                errors++;
+                            }
                         }
                         else {
-                            vErrors.push(err122);
+                            const err121 = { instancePath: instancePath + "/acceptance/pass-env/" + i13, schemaPath: "#/properties/acceptance/properties/pass-env/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err121];
+                            }
+                            else {
+                                vErrors.push(err121);
+                            }
+                            errors++;
                         }
-                        errors++;
                     }
                 }
                 else {
-                    const err123 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    const err122 = { instancePath: instancePath + "/acceptance/pass-env", schemaPath: "#/properties/acceptance/properties/pass-env/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                     if (vErrors === null) {
-                        vErrors = [err123];
+                        vErrors = [err122];
                     }
                     else {
-                        vErrors.push(err123);
+                        vErrors.push(err122);
                     }
                     errors++;
                 }
             }
-            if (data67.ttl !== undefined) {
-                let data71 = data67.ttl;
-                if (typeof data71 === "string") {
-                    if (!pattern12.test(data71)) {
-                        const err124 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err124];
+            if (data62.env !== undefined) {
+                let data71 = data62.env;
+                if (data71 && typeof data71 == "object" && !Array.isArray(data71)) {
+                    for (const key12 in data71) {
+                        const _errs161 = errors;
+                        if (typeof key12 === "string") {
+                            if (!pattern13.test(key12)) {
+                                const err123 = { instancePath: instancePath + "/acceptance/env", schemaPath: "#/properties/acceptance/properties/env/propertyNames/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z_][A-Za-z0-9_]*$" }, message: "must match pattern \"" + "^[A-Za-z_][A-Za-z0-9_]*$" + "\"", propertyName: key12 };
+                                if (vErrors === null) {
+                                    vErrors = [err123];
+                                }
+                                else {
+                                    vErrors.push(err123);
+                                }
+                                errors++;
+                            }
                         }
-                        else {
-                            vErrors.push(err124);
+                        var valid41 = _errs161 === errors;
+                        if (!valid41) {
+                            const err124 = { instancePath: instancePath + "/acceptance/env", schemaPath: "#/properties/acceptance/properties/env/propertyNames", keyword: "propertyNames", params: { propertyName: key12 }, message: "property name must be valid" };
+                            if (vErrors === null) {
+                                vErrors = [err124];
+                            }
+                            else {
+                                vErrors.push(err124);
+                            }
+                            errors++;
                         }
-                        errors++;
+                    }
+                    for (const key13 in data71) {
+                        if (typeof data71[key13] !== "string") {
+                            const err125 = { instancePath: instancePath + "/acceptance/env/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/acceptance/properties/env/additionalProperties/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err125];
+                            }
+                            else {
+                                vErrors.push(err125);
+                            }
+                            errors++;
+                        }
                     }
                 }
                 else {
-                    const err125 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    const err126 = { instancePath: instancePath + "/acceptance/env", schemaPath: "#/properties/acceptance/properties/env/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                     if (vErrors === null) {
-                        vErrors = [err125];
+                        vErrors = [err126];
                     }
                     else {
-                        vErrors.push(err125);
+                        vErrors.push(err126);
+                    }
+                    errors++;
+                }
+            }
+            if (data62.workflows !== undefined) {
+                let data73 = data62.workflows;
+                if (Array.isArray(data73)) {
+                    const len14 = data73.length;
+                    for (let i14 = 0; i14 < len14; i14++) {
+                        let data74 = data73[i14];
+                        if (typeof data74 === "string") {
+                            if (!pattern15.test(data74)) {
+                                const err127 = { instancePath: instancePath + "/acceptance/workflows/" + i14, schemaPath: "#/properties/acceptance/properties/workflows/items/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err127];
+                                }
+                                else {
+                                    vErrors.push(err127);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err128 = { instancePath: instancePath + "/acceptance/workflows/" + i14, schemaPath: "#/properties/acceptance/properties/workflows/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err128];
+                            }
+                            else {
+                                vErrors.push(err128);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err129 = { instancePath: instancePath + "/acceptance/workflows", schemaPath: "#/properties/acceptance/properties/workflows/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                    if (vErrors === null) {
+                        vErrors = [err129];
+                    }
+                    else {
+                        vErrors.push(err129);
                     }
                     errors++;
                 }
             }
         }
         else {
-            const err126 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err130 = { instancePath: instancePath + "/acceptance", schemaPath: "#/properties/acceptance/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-                vErrors = [err126];
+                vErrors = [err130];
             }
             else {
-                vErrors.push(err126);
+                vErrors.push(err130);
+            }
+            errors++;
+        }
+    }
+    if (data.provision !== undefined) {
+        let data75 = data.provision;
+        if (data75 && typeof data75 == "object" && !Array.isArray(data75)) {
+            for (const key14 in data75) {
+                if (!((((key14 === "provider") || (key14 === "image")) || (key14 === "image-sha256")) || (key14 === "ttl"))) {
+                    const err131 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key14 }, message: "must NOT have additional properties" };
+                    if (vErrors === null) {
+                        vErrors = [err131];
+                    }
+                    else {
+                        vErrors.push(err131);
+                    }
+                    errors++;
+                }
+            }
+            if (data75.provider !== undefined) {
+                let data76 = data75.provider;
+                if (typeof data76 !== "string") {
+                    const err132 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err132];
+                    }
+                    else {
+                        vErrors.push(err132);
+                    }
+                    errors++;
+                }
+                if (!((data76 === "nspawn") || (data76 === "qemu"))) {
+                    const err133 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/enum", keyword: "enum", params: { allowedValues: schema11.properties.provision.properties.provider.enum }, message: "must be equal to one of the allowed values" };
+                    if (vErrors === null) {
+                        vErrors = [err133];
+                    }
+                    else {
+                        vErrors.push(err133);
+                    }
+                    errors++;
+                }
+            }
+            if (data75.image !== undefined) {
+                if (typeof data75.image !== "string") {
+                    const err134 = { instancePath: instancePath + "/provision/image", schemaPath: "#/properties/provision/properties/image/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err134];
+                    }
+                    else {
+                        vErrors.push(err134);
+                    }
+                    errors++;
+                }
+            }
+            if (data75["image-sha256"] !== undefined) {
+                let data78 = data75["image-sha256"];
+                if (typeof data78 === "string") {
+                    if (!pattern16.test(data78)) {
+                        const err135 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: "must match pattern \"" + "^[0-9a-f]{64}$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err135];
+                        }
+                        else {
+                            vErrors.push(err135);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err136 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err136];
+                    }
+                    else {
+                        vErrors.push(err136);
+                    }
+                    errors++;
+                }
+            }
+            if (data75.ttl !== undefined) {
+                let data79 = data75.ttl;
+                if (typeof data79 === "string") {
+                    if (!pattern12.test(data79)) {
+                        const err137 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err137];
+                        }
+                        else {
+                            vErrors.push(err137);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err138 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err138];
+                    }
+                    else {
+                        vErrors.push(err138);
+                    }
+                    errors++;
+                }
+            }
+        }
+        else {
+            const err139 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+                vErrors = [err139];
+            }
+            else {
+                vErrors.push(err139);
             }
             errors++;
         }
     }
 }
 else {
-    const err127 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    const err140 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
     if (vErrors === null) {
-        vErrors = [err127];
+        vErrors = [err140];
     }
     else {
-        vErrors.push(err127);
+        vErrors.push(err140);
     }
     errors++;
 } validate10.errors = vErrors; return errors === 0; }
 //# sourceMappingURL=schema-validator.js.map
 ;// CONCATENATED MODULE: ./packages/config/lib/src/config.js
+
 
 
 
@@ -42870,7 +44173,9 @@ function pathOf(instancePath) {
 function keyName(p) {
     if (p.length === 0)
         return '(top level)';
-    return p.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+    // A key with a control character is shown JSON-quoted: an error message stays one line.
+    const safe = (s) => (controlCharacterIn(s) === undefined ? s : quoteValue(s));
+    return p.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? safe(s) : `.${safe(s)}`)).join('');
 }
 function locate(doc, e, at) {
     const p = pathOf(e.instancePath);
@@ -42908,12 +44213,34 @@ function describe(e) {
             return e.message ?? e.keyword;
     }
 }
+/** The workflow whose runs produce acceptance evidence, unless karoo.yml `acceptance.workflows` names others. */
+const DEFAULT_EVIDENCE_WORKFLOW = '.github/workflows/karoo-candidate.yml';
+/** Names the tests may never be given from karoo's environment: action inputs, runner tokens, karoo's own variables. */
+function checkPassEnv(passEnv, env, fail) {
+    const forbidden = (n) => /^(INPUT_|ACTIONS_|KAROO_)/i.test(n) || /^(GITHUB_TOKEN|GH_TOKEN)$/i.test(n);
+    passEnv.forEach((n, i) => {
+        if (forbidden(n))
+            fail(['acceptance', 'pass-env', i], `"${n}" may not be passed to the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens never are); remove it`);
+    });
+    for (const n of env)
+        if (forbidden(n))
+            fail(['acceptance', 'env', n], `"${n}" may not be set for the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens); remove it`);
+    return [...passEnv];
+}
 /** `30s`, `10m`, `2h`, `1d` → seconds. */
 function parseDuration(s) {
     const m = /^([0-9]+)(s|m|h|d)$/.exec(s.trim());
     if (!m)
         throw new errors_KarooError('input', `duration "${s}" is not of the form 30s, 10m, 2h or 1d`);
     return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2]];
+}
+function asOfOf(value, fail) {
+    if (value === undefined || value === 'none')
+        return {};
+    if (value !== 'leaves' && parseInstant(value) === undefined) {
+        fail(['as-of'], `"${value}" is not an RFC 3339 date-time with an offset (e.g. 2026-01-31T12:00:00Z), "leaves" or "none"`);
+    }
+    return { asOf: value };
 }
 function indexUrl(url, dir) {
     let u;
@@ -42928,6 +44255,7 @@ function normalise(raw, path, line) {
     const fail = (keyPath, reason) => {
         throw new errors_FileError(path, line(keyPath), `${keyName(keyPath)}: ${reason}`);
     };
+    checkConfigStrings(raw, fail);
     const leaves = [];
     const seenLeaves = new Set();
     raw.leaves.forEach((l, i) => {
@@ -43028,6 +44356,10 @@ function normalise(raw, path, line) {
         timeoutSeconds: raw.acceptance.timeout ? parseDuration(raw.acceptance.timeout) : 600,
         junit: raw.acceptance.junit,
         workingDirectory: (0,external_node_path_namespaceObject.resolve)(dir, raw.acceptance['working-directory'] ?? '.'),
+        ...(raw.acceptance['allow-no-tests'] === true ? { allowNoTests: true } : {}),
+        ...(raw.acceptance['pass-env'] ? { passEnv: checkPassEnv(raw.acceptance['pass-env'], Object.keys(raw.acceptance.env ?? {}), fail) } : {}),
+        ...(raw.acceptance.env ? { env: (checkPassEnv([], Object.keys(raw.acceptance.env), fail), { ...raw.acceptance.env }) } : {}),
+        workflows: raw.acceptance.workflows ?? [DEFAULT_EVIDENCE_WORKFLOW],
     };
     return {
         path,
@@ -43038,6 +44370,7 @@ function normalise(raw, path, line) {
         target,
         constraints: (raw.constraints ?? []).map((c) => (0,external_node_path_namespaceObject.resolve)(dir, c)),
         resolver: raw.resolver ?? 'pip',
+        ...asOfOf(raw['as-of'], fail),
         lockDir: (0,external_node_path_namespaceObject.resolve)(dir, raw.lock ?? '.'),
         store: raw.store,
         nodes,
@@ -43328,8 +44661,8 @@ class DecodedURL extends URL {
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
 var tunnel = __nccwpck_require__(770);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(4371);
+// EXTERNAL MODULE: ./node_modules/@actions/http-client/node_modules/undici/index.js
+var undici = __nccwpck_require__(3368);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
@@ -46052,6 +47385,51 @@ function setOutputs(outputs) {
     for (const [k, v] of Object.entries(outputs))
         setOutput(k, typeof v === 'string' ? v : String(v));
 }
+/**
+ * The GitHub token of an action: `github-token`, karoo's one name for it (as in
+ * actions/github-script). The old name `token` is still read, with a deprecation warning; given
+ * explicitly it wins, because `github-token` always carries its default (`github.token`).
+ */
+function githubTokenInput() {
+    const old = optionalInput('token');
+    if (old !== undefined) {
+        warning('input "token" is deprecated; pass the token as "github-token" instead (the old name will be removed in karoo v2)');
+        setSecret(old);
+        return old;
+    }
+    const token = optionalInput('github-token');
+    if (token)
+        setSecret(token);
+    return token;
+}
+/**
+ * Private index credentials given as inputs (`index-username`, `index-password`, from the
+ * workflow's secrets) are placed, in this process only, in the environment variables that the
+ * first private index names in karoo.yml (`username-env`, `password-env`), where the resolver
+ * and the build read them. A variable that is already set is left alone. Returns the names set.
+ */
+function applyIndexCredentials(indexes, env = process.env) {
+    const username = optionalInput('index-username');
+    const password = optionalInput('index-password');
+    if (username === undefined && password === undefined)
+        return [];
+    if (password)
+        core.setSecret(password);
+    const ix = indexes.find((i) => i.private && (i.usernameEnv || i.passwordEnv));
+    if (!ix) {
+        throw new KarooError('input', 'inputs "index-username"/"index-password" are set, but no private index in the configuration names username-env or password-env; add them to the private index in karoo.yml');
+    }
+    const set = [];
+    if (username !== undefined && ix.usernameEnv && env[ix.usernameEnv] === undefined) {
+        env[ix.usernameEnv] = username;
+        set.push(ix.usernameEnv);
+    }
+    if (password !== undefined && ix.passwordEnv && env[ix.passwordEnv] === undefined) {
+        env[ix.passwordEnv] = password;
+        set.push(ix.passwordEnv);
+    }
+    return set;
+}
 
 //# sourceMappingURL=index.js.map
 ;// CONCATENATED MODULE: ./actions/candidate/lib/main.js
@@ -46071,7 +47449,8 @@ const INPUT = {
     baseRef: 'base-ref',
     registryUsername: 'registry-username',
     registryPassword: 'registry-password',
-    token: 'token',
+    indexUsername: 'index-username',
+    indexPassword: 'index-password',
 };
 // dist/candidate/index.js → dist/<step>/index.js: the bundles of the same karoo version.
 const DIST = (0,external_node_path_namespaceObject.join)((0,external_node_path_namespaceObject.dirname)((0,external_node_url_.fileURLToPath)(import.meta.url)), '..');
@@ -46108,14 +47487,16 @@ async function step(name, inputs) {
 runAction(async () => {
     const config = input(INPUT.config, { default: 'karoo.yml' });
     const store = optionalInput(INPUT.store);
-    const token = optionalInput(INPUT.token);
-    if (token)
-        setSecret(token);
-    const resolved = await step('resolve', { config });
+    const token = githubTokenInput();
+    const index = { 'index-username': optionalInput(INPUT.indexUsername), 'index-password': optionalInput(INPUT.indexPassword) };
+    if (index['index-password'])
+        setSecret(index['index-password']);
+    const resolved = await step('resolve', { config, ...index });
     const built = await step('build', {
         config,
         lock: resolved['lock-path'],
         store,
+        ...index,
         'github-token': token,
         'registry-username': optionalInput(INPUT.registryUsername),
         'registry-password': optionalInput(INPUT.registryPassword),
@@ -46123,7 +47504,7 @@ runAction(async () => {
     // Evidence and environments for the report, when the configuration has environments.
     let files = {};
     if ((await loadConfig(config)).environments.length > 0) {
-        files = await step('promote', { candidate: built.candidate, config, store, 'dry-run': 'true', 'github-deployment': 'false', token, 'registry-username': optionalInput(INPUT.registryUsername), 'registry-password': optionalInput(INPUT.registryPassword) });
+        files = await step('promote', { candidate: built.candidate, config, store, 'dry-run': 'true', 'github-deployment': 'false', 'github-token': token, 'registry-username': optionalInput(INPUT.registryUsername), 'registry-password': optionalInput(INPUT.registryPassword) });
     }
     const reported = await step('report', {
         lock: resolved['lock-path'],
@@ -46135,7 +47516,7 @@ runAction(async () => {
         evidence: files['evidence-path'],
         environments: files['environments-path'],
         comment: input(INPUT.comment, { default: 'true' }),
-        token,
+        'github-token': token,
     });
     setOutputs({
         candidate: built.candidate ?? '',

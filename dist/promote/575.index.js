@@ -2,16 +2,16 @@ export const id = 575;
 export const ids = [575];
 export const modules = {
 
-/***/ 1575:
+/***/ 11575:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   listEvidence: () => (/* binding */ listEvidence)
 /* harmony export */ });
-/* unused harmony exports EVIDENCE_ARTIFACT_TYPE, JUNIT_MEDIA_TYPE, EVIDENCE_SCHEMA, EVIDENCE_ANNOTATIONS, evidenceFor, pushEvidence, readEvidence, readJunit, latestPassing, countJunit */
-/* harmony import */ var _karoo_common__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1435);
-/* harmony import */ var _karoo_candidate__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(6399);
-/* harmony import */ var _karoo_oci__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(2432);
+/* unused harmony exports EVIDENCE_ARTIFACT_TYPE, JUNIT_MEDIA_TYPE, EVIDENCE_SCHEMA, EVIDENCE_ANNOTATIONS, formatCounts, evidenceFor, pushEvidence, scanEvidence, readEvidence, readJunit, latestPassing, countJunit */
+/* harmony import */ var _karoo_common__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(46787);
+/* harmony import */ var _karoo_candidate__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(46399);
+/* harmony import */ var _karoo_oci__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(99713);
 
 
 
@@ -27,6 +27,12 @@ const EVIDENCE_ANNOTATIONS = {
     result: 'dev.karoo.result',
     systemId: 'dev.karoo.system-id',
 };
+/** Counts for people: `4 passed, 0 failed, 1 skipped`, or `counts unknown`. */
+function formatCounts(c) {
+    if (c.source === 'unknown')
+        return 'counts unknown';
+    return `${c.passed} passed, ${c.failed + c.errors} failed, ${c.skipped} skipped`;
+}
 /**
  * Builds the evidence artifact: an OCI image manifest (empty config) with `subject` = the
  * candidate, a canonical-JSON layer `evidence.json`, and the JUnit XML as a second layer when given.
@@ -64,21 +70,35 @@ async function pushEvidence(store, artifact) {
     return artifact.descriptor;
 }
 /**
- * Every evidence artifact of a candidate in a store, oldest first (by `finishedAt`, then digest).
- * Each one is read and checked: manifest and blobs against their digests, subject and the
- * evidence's own `candidate` against the candidate asked for. A damaged record throws an
- * integrity error naming it; it is never silently skipped (a gate must not pass on bad data).
+ * Every evidence artifact of a candidate in a store, oldest first (by `finishedAt`, then digest),
+ * and every referrer that claims to be evidence but is not readable evidence of this candidate.
+ * Each one is read and checked: manifest and blobs against their digests, descriptors, schema
+ * and fields, subject and the evidence's own `candidate` against the candidate asked for. A
+ * malformed or damaged referrer is listed in `invalid` and skipped — never fatal, so one bad push
+ * cannot block the promotion or the report of a candidate, and never counted. A store that
+ * cannot be reached still throws.
  */
-async function listEvidence(store, candidate, filter = {}) {
+async function scanEvidence(store, candidate, filter = {}) {
     const subject = (0,_karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .parseDigest */ .m)(candidate, 'candidate');
     const found = await store.referrers(subject, EVIDENCE_ARTIFACT_TYPE);
     const records = [];
+    const invalid = [];
     for (const d of found) {
         if (d.artifactType !== undefined && d.artifactType !== EVIDENCE_ARTIFACT_TYPE)
             continue;
-        const r = await readEvidence(store, d.digest);
-        if (r.evidence.candidate !== subject) {
-            throw new _karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .KarooError */ .xD('integrity', `evidence ${d.digest} in ${store.ref} is about candidate ${r.evidence.candidate}, not ${subject}`);
+        let r;
+        try {
+            r = await readEvidence(store, d.digest);
+            if (r.evidence.candidate !== subject) {
+                throw new _karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .KarooError */ .xD('integrity', `evidence ${d.digest} in ${store.ref} is about candidate ${r.evidence.candidate}, not ${subject}`);
+            }
+        }
+        catch (e) {
+            if ((0,_karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .isKarooError */ .ro)(e) && (e.kind === 'integrity' || e.kind === 'input')) {
+                invalid.push({ digest: d.digest, reason: (0,_karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(e) });
+                continue;
+            }
+            throw e;
         }
         if (filter.environment !== undefined && r.evidence.environment !== filter.environment)
             continue;
@@ -86,19 +106,25 @@ async function listEvidence(store, candidate, filter = {}) {
             continue;
         records.push(r);
     }
-    return records.sort((a, b) => cmp(a.evidence.finishedAt, b.evidence.finishedAt) || cmp(a.digest, b.digest));
+    records.sort((a, b) => cmp(a.evidence.finishedAt, b.evidence.finishedAt) || cmp(a.digest, b.digest));
+    return { records, invalid: invalid.sort((a, b) => cmp(a.digest, b.digest)) };
+}
+/**
+ * The readable evidence of a candidate (see scanEvidence), oldest first. Malformed referrers are
+ * skipped, and passed to `onInvalid` when given.
+ */
+async function listEvidence(store, candidate, filter = {}) {
+    const scan = await scanEvidence(store, candidate, filter);
+    for (const i of scan.invalid)
+        filter.onInvalid?.(i);
+    return scan.records;
 }
 /** Reads one evidence artifact by its manifest digest, checking every byte against its digest. */
 async function readEvidence(store, digest) {
     const d = (0,_karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .parseDigest */ .m)(digest, 'evidence');
     const m = await store.getManifest(d); // checked against its digest by the store
-    let manifest;
-    try {
-        manifest = JSON.parse(m.bytes.toString('utf8'));
-    }
-    catch {
-        throw new _karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .KarooError */ .xD('integrity', `evidence manifest ${d} in ${store.ref} is not JSON`);
-    }
+    // Every descriptor (layers, subject) is checked here; nothing unchecked reaches a blob read.
+    const manifest = (0,_karoo_oci__WEBPACK_IMPORTED_MODULE_2__/* .parseManifestInfo */ .J)(m.bytes, `evidence manifest ${d} in ${store.ref}`);
     if (manifest.artifactType !== EVIDENCE_ARTIFACT_TYPE) {
         throw new _karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .KarooError */ .xD('input', `${d} in ${store.ref} is not evidence (artifactType ${manifest.artifactType ?? 'none'}, expected ${EVIDENCE_ARTIFACT_TYPE})`);
     }
@@ -199,11 +225,22 @@ function checkEvidence(e, what) {
     const c = e.counts;
     if (!c || ![c.tests, c.passed, c.failed, c.errors, c.skipped].every((n) => Number.isInteger(n) && n >= 0))
         bad('counts are not non-negative integers');
+    if (c.source !== undefined && c.source !== 'junit' && c.source !== 'output' && c.source !== 'unknown')
+        bad(`counts.source ${JSON.stringify(c.source)} is not junit, output or unknown`);
     if (e.result === 'passed' && (c.failed > 0 || c.errors > 0))
         bad('result is passed but tests failed');
     for (const k of ['startedAt', 'finishedAt'])
         if (typeof e[k] !== 'string' || Number.isNaN(Date.parse(e[k])))
             bad(`${k} is not an ISO 8601 time`);
+    if (e.run !== undefined) {
+        if (!e.run || typeof e.run !== 'object' || Array.isArray(e.run))
+            bad('run is not an object');
+        for (const [k, v] of Object.entries(e.run))
+            if (v !== undefined && typeof v !== 'string')
+                bad(`run.${k} is not a string`);
+        if (e.run.runId !== undefined && !/^[0-9]{1,20}$/.test(e.run.runId))
+            bad(`run.runId ${JSON.stringify(e.run.runId)} is not a run number`);
+    }
 }
 function cmp(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;

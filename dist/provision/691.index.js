@@ -1523,7 +1523,7 @@ module.exports = prerelease
 
 /***/ }),
 
-/***/ 2375:
+/***/ 7613:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
@@ -1668,7 +1668,7 @@ const minor = __webpack_require__(5173)
 const patch = __webpack_require__(5902)
 const prerelease = __webpack_require__(8408)
 const compare = __webpack_require__(6375)
-const rcompare = __webpack_require__(2375)
+const rcompare = __webpack_require__(7613)
 const compareLoose = __webpack_require__(1112)
 const compareBuild = __webpack_require__(7238)
 const sort = __webpack_require__(9414)
