@@ -343,9 +343,10 @@ describe('the example wheels installed by pip --require-hashes', () => {
       return { ...r, junit: await readFile(junit, 'utf8') };
     };
     const good = await accept(lockFile);
-    expect(good.out).toMatch(/^10 passed, 0 failed, 0 skipped$/m);
+    // The compiled extension's test runs on deployed nodes over SSH: skipped here (this lock has no cam-signal).
+    expect(good.out).toMatch(/^10 passed, 0 failed, 1 skipped$/m);
     expect(good.code).toBe(0);
-    expect(good.junit).toMatch(/<testsuite name="cam-acceptance" tests="10" failures="0" errors="0" skipped="0"/);
+    expect(good.junit).toMatch(/<testsuite name="cam-acceptance" tests="11" failures="0" errors="0" skipped="1"/);
 
     // The same tests fail when the running versions are not the lock's.
     await mkdir(join(tmp, 'wrong'), { recursive: true });
