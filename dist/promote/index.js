@@ -83727,7 +83727,7 @@ function compose(r, o, maxRows) {
     for (const e of r.evidence) {
         facts.push([
             `Acceptance${e.environment ? ` (${cell(e.environment)})` : ''}`,
-            `${result(e.result)}: ${count(e.passed)} passed, ${count(e.failed)} failed, ${count(e.skipped)} skipped in ${duration(e.durationMs)}${e.runUrl ? ` · ${link('run', e.runUrl)}` : ''}`,
+            `${result(e.result)}: ${testCounts(e)} in ${duration(e.durationMs)}${e.runUrl ? ` · ${link('run', e.runUrl)}` : ''}`,
         ]);
     }
     if (!r.evidence.length)
@@ -83763,7 +83763,7 @@ function compose(r, o, maxRows) {
             cell(e.environment ?? ''),
             result(e.result),
             // Unknown counts are said once, never shown as zeros.
-            count(e.passed),
+            e.countsUnknown ? 'counts unknown' : count(e.passed),
             e.countsUnknown ? '—' : count(e.failed),
             e.countsUnknown ? '—' : count(e.skipped),
             duration(e.durationMs),
@@ -90811,7 +90811,7 @@ function deploySummary(r) {
 function acceptSummary(r) {
     return renderStepSummary({
         title: `karoo accept — ${cell(r.environment)}`,
-        headline: `${result(r.result)}: ${testCounts(r)} in ${duration(r.durationMs)}`,
+        headline: `${result(r.result)}: ${steps_testCounts(r)} in ${duration(r.durationMs)}`,
         facts: [
             ['Candidate', r.candidate ? code(r.candidate) : ''],
             ['System id', r.systemId ? code(r.systemId) : ''],
@@ -90847,7 +90847,7 @@ function promoteSummary(r) {
     });
 }
 /** A test run's counts for people: `4 passed, 0 failed, 1 skipped`, or `counts unknown` (never zeros that were not counted). */
-function testCounts(c) {
+function steps_testCounts(c) {
     return c.countsUnknown ? 'counts unknown' : `${count(c.passed)} passed, ${count(c.failed)} failed, ${count(c.skipped)} skipped`;
 }
 /** `3 upgraded, 1 downgraded, 2 added, 120 unchanged` — zero counts left out. */

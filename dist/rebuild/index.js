@@ -92197,7 +92197,7 @@ function compose(r, o, maxRows) {
     for (const e of r.evidence) {
         facts.push([
             `Acceptance${e.environment ? ` (${cell(e.environment)})` : ''}`,
-            `${result(e.result)}: ${count(e.passed)} passed, ${count(e.failed)} failed, ${count(e.skipped)} skipped in ${duration(e.durationMs)}${e.runUrl ? ` · ${link('run', e.runUrl)}` : ''}`,
+            `${result(e.result)}: ${testCounts(e)} in ${duration(e.durationMs)}${e.runUrl ? ` · ${link('run', e.runUrl)}` : ''}`,
         ]);
     }
     if (!r.evidence.length)
@@ -92233,7 +92233,7 @@ function compose(r, o, maxRows) {
             cell(e.environment ?? ''),
             result(e.result),
             // Unknown counts are said once, never shown as zeros.
-            count(e.passed),
+            e.countsUnknown ? 'counts unknown' : count(e.passed),
             e.countsUnknown ? '—' : count(e.failed),
             e.countsUnknown ? '—' : count(e.skipped),
             duration(e.durationMs),

@@ -75445,7 +75445,7 @@ function promoteSummary(r) {
 }
 /** A test run's counts for people: `4 passed, 0 failed, 1 skipped`, or `counts unknown` (never zeros that were not counted). */
 function testCounts(c) {
-    return c.countsUnknown ? 'counts unknown' : `${count(c.passed)} passed, ${count(c.failed)} failed, ${count(c.skipped)} skipped`;
+    return c.countsUnknown ? 'counts unknown' : `${markdown_count(c.passed)} passed, ${markdown_count(c.failed)} failed, ${markdown_count(c.skipped)} skipped`;
 }
 /** `3 upgraded, 1 downgraded, 2 added, 120 unchanged` — zero counts left out. */
 function changeCounts(c) {
@@ -75528,7 +75528,7 @@ function compose(r, o, maxRows) {
     for (const e of r.evidence) {
         facts.push([
             `Acceptance${e.environment ? ` (${markdown_cell(e.environment)})` : ''}`,
-            `${markdown_result(e.result)}: ${markdown_count(e.passed)} passed, ${markdown_count(e.failed)} failed, ${markdown_count(e.skipped)} skipped in ${markdown_duration(e.durationMs)}${e.runUrl ? ` · ${markdown_link('run', e.runUrl)}` : ''}`,
+            `${markdown_result(e.result)}: ${testCounts(e)} in ${markdown_duration(e.durationMs)}${e.runUrl ? ` · ${markdown_link('run', e.runUrl)}` : ''}`,
         ]);
     }
     if (!r.evidence.length)
@@ -75564,7 +75564,7 @@ function compose(r, o, maxRows) {
             markdown_cell(e.environment ?? ''),
             markdown_result(e.result),
             // Unknown counts are said once, never shown as zeros.
-            markdown_count(e.passed),
+            e.countsUnknown ? 'counts unknown' : markdown_count(e.passed),
             e.countsUnknown ? '—' : markdown_count(e.failed),
             e.countsUnknown ? '—' : markdown_count(e.skipped),
             markdown_duration(e.durationMs),
