@@ -183,6 +183,16 @@ def main():
                 owner.close()
                 owner = None
         if owner is not None and owner.fd is not None and owner.fd in ready:
+            # The release may be on disk with its signal not yet handled (both arrive in one round):
+            # the configuration file decides, not the order in which the two events are seen.
+            try:
+                config = load(config_path)
+            except (OSError, ValueError) as e:
+                log(env_id, "cannot read %s: %s" % (config_path, e))
+            if not config.get("owner"):
+                owner.close()
+                owner = None
+                continue
             why = "its owner process %d is gone" % owner.pid
             break
         for s in ready:
