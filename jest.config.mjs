@@ -3,9 +3,6 @@
 const shared = {
   extensionsToTreatAsEsm: ['.ts'],
   testEnvironment: 'node',
-  // jest's 5 s default fails tests that start real servers and processes when the 2-core machine is
-  // busy; a test that needs longer says so itself.
-  testTimeout: 30_000,
   moduleNameMapper: {
     '^@karoo/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^@karoo/([a-z-]+)/([a-z-]+)$': '<rootDir>/packages/$1/src/$2.ts',
@@ -17,6 +14,9 @@ const shared = {
 };
 
 export default {
+  // jest's 5 s default fails tests that start real servers and processes when the 2-core machine is
+  // busy; a test that needs longer says so itself. (A global option: jest ignores it per project.)
+  testTimeout: 30_000,
   projects: [
     {
       ...shared,
