@@ -96,14 +96,34 @@ describe("karoo's steps in the reusable workflows", () => {
     }
   });
 
-  it('third-party actions are at the versions that run on Node 24 (shared/notes/actions-pins.md)', () => {
-    const node24 = new Set([
-      'actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1',
-      'actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f',
-      'actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c',
-      'actions/setup-node@820762786026740c76f36085b0efc47a31fe5020',
-    ]);
-    for (const f of files) for (const u of usesOf(f).filter((x) => localPath(x) === undefined)) expect(`${f}: ${u}`).toBe(`${f}: ${[...node24].find((p) => p === u) ?? 'a Node 24 pin'}`);
+  it('third-party actions, in every workflow and action.yml, are at the versions that run on Node 24, pinned by SHA with that version in a comment (shared/notes/actions-pins.md)', () => {
+    const node24: Record<string, string> = {
+      'actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1': 'v7.0.1',
+      'actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f': 'v7.0.0',
+      'actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c': 'v8.0.1',
+      'actions/setup-node@820762786026740c76f36085b0efc47a31fe5020': 'v7.0.0',
+    };
+    const thirdParty = [...files, ...actionFiles()].flatMap((file) =>
+      [...readFileSync(join(ROOT, file), 'utf8').matchAll(/^\s*(?:-\s*)?uses:\s*([^\s#]+)[ \t]*(?:#[ \t]*(\S+))?/gm)]
+        .filter((m) => localPath(m[1]!) === undefined)
+        .map((m) => ({ file, uses: m[1]!, comment: m[2] ?? '(no version comment)' })),
+    );
+    expect(thirdParty.length).toBeGreaterThan(20);
+    for (const { file, uses, comment } of thirdParty) {
+      expect(`${file}: ${uses} # ${comment}`).toBe(`${file}: ${uses in node24 ? uses : 'a Node 24 pin'} # ${node24[uses] ?? 'its version'}`);
+    }
+  });
+
+  it("templates reach karoo as OWNER/karoo/…@v1, and no consumer-facing file names the caller's ./actions", () => {
+    for (const f of files.filter((x) => x.startsWith('workflows-templates/'))) {
+      const karoo = usesOf(f).filter((u) => localPath(u) !== undefined);
+      expect(karoo.length).toBeGreaterThan(0);
+      for (const u of karoo) expect(`${f}: ${u}`).toMatch(/: OWNER\/karoo\/(?:actions\/[a-z]+|\.github\/workflows\/[a-z]+\.yml)@v1$/);
+    }
+    // karoo's own CI (ci.yml) may call ./.github/workflows of this repository; nothing a consumer runs may.
+    for (const f of [...files.filter((x) => x !== '.github/workflows/ci.yml'), ...actionFiles()]) {
+      for (const u of usesOf(f)) expect(`${f}: ${u}`).not.toMatch(/: \.\/(?!\.karoo\/karoo\/)/);
+    }
   });
 
   it("actionlint's finding on $/ is the only one dropped, and only for $/", async () => {
