@@ -1,4 +1,4 @@
-import { canonicalJson, checkDescriptor, type Digest, KarooError, sha256Of } from '@karoo/common';
+import { canonicalJson, checkAnnotations, checkDescriptor, type Digest, KarooError, malformedManifest, sha256Of } from '@karoo/common';
 import { Lock, type LockedFile, type LockedPackage, normalizeName, type Target, writePylock, writeRequirements } from '@karoo/lock';
 import { ANNOTATIONS, fileMediaType, KAROO } from './media-types.js';
 import { type Descriptor, type ImageManifest, type InlineBlob, OCI } from './oci-types.js';
@@ -219,20 +219,10 @@ export function parseManifest(bytes: Uint8Array, what = 'manifest'): ImageManife
   }
   // Every descriptor is checked here (digest, size, media type): nothing downstream builds a
   // path or a URL from a digest that was not.
-  const malformed = (reason: string): never => {
-    throw new KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
-  };
+  const malformed = malformedManifest(what);
   if (o.mediaType !== undefined && typeof o.mediaType !== 'string') malformed('mediaType is not a string');
   if (o.artifactType !== undefined && typeof o.artifactType !== 'string') malformed('artifactType is not a string');
-  let annotations: Record<string, string> | undefined;
-  if (o.annotations !== undefined) {
-    if (!o.annotations || typeof o.annotations !== 'object' || Array.isArray(o.annotations)) malformed('annotations is not an object');
-    annotations = {};
-    for (const [k, v] of Object.entries(o.annotations as Record<string, unknown>)) {
-      if (typeof v !== 'string') malformed(`annotation ${JSON.stringify(k)} is not a string`);
-      annotations[k] = v as string;
-    }
-  }
+  const annotations = checkAnnotations(o.annotations, malformed);
   return {
     schemaVersion: 2,
     mediaType: (o.mediaType ?? OCI.imageManifest) as typeof OCI.imageManifest,

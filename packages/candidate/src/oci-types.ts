@@ -1,20 +1,9 @@
-import type { Digest } from '@karoo/common';
+import { type Descriptor, OCI_MEDIA_TYPES } from '@karoo/common';
 
-/** OCI media types of the documents a candidate is made of. */
-export const OCI = {
-  imageManifest: 'application/vnd.oci.image.manifest.v1+json',
-  imageIndex: 'application/vnd.oci.image.index.v1+json',
-  empty: 'application/vnd.oci.empty.v1+json',
-} as const;
+export type { Descriptor } from '@karoo/common';
 
-/** An OCI content descriptor (image-spec descriptor.md). */
-export interface Descriptor {
-  readonly mediaType: string;
-  readonly digest: Digest;
-  readonly size: number;
-  readonly artifactType?: string | undefined;
-  readonly annotations?: Readonly<Record<string, string>> | undefined;
-}
+/** OCI media types of the documents a candidate is made of (@karoo/common's, one definition). */
+export const OCI = OCI_MEDIA_TYPES;
 
 /** An OCI image manifest (image-spec manifest.md), the shape karoo writes. */
 export interface ImageManifest {

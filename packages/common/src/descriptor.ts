@@ -1,14 +1,43 @@
 import { type Digest, isDigest } from './digest.js';
 import { KarooError } from './errors.js';
 
-/** An OCI content descriptor whose fields were checked (the shape @karoo/oci and @karoo/candidate share). */
-export interface CheckedDescriptor {
+/** The OCI media types of manifests and indexes (image-spec), shared by @karoo/oci and @karoo/candidate. */
+export const OCI_MEDIA_TYPES = {
+  imageManifest: 'application/vnd.oci.image.manifest.v1+json',
+  imageIndex: 'application/vnd.oci.image.index.v1+json',
+  empty: 'application/vnd.oci.empty.v1+json',
+} as const;
+
+/** An OCI content descriptor (image-spec descriptor.md): the one shape @karoo/oci and @karoo/candidate share. */
+export interface Descriptor {
   readonly mediaType: string;
   readonly digest: Digest;
   readonly size: number;
   readonly artifactType?: string | undefined;
   readonly annotations?: Readonly<Record<string, string>> | undefined;
   readonly urls?: readonly string[] | undefined;
+}
+
+/** The thrower of a malformed stored manifest: an integrity error naming `what` and the reason. */
+export function malformedManifest(what: string): (reason: string) => never {
+  return (reason) => {
+    throw new KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
+  };
+}
+
+/**
+ * Checks the `annotations` of a descriptor, manifest or index: absent, or an object of strings.
+ * Returns a fresh copy holding only those; anything else goes to `bad`.
+ */
+export function checkAnnotations(value: unknown, bad: (reason: string) => never): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  if (!value || typeof value !== 'object' || Array.isArray(value)) bad('annotations is not an object');
+  const annotations: Record<string, string> = {};
+  for (const [k, a] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof a !== 'string') bad(`annotation ${JSON.stringify(k)} is not a string`);
+    annotations[k] = a as string;
+  }
+  return annotations;
 }
 
 /**
@@ -19,25 +48,15 @@ export interface CheckedDescriptor {
  * else throws an integrity error naming `what` and the field: a digest that is not one must
  * never become part of a file path or a URL.
  */
-export function checkDescriptor(value: unknown, what: string): CheckedDescriptor {
-  const bad = (reason: string): never => {
-    throw new KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
-  };
+export function checkDescriptor(value: unknown, what: string): Descriptor {
+  const bad = malformedManifest(what);
   if (!value || typeof value !== 'object' || Array.isArray(value)) bad('the descriptor is not an object');
   const v = value as Record<string, unknown>;
   if (typeof v.mediaType !== 'string') bad('mediaType is not a string');
   if (!isDigest(v.digest)) bad(`digest ${JSON.stringify(v.digest)?.slice(0, 100)} is not sha256:<64 lowercase hex>`);
   if (typeof v.size !== 'number' || !Number.isSafeInteger(v.size) || v.size < 0) bad(`size ${JSON.stringify(v.size)?.slice(0, 40)} is not a non-negative integer`);
   if (v.artifactType !== undefined && typeof v.artifactType !== 'string') bad('artifactType is not a string');
-  let annotations: Record<string, string> | undefined;
-  if (v.annotations !== undefined) {
-    if (!v.annotations || typeof v.annotations !== 'object' || Array.isArray(v.annotations)) bad('annotations is not an object');
-    annotations = {};
-    for (const [k, a] of Object.entries(v.annotations as Record<string, unknown>)) {
-      if (typeof a !== 'string') bad(`annotation ${JSON.stringify(k)} is not a string`);
-      annotations[k] = a as string;
-    }
-  }
+  const annotations = checkAnnotations(v.annotations, bad);
   let urls: string[] | undefined;
   if (v.urls !== undefined) {
     if (!Array.isArray(v.urls) || !v.urls.every((u) => typeof u === 'string')) bad('urls is not a list of strings');

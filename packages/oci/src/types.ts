@@ -1,10 +1,11 @@
 import type { Readable } from 'node:stream';
-import type { Digest } from '@karoo/common';
+import { type Descriptor, type Digest, OCI_MEDIA_TYPES } from '@karoo/common';
 
+export type { Descriptor } from '@karoo/common';
+
+/** The OCI media types (@karoo/common's, one definition) and Docker's that registries still serve. */
 export const MEDIA_TYPES = {
-  imageManifest: 'application/vnd.oci.image.manifest.v1+json',
-  imageIndex: 'application/vnd.oci.image.index.v1+json',
-  empty: 'application/vnd.oci.empty.v1+json',
+  ...OCI_MEDIA_TYPES,
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
   dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
 } as const;
@@ -18,15 +19,6 @@ export const MANIFEST_ACCEPT = [
 ].join(', ');
 
 export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
-
-/** An OCI content descriptor. */
-export interface Descriptor {
-  readonly mediaType: string;
-  readonly digest: Digest;
-  readonly size: number;
-  readonly artifactType?: string | undefined;
-  readonly annotations?: Readonly<Record<string, string>> | undefined;
-}
 
 export interface ByteRange {
   /** First byte, inclusive. */

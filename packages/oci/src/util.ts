@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
-import { checkDescriptor, type Digest, hexOf, KarooError, parseDigest } from '@karoo/common';
+import { checkAnnotations, checkDescriptor, type Digest, hexOf, KarooError, malformedManifest, parseDigest } from '@karoo/common';
 import { type BlobSource, type Descriptor, type ManifestInfo, MEDIA_TYPES } from './types.js';
 
 /** A source reading a local file. */
@@ -72,6 +72,18 @@ export function blobMismatch(what: string, expected: { digest: Digest; size: num
   );
 }
 
+/** Stored JSON that must be an object; anything else (not JSON, a list, null) is an integrity error saying `notObject`. */
+function jsonObject(bytes: Uint8Array, notObject: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
+  } catch {
+    v = undefined;
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new KarooError('integrity', notObject);
+  return v as Record<string, unknown>;
+}
+
 /**
  * Reads a manifest or an index and checks every descriptor in it (config, layers, manifests,
  * subject) with checkDescriptor: digests `sha256:` + 64 lowercase hex, sizes safe non-negative
@@ -79,20 +91,8 @@ export function blobMismatch(what: string, expected: { digest: Digest; size: num
  * stored JSON reaches a path or a URL unchecked. Anything malformed is an integrity error.
  */
 export function parseManifestInfo(bytes: Uint8Array, what: string): ManifestInfo {
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
-  } catch {
-    v = undefined;
-  }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new KarooError('integrity', `${what} is not a JSON manifest`);
-  return checkManifestInfo(v as Record<string, unknown>, what);
-}
-
-function checkManifestInfo(o: Record<string, unknown>, what: string): ManifestInfo {
-  const bad = (reason: string): never => {
-    throw new KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
-  };
+  const o = jsonObject(bytes, `${what} is not a JSON manifest`);
+  const bad = malformedManifest(what);
   if (o.mediaType !== undefined && typeof o.mediaType !== 'string') bad('mediaType is not a string');
   if (o.artifactType !== undefined && typeof o.artifactType !== 'string') bad('artifactType is not a string');
   const list = (field: 'layers' | 'manifests'): Descriptor[] | undefined => {
@@ -101,15 +101,7 @@ function checkManifestInfo(o: Record<string, unknown>, what: string): ManifestIn
     if (!Array.isArray(l)) return bad(`${field} is not a list`);
     return l.map((d, i) => checkDescriptor(d, `${what}: ${field}[${i}]`));
   };
-  let annotations: Record<string, string> | undefined;
-  if (o.annotations !== undefined) {
-    if (!o.annotations || typeof o.annotations !== 'object' || Array.isArray(o.annotations)) bad('annotations is not an object');
-    annotations = {};
-    for (const [k, a] of Object.entries(o.annotations as Record<string, unknown>)) {
-      if (typeof a !== 'string') bad(`annotation ${JSON.stringify(k)} is not a string`);
-      annotations[k] = a as string;
-    }
-  }
+  const annotations = checkAnnotations(o.annotations, bad);
   const layers = list('layers');
   const manifests = list('manifests');
   return {
@@ -125,16 +117,9 @@ function checkManifestInfo(o: Record<string, unknown>, what: string): ManifestIn
 
 /** Only `mediaType` and `artifactType` of a manifest or index (each a string or absent): what a store reports about it. */
 export function manifestTypes(bytes: Uint8Array, what: string): { mediaType?: string; artifactType?: string } {
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
-  } catch {
-    v = undefined;
-  }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new KarooError('integrity', `${what} is not a JSON manifest`);
-  const o = v as Record<string, unknown>;
+  const o = jsonObject(bytes, `${what} is not a JSON manifest`);
   for (const k of ['mediaType', 'artifactType'] as const) {
-    if (o[k] !== undefined && typeof o[k] !== 'string') throw new KarooError('integrity', `${what}: ${k} is not a string; the manifest is malformed or crafted`);
+    if (o[k] !== undefined && typeof o[k] !== 'string') malformedManifest(what)(`${k} is not a string`);
   }
   return {
     ...(typeof o.mediaType === 'string' ? { mediaType: o.mediaType } : {}),
@@ -148,14 +133,7 @@ export function manifestTypes(bytes: Uint8Array, what: string): { mediaType?: st
  * out, so one bad push cannot hide a subject's other referrers.
  */
 export function parseReferrersList(bytes: Uint8Array, what: string, onInvalid: (problem: string) => void = () => undefined): Descriptor[] {
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
-  } catch {
-    v = undefined;
-  }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new KarooError('integrity', `${what} is not a JSON image index`);
-  const list = (v as { manifests?: unknown }).manifests;
+  const list = jsonObject(bytes, `${what} is not a JSON image index`).manifests;
   if (list === undefined || list === null) return [];
   if (!Array.isArray(list)) throw new KarooError('integrity', `${what}: manifests is not a list`);
   const out: Descriptor[] = [];
