@@ -52,6 +52,7 @@ runAction(async () => {
   const config = input(INPUT.config, { default: 'karoo.yml' });
   const store = optionalInput(INPUT.store);
   const token = githubTokenInput();
+  const registry = { 'registry-username': optionalInput(INPUT.registryUsername), 'registry-password': optionalInput(INPUT.registryPassword) };
 
   const index = { 'index-username': optionalInput(INPUT.indexUsername), 'index-password': optionalInput(INPUT.indexPassword) };
   if (index['index-password']) core.setSecret(index['index-password']);
@@ -62,14 +63,13 @@ runAction(async () => {
     store,
     ...index,
     'github-token': token,
-    'registry-username': optionalInput(INPUT.registryUsername),
-    'registry-password': optionalInput(INPUT.registryPassword),
+    ...registry,
   });
 
   // Evidence and environments for the report, when the configuration has environments.
   let files: Record<string, string> = {};
   if ((await loadConfig(config)).environments.length > 0) {
-    files = await step('promote', { candidate: built.candidate, config, store, 'dry-run': 'true', 'github-deployment': 'false', 'github-token': token, 'registry-username': optionalInput(INPUT.registryUsername), 'registry-password': optionalInput(INPUT.registryPassword) });
+    files = await step('promote', { candidate: built.candidate, config, store, 'dry-run': 'true', 'github-deployment': 'false', 'github-token': token, ...registry });
   }
 
   const reported = await step('report', {

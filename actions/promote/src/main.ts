@@ -44,7 +44,8 @@ runAction(async () => {
   // The gate (requires, soak) from another karoo.yml: release.yml passes the default branch's.
   const gatePath = optionalInput(INPUT.gateConfig);
   const gateLabel = optionalInput(INPUT.gateConfigRef) ?? gatePath;
-  const config = gatePath ? withGateFrom(branchConfig, await loadConfig(gatePath), environment, gateLabel!) : branchConfig;
+  const gateConfig = gatePath ? await loadConfig(gatePath) : undefined;
+  const config = gateConfig ? withGateFrom(branchConfig, gateConfig, environment, gateLabel!) : branchConfig;
   const gateNote = gatePath
     ? `The gate (\`requires\`, \`soak\`) was read from the karoo.yml of **${gateLabel}**, not from the dispatched ref${process.env.GITHUB_REF ? ` (\`${process.env.GITHUB_REF}\`)` : ''}.`
     : `The gate (\`requires\`, \`soak\`) was read from ${branchConfig.path}.`;
@@ -61,6 +62,7 @@ runAction(async () => {
     : undefined;
 
   const candidate = input(INPUT.candidate, { required: true });
+  const reason = optionalInput(INPUT.reason);
   let gate: readonly GateCheck[] | undefined;
   try {
     const r = await promote({
@@ -68,14 +70,14 @@ runAction(async () => {
       config,
       candidate,
       environment,
-      reason: optionalInput(INPUT.reason),
+      reason,
       actor: ctx.actor,
       run: ctx.run,
       rollback: booleanInput(INPUT.rollback, false),
       dryRun,
       systemId: systemIdFromConfig(config),
       // Which runs may produce evidence is part of the gate: read from the gate's karoo.yml (the default branch's) when given.
-      evidenceRuns: evidenceRunVerifierFromEnv({ token, config: gatePath ? await loadConfig(gatePath) : branchConfig, progress: actionProgress }),
+      evidenceRuns: evidenceRunVerifierFromEnv({ token, config: gateConfig ?? branchConfig, progress: actionProgress }),
       deploy: booleanInput(INPUT.deploy, true) ? deployHandover() : undefined,
       github,
       progress: actionProgress,
@@ -108,7 +110,7 @@ runAction(async () => {
           to: environment,
           previous: r.previous,
           systemId: r.systemId,
-          reason: optionalInput(INPUT.reason),
+          reason,
           actor: ctx.actor,
           deploymentUrl: r.deployment?.url,
           gate: r.gate,
@@ -121,7 +123,7 @@ runAction(async () => {
     if (isKarooError(e) && e.kind === 'refused' && Array.isArray(e.detail?.gate)) {
       gate = e.detail.gate as GateCheck[];
       setOutputs({ environment, allowed: false, gate: JSON.stringify(gate) });
-      await core.summary.addRaw(promoteSummary({ candidate, to: environment, actor: ctx.actor, reason: optionalInput(INPUT.reason), gate })).addRaw(`\n${gateNote}\n`).write();
+      await core.summary.addRaw(promoteSummary({ candidate, to: environment, actor: ctx.actor, reason, gate })).addRaw(`\n${gateNote}\n`).write();
     }
     throw e;
   }
