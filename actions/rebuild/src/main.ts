@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { context } from '@actions/github';
 import { KarooError, parseDigest } from '@karoo/common';
 import { loadConfig } from '@karoo/config';
-import { actionProgress, applyIndexCredentials, booleanInput, core, githubTokenInput, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
+import { actionProgress, applyIndexCredentials, booleanInput, core, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
 import { storeFromInputs } from '@karoo/kit/store';
 import { environmentStatus } from '@karoo/promote';
 import { publishRebuildIssue, rebuildCheck, renderCheckMarkdown, type RunningCandidate } from '@karoo/rebuild';
@@ -17,6 +17,7 @@ const INPUT = {
   issue: 'issue',
   issueTitle: 'issue-title',
   fail: 'fail',
+  githubToken: 'github-token',
 } as const;
 
 const OUTPUT = { rebuildable: 'rebuildable', reportPath: 'report-path', issueUrl: 'issue-url' } as const;
@@ -26,7 +27,8 @@ const list = (s: string | undefined) => (s ?? '').split(/[\s,]+/).filter((x) => 
 runAction(async () => {
   const config = await loadConfig(input(INPUT.config, { default: 'karoo.yml' }));
   applyIndexCredentials(config.indexes);
-  const token = githubTokenInput();
+  // A new action: only `github-token`, never the deprecated `token` of the older steps.
+  const token = optionalInput(INPUT.githubToken);
   const store = storeFromInputs(config, token);
 
   // What the environments run now, from their promotion records (what `karoo status` shows).
