@@ -3,8 +3,8 @@ import { compare, explain, satisfies as pep440Satisfies, validRange } from '@ren
 /**
  * PEP 440 versions: parsing, normalisation, ordering and specifier sets, as pip (packaging)
  * does them, through @renovatebot/pep440 (a port of packaging). Its `clean()` is not used: it
- * joins local segments with "," (`1.0+ubuntu,1`); the normalised text is built here from the
- * parsed parts, as packaging's `str(Version)` is.
+ * joins local segments with "," (`1.0+ubuntu,1`); the normalised text is its `public` spelling
+ * plus the local segments joined with ".", as packaging's `str(Version)` is.
  */
 
 export interface Version {
@@ -26,13 +26,8 @@ export function parseVersion(input: string): Version | undefined {
   const post = num(v.post);
   const dev = num(v.dev);
   const local = v.local ? v.local.split('.').map((p) => (/^[0-9]+$/.test(p) ? Number(p) : p)) : undefined;
-  let text = '';
-  if (v.epoch) text += `${v.epoch}!`;
-  text += v.release.join('.');
-  if (pre) text += `${pre[0]}${pre[1]}`;
-  if (post !== undefined) text += `.post${post}`;
-  if (dev !== undefined) text += `.dev${dev}`;
-  if (local) text += `+${local.join('.')}`;
+  // `public` is the library's normalised spelling without the local segment, which it joins wrongly.
+  const text = v.local ? `${v.public}+${v.local}` : v.public;
   return { epoch: v.epoch, release: v.release, pre, post, dev, local, text };
 }
 
