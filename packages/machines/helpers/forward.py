@@ -8,7 +8,10 @@ Started right after the environment's stamp, before any of its resources exists,
   `karoo reap --env ID`) and exits. An owner-bound environment (karoo up) keeps its owner for its
   whole life; one handed on (karoo provision) has its owner cleared once it is ready.
 - the TTL ("expiresAt", Unix seconds): when it passes, the same.
-On SIGUSR1 it reads the config again: a new owner (or none), and once "nodes" are listed it
+One rule decides about the owner: the config on disk. SIGUSR1 means "read it again" (a new
+owner, or none; nodes to forward to), and the owner's exit is believed only after one more read
+made once the exit was seen: the owner can write nothing after it, so a release it wrote before
+it ended is always honoured, whichever event arrives first. Once "nodes" are listed it
 starts forwarding: it listens on 127.0.0.1 (one ephemeral port per node, in the runner's
 network namespace), then joins the environment's own namespace ("netnsPath"), so that every
 connection it makes goes to a node address that exists only there, and writes
@@ -107,6 +110,15 @@ def load(path):
         return json.load(f)
 
 
+def reload(env_id, path, config):
+    """The config as it is on disk now; the one in hand when it cannot be read."""
+    try:
+        return load(path)
+    except (OSError, ValueError) as e:
+        log(env_id, "cannot read %s: %s" % (path, e))
+        return config
+
+
 def main():
     env_id, config_path = sys.argv[1], sys.argv[2]
     config = load(config_path)
@@ -123,23 +135,25 @@ def main():
         with open(config["readyFile"], "w") as f:
             f.write("%d\n" % os.getpid())
         # Changes written before the handlers existed were not signalled: read them now.
-        try:
-            config = load(config_path)
-        except (OSError, ValueError) as e:
-            log(env_id, "cannot read %s: %s" % (config_path, e))
+        config = reload(env_id, config_path, config)
 
     owner = None
     listeners = {}
     why = None
     while True:
-        if owner is None and config.get("owner"):
-            owner = Owner(config["owner"])
-        elif owner is not None and not config.get("owner"):
+        want = config.get("owner")
+        if owner is not None and (not want or (int(want["pid"]), int(want["startTime"])) != (owner.pid, owner.start)):
             owner.close()
             owner = None
+        if owner is None and want:
+            owner = Owner(want)
         if owner is not None and owner.gone():
-            why = "its owner process %d is gone" % owner.pid
-            break
+            # The owner can write nothing more: the config on disk now is its last word.
+            config = reload(env_id, config_path, config)
+            if config.get("owner") == want:
+                why = "its owner process %d is gone" % owner.pid
+                break
+            continue
         if not listeners and config.get("nodes"):
             for node in config["nodes"]:
                 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -166,6 +180,7 @@ def main():
         if owner is not None and owner.fd is None:
             timeout = min(timeout, 1.0)
         fds = [wake_r] + list(listeners) + ([owner.fd] if owner is not None and owner.fd is not None else [])
+        # An owner fd that fires needs nothing here: the next round sees the owner gone.
         ready, _, _ = select.select(fds, [], [], min(timeout, 60.0))
         if wake_r in ready:
             try:
@@ -173,28 +188,7 @@ def main():
                     pass
             except BlockingIOError:
                 pass
-            try:
-                config = load(config_path)
-            except (OSError, ValueError) as e:
-                log(env_id, "cannot read %s: %s" % (config_path, e))
-            # Released before it exited (karoo provision hands the environment on, then ends): both
-            # may arrive in one round, and the release was sent first.
-            if owner is not None and not config.get("owner"):
-                owner.close()
-                owner = None
-        if owner is not None and owner.fd is not None and owner.fd in ready:
-            # The release may be on disk with its signal not yet handled (both arrive in one round):
-            # the configuration file decides, not the order in which the two events are seen.
-            try:
-                config = load(config_path)
-            except (OSError, ValueError) as e:
-                log(env_id, "cannot read %s: %s" % (config_path, e))
-            if not config.get("owner"):
-                owner.close()
-                owner = None
-                continue
-            why = "its owner process %d is gone" % owner.pid
-            break
+            config = reload(env_id, config_path, config)
         for s in ready:
             if s in listeners:
                 client, _ = s.accept()

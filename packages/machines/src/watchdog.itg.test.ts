@@ -141,6 +141,18 @@ describe('watchdog release', () => {
     expect(existsSync(w.marker)).toBe(false);
     expect(await isAlive(w.ref)).toBe(true);
   });
+
+  test('the config on disk decides: a release whose signal never came is still honoured when the owner ends', async () => {
+    const owner = start('sleep', ['600']);
+    const w = await watchdog('released-unsignalled', (await procRef(owner.pid!))!);
+    const cfg = JSON.parse(readFileSync(w.config, 'utf8')) as Record<string, unknown>;
+    writeFileSync(`${w.config}.tmp`, JSON.stringify({ ...cfg, owner: null }));
+    renameSync(`${w.config}.tmp`, w.config);
+    owner.kill('SIGKILL');
+    await sleep(1500);
+    expect(existsSync(w.marker)).toBe(false);
+    expect(await isAlive(w.ref)).toBe(true);
+  });
 });
 
 describe('reapReason', () => {
