@@ -148,7 +148,6 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
     ttlSeconds: ttl,
     owner,
     lifetime,
-    ...(owner.bootId ? { bootId: owner.bootId } : {}),
     ...(opts.paths?.length ? { paths: opts.paths.map((p) => resolve(p)) } : {}),
     ...(opts.related?.length ? { related: opts.related.map((p) => resolve(p)) } : {}),
     keep: opts.keep ?? false,

@@ -44,7 +44,9 @@ export interface EnvState {
   ttlSeconds: number;
   /**
    * The process provisioning it; while phase is provisioning, its death makes the environment an
-   * orphan. With `lifetime: 'owner'` its death ends the environment in every phase.
+   * orphan. With `lifetime: 'owner'` its death ends the environment in every phase. Its
+   * `bootId` is the boot the environment was made in: after a restart its processes, namespaces
+   * and mounts are gone.
    */
   owner: OwnerRef;
   /**
@@ -53,8 +55,6 @@ export interface EnvState {
    * (karoo provision), it lives until destroyed or expired.
    */
   lifetime?: 'owner' | 'ttl';
-  /** The boot it was made in: after a restart its processes, namespaces and mounts are gone. */
-  bootId?: string;
   /** Directories outside the state directory that go with the environment (the owner's temporary files). */
   paths?: string[];
   /** Directories the owner points its helpers at (KAROO_* variables): processes using them are the environment's. Kept. */

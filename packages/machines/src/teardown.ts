@@ -259,8 +259,8 @@ export async function reapReason(env: string, state: EnvState | undefined, opts:
   const now = opts.now ?? Date.now();
   if (opts.environmentId) return opts.environmentId === env ? 'asked for' : undefined;
   if (!state) return 'no state (left by a killed process)';
-  if (state.bootId && state.bootId !== (await bootId())) return 'made before this machine last started';
   if (state.lifetime === 'owner' && (await ownerGone(state.owner))) return `its owner process ${state.owner.pid} is gone`;
+  if (state.owner.bootId && state.owner.bootId !== (await bootId())) return 'made before this machine last started';
   if (Date.parse(state.expiresAt) <= now) return `expired at ${state.expiresAt}`;
   if (opts.olderThanSeconds !== undefined && Date.parse(state.createdAt) <= now - opts.olderThanSeconds * 1000) return `older than ${opts.olderThanSeconds} s`;
   const ownerAlive = await isAlive(state.owner);

@@ -193,7 +193,7 @@ describe('reapReason', () => {
     const me = await ownerRef();
     const s = await base({ lifetime: 'owner', owner: { ...me, bootId: '00000000-0000-0000-0000-000000000000' } });
     expect(await reapReason(s.environmentId, s, {})).toBe(`its owner process ${me.pid} is gone`);
-    const stale = await base({ lifetime: 'ttl', bootId: '00000000-0000-0000-0000-000000000000' });
+    const stale = await base({ lifetime: 'ttl', owner: { ...me, bootId: '00000000-0000-0000-0000-000000000000' } });
     expect(await reapReason(stale.environmentId, stale, {})).toBe('made before this machine last started');
   });
 });
