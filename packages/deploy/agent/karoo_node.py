@@ -65,6 +65,10 @@ class Fail(Exception):
     pass
 
 
+class IntegrityFail(Fail):
+    """Bytes that do not match what vouches for them (a blob's digest, a wheel's RECORD): refused, never installed."""
+
+
 def now_iso():
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -91,7 +95,8 @@ def check_relpath(p):
     return p
 
 
-def sha256_file(path):
+def file_sha256(path):
+    """The sha256 hash object of a file's bytes, read in 1 MiB chunks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while True:
@@ -99,7 +104,11 @@ def sha256_file(path):
             if not b:
                 break
             h.update(b)
-    return h.hexdigest()
+    return h
+
+
+def sha256_file(path):
+    return file_sha256(path).hexdigest()
 
 
 def write_atomic(path, data, mode=0o644):
@@ -222,7 +231,7 @@ class Node:
                 os.fsync(f.fileno())
             if h.hexdigest() != hexd:
                 os.unlink(tmp)
-                raise Fail("blob sha256:%s arrived as sha256:%s: refused" % (hexd, h.hexdigest()))
+                raise IntegrityFail("blob sha256:%s arrived as sha256:%s: refused" % (hexd, h.hexdigest()))
             os.chmod(tmp, 0o444)
             os.replace(tmp, final)
             got += size
@@ -235,7 +244,7 @@ class Node:
         actual = sha256_file(path)
         if actual != hexd:
             os.unlink(path)
-            raise Fail("blob sha256:%s on the node holds sha256:%s: deleted; deploy again to re-send it" % (hexd, actual))
+            raise IntegrityFail("blob sha256:%s on the node holds sha256:%s: deleted; deploy again to re-send it" % (hexd, actual))
         return path
 
     # -- install -----------------------------------------------------------------------
@@ -647,6 +656,7 @@ def verify_venv(venv, expected, check_marker, candidate=None):
     for name in sorted(found):
         if name not in want:
             diffs.append("%s %s is installed but not in the lock" % (name, found[name][0]))
+    import csv
     for name in sorted(found):
         version, sp, d = found[name]
         try:
@@ -655,25 +665,16 @@ def verify_venv(venv, expected, check_marker, candidate=None):
         except OSError:
             diffs.append("%s %s has no RECORD" % (name, version))
             continue
-        for row in rows:
-            path, _, rest = row.partition(",")
-            if path.startswith('"'):
-                import csv
-                path, rest = next(csv.reader([row]))[0], ",".join(next(csv.reader([row]))[1:])
-            algo_hash = rest.split(",")[0]
-            if not algo_hash.startswith("sha256="):
+        for row in csv.reader(rows):
+            if len(row) < 2 or not row[1].startswith("sha256="):
                 continue
-            want_b64 = algo_hash[len("sha256="):]
-            p = os.path.normpath(os.path.join(sp, path))
+            path = row[0]
             try:
-                h = hashlib.sha256()
-                with open(p, "rb") as f:
-                    h.update(f.read())
+                got = b64_digest(file_sha256(os.path.normpath(os.path.join(sp, path))).digest())
             except OSError:
                 diffs.append("%s %s: %s is missing" % (name, version, path))
                 continue
-            got = base64.urlsafe_b64encode(h.digest()).rstrip(b"=").decode()
-            if got != want_b64:
+            if got != row[1][len("sha256="):]:
                 diffs.append("%s %s: %s differs from its RECORD hash" % (name, version, path))
     return diffs
 
@@ -687,11 +688,7 @@ RECORD_ALGOS = ("sha256", "sha384", "sha512")
 SCHEME_KEYS = ("purelib", "platlib", "scripts", "headers", "data")
 
 
-class IntegrityFail(Fail):
-    """A wheel or an archive does not match what vouches for it (RECORD, digest): never installed."""
-
-
-def b64_digest(algo, data_hash):
+def b64_digest(data_hash):
     return base64.urlsafe_b64encode(data_hash).rstrip(b"=").decode("ascii")
 
 
@@ -866,19 +863,19 @@ def evaluate_marker(marker, env=None):
             raise Fail("environment marker %r: %r is not a comparison" % (marker, op))
         return _compare(left, op, value())
 
-    def conj():
-        v = atom()
-        while peek() == "and":
+    def chain(word, operand, combine):
+        # Every operand is evaluated (no short cut), so a bad comparison fails wherever it stands.
+        v = operand()
+        while peek() == word:
             take()
-            v = atom() and v
+            v = combine(operand(), v)
         return v
 
+    def conj():
+        return chain("and", atom, lambda a, b: a and b)
+
     def disj():
-        v = conj()
-        while peek() == "or":
-            take()
-            v = conj() or v
-        return v
+        return chain("or", conj, lambda a, b: a or b)
 
     result = disj()
     if peek() is not None:
@@ -1028,7 +1025,7 @@ def install_wheel(path, venv, filename=None):
                 for chunk in iter(lambda: f.read(1 << 20), b""):
                     h.update(chunk)
                     n += len(chunk)
-            if b64_digest(algo, h.digest()) != want_hash:
+            if b64_digest(h.digest()) != want_hash:
                 raise IntegrityFail("%s: %s does not match its RECORD hash" % (what, i.filename))
             if size and size != str(n):
                 raise IntegrityFail("%s: %s is %d bytes, its RECORD says %s" % (what, i.filename, n, size))
@@ -1050,22 +1047,30 @@ def install_wheel(path, venv, filename=None):
             if not os.path.realpath(dest).startswith(base + os.sep):
                 raise IntegrityFail("%s: %s would be written outside %s" % (what, i.filename, scheme[key]))
             plan.append((i, dest, key))
-        # 3. Write.
-        written = []
+        # 3. Write, recording each file's sha256 and size for the installed RECORD: the hash
+        # checked in step 1 where the bytes are unchanged, else the hash of what was written.
+        written = {}
+
+        def put(dest, data, mode, checked=None):
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            write_plain(dest, data, mode)
+            written[dest] = checked or ("sha256=" + b64_digest(hashlib.sha256(data).digest()), str(len(data)))
+
         python = os.path.join(venv, "bin", "python3")
         for i, dest, key in plan:
-            if i.filename in unsigned or i.filename == info_dir + "/RECORD":
+            if i.filename in unsigned:
                 continue
             data = zf.read(i)
+            algo_hash = record[i.filename][0]
+            checked = (algo_hash, str(len(data))) if algo_hash.startswith("sha256=") else None
             mode = 0o755 if (i.external_attr >> 16) & 0o111 else 0o644
             if key == "scripts":
                 mode = 0o755
                 if data.startswith(b"#!python"):
                     nl = data.find(b"\n")
                     data = ("#!%s" % python).encode() + (data[nl:] if nl >= 0 else b"\n")
-            os.makedirs(os.path.dirname(dest), exist_ok=True)
-            write_plain(dest, data, mode)
-            written.append(dest)
+                    checked = None
+            put(dest, data, mode, checked)
         # 4. Entry points.
         ep_text = zf.read(info_dir + "/entry_points.txt").decode("utf-8") if info_dir + "/entry_points.txt" in names else ""
     if ep_text:
@@ -1093,26 +1098,16 @@ def install_wheel(path, venv, filename=None):
                     "    sys.argv[0] = re.sub(r\"(-script\\.pyw|\\.exe)?$\", \"\", sys.argv[0])\n",
                     "    sys.exit(%s())\n" % attr,
                 ])
-                dest = os.path.join(scheme["scripts"], name.strip())
-                os.makedirs(os.path.dirname(dest), exist_ok=True)
-                write_plain(dest, script.encode("utf-8"), 0o755)
-                written.append(dest)
-    installer = os.path.join(sp, info_dir, "INSTALLER")
-    write_plain(installer, b"karoo\n", 0o644)
-    written.append(installer)
-    rows = []
-    for p in sorted(set(written)):
-        with open(p, "rb") as f:
-            data = f.read()
-        rows.append((os.path.relpath(p, sp), "sha256=" + b64_digest("sha256", hashlib.sha256(data).digest()), str(len(data))))
-    rec_path = os.path.join(sp, info_dir, "RECORD")
-    rows.append((os.path.relpath(rec_path, sp), "", ""))
+                put(os.path.join(scheme["scripts"], name.strip()), script.encode("utf-8"), 0o755)
+    put(os.path.join(sp, info_dir, "INSTALLER"), b"karoo\n", 0o644)
     import csv
     import io
+    rec_path = os.path.join(sp, info_dir, "RECORD")
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    for r in rows:
-        w.writerow(r)
+    for dest in sorted(written):
+        w.writerow((os.path.relpath(dest, sp),) + written[dest])
+    w.writerow((os.path.relpath(rec_path, sp), "", ""))
     write_plain(rec_path, buf.getvalue().encode("utf-8"), 0o644)
     return len(written) + 1
 

@@ -151,6 +151,13 @@ class InstallWheel(Base):
     def test_a_data_path_leaving_the_venv_is_refused(self):
         self.assertRefused(make_wheel(self.tmp, files={"demo_pkg/__init__.py": b"", "demo_pkg-1.0.data/other/x": b"x"}), "is not in one of demo_pkg-1.0.data/")
 
+    def test_a_file_written_through_a_link_of_the_venv_is_refused(self):
+        # bin/python3 is a link to the system interpreter: a data file there would replace the
+        # interpreter every service of the venv runs (or write through the link).
+        python = os.path.join(self.venv, "bin", "python3")
+        self.assertRefused(make_wheel(self.tmp, files={"demo_pkg/__init__.py": b"", "demo_pkg-1.0.data/data/bin/python3": b"#!/bin/sh\n"}), "would be written outside")
+        self.assertTrue(os.path.islink(python))
+
     def test_a_symlink_entry_is_refused(self):
         self.assertRefused(make_wheel(self.tmp, symlink=("demo_pkg/link", "/etc/passwd")), "is a symbolic link")
 
@@ -243,6 +250,91 @@ class Archive(Base):
         dev.type = tarfile.CHRTYPE
         with self.assertRaises(agent.IntegrityFail):
             agent.unpack_tree(self.hostile([(dev, None)]), os.path.join(self.tmp, "c"))
+
+
+class ShippedTree(Base):
+    """Install once, ship the tree: a receiving node takes the archive only by its digest.
+
+    The attack: a tree with one more file (a .pth file runs code at every interpreter start).
+    No RECORD lists it, so verifying the installation against the lock cannot see it; only the
+    archive's digest can, on arrival (receive) and again before unpacking (install).
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.saved_base = agent.BASE
+        agent.BASE = os.path.join(self.tmp, "opt")
+        whl = make_wheel(self.tmp)
+        data = read(whl, "rb")
+        hexd = hashlib.sha256(data).hexdigest()
+        self.req = {
+            "candidate": "sha256:" + "c" * 64, "candidateShort": "c" * 12,
+            "wheels": [{"hex": hexd, "filename": os.path.basename(whl), "package": "demo-pkg"}],
+            "expected": [{"name": "demo-pkg", "version": "1.0"}],
+        }
+        self.builder = agent.Node("builder")
+        self.builder.receive([{"hex": hexd, "size": len(data)}], io.BytesIO(data))
+        self.assertEqual(self.builder.install(self.req)["from"], "wheels")
+        packed = self.builder.pack(self.req)
+        self.hex, self.genuine = packed["hex"], read(os.path.join(self.builder.blobs, packed["hex"]), "rb")
+        # The tampered tree: the builder's installation and one file more.
+        evil = os.path.join(self.tmp, "evil")
+        shutil.copytree(self.builder.venv("c" * 12), evil, symlinks=True)
+        with open(os.path.join(agent.venv_site_packages(evil), "zz-karoo-evil.pth"), "w") as f:
+            f.write("import os; os.system('touch /tmp/karoo-pwned')\n")
+        self.assertEqual(agent.verify_venv(evil, self.req["expected"], check_marker=False), [], "RECORD verification cannot see the extra file")
+        out = os.path.join(self.tmp, "evil-out")
+        os.makedirs(out)
+        evil_hex, _ = agent.pack_tree(evil, os.path.join(out, "pack"))
+        self.tampered = read(os.path.join(out, evil_hex), "rb")
+        self.receiver = agent.Node("receiver")
+        self.rvenv = self.receiver.venv("c" * 12)
+
+    def tearDown(self):
+        agent.BASE = self.saved_base
+        super().tearDown()
+
+    def test_the_genuine_archive_is_unpacked_and_verifies(self):
+        self.receiver.receive([{"hex": self.hex, "size": len(self.genuine)}], io.BytesIO(self.genuine))
+        t = self.receiver.install(dict(self.req, archive={"hex": self.hex}))
+        self.assertEqual(t["from"], "archive")
+        self.assertEqual(agent.verify_venv(self.rvenv, self.req["expected"], check_marker=True, candidate=self.req["candidate"]), [])
+
+    def send(self):
+        buf, saved = io.BytesIO(), agent.RAW_OUT[0]
+        agent.RAW_OUT[0] = buf
+        try:
+            return agent.handle("send", {"hex": self.hex}, self.builder, None), buf.getvalue()
+        finally:
+            agent.RAW_OUT[0] = saved
+
+    def test_send_gives_the_runner_the_archive_then_a_newline_and_only_if_it_matches_its_digest(self):
+        # The framing SshPool.fetchBlob reads (packages/deploy/src/ssh.test.ts).
+        self.assertEqual(self.send(), ({"size": len(self.genuine)}, self.genuine + b"\n"))
+        blob = os.path.join(self.builder.blobs, self.hex)
+        os.chmod(blob, 0o644)
+        with open(blob, "wb") as f:
+            f.write(self.tampered)
+        with self.assertRaises(agent.IntegrityFail):
+            self.send()
+
+    def test_a_tampered_archive_is_refused_on_arrival(self):
+        with self.assertRaises(agent.IntegrityFail) as cm:
+            self.receiver.receive([{"hex": self.hex, "size": len(self.tampered)}], io.BytesIO(self.tampered))
+        self.assertIn("blob sha256:%s arrived as sha256:" % self.hex, str(cm.exception))
+        self.assertEqual(os.listdir(self.receiver.blobs), [], "nothing of a refused blob is kept")
+
+    def test_an_archive_changed_in_the_blob_store_is_not_unpacked(self):
+        self.receiver.receive([{"hex": self.hex, "size": len(self.genuine)}], io.BytesIO(self.genuine))
+        blob = os.path.join(self.receiver.blobs, self.hex)
+        os.chmod(blob, 0o644)
+        with open(blob, "wb") as f:
+            f.write(self.tampered)
+        with self.assertRaises(agent.IntegrityFail) as cm:
+            self.receiver.install(dict(self.req, archive={"hex": self.hex}))
+        self.assertIn("blob sha256:%s on the node holds sha256:" % self.hex, str(cm.exception))
+        self.assertFalse(os.path.lexists(self.rvenv), "nothing of a refused archive is unpacked")
+        self.assertFalse(os.path.exists(blob), "the damaged blob is deleted, so that the next deploy sends it again")
 
 
 if __name__ == "__main__":
