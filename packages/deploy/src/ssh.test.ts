@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { isKarooError } from '@karoo/common';
 import { sshOptions } from '@karoo/machines';
 import { SshPool, type SshTarget } from './ssh.js';
@@ -113,6 +114,53 @@ describe('the ssh_config given to the tests', () => {
       expect(viaMachines.get('connecttimeout')).toEqual(['15']);
     } finally {
       await pool.close();
+    }
+  });
+});
+
+describe('fetchBlob: the installed tree a builder node packed, fetched by the runner', () => {
+  // The node's side is the agent's `send` (the blob's bytes, a newline, then its answer line:
+  // agent/tests ShippedTree). Here ssh delivers what a damaged node or connection would.
+  const genuine = Buffer.from('a packed installation\n'.repeat(1000));
+  const hex = createHash('sha256').update(genuine).digest('hex');
+  async function fetchVia(stdout: Buffer, dest: string): Promise<Error | undefined> {
+    const pool = await SshPool.open([{ name: 'n1', host: '127.0.0.1' }]);
+    const run = jest.spyOn(pool, 'run').mockResolvedValue({ code: 0, stdout, stderr: '' });
+    try {
+      return await pool.fetchBlob('n1', 'demo', hex, genuine.length, dest).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+    } finally {
+      expect(run).toHaveBeenCalledTimes(1);
+      await pool.close();
+    }
+  }
+  const answer = (size: number) => Buffer.from(`${JSON.stringify({ ok: true, size })}\n`);
+
+  test('the bytes the node sent, checked against the digest, are written', async () => {
+    const dest = join(dir, 'fetched-genuine');
+    expect(await fetchVia(Buffer.concat([genuine, Buffer.from('\n'), answer(genuine.length)]), dest)).toBeUndefined();
+    expect((await readFile(dest)).equals(genuine)).toBe(true);
+  });
+
+  test('a tampered archive (same size, one byte changed) is refused as an integrity error and not written', async () => {
+    const tampered = Buffer.from(genuine);
+    tampered[100] ^= 1;
+    const dest = join(dir, 'fetched-tampered');
+    const e = await fetchVia(Buffer.concat([tampered, Buffer.from('\n'), answer(genuine.length)]), dest);
+    expect(isKarooError(e) && e.kind).toBe('integrity');
+    expect(e?.message).toBe(`node n1: blob sha256:${hex} arrived damaged (${genuine.length} of ${genuine.length} bytes, or another sha256); refused`);
+    expect(existsSync(dest)).toBe(false);
+  });
+
+  test('a short archive is refused, whatever size the node claims', async () => {
+    const short = genuine.subarray(0, genuine.length - 10);
+    for (const [i, claimed] of [genuine.length, short.length].entries()) {
+      const dest = join(dir, `fetched-short-${i}`);
+      const e = await fetchVia(Buffer.concat([short, Buffer.from('\n'), answer(claimed)]), dest);
+      expect([claimed, isKarooError(e) && e.kind]).toEqual([claimed, 'integrity']);
+      expect(existsSync(dest)).toBe(false);
     }
   });
 });
