@@ -6,7 +6,7 @@ import { type Digest, KarooError, parseDigest, type Progress, sha256Of, silentPr
 import type { KarooConfig } from '@karoo/config';
 import { ANNOTATIONS, KAROO, parseManifest } from '@karoo/candidate';
 import { countJunit, type EvidenceCounts, evidenceFor, type EvidenceRun, formatCounts, pushEvidence } from '@karoo/evidence';
-import type { Inventory } from '@karoo/machines';
+import { type Inventory, sshPort, sshUser } from '@karoo/machines';
 import type { Store } from '@karoo/oci';
 import { countsFromOutput, Tail } from './counts.js';
 import { matchInventory } from './deploy.js';
@@ -122,7 +122,7 @@ export async function accept(opts: AcceptOptions): Promise<AcceptResult> {
         await pool.forward(n.name, local, s.port);
         services.push({ name: s.name, port: s.port, url: `http://127.0.0.1:${local}` });
       }
-      invNodes.push({ name: n.name, role: n.role, address: n.address, ssh: { host: n.ssh.host, port: n.ssh.port ?? 22, user: n.ssh.user ?? 'root', keyPath: n.ssh.keyPath }, services });
+      invNodes.push({ name: n.name, role: n.role, address: n.address, ssh: { host: n.ssh.host, port: sshPort(n.ssh), user: sshUser(n.ssh), keyPath: n.ssh.keyPath }, services });
     }
     const roles: Record<string, string[]> = {};
     for (const n of nodes) (roles[n.role] ??= []).push(n.name);
