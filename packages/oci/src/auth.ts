@@ -1,6 +1,6 @@
-import { basicAuthHeader, errorMessage, KarooError } from '@karoo/common';
+import { basicAuthHeader, errorMessage, isLoopbackHost, KarooError } from '@karoo/common';
 import { transport as defaultTransport, type Transport } from '@karoo/transport';
-import { drain, header, isLoopbackHost, readBody, type HttpResponse } from './http.js';
+import { drain, header, readBody, type HttpResponse } from './http.js';
 
 export interface Credentials {
   readonly username: string;
@@ -76,7 +76,7 @@ export class RegistryAuth {
     if (c.scheme === 'basic' && !this.credentials) throw this.needCredentials();
     if (c.scheme === 'bearer' && c.realm) {
       const realm = new URL(c.realm);
-      if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && isLoopbackHost(realm.host))) {
+      if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && isLoopbackHost(realm.hostname))) {
         throw new KarooError('input', `registry ${this.host} sends tokens from ${c.realm}; karoo fetches tokens over https only (plain http only on loopback)`);
       }
     }

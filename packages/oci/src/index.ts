@@ -12,7 +12,6 @@ export {
 } from './types.js';
 export { bufferSource, fileSource, readAll, Hasher, blobsOf, manifestMediaType, parseManifestInfo, parseReferrersList, referrersTag } from './util.js';
 export { type Credentials, parseChallenge } from './auth.js';
-export { isLoopbackHost } from './http.js';
 export { LayoutStore } from './layout.js';
 export { RegistryStore, type RegistryStoreOptions, type RetryPolicy } from './registry.js';
 export { type OpenStoreOptions, type StoreRef, openStore, parseStoreRef, registryCredentialsFromEnv } from './ref.js';

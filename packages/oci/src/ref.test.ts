@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { parseChallenge } from './auth.js';
-import { isLoopbackHost } from './http.js';
+import { isLoopbackRegistry } from './http.js';
 import { openStore, parseStoreRef, registryCredentialsFromEnv } from './ref.js';
 
 describe('store references', () => {
@@ -24,11 +24,12 @@ describe('store references', () => {
   });
 
   test('plain HTTP only for loopback registries', () => {
-    expect(isLoopbackHost('127.0.0.1:5000')).toBe(true);
-    expect(isLoopbackHost('localhost:5000')).toBe(true);
-    expect(isLoopbackHost('[::1]:5000')).toBe(true);
-    expect(isLoopbackHost('10.0.0.1:5000')).toBe(false);
-    expect(isLoopbackHost('ghcr.io')).toBe(false);
+    expect(isLoopbackRegistry('127.0.0.1:5000')).toBe(true);
+    expect(isLoopbackRegistry('localhost:5000')).toBe(true);
+    expect(isLoopbackRegistry('[::1]:5000')).toBe(true);
+    expect(isLoopbackRegistry('10.0.0.1:5000')).toBe(false);
+    expect(isLoopbackRegistry('ghcr.io')).toBe(false);
+    expect(isLoopbackRegistry('127.0.0.1.evil.test:5000')).toBe(false);
     expect(openStore('127.0.0.1:5000/a').refFor(`sha256:${'a'.repeat(64)}` as never)).toBe(`127.0.0.1:5000/a@sha256:${'a'.repeat(64)}`);
   });
 

@@ -1,6 +1,6 @@
 import { KarooError, type Progress } from '@karoo/common';
 import type { Credentials } from './auth.js';
-import { isLoopbackHost } from './http.js';
+import { isLoopbackRegistry } from './http.js';
 import { LayoutStore } from './layout.js';
 import { RegistryStore, type RetryPolicy } from './registry.js';
 import type { Store } from './types.js';
@@ -62,7 +62,7 @@ export function openStore(ref: string, options: OpenStoreOptions = {}): Store {
   return new RegistryStore({
     registry: r.registry,
     repository: r.repository,
-    scheme: isLoopbackHost(r.registry) ? 'http' : 'https',
+    scheme: isLoopbackRegistry(r.registry) ? 'http' : 'https',
     credentials: options.credentials ?? registryCredentialsFromEnv(r.registry, options.env),
     progress: options.progress,
     retry: options.retry,
