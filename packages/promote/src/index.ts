@@ -26,8 +26,7 @@ export {
   trustEvidence,
 } from './gate.js';
 export { type GitHubRunVerifierOptions, evidenceRunVerifierFromEnv, githubRunVerifier } from './evidence-runs.js';
-export { type Committed, type Decision, commitRecord, decisionFor, settleHead } from './claim.js';
-export { type LockHolder, type LockOptions, withLock } from './lock.js';
+export { type LockOptions } from './lock.js';
 export {
   type DeploymentHandle,
   type DeploymentRequest,
@@ -37,7 +36,6 @@ export {
   type SequenceClaim,
   type SequenceOutcome,
   githubDeployments,
-  sequenceRef,
 } from './github.js';
 export {
   type DeployHandover,
@@ -48,5 +46,5 @@ export {
   promote,
   verifyCandidate,
 } from './promote.js';
-export { type PromotionContext, runFromEnv, runInfoOf } from './run.js';
+export { type PromotionContext, runFromEnv } from './run.js';
 export { deployHandover, systemIdFromConfig } from './seams.js';

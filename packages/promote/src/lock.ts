@@ -17,7 +17,6 @@ export interface LockHolder {
 export interface LockOptions {
   /** How long to wait for a live holder to finish (default 10 s, measured on this machine only). */
   readonly waitMs?: number | undefined;
-  readonly sleep?: ((ms: number) => Promise<void>) | undefined;
 }
 
 const sleepFor = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -103,7 +102,6 @@ export async function withLock<T>(dir: string, name: string, what: string, fn: (
   await mkdir(dir, { recursive: true });
   const path = join(dir, `${name}.lock`);
   const holder: LockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), nonce: randomBytes(12).toString('hex'), what };
-  const sleep = options.sleep ?? sleepFor;
   const wait = options.waitMs ?? 10_000;
   const started = performance.now();
   for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
@@ -121,7 +119,7 @@ export async function withLock<T>(dir: string, name: string, what: string, fn: (
         { detail: { lock: path, holder: other } },
       );
     }
-    await sleep(pause);
+    await sleepFor(pause);
   }
   try {
     return await fn();
