@@ -83,6 +83,8 @@ describe('run: steps', () => {
     expect(log).toContain('now masked: ***');
     expect(r.jobs.steps!.outputs).toEqual({ multi: 'line one\nline two', 'from-env': 'hello push/job-main/step' });
     expect(log).toContain("Skip output 'leak' since it may contain secret");
+    // What had to be hidden is on record, so a test of secret handling can require that nothing was.
+    expect([...r.masked].sort()).toEqual([CANARY, 'dynamic-value-42'].sort());
   });
 
   it('turns workflow commands into annotations and groups', () => {

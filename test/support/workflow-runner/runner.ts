@@ -204,6 +204,7 @@ export class WorkflowRunner {
       artifactsDir,
       requests: standin ? standin.requests.filter((r) => r.token !== undefined && run.tokens.includes(r.token)) : [],
       log: run.log.join('\n'),
+      masked: masker.masked,
       reason,
     });
 

@@ -103,6 +103,8 @@ export interface RunResult {
   readonly requests: RecordedRequest[];
   /** Masked log of every job, in order of completion. */
   readonly log: string;
+  /** Secrets the masker had to hide from a log or summary, or that an output held (see Masker.masked): none, when karoo keeps its secrets. */
+  readonly masked: readonly string[];
   /** Why the run did not start or was cancelled (concurrency, a refused dispatch), if so. */
   readonly reason?: string;
 }
