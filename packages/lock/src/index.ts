@@ -49,4 +49,4 @@ export {
   RequirementSyntaxError,
 } from './pep508.js';
 export { stripUserinfo, hasUserinfo, parseWheelName, parseSdistName } from './files.js';
-export { parseInstant, formatInstant, normalizeInstant } from './time.js';
+export { parseInstant, formatInstant, formatInstantExact, normalizeInstant } from './time.js';

@@ -63,7 +63,7 @@ export interface LockMeta {
  */
 export interface ResolutionCutoff {
   readonly policy: 'time' | 'leaves';
-  /** RFC 3339 UTC; absent when the `leaves` policy found no upload time to take it from. */
+  /** RFC 3339 UTC with every fraction digit of the instant (formatInstantExact); absent when the `leaves` policy found no upload time to take it from. */
   readonly time?: string | undefined;
   /** Locked projects whose index gives no upload times: the cutoff could not apply to them. Sorted. */
   readonly notApplied: readonly string[];

@@ -6,7 +6,7 @@
 import { canonicalJson, FileError, KarooError } from '@karoo/common';
 import { basename, hasUserinfo, isArchiveName, distNameVersion, stripUserinfo } from './files.js';
 import { Lock, type LockedFile, type LockedPackage, type LockMeta, normalizeMarker, type ResolutionCutoff, type Target } from './model.js';
-import { normalizeInstant } from './time.js';
+import { normalizeInstantExact } from './time.js';
 import { normalizeName } from './names.js';
 import { formatSpecifier, pinnedVersion } from './pep508.js';
 import type { RequirementEntry, RequirementsFile } from './requirements.js';
@@ -202,7 +202,7 @@ function asOfFromJson(raw: unknown): ResolutionCutoff {
   if (!isRecord(raw) || (raw.policy !== 'time' && raw.policy !== 'leaves')) throw new Error('asOf needs a policy, "time" or "leaves"');
   let time: string | undefined;
   if (raw.time !== undefined) {
-    time = typeof raw.time === 'string' ? normalizeInstant(raw.time) : undefined;
+    time = typeof raw.time === 'string' ? normalizeInstantExact(raw.time) : undefined;
     if (time === undefined) throw new Error(`asOf.time ${JSON.stringify(raw.time)} is not an RFC 3339 date-time`);
   }
   const na = raw.notApplied ?? [];

@@ -5,7 +5,7 @@ import { Lock, type LockedPackage } from './model.js';
 import { parsePylock, writePylock } from './pylock.js';
 import { readLockText } from './read.js';
 import { writeRequirements } from './requirements-lock.js';
-import { formatInstant, normalizeInstant, parseInstant } from './time.js';
+import { formatInstant, formatInstantExact, normalizeInstant, parseInstant } from './time.js';
 
 const h = (c: string) => c.repeat(64);
 
@@ -47,6 +47,25 @@ describe('instants', () => {
   it('records UTC milliseconds, truncating (never rounding up past the instant)', () => {
     expect(normalizeInstant('2026-01-02T03:04:05.123999+02:00')).toBe('2026-01-02T01:04:05.123Z');
     expect(formatInstant(parseInstant('1969-12-31T23:59:59.9999Z')!)).toBe('1969-12-31T23:59:59.999Z');
+  });
+
+  it('records a cutoff with every fraction digit it has, at least milliseconds, so it reads back as the same instant', () => {
+    for (const [given, recorded] of [
+      ['2026-01-15T12:20:30.123456+02:00', '2026-01-15T10:20:30.123456Z'],
+      ['2026-01-15T10:20:30.000000001Z', '2026-01-15T10:20:30.000000001Z'],
+      ['2026-01-15T10:20:30.1204Z', '2026-01-15T10:20:30.1204Z'],
+      ['2026-01-15T10:20:30Z', '2026-01-15T10:20:30.000Z'],
+      ['1969-12-31T23:59:59.9999Z', '1969-12-31T23:59:59.9999Z'],
+    ]) {
+      expect(formatInstantExact(parseInstant(given!)!)).toBe(recorded);
+      expect(parseInstant(recorded!)).toBe(parseInstant(given!));
+    }
+  });
+
+  it('a lock keeps its cutoff to the instant through pylock.toml and requirements.txt', () => {
+    const lock = Lock.create(PACKAGES, { ...META, asOf: { ...META.asOf, time: '2026-01-02T01:04:05.123456Z' } });
+    expect(parsePylock(writePylock(lock), 'pylock.toml').lock.meta.asOf?.time).toBe('2026-01-02T01:04:05.123456Z');
+    expect(readLockText(writeRequirements(lock), 'requirements.txt').lock.meta.asOf?.time).toBe('2026-01-02T01:04:05.123456Z');
   });
 });
 

@@ -5,8 +5,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isKarooError, type Progress } from '@karoo/common';
 import { parseConfig, type KarooConfig } from '@karoo/config';
-import { buildWheel, exampleUploadTime, publishToIndex, serveIndex, wheelFile, type IndexServer } from '@karoo/example';
+import { buildWheel, exampleUploadTime, publishToIndex, serveIndex, wheelFile, writeIndex, type IndexServer } from '@karoo/example';
 import { type Lock, normalizeInstant, parseInstant } from '@karoo/lock';
+import { readExistingLock, writeLockFiles } from './lockfiles.js';
 import { resolveLock, type ResolveResult } from './resolve.js';
 
 // The CAM example's committed indexes (JSON pages with PEP 700 upload times), copied so that
@@ -159,4 +160,39 @@ describe('upload-time cutoff (as-of) with the real pip', () => {
     expect(all.asOf).toEqual({ policy: 'leaves', notApplied: all.lock.packages.map((p) => p.name).sort() });
     expect(none.warnings.join('\n')).toContain('the private index gives no upload times for the chosen leaf builds');
   }, 180_000);
+});
+
+describe('a cutoff taken from upload times finer than a millisecond (PyPI gives microseconds)', () => {
+  it('is recorded to the instant, so resolving again with the recorded time chooses the same leaf build', async () => {
+    const dir = join(root, 'micro');
+    await writeIndex(join(dir, 'private'), [
+      {
+        name: 'acme-app',
+        files: [
+          { ...wheelFile(stub('acme-app', '1.0.0')), uploadTime: '2026-01-01T00:00:00Z' },
+          { ...wheelFile(stub('acme-app', '1.1.0')), uploadTime: '2026-01-15T10:20:30.123456Z' },
+        ],
+      },
+    ]);
+    const server = await serveIndex(dir);
+    try {
+      const config = parseConfig(
+        `system: acme\nleaves: [acme-app]\nindexes:\n  - name: private\n    url: ${server.urlFor('private/simple/')}\ntarget:\n  python: "3.11"\n  platforms: [manylinux_2_28_x86_64]\n`,
+        join(dir, 'karoo.yml'),
+      );
+      const byLeaves = await resolveLock({ config, asOf: 'leaves' });
+      expect(pins(byLeaves.lock)).toEqual({ 'acme-app': '1.1.0' });
+      expect(byLeaves.asOf?.time).toBe('2026-01-15T10:20:30.123456Z');
+      // Written and read back, the lock names the same instant.
+      await writeLockFiles(join(dir, 'lock'), byLeaves.lock);
+      expect((await readExistingLock(join(dir, 'lock')))?.meta.asOf).toEqual(byLeaves.asOf);
+      // The recorded time as an explicit cutoff sees the same leaf build (a time cut to the
+      // millisecond, 10:20:30.123Z, would be before it and choose 1.0.0).
+      const again = await resolveLock({ config, asOf: byLeaves.asOf!.time });
+      expect(pins(again.lock)).toEqual({ 'acme-app': '1.1.0' });
+      expect(again.lock.digest).toBe(byLeaves.lock.digest);
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
 });

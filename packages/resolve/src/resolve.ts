@@ -8,7 +8,7 @@ import type { IndexConfig, KarooConfig, LeafConfig } from '@karoo/config';
 import {
   compareVersions,
   diffLocks,
-  formatInstant,
+  formatInstantExact,
   isPrerelease,
   Lock,
   type LockDiff,
@@ -162,9 +162,9 @@ export async function resolveLock(options: ResolveOptions): Promise<ResolveResul
   let asOf: ResolutionCutoff | undefined;
   if (policy) {
     const notApplied = asOfNs === undefined ? [...names].sort() : await untimedProjects(client, config.indexes, names);
-    asOf = { policy: policy.policy, ...(asOfNs !== undefined ? { time: formatInstant(asOfNs) } : {}), notApplied };
+    asOf = { policy: policy.policy, ...(asOfNs !== undefined ? { time: formatInstantExact(asOfNs) } : {}), notApplied };
     if (asOfNs !== undefined && notApplied.length > 0) {
-      progress.warn(`the upload-time cutoff ${formatInstant(asOfNs)} could not apply to ${notApplied.join(', ')}: their index gives no upload times (PEP 503 HTML); any of their files was visible`);
+      progress.warn(`the upload-time cutoff ${formatInstantExact(asOfNs)} could not apply to ${notApplied.join(', ')}: their index gives no upload times (PEP 503 HTML); any of their files was visible`);
     }
   }
   const lock = Lock.create(packages, {
@@ -283,7 +283,7 @@ async function chooseLeaf(client: IndexClient, privateIndexes: readonly IndexCon
   // Under a cutoff, a build uploaded later does not exist yet.
   const visible = page.files.filter((f) => visibleAt(f, asOf));
   if (visible.length === 0) {
-    throw new KarooError('input', `leaf "${leaf.name}" has no build uploaded at or before the cutoff ${formatInstant(asOf!)} in the private index ${where}; choose a later as-of`);
+    throw new KarooError('input', `leaf "${leaf.name}" has no build uploaded at or before the cutoff ${formatInstantExact(asOf!)} in the private index ${where}; choose a later as-of`);
   }
   for (const f of visible) {
     const parsed = parseDistFilename(f.filename);
@@ -305,7 +305,7 @@ async function chooseLeaf(client: IndexClient, privateIndexes: readonly IndexCon
         return v !== undefined && compareVersions(v, pin) === 0;
       });
     if (!hit && asOf !== undefined && uploadedLater()) {
-      throw new KarooError('input', `leaf "${leaf.name}" is pinned to ${leaf.pin}, which was uploaded after the cutoff ${formatInstant(asOf)}; choose a later as-of or another pin`);
+      throw new KarooError('input', `leaf "${leaf.name}" is pinned to ${leaf.pin}, which was uploaded after the cutoff ${formatInstantExact(asOf)}; choose a later as-of or another pin`);
     }
     if (!hit) {
       throw new KarooError('input', `leaf "${leaf.name}" is pinned to ${leaf.pin}, which the private index does not have (has: ${all.slice(0, 8).map((c) => c.version.text).join(', ')}); change the pin in karoo.yml`);
