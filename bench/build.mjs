@@ -130,10 +130,12 @@ try {
   // 3. One wheel changed, into the registry: bytes that reached its storage vs the minimum.
   const repo = `${reg}/bench/onechange`;
   execFileSync(process.execPath, [karoo, 'build', '--lock', lockPath, '--system', 'bench', '--store', repo, '--quiet']);
-  const changed = entries.map((e, i) => (i === 42 ? { ...e, version: '1.0.42.post1', file: 'pkg042-1.0.42.post1-py3-none-any.whl' } : e));
-  const data = seeded('changed', entries[42].size);
-  writeFileSync(join(filesDir, changed[42].file), data);
-  changed[42].sha256 = createHash('sha256').update(data).digest('hex');
+  // The 43rd wheel (the last one of a smaller --files run).
+  const k = Math.min(42, nFiles - 1);
+  const changed = entries.map((e, i) => (i === k ? { ...e, version: `${e.version}.post1`, file: `${e.name}-${e.version}.post1-py3-none-any.whl` } : e));
+  const data = seeded('changed', entries[k].size);
+  writeFileSync(join(filesDir, changed[k].file), data);
+  changed[k].sha256 = createHash('sha256').update(data).digest('hex');
   const lock2 = lockOf(changed);
   const lock2Path = join(work, 'pylock2.toml');
   writeFileSync(lock2Path, writePylock(lock2));
