@@ -244,13 +244,12 @@ interface RawConfig {
 export const DEFAULT_EVIDENCE_WORKFLOW = '.github/workflows/karoo-candidate.yml';
 
 /** Names the tests may never be given from karoo's environment: action inputs, runner tokens, karoo's own variables. */
-function checkPassEnv(passEnv: string[], env: string[], fail: (keyPath: Array<string | number>, reason: string) => never): string[] {
+function checkPassEnv(passEnv: readonly string[], env: readonly string[], fail: (keyPath: Array<string | number>, reason: string) => never): void {
   const forbidden = (n: string) => /^(INPUT_|ACTIONS_|KAROO_)/i.test(n) || /^(GITHUB_TOKEN|GH_TOKEN)$/i.test(n);
   passEnv.forEach((n, i) => {
     if (forbidden(n)) fail(['acceptance', 'pass-env', i], `"${n}" may not be passed to the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens never are); remove it`);
   });
   for (const n of env) if (forbidden(n)) fail(['acceptance', 'env', n], `"${n}" may not be set for the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens); remove it`);
-  return [...passEnv];
 }
 
 /** `30s`, `10m`, `2h`, `1d` → seconds. */
@@ -372,14 +371,15 @@ function normalise(raw: RawConfig, path: string, line: (keyPath: Array<string | 
     };
   });
 
+  if (raw.acceptance) checkPassEnv(raw.acceptance['pass-env'] ?? [], Object.keys(raw.acceptance.env ?? {}), fail);
   const acceptance: AcceptanceConfig | undefined = raw.acceptance && {
     command: raw.acceptance.command,
     timeoutSeconds: raw.acceptance.timeout ? parseDuration(raw.acceptance.timeout) : 600,
     junit: raw.acceptance.junit,
     workingDirectory: resolve(dir, raw.acceptance['working-directory'] ?? '.'),
     ...(raw.acceptance['allow-no-tests'] === true ? { allowNoTests: true } : {}),
-    ...(raw.acceptance['pass-env'] ? { passEnv: checkPassEnv(raw.acceptance['pass-env'], Object.keys(raw.acceptance.env ?? {}), fail) } : {}),
-    ...(raw.acceptance.env ? { env: (checkPassEnv([], Object.keys(raw.acceptance.env), fail), { ...raw.acceptance.env }) } : {}),
+    ...(raw.acceptance['pass-env'] ? { passEnv: [...raw.acceptance['pass-env']] } : {}),
+    ...(raw.acceptance.env ? { env: { ...raw.acceptance.env } } : {}),
     workflows: raw.acceptance.workflows ?? [DEFAULT_EVIDENCE_WORKFLOW],
   };
 
