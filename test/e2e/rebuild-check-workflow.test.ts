@@ -8,10 +8,10 @@
  * `npx tsc -b && node scripts/bundle.mjs rebuild`.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { build } from '@karoo/build';
 import { sha256Of } from '@karoo/common';
 import { parseConfig } from '@karoo/config';
@@ -22,6 +22,7 @@ import { LayoutStore } from '@karoo/oci';
 import { promote } from '@karoo/promote';
 import { ROOT } from '../support/cli.js';
 import { createRepo, events, repoInfo, WorkflowRunner, type RunResult } from '../support/workflow-runner/index.js';
+import { repoFiles } from '../support/workflows.js';
 
 const OWNER = 'karoo-dev';
 const REPO = 'acme/cam';
@@ -45,14 +46,6 @@ const publish = (replace?: BuiltWheel) =>
     join(work, 'index'),
     wheels.map((w) => ({ name: w.name, files: [wheelFile(w === replace ? wheel(w.name, w.version, 'replaced upstream') : w)] })),
   );
-
-function filesUnder(dir: string, into: Record<string, string>): void {
-  for (const f of readdirSync(dir)) {
-    const p = join(dir, f);
-    if (statSync(p).isDirectory()) filesUnder(p, into);
-    else into[relative(ROOT, p)] = readFileSync(p, 'utf8');
-  }
-}
 
 beforeAll(async () => {
   if (!existsSync(join(ROOT, 'dist/rebuild/index.js'))) throw new Error('dist/rebuild is missing: run npx tsc -b && node scripts/bundle.mjs rebuild');
@@ -86,9 +79,7 @@ environments:
     await promote({ store, config, candidate, environment, actor: 'alice', systemId: async (c, env) => sha256Of(`${c} ${env.name}`) });
   }
 
-  const karooFiles: Record<string, string> = { 'actions/rebuild/action.yml': readFileSync(join(ROOT, 'actions/rebuild/action.yml'), 'utf8') };
-  filesUnder(join(ROOT, 'dist/rebuild'), karooFiles);
-  karoo = createRepo({ parent: work, files: karooFiles });
+  karoo = createRepo({ parent: work, files: repoFiles('actions/rebuild/action.yml', 'dist/rebuild') });
   karoo.tag('v1');
   app = createRepo({ parent: work, files: { 'karoo.yml': yml, [WORKFLOW]: readFileSync(join(ROOT, 'workflows-templates/karoo-rebuild-check.yml'), 'utf8').replaceAll('OWNER/', `${OWNER}/`) } });
   standin = await startGitHubStandin();

