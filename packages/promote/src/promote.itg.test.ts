@@ -22,6 +22,7 @@ import {
   PROMOTION,
   type PromoteOptions,
   readHistory,
+  readRecord,
   verifyCandidate,
 } from '@karoo/promote';
 import { startRegistry, type RunningRegistry } from '../../../test/support/registry.js';
@@ -307,6 +308,20 @@ describe('the OCI layout lock', () => {
     expect((await history(store, 'integration')).map((r) => r.candidate)).toEqual([A]);
     await rm(lockFile());
     await expect(promote(opts({ candidate: B }))).resolves.toMatchObject({ status: 'promoted', previous: A });
+  });
+});
+
+describe('a crafted record', () => {
+  it('is an integrity error naming it, not a crash', async () => {
+    // A registry answering with a manifest (its bytes matching its digest) that claims to be a record and whose layers are not a list.
+    const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: PROMOTION.record, layers: 'x' }));
+    const digest = sha256Of(bytes);
+    const store: Store = Object.assign(Object.create(new LayoutStore(join(work, 'crafted'))) as Store, {
+      getManifest: async () => ({ bytes, descriptor: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: bytes.length } }),
+    });
+    const e = await refusal(readRecord(store, digest));
+    expect(e.kind).toBe('integrity');
+    expect(e.message).toContain(`${PROMOTION.record} ${digest} in ${store.ref}: layers is not a list`);
   });
 });
 

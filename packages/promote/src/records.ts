@@ -1,6 +1,6 @@
 import { canonicalJson, type Digest, isDigest, KarooError, sha256Of } from '@karoo/common';
-import { ANNOTATIONS, type Descriptor, type ImageManifest, type InlineBlob, OCI, referrerFor } from '@karoo/candidate';
-import { bufferSource, readAll, type Store } from '@karoo/oci';
+import { ANNOTATIONS, type Descriptor, type InlineBlob, OCI, referrerFor } from '@karoo/candidate';
+import { bufferSource, parseManifestInfo, readAll, type Store } from '@karoo/oci';
 
 /** karoo's media types for promotion bookkeeping. */
 export const PROMOTION = {
@@ -141,11 +141,12 @@ export async function tagTarget(store: Store, tag: string): Promise<Digest | und
 /** The JSON payload (first layer of `mediaType`) of an artifact, its bytes checked against their digest. */
 export async function readPayload(store: Store, digest: Digest, artifactType: string): Promise<unknown> {
   const m = await store.getManifest(digest); // checked against its digest by the store
-  const manifest = JSON.parse(m.bytes.toString('utf8')) as ImageManifest;
+  // Every descriptor is checked here: no digest from stored JSON reaches a blob read unchecked.
+  const manifest = parseManifestInfo(m.bytes, `${artifactType} ${digest} in ${store.ref}`);
   if (manifest.artifactType !== artifactType) {
     throw new KarooError('integrity', `${digest} in ${store.ref} is a ${manifest.artifactType ?? 'manifest without artifactType'}, not a ${artifactType}`);
   }
-  const layer = manifest.layers.find((l) => l.mediaType === artifactType);
+  const layer = manifest.layers?.find((l) => l.mediaType === artifactType);
   if (!layer) throw new KarooError('integrity', `${artifactType} ${digest} in ${store.ref} has no payload layer`);
   const bytes = await readAll(await store.getBlob(layer.digest), 1 << 20, `payload of ${digest}`);
   if (sha256Of(bytes) !== layer.digest) throw new KarooError('integrity', `payload ${layer.digest} of ${digest} in ${store.ref} does not match its digest`);
