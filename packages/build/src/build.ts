@@ -20,6 +20,12 @@ export interface BuildOptions extends CandidateInput {
    * action's cache. Files there are re-hashed before use. Default: a temp directory.
    */
   readonly downloadDir?: string | undefined;
+  /**
+   * Files the caller has already downloaded and checked against this lock (sha256 hex → path),
+   * e.g. rebuild's scratch downloads: used as they are, not fetched or hashed again, and linked
+   * into a layout store. The caller must leave them unchanged until build returns.
+   */
+  readonly verifiedFiles?: ReadonlyMap<string, string> | undefined;
   /** Other repositories of the same registry to mount missing blobs from. */
   readonly mountFrom?: readonly string[] | undefined;
   /** Also tag the candidate. */
@@ -118,12 +124,14 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         limit(async () => {
           if (abort.signal.aborted) throw stopped();
           try {
-            const d = await downloadLockedFile(f.pkg, f.file, dir, { headersFor, signal: abort.signal });
+            const checked = options.verifiedFiles?.get(f.file.sha256);
+            const d = checked !== undefined ? { path: checked, fetched: 0 } : await downloadLockedFile(f.pkg, f.file, dir, { headersFor, signal: abort.signal });
             downloadedBytes += d.fetched;
             if (abort.signal.aborted) throw stopped();
-            // Our own temp files may be linked into a layout store; files in a directory the
-            // caller keeps are copied (and re-checked), so the store never shares their inode.
-            const r = await store.putBlob({ digest: f.descriptor.digest, size: f.descriptor.size }, fileSource(d.path, ownDir));
+            // Our own temp files (and files the caller checked) may be linked into a layout store;
+            // files in a directory the caller keeps are copied (and re-checked), so the store
+            // never shares their inode.
+            const r = await store.putBlob({ digest: f.descriptor.digest, size: f.descriptor.size }, fileSource(d.path, ownDir || checked !== undefined));
             pushedBytes += r.bytes;
             uploaded++;
           } catch (e) {

@@ -160,10 +160,11 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildResult> {
     const downloads = join(scratch, 'files');
     await mkdir(downloads);
     const entries = uniqueFiles(stored.lock);
+    const checked = new Map<string, string>();
     progress.info(`rebuild ${digest}: ${entries.length} files, looked up ${options.mirror ? `on ${stripCredentials(options.mirror.url)}` : source === 'lock' ? "at the lock's URLs" : `on ${indexes.map((i) => i.name).join(', ')}`}`);
     const files = await Promise.all(
       entries.map(({ pkg, file }) =>
-        limit(() => checkFile(pkg, file, { mirror: options.mirror, indexes, lockUrl: lockUrls.get(file.sha256), client, headersFor, dir: downloads })),
+        limit(() => checkFile(pkg, file, { mirror: options.mirror, indexes, lockUrl: lockUrls.get(file.sha256), client, headersFor, dir: downloads, checked })),
       ),
     );
     const problems: string[] = [];
@@ -179,7 +180,8 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildResult> {
     if (counts.same === files.length) {
       const scratchStore = new LayoutStore(join(scratch, 'store'));
       const input = { system: config.system, target: config.target, leaves: config.leaves.map((l) => l.name) };
-      const r = await build({ lock: stored.lock, store: scratchStore, ...input, downloadDir: downloads, headersFor, concurrency: options.concurrency, progress });
+      // Every file was just downloaded and checked: the build uses them as they are (no third hash).
+      const r = await build({ lock: stored.lock, store: scratchStore, ...input, verifiedFiles: checked, headersFor, concurrency: options.concurrency, progress });
       rebuilt = r.candidate;
       if (rebuilt !== digest) {
         digestDiffers = true;
@@ -215,6 +217,8 @@ interface CheckContext {
   readonly client: IndexClient;
   readonly headersFor: ReturnType<typeof indexAuthHeaders>;
   readonly dir: string;
+  /** Files downloaded with the locked bytes (sha256 hex → path), for the scratch build. */
+  readonly checked: Map<string, string>;
 }
 
 async function checkFile(pkg: LockedPackage, file: LockedFile, ctx: CheckContext): Promise<RebuildFile> {
@@ -250,8 +254,9 @@ async function checkFile(pkg: LockedPackage, file: LockedFile, ctx: CheckContext
   }
   const shown = stripCredentials(url);
   const common = { ...base, url: shown, index, yanked };
+  let path: string;
   try {
-    await downloadLockedFile(pkg, { ...file, url }, ctx.dir, { headersFor: ctx.headersFor });
+    ({ path } = await downloadLockedFile(pkg, { ...file, url }, ctx.dir, { headersFor: ctx.headersFor }));
   } catch (e) {
     if (isKarooError(e) && e.kind === 'integrity') {
       const got = String(e.detail?.actual ?? '');
@@ -279,6 +284,7 @@ async function checkFile(pkg: LockedPackage, file: LockedFile, ctx: CheckContext
   if (listed?.entry.sha256 && listed.entry.sha256 !== file.sha256) {
     return { ...common, status: 'changed', actual: { sha256: listed.entry.sha256, size: listed.entry.size }, reason: `index "${index}" lists it with sha256:${listed.entry.sha256}, the lock has sha256:${file.sha256}` };
   }
+  ctx.checked.set(file.sha256, path);
   return { ...common, status: 'same' };
 }
 
