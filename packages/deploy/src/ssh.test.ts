@@ -154,6 +154,19 @@ describe('fetchBlob: the installed tree a builder node packed, fetched by the ru
     expect(existsSync(dest)).toBe(false);
   });
 
+  test("a node's refusal keeps its kind: integrity (exit 3) when the agent says so, conflict otherwise", async () => {
+    const pool = await SshPool.open([{ name: 'n1', host: '127.0.0.1' }]);
+    try {
+      for (const [kind, want] of [['integrity', 'integrity'], [undefined, 'conflict']] as const) {
+        jest.spyOn(pool, 'run').mockResolvedValueOnce({ code: 0, stdout: Buffer.from(`${JSON.stringify({ ok: false, error: 'blob sha256:… arrived as sha256:…: refused', kind })}\n`), stderr: '' });
+        const e = await pool.agent('n1', 'receive', {}).catch((x: Error) => x);
+        expect([kind, isKarooError(e) && e.kind, (e as Error).message]).toEqual([kind, want, 'node n1: blob sha256:… arrived as sha256:…: refused']);
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+
   test('a short archive is refused, whatever size the node claims', async () => {
     const short = genuine.subarray(0, genuine.length - 10);
     for (const [i, claimed] of [genuine.length, short.length].entries()) {

@@ -8,6 +8,7 @@ import base64
 import csv
 import hashlib
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -319,9 +320,20 @@ class ShippedTree(Base):
             self.send()
 
     def test_a_tampered_archive_is_refused_on_arrival(self):
-        with self.assertRaises(agent.IntegrityFail) as cm:
-            self.receiver.receive([{"hex": self.hex, "size": len(self.tampered)}], io.BytesIO(self.tampered))
-        self.assertIn("blob sha256:%s arrived as sha256:" % self.hex, str(cm.exception))
+        # Through the agent's command line, as the runner calls it: the answer says integrity (exit 3 of deploy).
+        req = {"system": "receiver", "blobs": [{"hex": self.hex, "size": len(self.tampered)}]}
+        stdin = io.TextIOWrapper(io.BytesIO(json.dumps(req).encode() + b"\n" + self.tampered))
+        stdout = io.TextIOWrapper(io.BytesIO())
+        saved = sys.argv, sys.stdin, sys.stdout, sys.stderr
+        sys.argv, sys.stdin, sys.stdout = ["karoo_node.py", "receive"], stdin, stdout
+        try:
+            self.assertEqual(agent.main(), 0)
+        finally:
+            sys.argv, sys.stdin, sys.stdout, sys.stderr = saved
+        stdout.flush()
+        answer = json.loads(stdout.buffer.getvalue().decode())
+        self.assertEqual((answer["ok"], answer.get("kind")), (False, "integrity"))
+        self.assertIn("blob sha256:%s arrived as sha256:" % self.hex, answer["error"])
         self.assertEqual(os.listdir(self.receiver.blobs), [], "nothing of a refused blob is kept")
 
     def test_an_archive_changed_in_the_blob_store_is_not_unpacked(self):
