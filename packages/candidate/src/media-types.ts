@@ -1,3 +1,5 @@
+import { OCI_ANNOTATIONS } from '@karoo/common';
+
 /** karoo's own media types. Changing any of them changes every candidate digest. */
 export const KAROO = {
   /** `artifactType` of a candidate manifest. */
@@ -14,11 +16,9 @@ export const KAROO = {
   provenance: 'application/vnd.karoo.provenance.v1+json',
 } as const;
 
-/** Standard annotation keys karoo uses. */
+/** The annotation keys karoo uses: the standard ones (@karoo/common's) and its own. */
 export const ANNOTATIONS = {
-  title: 'org.opencontainers.image.title',
-  created: 'org.opencontainers.image.created',
-  refName: 'org.opencontainers.image.ref.name',
+  ...OCI_ANNOTATIONS,
   /** `name==version` of the locked package a layer belongs to. */
   package: 'dev.karoo.package',
 } as const;

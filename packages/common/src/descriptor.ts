@@ -8,6 +8,13 @@ export const OCI_MEDIA_TYPES = {
   empty: 'application/vnd.oci.empty.v1+json',
 } as const;
 
+/** The standard annotation keys karoo reads and writes (image-spec annotations.md). */
+export const OCI_ANNOTATIONS = {
+  title: 'org.opencontainers.image.title',
+  created: 'org.opencontainers.image.created',
+  refName: 'org.opencontainers.image.ref.name',
+} as const;
+
 /** An OCI content descriptor (image-spec descriptor.md): the one shape @karoo/oci and @karoo/candidate share. */
 export interface Descriptor {
   readonly mediaType: string;

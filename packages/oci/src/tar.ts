@@ -4,7 +4,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
-import { blobFileName, canonicalJson, type Digest, KarooError, parseDigest, type Progress, silentProgress } from '@karoo/common';
+import { blobFileName, canonicalJson, type Digest, KarooError, OCI_ANNOTATIONS, parseDigest, type Progress, silentProgress } from '@karoo/common';
 import { extract as tarExtract, pack as tarPack, type Header, type Pack } from 'tar-stream';
 import { copyArtifact } from './copy.js';
 import { LayoutStore } from './layout.js';
@@ -53,7 +53,7 @@ export async function exportTar(store: Store, reference: string, out: string, op
     } else if (listedAs === 'referrer') listed.push(referrerDescriptor(info, digest, m.bytes.length));
     for (const c of info.manifests ?? []) await visit(c.digest, 'child');
     for (const b of blobsOf(info)) {
-      const title = b.annotations?.['org.opencontainers.image.title'];
+      const title = b.annotations?.[OCI_ANNOTATIONS.title];
       entries.set(blobFileName(b.digest), { digest: b.digest, size: b.size, what: `blob ${b.digest}${title ? ` ("${title}")` : ''} of ${digest}` });
     }
     for (const r of await store.referrers(digest)) await visit(r.digest, 'referrer');

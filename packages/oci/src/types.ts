@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { type Descriptor, type Digest, OCI_MEDIA_TYPES } from '@karoo/common';
+import { type Descriptor, type Digest, OCI_ANNOTATIONS, OCI_MEDIA_TYPES } from '@karoo/common';
 
 export type { Descriptor } from '@karoo/common';
 
@@ -18,7 +18,7 @@ export const MANIFEST_ACCEPT = [
   MEDIA_TYPES.dockerManifestList,
 ].join(', ');
 
-export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
+export const REF_NAME_ANNOTATION = OCI_ANNOTATIONS.refName;
 
 export interface ByteRange {
   /** First byte, inclusive. */

@@ -1,6 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
-import { type Digest, isKarooError, KarooError, parseDigest } from '@karoo/common';
+import { type Digest, isKarooError, KarooError, OCI_ANNOTATIONS, parseDigest } from '@karoo/common';
 import type { Descriptor, Store } from './types.js';
 import { blobsOf, Hasher, parseManifestInfo, SizeExceededError } from './util.js';
 
@@ -16,7 +16,7 @@ export interface VerifyResult {
 
 /** What a descriptor is, for messages: `layer "numpy-1.26.4-….whl"`, `config`. */
 export function describeBlob(d: Descriptor, role: string): string {
-  const title = d.annotations?.['org.opencontainers.image.title'];
+  const title = d.annotations?.[OCI_ANNOTATIONS.title];
   return `${role}${title ? ` "${title}"` : ''} ${d.digest}`;
 }
 

@@ -1,4 +1,4 @@
-import { type Descriptor, parseManifest } from '@karoo/candidate';
+import { ANNOTATIONS, type Descriptor, parseManifest } from '@karoo/candidate';
 import { type Digest, errorMessage, isKarooError, KarooError, type Progress, parseDigest, silentProgress } from '@karoo/common';
 import { type Store, verifyBlob } from '@karoo/oci';
 import pLimit from 'p-limit';
@@ -65,7 +65,7 @@ export async function challenge(candidate: Digest | string, stores: readonly Sto
   progress.info(`challenge ${digest}: ${list.length + 1} blobs in ${stores.length} stores`);
   for (const { role, d } of list) {
     const copies = await Promise.all(stores.map((s) => limit(() => blobCopy(s, d))));
-    blobs.push({ role, title: d.annotations?.['org.opencontainers.image.title'], digest: d.digest, size: d.size, copies, same: copies.every((c) => c.status === 'ok') });
+    blobs.push({ role, title: d.annotations?.[ANNOTATIONS.title], digest: d.digest, size: d.size, copies, same: copies.every((c) => c.status === 'ok') });
   }
   const problems: string[] = [];
   for (const b of blobs) {

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, downloadLockedFile, indexAuthHeaders } from '@karoo/build';
-import { type CandidateConfig, type Descriptor, type ImageManifest, candidateFor, isCandidateManifest, KAROO, parseManifest } from '@karoo/candidate';
+import { ANNOTATIONS, type CandidateConfig, type Descriptor, type ImageManifest, candidateFor, isCandidateManifest, KAROO, parseManifest } from '@karoo/candidate';
 import { type Digest, type ErrorKind, errorMessage, isKarooError, KarooError, type Progress, parseDigest, sha256Of, silentProgress } from '@karoo/common';
 import type { IndexConfig } from '@karoo/config';
 import { type Lock, type LockedFile, type LockedPackage, readLockText } from '@karoo/lock';
@@ -305,7 +305,7 @@ function sameIndex(a: string, b: string): boolean {
 function manifestDifferences(stored: ImageManifest, rebuilt: ImageManifest, digest: Digest, rebuiltDigest: Digest): string[] {
   const out = [`the rebuild gives ${rebuiltDigest}, not ${digest}, from the same files`];
   if (stored.config.digest !== rebuilt.config.digest) out.push(`config: stored ${stored.config.digest}, rebuilt ${rebuilt.config.digest}`);
-  const title = (d: Descriptor) => d.annotations?.['org.opencontainers.image.title'] ?? d.digest;
+  const title = (d: Descriptor) => d.annotations?.[ANNOTATIONS.title] ?? d.digest;
   const have = new Set(rebuilt.layers.map((l) => l.digest));
   for (const l of stored.layers) if (!have.has(l.digest)) out.push(`layer ${title(l)}: stored ${l.digest} has no equal in the rebuild`);
   return out;
