@@ -11,7 +11,7 @@ import { evaluateCondition, evaluateMapping, evaluateString, evaluateToken, isTr
 import { CommandProcessor, readKeyValueFile, readPathFile, type Annotation } from './log.js';
 import { field, planSteps, type PlannedJob, type PlannedStep, type Workflow } from './plan.js';
 import { standinScopes } from './permissions.js';
-import { Cancellation, killGroups } from './process.js';
+import { Cancellation, exec, killGroups, type ExecResult } from './process.js';
 import type { RunState } from './state.js';
 import { prepareAction, runStep, type Frame } from './steps/step.js';
 import type { Conclusion, JobResult, StepResult, TokenPermissions } from './types.js';
@@ -160,6 +160,11 @@ export class JobRun {
     const masked = this.run.masker.mask(line);
     this.log.push(masked);
     this.run.options.onLog?.(this.input.key, masked);
+  }
+
+  /** Runs a step's process: its lines through `commands`, cancelled with the step, its process group killed with the job. */
+  execStep(commands: CommandProcessor, o: { command: string; args: string[]; cwd: string; env: Record<string, string>; timeoutMs: number | undefined }): Promise<ExecResult> {
+    return exec({ ...o, onLine: (l) => commands.line(l), cancellation: this.stepCancellation(), onSpawn: (pgid) => this.processGroups.push(pgid) });
   }
 
   /** New, empty file-command files for one step. */

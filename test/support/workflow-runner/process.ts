@@ -51,6 +51,11 @@ export interface ExecResult {
 /** How long a cancelled or timed-out process gets after SIGINT before SIGKILL (the runner waits 7.5 s, then SIGTERM). */
 const GRACE_MS = 2000;
 
+/** A step's outcome from its process: cancelled only when cancelled before its timeout. */
+export function outcomeOf(r: ExecResult): 'success' | 'failure' | 'cancelled' {
+  return r.cancelled && !r.timedOut ? 'cancelled' : r.code === 0 && !r.timedOut ? 'success' : 'failure';
+}
+
 export function exec(options: {
   command: string;
   args: string[];

@@ -12,7 +12,7 @@ import { runStep, stepScope, type Frame, type Prepared, type StageOutcome } from
 
 const MAX_DEPTH = 9;
 
-export async function runComposite(parent: Frame, p: Prepared, step: PlannedStep, inputs: Record<string, string>, stepEnv: Record<string, string>, name: string): Promise<StageOutcome> {
+export async function runComposite(parent: Frame, p: Prepared, step: PlannedStep, inputs: Record<string, string>, stepEnv: Record<string, string>): Promise<StageOutcome> {
   const job = parent.job;
   if (parent.depth >= MAX_DEPTH) throw new Error(`Composite action depth exceeded max depth ${MAX_DEPTH}`);
   const action = p.action!;
@@ -49,6 +49,5 @@ export async function runComposite(parent: Frame, p: Prepared, step: PlannedStep
   const scope = stepScope(frame, frame.baseEnv());
   for (const o of action.template.outputs ?? []) outputs[o.id] = o.value ? evaluateString(o.value, scope) : '';
   const outcome: Conclusion = job.status === 'cancelled' && status === 'success' ? 'cancelled' : status;
-  void name;
   return { outcome, outputs, log: job.log.slice(before), annotations: [] };
 }

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { CommandProcessor } from '../log.js';
-import { exec, nodeFor } from '../process.js';
+import { nodeFor, outcomeOf } from '../process.js';
 import type { Frame, Prepared, StageOutcome } from './step.js';
 
 /** `INPUT_` + the input name with spaces as underscores, upper-cased (the runner's rule). */
@@ -17,7 +17,6 @@ export function inputVariable(name: string): string {
 export async function runNodeStage(
   frame: Frame,
   p: Prepared,
-  stage: 'pre' | 'main' | 'post',
   entry: string,
   inputs: Record<string, string>,
   stepEnv: Record<string, string>,
@@ -51,22 +50,11 @@ export async function runNodeStage(
   env.NODE_COMPILE_CACHE = join(job.run.services.workdir, 'node-compile-cache');
   const commands = new CommandProcessor(job.run.masker, (l) => job.write(l));
   const node = nodeFor(runs.using);
-  const r = await exec({
-    command: node,
-    args: [join(p.dir!, entry)],
-    cwd: job.workspace,
-    env,
-    onLine: (l) => commands.line(l),
-    cancellation: job.stepCancellation(),
-    timeoutMs,
-    onSpawn: (pgid) => job.processGroups.push(pgid),
-  });
+  const r = await job.execStep(commands, { command: node, args: [join(p.dir!, entry)], cwd: job.workspace, env, timeoutMs });
   const { outputs, state } = job.applyFileCommands(files, commands);
   Object.assign(p.state, state);
   if (r.timedOut) commands.line(`::error::The action '${name}' has timed out after ${(timeoutMs ?? 0) / 60000} minutes.`);
   else if (r.cancelled) commands.line(`::error::The operation was canceled.`);
   else if (r.code !== 0) commands.line(`##[debug]Node Action run completed with exit code ${r.code}`);
-  void stage;
-  const outcome = r.cancelled && !r.timedOut ? 'cancelled' : r.code === 0 && !r.timedOut ? 'success' : 'failure';
-  return { outcome, outputs, log: commands.log(), annotations: commands.annotations };
+  return { outcome: outcomeOf(r), outputs, log: commands.log(), annotations: commands.annotations };
 }

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { CommandProcessor } from '../log.js';
-import { Cancellation, exec, which } from '../process.js';
+import { outcomeOf, which } from '../process.js';
 import { StepFailure, type Frame, type StageOutcome } from './step.js';
 
 const ARGUMENTS: Record<string, string> = {
@@ -77,21 +77,10 @@ export async function runScript(
     commands.line(`::error::An error occurred trying to start process '${shell.command}' with working directory '${cwd}'. No such file or directory`);
     return { outcome: 'failure', outputs: {}, log: commands.log(), annotations: commands.annotations };
   }
-  const stepCancel: Cancellation = job.stepCancellation();
-  const r = await exec({
-    command: shell.command,
-    args: shell.args.map((a) => a.replace('{0}', file)),
-    cwd,
-    env,
-    onLine: (l) => commands.line(l),
-    cancellation: stepCancel,
-    timeoutMs: o.timeoutMs,
-    onSpawn: (pgid) => job.processGroups.push(pgid),
-  });
+  const r = await job.execStep(commands, { command: shell.command, args: shell.args.map((a) => a.replace('{0}', file)), cwd, env, timeoutMs: o.timeoutMs });
   const { outputs } = job.applyFileCommands(files, commands);
   if (r.timedOut) commands.line(`::error::The action has timed out.`);
   else if (r.cancelled) commands.line(`::error::The operation was canceled.`);
   else if (r.code !== 0) commands.line(`::error::Process completed with exit code ${r.code}.`);
-  const outcome = r.cancelled && !r.timedOut ? 'cancelled' : r.code === 0 && !r.timedOut ? 'success' : 'failure';
-  return { outcome, outputs, log: commands.log(), annotations: commands.annotations };
+  return { outcome: outcomeOf(r), outputs, log: commands.log(), annotations: commands.annotations };
 }

@@ -97,7 +97,7 @@ function addPre(p: Prepared): void {
     const name = `Pre ${stepName(step, scope)}`;
     const env = { ...frame.baseEnv(), ...evaluateMapping('env' in step.model ? step.model.env : undefined, scope) };
     const inputs = actionInputs(p, step, stepScope(frame, env), job);
-    const outcome = await runNodeStage(frame, p, 'pre', runs.pre!, inputs, env, undefined, name);
+    const outcome = await runNodeStage(frame, p, runs.pre!, inputs, env, undefined, name);
     job.results.push({ id: step.model.id, name, outcome: outcome.outcome, conclusion: outcome.outcome, outputs: {}, log: outcome.log.join('\n'), annotations: outcome.annotations, stage: 'pre' });
     if (outcome.outcome === 'failure') frame.markFailed();
   };
@@ -225,9 +225,9 @@ async function runAction(frame: Frame, p: Prepared, step: PlannedStep, env: Reco
   if (!p.action) p.action = loadAction(p.dir!, p.uses);
   const runs = p.action.template.runs;
   const inputs = actionInputs(p, step, scope, job);
-  if (runs.using === 'composite') return runComposite(frame, p, step, inputs, env, name);
+  if (runs.using === 'composite') return runComposite(frame, p, step, inputs, env);
   if (runs.using === 'docker') throw new StepFailure(`${p.uses}: container actions are not supported by the workflow runner`);
-  const outcome = await runNodeStage(frame, p, 'main', runs.main, inputs, env, timeoutMs, name);
+  const outcome = await runNodeStage(frame, p, runs.main, inputs, env, timeoutMs, name);
   if (runs.post) {
     const postIf = condition(runs.postIf, 'always()');
     const snapshotEnv = env;
@@ -236,7 +236,7 @@ async function runAction(frame: Frame, p: Prepared, step: PlannedStep, env: Reco
       condition: postIf,
       run: async () => {
         job.write(`##[step] Post ${name}`);
-        const o = await runNodeStage(frame, p, 'post', runs.post!, inputs, { ...snapshotEnv, ...job.runtimeEnv }, undefined, `Post ${name}`);
+        const o = await runNodeStage(frame, p, runs.post!, inputs, { ...snapshotEnv, ...job.runtimeEnv }, undefined, `Post ${name}`);
         if (o.outcome === 'failure') job.status = job.status === 'success' ? 'failure' : job.status;
         return { id: frame.owner ?? step.model.id, name: `Post ${name}`, outcome: o.outcome, conclusion: o.outcome, outputs: {}, log: o.log.join('\n'), annotations: o.annotations, stage: 'post' };
       },
