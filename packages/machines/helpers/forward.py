@@ -4,8 +4,8 @@ Usage: python3 forward.py ENVIRONMENT-ID CONFIG.json
 
 Started right after the environment's stamp, before any of its resources exists, it watches:
 - the owner ("owner": {"pid", "startTime"} in the config, or null): the moment that process is
-  gone (exited, killed, its pid reused), it runs "onExpire" (an argv, usually
-  `karoo reap --env ID`) and exits. An owner-bound environment (karoo up) keeps its owner for its
+  gone (exited, killed, its pid reused), it takes the environment's teardown lock, runs
+  "onExpire" (an argv, usually `karoo reap --env ID`), waits for it and exits. An owner-bound environment (karoo up) keeps its owner for its
   whole life; one handed on (karoo provision) has its owner cleared once it is ready.
 - the TTL ("expiresAt", Unix seconds): when it passes, the same.
 One rule decides about the owner: the config on disk. SIGUSR1 means "read it again" (a new
@@ -18,6 +18,7 @@ connection it makes goes to a node address that exists only there, and writes
 {"ports": {node: port}} to "portsFile". It writes "readyFile" once its signal handlers are set.
 """
 import ctypes
+import errno
 import json
 import os
 import select
@@ -103,6 +104,21 @@ class Owner:
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
+
+
+def teardown_lock(env_id):
+    """The environment's teardown lock (packages/machines/src/teardown.ts): an abstract unix socket
+    bound while a teardown runs, freed by the kernel when its holder dies. Waits while another
+    teardown holds it (that one ends by killing this process)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    while True:
+        try:
+            s.bind(b"\0karoo-teardown-" + env_id.encode())
+            return s
+        except OSError as e:
+            if e.errno != errno.EADDRINUSE:
+                raise
+            time.sleep(0.1)
 
 
 def load(path):
@@ -198,7 +214,12 @@ def main():
     log(env_id, "%s; removing the environment" % why)
     if config.get("onExpire"):
         libc.setns(home, CLONE_NEWNET)
-        subprocess.Popen(config["onExpire"], stdin=subprocess.DEVNULL, start_new_session=True)
+        # Held until the teardown it starts has ended, so that a reap running at the same time
+        # waits for it rather than racing it (KAROO_TEARDOWN_LOCK tells that process it is held).
+        lock = teardown_lock(env_id)
+        child = subprocess.Popen(config["onExpire"], stdin=subprocess.DEVNULL, start_new_session=True, env=dict(os.environ, KAROO_TEARDOWN_LOCK=env_id))
+        child.wait()
+        lock.close()
 
 
 if __name__ == "__main__":

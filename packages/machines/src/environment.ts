@@ -15,7 +15,7 @@ import { ownerOf } from './owner.js';
 import type { Provider } from './provider.js';
 import { NspawnProvider } from './providers/nspawn.js';
 import { QemuProvider } from './providers/qemu.js';
-import { requireTools, run, type RunResult } from './run.js';
+import { requireTools, run, type RunResult, systemPython } from './run.js';
 import { seedFiles } from './seed.js';
 import { sshCommandLine, sshExec, sshPort, sshUser } from './ssh.js';
 import { type EnvState, type MachineState, saveState } from './state.js';
@@ -400,9 +400,7 @@ async function startWatchdog(state: EnvState, onExpire: string[] | undefined): P
   });
   const log = await open(join(dir, 'forward.log'), 'a');
   try {
-    // The system interpreter when there is one: a version manager's shim (pyenv) costs a second per start.
-    const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-    const child = spawn(python, ['-I', '-S', script, state.environmentId, watchdogConfigPath(state)], { detached: true, stdio: ['ignore', log.fd, log.fd] });
+    const child = spawn(systemPython(), ['-I', '-S', script, state.environmentId, watchdogConfigPath(state)], { detached: true, stdio: ['ignore', log.fd, log.fd] });
     const pid = await new Promise<number>((res, rej) => {
       child.once('error', rej);
       child.once('spawn', () => res(child.pid!));

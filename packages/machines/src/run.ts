@@ -1,5 +1,11 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { KarooError } from '@karoo/common';
+
+/** The system interpreter when there is one: a version manager's shim (pyenv) costs a second per start. */
+export function systemPython(): string {
+  return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+}
 
 export interface RunResult {
   code: number;

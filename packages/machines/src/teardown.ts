@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { KarooError, silentProgress, type Progress } from '@karoo/common';
@@ -7,10 +9,11 @@ import { readInventory, type SshEndpoint } from './inventory.js';
 import { ENV_ID_IN_TEXT_RE, checkEnvironmentId, isEnvironmentId } from './names.js';
 import { deleteNetns, listNetns, netnsPath } from './network.js';
 import { envDir, OWNER_FILE } from './paths.js';
-import { bootId, isAlive, killAndWait, listProcesses, netnsInode, type OwnerRef, ownerGone, processesUsing, type ProcRef } from './proc.js';
+import { bootId, isAlive, killAndWait, listProcesses, netnsInode, type OwnerRef, ownerGone, processesUsing, type ProcRef, sleep } from './proc.js';
 import type { Provider } from './provider.js';
 import { NspawnProvider, unmount } from './providers/nspawn.js';
 import { QemuProvider } from './providers/qemu.js';
+import { systemPython } from './run.js';
 import { type EnvState, listStateDirs, loadState, saveState } from './state.js';
 
 function providerOf(name: string): Provider {
@@ -40,20 +43,96 @@ export interface DestroyReport {
   leftovers: string[];
 }
 
+/** Set by the watchdog for the teardown it starts (its onExpire): the lock is held for that process. */
+export const TEARDOWN_LOCK_ENV = 'KAROO_TEARDOWN_LOCK';
+
+/**
+ * Holds the lock for as long as its stdin is open (this process's life at most). Node cannot
+ * bind an abstract unix socket, so a small Python process (python3 is a required tool) does.
+ */
+const HOLD_TEARDOWN_LOCK_PY = `import errno, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+deadline = time.time() + float(sys.argv[2])
+while True:
+    try:
+        s.bind(b"\\0karoo-teardown-" + sys.argv[1].encode())
+        break
+    except OSError as e:
+        if e.errno != errno.EADDRINUSE or time.time() > deadline:
+            sys.exit(75)
+        time.sleep(0.1)
+sys.stdout.write("held\\n")
+sys.stdout.flush()
+sys.stdin.read()
+`;
+
+/**
+ * One teardown of an environment at a time, across processes: an abstract unix socket named
+ * for the environment (`@karoo-teardown-<id>`, in this network namespace) is bound while it
+ * runs. Binding is atomic and the kernel frees the name when its holder dies, so a killed
+ * teardown leaves no stale lock. The watchdog (helpers/forward.py) binds the same name before
+ * it runs its onExpire and holds it until that process ends, telling it so through
+ * KAROO_TEARDOWN_LOCK=<id>. A teardown that finds the lock taken waits: when it returns, the
+ * other one has finished too.
+ */
+async function teardownLock(env: string, timeoutSeconds = 180): Promise<{ forWatchdog: boolean; release: () => Promise<void> }> {
+  if (process.env[TEARDOWN_LOCK_ENV] === env) return { forWatchdog: true, release: async () => {} };
+  const holder = spawn(systemPython(), ['-I', '-S', '-c', HOLD_TEARDOWN_LOCK_PY, env, String(timeoutSeconds)], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const exited = new Promise<void>((r) => holder.once('close', () => r()));
+  await new Promise<void>((resolve, reject) => {
+    holder.once('error', reject);
+    holder.stdout!.once('data', () => resolve());
+    holder.once('exit', (code) =>
+      reject(
+        code === 75
+          ? new KarooError('conflict', `environment ${env} is still being torn down by another process after ${timeoutSeconds} s; run karoo reap --env ${env} once it has finished`)
+          : new KarooError('internal', `the teardown lock of ${env} could not be taken (python3 exited with ${code})`),
+      ),
+    );
+  });
+  return {
+    forWatchdog: false,
+    release: async () => {
+      holder.stdin!.end();
+      await exited;
+    },
+  };
+}
+
+async function underTeardownLock<T>(env: string, fn: (forWatchdog: boolean) => Promise<T>): Promise<T> {
+  const lock = await teardownLock(env);
+  try {
+    return await fn(lock.forWatchdog);
+  } finally {
+    await lock.release();
+  }
+}
+
 /**
  * Destroys everything of an environment: machines (nspawn: the container's init; qemu: the
  * VM process), the forwarder, overlays and disks, namespaces with their bridge, veths and
  * taps, keys and the state directory. Then sweeps anything else carrying the environment id.
+ * Under the environment's teardown lock: a teardown already running elsewhere (its watchdog's,
+ * another reap) is waited for, and what it removed is not touched again.
  */
-export async function destroyState(state: EnvState, opts: DestroyOptions = {}): Promise<DestroyReport> {
+export function destroyState(state: EnvState, opts: DestroyOptions = {}): Promise<DestroyReport> {
+  return underTeardownLock(state.environmentId, (forWatchdog) => destroyLocked(state, opts, forWatchdog));
+}
+
+async function destroyLocked(state: EnvState, opts: DestroyOptions, forWatchdog: boolean): Promise<DestroyReport> {
   const progress = opts.progress ?? silentProgress;
   const env = state.environmentId;
+  const started = Date.now();
+  if (!existsSync(state.dir)) {
+    // Destroyed by another teardown while this one waited for the lock: only the sweep is left.
+    const leftovers = await sweep(env, state.paths, state.related);
+    return { environmentId: env, seconds: Math.round((Date.now() - started) / 10) / 100, leftovers };
+  }
   const provider = providerOf(state.provider);
   if (opts.saveLogsTo) {
     const saved = await saveLogs(state, provider, opts.saveLogsTo).catch(() => []);
     if (saved.length) progress.info(`saved ${saved.length} console log(s) and journal(s) in ${opts.saveLogsTo}`);
   }
-  const started = Date.now();
   state.phase = 'destroying';
   await saveState(state).catch(() => {});
   const failures: string[] = [];
@@ -65,8 +144,9 @@ export async function destroyState(state: EnvState, opts: DestroyOptions = {}): 
       }),
     ),
   );
-  // The watchdog goes last: if this process dies half-way, it still removes the rest.
-  if (state.forwarder) await killAndWait([state.forwarder], 2000);
+  // The watchdog goes last: if this process dies half-way, it still removes the rest. When it
+  // started this teardown, it holds the lock for it and ends by itself.
+  if (state.forwarder && !forWatchdog) await killAndWait([state.forwarder], 2000);
   // The sweep also kills what the owner started for the environment (the acceptance command and its children).
   const leftovers = await sweep(env, state.paths, state.related);
   for (const f of failures) progress.warn(`destroying ${f}`);
@@ -90,7 +170,7 @@ export async function destroyEnvironment(target: { environmentId?: string; inven
   const state = await loadState(env);
   if (state) return destroyState(state, opts);
   const started = Date.now();
-  const leftovers = await sweep(env);
+  const leftovers = await underTeardownLock(env, () => sweep(env));
   return { environmentId: env, seconds: Math.round((Date.now() - started) / 10) / 100, leftovers };
 }
 
@@ -221,8 +301,11 @@ export async function resourcesOf(env: string): Promise<string[]> {
   for (const ns of await listNetns()) if (ours(ns)) out.push(`netns ${ns}`);
   for (const m of await ourMounts(env)) out.push(`mount ${m}`);
   for (const g of await cgroupsWithPrefix(env)) out.push(`cgroup ${g}`);
-  for (const p of await listProcesses()) {
-    if (isOurKind(p.argv) && mentions(p.argv, env)) out.push(`process ${p.pid} (${p.argv.slice(0, 3).join(' ')})`);
+  const procs = await listProcesses();
+  // Never the caller's own ancestors: the watchdog waiting for the teardown it started.
+  const ancestors = ancestorsOf(process.pid, procs);
+  for (const p of procs) {
+    if (!ancestors.has(p.pid) && isOurKind(p.argv) && mentions(p.argv, env)) out.push(`process ${p.pid} (${p.argv.slice(0, 3).join(' ')})`);
   }
   if (await readdir(envDir(env)).then(() => true, () => false)) out.push(`directory ${envDir(env)}`);
   return out;
@@ -279,7 +362,7 @@ export async function reap(opts: ReapOptions = {}): Promise<Reaped[]> {
     const reason = await reapReason(env, state, opts);
     if (!reason) continue;
     progress.info(`reaping ${env}: ${reason}`);
-    const leftovers = state ? (await destroyState(state, { progress })).leftovers : await sweep(env);
+    const leftovers = state ? (await destroyState(state, { progress })).leftovers : await underTeardownLock(env, () => sweep(env));
     out.push({ environmentId: env, reason, leftovers });
   }
   if (!opts.environmentId) await reapTempDirs(progress);

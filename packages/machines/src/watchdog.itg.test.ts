@@ -13,7 +13,7 @@ import { ASSETS } from './generated/assets.js';
 import { OWNER_FILE } from './paths.js';
 import { bootId, isAlive, ownerRef, procRef, sleep, type ProcRef } from './proc.js';
 import type { EnvState } from './state.js';
-import { reapReason, reapTempDirs } from './teardown.js';
+import { destroyEnvironment, reapReason, reapTempDirs } from './teardown.js';
 import { findJobProcess, ownerOf } from './owner.js';
 import { startFakeRunnerJob } from '../../../test/support/fake-runner.js';
 
@@ -45,7 +45,7 @@ async function until(check: () => boolean | Promise<boolean>, ms: number): Promi
 }
 
 /** A watchdog whose "removal" writes a marker file; returns it with its config path and marker. */
-async function watchdog(name: string, owner: ProcRef | null): Promise<{ proc: ChildProcess; ref: ProcRef; config: string; marker: string }> {
+async function watchdog(name: string, owner: ProcRef | null, opts: { env?: string; removal?: (marker: string) => string } = {}): Promise<{ proc: ChildProcess; ref: ProcRef; config: string; marker: string }> {
   const config = join(dir, `${name}.json`);
   const marker = join(dir, `${name}.removed`);
   const readyFile = join(dir, `${name}.ready`);
@@ -54,12 +54,13 @@ async function watchdog(name: string, owner: ProcRef | null): Promise<{ proc: Ch
     portsFile: join(dir, `${name}.ports`),
     readyFile,
     expiresAt: Date.now() / 1000 + 3600,
-    onExpire: ['/bin/sh', '-c', `echo removed > ${marker}`],
+    // The marker appears whole (renamed into place): a reader never sees it half-written.
+    onExpire: ['/bin/sh', '-c', `${opts.removal?.(`${marker}.tmp`) ?? `echo removed > ${marker}.tmp`} && mv ${marker}.tmp ${marker}`],
     owner,
     nodes: [],
   };
   writeFileSync(config, JSON.stringify(cfg));
-  const proc = start('/usr/bin/python3', ['-I', '-S', join(dir, 'forward.py'), 'karoo-00000000', config]);
+  const proc = start('/usr/bin/python3', ['-I', '-S', join(dir, 'forward.py'), opts.env ?? 'karoo-00000000', config]);
   expect(await until(() => existsSync(readyFile), 10_000)).toBe(true);
   return { proc, ref: (await procRef(proc.pid!))!, config, marker };
 }
@@ -152,6 +153,22 @@ describe('watchdog release', () => {
     await sleep(1500);
     expect(existsSync(w.marker)).toBe(false);
     expect(await isAlive(w.ref)).toBe(true);
+  });
+});
+
+describe('teardown lock', () => {
+  test("a teardown that starts while the watchdog's own runs waits for it: when it returns, the other has finished", async () => {
+    const env = 'karoo-0000abcf';
+    const owner = start('sleep', ['600']);
+    const started = join(dir, 'locked.started');
+    // The watchdog's teardown takes a while (longer than a sweep), and says whether it was told the lock is held for it.
+    const w = await watchdog('locked', (await procRef(owner.pid!))!, { env, removal: (marker) => `echo > ${started}; sleep 4; echo "$KAROO_TEARDOWN_LOCK" > ${marker}` });
+    owner.kill('SIGKILL');
+    expect(await until(() => existsSync(started), 3000)).toBe(true);
+    const report = await destroyEnvironment({ environmentId: env });
+    expect(readFileSync(w.marker, 'utf8')).toBe(`${env}\n`);
+    expect(report.leftovers).toEqual([]);
+    expect(await until(async () => !(await isAlive(w.ref)), 3000)).toBe(true);
   });
 });
 
