@@ -5,33 +5,25 @@
  * successful run of the candidate workflow lets the candidate in. The action asks the API itself.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from '@karoo/build';
-import { type Digest, sha256Of } from '@karoo/common';
+import type { Digest } from '@karoo/common';
 import { parseConfig } from '@karoo/config';
-import { type EvidenceRun, evidenceFor, pushEvidence } from '@karoo/evidence';
+import type { EvidenceRun } from '@karoo/evidence';
 import { type GitHubStandin, startGitHubStandin } from '@karoo/github-standin';
 import { LayoutStore } from '@karoo/oci';
-import { systemIdFromConfig, verifyCandidate } from '@karoo/promote';
+import { type BundleRun, runBundle } from '../support/bundle.js';
 import { ROOT } from '../support/cli.js';
+import { addEvidence, CAM_SYSTEM_YML } from '../support/evidence.js';
 import { makeWheels } from '../support/wheels.js';
 
 const BUNDLE = join(ROOT, 'dist/promote/index.js');
 const REPO = 'acme/cam';
 const SHA = 'c'.repeat(40);
-const CONFIG = `system: cam
-leaves: [acme-cam]
-indexes: [{ url: ./index }]
-nodes: [{ name: cam-1, role: cam }]
-roles:
-  cam:
-    leaves: [acme-cam]
-    services: [{ name: cam, command: [cam] }]
-environments:
+const CONFIG = `${CAM_SYSTEM_YML}environments:
   - name: integration
   - name: qualification
 `;
@@ -58,64 +50,25 @@ async function candidateWithEvidence(name: string, run: EvidenceRun): Promise<{ 
   const store = new LayoutStore(join(dir, 'store'));
   const wheels = await makeWheels(join(dir, 'wheels'), [{ name: 'acme-cam', version: '1.0.0', size: 1200 }]);
   const candidate = (await build({ lock: wheels.lock(), store, system: 'cam' })).candidate;
-  const config = parseConfig(CONFIG, join(work, 'karoo.yml'));
-  const systemId = (await systemIdFromConfig(config)(candidate, config.environments[0]!))!;
-  const t = new Date().toISOString();
-  await pushEvidence(
-    store,
-    evidenceFor(await verifyCandidate(store, candidate), {
-      candidate,
-      system: 'cam',
-      systemId,
-      configDigest: sha256Of('claimed'),
-      environment: 'integration',
-      result: 'passed',
-      counts: { tests: 1, passed: 1, failed: 0, errors: 0, skipped: 0 },
-      startedAt: t,
-      finishedAt: t,
-      durationMs: 1,
-      exitCode: 0,
-      timedOut: false,
-      command: ['pytest'],
-      nodes: [{ name: 'cam-1', role: 'cam' }],
-      run,
-    }),
-  );
+  await addEvidence(store, candidate, { environment: 'integration', config: parseConfig(CONFIG, join(work, 'karoo.yml')), passed: 1, durationMs: 1, run });
   return { store: `oci-layout:${store.path}`, candidate };
 }
 
-async function runAction(inputs: Record<string, string>): Promise<{ code: number; log: string; outputs: string }> {
-  const dir = await mkdtemp(join(work, 'run-'));
-  const files = { output: join(dir, 'output'), summary: join(dir, 'summary') };
-  await Promise.all([writeFile(files.output, ''), writeFile(files.summary, '')]);
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    GITHUB_ACTIONS: 'true',
-    GITHUB_OUTPUT: files.output,
-    GITHUB_STEP_SUMMARY: files.summary,
-    GITHUB_REPOSITORY: REPO,
-    GITHUB_SHA: SHA,
-    GITHUB_ACTOR: 'release-manager',
-    GITHUB_API_URL: standin.url,
-    GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_RUN_ID: '900',
-    GITHUB_WORKSPACE: work,
-    RUNNER_TEMP: dir,
-    'INPUT_GITHUB-TOKEN': 'job-token',
-    INPUT_CONFIG: 'karoo.yml',
-    'INPUT_GITHUB-DEPLOYMENT': 'false',
-  };
-  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-  const { code, log } = await new Promise<{ code: number; log: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [BUNDLE], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', (c) => resolve({ code: c ?? -1, log: out }));
+async function runAction(inputs: Record<string, string>): Promise<BundleRun> {
+  return runBundle(BUNDLE, {
+    cwd: work,
+    under: work,
+    inputs: { 'github-token': 'job-token', config: 'karoo.yml', 'github-deployment': 'false', ...inputs },
+    env: {
+      GITHUB_ACTIONS: 'true',
+      GITHUB_REPOSITORY: REPO,
+      GITHUB_SHA: SHA,
+      GITHUB_ACTOR: 'release-manager',
+      GITHUB_API_URL: standin.url,
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_RUN_ID: '900',
+    },
   });
-  return { code, log, outputs: await readFile(files.output, 'utf8') };
 }
 
 describe('the promote action inside GitHub Actions', () => {
@@ -134,7 +87,7 @@ describe('the promote action inside GitHub Actions', () => {
     const r3 = await runAction({ candidate: real.candidate, environment: 'qualification', store: real.store });
     expect(r3.log).not.toContain('::error::');
     expect(r3.code).toBe(0);
-    expect(r3.outputs).toMatch(/status<<ghadelimiter_[\w-]+\npromoted\n/);
+    expect(r3.outputs.status).toBe('promoted');
 
     expect(standin.calls('actions/get-workflow-run').map((c) => [c.path, c.token])).toEqual([
       ['/repos/acme/cam/actions/runs/404404', 'job-token'],

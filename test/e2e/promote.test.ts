@@ -5,33 +5,25 @@
  * promotions started at once as separate processes against a real registry.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Digest, sha256Of } from '@karoo/common';
-import { evidenceFor, pushEvidence } from '@karoo/evidence';
+import type { Digest } from '@karoo/common';
 import { startGitHubStandin, type GitHubStandin } from '@karoo/github-standin';
 import { writePylock } from '@karoo/lock';
 import { openStore, type Store } from '@karoo/oci';
-import { environmentTags, systemIdFromConfig, verifyCandidate } from '@karoo/promote';
+import { environmentTags, verifyCandidate } from '@karoo/promote';
 import { parseConfig } from '@karoo/config';
 import { pushArtifact, recordArtifact } from '../../packages/promote/src/records.js';
+import { type BundleRun, runBundle } from '../support/bundle.js';
 import { json, karoo, ROOT } from '../support/cli.js';
+import { addEvidence, CAM_SYSTEM_YML } from '../support/evidence.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { makeWheels } from '../support/wheels.js';
 
 const BUNDLE = join(ROOT, 'dist/promote/index.js');
-const CONFIG = `system: cam
-leaves: [acme-cam]
-indexes: [{ url: ./index }]
-nodes: [{ name: cam-1, role: cam }]
-roles:
-  cam:
-    leaves: [acme-cam]
-    services: [{ name: cam, command: [cam] }]
-environments:
+const CONFIG = `${CAM_SYSTEM_YML}environments:
   - name: integration
   - name: qualification
   - name: production
@@ -70,69 +62,24 @@ async function build(store: string, versions: string[]): Promise<Digest[]> {
 }
 
 async function evidence(store: Store, candidate: Digest, environment: string): Promise<void> {
-  const config = parseConfig(CONFIG, join(work, 'karoo.yml'));
-  const now = new Date().toISOString();
-  await pushEvidence(
-    store,
-    evidenceFor(await verifyCandidate(store, candidate), {
-      candidate,
-      system: 'cam',
-      // The gate counts evidence only for this candidate with the environment's configuration as it is now.
-      systemId: (await systemIdFromConfig(config)(candidate, config.environments.find((e) => e.name === environment)!))!,
-      configDigest: sha256Of(environment),
-      environment,
-      result: 'passed',
-      counts: { tests: 2, passed: 2, failed: 0, errors: 0, skipped: 0 },
-      startedAt: now,
-      finishedAt: now,
-      durationMs: 5,
-      exitCode: 0,
-      timedOut: false,
-      command: ['true'],
-      nodes: [],
-    }),
-  );
+  // The gate counts evidence only for this candidate with the environment's configuration as it is now.
+  await addEvidence(store, candidate, { environment, config: parseConfig(CONFIG, join(work, 'karoo.yml')), passed: 2, durationMs: 5 });
 }
 
-interface ActionRun {
-  code: number;
-  log: string;
-  outputs: Record<string, string>;
-  summary: string;
-}
-
-async function runAction(inputs: Record<string, string>): Promise<ActionRun> {
-  const dir = await mkdtemp(join(work, 'run-'));
-  const files = { output: join(dir, 'output'), summary: join(dir, 'summary') };
-  await Promise.all([writeFile(files.output, ''), writeFile(files.summary, '')]);
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    GITHUB_OUTPUT: files.output,
-    GITHUB_STEP_SUMMARY: files.summary,
-    GITHUB_REPOSITORY: 'acme/cam',
-    GITHUB_SHA: 'c'.repeat(40),
-    GITHUB_ACTOR: 'release-manager',
-    GITHUB_API_URL: standin.url,
-    GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_RUN_ID: '777',
-    GITHUB_WORKSPACE: work,
-    RUNNER_TEMP: dir,
-    INPUT_TOKEN: 'rw',
-    INPUT_CONFIG: 'karoo.yml',
-  };
-  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-  const { code, log } = await new Promise<{ code: number; log: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [BUNDLE], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', (c) => resolve({ code: c ?? -1, log: out }));
+async function runAction(inputs: Record<string, string>): Promise<BundleRun> {
+  return runBundle(BUNDLE, {
+    cwd: work,
+    under: work,
+    inputs: { token: 'rw', config: 'karoo.yml', ...inputs },
+    env: {
+      GITHUB_REPOSITORY: 'acme/cam',
+      GITHUB_SHA: 'c'.repeat(40),
+      GITHUB_ACTOR: 'release-manager',
+      GITHUB_API_URL: standin.url,
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_RUN_ID: '777',
+    },
   });
-  const outputs: Record<string, string> = {};
-  for (const m of (await readFile(files.output, 'utf8')).matchAll(/^([\w-]+)<<(ghadelimiter_[\w-]+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1]!] = m[3]!;
-  return { code, log, outputs, summary: await readFile(files.summary, 'utf8') };
 }
 
 describe('the promote action (bundle)', () => {

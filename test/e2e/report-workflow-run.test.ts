@@ -5,16 +5,19 @@
  * Needs `npx tsc -b && node scripts/bundle.mjs report`.
  */
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from '@karoo/build';
+import { sha256Of } from '@karoo/common';
+import { parseConfig } from '@karoo/config';
 import { startGitHubStandin, type GitHubStandin } from '@karoo/github-standin';
 import { openStore } from '@karoo/oci';
 import { buildReport, renderJson } from '@karoo/report';
+import { runBundle } from '../support/bundle.js';
 import { ROOT } from '../support/cli.js';
+import { addEvidence, CAM_SYSTEM_YML } from '../support/evidence.js';
 import { makeWheels } from '../support/wheels.js';
 
 const BUNDLE = join(ROOT, 'dist/report/index.js');
@@ -45,7 +48,19 @@ it("posts a fork's comment on the pull request of the event, with nothing forged
   const store = `oci-layout:${join(work, 'store')}`;
   const { candidate } = await build({ lock: wheels.lock(), store: openStore(store), system: 'cam' });
   await mkdir(repoDir, { recursive: true });
-  await writeFile(join(repoDir, 'karoo.yml'), `system: cam\nleaves: [acme-cam]\nindexes: [{ url: ./index }]\nstore: ${store}\nenvironments:\n  - name: integration\n  - name: production\n`);
+  const yml = `${CAM_SYSTEM_YML}store: ${store}\nenvironments:\n  - name: integration\n  - name: production\n`;
+  await writeFile(join(repoDir, 'karoo.yml'), yml);
+  const config = parseConfig(yml, join(repoDir, 'karoo.yml'));
+
+  // The store's evidence: one that a promotion would count, and two that it would not (pushed by
+  // someone with write access to the store): about another system, and from a run of another workflow.
+  standin.addWorkflowRun('acme/cam', { id: 501, path: '.github/workflows/karoo-candidate.yml', conclusion: 'success', headSha: 'c'.repeat(40) });
+  standin.addWorkflowRun('acme/cam', { id: 502, path: '.github/workflows/scratch.yml', conclusion: 'success', headSha: 'c'.repeat(40) });
+  const runOf = (id: number) => ({ repository: 'acme/cam', runId: String(id), commit: 'c'.repeat(40), runUrl: `https://github.com/acme/cam/actions/runs/${id}` });
+  const s = openStore(store);
+  await addEvidence(s, candidate, { environment: 'integration', config, passed: 3, run: runOf(501) });
+  const forged = await addEvidence(s, candidate, { environment: 'production', systemId: sha256Of('a system nobody tested'), passed: 41, run: runOf(501) });
+  const elsewhere = await addEvidence(s, candidate, { environment: 'integration', config, passed: 77, run: runOf(502) });
 
   // The fork's artifact: a valid report claiming 999 passing tests with its own link, and pr = 7.
   const artifact = join(work, 'artifact');
@@ -55,46 +70,28 @@ it("posts a fork's comment on the pull request of the event, with nothing forged
   await writeFile(join(artifact, 'report.json'), JSON.stringify(report));
   await writeFile(join(artifact, 'pr'), '7\n');
 
-  const dir = await mkdtemp(join(work, 'run-'));
-  const files = { output: join(dir, 'output'), summary: join(dir, 'summary'), event: join(dir, 'event.json') };
-  await writeFile(files.output, '');
-  await writeFile(files.summary, '');
-  await writeFile(
-    files.event,
-    JSON.stringify({ action: 'completed', workflow_run: { id: 777, event: 'pull_request', head_sha: 'b'.repeat(40), head_branch: 'patch', head_repository: { full_name: 'outsider/cam' }, pull_requests: [] } }),
-  );
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    GITHUB_OUTPUT: files.output,
-    GITHUB_STEP_SUMMARY: files.summary,
-    GITHUB_EVENT_PATH: files.event,
-    GITHUB_EVENT_NAME: 'workflow_run',
-    GITHUB_REPOSITORY: 'acme/cam',
-    GITHUB_API_URL: standin.url,
-    GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_RUN_ID: '778',
-    GITHUB_WORKSPACE: repoDir,
-    RUNNER_TEMP: dir,
-    'INPUT_GITHUB-TOKEN': 'rw',
-    'INPUT_FROM-WORKFLOW-RUN': 'true',
-    'INPUT_REPORT-JSON': join(artifact, 'report.json'),
-    INPUT_CONFIG: 'karoo.yml',
-  };
-  const { code, out } = await new Promise<{ code: number; out: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [BUNDLE], { cwd: repoDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let text = '';
-    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (text += d.toString()));
-    child.on('error', reject);
-    child.on('close', (c) => resolve({ code: c ?? -1, out: text }));
+  const r = await runBundle(BUNDLE, {
+    cwd: repoDir,
+    under: work,
+    inputs: { 'github-token': 'rw', 'from-workflow-run': 'true', 'report-json': join(artifact, 'report.json'), config: 'karoo.yml' },
+    event: {
+      name: 'workflow_run',
+      payload: { action: 'completed', workflow_run: { id: 777, event: 'pull_request', head_sha: 'b'.repeat(40), head_branch: 'patch', head_repository: { full_name: 'outsider/cam' }, pull_requests: [] } },
+    },
+    env: { GITHUB_ACTIONS: 'true', GITHUB_REPOSITORY: 'acme/cam', GITHUB_API_URL: standin.url, GITHUB_SERVER_URL: 'https://github.com', GITHUB_RUN_ID: '778' },
   });
-  expect({ code, out }).toMatchObject({ code: 0 });
+  expect({ code: r.code, log: r.log }).toMatchObject({ code: 0 });
   expect(standin.comments('acme/cam', 7)).toEqual([]);
   const [comment] = standin.comments('acme/cam', 9);
   expect(comment?.body).toContain(candidate);
   expect(comment?.body).toMatch(/claims of the fork's own run/);
   expect(comment?.body).not.toMatch(/999|evil\.example/);
   expect(comment?.body).toContain('[run](https://github.com/acme/cam/actions/runs/777)');
-  expect(await readFile(files.output, 'utf8')).toMatch(/comment-url<<ghadelimiter_[\w-]+\nhttps:\/\/github\.com\/acme\/cam\/pull\/9#issuecomment-\d+\n/);
+  expect(r.outputs['comment-url']).toMatch(/^https:\/\/github\.com\/acme\/cam\/pull\/9#issuecomment-\d+$/);
+  // Only the evidence a promotion would count is shown as passing; the rest is named in the log.
+  expect(comment?.body).toMatch(/\| integration \| ✅ passed \| 3 \| 0 \| 0 \| .* \| \[run\]\(https:\/\/github\.com\/acme\/cam\/actions\/runs\/501\)/);
+  expect(comment?.body).not.toMatch(/\| production \| ✅/);
+  expect(comment?.body).not.toMatch(/\| (41|77) \|/);
+  expect(r.log).toContain(`::warning::evidence ${forged} (production, passed) is not shown: it is about system ${sha256Of('a system nobody tested')}`);
+  expect(r.log).toMatch(new RegExp(`::warning::evidence ${elsewhere} \\(integration, passed\\) is not shown: its run 502 is a run of \\.github/workflows/scratch\\.yml`));
 }, 60_000);

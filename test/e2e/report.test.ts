@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { hexOf, sha256Of } from '@karoo/common';
 import { loadGitHubDescription, READ_ONLY, startGitHubStandin, type GitHubDescription, type GitHubStandin } from '@karoo/github-standin';
 import { Lock, writePylock, type LockedPackage } from '@karoo/lock';
+import { type BundleRun, runBundle } from '../support/bundle.js';
 import { json, karoo, ROOT } from '../support/cli.js';
 
 const BUNDLE = join(ROOT, 'dist/report/index.js');
@@ -91,48 +92,15 @@ describe('karoo report (CLI)', () => {
   });
 });
 
-interface ActionRun {
-  code: number;
-  stdout: string;
-  outputs: Record<string, string>;
-  summary: string;
-}
-
 /** Runs the bundled action as the runner would: INPUT_* variables and GITHUB_* files. */
-async function runAction(s: GitHubStandin, inputs: Record<string, string>, event: { name: string; payload: unknown }): Promise<ActionRun> {
-  const dir = await mkdtemp(join(work, 'run-'));
-  const files = { output: join(dir, 'output'), summary: join(dir, 'summary'), event: join(dir, 'event.json') };
-  await Promise.all([writeFile(files.output, ''), writeFile(files.summary, ''), writeFile(files.event, JSON.stringify(event.payload))]);
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    GITHUB_OUTPUT: files.output,
-    GITHUB_STEP_SUMMARY: files.summary,
-    GITHUB_EVENT_PATH: files.event,
-    GITHUB_EVENT_NAME: event.name,
-    GITHUB_REPOSITORY: 'acme/cam',
-    GITHUB_API_URL: s.url,
-    GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_RUN_ID: '4242',
-    GITHUB_WORKSPACE: repoDir,
-    RUNNER_TEMP: dir,
-    INPUT_TOKEN: 'rw',
-    INPUT_COMMENT: 'true',
-    INPUT_LOCK: 'system/pylock.toml',
-  };
-  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-  const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [BUNDLE], { cwd: repoDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', (c) => resolve({ code: c ?? -1, stdout: out }));
+async function runAction(s: GitHubStandin, inputs: Record<string, string>, event: { name: string; payload: unknown }): Promise<BundleRun> {
+  return runBundle(BUNDLE, {
+    cwd: repoDir,
+    under: work,
+    inputs: { token: 'rw', comment: 'true', lock: 'system/pylock.toml', ...inputs },
+    event,
+    env: { GITHUB_REPOSITORY: 'acme/cam', GITHUB_API_URL: s.url, GITHUB_SERVER_URL: 'https://github.com', GITHUB_RUN_ID: '4242' },
   });
-  const outputs: Record<string, string> = {};
-  const text = await readFile(files.output, 'utf8');
-  for (const m of text.matchAll(/^([\w-]+)<<(ghadelimiter_[\w-]+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1]!] = m[3]!;
-  return { code, stdout, outputs, summary: await readFile(files.summary, 'utf8') };
 }
 
 function prEvent(number: number, headRepo: string) {
@@ -160,7 +128,7 @@ describe('actions/report bundle', () => {
     const s = await startStandin();
     const inputs = { candidate: CANDIDATE, 'candidate-existed': 'false', store: 'ghcr.io/acme/cam' };
     const first = await runAction(s, inputs, prEvent(7, 'acme/cam'));
-    expect(first.stdout).not.toContain('::error::');
+    expect(first.log).not.toContain('::error::');
     expect(first.code).toBe(0);
     const comments = s.comments('acme/cam', 7);
     expect(comments).toHaveLength(1);
@@ -192,8 +160,8 @@ describe('actions/report bundle', () => {
     const s = await startStandin();
     const r = await runAction(s, { token: 'ro', candidate: CANDIDATE }, prEvent(8, 'outsider/cam'));
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/::warning::pull request acme\/cam#8 comes from a fork, whose token is read-only/);
-    expect(r.stdout).not.toContain('::error::');
+    expect(r.log).toMatch(/::warning::pull request acme\/cam#8 comes from a fork, whose token is read-only/);
+    expect(r.log).not.toContain('::error::');
     expect(r.summary).toContain(hexOf(CANDIDATE).slice(0, 12));
     expect(r.outputs['comment-id']).toBe('');
     expect(existsSync(r.outputs['markdown-path']!)).toBe(true);
@@ -204,7 +172,7 @@ describe('actions/report bundle', () => {
     const s = await startStandin();
     const r = await runAction(s, { token: 'ro' }, prEvent(7, 'acme/cam'));
     expect(r.code).not.toBe(0);
-    expect(r.stdout).toMatch(/::error::GitHub refused to create the report comment on acme\/cam#7 \(403 Resource not accessible by integration\): the token lacks `pull-requests: write`/);
+    expect(r.log).toMatch(/::error::GitHub refused to create the report comment on acme\/cam#7 \(403 Resource not accessible by integration\): the token lacks `pull-requests: write`/);
     // The summary is written before any API call, so the report is not lost.
     expect(r.summary).toContain('#### Reproduce');
   });
@@ -225,7 +193,7 @@ describe('actions/report bundle', () => {
     await writeFile(bad, JSON.stringify(tampered));
     const refused = await runAction(s, { 'report-json': bad, 'pull-request': '8' }, workflowRun);
     expect(refused.code).not.toBe(0);
-    expect(refused.stdout).toMatch(/::error::.*tampered\.json: diff\.changes\[0\]\.name: not a normalised package name/);
+    expect(refused.log).toMatch(/::error::.*tampered\.json: diff\.changes\[0\]\.name: not a normalised package name/);
     expect(s.comments('acme/cam', 8)).toHaveLength(1);
   });
 
@@ -233,7 +201,7 @@ describe('actions/report bundle', () => {
     const s = await startStandin();
     const r = await runAction(s, { 'base-lock': 'system/pylock.toml' }, { name: 'push', payload: { ref: 'refs/heads/main' } });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('push is not a pull request event');
+    expect(r.log).toContain('push is not a pull request event');
     expect(r.summary).toContain('none: same lock as the base');
     expect(s.requests).toEqual([]);
   });

@@ -13,25 +13,18 @@ import { build } from '@karoo/build';
 import { canonicalJson, type Digest, isKarooError, KarooError, type Progress, sha256Of } from '@karoo/common';
 import { EMPTY_CONFIG, OCI } from '@karoo/candidate';
 import { type KarooConfig, parseConfig } from '@karoo/config';
-import { EVIDENCE_ARTIFACT_TYPE, type EvidenceRun, evidenceFor, pushEvidence } from '@karoo/evidence';
+import { EVIDENCE_ARTIFACT_TYPE, type EvidenceRun } from '@karoo/evidence';
 import { type GitHubStandin, startGitHubStandin } from '@karoo/github-standin';
 import { bufferSource, LayoutStore } from '@karoo/oci';
-import { evidenceRunVerifierFromEnv, githubRunVerifier, promote, type PromoteOptions, systemIdFromConfig, verifyCandidate } from '@karoo/promote';
+import { evidenceRunVerifierFromEnv, githubRunVerifier, promote, type PromoteOptions, verifyCandidate } from '@karoo/promote';
+import { addEvidence, CAM_SYSTEM_YML } from '../../../test/support/evidence.js';
 import { makeWheels } from '../../../test/support/wheels.js';
 
 const REPO = 'acme/cam';
 const CANDIDATE_WORKFLOW = '.github/workflows/karoo-candidate.yml';
 const SHA = 'a'.repeat(40);
 
-const yml = (integrationValues: string) => `system: cam
-leaves: [acme-cam]
-indexes: [{ url: ./index }]
-nodes: [{ name: cam-1, role: cam }]
-roles:
-  cam:
-    leaves: [acme-cam]
-    services: [{ name: cam, command: [cam] }]
-environments:
+const yml = (integrationValues: string) => `${CAM_SYSTEM_YML}environments:
   - name: integration
     values: ${integrationValues}
   - name: qualification
@@ -66,32 +59,6 @@ async function setup(values = '{ site: lab }'): Promise<{ store: LayoutStore; ca
   return { store, candidate: r.candidate, config: parseConfig(yml(values), join(dir, 'karoo.yml')) };
 }
 
-async function realSystemId(config: KarooConfig, candidate: Digest, environment: string): Promise<Digest> {
-  return (await systemIdFromConfig(config)(candidate, config.environments.find((e) => e.name === environment)!))!;
-}
-
-async function addEvidence(store: LayoutStore, candidate: Digest, o: { systemId: Digest; environment?: string; run?: EvidenceRun }): Promise<Digest> {
-  const t = new Date().toISOString();
-  const a = evidenceFor(await verifyCandidate(store, candidate), {
-    candidate,
-    system: 'cam',
-    systemId: o.systemId,
-    configDigest: sha256Of('whatever the evidence claims'),
-    environment: o.environment ?? 'integration',
-    result: 'passed',
-    counts: { tests: 3, passed: 3, failed: 0, errors: 0, skipped: 0 },
-    startedAt: t,
-    finishedAt: t,
-    durationMs: 10,
-    exitCode: 0,
-    timedOut: false,
-    command: ['pytest'],
-    nodes: [{ name: 'cam-1', role: 'cam' }],
-    run: o.run,
-  });
-  return (await pushEvidence(store, a)).digest;
-}
-
 const run = (id: number, over: Partial<EvidenceRun> = {}): EvidenceRun => ({ repository: REPO, runId: String(id), commit: SHA, workflow: `${REPO}/${CANDIDATE_WORKFLOW}@refs/heads/main`, ...over });
 
 async function outcome(p: Promise<unknown>): Promise<{ ok: true } | { ok: false; error: KarooError }> {
@@ -110,27 +77,26 @@ const base = (o: { store: LayoutStore; candidate: Digest; config: KarooConfig })
   candidate: o.candidate,
   environment: 'qualification',
   actor: 'release-manager',
-  claim: { minSettleMs: 50 },
 });
 
 describe('the gate counts evidence for this system only', () => {
   it('refuses forged evidence with the wrong system id, and counts evidence with the right one', async () => {
     const s = await setup();
-    await addEvidence(s.store, s.candidate, { systemId: sha256Of('a system nobody tested') });
+    await addEvidence(s.store, s.candidate, { environment: 'integration', systemId: sha256Of('a system nobody tested') });
     const refused = await outcome(promote(base(s)));
     expect(refused.ok).toBe(false);
     if (refused.ok) return;
     expect(refused.error.kind).toBe('refused');
     expect(refused.error.message).toMatch(/no passing evidence from integration that counts: evidence sha256:[0-9a-f]{64} does not count: it is about system sha256:[0-9a-f]{64}, but this candidate with the configuration of integration as it is now is system sha256:[0-9a-f]{64}/);
 
-    await addEvidence(s.store, s.candidate, { systemId: await realSystemId(s.config, s.candidate, 'integration') });
+    await addEvidence(s.store, s.candidate, { environment: 'integration', config: s.config });
     const ok = await promote(base(s));
     expect(ok.status).toBe('promoted');
   });
 
   it('needs new evidence once the configuration of the environment changed', async () => {
     const s = await setup('{ site: lab }');
-    await addEvidence(s.store, s.candidate, { systemId: await realSystemId(s.config, s.candidate, 'integration') });
+    await addEvidence(s.store, s.candidate, { environment: 'integration', config: s.config });
     expect((await promote({ ...base(s), dryRun: true })).allowed).toBe(true);
     const changed = parseConfig(yml('{ site: elsewhere }'), s.config.path);
     const r = await promote({ ...base(s), config: changed, dryRun: true });
@@ -154,7 +120,7 @@ describe('inside GitHub Actions, the evidence run is asked of the API', () => {
     ['another commit than the run', run(101, { commit: 'b'.repeat(40) }), /it says its run was on b{40}, but run 101 ran a{40}/],
   ])('refuses evidence from %s', async (_what, evidenceRun, reason) => {
     const s = await setup();
-    await addEvidence(s.store, s.candidate, { systemId: await realSystemId(s.config, s.candidate, 'integration'), run: evidenceRun });
+    await addEvidence(s.store, s.candidate, { environment: 'integration', config: s.config, run: evidenceRun });
     const r = await outcome(promote({ ...base(s), evidenceRuns: verifier() }));
     expect(r.ok).toBe(false);
     if (r.ok) return;
@@ -164,7 +130,7 @@ describe('inside GitHub Actions, the evidence run is asked of the API', () => {
 
   it('does not count evidence it may not check (a token without actions: read), and says what to grant', async () => {
     const s = await setup();
-    await addEvidence(s.store, s.candidate, { systemId: await realSystemId(s.config, s.candidate, 'integration'), run: run(101) });
+    await addEvidence(s.store, s.candidate, { environment: 'integration', config: s.config, run: run(101) });
     standin.inject({ operationId: 'actions/get-workflow-run', status: 403, body: { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest', status: '403' } });
     const r = await promote({ ...base(s), evidenceRuns: verifier(), dryRun: true });
     expect(r.allowed).toBe(false);
@@ -174,7 +140,7 @@ describe('inside GitHub Actions, the evidence run is asked of the API', () => {
 
   it('counts evidence from a successful run of the candidate workflow in this repository', async () => {
     const s = await setup();
-    await addEvidence(s.store, s.candidate, { systemId: await realSystemId(s.config, s.candidate, 'integration'), run: run(101) });
+    await addEvidence(s.store, s.candidate, { environment: 'integration', config: s.config, run: run(101) });
     const before = standin.calls('actions/get-workflow-run').length;
     const r = await promote({ ...base(s), evidenceRuns: verifier() });
     expect(r.status).toBe('promoted');
@@ -189,7 +155,7 @@ describe('evidenceRunVerifierFromEnv (what the action and the CLI use)', () => {
     await expect(noToken(run(101))).rejects.toThrow(/inside GitHub Actions a promotion asks the API which run produced its evidence, but no GitHub token was given/);
 
     const s = await setup();
-    await addEvidence(s.store, s.candidate, { systemId: await realSystemId(s.config, s.candidate, 'integration'), run: run(102) });
+    await addEvidence(s.store, s.candidate, { environment: 'integration', config: s.config, run: run(102) });
     const env = { GITHUB_ACTIONS: 'true', GITHUB_REPOSITORY: REPO, GITHUB_API_URL: standin.url };
     // The default candidate workflow does not include run 102's workflow; karoo.yml acceptance.workflows can.
     const byDefault = await outcome(promote({ ...base(s), evidenceRuns: evidenceRunVerifierFromEnv({ token: 'reader', config: s.config, env }) }));
@@ -203,7 +169,7 @@ describe('evidenceRunVerifierFromEnv (what the action and the CLI use)', () => {
 describe('a malformed referrer', () => {
   it('does not block the promotion, and is reported', async () => {
     const s = await setup();
-    await addEvidence(s.store, s.candidate, { systemId: await realSystemId(s.config, s.candidate, 'integration') });
+    await addEvidence(s.store, s.candidate, { environment: 'integration', config: s.config });
     // Someone with push access adds a referrer that claims to be evidence and is not.
     const subject = await verifyCandidate(s.store, s.candidate);
     const junk = Buffer.from('{"schema":"karoo.evidence/v1","result":"passed"}');

@@ -59,10 +59,10 @@ export interface EvidenceTrust {
  * exist in this repository, is not a run of the candidate workflow, or did not conclude
  * successfully. Failed evidence is left as it is (it never lets anything in).
  */
-export async function trustEvidence(evidence: readonly GateEvidence[], trust: EvidenceTrust): Promise<GateEvidence[]> {
+export async function trustEvidence<E extends GateEvidence>(evidence: readonly E[], trust: EvidenceTrust): Promise<E[]> {
   const ids = new Map<string, Promise<Digest | undefined>>();
   const runs = new Map<string, Promise<string | undefined>>();
-  const out: GateEvidence[] = [];
+  const out: E[] = [];
   for (const e of evidence) {
     if (e.result !== 'passed' || e.untrusted) {
       out.push(e);

@@ -38,11 +38,13 @@ export {
   githubDeployments,
 } from './github.js';
 export {
+  type CandidateEvidence,
   type DeployHandover,
   type DeployRequest,
   type EvidenceLister,
   type PromoteOptions,
   type PromoteResult,
+  candidateEvidence,
   promote,
   verifyCandidate,
 } from './promote.js';

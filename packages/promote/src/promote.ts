@@ -10,7 +10,7 @@ import { systemIdFromConfig } from './seams.js';
 import { currentRecord, describeFork, history, readHistory } from './history.js';
 import { environmentTags, type GateCheck, type PromotionRecord, type RunInfo, type StoredRecord } from './records.js';
 
-/** Lists a candidate's acceptance evidence (default: @karoo/evidence's listEvidence; malformed referrers are skipped with a warning). */
+/** Lists a candidate's acceptance evidence (default: candidateEvidence). */
 export type EvidenceLister = (store: Store, candidate: Digest, progress?: Progress) => Promise<GateEvidence[]>;
 
 /** What promote hands to deploy for an environment with an inventory. */
@@ -27,6 +27,9 @@ export interface DeployRequest {
 
 /** The deploy step, injected (the CLI and the action pass @karoo/deploy). */
 export type DeployHandover = (request: DeployRequest) => Promise<{ systemId?: string | undefined; detail: string }>;
+
+/** Evidence as candidateEvidence reads it: the counts and duration are always there. */
+export type CandidateEvidence = GateEvidence & Required<Pick<GateEvidence, 'passed' | 'failed' | 'skipped' | 'durationMs'>>;
 
 export interface PromoteOptions {
   readonly store: Store;
@@ -113,7 +116,12 @@ export async function verifyCandidate(store: Store, candidate: Digest): Promise<
   return { mediaType: m.descriptor.mediaType, digest: candidate, size: m.bytes.length };
 }
 
-async function defaultEvidence(store: Store, candidate: Digest, progress: Progress = silentProgress): Promise<GateEvidence[]> {
+/**
+ * A candidate's acceptance evidence as the gate (and whatever shows it) reads it: @karoo/evidence's
+ * records, oldest first, malformed referrers skipped with a warning. Not yet judged: pass it
+ * through trustEvidence before counting or showing any of it as passing.
+ */
+export async function candidateEvidence(store: Store, candidate: Digest, progress: Progress = silentProgress): Promise<CandidateEvidence[]> {
   const { listEvidence } = await import('@karoo/evidence');
   const onInvalid = (i: { digest: string; reason: string }) => progress.warn(`evidence ${i.digest} is invalid and does not count: ${i.reason}`);
   return (await listEvidence(store, candidate, { onInvalid })).map((r) => ({
@@ -156,7 +164,7 @@ export async function promote(o: PromoteOptions): Promise<PromoteResult> {
   const subject = await verifyCandidate(o.store, candidate);
   progress.info(`candidate ${candidate} is in ${o.store.ref} (manifest verified)`);
 
-  const list = o.evidence ?? defaultEvidence;
+  const list = o.evidence ?? candidateEvidence;
   // Evidence counts only for this candidate with each environment's configuration as it is now, and (in GitHub Actions) from a run that checks out.
   const systemIdOf = o.systemId ?? systemIdFromConfig(o.config);
   const evidence = await trustEvidence(await list(o.store, candidate, progress), {
