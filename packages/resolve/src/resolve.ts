@@ -87,9 +87,10 @@ export async function resolveLock(options: ResolveOptions): Promise<ResolveResul
   const privateIndexes = config.indexes.filter((ix) => ix.private);
   const policy = cutoffPolicy(options.asOf ?? config.asOf);
   const given = policy?.policy === 'time' ? policy.ns : undefined;
-  const leaves = await Promise.all(config.leaves.map((leaf) => chooseLeaf(client, privateIndexes, leaf, config.target, given)));
+  const chosen = await Promise.all(config.leaves.map((leaf) => chooseLeaf(client, privateIndexes, leaf, config.target, given)));
+  const leaves = chosen.map((c) => c.choice);
   // `leaves`: the cutoff is the newest upload among the chosen builds, so the same builds give the same cutoff.
-  const asOfNs = policy?.policy === 'leaves' ? await newestLeafUpload(client, privateIndexes, leaves) : given;
+  const asOfNs = policy?.policy === 'leaves' ? newestUpload(chosen.flatMap((c) => c.files)) : given;
   if (policy?.policy === 'leaves' && asOfNs === undefined) {
     progress.warn(`as-of leaves: the private index gives no upload times for the chosen leaf builds (${leaves.map((l) => `${l.name} ${l.version}`).join(', ')}); resolving without a cutoff`);
   }
@@ -191,20 +192,12 @@ function cutoffPolicy(value: string | undefined): CutoffPolicy | undefined {
   return { policy: 'time', ns };
 }
 
-/** The newest upload time among the files of the chosen leaf versions; undefined when none has one. */
-async function newestLeafUpload(client: IndexClient, privateIndexes: readonly IndexConfig[], leaves: readonly LeafChoice[]): Promise<bigint | undefined> {
+/** The newest upload time among `files` (those of the chosen leaf versions); undefined when none has one. */
+function newestUpload(files: readonly IndexFile[]): bigint | undefined {
   let newest: bigint | undefined;
-  for (const l of leaves) {
-    const ix = privateIndexes.find((x) => x.name === l.index);
-    const page = ix && (await client.page(ix, l.name));
-    for (const f of page?.files ?? []) {
-      const d = parseDistFilename(f.filename);
-      const v = d && parseVersion(d.version);
-      const chosen = parseVersion(l.version);
-      if (!d || !v || !chosen || d.name !== l.name || compareVersions(v, chosen) !== 0 || f.uploadTime === undefined) continue;
-      const t = parseInstant(f.uploadTime);
-      if (t !== undefined && (newest === undefined || t > newest)) newest = t;
-    }
+  for (const f of files) {
+    const t = f.uploadTime === undefined ? undefined : parseInstant(f.uploadTime);
+    if (t !== undefined && (newest === undefined || t > newest)) newest = t;
   }
   return newest;
 }
@@ -269,7 +262,14 @@ interface Candidate {
   files: IndexFile[];
 }
 
-async function chooseLeaf(client: IndexClient, privateIndexes: readonly IndexConfig[], leaf: LeafConfig, target: Target, asOf?: bigint): Promise<LeafChoice> {
+/** The leaf version to lock, with the files of that version (the `leaves` cutoff is taken from them). */
+async function chooseLeaf(
+  client: IndexClient,
+  privateIndexes: readonly IndexConfig[],
+  leaf: LeafConfig,
+  target: Target,
+  asOf?: bigint,
+): Promise<{ choice: LeafChoice; files: readonly IndexFile[] }> {
   let page: ProjectPage | undefined;
   for (const ix of privateIndexes) {
     page = await client.page(ix, leaf.key);
@@ -310,7 +310,7 @@ async function chooseLeaf(client: IndexClient, privateIndexes: readonly IndexCon
     if (!hit) {
       throw new KarooError('input', `leaf "${leaf.name}" is pinned to ${leaf.pin}, which the private index does not have (has: ${all.slice(0, 8).map((c) => c.version.text).join(', ')}); change the pin in karoo.yml`);
     }
-    return { ...base, version: hit.version.text, reason: 'pinned' };
+    return { choice: { ...base, version: hit.version.text, reason: 'pinned' }, files: hit.files };
   }
 
   const rejected = { yanked: 0, prerelease: 0, target: 0 };
@@ -332,7 +332,7 @@ async function chooseLeaf(client: IndexClient, privateIndexes: readonly IndexCon
       rejected.target++;
       continue;
     }
-    return { ...base, version: c.version.text, reason: 'newest' };
+    return { choice: { ...base, version: c.version.text, reason: 'newest' }, files: c.files };
   }
   const why = [
     rejected.prerelease ? `${rejected.prerelease} pre-release/dev (set allow-prerelease: true to use them)` : '',
