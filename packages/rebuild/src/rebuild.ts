@@ -61,6 +61,8 @@ export interface RebuildOptions {
   /** The store that holds the candidate. */
   readonly store: Store;
   readonly candidate: Digest | string;
+  /** The candidate as readStoredCandidate read it from `store`, when the caller already has it (not read again). */
+  readonly stored?: StoredCandidate | undefined;
   /**
    * The indexes to find files on by name (karoo.yml `indexes`), asked in order after the lock's
    * own index of a package. Also the credentials by origin for every download.
@@ -137,7 +139,8 @@ async function readBlob(store: Store, d: Descriptor, what: string): Promise<Buff
 export async function rebuild(options: RebuildOptions): Promise<RebuildResult> {
   const progress = options.progress ?? silentProgress;
   const env = options.env ?? process.env;
-  const stored = await readStoredCandidate(options.store, options.candidate);
+  const wanted = parseDigest(options.candidate, 'candidate');
+  const stored = options.stored?.digest === wanted ? options.stored : await readStoredCandidate(options.store, wanted);
   const { digest, config } = stored;
   if (options.lock && options.lock.digest !== stored.lock.digest) {
     throw new KarooError('input', `the lock given has digest ${options.lock.digest}, but candidate ${digest} was built from ${stored.lock.digest}; pass the lock it was built from (or none)`);

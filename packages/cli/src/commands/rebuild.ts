@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT_CODES, KarooError, parseDigest, stderrProgress } from '@karoo/common';
 import type { IndexConfig, KarooConfig } from '@karoo/config';
-import type { ChallengeResult, RebuildResult } from '@karoo/rebuild';
+import type { ChallengeResult, RebuildResult, StoredCandidate } from '@karoo/rebuild';
 import { type CandidateCliOptions, maybeConfig, openCliStore, storeRef } from '../candidate-options.js';
 import { emit, table } from '../output.js';
 
@@ -34,10 +34,13 @@ export function registerRebuild(program: Command): void {
       const progress = opts.quiet ? undefined : stderrProgress();
       const store = await openCliStore(storeRef(opts, config), progress);
       const { rebuild, readStoredCandidate } = await import('@karoo/rebuild');
-      const lock = await originalLock(opts, config, async () => (await readStoredCandidate(store, digest)).lock.digest);
+      // The candidate is read once: for the lock check here, and by rebuild.
+      let stored: StoredCandidate | undefined;
+      const lock = await originalLock(opts, config, async () => (stored = await readStoredCandidate(store, digest)).lock.digest);
       const r = await rebuild({
         store,
         candidate: digest,
+        stored,
         indexes: config?.indexes,
         mirror: opts.mirror ? mirrorIndex(opts.mirror, config) : undefined,
         lock,
