@@ -14,6 +14,7 @@
 // Exit codes as karoo's: 2 input, 5 conflict, 6 refused.
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 
 class ReleaseError extends Error {
@@ -39,6 +40,7 @@ function compare(a, b) {
 
 function git(repo, args, options = {}) {
   const r = spawnSync('git', args, { cwd: repo, encoding: 'utf8', ...options });
+  if (r.error) throw new ReleaseError(INPUT, `cannot run git in ${repo} (${r.error.message}); give the repository with --repo`);
   if (r.status !== 0 && !options.allowFailure) throw new ReleaseError(REFUSED, `git ${args.join(' ')} failed: ${(r.stderr || r.stdout).trim()}`);
   return r;
 }
@@ -74,29 +76,28 @@ export function checkActionsAt(repo, commit) {
 }
 
 export function release(argv) {
-  const args = [...argv];
-  const opt = (name) => {
-    const i = args.indexOf(name);
-    if (i < 0) return undefined;
-    const v = args[i + 1];
-    if (v === undefined || v.startsWith('--')) throw new ReleaseError(INPUT, `${name} needs a value`);
-    args.splice(i, 2);
-    return v;
-  };
-  const flag = (name) => {
-    const i = args.indexOf(name);
-    if (i >= 0) args.splice(i, 1);
-    return i >= 0;
-  };
-  const repo = resolve(opt('--repo') ?? process.cwd());
-  const remote = opt('--remote') ?? 'origin';
-  const buildCommand = opt('--build-command') ?? 'npm run build';
-  const checkCommand = opt('--check-command') ?? 'npm test';
-  const checkOnly = flag('--check-only');
-  const tagOnly = flag('--tag-only');
-  const push = flag('--push');
-  const unknown = args.filter((a) => a.startsWith('--'));
-  if (unknown.length) throw new ReleaseError(INPUT, `unknown option ${unknown[0]}; see the usage at the top of scripts/release.mjs`);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        repo: { type: 'string' },
+        remote: { type: 'string', default: 'origin' },
+        'build-command': { type: 'string', default: 'npm run build' },
+        'check-command': { type: 'string', default: 'npm test' },
+        'check-only': { type: 'boolean', default: false },
+        'tag-only': { type: 'boolean', default: false },
+        push: { type: 'boolean', default: false },
+      },
+    });
+  } catch (e) {
+    throw new ReleaseError(INPUT, `${e.message}; see the usage at the top of scripts/release.mjs`);
+  }
+  const { values: o, positionals: args } = parsed;
+  const repo = resolve(o.repo ?? process.cwd());
+  const { remote, 'build-command': buildCommand, 'check-command': checkCommand, 'check-only': checkOnly, 'tag-only': tagOnly, push } = o;
+  if (checkOnly && tagOnly) throw new ReleaseError(INPUT, '--check-only and --tag-only exclude each other; give at most one');
   if (args.length !== 1) throw new ReleaseError(INPUT, 'give exactly one version, e.g. node scripts/release.mjs 1.4.0');
   const v = parseVersion(args[0]);
 
