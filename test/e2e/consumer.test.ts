@@ -198,11 +198,11 @@ function branch(name: string, files: Record<string, string>): string {
   return sha;
 }
 
-async function candidateRun(event: 'pull_request' | 'push', payload: Record<string, unknown>, headSha: string, fork = false): Promise<RunResult> {
+async function candidateRun(event: 'pull_request' | 'push', payload: Record<string, unknown>, headSha: string, fork = false, workflow = CANDIDATE_WORKFLOW): Promise<RunResult> {
   const r = await runner.run({
     repo: app.dir,
     repository: REPO,
-    workflow: CANDIDATE_WORKFLOW,
+    workflow,
     event,
     payload,
     // A fork's run gets no secrets (the runner drops them too, as GitHub does).
@@ -213,13 +213,13 @@ async function candidateRun(event: 'pull_request' | 'push', payload: Record<stri
   if (process.env.KAROO_CONSUMER_DUMP) writeFileSync(join(process.env.KAROO_CONSUMER_DUMP, `run-${results.length}.json`), JSON.stringify(r, null, 1));
   // GitHub keeps a record of every run: promote asks it whether evidence came from a successful
   // run of the candidate workflow.
-  standin.addWorkflowRun(REPO, { id: Number(r.runId), path: CANDIDATE_WORKFLOW, conclusion: r.conclusion === 'success' ? 'success' : 'failure', headSha, event, name: 'candidate', ...(fork ? { headRepo: 'outsider/tern' } : {}) });
+  standin.addWorkflowRun(REPO, { id: Number(r.runId), path: workflow, conclusion: r.conclusion === 'success' ? 'success' : 'failure', headSha, event, name: 'candidate', ...(fork ? { headRepo: 'outsider/tern' } : {}) });
   return r;
 }
 
-function pullRequest(number: number, headSha: string, options: { headRef?: string; headRepo?: string } = {}): Promise<RunResult> {
+function pullRequest(number: number, headSha: string, options: { headRef?: string; headRepo?: string; workflow?: string } = {}): Promise<RunResult> {
   const payload = events.pullRequest({ repository: REPO, number, headSha, baseSha: mainSha, headRef: options.headRef ?? 'topic', ...(options.headRepo ? { headRepo: options.headRepo } : {}) });
-  return candidateRun('pull_request', payload, headSha, !!options.headRepo);
+  return candidateRun('pull_request', payload, headSha, !!options.headRepo, options.workflow);
 }
 
 const job = (r: RunResult, id: string) => Object.values(r.jobs).find((j) => j.jobId === id && j.key.includes('/'))!;
@@ -428,9 +428,43 @@ it('6. a later run restores the downloaded wheels from the Actions cache (the de
 // Only the key (recipe and architecture) is tested, in actions/provision/src/runner.test.ts.
 it.todo('6b. a rerun restores the machine image from the Actions cache instead of building it');
 
+it("7. GitHub Enterprise Server's way: candidate-ghes.yml, called with karoo-repository and karoo-ref, runs every karoo step from its checkout of karoo — resolve, build, acceptance on fresh machines, the comment", async () => {
+  const workflow = '.github/workflows/karoo-candidate-ghes.yml';
+  const caller = template('karoo-candidate.yml')
+    .replace('/.github/workflows/candidate.yml@v1', '/.github/workflows/candidate-ghes.yml@v1')
+    .replace('      config: karoo.yml\n', `      config: karoo.yml\n      karoo-repository: ${OWNER}/karoo\n      karoo-ref: v1\n`);
+  expect(caller).toContain('candidate-ghes.yml@v1');
+  expect(caller).toContain('karoo-ref: v1');
+  // Other values: a system id with no evidence yet, so acceptance runs.
+  const sha = branch('ghes', { 'karoo.yml': karooYml({ values: 'ghes' }), [workflow]: caller });
+  standin.addPullRequest(REPO, { number: 14, headRef: 'ghes', headSha: sha, baseRef: 'main', baseSha: mainSha });
+  const r = await pullRequest(14, sha, { headRef: 'ghes', workflow });
+  expect({ conclusion: r.conclusion, why: r.conclusion === 'success' ? '' : why(r) }).toEqual({ conclusion: 'success', why: '' });
+  for (const id of ['build', 'accept', 'report']) {
+    const j = job(r, id);
+    expect(`${id}: ${j.result}`).toBe(`${id}: success`);
+    // karoo's steps ran from the checkout at karoo-ref, never from the caller's files.
+    expect(j.steps.find((s) => s.name === "karoo's actions, at karoo-ref (GitHub Enterprise Server has no $/ references)")?.outcome).toBe('success');
+    // Unnamed steps are called `Run <uses>`: `$/actions/…` or the checkout's `./.karoo/karoo/actions/…` (third-party ones start `Run actions/`).
+    const karooSteps = j.steps.filter((s) => s.name.startsWith('Run ') && s.name.includes('/actions/'));
+    expect(karooSteps.length).toBeGreaterThan(0);
+    for (const s of karooSteps) expect(s.name).toMatch(/^Run \.\/\.karoo\/karoo\/actions\/[a-z]+$/);
+  }
+  const out = candidateOutputs(r);
+  expect(out).toMatchObject({ result: 'passed', reason: '' });
+  expect(out.candidate).toMatch(/^sha256:[0-9a-f]{64}$/);
+  expect(out.evidence).toMatch(/^sha256:[0-9a-f]{64}$/);
+  const comments = standin.comments(REPO, 14);
+  expect(comments).toHaveLength(1);
+  expect(out['comment-url']).toBe(`https://github.com/${REPO}/pull/14#issuecomment-${comments[0]!.id}`);
+  expect(comments[0]!.body).toContain(out.candidate!.slice(7, 19));
+}, 900_000);
+
 it('the canary secrets appear in no log, output, job summary, artifact or comment', () => {
   expect(results.length).toBeGreaterThan(0);
   for (const r of results) {
+    // The log and summary are masked (as GitHub masks them): what had to be masked is the test.
+    expect(r.masked.filter((s) => s === CANARY || s === REGISTRY_CANARY)).toEqual([]);
     expect(r.log).not.toContain(CANARY);
     expect(r.log).not.toContain(REGISTRY_CANARY);
     for (const j of Object.values(r.jobs)) {
@@ -446,5 +480,5 @@ it('the canary secrets appear in no log, output, job summary, artifact or commen
       }
     }
   }
-  for (const n of [7, 8, 9, 11, 12, 13]) for (const c of standin.comments(REPO, n)) expect(c.body).not.toMatch(/canary-/);
+  for (const n of [7, 8, 9, 11, 12, 13, 14]) for (const c of standin.comments(REPO, n)) expect(c.body).not.toMatch(/canary-/);
 });
