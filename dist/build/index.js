@@ -44376,46 +44376,6 @@ var external_node_path_ = __nccwpck_require__(6760);
 var external_node_events_ = __nccwpck_require__(8474);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
-;// CONCATENATED MODULE: ./packages/candidate/lib/oci-types.js
-/** OCI media types of the documents a candidate is made of. */
-const oci_types_OCI = {
-    imageManifest: 'application/vnd.oci.image.manifest.v1+json',
-    imageIndex: 'application/vnd.oci.image.index.v1+json',
-    empty: 'application/vnd.oci.empty.v1+json',
-};
-//# sourceMappingURL=oci-types.js.map
-;// CONCATENATED MODULE: ./packages/candidate/lib/media-types.js
-/** karoo's own media types. Changing any of them changes every candidate digest. */
-const media_types_KAROO = {
-    /** `artifactType` of a candidate manifest. */
-    candidate: 'application/vnd.karoo.candidate.v1',
-    /** The candidate's config blob (canonical JSON). */
-    candidateConfig: 'application/vnd.karoo.candidate.config.v1+json',
-    wheel: 'application/vnd.karoo.python.wheel.v1',
-    sdist: 'application/vnd.karoo.python.sdist.v1',
-    /** A locked file that is neither a wheel nor an sdist. */
-    file: 'application/vnd.karoo.python.file.v1',
-    pylock: 'application/vnd.karoo.lock.pylock.v1+toml',
-    requirements: 'application/vnd.karoo.lock.requirements.v1',
-    /** `artifactType` of a provenance record referring to a candidate. */
-    provenance: 'application/vnd.karoo.provenance.v1+json',
-};
-/** Standard annotation keys karoo uses. */
-const ANNOTATIONS = {
-    title: 'org.opencontainers.image.title',
-    created: 'org.opencontainers.image.created',
-    refName: 'org.opencontainers.image.ref.name',
-    /** `name==version` of the locked package a layer belongs to. */
-    package: 'dev.karoo.package',
-};
-function fileMediaType(fileName) {
-    if (fileName.endsWith('.whl'))
-        return media_types_KAROO.wheel;
-    if (/\.(tar\.gz|zip|tar\.bz2|tgz)$/.test(fileName))
-        return media_types_KAROO.sdist;
-    return media_types_KAROO.file;
-}
-//# sourceMappingURL=media-types.js.map
 ;// CONCATENATED MODULE: ./packages/common/lib/errors.js
 const EXIT_CODES = {
     internal: 1,
@@ -44693,6 +44653,41 @@ function urlWithUserinfo(url, c) {
 ;// CONCATENATED MODULE: ./packages/common/lib/descriptor.js
 
 
+/** The OCI media types of manifests and indexes (image-spec), shared by @karoo/oci and @karoo/candidate. */
+const OCI_MEDIA_TYPES = {
+    imageManifest: 'application/vnd.oci.image.manifest.v1+json',
+    imageIndex: 'application/vnd.oci.image.index.v1+json',
+    empty: 'application/vnd.oci.empty.v1+json',
+};
+/** The standard annotation keys karoo reads and writes (image-spec annotations.md). */
+const descriptor_OCI_ANNOTATIONS = {
+    title: 'org.opencontainers.image.title',
+    created: 'org.opencontainers.image.created',
+    refName: 'org.opencontainers.image.ref.name',
+};
+/** The thrower of a malformed stored manifest: an integrity error naming `what` and the reason. */
+function descriptor_malformedManifest(what) {
+    return (reason) => {
+        throw new errors_KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
+    };
+}
+/**
+ * Checks the `annotations` of a descriptor, manifest or index: absent, or an object of strings.
+ * Returns a fresh copy holding only those; anything else goes to `bad`.
+ */
+function descriptor_checkAnnotations(value, bad) {
+    if (value === undefined)
+        return undefined;
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+        bad('annotations is not an object');
+    const annotations = {};
+    for (const [k, a] of Object.entries(value)) {
+        if (typeof a !== 'string')
+            bad(`annotation ${JSON.stringify(k)} is not a string`);
+        annotations[k] = a;
+    }
+    return annotations;
+}
 /**
  * Checks one OCI descriptor read from stored JSON (a manifest's config, layers and subject, an
  * index's manifests, a referrers list): `digest` exactly `sha256:` + 64 lowercase hex, `size` a
@@ -44702,9 +44697,7 @@ function urlWithUserinfo(url, c) {
  * never become part of a file path or a URL.
  */
 function descriptor_checkDescriptor(value, what) {
-    const bad = (reason) => {
-        throw new errors_KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
-    };
+    const bad = descriptor_malformedManifest(what);
     if (!value || typeof value !== 'object' || Array.isArray(value))
         bad('the descriptor is not an object');
     const v = value;
@@ -44716,17 +44709,7 @@ function descriptor_checkDescriptor(value, what) {
         bad(`size ${JSON.stringify(v.size)?.slice(0, 40)} is not a non-negative integer`);
     if (v.artifactType !== undefined && typeof v.artifactType !== 'string')
         bad('artifactType is not a string');
-    let annotations;
-    if (v.annotations !== undefined) {
-        if (!v.annotations || typeof v.annotations !== 'object' || Array.isArray(v.annotations))
-            bad('annotations is not an object');
-        annotations = {};
-        for (const [k, a] of Object.entries(v.annotations)) {
-            if (typeof a !== 'string')
-                bad(`annotation ${JSON.stringify(k)} is not a string`);
-            annotations[k] = a;
-        }
-    }
+    const annotations = descriptor_checkAnnotations(v.annotations, bad);
     let urls;
     if (v.urls !== undefined) {
         if (!Array.isArray(v.urls) || !v.urls.every((u) => typeof u === 'string'))
@@ -44851,6 +44834,42 @@ function localUser() {
 
 
 //# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./packages/candidate/lib/oci-types.js
+
+/** OCI media types of the documents a candidate is made of (@karoo/common's, one definition). */
+const oci_types_OCI = OCI_MEDIA_TYPES;
+//# sourceMappingURL=oci-types.js.map
+;// CONCATENATED MODULE: ./packages/candidate/lib/media-types.js
+
+/** karoo's own media types. Changing any of them changes every candidate digest. */
+const media_types_KAROO = {
+    /** `artifactType` of a candidate manifest. */
+    candidate: 'application/vnd.karoo.candidate.v1',
+    /** The candidate's config blob (canonical JSON). */
+    candidateConfig: 'application/vnd.karoo.candidate.config.v1+json',
+    wheel: 'application/vnd.karoo.python.wheel.v1',
+    sdist: 'application/vnd.karoo.python.sdist.v1',
+    /** A locked file that is neither a wheel nor an sdist. */
+    file: 'application/vnd.karoo.python.file.v1',
+    pylock: 'application/vnd.karoo.lock.pylock.v1+toml',
+    requirements: 'application/vnd.karoo.lock.requirements.v1',
+    /** `artifactType` of a provenance record referring to a candidate. */
+    provenance: 'application/vnd.karoo.provenance.v1+json',
+};
+/** The annotation keys karoo uses: the standard ones (@karoo/common's) and its own. */
+const ANNOTATIONS = {
+    ...descriptor_OCI_ANNOTATIONS,
+    /** `name==version` of the locked package a layer belongs to. */
+    package: 'dev.karoo.package',
+};
+function fileMediaType(fileName) {
+    if (fileName.endsWith('.whl'))
+        return media_types_KAROO.wheel;
+    if (/\.(tar\.gz|zip|tar\.bz2|tgz)$/.test(fileName))
+        return media_types_KAROO.sdist;
+    return media_types_KAROO.file;
+}
+//# sourceMappingURL=media-types.js.map
 ;// CONCATENATED MODULE: ./packages/lock/lib/names.js
 /** PEP 503 normalised project name: lowercase, runs of `-`, `_`, `.` become one `-`. */
 function names_normalizeName(name) {
@@ -44875,18 +44894,8 @@ function parseVersion(input) {
     const post = num(v.post);
     const dev = num(v.dev);
     const local = v.local ? v.local.split('.').map((p) => (/^[0-9]+$/.test(p) ? Number(p) : p)) : undefined;
-    let text = '';
-    if (v.epoch)
-        text += `${v.epoch}!`;
-    text += v.release.join('.');
-    if (pre)
-        text += `${pre[0]}${pre[1]}`;
-    if (post !== undefined)
-        text += `.post${post}`;
-    if (dev !== undefined)
-        text += `.dev${dev}`;
-    if (local)
-        text += `+${local.join('.')}`;
+    // `public` is the library's normalised spelling without the local segment, which it joins wrongly.
+    const text = v.local ? `${v.public}+${v.local}` : v.public;
     return { epoch: v.epoch, release: v.release, pre, post, dev, local, text };
 }
 function isValidVersion(input) {
@@ -44932,8 +44941,11 @@ function satisfies(version, specifierSet) {
 /**
  * Instants as indexes give them (PEP 700 `upload-time`, PEP 751 `upload-time`) and as users
  * give a cutoff (`--as-of`, RFC 3339). Compared exactly, to the nanosecond, whatever the
- * offset or the number of fraction digits; recorded in locks at millisecond precision in UTC,
- * the precision every TOML reader keeps, so a lock written and read back is the same lock.
+ * offset or the number of fraction digits. A file's upload time is recorded in locks at
+ * millisecond precision in UTC, the precision every TOML reader keeps for a datetime, so a lock
+ * written and read back is the same lock; a cutoff is a string there and keeps every digit it
+ * has, so the recorded cutoff given back as --as-of is the same instant (PyPI's upload times
+ * have microseconds: cut to the millisecond, a `leaves` cutoff would be before its own leaves).
  */
 const RFC3339 = /^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?([Zz]|[+-][0-9]{2}:[0-9]{2})$/;
 /** Nanoseconds since the Unix epoch of an RFC 3339 date-time with an offset; undefined when it is not one. */
@@ -44970,6 +44982,17 @@ function formatInstant(ns) {
 function normalizeInstant(text) {
     const ns = parseInstant(text);
     return ns === undefined ? undefined : formatInstant(ns);
+}
+/** `YYYY-MM-DDTHH:MM:SS.sss[ssssss]Z`: the instant in UTC with every fraction digit it has, at least milliseconds (the form a cutoff is recorded in). */
+function formatInstantExact(ns) {
+    const sub = ((ns % 1000000n) + 1000000n) % 1000000n;
+    const ms = formatInstant(ns);
+    return sub === 0n ? ms : `${ms.slice(0, -1)}${sub.toString().padStart(6, '0').replace(/0+$/, '')}Z`;
+}
+/** The recorded form of a cutoff (UTC, every fraction digit), or undefined when it is not an RFC 3339 date-time. */
+function normalizeInstantExact(text) {
+    const ns = parseInstant(text);
+    return ns === undefined ? undefined : formatInstantExact(ns);
 }
 //# sourceMappingURL=time.js.map
 ;// CONCATENATED MODULE: ./packages/lock/lib/model.js
@@ -45739,7 +45762,7 @@ function asOfFromJson(raw) {
         throw new Error('asOf needs a policy, "time" or "leaves"');
     let time;
     if (raw.time !== undefined) {
-        time = typeof raw.time === 'string' ? normalizeInstant(raw.time) : undefined;
+        time = typeof raw.time === 'string' ? normalizeInstantExact(raw.time) : undefined;
         if (time === undefined)
             throw new Error(`asOf.time ${JSON.stringify(raw.time)} is not an RFC 3339 date-time`);
     }
@@ -48730,24 +48753,12 @@ function parseManifest(bytes, what = 'manifest') {
     }
     // Every descriptor is checked here (digest, size, media type): nothing downstream builds a
     // path or a URL from a digest that was not.
-    const malformed = (reason) => {
-        throw new KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
-    };
+    const malformed = malformedManifest(what);
     if (o.mediaType !== undefined && typeof o.mediaType !== 'string')
         malformed('mediaType is not a string');
     if (o.artifactType !== undefined && typeof o.artifactType !== 'string')
         malformed('artifactType is not a string');
-    let annotations;
-    if (o.annotations !== undefined) {
-        if (!o.annotations || typeof o.annotations !== 'object' || Array.isArray(o.annotations))
-            malformed('annotations is not an object');
-        annotations = {};
-        for (const [k, v] of Object.entries(o.annotations)) {
-            if (typeof v !== 'string')
-                malformed(`annotation ${JSON.stringify(k)} is not a string`);
-            annotations[k] = v;
-        }
-    }
+    const annotations = checkAnnotations(o.annotations, malformed);
     return {
         schemaVersion: 2,
         mediaType: (o.mediaType ?? OCI.imageManifest),
@@ -48823,10 +48834,10 @@ function provenanceFor(candidate, provenance) {
 
 //# sourceMappingURL=index.js.map
 ;// CONCATENATED MODULE: ./packages/oci/lib/types.js
+
+/** The OCI media types (@karoo/common's, one definition) and Docker's that registries still serve. */
 const types_MEDIA_TYPES = {
-    imageManifest: 'application/vnd.oci.image.manifest.v1+json',
-    imageIndex: 'application/vnd.oci.image.index.v1+json',
-    empty: 'application/vnd.oci.empty.v1+json',
+    ...OCI_MEDIA_TYPES,
     dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
     dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
 };
@@ -48837,7 +48848,7 @@ const MANIFEST_ACCEPT = [
     types_MEDIA_TYPES.dockerManifest,
     types_MEDIA_TYPES.dockerManifestList,
 ].join(', ');
-const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
+const REF_NAME_ANNOTATION = descriptor_OCI_ANNOTATIONS.refName;
 //# sourceMappingURL=types.js.map
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
@@ -48910,13 +48921,8 @@ class util_SizeExceededError extends Error {
 function blobMismatch(what, expected, actual) {
     return new errors_KarooError('integrity', `${what}: expected ${expected.digest} (${expected.size} bytes), got ${actual.digest} (${actual.size} bytes)`, { detail: { expected, actual } });
 }
-/**
- * Reads a manifest or an index and checks every descriptor in it (config, layers, manifests,
- * subject) with checkDescriptor: digests `sha256:` + 64 lowercase hex, sizes safe non-negative
- * integers, media types strings. What comes back holds only checked fields, so no digest from
- * stored JSON reaches a path or a URL unchecked. Anything malformed is an integrity error.
- */
-function util_parseManifestInfo(bytes, what) {
+/** Stored JSON that must be an object; anything else (not JSON, a list, null) is an integrity error saying `notObject`. */
+function jsonObject(bytes, notObject) {
     let v;
     try {
         v = JSON.parse(Buffer.from(bytes).toString('utf8'));
@@ -48925,13 +48931,18 @@ function util_parseManifestInfo(bytes, what) {
         v = undefined;
     }
     if (!v || typeof v !== 'object' || Array.isArray(v))
-        throw new errors_KarooError('integrity', `${what} is not a JSON manifest`);
-    return checkManifestInfo(v, what);
+        throw new errors_KarooError('integrity', notObject);
+    return v;
 }
-function checkManifestInfo(o, what) {
-    const bad = (reason) => {
-        throw new errors_KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
-    };
+/**
+ * Reads a manifest or an index and checks every descriptor in it (config, layers, manifests,
+ * subject) with checkDescriptor: digests `sha256:` + 64 lowercase hex, sizes safe non-negative
+ * integers, media types strings. What comes back holds only checked fields, so no digest from
+ * stored JSON reaches a path or a URL unchecked. Anything malformed is an integrity error.
+ */
+function util_parseManifestInfo(bytes, what) {
+    const o = jsonObject(bytes, `${what} is not a JSON manifest`);
+    const bad = descriptor_malformedManifest(what);
     if (o.mediaType !== undefined && typeof o.mediaType !== 'string')
         bad('mediaType is not a string');
     if (o.artifactType !== undefined && typeof o.artifactType !== 'string')
@@ -48944,17 +48955,7 @@ function checkManifestInfo(o, what) {
             return bad(`${field} is not a list`);
         return l.map((d, i) => descriptor_checkDescriptor(d, `${what}: ${field}[${i}]`));
     };
-    let annotations;
-    if (o.annotations !== undefined) {
-        if (!o.annotations || typeof o.annotations !== 'object' || Array.isArray(o.annotations))
-            bad('annotations is not an object');
-        annotations = {};
-        for (const [k, a] of Object.entries(o.annotations)) {
-            if (typeof a !== 'string')
-                bad(`annotation ${JSON.stringify(k)} is not a string`);
-            annotations[k] = a;
-        }
-    }
+    const annotations = descriptor_checkAnnotations(o.annotations, bad);
     const layers = list('layers');
     const manifests = list('manifests');
     return {
@@ -48969,19 +48970,10 @@ function checkManifestInfo(o, what) {
 }
 /** Only `mediaType` and `artifactType` of a manifest or index (each a string or absent): what a store reports about it. */
 function manifestTypes(bytes, what) {
-    let v;
-    try {
-        v = JSON.parse(Buffer.from(bytes).toString('utf8'));
-    }
-    catch {
-        v = undefined;
-    }
-    if (!v || typeof v !== 'object' || Array.isArray(v))
-        throw new errors_KarooError('integrity', `${what} is not a JSON manifest`);
-    const o = v;
+    const o = jsonObject(bytes, `${what} is not a JSON manifest`);
     for (const k of ['mediaType', 'artifactType']) {
         if (o[k] !== undefined && typeof o[k] !== 'string')
-            throw new errors_KarooError('integrity', `${what}: ${k} is not a string; the manifest is malformed or crafted`);
+            descriptor_malformedManifest(what)(`${k} is not a string`);
     }
     return {
         ...(typeof o.mediaType === 'string' ? { mediaType: o.mediaType } : {}),
@@ -48994,16 +48986,7 @@ function manifestTypes(bytes, what) {
  * out, so one bad push cannot hide a subject's other referrers.
  */
 function parseReferrersList(bytes, what, onInvalid = () => undefined) {
-    let v;
-    try {
-        v = JSON.parse(Buffer.from(bytes).toString('utf8'));
-    }
-    catch {
-        v = undefined;
-    }
-    if (!v || typeof v !== 'object' || Array.isArray(v))
-        throw new errors_KarooError('integrity', `${what} is not a JSON image index`);
-    const list = v.manifests;
+    const list = jsonObject(bytes, `${what} is not a JSON image index`).manifests;
     if (list === undefined || list === null)
         return [];
     if (!Array.isArray(list))
@@ -49424,12 +49407,17 @@ const transport_transport = new Transport();
 
 //# sourceMappingURL=index.js.map
 ;// CONCATENATED MODULE: ./packages/oci/lib/http.js
+
 // The registry client's HTTP goes through @karoo/transport (one client, one retry policy).
 
-/** Hosts a registry may be reached on over plain HTTP (as other OCI clients do). */
-function http_isLoopbackHost(host) {
-    const h = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '').toLowerCase();
-    return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+/** True for a registry (`host[:port]`) that may be reached over plain HTTP: a loopback host (@karoo/common's one test). */
+function isLoopbackRegistry(registry) {
+    try {
+        return isLoopbackHost(new URL(`http://${registry}`).hostname);
+    }
+    catch {
+        return false;
+    }
 }
 //# sourceMappingURL=http.js.map
 ;// CONCATENATED MODULE: ./packages/oci/lib/auth.js
@@ -49505,7 +49493,7 @@ class RegistryAuth {
             throw this.needCredentials();
         if (c.scheme === 'bearer' && c.realm) {
             const realm = new URL(c.realm);
-            if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && http_isLoopbackHost(realm.host))) {
+            if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && isLoopbackHost(realm.hostname))) {
                 throw new errors_KarooError('input', `registry ${this.host} sends tokens from ${c.realm}; karoo fetches tokens over https only (plain http only on loopback)`);
             }
         }
@@ -50255,7 +50243,7 @@ function openStore(ref, options = {}) {
     return new RegistryStore({
         registry: r.registry,
         repository: r.repository,
-        scheme: http_isLoopbackHost(r.registry) ? 'http' : 'https',
+        scheme: isLoopbackRegistry(r.registry) ? 'http' : 'https',
         credentials: options.credentials ?? registryCredentialsFromEnv(r.registry, options.env),
         progress: options.progress,
         retry: options.retry,
@@ -50271,7 +50259,7 @@ function openStore(ref, options = {}) {
 
 /** What a descriptor is, for messages: `layer "numpy-1.26.4-….whl"`, `config`. */
 function describeBlob(d, role) {
-    const title = d.annotations?.['org.opencontainers.image.title'];
+    const title = d.annotations?.[OCI_ANNOTATIONS.title];
     return `${role}${title ? ` "${title}"` : ''} ${d.digest}`;
 }
 /**
@@ -50420,7 +50408,7 @@ async function exportTar(store, reference, out, options = {}) {
         for (const c of info.manifests ?? [])
             await visit(c.digest, 'child');
         for (const b of blobsOf(info)) {
-            const title = b.annotations?.['org.opencontainers.image.title'];
+            const title = b.annotations?.[OCI_ANNOTATIONS.title];
             entries.set(blobFileName(b.digest), { digest: b.digest, size: b.size, what: `blob ${b.digest}${title ? ` ("${title}")` : ''} of ${digest}` });
         }
         for (const r of await store.referrers(digest))
@@ -50623,7 +50611,6 @@ async function readEntry(entry) {
 }
 //# sourceMappingURL=tar.js.map
 ;// CONCATENATED MODULE: ./packages/oci/lib/index.js
-
 
 
 
@@ -51057,13 +51044,15 @@ async function build(options) {
                 if (abort.signal.aborted)
                     throw stopped();
                 try {
-                    const d = await downloadLockedFile(f.pkg, f.file, dir, { headersFor, signal: abort.signal });
+                    const checked = options.verifiedFiles?.get(f.file.sha256);
+                    const d = checked !== undefined ? { path: checked, fetched: 0 } : await downloadLockedFile(f.pkg, f.file, dir, { headersFor, signal: abort.signal });
                     downloadedBytes += d.fetched;
                     if (abort.signal.aborted)
                         throw stopped();
-                    // Our own temp files may be linked into a layout store; files in a directory the
-                    // caller keeps are copied (and re-checked), so the store never shares their inode.
-                    const r = await store.putBlob({ digest: f.descriptor.digest, size: f.descriptor.size }, util_fileSource(d.path, ownDir));
+                    // Our own temp files (and files the caller checked) may be linked into a layout store;
+                    // files in a directory the caller keeps are copied (and re-checked), so the store
+                    // never shares their inode.
+                    const r = await store.putBlob({ digest: f.descriptor.digest, size: f.descriptor.size }, util_fileSource(d.path, ownDir || checked !== undefined));
                     pushedBytes += r.bytes;
                     uploaded++;
                 }
@@ -53189,7 +53178,6 @@ function checkPassEnv(passEnv, env, fail) {
     for (const n of env)
         if (forbidden(n))
             fail(['acceptance', 'env', n], `"${n}" may not be set for the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens); remove it`);
-    return [...passEnv];
 }
 /** `30s`, `10m`, `2h`, `1d` → seconds. */
 function parseDuration(s) {
@@ -53315,14 +53303,16 @@ function normalise(raw, path, line) {
             values: e.values ?? {},
         };
     });
+    if (raw.acceptance)
+        checkPassEnv(raw.acceptance['pass-env'] ?? [], Object.keys(raw.acceptance.env ?? {}), fail);
     const acceptance = raw.acceptance && {
         command: raw.acceptance.command,
         timeoutSeconds: raw.acceptance.timeout ? parseDuration(raw.acceptance.timeout) : 600,
         junit: raw.acceptance.junit,
         workingDirectory: (0,external_node_path_.resolve)(dir, raw.acceptance['working-directory'] ?? '.'),
         ...(raw.acceptance['allow-no-tests'] === true ? { allowNoTests: true } : {}),
-        ...(raw.acceptance['pass-env'] ? { passEnv: checkPassEnv(raw.acceptance['pass-env'], Object.keys(raw.acceptance.env ?? {}), fail) } : {}),
-        ...(raw.acceptance.env ? { env: (checkPassEnv([], Object.keys(raw.acceptance.env), fail), { ...raw.acceptance.env }) } : {}),
+        ...(raw.acceptance['pass-env'] ? { passEnv: [...raw.acceptance['pass-env']] } : {}),
+        ...(raw.acceptance.env ? { env: { ...raw.acceptance.env } } : {}),
         workflows: raw.acceptance.workflows ?? [DEFAULT_EVIDENCE_WORKFLOW],
     };
     return {

@@ -38312,6 +38312,41 @@ function urlWithUserinfo(url, c) {
 ;// CONCATENATED MODULE: ./packages/common/lib/descriptor.js
 
 
+/** The OCI media types of manifests and indexes (image-spec), shared by @karoo/oci and @karoo/candidate. */
+const OCI_MEDIA_TYPES = {
+    imageManifest: 'application/vnd.oci.image.manifest.v1+json',
+    imageIndex: 'application/vnd.oci.image.index.v1+json',
+    empty: 'application/vnd.oci.empty.v1+json',
+};
+/** The standard annotation keys karoo reads and writes (image-spec annotations.md). */
+const OCI_ANNOTATIONS = {
+    title: 'org.opencontainers.image.title',
+    created: 'org.opencontainers.image.created',
+    refName: 'org.opencontainers.image.ref.name',
+};
+/** The thrower of a malformed stored manifest: an integrity error naming `what` and the reason. */
+function malformedManifest(what) {
+    return (reason) => {
+        throw new KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
+    };
+}
+/**
+ * Checks the `annotations` of a descriptor, manifest or index: absent, or an object of strings.
+ * Returns a fresh copy holding only those; anything else goes to `bad`.
+ */
+function checkAnnotations(value, bad) {
+    if (value === undefined)
+        return undefined;
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+        bad('annotations is not an object');
+    const annotations = {};
+    for (const [k, a] of Object.entries(value)) {
+        if (typeof a !== 'string')
+            bad(`annotation ${JSON.stringify(k)} is not a string`);
+        annotations[k] = a;
+    }
+    return annotations;
+}
 /**
  * Checks one OCI descriptor read from stored JSON (a manifest's config, layers and subject, an
  * index's manifests, a referrers list): `digest` exactly `sha256:` + 64 lowercase hex, `size` a
@@ -38321,9 +38356,7 @@ function urlWithUserinfo(url, c) {
  * never become part of a file path or a URL.
  */
 function checkDescriptor(value, what) {
-    const bad = (reason) => {
-        throw new KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
-    };
+    const bad = malformedManifest(what);
     if (!value || typeof value !== 'object' || Array.isArray(value))
         bad('the descriptor is not an object');
     const v = value;
@@ -38335,17 +38368,7 @@ function checkDescriptor(value, what) {
         bad(`size ${JSON.stringify(v.size)?.slice(0, 40)} is not a non-negative integer`);
     if (v.artifactType !== undefined && typeof v.artifactType !== 'string')
         bad('artifactType is not a string');
-    let annotations;
-    if (v.annotations !== undefined) {
-        if (!v.annotations || typeof v.annotations !== 'object' || Array.isArray(v.annotations))
-            bad('annotations is not an object');
-        annotations = {};
-        for (const [k, a] of Object.entries(v.annotations)) {
-            if (typeof a !== 'string')
-                bad(`annotation ${JSON.stringify(k)} is not a string`);
-            annotations[k] = a;
-        }
-    }
+    const annotations = checkAnnotations(v.annotations, bad);
     let urls;
     if (v.urls !== undefined) {
         if (!Array.isArray(v.urls) || !v.urls.every((u) => typeof u === 'string'))
@@ -38489,18 +38512,8 @@ function version_parseVersion(input) {
     const post = num(v.post);
     const dev = num(v.dev);
     const local = v.local ? v.local.split('.').map((p) => (/^[0-9]+$/.test(p) ? Number(p) : p)) : undefined;
-    let text = '';
-    if (v.epoch)
-        text += `${v.epoch}!`;
-    text += v.release.join('.');
-    if (pre)
-        text += `${pre[0]}${pre[1]}`;
-    if (post !== undefined)
-        text += `.post${post}`;
-    if (dev !== undefined)
-        text += `.dev${dev}`;
-    if (local)
-        text += `+${local.join('.')}`;
+    // `public` is the library's normalised spelling without the local segment, which it joins wrongly.
+    const text = v.local ? `${v.public}+${v.local}` : v.public;
     return { epoch: v.epoch, release: v.release, pre, post, dev, local, text };
 }
 function version_isValidVersion(input) {
@@ -39309,7 +39322,7 @@ function asOfFromJson(raw) {
         throw new Error('asOf needs a policy, "time" or "leaves"');
     let time;
     if (raw.time !== undefined) {
-        time = typeof raw.time === 'string' ? normalizeInstant(raw.time) : undefined;
+        time = typeof raw.time === 'string' ? normalizeInstantExact(raw.time) : undefined;
         if (time === undefined)
             throw new Error(`asOf.time ${JSON.stringify(raw.time)} is not an RFC 3339 date-time`);
     }
@@ -42133,8 +42146,11 @@ function readLockText(text, path, options = {}, extraWarnings = []) {
 /**
  * Instants as indexes give them (PEP 700 `upload-time`, PEP 751 `upload-time`) and as users
  * give a cutoff (`--as-of`, RFC 3339). Compared exactly, to the nanosecond, whatever the
- * offset or the number of fraction digits; recorded in locks at millisecond precision in UTC,
- * the precision every TOML reader keeps, so a lock written and read back is the same lock.
+ * offset or the number of fraction digits. A file's upload time is recorded in locks at
+ * millisecond precision in UTC, the precision every TOML reader keeps for a datetime, so a lock
+ * written and read back is the same lock; a cutoff is a string there and keeps every digit it
+ * has, so the recorded cutoff given back as --as-of is the same instant (PyPI's upload times
+ * have microseconds: cut to the millisecond, a `leaves` cutoff would be before its own leaves).
  */
 const RFC3339 = /^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?([Zz]|[+-][0-9]{2}:[0-9]{2})$/;
 /** Nanoseconds since the Unix epoch of an RFC 3339 date-time with an offset; undefined when it is not one. */
@@ -42171,6 +42187,17 @@ function formatInstant(ns) {
 function time_normalizeInstant(text) {
     const ns = parseInstant(text);
     return ns === undefined ? undefined : formatInstant(ns);
+}
+/** `YYYY-MM-DDTHH:MM:SS.sss[ssssss]Z`: the instant in UTC with every fraction digit it has, at least milliseconds (the form a cutoff is recorded in). */
+function formatInstantExact(ns) {
+    const sub = ((ns % 1000000n) + 1000000n) % 1000000n;
+    const ms = formatInstant(ns);
+    return sub === 0n ? ms : `${ms.slice(0, -1)}${sub.toString().padStart(6, '0').replace(/0+$/, '')}Z`;
+}
+/** The recorded form of a cutoff (UTC, every fraction digit), or undefined when it is not an RFC 3339 date-time. */
+function time_normalizeInstantExact(text) {
+    const ns = parseInstant(text);
+    return ns === undefined ? undefined : formatInstantExact(ns);
 }
 //# sourceMappingURL=time.js.map
 ;// CONCATENATED MODULE: ./packages/lock/lib/index.js
@@ -44225,7 +44252,6 @@ function checkPassEnv(passEnv, env, fail) {
     for (const n of env)
         if (forbidden(n))
             fail(['acceptance', 'env', n], `"${n}" may not be set for the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens); remove it`);
-    return [...passEnv];
 }
 /** `30s`, `10m`, `2h`, `1d` → seconds. */
 function parseDuration(s) {
@@ -44351,14 +44377,16 @@ function normalise(raw, path, line) {
             values: e.values ?? {},
         };
     });
+    if (raw.acceptance)
+        checkPassEnv(raw.acceptance['pass-env'] ?? [], Object.keys(raw.acceptance.env ?? {}), fail);
     const acceptance = raw.acceptance && {
         command: raw.acceptance.command,
         timeoutSeconds: raw.acceptance.timeout ? parseDuration(raw.acceptance.timeout) : 600,
         junit: raw.acceptance.junit,
         workingDirectory: (0,external_node_path_namespaceObject.resolve)(dir, raw.acceptance['working-directory'] ?? '.'),
         ...(raw.acceptance['allow-no-tests'] === true ? { allowNoTests: true } : {}),
-        ...(raw.acceptance['pass-env'] ? { passEnv: checkPassEnv(raw.acceptance['pass-env'], Object.keys(raw.acceptance.env ?? {}), fail) } : {}),
-        ...(raw.acceptance.env ? { env: (checkPassEnv([], Object.keys(raw.acceptance.env), fail), { ...raw.acceptance.env }) } : {}),
+        ...(raw.acceptance['pass-env'] ? { passEnv: [...raw.acceptance['pass-env']] } : {}),
+        ...(raw.acceptance.env ? { env: { ...raw.acceptance.env } } : {}),
         workflows: raw.acceptance.workflows ?? [DEFAULT_EVIDENCE_WORKFLOW],
     };
     return {
@@ -47488,6 +47516,7 @@ runAction(async () => {
     const config = input(INPUT.config, { default: 'karoo.yml' });
     const store = optionalInput(INPUT.store);
     const token = githubTokenInput();
+    const registry = { 'registry-username': optionalInput(INPUT.registryUsername), 'registry-password': optionalInput(INPUT.registryPassword) };
     const index = { 'index-username': optionalInput(INPUT.indexUsername), 'index-password': optionalInput(INPUT.indexPassword) };
     if (index['index-password'])
         setSecret(index['index-password']);
@@ -47498,13 +47527,12 @@ runAction(async () => {
         store,
         ...index,
         'github-token': token,
-        'registry-username': optionalInput(INPUT.registryUsername),
-        'registry-password': optionalInput(INPUT.registryPassword),
+        ...registry,
     });
     // Evidence and environments for the report, when the configuration has environments.
     let files = {};
     if ((await loadConfig(config)).environments.length > 0) {
-        files = await step('promote', { candidate: built.candidate, config, store, 'dry-run': 'true', 'github-deployment': 'false', 'github-token': token, 'registry-username': optionalInput(INPUT.registryUsername), 'registry-password': optionalInput(INPUT.registryPassword) });
+        files = await step('promote', { candidate: built.candidate, config, store, 'dry-run': 'true', 'github-deployment': 'false', 'github-token': token, ...registry });
     }
     const reported = await step('report', {
         lock: resolved['lock-path'],

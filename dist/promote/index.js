@@ -74385,15 +74385,15 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: CANDIDATE_CONFIG_SCHEMA, EMPTY_CONFIG, assertComplete, candidateDigest, candidateFor, defaultLockRenderers, fileMediaType, inlineBlob, provenanceFor
 
+// EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
+var lib = __nccwpck_require__(46787);
 ;// CONCATENATED MODULE: ./packages/candidate/lib/oci-types.js
-/** OCI media types of the documents a candidate is made of. */
-const oci_types_OCI = {
-    imageManifest: 'application/vnd.oci.image.manifest.v1+json',
-    imageIndex: 'application/vnd.oci.image.index.v1+json',
-    empty: 'application/vnd.oci.empty.v1+json',
-};
+
+/** OCI media types of the documents a candidate is made of (@karoo/common's, one definition). */
+const oci_types_OCI = lib/* OCI_MEDIA_TYPES */.vQ;
 //# sourceMappingURL=oci-types.js.map
 ;// CONCATENATED MODULE: ./packages/candidate/lib/media-types.js
+
 /** karoo's own media types. Changing any of them changes every candidate digest. */
 const media_types_KAROO = {
     /** `artifactType` of a candidate manifest. */
@@ -74409,11 +74409,9 @@ const media_types_KAROO = {
     /** `artifactType` of a provenance record referring to a candidate. */
     provenance: 'application/vnd.karoo.provenance.v1+json',
 };
-/** Standard annotation keys karoo uses. */
+/** The annotation keys karoo uses: the standard ones (@karoo/common's) and its own. */
 const media_types_ANNOTATIONS = {
-    title: 'org.opencontainers.image.title',
-    created: 'org.opencontainers.image.created',
-    refName: 'org.opencontainers.image.ref.name',
+    ...lib/* OCI_ANNOTATIONS */.rs,
     /** `name==version` of the locked package a layer belongs to. */
     package: 'dev.karoo.package',
 };
@@ -74425,8 +74423,6 @@ function media_types_fileMediaType(fileName) {
     return media_types_KAROO.file;
 }
 //# sourceMappingURL=media-types.js.map
-// EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
-var lib = __nccwpck_require__(46787);
 // EXTERNAL MODULE: ./packages/lock/lib/index.js + 22 modules
 var lock_lib = __nccwpck_require__(34764);
 ;// CONCATENATED MODULE: ./packages/candidate/lib/candidate.js
@@ -74584,24 +74580,12 @@ function parseManifest(bytes, what = 'manifest') {
     }
     // Every descriptor is checked here (digest, size, media type): nothing downstream builds a
     // path or a URL from a digest that was not.
-    const malformed = (reason) => {
-        throw new lib/* KarooError */.xD('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
-    };
+    const malformed = (0,lib/* malformedManifest */.lR)(what);
     if (o.mediaType !== undefined && typeof o.mediaType !== 'string')
         malformed('mediaType is not a string');
     if (o.artifactType !== undefined && typeof o.artifactType !== 'string')
         malformed('artifactType is not a string');
-    let annotations;
-    if (o.annotations !== undefined) {
-        if (!o.annotations || typeof o.annotations !== 'object' || Array.isArray(o.annotations))
-            malformed('annotations is not an object');
-        annotations = {};
-        for (const [k, v] of Object.entries(o.annotations)) {
-            if (typeof v !== 'string')
-                malformed(`annotation ${JSON.stringify(k)} is not a string`);
-            annotations[k] = v;
-        }
-    }
+    const annotations = (0,lib/* checkAnnotations */.LO)(o.annotations, malformed);
     return {
         schemaVersion: 2,
         mediaType: (o.mediaType ?? oci_types_OCI.imageManifest),
@@ -74688,9 +74672,12 @@ __nccwpck_require__.d(__webpack_exports__, {
   f6: () => (/* reexport */ FileError),
   iE: () => (/* reexport */ KAROO_VERSION),
   xD: () => (/* reexport */ errors_KarooError),
+  rs: () => (/* reexport */ OCI_ANNOTATIONS),
+  vQ: () => (/* reexport */ OCI_MEDIA_TYPES),
   mn: () => (/* reexport */ basicAuthHeader),
   Vz: () => (/* reexport */ blobFileName),
   dj: () => (/* reexport */ canonicalJson),
+  LO: () => (/* reexport */ checkAnnotations),
   YW: () => (/* reexport */ checkDescriptor),
   Ut: () => (/* reexport */ configText),
   k2: () => (/* reexport */ controlCharacterIn),
@@ -74698,7 +74685,9 @@ __nccwpck_require__.d(__webpack_exports__, {
   ZD: () => (/* reexport */ hexOf),
   Bc: () => (/* reexport */ isDigest),
   ro: () => (/* reexport */ isKarooError),
+  cW: () => (/* reexport */ isLoopbackHost),
   P4: () => (/* reexport */ isSha256Hex),
+  lR: () => (/* reexport */ malformedManifest),
   u6: () => (/* reexport */ networkCause),
   m: () => (/* reexport */ parseDigest),
   cl: () => (/* reexport */ quoteValue),
@@ -74711,7 +74700,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Zf: () => (/* reexport */ writeFileAtomic)
 });
 
-// UNUSED EXPORTS: DigestError, EXIT_CODES, credentialsFor, credentialsForAny, exitCodeOf, isFileError, isLoopbackHost, stderrProgress, urlWithUserinfo, writeFilesAtomic
+// UNUSED EXPORTS: DigestError, EXIT_CODES, credentialsFor, credentialsForAny, exitCodeOf, isFileError, stderrProgress, urlWithUserinfo, writeFilesAtomic
 
 ;// CONCATENATED MODULE: ./packages/common/lib/errors.js
 const EXIT_CODES = {
@@ -74996,6 +74985,41 @@ function urlWithUserinfo(url, c) {
 ;// CONCATENATED MODULE: ./packages/common/lib/descriptor.js
 
 
+/** The OCI media types of manifests and indexes (image-spec), shared by @karoo/oci and @karoo/candidate. */
+const OCI_MEDIA_TYPES = {
+    imageManifest: 'application/vnd.oci.image.manifest.v1+json',
+    imageIndex: 'application/vnd.oci.image.index.v1+json',
+    empty: 'application/vnd.oci.empty.v1+json',
+};
+/** The standard annotation keys karoo reads and writes (image-spec annotations.md). */
+const OCI_ANNOTATIONS = {
+    title: 'org.opencontainers.image.title',
+    created: 'org.opencontainers.image.created',
+    refName: 'org.opencontainers.image.ref.name',
+};
+/** The thrower of a malformed stored manifest: an integrity error naming `what` and the reason. */
+function malformedManifest(what) {
+    return (reason) => {
+        throw new errors_KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
+    };
+}
+/**
+ * Checks the `annotations` of a descriptor, manifest or index: absent, or an object of strings.
+ * Returns a fresh copy holding only those; anything else goes to `bad`.
+ */
+function checkAnnotations(value, bad) {
+    if (value === undefined)
+        return undefined;
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+        bad('annotations is not an object');
+    const annotations = {};
+    for (const [k, a] of Object.entries(value)) {
+        if (typeof a !== 'string')
+            bad(`annotation ${JSON.stringify(k)} is not a string`);
+        annotations[k] = a;
+    }
+    return annotations;
+}
 /**
  * Checks one OCI descriptor read from stored JSON (a manifest's config, layers and subject, an
  * index's manifests, a referrers list): `digest` exactly `sha256:` + 64 lowercase hex, `size` a
@@ -75005,9 +75029,7 @@ function urlWithUserinfo(url, c) {
  * never become part of a file path or a URL.
  */
 function checkDescriptor(value, what) {
-    const bad = (reason) => {
-        throw new errors_KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
-    };
+    const bad = malformedManifest(what);
     if (!value || typeof value !== 'object' || Array.isArray(value))
         bad('the descriptor is not an object');
     const v = value;
@@ -75019,17 +75041,7 @@ function checkDescriptor(value, what) {
         bad(`size ${JSON.stringify(v.size)?.slice(0, 40)} is not a non-negative integer`);
     if (v.artifactType !== undefined && typeof v.artifactType !== 'string')
         bad('artifactType is not a string');
-    let annotations;
-    if (v.annotations !== undefined) {
-        if (!v.annotations || typeof v.annotations !== 'object' || Array.isArray(v.annotations))
-            bad('annotations is not an object');
-        annotations = {};
-        for (const [k, a] of Object.entries(v.annotations)) {
-            if (typeof a !== 'string')
-                bad(`annotation ${JSON.stringify(k)} is not a string`);
-            annotations[k] = a;
-        }
-    }
+    const annotations = checkAnnotations(v.annotations, bad);
     let urls;
     if (v.urls !== undefined) {
         if (!Array.isArray(v.urls) || !v.urls.every((u) => typeof u === 'string'))
@@ -75174,7 +75186,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   ey: () => (/* reexport */ writeRequirements)
 });
 
-// UNUSED EXPORTS: LOCK_DIGEST_SCHEMA, RequirementSyntaxError, canonicalLockJson, compareVersionStrings, compareVersions, detectLockFormat, diffLocks, formatInstant, hasUserinfo, isPrerelease, isValidName, normalizeInstant, normalizeMarker, normalizeVersion, parsePep508, parsePoetryLock, parseRequirements, parseRequirementsFile, parseSdistName, parseSpecifiers, parseUvLock, parseVersion, parseWheelName, readLockFile, readLockText, requirementsToLock, satisfies, stripUserinfo, targetEnvironment, validateMarker
+// UNUSED EXPORTS: LOCK_DIGEST_SCHEMA, RequirementSyntaxError, canonicalLockJson, compareVersionStrings, compareVersions, detectLockFormat, diffLocks, formatInstant, formatInstantExact, hasUserinfo, isPrerelease, isValidName, normalizeInstant, normalizeMarker, normalizeVersion, parsePep508, parsePoetryLock, parseRequirements, parseRequirementsFile, parseSdistName, parseSpecifiers, parseUvLock, parseVersion, parseWheelName, readLockFile, readLockText, requirementsToLock, satisfies, stripUserinfo, targetEnvironment, validateMarker
 
 ;// CONCATENATED MODULE: ./packages/lock/lib/names.js
 /** PEP 503 normalised project name: lowercase, runs of `-`, `_`, `.` become one `-`. */
@@ -75200,18 +75212,8 @@ function parseVersion(input) {
     const post = num(v.post);
     const dev = num(v.dev);
     const local = v.local ? v.local.split('.').map((p) => (/^[0-9]+$/.test(p) ? Number(p) : p)) : undefined;
-    let text = '';
-    if (v.epoch)
-        text += `${v.epoch}!`;
-    text += v.release.join('.');
-    if (pre)
-        text += `${pre[0]}${pre[1]}`;
-    if (post !== undefined)
-        text += `.post${post}`;
-    if (dev !== undefined)
-        text += `.dev${dev}`;
-    if (local)
-        text += `+${local.join('.')}`;
+    // `public` is the library's normalised spelling without the local segment, which it joins wrongly.
+    const text = v.local ? `${v.public}+${v.local}` : v.public;
     return { epoch: v.epoch, release: v.release, pre, post, dev, local, text };
 }
 function version_isValidVersion(input) {
@@ -75259,8 +75261,11 @@ var lib = __nccwpck_require__(46787);
 /**
  * Instants as indexes give them (PEP 700 `upload-time`, PEP 751 `upload-time`) and as users
  * give a cutoff (`--as-of`, RFC 3339). Compared exactly, to the nanosecond, whatever the
- * offset or the number of fraction digits; recorded in locks at millisecond precision in UTC,
- * the precision every TOML reader keeps, so a lock written and read back is the same lock.
+ * offset or the number of fraction digits. A file's upload time is recorded in locks at
+ * millisecond precision in UTC, the precision every TOML reader keeps for a datetime, so a lock
+ * written and read back is the same lock; a cutoff is a string there and keeps every digit it
+ * has, so the recorded cutoff given back as --as-of is the same instant (PyPI's upload times
+ * have microseconds: cut to the millisecond, a `leaves` cutoff would be before its own leaves).
  */
 const RFC3339 = /^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?([Zz]|[+-][0-9]{2}:[0-9]{2})$/;
 /** Nanoseconds since the Unix epoch of an RFC 3339 date-time with an offset; undefined when it is not one. */
@@ -75297,6 +75302,17 @@ function formatInstant(ns) {
 function time_normalizeInstant(text) {
     const ns = parseInstant(text);
     return ns === undefined ? undefined : formatInstant(ns);
+}
+/** `YYYY-MM-DDTHH:MM:SS.sss[ssssss]Z`: the instant in UTC with every fraction digit it has, at least milliseconds (the form a cutoff is recorded in). */
+function formatInstantExact(ns) {
+    const sub = ((ns % 1000000n) + 1000000n) % 1000000n;
+    const ms = formatInstant(ns);
+    return sub === 0n ? ms : `${ms.slice(0, -1)}${sub.toString().padStart(6, '0').replace(/0+$/, '')}Z`;
+}
+/** The recorded form of a cutoff (UTC, every fraction digit), or undefined when it is not an RFC 3339 date-time. */
+function normalizeInstantExact(text) {
+    const ns = parseInstant(text);
+    return ns === undefined ? undefined : formatInstantExact(ns);
 }
 //# sourceMappingURL=time.js.map
 ;// CONCATENATED MODULE: ./packages/lock/lib/model.js
@@ -76070,7 +76086,7 @@ function asOfFromJson(raw) {
         throw new Error('asOf needs a policy, "time" or "leaves"');
     let time;
     if (raw.time !== undefined) {
-        time = typeof raw.time === 'string' ? time_normalizeInstant(raw.time) : undefined;
+        time = typeof raw.time === 'string' ? normalizeInstantExact(raw.time) : undefined;
         if (time === undefined)
             throw new Error(`asOf.time ${JSON.stringify(raw.time)} is not an RFC 3339 date-time`);
     }
@@ -78923,13 +78939,15 @@ __nccwpck_require__.d(__webpack_exports__, {
   yw: () => (/* reexport */ readAll)
 });
 
-// UNUSED EXPORTS: DEFAULT_IMPORT_LIMITS, LayoutStore, MANIFEST_ACCEPT, MEDIA_TYPES, REF_NAME_ANNOTATION, RegistryStore, blobsOf, copyArtifact, describeBlob, exportTar, fileSource, importTar, isLoopbackHost, lazySource, manifestMediaType, parseChallenge, parseReferrersList, referrersTag, registryCredentialsFromEnv, verifyBlob, verifyManifest
+// UNUSED EXPORTS: DEFAULT_IMPORT_LIMITS, LayoutStore, MANIFEST_ACCEPT, MEDIA_TYPES, REF_NAME_ANNOTATION, RegistryStore, blobsOf, copyArtifact, describeBlob, exportTar, fileSource, importTar, lazySource, manifestMediaType, parseChallenge, parseReferrersList, referrersTag, registryCredentialsFromEnv, verifyBlob, verifyManifest
 
+// EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
+var lib = __nccwpck_require__(46787);
 ;// CONCATENATED MODULE: ./packages/oci/lib/types.js
+
+/** The OCI media types (@karoo/common's, one definition) and Docker's that registries still serve. */
 const types_MEDIA_TYPES = {
-    imageManifest: 'application/vnd.oci.image.manifest.v1+json',
-    imageIndex: 'application/vnd.oci.image.index.v1+json',
-    empty: 'application/vnd.oci.empty.v1+json',
+    ...lib/* OCI_MEDIA_TYPES */.vQ,
     dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
     dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
 };
@@ -78940,7 +78958,7 @@ const MANIFEST_ACCEPT = [
     types_MEDIA_TYPES.dockerManifest,
     types_MEDIA_TYPES.dockerManifestList,
 ].join(', ');
-const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
+const REF_NAME_ANNOTATION = lib/* OCI_ANNOTATIONS */.rs.refName;
 //# sourceMappingURL=types.js.map
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(77598);
@@ -78948,8 +78966,6 @@ var external_node_crypto_ = __nccwpck_require__(77598);
 var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(57075);
-// EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
-var lib = __nccwpck_require__(46787);
 ;// CONCATENATED MODULE: ./packages/oci/lib/util.js
 
 
@@ -79019,13 +79035,8 @@ class util_SizeExceededError extends Error {
 function blobMismatch(what, expected, actual) {
     return new lib/* KarooError */.xD('integrity', `${what}: expected ${expected.digest} (${expected.size} bytes), got ${actual.digest} (${actual.size} bytes)`, { detail: { expected, actual } });
 }
-/**
- * Reads a manifest or an index and checks every descriptor in it (config, layers, manifests,
- * subject) with checkDescriptor: digests `sha256:` + 64 lowercase hex, sizes safe non-negative
- * integers, media types strings. What comes back holds only checked fields, so no digest from
- * stored JSON reaches a path or a URL unchecked. Anything malformed is an integrity error.
- */
-function util_parseManifestInfo(bytes, what) {
+/** Stored JSON that must be an object; anything else (not JSON, a list, null) is an integrity error saying `notObject`. */
+function jsonObject(bytes, notObject) {
     let v;
     try {
         v = JSON.parse(Buffer.from(bytes).toString('utf8'));
@@ -79034,13 +79045,18 @@ function util_parseManifestInfo(bytes, what) {
         v = undefined;
     }
     if (!v || typeof v !== 'object' || Array.isArray(v))
-        throw new lib/* KarooError */.xD('integrity', `${what} is not a JSON manifest`);
-    return checkManifestInfo(v, what);
+        throw new lib/* KarooError */.xD('integrity', notObject);
+    return v;
 }
-function checkManifestInfo(o, what) {
-    const bad = (reason) => {
-        throw new lib/* KarooError */.xD('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
-    };
+/**
+ * Reads a manifest or an index and checks every descriptor in it (config, layers, manifests,
+ * subject) with checkDescriptor: digests `sha256:` + 64 lowercase hex, sizes safe non-negative
+ * integers, media types strings. What comes back holds only checked fields, so no digest from
+ * stored JSON reaches a path or a URL unchecked. Anything malformed is an integrity error.
+ */
+function util_parseManifestInfo(bytes, what) {
+    const o = jsonObject(bytes, `${what} is not a JSON manifest`);
+    const bad = (0,lib/* malformedManifest */.lR)(what);
     if (o.mediaType !== undefined && typeof o.mediaType !== 'string')
         bad('mediaType is not a string');
     if (o.artifactType !== undefined && typeof o.artifactType !== 'string')
@@ -79053,17 +79069,7 @@ function checkManifestInfo(o, what) {
             return bad(`${field} is not a list`);
         return l.map((d, i) => (0,lib/* checkDescriptor */.YW)(d, `${what}: ${field}[${i}]`));
     };
-    let annotations;
-    if (o.annotations !== undefined) {
-        if (!o.annotations || typeof o.annotations !== 'object' || Array.isArray(o.annotations))
-            bad('annotations is not an object');
-        annotations = {};
-        for (const [k, a] of Object.entries(o.annotations)) {
-            if (typeof a !== 'string')
-                bad(`annotation ${JSON.stringify(k)} is not a string`);
-            annotations[k] = a;
-        }
-    }
+    const annotations = (0,lib/* checkAnnotations */.LO)(o.annotations, bad);
     const layers = list('layers');
     const manifests = list('manifests');
     return {
@@ -79078,19 +79084,10 @@ function checkManifestInfo(o, what) {
 }
 /** Only `mediaType` and `artifactType` of a manifest or index (each a string or absent): what a store reports about it. */
 function manifestTypes(bytes, what) {
-    let v;
-    try {
-        v = JSON.parse(Buffer.from(bytes).toString('utf8'));
-    }
-    catch {
-        v = undefined;
-    }
-    if (!v || typeof v !== 'object' || Array.isArray(v))
-        throw new lib/* KarooError */.xD('integrity', `${what} is not a JSON manifest`);
-    const o = v;
+    const o = jsonObject(bytes, `${what} is not a JSON manifest`);
     for (const k of ['mediaType', 'artifactType']) {
         if (o[k] !== undefined && typeof o[k] !== 'string')
-            throw new lib/* KarooError */.xD('integrity', `${what}: ${k} is not a string; the manifest is malformed or crafted`);
+            (0,lib/* malformedManifest */.lR)(what)(`${k} is not a string`);
     }
     return {
         ...(typeof o.mediaType === 'string' ? { mediaType: o.mediaType } : {}),
@@ -79103,16 +79100,7 @@ function manifestTypes(bytes, what) {
  * out, so one bad push cannot hide a subject's other referrers.
  */
 function parseReferrersList(bytes, what, onInvalid = () => undefined) {
-    let v;
-    try {
-        v = JSON.parse(Buffer.from(bytes).toString('utf8'));
-    }
-    catch {
-        v = undefined;
-    }
-    if (!v || typeof v !== 'object' || Array.isArray(v))
-        throw new lib/* KarooError */.xD('integrity', `${what} is not a JSON image index`);
-    const list = v.manifests;
+    const list = jsonObject(bytes, `${what} is not a JSON image index`).manifests;
     if (list === undefined || list === null)
         return [];
     if (!Array.isArray(list))
@@ -79186,12 +79174,17 @@ async function readAll(stream, limit, what) {
 // EXTERNAL MODULE: ./packages/transport/lib/index.js + 2 modules
 var transport_lib = __nccwpck_require__(69794);
 ;// CONCATENATED MODULE: ./packages/oci/lib/http.js
+
 // The registry client's HTTP goes through @karoo/transport (one client, one retry policy).
 
-/** Hosts a registry may be reached on over plain HTTP (as other OCI clients do). */
-function isLoopbackHost(host) {
-    const h = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '').toLowerCase();
-    return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+/** True for a registry (`host[:port]`) that may be reached over plain HTTP: a loopback host (@karoo/common's one test). */
+function isLoopbackRegistry(registry) {
+    try {
+        return (0,lib/* isLoopbackHost */.cW)(new URL(`http://${registry}`).hostname);
+    }
+    catch {
+        return false;
+    }
 }
 //# sourceMappingURL=http.js.map
 ;// CONCATENATED MODULE: ./packages/oci/lib/auth.js
@@ -79267,7 +79260,7 @@ class RegistryAuth {
             throw this.needCredentials();
         if (c.scheme === 'bearer' && c.realm) {
             const realm = new URL(c.realm);
-            if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && isLoopbackHost(realm.host))) {
+            if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && (0,lib/* isLoopbackHost */.cW)(realm.hostname))) {
                 throw new lib/* KarooError */.xD('input', `registry ${this.host} sends tokens from ${c.realm}; karoo fetches tokens over https only (plain http only on loopback)`);
             }
         }
@@ -80021,7 +80014,7 @@ function openStore(ref, options = {}) {
     return new RegistryStore({
         registry: r.registry,
         repository: r.repository,
-        scheme: isLoopbackHost(r.registry) ? 'http' : 'https',
+        scheme: isLoopbackRegistry(r.registry) ? 'http' : 'https',
         credentials: options.credentials ?? registryCredentialsFromEnv(r.registry, options.env),
         progress: options.progress,
         retry: options.retry,
@@ -80037,7 +80030,7 @@ function openStore(ref, options = {}) {
 
 /** What a descriptor is, for messages: `layer "numpy-1.26.4-….whl"`, `config`. */
 function describeBlob(d, role) {
-    const title = d.annotations?.['org.opencontainers.image.title'];
+    const title = d.annotations?.[OCI_ANNOTATIONS.title];
     return `${role}${title ? ` "${title}"` : ''} ${d.digest}`;
 }
 /**
@@ -80186,7 +80179,7 @@ async function exportTar(store, reference, out, options = {}) {
         for (const c of info.manifests ?? [])
             await visit(c.digest, 'child');
         for (const b of blobsOf(info)) {
-            const title = b.annotations?.['org.opencontainers.image.title'];
+            const title = b.annotations?.[OCI_ANNOTATIONS.title];
             entries.set(blobFileName(b.digest), { digest: b.digest, size: b.size, what: `blob ${b.digest}${title ? ` ("${title}")` : ''} of ${digest}` });
         }
         for (const r of await store.referrers(digest))
@@ -80389,7 +80382,6 @@ async function readEntry(entry) {
 }
 //# sourceMappingURL=tar.js.map
 ;// CONCATENATED MODULE: ./packages/oci/lib/index.js
-
 
 
 
@@ -83035,7 +83027,6 @@ function checkPassEnv(passEnv, env, fail) {
     for (const n of env)
         if (forbidden(n))
             fail(['acceptance', 'env', n], `"${n}" may not be set for the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens); remove it`);
-    return [...passEnv];
 }
 /** `30s`, `10m`, `2h`, `1d` → seconds. */
 function parseDuration(s) {
@@ -83161,14 +83152,16 @@ function normalise(raw, path, line) {
             values: e.values ?? {},
         };
     });
+    if (raw.acceptance)
+        checkPassEnv(raw.acceptance['pass-env'] ?? [], Object.keys(raw.acceptance.env ?? {}), fail);
     const acceptance = raw.acceptance && {
         command: raw.acceptance.command,
         timeoutSeconds: raw.acceptance.timeout ? parseDuration(raw.acceptance.timeout) : 600,
         junit: raw.acceptance.junit,
         workingDirectory: (0,external_node_path_.resolve)(dir, raw.acceptance['working-directory'] ?? '.'),
         ...(raw.acceptance['allow-no-tests'] === true ? { allowNoTests: true } : {}),
-        ...(raw.acceptance['pass-env'] ? { passEnv: checkPassEnv(raw.acceptance['pass-env'], Object.keys(raw.acceptance.env ?? {}), fail) } : {}),
-        ...(raw.acceptance.env ? { env: (checkPassEnv([], Object.keys(raw.acceptance.env), fail), { ...raw.acceptance.env }) } : {}),
+        ...(raw.acceptance['pass-env'] ? { passEnv: [...raw.acceptance['pass-env']] } : {}),
+        ...(raw.acceptance.env ? { env: { ...raw.acceptance.env } } : {}),
         workflows: raw.acceptance.workflows ?? [DEFAULT_EVIDENCE_WORKFLOW],
     };
     return {
@@ -83284,11 +83277,12 @@ async function tagTarget(store, tag) {
 /** The JSON payload (first layer of `mediaType`) of an artifact, its bytes checked against their digest. */
 async function readPayload(store, digest, artifactType) {
     const m = await store.getManifest(digest); // checked against its digest by the store
-    const manifest = JSON.parse(m.bytes.toString('utf8'));
+    // Every descriptor is checked here: no digest from stored JSON reaches a blob read unchecked.
+    const manifest = (0,oci_lib/* parseManifestInfo */.J)(m.bytes, `${artifactType} ${digest} in ${store.ref}`);
     if (manifest.artifactType !== artifactType) {
         throw new lib/* KarooError */.xD('integrity', `${digest} in ${store.ref} is a ${manifest.artifactType ?? 'manifest without artifactType'}, not a ${artifactType}`);
     }
-    const layer = manifest.layers.find((l) => l.mediaType === artifactType);
+    const layer = manifest.layers?.find((l) => l.mediaType === artifactType);
     if (!layer)
         throw new lib/* KarooError */.xD('integrity', `${artifactType} ${digest} in ${store.ref} has no payload layer`);
     const bytes = await (0,oci_lib/* readAll */.yw)(await store.getBlob(layer.digest), 1 << 20, `payload of ${digest}`);
@@ -90025,7 +90019,6 @@ async function withLock(dir, name, what, fn, options = {}) {
     await (0,promises_.mkdir)(dir, { recursive: true });
     const path = (0,external_node_path_.join)(dir, `${name}.lock`);
     const holder = { pid: process.pid, host: (0,external_node_os_.hostname)(), since: new Date().toISOString(), nonce: (0,external_node_crypto_.randomBytes)(12).toString('hex'), what };
-    const sleep = options.sleep ?? sleepFor;
     const wait = options.waitMs ?? 10_000;
     const started = performance.now();
     for (let pause = 5;; pause = Math.min(pause * 2, 100)) {
@@ -90042,7 +90035,7 @@ async function withLock(dir, name, what, fn, options = {}) {
             const who = other === 'unreadable' ? 'an unreadable lock' : `${other.what} (pid ${other.pid} on ${other.host}, since ${other.since})`;
             throw new lib/* KarooError */.xD('conflict', `${path} is held by ${who}; wait for it to finish and run this again — if no karoo runs there any more, remove ${path} (and ${path}.break if present)${other !== 'unreadable' && other.host === holder.host ? '' : ` (karoo breaks a lock by itself only on the host that took it)`}`, { detail: { lock: path, holder: other } });
         }
-        await sleep(pause);
+        await sleepFor(pause);
     }
     try {
         return await fn();
@@ -90054,139 +90047,6 @@ async function withLock(dir, name, what, fn, options = {}) {
     }
 }
 //# sourceMappingURL=lock.js.map
-;// CONCATENATED MODULE: ./packages/promote/lib/claim.js
-
-
-
-
-
-/** The decision a promotion will use, or a refusal that says how to get one. */
-function decisionFor(store, tracker, serialized, environment) {
-    if (store.kind === 'oci-layout')
-        return 'lock-file';
-    if (tracker?.claimSequence && tracker.readSequence)
-        return 'github-ref';
-    if (serialized)
-        return 'serialized';
-    throw new lib/* KarooError */.xD('refused', `${store.ref} is a registry, which cannot decide between two promotions to ${environment} made at the same time; give karoo a GitHub token and repository (GITHUB_TOKEN and GITHUB_REPOSITORY, or the action's token, with contents: write: each promotion claims refs/karoo/${environment}/<n>), or, when promotions to ${environment} are serialised by something else (the release workflow's concurrency group), say so with --serialized`, { detail: { store: store.ref, environment } });
-}
-/** The place of a record in its environment's history (counted along the chain for records written before places were numbered). */
-async function placeOf(store, record) {
-    if (!record)
-        return 0;
-    if (record.sequence !== undefined)
-        return record.sequence;
-    const chain = await history_history(store, record.environment);
-    const i = chain.findIndex((r) => r.digest === record.digest);
-    if (i < 0)
-        throw new lib/* KarooError */.xD('integrity', `record ${record.digest} is not in the history of ${record.environment} in ${store.ref}`);
-    return chain.length - i;
-}
-function changed(environment, candidate, base, head) {
-    return new lib/* KarooError */.xD('conflict', `another promotion to ${environment} was recorded while this one checked its gate (history head ${base ?? 'none'} → ${head ?? 'none'}); nothing was recorded for ${candidate}; run it again`, { detail: { environment, base, head } });
-}
-async function putTags(store, environment, digest, sequence, candidate) {
-    const tags = environmentTags(environment);
-    const m = await store.getManifest(digest);
-    // The place first (the record is committed), then the head, then what the environment runs.
-    await store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.sequence(sequence, digest) });
-    await store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.record });
-    const c = await store.getManifest(candidate);
-    await store.putManifest(c.bytes, c.descriptor.mediaType, { tag: tags.env });
-}
-/**
- * Brings the store's tags up to the refs (`github-ref`): while the place after the head is
- * claimed by a record that follows the head, commit that record's tags. Run before a promotion
- * reads the head (a promotion that crashed after winning its ref is completed by the next one)
- * and after a promotion wrote its tags (a later promotion may have written first).
- */
-async function settleHead(store, environment, tracker, progress = lib/* silentProgress */.RZ) {
-    const tags = environmentTags(environment);
-    for (;;) {
-        const headDigest = await tagTarget(store, tags.record);
-        const head = headDigest ? await readRecord(store, headDigest) : undefined;
-        const next = (await placeOf(store, head)) + 1;
-        const held = await tracker.readSequence(environment, next);
-        if (!held)
-            return;
-        if (!held.record)
-            throw new lib/* KarooError */.xD('integrity', `refs/karoo/${environment}/${next} does not name a promotion record; remove it or repair it (it must point at a tag object with a "record: sha256:…" line)`);
-        let r;
-        try {
-            r = await readRecord(store, held.record);
-        }
-        catch (e) {
-            throw new lib/* KarooError */.xD('integrity', `refs/karoo/${environment}/${next} names record ${held.record}, which ${store.ref} cannot give: ${e.message.split('\n')[0]}`, { cause: e });
-        }
-        if (r.previousRecord !== headDigest || r.environment !== environment) {
-            throw new lib/* KarooError */.xD('integrity', `refs/karoo/${environment}/${next} names record ${held.record}, which does not follow ${environment}'s head ${headDigest ?? 'none'} in ${store.ref}`);
-        }
-        progress.info(`${environment}: place ${next} is taken by ${held.record} (${r.candidate} by ${r.actor}); bringing the store's tags up to it`);
-        await putTags(store, environment, held.record, next, r.candidate);
-    }
-}
-/** Writes a promotion's record and moves the environment's tags, decided atomically (see {@link Decision}). */
-async function commitRecord(o) {
-    const tags = environmentTags(o.environment);
-    const progress = o.progress ?? lib/* silentProgress */.RZ;
-    const sequence = (await placeOf(o.store, o.base)) + 1;
-    const record = o.record({ previousRecord: o.base?.digest, previousCandidate: o.base?.candidate, sequence });
-    const artifact = recordArtifact(o.subject, record);
-    const done = () => ({ digest: artifact.digest, record, sequence, decision: o.decision });
-    if (o.decision === 'lock-file') {
-        const path = o.store.path;
-        if (!path)
-            throw new lib/* KarooError */.xD('internal', `${o.store.ref} has no directory for its lock`);
-        await withLock((0,external_node_path_.join)(path, '.karoo-promote'), o.environment, `promotion of ${o.candidate} to ${o.environment}`, async () => {
-            const head = await tagTarget(o.store, tags.record);
-            if (head !== o.base?.digest)
-                throw changed(o.environment, o.candidate, o.base?.digest, head);
-            await pushArtifact(o.store, artifact);
-            await putTags(o.store, o.environment, artifact.digest, sequence, o.candidate);
-        }, o.lock);
-        return done();
-    }
-    const head = await tagTarget(o.store, tags.record);
-    if (head !== o.base?.digest)
-        throw changed(o.environment, o.candidate, o.base?.digest, head);
-    if (o.decision === 'github-ref') {
-        const tracker = o.github.tracker;
-        // The record first: whoever holds the place, its record is in the store.
-        await pushArtifact(o.store, artifact);
-        const outcome = await tracker.claimSequence({
-            environment: o.environment,
-            sequence,
-            record: artifact.digest,
-            candidate: o.candidate,
-            store: o.store.ref,
-            commit: o.github.commit,
-        });
-        if (!outcome.won) {
-            const other = outcome.record ? await readRecord(o.store, outcome.record).catch(() => undefined) : undefined;
-            const who = other ? `${other.candidate} by ${other.actor}${other.run?.url ? ` (${other.run.url})` : ''}, record ${outcome.record}` : `${outcome.ref}`;
-            throw new lib/* KarooError */.xD('conflict', `another promotion to ${o.environment} won place ${sequence} of its history (${who}); nothing was recorded for ${o.candidate} (its record ${artifact.digest} stays outside the history); run it again once that one has finished`, { detail: { environment: o.environment, sequence, winner: outcome.record, ref: outcome.ref } });
-        }
-        await putTags(o.store, o.environment, artifact.digest, sequence, o.candidate);
-        await settleHead(o.store, o.environment, tracker, progress);
-        return done();
-    }
-    // serialized: nothing atomic; check before and after, and say so loudly when it was not serial.
-    const taken = sequenceTags(o.environment, await o.store.listTags()).filter((t) => t.sequence === sequence);
-    if (taken.length)
-        throw changed(o.environment, o.candidate, o.base?.digest, `place ${sequence} (${taken.map((t) => t.tag).join(', ')})`);
-    await pushArtifact(o.store, artifact, tags.sequence(sequence, artifact.digest));
-    const others = sequenceTags(o.environment, await o.store.listTags()).filter((t) => t.sequence === sequence && t.tag !== tags.sequence(sequence, artifact.digest));
-    if (others.length) {
-        throw new lib/* KarooError */.xD('conflict', `another promotion to ${o.environment} wrote place ${sequence} of its history at the same time (${others.map((t) => t.tag).join(', ')}), although promotions were said to be serialised; the history now forks there (see karoo history ${o.environment}); nothing more was recorded for ${o.candidate}`, { detail: { environment: o.environment, sequence, fork: others.map((t) => t.tag) } });
-    }
-    const m = await o.store.getManifest(artifact.digest);
-    await o.store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.record });
-    const c = await o.store.getManifest(o.candidate);
-    await o.store.putManifest(c.bytes, c.descriptor.mediaType, { tag: tags.env });
-    progress.info(`${o.environment}: recorded without an atomic decision (serialised by the caller): ${(0,lib/* shortDigest */.VK)(artifact.digest)} at place ${sequence}`);
-    return done();
-}
-//# sourceMappingURL=claim.js.map
 ;// CONCATENATED MODULE: ./packages/promote/lib/github.js
 
 
@@ -90333,6 +90193,139 @@ function githubDeployments(options) {
     }
 }
 //# sourceMappingURL=github.js.map
+;// CONCATENATED MODULE: ./packages/promote/lib/claim.js
+
+
+
+
+
+/** The decision a promotion will use, or a refusal that says how to get one. */
+function decisionFor(store, tracker, serialized, environment) {
+    if (store.kind === 'oci-layout')
+        return 'lock-file';
+    if (tracker?.claimSequence && tracker.readSequence)
+        return 'github-ref';
+    if (serialized)
+        return 'serialized';
+    throw new lib/* KarooError */.xD('refused', `${store.ref} is a registry, which cannot decide between two promotions to ${environment} made at the same time; give karoo a GitHub token and repository (GITHUB_TOKEN and GITHUB_REPOSITORY, or the action's token, with contents: write: each promotion claims refs/karoo/${environment}/<n>), or, when promotions to ${environment} are serialised by something else (the release workflow's concurrency group), say so with --serialized`, { detail: { store: store.ref, environment } });
+}
+/** The place of a record in its environment's history (counted along the chain for records written before places were numbered). */
+async function placeOf(store, record) {
+    if (!record)
+        return 0;
+    if (record.sequence !== undefined)
+        return record.sequence;
+    const chain = await history_history(store, record.environment);
+    const i = chain.findIndex((r) => r.digest === record.digest);
+    if (i < 0)
+        throw new lib/* KarooError */.xD('integrity', `record ${record.digest} is not in the history of ${record.environment} in ${store.ref}`);
+    return chain.length - i;
+}
+function changed(environment, candidate, base, head) {
+    return new lib/* KarooError */.xD('conflict', `another promotion to ${environment} was recorded while this one checked its gate (history head ${base ?? 'none'} → ${head ?? 'none'}); nothing was recorded for ${candidate}; run it again`, { detail: { environment, base, head } });
+}
+async function putTags(store, environment, digest, sequence, candidate) {
+    const tags = environmentTags(environment);
+    const m = await store.getManifest(digest);
+    // The place first (the record is committed), then the head, then what the environment runs.
+    await store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.sequence(sequence, digest) });
+    await store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.record });
+    const c = await store.getManifest(candidate);
+    await store.putManifest(c.bytes, c.descriptor.mediaType, { tag: tags.env });
+}
+/**
+ * Brings the store's tags up to the refs (`github-ref`): while the place after the head is
+ * claimed by a record that follows the head, commit that record's tags. Run before a promotion
+ * reads the head (a promotion that crashed after winning its ref is completed by the next one)
+ * and after a promotion wrote its tags (a later promotion may have written first).
+ */
+async function settleHead(store, environment, tracker, progress = lib/* silentProgress */.RZ) {
+    const tags = environmentTags(environment);
+    for (;;) {
+        const headDigest = await tagTarget(store, tags.record);
+        const head = headDigest ? await readRecord(store, headDigest) : undefined;
+        const next = (await placeOf(store, head)) + 1;
+        const held = await tracker.readSequence(environment, next);
+        if (!held)
+            return;
+        if (!held.record)
+            throw new lib/* KarooError */.xD('integrity', `refs/karoo/${environment}/${next} does not name a promotion record; remove it or repair it (it must point at a tag object with a "record: sha256:…" line)`);
+        let r;
+        try {
+            r = await readRecord(store, held.record);
+        }
+        catch (e) {
+            throw new lib/* KarooError */.xD('integrity', `refs/karoo/${environment}/${next} names record ${held.record}, which ${store.ref} cannot give: ${e.message.split('\n')[0]}`, { cause: e });
+        }
+        if (r.previousRecord !== headDigest || r.environment !== environment) {
+            throw new lib/* KarooError */.xD('integrity', `refs/karoo/${environment}/${next} names record ${held.record}, which does not follow ${environment}'s head ${headDigest ?? 'none'} in ${store.ref}`);
+        }
+        progress.info(`${environment}: place ${next} is taken by ${held.record} (${r.candidate} by ${r.actor}); bringing the store's tags up to it`);
+        await putTags(store, environment, held.record, next, r.candidate);
+    }
+}
+/** Writes a promotion's record and moves the environment's tags, decided atomically (see {@link Decision}). */
+async function commitRecord(o) {
+    const tags = environmentTags(o.environment);
+    const progress = o.progress ?? lib/* silentProgress */.RZ;
+    const sequence = (await placeOf(o.store, o.base)) + 1;
+    const record = o.record({ previousRecord: o.base?.digest, previousCandidate: o.base?.candidate, sequence });
+    const artifact = recordArtifact(o.subject, record);
+    const done = () => ({ digest: artifact.digest, record, sequence, decision: o.decision });
+    if (o.decision === 'lock-file') {
+        const path = o.store.path;
+        if (!path)
+            throw new lib/* KarooError */.xD('internal', `${o.store.ref} has no directory for its lock`);
+        await withLock((0,external_node_path_.join)(path, '.karoo-promote'), o.environment, `promotion of ${o.candidate} to ${o.environment}`, async () => {
+            const head = await tagTarget(o.store, tags.record);
+            if (head !== o.base?.digest)
+                throw changed(o.environment, o.candidate, o.base?.digest, head);
+            await pushArtifact(o.store, artifact);
+            await putTags(o.store, o.environment, artifact.digest, sequence, o.candidate);
+        }, o.lock);
+        return done();
+    }
+    const head = await tagTarget(o.store, tags.record);
+    if (head !== o.base?.digest)
+        throw changed(o.environment, o.candidate, o.base?.digest, head);
+    if (o.decision === 'github-ref') {
+        const tracker = o.github.tracker;
+        // The record first: whoever holds the place, its record is in the store.
+        await pushArtifact(o.store, artifact);
+        const outcome = await tracker.claimSequence({
+            environment: o.environment,
+            sequence,
+            record: artifact.digest,
+            candidate: o.candidate,
+            store: o.store.ref,
+            commit: o.github.commit,
+        });
+        if (!outcome.won) {
+            const other = outcome.record ? await readRecord(o.store, outcome.record).catch(() => undefined) : undefined;
+            const who = other ? `${other.candidate} by ${other.actor}${other.run?.url ? ` (${other.run.url})` : ''}, record ${outcome.record}` : `${outcome.ref}`;
+            throw new lib/* KarooError */.xD('conflict', `another promotion to ${o.environment} won place ${sequence} of its history (${who}); nothing was recorded for ${o.candidate} (its record ${artifact.digest} stays outside the history); run it again once that one has finished`, { detail: { environment: o.environment, sequence, winner: outcome.record, ref: outcome.ref } });
+        }
+        await putTags(o.store, o.environment, artifact.digest, sequence, o.candidate);
+        await settleHead(o.store, o.environment, tracker, progress);
+        return done();
+    }
+    // serialized: nothing atomic; check before and after, and say so loudly when it was not serial.
+    const taken = sequenceTags(o.environment, await o.store.listTags()).filter((t) => t.sequence === sequence);
+    if (taken.length)
+        throw changed(o.environment, o.candidate, o.base?.digest, `place ${sequence} (${taken.map((t) => t.tag).join(', ')})`);
+    await pushArtifact(o.store, artifact, tags.sequence(sequence, artifact.digest));
+    const others = sequenceTags(o.environment, await o.store.listTags()).filter((t) => t.sequence === sequence && t.tag !== tags.sequence(sequence, artifact.digest));
+    if (others.length) {
+        throw new lib/* KarooError */.xD('conflict', `another promotion to ${o.environment} wrote place ${sequence} of its history at the same time (${others.map((t) => t.tag).join(', ')}), although promotions were said to be serialised; the history now forks there (see karoo history ${o.environment}); nothing more was recorded for ${o.candidate}`, { detail: { environment: o.environment, sequence, fork: others.map((t) => t.tag) } });
+    }
+    const m = await o.store.getManifest(artifact.digest);
+    await o.store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.record });
+    const c = await o.store.getManifest(o.candidate);
+    await o.store.putManifest(c.bytes, c.descriptor.mediaType, { tag: tags.env });
+    progress.info(`${o.environment}: recorded without an atomic decision (serialised by the caller): ${(0,lib/* shortDigest */.VK)(artifact.digest)} at place ${sequence}`);
+    return done();
+}
+//# sourceMappingURL=claim.js.map
 ;// CONCATENATED MODULE: ./packages/promote/lib/seams.js
 /**
  * The system id of a candidate with one environment's configuration, as @karoo/deploy
@@ -90403,7 +90396,12 @@ async function verifyCandidate(store, candidate) {
     }
     return { mediaType: m.descriptor.mediaType, digest: candidate, size: m.bytes.length };
 }
-async function defaultEvidence(store, candidate, progress = lib/* silentProgress */.RZ) {
+/**
+ * A candidate's acceptance evidence as the gate (and whatever shows it) reads it: @karoo/evidence's
+ * records, oldest first, malformed referrers skipped with a warning. Not yet judged: pass it
+ * through trustEvidence before counting or showing any of it as passing.
+ */
+async function candidateEvidence(store, candidate, progress = lib/* silentProgress */.RZ) {
     const { listEvidence } = await __nccwpck_require__.e(/* import() */ 575).then(__nccwpck_require__.bind(__nccwpck_require__, 11575));
     const onInvalid = (i) => progress.warn(`evidence ${i.digest} is invalid and does not count: ${i.reason}`);
     return (await listEvidence(store, candidate, { onInvalid })).map((r) => ({
@@ -90443,7 +90441,7 @@ async function promote(o) {
     }
     const subject = await verifyCandidate(o.store, candidate);
     progress.info(`candidate ${candidate} is in ${o.store.ref} (manifest verified)`);
-    const list = o.evidence ?? defaultEvidence;
+    const list = o.evidence ?? candidateEvidence;
     // Evidence counts only for this candidate with each environment's configuration as it is now, and (in GitHub Actions) from a run that checks out.
     const systemIdOf = o.systemId ?? systemIdFromConfig(o.config);
     const evidence = await trustEvidence(await list(o.store, candidate, progress), {
@@ -90627,7 +90625,6 @@ function runFromEnv(env = process.env) {
 }
 //# sourceMappingURL=run.js.map
 ;// CONCATENATED MODULE: ./packages/promote/lib/index.js
-
 
 
 
@@ -94005,7 +94002,8 @@ runAction(async () => {
     // The gate (requires, soak) from another karoo.yml: release.yml passes the default branch's.
     const gatePath = optionalInput(INPUT.gateConfig);
     const gateLabel = optionalInput(INPUT.gateConfigRef) ?? gatePath;
-    const config = gatePath ? withGateFrom(branchConfig, await loadConfig(gatePath), environment, gateLabel) : branchConfig;
+    const gateConfig = gatePath ? await loadConfig(gatePath) : undefined;
+    const config = gateConfig ? withGateFrom(branchConfig, gateConfig, environment, gateLabel) : branchConfig;
     const gateNote = gatePath
         ? `The gate (\`requires\`, \`soak\`) was read from the karoo.yml of **${gateLabel}**, not from the dispatched ref${process.env.GITHUB_REF ? ` (\`${process.env.GITHUB_REF}\`)` : ''}.`
         : `The gate (\`requires\`, \`soak\`) was read from ${branchConfig.path}.`;
@@ -94022,6 +94020,7 @@ runAction(async () => {
         ? { tracker: githubDeployments({ token: token, repository: ctx.repository, baseUrl: process.env.GITHUB_API_URL, progress: actionProgress }), ref: ctx.sha }
         : undefined;
     const candidate = input(INPUT.candidate, { required: true });
+    const reason = optionalInput(INPUT.reason);
     let gate;
     try {
         const r = await promote({
@@ -94029,14 +94028,14 @@ runAction(async () => {
             config,
             candidate,
             environment,
-            reason: optionalInput(INPUT.reason),
+            reason,
             actor: ctx.actor,
             run: ctx.run,
             rollback: booleanInput(INPUT.rollback, false),
             dryRun,
             systemId: systemIdFromConfig(config),
             // Which runs may produce evidence is part of the gate: read from the gate's karoo.yml (the default branch's) when given.
-            evidenceRuns: evidenceRunVerifierFromEnv({ token, config: gatePath ? await loadConfig(gatePath) : branchConfig, progress: actionProgress }),
+            evidenceRuns: evidenceRunVerifierFromEnv({ token, config: gateConfig ?? branchConfig, progress: actionProgress }),
             deploy: booleanInput(INPUT.deploy, true) ? deployHandover() : undefined,
             github,
             progress: actionProgress,
@@ -94070,7 +94069,7 @@ runAction(async () => {
             to: environment,
             previous: r.previous,
             systemId: r.systemId,
-            reason: optionalInput(INPUT.reason),
+            reason,
             actor: ctx.actor,
             deploymentUrl: r.deployment?.url,
             gate: r.gate,
@@ -94083,7 +94082,7 @@ runAction(async () => {
         if ((0,lib/* isKarooError */.ro)(e) && e.kind === 'refused' && Array.isArray(e.detail?.gate)) {
             gate = e.detail.gate;
             setOutputs({ environment, allowed: false, gate: JSON.stringify(gate) });
-            await summary.addRaw(promoteSummary({ candidate, to: environment, actor: ctx.actor, reason: optionalInput(INPUT.reason), gate })).addRaw(`\n${gateNote}\n`).write();
+            await summary.addRaw(promoteSummary({ candidate, to: environment, actor: ctx.actor, reason, gate })).addRaw(`\n${gateNote}\n`).write();
         }
         throw e;
     }

@@ -75539,6 +75539,7 @@ function getExecOutput(commandLine, args, options) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  BC: () => (/* reexport */ ANNOTATIONS),
   PQ: () => (/* reexport */ KAROO),
   s6: () => (/* reexport */ OCI),
   hE: () => (/* reexport */ candidateFor),
@@ -75547,17 +75548,17 @@ __nccwpck_require__.d(__webpack_exports__, {
   x6: () => (/* reexport */ provenanceFor)
 });
 
-// UNUSED EXPORTS: ANNOTATIONS, CANDIDATE_CONFIG_SCHEMA, EMPTY_CONFIG, assertComplete, candidateDigest, defaultLockRenderers, fileMediaType, inlineBlob, referrerFor
+// UNUSED EXPORTS: CANDIDATE_CONFIG_SCHEMA, EMPTY_CONFIG, assertComplete, candidateDigest, defaultLockRenderers, fileMediaType, inlineBlob, referrerFor
 
+// EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
+var lib = __nccwpck_require__(6787);
 ;// CONCATENATED MODULE: ./packages/candidate/lib/oci-types.js
-/** OCI media types of the documents a candidate is made of. */
-const OCI = {
-    imageManifest: 'application/vnd.oci.image.manifest.v1+json',
-    imageIndex: 'application/vnd.oci.image.index.v1+json',
-    empty: 'application/vnd.oci.empty.v1+json',
-};
+
+/** OCI media types of the documents a candidate is made of (@karoo/common's, one definition). */
+const OCI = lib/* OCI_MEDIA_TYPES */.vQ;
 //# sourceMappingURL=oci-types.js.map
 ;// CONCATENATED MODULE: ./packages/candidate/lib/media-types.js
+
 /** karoo's own media types. Changing any of them changes every candidate digest. */
 const KAROO = {
     /** `artifactType` of a candidate manifest. */
@@ -75573,11 +75574,9 @@ const KAROO = {
     /** `artifactType` of a provenance record referring to a candidate. */
     provenance: 'application/vnd.karoo.provenance.v1+json',
 };
-/** Standard annotation keys karoo uses. */
+/** The annotation keys karoo uses: the standard ones (@karoo/common's) and its own. */
 const ANNOTATIONS = {
-    title: 'org.opencontainers.image.title',
-    created: 'org.opencontainers.image.created',
-    refName: 'org.opencontainers.image.ref.name',
+    ...lib/* OCI_ANNOTATIONS */.rs,
     /** `name==version` of the locked package a layer belongs to. */
     package: 'dev.karoo.package',
 };
@@ -75589,8 +75588,6 @@ function fileMediaType(fileName) {
     return KAROO.file;
 }
 //# sourceMappingURL=media-types.js.map
-// EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
-var lib = __nccwpck_require__(6787);
 // EXTERNAL MODULE: ./packages/lock/lib/index.js + 22 modules
 var lock_lib = __nccwpck_require__(4764);
 ;// CONCATENATED MODULE: ./packages/candidate/lib/candidate.js
@@ -75748,24 +75745,12 @@ function parseManifest(bytes, what = 'manifest') {
     }
     // Every descriptor is checked here (digest, size, media type): nothing downstream builds a
     // path or a URL from a digest that was not.
-    const malformed = (reason) => {
-        throw new lib/* KarooError */.xD('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
-    };
+    const malformed = (0,lib/* malformedManifest */.lR)(what);
     if (o.mediaType !== undefined && typeof o.mediaType !== 'string')
         malformed('mediaType is not a string');
     if (o.artifactType !== undefined && typeof o.artifactType !== 'string')
         malformed('artifactType is not a string');
-    let annotations;
-    if (o.annotations !== undefined) {
-        if (!o.annotations || typeof o.annotations !== 'object' || Array.isArray(o.annotations))
-            malformed('annotations is not an object');
-        annotations = {};
-        for (const [k, v] of Object.entries(o.annotations)) {
-            if (typeof v !== 'string')
-                malformed(`annotation ${JSON.stringify(k)} is not a string`);
-            annotations[k] = v;
-        }
-    }
+    const annotations = (0,lib/* checkAnnotations */.LO)(o.annotations, malformed);
     return {
         schemaVersion: 2,
         mediaType: (o.mediaType ?? OCI.imageManifest),
@@ -75852,9 +75837,12 @@ __nccwpck_require__.d(__webpack_exports__, {
   f6: () => (/* reexport */ FileError),
   iE: () => (/* reexport */ KAROO_VERSION),
   xD: () => (/* reexport */ errors_KarooError),
+  rs: () => (/* reexport */ OCI_ANNOTATIONS),
+  vQ: () => (/* reexport */ OCI_MEDIA_TYPES),
   mn: () => (/* reexport */ basicAuthHeader),
   Vz: () => (/* reexport */ blobFileName),
   dj: () => (/* reexport */ canonicalJson),
+  LO: () => (/* reexport */ checkAnnotations),
   YW: () => (/* reexport */ checkDescriptor),
   k2: () => (/* reexport */ controlCharacterIn),
   Og: () => (/* reexport */ credentialsFor),
@@ -75864,7 +75852,9 @@ __nccwpck_require__.d(__webpack_exports__, {
   Bc: () => (/* reexport */ isDigest),
   lz: () => (/* reexport */ isFileError),
   ro: () => (/* reexport */ isKarooError),
+  cW: () => (/* reexport */ isLoopbackHost),
   P4: () => (/* reexport */ isSha256Hex),
+  lR: () => (/* reexport */ malformedManifest),
   u6: () => (/* reexport */ networkCause),
   m: () => (/* reexport */ parseDigest),
   cl: () => (/* reexport */ quoteValue),
@@ -75875,7 +75865,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Zf: () => (/* reexport */ writeFileAtomic)
 });
 
-// UNUSED EXPORTS: DigestError, EXIT_CODES, configText, exitCodeOf, isLoopbackHost, runContextFromEnv, shortDigest, sshConfigValue, stderrProgress, writeFilesAtomic
+// UNUSED EXPORTS: DigestError, EXIT_CODES, configText, exitCodeOf, runContextFromEnv, shortDigest, sshConfigValue, stderrProgress, writeFilesAtomic
 
 ;// CONCATENATED MODULE: ./packages/common/lib/errors.js
 const EXIT_CODES = {
@@ -76160,6 +76150,41 @@ function urlWithUserinfo(url, c) {
 ;// CONCATENATED MODULE: ./packages/common/lib/descriptor.js
 
 
+/** The OCI media types of manifests and indexes (image-spec), shared by @karoo/oci and @karoo/candidate. */
+const OCI_MEDIA_TYPES = {
+    imageManifest: 'application/vnd.oci.image.manifest.v1+json',
+    imageIndex: 'application/vnd.oci.image.index.v1+json',
+    empty: 'application/vnd.oci.empty.v1+json',
+};
+/** The standard annotation keys karoo reads and writes (image-spec annotations.md). */
+const OCI_ANNOTATIONS = {
+    title: 'org.opencontainers.image.title',
+    created: 'org.opencontainers.image.created',
+    refName: 'org.opencontainers.image.ref.name',
+};
+/** The thrower of a malformed stored manifest: an integrity error naming `what` and the reason. */
+function malformedManifest(what) {
+    return (reason) => {
+        throw new errors_KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
+    };
+}
+/**
+ * Checks the `annotations` of a descriptor, manifest or index: absent, or an object of strings.
+ * Returns a fresh copy holding only those; anything else goes to `bad`.
+ */
+function checkAnnotations(value, bad) {
+    if (value === undefined)
+        return undefined;
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+        bad('annotations is not an object');
+    const annotations = {};
+    for (const [k, a] of Object.entries(value)) {
+        if (typeof a !== 'string')
+            bad(`annotation ${JSON.stringify(k)} is not a string`);
+        annotations[k] = a;
+    }
+    return annotations;
+}
 /**
  * Checks one OCI descriptor read from stored JSON (a manifest's config, layers and subject, an
  * index's manifests, a referrers list): `digest` exactly `sha256:` + 64 lowercase hex, `size` a
@@ -76169,9 +76194,7 @@ function urlWithUserinfo(url, c) {
  * never become part of a file path or a URL.
  */
 function checkDescriptor(value, what) {
-    const bad = (reason) => {
-        throw new errors_KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
-    };
+    const bad = malformedManifest(what);
     if (!value || typeof value !== 'object' || Array.isArray(value))
         bad('the descriptor is not an object');
     const v = value;
@@ -76183,17 +76206,7 @@ function checkDescriptor(value, what) {
         bad(`size ${JSON.stringify(v.size)?.slice(0, 40)} is not a non-negative integer`);
     if (v.artifactType !== undefined && typeof v.artifactType !== 'string')
         bad('artifactType is not a string');
-    let annotations;
-    if (v.annotations !== undefined) {
-        if (!v.annotations || typeof v.annotations !== 'object' || Array.isArray(v.annotations))
-            bad('annotations is not an object');
-        annotations = {};
-        for (const [k, a] of Object.entries(v.annotations)) {
-            if (typeof a !== 'string')
-                bad(`annotation ${JSON.stringify(k)} is not a string`);
-            annotations[k] = a;
-        }
-    }
+    const annotations = checkAnnotations(v.annotations, bad);
     let urls;
     if (v.urls !== undefined) {
         if (!Array.isArray(v.urls) || !v.urls.every((u) => typeof u === 'string'))
@@ -76339,7 +76352,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   ey: () => (/* reexport */ writeRequirements)
 });
 
-// UNUSED EXPORTS: LOCK_DIGEST_SCHEMA, RequirementSyntaxError, canonicalLockJson, compareVersionStrings, compareVersions, detectLockFormat, diffLocks, formatInstant, hasUserinfo, isPrerelease, isValidName, normalizeInstant, normalizeMarker, parsePep508, parsePoetryLock, parsePylock, parseRequirements, parseRequirementsFile, parseSdistName, parseSpecifiers, parseUvLock, parseVersion, parseWheelName, readLockFile, requirementsToLock, satisfies, stripUserinfo, targetEnvironment, validateMarker
+// UNUSED EXPORTS: LOCK_DIGEST_SCHEMA, RequirementSyntaxError, canonicalLockJson, compareVersionStrings, compareVersions, detectLockFormat, diffLocks, formatInstant, formatInstantExact, hasUserinfo, isPrerelease, isValidName, normalizeInstant, normalizeMarker, parsePep508, parsePoetryLock, parsePylock, parseRequirements, parseRequirementsFile, parseSdistName, parseSpecifiers, parseUvLock, parseVersion, parseWheelName, readLockFile, requirementsToLock, satisfies, stripUserinfo, targetEnvironment, validateMarker
 
 ;// CONCATENATED MODULE: ./packages/lock/lib/names.js
 /** PEP 503 normalised project name: lowercase, runs of `-`, `_`, `.` become one `-`. */
@@ -76365,18 +76378,8 @@ function parseVersion(input) {
     const post = num(v.post);
     const dev = num(v.dev);
     const local = v.local ? v.local.split('.').map((p) => (/^[0-9]+$/.test(p) ? Number(p) : p)) : undefined;
-    let text = '';
-    if (v.epoch)
-        text += `${v.epoch}!`;
-    text += v.release.join('.');
-    if (pre)
-        text += `${pre[0]}${pre[1]}`;
-    if (post !== undefined)
-        text += `.post${post}`;
-    if (dev !== undefined)
-        text += `.dev${dev}`;
-    if (local)
-        text += `+${local.join('.')}`;
+    // `public` is the library's normalised spelling without the local segment, which it joins wrongly.
+    const text = v.local ? `${v.public}+${v.local}` : v.public;
     return { epoch: v.epoch, release: v.release, pre, post, dev, local, text };
 }
 function isValidVersion(input) {
@@ -76424,8 +76427,11 @@ var lib = __nccwpck_require__(6787);
 /**
  * Instants as indexes give them (PEP 700 `upload-time`, PEP 751 `upload-time`) and as users
  * give a cutoff (`--as-of`, RFC 3339). Compared exactly, to the nanosecond, whatever the
- * offset or the number of fraction digits; recorded in locks at millisecond precision in UTC,
- * the precision every TOML reader keeps, so a lock written and read back is the same lock.
+ * offset or the number of fraction digits. A file's upload time is recorded in locks at
+ * millisecond precision in UTC, the precision every TOML reader keeps for a datetime, so a lock
+ * written and read back is the same lock; a cutoff is a string there and keeps every digit it
+ * has, so the recorded cutoff given back as --as-of is the same instant (PyPI's upload times
+ * have microseconds: cut to the millisecond, a `leaves` cutoff would be before its own leaves).
  */
 const RFC3339 = /^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?([Zz]|[+-][0-9]{2}:[0-9]{2})$/;
 /** Nanoseconds since the Unix epoch of an RFC 3339 date-time with an offset; undefined when it is not one. */
@@ -76462,6 +76468,17 @@ function formatInstant(ns) {
 function normalizeInstant(text) {
     const ns = parseInstant(text);
     return ns === undefined ? undefined : formatInstant(ns);
+}
+/** `YYYY-MM-DDTHH:MM:SS.sss[ssssss]Z`: the instant in UTC with every fraction digit it has, at least milliseconds (the form a cutoff is recorded in). */
+function formatInstantExact(ns) {
+    const sub = ((ns % 1000000n) + 1000000n) % 1000000n;
+    const ms = formatInstant(ns);
+    return sub === 0n ? ms : `${ms.slice(0, -1)}${sub.toString().padStart(6, '0').replace(/0+$/, '')}Z`;
+}
+/** The recorded form of a cutoff (UTC, every fraction digit), or undefined when it is not an RFC 3339 date-time. */
+function normalizeInstantExact(text) {
+    const ns = parseInstant(text);
+    return ns === undefined ? undefined : formatInstantExact(ns);
 }
 //# sourceMappingURL=time.js.map
 ;// CONCATENATED MODULE: ./packages/lock/lib/model.js
@@ -77235,7 +77252,7 @@ function asOfFromJson(raw) {
         throw new Error('asOf needs a policy, "time" or "leaves"');
     let time;
     if (raw.time !== undefined) {
-        time = typeof raw.time === 'string' ? normalizeInstant(raw.time) : undefined;
+        time = typeof raw.time === 'string' ? normalizeInstantExact(raw.time) : undefined;
         if (time === undefined)
             throw new Error(`asOf.time ${JSON.stringify(raw.time)} is not an RFC 3339 date-time`);
     }
@@ -80090,13 +80107,15 @@ __nccwpck_require__.d(__webpack_exports__, {
   yw: () => (/* reexport */ readAll)
 });
 
-// UNUSED EXPORTS: DEFAULT_IMPORT_LIMITS, MANIFEST_ACCEPT, MEDIA_TYPES, REF_NAME_ANNOTATION, RegistryStore, blobsOf, copyArtifact, describeBlob, exportTar, importTar, isLoopbackHost, lazySource, manifestMediaType, parseChallenge, parseReferrersList, referrersTag, registryCredentialsFromEnv, verifyBlob, verifyManifest
+// UNUSED EXPORTS: DEFAULT_IMPORT_LIMITS, MANIFEST_ACCEPT, MEDIA_TYPES, REF_NAME_ANNOTATION, RegistryStore, blobsOf, copyArtifact, describeBlob, exportTar, importTar, lazySource, manifestMediaType, parseChallenge, parseReferrersList, referrersTag, registryCredentialsFromEnv, verifyBlob, verifyManifest
 
+// EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
+var lib = __nccwpck_require__(6787);
 ;// CONCATENATED MODULE: ./packages/oci/lib/types.js
+
+/** The OCI media types (@karoo/common's, one definition) and Docker's that registries still serve. */
 const types_MEDIA_TYPES = {
-    imageManifest: 'application/vnd.oci.image.manifest.v1+json',
-    imageIndex: 'application/vnd.oci.image.index.v1+json',
-    empty: 'application/vnd.oci.empty.v1+json',
+    ...lib/* OCI_MEDIA_TYPES */.vQ,
     dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
     dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
 };
@@ -80107,7 +80126,7 @@ const MANIFEST_ACCEPT = [
     types_MEDIA_TYPES.dockerManifest,
     types_MEDIA_TYPES.dockerManifestList,
 ].join(', ');
-const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
+const REF_NAME_ANNOTATION = lib/* OCI_ANNOTATIONS */.rs.refName;
 //# sourceMappingURL=types.js.map
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
@@ -80115,8 +80134,6 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
-// EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
-var lib = __nccwpck_require__(6787);
 ;// CONCATENATED MODULE: ./packages/oci/lib/util.js
 
 
@@ -80186,13 +80203,8 @@ class util_SizeExceededError extends Error {
 function blobMismatch(what, expected, actual) {
     return new lib/* KarooError */.xD('integrity', `${what}: expected ${expected.digest} (${expected.size} bytes), got ${actual.digest} (${actual.size} bytes)`, { detail: { expected, actual } });
 }
-/**
- * Reads a manifest or an index and checks every descriptor in it (config, layers, manifests,
- * subject) with checkDescriptor: digests `sha256:` + 64 lowercase hex, sizes safe non-negative
- * integers, media types strings. What comes back holds only checked fields, so no digest from
- * stored JSON reaches a path or a URL unchecked. Anything malformed is an integrity error.
- */
-function util_parseManifestInfo(bytes, what) {
+/** Stored JSON that must be an object; anything else (not JSON, a list, null) is an integrity error saying `notObject`. */
+function jsonObject(bytes, notObject) {
     let v;
     try {
         v = JSON.parse(Buffer.from(bytes).toString('utf8'));
@@ -80201,13 +80213,18 @@ function util_parseManifestInfo(bytes, what) {
         v = undefined;
     }
     if (!v || typeof v !== 'object' || Array.isArray(v))
-        throw new lib/* KarooError */.xD('integrity', `${what} is not a JSON manifest`);
-    return checkManifestInfo(v, what);
+        throw new lib/* KarooError */.xD('integrity', notObject);
+    return v;
 }
-function checkManifestInfo(o, what) {
-    const bad = (reason) => {
-        throw new lib/* KarooError */.xD('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
-    };
+/**
+ * Reads a manifest or an index and checks every descriptor in it (config, layers, manifests,
+ * subject) with checkDescriptor: digests `sha256:` + 64 lowercase hex, sizes safe non-negative
+ * integers, media types strings. What comes back holds only checked fields, so no digest from
+ * stored JSON reaches a path or a URL unchecked. Anything malformed is an integrity error.
+ */
+function util_parseManifestInfo(bytes, what) {
+    const o = jsonObject(bytes, `${what} is not a JSON manifest`);
+    const bad = (0,lib/* malformedManifest */.lR)(what);
     if (o.mediaType !== undefined && typeof o.mediaType !== 'string')
         bad('mediaType is not a string');
     if (o.artifactType !== undefined && typeof o.artifactType !== 'string')
@@ -80220,17 +80237,7 @@ function checkManifestInfo(o, what) {
             return bad(`${field} is not a list`);
         return l.map((d, i) => (0,lib/* checkDescriptor */.YW)(d, `${what}: ${field}[${i}]`));
     };
-    let annotations;
-    if (o.annotations !== undefined) {
-        if (!o.annotations || typeof o.annotations !== 'object' || Array.isArray(o.annotations))
-            bad('annotations is not an object');
-        annotations = {};
-        for (const [k, a] of Object.entries(o.annotations)) {
-            if (typeof a !== 'string')
-                bad(`annotation ${JSON.stringify(k)} is not a string`);
-            annotations[k] = a;
-        }
-    }
+    const annotations = (0,lib/* checkAnnotations */.LO)(o.annotations, bad);
     const layers = list('layers');
     const manifests = list('manifests');
     return {
@@ -80245,19 +80252,10 @@ function checkManifestInfo(o, what) {
 }
 /** Only `mediaType` and `artifactType` of a manifest or index (each a string or absent): what a store reports about it. */
 function manifestTypes(bytes, what) {
-    let v;
-    try {
-        v = JSON.parse(Buffer.from(bytes).toString('utf8'));
-    }
-    catch {
-        v = undefined;
-    }
-    if (!v || typeof v !== 'object' || Array.isArray(v))
-        throw new lib/* KarooError */.xD('integrity', `${what} is not a JSON manifest`);
-    const o = v;
+    const o = jsonObject(bytes, `${what} is not a JSON manifest`);
     for (const k of ['mediaType', 'artifactType']) {
         if (o[k] !== undefined && typeof o[k] !== 'string')
-            throw new lib/* KarooError */.xD('integrity', `${what}: ${k} is not a string; the manifest is malformed or crafted`);
+            (0,lib/* malformedManifest */.lR)(what)(`${k} is not a string`);
     }
     return {
         ...(typeof o.mediaType === 'string' ? { mediaType: o.mediaType } : {}),
@@ -80270,16 +80268,7 @@ function manifestTypes(bytes, what) {
  * out, so one bad push cannot hide a subject's other referrers.
  */
 function parseReferrersList(bytes, what, onInvalid = () => undefined) {
-    let v;
-    try {
-        v = JSON.parse(Buffer.from(bytes).toString('utf8'));
-    }
-    catch {
-        v = undefined;
-    }
-    if (!v || typeof v !== 'object' || Array.isArray(v))
-        throw new lib/* KarooError */.xD('integrity', `${what} is not a JSON image index`);
-    const list = v.manifests;
+    const list = jsonObject(bytes, `${what} is not a JSON image index`).manifests;
     if (list === undefined || list === null)
         return [];
     if (!Array.isArray(list))
@@ -80353,12 +80342,17 @@ async function readAll(stream, limit, what) {
 // EXTERNAL MODULE: ./packages/transport/lib/index.js + 2 modules
 var transport_lib = __nccwpck_require__(9794);
 ;// CONCATENATED MODULE: ./packages/oci/lib/http.js
+
 // The registry client's HTTP goes through @karoo/transport (one client, one retry policy).
 
-/** Hosts a registry may be reached on over plain HTTP (as other OCI clients do). */
-function isLoopbackHost(host) {
-    const h = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '').toLowerCase();
-    return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+/** True for a registry (`host[:port]`) that may be reached over plain HTTP: a loopback host (@karoo/common's one test). */
+function isLoopbackRegistry(registry) {
+    try {
+        return (0,lib/* isLoopbackHost */.cW)(new URL(`http://${registry}`).hostname);
+    }
+    catch {
+        return false;
+    }
 }
 //# sourceMappingURL=http.js.map
 ;// CONCATENATED MODULE: ./packages/oci/lib/auth.js
@@ -80434,7 +80428,7 @@ class RegistryAuth {
             throw this.needCredentials();
         if (c.scheme === 'bearer' && c.realm) {
             const realm = new URL(c.realm);
-            if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && isLoopbackHost(realm.host))) {
+            if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && (0,lib/* isLoopbackHost */.cW)(realm.hostname))) {
                 throw new lib/* KarooError */.xD('input', `registry ${this.host} sends tokens from ${c.realm}; karoo fetches tokens over https only (plain http only on loopback)`);
             }
         }
@@ -81188,7 +81182,7 @@ function openStore(ref, options = {}) {
     return new RegistryStore({
         registry: r.registry,
         repository: r.repository,
-        scheme: isLoopbackHost(r.registry) ? 'http' : 'https',
+        scheme: isLoopbackRegistry(r.registry) ? 'http' : 'https',
         credentials: options.credentials ?? registryCredentialsFromEnv(r.registry, options.env),
         progress: options.progress,
         retry: options.retry,
@@ -81204,7 +81198,7 @@ function openStore(ref, options = {}) {
 
 /** What a descriptor is, for messages: `layer "numpy-1.26.4-….whl"`, `config`. */
 function describeBlob(d, role) {
-    const title = d.annotations?.['org.opencontainers.image.title'];
+    const title = d.annotations?.[OCI_ANNOTATIONS.title];
     return `${role}${title ? ` "${title}"` : ''} ${d.digest}`;
 }
 /**
@@ -81353,7 +81347,7 @@ async function exportTar(store, reference, out, options = {}) {
         for (const c of info.manifests ?? [])
             await visit(c.digest, 'child');
         for (const b of blobsOf(info)) {
-            const title = b.annotations?.['org.opencontainers.image.title'];
+            const title = b.annotations?.[OCI_ANNOTATIONS.title];
             entries.set(blobFileName(b.digest), { digest: b.digest, size: b.size, what: `blob ${b.digest}${title ? ` ("${title}")` : ''} of ${digest}` });
         }
         for (const r of await store.referrers(digest))
@@ -81556,7 +81550,6 @@ async function readEntry(entry) {
 }
 //# sourceMappingURL=tar.js.map
 ;// CONCATENATED MODULE: ./packages/oci/lib/index.js
-
 
 
 
@@ -89550,7 +89543,6 @@ function checkPassEnv(passEnv, env, fail) {
     for (const n of env)
         if (forbidden(n))
             fail(['acceptance', 'env', n], `"${n}" may not be set for the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens); remove it`);
-    return [...passEnv];
 }
 /** `30s`, `10m`, `2h`, `1d` → seconds. */
 function parseDuration(s) {
@@ -89676,14 +89668,16 @@ function normalise(raw, path, line) {
             values: e.values ?? {},
         };
     });
+    if (raw.acceptance)
+        checkPassEnv(raw.acceptance['pass-env'] ?? [], Object.keys(raw.acceptance.env ?? {}), fail);
     const acceptance = raw.acceptance && {
         command: raw.acceptance.command,
         timeoutSeconds: raw.acceptance.timeout ? parseDuration(raw.acceptance.timeout) : 600,
         junit: raw.acceptance.junit,
         workingDirectory: (0,external_node_path_.resolve)(dir, raw.acceptance['working-directory'] ?? '.'),
         ...(raw.acceptance['allow-no-tests'] === true ? { allowNoTests: true } : {}),
-        ...(raw.acceptance['pass-env'] ? { passEnv: checkPassEnv(raw.acceptance['pass-env'], Object.keys(raw.acceptance.env ?? {}), fail) } : {}),
-        ...(raw.acceptance.env ? { env: (checkPassEnv([], Object.keys(raw.acceptance.env), fail), { ...raw.acceptance.env }) } : {}),
+        ...(raw.acceptance['pass-env'] ? { passEnv: [...raw.acceptance['pass-env']] } : {}),
+        ...(raw.acceptance.env ? { env: { ...raw.acceptance.env } } : {}),
         workflows: raw.acceptance.workflows ?? [config_DEFAULT_EVIDENCE_WORKFLOW],
     };
     return {
@@ -91586,13 +91580,13 @@ function setOutputs(outputs) {
 function githubTokenInput() {
     const old = optionalInput('token');
     if (old !== undefined) {
-        warning('input "token" is deprecated; pass the token as "github-token" instead (the old name will be removed in karoo v2)');
-        setSecret(old);
+        core.warning('input "token" is deprecated; pass the token as "github-token" instead (the old name will be removed in karoo v2)');
+        core.setSecret(old);
         return old;
     }
     const token = optionalInput('github-token');
     if (token)
-        setSecret(token);
+        core.setSecret(token);
     return token;
 }
 /**
@@ -91754,11 +91748,12 @@ async function records_tagTarget(store, tag) {
 /** The JSON payload (first layer of `mediaType`) of an artifact, its bytes checked against their digest. */
 async function readPayload(store, digest, artifactType) {
     const m = await store.getManifest(digest); // checked against its digest by the store
-    const manifest = JSON.parse(m.bytes.toString('utf8'));
+    // Every descriptor is checked here: no digest from stored JSON reaches a blob read unchecked.
+    const manifest = (0,oci_lib/* parseManifestInfo */.J)(m.bytes, `${artifactType} ${digest} in ${store.ref}`);
     if (manifest.artifactType !== artifactType) {
         throw new common_lib/* KarooError */.xD('integrity', `${digest} in ${store.ref} is a ${manifest.artifactType ?? 'manifest without artifactType'}, not a ${artifactType}`);
     }
-    const layer = manifest.layers.find((l) => l.mediaType === artifactType);
+    const layer = manifest.layers?.find((l) => l.mediaType === artifactType);
     if (!layer)
         throw new common_lib/* KarooError */.xD('integrity', `${artifactType} ${digest} in ${store.ref} has no payload layer`);
     const bytes = await (0,oci_lib/* readAll */.yw)(await store.getBlob(layer.digest), 1 << 20, `payload of ${digest}`);
@@ -93493,7 +93488,6 @@ async function lock_withLock(dir, name, what, fn, options = {}) {
     await mkdir(dir, { recursive: true });
     const path = join(dir, `${name}.lock`);
     const holder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), nonce: randomBytes(12).toString('hex'), what };
-    const sleep = options.sleep ?? sleepFor;
     const wait = options.waitMs ?? 10_000;
     const started = performance.now();
     for (let pause = 5;; pause = Math.min(pause * 2, 100)) {
@@ -93510,7 +93504,7 @@ async function lock_withLock(dir, name, what, fn, options = {}) {
             const who = other === 'unreadable' ? 'an unreadable lock' : `${other.what} (pid ${other.pid} on ${other.host}, since ${other.since})`;
             throw new KarooError('conflict', `${path} is held by ${who}; wait for it to finish and run this again — if no karoo runs there any more, remove ${path} (and ${path}.break if present)${other !== 'unreadable' && other.host === holder.host ? '' : ` (karoo breaks a lock by itself only on the host that took it)`}`, { detail: { lock: path, holder: other } });
         }
-        await sleep(pause);
+        await sleepFor(pause);
     }
     try {
         return await fn();
@@ -93522,139 +93516,6 @@ async function lock_withLock(dir, name, what, fn, options = {}) {
     }
 }
 //# sourceMappingURL=lock.js.map
-;// CONCATENATED MODULE: ./packages/promote/lib/claim.js
-
-
-
-
-
-/** The decision a promotion will use, or a refusal that says how to get one. */
-function claim_decisionFor(store, tracker, serialized, environment) {
-    if (store.kind === 'oci-layout')
-        return 'lock-file';
-    if (tracker?.claimSequence && tracker.readSequence)
-        return 'github-ref';
-    if (serialized)
-        return 'serialized';
-    throw new KarooError('refused', `${store.ref} is a registry, which cannot decide between two promotions to ${environment} made at the same time; give karoo a GitHub token and repository (GITHUB_TOKEN and GITHUB_REPOSITORY, or the action's token, with contents: write: each promotion claims refs/karoo/${environment}/<n>), or, when promotions to ${environment} are serialised by something else (the release workflow's concurrency group), say so with --serialized`, { detail: { store: store.ref, environment } });
-}
-/** The place of a record in its environment's history (counted along the chain for records written before places were numbered). */
-async function placeOf(store, record) {
-    if (!record)
-        return 0;
-    if (record.sequence !== undefined)
-        return record.sequence;
-    const chain = await history(store, record.environment);
-    const i = chain.findIndex((r) => r.digest === record.digest);
-    if (i < 0)
-        throw new KarooError('integrity', `record ${record.digest} is not in the history of ${record.environment} in ${store.ref}`);
-    return chain.length - i;
-}
-function changed(environment, candidate, base, head) {
-    return new KarooError('conflict', `another promotion to ${environment} was recorded while this one checked its gate (history head ${base ?? 'none'} → ${head ?? 'none'}); nothing was recorded for ${candidate}; run it again`, { detail: { environment, base, head } });
-}
-async function putTags(store, environment, digest, sequence, candidate) {
-    const tags = environmentTags(environment);
-    const m = await store.getManifest(digest);
-    // The place first (the record is committed), then the head, then what the environment runs.
-    await store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.sequence(sequence, digest) });
-    await store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.record });
-    const c = await store.getManifest(candidate);
-    await store.putManifest(c.bytes, c.descriptor.mediaType, { tag: tags.env });
-}
-/**
- * Brings the store's tags up to the refs (`github-ref`): while the place after the head is
- * claimed by a record that follows the head, commit that record's tags. Run before a promotion
- * reads the head (a promotion that crashed after winning its ref is completed by the next one)
- * and after a promotion wrote its tags (a later promotion may have written first).
- */
-async function claim_settleHead(store, environment, tracker, progress = silentProgress) {
-    const tags = environmentTags(environment);
-    for (;;) {
-        const headDigest = await tagTarget(store, tags.record);
-        const head = headDigest ? await readRecord(store, headDigest) : undefined;
-        const next = (await placeOf(store, head)) + 1;
-        const held = await tracker.readSequence(environment, next);
-        if (!held)
-            return;
-        if (!held.record)
-            throw new KarooError('integrity', `refs/karoo/${environment}/${next} does not name a promotion record; remove it or repair it (it must point at a tag object with a "record: sha256:…" line)`);
-        let r;
-        try {
-            r = await readRecord(store, held.record);
-        }
-        catch (e) {
-            throw new KarooError('integrity', `refs/karoo/${environment}/${next} names record ${held.record}, which ${store.ref} cannot give: ${e.message.split('\n')[0]}`, { cause: e });
-        }
-        if (r.previousRecord !== headDigest || r.environment !== environment) {
-            throw new KarooError('integrity', `refs/karoo/${environment}/${next} names record ${held.record}, which does not follow ${environment}'s head ${headDigest ?? 'none'} in ${store.ref}`);
-        }
-        progress.info(`${environment}: place ${next} is taken by ${held.record} (${r.candidate} by ${r.actor}); bringing the store's tags up to it`);
-        await putTags(store, environment, held.record, next, r.candidate);
-    }
-}
-/** Writes a promotion's record and moves the environment's tags, decided atomically (see {@link Decision}). */
-async function claim_commitRecord(o) {
-    const tags = environmentTags(o.environment);
-    const progress = o.progress ?? silentProgress;
-    const sequence = (await placeOf(o.store, o.base)) + 1;
-    const record = o.record({ previousRecord: o.base?.digest, previousCandidate: o.base?.candidate, sequence });
-    const artifact = recordArtifact(o.subject, record);
-    const done = () => ({ digest: artifact.digest, record, sequence, decision: o.decision });
-    if (o.decision === 'lock-file') {
-        const path = o.store.path;
-        if (!path)
-            throw new KarooError('internal', `${o.store.ref} has no directory for its lock`);
-        await withLock(join(path, '.karoo-promote'), o.environment, `promotion of ${o.candidate} to ${o.environment}`, async () => {
-            const head = await tagTarget(o.store, tags.record);
-            if (head !== o.base?.digest)
-                throw changed(o.environment, o.candidate, o.base?.digest, head);
-            await pushArtifact(o.store, artifact);
-            await putTags(o.store, o.environment, artifact.digest, sequence, o.candidate);
-        }, o.lock);
-        return done();
-    }
-    const head = await tagTarget(o.store, tags.record);
-    if (head !== o.base?.digest)
-        throw changed(o.environment, o.candidate, o.base?.digest, head);
-    if (o.decision === 'github-ref') {
-        const tracker = o.github.tracker;
-        // The record first: whoever holds the place, its record is in the store.
-        await pushArtifact(o.store, artifact);
-        const outcome = await tracker.claimSequence({
-            environment: o.environment,
-            sequence,
-            record: artifact.digest,
-            candidate: o.candidate,
-            store: o.store.ref,
-            commit: o.github.commit,
-        });
-        if (!outcome.won) {
-            const other = outcome.record ? await readRecord(o.store, outcome.record).catch(() => undefined) : undefined;
-            const who = other ? `${other.candidate} by ${other.actor}${other.run?.url ? ` (${other.run.url})` : ''}, record ${outcome.record}` : `${outcome.ref}`;
-            throw new KarooError('conflict', `another promotion to ${o.environment} won place ${sequence} of its history (${who}); nothing was recorded for ${o.candidate} (its record ${artifact.digest} stays outside the history); run it again once that one has finished`, { detail: { environment: o.environment, sequence, winner: outcome.record, ref: outcome.ref } });
-        }
-        await putTags(o.store, o.environment, artifact.digest, sequence, o.candidate);
-        await claim_settleHead(o.store, o.environment, tracker, progress);
-        return done();
-    }
-    // serialized: nothing atomic; check before and after, and say so loudly when it was not serial.
-    const taken = sequenceTags(o.environment, await o.store.listTags()).filter((t) => t.sequence === sequence);
-    if (taken.length)
-        throw changed(o.environment, o.candidate, o.base?.digest, `place ${sequence} (${taken.map((t) => t.tag).join(', ')})`);
-    await pushArtifact(o.store, artifact, tags.sequence(sequence, artifact.digest));
-    const others = sequenceTags(o.environment, await o.store.listTags()).filter((t) => t.sequence === sequence && t.tag !== tags.sequence(sequence, artifact.digest));
-    if (others.length) {
-        throw new KarooError('conflict', `another promotion to ${o.environment} wrote place ${sequence} of its history at the same time (${others.map((t) => t.tag).join(', ')}), although promotions were said to be serialised; the history now forks there (see karoo history ${o.environment}); nothing more was recorded for ${o.candidate}`, { detail: { environment: o.environment, sequence, fork: others.map((t) => t.tag) } });
-    }
-    const m = await o.store.getManifest(artifact.digest);
-    await o.store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.record });
-    const c = await o.store.getManifest(o.candidate);
-    await o.store.putManifest(c.bytes, c.descriptor.mediaType, { tag: tags.env });
-    progress.info(`${o.environment}: recorded without an atomic decision (serialised by the caller): ${shortDigest(artifact.digest)} at place ${sequence}`);
-    return done();
-}
-//# sourceMappingURL=claim.js.map
 ;// CONCATENATED MODULE: ./packages/promote/lib/github.js
 
 
@@ -93801,6 +93662,139 @@ function githubDeployments(options) {
     }
 }
 //# sourceMappingURL=github.js.map
+;// CONCATENATED MODULE: ./packages/promote/lib/claim.js
+
+
+
+
+
+/** The decision a promotion will use, or a refusal that says how to get one. */
+function claim_decisionFor(store, tracker, serialized, environment) {
+    if (store.kind === 'oci-layout')
+        return 'lock-file';
+    if (tracker?.claimSequence && tracker.readSequence)
+        return 'github-ref';
+    if (serialized)
+        return 'serialized';
+    throw new KarooError('refused', `${store.ref} is a registry, which cannot decide between two promotions to ${environment} made at the same time; give karoo a GitHub token and repository (GITHUB_TOKEN and GITHUB_REPOSITORY, or the action's token, with contents: write: each promotion claims refs/karoo/${environment}/<n>), or, when promotions to ${environment} are serialised by something else (the release workflow's concurrency group), say so with --serialized`, { detail: { store: store.ref, environment } });
+}
+/** The place of a record in its environment's history (counted along the chain for records written before places were numbered). */
+async function placeOf(store, record) {
+    if (!record)
+        return 0;
+    if (record.sequence !== undefined)
+        return record.sequence;
+    const chain = await history(store, record.environment);
+    const i = chain.findIndex((r) => r.digest === record.digest);
+    if (i < 0)
+        throw new KarooError('integrity', `record ${record.digest} is not in the history of ${record.environment} in ${store.ref}`);
+    return chain.length - i;
+}
+function changed(environment, candidate, base, head) {
+    return new KarooError('conflict', `another promotion to ${environment} was recorded while this one checked its gate (history head ${base ?? 'none'} → ${head ?? 'none'}); nothing was recorded for ${candidate}; run it again`, { detail: { environment, base, head } });
+}
+async function putTags(store, environment, digest, sequence, candidate) {
+    const tags = environmentTags(environment);
+    const m = await store.getManifest(digest);
+    // The place first (the record is committed), then the head, then what the environment runs.
+    await store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.sequence(sequence, digest) });
+    await store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.record });
+    const c = await store.getManifest(candidate);
+    await store.putManifest(c.bytes, c.descriptor.mediaType, { tag: tags.env });
+}
+/**
+ * Brings the store's tags up to the refs (`github-ref`): while the place after the head is
+ * claimed by a record that follows the head, commit that record's tags. Run before a promotion
+ * reads the head (a promotion that crashed after winning its ref is completed by the next one)
+ * and after a promotion wrote its tags (a later promotion may have written first).
+ */
+async function claim_settleHead(store, environment, tracker, progress = silentProgress) {
+    const tags = environmentTags(environment);
+    for (;;) {
+        const headDigest = await tagTarget(store, tags.record);
+        const head = headDigest ? await readRecord(store, headDigest) : undefined;
+        const next = (await placeOf(store, head)) + 1;
+        const held = await tracker.readSequence(environment, next);
+        if (!held)
+            return;
+        if (!held.record)
+            throw new KarooError('integrity', `refs/karoo/${environment}/${next} does not name a promotion record; remove it or repair it (it must point at a tag object with a "record: sha256:…" line)`);
+        let r;
+        try {
+            r = await readRecord(store, held.record);
+        }
+        catch (e) {
+            throw new KarooError('integrity', `refs/karoo/${environment}/${next} names record ${held.record}, which ${store.ref} cannot give: ${e.message.split('\n')[0]}`, { cause: e });
+        }
+        if (r.previousRecord !== headDigest || r.environment !== environment) {
+            throw new KarooError('integrity', `refs/karoo/${environment}/${next} names record ${held.record}, which does not follow ${environment}'s head ${headDigest ?? 'none'} in ${store.ref}`);
+        }
+        progress.info(`${environment}: place ${next} is taken by ${held.record} (${r.candidate} by ${r.actor}); bringing the store's tags up to it`);
+        await putTags(store, environment, held.record, next, r.candidate);
+    }
+}
+/** Writes a promotion's record and moves the environment's tags, decided atomically (see {@link Decision}). */
+async function claim_commitRecord(o) {
+    const tags = environmentTags(o.environment);
+    const progress = o.progress ?? silentProgress;
+    const sequence = (await placeOf(o.store, o.base)) + 1;
+    const record = o.record({ previousRecord: o.base?.digest, previousCandidate: o.base?.candidate, sequence });
+    const artifact = recordArtifact(o.subject, record);
+    const done = () => ({ digest: artifact.digest, record, sequence, decision: o.decision });
+    if (o.decision === 'lock-file') {
+        const path = o.store.path;
+        if (!path)
+            throw new KarooError('internal', `${o.store.ref} has no directory for its lock`);
+        await withLock(join(path, '.karoo-promote'), o.environment, `promotion of ${o.candidate} to ${o.environment}`, async () => {
+            const head = await tagTarget(o.store, tags.record);
+            if (head !== o.base?.digest)
+                throw changed(o.environment, o.candidate, o.base?.digest, head);
+            await pushArtifact(o.store, artifact);
+            await putTags(o.store, o.environment, artifact.digest, sequence, o.candidate);
+        }, o.lock);
+        return done();
+    }
+    const head = await tagTarget(o.store, tags.record);
+    if (head !== o.base?.digest)
+        throw changed(o.environment, o.candidate, o.base?.digest, head);
+    if (o.decision === 'github-ref') {
+        const tracker = o.github.tracker;
+        // The record first: whoever holds the place, its record is in the store.
+        await pushArtifact(o.store, artifact);
+        const outcome = await tracker.claimSequence({
+            environment: o.environment,
+            sequence,
+            record: artifact.digest,
+            candidate: o.candidate,
+            store: o.store.ref,
+            commit: o.github.commit,
+        });
+        if (!outcome.won) {
+            const other = outcome.record ? await readRecord(o.store, outcome.record).catch(() => undefined) : undefined;
+            const who = other ? `${other.candidate} by ${other.actor}${other.run?.url ? ` (${other.run.url})` : ''}, record ${outcome.record}` : `${outcome.ref}`;
+            throw new KarooError('conflict', `another promotion to ${o.environment} won place ${sequence} of its history (${who}); nothing was recorded for ${o.candidate} (its record ${artifact.digest} stays outside the history); run it again once that one has finished`, { detail: { environment: o.environment, sequence, winner: outcome.record, ref: outcome.ref } });
+        }
+        await putTags(o.store, o.environment, artifact.digest, sequence, o.candidate);
+        await claim_settleHead(o.store, o.environment, tracker, progress);
+        return done();
+    }
+    // serialized: nothing atomic; check before and after, and say so loudly when it was not serial.
+    const taken = sequenceTags(o.environment, await o.store.listTags()).filter((t) => t.sequence === sequence);
+    if (taken.length)
+        throw changed(o.environment, o.candidate, o.base?.digest, `place ${sequence} (${taken.map((t) => t.tag).join(', ')})`);
+    await pushArtifact(o.store, artifact, tags.sequence(sequence, artifact.digest));
+    const others = sequenceTags(o.environment, await o.store.listTags()).filter((t) => t.sequence === sequence && t.tag !== tags.sequence(sequence, artifact.digest));
+    if (others.length) {
+        throw new KarooError('conflict', `another promotion to ${o.environment} wrote place ${sequence} of its history at the same time (${others.map((t) => t.tag).join(', ')}), although promotions were said to be serialised; the history now forks there (see karoo history ${o.environment}); nothing more was recorded for ${o.candidate}`, { detail: { environment: o.environment, sequence, fork: others.map((t) => t.tag) } });
+    }
+    const m = await o.store.getManifest(artifact.digest);
+    await o.store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.record });
+    const c = await o.store.getManifest(o.candidate);
+    await o.store.putManifest(c.bytes, c.descriptor.mediaType, { tag: tags.env });
+    progress.info(`${o.environment}: recorded without an atomic decision (serialised by the caller): ${shortDigest(artifact.digest)} at place ${sequence}`);
+    return done();
+}
+//# sourceMappingURL=claim.js.map
 ;// CONCATENATED MODULE: ./packages/promote/lib/promote.js
 
 
@@ -93833,7 +93827,12 @@ async function verifyCandidate(store, candidate) {
     }
     return { mediaType: m.descriptor.mediaType, digest: candidate, size: m.bytes.length };
 }
-async function defaultEvidence(store, candidate, progress = silentProgress) {
+/**
+ * A candidate's acceptance evidence as the gate (and whatever shows it) reads it: @karoo/evidence's
+ * records, oldest first, malformed referrers skipped with a warning. Not yet judged: pass it
+ * through trustEvidence before counting or showing any of it as passing.
+ */
+async function candidateEvidence(store, candidate, progress = silentProgress) {
     const { listEvidence } = await __nccwpck_require__.e(/* import() */ 575).then(__nccwpck_require__.bind(__nccwpck_require__, 1575));
     const onInvalid = (i) => progress.warn(`evidence ${i.digest} is invalid and does not count: ${i.reason}`);
     return (await listEvidence(store, candidate, { onInvalid })).map((r) => ({
@@ -93873,7 +93872,7 @@ async function promote(o) {
     }
     const subject = await verifyCandidate(o.store, candidate);
     progress.info(`candidate ${candidate} is in ${o.store.ref} (manifest verified)`);
-    const list = o.evidence ?? defaultEvidence;
+    const list = o.evidence ?? candidateEvidence;
     // Evidence counts only for this candidate with each environment's configuration as it is now, and (in GitHub Actions) from a run that checks out.
     const systemIdOf = o.systemId ?? systemIdFromConfig(o.config);
     const evidence = await trustEvidence(await list(o.store, candidate, progress), {
@@ -94057,7 +94056,6 @@ function runFromEnv(env = process.env) {
 }
 //# sourceMappingURL=run.js.map
 ;// CONCATENATED MODULE: ./packages/promote/lib/index.js
-
 
 
 
@@ -94499,13 +94497,15 @@ async function build(options) {
                 if (abort.signal.aborted)
                     throw stopped();
                 try {
-                    const d = await downloadLockedFile(f.pkg, f.file, dir, { headersFor, signal: abort.signal });
+                    const checked = options.verifiedFiles?.get(f.file.sha256);
+                    const d = checked !== undefined ? { path: checked, fetched: 0 } : await downloadLockedFile(f.pkg, f.file, dir, { headersFor, signal: abort.signal });
                     downloadedBytes += d.fetched;
                     if (abort.signal.aborted)
                         throw stopped();
-                    // Our own temp files may be linked into a layout store; files in a directory the
-                    // caller keeps are copied (and re-checked), so the store never shares their inode.
-                    const r = await store.putBlob({ digest: f.descriptor.digest, size: f.descriptor.size }, (0,oci_lib/* fileSource */.IO)(d.path, ownDir));
+                    // Our own temp files (and files the caller checked) may be linked into a layout store;
+                    // files in a directory the caller keeps are copied (and re-checked), so the store
+                    // never shares their inode.
+                    const r = await store.putBlob({ digest: f.descriptor.digest, size: f.descriptor.size }, (0,oci_lib/* fileSource */.IO)(d.path, ownDir || checked !== undefined));
                     pushedBytes += r.bytes;
                     uploaded++;
                 }
@@ -94803,9 +94803,10 @@ async function resolveLock(options) {
     const privateIndexes = config.indexes.filter((ix) => ix.private);
     const policy = cutoffPolicy(options.asOf ?? config.asOf);
     const given = policy?.policy === 'time' ? policy.ns : undefined;
-    const leaves = await Promise.all(config.leaves.map((leaf) => chooseLeaf(client, privateIndexes, leaf, config.target, given)));
+    const chosen = await Promise.all(config.leaves.map((leaf) => chooseLeaf(client, privateIndexes, leaf, config.target, given)));
+    const leaves = chosen.map((c) => c.choice);
     // `leaves`: the cutoff is the newest upload among the chosen builds, so the same builds give the same cutoff.
-    const asOfNs = policy?.policy === 'leaves' ? await newestLeafUpload(client, privateIndexes, leaves) : given;
+    const asOfNs = policy?.policy === 'leaves' ? newestUpload(chosen.flatMap((c) => c.files)) : given;
     if (policy?.policy === 'leaves' && asOfNs === undefined) {
         progress.warn(`as-of leaves: the private index gives no upload times for the chosen leaf builds (${leaves.map((l) => `${l.name} ${l.version}`).join(', ')}); resolving without a cutoff`);
     }
@@ -94873,9 +94874,9 @@ async function resolveLock(options) {
     let asOf;
     if (policy) {
         const notApplied = asOfNs === undefined ? [...names].sort() : await untimedProjects(client, config.indexes, names);
-        asOf = { policy: policy.policy, ...(asOfNs !== undefined ? { time: formatInstant(asOfNs) } : {}), notApplied };
+        asOf = { policy: policy.policy, ...(asOfNs !== undefined ? { time: formatInstantExact(asOfNs) } : {}), notApplied };
         if (asOfNs !== undefined && notApplied.length > 0) {
-            progress.warn(`the upload-time cutoff ${formatInstant(asOfNs)} could not apply to ${notApplied.join(', ')}: their index gives no upload times (PEP 503 HTML); any of their files was visible`);
+            progress.warn(`the upload-time cutoff ${formatInstantExact(asOfNs)} could not apply to ${notApplied.join(', ')}: their index gives no upload times (PEP 503 HTML); any of their files was visible`);
         }
     }
     const lock = Lock.create(packages, {
@@ -94900,22 +94901,13 @@ function cutoffPolicy(value) {
     }
     return { policy: 'time', ns };
 }
-/** The newest upload time among the files of the chosen leaf versions; undefined when none has one. */
-async function newestLeafUpload(client, privateIndexes, leaves) {
+/** The newest upload time among `files` (those of the chosen leaf versions); undefined when none has one. */
+function newestUpload(files) {
     let newest;
-    for (const l of leaves) {
-        const ix = privateIndexes.find((x) => x.name === l.index);
-        const page = ix && (await client.page(ix, l.name));
-        for (const f of page?.files ?? []) {
-            const d = parseDistFilename(f.filename);
-            const v = d && parseVersion(d.version);
-            const chosen = parseVersion(l.version);
-            if (!d || !v || !chosen || d.name !== l.name || compareVersions(v, chosen) !== 0 || f.uploadTime === undefined)
-                continue;
-            const t = parseInstant(f.uploadTime);
-            if (t !== undefined && (newest === undefined || t > newest))
-                newest = t;
-        }
+    for (const f of files) {
+        const t = f.uploadTime === undefined ? undefined : parseInstant(f.uploadTime);
+        if (t !== undefined && (newest === undefined || t > newest))
+            newest = t;
     }
     return newest;
 }
@@ -94965,6 +94957,7 @@ function visibleDigest(page, asOf) {
     }));
     return `visible:${sha256Of(canonicalJson({ format: page.format, files }))}`;
 }
+/** The leaf version to lock, with the files of that version (the `leaves` cutoff is taken from them). */
 async function chooseLeaf(client, privateIndexes, leaf, target, asOf) {
     let page;
     for (const ix of privateIndexes) {
@@ -94980,7 +94973,7 @@ async function chooseLeaf(client, privateIndexes, leaf, target, asOf) {
     // Under a cutoff, a build uploaded later does not exist yet.
     const visible = page.files.filter((f) => visibleAt(f, asOf));
     if (visible.length === 0) {
-        throw new KarooError('input', `leaf "${leaf.name}" has no build uploaded at or before the cutoff ${formatInstant(asOf)} in the private index ${where}; choose a later as-of`);
+        throw new KarooError('input', `leaf "${leaf.name}" has no build uploaded at or before the cutoff ${formatInstantExact(asOf)} in the private index ${where}; choose a later as-of`);
     }
     for (const f of visible) {
         const parsed = parseDistFilename(f.filename);
@@ -95001,12 +94994,12 @@ async function chooseLeaf(client, privateIndexes, leaf, target, asOf) {
             return v !== undefined && compareVersions(v, pin) === 0;
         });
         if (!hit && asOf !== undefined && uploadedLater()) {
-            throw new KarooError('input', `leaf "${leaf.name}" is pinned to ${leaf.pin}, which was uploaded after the cutoff ${formatInstant(asOf)}; choose a later as-of or another pin`);
+            throw new KarooError('input', `leaf "${leaf.name}" is pinned to ${leaf.pin}, which was uploaded after the cutoff ${formatInstantExact(asOf)}; choose a later as-of or another pin`);
         }
         if (!hit) {
             throw new KarooError('input', `leaf "${leaf.name}" is pinned to ${leaf.pin}, which the private index does not have (has: ${all.slice(0, 8).map((c) => c.version.text).join(', ')}); change the pin in karoo.yml`);
         }
-        return { ...base, version: hit.version.text, reason: 'pinned' };
+        return { choice: { ...base, version: hit.version.text, reason: 'pinned' }, files: hit.files };
     }
     const rejected = { yanked: 0, prerelease: 0, target: 0 };
     for (const c of all) {
@@ -95027,7 +95020,7 @@ async function chooseLeaf(client, privateIndexes, leaf, target, asOf) {
             rejected.target++;
             continue;
         }
-        return { ...base, version: c.version.text, reason: 'newest' };
+        return { choice: { ...base, version: c.version.text, reason: 'newest' }, files: c.files };
     }
     const why = [
         rejected.prerelease ? `${rejected.prerelease} pre-release/dev (set allow-prerelease: true to use them)` : '',
@@ -95225,7 +95218,8 @@ async function readBlob(store, d, what) {
 async function rebuild(options) {
     const progress = options.progress ?? common_lib/* silentProgress */.RZ;
     const env = options.env ?? process.env;
-    const stored = await readStoredCandidate(options.store, options.candidate);
+    const wanted = (0,common_lib/* parseDigest */.m)(options.candidate, 'candidate');
+    const stored = options.stored?.digest === wanted ? options.stored : await readStoredCandidate(options.store, wanted);
     const { digest, config } = stored;
     if (options.lock && options.lock.digest !== stored.lock.digest) {
         throw new common_lib/* KarooError */.xD('input', `the lock given has digest ${options.lock.digest}, but candidate ${digest} was built from ${stored.lock.digest}; pass the lock it was built from (or none)`);
@@ -95249,8 +95243,9 @@ async function rebuild(options) {
         const downloads = (0,external_node_path_.join)(scratch, 'files');
         await (0,promises_.mkdir)(downloads);
         const entries = uniqueFiles(stored.lock);
+        const checked = new Map();
         progress.info(`rebuild ${digest}: ${entries.length} files, looked up ${options.mirror ? `on ${(0,index_client/* stripCredentials */.PH)(options.mirror.url)}` : source === 'lock' ? "at the lock's URLs" : `on ${indexes.map((i) => i.name).join(', ')}`}`);
-        const files = await Promise.all(entries.map(({ pkg, file }) => limit(() => checkFile(pkg, file, { mirror: options.mirror, indexes, lockUrl: lockUrls.get(file.sha256), client, headersFor, dir: downloads }))));
+        const files = await Promise.all(entries.map(({ pkg, file }) => limit(() => checkFile(pkg, file, { mirror: options.mirror, indexes, lockUrl: lockUrls.get(file.sha256), client, headersFor, dir: downloads, checked }))));
         const problems = [];
         for (const f of files) {
             if (f.status !== 'same')
@@ -95265,7 +95260,8 @@ async function rebuild(options) {
         if (counts.same === files.length) {
             const scratchStore = new oci_lib/* LayoutStore */.K_((0,external_node_path_.join)(scratch, 'store'));
             const input = { system: config.system, target: config.target, leaves: config.leaves.map((l) => l.name) };
-            const r = await build({ lock: stored.lock, store: scratchStore, ...input, downloadDir: downloads, headersFor, concurrency: options.concurrency, progress });
+            // Every file was just downloaded and checked: the build uses them as they are (no third hash).
+            const r = await build({ lock: stored.lock, store: scratchStore, ...input, verifiedFiles: checked, headersFor, concurrency: options.concurrency, progress });
             rebuilt = r.candidate;
             if (rebuilt !== digest) {
                 digestDiffers = true;
@@ -95325,8 +95321,9 @@ async function checkFile(pkg, file, ctx) {
     }
     const shown = (0,index_client/* stripCredentials */.PH)(url);
     const common = { ...base, url: shown, index, yanked };
+    let path;
     try {
-        await downloadLockedFile(pkg, { ...file, url }, ctx.dir, { headersFor: ctx.headersFor });
+        ({ path } = await downloadLockedFile(pkg, { ...file, url }, ctx.dir, { headersFor: ctx.headersFor }));
     }
     catch (e) {
         if ((0,common_lib/* isKarooError */.ro)(e) && e.kind === 'integrity') {
@@ -95356,6 +95353,7 @@ async function checkFile(pkg, file, ctx) {
     if (listed?.entry.sha256 && listed.entry.sha256 !== file.sha256) {
         return { ...common, status: 'changed', actual: { sha256: listed.entry.sha256, size: listed.entry.size }, reason: `index "${index}" lists it with sha256:${listed.entry.sha256}, the lock has sha256:${file.sha256}` };
     }
+    ctx.checked.set(file.sha256, path);
     return { ...common, status: 'same' };
 }
 function safeOrigin(url) {
@@ -95375,7 +95373,7 @@ function manifestDifferences(stored, rebuilt, digest, rebuiltDigest) {
     const out = [`the rebuild gives ${rebuiltDigest}, not ${digest}, from the same files`];
     if (stored.config.digest !== rebuilt.config.digest)
         out.push(`config: stored ${stored.config.digest}, rebuilt ${rebuilt.config.digest}`);
-    const title = (d) => d.annotations?.['org.opencontainers.image.title'] ?? d.digest;
+    const title = (d) => d.annotations?.[candidate_lib/* ANNOTATIONS */.BC.title] ?? d.digest;
     const have = new Set(rebuilt.layers.map((l) => l.digest));
     for (const l of stored.layers)
         if (!have.has(l.digest))
@@ -95414,7 +95412,7 @@ async function challenge(candidate, stores, options = {}) {
     progress.info(`challenge ${digest}: ${list.length + 1} blobs in ${stores.length} stores`);
     for (const { role, d } of list) {
         const copies = await Promise.all(stores.map((s) => limit(() => blobCopy(s, d))));
-        blobs.push({ role, title: d.annotations?.['org.opencontainers.image.title'], digest: d.digest, size: d.size, copies, same: copies.every((c) => c.status === 'ok') });
+        blobs.push({ role, title: d.annotations?.[ANNOTATIONS.title], digest: d.digest, size: d.size, copies, same: copies.every((c) => c.status === 'ok') });
     }
     const problems = [];
     for (const b of blobs) {
@@ -95576,13 +95574,15 @@ const INPUT = {
     issue: 'issue',
     issueTitle: 'issue-title',
     fail: 'fail',
+    githubToken: 'github-token',
 };
 const OUTPUT = { rebuildable: 'rebuildable', reportPath: 'report-path', issueUrl: 'issue-url' };
 const list = (s) => (s ?? '').split(/[\s,]+/).filter((x) => x !== '');
 runAction(async () => {
     const config = await loadConfig(input(INPUT.config, { default: 'karoo.yml' }));
     applyIndexCredentials(config.indexes);
-    const token = githubTokenInput();
+    // A new action: only `github-token`, never the deprecated `token` of the older steps.
+    const token = optionalInput(INPUT.githubToken);
     const store = storeFromInputs(config, token);
     // What the environments run now, from their promotion records (what `karoo status` shows).
     const environments = list(input(INPUT.environments, { default: 'qualification production' }));

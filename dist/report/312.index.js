@@ -100,7 +100,7 @@ var p_limit = __webpack_require__(70370);
 const ASSETS = {
     "image/customize.sh": "#!/bin/sh\n# karoo's machine image, customised by mmdebstrap (--customize-hook) with the root as $1 and\n# KAROO_BOOT set to a directory that receives the kernel and the initrd for direct boot.\n# Every machine gets its identity (hostname, machine-id, SSH host key, addresses, authorized\n# key) from a per-machine seed applied before systemd starts, so the image holds none.\nset -eu\nroot=$1\nboot=$KAROO_BOOT\nin_root() { chroot \"$root\" \"$@\"; }\n\n# --- boot files for QEMU: the distribution kernel without its slow initramfs hook, and a\n# --- ~2 MB busybox initrd that loads only the virtio, ext4 and isofs modules.\nin_root sh -c 'mkdir -p /tmp/karoo-dl && cd /tmp/karoo-dl &&\n  kpkg=$(apt-cache depends --important linux-image-amd64 | sed -n \"s/.*Depends: //p\" | head -n1) &&\n  apt-get download -q \"$kpkg\" busybox-static >/dev/null &&\n  mkdir -p /tmp/karoo-k /tmp/karoo-bb && dpkg -x linux-image-*.deb /tmp/karoo-k && dpkg -x busybox-static_*.deb /tmp/karoo-bb'\nkver=$(ls \"$root/tmp/karoo-k/lib/modules\")\nin_root depmod -b /tmp/karoo-k \"$kver\"\nmods=$(for m in virtio_pci virtio_blk virtio_net virtio_rng ext4 isofs; do\n    in_root modprobe -d /tmp/karoo-k -S \"$kver\" --show-depends \"$m\"\n  done | sed -n 's/^insmod \\([^ ]*\\).*/\\1/p' | awk '!seen[$0]++')\nird=$root/tmp/karoo-initrd\nmkdir -p \"$ird/bin\" \"$ird/dev\" \"$ird/proc\" \"$ird/sys\" \"$ird/newroot\" \"$ird/lib/modules\"\ncp \"$root/tmp/karoo-bb/bin/busybox\" \"$ird/bin/busybox\"\n: > \"$ird/modules.list\"\nfor m in $mods; do\n  cp \"$root$m\" \"$ird/lib/modules/\"\n  echo \"/lib/modules/$(basename \"$m\")\" >> \"$ird/modules.list\"\ndone\ncp \"$KAROO_RECIPE/initrd-init.sh\" \"$ird/init\"\nchmod 0755 \"$ird/init\" \"$ird/bin/busybox\"\n(cd \"$ird\" && find . -mindepth 1 | LC_ALL=C sort | \"$root/tmp/karoo-bb/bin/busybox\" cpio -o -H newc 2>/dev/null) > \"$boot/initrd.img\"\ncp \"$root/tmp/karoo-k/boot/vmlinuz-$kver\" \"$boot/vmlinuz\"\necho \"$kver\" > \"$boot/kernel-version\"\nrm -rf \"$root/tmp/karoo-dl\" \"$root/tmp/karoo-k\" \"$root/tmp/karoo-bb\" \"$ird\"\n\n# --- systemd tuned for machines that live minutes: networkd only, volatile journal, nothing\n# --- periodic, no gettys, no waiting for disks that fstab does not list.\nin_root systemctl enable -q systemd-networkd.service\nfor unit in e2scrub_reap.service e2scrub_all.timer apt-daily.timer apt-daily-upgrade.timer \\\n  dpkg-db-backup.timer fstrim.timer man-db.timer getty@.service serial-getty@.service \\\n  console-getty.service getty-static.service systemd-networkd-wait-online.service \\\n  systemd-timesyncd.service systemd-pstore.service systemd-firstboot.service \\\n  ldconfig.service systemd-hwdb-update.service; do\n  in_root systemctl mask -q \"$unit\"\ndone\nmkdir -p \"$root/etc/systemd/journald.conf.d\" \"$root/etc/ssh/sshd_config.d\"\nprintf '[Journal]\\nStorage=volatile\\nRuntimeMaxUse=32M\\n' > \"$root/etc/systemd/journald.conf.d/karoo.conf\"\nprintf 'HostKey /etc/ssh/ssh_host_ed25519_key\\nPasswordAuthentication no\\nKbdInteractiveAuthentication no\\nPermitRootLogin prohibit-password\\nUseDNS no\\n' \\\n  > \"$root/etc/ssh/sshd_config.d/karoo.conf\"\nrm -f \"$root\"/etc/ssh/ssh_host_*\n: > \"$root/etc/fstab\"\n: > \"$root/etc/machine-id\"\nrm -f \"$root/var/lib/dbus/machine-id\"\necho localhost > \"$root/etc/hostname\"\n: > \"$root/etc/resolv.conf\"\ninstall -d -m 0700 \"$root/root/.ssh\"\nrm -rf \"$root\"/var/lib/apt/lists/* \"$root\"/var/cache/apt/*.bin \"$root\"/var/log/*.log\n",
     "image/initrd-init.sh": "#!/bin/busybox sh\n# karoo's initrd: load the few modules a virtio machine needs, mount the root disk, apply the\n# machine's seed (a tar archive on the virtio disk whose serial is karoo-seed), start systemd.\n/bin/busybox mkdir -p /usr/bin /sbin /usr/sbin\n/bin/busybox --install -s\nmount -t proc proc /proc\nmount -t sysfs sysfs /sys\nmount -t devtmpfs devtmpfs /dev\nwhile read -r m; do insmod \"$m\" || echo \"karoo-initrd: insmod $m failed\" >&2; done < /modules.list\nroot=; fstype=ext4; dev=\nfor arg in $(cat /proc/cmdline); do\n  case $arg in\n    root=*) root=${arg#root=} ;;\n    rootfstype=*) fstype=${arg#rootfstype=} ;;\n  esac\ndone\n# Disks are found by their virtio serial (root=serial:NAME): PCI order is not stable.\nby_serial() {\n  for d in /sys/block/vd*; do\n    [ \"$(cat \"$d/serial\" 2>/dev/null)\" = \"$1\" ] && { echo \"/dev/${d##*/}\"; return 0; }\n  done\n  return 1\n}\nfor i in $(seq 1 200); do\n  case $root in serial:*) dev=$(by_serial \"${root#serial:}\") ;; *) dev=$root ;; esac\n  [ -n \"$dev\" ] && [ -b \"$dev\" ] && break\n  sleep 0.05\ndone\nroot=${dev:-$root}\nif ! mount -t \"$fstype\" -o rw \"$root\" /newroot; then\n  echo \"karoo-initrd: cannot mount the root file system $root; powering off\" >&2\n  sleep 1; poweroff -f\nfi\nseed=$(by_serial karoo-seed) && tar -x -f \"$seed\" -C /newroot && echo \"karoo-initrd: seed applied from $seed\"\numount /proc /sys\nmount --move /dev /newroot/dev 2>/dev/null || umount /dev\nexec switch_root /newroot /sbin/init\n",
-    "helpers/forward.py": "\"\"\"karoo's watchdog and SSH forwarder for one environment.\n\nUsage: python3 forward.py ENVIRONMENT-ID CONFIG.json\n\nStarted right after the environment's stamp, before any of its resources exists, it watches:\n- the owner (\"owner\": {\"pid\", \"startTime\"} in the config, or null): the moment that process is\n  gone (exited, killed, its pid reused), it runs \"onExpire\" (an argv, usually\n  `karoo reap --env ID`) and exits. An owner-bound environment (karoo up) keeps its owner for its\n  whole life; one handed on (karoo provision) has its owner cleared once it is ready.\n- the TTL (\"expiresAt\", Unix seconds): when it passes, the same.\nOn SIGUSR1 it reads the config again: a new owner (or none), and once \"nodes\" are listed it\nstarts forwarding: it listens on 127.0.0.1 (one ephemeral port per node, in the runner's\nnetwork namespace), then joins the environment's own namespace (\"netnsPath\"), so that every\nconnection it makes goes to a node address that exists only there, and writes\n{\"ports\": {node: port}} to \"portsFile\". It writes \"readyFile\" once its signal handlers are set.\n\"\"\"\nimport ctypes\nimport json\nimport os\nimport select\nimport signal\nimport socket\nimport subprocess\nimport sys\nimport threading\nimport time\n\nCLONE_NEWNET = 0x40000000\n\n\ndef log(env_id, text):\n    sys.stderr.write(\"karoo-watchdog %s: %s\\n\" % (env_id, text))\n    sys.stderr.flush()\n\n\ndef pump(src, dst):\n    try:\n        while True:\n            data = src.recv(65536)\n            if not data:\n                break\n            dst.sendall(data)\n    except OSError:\n        pass\n    finally:\n        for s in (src, dst):\n            try:\n                s.shutdown(socket.SHUT_RDWR)\n            except OSError:\n                pass\n\n\ndef serve(client, address):\n    try:\n        upstream = socket.create_connection(address, timeout=1)\n        upstream.settimeout(None)\n    except OSError:\n        client.close()\n        return\n    client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)\n    upstream.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)\n    t = threading.Thread(target=pump, args=(upstream, client), daemon=True)\n    t.start()\n    pump(client, upstream)\n    t.join()\n    client.close()\n    upstream.close()\n\n\ndef start_time(pid):\n    \"\"\"Start time (clock ticks since boot) of a live process, or None when it is gone or a zombie.\"\"\"\n    try:\n        with open(\"/proc/%d/stat\" % pid) as f:\n            s = f.read()\n    except OSError:\n        return None\n    rest = s[s.rindex(\")\") + 2:].split(\" \")\n    if rest[0] in (\"Z\", \"X\"):\n        return None\n    return int(rest[19])\n\n\nclass Owner:\n    \"\"\"The owner process: a pidfd that becomes readable when it exits, else polled every second.\"\"\"\n\n    def __init__(self, ref):\n        self.pid = int(ref[\"pid\"])\n        self.start = int(ref[\"startTime\"])\n        self.fd = None\n        try:\n            self.fd = os.pidfd_open(self.pid)\n        except (AttributeError, OSError):\n            self.fd = None\n\n    def gone(self):\n        # Checked after opening the pidfd: if the start time still matches, the pidfd is the owner's.\n        return start_time(self.pid) != self.start\n\n    def close(self):\n        if self.fd is not None:\n            os.close(self.fd)\n            self.fd = None\n\n\ndef load(path):\n    with open(path) as f:\n        return json.load(f)\n\n\ndef main():\n    env_id, config_path = sys.argv[1], sys.argv[2]\n    config = load(config_path)\n    libc = ctypes.CDLL(None, use_errno=True)\n    home = os.open(\"/proc/self/ns/net\", os.O_RDONLY)\n\n    wake_r, wake_w = os.pipe()\n    os.set_blocking(wake_r, False)\n    os.set_blocking(wake_w, False)\n    signal.set_wakeup_fd(wake_w)\n    signal.signal(signal.SIGUSR1, lambda *_: None)\n    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))\n    if config.get(\"readyFile\"):\n        with open(config[\"readyFile\"], \"w\") as f:\n            f.write(\"%d\\n\" % os.getpid())\n        # Changes written before the handlers existed were not signalled: read them now.\n        try:\n            config = load(config_path)\n        except (OSError, ValueError) as e:\n            log(env_id, \"cannot read %s: %s\" % (config_path, e))\n\n    owner = None\n    listeners = {}\n    why = None\n    while True:\n        if owner is None and config.get(\"owner\"):\n            owner = Owner(config[\"owner\"])\n        elif owner is not None and not config.get(\"owner\"):\n            owner.close()\n            owner = None\n        if owner is not None and owner.gone():\n            why = \"its owner process %d is gone\" % owner.pid\n            break\n        if not listeners and config.get(\"nodes\"):\n            for node in config[\"nodes\"]:\n                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n                s.bind((\"127.0.0.1\", 0))\n                s.listen(64)\n                listeners[s] = (node[\"name\"], (node[\"address\"], node.get(\"port\", 22)))\n            # Sockets keep the namespace they were created in: listeners stay on the runner's\n            # loopback, connections made from here on are made inside the environment's namespace.\n            fd = os.open(config[\"netnsPath\"], os.O_RDONLY)\n            if libc.setns(fd, CLONE_NEWNET) != 0:\n                log(env_id, \"setns failed: %s\" % os.strerror(ctypes.get_errno()))\n                sys.exit(1)\n            os.close(fd)\n            ports = {name: s.getsockname()[1] for s, (name, _) in listeners.items()}\n            tmp = config[\"portsFile\"] + \".tmp\"\n            with open(tmp, \"w\") as f:\n                json.dump({\"pid\": os.getpid(), \"ports\": ports}, f)\n            os.rename(tmp, config[\"portsFile\"])\n        expires_at = config.get(\"expiresAt\")\n        timeout = 60.0 if expires_at is None else max(0.0, expires_at - time.time())\n        if expires_at is not None and timeout == 0.0:\n            why = \"its TTL has passed\"\n            break\n        if owner is not None and owner.fd is None:\n            timeout = min(timeout, 1.0)\n        fds = [wake_r] + list(listeners) + ([owner.fd] if owner is not None and owner.fd is not None else [])\n        ready, _, _ = select.select(fds, [], [], min(timeout, 60.0))\n        if wake_r in ready:\n            try:\n                while os.read(wake_r, 512):\n                    pass\n            except BlockingIOError:\n                pass\n            try:\n                config = load(config_path)\n            except (OSError, ValueError) as e:\n                log(env_id, \"cannot read %s: %s\" % (config_path, e))\n            # Released before it exited (karoo provision hands the environment on, then ends): both\n            # may arrive in one round, and the release was sent first.\n            if owner is not None and not config.get(\"owner\"):\n                owner.close()\n                owner = None\n        if owner is not None and owner.fd is not None and owner.fd in ready:\n            # The release may be on disk with its signal not yet handled (both arrive in one round):\n            # the configuration file decides, not the order in which the two events are seen.\n            try:\n                config = load(config_path)\n            except (OSError, ValueError) as e:\n                log(env_id, \"cannot read %s: %s\" % (config_path, e))\n            if not config.get(\"owner\"):\n                owner.close()\n                owner = None\n                continue\n            why = \"its owner process %d is gone\" % owner.pid\n            break\n        for s in ready:\n            if s in listeners:\n                client, _ = s.accept()\n                threading.Thread(target=serve, args=(client, listeners[s][1]), daemon=True).start()\n    for s in listeners:\n        s.close()\n    log(env_id, \"%s; removing the environment\" % why)\n    if config.get(\"onExpire\"):\n        libc.setns(home, CLONE_NEWNET)\n        subprocess.Popen(config[\"onExpire\"], stdin=subprocess.DEVNULL, start_new_session=True)\n\n\nif __name__ == \"__main__\":\n    main()\n"
+    "helpers/forward.py": "\"\"\"karoo's watchdog and SSH forwarder for one environment.\n\nUsage: python3 forward.py ENVIRONMENT-ID CONFIG.json\n\nStarted right after the environment's stamp, before any of its resources exists, it watches:\n- the owner (\"owner\": {\"pid\", \"startTime\"} in the config, or null): the moment that process is\n  gone (exited, killed, its pid reused), it takes the environment's teardown lock, runs\n  \"onExpire\" (an argv, usually `karoo reap --env ID`), waits for it and exits. An owner-bound environment (karoo up) keeps its owner for its\n  whole life; one handed on (karoo provision) has its owner cleared once it is ready.\n- the TTL (\"expiresAt\", Unix seconds): when it passes, the same.\nOne rule decides about the owner: the config on disk. SIGUSR1 means \"read it again\" (a new\nowner, or none; nodes to forward to), and the owner's exit is believed only after one more read\nmade once the exit was seen: the owner can write nothing after it, so a release it wrote before\nit ended is always honoured, whichever event arrives first. Once \"nodes\" are listed it\nstarts forwarding: it listens on 127.0.0.1 (one ephemeral port per node, in the runner's\nnetwork namespace), then joins the environment's own namespace (\"netnsPath\"), so that every\nconnection it makes goes to a node address that exists only there, and writes\n{\"ports\": {node: port}} to \"portsFile\". It writes \"readyFile\" once its signal handlers are set.\n\"\"\"\nimport ctypes\nimport errno\nimport json\nimport os\nimport select\nimport signal\nimport socket\nimport subprocess\nimport sys\nimport threading\nimport time\n\nCLONE_NEWNET = 0x40000000\n\n\ndef log(env_id, text):\n    sys.stderr.write(\"karoo-watchdog %s: %s\\n\" % (env_id, text))\n    sys.stderr.flush()\n\n\ndef pump(src, dst):\n    try:\n        while True:\n            data = src.recv(65536)\n            if not data:\n                break\n            dst.sendall(data)\n    except OSError:\n        pass\n    finally:\n        for s in (src, dst):\n            try:\n                s.shutdown(socket.SHUT_RDWR)\n            except OSError:\n                pass\n\n\ndef serve(client, address):\n    try:\n        upstream = socket.create_connection(address, timeout=1)\n        upstream.settimeout(None)\n    except OSError:\n        client.close()\n        return\n    client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)\n    upstream.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)\n    t = threading.Thread(target=pump, args=(upstream, client), daemon=True)\n    t.start()\n    pump(client, upstream)\n    t.join()\n    client.close()\n    upstream.close()\n\n\ndef start_time(pid):\n    \"\"\"Start time (clock ticks since boot) of a live process, or None when it is gone or a zombie.\"\"\"\n    try:\n        with open(\"/proc/%d/stat\" % pid) as f:\n            s = f.read()\n    except OSError:\n        return None\n    rest = s[s.rindex(\")\") + 2:].split(\" \")\n    if rest[0] in (\"Z\", \"X\"):\n        return None\n    return int(rest[19])\n\n\nclass Owner:\n    \"\"\"The owner process: a pidfd that becomes readable when it exits, else polled every second.\"\"\"\n\n    def __init__(self, ref):\n        self.pid = int(ref[\"pid\"])\n        self.start = int(ref[\"startTime\"])\n        self.fd = None\n        try:\n            self.fd = os.pidfd_open(self.pid)\n        except (AttributeError, OSError):\n            self.fd = None\n\n    def gone(self):\n        # Checked after opening the pidfd: if the start time still matches, the pidfd is the owner's.\n        return start_time(self.pid) != self.start\n\n    def close(self):\n        if self.fd is not None:\n            os.close(self.fd)\n            self.fd = None\n\n\ndef teardown_lock(env_id):\n    \"\"\"The environment's teardown lock (packages/machines/src/teardown.ts): an abstract unix socket\n    bound while a teardown runs, freed by the kernel when its holder dies. Waits while another\n    teardown holds it (that one ends by killing this process).\"\"\"\n    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n    while True:\n        try:\n            s.bind(b\"\\0karoo-teardown-\" + env_id.encode())\n            return s\n        except OSError as e:\n            if e.errno != errno.EADDRINUSE:\n                raise\n            time.sleep(0.1)\n\n\ndef load(path):\n    with open(path) as f:\n        return json.load(f)\n\n\ndef reload(env_id, path, config):\n    \"\"\"The config as it is on disk now; the one in hand when it cannot be read.\"\"\"\n    try:\n        return load(path)\n    except (OSError, ValueError) as e:\n        log(env_id, \"cannot read %s: %s\" % (path, e))\n        return config\n\n\ndef main():\n    env_id, config_path = sys.argv[1], sys.argv[2]\n    config = load(config_path)\n    libc = ctypes.CDLL(None, use_errno=True)\n    home = os.open(\"/proc/self/ns/net\", os.O_RDONLY)\n\n    wake_r, wake_w = os.pipe()\n    os.set_blocking(wake_r, False)\n    os.set_blocking(wake_w, False)\n    signal.set_wakeup_fd(wake_w)\n    signal.signal(signal.SIGUSR1, lambda *_: None)\n    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))\n    if config.get(\"readyFile\"):\n        with open(config[\"readyFile\"], \"w\") as f:\n            f.write(\"%d\\n\" % os.getpid())\n        # Changes written before the handlers existed were not signalled: read them now.\n        config = reload(env_id, config_path, config)\n\n    owner = None\n    listeners = {}\n    why = None\n    while True:\n        want = config.get(\"owner\")\n        if owner is not None and (not want or (int(want[\"pid\"]), int(want[\"startTime\"])) != (owner.pid, owner.start)):\n            owner.close()\n            owner = None\n        if owner is None and want:\n            owner = Owner(want)\n        if owner is not None and owner.gone():\n            # The owner can write nothing more: the config on disk now is its last word.\n            config = reload(env_id, config_path, config)\n            if config.get(\"owner\") == want:\n                why = \"its owner process %d is gone\" % owner.pid\n                break\n            continue\n        if not listeners and config.get(\"nodes\"):\n            for node in config[\"nodes\"]:\n                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n                s.bind((\"127.0.0.1\", 0))\n                s.listen(64)\n                listeners[s] = (node[\"name\"], (node[\"address\"], node.get(\"port\", 22)))\n            # Sockets keep the namespace they were created in: listeners stay on the runner's\n            # loopback, connections made from here on are made inside the environment's namespace.\n            fd = os.open(config[\"netnsPath\"], os.O_RDONLY)\n            if libc.setns(fd, CLONE_NEWNET) != 0:\n                log(env_id, \"setns failed: %s\" % os.strerror(ctypes.get_errno()))\n                sys.exit(1)\n            os.close(fd)\n            ports = {name: s.getsockname()[1] for s, (name, _) in listeners.items()}\n            tmp = config[\"portsFile\"] + \".tmp\"\n            with open(tmp, \"w\") as f:\n                json.dump({\"pid\": os.getpid(), \"ports\": ports}, f)\n            os.rename(tmp, config[\"portsFile\"])\n        expires_at = config.get(\"expiresAt\")\n        timeout = 60.0 if expires_at is None else max(0.0, expires_at - time.time())\n        if expires_at is not None and timeout == 0.0:\n            why = \"its TTL has passed\"\n            break\n        if owner is not None and owner.fd is None:\n            timeout = min(timeout, 1.0)\n        fds = [wake_r] + list(listeners) + ([owner.fd] if owner is not None and owner.fd is not None else [])\n        # An owner fd that fires needs nothing here: the next round sees the owner gone.\n        ready, _, _ = select.select(fds, [], [], min(timeout, 60.0))\n        if wake_r in ready:\n            try:\n                while os.read(wake_r, 512):\n                    pass\n            except BlockingIOError:\n                pass\n            config = reload(env_id, config_path, config)\n        for s in ready:\n            if s in listeners:\n                client, _ = s.accept()\n                threading.Thread(target=serve, args=(client, listeners[s][1]), daemon=True).start()\n    for s in listeners:\n        s.close()\n    log(env_id, \"%s; removing the environment\" % why)\n    if config.get(\"onExpire\"):\n        libc.setns(home, CLONE_NEWNET)\n        # Held until the teardown it starts has ended, so that a reap running at the same time\n        # waits for it rather than racing it (KAROO_TEARDOWN_LOCK tells that process it is held).\n        lock = teardown_lock(env_id)\n        child = subprocess.Popen(config[\"onExpire\"], stdin=subprocess.DEVNULL, start_new_session=True, env=dict(os.environ, KAROO_TEARDOWN_LOCK=env_id))\n        child.wait()\n        lock.close()\n\n\nif __name__ == \"__main__\":\n    main()\n"
 };
 //# sourceMappingURL=assets.js.map
 // EXTERNAL MODULE: external "node:crypto"
@@ -299,6 +299,11 @@ async function ownedTempDir(prefix, maxLength = 40) {
 ;// CONCATENATED MODULE: ./packages/machines/lib/src/run.js
 
 
+
+/** The system interpreter when there is one: a version manager's shim (pyenv) costs a second per start. */
+function systemPython() {
+    return (0,external_node_fs_.existsSync)('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+}
 /** Which Debian package provides a tool, for the "install it" hint. */
 const PACKAGE_OF = {
     'systemd-nspawn': 'systemd-container',
@@ -1693,6 +1698,9 @@ async function listStateDirs() {
 
 
 
+
+
+
 function providerOf(name) {
     return name === 'qemu' ? new QemuProvider() : new NspawnProvider();
 }
@@ -1708,21 +1716,90 @@ async function saveLogs(state, provider, dir) {
     }));
     return all.flat();
 }
+/** Set by the watchdog for the teardown it starts (its onExpire): the lock is held for that process. */
+const TEARDOWN_LOCK_ENV = 'KAROO_TEARDOWN_LOCK';
+/**
+ * Holds the lock for as long as its stdin is open (this process's life at most). Node cannot
+ * bind an abstract unix socket, so a small Python process (python3 is a required tool) does.
+ */
+const HOLD_TEARDOWN_LOCK_PY = `import errno, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+deadline = time.time() + float(sys.argv[2])
+while True:
+    try:
+        s.bind(b"\\0karoo-teardown-" + sys.argv[1].encode())
+        break
+    except OSError as e:
+        if e.errno != errno.EADDRINUSE or time.time() > deadline:
+            sys.exit(75)
+        time.sleep(0.1)
+sys.stdout.write("held\\n")
+sys.stdout.flush()
+sys.stdin.read()
+`;
+/**
+ * One teardown of an environment at a time, across processes: an abstract unix socket named
+ * for the environment (`@karoo-teardown-<id>`, in this network namespace) is bound while it
+ * runs. Binding is atomic and the kernel frees the name when its holder dies, so a killed
+ * teardown leaves no stale lock. The watchdog (helpers/forward.py) binds the same name before
+ * it runs its onExpire and holds it until that process ends, telling it so through
+ * KAROO_TEARDOWN_LOCK=<id>. A teardown that finds the lock taken waits: when it returns, the
+ * other one has finished too.
+ */
+async function teardownLock(env, timeoutSeconds = 180) {
+    if (process.env[TEARDOWN_LOCK_ENV] === env)
+        return { forWatchdog: true, release: async () => { } };
+    const holder = (0,external_node_child_process_.spawn)(systemPython(), ['-I', '-S', '-c', HOLD_TEARDOWN_LOCK_PY, env, String(timeoutSeconds)], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const exited = new Promise((r) => holder.once('close', () => r()));
+    await new Promise((resolve, reject) => {
+        holder.once('error', reject);
+        holder.stdout.once('data', () => resolve());
+        holder.once('exit', (code) => reject(code === 75
+            ? new lib/* KarooError */.xD('conflict', `environment ${env} is still being torn down by another process after ${timeoutSeconds} s; run karoo reap --env ${env} once it has finished`)
+            : new lib/* KarooError */.xD('internal', `the teardown lock of ${env} could not be taken (python3 exited with ${code})`)));
+    });
+    return {
+        forWatchdog: false,
+        release: async () => {
+            holder.stdin.end();
+            await exited;
+        },
+    };
+}
+async function underTeardownLock(env, fn) {
+    const lock = await teardownLock(env);
+    try {
+        return await fn(lock.forWatchdog);
+    }
+    finally {
+        await lock.release();
+    }
+}
 /**
  * Destroys everything of an environment: machines (nspawn: the container's init; qemu: the
  * VM process), the forwarder, overlays and disks, namespaces with their bridge, veths and
  * taps, keys and the state directory. Then sweeps anything else carrying the environment id.
+ * Under the environment's teardown lock: a teardown already running elsewhere (its watchdog's,
+ * another reap) is waited for, and what it removed is not touched again.
  */
-async function destroyState(state, opts = {}) {
+function destroyState(state, opts = {}) {
+    return underTeardownLock(state.environmentId, (forWatchdog) => destroyLocked(state, opts, forWatchdog));
+}
+async function destroyLocked(state, opts, forWatchdog) {
     const progress = opts.progress ?? lib/* silentProgress */.RZ;
     const env = state.environmentId;
+    const started = Date.now();
+    if (!(0,external_node_fs_.existsSync)(state.dir)) {
+        // Destroyed by another teardown while this one waited for the lock: only the sweep is left.
+        const leftovers = await sweep(env, state.paths, state.related);
+        return { environmentId: env, seconds: Math.round((Date.now() - started) / 10) / 100, leftovers };
+    }
     const provider = providerOf(state.provider);
     if (opts.saveLogsTo) {
         const saved = await saveLogs(state, provider, opts.saveLogsTo).catch(() => []);
         if (saved.length)
             progress.info(`saved ${saved.length} console log(s) and journal(s) in ${opts.saveLogsTo}`);
     }
-    const started = Date.now();
     state.phase = 'destroying';
     await saveState(state).catch(() => { });
     const failures = [];
@@ -1730,8 +1807,9 @@ async function destroyState(state, opts = {}) {
     await Promise.all(state.machines.map((m) => provider.destroy(state, m, processes).catch((e) => {
         failures.push(`${m.name}: ${e.message}`);
     })));
-    // The watchdog goes last: if this process dies half-way, it still removes the rest.
-    if (state.forwarder)
+    // The watchdog goes last: if this process dies half-way, it still removes the rest. When it
+    // started this teardown, it holds the lock for it and ends by itself.
+    if (state.forwarder && !forWatchdog)
         await killAndWait([state.forwarder], 2000);
     // The sweep also kills what the owner started for the environment (the acceptance command and its children).
     const leftovers = await sweep(env, state.paths, state.related);
@@ -1753,7 +1831,7 @@ async function destroyEnvironment(target, opts = {}) {
     if (state)
         return destroyState(state, opts);
     const started = Date.now();
-    const leftovers = await sweep(env);
+    const leftovers = await underTeardownLock(env, () => sweep(env));
     return { environmentId: env, seconds: Math.round((Date.now() - started) / 10) / 100, leftovers };
 }
 /**
@@ -1899,8 +1977,11 @@ async function resourcesOf(env) {
         out.push(`mount ${m}`);
     for (const g of await cgroupsWithPrefix(env))
         out.push(`cgroup ${g}`);
-    for (const p of await listProcesses()) {
-        if (isOurKind(p.argv) && mentions(p.argv, env))
+    const procs = await listProcesses();
+    // Never the caller's own ancestors: the watchdog waiting for the teardown it started.
+    const ancestors = ancestorsOf(process.pid, procs);
+    for (const p of procs) {
+        if (!ancestors.has(p.pid) && isOurKind(p.argv) && mentions(p.argv, env))
             out.push(`process ${p.pid} (${p.argv.slice(0, 3).join(' ')})`);
     }
     if (await (0,promises_.readdir)(envDir(env)).then(() => true, () => false))
@@ -1936,10 +2017,10 @@ async function reapReason(env, state, opts) {
         return opts.environmentId === env ? 'asked for' : undefined;
     if (!state)
         return 'no state (left by a killed process)';
-    if (state.bootId && state.bootId !== (await bootId()))
-        return 'made before this machine last started';
     if (state.lifetime === 'owner' && (await ownerGone(state.owner)))
         return `its owner process ${state.owner.pid} is gone`;
+    if (state.owner.bootId && state.owner.bootId !== (await bootId()))
+        return 'made before this machine last started';
     if (Date.parse(state.expiresAt) <= now)
         return `expired at ${state.expiresAt}`;
     if (opts.olderThanSeconds !== undefined && Date.parse(state.createdAt) <= now - opts.olderThanSeconds * 1000)
@@ -1963,7 +2044,7 @@ async function reap(opts = {}) {
         if (!reason)
             continue;
         progress.info(`reaping ${env}: ${reason}`);
-        const leftovers = state ? (await destroyState(state, { progress })).leftovers : await sweep(env);
+        const leftovers = state ? (await destroyState(state, { progress })).leftovers : await underTeardownLock(env, () => sweep(env));
         out.push({ environmentId: env, reason, leftovers });
     }
     if (!opts.environmentId)
@@ -2068,7 +2149,6 @@ async function provision(opts) {
         ttlSeconds: ttl,
         owner,
         lifetime,
-        ...(owner.bootId ? { bootId: owner.bootId } : {}),
         ...(opts.paths?.length ? { paths: opts.paths.map((p) => (0,external_node_path_.resolve)(p)) } : {}),
         ...(opts.related?.length ? { related: opts.related.map((p) => (0,external_node_path_.resolve)(p)) } : {}),
         keep: opts.keep ?? false,
@@ -2306,9 +2386,7 @@ async function startWatchdog(state, onExpire) {
     });
     const log = await (0,promises_.open)((0,external_node_path_.join)(dir, 'forward.log'), 'a');
     try {
-        // The system interpreter when there is one: a version manager's shim (pyenv) costs a second per start.
-        const python = (0,external_node_fs_.existsSync)('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-        const child = (0,external_node_child_process_.spawn)(python, ['-I', '-S', script, state.environmentId, watchdogConfigPath(state)], { detached: true, stdio: ['ignore', log.fd, log.fd] });
+        const child = (0,external_node_child_process_.spawn)(systemPython(), ['-I', '-S', script, state.environmentId, watchdogConfigPath(state)], { detached: true, stdio: ['ignore', log.fd, log.fd] });
         const pid = await new Promise((res, rej) => {
             child.once('error', rej);
             child.once('spawn', () => res(child.pid));

@@ -5,22 +5,10 @@ export const modules = {
 /***/ 11575:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
-__webpack_require__.r(__webpack_exports__);
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   EVIDENCE_ANNOTATIONS: () => (/* binding */ EVIDENCE_ANNOTATIONS),
-/* harmony export */   EVIDENCE_ARTIFACT_TYPE: () => (/* binding */ EVIDENCE_ARTIFACT_TYPE),
-/* harmony export */   EVIDENCE_SCHEMA: () => (/* binding */ EVIDENCE_SCHEMA),
-/* harmony export */   JUNIT_MEDIA_TYPE: () => (/* binding */ JUNIT_MEDIA_TYPE),
-/* harmony export */   countJunit: () => (/* binding */ countJunit),
-/* harmony export */   evidenceFor: () => (/* binding */ evidenceFor),
-/* harmony export */   formatCounts: () => (/* binding */ formatCounts),
-/* harmony export */   latestPassing: () => (/* binding */ latestPassing),
-/* harmony export */   listEvidence: () => (/* binding */ listEvidence),
-/* harmony export */   pushEvidence: () => (/* binding */ pushEvidence),
-/* harmony export */   readEvidence: () => (/* binding */ readEvidence),
-/* harmony export */   readJunit: () => (/* binding */ readJunit),
-/* harmony export */   scanEvidence: () => (/* binding */ scanEvidence)
+/* harmony export */   listEvidence: () => (/* binding */ listEvidence)
 /* harmony export */ });
+/* unused harmony exports EVIDENCE_ARTIFACT_TYPE, JUNIT_MEDIA_TYPE, EVIDENCE_SCHEMA, EVIDENCE_ANNOTATIONS, formatCounts, evidenceFor, pushEvidence, scanEvidence, readEvidence, readJunit, latestPassing, countJunit */
 /* harmony import */ var _karoo_common__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(46787);
 /* harmony import */ var _karoo_candidate__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(46399);
 /* harmony import */ var _karoo_oci__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(99713);
@@ -53,19 +41,19 @@ function evidenceFor(candidate, input, junit) {
     const evidence = { schema: EVIDENCE_SCHEMA, ...input, durationMs: Math.round(input.durationMs) };
     checkEvidence(evidence, 'evidence');
     if (evidence.candidate !== candidate.digest) {
-        throw new _karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .KarooError */ .xD('internal', `evidence names candidate ${evidence.candidate} but refers to ${candidate.digest}`);
+        throw new KarooError('internal', `evidence names candidate ${evidence.candidate} but refers to ${candidate.digest}`);
     }
     const payloads = [
-        { mediaType: EVIDENCE_ARTIFACT_TYPE, content: (0,_karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .canonicalJson */ .dj)(evidence), title: 'evidence.json' },
+        { mediaType: EVIDENCE_ARTIFACT_TYPE, content: canonicalJson(evidence), title: 'evidence.json' },
     ];
     if (junit !== undefined)
         payloads.push({ mediaType: JUNIT_MEDIA_TYPE, content: junit, title: 'junit.xml' });
-    return (0,_karoo_candidate__WEBPACK_IMPORTED_MODULE_1__/* .referrerFor */ .dw)({
+    return referrerFor({
         subject: candidate,
         artifactType: EVIDENCE_ARTIFACT_TYPE,
         payloads,
         annotations: {
-            [_karoo_candidate__WEBPACK_IMPORTED_MODULE_1__/* .ANNOTATIONS */ .BC.created]: evidence.finishedAt,
+            [ANNOTATIONS.created]: evidence.finishedAt,
             [EVIDENCE_ANNOTATIONS.environment]: evidence.environment,
             [EVIDENCE_ANNOTATIONS.result]: evidence.result,
             [EVIDENCE_ANNOTATIONS.systemId]: evidence.systemId,
@@ -76,9 +64,9 @@ function evidenceFor(candidate, input, junit) {
 async function pushEvidence(store, artifact) {
     for (const b of artifact.blobs) {
         if (!(await store.hasBlob(b.descriptor.digest)))
-            await store.putBlob(b.descriptor, (0,_karoo_oci__WEBPACK_IMPORTED_MODULE_2__/* .bufferSource */ .kq)(b.bytes));
+            await store.putBlob(b.descriptor, bufferSource(b.bytes));
     }
-    await store.putManifest(artifact.manifestBytes, _karoo_candidate__WEBPACK_IMPORTED_MODULE_1__/* .OCI */ .s6.imageManifest);
+    await store.putManifest(artifact.manifestBytes, OCI.imageManifest);
     return artifact.descriptor;
 }
 /**
@@ -180,7 +168,7 @@ function latestPassing(records, environment) {
 function countJunit(xml) {
     const suites = [...xml.matchAll(/<testsuite\b([^>]*?)(\/?)>([\s\S]*?)(?:<\/testsuite>|(?=<testsuite\b)|$)/g)];
     if (suites.length === 0)
-        throw new _karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .KarooError */ .xD('input', 'the JUnit file has no <testsuite> element');
+        throw new KarooError('input', 'the JUnit file has no <testsuite> element');
     let tests = 0;
     let failed = 0;
     let errors = 0;

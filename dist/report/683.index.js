@@ -18,15 +18,15 @@ __webpack_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: CANDIDATE_CONFIG_SCHEMA, EMPTY_CONFIG, assertComplete, candidateDigest, candidateFor, defaultLockRenderers, fileMediaType, inlineBlob, provenanceFor
 
+// EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
+var lib = __webpack_require__(46787);
 ;// CONCATENATED MODULE: ./packages/candidate/lib/oci-types.js
-/** OCI media types of the documents a candidate is made of. */
-const oci_types_OCI = {
-    imageManifest: 'application/vnd.oci.image.manifest.v1+json',
-    imageIndex: 'application/vnd.oci.image.index.v1+json',
-    empty: 'application/vnd.oci.empty.v1+json',
-};
+
+/** OCI media types of the documents a candidate is made of (@karoo/common's, one definition). */
+const oci_types_OCI = lib/* OCI_MEDIA_TYPES */.vQ;
 //# sourceMappingURL=oci-types.js.map
 ;// CONCATENATED MODULE: ./packages/candidate/lib/media-types.js
+
 /** karoo's own media types. Changing any of them changes every candidate digest. */
 const media_types_KAROO = {
     /** `artifactType` of a candidate manifest. */
@@ -42,11 +42,9 @@ const media_types_KAROO = {
     /** `artifactType` of a provenance record referring to a candidate. */
     provenance: 'application/vnd.karoo.provenance.v1+json',
 };
-/** Standard annotation keys karoo uses. */
+/** The annotation keys karoo uses: the standard ones (@karoo/common's) and its own. */
 const media_types_ANNOTATIONS = {
-    title: 'org.opencontainers.image.title',
-    created: 'org.opencontainers.image.created',
-    refName: 'org.opencontainers.image.ref.name',
+    ...lib/* OCI_ANNOTATIONS */.rs,
     /** `name==version` of the locked package a layer belongs to. */
     package: 'dev.karoo.package',
 };
@@ -58,8 +56,6 @@ function media_types_fileMediaType(fileName) {
     return media_types_KAROO.file;
 }
 //# sourceMappingURL=media-types.js.map
-// EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
-var lib = __webpack_require__(46787);
 // EXTERNAL MODULE: ./packages/lock/lib/index.js + 22 modules
 var lock_lib = __webpack_require__(34764);
 ;// CONCATENATED MODULE: ./packages/candidate/lib/candidate.js
@@ -217,24 +213,12 @@ function parseManifest(bytes, what = 'manifest') {
     }
     // Every descriptor is checked here (digest, size, media type): nothing downstream builds a
     // path or a URL from a digest that was not.
-    const malformed = (reason) => {
-        throw new lib/* KarooError */.xD('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
-    };
+    const malformed = (0,lib/* malformedManifest */.lR)(what);
     if (o.mediaType !== undefined && typeof o.mediaType !== 'string')
         malformed('mediaType is not a string');
     if (o.artifactType !== undefined && typeof o.artifactType !== 'string')
         malformed('artifactType is not a string');
-    let annotations;
-    if (o.annotations !== undefined) {
-        if (!o.annotations || typeof o.annotations !== 'object' || Array.isArray(o.annotations))
-            malformed('annotations is not an object');
-        annotations = {};
-        for (const [k, v] of Object.entries(o.annotations)) {
-            if (typeof v !== 'string')
-                malformed(`annotation ${JSON.stringify(k)} is not a string`);
-            annotations[k] = v;
-        }
-    }
+    const annotations = (0,lib/* checkAnnotations */.LO)(o.annotations, malformed);
     return {
         schemaVersion: 2,
         mediaType: (o.mediaType ?? oci_types_OCI.imageManifest),
@@ -322,9 +306,8 @@ __webpack_require__.r(__webpack_exports__);
 __webpack_require__.d(__webpack_exports__, {
   ENVIRONMENT_ANNOTATION: () => (/* reexport */ ENVIRONMENT_ANNOTATION),
   PROMOTION: () => (/* reexport */ PROMOTION),
-  commitRecord: () => (/* reexport */ commitRecord),
+  candidateEvidence: () => (/* reexport */ candidateEvidence),
   currentRecord: () => (/* reexport */ currentRecord),
-  decisionFor: () => (/* reexport */ decisionFor),
   deployHandover: () => (/* reexport */ deployHandover),
   describeFork: () => (/* reexport */ describeFork),
   environmentStatus: () => (/* reexport */ environmentStatus),
@@ -342,15 +325,11 @@ __webpack_require__.d(__webpack_exports__, {
   readRecord: () => (/* reexport */ readRecord),
   refusalMessage: () => (/* reexport */ refusalMessage),
   runFromEnv: () => (/* reexport */ runFromEnv),
-  runInfoOf: () => (/* reexport */ runInfoOf),
-  sequenceRef: () => (/* reexport */ sequenceRef),
   sequenceTags: () => (/* reexport */ sequenceTags),
-  settleHead: () => (/* reexport */ settleHead),
   systemIdFromConfig: () => (/* reexport */ systemIdFromConfig),
   timeIn: () => (/* reexport */ timeIn),
   trustEvidence: () => (/* reexport */ trustEvidence),
-  verifyCandidate: () => (/* reexport */ verifyCandidate),
-  withLock: () => (/* reexport */ withLock)
+  verifyCandidate: () => (/* reexport */ verifyCandidate)
 });
 
 // EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
@@ -438,11 +417,12 @@ async function tagTarget(store, tag) {
 /** The JSON payload (first layer of `mediaType`) of an artifact, its bytes checked against their digest. */
 async function readPayload(store, digest, artifactType) {
     const m = await store.getManifest(digest); // checked against its digest by the store
-    const manifest = JSON.parse(m.bytes.toString('utf8'));
+    // Every descriptor is checked here: no digest from stored JSON reaches a blob read unchecked.
+    const manifest = (0,oci_lib/* parseManifestInfo */.J)(m.bytes, `${artifactType} ${digest} in ${store.ref}`);
     if (manifest.artifactType !== artifactType) {
         throw new lib/* KarooError */.xD('integrity', `${digest} in ${store.ref} is a ${manifest.artifactType ?? 'manifest without artifactType'}, not a ${artifactType}`);
     }
-    const layer = manifest.layers.find((l) => l.mediaType === artifactType);
+    const layer = manifest.layers?.find((l) => l.mediaType === artifactType);
     if (!layer)
         throw new lib/* KarooError */.xD('integrity', `${artifactType} ${digest} in ${store.ref} has no payload layer`);
     const bytes = await (0,oci_lib/* readAll */.yw)(await store.getBlob(layer.digest), 1 << 20, `payload of ${digest}`);
@@ -821,14 +801,14 @@ function evidenceRunVerifierFromEnv(options) {
     });
 }
 //# sourceMappingURL=evidence-runs.js.map
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __webpack_require__(76760);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __webpack_require__(77598);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __webpack_require__(51455);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __webpack_require__(48161);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __webpack_require__(76760);
 ;// CONCATENATED MODULE: ./packages/promote/lib/lock.js
 
 
@@ -925,7 +905,6 @@ async function withLock(dir, name, what, fn, options = {}) {
     await (0,promises_.mkdir)(dir, { recursive: true });
     const path = (0,external_node_path_.join)(dir, `${name}.lock`);
     const holder = { pid: process.pid, host: (0,external_node_os_.hostname)(), since: new Date().toISOString(), nonce: (0,external_node_crypto_.randomBytes)(12).toString('hex'), what };
-    const sleep = options.sleep ?? sleepFor;
     const wait = options.waitMs ?? 10_000;
     const started = performance.now();
     for (let pause = 5;; pause = Math.min(pause * 2, 100)) {
@@ -942,7 +921,7 @@ async function withLock(dir, name, what, fn, options = {}) {
             const who = other === 'unreadable' ? 'an unreadable lock' : `${other.what} (pid ${other.pid} on ${other.host}, since ${other.since})`;
             throw new lib/* KarooError */.xD('conflict', `${path} is held by ${who}; wait for it to finish and run this again — if no karoo runs there any more, remove ${path} (and ${path}.break if present)${other !== 'unreadable' && other.host === holder.host ? '' : ` (karoo breaks a lock by itself only on the host that took it)`}`, { detail: { lock: path, holder: other } });
         }
-        await sleep(pause);
+        await sleepFor(pause);
     }
     try {
         return await fn();
@@ -954,139 +933,6 @@ async function withLock(dir, name, what, fn, options = {}) {
     }
 }
 //# sourceMappingURL=lock.js.map
-;// CONCATENATED MODULE: ./packages/promote/lib/claim.js
-
-
-
-
-
-/** The decision a promotion will use, or a refusal that says how to get one. */
-function decisionFor(store, tracker, serialized, environment) {
-    if (store.kind === 'oci-layout')
-        return 'lock-file';
-    if (tracker?.claimSequence && tracker.readSequence)
-        return 'github-ref';
-    if (serialized)
-        return 'serialized';
-    throw new lib/* KarooError */.xD('refused', `${store.ref} is a registry, which cannot decide between two promotions to ${environment} made at the same time; give karoo a GitHub token and repository (GITHUB_TOKEN and GITHUB_REPOSITORY, or the action's token, with contents: write: each promotion claims refs/karoo/${environment}/<n>), or, when promotions to ${environment} are serialised by something else (the release workflow's concurrency group), say so with --serialized`, { detail: { store: store.ref, environment } });
-}
-/** The place of a record in its environment's history (counted along the chain for records written before places were numbered). */
-async function placeOf(store, record) {
-    if (!record)
-        return 0;
-    if (record.sequence !== undefined)
-        return record.sequence;
-    const chain = await history_history(store, record.environment);
-    const i = chain.findIndex((r) => r.digest === record.digest);
-    if (i < 0)
-        throw new lib/* KarooError */.xD('integrity', `record ${record.digest} is not in the history of ${record.environment} in ${store.ref}`);
-    return chain.length - i;
-}
-function changed(environment, candidate, base, head) {
-    return new lib/* KarooError */.xD('conflict', `another promotion to ${environment} was recorded while this one checked its gate (history head ${base ?? 'none'} → ${head ?? 'none'}); nothing was recorded for ${candidate}; run it again`, { detail: { environment, base, head } });
-}
-async function putTags(store, environment, digest, sequence, candidate) {
-    const tags = environmentTags(environment);
-    const m = await store.getManifest(digest);
-    // The place first (the record is committed), then the head, then what the environment runs.
-    await store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.sequence(sequence, digest) });
-    await store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.record });
-    const c = await store.getManifest(candidate);
-    await store.putManifest(c.bytes, c.descriptor.mediaType, { tag: tags.env });
-}
-/**
- * Brings the store's tags up to the refs (`github-ref`): while the place after the head is
- * claimed by a record that follows the head, commit that record's tags. Run before a promotion
- * reads the head (a promotion that crashed after winning its ref is completed by the next one)
- * and after a promotion wrote its tags (a later promotion may have written first).
- */
-async function settleHead(store, environment, tracker, progress = lib/* silentProgress */.RZ) {
-    const tags = environmentTags(environment);
-    for (;;) {
-        const headDigest = await tagTarget(store, tags.record);
-        const head = headDigest ? await readRecord(store, headDigest) : undefined;
-        const next = (await placeOf(store, head)) + 1;
-        const held = await tracker.readSequence(environment, next);
-        if (!held)
-            return;
-        if (!held.record)
-            throw new lib/* KarooError */.xD('integrity', `refs/karoo/${environment}/${next} does not name a promotion record; remove it or repair it (it must point at a tag object with a "record: sha256:…" line)`);
-        let r;
-        try {
-            r = await readRecord(store, held.record);
-        }
-        catch (e) {
-            throw new lib/* KarooError */.xD('integrity', `refs/karoo/${environment}/${next} names record ${held.record}, which ${store.ref} cannot give: ${e.message.split('\n')[0]}`, { cause: e });
-        }
-        if (r.previousRecord !== headDigest || r.environment !== environment) {
-            throw new lib/* KarooError */.xD('integrity', `refs/karoo/${environment}/${next} names record ${held.record}, which does not follow ${environment}'s head ${headDigest ?? 'none'} in ${store.ref}`);
-        }
-        progress.info(`${environment}: place ${next} is taken by ${held.record} (${r.candidate} by ${r.actor}); bringing the store's tags up to it`);
-        await putTags(store, environment, held.record, next, r.candidate);
-    }
-}
-/** Writes a promotion's record and moves the environment's tags, decided atomically (see {@link Decision}). */
-async function commitRecord(o) {
-    const tags = environmentTags(o.environment);
-    const progress = o.progress ?? lib/* silentProgress */.RZ;
-    const sequence = (await placeOf(o.store, o.base)) + 1;
-    const record = o.record({ previousRecord: o.base?.digest, previousCandidate: o.base?.candidate, sequence });
-    const artifact = recordArtifact(o.subject, record);
-    const done = () => ({ digest: artifact.digest, record, sequence, decision: o.decision });
-    if (o.decision === 'lock-file') {
-        const path = o.store.path;
-        if (!path)
-            throw new lib/* KarooError */.xD('internal', `${o.store.ref} has no directory for its lock`);
-        await withLock((0,external_node_path_.join)(path, '.karoo-promote'), o.environment, `promotion of ${o.candidate} to ${o.environment}`, async () => {
-            const head = await tagTarget(o.store, tags.record);
-            if (head !== o.base?.digest)
-                throw changed(o.environment, o.candidate, o.base?.digest, head);
-            await pushArtifact(o.store, artifact);
-            await putTags(o.store, o.environment, artifact.digest, sequence, o.candidate);
-        }, o.lock);
-        return done();
-    }
-    const head = await tagTarget(o.store, tags.record);
-    if (head !== o.base?.digest)
-        throw changed(o.environment, o.candidate, o.base?.digest, head);
-    if (o.decision === 'github-ref') {
-        const tracker = o.github.tracker;
-        // The record first: whoever holds the place, its record is in the store.
-        await pushArtifact(o.store, artifact);
-        const outcome = await tracker.claimSequence({
-            environment: o.environment,
-            sequence,
-            record: artifact.digest,
-            candidate: o.candidate,
-            store: o.store.ref,
-            commit: o.github.commit,
-        });
-        if (!outcome.won) {
-            const other = outcome.record ? await readRecord(o.store, outcome.record).catch(() => undefined) : undefined;
-            const who = other ? `${other.candidate} by ${other.actor}${other.run?.url ? ` (${other.run.url})` : ''}, record ${outcome.record}` : `${outcome.ref}`;
-            throw new lib/* KarooError */.xD('conflict', `another promotion to ${o.environment} won place ${sequence} of its history (${who}); nothing was recorded for ${o.candidate} (its record ${artifact.digest} stays outside the history); run it again once that one has finished`, { detail: { environment: o.environment, sequence, winner: outcome.record, ref: outcome.ref } });
-        }
-        await putTags(o.store, o.environment, artifact.digest, sequence, o.candidate);
-        await settleHead(o.store, o.environment, tracker, progress);
-        return done();
-    }
-    // serialized: nothing atomic; check before and after, and say so loudly when it was not serial.
-    const taken = sequenceTags(o.environment, await o.store.listTags()).filter((t) => t.sequence === sequence);
-    if (taken.length)
-        throw changed(o.environment, o.candidate, o.base?.digest, `place ${sequence} (${taken.map((t) => t.tag).join(', ')})`);
-    await pushArtifact(o.store, artifact, tags.sequence(sequence, artifact.digest));
-    const others = sequenceTags(o.environment, await o.store.listTags()).filter((t) => t.sequence === sequence && t.tag !== tags.sequence(sequence, artifact.digest));
-    if (others.length) {
-        throw new lib/* KarooError */.xD('conflict', `another promotion to ${o.environment} wrote place ${sequence} of its history at the same time (${others.map((t) => t.tag).join(', ')}), although promotions were said to be serialised; the history now forks there (see karoo history ${o.environment}); nothing more was recorded for ${o.candidate}`, { detail: { environment: o.environment, sequence, fork: others.map((t) => t.tag) } });
-    }
-    const m = await o.store.getManifest(artifact.digest);
-    await o.store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.record });
-    const c = await o.store.getManifest(o.candidate);
-    await o.store.putManifest(c.bytes, c.descriptor.mediaType, { tag: tags.env });
-    progress.info(`${o.environment}: recorded without an atomic decision (serialised by the caller): ${(0,lib/* shortDigest */.VK)(artifact.digest)} at place ${sequence}`);
-    return done();
-}
-//# sourceMappingURL=claim.js.map
 ;// CONCATENATED MODULE: ./packages/promote/lib/github.js
 
 
@@ -1233,6 +1079,139 @@ function githubDeployments(options) {
     }
 }
 //# sourceMappingURL=github.js.map
+;// CONCATENATED MODULE: ./packages/promote/lib/claim.js
+
+
+
+
+
+/** The decision a promotion will use, or a refusal that says how to get one. */
+function decisionFor(store, tracker, serialized, environment) {
+    if (store.kind === 'oci-layout')
+        return 'lock-file';
+    if (tracker?.claimSequence && tracker.readSequence)
+        return 'github-ref';
+    if (serialized)
+        return 'serialized';
+    throw new lib/* KarooError */.xD('refused', `${store.ref} is a registry, which cannot decide between two promotions to ${environment} made at the same time; give karoo a GitHub token and repository (GITHUB_TOKEN and GITHUB_REPOSITORY, or the action's token, with contents: write: each promotion claims refs/karoo/${environment}/<n>), or, when promotions to ${environment} are serialised by something else (the release workflow's concurrency group), say so with --serialized`, { detail: { store: store.ref, environment } });
+}
+/** The place of a record in its environment's history (counted along the chain for records written before places were numbered). */
+async function placeOf(store, record) {
+    if (!record)
+        return 0;
+    if (record.sequence !== undefined)
+        return record.sequence;
+    const chain = await history_history(store, record.environment);
+    const i = chain.findIndex((r) => r.digest === record.digest);
+    if (i < 0)
+        throw new lib/* KarooError */.xD('integrity', `record ${record.digest} is not in the history of ${record.environment} in ${store.ref}`);
+    return chain.length - i;
+}
+function changed(environment, candidate, base, head) {
+    return new lib/* KarooError */.xD('conflict', `another promotion to ${environment} was recorded while this one checked its gate (history head ${base ?? 'none'} → ${head ?? 'none'}); nothing was recorded for ${candidate}; run it again`, { detail: { environment, base, head } });
+}
+async function putTags(store, environment, digest, sequence, candidate) {
+    const tags = environmentTags(environment);
+    const m = await store.getManifest(digest);
+    // The place first (the record is committed), then the head, then what the environment runs.
+    await store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.sequence(sequence, digest) });
+    await store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.record });
+    const c = await store.getManifest(candidate);
+    await store.putManifest(c.bytes, c.descriptor.mediaType, { tag: tags.env });
+}
+/**
+ * Brings the store's tags up to the refs (`github-ref`): while the place after the head is
+ * claimed by a record that follows the head, commit that record's tags. Run before a promotion
+ * reads the head (a promotion that crashed after winning its ref is completed by the next one)
+ * and after a promotion wrote its tags (a later promotion may have written first).
+ */
+async function settleHead(store, environment, tracker, progress = lib/* silentProgress */.RZ) {
+    const tags = environmentTags(environment);
+    for (;;) {
+        const headDigest = await tagTarget(store, tags.record);
+        const head = headDigest ? await readRecord(store, headDigest) : undefined;
+        const next = (await placeOf(store, head)) + 1;
+        const held = await tracker.readSequence(environment, next);
+        if (!held)
+            return;
+        if (!held.record)
+            throw new lib/* KarooError */.xD('integrity', `refs/karoo/${environment}/${next} does not name a promotion record; remove it or repair it (it must point at a tag object with a "record: sha256:…" line)`);
+        let r;
+        try {
+            r = await readRecord(store, held.record);
+        }
+        catch (e) {
+            throw new lib/* KarooError */.xD('integrity', `refs/karoo/${environment}/${next} names record ${held.record}, which ${store.ref} cannot give: ${e.message.split('\n')[0]}`, { cause: e });
+        }
+        if (r.previousRecord !== headDigest || r.environment !== environment) {
+            throw new lib/* KarooError */.xD('integrity', `refs/karoo/${environment}/${next} names record ${held.record}, which does not follow ${environment}'s head ${headDigest ?? 'none'} in ${store.ref}`);
+        }
+        progress.info(`${environment}: place ${next} is taken by ${held.record} (${r.candidate} by ${r.actor}); bringing the store's tags up to it`);
+        await putTags(store, environment, held.record, next, r.candidate);
+    }
+}
+/** Writes a promotion's record and moves the environment's tags, decided atomically (see {@link Decision}). */
+async function commitRecord(o) {
+    const tags = environmentTags(o.environment);
+    const progress = o.progress ?? lib/* silentProgress */.RZ;
+    const sequence = (await placeOf(o.store, o.base)) + 1;
+    const record = o.record({ previousRecord: o.base?.digest, previousCandidate: o.base?.candidate, sequence });
+    const artifact = recordArtifact(o.subject, record);
+    const done = () => ({ digest: artifact.digest, record, sequence, decision: o.decision });
+    if (o.decision === 'lock-file') {
+        const path = o.store.path;
+        if (!path)
+            throw new lib/* KarooError */.xD('internal', `${o.store.ref} has no directory for its lock`);
+        await withLock((0,external_node_path_.join)(path, '.karoo-promote'), o.environment, `promotion of ${o.candidate} to ${o.environment}`, async () => {
+            const head = await tagTarget(o.store, tags.record);
+            if (head !== o.base?.digest)
+                throw changed(o.environment, o.candidate, o.base?.digest, head);
+            await pushArtifact(o.store, artifact);
+            await putTags(o.store, o.environment, artifact.digest, sequence, o.candidate);
+        }, o.lock);
+        return done();
+    }
+    const head = await tagTarget(o.store, tags.record);
+    if (head !== o.base?.digest)
+        throw changed(o.environment, o.candidate, o.base?.digest, head);
+    if (o.decision === 'github-ref') {
+        const tracker = o.github.tracker;
+        // The record first: whoever holds the place, its record is in the store.
+        await pushArtifact(o.store, artifact);
+        const outcome = await tracker.claimSequence({
+            environment: o.environment,
+            sequence,
+            record: artifact.digest,
+            candidate: o.candidate,
+            store: o.store.ref,
+            commit: o.github.commit,
+        });
+        if (!outcome.won) {
+            const other = outcome.record ? await readRecord(o.store, outcome.record).catch(() => undefined) : undefined;
+            const who = other ? `${other.candidate} by ${other.actor}${other.run?.url ? ` (${other.run.url})` : ''}, record ${outcome.record}` : `${outcome.ref}`;
+            throw new lib/* KarooError */.xD('conflict', `another promotion to ${o.environment} won place ${sequence} of its history (${who}); nothing was recorded for ${o.candidate} (its record ${artifact.digest} stays outside the history); run it again once that one has finished`, { detail: { environment: o.environment, sequence, winner: outcome.record, ref: outcome.ref } });
+        }
+        await putTags(o.store, o.environment, artifact.digest, sequence, o.candidate);
+        await settleHead(o.store, o.environment, tracker, progress);
+        return done();
+    }
+    // serialized: nothing atomic; check before and after, and say so loudly when it was not serial.
+    const taken = sequenceTags(o.environment, await o.store.listTags()).filter((t) => t.sequence === sequence);
+    if (taken.length)
+        throw changed(o.environment, o.candidate, o.base?.digest, `place ${sequence} (${taken.map((t) => t.tag).join(', ')})`);
+    await pushArtifact(o.store, artifact, tags.sequence(sequence, artifact.digest));
+    const others = sequenceTags(o.environment, await o.store.listTags()).filter((t) => t.sequence === sequence && t.tag !== tags.sequence(sequence, artifact.digest));
+    if (others.length) {
+        throw new lib/* KarooError */.xD('conflict', `another promotion to ${o.environment} wrote place ${sequence} of its history at the same time (${others.map((t) => t.tag).join(', ')}), although promotions were said to be serialised; the history now forks there (see karoo history ${o.environment}); nothing more was recorded for ${o.candidate}`, { detail: { environment: o.environment, sequence, fork: others.map((t) => t.tag) } });
+    }
+    const m = await o.store.getManifest(artifact.digest);
+    await o.store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.record });
+    const c = await o.store.getManifest(o.candidate);
+    await o.store.putManifest(c.bytes, c.descriptor.mediaType, { tag: tags.env });
+    progress.info(`${o.environment}: recorded without an atomic decision (serialised by the caller): ${(0,lib/* shortDigest */.VK)(artifact.digest)} at place ${sequence}`);
+    return done();
+}
+//# sourceMappingURL=claim.js.map
 ;// CONCATENATED MODULE: ./packages/promote/lib/seams.js
 /**
  * The system id of a candidate with one environment's configuration, as @karoo/deploy
@@ -1303,7 +1282,12 @@ async function verifyCandidate(store, candidate) {
     }
     return { mediaType: m.descriptor.mediaType, digest: candidate, size: m.bytes.length };
 }
-async function defaultEvidence(store, candidate, progress = lib/* silentProgress */.RZ) {
+/**
+ * A candidate's acceptance evidence as the gate (and whatever shows it) reads it: @karoo/evidence's
+ * records, oldest first, malformed referrers skipped with a warning. Not yet judged: pass it
+ * through trustEvidence before counting or showing any of it as passing.
+ */
+async function candidateEvidence(store, candidate, progress = lib/* silentProgress */.RZ) {
     const { listEvidence } = await __webpack_require__.e(/* import() */ 575).then(__webpack_require__.bind(__webpack_require__, 11575));
     const onInvalid = (i) => progress.warn(`evidence ${i.digest} is invalid and does not count: ${i.reason}`);
     return (await listEvidence(store, candidate, { onInvalid })).map((r) => ({
@@ -1343,7 +1327,7 @@ async function promote(o) {
     }
     const subject = await verifyCandidate(o.store, candidate);
     progress.info(`candidate ${candidate} is in ${o.store.ref} (manifest verified)`);
-    const list = o.evidence ?? defaultEvidence;
+    const list = o.evidence ?? candidateEvidence;
     // Evidence counts only for this candidate with each environment's configuration as it is now, and (in GitHub Actions) from a run that checks out.
     const systemIdOf = o.systemId ?? systemIdFromConfig(o.config);
     const evidence = await trustEvidence(await list(o.store, candidate, progress), {
@@ -1527,7 +1511,6 @@ function runFromEnv(env = process.env) {
 }
 //# sourceMappingURL=run.js.map
 ;// CONCATENATED MODULE: ./packages/promote/lib/index.js
-
 
 
 

@@ -2065,7 +2065,6 @@ function checkPassEnv(passEnv, env, fail) {
     for (const n of env)
         if (forbidden(n))
             fail(['acceptance', 'env', n], `"${n}" may not be set for the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens); remove it`);
-    return [...passEnv];
 }
 /** `30s`, `10m`, `2h`, `1d` → seconds. */
 function parseDuration(s) {
@@ -2191,14 +2190,16 @@ function normalise(raw, path, line) {
             values: e.values ?? {},
         };
     });
+    if (raw.acceptance)
+        checkPassEnv(raw.acceptance['pass-env'] ?? [], Object.keys(raw.acceptance.env ?? {}), fail);
     const acceptance = raw.acceptance && {
         command: raw.acceptance.command,
         timeoutSeconds: raw.acceptance.timeout ? parseDuration(raw.acceptance.timeout) : 600,
         junit: raw.acceptance.junit,
         workingDirectory: (0,external_node_path_.resolve)(dir, raw.acceptance['working-directory'] ?? '.'),
         ...(raw.acceptance['allow-no-tests'] === true ? { allowNoTests: true } : {}),
-        ...(raw.acceptance['pass-env'] ? { passEnv: checkPassEnv(raw.acceptance['pass-env'], Object.keys(raw.acceptance.env ?? {}), fail) } : {}),
-        ...(raw.acceptance.env ? { env: (checkPassEnv([], Object.keys(raw.acceptance.env), fail), { ...raw.acceptance.env }) } : {}),
+        ...(raw.acceptance['pass-env'] ? { passEnv: [...raw.acceptance['pass-env']] } : {}),
+        ...(raw.acceptance.env ? { env: { ...raw.acceptance.env } } : {}),
         workflows: raw.acceptance.workflows ?? [DEFAULT_EVIDENCE_WORKFLOW],
     };
     return {

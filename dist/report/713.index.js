@@ -16,13 +16,15 @@ __webpack_require__.d(__webpack_exports__, {
   yw: () => (/* reexport */ readAll)
 });
 
-// UNUSED EXPORTS: DEFAULT_IMPORT_LIMITS, LayoutStore, MANIFEST_ACCEPT, MEDIA_TYPES, REF_NAME_ANNOTATION, RegistryStore, blobsOf, copyArtifact, describeBlob, exportTar, fileSource, importTar, isLoopbackHost, lazySource, manifestMediaType, parseChallenge, parseReferrersList, referrersTag, registryCredentialsFromEnv, verifyBlob, verifyManifest
+// UNUSED EXPORTS: DEFAULT_IMPORT_LIMITS, LayoutStore, MANIFEST_ACCEPT, MEDIA_TYPES, REF_NAME_ANNOTATION, RegistryStore, blobsOf, copyArtifact, describeBlob, exportTar, fileSource, importTar, lazySource, manifestMediaType, parseChallenge, parseReferrersList, referrersTag, registryCredentialsFromEnv, verifyBlob, verifyManifest
 
+// EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
+var lib = __webpack_require__(46787);
 ;// CONCATENATED MODULE: ./packages/oci/lib/types.js
+
+/** The OCI media types (@karoo/common's, one definition) and Docker's that registries still serve. */
 const types_MEDIA_TYPES = {
-    imageManifest: 'application/vnd.oci.image.manifest.v1+json',
-    imageIndex: 'application/vnd.oci.image.index.v1+json',
-    empty: 'application/vnd.oci.empty.v1+json',
+    ...lib/* OCI_MEDIA_TYPES */.vQ,
     dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
     dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
 };
@@ -33,7 +35,7 @@ const MANIFEST_ACCEPT = [
     types_MEDIA_TYPES.dockerManifest,
     types_MEDIA_TYPES.dockerManifestList,
 ].join(', ');
-const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
+const REF_NAME_ANNOTATION = lib/* OCI_ANNOTATIONS */.rs.refName;
 //# sourceMappingURL=types.js.map
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __webpack_require__(77598);
@@ -41,8 +43,6 @@ var external_node_crypto_ = __webpack_require__(77598);
 var external_node_fs_ = __webpack_require__(73024);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __webpack_require__(57075);
-// EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
-var lib = __webpack_require__(46787);
 ;// CONCATENATED MODULE: ./packages/oci/lib/util.js
 
 
@@ -112,13 +112,8 @@ class util_SizeExceededError extends Error {
 function blobMismatch(what, expected, actual) {
     return new lib/* KarooError */.xD('integrity', `${what}: expected ${expected.digest} (${expected.size} bytes), got ${actual.digest} (${actual.size} bytes)`, { detail: { expected, actual } });
 }
-/**
- * Reads a manifest or an index and checks every descriptor in it (config, layers, manifests,
- * subject) with checkDescriptor: digests `sha256:` + 64 lowercase hex, sizes safe non-negative
- * integers, media types strings. What comes back holds only checked fields, so no digest from
- * stored JSON reaches a path or a URL unchecked. Anything malformed is an integrity error.
- */
-function util_parseManifestInfo(bytes, what) {
+/** Stored JSON that must be an object; anything else (not JSON, a list, null) is an integrity error saying `notObject`. */
+function jsonObject(bytes, notObject) {
     let v;
     try {
         v = JSON.parse(Buffer.from(bytes).toString('utf8'));
@@ -127,13 +122,18 @@ function util_parseManifestInfo(bytes, what) {
         v = undefined;
     }
     if (!v || typeof v !== 'object' || Array.isArray(v))
-        throw new lib/* KarooError */.xD('integrity', `${what} is not a JSON manifest`);
-    return checkManifestInfo(v, what);
+        throw new lib/* KarooError */.xD('integrity', notObject);
+    return v;
 }
-function checkManifestInfo(o, what) {
-    const bad = (reason) => {
-        throw new lib/* KarooError */.xD('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
-    };
+/**
+ * Reads a manifest or an index and checks every descriptor in it (config, layers, manifests,
+ * subject) with checkDescriptor: digests `sha256:` + 64 lowercase hex, sizes safe non-negative
+ * integers, media types strings. What comes back holds only checked fields, so no digest from
+ * stored JSON reaches a path or a URL unchecked. Anything malformed is an integrity error.
+ */
+function util_parseManifestInfo(bytes, what) {
+    const o = jsonObject(bytes, `${what} is not a JSON manifest`);
+    const bad = (0,lib/* malformedManifest */.lR)(what);
     if (o.mediaType !== undefined && typeof o.mediaType !== 'string')
         bad('mediaType is not a string');
     if (o.artifactType !== undefined && typeof o.artifactType !== 'string')
@@ -146,17 +146,7 @@ function checkManifestInfo(o, what) {
             return bad(`${field} is not a list`);
         return l.map((d, i) => (0,lib/* checkDescriptor */.YW)(d, `${what}: ${field}[${i}]`));
     };
-    let annotations;
-    if (o.annotations !== undefined) {
-        if (!o.annotations || typeof o.annotations !== 'object' || Array.isArray(o.annotations))
-            bad('annotations is not an object');
-        annotations = {};
-        for (const [k, a] of Object.entries(o.annotations)) {
-            if (typeof a !== 'string')
-                bad(`annotation ${JSON.stringify(k)} is not a string`);
-            annotations[k] = a;
-        }
-    }
+    const annotations = (0,lib/* checkAnnotations */.LO)(o.annotations, bad);
     const layers = list('layers');
     const manifests = list('manifests');
     return {
@@ -171,19 +161,10 @@ function checkManifestInfo(o, what) {
 }
 /** Only `mediaType` and `artifactType` of a manifest or index (each a string or absent): what a store reports about it. */
 function manifestTypes(bytes, what) {
-    let v;
-    try {
-        v = JSON.parse(Buffer.from(bytes).toString('utf8'));
-    }
-    catch {
-        v = undefined;
-    }
-    if (!v || typeof v !== 'object' || Array.isArray(v))
-        throw new lib/* KarooError */.xD('integrity', `${what} is not a JSON manifest`);
-    const o = v;
+    const o = jsonObject(bytes, `${what} is not a JSON manifest`);
     for (const k of ['mediaType', 'artifactType']) {
         if (o[k] !== undefined && typeof o[k] !== 'string')
-            throw new lib/* KarooError */.xD('integrity', `${what}: ${k} is not a string; the manifest is malformed or crafted`);
+            (0,lib/* malformedManifest */.lR)(what)(`${k} is not a string`);
     }
     return {
         ...(typeof o.mediaType === 'string' ? { mediaType: o.mediaType } : {}),
@@ -196,16 +177,7 @@ function manifestTypes(bytes, what) {
  * out, so one bad push cannot hide a subject's other referrers.
  */
 function parseReferrersList(bytes, what, onInvalid = () => undefined) {
-    let v;
-    try {
-        v = JSON.parse(Buffer.from(bytes).toString('utf8'));
-    }
-    catch {
-        v = undefined;
-    }
-    if (!v || typeof v !== 'object' || Array.isArray(v))
-        throw new lib/* KarooError */.xD('integrity', `${what} is not a JSON image index`);
-    const list = v.manifests;
+    const list = jsonObject(bytes, `${what} is not a JSON image index`).manifests;
     if (list === undefined || list === null)
         return [];
     if (!Array.isArray(list))
@@ -279,12 +251,17 @@ async function readAll(stream, limit, what) {
 // EXTERNAL MODULE: ./packages/transport/lib/index.js + 2 modules
 var transport_lib = __webpack_require__(69794);
 ;// CONCATENATED MODULE: ./packages/oci/lib/http.js
+
 // The registry client's HTTP goes through @karoo/transport (one client, one retry policy).
 
-/** Hosts a registry may be reached on over plain HTTP (as other OCI clients do). */
-function isLoopbackHost(host) {
-    const h = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '').toLowerCase();
-    return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+/** True for a registry (`host[:port]`) that may be reached over plain HTTP: a loopback host (@karoo/common's one test). */
+function isLoopbackRegistry(registry) {
+    try {
+        return (0,lib/* isLoopbackHost */.cW)(new URL(`http://${registry}`).hostname);
+    }
+    catch {
+        return false;
+    }
 }
 //# sourceMappingURL=http.js.map
 ;// CONCATENATED MODULE: ./packages/oci/lib/auth.js
@@ -360,7 +337,7 @@ class RegistryAuth {
             throw this.needCredentials();
         if (c.scheme === 'bearer' && c.realm) {
             const realm = new URL(c.realm);
-            if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && isLoopbackHost(realm.host))) {
+            if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && (0,lib/* isLoopbackHost */.cW)(realm.hostname))) {
                 throw new lib/* KarooError */.xD('input', `registry ${this.host} sends tokens from ${c.realm}; karoo fetches tokens over https only (plain http only on loopback)`);
             }
         }
@@ -1114,7 +1091,7 @@ function openStore(ref, options = {}) {
     return new RegistryStore({
         registry: r.registry,
         repository: r.repository,
-        scheme: isLoopbackHost(r.registry) ? 'http' : 'https',
+        scheme: isLoopbackRegistry(r.registry) ? 'http' : 'https',
         credentials: options.credentials ?? registryCredentialsFromEnv(r.registry, options.env),
         progress: options.progress,
         retry: options.retry,
@@ -1130,7 +1107,7 @@ function openStore(ref, options = {}) {
 
 /** What a descriptor is, for messages: `layer "numpy-1.26.4-….whl"`, `config`. */
 function describeBlob(d, role) {
-    const title = d.annotations?.['org.opencontainers.image.title'];
+    const title = d.annotations?.[OCI_ANNOTATIONS.title];
     return `${role}${title ? ` "${title}"` : ''} ${d.digest}`;
 }
 /**
@@ -1279,7 +1256,7 @@ async function exportTar(store, reference, out, options = {}) {
         for (const c of info.manifests ?? [])
             await visit(c.digest, 'child');
         for (const b of blobsOf(info)) {
-            const title = b.annotations?.['org.opencontainers.image.title'];
+            const title = b.annotations?.[OCI_ANNOTATIONS.title];
             entries.set(blobFileName(b.digest), { digest: b.digest, size: b.size, what: `blob ${b.digest}${title ? ` ("${title}")` : ''} of ${digest}` });
         }
         for (const r of await store.referrers(digest))
@@ -1482,7 +1459,6 @@ async function readEntry(entry) {
 }
 //# sourceMappingURL=tar.js.map
 ;// CONCATENATED MODULE: ./packages/oci/lib/index.js
-
 
 
 

@@ -70794,9 +70794,12 @@ __nccwpck_require__.d(__webpack_exports__, {
   f6: () => (/* reexport */ FileError),
   iE: () => (/* reexport */ KAROO_VERSION),
   xD: () => (/* reexport */ errors_KarooError),
+  rs: () => (/* reexport */ OCI_ANNOTATIONS),
+  vQ: () => (/* reexport */ OCI_MEDIA_TYPES),
   mn: () => (/* reexport */ basicAuthHeader),
   Vz: () => (/* reexport */ blobFileName),
   dj: () => (/* reexport */ canonicalJson),
+  LO: () => (/* reexport */ checkAnnotations),
   YW: () => (/* reexport */ checkDescriptor),
   Ut: () => (/* reexport */ configText),
   k2: () => (/* reexport */ controlCharacterIn),
@@ -70805,7 +70808,9 @@ __nccwpck_require__.d(__webpack_exports__, {
   Bc: () => (/* reexport */ isDigest),
   lz: () => (/* reexport */ isFileError),
   ro: () => (/* reexport */ isKarooError),
+  cW: () => (/* reexport */ isLoopbackHost),
   P4: () => (/* reexport */ isSha256Hex),
+  lR: () => (/* reexport */ malformedManifest),
   u6: () => (/* reexport */ networkCause),
   m: () => (/* reexport */ parseDigest),
   cl: () => (/* reexport */ quoteValue),
@@ -70819,7 +70824,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   aV: () => (/* reexport */ writeFilesAtomic)
 });
 
-// UNUSED EXPORTS: DigestError, EXIT_CODES, credentialsFor, credentialsForAny, exitCodeOf, isLoopbackHost, stderrProgress, urlWithUserinfo
+// UNUSED EXPORTS: DigestError, EXIT_CODES, credentialsFor, credentialsForAny, exitCodeOf, stderrProgress, urlWithUserinfo
 
 ;// CONCATENATED MODULE: ./packages/common/lib/errors.js
 const EXIT_CODES = {
@@ -71104,6 +71109,41 @@ function urlWithUserinfo(url, c) {
 ;// CONCATENATED MODULE: ./packages/common/lib/descriptor.js
 
 
+/** The OCI media types of manifests and indexes (image-spec), shared by @karoo/oci and @karoo/candidate. */
+const OCI_MEDIA_TYPES = {
+    imageManifest: 'application/vnd.oci.image.manifest.v1+json',
+    imageIndex: 'application/vnd.oci.image.index.v1+json',
+    empty: 'application/vnd.oci.empty.v1+json',
+};
+/** The standard annotation keys karoo reads and writes (image-spec annotations.md). */
+const OCI_ANNOTATIONS = {
+    title: 'org.opencontainers.image.title',
+    created: 'org.opencontainers.image.created',
+    refName: 'org.opencontainers.image.ref.name',
+};
+/** The thrower of a malformed stored manifest: an integrity error naming `what` and the reason. */
+function malformedManifest(what) {
+    return (reason) => {
+        throw new errors_KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
+    };
+}
+/**
+ * Checks the `annotations` of a descriptor, manifest or index: absent, or an object of strings.
+ * Returns a fresh copy holding only those; anything else goes to `bad`.
+ */
+function checkAnnotations(value, bad) {
+    if (value === undefined)
+        return undefined;
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+        bad('annotations is not an object');
+    const annotations = {};
+    for (const [k, a] of Object.entries(value)) {
+        if (typeof a !== 'string')
+            bad(`annotation ${JSON.stringify(k)} is not a string`);
+        annotations[k] = a;
+    }
+    return annotations;
+}
 /**
  * Checks one OCI descriptor read from stored JSON (a manifest's config, layers and subject, an
  * index's manifests, a referrers list): `digest` exactly `sha256:` + 64 lowercase hex, `size` a
@@ -71113,9 +71153,7 @@ function urlWithUserinfo(url, c) {
  * never become part of a file path or a URL.
  */
 function checkDescriptor(value, what) {
-    const bad = (reason) => {
-        throw new errors_KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
-    };
+    const bad = malformedManifest(what);
     if (!value || typeof value !== 'object' || Array.isArray(value))
         bad('the descriptor is not an object');
     const v = value;
@@ -71127,17 +71165,7 @@ function checkDescriptor(value, what) {
         bad(`size ${JSON.stringify(v.size)?.slice(0, 40)} is not a non-negative integer`);
     if (v.artifactType !== undefined && typeof v.artifactType !== 'string')
         bad('artifactType is not a string');
-    let annotations;
-    if (v.annotations !== undefined) {
-        if (!v.annotations || typeof v.annotations !== 'object' || Array.isArray(v.annotations))
-            bad('annotations is not an object');
-        annotations = {};
-        for (const [k, a] of Object.entries(v.annotations)) {
-            if (typeof a !== 'string')
-                bad(`annotation ${JSON.stringify(k)} is not a string`);
-            annotations[k] = a;
-        }
-    }
+    const annotations = checkAnnotations(v.annotations, bad);
     let urls;
     if (v.urls !== undefined) {
         if (!Array.isArray(v.urls) || !v.urls.every((u) => typeof u === 'string'))
@@ -71397,7 +71425,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   ey: () => (/* reexport */ writeRequirements)
 });
 
-// UNUSED EXPORTS: LOCK_DIGEST_SCHEMA, RequirementSyntaxError, canonicalLockJson, compareVersions, detectLockFormat, formatInstant, hasUserinfo, isPrerelease, isValidName, normalizeInstant, normalizeMarker, normalizeVersion, parsePep508, parsePoetryLock, parseRequirements, parseRequirementsFile, parseSdistName, parseSpecifiers, parseUvLock, parseVersion, parseWheelName, readLockText, requirementsToLock, satisfies, stripUserinfo, targetEnvironment, validateMarker
+// UNUSED EXPORTS: LOCK_DIGEST_SCHEMA, RequirementSyntaxError, canonicalLockJson, compareVersions, detectLockFormat, formatInstant, formatInstantExact, hasUserinfo, isPrerelease, isValidName, normalizeInstant, normalizeMarker, normalizeVersion, parsePep508, parsePoetryLock, parseRequirements, parseRequirementsFile, parseSdistName, parseSpecifiers, parseUvLock, parseVersion, parseWheelName, readLockText, requirementsToLock, satisfies, stripUserinfo, targetEnvironment, validateMarker
 
 ;// CONCATENATED MODULE: ./packages/lock/lib/names.js
 /** PEP 503 normalised project name: lowercase, runs of `-`, `_`, `.` become one `-`. */
@@ -71423,18 +71451,8 @@ function parseVersion(input) {
     const post = num(v.post);
     const dev = num(v.dev);
     const local = v.local ? v.local.split('.').map((p) => (/^[0-9]+$/.test(p) ? Number(p) : p)) : undefined;
-    let text = '';
-    if (v.epoch)
-        text += `${v.epoch}!`;
-    text += v.release.join('.');
-    if (pre)
-        text += `${pre[0]}${pre[1]}`;
-    if (post !== undefined)
-        text += `.post${post}`;
-    if (dev !== undefined)
-        text += `.dev${dev}`;
-    if (local)
-        text += `+${local.join('.')}`;
+    // `public` is the library's normalised spelling without the local segment, which it joins wrongly.
+    const text = v.local ? `${v.public}+${v.local}` : v.public;
     return { epoch: v.epoch, release: v.release, pre, post, dev, local, text };
 }
 function isValidVersion(input) {
@@ -71482,8 +71500,11 @@ var lib = __nccwpck_require__(46787);
 /**
  * Instants as indexes give them (PEP 700 `upload-time`, PEP 751 `upload-time`) and as users
  * give a cutoff (`--as-of`, RFC 3339). Compared exactly, to the nanosecond, whatever the
- * offset or the number of fraction digits; recorded in locks at millisecond precision in UTC,
- * the precision every TOML reader keeps, so a lock written and read back is the same lock.
+ * offset or the number of fraction digits. A file's upload time is recorded in locks at
+ * millisecond precision in UTC, the precision every TOML reader keeps for a datetime, so a lock
+ * written and read back is the same lock; a cutoff is a string there and keeps every digit it
+ * has, so the recorded cutoff given back as --as-of is the same instant (PyPI's upload times
+ * have microseconds: cut to the millisecond, a `leaves` cutoff would be before its own leaves).
  */
 const RFC3339 = /^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?([Zz]|[+-][0-9]{2}:[0-9]{2})$/;
 /** Nanoseconds since the Unix epoch of an RFC 3339 date-time with an offset; undefined when it is not one. */
@@ -71520,6 +71541,17 @@ function formatInstant(ns) {
 function normalizeInstant(text) {
     const ns = parseInstant(text);
     return ns === undefined ? undefined : formatInstant(ns);
+}
+/** `YYYY-MM-DDTHH:MM:SS.sss[ssssss]Z`: the instant in UTC with every fraction digit it has, at least milliseconds (the form a cutoff is recorded in). */
+function formatInstantExact(ns) {
+    const sub = ((ns % 1000000n) + 1000000n) % 1000000n;
+    const ms = formatInstant(ns);
+    return sub === 0n ? ms : `${ms.slice(0, -1)}${sub.toString().padStart(6, '0').replace(/0+$/, '')}Z`;
+}
+/** The recorded form of a cutoff (UTC, every fraction digit), or undefined when it is not an RFC 3339 date-time. */
+function normalizeInstantExact(text) {
+    const ns = parseInstant(text);
+    return ns === undefined ? undefined : formatInstantExact(ns);
 }
 //# sourceMappingURL=time.js.map
 ;// CONCATENATED MODULE: ./packages/lock/lib/model.js
@@ -72293,7 +72325,7 @@ function asOfFromJson(raw) {
         throw new Error('asOf needs a policy, "time" or "leaves"');
     let time;
     if (raw.time !== undefined) {
-        time = typeof raw.time === 'string' ? normalizeInstant(raw.time) : undefined;
+        time = typeof raw.time === 'string' ? normalizeInstantExact(raw.time) : undefined;
         if (time === undefined)
             throw new Error(`asOf.time ${JSON.stringify(raw.time)} is not an RFC 3339 date-time`);
     }
@@ -76884,19 +76916,22 @@ var external_node_fs_ = __nccwpck_require__(73024);
 /**
  * Evidence and environments as the store has them (the base repository's store, opened with
  * this job's credentials): what a fork's comment shows instead of its artifact's claims. A store
- * that cannot be read gives none, with a warning: never the artifact's word instead.
+ * that cannot be read gives none, with a warning: never the artifact's word instead. Passing
+ * evidence is shown only when a promotion would count it (trustEvidence: about this candidate
+ * with the environment's configuration as it is now and, inside GitHub Actions, from a
+ * successful run of the candidate workflow); what would not count is left out, with a warning.
  */
 async function storeLookups(configPath, githubToken) {
     // Loaded here, not at start-up: the usual report step reads no store and starts faster.
-    const [{ loadConfig }, { listEvidence }, { storeFromInputs }, { environmentStatus }] = await Promise.all([
+    const [{ loadConfig }, { storeFromInputs }, { candidateEvidence, environmentStatus, evidenceRunVerifierFromEnv, systemIdFromConfig, trustEvidence }] = await Promise.all([
         Promise.all(/* import() */[__nccwpck_require__.e(815), __nccwpck_require__.e(706)]).then(__nccwpck_require__.bind(__nccwpck_require__, 71706)),
-        Promise.all(/* import() */[__nccwpck_require__.e(118), __nccwpck_require__.e(713), __nccwpck_require__.e(956)]).then(__nccwpck_require__.bind(__nccwpck_require__, 11575)),
         Promise.all(/* import() */[__nccwpck_require__.e(118), __nccwpck_require__.e(713), __nccwpck_require__.e(63)]).then(__nccwpck_require__.bind(__nccwpck_require__, 89063)),
-        Promise.all(/* import() */[__nccwpck_require__.e(118), __nccwpck_require__.e(815), __nccwpck_require__.e(713), __nccwpck_require__.e(706), __nccwpck_require__.e(683)]).then(__nccwpck_require__.bind(__nccwpck_require__, 71683)),
+        Promise.all(/* import() */[__nccwpck_require__.e(815), __nccwpck_require__.e(118), __nccwpck_require__.e(706), __nccwpck_require__.e(713), __nccwpck_require__.e(683)]).then(__nccwpck_require__.bind(__nccwpck_require__, 71683)),
     ]);
     const config = (0,external_node_fs_.existsSync)(configPath) ? await loadConfig(configPath) : undefined;
     const store = storeFromInputs(config, githubToken);
     const names = config?.environments.map((e) => e.name) ?? [];
+    const verifyRun = evidenceRunVerifierFromEnv({ token: githubToken, config: config ?? {}, progress: kit_lib/* actionProgress */.cv });
     const orNothing = async (what, f) => {
         try {
             return await f();
@@ -76907,17 +76942,32 @@ async function storeLookups(configPath, githubToken) {
         }
     };
     return {
-        evidenceFor: (candidate) => orNothing('the evidence', async () => (await listEvidence(store, candidate)).map((r) => ({
-            result: r.evidence.result,
-            passed: r.evidence.counts.passed,
-            failed: r.evidence.counts.failed + r.evidence.counts.errors,
-            skipped: r.evidence.counts.skipped,
-            ...(r.evidence.counts.source === 'unknown' ? { countsUnknown: true } : {}),
-            durationMs: r.evidence.durationMs,
-            runUrl: r.evidence.run?.runUrl,
-            environment: r.evidence.environment,
-            digest: r.digest,
-        }))),
+        evidenceFor: (claimed) => orNothing('the evidence', async () => {
+            const candidate = (0,lib/* parseDigest */.m)(claimed, 'candidate');
+            const evidence = await trustEvidence(await candidateEvidence(store, candidate, kit_lib/* actionProgress */.cv), {
+                systemIdFor: async (name) => {
+                    const env = config?.environments.find((e) => e.name === name);
+                    return env && systemIdFromConfig(config)(candidate, env);
+                },
+                verifyRun,
+            });
+            for (const e of evidence)
+                if (e.untrusted)
+                    kit_lib/* core.warning */.I8.warning(`evidence ${e.digest} (${e.environment}, passed) is not shown: ${e.untrusted}`);
+            return evidence
+                .filter((e) => !e.untrusted)
+                .map((e) => ({
+                result: e.result,
+                passed: e.passed,
+                failed: e.failed,
+                skipped: e.skipped,
+                ...(e.countsUnknown ? { countsUnknown: true } : {}),
+                durationMs: e.durationMs,
+                runUrl: e.runUrl,
+                environment: e.environment,
+                digest: e.digest,
+            }));
+        }),
         environments: () => orNothing('the environments', async () => (await environmentStatus(store, names)).map((s) => ({
             name: s.environment,
             candidate: s.candidate ?? null,

@@ -41114,7 +41114,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   aV: () => (/* reexport */ writeFilesAtomic)
 });
 
-// UNUSED EXPORTS: DigestError, EXIT_CODES, blobFileName, checkDescriptor, configText, credentialsForAny, exitCodeOf, hexOf, isDigest, isLoopbackHost, parseDigest, runContextFromEnv, sha256File, shortDigest, sshConfigValue, stderrProgress, writeFileAtomic
+// UNUSED EXPORTS: DigestError, EXIT_CODES, OCI_ANNOTATIONS, OCI_MEDIA_TYPES, blobFileName, checkAnnotations, checkDescriptor, configText, credentialsForAny, exitCodeOf, hexOf, isDigest, isLoopbackHost, malformedManifest, parseDigest, runContextFromEnv, sha256File, shortDigest, sshConfigValue, stderrProgress, writeFileAtomic
 
 ;// CONCATENATED MODULE: ./packages/common/lib/errors.js
 const EXIT_CODES = {
@@ -41399,6 +41399,41 @@ function urlWithUserinfo(url, c) {
 ;// CONCATENATED MODULE: ./packages/common/lib/descriptor.js
 
 
+/** The OCI media types of manifests and indexes (image-spec), shared by @karoo/oci and @karoo/candidate. */
+const OCI_MEDIA_TYPES = {
+    imageManifest: 'application/vnd.oci.image.manifest.v1+json',
+    imageIndex: 'application/vnd.oci.image.index.v1+json',
+    empty: 'application/vnd.oci.empty.v1+json',
+};
+/** The standard annotation keys karoo reads and writes (image-spec annotations.md). */
+const OCI_ANNOTATIONS = {
+    title: 'org.opencontainers.image.title',
+    created: 'org.opencontainers.image.created',
+    refName: 'org.opencontainers.image.ref.name',
+};
+/** The thrower of a malformed stored manifest: an integrity error naming `what` and the reason. */
+function malformedManifest(what) {
+    return (reason) => {
+        throw new KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
+    };
+}
+/**
+ * Checks the `annotations` of a descriptor, manifest or index: absent, or an object of strings.
+ * Returns a fresh copy holding only those; anything else goes to `bad`.
+ */
+function checkAnnotations(value, bad) {
+    if (value === undefined)
+        return undefined;
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+        bad('annotations is not an object');
+    const annotations = {};
+    for (const [k, a] of Object.entries(value)) {
+        if (typeof a !== 'string')
+            bad(`annotation ${JSON.stringify(k)} is not a string`);
+        annotations[k] = a;
+    }
+    return annotations;
+}
 /**
  * Checks one OCI descriptor read from stored JSON (a manifest's config, layers and subject, an
  * index's manifests, a referrers list): `digest` exactly `sha256:` + 64 lowercase hex, `size` a
@@ -41408,9 +41443,7 @@ function urlWithUserinfo(url, c) {
  * never become part of a file path or a URL.
  */
 function checkDescriptor(value, what) {
-    const bad = (reason) => {
-        throw new KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
-    };
+    const bad = malformedManifest(what);
     if (!value || typeof value !== 'object' || Array.isArray(value))
         bad('the descriptor is not an object');
     const v = value;
@@ -41422,17 +41455,7 @@ function checkDescriptor(value, what) {
         bad(`size ${JSON.stringify(v.size)?.slice(0, 40)} is not a non-negative integer`);
     if (v.artifactType !== undefined && typeof v.artifactType !== 'string')
         bad('artifactType is not a string');
-    let annotations;
-    if (v.annotations !== undefined) {
-        if (!v.annotations || typeof v.annotations !== 'object' || Array.isArray(v.annotations))
-            bad('annotations is not an object');
-        annotations = {};
-        for (const [k, a] of Object.entries(v.annotations)) {
-            if (typeof a !== 'string')
-                bad(`annotation ${JSON.stringify(k)} is not a string`);
-            annotations[k] = a;
-        }
-    }
+    const annotations = checkAnnotations(v.annotations, bad);
     let urls;
     if (v.urls !== undefined) {
         if (!Array.isArray(v.urls) || !v.urls.every((u) => typeof u === 'string'))
@@ -41571,7 +41594,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   c_: () => (/* reexport */ Lock),
   Zy: () => (/* reexport */ compareVersions),
   Uu: () => (/* reexport */ diffLocks),
-  r4: () => (/* reexport */ formatInstant),
+  eR: () => (/* reexport */ formatInstantExact),
   V1: () => (/* reexport */ isPrerelease),
   ri: () => (/* reexport */ isValidVersion),
   Pc: () => (/* reexport */ names_normalizeName),
@@ -41584,7 +41607,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   ey: () => (/* reexport */ writeRequirements)
 });
 
-// UNUSED EXPORTS: LOCK_DIGEST_SCHEMA, RequirementSyntaxError, canonicalLockJson, compareVersionStrings, detectLockFormat, hasUserinfo, isValidName, normalizeInstant, normalizeMarker, parsePep508, parsePoetryLock, parsePylock, parseRequirements, parseRequirementsFile, parseSdistName, parseSpecifiers, parseUvLock, parseWheelName, readLockText, requirementsToLock, stripUserinfo, targetEnvironment, validateMarker
+// UNUSED EXPORTS: LOCK_DIGEST_SCHEMA, RequirementSyntaxError, canonicalLockJson, compareVersionStrings, detectLockFormat, formatInstant, hasUserinfo, isValidName, normalizeInstant, normalizeMarker, parsePep508, parsePoetryLock, parsePylock, parseRequirements, parseRequirementsFile, parseSdistName, parseSpecifiers, parseUvLock, parseWheelName, readLockText, requirementsToLock, stripUserinfo, targetEnvironment, validateMarker
 
 ;// CONCATENATED MODULE: ./packages/lock/lib/names.js
 /** PEP 503 normalised project name: lowercase, runs of `-`, `_`, `.` become one `-`. */
@@ -41610,18 +41633,8 @@ function parseVersion(input) {
     const post = num(v.post);
     const dev = num(v.dev);
     const local = v.local ? v.local.split('.').map((p) => (/^[0-9]+$/.test(p) ? Number(p) : p)) : undefined;
-    let text = '';
-    if (v.epoch)
-        text += `${v.epoch}!`;
-    text += v.release.join('.');
-    if (pre)
-        text += `${pre[0]}${pre[1]}`;
-    if (post !== undefined)
-        text += `.post${post}`;
-    if (dev !== undefined)
-        text += `.dev${dev}`;
-    if (local)
-        text += `+${local.join('.')}`;
+    // `public` is the library's normalised spelling without the local segment, which it joins wrongly.
+    const text = v.local ? `${v.public}+${v.local}` : v.public;
     return { epoch: v.epoch, release: v.release, pre, post, dev, local, text };
 }
 function isValidVersion(input) {
@@ -41669,8 +41682,11 @@ var lib = __nccwpck_require__(6787);
 /**
  * Instants as indexes give them (PEP 700 `upload-time`, PEP 751 `upload-time`) and as users
  * give a cutoff (`--as-of`, RFC 3339). Compared exactly, to the nanosecond, whatever the
- * offset or the number of fraction digits; recorded in locks at millisecond precision in UTC,
- * the precision every TOML reader keeps, so a lock written and read back is the same lock.
+ * offset or the number of fraction digits. A file's upload time is recorded in locks at
+ * millisecond precision in UTC, the precision every TOML reader keeps for a datetime, so a lock
+ * written and read back is the same lock; a cutoff is a string there and keeps every digit it
+ * has, so the recorded cutoff given back as --as-of is the same instant (PyPI's upload times
+ * have microseconds: cut to the millisecond, a `leaves` cutoff would be before its own leaves).
  */
 const RFC3339 = /^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?([Zz]|[+-][0-9]{2}:[0-9]{2})$/;
 /** Nanoseconds since the Unix epoch of an RFC 3339 date-time with an offset; undefined when it is not one. */
@@ -41707,6 +41723,17 @@ function formatInstant(ns) {
 function normalizeInstant(text) {
     const ns = parseInstant(text);
     return ns === undefined ? undefined : formatInstant(ns);
+}
+/** `YYYY-MM-DDTHH:MM:SS.sss[ssssss]Z`: the instant in UTC with every fraction digit it has, at least milliseconds (the form a cutoff is recorded in). */
+function formatInstantExact(ns) {
+    const sub = ((ns % 1000000n) + 1000000n) % 1000000n;
+    const ms = formatInstant(ns);
+    return sub === 0n ? ms : `${ms.slice(0, -1)}${sub.toString().padStart(6, '0').replace(/0+$/, '')}Z`;
+}
+/** The recorded form of a cutoff (UTC, every fraction digit), or undefined when it is not an RFC 3339 date-time. */
+function normalizeInstantExact(text) {
+    const ns = parseInstant(text);
+    return ns === undefined ? undefined : formatInstantExact(ns);
 }
 //# sourceMappingURL=time.js.map
 ;// CONCATENATED MODULE: ./packages/lock/lib/model.js
@@ -42480,7 +42507,7 @@ function asOfFromJson(raw) {
         throw new Error('asOf needs a policy, "time" or "leaves"');
     let time;
     if (raw.time !== undefined) {
-        time = typeof raw.time === 'string' ? normalizeInstant(raw.time) : undefined;
+        time = typeof raw.time === 'string' ? normalizeInstantExact(raw.time) : undefined;
         if (time === undefined)
             throw new Error(`asOf.time ${JSON.stringify(raw.time)} is not an RFC 3339 date-time`);
     }
@@ -48289,7 +48316,6 @@ function checkPassEnv(passEnv, env, fail) {
     for (const n of env)
         if (forbidden(n))
             fail(['acceptance', 'env', n], `"${n}" may not be set for the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens); remove it`);
-    return [...passEnv];
 }
 /** `30s`, `10m`, `2h`, `1d` → seconds. */
 function parseDuration(s) {
@@ -48415,14 +48441,16 @@ function normalise(raw, path, line) {
             values: e.values ?? {},
         };
     });
+    if (raw.acceptance)
+        checkPassEnv(raw.acceptance['pass-env'] ?? [], Object.keys(raw.acceptance.env ?? {}), fail);
     const acceptance = raw.acceptance && {
         command: raw.acceptance.command,
         timeoutSeconds: raw.acceptance.timeout ? parseDuration(raw.acceptance.timeout) : 600,
         junit: raw.acceptance.junit,
         workingDirectory: (0,external_node_path_.resolve)(dir, raw.acceptance['working-directory'] ?? '.'),
         ...(raw.acceptance['allow-no-tests'] === true ? { allowNoTests: true } : {}),
-        ...(raw.acceptance['pass-env'] ? { passEnv: checkPassEnv(raw.acceptance['pass-env'], Object.keys(raw.acceptance.env ?? {}), fail) } : {}),
-        ...(raw.acceptance.env ? { env: (checkPassEnv([], Object.keys(raw.acceptance.env), fail), { ...raw.acceptance.env }) } : {}),
+        ...(raw.acceptance['pass-env'] ? { passEnv: [...raw.acceptance['pass-env']] } : {}),
+        ...(raw.acceptance.env ? { env: { ...raw.acceptance.env } } : {}),
         workflows: raw.acceptance.workflows ?? [DEFAULT_EVIDENCE_WORKFLOW],
     };
     return {
@@ -49070,9 +49098,10 @@ async function resolveLock(options) {
     const privateIndexes = config.indexes.filter((ix) => ix.private);
     const policy = cutoffPolicy(options.asOf ?? config.asOf);
     const given = policy?.policy === 'time' ? policy.ns : undefined;
-    const leaves = await Promise.all(config.leaves.map((leaf) => chooseLeaf(client, privateIndexes, leaf, config.target, given)));
+    const chosen = await Promise.all(config.leaves.map((leaf) => chooseLeaf(client, privateIndexes, leaf, config.target, given)));
+    const leaves = chosen.map((c) => c.choice);
     // `leaves`: the cutoff is the newest upload among the chosen builds, so the same builds give the same cutoff.
-    const asOfNs = policy?.policy === 'leaves' ? await newestLeafUpload(client, privateIndexes, leaves) : given;
+    const asOfNs = policy?.policy === 'leaves' ? newestUpload(chosen.flatMap((c) => c.files)) : given;
     if (policy?.policy === 'leaves' && asOfNs === undefined) {
         progress.warn(`as-of leaves: the private index gives no upload times for the chosen leaf builds (${leaves.map((l) => `${l.name} ${l.version}`).join(', ')}); resolving without a cutoff`);
     }
@@ -49140,9 +49169,9 @@ async function resolveLock(options) {
     let asOf;
     if (policy) {
         const notApplied = asOfNs === undefined ? [...names].sort() : await untimedProjects(client, config.indexes, names);
-        asOf = { policy: policy.policy, ...(asOfNs !== undefined ? { time: (0,lock_lib/* formatInstant */.r4)(asOfNs) } : {}), notApplied };
+        asOf = { policy: policy.policy, ...(asOfNs !== undefined ? { time: (0,lock_lib/* formatInstantExact */.eR)(asOfNs) } : {}), notApplied };
         if (asOfNs !== undefined && notApplied.length > 0) {
-            progress.warn(`the upload-time cutoff ${(0,lock_lib/* formatInstant */.r4)(asOfNs)} could not apply to ${notApplied.join(', ')}: their index gives no upload times (PEP 503 HTML); any of their files was visible`);
+            progress.warn(`the upload-time cutoff ${(0,lock_lib/* formatInstantExact */.eR)(asOfNs)} could not apply to ${notApplied.join(', ')}: their index gives no upload times (PEP 503 HTML); any of their files was visible`);
         }
     }
     const lock = lock_lib/* Lock */.c_.create(packages, {
@@ -49167,22 +49196,13 @@ function cutoffPolicy(value) {
     }
     return { policy: 'time', ns };
 }
-/** The newest upload time among the files of the chosen leaf versions; undefined when none has one. */
-async function newestLeafUpload(client, privateIndexes, leaves) {
+/** The newest upload time among `files` (those of the chosen leaf versions); undefined when none has one. */
+function newestUpload(files) {
     let newest;
-    for (const l of leaves) {
-        const ix = privateIndexes.find((x) => x.name === l.index);
-        const page = ix && (await client.page(ix, l.name));
-        for (const f of page?.files ?? []) {
-            const d = parseDistFilename(f.filename);
-            const v = d && (0,lock_lib/* parseVersion */.ot)(d.version);
-            const chosen = (0,lock_lib/* parseVersion */.ot)(l.version);
-            if (!d || !v || !chosen || d.name !== l.name || (0,lock_lib/* compareVersions */.Zy)(v, chosen) !== 0 || f.uploadTime === undefined)
-                continue;
-            const t = (0,lock_lib/* parseInstant */.nV)(f.uploadTime);
-            if (t !== undefined && (newest === undefined || t > newest))
-                newest = t;
-        }
+    for (const f of files) {
+        const t = f.uploadTime === undefined ? undefined : (0,lock_lib/* parseInstant */.nV)(f.uploadTime);
+        if (t !== undefined && (newest === undefined || t > newest))
+            newest = t;
     }
     return newest;
 }
@@ -49232,6 +49252,7 @@ function visibleDigest(page, asOf) {
     }));
     return `visible:${(0,lib/* sha256Of */.Bj)((0,lib/* canonicalJson */.dj)({ format: page.format, files }))}`;
 }
+/** The leaf version to lock, with the files of that version (the `leaves` cutoff is taken from them). */
 async function chooseLeaf(client, privateIndexes, leaf, target, asOf) {
     let page;
     for (const ix of privateIndexes) {
@@ -49247,7 +49268,7 @@ async function chooseLeaf(client, privateIndexes, leaf, target, asOf) {
     // Under a cutoff, a build uploaded later does not exist yet.
     const visible = page.files.filter((f) => visibleAt(f, asOf));
     if (visible.length === 0) {
-        throw new lib/* KarooError */.xD('input', `leaf "${leaf.name}" has no build uploaded at or before the cutoff ${(0,lock_lib/* formatInstant */.r4)(asOf)} in the private index ${where}; choose a later as-of`);
+        throw new lib/* KarooError */.xD('input', `leaf "${leaf.name}" has no build uploaded at or before the cutoff ${(0,lock_lib/* formatInstantExact */.eR)(asOf)} in the private index ${where}; choose a later as-of`);
     }
     for (const f of visible) {
         const parsed = parseDistFilename(f.filename);
@@ -49268,12 +49289,12 @@ async function chooseLeaf(client, privateIndexes, leaf, target, asOf) {
             return v !== undefined && (0,lock_lib/* compareVersions */.Zy)(v, pin) === 0;
         });
         if (!hit && asOf !== undefined && uploadedLater()) {
-            throw new lib/* KarooError */.xD('input', `leaf "${leaf.name}" is pinned to ${leaf.pin}, which was uploaded after the cutoff ${(0,lock_lib/* formatInstant */.r4)(asOf)}; choose a later as-of or another pin`);
+            throw new lib/* KarooError */.xD('input', `leaf "${leaf.name}" is pinned to ${leaf.pin}, which was uploaded after the cutoff ${(0,lock_lib/* formatInstantExact */.eR)(asOf)}; choose a later as-of or another pin`);
         }
         if (!hit) {
             throw new lib/* KarooError */.xD('input', `leaf "${leaf.name}" is pinned to ${leaf.pin}, which the private index does not have (has: ${all.slice(0, 8).map((c) => c.version.text).join(', ')}); change the pin in karoo.yml`);
         }
-        return { ...base, version: hit.version.text, reason: 'pinned' };
+        return { choice: { ...base, version: hit.version.text, reason: 'pinned' }, files: hit.files };
     }
     const rejected = { yanked: 0, prerelease: 0, target: 0 };
     for (const c of all) {
@@ -49294,7 +49315,7 @@ async function chooseLeaf(client, privateIndexes, leaf, target, asOf) {
             rejected.target++;
             continue;
         }
-        return { ...base, version: c.version.text, reason: 'newest' };
+        return { choice: { ...base, version: c.version.text, reason: 'newest' }, files: c.files };
     }
     const why = [
         rejected.prerelease ? `${rejected.prerelease} pre-release/dev (set allow-prerelease: true to use them)` : '',
