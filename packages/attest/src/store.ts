@@ -1,0 +1,250 @@
+import { canonicalJson, type Digest, errorMessage, hexOf, isKarooError, KarooError, parseDigest, sha256Of } from '@karoo/common';
+import { ANNOTATIONS, type Descriptor, OCI, referrerFor, type Referrer } from '@karoo/candidate';
+import { bufferSource, parseManifestInfo, type Store } from '@karoo/oci';
+import { type Envelope, type Signer, signEnvelope, type VerificationKey, verifyEnvelope } from './dsse.js';
+import { IN_TOTO_PAYLOAD_TYPE, isObject, type ResourceDescriptor, parseWorkflowIdentity, type Statement, statementBytes, statementProblem, TEST_CONFIGURATION, TEST_RESULT } from './statement.js';
+
+/** Media type of a Sigstore bundle v0.3: the artifactType and the layer of an attestation referrer. */
+export const SIGSTORE_BUNDLE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+
+/** The manifest annotations cosign and GitHub's attest action write on a bundle referrer. */
+export const BUNDLE_ANNOTATIONS = {
+  content: 'dev.sigstore.bundle.content',
+  predicateType: 'dev.sigstore.bundle.predicateType',
+} as const;
+
+/** A Sigstore bundle holding a DSSE envelope (JSON form of the v0.3 protobuf). */
+export interface SigstoreBundle {
+  readonly mediaType: typeof SIGSTORE_BUNDLE;
+  readonly verificationMaterial: Readonly<Record<string, unknown>>;
+  readonly dsseEnvelope: Envelope;
+}
+
+/**
+ * Signs a statement with a key: a DSSE envelope over its canonical bytes, in a Sigstore bundle
+ * whose verification material is the key's hint (its keyid). No transparency-log entry: a keyed
+ * bundle is verified with the public key, as `cosign verify-attestation --key` does.
+ */
+export function signStatement(statement: Statement<unknown>, signer: Signer): SigstoreBundle {
+  return {
+    mediaType: SIGSTORE_BUNDLE,
+    verificationMaterial: { publicKey: { hint: signer.keyid }, tlogEntries: [] },
+    dsseEnvelope: signEnvelope(statementBytes(statement), IN_TOTO_PAYLOAD_TYPE, signer),
+  };
+}
+
+/**
+ * The OCI referrer of a candidate that carries one bundle, laid out as cosign's bundle
+ * specification and GitHub's attest action do: image manifest, empty config, `artifactType`
+ * and the one layer the bundle media type, annotations content `dsse-envelope` and the predicate type.
+ */
+export function attestationReferrer(candidate: Descriptor, bundle: SigstoreBundle | Uint8Array, predicateType: string, created?: string): Referrer {
+  const bytes = bundle instanceof Uint8Array ? bundle : new TextEncoder().encode(canonicalJson(bundle));
+  return referrerFor({
+    subject: candidate,
+    artifactType: SIGSTORE_BUNDLE,
+    payloads: [{ mediaType: SIGSTORE_BUNDLE, content: bytes }],
+    annotations: {
+      [BUNDLE_ANNOTATIONS.content]: 'dsse-envelope',
+      [BUNDLE_ANNOTATIONS.predicateType]: predicateType,
+      ...(created ? { [ANNOTATIONS.created]: created } : {}),
+    },
+  });
+}
+
+/** Pushes an attestation referrer (blobs, then the manifest) to the candidate's store. */
+export async function pushAttestation(store: Store, artifact: Referrer): Promise<Descriptor> {
+  for (const b of artifact.blobs) {
+    if (!(await store.hasBlob(b.descriptor.digest))) await store.putBlob(b.descriptor, bufferSource(b.bytes));
+  }
+  await store.putManifest(artifact.manifestBytes, OCI.imageManifest);
+  return artifact.descriptor;
+}
+
+/** Signs a statement and attaches it to the candidate: what the build (provenance) and acceptance (test result) call. */
+export async function attest(store: Store, candidate: Descriptor, statement: Statement<unknown>, signer: Signer, created?: string): Promise<Descriptor> {
+  const problem = statementProblem(statement);
+  if (problem) throw new KarooError('internal', `the ${statement.predicateType} statement karoo built is not valid: ${problem}`);
+  if (!statement.subject.some((s) => s.digest?.sha256 === hexOf(candidate.digest as Digest))) {
+    throw new KarooError('internal', `the statement is not about candidate ${candidate.digest}`);
+  }
+  return pushAttestation(store, attestationReferrer(candidate, signStatement(statement, signer), statement.predicateType, created));
+}
+
+/** A bundle referrer of a candidate, read and checked against its digests (not yet verified). */
+export interface StoredBundle {
+  readonly digest: Digest;
+  readonly predicateType?: string | undefined;
+  readonly bundle: unknown;
+}
+
+/** Every Sigstore bundle referring to the candidate, read back byte-checked; unreadable ones listed with a reason. */
+export async function readBundles(store: Store, candidate: Digest | string): Promise<{ bundles: StoredBundle[]; invalid: Array<{ digest: string; reason: string }> }> {
+  const subject = parseDigest(candidate, 'candidate');
+  const bundles: StoredBundle[] = [];
+  const invalid: Array<{ digest: string; reason: string }> = [];
+  for (const d of await store.referrers(subject, SIGSTORE_BUNDLE)) {
+    if (d.artifactType !== undefined && d.artifactType !== SIGSTORE_BUNDLE) continue;
+    try {
+      const m = await store.getManifest(d.digest);
+      const manifest = parseManifestInfo(m.bytes, `attestation ${d.digest} in ${store.ref}`);
+      if (manifest.artifactType !== SIGSTORE_BUNDLE) continue;
+      if (manifest.subject?.digest !== subject) throw new KarooError('integrity', `attestation ${d.digest} refers to ${manifest.subject?.digest ?? 'nothing'}, not ${subject}`);
+      const layer = (manifest.layers ?? []).find((l) => l.mediaType === SIGSTORE_BUNDLE);
+      if (!layer) throw new KarooError('integrity', `attestation ${d.digest} has no ${SIGSTORE_BUNDLE} layer`);
+      const bytes = await readSmallBlob(store, layer, `attestation ${d.digest}`);
+      let bundle: unknown;
+      try {
+        bundle = JSON.parse(bytes.toString('utf8'));
+      } catch {
+        throw new KarooError('integrity', `attestation ${d.digest}: the bundle is not JSON`);
+      }
+      bundles.push({ digest: parseDigest(d.digest), predicateType: manifest.annotations?.[BUNDLE_ANNOTATIONS.predicateType], bundle });
+    } catch (e) {
+      if (isKarooError(e) && (e.kind === 'integrity' || e.kind === 'input')) invalid.push({ digest: d.digest, reason: errorMessage(e) });
+      else throw e;
+    }
+  }
+  return { bundles: bundles.sort((a, b) => cmp(a.digest, b.digest)), invalid };
+}
+
+/** Who may have produced an attestation a gate counts: karoo.yml `attestations.identity`. */
+export interface IdentityPolicy {
+  /** `owner/repo`. */
+  readonly repository?: string | undefined;
+  /** The workflow file, e.g. `.github/workflows/karoo-candidate.yml`. */
+  readonly workflow?: string | undefined;
+  /** The git ref the workflow ran on, e.g. `refs/heads/main`. */
+  readonly ref?: string | undefined;
+}
+
+export interface VerifyPolicy {
+  readonly keys: readonly VerificationKey[];
+  readonly identity?: IdentityPolicy | undefined;
+}
+
+/** A bundle that verified: a trusted key signed an in-toto statement about the candidate, from the allowed workflow. */
+export interface VerifiedAttestation {
+  readonly digest: Digest;
+  readonly keyid: string;
+  readonly statement: Statement;
+}
+
+/**
+ * Verifies one stored bundle for a candidate: the bundle's form, the DSSE signature by one of the
+ * trusted keys over the exact payload (nothing is read from the payload before that), the payload
+ * type, the statement's form, its subject (this candidate), and the workflow identity it names.
+ * Throws an integrity error with the reason.
+ */
+export function verifyBundle(stored: StoredBundle, candidate: Digest, policy: VerifyPolicy): VerifiedAttestation {
+  const what = `attestation ${stored.digest}`;
+  const bad = (reason: string): never => {
+    throw new KarooError('integrity', `${what}: ${reason}`);
+  };
+  const b = stored.bundle;
+  if (!isObject(b) || b.mediaType !== SIGSTORE_BUNDLE) bad(`not a ${SIGSTORE_BUNDLE} bundle`);
+  const bundle = b as Record<string, unknown>;
+  if (!isObject(bundle.verificationMaterial)) bad('the bundle has no verificationMaterial');
+  if (!isObject(bundle.dsseEnvelope)) bad('the bundle holds no DSSE envelope');
+  if (policy.keys.length === 0) bad('no attestation keys are configured (karoo.yml attestations.keys), so no signature can be trusted');
+  const { payload, payloadType, key } = verifyEnvelope(bundle.dsseEnvelope, policy.keys, what);
+  if (payloadType !== IN_TOTO_PAYLOAD_TYPE) bad(`payloadType ${payloadType} is not ${IN_TOTO_PAYLOAD_TYPE}`);
+  let statement: unknown;
+  try {
+    statement = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return bad('the signed payload is not JSON');
+  }
+  const problem = statementProblem(statement);
+  if (problem) bad(`not an in-toto Statement v1: ${problem}`);
+  const s = statement as Statement;
+  const hex = hexOf(candidate);
+  if (!s.subject.some((x) => x.digest?.sha256 === hex)) {
+    bad(`its subject is ${s.subject.map((x) => (x.digest?.sha256 ? `sha256:${x.digest.sha256}` : '?')).join(', ')}, not candidate ${candidate}: a statement about another candidate`);
+  }
+  if (policy.identity && Object.values(policy.identity).some((v) => v !== undefined)) {
+    const uri = configurationOf(s, TEST_CONFIGURATION.workflow)?.uri ?? builderOf(s);
+    const id = uri ? parseWorkflowIdentity(uri) : undefined;
+    if (!id) bad('it names no workflow identity, and karoo.yml attestations.identity requires one');
+    const want = policy.identity;
+    const wrong = (['repository', 'workflow', 'ref'] as const).filter((k) => want[k] !== undefined && want[k] !== id![k]);
+    if (wrong.length > 0) {
+      bad(`it was made by ${uri}, not by the workflow karoo.yml attestations.identity allows (${wrong.map((k) => `${k} ${want[k]}`).join(', ')})`);
+    }
+  }
+  return { digest: stored.digest, keyid: key.keyid, statement: s };
+}
+
+/** A test-result attestation that verified, as a gate uses it. */
+export interface VerifiedTestResult {
+  readonly digest: Digest;
+  readonly environment?: string | undefined;
+  readonly systemId?: Digest | undefined;
+  readonly result: 'PASSED' | 'WARNED' | 'FAILED';
+  readonly keyid: string;
+}
+
+/**
+ * The verified test-result attestations of a candidate (see verifyBundle), and every bundle that
+ * does not verify, with the reason. Provenance and other predicate types are left out.
+ */
+export async function verifiedTestResults(store: Store, candidate: Digest | string, policy: VerifyPolicy): Promise<{ results: VerifiedTestResult[]; rejected: Array<{ digest: string; reason: string }> }> {
+  const subject = parseDigest(candidate, 'candidate');
+  const { bundles, invalid } = await readBundles(store, subject);
+  const rejected = [...invalid];
+  const results: VerifiedTestResult[] = [];
+  for (const b of bundles) {
+    if (b.predicateType !== undefined && b.predicateType !== TEST_RESULT) continue;
+    let v: VerifiedAttestation;
+    try {
+      v = verifyBundle(b, subject, policy);
+    } catch (e) {
+      if (isKarooError(e) && e.kind === 'integrity') {
+        rejected.push({ digest: b.digest, reason: errorMessage(e) });
+        continue;
+      }
+      throw e;
+    }
+    if (v.statement.predicateType !== TEST_RESULT) continue;
+    const p = v.statement.predicate as { result: VerifiedTestResult['result'] };
+    const system = configurationOf(v.statement, TEST_CONFIGURATION.system);
+    const env = system?.annotations?.environment;
+    results.push({
+      digest: v.digest,
+      environment: typeof env === 'string' ? env : undefined,
+      systemId: system?.digest?.sha256 ? parseDigest(system.digest.sha256) : undefined,
+      result: p.result,
+      keyid: v.keyid,
+    });
+  }
+  return { results, rejected };
+}
+
+function configurationOf(s: Statement, name: string): ResourceDescriptor | undefined {
+  const c = (s.predicate as { configuration?: unknown }).configuration;
+  return Array.isArray(c) ? (c as ResourceDescriptor[]).find((x) => x.name === name) : undefined;
+}
+
+function builderOf(s: Statement): string | undefined {
+  const id = (s.predicate as { runDetails?: { builder?: { id?: unknown } } }).runDetails?.builder?.id;
+  return typeof id === 'string' ? id : undefined;
+}
+
+async function readSmallBlob(store: Store, d: Descriptor, what: string): Promise<Buffer> {
+  if (d.size > 16 << 20) throw new KarooError('integrity', `${what}: layer ${d.digest} claims ${d.size} bytes; bundles are small`);
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of await store.getBlob(d.digest)) {
+    const b = Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array);
+    n += b.length;
+    if (n > d.size) throw new KarooError('integrity', `${what}: layer ${d.digest} in ${store.ref} is larger than ${d.size} bytes`);
+    chunks.push(b);
+  }
+  const bytes = Buffer.concat(chunks);
+  if (bytes.length !== d.size || sha256Of(bytes) !== d.digest) throw new KarooError('integrity', `${what}: layer ${d.digest} in ${store.ref} is damaged`);
+  return bytes;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
