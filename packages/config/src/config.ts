@@ -109,9 +109,23 @@ export interface KarooConfig {
   readonly values: Readonly<Record<string, unknown>>;
   readonly environments: readonly EnvironmentConfig[];
   readonly acceptance?: AcceptanceConfig | undefined;
+  /** `attestations`: signing key and what a promotion requires of signed attestations (see @karoo/attest). */
+  readonly attestations?: AttestationsConfig | undefined;
   readonly provision: ProvisionConfig;
   /** The document as parsed, for sections other packages interpret. */
   readonly raw: Readonly<Record<string, unknown>>;
+}
+
+/** karoo.yml `attestations`. Paths are absolute (resolved against karoo.yml's directory); no key text is ever in karoo.yml. */
+export interface AttestationsConfig {
+  /** A promotion counts evidence only with a signed test-result attestation that verifies with `keys`. */
+  readonly require: boolean;
+  /** PEM public keys a promotion trusts. */
+  readonly keys: readonly string[];
+  /** PEM private key karoo signs with (the CLI's --attest-key overrides it). */
+  readonly signingKey?: string | undefined;
+  /** The workflow an attestation must come from (each field given must match). */
+  readonly identity?: { readonly repository?: string | undefined; readonly workflow?: string | undefined; readonly ref?: string | undefined } | undefined;
 }
 
 export const DEFAULT_TARGET: Target = { python: '3.11', platforms: ['manylinux_2_28_x86_64'], implementation: 'cp' };
@@ -238,6 +252,7 @@ interface RawConfig {
   environments?: Array<{ name: string; requires?: string[]; soak?: string; 'github-environment'?: string; inventory?: string; values?: Record<string, unknown> }>;
   acceptance?: { command: string[]; timeout?: string; junit?: string; 'working-directory'?: string; 'allow-no-tests'?: boolean; 'pass-env'?: string[]; env?: Record<string, string>; workflows?: string[] };
   provision?: { provider?: 'nspawn' | 'qemu'; image?: string; 'image-sha256'?: string; ttl?: string };
+  attestations?: { require?: boolean; keys?: string[]; 'signing-key'?: string; identity?: { repository?: string; workflow?: string; ref?: string } };
 }
 
 /** The workflow whose runs produce acceptance evidence, unless karoo.yml `acceptance.workflows` names others. */
@@ -250,6 +265,17 @@ function checkPassEnv(passEnv: readonly string[], env: readonly string[], fail: 
     if (forbidden(n)) fail(['acceptance', 'pass-env', i], `"${n}" may not be passed to the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens never are); remove it`);
   });
   for (const n of env) if (forbidden(n)) fail(['acceptance', 'env', n], `"${n}" may not be set for the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens); remove it`);
+}
+
+function attestationsOf(a: NonNullable<RawConfig['attestations']>, dir: string, fail: (keyPath: Array<string | number>, reason: string) => never): AttestationsConfig {
+  const require = a.require === true;
+  if (require && (a.keys ?? []).length === 0) fail(['attestations', 'keys'], 'require: true needs at least one public key file under keys, or nothing could ever verify');
+  return {
+    require,
+    keys: (a.keys ?? []).map((k) => resolve(dir, k)),
+    ...(a['signing-key'] ? { signingKey: resolve(dir, a['signing-key']) } : {}),
+    ...(a.identity ? { identity: { ...a.identity } } : {}),
+  };
 }
 
 /** `30s`, `10m`, `2h`, `1d` → seconds. */
@@ -400,6 +426,7 @@ function normalise(raw: RawConfig, path: string, line: (keyPath: Array<string | 
     values: raw.values ?? {},
     environments,
     acceptance,
+    ...(raw.attestations ? { attestations: attestationsOf(raw.attestations, dir, fail) } : {}),
     provision: {
       provider: raw.provision?.provider,
       image: raw.provision?.image,

@@ -49,6 +49,27 @@ export interface EvidenceTrust {
   readonly systemIdFor: (environment: string) => Promise<Digest | undefined>;
   /** Inside GitHub Actions: the check of the evidence's run (see githubRunVerifier). Absent: runs are not checked. */
   readonly verifyRun?: RunVerifier | undefined;
+  /**
+   * karoo.yml `attestations.require`: the candidate's test-result attestations that verified
+   * (signed by a trusted key, about this candidate, from the allowed workflow; @karoo/attest
+   * verifiedTestResults) and the ones that did not. Passing evidence counts only with a verified
+   * PASSED attestation of the same environment and system id. Absent: no attestation is required.
+   */
+  readonly attestations?: AttestedResults | undefined;
+}
+
+/** What a gate that requires attestations knows of a candidate's signed test results. */
+export interface AttestedResults {
+  readonly results: ReadonlyArray<{ readonly digest: string; readonly environment?: string | undefined; readonly systemId?: string | undefined; readonly result: string }>;
+  readonly rejected: ReadonlyArray<{ readonly digest: string; readonly reason: string }>;
+}
+
+/** Why passing evidence has no signed attestation behind it, or undefined when it has one. */
+function unattested(e: GateEvidence, a: AttestedResults): string | undefined {
+  const ok = a.results.some((r) => r.result === 'PASSED' && r.environment === e.environment && r.systemId === e.systemId);
+  if (ok) return undefined;
+  const why = a.rejected.length > 0 ? ` (${a.rejected.map((r) => r.reason).join('; ')})` : '';
+  return `karoo.yml attestations.require is set, and no signed test-result attestation that verifies says system ${e.systemId ?? 'none'} passed in ${e.environment}${why}; run the acceptance tests with a signing key (--attest-key or attestations.signing-key)`;
 }
 
 /**
@@ -80,6 +101,7 @@ export async function trustEvidence<E extends GateEvidence>(evidence: readonly E
       if (!runs.has(key)) runs.set(key, trust.verifyRun(e.run));
       untrusted = await runs.get(key)!;
     }
+    if (untrusted === undefined && trust.attestations) untrusted = unattested(e, trust.attestations);
     out.push(untrusted ? { ...e, untrusted } : e);
   }
   return out;

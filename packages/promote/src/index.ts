@@ -12,6 +12,7 @@ export {
 } from './records.js';
 export { type EnvironmentStatus, type Fork, type HistoryReport, currentRecord, describeFork, environmentStatus, history, readHistory } from './history.js';
 export {
+  type AttestedResults,
   type EvidenceRunRef,
   type EvidenceTrust,
   type GateEvidence,

@@ -6,7 +6,7 @@ import { commitRecord, decisionFor, settleHead } from './claim.js';
 import type { LockOptions } from './lock.js';
 import { evaluateGate, type GateEvidence, gatePolicy, refusalMessage, type RunVerifier, trustEvidence } from './gate.js';
 import type { DeploymentHandle, DeploymentTracker } from './github.js';
-import { systemIdFromConfig } from './seams.js';
+import { attestedResults, systemIdFromConfig } from './seams.js';
 import { currentRecord, describeFork, history, readHistory } from './history.js';
 import { environmentTags, type GateCheck, type PromotionRecord, type RunInfo, type StoredRecord } from './records.js';
 
@@ -174,6 +174,8 @@ export async function promote(o: PromoteOptions): Promise<PromoteResult> {
     },
     // A rollback skips the evidence gate: it must not wait on the API for evidence it ignores.
     verifyRun: o.rollback ? undefined : o.evidenceRuns,
+    // karoo.yml attestations.require: evidence counts only with a signed test-result attestation that verifies.
+    attestations: o.rollback || !o.config.attestations?.require ? undefined : await attestedResults(o.store, candidate, o.config.attestations, progress),
   });
   const passingEvidence = [...new Set(evidence.filter((e) => e.result === 'passed' && !e.untrusted).map((e) => e.environment))].sort();
 

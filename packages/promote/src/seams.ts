@@ -1,6 +1,21 @@
-import type { Digest } from '@karoo/common';
-import type { EnvironmentConfig, KarooConfig } from '@karoo/config';
+import type { Digest, Progress } from '@karoo/common';
+import type { AttestationsConfig, EnvironmentConfig, KarooConfig } from '@karoo/config';
+import type { Store } from '@karoo/oci';
+import type { AttestedResults } from './gate.js';
 import type { DeployHandover } from './promote.js';
+
+/**
+ * The candidate's signed test results, verified with the public keys and the workflow identity
+ * of karoo.yml `attestations` (@karoo/attest verifiedTestResults); each bundle that does not
+ * verify is named in a warning and never counts.
+ */
+export async function attestedResults(store: Store, candidate: Digest, config: AttestationsConfig, progress: Progress): Promise<AttestedResults> {
+  const { loadVerificationKey, verifiedTestResults } = await import('@karoo/attest');
+  const keys = await Promise.all(config.keys.map((k) => loadVerificationKey(k)));
+  const r = await verifiedTestResults(store, candidate, { keys, identity: config.identity });
+  for (const x of r.rejected) progress.warn(`attestation ${x.digest} does not count: ${x.reason}`);
+  return r;
+}
 
 /**
  * The system id of a candidate with one environment's configuration, as @karoo/deploy
