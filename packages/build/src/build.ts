@@ -2,8 +2,9 @@ import { setMaxListeners } from 'node:events';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Signer } from '@karoo/attest';
 import { type Candidate, candidateFor, type CandidateInput, type LockRenderers, OCI, type Provenance, provenanceFor } from '@karoo/candidate';
-import { type Digest, type IndexAuthConfig, KarooError, type Progress, silentProgress } from '@karoo/common';
+import { type Digest, type IndexAuthConfig, KAROO_VERSION, KarooError, type Progress, silentProgress } from '@karoo/common';
 import type { Lock } from '@karoo/lock';
 import { bufferSource, fileSource, LayoutStore, type Store } from '@karoo/oci';
 import pLimit from 'p-limit';
@@ -33,6 +34,12 @@ export interface BuildOptions extends CandidateInput {
   /** Provenance to attach as a referrer when the candidate is new (lockDigest is filled in). */
   readonly provenance?: Omit<Provenance, 'lockDigest'> | undefined;
   /**
+   * Signs the provenance when the candidate is new: an in-toto statement with the SLSA
+   * Provenance v1 predicate (@karoo/attest), attached as a Sigstore bundle referrer. Its time and
+   * run come from `provenance` when given.
+   */
+  readonly attest?: Signer | undefined;
+  /**
    * The indexes of karoo.yml: a file on an index's own origin is downloaded with that index's
    * credentials (from `env`), any other file without (indexAuthHeaders).
    */
@@ -56,6 +63,8 @@ export interface BuildResult {
   readonly layers: number;
   readonly blobs: { readonly uploaded: number; readonly reused: number; readonly mounted: number };
   readonly provenance?: Digest | undefined;
+  /** Digest of the signed SLSA provenance attestation, when a signing key was given. */
+  readonly attestation?: Digest | undefined;
   readonly system: string;
   readonly lockDigest: Digest;
 }
@@ -169,9 +178,30 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       await store.putManifest(p.manifestBytes, OCI.imageManifest);
       provenance = p.digest;
     }
-    return { ...base, existed: false, pushedBytes, downloadedBytes, blobs: { uploaded, reused, mounted }, provenance };
+    const attestation = options.attest ? await attestProvenance(c, options, options.attest) : undefined;
+    if (attestation) progress.info(`signed SLSA provenance ${attestation} (key ${options.attest!.keyid.slice(0, 16)}…) pushed to ${store.ref}`);
+    return { ...base, existed: false, pushedBytes, downloadedBytes, blobs: { uploaded, reused, mounted }, provenance, attestation };
   } finally {
     if (ownDir && store instanceof LayoutStore) await store.releaseStaging(dir);
     else if (ownDir) await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The signed SLSA provenance of a new candidate: every locked file by sha256, the lock digest and system as external parameters. */
+async function attestProvenance(c: Candidate, options: BuildOptions, signer: Signer): Promise<Digest> {
+  const { attest, provenanceStatement } = await import('@karoo/attest');
+  const { lock } = options;
+  const p = options.provenance;
+  const builtAt = p?.builtAt ?? new Date().toISOString();
+  const statement = provenanceStatement({
+    candidate: { name: options.system, digest: c.digest },
+    lockDigest: lock.digest,
+    system: options.system,
+    target: (lock.meta.target ?? options.target) as Readonly<Record<string, unknown>> | undefined,
+    files: lock.packages.flatMap((pkg) => pkg.files.map((f) => ({ name: f.name, url: f.url, sha256: f.sha256, package: `${pkg.name}==${pkg.version}` }))),
+    builder: p?.builder ?? `karoo ${KAROO_VERSION}`,
+    builtAt,
+    run: p,
+  });
+  return (await attest(options.store, c.descriptor, statement, signer, builtAt)).digest as Digest;
 }

@@ -3,6 +3,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { type Digest, KarooError, parseDigest, type Progress, sha256Of, silentProgress } from '@karoo/common';
+import type { Signer } from '@karoo/attest';
 import type { KarooConfig } from '@karoo/config';
 import { ANNOTATIONS, KAROO, parseManifest } from '@karoo/candidate';
 import { countJunit, type EvidenceCounts, evidenceFor, type EvidenceRun, formatCounts, pushEvidence } from '@karoo/evidence';
@@ -32,6 +33,11 @@ export interface AcceptOptions {
   readonly pool?: SshPool | undefined;
   /** Recorded in the evidence when a deploy failed before the tests could run. */
   readonly failedBefore?: string | undefined;
+  /**
+   * Signs the run's result: with the evidence, a test-result attestation (in-toto statement in a
+   * DSSE envelope, Sigstore bundle referrer; @karoo/attest) that a gate requiring attestations counts.
+   */
+  readonly attest?: Signer | undefined;
 }
 
 export interface AcceptResult {
@@ -50,6 +56,8 @@ export interface AcceptResult {
   readonly junitFile?: string | undefined;
   /** Digest of the evidence artifact pushed to the store. */
   readonly evidence?: Digest | undefined;
+  /** Digest of the signed test-result attestation pushed with it (when a signing key was given). */
+  readonly attestation?: Digest | undefined;
   readonly failures: Array<{ test: string; message?: string }>;
 }
 
@@ -231,7 +239,23 @@ export async function accept(opts: AcceptOptions): Promise<AcceptResult> {
       evidence = artifact.digest;
       progress.info(`accept: evidence ${evidence} pushed to ${opts.store.ref}`);
     }
-    return { result, counts, durationMs, exitCode, timedOut, reason, systemId, candidate, configDigest: cfg, environment: sc.environment, inventoryFile, junitFile: junit !== undefined ? junitPath : undefined, evidence, failures };
+    let attestation: Digest | undefined;
+    if (opts.evidence !== false && opts.attest) {
+      const { attest, testResultStatement } = await import('@karoo/attest');
+      const statement = testResultStatement({
+        candidate: { name: sc.system, digest: candidate },
+        environment: sc.environment,
+        systemId,
+        configDigest: cfg,
+        result,
+        passedTests: junit !== undefined ? junitPassed(junit) : undefined,
+        failedTests: failures.map((f) => f.test),
+        run: opts.run,
+      });
+      attestation = (await attest(opts.store, stored.descriptor, statement, opts.attest, new Date().toISOString())).digest as Digest;
+      progress.info(`accept: signed test-result attestation ${attestation} (key ${opts.attest.keyid.slice(0, 16)}…) pushed to ${opts.store.ref}`);
+    }
+    return { result, counts, durationMs, exitCode, timedOut, reason, systemId, candidate, configDigest: cfg, environment: sc.environment, inventoryFile, junitFile: junit !== undefined ? junitPath : undefined, evidence, attestation, failures };
   } finally {
     if (!opts.pool) await pool.close();
   }
@@ -309,6 +333,17 @@ function junitFailures(xml: string): Array<{ test: string; message?: string }> {
     if (!f) continue;
     const attr = (k: string) => new RegExp(`\\b${k}="([^"]*)"`).exec(m[1] ?? '')?.[1];
     out.push({ test: [attr('classname'), attr('name')].filter(Boolean).join('.'), message: f[2] ? unescapeXml(f[2]) : f[1] });
+  }
+  return out;
+}
+
+/** Names (`classname.name`) of the JUnit test cases that neither failed, erred nor were skipped. */
+function junitPassed(xml: string): string[] {
+  const out: string[] = [];
+  for (const m of xml.matchAll(/<testcase\b([^>]*?)(?:\/>|>([\s\S]*?)<\/testcase>)/g)) {
+    if (/<(failure|error|skipped)\b/.test(m[2] ?? '')) continue;
+    const attr = (k: string) => new RegExp(`\\b${k}="([^"]*)"`).exec(m[1] ?? '')?.[1];
+    out.push(unescapeXml([attr('classname'), attr('name')].filter(Boolean).join('.')));
   }
   return out;
 }

@@ -7,7 +7,7 @@ import type { KarooConfig } from '@karoo/config';
 import type { EvidenceRun } from '@karoo/evidence';
 import type { Inventory, InventoryNode } from '@karoo/machines';
 import type { Store } from '@karoo/oci';
-import { accept, type AcceptResult } from './accept.js';
+import { accept, type AcceptOptions, type AcceptResult } from './accept.js';
 import { deploy, type DeployResult, planDeploy } from './deploy.js';
 import { SshPool } from './ssh.js';
 import { stageCandidate } from './stage.js';
@@ -48,6 +48,8 @@ export interface UpOptions {
   readonly onExpire?: string[] | undefined;
   /** Aborting (SIGINT, SIGTERM, SIGHUP in the CLI) stops the run and tears down at once, as at a normal end; up() then throws. */
   readonly signal?: AbortSignal | undefined;
+  /** Signs the acceptance result (see AcceptOptions.attest). */
+  readonly attest?: AcceptOptions['attest'];
 }
 
 export interface UpResult {
@@ -162,6 +164,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
         output: opts.output,
         pool,
         failedBefore: d.ok ? undefined : d.error,
+        attest: opts.attest,
       }),
     );
     timings.accept = secs(Date.now() - t);

@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import { exitWith, loadSystem, runFromEnv, type SystemCliOptions } from '../deploy-options.js';
+import { ATTEST_KEY_OPTION, signingKeyFrom } from '../attest-key.js';
 import { emit } from '../output.js';
 
 interface AcceptCliOptions extends SystemCliOptions {
   out: string;
   timeout?: string;
   evidence?: boolean;
+  attestKey?: string;
 }
 
 export function registerAccept(program: Command): void {
@@ -20,6 +22,7 @@ export function registerAccept(program: Command): void {
     .option('--out <dir>', 'where the acceptance inventory, values and lock are written', '.karoo/acceptance')
     .option('--timeout <duration>', 'overrides acceptance.timeout (e.g. 5m)')
     .option('--no-evidence', 'do not push evidence')
+    .option(...ATTEST_KEY_OPTION)
     .option('--quiet', 'no progress on stderr (progress goes to stderr, also with --json)')
     .option('--json', 'print one JSON object')
     .action(async (opts: AcceptCliOptions) => {
@@ -30,6 +33,7 @@ export function registerAccept(program: Command): void {
       const { formatCounts } = await import('@karoo/evidence');
       const { config, store, candidate } = await loadSystem(opts);
       const inventory = await readInventory(opts.inventory!);
+      const attest = await signingKeyFrom(opts.attestKey, config);
       const r = await accept({
         config,
         environment: opts.environment,
@@ -40,6 +44,7 @@ export function registerAccept(program: Command): void {
         timeoutSeconds: opts.timeout ? parseDuration(opts.timeout) : undefined,
         evidence: opts.evidence !== false,
         run: runFromEnv(),
+        attest,
         progress: opts.quiet ? undefined : stderrProgress(),
       });
       emit(r, opts, (o) =>
@@ -47,6 +52,7 @@ export function registerAccept(program: Command): void {
           `${o.result}: ${formatCounts(o.counts)} in ${(o.durationMs / 1000).toFixed(1)} s${o.reason ? ` (${o.reason})` : ''}`,
           `system   ${o.systemId} (${o.environment})`,
           ...(o.evidence ? [`evidence ${o.evidence}`] : []),
+          ...(o.attestation ? [`attested ${o.attestation}`] : []),
         ].join('\n'),
       );
       await exitWith(r.result === 'passed' ? undefined : { kind: 'refused', message: `acceptance failed: ${r.reason ?? 'failed'}` });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { stderrProgress } from '@karoo/common';
 import { type CandidateCliOptions, lockAndInput, maybeConfig, openCliStore, storeRef } from '../candidate-options.js';
+import { ATTEST_KEY_OPTION, signingKeyFrom } from '../attest-key.js';
 import { emit } from '../output.js';
 
 interface BuildCliOptions extends CandidateCliOptions {
@@ -9,6 +10,7 @@ interface BuildCliOptions extends CandidateCliOptions {
   mountFrom?: string[];
   tag?: string;
   quiet?: boolean;
+  attestKey?: string;
 }
 
 export function registerBuild(program: Command): void {
@@ -23,6 +25,7 @@ export function registerBuild(program: Command): void {
     .option('--mount-from <repository...>', 'other repositories of the same registry to mount blobs from')
     .option('--download-dir <dir>', 'keep downloaded files here (by sha256) and reuse them')
     .option('--concurrency <n>', 'parallel downloads and uploads', '8')
+    .option(...ATTEST_KEY_OPTION)
     .option('--quiet', 'no progress on stderr')
     .option('--json', 'print one JSON object')
     .action(async (opts: BuildCliOptions) => {
@@ -30,6 +33,7 @@ export function registerBuild(program: Command): void {
       const { lock, input, warnings } = await lockAndInput(opts, config);
       const progress = opts.quiet || opts.json ? undefined : stderrProgress();
       for (const w of warnings) progress?.warn(w);
+      const attest = await signingKeyFrom(opts.attestKey, config);
       const store = await openCliStore(storeRef(opts, config), progress);
       const { build } = await import('@karoo/build');
       const r = await build({
@@ -41,6 +45,7 @@ export function registerBuild(program: Command): void {
         mountFrom: opts.mountFrom,
         tag: opts.tag,
         indexes: config?.indexes,
+        attest,
         progress,
       });
       emit(r, opts, (o) =>

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { exitWith, loadSystem, runFromEnv, type SystemCliOptions } from '../deploy-options.js';
+import { ATTEST_KEY_OPTION, signingKeyFrom } from '../attest-key.js';
 import { emit } from '../output.js';
 import { interruptible } from '../signals.js';
 
@@ -7,6 +8,7 @@ interface UpCliOptions extends SystemCliOptions {
   provider?: string;
   keep?: boolean;
   out?: string;
+  attestKey?: string;
 }
 
 export function registerUp(program: Command): void {
@@ -20,6 +22,7 @@ export function registerUp(program: Command): void {
     .option('--environment <name>', "whose values to deploy with (default: the configuration's first environment)")
     .option('--out <dir>', 'keep the inventory and acceptance files here (default: a temporary directory)')
     .option('--keep', 'keep the machines afterwards (until their TTL), for debugging')
+    .option(...ATTEST_KEY_OPTION)
     .option('--quiet', 'no progress on stderr')
     .option('--json', 'print one JSON object (systemId, result, evidence, …)')
     .action(async (opts: UpCliOptions) => {
@@ -27,6 +30,7 @@ export function registerUp(program: Command): void {
       const { up } = await import('@karoo/deploy');
       const { formatCounts } = await import('@karoo/evidence');
       const { config, store, candidate } = await loadSystem(opts);
+      const attest = await signingKeyFrom(opts.attestKey, config);
       const interrupt = interruptible('up');
       const r = await up({
         config,
@@ -37,6 +41,7 @@ export function registerUp(program: Command): void {
         keep: opts.keep,
         outDir: opts.out,
         run: runFromEnv(),
+        attest,
         progress: opts.quiet ? undefined : stderrProgress(),
         // The watchdog runs this very CLI's reap when this process is gone or the TTL passes.
         onExpire: [process.execPath, process.argv[1]!, 'reap', '--env', '{env}'],
@@ -44,7 +49,7 @@ export function registerUp(program: Command): void {
       }).finally(() => interrupt.exitIfInterrupted());
       interrupt.dispose();
       const { deploy, accept, ...rest } = r;
-      const out = { ...rest, nodes: deploy.nodes, counts: accept?.counts, deployError: deploy.error };
+      const out = { ...rest, nodes: deploy.nodes, counts: accept?.counts, attestation: accept?.attestation, deployError: deploy.error };
       emit(out, opts, (o) =>
         [
           `${o.result}: system ${o.systemId} (${o.environment}) on ${o.environmentId} (${o.provider})${o.reason ? `: ${o.reason}` : ''}`,
