@@ -1,163 +1,25 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { isKarooError, KarooError } from '@karoo/common';
-import { type KarooConfig, loadConfig } from '@karoo/config';
-import {
-  deployHandover,
-  environmentStatus,
-  evidenceRunVerifierFromEnv,
-  githubDeployments,
-  type GateCheck,
-  type GateEvidence,
-  promote,
-  runFromEnv,
-  systemIdFromConfig,
-} from '@karoo/promote';
-import type { Store } from '@karoo/oci';
-import { promoteSummary } from '@karoo/summary';
-import { actionProgress, booleanInput, core, githubTokenInput, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
-import { storeFromInputs } from '@karoo/kit/store';
-import { withGateFrom } from './gate-config.js';
-
-const INPUT = {
-  candidate: 'candidate',
-  environment: 'environment',
-  config: 'config',
-  store: 'store',
-  reason: 'reason',
-  rollback: 'rollback',
-  dryRun: 'dry-run',
-  deploy: 'deploy',
-  githubDeployment: 'github-deployment',
-  githubToken: 'github-token',
-  registryUsername: 'registry-username',
-  registryPassword: 'registry-password',
-  gateConfig: 'gate-config',
-  gateConfigRef: 'gate-config-ref',
-} as const;
+import { runAction, setOutputs } from '@karoo/kit';
+import { OUTPUT } from './constants.js';
+import { loadInputs } from './inputs.js';
+import { type RefusedOutputs, runPromote } from './run.js';
 
 runAction(async () => {
-  const branchConfig = await loadConfig(input(INPUT.config, { default: 'karoo.yml' }));
-  const environment = optionalInput(INPUT.environment) ?? branchConfig.environments[0]?.name;
-  if (!environment) throw new KarooError('input', `${branchConfig.path} has no environments; add them under environments: to promote`);
-  // The gate (requires, soak) from another karoo.yml: release.yml passes the default branch's.
-  const gatePath = optionalInput(INPUT.gateConfig);
-  const gateLabel = optionalInput(INPUT.gateConfigRef) ?? gatePath;
-  const gateConfig = gatePath ? await loadConfig(gatePath) : undefined;
-  const config = gateConfig ? withGateFrom(branchConfig, gateConfig, environment, gateLabel!) : branchConfig;
-  const gateNote = gatePath
-    ? `The gate (\`requires\`, \`soak\`) was read from the karoo.yml of **${gateLabel}**, not from the dispatched ref${process.env.GITHUB_REF ? ` (\`${process.env.GITHUB_REF}\`)` : ''}.`
-    : `The gate (\`requires\`, \`soak\`) was read from ${branchConfig.path}.`;
-  const token = githubTokenInput();
-  const store = storeFromInputs(config, token);
-  const dryRun = booleanInput(INPUT.dryRun, false);
-  const ctx = runFromEnv();
-
-  const wantGithub = booleanInput(INPUT.githubDeployment, true) && !dryRun;
-  if (wantGithub && !token) throw new KarooError('input', 'input "github-token" is empty; it is needed for the GitHub Deployment (or set github-deployment: false)');
-  if (wantGithub && (!ctx.repository || !ctx.sha)) throw new KarooError('input', 'GITHUB_REPOSITORY and GITHUB_SHA are not set; run inside GitHub Actions or set github-deployment: false');
-  const github = wantGithub
-    ? { tracker: githubDeployments({ token: token!, repository: ctx.repository!, baseUrl: process.env.GITHUB_API_URL, progress: actionProgress }), ref: ctx.sha! }
-    : undefined;
-
-  const candidate = input(INPUT.candidate, { required: true });
-  const reason = optionalInput(INPUT.reason);
-  let gate: readonly GateCheck[] | undefined;
-  try {
-    const r = await promote({
-      store,
-      config,
-      candidate,
-      environment,
-      reason,
-      actor: ctx.actor,
-      run: ctx.run,
-      rollback: booleanInput(INPUT.rollback, false),
-      dryRun,
-      systemId: systemIdFromConfig(config),
-      // Which runs may produce evidence is part of the gate: read from the gate's karoo.yml (the default branch's) when given.
-      evidenceRuns: evidenceRunVerifierFromEnv({ token, config: gateConfig ?? branchConfig, progress: actionProgress }),
-      deploy: booleanInput(INPUT.deploy, true) ? deployHandover() : undefined,
-      github,
-      progress: actionProgress,
-    });
-    gate = r.gate;
-    setOutputs({
-      environment,
-      status: r.status,
-      allowed: r.allowed,
-      'has-evidence': r.passingEvidence.includes(environment),
-      'passing-evidence': JSON.stringify(r.passingEvidence),
-      previous: r.previous ?? '',
-      record: r.record ?? '',
-      tag: r.tag,
-      'system-id': r.systemId ?? '',
-      evidence: r.evidence.find((e) => e.environment === environment && e.result === 'passed')?.digest ?? '',
-      'deployment-id': r.deployment ? String(r.deployment.id) : '',
-      gate: JSON.stringify(r.gate),
-      ...(await reportFiles(store, config, r.evidence)),
-    });
-    if (r.status === 'checked') {
-      core.info(`${r.allowed ? 'allowed' : 'refused'}: ${r.candidate} → ${environment} (dry run)`);
-      if (!r.allowed) core.notice(`${r.candidate} may not enter ${environment} yet: ${r.gate.filter((g) => !g.met).map((g) => g.detail).join('; ')}`);
-    }
-    if (r.deploy.status === 'skipped' && r.status !== 'checked') core.info(`deploy skipped: ${r.deploy.detail}`);
-    await core.summary
-      .addRaw(
-        promoteSummary({
-          candidate: r.candidate,
-          to: environment,
-          previous: r.previous,
-          systemId: r.systemId,
-          reason,
-          actor: ctx.actor,
-          deploymentUrl: r.deployment?.url,
-          gate: r.gate,
-        }),
-      )
-      .addRaw(`\n${gateNote}\n`)
-      .write();
-  } catch (e) {
-    // A refusal still gets its gate table in the job summary, so the missing evidence is visible.
-    if (isKarooError(e) && e.kind === 'refused' && Array.isArray(e.detail?.gate)) {
-      gate = e.detail.gate as GateCheck[];
-      setOutputs({ environment, allowed: false, gate: JSON.stringify(gate) });
-      await core.summary.addRaw(promoteSummary({ candidate, to: environment, actor: ctx.actor, reason, gate })).addRaw(`\n${gateNote}\n`).write();
-    }
-    throw e;
-  }
+  const refused = (o: RefusedOutputs) => setOutputs({ [OUTPUT.environment]: o.environment, [OUTPUT.allowed]: o.allowed, [OUTPUT.gate]: o.gate });
+  const o = await runPromote(loadInputs(), refused);
+  setOutputs({
+    [OUTPUT.environment]: o.environment,
+    [OUTPUT.status]: o.status,
+    [OUTPUT.allowed]: o.allowed,
+    [OUTPUT.hasEvidence]: o.hasEvidence,
+    [OUTPUT.passingEvidence]: o.passingEvidence,
+    [OUTPUT.previous]: o.previous,
+    [OUTPUT.record]: o.record,
+    [OUTPUT.tag]: o.tag,
+    [OUTPUT.systemId]: o.systemId,
+    [OUTPUT.evidence]: o.evidence,
+    [OUTPUT.deploymentId]: o.deploymentId,
+    [OUTPUT.gate]: o.gate,
+    [OUTPUT.evidencePath]: o.evidencePath,
+    [OUTPUT.environmentsPath]: o.environmentsPath,
+  });
 });
-
-/**
- * The candidate's evidence and what each environment runs, as the JSON files the report
- * step reads (its `evidence` and `environments` inputs).
- */
-async function reportFiles(store: Store, config: KarooConfig, evidence: readonly GateEvidence[]): Promise<Record<string, string>> {
-  const dir = join(process.env.RUNNER_TEMP || tmpdir(), 'karoo-promote');
-  await mkdir(dir, { recursive: true });
-  const names = config.environments.map((e) => e.name);
-  const environments = (await environmentStatus(store, names)).map((s) => ({
-    name: s.environment,
-    ...(s.candidate ? { candidate: s.candidate } : {}),
-    ...(s.systemId ? { systemId: s.systemId } : {}),
-    production: s.environment === names.at(-1),
-  }));
-  // Evidence that does not count (wrong system, a run that does not check out) is not reported as a result.
-  const records = evidence.filter((e) => !e.untrusted).map((e) => ({
-    result: e.result,
-    passed: e.passed ?? 0,
-    failed: e.failed ?? 0,
-    skipped: e.skipped ?? 0,
-    ...(e.countsUnknown ? { countsUnknown: true } : {}),
-    durationMs: e.durationMs ?? 0,
-    environment: e.environment,
-    digest: e.digest,
-    ...(e.runUrl ? { runUrl: e.runUrl } : {}),
-  }));
-  const paths = { evidence: join(dir, 'evidence.json'), environments: join(dir, 'environments.json') };
-  await writeFile(paths.evidence, `${JSON.stringify(records, null, 2)}\n`);
-  await writeFile(paths.environments, `${JSON.stringify(environments, null, 2)}\n`);
-  return { 'evidence-path': paths.evidence, 'environments-path': paths.environments };
-}
-

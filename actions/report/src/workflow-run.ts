@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { errorMessage, parseDigest } from '@karoo/common';
 import type { KarooConfig } from '@karoo/config';
 import { actionProgress, core } from '@karoo/kit';
+import type { StoreInputs } from '@karoo/kit/store';
 import type { EvidenceInfo, Report } from '@karoo/report';
 
 export { commentFromWorkflowRun } from '@karoo/report';
@@ -16,16 +17,17 @@ export { commentFromWorkflowRun } from '@karoo/report';
  */
 export async function storeLookups(
   configPath: string,
+  storeInputs: StoreInputs,
   githubToken: string | undefined,
 ): Promise<{ evidenceFor: (candidate: string) => Promise<EvidenceInfo[]>; environments: () => Promise<Report['environments']> }> {
   // Loaded here, not at start-up: the usual report step reads no store and starts faster.
-  const [{ loadConfig }, { storeFromInputs }, { candidateEvidence, environmentStatus, evidenceRunVerifierFromEnv, systemIdFromConfig, trustEvidence }] = await Promise.all([
+  const [{ loadConfig }, { openActionStore }, { candidateEvidence, environmentStatus, evidenceRunVerifierFromEnv, systemIdFromConfig, trustEvidence }] = await Promise.all([
     import('@karoo/config'),
     import('@karoo/kit/store'),
     import('@karoo/promote'),
   ]);
   const config: KarooConfig | undefined = existsSync(configPath) ? await loadConfig(configPath) : undefined;
-  const store = storeFromInputs(config, githubToken);
+  const store = openActionStore(config, storeInputs, githubToken);
   const names = config?.environments.map((e) => e.name) ?? [];
   const verifyRun = evidenceRunVerifierFromEnv({ token: githubToken, config: config ?? {}, progress: actionProgress });
   const orNothing = async <T>(what: string, f: () => Promise<T[]>): Promise<T[]> => {

@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import { errorMessage, isKarooError, KarooError, type Progress } from '@karoo/common';
+import { parseDuration } from '@karoo/config';
 
 /**
  * Runs an action's main function and fails in one place: anything thrown (non-Error values
@@ -29,9 +30,13 @@ export function optionalInput(name: string): string | undefined {
   return v === '' ? undefined : v;
 }
 
+/** A boolean input (YAML 1.2 core schema: true/True/TRUE, false/False/FALSE); anything else is an input error naming it. */
 export function booleanInput(name: string, fallback: boolean): boolean {
-  if (core.getInput(name) === '') return fallback;
-  return core.getBooleanInput(name);
+  const v = core.getInput(name, { trimWhitespace: true });
+  if (v === '') return fallback;
+  if (['true', 'True', 'TRUE'].includes(v)) return true;
+  if (['false', 'False', 'FALSE'].includes(v)) return false;
+  throw new KarooError('input', `input "${name}" is "${v}"; expected true or false`);
 }
 
 /** A choice input, checked against the allowed values with an error that names both. */
@@ -39,9 +44,38 @@ export function choiceInput<T extends string>(name: string, allowed: readonly T[
   const v = core.getInput(name, { trimWhitespace: true });
   if (v === '') return fallback;
   if (!(allowed as readonly string[]).includes(v)) {
-    throw new Error(`input "${name}" is "${v}"; allowed values: ${allowed.join(', ')}`);
+    throw new KarooError('input', `input "${name}" is "${v}"; allowed values: ${allowed.join(', ')}`);
   }
   return v as T;
+}
+
+/** A whole-number input within [min, max]; anything else (`abc`, `1.5`, `0` below min) is an input error naming it. */
+export function integerInput(name: string, fallback: number, range: { min?: number; max?: number } = {}): number {
+  const v = core.getInput(name, { trimWhitespace: true });
+  if (v === '') return fallback;
+  const n = /^-?[0-9]+$/.test(v) ? Number(v) : Number.NaN;
+  const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = range;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    const bounds = range.max === undefined ? `at least ${min}` : `from ${min} to ${max}`;
+    throw new KarooError('input', `input "${name}" is "${v}"; expected a whole number ${bounds}`);
+  }
+  return n;
+}
+
+/** A duration input (`30s`, `10m`, `2h`, `1d`) in seconds; undefined when empty. */
+export function durationInput(name: string): number | undefined {
+  const v = optionalInput(name);
+  if (v === undefined) return undefined;
+  try {
+    return parseDuration(v);
+  } catch {
+    throw new KarooError('input', `input "${name}" is "${v}"; expected a duration such as 30s, 10m, 2h or 1d`);
+  }
+}
+
+/** A list input: one item per line (or per `separator`), blank items dropped. */
+export function listInput(name: string, separator: RegExp = /\n/): string[] {
+  return (optionalInput(name) ?? '').split(separator).map((s) => s.trim()).filter((s) => s !== '');
 }
 
 export function setOutputs(outputs: Record<string, string | number | boolean>): void {
@@ -72,17 +106,29 @@ interface IndexCredentialNames {
   readonly passwordEnv?: string | undefined;
 }
 
+/** Private index credentials as an action's inputs give them (`index-username`, `index-password`). */
+export interface IndexCredentials {
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+}
+
+/** The inputs `index-username` and `index-password`; the password is masked in the log. */
+export function indexCredentialsInput(): IndexCredentials {
+  const username = optionalInput('index-username');
+  const password = optionalInput('index-password');
+  if (password) core.setSecret(password);
+  return { username, password };
+}
+
 /**
  * Private index credentials given as inputs (`index-username`, `index-password`, from the
  * workflow's secrets) are placed, in this process only, in the environment variables that the
  * first private index names in karoo.yml (`username-env`, `password-env`), where the resolver
  * and the build read them. A variable that is already set is left alone. Returns the names set.
  */
-export function applyIndexCredentials(indexes: readonly IndexCredentialNames[], env: NodeJS.ProcessEnv = process.env): string[] {
-  const username = optionalInput('index-username');
-  const password = optionalInput('index-password');
+export function setIndexCredentials(indexes: readonly IndexCredentialNames[], credentials: IndexCredentials, env: NodeJS.ProcessEnv = process.env): string[] {
+  const { username, password } = credentials;
   if (username === undefined && password === undefined) return [];
-  if (password) core.setSecret(password);
   const ix = indexes.find((i) => i.private && (i.usernameEnv || i.passwordEnv));
   if (!ix) {
     throw new KarooError('input', 'inputs "index-username"/"index-password" are set, but no private index in the configuration names username-env or password-env; add them to the private index in karoo.yml');
@@ -97,6 +143,11 @@ export function applyIndexCredentials(indexes: readonly IndexCredentialNames[], 
     set.push(ix.passwordEnv);
   }
   return set;
+}
+
+/** {@link setIndexCredentials} with the credentials read from this action's inputs. */
+export function applyIndexCredentials(indexes: readonly IndexCredentialNames[], env: NodeJS.ProcessEnv = process.env): string[] {
+  return setIndexCredentials(indexes, indexCredentialsInput(), env);
 }
 
 export { core };

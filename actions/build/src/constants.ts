@@ -1,0 +1,23 @@
+/** Input and output names of the build action, as action.yml declares them. */
+export const INPUT = {
+  lock: 'lock',
+  config: 'config',
+  system: 'system',
+  store: 'store',
+  tag: 'tag',
+  registryUsername: 'registry-username',
+  registryPassword: 'registry-password',
+  githubToken: 'github-token',
+  mountFrom: 'mount-from',
+  cache: 'cache',
+  indexUsername: 'index-username',
+  indexPassword: 'index-password',
+  provenance: 'provenance',
+} as const;
+
+export const OUTPUT = {
+  candidate: 'candidate',
+  candidateRef: 'candidate-ref',
+  existed: 'existed',
+  pushedBytes: 'pushed-bytes',
+} as const;

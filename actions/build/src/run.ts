@@ -1,0 +1,104 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { build, type BuildResult, pruneDownloadDir, wheelCacheKeys } from '@karoo/build';
+import { candidateFor } from '@karoo/candidate';
+import { KAROO_VERSION, KarooError, runContextFromEnv } from '@karoo/common';
+import { type KarooConfig, loadConfig } from '@karoo/config';
+import { readLockFile } from '@karoo/lock';
+import { openActionStore, type StoreInputs } from '@karoo/kit/store';
+import { actionProgress, core, type IndexCredentials, setIndexCredentials } from '@karoo/kit';
+import { restoreCached, saveCached } from '@karoo/kit/cache';
+
+/** The build step's inputs (action.yml's, typed). */
+export interface BuildInputs {
+  readonly config: string;
+  /** The pylock.toml; default, the one in the configuration's lock directory. */
+  readonly lock?: string | undefined;
+  /** The system name; default, the configuration's. */
+  readonly system?: string | undefined;
+  readonly store: StoreInputs;
+  readonly tag?: string | undefined;
+  readonly githubToken?: string | undefined;
+  /** Repositories of the same registry to mount blobs from. */
+  readonly mountFrom: readonly string[];
+  /** The downloaded files in the Actions cache. */
+  readonly cache: boolean;
+  readonly index: IndexCredentials;
+  /** Attach a provenance record. */
+  readonly provenance: boolean;
+}
+
+export interface BuildOutputs {
+  readonly candidate: string;
+  readonly candidateRef: string;
+  readonly existed: boolean;
+  readonly pushedBytes: number;
+}
+
+/** Builds the candidate of the lock into the store and writes the job summary. */
+export async function runBuild(i: BuildInputs): Promise<BuildOutputs> {
+  const config: KarooConfig | undefined = existsSync(i.config) ? await loadConfig(i.config) : undefined;
+  const lockPath = i.lock ?? (config ? join(config.lockDir, 'pylock.toml') : undefined);
+  if (!lockPath) throw new KarooError('input', `input "lock" is empty and there is no ${i.config}; give the path of a pylock.toml`);
+  const system = i.system ?? config?.system;
+  if (!system) throw new KarooError('input', `input "system" is empty and there is no ${i.config}; give the system name`);
+  const store = openActionStore(config, i.store, i.githubToken);
+  if (config) setIndexCredentials(config.indexes, i.index);
+
+  const read = await readLockFile(lockPath);
+  for (const w of read.warnings) core.warning(w);
+  const candidateInput = { system, target: config?.target, leaves: config?.leaves.map((l) => l.key) };
+  const candidate = candidateFor(read.lock, candidateInput);
+  core.info(`candidate ${candidate.digest} (${candidate.files.length} files, ${candidate.totalSize} bytes)`);
+
+  const useCache = i.cache && !(await store.hasManifest(candidate.digest));
+  // Under HOME, so the cache entry is versioned by a path every runner shares (`~/…`, see cachePath).
+  const downloadDir = useCache ? join(process.env.XDG_CACHE_HOME || join(process.env.HOME || homedir(), '.cache'), 'karoo', 'build-files') : undefined;
+  const cacheKeys = wheelCacheKeys(system, read.lock.digest);
+  const restored = useCache && downloadDir ? await restoreCached('downloaded files', [downloadDir], cacheKeys.key, cacheKeys.restoreKeys) : undefined;
+
+  const result = await build({
+    lock: read.lock,
+    store,
+    ...candidateInput,
+    tag: i.tag,
+    mountFrom: [...i.mountFrom],
+    downloadDir,
+    provenance: i.provenance ? provenance() : undefined,
+    // As the CLI does: a private index's credentials, from the variables karoo.yml names, for files on its own origin.
+    indexes: config?.indexes,
+    env: process.env,
+    progress: actionProgress,
+  });
+  if (useCache && downloadDir && !result.existed) {
+    // Only what this lock references, so the cache does not grow with every lock.
+    await pruneDownloadDir(downloadDir, read.lock);
+    await saveCached('downloaded files', [downloadDir], cacheKeys.key, restored);
+  }
+
+  await summary(result, store.ref);
+  return { candidate: result.candidate, candidateRef: result.candidateRef, existed: result.existed, pushedBytes: result.pushedBytes };
+}
+
+/** Who built it and from which run (the run context of @karoo/common; the actor is not part of provenance). */
+function provenance() {
+  const { actor: _actor, ...run } = runContextFromEnv().run ?? {};
+  return { builtAt: new Date().toISOString(), builder: `karoo ${KAROO_VERSION} (actions/build)`, ...run };
+}
+
+async function summary(r: BuildResult, store: string): Promise<void> {
+  const s = core.summary.addHeading(`karoo build: ${r.system}`, 2);
+  s.addTable([
+    [{ data: 'candidate', header: true }, { data: `<code>${r.candidate}</code>` }],
+    [{ data: 'reference', header: true }, { data: `<code>${r.candidateRef}</code>` }],
+    [{ data: 'store', header: true }, { data: `<code>${store}</code>` }],
+    [{ data: 'existed', header: true }, { data: r.existed ? 'yes: nothing downloaded or uploaded' : 'no: built now' }],
+    [{ data: 'size', header: true }, { data: `${r.size} bytes in ${r.layers} layers` }],
+    [{ data: 'blobs uploaded', header: true }, { data: `${r.blobs.uploaded} (${r.pushedBytes} bytes)` }],
+    [{ data: 'blobs reused', header: true }, { data: `${r.blobs.reused}${r.blobs.mounted ? ` (+${r.blobs.mounted} mounted)` : ''}` }],
+    [{ data: 'lock digest', header: true }, { data: `<code>${r.lockDigest}</code>` }],
+    ...(r.provenance ? [[{ data: 'provenance', header: true }, { data: `<code>${r.provenance}</code>` }]] : []),
+  ]);
+  await s.write();
+}

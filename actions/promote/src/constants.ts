@@ -1,0 +1,35 @@
+/** Input and output names of the promote action, as action.yml declares them. */
+export const INPUT = {
+  candidate: 'candidate',
+  environment: 'environment',
+  config: 'config',
+  store: 'store',
+  reason: 'reason',
+  rollback: 'rollback',
+  dryRun: 'dry-run',
+  deploy: 'deploy',
+  githubDeployment: 'github-deployment',
+  githubToken: 'github-token',
+  token: 'token',
+  registryUsername: 'registry-username',
+  registryPassword: 'registry-password',
+  gateConfig: 'gate-config',
+  gateConfigRef: 'gate-config-ref',
+} as const;
+
+export const OUTPUT = {
+  environment: 'environment',
+  status: 'status',
+  allowed: 'allowed',
+  hasEvidence: 'has-evidence',
+  passingEvidence: 'passing-evidence',
+  previous: 'previous',
+  record: 'record',
+  tag: 'tag',
+  systemId: 'system-id',
+  evidence: 'evidence',
+  deploymentId: 'deployment-id',
+  gate: 'gate',
+  evidencePath: 'evidence-path',
+  environmentsPath: 'environments-path',
+} as const;
