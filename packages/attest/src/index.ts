@@ -35,7 +35,9 @@ export {
   verificationKeyFor,
   verifyEnvelope,
 } from './dsse.js';
+export { type KeylessSigner, keylessSignerFromEnv, signKeyless } from './keyless.js';
 export {
+  type AttestSigner,
   type IdentityPolicy,
   type SigstoreBundle,
   type StoredBundle,
@@ -46,8 +48,10 @@ export {
   SIGSTORE_BUNDLE,
   attest,
   attestationReferrer,
+  describeSigner,
   pushAttestation,
   readBundles,
+  signAttestation,
   signStatement,
   verifiedTestResults,
   verifyBundle,

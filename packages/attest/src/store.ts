@@ -2,6 +2,7 @@ import { canonicalJson, type Digest, errorMessage, hexOf, isKarooError, KarooErr
 import { ANNOTATIONS, type Descriptor, OCI, referrerFor, type Referrer } from '@karoo/candidate';
 import { bufferSource, parseManifestInfo, type Store } from '@karoo/oci';
 import { type Envelope, type Signer, signEnvelope, type VerificationKey, verifyEnvelope } from './dsse.js';
+import { type KeylessSigner, signKeyless } from './keyless.js';
 import { IN_TOTO_PAYLOAD_TYPE, isObject, type ResourceDescriptor, parseWorkflowIdentity, type Statement, statementBytes, statementProblem, TEST_CONFIGURATION, TEST_RESULT } from './statement.js';
 
 /** Media type of a Sigstore bundle v0.3: the artifactType and the layer of an attestation referrer. */
@@ -61,14 +62,33 @@ export async function pushAttestation(store: Store, artifact: Referrer): Promise
   return artifact.descriptor;
 }
 
-/** Signs a statement and attaches it to the candidate: what the build (provenance) and acceptance (test result) call. */
-export async function attest(store: Store, candidate: Descriptor, statement: Statement<unknown>, signer: Signer, created?: string): Promise<Descriptor> {
+/** A key karoo holds (Signer), or keyless signing inside GitHub Actions (KeylessSigner). */
+export type AttestSigner = Signer | KeylessSigner;
+
+/** A line naming how a statement is signed, for progress messages. */
+export function describeSigner(signer: AttestSigner): string {
+  return 'kind' in signer ? 'keyless (Sigstore, through @actions/attest)' : `key ${signer.keyid.slice(0, 16)}…`;
+}
+
+/**
+ * Signs a statement and attaches it to the candidate: what the build (provenance) and
+ * acceptance (test result) call. With a key: a keyed bundle (signStatement); keyless: the
+ * bundle @actions/attest returns (also stored with GitHub's attestations API).
+ */
+export async function attest(store: Store, candidate: Descriptor, statement: Statement<unknown>, signer: AttestSigner, created?: string): Promise<Descriptor> {
   const problem = statementProblem(statement);
   if (problem) throw new KarooError('internal', `the ${statement.predicateType} statement karoo built is not valid: ${problem}`);
   if (!statement.subject.some((s) => s.digest?.sha256 === hexOf(candidate.digest as Digest))) {
     throw new KarooError('internal', `the statement is not about candidate ${candidate.digest}`);
   }
-  return pushAttestation(store, attestationReferrer(candidate, signStatement(statement, signer), statement.predicateType, created));
+  return pushAttestation(store, attestationReferrer(candidate, await signAttestation(statement, signer), statement.predicateType, created));
+}
+
+/** Signs a statement (keyed or keyless) into the bundle attestationReferrer carries; nothing is pushed. */
+export async function signAttestation(statement: Statement<unknown>, signer: AttestSigner): Promise<SigstoreBundle | Uint8Array> {
+  const problem = statementProblem(statement);
+  if (problem) throw new KarooError('internal', `the ${statement.predicateType} statement karoo built is not valid: ${problem}`);
+  return 'kind' in signer ? signKeyless(statement, signer) : signStatement(statement, signer);
 }
 
 /** A bundle referrer of a candidate, read and checked against its digests (not yet verified). */

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Signer } from '@karoo/attest';
+import type { AttestSigner } from '@karoo/attest';
 import { type Candidate, candidateFor, type CandidateInput, type LockRenderers, OCI, type Provenance, provenanceFor } from '@karoo/candidate';
 import { type Digest, type IndexAuthConfig, KAROO_VERSION, KarooError, type Progress, silentProgress } from '@karoo/common';
 import type { Lock } from '@karoo/lock';
@@ -38,7 +38,7 @@ export interface BuildOptions extends CandidateInput {
    * Provenance v1 predicate (@karoo/attest), attached as a Sigstore bundle referrer. Its time and
    * run come from `provenance` when given.
    */
-  readonly attest?: Signer | undefined;
+  readonly attest?: AttestSigner | undefined;
   /**
    * The indexes of karoo.yml: a file on an index's own origin is downloaded with that index's
    * credentials (from `env`), any other file without (indexAuthHeaders).
@@ -163,6 +163,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     if (failures.length) throw failures.find((e) => e instanceof KarooError && e.kind !== 'internal') ?? failures.find((e) => e.name !== 'AbortError') ?? failures[0];
     if (missing.length) progress.info(`downloaded, checked and uploaded ${missing.length} files (${downloadedBytes} bytes fetched)`);
 
+    // Signed before the candidate becomes visible: a signing failure (keyless: Sigstore unreachable) leaves nothing half-done.
+    const signed = options.attest ? await signProvenance(c, options, options.attest) : undefined;
     // Every file checked and every blob in: only now does the candidate become visible.
     await store.putManifest(c.manifestBytes, OCI.imageManifest, { tag: options.tag });
     pushedBytes += c.manifestBytes.length;
@@ -178,8 +180,12 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       await store.putManifest(p.manifestBytes, OCI.imageManifest);
       provenance = p.digest;
     }
-    const attestation = options.attest ? await attestProvenance(c, options, options.attest) : undefined;
-    if (attestation) progress.info(`signed SLSA provenance ${attestation} (key ${options.attest!.keyid.slice(0, 16)}…) pushed to ${store.ref}`);
+    let attestation: Digest | undefined;
+    if (signed) {
+      const { attestationReferrer, pushAttestation } = await import('@karoo/attest');
+      attestation = (await pushAttestation(store, attestationReferrer(c.descriptor, signed.bundle, signed.predicateType, signed.builtAt))).digest as Digest;
+    }
+    if (attestation) progress.info(`signed SLSA provenance ${attestation} pushed to ${store.ref}`);
     return { ...base, existed: false, pushedBytes, downloadedBytes, blobs: { uploaded, reused, mounted }, provenance, attestation };
   } finally {
     if (ownDir && store instanceof LayoutStore) await store.releaseStaging(dir);
@@ -188,8 +194,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
 }
 
 /** The signed SLSA provenance of a new candidate: every locked file by sha256, the lock digest and system as external parameters. */
-async function attestProvenance(c: Candidate, options: BuildOptions, signer: Signer): Promise<Digest> {
-  const { attest, provenanceStatement } = await import('@karoo/attest');
+async function signProvenance(c: Candidate, options: BuildOptions, signer: AttestSigner): Promise<{ bundle: Awaited<ReturnType<typeof import('@karoo/attest').signAttestation>>; predicateType: string; builtAt: string }> {
+  const { provenanceStatement, signAttestation } = await import('@karoo/attest');
   const { lock } = options;
   const p = options.provenance;
   const builtAt = p?.builtAt ?? new Date().toISOString();
@@ -203,5 +209,5 @@ async function attestProvenance(c: Candidate, options: BuildOptions, signer: Sig
     builtAt,
     run: p,
   });
-  return (await attest(options.store, c.descriptor, statement, signer, builtAt)).digest as Digest;
+  return { bundle: await signAttestation(statement, signer), predicateType: statement.predicateType, builtAt };
 }

@@ -1,15 +1,22 @@
-import type { Signer } from '@karoo/attest';
+import type { AttestSigner } from '@karoo/attest';
 import type { KarooConfig } from '@karoo/config';
 
 /** The `--attest-key` option of the commands that push attestations (build, accept, up). */
 export const ATTEST_KEY_OPTION = ['--attest-key <file>', 'sign attestations with this PEM private key (Ed25519 or ECDSA P-256; default: karoo.yml attestations.signing-key)'] as const;
+/** The `--attest-keyless` option: inside GitHub Actions, Sigstore through @actions/attest. */
+export const ATTEST_KEYLESS_OPTION = ['--attest-keyless', 'inside GitHub Actions (permissions id-token: write, attestations: write; GITHUB_TOKEN): sign attestations keylessly with Sigstore, so gh attestation verify works'] as const;
 
 /**
- * The key karoo signs attestations with: `--attest-key FILE`, else karoo.yml
- * `attestations.signing-key`; undefined when neither is given (nothing is signed). A file that is
- * not such a key is an input error naming it.
+ * How karoo signs attestations: `--attest-keyless` (GitHub Actions' OIDC identity, Sigstore),
+ * `--attest-key FILE`, else karoo.yml `attestations.signing-key`; undefined when none is given
+ * (nothing is signed). A file that is not such a key, or keyless signing without its
+ * permissions, is an input error naming what to do.
  */
-export async function signingKeyFrom(option: string | undefined, config: KarooConfig | undefined): Promise<Signer | undefined> {
+export async function signingKeyFrom(option: string | undefined, config: KarooConfig | undefined, keyless = false): Promise<AttestSigner | undefined> {
+  if (keyless) {
+    const { keylessSignerFromEnv } = await import('@karoo/attest');
+    return keylessSignerFromEnv(process.env.GITHUB_TOKEN || undefined);
+  }
   const path = option ?? config?.attestations?.signingKey;
   if (!path) return undefined;
   const { loadSigningKey } = await import('@karoo/attest');

@@ -3,7 +3,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { type Digest, KarooError, parseDigest, type Progress, sha256Of, silentProgress } from '@karoo/common';
-import type { Signer } from '@karoo/attest';
+import type { AttestSigner } from '@karoo/attest';
 import type { KarooConfig } from '@karoo/config';
 import { ANNOTATIONS, KAROO, parseManifest } from '@karoo/candidate';
 import { countJunit, type EvidenceCounts, evidenceFor, type EvidenceRun, formatCounts, pushEvidence } from '@karoo/evidence';
@@ -37,7 +37,7 @@ export interface AcceptOptions {
    * Signs the run's result: with the evidence, a test-result attestation (in-toto statement in a
    * DSSE envelope, Sigstore bundle referrer; @karoo/attest) that a gate requiring attestations counts.
    */
-  readonly attest?: Signer | undefined;
+  readonly attest?: AttestSigner | undefined;
 }
 
 export interface AcceptResult {
@@ -241,7 +241,7 @@ export async function accept(opts: AcceptOptions): Promise<AcceptResult> {
     }
     let attestation: Digest | undefined;
     if (opts.evidence !== false && opts.attest) {
-      const { attest, testResultStatement } = await import('@karoo/attest');
+      const { attest, describeSigner, testResultStatement } = await import('@karoo/attest');
       const statement = testResultStatement({
         candidate: { name: sc.system, digest: candidate },
         environment: sc.environment,
@@ -253,7 +253,7 @@ export async function accept(opts: AcceptOptions): Promise<AcceptResult> {
         run: opts.run,
       });
       attestation = (await attest(opts.store, stored.descriptor, statement, opts.attest, new Date().toISOString())).digest as Digest;
-      progress.info(`accept: signed test-result attestation ${attestation} (key ${opts.attest.keyid.slice(0, 16)}…) pushed to ${opts.store.ref}`);
+      progress.info(`accept: signed test-result attestation ${attestation} (${describeSigner(opts.attest)}) pushed to ${opts.store.ref}`);
     }
     return { result, counts, durationMs, exitCode, timedOut, reason, systemId, candidate, configDigest: cfg, environment: sc.environment, inventoryFile, junitFile: junit !== undefined ? junitPath : undefined, evidence, attestation, failures };
   } finally {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { exitWith, loadSystem, runFromEnv, type SystemCliOptions } from '../deploy-options.js';
-import { ATTEST_KEY_OPTION, signingKeyFrom } from '../attest-key.js';
+import { ATTEST_KEY_OPTION, ATTEST_KEYLESS_OPTION, signingKeyFrom } from '../attest-key.js';
 import { emit } from '../output.js';
 
 interface AcceptCliOptions extends SystemCliOptions {
@@ -8,6 +8,7 @@ interface AcceptCliOptions extends SystemCliOptions {
   timeout?: string;
   evidence?: boolean;
   attestKey?: string;
+  attestKeyless?: boolean;
 }
 
 export function registerAccept(program: Command): void {
@@ -23,6 +24,7 @@ export function registerAccept(program: Command): void {
     .option('--timeout <duration>', 'overrides acceptance.timeout (e.g. 5m)')
     .option('--no-evidence', 'do not push evidence')
     .option(...ATTEST_KEY_OPTION)
+    .option(...ATTEST_KEYLESS_OPTION)
     .option('--quiet', 'no progress on stderr (progress goes to stderr, also with --json)')
     .option('--json', 'print one JSON object')
     .action(async (opts: AcceptCliOptions) => {
@@ -33,7 +35,7 @@ export function registerAccept(program: Command): void {
       const { formatCounts } = await import('@karoo/evidence');
       const { config, store, candidate } = await loadSystem(opts);
       const inventory = await readInventory(opts.inventory!);
-      const attest = await signingKeyFrom(opts.attestKey, config);
+      const attest = await signingKeyFrom(opts.attestKey, config, opts.attestKeyless);
       const r = await accept({
         config,
         environment: opts.environment,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { stderrProgress } from '@karoo/common';
 import { type CandidateCliOptions, lockAndInput, maybeConfig, openCliStore, storeRef } from '../candidate-options.js';
-import { ATTEST_KEY_OPTION, signingKeyFrom } from '../attest-key.js';
+import { ATTEST_KEY_OPTION, ATTEST_KEYLESS_OPTION, signingKeyFrom } from '../attest-key.js';
 import { emit } from '../output.js';
 
 interface BuildCliOptions extends CandidateCliOptions {
@@ -11,6 +11,7 @@ interface BuildCliOptions extends CandidateCliOptions {
   tag?: string;
   quiet?: boolean;
   attestKey?: string;
+  attestKeyless?: boolean;
 }
 
 export function registerBuild(program: Command): void {
@@ -26,6 +27,7 @@ export function registerBuild(program: Command): void {
     .option('--download-dir <dir>', 'keep downloaded files here (by sha256) and reuse them')
     .option('--concurrency <n>', 'parallel downloads and uploads', '8')
     .option(...ATTEST_KEY_OPTION)
+    .option(...ATTEST_KEYLESS_OPTION)
     .option('--quiet', 'no progress on stderr')
     .option('--json', 'print one JSON object')
     .action(async (opts: BuildCliOptions) => {
@@ -33,7 +35,7 @@ export function registerBuild(program: Command): void {
       const { lock, input, warnings } = await lockAndInput(opts, config);
       const progress = opts.quiet || opts.json ? undefined : stderrProgress();
       for (const w of warnings) progress?.warn(w);
-      const attest = await signingKeyFrom(opts.attestKey, config);
+      const attest = await signingKeyFrom(opts.attestKey, config, opts.attestKeyless);
       const store = await openCliStore(storeRef(opts, config), progress);
       const { build } = await import('@karoo/build');
       const r = await build({

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { exitWith, loadSystem, runFromEnv, type SystemCliOptions } from '../deploy-options.js';
-import { ATTEST_KEY_OPTION, signingKeyFrom } from '../attest-key.js';
+import { ATTEST_KEY_OPTION, ATTEST_KEYLESS_OPTION, signingKeyFrom } from '../attest-key.js';
 import { emit } from '../output.js';
 import { interruptible } from '../signals.js';
 
@@ -9,6 +9,7 @@ interface UpCliOptions extends SystemCliOptions {
   keep?: boolean;
   out?: string;
   attestKey?: string;
+  attestKeyless?: boolean;
 }
 
 export function registerUp(program: Command): void {
@@ -23,6 +24,7 @@ export function registerUp(program: Command): void {
     .option('--out <dir>', 'keep the inventory and acceptance files here (default: a temporary directory)')
     .option('--keep', 'keep the machines afterwards (until their TTL), for debugging')
     .option(...ATTEST_KEY_OPTION)
+    .option(...ATTEST_KEYLESS_OPTION)
     .option('--quiet', 'no progress on stderr')
     .option('--json', 'print one JSON object (systemId, result, evidence, …)')
     .action(async (opts: UpCliOptions) => {
@@ -30,7 +32,7 @@ export function registerUp(program: Command): void {
       const { up } = await import('@karoo/deploy');
       const { formatCounts } = await import('@karoo/evidence');
       const { config, store, candidate } = await loadSystem(opts);
-      const attest = await signingKeyFrom(opts.attestKey, config);
+      const attest = await signingKeyFrom(opts.attestKey, config, opts.attestKeyless);
       const interrupt = interruptible('up');
       const r = await up({
         config,
