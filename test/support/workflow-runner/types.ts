@@ -66,6 +66,8 @@ export interface StepResult {
   readonly annotations: readonly Annotation[];
   /** `pre`/`post` steps of JavaScript actions appear as their own entries. */
   readonly stage: 'pre' | 'main' | 'post';
+  /** Wall-clock milliseconds from the step's start (its condition evaluated) to its end: for benchmarks, never for assertions. */
+  readonly ms: number;
 }
 
 export interface JobResult {

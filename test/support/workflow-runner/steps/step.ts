@@ -95,10 +95,11 @@ function addPre(p: Prepared): void {
     const cond = condition(runs.preIf, 'always()');
     if (!evaluateCondition(cond, scope)) return;
     const name = `Pre ${stepName(step, scope)}`;
+    const started = performance.now();
     const env = { ...frame.baseEnv(), ...evaluateMapping('env' in step.model ? step.model.env : undefined, scope) };
     const inputs = actionInputs(p, step, stepScope(frame, env), job);
     const outcome = await runNodeStage(frame, p, runs.pre!, inputs, env, undefined, name);
-    job.results.push({ id: step.model.id, name, outcome: outcome.outcome, conclusion: outcome.outcome, outputs: {}, log: outcome.log.join('\n'), annotations: outcome.annotations, stage: 'pre' });
+    job.results.push({ id: step.model.id, name, outcome: outcome.outcome, conclusion: outcome.outcome, outputs: {}, log: outcome.log.join('\n'), annotations: outcome.annotations, stage: 'pre', ms: performance.now() - started });
     if (outcome.outcome === 'failure') frame.markFailed();
   };
 }
@@ -152,13 +153,14 @@ export interface StageOutcome {
 export async function runStep(frame: Frame, step: PlannedStep, prepared: Prepared | undefined): Promise<void> {
   const job = frame.job;
   const id = step.model.id;
+  const started = performance.now();
   const base = frame.baseEnv();
   let scope = stepScope(frame, base);
   let name = step.model.id;
   const record = (outcome: Conclusion, conclusion: Conclusion, outputs: Record<string, string>, log: string[], annotations: StageOutcome['annotations']) => {
     frame.steps[id] = { outputs, outcome, conclusion };
     if (conclusion === 'failure') frame.markFailed();
-    frame.record({ id, name, outcome, conclusion, outputs, log: log.join('\n'), annotations, stage: 'main' });
+    frame.record({ id, name, outcome, conclusion, outputs, log: log.join('\n'), annotations, stage: 'main', ms: performance.now() - started });
   };
   try {
     name = stepName(step, scope);
@@ -236,9 +238,10 @@ async function runAction(frame: Frame, p: Prepared, step: PlannedStep, env: Reco
       condition: postIf,
       run: async () => {
         job.write(`##[step] Post ${name}`);
+        const started = performance.now();
         const o = await runNodeStage(frame, p, runs.post!, inputs, { ...snapshotEnv, ...job.runtimeEnv }, undefined, `Post ${name}`);
         if (o.outcome === 'failure') job.status = job.status === 'success' ? 'failure' : job.status;
-        return { id: frame.owner ?? step.model.id, name: `Post ${name}`, outcome: o.outcome, conclusion: o.outcome, outputs: {}, log: o.log.join('\n'), annotations: o.annotations, stage: 'post' };
+        return { id: frame.owner ?? step.model.id, name: `Post ${name}`, outcome: o.outcome, conclusion: o.outcome, outputs: {}, log: o.log.join('\n'), annotations: o.annotations, stage: 'post', ms: performance.now() - started };
       },
     });
   }
