@@ -4,13 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Digest } from '@karoo/common';
 import { type KarooConfig, loadConfig } from '@karoo/config';
-import type { Lock } from '@karoo/lock';
+import { Lock } from '@karoo/lock';
+import { candidateFor } from '@karoo/candidate';
 import { openStore, type Store } from '@karoo/oci';
 import { readStoredCandidate } from '@karoo/rebuild';
 import { resolveLock } from '@karoo/resolve';
 import { copyExample, GOOD_VERSIONS, MOVED, publishNewLeaves } from '../../../test/support/bisect.js';
 import { addEvidence } from '../../../test/support/evidence.js';
-import { type AcceptFn, bisect, bisectLine } from './index.js';
+import { bisectHeadline } from '@karoo/report';
+import { type AcceptFn, bisect } from './index.js';
 
 // Real pip against the example's file:// indexes, real builds into an OCI layout, real evidence
 // in it; only the machines are replaced: acceptance "fails" when the candidate holds cam-portal
@@ -35,6 +37,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
+
+/** The digest the good lock's candidate would have. */
+async function bisectCandidateOf(lock: Lock): Promise<string> {
+  return candidateFor(lock, { system: config.system, target: config.target, leaves: config.leaves.map((l) => l.key) }).digest;
+}
 
 /** Acceptance by the portal's version, with evidence pushed like up's; counts the runs. */
 function portalBreaks(environment = ENV): { accept: AcceptFn; runs: Digest[] } {
@@ -75,7 +82,7 @@ describe('bisect (real resolve, build and evidence; acceptance by a stand-in)', 
       for (const m of MOVED) expect(stored.lock.packages.find((p) => p.name === m.name)?.version).toBe(s.moved.includes(m.name) ? m.version : GOOD_VERSIONS[m.name]);
       expect(s.evidence).toMatch(/^sha256:/);
     }
-    expect(bisectLine(r)).toBe(`acceptance fails since \`cam-proxy\` 2.2.0.dev3 → 2.2.0 and \`cam-portal\` 1.2.0 → 1.2.1 together (${r.runs} acceptance runs, 0 reused, ${r.unresolvable} intermediate lock${r.unresolvable === 1 ? '' : 's'} could not be resolved)`);
+    expect(bisectHeadline(r)).toBe(`acceptance fails since \`cam-proxy\` 2.2.0.dev3 → 2.2.0 and \`cam-portal\` 1.2.0 → 1.2.1 together (${r.runs} acceptance runs, 0 reused, ${r.unresolvable} intermediate lock${r.unresolvable === 1 ? '' : 's'} could not be resolved)`);
 
     // Again, from the candidates: the intermediate locks written the first time are current (no
     // resolver runs for them), the candidates are the same, and every verdict comes from the
@@ -105,4 +112,16 @@ describe('bisect (real resolve, build and evidence; acceptance by a stand-in)', 
     expect(q.runs).toEqual([proxyMoved, before.bad.candidate]);
     expect(new Set(other.steps.map((s) => s.systemId))).not.toEqual(new Set(same.steps.map((s) => s.systemId)));
   }, 240_000);
+
+  it('refuses ends where no leaf moved (only other dependencies differ), before building anything', async () => {
+    const other = Lock.create(
+      good.packages.map((p) => (p.name === 'tinyproto' ? { ...p, version: '2.0.0' } : p)),
+      good.meta,
+    );
+    const empty = await openStore(`oci-layout:${join(dir, 'empty')}`);
+    await expect(bisect({ config, store: empty, good: { lock: good }, bad: { lock: other }, accept: portalBreaks().accept })).rejects.toThrow(
+      `no leaf moved between the good lock ${good.digest} and the bad lock ${other.digest} (only their other dependencies differ); bisect finds which leaf broke acceptance, so there is nothing to bisect`,
+    );
+    expect(await empty.hasManifest((await bisectCandidateOf(good)))).toBeUndefined();
+  });
 });

@@ -80,7 +80,6 @@ export interface BisectOptions {
 }
 
 interface EndpointState {
-  readonly candidate: Digest;
   readonly lock: Lock;
   /** Leaf name → version. */
   readonly leaves: ReadonlyMap<string, string>;
@@ -104,23 +103,26 @@ export async function bisect(options: BisectOptions): Promise<BisectResult> {
   const cfgDigest = configDigest(sc);
   const input = { system: config.system, target: config.target, leaves: config.leaves.map((l) => l.key) };
 
-  const good = await endpoint(options.good, 'good', options, input);
-  const bad = await endpoint(options.bad, 'bad', options, input);
-  if (good.lock.digest === bad.lock.digest) {
-    throw new KarooError('input', `--good and --bad are the same lock (${good.lock.digest}); pass the lock or candidate that passed and the one that failed`);
+  // Both ends are read and compared before anything is built, so bad input writes nothing.
+  const goodEnd = await readEndpoint(options.good, 'good', store);
+  const badEnd = await readEndpoint(options.bad, 'bad', store);
+  if (goodEnd.lock.digest === badEnd.lock.digest) {
+    throw new KarooError('input', `--good and --bad are the same lock (${goodEnd.lock.digest}); pass the lock or candidate that passed and the one that failed`);
   }
   const moved: LeafMove[] = [];
   for (const leaf of config.leaves) {
-    const from = good.leaves.get(leaf.key);
-    const to = bad.leaves.get(leaf.key);
+    const from = goodEnd.leaves.get(leaf.key);
+    const to = badEnd.leaves.get(leaf.key);
     if (from === undefined || to === undefined) {
       throw new KarooError('input', `leaf "${leaf.name}" of ${config.path} is not in the ${from === undefined ? 'good' : 'bad'} lock; bisect moves leaf versions only, so both ends must lock every leaf`);
     }
     if (compareVersionStrings(from, to) !== 0) moved.push({ name: leaf.key, from, to });
   }
   if (moved.length === 0) {
-    throw new KarooError('input', `no leaf moved between the good lock ${good.lock.digest} and the bad lock ${bad.lock.digest} (only their other dependencies differ); bisect finds which leaf broke acceptance, so there is nothing to bisect`);
+    throw new KarooError('input', `no leaf moved between the good lock ${goodEnd.lock.digest} and the bad lock ${badEnd.lock.digest} (only their other dependencies differ); bisect finds which leaf broke acceptance, so there is nothing to bisect`);
   }
+  const good = await builtEndpoint(goodEnd, options, input);
+  const bad = await builtEndpoint(badEnd, options, input);
   progress.info(`bisect: ${moved.length} leaves moved: ${moved.map(formatMove).join(', ')}`);
 
   const steps: BisectStep[] = [];
@@ -212,13 +214,8 @@ function upAcceptance(options: BisectOptions): AcceptFn {
   };
 }
 
-async function endpoint(e: Endpoint, which: 'good' | 'bad', options: BisectOptions, input: { system: string; target: KarooConfig['target']; leaves: string[] }): Promise<EndpointState> {
-  const { store } = options;
-  if ('lock' in e) {
-    const { build } = await import('@karoo/build');
-    const r = await build({ lock: e.lock, store, ...input, indexes: options.config.indexes, env: options.env, progress: options.progress });
-    return { candidate: r.candidate, lock: e.lock, leaves: leavesOf(e.lock) };
-  }
+async function readEndpoint(e: Endpoint, which: 'good' | 'bad', store: Store): Promise<EndpointState & { readonly candidate?: Digest | undefined }> {
+  if ('lock' in e) return { lock: e.lock, leaves: leavesOf(e.lock) };
   const digest = parseDigest(e.candidate, `--${which}`);
   if (!(await store.hasManifest(digest))) {
     throw new KarooError('input', `--${which} ${digest} is not in ${store.ref}; pass a candidate digest of this store (karoo build, karoo status) or a lock file`);
@@ -230,6 +227,14 @@ async function endpoint(e: Endpoint, which: 'good' | 'bad', options: BisectOptio
   return { candidate: digest, lock: stored.lock, leaves };
 }
 
+/** A lock end is built into the store (nothing happens when its candidate is there already). */
+async function builtEndpoint(e: EndpointState & { readonly candidate?: Digest | undefined }, options: BisectOptions, input: { system: string; target: KarooConfig['target']; leaves: string[] }): Promise<EndpointState & { readonly candidate: Digest }> {
+  if (e.candidate !== undefined) return { ...e, candidate: e.candidate };
+  const { build } = await import('@karoo/build');
+  const r = await build({ lock: e.lock, store: options.store, ...input, indexes: options.config.indexes, env: options.env, progress: options.progress });
+  return { ...e, candidate: r.candidate };
+}
+
 /** Leaf name → version: the lock's own record of its leaves, else every locked package (the caller asks for the leaves of karoo.yml). */
 function leavesOf(lock: Lock): Map<string, string> {
   const m = new Map(lock.packages.map((p) => [p.name, p.version]));
@@ -239,17 +244,4 @@ function leavesOf(lock: Lock): Map<string, string> {
 
 export function formatMove(m: LeafMove): string {
   return `${m.name} ${m.from} → ${m.to}`;
-}
-
-/**
- * The one-line answer, e.g. "acceptance fails since `cam-store` 2.0.0 → 2.1.0 (3 acceptance
- * runs, 2 reused)"; backquotes are kept (markdown) or dropped (`plain`).
- */
-export function bisectLine(r: Pick<BisectResult, 'culprits' | 'runs' | 'reused' | 'unresolvable' | 'inseparable'>, plain = false): string {
-  const q = plain ? '' : '`';
-  const moves = r.culprits.map((m) => `${q}${m.name}${q} ${m.from} → ${m.to}`);
-  const list = moves.length <= 1 ? moves.join('') : `${moves.slice(0, -1).join(', ')} and ${moves[moves.length - 1]} together`;
-  const extra = [`${r.runs} acceptance run${r.runs === 1 ? '' : 's'}`, `${r.reused} reused`];
-  if (r.unresolvable > 0) extra.push(`${r.unresolvable} intermediate lock${r.unresolvable === 1 ? '' : 's'} could not be resolved`);
-  return `acceptance fails since ${list} (${extra.join(', ')})`;
 }

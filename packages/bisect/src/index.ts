@@ -7,6 +7,5 @@ export {
   type BisectStep,
   type Endpoint,
   bisect,
-  bisectLine,
   formatMove,
 } from './bisect.js';

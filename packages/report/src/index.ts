@@ -41,3 +41,4 @@ export {
   trustedRunUrl,
   commentFromWorkflowRun,
 } from './workflow-run.js';
+export { type BisectMove, type BisectReportInput, bisectHeadline, renderBisectMarkdown } from './bisect.js';

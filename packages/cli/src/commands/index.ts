@@ -19,9 +19,10 @@ import { registerAccept } from './accept.js';
 import { registerEvidence } from './evidence.js';
 import { registerUp } from './up.js';
 import { registerRebuild } from './rebuild.js';
+import { registerBisect } from './bisect.js';
 
 /**
  * Every CLI command registers itself here. Registration is cheap: a command imports the
  * libraries it needs only when it runs, so `karoo --help` and fast paths start quickly.
  */
-export const commands: Array<(program: Command) => void> = [registerDemo, registerResolve, registerLock, registerBuild, registerDigest, registerVerify, registerExport, registerImport, registerReport, registerProvision, registerDestroy, registerReap, registerImage, registerPromote, registerHistory, registerStatus, registerDeploy, registerAccept, registerEvidence, registerUp, registerRebuild];
+export const commands: Array<(program: Command) => void> = [registerDemo, registerResolve, registerLock, registerBuild, registerDigest, registerVerify, registerExport, registerImport, registerReport, registerProvision, registerDestroy, registerReap, registerImage, registerPromote, registerHistory, registerStatus, registerDeploy, registerAccept, registerEvidence, registerUp, registerRebuild, registerBisect];

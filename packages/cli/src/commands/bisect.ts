@@ -1,0 +1,101 @@
+import type { Command } from 'commander';
+import type { Endpoint } from '@karoo/bisect';
+import { runFromEnv } from '../deploy-options.js';
+import { openCliStore, storeRef } from '../candidate-options.js';
+import { emit } from '../output.js';
+import { interruptible } from '../signals.js';
+
+interface BisectCliOptions {
+  good: string;
+  bad: string;
+  config: string;
+  store?: string;
+  environment?: string;
+  provider?: string;
+  out?: string;
+  markdown?: string;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+/**
+ * `karoo bisect --good LOCK|CANDIDATE --bad LOCK|CANDIDATE`: which leaf's move broke acceptance.
+ * Exit 0 with the answer; bad input (the same lock twice, nothing moved, an unknown digest, a
+ * file that is not a lock, ends that do not pass and fail) is one line and exit 2.
+ */
+export function registerBisect(program: Command): void {
+  program
+    .command('bisect')
+    .description('Which leaf broke it: bisect the leaf versions that moved between a passing and a failing lock to the smallest set of moves that fails acceptance (each step: resolve with pins, build, up; evidence of the same system reused)')
+    .requiredOption('--good <lock|candidate>', 'what passed: a lock file (pylock.toml, requirements.txt) or a candidate digest sha256:… in the store')
+    .requiredOption('--bad <lock|candidate>', 'what failed: a lock file or a candidate digest')
+    .option('-c, --config <file>', 'karoo.yml', 'karoo.yml')
+    .option('--store <ref>', 'oci-layout:PATH or REGISTRY/REPOSITORY (default: karoo.yml store:, else oci-layout:.karoo/store)')
+    .option('--environment <name>', "whose values to deploy with (default: the configuration's first environment)")
+    .option('--provider <name>', 'nspawn or qemu (default: provision.provider, else nspawn)')
+    .option('--out <dir>', 'keep every intermediate lock here; a later bisect with the same --out resolves none of them again')
+    .option('--markdown <file>', 'append the report as markdown (e.g. "$GITHUB_STEP_SUMMARY", or a file for a pull request comment)')
+    .option('--quiet', 'no progress on stderr')
+    .option('--json', 'print one JSON object')
+    .action(async (opts: BisectCliOptions) => {
+      const { KarooError, stderrProgress } = await import('@karoo/common');
+      const { loadConfig } = await import('@karoo/config');
+      const { bisect } = await import('@karoo/bisect');
+      const { bisectHeadline, renderBisectMarkdown } = await import('@karoo/report');
+      const config = await loadConfig(opts.config);
+      const progress = opts.quiet ? undefined : stderrProgress();
+      const good = await endpoint(opts.good, '--good');
+      const bad = await endpoint(opts.bad, '--bad');
+      if ('candidate' in good && 'candidate' in bad && good.candidate === bad.candidate) {
+        throw new KarooError('input', `--good and --bad are the same candidate (${good.candidate}); pass the candidate that passed and the one that failed`);
+      }
+      const store = await openCliStore(storeRef({ store: opts.store }, config), progress);
+      const interrupt = interruptible('bisect');
+      const r = await bisect({
+        config,
+        store,
+        good,
+        bad,
+        environment: opts.environment,
+        provider: opts.provider,
+        lockDir: opts.out,
+        run: runFromEnv(),
+        progress,
+        // As for up: the watchdog runs this very CLI's reap when this process is gone or the TTL passes.
+        onExpire: [process.execPath, process.argv[1]!, 'reap', '--env', '{env}'],
+        signal: interrupt.signal,
+      }).finally(() => interrupt.exitIfInterrupted());
+      interrupt.dispose();
+      if (opts.markdown) {
+        const { appendFile } = await import('node:fs/promises');
+        await appendFile(opts.markdown, renderBisectMarkdown(r));
+      }
+      emit({ ...r, headline: bisectHeadline(r, true) }, opts, (o) =>
+        [
+          o.headline,
+          ...o.inseparable.map((g) => `${g.map((m) => m.name).join(', ')} could not be tried apart (no intermediate lock that separates them resolves)`),
+          ...o.steps.map((s) => {
+            const what = s.moved.length === 0 ? 'good' : s.moved.length === o.moved.length ? 'bad' : s.moved.join(' + ');
+            const verdict = s.result === 'unresolvable' ? `cannot be resolved: ${s.reason ?? ''}` : `${s.result}${s.reused ? ' (reused)' : ''}`;
+            return `  ${what}: ${verdict}${s.candidate ? ` ${s.candidate}` : ''}`;
+          }),
+        ].join('\n'),
+      );
+    });
+}
+
+/** A candidate digest (sha256:…), else a lock file. */
+async function endpoint(value: string, option: string): Promise<Endpoint> {
+  const { KarooError, parseDigest } = await import('@karoo/common');
+  if (value.startsWith('sha256:')) return { candidate: parseDigest(value, option) };
+  const { readLockFile } = await import('@karoo/lock');
+  const { existsSync, statSync } = await import('node:fs');
+  if (!existsSync(value) || !statSync(value).isFile()) {
+    throw new KarooError('input', `${option} ${value} is neither a candidate digest (sha256:…) nor a lock file; pass a pylock.toml or the digest karoo build printed`);
+  }
+  try {
+    return { lock: (await readLockFile(value)).lock, label: value };
+  } catch (e) {
+    throw new KarooError('input', `${option}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
