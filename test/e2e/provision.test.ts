@@ -136,7 +136,7 @@ describe('actions/provision bundle', () => {
       RUNNER_TEMP: work,
     });
     expect(main.code).not.toBe(0);
-    expect(main.stdout).toMatch(/::error::provider "lxd" is not known; use one of: nspawn, qemu/);
+    expect(main.stdout).toMatch(/::error::input "provider" is "lxd"; allowed values: nspawn, qemu/);
     const state = records(files.state);
     expect(state['environment-id']).toBeUndefined();
     const post = await node(join(ROOT, 'dist/provision/post/index.js'), { ...Object.fromEntries(Object.entries(state).map(([k, v]) => [`STATE_${k}`, v])) });

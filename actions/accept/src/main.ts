@@ -1,35 +1,41 @@
-import { loadConfig, parseDuration } from '@karoo/config';
+import { loadConfig } from '@karoo/config';
 import { accept } from '@karoo/deploy';
-import { actionProgress, booleanInput, core, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
+import { actionProgress, core, runAction, setOutputs } from '@karoo/kit';
 import { readInventory } from '@karoo/machines';
 import { acceptSummary } from '@karoo/summary';
 import { KarooError, runContextFromEnv } from '@karoo/common';
-import { storeFromInputs } from '@karoo/kit/store';
+import { openActionStore } from '@karoo/kit/store';
+import { OUTPUT } from './constants.js';
+import { loadInputs } from './inputs.js';
 import { countOutputs, summaryCounts } from './outputs.js';
 
 runAction(async () => {
-  const config = await loadConfig(input('config', { default: 'karoo.yml' }));
-  const inventory = await readInventory(input('inventory', { required: true }));
-  const timeout = optionalInput('timeout');
+  const i = loadInputs();
+  const config = await loadConfig(i.config);
+  const inventory = await readInventory(i.inventory);
   const run = runContextFromEnv().run;
   const r = await accept({
     config,
-    environment: optionalInput('environment'),
+    environment: i.environment,
     inventory,
-    store: storeFromInputs(config, optionalInput('github-token')),
-    candidate: input('candidate', { required: true }),
-    outDir: input('out', { default: '.karoo/acceptance' }),
-    timeoutSeconds: timeout ? parseDuration(timeout) : undefined,
-    evidence: booleanInput('evidence', true),
+    store: openActionStore(config, i.store, i.githubToken),
+    candidate: i.candidate,
+    outDir: i.out,
+    timeoutSeconds: i.timeoutSeconds,
+    evidence: i.evidence,
     run,
     progress: actionProgress,
   });
+  const counts = countOutputs(r.counts);
   setOutputs({
-    result: r.result,
-    evidence: r.evidence ?? '',
-    'system-id': r.systemId,
-    ...countOutputs(r.counts),
-    junit: r.junitFile ?? '',
+    [OUTPUT.result]: r.result,
+    [OUTPUT.evidence]: r.evidence ?? '',
+    [OUTPUT.systemId]: r.systemId,
+    [OUTPUT.counts]: counts.counts,
+    [OUTPUT.passed]: counts.passed,
+    [OUTPUT.failed]: counts.failed,
+    [OUTPUT.skipped]: counts.skipped,
+    [OUTPUT.junit]: r.junitFile ?? '',
   });
   await core.summary
     .addRaw(

@@ -1,25 +1,33 @@
 import { loadConfig } from '@karoo/config';
 import { deploy } from '@karoo/deploy';
-import { actionProgress, core, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
+import { actionProgress, core, runAction, setOutputs } from '@karoo/kit';
 import { readInventory } from '@karoo/machines';
 import { deploySummary } from '@karoo/summary';
 import { KarooError } from '@karoo/common';
-import { storeFromInputs } from '@karoo/kit/store';
+import { openActionStore } from '@karoo/kit/store';
+import { OUTPUT } from './constants.js';
+import { loadInputs } from './inputs.js';
 
 runAction(async () => {
-  const config = await loadConfig(input('config', { default: 'karoo.yml' }));
-  const inventory = await readInventory(input('inventory', { required: true }));
+  const i = loadInputs();
+  const config = await loadConfig(i.config);
+  const inventory = await readInventory(i.inventory);
   const r = await deploy({
     config,
-    environment: optionalInput('environment'),
-    store: storeFromInputs(config, optionalInput('github-token')),
-    candidate: input('candidate', { required: true }),
+    environment: i.environment,
+    store: openActionStore(config, i.store, i.githubToken),
+    candidate: i.candidate,
     inventory,
-    parallel: Number(input('parallel', { default: '8' })) || 8,
+    parallel: i.parallel,
     progress: actionProgress,
   });
   const nodes = r.nodes.map((n) => ({ name: n.name, role: n.role, result: n.result, changed: n.changed, release: n.release, durationMs: n.durationMs, detail: n.detail }));
-  setOutputs({ 'system-id': r.systemId, 'config-digest': r.configDigest, nodes: JSON.stringify(nodes), changed: nodes.filter((n) => n.changed).length });
+  setOutputs({
+    [OUTPUT.systemId]: r.systemId,
+    [OUTPUT.configDigest]: r.configDigest,
+    [OUTPUT.nodes]: JSON.stringify(nodes),
+    [OUTPUT.changed]: nodes.filter((n) => n.changed).length,
+  });
   await core.summary
     .addRaw(deploySummary({ environment: r.environment, candidate: r.candidate, systemId: r.systemId, nodes: nodes.map((n) => ({ ...n, result: n.result === 'failed' ? 'failed' : 'success' })) }))
     .write();

@@ -2,10 +2,11 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errorMessage, KarooError } from '@karoo/common';
-import { loadConfig, parseDuration } from '@karoo/config';
+import { loadConfig } from '@karoo/config';
 import { findJobProcess, provision, sshCommandLine } from '@karoo/machines';
-import { actionProgress, booleanInput, choiceInput, core, input, optionalInput, runAction, setOutputs } from '@karoo/kit';
-import { EXPIRE_FLAG, INPUT, OUTPUT, STATE } from './constants.js';
+import { actionProgress, core, runAction, setOutputs } from '@karoo/kit';
+import { EXPIRE_FLAG, OUTPUT, STATE } from './constants.js';
+import { loadInputs } from './inputs.js';
 import { uploadLogs } from './logs.js';
 import { rerunAsRoot } from './sudo.js';
 import { restoreImage, saveImage } from './image-cache.js';
@@ -31,17 +32,16 @@ runAction(async () => {
 });
 
 async function provisionMachines(): Promise<void> {
-  const configPath = input(INPUT.config, { default: 'karoo.yml' });
-  const config = await loadConfig(configPath);
-  const keep = booleanInput(INPUT.keep, false);
-  const ttl = optionalInput(INPUT.ttl);
+  const i = loadInputs();
+  const config = await loadConfig(i.config);
+  const keep = i.keep;
   const outDir = join(process.env.RUNNER_TEMP ?? join(process.cwd(), '.karoo'), `karoo-provision-${process.pid}`);
   core.saveState(STATE.outDir, outDir);
   core.saveState(STATE.keep, String(keep));
-  const imageSha256 = optionalInput(INPUT.imageSha256) ?? config.provision.imageSha256;
-  const image = optionalInput(INPUT.image) ?? config.provision.image;
-  const provider = optionalInput(INPUT.provider) ?? config.provision.provider;
-  if (shouldPrepare(choiceInput(INPUT.prepareRunner, ['auto', 'true', 'false'], 'auto'))) await prepareRunner(provider ?? 'nspawn', !image);
+  const imageSha256 = i.imageSha256 ?? config.provision.imageSha256;
+  const image = i.image ?? config.provision.image;
+  const provider = i.provider ?? config.provision.provider;
+  if (shouldPrepare(i.prepareRunner)) await prepareRunner(provider ?? 'nspawn', !image);
   const cached = await restoreImage(image ? imageSha256 : undefined);
   // The machines live as long as the job (the runner's Runner.Worker; each step is a process of
   // its own): a cancelled or killed job loses them at once. Kept ones, or outside a runner: the TTL.
@@ -53,7 +53,7 @@ async function provisionMachines(): Promise<void> {
       provider,
       image,
       imageSha256,
-      ttlSeconds: ttl ? parseDuration(ttl) : config.provision.ttlSeconds,
+      ttlSeconds: i.ttlSeconds ?? config.provision.ttlSeconds,
       outDir,
       keep,
       ...(job ? { lifetime: 'owner' as const, ownerPid: job.pid } : {}),

@@ -21,7 +21,8 @@ export const actionProgress: Progress = { info: (m) => core.info(m), warn: (m) =
 
 /** A required or optional string input; empty means absent. */
 export function input(name: string, options: { required?: boolean; default?: string } = {}): string {
-  const v = core.getInput(name, { required: options.required ?? false, trimWhitespace: true });
+  const v = core.getInput(name, { trimWhitespace: true });
+  if (v === '' && options.required) throw new KarooError('input', `input "${name}" is required and was not given`);
   return v === '' ? (options.default ?? '') : v;
 }
 

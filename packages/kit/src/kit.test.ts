@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { parseConfig } from '@karoo/config';
-import { applyIndexCredentials, booleanInput, choiceInput, githubTokenInput, input, optionalInput } from './index.js';
+import { isKarooError } from '@karoo/common';
+import { applyIndexCredentials, booleanInput, choiceInput, durationInput, githubTokenInput, input, integerInput, listInput, optionalInput } from './index.js';
 import { storeReferenceFromInputs } from './store.js';
 
 const saved = { ...process.env };
@@ -26,6 +27,44 @@ describe('action inputs', () => {
   it('names the input and the allowed values of a bad choice', () => {
     process.env['INPUT_PROVIDER'] = 'docker';
     expect(() => choiceInput('provider', ['nspawn', 'qemu'], 'nspawn')).toThrow('input "provider" is "docker"; allowed values: nspawn, qemu');
+  });
+
+  it('refuses a bad number, boolean, duration or missing required input with one line of kind input naming it', () => {
+    const error = (f: () => unknown): string => {
+      try {
+        f();
+      } catch (e) {
+        if (!isKarooError(e) || e.kind !== 'input') throw e;
+        return e.message;
+      }
+      throw new Error('no error');
+    };
+    process.env['INPUT_PARALLEL'] = 'abc';
+    expect(error(() => integerInput('parallel', 8, { min: 1 }))).toBe('input "parallel" is "abc"; expected a whole number at least 1');
+    for (const bad of ['0', '1.5', '1e3', '99999999999999999999']) {
+      process.env['INPUT_PARALLEL'] = bad;
+      expect(error(() => integerInput('parallel', 8, { min: 1, max: 1024 }))).toBe(`input "parallel" is "${bad}"; expected a whole number from 1 to 1024`);
+    }
+    process.env['INPUT_PARALLEL'] = ' 16 ';
+    expect(integerInput('parallel', 8, { min: 1 })).toBe(16);
+    delete process.env['INPUT_PARALLEL'];
+    expect(integerInput('parallel', 8, { min: 1 })).toBe(8);
+    process.env['INPUT_KEEP'] = 'yes';
+    expect(error(() => booleanInput('keep', false))).toBe('input "keep" is "yes"; expected true or false');
+    process.env['INPUT_TIMEOUT'] = '10 minutes';
+    expect(error(() => durationInput('timeout'))).toBe('input "timeout" is "10 minutes"; expected a duration such as 30s, 10m, 2h or 1d');
+    process.env['INPUT_TIMEOUT'] = '10m';
+    expect(durationInput('timeout')).toBe(600);
+    expect(error(() => input('candidate', { required: true }))).toBe('input "candidate" is required and was not given');
+    process.env['INPUT_PROVIDER'] = 'docker';
+    expect(error(() => choiceInput('provider', ['nspawn', 'qemu'], 'nspawn'))).toBe('input "provider" is "docker"; allowed values: nspawn, qemu');
+  });
+
+  it('splits a list input by lines (or a given separator), dropping blanks', () => {
+    process.env['INPUT_MOUNT-FROM'] = ' a/b \n\n c/d\n';
+    expect(listInput('mount-from')).toEqual(['a/b', 'c/d']);
+    process.env['INPUT_ENVIRONMENTS'] = 'qualification, production  staging';
+    expect(listInput('environments', /[\s,]+/)).toEqual(['qualification', 'production', 'staging']);
   });
 
   it('finds the store: the input, else karoo.yml (relative to it), else the repository on ghcr.io', () => {
