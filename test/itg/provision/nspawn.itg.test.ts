@@ -31,7 +31,7 @@ beforeAll(async () => {
 afterAll(async () => {
   // Whatever a failed assertion left behind.
   for (const env of created) await destroyEnvironment({ environmentId: env }).catch(() => {});
-});
+}, 5 * 60_000); // 15 nodes left by a failed test take more than jest's 30 s to remove on a loaded machine
 
 async function up(nodes: Array<{ name: string; role: string }>, extra: Partial<Parameters<typeof provision>[0]> = {}): Promise<ProvisionResult> {
   const r = await provision({ nodes, provider: 'nspawn', outDir: tempDir('env'), ...extra });
