@@ -97,6 +97,16 @@ describe('signed attestations through the CLI', () => {
     const p = await karoo(['promote', built.candidate, '--to', 'qualification', '--store', store(), '--config', join(work, 'karoo.yml'), '--json'], { cwd: work });
     expect(p.code).toBe(0);
     expect(json(p).status).toBe('promoted');
+
+    // karoo attestations lists both, each verified with the keys karoo.yml names.
+    const l = await karoo(['attestations', built.candidate, '--store', store(), '--config', join(work, 'karoo.yml'), '--json'], { cwd: work });
+    const list = (json(l) as unknown as Array<Record<string, unknown>>).map((a) => [a.predicateType, a.signing, a.verified, a.result ?? null, a.environment ?? null]);
+    expect(list.sort()).toEqual(
+      [
+        [SLSA_PROVENANCE, 'keyed', true, null, null],
+        [TEST_RESULT, 'keyed', true, 'PASSED', 'integration'],
+      ].sort(),
+    );
   });
 
   it('refuses a candidate whose result was signed by a key karoo.yml does not trust (exit 6, one line naming it)', async () => {
@@ -107,6 +117,8 @@ describe('signed attestations through the CLI', () => {
     expect(p.code).toBe(6);
     expect(p.stderr).toContain(`attestation ${a.attestation}: signed by key`);
     expect(p.stderr).toMatch(/which is none of the trusted keys/);
+    const l = json(await karoo(['attestations', built.candidate, '--store', store(), '--config', join(work, 'karoo.yml'), '--json'], { cwd: work })) as unknown as Array<{ digest: string; verified: boolean; reason?: string }>;
+    expect(l.find((x) => x.digest === a.attestation)).toMatchObject({ verified: false, reason: expect.stringMatching(/none of the trusted keys/) });
   });
 
   it('a signing key that is not a key is an input error naming the file (exit 2)', async () => {

@@ -37,6 +37,7 @@ export {
 } from './dsse.js';
 export { type KeylessSigner, keylessSignerFromEnv, signKeyless } from './keyless.js';
 export {
+  type AttestationStatus,
   type AttestSigner,
   type IdentityPolicy,
   type SigstoreBundle,
@@ -49,6 +50,7 @@ export {
   attest,
   attestationReferrer,
   describeSigner,
+  inspectAttestations,
   pushAttestation,
   readBundles,
   signAttestation,

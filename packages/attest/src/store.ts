@@ -240,6 +240,53 @@ export async function verifiedTestResults(store: Store, candidate: Digest | stri
   return { results, rejected };
 }
 
+/** One attestation of a candidate as `karoo attestations` shows it: verified (with the key) or not (with the reason). */
+export interface AttestationStatus {
+  readonly digest: string;
+  readonly predicateType?: string | undefined;
+  /** `keyed` (a public key hint) or `keyless` (a Sigstore certificate), from the bundle's verification material. */
+  readonly signing?: 'keyed' | 'keyless' | undefined;
+  readonly verified: boolean;
+  readonly keyid?: string | undefined;
+  /** test-result: PASSED | WARNED | FAILED, and the environment it names. */
+  readonly result?: string | undefined;
+  readonly environment?: string | undefined;
+  readonly reason?: string | undefined;
+}
+
+/**
+ * Every attestation referring to a candidate, each verified against the policy (keys and
+ * identity) — provenance and test results alike. Nothing is thrown for a bundle that does not
+ * verify; it is listed with the reason.
+ */
+export async function inspectAttestations(store: Store, candidate: Digest | string, policy: VerifyPolicy): Promise<AttestationStatus[]> {
+  const subject = parseDigest(candidate, 'candidate');
+  const { bundles, invalid } = await readBundles(store, subject);
+  const out: AttestationStatus[] = invalid.map((i) => ({ digest: i.digest, verified: false, reason: i.reason }));
+  for (const b of bundles) {
+    const vm = isObject(b.bundle) && isObject(b.bundle.verificationMaterial) ? b.bundle.verificationMaterial : {};
+    const signing = 'publicKey' in vm ? 'keyed' : 'certificate' in vm || 'x509CertificateChain' in vm ? 'keyless' : undefined;
+    try {
+      const v = verifyBundle(b, subject, policy);
+      const p = v.statement.predicate as { result?: unknown };
+      const env = configurationOf(v.statement, TEST_CONFIGURATION.system)?.annotations?.environment;
+      out.push({
+        digest: b.digest,
+        predicateType: v.statement.predicateType,
+        signing,
+        verified: true,
+        keyid: v.keyid,
+        result: typeof p.result === 'string' ? p.result : undefined,
+        environment: typeof env === 'string' ? env : undefined,
+      });
+    } catch (e) {
+      if (!(isKarooError(e) && e.kind === 'integrity')) throw e;
+      out.push({ digest: b.digest, predicateType: b.predicateType, signing, verified: false, reason: errorMessage(e) });
+    }
+  }
+  return out.sort((a, b) => cmp(a.digest, b.digest));
+}
+
 function configurationOf(s: Statement, name: string): ResourceDescriptor | undefined {
   const c = (s.predicate as { configuration?: unknown }).configuration;
   return Array.isArray(c) ? (c as ResourceDescriptor[]).find((x) => x.name === name) : undefined;
