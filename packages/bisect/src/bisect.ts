@@ -245,3 +245,21 @@ function leavesOf(lock: Lock): Map<string, string> {
 export function formatMove(m: LeafMove): string {
   return `${m.name} ${m.from} → ${m.to}`;
 }
+
+/**
+ * What `--good`/`--bad` (and the action's inputs) take: a candidate digest (`sha256:…`, read
+ * from the store later), else a lock file. `what` names the option in errors.
+ */
+export async function endpointFrom(value: string, what: string): Promise<Endpoint> {
+  if (value.startsWith('sha256:')) return { candidate: parseDigest(value, what) };
+  const { existsSync, statSync } = await import('node:fs');
+  if (!existsSync(value) || !statSync(value).isFile()) {
+    throw new KarooError('input', `${what} ${value} is neither a candidate digest (sha256:…) nor a lock file; pass a pylock.toml or the digest karoo build printed`);
+  }
+  const { readLockFile } = await import('@karoo/lock');
+  try {
+    return { lock: (await readLockFile(value)).lock, label: value };
+  } catch (e) {
+    throw new KarooError('input', `${what}: ${errorMessage(e)}`);
+  }
+}

@@ -7,5 +7,6 @@ export {
   type BisectStep,
   type Endpoint,
   bisect,
+  endpointFrom,
   formatMove,
 } from './bisect.js';

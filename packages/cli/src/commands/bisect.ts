@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import type { Endpoint } from '@karoo/bisect';
 import { runFromEnv } from '../deploy-options.js';
 import { openCliStore, storeRef } from '../candidate-options.js';
 import { emit } from '../output.js';
@@ -40,12 +39,12 @@ export function registerBisect(program: Command): void {
     .action(async (opts: BisectCliOptions) => {
       const { KarooError, stderrProgress } = await import('@karoo/common');
       const { loadConfig } = await import('@karoo/config');
-      const { bisect } = await import('@karoo/bisect');
+      const { bisect, endpointFrom } = await import('@karoo/bisect');
       const { bisectHeadline, renderBisectMarkdown } = await import('@karoo/report');
       const config = await loadConfig(opts.config);
       const progress = opts.quiet ? undefined : stderrProgress();
-      const good = await endpoint(opts.good, '--good');
-      const bad = await endpoint(opts.bad, '--bad');
+      const good = await endpointFrom(opts.good, '--good');
+      const bad = await endpointFrom(opts.bad, '--bad');
       if ('candidate' in good && 'candidate' in bad && good.candidate === bad.candidate) {
         throw new KarooError('input', `--good and --bad are the same candidate (${good.candidate}); pass the candidate that passed and the one that failed`);
       }
@@ -82,20 +81,4 @@ export function registerBisect(program: Command): void {
         ].join('\n'),
       );
     });
-}
-
-/** A candidate digest (sha256:…), else a lock file. */
-async function endpoint(value: string, option: string): Promise<Endpoint> {
-  const { KarooError, parseDigest } = await import('@karoo/common');
-  if (value.startsWith('sha256:')) return { candidate: parseDigest(value, option) };
-  const { readLockFile } = await import('@karoo/lock');
-  const { existsSync, statSync } = await import('node:fs');
-  if (!existsSync(value) || !statSync(value).isFile()) {
-    throw new KarooError('input', `${option} ${value} is neither a candidate digest (sha256:…) nor a lock file; pass a pylock.toml or the digest karoo build printed`);
-  }
-  try {
-    return { lock: (await readLockFile(value)).lock, label: value };
-  } catch (e) {
-    throw new KarooError('input', `${option}: ${e instanceof Error ? e.message : String(e)}`);
-  }
 }
