@@ -4,7 +4,7 @@
  * and `karoo promote` — with karoo.yml `attestations.require` — lets in the candidate whose
  * result a trusted key signed and refuses one whose result was signed by another key. Real
  * wheels, an OCI layout, a real acceptance command writing JUnit, Ed25519 and ECDSA P-256 keys
- * in PEM files.
+ * in PEM files. And the bundled build action (dist/build) with its `attest-key` input.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -15,7 +15,8 @@ import { loadVerificationKey, readBundles, SLSA_PROVENANCE, type Statement, stat
 import type { Digest } from '@karoo/common';
 import { writePylock } from '@karoo/lock';
 import { LayoutStore } from '@karoo/oci';
-import { json, karoo } from '../support/cli.js';
+import { runBundle } from '../support/bundle.js';
+import { json, karoo, ROOT } from '../support/cli.js';
 import { CAM_SYSTEM_YML } from '../support/evidence.js';
 import { makeWheels } from '../support/wheels.js';
 
@@ -126,5 +127,22 @@ describe('signed attestations through the CLI', () => {
     const r = await karoo(['build', '--lock', join(work, 'pylock-1.0.0.toml'), '--system', 'cam', '--store', store(), '--attest-key', join(work, 'not-a-key.pem')], { cwd: work });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/attestation signing key .*not-a-key\.pem is not an unencrypted PEM private key/);
+  });
+
+  it('the build action signs with its attest-key input, and names the attestation in its outputs and summary', async () => {
+    const wheels = await makeWheels(join(work, 'w-3.0.0'), [{ name: 'acme-cam', version: '3.0.0', size: 2000 }]);
+    const lock = join(work, 'pylock-3.0.0.toml');
+    await writeFile(lock, writePylock(wheels.lock()));
+    const r = await runBundle(join(ROOT, 'dist/build/index.js'), {
+      cwd: work,
+      inputs: { lock, config: join(work, 'karoo.yml'), store: store(), 'attest-key': join(work, 'build.key'), cache: 'false', provenance: 'true' },
+    });
+    expect(r.code).toBe(0);
+    expect(r.outputs.attestation).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(r.summary).toContain(r.outputs.attestation);
+    const layout = new LayoutStore(join(work, 'store'));
+    const keys = [await loadVerificationKey(join(work, 'build.pub'))];
+    const b = (await readBundles(layout, r.outputs.candidate!)).bundles.find((x) => x.digest === r.outputs.attestation)!;
+    expect(verifyBundle(b, r.outputs.candidate as Digest, { keys }).statement.predicateType).toBe(SLSA_PROVENANCE);
   });
 });

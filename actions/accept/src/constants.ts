@@ -11,6 +11,8 @@ export const INPUT = {
   registryUsername: 'registry-username',
   registryPassword: 'registry-password',
   githubToken: 'github-token',
+  attestKey: 'attest-key',
+  attestKeyless: 'attest-keyless',
 } as const;
 
 export const OUTPUT = {
@@ -22,4 +24,5 @@ export const OUTPUT = {
   failed: 'failed',
   skipped: 'skipped',
   junit: 'junit',
+  attestation: 'attestation',
 } as const;

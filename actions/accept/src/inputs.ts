@@ -16,6 +16,10 @@ export interface AcceptInputs {
   /** Attach the result to the candidate as evidence. */
   readonly evidence: boolean;
   readonly githubToken?: string | undefined;
+  /** A PEM private key file to sign the result with (default: karoo.yml attestations.signing-key). */
+  readonly attestKey?: string | undefined;
+  /** Sign keylessly (Sigstore through @actions/attest). */
+  readonly attestKeyless: boolean;
 }
 
 /** Every input of the action, read once. */
@@ -30,5 +34,7 @@ export function loadInputs(): AcceptInputs {
     out: input(INPUT.out, { default: '.karoo/acceptance' }),
     evidence: booleanInput(INPUT.evidence, true),
     githubToken: optionalInput(INPUT.githubToken),
+    attestKey: optionalInput(INPUT.attestKey),
+    attestKeyless: booleanInput(INPUT.attestKeyless, false),
   };
 }

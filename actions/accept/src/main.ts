@@ -3,6 +3,7 @@ import { accept } from '@karoo/deploy';
 import { actionProgress, core, runAction, setOutputs } from '@karoo/kit';
 import { readInventory } from '@karoo/machines';
 import { acceptSummary } from '@karoo/summary';
+import { signerFrom } from '@karoo/attest';
 import { KarooError, runContextFromEnv } from '@karoo/common';
 import { openActionStore } from '@karoo/kit/store';
 import { OUTPUT } from './constants.js';
@@ -24,6 +25,7 @@ runAction(async () => {
     timeoutSeconds: i.timeoutSeconds,
     evidence: i.evidence,
     run,
+    attest: await signerFrom({ keyless: i.attestKeyless, key: i.attestKey, configKey: config.attestations?.signingKey, token: i.githubToken }),
     progress: actionProgress,
   });
   const counts = countOutputs(r.counts);
@@ -36,6 +38,7 @@ runAction(async () => {
     [OUTPUT.failed]: counts.failed,
     [OUTPUT.skipped]: counts.skipped,
     [OUTPUT.junit]: r.junitFile ?? '',
+    [OUTPUT.attestation]: r.attestation ?? '',
   });
   await core.summary
     .addRaw(

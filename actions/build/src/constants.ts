@@ -13,6 +13,8 @@ export const INPUT = {
   indexUsername: 'index-username',
   indexPassword: 'index-password',
   provenance: 'provenance',
+  attestKey: 'attest-key',
+  attestKeyless: 'attest-keyless',
 } as const;
 
 export const OUTPUT = {
@@ -20,4 +22,5 @@ export const OUTPUT = {
   candidateRef: 'candidate-ref',
   existed: 'existed',
   pushedBytes: 'pushed-bytes',
+  attestation: 'attestation',
 } as const;

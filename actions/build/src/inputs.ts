@@ -16,5 +16,7 @@ export function loadInputs(): BuildInputs {
     cache: booleanInput(INPUT.cache, false),
     index: indexCredentialsInput(),
     provenance: booleanInput(INPUT.provenance, true),
+    attestKey: optionalInput(INPUT.attestKey),
+    attestKeyless: booleanInput(INPUT.attestKeyless, false),
   };
 }

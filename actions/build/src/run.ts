@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { build, type BuildResult, pruneDownloadDir, wheelCacheKeys } from '@karoo/build';
 import { candidateFor } from '@karoo/candidate';
+import { signerFrom } from '@karoo/attest';
 import { KAROO_VERSION, KarooError, runContextFromEnv } from '@karoo/common';
 import { type KarooConfig, loadConfig } from '@karoo/config';
 import { readLockFile } from '@karoo/lock';
@@ -27,6 +28,10 @@ export interface BuildInputs {
   readonly index: IndexCredentials;
   /** Attach a provenance record. */
   readonly provenance: boolean;
+  /** A PEM private key file to sign the SLSA provenance with (default: karoo.yml attestations.signing-key). */
+  readonly attestKey?: string | undefined;
+  /** Sign keylessly (Sigstore through @actions/attest). */
+  readonly attestKeyless: boolean;
 }
 
 export interface BuildOutputs {
@@ -34,6 +39,8 @@ export interface BuildOutputs {
   readonly candidateRef: string;
   readonly existed: boolean;
   readonly pushedBytes: number;
+  /** The signed SLSA provenance, when a new candidate was signed. */
+  readonly attestation?: string | undefined;
 }
 
 /** Builds the candidate of the lock into the store and writes the job summary. */
@@ -66,6 +73,7 @@ export async function runBuild(i: BuildInputs): Promise<BuildOutputs> {
     mountFrom: [...i.mountFrom],
     downloadDir,
     provenance: i.provenance ? provenance() : undefined,
+    attest: await signerFrom({ keyless: i.attestKeyless, key: i.attestKey, configKey: config?.attestations?.signingKey, token: i.githubToken }),
     // As the CLI does: a private index's credentials, from the variables karoo.yml names, for files on its own origin.
     indexes: config?.indexes,
     env: process.env,
@@ -78,7 +86,7 @@ export async function runBuild(i: BuildInputs): Promise<BuildOutputs> {
   }
 
   await summary(result, store.ref);
-  return { candidate: result.candidate, candidateRef: result.candidateRef, existed: result.existed, pushedBytes: result.pushedBytes };
+  return { candidate: result.candidate, candidateRef: result.candidateRef, existed: result.existed, pushedBytes: result.pushedBytes, attestation: result.attestation };
 }
 
 /** Who built it and from which run (the run context of @karoo/common; the actor is not part of provenance). */
@@ -99,6 +107,7 @@ async function summary(r: BuildResult, store: string): Promise<void> {
     [{ data: 'blobs reused', header: true }, { data: `${r.blobs.reused}${r.blobs.mounted ? ` (+${r.blobs.mounted} mounted)` : ''}` }],
     [{ data: 'lock digest', header: true }, { data: `<code>${r.lockDigest}</code>` }],
     ...(r.provenance ? [[{ data: 'provenance', header: true }, { data: `<code>${r.provenance}</code>` }]] : []),
+    ...(r.attestation ? [[{ data: 'signed provenance', header: true }, { data: `<code>${r.attestation}</code>` }]] : []),
   ]);
   await s.write();
 }

@@ -35,7 +35,7 @@ export {
   verificationKeyFor,
   verifyEnvelope,
 } from './dsse.js';
-export { type KeylessSigner, keylessSignerFromEnv, signKeyless } from './keyless.js';
+export { type KeylessSigner, keylessSignerFromEnv, signerFrom, signKeyless } from './keyless.js';
 export {
   type AttestationStatus,
   type AttestSigner,

@@ -54,3 +54,16 @@ export async function signKeyless(statement: Statement<unknown>, signer: Keyless
   }
   return new TextEncoder().encode(JSON.stringify(bundle));
 }
+
+/**
+ * How karoo signs, from what a step was given (one reading for the CLI and the actions):
+ * keyless when asked (inside GitHub Actions), else the key file given, else karoo.yml
+ * `attestations.signing-key`; undefined when none (nothing is signed).
+ */
+export async function signerFrom(o: { readonly keyless?: boolean | undefined; readonly key?: string | undefined; readonly configKey?: string | undefined; readonly token?: string | undefined }, env: NodeJS.ProcessEnv = process.env): Promise<import('./store.js').AttestSigner | undefined> {
+  if (o.keyless) return keylessSignerFromEnv(o.token, env);
+  const path = o.key ?? o.configKey;
+  if (!path) return undefined;
+  const { loadSigningKey } = await import('./dsse.js');
+  return loadSigningKey(path);
+}

@@ -13,12 +13,6 @@ export const ATTEST_KEYLESS_OPTION = ['--attest-keyless', 'inside GitHub Actions
  * permissions, is an input error naming what to do.
  */
 export async function signingKeyFrom(option: string | undefined, config: KarooConfig | undefined, keyless = false): Promise<AttestSigner | undefined> {
-  if (keyless) {
-    const { keylessSignerFromEnv } = await import('@karoo/attest');
-    return keylessSignerFromEnv(process.env.GITHUB_TOKEN || undefined);
-  }
-  const path = option ?? config?.attestations?.signingKey;
-  if (!path) return undefined;
-  const { loadSigningKey } = await import('@karoo/attest');
-  return loadSigningKey(path);
+  const { signerFrom } = await import('@karoo/attest');
+  return signerFrom({ keyless, key: option, configKey: config?.attestations?.signingKey, token: process.env.GITHUB_TOKEN || undefined });
 }
