@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { type Digest, KarooError, sha256Of } from '@karoo/common';
 import { parseConfig } from '@karoo/config';
-import { environmentTags, environmentsInTags, evaluateGate, formatDuration, gatePolicy, type PromotionRecord, refusalMessage, sequenceTags, timeIn } from '@karoo/promote';
+import { environmentTags, environmentsInTags, evaluateGate, formatDuration, gatePolicy, type PromotionRecord, refusalMessage, sequenceTags, timeIn, trustEvidence } from '@karoo/promote';
 
 const base = `system: cam
 leaves: [cam-core]
@@ -105,5 +105,26 @@ describe('environment tags', () => {
   });
   it('refuse names that could collide', () => {
     expect(() => environmentTags('Prod.record')).toThrow(KarooError);
+  });
+});
+
+describe('trustEvidence with attestations required (pure: the verified results as @karoo/attest returns them)', () => {
+  const S = sha256Of('system') as Digest;
+  const evidence = { digest: sha256Of('evidence') as Digest, environment: 'integration', result: 'passed' as const, systemId: S };
+  const trust = (results: Array<{ environment?: string; systemId?: string; result: string }>) =>
+    trustEvidence([evidence], {
+      systemIdFor: async () => S,
+      attestations: { results: results.map((r, i) => ({ digest: sha256Of(`a${i}`), ...r })), rejected: [{ digest: sha256Of('bad'), reason: 'attestation sha256:…: the signature does not verify' }] },
+    });
+  it('counts passing evidence only with a PASSED attestation of the same environment and system', async () => {
+    expect((await trust([{ environment: 'integration', systemId: S, result: 'PASSED' }]))[0]!.untrusted).toBeUndefined();
+  });
+  it.each([
+    ['another environment', { environment: 'qualification', systemId: S, result: 'PASSED' }],
+    ['another system (the configuration changed since it was signed)', { environment: 'integration', systemId: sha256Of('other system'), result: 'PASSED' }],
+    ['a FAILED result', { environment: 'integration', systemId: S, result: 'FAILED' }],
+  ])('does not count it with only an attestation of %s, and names what did not verify', async (_what, r) => {
+    const [e] = await trust([r]);
+    expect(e!.untrusted).toMatch(/attestations\.require is set, and no signed test-result attestation that verifies says system sha256:[0-9a-f]{64} passed in integration \(attestation sha256:…: the signature does not verify\)/);
   });
 });
