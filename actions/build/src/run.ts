@@ -30,8 +30,8 @@ export interface BuildInputs {
   readonly provenance: boolean;
   /** A PEM private key file to sign the SLSA provenance with (default: karoo.yml attestations.signing-key). */
   readonly attestKey?: string | undefined;
-  /** Sign keylessly (Sigstore through @actions/attest). */
-  readonly attestKeyless: boolean;
+  /** Sign keylessly (Sigstore through @actions/attest); default false. */
+  readonly attestKeyless?: boolean | undefined;
 }
 
 export interface BuildOutputs {
