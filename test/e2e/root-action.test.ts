@@ -3,13 +3,14 @@
  * defaults of karoo.yml, run from its bundle as the runner runs it, on a copy of the example.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { startGitHubStandin, type GitHubStandin } from '@karoo/github-standin';
+import { runBundle } from '../support/bundle.js';
 import { karoo, ROOT } from '../support/cli.js';
 
 let BUNDLE: string;
@@ -37,40 +38,21 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-async function run(inputs: Record<string, string>): Promise<{ code: number; log: string; outputs: Record<string, string>; summary: string }> {
-  const dir = await mkdtemp(join(work, 'run-'));
-  const files = { output: join(dir, 'output'), summary: join(dir, 'summary'), event: join(dir, 'event.json') };
-  await Promise.all([writeFile(files.output, ''), writeFile(files.summary, ''), writeFile(files.event, JSON.stringify({ ref: 'refs/heads/main' }))]);
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    GITHUB_OUTPUT: files.output,
-    GITHUB_STEP_SUMMARY: files.summary,
-    GITHUB_EVENT_PATH: files.event,
-    GITHUB_EVENT_NAME: 'push',
-    GITHUB_REPOSITORY: 'acme/cam',
-    GITHUB_SHA: 'd'.repeat(40),
-    GITHUB_API_URL: standin.url,
-    GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_RUN_ID: '99',
-    GITHUB_WORKSPACE: repo,
-    RUNNER_TEMP: dir,
-    INPUT_TOKEN: 'rw',
-    INPUT_CONFIG: 'karoo.yml',
-  };
-  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-  const { code, log } = await new Promise<{ code: number; log: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [BUNDLE], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', (c) => resolve({ code: c ?? -1, log: out }));
+/** The root action's bundle as the runner runs it, with the token and config the tests share. */
+const run = (inputs: Record<string, string>) =>
+  runBundle(BUNDLE, {
+    cwd: repo,
+    under: work,
+    inputs: { token: 'rw', config: 'karoo.yml', ...inputs },
+    event: { name: 'push', payload: { ref: 'refs/heads/main' } },
+    env: {
+      GITHUB_REPOSITORY: 'acme/cam',
+      GITHUB_SHA: 'd'.repeat(40),
+      GITHUB_API_URL: standin.url,
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_RUN_ID: '99',
+    },
   });
-  const outputs: Record<string, string> = {};
-  for (const m of (await readFile(files.output, 'utf8')).matchAll(/^([\w-]+)<<(ghadelimiter_[\w-]+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1]!] = m[3]!;
-  return { code, log, outputs, summary: await readFile(files.summary, 'utf8') };
-}
 
 describe('the root action', () => {
   it('declares the same inputs and outputs as actions/candidate, and runs its bundle', () => {
@@ -83,7 +65,7 @@ describe('the root action', () => {
 
   it('resolves, builds and reports the example with the defaults of karoo.yml; a second run reuses the candidate', async () => {
     const store = `oci-layout:${join(work, 'store')}`;
-    const first = await run({ STORE: store });
+    const first = await run({ store });
     expect({ code: first.code, log: first.code === 0 ? '' : first.log }).toEqual({ code: 0, log: '' });
     expect(first.outputs.candidate).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(first.outputs).toMatchObject({ existed: 'false', 'lock-path': join(repo, 'pylock.toml'), 'candidate-ref': `${store}@${first.outputs.candidate}` });
@@ -99,7 +81,7 @@ describe('the root action', () => {
     expect(first.summary).toContain('#### Reproduce');
     expect(await readFile(first.outputs['markdown-path']!, 'utf8')).toContain(first.outputs.candidate!);
 
-    const second = await run({ STORE: store });
+    const second = await run({ store });
     expect(second.code).toBe(0);
     expect(second.outputs).toMatchObject({ candidate: first.outputs.candidate, existed: 'true', changed: 'false' });
   }, 180_000);
