@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { canonicalJson, type Digest, errorMessage, hexOf, isKarooError, KarooError, parseDigest, type Progress, sha256Of, silentProgress } from '@karoo/common';
 import type { KarooConfig } from '@karoo/config';
+import type { UpOptions } from '@karoo/deploy';
 import type { EvidenceRun } from '@karoo/evidence';
 import { compareVersionStrings, type Lock, normalizeName } from '@karoo/lock';
 import type { Store } from '@karoo/oci';
@@ -75,6 +76,8 @@ export interface BisectOptions {
    * a lock whose leaves and index pages are unchanged instead of running the resolver again.
    */
   readonly lockDir?: string | undefined;
+  /** Signs each step's acceptance result as `up` does (see @karoo/deploy UpOptions.attest); nothing is signed when absent. */
+  readonly attest?: UpOptions['attest'];
   /** Replaces `up` (tests, or another way to run acceptance); it must store its evidence like `up` does to be reused. */
   readonly accept?: AcceptFn | undefined;
 }
@@ -209,6 +212,7 @@ function upAcceptance(options: BisectOptions): AcceptFn {
       progress: options.progress,
       onExpire: options.onExpire,
       signal: options.signal,
+      attest: options.attest,
     });
     return { result: r.result, evidence: r.evidence, reason: r.reason };
   };

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { ATTEST_KEY_OPTION, ATTEST_KEYLESS_OPTION, signingKeyFrom } from '../attest-key.js';
 import { runFromEnv } from '../deploy-options.js';
 import { openCliStore, storeRef } from '../candidate-options.js';
 import { emit } from '../output.js';
@@ -13,6 +14,8 @@ interface BisectCliOptions {
   provider?: string;
   out?: string;
   markdown?: string;
+  attestKey?: string;
+  attestKeyless?: boolean;
   quiet?: boolean;
   json?: boolean;
 }
@@ -34,6 +37,8 @@ export function registerBisect(program: Command): void {
     .option('--provider <name>', 'nspawn or qemu (default: provision.provider, else nspawn)')
     .option('--out <dir>', 'keep every intermediate lock here; a later bisect with the same --out resolves none of them again')
     .option('--markdown <file>', 'append the report as markdown (e.g. "$GITHUB_STEP_SUMMARY", or a file for a pull request comment)')
+    .option(...ATTEST_KEY_OPTION)
+    .option(...ATTEST_KEYLESS_OPTION)
     .option('--quiet', 'no progress on stderr')
     .option('--json', 'print one JSON object')
     .action(async (opts: BisectCliOptions) => {
@@ -49,6 +54,8 @@ export function registerBisect(program: Command): void {
         throw new KarooError('input', `--good and --bad are the same candidate (${good.candidate}); pass the candidate that passed and the one that failed`);
       }
       const store = await openCliStore(storeRef({ store: opts.store }, config), progress);
+      // Each step's acceptance result is signed as up signs it.
+      const attest = await signingKeyFrom(opts.attestKey, config, opts.attestKeyless);
       const interrupt = interruptible('bisect');
       const r = await bisect({
         config,
@@ -58,6 +65,7 @@ export function registerBisect(program: Command): void {
         environment: opts.environment,
         provider: opts.provider,
         lockDir: opts.out,
+        attest,
         run: runFromEnv(),
         progress,
         // As for up: the watchdog runs this very CLI's reap when this process is gone or the TTL passes.
