@@ -146,9 +146,4 @@ export function setIndexCredentials(indexes: readonly IndexCredentialNames[], cr
   return set;
 }
 
-/** {@link setIndexCredentials} with the credentials read from this action's inputs. */
-export function applyIndexCredentials(indexes: readonly IndexCredentialNames[], env: NodeJS.ProcessEnv = process.env): string[] {
-  return setIndexCredentials(indexes, indexCredentialsInput(), env);
-}
-
 export { core };

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { parseConfig } from '@karoo/config';
 import { isKarooError } from '@karoo/common';
-import { applyIndexCredentials, booleanInput, choiceInput, durationInput, githubTokenInput, input, integerInput, listInput, optionalInput } from './index.js';
-import { storeReferenceFromInputs } from './store.js';
+import { booleanInput, choiceInput, durationInput, githubTokenInput, indexCredentialsInput, input, integerInput, listInput, optionalInput, setIndexCredentials } from './index.js';
+import { storeInputs, storeReference } from './store.js';
 
 const saved = { ...process.env };
 afterEach(() => {
@@ -69,11 +69,11 @@ describe('action inputs', () => {
 
   it('finds the store: the input, else karoo.yml (relative to it), else the repository on ghcr.io', () => {
     process.env['INPUT_STORE'] = '127.0.0.1:5000/acme/cam';
-    expect(storeReferenceFromInputs(config('oci-layout:store'))).toBe('127.0.0.1:5000/acme/cam');
+    expect(storeReference(config('oci-layout:store'), storeInputs().store)).toBe('127.0.0.1:5000/acme/cam');
     delete process.env['INPUT_STORE'];
-    expect(storeReferenceFromInputs(config('oci-layout:store'))).toBe('oci-layout:/repo/store');
-    expect(storeReferenceFromInputs(config(), { GITHUB_REPOSITORY: 'Acme/CAM' })).toBe('ghcr.io/acme/cam');
-    expect(() => storeReferenceFromInputs(config(), {})).toThrow('input "store" is empty, the configuration has no store and GITHUB_REPOSITORY is not set');
+    expect(storeReference(config('oci-layout:store'), storeInputs().store)).toBe('oci-layout:/repo/store');
+    expect(storeReference(config(), undefined, { GITHUB_REPOSITORY: 'Acme/CAM' })).toBe('ghcr.io/acme/cam');
+    expect(() => storeReference(config(), undefined, {})).toThrow('input "store" is empty, the configuration has no store and GITHUB_REPOSITORY is not set');
   });
 });
 
@@ -105,12 +105,12 @@ describe('index credentials from inputs', () => {
     const env: NodeJS.ProcessEnv = { CAM_INDEX_USER: 'already' };
     process.env['INPUT_INDEX-USERNAME'] = 'alice';
     process.env['INPUT_INDEX-PASSWORD'] = 's3cret';
-    expect(applyIndexCredentials(indexes, env)).toEqual(['CAM_INDEX_TOKEN']);
+    expect(setIndexCredentials(indexes, indexCredentialsInput(), env)).toEqual(['CAM_INDEX_TOKEN']);
     expect(env).toEqual({ CAM_INDEX_USER: 'already', CAM_INDEX_TOKEN: 's3cret' });
   });
   it('do nothing when not given, and refuse when no private index says where they go', () => {
-    expect(applyIndexCredentials(indexes, {})).toEqual([]);
+    expect(setIndexCredentials(indexes, indexCredentialsInput(), {})).toEqual([]);
     process.env['INPUT_INDEX-PASSWORD'] = 's3cret';
-    expect(() => applyIndexCredentials([{ private: true }], {})).toThrow(/no private index in the configuration names username-env or password-env/);
+    expect(() => setIndexCredentials([{ private: true }], indexCredentialsInput(), {})).toThrow(/no private index in the configuration names username-env or password-env/);
   });
 });

@@ -54,13 +54,3 @@ export function openActionStore(config: KarooConfig | undefined, inputs: StoreIn
   }
   return openStore(ref, { credentials, progress: actionProgress });
 }
-
-/** {@link storeReference} with the `store` input read here. */
-export function storeReferenceFromInputs(config: KarooConfig | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return storeReference(config, optionalInput(STORE_INPUTS.store), env);
-}
-
-/** {@link openActionStore} with the store inputs read here. */
-export function storeFromInputs(config: KarooConfig | undefined, githubToken: string | undefined, env: NodeJS.ProcessEnv = process.env): Store {
-  return openActionStore(config, storeInputs(), githubToken, env);
-}
