@@ -13,6 +13,7 @@ export const ATTEST_KEYLESS_OPTION = ['--attest-keyless', 'inside GitHub Actions
  * permissions, is an input error naming what to do.
  */
 export async function signingKeyFrom(option: string | undefined, config: KarooConfig | undefined, keyless = false): Promise<AttestSigner | undefined> {
+  if (!keyless && !option && !config?.attestations?.signingKey) return undefined; // nothing to sign with: load nothing
   const { signerFrom } = await import('@karoo/attest');
   return signerFrom({ keyless, key: option, configKey: config?.attestations?.signingKey, token: process.env.GITHUB_TOKEN || undefined });
 }
