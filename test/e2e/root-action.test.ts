@@ -84,5 +84,13 @@ describe('the root action', () => {
     const second = await run({ store });
     expect(second.code).toBe(0);
     expect(second.outputs).toMatchObject({ candidate: first.outputs.candidate, existed: 'true', changed: 'false' });
+
+    // A step that fails stops the rest with its own error (not "step X exited 1"), and sets no outputs.
+    const failed = await run({ store: 'not-a-store' });
+    expect(failed.code).not.toBe(0);
+    expect(failed.log).toContain('::error::store "not-a-store" does not start with a registry host');
+    expect(failed.log).toContain('::group::karoo build');
+    expect(failed.log).not.toContain('::group::karoo report');
+    expect(failed.outputs).toEqual({});
   }, 180_000);
 });
