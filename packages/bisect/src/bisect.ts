@@ -8,7 +8,7 @@ import type { Store } from '@karoo/oci';
 import { type LeafMove, searchCulprits, type Verdict } from './search.js';
 
 /** One end of the bisection: a lock (built into the store when needed) or a candidate already in the store (it holds its lock). */
-export type Endpoint = { readonly lock: Lock; readonly label?: string | undefined } | { readonly candidate: Digest | string };
+export type Endpoint = { readonly lock: Lock } | { readonly candidate: Digest | string };
 
 /** What acceptance of one candidate gave (what `karoo up` records as evidence). */
 export interface AcceptanceOutcome {
@@ -262,7 +262,7 @@ export async function endpointFrom(value: string, what: string): Promise<Endpoin
   }
   const { readLockFile } = await import('@karoo/lock');
   try {
-    return { lock: (await readLockFile(value)).lock, label: value };
+    return { lock: (await readLockFile(value)).lock };
   } catch (e) {
     throw new KarooError('input', `${what}: ${errorMessage(e)}`);
   }
