@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runBundle } from '../support/bundle.js';
 import { json, karoo, ROOT } from '../support/cli.js';
 
 // The built CLI on a copy of the example (file:// indexes: JSON pages with PEP 700 upload times).
@@ -45,19 +45,10 @@ describe('karoo resolve --as-of', () => {
 
   it('the resolve action bundle takes as-of and reports the cutoff in its output and job summary', async () => {
     const dir = await mkdtemp(join(work, 'action-'));
-    const output = join(dir, 'output');
-    const summary = join(dir, 'summary');
-    await writeFile(output, '');
-    await writeFile(summary, '');
-    const env = { ...process.env, NODE_OPTIONS: '', INPUT_CONFIG: config, INPUT_OUT: join(dir, 'lock'), 'INPUT_AS-OF': 'leaves', GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary };
-    const code = await new Promise<number>((resolve) => {
-      const child = spawn(process.execPath, [join(ROOT, 'dist/resolve/index.js')], { env, stdio: 'inherit' });
-      child.on('close', (c) => resolve(c ?? -1));
-    });
-    expect(code).toBe(0);
-    const m = /as-of<<(ghadelimiter_[^\n]+)\n(.*)\n\1/.exec(await readFile(output, 'utf8'));
-    expect(JSON.parse(m![2]!)).toEqual({ policy: 'leaves', time: '2025-06-04T00:00:00.000Z', notApplied: [] });
-    expect(await readFile(summary, 'utf8')).toContain('**Upload-time cutoff** (leaves): files uploaded at or before `2025-06-04T00:00:00.000Z`');
+    const run = await runBundle(join(ROOT, 'dist/resolve/index.js'), { cwd: dir, under: dir, inputs: { config, out: join(dir, 'lock'), 'as-of': 'leaves' } });
+    expect({ code: run.code, log: run.code === 0 ? '' : run.log }).toEqual({ code: 0, log: '' });
+    expect(JSON.parse(run.outputs['as-of']!)).toEqual({ policy: 'leaves', time: '2025-06-04T00:00:00.000Z', notApplied: [] });
+    expect(run.summary).toContain('**Upload-time cutoff** (leaves): files uploaded at or before `2025-06-04T00:00:00.000Z`');
   }, 180_000);
 
   it('an index without upload times: a warning and --json name the projects the cutoff could not apply to', async () => {

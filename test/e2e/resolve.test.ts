@@ -1,8 +1,8 @@
 import { describe, expect, it, beforeAll, afterAll } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, rm, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runBundle } from '../support/bundle.js';
 import { json, karoo, ROOT } from '../support/cli.js';
 
 const CONFIG = join(ROOT, 'examples/cam/karoo.yml');
@@ -90,35 +90,19 @@ describe('karoo resolve on the example system', () => {
 
   it('runs as a GitHub Action from its bundle', async () => {
     const dir = await mkdtemp(join(work, 'action-'));
-    const output = join(dir, 'output');
-    const summary = join(dir, 'summary');
-    await writeFile(output, '');
-    await writeFile(summary, '');
-    const env = {
-      ...process.env,
-      NODE_OPTIONS: '',
-      INPUT_CONFIG: CONFIG,
-      INPUT_OUT: join(dir, 'lock'),
-      INPUT_FORCE: 'false',
-      GITHUB_OUTPUT: output,
-      GITHUB_STEP_SUMMARY: summary,
-    };
-    const code = await new Promise<number>((resolve) => {
-      const child = spawn(process.execPath, [join(ROOT, 'dist/resolve/index.js')], { env, stdio: 'inherit' });
-      child.on('close', (c) => resolve(c ?? -1));
-    });
-    expect(code).toBe(0);
-    const outputs = await readFile(output, 'utf8');
-    expect(outputs).toMatch(/lock-digest<<ghadelimiter_[^\n]+\nsha256:[0-9a-f]{64}\n/);
-    expect(outputs).toMatch(/changed<<ghadelimiter_[^\n]+\ntrue\n/);
-    expect(outputs).toContain(join(dir, 'lock', 'pylock.toml'));
-    const s = await readFile(summary, 'utf8');
+    const run = await runBundle(join(ROOT, 'dist/resolve/index.js'), { cwd: dir, under: dir, inputs: { config: CONFIG, out: join(dir, 'lock'), force: 'false' } });
+    expect({ code: run.code, log: run.code === 0 ? '' : run.log }).toEqual({ code: 0, log: '' });
+    const { outputs } = run;
+    expect(outputs['lock-digest']).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(outputs.changed).toBe('true');
+    expect(outputs['lock-path']).toBe(join(dir, 'lock', 'pylock.toml'));
+    const s = run.summary;
     expect(s).toContain('| Leaf | Version | Before |');
     expect(s).toContain('cam-proxy');
     expect(s).toContain('2.2.0.dev3');
     // Same lock as the CLI gives.
     await copyFile(join(dir, 'lock', 'pylock.toml'), join(dir, 'copy.toml'));
     const digest = json<{ lockDigest: string }>(await karoo(['lock', join(dir, 'copy.toml'), '--json'])).lockDigest;
-    expect(outputs).toContain(digest);
+    expect(outputs['lock-digest']).toBe(digest);
   }, 60_000);
 });
