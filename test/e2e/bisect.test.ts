@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadGitHubDescription, startGitHubStandin } from '@karoo/github-standin';
 import { copyExample, GOOD_VERSIONS, MOVED, publishNewLeaves } from '../support/bisect.js';
 import { json, karoo } from '../support/cli.js';
 
@@ -64,9 +65,18 @@ describe('karoo bisect', () => {
       expect(ev).toContainEqual(expect.objectContaining({ digest: s.evidence, result: s.result }));
     }
 
-    // Again from the candidates: the same steps, every verdict reused, no resolver run for the kept locks.
-    const again = await karoo(['bisect', '--config', config, '--store', store, '--good', o.good.candidate, '--bad', o.bad.candidate, '--environment', 'integration', '--out', locks]);
+    // Again from the candidates: the same steps, every verdict reused, no resolver run for the kept
+    // locks; the report goes to the pull request as one comment (the GitHub stand-in checks the requests).
+    const standin = await startGitHubStandin({ description: await loadGitHubDescription(), tokens: { rw: {} } });
+    standin.addRepo('acme/cam');
+    standin.addPullRequest('acme/cam', { number: 7 });
+    const env = { GITHUB_REPOSITORY: 'acme/cam', GITHUB_API_URL: standin.url, GITHUB_TOKEN: 'rw' };
+    const again = await karoo(['bisect', '--config', config, '--store', store, '--good', o.good.candidate, '--bad', o.bad.candidate, '--environment', 'integration', '--out', locks, '--comment', '7'], { env });
+    await standin.close();
     expect(again.code).toBe(0);
+    const comments = standin.comments('acme/cam', 7);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toContain(`**acceptance fails since \`cam-store\` 2.0.0 → 2.1.0 (${o.runs} acceptance runs, ${o.runs} reused)**`);
     expect(again.stdout.split('\n')[0]).toBe(`acceptance fails since cam-store 2.0.0 → 2.1.0 (${o.runs} acceptance runs, ${o.runs} reused)`);
     expect(again.stderr).not.toMatch(/up: provisioning/);
     expect(again.stderr.match(/is current: leaves and index pages unchanged, nothing to resolve/g)).toHaveLength(intermediate.length);
@@ -80,6 +90,7 @@ describe('karoo bisect', () => {
       [['--good', config, '--bad', good], `karoo: error: --good: ${config}: a .yml file is not a lock or requirements file`],
       [['--good', `sha256:${'1'.repeat(64)}`, '--bad', good], `karoo: error: --good sha256:${'1'.repeat(64)} is not in ${fresh}`],
       [['--good', good, '--bad', join(dir, 'nothing-here')], `karoo: error: --bad ${join(dir, 'nothing-here')} is neither a candidate digest`],
+      [['--good', good, '--bad', good, '--comment', 'seven'], 'karoo: error: --comment "seven" is not a pull request number; pass e.g. --comment 42'],
     ];
     for (const [args, line] of cases) {
       const r = await karoo(['bisect', '--config', config, '--store', fresh, ...args]);

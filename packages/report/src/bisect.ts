@@ -1,5 +1,8 @@
 import { cell, code, codeCell, details, result, shortDigest, table } from '@karoo/summary';
 
+/** First line of the bisect comment on a pull request: one such comment per pull request, updated in place. */
+export const BISECT_MARKER = '<!-- karoo:bisect -->';
+
 /** A leaf move as @karoo/bisect reports it. */
 export interface BisectMove {
   readonly name: string;

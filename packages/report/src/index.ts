@@ -41,4 +41,4 @@ export {
   trustedRunUrl,
   commentFromWorkflowRun,
 } from './workflow-run.js';
-export { type BisectMove, type BisectReportInput, bisectHeadline, renderBisectMarkdown } from './bisect.js';
+export { type BisectMove, type BisectReportInput, BISECT_MARKER, bisectHeadline, renderBisectMarkdown } from './bisect.js';

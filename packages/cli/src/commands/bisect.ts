@@ -14,6 +14,7 @@ interface BisectCliOptions {
   provider?: string;
   out?: string;
   markdown?: string;
+  comment?: string;
   attestKey?: string;
   attestKeyless?: boolean;
   quiet?: boolean;
@@ -37,6 +38,7 @@ export function registerBisect(program: Command): void {
     .option('--provider <name>', 'nspawn or qemu (default: provision.provider, else nspawn)')
     .option('--out <dir>', 'keep every intermediate lock here; a later bisect with the same --out resolves none of them again')
     .option('--markdown <file>', 'append the report as markdown (e.g. "$GITHUB_STEP_SUMMARY", or a file for a pull request comment)')
+    .option('--comment <pull-request>', 'post the report as one comment on this pull request of $GITHUB_REPOSITORY (updated in place by later runs; token in $GITHUB_TOKEN, API at $GITHUB_API_URL)')
     .option(...ATTEST_KEY_OPTION)
     .option(...ATTEST_KEYLESS_OPTION)
     .option('--quiet', 'no progress on stderr')
@@ -48,6 +50,7 @@ export function registerBisect(program: Command): void {
       const { bisectHeadline, renderBisectMarkdown } = await import('@karoo/report');
       const config = await loadConfig(opts.config);
       const progress = opts.quiet ? undefined : stderrProgress();
+      const target = opts.comment === undefined ? undefined : commentTarget(opts.comment, KarooError);
       const good = await endpointFrom(opts.good, '--good');
       const bad = await endpointFrom(opts.bad, '--bad');
       if ('candidate' in good && 'candidate' in bad && good.candidate === bad.candidate) {
@@ -77,7 +80,13 @@ export function registerBisect(program: Command): void {
         const { appendFile } = await import('node:fs/promises');
         await appendFile(opts.markdown, renderBisectMarkdown(r));
       }
-      emit({ ...r, headline: bisectHeadline(r, true) }, opts, (o) =>
+      let comment: string | undefined;
+      if (target) {
+        const { BISECT_MARKER, createGitHubClient, upsertStickyComment } = await import('@karoo/report');
+        const gh = createGitHubClient({ token: process.env.GITHUB_TOKEN ?? '', progress });
+        comment = (await upsertStickyComment(gh, target, BISECT_MARKER, renderBisectMarkdown(r, { marker: BISECT_MARKER }), progress)).url;
+      }
+      emit({ ...r, headline: bisectHeadline(r, true), comment }, opts, (o) =>
         [
           o.headline,
           ...o.inseparable.map((g) => `${g.map((m) => m.name).join(', ')} could not be tried apart (no intermediate lock that separates them resolves)`),
@@ -89,4 +98,14 @@ export function registerBisect(program: Command): void {
         ].join('\n'),
       );
     });
+}
+
+/** The pull request --comment names, in $GITHUB_REPOSITORY; checked before anything runs. */
+function commentTarget(value: string, KarooError: typeof import('@karoo/common').KarooError): { owner: string; repo: string; number: number } {
+  if (!/^[1-9][0-9]{0,9}$/.test(value)) throw new KarooError('input', `--comment "${value}" is not a pull request number; pass e.g. --comment 42`);
+  const repository = process.env.GITHUB_REPOSITORY ?? '';
+  const m = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(repository);
+  if (!m) throw new KarooError('input', `--comment needs the repository as GITHUB_REPOSITORY=owner/name (got "${repository}")`);
+  if (!process.env.GITHUB_TOKEN) throw new KarooError('input', '--comment needs a token in GITHUB_TOKEN (pull-requests: write)');
+  return { owner: m[1]!, repo: m[2]!, number: Number(value) };
 }
