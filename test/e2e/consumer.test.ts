@@ -76,6 +76,12 @@ it('2. the same pull request again, nothing changed: acceptance skipped because 
   const again = await c.pullRequest(7, prSha);
   expect({ conclusion: again.conclusion, why: again.conclusion === 'success' ? '' : why(again) }).toEqual({ conclusion: 'success', why: '' });
   expect(job(again, 'accept').result).toBe('skipped');
+  // The checkout has no lock; the one the first run resolved comes back from the Actions cache
+  // and, still current, is reused: pip does not run again.
+  const resolve = job(again, 'build').steps.find((s) => s.id === 'resolve')!;
+  expect(resolve.log).toContain("pip's HTTP cache and the last lock: restored from the Actions cache");
+  expect(resolve.log).toContain('is current: leaves and index pages unchanged, nothing to resolve');
+  expect(resolve.outputs).toMatchObject({ resolved: 'false', changed: 'true', 'lock-digest': candidateOutputs(first)['lock-digest'] });
   expect(job(again, 'build').summary).toContain('Acceptance skipped');
   const out = candidateOutputs(again);
   expect(out).toMatchObject({ candidate: candidateOutputs(first).candidate, result: 'passed', evidence: candidateOutputs(first).evidence, 'system-id': candidateOutputs(first)['system-id'] });

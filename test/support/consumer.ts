@@ -61,18 +61,19 @@ const wheel = (name: string, version: string, requires: string[] = []) =>
  * files a consumer runs (workflows, action.yml files, dist/) as they are in the work tree — the
  * suite tests the code it just built, and other work may not be committed yet — committed, then
  * tagged by scripts/release.mjs. `--tag-only`: the release's build and full checks are this
- * suite itself, far too long to run inside one of its tests.
+ * suite itself, far too long to run inside one of its tests. `from: 'committed'` releases HEAD
+ * as it is committed (a bench measuring the released code while the work tree is being edited).
  */
-export function releaseKaroo(work: string): string {
+export function releaseKaroo(work: string, from: 'worktree' | 'committed' = 'worktree'): string {
   const dir = join(work, 'karoo');
   execFileSync('git', ['clone', '-q', '--shared', ROOT, dir]);
   for (const t of execFileSync('git', ['tag', '--list', 'v*'], { cwd: dir, encoding: 'utf8' }).split('\n').filter(Boolean)) execFileSync('git', ['tag', '-d', t], { cwd: dir });
-  for (const p of ['dist', 'actions', '.github/workflows', 'action.yml']) {
+  for (const p of from === 'worktree' ? ['dist', 'actions', '.github/workflows', 'action.yml'] : []) {
     cpSync(join(ROOT, p), join(dir, p), { recursive: true, filter: (s) => !s.includes('node_modules') && !/\/actions\/[^/]+\/(lib|src)(\/|$)/.test(s) });
   }
   const git = (...a: string[]) => execFileSync('git', ['-c', 'user.name=release', '-c', 'user.email=release@example.invalid', '-c', 'commit.gpgsign=false', ...a], { cwd: dir, encoding: 'utf8' });
   git('add', '-A', '--', 'dist', 'actions', '.github/workflows', 'action.yml');
-  git('commit', '-q', '--allow-empty', '-m', 'release candidate: the work tree’s workflows, actions and bundles');
+  if (from === 'worktree') git('commit', '-q', '--allow-empty', '-m', 'release candidate: the work tree’s workflows, actions and bundles');
   // Untracked files the copy left (ignored paths stay ignored): the release refuses a dirty tree.
   const out = execFileSync(process.execPath, [join(ROOT, 'scripts/release.mjs'), '1.0.0', '--tag-only', '--repo', dir], { encoding: 'utf8' });
   if (!out.includes('released v1.0.0')) throw new Error(`scripts/release.mjs did not release v1.0.0:\n${out}`);
@@ -116,9 +117,9 @@ export interface Consumer {
  * Starts the consumer: karoo released at v1, the private index (tern-core → tern-util,
  * tern-probe), the registry, the GitHub stand-in with the repository, a workflow runner, and the
  * consumer's repository with karoo.yml, its acceptance test and `workflows` (path → content;
- * default: the three starter workflows) on main.
+ * default: the three starter workflows) on main. `karoo`: see releaseKaroo.
  */
-export async function startConsumer(options: { workflows?: Record<string, string> } = {}): Promise<Consumer> {
+export async function startConsumer(options: { workflows?: Record<string, string>; karoo?: 'worktree' | 'committed' } = {}): Promise<Consumer> {
   for (const step of ['candidate', 'resolve', 'build', 'promote', 'provision', 'deploy', 'accept', 'report']) {
     if (!existsSync(join(ROOT, 'dist', step, 'index.js'))) throw new Error(`dist/${step} is missing: run npx tsc -b && node scripts/bundle.mjs`);
   }
@@ -134,7 +135,7 @@ export async function startConsumer(options: { workflows?: Record<string, string
     await rm(work, { recursive: true, force: true });
   };
   try {
-    const karooDir = releaseKaroo(work);
+    const karooDir = releaseKaroo(work, options.karoo);
     await writeIndex(join(work, 'index'), published);
     const index = await serveIndex(join(work, 'index'), { auth: { username: INDEX_USER, password: CANARY } });
     opened.push(() => index.close());

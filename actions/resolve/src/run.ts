@@ -1,6 +1,7 @@
-import { resolve as resolvePath } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
 import { loadConfig } from '@karoo/config';
-import { readLockFile } from '@karoo/lock';
+import { diffLocks, readLockFile } from '@karoo/lock';
 import { actionProgress, core, type IndexCredentials, setIndexCredentials } from '@karoo/kit';
 import { restoreCached, saveCached } from '@karoo/kit/cache';
 import { pipCacheKeys, pipHttpCacheDirs, readExistingLock, resolveLock, writeLockFiles } from '@karoo/resolve';
@@ -32,6 +33,15 @@ export interface ResolveOutputs {
   readonly asOf: string;
 }
 
+/**
+ * Where the lock of the last resolution that ran pip is kept for the Actions cache (under HOME,
+ * so the entry restores on any runner; see cachePath): a workflow whose checkout has no lock
+ * (the lock directory is not committed) gets it back as the previous lock on its next run.
+ */
+export function lastLockDir(system: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.HOME || homedir(), '.cache', 'karoo', 'last-lock', system);
+}
+
 /** Resolves the lock, writes its files and the job summary. */
 export async function runResolve(i: ResolveInputs): Promise<ResolveOutputs> {
   const started = performance.now();
@@ -39,12 +49,24 @@ export async function runResolve(i: ResolveInputs): Promise<ResolveOutputs> {
   const out = resolvePath(i.out ?? config.lockDir);
   const previous = i.previous ? (await readLockFile(i.previous)).lock : await readExistingLock(out);
   setIndexCredentials(config.indexes, i.index);
-  // pip's HTTP cache (index pages, wheels read for metadata) between runs: an accelerator only.
-  const pipDirs = pipHttpCacheDirs();
-  const restored = i.cache ? await restoreCached("pip's HTTP cache", pipDirs, pipCacheKeys(config.system, previous?.digest).key, pipCacheKeys(config.system, undefined).restoreKeys) : undefined;
-  const result = await resolveLock({ config, previous, force: i.force, progress: actionProgress, asOf: i.asOf });
-  if (i.cache && result.resolved) await saveCached("pip's HTTP cache", pipDirs, pipCacheKeys(config.system, result.lock.digest).key!, restored);
+  // pip's HTTP cache (index pages, wheels read for metadata) and the last lock pip produced,
+  // between runs: an accelerator only. Without a lock in the checkout, the cached one is offered
+  // to resolve as the previous lock: it is reused only when resolve's own no-op check passes (the
+  // same leaves, and the same inputs digest over the configuration and the index pages of every
+  // locked package, computed now), exactly as a lock left in `out` would be; pip does not run.
+  // The Actions cache restores only entries of this ref or the default branch.
+  const lastLock = lastLockDir(config.system);
+  const cached = [...pipHttpCacheDirs(), lastLock];
+  const restored = i.cache ? await restoreCached("pip's HTTP cache and the last lock", cached, pipCacheKeys(config.system, previous?.digest).key, pipCacheKeys(config.system, undefined).restoreKeys) : undefined;
+  const offered = previous ?? (restored ? await readExistingLock(lastLock).catch(() => undefined) : undefined);
+  const result = await resolveLock({ config, previous: offered, force: i.force, progress: actionProgress, asOf: i.asOf });
+  if (i.cache && result.resolved) {
+    await writeLockFiles(lastLock, result.lock);
+    await saveCached("pip's HTTP cache and the last lock", cached, pipCacheKeys(config.system, result.lock.digest).key!, restored);
+  }
   const written = await writeLockFiles(out, result.lock);
+  // The diff and `changed` stay against the lock of the checkout (or --previous), as before.
+  const diff = offered === previous ? result.diff : diffLocks(previous, result.lock);
 
   const previousLeaves = previous?.meta.leaves ?? {};
   let md = resolveSummary({
@@ -55,12 +77,12 @@ export async function runResolve(i: ResolveInputs): Promise<ResolveOutputs> {
     reused: !result.resolved,
     lockPath: written.pylockPath,
     durationMs: Math.round(performance.now() - started),
-    changes: previous ? result.diff.counts : undefined,
+    changes: previous ? diff.counts : undefined,
   });
-  if (previous && result.diff.changes.length > 0) {
+  if (previous && diff.changes.length > 0) {
     md += `\n**Changed packages**\n\n${table(
       ['Package', 'Change', 'From', 'To'],
-      result.diff.changes.map((c) => [codeCell(c.name), c.change, c.old ? codeCell(c.old) : '', c.new ? codeCell(c.new) : '']),
+      diff.changes.map((c) => [codeCell(c.name), c.change, c.old ? codeCell(c.old) : '', c.new ? codeCell(c.new) : '']),
     )}\n`;
   }
   if (result.asOf) {
@@ -73,9 +95,9 @@ export async function runResolve(i: ResolveInputs): Promise<ResolveOutputs> {
     lockDigest: result.lock.digest,
     lockPath: written.pylockPath,
     requirementsPath: written.requirementsPath,
-    changed: result.diff.changed,
+    changed: diff.changed,
     resolved: result.resolved,
-    diff: JSON.stringify({ changes: result.diff.changes, counts: result.diff.counts, leavesMoved: result.diff.leavesMoved }),
+    diff: JSON.stringify({ changes: diff.changes, counts: diff.counts, leavesMoved: diff.leavesMoved }),
     asOf: result.asOf ? JSON.stringify(result.asOf) : '',
   };
 }

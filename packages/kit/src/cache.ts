@@ -38,15 +38,19 @@ export async function restoreCached(what: string, paths: string[], key: string |
   }
 }
 
-/** Saves the paths that exist under `key`; does nothing when `key` was the one restored. */
+/**
+ * Saves `paths` under `key` when at least one of them exists; does nothing when `key` was the
+ * one restored. All of `paths` are given to the library, as to restoreCached: it versions an
+ * entry by the path list, so an entry saved with only the paths present would never be found by
+ * a restore that names them all (the tar simply holds what exists).
+ */
 export async function saveCached(what: string, paths: string[], key: string, restored: string | undefined): Promise<void> {
   if (restored === key) return;
-  const present = paths.filter((p) => existsSync(p));
-  if (present.length === 0) return;
+  if (!paths.some((p) => existsSync(p))) return;
   try {
     const cache = await import('@actions/cache');
     if (!cache.isFeatureAvailable()) return;
-    await cache.saveCache(present.map((p) => cachePath(p)), key);
+    await cache.saveCache(paths.map((p) => cachePath(p)), key);
     core.info(`${what}: saved in the Actions cache as ${key}`);
   } catch (e) {
     core.warning(`${what}: cache save failed (${(e as Error).message}); the next run starts without it`);
