@@ -9,7 +9,7 @@
 // Usage: npx tsc -b && node bench/deploy.mjs [--runs N]   (root; builds karoo's machine image once)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildImage, destroyEnvironment, execOnNode, provision, readInventory } from '@karoo/machines';
 import { parseDocument } from 'yaml';
@@ -67,7 +67,10 @@ const wipe = () =>
       ),
     ),
   );
+// The machine is shared: the 1-minute load average before every deploy goes into the report.
+const loads = [];
 const deploy = (config, inventory) => {
+  loads.push(loadavg()[0]);
   const r = cli(['deploy', '--config', config, '--inventory', inventory, '--store', store, '--candidate', candidate, '--json', '--quiet']);
   return { ms: r.ms, result: JSON.parse(r.out) };
 };
@@ -108,10 +111,18 @@ for (const [label, rows] of [['1', one], ['15', fifteen]]) {
   const m = (k) => s(median(rows.map((d) => phase(d, k)))).padEnd(7);
   console.log(`${label.padEnd(5)}  ${s(median(rows.map((d) => d.ms))).padEnd(13)}  ${m('plan')} ${m('transfer')}   ${m('install')}  ${m('start')} ${m('verify')}`);
 }
+console.log('');
+console.log('nodes  stage   plan    install  ship    activate  close   (whole deploy, by phase: DeployResult.timings)   agent CPU on the nodes: plan, prepare, activate');
+for (const [label, rows] of [['1', one], ['15', fifteen]]) {
+  const m = (k) => s(median(rows.map((d) => d.result.timings[k]))).padEnd(7);
+  const c = (k) => s(median(rows.map((d) => d.result.nodes.reduce((n, x) => n + x.cpu[k], 0))));
+  console.log(`${label.padEnd(5)}  ${m('stage')} ${m('plan')} ${m('install')}  ${m('ship')} ${m('activate')}   ${m('close')}                                                  ${c('plan')}, ${c('prepare')}, ${c('activate')}`);
+}
 const last = fifteen[fifteen.length - 1].result.nodes;
 console.log('');
 console.log(`15 nodes: ${last.filter((n) => n.install === 'wheels').map((n) => n.name).join(', ')} installed from wheels, ${last.filter((n) => n.install === 'archive').length} received the installed tree (${last.find((n) => n.install === 'archive')?.bytesSent ?? 0} bytes each)`);
 console.log(`ratio 15 / 1 nodes: ${(median(fifteen.map((d) => d.ms)) / median(one.map((d) => d.ms))).toFixed(2)}x (target <= 1.5x)`);
-console.log(`re-deploy, nothing changed, 15 nodes: ${s(median(again))}`);
+console.log(`re-deploy, nothing changed, 15 nodes: ${s(median(again))} (${s(median(again) / 15)} per node)`);
+console.log(`load average (1 min) before each deploy: ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)} on ${(await import('node:os')).availableParallelism()} cores`);
 console.log('');
 console.log(`first-time karoo up of the 15-node example, end to end: ${s(up.ms)} (result ${upJson.result}; ${Object.entries(upJson.timings ?? {}).map(([k, v]) => `${k} ${typeof v === 'number' ? `${v.toFixed(1)} s` : v}`).join(', ')})`);

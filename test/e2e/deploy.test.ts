@@ -6,7 +6,7 @@
  * Needs root, systemd-nspawn and karoo's machine image (built once, cached). ~2 minutes.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
@@ -57,6 +57,26 @@ async function sh(node: string, cmd: string): Promise<string> {
 async function ask(node: string, port: number, path: string): Promise<Record<string, unknown>> {
   const out = await sh(node, `python3 -c 'import urllib.request,sys; print(urllib.request.urlopen("http://127.0.0.1:${port}${path}", timeout=5).read().decode())'`);
   return JSON.parse(out) as Record<string, unknown>;
+}
+
+/** SSH master connections to this environment's nodes still running on the runner (their command lines). */
+async function sshMasters(): Promise<string[]> {
+  const found: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    found.length = 0;
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      let cmd: string;
+      try {
+        cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      } catch {
+        continue;
+      }
+      if (cmd.startsWith('ssh ') && cmd.includes('ControlMaster=yes') && cmd.includes(`HostKeyAlias=${inv.environmentId}-`)) found.push(cmd);
+    }
+    if (found.length === 0) break;
+    await new Promise((r) => setTimeout(r, 100)); // a master exits just after it acknowledged the exit request
+  }
+  return found;
 }
 
 /** Drops one package from a pylock.toml (its [[packages]] block with its wheels). */
@@ -198,6 +218,8 @@ describe('karoo deploy / accept / status / rollback on nspawn machines', () => {
     const human = await karoo(['deploy', '--config', cfg, '--inventory', invPath, '--store', store, '--candidate', candA]);
     expect(human.stderr).toMatch(/store-1: converged at [0-9a-f]{16}, nothing to do/);
     expect(human.stdout.match(/nothing to do/g)).toHaveLength(4);
+    // Every SSH master connection of a run is closed when it returns (they stayed for their ControlPersist).
+    expect(await sshMasters()).toEqual([]);
   });
 
   test('the bundled deploy and accept actions run with real INPUT_*/GITHUB_* variables', async () => {

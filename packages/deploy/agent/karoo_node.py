@@ -248,24 +248,37 @@ class Node:
         return path
 
     # -- install -----------------------------------------------------------------------
-    def install(self, req):
+    def install(self, req, stream=None):
         """Makes <candidate-12>/ hold exactly the lock: from the wheels (karoo's own installer,
         no pip) or from an installed tree built on another node of the same target (an archive
-        checked against its digest); either way verified against the lock before it counts."""
+        checked against its digest); either way verified against the lock before it counts.
+
+        An archive marked `inline` follows the request on `stream`: it is unpacked as it arrives,
+        hashing both the archive (its digest must match before the tree counts; otherwise the
+        tree is deleted) and every file written, so that verifying RECORD hashes needs no second
+        read of the tree."""
         cand12 = req["candidateShort"]
         venv = self.venv(cand12)
         marker = os.path.join(venv, ".karoo-venv.json")
         m = read_json(marker)
         t = {}
+        archive = req.get("archive")
+        inline = bool(archive and archive.get("inline"))
+        if inline and stream is None:
+            raise Fail("an inline installation archive needs the request's stream")
         if m and m.get("candidate") == req["candidate"]:
             diffs = verify_venv(venv, req["expected"], check_marker=False)
             if not diffs:
+                if inline:
+                    _Limited(stream, int(archive["size"])).drain()
                 t["reused"] = True
                 return t
             t["repairedFrom"] = diffs[0]  # changed by hand since it was installed: install it again
         start = time.monotonic()
-        archive = req.get("archive")
-        if archive:
+        known = None
+        if inline:
+            check_hex(archive["hex"])
+        elif archive:
             apath = self.verify_blob(archive["hex"])
         else:
             chosen = choose_wheels(req["wheels"])
@@ -275,7 +288,11 @@ class Node:
         if os.path.lexists(venv):
             shutil.rmtree(venv)  # an interrupted installation: never used, since no release points at it without its marker
         try:
-            if archive:
+            if inline:
+                known = unpack_stream(stream, archive["hex"], int(archive["size"]), venv)
+                t["unpack"] = time.monotonic() - start
+                t["from"] = "archive"
+            elif archive:
                 unpack_tree(apath, venv)
                 t["unpack"] = time.monotonic() - start
                 t["from"] = "archive"
@@ -293,7 +310,7 @@ class Node:
             shutil.rmtree(venv, ignore_errors=True)
             raise
         start = time.monotonic()
-        diffs = verify_venv(venv, req["expected"], check_marker=False)
+        diffs = verify_venv(venv, req["expected"], check_marker=False, known=known)
         if diffs:
             raise Fail("installation differs from the lock: %s" % diffs[0])
         t["verifyInstall"] = time.monotonic() - start
@@ -301,15 +318,19 @@ class Node:
         write_atomic(marker, json.dumps({"candidate": req["candidate"], "installedAt": now_iso(), "blobs": blobs, "from": t["from"], "target": target_info()}, sort_keys=True).encode())
         return t
 
-    def pack(self, req):
-        """Packs the verified installation of a candidate into an archive blob for the other nodes of this target."""
+    def pack(self, req, out=None):
+        """Packs the verified installation of a candidate into an archive for the other nodes of
+        this target: into the blob store, or (`out`) straight onto the runner's stream."""
         venv = self.venv(req["candidateShort"])
         m = read_json(os.path.join(venv, ".karoo-venv.json")) or {}
         if m.get("candidate") != req["candidate"]:
             raise Fail("candidate %s is not installed on this node: nothing to pack" % req["candidate"])
-        os.makedirs(self.blobs, exist_ok=True)
         start = time.monotonic()
-        hexd, size = pack_tree(venv, os.path.join(self.blobs, "pack"))
+        if out is not None:
+            hexd, size = pack_tree(venv, None, out)
+        else:
+            os.makedirs(self.blobs, exist_ok=True)
+            hexd, size = pack_tree(venv, os.path.join(self.blobs, "pack"))
         return {"hex": hexd, "size": size, "seconds": time.monotonic() - start, "target": target_info()}
 
     # -- releases ----------------------------------------------------------------------
@@ -421,8 +442,15 @@ class Node:
 
     def service_state(self, unit):
         """systemd's view of a unit, or the same fields from karoo's supervisor."""
+        return self.services_state([unit])[unit]
+
+    def services_state(self, units):
+        """service_state of several units: one `systemctl show` for all of them."""
         if service_manager() == "systemd":
-            return unit_state(unit)
+            return units_state(units)
+        return {u: self.supervised_state(u) for u in units}
+
+    def supervised_state(self, unit):
         state = read_json(self.state_path(unit))
         if not state or state.get("damaged") or not pid_alive(state.get("supervisor")):
             return {"ActiveState": "inactive", "SubState": "dead", "Result": "success"}
@@ -459,34 +487,50 @@ class Node:
         for u in units:
             symlink_atomic(os.path.join(self.root, "current", "units", u), os.path.join(UNIT_DIR, u))
             symlink_atomic(os.path.join(UNIT_DIR, u), os.path.join(WANTS_DIR, u))
-        code, out = run(["systemctl", "daemon-reload"], timeout=120)
-        if code != 0:
-            raise Fail("systemctl daemon-reload failed: %s" % out.strip()[-300:])
+        # A daemon-reload re-reads every unit and reruns the generators (~0.6 s of CPU in a small
+        # container): skipped only where nothing systemd holds can be stale, that is on a node
+        # that ran no release of this system before (or runs this same one again), when systemd
+        # says every unit loaded (a unit it has not seen yet is read from disk when first asked
+        # about, as here) and none needs a reload. Switching from another release always reloads:
+        # NeedDaemonReload only notices a unit file newer than the one loaded, and a rollback's is older.
+        loaded = units_state(units, "Id,LoadState,NeedDaemonReload")
+        if stale or old_desired is not None or any(st.get("LoadState") != "loaded" or st.get("NeedDaemonReload") != "no" for st in loaded.values()):
+            code, out = run(["systemctl", "daemon-reload"], timeout=120)
+            if code != 0:
+                raise Fail("systemctl daemon-reload failed: %s" % out.strip()[-300:])
         if units:
             code, out = run(["systemctl", "restart"] + units, timeout=300)
             if code != 0:
                 raise Fail("systemctl restart %s failed: %s" % (" ".join(units), out.strip()[-300:]))
 
     def wait_services(self, desired, seconds):
+        """Waits until every service is active and its port accepts. A port check is a connect to
+        127.0.0.1; the service manager is asked (one call for all units) when every pending port
+        accepts, and otherwise at most every half second, to notice a service that failed."""
         deadline = time.monotonic() + seconds
         pending = list(desired["services"])
+        asked = 0.0
         while pending:
-            left = []
-            for s in pending:
-                state = self.service_state(s["unit"])
-                if state.get("ActiveState") == "active" and (not s.get("port") or port_open(s["port"])):
-                    continue
-                if state.get("ActiveState") == "failed" or state.get("Result") not in (None, "", "success"):
-                    raise Fail("service %s is %s (%s): %s" % (s["unit"], state.get("ActiveState"), state.get("Result"), self.log_tail(s["unit"])))
-                left.append(s)
-            pending = left
+            listening = [s for s in pending if not s.get("port") or port_open(s["port"])]
+            if len(listening) == len(pending) or time.monotonic() - asked >= 0.5:
+                asked = time.monotonic()
+                states = self.services_state([s["unit"] for s in pending])
+                left = []
+                for s in pending:
+                    state = states[s["unit"]]
+                    if state.get("ActiveState") == "active" and s in listening:
+                        continue
+                    if state.get("ActiveState") == "failed" or state.get("Result") not in (None, "", "success"):
+                        raise Fail("service %s is %s (%s): %s" % (s["unit"], state.get("ActiveState"), state.get("Result"), self.log_tail(s["unit"])))
+                    left.append(s)
+                pending = left
             if pending and time.monotonic() > deadline:
                 s = pending[0]
                 state = self.service_state(s["unit"])
                 why = "port %d is not listening" % s["port"] if state.get("ActiveState") == "active" else "it is %s" % state.get("ActiveState")
                 raise Fail("service %s did not come up within %ds: %s; %s" % (s["unit"], seconds, why, self.log_tail(s["unit"])))
             if pending:
-                time.sleep(0.1)
+                time.sleep(0.05)
 
     def write_receipt(self, desired, extra):
         receipt = {
@@ -553,6 +597,7 @@ class Node:
         venv = self.venv(desired["candidateShort"])
         diffs += verify_venv(venv, desired["expected"], check_marker=True, candidate=desired["candidate"])
         systemd = service_manager() == "systemd"
+        states = self.services_state([s["unit"] for s in desired["services"]])
         for s in desired["services"]:
             if systemd:
                 link = os.path.join(UNIT_DIR, s["unit"])
@@ -566,7 +611,7 @@ class Node:
                 state = read_json(self.state_path(s["unit"])) or {}
                 if state.get("release") != rdir:
                     diffs.append("the supervisor of %s runs release %s, not %s" % (s["unit"], state.get("release") or "none", rdir))
-            state = self.service_state(s["unit"])
+            state = states[s["unit"]]
             if state.get("ActiveState") != "active":
                 diffs.append("service %s is %s (%s)" % (s["unit"], state.get("ActiveState", "unknown"), state.get("SubState", "")))
             elif s.get("port") and not port_open(s["port"]):
@@ -620,8 +665,11 @@ def site_packages(venv):
     return [os.path.join(lib, d, "site-packages") for d in sorted(pys)]
 
 
-def verify_venv(venv, expected, check_marker, candidate=None):
-    """Differences between the distributions installed in `venv` and the lock (name, version, RECORD hashes)."""
+def verify_venv(venv, expected, check_marker, candidate=None, known=None):
+    """Differences between the distributions installed in `venv` and the lock (name, version, RECORD hashes).
+
+    `known`: sha256 (urlsafe base64, as RECORD writes it) of files by path, taken from the bytes
+    as they were written by this same call (unpack_stream); those files are not read again."""
     diffs = []
     if check_marker:
         m = read_json(os.path.join(venv, ".karoo-venv.json"))
@@ -669,8 +717,11 @@ def verify_venv(venv, expected, check_marker, candidate=None):
             if len(row) < 2 or not row[1].startswith("sha256="):
                 continue
             path = row[0]
+            full = os.path.normpath(os.path.join(sp, path))
             try:
-                got = b64_digest(file_sha256(os.path.normpath(os.path.join(sp, path))).digest())
+                got = known.get(full) if known else None
+                if got is None:
+                    got = b64_digest(file_sha256(full).digest())
             except OSError:
                 diffs.append("%s %s: %s is missing" % (name, version, path))
                 continue
@@ -1124,49 +1175,20 @@ def write_plain(path, data, mode):
 ARCHIVE_SKIP = (".karoo-venv.json",)
 
 
-def pack_tree(root, out_path):
+def pack_tree(root, out_path, out=None):
     """Writes the tree under `root` as a deterministic tar.gz (sorted, no times, owners or
-    host names; symlinks kept as links) and returns (sha256 hex, size)."""
-    import gzip
-    import tarfile
-    tmp = "%s.part-%d" % (out_path, os.getpid())
+    host names; symlinks kept as links) and returns (sha256 hex, size): into the blob named by
+    its digest next to `out_path`, or onto the binary stream `out`."""
     h = hashlib.sha256()
-
-    class Hashing:
-        def __init__(self, f):
-            self.f = f
-            self.n = 0
-
-        def write(self, b):
-            h.update(b)
-            self.n += len(b)
-            return self.f.write(b)
-
-        def flush(self):
-            self.f.flush()
-
+    if out is not None:
+        hw = _Hashing(out, h)
+        _pack_into(root, hw)
+        out.flush()
+        return h.hexdigest(), hw.n
+    tmp = "%s.part-%d" % (out_path, os.getpid())
     with open(tmp, "wb") as raw:
-        hw = Hashing(raw)
-        with gzip.GzipFile(filename="", mode="wb", fileobj=hw, mtime=0, compresslevel=3) as gz:
-            with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-                for rel in _walk_sorted(root):
-                    if rel in ARCHIVE_SKIP:
-                        continue
-                    p = os.path.join(root, rel)
-                    st = os.lstat(p)
-                    ti = tarfile.TarInfo(rel)
-                    ti.mtime, ti.uid, ti.gid, ti.uname, ti.gname = 0, 0, 0, "", ""
-                    ti.mode = st.st_mode & 0o7777
-                    if os.path.islink(p):
-                        ti.type, ti.linkname = tarfile.SYMTYPE, os.readlink(p)
-                        tar.addfile(ti)
-                    elif os.path.isdir(p):
-                        ti.type = tarfile.DIRTYPE
-                        tar.addfile(ti)
-                    elif os.path.isfile(p):
-                        ti.size = st.st_size
-                        with open(p, "rb") as f:
-                            tar.addfile(ti, f)
+        hw = _Hashing(raw, h)
+        _pack_into(root, hw)
         raw.flush()
         os.fsync(raw.fileno())
     os.chmod(tmp, 0o444)
@@ -1174,6 +1196,66 @@ def pack_tree(root, out_path):
     final = os.path.join(os.path.dirname(out_path), digest)
     os.replace(tmp, final)
     return digest, hw.n
+
+
+class _Hashing:
+    """A write-only file that hashes and counts what goes through it."""
+
+    def __init__(self, f, h):
+        self.f, self.h, self.n = f, h, 0
+
+    def write(self, b):
+        self.h.update(b)
+        self.n += len(b)
+        return self.f.write(b)
+
+    def flush(self):
+        self.f.flush()
+
+
+class _Limited:
+    """At most `size` bytes of a stream, hashed as they are read."""
+
+    def __init__(self, stream, size):
+        self.stream, self.left, self.h = stream, size, hashlib.sha256()
+
+    def read(self, n=-1):
+        if self.left <= 0:
+            return b""
+        n = self.left if n is None or n < 0 else min(n, self.left)
+        b = self.stream.read(n)
+        self.left -= len(b)
+        self.h.update(b)
+        return b
+
+    def drain(self):
+        while self.left > 0 and self.read(1 << 20):
+            pass
+
+
+def _pack_into(root, hw):
+    import gzip
+    import tarfile
+    with gzip.GzipFile(filename="", mode="wb", fileobj=hw, mtime=0, compresslevel=3) as gz:
+        with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            for rel in _walk_sorted(root):
+                if rel in ARCHIVE_SKIP:
+                    continue
+                p = os.path.join(root, rel)
+                st = os.lstat(p)
+                ti = tarfile.TarInfo(rel)
+                ti.mtime, ti.uid, ti.gid, ti.uname, ti.gname = 0, 0, 0, "", ""
+                ti.mode = st.st_mode & 0o7777
+                if os.path.islink(p):
+                    ti.type, ti.linkname = tarfile.SYMTYPE, os.readlink(p)
+                    tar.addfile(ti)
+                elif os.path.isdir(p):
+                    ti.type = tarfile.DIRTYPE
+                    tar.addfile(ti)
+                elif os.path.isfile(p):
+                    ti.size = st.st_size
+                    with open(p, "rb") as f:
+                        tar.addfile(ti, f)
 
 
 def _walk_sorted(root):
@@ -1193,35 +1275,78 @@ def unpack_tree(archive, root):
     """Unpacks an archive written by pack_tree into `root` (which must not exist): regular
     files, directories and symlinks only, every path inside `root`, none through a symlink."""
     import tarfile
-    os.makedirs(root)
-    links = set()
     what = "installation archive %s" % os.path.basename(archive)
     try:
         tar = tarfile.open(archive, mode="r:gz")
     except (tarfile.TarError, OSError) as e:
         raise IntegrityFail("%s cannot be read: %s" % (what, e))
     with tar:
-        for ti in tar:
-            parts = _safe_member(ti.name, what)
-            for k in range(1, len(parts)):
-                if "/".join(parts[:k]) in links:
-                    raise IntegrityFail("%s: %s lies under a symbolic link" % (what, ti.name))
-            dest = os.path.join(root, *parts)
-            if ti.isdir():
-                os.makedirs(dest, exist_ok=True)
-                os.chmod(dest, (ti.mode & 0o777) | 0o700)
-            elif ti.isfile():
-                os.makedirs(os.path.dirname(dest), exist_ok=True)
-                src = tar.extractfile(ti)
-                with open(dest, "wb") as f:
-                    shutil.copyfileobj(src, f, 1 << 20)
-                os.chmod(dest, ti.mode & 0o777)
-            elif ti.issym():
-                os.makedirs(os.path.dirname(dest), exist_ok=True)
-                os.symlink(ti.linkname, dest)
-                links.add("/".join(parts))
-            else:
-                raise IntegrityFail("%s: %s is neither a file, a directory nor a symbolic link" % (what, ti.name))
+        _unpack_members(tar, root, what, None)
+
+
+def unpack_stream(stream, hexd, size, root):
+    """Unpacks an archive of `size` bytes read from `stream` into `root` (which must not
+    exist), as unpack_tree does, while hashing it: if the bytes are not sha256 `hexd`, the tree
+    is deleted and refused. Returns the sha256 of every file written (path -> RECORD form)."""
+    import tarfile
+    import zlib
+    what = "installation archive sha256:%s" % hexd
+    if os.path.lexists(root):
+        raise Fail("%s exists already: not unpacking over it" % root)
+    src = _Limited(stream, size)
+    known = {}
+    try:
+        try:
+            with tarfile.open(fileobj=src, mode="r|gz") as tar:
+                _unpack_members(tar, root, what, known)
+        except (tarfile.TarError, EOFError, zlib.error) as e:
+            src.drain()
+            if src.left == 0 and src.h.hexdigest() == hexd:
+                raise IntegrityFail("%s cannot be read: %s" % (what, e))
+        src.drain()
+        if src.left > 0:
+            raise Fail("%s ended after %d of %d bytes" % (what, size - src.left, size))
+        if src.h.hexdigest() != hexd:
+            raise IntegrityFail("%s arrived as sha256:%s: refused" % (what, src.h.hexdigest()))
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    return known
+
+
+def _unpack_members(tar, root, what, known):
+    import tarfile
+    os.makedirs(root)
+    links = set()
+    for ti in tar:
+        parts = _safe_member(ti.name, what)
+        for k in range(1, len(parts)):
+            if "/".join(parts[:k]) in links:
+                raise IntegrityFail("%s: %s lies under a symbolic link" % (what, ti.name))
+        dest = os.path.join(root, *parts)
+        if ti.isdir():
+            os.makedirs(dest, exist_ok=True)
+            os.chmod(dest, (ti.mode & 0o777) | 0o700)
+        elif ti.isfile():
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            src = tar.extractfile(ti)
+            h = hashlib.sha256()
+            with open(dest, "wb") as f:
+                while True:
+                    chunk = src.read(1 << 20)
+                    if not chunk:
+                        break
+                    h.update(chunk)
+                    f.write(chunk)
+            os.chmod(dest, ti.mode & 0o777)
+            if known is not None:
+                known[os.path.normpath(dest)] = b64_digest(h.digest())
+        elif ti.issym():
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            os.symlink(ti.linkname, dest)
+            links.add("/".join(parts))
+        else:
+            raise IntegrityFail("%s: %s is neither a file, a directory nor a symbolic link" % (what, ti.name))
 
 
 def unit_text(node, rel, desired, s):
@@ -1248,13 +1373,21 @@ def unit_text(node, rel, desired, s):
     ])
 
 
-def unit_state(unit):
-    code, out = run(["systemctl", "show", "--property=ActiveState,SubState,Result,NRestarts,MainPID", unit], timeout=30)
-    state = {}
-    for line in out.splitlines():
-        k, _, v = line.partition("=")
-        state[k] = v
-    return state
+def units_state(units, props="Id,ActiveState,SubState,Result,NRestarts,MainPID"):
+    """systemd's properties (ActiveState, SubState, Result, NRestarts, MainPID) of each unit,
+    from one `systemctl show` (it prints one block per unit, in the order given, blank lines between)."""
+    if not units:
+        return {}
+    code, out = run(["systemctl", "show", "--property=" + props] + list(units), timeout=30)
+    states = {}
+    blocks = out.strip().split("\n\n")
+    for u, block in zip(units, blocks + [""] * (len(units) - len(blocks))):
+        state = {}
+        for line in block.splitlines():
+            k, _, v = line.partition("=")
+            state[k] = v
+        states[u] = state
+    return states
 
 
 def journal_tail(unit):
@@ -1370,6 +1503,8 @@ def main():
         node = Node(req.get("system", ""))
         answer = handle(cmd, req, node, stream)
         answer["ok"] = True
+        t = os.times()
+        answer["cpuSeconds"] = round(t[0] + t[1] + t[2] + t[3], 3)  # this call's CPU on the node, its children included
     except IntegrityFail as e:
         answer = {"ok": False, "error": str(e), "kind": "integrity"}
     except Fail as e:
@@ -1389,9 +1524,6 @@ def handle(cmd, req, node, stream):
         info = {"python": "%d.%d.%d" % sys.version_info[:3], "target": target_info(), "current": node.link_target("current"), "previous": node.link_target("previous")}
         info["receipt"] = read_json(os.path.join(node.root, "receipt.json"))
         info["missing"] = [h for h in req.get("blobs", []) if not node.have_blob(h)]
-        if req.get("candidateShort"):
-            m = read_json(os.path.join(node.venv(req["candidateShort"]), ".karoo-venv.json")) or {}
-            info["venvComplete"] = m.get("candidate") == req.get("candidate") and not verify_venv(node.venv(req["candidateShort"]), req.get("expected", []), check_marker=False)
         rel = req.get("releaseId")
         r = info["receipt"] or {}
         if rel and r.get("stateDigest") == req.get("stateDigest") and info["current"] == rel:
@@ -1399,18 +1531,39 @@ def handle(cmd, req, node, stream):
             info["converged"] = not info["drift"]
         else:
             info["converged"] = False
+        if info["converged"]:
+            info["venvComplete"] = True  # verify() has just checked it against the lock
+        elif req.get("candidateShort"):
+            m = read_json(os.path.join(node.venv(req["candidateShort"]), ".karoo-venv.json")) or {}
+            info["venvComplete"] = m.get("candidate") == req.get("candidate") and not verify_venv(node.venv(req["candidateShort"]), req.get("expected", []), check_marker=False)
         return info
     if cmd == "receive":
         node.lock()
         return {"bytes": node.receive(req["blobs"], stream), "seconds": time.monotonic() - t0}
     if cmd == "prepare":
+        # One call does what the node needs for its release: take the wheels it lacks (`blobs`,
+        # streamed after the request and checked on arrival, as receive does), install (from
+        # them, or from an `inline` archive that follows), render the release, and with `pack`
+        # stream its installed tree to the runner (raw bytes, a newline, then this answer).
         node.lock()
-        t = {"install": node.install(req)}
+        t = {}
+        if req.get("blobs"):
+            s = time.monotonic()
+            t["receivedBytes"] = node.receive(req["blobs"], stream)
+            t["receiveSeconds"] = time.monotonic() - s
         s = time.monotonic()
-        agent = AGENT_SOURCE
-        t["release"] = node.build_release(req, agent)
+        t["install"] = node.install(req, stream)
+        t["installSeconds"] = time.monotonic() - s
+        s = time.monotonic()
+        t["release"] = node.build_release(req, AGENT_SOURCE)
         t["renderSeconds"] = time.monotonic() - s
-        return {"timings": t}
+        answer = {"timings": t}
+        if req.get("pack"):
+            answer["packed"] = node.pack(req, RAW_OUT[0])
+            RAW_OUT[0].write(b"\n")
+            RAW_OUT[0].flush()
+            t["packSeconds"] = answer["packed"]["seconds"]
+        return answer
     if cmd == "pack":
         node.lock()
         return node.pack(req)

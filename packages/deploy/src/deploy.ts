@@ -59,6 +59,8 @@ export interface NodeResult {
   durationMs: number;
   phases: NodePhases;
   bytesSent: number;
+  /** CPU milliseconds the agent used on the node per call (its children included), as it reports them. */
+  cpu: { plan: number; prepare: number; activate: number };
   release?: string | undefined;
   previousRelease?: string | undefined;
   /** The first difference or error, for a failed node. */
@@ -91,9 +93,26 @@ export interface DeployResult {
   readonly environment: string;
   readonly nodes: NodeResult[];
   readonly durationMs: number;
+  /** Wall-clock milliseconds of each phase of the whole deploy (see DeployTimings). */
+  readonly timings: DeployTimings;
   /** The first failure: node name and what went wrong. */
   readonly error?: string | undefined;
   readonly errorKind?: 'unavailable' | 'integrity' | 'conflict' | undefined;
+}
+
+/**
+ * Where a deploy's time went, in wall-clock milliseconds: `stage` (the candidate read and checked
+ * on the runner), `plan` (every node), `install` (until the first node of every target has
+ * installed, and packed its tree when others need it), `ship` (until every other node has
+ * unpacked and verified the tree), `activate` (switch, restart, wait, verify), `close` (SSH).
+ */
+export interface DeployTimings {
+  stage: number;
+  plan: number;
+  install: number;
+  ship: number;
+  activate: number;
+  close: number;
 }
 
 export interface DeployOptions {
@@ -190,6 +209,7 @@ interface PlanAnswer {
   python: string;
   target: NodeTarget;
   current: string | null;
+  cpuSeconds?: number;
   converged: boolean;
   drift?: string[];
   missing: string[];
@@ -207,6 +227,14 @@ interface PlanAnswer {
  */
 export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   const t0 = Date.now();
+  // The one place that records phase timings: each phase ends where the next begins.
+  const timings: DeployTimings = { stage: 0, plan: 0, install: 0, ship: 0, activate: 0, close: 0 };
+  let mark = t0;
+  const lap = (phase: keyof DeployTimings) => {
+    const now = Date.now();
+    timings[phase] += now - mark;
+    mark = now;
+  };
   const progress = opts.progress ?? silentProgress;
   const sc = await systemConfig(opts.config, opts.environment);
   const nodes = matchInventory(sc, opts.inventory);
@@ -216,8 +244,10 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     if (!opts.pool) await pool.close();
     throw e;
   });
+  let result: Omit<DeployResult, 'durationMs' | 'timings'>;
   try {
     const candidate = await stageCandidate(opts.store, opts.candidate, work);
+    lap('stage');
     const plan = planDeploy(sc, candidate, nodes, opts.config.dir);
     progress.info(`deploying candidate ${candidate.digest} as system ${plan.systemId} (${sc.environment}) to ${nodes.length} node(s)`);
     const limit = pLimit(Math.max(1, opts.parallel ?? 8));
@@ -235,7 +265,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     await Promise.all(
       plan.nodes.map(({ node, desired }) =>
         limit(async () => {
-          const r: NodeResult = { name: node.name, role: node.role, result: 'skipped', changed: false, durationMs: 0, phases: { plan: 0, transfer: 0, install: 0, start: 0, verify: 0 }, bytesSent: 0 };
+          const r: NodeResult = { name: node.name, role: node.role, result: 'skipped', changed: false, durationMs: 0, phases: { plan: 0, transfer: 0, install: 0, start: 0, verify: 0 }, bytesSent: 0, cpu: { plan: 0, prepare: 0, activate: 0 } };
           results.set(node.name, r);
           const s0 = Date.now();
           started.set(node.name, s0);
@@ -250,6 +280,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
               blobs: candidate.wheels.map((w) => w.hex),
             });
             r.phases.plan = Date.now() - s0;
+            r.cpu.plan = cpuMs(p);
             r.release = desired.releaseId;
             r.target = targetLabel(p.target);
             checkPython(node.name, p.python, candidate.config.target?.python);
@@ -272,6 +303,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
       ),
     );
 
+    lap('plan');
+
     // 1b. Install once per distinct target: the first node of each target that lacks the
     // installation builds it from the wheels; the others of that target get the installed tree.
     const installers = installPlan(plan.nodes.map(({ node }) => node.name).filter((n) => answers.has(n) && !answers.get(n)!.venvComplete), answers);
@@ -291,42 +324,50 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     const archives = new Map<InstallGroup, Promise<SharedArchive>>();
     let archiveSeq = 0;
 
-    const prepare = async ({ node, desired, files }: (typeof plan.nodes)[number], archive: SharedArchive | undefined) => {
+    /**
+     * One agent call per node: the wheels it lacks (or the installed tree, `archive`) stream after
+     * the request and are checked on arrival; the node installs and renders its release; with
+     * `packTo`, it streams its installed tree back, which is checked and written there.
+     */
+    const prepare = async ({ node, desired, files }: (typeof plan.nodes)[number], archive: SharedArchive | undefined, packTo?: string): Promise<PrepareAnswer> => {
       const r = results.get(node.name)!;
       const p = answers.get(node.name)!;
-      const t1 = Date.now();
       await opts.onTransfer?.(node.name);
-      if (archive) {
-        const got = await pool.agent<{ bytes: number }>(node.name, 'receive', { system: sc.system, blobs: [{ hex: archive.hex, size: archive.size }] }, [{ path: archive.path, size: archive.size }]);
-        r.bytesSent = got.bytes;
-      } else {
-        const missing = p.venvComplete ? [] : p.missing;
-        if (missing.length > 0) {
-          const send = missing.map((h) => candidate.wheels.find((w) => w.hex === h)!).filter(Boolean);
-          const payload: PayloadFile[] = send.map((w) => ({ path: w.path, size: w.size }));
-          const got = await pool.agent<{ bytes: number }>(node.name, 'receive', { system: sc.system, blobs: send.map((w) => ({ hex: w.hex, size: w.size })) }, payload);
-          r.bytesSent = got.bytes;
-        }
-      }
-      r.phases.transfer = Date.now() - t1;
-      const t2 = Date.now();
-      const a = await pool.agent<{ timings: { install: { reused?: boolean; from?: string } } }>(node.name, 'prepare', {
+      const send = archive || p.venvComplete ? [] : p.missing.map((h) => candidate.wheels.find((w) => w.hex === h)!).filter(Boolean);
+      const payload: PayloadFile[] = archive ? [{ path: archive.path, size: archive.size }] : send.map((w) => ({ path: w.path, size: w.size }));
+      const request = {
         system: sc.system,
         candidate: candidate.digest,
         candidateShort: candidate.short,
         releaseId: desired.releaseId,
+        blobs: send.map((w) => ({ hex: w.hex, size: w.size })),
         wheels,
-        archive: archive ? { hex: archive.hex } : undefined,
+        archive: archive ? { hex: archive.hex, size: archive.size, inline: true } : undefined,
+        pack: packTo ? true : undefined,
         expected: candidate.expected,
         release: desired,
         files: files.map((f) => ({ path: f.path, mode: f.mode, content: Buffer.from(f.bytes).toString('base64') })),
-      });
-      r.phases.install = Date.now() - t2;
+      };
+      const t = Date.now();
+      const a = packTo
+        ? await pool.agentWithBlob<PrepareAnswer>(node.name, 'prepare', request, payload, (x) => x.packed ?? { hex: '', size: -1 }, packTo)
+        : await pool.agent<PrepareAnswer>(node.name, 'prepare', request, payload);
+      const took = Date.now() - t;
+      r.cpu.prepare = cpuMs(a);
+      r.bytesSent = payload.reduce((n, f) => n + f.size, 0);
+      r.phases.transfer = Math.round((a.timings.receiveSeconds ?? 0) * 1000);
+      r.phases.install = took - r.phases.transfer;
       r.install = a.timings.install.reused ? 'reused' : archive ? 'archive' : 'wheels';
       r.result = 'prepared';
+      return a;
     };
 
     const planFailed = [...results.values()].some((r) => r.result === 'failed');
+    // `install` lasts until the last node that installs for itself is done; the rest is `ship`.
+    let installing = 0;
+    const installDone = () => {
+      if (--installing === 0) lap('install');
+    };
     const tasks = plan.nodes
       .filter(({ node }) => answers.has(node.name) && !planFailed)
       .map((entry) => {
@@ -351,7 +392,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
                 await prepare(entry, archive);
                 r.installedOn = g.builder;
                 progress.info(
-                  `${node.name}: prepared release ${desired.releaseId} with the installation built on ${g.builder} (transfer ${ms(r.phases.transfer)}, ${r.bytesSent} bytes; unpack + verify ${ms(r.phases.install)})`,
+                  `${node.name}: prepared release ${desired.releaseId} with the installation built on ${g.builder} (${r.bytesSent} bytes, unpacked as they arrived + verified: ${ms(r.phases.install)})`,
                 );
               } catch (e) {
                 fail(r, e);
@@ -362,6 +403,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
             });
           })();
         }
+        installing++;
         let resolveArchive: (a: SharedArchive) => void = () => undefined;
         let rejectArchive: (e: unknown) => void = () => undefined;
         if (g && g.receivers.length > 0) {
@@ -374,18 +416,15 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
         }
         return limit(async () => {
           try {
-            await prepare(entry, undefined);
             if (g && g.receivers.length > 0) {
-              const t3 = Date.now();
-              const packed = await pool.agent<{ hex: string; size: number }>(node.name, 'pack', { system: sc.system, candidate: candidate.digest, candidateShort: candidate.short });
               const path = join(work, `installed-${archiveSeq++}.tar.gz`);
-              await pool.fetchBlob(node.name, sc.system, packed.hex, packed.size, path);
-              r.phases.install += Date.now() - t3;
+              const packed = (await prepare(entry, undefined, path)).packed!;
               resolveArchive({ hex: packed.hex, size: packed.size, path });
               progress.info(
                 `${node.name}: installed candidate ${candidate.short} from ${candidate.wheels.length} wheels and packed it for ${g.receivers.length} more node(s) of target ${g.label} (sha256:${packed.hex.slice(0, 12)}…, ${packed.size} bytes; transfer ${ms(r.phases.transfer)}, install + pack ${ms(r.phases.install)})`,
               );
             } else {
+              await prepare(entry, undefined);
               progress.info(`${node.name}: prepared release ${desired.releaseId} (transfer ${ms(r.phases.transfer)}, ${r.bytesSent} bytes; install ${ms(r.phases.install)})`);
             }
           } catch (e) {
@@ -394,10 +433,12 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
             progress.info(`${node.name}: failed: ${r.detail}`);
           } finally {
             finish();
+            installDone();
           }
         });
       });
     await Promise.all(tasks);
+    lap(installing > 0 ? 'install' : 'ship');
 
     const ordered = () => plan.nodes.map(({ node }) => results.get(node.name)!);
     const failedIn = (list: NodeResult[]) => list.filter((r) => r.result === 'failed');
@@ -410,13 +451,14 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
             if (r.result !== 'prepared') return;
             const s = Date.now();
             try {
-              const a = await pool.agent<{ previous: string | null; startSeconds: number; verifySeconds: number }>(
+              const a = await pool.agent<{ previous: string | null; startSeconds: number; verifySeconds: number; cpuSeconds?: number }>(
                 node.name,
                 'activate',
                 { system: sc.system, releaseId: desired.releaseId, waitSeconds: opts.waitSeconds ?? 60 },
                 [],
               );
               r.phases.verify = Math.round(a.verifySeconds * 1000);
+              r.cpu.activate = cpuMs(a);
               r.phases.start = Date.now() - s - r.phases.verify;
               r.previousRelease = a.previous ?? undefined;
               r.result = a.previous === desired.releaseId ? 'repaired' : 'deployed';
@@ -434,9 +476,10 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     } else {
       progress.info(`not switching any node: ${failures.map((f) => f.name).join(', ')} failed while preparing; every node stays on its current release`);
     }
+    lap('activate');
     const list = ordered();
     const first = failures[0];
-    return {
+    result = {
       ok: failures.length === 0,
       system: sc.system,
       systemId: plan.systemId,
@@ -444,7 +487,6 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
       configDigest: plan.configDigest,
       environment: sc.environment,
       nodes: list,
-      durationMs: Date.now() - t0,
       error: first ? `deploy failed on node ${first.name}: ${first.detail}${failures.length > 1 ? ` (and ${failures.length - 1} more node(s))` : ''}` : undefined,
       errorKind: first ? (first.unreachable ? 'unavailable' : first.integrity ? 'integrity' : 'conflict') : undefined,
     };
@@ -452,6 +494,11 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     if (!opts.pool) await pool.close();
     await rm(work, { recursive: true, force: true });
   }
+  lap('close');
+  const durationMs = Date.now() - t0;
+  const cpu = (k: keyof NodeResult['cpu']) => ms(result.nodes.reduce((n, r) => n + r.cpu[k], 0));
+  progress.info(`timings: ${Object.entries(timings).map(([k, v]) => `${k} ${ms(v)}`).join(', ')}; whole deploy ${ms(durationMs)}; agent CPU on the nodes: plan ${cpu('plan')}, prepare ${cpu('prepare')}, activate ${cpu('activate')}`);
+  return { ...result, durationMs, timings };
 }
 
 interface InstallGroup {
@@ -461,6 +508,14 @@ interface InstallGroup {
   readonly builder: string;
   /** Nodes of the same target that get the installed tree. */
   readonly receivers: string[];
+}
+
+/** The agent's answer to `prepare` (seconds, measured on the node). */
+interface PrepareAnswer {
+  cpuSeconds?: number;
+  timings: { install: { reused?: boolean; from?: string }; receiveSeconds?: number; installSeconds?: number; renderSeconds?: number; packSeconds?: number };
+  /** With `pack`: the installed tree streamed before the answer. */
+  packed?: { hex: string; size: number };
 }
 
 interface SharedArchive {
@@ -503,6 +558,10 @@ function checkPython(node: string, have: string, want: string | undefined): void
   if (have !== want && !have.startsWith(`${want}.`)) {
     throw new KarooError('input', `node ${node} runs Python ${have}, the candidate is locked for Python ${want}; provision nodes with Python ${want} or resolve for ${have.split('.').slice(0, 2).join('.')}`);
   }
+}
+
+function cpuMs(answer: { cpuSeconds?: number }): number {
+  return Math.round((answer.cpuSeconds ?? 0) * 1000);
 }
 
 function ms(n: number): string {

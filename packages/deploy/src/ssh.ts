@@ -172,11 +172,19 @@ export class SshPool {
    */
   async fetchBlob(node: string, system: string, hex: string, size: number, dest: string, timeoutMs = 600_000): Promise<void> {
     const { answer, stdout } = await this.agentCall<{ size: number }>(node, 'send', { system, hex }, [], timeoutMs);
-    const bytes = stdout.subarray(0, size);
-    if (answer.size !== size || stdout.length < size + 1 || stdout[size] !== 0x0a || createHash('sha256').update(bytes).digest('hex') !== hex) {
-      throw new KarooError('integrity', `node ${node}: blob sha256:${hex} arrived damaged (${Math.min(stdout.length, size)} of ${size} bytes, or another sha256); refused`, { detail: { node } });
-    }
-    await writeFile(dest, bytes, { mode: 0o600 });
+    await takeBlob(node, stdout, hex, size, answer.size, dest);
+  }
+
+  /**
+   * Calls the agent for a command that streams a blob before its answer (`prepare` with `pack`:
+   * the installed tree it packed); `blobOf` reads the blob's sha256 and size from the answer.
+   * The bytes are checked against them (as fetchBlob does) and written to `dest`.
+   */
+  async agentWithBlob<T>(node: string, cmd: AgentCommand, request: object, payload: PayloadFile[], blobOf: (answer: T) => { hex: string; size: number }, dest: string, timeoutMs = 600_000): Promise<T> {
+    const { answer, stdout } = await this.agentCall<T>(node, cmd, request, payload, timeoutMs);
+    const { hex, size } = blobOf(answer);
+    await takeBlob(node, stdout, hex, size, size, dest);
+    return answer;
   }
 
   private async agentCall<T>(node: string, cmd: AgentCommand, request: object, payload: PayloadFile[], timeoutMs: number): Promise<{ answer: T; stdout: Buffer }> {
@@ -212,9 +220,17 @@ export class SshPool {
     if (f.code !== 0) throw new KarooError('unavailable', `node ${node}: cannot forward 127.0.0.1:${localPort} to port ${remotePort}: ${lastLine(f.stderr)}`);
   }
 
-  /** Closes every master connection and deletes the control directory. */
+  /**
+   * Closes every master connection this pool opened and deletes the control directory. The exit
+   * request goes through the control socket as a client (`ControlMaster=no`): with the master's
+   * own options ssh would find the socket taken, open a new connection of its own, send the
+   * request to nobody, and leave the master up for its ControlPersist.
+   */
   async close(): Promise<void> {
-    await Promise.all([...this.targets.keys()].map((n) => runSsh([...this.options(n, true), '-O', 'exit', this.target(n).host]).catch(() => undefined)));
+    await Promise.all([...this.masters].map(async ([n, opened]) => {
+      await opened;
+      await runSsh([...this.options(n), '-O', 'exit', this.target(n).host]).catch(() => undefined);
+    }));
     await rm(this.controlDir, { recursive: true, force: true });
   }
 }
@@ -223,6 +239,15 @@ export class SshPool {
 export function checkSshTarget(t: SshTarget): void {
   if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(t.name)) throw new KarooError('input', `node name ${quoteValue(t.name)} is not a host name (lower-case letters, digits, -)`);
   checkSshEndpoint(t, `inventory node "${t.name}" ssh`);
+}
+
+/** Writes the first `size` bytes of a node's output to `dest` if they are followed by a newline and have sha256 `hex`; an integrity error otherwise. */
+async function takeBlob(node: string, stdout: Buffer, hex: string, size: number, claimed: number, dest: string): Promise<void> {
+  const bytes = stdout.subarray(0, size);
+  if (claimed !== size || stdout.length < size + 1 || stdout[size] !== 0x0a || createHash('sha256').update(bytes).digest('hex') !== hex) {
+    throw new KarooError('integrity', `node ${node}: blob sha256:${hex} arrived damaged (${Math.min(stdout.length, size)} of ${size} bytes, or another sha256); refused`, { detail: { node } });
+  }
+  await writeFile(dest, bytes, { mode: 0o600 });
 }
 
 function lastLine(s: string): string {

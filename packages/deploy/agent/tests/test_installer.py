@@ -348,6 +348,55 @@ class ShippedTree(Base):
         self.assertFalse(os.path.lexists(self.rvenv), "nothing of a refused archive is unpacked")
         self.assertFalse(os.path.exists(blob), "the damaged blob is deleted, so that the next deploy sends it again")
 
+    # The archive inline in `prepare`: streamed after the request, unpacked as it arrives.
+    def inline(self, data, hexd=None, size=None):
+        req = dict(self.req, archive={"hex": hexd or self.hex, "size": len(data) if size is None else size, "inline": True})
+        return self.receiver.install(req, io.BytesIO(data))
+
+    def test_an_inline_archive_is_unpacked_as_it_arrives_and_verifies_without_reading_the_tree_again(self):
+        t = self.inline(self.genuine)
+        self.assertEqual(t["from"], "archive")
+        self.assertEqual(agent.verify_venv(self.rvenv, self.req["expected"], check_marker=True, candidate=self.req["candidate"]), [])
+        self.assertEqual(os.listdir(self.receiver.blobs) if os.path.isdir(self.receiver.blobs) else [], [], "the archive is not kept")
+
+    def test_an_inline_archive_that_is_not_its_digest_is_refused_and_nothing_of_it_stays(self):
+        with self.assertRaises(agent.IntegrityFail) as cm:
+            self.inline(self.tampered)
+        self.assertIn("installation archive sha256:%s arrived as sha256:" % self.hex, str(cm.exception))
+        self.assertFalse(os.path.lexists(self.rvenv), "the tree unpacked from a refused archive is deleted")
+
+    def test_an_inline_archive_cut_short_is_refused(self):
+        with self.assertRaises(agent.Fail) as cm:
+            self.inline(self.genuine[:-100], size=len(self.genuine))
+        self.assertIn("ended after %d of %d bytes" % (len(self.genuine) - 100, len(self.genuine)), str(cm.exception))
+        self.assertFalse(os.path.lexists(self.rvenv))
+
+    def test_a_wrong_hash_in_a_shipped_record_is_found_from_the_bytes_as_written(self):
+        # The digest vouches for the archive; RECORD hashes are still checked, from the hashes taken while unpacking.
+        evil = os.path.join(self.tmp, "evil2")
+        shutil.copytree(self.builder.venv("c" * 12), evil, symlinks=True)
+        with open(os.path.join(agent.venv_site_packages(evil), "demo_pkg", "core.py"), "a") as f:
+            f.write("# changed\n")
+        out = os.path.join(self.tmp, "evil2-out")
+        os.makedirs(out)
+        hexd, size = agent.pack_tree(evil, os.path.join(out, "pack"))
+        with self.assertRaises(agent.Fail) as cm:
+            self.inline(read(os.path.join(out, hexd), "rb"), hexd=hexd)
+        self.assertIn("demo_pkg/core.py differs from its RECORD hash", str(cm.exception))
+
+    def test_prepare_with_pack_streams_the_same_archive_as_the_blob_store_one_then_its_answer(self):
+        buf, saved = io.BytesIO(), agent.RAW_OUT[0]
+        agent.RAW_OUT[0] = buf
+        try:
+            answer = agent.handle("prepare", dict(self.req, pack=True, system="builder", releaseId="d" * 16, release=self.release(), files=[]), agent.Node("builder"), io.BytesIO())
+        finally:
+            agent.RAW_OUT[0] = saved
+        self.assertEqual((answer["packed"]["hex"], answer["packed"]["size"]), (self.hex, len(self.genuine)))
+        self.assertEqual(buf.getvalue(), self.genuine + b"\n")
+
+    def release(self):
+        return {"candidateShort": "c" * 12, "services": [], "files": [], "systemId": "s", "node": "n"}
+
 
 if __name__ == "__main__":
     unittest.main()
