@@ -4,13 +4,13 @@
  * dist/build/index.js with real INPUT_* and GITHUB_* variables.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveIndex, type IndexServer } from '@karoo/example';
 import { writePylock } from '@karoo/lock';
+import { type BundleRun, runBundle } from '../support/bundle.js';
 import { karoo, ROOT } from '../support/cli.js';
 import { makeWheels, type Wheels } from '../support/wheels.js';
 
@@ -41,42 +41,21 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-async function runAction(extra: Record<string, string>): Promise<{ code: number; log: string; outputs: Record<string, string> }> {
-  const dir = await mkdtemp(join(work, 'run-'));
-  const output = join(dir, 'output');
-  await writeFile(output, '');
-  await writeFile(join(dir, 'summary'), '');
-  const env = {
-    PATH: process.env.PATH!,
-    HOME: process.env.HOME!,
-    INPUT_CONFIG: 'karoo.yml',
-    INPUT_LOCK: lockPath,
-    INPUT_STORE: `oci-layout:${join(dir, 'store')}`,
-    INPUT_CACHE: 'false',
-    INPUT_PROVENANCE: 'false',
-    GITHUB_OUTPUT: output,
-    GITHUB_STEP_SUMMARY: join(dir, 'summary'),
-    GITHUB_REPOSITORY: 'acme/cam',
-    RUNNER_TEMP: dir,
-    ...extra,
-  };
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'dist/build/index.js')], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let log = '';
-    child.stdout.on('data', (d: Buffer) => (log += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
-    child.on('close', async (code) => {
-      const text = await readFile(output, 'utf8');
-      const outputs = Object.fromEntries([...text.matchAll(/^([\w-]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)].map((m) => [m[1]!, m[3]!]));
-      resolve({ code: code ?? -1, log, outputs });
-    });
+/** The build bundle on the lock, into a store of its own; `inputs` and `env` on top of the shared ones. */
+async function runAction(extra: { inputs?: Record<string, string>; env?: Record<string, string> }): Promise<BundleRun> {
+  const store = await mkdtemp(join(work, 'store-'));
+  return runBundle(join(ROOT, 'dist/build/index.js'), {
+    cwd: work,
+    under: work,
+    inputs: { config: 'karoo.yml', lock: lockPath, store: `oci-layout:${store}`, cache: 'false', provenance: 'false', ...extra.inputs },
+    env: { GITHUB_REPOSITORY: 'acme/cam', ...extra.env },
   });
 }
 
 describe('the bundled build action and a private index with basic auth', () => {
   test('downloads every locked file with the credentials karoo.yml names and builds the candidate', async () => {
     index.clearLog();
-    const r = await runAction({ CAM_INDEX_USER: USER, CAM_INDEX_TOKEN: PASS });
+    const r = await runAction({ env: { CAM_INDEX_USER: USER, CAM_INDEX_TOKEN: PASS } });
     expect(r.log).not.toContain('::error::');
     expect(r.code).toBe(0);
     const digest = (await karoo(['digest', '--lock', lockPath, '--system', 'cam'])).stdout.trim();
@@ -89,7 +68,7 @@ describe('the bundled build action and a private index with basic auth', () => {
 
   test('takes them from the index-username/index-password inputs (workflow secrets) as well', async () => {
     index.clearLog();
-    const r = await runAction({ 'INPUT_INDEX-USERNAME': USER, 'INPUT_INDEX-PASSWORD': PASS });
+    const r = await runAction({ inputs: { 'index-username': USER, 'index-password': PASS } });
     expect(r.log).not.toContain('::error::');
     expect(r.code).toBe(0);
     const files = index.requests.filter((q) => q.path.startsWith('/files/'));
@@ -100,7 +79,7 @@ describe('the bundled build action and a private index with basic auth', () => {
   }, 60_000);
 
   test('with wrong credentials it fails with one error naming the 401 and what to set', async () => {
-    const r = await runAction({ CAM_INDEX_USER: USER, CAM_INDEX_TOKEN: 'wrong' });
+    const r = await runAction({ env: { CAM_INDEX_USER: USER, CAM_INDEX_TOKEN: 'wrong' } });
     expect(r.code).not.toBe(0);
     expect(r.log).toMatch(/::error::.*answered 401; set the index credentials \(karoo\.yml username-env\/password-env\)/);
     expect(r.outputs).toEqual({});

@@ -1,12 +1,12 @@
 /** The built CLI (build, digest, verify, export, import) and the bundled build action, end to end. */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writePylock } from '@karoo/lock';
+import { runBundle } from '../support/bundle.js';
 import { json, karoo, ROOT } from '../support/cli.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { makeWheels, serveFiles, type FileServer, type Wheels } from '../support/wheels.js';
@@ -84,54 +84,38 @@ describe('karoo CLI', () => {
 });
 
 describe('the bundled build action', () => {
-  function runAction(env: Record<string, string>): Promise<{ code: number; stdout: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, [join(ROOT, 'dist/build/index.js')], { cwd: work, env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout }));
+  const runAction = (inputs: Record<string, string>) =>
+    runBundle(join(ROOT, 'dist/build/index.js'), {
+      cwd: work,
+      under: work,
+      inputs,
+      env: { GITHUB_REPOSITORY: 'acme/cam', GITHUB_SHA: 'f'.repeat(40), GITHUB_RUN_ID: '99' },
     });
-  }
-  const outputs = (text: string) => Object.fromEntries([...text.matchAll(/^([\w-]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)].map((m) => [m[1], m[3]]));
 
   test('builds with real INPUT_*/GITHUB_* variables, writes outputs and a summary; the second run says existed', async () => {
-    const out = join(work, 'gh-output');
-    const summary = join(work, 'gh-summary');
-    await writeFile(out, '');
-    await writeFile(summary, '');
-    const env = {
-      INPUT_LOCK: lockPath,
-      INPUT_SYSTEM: 'cam',
-      INPUT_STORE: `oci-layout:${join(work, 'action-store')}`,
-      INPUT_CONFIG: 'karoo.yml',
-      INPUT_CACHE: 'false',
-      INPUT_PROVENANCE: 'true',
-      GITHUB_OUTPUT: out,
-      GITHUB_STEP_SUMMARY: summary,
-      GITHUB_REPOSITORY: 'acme/cam',
-      GITHUB_SHA: 'f'.repeat(40),
-      GITHUB_RUN_ID: '99',
-      RUNNER_TEMP: work,
+    const inputs = {
+      lock: lockPath,
+      system: 'cam',
+      store: `oci-layout:${join(work, 'action-store')}`,
+      config: 'karoo.yml',
+      cache: 'false',
+      provenance: 'true',
     };
-    const first = await runAction(env);
-    expect(first.stdout).not.toContain('::error::');
+    const first = await runAction(inputs);
+    expect(first.log).not.toContain('::error::');
     expect(first.code).toBe(0);
-    const o = outputs(await readFile(out, 'utf8'));
     const digest = (await karoo(['digest', '--lock', lockPath, '--system', 'cam'])).stdout.trim();
-    expect(o).toEqual({ candidate: digest, 'candidate-ref': `oci-layout:${join(work, 'action-store')}@${digest}`, existed: 'false', 'pushed-bytes': expect.stringMatching(/^\d+$/) });
-    const html = await readFile(summary, 'utf8');
-    expect(html).toContain(digest);
-    expect(html).toMatch(/blobs uploaded<\/th><td>5 /);
-    await writeFile(out, '');
-    const second = await runAction(env);
+    expect(first.outputs).toEqual({ candidate: digest, 'candidate-ref': `oci-layout:${join(work, 'action-store')}@${digest}`, existed: 'false', 'pushed-bytes': expect.stringMatching(/^\d+$/) });
+    expect(first.summary).toContain(digest);
+    expect(first.summary).toMatch(/blobs uploaded<\/th><td>5 /);
+    const second = await runAction(inputs);
     expect(second.code).toBe(0);
-    expect(outputs(await readFile(out, 'utf8'))).toMatchObject({ candidate: digest, existed: 'true', 'pushed-bytes': '0' });
+    expect(second.outputs).toMatchObject({ candidate: digest, existed: 'true', 'pushed-bytes': '0' });
   }, 60_000);
 
   test('fails with one error line for a lock that is not there', async () => {
-    const r = await runAction({ INPUT_LOCK: join(work, 'nope.toml'), INPUT_SYSTEM: 'cam', INPUT_STORE: 'oci-layout:x', GITHUB_OUTPUT: join(work, 'o2') });
+    const r = await runAction({ lock: join(work, 'nope.toml'), system: 'cam', store: 'oci-layout:x' });
     expect(r.code).not.toBe(0);
-    expect(r.stdout).toMatch(/::error::.*nope\.toml: no such file/);
+    expect(r.log).toMatch(/::error::.*nope\.toml: no such file/);
   });
 });
