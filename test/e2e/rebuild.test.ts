@@ -4,9 +4,8 @@
  * and an air-gapped copy (`karoo export` + `karoo import`). Run `npx tsc -b` first.
  */
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildWheel, type BuiltWheel, type IndexServer, serveIndex, wheelFile, writeIndex } from '@karoo/example';
@@ -17,6 +16,7 @@ import { GitHubStandin } from '@karoo/github-standin';
 import { Lock, writePylock } from '@karoo/lock';
 import { LayoutStore } from '@karoo/oci';
 import { promote, verifyCandidate } from '@karoo/promote';
+import { runBundle } from '../support/bundle.js';
 import { json, karoo, ROOT } from '../support/cli.js';
 
 jest.setTimeout(120_000);
@@ -167,17 +167,6 @@ describe('karoo challenge', () => {
 describe('the bundled rebuild action (node scripts/bundle.mjs rebuild)', () => {
   const systemId = async (c: Digest, env: { name: string }) => sha256Of(`${c} ${env.name}`);
 
-  function runAction(dir: string, env: Record<string, string>): Promise<{ code: number; log: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, [join(ROOT, 'dist/rebuild/index.js')], { cwd: dir, env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let log = '';
-      child.stdout.on('data', (d: Buffer) => (log += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (log += d.toString()));
-      child.on('close', (code) => resolve({ code: code ?? -1, log }));
-    });
-  }
-  const outputs = (text: string) => Object.fromEntries([...text.matchAll(/^([\w-]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)].map((m) => [m[1], m[3]]));
-
   test('checks what qualification and production run; one issue opened when a file was replaced, closed when it is back', async () => {
     if (!existsSync(join(ROOT, 'dist/rebuild/index.js'))) throw new Error('dist/rebuild is missing: run npx tsc -b && node scripts/bundle.mjs rebuild');
     await publish(join(work, 'index'));
@@ -202,18 +191,16 @@ describe('the bundled rebuild action (node scripts/bundle.mjs rebuild)', () => {
     const github = await GitHubStandin.start();
     github.addRepo('acme/cam');
     try {
-      const run = async () => {
-        const out = join(dir, 'output');
-        await writeFile(out, '');
-        await writeFile(join(dir, 'summary'), '');
-        const r = await runAction(dir, {
-          INPUT_CONFIG: 'karoo.yml', INPUT_ENVIRONMENTS: 'qualification production', INPUT_ISSUE: 'true', INPUT_FAIL: 'true',
-          'INPUT_ISSUE-TITLE': 'karoo: a running candidate can no longer be rebuilt', 'INPUT_GITHUB-TOKEN': 'test-token',
-          GITHUB_API_URL: github.url, GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/cam', GITHUB_RUN_ID: '77',
-          GITHUB_OUTPUT: out, GITHUB_STEP_SUMMARY: join(dir, 'summary'), RUNNER_TEMP: dir,
+      const run = () =>
+        runBundle(join(ROOT, 'dist/rebuild/index.js'), {
+          cwd: dir,
+          under: work,
+          inputs: {
+            config: 'karoo.yml', environments: 'qualification production', issue: 'true', fail: 'true',
+            'issue-title': 'karoo: a running candidate can no longer be rebuilt', 'github-token': 'test-token',
+          },
+          env: { GITHUB_API_URL: github.url, GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/cam', GITHUB_RUN_ID: '77' },
         });
-        return { ...r, outputs: outputs(await readFile(out, 'utf8')), summary: await readFile(join(dir, 'summary'), 'utf8') };
-      };
       const katcp = wheels[1]!;
       await publish(join(work, 'index'), (w) => ({ wheel: w === katcp ? wheel('katcp', '0.9.3', 'replaced upstream') : w }));
       const bad = await run();
