@@ -8,7 +8,7 @@
  * without a test here fails the first test.
  *
  * One acceptance run (the Enterprise Server block; two nspawn nodes), the rest needs no
- * machines. Needs what test/e2e/consumer.test.ts needs. About 1.5 minutes.
+ * machines. Needs what test/e2e/consumer.test.ts needs. 3.5 minutes on the shared 2-core machine at load 20.
  */
 import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
