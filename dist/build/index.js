@@ -1,34 +1,34 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 3368:
+/***/ 23368:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-const Client = __nccwpck_require__(5450)
-const Dispatcher = __nccwpck_require__(2091)
-const Pool = __nccwpck_require__(7404)
-const BalancedPool = __nccwpck_require__(8973)
-const Agent = __nccwpck_require__(6261)
-const ProxyAgent = __nccwpck_require__(9848)
+const Client = __nccwpck_require__(43069)
+const Dispatcher = __nccwpck_require__(72091)
+const Pool = __nccwpck_require__(27404)
+const BalancedPool = __nccwpck_require__(48973)
+const Agent = __nccwpck_require__(86261)
+const ProxyAgent = __nccwpck_require__(69848)
 const EnvHttpProxyAgent = __nccwpck_require__(7897)
-const RetryAgent = __nccwpck_require__(1882)
-const errors = __nccwpck_require__(8091)
-const util = __nccwpck_require__(1544)
+const RetryAgent = __nccwpck_require__(21882)
+const errors = __nccwpck_require__(48091)
+const util = __nccwpck_require__(31544)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(5407)
-const buildConnector = __nccwpck_require__(2296)
-const MockClient = __nccwpck_require__(8957)
-const MockAgent = __nccwpck_require__(5973)
-const MockPool = __nccwpck_require__(8780)
-const mockErrors = __nccwpck_require__(5445)
-const RetryHandler = __nccwpck_require__(112)
+const api = __nccwpck_require__(65407)
+const buildConnector = __nccwpck_require__(72296)
+const MockClient = __nccwpck_require__(78957)
+const MockAgent = __nccwpck_require__(15973)
+const MockPool = __nccwpck_require__(78780)
+const mockErrors = __nccwpck_require__(35445)
+const RetryHandler = __nccwpck_require__(60112)
 const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(5837)
-const DecoratorHandler = __nccwpck_require__(7011)
-const RedirectHandler = __nccwpck_require__(5050)
-const createRedirectInterceptor = __nccwpck_require__(1676)
+const DecoratorHandler = __nccwpck_require__(57011)
+const RedirectHandler = __nccwpck_require__(25050)
+const createRedirectInterceptor = __nccwpck_require__(21676)
 
 Object.assign(Dispatcher.prototype, api)
 
@@ -46,10 +46,10 @@ __webpack_unused_export__ = DecoratorHandler
 __webpack_unused_export__ = RedirectHandler
 __webpack_unused_export__ = createRedirectInterceptor
 __webpack_unused_export__ = {
-  redirect: __nccwpck_require__(3650),
-  retry: __nccwpck_require__(3874),
-  dump: __nccwpck_require__(2375),
-  dns: __nccwpck_require__(7251)
+  redirect: __nccwpck_require__(53650),
+  retry: __nccwpck_require__(73874),
+  dump: __nccwpck_require__(14756),
+  dns: __nccwpck_require__(97251)
 }
 
 __webpack_unused_export__ = buildConnector
@@ -111,7 +111,7 @@ function makeDispatcher (fn) {
 __webpack_unused_export__ = setGlobalDispatcher
 __webpack_unused_export__ = getGlobalDispatcher
 
-const fetchImpl = (__nccwpck_require__(7302).fetch)
+const fetchImpl = (__nccwpck_require__(47302).fetch)
 __webpack_unused_export__ = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
@@ -123,39 +123,39 @@ __webpack_unused_export__ = async function fetch (init, options = undefined) {
     throw err
   }
 }
-/* unused reexport */ __nccwpck_require__(3676).Headers
+/* unused reexport */ __nccwpck_require__(83676).Headers
 /* unused reexport */ __nccwpck_require__(9107).Response
-/* unused reexport */ __nccwpck_require__(6055).Request
-/* unused reexport */ __nccwpck_require__(9662).FormData
+/* unused reexport */ __nccwpck_require__(46055).Request
+/* unused reexport */ __nccwpck_require__(79662).FormData
 __webpack_unused_export__ = globalThis.File ?? (__nccwpck_require__(4573).File)
-/* unused reexport */ __nccwpck_require__(6299).FileReader
+/* unused reexport */ __nccwpck_require__(96299).FileReader
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(2443)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(42443)
 
 __webpack_unused_export__ = setGlobalOrigin
 __webpack_unused_export__ = getGlobalOrigin
 
-const { CacheStorage } = __nccwpck_require__(6949)
-const { kConstruct } = __nccwpck_require__(7589)
+const { CacheStorage } = __nccwpck_require__(76949)
+const { kConstruct } = __nccwpck_require__(87589)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
 __webpack_unused_export__ = new CacheStorage(kConstruct)
 
-const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(5437)
+const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(35437)
 
 __webpack_unused_export__ = deleteCookie
 __webpack_unused_export__ = getCookies
 __webpack_unused_export__ = getSetCookies
 __webpack_unused_export__ = setCookie
 
-const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(980)
+const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(90980)
 
 __webpack_unused_export__ = parseMIMEType
 __webpack_unused_export__ = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(44)
-/* unused reexport */ __nccwpck_require__(5366).WebSocket
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(50044)
+/* unused reexport */ __nccwpck_require__(55366).WebSocket
 __webpack_unused_export__ = CloseEvent
 __webpack_unused_export__ = ErrorEvent
 __webpack_unused_export__ = MessageEvent
@@ -171,7 +171,7 @@ __webpack_unused_export__ = MockPool
 __webpack_unused_export__ = MockAgent
 __webpack_unused_export__ = mockErrors
 
-const { EventSource } = __nccwpck_require__(6942)
+const { EventSource } = __nccwpck_require__(46942)
 
 __webpack_unused_export__ = EventSource
 
@@ -181,8 +181,8 @@ __webpack_unused_export__ = EventSource
 /***/ 9318:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { addAbortListener } = __nccwpck_require__(1544)
-const { RequestAbortedError } = __nccwpck_require__(8091)
+const { addAbortListener } = __nccwpck_require__(31544)
+const { RequestAbortedError } = __nccwpck_require__(48091)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -242,15 +242,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9724:
+/***/ 89724:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const assert = __nccwpck_require__(4589)
-const { AsyncResource } = __nccwpck_require__(6698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8091)
-const util = __nccwpck_require__(1544)
+const assert = __nccwpck_require__(34589)
+const { AsyncResource } = __nccwpck_require__(16698)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(48091)
+const util = __nccwpck_require__(31544)
 const { addSignal, removeSignal } = __nccwpck_require__(9318)
 
 class ConnectHandler extends AsyncResource {
@@ -357,7 +357,7 @@ module.exports = connect
 
 /***/ }),
 
-/***/ 6998:
+/***/ 86998:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -366,16 +366,16 @@ const {
   Readable,
   Duplex,
   PassThrough
-} = __nccwpck_require__(7075)
+} = __nccwpck_require__(57075)
 const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(8091)
-const util = __nccwpck_require__(1544)
-const { AsyncResource } = __nccwpck_require__(6698)
+} = __nccwpck_require__(48091)
+const util = __nccwpck_require__(31544)
+const { AsyncResource } = __nccwpck_require__(16698)
 const { addSignal, removeSignal } = __nccwpck_require__(9318)
-const assert = __nccwpck_require__(4589)
+const assert = __nccwpck_require__(34589)
 
 const kResume = Symbol('resume')
 
@@ -620,12 +620,12 @@ module.exports = pipeline
 
 
 
-const assert = __nccwpck_require__(4589)
-const { Readable } = __nccwpck_require__(3135)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8091)
-const util = __nccwpck_require__(1544)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(8447)
-const { AsyncResource } = __nccwpck_require__(6698)
+const assert = __nccwpck_require__(34589)
+const { Readable } = __nccwpck_require__(13135)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(48091)
+const util = __nccwpck_require__(31544)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(28447)
+const { AsyncResource } = __nccwpck_require__(16698)
 
 class RequestHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -836,17 +836,17 @@ module.exports.RequestHandler = RequestHandler
 
 /***/ }),
 
-/***/ 576:
+/***/ 90576:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const assert = __nccwpck_require__(4589)
-const { finished, PassThrough } = __nccwpck_require__(7075)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(8091)
-const util = __nccwpck_require__(1544)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(8447)
-const { AsyncResource } = __nccwpck_require__(6698)
+const assert = __nccwpck_require__(34589)
+const { finished, PassThrough } = __nccwpck_require__(57075)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(48091)
+const util = __nccwpck_require__(31544)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(28447)
+const { AsyncResource } = __nccwpck_require__(16698)
 const { addSignal, removeSignal } = __nccwpck_require__(9318)
 
 class StreamHandler extends AsyncResource {
@@ -1063,16 +1063,16 @@ module.exports = stream
 
 /***/ }),
 
-/***/ 2274:
+/***/ 42274:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8091)
-const { AsyncResource } = __nccwpck_require__(6698)
-const util = __nccwpck_require__(1544)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(48091)
+const { AsyncResource } = __nccwpck_require__(16698)
+const util = __nccwpck_require__(31544)
 const { addSignal, removeSignal } = __nccwpck_require__(9318)
-const assert = __nccwpck_require__(4589)
+const assert = __nccwpck_require__(34589)
 
 class UpgradeHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -1178,32 +1178,32 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 5407:
+/***/ 65407:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 module.exports.request = __nccwpck_require__(8675)
-module.exports.stream = __nccwpck_require__(576)
-module.exports.pipeline = __nccwpck_require__(6998)
-module.exports.upgrade = __nccwpck_require__(2274)
-module.exports.connect = __nccwpck_require__(9724)
+module.exports.stream = __nccwpck_require__(90576)
+module.exports.pipeline = __nccwpck_require__(86998)
+module.exports.upgrade = __nccwpck_require__(42274)
+module.exports.connect = __nccwpck_require__(89724)
 
 
 /***/ }),
 
-/***/ 3135:
+/***/ 13135:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Ported from https://github.com/nodejs/undici/pull/907
 
 
 
-const assert = __nccwpck_require__(4589)
-const { Readable } = __nccwpck_require__(7075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(8091)
-const util = __nccwpck_require__(1544)
-const { ReadableStreamFrom } = __nccwpck_require__(1544)
+const assert = __nccwpck_require__(34589)
+const { Readable } = __nccwpck_require__(57075)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(48091)
+const util = __nccwpck_require__(31544)
+const { ReadableStreamFrom } = __nccwpck_require__(31544)
 
 const kConsume = Symbol('kConsume')
 const kReading = Symbol('kReading')
@@ -1584,15 +1584,15 @@ module.exports = { Readable: BodyReadable, chunksDecode }
 
 /***/ }),
 
-/***/ 8447:
+/***/ 28447:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const assert = __nccwpck_require__(4589)
+const assert = __nccwpck_require__(34589)
 const {
   ResponseStatusCodeError
-} = __nccwpck_require__(8091)
+} = __nccwpck_require__(48091)
 
-const { chunksDecode } = __nccwpck_require__(3135)
+const { chunksDecode } = __nccwpck_require__(13135)
 const CHUNK_LIMIT = 128 * 1024
 
 async function getResolveErrorBodyCallback ({ callback, body, contentType, statusCode, statusMessage, headers }) {
@@ -1684,16 +1684,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2296:
+/***/ 72296:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const net = __nccwpck_require__(7030)
-const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(1544)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(8091)
-const timers = __nccwpck_require__(2563)
+const net = __nccwpck_require__(77030)
+const assert = __nccwpck_require__(34589)
+const util = __nccwpck_require__(31544)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(48091)
+const timers = __nccwpck_require__(92563)
 
 function noop () {}
 
@@ -1778,7 +1778,7 @@ function buildConnector ({ allowH2, maxCachedSessions, socketPath, timeout, sess
     let socket
     if (protocol === 'https:') {
       if (!tls) {
-        tls = __nccwpck_require__(1692)
+        tls = __nccwpck_require__(41692)
       }
       servername = servername || options.servername || util.getServerName(host) || null
 
@@ -1931,7 +1931,7 @@ module.exports = buildConnector
 
 /***/ }),
 
-/***/ 1303:
+/***/ 61303:
 /***/ ((module) => {
 
 
@@ -2056,12 +2056,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8150:
+/***/ 78150:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const diagnosticsChannel = __nccwpck_require__(3053)
-const util = __nccwpck_require__(7975)
+const diagnosticsChannel = __nccwpck_require__(53053)
+const util = __nccwpck_require__(57975)
 
 const undiciDebugLog = util.debuglog('undici')
 const fetchDebuglog = util.debuglog('fetch')
@@ -2265,7 +2265,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8091:
+/***/ 48091:
 /***/ ((module) => {
 
 
@@ -2697,7 +2697,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8823:
+/***/ 98823:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -2705,8 +2705,8 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(8091)
-const assert = __nccwpck_require__(4589)
+} = __nccwpck_require__(48091)
+const assert = __nccwpck_require__(34589)
 const {
   isValidHTTPToken,
   isValidHeaderValue,
@@ -2720,9 +2720,9 @@ const {
   validateHandler,
   getServerName,
   normalizedMethodRecords
-} = __nccwpck_require__(1544)
-const { channels } = __nccwpck_require__(8150)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(1303)
+} = __nccwpck_require__(31544)
+const { channels } = __nccwpck_require__(78150)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(61303)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
 const invalidPathRegex = /[^\u0021-\u00ff]/
@@ -3186,7 +3186,7 @@ module.exports = Request
 
 /***/ }),
 
-/***/ 9411:
+/***/ 99411:
 /***/ ((module) => {
 
 module.exports = {
@@ -3260,7 +3260,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3568:
+/***/ 23568:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -3268,7 +3268,7 @@ module.exports = {
 const {
   wellknownHeaderNames,
   headerNameLowerCasedRecord
-} = __nccwpck_require__(1303)
+} = __nccwpck_require__(61303)
 
 class TstNode {
   /** @type {any} */
@@ -3419,23 +3419,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1544:
+/***/ 31544:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const assert = __nccwpck_require__(4589)
-const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(9411)
-const { IncomingMessage } = __nccwpck_require__(7067)
-const stream = __nccwpck_require__(7075)
-const net = __nccwpck_require__(7030)
+const assert = __nccwpck_require__(34589)
+const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(99411)
+const { IncomingMessage } = __nccwpck_require__(37067)
+const stream = __nccwpck_require__(57075)
+const net = __nccwpck_require__(77030)
 const { Blob } = __nccwpck_require__(4573)
-const nodeUtil = __nccwpck_require__(7975)
-const { stringify } = __nccwpck_require__(1792)
-const { EventEmitter: EE } = __nccwpck_require__(8474)
-const { InvalidArgumentError } = __nccwpck_require__(8091)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(1303)
-const { tree } = __nccwpck_require__(3568)
+const nodeUtil = __nccwpck_require__(57975)
+const { stringify } = __nccwpck_require__(41792)
+const { EventEmitter: EE } = __nccwpck_require__(78474)
+const { InvalidArgumentError } = __nccwpck_require__(48091)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(61303)
+const { tree } = __nccwpck_require__(23568)
 
 const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(v => Number(v))
 
@@ -4145,18 +4145,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6261:
+/***/ 86261:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(8091)
-const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(9411)
-const DispatcherBase = __nccwpck_require__(4745)
-const Pool = __nccwpck_require__(7404)
-const Client = __nccwpck_require__(5450)
-const util = __nccwpck_require__(1544)
-const createRedirectInterceptor = __nccwpck_require__(1676)
+const { InvalidArgumentError } = __nccwpck_require__(48091)
+const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(99411)
+const DispatcherBase = __nccwpck_require__(44745)
+const Pool = __nccwpck_require__(27404)
+const Client = __nccwpck_require__(43069)
+const util = __nccwpck_require__(31544)
+const createRedirectInterceptor = __nccwpck_require__(21676)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -4285,7 +4285,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 8973:
+/***/ 48973:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -4293,7 +4293,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(8091)
+} = __nccwpck_require__(48091)
 const {
   PoolBase,
   kClients,
@@ -4301,10 +4301,10 @@ const {
   kAddClient,
   kRemoveClient,
   kGetDispatcher
-} = __nccwpck_require__(3272)
-const Pool = __nccwpck_require__(7404)
-const { kUrl, kInterceptors } = __nccwpck_require__(9411)
-const { parseOrigin } = __nccwpck_require__(1544)
+} = __nccwpck_require__(93272)
+const Pool = __nccwpck_require__(27404)
+const { kUrl, kInterceptors } = __nccwpck_require__(99411)
+const { parseOrigin } = __nccwpck_require__(31544)
 const kFactory = Symbol('factory')
 
 const kOptions = Symbol('options')
@@ -4501,17 +4501,17 @@ module.exports = BalancedPool
 
 /***/ }),
 
-/***/ 1557:
+/***/ 81557:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 /* global WebAssembly */
 
-const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(1544)
-const { channels } = __nccwpck_require__(8150)
-const timers = __nccwpck_require__(2563)
+const assert = __nccwpck_require__(34589)
+const util = __nccwpck_require__(31544)
+const { channels } = __nccwpck_require__(78150)
+const timers = __nccwpck_require__(92563)
 const {
   RequestContentLengthMismatchError,
   ResponseContentLengthMismatchError,
@@ -4524,7 +4524,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(8091)
+} = __nccwpck_require__(48091)
 const {
   kUrl,
   kReset,
@@ -4557,9 +4557,9 @@ const {
   kOnError,
   kResume,
   kHTTPContext
-} = __nccwpck_require__(9411)
+} = __nccwpck_require__(99411)
 
-const constants = __nccwpck_require__(7424)
+const constants = __nccwpck_require__(67424)
 const EMPTY_BUF = Buffer.alloc(0)
 const FastBuffer = Buffer[Symbol.species]
 const addListener = util.addListener
@@ -4571,7 +4571,7 @@ const kSocketUsed = Symbol('kSocketUsed')
 let extractBody
 
 async function lazyllhttp () {
-  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(7846) : undefined
+  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(87846) : undefined
 
   let mod
   try {
@@ -4583,7 +4583,7 @@ async function lazyllhttp () {
     // being enabled, but the occurring of this other error
     // * https://github.com/emscripten-core/emscripten/issues/11495
     // got me to remove that check to avoid breaking Node 12.
-    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(7846))
+    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(87846))
   }
 
   return await WebAssembly.instantiate(mod, {
@@ -5498,7 +5498,7 @@ function writeH1 (client, request) {
 
   if (util.isFormDataLike(body)) {
     if (!extractBody) {
-      extractBody = (__nccwpck_require__(8900).extractBody)
+      extractBody = (__nccwpck_require__(18900).extractBody)
     }
 
     const [bodyStream, contentType] = extractBody(body)
@@ -6021,21 +6021,21 @@ module.exports = connectH1
 
 /***/ }),
 
-/***/ 4092:
+/***/ 94092:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const assert = __nccwpck_require__(4589)
-const { errorMonitor } = __nccwpck_require__(8474)
-const { pipeline } = __nccwpck_require__(7075)
-const util = __nccwpck_require__(1544)
+const assert = __nccwpck_require__(34589)
+const { errorMonitor } = __nccwpck_require__(78474)
+const { pipeline } = __nccwpck_require__(57075)
+const util = __nccwpck_require__(31544)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
   SocketError,
   InformationalError
-} = __nccwpck_require__(8091)
+} = __nccwpck_require__(48091)
 const {
   kUrl,
   kReset,
@@ -6054,7 +6054,7 @@ const {
   kResume,
   kSize,
   kHTTPContext
-} = __nccwpck_require__(9411)
+} = __nccwpck_require__(99411)
 
 const kOpenStreams = Symbol('open streams')
 
@@ -6066,7 +6066,7 @@ let h2ExperimentalWarned = false
 /** @type {import('http2')} */
 let http2
 try {
-  http2 = __nccwpck_require__(2467)
+  http2 = __nccwpck_require__(32467)
 } catch {
   // @ts-ignore
   http2 = { constants: {} }
@@ -6460,7 +6460,7 @@ function writeH2 (client, request) {
   let contentLength = util.bodyLength(body)
 
   if (util.isFormDataLike(body)) {
-    extractBody ??= (__nccwpck_require__(8900).extractBody)
+    extractBody ??= (__nccwpck_require__(18900).extractBody)
 
     const [bodyStream, contentType] = extractBody(body)
     headers['content-type'] = contentType
@@ -6820,26 +6820,26 @@ module.exports = connectH2
 
 /***/ }),
 
-/***/ 5450:
+/***/ 43069:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
 
 
 
-const assert = __nccwpck_require__(4589)
-const net = __nccwpck_require__(7030)
-const http = __nccwpck_require__(7067)
-const util = __nccwpck_require__(1544)
-const { channels } = __nccwpck_require__(8150)
-const Request = __nccwpck_require__(8823)
-const DispatcherBase = __nccwpck_require__(4745)
+const assert = __nccwpck_require__(34589)
+const net = __nccwpck_require__(77030)
+const http = __nccwpck_require__(37067)
+const util = __nccwpck_require__(31544)
+const { channels } = __nccwpck_require__(78150)
+const Request = __nccwpck_require__(98823)
+const DispatcherBase = __nccwpck_require__(44745)
 const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(8091)
-const buildConnector = __nccwpck_require__(2296)
+} = __nccwpck_require__(48091)
+const buildConnector = __nccwpck_require__(72296)
 const {
   kUrl,
   kServerName,
@@ -6881,9 +6881,9 @@ const {
   kHTTPContext,
   kMaxConcurrentStreams,
   kResume
-} = __nccwpck_require__(9411)
-const connectH1 = __nccwpck_require__(1557)
-const connectH2 = __nccwpck_require__(4092)
+} = __nccwpck_require__(99411)
+const connectH1 = __nccwpck_require__(81557)
+const connectH2 = __nccwpck_require__(94092)
 let deprecatedInterceptorWarned = false
 
 const kClosedResolve = Symbol('kClosedResolve')
@@ -7191,7 +7191,7 @@ class Client extends DispatcherBase {
   }
 }
 
-const createRedirectInterceptor = __nccwpck_require__(1676)
+const createRedirectInterceptor = __nccwpck_require__(21676)
 
 function onError (client, err) {
   if (
@@ -7451,19 +7451,19 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 4745:
+/***/ 44745:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(2091)
+const Dispatcher = __nccwpck_require__(72091)
 const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(8091)
-const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(9411)
+} = __nccwpck_require__(48091)
+const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(99411)
 
 const kOnDestroyed = Symbol('onDestroyed')
 const kOnClosed = Symbol('onClosed')
@@ -7666,11 +7666,11 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 2091:
+/***/ 72091:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const EventEmitter = __nccwpck_require__(8474)
+const EventEmitter = __nccwpck_require__(78474)
 
 class Dispatcher extends EventEmitter {
   dispatch () {
@@ -7743,10 +7743,10 @@ module.exports = Dispatcher
 
 
 
-const DispatcherBase = __nccwpck_require__(4745)
-const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(9411)
-const ProxyAgent = __nccwpck_require__(9848)
-const Agent = __nccwpck_require__(6261)
+const DispatcherBase = __nccwpck_require__(44745)
+const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(99411)
+const ProxyAgent = __nccwpck_require__(69848)
+const Agent = __nccwpck_require__(86261)
 
 const DEFAULT_PORTS = {
   'http:': 80,
@@ -7905,7 +7905,7 @@ module.exports = EnvHttpProxyAgent
 
 /***/ }),
 
-/***/ 6524:
+/***/ 96524:
 /***/ ((module) => {
 
 /* eslint-disable */
@@ -8029,15 +8029,15 @@ module.exports = class FixedQueue {
 
 /***/ }),
 
-/***/ 3272:
+/***/ 93272:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(4745)
-const FixedQueue = __nccwpck_require__(6524)
-const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(9411)
-const PoolStats = __nccwpck_require__(9686)
+const DispatcherBase = __nccwpck_require__(44745)
+const FixedQueue = __nccwpck_require__(96524)
+const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(99411)
+const PoolStats = __nccwpck_require__(39686)
 
 const kClients = Symbol('clients')
 const kNeedDrain = Symbol('needDrain')
@@ -8230,10 +8230,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9686:
+/***/ 39686:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(9411)
+const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(99411)
 const kPool = Symbol('pool')
 
 class PoolStats {
@@ -8271,7 +8271,7 @@ module.exports = PoolStats
 
 /***/ }),
 
-/***/ 7404:
+/***/ 27404:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8282,14 +8282,14 @@ const {
   kNeedDrain,
   kAddClient,
   kGetDispatcher
-} = __nccwpck_require__(3272)
-const Client = __nccwpck_require__(5450)
+} = __nccwpck_require__(93272)
+const Client = __nccwpck_require__(43069)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(8091)
-const util = __nccwpck_require__(1544)
-const { kUrl, kInterceptors } = __nccwpck_require__(9411)
-const buildConnector = __nccwpck_require__(2296)
+} = __nccwpck_require__(48091)
+const util = __nccwpck_require__(31544)
+const { kUrl, kInterceptors } = __nccwpck_require__(99411)
+const buildConnector = __nccwpck_require__(72296)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -8385,19 +8385,19 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 9848:
+/***/ 69848:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(9411)
-const { URL } = __nccwpck_require__(3136)
-const Agent = __nccwpck_require__(6261)
-const Pool = __nccwpck_require__(7404)
-const DispatcherBase = __nccwpck_require__(4745)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8091)
-const buildConnector = __nccwpck_require__(2296)
-const Client = __nccwpck_require__(5450)
+const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(99411)
+const { URL } = __nccwpck_require__(73136)
+const Agent = __nccwpck_require__(86261)
+const Pool = __nccwpck_require__(27404)
+const DispatcherBase = __nccwpck_require__(44745)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(48091)
+const buildConnector = __nccwpck_require__(72296)
+const Client = __nccwpck_require__(43069)
 
 const kAgent = Symbol('proxy agent')
 const kClient = Symbol('proxy client')
@@ -8666,13 +8666,13 @@ module.exports = ProxyAgent
 
 /***/ }),
 
-/***/ 1882:
+/***/ 21882:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Dispatcher = __nccwpck_require__(2091)
-const RetryHandler = __nccwpck_require__(112)
+const Dispatcher = __nccwpck_require__(72091)
+const RetryHandler = __nccwpck_require__(60112)
 
 class RetryAgent extends Dispatcher {
   #agent = null
@@ -8716,8 +8716,8 @@ module.exports = RetryAgent
 // We include a version number for the Dispatcher API. In case of breaking changes,
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(8091)
-const Agent = __nccwpck_require__(6261)
+const { InvalidArgumentError } = __nccwpck_require__(48091)
+const Agent = __nccwpck_require__(86261)
 
 if (getGlobalDispatcher() === undefined) {
   setGlobalDispatcher(new Agent())
@@ -8747,7 +8747,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7011:
+/***/ 57011:
 /***/ ((module) => {
 
 
@@ -8798,16 +8798,16 @@ module.exports = class DecoratorHandler {
 
 /***/ }),
 
-/***/ 5050:
+/***/ 25050:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(1544)
-const { kBodyUsed } = __nccwpck_require__(9411)
-const assert = __nccwpck_require__(4589)
-const { InvalidArgumentError } = __nccwpck_require__(8091)
-const EE = __nccwpck_require__(8474)
+const util = __nccwpck_require__(31544)
+const { kBodyUsed } = __nccwpck_require__(99411)
+const assert = __nccwpck_require__(34589)
+const { InvalidArgumentError } = __nccwpck_require__(48091)
+const EE = __nccwpck_require__(78474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
 
@@ -9037,20 +9037,20 @@ module.exports = RedirectHandler
 
 /***/ }),
 
-/***/ 112:
+/***/ 60112:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const assert = __nccwpck_require__(4589)
+const assert = __nccwpck_require__(34589)
 
-const { kRetryHandlerDefaultRetry } = __nccwpck_require__(9411)
-const { RequestRetryError } = __nccwpck_require__(8091)
+const { kRetryHandlerDefaultRetry } = __nccwpck_require__(99411)
+const { RequestRetryError } = __nccwpck_require__(48091)
 const {
   isDisturbed,
   parseHeaders,
   parseRangeHeader,
   wrapRequestBody
-} = __nccwpck_require__(1544)
+} = __nccwpck_require__(31544)
 
 function calculateRetryAfterHeader (retryAfter) {
   const current = Date.now()
@@ -9481,14 +9481,14 @@ module.exports = RetryHandler
 
 /***/ }),
 
-/***/ 7251:
+/***/ 97251:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const { isIP } = __nccwpck_require__(7030)
-const { lookup } = __nccwpck_require__(610)
-const DecoratorHandler = __nccwpck_require__(7011)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(8091)
+const { isIP } = __nccwpck_require__(77030)
+const { lookup } = __nccwpck_require__(40610)
+const DecoratorHandler = __nccwpck_require__(57011)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(48091)
 const maxInt = Math.pow(2, 31) - 1
 
 class DNSInstance {
@@ -9863,14 +9863,14 @@ module.exports = interceptorOpts => {
 
 /***/ }),
 
-/***/ 2375:
+/***/ 14756:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(1544)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8091)
-const DecoratorHandler = __nccwpck_require__(7011)
+const util = __nccwpck_require__(31544)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(48091)
+const DecoratorHandler = __nccwpck_require__(57011)
 
 class DumpHandler extends DecoratorHandler {
   #maxSize = 1024 * 1024
@@ -9993,12 +9993,12 @@ module.exports = createDumpInterceptor
 
 /***/ }),
 
-/***/ 1676:
+/***/ 21676:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const RedirectHandler = __nccwpck_require__(5050)
+const RedirectHandler = __nccwpck_require__(25050)
 
 function createRedirectInterceptor ({ maxRedirections: defaultMaxRedirections }) {
   return (dispatch) => {
@@ -10021,11 +10021,11 @@ module.exports = createRedirectInterceptor
 
 /***/ }),
 
-/***/ 3650:
+/***/ 53650:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RedirectHandler = __nccwpck_require__(5050)
+const RedirectHandler = __nccwpck_require__(25050)
 
 module.exports = opts => {
   const globalMaxRedirections = opts?.maxRedirections
@@ -10052,11 +10052,11 @@ module.exports = opts => {
 
 /***/ }),
 
-/***/ 3874:
+/***/ 73874:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RetryHandler = __nccwpck_require__(112)
+const RetryHandler = __nccwpck_require__(60112)
 
 module.exports = globalOpts => {
   return dispatch => {
@@ -10078,7 +10078,7 @@ module.exports = globalOpts => {
 
 /***/ }),
 
-/***/ 7424:
+/***/ 67424:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -10362,7 +10362,7 @@ exports.SPECIAL_HEADERS = {
 
 /***/ }),
 
-/***/ 7846:
+/***/ 87846:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -10407,13 +10407,13 @@ exports.enumToMap = enumToMap;
 
 /***/ }),
 
-/***/ 5973:
+/***/ 15973:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kClients } = __nccwpck_require__(9411)
-const Agent = __nccwpck_require__(6261)
+const { kClients } = __nccwpck_require__(99411)
+const Agent = __nccwpck_require__(86261)
 const {
   kAgent,
   kMockAgentSet,
@@ -10424,14 +10424,14 @@ const {
   kGetNetConnect,
   kOptions,
   kFactory
-} = __nccwpck_require__(8149)
-const MockClient = __nccwpck_require__(8957)
-const MockPool = __nccwpck_require__(8780)
-const { matchValue, buildMockOptions } = __nccwpck_require__(1725)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8091)
-const Dispatcher = __nccwpck_require__(2091)
-const Pluralizer = __nccwpck_require__(8353)
-const PendingInterceptorsFormatter = __nccwpck_require__(1030)
+} = __nccwpck_require__(28149)
+const MockClient = __nccwpck_require__(78957)
+const MockPool = __nccwpck_require__(78780)
+const { matchValue, buildMockOptions } = __nccwpck_require__(61725)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(48091)
+const Dispatcher = __nccwpck_require__(72091)
+const Pluralizer = __nccwpck_require__(98353)
+const PendingInterceptorsFormatter = __nccwpck_require__(31030)
 
 class MockAgent extends Dispatcher {
   constructor (opts) {
@@ -10574,14 +10574,14 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 8957:
+/***/ 78957:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { promisify } = __nccwpck_require__(7975)
-const Client = __nccwpck_require__(5450)
-const { buildMockDispatch } = __nccwpck_require__(1725)
+const { promisify } = __nccwpck_require__(57975)
+const Client = __nccwpck_require__(43069)
+const { buildMockDispatch } = __nccwpck_require__(61725)
 const {
   kDispatches,
   kMockAgent,
@@ -10590,10 +10590,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(8149)
-const { MockInterceptor } = __nccwpck_require__(1599)
-const Symbols = __nccwpck_require__(9411)
-const { InvalidArgumentError } = __nccwpck_require__(8091)
+} = __nccwpck_require__(28149)
+const { MockInterceptor } = __nccwpck_require__(71599)
+const Symbols = __nccwpck_require__(99411)
+const { InvalidArgumentError } = __nccwpck_require__(48091)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -10640,12 +10640,12 @@ module.exports = MockClient
 
 /***/ }),
 
-/***/ 5445:
+/***/ 35445:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { UndiciError } = __nccwpck_require__(8091)
+const { UndiciError } = __nccwpck_require__(48091)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -10675,12 +10675,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1599:
+/***/ 71599:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(1725)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(61725)
 const {
   kDispatches,
   kDispatchKey,
@@ -10688,9 +10688,9 @@ const {
   kDefaultTrailers,
   kContentLength,
   kMockDispatch
-} = __nccwpck_require__(8149)
-const { InvalidArgumentError } = __nccwpck_require__(8091)
-const { buildURL } = __nccwpck_require__(1544)
+} = __nccwpck_require__(28149)
+const { InvalidArgumentError } = __nccwpck_require__(48091)
+const { buildURL } = __nccwpck_require__(31544)
 
 /**
  * Defines the scope API for an interceptor reply
@@ -10889,14 +10889,14 @@ module.exports.MockScope = MockScope
 
 /***/ }),
 
-/***/ 8780:
+/***/ 78780:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { promisify } = __nccwpck_require__(7975)
-const Pool = __nccwpck_require__(7404)
-const { buildMockDispatch } = __nccwpck_require__(1725)
+const { promisify } = __nccwpck_require__(57975)
+const Pool = __nccwpck_require__(27404)
+const { buildMockDispatch } = __nccwpck_require__(61725)
 const {
   kDispatches,
   kMockAgent,
@@ -10905,10 +10905,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(8149)
-const { MockInterceptor } = __nccwpck_require__(1599)
-const Symbols = __nccwpck_require__(9411)
-const { InvalidArgumentError } = __nccwpck_require__(8091)
+} = __nccwpck_require__(28149)
+const { MockInterceptor } = __nccwpck_require__(71599)
+const Symbols = __nccwpck_require__(99411)
+const { InvalidArgumentError } = __nccwpck_require__(48091)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -10955,7 +10955,7 @@ module.exports = MockPool
 
 /***/ }),
 
-/***/ 8149:
+/***/ 28149:
 /***/ ((module) => {
 
 
@@ -10985,26 +10985,26 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1725:
+/***/ 61725:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { MockNotMatchedError } = __nccwpck_require__(5445)
+const { MockNotMatchedError } = __nccwpck_require__(35445)
 const {
   kDispatches,
   kMockAgent,
   kOriginalDispatch,
   kOrigin,
   kGetNetConnect
-} = __nccwpck_require__(8149)
-const { buildURL } = __nccwpck_require__(1544)
-const { STATUS_CODES } = __nccwpck_require__(7067)
+} = __nccwpck_require__(28149)
+const { buildURL } = __nccwpck_require__(31544)
+const { STATUS_CODES } = __nccwpck_require__(37067)
 const {
   types: {
     isPromise
   }
-} = __nccwpck_require__(7975)
+} = __nccwpck_require__(57975)
 
 function matchValue (match, value) {
   if (typeof match === 'string') {
@@ -11359,13 +11359,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1030:
+/***/ 31030:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Transform } = __nccwpck_require__(7075)
-const { Console } = __nccwpck_require__(7540)
+const { Transform } = __nccwpck_require__(57075)
+const { Console } = __nccwpck_require__(37540)
 
 const PERSISTENT = process.versions.icu ? '✅' : 'Y '
 const NOT_PERSISTENT = process.versions.icu ? '❌' : 'N '
@@ -11409,7 +11409,7 @@ module.exports = class PendingInterceptorsFormatter {
 
 /***/ }),
 
-/***/ 8353:
+/***/ 98353:
 /***/ ((module) => {
 
 
@@ -11445,7 +11445,7 @@ module.exports = class Pluralizer {
 
 /***/ }),
 
-/***/ 2563:
+/***/ 92563:
 /***/ ((module) => {
 
 
@@ -11880,16 +11880,16 @@ module.exports = {
 
 
 
-const { kConstruct } = __nccwpck_require__(7589)
-const { urlEquals, getFieldValues } = __nccwpck_require__(102)
-const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(1544)
-const { webidl } = __nccwpck_require__(253)
+const { kConstruct } = __nccwpck_require__(87589)
+const { urlEquals, getFieldValues } = __nccwpck_require__(40102)
+const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(31544)
+const { webidl } = __nccwpck_require__(10253)
 const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(9107)
-const { Request, fromInnerRequest } = __nccwpck_require__(6055)
-const { kState } = __nccwpck_require__(4883)
-const { fetching } = __nccwpck_require__(7302)
-const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(4296)
-const assert = __nccwpck_require__(4589)
+const { Request, fromInnerRequest } = __nccwpck_require__(46055)
+const { kState } = __nccwpck_require__(64883)
+const { fetching } = __nccwpck_require__(47302)
+const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(14296)
+const assert = __nccwpck_require__(34589)
 
 /**
  * @see https://w3c.github.io/ServiceWorker/#dfn-cache-batch-operation
@@ -12741,15 +12741,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6949:
+/***/ 76949:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(7589)
+const { kConstruct } = __nccwpck_require__(87589)
 const { Cache } = __nccwpck_require__(4330)
-const { webidl } = __nccwpck_require__(253)
-const { kEnumerableProperty } = __nccwpck_require__(1544)
+const { webidl } = __nccwpck_require__(10253)
+const { kEnumerableProperty } = __nccwpck_require__(31544)
 
 class CacheStorage {
   /**
@@ -12900,26 +12900,26 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7589:
+/***/ 87589:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 module.exports = {
-  kConstruct: (__nccwpck_require__(9411).kConstruct)
+  kConstruct: (__nccwpck_require__(99411).kConstruct)
 }
 
 
 /***/ }),
 
-/***/ 102:
+/***/ 40102:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const assert = __nccwpck_require__(4589)
-const { URLSerializer } = __nccwpck_require__(980)
-const { isValidHeaderName } = __nccwpck_require__(4296)
+const assert = __nccwpck_require__(34589)
+const { URLSerializer } = __nccwpck_require__(90980)
+const { isValidHeaderName } = __nccwpck_require__(14296)
 
 /**
  * @see https://url.spec.whatwg.org/#concept-url-equals
@@ -12983,15 +12983,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5437:
+/***/ 35437:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseSetCookie } = __nccwpck_require__(2802)
-const { stringify } = __nccwpck_require__(5613)
-const { webidl } = __nccwpck_require__(253)
-const { Headers } = __nccwpck_require__(3676)
+const { parseSetCookie } = __nccwpck_require__(42802)
+const { stringify } = __nccwpck_require__(35613)
+const { webidl } = __nccwpck_require__(10253)
+const { Headers } = __nccwpck_require__(83676)
 
 /**
  * @typedef {Object} Cookie
@@ -13174,15 +13174,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2802:
+/***/ 42802:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(6820)
-const { isCTLExcludingHtab } = __nccwpck_require__(5613)
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(980)
-const assert = __nccwpck_require__(4589)
+const { isCTLExcludingHtab } = __nccwpck_require__(35613)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(90980)
+const assert = __nccwpck_require__(34589)
 
 /**
  * @description Parses the field-value attributes of a set-cookie header string.
@@ -13491,7 +13491,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5613:
+/***/ 35613:
 /***/ ((module) => {
 
 
@@ -13850,13 +13850,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2455:
+/***/ 82455:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const buffer = __nccwpck_require__(4573)
-const { Transform } = __nccwpck_require__(7075)
-const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(6627)
+const { Transform } = __nccwpck_require__(57075)
+const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(76627)
 
 /**
  * @type {number[]} BOM
@@ -14431,22 +14431,22 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6942:
+/***/ 46942:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { pipeline } = __nccwpck_require__(7075)
-const { fetching } = __nccwpck_require__(7302)
-const { makeRequest } = __nccwpck_require__(6055)
-const { webidl } = __nccwpck_require__(253)
-const { EventSourceStream } = __nccwpck_require__(2455)
-const { parseMIMEType } = __nccwpck_require__(980)
-const { createFastMessageEvent } = __nccwpck_require__(44)
+const { pipeline } = __nccwpck_require__(57075)
+const { fetching } = __nccwpck_require__(47302)
+const { makeRequest } = __nccwpck_require__(46055)
+const { webidl } = __nccwpck_require__(10253)
+const { EventSourceStream } = __nccwpck_require__(82455)
+const { parseMIMEType } = __nccwpck_require__(90980)
+const { createFastMessageEvent } = __nccwpck_require__(50044)
 const { isNetworkError } = __nccwpck_require__(9107)
-const { delay } = __nccwpck_require__(6627)
-const { kEnumerableProperty } = __nccwpck_require__(1544)
-const { environmentSettingsObject } = __nccwpck_require__(4296)
+const { delay } = __nccwpck_require__(76627)
+const { kEnumerableProperty } = __nccwpck_require__(31544)
+const { environmentSettingsObject } = __nccwpck_require__(14296)
 const { getGlobalDispatcher } = __nccwpck_require__(5837)
 
 let experimentalWarned = false
@@ -14921,7 +14921,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6627:
+/***/ 76627:
 /***/ ((module) => {
 
 
@@ -14965,12 +14965,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8900:
+/***/ 18900:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(1544)
+const util = __nccwpck_require__(31544)
 const {
   ReadableStreamFrom,
   isBlobLike,
@@ -14980,20 +14980,20 @@ const {
   fullyReadBody,
   extractMimeType,
   utf8DecodeBytes
-} = __nccwpck_require__(4296)
-const { FormData } = __nccwpck_require__(9662)
-const { kState } = __nccwpck_require__(4883)
-const { webidl } = __nccwpck_require__(253)
+} = __nccwpck_require__(14296)
+const { FormData } = __nccwpck_require__(79662)
+const { kState } = __nccwpck_require__(64883)
+const { webidl } = __nccwpck_require__(10253)
 const { Blob } = __nccwpck_require__(4573)
-const assert = __nccwpck_require__(4589)
-const { isErrored, isDisturbed } = __nccwpck_require__(7075)
-const { isArrayBuffer } = __nccwpck_require__(3429)
-const { serializeAMimeType } = __nccwpck_require__(980)
-const { multipartFormDataParser } = __nccwpck_require__(3100)
+const assert = __nccwpck_require__(34589)
+const { isErrored, isDisturbed } = __nccwpck_require__(57075)
+const { isArrayBuffer } = __nccwpck_require__(73429)
+const { serializeAMimeType } = __nccwpck_require__(90980)
+const { multipartFormDataParser } = __nccwpck_require__(93100)
 let random
 
 try {
-  const crypto = __nccwpck_require__(7598)
+  const crypto = __nccwpck_require__(77598)
   random = (max) => crypto.randomInt(0, max)
 } catch {
   random = (max) => Math.floor(Math.random(max))
@@ -15501,7 +15501,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1207:
+/***/ 61207:
 /***/ ((module) => {
 
 
@@ -15632,12 +15632,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 980:
+/***/ 90980:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const assert = __nccwpck_require__(4589)
+const assert = __nccwpck_require__(34589)
 
 const encoder = new TextEncoder()
 
@@ -16383,12 +16383,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 933:
+/***/ 40933:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConnected, kSize } = __nccwpck_require__(9411)
+const { kConnected, kSize } = __nccwpck_require__(99411)
 
 class CompatWeakRef {
   constructor (value) {
@@ -16436,14 +16436,14 @@ module.exports = function () {
 
 /***/ }),
 
-/***/ 1506:
+/***/ 11506:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Blob, File } = __nccwpck_require__(4573)
-const { kState } = __nccwpck_require__(4883)
-const { webidl } = __nccwpck_require__(253)
+const { kState } = __nccwpck_require__(64883)
+const { webidl } = __nccwpck_require__(10253)
 
 // TODO(@KhafraDev): remove
 class FileLike {
@@ -16569,17 +16569,17 @@ module.exports = { FileLike, isFileLike }
 
 /***/ }),
 
-/***/ 3100:
+/***/ 93100:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(1544)
-const { utf8DecodeBytes } = __nccwpck_require__(4296)
-const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(980)
-const { isFileLike } = __nccwpck_require__(1506)
-const { makeEntry } = __nccwpck_require__(9662)
-const assert = __nccwpck_require__(4589)
+const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(31544)
+const { utf8DecodeBytes } = __nccwpck_require__(14296)
+const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(90980)
+const { isFileLike } = __nccwpck_require__(11506)
+const { makeEntry } = __nccwpck_require__(79662)
+const assert = __nccwpck_require__(34589)
 const { File: NodeFile } = __nccwpck_require__(4573)
 
 const File = globalThis.File ?? NodeFile
@@ -17050,18 +17050,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9662:
+/***/ 79662:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isBlobLike, iteratorMixin } = __nccwpck_require__(4296)
-const { kState } = __nccwpck_require__(4883)
-const { kEnumerableProperty } = __nccwpck_require__(1544)
-const { FileLike, isFileLike } = __nccwpck_require__(1506)
-const { webidl } = __nccwpck_require__(253)
+const { isBlobLike, iteratorMixin } = __nccwpck_require__(14296)
+const { kState } = __nccwpck_require__(64883)
+const { kEnumerableProperty } = __nccwpck_require__(31544)
+const { FileLike, isFileLike } = __nccwpck_require__(11506)
+const { webidl } = __nccwpck_require__(10253)
 const { File: NativeFile } = __nccwpck_require__(4573)
-const nodeUtil = __nccwpck_require__(7975)
+const nodeUtil = __nccwpck_require__(57975)
 
 /** @type {globalThis['File']} */
 const File = globalThis.File ?? NativeFile
@@ -17309,7 +17309,7 @@ module.exports = { FormData, makeEntry }
 
 /***/ }),
 
-/***/ 2443:
+/***/ 42443:
 /***/ ((module) => {
 
 
@@ -17356,23 +17356,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3676:
+/***/ 83676:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
 
 
-const { kConstruct } = __nccwpck_require__(9411)
-const { kEnumerableProperty } = __nccwpck_require__(1544)
+const { kConstruct } = __nccwpck_require__(99411)
+const { kEnumerableProperty } = __nccwpck_require__(31544)
 const {
   iteratorMixin,
   isValidHeaderName,
   isValidHeaderValue
-} = __nccwpck_require__(4296)
-const { webidl } = __nccwpck_require__(253)
-const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(7975)
+} = __nccwpck_require__(14296)
+const { webidl } = __nccwpck_require__(10253)
+const assert = __nccwpck_require__(34589)
+const util = __nccwpck_require__(57975)
 
 const kHeadersMap = Symbol('headers map')
 const kHeadersSortedMap = Symbol('headers map sorted')
@@ -18050,7 +18050,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7302:
+/***/ 47302:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
@@ -18064,9 +18064,9 @@ const {
   makeResponse,
   fromInnerResponse
 } = __nccwpck_require__(9107)
-const { HeadersList } = __nccwpck_require__(3676)
-const { Request, cloneRequest } = __nccwpck_require__(6055)
-const zlib = __nccwpck_require__(8522)
+const { HeadersList } = __nccwpck_require__(83676)
+const { Request, cloneRequest } = __nccwpck_require__(46055)
+const zlib = __nccwpck_require__(38522)
 const {
   bytesMatch,
   makePolicyContainer,
@@ -18101,24 +18101,24 @@ const {
   buildContentRange,
   createInflate,
   extractMimeType
-} = __nccwpck_require__(4296)
-const { kState, kDispatcher } = __nccwpck_require__(4883)
-const assert = __nccwpck_require__(4589)
-const { safelyExtractBody, extractBody } = __nccwpck_require__(8900)
+} = __nccwpck_require__(14296)
+const { kState, kDispatcher } = __nccwpck_require__(64883)
+const assert = __nccwpck_require__(34589)
+const { safelyExtractBody, extractBody } = __nccwpck_require__(18900)
 const {
   redirectStatusSet,
   nullBodyStatus,
   safeMethodsSet,
   requestBodyHeader,
   subresourceSet
-} = __nccwpck_require__(1207)
-const EE = __nccwpck_require__(8474)
-const { Readable, pipeline, finished } = __nccwpck_require__(7075)
-const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(1544)
-const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(980)
+} = __nccwpck_require__(61207)
+const EE = __nccwpck_require__(78474)
+const { Readable, pipeline, finished } = __nccwpck_require__(57075)
+const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(31544)
+const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(90980)
 const { getGlobalDispatcher } = __nccwpck_require__(5837)
-const { webidl } = __nccwpck_require__(253)
-const { STATUS_CODES } = __nccwpck_require__(7067)
+const { webidl } = __nccwpck_require__(10253)
+const { STATUS_CODES } = __nccwpck_require__(37067)
 const GET_OR_HEAD = ['GET', 'HEAD']
 
 const defaultUserAgent = typeof __UNDICI_IS_NODE__ !== 'undefined' || typeof esbuildDetection !== 'undefined'
@@ -20327,23 +20327,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6055:
+/***/ 46055:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* globals AbortController */
 
 
 
-const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(8900)
-const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(3676)
-const { FinalizationRegistry } = __nccwpck_require__(933)()
-const util = __nccwpck_require__(1544)
-const nodeUtil = __nccwpck_require__(7975)
+const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(18900)
+const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(83676)
+const { FinalizationRegistry } = __nccwpck_require__(40933)()
+const util = __nccwpck_require__(31544)
+const nodeUtil = __nccwpck_require__(57975)
 const {
   isValidHTTPToken,
   sameOrigin,
   environmentSettingsObject
-} = __nccwpck_require__(4296)
+} = __nccwpck_require__(14296)
 const {
   forbiddenMethodsSet,
   corsSafeListedMethodsSet,
@@ -20353,14 +20353,14 @@ const {
   requestCredentials,
   requestCache,
   requestDuplex
-} = __nccwpck_require__(1207)
+} = __nccwpck_require__(61207)
 const { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util
-const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(4883)
-const { webidl } = __nccwpck_require__(253)
-const { URLSerializer } = __nccwpck_require__(980)
-const { kConstruct } = __nccwpck_require__(9411)
-const assert = __nccwpck_require__(4589)
-const { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __nccwpck_require__(8474)
+const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(64883)
+const { webidl } = __nccwpck_require__(10253)
+const { URLSerializer } = __nccwpck_require__(90980)
+const { kConstruct } = __nccwpck_require__(99411)
+const assert = __nccwpck_require__(34589)
+const { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __nccwpck_require__(78474)
 
 const kAbortController = Symbol('abortController')
 
@@ -21376,10 +21376,10 @@ module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest }
 
 
 
-const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(3676)
-const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(8900)
-const util = __nccwpck_require__(1544)
-const nodeUtil = __nccwpck_require__(7975)
+const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(83676)
+const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(18900)
+const util = __nccwpck_require__(31544)
+const nodeUtil = __nccwpck_require__(57975)
 const { kEnumerableProperty } = util
 const {
   isValidReasonPhrase,
@@ -21390,18 +21390,18 @@ const {
   isErrorLike,
   isomorphicEncode,
   environmentSettingsObject: relevantRealm
-} = __nccwpck_require__(4296)
+} = __nccwpck_require__(14296)
 const {
   redirectStatusSet,
   nullBodyStatus
-} = __nccwpck_require__(1207)
-const { kState, kHeaders } = __nccwpck_require__(4883)
-const { webidl } = __nccwpck_require__(253)
-const { FormData } = __nccwpck_require__(9662)
-const { URLSerializer } = __nccwpck_require__(980)
-const { kConstruct } = __nccwpck_require__(9411)
-const assert = __nccwpck_require__(4589)
-const { types } = __nccwpck_require__(7975)
+} = __nccwpck_require__(61207)
+const { kState, kHeaders } = __nccwpck_require__(64883)
+const { webidl } = __nccwpck_require__(10253)
+const { FormData } = __nccwpck_require__(79662)
+const { URLSerializer } = __nccwpck_require__(90980)
+const { kConstruct } = __nccwpck_require__(99411)
+const assert = __nccwpck_require__(34589)
+const { types } = __nccwpck_require__(57975)
 
 const textEncoder = new TextEncoder('utf-8')
 
@@ -21988,7 +21988,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4883:
+/***/ 64883:
 /***/ ((module) => {
 
 
@@ -22004,21 +22004,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4296:
+/***/ 14296:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Transform } = __nccwpck_require__(7075)
-const zlib = __nccwpck_require__(8522)
-const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(1207)
-const { getGlobalOrigin } = __nccwpck_require__(2443)
-const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(980)
+const { Transform } = __nccwpck_require__(57075)
+const zlib = __nccwpck_require__(38522)
+const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(61207)
+const { getGlobalOrigin } = __nccwpck_require__(42443)
+const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(90980)
 const { performance } = __nccwpck_require__(643)
-const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(1544)
-const assert = __nccwpck_require__(4589)
-const { isUint8Array } = __nccwpck_require__(3429)
-const { webidl } = __nccwpck_require__(253)
+const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(31544)
+const assert = __nccwpck_require__(34589)
+const { isUint8Array } = __nccwpck_require__(73429)
+const { webidl } = __nccwpck_require__(10253)
 
 let supportedHashes = []
 
@@ -22026,7 +22026,7 @@ let supportedHashes = []
 /** @type {import('crypto')} */
 let crypto
 try {
-  crypto = __nccwpck_require__(7598)
+  crypto = __nccwpck_require__(77598)
   const possibleRelevantHashes = ['sha256', 'sha384', 'sha512']
   supportedHashes = crypto.getHashes().filter((hash) => possibleRelevantHashes.includes(hash))
 /* c8 ignore next 3 */
@@ -23643,14 +23643,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 253:
+/***/ 10253:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { types, inspect } = __nccwpck_require__(7975)
-const { markAsUncloneable } = __nccwpck_require__(5919)
-const { toUSVString } = __nccwpck_require__(1544)
+const { types, inspect } = __nccwpck_require__(57975)
+const { markAsUncloneable } = __nccwpck_require__(75919)
+const { toUSVString } = __nccwpck_require__(31544)
 
 /** @type {import('../../../types/webidl').Webidl} */
 const webidl = {}
@@ -24345,7 +24345,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5207:
+/***/ 65207:
 /***/ ((module) => {
 
 
@@ -24642,7 +24642,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6299:
+/***/ 96299:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -24651,7 +24651,7 @@ const {
   staticPropertyDescriptors,
   readOperation,
   fireAProgressEvent
-} = __nccwpck_require__(7522)
+} = __nccwpck_require__(77522)
 const {
   kState,
   kError,
@@ -24659,8 +24659,8 @@ const {
   kEvents,
   kAborted
 } = __nccwpck_require__(9657)
-const { webidl } = __nccwpck_require__(253)
-const { kEnumerableProperty } = __nccwpck_require__(1544)
+const { webidl } = __nccwpck_require__(10253)
+const { kEnumerableProperty } = __nccwpck_require__(31544)
 
 class FileReader extends EventTarget {
   constructor () {
@@ -24993,12 +24993,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2981:
+/***/ 32981:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(253)
+const { webidl } = __nccwpck_require__(10253)
 
 const kState = Symbol('ProgressEvent state')
 
@@ -25095,7 +25095,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7522:
+/***/ 77522:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -25107,11 +25107,11 @@ const {
   kAborted,
   kLastProgressEventFired
 } = __nccwpck_require__(9657)
-const { ProgressEvent } = __nccwpck_require__(2981)
-const { getEncoding } = __nccwpck_require__(5207)
-const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(980)
-const { types } = __nccwpck_require__(7975)
-const { StringDecoder } = __nccwpck_require__(3193)
+const { ProgressEvent } = __nccwpck_require__(32981)
+const { getEncoding } = __nccwpck_require__(65207)
+const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(90980)
+const { types } = __nccwpck_require__(57975)
+const { StringDecoder } = __nccwpck_require__(13193)
 const { btoa } = __nccwpck_require__(4573)
 
 /** @type {PropertyDescriptor} */
@@ -25498,27 +25498,27 @@ module.exports = {
 
 
 
-const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(1816)
+const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(21816)
 const {
   kReadyState,
   kSentClose,
   kByteParser,
   kReceivedClose,
   kResponse
-} = __nccwpck_require__(2456)
-const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(5673)
-const { channels } = __nccwpck_require__(8150)
-const { CloseEvent } = __nccwpck_require__(44)
-const { makeRequest } = __nccwpck_require__(6055)
-const { fetching } = __nccwpck_require__(7302)
-const { Headers, getHeadersList } = __nccwpck_require__(3676)
-const { getDecodeSplit } = __nccwpck_require__(4296)
-const { WebsocketFrameSend } = __nccwpck_require__(9272)
+} = __nccwpck_require__(32456)
+const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(95673)
+const { channels } = __nccwpck_require__(78150)
+const { CloseEvent } = __nccwpck_require__(50044)
+const { makeRequest } = __nccwpck_require__(46055)
+const { fetching } = __nccwpck_require__(47302)
+const { Headers, getHeadersList } = __nccwpck_require__(83676)
+const { getDecodeSplit } = __nccwpck_require__(14296)
+const { WebsocketFrameSend } = __nccwpck_require__(69272)
 
 /** @type {import('crypto')} */
 let crypto
 try {
-  crypto = __nccwpck_require__(7598)
+  crypto = __nccwpck_require__(77598)
 /* c8 ignore next 3 */
 } catch {
 
@@ -25871,7 +25871,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1816:
+/***/ 21816:
 /***/ ((module) => {
 
 
@@ -25944,15 +25944,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 44:
+/***/ 50044:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(253)
-const { kEnumerableProperty } = __nccwpck_require__(1544)
-const { kConstruct } = __nccwpck_require__(9411)
-const { MessagePort } = __nccwpck_require__(5919)
+const { webidl } = __nccwpck_require__(10253)
+const { kEnumerableProperty } = __nccwpck_require__(31544)
+const { kConstruct } = __nccwpck_require__(99411)
+const { MessagePort } = __nccwpck_require__(75919)
 
 /**
  * @see https://html.spec.whatwg.org/multipage/comms.html#messageevent
@@ -26280,12 +26280,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9272:
+/***/ 69272:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxUnsigned16Bit } = __nccwpck_require__(1816)
+const { maxUnsigned16Bit } = __nccwpck_require__(21816)
 
 const BUFFER_SIZE = 16386
 
@@ -26295,7 +26295,7 @@ let buffer = null
 let bufIdx = BUFFER_SIZE
 
 try {
-  crypto = __nccwpck_require__(7598)
+  crypto = __nccwpck_require__(77598)
 /* c8 ignore next 3 */
 } catch {
   crypto = {
@@ -26383,14 +26383,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2869:
+/***/ 62869:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(8522)
-const { isValidClientWindowBits } = __nccwpck_require__(5673)
-const { MessageSizeExceededError } = __nccwpck_require__(8091)
+const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(38522)
+const { isValidClientWindowBits } = __nccwpck_require__(95673)
+const { MessageSizeExceededError } = __nccwpck_require__(48091)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -26495,16 +26495,16 @@ module.exports = { PerMessageDeflate }
 
 /***/ }),
 
-/***/ 4588:
+/***/ 74588:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Writable } = __nccwpck_require__(7075)
-const assert = __nccwpck_require__(4589)
-const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(1816)
-const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(2456)
-const { channels } = __nccwpck_require__(8150)
+const { Writable } = __nccwpck_require__(57075)
+const assert = __nccwpck_require__(34589)
+const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(21816)
+const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(32456)
+const { channels } = __nccwpck_require__(78150)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -26514,11 +26514,11 @@ const {
   isControlFrame,
   isTextBinaryFrame,
   isContinuationFrame
-} = __nccwpck_require__(5673)
-const { WebsocketFrameSend } = __nccwpck_require__(9272)
+} = __nccwpck_require__(95673)
+const { WebsocketFrameSend } = __nccwpck_require__(69272)
 const { closeWebSocketConnection } = __nccwpck_require__(2569)
-const { PerMessageDeflate } = __nccwpck_require__(2869)
-const { MessageSizeExceededError } = __nccwpck_require__(8091)
+const { PerMessageDeflate } = __nccwpck_require__(62869)
+const { MessageSizeExceededError } = __nccwpck_require__(48091)
 
 function failWebsocketConnectionWithCode (ws, code, reason) {
   closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason))
@@ -27029,14 +27029,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 228:
+/***/ 90228:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { WebsocketFrameSend } = __nccwpck_require__(9272)
-const { opcodes, sendHints } = __nccwpck_require__(1816)
-const FixedQueue = __nccwpck_require__(6524)
+const { WebsocketFrameSend } = __nccwpck_require__(69272)
+const { opcodes, sendHints } = __nccwpck_require__(21816)
+const FixedQueue = __nccwpck_require__(96524)
 
 /** @type {typeof Uint8Array} */
 const FastBuffer = Buffer[Symbol.species]
@@ -27140,7 +27140,7 @@ module.exports = { SendQueue }
 
 /***/ }),
 
-/***/ 2456:
+/***/ 32456:
 /***/ ((module) => {
 
 
@@ -27159,16 +27159,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5673:
+/***/ 95673:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(2456)
-const { states, opcodes } = __nccwpck_require__(1816)
-const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(44)
+const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(32456)
+const { states, opcodes } = __nccwpck_require__(21816)
+const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(50044)
 const { isUtf8 } = __nccwpck_require__(4573)
-const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(980)
+const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(90980)
 
 /* globals Blob */
 
@@ -27488,15 +27488,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5366:
+/***/ 55366:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(253)
-const { URLSerializer } = __nccwpck_require__(980)
-const { environmentSettingsObject } = __nccwpck_require__(4296)
-const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(1816)
+const { webidl } = __nccwpck_require__(10253)
+const { URLSerializer } = __nccwpck_require__(90980)
+const { environmentSettingsObject } = __nccwpck_require__(14296)
+const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(21816)
 const {
   kWebSocketURL,
   kReadyState,
@@ -27505,21 +27505,21 @@ const {
   kResponse,
   kSentClose,
   kByteParser
-} = __nccwpck_require__(2456)
+} = __nccwpck_require__(32456)
 const {
   isConnecting,
   isEstablished,
   isClosing,
   isValidSubprotocol,
   fireEvent
-} = __nccwpck_require__(5673)
+} = __nccwpck_require__(95673)
 const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(2569)
-const { ByteParser } = __nccwpck_require__(4588)
-const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(1544)
+const { ByteParser } = __nccwpck_require__(74588)
+const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(31544)
 const { getGlobalDispatcher } = __nccwpck_require__(5837)
-const { types } = __nccwpck_require__(7975)
-const { ErrorEvent, CloseEvent } = __nccwpck_require__(44)
-const { SendQueue } = __nccwpck_require__(228)
+const { types } = __nccwpck_require__(57975)
+const { ErrorEvent, CloseEvent } = __nccwpck_require__(50044)
+const { SendQueue } = __nccwpck_require__(90228)
 
 // https://websockets.spec.whatwg.org/#interface-definition
 class WebSocket extends EventTarget {
@@ -28090,7 +28090,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3057:
+/***/ 73057:
 /***/ ((module) => {
 
 function isBuffer(value) {
@@ -28290,15 +28290,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9580:
+/***/ 29580:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-module.exports = __nccwpck_require__(4434)
+module.exports = __nccwpck_require__(24434)
 
 
 /***/ }),
 
-/***/ 3587:
+/***/ 13587:
 /***/ ((module) => {
 
 module.exports = class FixedFIFO {
@@ -28344,10 +28344,10 @@ module.exports = class FixedFIFO {
 
 /***/ }),
 
-/***/ 3867:
+/***/ 83867:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const FixedFIFO = __nccwpck_require__(3587)
+const FixedFIFO = __nccwpck_require__(13587)
 
 module.exports = class FastFIFO {
   constructor (hwm) {
@@ -28399,14 +28399,14 @@ module.exports = class FastFIFO {
 
 /***/ }),
 
-/***/ 6204:
+/***/ 36204:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { EventEmitter } = __nccwpck_require__(9580)
-const FIFO = __nccwpck_require__(3867)
-const TextDecoder = __nccwpck_require__(7934)
+const { EventEmitter } = __nccwpck_require__(29580)
+const FIFO = __nccwpck_require__(83867)
+const TextDecoder = __nccwpck_require__(97934)
 
-const StreamError = __nccwpck_require__(5657)
+const StreamError = __nccwpck_require__(45657)
 
 // if we do a future major, expect queue microtask to be there always, for now a bit defensive
 const qmt =
@@ -29720,7 +29720,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5657:
+/***/ 45657:
 /***/ ((module) => {
 
 module.exports = class StreamError extends Error {
@@ -29774,7 +29774,7 @@ module.exports = class StreamError extends Error {
 
 /***/ }),
 
-/***/ 775:
+/***/ 20775:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const constants = { // just for envs without fs
@@ -29787,7 +29787,7 @@ const constants = { // just for envs without fs
 }
 
 try {
-  module.exports = (__nccwpck_require__(9896).constants) || constants
+  module.exports = (__nccwpck_require__(79896).constants) || constants
 } catch {
   module.exports = constants
 }
@@ -29795,13 +29795,13 @@ try {
 
 /***/ }),
 
-/***/ 5763:
+/***/ 35763:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { Writable, Readable, getStreamError } = __nccwpck_require__(6204)
-const FIFO = __nccwpck_require__(3867)
-const b4a = __nccwpck_require__(3057)
-const headers = __nccwpck_require__(8428)
+const { Writable, Readable, getStreamError } = __nccwpck_require__(36204)
+const FIFO = __nccwpck_require__(83867)
+const b4a = __nccwpck_require__(73057)
+const headers = __nccwpck_require__(88428)
 
 const EMPTY = b4a.alloc(0)
 const MAX_HEADER_SIZE = 4 * 1024 * 1024 // arbitrary big number
@@ -30220,10 +30220,10 @@ function overflow (size) {
 
 /***/ }),
 
-/***/ 8428:
+/***/ 88428:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const b4a = __nccwpck_require__(3057)
+const b4a = __nccwpck_require__(73057)
 
 const ZEROS = '0000000000000000000'
 const SEVENS = '7777777777777777777'
@@ -30549,23 +30549,23 @@ function addLength (str) {
 
 /***/ }),
 
-/***/ 6118:
+/***/ 56118:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(5763)
-/* unused reexport */ __nccwpck_require__(861)
+/* unused reexport */ __nccwpck_require__(35763)
+/* unused reexport */ __nccwpck_require__(80861)
 
 
 /***/ }),
 
-/***/ 861:
+/***/ 80861:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { Readable, Writable, getStreamError } = __nccwpck_require__(6204)
-const b4a = __nccwpck_require__(3057)
+const { Readable, Writable, getStreamError } = __nccwpck_require__(36204)
+const b4a = __nccwpck_require__(73057)
 
-const constants = __nccwpck_require__(775)
-const headers = __nccwpck_require__(8428)
+const constants = __nccwpck_require__(20775)
+const headers = __nccwpck_require__(88428)
 
 const DMODE = 0o755
 const FMODE = 0o644
@@ -30852,11 +30852,11 @@ function mapWritable (buf) {
 
 /***/ }),
 
-/***/ 7934:
+/***/ 97934:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const PassThroughDecoder = __nccwpck_require__(7256)
-const UTF8Decoder = __nccwpck_require__(6414)
+const PassThroughDecoder = __nccwpck_require__(47256)
+const UTF8Decoder = __nccwpck_require__(86414)
 
 module.exports = class TextDecoder {
   constructor(encoding = 'utf8') {
@@ -30923,10 +30923,10 @@ function normalizeEncoding(encoding) {
 
 /***/ }),
 
-/***/ 7256:
+/***/ 47256:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const b4a = __nccwpck_require__(3057)
+const b4a = __nccwpck_require__(73057)
 
 module.exports = class PassThroughDecoder {
   constructor(encoding) {
@@ -30949,10 +30949,10 @@ module.exports = class PassThroughDecoder {
 
 /***/ }),
 
-/***/ 6414:
+/***/ 86414:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const b4a = __nccwpck_require__(3057)
+const b4a = __nccwpck_require__(73057)
 
 /**
  * https://encoding.spec.whatwg.org/#utf-8-decoder
@@ -31141,27 +31141,26 @@ function trailingBytesSeen(data) {
 
 /***/ }),
 
-/***/ 770:
+/***/ 20770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-module.exports = __nccwpck_require__(218);
+module.exports = __nccwpck_require__(20218);
 
 
 /***/ }),
 
-/***/ 218:
+/***/ 20218:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-var __webpack_unused_export__;
 
 
-var net = __nccwpck_require__(9278);
-var tls = __nccwpck_require__(4756);
-var http = __nccwpck_require__(8611);
-var https = __nccwpck_require__(5692);
-var events = __nccwpck_require__(4434);
-var assert = __nccwpck_require__(2613);
-var util = __nccwpck_require__(9023);
+var net = __nccwpck_require__(69278);
+var tls = __nccwpck_require__(64756);
+var http = __nccwpck_require__(58611);
+var https = __nccwpck_require__(65692);
+var events = __nccwpck_require__(24434);
+var assert = __nccwpck_require__(42613);
+var util = __nccwpck_require__(39023);
 
 
 exports.httpOverHttp = httpOverHttp;
@@ -31416,75 +31415,96 @@ if (process.env.NODE_DEBUG && /\btunnel\b/.test(process.env.NODE_DEBUG)) {
 } else {
   debug = function() {};
 }
-__webpack_unused_export__ = debug; // for test
+exports.debug = debug; // for test
 
 
 /***/ }),
 
-/***/ 2613:
+/***/ 42613:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
 
 /***/ }),
 
-/***/ 181:
+/***/ 20181:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
 
 /***/ }),
 
-/***/ 6982:
+/***/ 76982:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
 
 /***/ }),
 
-/***/ 4434:
+/***/ 72250:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("dns");
+
+/***/ }),
+
+/***/ 24434:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
 
 /***/ }),
 
-/***/ 9896:
+/***/ 79896:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
 
 /***/ }),
 
-/***/ 8611:
+/***/ 91943:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs/promises");
+
+/***/ }),
+
+/***/ 58611:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
 
 /***/ }),
 
-/***/ 5692:
+/***/ 85675:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http2");
+
+/***/ }),
+
+/***/ 65692:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
 
 /***/ }),
 
-/***/ 9278:
+/***/ 69278:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
 
 /***/ }),
 
-/***/ 4589:
+/***/ 34589:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
 
 /***/ }),
 
-/***/ 6698:
+/***/ 16698:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
@@ -31498,98 +31518,98 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer"
 
 /***/ }),
 
-/***/ 7540:
+/***/ 37540:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
 
 /***/ }),
 
-/***/ 7598:
+/***/ 77598:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 
 /***/ }),
 
-/***/ 3053:
+/***/ 53053:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
 
 /***/ }),
 
-/***/ 610:
+/***/ 40610:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 
 /***/ }),
 
-/***/ 8474:
+/***/ 78474:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
 
 /***/ }),
 
-/***/ 3024:
+/***/ 73024:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 
-/***/ 1455:
+/***/ 51455:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 
 /***/ }),
 
-/***/ 7067:
+/***/ 37067:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
 
 /***/ }),
 
-/***/ 2467:
+/***/ 32467:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
 
 /***/ }),
 
-/***/ 4708:
+/***/ 44708:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
 
 /***/ }),
 
-/***/ 8995:
+/***/ 98995:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
 
 /***/ }),
 
-/***/ 7030:
+/***/ 77030:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 
 /***/ }),
 
-/***/ 8161:
+/***/ 48161:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 
 /***/ }),
 
-/***/ 6760:
+/***/ 76760:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
@@ -31610,84 +31630,98 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:process
 
 /***/ }),
 
-/***/ 1792:
+/***/ 41792:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
 
 /***/ }),
 
-/***/ 99:
+/***/ 80099:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:sqlite");
 
 /***/ }),
 
-/***/ 7075:
+/***/ 57075:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
 
 /***/ }),
 
-/***/ 7997:
+/***/ 46466:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+
+/***/ }),
+
+/***/ 46193:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+
+/***/ }),
+
+/***/ 87997:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers");
 
 /***/ }),
 
-/***/ 1692:
+/***/ 41692:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
 
 /***/ }),
 
-/***/ 3136:
+/***/ 73136:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
 
 /***/ }),
 
-/***/ 7975:
+/***/ 57975:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
 
 /***/ }),
 
-/***/ 3429:
+/***/ 73429:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
 
 /***/ }),
 
-/***/ 5919:
+/***/ 75919:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
 
 /***/ }),
 
-/***/ 8522:
+/***/ 38522:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 
 /***/ }),
 
-/***/ 857:
+/***/ 70857:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 
 /***/ }),
 
-/***/ 6928:
+/***/ 16928:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
@@ -31708,47 +31742,61 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
 
 /***/ }),
 
-/***/ 3193:
+/***/ 13193:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
 
 /***/ }),
 
-/***/ 4756:
+/***/ 16460:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers/promises");
+
+/***/ }),
+
+/***/ 64756:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
 
 /***/ }),
 
-/***/ 2018:
+/***/ 52018:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tty");
 
 /***/ }),
 
-/***/ 7016:
+/***/ 87016:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
 
 /***/ }),
 
-/***/ 9023:
+/***/ 39023:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 /***/ }),
 
-/***/ 8898:
+/***/ 43106:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
+
+/***/ }),
+
+/***/ 68898:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { valid, clean, explain, parse } = __nccwpck_require__(4818);
+const { valid, clean, explain, parse } = __nccwpck_require__(74818);
 
-const { lt, le, eq, ne, ge, gt, compare, rcompare } = __nccwpck_require__(2124);
+const { lt, le, eq, ne, ge, gt, compare, rcompare } = __nccwpck_require__(12124);
 
 const {
   filter,
@@ -31757,9 +31805,9 @@ const {
   RANGE_PATTERN,
   satisfies,
   validRange,
-} = __nccwpck_require__(790);
+} = __nccwpck_require__(30790);
 
-const { major, minor, patch, inc } = __nccwpck_require__(8940);
+const { major, minor, patch, inc } = __nccwpck_require__(38940);
 
 module.exports = {
   // version
@@ -31799,10 +31847,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2124:
+/***/ 12124:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { parse } = __nccwpck_require__(4818);
+const { parse } = __nccwpck_require__(74818);
 
 module.exports = {
   compare,
@@ -31947,10 +31995,10 @@ function calculateKey(input) {
 
 /***/ }),
 
-/***/ 8940:
+/***/ 38940:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { explain, parse, stringify } = __nccwpck_require__(4818);
+const { explain, parse, stringify } = __nccwpck_require__(74818);
 
 // those notation are borrowed from semver
 module.exports = {
@@ -32126,16 +32174,16 @@ function inc(input, release, preReleaseIdentifier) {
 
 /***/ }),
 
-/***/ 790:
+/***/ 30790:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // This file is dual licensed under the terms of the Apache License, Version
 // 2.0, and the BSD License. See the LICENSE file in the root of this repository
 // for complete details.
 
-const { VERSION_PATTERN, explain: explainVersion } = __nccwpck_require__(4818);
+const { VERSION_PATTERN, explain: explainVersion } = __nccwpck_require__(74818);
 
-const Operator = __nccwpck_require__(2124);
+const Operator = __nccwpck_require__(12124);
 
 const RANGE_PATTERN = [
   '(?<operator>(===|~=|==|!=|<=|>=|<|>))',
@@ -32325,7 +32373,7 @@ function validRange(specifier) {
 
 /***/ }),
 
-/***/ 4818:
+/***/ 74818:
 /***/ ((module) => {
 
 const VERSION_PATTERN = [
@@ -32522,18 +32570,18 @@ function explain(version) {
 
 /***/ }),
 
-/***/ 7349:
+/***/ 57349:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var resolveBlockMap = __nccwpck_require__(7103);
-var resolveBlockSeq = __nccwpck_require__(334);
-var resolveFlowCollection = __nccwpck_require__(3142);
+var identity = __nccwpck_require__(41127);
+var Scalar = __nccwpck_require__(63301);
+var YAMLMap = __nccwpck_require__(84454);
+var YAMLSeq = __nccwpck_require__(92223);
+var resolveBlockMap = __nccwpck_require__(87103);
+var resolveBlockSeq = __nccwpck_require__(90334);
+var resolveFlowCollection = __nccwpck_require__(13142);
 
 function resolveCollection(CN, ctx, token, onError, tagName, tag) {
     const coll = token.type === 'block-map'
@@ -32619,15 +32667,15 @@ exports.composeCollection = composeCollection;
 
 /***/ }),
 
-/***/ 3683:
+/***/ 23683:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var Document = __nccwpck_require__(3021);
-var composeNode = __nccwpck_require__(5937);
-var resolveEnd = __nccwpck_require__(7788);
-var resolveProps = __nccwpck_require__(4631);
+var composeNode = __nccwpck_require__(45937);
+var resolveEnd = __nccwpck_require__(17788);
+var resolveProps = __nccwpck_require__(34631);
 
 function composeDoc(options, directives, { offset, start, value, end }, onError) {
     const opts = Object.assign({ _directives: directives }, options);
@@ -32671,17 +32719,17 @@ exports.composeDoc = composeDoc;
 
 /***/ }),
 
-/***/ 5937:
+/***/ 45937:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(1127);
-var composeCollection = __nccwpck_require__(7349);
+var identity = __nccwpck_require__(41127);
+var composeCollection = __nccwpck_require__(57349);
 var composeScalar = __nccwpck_require__(5413);
-var resolveEnd = __nccwpck_require__(7788);
-var utilEmptyScalarPosition = __nccwpck_require__(2599);
+var resolveEnd = __nccwpck_require__(17788);
+var utilEmptyScalarPosition = __nccwpck_require__(22599);
 
 const CN = { composeNode, composeEmptyNode };
 function composeNode(ctx, token, props, onError) {
@@ -32795,10 +32843,10 @@ exports.composeNode = composeNode;
 
 
 
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var resolveBlockScalar = __nccwpck_require__(8913);
-var resolveFlowScalar = __nccwpck_require__(6842);
+var identity = __nccwpck_require__(41127);
+var Scalar = __nccwpck_require__(63301);
+var resolveBlockScalar = __nccwpck_require__(48913);
+var resolveFlowScalar = __nccwpck_require__(76842);
 
 function composeScalar(ctx, token, tagToken, onError) {
     const { value, type, comment, range } = token.type === 'block-scalar'
@@ -32885,18 +32933,18 @@ exports.composeScalar = composeScalar;
 
 /***/ }),
 
-/***/ 9984:
+/***/ 89984:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var node_process = __nccwpck_require__(932);
-var directives = __nccwpck_require__(1342);
+var directives = __nccwpck_require__(61342);
 var Document = __nccwpck_require__(3021);
-var errors = __nccwpck_require__(1464);
-var identity = __nccwpck_require__(1127);
-var composeDoc = __nccwpck_require__(3683);
-var resolveEnd = __nccwpck_require__(7788);
+var errors = __nccwpck_require__(91464);
+var identity = __nccwpck_require__(41127);
+var composeDoc = __nccwpck_require__(23683);
+var resolveEnd = __nccwpck_require__(17788);
 
 function getErrorPos(src) {
     if (typeof src === 'number')
@@ -33116,17 +33164,17 @@ exports.Composer = Composer;
 
 /***/ }),
 
-/***/ 7103:
+/***/ 87103:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Pair = __nccwpck_require__(7165);
-var YAMLMap = __nccwpck_require__(4454);
-var resolveProps = __nccwpck_require__(4631);
+var Pair = __nccwpck_require__(57165);
+var YAMLMap = __nccwpck_require__(84454);
+var resolveProps = __nccwpck_require__(34631);
 var utilContainsNewline = __nccwpck_require__(9499);
-var utilFlowIndentCheck = __nccwpck_require__(4051);
-var utilMapIncludes = __nccwpck_require__(1187);
+var utilFlowIndentCheck = __nccwpck_require__(74051);
+var utilMapIncludes = __nccwpck_require__(81187);
 
 const startColMsg = 'All mapping items must start at the same column';
 function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
@@ -33240,12 +33288,12 @@ exports.resolveBlockMap = resolveBlockMap;
 
 /***/ }),
 
-/***/ 8913:
+/***/ 48913:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(63301);
 
 function resolveBlockScalar(ctx, scalar, onError) {
     const start = scalar.offset;
@@ -33447,14 +33495,14 @@ exports.resolveBlockScalar = resolveBlockScalar;
 
 /***/ }),
 
-/***/ 334:
+/***/ 90334:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var YAMLSeq = __nccwpck_require__(2223);
-var resolveProps = __nccwpck_require__(4631);
-var utilFlowIndentCheck = __nccwpck_require__(4051);
+var YAMLSeq = __nccwpck_require__(92223);
+var resolveProps = __nccwpck_require__(34631);
+var utilFlowIndentCheck = __nccwpck_require__(74051);
 
 function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
     const NodeClass = tag?.nodeClass ?? YAMLSeq.YAMLSeq;
@@ -33505,7 +33553,7 @@ exports.resolveBlockSeq = resolveBlockSeq;
 
 /***/ }),
 
-/***/ 7788:
+/***/ 17788:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -33551,19 +33599,19 @@ exports.resolveEnd = resolveEnd;
 
 /***/ }),
 
-/***/ 3142:
+/***/ 13142:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var resolveEnd = __nccwpck_require__(7788);
-var resolveProps = __nccwpck_require__(4631);
+var identity = __nccwpck_require__(41127);
+var Pair = __nccwpck_require__(57165);
+var YAMLMap = __nccwpck_require__(84454);
+var YAMLSeq = __nccwpck_require__(92223);
+var resolveEnd = __nccwpck_require__(17788);
+var resolveProps = __nccwpck_require__(34631);
 var utilContainsNewline = __nccwpck_require__(9499);
-var utilMapIncludes = __nccwpck_require__(1187);
+var utilMapIncludes = __nccwpck_require__(81187);
 
 const blockMsg = 'Block collections are not allowed within flow collections';
 const isBlock = (token) => token && (token.type === 'block-map' || token.type === 'block-seq');
@@ -33767,13 +33815,13 @@ exports.resolveFlowCollection = resolveFlowCollection;
 
 /***/ }),
 
-/***/ 6842:
+/***/ 76842:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var resolveEnd = __nccwpck_require__(7788);
+var Scalar = __nccwpck_require__(63301);
+var resolveEnd = __nccwpck_require__(17788);
 
 function resolveFlowScalar(scalar, strict, onError) {
     const { offset, type, source, end } = scalar;
@@ -34002,7 +34050,7 @@ exports.resolveFlowScalar = resolveFlowScalar;
 
 /***/ }),
 
-/***/ 4631:
+/***/ 34631:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -34200,7 +34248,7 @@ exports.containsNewline = containsNewline;
 
 /***/ }),
 
-/***/ 2599:
+/***/ 22599:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -34235,7 +34283,7 @@ exports.emptyScalarPosition = emptyScalarPosition;
 
 /***/ }),
 
-/***/ 4051:
+/***/ 74051:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -34259,12 +34307,12 @@ exports.flowIndentCheck = flowIndentCheck;
 
 /***/ }),
 
-/***/ 1187:
+/***/ 81187:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
+var identity = __nccwpck_require__(41127);
 
 function mapIncludes(ctx, items, search) {
     const { uniqueKeys } = ctx.options;
@@ -34287,16 +34335,16 @@ exports.mapIncludes = mapIncludes;
 
 
 var Alias = __nccwpck_require__(4065);
-var Collection = __nccwpck_require__(101);
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var toJS = __nccwpck_require__(4043);
-var Schema = __nccwpck_require__(5840);
+var Collection = __nccwpck_require__(40101);
+var identity = __nccwpck_require__(41127);
+var Pair = __nccwpck_require__(57165);
+var toJS = __nccwpck_require__(74043);
+var Schema = __nccwpck_require__(45840);
 var stringifyDocument = __nccwpck_require__(6829);
-var anchors = __nccwpck_require__(1596);
-var applyReviver = __nccwpck_require__(3661);
-var createNode = __nccwpck_require__(2404);
-var directives = __nccwpck_require__(1342);
+var anchors = __nccwpck_require__(71596);
+var applyReviver = __nccwpck_require__(83661);
+var createNode = __nccwpck_require__(42404);
+var directives = __nccwpck_require__(61342);
 
 class Document {
     constructor(value, replacer, options) {
@@ -34625,13 +34673,13 @@ exports.Document = Document;
 
 /***/ }),
 
-/***/ 1596:
+/***/ 71596:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var visit = __nccwpck_require__(204);
+var identity = __nccwpck_require__(41127);
+var visit = __nccwpck_require__(10204);
 
 /**
  * Verify that the input string is a valid anchor.
@@ -34708,7 +34756,7 @@ exports.findNewAnchor = findNewAnchor;
 
 /***/ }),
 
-/***/ 3661:
+/***/ 83661:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -34772,14 +34820,14 @@ exports.applyReviver = applyReviver;
 
 /***/ }),
 
-/***/ 2404:
+/***/ 42404:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
+var identity = __nccwpck_require__(41127);
+var Scalar = __nccwpck_require__(63301);
 
 const defaultTagPrefix = 'tag:yaml.org,2002:';
 function findTagObject(value, tagName, tags) {
@@ -34869,13 +34917,13 @@ exports.createNode = createNode;
 
 /***/ }),
 
-/***/ 1342:
+/***/ 61342:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var visit = __nccwpck_require__(204);
+var identity = __nccwpck_require__(41127);
+var visit = __nccwpck_require__(10204);
 
 const escapeChars = {
     '!': '%21',
@@ -35054,7 +35102,7 @@ exports.Directives = Directives;
 
 /***/ }),
 
-/***/ 1464:
+/***/ 91464:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -35123,28 +35171,28 @@ exports.prettifyError = prettifyError;
 
 /***/ }),
 
-/***/ 8815:
+/***/ 38815:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-var composer = __nccwpck_require__(9984);
+var composer = __nccwpck_require__(89984);
 var Document = __nccwpck_require__(3021);
-var Schema = __nccwpck_require__(5840);
-var errors = __nccwpck_require__(1464);
+var Schema = __nccwpck_require__(45840);
+var errors = __nccwpck_require__(91464);
 var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(3301);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
+var identity = __nccwpck_require__(41127);
+var Pair = __nccwpck_require__(57165);
+var Scalar = __nccwpck_require__(63301);
+var YAMLMap = __nccwpck_require__(84454);
+var YAMLSeq = __nccwpck_require__(92223);
 var cst = __nccwpck_require__(3461);
-var lexer = __nccwpck_require__(361);
-var lineCounter = __nccwpck_require__(6628);
+var lexer = __nccwpck_require__(40361);
+var lineCounter = __nccwpck_require__(66628);
 var parser = __nccwpck_require__(3456);
-var publicApi = __nccwpck_require__(4047);
-var visit = __nccwpck_require__(204);
+var publicApi = __nccwpck_require__(84047);
+var visit = __nccwpck_require__(10204);
 
 
 
@@ -35181,7 +35229,7 @@ __webpack_unused_export__ = visit.visitAsync;
 
 /***/ }),
 
-/***/ 7249:
+/***/ 57249:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -35212,11 +35260,11 @@ exports.warn = warn;
 
 
 
-var anchors = __nccwpck_require__(1596);
-var visit = __nccwpck_require__(204);
-var identity = __nccwpck_require__(1127);
-var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(4043);
+var anchors = __nccwpck_require__(71596);
+var visit = __nccwpck_require__(10204);
+var identity = __nccwpck_require__(41127);
+var Node = __nccwpck_require__(66673);
+var toJS = __nccwpck_require__(74043);
 
 class Alias extends Node.NodeBase {
     constructor(source) {
@@ -35334,14 +35382,14 @@ exports.Alias = Alias;
 
 /***/ }),
 
-/***/ 101:
+/***/ 40101:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(2404);
-var identity = __nccwpck_require__(1127);
-var Node = __nccwpck_require__(6673);
+var createNode = __nccwpck_require__(42404);
+var identity = __nccwpck_require__(41127);
+var Node = __nccwpck_require__(66673);
 
 function collectionFromPath(schema, path, value) {
     let v = value;
@@ -35492,14 +35540,14 @@ exports.isEmptyPath = isEmptyPath;
 
 /***/ }),
 
-/***/ 6673:
+/***/ 66673:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var applyReviver = __nccwpck_require__(3661);
-var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(4043);
+var applyReviver = __nccwpck_require__(83661);
+var identity = __nccwpck_require__(41127);
+var toJS = __nccwpck_require__(74043);
 
 class NodeBase {
     constructor(type) {
@@ -35539,15 +35587,15 @@ exports.NodeBase = NodeBase;
 
 /***/ }),
 
-/***/ 7165:
+/***/ 57165:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(2404);
-var stringifyPair = __nccwpck_require__(9748);
-var addPairToJSMap = __nccwpck_require__(7104);
-var identity = __nccwpck_require__(1127);
+var createNode = __nccwpck_require__(42404);
+var stringifyPair = __nccwpck_require__(59748);
+var addPairToJSMap = __nccwpck_require__(97104);
+var identity = __nccwpck_require__(41127);
 
 function createPair(key, value, ctx) {
     const k = createNode.createNode(key, undefined, ctx);
@@ -35585,14 +35633,14 @@ exports.createPair = createPair;
 
 /***/ }),
 
-/***/ 3301:
+/***/ 63301:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(4043);
+var identity = __nccwpck_require__(41127);
+var Node = __nccwpck_require__(66673);
+var toJS = __nccwpck_require__(74043);
 
 const isScalarValue = (value) => !value || (typeof value !== 'function' && typeof value !== 'object');
 class Scalar extends Node.NodeBase {
@@ -35619,17 +35667,17 @@ exports.isScalarValue = isScalarValue;
 
 /***/ }),
 
-/***/ 4454:
+/***/ 84454:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyCollection = __nccwpck_require__(1212);
-var addPairToJSMap = __nccwpck_require__(7104);
-var Collection = __nccwpck_require__(101);
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(3301);
+var stringifyCollection = __nccwpck_require__(61212);
+var addPairToJSMap = __nccwpck_require__(97104);
+var Collection = __nccwpck_require__(40101);
+var identity = __nccwpck_require__(41127);
+var Pair = __nccwpck_require__(57165);
+var Scalar = __nccwpck_require__(63301);
 
 function findPair(items, key) {
     const k = identity.isScalar(key) ? key.value : key;
@@ -35773,17 +35821,17 @@ exports.findPair = findPair;
 
 /***/ }),
 
-/***/ 2223:
+/***/ 92223:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(2404);
-var stringifyCollection = __nccwpck_require__(1212);
-var Collection = __nccwpck_require__(101);
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var toJS = __nccwpck_require__(4043);
+var createNode = __nccwpck_require__(42404);
+var stringifyCollection = __nccwpck_require__(61212);
+var Collection = __nccwpck_require__(40101);
+var identity = __nccwpck_require__(41127);
+var Scalar = __nccwpck_require__(63301);
+var toJS = __nccwpck_require__(74043);
 
 class YAMLSeq extends Collection.Collection {
     static get tagName() {
@@ -35895,16 +35943,16 @@ exports.YAMLSeq = YAMLSeq;
 
 /***/ }),
 
-/***/ 7104:
+/***/ 97104:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var log = __nccwpck_require__(7249);
-var merge = __nccwpck_require__(452);
+var log = __nccwpck_require__(57249);
+var merge = __nccwpck_require__(90452);
 var stringify = __nccwpck_require__(2148);
-var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(4043);
+var identity = __nccwpck_require__(41127);
+var toJS = __nccwpck_require__(74043);
 
 function addPairToJSMap(ctx, map, { key, value }) {
     if (identity.isNode(key) && key.addToJSMap)
@@ -35967,7 +36015,7 @@ exports.addPairToJSMap = addPairToJSMap;
 
 /***/ }),
 
-/***/ 1127:
+/***/ 41127:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -36027,12 +36075,12 @@ exports.isSeq = isSeq;
 
 /***/ }),
 
-/***/ 4043:
+/***/ 74043:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
+var identity = __nccwpck_require__(41127);
 
 /**
  * Recursively convert any node or its contents to native JavaScript
@@ -36073,15 +36121,15 @@ exports.toJS = toJS;
 
 /***/ }),
 
-/***/ 110:
+/***/ 60110:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var resolveBlockScalar = __nccwpck_require__(8913);
-var resolveFlowScalar = __nccwpck_require__(6842);
-var errors = __nccwpck_require__(1464);
-var stringifyString = __nccwpck_require__(3069);
+var resolveBlockScalar = __nccwpck_require__(48913);
+var resolveFlowScalar = __nccwpck_require__(76842);
+var errors = __nccwpck_require__(91464);
+var stringifyString = __nccwpck_require__(83069);
 
 function resolveAsScalar(token, strict = true, onError) {
     if (token) {
@@ -36298,7 +36346,7 @@ exports.setScalarValue = setScalarValue;
 
 /***/ }),
 
-/***/ 1733:
+/***/ 91733:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -36368,7 +36416,7 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 7715:
+/***/ 97715:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -36479,9 +36527,9 @@ exports.visit = visit;
 
 
 
-var cstScalar = __nccwpck_require__(110);
-var cstStringify = __nccwpck_require__(1733);
-var cstVisit = __nccwpck_require__(7715);
+var cstScalar = __nccwpck_require__(60110);
+var cstStringify = __nccwpck_require__(91733);
+var cstVisit = __nccwpck_require__(97715);
 
 /** The byte order mark */
 const BOM = '\u{FEFF}';
@@ -36593,7 +36641,7 @@ exports.tokenType = tokenType;
 
 /***/ }),
 
-/***/ 361:
+/***/ 40361:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -37323,7 +37371,7 @@ exports.Lexer = Lexer;
 
 /***/ }),
 
-/***/ 6628:
+/***/ 66628:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -37378,7 +37426,7 @@ exports.LineCounter = LineCounter;
 
 var node_process = __nccwpck_require__(932);
 var cst = __nccwpck_require__(3461);
-var lexer = __nccwpck_require__(361);
+var lexer = __nccwpck_require__(40361);
 
 function includesToken(list, type) {
     for (let i = 0; i < list.length; ++i)
@@ -38358,17 +38406,17 @@ exports.Parser = Parser;
 
 /***/ }),
 
-/***/ 4047:
+/***/ 84047:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var composer = __nccwpck_require__(9984);
+var composer = __nccwpck_require__(89984);
 var Document = __nccwpck_require__(3021);
-var errors = __nccwpck_require__(1464);
-var log = __nccwpck_require__(7249);
-var identity = __nccwpck_require__(1127);
-var lineCounter = __nccwpck_require__(6628);
+var errors = __nccwpck_require__(91464);
+var log = __nccwpck_require__(57249);
+var identity = __nccwpck_require__(41127);
+var lineCounter = __nccwpck_require__(66628);
 var parser = __nccwpck_require__(3456);
 
 function parseOptions(options) {
@@ -38472,16 +38520,16 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 5840:
+/***/ 45840:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var map = __nccwpck_require__(7451);
+var identity = __nccwpck_require__(41127);
+var map = __nccwpck_require__(47451);
 var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var tags = __nccwpck_require__(18);
+var string = __nccwpck_require__(66464);
+var tags = __nccwpck_require__(90018);
 
 const sortMapEntriesByKey = (a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 class Schema {
@@ -38518,13 +38566,13 @@ exports.Schema = Schema;
 
 /***/ }),
 
-/***/ 7451:
+/***/ 47451:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var YAMLMap = __nccwpck_require__(4454);
+var identity = __nccwpck_require__(41127);
+var YAMLMap = __nccwpck_require__(84454);
 
 const map = {
     collection: 'map',
@@ -38544,12 +38592,12 @@ exports.map = map;
 
 /***/ }),
 
-/***/ 3632:
+/***/ 73632:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(63301);
 
 const nullTag = {
     identify: value => value == null,
@@ -38573,8 +38621,8 @@ exports.nullTag = nullTag;
 
 
 
-var identity = __nccwpck_require__(1127);
-var YAMLSeq = __nccwpck_require__(2223);
+var identity = __nccwpck_require__(41127);
+var YAMLSeq = __nccwpck_require__(92223);
 
 const seq = {
     collection: 'seq',
@@ -38594,12 +38642,12 @@ exports.seq = seq;
 
 /***/ }),
 
-/***/ 6464:
+/***/ 66464:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyString = __nccwpck_require__(3069);
+var stringifyString = __nccwpck_require__(83069);
 
 const string = {
     identify: value => typeof value === 'string',
@@ -38617,12 +38665,12 @@ exports.string = string;
 
 /***/ }),
 
-/***/ 3959:
+/***/ 73959:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(63301);
 
 const boolTag = {
     identify: value => typeof value === 'boolean',
@@ -38645,13 +38693,13 @@ exports.boolTag = boolTag;
 
 /***/ }),
 
-/***/ 8405:
+/***/ 38405:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var stringifyNumber = __nccwpck_require__(8689);
+var Scalar = __nccwpck_require__(63301);
+var stringifyNumber = __nccwpck_require__(28689);
 
 const floatNaN = {
     identify: value => typeof value === 'number',
@@ -38699,12 +38747,12 @@ exports.floatNaN = floatNaN;
 
 /***/ }),
 
-/***/ 9874:
+/***/ 59874:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(8689);
+var stringifyNumber = __nccwpck_require__(28689);
 
 const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
 const intResolve = (str, offset, radix, { intAsBigInt }) => (intAsBigInt ? BigInt(str) : parseInt(str.substring(offset), radix));
@@ -38748,18 +38796,18 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 896:
+/***/ 70896:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(7451);
-var _null = __nccwpck_require__(3632);
+var map = __nccwpck_require__(47451);
+var _null = __nccwpck_require__(73632);
 var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var bool = __nccwpck_require__(3959);
-var float = __nccwpck_require__(8405);
-var int = __nccwpck_require__(9874);
+var string = __nccwpck_require__(66464);
+var bool = __nccwpck_require__(73959);
+var float = __nccwpck_require__(38405);
+var int = __nccwpck_require__(59874);
 
 const schema = [
     map.map,
@@ -38780,13 +38828,13 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 3559:
+/***/ 33559:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var map = __nccwpck_require__(7451);
+var Scalar = __nccwpck_require__(63301);
+var map = __nccwpck_require__(47451);
 var seq = __nccwpck_require__(1706);
 
 function intIdentify(value) {
@@ -38851,27 +38899,27 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 18:
+/***/ 90018:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(7451);
-var _null = __nccwpck_require__(3632);
+var map = __nccwpck_require__(47451);
+var _null = __nccwpck_require__(73632);
 var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var bool = __nccwpck_require__(3959);
-var float = __nccwpck_require__(8405);
-var int = __nccwpck_require__(9874);
-var schema = __nccwpck_require__(896);
-var schema$1 = __nccwpck_require__(3559);
-var binary = __nccwpck_require__(6083);
-var merge = __nccwpck_require__(452);
-var omap = __nccwpck_require__(303);
-var pairs = __nccwpck_require__(8385);
-var schema$2 = __nccwpck_require__(5913);
-var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(6752);
+var string = __nccwpck_require__(66464);
+var bool = __nccwpck_require__(73959);
+var float = __nccwpck_require__(38405);
+var int = __nccwpck_require__(59874);
+var schema = __nccwpck_require__(70896);
+var schema$1 = __nccwpck_require__(33559);
+var binary = __nccwpck_require__(56083);
+var merge = __nccwpck_require__(90452);
+var omap = __nccwpck_require__(50303);
+var pairs = __nccwpck_require__(18385);
+var schema$2 = __nccwpck_require__(35913);
+var set = __nccwpck_require__(81528);
+var timestamp = __nccwpck_require__(46752);
 
 const schemas = new Map([
     ['core', schema.schema],
@@ -38957,14 +39005,14 @@ exports.getTags = getTags;
 
 /***/ }),
 
-/***/ 6083:
+/***/ 56083:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var node_buffer = __nccwpck_require__(181);
-var Scalar = __nccwpck_require__(3301);
-var stringifyString = __nccwpck_require__(3069);
+var node_buffer = __nccwpck_require__(20181);
+var Scalar = __nccwpck_require__(63301);
+var stringifyString = __nccwpck_require__(83069);
 
 const binary = {
     identify: value => value instanceof Uint8Array, // Buffer inherits from Uint8Array
@@ -39034,12 +39082,12 @@ exports.binary = binary;
 
 /***/ }),
 
-/***/ 8398:
+/***/ 88398:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(63301);
 
 function boolStringify({ value, source }, ctx) {
     const boolObj = value ? trueTag : falseTag;
@@ -39070,13 +39118,13 @@ exports.trueTag = trueTag;
 
 /***/ }),
 
-/***/ 5782:
+/***/ 35782:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var stringifyNumber = __nccwpck_require__(8689);
+var Scalar = __nccwpck_require__(63301);
+var stringifyNumber = __nccwpck_require__(28689);
 
 const floatNaN = {
     identify: value => typeof value === 'number',
@@ -39127,12 +39175,12 @@ exports.floatNaN = floatNaN;
 
 /***/ }),
 
-/***/ 873:
+/***/ 10873:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(8689);
+var stringifyNumber = __nccwpck_require__(28689);
 
 const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
 function intResolve(str, offset, radix, { intAsBigInt }) {
@@ -39210,13 +39258,13 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 452:
+/***/ 90452:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
+var identity = __nccwpck_require__(41127);
+var Scalar = __nccwpck_require__(63301);
 
 // If the value associated with a merge key is a single mapping node, each of
 // its key/value pairs is inserted into the current mapping, unless the key
@@ -39288,16 +39336,16 @@ exports.merge = merge;
 
 /***/ }),
 
-/***/ 303:
+/***/ 50303:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(4043);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var pairs = __nccwpck_require__(8385);
+var identity = __nccwpck_require__(41127);
+var toJS = __nccwpck_require__(74043);
+var YAMLMap = __nccwpck_require__(84454);
+var YAMLSeq = __nccwpck_require__(92223);
+var pairs = __nccwpck_require__(18385);
 
 class YAMLOMap extends YAMLSeq.YAMLSeq {
     constructor() {
@@ -39372,15 +39420,15 @@ exports.omap = omap;
 
 /***/ }),
 
-/***/ 8385:
+/***/ 18385:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(3301);
-var YAMLSeq = __nccwpck_require__(2223);
+var identity = __nccwpck_require__(41127);
+var Pair = __nccwpck_require__(57165);
+var Scalar = __nccwpck_require__(63301);
+var YAMLSeq = __nccwpck_require__(92223);
 
 function resolvePairs(seq, onError) {
     if (identity.isSeq(seq)) {
@@ -39461,24 +39509,24 @@ exports.resolvePairs = resolvePairs;
 
 /***/ }),
 
-/***/ 5913:
+/***/ 35913:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(7451);
-var _null = __nccwpck_require__(3632);
+var map = __nccwpck_require__(47451);
+var _null = __nccwpck_require__(73632);
 var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var binary = __nccwpck_require__(6083);
-var bool = __nccwpck_require__(8398);
-var float = __nccwpck_require__(5782);
-var int = __nccwpck_require__(873);
-var merge = __nccwpck_require__(452);
-var omap = __nccwpck_require__(303);
-var pairs = __nccwpck_require__(8385);
-var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(6752);
+var string = __nccwpck_require__(66464);
+var binary = __nccwpck_require__(56083);
+var bool = __nccwpck_require__(88398);
+var float = __nccwpck_require__(35782);
+var int = __nccwpck_require__(10873);
+var merge = __nccwpck_require__(90452);
+var omap = __nccwpck_require__(50303);
+var pairs = __nccwpck_require__(18385);
+var set = __nccwpck_require__(81528);
+var timestamp = __nccwpck_require__(46752);
 
 const schema = [
     map.map,
@@ -39509,14 +39557,14 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 1528:
+/***/ 81528:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var YAMLMap = __nccwpck_require__(4454);
+var identity = __nccwpck_require__(41127);
+var Pair = __nccwpck_require__(57165);
+var YAMLMap = __nccwpck_require__(84454);
 
 class YAMLSet extends YAMLMap.YAMLMap {
     constructor(schema) {
@@ -39612,12 +39660,12 @@ exports.set = set;
 
 /***/ }),
 
-/***/ 6752:
+/***/ 46752:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(8689);
+var stringifyNumber = __nccwpck_require__(28689);
 
 /** Internal types handle bigint as number, because TS can't figure it out. */
 function parseSexagesimal(str, asBigInt) {
@@ -39724,7 +39772,7 @@ exports.timestamp = timestamp;
 
 /***/ }),
 
-/***/ 4475:
+/***/ 34475:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -39887,10 +39935,10 @@ exports.foldFlowLines = foldFlowLines;
 
 
 
-var anchors = __nccwpck_require__(1596);
-var identity = __nccwpck_require__(1127);
-var stringifyComment = __nccwpck_require__(9799);
-var stringifyString = __nccwpck_require__(3069);
+var anchors = __nccwpck_require__(71596);
+var identity = __nccwpck_require__(41127);
+var stringifyComment = __nccwpck_require__(59799);
+var stringifyString = __nccwpck_require__(83069);
 
 function createStringifyContext(doc, options) {
     const opt = Object.assign({
@@ -40021,14 +40069,14 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 1212:
+/***/ 61212:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
+var identity = __nccwpck_require__(41127);
 var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(9799);
+var stringifyComment = __nccwpck_require__(59799);
 
 function stringifyCollection(collection, ctx, options) {
     const flow = ctx.inFlow ?? collection.flow;
@@ -40183,7 +40231,7 @@ exports.stringifyCollection = stringifyCollection;
 
 /***/ }),
 
-/***/ 9799:
+/***/ 59799:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -40219,9 +40267,9 @@ exports.stringifyComment = stringifyComment;
 
 
 
-var identity = __nccwpck_require__(1127);
+var identity = __nccwpck_require__(41127);
 var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(9799);
+var stringifyComment = __nccwpck_require__(59799);
 
 function stringifyDocument(doc, options) {
     const lines = [];
@@ -40308,7 +40356,7 @@ exports.stringifyDocument = stringifyDocument;
 
 /***/ }),
 
-/***/ 8689:
+/***/ 28689:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -40342,15 +40390,15 @@ exports.stringifyNumber = stringifyNumber;
 
 /***/ }),
 
-/***/ 9748:
+/***/ 59748:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
+var identity = __nccwpck_require__(41127);
+var Scalar = __nccwpck_require__(63301);
 var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(9799);
+var stringifyComment = __nccwpck_require__(59799);
 
 function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
     const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
@@ -40501,13 +40549,13 @@ exports.stringifyPair = stringifyPair;
 
 /***/ }),
 
-/***/ 3069:
+/***/ 83069:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var foldFlowLines = __nccwpck_require__(4475);
+var Scalar = __nccwpck_require__(63301);
+var foldFlowLines = __nccwpck_require__(34475);
 
 const getFoldOptions = (ctx, isBlock) => ({
     indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
@@ -40846,12 +40894,12 @@ exports.stringifyString = stringifyString;
 
 /***/ }),
 
-/***/ 204:
+/***/ 10204:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
+var identity = __nccwpck_require__(41127);
 
 const BREAK = Symbol('break visit');
 const SKIP = Symbol('skip children');
@@ -41089,7 +41137,7 @@ exports.visitAsync = visitAsync;
 
 /***/ }),
 
-/***/ 3838:
+/***/ 33838:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 // ESM COMPAT FLAG
@@ -41140,7 +41188,7 @@ __nccwpck_require__.d(platform_namespaceObject, {
 });
 
 // EXTERNAL MODULE: external "os"
-var external_os_ = __nccwpck_require__(857);
+var external_os_ = __nccwpck_require__(70857);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -41270,9 +41318,9 @@ function escapeProperty(s) {
 }
 //# sourceMappingURL=command.js.map
 // EXTERNAL MODULE: external "crypto"
-var external_crypto_ = __nccwpck_require__(6982);
+var external_crypto_ = __nccwpck_require__(76982);
 // EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(9896);
+var external_fs_ = __nccwpck_require__(79896);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
@@ -41309,11 +41357,11 @@ function prepareKeyValueMessage(key, value) {
 }
 //# sourceMappingURL=file-command.js.map
 // EXTERNAL MODULE: external "path"
-var external_path_ = __nccwpck_require__(6928);
+var external_path_ = __nccwpck_require__(16928);
 // EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
-var lib = __nccwpck_require__(4942);
+var lib = __nccwpck_require__(44942);
 // EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/auth.js
-var auth = __nccwpck_require__(2145);
+var auth = __nccwpck_require__(92145);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -41704,7 +41752,7 @@ function toPlatformPath(pth) {
 }
 //# sourceMappingURL=path-utils.js.map
 // EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 3 modules
-var exec = __nccwpck_require__(7187);
+var exec = __nccwpck_require__(27187);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
 var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -42091,7 +42139,7 @@ function getIDToken(aud) {
 
 /***/ }),
 
-/***/ 7187:
+/***/ 27187:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -42102,17 +42150,17 @@ __nccwpck_require__.d(__webpack_exports__, {
 });
 
 // EXTERNAL MODULE: external "string_decoder"
-var external_string_decoder_ = __nccwpck_require__(3193);
+var external_string_decoder_ = __nccwpck_require__(13193);
 // EXTERNAL MODULE: external "os"
-var external_os_ = __nccwpck_require__(857);
+var external_os_ = __nccwpck_require__(70857);
 // EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(4434);
+var external_events_ = __nccwpck_require__(24434);
 ;// CONCATENATED MODULE: external "child_process"
 const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
 // EXTERNAL MODULE: external "path"
-var external_path_ = __nccwpck_require__(6928);
+var external_path_ = __nccwpck_require__(16928);
 // EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
-var io = __nccwpck_require__(8701);
+var io = __nccwpck_require__(88701);
 // EXTERNAL MODULE: ./node_modules/@actions/io/lib/io-util.js
 var io_util = __nccwpck_require__(90);
 ;// CONCATENATED MODULE: external "timers"
@@ -42788,7 +42836,7 @@ function getExecOutput(commandLine, args, options) {
 
 /***/ }),
 
-/***/ 2145:
+/***/ 92145:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -42873,7 +42921,7 @@ class PersonalAccessTokenCredentialHandler {
 
 /***/ }),
 
-/***/ 4942:
+/***/ 44942:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -42887,10 +42935,10 @@ __nccwpck_require__.d(__webpack_exports__, {
 // UNUSED EXPORTS: Headers, HttpClientResponse, MediaTypes, getProxyUrl, isHttps
 
 // EXTERNAL MODULE: external "http"
-var external_http_ = __nccwpck_require__(8611);
+var external_http_ = __nccwpck_require__(58611);
 var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
-var external_https_ = __nccwpck_require__(5692);
+var external_https_ = __nccwpck_require__(65692);
 var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
@@ -42984,9 +43032,9 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var tunnel = __nccwpck_require__(770);
+var tunnel = __nccwpck_require__(20770);
 // EXTERNAL MODULE: ./node_modules/@actions/http-client/node_modules/undici/index.js
-var undici = __nccwpck_require__(3368);
+var undici = __nccwpck_require__(23368);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
@@ -43699,8 +43747,8 @@ const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCa
 /* harmony export */   vr: () => (/* binding */ tryGetExecutablePath)
 /* harmony export */ });
 /* unused harmony exports chmod, copyFile, lstat, open, readdir, rename, rmdir, stat, symlink, unlink, readlink, UV_FS_O_EXLOCK, READONLY, isDirectory, getCmdPath */
-/* harmony import */ var fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9896);
-/* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6928);
+/* harmony import */ var fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(79896);
+/* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(16928);
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -43883,7 +43931,7 @@ function getCmdPath() {
 
 /***/ }),
 
-/***/ 8701:
+/***/ 88701:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -43892,8 +43940,8 @@ function getCmdPath() {
 /* harmony export */   Yz: () => (/* binding */ rmRF)
 /* harmony export */ });
 /* unused harmony exports cp, mv, findInPath */
-/* harmony import */ var assert__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2613);
-/* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6928);
+/* harmony import */ var assert__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(42613);
+/* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(16928);
 /* harmony import */ var _io_util_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(90);
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -44167,215 +44215,1062 @@ function copyFile(srcFile, destFile, force) {
 }
 //# sourceMappingURL=io.js.map
 
-/***/ })
+/***/ }),
 
-/******/ });
-/************************************************************************/
-/******/ // The module cache
-/******/ var __webpack_module_cache__ = {};
-/******/ 
-/******/ // The require function
-/******/ function __nccwpck_require__(moduleId) {
-/******/ 	// Check if module is in cache
-/******/ 	var cachedModule = __webpack_module_cache__[moduleId];
-/******/ 	if (cachedModule !== undefined) {
-/******/ 		return cachedModule.exports;
-/******/ 	}
-/******/ 	// Create a new module (and put it into the cache)
-/******/ 	var module = __webpack_module_cache__[moduleId] = {
-/******/ 		id: moduleId,
-/******/ 		loaded: false,
-/******/ 		exports: {}
-/******/ 	};
-/******/ 
-/******/ 	// Execute the module function
-/******/ 	var threw = true;
-/******/ 	try {
-/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
-/******/ 		threw = false;
-/******/ 	} finally {
-/******/ 		if(threw) delete __webpack_module_cache__[moduleId];
-/******/ 	}
-/******/ 
-/******/ 	// Flag the module as loaded
-/******/ 	module.loaded = true;
-/******/ 
-/******/ 	// Return the exports of the module
-/******/ 	return module.exports;
-/******/ }
-/******/ 
-/******/ // expose the modules object (__webpack_modules__)
-/******/ __nccwpck_require__.m = __webpack_modules__;
-/******/ 
-/************************************************************************/
-/******/ /* webpack/runtime/asset-relocator-loader */
-/******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = decodeURIComponent(new URL('.', import.meta.url).pathname).slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
-/******/ 
-/******/ /* webpack/runtime/create fake namespace object */
-/******/ (() => {
-/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
-/******/ 	var leafPrototypes;
-/******/ 	// create a fake namespace object
-/******/ 	// mode & 1: value is a module id, require it
-/******/ 	// mode & 2: merge all properties of value into the ns
-/******/ 	// mode & 4: return value when already ns object
-/******/ 	// mode & 16: return value when it's Promise-like
-/******/ 	// mode & 8|1: behave like require
-/******/ 	__nccwpck_require__.t = function(value, mode) {
-/******/ 		if(mode & 1) value = this(value);
-/******/ 		if(mode & 8) return value;
-/******/ 		if(typeof value === 'object' && value) {
-/******/ 			if((mode & 4) && value.__esModule) return value;
-/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
-/******/ 		}
-/******/ 		var ns = Object.create(null);
-/******/ 		__nccwpck_require__.r(ns);
-/******/ 		var def = {};
-/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
-/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
-/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
-/******/ 		}
-/******/ 		def['default'] = () => (value);
-/******/ 		__nccwpck_require__.d(ns, def);
-/******/ 		return ns;
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/define property getters */
-/******/ (() => {
-/******/ 	// define getter functions for harmony exports
-/******/ 	__nccwpck_require__.d = (exports, definition) => {
-/******/ 		for(var key in definition) {
-/******/ 			if(__nccwpck_require__.o(definition, key) && !__nccwpck_require__.o(exports, key)) {
-/******/ 				Object.defineProperty(exports, key, { enumerable: true, get: definition[key] });
-/******/ 			}
-/******/ 		}
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/ensure chunk */
-/******/ (() => {
-/******/ 	__nccwpck_require__.f = {};
-/******/ 	// This file contains only the entry chunk.
-/******/ 	// The chunk loading function for additional chunks
-/******/ 	__nccwpck_require__.e = (chunkId) => {
-/******/ 		return Promise.all(Object.keys(__nccwpck_require__.f).reduce((promises, key) => {
-/******/ 			__nccwpck_require__.f[key](chunkId, promises);
-/******/ 			return promises;
-/******/ 		}, []));
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/get javascript chunk filename */
-/******/ (() => {
-/******/ 	// This function allow to reference async chunks
-/******/ 	__nccwpck_require__.u = (chunkId) => {
-/******/ 		// return url for filenames based on template
-/******/ 		return "" + chunkId + ".index.js";
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/hasOwnProperty shorthand */
-/******/ (() => {
-/******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/make namespace object */
-/******/ (() => {
-/******/ 	// define __esModule on exports
-/******/ 	__nccwpck_require__.r = (exports) => {
-/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
-/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
-/******/ 		}
-/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/node module decorator */
-/******/ (() => {
-/******/ 	__nccwpck_require__.nmd = (module) => {
-/******/ 		module.paths = [];
-/******/ 		if (!module.children) module.children = [];
-/******/ 		return module;
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/import chunk loading */
-/******/ (() => {
-/******/ 	// no baseURI
-/******/ 	
-/******/ 	// object to store loaded and loading chunks
-/******/ 	// undefined = chunk not loaded, null = chunk preloaded/prefetched
-/******/ 	// [resolve, Promise] = chunk loading, 0 = chunk loaded
-/******/ 	var installedChunks = {
-/******/ 		792: 0
-/******/ 	};
-/******/ 	
-/******/ 	var installChunk = (data) => {
-/******/ 		var {ids, modules, runtime} = data;
-/******/ 		// add "modules" to the modules object,
-/******/ 		// then flag all "ids" as loaded and fire callback
-/******/ 		var moduleId, chunkId, i = 0;
-/******/ 		for(moduleId in modules) {
-/******/ 			if(__nccwpck_require__.o(modules, moduleId)) {
-/******/ 				__nccwpck_require__.m[moduleId] = modules[moduleId];
-/******/ 			}
-/******/ 		}
-/******/ 		if(runtime) runtime(__nccwpck_require__);
-/******/ 		for(;i < ids.length; i++) {
-/******/ 			chunkId = ids[i];
-/******/ 			if(__nccwpck_require__.o(installedChunks, chunkId) && installedChunks[chunkId]) {
-/******/ 				installedChunks[chunkId][0]();
-/******/ 			}
-/******/ 			installedChunks[ids[i]] = 0;
-/******/ 		}
-/******/ 	
-/******/ 	}
-/******/ 	
-/******/ 	__nccwpck_require__.f.j = (chunkId, promises) => {
-/******/ 			// import() chunk loading for javascript
-/******/ 			var installedChunkData = __nccwpck_require__.o(installedChunks, chunkId) ? installedChunks[chunkId] : undefined;
-/******/ 			if(installedChunkData !== 0) { // 0 means "already installed".
-/******/ 	
-/******/ 				// a Promise means "currently loading".
-/******/ 				if(installedChunkData) {
-/******/ 					promises.push(installedChunkData[1]);
-/******/ 				} else {
-/******/ 					if(true) { // all chunks have JS
-/******/ 						// setup Promise in chunk cache
-/******/ 						var promise = import("./" + __nccwpck_require__.u(chunkId)).then(installChunk, (e) => {
-/******/ 							if(installedChunks[chunkId] !== 0) installedChunks[chunkId] = undefined;
-/******/ 							throw e;
-/******/ 						});
-/******/ 						var promise = Promise.race([promise, new Promise((resolve) => (installedChunkData = installedChunks[chunkId] = [resolve]))])
-/******/ 						promises.push(installedChunkData[1] = promise);
-/******/ 					}
-/******/ 				}
-/******/ 			}
-/******/ 	};
-/******/ 	
-/******/ 	// no prefetching
-/******/ 	
-/******/ 	// no preloaded
-/******/ 	
-/******/ 	// no external install chunk
-/******/ 	
-/******/ 	// no on chunks loaded
-/******/ })();
-/******/ 
-/************************************************************************/
-var __webpack_exports__ = {};
+/***/ 93122:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: external "node:events"
-var external_node_events_ = __nccwpck_require__(8474);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Yj: () => (/* binding */ signEnvelope),
+/* harmony export */   loadSigningKey: () => (/* binding */ loadSigningKey)
+/* harmony export */ });
+/* unused harmony exports pae, verifyEnvelope, keyIdOf, signerFor, loadVerificationKey, verificationKeyFor */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(77598);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(51455);
+/* harmony import */ var _karoo_common__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(46787);
+/* harmony import */ var _statement_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(47330);
+
+
+
+
+/**
+ * DSSE's pre-authentication encoding: `DSSEv1 SP LEN(type) SP type SP LEN(body) SP body`, LEN the
+ * byte length in ASCII decimal. The payload type is inside what is signed, so a signature for one
+ * type cannot be passed off as one for another.
+ */
+function pae(payloadType, body) {
+    const type = Buffer.from(payloadType, 'utf8');
+    return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `, 'ascii'), type, Buffer.from(` ${body.length} `, 'ascii'), body]);
+}
+/** Signs a payload: an envelope with one signature over PAE(payloadType, payload). */
+function signEnvelope(payload, payloadType, signer) {
+    const sig = signer.sign(pae(payloadType, payload));
+    return { payload: Buffer.from(payload).toString('base64'), payloadType, signatures: [{ keyid: signer.keyid, sig: sig.toString('base64') }] };
+}
+/**
+ * Verifies an envelope against trusted keys: returns the payload bytes a trusted key signed (the
+ * only bytes a caller may read) and that key. Throws an integrity error naming the reason: no
+ * signature, a signature by no trusted key, or one that does not verify (the envelope was changed).
+ */
+function verifyEnvelope(envelope, keys, what) {
+    const bad = (reason) => {
+        throw new KarooError('integrity', `${what}: ${reason}`);
+    };
+    if (!isObject(envelope))
+        return bad('the DSSE envelope is not a JSON object');
+    const { payload, payloadType, signatures } = envelope;
+    if (typeof payload !== 'string' || !BASE64.test(payload))
+        return bad('the DSSE payload is not base64');
+    if (typeof payloadType !== 'string' || payloadType === '')
+        return bad('the DSSE payloadType is missing');
+    if (!Array.isArray(signatures) || signatures.length === 0)
+        return bad('the DSSE envelope has no signature');
+    const body = Buffer.from(payload, 'base64');
+    const signed = pae(payloadType, body);
+    let byTrustedKey = false;
+    for (const s of signatures) {
+        if (!isObject(s) || typeof s.sig !== 'string' || !BASE64.test(s.sig))
+            continue;
+        const candidates = keys.filter((k) => s.keyid === undefined || s.keyid === '' || k.keyid === s.keyid);
+        for (const k of candidates) {
+            byTrustedKey = true;
+            if (verifyWith(k, signed, Buffer.from(s.sig, 'base64')))
+                return { payload: body, payloadType, key: k };
+        }
+    }
+    if (byTrustedKey)
+        return bad('the signature does not verify: the envelope was changed after it was signed, or signed by another key');
+    const ids = signatures.map((s) => (isObject(s) && typeof s.keyid === 'string' ? s.keyid : '?')).join(', ');
+    return bad(`signed by key ${ids}, which is none of the trusted keys (${keys.map((k) => `${k.keyid.slice(0, 16)}… from ${k.source}`).join(', ') || 'none'})`);
+}
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+function verifyWith(k, data, sig) {
+    try {
+        return cryptoVerify(k.algorithm === 'ed25519' ? null : 'sha256', data, k.key, sig);
+    }
+    catch {
+        return false;
+    }
+}
+/** hex sha256 of a public key's SubjectPublicKeyInfo (DER): the DSSE `keyid` and the Sigstore bundle's public key hint. */
+function keyIdOf(publicKey) {
+    return (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+}
+function algorithmOf(key, source) {
+    if (key.asymmetricKeyType === 'ed25519')
+        return 'ed25519';
+    if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1')
+        return 'ecdsa-p256';
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    throw new _karoo_common__WEBPACK_IMPORTED_MODULE_2__/* .KarooError */ .xD('input', `${source} is a ${key.asymmetricKeyType}${curve ? ` (${curve})` : ''} key; attestations are signed with Ed25519 or ECDSA P-256 keys (openssl genpkey -algorithm ed25519)`);
+}
+/** Reads a PEM private key (PKCS#8 or SEC1, unencrypted) into a Signer. */
+async function loadSigningKey(path) {
+    const text = await readKeyFile(path, 'attestation signing key');
+    let key;
+    try {
+        key = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createPrivateKey)({ key: text, format: 'pem' });
+    }
+    catch (e) {
+        throw new _karoo_common__WEBPACK_IMPORTED_MODULE_2__/* .KarooError */ .xD('input', `attestation signing key ${path} is not an unencrypted PEM private key (${e.message.split('\n')[0]}); create one with openssl genpkey -algorithm ed25519 -out FILE`);
+    }
+    return signerFor(key, path);
+}
+/** A Signer for a private KeyObject (Ed25519 or ECDSA P-256). */
+function signerFor(key, source = 'the signing key') {
+    const algorithm = algorithmOf(key, source);
+    const keyid = keyIdOf((0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createPublicKey)(key));
+    return { keyid, algorithm, sign: (data) => (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.sign)(algorithm === 'ed25519' ? null : 'sha256', data, key) };
+}
+/** Reads a PEM public key (SPKI) a gate trusts; a private key file is refused (it must not sit where karoo.yml points). */
+async function loadVerificationKey(path) {
+    const text = await readKeyFile(path, 'attestation key');
+    if (/PRIVATE KEY-----/.test(text)) {
+        throw new KarooError('input', `attestation key ${path} holds a private key; attestations.keys names public keys (openssl pkey -in KEY -pubout -out KEY.pub)`);
+    }
+    let key;
+    try {
+        key = createPublicKey({ key: text, format: 'pem' });
+    }
+    catch (e) {
+        throw new KarooError('input', `attestation key ${path} is not a PEM public key (${e.message.split('\n')[0]}); export one with openssl pkey -in KEY -pubout`);
+    }
+    return verificationKeyFor(key, path);
+}
+function verificationKeyFor(key, source) {
+    return { keyid: keyIdOf(key), algorithm: algorithmOf(key, source), key, source };
+}
+async function readKeyFile(path, what) {
+    try {
+        return await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readFile)(path, 'utf8');
+    }
+    catch (e) {
+        throw new _karoo_common__WEBPACK_IMPORTED_MODULE_2__/* .KarooError */ .xD('input', `${what} ${path} cannot be read (${e.code ?? e.message}); check the path`);
+    }
+}
+//# sourceMappingURL=dsse.js.map
+
+/***/ }),
+
+/***/ 91273:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  attestationReferrer: () => (/* reexport */ attestationReferrer),
+  provenanceStatement: () => (/* reexport */ lib_statement/* provenanceStatement */.D2),
+  pushAttestation: () => (/* reexport */ pushAttestation),
+  signAttestation: () => (/* reexport */ signAttestation),
+  Hc: () => (/* reexport */ signerFrom)
+});
+
+// UNUSED EXPORTS: BUNDLE_ANNOTATIONS, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT, KAROO_BUILD_TYPE, KAROO_LOCAL_BUILDER, SIGSTORE_BUNDLE, SLSA_PROVENANCE, TEST_CONFIGURATION, TEST_RESULT, attest, describeSigner, inspectAttestations, keyIdOf, keylessSignerFromEnv, loadSigningKey, loadVerificationKey, pae, parseWorkflowIdentity, readBundles, signEnvelope, signKeyless, signStatement, signerFor, statementBytes, statementProblem, testResultStatement, verificationKeyFor, verifiedTestResults, verifyBundle, verifyEnvelope, workflowIdentity
+
+// EXTERNAL MODULE: ./packages/attest/lib/statement.js
+var lib_statement = __nccwpck_require__(47330);
+// EXTERNAL MODULE: ./packages/attest/lib/dsse.js
+var dsse = __nccwpck_require__(93122);
+// EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
+var lib = __nccwpck_require__(46787);
+;// CONCATENATED MODULE: ./packages/attest/lib/keyless.js
+
+/**
+ * The keyless signer when this process may sign keylessly: inside GitHub Actions with an OIDC
+ * token request URL (the job has `id-token: write`) and a token. Throws an input error naming
+ * the missing permission or token otherwise.
+ */
+function keylessSignerFromEnv(token, env = process.env) {
+    if (env.GITHUB_ACTIONS !== 'true')
+        throw new lib/* KarooError */.xD('input', 'keyless attestations are signed inside GitHub Actions only; outside it, give a key (--attest-key FILE or karoo.yml attestations.signing-key)');
+    if (!env.ACTIONS_ID_TOKEN_REQUEST_URL || !env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
+        throw new lib/* KarooError */.xD('input', 'keyless attestations need the job\'s OIDC token: give the job `permissions: id-token: write` (and `attestations: write`)');
+    }
+    if (!token)
+        throw new lib/* KarooError */.xD('input', 'keyless attestations are stored through GitHub\'s attestations API: pass the job\'s token (GITHUB_TOKEN, with `attestations: write`)');
+    const s = env.KAROO_SIGSTORE;
+    return { kind: 'keyless', token, sigstore: s === 'public-good' || s === 'github' ? s : undefined };
+}
+/**
+ * Signs a statement keylessly with `@actions/attest` and returns the Sigstore bundle (JSON, v0.3:
+ * DSSE envelope, Fulcio certificate, transparency-log entry or timestamp). `@actions/attest`
+ * serialises the statement itself from the same subject, predicate type and predicate.
+ * Sigstore or the API unreachable, or refusing, is an `unavailable` error naming the step.
+ */
+async function signKeyless(statement, signer) {
+    const { attest } = await Promise.all(/* import() */[__nccwpck_require__.e(878), __nccwpck_require__.e(337)]).then(__nccwpck_require__.bind(__nccwpck_require__, 12337));
+    let bundle;
+    try {
+        const a = await attest({
+            subjects: statement.subject.map((s) => ({ name: s.name ?? '', digest: { ...(s.digest ?? {}) } })),
+            predicateType: statement.predicateType,
+            predicate: statement.predicate,
+            token: signer.token,
+            sigstore: signer.sigstore,
+        });
+        bundle = a.bundle;
+    }
+    catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        throw new lib/* KarooError */.xD('unavailable', `keyless signing of the ${statement.predicateType} attestation failed (@actions/attest: Sigstore or GitHub's attestations API): ${why.split('\n')[0]}; check the job's permissions (id-token: write, attestations: write) or sign with a key (--attest-key)`, { cause: e });
+    }
+    return new TextEncoder().encode(JSON.stringify(bundle));
+}
+/**
+ * How karoo signs, from what a step was given (one reading for the CLI and the actions):
+ * keyless when asked (inside GitHub Actions), else the key file given, else karoo.yml
+ * `attestations.signing-key`; undefined when none (nothing is signed).
+ */
+async function signerFrom(o, env = process.env) {
+    if (o.keyless)
+        return keylessSignerFromEnv(o.token, env);
+    const path = o.key ?? o.configKey;
+    if (!path)
+        return undefined;
+    const { loadSigningKey } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 93122));
+    return loadSigningKey(path);
+}
+//# sourceMappingURL=keyless.js.map
+// EXTERNAL MODULE: ./packages/candidate/lib/index.js + 4 modules
+var candidate_lib = __nccwpck_require__(46399);
+// EXTERNAL MODULE: ./packages/oci/lib/index.js + 10 modules
+var oci_lib = __nccwpck_require__(99713);
+;// CONCATENATED MODULE: ./packages/attest/lib/store.js
+
+
+
+
+
+
+/** Media type of a Sigstore bundle v0.3: the artifactType and the layer of an attestation referrer. */
+const SIGSTORE_BUNDLE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+/** The manifest annotations cosign and GitHub's attest action write on a bundle referrer. */
+const BUNDLE_ANNOTATIONS = {
+    content: 'dev.sigstore.bundle.content',
+    predicateType: 'dev.sigstore.bundle.predicateType',
+};
+/**
+ * Signs a statement with a key: a DSSE envelope over its canonical bytes, in a Sigstore bundle
+ * whose verification material is the key's hint (its keyid). No transparency-log entry: a keyed
+ * bundle is verified with the public key, as `cosign verify-attestation --key` does.
+ */
+function signStatement(statement, signer) {
+    return {
+        mediaType: SIGSTORE_BUNDLE,
+        verificationMaterial: { publicKey: { hint: signer.keyid }, tlogEntries: [] },
+        dsseEnvelope: (0,dsse/* signEnvelope */.Yj)((0,lib_statement/* statementBytes */.Tp)(statement), lib_statement/* IN_TOTO_PAYLOAD_TYPE */.T4, signer),
+    };
+}
+/**
+ * The OCI referrer of a candidate that carries one bundle, laid out as cosign's bundle
+ * specification and GitHub's attest action do: image manifest, empty config, `artifactType`
+ * and the one layer the bundle media type, annotations content `dsse-envelope` and the predicate type.
+ */
+function attestationReferrer(candidate, bundle, predicateType, created) {
+    const bytes = bundle instanceof Uint8Array ? bundle : new TextEncoder().encode((0,lib/* canonicalJson */.dj)(bundle));
+    return (0,candidate_lib/* referrerFor */.dw)({
+        subject: candidate,
+        artifactType: SIGSTORE_BUNDLE,
+        payloads: [{ mediaType: SIGSTORE_BUNDLE, content: bytes }],
+        annotations: {
+            [BUNDLE_ANNOTATIONS.content]: 'dsse-envelope',
+            [BUNDLE_ANNOTATIONS.predicateType]: predicateType,
+            ...(created ? { [candidate_lib/* ANNOTATIONS */.BC.created]: created } : {}),
+        },
+    });
+}
+/** Pushes an attestation referrer (blobs, then the manifest) to the candidate's store. */
+async function pushAttestation(store, artifact) {
+    for (const b of artifact.blobs) {
+        if (!(await store.hasBlob(b.descriptor.digest)))
+            await store.putBlob(b.descriptor, (0,oci_lib/* bufferSource */.kq)(b.bytes));
+    }
+    await store.putManifest(artifact.manifestBytes, candidate_lib/* OCI */.s6.imageManifest);
+    return artifact.descriptor;
+}
+/** A line naming how a statement is signed, for progress messages. */
+function describeSigner(signer) {
+    return 'kind' in signer ? 'keyless (Sigstore, through @actions/attest)' : `key ${signer.keyid.slice(0, 16)}…`;
+}
+/**
+ * Signs a statement and attaches it to the candidate: what the build (provenance) and
+ * acceptance (test result) call. With a key: a keyed bundle (signStatement); keyless: the
+ * bundle @actions/attest returns (also stored with GitHub's attestations API).
+ */
+async function attest(store, candidate, statement, signer, created) {
+    const problem = statementProblem(statement);
+    if (problem)
+        throw new KarooError('internal', `the ${statement.predicateType} statement karoo built is not valid: ${problem}`);
+    if (!statement.subject.some((s) => s.digest?.sha256 === hexOf(candidate.digest))) {
+        throw new KarooError('internal', `the statement is not about candidate ${candidate.digest}`);
+    }
+    return pushAttestation(store, attestationReferrer(candidate, await signAttestation(statement, signer), statement.predicateType, created));
+}
+/** Signs a statement (keyed or keyless) into the bundle attestationReferrer carries; nothing is pushed. */
+async function signAttestation(statement, signer) {
+    const problem = (0,lib_statement/* statementProblem */.hy)(statement);
+    if (problem)
+        throw new lib/* KarooError */.xD('internal', `the ${statement.predicateType} statement karoo built is not valid: ${problem}`);
+    return 'kind' in signer ? signKeyless(statement, signer) : signStatement(statement, signer);
+}
+/** Every Sigstore bundle referring to the candidate, read back byte-checked; unreadable ones listed with a reason. */
+async function readBundles(store, candidate) {
+    const subject = parseDigest(candidate, 'candidate');
+    const bundles = [];
+    const invalid = [];
+    for (const d of await store.referrers(subject, SIGSTORE_BUNDLE)) {
+        if (d.artifactType !== undefined && d.artifactType !== SIGSTORE_BUNDLE)
+            continue;
+        try {
+            const m = await store.getManifest(d.digest);
+            const manifest = parseManifestInfo(m.bytes, `attestation ${d.digest} in ${store.ref}`);
+            if (manifest.artifactType !== SIGSTORE_BUNDLE)
+                continue;
+            if (manifest.subject?.digest !== subject)
+                throw new KarooError('integrity', `attestation ${d.digest} refers to ${manifest.subject?.digest ?? 'nothing'}, not ${subject}`);
+            const layer = (manifest.layers ?? []).find((l) => l.mediaType === SIGSTORE_BUNDLE);
+            if (!layer)
+                throw new KarooError('integrity', `attestation ${d.digest} has no ${SIGSTORE_BUNDLE} layer`);
+            const bytes = await readSmallBlob(store, layer, `attestation ${d.digest}`);
+            let bundle;
+            try {
+                bundle = JSON.parse(bytes.toString('utf8'));
+            }
+            catch {
+                throw new KarooError('integrity', `attestation ${d.digest}: the bundle is not JSON`);
+            }
+            bundles.push({ digest: parseDigest(d.digest), predicateType: manifest.annotations?.[BUNDLE_ANNOTATIONS.predicateType], bundle });
+        }
+        catch (e) {
+            if (isKarooError(e) && (e.kind === 'integrity' || e.kind === 'input'))
+                invalid.push({ digest: d.digest, reason: errorMessage(e) });
+            else
+                throw e;
+        }
+    }
+    return { bundles: bundles.sort((a, b) => cmp(a.digest, b.digest)), invalid };
+}
+/**
+ * Verifies one stored bundle for a candidate: the bundle's form, the DSSE signature by one of the
+ * trusted keys over the exact payload (nothing is read from the payload before that), the payload
+ * type, the statement's form, its subject (this candidate), and the workflow identity it names.
+ * Throws an integrity error with the reason.
+ */
+function verifyBundle(stored, candidate, policy) {
+    const what = `attestation ${stored.digest}`;
+    const bad = (reason) => {
+        throw new KarooError('integrity', `${what}: ${reason}`);
+    };
+    const b = stored.bundle;
+    if (!isObject(b) || b.mediaType !== SIGSTORE_BUNDLE)
+        bad(`not a ${SIGSTORE_BUNDLE} bundle`);
+    const bundle = b;
+    if (!isObject(bundle.verificationMaterial))
+        bad('the bundle has no verificationMaterial');
+    if (!isObject(bundle.dsseEnvelope))
+        bad('the bundle holds no DSSE envelope');
+    if (policy.keys.length === 0)
+        bad('no attestation keys are configured (karoo.yml attestations.keys), so no signature can be trusted');
+    const { payload, payloadType, key } = verifyEnvelope(bundle.dsseEnvelope, policy.keys, what);
+    if (payloadType !== IN_TOTO_PAYLOAD_TYPE)
+        bad(`payloadType ${payloadType} is not ${IN_TOTO_PAYLOAD_TYPE}`);
+    let statement;
+    try {
+        statement = JSON.parse(payload.toString('utf8'));
+    }
+    catch {
+        return bad('the signed payload is not JSON');
+    }
+    const problem = statementProblem(statement);
+    if (problem)
+        bad(`not an in-toto Statement v1: ${problem}`);
+    const s = statement;
+    const hex = hexOf(candidate);
+    if (!s.subject.some((x) => x.digest?.sha256 === hex)) {
+        bad(`its subject is ${s.subject.map((x) => (x.digest?.sha256 ? `sha256:${x.digest.sha256}` : '?')).join(', ')}, not candidate ${candidate}: a statement about another candidate`);
+    }
+    if (policy.identity && Object.values(policy.identity).some((v) => v !== undefined)) {
+        const uri = configurationOf(s, TEST_CONFIGURATION.workflow)?.uri ?? builderOf(s);
+        const id = uri ? parseWorkflowIdentity(uri) : undefined;
+        if (!id)
+            bad('it names no workflow identity, and karoo.yml attestations.identity requires one');
+        const want = policy.identity;
+        const wrong = ['repository', 'workflow', 'ref'].filter((k) => want[k] !== undefined && want[k] !== id[k]);
+        if (wrong.length > 0) {
+            bad(`it was made by ${uri}, not by the workflow karoo.yml attestations.identity allows (${wrong.map((k) => `${k} ${want[k]}`).join(', ')})`);
+        }
+    }
+    return { digest: stored.digest, keyid: key.keyid, statement: s };
+}
+/**
+ * The verified test-result attestations of a candidate (see verifyBundle), and every bundle that
+ * does not verify, with the reason. Provenance and other predicate types are left out.
+ */
+async function verifiedTestResults(store, candidate, policy) {
+    const subject = parseDigest(candidate, 'candidate');
+    const { bundles, invalid } = await readBundles(store, subject);
+    const rejected = [...invalid];
+    const results = [];
+    for (const b of bundles) {
+        if (b.predicateType !== undefined && b.predicateType !== TEST_RESULT)
+            continue;
+        let v;
+        try {
+            v = verifyBundle(b, subject, policy);
+        }
+        catch (e) {
+            if (isKarooError(e) && e.kind === 'integrity') {
+                rejected.push({ digest: b.digest, reason: errorMessage(e) });
+                continue;
+            }
+            throw e;
+        }
+        if (v.statement.predicateType !== TEST_RESULT)
+            continue;
+        const p = v.statement.predicate;
+        const system = configurationOf(v.statement, TEST_CONFIGURATION.system);
+        const env = system?.annotations?.environment;
+        results.push({
+            digest: v.digest,
+            environment: typeof env === 'string' ? env : undefined,
+            systemId: system?.digest?.sha256 ? parseDigest(system.digest.sha256) : undefined,
+            result: p.result,
+            keyid: v.keyid,
+        });
+    }
+    return { results, rejected };
+}
+/**
+ * Every attestation referring to a candidate, each verified against the policy (keys and
+ * identity) — provenance and test results alike. Nothing is thrown for a bundle that does not
+ * verify; it is listed with the reason.
+ */
+async function inspectAttestations(store, candidate, policy) {
+    const subject = parseDigest(candidate, 'candidate');
+    const { bundles, invalid } = await readBundles(store, subject);
+    const out = invalid.map((i) => ({ digest: i.digest, verified: false, reason: i.reason }));
+    for (const b of bundles) {
+        const vm = isObject(b.bundle) && isObject(b.bundle.verificationMaterial) ? b.bundle.verificationMaterial : {};
+        const signing = 'publicKey' in vm ? 'keyed' : 'certificate' in vm || 'x509CertificateChain' in vm ? 'keyless' : undefined;
+        try {
+            const v = verifyBundle(b, subject, policy);
+            const p = v.statement.predicate;
+            const env = configurationOf(v.statement, TEST_CONFIGURATION.system)?.annotations?.environment;
+            out.push({
+                digest: b.digest,
+                predicateType: v.statement.predicateType,
+                signing,
+                verified: true,
+                keyid: v.keyid,
+                result: typeof p.result === 'string' ? p.result : undefined,
+                environment: typeof env === 'string' ? env : undefined,
+            });
+        }
+        catch (e) {
+            if (!(isKarooError(e) && e.kind === 'integrity'))
+                throw e;
+            out.push({ digest: b.digest, predicateType: b.predicateType, signing, verified: false, reason: errorMessage(e) });
+        }
+    }
+    return out.sort((a, b) => cmp(a.digest, b.digest));
+}
+function configurationOf(s, name) {
+    const c = s.predicate.configuration;
+    return Array.isArray(c) ? c.find((x) => x.name === name) : undefined;
+}
+function builderOf(s) {
+    const id = s.predicate.runDetails?.builder?.id;
+    return typeof id === 'string' ? id : undefined;
+}
+async function readSmallBlob(store, d, what) {
+    if (d.size > 16 << 20)
+        throw new KarooError('integrity', `${what}: layer ${d.digest} claims ${d.size} bytes; bundles are small`);
+    const chunks = [];
+    let n = 0;
+    for await (const c of await store.getBlob(d.digest)) {
+        const b = Buffer.isBuffer(c) ? c : Buffer.from(c);
+        n += b.length;
+        if (n > d.size)
+            throw new KarooError('integrity', `${what}: layer ${d.digest} in ${store.ref} is larger than ${d.size} bytes`);
+        chunks.push(b);
+    }
+    const bytes = Buffer.concat(chunks);
+    if (bytes.length !== d.size || sha256Of(bytes) !== d.digest)
+        throw new KarooError('integrity', `${what}: layer ${d.digest} in ${store.ref} is damaged`);
+    return bytes;
+}
+function cmp(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+//# sourceMappingURL=store.js.map
+;// CONCATENATED MODULE: ./packages/attest/lib/index.js
+
+
+
+
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 47330:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   D2: () => (/* binding */ provenanceStatement),
+/* harmony export */   T4: () => (/* binding */ IN_TOTO_PAYLOAD_TYPE),
+/* harmony export */   Tp: () => (/* binding */ statementBytes),
+/* harmony export */   hy: () => (/* binding */ statementProblem)
+/* harmony export */ });
+/* unused harmony exports IN_TOTO_STATEMENT, SLSA_PROVENANCE, TEST_RESULT, KAROO_BUILD_TYPE, KAROO_LOCAL_BUILDER, TEST_CONFIGURATION, workflowIdentity, parseWorkflowIdentity, testResultStatement, isObject */
+/* harmony import */ var _karoo_common__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(46787);
+
+/** `_type` of an in-toto Statement v1. */
+const IN_TOTO_STATEMENT = 'https://in-toto.io/Statement/v1';
+/** DSSE `payloadType` of an in-toto Statement (any version). */
+const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+/** `predicateType` of SLSA Provenance v1. */
+const SLSA_PROVENANCE = 'https://slsa.dev/provenance/v1';
+/** `predicateType` of the in-toto test-result predicate. */
+const TEST_RESULT = 'https://in-toto.io/attestation/test-result/v0.1';
+/** SLSA `buildType` of a karoo candidate build: the candidate is a pure function of `externalParameters.lock`. */
+const KAROO_BUILD_TYPE = 'https://karoo.dev/attestations/build/candidate/v1';
+/** `runDetails.builder.id` of a build outside GitHub Actions (a person's or a server's `karoo build`). */
+const KAROO_LOCAL_BUILDER = 'https://karoo.dev/attestations/builder/local/v1';
+/** Names of the test-result `configuration` entries karoo writes (ResourceDescriptor `name`). */
+const TEST_CONFIGURATION = {
+    /** digest.sha256 = the system id (candidate + environment configuration); annotations: environment, system. */
+    system: 'karoo:system',
+    /** digest.sha256 = the environment's configuration digest. */
+    configuration: 'karoo:configuration',
+    /** uri = the workflow that ran the tests (`https://github.com/OWNER/REPO/PATH@REF`, the form of a Sigstore certificate's identity); digest.gitCommit. */
+    workflow: 'karoo:workflow',
+};
+/** The identity URI of a GitHub workflow run (`https://github.com/OWNER/REPO/.github/workflows/x.yml@refs/heads/main`), from GITHUB_WORKFLOW_REF. */
+function workflowIdentity(run) {
+    const w = run?.workflow;
+    if (!w || !/^[^/@\s]+\/[^/@\s]+\/[^@\s]+@\S+$/.test(w))
+        return undefined; // a bare workflow name is no identity
+    const server = run.runUrl ? new URL(run.runUrl).origin : 'https://github.com';
+    return `${server}/${w}`;
+}
+/** The parts of a workflow identity URI; undefined when it is not one. */
+function parseWorkflowIdentity(uri) {
+    const m = /^https:\/\/[^/]+\/([^/@\s]+\/[^/@\s]+)\/([^@\s]+)@(\S+)$/.exec(uri);
+    return m ? { repository: m[1], workflow: m[2], ref: m[3] } : undefined;
+}
+function subjectOf(c) {
+    return [{ name: c.name, digest: { sha256: (0,_karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .hexOf */ .ZD)(c.digest) } }];
+}
+/**
+ * The SLSA Provenance v1 statement of a candidate build. Everything in it comes from the
+ * inputs (no clock, no host), and resolved dependencies are sorted by digest, so the same
+ * inputs give the same bytes (statementBytes).
+ */
+function provenanceStatement(p) {
+    if (Number.isNaN(Date.parse(p.builtAt)))
+        throw new _karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .KarooError */ .xD('input', `provenance time "${p.builtAt}" is not an ISO 8601 time`);
+    const identity = workflowIdentity(p.run);
+    const deps = [...p.files]
+        .sort((a, b) => cmp(a.sha256, b.sha256) || cmp(a.name, b.name))
+        .map((f) => ({ name: f.name, uri: f.url, digest: { sha256: f.sha256 }, annotations: f.package ? { package: f.package } : undefined }));
+    const version = /^karoo\s+(\S+)$/.exec(p.builder)?.[1];
+    return {
+        _type: IN_TOTO_STATEMENT,
+        subject: subjectOf(p.candidate),
+        predicateType: SLSA_PROVENANCE,
+        predicate: {
+            buildDefinition: {
+                buildType: KAROO_BUILD_TYPE,
+                externalParameters: { lock: { digest: { sha256: (0,_karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .hexOf */ .ZD)(p.lockDigest) } }, system: p.system },
+                internalParameters: p.target ? { target: p.target } : undefined,
+                resolvedDependencies: deps,
+            },
+            runDetails: {
+                builder: { id: identity ?? KAROO_LOCAL_BUILDER, version: version ? { karoo: version } : undefined },
+                metadata: {
+                    invocationId: p.run?.runUrl ? `${p.run.runUrl}/attempts/${p.run.runAttempt ?? '1'}` : undefined,
+                    startedOn: new Date(Date.parse(p.builtAt)).toISOString(),
+                },
+            },
+        },
+    };
+}
+/**
+ * The in-toto test-result statement of one acceptance run: `result` PASSED or FAILED, the
+ * system (candidate + environment configuration) and configuration digests as `configuration`,
+ * the workflow identity when the run was in GitHub Actions, the run's URL as `url`.
+ */
+function testResultStatement(t) {
+    const identity = workflowIdentity(t.run);
+    const configuration = [
+        { name: TEST_CONFIGURATION.system, digest: { sha256: hexOf(t.systemId) }, annotations: { environment: t.environment, system: t.candidate.name } },
+        { name: TEST_CONFIGURATION.configuration, digest: { sha256: hexOf(t.configDigest) } },
+    ];
+    if (identity)
+        configuration.push({ name: TEST_CONFIGURATION.workflow, uri: identity, digest: t.run?.commit ? { gitCommit: t.run.commit } : undefined });
+    return {
+        _type: IN_TOTO_STATEMENT,
+        subject: subjectOf(t.candidate),
+        predicateType: TEST_RESULT,
+        predicate: {
+            result: t.result === 'passed' ? 'PASSED' : 'FAILED',
+            configuration,
+            url: t.run?.runUrl,
+            passedTests: [...(t.passedTests ?? [])].sort(),
+            warnedTests: [],
+            failedTests: [...(t.failedTests ?? [])].sort(),
+        },
+    };
+}
+/** The bytes that get signed: canonical JSON (sorted keys, no whitespace, absent fields left out). */
+function statementBytes(s) {
+    return Buffer.from((0,_karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .canonicalJson */ .dj)(s), 'utf8');
+}
+/**
+ * Checks a parsed statement against the in-toto Statement v1 rules (and, for the two predicate
+ * types karoo writes, their required fields): one line naming the first problem, or undefined.
+ */
+function statementProblem(s) {
+    if (!isObject(s))
+        return 'the statement is not a JSON object';
+    if (s._type !== IN_TOTO_STATEMENT)
+        return `_type ${JSON.stringify(s._type)} is not ${IN_TOTO_STATEMENT}`;
+    if (!Array.isArray(s.subject) || s.subject.length === 0)
+        return 'subject is not a non-empty list';
+    for (const [i, d] of s.subject.entries()) {
+        const p = descriptorProblem(d, `subject[${i}]`);
+        if (p)
+            return p;
+        if (!isObject(d) || !isObject(d.digest) || Object.keys(d.digest).length === 0)
+            return `subject[${i}] has no digest`;
+    }
+    if (typeof s.predicateType !== 'string' || !isUri(s.predicateType))
+        return 'predicateType is not a URI';
+    if (s.predicate !== undefined && !isObject(s.predicate))
+        return 'predicate is not an object';
+    const p = s.predicate;
+    if (s.predicateType === TEST_RESULT) {
+        if (!p)
+            return 'the test-result predicate is missing';
+        if (p.result !== 'PASSED' && p.result !== 'WARNED' && p.result !== 'FAILED')
+            return `predicate.result ${JSON.stringify(p.result)} is not PASSED, WARNED or FAILED`;
+        if (!Array.isArray(p.configuration))
+            return 'predicate.configuration is not a list';
+        for (const [i, d] of p.configuration.entries()) {
+            const q = descriptorProblem(d, `predicate.configuration[${i}]`);
+            if (q)
+                return q;
+        }
+        if (p.url !== undefined && (typeof p.url !== 'string' || !isUri(p.url)))
+            return 'predicate.url is not a URI';
+        for (const k of ['passedTests', 'warnedTests', 'failedTests']) {
+            if (p[k] !== undefined && !(Array.isArray(p[k]) && p[k].every((x) => typeof x === 'string')))
+                return `predicate.${k} is not a list of strings`;
+        }
+    }
+    else if (s.predicateType === SLSA_PROVENANCE) {
+        if (!p)
+            return 'the provenance predicate is missing';
+        const b = p.buildDefinition;
+        if (!isObject(b))
+            return 'predicate.buildDefinition is not an object';
+        if (typeof b.buildType !== 'string' || !isUri(b.buildType))
+            return 'predicate.buildDefinition.buildType is not a URI';
+        if (!isObject(b.externalParameters))
+            return 'predicate.buildDefinition.externalParameters is not an object';
+        if (b.internalParameters !== undefined && !isObject(b.internalParameters))
+            return 'predicate.buildDefinition.internalParameters is not an object';
+        if (b.resolvedDependencies !== undefined) {
+            if (!Array.isArray(b.resolvedDependencies))
+                return 'predicate.buildDefinition.resolvedDependencies is not a list';
+            for (const [i, d] of b.resolvedDependencies.entries()) {
+                const q = descriptorProblem(d, `predicate.buildDefinition.resolvedDependencies[${i}]`);
+                if (q)
+                    return q;
+            }
+        }
+        const r = p.runDetails;
+        if (!isObject(r) || !isObject(r.builder) || typeof r.builder.id !== 'string' || !isUri(r.builder.id))
+            return 'predicate.runDetails.builder.id is not a URI';
+        if (r.metadata !== undefined) {
+            if (!isObject(r.metadata))
+                return 'predicate.runDetails.metadata is not an object';
+            for (const k of ['startedOn', 'finishedOn']) {
+                const v = r.metadata[k];
+                if (v !== undefined && (typeof v !== 'string' || !RFC3339.test(v)))
+                    return `predicate.runDetails.metadata.${k} is not an RFC 3339 time`;
+            }
+        }
+    }
+    return undefined;
+}
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+function descriptorProblem(d, what) {
+    if (!isObject(d))
+        return `${what} is not a ResourceDescriptor object`;
+    if (d.uri === undefined && d.digest === undefined && d.content === undefined)
+        return `${what} has none of uri, digest, content`;
+    if (d.uri !== undefined && (typeof d.uri !== 'string' || !isUri(d.uri)))
+        return `${what}.uri is not a URI`;
+    if (d.digest !== undefined) {
+        if (!isObject(d.digest))
+            return `${what}.digest is not a map`;
+        for (const [alg, v] of Object.entries(d.digest)) {
+            if (typeof v !== 'string' || !/^[0-9a-f]+$/.test(v))
+                return `${what}.digest.${alg} is not lowercase hex`;
+        }
+    }
+    for (const k of ['name', 'downloadLocation', 'mediaType'])
+        if (d[k] !== undefined && typeof d[k] !== 'string')
+            return `${what}.${k} is not a string`;
+    if (d.annotations !== undefined && !isObject(d.annotations))
+        return `${what}.annotations is not an object`;
+    return undefined;
+}
+function isUri(s) {
+    return /^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(s);
+}
+function isObject(x) {
+    return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+function cmp(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+//# sourceMappingURL=statement.js.map
+
+/***/ }),
+
+/***/ 46399:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  BC: () => (/* reexport */ ANNOTATIONS),
+  s6: () => (/* reexport */ oci_types_OCI),
+  hE: () => (/* reexport */ candidateFor),
+  x6: () => (/* reexport */ provenanceFor),
+  dw: () => (/* reexport */ referrerFor)
+});
+
+// UNUSED EXPORTS: CANDIDATE_CONFIG_SCHEMA, EMPTY_CONFIG, KAROO, assertComplete, candidateDigest, defaultLockRenderers, fileMediaType, inlineBlob, isCandidateManifest, parseManifest
+
+// EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
+var lib = __nccwpck_require__(46787);
+;// CONCATENATED MODULE: ./packages/candidate/lib/oci-types.js
+
+/** OCI media types of the documents a candidate is made of (@karoo/common's, one definition). */
+const oci_types_OCI = lib/* OCI_MEDIA_TYPES */.vQ;
+//# sourceMappingURL=oci-types.js.map
+;// CONCATENATED MODULE: ./packages/candidate/lib/media-types.js
+
+/** karoo's own media types. Changing any of them changes every candidate digest. */
+const media_types_KAROO = {
+    /** `artifactType` of a candidate manifest. */
+    candidate: 'application/vnd.karoo.candidate.v1',
+    /** The candidate's config blob (canonical JSON). */
+    candidateConfig: 'application/vnd.karoo.candidate.config.v1+json',
+    wheel: 'application/vnd.karoo.python.wheel.v1',
+    sdist: 'application/vnd.karoo.python.sdist.v1',
+    /** A locked file that is neither a wheel nor an sdist. */
+    file: 'application/vnd.karoo.python.file.v1',
+    pylock: 'application/vnd.karoo.lock.pylock.v1+toml',
+    requirements: 'application/vnd.karoo.lock.requirements.v1',
+    /** `artifactType` of a provenance record referring to a candidate. */
+    provenance: 'application/vnd.karoo.provenance.v1+json',
+};
+/** The annotation keys karoo uses: the standard ones (@karoo/common's) and its own. */
+const ANNOTATIONS = {
+    ...lib/* OCI_ANNOTATIONS */.rs,
+    /** `name==version` of the locked package a layer belongs to. */
+    package: 'dev.karoo.package',
+};
+function fileMediaType(fileName) {
+    if (fileName.endsWith('.whl'))
+        return media_types_KAROO.wheel;
+    if (/\.(tar\.gz|zip|tar\.bz2|tgz)$/.test(fileName))
+        return media_types_KAROO.sdist;
+    return media_types_KAROO.file;
+}
+//# sourceMappingURL=media-types.js.map
+// EXTERNAL MODULE: ./packages/lock/lib/index.js + 22 modules
+var lock_lib = __nccwpck_require__(34764);
+;// CONCATENATED MODULE: ./packages/candidate/lib/candidate.js
+
+
+
+
+/** Schema name inside the config blob; bump it (and every digest moves) only on purpose. */
+const CANDIDATE_CONFIG_SCHEMA = 'karoo.candidate.config/v1';
+/**
+ * The lock files a candidate embeds: @karoo/lock's writers, applied to the lock without what
+ * records where and when it was resolved rather than what was locked: the inputs digest (an
+ * unrelated upload to the index must not make a new candidate of the same files), the
+ * upload times and the upload-time cutoff, and the index and file URLs (the wheels are the candidate's own layers, so its pylock.toml names
+ * them by path; the same files from a mirror, or a file:// index in another clone, give the
+ * same candidate).
+ */
+const defaultLockRenderers = {
+    pylock: (lock) => (0,lock_lib/* writePylock */.e6)(forCandidate(lock)),
+    requirements: (lock) => (0,lock_lib/* writeRequirements */.ey)(forCandidate(lock)),
+};
+function forCandidate(lock) {
+    // Upload times and the cutoff describe the index's copies and how they were chosen, like the
+    // URLs: the same files mirrored into another index (other upload times, or none) give the same candidate.
+    const { inputsDigest: _, asOf: _asOf, ...meta } = lock.meta;
+    const packages = lock.packages.map((p) => ({ ...p, index: undefined, files: p.files.map((f) => ({ ...f, url: undefined, uploadTime: undefined })) }));
+    return lock_lib/* Lock */.c_.create(packages, meta);
+}
+const SYSTEM_RE = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
+/**
+ * Computes the candidate of a lock: an OCI image manifest whose layers are the locked files
+ * (digest = the lock's sha256, size = the lock's size) and the lock files, plus a config blob.
+ * Pure: nothing is downloaded, so "was this built already?" is one lookup of the digest.
+ *
+ * Throws KarooError('input') when the lock cannot give a digest (entries without hashes or sizes).
+ */
+function candidateFor(lock, input, renderers = defaultLockRenderers) {
+    if (!SYSTEM_RE.test(input.system)) {
+        throw new lib/* KarooError */.xD('input', `system name "${input.system}" is not valid; use 1-40 lowercase letters, digits and dashes (karoo.yml "system" or --system)`);
+    }
+    assertComplete(lock);
+    const files = [];
+    const seen = new Set();
+    const entries = lock
+        .files()
+        .slice()
+        .sort((a, b) => cmp(a.file.name, b.file.name) || cmp(a.file.sha256, b.file.sha256));
+    for (const { pkg, file } of entries) {
+        if (seen.has(file.sha256))
+            continue; // one file locked under two markers is one layer
+        seen.add(file.sha256);
+        if (file.name === '' || /[/\\]/.test(file.name) || file.name === '.' || file.name === '..') {
+            throw new lib/* KarooError */.xD('input', `lock entry "${pkg.name} ${pkg.version}" has a file name "${file.name}" that is not a plain file name`);
+        }
+        files.push({
+            pkg,
+            file,
+            descriptor: {
+                mediaType: fileMediaType(file.name),
+                digest: `sha256:${file.sha256}`,
+                size: file.size,
+                annotations: { [ANNOTATIONS.title]: file.name, [ANNOTATIONS.package]: `${pkg.name}==${pkg.version}` },
+            },
+        });
+    }
+    const config = candidateConfig(lock, input);
+    const inline = [
+        inlineBlob(media_types_KAROO.candidateConfig, (0,lib/* canonicalJson */.dj)(config)),
+        inlineBlob(media_types_KAROO.pylock, renderers.pylock(lock), 'pylock.toml'),
+        inlineBlob(media_types_KAROO.requirements, renderers.requirements(lock), 'requirements.txt'),
+    ];
+    const manifest = {
+        schemaVersion: 2,
+        mediaType: oci_types_OCI.imageManifest,
+        artifactType: media_types_KAROO.candidate,
+        config: inline[0].descriptor,
+        layers: [...files.map((f) => f.descriptor), inline[1].descriptor, inline[2].descriptor],
+    };
+    const manifestBytes = new TextEncoder().encode((0,lib/* canonicalJson */.dj)(manifest));
+    const digest = (0,lib/* sha256Of */.Bj)(manifestBytes);
+    const totalSize = manifestBytes.length + manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
+    return {
+        digest,
+        descriptor: { mediaType: oci_types_OCI.imageManifest, digest, size: manifestBytes.length, artifactType: media_types_KAROO.candidate },
+        manifest,
+        manifestBytes,
+        config,
+        inline,
+        files,
+        totalSize,
+    };
+}
+/** The candidate digest of a lock, computed without any download. */
+function candidateDigest(lock, input, renderers = defaultLockRenderers) {
+    return candidateFor(lock, input, renderers).digest;
+}
+/** Throws one error naming every entry that lacks a hash or a size, and how to get a complete lock. */
+function assertComplete(lock) {
+    if (lock.packages.length === 0) {
+        throw new lib/* KarooError */.xD('input', 'the lock pins no packages; a candidate needs at least one locked file');
+    }
+    const bad = lock.incompleteEntries();
+    if (bad.length === 0)
+        return;
+    const shown = bad.slice(0, 5).map((b) => `${b.pkg.name} ${b.pkg.version} (${b.reason})`);
+    const more = bad.length > shown.length ? ` and ${bad.length - shown.length} more` : '';
+    throw new lib/* KarooError */.xD('input', `the lock cannot give a candidate digest: ${bad.length} ${bad.length === 1 ? 'entry lacks' : 'entries lack'} a hash or size: ${shown.join(', ')}${more}; ` +
+        'run `karoo resolve` to write a complete pylock.toml (with sha256 and size for every file) and build from that', { detail: { incomplete: bad.map((b) => ({ name: b.pkg.name, version: b.pkg.version, reason: b.reason })) } });
+}
+function candidateConfig(lock, input) {
+    const target = lock.meta.target ?? input.target;
+    const leafNames = lock.meta.leaves ? Object.keys(lock.meta.leaves) : (input.leaves ?? []);
+    const leaves = [...new Set(leafNames.map((n) => (0,lock_lib/* normalizeName */.Pc)(n)))].sort(cmp).map((name) => {
+        const pkg = lock.get(name);
+        if (!pkg)
+            throw new lib/* KarooError */.xD('input', `leaf "${name}" is not in the lock; re-run \`karoo resolve\` so the lock includes every leaf`);
+        return { name, version: pkg.version };
+    });
+    return {
+        schema: CANDIDATE_CONFIG_SCHEMA,
+        system: input.system,
+        target: target
+            ? { python: target.python, platforms: [...target.platforms], implementation: target.implementation }
+            : undefined,
+        leaves,
+        lockDigest: lock.digest,
+        packages: lock.packages.length,
+    };
+}
+/** A blob made of the given bytes (UTF-8 for strings), with an optional title annotation. */
+function inlineBlob(mediaType, content, title) {
+    const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
+    return {
+        bytes,
+        descriptor: {
+            mediaType,
+            digest: (0,lib/* sha256Of */.Bj)(bytes),
+            size: bytes.length,
+            annotations: title === undefined ? undefined : { [ANNOTATIONS.title]: title },
+        },
+    };
+}
+/** Reads a stored manifest back and says whether it is a karoo candidate. */
+function parseManifest(bytes, what = 'manifest') {
+    let m;
+    try {
+        m = JSON.parse(new TextDecoder().decode(bytes));
+    }
+    catch {
+        throw new KarooError('integrity', `${what} is not JSON`);
+    }
+    const o = m;
+    if (!o || typeof o !== 'object' || o.schemaVersion !== 2 || !o.config || !Array.isArray(o.layers)) {
+        throw new KarooError('input', `${what} is not an OCI image manifest (schemaVersion 2 with config and layers)`);
+    }
+    // Every descriptor is checked here (digest, size, media type): nothing downstream builds a
+    // path or a URL from a digest that was not.
+    const malformed = malformedManifest(what);
+    if (o.mediaType !== undefined && typeof o.mediaType !== 'string')
+        malformed('mediaType is not a string');
+    if (o.artifactType !== undefined && typeof o.artifactType !== 'string')
+        malformed('artifactType is not a string');
+    const annotations = checkAnnotations(o.annotations, malformed);
+    return {
+        schemaVersion: 2,
+        mediaType: (o.mediaType ?? OCI.imageManifest),
+        ...(o.artifactType !== undefined ? { artifactType: o.artifactType } : {}),
+        config: checkDescriptor(o.config, `${what}: config`),
+        layers: o.layers.map((l, i) => checkDescriptor(l, `${what}: layers[${i}]`)),
+        ...(o.subject !== undefined ? { subject: checkDescriptor(o.subject, `${what}: subject`) } : {}),
+        ...(annotations !== undefined ? { annotations } : {}),
+    };
+}
+function isCandidateManifest(m) {
+    return m.artifactType === KAROO.candidate;
+}
+function cmp(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+//# sourceMappingURL=candidate.js.map
+;// CONCATENATED MODULE: ./packages/candidate/lib/referrer.js
+
+
+
+
+/** The OCI empty config (`{}`), used by artifacts whose config says nothing. */
+const EMPTY_CONFIG = {
+    bytes: new TextEncoder().encode('{}'),
+    descriptor: { mediaType: oci_types_OCI.empty, digest: (0,lib/* sha256Of */.Bj)('{}'), size: 2 },
+};
+/** Builds an artifact manifest (image manifest, empty config) with `subject`. */
+function referrerFor(input) {
+    const layers = input.payloads.map((p) => inlineBlob(p.mediaType, p.content, p.title));
+    const manifest = {
+        schemaVersion: 2,
+        mediaType: oci_types_OCI.imageManifest,
+        artifactType: input.artifactType,
+        config: EMPTY_CONFIG.descriptor,
+        layers: layers.map((l) => l.descriptor),
+        subject: { mediaType: input.subject.mediaType, digest: input.subject.digest, size: input.subject.size },
+        annotations: input.annotations && Object.keys(input.annotations).length > 0 ? { ...input.annotations } : undefined,
+    };
+    const manifestBytes = new TextEncoder().encode((0,lib/* canonicalJson */.dj)(manifest));
+    const digest = (0,lib/* sha256Of */.Bj)(manifestBytes);
+    return {
+        digest,
+        manifest,
+        manifestBytes,
+        blobs: [EMPTY_CONFIG, ...layers],
+        descriptor: {
+            mediaType: oci_types_OCI.imageManifest,
+            digest,
+            size: manifestBytes.length,
+            artifactType: input.artifactType,
+            annotations: manifest.annotations,
+        },
+    };
+}
+/** The provenance artifact of a candidate: one canonical JSON layer, `subject` = the candidate. */
+function provenanceFor(candidate, provenance) {
+    if (Number.isNaN(Date.parse(provenance.builtAt))) {
+        throw new lib/* KarooError */.xD('input', `provenance time "${provenance.builtAt}" is not an ISO 8601 time`);
+    }
+    return referrerFor({
+        subject: candidate,
+        artifactType: media_types_KAROO.provenance,
+        payloads: [{ mediaType: media_types_KAROO.provenance, content: (0,lib/* canonicalJson */.dj)({ schema: 'karoo.provenance/v1', ...provenance }), title: 'provenance.json' }],
+        annotations: { [ANNOTATIONS.created]: provenance.builtAt },
+    });
+}
+//# sourceMappingURL=referrer.js.map
+;// CONCATENATED MODULE: ./packages/candidate/lib/index.js
+
+
+
+
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 46787:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  f6: () => (/* reexport */ FileError),
+  iE: () => (/* reexport */ KAROO_VERSION),
+  xD: () => (/* reexport */ errors_KarooError),
+  rs: () => (/* reexport */ OCI_ANNOTATIONS),
+  vQ: () => (/* reexport */ OCI_MEDIA_TYPES),
+  mn: () => (/* reexport */ basicAuthHeader),
+  Vz: () => (/* reexport */ blobFileName),
+  dj: () => (/* reexport */ canonicalJson),
+  LO: () => (/* reexport */ checkAnnotations),
+  YW: () => (/* reexport */ checkDescriptor),
+  k2: () => (/* reexport */ controlCharacterIn),
+  cS: () => (/* reexport */ credentialsForAny),
+  gJ: () => (/* reexport */ errorMessage),
+  ZD: () => (/* reexport */ hexOf),
+  Bc: () => (/* reexport */ isDigest),
+  lz: () => (/* reexport */ isFileError),
+  ro: () => (/* reexport */ isKarooError),
+  cW: () => (/* reexport */ isLoopbackHost),
+  P4: () => (/* reexport */ isSha256Hex),
+  lR: () => (/* reexport */ malformedManifest),
+  u6: () => (/* reexport */ networkCause),
+  m: () => (/* reexport */ parseDigest),
+  cl: () => (/* reexport */ quoteValue),
+  wX: () => (/* reexport */ runContextFromEnv),
+  Q3: () => (/* reexport */ sha256File),
+  Bj: () => (/* reexport */ sha256Of),
+  RZ: () => (/* reexport */ silentProgress),
+  Zf: () => (/* reexport */ writeFileAtomic)
+});
+
+// UNUSED EXPORTS: DigestError, EXIT_CODES, configText, credentialsFor, exitCodeOf, shortDigest, sshConfigValue, stderrProgress, urlWithUserinfo, writeFilesAtomic
+
 ;// CONCATENATED MODULE: ./packages/common/lib/errors.js
 const EXIT_CODES = {
     internal: 1,
@@ -44400,7 +45295,7 @@ class errors_KarooError extends Error {
     }
 }
 /** A syntax or content error at a position in a file: printed as `FILE:LINE: reason`. */
-class errors_FileError extends errors_KarooError {
+class FileError extends errors_KarooError {
     name = 'FileError';
     file;
     line;
@@ -44416,11 +45311,11 @@ class errors_FileError extends errors_KarooError {
         this.reason = reason;
     }
 }
-function errors_isKarooError(e) {
+function isKarooError(e) {
     return e instanceof Error && typeof e.kind === 'string' && 'detail' in e;
 }
 function isFileError(e) {
-    return errors_isKarooError(e) && e.name === 'FileError';
+    return isKarooError(e) && e.name === 'FileError';
 }
 /** Turns anything thrown (including non-Error values) into a one-line message. */
 function errorMessage(e) {
@@ -44429,7 +45324,7 @@ function errorMessage(e) {
     return String(e);
 }
 function exitCodeOf(e) {
-    return errors_isKarooError(e) ? EXIT_CODES[e.kind] : 1;
+    return isKarooError(e) ? EXIT_CODES[e.kind] : 1;
 }
 /** The most specific reason a network call failed: ECONNREFUSED, ENOTFOUND, a timeout… */
 function networkCause(e) {
@@ -44452,7 +45347,7 @@ function networkCause(e) {
 }
 //# sourceMappingURL=errors.js.map
 // EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
+var external_node_crypto_ = __nccwpck_require__(77598);
 ;// CONCATENATED MODULE: ./packages/common/lib/digest.js
 
 
@@ -44462,7 +45357,7 @@ function isDigest(value) {
     return typeof value === 'string' && DIGEST_RE.test(value);
 }
 /** Accepts `sha256:<hex>` (or a bare 64-hex string) and returns the canonical form. */
-function digest_parseDigest(value, what = 'digest') {
+function parseDigest(value, what = 'digest') {
     const v = value.trim();
     if (DIGEST_RE.test(v))
         return v;
@@ -44499,7 +45394,7 @@ function isSha256Hex(value) {
  * `0.5` and `500` are stable), dates as ISO 8601 strings, `undefined` members dropped.
  * Everything karoo hashes — locks, candidates, configurations, records — goes through it.
  */
-function canonical_json_canonicalJson(value) {
+function canonicalJson(value) {
     if (value === null)
         return 'null';
     switch (typeof value) {
@@ -44513,20 +45408,26 @@ function canonical_json_canonicalJson(value) {
             return JSON.stringify(value);
         case 'object': {
             if (Array.isArray(value))
-                return `[${value.map((v) => (v === undefined ? 'null' : canonical_json_canonicalJson(v))).join(',')}]`;
+                return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
             if (value instanceof Date)
                 return JSON.stringify(value.toISOString());
             const obj = value;
             const keys = Object.keys(obj)
                 .filter((k) => obj[k] !== undefined)
                 .sort();
-            return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical_json_canonicalJson(obj[k])}`).join(',')}}`;
+            return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
         }
         default:
             throw new errors_KarooError('input', `canonical JSON cannot hold a ${typeof value}`);
     }
 }
 //# sourceMappingURL=canonical-json.js.map
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
 ;// CONCATENATED MODULE: ./packages/common/lib/fs.js
 
 
@@ -44569,7 +45470,7 @@ async function sha256File(path) {
 }
 //# sourceMappingURL=fs.js.map
 ;// CONCATENATED MODULE: ./packages/common/lib/progress.js
-const progress_silentProgress = { info: () => { }, warn: () => { } };
+const silentProgress = { info: () => { }, warn: () => { } };
 function stderrProgress(prefix = 'karoo') {
     return {
         info: (m) => process.stderr.write(`${prefix}: ${m}\n`),
@@ -44660,13 +45561,13 @@ const OCI_MEDIA_TYPES = {
     empty: 'application/vnd.oci.empty.v1+json',
 };
 /** The standard annotation keys karoo reads and writes (image-spec annotations.md). */
-const descriptor_OCI_ANNOTATIONS = {
+const OCI_ANNOTATIONS = {
     title: 'org.opencontainers.image.title',
     created: 'org.opencontainers.image.created',
     refName: 'org.opencontainers.image.ref.name',
 };
 /** The thrower of a malformed stored manifest: an integrity error naming `what` and the reason. */
-function descriptor_malformedManifest(what) {
+function malformedManifest(what) {
     return (reason) => {
         throw new errors_KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
     };
@@ -44675,7 +45576,7 @@ function descriptor_malformedManifest(what) {
  * Checks the `annotations` of a descriptor, manifest or index: absent, or an object of strings.
  * Returns a fresh copy holding only those; anything else goes to `bad`.
  */
-function descriptor_checkAnnotations(value, bad) {
+function checkAnnotations(value, bad) {
     if (value === undefined)
         return undefined;
     if (!value || typeof value !== 'object' || Array.isArray(value))
@@ -44696,8 +45597,8 @@ function descriptor_checkAnnotations(value, bad) {
  * else throws an integrity error naming `what` and the field: a digest that is not one must
  * never become part of a file path or a URL.
  */
-function descriptor_checkDescriptor(value, what) {
-    const bad = descriptor_malformedManifest(what);
+function checkDescriptor(value, what) {
+    const bad = malformedManifest(what);
     if (!value || typeof value !== 'object' || Array.isArray(value))
         bad('the descriptor is not an object');
     const v = value;
@@ -44709,7 +45610,7 @@ function descriptor_checkDescriptor(value, what) {
         bad(`size ${JSON.stringify(v.size)?.slice(0, 40)} is not a non-negative integer`);
     if (v.artifactType !== undefined && typeof v.artifactType !== 'string')
         bad('artifactType is not a string');
-    const annotations = descriptor_checkAnnotations(v.annotations, bad);
+    const annotations = checkAnnotations(v.annotations, bad);
     let urls;
     if (v.urls !== undefined) {
         if (!Array.isArray(v.urls) || !v.urls.every((u) => typeof u === 'string'))
@@ -44730,7 +45631,7 @@ function descriptor_checkDescriptor(value, what) {
  * a digest that is checked here again, whatever its type says, so that no path is ever built
  * from a string that was cast to Digest without validation.
  */
-function descriptor_blobFileName(digest) {
+function blobFileName(digest) {
     if (!isDigest(digest)) {
         throw new errors_KarooError('integrity', `${JSON.stringify(String(digest)).slice(0, 100)} is not a sha256 digest; refusing to build a file path from it`);
     }
@@ -44789,6 +45690,8 @@ function sshConfigValue(what, value) {
 /** karoo's own version (the root package.json's `version`). */
 const KAROO_VERSION = '0.1.0';
 //# sourceMappingURL=version.js.map
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(48161);
 ;// CONCATENATED MODULE: ./packages/common/lib/run-context.js
 
 /** Reads the run context from the environment (an empty variable counts as unset). */
@@ -44834,42 +45737,26 @@ function localUser() {
 
 
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./packages/candidate/lib/oci-types.js
 
-/** OCI media types of the documents a candidate is made of (@karoo/common's, one definition). */
-const oci_types_OCI = OCI_MEDIA_TYPES;
-//# sourceMappingURL=oci-types.js.map
-;// CONCATENATED MODULE: ./packages/candidate/lib/media-types.js
+/***/ }),
 
-/** karoo's own media types. Changing any of them changes every candidate digest. */
-const media_types_KAROO = {
-    /** `artifactType` of a candidate manifest. */
-    candidate: 'application/vnd.karoo.candidate.v1',
-    /** The candidate's config blob (canonical JSON). */
-    candidateConfig: 'application/vnd.karoo.candidate.config.v1+json',
-    wheel: 'application/vnd.karoo.python.wheel.v1',
-    sdist: 'application/vnd.karoo.python.sdist.v1',
-    /** A locked file that is neither a wheel nor an sdist. */
-    file: 'application/vnd.karoo.python.file.v1',
-    pylock: 'application/vnd.karoo.lock.pylock.v1+toml',
-    requirements: 'application/vnd.karoo.lock.requirements.v1',
-    /** `artifactType` of a provenance record referring to a candidate. */
-    provenance: 'application/vnd.karoo.provenance.v1+json',
-};
-/** The annotation keys karoo uses: the standard ones (@karoo/common's) and its own. */
-const ANNOTATIONS = {
-    ...descriptor_OCI_ANNOTATIONS,
-    /** `name==version` of the locked package a layer belongs to. */
-    package: 'dev.karoo.package',
-};
-function fileMediaType(fileName) {
-    if (fileName.endsWith('.whl'))
-        return media_types_KAROO.wheel;
-    if (/\.(tar\.gz|zip|tar\.bz2|tgz)$/.test(fileName))
-        return media_types_KAROO.sdist;
-    return media_types_KAROO.file;
-}
-//# sourceMappingURL=media-types.js.map
+/***/ 34764:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  c_: () => (/* reexport */ Lock),
+  ri: () => (/* reexport */ isValidVersion),
+  Pc: () => (/* reexport */ names_normalizeName),
+  nV: () => (/* reexport */ parseInstant),
+  cx: () => (/* reexport */ readLockFile),
+  e6: () => (/* reexport */ writePylock),
+  ey: () => (/* reexport */ writeRequirements)
+});
+
+// UNUSED EXPORTS: LOCK_DIGEST_SCHEMA, RequirementSyntaxError, canonicalLockJson, compareVersionStrings, compareVersions, detectLockFormat, diffLocks, formatInstant, formatInstantExact, hasUserinfo, isPrerelease, isValidName, normalizeInstant, normalizeMarker, normalizeVersion, parsePep508, parsePoetryLock, parsePylock, parseRequirements, parseRequirementsFile, parseSdistName, parseSpecifiers, parseUvLock, parseVersion, parseWheelName, readLockText, requirementsToLock, satisfies, stripUserinfo, targetEnvironment, validateMarker
+
 ;// CONCATENATED MODULE: ./packages/lock/lib/names.js
 /** PEP 503 normalised project name: lowercase, runs of `-`, `_`, `.` become one `-`. */
 function names_normalizeName(name) {
@@ -44882,7 +45769,7 @@ function isValidName(name) {
 }
 //# sourceMappingURL=names.js.map
 // EXTERNAL MODULE: ./node_modules/@renovatebot/pep440/index.js
-var pep440 = __nccwpck_require__(8898);
+var pep440 = __nccwpck_require__(68898);
 ;// CONCATENATED MODULE: ./packages/lock/lib/version.js
 
 function parseVersion(input) {
@@ -44937,6 +45824,8 @@ function satisfies(version, specifierSet) {
     return pep440Satisfies(v, specifierSet, { prereleases: true });
 }
 //# sourceMappingURL=version.js.map
+// EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
+var lib = __nccwpck_require__(46787);
 ;// CONCATENATED MODULE: ./packages/lock/lib/time.js
 /**
  * Instants as indexes give them (PEP 700 `upload-time`, PEP 751 `upload-time`) and as users
@@ -45015,7 +45904,7 @@ class Lock {
         // explicit here means a lock written and read back has the very same meta.
         const derived = meta.target && /^[0-9]+\.[0-9]+$/.test(meta.target.python) ? `==${meta.target.python}.*` : undefined;
         this.meta = meta.requiresPython === undefined && derived !== undefined ? { ...meta, requiresPython: derived } : meta;
-        this.digest = sha256Of(canonicalLockJson(packages));
+        this.digest = (0,lib/* sha256Of */.Bj)(canonicalLockJson(packages));
     }
     /** Normalises, sorts and checks packages: one entry per (name, marker); hashes are lowercase hex. */
     static create(packages, meta = {}) {
@@ -45028,14 +45917,14 @@ class Lock {
             const files = [...p.files]
                 .map((f) => {
                 const sha256 = f.sha256.toLowerCase();
-                if (!isSha256Hex(sha256)) {
-                    throw new errors_KarooError('input', `lock entry "${name} ${p.version}" has a malformed sha256 "${f.sha256}" for ${f.name}`);
+                if (!(0,lib/* isSha256Hex */.P4)(sha256)) {
+                    throw new lib/* KarooError */.xD('input', `lock entry "${name} ${p.version}" has a malformed sha256 "${f.sha256}" for ${f.name}`);
                 }
                 if (f.uploadTime === undefined)
                     return { ...f, sha256 };
                 const uploadTime = normalizeInstant(f.uploadTime);
                 if (uploadTime === undefined) {
-                    throw new errors_KarooError('input', `lock entry "${name} ${p.version}" has an upload time "${f.uploadTime}" for ${f.name} that is not an RFC 3339 date-time`);
+                    throw new lib/* KarooError */.xD('input', `lock entry "${name} ${p.version}" has an upload time "${f.uploadTime}" for ${f.name} that is not an RFC 3339 date-time`);
                 }
                 return { ...f, sha256, uploadTime };
             })
@@ -45044,7 +45933,7 @@ class Lock {
             const prev = seen.get(key);
             if (prev) {
                 if (prev.version !== pkg.version) {
-                    throw new errors_KarooError('input', `lock pins "${name}" twice with different versions (${prev.version} and ${pkg.version}); a lock holds one version per package`);
+                    throw new lib/* KarooError */.xD('input', `lock pins "${name}" twice with different versions (${prev.version} and ${pkg.version}); a lock holds one version per package`);
                 }
                 continue;
             }
@@ -45105,7 +45994,7 @@ function cmp(a, b) {
  * so a pylock.toml and a requirements.txt pinning the same files give the same digest.
  */
 function canonicalLockJson(packages) {
-    return canonical_json_canonicalJson({
+    return (0,lib/* canonicalJson */.dj)({
         schema: LOCK_DIGEST_SCHEMA,
         packages: packages.map((p) => ({
             name: p.name,
@@ -45184,6 +46073,10 @@ function group(lock) {
     return m;
 }
 //# sourceMappingURL=diff.js.map
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
 ;// CONCATENATED MODULE: ./packages/lock/lib/files.js
 /** Distribution file names, URLs and file decoding shared by the lock readers and writers. */
 
@@ -45629,7 +46522,7 @@ function requirementsToLock(parsed) {
         const prev = packages.get(key);
         if (prev) {
             if (normalizeVersion(prev.pkg.version) !== normalizeVersion(pkg.version)) {
-                throw new errors_FileError(e.file, e.line, `"${pkg.name}" is pinned to ${pkg.version} here and to ${prev.pkg.version} at ${prev.entry.file}:${prev.entry.line}; a lock holds one version per package and marker`);
+                throw new lib/* FileError */.f6(e.file, e.line, `"${pkg.name}" is pinned to ${pkg.version} here and to ${prev.pkg.version} at ${prev.entry.file}:${prev.entry.line}; a lock holds one version per package and marker`);
             }
             const have = new Set(prev.pkg.files.map((f) => f.sha256));
             for (const f of pkg.files)
@@ -45656,7 +46549,7 @@ function requirementsToLock(parsed) {
         lock = Lock.create([...packages.values()].map(({ pkg }) => pkg), meta);
     }
     catch (e) {
-        throw new errors_FileError(parsed.file, undefined, e.message);
+        throw new lib/* FileError */.f6(parsed.file, undefined, e.message);
     }
     if (parsed.recordedDigest && parsed.recordedDigest !== lock.digest) {
         warnings.push(`${parsed.file}: the recorded lock digest ${parsed.recordedDigest} does not match its requirements (${lock.digest}); the file was changed after karoo wrote it`);
@@ -45689,12 +46582,12 @@ function attachKarooFiles(parsed, packages) {
     for (const c of parsed.karooFiles) {
         const pkgs = byNameVersion.get(`${names_normalizeName(c.name)}==${normalizeVersion(c.version)}`);
         if (!pkgs)
-            throw new errors_FileError(c.file, c.line, `karoo-file comment names ${c.name}==${c.version}, which no requirement in the file pins`);
+            throw new lib/* FileError */.f6(c.file, c.line, `karoo-file comment names ${c.name}==${c.version}, which no requirement in the file pins`);
         const file = pkgs.flatMap((p) => p.files).find((f) => f.sha256 === c.sha256);
         if (!file)
-            throw new errors_FileError(c.file, c.line, `karoo-file comment gives sha256 ${c.sha256}, which is not a --hash of ${c.name}==${c.version}`);
+            throw new lib/* FileError */.f6(c.file, c.line, `karoo-file comment gives sha256 ${c.sha256}, which is not a --hash of ${c.name}==${c.version}`);
         if (c.url !== undefined && hasUserinfo(c.url)) {
-            throw new errors_FileError(c.file, c.line, `karoo-file URL carries credentials; lock files never hold them (remove "user:password@")`);
+            throw new lib/* FileError */.f6(c.file, c.line, `karoo-file URL carries credentials; lock files never hold them (remove "user:password@")`);
         }
         if (c.filename !== undefined)
             file.name = c.filename;
@@ -45708,7 +46601,7 @@ function attachKarooFiles(parsed, packages) {
     for (const c of parsed.karooIndexes) {
         const pkgs = byNameVersion.get(`${names_normalizeName(c.name)}==${normalizeVersion(c.version)}`);
         if (!pkgs)
-            throw new errors_FileError(c.file, c.line, `karoo-index comment names ${c.name}==${c.version}, which no requirement in the file pins`);
+            throw new lib/* FileError */.f6(c.file, c.line, `karoo-index comment names ${c.name}==${c.version}, which no requirement in the file pins`);
         for (const p of pkgs)
             p.index = stripUserinfo(c.url);
     }
@@ -45722,13 +46615,13 @@ function readMeta(parsed) {
         raw = JSON.parse(m.json);
     }
     catch (e) {
-        throw new errors_FileError(m.file, m.line, `karoo-meta is not valid JSON: ${e.message}`);
+        throw new lib/* FileError */.f6(m.file, m.line, `karoo-meta is not valid JSON: ${e.message}`);
     }
     try {
         return metaFromJson(raw);
     }
     catch (e) {
-        throw new errors_FileError(m.file, m.line, `karoo-meta: ${e.message}`);
+        throw new lib/* FileError */.f6(m.file, m.line, `karoo-meta: ${e.message}`);
     }
 }
 /** LockMeta from its JSON form (`{target, leaves, inputsDigest, requiresPython}`); throws on a wrong shape. */
@@ -45825,14 +46718,14 @@ function writeRequirements(lock) {
         out.push(`# target: ${describeTarget(lock.meta.target)}`);
     const meta = metaToJson(lock.meta);
     if (Object.keys(meta).length)
-        out.push(`# karoo-meta: ${canonical_json_canonicalJson(meta)}`);
+        out.push(`# karoo-meta: ${(0,lib/* canonicalJson */.dj)(meta)}`);
     out.push('');
     const indexes = indexOptions(lock);
     if (indexes.length)
         out.push(...indexes, '');
     for (const p of lock.packages) {
         if (p.marker && /\s#/.test(p.marker)) {
-            throw new errors_KarooError('input', `cannot write requirements.txt: the marker of ${p.name} ${p.version} contains " #", which pip reads as a comment`);
+            throw new lib/* KarooError */.xD('input', `cannot write requirements.txt: the marker of ${p.name} ${p.version} contains " #", which pip reads as a comment`);
         }
         const head = `${p.name}==${p.version}${p.marker ? ` ; ${p.marker}` : ''}`;
         if (p.files.length === 0)
@@ -45868,7 +46761,7 @@ function karooFileLine(p, f) {
     if (!f.name && f.url === undefined && f.size === undefined)
         return [];
     if (/\s/.test(f.name))
-        throw new errors_KarooError('input', `cannot write requirements.txt: file name "${f.name}" of ${p.name} contains whitespace`);
+        throw new lib/* KarooError */.xD('input', `cannot write requirements.txt: file name "${f.name}" of ${p.name} contains whitespace`);
     let s = `    # karoo-file: ${p.name}==${p.version} ${f.name || '-'} sha256=${f.sha256}`;
     if (f.size !== undefined)
         s += ` size=${f.size}`;
@@ -47207,7 +48100,7 @@ function parseToml(text, file) {
         if (e instanceof TomlError || (e instanceof Error && typeof e.line === 'number')) {
             const err = e;
             const reason = err.message.split('\n')[0].replace(/^Invalid TOML document:\s*/, '');
-            throw new errors_FileError(file, err.line, `invalid TOML: ${reason}`, err.column);
+            throw new lib/* FileError */.f6(file, err.line, `invalid TOML: ${reason}`, err.column);
         }
         throw e;
     }
@@ -47291,7 +48184,7 @@ function parsePylock(text, file) {
     const warnings = [];
     const unpinned = [];
     const top = (reason, key) => {
-        throw new errors_FileError(file, key ? (topLine(text, key) ?? 1) : 1, reason);
+        throw new lib/* FileError */.f6(file, key ? (topLine(text, key) ?? 1) : 1, reason);
     };
     const lv = doc['lock-version'];
     if (lv === undefined)
@@ -47347,7 +48240,7 @@ function parsePylock(text, file) {
                 searchFrom = line + 1;
         }
         const fail = (reason) => {
-            throw new errors_FileError(file, line ?? 1, `packages[${i}]${isTable(raw) && typeof raw.name === 'string' ? ` (${raw.name})` : ''}: ${reason}`);
+            throw new lib/* FileError */.f6(file, line ?? 1, `packages[${i}]${isTable(raw) && typeof raw.name === 'string' ? ` (${raw.name})` : ''}: ${reason}`);
         };
         if (!isTable(raw))
             fail('must be a table');
@@ -47363,7 +48256,7 @@ function parsePylock(text, file) {
         lock = Lock.create(locked, { ...meta.meta, ...(typeof rp === 'string' ? { requiresPython: rp } : {}) });
     }
     catch (e) {
-        throw new errors_FileError(file, undefined, e.message);
+        throw new lib/* FileError */.f6(file, undefined, e.message);
     }
     if (meta.recordedDigest && meta.recordedDigest !== lock.digest) {
         warnings.push(`${file}: [tool.karoo] lock-digest ${meta.recordedDigest} does not match its packages (${lock.digest}); the file was changed after karoo wrote it`);
@@ -47560,7 +48453,7 @@ function readToolKaroo(doc, file, text) {
     const k = tool.karoo;
     const line = topLine(text, 'tool\\.karoo') ?? 1;
     if (!isTable(k))
-        throw new errors_FileError(file, line, '[tool.karoo] must be a table');
+        throw new lib/* FileError */.f6(file, line, '[tool.karoo] must be a table');
     try {
         const meta = metaFromJson({
             target: k.target,
@@ -47574,7 +48467,7 @@ function readToolKaroo(doc, file, text) {
         return { meta, ...(typeof d === 'string' ? { recordedDigest: d } : {}) };
     }
     catch (e) {
-        throw new errors_FileError(file, line, `[tool.karoo]: ${e.message}`);
+        throw new lib/* FileError */.f6(file, line, `[tool.karoo]: ${e.message}`);
     }
 }
 /** `[tool.karoo.as-of]` (kebab-case keys) into the JSON form metaFromJson reads. */
@@ -47651,27 +48544,27 @@ function writePylock(lock) {
         if (p.index)
             kv('index', stripUserinfo(p.index));
         if (p.files.length === 0) {
-            throw new errors_KarooError('input', `cannot write pylock.toml: ${p.name} ${p.version} has no files (no sha256 hash); a pylock.toml names the files to install, so resolve with hashes`);
+            throw new lib/* KarooError */.xD('input', `cannot write pylock.toml: ${p.name} ${p.version} has no files (no sha256 hash); a pylock.toml names the files to install, so resolve with hashes`);
         }
         const wheels = [];
         const others = [];
         for (const f of p.files) {
             if (f.url === undefined && !f.name) {
-                throw new errors_KarooError('input', `cannot write pylock.toml: ${p.name} ${p.version} file sha256:${f.sha256} has no URL and no file name; re-run resolve so that every file has a URL`);
+                throw new lib/* KarooError */.xD('input', `cannot write pylock.toml: ${p.name} ${p.version} file sha256:${f.sha256} has no URL and no file name; re-run resolve so that every file has a URL`);
             }
             (isWheelName(f.name) ? wheels : others).push(f);
         }
         if (others.length > 1) {
-            throw new errors_KarooError('input', `cannot write pylock.toml: ${p.name} ${p.version} has ${others.length} source distributions (${others.map((f) => f.name).join(', ')}); PEP 751 allows one`);
+            throw new lib/* KarooError */.xD('input', `cannot write pylock.toml: ${p.name} ${p.version} has ${others.length} source distributions (${others.map((f) => f.name).join(', ')}); PEP 751 allows one`);
         }
         if (others.length === 1) {
             out.push('', '[packages.sdist]');
-            pylock_writeFile(others[0], out);
+            writeFile(others[0], out);
         }
         wheels.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.sha256 < b.sha256 ? -1 : 1));
         for (const w of wheels) {
             out.push('', '[[packages.wheels]]');
-            pylock_writeFile(w, out);
+            writeFile(w, out);
         }
     }
     out.push('', '[tool.karoo]');
@@ -47701,7 +48594,7 @@ function writePylock(lock) {
     }
     return `${out.join('\n')}\n`;
 }
-function pylock_writeFile(f, out) {
+function writeFile(f, out) {
     if (f.name)
         out.push(`name = ${tomlString(f.name)}`);
     // A file without a URL sits beside the lock (as in a candidate, whose wheels are its layers).
@@ -47718,7 +48611,7 @@ function pylock_writeFile(f, out) {
 }
 //# sourceMappingURL=pylock.js.map
 // EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
+var external_node_url_ = __nccwpck_require__(73136);
 ;// CONCATENATED MODULE: ./packages/lock/lib/requirements.js
 /**
  * pip requirements files, as pip-compile and `uv pip compile` write them and as people write
@@ -47875,7 +48768,7 @@ class Parser {
                 continue;
             }
             if (/^\s*#\s*karoo-index:/.test(l))
-                throw new errors_FileError(file, line, 'malformed karoo-index comment; expected "# karoo-index: NAME==VERSION URL"');
+                throw new lib/* FileError */.f6(file, line, 'malformed karoo-index comment; expected "# karoo-index: NAME==VERSION URL"');
             m = /^#\s*karoo-meta:\s*(\{.*\})\s*$/.exec(l);
             if (m && !this.karooMeta) {
                 this.karooMeta = { file, line, json: m[1] };
@@ -47888,7 +48781,7 @@ class Parser {
     }
     parseLine(text, file, abs, line, constraint, stack) {
         const fail = (reason) => {
-            throw new errors_FileError(file, line, reason);
+            throw new lib/* FileError */.f6(file, line, reason);
         };
         let args;
         let optText;
@@ -48027,15 +48920,15 @@ class Parser {
         }
         catch (e) {
             const code = e.code;
-            throw new errors_FileError(file, line, `cannot open ${kind === 'constraint' ? 'constraint' : 'requirement'} file "${target}" (${childFile}): ${code === 'ENOENT' ? 'no such file' : (code ?? e.message)}`);
+            throw new lib/* FileError */.f6(file, line, `cannot open ${kind === 'constraint' ? 'constraint' : 'requirement'} file "${target}" (${childFile}): ${code === 'ENOENT' ? 'no such file' : (code ?? e.message)}`);
         }
         try {
             this.parseFile(text, childFile, childAbs, constraint || kind === 'constraint', chain);
         }
         catch (e) {
             // A cycle already names the whole chain of includes; other errors get the including line.
-            if (isFileError(e) && !isIncludeCycle(e)) {
-                throw new errors_FileError(e.file, e.line, `${e.reason} (included by ${kind === 'constraint' ? '-c' : '-r'} at ${file}:${line})`);
+            if ((0,lib/* isFileError */.lz)(e) && !isIncludeCycle(e)) {
+                throw new lib/* FileError */.f6(e.file, e.line, `${e.reason} (included by ${kind === 'constraint' ? '-c' : '-r'} at ${file}:${line})`);
             }
             throw e;
         }
@@ -48045,7 +48938,7 @@ class Parser {
  * A `-r`/`-c` chain that comes back to a file it started from. A FileError (its name too, so
  * isFileError guards hold), told apart by `includeCycle`, never by its message.
  */
-class IncludeCycleError extends errors_FileError {
+class IncludeCycleError extends lib/* FileError */.f6 {
     includeCycle = true;
 }
 function isIncludeCycle(e) {
@@ -48302,7 +49195,7 @@ function named(text, fail) {
 }
 function parseKarooFile(rest, file, line) {
     const fail = (why) => {
-        throw new errors_FileError(file, line, `malformed karoo-file comment (${why}); expected "# karoo-file: NAME==VERSION FILENAME sha256=HEX size=N url=URL"`);
+        throw new lib/* FileError */.f6(file, line, `malformed karoo-file comment (${why}); expected "# karoo-file: NAME==VERSION FILENAME sha256=HEX size=N url=URL"`);
     };
     const m = /^(\S+)==(\S+)\s+(\S+)((?:\s+\S+=\S*)*)$/.exec(rest);
     if (!m)
@@ -48341,7 +49234,7 @@ function parseKarooFile(rest, file, line) {
 
 
 
-function tool_locks_sha256Of(hash, fail, where) {
+function sha256Of(hash, fail, where) {
     if (hash === undefined)
         return undefined;
     if (typeof hash !== 'string')
@@ -48361,7 +49254,7 @@ function finish(file, packages, unpinned, warnings, requiresPython) {
         lock = Lock.create(packages, requiresPython ? { requiresPython } : {});
     }
     catch (e) {
-        throw new errors_FileError(file, undefined, e.message);
+        throw new lib/* FileError */.f6(file, undefined, e.message);
     }
     for (const u of unpinned)
         warnings.push(`${u.file}:${u.line}: ${u.name}: ${u.reason}`);
@@ -48373,10 +49266,10 @@ function parseUvLock(text, file) {
     const warnings = [];
     const unpinned = [];
     if (doc.version !== 1)
-        throw new errors_FileError(file, 1, `uv.lock version ${JSON.stringify(doc.version)} is not supported; karoo reads version = 1`);
+        throw new lib/* FileError */.f6(file, 1, `uv.lock version ${JSON.stringify(doc.version)} is not supported; karoo reads version = 1`);
     const pkgs = doc.package ?? [];
     if (!Array.isArray(pkgs))
-        throw new errors_FileError(file, 1, '[[package]] must be an array of tables');
+        throw new lib/* FileError */.f6(file, 1, '[[package]] must be an array of tables');
     const lines = headerLines(text, 'package');
     const count = new Map();
     for (const p of pkgs)
@@ -48386,7 +49279,7 @@ function parseUvLock(text, file) {
     pkgs.forEach((raw, i) => {
         const line = lines[i] ?? 1;
         const fail = (r) => {
-            throw new errors_FileError(file, line, r);
+            throw new lib/* FileError */.f6(file, line, r);
         };
         if (!isTable(raw))
             fail('[[package]] must be a table');
@@ -48414,7 +49307,7 @@ function parseUvLock(text, file) {
             if (!isTable(f) || (typeof f.url !== 'string' && typeof f.path !== 'string' && typeof f.filename !== 'string'))
                 fail(`${name}: ${where} needs a url`);
             const t = f;
-            const sha = tool_locks_sha256Of(t.hash, fail, `${name} ${where}`);
+            const sha = sha256Of(t.hash, fail, `${name} ${where}`);
             if (!sha)
                 return;
             if (t.size !== undefined && (typeof t.size !== 'number' || !Number.isInteger(t.size)))
@@ -48435,7 +49328,7 @@ function parseUvLock(text, file) {
             p.wheels.forEach((w, j) => take(w, `wheels[${j}]`));
         }
         if (kind === 'url' && files.length === 0 && typeof src.url === 'string') {
-            const sha = tool_locks_sha256Of(isTable(p.sdist) ? p.sdist.hash : undefined, fail, `${name} source`);
+            const sha = sha256Of(isTable(p.sdist) ? p.sdist.hash : undefined, fail, `${name} source`);
             if (sha)
                 files.push({ name: basename(src.url), sha256: sha, url: stripUserinfo(src.url) });
         }
@@ -48460,21 +49353,21 @@ function parsePoetryLock(text, file) {
     const unpinned = [];
     const metadata = doc.metadata;
     if (!isTable(metadata) || typeof metadata['lock-version'] !== 'string') {
-        throw new errors_FileError(file, 1, 'missing [metadata] lock-version; this is not a poetry.lock');
+        throw new lib/* FileError */.f6(file, 1, 'missing [metadata] lock-version; this is not a poetry.lock');
     }
     const lv = metadata['lock-version'];
     if (!/^[12]\./.test(lv))
-        throw new errors_FileError(file, 1, `poetry lock-version "${lv}" is not supported; karoo reads 1.x and 2.x`);
+        throw new lib/* FileError */.f6(file, 1, `poetry lock-version "${lv}" is not supported; karoo reads 1.x and 2.x`);
     const legacyFiles = isTable(metadata.files) ? metadata.files : undefined;
     const pkgs = doc.package ?? [];
     if (!Array.isArray(pkgs))
-        throw new errors_FileError(file, 1, '[[package]] must be an array of tables');
+        throw new lib/* FileError */.f6(file, 1, '[[package]] must be an array of tables');
     const lines = headerLines(text, 'package');
     const out = [];
     pkgs.forEach((raw, i) => {
         const line = lines[i] ?? 1;
         const fail = (r) => {
-            throw new errors_FileError(file, line, r);
+            throw new lib/* FileError */.f6(file, line, r);
         };
         if (!isTable(raw))
             fail('[[package]] must be a table');
@@ -48497,7 +49390,7 @@ function parsePoetryLock(text, file) {
         list.forEach((f, j) => {
             if (!isTable(f) || typeof f.file !== 'string')
                 fail(`${name}: files[${j}] needs a "file" name`);
-            const sha = tool_locks_sha256Of(f.hash, fail, `${name} files[${j}]`);
+            const sha = sha256Of(f.hash, fail, `${name} files[${j}]`);
             if (sha)
                 files.push({ name: f.file, sha256: sha, ...(type === 'url' && typeof src?.url === 'string' ? { url: stripUserinfo(src.url) } : {}) });
         });
@@ -48540,12 +49433,12 @@ function detectLockFormat(path, text) {
         if (/^\s*\[metadata\]/m.test(text) && /^\s*content-hash\s*=/m.test(text))
             return 'poetry-lock';
         if (name === 'pyproject.toml') {
-            throw new errors_FileError(path, undefined, 'pyproject.toml declares dependencies but pins nothing; give karoo a lock (pylock.toml, requirements.txt, uv.lock, poetry.lock)');
+            throw new lib/* FileError */.f6(path, undefined, 'pyproject.toml declares dependencies but pins nothing; give karoo a lock (pylock.toml, requirements.txt, uv.lock, poetry.lock)');
         }
-        throw new errors_FileError(path, undefined, 'not a lock file karoo knows (pylock.toml, uv.lock, poetry.lock or a requirements file)');
+        throw new lib/* FileError */.f6(path, undefined, 'not a lock file karoo knows (pylock.toml, uv.lock, poetry.lock or a requirements file)');
     }
     if (NOT_LOCKS.has(ext)) {
-        throw new errors_FileError(path, undefined, `a ${ext} file is not a lock or requirements file; give karoo a pylock.toml, requirements.txt, uv.lock or poetry.lock`);
+        throw new lib/* FileError */.f6(path, undefined, `a ${ext} file is not a lock or requirements file; give karoo a pylock.toml, requirements.txt, uv.lock or poetry.lock`);
     }
     return 'requirements';
 }
@@ -48558,7 +49451,7 @@ async function readLockFile(path, options = {}) {
     }
     catch (e) {
         const code = e.code;
-        throw new errors_FileError(path, undefined, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a lock file' : `cannot read (${code ?? e.message})`);
+        throw new lib/* FileError */.f6(path, undefined, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a lock file' : `cannot read (${code ?? e.message})`);
     }
     const decoded = decodeText(bytes);
     return readLockText(decoded.text, path, options, decoded.warning ? [`${path}: ${decoded.warning}`] : []);
@@ -48598,246 +49491,32 @@ function readLockText(text, path, options = {}, extraWarnings = []) {
 
 
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./packages/candidate/lib/candidate.js
+
+/***/ }),
+
+/***/ 99713:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  OP: () => (/* reexport */ util_Hasher),
+  K_: () => (/* reexport */ layout_LayoutStore),
+  kq: () => (/* reexport */ bufferSource),
+  IO: () => (/* reexport */ util_fileSource),
+  Ch: () => (/* reexport */ openStore),
+  mZ: () => (/* reexport */ parseStoreRef)
+});
 
+// UNUSED EXPORTS: DEFAULT_IMPORT_LIMITS, MANIFEST_ACCEPT, MEDIA_TYPES, REF_NAME_ANNOTATION, RegistryStore, blobsOf, copyArtifact, describeBlob, exportTar, importTar, lazySource, manifestMediaType, parseChallenge, parseManifestInfo, parseReferrersList, readAll, referrersTag, registryCredentialsFromEnv, verifyBlob, verifyManifest
 
-/** Schema name inside the config blob; bump it (and every digest moves) only on purpose. */
-const CANDIDATE_CONFIG_SCHEMA = 'karoo.candidate.config/v1';
-/**
- * The lock files a candidate embeds: @karoo/lock's writers, applied to the lock without what
- * records where and when it was resolved rather than what was locked: the inputs digest (an
- * unrelated upload to the index must not make a new candidate of the same files), the
- * upload times and the upload-time cutoff, and the index and file URLs (the wheels are the candidate's own layers, so its pylock.toml names
- * them by path; the same files from a mirror, or a file:// index in another clone, give the
- * same candidate).
- */
-const defaultLockRenderers = {
-    pylock: (lock) => writePylock(forCandidate(lock)),
-    requirements: (lock) => writeRequirements(forCandidate(lock)),
-};
-function forCandidate(lock) {
-    // Upload times and the cutoff describe the index's copies and how they were chosen, like the
-    // URLs: the same files mirrored into another index (other upload times, or none) give the same candidate.
-    const { inputsDigest: _, asOf: _asOf, ...meta } = lock.meta;
-    const packages = lock.packages.map((p) => ({ ...p, index: undefined, files: p.files.map((f) => ({ ...f, url: undefined, uploadTime: undefined })) }));
-    return Lock.create(packages, meta);
-}
-const SYSTEM_RE = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
-/**
- * Computes the candidate of a lock: an OCI image manifest whose layers are the locked files
- * (digest = the lock's sha256, size = the lock's size) and the lock files, plus a config blob.
- * Pure: nothing is downloaded, so "was this built already?" is one lookup of the digest.
- *
- * Throws KarooError('input') when the lock cannot give a digest (entries without hashes or sizes).
- */
-function candidateFor(lock, input, renderers = defaultLockRenderers) {
-    if (!SYSTEM_RE.test(input.system)) {
-        throw new errors_KarooError('input', `system name "${input.system}" is not valid; use 1-40 lowercase letters, digits and dashes (karoo.yml "system" or --system)`);
-    }
-    assertComplete(lock);
-    const files = [];
-    const seen = new Set();
-    const entries = lock
-        .files()
-        .slice()
-        .sort((a, b) => candidate_cmp(a.file.name, b.file.name) || candidate_cmp(a.file.sha256, b.file.sha256));
-    for (const { pkg, file } of entries) {
-        if (seen.has(file.sha256))
-            continue; // one file locked under two markers is one layer
-        seen.add(file.sha256);
-        if (file.name === '' || /[/\\]/.test(file.name) || file.name === '.' || file.name === '..') {
-            throw new errors_KarooError('input', `lock entry "${pkg.name} ${pkg.version}" has a file name "${file.name}" that is not a plain file name`);
-        }
-        files.push({
-            pkg,
-            file,
-            descriptor: {
-                mediaType: fileMediaType(file.name),
-                digest: `sha256:${file.sha256}`,
-                size: file.size,
-                annotations: { [ANNOTATIONS.title]: file.name, [ANNOTATIONS.package]: `${pkg.name}==${pkg.version}` },
-            },
-        });
-    }
-    const config = candidateConfig(lock, input);
-    const inline = [
-        inlineBlob(media_types_KAROO.candidateConfig, canonical_json_canonicalJson(config)),
-        inlineBlob(media_types_KAROO.pylock, renderers.pylock(lock), 'pylock.toml'),
-        inlineBlob(media_types_KAROO.requirements, renderers.requirements(lock), 'requirements.txt'),
-    ];
-    const manifest = {
-        schemaVersion: 2,
-        mediaType: oci_types_OCI.imageManifest,
-        artifactType: media_types_KAROO.candidate,
-        config: inline[0].descriptor,
-        layers: [...files.map((f) => f.descriptor), inline[1].descriptor, inline[2].descriptor],
-    };
-    const manifestBytes = new TextEncoder().encode(canonical_json_canonicalJson(manifest));
-    const digest = sha256Of(manifestBytes);
-    const totalSize = manifestBytes.length + manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
-    return {
-        digest,
-        descriptor: { mediaType: oci_types_OCI.imageManifest, digest, size: manifestBytes.length, artifactType: media_types_KAROO.candidate },
-        manifest,
-        manifestBytes,
-        config,
-        inline,
-        files,
-        totalSize,
-    };
-}
-/** The candidate digest of a lock, computed without any download. */
-function candidateDigest(lock, input, renderers = defaultLockRenderers) {
-    return candidateFor(lock, input, renderers).digest;
-}
-/** Throws one error naming every entry that lacks a hash or a size, and how to get a complete lock. */
-function assertComplete(lock) {
-    if (lock.packages.length === 0) {
-        throw new errors_KarooError('input', 'the lock pins no packages; a candidate needs at least one locked file');
-    }
-    const bad = lock.incompleteEntries();
-    if (bad.length === 0)
-        return;
-    const shown = bad.slice(0, 5).map((b) => `${b.pkg.name} ${b.pkg.version} (${b.reason})`);
-    const more = bad.length > shown.length ? ` and ${bad.length - shown.length} more` : '';
-    throw new errors_KarooError('input', `the lock cannot give a candidate digest: ${bad.length} ${bad.length === 1 ? 'entry lacks' : 'entries lack'} a hash or size: ${shown.join(', ')}${more}; ` +
-        'run `karoo resolve` to write a complete pylock.toml (with sha256 and size for every file) and build from that', { detail: { incomplete: bad.map((b) => ({ name: b.pkg.name, version: b.pkg.version, reason: b.reason })) } });
-}
-function candidateConfig(lock, input) {
-    const target = lock.meta.target ?? input.target;
-    const leafNames = lock.meta.leaves ? Object.keys(lock.meta.leaves) : (input.leaves ?? []);
-    const leaves = [...new Set(leafNames.map((n) => names_normalizeName(n)))].sort(candidate_cmp).map((name) => {
-        const pkg = lock.get(name);
-        if (!pkg)
-            throw new errors_KarooError('input', `leaf "${name}" is not in the lock; re-run \`karoo resolve\` so the lock includes every leaf`);
-        return { name, version: pkg.version };
-    });
-    return {
-        schema: CANDIDATE_CONFIG_SCHEMA,
-        system: input.system,
-        target: target
-            ? { python: target.python, platforms: [...target.platforms], implementation: target.implementation }
-            : undefined,
-        leaves,
-        lockDigest: lock.digest,
-        packages: lock.packages.length,
-    };
-}
-/** A blob made of the given bytes (UTF-8 for strings), with an optional title annotation. */
-function inlineBlob(mediaType, content, title) {
-    const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
-    return {
-        bytes,
-        descriptor: {
-            mediaType,
-            digest: sha256Of(bytes),
-            size: bytes.length,
-            annotations: title === undefined ? undefined : { [ANNOTATIONS.title]: title },
-        },
-    };
-}
-/** Reads a stored manifest back and says whether it is a karoo candidate. */
-function parseManifest(bytes, what = 'manifest') {
-    let m;
-    try {
-        m = JSON.parse(new TextDecoder().decode(bytes));
-    }
-    catch {
-        throw new KarooError('integrity', `${what} is not JSON`);
-    }
-    const o = m;
-    if (!o || typeof o !== 'object' || o.schemaVersion !== 2 || !o.config || !Array.isArray(o.layers)) {
-        throw new KarooError('input', `${what} is not an OCI image manifest (schemaVersion 2 with config and layers)`);
-    }
-    // Every descriptor is checked here (digest, size, media type): nothing downstream builds a
-    // path or a URL from a digest that was not.
-    const malformed = malformedManifest(what);
-    if (o.mediaType !== undefined && typeof o.mediaType !== 'string')
-        malformed('mediaType is not a string');
-    if (o.artifactType !== undefined && typeof o.artifactType !== 'string')
-        malformed('artifactType is not a string');
-    const annotations = checkAnnotations(o.annotations, malformed);
-    return {
-        schemaVersion: 2,
-        mediaType: (o.mediaType ?? OCI.imageManifest),
-        ...(o.artifactType !== undefined ? { artifactType: o.artifactType } : {}),
-        config: checkDescriptor(o.config, `${what}: config`),
-        layers: o.layers.map((l, i) => checkDescriptor(l, `${what}: layers[${i}]`)),
-        ...(o.subject !== undefined ? { subject: checkDescriptor(o.subject, `${what}: subject`) } : {}),
-        ...(annotations !== undefined ? { annotations } : {}),
-    };
-}
-function isCandidateManifest(m) {
-    return m.artifactType === KAROO.candidate;
-}
-function candidate_cmp(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-//# sourceMappingURL=candidate.js.map
-;// CONCATENATED MODULE: ./packages/candidate/lib/referrer.js
-
-
-
-
-/** The OCI empty config (`{}`), used by artifacts whose config says nothing. */
-const EMPTY_CONFIG = {
-    bytes: new TextEncoder().encode('{}'),
-    descriptor: { mediaType: oci_types_OCI.empty, digest: sha256Of('{}'), size: 2 },
-};
-/** Builds an artifact manifest (image manifest, empty config) with `subject`. */
-function referrerFor(input) {
-    const layers = input.payloads.map((p) => inlineBlob(p.mediaType, p.content, p.title));
-    const manifest = {
-        schemaVersion: 2,
-        mediaType: oci_types_OCI.imageManifest,
-        artifactType: input.artifactType,
-        config: EMPTY_CONFIG.descriptor,
-        layers: layers.map((l) => l.descriptor),
-        subject: { mediaType: input.subject.mediaType, digest: input.subject.digest, size: input.subject.size },
-        annotations: input.annotations && Object.keys(input.annotations).length > 0 ? { ...input.annotations } : undefined,
-    };
-    const manifestBytes = new TextEncoder().encode(canonical_json_canonicalJson(manifest));
-    const digest = sha256Of(manifestBytes);
-    return {
-        digest,
-        manifest,
-        manifestBytes,
-        blobs: [EMPTY_CONFIG, ...layers],
-        descriptor: {
-            mediaType: oci_types_OCI.imageManifest,
-            digest,
-            size: manifestBytes.length,
-            artifactType: input.artifactType,
-            annotations: manifest.annotations,
-        },
-    };
-}
-/** The provenance artifact of a candidate: one canonical JSON layer, `subject` = the candidate. */
-function provenanceFor(candidate, provenance) {
-    if (Number.isNaN(Date.parse(provenance.builtAt))) {
-        throw new errors_KarooError('input', `provenance time "${provenance.builtAt}" is not an ISO 8601 time`);
-    }
-    return referrerFor({
-        subject: candidate,
-        artifactType: media_types_KAROO.provenance,
-        payloads: [{ mediaType: media_types_KAROO.provenance, content: canonical_json_canonicalJson({ schema: 'karoo.provenance/v1', ...provenance }), title: 'provenance.json' }],
-        annotations: { [ANNOTATIONS.created]: provenance.builtAt },
-    });
-}
-//# sourceMappingURL=referrer.js.map
-;// CONCATENATED MODULE: ./packages/candidate/lib/index.js
-
-
-
-
-//# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
+var lib = __nccwpck_require__(46787);
 ;// CONCATENATED MODULE: ./packages/oci/lib/types.js
 
 /** The OCI media types (@karoo/common's, one definition) and Docker's that registries still serve. */
 const types_MEDIA_TYPES = {
-    ...OCI_MEDIA_TYPES,
+    ...lib/* OCI_MEDIA_TYPES */.vQ,
     dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
     dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
 };
@@ -48848,10 +49527,14 @@ const MANIFEST_ACCEPT = [
     types_MEDIA_TYPES.dockerManifest,
     types_MEDIA_TYPES.dockerManifestList,
 ].join(', ');
-const REF_NAME_ANNOTATION = descriptor_OCI_ANNOTATIONS.refName;
+const REF_NAME_ANNOTATION = lib/* OCI_ANNOTATIONS */.rs.refName;
 //# sourceMappingURL=types.js.map
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
+var external_node_stream_ = __nccwpck_require__(57075);
 ;// CONCATENATED MODULE: ./packages/oci/lib/util.js
 
 
@@ -48919,7 +49602,7 @@ class util_SizeExceededError extends Error {
     }
 }
 function blobMismatch(what, expected, actual) {
-    return new errors_KarooError('integrity', `${what}: expected ${expected.digest} (${expected.size} bytes), got ${actual.digest} (${actual.size} bytes)`, { detail: { expected, actual } });
+    return new lib/* KarooError */.xD('integrity', `${what}: expected ${expected.digest} (${expected.size} bytes), got ${actual.digest} (${actual.size} bytes)`, { detail: { expected, actual } });
 }
 /** Stored JSON that must be an object; anything else (not JSON, a list, null) is an integrity error saying `notObject`. */
 function jsonObject(bytes, notObject) {
@@ -48931,7 +49614,7 @@ function jsonObject(bytes, notObject) {
         v = undefined;
     }
     if (!v || typeof v !== 'object' || Array.isArray(v))
-        throw new errors_KarooError('integrity', notObject);
+        throw new lib/* KarooError */.xD('integrity', notObject);
     return v;
 }
 /**
@@ -48942,7 +49625,7 @@ function jsonObject(bytes, notObject) {
  */
 function util_parseManifestInfo(bytes, what) {
     const o = jsonObject(bytes, `${what} is not a JSON manifest`);
-    const bad = descriptor_malformedManifest(what);
+    const bad = (0,lib/* malformedManifest */.lR)(what);
     if (o.mediaType !== undefined && typeof o.mediaType !== 'string')
         bad('mediaType is not a string');
     if (o.artifactType !== undefined && typeof o.artifactType !== 'string')
@@ -48953,18 +49636,18 @@ function util_parseManifestInfo(bytes, what) {
             return undefined;
         if (!Array.isArray(l))
             return bad(`${field} is not a list`);
-        return l.map((d, i) => descriptor_checkDescriptor(d, `${what}: ${field}[${i}]`));
+        return l.map((d, i) => (0,lib/* checkDescriptor */.YW)(d, `${what}: ${field}[${i}]`));
     };
-    const annotations = descriptor_checkAnnotations(o.annotations, bad);
+    const annotations = (0,lib/* checkAnnotations */.LO)(o.annotations, bad);
     const layers = list('layers');
     const manifests = list('manifests');
     return {
         ...(o.mediaType !== undefined ? { mediaType: o.mediaType } : {}),
         ...(o.artifactType !== undefined ? { artifactType: o.artifactType } : {}),
-        ...(o.config !== undefined ? { config: descriptor_checkDescriptor(o.config, `${what}: config`) } : {}),
+        ...(o.config !== undefined ? { config: (0,lib/* checkDescriptor */.YW)(o.config, `${what}: config`) } : {}),
         ...(layers ? { layers } : {}),
         ...(manifests ? { manifests } : {}),
-        ...(o.subject !== undefined ? { subject: descriptor_checkDescriptor(o.subject, `${what}: subject`) } : {}),
+        ...(o.subject !== undefined ? { subject: (0,lib/* checkDescriptor */.YW)(o.subject, `${what}: subject`) } : {}),
         ...(annotations ? { annotations } : {}),
     };
 }
@@ -48973,7 +49656,7 @@ function manifestTypes(bytes, what) {
     const o = jsonObject(bytes, `${what} is not a JSON manifest`);
     for (const k of ['mediaType', 'artifactType']) {
         if (o[k] !== undefined && typeof o[k] !== 'string')
-            descriptor_malformedManifest(what)(`${k} is not a string`);
+            (0,lib/* malformedManifest */.lR)(what)(`${k} is not a string`);
     }
     return {
         ...(typeof o.mediaType === 'string' ? { mediaType: o.mediaType } : {}),
@@ -48990,11 +49673,11 @@ function parseReferrersList(bytes, what, onInvalid = () => undefined) {
     if (list === undefined || list === null)
         return [];
     if (!Array.isArray(list))
-        throw new errors_KarooError('integrity', `${what}: manifests is not a list`);
+        throw new lib/* KarooError */.xD('integrity', `${what}: manifests is not a list`);
     const out = [];
     list.forEach((d, i) => {
         try {
-            out.push(descriptor_checkDescriptor(d, `${what}: manifests[${i}]`));
+            out.push((0,lib/* checkDescriptor */.YW)(d, `${what}: manifests[${i}]`));
         }
         catch (e) {
             onInvalid(e.message);
@@ -49024,7 +49707,7 @@ function util_referrerDescriptor(info, digest, size) {
 }
 /** Tag of the referrers fallback index (distribution-spec "referrers tag schema"): `sha256-<hex>`. */
 function referrersTag(subject) {
-    return `sha256-${hexOf(subject)}`;
+    return `sha256-${(0,lib/* hexOf */.ZD)(subject)}`;
 }
 function isDigestRef(reference) {
     return /^sha256:[0-9a-f]{64}$/.test(reference);
@@ -49032,12 +49715,12 @@ function isDigestRef(reference) {
 const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 function checkTag(tag) {
     if (!TAG_RE.test(tag))
-        throw new errors_KarooError('input', `tag "${tag}" is not a valid OCI tag (letters, digits, _ . -, at most 128, not starting with . or -)`);
+        throw new lib/* KarooError */.xD('input', `tag "${tag}" is not a valid OCI tag (letters, digits, _ . -, at most 128, not starting with . or -)`);
     return tag;
 }
 function checkReference(reference) {
     if (reference.startsWith('sha256:'))
-        return digest_parseDigest(reference);
+        return (0,lib/* parseDigest */.m)(reference);
     return checkTag(reference);
 }
 function sleep(ms) {
@@ -49057,355 +49740,8 @@ async function readAll(stream, limit, what) {
     return Buffer.concat(parts);
 }
 //# sourceMappingURL=util.js.map
-;// CONCATENATED MODULE: ./packages/transport/lib/retry.js
-
-/** HTTP statuses that say "not now": the one list every karoo request retries on. */
-const RETRY_STATUS = new Set([429, 502, 503, 504]);
-/**
- * Error codes of a connection that broke or could not be made (Node's and undici's): a later
- * attempt may succeed. The one list every karoo request retries on.
- */
-const NETWORK_ERROR_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ECONNABORTED',
-    'EPIPE',
-    'ETIMEDOUT',
-    'EAI_AGAIN',
-    'ENOTFOUND',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'ENETDOWN',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CLOSED',
-    'UND_ERR_CONNECT_TIMEOUT',
-    'UND_ERR_HEADERS_TIMEOUT',
-    'UND_ERR_BODY_TIMEOUT',
-]);
-const DEFAULT_RETRY = { attempts: 5, baseMs: 250, maxMs: 8000, maxRetryAfterMs: 60_000 };
-/**
- * One attempt failed in a way a later attempt may not (a retryable status, a broken
- * connection). Carries the wait the server asked for, if any. Kind `unavailable`.
- */
-class RetryableError extends errors_KarooError {
-    name = 'RetryableError';
-    retryAfterMs;
-    status;
-    constructor(message, options = {}) {
-        super('unavailable', message, { cause: options.cause, detail: { status: options.status, retryAfterMs: options.retryAfterMs } });
-        this.retryAfterMs = options.retryAfterMs;
-        this.status = options.status;
-    }
-}
-/** True for an error from a connection that broke or could not be made (the cause chain is searched). */
-function isTransientNetworkError(e) {
-    let cur = e;
-    for (let depth = 0; depth < 6 && cur; depth++) {
-        const c = cur;
-        if (c.name === 'AbortError')
-            return false;
-        if (typeof c.code === 'string' && NETWORK_ERROR_CODES.has(c.code))
-            return true;
-        if (c.name === 'TimeoutError' || (typeof c.message === 'string' && /socket hang up|other side closed|premature close/i.test(c.message)))
-            return true;
-        cur = Array.isArray(c.errors) && c.errors.length > 0 ? c.errors[0] : c.cause;
-    }
-    return false;
-}
-/** True when a later attempt may succeed: a RetryableError (compared by name) or a broken connection. */
-function isRetryable(e) {
-    return (e instanceof Error && e.name === 'RetryableError') || isTransientNetworkError(e);
-}
-/**
- * A `Retry-After` value in milliseconds from `now`: delta-seconds (`120`) or an HTTP-date
- * (`Wed, 21 Oct 2026 07:28:00 GMT`, a date in the past meaning 0). Undefined when absent or unreadable.
- */
-function parseRetryAfter(value, now = Date.now()) {
-    if (value === undefined)
-        return undefined;
-    const v = value.trim();
-    if (/^\d+$/.test(v))
-        return Number(v) * 1000;
-    if (!/[a-z]/i.test(v))
-        return undefined;
-    const at = Date.parse(v);
-    return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-/** Backoff before attempt `attempt + 1` when the server named no time: exponential, capped, half of it jitter. */
-function backoffMs(attempt, policy) {
-    const exp = Math.min(policy.baseMs * 2 ** (attempt - 1), policy.maxMs);
-    return exp / 2 + Math.random() * (exp / 2);
-}
-/**
- * Runs `attempt` until it succeeds, throws something not retryable (see isRetryable), or the
- * policy's attempts are spent; waits between attempts as the server asked (`Retry-After`,
- * up to the cap) or with backoff. Gives up with a KarooError `unavailable` (exit 4) saying
- * after how many attempts, or that the server asked for a longer wait than the cap.
- */
-async function withRetry(attempt, options = {}) {
-    const policy = { ...DEFAULT_RETRY, ...options.policy };
-    for (let n = 1;; n++) {
-        try {
-            return await attempt(n);
-        }
-        catch (e) {
-            if (!isRetryable(e))
-                throw e;
-            const what = e instanceof Error && e.name === 'RetryableError' ? e.message : `${errorMessage(e)} (${networkCause(e)})`;
-            if (n >= policy.attempts)
-                throw new errors_KarooError('unavailable', `${what} (gave up after ${n} attempts)`, { cause: e, detail: { attempts: n } });
-            const asked = e.retryAfterMs;
-            if (asked !== undefined && asked > policy.maxRetryAfterMs) {
-                throw new errors_KarooError('unavailable', `${what} and asked to retry after ${Math.ceil(asked / 1000)} s, longer than karoo waits (${policy.maxRetryAfterMs / 1000} s); try again later`, {
-                    cause: e,
-                    detail: { attempts: n, retryAfterMs: asked },
-                });
-            }
-            const wait = asked ?? backoffMs(n, policy);
-            options.onRetry?.(`${what}; retrying in ${wait >= 1000 ? `${(wait / 1000).toFixed(wait % 1000 ? 1 : 0)} s` : `${Math.round(wait)} ms`} (attempt ${n + 1} of ${policy.attempts})`);
-            await retry_sleep(wait, options.signal);
-        }
-    }
-}
-function retry_sleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        if (signal?.aborted) {
-            reject(signal.reason);
-            return;
-        }
-        const t = setTimeout(() => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        const onAbort = () => {
-            clearTimeout(t);
-            reject(signal.reason);
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-    });
-}
-//# sourceMappingURL=retry.js.map
-;// CONCATENATED MODULE: ./packages/transport/lib/transport.js
-
-
-
-/** What every karoo request says it is. */
-const USER_AGENT = `karoo/${KAROO_VERSION}`;
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-// undici is loaded on the first request: it is large, and most karoo commands that link this
-// package (digest, a build into a layout that has the candidate) never send one.
-let undici;
-const loadUndici = () => (undici ??= __nccwpck_require__.e(/* import() */ 752).then(__nccwpck_require__.t.bind(__nccwpck_require__, 4371, 19)));
-let sharedAgent;
-/** One connection pool per process (keep-alive), shared by every transport with the default connect timeout. */
-function agent(connectTimeoutMs) {
-    const make = async (timeout) => new (await loadUndici()).Agent({ connect: { timeout }, keepAliveTimeout: 10_000 });
-    if (connectTimeoutMs !== undefined)
-        return make(connectTimeoutMs);
-    sharedAgent ??= make(30_000);
-    return sharedAgent;
-}
-/** `url` without user info, for messages. */
-function redact(url) {
-    try {
-        const u = new URL(String(url));
-        u.username = '';
-        u.password = '';
-        return u.href;
-    }
-    catch {
-        return String(url).replace(/\/\/[^/@]*@/, '//');
-    }
-}
-/**
- * karoo's one HTTP client, on undici: every request carries karoo's user agent, times out when
- * idle, follows redirects (GET/HEAD) without carrying credentials to another origin, and is
- * retried through one policy (RETRY_STATUS and broken connections; `Retry-After` in seconds or
- * as an HTTP-date honoured up to a cap; backoff otherwise). Credentials are attached in one
- * place, by the origin of each hop (`headersFor`, e.g. indexCredentials), and user info in a URL
- * becomes an Authorization header for that URL's origin only. Giving up is a KarooError
- * `unavailable`; other answers (4xx, 500…) are returned for the caller to judge.
- */
-class Transport {
-    retry;
-    options;
-    dispatcherPromise;
-    /** The transport whose connection pool this one shares (see with()). */
-    poolOf;
-    constructor(options = {}) {
-        this.options = options;
-        this.retry = options.retry ?? {};
-    }
-    dispatcher() {
-        if (this.poolOf)
-            return this.poolOf.dispatcher();
-        this.dispatcherPromise ??= this.options.dispatcher ? Promise.resolve(this.options.dispatcher) : agent(this.options.connectTimeoutMs);
-        return this.dispatcherPromise;
-    }
-    /** A transport with these options changed, sharing the connection pool. */
-    with(options) {
-        const t = new Transport({ ...this.options, ...options });
-        if (!options.dispatcher && options.connectTimeoutMs === undefined)
-            t.poolOf = this;
-        return t;
-    }
-    /** One request, with redirects and (unless `retry: false` or the body is a stream) retries. */
-    request(req) {
-        const replayable = req.body === undefined || typeof req.body === 'function' || req.body instanceof Uint8Array;
-        if (req.retry === false || !replayable)
-            return this.once(req);
-        return withRetry(() => this.once(req), { policy: this.retry, onRetry: this.options.onRetry, signal: req.signal });
-    }
-    /** Runs a whole operation (e.g. an upload started over) under this transport's retry policy. */
-    run(attempt, signal) {
-        return withRetry(attempt, { policy: this.retry, onRetry: this.options.onRetry, signal });
-    }
-    /** One attempt: follows redirects, throws RetryableError on a retryable status or a broken connection. */
-    async once(req) {
-        const start = new URL(String(req.url));
-        let url = start;
-        let method = req.method.toUpperCase();
-        let body = req.body;
-        const follow = req.followRedirects ?? (method === 'GET' || method === 'HEAD');
-        const maxRedirects = this.options.maxRedirects ?? 5;
-        const idle = req.idleTimeoutMs ?? this.options.idleTimeoutMs ?? 120_000;
-        for (let hop = 0;; hop++) {
-            const headers = this.headersFor(req, url, start);
-            const target = new URL(url.href);
-            target.username = '';
-            target.password = '';
-            const what = req.what ?? `${method} ${target.origin}${target.pathname}`;
-            const payload = typeof body === 'function' ? body() : body;
-            if (payload instanceof Uint8Array && headers['content-length'] === undefined)
-                headers['content-length'] = String(payload.length);
-            let res;
-            try {
-                const [{ request }, dispatcher] = await Promise.all([loadUndici(), this.dispatcher()]);
-                res = await request(target, {
-                    method: method,
-                    headers,
-                    body: payload ?? null,
-                    dispatcher,
-                    headersTimeout: idle,
-                    bodyTimeout: idle,
-                    signal: req.signal ?? null,
-                });
-            }
-            catch (e) {
-                if (payload instanceof external_node_stream_.Readable)
-                    payload.destroy();
-                if (e.name === 'AbortError' || req.signal?.aborted)
-                    throw e;
-                const message = `${what}: ${networkCause(e)}`;
-                if (isTransientNetworkError(e))
-                    throw new RetryableError(message, { cause: e });
-                throw new errors_KarooError('unavailable', message, { cause: e });
-            }
-            const status = res.statusCode;
-            if (payload instanceof external_node_stream_.Readable && !payload.readableEnded) {
-                // The server answered before reading everything (e.g. 401): stop sending.
-                payload.destroy();
-            }
-            if (RETRY_STATUS.has(status)) {
-                await drainBody(res.body);
-                const retryAfter = res.headers['retry-after'];
-                throw new RetryableError(`${what} answered ${status}`, { status, retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) });
-            }
-            const location = res.headers.location;
-            if (follow && REDIRECTS.has(status) && location !== undefined) {
-                await drainBody(res.body);
-                if (hop >= maxRedirects)
-                    throw new errors_KarooError('unavailable', `${what}: more than ${maxRedirects} redirects`);
-                url = new URL(Array.isArray(location) ? location[0] : location, target);
-                if (url.protocol !== 'http:' && url.protocol !== 'https:')
-                    throw new errors_KarooError('input', `${what} redirected to ${redact(url)}, which is not http(s)`);
-                if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
-                    method = method === 'HEAD' ? 'HEAD' : 'GET';
-                    body = undefined;
-                }
-                continue;
-            }
-            return { status, headers: res.headers, body: res.body, url: target };
-        }
-    }
-    /**
-     * The headers of one hop: karoo's user agent, the caller's headers (its Authorization and
-     * Cookie only on the first URL's origin), then credentials for this hop's own origin
-     * (the transport's and the request's headersFor, or the URL's user info).
-     */
-    headersFor(req, url, start) {
-        const headers = { 'user-agent': USER_AGENT };
-        const sameOrigin = url.origin === start.origin;
-        for (const [k, v] of Object.entries(req.headers ?? {})) {
-            const name = k.toLowerCase();
-            if (!sameOrigin && (name === 'authorization' || name === 'cookie' || name === 'proxy-authorization'))
-                continue;
-            headers[name] = v;
-        }
-        for (const decide of [this.options.headersFor, req.headersFor]) {
-            for (const [k, v] of Object.entries(decide?.(url) ?? {}))
-                headers[k.toLowerCase()] = v;
-        }
-        if (url.username || url.password) {
-            headers.authorization = basicAuthHeader({ username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) });
-        }
-        return headers;
-    }
-}
-/**
- * Credentials of private indexes, by origin: for a URL on an index's own origin, that index's
- * Authorization header; for any other URL, none. The decision is @karoo/common's
- * credentialsForAny (plain HTTP only to loopback), asked again for every redirect hop.
- */
-function indexCredentials(indexes, env = process.env) {
-    if (indexes.length === 0)
-        return undefined;
-    return (url) => {
-        const match = credentialsForAny(url, indexes, env);
-        return match ? { authorization: basicAuthHeader(match.credentials) } : undefined;
-    };
-}
-async function drainBody(body) {
-    try {
-        for await (const _ of body) {
-            /* discard */
-        }
-    }
-    catch {
-        /* the connection is gone anyway */
-    }
-}
-/** Reads and discards a response body so the connection can be reused. */
-function drain(res) {
-    return drainBody(res.body);
-}
-/** The whole body, refusing more than `limit` bytes. */
-async function readBody(res, limit) {
-    const parts = [];
-    let n = 0;
-    for await (const c of res.body) {
-        const b = c;
-        n += b.length;
-        if (n > limit) {
-            res.body.destroy();
-            throw new errors_KarooError('unavailable', `response from ${res.url.host} is larger than ${limit} bytes`);
-        }
-        parts.push(b);
-    }
-    return Buffer.concat(parts);
-}
-/** A response header's (first) value. */
-function header(res, name) {
-    const v = res.headers[name.toLowerCase()];
-    return Array.isArray(v) ? v[0] : v;
-}
-/** The transport with the default policy, for code that has no options of its own. */
-const transport_transport = new Transport();
-//# sourceMappingURL=transport.js.map
-;// CONCATENATED MODULE: ./packages/transport/lib/index.js
-
-
-//# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: ./packages/transport/lib/index.js + 2 modules
+var transport_lib = __nccwpck_require__(69794);
 ;// CONCATENATED MODULE: ./packages/oci/lib/http.js
 
 // The registry client's HTTP goes through @karoo/transport (one client, one retry policy).
@@ -49413,7 +49749,7 @@ const transport_transport = new Transport();
 /** True for a registry (`host[:port]`) that may be reached over plain HTTP: a loopback host (@karoo/common's one test). */
 function isLoopbackRegistry(registry) {
     try {
-        return isLoopbackHost(new URL(`http://${registry}`).hostname);
+        return (0,lib/* isLoopbackHost */.cW)(new URL(`http://${registry}`).hostname);
     }
     catch {
         return false;
@@ -49451,7 +49787,7 @@ class RegistryAuth {
     transport;
     challenge;
     tokens = new Map();
-    constructor(host, credentials, transport = transport_transport) {
+    constructor(host, credentials, transport = transport_lib/* transport */.et) {
         this.host = host;
         this.credentials = credentials;
         this.transport = transport;
@@ -49462,7 +49798,7 @@ class RegistryAuth {
         if (!c)
             return undefined;
         if (c.scheme === 'basic')
-            return this.credentials ? basicAuthHeader(this.credentials) : undefined;
+            return this.credentials ? (0,lib/* basicAuthHeader */.mn)(this.credentials) : undefined;
         const key = scopeKey(scopes);
         // Concurrent requests share one token request.
         let token = this.tokens.get(key);
@@ -49478,10 +49814,10 @@ class RegistryAuth {
      * credentials can help; throws when the registry needs credentials we do not have.
      */
     async unauthorized(res, scopes, hadAuth) {
-        await drain(res);
-        const c = parseChallenge(header(res, 'www-authenticate'));
+        await (0,transport_lib/* drain */.Ze)(res);
+        const c = parseChallenge((0,transport_lib/* header */.wx)(res, 'www-authenticate'));
         if (!c)
-            throw new errors_KarooError('input', `registry ${this.host} answered 401 without a usable WWW-Authenticate challenge`);
+            throw new lib/* KarooError */.xD('input', `registry ${this.host} answered 401 without a usable WWW-Authenticate challenge`);
         const key = scopeKey(scopes);
         if (hadAuth) {
             if (c.scheme === 'basic' || !this.tokens.has(key))
@@ -49493,8 +49829,8 @@ class RegistryAuth {
             throw this.needCredentials();
         if (c.scheme === 'bearer' && c.realm) {
             const realm = new URL(c.realm);
-            if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && isLoopbackHost(realm.hostname))) {
-                throw new errors_KarooError('input', `registry ${this.host} sends tokens from ${c.realm}; karoo fetches tokens over https only (plain http only on loopback)`);
+            if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && (0,lib/* isLoopbackHost */.cW)(realm.hostname))) {
+                throw new lib/* KarooError */.xD('input', `registry ${this.host} sends tokens from ${c.realm}; karoo fetches tokens over https only (plain http only on loopback)`);
             }
         }
         this.challenge = c;
@@ -49505,7 +49841,7 @@ class RegistryAuth {
     async fetchToken(scopes) {
         const c = this.challenge;
         if (!c.realm)
-            throw new errors_KarooError('input', `registry ${this.host} asked for a bearer token without a realm`);
+            throw new lib/* KarooError */.xD('input', `registry ${this.host} asked for a bearer token without a realm`);
         const url = new URL(c.realm);
         if (c.service)
             url.searchParams.set('service', c.service);
@@ -49518,41 +49854,45 @@ class RegistryAuth {
             url.searchParams.append('scope', s);
         const headers = { accept: 'application/json' };
         if (this.credentials)
-            headers.authorization = basicAuthHeader(this.credentials);
+            headers.authorization = (0,lib/* basicAuthHeader */.mn)(this.credentials);
         let res;
         try {
             res = await this.transport.request({ method: 'GET', url, headers, what: `token endpoint ${url.origin}${url.pathname} of registry ${this.host}` });
         }
         catch (e) {
-            throw new errors_KarooError('unavailable', `token endpoint ${url.origin}${url.pathname} of registry ${this.host} cannot be reached (${errorMessage(e)})`, { cause: e });
+            throw new lib/* KarooError */.xD('unavailable', `token endpoint ${url.origin}${url.pathname} of registry ${this.host} cannot be reached (${(0,lib/* errorMessage */.gJ)(e)})`, { cause: e });
         }
         if (res.status === 401 || res.status === 403) {
-            await drain(res);
+            await (0,transport_lib/* drain */.Ze)(res);
             throw this.credentials ? this.refused() : this.needCredentials();
         }
         if (res.status !== 200) {
-            await drain(res);
-            throw new errors_KarooError(res.status >= 500 || res.status === 429 ? 'unavailable' : 'input', `token endpoint ${url.origin}${url.pathname} of registry ${this.host} answered ${res.status}`);
+            await (0,transport_lib/* drain */.Ze)(res);
+            throw new lib/* KarooError */.xD(res.status >= 500 || res.status === 429 ? 'unavailable' : 'input', `token endpoint ${url.origin}${url.pathname} of registry ${this.host} answered ${res.status}`);
         }
-        const body = JSON.parse((await readBody(res, 1 << 20)).toString('utf8'));
+        const body = JSON.parse((await (0,transport_lib/* readBody */.x8)(res, 1 << 20)).toString('utf8'));
         const token = body.token ?? body.access_token;
         if (!token)
-            throw new errors_KarooError('unavailable', `token endpoint of registry ${this.host} answered without a token`);
+            throw new lib/* KarooError */.xD('unavailable', `token endpoint of registry ${this.host} answered without a token`);
         return token;
     }
     refused() {
-        return new errors_KarooError('input', `registry ${this.host} refused the credentials${this.credentials ? ` of user "${this.credentials.username}"` : ''}; check the user name and token (for ghcr.io: GITHUB_TOKEN with packages: write)`);
+        return new lib/* KarooError */.xD('input', `registry ${this.host} refused the credentials${this.credentials ? ` of user "${this.credentials.username}"` : ''}; check the user name and token (for ghcr.io: GITHUB_TOKEN with packages: write)`);
     }
     needCredentials() {
-        return new errors_KarooError('input', `registry ${this.host} requires credentials; set KAROO_REGISTRY_USERNAME and KAROO_REGISTRY_PASSWORD (or GITHUB_TOKEN for ghcr.io), or the action's registry-username/registry-password inputs`);
+        return new lib/* KarooError */.xD('input', `registry ${this.host} requires credentials; set KAROO_REGISTRY_USERNAME and KAROO_REGISTRY_PASSWORD (or GITHUB_TOKEN for ghcr.io), or the action's registry-username/registry-password inputs`);
     }
 }
 function scopeKey(scopes) {
     return [...scopes].sort().join(' ');
 }
 //# sourceMappingURL=auth.js.map
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+// EXTERNAL MODULE: external "node:stream/promises"
+var external_node_stream_promises_ = __nccwpck_require__(46466);
 ;// CONCATENATED MODULE: ./packages/oci/lib/layout.js
 
 
@@ -49563,7 +49903,7 @@ const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createR
 
 
 
-const LAYOUT_VERSION = canonical_json_canonicalJson({ imageLayoutVersion: '1.0.0' });
+const LAYOUT_VERSION = (0,lib/* canonicalJson */.dj)({ imageLayoutVersion: '1.0.0' });
 /**
  * An OCI image layout directory (image-spec image-layout.md): `oci-layout`, `index.json`,
  * `blobs/sha256/<hex>`. Blobs are written to a temp file, checked, then renamed into place;
@@ -49584,7 +49924,7 @@ class layout_LayoutStore {
     }
     /** Where a blob lives: `blobs/sha256/<hex>`; anything but a valid digest is refused (never a path outside the layout). */
     blobPath(digest) {
-        return (0,external_node_path_.join)(this.path, 'blobs', 'sha256', descriptor_blobFileName(digest));
+        return (0,external_node_path_.join)(this.path, 'blobs', 'sha256', (0,lib/* blobFileName */.Vz)(digest));
     }
     /** A directory inside the layout for files on their way into it (same file system, so renames and links work). */
     async stagingDir() {
@@ -49595,9 +49935,9 @@ class layout_LayoutStore {
     async init() {
         await (0,promises_.mkdir)((0,external_node_path_.join)(this.path, 'blobs', 'sha256'), { recursive: true });
         if (!(await exists((0,external_node_path_.join)(this.path, 'oci-layout'))))
-            await writeFileAtomic((0,external_node_path_.join)(this.path, 'oci-layout'), LAYOUT_VERSION);
+            await (0,lib/* writeFileAtomic */.Zf)((0,external_node_path_.join)(this.path, 'oci-layout'), LAYOUT_VERSION);
         if (!(await exists((0,external_node_path_.join)(this.path, 'index.json'))))
-            await writeFileAtomic((0,external_node_path_.join)(this.path, 'index.json'), canonical_json_canonicalJson(emptyIndex()));
+            await (0,lib/* writeFileAtomic */.Zf)((0,external_node_path_.join)(this.path, 'index.json'), (0,lib/* canonicalJson */.dj)(emptyIndex()));
     }
     async hasBlob(digest) {
         return exists(this.blobPath(digest));
@@ -49605,7 +49945,7 @@ class layout_LayoutStore {
     async putBlob(blob, source) {
         await this.init();
         const final = this.blobPath(blob.digest);
-        const tmp = (0,external_node_path_.join)(this.path, 'blobs', 'sha256', `.${descriptor_blobFileName(blob.digest).slice(0, 16)}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.tmp`);
+        const tmp = (0,external_node_path_.join)(this.path, 'blobs', 'sha256', `.${(0,lib/* blobFileName */.Vz)(blob.digest).slice(0, 16)}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.tmp`);
         try {
             if (source.path && source.verified) {
                 // Already checked while it was written: link it (no copy) when on the same file system.
@@ -49625,7 +49965,7 @@ class layout_LayoutStore {
             }
             const hasher = new util_Hasher(blob.size);
             try {
-                await (0,external_node_stream_promises_namespaceObject.pipeline)(source.open(), hasher, (0,external_node_fs_.createWriteStream)(tmp, { flags: 'wx' }));
+                await (0,external_node_stream_promises_.pipeline)(source.open(), hasher, (0,external_node_fs_.createWriteStream)(tmp, { flags: 'wx' }));
             }
             catch (e) {
                 if (e instanceof util_SizeExceededError)
@@ -49645,7 +49985,7 @@ class layout_LayoutStore {
     async getBlob(digest, range) {
         const p = this.blobPath(digest);
         if (!(await exists(p)))
-            throw new errors_KarooError('integrity', `blob ${digest} is missing from ${this.ref}`, { detail: { digest, missing: true } });
+            throw new lib/* KarooError */.xD('integrity', `blob ${digest} is missing from ${this.ref}`, { detail: { digest, missing: true } });
         return (0,external_node_fs_.createReadStream)(p, range ? { start: range.start, end: range.end - 1, highWaterMark: 1 << 20 } : { highWaterMark: 1 << 20 });
     }
     async mountBlob() {
@@ -49661,16 +50001,16 @@ class layout_LayoutStore {
     async getManifest(reference) {
         const d = await this.hasManifest(reference);
         if (!d)
-            throw new errors_KarooError('input', `manifest ${reference} is not in ${this.ref}`, { detail: { reference, notFound: true } });
+            throw new lib/* KarooError */.xD('input', `manifest ${reference} is not in ${this.ref}`, { detail: { reference, notFound: true } });
         const p = this.blobPath(d.digest);
         let bytes;
         try {
             bytes = await (0,promises_.readFile)(p);
         }
         catch {
-            throw new errors_KarooError('integrity', `manifest ${d.digest} is listed in ${(0,external_node_path_.join)(this.path, 'index.json')} but its blob is missing`);
+            throw new lib/* KarooError */.xD('integrity', `manifest ${d.digest} is listed in ${(0,external_node_path_.join)(this.path, 'index.json')} but its blob is missing`);
         }
-        const actual = sha256Of(bytes);
+        const actual = (0,lib/* sha256Of */.Bj)(bytes);
         if (actual !== d.digest || bytes.length !== d.size)
             throw blobMismatch(`manifest ${d.digest} in ${this.ref}`, d, { digest: actual, size: bytes.length });
         const { annotations, ...rest } = d;
@@ -49680,12 +50020,12 @@ class layout_LayoutStore {
     async putManifest(bytes, mediaType, options = {}) {
         if (options.tag !== undefined)
             checkTag(options.tag);
-        const digest = sha256Of(bytes);
+        const digest = (0,lib/* sha256Of */.Bj)(bytes);
         const info = util_parseManifestInfo(bytes, `manifest ${digest}`);
         await this.init();
         for (const b of [...(info.config ? [info.config] : []), ...(info.layers ?? []), ...(info.manifests ?? [])]) {
             if (!(await this.hasBlob(b.digest))) {
-                throw new errors_KarooError('integrity', `manifest ${digest} references ${b.digest}, which is not in ${this.ref}; push blobs before the manifest`);
+                throw new lib/* KarooError */.xD('integrity', `manifest ${digest} references ${b.digest}, which is not in ${this.ref}; push blobs before the manifest`);
             }
         }
         await this.putBlob({ digest, size: bytes.length }, { open: () => bufferReadable(bytes) });
@@ -49769,10 +50109,10 @@ class layout_LayoutStore {
             const v = JSON.parse(text);
             if (!Array.isArray(v.manifests))
                 throw new Error('no manifests array');
-            return { ...v, manifests: v.manifests.map((d, i) => descriptor_checkDescriptor(d, `manifests[${i}]`)) };
+            return { ...v, manifests: v.manifests.map((d, i) => (0,lib/* checkDescriptor */.YW)(d, `manifests[${i}]`)) };
         }
         catch (e) {
-            throw new errors_KarooError('integrity', `${(0,external_node_path_.join)(this.path, 'index.json')} is not an OCI image index (${e.message}); the layout is damaged`);
+            throw new lib/* KarooError */.xD('integrity', `${(0,external_node_path_.join)(this.path, 'index.json')} is not an OCI image index (${e.message}); the layout is damaged`);
         }
     }
     async updateIndex(change) {
@@ -49783,8 +50123,8 @@ class layout_LayoutStore {
             const next = change(index.manifests);
             if (next === index.manifests)
                 return;
-            next.sort((a, b) => layout_cmp(a.annotations?.[REF_NAME_ANNOTATION] ?? '', b.annotations?.[REF_NAME_ANNOTATION] ?? '') || layout_cmp(a.digest, b.digest));
-            await writeFileAtomic((0,external_node_path_.join)(this.path, 'index.json'), canonical_json_canonicalJson({ ...emptyIndex(), manifests: next }));
+            next.sort((a, b) => cmp(a.annotations?.[REF_NAME_ANNOTATION] ?? '', b.annotations?.[REF_NAME_ANNOTATION] ?? '') || cmp(a.digest, b.digest));
+            await (0,lib/* writeFileAtomic */.Zf)((0,external_node_path_.join)(this.path, 'index.json'), (0,lib/* canonicalJson */.dj)({ ...emptyIndex(), manifests: next }));
         }
         finally {
             await release();
@@ -49827,12 +50167,12 @@ async function acquire(lockPath) {
                 /* gone already */
             }
             if (Date.now() - started > 120_000)
-                throw new errors_KarooError('unavailable', `${lockPath} is held by another writer; remove it if no karoo process is running`);
+                throw new lib/* KarooError */.xD('unavailable', `${lockPath} is held by another writer; remove it if no karoo process is running`);
             await sleep(Math.min(200, 5 * (i + 1)));
         }
     }
 }
-function layout_cmp(a, b) {
+function cmp(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
 }
 //# sourceMappingURL=layout.js.map
@@ -49874,8 +50214,8 @@ class RegistryStore {
         this.base = new URL(`${options.scheme}://${options.registry}`);
         this.chunkThreshold = options.chunkThreshold ?? 256 << 20;
         this.chunkSize = options.chunkSize ?? 64 << 20;
-        this.progress = options.progress ?? progress_silentProgress;
-        this.transport = new Transport({ retry: options.retry, onRetry: (m) => this.progress.warn(m) });
+        this.progress = options.progress ?? lib/* silentProgress */.RZ;
+        this.transport = new transport_lib/* Transport */.oK({ retry: options.retry, onRetry: (m) => this.progress.warn(m) });
         this.auth = new RegistryAuth(options.registry, options.credentials, this.transport);
     }
     refFor(digest) {
@@ -49891,9 +50231,9 @@ class RegistryStore {
         return `/v2/${this.repository}/${rest}`;
     }
     async hasBlob(digest) {
-        descriptor_blobFileName(digest); // a URL path is built from it: refuse anything but sha256:<64 hex>
+        (0,lib/* blobFileName */.Vz)(digest); // a URL path is built from it: refuse anything but sha256:<64 hex>
         const res = await this.call({ method: 'HEAD', target: this.path(`blobs/${digest}`), scopes: this.pull });
-        await drain(res);
+        await (0,transport_lib/* drain */.Ze)(res);
         if (res.status === 200)
             return true;
         if (res.status === 404)
@@ -49901,7 +50241,7 @@ class RegistryStore {
         throw await this.failure(res, `HEAD blob ${digest}`);
     }
     async getBlob(digest, range) {
-        descriptor_blobFileName(digest);
+        (0,lib/* blobFileName */.Vz)(digest);
         const headers = {};
         if (range)
             headers.range = `bytes=${range.start}-${range.end - 1}`;
@@ -49911,8 +50251,8 @@ class RegistryStore {
         if (res.status === 200 || (range && res.status === 206))
             return res.body;
         if (res.status === 404) {
-            await drain(res);
-            throw new errors_KarooError('integrity', `blob ${digest} is missing from ${this.ref}`, { detail: { digest, missing: true } });
+            await (0,transport_lib/* drain */.Ze)(res);
+            throw new lib/* KarooError */.xD('integrity', `blob ${digest} is missing from ${this.ref}`, { detail: { digest, missing: true } });
         }
         throw await this.failure(res, `GET blob ${digest}`);
     }
@@ -49926,20 +50266,20 @@ class RegistryStore {
             headers: { 'content-length': '0' },
             scopes: [...this.push, `repository:${fromRepository}:pull`],
         });
-        await drain(res);
+        await (0,transport_lib/* drain */.Ze)(res);
         if (res.status === 201)
             return true;
         if (res.status === 202) {
             // The registry could not mount and opened an upload instead: cancel it.
-            const loc = header(res, 'location');
+            const loc = (0,transport_lib/* header */.wx)(res, 'location');
             if (loc)
-                await this.call({ method: 'DELETE', target: new URL(loc, this.base), scopes: this.push }).then(drain, () => undefined);
+                await this.call({ method: 'DELETE', target: new URL(loc, this.base), scopes: this.push }).then(transport_lib/* drain */.Ze, () => undefined);
             return false;
         }
         throw await this.failure(res, `mount ${blob.digest} from ${fromRepository}`);
     }
     async putBlob(blob, source) {
-        descriptor_blobFileName(blob.digest);
+        (0,lib/* blobFileName */.Vz)(blob.digest);
         const chunked = blob.size > this.chunkThreshold;
         if (chunked)
             await this.uploadChunked(blob, source);
@@ -49950,12 +50290,12 @@ class RegistryStore {
     }
     async startUpload() {
         const res = await this.call({ method: 'POST', target: this.path('blobs/uploads/'), headers: { 'content-length': '0' }, scopes: this.push });
-        await drain(res);
+        await (0,transport_lib/* drain */.Ze)(res);
         if (res.status !== 202)
             throw await this.failure(res, 'start blob upload');
-        const loc = header(res, 'location');
+        const loc = (0,transport_lib/* header */.wx)(res, 'location');
         if (!loc)
-            throw new errors_KarooError('unavailable', `registry ${this.registry} opened an upload without a Location header`);
+            throw new lib/* KarooError */.xD('unavailable', `registry ${this.registry} opened an upload without a Location header`);
         return new URL(loc, this.base);
     }
     async uploadMonolithic(blob, source) {
@@ -49969,7 +50309,7 @@ class RegistryStore {
             scopes: this.push,
             retry: false,
         });
-        await drain(res);
+        await (0,transport_lib/* drain */.Ze)(res);
         if (res.status !== 201)
             throw await this.failure(res, `upload blob ${blob.digest}`);
     }
@@ -49993,16 +50333,16 @@ class RegistryStore {
                     scopes: this.push,
                     retry: false,
                 });
-                await drain(res);
+                await (0,transport_lib/* drain */.Ze)(res);
                 if (res.status !== 202)
                     throw await this.failure(res, `upload chunk ${offset}-${end - 1} of ${blob.digest}`);
-                url = new URL(header(res, 'location') ?? url.href, this.base);
+                url = new URL((0,transport_lib/* header */.wx)(res, 'location') ?? url.href, this.base);
                 offset = end;
             }
             const done = new URL(url.href);
             done.searchParams.set('digest', blob.digest);
             const res = await this.call({ method: 'PUT', target: done, headers: { 'content-length': '0' }, scopes: this.push, retry: false });
-            await drain(res);
+            await (0,transport_lib/* drain */.Ze)(res);
             if (res.status !== 201)
                 throw await this.failure(res, `finish upload of ${blob.digest}`);
         });
@@ -50010,53 +50350,53 @@ class RegistryStore {
     /** Where an interrupted upload stands (GET on its location: `Range: 0-<last>`); undefined when it cannot be resumed. */
     async uploadStatus(url) {
         const res = await this.call({ method: 'GET', target: url, scopes: this.push });
-        await drain(res);
+        await (0,transport_lib/* drain */.Ze)(res);
         if (res.status !== 204)
             return undefined;
-        const m = /^(?:bytes=)?0-(\d+)$/.exec(header(res, 'range') ?? '');
+        const m = /^(?:bytes=)?0-(\d+)$/.exec((0,transport_lib/* header */.wx)(res, 'range') ?? '');
         // "0-0" cannot tell 0 bytes from 1: start again rather than guess.
         if (!m || m[1] === '0')
             return undefined;
-        return { url: new URL(header(res, 'location') ?? url.href, this.base), offset: Number(m[1]) + 1 };
+        return { url: new URL((0,transport_lib/* header */.wx)(res, 'location') ?? url.href, this.base), offset: Number(m[1]) + 1 };
     }
     async hasManifest(reference) {
         checkReference(reference);
         const res = await this.call({ method: 'HEAD', target: this.path(`manifests/${reference}`), headers: { accept: MANIFEST_ACCEPT }, scopes: this.pull });
-        await drain(res);
+        await (0,transport_lib/* drain */.Ze)(res);
         if (res.status === 404)
             return undefined;
         if (res.status !== 200)
             throw await this.failure(res, `HEAD manifest ${reference}`);
-        const claimed = header(res, 'docker-content-digest') ?? (isDigestRef(reference) ? reference : undefined);
+        const claimed = (0,transport_lib/* header */.wx)(res, 'docker-content-digest') ?? (isDigestRef(reference) ? reference : undefined);
         // A registry's header is not trusted to be a digest: anything else is read and hashed instead.
-        const digest = isDigest(claimed) ? claimed : undefined;
+        const digest = (0,lib/* isDigest */.Bc)(claimed) ? claimed : undefined;
         if (!digest)
             return (await this.getManifest(reference)).descriptor;
-        return { mediaType: (header(res, 'content-type') ?? types_MEDIA_TYPES.imageManifest).split(';')[0].trim(), digest, size: Number(header(res, 'content-length') ?? 0) };
+        return { mediaType: ((0,transport_lib/* header */.wx)(res, 'content-type') ?? types_MEDIA_TYPES.imageManifest).split(';')[0].trim(), digest, size: Number((0,transport_lib/* header */.wx)(res, 'content-length') ?? 0) };
     }
     async getManifest(reference) {
         checkReference(reference);
         const res = await this.call({ method: 'GET', target: this.path(`manifests/${reference}`), headers: { accept: MANIFEST_ACCEPT }, scopes: this.pull });
         if (res.status === 404) {
-            await drain(res);
-            throw new errors_KarooError('input', `manifest ${reference} is not in ${this.ref}`, { detail: { reference, notFound: true } });
+            await (0,transport_lib/* drain */.Ze)(res);
+            throw new lib/* KarooError */.xD('input', `manifest ${reference} is not in ${this.ref}`, { detail: { reference, notFound: true } });
         }
         if (res.status !== 200)
             throw await this.failure(res, `GET manifest ${reference}`);
-        const bytes = await readBody(res, MAX_MANIFEST);
-        const digest = sha256Of(bytes);
+        const bytes = await (0,transport_lib/* readBody */.x8)(res, MAX_MANIFEST);
+        const digest = (0,lib/* sha256Of */.Bj)(bytes);
         if (isDigestRef(reference) && digest !== reference) {
-            throw new errors_KarooError('integrity', `registry ${this.registry} returned manifest bytes with digest ${digest} for ${reference}`);
+            throw new lib/* KarooError */.xD('integrity', `registry ${this.registry} returned manifest bytes with digest ${digest} for ${reference}`);
         }
         // Only the type fields are read here; callers parse (and check) the descriptors they use.
         const info = manifestTypes(bytes, `manifest ${reference} in ${this.ref}`);
-        const mediaType = info.mediaType ?? (header(res, 'content-type') ?? types_MEDIA_TYPES.imageManifest).split(';')[0].trim();
+        const mediaType = info.mediaType ?? ((0,transport_lib/* header */.wx)(res, 'content-type') ?? types_MEDIA_TYPES.imageManifest).split(';')[0].trim();
         return { descriptor: { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) }, bytes };
     }
     async putManifest(bytes, mediaType, options = {}) {
         if (options.tag !== undefined)
             checkTag(options.tag);
-        const digest = sha256Of(bytes);
+        const digest = (0,lib/* sha256Of */.Bj)(bytes);
         const info = util_parseManifestInfo(bytes, `manifest ${digest}`);
         const res = await this.call({
             method: 'PUT',
@@ -50065,14 +50405,14 @@ class RegistryStore {
             body: () => bytes,
             scopes: this.push,
         });
-        await drain(res);
+        await (0,transport_lib/* drain */.Ze)(res);
         if (res.status !== 201)
             throw await this.failure(res, `PUT manifest ${options.tag ?? digest}`);
-        const stored = header(res, 'docker-content-digest');
+        const stored = (0,transport_lib/* header */.wx)(res, 'docker-content-digest');
         if (stored && stored !== digest)
-            throw new errors_KarooError('integrity', `registry ${this.registry} stored manifest ${digest} as ${stored}`);
+            throw new lib/* KarooError */.xD('integrity', `registry ${this.registry} stored manifest ${digest} as ${stored}`);
         if (info.subject) {
-            if (header(res, 'oci-subject'))
+            if ((0,transport_lib/* header */.wx)(res, 'oci-subject'))
                 this.referrersApi = true;
             else
                 await this.addToReferrersIndex(info.subject.digest, util_referrerDescriptor({ ...info, mediaType }, digest, bytes.length));
@@ -50086,7 +50426,7 @@ class RegistryStore {
         if (current.some((d) => d.digest === entry.digest))
             return;
         const manifests = [...current, entry].sort((a, b) => (a.digest < b.digest ? -1 : 1));
-        const index = canonical_json_canonicalJson({ schemaVersion: 2, mediaType: types_MEDIA_TYPES.imageIndex, manifests });
+        const index = (0,lib/* canonicalJson */.dj)({ schemaVersion: 2, mediaType: types_MEDIA_TYPES.imageIndex, manifests });
         await this.putManifest(Buffer.from(index), types_MEDIA_TYPES.imageIndex, { tag });
     }
     async readReferrersIndex(tag) {
@@ -50106,14 +50446,14 @@ class RegistryStore {
         for (let page = 0; page < 10_000; page++) {
             const res = await this.call({ method: 'GET', target, headers: { accept: 'application/json' }, scopes: this.pull });
             if (res.status === 404) {
-                await drain(res);
+                await (0,transport_lib/* drain */.Ze)(res);
                 return tags;
             }
             if (res.status !== 200)
                 throw await this.failure(res, 'list tags');
-            const body = JSON.parse((await readBody(res, 64 << 20)).toString('utf8'));
+            const body = JSON.parse((await (0,transport_lib/* readBody */.x8)(res, 64 << 20)).toString('utf8'));
             tags.push(...(body.tags ?? []));
-            const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header(res, 'link') ?? '');
+            const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec((0,transport_lib/* header */.wx)(res, 'link') ?? '');
             if (!next)
                 break;
             target = new URL(next[1], this.base);
@@ -50121,18 +50461,18 @@ class RegistryStore {
         return [...new Set(tags)].sort();
     }
     async referrers(subject, artifactType) {
-        descriptor_blobFileName(subject);
+        (0,lib/* blobFileName */.Vz)(subject);
         let list;
         if (this.referrersApi !== false) {
             const q = artifactType ? `?${new URLSearchParams({ artifactType })}` : '';
             const res = await this.call({ method: 'GET', target: `${this.path(`referrers/${subject}`)}${q}`, headers: { accept: types_MEDIA_TYPES.imageIndex }, scopes: this.pull });
-            const type = (header(res, 'content-type') ?? '').split(';')[0].trim();
+            const type = ((0,transport_lib/* header */.wx)(res, 'content-type') ?? '').split(';')[0].trim();
             if (res.status === 200 && type === types_MEDIA_TYPES.imageIndex) {
                 this.referrersApi = true;
-                list = parseReferrersList(await readBody(res, MAX_MANIFEST), `referrers of ${subject} in ${this.ref}`, (problem) => this.progress.warn(`${problem}; skipped`));
+                list = parseReferrersList(await (0,transport_lib/* readBody */.x8)(res, MAX_MANIFEST), `referrers of ${subject} in ${this.ref}`, (problem) => this.progress.warn(`${problem}; skipped`));
             }
             else {
-                await drain(res);
+                await (0,transport_lib/* drain */.Ze)(res);
                 if (res.status >= 500)
                     throw await this.failure(res, `referrers of ${subject}`);
                 this.referrersApi = false;
@@ -50169,7 +50509,7 @@ class RegistryStore {
         let detail = '';
         let codes = [];
         try {
-            const text = (await readBody(res, 64 << 10)).toString('utf8');
+            const text = (await (0,transport_lib/* readBody */.x8)(res, 64 << 10)).toString('utf8');
             try {
                 const j = JSON.parse(text);
                 codes = (j.errors ?? []).map((e) => e.code ?? '');
@@ -50185,7 +50525,7 @@ class RegistryStore {
         const integrity = codes.some((c) => c === 'DIGEST_INVALID' || c === 'SIZE_INVALID' || c === 'BLOB_UNKNOWN' || c === 'MANIFEST_BLOB_UNKNOWN');
         const kind = integrity ? 'integrity' : res.status === 401 || res.status === 403 || (res.status >= 400 && res.status < 500) ? 'input' : 'unavailable';
         const hint = res.status === 401 || res.status === 403 ? '; check the registry credentials and that they may push to this repository' : '';
-        return new errors_KarooError(kind, `registry ${this.registry}: ${what} in ${this.repository} failed with ${res.status}${detail ? ` (${detail})` : ''}${hint}`, {
+        return new lib/* KarooError */.xD(kind, `registry ${this.registry}: ${what} in ${this.repository} failed with ${res.status}${detail ? ` (${detail})` : ''}${hint}`, {
             detail: { status: res.status, codes },
         });
     }
@@ -50208,19 +50548,19 @@ function parseStoreRef(ref) {
     if (ref.startsWith('oci-layout:')) {
         const path = ref.slice('oci-layout:'.length);
         if (path === '')
-            throw new errors_KarooError('input', `store "${ref}" has no path; ${usage}`);
+            throw new lib/* KarooError */.xD('input', `store "${ref}" has no path; ${usage}`);
         return { kind: 'oci-layout', path };
     }
     const slash = ref.indexOf('/');
     const host = slash < 0 ? '' : ref.slice(0, slash);
     const repository = slash < 0 ? '' : ref.slice(slash + 1);
     if (/^[a-z]+:\/\//.test(ref))
-        throw new errors_KarooError('input', `store "${ref}" must not carry a URL scheme; ${usage}`);
+        throw new lib/* KarooError */.xD('input', `store "${ref}" must not carry a URL scheme; ${usage}`);
     if (!host || !(host.includes('.') || host.includes(':') || host === 'localhost') || !HOST_RE.test(host)) {
-        throw new errors_KarooError('input', `store "${ref}" does not start with a registry host; ${usage}`);
+        throw new lib/* KarooError */.xD('input', `store "${ref}" does not start with a registry host; ${usage}`);
     }
     if (!REPO_RE.test(repository)) {
-        throw new errors_KarooError('input', `store "${ref}": repository "${repository}" is not a valid OCI repository name (lowercase letters, digits, separators . _ - /; no tag or digest); ${usage}`);
+        throw new lib/* KarooError */.xD('input', `store "${ref}": repository "${repository}" is not a valid OCI repository name (lowercase letters, digits, separators . _ - /; no tag or digest); ${usage}`);
     }
     return { kind: 'registry', registry: host, repository };
 }
@@ -50365,7 +50705,7 @@ async function copy_copyArtifact(src, dst, digest, options = {}) {
 }
 //# sourceMappingURL=copy.js.map
 // EXTERNAL MODULE: ./node_modules/tar-stream/index.js
-var tar_stream = __nccwpck_require__(6118);
+var tar_stream = __nccwpck_require__(56118);
 ;// CONCATENATED MODULE: ./packages/oci/lib/tar.js
 
 
@@ -50499,7 +50839,7 @@ async function importTar(file, store, options = {}) {
     const progress = options.progress ?? silentProgress;
     const maxEntries = options.limits?.maxEntries ?? DEFAULT_IMPORT_LIMITS.maxEntries;
     const maxBytes = options.limits?.maxBytes ?? DEFAULT_IMPORT_LIMITS.maxBytes;
-    const staging = store instanceof LayoutStore ? await store.stagingDir() : join((await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 8161, 19))).tmpdir(), `karoo-import-${randomBytes(6).toString('hex')}`);
+    const staging = store instanceof LayoutStore ? await store.stagingDir() : join((await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 48161, 19))).tmpdir(), `karoo-import-${randomBytes(6).toString('hex')}`);
     const temp = new LayoutStore(staging);
     try {
         await mkdir(join(staging, 'blobs', 'sha256'), { recursive: true });
@@ -50621,527 +50961,593 @@ async function readEntry(entry) {
 
 
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
-/*
-How it works:
-`this.#head` is an instance of `Node` which keeps track of its current value and nests another instance of `Node` that keeps the value that comes after it. When a value is provided to `.enqueue()`, the code needs to iterate through `this.#head`, going deeper and deeper to find the last value. However, iterating through every single item is slow. This problem is solved by saving a reference to the last value as `this.#tail` so that it can reference it to add a new value.
-*/
 
-class Node {
-	value;
-	next;
+/***/ }),
 
-	constructor(value) {
-		this.value = value;
-	}
-}
-
-class Queue {
-	#head;
-	#tail;
-	#size;
-
-	constructor() {
-		this.clear();
-	}
-
-	enqueue(value) {
-		const node = new Node(value);
-
-		if (this.#head) {
-			this.#tail.next = node;
-			this.#tail = node;
-		} else {
-			this.#head = node;
-			this.#tail = node;
-		}
-
-		this.#size++;
-	}
-
-	dequeue() {
-		const current = this.#head;
-		if (!current) {
-			return;
-		}
-
-		this.#head = this.#head.next;
-		this.#size--;
-
-		// Clean up tail reference when queue becomes empty
-		if (!this.#head) {
-			this.#tail = undefined;
-		}
-
-		return current.value;
-	}
-
-	peek() {
-		if (!this.#head) {
-			return;
-		}
-
-		return this.#head.value;
-
-		// TODO: Node.js 18.
-		// return this.#head?.value;
-	}
-
-	clear() {
-		this.#head = undefined;
-		this.#tail = undefined;
-		this.#size = 0;
-	}
-
-	get size() {
-		return this.#size;
-	}
-
-	* [Symbol.iterator]() {
-		let current = this.#head;
-
-		while (current) {
-			yield current.value;
-			current = current.next;
-		}
-	}
-
-	* drain() {
-		while (this.#head) {
-			yield this.dequeue();
-		}
-	}
-}
-
-;// CONCATENATED MODULE: ./node_modules/p-limit/index.js
+/***/ 69794:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
-function pLimit(concurrency) {
-	let rejectOnClear = false;
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  oK: () => (/* reexport */ Transport),
+  Ze: () => (/* reexport */ drain),
+  wx: () => (/* reexport */ header),
+  B9: () => (/* reexport */ indexCredentials),
+  x8: () => (/* reexport */ readBody),
+  E$: () => (/* reexport */ redact),
+  et: () => (/* reexport */ transport)
+});
 
-	if (typeof concurrency === 'object') {
-		({concurrency, rejectOnClear = false} = concurrency);
-	}
+// UNUSED EXPORTS: DEFAULT_RETRY, NETWORK_ERROR_CODES, RETRY_STATUS, RetryableError, USER_AGENT, backoffMs, isRetryable, isTransientNetworkError, parseRetryAfter, sleep, withRetry
 
-	validateConcurrency(concurrency);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(57075);
+// EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
+var lib = __nccwpck_require__(46787);
+;// CONCATENATED MODULE: ./packages/transport/lib/retry.js
 
-	if (typeof rejectOnClear !== 'boolean') {
-		throw new TypeError('Expected `rejectOnClear` to be a boolean');
-	}
-
-	const queue = new Queue();
-	let activeCount = 0;
-
-	const resumeNext = () => {
-		// Process the next queued function if we're under the concurrency limit
-		if (activeCount < concurrency && queue.size > 0) {
-			activeCount++;
-			queue.dequeue().run();
-		}
-	};
-
-	const next = () => {
-		activeCount--;
-		resumeNext();
-	};
-
-	const run = async (function_, resolve, arguments_) => {
-		// Execute the function and capture the result promise
-		const result = (async () => function_(...arguments_))();
-
-		// Resolve immediately with the promise (don't wait for completion)
-		resolve(result);
-
-		// Wait for the function to complete (success or failure)
-		// We catch errors here to prevent unhandled rejections,
-		// but the original promise rejection is preserved for the caller
-		try {
-			await result;
-		} catch {}
-
-		// Decrement active count and process next queued function
-		next();
-	};
-
-	const enqueue = (function_, resolve, reject, arguments_) => {
-		const queueItem = {reject};
-
-		// Queue the internal resolve function instead of the run function
-		// to preserve the asynchronous execution context.
-		new Promise(internalResolve => { // eslint-disable-line promise/param-names
-			queueItem.run = internalResolve;
-			queue.enqueue(queueItem);
-		}).then(run.bind(undefined, function_, resolve, arguments_)); // eslint-disable-line promise/prefer-await-to-then
-
-		// Start processing immediately if we haven't reached the concurrency limit
-		if (activeCount < concurrency) {
-			resumeNext();
-		}
-	};
-
-	const generator = (function_, ...arguments_) => new Promise((resolve, reject) => {
-		enqueue(function_, resolve, reject, arguments_);
-	});
-
-	Object.defineProperties(generator, {
-		activeCount: {
-			get: () => activeCount,
-		},
-		pendingCount: {
-			get: () => queue.size,
-		},
-		clearQueue: {
-			value() {
-				if (!rejectOnClear) {
-					queue.clear();
-					return;
-				}
-
-				const abortError = AbortSignal.abort().reason;
-
-				while (queue.size > 0) {
-					queue.dequeue().reject(abortError);
-				}
-			},
-		},
-		concurrency: {
-			get: () => concurrency,
-
-			set(newConcurrency) {
-				validateConcurrency(newConcurrency);
-				concurrency = newConcurrency;
-
-				queueMicrotask(() => {
-					// eslint-disable-next-line no-unmodified-loop-condition
-					while (activeCount < concurrency && queue.size > 0) {
-						resumeNext();
-					}
-				});
-			},
-		},
-		map: {
-			async value(iterable, function_) {
-				const promises = [];
-
-				try {
-					Array.from(iterable, (value, index) => {
-						const promise = generator(function_, value, index);
-						promises.push(promise);
-						return promise;
-					});
-				} catch (error) {
-					// The iterable threw, so `Promise.all` never observes the already scheduled promises. Observe them here to avoid unhandled rejections.
-					for (const promise of promises) {
-						promise.catch(() => {}); // eslint-disable-line promise/prefer-await-to-then
-					}
-
-					throw error;
-				}
-
-				return Promise.all(promises);
-			},
-		},
-	});
-
-	return generator;
-}
-
-function limitFunction(function_, options) {
-	const limit = pLimit(options);
-
-	const limitedFunction = (...arguments_) => limit(() => function_(...arguments_));
-	Object.defineProperty(limitedFunction, 'clearQueue', {
-		value: limit.clearQueue,
-	});
-
-	return limitedFunction;
-}
-
-function validateConcurrency(concurrency) {
-	if (!((Number.isInteger(concurrency) || concurrency === Number.POSITIVE_INFINITY) && concurrency > 0)) {
-		throw new TypeError('Expected `concurrency` to be a number from 1 and up');
-	}
-}
-
-;// CONCATENATED MODULE: ./packages/build/lib/download.js
-
-
-
-
-
-
-
-
-
+/** HTTP statuses that say "not now": the one list every karoo request retries on. */
+const RETRY_STATUS = new Set([429, 502, 503, 504]);
 /**
- * Request headers that carry the credentials of a private index, for `DownloadOptions.headersFor`:
- * only for URLs on that index's own origin, never over plain HTTP except to loopback (the one
- * decision, @karoo/common's credentialsFor, that resolve uses too). Re-asked after every redirect.
+ * Error codes of a connection that broke or could not be made (Node's and undici's): a later
+ * attempt may succeed. The one list every karoo request retries on.
  */
-function indexAuthHeaders(indexes, env = process.env) {
-    return indexCredentials(indexes, env);
+const NETWORK_ERROR_CODES = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ECONNABORTED',
+    'EPIPE',
+    'ETIMEDOUT',
+    'EAI_AGAIN',
+    'ENOTFOUND',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'ENETDOWN',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CLOSED',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+]);
+const DEFAULT_RETRY = { attempts: 5, baseMs: 250, maxMs: 8000, maxRetryAfterMs: 60_000 };
+/**
+ * One attempt failed in a way a later attempt may not (a retryable status, a broken
+ * connection). Carries the wait the server asked for, if any. Kind `unavailable`.
+ */
+class RetryableError extends lib/* KarooError */.xD {
+    name = 'RetryableError';
+    retryAfterMs;
+    status;
+    constructor(message, options = {}) {
+        super('unavailable', message, { cause: options.cause, detail: { status: options.status, retryAfterMs: options.retryAfterMs } });
+        this.retryAfterMs = options.retryAfterMs;
+        this.status = options.status;
+    }
+}
+/** True for an error from a connection that broke or could not be made (the cause chain is searched). */
+function isTransientNetworkError(e) {
+    let cur = e;
+    for (let depth = 0; depth < 6 && cur; depth++) {
+        const c = cur;
+        if (c.name === 'AbortError')
+            return false;
+        if (typeof c.code === 'string' && NETWORK_ERROR_CODES.has(c.code))
+            return true;
+        if (c.name === 'TimeoutError' || (typeof c.message === 'string' && /socket hang up|other side closed|premature close/i.test(c.message)))
+            return true;
+        cur = Array.isArray(c.errors) && c.errors.length > 0 ? c.errors[0] : c.cause;
+    }
+    return false;
+}
+/** True when a later attempt may succeed: a RetryableError (compared by name) or a broken connection. */
+function isRetryable(e) {
+    return (e instanceof Error && e.name === 'RetryableError') || isTransientNetworkError(e);
 }
 /**
- * Fetches one locked file into `dir/<sha256>` (http(s), file:// or an absolute path), streamed to
- * disk through sha256; the file appears only when its hash and size match the lock. A file already
- * there is re-hashed and reused.
+ * A `Retry-After` value in milliseconds from `now`: delta-seconds (`120`) or an HTTP-date
+ * (`Wed, 21 Oct 2026 07:28:00 GMT`, a date in the past meaning 0). Undefined when absent or unreadable.
  */
-async function downloadLockedFile(pkg, file, dir, options = {}) {
-    const expected = `sha256:${file.sha256}`;
-    const path = (0,external_node_path_.join)(dir, file.sha256);
-    if (await download_exists(path)) {
-        const have = await sha256File(path);
-        if (have.digest === expected && have.size === file.size)
-            return { path, fetched: 0 };
-        await (0,promises_.rm)(path, { force: true });
-    }
-    if (!file.url) {
-        throw new errors_KarooError('input', `lock entry "${pkg.name} ${pkg.version}" has no URL for ${file.name}; re-run \`karoo resolve\` so every file has a URL`);
-    }
-    const url = file.url;
-    const what = `${pkg.name} ${pkg.version} (${file.name})`;
-    const base = options.transport ?? transport_transport;
-    const transport = base.with({
-        headersFor: options.headersFor,
-        ...(options.attempts !== undefined ? { retry: { ...base.retry, attempts: options.attempts } } : {}),
-    });
-    // A body that breaks half-way is fetched again from the start, under the transport's one policy.
-    const attempt = async () => {
-        const tmp = `${path}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.part`;
+function parseRetryAfter(value, now = Date.now()) {
+    if (value === undefined)
+        return undefined;
+    const v = value.trim();
+    if (/^\d+$/.test(v))
+        return Number(v) * 1000;
+    if (!/[a-z]/i.test(v))
+        return undefined;
+    const at = Date.parse(v);
+    return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+/** Backoff before attempt `attempt + 1` when the server named no time: exponential, capped, half of it jitter. */
+function backoffMs(attempt, policy) {
+    const exp = Math.min(policy.baseMs * 2 ** (attempt - 1), policy.maxMs);
+    return exp / 2 + Math.random() * (exp / 2);
+}
+/**
+ * Runs `attempt` until it succeeds, throws something not retryable (see isRetryable), or the
+ * policy's attempts are spent; waits between attempts as the server asked (`Retry-After`,
+ * up to the cap) or with backoff. Gives up with a KarooError `unavailable` (exit 4) saying
+ * after how many attempts, or that the server asked for a longer wait than the cap.
+ */
+async function withRetry(attempt, options = {}) {
+    const policy = { ...DEFAULT_RETRY, ...options.policy };
+    for (let n = 1;; n++) {
         try {
-            const source = await download_open(url, transport, options.signal);
-            const hasher = new util_Hasher(file.size ?? Number.POSITIVE_INFINITY);
+            return await attempt(n);
+        }
+        catch (e) {
+            if (!isRetryable(e))
+                throw e;
+            const what = e instanceof Error && e.name === 'RetryableError' ? e.message : `${(0,lib/* errorMessage */.gJ)(e)} (${(0,lib/* networkCause */.u6)(e)})`;
+            if (n >= policy.attempts)
+                throw new lib/* KarooError */.xD('unavailable', `${what} (gave up after ${n} attempts)`, { cause: e, detail: { attempts: n } });
+            const asked = e.retryAfterMs;
+            if (asked !== undefined && asked > policy.maxRetryAfterMs) {
+                throw new lib/* KarooError */.xD('unavailable', `${what} and asked to retry after ${Math.ceil(asked / 1000)} s, longer than karoo waits (${policy.maxRetryAfterMs / 1000} s); try again later`, {
+                    cause: e,
+                    detail: { attempts: n, retryAfterMs: asked },
+                });
+            }
+            const wait = asked ?? backoffMs(n, policy);
+            options.onRetry?.(`${what}; retrying in ${wait >= 1000 ? `${(wait / 1000).toFixed(wait % 1000 ? 1 : 0)} s` : `${Math.round(wait)} ms`} (attempt ${n + 1} of ${policy.attempts})`);
+            await sleep(wait, options.signal);
+        }
+    }
+}
+function sleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+        if (signal?.aborted) {
+            reject(signal.reason);
+            return;
+        }
+        const t = setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        const onAbort = () => {
+            clearTimeout(t);
+            reject(signal.reason);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+    });
+}
+//# sourceMappingURL=retry.js.map
+;// CONCATENATED MODULE: ./packages/transport/lib/transport.js
+
+
+
+/** What every karoo request says it is. */
+const USER_AGENT = `karoo/${lib/* KAROO_VERSION */.iE}`;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+// undici is loaded on the first request: it is large, and most karoo commands that link this
+// package (digest, a build into a layout that has the candidate) never send one.
+let undici;
+const loadUndici = () => (undici ??= __nccwpck_require__.e(/* import() */ 752).then(__nccwpck_require__.t.bind(__nccwpck_require__, 24371, 19)));
+let sharedAgent;
+/** One connection pool per process (keep-alive), shared by every transport with the default connect timeout. */
+function agent(connectTimeoutMs) {
+    const make = async (timeout) => new (await loadUndici()).Agent({ connect: { timeout }, keepAliveTimeout: 10_000 });
+    if (connectTimeoutMs !== undefined)
+        return make(connectTimeoutMs);
+    sharedAgent ??= make(30_000);
+    return sharedAgent;
+}
+/** `url` without user info, for messages. */
+function redact(url) {
+    try {
+        const u = new URL(String(url));
+        u.username = '';
+        u.password = '';
+        return u.href;
+    }
+    catch {
+        return String(url).replace(/\/\/[^/@]*@/, '//');
+    }
+}
+/**
+ * karoo's one HTTP client, on undici: every request carries karoo's user agent, times out when
+ * idle, follows redirects (GET/HEAD) without carrying credentials to another origin, and is
+ * retried through one policy (RETRY_STATUS and broken connections; `Retry-After` in seconds or
+ * as an HTTP-date honoured up to a cap; backoff otherwise). Credentials are attached in one
+ * place, by the origin of each hop (`headersFor`, e.g. indexCredentials), and user info in a URL
+ * becomes an Authorization header for that URL's origin only. Giving up is a KarooError
+ * `unavailable`; other answers (4xx, 500…) are returned for the caller to judge.
+ */
+class Transport {
+    retry;
+    options;
+    dispatcherPromise;
+    /** The transport whose connection pool this one shares (see with()). */
+    poolOf;
+    constructor(options = {}) {
+        this.options = options;
+        this.retry = options.retry ?? {};
+    }
+    dispatcher() {
+        if (this.poolOf)
+            return this.poolOf.dispatcher();
+        this.dispatcherPromise ??= this.options.dispatcher ? Promise.resolve(this.options.dispatcher) : agent(this.options.connectTimeoutMs);
+        return this.dispatcherPromise;
+    }
+    /** A transport with these options changed, sharing the connection pool. */
+    with(options) {
+        const t = new Transport({ ...this.options, ...options });
+        if (!options.dispatcher && options.connectTimeoutMs === undefined)
+            t.poolOf = this;
+        return t;
+    }
+    /** One request, with redirects and (unless `retry: false` or the body is a stream) retries. */
+    request(req) {
+        const replayable = req.body === undefined || typeof req.body === 'function' || req.body instanceof Uint8Array;
+        if (req.retry === false || !replayable)
+            return this.once(req);
+        return withRetry(() => this.once(req), { policy: this.retry, onRetry: this.options.onRetry, signal: req.signal });
+    }
+    /** Runs a whole operation (e.g. an upload started over) under this transport's retry policy. */
+    run(attempt, signal) {
+        return withRetry(attempt, { policy: this.retry, onRetry: this.options.onRetry, signal });
+    }
+    /** One attempt: follows redirects, throws RetryableError on a retryable status or a broken connection. */
+    async once(req) {
+        const start = new URL(String(req.url));
+        let url = start;
+        let method = req.method.toUpperCase();
+        let body = req.body;
+        const follow = req.followRedirects ?? (method === 'GET' || method === 'HEAD');
+        const maxRedirects = this.options.maxRedirects ?? 5;
+        const idle = req.idleTimeoutMs ?? this.options.idleTimeoutMs ?? 120_000;
+        for (let hop = 0;; hop++) {
+            const headers = this.headersFor(req, url, start);
+            const target = new URL(url.href);
+            target.username = '';
+            target.password = '';
+            const what = req.what ?? `${method} ${target.origin}${target.pathname}`;
+            const payload = typeof body === 'function' ? body() : body;
+            if (payload instanceof Uint8Array && headers['content-length'] === undefined)
+                headers['content-length'] = String(payload.length);
+            let res;
             try {
-                await (0,external_node_stream_promises_namespaceObject.pipeline)(source, hasher, (0,external_node_fs_.createWriteStream)(tmp), { signal: options.signal });
+                const [{ request }, dispatcher] = await Promise.all([loadUndici(), this.dispatcher()]);
+                res = await request(target, {
+                    method: method,
+                    headers,
+                    body: payload ?? null,
+                    dispatcher,
+                    headersTimeout: idle,
+                    bodyTimeout: idle,
+                    signal: req.signal ?? null,
+                });
             }
             catch (e) {
-                if (e.name === 'SizeExceededError') {
-                    throw integrity(what, file, expected, `more than ${file.size} bytes`);
-                }
-                throw e;
-            }
-            const actual = hasher.digest();
-            if (actual !== expected || (file.size !== undefined && hasher.bytes !== file.size)) {
-                throw integrity(what, file, expected, `${actual} (${hasher.bytes} bytes)`);
-            }
-            await (0,promises_.rename)(tmp, path);
-            return { path, fetched: hasher.bytes };
-        }
-        finally {
-            await (0,promises_.rm)(tmp, { force: true });
-        }
-    };
-    try {
-        return await transport.run(attempt, options.signal);
-    }
-    catch (e) {
-        if (e.name === 'AbortError' || (e instanceof errors_KarooError && e.kind !== 'unavailable'))
-            throw e;
-        throw new errors_KarooError('unavailable', `cannot download ${what} from ${redact(url)}: ${e.message}`, { cause: e });
-    }
-}
-function integrity(what, file, expected, actual) {
-    return new errors_KarooError('integrity', `${what} from ${redact(file.url ?? '')} does not match the lock: expected ${expected}${file.size !== undefined ? ` (${file.size} bytes)` : ''}, got ${actual}; the candidate was not pushed`, { detail: { file: file.name, url: redact(file.url ?? ''), expected, actual } });
-}
-async function download_open(url, transport, signal) {
-    if ((0,external_node_path_.isAbsolute)(url))
-        return (0,external_node_fs_.createReadStream)(url, { highWaterMark: 1 << 20 });
-    const u = new URL(url);
-    if (u.protocol === 'file:')
-        return (0,external_node_fs_.createReadStream)((0,external_node_url_.fileURLToPath)(u), { highWaterMark: 1 << 20 });
-    if (u.protocol !== 'http:' && u.protocol !== 'https:')
-        throw new errors_KarooError('input', `cannot download ${redact(url)}: only http(s) and file URLs are supported`);
-    const res = await transport.request({ method: 'GET', url: u, signal, what: `GET ${redact(u)}` });
-    if (res.status !== 200) {
-        await drain(res);
-        const status = res.status;
-        const kind = status >= 500 ? 'unavailable' : 'input';
-        throw new errors_KarooError(kind, `${redact(u)} answered ${status}${status === 401 || status === 403 ? '; set the index credentials (karoo.yml username-env/password-env)' : ''}`, {
-            detail: { url: redact(u), status },
-        });
-    }
-    return res.body;
-}
-async function download_exists(p) {
-    try {
-        return (await (0,promises_.stat)(p)).isFile();
-    }
-    catch {
-        return false;
-    }
-}
-//# sourceMappingURL=download.js.map
-;// CONCATENATED MODULE: ./packages/build/lib/build.js
-
-
-
-
-
-
-
-
-
-/**
- * Builds the candidate of a lock into a store. The digest is computed first, from the lock
- * alone: if the store has it, nothing is downloaded or uploaded. Otherwise every locked file
- * the store lacks is downloaded (bounded parallel, streamed, checked against the lock's sha256
- * and size) and, once checked, uploaded while the other files are still downloading; the
- * config and lock files go up alongside. The manifest goes last, only when every file was
- * checked and every blob is in: a candidate is never visible half-pushed, a file that does not
- * match the lock stops the build before it, and no blob reaches the store unchecked.
- */
-async function build(options) {
-    const { lock, store } = options;
-    const progress = options.progress ?? progress_silentProgress;
-    const c = candidateFor(lock, options, options.renderers);
-    const base = {
-        candidate: c.digest,
-        candidateRef: store.refFor(c.digest),
-        size: c.totalSize,
-        layers: c.manifest.layers.length,
-        system: options.system,
-        lockDigest: lock.digest,
-    };
-    if (await store.hasManifest(c.digest)) {
-        progress.info(`candidate ${c.digest} is already in ${store.ref}; nothing to do`);
-        if (options.tag !== undefined)
-            await store.putManifest(c.manifestBytes, oci_types_OCI.imageManifest, { tag: options.tag });
-        return { ...base, existed: true, pushedBytes: 0, downloadedBytes: 0, blobs: { uploaded: 0, reused: c.manifest.layers.length + 1, mounted: 0 } };
-    }
-    const limit = pLimit(options.concurrency ?? 8);
-    const present = await Promise.all([...c.files.map((f) => f.descriptor), ...c.inline.map((b) => b.descriptor)].map((d) => limit(() => store.hasBlob(d.digest))));
-    let missing = c.files.filter((_, i) => !present[i]);
-    const missingInline = c.inline.filter((_, i) => !present[c.files.length + i]);
-    let reused = present.filter(Boolean).length;
-    let mounted = 0;
-    for (const from of options.mountFrom ?? []) {
-        if (missing.length === 0)
-            break;
-        const ok = await Promise.all(missing.map((f) => limit(() => store.mountBlob(f.descriptor, from))));
-        mounted += ok.filter(Boolean).length;
-        missing = missing.filter((_, i) => !ok[i]);
-    }
-    progress.info(`candidate ${c.digest}: ${c.files.length} files, ${reused} blobs already in ${store.ref}${mounted ? `, ${mounted} mounted` : ''}, ${missing.length} to download`);
-    const ownDir = options.downloadDir === undefined;
-    const dir = options.downloadDir
-        ? (0,external_node_path_.resolve)(options.downloadDir)
-        : store instanceof layout_LayoutStore
-            ? await store.stagingDir()
-            : await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'karoo-build-'));
-    await (0,promises_.mkdir)(dir, { recursive: true });
-    let downloadedBytes = 0;
-    let pushedBytes = 0;
-    let uploaded = 0;
-    try {
-        // Each file is downloaded and checked, then uploaded while others still download: the
-        // download, the hashing and the upload overlap across files. One bad file stops the rest.
-        const headersFor = options.headersFor ?? indexAuthHeaders(options.indexes ?? [], options.env ?? process.env);
-        const abort = new AbortController();
-        (0,external_node_events_.setMaxListeners)(0, abort.signal);
-        const stopped = () => new errors_KarooError('internal', 'skipped after an earlier failure');
-        const settled = await Promise.allSettled([
-            ...missing.map((f) => limit(async () => {
-                if (abort.signal.aborted)
-                    throw stopped();
-                try {
-                    const checked = options.verifiedFiles?.get(f.file.sha256);
-                    const d = checked !== undefined ? { path: checked, fetched: 0 } : await downloadLockedFile(f.pkg, f.file, dir, { headersFor, signal: abort.signal });
-                    downloadedBytes += d.fetched;
-                    if (abort.signal.aborted)
-                        throw stopped();
-                    // Our own temp files (and files the caller checked) may be linked into a layout store;
-                    // files in a directory the caller keeps are copied (and re-checked), so the store
-                    // never shares their inode.
-                    const r = await store.putBlob({ digest: f.descriptor.digest, size: f.descriptor.size }, util_fileSource(d.path, ownDir || checked !== undefined));
-                    pushedBytes += r.bytes;
-                    uploaded++;
-                }
-                catch (e) {
-                    abort.abort();
+                if (payload instanceof external_node_stream_.Readable)
+                    payload.destroy();
+                if (e.name === 'AbortError' || req.signal?.aborted)
                     throw e;
-                }
-            })),
-            ...missingInline.map((b) => limit(async () => {
-                if (abort.signal.aborted)
-                    throw stopped();
-                const r = await store.putBlob({ digest: b.descriptor.digest, size: b.descriptor.size }, bufferSource(b.bytes));
-                pushedBytes += r.bytes;
-                uploaded++;
-            })),
-        ]);
-        // Report the failure that caused the others to stop, not an abort it caused.
-        const failures = settled.filter((s) => s.status === 'rejected').map((s) => s.reason);
-        if (failures.length)
-            throw failures.find((e) => e instanceof errors_KarooError && e.kind !== 'internal') ?? failures.find((e) => e.name !== 'AbortError') ?? failures[0];
-        if (missing.length)
-            progress.info(`downloaded, checked and uploaded ${missing.length} files (${downloadedBytes} bytes fetched)`);
-        // Every file checked and every blob in: only now does the candidate become visible.
-        await store.putManifest(c.manifestBytes, oci_types_OCI.imageManifest, { tag: options.tag });
-        pushedBytes += c.manifestBytes.length;
-        reused = c.manifest.layers.length + 1 - uploaded - mounted;
-        progress.info(`pushed candidate ${c.digest} to ${store.ref} (${uploaded} blobs, ${pushedBytes} bytes)`);
-        let provenance;
-        if (options.provenance) {
-            const p = provenanceFor(c.descriptor, { ...options.provenance, lockDigest: lock.digest });
-            for (const b of p.blobs) {
-                if (!(await store.hasBlob(b.descriptor.digest)))
-                    await store.putBlob(b.descriptor, bufferSource(b.bytes));
+                const message = `${what}: ${(0,lib/* networkCause */.u6)(e)}`;
+                if (isTransientNetworkError(e))
+                    throw new RetryableError(message, { cause: e });
+                throw new lib/* KarooError */.xD('unavailable', message, { cause: e });
             }
-            await store.putManifest(p.manifestBytes, oci_types_OCI.imageManifest);
-            provenance = p.digest;
+            const status = res.statusCode;
+            if (payload instanceof external_node_stream_.Readable && !payload.readableEnded) {
+                // The server answered before reading everything (e.g. 401): stop sending.
+                payload.destroy();
+            }
+            if (RETRY_STATUS.has(status)) {
+                await drainBody(res.body);
+                const retryAfter = res.headers['retry-after'];
+                throw new RetryableError(`${what} answered ${status}`, { status, retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) });
+            }
+            const location = res.headers.location;
+            if (follow && REDIRECTS.has(status) && location !== undefined) {
+                await drainBody(res.body);
+                if (hop >= maxRedirects)
+                    throw new lib/* KarooError */.xD('unavailable', `${what}: more than ${maxRedirects} redirects`);
+                url = new URL(Array.isArray(location) ? location[0] : location, target);
+                if (url.protocol !== 'http:' && url.protocol !== 'https:')
+                    throw new lib/* KarooError */.xD('input', `${what} redirected to ${redact(url)}, which is not http(s)`);
+                if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
+                    method = method === 'HEAD' ? 'HEAD' : 'GET';
+                    body = undefined;
+                }
+                continue;
+            }
+            return { status, headers: res.headers, body: res.body, url: target };
         }
-        return { ...base, existed: false, pushedBytes, downloadedBytes, blobs: { uploaded, reused, mounted }, provenance };
     }
-    finally {
-        if (ownDir && store instanceof layout_LayoutStore)
-            await store.releaseStaging(dir);
-        else if (ownDir)
-            await (0,promises_.rm)(dir, { recursive: true, force: true });
+    /**
+     * The headers of one hop: karoo's user agent, the caller's headers (its Authorization and
+     * Cookie only on the first URL's origin), then credentials for this hop's own origin
+     * (the transport's and the request's headersFor, or the URL's user info).
+     */
+    headersFor(req, url, start) {
+        const headers = { 'user-agent': USER_AGENT };
+        const sameOrigin = url.origin === start.origin;
+        for (const [k, v] of Object.entries(req.headers ?? {})) {
+            const name = k.toLowerCase();
+            if (!sameOrigin && (name === 'authorization' || name === 'cookie' || name === 'proxy-authorization'))
+                continue;
+            headers[name] = v;
+        }
+        for (const decide of [this.options.headersFor, req.headersFor]) {
+            for (const [k, v] of Object.entries(decide?.(url) ?? {}))
+                headers[k.toLowerCase()] = v;
+        }
+        if (url.username || url.password) {
+            headers.authorization = (0,lib/* basicAuthHeader */.mn)({ username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) });
+        }
+        return headers;
     }
 }
-//# sourceMappingURL=build.js.map
-;// CONCATENATED MODULE: ./packages/build/lib/download-cache.js
-
-
 /**
- * Actions cache keys for the directory of downloaded wheels: saved under the lock's digest,
- * restored by the system's prefix (the newest download of an earlier lock shares most files).
+ * Credentials of private indexes, by origin: for a URL on an index's own origin, that index's
+ * Authorization header; for any other URL, none. The decision is @karoo/common's
+ * credentialsForAny (plain HTTP only to loopback), asked again for every redirect hop.
  */
-function wheelCacheKeys(system, lockDigest) {
-    const prefix = `karoo-wheels-${system}-`;
-    return { key: `${prefix}${lockDigest.replace(/^sha256:/, '')}`, restoreKeys: [prefix] };
+function indexCredentials(indexes, env = process.env) {
+    if (indexes.length === 0)
+        return undefined;
+    return (url) => {
+        const match = (0,lib/* credentialsForAny */.cS)(url, indexes, env);
+        return match ? { authorization: (0,lib/* basicAuthHeader */.mn)(match.credentials) } : undefined;
+    };
 }
-/**
- * Leaves in a download directory (files named by their sha256) only what the lock references,
- * so a cache saved from it does not grow with every lock. Returns the names removed. The files
- * kept are re-hashed when the build reuses them: the cache is never the store of record.
- */
-async function pruneDownloadDir(dir, lock) {
-    const wanted = new Set(lock.packages.flatMap((p) => p.files.map((f) => f.sha256)));
-    const removed = [];
-    let names;
+async function drainBody(body) {
     try {
-        names = await (0,promises_.readdir)(dir);
+        for await (const _ of body) {
+            /* discard */
+        }
     }
     catch {
-        return removed;
+        /* the connection is gone anyway */
     }
-    for (const name of names) {
-        if (wanted.has(name))
-            continue;
-        await (0,promises_.rm)((0,external_node_path_.join)(dir, name), { recursive: true, force: true });
-        removed.push(name);
-    }
-    return removed;
 }
-//# sourceMappingURL=download-cache.js.map
-;// CONCATENATED MODULE: ./packages/build/lib/index.js
-
+/** Reads and discards a response body so the connection can be reused. */
+function drain(res) {
+    return drainBody(res.body);
+}
+/** The whole body, refusing more than `limit` bytes. */
+async function readBody(res, limit) {
+    const parts = [];
+    let n = 0;
+    for await (const c of res.body) {
+        const b = c;
+        n += b.length;
+        if (n > limit) {
+            res.body.destroy();
+            throw new lib/* KarooError */.xD('unavailable', `response from ${res.url.host} is larger than ${limit} bytes`);
+        }
+        parts.push(b);
+    }
+    return Buffer.concat(parts);
+}
+/** A response header's (first) value. */
+function header(res, name) {
+    const v = res.headers[name.toLowerCase()];
+    return Array.isArray(v) ? v[0] : v;
+}
+/** The transport with the default policy, for code that has no options of its own. */
+const transport = new Transport();
+//# sourceMappingURL=transport.js.map
+;// CONCATENATED MODULE: ./packages/transport/lib/index.js
 
 
 //# sourceMappingURL=index.js.map
+
+/***/ })
+
+/******/ });
+/************************************************************************/
+/******/ // The module cache
+/******/ var __webpack_module_cache__ = {};
+/******/ 
+/******/ // The require function
+/******/ function __nccwpck_require__(moduleId) {
+/******/ 	// Check if module is in cache
+/******/ 	var cachedModule = __webpack_module_cache__[moduleId];
+/******/ 	if (cachedModule !== undefined) {
+/******/ 		return cachedModule.exports;
+/******/ 	}
+/******/ 	// Create a new module (and put it into the cache)
+/******/ 	var module = __webpack_module_cache__[moduleId] = {
+/******/ 		id: moduleId,
+/******/ 		loaded: false,
+/******/ 		exports: {}
+/******/ 	};
+/******/ 
+/******/ 	// Execute the module function
+/******/ 	var threw = true;
+/******/ 	try {
+/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
+/******/ 		threw = false;
+/******/ 	} finally {
+/******/ 		if(threw) delete __webpack_module_cache__[moduleId];
+/******/ 	}
+/******/ 
+/******/ 	// Flag the module as loaded
+/******/ 	module.loaded = true;
+/******/ 
+/******/ 	// Return the exports of the module
+/******/ 	return module.exports;
+/******/ }
+/******/ 
+/******/ // expose the modules object (__webpack_modules__)
+/******/ __nccwpck_require__.m = __webpack_modules__;
+/******/ 
+/************************************************************************/
+/******/ /* webpack/runtime/asset-relocator-loader */
+/******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = decodeURIComponent(new URL('.', import.meta.url).pathname).slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
+/******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/define property getters */
+/******/ (() => {
+/******/ 	// define getter functions for harmony exports
+/******/ 	__nccwpck_require__.d = (exports, definition) => {
+/******/ 		for(var key in definition) {
+/******/ 			if(__nccwpck_require__.o(definition, key) && !__nccwpck_require__.o(exports, key)) {
+/******/ 				Object.defineProperty(exports, key, { enumerable: true, get: definition[key] });
+/******/ 			}
+/******/ 		}
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/ensure chunk */
+/******/ (() => {
+/******/ 	__nccwpck_require__.f = {};
+/******/ 	// This file contains only the entry chunk.
+/******/ 	// The chunk loading function for additional chunks
+/******/ 	__nccwpck_require__.e = (chunkId) => {
+/******/ 		return Promise.all(Object.keys(__nccwpck_require__.f).reduce((promises, key) => {
+/******/ 			__nccwpck_require__.f[key](chunkId, promises);
+/******/ 			return promises;
+/******/ 		}, []));
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/get javascript chunk filename */
+/******/ (() => {
+/******/ 	// This function allow to reference async chunks
+/******/ 	__nccwpck_require__.u = (chunkId) => {
+/******/ 		// return url for filenames based on template
+/******/ 		return "" + chunkId + ".index.js";
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/hasOwnProperty shorthand */
+/******/ (() => {
+/******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/node module decorator */
+/******/ (() => {
+/******/ 	__nccwpck_require__.nmd = (module) => {
+/******/ 		module.paths = [];
+/******/ 		if (!module.children) module.children = [];
+/******/ 		return module;
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/import chunk loading */
+/******/ (() => {
+/******/ 	// no baseURI
+/******/ 	
+/******/ 	// object to store loaded and loading chunks
+/******/ 	// undefined = chunk not loaded, null = chunk preloaded/prefetched
+/******/ 	// [resolve, Promise] = chunk loading, 0 = chunk loaded
+/******/ 	var installedChunks = {
+/******/ 		792: 0
+/******/ 	};
+/******/ 	
+/******/ 	var installChunk = (data) => {
+/******/ 		var {ids, modules, runtime} = data;
+/******/ 		// add "modules" to the modules object,
+/******/ 		// then flag all "ids" as loaded and fire callback
+/******/ 		var moduleId, chunkId, i = 0;
+/******/ 		for(moduleId in modules) {
+/******/ 			if(__nccwpck_require__.o(modules, moduleId)) {
+/******/ 				__nccwpck_require__.m[moduleId] = modules[moduleId];
+/******/ 			}
+/******/ 		}
+/******/ 		if(runtime) runtime(__nccwpck_require__);
+/******/ 		for(;i < ids.length; i++) {
+/******/ 			chunkId = ids[i];
+/******/ 			if(__nccwpck_require__.o(installedChunks, chunkId) && installedChunks[chunkId]) {
+/******/ 				installedChunks[chunkId][0]();
+/******/ 			}
+/******/ 			installedChunks[ids[i]] = 0;
+/******/ 		}
+/******/ 	
+/******/ 	}
+/******/ 	
+/******/ 	__nccwpck_require__.f.j = (chunkId, promises) => {
+/******/ 			// import() chunk loading for javascript
+/******/ 			var installedChunkData = __nccwpck_require__.o(installedChunks, chunkId) ? installedChunks[chunkId] : undefined;
+/******/ 			if(installedChunkData !== 0) { // 0 means "already installed".
+/******/ 	
+/******/ 				// a Promise means "currently loading".
+/******/ 				if(installedChunkData) {
+/******/ 					promises.push(installedChunkData[1]);
+/******/ 				} else {
+/******/ 					if(true) { // all chunks have JS
+/******/ 						// setup Promise in chunk cache
+/******/ 						var promise = import("./" + __nccwpck_require__.u(chunkId)).then(installChunk, (e) => {
+/******/ 							if(installedChunks[chunkId] !== 0) installedChunks[chunkId] = undefined;
+/******/ 							throw e;
+/******/ 						});
+/******/ 						var promise = Promise.race([promise, new Promise((resolve) => (installedChunkData = installedChunks[chunkId] = [resolve]))])
+/******/ 						promises.push(installedChunkData[1] = promise);
+/******/ 					}
+/******/ 				}
+/******/ 			}
+/******/ 	};
+/******/ 	
+/******/ 	// no prefetching
+/******/ 	
+/******/ 	// no preloaded
+/******/ 	
+/******/ 	// no external install chunk
+/******/ 	
+/******/ 	// no on chunks loaded
+/******/ })();
+/******/ 
+/************************************************************************/
+var __webpack_exports__ = {};
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
+var lib_core = __nccwpck_require__(33838);
+// EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
+var lib = __nccwpck_require__(46787);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(73136);
+// EXTERNAL MODULE: ./packages/lock/lib/index.js + 22 modules
+var lock_lib = __nccwpck_require__(34764);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var yaml_dist = __nccwpck_require__(8815);
+var dist = __nccwpck_require__(38815);
 ;// CONCATENATED MODULE: ./packages/config/lib/src/checks.js
 
 
@@ -51162,17 +51568,17 @@ function checkConfigStrings(raw, fail) {
     walk(raw, [], fail);
     for (const role of Object.keys(raw.roles ?? {})) {
         if (!ROLE_NAME.test(role))
-            fail(['roles', role], `role name ${quoteValue(role)} is not a plain name (letters, digits, _ . -, at most 63)`);
+            fail(['roles', role], `role name ${(0,lib/* quoteValue */.cl)(role)} is not a plain name (letters, digits, _ . -, at most 63)`);
     }
     (raw.nodes ?? []).forEach((n, i) => {
         if (typeof n.role === 'string' && !ROLE_NAME.test(n.role))
-            fail(['nodes', i, 'role'], `role name ${quoteValue(n.role)} is not a plain name (letters, digits, _ . -, at most 63)`);
+            fail(['nodes', i, 'role'], `role name ${(0,lib/* quoteValue */.cl)(n.role)} is not a plain name (letters, digits, _ . -, at most 63)`);
     });
     const inside = (keyPath, p, base) => {
         if (typeof p !== 'string')
             return;
         if ((0,external_node_path_.isAbsolute)(p) || p.split(/[\\/]/).includes('..'))
-            fail(keyPath, `${quoteValue(p)} must be a relative path inside ${base}, without ..`);
+            fail(keyPath, `${(0,lib/* quoteValue */.cl)(p)} must be a relative path inside ${base}, without ..`);
     };
     inside(['lock'], raw.lock, 'the directory of this file');
     inside(['acceptance', 'junit'], raw.acceptance?.junit, 'the acceptance working directory (karoo deletes it before each run)');
@@ -51216,12 +51622,12 @@ function checkString(s, p, rule, fail) {
         return;
     if (rule === 'argv') {
         if (s.includes('\u0000'))
-            fail(p, `${quoteValue(s)} contains a NUL character, which no command line or environment can carry`);
+            fail(p, `${(0,lib/* quoteValue */.cl)(s)} contains a NUL character, which no command line or environment can carry`);
         return;
     }
-    const c = controlCharacterIn(s);
+    const c = (0,lib/* controlCharacterIn */.k2)(s);
     if (c !== undefined)
-        fail(p, `${quoteValue(s)} contains a control character (${c}); names, paths and URLs must be one line of printable text`);
+        fail(p, `${(0,lib/* quoteValue */.cl)(s)} contains a control character (${c}); names, paths and URLs must be one line of printable text`);
     if (s.length > MAX_LINE)
         fail(p, `is ${s.length} characters long; at most ${MAX_LINE}`);
 }
@@ -51232,7 +51638,7 @@ function checkString(s, p, rule, fail) {
 
 const validate = validate10;
 /* harmony default export */ const schema_validator = ((/* unused pure expression or super */ null && (validate10)));
-const schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://karoo.dev/schema/karoo.schema.json", "title": "karoo.yml", "description": "Configuration of a system delivered by karoo: its leaf packages, indexes, target platform, nodes, roles, environments and acceptance tests.", "type": "object", "additionalProperties": false, "required": ["system", "leaves", "indexes"], "properties": { "$schema": { "type": "string" }, "system": { "description": "Name of the system; used in store paths, release directories and machine names.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, "leaves": { "description": "The packages the team builds itself. Resolution starts from the newest build of each in the private index.", "type": "array", "minItems": 1, "items": { "oneOf": [{ "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, "pin": { "description": "Exact version to use instead of the newest build.", "type": "string", "minLength": 1 }, "allow-prerelease": { "description": "Let the newest pre-release or dev build of this leaf be chosen.", "type": "boolean" }, "extras": { "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" } } } }] } }, "indexes": { "description": "Package indexes, the private one first. A name found in the private index is never taken from another index.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["url"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "url": { "description": "PEP 503/691 simple index: http(s)://…, file://…, or a path relative to this file.", "type": "string", "minLength": 1 }, "private": { "description": "Whether this index holds the team's own packages. Default: true for the first index only.", "type": "boolean" }, "username-env": { "description": "Environment variable holding the user name for basic auth.", "type": "string" }, "password-env": { "description": "Environment variable holding the password or token.", "type": "string" } } } }, "target": { "description": "The platform the system runs on. Locks are resolved for it, not for the resolving machine.", "type": "object", "additionalProperties": false, "properties": { "python": { "type": "string", "pattern": "^3\\.[0-9]{1,2}$" }, "platforms": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z0-9_]+$" } }, "implementation": { "type": "string", "enum": ["cp", "pp"] } } }, "constraints": { "description": "Constraint files (pip -c syntax), relative to this file.", "type": "array", "items": { "type": "string", "minLength": 1 } }, "resolver": { "type": "string", "enum": ["pip", "uv", "auto"] }, "as-of": { "description": "Upload-time cutoff for resolve: only files the indexes received at or before it are visible. An RFC 3339 date-time with offset (2026-01-31T12:00:00Z), \"leaves\" (the newest upload time among the chosen leaf builds: the same leaf builds give the same lock whenever resolve runs) or \"none\" (default).", "type": "string", "minLength": 1 }, "lock": { "description": "Where the lock lives, relative to this file (default: the directory of this file).", "type": "string" }, "store": { "description": "Where candidates are stored: oci-layout:PATH or REGISTRY/REPOSITORY.", "type": "string" }, "nodes": { "description": "The machines of the system, one per logical node.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, "role": { "type": "string" }, "cpus": { "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB.", "type": "integer", "minimum": 128 } } } }, "roles": { "description": "What runs on a node of each role.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "leaves": { "type": "array", "items": { "type": "string" } }, "services": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "command"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "environment": { "type": "object", "additionalProperties": { "type": "string" } }, "working-directory": { "type": "string" }, "port": { "type": "integer", "minimum": 1, "maximum": 65535 } } } }, "files": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["path"], "properties": { "path": { "type": "string" }, "template": { "type": "string" }, "content": { "type": "string" }, "mode": { "type": "string", "pattern": "^0?[0-7]{3}$" } } } } } } }, "values": { "description": "Values available to templates in every environment.", "type": "object" }, "environments": { "description": "Ordered stages a candidate is promoted through.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "requires": { "description": "Environments whose passing evidence a candidate needs to enter this one (default: the one before).", "type": "array", "items": { "type": "string" } }, "soak": { "description": "Minimum time in the required environments, e.g. 30m, 24h.", "type": "string", "pattern": "^[0-9]+(s|m|h|d)$" }, "github-environment": { "description": "GitHub Environment whose protection rules guard this stage.", "type": "string" }, "inventory": { "description": "Inventory of real hosts, relative to this file; absent for ephemeral environments.", "type": "string" }, "values": { "type": "object" } } } }, "acceptance": { "type": "object", "additionalProperties": false, "required": ["command"], "properties": { "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "timeout": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "junit": { "type": "string" }, "working-directory": { "type": "string" }, "allow-no-tests": { "type": "boolean", "description": "Let a run in which no test ran pass (default false: zero tests run is a failure)." }, "pass-env": { "description": "Variables of karoo's own environment the tests get besides PATH, HOME, locale and KAROO_* (nothing else is passed: no tokens, no INPUT_*).", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } }, "env": { "description": "Variables with fixed values for the tests.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }, "additionalProperties": { "type": "string" } }, "workflows": { "description": "Workflow files whose runs may produce evidence a promotion inside GitHub Actions accepts (default: .github/workflows/karoo-candidate.yml).", "type": "array", "items": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" } } } }, "provision": { "type": "object", "additionalProperties": false, "properties": { "provider": { "type": "string", "enum": ["nspawn", "qemu"] }, "image": { "type": "string" }, "image-sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "ttl": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" } } } } };
+const schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://karoo.dev/schema/karoo.schema.json", "title": "karoo.yml", "description": "Configuration of a system delivered by karoo: its leaf packages, indexes, target platform, nodes, roles, environments and acceptance tests.", "type": "object", "additionalProperties": false, "required": ["system", "leaves", "indexes"], "properties": { "$schema": { "type": "string" }, "system": { "description": "Name of the system; used in store paths, release directories and machine names.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, "leaves": { "description": "The packages the team builds itself. Resolution starts from the newest build of each in the private index.", "type": "array", "minItems": 1, "items": { "oneOf": [{ "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, "pin": { "description": "Exact version to use instead of the newest build.", "type": "string", "minLength": 1 }, "allow-prerelease": { "description": "Let the newest pre-release or dev build of this leaf be chosen.", "type": "boolean" }, "extras": { "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" } } } }] } }, "indexes": { "description": "Package indexes, the private one first. A name found in the private index is never taken from another index.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["url"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "url": { "description": "PEP 503/691 simple index: http(s)://…, file://…, or a path relative to this file.", "type": "string", "minLength": 1 }, "private": { "description": "Whether this index holds the team's own packages. Default: true for the first index only.", "type": "boolean" }, "username-env": { "description": "Environment variable holding the user name for basic auth.", "type": "string" }, "password-env": { "description": "Environment variable holding the password or token.", "type": "string" } } } }, "target": { "description": "The platform the system runs on. Locks are resolved for it, not for the resolving machine.", "type": "object", "additionalProperties": false, "properties": { "python": { "type": "string", "pattern": "^3\\.[0-9]{1,2}$" }, "platforms": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z0-9_]+$" } }, "implementation": { "type": "string", "enum": ["cp", "pp"] } } }, "constraints": { "description": "Constraint files (pip -c syntax), relative to this file.", "type": "array", "items": { "type": "string", "minLength": 1 } }, "resolver": { "type": "string", "enum": ["pip", "uv", "auto"] }, "as-of": { "description": "Upload-time cutoff for resolve: only files the indexes received at or before it are visible. An RFC 3339 date-time with offset (2026-01-31T12:00:00Z), \"leaves\" (the newest upload time among the chosen leaf builds: the same leaf builds give the same lock whenever resolve runs) or \"none\" (default).", "type": "string", "minLength": 1 }, "lock": { "description": "Where the lock lives, relative to this file (default: the directory of this file).", "type": "string" }, "store": { "description": "Where candidates are stored: oci-layout:PATH or REGISTRY/REPOSITORY.", "type": "string" }, "nodes": { "description": "The machines of the system, one per logical node.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, "role": { "type": "string" }, "cpus": { "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB.", "type": "integer", "minimum": 128 } } } }, "roles": { "description": "What runs on a node of each role.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "leaves": { "type": "array", "items": { "type": "string" } }, "services": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "command"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "environment": { "type": "object", "additionalProperties": { "type": "string" } }, "working-directory": { "type": "string" }, "port": { "type": "integer", "minimum": 1, "maximum": 65535 } } } }, "files": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["path"], "properties": { "path": { "type": "string" }, "template": { "type": "string" }, "content": { "type": "string" }, "mode": { "type": "string", "pattern": "^0?[0-7]{3}$" } } } } } } }, "values": { "description": "Values available to templates in every environment.", "type": "object" }, "environments": { "description": "Ordered stages a candidate is promoted through.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "requires": { "description": "Environments whose passing evidence a candidate needs to enter this one (default: the one before).", "type": "array", "items": { "type": "string" } }, "soak": { "description": "Minimum time in the required environments, e.g. 30m, 24h.", "type": "string", "pattern": "^[0-9]+(s|m|h|d)$" }, "github-environment": { "description": "GitHub Environment whose protection rules guard this stage.", "type": "string" }, "inventory": { "description": "Inventory of real hosts, relative to this file; absent for ephemeral environments.", "type": "string" }, "values": { "type": "object" } } } }, "acceptance": { "type": "object", "additionalProperties": false, "required": ["command"], "properties": { "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "timeout": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "junit": { "type": "string" }, "working-directory": { "type": "string" }, "allow-no-tests": { "type": "boolean", "description": "Let a run in which no test ran pass (default false: zero tests run is a failure)." }, "pass-env": { "description": "Variables of karoo's own environment the tests get besides PATH, HOME, locale and KAROO_* (nothing else is passed: no tokens, no INPUT_*).", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } }, "env": { "description": "Variables with fixed values for the tests.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }, "additionalProperties": { "type": "string" } }, "workflows": { "description": "Workflow files whose runs may produce evidence a promotion inside GitHub Actions accepts (default: .github/workflows/karoo-candidate.yml).", "type": "array", "items": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" } } } }, "attestations": { "description": "Signed attestations (in-toto statements in DSSE envelopes): the key karoo signs provenance and acceptance results with outside GitHub Actions, and what a promotion requires.", "type": "object", "additionalProperties": false, "properties": { "require": { "type": "boolean", "description": "A promotion counts acceptance evidence only with a signed test-result attestation that verifies with one of keys (default false)." }, "keys": { "type": "array", "description": "Files (relative to karoo.yml) holding the PEM public keys (Ed25519 or ECDSA P-256) whose signatures a promotion trusts.", "items": { "type": "string", "minLength": 1 } }, "signing-key": { "type": "string", "minLength": 1, "description": "File holding the PEM private key karoo signs with (a path, never the key itself); --attest-key overrides it." }, "identity": { "description": "The workflow that must have made an attestation: each field given must match the workflow identity the statement names.", "type": "object", "additionalProperties": false, "properties": { "repository": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "workflow": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, "ref": { "type": "string", "pattern": "^refs/(heads|tags)/\\S+$" } } } } }, "provision": { "type": "object", "additionalProperties": false, "properties": { "provider": { "type": "string", "enum": ["nspawn", "qemu"] }, "image": { "type": "string" }, "image-sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "ttl": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" } } } } };
 const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$", "u");
 const pattern1 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$", "u");
@@ -51245,7 +51651,9 @@ const pattern11 = new RegExp("^[0-9]+(s|m|h|d)$", "u");
 const pattern12 = new RegExp("^[0-9]+(s|m|h)$", "u");
 const pattern13 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
 const pattern15 = new RegExp("^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$", "u");
-const pattern16 = new RegExp("^[0-9a-f]{64}$", "u");
+const pattern16 = new RegExp("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "u");
+const pattern18 = new RegExp("^refs/(heads|tags)/\\S+$", "u");
+const pattern19 = new RegExp("^[0-9a-f]{64}$", "u");
 function validate10(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) { /*# sourceURL="https://karoo.dev/schema/karoo.schema.json" */ ; let vErrors = null; let errors = 0; if (data && typeof data == "object" && !Array.isArray(data)) {
     if (data.system === undefined) {
         const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "system" }, message: "must have required property '" + "system" + "'" };
@@ -52930,12 +53338,12 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
         }
     }
-    if (data.provision !== undefined) {
-        let data75 = data.provision;
+    if (data.attestations !== undefined) {
+        let data75 = data.attestations;
         if (data75 && typeof data75 == "object" && !Array.isArray(data75)) {
             for (const key14 in data75) {
-                if (!((((key14 === "provider") || (key14 === "image")) || (key14 === "image-sha256")) || (key14 === "ttl"))) {
-                    const err131 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key14 }, message: "must NOT have additional properties" };
+                if (!((((key14 === "require") || (key14 === "keys")) || (key14 === "signing-key")) || (key14 === "identity"))) {
+                    const err131 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key14 }, message: "must NOT have additional properties" };
                     if (vErrors === null) {
                         vErrors = [err131];
                     }
@@ -52945,10 +53353,9 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                 }
             }
-            if (data75.provider !== undefined) {
-                let data76 = data75.provider;
-                if (typeof data76 !== "string") {
-                    const err132 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (data75.require !== undefined) {
+                if (typeof data75.require !== "boolean") {
+                    const err132 = { instancePath: instancePath + "/attestations/require", schemaPath: "#/properties/attestations/properties/require/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
                     if (vErrors === null) {
                         vErrors = [err132];
                     }
@@ -52957,99 +53364,307 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     }
                     errors++;
                 }
-                if (!((data76 === "nspawn") || (data76 === "qemu"))) {
-                    const err133 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/enum", keyword: "enum", params: { allowedValues: schema11.properties.provision.properties.provider.enum }, message: "must be equal to one of the allowed values" };
-                    if (vErrors === null) {
-                        vErrors = [err133];
-                    }
-                    else {
-                        vErrors.push(err133);
-                    }
-                    errors++;
-                }
             }
-            if (data75.image !== undefined) {
-                if (typeof data75.image !== "string") {
-                    const err134 = { instancePath: instancePath + "/provision/image", schemaPath: "#/properties/provision/properties/image/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err134];
-                    }
-                    else {
-                        vErrors.push(err134);
-                    }
-                    errors++;
-                }
-            }
-            if (data75["image-sha256"] !== undefined) {
-                let data78 = data75["image-sha256"];
-                if (typeof data78 === "string") {
-                    if (!pattern16.test(data78)) {
-                        const err135 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: "must match pattern \"" + "^[0-9a-f]{64}$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err135];
+            if (data75.keys !== undefined) {
+                let data77 = data75.keys;
+                if (Array.isArray(data77)) {
+                    const len15 = data77.length;
+                    for (let i15 = 0; i15 < len15; i15++) {
+                        let data78 = data77[i15];
+                        if (typeof data78 === "string") {
+                            if (data78.length < 1) {
+                                const err133 = { instancePath: instancePath + "/attestations/keys/" + i15, schemaPath: "#/properties/attestations/properties/keys/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                                if (vErrors === null) {
+                                    vErrors = [err133];
+                                }
+                                else {
+                                    vErrors.push(err133);
+                                }
+                                errors++;
+                            }
                         }
                         else {
-                            vErrors.push(err135);
+                            const err134 = { instancePath: instancePath + "/attestations/keys/" + i15, schemaPath: "#/properties/attestations/properties/keys/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err134];
+                            }
+                            else {
+                                vErrors.push(err134);
+                            }
+                            errors++;
                         }
-                        errors++;
                     }
                 }
                 else {
-                    const err136 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    const err135 = { instancePath: instancePath + "/attestations/keys", schemaPath: "#/properties/attestations/properties/keys/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                     if (vErrors === null) {
-                        vErrors = [err136];
+                        vErrors = [err135];
                     }
                     else {
-                        vErrors.push(err136);
+                        vErrors.push(err135);
                     }
                     errors++;
                 }
             }
-            if (data75.ttl !== undefined) {
-                let data79 = data75.ttl;
+            if (data75["signing-key"] !== undefined) {
+                let data79 = data75["signing-key"];
                 if (typeof data79 === "string") {
-                    if (!pattern12.test(data79)) {
-                        const err137 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
+                    if (data79.length < 1) {
+                        const err136 = { instancePath: instancePath + "/attestations/signing-key", schemaPath: "#/properties/attestations/properties/signing-key/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
                         if (vErrors === null) {
-                            vErrors = [err137];
+                            vErrors = [err136];
                         }
                         else {
-                            vErrors.push(err137);
+                            vErrors.push(err136);
                         }
                         errors++;
                     }
                 }
                 else {
-                    const err138 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    const err137 = { instancePath: instancePath + "/attestations/signing-key", schemaPath: "#/properties/attestations/properties/signing-key/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                     if (vErrors === null) {
-                        vErrors = [err138];
+                        vErrors = [err137];
                     }
                     else {
-                        vErrors.push(err138);
+                        vErrors.push(err137);
+                    }
+                    errors++;
+                }
+            }
+            if (data75.identity !== undefined) {
+                let data80 = data75.identity;
+                if (data80 && typeof data80 == "object" && !Array.isArray(data80)) {
+                    for (const key15 in data80) {
+                        if (!(((key15 === "repository") || (key15 === "workflow")) || (key15 === "ref"))) {
+                            const err138 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" };
+                            if (vErrors === null) {
+                                vErrors = [err138];
+                            }
+                            else {
+                                vErrors.push(err138);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data80.repository !== undefined) {
+                        let data81 = data80.repository;
+                        if (typeof data81 === "string") {
+                            if (!pattern16.test(data81)) {
+                                const err139 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err139];
+                                }
+                                else {
+                                    vErrors.push(err139);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err140 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err140];
+                            }
+                            else {
+                                vErrors.push(err140);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data80.workflow !== undefined) {
+                        let data82 = data80.workflow;
+                        if (typeof data82 === "string") {
+                            if (!pattern15.test(data82)) {
+                                const err141 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err141];
+                                }
+                                else {
+                                    vErrors.push(err141);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err142 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err142];
+                            }
+                            else {
+                                vErrors.push(err142);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data80.ref !== undefined) {
+                        let data83 = data80.ref;
+                        if (typeof data83 === "string") {
+                            if (!pattern18.test(data83)) {
+                                const err143 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/pattern", keyword: "pattern", params: { pattern: "^refs/(heads|tags)/\\S+$" }, message: "must match pattern \"" + "^refs/(heads|tags)/\\S+$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err143];
+                                }
+                                else {
+                                    vErrors.push(err143);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err144 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err144];
+                            }
+                            else {
+                                vErrors.push(err144);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err145 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (vErrors === null) {
+                        vErrors = [err145];
+                    }
+                    else {
+                        vErrors.push(err145);
                     }
                     errors++;
                 }
             }
         }
         else {
-            const err139 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err146 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-                vErrors = [err139];
+                vErrors = [err146];
             }
             else {
-                vErrors.push(err139);
+                vErrors.push(err146);
+            }
+            errors++;
+        }
+    }
+    if (data.provision !== undefined) {
+        let data84 = data.provision;
+        if (data84 && typeof data84 == "object" && !Array.isArray(data84)) {
+            for (const key16 in data84) {
+                if (!((((key16 === "provider") || (key16 === "image")) || (key16 === "image-sha256")) || (key16 === "ttl"))) {
+                    const err147 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key16 }, message: "must NOT have additional properties" };
+                    if (vErrors === null) {
+                        vErrors = [err147];
+                    }
+                    else {
+                        vErrors.push(err147);
+                    }
+                    errors++;
+                }
+            }
+            if (data84.provider !== undefined) {
+                let data85 = data84.provider;
+                if (typeof data85 !== "string") {
+                    const err148 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err148];
+                    }
+                    else {
+                        vErrors.push(err148);
+                    }
+                    errors++;
+                }
+                if (!((data85 === "nspawn") || (data85 === "qemu"))) {
+                    const err149 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/enum", keyword: "enum", params: { allowedValues: schema11.properties.provision.properties.provider.enum }, message: "must be equal to one of the allowed values" };
+                    if (vErrors === null) {
+                        vErrors = [err149];
+                    }
+                    else {
+                        vErrors.push(err149);
+                    }
+                    errors++;
+                }
+            }
+            if (data84.image !== undefined) {
+                if (typeof data84.image !== "string") {
+                    const err150 = { instancePath: instancePath + "/provision/image", schemaPath: "#/properties/provision/properties/image/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err150];
+                    }
+                    else {
+                        vErrors.push(err150);
+                    }
+                    errors++;
+                }
+            }
+            if (data84["image-sha256"] !== undefined) {
+                let data87 = data84["image-sha256"];
+                if (typeof data87 === "string") {
+                    if (!pattern19.test(data87)) {
+                        const err151 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: "must match pattern \"" + "^[0-9a-f]{64}$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err151];
+                        }
+                        else {
+                            vErrors.push(err151);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err152 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err152];
+                    }
+                    else {
+                        vErrors.push(err152);
+                    }
+                    errors++;
+                }
+            }
+            if (data84.ttl !== undefined) {
+                let data88 = data84.ttl;
+                if (typeof data88 === "string") {
+                    if (!pattern12.test(data88)) {
+                        const err153 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err153];
+                        }
+                        else {
+                            vErrors.push(err153);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err154 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err154];
+                    }
+                    else {
+                        vErrors.push(err154);
+                    }
+                    errors++;
+                }
+            }
+        }
+        else {
+            const err155 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+                vErrors = [err155];
+            }
+            else {
+                vErrors.push(err155);
             }
             errors++;
         }
     }
 }
 else {
-    const err140 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    const err156 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
     if (vErrors === null) {
-        vErrors = [err140];
+        vErrors = [err156];
     }
     else {
-        vErrors.push(err140);
+        vErrors.push(err156);
     }
     errors++;
 } validate10.errors = vErrors; return errors === 0; }
@@ -53079,30 +53694,30 @@ async function loadConfig(path) {
     }
     catch (e) {
         const code = e.code;
-        throw new errors_KarooError('input', `configuration ${path} cannot be read (${code ?? String(e)}); pass --config with the path of your karoo.yml`);
+        throw new lib/* KarooError */.xD('input', `configuration ${path} cannot be read (${code ?? String(e)}); pass --config with the path of your karoo.yml`);
     }
     return parseConfig(text, abs);
 }
 function parseConfig(text, path) {
-    const lc = new yaml_dist/* LineCounter */.HN();
-    const doc = (0,yaml_dist/* parseDocument */.Tp)(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
+    const lc = new dist/* LineCounter */.HN();
+    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
     const at = (node) => {
         const off = node?.range?.[0];
         return off === undefined ? undefined : lc.linePos(off).line;
     };
     if (doc.errors.length > 0) {
         const e = doc.errors[0];
-        throw new errors_FileError(path, lc.linePos(e.pos[0]).line, `invalid YAML: ${e.message.split('\n')[0]}`);
+        throw new lib/* FileError */.f6(path, lc.linePos(e.pos[0]).line, `invalid YAML: ${e.message.split('\n')[0]}`);
     }
     const value = doc.toJS();
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        throw new errors_FileError(path, 1, 'the configuration must be a mapping with at least system, leaves and indexes');
+        throw new lib/* FileError */.f6(path, 1, 'the configuration must be a mapping with at least system, leaves and indexes');
     }
     const errors = config_validate(value);
     if (errors.length > 0) {
         const e = pickError(errors);
         const { line, key } = locate(doc, e, at);
-        throw new errors_FileError(path, line, `${key}: ${describe(e)}`);
+        throw new lib/* FileError */.f6(path, line, `${key}: ${describe(e)}`);
     }
     return normalise(value, path, (keyPath) => at(doc.getIn(keyPath, true)));
 }
@@ -53127,7 +53742,7 @@ function keyName(p) {
     if (p.length === 0)
         return '(top level)';
     // A key with a control character is shown JSON-quoted: an error message stays one line.
-    const safe = (s) => (controlCharacterIn(s) === undefined ? s : quoteValue(s));
+    const safe = (s) => ((0,lib/* controlCharacterIn */.k2)(s) === undefined ? s : (0,lib/* quoteValue */.cl)(s));
     return p.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? safe(s) : `.${safe(s)}`)).join('');
 }
 function locate(doc, e, at) {
@@ -53136,7 +53751,7 @@ function locate(doc, e, at) {
         const extra = e.params.additionalProperty;
         const parent = p.length === 0 ? doc.contents : doc.getIn(p, true);
         let line;
-        if ((0,yaml_dist/* isMap */.jh)(parent)) {
+        if ((0,dist/* isMap */.jh)(parent)) {
             const pair = parent.items.find((it) => it.key?.value === extra);
             line = at(pair?.key);
         }
@@ -53179,17 +53794,28 @@ function checkPassEnv(passEnv, env, fail) {
         if (forbidden(n))
             fail(['acceptance', 'env', n], `"${n}" may not be set for the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens); remove it`);
 }
+function attestationsOf(a, dir, fail) {
+    const require = a.require === true;
+    if (require && (a.keys ?? []).length === 0)
+        fail(['attestations', 'keys'], 'require: true needs at least one public key file under keys, or nothing could ever verify');
+    return {
+        require,
+        keys: (a.keys ?? []).map((k) => (0,external_node_path_.resolve)(dir, k)),
+        ...(a['signing-key'] ? { signingKey: (0,external_node_path_.resolve)(dir, a['signing-key']) } : {}),
+        ...(a.identity ? { identity: { ...a.identity } } : {}),
+    };
+}
 /** `30s`, `10m`, `2h`, `1d` → seconds. */
-function parseDuration(s) {
+function config_parseDuration(s) {
     const m = /^([0-9]+)(s|m|h|d)$/.exec(s.trim());
     if (!m)
-        throw new errors_KarooError('input', `duration "${s}" is not of the form 30s, 10m, 2h or 1d`);
+        throw new lib/* KarooError */.xD('input', `duration "${s}" is not of the form 30s, 10m, 2h or 1d`);
     return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2]];
 }
 function asOfOf(value, fail) {
     if (value === undefined || value === 'none')
         return {};
-    if (value !== 'leaves' && parseInstant(value) === undefined) {
+    if (value !== 'leaves' && (0,lock_lib/* parseInstant */.nV)(value) === undefined) {
         fail(['as-of'], `"${value}" is not an RFC 3339 date-time with an offset (e.g. 2026-01-31T12:00:00Z), "leaves" or "none"`);
     }
     return { asOf: value };
@@ -53205,25 +53831,25 @@ function indexUrl(url, dir) {
 function normalise(raw, path, line) {
     const dir = (0,external_node_path_.dirname)(path);
     const fail = (keyPath, reason) => {
-        throw new errors_FileError(path, line(keyPath), `${keyName(keyPath)}: ${reason}`);
+        throw new lib/* FileError */.f6(path, line(keyPath), `${keyName(keyPath)}: ${reason}`);
     };
     checkConfigStrings(raw, fail);
     const leaves = [];
     const seenLeaves = new Set();
     raw.leaves.forEach((l, i) => {
         const o = typeof l === 'string' ? { name: l } : l;
-        const key = names_normalizeName(o.name);
+        const key = (0,lock_lib/* normalizeName */.Pc)(o.name);
         if (seenLeaves.has(key))
             fail(['leaves', i], `leaf "${o.name}" is listed twice`);
         seenLeaves.add(key);
-        if (o.pin !== undefined && !isValidVersion(o.pin))
+        if (o.pin !== undefined && !(0,lock_lib/* isValidVersion */.ri)(o.pin))
             fail(['leaves', i, 'pin'], `"${o.pin}" is not a PEP 440 version`);
         leaves.push({
             name: o.name,
             key,
             pin: o.pin,
             allowPrerelease: o['allow-prerelease'] ?? false,
-            extras: (o.extras ?? []).map(names_normalizeName).sort(),
+            extras: (o.extras ?? []).map(lock_lib/* normalizeName */.Pc).sort(),
         });
     });
     const indexNames = new Set();
@@ -53255,12 +53881,12 @@ function normalise(raw, path, line) {
     const roles = {};
     for (const [name, r] of Object.entries(raw.roles ?? {})) {
         (r.leaves ?? []).forEach((l, i) => {
-            if (!seenLeaves.has(names_normalizeName(l)))
+            if (!seenLeaves.has((0,lock_lib/* normalizeName */.Pc)(l)))
                 fail(['roles', name, 'leaves', i], `"${l}" is not one of the leaves`);
         });
         roles[name] = {
             name,
-            leaves: (r.leaves ?? []).map(names_normalizeName),
+            leaves: (r.leaves ?? []).map(lock_lib/* normalizeName */.Pc),
             services: (r.services ?? []).map((s) => ({
                 name: s.name,
                 command: s.command,
@@ -53297,7 +53923,7 @@ function normalise(raw, path, line) {
         return {
             name: e.name,
             requires,
-            soakSeconds: e.soak === undefined ? undefined : parseDuration(e.soak),
+            soakSeconds: e.soak === undefined ? undefined : config_parseDuration(e.soak),
             githubEnvironment: e['github-environment'],
             inventory: e.inventory === undefined ? undefined : (0,external_node_path_.resolve)(dir, e.inventory),
             values: e.values ?? {},
@@ -53307,7 +53933,7 @@ function normalise(raw, path, line) {
         checkPassEnv(raw.acceptance['pass-env'] ?? [], Object.keys(raw.acceptance.env ?? {}), fail);
     const acceptance = raw.acceptance && {
         command: raw.acceptance.command,
-        timeoutSeconds: raw.acceptance.timeout ? parseDuration(raw.acceptance.timeout) : 600,
+        timeoutSeconds: raw.acceptance.timeout ? config_parseDuration(raw.acceptance.timeout) : 600,
         junit: raw.acceptance.junit,
         workingDirectory: (0,external_node_path_.resolve)(dir, raw.acceptance['working-directory'] ?? '.'),
         ...(raw.acceptance['allow-no-tests'] === true ? { allowNoTests: true } : {}),
@@ -53332,11 +53958,12 @@ function normalise(raw, path, line) {
         values: raw.values ?? {},
         environments,
         acceptance,
+        ...(raw.attestations ? { attestations: attestationsOf(raw.attestations, dir, fail) } : {}),
         provision: {
             provider: raw.provision?.provider,
             image: raw.provision?.image,
             imageSha256: raw.provision?.['image-sha256'],
-            ttlSeconds: raw.provision?.ttl ? parseDuration(raw.provision.ttl) : 3600,
+            ttlSeconds: raw.provision?.ttl ? config_parseDuration(raw.provision.ttl) : 3600,
         },
         raw: raw,
     };
@@ -53345,9 +53972,8 @@ function normalise(raw, path, line) {
 ;// CONCATENATED MODULE: ./packages/config/lib/src/index.js
 
 //# sourceMappingURL=index.js.map
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
-var lib_core = __nccwpck_require__(3838);
 ;// CONCATENATED MODULE: ./packages/kit/lib/index.js
+
 
 
 /**
@@ -53356,8 +53982,8 @@ var lib_core = __nccwpck_require__(3838);
  */
 function runAction(main) {
     const fail = (e) => {
-        lib_core.setFailed(errorMessage(e));
-        if (!errors_isKarooError(e) && e instanceof Error && e.stack)
+        lib_core.setFailed((0,lib/* errorMessage */.gJ)(e));
+        if (!(0,lib/* isKarooError */.ro)(e) && e instanceof Error && e.stack)
             lib_core.debug(e.stack);
         process.exitCode = 1;
     };
@@ -53368,17 +53994,25 @@ function runAction(main) {
 const actionProgress = { info: (m) => lib_core.info(m), warn: (m) => lib_core.warning(m) };
 /** A required or optional string input; empty means absent. */
 function input(name, options = {}) {
-    const v = lib_core.getInput(name, { required: options.required ?? false, trimWhitespace: true });
+    const v = lib_core.getInput(name, { trimWhitespace: true });
+    if (v === '' && options.required)
+        throw new lib/* KarooError */.xD('input', `input "${name}" is required and was not given`);
     return v === '' ? (options.default ?? '') : v;
 }
 function optionalInput(name) {
     const v = lib_core.getInput(name, { trimWhitespace: true });
     return v === '' ? undefined : v;
 }
+/** A boolean input (YAML 1.2 core schema: true/True/TRUE, false/False/FALSE); anything else is an input error naming it. */
 function booleanInput(name, fallback) {
-    if (lib_core.getInput(name) === '')
+    const v = lib_core.getInput(name, { trimWhitespace: true });
+    if (v === '')
         return fallback;
-    return lib_core.getBooleanInput(name);
+    if (['true', 'True', 'TRUE'].includes(v))
+        return true;
+    if (['false', 'False', 'FALSE'].includes(v))
+        return false;
+    throw new lib/* KarooError */.xD('input', `input "${name}" is "${v}"; expected true or false`);
 }
 /** A choice input, checked against the allowed values with an error that names both. */
 function choiceInput(name, allowed, fallback) {
@@ -53386,9 +54020,38 @@ function choiceInput(name, allowed, fallback) {
     if (v === '')
         return fallback;
     if (!allowed.includes(v)) {
-        throw new Error(`input "${name}" is "${v}"; allowed values: ${allowed.join(', ')}`);
+        throw new KarooError('input', `input "${name}" is "${v}"; allowed values: ${allowed.join(', ')}`);
     }
     return v;
+}
+/** A whole-number input within [min, max]; anything else (`abc`, `1.5`, `0` below min) is an input error naming it. */
+function integerInput(name, fallback, range = {}) {
+    const v = core.getInput(name, { trimWhitespace: true });
+    if (v === '')
+        return fallback;
+    const n = /^-?[0-9]+$/.test(v) ? Number(v) : Number.NaN;
+    const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = range;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+        const bounds = range.max === undefined ? `at least ${min}` : `from ${min} to ${max}`;
+        throw new KarooError('input', `input "${name}" is "${v}"; expected a whole number ${bounds}`);
+    }
+    return n;
+}
+/** A duration input (`30s`, `10m`, `2h`, `1d`) in seconds; undefined when empty. */
+function durationInput(name) {
+    const v = optionalInput(name);
+    if (v === undefined)
+        return undefined;
+    try {
+        return parseDuration(v);
+    }
+    catch {
+        throw new KarooError('input', `input "${name}" is "${v}"; expected a duration such as 30s, 10m, 2h or 1d`);
+    }
+}
+/** A list input: one item per line (or per `separator`), blank items dropped. */
+function listInput(name, separator = /\n/) {
+    return (optionalInput(name) ?? '').split(separator).map((s) => s.trim()).filter((s) => s !== '');
 }
 function setOutputs(outputs) {
     for (const [k, v] of Object.entries(outputs))
@@ -53411,22 +54074,27 @@ function githubTokenInput() {
         core.setSecret(token);
     return token;
 }
+/** The inputs `index-username` and `index-password`; the password is masked in the log. */
+function indexCredentialsInput() {
+    const username = optionalInput('index-username');
+    const password = optionalInput('index-password');
+    if (password)
+        lib_core.setSecret(password);
+    return { username, password };
+}
 /**
  * Private index credentials given as inputs (`index-username`, `index-password`, from the
  * workflow's secrets) are placed, in this process only, in the environment variables that the
  * first private index names in karoo.yml (`username-env`, `password-env`), where the resolver
  * and the build read them. A variable that is already set is left alone. Returns the names set.
  */
-function applyIndexCredentials(indexes, env = process.env) {
-    const username = optionalInput('index-username');
-    const password = optionalInput('index-password');
+function setIndexCredentials(indexes, credentials, env = process.env) {
+    const { username, password } = credentials;
     if (username === undefined && password === undefined)
         return [];
-    if (password)
-        lib_core.setSecret(password);
     const ix = indexes.find((i) => i.private && (i.usernameEnv || i.passwordEnv));
     if (!ix) {
-        throw new errors_KarooError('input', 'inputs "index-username"/"index-password" are set, but no private index in the configuration names username-env or password-env; add them to the private index in karoo.yml');
+        throw new lib/* KarooError */.xD('input', 'inputs "index-username"/"index-password" are set, but no private index in the configuration names username-env or password-env; add them to the private index in karoo.yml');
     }
     const set = [];
     if (username !== undefined && ix.usernameEnv && env[ix.usernameEnv] === undefined) {
@@ -53441,6 +54109,35 @@ function applyIndexCredentials(indexes, env = process.env) {
 }
 
 //# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./actions/build/lib/constants.js
+/** Input and output names of the build action, as action.yml declares them. */
+const INPUT = {
+    lock: 'lock',
+    config: 'config',
+    system: 'system',
+    store: 'store',
+    tag: 'tag',
+    registryUsername: 'registry-username',
+    registryPassword: 'registry-password',
+    githubToken: 'github-token',
+    mountFrom: 'mount-from',
+    cache: 'cache',
+    indexUsername: 'index-username',
+    indexPassword: 'index-password',
+    provenance: 'provenance',
+    attestKey: 'attest-key',
+    attestKeyless: 'attest-keyless',
+};
+const OUTPUT = {
+    candidate: 'candidate',
+    candidateRef: 'candidate-ref',
+    existed: 'existed',
+    pushedBytes: 'pushed-bytes',
+    attestation: 'attestation',
+};
+//# sourceMappingURL=constants.js.map
+// EXTERNAL MODULE: ./packages/oci/lib/index.js + 10 modules
+var oci_lib = __nccwpck_require__(99713);
 ;// CONCATENATED MODULE: ./packages/kit/lib/store.js
 
 
@@ -53449,12 +54146,18 @@ function applyIndexCredentials(indexes, env = process.env) {
 
 /** The inputs every store-using action declares, kebab-case as in action.yml. */
 const STORE_INPUTS = { store: 'store', registryUsername: 'registry-username', registryPassword: 'registry-password' };
+/** The inputs `store`, `registry-username` and `registry-password`; the password is masked in the log. */
+function storeInputs() {
+    const registryPassword = optionalInput(STORE_INPUTS.registryPassword);
+    if (registryPassword)
+        lib_core.setSecret(registryPassword);
+    return { store: optionalInput(STORE_INPUTS.store), registryUsername: optionalInput(STORE_INPUTS.registryUsername), registryPassword };
+}
 /**
  * The store reference of an action: the `store` input, else `store:` of karoo.yml (an
  * `oci-layout:` path there is relative to the file), else `ghcr.io/<owner>/<repo>`.
  */
-function storeReferenceFromInputs(config, env = process.env) {
-    const given = optionalInput(STORE_INPUTS.store);
+function storeReference(config, given, env = process.env) {
     if (given)
         return given;
     const s = config?.store;
@@ -53462,31 +54165,613 @@ function storeReferenceFromInputs(config, env = process.env) {
         return s.startsWith('oci-layout:') && !(0,external_node_path_.isAbsolute)(s.slice(11)) ? `oci-layout:${(0,external_node_path_.resolve)(config.dir, s.slice(11))}` : s;
     const repo = env.GITHUB_REPOSITORY;
     if (!repo)
-        throw new errors_KarooError('input', 'input "store" is empty, the configuration has no store and GITHUB_REPOSITORY is not set; give a store reference');
+        throw new lib/* KarooError */.xD('input', 'input "store" is empty, the configuration has no store and GITHUB_REPOSITORY is not set; give a store reference');
     return `ghcr.io/${repo.toLowerCase()}`;
 }
 /**
  * Opens the action's store. Explicit registry credentials win; the GitHub token (the
  * action's token input) is sent to ghcr.io only, never to another registry.
  */
-function storeFromInputs(config, githubToken, env = process.env) {
-    const ref = storeReferenceFromInputs(config, env);
-    const parsed = parseStoreRef(ref);
+function openActionStore(config, inputs, githubToken, env = process.env) {
+    const ref = storeReference(config, inputs.store, env);
+    const parsed = (0,oci_lib/* parseStoreRef */.mZ)(ref);
     let credentials;
     if (parsed.kind === 'registry') {
-        const username = optionalInput(STORE_INPUTS.registryUsername) ?? env.GITHUB_ACTOR ?? 'karoo';
-        const password = optionalInput(STORE_INPUTS.registryPassword);
-        if (password) {
-            lib_core.setSecret(password);
-            credentials = { username, password };
+        const username = inputs.registryUsername ?? env.GITHUB_ACTOR ?? 'karoo';
+        if (inputs.registryPassword) {
+            credentials = { username, password: inputs.registryPassword };
         }
         else if (parsed.registry === 'ghcr.io' && githubToken) {
             credentials = { username, password: githubToken };
         }
     }
-    return openStore(ref, { credentials, progress: actionProgress });
+    return (0,oci_lib/* openStore */.Ch)(ref, { credentials, progress: actionProgress });
 }
 //# sourceMappingURL=store.js.map
+;// CONCATENATED MODULE: ./actions/build/lib/inputs.js
+
+
+
+/** Every input of the action, read once. */
+function loadInputs() {
+    return {
+        config: input(INPUT.config, { default: 'karoo.yml' }),
+        lock: optionalInput(INPUT.lock),
+        system: optionalInput(INPUT.system),
+        store: storeInputs(),
+        tag: optionalInput(INPUT.tag),
+        githubToken: optionalInput(INPUT.githubToken),
+        mountFrom: listInput(INPUT.mountFrom),
+        cache: booleanInput(INPUT.cache, false),
+        index: indexCredentialsInput(),
+        provenance: booleanInput(INPUT.provenance, true),
+        attestKey: optionalInput(INPUT.attestKey),
+        attestKeyless: booleanInput(INPUT.attestKeyless, false),
+    };
+}
+//# sourceMappingURL=inputs.js.map
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(48161);
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(78474);
+// EXTERNAL MODULE: ./packages/candidate/lib/index.js + 4 modules
+var candidate_lib = __nccwpck_require__(46399);
+;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
+/*
+How it works:
+`this.#head` is an instance of `Node` which keeps track of its current value and nests another instance of `Node` that keeps the value that comes after it. When a value is provided to `.enqueue()`, the code needs to iterate through `this.#head`, going deeper and deeper to find the last value. However, iterating through every single item is slow. This problem is solved by saving a reference to the last value as `this.#tail` so that it can reference it to add a new value.
+*/
+
+class Node {
+	value;
+	next;
+
+	constructor(value) {
+		this.value = value;
+	}
+}
+
+class Queue {
+	#head;
+	#tail;
+	#size;
+
+	constructor() {
+		this.clear();
+	}
+
+	enqueue(value) {
+		const node = new Node(value);
+
+		if (this.#head) {
+			this.#tail.next = node;
+			this.#tail = node;
+		} else {
+			this.#head = node;
+			this.#tail = node;
+		}
+
+		this.#size++;
+	}
+
+	dequeue() {
+		const current = this.#head;
+		if (!current) {
+			return;
+		}
+
+		this.#head = this.#head.next;
+		this.#size--;
+
+		// Clean up tail reference when queue becomes empty
+		if (!this.#head) {
+			this.#tail = undefined;
+		}
+
+		return current.value;
+	}
+
+	peek() {
+		if (!this.#head) {
+			return;
+		}
+
+		return this.#head.value;
+
+		// TODO: Node.js 18.
+		// return this.#head?.value;
+	}
+
+	clear() {
+		this.#head = undefined;
+		this.#tail = undefined;
+		this.#size = 0;
+	}
+
+	get size() {
+		return this.#size;
+	}
+
+	* [Symbol.iterator]() {
+		let current = this.#head;
+
+		while (current) {
+			yield current.value;
+			current = current.next;
+		}
+	}
+
+	* drain() {
+		while (this.#head) {
+			yield this.dequeue();
+		}
+	}
+}
+
+;// CONCATENATED MODULE: ./node_modules/p-limit/index.js
+
+
+function pLimit(concurrency) {
+	let rejectOnClear = false;
+
+	if (typeof concurrency === 'object') {
+		({concurrency, rejectOnClear = false} = concurrency);
+	}
+
+	validateConcurrency(concurrency);
+
+	if (typeof rejectOnClear !== 'boolean') {
+		throw new TypeError('Expected `rejectOnClear` to be a boolean');
+	}
+
+	const queue = new Queue();
+	let activeCount = 0;
+
+	const resumeNext = () => {
+		// Process the next queued function if we're under the concurrency limit
+		if (activeCount < concurrency && queue.size > 0) {
+			activeCount++;
+			queue.dequeue().run();
+		}
+	};
+
+	const next = () => {
+		activeCount--;
+		resumeNext();
+	};
+
+	const run = async (function_, resolve, arguments_) => {
+		// Execute the function and capture the result promise
+		const result = (async () => function_(...arguments_))();
+
+		// Resolve immediately with the promise (don't wait for completion)
+		resolve(result);
+
+		// Wait for the function to complete (success or failure)
+		// We catch errors here to prevent unhandled rejections,
+		// but the original promise rejection is preserved for the caller
+		try {
+			await result;
+		} catch {}
+
+		// Decrement active count and process next queued function
+		next();
+	};
+
+	const enqueue = (function_, resolve, reject, arguments_) => {
+		const queueItem = {reject};
+
+		// Queue the internal resolve function instead of the run function
+		// to preserve the asynchronous execution context.
+		new Promise(internalResolve => { // eslint-disable-line promise/param-names
+			queueItem.run = internalResolve;
+			queue.enqueue(queueItem);
+		}).then(run.bind(undefined, function_, resolve, arguments_)); // eslint-disable-line promise/prefer-await-to-then
+
+		// Start processing immediately if we haven't reached the concurrency limit
+		if (activeCount < concurrency) {
+			resumeNext();
+		}
+	};
+
+	const generator = (function_, ...arguments_) => new Promise((resolve, reject) => {
+		enqueue(function_, resolve, reject, arguments_);
+	});
+
+	Object.defineProperties(generator, {
+		activeCount: {
+			get: () => activeCount,
+		},
+		pendingCount: {
+			get: () => queue.size,
+		},
+		clearQueue: {
+			value() {
+				if (!rejectOnClear) {
+					queue.clear();
+					return;
+				}
+
+				const abortError = AbortSignal.abort().reason;
+
+				while (queue.size > 0) {
+					queue.dequeue().reject(abortError);
+				}
+			},
+		},
+		concurrency: {
+			get: () => concurrency,
+
+			set(newConcurrency) {
+				validateConcurrency(newConcurrency);
+				concurrency = newConcurrency;
+
+				queueMicrotask(() => {
+					// eslint-disable-next-line no-unmodified-loop-condition
+					while (activeCount < concurrency && queue.size > 0) {
+						resumeNext();
+					}
+				});
+			},
+		},
+		map: {
+			async value(iterable, function_) {
+				const promises = [];
+
+				try {
+					Array.from(iterable, (value, index) => {
+						const promise = generator(function_, value, index);
+						promises.push(promise);
+						return promise;
+					});
+				} catch (error) {
+					// The iterable threw, so `Promise.all` never observes the already scheduled promises. Observe them here to avoid unhandled rejections.
+					for (const promise of promises) {
+						promise.catch(() => {}); // eslint-disable-line promise/prefer-await-to-then
+					}
+
+					throw error;
+				}
+
+				return Promise.all(promises);
+			},
+		},
+	});
+
+	return generator;
+}
+
+function limitFunction(function_, options) {
+	const limit = pLimit(options);
+
+	const limitedFunction = (...arguments_) => limit(() => function_(...arguments_));
+	Object.defineProperty(limitedFunction, 'clearQueue', {
+		value: limit.clearQueue,
+	});
+
+	return limitedFunction;
+}
+
+function validateConcurrency(concurrency) {
+	if (!((Number.isInteger(concurrency) || concurrency === Number.POSITIVE_INFINITY) && concurrency > 0)) {
+		throw new TypeError('Expected `concurrency` to be a number from 1 and up');
+	}
+}
+
+// EXTERNAL MODULE: external "node:stream/promises"
+var external_node_stream_promises_ = __nccwpck_require__(46466);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+// EXTERNAL MODULE: ./packages/transport/lib/index.js + 2 modules
+var transport_lib = __nccwpck_require__(69794);
+;// CONCATENATED MODULE: ./packages/build/lib/download.js
+
+
+
+
+
+
+
+
+
+/**
+ * Request headers that carry the credentials of a private index, for `DownloadOptions.headersFor`:
+ * only for URLs on that index's own origin, never over plain HTTP except to loopback (the one
+ * decision, @karoo/common's credentialsFor, that resolve uses too). Re-asked after every redirect.
+ */
+function indexAuthHeaders(indexes, env = process.env) {
+    return (0,transport_lib/* indexCredentials */.B9)(indexes, env);
+}
+/**
+ * Fetches one locked file into `dir/<sha256>` (http(s), file:// or an absolute path), streamed to
+ * disk through sha256; the file appears only when its hash and size match the lock. A file already
+ * there is re-hashed and reused.
+ */
+async function downloadLockedFile(pkg, file, dir, options = {}) {
+    const expected = `sha256:${file.sha256}`;
+    const path = (0,external_node_path_.join)(dir, file.sha256);
+    if (await exists(path)) {
+        const have = await (0,lib/* sha256File */.Q3)(path);
+        if (have.digest === expected && have.size === file.size)
+            return { path, fetched: 0 };
+        await (0,promises_.rm)(path, { force: true });
+    }
+    if (!file.url) {
+        throw new lib/* KarooError */.xD('input', `lock entry "${pkg.name} ${pkg.version}" has no URL for ${file.name}; re-run \`karoo resolve\` so every file has a URL`);
+    }
+    const url = file.url;
+    const what = `${pkg.name} ${pkg.version} (${file.name})`;
+    const base = options.transport ?? transport_lib/* transport */.et;
+    const transport = base.with({
+        headersFor: options.headersFor,
+        ...(options.attempts !== undefined ? { retry: { ...base.retry, attempts: options.attempts } } : {}),
+    });
+    // A body that breaks half-way is fetched again from the start, under the transport's one policy.
+    const attempt = async () => {
+        const tmp = `${path}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.part`;
+        try {
+            const source = await download_open(url, transport, options.signal);
+            const hasher = new oci_lib/* Hasher */.OP(file.size ?? Number.POSITIVE_INFINITY);
+            try {
+                await (0,external_node_stream_promises_.pipeline)(source, hasher, (0,external_node_fs_.createWriteStream)(tmp), { signal: options.signal });
+            }
+            catch (e) {
+                if (e.name === 'SizeExceededError') {
+                    throw integrity(what, file, expected, `more than ${file.size} bytes`);
+                }
+                throw e;
+            }
+            const actual = hasher.digest();
+            if (actual !== expected || (file.size !== undefined && hasher.bytes !== file.size)) {
+                throw integrity(what, file, expected, `${actual} (${hasher.bytes} bytes)`);
+            }
+            await (0,promises_.rename)(tmp, path);
+            return { path, fetched: hasher.bytes };
+        }
+        finally {
+            await (0,promises_.rm)(tmp, { force: true });
+        }
+    };
+    try {
+        return await transport.run(attempt, options.signal);
+    }
+    catch (e) {
+        if (e.name === 'AbortError' || (e instanceof lib/* KarooError */.xD && e.kind !== 'unavailable'))
+            throw e;
+        throw new lib/* KarooError */.xD('unavailable', `cannot download ${what} from ${(0,transport_lib/* redact */.E$)(url)}: ${e.message}`, { cause: e });
+    }
+}
+function integrity(what, file, expected, actual) {
+    return new lib/* KarooError */.xD('integrity', `${what} from ${(0,transport_lib/* redact */.E$)(file.url ?? '')} does not match the lock: expected ${expected}${file.size !== undefined ? ` (${file.size} bytes)` : ''}, got ${actual}; the candidate was not pushed`, { detail: { file: file.name, url: (0,transport_lib/* redact */.E$)(file.url ?? ''), expected, actual } });
+}
+async function download_open(url, transport, signal) {
+    if ((0,external_node_path_.isAbsolute)(url))
+        return (0,external_node_fs_.createReadStream)(url, { highWaterMark: 1 << 20 });
+    const u = new URL(url);
+    if (u.protocol === 'file:')
+        return (0,external_node_fs_.createReadStream)((0,external_node_url_.fileURLToPath)(u), { highWaterMark: 1 << 20 });
+    if (u.protocol !== 'http:' && u.protocol !== 'https:')
+        throw new lib/* KarooError */.xD('input', `cannot download ${(0,transport_lib/* redact */.E$)(url)}: only http(s) and file URLs are supported`);
+    const res = await transport.request({ method: 'GET', url: u, signal, what: `GET ${(0,transport_lib/* redact */.E$)(u)}` });
+    if (res.status !== 200) {
+        await (0,transport_lib/* drain */.Ze)(res);
+        const status = res.status;
+        const kind = status >= 500 ? 'unavailable' : 'input';
+        throw new lib/* KarooError */.xD(kind, `${(0,transport_lib/* redact */.E$)(u)} answered ${status}${status === 401 || status === 403 ? '; set the index credentials (karoo.yml username-env/password-env)' : ''}`, {
+            detail: { url: (0,transport_lib/* redact */.E$)(u), status },
+        });
+    }
+    return res.body;
+}
+async function exists(p) {
+    try {
+        return (await (0,promises_.stat)(p)).isFile();
+    }
+    catch {
+        return false;
+    }
+}
+//# sourceMappingURL=download.js.map
+;// CONCATENATED MODULE: ./packages/build/lib/build.js
+
+
+
+
+
+
+
+
+
+/**
+ * Builds the candidate of a lock into a store. The digest is computed first, from the lock
+ * alone: if the store has it, nothing is downloaded or uploaded. Otherwise every locked file
+ * the store lacks is downloaded (bounded parallel, streamed, checked against the lock's sha256
+ * and size) and, once checked, uploaded while the other files are still downloading; the
+ * config and lock files go up alongside. The manifest goes last, only when every file was
+ * checked and every blob is in: a candidate is never visible half-pushed, a file that does not
+ * match the lock stops the build before it, and no blob reaches the store unchecked.
+ */
+async function build(options) {
+    const { lock, store } = options;
+    const progress = options.progress ?? lib/* silentProgress */.RZ;
+    const c = (0,candidate_lib/* candidateFor */.hE)(lock, options, options.renderers);
+    const base = {
+        candidate: c.digest,
+        candidateRef: store.refFor(c.digest),
+        size: c.totalSize,
+        layers: c.manifest.layers.length,
+        system: options.system,
+        lockDigest: lock.digest,
+    };
+    if (await store.hasManifest(c.digest)) {
+        progress.info(`candidate ${c.digest} is already in ${store.ref}; nothing to do`);
+        if (options.tag !== undefined)
+            await store.putManifest(c.manifestBytes, candidate_lib/* OCI */.s6.imageManifest, { tag: options.tag });
+        return { ...base, existed: true, pushedBytes: 0, downloadedBytes: 0, blobs: { uploaded: 0, reused: c.manifest.layers.length + 1, mounted: 0 } };
+    }
+    const limit = pLimit(options.concurrency ?? 8);
+    const present = await Promise.all([...c.files.map((f) => f.descriptor), ...c.inline.map((b) => b.descriptor)].map((d) => limit(() => store.hasBlob(d.digest))));
+    let missing = c.files.filter((_, i) => !present[i]);
+    const missingInline = c.inline.filter((_, i) => !present[c.files.length + i]);
+    let reused = present.filter(Boolean).length;
+    let mounted = 0;
+    for (const from of options.mountFrom ?? []) {
+        if (missing.length === 0)
+            break;
+        const ok = await Promise.all(missing.map((f) => limit(() => store.mountBlob(f.descriptor, from))));
+        mounted += ok.filter(Boolean).length;
+        missing = missing.filter((_, i) => !ok[i]);
+    }
+    progress.info(`candidate ${c.digest}: ${c.files.length} files, ${reused} blobs already in ${store.ref}${mounted ? `, ${mounted} mounted` : ''}, ${missing.length} to download`);
+    const ownDir = options.downloadDir === undefined;
+    const dir = options.downloadDir
+        ? (0,external_node_path_.resolve)(options.downloadDir)
+        : store instanceof oci_lib/* LayoutStore */.K_
+            ? await store.stagingDir()
+            : await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'karoo-build-'));
+    await (0,promises_.mkdir)(dir, { recursive: true });
+    let downloadedBytes = 0;
+    let pushedBytes = 0;
+    let uploaded = 0;
+    try {
+        // Each file is downloaded and checked, then uploaded while others still download: the
+        // download, the hashing and the upload overlap across files. One bad file stops the rest.
+        const headersFor = options.headersFor ?? indexAuthHeaders(options.indexes ?? [], options.env ?? process.env);
+        const abort = new AbortController();
+        (0,external_node_events_.setMaxListeners)(0, abort.signal);
+        const stopped = () => new lib/* KarooError */.xD('internal', 'skipped after an earlier failure');
+        const settled = await Promise.allSettled([
+            ...missing.map((f) => limit(async () => {
+                if (abort.signal.aborted)
+                    throw stopped();
+                try {
+                    const checked = options.verifiedFiles?.get(f.file.sha256);
+                    const d = checked !== undefined ? { path: checked, fetched: 0 } : await downloadLockedFile(f.pkg, f.file, dir, { headersFor, signal: abort.signal });
+                    downloadedBytes += d.fetched;
+                    if (abort.signal.aborted)
+                        throw stopped();
+                    // Our own temp files (and files the caller checked) may be linked into a layout store;
+                    // files in a directory the caller keeps are copied (and re-checked), so the store
+                    // never shares their inode.
+                    const r = await store.putBlob({ digest: f.descriptor.digest, size: f.descriptor.size }, (0,oci_lib/* fileSource */.IO)(d.path, ownDir || checked !== undefined));
+                    pushedBytes += r.bytes;
+                    uploaded++;
+                }
+                catch (e) {
+                    abort.abort();
+                    throw e;
+                }
+            })),
+            ...missingInline.map((b) => limit(async () => {
+                if (abort.signal.aborted)
+                    throw stopped();
+                const r = await store.putBlob({ digest: b.descriptor.digest, size: b.descriptor.size }, (0,oci_lib/* bufferSource */.kq)(b.bytes));
+                pushedBytes += r.bytes;
+                uploaded++;
+            })),
+        ]);
+        // Report the failure that caused the others to stop, not an abort it caused.
+        const failures = settled.filter((s) => s.status === 'rejected').map((s) => s.reason);
+        if (failures.length)
+            throw failures.find((e) => e instanceof lib/* KarooError */.xD && e.kind !== 'internal') ?? failures.find((e) => e.name !== 'AbortError') ?? failures[0];
+        if (missing.length)
+            progress.info(`downloaded, checked and uploaded ${missing.length} files (${downloadedBytes} bytes fetched)`);
+        // Signed before the candidate becomes visible: a signing failure (keyless: Sigstore unreachable) leaves nothing half-done.
+        const signed = options.attest ? await signProvenance(c, options, options.attest) : undefined;
+        // Every file checked and every blob in: only now does the candidate become visible.
+        await store.putManifest(c.manifestBytes, candidate_lib/* OCI */.s6.imageManifest, { tag: options.tag });
+        pushedBytes += c.manifestBytes.length;
+        reused = c.manifest.layers.length + 1 - uploaded - mounted;
+        progress.info(`pushed candidate ${c.digest} to ${store.ref} (${uploaded} blobs, ${pushedBytes} bytes)`);
+        let provenance;
+        if (options.provenance) {
+            const p = (0,candidate_lib/* provenanceFor */.x6)(c.descriptor, { ...options.provenance, lockDigest: lock.digest });
+            for (const b of p.blobs) {
+                if (!(await store.hasBlob(b.descriptor.digest)))
+                    await store.putBlob(b.descriptor, (0,oci_lib/* bufferSource */.kq)(b.bytes));
+            }
+            await store.putManifest(p.manifestBytes, candidate_lib/* OCI */.s6.imageManifest);
+            provenance = p.digest;
+        }
+        let attestation;
+        if (signed) {
+            const { attestationReferrer, pushAttestation } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 91273));
+            attestation = (await pushAttestation(store, attestationReferrer(c.descriptor, signed.bundle, signed.predicateType, signed.builtAt))).digest;
+        }
+        if (attestation)
+            progress.info(`signed SLSA provenance ${attestation} pushed to ${store.ref}`);
+        return { ...base, existed: false, pushedBytes, downloadedBytes, blobs: { uploaded, reused, mounted }, provenance, attestation };
+    }
+    finally {
+        if (ownDir && store instanceof oci_lib/* LayoutStore */.K_)
+            await store.releaseStaging(dir);
+        else if (ownDir)
+            await (0,promises_.rm)(dir, { recursive: true, force: true });
+    }
+}
+/** The signed SLSA provenance of a new candidate: every locked file by sha256, the lock digest and system as external parameters. */
+async function signProvenance(c, options, signer) {
+    const { provenanceStatement, signAttestation } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 91273));
+    const { lock } = options;
+    const p = options.provenance;
+    const builtAt = p?.builtAt ?? new Date().toISOString();
+    const statement = provenanceStatement({
+        candidate: { name: options.system, digest: c.digest },
+        lockDigest: lock.digest,
+        system: options.system,
+        target: (lock.meta.target ?? options.target),
+        files: lock.packages.flatMap((pkg) => pkg.files.map((f) => ({ name: f.name, url: f.url, sha256: f.sha256, package: `${pkg.name}==${pkg.version}` }))),
+        builder: p?.builder ?? `karoo ${lib/* KAROO_VERSION */.iE}`,
+        builtAt,
+        run: p,
+    });
+    return { bundle: await signAttestation(statement, signer), predicateType: statement.predicateType, builtAt };
+}
+//# sourceMappingURL=build.js.map
+;// CONCATENATED MODULE: ./packages/build/lib/download-cache.js
+
+
+/**
+ * Actions cache keys for the directory of downloaded wheels: saved under the lock's digest,
+ * restored by the system's prefix (the newest download of an earlier lock shares most files).
+ */
+function wheelCacheKeys(system, lockDigest) {
+    const prefix = `karoo-wheels-${system}-`;
+    return { key: `${prefix}${lockDigest.replace(/^sha256:/, '')}`, restoreKeys: [prefix] };
+}
+/**
+ * Leaves in a download directory (files named by their sha256) only what the lock references,
+ * so a cache saved from it does not grow with every lock. Returns the names removed. The files
+ * kept are re-hashed when the build reuses them: the cache is never the store of record.
+ */
+async function pruneDownloadDir(dir, lock) {
+    const wanted = new Set(lock.packages.flatMap((p) => p.files.map((f) => f.sha256)));
+    const removed = [];
+    let names;
+    try {
+        names = await (0,promises_.readdir)(dir);
+    }
+    catch {
+        return removed;
+    }
+    for (const name of names) {
+        if (wanted.has(name))
+            continue;
+        await (0,promises_.rm)((0,external_node_path_.join)(dir, name), { recursive: true, force: true });
+        removed.push(name);
+    }
+    return removed;
+}
+//# sourceMappingURL=download-cache.js.map
+;// CONCATENATED MODULE: ./packages/build/lib/index.js
+
+
+
+//# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: ./packages/attest/lib/index.js + 2 modules
+var attest_lib = __nccwpck_require__(91273);
 ;// CONCATENATED MODULE: ./packages/kit/lib/cache.js
 
 
@@ -53513,7 +54798,7 @@ function cachePath(path, env = process.env) {
  */
 async function restoreCached(what, paths, key, restoreKeys) {
     try {
-        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
+        const cache = await Promise.all(/* import() */[__nccwpck_require__.e(878), __nccwpck_require__.e(691)]).then(__nccwpck_require__.bind(__nccwpck_require__, 61691));
         if (!cache.isFeatureAvailable()) {
             lib_core.info(`${what}: the Actions cache service is not available here; nothing restored`);
             return undefined;
@@ -53527,18 +54812,22 @@ async function restoreCached(what, paths, key, restoreKeys) {
         return undefined;
     }
 }
-/** Saves the paths that exist under `key`; does nothing when `key` was the one restored. */
+/**
+ * Saves `paths` under `key` when at least one of them exists; does nothing when `key` was the
+ * one restored. All of `paths` are given to the library, as to restoreCached: it versions an
+ * entry by the path list, so an entry saved with only the paths present would never be found by
+ * a restore that names them all (the tar simply holds what exists).
+ */
 async function saveCached(what, paths, key, restored) {
     if (restored === key)
         return;
-    const present = paths.filter((p) => (0,external_node_fs_.existsSync)(p));
-    if (present.length === 0)
+    if (!paths.some((p) => (0,external_node_fs_.existsSync)(p)))
         return;
     try {
-        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
+        const cache = await Promise.all(/* import() */[__nccwpck_require__.e(878), __nccwpck_require__.e(691)]).then(__nccwpck_require__.bind(__nccwpck_require__, 61691));
         if (!cache.isFeatureAvailable())
             return;
-        await cache.saveCache(present.map((p) => cachePath(p)), key);
+        await cache.saveCache(paths.map((p) => cachePath(p)), key);
         lib_core.info(`${what}: saved in the Actions cache as ${key}`);
     }
     catch (e) {
@@ -53546,7 +54835,7 @@ async function saveCached(what, paths, key, restored) {
     }
 }
 //# sourceMappingURL=cache.js.map
-;// CONCATENATED MODULE: ./actions/build/lib/main.js
+;// CONCATENATED MODULE: ./actions/build/lib/run.js
 
 
 
@@ -53558,38 +54847,26 @@ async function saveCached(what, paths, key, restored) {
 
 
 
-const INPUT = {
-    lock: 'lock',
-    config: 'config',
-    system: 'system',
-    store: 'store',
-    tag: 'tag',
-    registryUsername: 'registry-username',
-    registryPassword: 'registry-password',
-    githubToken: 'github-token',
-    mountFrom: 'mount-from',
-    cache: 'cache',
-    provenance: 'provenance',
-};
-runAction(async () => {
-    const configPath = input(INPUT.config, { default: 'karoo.yml' });
-    const config = (0,external_node_fs_.existsSync)(configPath) ? await loadConfig(configPath) : undefined;
-    const lockPath = optionalInput(INPUT.lock) ?? (config ? (0,external_node_path_.join)(config.lockDir, 'pylock.toml') : undefined);
+
+/** Builds the candidate of the lock into the store and writes the job summary. */
+async function runBuild(i) {
+    const config = (0,external_node_fs_.existsSync)(i.config) ? await loadConfig(i.config) : undefined;
+    const lockPath = i.lock ?? (config ? (0,external_node_path_.join)(config.lockDir, 'pylock.toml') : undefined);
     if (!lockPath)
-        throw new errors_KarooError('input', `input "lock" is empty and there is no ${configPath}; give the path of a pylock.toml`);
-    const system = optionalInput(INPUT.system) ?? config?.system;
+        throw new lib/* KarooError */.xD('input', `input "lock" is empty and there is no ${i.config}; give the path of a pylock.toml`);
+    const system = i.system ?? config?.system;
     if (!system)
-        throw new errors_KarooError('input', `input "system" is empty and there is no ${configPath}; give the system name`);
-    const store = storeFromInputs(config, optionalInput(INPUT.githubToken));
+        throw new lib/* KarooError */.xD('input', `input "system" is empty and there is no ${i.config}; give the system name`);
+    const store = openActionStore(config, i.store, i.githubToken);
     if (config)
-        applyIndexCredentials(config.indexes);
-    const read = await readLockFile(lockPath);
+        setIndexCredentials(config.indexes, i.index);
+    const read = await (0,lock_lib/* readLockFile */.cx)(lockPath);
     for (const w of read.warnings)
         lib_core.warning(w);
     const candidateInput = { system, target: config?.target, leaves: config?.leaves.map((l) => l.key) };
-    const candidate = candidateFor(read.lock, candidateInput);
+    const candidate = (0,candidate_lib/* candidateFor */.hE)(read.lock, candidateInput);
     lib_core.info(`candidate ${candidate.digest} (${candidate.files.length} files, ${candidate.totalSize} bytes)`);
-    const useCache = booleanInput(INPUT.cache, false) && !(await store.hasManifest(candidate.digest));
+    const useCache = i.cache && !(await store.hasManifest(candidate.digest));
     // Under HOME, so the cache entry is versioned by a path every runner shares (`~/…`, see cachePath).
     const downloadDir = useCache ? (0,external_node_path_.join)(process.env.XDG_CACHE_HOME || (0,external_node_path_.join)(process.env.HOME || (0,external_node_os_.homedir)(), '.cache'), 'karoo', 'build-files') : undefined;
     const cacheKeys = wheelCacheKeys(system, read.lock.digest);
@@ -53598,10 +54875,11 @@ runAction(async () => {
         lock: read.lock,
         store,
         ...candidateInput,
-        tag: optionalInput(INPUT.tag),
-        mountFrom: (optionalInput(INPUT.mountFrom) ?? '').split('\n').map((s) => s.trim()).filter(Boolean),
+        tag: i.tag,
+        mountFrom: [...i.mountFrom],
         downloadDir,
-        provenance: booleanInput(INPUT.provenance, true) ? provenance() : undefined,
+        provenance: i.provenance ? provenance() : undefined,
+        attest: await (0,attest_lib/* signerFrom */.Hc)({ keyless: i.attestKeyless, key: i.attestKey, configKey: config?.attestations?.signingKey, token: i.githubToken }),
         // As the CLI does: a private index's credentials, from the variables karoo.yml names, for files on its own origin.
         indexes: config?.indexes,
         env: process.env,
@@ -53612,13 +54890,13 @@ runAction(async () => {
         await pruneDownloadDir(downloadDir, read.lock);
         await saveCached('downloaded files', [downloadDir], cacheKeys.key, restored);
     }
-    setOutputs({ candidate: result.candidate, 'candidate-ref': result.candidateRef, existed: result.existed, 'pushed-bytes': result.pushedBytes });
     await summary(result, store.ref);
-});
+    return { candidate: result.candidate, candidateRef: result.candidateRef, existed: result.existed, pushedBytes: result.pushedBytes, attestation: result.attestation };
+}
 /** Who built it and from which run (the run context of @karoo/common; the actor is not part of provenance). */
 function provenance() {
-    const { actor: _actor, ...run } = runContextFromEnv().run ?? {};
-    return { builtAt: new Date().toISOString(), builder: `karoo ${KAROO_VERSION} (actions/build)`, ...run };
+    const { actor: _actor, ...run } = (0,lib/* runContextFromEnv */.wX)().run ?? {};
+    return { builtAt: new Date().toISOString(), builder: `karoo ${lib/* KAROO_VERSION */.iE} (actions/build)`, ...run };
 }
 async function summary(r, store) {
     const s = lib_core.summary.addHeading(`karoo build: ${r.system}`, 2);
@@ -53632,7 +54910,18 @@ async function summary(r, store) {
         [{ data: 'blobs reused', header: true }, { data: `${r.blobs.reused}${r.blobs.mounted ? ` (+${r.blobs.mounted} mounted)` : ''}` }],
         [{ data: 'lock digest', header: true }, { data: `<code>${r.lockDigest}</code>` }],
         ...(r.provenance ? [[{ data: 'provenance', header: true }, { data: `<code>${r.provenance}</code>` }]] : []),
+        ...(r.attestation ? [[{ data: 'signed provenance', header: true }, { data: `<code>${r.attestation}</code>` }]] : []),
     ]);
     await s.write();
 }
+//# sourceMappingURL=run.js.map
+;// CONCATENATED MODULE: ./actions/build/lib/main.js
+
+
+
+
+runAction(async () => {
+    const o = await runBuild(loadInputs());
+    setOutputs({ [OUTPUT.candidate]: o.candidate, [OUTPUT.candidateRef]: o.candidateRef, [OUTPUT.existed]: o.existed, [OUTPUT.pushedBytes]: o.pushedBytes, ...(o.attestation ? { [OUTPUT.attestation]: o.attestation } : {}) });
+});
 //# sourceMappingURL=main.js.map

@@ -2,7 +2,7 @@ export const id = 567;
 export const ids = [567];
 export const modules = {
 
-/***/ 5567:
+/***/ 45567:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 __webpack_require__.r(__webpack_exports__);
@@ -11,13 +11,13 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */   pipError: () => (/* binding */ pipError),
 /* harmony export */   targetMarkerEnvironment: () => (/* binding */ targetMarkerEnvironment)
 /* harmony export */ });
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(6760);
-/* harmony import */ var _actions_exec__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(2876);
-/* harmony import */ var _karoo_common__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(6787);
-/* harmony import */ var _karoo_lock__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(4764);
-/* harmony import */ var _index_client_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(6520);
-/* harmony import */ var _python_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(3062);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(51455);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(76760);
+/* harmony import */ var _actions_exec__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(22876);
+/* harmony import */ var _karoo_common__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(46787);
+/* harmony import */ var _karoo_lock__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(34764);
+/* harmony import */ var _index_client_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(66520);
+/* harmony import */ var _python_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(23062);
 
 
 

@@ -2,16 +2,16 @@ export const id = 575;
 export const ids = [575];
 export const modules = {
 
-/***/ 1575:
+/***/ 11575:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   listEvidence: () => (/* binding */ listEvidence)
 /* harmony export */ });
 /* unused harmony exports EVIDENCE_ARTIFACT_TYPE, JUNIT_MEDIA_TYPE, EVIDENCE_SCHEMA, EVIDENCE_ANNOTATIONS, formatCounts, evidenceFor, pushEvidence, scanEvidence, readEvidence, readJunit, latestPassing, countJunit */
-/* harmony import */ var _karoo_common__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(6787);
-/* harmony import */ var _karoo_candidate__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(6399);
-/* harmony import */ var _karoo_oci__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(9713);
+/* harmony import */ var _karoo_common__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(46787);
+/* harmony import */ var _karoo_candidate__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(46399);
+/* harmony import */ var _karoo_oci__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(99713);
 
 
 

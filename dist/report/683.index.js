@@ -575,6 +575,14 @@ async function environmentStatus(store, environments) {
 //# sourceMappingURL=history.js.map
 ;// CONCATENATED MODULE: ./packages/promote/lib/gate.js
 
+/** Why passing evidence has no signed attestation behind it, or undefined when it has one. */
+function unattested(e, a) {
+    const ok = a.results.some((r) => r.result === 'PASSED' && r.environment === e.environment && r.systemId === e.systemId);
+    if (ok)
+        return undefined;
+    const why = a.rejected.length > 0 ? ` (${a.rejected.map((r) => r.reason).join('; ')})` : '';
+    return `karoo.yml attestations.require is set, and no signed test-result attestation that verifies says system ${e.systemId ?? 'none'} passed in ${e.environment}${why}; run the acceptance tests with a signing key (--attest-key or attestations.signing-key)`;
+}
 /**
  * Marks the evidence that must not count (`untrusted`, with the reason): evidence whose system id
  * is not the id of this candidate with that environment's configuration as it is now (forged, or
@@ -608,6 +616,8 @@ async function trustEvidence(evidence, trust) {
                 runs.set(key, trust.verifyRun(e.run));
             untrusted = await runs.get(key);
         }
+        if (untrusted === undefined && trust.attestations)
+            untrusted = unattested(e, trust.attestations);
         out.push(untrusted ? { ...e, untrusted } : e);
     }
     return out;
@@ -711,8 +721,8 @@ function cmp(a, b) {
 //# sourceMappingURL=gate.js.map
 // EXTERNAL MODULE: ./packages/config/lib/src/index.js + 3 modules
 var src = __webpack_require__(71706);
-// EXTERNAL MODULE: ./packages/report/lib/index.js + 10 modules
-var report_lib = __webpack_require__(8720);
+// EXTERNAL MODULE: ./packages/report/lib/index.js + 9 modules
+var report_lib = __webpack_require__(34082);
 ;// CONCATENATED MODULE: ./packages/promote/lib/evidence-runs.js
 
 
@@ -1214,6 +1224,19 @@ async function commitRecord(o) {
 //# sourceMappingURL=claim.js.map
 ;// CONCATENATED MODULE: ./packages/promote/lib/seams.js
 /**
+ * The candidate's signed test results, verified with the public keys and the workflow identity
+ * of karoo.yml `attestations` (@karoo/attest verifiedTestResults); each bundle that does not
+ * verify is named in a warning and never counts.
+ */
+async function attestedResults(store, candidate, config, progress) {
+    const { loadVerificationKey, verifiedTestResults } = await __webpack_require__.e(/* import() */ 273).then(__webpack_require__.bind(__webpack_require__, 91273));
+    const keys = await Promise.all(config.keys.map((k) => loadVerificationKey(k)));
+    const r = await verifiedTestResults(store, candidate, { keys, identity: config.identity });
+    for (const x of r.rejected)
+        progress.warn(`attestation ${x.digest} does not count: ${x.reason}`);
+    return r;
+}
+/**
  * The system id of a candidate with one environment's configuration, as @karoo/deploy
  * computes it (sha256 over the candidate digest and the environment's configuration digest),
  * for promotion records and GitHub Deployments. Undefined for a configuration without nodes,
@@ -1337,6 +1360,8 @@ async function promote(o) {
         },
         // A rollback skips the evidence gate: it must not wait on the API for evidence it ignores.
         verifyRun: o.rollback ? undefined : o.evidenceRuns,
+        // karoo.yml attestations.require: evidence counts only with a signed test-result attestation that verifies.
+        attestations: o.rollback || !o.config.attestations?.require ? undefined : await attestedResults(o.store, candidate, o.config.attestations, progress),
     });
     const passingEvidence = [...new Set(evidence.filter((e) => e.result === 'passed' && !e.untrusted).map((e) => e.environment))].sort();
     let checks;

@@ -7,7 +7,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 var __webpack_unused_export__;
 
 
-const Client = __nccwpck_require__(5450)
+const Client = __nccwpck_require__(3069)
 const Dispatcher = __nccwpck_require__(2091)
 const Pool = __nccwpck_require__(7404)
 const BalancedPool = __nccwpck_require__(8973)
@@ -4154,7 +4154,7 @@ const { InvalidArgumentError } = __nccwpck_require__(8091)
 const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(9411)
 const DispatcherBase = __nccwpck_require__(4745)
 const Pool = __nccwpck_require__(7404)
-const Client = __nccwpck_require__(5450)
+const Client = __nccwpck_require__(3069)
 const util = __nccwpck_require__(1544)
 const createRedirectInterceptor = __nccwpck_require__(1676)
 
@@ -6820,7 +6820,7 @@ module.exports = connectH2
 
 /***/ }),
 
-/***/ 5450:
+/***/ 3069:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
@@ -8283,7 +8283,7 @@ const {
   kAddClient,
   kGetDispatcher
 } = __nccwpck_require__(3272)
-const Client = __nccwpck_require__(5450)
+const Client = __nccwpck_require__(3069)
 const {
   InvalidArgumentError
 } = __nccwpck_require__(8091)
@@ -8397,7 +8397,7 @@ const Pool = __nccwpck_require__(7404)
 const DispatcherBase = __nccwpck_require__(4745)
 const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8091)
 const buildConnector = __nccwpck_require__(2296)
-const Client = __nccwpck_require__(5450)
+const Client = __nccwpck_require__(3069)
 
 const kAgent = Symbol('proxy agent')
 const kClient = Symbol('proxy client')
@@ -10580,7 +10580,7 @@ module.exports = MockAgent
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Client = __nccwpck_require__(5450)
+const Client = __nccwpck_require__(3069)
 const { buildMockDispatch } = __nccwpck_require__(1725)
 const {
   kDispatches,
@@ -33030,7 +33030,7 @@ exports.toJS = toJS;
 var resolveBlockScalar = __nccwpck_require__(8913);
 var resolveFlowScalar = __nccwpck_require__(6842);
 var errors = __nccwpck_require__(1464);
-var stringifyString = __nccwpck_require__(3069);
+var stringifyString = __nccwpck_require__(5450);
 
 function resolveAsScalar(token, strict = true, onError) {
     if (token) {
@@ -35548,7 +35548,7 @@ exports.seq = seq;
 
 
 
-var stringifyString = __nccwpck_require__(3069);
+var stringifyString = __nccwpck_require__(5450);
 
 const string = {
     identify: value => typeof value === 'string',
@@ -35913,7 +35913,7 @@ exports.getTags = getTags;
 
 var node_buffer = __nccwpck_require__(181);
 var Scalar = __nccwpck_require__(3301);
-var stringifyString = __nccwpck_require__(3069);
+var stringifyString = __nccwpck_require__(5450);
 
 const binary = {
     identify: value => value instanceof Uint8Array, // Buffer inherits from Uint8Array
@@ -36839,7 +36839,7 @@ exports.foldFlowLines = foldFlowLines;
 var anchors = __nccwpck_require__(1596);
 var identity = __nccwpck_require__(1127);
 var stringifyComment = __nccwpck_require__(9799);
-var stringifyString = __nccwpck_require__(3069);
+var stringifyString = __nccwpck_require__(5450);
 
 function createStringifyContext(doc, options) {
     const opt = Object.assign({
@@ -37450,7 +37450,7 @@ exports.stringifyPair = stringifyPair;
 
 /***/ }),
 
-/***/ 3069:
+/***/ 5450:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -38046,7 +38046,6 @@ exports.visitAsync = visitAsync;
 __nccwpck_require__.d(__webpack_exports__, {
   Yz: () => (/* binding */ core_debug),
   z3: () => (/* binding */ error),
-  Vt: () => (/* binding */ getBooleanInput),
   V4: () => (/* binding */ getInput),
   pq: () => (/* binding */ info),
   _o: () => (/* binding */ isDebug),
@@ -38057,7 +38056,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getIDToken, getMultilineInput, getState, group, markdownSummary, notice, platform, saveState, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getBooleanInput, getIDToken, getMultilineInput, getState, group, markdownSummary, notice, platform, saveState, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
@@ -46268,14 +46267,16 @@ const transport = new Transport();
 /************************************************************************/
 var __webpack_exports__ = {};
 
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
+var lib_core = __nccwpck_require__(3838);
 // EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
 var lib = __nccwpck_require__(6787);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
 // EXTERNAL MODULE: ./packages/lock/lib/index.js + 22 modules
 var lock_lib = __nccwpck_require__(4764);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
@@ -46370,7 +46371,7 @@ function checkString(s, p, rule, fail) {
 
 const validate = validate10;
 /* harmony default export */ const schema_validator = ((/* unused pure expression or super */ null && (validate10)));
-const schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://karoo.dev/schema/karoo.schema.json", "title": "karoo.yml", "description": "Configuration of a system delivered by karoo: its leaf packages, indexes, target platform, nodes, roles, environments and acceptance tests.", "type": "object", "additionalProperties": false, "required": ["system", "leaves", "indexes"], "properties": { "$schema": { "type": "string" }, "system": { "description": "Name of the system; used in store paths, release directories and machine names.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, "leaves": { "description": "The packages the team builds itself. Resolution starts from the newest build of each in the private index.", "type": "array", "minItems": 1, "items": { "oneOf": [{ "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, "pin": { "description": "Exact version to use instead of the newest build.", "type": "string", "minLength": 1 }, "allow-prerelease": { "description": "Let the newest pre-release or dev build of this leaf be chosen.", "type": "boolean" }, "extras": { "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" } } } }] } }, "indexes": { "description": "Package indexes, the private one first. A name found in the private index is never taken from another index.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["url"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "url": { "description": "PEP 503/691 simple index: http(s)://…, file://…, or a path relative to this file.", "type": "string", "minLength": 1 }, "private": { "description": "Whether this index holds the team's own packages. Default: true for the first index only.", "type": "boolean" }, "username-env": { "description": "Environment variable holding the user name for basic auth.", "type": "string" }, "password-env": { "description": "Environment variable holding the password or token.", "type": "string" } } } }, "target": { "description": "The platform the system runs on. Locks are resolved for it, not for the resolving machine.", "type": "object", "additionalProperties": false, "properties": { "python": { "type": "string", "pattern": "^3\\.[0-9]{1,2}$" }, "platforms": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z0-9_]+$" } }, "implementation": { "type": "string", "enum": ["cp", "pp"] } } }, "constraints": { "description": "Constraint files (pip -c syntax), relative to this file.", "type": "array", "items": { "type": "string", "minLength": 1 } }, "resolver": { "type": "string", "enum": ["pip", "uv", "auto"] }, "as-of": { "description": "Upload-time cutoff for resolve: only files the indexes received at or before it are visible. An RFC 3339 date-time with offset (2026-01-31T12:00:00Z), \"leaves\" (the newest upload time among the chosen leaf builds: the same leaf builds give the same lock whenever resolve runs) or \"none\" (default).", "type": "string", "minLength": 1 }, "lock": { "description": "Where the lock lives, relative to this file (default: the directory of this file).", "type": "string" }, "store": { "description": "Where candidates are stored: oci-layout:PATH or REGISTRY/REPOSITORY.", "type": "string" }, "nodes": { "description": "The machines of the system, one per logical node.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, "role": { "type": "string" }, "cpus": { "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB.", "type": "integer", "minimum": 128 } } } }, "roles": { "description": "What runs on a node of each role.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "leaves": { "type": "array", "items": { "type": "string" } }, "services": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "command"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "environment": { "type": "object", "additionalProperties": { "type": "string" } }, "working-directory": { "type": "string" }, "port": { "type": "integer", "minimum": 1, "maximum": 65535 } } } }, "files": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["path"], "properties": { "path": { "type": "string" }, "template": { "type": "string" }, "content": { "type": "string" }, "mode": { "type": "string", "pattern": "^0?[0-7]{3}$" } } } } } } }, "values": { "description": "Values available to templates in every environment.", "type": "object" }, "environments": { "description": "Ordered stages a candidate is promoted through.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "requires": { "description": "Environments whose passing evidence a candidate needs to enter this one (default: the one before).", "type": "array", "items": { "type": "string" } }, "soak": { "description": "Minimum time in the required environments, e.g. 30m, 24h.", "type": "string", "pattern": "^[0-9]+(s|m|h|d)$" }, "github-environment": { "description": "GitHub Environment whose protection rules guard this stage.", "type": "string" }, "inventory": { "description": "Inventory of real hosts, relative to this file; absent for ephemeral environments.", "type": "string" }, "values": { "type": "object" } } } }, "acceptance": { "type": "object", "additionalProperties": false, "required": ["command"], "properties": { "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "timeout": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "junit": { "type": "string" }, "working-directory": { "type": "string" }, "allow-no-tests": { "type": "boolean", "description": "Let a run in which no test ran pass (default false: zero tests run is a failure)." }, "pass-env": { "description": "Variables of karoo's own environment the tests get besides PATH, HOME, locale and KAROO_* (nothing else is passed: no tokens, no INPUT_*).", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } }, "env": { "description": "Variables with fixed values for the tests.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }, "additionalProperties": { "type": "string" } }, "workflows": { "description": "Workflow files whose runs may produce evidence a promotion inside GitHub Actions accepts (default: .github/workflows/karoo-candidate.yml).", "type": "array", "items": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" } } } }, "provision": { "type": "object", "additionalProperties": false, "properties": { "provider": { "type": "string", "enum": ["nspawn", "qemu"] }, "image": { "type": "string" }, "image-sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "ttl": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" } } } } };
+const schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://karoo.dev/schema/karoo.schema.json", "title": "karoo.yml", "description": "Configuration of a system delivered by karoo: its leaf packages, indexes, target platform, nodes, roles, environments and acceptance tests.", "type": "object", "additionalProperties": false, "required": ["system", "leaves", "indexes"], "properties": { "$schema": { "type": "string" }, "system": { "description": "Name of the system; used in store paths, release directories and machine names.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, "leaves": { "description": "The packages the team builds itself. Resolution starts from the newest build of each in the private index.", "type": "array", "minItems": 1, "items": { "oneOf": [{ "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, "pin": { "description": "Exact version to use instead of the newest build.", "type": "string", "minLength": 1 }, "allow-prerelease": { "description": "Let the newest pre-release or dev build of this leaf be chosen.", "type": "boolean" }, "extras": { "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" } } } }] } }, "indexes": { "description": "Package indexes, the private one first. A name found in the private index is never taken from another index.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["url"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "url": { "description": "PEP 503/691 simple index: http(s)://…, file://…, or a path relative to this file.", "type": "string", "minLength": 1 }, "private": { "description": "Whether this index holds the team's own packages. Default: true for the first index only.", "type": "boolean" }, "username-env": { "description": "Environment variable holding the user name for basic auth.", "type": "string" }, "password-env": { "description": "Environment variable holding the password or token.", "type": "string" } } } }, "target": { "description": "The platform the system runs on. Locks are resolved for it, not for the resolving machine.", "type": "object", "additionalProperties": false, "properties": { "python": { "type": "string", "pattern": "^3\\.[0-9]{1,2}$" }, "platforms": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z0-9_]+$" } }, "implementation": { "type": "string", "enum": ["cp", "pp"] } } }, "constraints": { "description": "Constraint files (pip -c syntax), relative to this file.", "type": "array", "items": { "type": "string", "minLength": 1 } }, "resolver": { "type": "string", "enum": ["pip", "uv", "auto"] }, "as-of": { "description": "Upload-time cutoff for resolve: only files the indexes received at or before it are visible. An RFC 3339 date-time with offset (2026-01-31T12:00:00Z), \"leaves\" (the newest upload time among the chosen leaf builds: the same leaf builds give the same lock whenever resolve runs) or \"none\" (default).", "type": "string", "minLength": 1 }, "lock": { "description": "Where the lock lives, relative to this file (default: the directory of this file).", "type": "string" }, "store": { "description": "Where candidates are stored: oci-layout:PATH or REGISTRY/REPOSITORY.", "type": "string" }, "nodes": { "description": "The machines of the system, one per logical node.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, "role": { "type": "string" }, "cpus": { "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB.", "type": "integer", "minimum": 128 } } } }, "roles": { "description": "What runs on a node of each role.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "leaves": { "type": "array", "items": { "type": "string" } }, "services": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "command"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "environment": { "type": "object", "additionalProperties": { "type": "string" } }, "working-directory": { "type": "string" }, "port": { "type": "integer", "minimum": 1, "maximum": 65535 } } } }, "files": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["path"], "properties": { "path": { "type": "string" }, "template": { "type": "string" }, "content": { "type": "string" }, "mode": { "type": "string", "pattern": "^0?[0-7]{3}$" } } } } } } }, "values": { "description": "Values available to templates in every environment.", "type": "object" }, "environments": { "description": "Ordered stages a candidate is promoted through.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "requires": { "description": "Environments whose passing evidence a candidate needs to enter this one (default: the one before).", "type": "array", "items": { "type": "string" } }, "soak": { "description": "Minimum time in the required environments, e.g. 30m, 24h.", "type": "string", "pattern": "^[0-9]+(s|m|h|d)$" }, "github-environment": { "description": "GitHub Environment whose protection rules guard this stage.", "type": "string" }, "inventory": { "description": "Inventory of real hosts, relative to this file; absent for ephemeral environments.", "type": "string" }, "values": { "type": "object" } } } }, "acceptance": { "type": "object", "additionalProperties": false, "required": ["command"], "properties": { "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "timeout": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "junit": { "type": "string" }, "working-directory": { "type": "string" }, "allow-no-tests": { "type": "boolean", "description": "Let a run in which no test ran pass (default false: zero tests run is a failure)." }, "pass-env": { "description": "Variables of karoo's own environment the tests get besides PATH, HOME, locale and KAROO_* (nothing else is passed: no tokens, no INPUT_*).", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } }, "env": { "description": "Variables with fixed values for the tests.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }, "additionalProperties": { "type": "string" } }, "workflows": { "description": "Workflow files whose runs may produce evidence a promotion inside GitHub Actions accepts (default: .github/workflows/karoo-candidate.yml).", "type": "array", "items": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" } } } }, "attestations": { "description": "Signed attestations (in-toto statements in DSSE envelopes): the key karoo signs provenance and acceptance results with outside GitHub Actions, and what a promotion requires.", "type": "object", "additionalProperties": false, "properties": { "require": { "type": "boolean", "description": "A promotion counts acceptance evidence only with a signed test-result attestation that verifies with one of keys (default false)." }, "keys": { "type": "array", "description": "Files (relative to karoo.yml) holding the PEM public keys (Ed25519 or ECDSA P-256) whose signatures a promotion trusts.", "items": { "type": "string", "minLength": 1 } }, "signing-key": { "type": "string", "minLength": 1, "description": "File holding the PEM private key karoo signs with (a path, never the key itself); --attest-key overrides it." }, "identity": { "description": "The workflow that must have made an attestation: each field given must match the workflow identity the statement names.", "type": "object", "additionalProperties": false, "properties": { "repository": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "workflow": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, "ref": { "type": "string", "pattern": "^refs/(heads|tags)/\\S+$" } } } } }, "provision": { "type": "object", "additionalProperties": false, "properties": { "provider": { "type": "string", "enum": ["nspawn", "qemu"] }, "image": { "type": "string" }, "image-sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "ttl": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" } } } } };
 const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$", "u");
 const pattern1 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$", "u");
@@ -46383,7 +46384,9 @@ const pattern11 = new RegExp("^[0-9]+(s|m|h|d)$", "u");
 const pattern12 = new RegExp("^[0-9]+(s|m|h)$", "u");
 const pattern13 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
 const pattern15 = new RegExp("^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$", "u");
-const pattern16 = new RegExp("^[0-9a-f]{64}$", "u");
+const pattern16 = new RegExp("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "u");
+const pattern18 = new RegExp("^refs/(heads|tags)/\\S+$", "u");
+const pattern19 = new RegExp("^[0-9a-f]{64}$", "u");
 function validate10(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) { /*# sourceURL="https://karoo.dev/schema/karoo.schema.json" */ ; let vErrors = null; let errors = 0; if (data && typeof data == "object" && !Array.isArray(data)) {
     if (data.system === undefined) {
         const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "system" }, message: "must have required property '" + "system" + "'" };
@@ -48068,12 +48071,12 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
         }
     }
-    if (data.provision !== undefined) {
-        let data75 = data.provision;
+    if (data.attestations !== undefined) {
+        let data75 = data.attestations;
         if (data75 && typeof data75 == "object" && !Array.isArray(data75)) {
             for (const key14 in data75) {
-                if (!((((key14 === "provider") || (key14 === "image")) || (key14 === "image-sha256")) || (key14 === "ttl"))) {
-                    const err131 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key14 }, message: "must NOT have additional properties" };
+                if (!((((key14 === "require") || (key14 === "keys")) || (key14 === "signing-key")) || (key14 === "identity"))) {
+                    const err131 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key14 }, message: "must NOT have additional properties" };
                     if (vErrors === null) {
                         vErrors = [err131];
                     }
@@ -48083,10 +48086,9 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                 }
             }
-            if (data75.provider !== undefined) {
-                let data76 = data75.provider;
-                if (typeof data76 !== "string") {
-                    const err132 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (data75.require !== undefined) {
+                if (typeof data75.require !== "boolean") {
+                    const err132 = { instancePath: instancePath + "/attestations/require", schemaPath: "#/properties/attestations/properties/require/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
                     if (vErrors === null) {
                         vErrors = [err132];
                     }
@@ -48095,99 +48097,307 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     }
                     errors++;
                 }
-                if (!((data76 === "nspawn") || (data76 === "qemu"))) {
-                    const err133 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/enum", keyword: "enum", params: { allowedValues: schema11.properties.provision.properties.provider.enum }, message: "must be equal to one of the allowed values" };
-                    if (vErrors === null) {
-                        vErrors = [err133];
-                    }
-                    else {
-                        vErrors.push(err133);
-                    }
-                    errors++;
-                }
             }
-            if (data75.image !== undefined) {
-                if (typeof data75.image !== "string") {
-                    const err134 = { instancePath: instancePath + "/provision/image", schemaPath: "#/properties/provision/properties/image/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err134];
-                    }
-                    else {
-                        vErrors.push(err134);
-                    }
-                    errors++;
-                }
-            }
-            if (data75["image-sha256"] !== undefined) {
-                let data78 = data75["image-sha256"];
-                if (typeof data78 === "string") {
-                    if (!pattern16.test(data78)) {
-                        const err135 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: "must match pattern \"" + "^[0-9a-f]{64}$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err135];
+            if (data75.keys !== undefined) {
+                let data77 = data75.keys;
+                if (Array.isArray(data77)) {
+                    const len15 = data77.length;
+                    for (let i15 = 0; i15 < len15; i15++) {
+                        let data78 = data77[i15];
+                        if (typeof data78 === "string") {
+                            if (data78.length < 1) {
+                                const err133 = { instancePath: instancePath + "/attestations/keys/" + i15, schemaPath: "#/properties/attestations/properties/keys/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                                if (vErrors === null) {
+                                    vErrors = [err133];
+                                }
+                                else {
+                                    vErrors.push(err133);
+                                }
+                                errors++;
+                            }
                         }
                         else {
-                            vErrors.push(err135);
+                            const err134 = { instancePath: instancePath + "/attestations/keys/" + i15, schemaPath: "#/properties/attestations/properties/keys/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err134];
+                            }
+                            else {
+                                vErrors.push(err134);
+                            }
+                            errors++;
                         }
-                        errors++;
                     }
                 }
                 else {
-                    const err136 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    const err135 = { instancePath: instancePath + "/attestations/keys", schemaPath: "#/properties/attestations/properties/keys/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                     if (vErrors === null) {
-                        vErrors = [err136];
+                        vErrors = [err135];
                     }
                     else {
-                        vErrors.push(err136);
+                        vErrors.push(err135);
                     }
                     errors++;
                 }
             }
-            if (data75.ttl !== undefined) {
-                let data79 = data75.ttl;
+            if (data75["signing-key"] !== undefined) {
+                let data79 = data75["signing-key"];
                 if (typeof data79 === "string") {
-                    if (!pattern12.test(data79)) {
-                        const err137 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
+                    if (data79.length < 1) {
+                        const err136 = { instancePath: instancePath + "/attestations/signing-key", schemaPath: "#/properties/attestations/properties/signing-key/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
                         if (vErrors === null) {
-                            vErrors = [err137];
+                            vErrors = [err136];
                         }
                         else {
-                            vErrors.push(err137);
+                            vErrors.push(err136);
                         }
                         errors++;
                     }
                 }
                 else {
-                    const err138 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    const err137 = { instancePath: instancePath + "/attestations/signing-key", schemaPath: "#/properties/attestations/properties/signing-key/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                     if (vErrors === null) {
-                        vErrors = [err138];
+                        vErrors = [err137];
                     }
                     else {
-                        vErrors.push(err138);
+                        vErrors.push(err137);
+                    }
+                    errors++;
+                }
+            }
+            if (data75.identity !== undefined) {
+                let data80 = data75.identity;
+                if (data80 && typeof data80 == "object" && !Array.isArray(data80)) {
+                    for (const key15 in data80) {
+                        if (!(((key15 === "repository") || (key15 === "workflow")) || (key15 === "ref"))) {
+                            const err138 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" };
+                            if (vErrors === null) {
+                                vErrors = [err138];
+                            }
+                            else {
+                                vErrors.push(err138);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data80.repository !== undefined) {
+                        let data81 = data80.repository;
+                        if (typeof data81 === "string") {
+                            if (!pattern16.test(data81)) {
+                                const err139 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err139];
+                                }
+                                else {
+                                    vErrors.push(err139);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err140 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err140];
+                            }
+                            else {
+                                vErrors.push(err140);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data80.workflow !== undefined) {
+                        let data82 = data80.workflow;
+                        if (typeof data82 === "string") {
+                            if (!pattern15.test(data82)) {
+                                const err141 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err141];
+                                }
+                                else {
+                                    vErrors.push(err141);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err142 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err142];
+                            }
+                            else {
+                                vErrors.push(err142);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data80.ref !== undefined) {
+                        let data83 = data80.ref;
+                        if (typeof data83 === "string") {
+                            if (!pattern18.test(data83)) {
+                                const err143 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/pattern", keyword: "pattern", params: { pattern: "^refs/(heads|tags)/\\S+$" }, message: "must match pattern \"" + "^refs/(heads|tags)/\\S+$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err143];
+                                }
+                                else {
+                                    vErrors.push(err143);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err144 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err144];
+                            }
+                            else {
+                                vErrors.push(err144);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err145 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (vErrors === null) {
+                        vErrors = [err145];
+                    }
+                    else {
+                        vErrors.push(err145);
                     }
                     errors++;
                 }
             }
         }
         else {
-            const err139 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err146 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-                vErrors = [err139];
+                vErrors = [err146];
             }
             else {
-                vErrors.push(err139);
+                vErrors.push(err146);
+            }
+            errors++;
+        }
+    }
+    if (data.provision !== undefined) {
+        let data84 = data.provision;
+        if (data84 && typeof data84 == "object" && !Array.isArray(data84)) {
+            for (const key16 in data84) {
+                if (!((((key16 === "provider") || (key16 === "image")) || (key16 === "image-sha256")) || (key16 === "ttl"))) {
+                    const err147 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key16 }, message: "must NOT have additional properties" };
+                    if (vErrors === null) {
+                        vErrors = [err147];
+                    }
+                    else {
+                        vErrors.push(err147);
+                    }
+                    errors++;
+                }
+            }
+            if (data84.provider !== undefined) {
+                let data85 = data84.provider;
+                if (typeof data85 !== "string") {
+                    const err148 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err148];
+                    }
+                    else {
+                        vErrors.push(err148);
+                    }
+                    errors++;
+                }
+                if (!((data85 === "nspawn") || (data85 === "qemu"))) {
+                    const err149 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/enum", keyword: "enum", params: { allowedValues: schema11.properties.provision.properties.provider.enum }, message: "must be equal to one of the allowed values" };
+                    if (vErrors === null) {
+                        vErrors = [err149];
+                    }
+                    else {
+                        vErrors.push(err149);
+                    }
+                    errors++;
+                }
+            }
+            if (data84.image !== undefined) {
+                if (typeof data84.image !== "string") {
+                    const err150 = { instancePath: instancePath + "/provision/image", schemaPath: "#/properties/provision/properties/image/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err150];
+                    }
+                    else {
+                        vErrors.push(err150);
+                    }
+                    errors++;
+                }
+            }
+            if (data84["image-sha256"] !== undefined) {
+                let data87 = data84["image-sha256"];
+                if (typeof data87 === "string") {
+                    if (!pattern19.test(data87)) {
+                        const err151 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: "must match pattern \"" + "^[0-9a-f]{64}$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err151];
+                        }
+                        else {
+                            vErrors.push(err151);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err152 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err152];
+                    }
+                    else {
+                        vErrors.push(err152);
+                    }
+                    errors++;
+                }
+            }
+            if (data84.ttl !== undefined) {
+                let data88 = data84.ttl;
+                if (typeof data88 === "string") {
+                    if (!pattern12.test(data88)) {
+                        const err153 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err153];
+                        }
+                        else {
+                            vErrors.push(err153);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err154 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err154];
+                    }
+                    else {
+                        vErrors.push(err154);
+                    }
+                    errors++;
+                }
+            }
+        }
+        else {
+            const err155 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+                vErrors = [err155];
+            }
+            else {
+                vErrors.push(err155);
             }
             errors++;
         }
     }
 }
 else {
-    const err140 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    const err156 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
     if (vErrors === null) {
-        vErrors = [err140];
+        vErrors = [err156];
     }
     else {
-        vErrors.push(err140);
+        vErrors.push(err156);
     }
     errors++;
 } validate10.errors = vErrors; return errors === 0; }
@@ -48317,8 +48527,19 @@ function checkPassEnv(passEnv, env, fail) {
         if (forbidden(n))
             fail(['acceptance', 'env', n], `"${n}" may not be set for the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens); remove it`);
 }
+function attestationsOf(a, dir, fail) {
+    const require = a.require === true;
+    if (require && (a.keys ?? []).length === 0)
+        fail(['attestations', 'keys'], 'require: true needs at least one public key file under keys, or nothing could ever verify');
+    return {
+        require,
+        keys: (a.keys ?? []).map((k) => (0,external_node_path_.resolve)(dir, k)),
+        ...(a['signing-key'] ? { signingKey: (0,external_node_path_.resolve)(dir, a['signing-key']) } : {}),
+        ...(a.identity ? { identity: { ...a.identity } } : {}),
+    };
+}
 /** `30s`, `10m`, `2h`, `1d` → seconds. */
-function parseDuration(s) {
+function config_parseDuration(s) {
     const m = /^([0-9]+)(s|m|h|d)$/.exec(s.trim());
     if (!m)
         throw new lib/* KarooError */.xD('input', `duration "${s}" is not of the form 30s, 10m, 2h or 1d`);
@@ -48435,7 +48656,7 @@ function normalise(raw, path, line) {
         return {
             name: e.name,
             requires,
-            soakSeconds: e.soak === undefined ? undefined : parseDuration(e.soak),
+            soakSeconds: e.soak === undefined ? undefined : config_parseDuration(e.soak),
             githubEnvironment: e['github-environment'],
             inventory: e.inventory === undefined ? undefined : (0,external_node_path_.resolve)(dir, e.inventory),
             values: e.values ?? {},
@@ -48445,7 +48666,7 @@ function normalise(raw, path, line) {
         checkPassEnv(raw.acceptance['pass-env'] ?? [], Object.keys(raw.acceptance.env ?? {}), fail);
     const acceptance = raw.acceptance && {
         command: raw.acceptance.command,
-        timeoutSeconds: raw.acceptance.timeout ? parseDuration(raw.acceptance.timeout) : 600,
+        timeoutSeconds: raw.acceptance.timeout ? config_parseDuration(raw.acceptance.timeout) : 600,
         junit: raw.acceptance.junit,
         workingDirectory: (0,external_node_path_.resolve)(dir, raw.acceptance['working-directory'] ?? '.'),
         ...(raw.acceptance['allow-no-tests'] === true ? { allowNoTests: true } : {}),
@@ -48470,11 +48691,12 @@ function normalise(raw, path, line) {
         values: raw.values ?? {},
         environments,
         acceptance,
+        ...(raw.attestations ? { attestations: attestationsOf(raw.attestations, dir, fail) } : {}),
         provision: {
             provider: raw.provision?.provider,
             image: raw.provision?.image,
             imageSha256: raw.provision?.['image-sha256'],
-            ttlSeconds: raw.provision?.ttl ? parseDuration(raw.provision.ttl) : 3600,
+            ttlSeconds: raw.provision?.ttl ? config_parseDuration(raw.provision.ttl) : 3600,
         },
         raw: raw,
     };
@@ -48483,9 +48705,8 @@ function normalise(raw, path, line) {
 ;// CONCATENATED MODULE: ./packages/config/lib/src/index.js
 
 //# sourceMappingURL=index.js.map
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
-var lib_core = __nccwpck_require__(3838);
 ;// CONCATENATED MODULE: ./packages/kit/lib/index.js
+
 
 
 /**
@@ -48506,17 +48727,25 @@ function runAction(main) {
 const actionProgress = { info: (m) => lib_core/* info */.pq(m), warn: (m) => lib_core/* warning */.$e(m) };
 /** A required or optional string input; empty means absent. */
 function input(name, options = {}) {
-    const v = lib_core/* getInput */.V4(name, { required: options.required ?? false, trimWhitespace: true });
+    const v = lib_core/* getInput */.V4(name, { trimWhitespace: true });
+    if (v === '' && options.required)
+        throw new lib/* KarooError */.xD('input', `input "${name}" is required and was not given`);
     return v === '' ? (options.default ?? '') : v;
 }
 function optionalInput(name) {
     const v = lib_core/* getInput */.V4(name, { trimWhitespace: true });
     return v === '' ? undefined : v;
 }
+/** A boolean input (YAML 1.2 core schema: true/True/TRUE, false/False/FALSE); anything else is an input error naming it. */
 function booleanInput(name, fallback) {
-    if (lib_core/* getInput */.V4(name) === '')
+    const v = lib_core/* getInput */.V4(name, { trimWhitespace: true });
+    if (v === '')
         return fallback;
-    return lib_core/* getBooleanInput */.Vt(name);
+    if (['true', 'True', 'TRUE'].includes(v))
+        return true;
+    if (['false', 'False', 'FALSE'].includes(v))
+        return false;
+    throw new lib/* KarooError */.xD('input', `input "${name}" is "${v}"; expected true or false`);
 }
 /** A choice input, checked against the allowed values with an error that names both. */
 function choiceInput(name, allowed, fallback) {
@@ -48524,9 +48753,38 @@ function choiceInput(name, allowed, fallback) {
     if (v === '')
         return fallback;
     if (!allowed.includes(v)) {
-        throw new Error(`input "${name}" is "${v}"; allowed values: ${allowed.join(', ')}`);
+        throw new KarooError('input', `input "${name}" is "${v}"; allowed values: ${allowed.join(', ')}`);
     }
     return v;
+}
+/** A whole-number input within [min, max]; anything else (`abc`, `1.5`, `0` below min) is an input error naming it. */
+function integerInput(name, fallback, range = {}) {
+    const v = core.getInput(name, { trimWhitespace: true });
+    if (v === '')
+        return fallback;
+    const n = /^-?[0-9]+$/.test(v) ? Number(v) : Number.NaN;
+    const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = range;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+        const bounds = range.max === undefined ? `at least ${min}` : `from ${min} to ${max}`;
+        throw new KarooError('input', `input "${name}" is "${v}"; expected a whole number ${bounds}`);
+    }
+    return n;
+}
+/** A duration input (`30s`, `10m`, `2h`, `1d`) in seconds; undefined when empty. */
+function durationInput(name) {
+    const v = optionalInput(name);
+    if (v === undefined)
+        return undefined;
+    try {
+        return parseDuration(v);
+    }
+    catch {
+        throw new KarooError('input', `input "${name}" is "${v}"; expected a duration such as 30s, 10m, 2h or 1d`);
+    }
+}
+/** A list input: one item per line (or per `separator`), blank items dropped. */
+function listInput(name, separator = /\n/) {
+    return (optionalInput(name) ?? '').split(separator).map((s) => s.trim()).filter((s) => s !== '');
 }
 function setOutputs(outputs) {
     for (const [k, v] of Object.entries(outputs))
@@ -48549,19 +48807,24 @@ function githubTokenInput() {
         core.setSecret(token);
     return token;
 }
+/** The inputs `index-username` and `index-password`; the password is masked in the log. */
+function indexCredentialsInput() {
+    const username = optionalInput('index-username');
+    const password = optionalInput('index-password');
+    if (password)
+        lib_core/* setSecret */.Pq(password);
+    return { username, password };
+}
 /**
  * Private index credentials given as inputs (`index-username`, `index-password`, from the
  * workflow's secrets) are placed, in this process only, in the environment variables that the
  * first private index names in karoo.yml (`username-env`, `password-env`), where the resolver
  * and the build read them. A variable that is already set is left alone. Returns the names set.
  */
-function applyIndexCredentials(indexes, env = process.env) {
-    const username = optionalInput('index-username');
-    const password = optionalInput('index-password');
+function setIndexCredentials(indexes, credentials, env = process.env) {
+    const { username, password } = credentials;
     if (username === undefined && password === undefined)
         return [];
-    if (password)
-        lib_core/* setSecret */.Pq(password);
     const ix = indexes.find((i) => i.private && (i.usernameEnv || i.passwordEnv));
     if (!ix) {
         throw new lib/* KarooError */.xD('input', 'inputs "index-username"/"index-password" are set, but no private index in the configuration names username-env or password-env; add them to the private index in karoo.yml');
@@ -48579,6 +48842,46 @@ function applyIndexCredentials(indexes, env = process.env) {
 }
 
 //# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./actions/resolve/lib/constants.js
+/** Input and output names of the resolve action, as action.yml declares them. */
+const INPUT = {
+    config: 'config',
+    out: 'out',
+    previous: 'previous',
+    force: 'force',
+    asOf: 'as-of',
+    cache: 'cache',
+    indexUsername: 'index-username',
+    indexPassword: 'index-password',
+};
+const OUTPUT = {
+    lockDigest: 'lock-digest',
+    lockPath: 'lock-path',
+    requirementsPath: 'requirements-path',
+    changed: 'changed',
+    resolved: 'resolved',
+    diff: 'diff',
+    asOf: 'as-of',
+};
+//# sourceMappingURL=constants.js.map
+;// CONCATENATED MODULE: ./actions/resolve/lib/inputs.js
+
+
+/** Every input of the action, read once. */
+function loadInputs() {
+    return {
+        config: input(INPUT.config, { default: 'karoo.yml' }),
+        out: optionalInput(INPUT.out),
+        previous: optionalInput(INPUT.previous),
+        force: booleanInput(INPUT.force, false),
+        asOf: optionalInput(INPUT.asOf),
+        cache: booleanInput(INPUT.cache, false),
+        index: indexCredentialsInput(),
+    };
+}
+//# sourceMappingURL=inputs.js.map
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./packages/kit/lib/cache.js
@@ -48621,18 +48924,22 @@ async function restoreCached(what, paths, key, restoreKeys) {
         return undefined;
     }
 }
-/** Saves the paths that exist under `key`; does nothing when `key` was the one restored. */
+/**
+ * Saves `paths` under `key` when at least one of them exists; does nothing when `key` was the
+ * one restored. All of `paths` are given to the library, as to restoreCached: it versions an
+ * entry by the path list, so an entry saved with only the paths present would never be found by
+ * a restore that names them all (the tar simply holds what exists).
+ */
 async function saveCached(what, paths, key, restored) {
     if (restored === key)
         return;
-    const present = paths.filter((p) => (0,external_node_fs_.existsSync)(p));
-    if (present.length === 0)
+    if (!paths.some((p) => (0,external_node_fs_.existsSync)(p)))
         return;
     try {
         const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
         if (!cache.isFeatureAvailable())
             return;
-        await cache.saveCache(present.map((p) => cachePath(p)), key);
+        await cache.saveCache(paths.map((p) => cachePath(p)), key);
         lib_core/* info */.pq(`${what}: saved in the Actions cache as ${key}`);
     }
     catch (e) {
@@ -48640,8 +48947,6 @@ async function saveCached(what, paths, key, restored) {
     }
 }
 //# sourceMappingURL=cache.js.map
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
 /*
 How it works:
@@ -49673,7 +49978,7 @@ function changeCounts(c) {
     return parts.length ? parts.join(', ') : 'no packages';
 }
 //# sourceMappingURL=steps.js.map
-;// CONCATENATED MODULE: ./actions/resolve/lib/main.js
+;// CONCATENATED MODULE: ./actions/resolve/lib/run.js
 
 
 
@@ -49681,31 +49986,40 @@ function changeCounts(c) {
 
 
 
-const INPUT = { config: 'config', out: 'out', previous: 'previous', force: 'force', asOf: 'as-of', cache: 'cache', indexUsername: 'index-username', indexPassword: 'index-password' };
-runAction(async () => {
+
+/**
+ * Where the lock of the last resolution that ran pip is kept for the Actions cache (under HOME,
+ * so the entry restores on any runner; see cachePath): a workflow whose checkout has no lock
+ * (the lock directory is not committed) gets it back as the previous lock on its next run.
+ */
+function lastLockDir(system, env = process.env) {
+    return (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cache', 'karoo', 'last-lock', system);
+}
+/** Resolves the lock, writes its files and the job summary. */
+async function runResolve(i) {
     const started = performance.now();
-    const config = await loadConfig(input(INPUT.config, { default: 'karoo.yml' }));
-    const out = (0,external_node_path_.resolve)(optionalInput(INPUT.out) ?? config.lockDir);
-    const previousPath = optionalInput(INPUT.previous);
-    const previous = previousPath ? (await (0,lock_lib/* readLockFile */.cx)(previousPath)).lock : await readExistingLock(out);
-    applyIndexCredentials(config.indexes);
-    // pip's HTTP cache (index pages, wheels read for metadata) between runs: an accelerator only.
-    const cache = booleanInput(INPUT.cache, false);
-    const pipDirs = pipHttpCacheDirs();
-    const restored = cache ? await restoreCached("pip's HTTP cache", pipDirs, pipCacheKeys(config.system, previous?.digest).key, pipCacheKeys(config.system, undefined).restoreKeys) : undefined;
-    const result = await resolveLock({ config, previous, force: booleanInput(INPUT.force, false), progress: actionProgress, asOf: optionalInput(INPUT.asOf) });
-    if (cache && result.resolved)
-        await saveCached("pip's HTTP cache", pipDirs, pipCacheKeys(config.system, result.lock.digest).key, restored);
+    const config = await loadConfig(i.config);
+    const out = (0,external_node_path_.resolve)(i.out ?? config.lockDir);
+    const previous = i.previous ? (await (0,lock_lib/* readLockFile */.cx)(i.previous)).lock : await readExistingLock(out);
+    setIndexCredentials(config.indexes, i.index);
+    // pip's HTTP cache (index pages, wheels read for metadata) and the last lock pip produced,
+    // between runs: an accelerator only. Without a lock in the checkout, the cached one is offered
+    // to resolve as the previous lock: it is reused only when resolve's own no-op check passes (the
+    // same leaves, and the same inputs digest over the configuration and the index pages of every
+    // locked package, computed now), exactly as a lock left in `out` would be; pip does not run.
+    // The Actions cache restores only entries of this ref or the default branch.
+    const lastLock = lastLockDir(config.system);
+    const cached = [...pipHttpCacheDirs(), lastLock];
+    const restored = i.cache ? await restoreCached("pip's HTTP cache and the last lock", cached, pipCacheKeys(config.system, previous?.digest).key, pipCacheKeys(config.system, undefined).restoreKeys) : undefined;
+    const offered = previous ?? (restored ? await readExistingLock(lastLock).catch(() => undefined) : undefined);
+    const result = await resolveLock({ config, previous: offered, force: i.force, progress: actionProgress, asOf: i.asOf });
+    if (i.cache && result.resolved) {
+        await writeLockFiles(lastLock, result.lock);
+        await saveCached("pip's HTTP cache and the last lock", cached, pipCacheKeys(config.system, result.lock.digest).key, restored);
+    }
     const written = await writeLockFiles(out, result.lock);
-    setOutputs({
-        'lock-digest': result.lock.digest,
-        'lock-path': written.pylockPath,
-        'requirements-path': written.requirementsPath,
-        changed: result.diff.changed,
-        resolved: result.resolved,
-        diff: JSON.stringify({ changes: result.diff.changes, counts: result.diff.counts, leavesMoved: result.diff.leavesMoved }),
-        'as-of': result.asOf ? JSON.stringify(result.asOf) : '',
-    });
+    // The diff and `changed` stay against the lock of the checkout (or --previous), as before.
+    const diff = offered === previous ? result.diff : (0,lock_lib/* diffLocks */.Uu)(previous, result.lock);
     const previousLeaves = previous?.meta.leaves ?? {};
     let md = resolveSummary({
         lockDigest: result.lock.digest,
@@ -49715,15 +50029,42 @@ runAction(async () => {
         reused: !result.resolved,
         lockPath: written.pylockPath,
         durationMs: Math.round(performance.now() - started),
-        changes: previous ? result.diff.counts : undefined,
+        changes: previous ? diff.counts : undefined,
     });
-    if (previous && result.diff.changes.length > 0) {
-        md += `\n**Changed packages**\n\n${table(['Package', 'Change', 'From', 'To'], result.diff.changes.map((c) => [markdown_codeCell(c.name), c.change, c.old ? markdown_codeCell(c.old) : '', c.new ? markdown_codeCell(c.new) : '']))}\n`;
+    if (previous && diff.changes.length > 0) {
+        md += `\n**Changed packages**\n\n${table(['Package', 'Change', 'From', 'To'], diff.changes.map((c) => [markdown_codeCell(c.name), c.change, c.old ? markdown_codeCell(c.old) : '', c.new ? markdown_codeCell(c.new) : '']))}\n`;
     }
     if (result.asOf) {
         md += `\n**Upload-time cutoff** (${result.asOf.policy}): ${result.asOf.time ? `files uploaded at or before ${markdown_codeCell(result.asOf.time)}` : 'the leaf builds carry no upload times, so none applied'}`;
         md += result.asOf.notApplied.length > 0 ? `; not applied to ${result.asOf.notApplied.map(markdown_codeCell).join(', ')} (their index gives no upload times)\n` : '\n';
     }
     await lib_core/* summary */.z.addRaw(md).write();
+    return {
+        lockDigest: result.lock.digest,
+        lockPath: written.pylockPath,
+        requirementsPath: written.requirementsPath,
+        changed: diff.changed,
+        resolved: result.resolved,
+        diff: JSON.stringify({ changes: diff.changes, counts: diff.counts, leavesMoved: diff.leavesMoved }),
+        asOf: result.asOf ? JSON.stringify(result.asOf) : '',
+    };
+}
+//# sourceMappingURL=run.js.map
+;// CONCATENATED MODULE: ./actions/resolve/lib/main.js
+
+
+
+
+runAction(async () => {
+    const o = await runResolve(loadInputs());
+    setOutputs({
+        [OUTPUT.lockDigest]: o.lockDigest,
+        [OUTPUT.lockPath]: o.lockPath,
+        [OUTPUT.requirementsPath]: o.requirementsPath,
+        [OUTPUT.changed]: o.changed,
+        [OUTPUT.resolved]: o.resolved,
+        [OUTPUT.diff]: o.diff,
+        [OUTPUT.asOf]: o.asOf,
+    });
 });
 //# sourceMappingURL=main.js.map
