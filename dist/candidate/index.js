@@ -97163,7 +97163,13 @@ async function resolveLock(options) {
     const privateIndexes = config.indexes.filter((ix) => ix.private);
     const policy = cutoffPolicy(options.asOf ?? config.asOf);
     const given = policy?.policy === 'time' ? policy.ns : undefined;
-    const chosen = await Promise.all(config.leaves.map((leaf) => chooseLeaf(client, privateIndexes, leaf, config.target, given)));
+    // Asked at once; when several leaves fail, the error is the first leaf's in karoo.yml order, not whichever page came back first.
+    const settled = await Promise.allSettled(config.leaves.map((leaf) => chooseLeaf(client, privateIndexes, leaf, config.target, given)));
+    const chosen = settled.map((r) => {
+        if (r.status === 'rejected')
+            throw r.reason;
+        return r.value;
+    });
     const leaves = chosen.map((c) => c.choice);
     // `leaves`: the cutoff is the newest upload among the chosen builds, so the same builds give the same cutoff.
     const asOfNs = policy?.policy === 'leaves' ? newestUpload(chosen.flatMap((c) => c.files)) : given;
