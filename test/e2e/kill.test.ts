@@ -159,7 +159,10 @@ async function upUntil(phase: Phase): Promise<{ run: Run; env: string; upDir: st
     expect(readdirSync(dir).some((n) => n.startsWith('karoo-ssh-'))).toBe(true);
     expect(run.stderr()).not.toMatch(/up: accepting/);
   } else {
+    // "tests start" is also in karoo's own "accept: running …" line, printed just before the
+    // command starts: wait for the command itself.
     await run.waitFor(/tests start/);
+    await until('the acceptance command', async () => (await acceptanceProcesses()).length > 0);
   }
   const upDir = upDirOf(pid)!;
   expect(upDir).toBeDefined();

@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Digest } from '@karoo/common';
-import { startGitHubStandin, type GitHubStandin } from '@karoo/github-standin';
+import { faults, startGitHubStandin, type GitHubStandin } from '@karoo/github-standin';
 import { writePylock } from '@karoo/lock';
 import { openStore, type Store } from '@karoo/oci';
 import { environmentTags, verifyCandidate } from '@karoo/promote';
@@ -147,6 +147,9 @@ describe('karoo promote, history, status (CLI)', () => {
     const first = json(await karoo(['promote', A!, '--to', 'integration', '--store', storeRef, '--config', cfg, '--reason', 'go', '--json'], { env: gh }));
     expect(first).toMatchObject({ status: 'promoted', candidate: A, tag: 'env-integration' });
 
+    // The two overlap for certain: whichever claims its place first waits out a secondary rate
+    // limit (3 s) on it, as GitHub may make it wait, while the other reads the same history head.
+    standin.inject({ ...faults.secondaryRateLimit('git/create-ref', { retryAfter: 3 }), repo: 'acme/cam' });
     const race = await Promise.all([B!, C!].map((c) => karoo(['promote', c, '--to', 'integration', '--store', storeRef, '--config', cfg, '--json'], { env: gh })));
     expect(race.map((r) => r.code).sort()).toEqual([0, 5]);
     const loser = race.find((r) => r.code === 5)!;
