@@ -82,10 +82,26 @@ export interface AcceptanceConfig {
 }
 
 export interface ProvisionConfig {
-  readonly provider?: 'nspawn' | 'qemu' | undefined;
+  readonly provider?: 'nspawn' | 'qemu' | 'libvirt' | undefined;
   readonly image?: string | undefined;
   readonly imageSha256?: string | undefined;
   readonly ttlSeconds: number;
+  /** provider libvirt: the pool of hypervisor hosts. */
+  readonly hosts?: readonly LibvirtHostConfig[] | undefined;
+  /** provider libvirt: roles whose nodes must each be on a different host. */
+  readonly antiAffinity?: readonly string[] | undefined;
+}
+
+/** karoo.yml `provision.hosts[]`. Credential paths are absolute (resolved against karoo.yml's directory); no secret is ever in karoo.yml. */
+export interface LibvirtHostConfig {
+  readonly name: string;
+  readonly uri: string;
+  readonly cpus?: number | undefined;
+  readonly memory?: number | undefined;
+  readonly pool: string;
+  readonly network?: string | undefined;
+  readonly sshKey?: string | undefined;
+  readonly pkiDir?: string | undefined;
 }
 
 export interface KarooConfig {
@@ -124,8 +140,14 @@ export interface AttestationsConfig {
   readonly keys: readonly string[];
   /** PEM private key karoo signs with (the CLI's --attest-key overrides it). */
   readonly signingKey?: string | undefined;
-  /** The workflow an attestation must come from (each field given must match). */
-  readonly identity?: { readonly repository?: string | undefined; readonly workflow?: string | undefined; readonly ref?: string | undefined } | undefined;
+  /** Sigstore `trusted_root.json` (Fulcio CAs, transparency logs, timestamp authorities) keyless bundles are verified against; absent: keyless bundles are refused. */
+  readonly trustedRoot?: string | undefined;
+  /**
+   * The workflow an attestation must come from (each field given must match). `issuer` (OIDC
+   * issuer) and `serverUrl` (the GitHub server) are what a keyless certificate's identity must name,
+   * default `https://token.actions.githubusercontent.com` and `https://github.com`.
+   */
+  readonly identity?: { readonly repository?: string | undefined; readonly workflow?: string | undefined; readonly ref?: string | undefined; readonly issuer?: string | undefined; readonly serverUrl?: string | undefined } | undefined;
 }
 
 export const DEFAULT_TARGET: Target = { python: '3.11', platforms: ['manylinux_2_28_x86_64'], implementation: 'cp' };
@@ -251,8 +273,15 @@ interface RawConfig {
   values?: Record<string, unknown>;
   environments?: Array<{ name: string; requires?: string[]; soak?: string; 'github-environment'?: string; inventory?: string; values?: Record<string, unknown> }>;
   acceptance?: { command: string[]; timeout?: string; junit?: string; 'working-directory'?: string; 'allow-no-tests'?: boolean; 'pass-env'?: string[]; env?: Record<string, string>; workflows?: string[] };
-  provision?: { provider?: 'nspawn' | 'qemu'; image?: string; 'image-sha256'?: string; ttl?: string };
-  attestations?: { require?: boolean; keys?: string[]; 'signing-key'?: string; identity?: { repository?: string; workflow?: string; ref?: string } };
+  provision?: {
+    provider?: 'nspawn' | 'qemu' | 'libvirt';
+    image?: string;
+    'image-sha256'?: string;
+    ttl?: string;
+    hosts?: Array<{ name?: string; uri: string; cpus?: number; memory?: number; pool?: string; network?: string; 'ssh-key'?: string; 'pki-dir'?: string }>;
+    placement?: { 'anti-affinity'?: string[] };
+  };
+  attestations?: { require?: boolean; keys?: string[]; 'signing-key'?: string; 'trusted-root'?: string; identity?: { repository?: string; workflow?: string; ref?: string; issuer?: string; 'server-url'?: string } };
 }
 
 /** The workflow whose runs produce acceptance evidence, unless karoo.yml `acceptance.workflows` names others. */
@@ -269,13 +298,65 @@ function checkPassEnv(passEnv: readonly string[], env: readonly string[], fail: 
 
 function attestationsOf(a: NonNullable<RawConfig['attestations']>, dir: string, fail: (keyPath: Array<string | number>, reason: string) => never): AttestationsConfig {
   const require = a.require === true;
-  if (require && (a.keys ?? []).length === 0) fail(['attestations', 'keys'], 'require: true needs at least one public key file under keys, or nothing could ever verify');
+  if (require && (a.keys ?? []).length === 0 && !a['trusted-root']) fail(['attestations', 'keys'], 'require: true needs at least one public key file under keys (or a Sigstore trusted-root for keyless attestations), or nothing could ever verify');
   return {
     require,
     keys: (a.keys ?? []).map((k) => resolve(dir, k)),
     ...(a['signing-key'] ? { signingKey: resolve(dir, a['signing-key']) } : {}),
-    ...(a.identity ? { identity: { ...a.identity } } : {}),
+    ...(a['trusted-root'] ? { trustedRoot: resolve(dir, a['trusted-root']) } : {}),
+    ...(a.identity ? { identity: identityOf(a.identity) } : {}),
   };
+}
+
+function identityOf(i: NonNullable<NonNullable<RawConfig['attestations']>['identity']>): NonNullable<AttestationsConfig['identity']> {
+  const { 'server-url': serverUrl, ...rest } = i;
+  return { ...rest, ...(serverUrl !== undefined ? { serverUrl: serverUrl.replace(/\/+$/, '') } : {}) };
+}
+
+/** provision.hosts and provision.placement: only with provider libvirt, which needs them. */
+function libvirtOf(
+  p: RawConfig['provision'],
+  nodes: readonly NodeConfig[],
+  dir: string,
+  fail: (keyPath: Array<string | number>, reason: string) => never,
+): { hosts?: LibvirtHostConfig[]; antiAffinity?: string[] } {
+  if (p?.provider !== 'libvirt') {
+    if (p?.hosts) fail(['provision', 'hosts'], `hosts are for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove them or set provider: libvirt`);
+    if (p?.placement) fail(['provision', 'placement'], `placement is for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove it or set provider: libvirt`);
+    return {};
+  }
+  if (!p.hosts?.length) fail(['provision'], 'provider: libvirt needs hosts: a list of libvirt connection URIs (e.g. - uri: qemu:///system)');
+  const names = new Set<string>();
+  const uris = new Set<string>();
+  const hosts = p.hosts.map((h, i): LibvirtHostConfig => {
+    const scheme = h.uri.slice(0, h.uri.indexOf(':'));
+    const name = h.name ?? (/^[a-z]+(\+[a-z]+)?:\/\/(?:[^@/]*@)?([^/:]*)/.exec(h.uri)?.[2]?.toLowerCase().replace(/[^a-z0-9-]/g, '-') || 'local');
+    if (names.has(name)) fail(['provision', 'hosts', i, 'name'], `host name "${name}" is used twice; give each host a name of its own`);
+    if (uris.has(h.uri)) fail(['provision', 'hosts', i, 'uri'], `"${h.uri}" is listed twice; list each host once`);
+    names.add(name);
+    uris.add(h.uri);
+    if (h['ssh-key'] !== undefined && scheme !== 'qemu+ssh') fail(['provision', 'hosts', i, 'ssh-key'], `ssh-key is for qemu+ssh:// hosts, not "${h.uri}"; remove it`);
+    if (h['pki-dir'] !== undefined && scheme !== 'qemu+tls') fail(['provision', 'hosts', i, 'pki-dir'], `pki-dir is for qemu+tls:// hosts, not "${h.uri}"; remove it`);
+    if (p.hosts!.length > 1 && h.network === undefined) {
+      fail(['provision', 'hosts', i], `with several hosts every host needs network: the libvirt network (bridged) its nodes share with the other hosts' nodes`);
+    }
+    return {
+      name,
+      uri: h.uri,
+      ...(h.cpus !== undefined ? { cpus: h.cpus } : {}),
+      ...(h.memory !== undefined ? { memory: h.memory } : {}),
+      pool: h.pool ?? 'default',
+      ...(h.network !== undefined ? { network: h.network } : {}),
+      ...(h['ssh-key'] !== undefined ? { sshKey: resolve(dir, h['ssh-key']) } : {}),
+      ...(h['pki-dir'] !== undefined ? { pkiDir: resolve(dir, h['pki-dir']) } : {}),
+    };
+  });
+  const roles = new Set(nodes.map((n) => n.role));
+  const anti = p.placement?.['anti-affinity'] ?? [];
+  anti.forEach((r, i) => {
+    if (!roles.has(r)) fail(['provision', 'placement', 'anti-affinity', i], `"${r}" is not the role of any node (roles: ${[...roles].join(', ')})`);
+  });
+  return { hosts, ...(anti.length ? { antiAffinity: [...anti] } : {}) };
 }
 
 /** `30s`, `10m`, `2h`, `1d` → seconds. */
@@ -432,6 +513,7 @@ function normalise(raw: RawConfig, path: string, line: (keyPath: Array<string | 
       image: raw.provision?.image,
       imageSha256: raw.provision?.['image-sha256'],
       ttlSeconds: raw.provision?.ttl ? parseDuration(raw.provision.ttl) : 3600,
+      ...libvirtOf(raw.provision, nodes, dir, fail),
     },
     raw: raw as unknown as Record<string, unknown>,
   };
