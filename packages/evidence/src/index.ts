@@ -1,6 +1,6 @@
-import { canonicalJson, type Digest, errorMessage, type GithubRun, isDigest, isKarooError, KarooError, parseDigest, sha256Of } from '@karoo/common';
+import { canonicalJson, type Digest, errorMessage, type GithubRun, isDigest, isKarooError, KarooError, parseDigest } from '@karoo/common';
 import { ANNOTATIONS, type Descriptor, OCI, referrerFor, type Referrer } from '@karoo/candidate';
-import { bufferSource, parseManifestInfo, type Store } from '@karoo/oci';
+import { bufferSource, parseManifestInfo, readVerifiedBlob, type Store } from '@karoo/oci';
 
 /** `artifactType` of an evidence artifact, and the media type of its JSON layer. */
 export const EVIDENCE_ARTIFACT_TYPE = 'application/vnd.karoo.evidence.v1+json';
@@ -205,7 +205,7 @@ export async function readEvidence(store: Store, digest: Digest | string): Promi
   const layers = manifest.layers ?? [];
   const json = layers.find((l) => l.mediaType === EVIDENCE_ARTIFACT_TYPE);
   if (!json) throw new KarooError('integrity', `evidence ${d} in ${store.ref} has no ${EVIDENCE_ARTIFACT_TYPE} layer`);
-  const bytes = await readBlob(store, json, `evidence ${d}`);
+  const bytes = await readVerifiedBlob(store, json, `evidence ${d}`, EVIDENCE_LAYER_MAX);
   let evidence: Evidence;
   try {
     evidence = JSON.parse(bytes.toString('utf8')) as Evidence;
@@ -223,7 +223,7 @@ export async function readEvidence(store: Store, digest: Digest | string): Promi
 /** The JUnit XML of an evidence record, checked against its digest; undefined when the run wrote none. */
 export async function readJunit(store: Store, record: EvidenceRecord): Promise<string | undefined> {
   if (!record.junit) return undefined;
-  return (await readBlob(store, record.junit, `JUnit of evidence ${record.digest}`)).toString('utf8');
+  return (await readVerifiedBlob(store, record.junit, `JUnit of evidence ${record.digest}`, EVIDENCE_LAYER_MAX)).toString('utf8');
 }
 
 /**
@@ -263,22 +263,8 @@ export function countJunit(xml: string): EvidenceCounts {
   return { tests, passed: Math.max(0, tests - failed - errors - skipped), failed, errors, skipped };
 }
 
-async function readBlob(store: Store, d: Descriptor, what: string): Promise<Buffer> {
-  if (d.size > 64 << 20) throw new KarooError('integrity', `${what}: layer ${d.digest} claims ${d.size} bytes; evidence layers are small`);
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of await store.getBlob(d.digest)) {
-    const b = Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array);
-    n += b.length;
-    if (n > d.size) throw new KarooError('integrity', `${what}: layer ${d.digest} in ${store.ref} is larger than ${d.size} bytes`);
-    chunks.push(b);
-  }
-  const bytes = Buffer.concat(chunks);
-  if (bytes.length !== d.size || sha256Of(bytes) !== d.digest) {
-    throw new KarooError('integrity', `${what}: layer ${d.digest} in ${store.ref} is damaged (it holds ${sha256Of(bytes)}, ${bytes.length} bytes)`);
-  }
-  return bytes;
-}
+/** Evidence layers (the JSON, the JUnit report) are small: a descriptor claiming more is refused unread. */
+const EVIDENCE_LAYER_MAX = 64 << 20;
 
 function checkEvidence(e: Evidence, what: string): void {
   const bad = (reason: string): never => {

@@ -15,6 +15,6 @@ export { type Credentials, parseChallenge } from './auth.js';
 export { LayoutStore } from './layout.js';
 export { RegistryStore, type RegistryStoreOptions, type RetryPolicy } from './registry.js';
 export { type OpenStoreOptions, type StoreRef, openStore, parseStoreRef, registryCredentialsFromEnv } from './ref.js';
-export { type VerifyResult, verifyManifest, verifyBlob, describeBlob } from './verify.js';
+export { type VerifyResult, verifyManifest, verifyBlob, describeBlob, readVerifiedBlob } from './verify.js';
 export { type CopyOptions, type CopyResult, copyArtifact, lazySource } from './copy.js';
 export { type ExportResult, type ImportLimits, type ImportResult, DEFAULT_IMPORT_LIMITS, exportTar, importTar } from './tar.js';

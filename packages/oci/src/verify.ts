@@ -1,6 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
-import { type Digest, isKarooError, KarooError, OCI_ANNOTATIONS, parseDigest } from '@karoo/common';
+import { type Digest, isKarooError, KarooError, OCI_ANNOTATIONS, parseDigest, sha256Of } from '@karoo/common';
 import type { Descriptor, Store } from './types.js';
 import { blobsOf, Hasher, parseManifestInfo, SizeExceededError } from './util.js';
 
@@ -66,4 +66,28 @@ export async function verifyBlob(store: Store, d: Descriptor, what: string): Pro
       { detail: { digest: d.digest, expected: { digest: d.digest, size: d.size }, actual: { digest: actual, size: hasher.bytes } } },
     );
   }
+}
+
+/**
+ * Reads one small blob (a config, a JSON payload, a bundle) into memory and checks it against its
+ * descriptor: never more than `maxBytes` (a descriptor may claim anything), never more than the
+ * descriptor's size, and the bytes' sha256 and length must be the descriptor's. Integrity error
+ * otherwise, naming `what` and the store; the caller decides what a bad blob means for it.
+ */
+export async function readVerifiedBlob(store: Store, d: Descriptor, what: string, maxBytes: number): Promise<Buffer> {
+  if (d.size > maxBytes) throw new KarooError('integrity', `${what}: ${d.digest} in ${store.ref} claims ${d.size} bytes, more than the ${maxBytes} such a blob may have`);
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of await store.getBlob(d.digest)) {
+    const b = Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array);
+    n += b.length;
+    if (n > d.size) throw new KarooError('integrity', `${what} is damaged: more than the expected ${d.size} bytes of ${d.digest} in ${store.ref}`);
+    chunks.push(b);
+  }
+  const bytes = Buffer.concat(chunks);
+  const actual = sha256Of(bytes);
+  if (actual !== d.digest || bytes.length !== d.size) {
+    throw new KarooError('integrity', `${what} is damaged in ${store.ref}: it holds ${actual} (${bytes.length} bytes), expected ${d.digest} (${d.size} bytes); run karoo verify`);
+  }
+  return bytes;
 }

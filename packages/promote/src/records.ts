@@ -1,6 +1,6 @@
-import { canonicalJson, type Digest, isDigest, KarooError, sha256Of } from '@karoo/common';
+import { canonicalJson, type Digest, isDigest, KarooError } from '@karoo/common';
 import { ANNOTATIONS, type Descriptor, type InlineBlob, OCI, referrerFor } from '@karoo/candidate';
-import { bufferSource, parseManifestInfo, readAll, type Store } from '@karoo/oci';
+import { bufferSource, parseManifestInfo, readVerifiedBlob, type Store } from '@karoo/oci';
 
 /** karoo's media types for promotion bookkeeping. */
 export const PROMOTION = {
@@ -148,8 +148,7 @@ export async function readPayload(store: Store, digest: Digest, artifactType: st
   }
   const layer = manifest.layers?.find((l) => l.mediaType === artifactType);
   if (!layer) throw new KarooError('integrity', `${artifactType} ${digest} in ${store.ref} has no payload layer`);
-  const bytes = await readAll(await store.getBlob(layer.digest), 1 << 20, `payload of ${digest}`);
-  if (sha256Of(bytes) !== layer.digest) throw new KarooError('integrity', `payload ${layer.digest} of ${digest} in ${store.ref} does not match its digest`);
+  const bytes = await readVerifiedBlob(store, layer, `payload of ${digest}`, 1 << 20);
   return JSON.parse(bytes.toString('utf8')) as unknown;
 }
 

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, downloadLockedFile, indexAuthHeaders } from '@karoo/build';
 import { ANNOTATIONS, type CandidateConfig, type Descriptor, type ImageManifest, candidateFor, isCandidateManifest, KAROO, parseManifest } from '@karoo/candidate';
-import { type Digest, type ErrorKind, errorMessage, isKarooError, KarooError, type Progress, parseDigest, sha256Of, silentProgress } from '@karoo/common';
+import { type Digest, type ErrorKind, errorMessage, isKarooError, KarooError, type Progress, parseDigest, silentProgress } from '@karoo/common';
 import type { IndexConfig } from '@karoo/config';
 import { type Lock, type LockedFile, type LockedPackage, readLockText } from '@karoo/lock';
-import { LayoutStore, readAll, type Store } from '@karoo/oci';
+import { LayoutStore, readVerifiedBlob, type Store } from '@karoo/oci';
 import { IndexClient, type IndexFile, stripCredentials } from '@karoo/resolve';
 import pLimit from 'p-limit';
 
@@ -99,7 +99,7 @@ export async function readStoredCandidate(store: Store, candidate: Digest | stri
   if (!isCandidateManifest(manifest)) {
     throw new KarooError('input', `${digest} in ${store.ref} is not a karoo candidate (artifactType ${manifest.artifactType ?? 'none'}); pass a candidate digest (karoo status, karoo build)`);
   }
-  const configBytes = await readBlob(store, manifest.config, `config of ${digest}`);
+  const configBytes = await readVerifiedBlob(store, manifest.config, `config of ${digest}`, CANDIDATE_META_MAX);
   let config: CandidateConfig;
   try {
     config = JSON.parse(configBytes.toString('utf8')) as CandidateConfig;
@@ -109,7 +109,7 @@ export async function readStoredCandidate(store: Store, candidate: Digest | stri
   const layer = manifest.layers.find((l) => l.mediaType === KAROO.pylock) ?? manifest.layers.find((l) => l.mediaType === KAROO.requirements);
   if (!layer) throw new KarooError('integrity', `candidate ${digest} in ${store.ref} embeds no lock (neither a pylock.toml nor a requirements.txt layer)`);
   const name = layer.mediaType === KAROO.pylock ? 'pylock.toml' : 'requirements.txt';
-  const text = (await readBlob(store, layer, `${name} of ${digest}`)).toString('utf8');
+  const text = (await readVerifiedBlob(store, layer, `${name} of ${digest}`, CANDIDATE_META_MAX)).toString('utf8');
   // The reader chooses the format by file name; the digest goes into errors below.
   const { lock } = readLockText(text, name);
   if (lock.digest !== config.lockDigest) {
@@ -118,14 +118,8 @@ export async function readStoredCandidate(store: Store, candidate: Digest | stri
   return { digest, manifest, config, lock };
 }
 
-async function readBlob(store: Store, d: Descriptor, what: string): Promise<Buffer> {
-  const bytes = await readAll(await store.getBlob(d.digest), d.size, `${what} (${d.digest})`);
-  const actual = sha256Of(bytes);
-  if (actual !== d.digest || bytes.length !== d.size) {
-    throw new KarooError('integrity', `${what} is damaged in ${store.ref}: it holds ${actual} (${bytes.length} bytes), expected ${d.digest} (${d.size} bytes); run karoo verify`);
-  }
-  return bytes;
-}
+/** A candidate's config and lock layer are small: a descriptor claiming more is refused unread. */
+const CANDIDATE_META_MAX = 16 << 20;
 
 /**
  * Rebuilds a stored candidate from its own lock against the world as it is now: every locked
