@@ -10,7 +10,7 @@ import { type Inventory, type InventoryNode, type ProviderName, type SshEndpoint
 import { checkNodeName, macOf, names, newEnvironmentId, subnetOf } from './names.js';
 import { createEnvNetwork, netnsPath } from './network.js';
 import { envDir, envsRoot } from './paths.js';
-import { isAlive, ownerRef, procRef, sleep } from './proc.js';
+import { isAlive, type OwnerRef, ownerRef, procRef, sleep } from './proc.js';
 import { ownerOf } from './owner.js';
 import type { Provider } from './provider.js';
 import { NspawnProvider } from './providers/nspawn.js';
@@ -95,10 +95,142 @@ const secs = (ms: number) => Math.round(ms / 10) / 100;
  * a fresh SSH key pair, a forwarder on 127.0.0.1 for the runner, and the inventory. On any
  * failure, console logs and journals are saved beside the inventory and everything is
  * destroyed (unless `keep`), then the error names the node and its last console lines.
+ *
+ * The phases, in order: check the request → find the image → reap → stamp the environment
+ * (state and watchdog, before any resource) → prepare the provider → keys beside the network →
+ * forwarding beside the machines → create and wait for every machine → hand on (inventory).
  */
 export async function provision(opts: ProvisionOptions): Promise<ProvisionResult> {
   const progress = opts.progress ?? silentProgress;
   const t0 = now();
+  const request = await checkRequest(opts);
+  const image = await machineImage(opts, request.provider, progress);
+  const tImage = now();
+  await reapFirst(opts, progress);
+  const { state, watchdog } = await stampEnvironment(opts, request, image, progress);
+  const record = timingRecorder(state);
+  const stop = new Interruption(state.environmentId, opts.signal);
+  const p: Provisioning = { opts, progress, provider: request.provider, image, state, stop, save: () => saveState(state), record };
+  try {
+    stop.checkpoint();
+    await prepareProvider(p);
+    const tPrepared = now();
+    const keys = await makeKeysBesideNetwork(p, tPrepared);
+    const tBridge = now();
+    stop.checkpoint();
+    const forwarding = new SideStep(startForwarding(state, watchdog).then(() => record('forwarder', tBridge)));
+    record('prepare', tImage, tPrepared);
+    const tNet = now();
+    await createMachines(p, keys, forwarding);
+    await forwarding.join();
+    stop.checkpoint();
+    const tReady = now();
+    record('image', t0, tImage);
+    record('network', tImage, tNet);
+    record('machines', tNet, tReady);
+    record('total', t0, tReady);
+    return await handOn(p);
+  } catch (e) {
+    await cleanUpAfterFailure(p);
+    throw e;
+  } finally {
+    stop.dispose();
+  }
+}
+
+/** What one provisioning works with, passed from phase to phase. */
+interface Provisioning {
+  readonly opts: ProvisionOptions;
+  readonly progress: Progress;
+  readonly provider: Provider;
+  readonly image: KarooImage | CloudImage;
+  readonly state: EnvState;
+  readonly stop: Interruption;
+  /** Persists the state (providers call it before each resource they make). */
+  readonly save: () => Promise<void>;
+  readonly record: TimingRecorder;
+}
+
+/** Writes one timing (seconds, two decimals) into the state: the one place provisioning's timings are recorded. */
+type TimingRecorder = (name: string, from: number, to?: number) => void;
+
+function timingRecorder(state: EnvState): TimingRecorder {
+  return (name, from, to = now()) => {
+    state.timings[name] = secs(to - from);
+  };
+}
+
+/**
+ * A step started now and joined later (`join()`), while other steps run beside it. Until the
+ * join its failure is held rather than reported as an unhandled rejection; at the join it is
+ * thrown. When another step fails first, that error ends provisioning and this one is dropped
+ * (the teardown that follows removes whatever the step made).
+ */
+class SideStep<T> {
+  constructor(private readonly running: Promise<T>) {
+    running.catch(() => undefined);
+  }
+
+  join(): Promise<T> {
+    return this.running;
+  }
+}
+
+/**
+ * Provisioning stopped, by the caller (its signal) or by the first machine that fails: no new
+ * step starts after it (`checkpoint`), and steps that wait (`race`) stop waiting.
+ */
+class Interruption {
+  private readonly controller = new AbortController();
+  private readonly stopped: Promise<never>;
+  private readonly onAbort: () => void;
+
+  constructor(
+    private readonly env: string,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.onAbort = () => this.controller.abort(signal?.reason);
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+    if (signal?.aborted) this.onAbort();
+    // Only ever raced against a step; held until then, as a SideStep is.
+    this.stopped = new SideStep(
+      new Promise<never>((_, reject) =>
+        this.controller.signal.addEventListener('abort', () => reject(new KarooError('refused', `provisioning of ${env} was interrupted`)), { once: true }),
+      ),
+    ).join();
+  }
+
+  get aborted(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  /** Why provisioning stopped: the first failure, or the caller's reason. */
+  get reason(): unknown {
+    return this.controller.signal.reason;
+  }
+
+  abort(reason: unknown): void {
+    if (!this.aborted) this.controller.abort(reason);
+  }
+
+  /** Throws when provisioning was stopped: called before each step that makes something. */
+  checkpoint(): void {
+    const reason = this.reason;
+    if (this.aborted) throw reason instanceof Error ? reason : new KarooError('refused', `provisioning of ${this.env} was interrupted${reason ? ` (${String(reason)})` : ''}`);
+  }
+
+  /** Waits for a step, or throws as soon as provisioning is stopped. */
+  race<T>(step: Promise<T>): Promise<T> {
+    return Promise.race([step, this.stopped]);
+  }
+
+  dispose(): void {
+    this.signal?.removeEventListener('abort', this.onAbort);
+  }
+}
+
+/** Phase 1: the request is checked before anything is made (nodes, TTL, owner, tools). */
+async function checkRequest(opts: ProvisionOptions): Promise<{ provider: Provider; ttl: number; foreignOwner: OwnerRef | undefined }> {
   const provider = providerFor(opts.provider ?? 'nspawn');
   if (opts.nodes.length === 0) throw new KarooError('input', 'the configuration lists no nodes; add at least one under nodes:');
   const seen = new Set<string>();
@@ -113,30 +245,45 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
   // Checked before anything is made: a dead owner would have the environment removed at once.
   const foreignOwner = opts.ownerPid !== undefined ? await ownerOf(opts.ownerPid) : undefined;
   await requireTools(['ip', 'ssh', 'ssh-keygen', 'python3']);
+  return { provider, ttl, foreignOwner };
+}
 
-  let image: KarooImage | CloudImage;
+/** Phase 2: the image the machines boot: a cloud image (qemu), or karoo's own (built when missing). */
+async function machineImage(opts: ProvisionOptions, provider: Provider, progress: Progress): Promise<KarooImage | CloudImage> {
   if (opts.image) {
     if (provider.name !== 'qemu') throw new KarooError('input', `a cloud image (${opts.image}) needs the qemu provider; the ${provider.name} provider boots karoo's own image`);
-    image = await fetchCloudImage(opts.image, opts.imageSha256, progress);
-  } else {
-    const found = await findImage();
-    if (found) image = found;
-    else if (opts.buildImage === false) throw new KarooError('unavailable', 'karoo\'s machine image is not built; run karoo image build');
-    else image = await buildImage({ progress });
+    return fetchCloudImage(opts.image, opts.imageSha256, progress);
   }
-  const tImage = now();
+  const found = await findImage();
+  if (found) return found;
+  if (opts.buildImage === false) throw new KarooError('unavailable', 'karoo\'s machine image is not built; run karoo image build');
+  return buildImage({ progress });
+}
 
-  if (opts.reapFirst !== false) {
-    const reaped = await reap({ progress: silentProgress });
-    if (reaped.length) progress.info(`reaped ${reaped.length} expired or orphaned environment(s): ${reaped.map((r) => r.environmentId).join(', ')}`);
-  }
+/** Phase 3: expired and orphaned environments are removed first (unless `reapFirst: false`). */
+async function reapFirst(opts: ProvisionOptions, progress: Progress): Promise<void> {
+  if (opts.reapFirst === false) return;
+  const reaped = await reap({ progress: silentProgress });
+  if (reaped.length) progress.info(`reaped ${reaped.length} expired or orphaned environment(s): ${reaped.map((r) => r.environmentId).join(', ')}`);
+}
 
+/**
+ * Phase 4: the environment's stamp, before any resource: its state directory (appearing with
+ * its state.json inside) and its watchdog; then the caller hears of it (onEnvironmentCreated).
+ */
+async function stampEnvironment(
+  opts: ProvisionOptions,
+  request: { provider: Provider; ttl: number; foreignOwner: OwnerRef | undefined },
+  image: KarooImage | CloudImage,
+  progress: Progress,
+): Promise<{ state: EnvState; watchdog: { ready: SideStep<void> } }> {
+  const { provider, ttl } = request;
   const env = newEnvironmentId();
   const dir = envDir(env);
   const outDir = resolve(opts.outDir ?? join('.karoo', env));
   const net = subnetOf(env);
   const created = new Date();
-  const owner = foreignOwner ?? (await ownerRef());
+  const owner = request.foreignOwner ?? (await ownerRef());
   const lifetime = opts.lifetime ?? 'ttl';
   const state: EnvState = {
     version: 1,
@@ -178,184 +325,200 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
   await mkdir(join(staging, 'console'), { mode: 0o700 });
   await writeFile(join(staging, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
   await rename(staging, dir);
-  const save = () => saveState(state);
   // The watchdog comes before any resource: from here on, the owner's death or the TTL removes whatever exists.
   const watchdog = await startWatchdog(state, opts.onExpire);
-  await save();
+  await saveState(state);
   await mkdir(outDir, { recursive: true });
   await opts.onEnvironmentCreated?.(env, outDir);
   progress.info(`environment ${env}: ${opts.nodes.length} node(s) with ${provider.name}, network ${net.cidr}, expires ${state.expiresAt}${lifetime === 'owner' ? `, lives as long as process ${owner.pid}` : ''}`);
+  return { state, watchdog };
+}
 
-  // Aborted by the caller (a signal) or by the first machine that fails: no new step starts.
-  const stop = new AbortController();
-  const onAbort = () => stop.abort(opts.signal?.reason);
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  if (opts.signal?.aborted) onAbort();
-  const checkpoint = () => {
-    if (stop.signal.aborted) throw stop.signal.reason instanceof Error ? stop.signal.reason : new KarooError('refused', `provisioning of ${env} was interrupted${stop.signal.reason ? ` (${String(stop.signal.reason)})` : ''}`);
-  };
-  const stopped = new Promise<never>((_, reject) => stop.signal.addEventListener('abort', () => reject(new KarooError('refused', `provisioning of ${env} was interrupted`)), { once: true }));
-  stopped.catch(() => {});
+/** Phase 5: the provider checks its tools and records its facts (e.g. kvm or tcg). */
+async function prepareProvider({ provider, state, save, progress }: Provisioning): Promise<void> {
+  await provider.prepare(state);
+  await save();
+  if (state.accelerator) progress.info(`qemu acceleration: ${state.accelerator}${state.accelerator === 'tcg' ? ' (software emulation: no usable /dev/kvm)' : ''}`);
+}
 
-  const keyPath = join(dir, 'id_ed25519');
-  const knownHosts = join(dir, 'known_hosts');
-  const endpoint = (m: MachineState): SshEndpoint => ({
+/** The keys a machine is made with: the environment's client key and the node's host key pair. */
+interface Keys {
+  readonly authorizedKey: string;
+  readonly hostKeys: ReadonlyArray<{ priv: string; pub: string }>;
+}
+
+function keyPathOf(state: EnvState): string {
+  return join(state.dir, 'id_ed25519');
+}
+
+function knownHostsOf(state: EnvState): string {
+  return join(state.dir, 'known_hosts');
+}
+
+/**
+ * Phase 6: keys (the environment's client key, and a host key per node so the runner checks
+ * host keys strictly) are made beside the network, which does not depend on them; joined when
+ * both are done.
+ */
+async function makeKeysBesideNetwork(p: Provisioning, tPrepared: number): Promise<Keys> {
+  const { state, stop, record } = p;
+  const dir = state.dir;
+  const keyPath = keyPathOf(state);
+  const knownHosts = knownHostsOf(state);
+  stop.checkpoint();
+  const network = new SideStep(createEnvNetwork(state.environmentId, subnetOf(state.environmentId).gateway).then(() => record('bridge', tPrepared)));
+  await mkdir(join(dir, 'hostkeys'), { recursive: true });
+  const keygen = (file: string, comment: string) => run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+  const [, ...hostKeys] = await Promise.all([
+    keygen(keyPath, state.environmentId),
+    ...state.machines.map(async (m) => {
+      const path = join(dir, 'hostkeys', m.name);
+      await keygen(path, m.machineId);
+      return { priv: await readFile(path, 'utf8'), pub: await readFile(`${path}.pub`, 'utf8') };
+    }),
+  ]);
+  const authorizedKey = await readFile(`${keyPath}.pub`, 'utf8');
+  state.machines.forEach((m, i) => (m.hostKey = hostKeys[i]!.pub.trim().split(' ').slice(0, 2).join(' ')));
+  await writeFile(knownHosts, state.machines.map((m) => `${m.machineId} ${m.hostKey}\n`).join(''));
+  await handToInvokingUser([keyPath, `${keyPath}.pub`, knownHosts]);
+  await rm(join(dir, 'hostkeys'), { recursive: true, force: true });
+  record('keys', tPrepared);
+  await network.join();
+  return { authorizedKey, hostKeys };
+}
+
+/**
+ * Phase 7: every machine is created (as many at once as the provider allows) and waited for
+ * until it answers SSH (once forwarding is up). The first failure stops the others: none
+ * starts a machine after it, none waits on. Every machine task has settled before this
+ * returns or throws, so none is made after the teardown that follows a failure.
+ */
+async function createMachines(p: Provisioning, keys: Keys, forwarding: SideStep<void>): Promise<void> {
+  const { opts, provider, image, state, stop, save, record, progress } = p;
+  const hosts = state.machines.map((m) => ({ name: m.name, address: m.address }));
+  const timeoutMs = (opts.bootTimeoutSeconds ?? (provider.name === 'qemu' ? 600 : 120)) * 1000;
+  const limit = pLimit(provider.maxParallelBoots(state));
+  const tasks = state.machines.map((m, i) =>
+    limit(async () => {
+      stop.checkpoint();
+      const started = now();
+      const hostKey = keys.hostKeys[i]!;
+      await provider.create({
+        state,
+        machine: m,
+        image,
+        authorizedKey: keys.authorizedKey,
+        save,
+        seed: seedFiles({
+          node: m.name,
+          address: m.address,
+          mac: m.mac,
+          prefixLength: 24,
+          hosts,
+          authorizedKey: keys.authorizedKey,
+          hostPrivateKey: hostKey.priv,
+          hostPublicKey: hostKey.pub,
+        }),
+      });
+      record(`create:${m.name}`, started);
+      await opts.onMachineStarted?.(m, state);
+      stop.checkpoint();
+      await stop.race(forwarding.join());
+      await stop.race(provider.waitReady(m, endpointOf(state, m), started + timeoutMs));
+      m.readyAt = new Date().toISOString();
+      record(`ready:${m.name}`, started);
+      progress.info(`${m.name} (${m.role}) ready at ${m.address}, ssh 127.0.0.1:${m.sshPort} after ${secs(now() - started)} s`);
+    }).catch((e: unknown) => {
+      stop.abort(e);
+      throw e;
+    }),
+  );
+  const settled = await Promise.allSettled(tasks);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw stop.reason instanceof Error ? stop.reason : failed.reason;
+}
+
+/** Phase 8: the inventory is written and the environment is ready; with lifetime `ttl` it is handed on. */
+async function handOn({ state, save, progress }: Provisioning): Promise<ProvisionResult> {
+  const inventory = inventoryOf(state);
+  const inventoryPath = join(state.outDir, 'inventory.json');
+  await writeInventory(inventoryPath, inventory);
+  await handToInvokingUser([state.outDir, inventoryPath]);
+  state.inventoryPath = inventoryPath;
+  state.phase = 'ready';
+  await save();
+  // Handed on: from now on only the TTL (or destroy) ends it.
+  if (state.lifetime === 'ttl') await tellWatchdog(state, { owner: null });
+  progress.info(`environment ${state.environmentId} ready in ${state.timings.total} s; inventory ${inventoryPath}`);
+  return { inventory, inventoryPath, state, timings: state.timings };
+}
+
+/**
+ * After any failure: the state says so, logs are saved, and the environment is destroyed, or
+ * with `keep` handed on until its TTL with an inventory to reach it. Nothing here throws: the
+ * caller rethrows the failure itself.
+ */
+async function cleanUpAfterFailure({ opts, provider, state, save, progress }: Provisioning): Promise<void> {
+  const env = state.environmentId;
+  state.phase = 'failed';
+  await save().catch(() => {});
+  const logsDir = join(state.outDir, 'logs');
+  await saveLogs(state, provider, logsDir).catch(() => []);
+  if (opts.keep) {
+    // Kept for debugging until the TTL, whoever made it: the watchdog no longer watches the owner.
+    await handOver(state).catch(() => {});
+    // Kept for debugging: write the inventory anyway, so the machines can be reached.
+    const inventoryPath = join(state.outDir, 'inventory.json');
+    const kept = state.machines.find((m) => m.sshPort && m.hostKey);
+    if (kept) await writeInventory(inventoryPath, inventoryOf(state)).catch(() => {});
+    progress.warn(
+      `provisioning failed; keeping environment ${env} until ${state.expiresAt} (karoo destroy --env ${env}); logs in ${logsDir}` +
+        (kept ? `; inventory ${inventoryPath}; ssh: ${sshCommandLine(endpointOf(state, kept))}` : ''),
+    );
+  } else {
+    progress.info(`provisioning failed; logs saved in ${logsDir}; destroying ${env}`);
+    await destroyState(state, { progress }).catch((d) => progress.warn(`destroying ${env} failed too: ${(d as Error).message}`));
+  }
+}
+
+/** How the runner reaches a machine: its port on the forwarder, the environment's key, its host key. */
+function endpointOf(state: EnvState, m: MachineState): SshEndpoint {
+  return {
     host: '127.0.0.1',
     port: m.sshPort ?? 0,
     user: 'root',
-    keyPath,
-    knownHostsPath: knownHosts,
+    keyPath: keyPathOf(state),
+    knownHostsPath: knownHostsOf(state),
     hostKeyAlias: m.machineId,
     hostKey: m.hostKey,
-  });
-  const inventoryOf = (): Inventory => ({
+  };
+}
+
+function inventoryOf(state: EnvState): Inventory {
+  return {
     version: 1,
-    environmentId: env,
+    environmentId: state.environmentId,
     createdAt: state.createdAt,
-    ttlSeconds: ttl,
+    ttlSeconds: state.ttlSeconds,
     expiresAt: state.expiresAt,
-    provider: provider.name,
+    provider: state.provider,
     ...(state.accelerator ? { accelerator: state.accelerator } : {}),
     image: state.image,
-    network: { cidr: net.cidr, namespace: state.netns },
-    logsDir: join(outDir, 'logs'),
+    network: { cidr: state.cidr, namespace: state.netns },
+    logsDir: join(state.outDir, 'logs'),
     nodes: state.machines.map(
       (m): InventoryNode => ({
         name: m.name,
         role: m.role,
         address: m.address,
-        ssh: endpoint(m),
-        provider: provider.name,
+        ssh: endpointOf(state, m),
+        provider: state.provider,
         machineId: m.machineId,
         ...(m.cpus ? { cpus: m.cpus } : {}),
         ...(m.memory ? { memory: m.memory } : {}),
       }),
     ),
-  });
-
-  try {
-    checkpoint();
-    await provider.prepare(state);
-    await save();
-    if (state.accelerator) progress.info(`qemu acceleration: ${state.accelerator}${state.accelerator === 'tcg' ? ' (software emulation: no usable /dev/kvm)' : ''}`);
-
-    // Keys: the environment's client key, and a host key per node so the runner checks host keys strictly.
-    const tPrepared = now();
-    // Keys and the network do not depend on each other: make them side by side.
-    checkpoint();
-    const network = createEnvNetwork(env, net.gateway).then(() => (state.timings.bridge = secs(now() - tPrepared)));
-    network.catch(() => {});
-    await mkdir(join(dir, 'hostkeys'), { recursive: true });
-    const keygen = (file: string, comment: string) => run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
-    const [, ...hostKeys] = await Promise.all([
-      keygen(keyPath, env),
-      ...state.machines.map(async (m) => {
-        const p = join(dir, 'hostkeys', m.name);
-        await keygen(p, m.machineId);
-        return { priv: await readFile(p, 'utf8'), pub: await readFile(`${p}.pub`, 'utf8') };
-      }),
-    ]);
-    const authorizedKey = await readFile(`${keyPath}.pub`, 'utf8');
-    state.machines.forEach((m, i) => (m.hostKey = (hostKeys[i] as { pub: string }).pub.trim().split(' ').slice(0, 2).join(' ')));
-    await writeFile(knownHosts, state.machines.map((m) => `${m.machineId} ${m.hostKey}\n`).join(''));
-    await handToInvokingUser([keyPath, `${keyPath}.pub`, knownHosts]);
-    await rm(join(dir, 'hostkeys'), { recursive: true, force: true });
-    state.timings.keys = secs(now() - tPrepared);
-    await network;
-    const tBridge = now();
-    // The watchdog starts forwarding while the machines are made; only the SSH probes wait for it.
-    checkpoint();
-    const forwarder = startForwarding(state, watchdog).then(() => {
-      state.timings.forwarder = secs(now() - tBridge);
-    });
-    forwarder.catch(() => {});
-    state.timings.prepare = secs(tPrepared - tImage);
-    const tNet = now();
-
-    const hosts = state.machines.map((m) => ({ name: m.name, address: m.address }));
-    const timeoutMs = (opts.bootTimeoutSeconds ?? (provider.name === 'qemu' ? 600 : 120)) * 1000;
-    const limit = pLimit(provider.maxParallelBoots(state));
-    const bootStarted = new Map<string, number>();
-    const tasks = state.machines.map((m, i) =>
-      limit(async () => {
-        checkpoint();
-        const started = now();
-        bootStarted.set(m.name, started);
-        await provider.create({
-          state,
-          machine: m,
-          image,
-          authorizedKey,
-          save,
-          seed: seedFiles({
-            node: m.name,
-            address: m.address,
-            mac: m.mac,
-            prefixLength: 24,
-            hosts,
-            authorizedKey,
-            hostPrivateKey: (hostKeys[i] as { priv: string }).priv,
-            hostPublicKey: (hostKeys[i] as { pub: string }).pub,
-          }),
-        });
-        state.timings[`create:${m.name}`] = secs(now() - started);
-        await opts.onMachineStarted?.(m, state);
-        checkpoint();
-        await Promise.race([forwarder, stopped]);
-        await Promise.race([provider.waitReady(m, endpoint(m), started + timeoutMs), stopped]);
-        m.readyAt = new Date().toISOString();
-        state.timings[`ready:${m.name}`] = secs(now() - started);
-        progress.info(`${m.name} (${m.role}) ready at ${m.address}, ssh 127.0.0.1:${m.sshPort} after ${secs(now() - started)} s`);
-      }).catch((e: unknown) => {
-        // The first failure stops the others: none starts a machine after it, none waits on.
-        if (!stop.signal.aborted) stop.abort(e);
-        throw e;
-      }),
-    );
-    // Every machine task has settled before anything is destroyed, so none is made after teardown.
-    const settled = await Promise.allSettled(tasks);
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw stop.signal.reason instanceof Error ? stop.signal.reason : failed.reason;
-    await forwarder;
-    checkpoint();
-    const tReady = now();
-    state.timings = { ...state.timings, image: secs(tImage - t0), network: secs(tNet - tImage), machines: secs(tReady - tNet), total: secs(tReady - t0) };
-
-    const inventory = inventoryOf();
-    const inventoryPath = join(outDir, 'inventory.json');
-    await writeInventory(inventoryPath, inventory);
-    await handToInvokingUser([outDir, inventoryPath]);
-    state.inventoryPath = inventoryPath;
-    state.phase = 'ready';
-    await save();
-    // Handed on: from now on only the TTL (or destroy) ends it.
-    if (lifetime === 'ttl') await tellWatchdog(state, { owner: null });
-    progress.info(`environment ${env} ready in ${state.timings.total} s; inventory ${inventoryPath}`);
-    return { inventory, inventoryPath, state, timings: state.timings };
-  } catch (e) {
-    state.phase = 'failed';
-    await save().catch(() => {});
-    const logsDir = join(outDir, 'logs');
-    await saveLogs(state, provider, logsDir).catch(() => []);
-    if (opts.keep) {
-      // Kept for debugging until the TTL, whoever made it: the watchdog no longer watches the owner.
-      await handOver(state).catch(() => {});
-      // Kept for debugging: write the inventory anyway, so the machines can be reached.
-      const inventoryPath = join(outDir, 'inventory.json');
-      const kept = state.machines.find((m) => m.sshPort && m.hostKey);
-      if (kept) await writeInventory(inventoryPath, inventoryOf()).catch(() => {});
-      progress.warn(
-        `provisioning failed; keeping environment ${env} until ${state.expiresAt} (karoo destroy --env ${env}); logs in ${logsDir}` +
-          (kept ? `; inventory ${inventoryPath}; ssh: ${sshCommandLine(endpoint(kept))}` : ''),
-      );
-    } else {
-      progress.info(`provisioning failed; logs saved in ${logsDir}; destroying ${env}`);
-      await destroyState(state, { progress }).catch((d) => progress.warn(`destroying ${env} failed too: ${(d as Error).message}`));
-    }
-    throw e;
-  } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
-  }
+  };
 }
 
 interface WatchdogConfig {
@@ -382,9 +545,9 @@ async function writeWatchdogConfig(state: EnvState, config: WatchdogConfig): Pro
  * Starts the environment's watchdog (helpers/forward.py, detached): it removes the environment
  * (runs `onExpire`) when the TTL passes or, while it has one, when the owner process is gone;
  * later it also becomes the SSH forwarder (startForwarding). Returns once the process exists;
- * the returned promise `ready` resolves when its signal handlers are set.
+ * `ready` is joined (by startForwarding) once its signal handlers are set.
  */
-async function startWatchdog(state: EnvState, onExpire: string[] | undefined): Promise<{ ready: Promise<void> }> {
+async function startWatchdog(state: EnvState, onExpire: string[] | undefined): Promise<{ ready: SideStep<void> }> {
   const dir = state.dir;
   const script = join(dir, 'forward.py');
   await writeFile(script, ASSETS['helpers/forward.py']!);
@@ -410,14 +573,15 @@ async function startWatchdog(state: EnvState, onExpire: string[] | undefined): P
   } finally {
     await log.close();
   }
-  const ready = (async () => {
-    const deadline = now() + 10_000;
-    while (!existsSync(readyFile)) {
-      if (!(await isAlive(state.forwarder)) || now() > deadline) throw await watchdogFailure(state, 'start');
-      await sleep(10);
-    }
-  })();
-  ready.catch(() => {});
+  const ready = new SideStep(
+    (async () => {
+      const deadline = now() + 10_000;
+      while (!existsSync(readyFile)) {
+        if (!(await isAlive(state.forwarder)) || now() > deadline) throw await watchdogFailure(state, 'start');
+        await sleep(10);
+      }
+    })(),
+  );
   return { ready };
 }
 
@@ -435,8 +599,8 @@ async function tellWatchdog(state: EnvState, change: Partial<Pick<WatchdogConfig
 }
 
 /** Has the watchdog forward 127.0.0.1 ports to the nodes' SSH (connections made inside the namespace) and records the ports. */
-async function startForwarding(state: EnvState, watchdog: { ready: Promise<void> }): Promise<void> {
-  await watchdog.ready;
+async function startForwarding(state: EnvState, watchdog: { ready: SideStep<void> }): Promise<void> {
+  await watchdog.ready.join();
   await tellWatchdog(state, { nodes: state.machines.map((m) => ({ name: m.name, address: m.address, port: 22 })) });
   const portsFile = join(state.dir, 'ports.json');
   const deadline = now() + 10_000;
