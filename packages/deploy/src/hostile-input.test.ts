@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -13,6 +13,7 @@ import { bufferSource, LayoutStore } from '@karoo/oci';
 import YAML from 'yaml';
 import { accept } from './accept.js';
 import { deploy, planDeploy } from './deploy.js';
+import { AGENT_SOURCE } from './generated/agent.js';
 import { SshPool } from './ssh.js';
 import type { StagedCandidate } from './stage.js';
 import { environmentName, systemConfig } from './system.js';
@@ -24,7 +25,6 @@ import { environmentName, systemConfig } from './system.js';
 // inside their directory. Any of them reaching a shell would run `touch SENTINEL`.
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const AGENT = join(HERE, '..', 'agent', 'karoo_node.py');
 
 // The interpreter itself, not a version manager's shim (which costs a second per start).
 const PYTHON = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
@@ -230,7 +230,7 @@ async function runServiceThroughAgent(release: { services: ReadonlyArray<{ name:
   const rdir = await mkdtemp(join(dir, 'release-'));
   await mkdir(join(rdir, '.karoo'));
   await mkdir(join(rdir, 'bin'));
-  await cp(AGENT, join(rdir, '.karoo', 'karoo_node.py'));
+  await writeFile(join(rdir, '.karoo', 'karoo_node.py'), AGENT_SOURCE, { mode: 0o755 });
   const services = release.services.map((s) => ({ ...s, command: s.command.map((a) => (a === 'OUT' ? out : a)) }));
   await writeFile(join(rdir, '.karoo', 'release.json'), JSON.stringify({ ...release, services }));
   const r = spawnSync(PYTHON, ['-S', join(rdir, '.karoo', 'karoo_node.py'), 'exec', release.services[0]!.name], { encoding: 'utf8', timeout: 30_000 });

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { isKarooError } from '@karoo/common';
 import { sshOptions } from '@karoo/machines';
-import { SshPool, type SshTarget } from './ssh.js';
+import { type AgentCommand, SshPool, type SshTarget } from './ssh.js';
 
 // What OpenSSH itself makes of the ssh_config karoo gives the tests, and of the options it passes
 // on the command line: `ssh -G` parses them exactly as a connection would, without connecting.
@@ -154,10 +154,11 @@ describe('fetchBlob: the installed tree a builder node packed, fetched by the ru
     expect(existsSync(dest)).toBe(false);
   });
 
-  test("a node's refusal keeps its kind: integrity (exit 3) when the agent says so, conflict otherwise", async () => {
+  test("a node's refusal keeps its kind (exit code): the agent's kind, a bug in the agent is internal, none is conflict", async () => {
     const pool = await SshPool.open([{ name: 'n1', host: '127.0.0.1' }]);
     try {
-      for (const [kind, want] of [['integrity', 'integrity'], [undefined, 'conflict']] as const) {
+      const cases = [['integrity', 'integrity'], ['input', 'input'], ['unavailable', 'unavailable'], ['conflict', 'conflict'], ['bug', 'internal'], ['nonsense', 'internal'], [undefined, 'conflict']] as const;
+      for (const [kind, want] of cases) {
         jest.spyOn(pool, 'run').mockResolvedValueOnce({ code: 0, stdout: Buffer.from(`${JSON.stringify({ ok: false, error: 'blob sha256:… arrived as sha256:…: refused', kind })}\n`), stderr: '' });
         const e = await pool.agent('n1', 'receive', {}).catch((x: Error) => x);
         expect([kind, isKarooError(e) && e.kind, (e as Error).message]).toEqual([kind, want, 'node n1: blob sha256:… arrived as sha256:…: refused']);
@@ -175,5 +176,40 @@ describe('fetchBlob: the installed tree a builder node packed, fetched by the ru
       expect([claimed, isKarooError(e) && e.kind]).toEqual([claimed, 'integrity']);
       expect(existsSync(dest)).toBe(false);
     }
+  });
+});
+
+describe('the shipped agent (one file, run as the remote command runs it) and the kinds of its failures', () => {
+  // The remote command of agentCall, run here by sh instead of on a node over SSH: the real
+  // bootstrap, the real generated agent, the real answer parsing and kind mapping.
+  async function callLocally(cmd: string, request: object): Promise<unknown> {
+    const pool = await SshPool.open([{ name: 'n1', host: '127.0.0.1', user: 'root' }]);
+    try {
+      jest.spyOn(pool, 'run').mockImplementationOnce(async (_node, remote, input = []) => {
+        const stdin = Buffer.concat(input.map((p) => (p instanceof Uint8Array ? p : Buffer.alloc(0))));
+        const r = spawnSync('sh', ['-c', remote], { input: stdin, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
+        return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr.toString('utf8') };
+      });
+      return await pool.agent('n1', cmd as AgentCommand, request).catch((e: unknown) => e);
+    } finally {
+      await pool.close();
+    }
+  }
+
+  test('a bad request is input (exit 2)', async () => {
+    const e = await callLocally('send', { system: 'karoo-test-absent' });
+    expect([isKarooError(e) && e.kind, (e as Error).message]).toEqual(['input', "node n1: agent command send needs 'hex' in its request"]);
+  });
+
+  test('an unexpected exception in the agent is a bug (internal, exit 1), not "unavailable, retry may help"', async () => {
+    // plan's `blobs` is a list of digests; a number makes the agent fail with a TypeError it does not expect.
+    const e = await callLocally('plan', { system: 'karoo-test-absent', blobs: 5 });
+    expect(isKarooError(e) && e.kind).toBe('internal');
+    expect((e as Error).message).toMatch(/^node n1: bug in the karoo node agent: TypeError: 'int' object is not iterable in cmd_plan \(line \d+\); please report it$/);
+  });
+
+  test('a well-formed call answers', async () => {
+    const answer = (await callLocally('status', { system: 'karoo-test-absent' })) as { drift: string[]; current: string | null };
+    expect([answer.drift, answer.current]).toEqual([[], null]);
   });
 });

@@ -5,7 +5,7 @@ import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { configText, KarooError, quoteValue } from '@karoo/common';
+import { configText, type ErrorKind, KarooError, quoteValue } from '@karoo/common';
 import { checkSshEndpoint, hostKeyAlias, sshPort, sshUser, type SshEndpoint, type SshSession, sshConfigEntry, sshOptions } from '@karoo/machines';
 import { AGENT_SOURCE } from './generated/agent.js';
 
@@ -208,7 +208,7 @@ export class SshPool {
       if (r.code === 255) throw new KarooError('unavailable', `node ${node} (${sshUser(t)}@${t.host}:${sshPort(t)}) is unreachable over SSH: ${why}`, { detail: { node } });
       throw new KarooError('unavailable', `node ${node}: the karoo agent gave no answer (exit ${r.code}): ${why}`, { detail: { node } });
     }
-    if (!answer.ok) throw new KarooError(answer.kind === 'integrity' ? 'integrity' : 'conflict', `node ${node}: ${answer.error ?? 'failed'}`, { detail: { node } });
+    if (!answer.ok) throw new KarooError(agentErrorKind(answer.kind), `node ${node}: ${answer.error ?? 'failed'}`, { detail: { node } });
     return { answer: answer as T, stdout: r.stdout };
   }
 
@@ -233,6 +233,17 @@ export class SshPool {
     }));
     await rm(this.controlDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The KarooError kind of a node agent's failure (its answer's `kind`, agent/karoo_node/errors.py):
+ * the agent's kinds are karoo's, except `bug` (an exception the agent did not expect), which is
+ * `internal`. An answer without a kind is a conflict, as before the agent sent kinds.
+ */
+export function agentErrorKind(kind: unknown): ErrorKind {
+  if (kind === undefined) return 'conflict';
+  if (kind === 'input' || kind === 'integrity' || kind === 'unavailable' || kind === 'conflict') return kind;
+  return 'internal';
 }
 
 /** Refuses a node name that is not a host name, and an endpoint that could change what ssh does (checkSshEndpoint). */

@@ -8,6 +8,7 @@ import { type Digest, sha256Of } from '@karoo/common';
 import { loadConfig, parseConfig } from '@karoo/config';
 import { configDigest, mergeValues, renderNodeFiles, renderTemplate, systemConfig, systemIdOf } from '@karoo/deploy';
 import { AGENT_SOURCE } from './generated/agent.js';
+import { agentModule, agentSource } from '../scripts/gen-agent.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const CAM = join(HERE, '..', '..', '..', 'examples', 'cam', 'karoo.yml');
@@ -100,7 +101,9 @@ describe('configuration digest and system id', () => {
 });
 
 describe('node agent', () => {
-  it('the embedded agent is agent/karoo_node.py (run node packages/deploy/scripts/gen-agent.mjs after editing it)', () => {
-    expect(AGENT_SOURCE).toBe(readFileSync(join(HERE, '..', 'agent', 'karoo_node.py'), 'utf8'));
+  it('the embedded agent is the one file built from agent/karoo_node/ (run node packages/deploy/scripts/gen-agent.mjs after editing it)', () => {
+    expect(readFileSync(join(HERE, 'generated', 'agent.ts'), 'utf8')).toBe(agentModule());
+    expect(agentSource()).toBe(AGENT_SOURCE);
+    expect(agentSource()).toBe(agentSource()); // deterministic: the same modules give the same bytes
   });
 });

@@ -1,6 +1,6 @@
-"""karoo's wheel installer and installed-tree archives (agent/karoo_node.py), without pip.
+"""karoo's wheel installer and installed-tree archives (agent/karoo_node/wheel.py, archive.py), without pip.
 
-Run: python3 -m unittest discover -s packages/deploy/agent/tests -t packages/deploy/agent
+Run: python3 -m unittest discover -s packages/deploy/agent/tests
 (jest runs this too: packages/deploy/src/agent-python.itg.test.ts).
 """
 
@@ -19,7 +19,8 @@ import unittest
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import karoo_node as agent  # noqa: E402
+from karoo_node import archive, commands, errors, target, verify, wheel  # noqa: E402
+from karoo_node.node import Node  # noqa: E402
 
 PY = "python%d.%d" % sys.version_info[:2]
 
@@ -77,7 +78,7 @@ class Base(unittest.TestCase):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def fresh_venv(self):
-        agent.create_venv(self.venv)
+        wheel.create_venv(self.venv)
         self.assertFalse(os.path.exists(os.path.join(self.venv, "bin", "pip")), "the venv must not hold pip")
 
 
@@ -91,7 +92,7 @@ class InstallWheel(Base):
             "demo_pkg-1.0.data/data/share/demo/readme.txt": b"hello\n",
             "demo_pkg-1.0.data/headers/demo.h": b"#define DEMO 1\n",
         }, entry_points="[console_scripts]\ndemo = demo_pkg.core:main\n")
-        agent.install_wheel(whl, self.venv)
+        wheel.install_wheel(whl, self.venv)
         self.assertEqual(read(os.path.join(self.sp, "demo_pkg", "__init__.py"), "rb"), b"VALUE = 42\n")
         self.assertTrue(os.path.isfile(os.path.join(self.venv, "share", "demo", "readme.txt")))
         self.assertTrue(os.path.isfile(os.path.join(self.venv, "include", "site", PY, "demo_pkg", "demo.h")))
@@ -111,15 +112,15 @@ class InstallWheel(Base):
         self.assertIn("demo_pkg-1.0.dist-info/INSTALLER", rows)
         # What the installer recorded is what verification checks: clean, then one changed byte shows.
         expected = [{"name": "demo-pkg", "version": "1.0"}]
-        self.assertEqual(agent.verify_venv(self.venv, expected, check_marker=False), [])
+        self.assertEqual(verify.verify_venv(self.venv, expected, check_marker=False), [])
         with open(os.path.join(self.venv, "bin", "demo"), "a") as f:
             f.write("# changed\n")
-        self.assertEqual(agent.verify_venv(self.venv, expected, check_marker=False), ["demo-pkg 1.0: ../../../bin/demo differs from its RECORD hash"])
+        self.assertEqual(verify.verify_venv(self.venv, expected, check_marker=False), ["demo-pkg 1.0: ../../../bin/demo differs from its RECORD hash"])
 
     def assertRefused(self, whl, message):
         self.fresh_venv()
-        with self.assertRaises(agent.IntegrityFail) as cm:
-            agent.install_wheel(whl, self.venv)
+        with self.assertRaises(errors.IntegrityFail) as cm:
+            wheel.install_wheel(whl, self.venv)
         self.assertIn(message, str(cm.exception))
         self.assertEqual(os.listdir(self.sp), [], "nothing of a refused wheel is written")
 
@@ -168,14 +169,14 @@ class InstallWheel(Base):
     def test_platlib_wheel_with_compiled_module_tag(self):
         self.fresh_venv()
         whl = make_wheel(self.tmp, tag="cp%d%d-cp%d%d-linux_x86_64" % (sys.version_info[:2] * 2), purelib=False)
-        agent.install_wheel(whl, self.venv)
+        wheel.install_wheel(whl, self.venv)
         self.assertTrue(os.path.isfile(os.path.join(self.sp, "demo_pkg", "core.py")))
 
 
 class Choose(unittest.TestCase):
     def test_markers(self):
-        env = agent.marker_environment()
-        ev = agent.evaluate_marker
+        env = target.marker_environment()
+        ev = target.evaluate_marker
         self.assertTrue(ev('python_version >= "3.8"'))
         self.assertFalse(ev('python_version < "3.8"'))
         self.assertTrue(ev('sys_platform == "%s" and (os_name == "posix" or os_name == "nt")' % env["sys_platform"]))
@@ -183,9 +184,9 @@ class Choose(unittest.TestCase):
         self.assertTrue(ev('python_full_version == "%d.%d.*"' % sys.version_info[:2]))
         self.assertTrue(ev('"linux" in sys_platform or sys_platform == "darwin"'))
         self.assertTrue(ev('python_version ~= "%d.0"' % sys.version_info[0]))
-        with self.assertRaises(agent.Fail):
+        with self.assertRaises(errors.Fail):
             ev('python_version >= "3.8" and')
-        with self.assertRaises(agent.Fail):
+        with self.assertRaises(errors.Fail):
             ev('no_such_variable == "1"')
 
     def test_the_best_supported_wheel_of_each_package_and_only_where_its_marker_holds(self):
@@ -196,31 +197,31 @@ class Choose(unittest.TestCase):
             {"hex": "c", "package": "procstat", "filename": "procstat-0.4.0-%s-%s-manylinux_2_17_x86_64.manylinux2014_x86_64.whl" % (own, own)},
             {"hex": "d", "package": "wincounters", "filename": "wincounters-1.0-py3-none-win_amd64.whl", "marker": 'sys_platform == "win32"'},
         ]
-        chosen = agent.choose_wheels(wheels)
-        if agent.glibc_version() and os.uname().machine == "x86_64":
+        chosen = target.choose_wheels(wheels)
+        if target.glibc_version() and os.uname().machine == "x86_64":
             self.assertEqual([w["hex"] for w in chosen], ["c"])
-        with self.assertRaises(agent.Fail) as cm:
-            agent.choose_wheels([{"hex": "e", "package": "x", "filename": "x-1-py3-none-win_amd64.whl"}])
+        with self.assertRaises(errors.Fail) as cm:
+            target.choose_wheels([{"hex": "e", "package": "x", "filename": "x-1-py3-none-win_amd64.whl"}])
         self.assertIn("no wheel of x fits this node", str(cm.exception))
 
 
 class Archive(Base):
     def installed(self):
         self.fresh_venv()
-        agent.install_wheel(make_wheel(self.tmp, entry_points="[console_scripts]\ndemo = demo_pkg.core:main\n"), self.venv)
+        wheel.install_wheel(make_wheel(self.tmp, entry_points="[console_scripts]\ndemo = demo_pkg.core:main\n"), self.venv)
 
     def test_pack_is_deterministic_and_unpack_gives_a_tree_that_verifies(self):
         self.installed()
         out = os.path.join(self.tmp, "blobs")
         os.makedirs(out)
-        h1, n1 = agent.pack_tree(self.venv, os.path.join(out, "pack"))
-        h2, n2 = agent.pack_tree(self.venv, os.path.join(out, "pack"))
+        h1, n1 = archive.pack_tree(self.venv, os.path.join(out, "pack"))
+        h2, n2 = archive.pack_tree(self.venv, os.path.join(out, "pack"))
         self.assertEqual((h1, n1), (h2, n2))
         self.assertEqual(hashlib.sha256(read(os.path.join(out, h1), "rb")).hexdigest(), h1)
         moved = os.path.join(self.tmp, "moved")
         os.rename(self.venv, moved)  # the receiving node has nothing there yet
-        agent.unpack_tree(os.path.join(out, h1), self.venv)
-        self.assertEqual(agent.verify_venv(self.venv, [{"name": "demo-pkg", "version": "1.0"}], check_marker=False), [])
+        archive.unpack_tree(os.path.join(out, h1), self.venv)
+        self.assertEqual(verify.verify_venv(self.venv, [{"name": "demo-pkg", "version": "1.0"}], check_marker=False), [])
         self.assertEqual(os.readlink(os.path.join(self.venv, "bin", "python3")), os.readlink(os.path.join(moved, "bin", "python3")))
         out = subprocess.run([os.path.join(self.venv, "bin", "demo")], capture_output=True, text=True, check=True).stdout
         self.assertEqual(out, "demo says 42\n")
@@ -235,22 +236,22 @@ class Archive(Base):
     def test_unpack_refuses_paths_out_of_the_tree_and_writes_through_links(self):
         up = tarfile.TarInfo("../escape")
         up.size = 1
-        with self.assertRaises(agent.IntegrityFail):
-            agent.unpack_tree(self.hostile([(up, b"x")]), os.path.join(self.tmp, "a"))
+        with self.assertRaises(errors.IntegrityFail):
+            archive.unpack_tree(self.hostile([(up, b"x")]), os.path.join(self.tmp, "a"))
         outside = os.path.join(self.tmp, "outside")
         os.makedirs(outside)
         link = tarfile.TarInfo("etc")
         link.type, link.linkname = tarfile.SYMTYPE, outside
         through = tarfile.TarInfo("etc/pwned")
         through.size = 1
-        with self.assertRaises(agent.IntegrityFail) as cm:
-            agent.unpack_tree(self.hostile([(link, None), (through, b"x")]), os.path.join(self.tmp, "b"))
+        with self.assertRaises(errors.IntegrityFail) as cm:
+            archive.unpack_tree(self.hostile([(link, None), (through, b"x")]), os.path.join(self.tmp, "b"))
         self.assertIn("lies under a symbolic link", str(cm.exception))
         self.assertEqual(os.listdir(outside), [])
         dev = tarfile.TarInfo("dev")
         dev.type = tarfile.CHRTYPE
-        with self.assertRaises(agent.IntegrityFail):
-            agent.unpack_tree(self.hostile([(dev, None)]), os.path.join(self.tmp, "c"))
+        with self.assertRaises(errors.IntegrityFail):
+            archive.unpack_tree(self.hostile([(dev, None)]), os.path.join(self.tmp, "c"))
 
 
 class ShippedTree(Base):
@@ -263,8 +264,7 @@ class ShippedTree(Base):
 
     def setUp(self):
         super().setUp()
-        self.saved_base = agent.BASE
-        agent.BASE = os.path.join(self.tmp, "opt")
+        self.base = os.path.join(self.tmp, "opt")
         whl = make_wheel(self.tmp)
         data = read(whl, "rb")
         hexd = hashlib.sha256(data).hexdigest()
@@ -273,7 +273,7 @@ class ShippedTree(Base):
             "wheels": [{"hex": hexd, "filename": os.path.basename(whl), "package": "demo-pkg"}],
             "expected": [{"name": "demo-pkg", "version": "1.0"}],
         }
-        self.builder = agent.Node("builder")
+        self.builder = Node("builder", self.base)
         self.builder.receive([{"hex": hexd, "size": len(data)}], io.BytesIO(data))
         self.assertEqual(self.builder.install(self.req)["from"], "wheels")
         packed = self.builder.pack(self.req)
@@ -281,33 +281,25 @@ class ShippedTree(Base):
         # The tampered tree: the builder's installation and one file more.
         evil = os.path.join(self.tmp, "evil")
         shutil.copytree(self.builder.venv("c" * 12), evil, symlinks=True)
-        with open(os.path.join(agent.venv_site_packages(evil), "zz-karoo-evil.pth"), "w") as f:
+        with open(os.path.join(wheel.venv_site_packages(evil), "zz-karoo-evil.pth"), "w") as f:
             f.write("import os; os.system('touch /tmp/karoo-pwned')\n")
-        self.assertEqual(agent.verify_venv(evil, self.req["expected"], check_marker=False), [], "RECORD verification cannot see the extra file")
+        self.assertEqual(verify.verify_venv(evil, self.req["expected"], check_marker=False), [], "RECORD verification cannot see the extra file")
         out = os.path.join(self.tmp, "evil-out")
         os.makedirs(out)
-        evil_hex, _ = agent.pack_tree(evil, os.path.join(out, "pack"))
+        evil_hex, _ = archive.pack_tree(evil, os.path.join(out, "pack"))
         self.tampered = read(os.path.join(out, evil_hex), "rb")
-        self.receiver = agent.Node("receiver")
+        self.receiver = Node("receiver", self.base)
         self.rvenv = self.receiver.venv("c" * 12)
-
-    def tearDown(self):
-        agent.BASE = self.saved_base
-        super().tearDown()
 
     def test_the_genuine_archive_is_unpacked_and_verifies(self):
         self.receiver.receive([{"hex": self.hex, "size": len(self.genuine)}], io.BytesIO(self.genuine))
         t = self.receiver.install(dict(self.req, archive={"hex": self.hex}))
         self.assertEqual(t["from"], "archive")
-        self.assertEqual(agent.verify_venv(self.rvenv, self.req["expected"], check_marker=True, candidate=self.req["candidate"]), [])
+        self.assertEqual(verify.verify_venv(self.rvenv, self.req["expected"], check_marker=True, candidate=self.req["candidate"]), [])
 
     def send(self):
-        buf, saved = io.BytesIO(), agent.RAW_OUT[0]
-        agent.RAW_OUT[0] = buf
-        try:
-            return agent.handle("send", {"hex": self.hex}, self.builder, None), buf.getvalue()
-        finally:
-            agent.RAW_OUT[0] = saved
+        buf = io.BytesIO()
+        return commands.handle("send", commands.Call({"hex": self.hex}, self.builder, None, buf)), buf.getvalue()
 
     def test_send_gives_the_runner_the_archive_then_a_newline_and_only_if_it_matches_its_digest(self):
         # The framing SshPool.fetchBlob reads (packages/deploy/src/ssh.test.ts).
@@ -316,22 +308,15 @@ class ShippedTree(Base):
         os.chmod(blob, 0o644)
         with open(blob, "wb") as f:
             f.write(self.tampered)
-        with self.assertRaises(agent.IntegrityFail):
+        with self.assertRaises(errors.IntegrityFail):
             self.send()
 
     def test_a_tampered_archive_is_refused_on_arrival(self):
         # Through the agent's command line, as the runner calls it: the answer says integrity (exit 3 of deploy).
         req = {"system": "receiver", "blobs": [{"hex": self.hex, "size": len(self.tampered)}]}
-        stdin = io.TextIOWrapper(io.BytesIO(json.dumps(req).encode() + b"\n" + self.tampered))
-        stdout = io.TextIOWrapper(io.BytesIO())
-        saved = sys.argv, sys.stdin, sys.stdout, sys.stderr
-        sys.argv, sys.stdin, sys.stdout = ["karoo_node.py", "receive"], stdin, stdout
-        try:
-            self.assertEqual(agent.main(), 0)
-        finally:
-            sys.argv, sys.stdin, sys.stdout, sys.stderr = saved
-        stdout.flush()
-        answer = json.loads(stdout.buffer.getvalue().decode())
+        stdin, stdout = io.BytesIO(json.dumps(req).encode() + b"\n" + self.tampered), io.BytesIO()
+        self.assertEqual(commands.main(["karoo_node.py", "receive"], stdin, stdout, self.base), 0)
+        answer = json.loads(stdout.getvalue().decode())
         self.assertEqual((answer["ok"], answer.get("kind")), (False, "integrity"))
         self.assertIn("blob sha256:%s arrived as sha256:" % self.hex, answer["error"])
         self.assertEqual(os.listdir(self.receiver.blobs), [], "nothing of a refused blob is kept")
@@ -342,7 +327,7 @@ class ShippedTree(Base):
         os.chmod(blob, 0o644)
         with open(blob, "wb") as f:
             f.write(self.tampered)
-        with self.assertRaises(agent.IntegrityFail) as cm:
+        with self.assertRaises(errors.IntegrityFail) as cm:
             self.receiver.install(dict(self.req, archive={"hex": self.hex}))
         self.assertIn("blob sha256:%s on the node holds sha256:" % self.hex, str(cm.exception))
         self.assertFalse(os.path.lexists(self.rvenv), "nothing of a refused archive is unpacked")
@@ -356,17 +341,17 @@ class ShippedTree(Base):
     def test_an_inline_archive_is_unpacked_as_it_arrives_and_verifies_without_reading_the_tree_again(self):
         t = self.inline(self.genuine)
         self.assertEqual(t["from"], "archive")
-        self.assertEqual(agent.verify_venv(self.rvenv, self.req["expected"], check_marker=True, candidate=self.req["candidate"]), [])
+        self.assertEqual(verify.verify_venv(self.rvenv, self.req["expected"], check_marker=True, candidate=self.req["candidate"]), [])
         self.assertEqual(os.listdir(self.receiver.blobs) if os.path.isdir(self.receiver.blobs) else [], [], "the archive is not kept")
 
     def test_an_inline_archive_that_is_not_its_digest_is_refused_and_nothing_of_it_stays(self):
-        with self.assertRaises(agent.IntegrityFail) as cm:
+        with self.assertRaises(errors.IntegrityFail) as cm:
             self.inline(self.tampered)
         self.assertIn("installation archive sha256:%s arrived as sha256:" % self.hex, str(cm.exception))
         self.assertFalse(os.path.lexists(self.rvenv), "the tree unpacked from a refused archive is deleted")
 
     def test_an_inline_archive_cut_short_is_refused(self):
-        with self.assertRaises(agent.Fail) as cm:
+        with self.assertRaises(errors.Fail) as cm:
             self.inline(self.genuine[:-100], size=len(self.genuine))
         self.assertIn("ended after %d of %d bytes" % (len(self.genuine) - 100, len(self.genuine)), str(cm.exception))
         self.assertFalse(os.path.lexists(self.rvenv))
@@ -375,22 +360,19 @@ class ShippedTree(Base):
         # The digest vouches for the archive; RECORD hashes are still checked, from the hashes taken while unpacking.
         evil = os.path.join(self.tmp, "evil2")
         shutil.copytree(self.builder.venv("c" * 12), evil, symlinks=True)
-        with open(os.path.join(agent.venv_site_packages(evil), "demo_pkg", "core.py"), "a") as f:
+        with open(os.path.join(wheel.venv_site_packages(evil), "demo_pkg", "core.py"), "a") as f:
             f.write("# changed\n")
         out = os.path.join(self.tmp, "evil2-out")
         os.makedirs(out)
-        hexd, size = agent.pack_tree(evil, os.path.join(out, "pack"))
-        with self.assertRaises(agent.Fail) as cm:
+        hexd, size = archive.pack_tree(evil, os.path.join(out, "pack"))
+        with self.assertRaises(errors.Fail) as cm:
             self.inline(read(os.path.join(out, hexd), "rb"), hexd=hexd)
         self.assertIn("demo_pkg/core.py differs from its RECORD hash", str(cm.exception))
 
     def test_prepare_with_pack_streams_the_same_archive_as_the_blob_store_one_then_its_answer(self):
-        buf, saved = io.BytesIO(), agent.RAW_OUT[0]
-        agent.RAW_OUT[0] = buf
-        try:
-            answer = agent.handle("prepare", dict(self.req, pack=True, system="builder", releaseId="d" * 16, release=self.release(), files=[]), agent.Node("builder"), io.BytesIO())
-        finally:
-            agent.RAW_OUT[0] = saved
+        buf = io.BytesIO()
+        req = dict(self.req, pack=True, system="builder", releaseId="d" * 16, release=self.release(), files=[])
+        answer = commands.handle("prepare", commands.Call(req, Node("builder", self.base), io.BytesIO(), buf))
         self.assertEqual((answer["packed"]["hex"], answer["packed"]["size"]), (self.hex, len(self.genuine)))
         self.assertEqual(buf.getvalue(), self.genuine + b"\n")
 

@@ -1,0 +1,39 @@
+"""karoo's node agent: makes one node converge to its desired state, and reports on it.
+
+Sent over SSH by `karoo deploy` on every call (never installed by hand): the runner starts
+`python3 -c BOOTSTRAP COMMAND`, writes the length of this file, this file, one JSON request
+line, and for `receive` the raw bytes of the blobs. The last line of stdout is the JSON
+answer: {"ok": true, ...} or {"ok": false, "error": "..."}. Nothing from the request is ever
+given to a shell: paths, values, commands and environment variables are data, used through
+argument vectors and files.
+
+Layout under /opt/karoo/<system>/ (ROOT):
+  blobs/sha256/<hex>         blobs of candidates, each checked against its sha256 on arrival
+                             and again before use
+  <candidate-12>/            the candidate's installation: a venv, written once (marker
+                             .karoo-venv.json written last), never changed afterwards
+  releases/<release-16>/     one release = candidate + this node's configuration:
+                             bin -> ../../<candidate-12>/bin, rendered files, units/,
+                             .karoo/release.json (the desired state), .karoo/karoo_node.py
+  current -> releases/…      the running release (switched by renaming a new symlink over it)
+  previous -> releases/…     the release before it: `karoo rollback` switches back to it
+  receipt.json               what was deployed and when; history.jsonl: every receipt
+
+Services run under systemd where the node runs it (/run/systemd/system exists): one unit per
+service, linked from the current release. Elsewhere (containers without an init, hosts
+where /etc/karoo/service-manager says "supervisor") karoo's own small supervisor runs them:
+one detached `supervise SERVICE` process per service that restarts it with backoff, keeps
+its state in /run/karoo/<system>/<unit>.json and its output in <root>/logs/<unit>.log.
+
+Installing needs no pip, on the node or in the lock: the agent's own wheel installer unpacks
+each locked wheel (already checked against the lock's sha256) into a `--without-pip` venv,
+refusing any file its RECORD does not vouch for with a matching hash. A deploy installs once
+per target: the first node of a target packs its verified installation into a deterministic
+archive (`pack`), the runner fetches it (`send`) and the other nodes of that target unpack it
+(`prepare` with `archive`), checked against its digest; every node then verifies its
+installation against the lock (versions and RECORD hashes).
+
+Standard library only; Python >= 3.9. `exec SERVICE` is what both run: it starts a service of
+the release it sits in, with the command, environment and working directory of release.json,
+through execve (no shell).
+"""
