@@ -1,4 +1,6 @@
+import { type Progress, silentProgress } from '@karoo/common';
 import { cell, code, codeCell, details, result, shortDigest, table } from '@karoo/summary';
+import { explainGitHubError, type GitHubClient } from './github.js';
 
 /** First line of the bisect comment on a pull request: one such comment per pull request, updated in place. */
 export const BISECT_MARKER = '<!-- karoo:bisect -->';
@@ -74,4 +76,50 @@ export function renderBisectMarkdown(r: BisectReportInput, options: { readonly m
     details(`${r.steps.length} steps`, table(['#', 'leaves at the bad version', 'candidate', 'acceptance'], rows, ['right'])),
   ];
   return `${parts.join('\n\n')}\n`;
+}
+
+/** Label of the one issue a bisection keeps (karoo-bisect.yml with `issue: true`). */
+export const BISECT_ISSUE_LABEL = 'karoo-bisect';
+
+export interface BisectIssueResult {
+  readonly number: number;
+  readonly url: string;
+  readonly action: 'created' | 'updated' | 'unchanged';
+}
+
+/**
+ * Keeps ONE open issue (label karoo-bisect, body starting with BISECT_MARKER) saying the latest
+ * bisection: opened the first time, rewritten by later runs. It is never closed here: a
+ * bisection only runs when something fails, so closing is the team's call once it is fixed.
+ */
+export async function publishBisectIssue(
+  gh: GitHubClient,
+  repo: { readonly owner: string; readonly repo: string },
+  r: BisectReportInput,
+  options: { readonly title?: string | undefined; readonly progress?: Progress | undefined } = {},
+): Promise<BisectIssueResult> {
+  const progress = options.progress ?? silentProgress;
+  const title = options.title ?? `karoo: ${bisectHeadline(r, true)}`;
+  const body = renderBisectMarkdown(r, { marker: BISECT_MARKER });
+  const target = { ...repo, number: 0 };
+  let open;
+  try {
+    open = await gh.paginate(gh.rest.issues.listForRepo, { ...repo, state: 'open', labels: BISECT_ISSUE_LABEL, per_page: 100 });
+  } catch (e) {
+    throw explainGitHubError(e, 'list the bisect issues', target);
+  }
+  const mine = open.filter((i) => !i.pull_request && typeof i.body === 'string' && i.body.startsWith(`${BISECT_MARKER}\n`)).sort((a, b) => a.number - b.number)[0];
+  try {
+    if (mine) {
+      if (mine.body === body && mine.title === title) return { number: mine.number, url: mine.html_url, action: 'unchanged' };
+      const u = await gh.rest.issues.update({ ...repo, issue_number: mine.number, title, body });
+      progress.info(`updated ${u.data.html_url}`);
+      return { number: mine.number, url: u.data.html_url, action: 'updated' };
+    }
+    const c = await gh.rest.issues.create({ ...repo, title, body, labels: [BISECT_ISSUE_LABEL] });
+    progress.info(`opened ${c.data.html_url}`);
+    return { number: c.data.number, url: c.data.html_url, action: 'created' };
+  } catch (e) {
+    throw explainGitHubError(e, mine ? 'update the bisect issue' : 'open the bisect issue', { ...target, number: mine?.number ?? 0 });
+  }
 }

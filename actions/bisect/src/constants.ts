@@ -1,0 +1,21 @@
+/** Input and output names of the bisect action, as action.yml declares them. */
+export const INPUT = {
+  good: 'good',
+  bad: 'bad',
+  config: 'config',
+  environment: 'environment',
+  provider: 'provider',
+  store: 'store',
+  registryUsername: 'registry-username',
+  registryPassword: 'registry-password',
+  indexUsername: 'index-username',
+  indexPassword: 'index-password',
+  comment: 'comment',
+  issue: 'issue',
+  issueTitle: 'issue-title',
+  attestKey: 'attest-key',
+  attestKeyless: 'attest-keyless',
+  githubToken: 'github-token',
+} as const;
+
+export const OUTPUT = { culprits: 'culprits', headline: 'headline', reportPath: 'report-path', commentUrl: 'comment-url', issueUrl: 'issue-url' } as const;

@@ -1,0 +1,46 @@
+import { KarooError } from '@karoo/common';
+import { booleanInput, indexCredentialsInput, type IndexCredentials, input, optionalInput } from '@karoo/kit';
+import { storeInputs, type StoreInputs } from '@karoo/kit/store';
+import { INPUT } from './constants.js';
+
+/** The bisect step's inputs (action.yml's, typed). */
+export interface BisectInputs {
+  /** A candidate digest or a lock file, as `karoo bisect --good` takes. */
+  readonly good: string;
+  readonly bad: string;
+  readonly config: string;
+  readonly environment?: string | undefined;
+  readonly provider?: string | undefined;
+  readonly store: StoreInputs;
+  readonly index: IndexCredentials;
+  /** Pull request (or issue) number for the one comment. */
+  readonly comment?: number | undefined;
+  readonly issue: boolean;
+  readonly issueTitle?: string | undefined;
+  readonly attestKey?: string | undefined;
+  readonly attestKeyless: boolean;
+  readonly githubToken?: string | undefined;
+}
+
+/** Every input of the action, read once; a malformed one is refused before anything runs. */
+export function loadInputs(): BisectInputs {
+  const comment = optionalInput(INPUT.comment);
+  if (comment !== undefined && !/^[1-9][0-9]{0,9}$/.test(comment)) {
+    throw new KarooError('input', `input "${INPUT.comment}" is "${comment}", not a pull request or issue number; pass e.g. comment: 42, or leave it empty`);
+  }
+  return {
+    good: input(INPUT.good, { required: true }),
+    bad: input(INPUT.bad, { required: true }),
+    config: input(INPUT.config, { default: 'karoo.yml' }),
+    environment: optionalInput(INPUT.environment),
+    provider: optionalInput(INPUT.provider),
+    store: storeInputs(),
+    index: indexCredentialsInput(),
+    comment: comment === undefined ? undefined : Number(comment),
+    issue: booleanInput(INPUT.issue, false),
+    issueTitle: optionalInput(INPUT.issueTitle),
+    attestKey: optionalInput(INPUT.attestKey),
+    attestKeyless: booleanInput(INPUT.attestKeyless, false),
+    githubToken: optionalInput(INPUT.githubToken),
+  };
+}
