@@ -19,24 +19,37 @@ export function imageCacheKey(recipeId: string, arch: string = process.arch): st
   return `karoo-machine-image-${arch}-${recipeId}`;
 }
 
+const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+
+/**
+ * Whether the image is complete on the runner: a cloud image's file, karoo's image with its
+ * build record (written last; a directory without it is an interrupted build or restore).
+ */
+function complete(entry: ImageCacheEntry, cloud: boolean): boolean {
+  return existsSync(cloud ? entry.path : join(entry.path, 'image.json'));
+}
+
 /**
  * Restores the base image from the Actions cache when the runner lacks it: karoo's own image
  * by its recipe hash, a cloud image by its sha256. Only an accelerator: without the cache
  * feature the image is built or downloaded as usual.
  */
 export async function restoreImage(cloudSha256: string | undefined): Promise<ImageCacheEntry> {
+  const cloud = !!cloudSha256;
   const entry: ImageCacheEntry = cloudSha256
     ? { key: `karoo-cloud-image-${cloudSha256}`, path: join(imagesRoot(), 'cloud', `${cloudSha256}.img`), present: false }
     : { key: imageCacheKey(imageId()), path: join(imagesRoot(), imageId()), present: false };
-  entry.present = existsSync(entry.path);
+  entry.present = complete(entry, cloud);
   if (entry.present) return entry;
   try {
     const cache = await import('@actions/cache');
     if (!cache.isFeatureAvailable()) return entry;
+    const started = Date.now();
     const hit = await cache.restoreCache([entry.path], entry.key);
     if (hit) {
-      core.info(`restored the machine image from the Actions cache (${hit})`);
-      entry.present = existsSync(entry.path);
+      entry.present = complete(entry, cloud);
+      if (entry.present) core.info(`restored the machine image from the Actions cache (${hit}) in ${seconds(started)}`);
+      else core.warning(`the Actions cache entry ${hit} did not hold a complete machine image; building or downloading it instead`);
     }
   } catch (e) {
     core.warning(`image cache restore failed (${(e as Error).message}); building or downloading it instead`);
@@ -44,13 +57,18 @@ export async function restoreImage(cloudSha256: string | undefined): Promise<Ima
   return entry;
 }
 
+/** Saves the image this run had to build or download, so that the next run restores it. */
 export async function saveImage(entry: ImageCacheEntry): Promise<void> {
   if (entry.present || !existsSync(entry.path)) return;
   try {
     const cache = await import('@actions/cache');
     if (!cache.isFeatureAvailable()) return;
-    await cache.saveCache([entry.path], entry.key);
-    core.info(`saved the machine image in the Actions cache as ${entry.key}`);
+    const started = Date.now();
+    // -1: not saved, for a reason @actions/cache has just logged (another job saving the same
+    // key, a write the cache service denied, a failed upload); it throws only for bad paths.
+    const id = await cache.saveCache([entry.path], entry.key);
+    if (id === -1) core.info(`the machine image was not saved in the Actions cache as ${entry.key} (see above); the next run builds or downloads it again unless another job saved it`);
+    else core.info(`saved the machine image in the Actions cache as ${entry.key} in ${seconds(started)}`);
   } catch (e) {
     core.warning(`image cache save failed (${(e as Error).message}); the next run builds or downloads it again`);
   }
