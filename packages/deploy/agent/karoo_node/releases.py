@@ -9,6 +9,7 @@ import shutil
 from .errors import Fail
 from .services import service_manager, unit_text
 from .util import check_hex, check_relpath, now_iso, read_json, symlink_atomic, write_atomic
+from .verify import release_file_diffs
 
 FORMAT = 1
 
