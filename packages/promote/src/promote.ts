@@ -2,9 +2,9 @@ import { type Digest, isKarooError, KarooError, parseDigest, type Progress, sha2
 import { type Descriptor, KAROO } from '@karoo/candidate';
 import type { EnvironmentConfig, KarooConfig } from '@karoo/config';
 import type { Store } from '@karoo/oci';
-import { commitRecord, decisionFor, settleHead } from './claim.js';
+import { type Committed, commitRecord, type Decision, decisionFor, settleHead } from './claim.js';
 import type { LockOptions } from './lock.js';
-import { evaluateGate, type GateEvidence, gatePolicy, refusalMessage, type RunVerifier, trustEvidence } from './gate.js';
+import { evaluateGate, type GateEvidence, type GatePolicy, gatePolicy, refusalMessage, type RunVerifier, trustEvidence } from './gate.js';
 import type { DeploymentHandle, DeploymentTracker } from './github.js';
 import { attestedResults, systemIdFromConfig } from './seams.js';
 import { currentRecord, describeFork, history, readHistory } from './history.js';
@@ -148,83 +148,33 @@ export async function candidateEvidence(store: Store, candidate: Digest, progres
  * candidate) and the `env-<name>` tag, committed exactly once even when two promotions race
  * (an atomic decision, see claim.ts), and only then a GitHub Deployment naming the record, with
  * statuses; (4) deploy takes over for the environment's inventory. Nothing is built: the environment gets the very digest that was tested.
+ *
+ * Read from the top: check the request → verify the candidate → judge its evidence → the gate
+ * → how the decision is made, and the environment's current record → (dry run, or already
+ * there: stop) → commit the record → GitHub Deployment → deploy, with its statuses.
  */
 export async function promote(o: PromoteOptions): Promise<PromoteResult> {
   const now = o.now ?? (() => new Date());
   const progress = o.progress ?? silentProgress;
-  const policy = gatePolicy(o.config, o.environment);
-  const env = o.config.environments.find((e) => e.name === o.environment)!;
-  const tags = environmentTags(o.environment);
-  const candidate = parseDigest(o.candidate, 'candidate');
-  const kind = o.rollback ? 'rollback' : 'promotion';
-  if (o.rollback && !o.reason?.trim()) {
-    throw new KarooError('input', `a rollback of ${o.environment} needs a reason; pass --reason "…" (it is kept in the environment's history)`);
-  }
-
+  const { policy, candidate, env, kind } = checkRequest(o);
   const subject = await verifyCandidate(o.store, candidate);
   progress.info(`candidate ${candidate} is in ${o.store.ref} (manifest verified)`);
-
-  const list = o.evidence ?? candidateEvidence;
   // Evidence counts only for this candidate with each environment's configuration as it is now, and (in GitHub Actions) from a run that checks out.
   const systemIdOf = o.systemId ?? systemIdFromConfig(o.config);
-  const evidence = await trustEvidence(await list(o.store, candidate, progress), {
-    systemIdFor: async (name) => {
-      const e = o.config.environments.find((x) => x.name === name);
-      return e ? systemIdOf(candidate, e) : undefined;
-    },
-    // A rollback skips the evidence gate: it must not wait on the API for evidence it ignores.
-    verifyRun: o.rollback ? undefined : o.evidenceRuns,
-    // karoo.yml attestations.require: evidence counts only with a signed test-result attestation that verifies.
-    attestations: o.rollback || !o.config.attestations?.require ? undefined : await attestedResults(o.store, candidate, o.config.attestations, progress),
-  });
+  const evidence = await judgeEvidence(o, candidate, systemIdOf, progress);
   const passingEvidence = [...new Set(evidence.filter((e) => e.result === 'passed' && !e.untrusted).map((e) => e.environment))].sort();
-
-  let checks: GateCheck[];
-  let allowed: boolean;
-  if (o.rollback) {
-    const past = await history(o.store, o.environment);
-    const stay = past.find((r) => r.candidate === candidate);
-    checks = [
-      stay
-        ? { environment: o.environment, requirement: 'history', met: true, detail: `ran in ${o.environment} from ${stay.time} (record ${stay.digest})` }
-        : {
-            environment: o.environment,
-            requirement: 'history',
-            met: false,
-            detail: `${candidate} never ran in ${o.environment}; a rollback can only return to an earlier candidate of ${o.environment} (see karoo history ${o.environment})`,
-          },
-    ];
-    allowed = !!stay;
-  } else {
-    const histories: Record<string, StoredRecord[]> = {};
-    for (const e of policy.soakIn) histories[e] = await history(o.store, e);
-    const g = evaluateGate(policy, candidate, evidence, histories, now());
-    checks = [...g.checks];
-    allowed = g.allowed;
-  }
-
+  const { checks, allowed } = o.rollback ? await rollbackGate(o, candidate) : await promotionGate(o, policy, candidate, evidence, now);
   if (!o.dryRun && !allowed) {
     throw new KarooError('refused', refusalMessage(candidate, o.environment, checks), { detail: { candidate, environment: o.environment, gate: checks } });
   }
-  // How the environment's next state is decided; a registry without an atomic decision is
-  // refused, but only when something would be written.
-  let decision: ReturnType<typeof decisionFor> | undefined;
-  let undecidable: unknown;
-  try {
-    decision = o.dryRun ? undefined : decisionFor(o.store, o.github?.tracker, o.serialized, o.environment);
-  } catch (e) {
-    undecidable = e;
-  }
-  // A promotion that won its place but crashed before moving the tags is completed first.
-  if (decision === 'github-ref') await settleHead(o.store, o.environment, o.github!.tracker, progress);
-  const current = await currentRecord(o.store, o.environment);
+  const { decision, undecidable, current } = await decideAndReadCurrent(o, progress);
   const base = {
     candidate,
     environment: o.environment,
     kind,
     allowed,
     previous: current?.candidate,
-    tag: tags.env,
+    tag: environmentTags(o.environment).env,
     gate: checks,
     passingEvidence,
     evidence,
@@ -244,90 +194,189 @@ export async function promote(o: PromoteOptions): Promise<PromoteResult> {
   }
 
   if (undecidable) throw undecidable;
+  await warnOfOpenForks(o, current, progress);
+  const time = now().toISOString();
+  const committed = await commitPromotion(o, { candidate, subject, kind, systemId, checks, time, current, decision: decision! }, progress);
+  const deployment = await createDeployment(o, env, { candidate, kind, systemId, current, committed });
+  const deploy = await deployWithStatuses(o, env, { candidate, systemId, record: committed.digest, deployment }, progress);
+  return { ...base, previous: current?.candidate, status: 'promoted', record: committed.digest, systemId, time, deployment, deploy };
+}
+
+/** The request, checked before the store is read: the environment (and its gate), the candidate's digest, a rollback's reason. */
+function checkRequest(o: PromoteOptions): { policy: GatePolicy; candidate: Digest; env: EnvironmentConfig; kind: PromotionRecord['kind'] } {
+  const policy = gatePolicy(o.config, o.environment);
+  const env = o.config.environments.find((e) => e.name === o.environment)!;
+  const candidate = parseDigest(o.candidate, 'candidate');
+  const kind = o.rollback ? 'rollback' : 'promotion';
+  if (o.rollback && !o.reason?.trim()) {
+    throw new KarooError('input', `a rollback of ${o.environment} needs a reason; pass --reason "…" (it is kept in the environment's history)`);
+  }
+  return { policy, candidate, env, kind };
+}
+
+/** The candidate's evidence, each record judged (system id, the run it names, attestations when karoo.yml requires them). */
+async function judgeEvidence(o: PromoteOptions, candidate: Digest, systemIdOf: NonNullable<PromoteOptions['systemId']>, progress: Progress): Promise<GateEvidence[]> {
+  const list = o.evidence ?? candidateEvidence;
+  return trustEvidence(await list(o.store, candidate, progress), {
+    systemIdFor: async (name) => {
+      const e = o.config.environments.find((x) => x.name === name);
+      return e ? systemIdOf(candidate, e) : undefined;
+    },
+    // A rollback skips the evidence gate: it must not wait on the API for evidence it ignores.
+    verifyRun: o.rollback ? undefined : o.evidenceRuns,
+    // karoo.yml attestations.require: evidence counts only with a signed test-result attestation that verifies.
+    attestations: o.rollback || !o.config.attestations?.require ? undefined : await attestedResults(o.store, candidate, o.config.attestations, progress),
+  });
+}
+
+/** A rollback's gate: the candidate must have run in the environment before. */
+async function rollbackGate(o: PromoteOptions, candidate: Digest): Promise<{ checks: GateCheck[]; allowed: boolean }> {
+  const past = await history(o.store, o.environment);
+  const stay = past.find((r) => r.candidate === candidate);
+  const check: GateCheck = stay
+    ? { environment: o.environment, requirement: 'history', met: true, detail: `ran in ${o.environment} from ${stay.time} (record ${stay.digest})` }
+    : {
+        environment: o.environment,
+        requirement: 'history',
+        met: false,
+        detail: `${candidate} never ran in ${o.environment}; a rollback can only return to an earlier candidate of ${o.environment} (see karoo history ${o.environment})`,
+      };
+  return { checks: [check], allowed: !!stay };
+}
+
+/** A promotion's gate: passing evidence from the required environments, soak time in them. */
+async function promotionGate(o: PromoteOptions, policy: GatePolicy, candidate: Digest, evidence: readonly GateEvidence[], now: () => Date): Promise<{ checks: GateCheck[]; allowed: boolean }> {
+  const histories: Record<string, StoredRecord[]> = {};
+  for (const e of policy.soakIn) histories[e] = await history(o.store, e);
+  const g = evaluateGate(policy, candidate, evidence, histories, now());
+  return { checks: [...g.checks], allowed: g.allowed };
+}
+
+/**
+ * How the environment's next state is decided, and its current record. A registry without an
+ * atomic decision is refused (`undecidable`), but only later, when something would be written.
+ * A promotion that won its place but crashed before moving the tags is completed first.
+ */
+async function decideAndReadCurrent(o: PromoteOptions, progress: Progress): Promise<{ decision: Decision | undefined; undecidable: unknown; current: StoredRecord | undefined }> {
+  let decision: Decision | undefined;
+  let undecidable: unknown;
+  try {
+    decision = o.dryRun ? undefined : decisionFor(o.store, o.github?.tracker, o.serialized, o.environment);
+  } catch (e) {
+    undecidable = e;
+  }
+  if (decision === 'github-ref') await settleHead(o.store, o.environment, o.github!.tracker, progress);
+  const current = await currentRecord(o.store, o.environment);
+  return { decision, undecidable, current };
+}
+
+/** An open fork in the environment's history is settled by this promotion: it says so. */
+async function warnOfOpenForks(o: PromoteOptions, current: StoredRecord | undefined, progress: Progress): Promise<void> {
   for (const f of (await readHistory(o.store, o.environment)).forks.filter((x) => x.open)) {
     progress.warn(`${describeFork(o.environment, f)}; this promotion follows ${current?.digest ?? 'nothing'} and settles it`);
   }
+}
 
-  const time = now().toISOString();
-  const logUrl = o.run?.url;
-  // The record first, committed by an atomic decision; GitHub hears of it only afterwards.
+/** The record, committed by an atomic decision (GitHub hears of it only afterwards). */
+async function commitPromotion(
+  o: PromoteOptions,
+  p: { candidate: Digest; subject: Descriptor; kind: PromotionRecord['kind']; systemId: Digest | undefined; checks: GateCheck[]; time: string; current: StoredRecord | undefined; decision: Decision },
+  progress: Progress,
+): Promise<Committed> {
   const committed = await commitRecord({
     store: o.store,
     environment: o.environment,
-    candidate,
-    subject,
-    base: current,
-    decision: decision!,
+    candidate: p.candidate,
+    subject: p.subject,
+    base: p.current,
+    decision: p.decision,
     github: o.github ? { tracker: o.github.tracker, commit: o.github.ref } : undefined,
     lock: o.lock,
     progress,
     record: (place): PromotionRecord => ({
       schema: 'karoo.promotion/v1',
-      kind,
+      kind: p.kind,
       environment: o.environment,
-      candidate,
+      candidate: p.candidate,
       system: o.config.system,
-      systemId,
+      systemId: p.systemId,
       previousCandidate: place.previousCandidate,
       previousRecord: place.previousRecord,
       sequence: place.sequence,
       actor: o.actor,
       reason: o.reason,
       run: o.run,
-      time,
-      gate: checks,
+      time: p.time,
+      gate: p.checks,
     }),
   });
-  const recordDigest = committed.digest;
-  progress.info(`${o.environment} now runs ${candidate} (${tags.env}; record ${recordDigest}, place ${committed.sequence})`);
+  progress.info(`${o.environment} now runs ${p.candidate} (${environmentTags(o.environment).env}; record ${committed.digest}, place ${committed.sequence})`);
+  return committed;
+}
 
-  let deployment: DeploymentHandle | undefined;
-  if (o.github) {
-    try {
-      deployment = await o.github.tracker.create({
-        environment: env.githubEnvironment ?? env.name,
-        ref: o.github.ref,
-        payload: {
-          karoo: 'karoo.promotion/v1',
-          candidate,
-          systemId,
-          system: o.config.system,
-          store: o.store.ref,
-          environment: o.environment,
-          kind,
-          previous: current?.candidate,
-          record: recordDigest,
-          sequence: committed.sequence,
-          reason: o.reason,
-        },
-        description: `${kind === 'rollback' ? 'roll back' : 'promote'} ${shortDigest(candidate)} to ${o.environment}`,
-        production: o.config.environments.at(-1)?.name === o.environment,
-      });
-    } catch (e) {
-      throw new KarooError(
-        isKarooError(e) ? e.kind : 'unavailable',
-        `${candidate} is recorded in ${o.environment} (record ${recordDigest}) but no GitHub Deployment was created and nothing was deployed: ${messageOf(e)}; fix it and run karoo deploy, or promote again`,
-        { cause: e, detail: { record: recordDigest } },
-      );
-    }
+/** With `github`: the GitHub Deployment naming the committed record; when it cannot be made, nothing is deployed. */
+async function createDeployment(
+  o: PromoteOptions,
+  env: EnvironmentConfig,
+  p: { candidate: Digest; kind: PromotionRecord['kind']; systemId: Digest | undefined; current: StoredRecord | undefined; committed: Committed },
+): Promise<DeploymentHandle | undefined> {
+  if (!o.github) return undefined;
+  const record = p.committed.digest;
+  try {
+    return await o.github.tracker.create({
+      environment: env.githubEnvironment ?? env.name,
+      ref: o.github.ref,
+      payload: {
+        karoo: 'karoo.promotion/v1',
+        candidate: p.candidate,
+        systemId: p.systemId,
+        system: o.config.system,
+        store: o.store.ref,
+        environment: o.environment,
+        kind: p.kind,
+        previous: p.current?.candidate,
+        record,
+        sequence: p.committed.sequence,
+        reason: o.reason,
+      },
+      description: `${p.kind === 'rollback' ? 'roll back' : 'promote'} ${shortDigest(p.candidate)} to ${o.environment}`,
+      production: o.config.environments.at(-1)?.name === o.environment,
+    });
+  } catch (e) {
+    throw new KarooError(
+      isKarooError(e) ? e.kind : 'unavailable',
+      `${p.candidate} is recorded in ${o.environment} (record ${record}) but no GitHub Deployment was created and nothing was deployed: ${messageOf(e)}; fix it and run karoo deploy, or promote again`,
+      { cause: e, detail: { record } },
+    );
   }
+}
 
+/** Deploy takes over, with the Deployment's statuses (in_progress, then success or failure) when there is one. */
+async function deployWithStatuses(
+  o: PromoteOptions,
+  env: EnvironmentConfig,
+  p: { candidate: Digest; systemId: Digest | undefined; record: Digest; deployment: DeploymentHandle | undefined },
+  progress: Progress,
+): Promise<PromoteResult['deploy']> {
+  const { candidate, record, deployment } = p;
+  const logUrl = o.run?.url;
   let deploy: PromoteResult['deploy'];
   try {
     if (deployment) await o.github!.tracker.status(deployment, 'in_progress', { description: `deploying ${shortDigest(candidate)} to ${o.environment}`, logUrl });
-    deploy = await handOver(o, env, candidate, systemId, progress);
+    deploy = await handOver(o, env, candidate, p.systemId, progress);
   } catch (e) {
+    // Best effort: the deploy's failure is what is reported; a status that cannot be posted must not hide it.
     if (deployment) await o.github!.tracker.status(deployment, 'failure', { description: `deploy failed: ${messageOf(e)}`, logUrl }).catch(() => undefined);
     const kindOf = isKarooError(e) ? e.kind : 'internal';
-    throw new KarooError(kindOf, `${candidate} is recorded in ${o.environment} (record ${recordDigest}) but deploy failed: ${messageOf(e)}; fix it and run karoo deploy, or roll back`, {
+    throw new KarooError(kindOf, `${candidate} is recorded in ${o.environment} (record ${record}) but deploy failed: ${messageOf(e)}; fix it and run karoo deploy, or roll back`, {
       cause: e,
-      detail: { record: recordDigest },
+      detail: { record },
     });
   }
   if (deployment) {
     await o.github!.tracker.status(deployment, 'success', { description: `${o.environment} runs ${shortDigest(candidate)}`, logUrl, environmentUrl: o.github!.environmentUrl });
   }
-  return { ...base, previous: current?.candidate, status: 'promoted', record: recordDigest, systemId, time, deployment, deploy };
+  return deploy;
 }
 
 async function handOver(o: PromoteOptions, env: EnvironmentConfig, candidate: Digest, systemId: Digest | undefined, progress: Progress): Promise<PromoteResult['deploy']> {
