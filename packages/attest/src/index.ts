@@ -37,6 +37,18 @@ export {
 } from './dsse.js';
 export { type KeylessSigner, keylessSignerFromEnv, signerFrom, signKeyless } from './keyless.js';
 export {
+  type CertificateIdentity,
+  type KeylessIdentityPolicy,
+  type KeylessTrust,
+  type KeylessVerified,
+  FULCIO_OID,
+  GITHUB_ACTIONS_ISSUER,
+  certificateIdentity,
+  identityProblems,
+  loadTrustedRoot,
+  verifyKeylessBundle,
+} from './keyless-verify.js';
+export {
   type AttestationStatus,
   type AttestSigner,
   type IdentityPolicy,

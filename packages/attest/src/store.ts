@@ -3,6 +3,7 @@ import { ANNOTATIONS, type Descriptor, OCI, referrerFor, type Referrer } from '@
 import { bufferSource, parseManifestInfo, type Store } from '@karoo/oci';
 import { type Envelope, type Signer, signEnvelope, type VerificationKey, verifyEnvelope } from './dsse.js';
 import { type KeylessSigner, signKeyless } from './keyless.js';
+import { type KeylessTrust, verifyKeylessBundle } from './keyless-verify.js';
 import { IN_TOTO_PAYLOAD_TYPE, isObject, type ResourceDescriptor, parseWorkflowIdentity, type Statement, statementBytes, statementProblem, TEST_CONFIGURATION, TEST_RESULT } from './statement.js';
 
 /** Media type of a Sigstore bundle v0.3: the artifactType and the layer of an attestation referrer. */
@@ -136,18 +137,27 @@ export interface IdentityPolicy {
   readonly workflow?: string | undefined;
   /** The git ref the workflow ran on, e.g. `refs/heads/main`. */
   readonly ref?: string | undefined;
+  /** Keyless only: the OIDC issuer the certificate must name (default GitHub Actions' on github.com). */
+  readonly issuer?: string | undefined;
+  /** Keyless only: the GitHub server the certificate's repository is on (default `https://github.com`). */
+  readonly serverUrl?: string | undefined;
 }
 
 export interface VerifyPolicy {
   readonly keys: readonly VerificationKey[];
   readonly identity?: IdentityPolicy | undefined;
+  /** karoo.yml `attestations.trusted-root` (loadTrustedRoot): keyless bundles verify against it; absent, they are refused. */
+  readonly trustedRoot?: KeylessTrust | undefined;
 }
 
 /** A bundle that verified: a trusted key signed an in-toto statement about the candidate, from the allowed workflow. */
 export interface VerifiedAttestation {
   readonly digest: Digest;
+  /** The key's id; keyless: hex sha256 of the certificate's public key. */
   readonly keyid: string;
   readonly statement: Statement;
+  /** Keyless: the workflow the certificate was issued to (its Build Signer URI). */
+  readonly signer?: string | undefined;
 }
 
 /**
@@ -166,8 +176,23 @@ export function verifyBundle(stored: StoredBundle, candidate: Digest, policy: Ve
   const bundle = b as Record<string, unknown>;
   if (!isObject(bundle.verificationMaterial)) bad('the bundle has no verificationMaterial');
   if (!isObject(bundle.dsseEnvelope)) bad('the bundle holds no DSSE envelope');
-  if (policy.keys.length === 0) bad('no attestation keys are configured (karoo.yml attestations.keys), so no signature can be trusted');
-  const { payload, payloadType, key } = verifyEnvelope(bundle.dsseEnvelope, policy.keys, what);
+  const vm = bundle.verificationMaterial as Record<string, unknown>;
+  let signed: { payload: Buffer; payloadType: string; keyid: string; signer?: string | undefined };
+  if ('certificate' in vm || 'x509CertificateChain' in vm) {
+    // Keyless: the certificate and its Fulcio identity are what is trusted, never a claim in the statement.
+    if (!policy.trustedRoot) bad('it is signed keylessly (a Sigstore certificate) and no trusted root is configured: set karoo.yml attestations.trusted-root to the trusted_root.json of the Sigstore instance your workflows sign with');
+    try {
+      const k = verifyKeylessBundle(bundle, policy.trustedRoot!, policy.identity ?? {});
+      signed = { payload: k.payload, payloadType: k.payloadType, keyid: k.keyid, signer: k.identity.buildSignerUri };
+    } catch (e) {
+      return bad(errorMessage(e));
+    }
+  } else {
+    if (policy.keys.length === 0) bad('no attestation keys are configured (karoo.yml attestations.keys), so no signature can be trusted');
+    const v = verifyEnvelope(bundle.dsseEnvelope, policy.keys, what);
+    signed = { payload: v.payload, payloadType: v.payloadType, keyid: v.key.keyid };
+  }
+  const { payload, payloadType } = signed;
   if (payloadType !== IN_TOTO_PAYLOAD_TYPE) bad(`payloadType ${payloadType} is not ${IN_TOTO_PAYLOAD_TYPE}`);
   let statement: unknown;
   try {
@@ -182,7 +207,7 @@ export function verifyBundle(stored: StoredBundle, candidate: Digest, policy: Ve
   if (!s.subject.some((x) => x.digest?.sha256 === hex)) {
     bad(`its subject is ${s.subject.map((x) => (x.digest?.sha256 ? `sha256:${x.digest.sha256}` : '?')).join(', ')}, not candidate ${candidate}: a statement about another candidate`);
   }
-  if (policy.identity && Object.values(policy.identity).some((v) => v !== undefined)) {
+  if (signed.signer === undefined && policy.identity && [policy.identity.repository, policy.identity.workflow, policy.identity.ref].some((v) => v !== undefined)) {
     const uri = configurationOf(s, TEST_CONFIGURATION.workflow)?.uri ?? builderOf(s);
     const id = uri ? parseWorkflowIdentity(uri) : undefined;
     if (!id) bad('it names no workflow identity, and karoo.yml attestations.identity requires one');
@@ -192,7 +217,7 @@ export function verifyBundle(stored: StoredBundle, candidate: Digest, policy: Ve
       bad(`it was made by ${uri}, not by the workflow karoo.yml attestations.identity allows (${wrong.map((k) => `${k} ${want[k]}`).join(', ')})`);
     }
   }
-  return { digest: stored.digest, keyid: key.keyid, statement: s };
+  return { digest: stored.digest, keyid: signed.keyid, statement: s, ...(signed.signer !== undefined ? { signer: signed.signer } : {}) };
 }
 
 /** A test-result attestation that verified, as a gate uses it. */

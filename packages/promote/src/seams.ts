@@ -5,14 +5,17 @@ import type { AttestedResults } from './gate.js';
 import type { DeployHandover } from './promote.js';
 
 /**
- * The candidate's signed test results, verified with the public keys and the workflow identity
- * of karoo.yml `attestations` (@karoo/attest verifiedTestResults); each bundle that does not
+ * The candidate's signed test results, verified with the public keys (keyed) or the Sigstore
+ * trusted root (keyless) and the workflow identity of karoo.yml `attestations` (@karoo/attest
+ * verifiedTestResults); each bundle that does not
  * verify is named in a warning and never counts.
  */
 export async function attestedResults(store: Store, candidate: Digest, config: AttestationsConfig, progress: Progress): Promise<AttestedResults> {
-  const { loadVerificationKey, verifiedTestResults } = await import('@karoo/attest');
+  const { loadTrustedRoot, loadVerificationKey, verifiedTestResults } = await import('@karoo/attest');
   const keys = await Promise.all(config.keys.map((k) => loadVerificationKey(k)));
-  const r = await verifiedTestResults(store, candidate, { keys, identity: config.identity });
+  // Keyless bundles verify against the site's Sigstore trusted root only; without one they are refused.
+  const trustedRoot = config.trustedRoot ? await loadTrustedRoot(config.trustedRoot) : undefined;
+  const r = await verifiedTestResults(store, candidate, { keys, identity: config.identity, trustedRoot });
   for (const x of r.rejected) progress.warn(`attestation ${x.digest} does not count: ${x.reason}`);
   return r;
 }

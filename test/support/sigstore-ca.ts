@@ -1,0 +1,189 @@
+/**
+ * A Sigstore instance in miniature, made with the openssl CLI for tests: a Fulcio-like CA (root +
+ * intermediate) that issues short-lived leaf certificates carrying Fulcio's workflow-identity
+ * extensions (OIDs 1.3.6.1.4.1.57264.1.*), an RFC 3161 timestamp authority, and the Sigstore
+ * `trusted_root.json` that names them. Bundles it makes are real: a DSSE signature by the leaf's
+ * key over PAE, the leaf certificate, an RFC 3161 timestamp over the signature — the layout
+ * GitHub's own Sigstore instance gives `@actions/attest` (no transparency log).
+ */
+import { execFileSync } from 'node:child_process';
+import { createPrivateKey, sign as cryptoSign } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface WorkflowCertIdentity {
+  /** e.g. https://github.com */
+  readonly server: string;
+  /** owner/repo */
+  readonly repository: string;
+  /** .github/workflows/x.yml */
+  readonly workflow: string;
+  /** refs/heads/main */
+  readonly ref: string;
+  readonly issuer: string;
+}
+
+export interface LeafOptions {
+  readonly identity: WorkflowCertIdentity;
+  /** openssl ca dates (YYYYMMDDHHMMSSZ); default: from an hour ago to an hour ahead. */
+  readonly startDate?: string;
+  readonly endDate?: string;
+}
+
+export interface Leaf {
+  readonly certDer: Buffer;
+  readonly keyPem: string;
+}
+
+export interface TestCa {
+  readonly dir: string;
+  readonly rootDer: Buffer;
+  readonly intermediateDer: Buffer;
+  issue(o: LeafOptions): Leaf;
+}
+
+const PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+
+function stamp(d: Date): string {
+  return `${d.toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
+}
+
+function pem2der(pem: string): Buffer {
+  return Buffer.from(pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, ''), 'base64');
+}
+
+/** A CA with a root and an intermediate; `issue` signs leaf certificates with Fulcio's extensions. */
+export function makeCa(dir: string, name: string): TestCa {
+  mkdirSync(dir, { recursive: true });
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  writeFileSync(join(dir, 'ca.ext'), ['[v3_ca]', 'basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign', 'subjectKeyIdentifier=hash', 'authorityKeyIdentifier=keyid:always', ''].join('\n'));
+  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'root.key', '-out', 'root.pem', '-days', '30', '-subj', `/O=karoo test/CN=${name} root`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'intermediate.key', '-out', 'intermediate.csr', '-subj', `/O=karoo test/CN=${name} intermediate`);
+  ssl('x509', '-req', '-in', 'intermediate.csr', '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial', '-out', 'intermediate.pem', '-days', '30', '-extfile', 'ca.ext', '-extensions', 'v3_ca');
+  // openssl ca (not x509 -req) so that a leaf's validity can be set to any dates.
+  writeFileSync(join(dir, 'index.txt'), '');
+  writeFileSync(join(dir, 'serial'), '1000\n');
+  writeFileSync(
+    join(dir, 'ca.cnf'),
+    ['[ca]', 'default_ca=leafca', '[leafca]', `dir=${dir}`, 'database=$dir/index.txt', 'serial=$dir/serial', 'new_certs_dir=$dir', 'certificate=$dir/intermediate.pem', 'private_key=$dir/intermediate.key', 'default_md=sha256', 'policy=any', 'unique_subject=no', 'copy_extensions=none', '[any]', 'organizationName=optional', 'commonName=optional', ''].join('\n'),
+  );
+  let n = 0;
+  return {
+    dir,
+    rootDer: pem2der(readFileSync(join(dir, 'root.pem'), 'utf8')),
+    intermediateDer: pem2der(readFileSync(join(dir, 'intermediate.pem'), 'utf8')),
+    issue(o) {
+      const id = `leaf${++n}`;
+      const { server, repository, workflow, ref, issuer } = o.identity;
+      const signer = `${server}/${repository}/${workflow}@${ref}`;
+      const utf8 = (oid: string, v: string) => `${oid}=ASN1:UTF8String:${v}`;
+      writeFileSync(
+        join(dir, `${id}.ext`),
+        [
+          '[leaf]',
+          'basicConstraints=critical,CA:FALSE',
+          'keyUsage=critical,digitalSignature',
+          'extendedKeyUsage=codeSigning',
+          'subjectKeyIdentifier=hash',
+          'authorityKeyIdentifier=keyid',
+          `subjectAltName=critical,URI:${signer}`,
+          // The v1 issuer extension is the raw string, not DER (Fulcio's first extensions).
+          `1.3.6.1.4.1.57264.1.1=DER:${Buffer.from(issuer).toString('hex').replace(/(..)(?!$)/g, '$1:')}`,
+          utf8('1.3.6.1.4.1.57264.1.8', issuer),
+          utf8('1.3.6.1.4.1.57264.1.9', signer),
+          utf8('1.3.6.1.4.1.57264.1.12', `${server}/${repository}`),
+          utf8('1.3.6.1.4.1.57264.1.14', ref),
+          utf8('1.3.6.1.4.1.57264.1.18', signer),
+          '',
+        ].join('\n'),
+      );
+      ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${id}.key`, '-out', `${id}.csr`, '-subj', '/O=sigstore.dev');
+      const now = Date.now();
+      ssl(
+        'ca', '-batch', '-config', 'ca.cnf', '-notext', '-in', `${id}.csr`, '-out', `${id}.pem`, '-extfile', `${id}.ext`, '-extensions', 'leaf',
+        '-startdate', o.startDate ?? stamp(new Date(now - 3600_000)), '-enddate', o.endDate ?? stamp(new Date(now + 3600_000)),
+      );
+      return { certDer: pem2der(readFileSync(join(dir, `${id}.pem`), 'utf8')), keyPem: readFileSync(join(dir, `${id}.key`), 'utf8') };
+    },
+  };
+}
+
+/** An RFC 3161 timestamp authority whose certificate the CA's root signs (extended key usage timeStamping). */
+export interface TestTsa {
+  readonly certDer: Buffer;
+  /** A TimeStampResp (DER, status and token, as Sigstore bundles carry it) over `data`, at the current time. */
+  timestamp(data: Buffer): Buffer;
+}
+
+export function makeTsa(ca: TestCa): TestTsa {
+  const dir = ca.dir;
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  writeFileSync(join(dir, 'tsa.ext'), ['[tsa]', 'basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=critical,timeStamping', 'subjectKeyIdentifier=hash', 'authorityKeyIdentifier=keyid', ''].join('\n'));
+  ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'tsa.key', '-out', 'tsa.csr', '-subj', '/O=karoo test/CN=timestamp authority');
+  ssl('x509', '-req', '-in', 'tsa.csr', '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial', '-out', 'tsa.pem', '-days', '30', '-extfile', 'tsa.ext', '-extensions', 'tsa');
+  writeFileSync(
+    join(dir, 'tsa.cnf'),
+    ['[tsa]', 'default_tsa=t', '[t]', `serial=${dir}/tsaserial`, 'signer_digest=sha256', 'default_policy=1.3.6.1.4.1.57264.2', 'digests=sha256', 'ess_cert_id_alg=sha256', 'accuracy=secs:1', 'ordering=no', 'tsa_name=no', 'ess_cert_id_chain=no', ''].join('\n'),
+  );
+  writeFileSync(join(dir, 'tsaserial'), '01\n');
+  let n = 0;
+  return {
+    certDer: pem2der(readFileSync(join(dir, 'tsa.pem'), 'utf8')),
+    timestamp(data) {
+      const id = `ts${++n}`;
+      writeFileSync(join(dir, `${id}.data`), data);
+      ssl('ts', '-query', '-data', `${id}.data`, '-sha256', '-cert', '-out', `${id}.tsq`);
+      ssl('ts', '-reply', '-config', 'tsa.cnf', '-section', 't', '-queryfile', `${id}.tsq`, '-inkey', 'tsa.key', '-signer', 'tsa.pem', '-out', `${id}.tst`);
+      return readFileSync(join(dir, `${id}.tst`));
+    },
+  };
+}
+
+/** The trusted_root.json naming the CA (intermediate, root) and the TSA (its certificate, root). */
+export function trustedRootJson(ca: TestCa, tsa: TestTsa): Record<string, unknown> {
+  const b64 = (b: Buffer) => b.toString('base64');
+  return {
+    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+    tlogs: [],
+    certificateAuthorities: [
+      {
+        subject: { organization: 'karoo test', commonName: 'fulcio' },
+        uri: 'https://fulcio.karoo.test',
+        certChain: { certificates: [{ rawBytes: b64(ca.intermediateDer) }, { rawBytes: b64(ca.rootDer) }] },
+        validFor: { start: '2020-01-01T00:00:00Z' },
+      },
+    ],
+    ctlogs: [],
+    timestampAuthorities: [
+      {
+        subject: { organization: 'karoo test', commonName: 'tsa' },
+        uri: 'https://timestamp.karoo.test',
+        certChain: { certificates: [{ rawBytes: b64(tsa.certDer) }, { rawBytes: b64(ca.rootDer) }] },
+        validFor: { start: '2020-01-01T00:00:00Z' },
+      },
+    ],
+  };
+}
+
+function pae(type: string, body: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`DSSEv1 ${Buffer.byteLength(type)} ${type} ${body.length} `), body]);
+}
+
+/**
+ * A keyless Sigstore bundle v0.3 (JSON): the payload signed by the leaf's key in a DSSE envelope,
+ * the leaf certificate, and (unless `tsa` is undefined) an RFC 3161 timestamp over the signature.
+ */
+export function keylessBundle(payload: Buffer, leaf: Leaf, tsa: TestTsa | undefined): Record<string, unknown> {
+  const sig = cryptoSign('sha256', pae(PAYLOAD_TYPE, payload), createPrivateKey(leaf.keyPem));
+  return {
+    mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+    verificationMaterial: {
+      certificate: { rawBytes: leaf.certDer.toString('base64') },
+      tlogEntries: [],
+      timestampVerificationData: { rfc3161Timestamps: tsa ? [{ signedTimestamp: tsa.timestamp(sig).toString('base64') }] : [] },
+    },
+    dsseEnvelope: { payload: payload.toString('base64'), payloadType: PAYLOAD_TYPE, signatures: [{ sig: sig.toString('base64'), keyid: '' }] },
+  };
+}
+
+export { stamp as opensslDate };
