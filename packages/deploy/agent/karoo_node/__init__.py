@@ -3,7 +3,8 @@
 Sent over SSH by `karoo deploy` on every call (never installed by hand): the runner starts
 `python3 -c BOOTSTRAP COMMAND`, writes the length of this file, this file, one JSON request
 line, and for `receive` the raw bytes of the blobs. The last line of stdout is the JSON
-answer: {"ok": true, ...} or {"ok": false, "error": "..."}. Nothing from the request is ever
+answer: {"ok": true, ...} or {"ok": false, "error": "...", "kind": "..."} (errors.py: karoo's
+error kinds, or `bug` for an exception the agent did not expect). Nothing from the request is ever
 given to a shell: paths, values, commands and environment variables are data, used through
 argument vectors and files.
 
@@ -36,4 +37,8 @@ installation against the lock (versions and RECORD hashes).
 Standard library only; Python >= 3.9. `exec SERVICE` is what both run: it starts a service of
 the release it sits in, with the command, environment and working directory of release.json,
 through execve (no shell).
+
+The modules of this package (errors, util, protocol, target, wheel, archive, services, verify,
+blobs, install, releases, node, launcher, commands) are what tests import; the nodes get them as
+one file, concatenated by packages/deploy/scripts/gen-agent.mjs without the imports between them.
 """

@@ -160,6 +160,27 @@ class InstallWheel(Base):
         self.assertRefused(make_wheel(self.tmp, files={"demo_pkg/__init__.py": b"", "demo_pkg-1.0.data/data/bin/python3": b"#!/bin/sh\n"}), "would be written outside")
         self.assertTrue(os.path.islink(python))
 
+    def test_a_venv_that_cannot_be_created_is_input_saying_what_to_install(self):
+        blocker = os.path.join(self.tmp, "a-file")
+        with open(blocker, "w"):
+            pass
+        with self.assertRaises(errors.InputFail) as cm:
+            wheel.create_venv(os.path.join(blocker, "venv"))
+        self.assertRegex(str(cm.exception), r"^creating the venv .*/a-file/venv failed: .*; install python3-venv on the node$")
+
+    def test_a_wheel_of_another_wheel_version_is_input(self):
+        whl = make_wheel(self.tmp)
+        with zipfile.ZipFile(whl) as z:
+            entries = {i.filename: z.read(i) for i in z.infolist()}
+        entries["demo_pkg-1.0.dist-info/WHEEL"] = entries["demo_pkg-1.0.dist-info/WHEEL"].replace(b"Wheel-Version: 1.0", b"Wheel-Version: 2.0")
+        with zipfile.ZipFile(whl, "w") as z:
+            for name, data in entries.items():
+                z.writestr(name, data)
+        self.fresh_venv()
+        with self.assertRaises(errors.InputFail) as cm:
+            wheel.install_wheel(whl, self.venv)
+        self.assertIn("has Wheel-Version '2.0'; this installer reads version 1 wheels", str(cm.exception))
+
     def test_a_symlink_entry_is_refused(self):
         self.assertRefused(make_wheel(self.tmp, symlink=("demo_pkg/link", "/etc/passwd")), "is a symbolic link")
 
@@ -184,9 +205,9 @@ class Choose(unittest.TestCase):
         self.assertTrue(ev('python_full_version == "%d.%d.*"' % sys.version_info[:2]))
         self.assertTrue(ev('"linux" in sys_platform or sys_platform == "darwin"'))
         self.assertTrue(ev('python_version ~= "%d.0"' % sys.version_info[0]))
-        with self.assertRaises(errors.Fail):
+        with self.assertRaises(errors.InputFail):
             ev('python_version >= "3.8" and')
-        with self.assertRaises(errors.Fail):
+        with self.assertRaises(errors.InputFail):
             ev('no_such_variable == "1"')
 
     def test_the_best_supported_wheel_of_each_package_and_only_where_its_marker_holds(self):
@@ -200,7 +221,7 @@ class Choose(unittest.TestCase):
         chosen = target.choose_wheels(wheels)
         if target.glibc_version() and os.uname().machine == "x86_64":
             self.assertEqual([w["hex"] for w in chosen], ["c"])
-        with self.assertRaises(errors.Fail) as cm:
+        with self.assertRaises(errors.InputFail) as cm:  # the lock has no build for this node: never works as given
             target.choose_wheels([{"hex": "e", "package": "x", "filename": "x-1-py3-none-win_amd64.whl"}])
         self.assertIn("no wheel of x fits this node", str(cm.exception))
 
@@ -351,7 +372,7 @@ class ShippedTree(Base):
         self.assertFalse(os.path.lexists(self.rvenv), "the tree unpacked from a refused archive is deleted")
 
     def test_an_inline_archive_cut_short_is_refused(self):
-        with self.assertRaises(errors.Fail) as cm:
+        with self.assertRaises(errors.UnavailableFail) as cm:  # the stream was cut: sending it again may work
             self.inline(self.genuine[:-100], size=len(self.genuine))
         self.assertIn("ended after %d of %d bytes" % (len(self.genuine) - 100, len(self.genuine)), str(cm.exception))
         self.assertFalse(os.path.lexists(self.rvenv))
@@ -365,9 +386,9 @@ class ShippedTree(Base):
         out = os.path.join(self.tmp, "evil2-out")
         os.makedirs(out)
         hexd, size = archive.pack_tree(evil, os.path.join(out, "pack"))
-        with self.assertRaises(errors.Fail) as cm:
+        with self.assertRaises(errors.IntegrityFail) as cm:
             self.inline(read(os.path.join(out, hexd), "rb"), hexd=hexd)
-        self.assertIn("demo_pkg/core.py differs from its RECORD hash", str(cm.exception))
+        self.assertIn("installation differs from the lock: demo-pkg 1.0: demo_pkg/core.py differs from its RECORD hash", str(cm.exception))
 
     def test_prepare_with_pack_streams_the_same_archive_as_the_blob_store_one_then_its_answer(self):
         buf = io.BytesIO()
