@@ -12,6 +12,7 @@ export const INPUT = {
   reportJson: 'report-json',
   fromWorkflowRun: 'from-workflow-run',
   config: 'config',
+  attestations: 'attestations',
   registryUsername: 'registry-username',
   registryPassword: 'registry-password',
   pullRequest: 'pull-request',

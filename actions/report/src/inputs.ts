@@ -19,6 +19,7 @@ export function loadInputs(): ReportInputs {
     reportJson: optionalInput(INPUT.reportJson),
     fromWorkflowRun: booleanInput(INPUT.fromWorkflowRun, false),
     config: input(INPUT.config, { default: 'karoo.yml' }),
+    attestations: booleanInput(INPUT.attestations, false),
     pullRequest: pullRequest === 0 ? undefined : pullRequest,
     comment: booleanInput(INPUT.comment, true),
     key: optionalInput(INPUT.key),

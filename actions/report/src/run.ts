@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -18,6 +19,7 @@ import {
   reportMarker,
   type Report,
 } from '@karoo/report';
+import { candidateAttestationsOrWarn } from './attestations.js';
 import { INPUT } from './constants.js';
 import { commentFromWorkflowRun, storeLookups } from './workflow-run.js';
 
@@ -39,6 +41,8 @@ export interface ReportInputs {
   /** The `workflow_run` mode for fork pull requests. */
   readonly fromWorkflowRun: boolean;
   readonly config: string;
+  /** Read and verify the candidate's signed attestations from the store. */
+  readonly attestations?: boolean | undefined;
   /** The pull request to comment on; default, the event's. */
   readonly pullRequest?: number | undefined;
   /** Post (or update) the pull request comment. */
@@ -90,6 +94,15 @@ export async function runReport(i: ReportInputs, early: (o: ReportOutputs) => vo
       },
       (m) => core.warning(m),
     );
+  }
+
+  if (i.attestations && report.candidate) {
+    const token = i.githubToken ?? process.env.GITHUB_TOKEN;
+    const [{ loadConfig }, { openActionStore }] = await Promise.all([import('@karoo/config'), import('@karoo/kit/store')]);
+    const config = existsSync(i.config) ? await loadConfig(i.config) : undefined;
+    const store = openActionStore(config, i.store, token || undefined);
+    const attestations = await candidateAttestationsOrWarn(store, report.candidate.digest, config, (m) => core.warning(m));
+    if (attestations) report = { ...report, attestations };
   }
 
   // The full report goes to a file first: the summary and the comment may be cut, this never is.

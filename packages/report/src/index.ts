@@ -1,4 +1,5 @@
 export {
+  type AttestationInfo,
   type CandidateInfo,
   type EvidenceInfo,
   type EnvironmentInfo,
@@ -11,7 +12,7 @@ export {
   reportMarker,
   checkReportKey,
 } from './model.js';
-export { type RenderOptions, type Rendered, COMMENT_LIMIT, SUMMARY_LIMIT, renderMarkdown, renderJson } from './render.js';
+export { type RenderOptions, type Rendered, COMMENT_LIMIT, SUMMARY_LIMIT, renderMarkdown, renderJson, signatureFacts } from './render.js';
 export {
   type GitHubClient,
   type ClientOptions,

@@ -26,6 +26,27 @@ export interface EvidenceInfo {
   readonly digest?: string | undefined;
 }
 
+/**
+ * One signed attestation of the candidate (an in-toto statement in a Sigstore bundle, an OCI
+ * referrer), as @karoo/attest's inspection found it: what it is, how it was signed, by whom, and
+ * whether it verified here with the keys (and workflow identity) of karoo.yml.
+ */
+export interface AttestationInfo {
+  readonly digest: string;
+  /** `provenance` (SLSA, the build), `test-result` (acceptance evidence), or another predicate. */
+  readonly kind: 'provenance' | 'test-result' | 'other';
+  /** `key`: a key karoo was given; `keyless`: Sigstore, a certificate for a workflow identity. */
+  readonly signing: 'key' | 'keyless' | 'unknown';
+  /** By whom: the key id (key), or the workflow identity the bundle names (keyless). */
+  readonly signer?: string | undefined;
+  readonly verified: boolean;
+  /** Why it did not verify. */
+  readonly reason?: string | undefined;
+  /** test-result: the environment and the result it states. */
+  readonly environment?: string | undefined;
+  readonly result?: string | undefined;
+}
+
 /** What an environment runs now, from the promotion records (issue 7 feeds this). */
 export interface EnvironmentInfo {
   readonly name: string;
@@ -49,6 +70,8 @@ export interface ReportInput {
   readonly store?: string | undefined;
   readonly evidence?: readonly EvidenceInfo[] | undefined;
   readonly environments?: readonly EnvironmentInfo[] | undefined;
+  /** The candidate's signed attestations, when they were looked up (undefined: not looked up; []: none). */
+  readonly attestations?: readonly AttestationInfo[] | undefined;
 }
 
 export interface ReportChange {
@@ -89,6 +112,11 @@ export interface Report {
     diff: ReportDiff | null;
   }>;
   readonly reproduce: { lockDigest: string; command: string; candidate: string | null };
+  /**
+   * The candidate's attestations as read from the store and verified there (absent when they
+   * were not looked up). Like `claims`, never read from a report file: a file cannot vouch for a signature.
+   */
+  readonly attestations?: readonly AttestationInfo[] | undefined;
   /**
    * Set when the candidate and the lock diff are claims of a run karoo does not trust (a fork's
    * pull request, reported from a `workflow_run` workflow): the run and the head it ran.
@@ -145,6 +173,7 @@ export function buildReport(input: ReportInput): Report {
       };
     }),
     reproduce: { lockDigest: input.head.digest, command, candidate: candidateDigest ?? null },
+    ...(input.attestations && candidateDigest ? { attestations: [...input.attestations] } : {}),
   };
 }
 

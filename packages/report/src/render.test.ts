@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { hexOf, sha256Of } from '@karoo/common';
 import { Lock, compareVersionStrings, type LockedPackage } from '@karoo/lock';
-import { buildReport, COMMENT_LIMIT, renderJson, renderMarkdown, reportMarker, SUMMARY_LIMIT, type Report } from '@karoo/report';
+import { buildReport, COMMENT_LIMIT, parseReport, renderJson, renderMarkdown, reportMarker, SUMMARY_LIMIT, type Report } from '@karoo/report';
 
 function pkg(name: string, version: string, salt = ''): LockedPackage {
   const file = `${name.replace(/-/g, '_')}-${version}-py3-none-any.whl`;
@@ -208,5 +208,42 @@ describe('report rendering', () => {
     expect(md).toContain('a\\|b&lt;script&gt;');
     expect(() => reportMarker('x -->')).toThrow(/report key/);
     expect(reportMarker('cam')).toBe('<!-- karoo:report key=cam -->');
+  });
+});
+
+describe('signatures in the report', () => {
+  const KEYID = 'SHA256:' + 'k'.repeat(43);
+  const head = () => fixture().head;
+  const att = (o: Partial<import('@karoo/report').AttestationInfo>): import('@karoo/report').AttestationInfo => ({ digest: sha256Of(JSON.stringify(o)), kind: 'provenance', signing: 'key', verified: true, ...o });
+  const facts = (attestations?: readonly import('@karoo/report').AttestationInfo[]) =>
+    renderMarkdown(buildReport({ head: head(), candidate: { digest: CANDIDATE }, attestations })).markdown.split('\n').filter((l) => /^\| \*\*(Provenance|Evidence signatures|Other attestations)\*\*/.test(l));
+
+  it('says for provenance and evidence whether each is signed, by whom, and whether it verified here', () => {
+    expect(
+      facts([
+        att({ signer: KEYID }),
+        att({ kind: 'test-result', signing: 'keyless', verified: false, signer: 'acme/cam/.github/workflows/karoo-candidate.yml@refs/heads/main', environment: 'integration', result: 'PASSED', reason: 'no attestation keys are configured' }),
+        att({ kind: 'test-result', signer: KEYID, environment: 'qualification', result: 'FAILED', verified: false, reason: 'the signature does not verify with any trusted key' }),
+      ]),
+    ).toEqual([
+      `| **Provenance** | ✅ signed with key \`${KEYID.slice(0, 16)}…\`, verified |`,
+      '| **Evidence signatures** | integration passed: 🔏 signed (keyless) by `acme/cam/.github/workflows/karoo-candidate.yml@refs/heads/main`, not verified here' +
+        `<br>qualification failed: ❌ signed with key \`${KEYID.slice(0, 16)}…\`, does not verify: the signature does not verify with any trusted key |`,
+    ]);
+  });
+
+  it('says "not signed" when the store holds no attestation, and nothing when none were looked up', () => {
+    expect(facts([])).toEqual(['| **Provenance** | ⚠️ not signed |', '| **Evidence signatures** | no signed test result |']);
+    expect(facts(undefined)).toEqual([]);
+    // A report file cannot vouch for signatures: parsing one drops them.
+    const r = buildReport({ head: head(), candidate: { digest: CANDIDATE }, attestations: [att({ signer: KEYID })] });
+    expect(JSON.parse(renderJson(r)).attestations).toHaveLength(1);
+    expect(parseReport(JSON.parse(renderJson(r)), 'report.json').attestations).toBeUndefined();
+  });
+
+  it('escapes what a statement names, so a forged identity cannot inject markup', () => {
+    const [, line] = facts([att({ kind: 'test-result', signing: 'keyless', verified: false, signer: 'x` | <img src=x>', environment: 'a|b' })]);
+    // Inside a code span (fence longer than any backtick run in it) markup is text, and the table's pipes are escaped.
+    expect(line).toBe('| **Evidence signatures** | a\\|b: 🔏 signed (keyless) by ``x` \\| <img src=x>``, not verified here |');
   });
 });

@@ -1,6 +1,6 @@
 import { cell, changeCounts, code, codeCell, count, details, duration, link, result, shortDigest, table, testCounts } from '@karoo/summary';
 import { compareVersionStrings } from '@karoo/lock';
-import type { Report, ReportChange, ReportDiff } from './model.js';
+import type { AttestationInfo, Report, ReportChange, ReportDiff } from './model.js';
 
 /** GitHub refuses issue comments longer than this. */
 export const COMMENT_LIMIT = 65536;
@@ -97,6 +97,7 @@ function compose(r: Report, o: RenderOptions, maxRows: number): { markdown: stri
     ]);
   }
   if (!r.evidence.length) facts.push(['Acceptance', r.claims ? 'no evidence in the store for this candidate (a fork\'s run cannot record any)' : 'no evidence yet']);
+  if (r.attestations) facts.push(...signatureFacts(r.attestations));
   out.push(table(['', ''], facts.map(([k, v]) => [`**${k}**`, v])));
 
   if (r.leaves.length) {
@@ -209,4 +210,31 @@ function cutToBytes(s: string, n: number): string {
 /** The report as JSON: each changed package with its `change` and old and new versions. */
 export function renderJson(report: Report): string {
   return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+/**
+ * Whether the candidate's provenance and its evidence are signed, by whom, and whether the
+ * signature verified here: one line each, "not signed" when there is none.
+ */
+export function signatureFacts(atts: readonly AttestationInfo[]): Array<[string, string]> {
+  const prov = atts.filter((a) => a.kind === 'provenance');
+  const tests = atts.filter((a) => a.kind === 'test-result');
+  const other = atts.filter((a) => a.kind === 'other');
+  const lines = (xs: readonly AttestationInfo[], label: (a: AttestationInfo) => string) => xs.map((a) => `${label(a)}${signatureStatus(a)}`).join('<br>');
+  return [
+    ['Provenance', prov.length ? lines(prov, () => '') : '⚠️ not signed'],
+    ['Evidence signatures', tests.length ? lines(tests, (a) => (a.environment || a.result ? `${cell([a.environment, a.result?.toLowerCase()].filter(Boolean).join(' '))}: ` : '')) : 'no signed test result'],
+    ...(other.length ? [['Other attestations', lines(other, () => '')] as [string, string]] : []),
+  ];
+}
+
+function signatureStatus(a: AttestationInfo): string {
+  const by = a.signer ? ` ${codeCell(a.signing === 'key' && a.signer.length > 16 ? `${a.signer.slice(0, 16)}…` : a.signer)}` : '';
+  if (a.signing === 'key') return a.verified ? `✅ signed with key${by}, verified` : `❌ signed with key${by}, does not verify: ${cell(a.reason)}`;
+  if (a.signing === 'keyless') {
+    const who = a.signer ? ` by${by}` : '';
+    // A key cannot verify a Sigstore certificate: until karoo verifies keyless bundles, it says so rather than why.
+    return a.verified ? `✅ signed (keyless)${who}, verified` : `🔏 signed (keyless)${who}, not verified here`;
+  }
+  return `❌ unreadable attestation ${codeCell(shortDigest(a.digest))}: ${cell(a.reason)}`;
 }
