@@ -15,17 +15,19 @@ import { ownerOf } from './owner.js';
 import type { Provider } from './provider.js';
 import { NspawnProvider } from './providers/nspawn.js';
 import { QemuProvider } from './providers/qemu.js';
+import { LibvirtProvider, type LibvirtSettings } from './providers/libvirt.js';
 import { requireTools, run, type RunResult, systemPython } from './run.js';
 import { seedFiles } from './seed.js';
 import { sshCommandLine, sshExec, sshPort, sshUser } from './ssh.js';
 import { type EnvState, type MachineState, saveState } from './state.js';
 import { destroyState, reap, saveLogs } from './teardown.js';
 
-export const PROVIDERS: readonly ProviderName[] = ['nspawn', 'qemu'];
+export const PROVIDERS: readonly ProviderName[] = ['nspawn', 'qemu', 'libvirt'];
 
-export function providerFor(name: string): Provider {
+export function providerFor(name: string, libvirt?: LibvirtSettings): Provider {
   if (name === 'nspawn') return new NspawnProvider();
   if (name === 'qemu') return new QemuProvider();
+  if (name === 'libvirt') return new LibvirtProvider(libvirt);
   throw new KarooError('input', `provider "${name}" is not known; use one of: ${PROVIDERS.join(', ')}`);
 }
 
@@ -39,6 +41,8 @@ export interface NodeSpec {
 export interface ProvisionOptions {
   nodes: readonly NodeSpec[];
   provider?: string;
+  /** provider libvirt: the pool of hosts and placement rules (karoo.yml provision.hosts, provision.placement). */
+  libvirt?: LibvirtSettings;
   /** Cloud image URL (http(s):// or file://) for qemu; absent means karoo's own image. */
   image?: string;
   imageSha256?: string;
@@ -231,7 +235,7 @@ class Interruption {
 
 /** Phase 1: the request is checked before anything is made (nodes, TTL, owner, tools). */
 async function checkRequest(opts: ProvisionOptions): Promise<{ provider: Provider; ttl: number; foreignOwner: OwnerRef | undefined }> {
-  const provider = providerFor(opts.provider ?? 'nspawn');
+  const provider = providerFor(opts.provider ?? 'nspawn', opts.libvirt && { progress: opts.progress, ...opts.libvirt });
   if (opts.nodes.length === 0) throw new KarooError('input', 'the configuration lists no nodes; add at least one under nodes:');
   const seen = new Set<string>();
   for (const n of opts.nodes) {
@@ -396,7 +400,7 @@ async function makeKeysBesideNetwork(p: Provisioning, tPrepared: number): Promis
 async function createMachines(p: Provisioning, keys: Keys, forwarding: SideStep<void>): Promise<void> {
   const { opts, provider, image, state, stop, save, record, progress } = p;
   const hosts = state.machines.map((m) => ({ name: m.name, address: m.address }));
-  const timeoutMs = (opts.bootTimeoutSeconds ?? (provider.name === 'qemu' ? 600 : 120)) * 1000;
+  const timeoutMs = (opts.bootTimeoutSeconds ?? (provider.name === 'qemu' || provider.name === 'libvirt' ? 600 : 120)) * 1000;
   const limit = pLimit(provider.maxParallelBoots(state));
   const tasks = state.machines.map((m, i) =>
     limit(async () => {

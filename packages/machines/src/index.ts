@@ -31,6 +31,11 @@ export { type SshSession, SSH_DEFAULTS, sshPort, sshUser, checkSshEndpoint, host
 export type { Provider, CreateRequest } from './provider.js';
 export { NspawnProvider, nspawnArgs } from './providers/nspawn.js';
 export { QemuProvider, qemuArgs, detectAccelerator, writeNoCloudSeed } from './providers/qemu.js';
+export { LibvirtProvider, libvirtNames, isLocalUri, LIBVIRT_NODE_DEFAULTS, type LibvirtHost, type LibvirtSettings } from './providers/libvirt.js';
+export { Virsh, connectUri } from './providers/libvirt-client.js';
+export { reapLibvirt, type LibvirtReaped } from './providers/libvirt-reap.js';
+export { domainXml, parseStamp, stampXml, KAROO_XMLNS, type Stamp } from './providers/libvirt-xml.js';
+export { place, describePlacement, type Placement, type PlacementHost, type PlacementNode } from './placement.js';
 export { loadState, listStateDirs, type EnvState, type MachineState } from './state.js';
 export { checkNodeName, isEnvironmentId, newEnvironmentId, subnetOf, MAX_NODE_NAME } from './names.js';
 export { seedFiles, seedTar, type SeedFile } from './seed.js';

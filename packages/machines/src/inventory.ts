@@ -4,7 +4,7 @@ import { KarooError, quoteValue, writeFileAtomic } from '@karoo/common';
 import { Ajv, type ErrorObject } from 'ajv';
 import schema from '../schema/inventory.schema.json' with { type: 'json' };
 
-export type ProviderName = 'nspawn' | 'qemu';
+export type ProviderName = 'nspawn' | 'qemu' | 'libvirt';
 
 export interface SshEndpoint {
   host: string;

@@ -13,10 +13,13 @@ import { bootId, isAlive, killAndWait, listProcesses, netnsInode, type OwnerRef,
 import type { Provider } from './provider.js';
 import { NspawnProvider, unmount } from './providers/nspawn.js';
 import { QemuProvider } from './providers/qemu.js';
+import { LibvirtProvider } from './providers/libvirt.js';
+import { reapLibvirt } from './providers/libvirt-reap.js';
 import { systemPython } from './run.js';
 import { type EnvState, listStateDirs, loadState, saveState } from './state.js';
 
 function providerOf(name: string): Provider {
+  if (name === 'libvirt') return new LibvirtProvider();
   return name === 'qemu' ? new QemuProvider() : new NspawnProvider();
 }
 
@@ -366,5 +369,11 @@ export async function reap(opts: ReapOptions = {}): Promise<Reaped[]> {
     out.push({ environmentId: env, reason, leftovers });
   }
   if (!opts.environmentId) await reapTempDirs(progress);
+  // libvirt hosts this runner used: stamped domains whose environment has no state here.
+  if (!opts.environmentId) {
+    for (const r of await reapLibvirt({ progress, ...(opts.now !== undefined ? { now: opts.now } : {}) })) {
+      if (r.environmentId) out.push({ environmentId: r.environmentId, reason: `${r.reason} (libvirt host ${r.host})`, leftovers: r.leftovers });
+    }
+  }
   return out;
 }

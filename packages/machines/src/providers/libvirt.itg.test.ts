@@ -1,0 +1,227 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { isKarooError, type Progress } from '@karoo/common';
+import { buildImage } from '../image.js';
+import { destroyEnvironment, reap, resourcesOf } from '../teardown.js';
+import { execOnNode, provision } from '../environment.js';
+import { readInventory } from '../inventory.js';
+import { sleep } from '../proc.js';
+import type { LibvirtHost } from './libvirt-client.js';
+import { Virsh } from './libvirt-client.js';
+import { reapLibvirt } from './libvirt-reap.js';
+import { KNOWN_HOSTS_FILE, runnerId } from './libvirt.js';
+import { domainXml } from './libvirt-xml.js';
+
+// Real libvirt: Debian's libvirtd driving QEMU with TCG on qemu:///system. The test starts
+// libvirtd when none answers (and stops it after), uses a storage pool of its own in a temporary
+// directory and shares the machine image the qemu tests build. One boot to SSH, one killed
+// right after its domain starts; the reap sweeps define domains without booting them.
+const URI = 'qemu:///system';
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const POOL = `karoo-itg-${process.pid}`;
+let poolDir = '';
+const startedDaemons: number[] = [];
+const host = (): LibvirtHost => ({ name: 'local', uri: URI, pool: POOL, cpus: 4, memory: 2048 });
+const virsh = (...args: string[]) => execFileSync('virsh', ['-q', '-c', URI, ...args], { encoding: 'utf8' });
+const lines: string[] = [];
+const progress: Progress = { info: (m: string) => void lines.push(m), warn: (m: string) => void lines.push(`warn: ${m}`) } as unknown as Progress;
+
+function karooLeft(): string[] {
+  const doms = virsh('list', '--all', '--name').split('\n').filter((d) => d.startsWith('karoo-') && !d.startsWith('karoo-itg'));
+  const nets = virsh('net-list', '--all', '--name').split('\n').filter((n) => n.startsWith('karoo-'));
+  const vols = virsh('vol-list', '--pool', POOL).split('\n').map((l) => l.trim().split(/\s+/)[0] ?? '').filter((v) => /^karoo-[0-9a-f]{8}-/.test(v));
+  return [...doms.map((d) => `domain ${d}`), ...nets.map((n) => `network ${n}`), ...vols.map((v) => `volume ${v}`)];
+}
+
+async function ensureLibvirtd(): Promise<void> {
+  // QEMU's output goes through virtlogd (systemd socket-activates it elsewhere; here it is started).
+  if (!existsSync('/run/libvirt/virtlogd-sock')) {
+    execFileSync('virtlogd', ['-d', '-p', '/run/karoo-itg-virtlogd.pid']);
+    startedDaemons.push(Number(readFileSync('/run/karoo-itg-virtlogd.pid', 'utf8').trim()));
+  }
+  if (spawnSync('virsh', ['-c', URI, 'version'], { stdio: 'ignore' }).status === 0) return;
+  // Debian's libvirt-daemon without -system: the user QEMU runs as and the log directory are missing.
+  if (spawnSync('getent', ['group', 'libvirt-qemu']).status !== 0) execFileSync('groupadd', ['--system', 'libvirt-qemu']);
+  if (spawnSync('id', ['libvirt-qemu'], { stdio: 'ignore' }).status !== 0) {
+    execFileSync('useradd', ['--system', '--gid', 'libvirt-qemu', '--home-dir', '/var/lib/libvirt', '--no-create-home', '--shell', '/usr/sbin/nologin', 'libvirt-qemu']);
+  }
+  execFileSync('mkdir', ['-p', '/var/log/libvirt', '/var/lib/libvirt']);
+  const pidFile = '/run/karoo-itg-libvirtd.pid';
+  execFileSync('libvirtd', ['-d', '-p', pidFile]);
+  const deadline = Date.now() + 30_000;
+  while (spawnSync('virsh', ['-c', URI, 'version'], { stdio: 'ignore' }).status !== 0) {
+    if (Date.now() > deadline) throw new Error(`libvirtd did not answer on ${URI}; see /var/log/libvirt/libvirtd.log`);
+    await sleep(200);
+  }
+  startedDaemons.unshift(Number(readFileSync(pidFile, 'utf8').trim()));
+}
+
+// reap remembers the hosts a runner used (/var/lib/karoo/libvirt-hosts.json): put back as it was.
+let knownHosts: string | undefined;
+
+beforeAll(async () => {
+  knownHosts = existsSync(KNOWN_HOSTS_FILE()) ? readFileSync(KNOWN_HOSTS_FILE(), 'utf8') : undefined;
+  // The child that is killed mid-provision runs the compiled library.
+  execFileSync('npx', ['tsc', '-b', 'packages/machines'], { cwd: ROOT, stdio: 'inherit' });
+  await buildImage({});
+  await ensureLibvirtd();
+  poolDir = mkdtempSync(join(tmpdir(), 'karoo-libvirt-pool-'));
+  // As libvirt's own /var/lib/libvirt/images: QEMU (user libvirt-qemu) passes through to its volumes.
+  chmodSync(poolDir, 0o711);
+  virsh('pool-create-as', POOL, 'dir', '--target', poolDir);
+}, 20 * 60_000);
+
+afterAll(async () => {
+  if (knownHosts === undefined) rmSync(KNOWN_HOSTS_FILE(), { force: true });
+  else writeFileSync(KNOWN_HOSTS_FILE(), knownHosts);
+  try {
+    for (const v of virsh('vol-list', '--pool', POOL).split('\n').map((l) => l.trim().split(/\s+/)[0]).filter(Boolean)) virsh('vol-delete', '--pool', POOL, v!);
+    virsh('pool-destroy', POOL);
+  } catch {
+    // already gone
+  }
+  rmSync(poolDir, { recursive: true, force: true });
+  // libvirtd first, then virtlogd.
+  for (const pid of startedDaemons) {
+    process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 100 && spawnSync('kill', ['-0', String(pid)]).status === 0; i++) await sleep(100);
+  }
+}, 120_000);
+
+describe('libvirt provider on qemu:///system', () => {
+  test('a node is placed, booted from an overlay of the uploaded image, reached over SSH, and nothing karoo-named is left after teardown', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'karoo-libvirt-'));
+    const { inventory, inventoryPath } = await provision({
+      nodes: [{ name: 'lv-a', role: 'one', cpus: 2, memory: 512 }],
+      provider: 'libvirt',
+      libvirt: { hosts: [host()] },
+      outDir: out,
+      progress,
+      reapFirst: false,
+    });
+    const env = inventory.environmentId;
+    try {
+      expect(inventory.provider).toBe('libvirt');
+      expect(inventory.nodes[0]).toMatchObject({ name: 'lv-a', provider: 'libvirt', machineId: `${env}-lv-a`, cpus: 2, memory: 512 });
+      // Placement printed before anything was made.
+      expect(lines).toContain('placement: local: lv-a (2 vCPU(s), 512 MiB; 2 vCPU(s), 1536 MiB left)');
+      // The domain is libvirt's, stamped with the environment and its expiry, on an overlay of the base volume.
+      const v = new Virsh(host());
+      expect(await v.domainStamp(`${env}-lv-a`)).toEqual({ environmentId: env, expiresAt: inventory.expiresAt, runner: await runnerId(), node: 'lv-a' });
+      const vols = await v.listVolumes(POOL);
+      expect(vols.filter((x) => x.startsWith(`${env}-`)).sort()).toEqual([`${env}-lv-a.console`, `${env}-lv-a.qcow2`, `${env}-lv-a.seed`]);
+      const base = vols.find((x) => /^karoo-base-[0-9a-f]{24}\.qcow2$/.test(x))!;
+      expect(virsh('vol-dumpxml', '--pool', POOL, `${env}-lv-a.qcow2`)).toContain(`${poolDir}/${base}`);
+      const inv = await readInventory(inventoryPath);
+      const r = await execOnNode(inv, 'lv-a', 'hostname; ip -4 -o addr show | grep -c ' + inv.nodes[0]!.address + '; systemd-detect-virt');
+      expect(r.stdout.trim().split('\n')).toEqual(['lv-a', '1', 'qemu']);
+    } finally {
+      const report = await destroyEnvironment({ environmentId: env });
+      expect(report.leftovers).toEqual([]);
+    }
+    expect(karooLeft()).toEqual([]);
+    expect(await resourcesOf(env)).toEqual([]);
+    // The base image stays for the next environment, which uploads nothing.
+    expect(lines.filter((l) => /uploaded karoo-base-/.test(l))).toHaveLength(3);
+  }, 900_000);
+
+  test('a provisioning killed with SIGKILL right after its domain started is removed by karoo reap', async () => {
+    const script = join(mkdtempSync(join(tmpdir(), 'karoo-libvirt-kill-')), 'provision.mjs');
+    writeFileSync(
+      script,
+      `import { provision } from ${JSON.stringify(join(ROOT, 'packages/machines/lib/src/index.js'))};
+await provision({ nodes: [{ name: 'lv-k', role: 'r' }], provider: 'libvirt', libvirt: { hosts: ${JSON.stringify([host()])} }, reapFirst: false,
+  outDir: ${JSON.stringify(join(script, '..', 'out'))},
+  onMachineStarted: (m, s) => console.log('STARTED ' + s.environmentId) });
+`,
+    );
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const env = await new Promise<string>((res, rej) => {
+      let buf = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        buf += d.toString();
+        const m = /STARTED (karoo-[0-9a-f]{8})/.exec(buf);
+        if (m) res(m[1]!);
+      });
+      child.once('exit', (c) => rej(new Error(`provisioning child exited (${c}) before its machine started`)));
+    });
+    expect(virsh('domstate', `${env}-lv-k`).trim()).toBe('running');
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const reaped = await reap({ progress });
+    expect(reaped.map((r) => r.environmentId)).toContain(env);
+    expect(karooLeft()).toEqual([]);
+    expect(await resourcesOf(env)).toEqual([]);
+  }, 600_000);
+
+  test('the reap sweep across hosts removes only karoo-stamped domains that are expired or orphans of this runner, never anyone else\'s', async () => {
+    const v = new Virsh(host());
+    const me = await runnerId();
+    const define = async (name: string, stamp: { environmentId: string; expiresAt: string; runner: string } | undefined) => {
+      const xml = domainXml({
+        name,
+        type: 'qemu',
+        cpus: 1,
+        memory: 128,
+        stamp: stamp ?? { environmentId: 'karoo-00000000', expiresAt: new Date(0).toISOString(), runner: me },
+        pool: POOL,
+        disk: 'none.qcow2',
+        seed: { volume: 'none.seed', kind: 'tar' },
+        console: join(poolDir, `${name}.console`),
+        network: 'none',
+        mac: '52:54:00:00:00:01',
+      });
+      // Not karoo's: the same domain without karoo's <metadata>.
+      await v.define('domain', stamp ? xml : xml.replace(/ {2}<metadata>[\s\S]*<\/metadata>\n/, ''));
+    };
+    const past = new Date(Date.now() - 60_000).toISOString();
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    await define('karoo-aaaaaaa1-x', { environmentId: 'karoo-aaaaaaa1', expiresAt: past, runner: 'other-runner/boot' });
+    await define('karoo-aaaaaaa2-x', { environmentId: 'karoo-aaaaaaa2', expiresAt: future, runner: me });
+    await define('karoo-aaaaaaa3-x', { environmentId: 'karoo-aaaaaaa3', expiresAt: future, runner: 'other-runner/boot' });
+    await define('karoo-aaaaaaa4-x', undefined);
+    await define('someone-elses-vm', undefined);
+    await v.createEmpty(POOL, 'karoo-aaaaaaa1-x.qcow2');
+    await v.createEmpty(POOL, 'karoo-aaaaaaa4-x.qcow2');
+    try {
+      const unreachable: LibvirtHost = { name: 'gone', uri: 'qemu+tcp://127.0.0.1:9/system', pool: 'default' };
+      const swept = await reapLibvirt({ hosts: [host(), unreachable], progress });
+      const left = virsh('list', '--all', '--name').split('\n').filter(Boolean);
+      // Expired (another runner's) and an orphan of this runner: removed with their volumes.
+      expect(left).not.toContain('karoo-aaaaaaa1-x');
+      expect(left).not.toContain('karoo-aaaaaaa2-x');
+      expect(await v.volExists(POOL, 'karoo-aaaaaaa1-x.qcow2')).toBe(false);
+      // Another runner's live environment, a karoo-named domain without karoo's stamp, anyone else's: untouched.
+      expect(left).toEqual(expect.arrayContaining(['karoo-aaaaaaa3-x', 'karoo-aaaaaaa4-x', 'someone-elses-vm']));
+      expect(await v.volExists(POOL, 'karoo-aaaaaaa4-x.qcow2')).toBe(true);
+      expect(swept.filter((r) => r.environmentId).map((r) => r.environmentId).sort()).toEqual(['karoo-aaaaaaa1', 'karoo-aaaaaaa2']);
+      // The host that refuses connections is reported, not fatal.
+      expect(swept.find((r) => r.host === 'gone')?.reason).toMatch(/^host unreachable: /);
+    } finally {
+      for (const d of ['karoo-aaaaaaa1-x', 'karoo-aaaaaaa2-x', 'karoo-aaaaaaa3-x', 'karoo-aaaaaaa4-x', 'someone-elses-vm']) spawnSync('virsh', ['-c', URI, 'undefine', d], { stdio: 'ignore' });
+      for (const x of ['karoo-aaaaaaa1-x.qcow2', 'karoo-aaaaaaa4-x.qcow2']) await v.deleteVolume(POOL, x);
+    }
+  }, 120_000);
+
+  test('an environment that does not fit fails before anything is made, naming the shortfall', async () => {
+    const before = karooLeft();
+    const e = await provision({
+      nodes: [
+        { name: 'big-a', role: 'r', cpus: 2, memory: 1536 },
+        { name: 'big-b', role: 'r', cpus: 2, memory: 1536 },
+      ],
+      provider: 'libvirt',
+      libvirt: { hosts: [host()] },
+      outDir: mkdtempSync(join(tmpdir(), 'karoo-libvirt-nofit-')),
+      reapFirst: false,
+    }).catch((x: unknown) => x);
+    expect(isKarooError(e) && e.kind === 'unavailable').toBe(true);
+    expect((e as Error).message).toContain('short by 1024 MiB of memory');
+    expect(karooLeft()).toEqual(before);
+    expect(existsSync(join(poolDir, 'nothing'))).toBe(false);
+  }, 120_000);
+});
