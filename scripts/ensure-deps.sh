@@ -35,6 +35,11 @@ need xz-utils command -v xz
 need openssh-client command -v ssh-keygen
 need iproute2 command -v ip
 need genisoimage command -v genisoimage
+# provider libvirt: Debian's libvirtd with its QEMU driver and virsh (not libvirt-daemon-system, whose
+# default network would turn on NAT); the libvirt itg test starts libvirtd and virtlogd itself.
+need libvirt-clients command -v virsh
+need libvirt-daemon command -v libvirtd
+need libvirt-daemon-driver-qemu bash -c 'ls /usr/lib/*/libvirt/connection-driver/libvirt_driver_qemu.so'
 
 if [ ${#want_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
