@@ -7,7 +7,7 @@
  * GitHub's own Sigstore instance gives `@actions/attest` (no transparency log).
  */
 import { execFileSync } from 'node:child_process';
-import { createPrivateKey, sign as cryptoSign } from 'node:crypto';
+import { createHash, createPrivateKey, sign as cryptoSign } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -39,7 +39,11 @@ export interface TestCa {
   readonly dir: string;
   readonly rootDer: Buffer;
   readonly intermediateDer: Buffer;
+  /** The chain a Fulcio returns after the leaf: intermediate, root (PEM). */
+  readonly chainPem: readonly string[];
   issue(o: LeafOptions): Leaf;
+  /** A leaf for a public key someone else holds (what a Fulcio does with a certificate request), valid for a day; PEM. */
+  issueFor(publicKeyPem: string, identity: WorkflowCertIdentity): string;
 }
 
 const PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -68,35 +72,39 @@ export function makeCa(dir: string, name: string): TestCa {
     ['[ca]', 'default_ca=leafca', '[leafca]', `dir=${dir}`, 'database=$dir/index.txt', 'serial=$dir/serial', 'new_certs_dir=$dir', 'certificate=$dir/intermediate.pem', 'private_key=$dir/intermediate.key', 'default_md=sha256', 'policy=any', 'unique_subject=no', 'copy_extensions=none', '[any]', 'organizationName=optional', 'commonName=optional', ''].join('\n'),
   );
   let n = 0;
+  const writeExt = (id: string, identity: WorkflowCertIdentity) => {
+    const { server, repository, workflow, ref, issuer } = identity;
+    const signer = `${server}/${repository}/${workflow}@${ref}`;
+    const utf8 = (oid: string, v: string) => `${oid}=ASN1:UTF8String:${v}`;
+    writeFileSync(
+      join(dir, `${id}.ext`),
+      [
+        '[leaf]',
+        'basicConstraints=critical,CA:FALSE',
+        'keyUsage=critical,digitalSignature',
+        'extendedKeyUsage=codeSigning',
+        'subjectKeyIdentifier=hash',
+        'authorityKeyIdentifier=keyid',
+        `subjectAltName=critical,URI:${signer}`,
+        // The v1 issuer extension is the raw string, not DER (Fulcio's first extensions).
+        `1.3.6.1.4.1.57264.1.1=DER:${Buffer.from(issuer).toString('hex').replace(/(..)(?!$)/g, '$1:')}`,
+        utf8('1.3.6.1.4.1.57264.1.8', issuer),
+        utf8('1.3.6.1.4.1.57264.1.9', signer),
+        utf8('1.3.6.1.4.1.57264.1.12', `${server}/${repository}`),
+        utf8('1.3.6.1.4.1.57264.1.14', ref),
+        utf8('1.3.6.1.4.1.57264.1.18', signer),
+        '',
+      ].join('\n'),
+    );
+  };
   return {
     dir,
     rootDer: pem2der(readFileSync(join(dir, 'root.pem'), 'utf8')),
     intermediateDer: pem2der(readFileSync(join(dir, 'intermediate.pem'), 'utf8')),
+    chainPem: [readFileSync(join(dir, 'intermediate.pem'), 'utf8'), readFileSync(join(dir, 'root.pem'), 'utf8')],
     issue(o) {
       const id = `leaf${++n}`;
-      const { server, repository, workflow, ref, issuer } = o.identity;
-      const signer = `${server}/${repository}/${workflow}@${ref}`;
-      const utf8 = (oid: string, v: string) => `${oid}=ASN1:UTF8String:${v}`;
-      writeFileSync(
-        join(dir, `${id}.ext`),
-        [
-          '[leaf]',
-          'basicConstraints=critical,CA:FALSE',
-          'keyUsage=critical,digitalSignature',
-          'extendedKeyUsage=codeSigning',
-          'subjectKeyIdentifier=hash',
-          'authorityKeyIdentifier=keyid',
-          `subjectAltName=critical,URI:${signer}`,
-          // The v1 issuer extension is the raw string, not DER (Fulcio's first extensions).
-          `1.3.6.1.4.1.57264.1.1=DER:${Buffer.from(issuer).toString('hex').replace(/(..)(?!$)/g, '$1:')}`,
-          utf8('1.3.6.1.4.1.57264.1.8', issuer),
-          utf8('1.3.6.1.4.1.57264.1.9', signer),
-          utf8('1.3.6.1.4.1.57264.1.12', `${server}/${repository}`),
-          utf8('1.3.6.1.4.1.57264.1.14', ref),
-          utf8('1.3.6.1.4.1.57264.1.18', signer),
-          '',
-        ].join('\n'),
-      );
+      writeExt(id, o.identity);
       ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${id}.key`, '-out', `${id}.csr`, '-subj', '/O=sigstore.dev');
       const now = Date.now();
       ssl(
@@ -104,6 +112,15 @@ export function makeCa(dir: string, name: string): TestCa {
         '-startdate', o.startDate ?? stamp(new Date(now - 3600_000)), '-enddate', o.endDate ?? stamp(new Date(now + 3600_000)),
       );
       return { certDer: pem2der(readFileSync(join(dir, `${id}.pem`), 'utf8')), keyPem: readFileSync(join(dir, `${id}.key`), 'utf8') };
+    },
+    issueFor(publicKeyPem, identity) {
+      const id = `leaf${++n}`;
+      writeExt(id, identity);
+      writeFileSync(join(dir, `${id}.pub`), publicKeyPem);
+      // Any request will do for its subject: the certificate gets the given key (-force_pubkey).
+      ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${id}.unused.key`, '-out', `${id}.csr`, '-subj', '/O=sigstore.dev');
+      ssl('x509', '-req', '-in', `${id}.csr`, '-force_pubkey', `${id}.pub`, '-CA', 'intermediate.pem', '-CAkey', 'intermediate.key', '-CAcreateserial', '-out', `${id}.pem`, '-days', '1', '-extfile', `${id}.ext`, '-extensions', 'leaf');
+      return readFileSync(join(dir, `${id}.pem`), 'utf8');
     },
   };
 }
@@ -113,6 +130,8 @@ export interface TestTsa {
   readonly certDer: Buffer;
   /** A TimeStampResp (DER, status and token, as Sigstore bundles carry it) over `data`, at the current time. */
   timestamp(data: Buffer): Buffer;
+  /** The same over a sha256 digest (what a TSA is sent: `{ artifactHash, hashAlgorithm }`). */
+  timestampDigest(sha256: Buffer): Buffer;
 }
 
 export function makeTsa(ca: TestCa): TestTsa {
@@ -130,9 +149,11 @@ export function makeTsa(ca: TestCa): TestTsa {
   return {
     certDer: pem2der(readFileSync(join(dir, 'tsa.pem'), 'utf8')),
     timestamp(data) {
+      return this.timestampDigest(createHash('sha256').update(data).digest());
+    },
+    timestampDigest(sha256) {
       const id = `ts${++n}`;
-      writeFileSync(join(dir, `${id}.data`), data);
-      ssl('ts', '-query', '-data', `${id}.data`, '-sha256', '-cert', '-out', `${id}.tsq`);
+      ssl('ts', '-query', '-digest', sha256.toString('hex'), '-sha256', '-cert', '-out', `${id}.tsq`);
       ssl('ts', '-reply', '-config', 'tsa.cnf', '-section', 't', '-queryfile', `${id}.tsq`, '-inkey', 'tsa.key', '-signer', 'tsa.pem', '-out', `${id}.tst`);
       return readFileSync(join(dir, `${id}.tst`));
     },
