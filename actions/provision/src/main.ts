@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errorMessage, KarooError } from '@karoo/common';
 import { loadConfig } from '@karoo/config';
-import { findJobProcess, provision, sshCommandLine } from '@karoo/machines';
+import { findJobProcess, libvirtOptions, provision, sshCommandLine } from '@karoo/machines';
 import { actionProgress, core, runAction, setOutputs } from '@karoo/kit';
 import { EXPIRE_FLAG, OUTPUT, STATE } from './constants.js';
 import { loadInputs } from './inputs.js';
@@ -51,6 +51,7 @@ async function provisionMachines(): Promise<void> {
     const r = await provision({
       nodes: config.nodes.map((n) => ({ name: n.name, role: n.role, cpus: n.cpus, memory: n.memory })),
       provider,
+      ...libvirtOptions(config.provision),
       image,
       imageSha256,
       ttlSeconds: i.ttlSeconds ?? config.provision.ttlSeconds,

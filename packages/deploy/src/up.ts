@@ -130,6 +130,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     env = await machines.provision({
         nodes: opts.config.nodes.map((n) => ({ name: n.name, role: n.role, cpus: n.cpus, memory: n.memory })),
         provider,
+        ...machines.libvirtOptions(opts.config.provision),
         image: opts.config.provision.image,
         imageSha256: opts.config.provision.imageSha256,
         ttlSeconds: opts.config.provision.ttlSeconds,

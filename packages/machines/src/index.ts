@@ -31,7 +31,7 @@ export { type SshSession, SSH_DEFAULTS, sshPort, sshUser, checkSshEndpoint, host
 export type { Provider, CreateRequest } from './provider.js';
 export { NspawnProvider, nspawnArgs } from './providers/nspawn.js';
 export { QemuProvider, qemuArgs, detectAccelerator, writeNoCloudSeed } from './providers/qemu.js';
-export { LibvirtProvider, libvirtNames, isLocalUri, LIBVIRT_NODE_DEFAULTS, type LibvirtHost, type LibvirtSettings } from './providers/libvirt.js';
+export { LibvirtProvider, libvirtOptions, libvirtNames, isLocalUri, LIBVIRT_NODE_DEFAULTS, type LibvirtHost, type LibvirtSettings } from './providers/libvirt.js';
 export { Virsh, connectUri } from './providers/libvirt-client.js';
 export { reapLibvirt, type LibvirtReaped } from './providers/libvirt-reap.js';
 export { domainXml, parseStamp, stampXml, KAROO_XMLNS, type Stamp } from './providers/libvirt-xml.js';

@@ -24,7 +24,7 @@ export function registerProvision(program: Command): void {
     .option('--json', 'print the inventory JSON itself')
     .action(async (opts: ProvisionOpts) => {
       const { loadConfig, parseDuration } = await import('@karoo/config');
-      const { provision, sshCommandLine } = await import('@karoo/machines');
+      const { provision, sshCommandLine, libvirtOptions } = await import('@karoo/machines');
       const { stderrProgress } = await import('@karoo/common');
       const config = await loadConfig(opts.config);
       // Interrupted while provisioning, it destroys what it made; once ready, the environment is handed on (TTL).
@@ -32,6 +32,7 @@ export function registerProvision(program: Command): void {
       const r = await provision({
         nodes: config.nodes.map((n) => ({ name: n.name, role: n.role, cpus: n.cpus, memory: n.memory })),
         provider: opts.provider ?? config.provision.provider,
+        ...libvirtOptions(config.provision),
         image: config.provision.image,
         imageSha256: config.provision.imageSha256,
         ttlSeconds: opts.ttl ? parseDuration(opts.ttl) : config.provision.ttlSeconds,

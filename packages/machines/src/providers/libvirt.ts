@@ -30,6 +30,11 @@ export interface LibvirtSettings {
   progress?: Progress;
 }
 
+/** ProvisionOptions' libvirt part from karoo.yml's provision section (nothing for the other providers). */
+export function libvirtOptions(p: { hosts?: readonly LibvirtHost[] | undefined; antiAffinity?: readonly string[] | undefined }): { libvirt?: LibvirtSettings } {
+  return p.hosts?.length ? { libvirt: { hosts: p.hosts, ...(p.antiAffinity?.length ? { antiAffinity: p.antiAffinity } : {}) } } : {};
+}
+
 /** Node defaults when karoo.yml declares none: one vCPU (placement counts it), 512 MiB. */
 export const LIBVIRT_NODE_DEFAULTS = { cpus: 1, memory: 512 } as const;
 
