@@ -5,7 +5,7 @@ import { canonicalJson, type Digest, hexOf, isKarooError, KarooError, type Progr
 import type { KarooConfig } from '@karoo/config';
 import type { Inventory, InventoryNode } from '@karoo/machines';
 import type { Store } from '@karoo/oci';
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { AGENT_SHA256 } from './generated/agent.js';
 import { type PayloadFile, SshPool } from './ssh.js';
 import { stageCandidate, type StagedCandidate } from './stage.js';
@@ -224,281 +224,376 @@ interface PlanAnswer {
  *    restart its services, verify, write the receipt.
  * A node that fails in phase 1 leaves every node on its old release. Everything that can be
  * checked without machines (configuration, inventory, candidate blobs) is checked first.
+ *
+ * Read from the top: open (SSH pool, work directory) → stage the candidate → plan every node
+ * → prepare (install once per target, ship the installed tree) → activate → summarise → close.
  */
 export async function deploy(opts: DeployOptions): Promise<DeployResult> {
-  const t0 = Date.now();
-  // The one place that records phase timings: each phase ends where the next begins.
-  const timings: DeployTimings = { stage: 0, plan: 0, install: 0, ship: 0, activate: 0, close: 0 };
-  let mark = t0;
-  const lap = (phase: keyof DeployTimings) => {
-    const now = Date.now();
-    timings[phase] += now - mark;
-    mark = now;
-  };
+  const clock = new PhaseClock();
   const progress = opts.progress ?? silentProgress;
   const sc = await systemConfig(opts.config, opts.environment);
   const nodes = matchInventory(sc, opts.inventory);
-  // The pool first: it refuses a bad target before any temporary directory exists.
-  const pool = opts.pool ?? (await SshPool.open(nodes.map((n) => ({ name: n.name, ...n.ssh }))));
-  const work = await mkdtemp(join(tmpdir(), 'karoo-deploy-')).catch(async (e: unknown) => {
-    if (!opts.pool) await pool.close();
-    throw e;
-  });
+  const { pool, work } = await openDeploy(opts, nodes);
   let result: Omit<DeployResult, 'durationMs' | 'timings'>;
   try {
     const candidate = await stageCandidate(opts.store, opts.candidate, work);
-    lap('stage');
+    clock.lap('stage');
     const plan = planDeploy(sc, candidate, nodes, opts.config.dir);
     progress.info(`deploying candidate ${candidate.digest} as system ${plan.systemId} (${sc.environment}) to ${nodes.length} node(s)`);
-    const limit = pLimit(Math.max(1, opts.parallel ?? 8));
-    const results = new Map<string, NodeResult>();
-    const started = new Map<string, number>();
-    const fail = (r: NodeResult, e: unknown) => {
-      r.result = 'failed';
-      r.detail = isKarooError(e) || e instanceof Error ? e.message.replace(new RegExp(`^node ${r.name}: `), '') : String(e);
-      r.unreachable = isKarooError(e) && e.kind === 'unavailable';
-      r.integrity = isKarooError(e) && e.kind === 'integrity';
-    };
-
-    // 1a. Plan every node: what it has, whether it is converged, and its target.
-    const answers = new Map<string, PlanAnswer>();
-    await Promise.all(
-      plan.nodes.map(({ node, desired }) =>
-        limit(async () => {
-          const r: NodeResult = { name: node.name, role: node.role, result: 'skipped', changed: false, durationMs: 0, phases: { plan: 0, transfer: 0, install: 0, start: 0, verify: 0 }, bytesSent: 0, cpu: { plan: 0, prepare: 0, activate: 0 } };
-          results.set(node.name, r);
-          const s0 = Date.now();
-          started.set(node.name, s0);
-          try {
-            const p = await pool.agent<PlanAnswer>(node.name, 'plan', {
-              system: sc.system,
-              releaseId: desired.releaseId,
-              stateDigest: desired.stateDigest,
-              candidate: candidate.digest,
-              candidateShort: candidate.short,
-              expected: candidate.expected,
-              blobs: candidate.wheels.map((w) => w.hex),
-            });
-            r.phases.plan = Date.now() - s0;
-            r.cpu.plan = cpuMs(p);
-            r.release = desired.releaseId;
-            r.target = targetLabel(p.target);
-            checkPython(node.name, p.python, candidate.config.target?.python);
-            if (p.converged) {
-              r.result = 'converged';
-              r.install = 'reused';
-              r.previousRelease = p.current ?? undefined;
-              progress.info(`${node.name}: converged at ${desired.releaseId}, nothing to do (${Date.now() - s0} ms)`);
-              return;
-            }
-            r.changed = true;
-            answers.set(node.name, p);
-          } catch (e) {
-            fail(r, e);
-            progress.info(`${node.name}: failed: ${r.detail}`);
-          } finally {
-            r.durationMs = Date.now() - s0;
-          }
-        }),
-      ),
-    );
-
-    lap('plan');
-
-    // 1b. Install once per distinct target: the first node of each target that lacks the
-    // installation builds it from the wheels; the others of that target get the installed tree.
-    const installers = installPlan(plan.nodes.map(({ node }) => node.name).filter((n) => answers.has(n) && !answers.get(n)!.venvComplete), answers);
-    if (installers.length > 1) {
-      progress.info(`the nodes run ${installers.length} different targets: the candidate is installed once per target`);
-      for (const g of installers) {
-        progress.info(
-          g.receivers.length > 0
-            ? `target ${g.label}: ${g.builder} installs, ${g.receivers.join(', ')} receive its installed tree`
-            : `${g.builder}: its target (${g.label}) differs from the other nodes': installing on this node`,
-        );
-      }
-    }
-    const roleOf = new Map(installers.flatMap((g) => [[g.builder, g] as const, ...g.receivers.map((n) => [n, g] as const)]));
-    const pkgOf = new Map(candidate.lock.files().map(({ pkg, file }) => [file.sha256, pkg]));
-    const wheels = candidate.wheels.map((w) => ({ hex: w.hex, filename: w.filename, package: pkgOf.get(w.hex)?.name, marker: pkgOf.get(w.hex)?.marker }));
-    const archives = new Map<InstallGroup, Promise<SharedArchive>>();
-    let archiveSeq = 0;
-
-    /**
-     * One agent call per node: the wheels it lacks (or the installed tree, `archive`) stream after
-     * the request and are checked on arrival; the node installs and renders its release; with
-     * `packTo`, it streams its installed tree back, which is checked and written there.
-     */
-    const prepare = async ({ node, desired, files }: (typeof plan.nodes)[number], archive: SharedArchive | undefined, packTo?: string): Promise<PrepareAnswer> => {
-      const r = results.get(node.name)!;
-      const p = answers.get(node.name)!;
-      await opts.onTransfer?.(node.name);
-      const send = archive || p.venvComplete ? [] : p.missing.map((h) => candidate.wheels.find((w) => w.hex === h)!).filter(Boolean);
-      const payload: PayloadFile[] = archive ? [{ path: archive.path, size: archive.size }] : send.map((w) => ({ path: w.path, size: w.size }));
-      const request = {
-        system: sc.system,
-        candidate: candidate.digest,
-        candidateShort: candidate.short,
-        releaseId: desired.releaseId,
-        blobs: send.map((w) => ({ hex: w.hex, size: w.size })),
-        wheels,
-        archive: archive ? { hex: archive.hex, size: archive.size, inline: true } : undefined,
-        pack: packTo ? true : undefined,
-        expected: candidate.expected,
-        release: desired,
-        files: files.map((f) => ({ path: f.path, mode: f.mode, content: Buffer.from(f.bytes).toString('base64') })),
-      };
-      const t = Date.now();
-      const a = packTo
-        ? await pool.agentWithBlob<PrepareAnswer>(node.name, 'prepare', request, payload, (x) => x.packed ?? { hex: '', size: -1 }, packTo)
-        : await pool.agent<PrepareAnswer>(node.name, 'prepare', request, payload);
-      const took = Date.now() - t;
-      r.cpu.prepare = cpuMs(a);
-      r.bytesSent = payload.reduce((n, f) => n + f.size, 0);
-      r.phases.transfer = Math.round((a.timings.receiveSeconds ?? 0) * 1000);
-      r.phases.install = took - r.phases.transfer;
-      r.install = a.timings.install.reused ? 'reused' : archive ? 'archive' : 'wheels';
-      r.result = 'prepared';
-      return a;
-    };
-
-    const planFailed = [...results.values()].some((r) => r.result === 'failed');
-    // `install` lasts until the last node that installs for itself is done; the rest is `ship`.
-    let installing = 0;
-    const installDone = () => {
-      if (--installing === 0) lap('install');
-    };
-    const tasks = plan.nodes
-      .filter(({ node }) => answers.has(node.name) && !planFailed)
-      .map((entry) => {
-        const { node, desired } = entry;
-        const r = results.get(node.name)!;
-        const g = roleOf.get(node.name);
-        const finish = () => (r.durationMs = Date.now() - started.get(node.name)!);
-        if (g && g.receivers.includes(node.name)) {
-          // Waits for its target's archive outside the limit, so that waiting never holds a slot the builder needs.
-          return (async () => {
-            let archive: SharedArchive;
-            try {
-              archive = await archives.get(g)!;
-            } catch (e) {
-              r.result = 'failed';
-              r.detail = `not prepared: the installation for its target (${g.label}) failed on node ${g.builder}`;
-              finish();
-              return;
-            }
-            await limit(async () => {
-              try {
-                await prepare(entry, archive);
-                r.installedOn = g.builder;
-                progress.info(
-                  `${node.name}: prepared release ${desired.releaseId} with the installation built on ${g.builder} (${r.bytesSent} bytes, unpacked as they arrived + verified: ${ms(r.phases.install)})`,
-                );
-              } catch (e) {
-                fail(r, e);
-                progress.info(`${node.name}: failed: ${r.detail}`);
-              } finally {
-                finish();
-              }
-            });
-          })();
-        }
-        installing++;
-        let resolveArchive: (a: SharedArchive) => void = () => undefined;
-        let rejectArchive: (e: unknown) => void = () => undefined;
-        if (g && g.receivers.length > 0) {
-          const promise = new Promise<SharedArchive>((res, rej) => {
-            resolveArchive = res;
-            rejectArchive = rej;
-          });
-          promise.catch(() => undefined);
-          archives.set(g, promise);
-        }
-        return limit(async () => {
-          try {
-            if (g && g.receivers.length > 0) {
-              const path = join(work, `installed-${archiveSeq++}.tar.gz`);
-              const packed = (await prepare(entry, undefined, path)).packed!;
-              resolveArchive({ hex: packed.hex, size: packed.size, path });
-              progress.info(
-                `${node.name}: installed candidate ${candidate.short} from ${candidate.wheels.length} wheels and packed it for ${g.receivers.length} more node(s) of target ${g.label} (sha256:${packed.hex.slice(0, 12)}…, ${packed.size} bytes; transfer ${ms(r.phases.transfer)}, install + pack ${ms(r.phases.install)})`,
-              );
-            } else {
-              await prepare(entry, undefined);
-              progress.info(`${node.name}: prepared release ${desired.releaseId} (transfer ${ms(r.phases.transfer)}, ${r.bytesSent} bytes; install ${ms(r.phases.install)})`);
-            }
-          } catch (e) {
-            rejectArchive(e);
-            fail(r, e);
-            progress.info(`${node.name}: failed: ${r.detail}`);
-          } finally {
-            finish();
-            installDone();
-          }
-        });
-      });
-    await Promise.all(tasks);
-    lap(installing > 0 ? 'install' : 'ship');
-
-    const ordered = () => plan.nodes.map(({ node }) => results.get(node.name)!);
-    const failedIn = (list: NodeResult[]) => list.filter((r) => r.result === 'failed');
-    let failures = failedIn(ordered());
-    if (failures.length === 0) {
-      await Promise.all(
-        plan.nodes.map(({ node, desired }) =>
-          limit(async () => {
-            const r = results.get(node.name)!;
-            if (r.result !== 'prepared') return;
-            const s = Date.now();
-            try {
-              const a = await pool.agent<{ previous: string | null; startSeconds: number; verifySeconds: number; cpuSeconds?: number }>(
-                node.name,
-                'activate',
-                { system: sc.system, releaseId: desired.releaseId, waitSeconds: opts.waitSeconds ?? 60 },
-                [],
-              );
-              r.phases.verify = Math.round(a.verifySeconds * 1000);
-              r.cpu.activate = cpuMs(a);
-              r.phases.start = Date.now() - s - r.phases.verify;
-              r.previousRelease = a.previous ?? undefined;
-              r.result = a.previous === desired.releaseId ? 'repaired' : 'deployed';
-              progress.info(`${node.name}: running release ${desired.releaseId} (start ${ms(r.phases.start)}, verify ${ms(r.phases.verify)})`);
-            } catch (e) {
-              fail(r, e);
-              progress.info(`${node.name}: failed: ${r.detail}`);
-            } finally {
-              r.durationMs = Date.now() - started.get(node.name)!;
-            }
-          }),
-        ),
-      );
-      failures = failedIn(ordered());
-    } else {
-      progress.info(`not switching any node: ${failures.map((f) => f.name).join(', ')} failed while preparing; every node stays on its current release`);
-    }
-    lap('activate');
-    const list = ordered();
-    const first = failures[0];
-    result = {
-      ok: failures.length === 0,
-      system: sc.system,
-      systemId: plan.systemId,
-      candidate: candidate.digest,
-      configDigest: plan.configDigest,
-      environment: sc.environment,
-      nodes: list,
-      error: first ? `deploy failed on node ${first.name}: ${first.detail}${failures.length > 1 ? ` (and ${failures.length - 1} more node(s))` : ''}` : undefined,
-      errorKind: first ? (first.unreachable ? 'unavailable' : first.integrity ? 'integrity' : 'conflict') : undefined,
-    };
+    const d: Deployment = { opts, progress, sc, pool, work, candidate, plan, limit: pLimit(Math.max(1, opts.parallel ?? 8)), results: new Map(), started: new Map() };
+    const answers = await planNodes(d);
+    clock.lap('plan');
+    await prepareNodes(d, answers, clock);
+    await activateNodes(d);
+    clock.lap('activate');
+    result = summarise(d);
   } finally {
     if (!opts.pool) await pool.close();
     await rm(work, { recursive: true, force: true });
   }
-  lap('close');
-  const durationMs = Date.now() - t0;
+  clock.lap('close');
+  const durationMs = clock.elapsed();
   const cpu = (k: keyof NodeResult['cpu']) => ms(result.nodes.reduce((n, r) => n + r.cpu[k], 0));
-  progress.info(`timings: ${Object.entries(timings).map(([k, v]) => `${k} ${ms(v)}`).join(', ')}; whole deploy ${ms(durationMs)}; agent CPU on the nodes: plan ${cpu('plan')}, prepare ${cpu('prepare')}, activate ${cpu('activate')}`);
-  return { ...result, durationMs, timings };
+  progress.info(`timings: ${Object.entries(clock.timings).map(([k, v]) => `${k} ${ms(v)}`).join(', ')}; whole deploy ${ms(durationMs)}; agent CPU on the nodes: plan ${cpu('plan')}, prepare ${cpu('prepare')}, activate ${cpu('activate')}`);
+  return { ...result, durationMs, timings: clock.timings };
+}
+
+/** The one place that records a deploy's phase timings (DeployTimings): each phase ends where the next begins. */
+class PhaseClock {
+  readonly timings: DeployTimings = { stage: 0, plan: 0, install: 0, ship: 0, activate: 0, close: 0 };
+  private readonly t0 = Date.now();
+  private mark = this.t0;
+
+  /** Ends `phase` now: the time since the previous lap is added to it. */
+  lap(phase: keyof DeployTimings): void {
+    const now = Date.now();
+    this.timings[phase] += now - this.mark;
+    this.mark = now;
+  }
+
+  /** Milliseconds since the deploy began. */
+  elapsed(): number {
+    return Date.now() - this.t0;
+  }
+}
+
+/** What one deploy works with, passed from phase to phase; `results` fills in as nodes progress. */
+interface Deployment {
+  readonly opts: DeployOptions;
+  readonly progress: Progress;
+  readonly sc: SystemConfig;
+  readonly pool: SshPool;
+  /** The runner's temporary directory (staged candidate, installed trees). */
+  readonly work: string;
+  readonly candidate: StagedCandidate;
+  readonly plan: DeployPlan;
+  /** Nodes worked on at once. */
+  readonly limit: LimitFunction;
+  readonly results: Map<string, NodeResult>;
+  /** When each node's work began (its plan call). */
+  readonly started: Map<string, number>;
+}
+
+type PlannedNode = DeployPlan['nodes'][number];
+
+/** Opens the SSH pool (unless one is given) and the work directory; the pool is closed again if the directory cannot be made. */
+async function openDeploy(opts: DeployOptions, nodes: readonly InventoryNode[]): Promise<{ pool: SshPool; work: string }> {
+  // The pool first: it refuses a bad target before any temporary directory exists.
+  const pool = opts.pool ?? (await SshPool.open(nodes.map((n) => ({ name: n.name, ...n.ssh }))));
+  try {
+    return { pool, work: await mkdtemp(join(tmpdir(), 'karoo-deploy-')) };
+  } catch (e) {
+    if (!opts.pool) await pool.close();
+    throw e;
+  }
+}
+
+/** Marks a node failed with the error's message (and whether it was unreachable or refused bytes), and says so. */
+function failNode(progress: Progress, r: NodeResult, e: unknown): void {
+  r.result = 'failed';
+  r.detail = isKarooError(e) || e instanceof Error ? e.message.replace(new RegExp(`^node ${r.name}: `), '') : String(e);
+  r.unreachable = isKarooError(e) && e.kind === 'unavailable';
+  r.integrity = isKarooError(e) && e.kind === 'integrity';
+  progress.info(`${r.name}: failed: ${r.detail}`);
+}
+
+/**
+ * Phase 1a: every node is asked what it has, whether it is converged, and its target. Returns
+ * the answers of the nodes that need work (a converged or failed node has none).
+ */
+async function planNodes(d: Deployment): Promise<Map<string, PlanAnswer>> {
+  const { sc, candidate, pool, progress, results, started } = d;
+  const answers = new Map<string, PlanAnswer>();
+  await Promise.all(
+    d.plan.nodes.map(({ node, desired }) =>
+      d.limit(async () => {
+        const r: NodeResult = { name: node.name, role: node.role, result: 'skipped', changed: false, durationMs: 0, phases: { plan: 0, transfer: 0, install: 0, start: 0, verify: 0 }, bytesSent: 0, cpu: { plan: 0, prepare: 0, activate: 0 } };
+        results.set(node.name, r);
+        const s0 = Date.now();
+        started.set(node.name, s0);
+        try {
+          const p = await pool.agent<PlanAnswer>(node.name, 'plan', {
+            system: sc.system,
+            releaseId: desired.releaseId,
+            stateDigest: desired.stateDigest,
+            candidate: candidate.digest,
+            candidateShort: candidate.short,
+            expected: candidate.expected,
+            blobs: candidate.wheels.map((w) => w.hex),
+          });
+          r.phases.plan = Date.now() - s0;
+          r.cpu.plan = cpuMs(p);
+          r.release = desired.releaseId;
+          r.target = targetLabel(p.target);
+          checkPython(node.name, p.python, candidate.config.target?.python);
+          if (p.converged) {
+            r.result = 'converged';
+            r.install = 'reused';
+            r.previousRelease = p.current ?? undefined;
+            progress.info(`${node.name}: converged at ${desired.releaseId}, nothing to do (${Date.now() - s0} ms)`);
+            return;
+          }
+          r.changed = true;
+          answers.set(node.name, p);
+        } catch (e) {
+          failNode(progress, r, e);
+        } finally {
+          r.durationMs = Date.now() - s0;
+        }
+      }),
+    ),
+  );
+  return answers;
+}
+
+/**
+ * The installed tree a builder packs for the other nodes of its target. The builder settles it;
+ * each receiver awaits it and, when the builder failed, is not prepared. The rejection is marked
+ * handled at once: it is the receivers' to read, never an unhandled rejection of the deploy.
+ */
+class SharedTree {
+  readonly tree: Promise<SharedArchive>;
+  resolve: (a: SharedArchive) => void = () => undefined;
+  reject: (e: unknown) => void = () => undefined;
+
+  constructor() {
+    this.tree = new Promise<SharedArchive>((res, rej) => {
+      this.resolve = res;
+      this.reject = rej;
+    });
+    this.tree.catch(() => undefined);
+  }
+}
+
+/**
+ * Phase 1b: install once per distinct target: the first node of each target that lacks the
+ * installation builds it from the wheels (and packs it when others need it); the others of that
+ * target get the installed tree. Nothing is prepared when a node failed to plan. Laps `install`
+ * when the last node that installs for itself is done; the rest is `ship`.
+ */
+async function prepareNodes(d: Deployment, answers: ReadonlyMap<string, PlanAnswer>, clock: PhaseClock): Promise<void> {
+  const { plan, candidate, progress, results } = d;
+  const installers = installPlan(plan.nodes.map(({ node }) => node.name).filter((n) => answers.has(n) && !answers.get(n)!.venvComplete), answers);
+  if (installers.length > 1) {
+    progress.info(`the nodes run ${installers.length} different targets: the candidate is installed once per target`);
+    for (const g of installers) {
+      progress.info(
+        g.receivers.length > 0
+          ? `target ${g.label}: ${g.builder} installs, ${g.receivers.join(', ')} receive its installed tree`
+          : `${g.builder}: its target (${g.label}) differs from the other nodes': installing on this node`,
+      );
+    }
+  }
+  const groupOf = new Map(installers.flatMap((g) => [[g.builder, g] as const, ...g.receivers.map((n) => [n, g] as const)]));
+  const pkgOf = new Map(candidate.lock.files().map(({ pkg, file }) => [file.sha256, pkg]));
+  const wheels: WheelRef[] = candidate.wheels.map((w) => ({ hex: w.hex, filename: w.filename, package: pkgOf.get(w.hex)?.name, marker: pkgOf.get(w.hex)?.marker }));
+  const trees = new Map<InstallGroup, SharedTree>();
+  let archiveSeq = 0;
+
+  const planFailed = [...results.values()].some((r) => r.result === 'failed');
+  let installing = 0;
+  const installDone = () => {
+    if (--installing === 0) clock.lap('install');
+  };
+  const tasks = plan.nodes
+    .filter(({ node }) => answers.has(node.name) && !planFailed)
+    .map((entry) => {
+      const answer = answers.get(entry.node.name)!;
+      const g = groupOf.get(entry.node.name);
+      if (g && g.receivers.includes(entry.node.name)) return receiveTree(d, entry, answer, wheels, g, trees.get(g)!);
+      installing++;
+      let shared: { tree: SharedTree; path: string } | undefined;
+      if (g && g.receivers.length > 0) {
+        shared = { tree: new SharedTree(), path: join(d.work, `installed-${archiveSeq++}.tar.gz`) };
+        trees.set(g, shared.tree);
+      }
+      return installOnNode(d, entry, answer, wheels, g, shared).finally(installDone);
+    });
+  await Promise.all(tasks);
+  clock.lap(installing > 0 ? 'install' : 'ship');
+}
+
+/** A node that installs from the wheels itself; with `shared`, it also packs its tree for the receivers of its target. */
+async function installOnNode(d: Deployment, entry: PlannedNode, answer: PlanAnswer, wheels: readonly WheelRef[], g: InstallGroup | undefined, shared: { tree: SharedTree; path: string } | undefined): Promise<void> {
+  const { node, desired } = entry;
+  const { candidate, progress } = d;
+  const r = d.results.get(node.name)!;
+  await d.limit(async () => {
+    try {
+      if (g && shared) {
+        const packed = (await prepareNode(d, entry, answer, wheels, undefined, shared.path)).packed!;
+        shared.tree.resolve({ hex: packed.hex, size: packed.size, path: shared.path });
+        progress.info(
+          `${node.name}: installed candidate ${candidate.short} from ${candidate.wheels.length} wheels and packed it for ${g.receivers.length} more node(s) of target ${g.label} (sha256:${packed.hex.slice(0, 12)}…, ${packed.size} bytes; transfer ${ms(r.phases.transfer)}, install + pack ${ms(r.phases.install)})`,
+        );
+      } else {
+        await prepareNode(d, entry, answer, wheels, undefined);
+        progress.info(`${node.name}: prepared release ${desired.releaseId} (transfer ${ms(r.phases.transfer)}, ${r.bytesSent} bytes; install ${ms(r.phases.install)})`);
+      }
+    } catch (e) {
+      shared?.tree.reject(e);
+      failNode(progress, r, e);
+    } finally {
+      r.durationMs = Date.now() - d.started.get(node.name)!;
+    }
+  });
+}
+
+/** A node that gets the installed tree its target's builder packed; it waits for the tree outside the limit, so that waiting never holds a slot the builder needs. */
+async function receiveTree(d: Deployment, entry: PlannedNode, answer: PlanAnswer, wheels: readonly WheelRef[], g: InstallGroup, shared: SharedTree): Promise<void> {
+  const { node, desired } = entry;
+  const { progress } = d;
+  const r = d.results.get(node.name)!;
+  const finish = () => (r.durationMs = Date.now() - d.started.get(node.name)!);
+  let archive: SharedArchive;
+  try {
+    archive = await shared.tree;
+  } catch {
+    r.result = 'failed';
+    r.detail = `not prepared: the installation for its target (${g.label}) failed on node ${g.builder}`;
+    finish();
+    return;
+  }
+  await d.limit(async () => {
+    try {
+      await prepareNode(d, entry, answer, wheels, archive);
+      r.installedOn = g.builder;
+      progress.info(`${node.name}: prepared release ${desired.releaseId} with the installation built on ${g.builder} (${r.bytesSent} bytes, unpacked as they arrived + verified: ${ms(r.phases.install)})`);
+    } catch (e) {
+      failNode(progress, r, e);
+    } finally {
+      finish();
+    }
+  });
+}
+
+/**
+ * One agent call per node: the wheels it lacks (or the installed tree, `archive`) stream after
+ * the request and are checked on arrival; the node installs and renders its release; with
+ * `packTo`, it streams its installed tree back, which is checked and written there.
+ */
+async function prepareNode(d: Deployment, { node, desired, files }: PlannedNode, p: PlanAnswer, wheels: readonly WheelRef[], archive: SharedArchive | undefined, packTo?: string): Promise<PrepareAnswer> {
+  const { sc, candidate, pool } = d;
+  const r = d.results.get(node.name)!;
+  await d.opts.onTransfer?.(node.name);
+  const send = archive || p.venvComplete ? [] : p.missing.map((h) => candidate.wheels.find((w) => w.hex === h)!).filter(Boolean);
+  const payload: PayloadFile[] = archive ? [{ path: archive.path, size: archive.size }] : send.map((w) => ({ path: w.path, size: w.size }));
+  const request = {
+    system: sc.system,
+    candidate: candidate.digest,
+    candidateShort: candidate.short,
+    releaseId: desired.releaseId,
+    blobs: send.map((w) => ({ hex: w.hex, size: w.size })),
+    wheels,
+    archive: archive ? { hex: archive.hex, size: archive.size, inline: true } : undefined,
+    pack: packTo ? true : undefined,
+    expected: candidate.expected,
+    release: desired,
+    files: files.map((f) => ({ path: f.path, mode: f.mode, content: Buffer.from(f.bytes).toString('base64') })),
+  };
+  const t = Date.now();
+  const a = packTo
+    ? await pool.agentWithBlob<PrepareAnswer>(node.name, 'prepare', request, payload, (x) => x.packed ?? { hex: '', size: -1 }, packTo)
+    : await pool.agent<PrepareAnswer>(node.name, 'prepare', request, payload);
+  const took = Date.now() - t;
+  r.cpu.prepare = cpuMs(a);
+  r.bytesSent = payload.reduce((n, f) => n + f.size, 0);
+  r.phases.transfer = Math.round((a.timings.receiveSeconds ?? 0) * 1000);
+  r.phases.install = took - r.phases.transfer;
+  r.install = a.timings.install.reused ? 'reused' : archive ? 'archive' : 'wheels';
+  r.result = 'prepared';
+  return a;
+}
+
+/** The deploy's results in configuration order. */
+function orderedResults(d: Deployment): NodeResult[] {
+  return d.plan.nodes.map(({ node }) => d.results.get(node.name)!);
+}
+
+/**
+ * Phase 2: only if every node prepared, each prepared node switches to its release, restarts
+ * its services and verifies; otherwise no node is switched.
+ */
+async function activateNodes(d: Deployment): Promise<void> {
+  const { sc, pool, progress, opts } = d;
+  const failures = orderedResults(d).filter((r) => r.result === 'failed');
+  if (failures.length > 0) {
+    progress.info(`not switching any node: ${failures.map((f) => f.name).join(', ')} failed while preparing; every node stays on its current release`);
+    return;
+  }
+  await Promise.all(
+    d.plan.nodes.map(({ node, desired }) =>
+      d.limit(async () => {
+        const r = d.results.get(node.name)!;
+        if (r.result !== 'prepared') return;
+        const s = Date.now();
+        try {
+          const a = await pool.agent<{ previous: string | null; startSeconds: number; verifySeconds: number; cpuSeconds?: number }>(
+            node.name,
+            'activate',
+            { system: sc.system, releaseId: desired.releaseId, waitSeconds: opts.waitSeconds ?? 60 },
+            [],
+          );
+          r.phases.verify = Math.round(a.verifySeconds * 1000);
+          r.cpu.activate = cpuMs(a);
+          r.phases.start = Date.now() - s - r.phases.verify;
+          r.previousRelease = a.previous ?? undefined;
+          r.result = a.previous === desired.releaseId ? 'repaired' : 'deployed';
+          progress.info(`${node.name}: running release ${desired.releaseId} (start ${ms(r.phases.start)}, verify ${ms(r.phases.verify)})`);
+        } catch (e) {
+          failNode(progress, r, e);
+        } finally {
+          r.durationMs = Date.now() - d.started.get(node.name)!;
+        }
+      }),
+    ),
+  );
+}
+
+/** The deploy's outcome: every node's result, and the first failure (with its kind) when there was one. */
+function summarise(d: Deployment): Omit<DeployResult, 'durationMs' | 'timings'> {
+  const list = orderedResults(d);
+  const failures = list.filter((r) => r.result === 'failed');
+  const first = failures[0];
+  return {
+    ok: failures.length === 0,
+    system: d.sc.system,
+    systemId: d.plan.systemId,
+    candidate: d.candidate.digest,
+    configDigest: d.plan.configDigest,
+    environment: d.sc.environment,
+    nodes: list,
+    error: first ? `deploy failed on node ${first.name}: ${first.detail}${failures.length > 1 ? ` (and ${failures.length - 1} more node(s))` : ''}` : undefined,
+    errorKind: first ? (first.unreachable ? 'unavailable' : first.integrity ? 'integrity' : 'conflict') : undefined,
+  };
+}
+
+/** A wheel of the candidate as the agent's `prepare` request names it. */
+interface WheelRef {
+  hex: string;
+  filename: string;
+  package: string | undefined;
+  marker: string | undefined;
 }
 
 interface InstallGroup {
