@@ -7,12 +7,12 @@ import type { AttestSigner } from '@karoo/attest';
 import type { KarooConfig } from '@karoo/config';
 import { ANNOTATIONS, KAROO, parseManifest } from '@karoo/candidate';
 import { countJunit, type EvidenceCounts, evidenceFor, type EvidenceRun, formatCounts, pushEvidence } from '@karoo/evidence';
-import { type Inventory, sshPort, sshUser } from '@karoo/machines';
+import { type Inventory, type InventoryNode, sshPort, sshUser } from '@karoo/machines';
 import type { Store } from '@karoo/oci';
 import { countsFromOutput, Tail } from './counts.js';
 import { matchInventory } from './deploy.js';
 import { SshPool } from './ssh.js';
-import { configDigest, systemConfig, systemIdOf } from './system.js';
+import { configDigest, type SystemConfig, systemConfig, systemIdOf } from './system.js';
 
 export interface AcceptOptions {
   readonly config: KarooConfig;
@@ -89,9 +89,65 @@ export interface AcceptanceInventory {
  * KAROO_SYSTEM_ID, KAROO_CANDIDATE, KAROO_CONFIG_DIGEST, KAROO_SSH_CONFIG (an ssh_config with a
  * Host entry per node name). Every service port is forwarded to 127.0.0.1 over SSH, so the
  * tests reach nodes whose network the runner cannot route to.
+ *
+ * Read from the top: load the candidate (and its lock) → forward the services and write the
+ * tests' files → run the tests → judge the run → push the evidence → sign the result.
  */
 export async function accept(opts: AcceptOptions): Promise<AcceptResult> {
   const progress = opts.progress ?? silentProgress;
+  const a = await loadAcceptance(opts);
+  const pool = opts.pool ?? (await SshPool.open(a.nodes.map((n) => ({ name: n.name, ...n.ssh }))));
+  // The run's one clock: its start (in the evidence) and its duration (tests' files included).
+  const started = new Date();
+  const t0 = Date.now();
+  try {
+    const files = await writeTestFiles(opts, a, pool);
+    const run = await runTests(opts, a, files, progress);
+    const durationMs = Date.now() - t0;
+    const verdict = await judgeRun(opts, a, run);
+    progress.info(`accept: ${verdict.result}: ${formatCounts(verdict.counts)} in ${(durationMs / 1000).toFixed(1)} s${verdict.reason ? ` (${verdict.reason})` : ''}`);
+    const evidence = opts.evidence !== false ? await pushRunEvidence(opts, a, run, verdict, { startedAt: started.toISOString(), durationMs }, progress) : undefined;
+    const attestation = opts.evidence !== false && opts.attest ? await signResult(opts, a, opts.attest, verdict, progress) : undefined;
+    return {
+      result: verdict.result,
+      counts: verdict.counts,
+      durationMs,
+      exitCode: run.exitCode,
+      timedOut: run.timedOut,
+      reason: verdict.reason,
+      systemId: a.systemId,
+      candidate: a.candidate,
+      configDigest: a.cfg,
+      environment: a.sc.environment,
+      inventoryFile: files.inventoryFile,
+      junitFile: verdict.junit !== undefined ? run.junitPath : undefined,
+      evidence,
+      attestation,
+      failures: verdict.failures,
+    };
+  } finally {
+    if (!opts.pool) await pool.close();
+  }
+}
+
+/** What an acceptance run is about: the configuration, the nodes, the candidate (verified) and where its lock was written. */
+interface Acceptance {
+  readonly acc: NonNullable<KarooConfig['acceptance']>;
+  readonly sc: SystemConfig;
+  readonly nodes: InventoryNode[];
+  readonly candidate: Digest;
+  readonly cfg: Digest;
+  readonly systemId: Digest;
+  /** The candidate's manifest as stored (the evidence's subject). */
+  readonly stored: Awaited<ReturnType<Store['getManifest']>>;
+  /** Absolute out directory. */
+  readonly out: string;
+  /** The candidate's pylock.toml, written into `out` when the candidate has one. */
+  readonly lockFile: string | undefined;
+}
+
+/** Checks the configuration and the inventory, reads the candidate's manifest (checked against its digest) and writes its lock into the out directory. */
+async function loadAcceptance(opts: AcceptOptions): Promise<Acceptance> {
   const acc = opts.config.acceptance;
   if (!acc) throw new KarooError('input', `${opts.config.path} has no acceptance section; add acceptance: { command: [...] }`);
   const sc = await systemConfig(opts.config, opts.environment);
@@ -113,152 +169,188 @@ export async function accept(opts: AcceptOptions): Promise<AcceptResult> {
     if (sha256Of(bytes) !== pyl.digest) throw new KarooError('integrity', `candidate ${candidate}: layer "${pyl.annotations?.[ANNOTATIONS.title] ?? 'pylock.toml'}" is damaged in ${opts.store.ref}`);
     await writeFile(lockFile, bytes);
   }
+  return { acc, sc, nodes, candidate, cfg, systemId, stored, out, lockFile: pyl ? lockFile : undefined };
+}
 
-  const pool = opts.pool ?? (await SshPool.open(nodes.map((n) => ({ name: n.name, ...n.ssh }))));
-  const started = new Date();
-  const t0 = Date.now();
-  try {
-    const invNodes: Array<AcceptanceInventory['nodes'][number]> = [];
-    for (const n of nodes) {
-      const services: Array<{ name: string; port?: number; url?: string }> = [];
-      for (const s of sc.roles[n.role]!.services) {
-        if (s.port === undefined || opts.failedBefore !== undefined) {
-          services.push({ name: s.name });
-          continue;
-        }
-        const local = await freePort();
-        await pool.forward(n.name, local, s.port);
-        services.push({ name: s.name, port: s.port, url: `http://127.0.0.1:${local}` });
-      }
-      invNodes.push({ name: n.name, role: n.role, address: n.address, ssh: { host: n.ssh.host, port: sshPort(n.ssh), user: sshUser(n.ssh), keyPath: n.ssh.keyPath }, services });
-    }
-    const roles: Record<string, string[]> = {};
-    for (const n of nodes) (roles[n.role] ??= []).push(n.name);
-    const doc: AcceptanceInventory = {
-      version: 1,
-      environmentId: opts.inventory.environmentId,
-      environment: sc.environment,
-      system: sc.system,
-      systemId,
-      candidate,
-      configDigest: cfg,
-      values: sc.values,
-      roles,
-      nodes: invNodes,
-    };
-    const inventoryFile = join(out, 'acceptance-inventory.json');
-    const valuesFile = join(out, 'values.json');
-    const sshConfig = join(out, 'ssh_config');
-    await writeFile(inventoryFile, `${JSON.stringify(doc, null, 2)}\n`);
-    await writeFile(valuesFile, `${JSON.stringify(sc.values, null, 2)}\n`);
-    await writeFile(sshConfig, nodes.map((n) => pool.configEntry(n.name)).join('\n'), { mode: 0o600 });
+/** The files the tests read, in the out directory. */
+interface TestFiles {
+  readonly inventoryFile: string;
+  readonly valuesFile: string;
+  readonly sshConfig: string;
+}
 
-    const cwd = acc.workingDirectory;
-    const junitPath = acc.junit ? resolve(cwd, acc.junit) : undefined;
-    // A file from an earlier run is not this run's result. (junit is a path inside the working directory: checked on load.)
-    if (junitPath) {
-      await rm(junitPath, { force: true }).catch((e: NodeJS.ErrnoException) => {
-        throw new KarooError('input', `acceptance.junit ${junitPath} cannot be removed before the run (${e.code ?? e.message}); check acceptance.working-directory and junit in ${opts.config.path}`);
-      });
-    }
-    const env = acceptanceEnv(process.env, acc, {
-      KAROO_INVENTORY: inventoryFile,
-      KAROO_VALUES: valuesFile,
-      KAROO_ENVIRONMENT: sc.environment,
-      KAROO_SYSTEM_ID: systemId,
-      KAROO_CANDIDATE: candidate,
-      KAROO_CONFIG_DIGEST: cfg,
-      KAROO_SSH_CONFIG: sshConfig,
-      ...(pyl ? { KAROO_LOCK: lockFile } : {}),
-    });
-    const timeoutSeconds = opts.timeoutSeconds ?? acc.timeoutSeconds;
-    let exitCode: number | null = null;
-    let timedOut = false;
-    let reason: string | undefined = opts.failedBefore;
-    const tail = new Tail();
-    if (opts.failedBefore === undefined) {
-      progress.info(`accept: running ${acc.command.join(' ')} in ${cwd} (timeout ${timeoutSeconds} s)`);
-      ({ exitCode, timedOut } = await runCommand(acc.command, cwd, env, timeoutSeconds * 1000, opts.output ?? process.stderr, tail));
-    }
-    const durationMs = Date.now() - t0;
-    // Without JUnit, the command's own closing summary; without one, the counts are unknown (never zeros).
-    let counts: EvidenceCounts = { tests: 0, passed: 0, failed: 0, errors: 0, skipped: 0, source: 'unknown' };
-    if (!junitPath && opts.failedBefore === undefined) counts = countsFromOutput(tail.toString()) ?? counts;
-    let junit: string | undefined;
-    const failures: Array<{ test: string; message?: string }> = [];
-    if (junitPath && opts.failedBefore === undefined) {
-      try {
-        junit = await readFile(junitPath, 'utf8');
-      } catch {
-        junit = undefined;
+/**
+ * Forwards every service port to 127.0.0.1 (not when a deploy failed before: nothing runs)
+ * and writes the acceptance inventory, the values and an ssh_config for the tests.
+ */
+async function writeTestFiles(opts: AcceptOptions, a: Acceptance, pool: SshPool): Promise<TestFiles> {
+  const { sc, nodes, out } = a;
+  const invNodes: Array<AcceptanceInventory['nodes'][number]> = [];
+  for (const n of nodes) {
+    const services: Array<{ name: string; port?: number; url?: string }> = [];
+    for (const s of sc.roles[n.role]!.services) {
+      if (s.port === undefined || opts.failedBefore !== undefined) {
+        services.push({ name: s.name });
+        continue;
       }
-      if (junit !== undefined) {
-        try {
-          counts = { ...countJunit(junit), source: 'junit' };
-          failures.push(...junitFailures(junit));
-        } catch (e) {
-          reason ??= `the JUnit file ${acc.junit} is not JUnit XML: ${(e as Error).message}`;
-        }
-      } else {
-        reason ??= `the tests wrote no JUnit file at ${acc.junit}`;
-      }
+      const local = await freePort();
+      await pool.forward(n.name, local, s.port);
+      services.push({ name: s.name, port: s.port, url: `http://127.0.0.1:${local}` });
     }
-    if (timedOut) reason = `the acceptance command did not finish within ${timeoutSeconds} s and was killed`;
-    else if (exitCode !== 0 && reason === undefined) reason = `the acceptance command exited with ${exitCode}`;
-    if (reason === undefined && counts.failed + counts.errors > 0) reason = `${counts.failed + counts.errors} test(s) failed`;
-    if (reason === undefined && counts.source !== 'unknown' && counts.tests === 0 && !acc.allowNoTests) reason = 'no tests ran (set acceptance.allow-no-tests: true in karoo.yml to let such a run pass)';
-    const result = reason === undefined ? 'passed' : 'failed';
-    progress.info(`accept: ${result}: ${formatCounts(counts)} in ${(durationMs / 1000).toFixed(1)} s${reason ? ` (${reason})` : ''}`);
-
-    let evidence: Digest | undefined;
-    if (opts.evidence !== false) {
-      const artifact = evidenceFor(
-        stored.descriptor,
-        {
-          candidate,
-          system: sc.system,
-          systemId,
-          configDigest: cfg,
-          environment: sc.environment,
-          result,
-          counts,
-          startedAt: started.toISOString(),
-          finishedAt: new Date().toISOString(),
-          durationMs,
-          exitCode,
-          timedOut,
-          command: acc.command,
-          nodes: nodes.map((n) => ({ name: n.name, role: n.role })),
-          provider: opts.inventory.provider === 'static' ? undefined : opts.inventory.provider,
-          run: opts.run,
-          reason,
-        },
-        junit,
-      );
-      await pushEvidence(opts.store, artifact);
-      evidence = artifact.digest;
-      progress.info(`accept: evidence ${evidence} pushed to ${opts.store.ref}`);
-    }
-    let attestation: Digest | undefined;
-    if (opts.evidence !== false && opts.attest) {
-      const { attest, describeSigner, testResultStatement } = await import('@karoo/attest');
-      const statement = testResultStatement({
-        candidate: { name: sc.system, digest: candidate },
-        environment: sc.environment,
-        systemId,
-        configDigest: cfg,
-        result,
-        passedTests: junit !== undefined ? junitPassed(junit) : undefined,
-        failedTests: failures.map((f) => f.test),
-        run: opts.run,
-      });
-      attestation = (await attest(opts.store, stored.descriptor, statement, opts.attest, new Date().toISOString())).digest as Digest;
-      progress.info(`accept: signed test-result attestation ${attestation} (${describeSigner(opts.attest)}) pushed to ${opts.store.ref}`);
-    }
-    return { result, counts, durationMs, exitCode, timedOut, reason, systemId, candidate, configDigest: cfg, environment: sc.environment, inventoryFile, junitFile: junit !== undefined ? junitPath : undefined, evidence, attestation, failures };
-  } finally {
-    if (!opts.pool) await pool.close();
+    invNodes.push({ name: n.name, role: n.role, address: n.address, ssh: { host: n.ssh.host, port: sshPort(n.ssh), user: sshUser(n.ssh), keyPath: n.ssh.keyPath }, services });
   }
+  const roles: Record<string, string[]> = {};
+  for (const n of nodes) (roles[n.role] ??= []).push(n.name);
+  const doc: AcceptanceInventory = {
+    version: 1,
+    environmentId: opts.inventory.environmentId,
+    environment: sc.environment,
+    system: sc.system,
+    systemId: a.systemId,
+    candidate: a.candidate,
+    configDigest: a.cfg,
+    values: sc.values,
+    roles,
+    nodes: invNodes,
+  };
+  const files: TestFiles = { inventoryFile: join(out, 'acceptance-inventory.json'), valuesFile: join(out, 'values.json'), sshConfig: join(out, 'ssh_config') };
+  await writeFile(files.inventoryFile, `${JSON.stringify(doc, null, 2)}\n`);
+  await writeFile(files.valuesFile, `${JSON.stringify(sc.values, null, 2)}\n`);
+  await writeFile(files.sshConfig, nodes.map((n) => pool.configEntry(n.name)).join('\n'), { mode: 0o600 });
+  return files;
+}
+
+/** How the acceptance command ran (not at all when a deploy failed before). */
+interface TestRun {
+  readonly exitCode: number | null;
+  readonly timedOut: boolean;
+  /** The last of its output (for a closing summary line). */
+  readonly tail: Tail;
+  readonly junitPath: string | undefined;
+  readonly timeoutSeconds: number;
+}
+
+/** Removes an earlier run's JUnit file, then runs the command with the environment acceptanceEnv builds, under its timeout. */
+async function runTests(opts: AcceptOptions, a: Acceptance, files: TestFiles, progress: Progress): Promise<TestRun> {
+  const { acc, sc } = a;
+  const cwd = acc.workingDirectory;
+  const junitPath = acc.junit ? resolve(cwd, acc.junit) : undefined;
+  // A file from an earlier run is not this run's result. (junit is a path inside the working directory: checked on load.)
+  if (junitPath) {
+    await rm(junitPath, { force: true }).catch((e: NodeJS.ErrnoException) => {
+      throw new KarooError('input', `acceptance.junit ${junitPath} cannot be removed before the run (${e.code ?? e.message}); check acceptance.working-directory and junit in ${opts.config.path}`);
+    });
+  }
+  const env = acceptanceEnv(process.env, acc, {
+    KAROO_INVENTORY: files.inventoryFile,
+    KAROO_VALUES: files.valuesFile,
+    KAROO_ENVIRONMENT: sc.environment,
+    KAROO_SYSTEM_ID: a.systemId,
+    KAROO_CANDIDATE: a.candidate,
+    KAROO_CONFIG_DIGEST: a.cfg,
+    KAROO_SSH_CONFIG: files.sshConfig,
+    ...(a.lockFile ? { KAROO_LOCK: a.lockFile } : {}),
+  });
+  const timeoutSeconds = opts.timeoutSeconds ?? acc.timeoutSeconds;
+  const tail = new Tail();
+  if (opts.failedBefore !== undefined) return { exitCode: null, timedOut: false, tail, junitPath, timeoutSeconds };
+  progress.info(`accept: running ${acc.command.join(' ')} in ${cwd} (timeout ${timeoutSeconds} s)`);
+  const { exitCode, timedOut } = await runCommand(acc.command, cwd, env, timeoutSeconds * 1000, opts.output ?? process.stderr, tail);
+  return { exitCode, timedOut, tail, junitPath, timeoutSeconds };
+}
+
+/** A run judged: its counts, failed tests, JUnit text, and why it failed (undefined: it passed). */
+interface Verdict {
+  readonly result: 'passed' | 'failed';
+  readonly counts: EvidenceCounts;
+  readonly junit: string | undefined;
+  readonly failures: Array<{ test: string; message?: string }>;
+  readonly reason: string | undefined;
+}
+
+/**
+ * Counts from the JUnit file, or without one from the command's closing summary (without
+ * either the counts are unknown, never zeros); the run fails on a deploy that failed before, a
+ * timeout, a non-zero exit, a missing or broken JUnit file, failed tests, or no tests at all.
+ */
+async function judgeRun(opts: AcceptOptions, { acc }: Acceptance, run: TestRun): Promise<Verdict> {
+  const { junitPath, exitCode, timedOut } = run;
+  let reason: string | undefined = opts.failedBefore;
+  let counts: EvidenceCounts = { tests: 0, passed: 0, failed: 0, errors: 0, skipped: 0, source: 'unknown' };
+  if (!junitPath && opts.failedBefore === undefined) counts = countsFromOutput(run.tail.toString()) ?? counts;
+  let junit: string | undefined;
+  const failures: Array<{ test: string; message?: string }> = [];
+  if (junitPath && opts.failedBefore === undefined) {
+    try {
+      junit = await readFile(junitPath, 'utf8');
+    } catch {
+      junit = undefined;
+    }
+    if (junit !== undefined) {
+      try {
+        counts = { ...countJunit(junit), source: 'junit' };
+        failures.push(...junitFailures(junit));
+      } catch (e) {
+        reason ??= `the JUnit file ${acc.junit} is not JUnit XML: ${(e as Error).message}`;
+      }
+    } else {
+      reason ??= `the tests wrote no JUnit file at ${acc.junit}`;
+    }
+  }
+  if (timedOut) reason = `the acceptance command did not finish within ${run.timeoutSeconds} s and was killed`;
+  else if (exitCode !== 0 && reason === undefined) reason = `the acceptance command exited with ${exitCode}`;
+  if (reason === undefined && counts.failed + counts.errors > 0) reason = `${counts.failed + counts.errors} test(s) failed`;
+  if (reason === undefined && counts.source !== 'unknown' && counts.tests === 0 && !acc.allowNoTests) reason = 'no tests ran (set acceptance.allow-no-tests: true in karoo.yml to let such a run pass)';
+  return { result: reason === undefined ? 'passed' : 'failed', counts, junit, failures, reason };
+}
+
+/** The run's evidence (with its JUnit file), pushed to the store as a referrer of the candidate. */
+async function pushRunEvidence(opts: AcceptOptions, a: Acceptance, run: TestRun, verdict: Verdict, time: { startedAt: string; durationMs: number }, progress: Progress): Promise<Digest> {
+  const { sc } = a;
+  const artifact = evidenceFor(
+    a.stored.descriptor,
+    {
+      candidate: a.candidate,
+      system: sc.system,
+      systemId: a.systemId,
+      configDigest: a.cfg,
+      environment: sc.environment,
+      result: verdict.result,
+      counts: verdict.counts,
+      startedAt: time.startedAt,
+      finishedAt: new Date().toISOString(),
+      durationMs: time.durationMs,
+      exitCode: run.exitCode,
+      timedOut: run.timedOut,
+      command: a.acc.command,
+      nodes: a.nodes.map((n) => ({ name: n.name, role: n.role })),
+      provider: opts.inventory.provider === 'static' ? undefined : opts.inventory.provider,
+      run: opts.run,
+      reason: verdict.reason,
+    },
+    verdict.junit,
+  );
+  await pushEvidence(opts.store, artifact);
+  progress.info(`accept: evidence ${artifact.digest} pushed to ${opts.store.ref}`);
+  return artifact.digest;
+}
+
+/** The run's result as a signed test-result attestation, pushed beside the evidence. */
+async function signResult(opts: AcceptOptions, a: Acceptance, signer: AttestSigner, verdict: Verdict, progress: Progress): Promise<Digest> {
+  const { attest, describeSigner, testResultStatement } = await import('@karoo/attest');
+  const statement = testResultStatement({
+    candidate: { name: a.sc.system, digest: a.candidate },
+    environment: a.sc.environment,
+    systemId: a.systemId,
+    configDigest: a.cfg,
+    result: verdict.result,
+    passedTests: verdict.junit !== undefined ? junitPassed(verdict.junit) : undefined,
+    failedTests: verdict.failures.map((f) => f.test),
+    run: opts.run,
+  });
+  const attestation = (await attest(opts.store, a.stored.descriptor, statement, signer, new Date().toISOString())).digest as Digest;
+  progress.info(`accept: signed test-result attestation ${attestation} (${describeSigner(signer)}) pushed to ${opts.store.ref}`);
+  return attestation;
 }
 
 /**
