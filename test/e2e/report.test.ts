@@ -4,11 +4,16 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
+import { attestationReferrer, keyIdOf, pushAttestation, signerFor, signStatement, TEST_RESULT, testResultStatement } from '@karoo/attest';
+import { build } from '@karoo/build';
 import { hexOf, sha256Of } from '@karoo/common';
 import { loadGitHubDescription, READ_ONLY, startGitHubStandin, type GitHubDescription, type GitHubStandin } from '@karoo/github-standin';
 import { Lock, writePylock, type LockedPackage } from '@karoo/lock';
+import { LayoutStore } from '@karoo/oci';
 import { type BundleRun, runBundle } from '../support/bundle.js';
 import { json, karoo, ROOT } from '../support/cli.js';
+import { makeWheels } from '../support/wheels.js';
 
 const BUNDLE = join(ROOT, 'dist/report/index.js');
 const CANDIDATE = sha256Of('candidate from the head lock');
@@ -195,6 +200,33 @@ describe('actions/report bundle', () => {
     expect(refused.code).not.toBe(0);
     expect(refused.log).toMatch(/::error::.*tampered\.json: diff\.changes\[0\]\.name: not a normalised package name/);
     expect(s.comments('acme/cam', 8)).toHaveLength(1);
+  });
+
+  it('with attestations: true, says whether the provenance and each test result are signed, by whom, and whether they verified with karoo.yml keys', async () => {
+    const trusted = generateKeyPairSync('ed25519');
+    const stranger = generateKeyPairSync('ed25519');
+    const dir = join(work, 'attested');
+    const store = new LayoutStore(join(dir, 'store'));
+    const wheels = await makeWheels(join(dir, 'wheels'), [{ name: 'acme-cam', version: '1.0.0', size: 900 }]);
+    const { candidate } = await build({ lock: wheels.lock(), store, system: 'cam', attest: signerFor(trusted.privateKey) });
+    const descriptor = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: candidate, size: (await store.getManifest(candidate)).bytes.length };
+    const forged = testResultStatement({ candidate: { name: 'cam', digest: candidate }, environment: 'integration', systemId: sha256Of('s'), configDigest: sha256Of('c'), result: 'passed' });
+    await pushAttestation(store, attestationReferrer(descriptor, signStatement(forged, signerFor(stranger.privateKey)), TEST_RESULT));
+    await writeFile(join(dir, 'trusted.pub'), trusted.publicKey.export({ type: 'spki', format: 'pem' }));
+    await writeFile(join(dir, 'karoo.yml'), 'system: cam\nleaves: [acme-cam]\nindexes: [{ url: ./index }]\nattestations:\n  keys: [trusted.pub]\n');
+    const s = await startStandin();
+    const inputs = { candidate, store: `oci-layout:${join(dir, 'store')}`, config: join(dir, 'karoo.yml'), attestations: 'true' };
+    const r = await runAction(s, inputs, prEvent(7, 'acme/cam'));
+    expect(r.code).toBe(0);
+    const body = s.comments('acme/cam', 7)[0]!.body;
+    expect(body).toContain(`| **Provenance** | ✅ signed with key \`${keyIdOf(trusted.publicKey).slice(0, 16)}…\`, verified |`);
+    const evidenceLine = body.split('\n').find((l) => l.startsWith('| **Evidence signatures** |'));
+    expect(evidenceLine?.startsWith(`| **Evidence signatures** | ❌ signed with key \`${keyIdOf(stranger.publicKey).slice(0, 16)}…\`, does not verify: `)).toBe(true);
+    expect(r.summary).toContain('| **Provenance** | ✅ signed with key');
+    // Without the input nothing is looked up (the other tests' store is ghcr.io, never reached).
+    const plain = await runAction(s, { candidate, store: inputs.store }, prEvent(7, 'acme/cam'));
+    expect(plain.code).toBe(0);
+    expect(s.comments('acme/cam', 7)[0]!.body).not.toContain('**Provenance**');
   });
 
   it('writes only the job summary outside pull requests', async () => {
