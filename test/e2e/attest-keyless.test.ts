@@ -56,7 +56,7 @@ const ISSUER = 'https://token.actions.githubusercontent.com';
 const WORKFLOW = '.github/workflows/karoo-candidate.yml';
 const b64url = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 const SUBJECT = 'repo:acme/cam:ref:refs/heads/main';
-const JWT = `${b64url({ alg: 'RS256', typ: 'JWT' })}.${b64url({ iss: 'https://token.actions.githubusercontent.com', sub: SUBJECT, aud: 'sigstore', repository: 'acme/cam', ref: 'refs/heads/main', job_workflow_ref: 'acme/cam/.github/workflows/karoo-candidate.yml@refs/heads/main' })}.c3RhbmQtaW4`;
+const JWT = `${b64url({ alg: 'RS256', typ: 'JWT' })}.${b64url({ iss: 'https://token.actions.githubusercontent.com', sub: SUBJECT, aud: 'sigstore', repository: 'acme/cam', ref: 'refs/heads/main', workflow_ref: 'acme/cam/.github/workflows/karoo-candidate.yml@refs/heads/main', job_workflow_ref: 'karoo-org/karoo/.github/workflows/candidate.yml@refs/tags/v1' })}.c3RhbmQtaW4`;
 
 function record(into: Seen[]) {
   return (req: IncomingMessage, body: string) => into.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
@@ -109,16 +109,17 @@ beforeAll(async () => {
         res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 7, message: 'stand-in: Sigstore cannot be reached from this machine' }));
         return;
       }
-      // Fulcio: a certificate for the requested key, with the identity of the token's claims.
+      // Fulcio: a certificate for the requested key, with the identity of the token's claims (the
+      // caller's workflow_ref as Build Config URI, the reusable job_workflow_ref as Build Signer URI).
       const r = JSON.parse(body) as { credentials: { oidcIdentityToken: string }; publicKeyRequest: { publicKey: { content: string } } };
-      const claims = JSON.parse(Buffer.from(r.credentials.oidcIdentityToken.split('.')[1]!, 'base64url').toString('utf8')) as { iss: string; repository: string; job_workflow_ref: string; ref: string };
-      const at = claims.job_workflow_ref.indexOf('@');
+      const claims = JSON.parse(Buffer.from(r.credentials.oidcIdentityToken.split('.')[1]!, 'base64url').toString('utf8')) as { iss: string; repository: string; workflow_ref: string; job_workflow_ref: string; ref: string };
       const leaf = sigstoreCa.issueFor(r.publicKeyRequest.publicKey.content, {
         server: SERVER,
         repository: claims.repository,
-        workflow: claims.job_workflow_ref.slice(claims.repository.length + 1, at),
+        workflow: claims.workflow_ref.slice(claims.repository.length + 1, claims.workflow_ref.indexOf('@')),
         ref: claims.ref,
         issuer: claims.iss,
+        signer: `${SERVER}/${claims.job_workflow_ref}`,
       });
       res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ signedCertificateEmbeddedSct: { chain: { certificates: [leaf, ...sigstoreCa.chainPem] } } }));
     });

@@ -21,6 +21,8 @@ export interface WorkflowCertIdentity {
   /** refs/heads/main */
   readonly ref: string;
   readonly issuer: string;
+  /** The Build Signer URI when it is not the workflow itself: a reusable workflow it called (`SERVER/OWNER/REPO/PATH@REF`). */
+  readonly signer?: string;
 }
 
 export interface LeafOptions {
@@ -74,7 +76,8 @@ export function makeCa(dir: string, name: string): TestCa {
   let n = 0;
   const writeExt = (id: string, identity: WorkflowCertIdentity) => {
     const { server, repository, workflow, ref, issuer } = identity;
-    const signer = `${server}/${repository}/${workflow}@${ref}`;
+    const config = `${server}/${repository}/${workflow}@${ref}`;
+    const signer = identity.signer ?? config;
     const utf8 = (oid: string, v: string) => `${oid}=ASN1:UTF8String:${v}`;
     writeFileSync(
       join(dir, `${id}.ext`),
@@ -92,7 +95,7 @@ export function makeCa(dir: string, name: string): TestCa {
         utf8('1.3.6.1.4.1.57264.1.9', signer),
         utf8('1.3.6.1.4.1.57264.1.12', `${server}/${repository}`),
         utf8('1.3.6.1.4.1.57264.1.14', ref),
-        utf8('1.3.6.1.4.1.57264.1.18', signer),
+        utf8('1.3.6.1.4.1.57264.1.18', config),
         '',
       ].join('\n'),
     );

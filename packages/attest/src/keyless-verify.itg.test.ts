@@ -70,6 +70,16 @@ describe('keyless bundles against a configured trusted root', () => {
     expect(verify(keylessBundle(payload(), goodLeaf, tsa))).toBe('verified https://github.com/acme/cam/.github/workflows/karoo-candidate.yml@refs/heads/main');
   });
 
+  it('accepts a certificate whose signer is a reusable workflow (karoo\'s candidate.yml) that the allowed workflow called', () => {
+    const leaf = ca.issue({ identity: { ...GOOD, signer: 'https://github.com/karoo-org/karoo/.github/workflows/candidate.yml@refs/tags/v1' } });
+    expect(verify(keylessBundle(payload(), leaf, tsa))).toBe('verified https://github.com/acme/cam/.github/workflows/karoo-candidate.yml@refs/heads/main');
+  });
+
+  it('refuses the same reusable workflow called from another repository', () => {
+    const leaf = ca.issue({ identity: { ...GOOD, repository: 'mallory/cam', signer: 'https://github.com/karoo-org/karoo/.github/workflows/candidate.yml@refs/tags/v1' } });
+    expect(verify(keylessBundle(payload(), leaf, tsa))).toMatch(/issued to https:\/\/github.com\/mallory\/cam\/\.github\/workflows\/karoo-candidate\.yml@refs\/heads\/main \(signer https:\/\/github.com\/karoo-org\/karoo\/.*allows: repository https:\/\/github.com\/mallory\/cam is not https:\/\/github.com\/acme\/cam/);
+  });
+
   it.each([
     ['workflow', { workflow: '.github/workflows/other.yml' }, /not to what karoo.yml attestations.identity allows: workflow \.github\/workflows\/other\.yml is not \.github\/workflows\/karoo-candidate\.yml$/],
     ['repository', { repository: 'mallory/cam' }, /allows: repository https:\/\/github.com\/mallory\/cam is not https:\/\/github.com\/acme\/cam; workflow https:\/\/github.com\/mallory\/cam\/.* is not in https:\/\/github.com\/acme\/cam$/],

@@ -15,6 +15,7 @@ export const FULCIO_OID = {
   buildSignerUri: '1.3.6.1.4.1.57264.1.9',
   sourceRepositoryUri: '1.3.6.1.4.1.57264.1.12',
   sourceRepositoryRef: '1.3.6.1.4.1.57264.1.14',
+  buildConfigUri: '1.3.6.1.4.1.57264.1.18',
 } as const;
 
 /** A Sigstore trusted root read from karoo.yml `attestations.trusted-root`, ready to verify with. */
@@ -57,6 +58,8 @@ export interface CertificateIdentity {
   readonly buildSignerUri?: string | undefined;
   readonly sourceRepositoryUri?: string | undefined;
   readonly sourceRepositoryRef?: string | undefined;
+  /** The top-level workflow of the run, `SERVER/OWNER/REPO/WORKFLOW@REF` (the caller, when the signer is a reusable workflow). */
+  readonly buildConfigUri?: string | undefined;
 }
 
 /** What karoo.yml `attestations.identity` asks of a keyless certificate. */
@@ -120,7 +123,7 @@ export function verifyKeylessBundle(bundleJson: unknown, trust: KeylessTrust, wa
   const cert = entity.key.certificate;
   const identity = certificateIdentity(cert);
   const problems = identityProblems(identity, want);
-  if (problems.length > 0) throw new Error(`its certificate was issued to ${identity.buildSignerUri ?? 'no workflow'} (repository ${identity.sourceRepositoryUri ?? '?'}, ref ${identity.sourceRepositoryRef ?? '?'}, issuer ${identity.issuer ?? '?'}), not to what karoo.yml attestations.identity allows: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new Error(`its certificate was issued to ${identity.buildConfigUri ?? 'no workflow'} (signer ${identity.buildSignerUri ?? '?'}, repository ${identity.sourceRepositoryUri ?? '?'}, ref ${identity.sourceRepositoryRef ?? '?'}, issuer ${identity.issuer ?? '?'}), not to what karoo.yml attestations.identity allows: ${problems.join('; ')}`);
   const env = bundle.content.dsseEnvelope;
   return {
     payload: Buffer.from(env.payload),
@@ -144,14 +147,18 @@ export function certificateIdentity(cert: Certificate): CertificateIdentity {
     buildSignerUri: utf8(FULCIO_OID.buildSignerUri),
     sourceRepositoryUri: utf8(FULCIO_OID.sourceRepositoryUri),
     sourceRepositoryRef: utf8(FULCIO_OID.sourceRepositoryRef),
+    buildConfigUri: utf8(FULCIO_OID.buildConfigUri),
   };
 }
 
 /**
  * What does not match: the issuer; the repository (Source Repository URI = SERVER/OWNER/REPO,
  * compared whole with the server, so a same-named repository on another forge does not match);
- * the workflow (Build Signer URI = SERVER/OWNER/REPO/WORKFLOW@REF: the workflow that signed, in
- * that repository); the ref (Source Repository Ref, and the Build Signer URI's ref).
+ * the workflow (Build Config URI = SERVER/OWNER/REPO/WORKFLOW@REF: the run's top-level workflow,
+ * in that repository — what karoo.yml `identity.workflow` names for keyed attestations too; the
+ * Build Signer URI differs from it only when that workflow called a reusable one, such as
+ * karoo's own `candidate.yml`, which the top-level workflow at that ref chose); the ref (Source
+ * Repository Ref, and the Build Config URI's ref).
  */
 export function identityProblems(id: CertificateIdentity, want: KeylessIdentityPolicy): string[] {
   const server = want.serverUrl ?? GITHUB_SERVER_URL;
@@ -160,15 +167,15 @@ export function identityProblems(id: CertificateIdentity, want: KeylessIdentityP
   if (id.issuer !== issuer) out.push(`issuer ${id.issuer ?? 'none'} is not ${issuer}`);
   const repoUri = `${server}/${want.repository}`;
   if (id.sourceRepositoryUri !== repoUri) out.push(`repository ${id.sourceRepositoryUri ?? 'none'} is not ${repoUri}`);
-  const signer = id.buildSignerUri ?? '';
-  const at = signer.lastIndexOf('@');
-  const signerPath = at < 0 ? signer : signer.slice(0, at);
-  const signerRef = at < 0 ? undefined : signer.slice(at + 1);
-  if (!signerPath.startsWith(`${repoUri}/`)) out.push(`workflow ${signer || 'none'} is not in ${repoUri}`);
-  else if (want.workflow !== undefined && signerPath !== `${repoUri}/${want.workflow}`) out.push(`workflow ${signerPath.slice(repoUri.length + 1)} is not ${want.workflow}`);
+  const config = id.buildConfigUri ?? '';
+  const at = config.lastIndexOf('@');
+  const configPath = at < 0 ? config : config.slice(0, at);
+  const configRef = at < 0 ? undefined : config.slice(at + 1);
+  if (!configPath.startsWith(`${repoUri}/`)) out.push(`workflow ${config || 'none'} is not in ${repoUri}`);
+  else if (want.workflow !== undefined && configPath !== `${repoUri}/${want.workflow}`) out.push(`workflow ${configPath.slice(repoUri.length + 1)} is not ${want.workflow}`);
   if (want.ref !== undefined) {
     if (id.sourceRepositoryRef !== want.ref) out.push(`ref ${id.sourceRepositoryRef ?? 'none'} is not ${want.ref}`);
-    else if (signerRef !== want.ref) out.push(`the workflow ran at ${signerRef ?? 'no ref'}, not ${want.ref}`);
+    else if (configRef !== want.ref) out.push(`the workflow ran at ${configRef ?? 'no ref'}, not ${want.ref}`);
   }
   return out;
 }

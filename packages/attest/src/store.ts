@@ -156,7 +156,7 @@ export interface VerifiedAttestation {
   /** The key's id; keyless: hex sha256 of the certificate's public key. */
   readonly keyid: string;
   readonly statement: Statement;
-  /** Keyless: the workflow the certificate was issued to (its Build Signer URI). */
+  /** Keyless: the workflow run the certificate was issued to (its Build Config URI, `SERVER/OWNER/REPO/WORKFLOW@REF`). */
   readonly signer?: string | undefined;
 }
 
@@ -183,7 +183,7 @@ export function verifyBundle(stored: StoredBundle, candidate: Digest, policy: Ve
     if (!policy.trustedRoot) bad('it is signed keylessly (a Sigstore certificate) and no trusted root is configured: set karoo.yml attestations.trusted-root to the trusted_root.json of the Sigstore instance your workflows sign with');
     try {
       const k = verifyKeylessBundle(bundle, policy.trustedRoot!, policy.identity ?? {});
-      signed = { payload: k.payload, payloadType: k.payloadType, keyid: k.keyid, signer: k.identity.buildSignerUri };
+      signed = { payload: k.payload, payloadType: k.payloadType, keyid: k.keyid, signer: k.identity.buildConfigUri };
     } catch (e) {
       return bad(errorMessage(e));
     }
