@@ -20,6 +20,8 @@ export const STATE = {
   outDir: 'out-dir',
   keep: 'keep',
   failed: 'failed',
+  /** The machine image to save in the Actions cache (JSON), when the runner did not have it. */
+  imageCache: 'image-cache',
 } as const;
 
 /** argv flag the TTL watchdog passes to the post bundle to destroy an environment by id. */

@@ -7,6 +7,8 @@ import { core } from '@karoo/kit';
 export interface ImageCacheEntry {
   key: string;
   path: string;
+  /** A cloud image (one file) rather than karoo's own (a directory with its build record). */
+  cloud: boolean;
   /** Whether the image was already on the runner (or restored): nothing to save afterwards. */
   present: boolean;
 }
@@ -25,8 +27,8 @@ const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} 
  * Whether the image is complete on the runner: a cloud image's file, karoo's image with its
  * build record (written last; a directory without it is an interrupted build or restore).
  */
-function complete(entry: ImageCacheEntry, cloud: boolean): boolean {
-  return existsSync(cloud ? entry.path : join(entry.path, 'image.json'));
+function complete(entry: ImageCacheEntry): boolean {
+  return existsSync(entry.cloud ? entry.path : join(entry.path, 'image.json'));
 }
 
 /**
@@ -35,11 +37,10 @@ function complete(entry: ImageCacheEntry, cloud: boolean): boolean {
  * feature the image is built or downloaded as usual.
  */
 export async function restoreImage(cloudSha256: string | undefined): Promise<ImageCacheEntry> {
-  const cloud = !!cloudSha256;
   const entry: ImageCacheEntry = cloudSha256
-    ? { key: `karoo-cloud-image-${cloudSha256}`, path: join(imagesRoot(), 'cloud', `${cloudSha256}.img`), present: false }
-    : { key: imageCacheKey(imageId()), path: join(imagesRoot(), imageId()), present: false };
-  entry.present = complete(entry, cloud);
+    ? { key: `karoo-cloud-image-${cloudSha256}`, path: join(imagesRoot(), 'cloud', `${cloudSha256}.img`), cloud: true, present: false }
+    : { key: imageCacheKey(imageId()), path: join(imagesRoot(), imageId()), cloud: false, present: false };
+  entry.present = complete(entry);
   if (entry.present) return entry;
   try {
     const cache = await import('@actions/cache');
@@ -47,7 +48,7 @@ export async function restoreImage(cloudSha256: string | undefined): Promise<Ima
     const started = Date.now();
     const hit = await cache.restoreCache([entry.path], entry.key);
     if (hit) {
-      entry.present = complete(entry, cloud);
+      entry.present = complete(entry);
       if (entry.present) core.info(`restored the machine image from the Actions cache (${hit}) in ${seconds(started)}`);
       else core.warning(`the Actions cache entry ${hit} did not hold a complete machine image; building or downloading it instead`);
     }
@@ -57,9 +58,13 @@ export async function restoreImage(cloudSha256: string | undefined): Promise<Ima
   return entry;
 }
 
-/** Saves the image this run had to build or download, so that the next run restores it. */
+/**
+ * Saves the image this run had to build or download, so that the next run restores it (the
+ * post step does, once the machines are gone: acceptance does not wait for the upload).
+ * Nothing when the run had it from the start, or never got a complete one.
+ */
 export async function saveImage(entry: ImageCacheEntry): Promise<void> {
-  if (entry.present || !existsSync(entry.path)) return;
+  if (entry.present || !complete(entry)) return;
   try {
     const cache = await import('@actions/cache');
     if (!cache.isFeatureAvailable()) return;

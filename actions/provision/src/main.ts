@@ -9,7 +9,7 @@ import { EXPIRE_FLAG, OUTPUT, STATE } from './constants.js';
 import { loadInputs } from './inputs.js';
 import { uploadLogs } from './logs.js';
 import { rerunAsRoot } from './sudo.js';
-import { restoreImage, saveImage } from './image-cache.js';
+import { restoreImage } from './image-cache.js';
 import { prepareRunner, shouldPrepare } from './runner.js';
 
 /** The post bundle beside this one (dist/provision/post/index.js), or lib/post.js unbundled. */
@@ -43,6 +43,8 @@ async function provisionMachines(): Promise<void> {
   const provider = i.provider ?? config.provision.provider;
   if (shouldPrepare(i.prepareRunner)) await prepareRunner(provider ?? 'nspawn', !image);
   const cached = await restoreImage(image ? imageSha256 : undefined);
+  // Built or downloaded by this run: the post step saves it, so acceptance does not wait for the upload.
+  if (!cached.present) core.saveState(STATE.imageCache, JSON.stringify(cached));
   // The machines live as long as the job (the runner's Runner.Worker; each step is a process of
   // its own): a cancelled or killed job loses them at once. Kept ones, or outside a runner: the TTL.
   const job = keep ? undefined : await findJobProcess();
@@ -63,7 +65,6 @@ async function provisionMachines(): Promise<void> {
       onEnvironmentCreated: (env) => core.saveState(STATE.environmentId, env),
       progress: actionProgress,
     });
-    await saveImage(cached);
     const inv = r.inventory;
     setOutputs({ [OUTPUT.inventory]: r.inventoryPath, [OUTPUT.environmentId]: inv.environmentId });
     const t = r.timings;

@@ -3,6 +3,7 @@ import { actionProgress, core, runAction } from '@karoo/kit';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { EXPIRE_FLAG, STATE } from './constants.js';
+import { saveImage, type ImageCacheEntry } from './image-cache.js';
 import { rerunAsRoot } from './sudo.js';
 
 // Runs as the action's post step (always: action.yml has no post-if), and as the TTL watchdog's
@@ -14,6 +15,16 @@ runAction(async () => {
     await destroyEnvironment({ environmentId: process.argv[i + 1] }, { progress: actionProgress });
     return;
   }
+  try {
+    await destroyJobEnvironment();
+  } finally {
+    // The image this run built or downloaded, whatever happened to its machines (never throws).
+    const image = core.getState(STATE.imageCache);
+    if (image) await saveImage(JSON.parse(image) as ImageCacheEntry);
+  }
+});
+
+async function destroyJobEnvironment(): Promise<void> {
   const env = core.getState(STATE.environmentId);
   if (!env) {
     core.info('no environment was created; nothing to destroy');
@@ -35,4 +46,4 @@ runAction(async () => {
   core.info(`console logs and journals saved in ${join(outDir, 'logs')}`);
   if (report.leftovers.length) throw new Error(`environment ${env} was not fully destroyed: ${report.leftovers.join(', ')}`);
   core.info(`environment ${env} destroyed in ${report.seconds} s`);
-});
+}
