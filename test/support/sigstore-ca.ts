@@ -7,7 +7,7 @@
  * GitHub's own Sigstore instance gives `@actions/attest` (no transparency log).
  */
 import { execFileSync } from 'node:child_process';
-import { createHash, createPrivateKey, sign as cryptoSign } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject, sign as cryptoSign } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -163,12 +163,82 @@ export function makeTsa(ca: TestCa): TestTsa {
   };
 }
 
-/** The trusted_root.json naming the CA (intermediate, root) and the TSA (its certificate, root). */
-export function trustedRootJson(ca: TestCa, tsa: TestTsa): Record<string, unknown> {
+/**
+ * A transparency log in miniature (Rekor's entry format, `dsse` v0.0.1): each entry is the only
+ * leaf of its own tree, with a signed entry timestamp (inclusion promise) and an inclusion proof
+ * whose checkpoint the log signs — what public-good Sigstore bundles carry.
+ */
+export interface TestRekor {
+  readonly publicKeyDer: Buffer;
+  readonly logId: Buffer;
+  /** A bundle tlogEntries[] item for a DSSE envelope signed by `certDer`, integrated at `integratedTime` (seconds). */
+  entry(envelope: { payload: string; signature: Buffer }, certDer: Buffer, integratedTime: number): Record<string, unknown>;
+}
+
+export function makeRekor(): TestRekor {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const publicKeyDer = publicKey.export({ type: 'spki', format: 'der' });
+  const logId = createHash('sha256').update(publicKeyDer).digest();
+  const key: KeyObject = privateKey;
+  return {
+    publicKeyDer,
+    logId,
+    entry(envelope, certDer, integratedTime) {
+      const pem = `-----BEGIN CERTIFICATE-----\n${certDer.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+      const payload = Buffer.from(envelope.payload, 'base64');
+      const body = Buffer.from(
+        canonical({
+          apiVersion: '0.0.1',
+          kind: 'dsse',
+          spec: {
+            payloadHash: { algorithm: 'sha256', value: createHash('sha256').update(payload).digest('hex') },
+            signatures: [{ signature: envelope.signature.toString('base64'), verifier: Buffer.from(pem).toString('base64') }],
+          },
+        }),
+      );
+      const set = cryptoSign('sha256', Buffer.from(canonical({ body: body.toString('base64'), integratedTime, logIndex: 0, logID: logId.toString('hex') })), key);
+      const root = createHash('sha256').update(Buffer.concat([Buffer.from([0]), body])).digest();
+      const note = `karoo.test/rekor\n1\n${root.toString('base64')}\n`;
+      const noteSig = Buffer.concat([logId.subarray(0, 4), cryptoSign('sha256', Buffer.from(note), key)]);
+      return {
+        logIndex: '0',
+        logId: { keyId: logId.toString('base64') },
+        kindVersion: { kind: 'dsse', version: '0.0.1' },
+        integratedTime: String(integratedTime),
+        inclusionPromise: { signedEntryTimestamp: set.toString('base64') },
+        inclusionProof: { logIndex: '0', rootHash: root.toString('base64'), treeSize: '1', hashes: [], checkpoint: { envelope: `${note}\n\u2014 karoo.test/rekor ${noteSig.toString('base64')}\n` } },
+        canonicalizedBody: body.toString('base64'),
+      };
+    },
+  };
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** The trusted_root.json naming the CA (intermediate, root), the TSA (its certificate, root) and, given one, the log. */
+export function trustedRootJson(ca: TestCa, tsa: TestTsa, rekor?: TestRekor): Record<string, unknown> {
   const b64 = (b: Buffer) => b.toString('base64');
   return {
     mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-    tlogs: [],
+    tlogs: rekor
+      ? [
+          {
+            baseUrl: 'https://rekor.karoo.test',
+            hashAlgorithm: 'SHA2_256',
+            publicKey: { rawBytes: b64(rekor.publicKeyDer), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start: '2020-01-01T00:00:00Z' } },
+            logId: { keyId: b64(rekor.logId) },
+          },
+        ]
+      : [],
     certificateAuthorities: [
       {
         subject: { organization: 'karoo test', commonName: 'fulcio' },
@@ -195,15 +265,16 @@ function pae(type: string, body: Buffer): Buffer {
 
 /**
  * A keyless Sigstore bundle v0.3 (JSON): the payload signed by the leaf's key in a DSSE envelope,
- * the leaf certificate, and (unless `tsa` is undefined) an RFC 3161 timestamp over the signature.
+ * the leaf certificate, (unless `tsa` is undefined) an RFC 3161 timestamp over the signature, and
+ * (given `log`) a transparency-log entry integrated at `log.integratedTime`.
  */
-export function keylessBundle(payload: Buffer, leaf: Leaf, tsa: TestTsa | undefined): Record<string, unknown> {
+export function keylessBundle(payload: Buffer, leaf: Leaf, tsa: TestTsa | undefined, log?: { rekor: TestRekor; integratedTime: number }): Record<string, unknown> {
   const sig = cryptoSign('sha256', pae(PAYLOAD_TYPE, payload), createPrivateKey(leaf.keyPem));
   return {
     mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
     verificationMaterial: {
       certificate: { rawBytes: leaf.certDer.toString('base64') },
-      tlogEntries: [],
+      tlogEntries: log ? [log.rekor.entry({ payload: payload.toString('base64'), signature: sig }, leaf.certDer, log.integratedTime)] : [],
       timestampVerificationData: { rfc3161Timestamps: tsa ? [{ signedTimestamp: tsa.timestamp(sig).toString('base64') }] : [] },
     },
     dsseEnvelope: { payload: payload.toString('base64'), payloadType: PAYLOAD_TYPE, signatures: [{ sig: sig.toString('base64'), keyid: '' }] },

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Digest, isKarooError, sha256Of } from '@karoo/common';
-import { keylessBundle, type Leaf, makeCa, makeTsa, opensslDate, type TestCa, type TestTsa, trustedRootJson, type WorkflowCertIdentity } from '../../../test/support/sigstore-ca.js';
+import { keylessBundle, type Leaf, makeCa, makeRekor, makeTsa, opensslDate, type TestCa, type TestRekor, type TestTsa, trustedRootJson, type WorkflowCertIdentity } from '../../../test/support/sigstore-ca.js';
 import { type KeylessTrust, loadTrustedRoot, statementBytes, testResultStatement, verifyBundle, type VerifyPolicy } from './index.js';
 
 const candidate = sha256Of('a candidate') as Digest;
@@ -29,6 +29,7 @@ let other: TestCa;
 let tsa: TestTsa;
 let trust: KeylessTrust;
 let goodLeaf: Leaf;
+let rekor: TestRekor;
 
 const payload = () =>
   statementBytes(
@@ -57,7 +58,8 @@ beforeAll(async () => {
   ca = makeCa(join(work, 'ca'), 'fulcio');
   other = makeCa(join(work, 'other'), 'another');
   tsa = makeTsa(ca);
-  await writeFile(join(work, 'trusted_root.json'), JSON.stringify(trustedRootJson(ca, tsa)));
+  rekor = makeRekor();
+  await writeFile(join(work, 'trusted_root.json'), JSON.stringify(trustedRootJson(ca, tsa, rekor)));
   trust = await loadTrustedRoot(join(work, 'trusted_root.json'));
   goodLeaf = ca.issue({ identity: GOOD });
 }, 60_000);
@@ -116,6 +118,24 @@ describe('keyless bundles against a configured trusted root', () => {
   it('refuses a timestamp from an authority the trusted root does not name', () => {
     const stranger = makeTsa(other);
     expect(verify(keylessBundle(payload(), goodLeaf, stranger))).toMatch(/failed: TIMESTAMP_ERROR/);
+  });
+
+  describe('with a transparency-log entry instead of a timestamp (public-good layout)', () => {
+    const now = () => Math.floor(Date.now() / 1000);
+    it('accepts an entry of a log the root names, integrated while the certificate was valid', () => {
+      expect(verify(keylessBundle(payload(), goodLeaf, undefined, { rekor, integratedTime: now() }))).toMatch(/^verified /);
+    });
+    it('refuses an entry integrated after the certificate expired (the log\'s signed time, not the clock)', () => {
+      expect(verify(keylessBundle(payload(), goodLeaf, undefined, { rekor, integratedTime: now() + 2 * 3600 }))).toMatch(/CERTIFICATE_ERROR: Failed to verify certificate chain \(certificate is not valid or expired at the specified date\)/);
+    });
+    it('refuses an entry from a log the root does not name', () => {
+      expect(verify(keylessBundle(payload(), goodLeaf, undefined, { rekor: makeRekor(), integratedTime: now() }))).toMatch(/failed: TLOG_INCLUSION_(PROMISE|PROOF)_ERROR/);
+    });
+    it('refuses an entry whose signed time was changed', () => {
+      const b = keylessBundle(payload(), goodLeaf, undefined, { rekor, integratedTime: now() }) as { verificationMaterial: { tlogEntries: Array<{ integratedTime: string }> } };
+      b.verificationMaterial.tlogEntries[0]!.integratedTime = String(now() - 60);
+      expect(verify(b)).toMatch(/failed: TLOG_INCLUSION_PROMISE_ERROR: inclusion promise could not be verified/);
+    });
   });
 
   it('refuses keyless bundles when no trusted root is configured, or no repository is required, saying what to set', () => {
