@@ -8,6 +8,7 @@ import { build } from '@karoo/build';
 import { type Digest, sha256Of } from '@karoo/common';
 import { parseConfig } from '@karoo/config';
 import { LayoutStore } from '@karoo/oci';
+import { keylessBundle, makeCa, makeTsa, trustedRootJson } from '../support/sigstore-ca.js';
 import { makeWheels } from '../support/wheels.js';
 import { candidateAttestations } from '../../actions/report/src/attestations.js';
 
@@ -38,7 +39,13 @@ beforeAll(async () => {
   };
   await pushAttestation(store, attestationReferrer(descriptor, keyless as never, 'https://in-toto.io/attestation/test-result/v0.1'));
   await writeFile(join(dir, 'trusted.pub'), trusted.publicKey.export({ type: 'spki', format: 'pem' }));
-});
+  // A keyless bundle that is real: a leaf certificate with Fulcio's workflow extensions from a test CA, timestamped.
+  const ca = makeCa(join(dir, 'ca'), 'fulcio');
+  const tsa = makeTsa(ca);
+  await writeFile(join(dir, 'trusted_root.json'), JSON.stringify(trustedRootJson(ca, tsa)));
+  const leaf = ca.issue({ identity: { server: 'https://github.com', repository: 'acme/cam', workflow: '.github/workflows/karoo-candidate.yml', ref: 'refs/heads/main', issuer: 'https://token.actions.githubusercontent.com' } });
+  await pushAttestation(store, attestationReferrer(descriptor, keylessBundle(Buffer.from(JSON.stringify(result('production'))), leaf, tsa) as never, 'https://in-toto.io/attestation/test-result/v0.1'));
+}, 60_000);
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -47,13 +54,16 @@ afterAll(async () => {
 it('names for each attestation its kind, how and by whom it is signed, and whether it verified with karoo.yml attestations.keys', async () => {
   const config = parseConfig(`system: cam\nleaves: [acme-cam]\nindexes: [{ url: ./index }]\nattestations:\n  keys: [trusted.pub]\n`, join(dir, 'karoo.yml'));
   const atts = await candidateAttestations(store, candidate, config);
-  const view = atts.map((a) => ({ kind: a.kind, signing: a.signing, signer: a.signer, verified: a.verified, environment: a.environment }));
-  expect(view).toHaveLength(3);
+  const view = atts.map((a) => ({ kind: a.kind, signing: a.signing, signer: a.signer, verified: a.verified, checked: a.checked }));
+  const who = WORKFLOW.replace('https://github.com/', '');
+  expect(view).toHaveLength(4);
   expect(view).toEqual(
     expect.arrayContaining([
-      { kind: 'provenance', signing: 'key', signer: keyIdOf(trusted.publicKey), verified: true, environment: undefined },
-      { kind: 'test-result', signing: 'key', signer: keyIdOf(stranger.publicKey), verified: false, environment: undefined },
-      { kind: 'test-result', signing: 'keyless', signer: WORKFLOW.replace('https://github.com/', ''), verified: false, environment: undefined },
+      { kind: 'provenance', signing: 'key', signer: keyIdOf(trusted.publicKey), verified: true, checked: undefined },
+      { kind: 'test-result', signing: 'key', signer: keyIdOf(stranger.publicKey), verified: false, checked: undefined },
+      // No attestations.trusted-root: keyless bundles cannot be checked here, the real one and the forged one alike.
+      { kind: 'test-result', signing: 'keyless', signer: who, verified: false, checked: false },
+      { kind: 'test-result', signing: 'keyless', signer: who, verified: false, checked: false },
     ]),
   );
   expect(atts.find((a) => a.signing === 'key' && !a.verified)!.reason).toMatch(/./);
@@ -64,5 +74,16 @@ it('names for each attestation its kind, how and by whom it is signed, and wheth
     ['provenance', 'key', false],
     ['test-result', 'key', false],
     ['test-result', 'keyless', false],
+    ['test-result', 'keyless', false],
   ]);
+});
+
+it('with attestations.trusted-root, a keyless bundle from the trusted CA verifies and one with a made-up certificate does not', async () => {
+  const config = parseConfig(`system: cam\nleaves: [acme-cam]\nindexes: [{ url: ./index }]\nattestations:\n  keys: [trusted.pub]\n  trusted-root: trusted_root.json\n  identity: { repository: acme/cam, workflow: .github/workflows/karoo-candidate.yml, ref: refs/heads/main }\n`, join(dir, 'karoo.yml'));
+  const keyless = (await candidateAttestations(store, candidate, config)).filter((a) => a.signing === 'keyless');
+  expect(keyless.map((a) => [a.verified, a.checked, a.environment]).sort()).toEqual([
+    [false, undefined, undefined],
+    [true, undefined, 'production'],
+  ]);
+  expect(keyless.find((a) => !a.verified)!.reason).toMatch(/./);
 });

@@ -7,14 +7,17 @@ import type { AttestationInfo } from '@karoo/report';
  * The candidate's signed attestations for the report: every Sigstore bundle referring to it
  * (@karoo/attest inspectAttestations), verified with the public keys and workflow identity of
  * karoo.yml `attestations`. Keyed: the key id and whether the signature verified. Keyless: the
- * workflow identity the signed statement names; it counts as verified only when @karoo/attest
- * verified it, else it is shown as signed (keyless) and not verified here.
+ * workflow identity the signed statement names, verified against `attestations.trusted-root`;
+ * without a trusted root it is marked unchecked (shown as signed (keyless), not verified here).
  */
 export async function candidateAttestations(store: Store, candidate: string, config: KarooConfig | undefined): Promise<AttestationInfo[]> {
-  const { inspectAttestations, loadVerificationKey, parseWorkflowIdentity, readBundles, SLSA_PROVENANCE, TEST_CONFIGURATION, TEST_RESULT } = await import('@karoo/attest');
+  const { inspectAttestations, loadTrustedRoot, loadVerificationKey, parseWorkflowIdentity, readBundles, SLSA_PROVENANCE, TEST_CONFIGURATION, TEST_RESULT } = await import('@karoo/attest');
   const subject = parseDigest(candidate, 'candidate');
   const keys = await Promise.all((config?.attestations?.keys ?? []).map((k) => loadVerificationKey(k)));
-  const statuses = await inspectAttestations(store, subject, { keys, identity: config?.attestations?.identity });
+  // Keyless bundles verify against attestations.trusted-root (Sigstore's trust root, offline); without one they cannot be checked here.
+  const trustedRootPath = config?.attestations?.trustedRoot;
+  const trustedRoot = trustedRootPath ? await loadTrustedRoot(trustedRootPath) : undefined;
+  const statuses = await inspectAttestations(store, subject, { keys, identity: config?.attestations?.identity, trustedRoot });
   // What each bundle's statement says about its maker (read without trusting it: shown as a name, never as a verdict).
   const named = new Map<string, string>();
   const { bundles } = await readBundles(store, subject);
@@ -33,6 +36,7 @@ export async function candidateAttestations(store: Store, candidate: string, con
       signing,
       ...(signer ? { signer } : {}),
       verified: s.verified,
+      ...(signing === 'keyless' && !trustedRoot ? { checked: false } : {}),
       ...(s.reason ? { reason: s.reason } : {}),
       ...(s.environment ? { environment: s.environment } : {}),
       ...(s.result ? { result: s.result } : {}),

@@ -40,6 +40,8 @@ export interface AttestationInfo {
   /** By whom: the key id (key), or the workflow identity the bundle names (keyless). */
   readonly signer?: string | undefined;
   readonly verified: boolean;
+  /** False when there was nothing to check it with here (a keyless bundle and no `attestations.trusted-root`). */
+  readonly checked?: boolean | undefined;
   /** Why it did not verify. */
   readonly reason?: string | undefined;
   /** test-result: the environment and the result it states. */

@@ -222,7 +222,7 @@ describe('signatures in the report', () => {
     expect(
       facts([
         att({ signer: KEYID }),
-        att({ kind: 'test-result', signing: 'keyless', verified: false, signer: 'acme/cam/.github/workflows/karoo-candidate.yml@refs/heads/main', environment: 'integration', result: 'PASSED', reason: 'no attestation keys are configured' }),
+        att({ kind: 'test-result', signing: 'keyless', verified: false, checked: false, signer: 'acme/cam/.github/workflows/karoo-candidate.yml@refs/heads/main', environment: 'integration', result: 'PASSED', reason: 'no trusted root is configured' }),
         att({ kind: 'test-result', signer: KEYID, environment: 'qualification', result: 'FAILED', verified: false, reason: 'the signature does not verify with any trusted key' }),
       ]),
     ).toEqual([
@@ -230,6 +230,14 @@ describe('signatures in the report', () => {
       '| **Evidence signatures** | integration passed: 🔏 signed (keyless) by `acme/cam/.github/workflows/karoo-candidate.yml@refs/heads/main`, not verified here' +
         `<br>qualification failed: ❌ signed with key \`${KEYID.slice(0, 16)}…\`, does not verify: the signature does not verify with any trusted key |`,
     ]);
+  });
+
+  it('calls a keyless bundle verified or bad only when it was checked against a trusted root', () => {
+    const who = 'acme/cam/.github/workflows/karoo-candidate.yml@refs/heads/main';
+    expect(facts([att({ signing: 'keyless', signer: who })])[0]).toBe(`| **Provenance** | ✅ signed (keyless) by \`${who}\`, verified |`);
+    expect(facts([att({ signing: 'keyless', signer: who, verified: false, reason: 'certificate not issued by the trusted Fulcio CA' })])[0]).toBe(
+      `| **Provenance** | ❌ signed (keyless) by \`${who}\`, does not verify: certificate not issued by the trusted Fulcio CA |`,
+    );
   });
 
   it('says "not signed" when the store holds no attestation, and nothing when none were looked up', () => {
@@ -242,7 +250,7 @@ describe('signatures in the report', () => {
   });
 
   it('escapes what a statement names, so a forged identity cannot inject markup', () => {
-    const [, line] = facts([att({ kind: 'test-result', signing: 'keyless', verified: false, signer: 'x` | <img src=x>', environment: 'a|b' })]);
+    const [, line] = facts([att({ kind: 'test-result', signing: 'keyless', verified: false, checked: false, signer: 'x` | <img src=x>', environment: 'a|b' })]);
     // Inside a code span (fence longer than any backtick run in it) markup is text, and the table's pipes are escaped.
     expect(line).toBe('| **Evidence signatures** | a\\|b: 🔏 signed (keyless) by ``x` \\| <img src=x>``, not verified here |');
   });

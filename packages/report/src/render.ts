@@ -233,8 +233,9 @@ function signatureStatus(a: AttestationInfo): string {
   if (a.signing === 'key') return a.verified ? `✅ signed with key${by}, verified` : `❌ signed with key${by}, does not verify: ${cell(a.reason)}`;
   if (a.signing === 'keyless') {
     const who = a.signer ? ` by${by}` : '';
-    // A key cannot verify a Sigstore certificate: until karoo verifies keyless bundles, it says so rather than why.
-    return a.verified ? `✅ signed (keyless)${who}, verified` : `🔏 signed (keyless)${who}, not verified here`;
+    if (a.verified) return `✅ signed (keyless)${who}, verified`;
+    // No trusted root to check a Sigstore certificate against: say so rather than call it bad.
+    return a.checked === false ? `🔏 signed (keyless)${who}, not verified here` : `❌ signed (keyless)${who}, does not verify: ${cell(a.reason)}`;
   }
   return `❌ unreadable attestation ${codeCell(shortDigest(a.digest))}: ${cell(a.reason)}`;
 }
