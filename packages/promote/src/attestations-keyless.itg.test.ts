@@ -167,10 +167,13 @@ describe('a gate that requires attestations, with keyless (Sigstore) bundles', (
 });
 
 describe('karoo.yml attestations.trusted-root', () => {
-  it('is a path relative to karoo.yml, and stands in for keys under require: true', () => {
+  it('is a path relative to karoo.yml and stands in for keys under require: true; identity takes the issuer and server-url a certificate must name', () => {
     const c = parseConfig(yml(WITH_ROOT), join(work, 'site', 'karoo.yml'));
     expect(c.attestations?.trustedRoot).toBe(join(work, 'site', 'trusted_root.json'));
     expect(c.attestations?.keys).toEqual([]);
+    const ghes = parseConfig(yml(`${WITH_ROOT}`.replace('ref: refs/heads/main }', 'ref: refs/heads/main, issuer: "https://ghe.example/_services/token", server-url: "https://ghe.example/" }')), join(work, 'karoo.yml'));
+    expect(ghes.attestations?.identity).toEqual({ repository: REPO, workflow: WORKFLOW, ref: 'refs/heads/main', issuer: 'https://ghe.example/_services/token', serverUrl: 'https://ghe.example' });
+    expect(() => parseConfig(yml(`${WITH_ROOT}`.replace('ref: refs/heads/main }', 'ref: refs/heads/main, server-url: "https://ghe.example/x" }')), join(work, 'karoo.yml'))).toThrow(/server-url/);
     expect(() => parseConfig(yml('  require: true\n'), join(work, 'karoo.yml'))).toThrow(/require: true needs at least one public key file under keys \(or a Sigstore trusted-root for keyless attestations\)/);
   });
 });
