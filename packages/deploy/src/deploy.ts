@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canonicalJson, type Digest, hexOf, isKarooError, KarooError, type Progress, sha256Of, silentProgress } from '@karoo/common';
+import { canonicalJson, type Digest, type ErrorKind, hexOf, isKarooError, KarooError, type Progress, sha256Of, silentProgress } from '@karoo/common';
 import type { KarooConfig } from '@karoo/config';
 import type { Inventory, InventoryNode } from '@karoo/machines';
 import type { Store } from '@karoo/oci';
@@ -74,6 +74,8 @@ export interface NodeResult {
   unreachable?: boolean | undefined;
   /** The node refused something that did not match what vouches for it (a wheel's RECORD, an archive's digest). */
   integrity?: boolean | undefined;
+  /** The kind of the node's failure as the node (its agent) or the runner reported it: a node without python3-venv is `input`, an agent bug `internal`. */
+  errorKind?: ErrorKind | undefined;
 }
 
 export interface DeployPlan {
@@ -97,7 +99,8 @@ export interface DeployResult {
   readonly timings: DeployTimings;
   /** The first failure: node name and what went wrong. */
   readonly error?: string | undefined;
-  readonly errorKind?: 'unavailable' | 'integrity' | 'conflict' | undefined;
+  /** The first failed node's kind (see failureKind). */
+  readonly errorKind?: ErrorKind | undefined;
 }
 
 /**
@@ -314,6 +317,7 @@ function failNode(progress: Progress, r: NodeResult, e: unknown): void {
   r.detail = isKarooError(e) || e instanceof Error ? e.message.replace(new RegExp(`^node ${r.name}: `), '') : String(e);
   r.unreachable = isKarooError(e) && e.kind === 'unavailable';
   r.integrity = isKarooError(e) && e.kind === 'integrity';
+  r.errorKind = isKarooError(e) ? e.kind : undefined;
   progress.info(`${r.name}: failed: ${r.detail}`);
 }
 
@@ -584,8 +588,17 @@ function summarise(d: Deployment): Omit<DeployResult, 'durationMs' | 'timings'> 
     environment: d.sc.environment,
     nodes: list,
     error: first ? `deploy failed on node ${first.name}: ${first.detail}${failures.length > 1 ? ` (and ${failures.length - 1} more node(s))` : ''}` : undefined,
-    errorKind: first ? (first.unreachable ? 'unavailable' : first.integrity ? 'integrity' : 'conflict') : undefined,
+    errorKind: first ? failureKind(first) : undefined,
   };
+}
+
+/**
+ * The kind a failed node's deploy exits with: the one its error carried (the agent's own kind
+ * travels through ssh.ts), else unavailable or integrity when that is what happened, else
+ * conflict (the node is not in the state the deploy needs, e.g. a service did not come up).
+ */
+export function failureKind(r: Pick<NodeResult, 'errorKind' | 'unreachable' | 'integrity'>): ErrorKind {
+  return r.errorKind ?? (r.unreachable ? 'unavailable' : r.integrity ? 'integrity' : 'conflict');
 }
 
 /** A wheel of the candidate as the agent's `prepare` request names it. */
