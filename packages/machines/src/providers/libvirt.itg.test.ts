@@ -13,7 +13,7 @@ import { sleep } from '../proc.js';
 import type { LibvirtHost } from './libvirt-client.js';
 import { Virsh } from './libvirt-client.js';
 import { reapLibvirt } from './libvirt-reap.js';
-import { KNOWN_HOSTS_FILE, runnerId } from './libvirt.js';
+import { KNOWN_HOSTS_FILE, PENDING_FILE, runnerId, type PendingRemoval } from './libvirt.js';
 import { domainXml } from './libvirt-xml.js';
 
 // Real libvirt: Debian's libvirtd driving QEMU with TCG on qemu:///system. The test starts
@@ -187,8 +187,17 @@ await provision({ nodes: [{ name: 'lv-k', role: 'r' }], provider: 'libvirt', lib
     await define('someone-elses-vm', undefined);
     await v.createEmpty(POOL, 'karoo-aaaaaaa1-x.qcow2');
     await v.createEmpty(POOL, 'karoo-aaaaaaa4-x.qcow2');
+    // Left by teardowns whose host did not answer: one host answers now, the other still does not.
+    await define('karoo-bbbbbbb2-x', { environmentId: 'karoo-bbbbbbb2', expiresAt: future, runner: 'other-runner/boot' });
+    await v.createEmpty(POOL, 'karoo-bbbbbbb2-x.qcow2');
+    const unreachable: LibvirtHost = { name: 'gone', uri: 'qemu+tcp://127.0.0.1:9/system', pool: 'default' };
+    const pendingBefore = existsSync(PENDING_FILE()) ? readFileSync(PENDING_FILE(), 'utf8') : undefined;
+    const pending: PendingRemoval[] = [
+      { host: unreachable, environmentId: 'karoo-bbbbbbb1', domains: ['karoo-bbbbbbb1-x'], volumes: ['karoo-bbbbbbb1-x.qcow2'], networks: [], reason: 'test' },
+      { host: host(), environmentId: 'karoo-bbbbbbb2', domains: ['karoo-bbbbbbb2-x'], volumes: ['karoo-bbbbbbb2-x.qcow2'], networks: [], reason: 'test' },
+    ];
+    writeFileSync(PENDING_FILE(), JSON.stringify(pending));
     try {
-      const unreachable: LibvirtHost = { name: 'gone', uri: 'qemu+tcp://127.0.0.1:9/system', pool: 'default' };
       const swept = await reapLibvirt({ hosts: [host(), unreachable], progress });
       const left = virsh('list', '--all', '--name').split('\n').filter(Boolean);
       // Expired (another runner's) and an orphan of this runner: removed with their volumes.
@@ -198,10 +207,19 @@ await provision({ nodes: [{ name: 'lv-k', role: 'r' }], provider: 'libvirt', lib
       // Another runner's live environment, a karoo-named domain without karoo's stamp, anyone else's: untouched.
       expect(left).toEqual(expect.arrayContaining(['karoo-aaaaaaa3-x', 'karoo-aaaaaaa4-x', 'someone-elses-vm']));
       expect(await v.volExists(POOL, 'karoo-aaaaaaa4-x.qcow2')).toBe(true);
-      expect(swept.filter((r) => r.environmentId).map((r) => r.environmentId).sort()).toEqual(['karoo-aaaaaaa1', 'karoo-aaaaaaa2']);
+      expect(swept.filter((r) => r.environmentId && r.leftovers.length === 0).map((r) => r.environmentId).sort()).toEqual(['karoo-aaaaaaa1', 'karoo-aaaaaaa2', 'karoo-bbbbbbb2']);
       // The host that refuses connections is reported, not fatal.
       expect(swept.find((r) => r.host === 'gone')?.reason).toMatch(/^host unreachable: /);
+      // The pending removal on the reachable host is done; the other stays for the next reap.
+      expect(left).not.toContain('karoo-bbbbbbb2-x');
+      expect(await v.volExists(POOL, 'karoo-bbbbbbb2-x.qcow2')).toBe(false);
+      expect(swept.find((r) => r.environmentId === 'karoo-bbbbbbb1')).toMatchObject({ host: 'gone', leftovers: ['domain karoo-bbbbbbb1-x', 'volume karoo-bbbbbbb1-x.qcow2'] });
+      expect((JSON.parse(readFileSync(PENDING_FILE(), 'utf8')) as PendingRemoval[]).map((p) => p.environmentId)).toEqual(['karoo-bbbbbbb1']);
     } finally {
+      if (pendingBefore === undefined) rmSync(PENDING_FILE(), { force: true });
+      else writeFileSync(PENDING_FILE(), pendingBefore);
+      spawnSync('virsh', ['-c', URI, 'undefine', 'karoo-bbbbbbb2-x'], { stdio: 'ignore' });
+      await v.deleteVolume(POOL, 'karoo-bbbbbbb2-x.qcow2');
       for (const d of ['karoo-aaaaaaa1-x', 'karoo-aaaaaaa2-x', 'karoo-aaaaaaa3-x', 'karoo-aaaaaaa4-x', 'someone-elses-vm']) spawnSync('virsh', ['-c', URI, 'undefine', d], { stdio: 'ignore' });
       for (const x of ['karoo-aaaaaaa1-x.qcow2', 'karoo-aaaaaaa4-x.qcow2']) await v.deleteVolume(POOL, x);
     }
