@@ -218,7 +218,7 @@ export class LibvirtProvider implements Provider {
           return { name: h.name, cpus, memory, kvm: c.kvm };
         } catch (e) {
           if (e instanceof KarooError && e.kind === 'input') throw e;
-          return { name: h.name, cpus: 0, memory: 0, kvm: false, unavailable: (e as Error).message.replace(/^libvirt host [^:]*: /, '') };
+          return { name: h.name, cpus: 0, memory: 0, kvm: false, unavailable: (e as Error).message.replace(`libvirt host ${h.name} (${h.uri}): `, '') };
         }
       }),
     );
