@@ -26,6 +26,10 @@ const POOL = `karoo-itg-${process.pid}`;
 let poolDir = '';
 const startedDaemons: number[] = [];
 const host = (): LibvirtHost => ({ name: 'local', uri: URI, pool: POOL, cpus: 4, memory: 2048 });
+// A bridged network as a site provides it (here on the one host), and a second host that refuses connections.
+const SITE_NET = `itg-site-${process.pid}`;
+const SITE_BRIDGE = `itgs${process.pid % 100000}`;
+const refusing = (): LibvirtHost => ({ name: 'gone', uri: 'qemu+tcp://127.0.0.1:9/system', pool: POOL, network: SITE_NET });
 const virsh = (...args: string[]) => execFileSync('virsh', ['-q', '-c', URI, ...args], { encoding: 'utf8' });
 const lines: string[] = [];
 const progress: Progress = { info: (m: string) => void lines.push(m), warn: (m: string) => void lines.push(`warn: ${m}`) } as unknown as Progress;
@@ -73,6 +77,10 @@ beforeAll(async () => {
   // As libvirt's own /var/lib/libvirt/images: QEMU (user libvirt-qemu) passes through to its volumes.
   chmodSync(poolDir, 0o711);
   virsh('pool-create-as', POOL, 'dir', '--target', poolDir);
+  const net = join(poolDir, 'site-net.xml');
+  writeFileSync(net, `<network><name>${SITE_NET}</name><bridge name="${SITE_BRIDGE}" stp="off" delay="0"/></network>`);
+  virsh('net-create', net);
+  rmSync(net);
 }, 20 * 60_000);
 
 afterAll(async () => {
@@ -81,6 +89,11 @@ afterAll(async () => {
   try {
     for (const v of virsh('vol-list', '--pool', POOL).split('\n').map((l) => l.trim().split(/\s+/)[0]).filter(Boolean)) virsh('vol-delete', '--pool', POOL, v!);
     virsh('pool-destroy', POOL);
+  } catch {
+    // already gone
+  }
+  try {
+    virsh('net-destroy', SITE_NET);
   } catch {
     // already gone
   }
@@ -93,12 +106,12 @@ afterAll(async () => {
 }, 120_000);
 
 describe('libvirt provider on qemu:///system', () => {
-  test('a node is placed, booted from an overlay of the uploaded image, reached over SSH, and nothing karoo-named is left after teardown', async () => {
+  test('a node is placed (around a host that refuses connections), booted from an overlay of the uploaded image on the site\'s network, reached over SSH, and nothing karoo-named is left after teardown', async () => {
     const out = mkdtempSync(join(tmpdir(), 'karoo-libvirt-'));
     const { inventory, inventoryPath } = await provision({
       nodes: [{ name: 'lv-a', role: 'one', cpus: 2, memory: 512 }],
       provider: 'libvirt',
-      libvirt: { hosts: [host()] },
+      libvirt: { hosts: [{ ...host(), network: SITE_NET }, refusing()] },
       outDir: out,
       progress,
       reapFirst: false,
@@ -109,6 +122,11 @@ describe('libvirt provider on qemu:///system', () => {
       expect(inventory.nodes[0]).toMatchObject({ name: 'lv-a', provider: 'libvirt', machineId: `${env}-lv-a`, cpus: 2, memory: 512 });
       // Placement printed before anything was made.
       expect(lines).toContain('placement: local: lv-a (2 vCPU(s), 512 MiB; 2 vCPU(s), 1536 MiB left)');
+      expect(lines.find((l) => l.startsWith('placement: gone: unreachable ('))).toBeDefined();
+      // On the site's network: karoo made no network of its own; the runner's leg is one veth on the site's bridge.
+      expect(virsh('domiflist', `${env}-lv-a`)).toContain(SITE_NET);
+      expect(virsh('net-list', '--all', '--name')).not.toContain(env);
+      expect(execFileSync('ip', ['-o', 'link', 'show', 'master', SITE_BRIDGE], { encoding: 'utf8' })).toContain(`kl${env.slice(6)}`);
       // The domain is libvirt's, stamped with the environment and its expiry, on an overlay of the base volume.
       const v = new Virsh(host());
       expect(await v.domainStamp(`${env}-lv-a`)).toEqual({ environmentId: env, expiresAt: inventory.expiresAt, runner: await runnerId(), node: 'lv-a' });
@@ -125,6 +143,9 @@ describe('libvirt provider on qemu:///system', () => {
     }
     expect(karooLeft()).toEqual([]);
     expect(await resourcesOf(env)).toEqual([]);
+    // The site's network stays, without karoo's leg on it.
+    expect(virsh('net-list', '--name')).toContain(SITE_NET);
+    expect(execFileSync('ip', ['-o', 'link', 'show', 'master', SITE_BRIDGE], { encoding: 'utf8' })).toBe('');
     // The base image stays for the next environment, which uploads nothing.
     expect(lines.filter((l) => /uploaded karoo-base-/.test(l))).toHaveLength(3);
   }, 900_000);
@@ -233,12 +254,12 @@ await provision({ nodes: [{ name: 'lv-k', role: 'r' }], provider: 'libvirt', lib
         { name: 'big-b', role: 'r', cpus: 2, memory: 1536 },
       ],
       provider: 'libvirt',
-      libvirt: { hosts: [host()] },
+      libvirt: { hosts: [{ ...host(), network: SITE_NET }, refusing()] },
       outDir: mkdtempSync(join(tmpdir(), 'karoo-libvirt-nofit-')),
       reapFirst: false,
     }).catch((x: unknown) => x);
     expect(isKarooError(e) && e.kind === 'unavailable').toBe(true);
-    expect((e as Error).message).toContain('short by 1024 MiB of memory');
+    expect((e as Error).message).toMatch(/short by 1024 MiB of memory; unreachable: gone \(virsh nodeinfo failed: .+\)$/);
     expect(karooLeft()).toEqual(before);
     expect(existsSync(join(poolDir, 'nothing'))).toBe(false);
   }, 120_000);
