@@ -25,6 +25,12 @@ const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const POOL = `karoo-itg-${process.pid}`;
 let poolDir = '';
 const startedDaemons: number[] = [];
+const scratchDirs: string[] = [];
+const scratch = (prefix: string): string => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  scratchDirs.push(d);
+  return d;
+};
 const host = (): LibvirtHost => ({ name: 'local', uri: URI, pool: POOL, cpus: 4, memory: 2048 });
 // A bridged network as a site provides it (here on the one host), and a second host that refuses connections.
 const SITE_NET = `itg-site-${process.pid}`;
@@ -98,6 +104,7 @@ afterAll(async () => {
     // already gone
   }
   rmSync(poolDir, { recursive: true, force: true });
+  for (const d of scratchDirs) rmSync(d, { recursive: true, force: true });
   // libvirtd first, then virtlogd.
   for (const pid of startedDaemons) {
     process.kill(pid, 'SIGTERM');
@@ -107,7 +114,7 @@ afterAll(async () => {
 
 describe('libvirt provider on qemu:///system', () => {
   test('a node is placed (around a host that refuses connections), booted from an overlay of the uploaded image on the site\'s network, reached over SSH, and nothing karoo-named is left after teardown', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'karoo-libvirt-'));
+    const out = scratch('karoo-libvirt-');
     const { inventory, inventoryPath } = await provision({
       nodes: [{ name: 'lv-a', role: 'one', cpus: 2, memory: 512 }],
       provider: 'libvirt',
@@ -151,7 +158,7 @@ describe('libvirt provider on qemu:///system', () => {
   }, 900_000);
 
   test('a provisioning killed with SIGKILL right after its domain started is removed by karoo reap', async () => {
-    const script = join(mkdtempSync(join(tmpdir(), 'karoo-libvirt-kill-')), 'provision.mjs');
+    const script = join(scratch('karoo-libvirt-kill-'), 'provision.mjs');
     writeFileSync(
       script,
       `import { provision } from ${JSON.stringify(join(ROOT, 'packages/machines/lib/src/index.js'))};
@@ -255,12 +262,11 @@ await provision({ nodes: [{ name: 'lv-k', role: 'r' }], provider: 'libvirt', lib
       ],
       provider: 'libvirt',
       libvirt: { hosts: [{ ...host(), network: SITE_NET }, refusing()] },
-      outDir: mkdtempSync(join(tmpdir(), 'karoo-libvirt-nofit-')),
+      outDir: scratch('karoo-libvirt-nofit-'),
       reapFirst: false,
     }).catch((x: unknown) => x);
     expect(isKarooError(e) && e.kind === 'unavailable').toBe(true);
     expect((e as Error).message).toMatch(/short by 1024 MiB of memory; unreachable: gone \(virsh nodeinfo failed: .+\)$/);
     expect(karooLeft()).toEqual(before);
-    expect(existsSync(join(poolDir, 'nothing'))).toBe(false);
   }, 120_000);
 });
