@@ -116,6 +116,12 @@ export class Virsh {
     return (await this.maybe(['vol-info', '--pool', pool, name])) !== undefined;
   }
 
+  /** Bytes allocated to a volume on disk, or undefined when there is no such volume. */
+  async volAllocation(pool: string, name: string): Promise<number | undefined> {
+    const info = await this.maybe(['vol-info', '--bytes', '--pool', pool, name]);
+    return info === undefined ? undefined : Number(/^Allocation:\s*(\d+)/m.exec(info)?.[1] ?? 0);
+  }
+
   async volPath(pool: string, name: string): Promise<string> {
     return (await this.run(['vol-path', '--pool', pool, name])).trim();
   }

@@ -1,4 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { sleep } from '../proc.js';
 import type { LibvirtHost } from './libvirt-client.js';
 import { Virsh } from './libvirt-client.js';
 import { reapLibvirt } from './libvirt-reap.js';
-import { KNOWN_HOSTS_FILE, PENDING_FILE, runnerId, type PendingRemoval } from './libvirt.js';
+import { ensureUploaded, KNOWN_HOSTS_FILE, PENDING_FILE, runnerId, type PendingRemoval } from './libvirt.js';
 import { domainXml } from './libvirt-xml.js';
 
 // Real libvirt: Debian's libvirtd driving QEMU with TCG on qemu:///system. The test starts
@@ -250,6 +251,31 @@ await provision({ nodes: [{ name: 'lv-k', role: 'r' }], provider: 'libvirt', lib
       await v.deleteVolume(POOL, 'karoo-bbbbbbb2-x.qcow2');
       for (const d of ['karoo-aaaaaaa1-x', 'karoo-aaaaaaa2-x', 'karoo-aaaaaaa3-x', 'karoo-aaaaaaa4-x', 'someone-elses-vm']) spawnSync('virsh', ['-c', URI, 'undefine', d], { stdio: 'ignore' });
       for (const x of ['karoo-aaaaaaa1-x.qcow2', 'karoo-aaaaaaa4-x.qcow2']) await v.deleteVolume(POOL, x);
+    }
+  }, 120_000);
+
+  test('base volumes: an upload cut short is made again; two environments uploading the same image at once upload it once', async () => {
+    const v = new Virsh(host());
+    const file = join(scratch('karoo-libvirt-base-'), 'image.bin');
+    writeFileSync(file, randomBytes(1 << 20));
+    const cut = 'karoo-base-itgcut.bin';
+    const both = 'karoo-base-itgboth.bin';
+    try {
+      // Cut short: the volume is there, its marker is not, and it does not grow.
+      await v.upload(POOL, cut, file);
+      expect(await ensureUploaded(v, POOL, cut, file, progress, 1000)).toBe(true);
+      expect(lines).toContain(`libvirt host local: ${cut} is an upload cut short (no marker, not growing); made again`);
+      expect(await v.volExists(POOL, `${cut}.ok`)).toBe(true);
+      // Side by side: one uploads, the other waits for its marker.
+      const uploaded = await Promise.all([ensureUploaded(v, POOL, both, file, progress, 5000), ensureUploaded(v, POOL, both, file, progress, 5000)]);
+      expect(uploaded.sort()).toEqual([false, true]);
+      const back = join(scratch('karoo-libvirt-back-'), 'back.bin');
+      await v.download(POOL, both, back);
+      expect(readFileSync(back).equals(readFileSync(file))).toBe(true);
+      // Once complete, reused.
+      expect(await ensureUploaded(v, POOL, both, file, progress)).toBe(false);
+    } finally {
+      for (const x of [cut, `${cut}.ok`, both, `${both}.ok`]) await v.deleteVolume(POOL, x);
     }
   }, 120_000);
 

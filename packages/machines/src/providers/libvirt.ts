@@ -453,28 +453,47 @@ export async function removeOnHost(v: Virsh, env: string, domains: readonly stri
   }
 }
 
-/** Uploads a file as a base volume unless a complete upload exists (its `.ok` marker is made last). */
-async function ensureUploaded(v: Virsh, pool: string, vol: string, file: string, progress: Progress): Promise<void> {
+/**
+ * Uploads a file as a base volume unless a complete upload exists (its `.ok` marker volume is made
+ * last). A volume without its marker is another environment's upload in progress while its
+ * allocation grows: waited for; once it has not grown for `staleMs` it is an upload cut short,
+ * deleted and made again. Returns whether this call uploaded.
+ */
+export async function ensureUploaded(v: Virsh, pool: string, vol: string, file: string, progress: Progress, staleMs = 15_000): Promise<boolean> {
   const marker = `${vol}.ok`;
-  if (await v.volExists(pool, marker)) return;
-  // An upload that never finished (no marker): made again.
-  if (await v.volExists(pool, vol)) await v.deleteVolume(pool, vol);
-  const started = Date.now();
-  try {
-    await v.upload(pool, vol, file);
-  } catch (e) {
-    // Another environment uploading the same image to the same host: wait for its marker.
-    if (/already exists|already in use/i.test((e as Error).message)) {
-      const deadline = Date.now() + 30 * 60_000;
-      while (Date.now() < deadline) {
-        if (await v.volExists(pool, marker)) return;
-        await new Promise((r) => setTimeout(r, 1000));
+  const deadline = Date.now() + 60 * 60_000;
+  let last: number | undefined;
+  let since = Date.now();
+  while (Date.now() < deadline) {
+    if (await v.volExists(pool, marker)) return false;
+    const allocation = await v.volAllocation(pool, vol);
+    if (allocation === undefined) {
+      const started = Date.now();
+      try {
+        await v.upload(pool, vol, file);
+      } catch (e) {
+        // Another environment created it first: wait for its upload as above.
+        if (/already exists|already in use|exists already/i.test((e as Error).message)) continue;
+        // Nothing half-made stays under the name that is trusted once its marker exists.
+        await v.deleteVolume(pool, vol).catch(() => undefined);
+        throw e;
       }
+      await v.createEmpty(pool, marker);
+      progress.info(`libvirt host ${v.host.name}: uploaded ${vol} (${Math.round((await stat(file)).size / 2 ** 20)} MiB) in ${Math.round((Date.now() - started) / 100) / 10} s`);
+      return true;
     }
-    throw e;
+    if (allocation !== last) {
+      last = allocation;
+      since = Date.now();
+    } else if (Date.now() - since >= staleMs) {
+      progress.info(`libvirt host ${v.host.name}: ${vol} is an upload cut short (no marker, not growing); made again`);
+      await v.deleteVolume(pool, vol);
+      last = undefined;
+      continue;
+    }
+    await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(100, staleMs / 5))));
   }
-  await v.createEmpty(pool, marker);
-  progress.info(`libvirt host ${v.host.name}: uploaded ${vol} (${Math.round((await stat(file)).size / 2 ** 20)} MiB) in ${Math.round((Date.now() - started) / 100) / 10} s`);
+  throw new KarooError('unavailable', `libvirt host ${v.host.name}: ${vol} did not finish uploading within an hour; delete it (virsh vol-delete --pool ${pool} ${vol}) and retry`);
 }
 
 async function qcow2VirtualSize(file: string): Promise<number> {
