@@ -253,11 +253,20 @@ describe('reusable workflows', () => {
     expect(r.jobs['remote/greet']!.outputs['secret-length']).toBe(String(CANARY.length));
   });
 
-  it("never gives a called workflow's token more than its caller job's", () => {
+  it("gives a called job without permissions: its caller job's grant", () => {
     expect(r.jobs['local/inner']!.permissions).toEqual({ contents: 'read', issues: 'write' });
     expect(r.jobs['self/inner']!.permissions).toEqual({});
     expect(r.jobs['remote/greet']!.permissions).toEqual({ contents: 'read' });
   });
+
+  it('refuses, as GitHub does, a called job that asks for more than its caller job was granted', async () => {
+    const o = await runner.run({ ...push(), workflow: '.github/workflows/overreach.yml' });
+    expect(o.conclusion).toBe('failure');
+    expect(o.log).toContain(
+      ".github/workflows/overreach.yml: Error calling workflow './.github/workflows/called-writer.yml'. The nested job 'writer' is requesting 'id-token: write', but is only allowed 'id-token: none'.",
+    );
+    expect(o.jobs['call/writer']).toBeUndefined();
+  }, 60_000);
 });
 
 describe('permissions, pull requests from the repository and from forks, workflow_run', () => {

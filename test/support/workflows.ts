@@ -228,6 +228,39 @@ export function checkPermissions(file: string): Problem[] {
     if (job.permissions === undefined) problems.push(`${file} jobs.${jobId}: no permissions:`);
     if (job.permissions === 'write-all' || doc.permissions === 'write-all') problems.push(`${file} jobs.${jobId}: write-all`);
   }
+  return [...problems, ...checkNestedPermissions(file)];
+}
+
+type Grant = Record<string, 'read' | 'write'>;
+/** A `permissions:` value as scopes (none dropped); undefined when absent. */
+function grantOf(v: unknown): Grant | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return v === 'write-all' || v === 'read-all' ? Object.fromEntries(GRANT_SCOPES.map((s) => [s, v === 'write-all' ? 'write' : 'read'])) : {};
+  return Object.fromEntries(Object.entries(v as Record<string, string>).filter(([, l]) => l === 'read' || l === 'write')) as Grant;
+}
+const GRANT_SCOPES = ['actions', 'attestations', 'checks', 'contents', 'deployments', 'id-token', 'issues', 'models', 'discussions', 'packages', 'pages', 'pull-requests', 'security-events', 'statuses'];
+
+/**
+ * GitHub refuses a workflow when a job of a reusable workflow it calls asks for more than the
+ * calling job grants ("The nested job 'build' is requesting 'id-token: write', but is only
+ * allowed 'id-token: none'"), before any job runs, whatever the job's `if:`. Files that no
+ * runner test runs (ci.yml) are held to it here; the workflow runner enforces it on the rest.
+ */
+export function checkNestedPermissions(file: string): Problem[] {
+  const doc = parseYaml(readFileSync(join(ROOT, file), 'utf8')) as { permissions?: unknown; jobs?: Record<string, { uses?: string; permissions?: unknown }> };
+  const problems: Problem[] = [];
+  for (const [jobId, job] of Object.entries(doc.jobs ?? {})) {
+    const called = typeof job.uses === 'string' ? localPath(job.uses) : undefined;
+    if (!called || !called.includes('.github/workflows/') || !existsSync(join(ROOT, called))) continue;
+    const granted = grantOf(job.permissions) ?? grantOf(doc.permissions) ?? {};
+    const inner = parseYaml(readFileSync(join(ROOT, called), 'utf8')) as { permissions?: unknown; jobs?: Record<string, { permissions?: unknown }> };
+    for (const [nestedId, nested] of Object.entries(inner.jobs ?? {})) {
+      const asked = grantOf(nested.permissions) ?? grantOf(inner.permissions) ?? {};
+      const level = { read: 1, write: 2 } as const;
+      const over = Object.entries(asked).filter(([scope, l]) => level[l] > (granted[scope] ? level[granted[scope]] : 0));
+      if (over.length) problems.push(`${file} jobs.${jobId}: ${called}'s job '${nestedId}' asks for ${over.map(([s, l]) => `${s}: ${l}`).join(', ')}, which this job does not grant (GitHub refuses the workflow)`);
+    }
+  }
   return problems;
 }
 

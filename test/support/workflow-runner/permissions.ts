@@ -72,3 +72,16 @@ export const READ_ALL: TokenPermissions = parsePermissions('read-all', 'fork')!;
 export function standinScopes(permissions: TokenPermissions): Record<string, 'read' | 'write'> {
   return Object.fromEntries(Object.entries(permissions).map(([k, v]) => [k.replace(/-/g, '_'), v]));
 }
+
+/**
+ * GitHub's check of a reusable workflow's jobs against the calling job's grant, made when the
+ * caller's workflow is loaded (before any job runs, for skipped jobs too): a nested job that asks
+ * for more than `granted` in any scope makes the whole caller invalid. Returns GitHub's message,
+ * or undefined when the request fits.
+ */
+export function nestedPermissionError(jobId: string, asked: TokenPermissions, granted: TokenPermissions): string | undefined {
+  const over = Object.entries(asked).filter(([scope, level]) => LEVEL[level] > LEVEL[granted[scope] ?? 'none']);
+  if (over.length === 0) return undefined;
+  const list = (f: (scope: string, level: string) => string) => over.map(([scope, level]) => f(scope, level)).join(', ');
+  return `The nested job '${jobId}' is requesting '${list((s, l) => `${s}: ${l}`)}', but is only allowed '${list((s) => `${s}: ${granted[s] ?? 'none'}`)}'.`;
+}

@@ -14,7 +14,7 @@ import { isForkPullRequest, refsFor } from './events.js';
 import { asString, evaluateCondition, evaluateMapping, evaluateToken, type Scope } from './expressions.js';
 import { runJob, type JobInput } from './job.js';
 import { Masker } from './log.js';
-import { cap, defaultPermissions, parsePermissions, READ_ALL } from './permissions.js';
+import { cap, defaultPermissions, nestedPermissionError, parsePermissions, READ_ALL } from './permissions.js';
 import { field, inputDefinitions, loadWorkflow, parseUses, secretDefinitions, WorkflowError, type PlannedJob, type Workflow } from './plan.js';
 import { Cancellation } from './process.js';
 import { git, Repos } from './repos.js';
@@ -362,14 +362,24 @@ function recordPlaceholder(run: RunState, key: string, jobId: string, result: Co
   return r;
 }
 
-/** The permissions of a job's token. */
-function jobPermissions(run: RunState, workflow: Workflow, job: PlannedJob, params: WorkflowParams): TokenPermissions {
+/** What a job's `permissions:` (or its workflow's) asks for; undefined when neither says. */
+function askedPermissions(workflow: Workflow, job: PlannedJob): TokenPermissions | undefined {
   const where = `${workflow.path} jobs.${job.id}`;
-  let p = parsePermissions(evaluateToken(field(job.raw, 'permissions'), { contexts: {} }), where) ?? parsePermissions(evaluateToken(field(workflow.root, 'permissions'), { contexts: {} }), workflow.path);
+  return parsePermissions(evaluateToken(field(job.raw, 'permissions'), { contexts: {} }), where) ?? parsePermissions(evaluateToken(field(workflow.root, 'permissions'), { contexts: {} }), workflow.path);
+}
+
+/** The permissions a job is granted as written: its own, its workflow's, the caller's, or the repository's default. */
+function declaredPermissions(run: RunState, workflow: Workflow, job: PlannedJob, params: WorkflowParams): TokenPermissions {
+  let p = askedPermissions(workflow, job);
   if (p === undefined) p = params.permissionsCap ?? defaultPermissions(run.options.defaultPermissions ?? 'restricted');
   if (params.permissionsCap) p = cap(p, params.permissionsCap);
-  if (run.fork) p = cap(p, READ_ALL);
   return p;
+}
+
+/** The permissions of a job's token: as declared, and read-only in a fork's pull request run. */
+function jobPermissions(run: RunState, workflow: Workflow, job: PlannedJob, params: WorkflowParams): TokenPermissions {
+  const p = declaredPermissions(run, workflow, job, params);
+  return run.fork ? cap(p, READ_ALL) : p;
 }
 
 /** strategy.matrix: the legs of a job, GitHub's include/exclude rules. */
@@ -456,7 +466,12 @@ async function runOne(
   }
   try {
     const permissions = jobPermissions(run, workflow, job, params);
-    if (job.model.type === 'reusableWorkflowJob') return await callWorkflow(run, workflow, job, params, needs, key, matrix, strategy, permissions, cancellation);
+    if (job.model.type === 'reusableWorkflowJob') {
+      // GitHub checks the called jobs against what this job was granted as written (a fork's
+      // read-only token is a runtime cap, not part of that check).
+      const declared = declaredPermissions(run, workflow, job, params);
+      return await callWorkflow(run, workflow, job, params, needs, key, matrix, strategy, permissions, cancellation, declared);
+    }
     const input: JobInput = { key, jobId: job.id, workflow, planned: job, inputs: params.inputs, secrets: params.secrets, needs, matrix, strategy, permissions, workflowEnv, cancellation };
     const r = await runJob(run, input);
     return { result: r.result, outputs: r.outputs };
@@ -477,6 +492,7 @@ async function callWorkflow(
   strategy: Record<string, unknown>,
   permissions: TokenPermissions,
   cancellation: Cancellation,
+  declared: TokenPermissions,
 ): Promise<JobOutcome> {
   const model = job.model;
   if (model.type !== 'reusableWorkflowJob') throw new Error('not a reusable workflow job');
@@ -495,6 +511,11 @@ async function callWorkflow(
   } else throw new WorkflowError(`${model.ref.value}: not a reusable workflow`);
   const called = await loadWorkflow(run.services.repos, repository, sha, path, refName);
   if (!called.template.events.workflow_call) throw new WorkflowError(`${model.ref.value}: the workflow is not reusable (no on.workflow_call)`);
+  for (const nested of called.jobs) {
+    const asked = askedPermissions(called, nested);
+    const error = asked && nestedPermissionError(nested.id, asked, declared);
+    if (error) throw new WorkflowError(`${caller.path}: Error calling workflow '${model.ref.value}'. ${error}`);
+  }
   const scope: Scope = { contexts: { github: run.github, needs, vars: run.vars, inputs: params.inputs, matrix, strategy, secrets: params.secrets } };
   // Inputs: typed by the called workflow's definitions, defaults evaluated there.
   const given = (evaluateToken(model['input-values'], scope) ?? {}) as Record<string, unknown>;
