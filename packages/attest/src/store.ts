@@ -273,6 +273,8 @@ export interface AttestationStatus {
   readonly signing?: 'keyed' | 'keyless' | undefined;
   readonly verified: boolean;
   readonly keyid?: string | undefined;
+  /** Keyless and verified: the workflow run the certificate was issued to (`SERVER/OWNER/REPO/WORKFLOW@REF`). */
+  readonly signer?: string | undefined;
   /** test-result: PASSED | WARNED | FAILED, and the environment it names. */
   readonly result?: string | undefined;
   readonly environment?: string | undefined;
@@ -301,6 +303,7 @@ export async function inspectAttestations(store: Store, candidate: Digest | stri
         signing,
         verified: true,
         keyid: v.keyid,
+        signer: v.signer,
         result: typeof p.result === 'string' ? p.result : undefined,
         environment: typeof env === 'string' ? env : undefined,
       });
