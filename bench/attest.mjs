@@ -58,12 +58,28 @@ const files = Array.from({ length: nFiles }, (_, i) => ({
   sha256: sha256Of(`file ${i}`).slice(7),
   package: `pkg${i}==1.0.${i}`,
 }));
-const run = { repository: 'acme/cam', commit: 'a'.repeat(40), workflow: 'acme/cam/.github/workflows/karoo-candidate.yml@refs/heads/main', runId: '1', runUrl: 'https://github.com/acme/cam/actions/runs/1' };
-const provInput = { candidate, lockDigest: sha256Of('lock'), system: 'cam', files, builder: 'karoo 0.1.0', builtAt: '2026-01-01T00:00:00Z', run };
+const run = {
+  repository: 'acme/cam',
+  commit: 'a'.repeat(40),
+  workflow: 'acme/cam/.github/workflows/karoo-candidate.yml@refs/heads/main',
+  runId: '1',
+  runUrl: 'https://github.com/acme/cam/actions/runs/1',
+};
+const provInput = {
+  candidate,
+  lockDigest: sha256Of('lock'),
+  system: 'cam',
+  files,
+  builder: 'karoo 0.1.0',
+  builtAt: '2026-01-01T00:00:00Z',
+  run,
+};
 
 const stmt = provenanceStatement(provInput);
 const bytes = statementBytes(stmt);
-console.log(`provenance statement, ${nFiles} files: ${bytes.length} bytes canonical; build + serialise median ${time(() => statementBytes(provenanceStatement(provInput))).toFixed(3)} ms`);
+console.log(
+  `provenance statement, ${nFiles} files: ${bytes.length} bytes canonical; build + serialise median ${time(() => statementBytes(provenanceStatement(provInput))).toFixed(3)} ms`,
+);
 
 for (const [name, pair] of [
   ['Ed25519', generateKeyPairSync('ed25519')],
@@ -74,21 +90,39 @@ for (const [name, pair] of [
   const signMs = time(() => signStatement(stmt, signer));
   const bundle = JSON.parse(canonicalJson(signStatement(stmt, signer)));
   const verifyMs = time(() => verifyBundle({ digest: sha256Of('x'), bundle }, candidate.digest, { keys: [key] }));
-  console.log(`${name}: sign median ${signMs.toFixed(3)} ms, verify (signature + statement + subject) median ${verifyMs.toFixed(3)} ms, bundle ${canonicalJson(bundle).length} bytes`);
+  console.log(
+    `${name}: sign median ${signMs.toFixed(3)} ms, verify (signature + statement + subject) median ${verifyMs.toFixed(3)} ms, bundle ${canonicalJson(bundle).length} bytes`,
+  );
 }
 
 // A candidate in an OCI layout with K signed test results; what verifiedTestResults costs.
 const work = mkdtempSync(join(tmpdir(), 'karoo-bench-attest-'));
 try {
   const store = new LayoutStore(join(work, 'store'));
-  const manifest = Buffer.from(canonicalJson({ schemaVersion: 2, mediaType: OCI.imageManifest, artifactType: 'application/vnd.karoo.candidate.v1', config: EMPTY_CONFIG.descriptor, layers: [] }));
+  const manifest = Buffer.from(
+    canonicalJson({
+      schemaVersion: 2,
+      mediaType: OCI.imageManifest,
+      artifactType: 'application/vnd.karoo.candidate.v1',
+      config: EMPTY_CONFIG.descriptor,
+      layers: [],
+    }),
+  );
   await store.putBlob(EMPTY_CONFIG.descriptor, bufferSource(EMPTY_CONFIG.bytes));
   await store.putManifest(manifest, OCI.imageManifest);
   const subject = { mediaType: OCI.imageManifest, digest: sha256Of(manifest), size: manifest.length };
   const pair = generateKeyPairSync('ed25519');
   const signer = signerFor(pair.privateKey);
   for (let i = 0; i < nAtt; i++) {
-    const s = testResultStatement({ candidate: { name: 'cam', digest: subject.digest }, environment: `env${i % 3}`, systemId: sha256Of(`system ${i}`), configDigest: sha256Of(`config ${i}`), result: 'passed', passedTests: [`test_${i}`], run });
+    const s = testResultStatement({
+      candidate: { name: 'cam', digest: subject.digest },
+      environment: `env${i % 3}`,
+      systemId: sha256Of(`system ${i}`),
+      configDigest: sha256Of(`config ${i}`),
+      result: 'passed',
+      passedTests: [`test_${i}`],
+      run,
+    });
     await attest(store, subject, s, signer, new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString());
   }
   const keys = [verificationKeyFor(pair.publicKey, 'bench')];
@@ -96,7 +130,9 @@ try {
   const ms = await timeAsync(async () => {
     count = (await verifiedTestResults(store, subject.digest, { keys })).results.length;
   }, 7);
-  console.log(`verifiedTestResults over ${nAtt} attestations in an OCI layout: median ${ms.toFixed(1)} ms (${(ms / nAtt).toFixed(2)} ms each; ${count} verified)`);
+  console.log(
+    `verifiedTestResults over ${nAtt} attestations in an OCI layout: median ${ms.toFixed(1)} ms (${(ms / nAtt).toFixed(2)} ms each; ${count} verified)`,
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -49,7 +49,11 @@ const totalBytes = entries.reduce((n, e) => n + e.size, 0);
 
 // A static file server in its own process (so neither side shares an event loop with it).
 const port = await freePort();
-const server = spawn(process.execPath, ['-e', `
+const server = spawn(
+  process.execPath,
+  [
+    '-e',
+    `
   const http = require('http'), fs = require('fs'), path = require('path');
   let served = 0;
   http.createServer((req, res) => {
@@ -62,7 +66,10 @@ const server = spawn(process.execPath, ['-e', `
       fs.createReadStream(p, { highWaterMark: 1 << 20 }).pipe(res);
     });
   }).listen(${port}, '127.0.0.1');
-`], { stdio: 'ignore' });
+`,
+  ],
+  { stdio: 'ignore' },
+);
 const base = `http://127.0.0.1:${port}/`;
 await waitHttp(`${base}_served`);
 const served = () =>
@@ -75,10 +82,17 @@ const served = () =>
   );
 
 const lockOf = (list) =>
-  Lock.create(list.map((e) => ({ name: e.name, version: e.version, files: [{ name: e.file, url: `${base}${e.file}`, sha256: e.sha256, size: e.size }] })), {
-    target: { python: '3.11', platforms: ['manylinux_2_28_x86_64'], implementation: 'cp' },
-    leaves: { pkg000: '1.0.0' },
-  });
+  Lock.create(
+    list.map((e) => ({
+      name: e.name,
+      version: e.version,
+      files: [{ name: e.file, url: `${base}${e.file}`, sha256: e.sha256, size: e.size }],
+    })),
+    {
+      target: { python: '3.11', platforms: ['manylinux_2_28_x86_64'], implementation: 'cp' },
+      leaves: { pkg000: '1.0.0' },
+    },
+  );
 const lock = lockOf(entries);
 const lockPath = join(work, 'pylock.toml');
 writeFileSync(lockPath, writePylock(lock));
@@ -94,11 +108,14 @@ const registryBin = [
 if (!registryBin) throw new Error('docker-registry is not unpacked; run scripts/ensure-deps.sh');
 const regPort = await freePort();
 const regData = join(work, 'registry');
-writeFileSync(join(work, 'registry.yml'), `version: 0.1
+writeFileSync(
+  join(work, 'registry.yml'),
+  `version: 0.1
 log: {level: error, accesslog: {disabled: true}}
 storage: {filesystem: {rootdirectory: ${regData}}, delete: {enabled: true}, maintenance: {uploadpurging: {enabled: false}}}
 http: {addr: 127.0.0.1:${regPort}, secret: bench}
-`);
+`,
+);
 const registry = spawn(registryBin, ['serve', join(work, 'registry.yml')], { stdio: 'ignore' });
 await waitHttp(`http://127.0.0.1:${regPort}/v2/`);
 const reg = `127.0.0.1:${regPort}`;
@@ -116,7 +133,26 @@ try {
   const hf = join(work, 'hyperfine.json');
   execFileSync(
     'hyperfine',
-    ['--warmup', '1', '--runs', runs, '--export-json', hf, '-n', 'curl -P8 + sha256sum', bare, '-n', 'karoo build → oci-layout', intoLayout, '-n', 'karoo build → registry', intoRegistry, '-n', 'karoo build (existing)', rebuild],
+    [
+      '--warmup',
+      '1',
+      '--runs',
+      runs,
+      '--export-json',
+      hf,
+      '-n',
+      'curl -P8 + sha256sum',
+      bare,
+      '-n',
+      'karoo build → oci-layout',
+      intoLayout,
+      '-n',
+      'karoo build → registry',
+      intoRegistry,
+      '-n',
+      'karoo build (existing)',
+      rebuild,
+    ],
     { stdio: 'inherit' },
   );
   const results = Object.fromEntries(JSON.parse(readFileSync(hf, 'utf8')).results.map((r) => [r.command, r]));
@@ -124,7 +160,13 @@ try {
 
   // Rebuild: zero bytes. The server's byte counter and the registry store must not move.
   const before = await served();
-  const again = JSON.parse(execFileSync(process.execPath, [karoo, 'build', '--lock', lockPath, '--system', 'bench', '--store', `oci-layout:${existing}`, '--json'], { encoding: 'utf8' }));
+  const again = JSON.parse(
+    execFileSync(
+      process.execPath,
+      [karoo, 'build', '--lock', lockPath, '--system', 'bench', '--store', `oci-layout:${existing}`, '--json'],
+      { encoding: 'utf8' },
+    ),
+  );
   const rebuildFetched = (await served()) - before;
 
   // 3. One wheel changed, into the registry: bytes that reached its storage vs the minimum.
@@ -132,7 +174,9 @@ try {
   execFileSync(process.execPath, [karoo, 'build', '--lock', lockPath, '--system', 'bench', '--store', repo, '--quiet']);
   // The 43rd wheel (the last one of a smaller --files run).
   const k = Math.min(42, nFiles - 1);
-  const changed = entries.map((e, i) => (i === k ? { ...e, version: `${e.version}.post1`, file: `${e.name}-${e.version}.post1-py3-none-any.whl` } : e));
+  const changed = entries.map((e, i) =>
+    i === k ? { ...e, version: `${e.version}.post1`, file: `${e.name}-${e.version}.post1-py3-none-any.whl` } : e,
+  );
   const data = seeded('changed', entries[k].size);
   writeFileSync(join(filesDir, changed[k].file), data);
   changed[k].sha256 = createHash('sha256').update(data).digest('hex');
@@ -148,16 +192,41 @@ try {
   const minimal = data.length + c2.inline.reduce((n, b) => n + b.bytes.length, 0) + c2.manifestBytes.length;
 
   // 4. Peak memory of full builds (fresh stores).
-  const rssLayout = timed(['build', '--lock', lockPath, '--system', 'bench', '--store', `oci-layout:${join(work, 'rss-layout')}`, '--quiet']);
+  const rssLayout = timed([
+    'build',
+    '--lock',
+    lockPath,
+    '--system',
+    'bench',
+    '--store',
+    `oci-layout:${join(work, 'rss-layout')}`,
+    '--quiet',
+  ]);
   const rssRegistry = timed(['build', '--lock', lockPath, '--system', 'bench', '--store', `${reg}/bench/rss`, '--quiet']);
 
   const rows = [
     ['files / bytes', `${nFiles} / ${(totalBytes / 1048576).toFixed(0)} MiB`, ''],
     ['bare curl -P8 + sha256sum (median)', `${t('curl -P8 + sha256sum').toFixed(2)} s`, ''],
-    ['karoo build → oci-layout (median)', `${t('karoo build → oci-layout').toFixed(2)} s = ${(t('karoo build → oci-layout') / t('curl -P8 + sha256sum')).toFixed(2)}×`, '≤ 1.3×'],
-    ['karoo build → registry (median)', `${t('karoo build → registry').toFixed(2)} s = ${(t('karoo build → registry') / t('curl -P8 + sha256sum')).toFixed(2)}×`, '≤ 1.3×'],
-    ['rebuild existing (median)', `${t('karoo build (existing)').toFixed(3)} s; fetched ${rebuildFetched} B, pushed ${again.pushedBytes} B, existed ${again.existed}`, '≤ 0.3 s, 0 B'],
-    ['one wheel changed → registry', `stored ${stored} B in ${newBlobs.length} new blobs (reported ${oneChange.pushedBytes} B) vs minimal ${minimal} B = ${(stored / minimal).toFixed(4)}×`, '≤ 1.05×'],
+    [
+      'karoo build → oci-layout (median)',
+      `${t('karoo build → oci-layout').toFixed(2)} s = ${(t('karoo build → oci-layout') / t('curl -P8 + sha256sum')).toFixed(2)}×`,
+      '≤ 1.3×',
+    ],
+    [
+      'karoo build → registry (median)',
+      `${t('karoo build → registry').toFixed(2)} s = ${(t('karoo build → registry') / t('curl -P8 + sha256sum')).toFixed(2)}×`,
+      '≤ 1.3×',
+    ],
+    [
+      'rebuild existing (median)',
+      `${t('karoo build (existing)').toFixed(3)} s; fetched ${rebuildFetched} B, pushed ${again.pushedBytes} B, existed ${again.existed}`,
+      '≤ 0.3 s, 0 B',
+    ],
+    [
+      'one wheel changed → registry',
+      `stored ${stored} B in ${newBlobs.length} new blobs (reported ${oneChange.pushedBytes} B) vs minimal ${minimal} B = ${(stored / minimal).toFixed(4)}×`,
+      '≤ 1.05×',
+    ],
     ['peak RSS build → oci-layout', `${(rssLayout.maxRssKb / 1024).toFixed(0)} MiB`, '< 150 MB'],
     ['peak RSS build → registry', `${(rssRegistry.maxRssKb / 1024).toFixed(0)} MiB`, '< 150 MB'],
     ['peak RSS one-wheel build', `${(rss2.maxRssKb / 1024).toFixed(0)} MiB`, '< 150 MB'],
@@ -179,10 +248,11 @@ function blobSizes(dir) {
   const m = new Map();
   const blobs = join(dir, 'docker/registry/v2/blobs/sha256');
   if (!existsSync(blobs)) return m;
-  for (const pre of readdirSync(blobs)) for (const hex of readdirSync(join(blobs, pre))) {
-    const p = join(blobs, pre, hex, 'data');
-    if (existsSync(p)) m.set(hex, statSync(p).size);
-  }
+  for (const pre of readdirSync(blobs))
+    for (const hex of readdirSync(join(blobs, pre))) {
+      const p = join(blobs, pre, hex, 'data');
+      if (existsSync(p)) m.set(hex, statSync(p).size);
+    }
   return m;
 }
 async function freePort() {

@@ -76,17 +76,28 @@ try {
   const reruns = [];
   for (let i = 0; i < runs; i++) {
     const r = await timed();
-    if (r.rows.some((x) => x.job.endsWith('/accept') && x.step.includes('actions/provision'))) throw new Error('the rerun provisioned machines: passing evidence was not found');
+    if (r.rows.some((x) => x.job.endsWith('/accept') && x.step.includes('actions/provision')))
+      throw new Error('the rerun provisioned machines: passing evidence was not found');
     reruns.push(r);
   }
   const rerun = reruns.find((r) => r.wall === median(reruns.map((x) => x.wall)));
-  console.log(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}; first run once, ${runs} reruns (median by wall time)`);
+  console.log(
+    `load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}; first run once, ${runs} reruns (median by wall time)`,
+  );
   console.log('');
-  console.log('| | wall | karoo\'s steps | workflow\'s other steps | runner overhead | CPU: steps\' processes | CPU: runner process |');
+  console.log("| | wall | karoo's steps | workflow's other steps | runner overhead | CPU: steps' processes | CPU: runner process |");
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
-  for (const [label, b] of [['first run', first], ['rerun (median)', rerun]]) console.log(`| ${label} | ${s(b.wall)} | ${s(b.karoo)} | ${s(b.workflow)} | ${s(b.runner)} | ${s(b.cpuChildren)} | ${s(b.cpuOwn)} |`);
+  for (const [label, b] of [
+    ['first run', first],
+    ['rerun (median)', rerun],
+  ])
+    console.log(`| ${label} | ${s(b.wall)} | ${s(b.karoo)} | ${s(b.workflow)} | ${s(b.runner)} | ${s(b.cpuChildren)} | ${s(b.cpuOwn)} |`);
   console.log('');
-  console.log(`rerun / first run: ${(rerun.wall / first.wall).toFixed(3)}× wall (target ≤ 0.1×), ${((rerun.wall - rerun.runner) / (first.wall - first.runner)).toFixed(3)}× without the runner's overhead`);
+  console.log(
+    `rerun / first run: ${(rerun.wall / first.wall).toFixed(3)}× wall (target ≤ 0.1×), ${((rerun.wall - rerun.runner) / (first.wall - first.runner)).toFixed(3)}× without the runner's overhead`,
+  );
   console.log(`karoo's own work in the rerun: ${s(rerun.karoo)} (target ≤ 5 s); reruns' wall: ${reruns.map((r) => s(r.wall)).join(', ')}`);
   console.log('');
   console.log('rerun, per step:');

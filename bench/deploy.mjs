@@ -34,14 +34,19 @@ const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
 await buildImage();
 cli(['resolve', '--config', cfg15, '--out', join(work, 'lock')]);
-const candidate = JSON.parse(cli(['build', '--config', cfg15, '--lock', join(work, 'lock', 'pylock.toml'), '--store', store, '--json']).out).candidate;
+const candidate = JSON.parse(
+  cli(['build', '--config', cfg15, '--lock', join(work, 'lock', 'pylock.toml'), '--store', store, '--json']).out,
+).candidate;
 const manifest = JSON.parse(readFileSync(join(work, 'store', 'blobs', 'sha256', candidate.slice(7)), 'utf8'));
 
 // The same system on one node: karoo-15.yml with control-1 alone, and the inventory cut to it.
 // The configuration file stays next to the example's templates.
 const doc = parseDocument(readFileSync(cfg15, 'utf8'));
 const nodes15 = doc.get('nodes').toJSON();
-doc.set('nodes', nodes15.filter((n) => n.name === 'control-1'));
+doc.set(
+  'nodes',
+  nodes15.filter((n) => n.name === 'control-1'),
+);
 const cfg1 = join(root, 'examples/cam', `.bench-1-node-${process.pid}.yml`);
 writeFileSync(cfg1, doc.toString());
 
@@ -85,7 +90,8 @@ for (let i = 0; i < runs; i++) {
     if (which === '1') one.push(deploy(cfg1, inv1Path));
     else {
       const d = deploy(cfg15, env.inventoryPath);
-      if (!d.result.nodes.every((n) => n.result === 'deployed')) throw new Error(`15-node deploy: ${JSON.stringify(d.result.nodes.map((n) => n.result))}`);
+      if (!d.result.nodes.every((n) => n.result === 'deployed'))
+        throw new Error(`15-node deploy: ${JSON.stringify(d.result.nodes.map((n) => n.result))}`);
       fifteen.push(d);
       const a = deploy(cfg15, env.inventoryPath);
       if (!a.result.nodes.every((n) => n.result === 'converged')) throw new Error('re-deploy did work');
@@ -107,22 +113,47 @@ console.log(
 );
 console.log('');
 console.log('nodes  whole command  plan    transfer  install  start   verify   (slowest node per phase)');
-for (const [label, rows] of [['1', one], ['15', fifteen]]) {
+for (const [label, rows] of [
+  ['1', one],
+  ['15', fifteen],
+]) {
   const m = (k) => s(median(rows.map((d) => phase(d, k)))).padEnd(7);
-  console.log(`${label.padEnd(5)}  ${s(median(rows.map((d) => d.ms))).padEnd(13)}  ${m('plan')} ${m('transfer')}   ${m('install')}  ${m('start')} ${m('verify')}`);
+  console.log(
+    `${label.padEnd(5)}  ${s(median(rows.map((d) => d.ms))).padEnd(13)}  ${m('plan')} ${m('transfer')}   ${m('install')}  ${m('start')} ${m('verify')}`,
+  );
 }
 console.log('');
-console.log('nodes  stage   plan    install  ship    activate  close   (whole deploy, by phase: DeployResult.timings)   agent CPU on the nodes: plan, prepare, activate');
-for (const [label, rows] of [['1', one], ['15', fifteen]]) {
+console.log(
+  'nodes  stage   plan    install  ship    activate  close   (whole deploy, by phase: DeployResult.timings)   agent CPU on the nodes: plan, prepare, activate',
+);
+for (const [label, rows] of [
+  ['1', one],
+  ['15', fifteen],
+]) {
   const m = (k) => s(median(rows.map((d) => d.result.timings[k]))).padEnd(7);
   const c = (k) => s(median(rows.map((d) => d.result.nodes.reduce((n, x) => n + x.cpu[k], 0))));
-  console.log(`${label.padEnd(5)}  ${m('stage')} ${m('plan')} ${m('install')}  ${m('ship')} ${m('activate')}   ${m('close')}                                                  ${c('plan')}, ${c('prepare')}, ${c('activate')}`);
+  console.log(
+    `${label.padEnd(5)}  ${m('stage')} ${m('plan')} ${m('install')}  ${m('ship')} ${m('activate')}   ${m('close')}                                                  ${c('plan')}, ${c('prepare')}, ${c('activate')}`,
+  );
 }
 const last = fifteen[fifteen.length - 1].result.nodes;
 console.log('');
-console.log(`15 nodes: ${last.filter((n) => n.install === 'wheels').map((n) => n.name).join(', ')} installed from wheels, ${last.filter((n) => n.install === 'archive').length} received the installed tree (${last.find((n) => n.install === 'archive')?.bytesSent ?? 0} bytes each)`);
+console.log(
+  `15 nodes: ${last
+    .filter((n) => n.install === 'wheels')
+    .map((n) => n.name)
+    .join(
+      ', ',
+    )} installed from wheels, ${last.filter((n) => n.install === 'archive').length} received the installed tree (${last.find((n) => n.install === 'archive')?.bytesSent ?? 0} bytes each)`,
+);
 console.log(`ratio 15 / 1 nodes: ${(median(fifteen.map((d) => d.ms)) / median(one.map((d) => d.ms))).toFixed(2)}x (target <= 1.5x)`);
 console.log(`re-deploy, nothing changed, 15 nodes: ${s(median(again))} (${s(median(again) / 15)} per node)`);
-console.log(`load average (1 min) before each deploy: ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)} on ${(await import('node:os')).availableParallelism()} cores`);
+console.log(
+  `load average (1 min) before each deploy: ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)} on ${(await import('node:os')).availableParallelism()} cores`,
+);
 console.log('');
-console.log(`first-time karoo up of the 15-node example, end to end: ${s(up.ms)} (result ${upJson.result}; ${Object.entries(upJson.timings ?? {}).map(([k, v]) => `${k} ${typeof v === 'number' ? `${v.toFixed(1)} s` : v}`).join(', ')})`);
+console.log(
+  `first-time karoo up of the 15-node example, end to end: ${s(up.ms)} (result ${upJson.result}; ${Object.entries(upJson.timings ?? {})
+    .map(([k, v]) => `${k} ${typeof v === 'number' ? `${v.toFixed(1)} s` : v}`)
+    .join(', ')})`,
+);

@@ -71,9 +71,13 @@ for (let i = 0; i < runs; i++) {
 }
 const fmt = (ms) => `${ms.toFixed(1)} ms`;
 console.log(`corpus: ${root}`);
-console.log(`${files.length} lock/requirements files, ${(bytes / 1e6).toFixed(2)} MB; ${summary.packages} locked packages, ${summary.rejected} files rejected (malformed by design)`);
+console.log(
+  `${files.length} lock/requirements files, ${(bytes / 1e6).toFixed(2)} MB; ${summary.packages} locked packages, ${summary.rejected} files rejected (malformed by design)`,
+);
 console.log(`karoo readLockFile, all files: ${ours.map(fmt).join(', ')}`);
 console.log(`  first run ${fmt(ours[0])} (cold JIT), median ${fmt(median(ours))}, min ${fmt(Math.min(...ours))}`);
 console.log(`floor (read + smol-toml parse only): median ${fmt(median(base))}`);
 console.log(`ratio karoo / floor (median): ${(median(ours) / median(base)).toFixed(2)}x`);
-console.log(`target < 1000 ms for the whole corpus: ${Math.max(...ours) < 1000 ? 'met' : 'NOT met'} (slowest run ${fmt(Math.max(...ours))})`);
+console.log(
+  `target < 1000 ms for the whole corpus: ${Math.max(...ours) < 1000 ? 'met' : 'NOT met'} (slowest run ${fmt(Math.max(...ours))})`,
+);

@@ -14,16 +14,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@karoo/config';
-import {
-  buildImage,
-  destroyEnvironment,
-  detectAccelerator,
-  nspawnArgs,
-  provision,
-  qemuArgs,
-  seedFiles,
-  seedTar,
-} from '@karoo/machines';
+import { buildImage, destroyEnvironment, detectAccelerator, nspawnArgs, provision, qemuArgs, seedFiles, seedTar } from '@karoo/machines';
 
 const arg = (name, dflt) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
 const runs = Number(arg('--runs', '5'));
@@ -54,7 +45,26 @@ const seed = seedFiles({
 async function probe(ns, deadlineMs) {
   const deadline = Date.now() + deadlineMs;
   while (Date.now() < deadline) {
-    const r = spawnSync('ip', ['netns', 'exec', ns, 'ssh', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=1', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-i', join(work, 'id'), 'root@10.250.0.2', 'true']);
+    const r = spawnSync('ip', [
+      'netns',
+      'exec',
+      ns,
+      'ssh',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'ConnectTimeout=1',
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'LogLevel=ERROR',
+      '-i',
+      join(work, 'id'),
+      'root@10.250.0.2',
+      'true',
+    ]);
     if (r.status === 0) return;
     await sleep(100);
   }
@@ -63,7 +73,9 @@ async function probe(ns, deadlineMs) {
 
 function bareNetwork(ns) {
   sh('ip', ['netns', 'add', ns]);
-  sh('ip', ['-n', ns, '-batch', '-'], { input: 'link set lo up\nlink add br0 type bridge stp_state 0 forward_delay 0\naddress add 10.250.0.1/24 dev br0\nlink set br0 up\n' });
+  sh('ip', ['-n', ns, '-batch', '-'], {
+    input: 'link set lo up\nlink add br0 type bridge stp_state 0 forward_delay 0\naddress add 10.250.0.1/24 dev br0\nlink set br0 up\n',
+  });
 }
 
 async function bareNspawn() {
@@ -78,7 +90,14 @@ async function bareNspawn() {
   sh('ip', ['netns', 'add', nodeNs]);
   sh('ip', ['-n', ns, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'host0', 'address', '52:54:00:fa:00:02', 'netns', nodeNs]);
   sh('ip', ['-n', ns, 'link', 'set', 'v0', 'master', 'br0', 'up']);
-  sh('mount', ['-t', 'overlay', 'karoo-benchbare', '-o', `lowerdir=${image.rootfs},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, join(dir, 'root')]);
+  sh('mount', [
+    '-t',
+    'overlay',
+    'karoo-benchbare',
+    '-o',
+    `lowerdir=${image.rootfs},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`,
+    join(dir, 'root'),
+  ]);
   for (const f of seed) {
     const p = join(dir, 'root', f.path);
     mkdirSync(join(p, '..'), { recursive: true });
@@ -87,18 +106,32 @@ async function bareNspawn() {
   sh('chmod', ['600', join(dir, 'root/etc/ssh/ssh_host_ed25519_key'), join(dir, 'root/root/.ssh/authorized_keys')]);
   // Its own cgroup, as karoo does (a container's systemd must not share one).
   for (const r of ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified']) mkdirSync(join(r, 'karoo-benchbare'), { recursive: true });
-  const child = spawn('sh', ['-c', 'for g in /sys/fs/cgroup/systemd/karoo-benchbare /sys/fs/cgroup/unified/karoo-benchbare; do echo $$ > $g/cgroup.procs; done; exec systemd-nspawn "$@"', 'x', ...nspawnArgs({ root: join(dir, 'root'), machine: 'karoo-benchbare', hostname: 'bare', netnsPath: `/run/netns/${nodeNs}` })], { stdio: 'ignore', detached: true });
+  const child = spawn(
+    'sh',
+    [
+      '-c',
+      'for g in /sys/fs/cgroup/systemd/karoo-benchbare /sys/fs/cgroup/unified/karoo-benchbare; do echo $$ > $g/cgroup.procs; done; exec systemd-nspawn "$@"',
+      'x',
+      ...nspawnArgs({ root: join(dir, 'root'), machine: 'karoo-benchbare', hostname: 'bare', netnsPath: `/run/netns/${nodeNs}` }),
+    ],
+    { stdio: 'ignore', detached: true },
+  );
   await probe(ns, 60_000);
   const ready = (performance.now() - t0) / 1000;
   // Teardown: kill the container's init and nspawn, unmount, delete namespaces.
-  const kids = spawnSync('pgrep', ['-P', String(child.pid)]).stdout.toString().trim().split('\n').filter(Boolean);
+  const kids = spawnSync('pgrep', ['-P', String(child.pid)])
+    .stdout.toString()
+    .trim()
+    .split('\n')
+    .filter(Boolean);
   for (const k of kids) process.kill(Number(k), 'SIGKILL');
   process.kill(child.pid, 'SIGKILL');
   await sleep(300);
   spawnSync('umount', [join(dir, 'root')]);
   spawnSync('ip', ['netns', 'del', nodeNs]);
   spawnSync('ip', ['netns', 'del', ns]);
-  for (const r of ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified']) spawnSync('find', [join(r, 'karoo-benchbare'), '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';']);
+  for (const r of ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified'])
+    spawnSync('find', [join(r, 'karoo-benchbare'), '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';']);
   rmSync(dir, { recursive: true, force: true });
   rmSync(join(work, 'bare-key'), { force: true });
   rmSync(join(work, 'bare-key.pub'), { force: true });
@@ -117,7 +150,18 @@ async function bareQemu(accel) {
   sh('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', image.disk, join(dir, 'disk.qcow2')]);
   writeFileSync(join(dir, 'seed.tar'), await seedTar(seed));
   const khz = Math.round(Number(/^cpu MHz\s*:\s*([0-9.]+)/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 0) * 1000) || undefined;
-  const args = qemuArgs({ name: 'karoo-benchbare', accel, cpus: accel === 'kvm' ? 1 : 2, memory: 512, disk: join(dir, 'disk.qcow2'), seed: { path: join(dir, 'seed.tar'), kind: 'tar' }, tap: 't0', mac: '52:54:00:fa:00:02', console: join(dir, 'console.log'), kernel: { kernel: image.kernel, initrd: image.initrd, khz } });
+  const args = qemuArgs({
+    name: 'karoo-benchbare',
+    accel,
+    cpus: accel === 'kvm' ? 1 : 2,
+    memory: 512,
+    disk: join(dir, 'disk.qcow2'),
+    seed: { path: join(dir, 'seed.tar'), kind: 'tar' },
+    tap: 't0',
+    mac: '52:54:00:fa:00:02',
+    console: join(dir, 'console.log'),
+    kernel: { kernel: image.kernel, initrd: image.initrd, khz },
+  });
   const child = spawn('ip', ['netns', 'exec', ns, 'qemu-system-x86_64', ...args], { stdio: 'ignore', detached: true });
   await probe(ns, 300_000);
   const ready = (performance.now() - t0) / 1000;
@@ -141,7 +185,11 @@ async function karooOne(provider) {
 async function envPssMiB(env) {
   const { listProcesses } = await import('@karoo/machines');
   const { readdirSync, statSync } = await import('node:fs');
-  const inodes = new Set(readdirSync('/run/netns').filter((n) => n.startsWith(env)).map((n) => statSync(`/run/netns/${n}`).ino));
+  const inodes = new Set(
+    readdirSync('/run/netns')
+      .filter((n) => n.startsWith(env))
+      .map((n) => statSync(`/run/netns/${n}`).ino),
+  );
   let kb = 0;
   for (const p of await listProcesses()) {
     if (!(inodes.has(p.netns) || p.argv.some((a) => a.includes(env)))) continue;
@@ -164,7 +212,9 @@ const results = [];
 function row(what, karooS, bareS) {
   const overhead = bareS ? ((karooS / bareS - 1) * 100).toFixed(1) : '';
   results.push({ what, karoo: karooS, bare: bareS, overhead });
-  console.log(`${what.padEnd(34)} karoo ${fmt(karooS).padStart(8)}   bare ${bareS ? fmt(bareS).padStart(8) : '       -'}   ${bareS ? `overhead ${overhead} %` : ''}`);
+  console.log(
+    `${what.padEnd(34)} karoo ${fmt(karooS).padStart(8)}   bare ${bareS ? fmt(bareS).padStart(8) : '       -'}   ${bareS ? `overhead ${overhead} %` : ''}`,
+  );
 }
 
 try {
@@ -214,7 +264,9 @@ try {
   clearInterval(sampler);
   row('nspawn: 15 nodes → all SSH-ready', up15);
   row('nspawn: 15 nodes destroyed', down15);
-  console.log(`  peak memory of the 15 nodes: ${peakPss.toFixed(0)} MiB PSS of their processes (containers, nspawn, forwarder); machine-wide used rose by at most ${(peak - base).toFixed(0)} MiB (noisy when others run); leftovers: ${d15.leftovers.length}`);
+  console.log(
+    `  peak memory of the 15 nodes: ${peakPss.toFixed(0)} MiB PSS of their processes (containers, nspawn, forwarder); machine-wide used rose by at most ${(peak - base).toFixed(0)} MiB (noisy when others run); leftovers: ${d15.leftovers.length}`,
+  );
   results.push({ what: 'nspawn: 15 nodes peak PSS MiB', karoo: peakPss });
 
   // 3. qemu.

@@ -44,7 +44,11 @@ const port = await new Promise((resolve) => {
     s.close(() => resolve(p));
   });
 });
-const server = spawn(process.execPath, ['-e', `
+const server = spawn(
+  process.execPath,
+  [
+    '-e',
+    `
   const http = require('http'), fs = require('fs'), path = require('path');
   http.createServer((req, res) => {
     if (req.url === '/_up') { res.end('ok'); return; }
@@ -55,7 +59,10 @@ const server = spawn(process.execPath, ['-e', `
       fs.createReadStream(p, { highWaterMark: 1 << 20 }).pipe(res);
     });
   }).listen(${port}, '127.0.0.1');
-`], { stdio: 'ignore' });
+`,
+  ],
+  { stdio: 'ignore' },
+);
 const base = `http://127.0.0.1:${port}/`;
 for (let i = 0; ; i++) {
   const ok = await new Promise((resolve) => get(`${base}_up`, (r) => resolve(r.statusCode === 200)).on('error', () => resolve(false)));
@@ -64,19 +71,40 @@ for (let i = 0; ; i++) {
   await new Promise((r) => setTimeout(r, 50));
 }
 
-const lock = Lock.create(entries.map((e) => ({ name: e.name, version: e.version, files: [{ name: e.file, url: `${base}${e.file}`, sha256: e.sha256, size: e.size }] })), {
-  target: { python: '3.11', platforms: ['manylinux_2_28_x86_64'], implementation: 'cp' },
-  leaves: { pkg000: '1.0.0' },
-});
+const lock = Lock.create(
+  entries.map((e) => ({
+    name: e.name,
+    version: e.version,
+    files: [{ name: e.file, url: `${base}${e.file}`, sha256: e.sha256, size: e.size }],
+  })),
+  {
+    target: { python: '3.11', platforms: ['manylinux_2_28_x86_64'], implementation: 'cp' },
+    leaves: { pkg000: '1.0.0' },
+  },
+);
 const lockPath = join(work, 'pylock.toml');
 writeFileSync(lockPath, writePylock(lock));
 
 try {
   const stored = join(work, 'stored');
-  const built = JSON.parse(execFileSync(process.execPath, [karoo, 'build', '--lock', lockPath, '--system', 'bench', '--store', `oci-layout:${stored}`, '--json']).toString());
+  const built = JSON.parse(
+    execFileSync(process.execPath, [
+      karoo,
+      'build',
+      '--lock',
+      lockPath,
+      '--system',
+      'bench',
+      '--store',
+      `oci-layout:${stored}`,
+      '--json',
+    ]).toString(),
+  );
   const digest = built.candidate;
   const copy = join(work, 'copy');
-  execFileSync(process.execPath, [karoo, 'export', digest, '--store', `oci-layout:${stored}`, '--out', join(work, 'c.tar')], { stdio: 'ignore' });
+  execFileSync(process.execPath, [karoo, 'export', digest, '--store', `oci-layout:${stored}`, '--out', join(work, 'c.tar')], {
+    stdio: 'ignore',
+  });
   execFileSync(process.execPath, [karoo, 'import', join(work, 'c.tar'), '--store', `oci-layout:${copy}`], { stdio: 'ignore' });
 
   const fresh = join(work, 'fresh');
@@ -84,7 +112,27 @@ try {
   const rebuild = `${q(process.execPath)} ${q(karoo)} rebuild ${digest} --store oci-layout:${q(stored)} --lock ${q(lockPath)} --quiet`;
   const challenge = `${q(process.execPath)} ${q(karoo)} challenge ${digest} --store oci-layout:${q(stored)} --store oci-layout:${q(copy)} --quiet > /dev/null`;
   const hf = join(work, 'hyperfine.json');
-  execFileSync('hyperfine', ['--warmup', '1', '--runs', runs, '--export-json', hf, '-n', 'karoo build → fresh layout', build, '-n', 'karoo rebuild (download, check, build, compare)', rebuild, '-n', 'karoo challenge (2 layouts)', challenge], { stdio: 'inherit' });
+  execFileSync(
+    'hyperfine',
+    [
+      '--warmup',
+      '1',
+      '--runs',
+      runs,
+      '--export-json',
+      hf,
+      '-n',
+      'karoo build → fresh layout',
+      build,
+      '-n',
+      'karoo rebuild (download, check, build, compare)',
+      rebuild,
+      '-n',
+      'karoo challenge (2 layouts)',
+      challenge,
+    ],
+    { stdio: 'inherit' },
+  );
   const results = JSON.parse(readFileSync(hf, 'utf8')).results;
   console.log(`\n${nFiles} files, ${(totalBytes / 1048576).toFixed(0)} MiB; medians:`);
   for (const r of results) console.log(`  ${r.command.padEnd(48)} ${r.median.toFixed(2)} s`);

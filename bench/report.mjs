@@ -24,6 +24,10 @@ const base = Lock.create(names.map((n) => pkg(n, '1.0')));
 const head = Lock.create(names.map((n, i) => pkg(n, i % 3 ? '1.1' : '0.9')));
 const report = await time('buildReport (10,000 changed packages)', () => buildReport({ head, base, candidate: { digest: sha256Of('c') } }));
 const full = await time('render full markdown', () => renderMarkdown(report));
-const comment = await time('render comment (cut to 65,536)', () => renderMarkdown(report, { marker: reportMarker(), limit: COMMENT_LIMIT }));
+const comment = await time('render comment (cut to 65,536)', () =>
+  renderMarkdown(report, { marker: reportMarker(), limit: COMMENT_LIMIT }),
+);
 const summary = await time('render job summary (≤ 1,000,000 bytes)', () => renderMarkdown(report, { limit: SUMMARY_LIMIT }));
-console.log(`full ${full.markdown.length} chars; comment ${comment.markdown.length} chars, ${comment.omittedRows} rows cut; summary ${Buffer.byteLength(summary.markdown)} bytes, truncated=${summary.truncated}`);
+console.log(
+  `full ${full.markdown.length} chars; comment ${comment.markdown.length} chars, ${comment.omittedRows} rows cut; summary ${Buffer.byteLength(summary.markdown)} bytes, truncated=${summary.truncated}`,
+);

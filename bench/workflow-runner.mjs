@@ -46,7 +46,14 @@ const time = async (f) => {
   return median(t);
 };
 const run = (workflow) => async () => {
-  const r = await runner.run({ repo: app.dir, repository: 'acme/app', repos: { 'acme/tools': tools.dir }, workflow, event: 'push', payload: events.push({ repository: 'acme/app', after: app.head() }) });
+  const r = await runner.run({
+    repo: app.dir,
+    repository: 'acme/app',
+    repos: { 'acme/tools': tools.dir },
+    workflow,
+    event: 'push',
+    payload: events.push({ repository: 'acme/app', after: app.head() }),
+  });
   if (r.conclusion !== 'success') throw new Error(`${workflow}: ${r.log}`);
 };
 const scratch = mkdtempSync(join(tmpdir(), 'karoo-bench-wr-'));
@@ -75,8 +82,14 @@ rmSync(scratch, { recursive: true, force: true });
 rmSync(app.dir, { recursive: true, force: true });
 rmSync(tools.dir, { recursive: true, force: true });
 const ms = (x) => `${x.toFixed(0)} ms`;
-console.log(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}, ${runs} runs, medians`);
-console.log(`${nSteps} run: steps: runner ${ms(tSteps)}, bash directly ${ms(tDirect)}, overhead per step ${ms((tSteps - tOne - (tDirect * (nSteps - 1)) / nSteps) / (nSteps - 1))}`);
+console.log(
+  `load average ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}, ${runs} runs, medians`,
+);
+console.log(
+  `${nSteps} run: steps: runner ${ms(tSteps)}, bash directly ${ms(tDirect)}, overhead per step ${ms((tSteps - tOne - (tDirect * (nSteps - 1)) / nSteps) / (nSteps - 1))}`,
+);
 console.log(`one node24 action: runner ${ms(tAction)}, node directly ${ms(tNode)}`);
 console.log(`a run of one trivial step: ${ms(tOne)}`);
 console.log(`CPU of this process: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`);

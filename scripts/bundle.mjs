@@ -42,7 +42,9 @@ async function bundle(job) {
     await writeFile(p, asset.source);
     if (asset.permissions) await chmod(p, asset.permissions & 0o755);
   }
-  process.stderr.write(`bundled ${job.step}/${job.entry} (${(code.length / 1024).toFixed(0)} KiB, ${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+  process.stderr.write(
+    `bundled ${job.step}/${job.entry} (${(code.length / 1024).toFixed(0)} KiB, ${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
+  );
 }
 
 // Post bundles live inside dist/<step>/, so each step's main goes first.

@@ -24,8 +24,18 @@ export function ghesVariant(name, text) {
   const doc = parseDocument(text);
   const inputs = doc.getIn(['on', 'workflow_call', 'inputs']);
   if (!isMap(inputs)) throw new Error(`${name}.yml: no on.workflow_call.inputs`);
-  inputs.set('karoo-repository', doc.createNode({ description: "karoo's repository on this server (owner/name), as mirrored there.", type: 'string', required: true }));
-  inputs.set('karoo-ref', doc.createNode({ description: 'The tag or commit of karoo to run (the same as the ref in `uses:`, e.g. v1).', type: 'string', required: true }));
+  inputs.set(
+    'karoo-repository',
+    doc.createNode({ description: "karoo's repository on this server (owner/name), as mirrored there.", type: 'string', required: true }),
+  );
+  inputs.set(
+    'karoo-ref',
+    doc.createNode({
+      description: 'The tag or commit of karoo to run (the same as the ref in `uses:`, e.g. v1).',
+      type: 'string',
+      required: true,
+    }),
+  );
   const jobs = doc.get('jobs');
   for (const job of jobs.items) {
     const steps = job.value.get('steps');
@@ -67,7 +77,9 @@ function main() {
       let have = '';
       try {
         have = readFileSync(out, 'utf8');
-      } catch {}
+      } catch {
+        // not there yet: compared as empty below
+      }
       if (have !== want) {
         console.error(`${out} is not what scripts/ghes-workflows.mjs writes from ${name}.yml; run: node scripts/ghes-workflows.mjs`);
         stale++;

@@ -29,19 +29,36 @@ const REFUSED = 6;
 
 /** `X.Y.Z` or `X.Y.Z-pre` (semver 2.0, no build metadata), with an optional leading `v`. */
 export function parseVersion(text) {
-  const m = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*))?$/.exec(text ?? '');
-  if (!m) throw new ReleaseError(INPUT, `version "${text ?? ''}" is not X.Y.Z (semantic versioning, e.g. 1.4.0); give the version to release`);
-  return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), pre: m[4], tag: `v${m[1]}.${m[2]}.${m[3]}${m[4] ? `-${m[4]}` : ''}`, majorTag: `v${m[1]}` };
+  const m =
+    /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*))?$/.exec(
+      text ?? '',
+    );
+  if (!m)
+    throw new ReleaseError(INPUT, `version "${text ?? ''}" is not X.Y.Z (semantic versioning, e.g. 1.4.0); give the version to release`);
+  return {
+    major: Number(m[1]),
+    minor: Number(m[2]),
+    patch: Number(m[3]),
+    pre: m[4],
+    tag: `v${m[1]}.${m[2]}.${m[3]}${m[4] ? `-${m[4]}` : ''}`,
+    majorTag: `v${m[1]}`,
+  };
 }
 
 function compare(a, b) {
-  return a.major - b.major || a.minor - b.minor || a.patch - b.patch || (a.pre === b.pre ? 0 : a.pre === undefined ? 1 : b.pre === undefined ? -1 : a.pre < b.pre ? -1 : 1);
+  return (
+    a.major - b.major ||
+    a.minor - b.minor ||
+    a.patch - b.patch ||
+    (a.pre === b.pre ? 0 : a.pre === undefined ? 1 : b.pre === undefined ? -1 : a.pre < b.pre ? -1 : 1)
+  );
 }
 
 function git(repo, args, options = {}) {
   const r = spawnSync('git', args, { cwd: repo, encoding: 'utf8', ...options });
   if (r.error) throw new ReleaseError(INPUT, `cannot run git in ${repo} (${r.error.message}); give the repository with --repo`);
-  if (r.status !== 0 && !options.allowFailure) throw new ReleaseError(REFUSED, `git ${args.join(' ')} failed: ${(r.stderr || r.stdout).trim()}`);
+  if (r.status !== 0 && !options.allowFailure)
+    throw new ReleaseError(REFUSED, `git ${args.join(' ')} failed: ${(r.stderr || r.stdout).trim()}`);
   return r;
 }
 
@@ -71,7 +88,11 @@ export function checkActionsAt(repo, commit) {
       if (!files.includes(path)) missing.push(`${a} runs.${key} ${entry} (${path})`);
     }
   }
-  if (missing.length) throw new ReleaseError(REFUSED, `the commit to tag lacks the bundles its actions run: ${missing.join(', ')}; build and commit dist/ first`);
+  if (missing.length)
+    throw new ReleaseError(
+      REFUSED,
+      `the commit to tag lacks the bundles its actions run: ${missing.join(', ')}; build and commit dist/ first`,
+    );
   return actions;
 }
 
@@ -101,10 +122,15 @@ export function release(argv) {
   if (args.length !== 1) throw new ReleaseError(INPUT, 'give exactly one version, e.g. node scripts/release.mjs 1.4.0');
   const v = parseVersion(args[0]);
 
-  if (dirty(repo)) throw new ReleaseError(REFUSED, `the work tree of ${repo} has changes; release only a committed tree (git status shows them)`);
+  if (dirty(repo))
+    throw new ReleaseError(REFUSED, `the work tree of ${repo} has changes; release only a committed tree (git status shows them)`);
   const head = git(repo, ['rev-parse', 'HEAD^{commit}']).stdout.trim();
   const tags = git(repo, ['tag', '--list', 'v*']).stdout.split('\n').filter(Boolean);
-  if (tags.includes(v.tag)) throw new ReleaseError(CONFLICT, `tag ${v.tag} exists already (at ${git(repo, ['rev-parse', `${v.tag}^{commit}`]).stdout.trim()}); a release is never re-tagged, release the next version`);
+  if (tags.includes(v.tag))
+    throw new ReleaseError(
+      CONFLICT,
+      `tag ${v.tag} exists already (at ${git(repo, ['rev-parse', `${v.tag}^{commit}`]).stdout.trim()}); a release is never re-tagged, release the next version`,
+    );
   const sameMajor = tags.flatMap((t) => {
     try {
       const p = parseVersion(t);
@@ -114,12 +140,17 @@ export function release(argv) {
     }
   });
   const newest = sameMajor.sort(compare).at(-1);
-  if (newest && compare(v, newest) <= 0) throw new ReleaseError(CONFLICT, `${v.tag} is not above ${newest.tag}, the newest release of ${v.majorTag}; release a higher version`);
+  if (newest && compare(v, newest) <= 0)
+    throw new ReleaseError(CONFLICT, `${v.tag} is not above ${newest.tag}, the newest release of ${v.majorTag}; release a higher version`);
 
   if (!tagOnly) {
     sh(repo, 'build', buildCommand);
     const stale = dirty(repo);
-    if (stale) throw new ReleaseError(REFUSED, `the build changed the tree, so the committed dist/ is not the build of these sources (stale):\n${stale}\nrebuild, commit dist/ and release that commit`);
+    if (stale)
+      throw new ReleaseError(
+        REFUSED,
+        `the build changed the tree, so the committed dist/ is not the build of these sources (stale):\n${stale}\nrebuild, commit dist/ and release that commit`,
+      );
     sh(repo, 'checks', checkCommand);
     if (dirty(repo)) throw new ReleaseError(REFUSED, `the checks changed the work tree:\n${dirty(repo)}\nnothing was tagged`);
   }

@@ -54,7 +54,13 @@ try {
   fail(`${e.message}; see --help`);
 }
 if (args.help) {
-  process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n') + '\n');
+  process.stdout.write(
+    readFileSync(new URL(import.meta.url), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('//'))
+      .map((l) => l.slice(3))
+      .join('\n') + '\n',
+  );
   process.exit(0);
 }
 for (const k of ['repo', 'repository', 'workflow']) if (!args[k]) fail(`--${k} is required; see --help`);
@@ -71,8 +77,10 @@ let payload;
 if (args.payload) payload = JSON.parse(readFileSync(args.payload, 'utf8'));
 else {
   const head = args.sha ?? git(repo, ['rev-parse', 'HEAD']);
-  if (args.event === 'pull_request') payload = events.pullRequest({ repository, number: Number(args['pull-request'] ?? 1), headSha: head, headRepo: args.fork });
-  else if (args.event === 'workflow_dispatch') payload = events.workflowDispatch({ repository, inputs: pairs(args.input, 'input'), ref: args.ref });
+  if (args.event === 'pull_request')
+    payload = events.pullRequest({ repository, number: Number(args['pull-request'] ?? 1), headSha: head, headRepo: args.fork });
+  else if (args.event === 'workflow_dispatch')
+    payload = events.workflowDispatch({ repository, inputs: pairs(args.input, 'input'), ref: args.ref });
   else if (args.event === 'push') payload = events.push({ repository, after: head, ref: args.ref });
   else payload = { repository: { full_name: repository, default_branch: 'main' } };
 }
@@ -80,7 +88,8 @@ else {
 const standin = await startGitHubStandin();
 standin.addRepo(repository);
 const pr = payload.pull_request;
-if (pr) standin.addPullRequest(repository, { number: pr.number, headSha: pr.head.sha, headRef: pr.head.ref, headRepo: pr.head.repo?.full_name });
+if (pr)
+  standin.addPullRequest(repository, { number: pr.number, headSha: pr.head.sha, headRef: pr.head.ref, headRepo: pr.head.repo?.full_name });
 const runner = new WorkflowRunner({ github: standin });
 let result;
 try {
@@ -107,11 +116,24 @@ await runner.close();
 const violations = standin.takeViolations();
 await standin.close();
 if (args.json) {
-  process.stdout.write(JSON.stringify({ ...result, requests: result.requests.map(({ method, path, operationId, status }) => ({ method, path, operationId, status })), violations }, null, 2) + '\n');
+  process.stdout.write(
+    JSON.stringify(
+      {
+        ...result,
+        requests: result.requests.map(({ method, path, operationId, status }) => ({ method, path, operationId, status })),
+        violations,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
 } else {
   for (const job of Object.values(result.jobs)) {
     process.stdout.write(`${job.key}: ${job.result}\n`);
-    for (const s of job.steps) process.stdout.write(`  ${s.stage === 'main' ? '' : `${s.stage} `}${s.name}: ${s.conclusion}${s.outcome !== s.conclusion ? ` (outcome ${s.outcome})` : ''}\n`);
+    for (const s of job.steps)
+      process.stdout.write(
+        `  ${s.stage === 'main' ? '' : `${s.stage} `}${s.name}: ${s.conclusion}${s.outcome !== s.conclusion ? ` (outcome ${s.outcome})` : ''}\n`,
+      );
     if (Object.keys(job.outputs).length) process.stdout.write(`  outputs: ${JSON.stringify(job.outputs)}\n`);
   }
   for (const v of violations) process.stdout.write(`stand-in: ${v}\n`);

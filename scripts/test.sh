@@ -10,6 +10,10 @@ bash scripts/ensure-deps.sh
 echo "== type check and build" >&2
 npx tsc -b
 
+echo "== format (prettier) and lint (eslint)" >&2
+npx prettier --check . --log-level warn
+npx eslint --max-warnings 0 .
+
 echo "== bundles are fresh" >&2
 node scripts/bundle.mjs
 if git rev-parse --git-dir >/dev/null 2>&1; then

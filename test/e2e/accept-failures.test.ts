@@ -23,7 +23,10 @@ sys.exit(1)
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'karoo-e2e-accept-'));
-  await cp(join(ROOT, 'examples/cam'), join(dir, 'cam'), { recursive: true, filter: (s) => !s.includes('/.karoo') && !s.includes('/reports') });
+  await cp(join(ROOT, 'examples/cam'), join(dir, 'cam'), {
+    recursive: true,
+    filter: (s) => !s.includes('/.karoo') && !s.includes('/reports'),
+  });
   await writeFile(join(dir, 'cam/tests/failing.py'), FAILING);
   const built = json<{ candidate: string; store: string }>(await karoo(['demo', '--example', join(dir, 'cam'), '--no-accept', '--json']));
   candidate = built.candidate;
@@ -53,14 +56,31 @@ interface UpJson {
 
 describe('failed acceptance', () => {
   it('records failing tests as failed evidence, exits non-zero, and the gate refuses the candidate', async () => {
-    const config = await withAcceptance('failing', 'acceptance:\n  command: [python3, tests/failing.py]\n  junit: reports/failing.xml\n  timeout: 2m\n');
-    const r = await karoo(['up', '--config', config, '--store', store, '--candidate', candidate, '--environment', 'integration', '--quiet', '--json']);
+    const config = await withAcceptance(
+      'failing',
+      'acceptance:\n  command: [python3, tests/failing.py]\n  junit: reports/failing.xml\n  timeout: 2m\n',
+    );
+    const r = await karoo([
+      'up',
+      '--config',
+      config,
+      '--store',
+      store,
+      '--candidate',
+      candidate,
+      '--environment',
+      'integration',
+      '--quiet',
+      '--json',
+    ]);
     expect(r.code).toBe(6);
     const up = json<UpJson>(r);
     expect(up).toMatchObject({ result: 'failed', counts: { passed: 1, failed: 1 } });
     expect(up.evidence).toMatch(/^sha256:[0-9a-f]{64}$/);
 
-    const evidence = json<Array<{ digest: string; result: string; environment: string }>>(await karoo(['evidence', '--store', store, candidate, '--json']));
+    const evidence = json<Array<{ digest: string; result: string; environment: string }>>(
+      await karoo(['evidence', '--store', store, candidate, '--json']),
+    );
     expect(evidence).toContainEqual(expect.objectContaining({ digest: up.evidence, result: 'failed', environment: 'integration' }));
 
     const p = await karoo(['promote', candidate, '--to', 'integration', '--config', config, '--store', store, '--no-github']);
@@ -68,15 +88,32 @@ describe('failed acceptance', () => {
     expect(p.stderr).toMatch(/may not enter integration/);
 
     // Nothing was promoted, and the machines were destroyed although acceptance failed.
-    const status = json<Array<{ name: string; candidate?: string }>>(await karoo(['status', '--store', store, '--config', config, '--json']));
+    const status = json<Array<{ name: string; candidate?: string }>>(
+      await karoo(['status', '--store', store, '--config', config, '--json']),
+    );
     expect(status.find((e) => e.name === 'integration')?.candidate).toBeUndefined();
     expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toContain(up.environmentId);
   }, 180_000);
 
   it('kills an acceptance command that outlives its timeout and records why', async () => {
-    const config = await withAcceptance('hanging', 'acceptance:\n  command: [python3, -c, "import time; time.sleep(120)"]\n  timeout: 3s\n');
+    const config = await withAcceptance(
+      'hanging',
+      'acceptance:\n  command: [python3, -c, "import time; time.sleep(120)"]\n  timeout: 3s\n',
+    );
     const started = Date.now();
-    const r = await karoo(['up', '--config', config, '--store', store, '--candidate', candidate, '--environment', 'integration', '--quiet', '--json']);
+    const r = await karoo([
+      'up',
+      '--config',
+      config,
+      '--store',
+      store,
+      '--candidate',
+      candidate,
+      '--environment',
+      'integration',
+      '--quiet',
+      '--json',
+    ]);
     expect(r.code).toBe(6);
     expect(json<UpJson>(r)).toMatchObject({ result: 'failed', reason: 'the acceptance command did not finish within 3 s and was killed' });
     expect(Date.now() - started).toBeLessThan(100_000);

@@ -73,12 +73,57 @@ async function listen(server: Server, port: number): Promise<number> {
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'karoo-keyless-'));
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: work, stdio: 'pipe' });
-  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=karoo test CA');
-  ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'tls.key', '-out', 'tls.csr', '-subj', '/CN=fulcio.ghe.karoo.test');
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=karoo test CA',
+  );
+  ssl(
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    'tls.key',
+    '-out',
+    'tls.csr',
+    '-subj',
+    '/CN=fulcio.ghe.karoo.test',
+  );
   await writeFile(join(work, 'san.ext'), 'subjectAltName=DNS:fulcio.ghe.karoo.test,DNS:timestamp.ghe.karoo.test,DNS:ghe.karoo.test\n');
   sigstoreCa = makeCa(join(work, 'sigstore'), 'fulcio');
   sigstoreTsa = makeTsa(sigstoreCa);
-  ssl('x509', '-req', '-in', 'tls.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'tls.pem', '-days', '1', '-extfile', 'san.ext');
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    'tls.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'tls.pem',
+    '-days',
+    '1',
+    '-extfile',
+    'san.ext',
+  );
 
   oidc = createHttpServer((req, res) => {
     let body = '';
@@ -96,7 +141,9 @@ beforeAll(async () => {
       if (host === 'timestamp.ghe.karoo.test') {
         record(seen.tsa)(req, body);
         const q = JSON.parse(body) as { artifactHash: string; hashAlgorithm: string };
-        res.writeHead(200, { 'content-type': 'application/timestamp-reply' }).end(sigstoreTsa.timestampDigest(Buffer.from(q.artifactHash, 'base64')));
+        res
+          .writeHead(200, { 'content-type': 'application/timestamp-reply' })
+          .end(sigstoreTsa.timestampDigest(Buffer.from(q.artifactHash, 'base64')));
         return;
       }
       if (host === 'ghe.karoo.test') {
@@ -106,13 +153,21 @@ beforeAll(async () => {
       }
       record(seen.fulcio)(req, body);
       if (!fulcioIssues) {
-        res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 7, message: 'stand-in: Sigstore cannot be reached from this machine' }));
+        res
+          .writeHead(403, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ code: 7, message: 'stand-in: Sigstore cannot be reached from this machine' }));
         return;
       }
       // Fulcio: a certificate for the requested key, with the identity of the token's claims (the
       // caller's workflow_ref as Build Config URI, the reusable job_workflow_ref as Build Signer URI).
       const r = JSON.parse(body) as { credentials: { oidcIdentityToken: string }; publicKeyRequest: { publicKey: { content: string } } };
-      const claims = JSON.parse(Buffer.from(r.credentials.oidcIdentityToken.split('.')[1]!, 'base64url').toString('utf8')) as { iss: string; repository: string; workflow_ref: string; job_workflow_ref: string; ref: string };
+      const claims = JSON.parse(Buffer.from(r.credentials.oidcIdentityToken.split('.')[1]!, 'base64url').toString('utf8')) as {
+        iss: string;
+        repository: string;
+        workflow_ref: string;
+        job_workflow_ref: string;
+        ref: string;
+      };
       const leaf = sigstoreCa.issueFor(r.publicKeyRequest.publicKey.content, {
         server: SERVER,
         repository: claims.repository,
@@ -121,7 +176,9 @@ beforeAll(async () => {
         issuer: claims.iss,
         signer: `${SERVER}/${claims.job_workflow_ref}`,
       });
-      res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ signedCertificateEmbeddedSct: { chain: { certificates: [leaf, ...sigstoreCa.chainPem] } } }));
+      res
+        .writeHead(201, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ signedCertificateEmbeddedSct: { chain: { certificates: [leaf, ...sigstoreCa.chainPem] } } }));
     });
   }) as unknown as Server;
   await listen(oidc, 0);
@@ -156,7 +213,9 @@ it('signs through @actions/attest: the OIDC and Fulcio requests are what Sigstor
   const lock = join(work, 'pylock.toml');
   await writeFile(lock, writePylock(wheels.lock()));
   const store = join(work, 'store');
-  const r = await karoo(['build', '--lock', lock, '--system', 'cam', '--store', `oci-layout:${store}`, '--attest-keyless'], { env: runnerEnv() });
+  const r = await karoo(['build', '--lock', lock, '--system', 'cam', '--store', `oci-layout:${store}`, '--attest-keyless'], {
+    env: runnerEnv(),
+  });
 
   // The runner was asked for an OIDC token for Sigstore, with the job's request token.
   expect(seen.oidc).toHaveLength(1);
@@ -167,7 +226,10 @@ it('signs through @actions/attest: the OIDC and Fulcio requests are what Sigstor
 
   // Fulcio was asked for a certificate for that identity, proving possession of a fresh key.
   expect(seen.fulcio.map((s) => `${s.method} ${s.url}`)).toEqual(['POST /api/v2/signingCert']);
-  const req = JSON.parse(seen.fulcio[0]!.body) as { credentials: { oidcIdentityToken: string }; publicKeyRequest: { publicKey: { content: string }; proofOfPossession: string } };
+  const req = JSON.parse(seen.fulcio[0]!.body) as {
+    credentials: { oidcIdentityToken: string };
+    publicKeyRequest: { publicKey: { content: string }; proofOfPossession: string };
+  };
   expect(req.credentials.oidcIdentityToken).toBe(JWT);
   const publicKey = createPublicKey(req.publicKeyRequest.publicKey.content);
   expect(verify('sha256', Buffer.from(SUBJECT), publicKey, Buffer.from(req.publicKeyRequest.proofOfPossession, 'base64'))).toBe(true);
@@ -176,18 +238,20 @@ it('signs through @actions/attest: the OIDC and Fulcio requests are what Sigstor
   expect(r.code).toBe(4);
   expect(r.stderr).toMatch(/keyless signing of the https:\/\/slsa\.dev\/provenance\/v1 attestation failed \(@actions\/attest/);
   const index = join(store, 'index.json');
-  const manifests = existsSync(index) ? (JSON.parse(readFileSync(index, 'utf8')) as { manifests?: unknown[] }).manifests ?? [] : [];
+  const manifests = existsSync(index) ? ((JSON.parse(readFileSync(index, 'utf8')) as { manifests?: unknown[] }).manifests ?? []) : [];
   expect(manifests).toEqual([]);
 });
 
-it('the bundle @actions/attest makes with a (stand-in) GitHub Sigstore instance is attached and verifies with karoo\'s verifier against its trusted root and the workflow identity', async () => {
+it("the bundle @actions/attest makes with a (stand-in) GitHub Sigstore instance is attached and verifies with karoo's verifier against its trusted root and the workflow identity", async () => {
   fulcioIssues = true;
   seen.fulcio.length = 0;
   const wheels = await makeWheels(join(work, 'wheels-2'), [{ name: 'acme-cam', version: '2.0.0', size: 1500 }]);
   const lock = join(work, 'pylock-2.toml');
   await writeFile(lock, writePylock(wheels.lock()));
   const store = join(work, 'store-2');
-  const r = await karoo(['build', '--lock', lock, '--system', 'cam', '--store', `oci-layout:${store}`, '--attest-keyless', '--json'], { env: runnerEnv() });
+  const r = await karoo(['build', '--lock', lock, '--system', 'cam', '--store', `oci-layout:${store}`, '--attest-keyless', '--json'], {
+    env: runnerEnv(),
+  });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   const built = JSON.parse(r.stdout) as { candidate: Digest; attestation?: Digest };
@@ -210,9 +274,15 @@ it('the bundle @actions/attest makes with a (stand-in) GitHub Sigstore instance 
   const v = verifyBundle(prov, built.candidate, { keys: [], trustedRoot: trust, identity });
   expect(v.signer).toBe(`${SERVER}/acme/cam/${WORKFLOW}@refs/heads/main`);
   expect(v.statement.predicateType).toBe(SLSA_PROVENANCE);
-  expect(() => verifyBundle(prov, built.candidate, { keys: [], trustedRoot: trust, identity: { ...identity, workflow: '.github/workflows/release.yml' } })).toThrow(
-    /workflow \.github\/workflows\/karoo-candidate\.yml is not \.github\/workflows\/release\.yml/,
-  );
+  expect(() =>
+    verifyBundle(prov, built.candidate, {
+      keys: [],
+      trustedRoot: trust,
+      identity: { ...identity, workflow: '.github/workflows/release.yml' },
+    }),
+  ).toThrow(/workflow \.github\/workflows\/karoo-candidate\.yml is not \.github\/workflows\/release\.yml/);
   // Without the trusted root, a keyless bundle does not verify at all.
-  expect(() => verifyBundle(prov, built.candidate, { keys: [], identity })).toThrow(/no trusted root is configured: set karoo\.yml attestations\.trusted-root/);
+  expect(() => verifyBundle(prov, built.candidate, { keys: [], identity })).toThrow(
+    /no trusted root is configured: set karoo\.yml attestations\.trusted-root/,
+  );
 });

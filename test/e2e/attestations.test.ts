@@ -11,7 +11,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { loadVerificationKey, readBundles, SLSA_PROVENANCE, type Statement, statementProblem, TEST_RESULT, verifyBundle } from '@karoo/attest';
+import {
+  loadVerificationKey,
+  readBundles,
+  SLSA_PROVENANCE,
+  type Statement,
+  statementProblem,
+  TEST_RESULT,
+  verifyBundle,
+} from '@karoo/attest';
 import type { Digest } from '@karoo/common';
 import { writePylock } from '@karoo/lock';
 import { LayoutStore } from '@karoo/oci';
@@ -49,7 +57,12 @@ attestations:
   );
   await writeFile(
     join(work, 'inventory.json'),
-    JSON.stringify({ version: 1, environmentId: 'env-e2e', provider: 'static', nodes: [{ name: 'cam-1', role: 'cam', address: '127.0.0.1', ssh: { host: '127.0.0.1' }, provider: 'static' }] }),
+    JSON.stringify({
+      version: 1,
+      environmentId: 'env-e2e',
+      provider: 'static',
+      nodes: [{ name: 'cam-1', role: 'cam', address: '127.0.0.1', ssh: { host: '127.0.0.1' }, provider: 'static' }],
+    }),
   );
 }, 60_000);
 afterAll(async () => {
@@ -62,12 +75,33 @@ async function buildCandidate(version: string): Promise<{ candidate: Digest; att
   const wheels = await makeWheels(join(work, `w-${version}`), [{ name: 'acme-cam', version, size: 2000 }]);
   const lock = join(work, `pylock-${version}.toml`);
   await writeFile(lock, writePylock(wheels.lock()));
-  const r = await karoo(['build', '--lock', lock, '--config', join(work, 'karoo.yml'), '--store', store(), '--attest-key', join(work, 'build.key'), '--json'], { cwd: work });
+  const r = await karoo(
+    ['build', '--lock', lock, '--config', join(work, 'karoo.yml'), '--store', store(), '--attest-key', join(work, 'build.key'), '--json'],
+    { cwd: work },
+  );
   return json(r) as { candidate: Digest; attestation?: Digest };
 }
 
 async function acceptRun(candidate: Digest, extra: string[] = []) {
-  const r = await karoo(['accept', '--inventory', 'inventory.json', '--candidate', candidate, '--environment', 'integration', '--store', store(), '--out', join(work, `out-${candidate.slice(7, 15)}`), '--quiet', '--json', ...extra], { cwd: work });
+  const r = await karoo(
+    [
+      'accept',
+      '--inventory',
+      'inventory.json',
+      '--candidate',
+      candidate,
+      '--environment',
+      'integration',
+      '--store',
+      store(),
+      '--out',
+      join(work, `out-${candidate.slice(7, 15)}`),
+      '--quiet',
+      '--json',
+      ...extra,
+    ],
+    { cwd: work },
+  );
   return json(r) as { result: string; evidence?: Digest; attestation?: Digest };
 }
 
@@ -83,7 +117,9 @@ describe('signed attestations through the CLI', () => {
     const v = verifyBundle(prov, built.candidate, { keys });
     expect(v.keyid).toBe(keys[1]!.keyid);
     expect(statementProblem(v.statement)).toBeUndefined();
-    const pred = v.statement.predicate as { buildDefinition: { resolvedDependencies: Array<{ name: string; digest: { sha256: string } }> } };
+    const pred = v.statement.predicate as {
+      buildDefinition: { resolvedDependencies: Array<{ name: string; digest: { sha256: string } }> };
+    };
     expect(pred.buildDefinition.resolvedDependencies.map((d) => d.name)).toEqual(['acme_cam-1.0.0-py3-none-any.whl']);
 
     const a = await acceptRun(built.candidate);
@@ -95,13 +131,24 @@ describe('signed attestations through the CLI', () => {
     expect(statement.predicate.result).toBe('PASSED');
     expect(statement.predicate.passedTests).toEqual(['cam.test_cross_node_call', 'cam.test_ping']);
 
-    const p = await karoo(['promote', built.candidate, '--to', 'qualification', '--store', store(), '--config', join(work, 'karoo.yml'), '--json'], { cwd: work });
+    const p = await karoo(
+      ['promote', built.candidate, '--to', 'qualification', '--store', store(), '--config', join(work, 'karoo.yml'), '--json'],
+      { cwd: work },
+    );
     expect(p.code).toBe(0);
     expect(json(p).status).toBe('promoted');
 
     // karoo attestations lists both, each verified with the keys karoo.yml names.
-    const l = await karoo(['attestations', built.candidate, '--store', store(), '--config', join(work, 'karoo.yml'), '--json'], { cwd: work });
-    const list = (json(l) as unknown as Array<Record<string, unknown>>).map((a) => [a.predicateType, a.signing, a.verified, a.result ?? null, a.environment ?? null]);
+    const l = await karoo(['attestations', built.candidate, '--store', store(), '--config', join(work, 'karoo.yml'), '--json'], {
+      cwd: work,
+    });
+    const list = (json(l) as unknown as Array<Record<string, unknown>>).map((a) => [
+      a.predicateType,
+      a.signing,
+      a.verified,
+      a.result ?? null,
+      a.environment ?? null,
+    ]);
     expect(list.sort()).toEqual(
       [
         [SLSA_PROVENANCE, 'keyed', true, null, null],
@@ -114,17 +161,37 @@ describe('signed attestations through the CLI', () => {
     const built = await buildCandidate('2.0.0');
     const a = await acceptRun(built.candidate, ['--attest-key', join(work, 'stranger.key')]);
     expect(a.attestation).toBeDefined();
-    const p = await karoo(['promote', built.candidate, '--to', 'qualification', '--store', store(), '--config', join(work, 'karoo.yml')], { cwd: work });
+    const p = await karoo(['promote', built.candidate, '--to', 'qualification', '--store', store(), '--config', join(work, 'karoo.yml')], {
+      cwd: work,
+    });
     expect(p.code).toBe(6);
     expect(p.stderr).toContain(`attestation ${a.attestation}: signed by key`);
     expect(p.stderr).toMatch(/which is none of the trusted keys/);
-    const l = json(await karoo(['attestations', built.candidate, '--store', store(), '--config', join(work, 'karoo.yml'), '--json'], { cwd: work })) as unknown as Array<{ digest: string; verified: boolean; reason?: string }>;
-    expect(l.find((x) => x.digest === a.attestation)).toMatchObject({ verified: false, reason: expect.stringMatching(/none of the trusted keys/) });
+    const l = json(
+      await karoo(['attestations', built.candidate, '--store', store(), '--config', join(work, 'karoo.yml'), '--json'], { cwd: work }),
+    ) as unknown as Array<{ digest: string; verified: boolean; reason?: string }>;
+    expect(l.find((x) => x.digest === a.attestation)).toMatchObject({
+      verified: false,
+      reason: expect.stringMatching(/none of the trusted keys/),
+    });
   });
 
   it('a signing key that is not a key is an input error naming the file (exit 2)', async () => {
     await writeFile(join(work, 'not-a-key.pem'), 'hello');
-    const r = await karoo(['build', '--lock', join(work, 'pylock-1.0.0.toml'), '--system', 'cam', '--store', store(), '--attest-key', join(work, 'not-a-key.pem')], { cwd: work });
+    const r = await karoo(
+      [
+        'build',
+        '--lock',
+        join(work, 'pylock-1.0.0.toml'),
+        '--system',
+        'cam',
+        '--store',
+        store(),
+        '--attest-key',
+        join(work, 'not-a-key.pem'),
+      ],
+      { cwd: work },
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/attestation signing key .*not-a-key\.pem is not an unencrypted PEM private key/);
   });
@@ -135,7 +202,14 @@ describe('signed attestations through the CLI', () => {
     await writeFile(lock, writePylock(wheels.lock()));
     const r = await runBundle(join(ROOT, 'dist/build/index.js'), {
       cwd: work,
-      inputs: { lock, config: join(work, 'karoo.yml'), store: store(), 'attest-key': join(work, 'build.key'), cache: 'false', provenance: 'true' },
+      inputs: {
+        lock,
+        config: join(work, 'karoo.yml'),
+        store: store(),
+        'attest-key': join(work, 'build.key'),
+        cache: 'false',
+        provenance: 'true',
+      },
     });
     expect(r.code).toBe(0);
     expect(r.outputs.attestation).toMatch(/^sha256:[0-9a-f]{64}$/);

@@ -37,10 +37,12 @@ let app: ReturnType<typeof createRepo>;
 let karooRepo: ReturnType<typeof createRepo>;
 const candidates: Record<'good' | 'bad', string> = { good: '', bad: '' };
 const CULPRIT = MOVED[0]!;
-const HEADLINE = (runs: number, reused: number) => `acceptance fails since cam-store ${GOOD_VERSIONS['cam-store']} → ${CULPRIT.version} (${runs} acceptance runs, ${reused} reused)`;
+const HEADLINE = (runs: number, reused: number) =>
+  `acceptance fails since cam-store ${GOOD_VERSIONS['cam-store']} → ${CULPRIT.version} (${runs} acceptance runs, ${reused} reused)`;
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist/bisect/index.js'))) throw new Error('dist/bisect is missing: run npx tsc -b && node scripts/bundle.mjs bisect');
+  if (!existsSync(join(ROOT, 'dist/bisect/index.js')))
+    throw new Error('dist/bisect is missing: run npx tsc -b && node scripts/bundle.mjs bisect');
   work = await mkdtemp(join(tmpdir(), 'karoo-bisect-wf-'));
   const cam = join(work, 'cam');
   const config = await copyExample(cam);
@@ -55,11 +57,19 @@ beforeAll(async () => {
     candidates[end] = json<{ candidate: string }>(b).candidate;
   }
   // The good candidate passed acceptance earlier (the candidate workflow's evidence, same system).
-  await addEvidence(await openStore(storeRef), candidates.good as `sha256:${string}`, { environment: 'integration', config: await loadConfig(config), result: 'passed' });
+  await addEvidence(await openStore(storeRef), candidates.good as `sha256:${string}`, {
+    environment: 'integration',
+    config: await loadConfig(config),
+    result: 'passed',
+  });
 
   karooRepo = createRepo({ parent: work, files: repoFiles('actions/bisect/action.yml', 'dist/bisect') });
   karooRepo.tag('v1');
-  app = createRepo({ parent: work, from: cam, files: { [WORKFLOW]: readFileSync(join(ROOT, 'workflows-templates/karoo-bisect.yml'), 'utf8').replaceAll('OWNER/', `${OWNER}/`) } });
+  app = createRepo({
+    parent: work,
+    from: cam,
+    files: { [WORKFLOW]: readFileSync(join(ROOT, 'workflows-templates/karoo-bisect.yml'), 'utf8').replaceAll('OWNER/', `${OWNER}/`) },
+  });
   standin = await startGitHubStandin();
   standin.addRepo(REPO, { branches: { main: app.head() } });
   standin.addPullRequest(REPO, { number: PR });
@@ -97,12 +107,16 @@ it('names cam-store: the good end reused, the bad end accepted on fresh machines
   expect(step.log).toMatch(/bisect: the bad end: acceptance of candidate/);
   const evidence = (await scanEvidence(await openStore(storeRef), candidates.bad as `sha256:${string}`)).records;
   expect(evidence.map((e) => e.evidence.result)).toEqual(['failed']);
-  const report = JSON.parse(readFileSync(step.outputs['report-path']!, 'utf8')) as { steps: Array<{ candidate: string; result: string; reused: boolean }> };
+  const report = JSON.parse(readFileSync(step.outputs['report-path']!, 'utf8')) as {
+    steps: Array<{ candidate: string; result: string; reused: boolean }>;
+  };
   expect(report.steps.map((s) => [s.candidate, s.result, s.reused])).toEqual([
     [candidates.good, 'passed', true],
     [candidates.bad, 'failed', false],
   ]);
-  expect(job.summary).toContain(`**acceptance fails since \`cam-store\` ${GOOD_VERSIONS['cam-store']} → ${CULPRIT.version} (2 acceptance runs, 1 reused)**`);
+  expect(job.summary).toContain(
+    `**acceptance fails since \`cam-store\` ${GOOD_VERSIONS['cam-store']} → ${CULPRIT.version} (2 acceptance runs, 1 reused)**`,
+  );
   const comments = standin.comments(REPO, PR);
   expect(comments).toHaveLength(1);
   expect(comments[0]!.body.startsWith('<!-- karoo:bisect -->\n')).toBe(true);

@@ -43,7 +43,24 @@ describe('karoo bisect', () => {
   it('names the leaf whose service breaks a cross-node call, in at most ⌈log2 n⌉ + 1 intermediate runs, and reuses every verdict the second time', async () => {
     const summary = join(dir, 'summary.md');
     const locks = join(dir, 'locks');
-    const r = await karoo(['bisect', '--config', config, '--store', store, '--good', join(dir, 'good/pylock.toml'), '--bad', join(dir, 'bad/pylock.toml'), '--environment', 'integration', '--out', locks, '--markdown', summary, '--json']);
+    const r = await karoo([
+      'bisect',
+      '--config',
+      config,
+      '--store',
+      store,
+      '--good',
+      join(dir, 'good/pylock.toml'),
+      '--bad',
+      join(dir, 'bad/pylock.toml'),
+      '--environment',
+      'integration',
+      '--out',
+      locks,
+      '--markdown',
+      summary,
+      '--json',
+    ]);
     const o = json<BisectJson>(r);
     if (r.code !== 0) process.stderr.write(`${r.stdout}\n${r.stderr.slice(-6000)}\n`);
     expect(r.code).toBe(0);
@@ -57,7 +74,9 @@ describe('karoo bisect', () => {
     expect(o.steps).toContainEqual(expect.objectContaining({ moved: ['cam-store'], result: 'failed' }));
     expect(o).toMatchObject({ runs: o.steps.length, reused: 0, unresolvable: 0 });
     expect(o.headline).toBe(`acceptance fails since cam-store 2.0.0 → 2.1.0 (${o.runs} acceptance runs, 0 reused)`);
-    expect(await readFile(summary, 'utf8')).toContain(`**acceptance fails since \`cam-store\` 2.0.0 → 2.1.0 (${o.runs} acceptance runs, 0 reused)**`);
+    expect(await readFile(summary, 'utf8')).toContain(
+      `**acceptance fails since \`cam-store\` 2.0.0 → 2.1.0 (${o.runs} acceptance runs, 0 reused)**`,
+    );
 
     // Every step is stored as usual: its evidence is the candidate's, as `karoo evidence` lists it.
     for (const s of o.steps) {
@@ -71,13 +90,36 @@ describe('karoo bisect', () => {
     standin.addRepo('acme/cam');
     standin.addPullRequest('acme/cam', { number: 7 });
     const env = { GITHUB_REPOSITORY: 'acme/cam', GITHUB_API_URL: standin.url, GITHUB_TOKEN: 'rw' };
-    const again = await karoo(['bisect', '--config', config, '--store', store, '--good', o.good.candidate, '--bad', o.bad.candidate, '--environment', 'integration', '--out', locks, '--comment', '7'], { env });
+    const again = await karoo(
+      [
+        'bisect',
+        '--config',
+        config,
+        '--store',
+        store,
+        '--good',
+        o.good.candidate,
+        '--bad',
+        o.bad.candidate,
+        '--environment',
+        'integration',
+        '--out',
+        locks,
+        '--comment',
+        '7',
+      ],
+      { env },
+    );
     await standin.close();
     expect(again.code).toBe(0);
     const comments = standin.comments('acme/cam', 7);
     expect(comments).toHaveLength(1);
-    expect(comments[0]!.body).toContain(`**acceptance fails since \`cam-store\` 2.0.0 → 2.1.0 (${o.runs} acceptance runs, ${o.runs} reused)**`);
-    expect(again.stdout.split('\n')[0]).toBe(`acceptance fails since cam-store 2.0.0 → 2.1.0 (${o.runs} acceptance runs, ${o.runs} reused)`);
+    expect(comments[0]!.body).toContain(
+      `**acceptance fails since \`cam-store\` 2.0.0 → 2.1.0 (${o.runs} acceptance runs, ${o.runs} reused)**`,
+    );
+    expect(again.stdout.split('\n')[0]).toBe(
+      `acceptance fails since cam-store 2.0.0 → 2.1.0 (${o.runs} acceptance runs, ${o.runs} reused)`,
+    );
     expect(again.stderr).not.toMatch(/up: provisioning/);
     expect(again.stderr.match(/is current: leaves and index pages unchanged, nothing to resolve/g)).toHaveLength(intermediate.length);
   }, 900_000);
@@ -89,8 +131,14 @@ describe('karoo bisect', () => {
       [['--good', good, '--bad', good], `karoo: error: --good and --bad are the same lock (`],
       [['--good', config, '--bad', good], `karoo: error: --good: ${config}: a .yml file is not a lock or requirements file`],
       [['--good', `sha256:${'1'.repeat(64)}`, '--bad', good], `karoo: error: --good sha256:${'1'.repeat(64)} is not in ${fresh}`],
-      [['--good', good, '--bad', join(dir, 'nothing-here')], `karoo: error: --bad ${join(dir, 'nothing-here')} is neither a candidate digest`],
-      [['--good', good, '--bad', good, '--comment', 'seven'], 'karoo: error: --comment "seven" is not a pull request number; pass e.g. --comment 42'],
+      [
+        ['--good', good, '--bad', join(dir, 'nothing-here')],
+        `karoo: error: --bad ${join(dir, 'nothing-here')} is neither a candidate digest`,
+      ],
+      [
+        ['--good', good, '--bad', good, '--comment', 'seven'],
+        'karoo: error: --comment "seven" is not a pull request number; pass e.g. --comment 42',
+      ],
     ];
     for (const [args, line] of cases) {
       const r = await karoo(['bisect', '--config', config, '--store', fresh, ...args]);

@@ -22,7 +22,8 @@ let index: IndexServer;
 let lockPath: string;
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist/build/index.js'))) throw new Error('dist/build is missing: run npx tsc -b && node scripts/bundle.mjs build');
+  if (!existsSync(join(ROOT, 'dist/build/index.js')))
+    throw new Error('dist/build is missing: run npx tsc -b && node scripts/bundle.mjs build');
   work = await mkdtemp(join(tmpdir(), 'karoo-build-auth-'));
   wheels = await makeWheels(join(work, 'index', 'files'), [
     { name: 'acme-cam', version: '3.0.0', size: 40_000 },

@@ -105,7 +105,12 @@ describe('the bundled build action', () => {
     expect(first.log).not.toContain('::error::');
     expect(first.code).toBe(0);
     const digest = (await karoo(['digest', '--lock', lockPath, '--system', 'cam'])).stdout.trim();
-    expect(first.outputs).toEqual({ candidate: digest, 'candidate-ref': `oci-layout:${join(work, 'action-store')}@${digest}`, existed: 'false', 'pushed-bytes': expect.stringMatching(/^\d+$/) });
+    expect(first.outputs).toEqual({
+      candidate: digest,
+      'candidate-ref': `oci-layout:${join(work, 'action-store')}@${digest}`,
+      existed: 'false',
+      'pushed-bytes': expect.stringMatching(/^\d+$/),
+    });
     expect(first.summary).toContain(digest);
     expect(first.summary).toMatch(/blobs uploaded<\/th><td>5 /);
     const second = await runAction(inputs);

@@ -44,14 +44,25 @@ const results: RunResult[] = [];
 let pr = 10;
 
 beforeAll(async () => {
-  for (const s of STEPS) if (!existsSync(join(ROOT, 'dist', s, 'index.js'))) throw new Error(`dist/${s} is missing: run npx tsc -b && node scripts/bundle.mjs ${STEPS.join(' ')}`);
+  for (const s of STEPS)
+    if (!existsSync(join(ROOT, 'dist', s, 'index.js')))
+      throw new Error(`dist/${s} is missing: run npx tsc -b && node scripts/bundle.mjs ${STEPS.join(' ')}`);
   work = await mkdtemp(join(tmpdir(), 'karoo-candidate-signing-wf-'));
-  await writeIndex(join(work, 'index'), [{ name: 'acme-cam', files: [wheelFile(buildWheel({ name: 'acme-cam', version: '1.0.0', files: { 'acme_cam/__init__.py': 'X = 1\n' } }))] }]);
+  await writeIndex(join(work, 'index'), [
+    {
+      name: 'acme-cam',
+      files: [wheelFile(buildWheel({ name: 'acme-cam', version: '1.0.0', files: { 'acme_cam/__init__.py': 'X = 1\n' } }))],
+    },
+  ]);
   index = await serveIndex(join(work, 'index'));
   storeDir = join(work, 'store');
   karooRepo = createRepo({
     parent: work,
-    files: repoFiles(WORKFLOW, ...['resolve', 'build', 'promote', 'report', 'provision', 'deploy', 'accept'].map((s) => `actions/${s}/action.yml`), ...STEPS.map((s) => `dist/${s}`)),
+    files: repoFiles(
+      WORKFLOW,
+      ...['resolve', 'build', 'promote', 'report', 'provision', 'deploy', 'accept'].map((s) => `actions/${s}/action.yml`),
+      ...STEPS.map((s) => `dist/${s}`),
+    ),
   });
   karooRepo.tag('v1');
   app = createRepo({
@@ -132,7 +143,15 @@ it('attest: key signs the provenance with ATTEST_KEY: the signed referrer is in 
   const candidate = build.outputs.candidate!;
   expect(build.outputs.attestation).toMatch(/^sha256:[0-9a-f]{64}$/);
   const atts = await inspectAttestations(new LayoutStore(storeDir), candidate, { keys: [verificationKeyFor(key.publicKey, 'karoo.pub')] });
-  expect(atts).toEqual([expect.objectContaining({ digest: build.outputs.attestation, predicateType: SLSA_PROVENANCE, signing: 'keyed', verified: true, keyid: keyIdOf(key.publicKey) })]);
+  expect(atts).toEqual([
+    expect.objectContaining({
+      digest: build.outputs.attestation,
+      predicateType: SLSA_PROVENANCE,
+      signing: 'keyed',
+      verified: true,
+      keyid: keyIdOf(key.publicKey),
+    }),
+  ]);
   const [comment] = standin.comments(REPO, number);
   expect(comment!.body).toContain(`| **Provenance** | ✅ signed with key \`${keyIdOf(key.publicKey).slice(0, 16)}…\`, verified |`);
 }, 300_000);
@@ -155,7 +174,10 @@ it('attest: key without the secret, or an unknown attest, fails in the signing s
     const steps = r.jobs['candidate/build']!.steps;
     const signing = steps.find((s) => s.id === 'signing')!;
     expect(signing.outcome).toBe('failure');
-    expect(signing.annotations.filter((a) => a.level === 'error').map((a) => a.message)).toEqual([message, 'Process completed with exit code 2.']);
+    expect(signing.annotations.filter((a) => a.level === 'error').map((a) => a.message)).toEqual([
+      message,
+      'Process completed with exit code 2.',
+    ]);
     expect(steps.find((s) => s.id === 'build')?.outcome ?? 'skipped').toBe('skipped');
   }
 }, 300_000);
@@ -163,7 +185,8 @@ it('attest: key without the secret, or an unknown attest, fails in the signing s
 it('the private key is in no log, output, summary or comment', () => {
   expect(results.length).toBe(4);
   for (const r of results) {
-    for (const j of Object.values(r.jobs)) expect(JSON.stringify([r.log, j.outputs, j.summary, j.steps.map((s) => [s.outputs, s.log])])).not.toContain(KEY_BODY);
+    for (const j of Object.values(r.jobs))
+      expect(JSON.stringify([r.log, j.outputs, j.summary, j.steps.map((s) => [s.outputs, s.log])])).not.toContain(KEY_BODY);
   }
   for (let n = 11; n <= pr; n++) for (const c of standin.comments(REPO, n)) expect(c.body).not.toContain(KEY_BODY);
 });

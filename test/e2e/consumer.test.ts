@@ -22,7 +22,18 @@ import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serveIndex } from '@karoo/example';
-import { canaryLeaks, INDEX_USER, OWNER, REGISTRY_CANARY, REGISTRY_USER, REPO, SECRETS, startConsumer, why, type Consumer } from '../support/consumer.js';
+import {
+  canaryLeaks,
+  INDEX_USER,
+  OWNER,
+  REGISTRY_CANARY,
+  REGISTRY_USER,
+  REPO,
+  SECRETS,
+  startConsumer,
+  why,
+  type Consumer,
+} from '../support/consumer.js';
 import { events, type RunResult } from '../support/workflow-runner/index.js';
 
 jest.setTimeout(900_000);
@@ -48,7 +59,10 @@ it('1. a pull request from the same repository: resolve → build to the registr
   c.standin.addPullRequest(REPO, { number: 7, headRef: 'topic', headSha: prSha, baseRef: 'main', baseSha: c.mainSha });
   c.index.clearLog();
   first = await c.pullRequest(7, prSha);
-  expect({ conclusion: first.conclusion, why: first.conclusion === 'success' ? '' : why(first) }).toEqual({ conclusion: 'success', why: '' });
+  expect({ conclusion: first.conclusion, why: first.conclusion === 'success' ? '' : why(first) }).toEqual({
+    conclusion: 'success',
+    why: '',
+  });
   const out = candidateOutputs(first);
   expect(out.candidate).toMatch(/^sha256:[0-9a-f]{64}$/);
   expect(out['lock-digest']).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -63,7 +77,9 @@ it('1. a pull request from the same repository: resolve → build to the registr
   expect(c.index.requests.filter((q) => q.path.includes('.whl') && q.status === 200).every((q) => q.user === INDEX_USER)).toBe(true);
   // The candidate is in the registry, pushed with the secrets' credentials.
   const auth = Buffer.from(`${REGISTRY_USER}:${REGISTRY_CANARY}`).toString('base64');
-  const manifest = await fetch(`http://${c.registry.host}/v2/acme/tern/manifests/${out.candidate}`, { headers: { authorization: `Basic ${auth}`, accept: 'application/vnd.oci.image.manifest.v1+json' } });
+  const manifest = await fetch(`http://${c.registry.host}/v2/acme/tern/manifests/${out.candidate}`, {
+    headers: { authorization: `Basic ${auth}`, accept: 'application/vnd.oci.image.manifest.v1+json' },
+  });
   expect(manifest.status).toBe(200);
   const comments = c.standin.comments(REPO, 7);
   expect(comments).toHaveLength(1);
@@ -74,7 +90,10 @@ it('2. the same pull request again, nothing changed: acceptance skipped because 
   expect(first).toBeDefined();
   const before = c.standin.comments(REPO, 7);
   const again = await c.pullRequest(7, prSha);
-  expect({ conclusion: again.conclusion, why: again.conclusion === 'success' ? '' : why(again) }).toEqual({ conclusion: 'success', why: '' });
+  expect({ conclusion: again.conclusion, why: again.conclusion === 'success' ? '' : why(again) }).toEqual({
+    conclusion: 'success',
+    why: '',
+  });
   expect(job(again, 'accept').result).toBe('skipped');
   // The checkout has no lock; the one the first run resolved comes back from the Actions cache
   // and, still current, is reused: pip does not run again.
@@ -84,7 +103,12 @@ it('2. the same pull request again, nothing changed: acceptance skipped because 
   expect(resolve.outputs).toMatchObject({ resolved: 'false', changed: 'true', 'lock-digest': candidateOutputs(first)['lock-digest'] });
   expect(job(again, 'build').summary).toContain('Acceptance skipped');
   const out = candidateOutputs(again);
-  expect(out).toMatchObject({ candidate: candidateOutputs(first).candidate, result: 'passed', evidence: candidateOutputs(first).evidence, 'system-id': candidateOutputs(first)['system-id'] });
+  expect(out).toMatchObject({
+    candidate: candidateOutputs(first).candidate,
+    result: 'passed',
+    evidence: candidateOutputs(first).evidence,
+    'system-id': candidateOutputs(first)['system-id'],
+  });
   const after = c.standin.comments(REPO, 7);
   expect(after).toHaveLength(1);
   expect(after[0]!.id).toBe(before[0]!.id);
@@ -93,7 +117,14 @@ it('2. the same pull request again, nothing changed: acceptance skipped because 
 
 it('3a. a pull request from a fork gets no secrets: with the private index its run fails at resolve, loudly, with a read-only token and no comment', async () => {
   const sha = c.branch('fork-private', { 'NOTES.md': 'from a fork\n' });
-  c.standin.addPullRequest(REPO, { number: 12, headRef: 'fork-private', headSha: sha, headRepo: 'outsider/tern', baseRef: 'main', baseSha: c.mainSha });
+  c.standin.addPullRequest(REPO, {
+    number: 12,
+    headRef: 'fork-private',
+    headSha: sha,
+    headRepo: 'outsider/tern',
+    baseRef: 'main',
+    baseSha: c.mainSha,
+  });
   const r = await c.pullRequest(12, sha, { headRef: 'fork-private', headRepo: 'outsider/tern' });
   expect(r.conclusion).toBe('failure');
   for (const j of Object.values(r.jobs)) for (const level of Object.values(j.permissions ?? {})) expect(level).not.toBe('write');
@@ -106,8 +137,19 @@ it('3a. a pull request from a fork gets no secrets: with the private index its r
 it('3. a pull request from a fork (whose karoo.yml reads a mirror of the index without credentials): the candidate workflow with a read-only token and no secrets, then karoo-report-comment.yml (workflow_run) posts the comment', async () => {
   const mirror = await serveIndex(join(c.work, 'index'));
   try {
-    const sha = c.branch('fork-topic', { 'karoo.yml': c.karooYml().replace(/indexes:\n(?: {2}.*\n| {4}.*\n)+/, `indexes:\n  - name: mirror\n    url: ${mirror.urlFor('simple/')}\n`) });
-    c.standin.addPullRequest(REPO, { number: 11, headRef: 'fork-topic', headSha: sha, headRepo: 'outsider/tern', baseRef: 'main', baseSha: c.mainSha });
+    const sha = c.branch('fork-topic', {
+      'karoo.yml': c
+        .karooYml()
+        .replace(/indexes:\n(?: {2}.*\n| {4}.*\n)+/, `indexes:\n  - name: mirror\n    url: ${mirror.urlFor('simple/')}\n`),
+    });
+    c.standin.addPullRequest(REPO, {
+      number: 11,
+      headRef: 'fork-topic',
+      headSha: sha,
+      headRepo: 'outsider/tern',
+      baseRef: 'main',
+      baseSha: c.mainSha,
+    });
     const forkRun = await c.pullRequest(11, sha, { headRef: 'fork-topic', headRepo: 'outsider/tern' });
     expect({ fork: forkRun.conclusion, why: forkRun.conclusion === 'success' ? '' : why(forkRun) }).toEqual({ fork: 'success', why: '' });
     // Every scope of the fork's token is read at most; the fork's run posted nothing.
@@ -119,15 +161,26 @@ it('3. a pull request from a fork (whose karoo.yml reads a mirror of the index w
       repository: REPO,
       workflow: '.github/workflows/karoo-report-comment.yml',
       event: 'workflow_run',
-      payload: events.workflowRun({ repository: REPO, id: Number(forkRun.runId), conclusion: forkRun.conclusion, headSha: sha, headBranch: 'fork-topic', headRepo: 'outsider/tern' }),
+      payload: events.workflowRun({
+        repository: REPO,
+        id: Number(forkRun.runId),
+        conclusion: forkRun.conclusion,
+        headSha: sha,
+        headBranch: 'fork-topic',
+        headRepo: 'outsider/tern',
+      }),
       sha: c.mainSha,
       ref: 'refs/heads/main',
       secrets: SECRETS,
       repos: { [`${OWNER}/karoo`]: c.karooDir },
     });
     c.results.push(comment);
-    if (process.env.KAROO_CONSUMER_DUMP) writeFileSync(join(process.env.KAROO_CONSUMER_DUMP, 'fork-comment.json'), JSON.stringify(comment, null, 1));
-    expect({ conclusion: comment.conclusion, why: comment.conclusion === 'success' ? '' : why(comment) }).toEqual({ conclusion: 'success', why: '' });
+    if (process.env.KAROO_CONSUMER_DUMP)
+      writeFileSync(join(process.env.KAROO_CONSUMER_DUMP, 'fork-comment.json'), JSON.stringify(comment, null, 1));
+    expect({ conclusion: comment.conclusion, why: comment.conclusion === 'success' ? '' : why(comment) }).toEqual({
+      conclusion: 'success',
+      why: '',
+    });
     const [posted, ...more] = c.standin.comments(REPO, 11);
     expect(more).toEqual([]);
     expect(posted!.body).toContain(candidateOutputs(forkRun).candidate!);
@@ -147,21 +200,42 @@ it('4. workflow_dispatch releases: integration, then qualification, then product
       repository: REPO,
       workflow,
       event: 'workflow_dispatch',
-      payload: events.workflowDispatch({ repository: REPO, ref: 'refs/heads/main', workflow, inputs: { candidate, environment, reason: `consumer test: ${environment}`, rollback: false } }),
+      payload: events.workflowDispatch({
+        repository: REPO,
+        ref: 'refs/heads/main',
+        workflow,
+        inputs: { candidate, environment, reason: `consumer test: ${environment}`, rollback: false },
+      }),
       ref: 'refs/heads/main',
       secrets: SECRETS,
       environments: { integration: {}, qualification: {}, production: {} },
       repos: { [`${OWNER}/karoo`]: c.karooDir },
     });
     c.results.push(r);
-    if (process.env.KAROO_CONSUMER_DUMP) writeFileSync(join(process.env.KAROO_CONSUMER_DUMP, `release-${environment}.json`), JSON.stringify(r, null, 1));
-    return { r, promote: Object.values(r.jobs).flatMap((j) => j.steps).find((s) => s.id === 'promote')! };
+    if (process.env.KAROO_CONSUMER_DUMP)
+      writeFileSync(join(process.env.KAROO_CONSUMER_DUMP, `release-${environment}.json`), JSON.stringify(r, null, 1));
+    return {
+      r,
+      promote: Object.values(r.jobs)
+        .flatMap((j) => j.steps)
+        .find((s) => s.id === 'promote')!,
+    };
   };
   const integration = await release('integration');
-  expect({ conclusion: integration.r.conclusion, why: integration.r.conclusion === 'success' ? '' : why(integration.r) }).toEqual({ conclusion: 'success', why: '' });
-  expect(integration.promote.outputs).toMatchObject({ status: 'promoted', environment: 'integration', 'system-id': candidateOutputs(first)['system-id'] });
+  expect({ conclusion: integration.r.conclusion, why: integration.r.conclusion === 'success' ? '' : why(integration.r) }).toEqual({
+    conclusion: 'success',
+    why: '',
+  });
+  expect(integration.promote.outputs).toMatchObject({
+    status: 'promoted',
+    environment: 'integration',
+    'system-id': candidateOutputs(first)['system-id'],
+  });
   const qualification = await release('qualification');
-  expect({ conclusion: qualification.r.conclusion, why: qualification.r.conclusion === 'success' ? '' : why(qualification.r) }).toEqual({ conclusion: 'success', why: '' });
+  expect({ conclusion: qualification.r.conclusion, why: qualification.r.conclusion === 'success' ? '' : why(qualification.r) }).toEqual({
+    conclusion: 'success',
+    why: '',
+  });
   expect(qualification.promote.outputs.status).toBe('promoted');
   const production = await release('production');
   expect(production.r.conclusion).toBe('failure');
@@ -194,7 +268,10 @@ it('5a. a failing acceptance run gives result: failed, says why, and fails the c
 it('5b. a provisioning failure gives result: failed with the reason, never skipped', async () => {
   // A cloud image that is not there, for qemu: provisioning stops before any machine boots.
   const sha = c.branch('no-image', {
-    'karoo.yml': c.karooYml({ values: 'no-image', provision: `  provider: qemu\n  image: file://${join(c.work, 'missing.img')}\n  image-sha256: "${'0'.repeat(64)}"\n  ttl: 30m` }),
+    'karoo.yml': c.karooYml({
+      values: 'no-image',
+      provision: `  provider: qemu\n  image: file://${join(c.work, 'missing.img')}\n  image-sha256: "${'0'.repeat(64)}"\n  ttl: 30m`,
+    }),
   });
   c.standin.addPullRequest(REPO, { number: 9, headRef: 'no-image', headSha: sha, baseRef: 'main', baseSha: c.mainSha });
   const r = await c.pullRequest(9, sha, { headRef: 'no-image' });
@@ -206,7 +283,7 @@ it('5b. a provisioning failure gives result: failed with the reason, never skipp
   expect(job(r, 'accept').outputs.reason).not.toBe('provisioning the machines failed: see the provision step');
 }, 900_000);
 
-it('6. a later run restores the downloaded wheels from the Actions cache (the default branch\'s, by system prefix) and downloads only what changed', async () => {
+it("6. a later run restores the downloaded wheels from the Actions cache (the default branch's, by system prefix) and downloads only what changed", async () => {
   const cache = await c.runner.cache();
   // A new version of every package: the default branch's next run resolves a new lock, builds a
   // new candidate whose files are in no store yet, downloads all of them and saves them in the
@@ -215,7 +292,10 @@ it('6. a later run restores the downloaded wheels from the Actions cache (the de
   await c.publish('tern-util', '2.2.0');
   await c.publish('tern-probe', '0.3.1');
   const onMain = await c.candidateRun('push', events.push({ repository: REPO, after: c.mainSha }), c.mainSha);
-  expect({ conclusion: onMain.conclusion, why: onMain.conclusion === 'success' ? '' : why(onMain) }).toEqual({ conclusion: 'success', why: '' });
+  expect({ conclusion: onMain.conclusion, why: onMain.conclusion === 'success' ? '' : why(onMain) }).toEqual({
+    conclusion: 'success',
+    why: '',
+  });
   const saved = cache.saved().filter((e) => e.key.startsWith('karoo-wheels-tern-') && e.ref === 'refs/heads/main');
   expect(saved).toHaveLength(1);
 
@@ -225,8 +305,19 @@ it('6. a later run restores the downloaded wheels from the Actions cache (the de
   await c.publish('tern-probe', '0.4.0');
   const mirror = await serveIndex(join(c.work, 'index'));
   try {
-    const sha = c.branch('fork-bump', { 'karoo.yml': c.karooYml().replace(/indexes:\n(?: {2}.*\n| {4}.*\n)+/, `indexes:\n  - name: mirror\n    url: ${mirror.urlFor('simple/')}\n`) });
-    c.standin.addPullRequest(REPO, { number: 13, headRef: 'fork-bump', headSha: sha, headRepo: 'outsider/tern', baseRef: 'main', baseSha: c.mainSha });
+    const sha = c.branch('fork-bump', {
+      'karoo.yml': c
+        .karooYml()
+        .replace(/indexes:\n(?: {2}.*\n| {4}.*\n)+/, `indexes:\n  - name: mirror\n    url: ${mirror.urlFor('simple/')}\n`),
+    });
+    c.standin.addPullRequest(REPO, {
+      number: 13,
+      headRef: 'fork-bump',
+      headSha: sha,
+      headRepo: 'outsider/tern',
+      baseRef: 'main',
+      baseSha: c.mainSha,
+    });
     const before = cache.requests.length;
     const r = await c.pullRequest(13, sha, { headRef: 'fork-bump', headRepo: 'outsider/tern' });
     expect({ conclusion: r.conclusion, why: r.conclusion === 'success' ? '' : why(r) }).toEqual({ conclusion: 'success', why: '' });

@@ -46,7 +46,9 @@ describe('karoo demo', () => {
 
       const second = json<DemoJson>(await karoo(['demo', '--example', a, '--json']));
       expect(second).toMatchObject({ candidate: first.candidate, existed: true, pushedBytes: 0 });
-      expect(second.stages.map((s) => [s.acceptance, s.evidence, s.promotion])).toEqual(first.stages.map((s) => ['reused', s.evidence, 'unchanged']));
+      expect(second.stages.map((s) => [s.acceptance, s.evidence, s.promotion])).toEqual(
+        first.stages.map((s) => ['reused', s.evidence, 'unchanged']),
+      );
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }

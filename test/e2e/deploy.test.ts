@@ -10,7 +10,16 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { buildImage, destroyEnvironment, execOnNode, type Inventory, loadState, NspawnProvider, provision, readInventory } from '@karoo/machines';
+import {
+  buildImage,
+  destroyEnvironment,
+  execOnNode,
+  type Inventory,
+  loadState,
+  NspawnProvider,
+  provision,
+  readInventory,
+} from '@karoo/machines';
 import { json, karoo, KAROO, ROOT } from '../support/cli.js';
 
 jest.setTimeout(300_000);
@@ -55,7 +64,10 @@ async function sh(node: string, cmd: string): Promise<string> {
 
 /** What a service on a node says about itself (its /config or /version), asked on the node. */
 async function ask(node: string, port: number, path: string): Promise<Record<string, unknown>> {
-  const out = await sh(node, `python3 -c 'import urllib.request,sys; print(urllib.request.urlopen("http://127.0.0.1:${port}${path}", timeout=5).read().decode())'`);
+  const out = await sh(
+    node,
+    `python3 -c 'import urllib.request,sys; print(urllib.request.urlopen("http://127.0.0.1:${port}${path}", timeout=5).read().decode())'`,
+  );
   return JSON.parse(out) as Record<string, unknown>;
 }
 
@@ -71,7 +83,8 @@ async function sshMasters(): Promise<string[]> {
       } catch {
         continue;
       }
-      if (cmd.startsWith('ssh ') && cmd.includes('ControlMaster=yes') && cmd.includes(`HostKeyAlias=${inv.environmentId}-`)) found.push(cmd);
+      if (cmd.startsWith('ssh ') && cmd.includes('ControlMaster=yes') && cmd.includes(`HostKeyAlias=${inv.environmentId}-`))
+        found.push(cmd);
     }
     if (found.length === 0) break;
     await new Promise((r) => setTimeout(r, 100)); // a master exits just after it acknowledged the exit request
@@ -87,19 +100,44 @@ function withoutPackage(pylock: string, name: string): string {
   return kept.join('\n');
 }
 
-async function resolveAndBuild(name: string, edit: (yml: string) => string, editLock: (pylock: string) => string = (l) => l): Promise<string> {
+async function resolveAndBuild(
+  name: string,
+  edit: (yml: string) => string,
+  editLock: (pylock: string) => string = (l) => l,
+): Promise<string> {
   const dir = join(work, name);
   cpSync(join(work, 'cam'), dir, { recursive: true });
   writeFileSync(join(dir, 'karoo.yml'), edit(readFileSync(join(dir, 'karoo.yml'), 'utf8')));
   const r = await karoo(['resolve', '--config', join(dir, 'karoo.yml'), '--out', join(dir, 'lock')]);
   expect(r.code).toBe(0);
   writeFileSync(join(dir, 'lock', 'pylock.toml'), editLock(readFileSync(join(dir, 'lock', 'pylock.toml'), 'utf8')));
-  const b = await karoo(['build', '--config', join(dir, 'karoo.yml'), '--lock', join(dir, 'lock', 'pylock.toml'), '--store', store, '--json']);
+  const b = await karoo([
+    'build',
+    '--config',
+    join(dir, 'karoo.yml'),
+    '--lock',
+    join(dir, 'lock', 'pylock.toml'),
+    '--store',
+    store,
+    '--json',
+  ]);
   expect(b.code).toBe(0);
   return json<{ candidate: string }>(b).candidate;
 }
 
-const deployArgs = (candidate: string, ...more: string[]) => ['deploy', '--config', cfg, '--inventory', invPath, '--store', store, '--candidate', candidate, '--json', ...more];
+const deployArgs = (candidate: string, ...more: string[]) => [
+  'deploy',
+  '--config',
+  cfg,
+  '--inventory',
+  invPath,
+  '--store',
+  store,
+  '--candidate',
+  candidate,
+  '--json',
+  ...more,
+];
 
 beforeAll(async () => {
   await buildImage();
@@ -108,20 +146,37 @@ beforeAll(async () => {
   cfg = join(work, 'cam', 'karoo.yml');
   // An environment whose values are hostile: they must reach the services as data.
   // …and so must a service's environment variable.
-  const yml = readFileSync(cfg, 'utf8').replace('environment: { PYTHONUNBUFFERED: "1" }', `environment: { PYTHONUNBUFFERED: "1", CAM_HOSTILE: ${JSON.stringify(HOSTILE)} }`);
+  const yml = readFileSync(cfg, 'utf8').replace(
+    'environment: { PYTHONUNBUFFERED: "1" }',
+    `environment: { PYTHONUNBUFFERED: "1", CAM_HOSTILE: ${JSON.stringify(HOSTILE)} }`,
+  );
   expect(yml).toContain('\n\nacceptance:');
-  writeFileSync(cfg, yml.replace('\n\nacceptance:', `\n  - name: hostile\n    requires: []\n    values: { site: ${JSON.stringify(HOSTILE)} }\n\nacceptance:`));
+  writeFileSync(
+    cfg,
+    yml.replace(
+      '\n\nacceptance:',
+      `\n  - name: hostile\n    requires: []\n    values: { site: ${JSON.stringify(HOSTILE)} }\n\nacceptance:`,
+    ),
+  );
   store = `oci-layout:${join(work, 'store')}`;
   candA = await resolveAndBuild('a', (y) => y);
   candB = await resolveAndBuild('b', (y) => y.replace('pin: 3.0.0', 'pin: 3.1.0'));
   candC = await resolveAndBuild('c', (y) => y.replace('allow-prerelease: true ', 'allow-prerelease: false'));
-  candNoPip = await resolveAndBuild('no-pip', (y) => y, (l) => withoutPackage(l, 'pip'));
-  const p = await provision({ nodes: [
-    { name: 'store-1', role: 'store' },
-    { name: 'control-1', role: 'control' },
-    { name: 'control-2', role: 'control' },
-    { name: 'monitor-1', role: 'monitor' },
-  ], provider: 'nspawn', outDir: join(work, 'env') });
+  candNoPip = await resolveAndBuild(
+    'no-pip',
+    (y) => y,
+    (l) => withoutPackage(l, 'pip'),
+  );
+  const p = await provision({
+    nodes: [
+      { name: 'store-1', role: 'store' },
+      { name: 'control-1', role: 'control' },
+      { name: 'control-2', role: 'control' },
+      { name: 'monitor-1', role: 'monitor' },
+    ],
+    provider: 'nspawn',
+    outDir: join(work, 'env'),
+  });
   envs.push(p.inventory.environmentId);
   invPath = p.inventoryPath;
   inv = await readInventory(invPath);
@@ -156,7 +211,9 @@ describe('karoo deploy / accept / status / rollback on nspawn machines', () => {
   test('a candidate whose blob was altered in the store is refused before any node is touched', async () => {
     const bad = join(work, 'store-bad');
     cpSync(join(work, 'store'), bad, { recursive: true });
-    const manifest = JSON.parse(readFileSync(join(bad, 'blobs', 'sha256', candA.slice(7)), 'utf8')) as { layers: Array<{ digest: string; annotations?: Record<string, string> }> };
+    const manifest = JSON.parse(readFileSync(join(bad, 'blobs', 'sha256', candA.slice(7)), 'utf8')) as {
+      layers: Array<{ digest: string; annotations?: Record<string, string> }>;
+    };
     const wheel = manifest.layers.find((l) => l.annotations?.['org.opencontainers.image.title']?.startsWith('cam_store-'))!;
     const path = join(bad, 'blobs', 'sha256', wheel.digest.slice(7));
     const bytes = readFileSync(path);
@@ -191,12 +248,31 @@ describe('karoo deploy / accept / status / rollback on nspawn machines', () => {
     const selftest = JSON.parse(await sh('control-2', '/opt/karoo/cam/current/bin/cam-signal')) as { module: string; adler32: number };
     expect(selftest).toMatchObject({ module: '_native.cpython-311-x86_64-linux-gnu.so', adler32: 0x11e60398 });
     // Every node verified: each service answers on its node and reports the node and the environment.
-    const store1 = ((await ask('store-1', 7101, '/config')).config);
+    const store1 = (await ask('store-1', 7101, '/config')).config;
     expect(store1).toMatchObject({ node: 'store-1', environment: 'integration', site: 'integration-lab' });
     const receipt = JSON.parse(await sh('control-2', 'cat /opt/karoo/cam/receipt.json')) as Record<string, string>;
-    expect(receipt).toMatchObject({ systemId: d.systemId, candidate: candA, node: 'control-2', role: 'control', environment: 'integration' });
+    expect(receipt).toMatchObject({
+      systemId: d.systemId,
+      candidate: candA,
+      node: 'control-2',
+      role: 'control',
+      environment: 'integration',
+    });
 
-    const a = await karoo(['accept', '--config', cfg, '--inventory', invPath, '--store', store, '--candidate', candA, '--out', join(work, 'acc-a'), '--json']);
+    const a = await karoo([
+      'accept',
+      '--config',
+      cfg,
+      '--inventory',
+      invPath,
+      '--store',
+      store,
+      '--candidate',
+      candA,
+      '--out',
+      join(work, 'acc-a'),
+      '--json',
+    ]);
     const acc = json<{ result: string; evidence: string; systemId: string; counts: { passed: number; failed: number; tests: number } }>(a);
     expect(a.code).toBe(0);
     expect(acc.result).toBe('passed');
@@ -204,7 +280,10 @@ describe('karoo deploy / accept / status / rollback on nspawn machines', () => {
     expect(acc.counts.failed).toBe(0);
     expect(acc.counts.passed).toBeGreaterThanOrEqual(10);
     const ev = await karoo(['evidence', '--store', store, candA, '--json']);
-    const list = json<Array<{ digest: string; result: string; environment: string; systemId: string; counts: { passed: number }; junit?: string }>>(ev);
+    const list =
+      json<Array<{ digest: string; result: string; environment: string; systemId: string; counts: { passed: number }; junit?: string }>>(
+        ev,
+      );
     expect(list).toHaveLength(1);
     expect(list[0]).toMatchObject({ digest: acc.evidence, result: 'passed', environment: 'integration', systemId: d.systemId });
     expect(list[0]!.junit).toMatch(/^sha256:/);
@@ -275,25 +354,47 @@ describe('karoo deploy / accept / status / rollback on nspawn machines', () => {
   test('a hostile configuration value reaches the services as data, never through a shell', async () => {
     const r = await karoo(deployArgs(candA, '--environment', 'hostile'));
     expect(r.code).toBe(0);
-    for (const [node, port] of [['store-1', 7101], ['control-1', 7102], ['monitor-1', 7105]] as const) {
+    for (const [node, port] of [
+      ['store-1', 7101],
+      ['control-1', 7102],
+      ['monitor-1', 7105],
+    ] as const) {
       const c = (await ask(node, port, '/config')).config as Record<string, unknown>;
       expect(c.site).toBe(HOSTILE);
       expect(c.environment).toBe('hostile');
     }
-    const environ = await sh('store-1', 'tr "\\0" "\\n" < /proc/$(systemctl show -p MainPID --value karoo-cam-cam-store.service)/environ | base64 -w0');
+    const environ = await sh(
+      'store-1',
+      'tr "\\0" "\\n" < /proc/$(systemctl show -p MainPID --value karoo-cam-cam-store.service)/environ | base64 -w0',
+    );
     expect(Buffer.from(environ, 'base64').toString()).toContain(`\nCAM_HOSTILE=${HOSTILE}\n`);
     for (const n of inv.nodes) expect(await sh(n.name, 'ls /tmp/pwned-* 2>/dev/null | wc -l')).toBe('0\n');
     expect(existsSync('/tmp/pwned-subst') || existsSync('/tmp/pwned-semi') || existsSync('/tmp/pwned-tick')).toBe(false);
   });
 
   test('rollback switches every node back to the previous release', async () => {
-    const before = JSON.parse(await sh('store-1', 'cat /opt/karoo/cam/receipt.json')) as { environment: string; release: string; previousRelease: string };
+    const before = JSON.parse(await sh('store-1', 'cat /opt/karoo/cam/receipt.json')) as {
+      environment: string;
+      release: string;
+      previousRelease: string;
+    };
     expect(before.environment).toBe('hostile');
     const r = await karoo(['rollback', '--config', cfg, '--inventory', invPath, '--json']);
     expect(r.code).toBe(0);
     const rb = json<{ ok: boolean; systemIds: string[]; nodes: Array<{ result: string }> }>(r);
     expect(rb.nodes.every((n) => n.result === 'rolled-back')).toBe(true);
-    const status = await karoo(['status', '--config', cfg, '--inventory', invPath, '--candidate', candA, '--environment', 'integration', '--json']);
+    const status = await karoo([
+      'status',
+      '--config',
+      cfg,
+      '--inventory',
+      invPath,
+      '--candidate',
+      candA,
+      '--environment',
+      'integration',
+      '--json',
+    ]);
     expect(status.code).toBe(0);
     expect(json<{ systemIds: string[] }>(status).systemIds).toEqual(rb.systemIds);
     expect((await ask('control-2', 7102, '/config')).config).toMatchObject({ site: 'integration-lab', environment: 'integration' });
@@ -311,17 +412,37 @@ describe('karoo deploy / accept / status / rollback on nspawn machines', () => {
     expect(builder!.bytesSent).toBeLessThan(100_000);
     expect(builder!.bytesSent).toBeGreaterThan(0);
     // The others get control-1's installed tree, one archive of the same bytes each.
-    expect(others.map((n) => [n.install, n.installedOn, n.bytesSent === others[0]!.bytesSent && n.bytesSent > 0])).toEqual(others.map(() => ['archive', 'control-1', true]));
+    expect(others.map((n) => [n.install, n.installedOn, n.bytesSent === others[0]!.bytesSent && n.bytesSent > 0])).toEqual(
+      others.map(() => ['archive', 'control-1', true]),
+    );
     const v = await ask('control-1', 7103, '/version');
     expect(JSON.stringify(v)).toContain('3.1.0');
-    const a = await karoo(['accept', '--config', cfg, '--inventory', invPath, '--store', store, '--candidate', candB, '--out', join(work, 'acc-b'), '--json']);
+    const a = await karoo([
+      'accept',
+      '--config',
+      cfg,
+      '--inventory',
+      invPath,
+      '--store',
+      store,
+      '--candidate',
+      candB,
+      '--out',
+      join(work, 'acc-b'),
+      '--json',
+    ]);
     expect(a.code).toBe(0);
     expect(json<{ result: string }>(a).result).toBe('passed');
   });
 
   test('a node killed mid-deploy fails the deploy naming it; every other node stays fully on its old release', async () => {
-    const old = await Promise.all(inv.nodes.map(async (n) => JSON.parse(await sh(n.name, 'cat /opt/karoo/cam/receipt.json')) as { systemId: string; release: string }));
-    const child = spawn(process.execPath, [KAROO, ...deployArgs(candC)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    const old = await Promise.all(
+      inv.nodes.map(async (n) => JSON.parse(await sh(n.name, 'cat /opt/karoo/cam/receipt.json')) as { systemId: string; release: string }),
+    );
+    const child = spawn(process.execPath, [KAROO, ...deployArgs(candC)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));

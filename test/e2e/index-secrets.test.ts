@@ -21,7 +21,8 @@ let work: string;
 let index: IndexServer;
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist/resolve/index.js'))) throw new Error('dist/resolve is missing: run npx tsc -b && node scripts/bundle.mjs resolve');
+  if (!existsSync(join(ROOT, 'dist/resolve/index.js')))
+    throw new Error('dist/resolve is missing: run npx tsc -b && node scripts/bundle.mjs resolve');
   work = await mkdtemp(join(tmpdir(), 'karoo-index-secrets-'));
   const wheel = (name: string, version: string, requires: string[] = []) =>
     wheelFile(buildWheel({ name, version, requires, files: { [`${name.replace(/-/g, '_')}/__init__.py`]: '' }, requiresPython: '>=3.8' }));

@@ -36,8 +36,17 @@ beforeAll(async () => {
   const acceptance = text.slice(text.indexOf('\nacceptance:'), text.indexOf('\nprovision:'));
   const one = text.replace(nodes, '\nnodes:\n  - { name: store-1, role: store }\n');
   // A test run that lasts (killed while accepting), and one whose only result is its closing line.
-  writeFileSync(join(cam, 'slow.yml'), one.replace(acceptance, `\nacceptance:\n  command: [python3, -c, "import time; print('tests start', flush=True); time.sleep(300)"]\n  timeout: 10m\n`));
-  writeFileSync(join(cam, 'four.yml'), one.replace(acceptance, `\nacceptance:\n  command: [python3, -c, "print('4 passed, 0 failed')"]\n  timeout: 2m\n`));
+  writeFileSync(
+    join(cam, 'slow.yml'),
+    one.replace(
+      acceptance,
+      `\nacceptance:\n  command: [python3, -c, "import time; print('tests start', flush=True); time.sleep(300)"]\n  timeout: 10m\n`,
+    ),
+  );
+  writeFileSync(
+    join(cam, 'four.yml'),
+    one.replace(acceptance, `\nacceptance:\n  command: [python3, -c, "print('4 passed, 0 failed')"]\n  timeout: 2m\n`),
+  );
 }, 10 * 60_000);
 
 afterEach(() => {
@@ -123,7 +132,8 @@ function upDirOf(pid: number): string | undefined {
 /** Everything of the environment still on this machine. */
 async function leftovers(env: string, upDir: string | undefined, pids: number[]): Promise<string[]> {
   const out = await resourcesOf(env); // namespaces, mounts, cgroups, karoo's kinds of process, the state directory
-  for (const p of await listProcesses()) if (p.argv.some((a) => a.includes(env)) || pids.includes(p.pid)) out.push(`process ${p.pid}: ${p.argv.join(' ')}`);
+  for (const p of await listProcesses())
+    if (p.argv.some((a) => a.includes(env)) || pids.includes(p.pid)) out.push(`process ${p.pid}: ${p.argv.join(' ')}`);
   if (upDir) {
     for (const p of await processesUsing([upDir])) out.push(`process ${p.pid} using ${upDir}`);
     if (existsSync(upDir)) out.push(`directory ${upDir}`);
@@ -149,12 +159,18 @@ async function upUntil(phase: Phase): Promise<{ run: Run; env: string; upDir: st
   const pid = run.child.pid!;
   if (phase === 'provisioning') {
     // A container of the environment exists, and the environment is not ready yet.
-    await until('a container', async () => (await listProcesses()).some((p) => p.argv[0]?.endsWith('systemd-nspawn') && p.argv.some((a) => a.includes(env))));
+    await until('a container', async () =>
+      (await listProcesses()).some((p) => p.argv[0]?.endsWith('systemd-nspawn') && p.argv.some((a) => a.includes(env))),
+    );
     expect(run.stderr()).not.toMatch(/ready in/);
   } else if (phase === 'deploying') {
     await run.waitFor(/up: deploying to/);
     // SSH masters run, and the staged candidate and the control sockets are inside the run's directory.
-    await until('an SSH master', async () => (await listProcesses()).some((p) => p.argv[0] === 'ssh' && p.argv.includes('ControlMaster=yes') && p.argv.some((a) => a.includes(env))));
+    await until('an SSH master', async () =>
+      (await listProcesses()).some(
+        (p) => p.argv[0] === 'ssh' && p.argv.includes('ControlMaster=yes') && p.argv.some((a) => a.includes(env)),
+      ),
+    );
     const dir = upDirOf(pid)!;
     expect(readdirSync(dir).some((n) => n.startsWith('karoo-ssh-'))).toBe(true);
     expect(run.stderr()).not.toMatch(/up: accepting/);
@@ -184,7 +200,9 @@ describe('karoo up killed with -9, then a plain karoo reap', () => {
       expect(await run.exit).toBe('SIGKILL');
       const r = await karoo(['reap', '--json']);
       expect(r.code).toBe(0);
-      const reaped = json<{ reaped: Array<{ environmentId: string; reason: string; leftovers: string[] }> }>(r).reaped.find((x) => x.environmentId === env);
+      const reaped = json<{ reaped: Array<{ environmentId: string; reason: string; leftovers: string[] }> }>(r).reaped.find(
+        (x) => x.environmentId === env,
+      );
       expect(reaped).toEqual({ environmentId: env, reason: `its owner process ${run.child.pid} is gone`, leftovers: [] });
       expect(await leftovers(env, upDir, pids)).toEqual([]);
     });
@@ -217,14 +235,40 @@ describe('karoo up ended otherwise', () => {
 describe('karoo up --keep, and acceptance counts', () => {
   // One run for both (every run provisions): a kept environment, and a command whose only result is its closing line.
   test('--keep hands the environment over to its TTL (reap and the watchdog leave it, destroy removes it); "4 passed, 0 failed" is evidence of 4 tests', async () => {
-    const r = await karoo(['up', '--config', join(work, 'cam', 'four.yml'), '--store', store, '--candidate', candidate, '--keep', '--json']);
-    const u = json<{ result: string; evidence: string; environmentId: string; inventory: string; kept: boolean; counts: Record<string, unknown> }>(r);
+    const r = await karoo([
+      'up',
+      '--config',
+      join(work, 'cam', 'four.yml'),
+      '--store',
+      store,
+      '--candidate',
+      candidate,
+      '--keep',
+      '--json',
+    ]);
+    const u = json<{
+      result: string;
+      evidence: string;
+      environmentId: string;
+      inventory: string;
+      kept: boolean;
+      counts: Record<string, unknown>;
+    }>(r);
     envs.push(u.environmentId);
     expect(r.code).toBe(0);
     expect(u.result).toBe('passed');
     expect(u.counts).toEqual({ tests: 4, passed: 4, failed: 0, errors: 0, skipped: 0, source: 'output' });
-    const ev = json<Array<{ digest: string; counts: Record<string, unknown> }>>(await karoo(['evidence', '--store', store, candidate, '--json']));
-    expect(ev.find((e) => e.digest === u.evidence)?.counts).toEqual({ tests: 4, passed: 4, failed: 0, errors: 0, skipped: 0, source: 'output' });
+    const ev = json<Array<{ digest: string; counts: Record<string, unknown> }>>(
+      await karoo(['evidence', '--store', store, candidate, '--json']),
+    );
+    expect(ev.find((e) => e.digest === u.evidence)?.counts).toEqual({
+      tests: 4,
+      passed: 4,
+      failed: 0,
+      errors: 0,
+      skipped: 0,
+      source: 'output',
+    });
 
     expect(u.kept).toBe(true);
     expect(await loadState(u.environmentId)).toMatchObject({ lifetime: 'ttl', phase: 'ready' });

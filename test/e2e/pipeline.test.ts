@@ -27,7 +27,10 @@ beforeAll(async () => {
   const image = await karoo(['image', 'build']);
   if (image.code !== 0) throw new Error(`karoo image build failed:\n${image.stderr}`);
   work = mkdtempSync(join(tmpdir(), 'karoo-pipeline-e2e-'));
-  cpSync(join(ROOT, 'examples', 'cam'), join(work, 'cam'), { recursive: true, filter: (p) => !p.includes(join('cam', 'reports')) && !p.includes('__pycache__') });
+  cpSync(join(ROOT, 'examples', 'cam'), join(work, 'cam'), {
+    recursive: true,
+    filter: (p) => !p.includes(join('cam', 'reports')) && !p.includes('__pycache__'),
+  });
   cfg = join(work, 'cam', 'karoo.yml');
   store = `oci-layout:${join(work, 'store')}`;
 }, 600_000);
@@ -35,7 +38,9 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-const maybe = hasUp ? test : (name: string, fn: () => Promise<void>) => test.skip(`${name} (SKIPPED: \`karoo up\` is not in this build)`, fn);
+const maybe = hasUp
+  ? test
+  : (name: string, fn: () => Promise<void>) => test.skip(`${name} (SKIPPED: \`karoo up\` is not in this build)`, fn);
 
 const env = { GITHUB_REPOSITORY: '', GITHUB_TOKEN: '', GITHUB_RUN_ID: '', GITHUB_ACTOR: 'release-manager' };
 
@@ -45,7 +50,8 @@ describe('resolve → build → up → promote through the environments', () => 
     const built = json<{ candidate: string; existed: boolean }>(await karoo(['build', '--config', cfg, '--store', store, '--json']));
     candidate = built.candidate;
     expect(candidate).toMatch(/^sha256:[0-9a-f]{64}$/);
-    const promote = (to: string, ...more: string[]) => karoo(['promote', candidate, '--to', to, '--config', cfg, '--store', store, '--json', ...more], { env });
+    const promote = (to: string, ...more: string[]) =>
+      karoo(['promote', candidate, '--to', to, '--config', cfg, '--store', store, '--json', ...more], { env });
 
     // No acceptance run yet: integration refuses, naming the missing evidence.
     const early = await promote('integration');
@@ -58,7 +64,9 @@ describe('resolve → build → up → promote through the environments', () => 
     expect(up1).toMatchObject({ result: 'passed', environment: 'integration' });
     expect(up1.evidence).toMatch(/^sha256:/);
 
-    const p1 = json<{ status: string; systemId: string; gate: Array<{ detail: string }> }>(await promote('integration', '--reason', 'passed acceptance'));
+    const p1 = json<{ status: string; systemId: string; gate: Array<{ detail: string }> }>(
+      await promote('integration', '--reason', 'passed acceptance'),
+    );
     expect(p1.status).toBe('promoted');
     // The system the environment now runs is exactly the system that was tested.
     expect(p1.systemId).toBe(up1.systemId);
@@ -70,7 +78,19 @@ describe('resolve → build → up → promote through the environments', () => 
     expect(noEvidence.stderr).toContain('soak 24h in qualification: the candidate was never promoted to qualification');
 
     const up2 = json<{ result: string; systemId: string }>(
-      await karoo(['up', '--config', cfg, '--store', store, '--candidate', candidate, '--environment', 'qualification', '--json', '--quiet']),
+      await karoo([
+        'up',
+        '--config',
+        cfg,
+        '--store',
+        store,
+        '--candidate',
+        candidate,
+        '--environment',
+        'qualification',
+        '--json',
+        '--quiet',
+      ]),
     );
     expect(up2.result).toBe('passed');
     expect(up2.systemId).not.toBe(up1.systemId); // other values, other system
@@ -83,13 +103,17 @@ describe('resolve → build → up → promote through the environments', () => 
     expect(soak.stderr).not.toContain('no evidence');
     expect(soak.stderr).toMatch(/soak 24h in qualification: \d+s since \S+, (24h|23h5\dm) to go/);
 
-    const status = json<Array<{ name: string; candidate?: string; systemId?: string }>>(await karoo(['status', '--config', cfg, '--store', store, '--json']));
+    const status = json<Array<{ name: string; candidate?: string; systemId?: string }>>(
+      await karoo(['status', '--config', cfg, '--store', store, '--json']),
+    );
     expect(status.map((s) => [s.name, s.candidate ?? null, s.systemId ?? null])).toEqual([
       ['integration', candidate, up1.systemId],
       ['qualification', candidate, up2.systemId],
       ['production', null, null],
     ]);
-    const history = json<Array<{ candidate: string; actor: string; reason: string }>>(await karoo(['history', 'qualification', '--store', store, '--json']));
+    const history = json<Array<{ candidate: string; actor: string; reason: string }>>(
+      await karoo(['history', 'qualification', '--store', store, '--json']),
+    );
     expect(history).toEqual([expect.objectContaining({ candidate, actor: 'release-manager', reason: 'integration passed' })]);
 
     // Building again reuses the candidate: nothing is rebuilt to be released.
@@ -104,14 +128,21 @@ describe('resolve → build → up → promote through the environments', () => 
     const inventory = join(invDir, 'inventory.json');
     try {
       const yml = readFileSync(cfg, 'utf8');
-      writeFileSync(cfg, yml.replace('\n\nacceptance:', `\n  - name: staging\n    requires: [integration]\n    inventory: ${inventory}\n\nacceptance:`));
+      writeFileSync(
+        cfg,
+        yml.replace('\n\nacceptance:', `\n  - name: staging\n    requires: [integration]\n    inventory: ${inventory}\n\nacceptance:`),
+      );
       const r = json<{ status: string; systemId: string; deploy: { status: string; detail: string } }>(
-        await karoo(['promote', candidate, '--to', 'staging', '--config', cfg, '--store', store, '--reason', 'stage it', '--json'], { env }),
+        await karoo(['promote', candidate, '--to', 'staging', '--config', cfg, '--store', store, '--reason', 'stage it', '--json'], {
+          env,
+        }),
       );
       expect(r.status).toBe('promoted');
       expect(r.deploy.status).toBe('deployed');
       expect(r.deploy.detail).toContain(`4 node(s) run system ${r.systemId}`);
-      const hosts = json<{ inSync: boolean; systemIds: string[] }>(await karoo(['status', '--inventory', inventory, '--config', cfg, '--json']));
+      const hosts = json<{ inSync: boolean; systemIds: string[] }>(
+        await karoo(['status', '--inventory', inventory, '--config', cfg, '--json']),
+      );
       expect(hosts).toMatchObject({ inSync: true, systemIds: [r.systemId] });
     } finally {
       await karoo(['destroy', '--inventory', inventory]);

@@ -50,7 +50,13 @@ async function candidateWithEvidence(name: string, run: EvidenceRun): Promise<{ 
   const store = new LayoutStore(join(dir, 'store'));
   const wheels = await makeWheels(join(dir, 'wheels'), [{ name: 'acme-cam', version: '1.0.0', size: 1200 }]);
   const candidate = (await build({ lock: wheels.lock(), store, system: 'cam' })).candidate;
-  await addEvidence(store, candidate, { environment: 'integration', config: parseConfig(CONFIG, join(work, 'karoo.yml')), passed: 1, durationMs: 1, run });
+  await addEvidence(store, candidate, {
+    environment: 'integration',
+    config: parseConfig(CONFIG, join(work, 'karoo.yml')),
+    passed: 1,
+    durationMs: 1,
+    run,
+  });
   return { store: `oci-layout:${store.path}`, candidate };
 }
 
@@ -76,7 +82,9 @@ describe('the promote action inside GitHub Actions', () => {
     const ghost = await candidateWithEvidence('ghost', { repository: REPO, runId: '404404', commit: SHA });
     const r1 = await runAction({ candidate: ghost.candidate, environment: 'qualification', store: ghost.store });
     expect(r1.code).not.toBe(0);
-    expect(r1.log).toMatch(/::error::.*may not enter qualification: no passing evidence from integration that counts: evidence sha256:[0-9a-f]{64} does not count: its run 404404 does not exist in acme\/cam/);
+    expect(r1.log).toMatch(
+      /::error::.*may not enter qualification: no passing evidence from integration that counts: evidence sha256:[0-9a-f]{64} does not count: its run 404404 does not exist in acme\/cam/,
+    );
 
     const other = await candidateWithEvidence('other', { repository: REPO, runId: '502', commit: SHA });
     const r2 = await runAction({ candidate: other.candidate, environment: 'qualification', store: other.store });

@@ -91,7 +91,13 @@ describe('the promote action (bundle)', () => {
     // Dry run, as candidate.yml uses it: no evidence yet, never fails.
     const check = await runAction({ CANDIDATE: A!, STORE: storeRef, 'DRY-RUN': 'true' });
     expect(check.code).toBe(0);
-    expect(check.outputs).toMatchObject({ environment: 'integration', status: 'checked', allowed: 'false', 'has-evidence': 'false', 'passing-evidence': '[]' });
+    expect(check.outputs).toMatchObject({
+      environment: 'integration',
+      status: 'checked',
+      allowed: 'false',
+      'has-evidence': 'false',
+      'passing-evidence': '[]',
+    });
     expect(check.log).toContain(`::notice::${A} may not enter integration yet: no evidence from integration`);
 
     const refused = await runAction({ CANDIDATE: A!, STORE: storeRef, ENVIRONMENT: 'integration', REASON: 'first' });
@@ -110,12 +116,27 @@ describe('the promote action (bundle)', () => {
     expect(ok.outputs).toMatchObject({ status: 'promoted', allowed: 'true', tag: 'env-integration', previous: '' });
     expect(ok.outputs.record).toMatch(/^sha256:[0-9a-f]{64}$/);
     const [d] = standin.deployments('acme/cam');
-    expect(d).toMatchObject({ id: Number(ok.outputs['deployment-id']), environment: 'integration', sha: 'c'.repeat(40), payload: { candidate: A, record: ok.outputs.record }, statuses: ['in_progress', 'success'] });
+    expect(d).toMatchObject({
+      id: Number(ok.outputs['deployment-id']),
+      environment: 'integration',
+      sha: 'c'.repeat(40),
+      payload: { candidate: A, record: ok.outputs.record },
+      statuses: ['in_progress', 'success'],
+    });
     expect(ok.summary).toContain('karoo promote');
     expect(ok.summary).toContain(A!);
 
-    const hist = json<Array<{ candidate: string; actor: string; reason: string; run: { url: string } }>>(await karoo(['history', 'integration', '--store', storeRef, '--json']));
-    expect(hist).toEqual([expect.objectContaining({ candidate: A, actor: 'release-manager', reason: 'first', run: expect.objectContaining({ url: 'https://github.com/acme/cam/actions/runs/777' }) })]);
+    const hist = json<Array<{ candidate: string; actor: string; reason: string; run: { url: string } }>>(
+      await karoo(['history', 'integration', '--store', storeRef, '--json']),
+    );
+    expect(hist).toEqual([
+      expect.objectContaining({
+        candidate: A,
+        actor: 'release-manager',
+        reason: 'first',
+        run: expect.objectContaining({ url: 'https://github.com/acme/cam/actions/runs/777' }),
+      }),
+    ]);
   }, 60_000);
 });
 
@@ -127,14 +148,22 @@ describe('karoo promote, history, status (CLI)', () => {
     const cfg = join(work, 'karoo.yml');
     const env = { GITHUB_REPOSITORY: '', GITHUB_TOKEN: '' };
     // A registry has no compare-and-swap: karoo decides through a git ref per place in the history.
-    const gh = { GITHUB_REPOSITORY: 'acme/cam', GITHUB_TOKEN: 'rw', GITHUB_API_URL: standin.url, GITHUB_SHA: 'c'.repeat(40), GITHUB_RUN_ID: '' };
+    const gh = {
+      GITHUB_REPOSITORY: 'acme/cam',
+      GITHUB_TOKEN: 'rw',
+      GITHUB_API_URL: standin.url,
+      GITHUB_SHA: 'c'.repeat(40),
+      GITHUB_RUN_ID: '',
+    };
 
     const refused = await karoo(['promote', A!, '--to', 'qualification', '--store', storeRef, '--config', cfg], { env });
     expect(refused.code).toBe(6);
     expect(refused.stderr.trim().split('\n').at(-1)).toBe(
       `karoo: error: candidate ${A} may not enter qualification: no evidence from integration; run the acceptance tests for integration (karoo up --environment integration)`,
     );
-    const refusedJson = json<{ error: { kind: string; detail: { gate: unknown[] } } }>(await karoo(['promote', A!, '--to', 'qualification', '--store', storeRef, '--config', cfg, '--json'], { env }));
+    const refusedJson = json<{ error: { kind: string; detail: { gate: unknown[] } } }>(
+      await karoo(['promote', A!, '--to', 'qualification', '--store', storeRef, '--config', cfg, '--json'], { env }),
+    );
     expect(refusedJson.error.kind).toBe('refused');
     expect(refusedJson.error.detail.gate).toHaveLength(1);
 
@@ -142,25 +171,40 @@ describe('karoo promote, history, status (CLI)', () => {
     // Without GitHub, a registry promotion is refused (exit 6) unless said to be serialised.
     const alone = await karoo(['promote', A!, '--to', 'integration', '--store', storeRef, '--config', cfg], { env });
     expect(alone.code).toBe(6);
-    expect(alone.stderr).toContain(`karoo: error: ${storeRef} is a registry, which cannot decide between two promotions to integration made at the same time;`);
+    expect(alone.stderr).toContain(
+      `karoo: error: ${storeRef} is a registry, which cannot decide between two promotions to integration made at the same time;`,
+    );
     expect(alone.stderr).toContain('say so with --serialized');
-    const first = json(await karoo(['promote', A!, '--to', 'integration', '--store', storeRef, '--config', cfg, '--reason', 'go', '--json'], { env: gh }));
+    const first = json(
+      await karoo(['promote', A!, '--to', 'integration', '--store', storeRef, '--config', cfg, '--reason', 'go', '--json'], { env: gh }),
+    );
     expect(first).toMatchObject({ status: 'promoted', candidate: A, tag: 'env-integration' });
 
     // The two overlap for certain: whichever claims its place first waits out a secondary rate
     // limit (3 s) on it, as GitHub may make it wait, while the other reads the same history head.
     standin.inject({ ...faults.secondaryRateLimit('git/create-ref', { retryAfter: 3 }), repo: 'acme/cam' });
-    const race = await Promise.all([B!, C!].map((c) => karoo(['promote', c, '--to', 'integration', '--store', storeRef, '--config', cfg, '--json'], { env: gh })));
+    const race = await Promise.all(
+      [B!, C!].map((c) => karoo(['promote', c, '--to', 'integration', '--store', storeRef, '--config', cfg, '--json'], { env: gh })),
+    );
     expect(race.map((r) => r.code).sort()).toEqual([0, 5]);
     const loser = race.find((r) => r.code === 5)!;
-    expect(loser.stderr).toMatch(/karoo: error: another promotion to integration (won place 2 of its history|was recorded while this one checked its gate)/);
-    expect(standin.gitRefs('acme/cam').map((r) => r.ref).sort()).toEqual(['refs/karoo/integration/1', 'refs/karoo/integration/2']);
+    expect(loser.stderr).toMatch(
+      /karoo: error: another promotion to integration (won place 2 of its history|was recorded while this one checked its gate)/,
+    );
+    expect(
+      standin
+        .gitRefs('acme/cam')
+        .map((r) => r.ref)
+        .sort(),
+    ).toEqual(['refs/karoo/integration/1', 'refs/karoo/integration/2']);
     const winner = json(race.find((r) => r.code === 0)!);
 
     const hist = json<Array<{ candidate: string }>>(await karoo(['history', 'integration', '--store', storeRef, '--json']));
     expect(hist.map((h) => h.candidate)).toEqual([winner.candidate, A]);
 
-    const status = json<Array<{ name: string; candidate?: string; production: boolean }>>(await karoo(['status', '--store', storeRef, '--config', cfg, '--json']));
+    const status = json<Array<{ name: string; candidate?: string; production: boolean }>>(
+      await karoo(['status', '--store', storeRef, '--config', cfg, '--json']),
+    );
     expect(status.map((s) => [s.name, s.candidate ?? null, s.production])).toEqual([
       ['integration', winner.candidate, false],
       ['qualification', null, false],
@@ -169,7 +213,26 @@ describe('karoo promote, history, status (CLI)', () => {
     const human = await karoo(['status', '--store', storeRef, '--config', cfg]);
     expect(human.stdout).toMatch(new RegExp(`^integration\\s+${winner.candidate}`, 'm'));
 
-    const rollback = json(await karoo(['promote', A!, '--to', 'integration', '--store', storeRef, '--config', cfg, '--rollback', '--reason', 'regression in 2.1', '--serialized', '--json'], { env }));
+    const rollback = json(
+      await karoo(
+        [
+          'promote',
+          A!,
+          '--to',
+          'integration',
+          '--store',
+          storeRef,
+          '--config',
+          cfg,
+          '--rollback',
+          '--reason',
+          'regression in 2.1',
+          '--serialized',
+          '--json',
+        ],
+        { env },
+      ),
+    );
     expect(rollback).toMatchObject({ status: 'promoted', kind: 'rollback', previous: winner.candidate });
   }, 180_000);
 
@@ -180,12 +243,21 @@ describe('karoo promote, history, status (CLI)', () => {
     const cfg = join(work, 'karoo.yml');
     const env = { GITHUB_REPOSITORY: '', GITHUB_TOKEN: '' };
     for (const c of [A!, B!, C!]) await evidence(store, c, 'integration');
-    const promote = (c: string) => karoo(['promote', c, '--to', 'integration', '--store', storeRef, '--config', cfg, '--serialized', '--json'], { env });
+    const promote = (c: string) =>
+      karoo(['promote', c, '--to', 'integration', '--store', storeRef, '--config', cfg, '--serialized', '--json'], { env });
     const a = json<{ record: string }>(await promote(A!));
     const b = json<{ record: string }>(await promote(B!));
     // What a second promotion that was not serialised after all left at place 2.
     const rival = recordArtifact(await verifyCandidate(store, C!), {
-      schema: 'karoo.promotion/v1', kind: 'promotion', environment: 'integration', candidate: C!, previousRecord: a.record as Digest, previousCandidate: A!, sequence: 2, actor: 'bob', time: new Date().toISOString(),
+      schema: 'karoo.promotion/v1',
+      kind: 'promotion',
+      environment: 'integration',
+      candidate: C!,
+      previousRecord: a.record as Digest,
+      previousCandidate: A!,
+      sequence: 2,
+      actor: 'bob',
+      time: new Date().toISOString(),
     });
     await pushArtifact(store, rival, environmentTags('integration').sequence(2, rival.digest));
 
@@ -196,7 +268,9 @@ describe('karoo promote, history, status (CLI)', () => {
     expect(shown.stdout).toContain(`FORK at place 2 (open: which one holds was never decided): 2 records follow ${a.record}`);
     expect(shown.stdout).toMatch(new RegExp(`^followed\\s+${b.record}`, 'm'));
     expect(shown.stdout).toMatch(new RegExp(`^side\\s+${rival.digest}\\s+\\S+\\s+${C}\\s+bob`, 'm'));
-    const listed = json<Array<{ record?: string; digest: string; place: number; forkedWith?: string[] }>>(await karoo(['history', 'integration', '--store', storeRef, '--json']));
+    const listed = json<Array<{ record?: string; digest: string; place: number; forkedWith?: string[] }>>(
+      await karoo(['history', 'integration', '--store', storeRef, '--json']),
+    );
     expect(listed.map((r) => [r.digest, r.place, r.forkedWith])).toEqual([
       [b.record, 2, [rival.digest]],
       [a.record, 1, undefined],

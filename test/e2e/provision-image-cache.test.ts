@@ -25,7 +25,18 @@
  */
 import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildImage, imageId, procRef, type KarooImage } from '@karoo/machines';
@@ -78,14 +89,17 @@ let app: FixtureRepo;
 let runner: WorkflowRunner;
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist/provision/index.js'))) throw new Error('dist/provision is missing: run npx tsc -b && node scripts/bundle.mjs');
+  if (!existsSync(join(ROOT, 'dist/provision/index.js')))
+    throw new Error('dist/provision is missing: run npx tsc -b && node scripts/bundle.mjs');
   source = await buildImage();
   work = mkdtempSync(join(tmpdir(), 'karoo-image-cache-'));
   // In memory where there is a tmpfs: deleting the 661 MB of files a restore writes took 25 s
   // on this machine's busy disk, against well under a second there.
   cacheDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'karoo-image-cache-test-'));
   // karoo at v1, as far as this job needs it: the provision action and its bundles.
-  const files: Record<string, string> = { 'actions/provision/action.yml': readFileSync(join(ROOT, 'actions/provision/action.yml'), 'utf8') };
+  const files: Record<string, string> = {
+    'actions/provision/action.yml': readFileSync(join(ROOT, 'actions/provision/action.yml'), 'utf8'),
+  };
   for (const f of readdirSync(join(ROOT, 'dist/provision'), { recursive: true, encoding: 'utf8' })) {
     const p = join(ROOT, 'dist/provision', f);
     if (statSync(p).isFile()) files[join('dist/provision', f)] = readFileSync(p, 'utf8');
@@ -131,7 +145,9 @@ function tree(dir: string, rel = ''): string[] {
   for (const name of readdirSync(join(dir, rel)).sort()) {
     const p = join(rel, name);
     const s = lstatSync(join(dir, p));
-    out.push(`${p} ${s.mode.toString(8)} ${s.uid}:${s.gid} ${s.isFile() ? s.size : 0} ${s.rdev}${s.isSymbolicLink() ? ` -> ${readlinkSync(join(dir, p))}` : ''}`);
+    out.push(
+      `${p} ${s.mode.toString(8)} ${s.uid}:${s.gid} ${s.isFile() ? s.size : 0} ${s.rdev}${s.isSymbolicLink() ? ` -> ${readlinkSync(join(dir, p))}` : ''}`,
+    );
     if (s.isDirectory()) out.push(...tree(dir, p));
   }
   return out;
@@ -158,7 +174,8 @@ async function holdBuildLock(): Promise<{ onLog: (line: string) => void; deliver
   };
 }
 
-const step = (r: RunResult, id: string, stage: 'main' | 'post' = 'main') => r.jobs.machines!.steps.find((s) => (s.id === id || s.name.includes(id)) && s.stage === stage)!;
+const step = (r: RunResult, id: string, stage: 'main' | 'post' = 'main') =>
+  r.jobs.machines!.steps.find((s) => (s.id === id || s.name.includes(id)) && s.stage === stage)!;
 const imageDir = () => join(cacheDir, 'images', imageId());
 
 it('6b. a rerun restores the machine image from the Actions cache instead of building it', async () => {
@@ -175,7 +192,9 @@ it('6b. a rerun restores the machine image from the Actions cache instead of bui
   expect(cache.requests.filter((q) => q.method === 'GetCacheEntryDownloadURL').map((q) => [q.key, q.ok])).toEqual([[KEY, false]]);
   // Saved by the post step, after the machines are gone: acceptance did not wait for it.
   expect(firstProvision.log).not.toContain('saved the machine image');
-  expect(step(first, 'provision', 'post').log).toMatch(new RegExp(`destroyed in [0-9.]+ s[\\s\\S]*saved the machine image in the Actions cache as ${KEY}`));
+  expect(step(first, 'provision', 'post').log).toMatch(
+    new RegExp(`destroyed in [0-9.]+ s[\\s\\S]*saved the machine image in the Actions cache as ${KEY}`),
+  );
   const saved = cache.saved().filter((e) => e.key === KEY);
   expect(saved).toHaveLength(1);
   expect(saved[0]!.ref).toBe('refs/heads/main');

@@ -80,7 +80,11 @@ describe('provision action in a job', () => {
     jobs.push(job);
     const worker = (await procRef(job.worker))!;
     // The step ends once the machines are ready; the job goes on.
-    await until('the provision step to end', async () => !(await isAlive({ pid: job.step, startTime: (await procRef(job.step))?.startTime ?? -1 })), 180_000);
+    await until(
+      'the provision step to end',
+      async () => !(await isAlive({ pid: job.step, startTime: (await procRef(job.step))?.startTime ?? -1 })),
+      180_000,
+    );
     const log = readFileSync(files.log, 'utf8');
     expect(log).not.toContain('::error::');
     const env = records(files.output)['environment-id']!;
@@ -96,7 +100,11 @@ describe('provision action in a job', () => {
     expect(existsSync(envDir(env))).toBe(true);
 
     process.kill(job.worker, 'SIGKILL'); // the job is cancelled, or its runner dies
-    await until('the watchdog to remove the environment', async () => (await resourcesOf(env)).length === 0 && !existsSync(envDir(env)), 60_000);
+    await until(
+      'the watchdog to remove the environment',
+      async () => (await resourcesOf(env)).length === 0 && !existsSync(envDir(env)),
+      60_000,
+    );
     expect(await resourcesOf(env)).toEqual([]);
   }, 300_000);
 });

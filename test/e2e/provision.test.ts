@@ -19,7 +19,10 @@ afterAll(async () => {
 
 function node(entry: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry], { env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [entry], {
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -46,12 +49,25 @@ function records(path: string): Record<string, string> {
 describe('karoo provision / destroy / reap (CLI)', () => {
   test('provision --json prints the inventory; the machines answer; destroy removes everything', async () => {
     const out = mkdtempSync(join(tmpdir(), 'karoo-cli-provision-'));
-    const r = await karoo(['provision', '--config', 'examples/cam/karoo.yml', '--provider', 'nspawn', '--out', out, '--ttl', '20m', '--json']);
+    const r = await karoo([
+      'provision',
+      '--config',
+      'examples/cam/karoo.yml',
+      '--provider',
+      'nspawn',
+      '--out',
+      out,
+      '--ttl',
+      '20m',
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     const inv = json<Inventory>(r);
     leftover.push(inv.environmentId);
     expect(r.stderr).toContain(`environment ${inv.environmentId}`);
-    expect(await readInventory(join(out, 'inventory.json'))).toEqual(expect.objectContaining({ environmentId: inv.environmentId, ttlSeconds: 1200 }));
+    expect(await readInventory(join(out, 'inventory.json'))).toEqual(
+      expect.objectContaining({ environmentId: inv.environmentId, ttlSeconds: 1200 }),
+    );
     const hn = await execOnNode(inv, 'monitor-1', 'hostname');
     expect(hn.stdout.trim()).toBe('monitor-1');
     const d = await karoo(['destroy', '--inventory', join(out, 'inventory.json'), '--json']);
@@ -67,7 +83,15 @@ describe('karoo provision / destroy / reap (CLI)', () => {
   test('destroy refuses an inventory of real hosts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'karoo-static-'));
     const p = join(dir, 'inventory.json');
-    writeFileSync(p, JSON.stringify({ version: 1, environmentId: 'production', provider: 'static', nodes: [{ name: 'cam-1', role: 'r', address: '192.0.2.1', ssh: { host: 'cam-1' } }] }));
+    writeFileSync(
+      p,
+      JSON.stringify({
+        version: 1,
+        environmentId: 'production',
+        provider: 'static',
+        nodes: [{ name: 'cam-1', role: 'r', address: '192.0.2.1', ssh: { host: 'cam-1' } }],
+      }),
+    );
     const r = await karoo(['destroy', '--inventory', p]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/not an ephemeral karoo environment.*real hosts are never destroyed/);
@@ -139,7 +163,9 @@ describe('actions/provision bundle', () => {
     expect(main.stdout).toMatch(/::error::input "provider" is "lxd"; allowed values: nspawn, qemu/);
     const state = records(files.state);
     expect(state['environment-id']).toBeUndefined();
-    const post = await node(join(ROOT, 'dist/provision/post/index.js'), { ...Object.fromEntries(Object.entries(state).map(([k, v]) => [`STATE_${k}`, v])) });
+    const post = await node(join(ROOT, 'dist/provision/post/index.js'), {
+      ...Object.fromEntries(Object.entries(state).map(([k, v]) => [`STATE_${k}`, v])),
+    });
     expect(post.code).toBe(0);
     expect(post.stdout).toContain('nothing to destroy');
   });

@@ -14,7 +14,17 @@ import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ROOT } from '../support/cli.js';
-import { canaryLeaks, INDEX_USER, OWNER, REGISTRY_CANARY, REGISTRY_USER, REPO, outcome, startConsumer, type Consumer } from '../support/consumer.js';
+import {
+  canaryLeaks,
+  INDEX_USER,
+  OWNER,
+  REGISTRY_CANARY,
+  REGISTRY_USER,
+  REPO,
+  outcome,
+  startConsumer,
+  type Consumer,
+} from '../support/consumer.js';
 import type { JobResult, RunResult } from '../support/workflow-runner/index.js';
 import { actionlint, checkKarooUses, checkPermissions, checkPinned, checkRunScripts, parseWithGitHub } from '../support/workflows.js';
 
@@ -26,7 +36,10 @@ function readmeBlocks(): Array<{ path: string; text: string }> {
   return [...readme.matchAll(/^```yaml\n([\s\S]*?)^```$/gm)].map((m) => {
     const text = m[1]!;
     const path = /^# (\.github\/workflows\/[\w.-]+\.ya?ml)\n/.exec(text)?.[1];
-    if (!path) throw new Error(`README.md: a yaml block does not start with "# .github/workflows/<file>.yml", the path a user saves it under:\n${text.slice(0, 200)}`);
+    if (!path)
+      throw new Error(
+        `README.md: a yaml block does not start with "# .github/workflows/<file>.yml", the path a user saves it under:\n${text.slice(0, 200)}`,
+      );
     return { path, text };
   });
 }
@@ -65,7 +78,16 @@ it("every block passes the checks karoo's own workflows pass: GitHub's parser (t
     mkdirSync(join(file, '..'), { recursive: true });
     writeFileSync(file, b.text);
     const rel = relative(ROOT, file);
-    expect({ [b.path]: [...(await parseWithGitHub(rel)), ...(await actionlint(rel)), ...checkKarooUses(rel), ...checkPinned(rel), ...checkRunScripts(rel), ...checkPermissions(rel)] }).toEqual({ [b.path]: [] });
+    expect({
+      [b.path]: [
+        ...(await parseWithGitHub(rel)),
+        ...(await actionlint(rel)),
+        ...checkKarooUses(rel),
+        ...checkPinned(rel),
+        ...checkRunScripts(rel),
+        ...checkPermissions(rel),
+      ],
+    }).toEqual({ [b.path]: [] });
   }
 });
 
@@ -87,7 +109,9 @@ it('"Hashes in every pull request, in one step": one comment with the candidate 
   expect(c.index.requests.some((q) => q.user === INDEX_USER && q.status === 200)).toBe(true);
   expect(c.index.requests.filter((q) => q.path.includes('.whl')).every((q) => q.user === INDEX_USER)).toBe(true);
   const auth = Buffer.from(`${REGISTRY_USER}:${REGISTRY_CANARY}`).toString('base64');
-  const manifest = await fetch(`http://${c.registry.host}/v2/acme/tern/manifests/${candidate}`, { headers: { authorization: `Basic ${auth}`, accept: 'application/vnd.oci.image.manifest.v1+json' } });
+  const manifest = await fetch(`http://${c.registry.host}/v2/acme/tern/manifests/${candidate}`, {
+    headers: { authorization: `Basic ${auth}`, accept: 'application/vnd.oci.image.manifest.v1+json' },
+  });
   expect(manifest.status).toBe(200);
 
   // The next push to the pull request: the same comment, updated.
@@ -95,7 +119,11 @@ it('"Hashes in every pull request, in one step": one comment with the candidate 
   expect(outcome(again)).toEqual({ conclusion: 'success', why: '' });
   const after = c.standin.comments(REPO, 7);
   expect(after.map((x) => x.id)).toEqual([comment!.id]);
-  expect(again.jobs.candidate!.steps.find((s) => s.name === `Run ${OWNER}/karoo@v1`)!.outputs).toMatchObject({ candidate, existed: 'true', 'comment-url': url });
+  expect(again.jobs.candidate!.steps.find((s) => s.name === `Run ${OWNER}/karoo@v1`)!.outputs).toMatchObject({
+    candidate,
+    existed: 'true',
+    'comment-url': url,
+  });
 }, 600_000);
 
 it('"GitHub Enterprise Server": candidate-ghes.yml, called with karoo-repository and karoo-ref, runs every karoo step from its checkout of karoo — resolve, build, acceptance on fresh machines, the comment', async () => {
@@ -107,7 +135,9 @@ it('"GitHub Enterprise Server": candidate-ghes.yml, called with karoo-repository
     const j = job(r, id);
     expect(`${id}: ${j.result}`).toBe(`${id}: success`);
     // karoo's steps ran from the checkout at karoo-ref, never from the caller's files.
-    expect(j.steps.find((s) => s.name === "karoo's actions, at karoo-ref (GitHub Enterprise Server has no $/ references)")?.outcome).toBe('success');
+    expect(j.steps.find((s) => s.name === "karoo's actions, at karoo-ref (GitHub Enterprise Server has no $/ references)")?.outcome).toBe(
+      'success',
+    );
     // Unnamed steps are called `Run <uses>`: `$/actions/…` or the checkout's `./.karoo/karoo/actions/…` (third-party ones start `Run actions/`).
     const karooSteps = j.steps.filter((s) => s.name.startsWith('Run ') && s.name.includes('/actions/'));
     expect(karooSteps.length).toBeGreaterThan(0);

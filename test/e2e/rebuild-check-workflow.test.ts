@@ -48,7 +48,8 @@ const publish = (replace?: BuiltWheel) =>
   );
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist/rebuild/index.js'))) throw new Error('dist/rebuild is missing: run npx tsc -b && node scripts/bundle.mjs rebuild');
+  if (!existsSync(join(ROOT, 'dist/rebuild/index.js')))
+    throw new Error('dist/rebuild is missing: run npx tsc -b && node scripts/bundle.mjs rebuild');
   work = await mkdtemp(join(tmpdir(), 'karoo-rebuild-check-wf-'));
   wheels = [wheel('acme-cam', '2.0.0'), wheel('katcp', '0.9.3')];
   await publish();
@@ -70,18 +71,30 @@ environments:
   const config = parseConfig(yml, join(work, 'karoo.yml'));
   // The candidate both environments run, built from the index as it was, and promoted as karoo promote does.
   const lock = Lock.create(
-    wheels.map((w) => ({ name: w.name, version: w.version, files: [{ name: w.filename, url: index.urlFor(`files/${w.filename}`), sha256: w.sha256, size: w.size }] })),
+    wheels.map((w) => ({
+      name: w.name,
+      version: w.version,
+      files: [{ name: w.filename, url: index.urlFor(`files/${w.filename}`), sha256: w.sha256, size: w.size }],
+    })),
     { target: { python: '3.11', platforms: ['manylinux_2_28_x86_64'] }, leaves: { 'acme-cam': '2.0.0' } },
   );
   const store = new LayoutStore(join(work, 'store'));
-  candidate = (await build({ lock, store, system: 'cam', indexes: config.indexes, env: { CAM_INDEX_USER: INDEX_USER, CAM_INDEX_TOKEN: CANARY } })).candidate;
+  candidate = (
+    await build({ lock, store, system: 'cam', indexes: config.indexes, env: { CAM_INDEX_USER: INDEX_USER, CAM_INDEX_TOKEN: CANARY } })
+  ).candidate;
   for (const environment of ['qualification', 'production']) {
     await promote({ store, config, candidate, environment, actor: 'alice', systemId: async (c, env) => sha256Of(`${c} ${env.name}`) });
   }
 
   karoo = createRepo({ parent: work, files: repoFiles('actions/rebuild/action.yml', 'dist/rebuild') });
   karoo.tag('v1');
-  app = createRepo({ parent: work, files: { 'karoo.yml': yml, [WORKFLOW]: readFileSync(join(ROOT, 'workflows-templates/karoo-rebuild-check.yml'), 'utf8').replaceAll('OWNER/', `${OWNER}/`) } });
+  app = createRepo({
+    parent: work,
+    files: {
+      'karoo.yml': yml,
+      [WORKFLOW]: readFileSync(join(ROOT, 'workflows-templates/karoo-rebuild-check.yml'), 'utf8').replaceAll('OWNER/', `${OWNER}/`),
+    },
+  });
   standin = await startGitHubStandin();
   standin.addRepo(REPO);
   runner = new WorkflowRunner({ github: standin });
@@ -99,7 +112,10 @@ async function check(event: 'schedule' | 'workflow_dispatch'): Promise<RunResult
     repository: REPO,
     workflow: WORKFLOW,
     event,
-    payload: event === 'schedule' ? { schedule: '17 4 * * 1', repository: repoInfo(REPO) } : events.workflowDispatch({ repository: REPO, workflow: WORKFLOW }),
+    payload:
+      event === 'schedule'
+        ? { schedule: '17 4 * * 1', repository: repoInfo(REPO) }
+        : events.workflowDispatch({ repository: REPO, workflow: WORKFLOW }),
     secrets: { INDEX_USERNAME: INDEX_USER, INDEX_PASSWORD: CANARY },
     repos: { [`${OWNER}/karoo`]: karoo.dir },
   });
@@ -119,7 +135,9 @@ it('a replaced file: the scheduled run fails and opens one issue naming it; disp
   expect(step.log).toMatch(new RegExp(`cannot rebuild what qualification, production \\(${candidate}\\) runs`));
   expect(job.summary).toContain(`| \`${katcp.filename}\` | changed | replaced: `);
   let issues = standin.issues(REPO);
-  expect(issues).toEqual([expect.objectContaining({ state: 'open', labels: ['karoo-rebuild'], title: 'karoo: a running candidate can no longer be rebuilt' })]);
+  expect(issues).toEqual([
+    expect.objectContaining({ state: 'open', labels: ['karoo-rebuild'], title: 'karoo: a running candidate can no longer be rebuilt' }),
+  ]);
   expect(issues[0]!.body).toContain(`### qualification, production: \`${candidate}\` — not rebuildable`);
   expect(issues[0]!.body).toContain(katcp.filename);
   expect(step.outputs['issue-url']).toBe(`https://github.com/${REPO}/issues/${issues[0]!.number}`);
@@ -137,7 +155,8 @@ it('the index password (a canary) is in no log, summary, output or issue, and no
   expect(results.length).toBe(2);
   for (const r of results) {
     expect(r.masked.filter((s) => s === CANARY)).toEqual([]);
-    for (const j of Object.values(r.jobs)) expect(JSON.stringify([r.log, j.outputs, j.summary, j.steps.map((s) => [s.outputs, s.log])])).not.toContain(CANARY);
+    for (const j of Object.values(r.jobs))
+      expect(JSON.stringify([r.log, j.outputs, j.summary, j.steps.map((s) => [s.outputs, s.log])])).not.toContain(CANARY);
   }
   for (const i of standin.issues(REPO)) expect(i.body).not.toContain(CANARY);
 });

@@ -30,7 +30,10 @@ const store = () => `oci-layout:${join(work, 'store')}`;
 const wheel = (name: string, version: string, body = 'original') =>
   buildWheel({ name, version, files: { [`${name.replace(/-/g, '_')}/__init__.py`]: `# ${body}\n${'y = 2\n'.repeat(300)}` } });
 
-async function publish(dir: string, change: (w: BuiltWheel) => { wheel: BuiltWheel; yanked?: string } | undefined = (w) => ({ wheel: w })): Promise<void> {
+async function publish(
+  dir: string,
+  change: (w: BuiltWheel) => { wheel: BuiltWheel; yanked?: string } | undefined = (w) => ({ wheel: w }),
+): Promise<void> {
   await writeIndex(
     dir,
     wheels.flatMap((w) => {
@@ -46,11 +49,18 @@ beforeAll(async () => {
   await publish(join(work, 'index'));
   server = await serveIndex(join(work, 'index'));
   const lock = Lock.create(
-    wheels.map((w) => ({ name: w.name, version: w.version, files: [{ name: w.filename, url: server.urlFor(`files/${w.filename}`), sha256: w.sha256, size: w.size }] })),
+    wheels.map((w) => ({
+      name: w.name,
+      version: w.version,
+      files: [{ name: w.filename, url: server.urlFor(`files/${w.filename}`), sha256: w.sha256, size: w.size }],
+    })),
     { target: { python: '3.11', platforms: ['manylinux_2_28_x86_64'] }, leaves: { 'acme-cam': '2.0.0' } },
   );
   await writeFile(join(work, 'built-from.toml'), writePylock(lock));
-  await writeFile(join(work, 'karoo.yml'), `system: cam\nleaves: [acme-cam]\nindexes:\n  - name: private\n    url: ${server.urlFor('simple/')}\nstore: oci-layout:store\n`);
+  await writeFile(
+    join(work, 'karoo.yml'),
+    `system: cam\nleaves: [acme-cam]\nindexes:\n  - name: private\n    url: ${server.urlFor('simple/')}\nstore: oci-layout:store\n`,
+  );
   const built = await karoo(['build', '--config', 'karoo.yml', '--lock', 'built-from.toml', '--json'], { cwd: work });
   digest = json<{ candidate: string }>(built).candidate;
 }, 60_000);
@@ -81,14 +91,20 @@ describe('karoo rebuild', () => {
 
   test('replaced, deleted and yanked after the build: each file named, exit 3', async () => {
     const [cam, katcp, tornado] = wheels as [BuiltWheel, BuiltWheel, BuiltWheel];
-    await publish(join(work, 'index'), (w) => (w === tornado ? undefined : w === katcp ? { wheel: wheel('katcp', '0.9.3', 'replaced') } : { wheel: w, yanked: 'withdrawn' }));
+    await publish(join(work, 'index'), (w) =>
+      w === tornado ? undefined : w === katcp ? { wheel: wheel('katcp', '0.9.3', 'replaced') } : { wheel: w, yanked: 'withdrawn' },
+    );
     const human = await karoo(['rebuild', digest, '--store', store(), '--config', 'karoo.yml'], { cwd: work });
     expect(human.code).toBe(3);
     expect(human.stdout).toContain(`not rebuildable: ${digest}`);
     for (const w of wheels) expect(human.stdout).toContain(w.filename);
     const r = json<Rebuilt>(await karoo(['rebuild', digest, '--config', 'karoo.yml', '--json'], { cwd: work }));
     expect(r.kind).toBe('integrity');
-    expect(Object.fromEntries(r.files.map((f) => [f.name, f.status]))).toEqual({ [cam.filename]: 'same', [katcp.filename]: 'changed', [tornado.filename]: 'missing' });
+    expect(Object.fromEntries(r.files.map((f) => [f.name, f.status]))).toEqual({
+      [cam.filename]: 'same',
+      [katcp.filename]: 'changed',
+      [tornado.filename]: 'missing',
+    });
     expect(r.files.find((f) => f.name === cam.filename)!.yanked).toBe(true);
   });
 
@@ -97,12 +113,18 @@ describe('karoo rebuild', () => {
     await publish(join(work, 'index'), (w) => (w === tornado ? undefined : { wheel: w }));
     const deleted = await karoo(['rebuild', digest, '--config', 'karoo.yml', '--lock', 'built-from.toml', '--json'], { cwd: work });
     expect(deleted.code).toBe(4);
-    expect(json<Rebuilt>(deleted).files.find((f) => f.name === tornado.filename)!.reason).toBe(`deleted: ${server.urlFor(`files/${tornado.filename}`)} answered 404`);
+    expect(json<Rebuilt>(deleted).files.find((f) => f.name === tornado.filename)!.reason).toBe(
+      `deleted: ${server.urlFor(`files/${tornado.filename}`)} answered 404`,
+    );
 
     await publish(join(work, 'index'), (w) => ({ wheel: w, yanked: w === tornado ? 'security' : undefined }));
     const yanked = await karoo(['rebuild', digest, '--config', 'karoo.yml', '--json'], { cwd: work });
     expect(yanked.code).toBe(5);
-    expect(json<Rebuilt>(yanked)).toMatchObject({ rebuildable: true, rebuilt: digest, problems: [`${tornado.filename}: yanked on private (still downloadable, same bytes)`] });
+    expect(json<Rebuilt>(yanked)).toMatchObject({
+      rebuildable: true,
+      rebuilt: digest,
+      problems: [`${tornado.filename}: yanked on private (still downloadable, same bytes)`],
+    });
   });
 
   test('--mirror: the origin lost every file, a mirror index has them: exit 0', async () => {
@@ -125,7 +147,9 @@ describe('karoo rebuild', () => {
   test('bad input: one line, exit 2', async () => {
     const nowhere = await karoo(['rebuild', digest, '--store', store()], { cwd: tmpdir() });
     expect(nowhere.code).toBe(2);
-    expect(nowhere.stderr.trim().split('\n').at(-1)).toMatch(/^karoo: error: candidate sha256:[0-9a-f]{64} names no file URLs .*--mirror INDEX_URL/);
+    expect(nowhere.stderr.trim().split('\n').at(-1)).toMatch(
+      /^karoo: error: candidate sha256:[0-9a-f]{64} names no file URLs .*--mirror INDEX_URL/,
+    );
     const badMirror = await karoo(['rebuild', digest, '--store', store(), '--mirror', 'not a url'], { cwd: work });
     expect(badMirror.code).toBe(2);
     expect(badMirror.stderr).toContain('--mirror "not a url" is not a URL');
@@ -150,9 +174,18 @@ describe('karoo challenge', () => {
     await writeFile(blob, bytes);
     const bad = await karoo(['challenge', digest, '--store', store(), '--store', airgap, '--json']);
     expect(bad.code).toBe(3);
-    const r = json<{ identical: boolean; differences: number; blobs: Array<{ title?: string; same: boolean; copies: Array<{ status: string }> }> }>(bad);
+    const r = json<{
+      identical: boolean;
+      differences: number;
+      blobs: Array<{ title?: string; same: boolean; copies: Array<{ status: string }> }>;
+    }>(bad);
     expect(r).toMatchObject({ identical: false, differences: 1 });
-    expect(r.blobs.filter((b) => !b.same)).toEqual([expect.objectContaining({ title: katcp.filename, copies: [expect.objectContaining({ status: 'ok' }), expect.objectContaining({ status: 'damaged' })] })]);
+    expect(r.blobs.filter((b) => !b.same)).toEqual([
+      expect.objectContaining({
+        title: katcp.filename,
+        copies: [expect.objectContaining({ status: 'ok' }), expect.objectContaining({ status: 'damaged' })],
+      }),
+    ]);
     const human = await karoo(['challenge', digest, '--store', store(), '--store', airgap]);
     expect(human.stdout).toMatch(new RegExp(`layer "${katcp.filename}" sha256:${katcp.sha256}: damaged in ${airgap}`));
   });
@@ -168,7 +201,8 @@ describe('the bundled rebuild action (node scripts/bundle.mjs rebuild)', () => {
   const systemId = async (c: Digest, env: { name: string }) => sha256Of(`${c} ${env.name}`);
 
   test('checks what qualification and production run; one issue opened when a file was replaced, closed when it is back', async () => {
-    if (!existsSync(join(ROOT, 'dist/rebuild/index.js'))) throw new Error('dist/rebuild is missing: run npx tsc -b && node scripts/bundle.mjs rebuild');
+    if (!existsSync(join(ROOT, 'dist/rebuild/index.js')))
+      throw new Error('dist/rebuild is missing: run npx tsc -b && node scripts/bundle.mjs rebuild');
     await publish(join(work, 'index'));
     // qualification and production run the candidate: promotion records in the store, as karoo promote writes them.
     const dir = join(work, 'consumer');
@@ -182,11 +216,24 @@ describe('the bundled rebuild action (node scripts/bundle.mjs rebuild)', () => {
     await pushEvidence(
       layout,
       evidenceFor(d, {
-        candidate: digest, system: 'cam', systemId: await systemId(digest as Digest, { name: 'qualification' }), configDigest: sha256Of('qualification'), environment: 'qualification', result: 'passed',
-        counts: { tests: 1, passed: 1, failed: 0, errors: 0, skipped: 0 }, startedAt: at, finishedAt: at, durationMs: 1, exitCode: 0, timedOut: false, command: ['true'], nodes: [],
+        candidate: digest,
+        system: 'cam',
+        systemId: await systemId(digest as Digest, { name: 'qualification' }),
+        configDigest: sha256Of('qualification'),
+        environment: 'qualification',
+        result: 'passed',
+        counts: { tests: 1, passed: 1, failed: 0, errors: 0, skipped: 0 },
+        startedAt: at,
+        finishedAt: at,
+        durationMs: 1,
+        exitCode: 0,
+        timedOut: false,
+        command: ['true'],
+        nodes: [],
       }),
     );
-    for (const environment of ['qualification', 'production']) await promote({ store: layout, config, candidate: digest, environment, actor: 'alice', systemId });
+    for (const environment of ['qualification', 'production'])
+      await promote({ store: layout, config, candidate: digest, environment, actor: 'alice', systemId });
 
     const github = await GitHubStandin.start();
     github.addRepo('acme/cam');
@@ -196,8 +243,12 @@ describe('the bundled rebuild action (node scripts/bundle.mjs rebuild)', () => {
           cwd: dir,
           under: work,
           inputs: {
-            config: 'karoo.yml', environments: 'qualification production', issue: 'true', fail: 'true',
-            'issue-title': 'karoo: a running candidate can no longer be rebuilt', 'github-token': 'test-token',
+            config: 'karoo.yml',
+            environments: 'qualification production',
+            issue: 'true',
+            fail: 'true',
+            'issue-title': 'karoo: a running candidate can no longer be rebuilt',
+            'github-token': 'test-token',
           },
           env: { GITHUB_API_URL: github.url, GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/cam', GITHUB_RUN_ID: '77' },
         });

@@ -45,7 +45,8 @@ const config = (productionRequires: string) =>
   `system: cam\nleaves: [acme-cam]\nindexes: [{ url: ./index }]\nstore: ${storeRef}\nenvironments:\n  - name: integration\n    requires: []\n  - name: production\n    requires: ${productionRequires}\n`;
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist/promote/index.js'))) throw new Error('dist/promote is missing: run npx tsc -b && node scripts/bundle.mjs promote');
+  if (!existsSync(join(ROOT, 'dist/promote/index.js')))
+    throw new Error('dist/promote is missing: run npx tsc -b && node scripts/bundle.mjs promote');
   work = await mkdtemp(join(tmpdir(), 'karoo-release-wf-'));
   storeRef = `oci-layout:${join(work, 'store')}`;
   store = openStore(storeRef);
@@ -54,14 +55,22 @@ beforeAll(async () => {
     candidates.push((await build({ lock: wheels.lock(), store, system: 'cam' })).candidate);
   }
   // karoo at v1: the reusable workflow, the promote action and its bundle, as a release tags them.
-  const files = repoFiles('.github/workflows/release.yml', '.github/workflows/release-ghes.yml', 'actions/promote/action.yml', 'dist/promote');
+  const files = repoFiles(
+    '.github/workflows/release.yml',
+    '.github/workflows/release-ghes.yml',
+    'actions/promote/action.yml',
+    'dist/promote',
+  );
   karooRepo = createRepo({ parent: work, files });
   karooRepo.tag('v1');
   // The consumer: the starter workflow with only OWNER replaced, and its karoo.yml on main.
   app = createRepo({
     parent: work,
     files: {
-      '.github/workflows/karoo-release.yml': readFileSync(join(ROOT, 'workflows-templates/karoo-release.yml'), 'utf8').replaceAll('OWNER/', `${OWNER}/`),
+      '.github/workflows/karoo-release.yml': readFileSync(join(ROOT, 'workflows-templates/karoo-release.yml'), 'utf8').replaceAll(
+        'OWNER/',
+        `${OWNER}/`,
+      ),
       'karoo.yml': config('[integration]'),
       // The caller happens to have an action at karoo's path: it must never run in karoo's place.
       'actions/promote/action.yml': CALLERS_OWN_ACTION,
@@ -69,7 +78,10 @@ beforeAll(async () => {
       '.github/workflows/karoo-release-ghes.yml': readFileSync(join(ROOT, 'workflows-templates/karoo-release.yml'), 'utf8')
         .replaceAll('OWNER/', `${OWNER}/`)
         .replace('/.github/workflows/release.yml@v1', '/.github/workflows/release-ghes.yml@v1')
-        .replace('      rollback: ${{ inputs.rollback }}\n', `      rollback: \${{ inputs.rollback }}\n      karoo-repository: ${OWNER}/karoo\n      karoo-ref: v1\n`),
+        .replace(
+          '      rollback: ${{ inputs.rollback }}\n',
+          `      rollback: \${{ inputs.rollback }}\n      karoo-repository: ${OWNER}/karoo\n      karoo-ref: v1\n`,
+        ),
     },
   });
   standin = await startGitHubStandin();
@@ -83,7 +95,11 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 }, 60_000);
 
-async function dispatch(candidate: string, environment: string, options: { sha?: string; ref?: string; workflow?: string; secrets?: Record<string, string> } = {}) {
+async function dispatch(
+  candidate: string,
+  environment: string,
+  options: { sha?: string; ref?: string; workflow?: string; secrets?: Record<string, string> } = {},
+) {
   const ref = options.ref ?? 'refs/heads/main';
   const workflow = options.workflow ?? '.github/workflows/karoo-release.yml';
   const r = await runner.run({
@@ -91,7 +107,12 @@ async function dispatch(candidate: string, environment: string, options: { sha?:
     repository: 'acme/app',
     workflow,
     event: 'workflow_dispatch',
-    payload: events.workflowDispatch({ repository: 'acme/app', ref, workflow, inputs: { candidate, environment, reason: 'test', rollback: false } }),
+    payload: events.workflowDispatch({
+      repository: 'acme/app',
+      ref,
+      workflow,
+      inputs: { candidate, environment, reason: 'test', rollback: false },
+    }),
     ...(options.sha ? { sha: options.sha } : {}),
     ...(options.secrets ? { secrets: options.secrets } : {}),
     ref,
@@ -116,7 +137,9 @@ it('reads the gate from the default branch: a branch that drops production’s r
   const step = job.steps.find((s) => s.id === 'promote')!;
   expect(step.outcome).toBe('failure');
   expect(step.log).toMatch(/may not enter production: no evidence from integration/);
-  expect(job.summary).toMatch(/The gate \(`requires`, `soak`\) was read from the karoo\.yml of \*\*main@[0-9a-f]{40}\*\*, not from the dispatched ref \(`refs\/heads\/relax`\)/);
+  expect(job.summary).toMatch(
+    /The gate \(`requires`, `soak`\) was read from the karoo\.yml of \*\*main@[0-9a-f]{40}\*\*, not from the dispatched ref \(`refs\/heads\/relax`\)/,
+  );
   expect((await readHistory(store, 'production')).records).toEqual([]);
 }, 300_000);
 
@@ -145,7 +168,10 @@ it("runs on GitHub Enterprise Server's terms too: release-ghes.yml checks karoo 
   // so that the promotion has something to do (the same one again is 'unchanged').
   const head = (await readHistory(store, 'integration')).records[0]?.candidate;
   const next = candidates.find((c) => c !== head)!;
-  const r = await dispatch(next, 'integration', { workflow: '.github/workflows/karoo-release-ghes.yml', secrets: { SSH_PRIVATE_KEY: key, REGISTRY_PASSWORD: canary } });
+  const r = await dispatch(next, 'integration', {
+    workflow: '.github/workflows/karoo-release-ghes.yml',
+    secrets: { SSH_PRIVATE_KEY: key, REGISTRY_PASSWORD: canary },
+  });
   const job = Object.values(r.jobs).find((j) => j.jobId === 'promote')!;
   expect(job.steps.find((s) => s.name === "SSH key for the environment's hosts (in an agent, never on disk)")?.outcome).toBe('success');
   expect(job.steps.find((s) => s.name === 'stop the SSH agent')?.outcome).toBe('success');

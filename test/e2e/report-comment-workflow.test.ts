@@ -27,7 +27,8 @@ let standin: GitHubStandin;
 let runner: WorkflowRunner;
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist/report/index.js'))) throw new Error('dist/report is missing: run npx tsc -b && node scripts/bundle.mjs report');
+  if (!existsSync(join(ROOT, 'dist/report/index.js')))
+    throw new Error('dist/report is missing: run npx tsc -b && node scripts/bundle.mjs report');
   work = await mkdtemp(join(tmpdir(), 'karoo-report-comment-wf-'));
   standin = await startGitHubStandin();
   standin.addRepo('acme/app');
@@ -46,7 +47,17 @@ it("comments only on the fork's own pull request, with the digest as a claim and
   const wheels = await makeWheels(join(work, 'wheels'), [{ name: 'acme-cam', version: '2.0.0', size: 900 }]);
   const { candidate } = await build({ lock: wheels.lock(), store: openStore(store), system: 'cam' });
   const forged = JSON.parse(renderJson(buildReport({ head: wheels.lock(), candidate: { digest: candidate, existed: false } })));
-  forged.evidence = [{ result: 'passed', passed: 999, failed: 0, skipped: 0, durationMs: 1, runUrl: 'https://evil.example/phish', environment: 'integration' }];
+  forged.evidence = [
+    {
+      result: 'passed',
+      passed: 999,
+      failed: 0,
+      skipped: 0,
+      durationMs: 1,
+      runUrl: 'https://evil.example/phish',
+      environment: 'integration',
+    },
+  ];
 
   // The fork's pull_request run: its own workflow, uploading what it likes.
   const fork = createRepo({
@@ -88,7 +99,10 @@ jobs:
     parent: work,
     files: {
       'karoo.yml': `system: cam\nleaves: [acme-cam]\nindexes: [{ url: ./index }]\nstore: ${store}\nenvironments:\n  - name: integration\n`,
-      '.github/workflows/karoo-report-comment.yml': readFileSync(join(ROOT, 'workflows-templates/karoo-report-comment.yml'), 'utf8').replaceAll('OWNER/', `${OWNER}/`),
+      '.github/workflows/karoo-report-comment.yml': readFileSync(
+        join(ROOT, 'workflows-templates/karoo-report-comment.yml'),
+        'utf8',
+      ).replaceAll('OWNER/', `${OWNER}/`),
     },
   });
   const r = await runner.run({
@@ -96,7 +110,14 @@ jobs:
     repository: 'acme/app',
     workflow: '.github/workflows/karoo-report-comment.yml',
     event: 'workflow_run',
-    payload: events.workflowRun({ repository: 'acme/app', id: forkRun.runId, event: 'pull_request', headSha: FORK_SHA, headBranch: 'patch', headRepo: 'outsider/app' }),
+    payload: events.workflowRun({
+      repository: 'acme/app',
+      id: forkRun.runId,
+      event: 'pull_request',
+      headSha: FORK_SHA,
+      headBranch: 'patch',
+      headRepo: 'outsider/app',
+    }),
     repos: { [`${OWNER}/karoo`]: karoo.dir },
   });
   expect({ conclusion: r.conclusion, log: r.conclusion === 'success' ? '' : r.log }).toEqual({ conclusion: 'success', log: '' });

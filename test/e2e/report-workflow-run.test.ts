@@ -54,19 +54,44 @@ it("posts a fork's comment on the pull request of the event, with nothing forged
 
   // The store's evidence: one that a promotion would count, and two that it would not (pushed by
   // someone with write access to the store): about another system, and from a run of another workflow.
-  standin.addWorkflowRun('acme/cam', { id: 501, path: '.github/workflows/karoo-candidate.yml', conclusion: 'success', headSha: 'c'.repeat(40) });
+  standin.addWorkflowRun('acme/cam', {
+    id: 501,
+    path: '.github/workflows/karoo-candidate.yml',
+    conclusion: 'success',
+    headSha: 'c'.repeat(40),
+  });
   standin.addWorkflowRun('acme/cam', { id: 502, path: '.github/workflows/scratch.yml', conclusion: 'success', headSha: 'c'.repeat(40) });
-  const runOf = (id: number) => ({ repository: 'acme/cam', runId: String(id), commit: 'c'.repeat(40), runUrl: `https://github.com/acme/cam/actions/runs/${id}` });
+  const runOf = (id: number) => ({
+    repository: 'acme/cam',
+    runId: String(id),
+    commit: 'c'.repeat(40),
+    runUrl: `https://github.com/acme/cam/actions/runs/${id}`,
+  });
   const s = openStore(store);
   await addEvidence(s, candidate, { environment: 'integration', config, passed: 3, run: runOf(501) });
-  const forged = await addEvidence(s, candidate, { environment: 'production', systemId: sha256Of('a system nobody tested'), passed: 41, run: runOf(501) });
+  const forged = await addEvidence(s, candidate, {
+    environment: 'production',
+    systemId: sha256Of('a system nobody tested'),
+    passed: 41,
+    run: runOf(501),
+  });
   const elsewhere = await addEvidence(s, candidate, { environment: 'integration', config, passed: 77, run: runOf(502) });
 
   // The fork's artifact: a valid report claiming 999 passing tests with its own link, and pr = 7.
   const artifact = join(work, 'artifact');
   await mkdir(artifact);
   const report = JSON.parse(renderJson(buildReport({ head: wheels.lock(), candidate: { digest: candidate, existed: false } })));
-  report.evidence = [{ result: 'passed', passed: 999, failed: 0, skipped: 0, durationMs: 1, runUrl: 'https://evil.example/phish', environment: 'integration' }];
+  report.evidence = [
+    {
+      result: 'passed',
+      passed: 999,
+      failed: 0,
+      skipped: 0,
+      durationMs: 1,
+      runUrl: 'https://evil.example/phish',
+      environment: 'integration',
+    },
+  ];
   await writeFile(join(artifact, 'report.json'), JSON.stringify(report));
   await writeFile(join(artifact, 'pr'), '7\n');
 
@@ -76,9 +101,25 @@ it("posts a fork's comment on the pull request of the event, with nothing forged
     inputs: { 'github-token': 'rw', 'from-workflow-run': 'true', 'report-json': join(artifact, 'report.json'), config: 'karoo.yml' },
     event: {
       name: 'workflow_run',
-      payload: { action: 'completed', workflow_run: { id: 777, event: 'pull_request', head_sha: 'b'.repeat(40), head_branch: 'patch', head_repository: { full_name: 'outsider/cam' }, pull_requests: [] } },
+      payload: {
+        action: 'completed',
+        workflow_run: {
+          id: 777,
+          event: 'pull_request',
+          head_sha: 'b'.repeat(40),
+          head_branch: 'patch',
+          head_repository: { full_name: 'outsider/cam' },
+          pull_requests: [],
+        },
+      },
     },
-    env: { GITHUB_ACTIONS: 'true', GITHUB_REPOSITORY: 'acme/cam', GITHUB_API_URL: standin.url, GITHUB_SERVER_URL: 'https://github.com', GITHUB_RUN_ID: '778' },
+    env: {
+      GITHUB_ACTIONS: 'true',
+      GITHUB_REPOSITORY: 'acme/cam',
+      GITHUB_API_URL: standin.url,
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_RUN_ID: '778',
+    },
   });
   expect({ code: r.code, log: r.log }).toMatchObject({ code: 0 });
   expect(standin.comments('acme/cam', 7)).toEqual([]);
@@ -89,9 +130,17 @@ it("posts a fork's comment on the pull request of the event, with nothing forged
   expect(comment?.body).toContain('[run](https://github.com/acme/cam/actions/runs/777)');
   expect(r.outputs['comment-url']).toMatch(/^https:\/\/github\.com\/acme\/cam\/pull\/9#issuecomment-\d+$/);
   // Only the evidence a promotion would count is shown as passing; the rest is named in the log.
-  expect(comment?.body).toMatch(/\| integration \| ✅ passed \| 3 \| 0 \| 0 \| .* \| \[run\]\(https:\/\/github\.com\/acme\/cam\/actions\/runs\/501\)/);
+  expect(comment?.body).toMatch(
+    /\| integration \| ✅ passed \| 3 \| 0 \| 0 \| .* \| \[run\]\(https:\/\/github\.com\/acme\/cam\/actions\/runs\/501\)/,
+  );
   expect(comment?.body).not.toMatch(/\| production \| ✅/);
   expect(comment?.body).not.toMatch(/\| (41|77) \|/);
-  expect(r.log).toContain(`::warning::evidence ${forged} (production, passed) is not shown: it is about system ${sha256Of('a system nobody tested')}`);
-  expect(r.log).toMatch(new RegExp(`::warning::evidence ${elsewhere} \\(integration, passed\\) is not shown: its run 502 is a run of \\.github/workflows/scratch\\.yml`));
+  expect(r.log).toContain(
+    `::warning::evidence ${forged} (production, passed) is not shown: it is about system ${sha256Of('a system nobody tested')}`,
+  );
+  expect(r.log).toMatch(
+    new RegExp(
+      `::warning::evidence ${elsewhere} \\(integration, passed\\) is not shown: its run 502 is a run of \\.github/workflows/scratch\\.yml`,
+    ),
+  );
 }, 60_000);

@@ -30,7 +30,10 @@ function pkg(name: string, version: string): LockedPackage {
 }
 
 const git = (...args: string[]) =>
-  execFileSync('git', ['-c', 'user.email=ci@example.invalid', '-c', 'user.name=ci', '-c', 'init.defaultBranch=main', ...args], { cwd: repoDir, encoding: 'utf8' }).trim();
+  execFileSync('git', ['-c', 'user.email=ci@example.invalid', '-c', 'user.name=ci', '-c', 'init.defaultBranch=main', ...args], {
+    cwd: repoDir,
+    encoding: 'utf8',
+  }).trim();
 
 beforeAll(async () => {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run npx tsc -b && node scripts/bundle.mjs report`);
@@ -39,7 +42,9 @@ beforeAll(async () => {
   repoDir = join(work, 'repo');
   await mkdir(join(repoDir, 'system'), { recursive: true });
   git('init', '-q');
-  const base = Lock.create([pkg('katcp', '1.2.0'), pkg('numpy', '1.26.4'), pkg('tornado', '6.4'), pkg('old-thing', '0.3')], { leaves: { katcp: '1.2.0' } });
+  const base = Lock.create([pkg('katcp', '1.2.0'), pkg('numpy', '1.26.4'), pkg('tornado', '6.4'), pkg('old-thing', '0.3')], {
+    leaves: { katcp: '1.2.0' },
+  });
   await writeFile(join(repoDir, 'system/pylock.toml'), writePylock(base));
   git('add', '.');
   git('commit', '-qm', 'base');
@@ -70,9 +75,28 @@ const EXPECTED = {
 
 describe('karoo report (CLI)', () => {
   it('prints JSON with each changed package, reading the base lock from git', async () => {
-    const r = await karoo(['report', '--head', 'system/pylock.toml', '--base-ref', 'main', '--candidate', CANDIDATE, '--store', 'oci-layout:./store', '--format', 'json'], { cwd: repoDir });
+    const r = await karoo(
+      [
+        'report',
+        '--head',
+        'system/pylock.toml',
+        '--base-ref',
+        'main',
+        '--candidate',
+        CANDIDATE,
+        '--store',
+        'oci-layout:./store',
+        '--format',
+        'json',
+      ],
+      { cwd: repoDir },
+    );
     expect(r.stderr).toBe('');
-    const out = json<{ diff: { changes: Array<{ name: string; change: string; old?: string; new?: string }> }; candidate: { digest: string }; reproduce: { command: string } }>(r);
+    const out = json<{
+      diff: { changes: Array<{ name: string; change: string; old?: string; new?: string }> };
+      candidate: { digest: string };
+      reproduce: { command: string };
+    }>(r);
     expect(Object.fromEntries(out.diff.changes.map((c) => [c.name, [c.change, c.old, c.new]]))).toEqual(EXPECTED);
     expect(out.candidate.digest).toBe(CANDIDATE);
     expect(out.reproduce.command).toBe('karoo build --lock system/pylock.toml --store oci-layout:./store');
@@ -114,7 +138,11 @@ function prEvent(number: number, headRepo: string) {
     payload: {
       action: 'synchronize',
       number,
-      pull_request: { number, head: { ref: 'topic', sha: 'f'.repeat(40), repo: { full_name: headRepo } }, base: { ref: 'main', sha: baseSha, repo: { full_name: 'acme/cam' } } },
+      pull_request: {
+        number,
+        head: { ref: 'topic', sha: 'f'.repeat(40), repo: { full_name: headRepo } },
+        base: { ref: 'main', sha: baseSha, repo: { full_name: 'acme/cam' } },
+      },
       repository: { full_name: 'acme/cam', name: 'cam', owner: { login: 'acme' } },
     },
   };
@@ -145,13 +173,17 @@ describe('actions/report bundle', () => {
     // The base lock was read from the event's base SHA with git.
     expect(body).toContain(`#### Lock diff against \`${baseSha}\``);
     for (const [name, [change, from, to]] of Object.entries(EXPECTED)) {
-      expect(body).toContain(`| \`${name}\`${name === 'katcp' || name === 'cam-proxy' ? ' (leaf)' : ''} | ${{ upgraded: '⬆️', downgraded: '⬇️', added: '➕', removed: '➖' }[change!]} ${change} | ${from ? `\`${from}\`` : '—'} | ${to ? `\`${to}\`` : '—'} |`);
+      expect(body).toContain(
+        `| \`${name}\`${name === 'katcp' || name === 'cam-proxy' ? ' (leaf)' : ''} | ${{ upgraded: '⬆️', downgraded: '⬇️', added: '➕', removed: '➖' }[change!]} ${change} | ${from ? `\`${from}\`` : '—'} | ${to ? `\`${to}\`` : '—'} |`,
+      );
     }
     expect(first.summary).toContain('#### Lock diff against');
     expect(first.summary).not.toContain('<!-- karoo:report -->');
     const md = await readFile(first.outputs['markdown-path']!, 'utf8');
     expect(md).toContain('karoo build --lock system/pylock.toml --store ghcr.io/acme/cam');
-    expect(JSON.parse(await readFile(first.outputs['markdown-path']!.replace(/report\.md$/, 'report.json'), 'utf8')).schema).toBe('karoo.report/v1');
+    expect(JSON.parse(await readFile(first.outputs['markdown-path']!.replace(/report\.md$/, 'report.json'), 'utf8')).schema).toBe(
+      'karoo.report/v1',
+    );
 
     const second = await runAction(s, { ...inputs, 'candidate-existed': 'true' }, prEvent(7, 'acme/cam'));
     expect(second.code).toBe(0);
@@ -177,7 +209,9 @@ describe('actions/report bundle', () => {
     const s = await startStandin();
     const r = await runAction(s, { token: 'ro' }, prEvent(7, 'acme/cam'));
     expect(r.code).not.toBe(0);
-    expect(r.log).toMatch(/::error::GitHub refused to create the report comment on acme\/cam#7 \(403 Resource not accessible by integration\): the token lacks `pull-requests: write`/);
+    expect(r.log).toMatch(
+      /::error::GitHub refused to create the report comment on acme\/cam#7 \(403 Resource not accessible by integration\): the token lacks `pull-requests: write`/,
+    );
     // The summary is written before any API call, so the report is not lost.
     expect(r.summary).toContain('#### Reproduce');
   });
@@ -209,11 +243,24 @@ describe('actions/report bundle', () => {
     const store = new LayoutStore(join(dir, 'store'));
     const wheels = await makeWheels(join(dir, 'wheels'), [{ name: 'acme-cam', version: '1.0.0', size: 900 }]);
     const { candidate } = await build({ lock: wheels.lock(), store, system: 'cam', attest: signerFor(trusted.privateKey) });
-    const descriptor = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: candidate, size: (await store.getManifest(candidate)).bytes.length };
-    const forged = testResultStatement({ candidate: { name: 'cam', digest: candidate }, environment: 'integration', systemId: sha256Of('s'), configDigest: sha256Of('c'), result: 'passed' });
+    const descriptor = {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: candidate,
+      size: (await store.getManifest(candidate)).bytes.length,
+    };
+    const forged = testResultStatement({
+      candidate: { name: 'cam', digest: candidate },
+      environment: 'integration',
+      systemId: sha256Of('s'),
+      configDigest: sha256Of('c'),
+      result: 'passed',
+    });
     await pushAttestation(store, attestationReferrer(descriptor, signStatement(forged, signerFor(stranger.privateKey)), TEST_RESULT));
     await writeFile(join(dir, 'trusted.pub'), trusted.publicKey.export({ type: 'spki', format: 'pem' }));
-    await writeFile(join(dir, 'karoo.yml'), 'system: cam\nleaves: [acme-cam]\nindexes: [{ url: ./index }]\nattestations:\n  keys: [trusted.pub]\n');
+    await writeFile(
+      join(dir, 'karoo.yml'),
+      'system: cam\nleaves: [acme-cam]\nindexes: [{ url: ./index }]\nattestations:\n  keys: [trusted.pub]\n',
+    );
     const s = await startStandin();
     const inputs = { candidate, store: `oci-layout:${join(dir, 'store')}`, config: join(dir, 'karoo.yml'), attestations: 'true' };
     const r = await runAction(s, inputs, prEvent(7, 'acme/cam'));
@@ -221,7 +268,11 @@ describe('actions/report bundle', () => {
     const body = s.comments('acme/cam', 7)[0]!.body;
     expect(body).toContain(`| **Provenance** | ✅ signed with key \`${keyIdOf(trusted.publicKey).slice(0, 16)}…\`, verified |`);
     const evidenceLine = body.split('\n').find((l) => l.startsWith('| **Evidence signatures** |'));
-    expect(evidenceLine?.startsWith(`| **Evidence signatures** | ❌ signed with key \`${keyIdOf(stranger.publicKey).slice(0, 16)}…\`, does not verify: `)).toBe(true);
+    expect(
+      evidenceLine?.startsWith(
+        `| **Evidence signatures** | ❌ signed with key \`${keyIdOf(stranger.publicKey).slice(0, 16)}…\`, does not verify: `,
+      ),
+    ).toBe(true);
     expect(r.summary).toContain('| **Provenance** | ✅ signed with key');
     // Without the input nothing is looked up (the other tests' store is ghcr.io, never reached).
     const plain = await runAction(s, { candidate, store: inputs.store }, prEvent(7, 'acme/cam'));

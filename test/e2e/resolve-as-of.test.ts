@@ -45,7 +45,11 @@ describe('karoo resolve --as-of', () => {
 
   it('the resolve action bundle takes as-of and reports the cutoff in its output and job summary', async () => {
     const dir = await mkdtemp(join(work, 'action-'));
-    const run = await runBundle(join(ROOT, 'dist/resolve/index.js'), { cwd: dir, under: dir, inputs: { config, out: join(dir, 'lock'), 'as-of': 'leaves' } });
+    const run = await runBundle(join(ROOT, 'dist/resolve/index.js'), {
+      cwd: dir,
+      under: dir,
+      inputs: { config, out: join(dir, 'lock'), 'as-of': 'leaves' },
+    });
     expect({ code: run.code, log: run.code === 0 ? '' : run.log }).toEqual({ code: 0, log: '' });
     expect(JSON.parse(run.outputs['as-of']!)).toEqual({ policy: 'leaves', time: '2025-06-04T00:00:00.000Z', notApplied: [] });
     expect(run.summary).toContain('**Upload-time cutoff** (leaves): files uploaded at or before `2025-06-04T00:00:00.000Z`');
@@ -59,15 +63,23 @@ describe('karoo resolve --as-of', () => {
     const r = await karoo(['resolve', '--config', config, '--out', join(work, 'html'), '--as-of', '2025-06-04T00:00:00Z', '--json']);
     expect(r.code).toBe(0);
     const o = json<ResolveJson>(r);
-    expect(o.asOf).toEqual({ policy: 'time', time: '2025-06-04T00:00:00.000Z', notApplied: ['pip', 'procstat', 'setuptools', 'tinyproto', 'wheel'] });
-    expect(r.stderr).toContain('warning: the upload-time cutoff 2025-06-04T00:00:00.000Z could not apply to pip, procstat, setuptools, tinyproto, wheel');
+    expect(o.asOf).toEqual({
+      policy: 'time',
+      time: '2025-06-04T00:00:00.000Z',
+      notApplied: ['pip', 'procstat', 'setuptools', 'tinyproto', 'wheel'],
+    });
+    expect(r.stderr).toContain(
+      'warning: the upload-time cutoff 2025-06-04T00:00:00.000Z could not apply to pip, procstat, setuptools, tinyproto, wheel',
+    );
   }, 180_000);
 
   it('a malformed cutoff is one line and exit 2, nothing written', async () => {
     const out = join(work, 'never');
     const r = await karoo(['resolve', '--config', config, '--out', out, '--as-of', '2025-06-04']);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n').pop()).toBe('karoo: error: as-of "2025-06-04" is not an RFC 3339 date-time with an offset (e.g. 2026-01-31T12:00:00Z), "leaves" or "none"');
+    expect(r.stderr.trim().split('\n').pop()).toBe(
+      'karoo: error: as-of "2025-06-04" is not an RFC 3339 date-time with an offset (e.g. 2026-01-31T12:00:00Z), "leaves" or "none"',
+    );
     await expect(readdir(out)).rejects.toThrow();
   }, 60_000);
 });

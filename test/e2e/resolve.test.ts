@@ -43,10 +43,24 @@ describe('karoo resolve on the example system', () => {
     expect(first.diff.counts.added).toBe(13);
 
     const requirements = await readFile(join(out, 'requirements.txt'), 'utf8');
-    const pins = requirements.split('\n').filter((l) => /^[a-z0-9-]+==/.test(l)).map((l) => l.split(' ')[0]);
+    const pins = requirements
+      .split('\n')
+      .filter((l) => /^[a-z0-9-]+==/.test(l))
+      .map((l) => l.split(' ')[0]);
     expect(pins).toEqual([
-      'cam-core==1.2.0', 'cam-katcp==0.9.1', 'cam-monitor==0.3.0', 'cam-portal==1.2.0', 'cam-proxy==2.2.0.dev3', 'cam-scheduler==3.0.0',
-      'cam-signal==1.2.0', 'cam-store==2.0.0', 'pip==23.0.1', 'procstat==0.4.0', 'setuptools==66.1.1', 'tinyproto==2.1.0', 'wheel==0.38.4',
+      'cam-core==1.2.0',
+      'cam-katcp==0.9.1',
+      'cam-monitor==0.3.0',
+      'cam-portal==1.2.0',
+      'cam-proxy==2.2.0.dev3',
+      'cam-scheduler==3.0.0',
+      'cam-signal==1.2.0',
+      'cam-store==2.0.0',
+      'pip==23.0.1',
+      'procstat==0.4.0',
+      'setuptools==66.1.1',
+      'tinyproto==2.1.0',
+      'wheel==0.38.4',
     ]);
     expect(requirements.match(/--hash=sha256:[0-9a-f]{64}/g)).toHaveLength(13);
 
@@ -63,11 +77,18 @@ describe('karoo resolve on the example system', () => {
 
   it('fails with one line and a non-zero exit on bad input, writing nothing', async () => {
     const bad = join(work, 'bad.yml');
-    await writeFile(bad, (await readFile(CONFIG, 'utf8')).replace('  - cam-portal\n', '  - cam-portal\n  - cam-portall\n').replace(/url: \.\//g, `url: ${join(ROOT, 'examples/cam')}/`));
+    await writeFile(
+      bad,
+      (await readFile(CONFIG, 'utf8'))
+        .replace('  - cam-portal\n', '  - cam-portal\n  - cam-portall\n')
+        .replace(/url: \.\//g, `url: ${join(ROOT, 'examples/cam')}/`),
+    );
     const out = join(work, 'never');
     const r = await karoo(['resolve', '--config', bad, '--out', out]);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n').pop()).toMatch(/^karoo: error: unknown leaf "cam-portall": the private index "private" .* has no such project/);
+    expect(r.stderr.trim().split('\n').pop()).toMatch(
+      /^karoo: error: unknown leaf "cam-portall": the private index "private" .* has no such project/,
+    );
     await expect(readdir(out)).rejects.toThrow();
 
     await writeFile(bad, 'system: cam\nleaves: [a]\nindexes:\n  - url: ./x\n    privat: true\n');
@@ -90,7 +111,11 @@ describe('karoo resolve on the example system', () => {
 
   it('runs as a GitHub Action from its bundle', async () => {
     const dir = await mkdtemp(join(work, 'action-'));
-    const run = await runBundle(join(ROOT, 'dist/resolve/index.js'), { cwd: dir, under: dir, inputs: { config: CONFIG, out: join(dir, 'lock'), force: 'false' } });
+    const run = await runBundle(join(ROOT, 'dist/resolve/index.js'), {
+      cwd: dir,
+      under: dir,
+      inputs: { config: CONFIG, out: join(dir, 'lock'), force: 'false' },
+    });
     expect({ code: run.code, log: run.code === 0 ? '' : run.log }).toEqual({ code: 0, log: '' });
     const { outputs } = run;
     expect(outputs['lock-digest']).toMatch(/^sha256:[0-9a-f]{64}$/);

@@ -19,14 +19,21 @@ let repo: string;
 let standin: GitHubStandin;
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist/candidate/index.js'))) throw new Error('dist/candidate is missing: run npx tsc -b && node scripts/bundle.mjs candidate');
+  if (!existsSync(join(ROOT, 'dist/candidate/index.js')))
+    throw new Error('dist/candidate is missing: run npx tsc -b && node scripts/bundle.mjs candidate');
   work = await mkdtemp(join(tmpdir(), 'karoo-root-action-'));
   // The bundle alone, with no sibling step bundles beside it: the steps run inside it, in one process.
   await cp(join(ROOT, 'dist/candidate'), join(work, 'dist/candidate'), { recursive: true });
   BUNDLE = join(work, 'dist/candidate/index.js');
   repo = join(work, 'repo');
-  await cp(join(ROOT, 'examples/cam'), repo, { recursive: true, filter: (src) => !src.includes('__pycache__') && !src.endsWith('.toml') && !src.endsWith('requirements.txt') });
-  const git = (...a: string[]) => execFileSync('git', ['-c', 'user.email=ci@example.invalid', '-c', 'user.name=ci', '-c', 'init.defaultBranch=main', ...a], { cwd: repo });
+  await cp(join(ROOT, 'examples/cam'), repo, {
+    recursive: true,
+    filter: (src) => !src.includes('__pycache__') && !src.endsWith('.toml') && !src.endsWith('requirements.txt'),
+  });
+  const git = (...a: string[]) =>
+    execFileSync('git', ['-c', 'user.email=ci@example.invalid', '-c', 'user.name=ci', '-c', 'init.defaultBranch=main', ...a], {
+      cwd: repo,
+    });
   git('init', '-q');
   git('add', '.');
   git('commit', '-qm', 'example');
@@ -68,7 +75,11 @@ describe('the root action', () => {
     const first = await run({ store });
     expect({ code: first.code, log: first.code === 0 ? '' : first.log }).toEqual({ code: 0, log: '' });
     expect(first.outputs.candidate).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(first.outputs).toMatchObject({ existed: 'false', 'lock-path': join(repo, 'pylock.toml'), 'candidate-ref': `${store}@${first.outputs.candidate}` });
+    expect(first.outputs).toMatchObject({
+      existed: 'false',
+      'lock-path': join(repo, 'pylock.toml'),
+      'candidate-ref': `${store}@${first.outputs.candidate}`,
+    });
     // The digest is the lock's: the CLI computes the same one from the lock the step wrote.
     const digest = await karoo(['digest', '--lock', join(repo, 'pylock.toml'), '--config', join(repo, 'karoo.yml')]);
     expect(digest.stdout.trim()).toBe(first.outputs.candidate);

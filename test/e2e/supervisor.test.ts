@@ -29,7 +29,10 @@ async function storeState(): Promise<{ supervisor: number; pid: number; restarts
 beforeAll(async () => {
   await buildImage();
   work = mkdtempSync(join(tmpdir(), 'karoo-e2e-supervisor-'));
-  cpSync(join(ROOT, 'examples/cam'), join(work, 'cam'), { recursive: true, filter: (p) => !p.includes('/.karoo') && !p.includes('/reports') });
+  cpSync(join(ROOT, 'examples/cam'), join(work, 'cam'), {
+    recursive: true,
+    filter: (p) => !p.includes('/.karoo') && !p.includes('/reports'),
+  });
   cfg = join(work, 'cam', 'karoo.yml');
   const built = json<{ candidate: string; store: string }>(await karoo(['demo', '--example', join(work, 'cam'), '--no-accept', '--json']));
   candidate = built.candidate;
@@ -55,11 +58,39 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 }, 120_000);
 
-describe('services under karoo\'s supervisor', () => {
+describe("services under karoo's supervisor", () => {
   it('deploys, passes acceptance across nodes, and installs no systemd unit', async () => {
-    const d = await karoo(['deploy', '--config', cfg, '--inventory', invPath, '--store', store, '--candidate', candidate, '--environment', 'integration', '--json']);
+    const d = await karoo([
+      'deploy',
+      '--config',
+      cfg,
+      '--inventory',
+      invPath,
+      '--store',
+      store,
+      '--candidate',
+      candidate,
+      '--environment',
+      'integration',
+      '--json',
+    ]);
     expect(d.code).toBe(0);
-    const a = await karoo(['accept', '--config', cfg, '--inventory', invPath, '--store', store, '--candidate', candidate, '--environment', 'integration', '--out', join(work, 'acc'), '--json']);
+    const a = await karoo([
+      'accept',
+      '--config',
+      cfg,
+      '--inventory',
+      invPath,
+      '--store',
+      store,
+      '--candidate',
+      candidate,
+      '--environment',
+      'integration',
+      '--out',
+      join(work, 'acc'),
+      '--json',
+    ]);
     expect(json<{ result: string }>(a).result).toBe('passed');
     expect((await sh('store-1', `systemctl is-active ${UNIT}`)).stdout.trim()).not.toBe('active');
     expect((await sh('store-1', `test -e /etc/systemd/system/${UNIT}`)).code).not.toBe(0);
@@ -79,28 +110,87 @@ describe('services under karoo\'s supervisor', () => {
     expect(after.pid).not.toBe(before.pid);
     expect(after.supervisor).toBe(before.supervisor);
     expect(after.restarts).toBe(before.restarts + 1);
-    const again = await karoo(['deploy', '--config', cfg, '--inventory', invPath, '--store', store, '--candidate', candidate, '--environment', 'integration', '--json']);
+    const again = await karoo([
+      'deploy',
+      '--config',
+      cfg,
+      '--inventory',
+      invPath,
+      '--store',
+      store,
+      '--candidate',
+      candidate,
+      '--environment',
+      'integration',
+      '--json',
+    ]);
     expect(again.code).toBe(0);
     expect(json<{ nodes: Array<{ changed: boolean }> }>(again).nodes.every((n) => !n.changed)).toBe(true);
-    const s = await karoo(['status', '--config', cfg, '--inventory', invPath, '--candidate', candidate, '--environment', 'integration', '--json']);
+    const s = await karoo([
+      'status',
+      '--config',
+      cfg,
+      '--inventory',
+      invPath,
+      '--candidate',
+      candidate,
+      '--environment',
+      'integration',
+      '--json',
+    ]);
     expect(s.code).toBe(0);
   }, 120_000);
 
   it('reports a stopped supervisor as drift', async () => {
     const st = await storeState();
     await sh('store-1', `kill -9 ${st.supervisor} ${st.pid}`);
-    const s = await karoo(['status', '--config', cfg, '--inventory', invPath, '--candidate', candidate, '--environment', 'integration', '--json']);
+    const s = await karoo([
+      'status',
+      '--config',
+      cfg,
+      '--inventory',
+      invPath,
+      '--candidate',
+      candidate,
+      '--environment',
+      'integration',
+      '--json',
+    ]);
     expect(s.code).not.toBe(0);
     expect(s.stdout).toContain(`service ${UNIT} is inactive`);
     // Deploy repairs it: a new supervisor and a new service process, both alive, and no drift.
-    const d = await karoo(['deploy', '--config', cfg, '--inventory', invPath, '--store', store, '--candidate', candidate, '--environment', 'integration', '--json']);
+    const d = await karoo([
+      'deploy',
+      '--config',
+      cfg,
+      '--inventory',
+      invPath,
+      '--store',
+      store,
+      '--candidate',
+      candidate,
+      '--environment',
+      'integration',
+      '--json',
+    ]);
     expect(d.code).toBe(0);
     const repaired = await storeState();
     expect(repaired.state).toBe('running');
     expect(repaired.supervisor).not.toBe(st.supervisor);
     expect(repaired.pid).not.toBe(st.pid);
     expect((await sh('store-1', `kill -0 ${repaired.supervisor} && kill -0 ${repaired.pid}`)).code).toBe(0);
-    const after = await karoo(['status', '--config', cfg, '--inventory', invPath, '--candidate', candidate, '--environment', 'integration', '--json']);
+    const after = await karoo([
+      'status',
+      '--config',
+      cfg,
+      '--inventory',
+      invPath,
+      '--candidate',
+      candidate,
+      '--environment',
+      'integration',
+      '--json',
+    ]);
     expect(after.code).toBe(0);
   }, 120_000);
 });

@@ -32,10 +32,14 @@ function write(path: string, text: string): void {
 
 /** The release script as the workflow runs it; the build and the checks are the test repository's own. */
 function release(...args: string[]): { code: number; out: string } {
-  const r = spawnSync(process.execPath, [SCRIPT, ...args, '--repo', repo, '--build-command', 'node build.mjs', '--check-command', 'node check.mjs'], {
-    encoding: 'utf8',
-    env: { ...process.env, NODE_OPTIONS: '' },
-  });
+  const r = spawnSync(
+    process.execPath,
+    [SCRIPT, ...args, '--repo', repo, '--build-command', 'node build.mjs', '--check-command', 'node check.mjs'],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_OPTIONS: '' },
+    },
+  );
   return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -65,8 +69,14 @@ beforeEach(() => {
   git(['config', 'user.email', 'release@karoo.test']);
   git(['config', 'user.name', 'karoo release test']);
   git(['remote', 'add', 'origin', remote]);
-  write('build.mjs', `import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';\nmkdirSync('dist/step', { recursive: true });\nwriteFileSync('dist/step/index.js', '// built\\n' + readFileSync('src/main.js', 'utf8'));\n`);
-  write('check.mjs', `import { existsSync } from 'node:fs';\nif (existsSync('FAIL')) { console.error('check failed'); process.exit(1); }\n`);
+  write(
+    'build.mjs',
+    `import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';\nmkdirSync('dist/step', { recursive: true });\nwriteFileSync('dist/step/index.js', '// built\\n' + readFileSync('src/main.js', 'utf8'));\n`,
+  );
+  write(
+    'check.mjs',
+    `import { existsSync } from 'node:fs';\nif (existsSync('FAIL')) { console.error('check failed'); process.exit(1); }\n`,
+  );
   write('action.yml', 'name: karoo\nruns:\n  using: node24\n  main: dist/step/index.js\n');
   write('actions/step/action.yml', 'name: karoo step\nruns:\n  using: node24\n  main: ../../dist/step/index.js\n');
   write('.github/workflows/candidate.yml', 'name: karoo candidate\non:\n  workflow_call:\njobs: {}\n');
@@ -91,7 +101,7 @@ describe('releasing karoo', () => {
     expect(tagsAt('v1.0.0')).toBe(first);
     // What OWNER/karoo@v1, OWNER/karoo/actions/step@v1 and …/candidate.yml@v1 read: one commit, with its bundle.
     for (const path of ['action.yml', 'actions/step/action.yml', '.github/workflows/candidate.yml']) git(['cat-file', '-e', `v1:${path}`]);
-    expect(git(['show', 'v1:dist/step/index.js'])).toContain("step 1.1.0");
+    expect(git(['show', 'v1:dist/step/index.js'])).toContain('step 1.1.0');
 
     // The remote got both, the major tag moved there too.
     expect(tags(remote)).toEqual(['v1', 'v1.0.0', 'v1.1.0']);
@@ -166,7 +176,9 @@ describe('releasing karoo', () => {
     commit('an action without its bundle');
     const r = release('1.0.0', '--tag-only');
     expect(r.code).toBe(6);
-    expect(r.out).toMatch(/lacks the bundles its actions run: actions\/other\/action\.yml runs\.main \.\.\/\.\.\/dist\/other\/index\.js \(dist\/other\/index\.js\)/);
+    expect(r.out).toMatch(
+      /lacks the bundles its actions run: actions\/other\/action\.yml runs\.main \.\.\/\.\.\/dist\/other\/index\.js \(dist\/other\/index\.js\)/,
+    );
     expect(tags()).toEqual([]);
   });
 });

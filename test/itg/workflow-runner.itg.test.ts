@@ -172,7 +172,7 @@ describe('uses: steps', () => {
     expect(step('use', 'after-composite').outputs.env).toBe('composite-env');
   });
 
-  it('emulates actions/checkout with a git checkout of the run\'s commit', () => {
+  it("emulates actions/checkout with a git checkout of the run's commit", () => {
     expect(step('use', 'checkout').outputs).toEqual({ ref: '', commit: app.head() });
     expect(step('use', 'head').outputs.head).toBe(`${app.head()} origin=https://github.com/acme/app`);
   });
@@ -285,7 +285,9 @@ describe('permissions, pull requests from the repository and from forks, workflo
   it("enforces the job token's permissions in the stand-in: contents: read cannot comment, pull-requests: write can", () => {
     expect(same.jobs['read-only']!.steps[0]!.outputs.status).toBe('403');
     expect(same.jobs.writer!.steps[0]!.outputs.status).toBe('201');
-    const creates = same.requests.filter((q) => q.operationId === 'issues/create-comment').map((q) => [q.token === same.jobs.writer!.token ? 'writer' : 'read-only', q.status]);
+    const creates = same.requests
+      .filter((q) => q.operationId === 'issues/create-comment')
+      .map((q) => [q.token === same.jobs.writer!.token ? 'writer' : 'read-only', q.status]);
     expect(creates.sort()).toEqual([
       ['read-only', 403],
       ['writer', 201],
@@ -305,7 +307,14 @@ describe('permissions, pull requests from the repository and from forks, workflo
       ...base(),
       workflow: '.github/workflows/report.yml',
       event: 'workflow_run',
-      payload: events.workflowRun({ repository: 'acme/app', id: fork.runId, name: 'comment', conclusion: fork.conclusion, headSha: app.head(), headRepo: 'evil/app' }),
+      payload: events.workflowRun({
+        repository: 'acme/app',
+        id: fork.runId,
+        name: 'comment',
+        conclusion: fork.conclusion,
+        headSha: app.head(),
+        headRepo: 'evil/app',
+      }),
     });
     expect(r.jobs.report!.result).toBe('success');
     expect(r.jobs.report!.steps[1]!.outputs.run).toBe('200 completed success .github/workflows/comment.yml pull_request evil/app');
@@ -322,8 +331,19 @@ describe('workflow_dispatch, environments, concurrency', () => {
     production: { branches: ['release/*'] },
     qa: { reviewers: 'reject' as const },
   };
-  const dispatch = (workflow: string, inputs: Record<string, string | boolean | number>, extra: Partial<Parameters<WorkflowRunner['run']>[0]> = {}) =>
-    runner.run({ ...base(), workflow, event: 'workflow_dispatch', payload: events.workflowDispatch({ repository: 'acme/app', inputs }), environments, ...extra });
+  const dispatch = (
+    workflow: string,
+    inputs: Record<string, string | boolean | number>,
+    extra: Partial<Parameters<WorkflowRunner['run']>[0]> = {},
+  ) =>
+    runner.run({
+      ...base(),
+      workflow,
+      event: 'workflow_dispatch',
+      payload: events.workflowDispatch({ repository: 'acme/app', inputs }),
+      environments,
+      ...extra,
+    });
   const waitFor = async (check: () => boolean) => {
     for (let i = 0; i < 600 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
     if (!check()) throw new Error('condition not reached');
@@ -338,8 +358,12 @@ describe('workflow_dispatch, environments, concurrency', () => {
   }, 60_000);
 
   it("refuses dispatches GitHub refuses: a missing required input, a value outside a choice's options", async () => {
-    await expect(dispatch('.github/workflows/dispatch.yml', { environment: 'staging' })).rejects.toThrow("Required input 'candidate' not provided");
-    await expect(dispatch('.github/workflows/dispatch.yml', { candidate: 'c1', level: 'mid', environment: 'staging' })).rejects.toThrow("'mid' for input 'level' not in the list of allowed values");
+    await expect(dispatch('.github/workflows/dispatch.yml', { environment: 'staging' })).rejects.toThrow(
+      "Required input 'candidate' not provided",
+    );
+    await expect(dispatch('.github/workflows/dispatch.yml', { candidate: 'c1', level: 'mid', environment: 'staging' })).rejects.toThrow(
+      "'mid' for input 'level' not in the list of allowed values",
+    );
   });
 
   it("applies an environment's protection rules: deployment branches and a rejecting reviewer", async () => {
@@ -353,9 +377,13 @@ describe('workflow_dispatch, environments, concurrency', () => {
   }, 60_000);
 
   it('queues every dispatch to one environment with queue: max (none is dropped)', async () => {
-    const runs = await Promise.all([1, 2, 3].map((n) => dispatch('.github/workflows/dispatch.yml', { candidate: `c${n}`, environment: 'staging' })));
+    const runs = await Promise.all(
+      [1, 2, 3].map((n) => dispatch('.github/workflows/dispatch.yml', { candidate: `c${n}`, environment: 'staging' })),
+    );
     expect(runs.map((r) => r.jobs.deploy!.result)).toEqual(['success', 'success', 'success']);
-    const history = runner.concurrency.history.filter((h) => h.startsWith('deploy-staging') && runs.some((r) => h.includes(`of run ${r.runId}`)));
+    const history = runner.concurrency.history.filter(
+      (h) => h.startsWith('deploy-staging') && runs.some((r) => h.includes(`of run ${r.runId}`)),
+    );
     expect(history.filter((h) => h.includes('pending'))).toHaveLength(2);
     expect(history.filter((h) => h.includes('cancelled'))).toEqual([]);
   }, 60_000);
@@ -374,7 +402,11 @@ describe('workflow_dispatch, environments, concurrency', () => {
 
   it('cancels the running run with cancel-in-progress; its always() and cancelled() steps still run', async () => {
     let started = false;
-    const first = dispatch('.github/workflows/cancel.yml', { hold: 30 }, { onLog: (_job, line) => (started ||= line.startsWith('shell:')) });
+    const first = dispatch(
+      '.github/workflows/cancel.yml',
+      { hold: 30 },
+      { onLog: (_job, line) => (started ||= line.startsWith('shell:')) },
+    );
     await waitFor(() => started);
     const second = await dispatch('.github/workflows/cancel.yml', { hold: 0 });
     const a = await first;
@@ -419,10 +451,24 @@ describe('the Actions cache stand-in, through the real @actions/cache', () => {
 });
 
 describe('scripts/run-workflow.mjs', () => {
-  const cli = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'scripts/run-workflow.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, [join(ROOT, 'scripts/run-workflow.mjs'), ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
 
   it('runs a workflow on plain Node and prints the result as JSON', () => {
-    const r = cli(['--repo', app.dir, '--repository', 'acme/app', '--workflow', '.github/workflows/hello.yml', '--var', 'WHO=cli', '--json']);
+    const r = cli([
+      '--repo',
+      app.dir,
+      '--repository',
+      'acme/app',
+      '--workflow',
+      '.github/workflows/hello.yml',
+      '--var',
+      'WHO=cli',
+      '--json',
+    ]);
     expect(r.status).toBe(0);
     const result = JSON.parse(r.stdout) as RunResult & { violations: string[] };
     expect(result.jobs.hello!.outputs).toEqual({ said: 'hello cli' });

@@ -12,7 +12,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ROOT } from '../support/cli.js';
-import { actionFiles, actionlint, checkKarooUses, parseActionWithGitHub, checkPermissions, checkPinned, checkRunScripts, localPath, parseWithGitHub, workflowFiles } from '../support/workflows.js';
+import {
+  actionFiles,
+  actionlint,
+  checkKarooUses,
+  parseActionWithGitHub,
+  checkPermissions,
+  checkPinned,
+  checkRunScripts,
+  localPath,
+  parseWithGitHub,
+  workflowFiles,
+} from '../support/workflows.js';
 
 const files = workflowFiles();
 
@@ -50,7 +61,14 @@ describe('workflows', () => {
   it('templates come with their .properties.json', () => {
     for (const f of files.filter((x) => x.startsWith('workflows-templates/'))) {
       const props = JSON.parse(readFileSync(join(ROOT, f.replace(/\.ya?ml$/, '.properties.json')), 'utf8')) as Record<string, unknown>;
-      expect(props).toEqual(expect.objectContaining({ name: expect.any(String), description: expect.any(String), iconName: 'karoo', categories: expect.any(Array) }));
+      expect(props).toEqual(
+        expect.objectContaining({
+          name: expect.any(String),
+          description: expect.any(String),
+          iconName: 'karoo',
+          categories: expect.any(Array),
+        }),
+      );
       readFileSync(join(ROOT, 'workflows-templates', `${String(props.iconName)}.svg`));
     }
   });
@@ -70,8 +88,14 @@ describe('workflows', () => {
     expect(gateCheckout?.with?.path).toBe('.karoo/default-branch');
     const promote = job.steps.find((s) => s.uses === '$/actions/promote');
     expect(promote?.with?.['gate-config']).toBe('.karoo/default-branch/${{ inputs.config }}');
-    const dispatch = parseYaml(readFileSync(join(ROOT, 'workflows-templates/karoo-release.yml'), 'utf8')) as { on: { workflow_dispatch: { inputs: Record<string, { type: string }> } } };
-    expect(Object.fromEntries(Object.entries(dispatch.on.workflow_dispatch.inputs).map(([k, v]) => [k, v.type]))).toMatchObject({ candidate: 'string', environment: 'environment', reason: 'string' });
+    const dispatch = parseYaml(readFileSync(join(ROOT, 'workflows-templates/karoo-release.yml'), 'utf8')) as {
+      on: { workflow_dispatch: { inputs: Record<string, { type: string }> } };
+    };
+    expect(Object.fromEntries(Object.entries(dispatch.on.workflow_dispatch.inputs).map(([k, v]) => [k, v.type]))).toMatchObject({
+      candidate: 'string',
+      environment: 'environment',
+      reason: 'string',
+    });
   });
 });
 
@@ -91,7 +115,9 @@ describe("karoo's steps in the reusable workflows", () => {
       const karoo = usesOf(f).filter((u) => localPath(u) !== undefined);
       expect(karoo.length).toBeGreaterThan(0);
       for (const u of karoo) expect(u).toMatch(/^\.\/\.karoo\/karoo\/actions\/[a-z]+$/);
-      const doc = parseYaml(readFileSync(join(ROOT, f), 'utf8')) as { on: { workflow_call: { inputs: Record<string, { required?: boolean }> } } };
+      const doc = parseYaml(readFileSync(join(ROOT, f), 'utf8')) as {
+        on: { workflow_call: { inputs: Record<string, { required?: boolean }> } };
+      };
       expect(doc.on.workflow_call.inputs['karoo-ref']?.required).toBe(true);
     }
   });
@@ -110,7 +136,9 @@ describe("karoo's steps in the reusable workflows", () => {
     );
     expect(thirdParty.length).toBeGreaterThan(20);
     for (const { file, uses, comment } of thirdParty) {
-      expect(`${file}: ${uses} # ${comment}`).toBe(`${file}: ${uses in node24 ? uses : 'a Node 24 pin'} # ${node24[uses] ?? 'its version'}`);
+      expect(`${file}: ${uses} # ${comment}`).toBe(
+        `${file}: ${uses in node24 ? uses : 'a Node 24 pin'} # ${node24[uses] ?? 'its version'}`,
+      );
     }
   });
 
@@ -128,15 +156,31 @@ describe("karoo's steps in the reusable workflows", () => {
 
   it("actionlint's finding on $/ is the only one dropped, and only for $/", async () => {
     const { isSelfRepositoryFinding } = await import('../support/workflows.js');
-    expect(isSelfRepositoryFinding({ kind: 'action', message: 'specifying action "$/actions/resolve" in invalid format because ref is missing. available formats are ...' })).toBe(true);
-    expect(isSelfRepositoryFinding({ kind: 'action', message: 'specifying action "actions/checkout" in invalid format because ref is missing. available formats are ...' })).toBe(false);
-    expect(isSelfRepositoryFinding({ kind: 'expression', message: 'specifying action "$/x" in invalid format because ref is missing' })).toBe(false);
+    expect(
+      isSelfRepositoryFinding({
+        kind: 'action',
+        message: 'specifying action "$/actions/resolve" in invalid format because ref is missing. available formats are ...',
+      }),
+    ).toBe(true);
+    expect(
+      isSelfRepositoryFinding({
+        kind: 'action',
+        message: 'specifying action "actions/checkout" in invalid format because ref is missing. available formats are ...',
+      }),
+    ).toBe(false);
+    expect(
+      isSelfRepositoryFinding({ kind: 'expression', message: 'specifying action "$/x" in invalid format because ref is missing' }),
+    ).toBe(false);
   });
 });
 
 describe("candidate.yml's outputs, evaluated with GitHub's expression library", () => {
   type Jobs = Record<string, { outputs: Record<string, string> }>;
-  const outputs = (parseYaml(readFileSync(join(ROOT, '.github/workflows/candidate.yml'), 'utf8')) as { on: { workflow_call: { outputs: Record<string, { value: string }> } } }).on.workflow_call.outputs;
+  const outputs = (
+    parseYaml(readFileSync(join(ROOT, '.github/workflows/candidate.yml'), 'utf8')) as {
+      on: { workflow_call: { outputs: Record<string, { value: string }> } };
+    }
+  ).on.workflow_call.outputs;
   async function value(name: string, jobs: Jobs): Promise<unknown> {
     const { Evaluator, Lexer, Parser, data } = await import('@actions/expressions');
     const text = /^\$\{\{(.*)\}\}$/s.exec(outputs[name]!.value.trim())![1]!;
@@ -146,7 +190,17 @@ describe("candidate.yml's outputs, evaluated with GitHub's expression library", 
   }
   // A job that did not run, or died before setting an output, has '' for it.
   const run = (build: Record<string, string>, accept: Record<string, string> = {}, report: Record<string, string> = {}): Jobs => ({
-    build: { outputs: { candidate: 'sha256:c', 'lock-digest': 'sha256:l', 'has-evidence': 'false', acceptance: 'true', evidence: '', 'system-id': '', ...build } },
+    build: {
+      outputs: {
+        candidate: 'sha256:c',
+        'lock-digest': 'sha256:l',
+        'has-evidence': 'false',
+        acceptance: 'true',
+        evidence: '',
+        'system-id': '',
+        ...build,
+      },
+    },
     accept: { outputs: { result: '', evidence: '', 'system-id': '', reason: '', ...accept } },
     report: { outputs: { 'comment-url': '', ...report } },
   });
@@ -157,25 +211,44 @@ describe("candidate.yml's outputs, evaluated with GitHub's expression library", 
 
   it.each([
     ['tests passed', run({}, { result: 'passed', evidence: 'sha256:e', 'system-id': 'sha256:s' }), 'passed', ''],
-    ['tests failed', run({}, { result: 'failed', reason: 'the acceptance tests failed (2 failed)' }), 'failed', 'the acceptance tests failed (2 failed)'],
+    [
+      'tests failed',
+      run({}, { result: 'failed', reason: 'the acceptance tests failed (2 failed)' }),
+      'failed',
+      'the acceptance tests failed (2 failed)',
+    ],
     ['earlier passing evidence', run({ 'has-evidence': 'true', evidence: 'sha256:old', 'system-id': 'sha256:s' }), 'passed', ''],
-    ['provisioning failed (the accept job died before the tests)', run({}, { reason: 'provisioning the machines failed: apt-get install exited 100' }), 'failed', 'provisioning the machines failed: apt-get install exited 100'],
+    [
+      'provisioning failed (the accept job died before the tests)',
+      run({}, { reason: 'provisioning the machines failed: apt-get install exited 100' }),
+      'failed',
+      'provisioning the machines failed: apt-get install exited 100',
+    ],
     ['the accept job was cancelled or timed out (no outputs at all)', run({}), 'failed', ''],
     ['acceptance off', run({ acceptance: 'false' }), 'skipped', ''],
-    ['resolve or build failed', run({ candidate: '', 'lock-digest': '', 'has-evidence': '' }), 'failed', 'resolve or build failed; see the build job'],
+    [
+      'resolve or build failed',
+      run({ candidate: '', 'lock-digest': '', 'has-evidence': '' }),
+      'failed',
+      'resolve or build failed; see the build job',
+    ],
   ])('%s', async (_what, jobs, result, reason) => {
     expect(await value('result', jobs)).toBe(result);
     expect(await value('reason', jobs)).toBe(reason);
   });
 
   it('evidence, system id and comment come from the job that has them', async () => {
-    const fresh = run({}, { result: 'passed', evidence: 'sha256:e', 'system-id': 'sha256:s' }, { 'comment-url': 'https://github.com/acme/cam/pull/1#issuecomment-2' });
-    expect([await value('evidence', fresh), await value('system-id', fresh), await value('comment-url', fresh), await value('lock-digest', fresh)]).toEqual([
-      'sha256:e',
-      'sha256:s',
-      'https://github.com/acme/cam/pull/1#issuecomment-2',
-      'sha256:l',
-    ]);
+    const fresh = run(
+      {},
+      { result: 'passed', evidence: 'sha256:e', 'system-id': 'sha256:s' },
+      { 'comment-url': 'https://github.com/acme/cam/pull/1#issuecomment-2' },
+    );
+    expect([
+      await value('evidence', fresh),
+      await value('system-id', fresh),
+      await value('comment-url', fresh),
+      await value('lock-digest', fresh),
+    ]).toEqual(['sha256:e', 'sha256:s', 'https://github.com/acme/cam/pull/1#issuecomment-2', 'sha256:l']);
     const earlier = run({ 'has-evidence': 'true', evidence: 'sha256:old', 'system-id': 'sha256:s0' });
     expect([await value('evidence', earlier), await value('system-id', earlier)]).toEqual(['sha256:old', 'sha256:s0']);
   });
@@ -233,7 +306,9 @@ jobs:
         `${f} jobs.x: no permissions:`,
         `${f} jobs.y: no permissions:`,
         // A caller that grants less than the called jobs ask for: GitHub refuses it outright.
-        expect.stringMatching(/^\S+ jobs\.y: \.github\/workflows\/release\.yml's job 'promote' asks for contents: write, .*which this job does not grant/),
+        expect.stringMatching(
+          /^\S+ jobs\.y: \.github\/workflows\/release\.yml's job 'promote' asks for contents: write, .*which this job does not grant/,
+        ),
       ]);
       const parsed = await parseWithGitHub(f);
       expect(parsed.join('\n')).toMatch(/environmnet/);

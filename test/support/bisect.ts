@@ -21,18 +21,30 @@ export interface NewLeaf {
 
 /** The leaves that move, in karoo.yml order: the good lock has the older version of each. */
 export const MOVED: readonly NewLeaf[] = [
-  { name: 'cam-store', version: '2.1.0', patch: { 'cam_store/__main__.py': ['("PUT", "/kv/"): self.put_key', '("PUT", "/v2/kv/"): self.put_key'] } },
+  {
+    name: 'cam-store',
+    version: '2.1.0',
+    patch: { 'cam_store/__main__.py': ['("PUT", "/kv/"): self.put_key', '("PUT", "/v2/kv/"): self.put_key'] },
+  },
   { name: 'cam-proxy', version: '2.2.0' },
   { name: 'cam-monitor', version: '0.3.1' },
   { name: 'cam-portal', version: '1.2.1', requires: ['cam-core>=1.2', 'cam-proxy>=2.2.0', 'wheel>=0.38'] },
 ];
 
 /** Versions in the good lock (karoo.yml as committed). */
-export const GOOD_VERSIONS: Readonly<Record<string, string>> = { 'cam-store': '2.0.0', 'cam-proxy': '2.2.0.dev3', 'cam-monitor': '0.3.0', 'cam-portal': '1.2.0' };
+export const GOOD_VERSIONS: Readonly<Record<string, string>> = {
+  'cam-store': '2.0.0',
+  'cam-proxy': '2.2.0.dev3',
+  'cam-monitor': '0.3.0',
+  'cam-portal': '1.2.0',
+};
 
 /** Copies examples/cam into `dir` (without its store and reports); returns the path of its karoo.yml. */
 export async function copyExample(dir: string): Promise<string> {
-  await cp(join(ROOT, 'examples/cam'), dir, { recursive: true, filter: (s) => !s.includes('/.karoo') && !s.includes('/reports') && !s.includes('__pycache__') });
+  await cp(join(ROOT, 'examples/cam'), dir, {
+    recursive: true,
+    filter: (s) => !s.includes('/.karoo') && !s.includes('/reports') && !s.includes('__pycache__'),
+  });
   return join(dir, 'karoo.yml');
 }
 

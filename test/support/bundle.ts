@@ -36,7 +36,11 @@ export interface BundleRun {
 export async function runBundle(bundle: string, o: BundleOptions): Promise<BundleRun> {
   const dir = await mkdtemp(join(o.under ?? tmpdir(), 'run-'));
   const files = { output: join(dir, 'output'), summary: join(dir, 'summary'), event: join(dir, 'event.json') };
-  await Promise.all([writeFile(files.output, ''), writeFile(files.summary, ''), o.event && writeFile(files.event, JSON.stringify(o.event.payload))]);
+  await Promise.all([
+    writeFile(files.output, ''),
+    writeFile(files.summary, ''),
+    o.event && writeFile(files.event, JSON.stringify(o.event.payload)),
+  ]);
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,

@@ -32,7 +32,12 @@ export const REGISTRY_CANARY = 'canary-registry-c41d9e8a07b2f563';
 export const CANDIDATE_WORKFLOW = '.github/workflows/karoo-candidate.yml';
 
 /** The secrets the consumer's repository has, under the names the README tells users to set. */
-export const SECRETS = { INDEX_USERNAME: INDEX_USER, INDEX_PASSWORD: CANARY, REGISTRY_USERNAME: REGISTRY_USER, REGISTRY_PASSWORD: REGISTRY_CANARY } as const;
+export const SECRETS = {
+  INDEX_USERNAME: INDEX_USER,
+  INDEX_PASSWORD: CANARY,
+  REGISTRY_USERNAME: REGISTRY_USER,
+  REGISTRY_PASSWORD: REGISTRY_CANARY,
+} as const;
 
 const ACCEPT_PY = `import json, os, sys
 inv = json.load(open(os.environ["KAROO_INVENTORY"]))
@@ -50,11 +55,21 @@ export const template = (name: string): string => readFileSync(join(ROOT, 'workf
 
 /** The three starter workflows, at the paths a user copies them to. */
 export function starterWorkflows(): Record<string, string> {
-  return Object.fromEntries(['karoo-candidate.yml', 'karoo-release.yml', 'karoo-report-comment.yml'].map((f) => [`.github/workflows/${f}`, template(f)]));
+  return Object.fromEntries(
+    ['karoo-candidate.yml', 'karoo-release.yml', 'karoo-report-comment.yml'].map((f) => [`.github/workflows/${f}`, template(f)]),
+  );
 }
 
 const wheel = (name: string, version: string, requires: string[] = []) =>
-  wheelFile(buildWheel({ name, version, requires, requiresPython: '>=3.8', files: { [`${name.replace(/-/g, '_')}/__init__.py`]: `VERSION = "${version}"\n` } }));
+  wheelFile(
+    buildWheel({
+      name,
+      version,
+      requires,
+      requiresPython: '>=3.8',
+      files: { [`${name.replace(/-/g, '_')}/__init__.py`]: `VERSION = "${version}"\n` },
+    }),
+  );
 
 /**
  * karoo at v1 the way its release process makes it: a clone of this repository's HEAD, with the
@@ -67,17 +82,28 @@ const wheel = (name: string, version: string, requires: string[] = []) =>
 export function releaseKaroo(work: string, from: 'worktree' | 'committed' = 'worktree'): string {
   const dir = join(work, 'karoo');
   execFileSync('git', ['clone', '-q', '--shared', ROOT, dir]);
-  for (const t of execFileSync('git', ['tag', '--list', 'v*'], { cwd: dir, encoding: 'utf8' }).split('\n').filter(Boolean)) execFileSync('git', ['tag', '-d', t], { cwd: dir });
+  for (const t of execFileSync('git', ['tag', '--list', 'v*'], { cwd: dir, encoding: 'utf8' }).split('\n').filter(Boolean))
+    execFileSync('git', ['tag', '-d', t], { cwd: dir });
   for (const p of from === 'worktree' ? ['dist', 'actions', '.github/workflows', 'action.yml'] : []) {
-    cpSync(join(ROOT, p), join(dir, p), { recursive: true, filter: (s) => !s.includes('node_modules') && !/\/actions\/[^/]+\/(lib|src)(\/|$)/.test(s) });
+    cpSync(join(ROOT, p), join(dir, p), {
+      recursive: true,
+      filter: (s) => !s.includes('node_modules') && !/\/actions\/[^/]+\/(lib|src)(\/|$)/.test(s),
+    });
   }
-  const git = (...a: string[]) => execFileSync('git', ['-c', 'user.name=release', '-c', 'user.email=release@example.invalid', '-c', 'commit.gpgsign=false', ...a], { cwd: dir, encoding: 'utf8' });
+  const git = (...a: string[]) =>
+    execFileSync('git', ['-c', 'user.name=release', '-c', 'user.email=release@example.invalid', '-c', 'commit.gpgsign=false', ...a], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
   git('add', '-A', '--', 'dist', 'actions', '.github/workflows', 'action.yml');
   if (from === 'worktree') git('commit', '-q', '--allow-empty', '-m', 'release candidate: the work tree’s workflows, actions and bundles');
   // Untracked files the copy left (ignored paths stay ignored): the release refuses a dirty tree.
-  const out = execFileSync(process.execPath, [join(ROOT, 'scripts/release.mjs'), '1.0.0', '--tag-only', '--repo', dir], { encoding: 'utf8' });
+  const out = execFileSync(process.execPath, [join(ROOT, 'scripts/release.mjs'), '1.0.0', '--tag-only', '--repo', dir], {
+    encoding: 'utf8',
+  });
   if (!out.includes('released v1.0.0')) throw new Error(`scripts/release.mjs did not release v1.0.0:\n${out}`);
-  if (git('rev-parse', 'v1^{commit}').trim() !== git('rev-parse', 'HEAD').trim()) throw new Error('scripts/release.mjs did not move v1 to the released commit');
+  if (git('rev-parse', 'v1^{commit}').trim() !== git('rev-parse', 'HEAD').trim())
+    throw new Error('scripts/release.mjs did not move v1 to the released commit');
   return dir;
 }
 
@@ -107,7 +133,12 @@ export interface Consumer {
    * A run of the consumer's `workflow` for `event`, with the repository's secrets (none for a
    * fork, as GitHub does) and karoo at v1, recorded with the stand-in as GitHub records runs.
    */
-  candidateRun(event: 'pull_request' | 'push', payload: Record<string, unknown>, headSha: string, options?: { fork?: boolean; workflow?: string }): Promise<RunResult>;
+  candidateRun(
+    event: 'pull_request' | 'push',
+    payload: Record<string, unknown>,
+    headSha: string,
+    options?: { fork?: boolean; workflow?: string },
+  ): Promise<RunResult>;
   /** A pull request's run of `workflow` (default the candidate starter); a `headRepo` makes it a fork's. */
   pullRequest(number: number, headSha: string, options?: { headRef?: string; headRepo?: string; workflow?: string }): Promise<RunResult>;
   close(): Promise<void>;
@@ -119,9 +150,12 @@ export interface Consumer {
  * consumer's repository with karoo.yml, its acceptance test and `workflows` (path → content;
  * default: the three starter workflows) on main. `karoo`: see releaseKaroo.
  */
-export async function startConsumer(options: { workflows?: Record<string, string>; karoo?: 'worktree' | 'committed' } = {}): Promise<Consumer> {
+export async function startConsumer(
+  options: { workflows?: Record<string, string>; karoo?: 'worktree' | 'committed' } = {},
+): Promise<Consumer> {
   for (const step of ['candidate', 'resolve', 'build', 'promote', 'provision', 'deploy', 'accept', 'report']) {
-    if (!existsSync(join(ROOT, 'dist', step, 'index.js'))) throw new Error(`dist/${step} is missing: run npx tsc -b && node scripts/bundle.mjs`);
+    if (!existsSync(join(ROOT, 'dist', step, 'index.js')))
+      throw new Error(`dist/${step} is missing: run npx tsc -b && node scripts/bundle.mjs`);
   }
   const work = await mkdtemp(join(tmpdir(), 'karoo-consumer-'));
   const published: IndexProjectInput[] = [
@@ -177,7 +211,12 @@ ${extra.provision ?? '  provider: nspawn\n  ttl: 30m'}
 `;
     const app = createRepo({
       parent: work,
-      files: { 'karoo.yml': karooYml(), 'tests/accept.py': ACCEPT_PY, '.gitignore': 'reports/\n.karoo/\n', ...(options.workflows ?? starterWorkflows()) },
+      files: {
+        'karoo.yml': karooYml(),
+        'tests/accept.py': ACCEPT_PY,
+        '.gitignore': 'reports/\n.karoo/\n',
+        ...(options.workflows ?? starterWorkflows()),
+      },
     });
     if (existsSync(join(app.dir, 'actions'))) throw new Error('the consumer must have no actions/ directory');
     const mainSha = app.head();
@@ -228,12 +267,30 @@ ${extra.provision ?? '  provider: nspawn\n  ttl: 30m'}
         dump(r, `run-${results.length}`);
         // GitHub keeps a record of every run: promote asks it whether evidence came from a
         // successful run of the candidate workflow.
-        standin.addWorkflowRun(REPO, { id: Number(r.runId), path: workflow, conclusion: r.conclusion === 'success' ? 'success' : 'failure', headSha, event, name: 'candidate', ...(fork ? { headRepo: 'outsider/tern' } : {}) });
+        standin.addWorkflowRun(REPO, {
+          id: Number(r.runId),
+          path: workflow,
+          conclusion: r.conclusion === 'success' ? 'success' : 'failure',
+          headSha,
+          event,
+          name: 'candidate',
+          ...(fork ? { headRepo: 'outsider/tern' } : {}),
+        });
         return r;
       },
       pullRequest(number, headSha, o = {}) {
-        const payload = events.pullRequest({ repository: REPO, number, headSha, baseSha: mainSha, headRef: o.headRef ?? 'topic', ...(o.headRepo ? { headRepo: o.headRepo } : {}) });
-        return consumer.candidateRun('pull_request', payload, headSha, { fork: !!o.headRepo, ...(o.workflow ? { workflow: o.workflow } : {}) });
+        const payload = events.pullRequest({
+          repository: REPO,
+          number,
+          headSha,
+          baseSha: mainSha,
+          headRef: o.headRef ?? 'topic',
+          ...(o.headRepo ? { headRepo: o.headRepo } : {}),
+        });
+        return consumer.candidateRun('pull_request', payload, headSha, {
+          fork: !!o.headRepo,
+          ...(o.workflow ? { workflow: o.workflow } : {}),
+        });
       },
       close,
     };
@@ -247,11 +304,20 @@ ${extra.provision ?? '  provider: nspawn\n  ttl: 30m'}
 /** Every failed step's log tail, per job: the message of a run that should have succeeded. */
 export const why = (r: RunResult): string =>
   Object.values(r.jobs)
-    .map((j) => `${j.key}: ${j.result}\n${j.steps.filter((s) => s.outcome === 'failure').map((s) => `  ${s.name}: ${s.log.slice(-3000)}`).join('\n')}`)
+    .map(
+      (j) =>
+        `${j.key}: ${j.result}\n${j.steps
+          .filter((s) => s.outcome === 'failure')
+          .map((s) => `  ${s.name}: ${s.log.slice(-3000)}`)
+          .join('\n')}`,
+    )
     .join('\n');
 
 /** A run's conclusion, and why when it failed: `expect(outcome(r)).toEqual({ conclusion: 'success', why: '' })`. */
-export const outcome = (r: RunResult): { conclusion: string; why: string } => ({ conclusion: r.conclusion, why: r.conclusion === 'success' ? '' : why(r) });
+export const outcome = (r: RunResult): { conclusion: string; why: string } => ({
+  conclusion: r.conclusion,
+  why: r.conclusion === 'success' ? '' : why(r),
+});
 
 /** Files of a directory, recursively. */
 function walk(dir: string, out: string[] = []): string[] {

@@ -43,7 +43,11 @@ export async function startFakeRunnerJob(name = 'Runner.Worker', step: FakeStep 
   // The step's pid comes back on fd 3, which the step itself does not get.
   const script = `sh -c '"$@" 3>&- & echo $! >&3; wait' sh "$@"; exec -a ${name} sleep 300`;
   const log = step.log ? openSync(step.log, 'a') : 'ignore';
-  const worker = spawn('bash', ['-c', script, 'bash', ...argv], { argv0: name, env: step.env ?? process.env, stdio: ['ignore', log, log, 'pipe'] });
+  const worker = spawn('bash', ['-c', script, 'bash', ...argv], {
+    argv0: name,
+    env: step.env ?? process.env,
+    stdio: ['ignore', log, log, 'pipe'],
+  });
   if (typeof log === 'number') closeSync(log);
   const pidPipe = worker.stdio[3] as Readable;
   const stepPid = await new Promise<number>((resolve, reject) => {

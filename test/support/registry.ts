@@ -41,9 +41,7 @@ export async function startRegistry(options: { basicAuth?: { username: string; p
   if (!bin) throw new Error('docker-registry is not unpacked; run scripts/ensure-deps.sh');
   const dir = await mkdtemp(join(tmpdir(), 'karoo-registry-'));
   const port = await freePort();
-  const auth = options.basicAuth
-    ? `auth:\n  htpasswd:\n    realm: karoo-test\n    path: ${join(dir, 'htpasswd')}\n`
-    : '';
+  const auth = options.basicAuth ? `auth:\n  htpasswd:\n    realm: karoo-test\n    path: ${join(dir, 'htpasswd')}\n` : '';
   if (options.basicAuth) {
     // bcrypt cost 4: the registry checks the hash on every request, cost 10 makes tests slow.
     await writeFile(join(dir, 'htpasswd'), `${options.basicAuth.username}:${bcrypt.hashSync(options.basicAuth.password, 4)}\n`);
@@ -116,7 +114,10 @@ export interface RunningProxy {
  * and issues opaque tokens bound to scopes from its /token endpoint (basic credentials checked),
  * as GHCR and Docker Hub do. Faults fire once per rule (or `times`).
  */
-export async function startProxy(upstream: string, options: { bearer?: { username: string; password: string }; service?: string } = {}): Promise<RunningProxy> {
+export async function startProxy(
+  upstream: string,
+  options: { bearer?: { username: string; password: string }; service?: string } = {},
+): Promise<RunningProxy> {
   const log: string[] = [];
   const tokenRequests: string[] = [];
   const faults: FaultRule[] = [];
@@ -138,8 +139,15 @@ export async function startProxy(upstream: string, options: { bearer?: { usernam
       req.resume();
       const retryAfter = rule.retryAfter !== undefined ? String(rule.retryAfter) : rule.fault === '429' ? '0' : undefined;
       const answer = () => {
-        res.writeHead(Number(rule.fault), { 'content-type': 'application/json', ...(retryAfter !== undefined ? { 'retry-after': retryAfter } : {}) });
-        res.end(JSON.stringify({ errors: [{ code: rule.fault === '429' ? 'TOOMANYREQUESTS' : 'UNAVAILABLE', message: 'injected by the test proxy' }] }));
+        res.writeHead(Number(rule.fault), {
+          'content-type': 'application/json',
+          ...(retryAfter !== undefined ? { 'retry-after': retryAfter } : {}),
+        });
+        res.end(
+          JSON.stringify({
+            errors: [{ code: rule.fault === '429' ? 'TOOMANYREQUESTS' : 'UNAVAILABLE', message: 'injected by the test proxy' }],
+          }),
+        );
       };
       if (rule.delayMs) setTimeout(answer, rule.delayMs);
       else answer();

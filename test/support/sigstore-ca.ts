@@ -62,16 +62,95 @@ function pem2der(pem: string): Buffer {
 export function makeCa(dir: string, name: string): TestCa {
   mkdirSync(dir, { recursive: true });
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  writeFileSync(join(dir, 'ca.ext'), ['[v3_ca]', 'basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign', 'subjectKeyIdentifier=hash', 'authorityKeyIdentifier=keyid:always', ''].join('\n'));
-  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'root.key', '-out', 'root.pem', '-days', '30', '-subj', `/O=karoo test/CN=${name} root`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'intermediate.key', '-out', 'intermediate.csr', '-subj', `/O=karoo test/CN=${name} intermediate`);
-  ssl('x509', '-req', '-in', 'intermediate.csr', '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial', '-out', 'intermediate.pem', '-days', '30', '-extfile', 'ca.ext', '-extensions', 'v3_ca');
+  writeFileSync(
+    join(dir, 'ca.ext'),
+    [
+      '[v3_ca]',
+      'basicConstraints=critical,CA:TRUE',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      'subjectKeyIdentifier=hash',
+      'authorityKeyIdentifier=keyid:always',
+      '',
+    ].join('\n'),
+  );
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    'root.key',
+    '-out',
+    'root.pem',
+    '-days',
+    '30',
+    '-subj',
+    `/O=karoo test/CN=${name} root`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
+  ssl(
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    'intermediate.key',
+    '-out',
+    'intermediate.csr',
+    '-subj',
+    `/O=karoo test/CN=${name} intermediate`,
+  );
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    'intermediate.csr',
+    '-CA',
+    'root.pem',
+    '-CAkey',
+    'root.key',
+    '-CAcreateserial',
+    '-out',
+    'intermediate.pem',
+    '-days',
+    '30',
+    '-extfile',
+    'ca.ext',
+    '-extensions',
+    'v3_ca',
+  );
   // openssl ca (not x509 -req) so that a leaf's validity can be set to any dates.
   writeFileSync(join(dir, 'index.txt'), '');
   writeFileSync(join(dir, 'serial'), '1000\n');
   writeFileSync(
     join(dir, 'ca.cnf'),
-    ['[ca]', 'default_ca=leafca', '[leafca]', `dir=${dir}`, 'database=$dir/index.txt', 'serial=$dir/serial', 'new_certs_dir=$dir', 'certificate=$dir/intermediate.pem', 'private_key=$dir/intermediate.key', 'default_md=sha256', 'policy=any', 'unique_subject=no', 'copy_extensions=none', '[any]', 'organizationName=optional', 'commonName=optional', ''].join('\n'),
+    [
+      '[ca]',
+      'default_ca=leafca',
+      '[leafca]',
+      `dir=${dir}`,
+      'database=$dir/index.txt',
+      'serial=$dir/serial',
+      'new_certs_dir=$dir',
+      'certificate=$dir/intermediate.pem',
+      'private_key=$dir/intermediate.key',
+      'default_md=sha256',
+      'policy=any',
+      'unique_subject=no',
+      'copy_extensions=none',
+      '[any]',
+      'organizationName=optional',
+      'commonName=optional',
+      '',
+    ].join('\n'),
   );
   let n = 0;
   const writeExt = (id: string, identity: WorkflowCertIdentity) => {
@@ -90,7 +169,9 @@ export function makeCa(dir: string, name: string): TestCa {
         'authorityKeyIdentifier=keyid',
         `subjectAltName=critical,URI:${signer}`,
         // The v1 issuer extension is the raw string, not DER (Fulcio's first extensions).
-        `1.3.6.1.4.1.57264.1.1=DER:${Buffer.from(issuer).toString('hex').replace(/(..)(?!$)/g, '$1:')}`,
+        `1.3.6.1.4.1.57264.1.1=DER:${Buffer.from(issuer)
+          .toString('hex')
+          .replace(/(..)(?!$)/g, '$1:')}`,
         utf8('1.3.6.1.4.1.57264.1.8', issuer),
         utf8('1.3.6.1.4.1.57264.1.9', signer),
         utf8('1.3.6.1.4.1.57264.1.12', `${server}/${repository}`),
@@ -108,11 +189,39 @@ export function makeCa(dir: string, name: string): TestCa {
     issue(o) {
       const id = `leaf${++n}`;
       writeExt(id, o.identity);
-      ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${id}.key`, '-out', `${id}.csr`, '-subj', '/O=sigstore.dev');
+      ssl(
+        'req',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        `${id}.key`,
+        '-out',
+        `${id}.csr`,
+        '-subj',
+        '/O=sigstore.dev',
+      );
       const now = Date.now();
       ssl(
-        'ca', '-batch', '-config', 'ca.cnf', '-notext', '-in', `${id}.csr`, '-out', `${id}.pem`, '-extfile', `${id}.ext`, '-extensions', 'leaf',
-        '-startdate', o.startDate ?? stamp(new Date(now - 3600_000)), '-enddate', o.endDate ?? stamp(new Date(now + 3600_000)),
+        'ca',
+        '-batch',
+        '-config',
+        'ca.cnf',
+        '-notext',
+        '-in',
+        `${id}.csr`,
+        '-out',
+        `${id}.pem`,
+        '-extfile',
+        `${id}.ext`,
+        '-extensions',
+        'leaf',
+        '-startdate',
+        o.startDate ?? stamp(new Date(now - 3600_000)),
+        '-enddate',
+        o.endDate ?? stamp(new Date(now + 3600_000)),
       );
       return { certDer: pem2der(readFileSync(join(dir, `${id}.pem`), 'utf8')), keyPem: readFileSync(join(dir, `${id}.key`), 'utf8') };
     },
@@ -121,8 +230,41 @@ export function makeCa(dir: string, name: string): TestCa {
       writeExt(id, identity);
       writeFileSync(join(dir, `${id}.pub`), publicKeyPem);
       // Any request will do for its subject: the certificate gets the given key (-force_pubkey).
-      ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${id}.unused.key`, '-out', `${id}.csr`, '-subj', '/O=sigstore.dev');
-      ssl('x509', '-req', '-in', `${id}.csr`, '-force_pubkey', `${id}.pub`, '-CA', 'intermediate.pem', '-CAkey', 'intermediate.key', '-CAcreateserial', '-out', `${id}.pem`, '-days', '1', '-extfile', `${id}.ext`, '-extensions', 'leaf');
+      ssl(
+        'req',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        `${id}.unused.key`,
+        '-out',
+        `${id}.csr`,
+        '-subj',
+        '/O=sigstore.dev',
+      );
+      ssl(
+        'x509',
+        '-req',
+        '-in',
+        `${id}.csr`,
+        '-force_pubkey',
+        `${id}.pub`,
+        '-CA',
+        'intermediate.pem',
+        '-CAkey',
+        'intermediate.key',
+        '-CAcreateserial',
+        '-out',
+        `${id}.pem`,
+        '-days',
+        '1',
+        '-extfile',
+        `${id}.ext`,
+        '-extensions',
+        'leaf',
+      );
       return readFileSync(join(dir, `${id}.pem`), 'utf8');
     },
   };
@@ -140,12 +282,68 @@ export interface TestTsa {
 export function makeTsa(ca: TestCa): TestTsa {
   const dir = ca.dir;
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  writeFileSync(join(dir, 'tsa.ext'), ['[tsa]', 'basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=critical,timeStamping', 'subjectKeyIdentifier=hash', 'authorityKeyIdentifier=keyid', ''].join('\n'));
-  ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'tsa.key', '-out', 'tsa.csr', '-subj', '/O=karoo test/CN=timestamp authority');
-  ssl('x509', '-req', '-in', 'tsa.csr', '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial', '-out', 'tsa.pem', '-days', '30', '-extfile', 'tsa.ext', '-extensions', 'tsa');
+  writeFileSync(
+    join(dir, 'tsa.ext'),
+    [
+      '[tsa]',
+      'basicConstraints=critical,CA:FALSE',
+      'keyUsage=critical,digitalSignature',
+      'extendedKeyUsage=critical,timeStamping',
+      'subjectKeyIdentifier=hash',
+      'authorityKeyIdentifier=keyid',
+      '',
+    ].join('\n'),
+  );
+  ssl(
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    'tsa.key',
+    '-out',
+    'tsa.csr',
+    '-subj',
+    '/O=karoo test/CN=timestamp authority',
+  );
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    'tsa.csr',
+    '-CA',
+    'root.pem',
+    '-CAkey',
+    'root.key',
+    '-CAcreateserial',
+    '-out',
+    'tsa.pem',
+    '-days',
+    '30',
+    '-extfile',
+    'tsa.ext',
+    '-extensions',
+    'tsa',
+  );
   writeFileSync(
     join(dir, 'tsa.cnf'),
-    ['[tsa]', 'default_tsa=t', '[t]', `serial=${dir}/tsaserial`, 'signer_digest=sha256', 'default_policy=1.3.6.1.4.1.57264.2', 'digests=sha256', 'ess_cert_id_alg=sha256', 'accuracy=secs:1', 'ordering=no', 'tsa_name=no', 'ess_cert_id_chain=no', ''].join('\n'),
+    [
+      '[tsa]',
+      'default_tsa=t',
+      '[t]',
+      `serial=${dir}/tsaserial`,
+      'signer_digest=sha256',
+      'default_policy=1.3.6.1.4.1.57264.2',
+      'digests=sha256',
+      'ess_cert_id_alg=sha256',
+      'accuracy=secs:1',
+      'ordering=no',
+      'tsa_name=no',
+      'ess_cert_id_chain=no',
+      '',
+    ].join('\n'),
   );
   writeFileSync(join(dir, 'tsaserial'), '01\n');
   let n = 0;
@@ -157,7 +355,22 @@ export function makeTsa(ca: TestCa): TestTsa {
     timestampDigest(sha256) {
       const id = `ts${++n}`;
       ssl('ts', '-query', '-digest', sha256.toString('hex'), '-sha256', '-cert', '-out', `${id}.tsq`);
-      ssl('ts', '-reply', '-config', 'tsa.cnf', '-section', 't', '-queryfile', `${id}.tsq`, '-inkey', 'tsa.key', '-signer', 'tsa.pem', '-out', `${id}.tst`);
+      ssl(
+        'ts',
+        '-reply',
+        '-config',
+        'tsa.cnf',
+        '-section',
+        't',
+        '-queryfile',
+        `${id}.tsq`,
+        '-inkey',
+        'tsa.key',
+        '-signer',
+        'tsa.pem',
+        '-out',
+        `${id}.tst`,
+      );
       return readFileSync(join(dir, `${id}.tst`));
     },
   };
@@ -184,7 +397,10 @@ export function makeRekor(): TestRekor {
     publicKeyDer,
     logId,
     entry(envelope, certDer, integratedTime) {
-      const pem = `-----BEGIN CERTIFICATE-----\n${certDer.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+      const pem = `-----BEGIN CERTIFICATE-----\n${certDer
+        .toString('base64')
+        .replace(/(.{64})/g, '$1\n')
+        .replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
       const payload = Buffer.from(envelope.payload, 'base64');
       const body = Buffer.from(
         canonical({
@@ -196,8 +412,14 @@ export function makeRekor(): TestRekor {
           },
         }),
       );
-      const set = cryptoSign('sha256', Buffer.from(canonical({ body: body.toString('base64'), integratedTime, logIndex: 0, logID: logId.toString('hex') })), key);
-      const root = createHash('sha256').update(Buffer.concat([Buffer.from([0]), body])).digest();
+      const set = cryptoSign(
+        'sha256',
+        Buffer.from(canonical({ body: body.toString('base64'), integratedTime, logIndex: 0, logID: logId.toString('hex') })),
+        key,
+      );
+      const root = createHash('sha256')
+        .update(Buffer.concat([Buffer.from([0]), body]))
+        .digest();
       const note = `karoo.test/rekor\n1\n${root.toString('base64')}\n`;
       const noteSig = Buffer.concat([logId.subarray(0, 4), cryptoSign('sha256', Buffer.from(note), key)]);
       return {
@@ -206,7 +428,13 @@ export function makeRekor(): TestRekor {
         kindVersion: { kind: 'dsse', version: '0.0.1' },
         integratedTime: String(integratedTime),
         inclusionPromise: { signedEntryTimestamp: set.toString('base64') },
-        inclusionProof: { logIndex: '0', rootHash: root.toString('base64'), treeSize: '1', hashes: [], checkpoint: { envelope: `${note}\n\u2014 karoo.test/rekor ${noteSig.toString('base64')}\n` } },
+        inclusionProof: {
+          logIndex: '0',
+          rootHash: root.toString('base64'),
+          treeSize: '1',
+          hashes: [],
+          checkpoint: { envelope: `${note}\n\u2014 karoo.test/rekor ${noteSig.toString('base64')}\n` },
+        },
         canonicalizedBody: body.toString('base64'),
       };
     },
@@ -234,7 +462,11 @@ export function trustedRootJson(ca: TestCa, tsa: TestTsa, rekor?: TestRekor): Re
           {
             baseUrl: 'https://rekor.karoo.test',
             hashAlgorithm: 'SHA2_256',
-            publicKey: { rawBytes: b64(rekor.publicKeyDer), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start: '2020-01-01T00:00:00Z' } },
+            publicKey: {
+              rawBytes: b64(rekor.publicKeyDer),
+              keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+              validFor: { start: '2020-01-01T00:00:00Z' },
+            },
             logId: { keyId: b64(rekor.logId) },
           },
         ]
@@ -268,7 +500,12 @@ function pae(type: string, body: Buffer): Buffer {
  * the leaf certificate, (unless `tsa` is undefined) an RFC 3161 timestamp over the signature, and
  * (given `log`) a transparency-log entry integrated at `log.integratedTime`.
  */
-export function keylessBundle(payload: Buffer, leaf: Leaf, tsa: TestTsa | undefined, log?: { rekor: TestRekor; integratedTime: number }): Record<string, unknown> {
+export function keylessBundle(
+  payload: Buffer,
+  leaf: Leaf,
+  tsa: TestTsa | undefined,
+  log?: { rekor: TestRekor; integratedTime: number },
+): Record<string, unknown> {
   const sig = cryptoSign('sha256', pae(PAYLOAD_TYPE, payload), createPrivateKey(leaf.keyPem));
   return {
     mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
@@ -277,7 +514,11 @@ export function keylessBundle(payload: Buffer, leaf: Leaf, tsa: TestTsa | undefi
       tlogEntries: log ? [log.rekor.entry({ payload: payload.toString('base64'), signature: sig }, leaf.certDer, log.integratedTime)] : [],
       timestampVerificationData: { rfc3161Timestamps: tsa ? [{ signedTimestamp: tsa.timestamp(sig).toString('base64') }] : [] },
     },
-    dsseEnvelope: { payload: payload.toString('base64'), payloadType: PAYLOAD_TYPE, signatures: [{ sig: sig.toString('base64'), keyid: '' }] },
+    dsseEnvelope: {
+      payload: payload.toString('base64'),
+      payloadType: PAYLOAD_TYPE,
+      signatures: [{ sig: sig.toString('base64'), keyid: '' }],
+    },
   };
 }
 

@@ -20,7 +20,7 @@ export async function writeSeeded(path: string, seed: string, size: number): Pro
   const hash = createHash('sha256');
   const out = createWriteStream(path);
   const zeros = Buffer.alloc(1 << 20);
-  for (let left = size; left > 0; ) {
+  for (let left = size; left > 0;) {
     const n = Math.min(left, zeros.length);
     const chunk = cipher.update(zeros.subarray(0, n));
     hash.update(chunk);
@@ -49,7 +49,10 @@ export interface Wheels {
   lock(baseUrl?: string, meta?: LockMeta): Lock;
 }
 
-export const TEST_META: LockMeta = { target: { python: '3.11', platforms: ['manylinux_2_28_x86_64'], implementation: 'cp' }, leaves: { 'acme-cam': '' } };
+export const TEST_META: LockMeta = {
+  target: { python: '3.11', platforms: ['manylinux_2_28_x86_64'], implementation: 'cp' },
+  leaves: { 'acme-cam': '' },
+};
 
 /** Generates one wheel-named file per spec in `dir`. */
 export async function makeWheels(dir: string, specs: readonly WheelSpec[]): Promise<Wheels> {
@@ -69,7 +72,13 @@ export async function makeWheels(dir: string, specs: readonly WheelSpec[]): Prom
         version: s.version,
         files: [{ name: fileName(s), url: `${base}${fileName(s)}`, sha256: hashes[fileName(s)]!, size: s.size }],
       }));
-      const leaves = meta.leaves ? Object.fromEntries(Object.keys(meta.leaves).filter((l) => specs.some((s) => s.name === l)).map((l) => [l, specs.find((s) => s.name === l)!.version])) : undefined;
+      const leaves = meta.leaves
+        ? Object.fromEntries(
+            Object.keys(meta.leaves)
+              .filter((l) => specs.some((s) => s.name === l))
+              .map((l) => [l, specs.find((s) => s.name === l)!.version]),
+          )
+        : undefined;
       return Lock.create(pkgs, { ...meta, leaves });
     },
   };
@@ -94,7 +103,13 @@ export async function serveFiles(dir: string): Promise<FileServer> {
     const delay = delays.get(name);
     if (delay) await new Promise((r) => setTimeout(r, delay));
     const p = join(dir, name);
-    if (name.includes('/') || !(await stat(p).then((s) => s.isFile(), () => false))) {
+    if (
+      name.includes('/') ||
+      !(await stat(p).then(
+        (s) => s.isFile(),
+        () => false,
+      ))
+    ) {
       res.writeHead(404).end();
       return;
     }

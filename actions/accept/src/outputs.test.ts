@@ -4,7 +4,12 @@ import { countOutputs, summaryCounts } from './outputs.js';
 
 describe('accept outputs', () => {
   it('gives counted runs as numbers and as text, failures and errors together', () => {
-    expect(countOutputs({ passed: 4, failed: 1, errors: 1, skipped: 2, source: 'junit' })).toEqual({ counts: '4 passed, 2 failed, 2 skipped', passed: 4, failed: 2, skipped: 2 });
+    expect(countOutputs({ passed: 4, failed: 1, errors: 1, skipped: 2, source: 'junit' })).toEqual({
+      counts: '4 passed, 2 failed, 2 skipped',
+      passed: 4,
+      failed: 2,
+      skipped: 2,
+    });
     // Evidence written before the source existed (JUnit) is counted.
     expect(countOutputs({ passed: 3, failed: 0, errors: 0, skipped: 0 }).counts).toBe('3 passed, 0 failed, 0 skipped');
   });

@@ -18,4 +18,10 @@ export const INPUT = {
   githubToken: 'github-token',
 } as const;
 
-export const OUTPUT = { culprits: 'culprits', headline: 'headline', reportPath: 'report-path', commentUrl: 'comment-url', issueUrl: 'issue-url' } as const;
+export const OUTPUT = {
+  culprits: 'culprits',
+  headline: 'headline',
+  reportPath: 'report-path',
+  commentUrl: 'comment-url',
+  issueUrl: 'issue-url',
+} as const;

@@ -26,7 +26,10 @@ export interface BisectInputs {
 export function loadInputs(): BisectInputs {
   const comment = optionalInput(INPUT.comment);
   if (comment !== undefined && !/^[1-9][0-9]{0,9}$/.test(comment)) {
-    throw new KarooError('input', `input "${INPUT.comment}" is "${comment}", not a pull request or issue number; pass e.g. comment: 42, or leave it empty`);
+    throw new KarooError(
+      'input',
+      `input "${INPUT.comment}" is "${comment}", not a pull request or issue number; pass e.g. comment: 42, or leave it empty`,
+    );
   }
   return {
     good: input(INPUT.good, { required: true }),

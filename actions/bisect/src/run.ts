@@ -7,7 +7,14 @@ import { KarooError, runContextFromEnv } from '@karoo/common';
 import { loadConfig } from '@karoo/config';
 import { actionProgress, core, setIndexCredentials } from '@karoo/kit';
 import { openActionStore } from '@karoo/kit/store';
-import { BISECT_MARKER, bisectHeadline, createGitHubClient, publishBisectIssue, renderBisectMarkdown, upsertStickyComment } from '@karoo/report';
+import {
+  BISECT_MARKER,
+  bisectHeadline,
+  createGitHubClient,
+  publishBisectIssue,
+  renderBisectMarkdown,
+  upsertStickyComment,
+} from '@karoo/report';
 import { INPUT } from './constants.js';
 import type { BisectInputs } from './inputs.js';
 
@@ -30,11 +37,17 @@ export async function runBisect(i: BisectInputs): Promise<BisectOutputs> {
   const good = await endpointFrom(i.good, `input "${INPUT.good}"`);
   const bad = await endpointFrom(i.bad, `input "${INPUT.bad}"`);
   if ('candidate' in good && 'candidate' in bad && good.candidate === bad.candidate) {
-    throw new KarooError('input', `inputs "${INPUT.good}" and "${INPUT.bad}" are the same candidate (${good.candidate}); pass the candidate that passed and the one that failed`);
+    throw new KarooError(
+      'input',
+      `inputs "${INPUT.good}" and "${INPUT.bad}" are the same candidate (${good.candidate}); pass the candidate that passed and the one that failed`,
+    );
   }
   const token = i.githubToken;
   if ((i.comment !== undefined || i.issue) && !token) {
-    throw new KarooError('input', `a comment or issue was asked for but there is no GitHub token; pass \`${INPUT.githubToken}\` (pull-requests: write or issues: write)`);
+    throw new KarooError(
+      'input',
+      `a comment or issue was asked for but there is no GitHub token; pass \`${INPUT.githubToken}\` (pull-requests: write or issues: write)`,
+    );
   }
   setIndexCredentials(config.indexes, i.index);
   const store = openActionStore(config, i.store, token);
@@ -62,7 +75,15 @@ export async function runBisect(i: BisectInputs): Promise<BisectOutputs> {
   if (i.comment !== undefined || i.issue) {
     const gh = createGitHubClient({ token: token!, progress: actionProgress });
     if (i.comment !== undefined) {
-      commentUrl = (await upsertStickyComment(gh, { ...context.repo, number: i.comment }, BISECT_MARKER, renderBisectMarkdown(result, { marker: BISECT_MARKER }), actionProgress)).url;
+      commentUrl = (
+        await upsertStickyComment(
+          gh,
+          { ...context.repo, number: i.comment },
+          BISECT_MARKER,
+          renderBisectMarkdown(result, { marker: BISECT_MARKER }),
+          actionProgress,
+        )
+      ).url;
     }
     if (i.issue) issueUrl = (await publishBisectIssue(gh, context.repo, result, { title: i.issueTitle, progress: actionProgress })).url;
   }

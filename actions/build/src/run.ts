@@ -61,9 +61,12 @@ export async function runBuild(i: BuildInputs): Promise<BuildOutputs> {
 
   const useCache = i.cache && !(await store.hasManifest(candidate.digest));
   // Under HOME, so the cache entry is versioned by a path every runner shares (`~/…`, see cachePath).
-  const downloadDir = useCache ? join(process.env.XDG_CACHE_HOME || join(process.env.HOME || homedir(), '.cache'), 'karoo', 'build-files') : undefined;
+  const downloadDir = useCache
+    ? join(process.env.XDG_CACHE_HOME || join(process.env.HOME || homedir(), '.cache'), 'karoo', 'build-files')
+    : undefined;
   const cacheKeys = wheelCacheKeys(system, read.lock.digest);
-  const restored = useCache && downloadDir ? await restoreCached('downloaded files', [downloadDir], cacheKeys.key, cacheKeys.restoreKeys) : undefined;
+  const restored =
+    useCache && downloadDir ? await restoreCached('downloaded files', [downloadDir], cacheKeys.key, cacheKeys.restoreKeys) : undefined;
 
   const result = await build({
     lock: read.lock,
@@ -73,7 +76,12 @@ export async function runBuild(i: BuildInputs): Promise<BuildOutputs> {
     mountFrom: [...i.mountFrom],
     downloadDir,
     provenance: i.provenance ? provenance() : undefined,
-    attest: await signerFrom({ keyless: i.attestKeyless, key: i.attestKey, configKey: config?.attestations?.signingKey, token: i.githubToken }),
+    attest: await signerFrom({
+      keyless: i.attestKeyless,
+      key: i.attestKey,
+      configKey: config?.attestations?.signingKey,
+      token: i.githubToken,
+    }),
     // As the CLI does: a private index's credentials, from the variables karoo.yml names, for files on its own origin.
     indexes: config?.indexes,
     env: process.env,
@@ -86,7 +94,13 @@ export async function runBuild(i: BuildInputs): Promise<BuildOutputs> {
   }
 
   await summary(result, store.ref);
-  return { candidate: result.candidate, candidateRef: result.candidateRef, existed: result.existed, pushedBytes: result.pushedBytes, attestation: result.attestation };
+  return {
+    candidate: result.candidate,
+    candidateRef: result.candidateRef,
+    existed: result.existed,
+    pushedBytes: result.pushedBytes,
+    attestation: result.attestation,
+  };
 }
 
 /** Who built it and from which run (the run context of @karoo/common; the actor is not part of provenance). */

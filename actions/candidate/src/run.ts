@@ -46,7 +46,16 @@ export async function runCandidate(i: CandidateInputs): Promise<CandidateOutputs
   let files: { evidencePath?: string; environmentsPath?: string } = {};
   if ((await loadConfig(config)).environments.length > 0) {
     files = await core.group('karoo promote', () =>
-      runPromote({ candidate: built.candidate, config, store: i.store, rollback: false, dryRun: true, deploy: true, githubDeployment: false, githubToken }),
+      runPromote({
+        candidate: built.candidate,
+        config,
+        store: i.store,
+        rollback: false,
+        dryRun: true,
+        deploy: true,
+        githubDeployment: false,
+        githubToken,
+      }),
     );
   }
 

@@ -21,7 +21,15 @@ runAction(async () => {
     parallel: i.parallel,
     progress: actionProgress,
   });
-  const nodes = r.nodes.map((n) => ({ name: n.name, role: n.role, result: n.result, changed: n.changed, release: n.release, durationMs: n.durationMs, detail: n.detail }));
+  const nodes = r.nodes.map((n) => ({
+    name: n.name,
+    role: n.role,
+    result: n.result,
+    changed: n.changed,
+    release: n.release,
+    durationMs: n.durationMs,
+    detail: n.detail,
+  }));
   setOutputs({
     [OUTPUT.systemId]: r.systemId,
     [OUTPUT.configDigest]: r.configDigest,
@@ -29,7 +37,14 @@ runAction(async () => {
     [OUTPUT.changed]: nodes.filter((n) => n.changed).length,
   });
   await core.summary
-    .addRaw(deploySummary({ environment: r.environment, candidate: r.candidate, systemId: r.systemId, nodes: nodes.map((n) => ({ ...n, result: n.result === 'failed' ? 'failed' : 'success' })) }))
+    .addRaw(
+      deploySummary({
+        environment: r.environment,
+        candidate: r.candidate,
+        systemId: r.systemId,
+        nodes: nodes.map((n) => ({ ...n, result: n.result === 'failed' ? 'failed' : 'success' })),
+      }),
+    )
     .write();
   if (!r.ok) throw new KarooError(r.errorKind ?? 'conflict', r.error ?? 'deploy failed');
 });

@@ -28,7 +28,11 @@ describe('the gate of a release comes from the default branch', () => {
     );
     expect(gatePolicy(branch, 'production')).toMatchObject({ evidenceFrom: [], soakSeconds: undefined });
     const gated = withGateFrom(branch, defaultBranch, 'production', 'main@abc');
-    expect(gatePolicy(gated, 'production')).toMatchObject({ evidenceFrom: ['qualification'], soakSeconds: 86400, soakIn: ['qualification'] });
+    expect(gatePolicy(gated, 'production')).toMatchObject({
+      evidenceFrom: ['qualification'],
+      soakSeconds: 86400,
+      soakIn: ['qualification'],
+    });
     // Everything else stays the branch's.
     expect(gated.environments.find((e) => e.name === 'production')?.inventory).toBe('/branch/hosts.json');
     expect(gated.path).toBe('/branch/karoo.yml');
@@ -36,6 +40,8 @@ describe('the gate of a release comes from the default branch', () => {
 
   it('an environment the default branch does not know is refused', () => {
     const branch = parseConfig(yml(`  - name: integration\n  - name: staging\n    requires: []\n`), '/branch/karoo.yml');
-    expect(() => withGateFrom(branch, defaultBranch, 'staging', 'main@abc')).toThrow(/environment "staging" is not in the karoo.yml of main@abc/);
+    expect(() => withGateFrom(branch, defaultBranch, 'staging', 'main@abc')).toThrow(
+      /environment "staging" is not in the karoo.yml of main@abc/,
+    );
   });
 });

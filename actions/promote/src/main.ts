@@ -4,7 +4,8 @@ import { loadInputs } from './inputs.js';
 import { type RefusedOutputs, runPromote } from './run.js';
 
 runAction(async () => {
-  const refused = (o: RefusedOutputs) => setOutputs({ [OUTPUT.environment]: o.environment, [OUTPUT.allowed]: o.allowed, [OUTPUT.gate]: o.gate });
+  const refused = (o: RefusedOutputs) =>
+    setOutputs({ [OUTPUT.environment]: o.environment, [OUTPUT.allowed]: o.allowed, [OUTPUT.gate]: o.gate });
   const o = await runPromote(loadInputs(), refused);
   setOutputs({
     [OUTPUT.environment]: o.environment,

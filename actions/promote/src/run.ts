@@ -83,10 +83,26 @@ export async function runPromote(i: PromoteInputs, refused: (o: RefusedOutputs) 
   const ctx = runFromEnv();
 
   const wantGithub = i.githubDeployment && !dryRun;
-  if (wantGithub && !token) throw new KarooError('input', 'input "github-token" is empty; it is needed for the GitHub Deployment (or set github-deployment: false)');
-  if (wantGithub && (!ctx.repository || !ctx.sha)) throw new KarooError('input', 'GITHUB_REPOSITORY and GITHUB_SHA are not set; run inside GitHub Actions or set github-deployment: false');
+  if (wantGithub && !token)
+    throw new KarooError(
+      'input',
+      'input "github-token" is empty; it is needed for the GitHub Deployment (or set github-deployment: false)',
+    );
+  if (wantGithub && (!ctx.repository || !ctx.sha))
+    throw new KarooError(
+      'input',
+      'GITHUB_REPOSITORY and GITHUB_SHA are not set; run inside GitHub Actions or set github-deployment: false',
+    );
   const github = wantGithub
-    ? { tracker: githubDeployments({ token: token!, repository: ctx.repository!, baseUrl: process.env.GITHUB_API_URL, progress: actionProgress }), ref: ctx.sha! }
+    ? {
+        tracker: githubDeployments({
+          token: token!,
+          repository: ctx.repository!,
+          baseUrl: process.env.GITHUB_API_URL,
+          progress: actionProgress,
+        }),
+        ref: ctx.sha!,
+      }
     : undefined;
 
   const candidate = i.candidate;
@@ -130,7 +146,13 @@ export async function runPromote(i: PromoteInputs, refused: (o: RefusedOutputs) 
     };
     if (r.status === 'checked') {
       core.info(`${r.allowed ? 'allowed' : 'refused'}: ${r.candidate} → ${environment} (dry run)`);
-      if (!r.allowed) core.notice(`${r.candidate} may not enter ${environment} yet: ${r.gate.filter((g) => !g.met).map((g) => g.detail).join('; ')}`);
+      if (!r.allowed)
+        core.notice(
+          `${r.candidate} may not enter ${environment} yet: ${r.gate
+            .filter((g) => !g.met)
+            .map((g) => g.detail)
+            .join('; ')}`,
+        );
     }
     if (r.deploy.status === 'skipped' && r.status !== 'checked') core.info(`deploy skipped: ${r.deploy.detail}`);
     await core.summary
@@ -153,7 +175,10 @@ export async function runPromote(i: PromoteInputs, refused: (o: RefusedOutputs) 
     if (isKarooError(e) && e.kind === 'refused' && Array.isArray(e.detail?.gate)) {
       gate = e.detail.gate as GateCheck[];
       refused({ environment, allowed: false, gate: JSON.stringify(gate) });
-      await core.summary.addRaw(promoteSummary({ candidate, to: environment, actor: ctx.actor, reason, gate })).addRaw(`\n${gateNote}\n`).write();
+      await core.summary
+        .addRaw(promoteSummary({ candidate, to: environment, actor: ctx.actor, reason, gate }))
+        .addRaw(`\n${gateNote}\n`)
+        .write();
     }
     throw e;
   }
@@ -164,7 +189,11 @@ export async function runPromote(i: PromoteInputs, refused: (o: RefusedOutputs) 
  * The candidate's evidence and what each environment runs, as the JSON files the report
  * step reads (its `evidence` and `environments` inputs).
  */
-async function reportFiles(store: Store, config: KarooConfig, evidence: readonly GateEvidence[]): Promise<{ evidencePath: string; environmentsPath: string }> {
+async function reportFiles(
+  store: Store,
+  config: KarooConfig,
+  evidence: readonly GateEvidence[],
+): Promise<{ evidencePath: string; environmentsPath: string }> {
   const dir = join(process.env.RUNNER_TEMP || tmpdir(), 'karoo-promote');
   await mkdir(dir, { recursive: true });
   const names = config.environments.map((e) => e.name);
@@ -175,20 +204,21 @@ async function reportFiles(store: Store, config: KarooConfig, evidence: readonly
     production: s.environment === names.at(-1),
   }));
   // Evidence that does not count (wrong system, a run that does not check out) is not reported as a result.
-  const records = evidence.filter((e) => !e.untrusted).map((e) => ({
-    result: e.result,
-    passed: e.passed ?? 0,
-    failed: e.failed ?? 0,
-    skipped: e.skipped ?? 0,
-    ...(e.countsUnknown ? { countsUnknown: true } : {}),
-    durationMs: e.durationMs ?? 0,
-    environment: e.environment,
-    digest: e.digest,
-    ...(e.runUrl ? { runUrl: e.runUrl } : {}),
-  }));
+  const records = evidence
+    .filter((e) => !e.untrusted)
+    .map((e) => ({
+      result: e.result,
+      passed: e.passed ?? 0,
+      failed: e.failed ?? 0,
+      skipped: e.skipped ?? 0,
+      ...(e.countsUnknown ? { countsUnknown: true } : {}),
+      durationMs: e.durationMs ?? 0,
+      environment: e.environment,
+      digest: e.digest,
+      ...(e.runUrl ? { runUrl: e.runUrl } : {}),
+    }));
   const paths = { evidence: join(dir, 'evidence.json'), environments: join(dir, 'environments.json') };
   await writeFile(paths.evidence, `${JSON.stringify(records, null, 2)}\n`);
   await writeFile(paths.environments, `${JSON.stringify(environments, null, 2)}\n`);
   return { evidencePath: paths.evidence, environmentsPath: paths.environments };
 }
-

@@ -72,7 +72,10 @@ export async function saveImage(entry: ImageCacheEntry): Promise<void> {
     // -1: not saved, for a reason @actions/cache has just logged (another job saving the same
     // key, a write the cache service denied, a failed upload); it throws only for bad paths.
     const id = await cache.saveCache([entry.path], entry.key);
-    if (id === -1) core.info(`the machine image was not saved in the Actions cache as ${entry.key} (see above); the next run builds or downloads it again unless another job saved it`);
+    if (id === -1)
+      core.info(
+        `the machine image was not saved in the Actions cache as ${entry.key} (see above); the next run builds or downloads it again unless another job saved it`,
+      );
     else core.info(`saved the machine image in the Actions cache as ${entry.key} in ${seconds(started)}`);
   } catch (e) {
     core.warning(`image cache save failed (${(e as Error).message}); the next run builds or downloads it again`);

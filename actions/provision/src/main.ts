@@ -70,7 +70,10 @@ async function provisionMachines(): Promise<void> {
     const t = r.timings;
     await core.summary
       .addHeading(`karoo provision: ${inv.environmentId}`, 3)
-      .addRaw(`${inv.nodes.length} node(s) with <b>${inv.provider}</b>${inv.accelerator ? ` (${inv.accelerator})` : ''}, network ${inv.network?.cidr ?? ''}, expires ${inv.expiresAt}`, true)
+      .addRaw(
+        `${inv.nodes.length} node(s) with <b>${inv.provider}</b>${inv.accelerator ? ` (${inv.accelerator})` : ''}, network ${inv.network?.cidr ?? ''}, expires ${inv.expiresAt}`,
+        true,
+      )
       .addTable([
         [
           { data: 'node', header: true },

@@ -36,7 +36,9 @@ async function destroyJobEnvironment(): Promise<void> {
     const state = await loadState(env);
     if (state && existsSync(inventory)) {
       const inv = await readInventory(inventory);
-      core.warning(`keeping environment ${env} until ${inv.expiresAt} (keep: true); inventory ${inventory}; ssh: ${sshCommandLine(inv.nodes[0]!.ssh)}`);
+      core.warning(
+        `keeping environment ${env} until ${inv.expiresAt} (keep: true); inventory ${inventory}; ssh: ${sshCommandLine(inv.nodes[0]!.ssh)}`,
+      );
       return;
     }
   }

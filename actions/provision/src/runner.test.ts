@@ -5,11 +5,32 @@ import { KVM_UDEV_RULE, missingPackages, shouldPrepare } from './runner.js';
 describe('preparing a GitHub-hosted runner', () => {
   it('installs only what the provider needs and the runner lacks, each package once', async () => {
     const bare = async () => false;
-    expect(await missingPackages('nspawn', true, bare)).toEqual(['e2fsprogs', 'iproute2', 'mmdebstrap', 'openssh-client', 'python3', 'qemu-utils', 'systemd-container', 'xz-utils']);
-    expect(await missingPackages('qemu', false, bare)).toEqual(['genisoimage', 'iproute2', 'openssh-client', 'python3', 'qemu-system-x86', 'qemu-utils']);
+    expect(await missingPackages('nspawn', true, bare)).toEqual([
+      'e2fsprogs',
+      'iproute2',
+      'mmdebstrap',
+      'openssh-client',
+      'python3',
+      'qemu-utils',
+      'systemd-container',
+      'xz-utils',
+    ]);
+    expect(await missingPackages('qemu', false, bare)).toEqual([
+      'genisoimage',
+      'iproute2',
+      'openssh-client',
+      'python3',
+      'qemu-system-x86',
+      'qemu-utils',
+    ]);
     // ubuntu-24.04 has ssh, ip, python3, mkfs.ext4 and xz; it lacks the rest.
     const hosted = new Set(['ssh', 'ssh-keygen', 'ip', 'python3', 'mkfs.ext4', 'xz']);
-    expect(await missingPackages('qemu', true, async (t) => hosted.has(t))).toEqual(['genisoimage', 'mmdebstrap', 'qemu-system-x86', 'qemu-utils']);
+    expect(await missingPackages('qemu', true, async (t) => hosted.has(t))).toEqual([
+      'genisoimage',
+      'mmdebstrap',
+      'qemu-system-x86',
+      'qemu-utils',
+    ]);
   });
 
   it('prepares GitHub-hosted runners by default, self-hosted ones only when asked', () => {

@@ -24,7 +24,11 @@ export const KVM_UDEV_RULE = 'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+=
 const KVM_RULE_FILE = '/etc/udev/rules.d/99-karoo-kvm.rules';
 
 /** The Debian packages missing for a provider, sorted, without duplicates. */
-export async function missingPackages(provider: string, ownImage: boolean, has: (tool: string) => Promise<boolean> = hasTool): Promise<string[]> {
+export async function missingPackages(
+  provider: string,
+  ownImage: boolean,
+  has: (tool: string) => Promise<boolean> = hasTool,
+): Promise<string[]> {
   const wanted = TOOLS.filter((t) => t.when === 'always' || t.when === provider || (t.when === 'own-image' && ownImage));
   const missing = new Set<string>();
   for (const t of wanted) if (!(await has(t.tool))) missing.add(t.pkg);
@@ -49,13 +53,19 @@ export async function prepareRunner(provider: string, ownImage: boolean): Promis
   if (packages.length) {
     await core.group(`karoo: installing Debian packages for ${provider} machines: ${packages.join(' ')}`, async () => {
       const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-      for (const args of [['update', '-q'], ['install', '-y', '-q', '--no-install-recommends', ...packages]]) {
+      for (const args of [
+        ['update', '-q'],
+        ['install', '-y', '-q', '--no-install-recommends', ...packages],
+      ]) {
         core.info(`apt-get ${args.join(' ')}`);
         const r = await run('apt-get', args, { env, allowFailure: true, timeoutMs: 15 * 60_000 });
         if (r.stdout) core.info(r.stdout.trimEnd());
         if (r.code !== 0) {
           const last = `${r.stderr}`.trim().split('\n').at(-1) ?? '';
-          throw new KarooError('unavailable', `preparing the runner failed: apt-get ${args[0]} exited ${r.code} (${last}); install ${packages.join(' ')} on the runner, or set prepare-runner: false and prepare it yourself`);
+          throw new KarooError(
+            'unavailable',
+            `preparing the runner failed: apt-get ${args[0]} exited ${r.code} (${last}); install ${packages.join(' ')} on the runner, or set prepare-runner: false and prepare it yourself`,
+          );
         }
       }
     });

@@ -10,7 +10,9 @@ import { core } from '@karoo/kit';
 export async function rerunAsRoot(): Promise<boolean> {
   if (process.getuid?.() === 0) return false;
   if (spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status !== 0) {
-    throw new Error('provisioning machines needs root, and sudo -n is not available to this user; run the job as root or give the runner user password-less sudo');
+    throw new Error(
+      'provisioning machines needs root, and sudo -n is not available to this user; run the job as root or give the runner user password-less sudo',
+    );
   }
   core.info('re-running this step through sudo (machines need root)');
   const code = await new Promise<number>((resolve, reject) => {

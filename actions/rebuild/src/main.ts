@@ -27,7 +27,9 @@ runAction(async () => {
   }
   for (const c of i.candidates) running.push({ environment: 'given', candidate: parseDigest(c, `input "${INPUT.candidates}"`) });
   if (running.length === 0) {
-    core.warning(`no candidate to check: none of ${environments.join(', ')} has a promotion in ${store.ref}, and input "candidates" is empty`);
+    core.warning(
+      `no candidate to check: none of ${environments.join(', ')} has a promotion in ${store.ref}, and input "candidates" is empty`,
+    );
     setOutputs({ [OUTPUT.rebuildable]: 'true', [OUTPUT.reportPath]: '', [OUTPUT.issueUrl]: '' });
     return;
   }
@@ -39,7 +41,9 @@ runAction(async () => {
     mirror: mirror ? { name: 'mirror', url: mirror.endsWith('/') ? mirror : `${mirror}/`, private: false } : undefined,
     progress: actionProgress,
   });
-  const runUrl = process.env.GITHUB_RUN_ID ? `${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${process.env.GITHUB_RUN_ID}` : undefined;
+  const runUrl = process.env.GITHUB_RUN_ID
+    ? `${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${process.env.GITHUB_RUN_ID}`
+    : undefined;
   const markdown = renderCheckMarkdown(check, { runUrl });
   const reportPath = join(process.env.RUNNER_TEMP ?? '.', 'karoo-rebuild-check.json');
   await writeFile(reportPath, `${JSON.stringify(check, null, 2)}\n`);
@@ -47,7 +51,11 @@ runAction(async () => {
 
   let issueUrl = '';
   if (i.issue) {
-    if (!token) throw new KarooError('input', 'input "issue" is true but there is no GitHub token; pass `github-token` (needs issues: write) or set issue: false');
+    if (!token)
+      throw new KarooError(
+        'input',
+        'input "issue" is true but there is no GitHub token; pass `github-token` (needs issues: write) or set issue: false',
+      );
     const gh = createGitHubClient({ token, progress: actionProgress });
     const r = await publishRebuildIssue(gh, context.repo, check, { title: i.issueTitle, runUrl, progress: actionProgress });
     issueUrl = r.url;
@@ -55,6 +63,9 @@ runAction(async () => {
   setOutputs({ [OUTPUT.rebuildable]: check.ok, [OUTPUT.reportPath]: reportPath, [OUTPUT.issueUrl]: issueUrl });
   if (!check.ok && i.fail) {
     const bad = check.checked.filter((c) => c.error || c.result?.kind).map((c) => `${c.environments.join(', ')} (${c.candidate})`);
-    throw new KarooError('integrity', `cannot rebuild what ${bad.join('; ')} run${bad.length === 1 ? 's' : ''}: see the job summary${issueUrl ? ` and ${issueUrl}` : ''}`);
+    throw new KarooError(
+      'integrity',
+      `cannot rebuild what ${bad.join('; ')} run${bad.length === 1 ? 's' : ''}: see the job summary${issueUrl ? ` and ${issueUrl}` : ''}`,
+    );
   }
 });

@@ -11,7 +11,16 @@ import type { AttestationInfo } from '@karoo/report';
  * without a trusted root it is marked unchecked (shown as signed (keyless), not verified here).
  */
 export async function candidateAttestations(store: Store, candidate: string, config: KarooConfig | undefined): Promise<AttestationInfo[]> {
-  const { inspectAttestations, loadTrustedRoot, loadVerificationKey, parseWorkflowIdentity, readBundles, SLSA_PROVENANCE, TEST_CONFIGURATION, TEST_RESULT } = await import('@karoo/attest');
+  const {
+    inspectAttestations,
+    loadTrustedRoot,
+    loadVerificationKey,
+    parseWorkflowIdentity,
+    readBundles,
+    SLSA_PROVENANCE,
+    TEST_CONFIGURATION,
+    TEST_RESULT,
+  } = await import('@karoo/attest');
   const subject = parseDigest(candidate, 'candidate');
   const keys = await Promise.all((config?.attestations?.keys ?? []).map((k) => loadVerificationKey(k)));
   // Keyless bundles verify against attestations.trusted-root (Sigstore's trust root, offline); without one they cannot be checked here.
@@ -29,7 +38,12 @@ export async function candidateAttestations(store: Store, candidate: string, con
   return statuses.map((s) => {
     const kind = s.predicateType === SLSA_PROVENANCE ? 'provenance' : s.predicateType === TEST_RESULT ? 'test-result' : 'other';
     const signing = s.signing === 'keyed' ? 'key' : s.signing === 'keyless' ? 'keyless' : 'unknown';
-    const signer = signing === 'key' ? (s.keyid ?? keyHintOf(bundles.find((b) => b.digest === s.digest)?.bundle)) : signing === 'keyless' ? named.get(s.digest) : undefined;
+    const signer =
+      signing === 'key'
+        ? (s.keyid ?? keyHintOf(bundles.find((b) => b.digest === s.digest)?.bundle))
+        : signing === 'keyless'
+          ? named.get(s.digest)
+          : undefined;
     return {
       digest: s.digest,
       kind,
@@ -45,7 +59,12 @@ export async function candidateAttestations(store: Store, candidate: string, con
 }
 
 /** Looks the attestations up, or says why it could not (the report then shows none rather than failing). */
-export async function candidateAttestationsOrWarn(store: Store, candidate: string, config: KarooConfig | undefined, warn: (m: string) => void): Promise<AttestationInfo[] | undefined> {
+export async function candidateAttestationsOrWarn(
+  store: Store,
+  candidate: string,
+  config: KarooConfig | undefined,
+  warn: (m: string) => void,
+): Promise<AttestationInfo[] | undefined> {
   try {
     return await candidateAttestations(store, candidate, config);
   } catch (e) {

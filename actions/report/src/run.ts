@@ -114,13 +114,18 @@ export async function runReport(i: ReportInputs, early: (o: ReportOutputs) => vo
   ]);
   const written: ReportOutputs = { markdownPath, commentId: '', commentUrl: '' };
   early(written);
-  const summary = renderMarkdown(report, { limit: SUMMARY_LIMIT, fullReportHint: `The full report is in ${markdownPath} (the \`markdown-path\` output).` });
+  const summary = renderMarkdown(report, {
+    limit: SUMMARY_LIMIT,
+    fullReportHint: `The full report is in ${markdownPath} (the \`markdown-path\` output).`,
+  });
   await core.summary.addRaw(summary.markdown).write();
 
   if (!i.comment) return written;
   const number = i.pullRequest ?? event?.number;
   if (number === undefined) {
-    core.info(`${context.eventName} is not a pull request event and no "${INPUT.pullRequest}" input was given: the report is in the job summary only`);
+    core.info(
+      `${context.eventName} is not a pull request event and no "${INPUT.pullRequest}" input was given: the report is in the job summary only`,
+    );
     return written;
   }
   const runUrl = `${context.serverUrl}/${owner}/${repo}/actions/runs/${context.runId}`;
@@ -129,14 +134,20 @@ export async function runReport(i: ReportInputs, early: (o: ReportOutputs) => vo
     limit: COMMENT_LIMIT,
     fullReportHint: `The full report is in the [job summary](${runUrl}) and the \`markdown-path\` output of the report step.`,
   });
-  const gh = createGitHubClient({ token: i.githubToken ?? process.env.GITHUB_TOKEN ?? '', baseUrl: process.env.GITHUB_API_URL, progress: actionProgress });
+  const gh = createGitHubClient({
+    token: i.githubToken ?? process.env.GITHUB_TOKEN ?? '',
+    baseUrl: process.env.GITHUB_API_URL,
+    progress: actionProgress,
+  });
   const fork = event?.number === number ? event.fork : false;
   const result = await publishReport(gh, { owner, repo, number }, marker, comment.markdown, { fork, progress: actionProgress });
   if (!result.posted) {
     core.warning(result.message);
     return written;
   }
-  core.info(`${result.action} report comment ${result.url}${comment.truncated ? ` (${comment.omittedRows} changed packages left out for length)` : ''}`);
+  core.info(
+    `${result.action} report comment ${result.url}${comment.truncated ? ` (${comment.omittedRows} changed packages left out for length)` : ''}`,
+  );
   return { ...written, commentId: String(result.id), commentUrl: result.url };
 }
 
@@ -145,7 +156,11 @@ export async function runReport(i: ReportInputs, early: (o: ReportOutputs) => vo
  * file only as claims, evidence and environments from the store.
  */
 async function commentForWorkflowRun(i: ReportInputs, marker: string): Promise<ReportOutputs> {
-  if (!i.reportJson) throw new KarooError('input', `input "${INPUT.reportJson}" is empty; ${INPUT.fromWorkflowRun}: true comments from the report.json of the pull request's run`);
+  if (!i.reportJson)
+    throw new KarooError(
+      'input',
+      `input "${INPUT.reportJson}" is empty; ${INPUT.fromWorkflowRun}: true comments from the report.json of the pull request's run`,
+    );
   const { owner, repo } = context.repo;
   const token = i.githubToken ?? process.env.GITHUB_TOKEN ?? '';
   const r = await commentFromWorkflowRun({

@@ -21,11 +21,11 @@ export async function storeLookups(
   githubToken: string | undefined,
 ): Promise<{ evidenceFor: (candidate: string) => Promise<EvidenceInfo[]>; environments: () => Promise<Report['environments']> }> {
   // Loaded here, not at start-up: the usual report step reads no store and starts faster.
-  const [{ loadConfig }, { openActionStore }, { candidateEvidence, environmentStatus, evidenceRunVerifierFromEnv, systemIdFromConfig, trustEvidence }] = await Promise.all([
-    import('@karoo/config'),
-    import('@karoo/kit/store'),
-    import('@karoo/promote'),
-  ]);
+  const [
+    { loadConfig },
+    { openActionStore },
+    { candidateEvidence, environmentStatus, evidenceRunVerifierFromEnv, systemIdFromConfig, trustEvidence },
+  ] = await Promise.all([import('@karoo/config'), import('@karoo/kit/store'), import('@karoo/promote')]);
   const config: KarooConfig | undefined = existsSync(configPath) ? await loadConfig(configPath) : undefined;
   const store = openActionStore(config, storeInputs, githubToken);
   const names = config?.environments.map((e) => e.name) ?? [];
@@ -49,7 +49,8 @@ export async function storeLookups(
           },
           verifyRun,
         });
-        for (const e of evidence) if (e.untrusted) core.warning(`evidence ${e.digest} (${e.environment}, passed) is not shown: ${e.untrusted}`);
+        for (const e of evidence)
+          if (e.untrusted) core.warning(`evidence ${e.digest} (${e.environment}, passed) is not shown: ${e.untrusted}`);
         return evidence
           .filter((e) => !e.untrusted)
           .map((e) => ({

@@ -57,7 +57,14 @@ export async function runResolve(i: ResolveInputs): Promise<ResolveOutputs> {
   // The Actions cache restores only entries of this ref or the default branch.
   const lastLock = lastLockDir(config.system);
   const cached = [...pipHttpCacheDirs(), lastLock];
-  const restored = i.cache ? await restoreCached("pip's HTTP cache and the last lock", cached, pipCacheKeys(config.system, previous?.digest).key, pipCacheKeys(config.system, undefined).restoreKeys) : undefined;
+  const restored = i.cache
+    ? await restoreCached(
+        "pip's HTTP cache and the last lock",
+        cached,
+        pipCacheKeys(config.system, previous?.digest).key,
+        pipCacheKeys(config.system, undefined).restoreKeys,
+      )
+    : undefined;
   const offered = previous ?? (restored ? await readExistingLock(lastLock).catch(() => undefined) : undefined);
   const result = await resolveLock({ config, previous: offered, force: i.force, progress: actionProgress, asOf: i.asOf });
   if (i.cache && result.resolved) {
@@ -87,7 +94,10 @@ export async function runResolve(i: ResolveInputs): Promise<ResolveOutputs> {
   }
   if (result.asOf) {
     md += `\n**Upload-time cutoff** (${result.asOf.policy}): ${result.asOf.time ? `files uploaded at or before ${codeCell(result.asOf.time)}` : 'the leaf builds carry no upload times, so none applied'}`;
-    md += result.asOf.notApplied.length > 0 ? `; not applied to ${result.asOf.notApplied.map(codeCell).join(', ')} (their index gives no upload times)\n` : '\n';
+    md +=
+      result.asOf.notApplied.length > 0
+        ? `; not applied to ${result.asOf.notApplied.map(codeCell).join(', ')} (their index gives no upload times)\n`
+        : '\n';
   }
   await core.summary.addRaw(md).write();
 

@@ -31,7 +31,8 @@ import {
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
 const schema = (name: string) => JSON.parse(readFileSync(new URL(`../schema/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
 const ajv = addFormats(new Ajv({ strict: false, allErrors: true }));
-for (const n of ['in-toto-statement-v1', 'slsa-provenance-v1', 'test-result-v0.1', 'dsse-envelope', 'sigstore-bundle-v0.3']) ajv.addSchema(schema(`${n}.schema.json`));
+for (const n of ['in-toto-statement-v1', 'slsa-provenance-v1', 'test-result-v0.1', 'dsse-envelope', 'sigstore-bundle-v0.3'])
+  ajv.addSchema(schema(`${n}.schema.json`));
 const validator = (n: string): ValidateFunction => ajv.getSchema(`https://karoo.dev/attest/schema/${n}.schema.json`)!;
 function valid(n: string, value: unknown): string {
   const v = validator(n);
@@ -39,10 +40,28 @@ function valid(n: string, value: unknown): string {
 }
 
 const candidate = { name: 'cam', digest: sha256Of('candidate manifest') };
-const run = { repository: 'acme/cam', commit: 'a'.repeat(40), ref: 'refs/heads/main', workflow: 'acme/cam/.github/workflows/karoo-candidate.yml@refs/heads/main', runId: '42', runAttempt: '2', runUrl: 'https://github.com/acme/cam/actions/runs/42' };
+const run = {
+  repository: 'acme/cam',
+  commit: 'a'.repeat(40),
+  ref: 'refs/heads/main',
+  workflow: 'acme/cam/.github/workflows/karoo-candidate.yml@refs/heads/main',
+  runId: '42',
+  runAttempt: '2',
+  runUrl: 'https://github.com/acme/cam/actions/runs/42',
+};
 const files = [
-  { name: 'zeta-1.0-py3-none-any.whl', url: 'https://pypi.example/zeta-1.0-py3-none-any.whl', sha256: 'f'.repeat(64), package: 'zeta==1.0' },
-  { name: 'acme_cam-1.0.0-py3-none-any.whl', url: 'http://127.0.0.1:1/acme_cam-1.0.0-py3-none-any.whl', sha256: '0'.repeat(64), package: 'acme-cam==1.0.0' },
+  {
+    name: 'zeta-1.0-py3-none-any.whl',
+    url: 'https://pypi.example/zeta-1.0-py3-none-any.whl',
+    sha256: 'f'.repeat(64),
+    package: 'zeta==1.0',
+  },
+  {
+    name: 'acme_cam-1.0.0-py3-none-any.whl',
+    url: 'http://127.0.0.1:1/acme_cam-1.0.0-py3-none-any.whl',
+    sha256: '0'.repeat(64),
+    package: 'acme-cam==1.0.0',
+  },
 ];
 const provenance = (over: Partial<ProvenanceInput> = {}): ProvenanceInput => ({
   candidate,
@@ -56,7 +75,16 @@ const provenance = (over: Partial<ProvenanceInput> = {}): ProvenanceInput => ({
   ...over,
 });
 const testResult = (over: Partial<Parameters<typeof testResultStatement>[0]> = {}) =>
-  testResultStatement({ candidate, environment: 'integration', systemId: sha256Of('system') as Digest, configDigest: sha256Of('config') as Digest, result: 'passed', passedTests: ['test_b', 'test_a'], run, ...over });
+  testResultStatement({
+    candidate,
+    environment: 'integration',
+    systemId: sha256Of('system') as Digest,
+    configDigest: sha256Of('config') as Digest,
+    result: 'passed',
+    passedTests: ['test_b', 'test_a'],
+    run,
+    ...over,
+  });
 
 describe('provenance: an in-toto Statement v1 with the SLSA Provenance v1 predicate', () => {
   it('validates against the statement and predicate schemas, and says what the candidate was built from', () => {
@@ -87,9 +115,15 @@ describe('provenance: an in-toto Statement v1 with the SLSA Provenance v1 predic
   });
 
   it('names a local builder outside GitHub Actions, and a bare workflow name is no identity', () => {
-    expect(provenanceStatement(provenance({ run: undefined })).predicate.runDetails.builder.id).toBe('https://karoo.dev/attestations/builder/local/v1');
+    expect(provenanceStatement(provenance({ run: undefined })).predicate.runDetails.builder.id).toBe(
+      'https://karoo.dev/attestations/builder/local/v1',
+    );
     expect(workflowIdentity({ ...run, workflow: 'karoo candidate' })).toBeUndefined();
-    expect(parseWorkflowIdentity(workflowIdentity(run)!)).toEqual({ repository: 'acme/cam', workflow: '.github/workflows/karoo-candidate.yml', ref: 'refs/heads/main' });
+    expect(parseWorkflowIdentity(workflowIdentity(run)!)).toEqual({
+      repository: 'acme/cam',
+      workflow: '.github/workflows/karoo-candidate.yml',
+      ref: 'refs/heads/main',
+    });
   });
 });
 
@@ -103,8 +137,15 @@ describe('acceptance evidence: an in-toto Statement v1 with the test-result pred
     expect(s.predicate.passedTests).toEqual(['test_a', 'test_b']);
     expect(s.predicate.url).toBe(run.runUrl);
     expect(s.predicate.configuration.map((c) => c.name)).toEqual(['karoo:system', 'karoo:configuration', 'karoo:workflow']);
-    expect(s.predicate.configuration[0]).toEqual({ name: 'karoo:system', digest: { sha256: sha256Of('system').slice(7) }, annotations: { environment: 'integration', system: 'cam' } });
-    expect(testResult({ result: 'failed', failedTests: ['test_c'] }).predicate).toMatchObject({ result: 'FAILED', failedTests: ['test_c'] });
+    expect(s.predicate.configuration[0]).toEqual({
+      name: 'karoo:system',
+      digest: { sha256: sha256Of('system').slice(7) },
+      annotations: { environment: 'integration', system: 'cam' },
+    });
+    expect(testResult({ result: 'failed', failedTests: ['test_c'] }).predicate).toMatchObject({
+      result: 'FAILED',
+      failedTests: ['test_c'],
+    });
   });
 
   it('the schemas refuse what the specifications refuse (so they are not vacuous)', () => {
@@ -113,15 +154,21 @@ describe('acceptance evidence: an in-toto Statement v1 with the test-result pred
     expect(valid('in-toto-statement-v1', { ...s, subject: [{ name: 'cam' }] })).not.toBe('valid');
     expect(valid('test-result-v0.1', { ...s.predicate, result: 'pass' })).not.toBe('valid');
     expect(valid('test-result-v0.1', { result: 'PASSED' })).not.toBe('valid');
-    expect(valid('slsa-provenance-v1', { buildDefinition: { buildType: KAROO_BUILD_TYPE }, runDetails: { builder: { id: 'x:y' } } })).not.toBe('valid');
+    expect(
+      valid('slsa-provenance-v1', { buildDefinition: { buildType: KAROO_BUILD_TYPE }, runDetails: { builder: { id: 'x:y' } } }),
+    ).not.toBe('valid');
     expect(statementProblem({ ...s, subject: [{ name: 'cam' }] })).toMatch(/subject\[0\] has none of uri, digest, content/);
-    expect(statementProblem({ ...s, predicate: { ...s.predicate, result: 'pass' } })).toMatch(/predicate.result "pass" is not PASSED, WARNED or FAILED/);
+    expect(statementProblem({ ...s, predicate: { ...s.predicate, result: 'pass' } })).toMatch(
+      /predicate.result "pass" is not PASSED, WARNED or FAILED/,
+    );
   });
 });
 
 describe('DSSE', () => {
   it('PAE is the encoding the DSSE protocol defines', () => {
-    expect(pae('http://example.com/HelloWorld', Buffer.from('hello world')).toString()).toBe('DSSEv1 29 http://example.com/HelloWorld 11 hello world');
+    expect(pae('http://example.com/HelloWorld', Buffer.from('hello world')).toString()).toBe(
+      'DSSEv1 29 http://example.com/HelloWorld 11 hello world',
+    );
     // Lengths are bytes, not characters.
     expect(pae('t', Buffer.from('é')).toString('hex')).toBe(Buffer.from('DSSEv1 1 t 2 é').toString('hex'));
   });
@@ -146,7 +193,9 @@ describe('DSSE', () => {
     // A changed payload, a changed payload type, another key: refused.
     const forged = Buffer.from(statementBytes(testResult({ result: 'failed' }))).toString('base64');
     expect(() => verifyEnvelope({ ...bundle.dsseEnvelope, payload: forged }, [key], 'test')).toThrow(/the signature does not verify/);
-    expect(() => verifyEnvelope({ ...bundle.dsseEnvelope, payloadType: 'application/json' }, [key], 'test')).toThrow(/the signature does not verify/);
+    expect(() => verifyEnvelope({ ...bundle.dsseEnvelope, payloadType: 'application/json' }, [key], 'test')).toThrow(
+      /the signature does not verify/,
+    );
     const other = verificationKeyFor(generateKeyPairSync('ed25519').publicKey, 'other.pub');
     expect(() => verifyEnvelope(bundle.dsseEnvelope, [other], 'test')).toThrow(/which is none of the trusted keys/);
     expect(() => verifyEnvelope({ ...bundle.dsseEnvelope, signatures: [] }, [key], 'test')).toThrow(/no signature/);
@@ -154,6 +203,8 @@ describe('DSSE', () => {
 
   it('refuses keys of other kinds with a line that says which kinds', () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
-    expect(() => signerFor(privateKey, 'p384.pem')).toThrow(/p384.pem is a ec \(secp384r1\) key; attestations are signed with Ed25519 or ECDSA P-256 keys/);
+    expect(() => signerFor(privateKey, 'p384.pem')).toThrow(
+      /p384.pem is a ec \(secp384r1\) key; attestations are signed with Ed25519 or ECDSA P-256 keys/,
+    );
   });
 });

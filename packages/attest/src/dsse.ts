@@ -41,7 +41,11 @@ export function pae(payloadType: string, body: Uint8Array): Buffer {
 /** Signs a payload: an envelope with one signature over PAE(payloadType, payload). */
 export function signEnvelope(payload: Uint8Array, payloadType: string, signer: Signer): Envelope {
   const sig = signer.sign(pae(payloadType, payload));
-  return { payload: Buffer.from(payload).toString('base64'), payloadType, signatures: [{ keyid: signer.keyid, sig: sig.toString('base64') }] };
+  return {
+    payload: Buffer.from(payload).toString('base64'),
+    payloadType,
+    signatures: [{ keyid: signer.keyid, sig: sig.toString('base64') }],
+  };
 }
 
 /**
@@ -49,7 +53,11 @@ export function signEnvelope(payload: Uint8Array, payloadType: string, signer: S
  * only bytes a caller may read) and that key. Throws an integrity error naming the reason: no
  * signature, a signature by no trusted key, or one that does not verify (the envelope was changed).
  */
-export function verifyEnvelope(envelope: unknown, keys: readonly VerificationKey[], what: string): { payload: Buffer; payloadType: string; key: VerificationKey } {
+export function verifyEnvelope(
+  envelope: unknown,
+  keys: readonly VerificationKey[],
+  what: string,
+): { payload: Buffer; payloadType: string; key: VerificationKey } {
   const bad = (reason: string): never => {
     throw new KarooError('integrity', `${what}: ${reason}`);
   };
@@ -71,7 +79,9 @@ export function verifyEnvelope(envelope: unknown, keys: readonly VerificationKey
   }
   if (byTrustedKey) return bad('the signature does not verify: the envelope was changed after it was signed, or signed by another key');
   const ids = signatures.map((s) => (isObject(s) && typeof s.keyid === 'string' ? s.keyid : '?')).join(', ');
-  return bad(`signed by key ${ids}, which is none of the trusted keys (${keys.map((k) => `${k.keyid.slice(0, 16)}… from ${k.source}`).join(', ') || 'none'})`);
+  return bad(
+    `signed by key ${ids}, which is none of the trusted keys (${keys.map((k) => `${k.keyid.slice(0, 16)}… from ${k.source}`).join(', ') || 'none'})`,
+  );
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -86,14 +96,19 @@ function verifyWith(k: VerificationKey, data: Buffer, sig: Buffer): boolean {
 
 /** hex sha256 of a public key's SubjectPublicKeyInfo (DER): the DSSE `keyid` and the Sigstore bundle's public key hint. */
 export function keyIdOf(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
 }
 
 function algorithmOf(key: KeyObject, source: string): KeyAlgorithm {
   if (key.asymmetricKeyType === 'ed25519') return 'ed25519';
   if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ecdsa-p256';
   const curve = key.asymmetricKeyDetails?.namedCurve;
-  throw new KarooError('input', `${source} is a ${key.asymmetricKeyType}${curve ? ` (${curve})` : ''} key; attestations are signed with Ed25519 or ECDSA P-256 keys (openssl genpkey -algorithm ed25519)`);
+  throw new KarooError(
+    'input',
+    `${source} is a ${key.asymmetricKeyType}${curve ? ` (${curve})` : ''} key; attestations are signed with Ed25519 or ECDSA P-256 keys (openssl genpkey -algorithm ed25519)`,
+  );
 }
 
 /** Reads a PEM private key (PKCS#8 or SEC1, unencrypted) into a Signer. */
@@ -103,7 +118,10 @@ export async function loadSigningKey(path: string): Promise<Signer> {
   try {
     key = createPrivateKey({ key: text, format: 'pem' });
   } catch (e) {
-    throw new KarooError('input', `attestation signing key ${path} is not an unencrypted PEM private key (${(e as Error).message.split('\n')[0]}); create one with openssl genpkey -algorithm ed25519 -out FILE`);
+    throw new KarooError(
+      'input',
+      `attestation signing key ${path} is not an unencrypted PEM private key (${(e as Error).message.split('\n')[0]}); create one with openssl genpkey -algorithm ed25519 -out FILE`,
+    );
   }
   return signerFor(key, path);
 }
@@ -119,13 +137,19 @@ export function signerFor(key: KeyObject, source = 'the signing key'): Signer {
 export async function loadVerificationKey(path: string): Promise<VerificationKey> {
   const text = await readKeyFile(path, 'attestation key');
   if (/PRIVATE KEY-----/.test(text)) {
-    throw new KarooError('input', `attestation key ${path} holds a private key; attestations.keys names public keys (openssl pkey -in KEY -pubout -out KEY.pub)`);
+    throw new KarooError(
+      'input',
+      `attestation key ${path} holds a private key; attestations.keys names public keys (openssl pkey -in KEY -pubout -out KEY.pub)`,
+    );
   }
   let key: KeyObject;
   try {
     key = createPublicKey({ key: text, format: 'pem' });
   } catch (e) {
-    throw new KarooError('input', `attestation key ${path} is not a PEM public key (${(e as Error).message.split('\n')[0]}); export one with openssl pkey -in KEY -pubout`);
+    throw new KarooError(
+      'input',
+      `attestation key ${path} is not a PEM public key (${(e as Error).message.split('\n')[0]}); export one with openssl pkey -in KEY -pubout`,
+    );
   }
   return verificationKeyFor(key, path);
 }
@@ -138,6 +162,9 @@ async function readKeyFile(path: string, what: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (e) {
-    throw new KarooError('input', `${what} ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path`);
+    throw new KarooError(
+      'input',
+      `${what} ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path`,
+    );
   }
 }

@@ -25,7 +25,11 @@ export interface KeylessTrust {
   /** Certificate transparency logs the root names: when there are any, a certificate must carry an SCT from one. */
   readonly ctlogs: number;
   /** @sigstore/bundle and @sigstore/verify, loaded with the root so that verifying stays synchronous. */
-  readonly lib: { readonly bundleFromJSON: typeof bundleFromJSON; readonly Verifier: typeof Verifier; readonly toSignedEntity: typeof toSignedEntity };
+  readonly lib: {
+    readonly bundleFromJSON: typeof bundleFromJSON;
+    readonly Verifier: typeof Verifier;
+    readonly toSignedEntity: typeof toSignedEntity;
+  };
 }
 
 /**
@@ -38,7 +42,10 @@ export async function loadTrustedRoot(path: string): Promise<KeylessTrust> {
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new KarooError('input', `attestations.trusted-root ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path`);
+    throw new KarooError(
+      'input',
+      `attestations.trusted-root ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path`,
+    );
   }
   const { TrustedRoot } = await import('@sigstore/protobuf-specs');
   const { toTrustMaterial, Verifier, toSignedEntity } = await import('@sigstore/verify');
@@ -48,7 +55,10 @@ export async function loadTrustedRoot(path: string): Promise<KeylessTrust> {
     if (root.certificateAuthorities.length === 0) throw new Error('it names no certificate authority');
     return { source: path, material: toTrustMaterial(root), ctlogs: root.ctlogs.length, lib: { bundleFromJSON, Verifier, toSignedEntity } };
   } catch (e) {
-    throw new KarooError('input', `attestations.trusted-root ${path} is not a Sigstore trusted_root.json (${(e as Error).message.split('\n')[0]}); give the trusted root of the Sigstore instance that signs your workflows`);
+    throw new KarooError(
+      'input',
+      `attestations.trusted-root ${path} is not a Sigstore trusted_root.json (${(e as Error).message.split('\n')[0]}); give the trusted root of the Sigstore instance that signs your workflows`,
+    );
   }
 }
 
@@ -93,28 +103,32 @@ export interface KeylessVerified {
  */
 export function verifyKeylessBundle(bundleJson: unknown, trust: KeylessTrust, want: KeylessIdentityPolicy): KeylessVerified {
   if (!want.repository) {
-    throw new Error('it is signed keylessly, and karoo.yml attestations.identity names no repository: set attestations.identity (repository, workflow, ref) so only your workflows\' certificates count');
+    throw new Error(
+      "it is signed keylessly, and karoo.yml attestations.identity names no repository: set attestations.identity (repository, workflow, ref) so only your workflows' certificates count",
+    );
   }
   const { bundleFromJSON, Verifier, toSignedEntity } = trust.lib;
   let bundle: ReturnType<typeof bundleFromJSON>;
   try {
     bundle = bundleFromJSON(bundleJson);
   } catch (e) {
-    throw new Error(`not a valid Sigstore bundle (${firstLine(e)})`);
+    throw new Error(`not a valid Sigstore bundle (${firstLine(e)})`, { cause: e });
   }
   if (bundle.content.$case !== 'dsseEnvelope') throw new Error('the bundle holds no DSSE envelope');
   const entity = toSignedEntity(bundle);
   if (entity.key.$case !== 'certificate') throw new Error('the bundle carries no certificate');
   // @sigstore/verify checks the chain once per verified timestamp: with none, nothing would be checked.
   if (entity.timestamps.length === 0) {
-    throw new Error('it has no transparency-log entry and no RFC 3161 timestamp, so nothing verifies when its short-lived certificate signed; re-sign with a Sigstore instance that logs or timestamps');
+    throw new Error(
+      'it has no transparency-log entry and no RFC 3161 timestamp, so nothing verifies when its short-lived certificate signed; re-sign with a Sigstore instance that logs or timestamps',
+    );
   }
   const timestamps: Date[] = [];
   try {
     const verifier = new Verifier(trust.material, { ctlogThreshold: trust.ctlogs > 0 ? 1 : 0, tlogThreshold: 0, tsaThreshold: 0 });
     verifier.verify(entity);
   } catch (e) {
-    throw new Error(`Sigstore verification against ${trust.source} failed: ${describe(e)}`);
+    throw new Error(`Sigstore verification against ${trust.source} failed: ${describe(e)}`, { cause: e });
   }
   for (const t of entity.timestamps) {
     if (t.$case === 'transparency-log') timestamps.push(new Date(Number(t.tlogEntry.integratedTime) * 1000));
@@ -123,7 +137,10 @@ export function verifyKeylessBundle(bundleJson: unknown, trust: KeylessTrust, wa
   const cert = entity.key.certificate;
   const identity = certificateIdentity(cert);
   const problems = identityProblems(identity, want);
-  if (problems.length > 0) throw new Error(`its certificate was issued to ${identity.buildConfigUri ?? 'no workflow'} (signer ${identity.buildSignerUri ?? '?'}, repository ${identity.sourceRepositoryUri ?? '?'}, ref ${identity.sourceRepositoryRef ?? '?'}, issuer ${identity.issuer ?? '?'}), not to what karoo.yml attestations.identity allows: ${problems.join('; ')}`);
+  if (problems.length > 0)
+    throw new Error(
+      `its certificate was issued to ${identity.buildConfigUri ?? 'no workflow'} (signer ${identity.buildSignerUri ?? '?'}, repository ${identity.sourceRepositoryUri ?? '?'}, ref ${identity.sourceRepositoryRef ?? '?'}, issuer ${identity.issuer ?? '?'}), not to what karoo.yml attestations.identity allows: ${problems.join('; ')}`,
+    );
   const env = bundle.content.dsseEnvelope;
   return {
     payload: Buffer.from(env.payload),
@@ -134,7 +151,11 @@ export function verifyKeylessBundle(bundleJson: unknown, trust: KeylessTrust, wa
   };
 }
 
-type Certificate = { extension(oid: string): { value: Buffer; valueObj: { subs: Array<{ tag: { number: number; isUniversal(): boolean }; value: Buffer }> } } | undefined };
+type Certificate = {
+  extension(
+    oid: string,
+  ): { value: Buffer; valueObj: { subs: Array<{ tag: { number: number; isUniversal(): boolean }; value: Buffer }> } } | undefined;
+};
 
 /** Reads the Fulcio extensions of a certificate; v2 extensions are DER UTF8Strings, the v1 issuer raw bytes. */
 export function certificateIdentity(cert: Certificate): CertificateIdentity {
@@ -172,7 +193,8 @@ export function identityProblems(id: CertificateIdentity, want: KeylessIdentityP
   const configPath = at < 0 ? config : config.slice(0, at);
   const configRef = at < 0 ? undefined : config.slice(at + 1);
   if (!configPath.startsWith(`${repoUri}/`)) out.push(`workflow ${config || 'none'} is not in ${repoUri}`);
-  else if (want.workflow !== undefined && configPath !== `${repoUri}/${want.workflow}`) out.push(`workflow ${configPath.slice(repoUri.length + 1)} is not ${want.workflow}`);
+  else if (want.workflow !== undefined && configPath !== `${repoUri}/${want.workflow}`)
+    out.push(`workflow ${configPath.slice(repoUri.length + 1)} is not ${want.workflow}`);
   if (want.ref !== undefined) {
     if (id.sourceRepositoryRef !== want.ref) out.push(`ref ${id.sourceRepositoryRef ?? 'none'} is not ${want.ref}`);
     else if (configRef !== want.ref) out.push(`the workflow ran at ${configRef ?? 'no ref'}, not ${want.ref}`);

@@ -21,11 +21,22 @@ export interface KeylessSigner {
  * the missing permission or token otherwise.
  */
 export function keylessSignerFromEnv(token: string | undefined, env: NodeJS.ProcessEnv = process.env): KeylessSigner {
-  if (env.GITHUB_ACTIONS !== 'true') throw new KarooError('input', 'keyless attestations are signed inside GitHub Actions only; outside it, give a key (--attest-key FILE or karoo.yml attestations.signing-key)');
+  if (env.GITHUB_ACTIONS !== 'true')
+    throw new KarooError(
+      'input',
+      'keyless attestations are signed inside GitHub Actions only; outside it, give a key (--attest-key FILE or karoo.yml attestations.signing-key)',
+    );
   if (!env.ACTIONS_ID_TOKEN_REQUEST_URL || !env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
-    throw new KarooError('input', 'keyless attestations need the job\'s OIDC token: give the job `permissions: id-token: write` (and `attestations: write`)');
+    throw new KarooError(
+      'input',
+      "keyless attestations need the job's OIDC token: give the job `permissions: id-token: write` (and `attestations: write`)",
+    );
   }
-  if (!token) throw new KarooError('input', 'keyless attestations are stored through GitHub\'s attestations API: pass the job\'s token (GITHUB_TOKEN, with `attestations: write`)');
+  if (!token)
+    throw new KarooError(
+      'input',
+      "keyless attestations are stored through GitHub's attestations API: pass the job's token (GITHUB_TOKEN, with `attestations: write`)",
+    );
   const s = env.KAROO_SIGSTORE;
   return { kind: 'keyless', token, sigstore: s === 'public-good' || s === 'github' ? s : undefined };
 }
@@ -50,7 +61,11 @@ export async function signKeyless(statement: Statement<unknown>, signer: Keyless
     bundle = a.bundle;
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    throw new KarooError('unavailable', `keyless signing of the ${statement.predicateType} attestation failed (@actions/attest: Sigstore or GitHub's attestations API): ${why.split('\n')[0]}; check the job's permissions (id-token: write, attestations: write) or sign with a key (--attest-key)`, { cause: e });
+    throw new KarooError(
+      'unavailable',
+      `keyless signing of the ${statement.predicateType} attestation failed (@actions/attest: Sigstore or GitHub's attestations API): ${why.split('\n')[0]}; check the job's permissions (id-token: write, attestations: write) or sign with a key (--attest-key)`,
+      { cause: e },
+    );
   }
   return new TextEncoder().encode(JSON.stringify(bundle));
 }
@@ -60,7 +75,15 @@ export async function signKeyless(statement: Statement<unknown>, signer: Keyless
  * keyless when asked (inside GitHub Actions), else the key file given, else karoo.yml
  * `attestations.signing-key`; undefined when none (nothing is signed).
  */
-export async function signerFrom(o: { readonly keyless?: boolean | undefined; readonly key?: string | undefined; readonly configKey?: string | undefined; readonly token?: string | undefined }, env: NodeJS.ProcessEnv = process.env): Promise<import('./store.js').AttestSigner | undefined> {
+export async function signerFrom(
+  o: {
+    readonly keyless?: boolean | undefined;
+    readonly key?: string | undefined;
+    readonly configKey?: string | undefined;
+    readonly token?: string | undefined;
+  },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<import('./store.js').AttestSigner | undefined> {
   if (o.keyless) return keylessSignerFromEnv(o.token, env);
   const path = o.key ?? o.configKey;
   if (!path) return undefined;

@@ -55,7 +55,9 @@ export interface SlsaProvenance {
   };
   readonly runDetails: {
     readonly builder: { readonly id: string; readonly version?: Readonly<Record<string, string>> | undefined };
-    readonly metadata?: { readonly invocationId?: string | undefined; readonly startedOn?: string | undefined; readonly finishedOn?: string | undefined } | undefined;
+    readonly metadata?:
+      | { readonly invocationId?: string | undefined; readonly startedOn?: string | undefined; readonly finishedOn?: string | undefined }
+      | undefined;
   };
 }
 
@@ -78,7 +80,12 @@ export interface ProvenanceInput {
   /** The target platform the lock was resolved for. */
   readonly target?: Readonly<Record<string, unknown>> | undefined;
   /** Every locked file (wheel, sdist): name, URL, sha256 hex, and `name==version` of its package. */
-  readonly files: ReadonlyArray<{ readonly name: string; readonly url?: string | undefined; readonly sha256: string; readonly package?: string | undefined }>;
+  readonly files: ReadonlyArray<{
+    readonly name: string;
+    readonly url?: string | undefined;
+    readonly sha256: string;
+    readonly package?: string | undefined;
+  }>;
   /** The tool that built it, e.g. `karoo 0.1.0`. */
   readonly builder: string;
   /** ISO 8601 time of the build. */
@@ -158,10 +165,19 @@ export function provenanceStatement(p: ProvenanceInput): Statement<SlsaProvenanc
 export function testResultStatement(t: TestResultInput): Statement<TestResultPredicate> {
   const identity = workflowIdentity(t.run);
   const configuration: ResourceDescriptor[] = [
-    { name: TEST_CONFIGURATION.system, digest: { sha256: hexOf(t.systemId) }, annotations: { environment: t.environment, system: t.candidate.name } },
+    {
+      name: TEST_CONFIGURATION.system,
+      digest: { sha256: hexOf(t.systemId) },
+      annotations: { environment: t.environment, system: t.candidate.name },
+    },
     { name: TEST_CONFIGURATION.configuration, digest: { sha256: hexOf(t.configDigest) } },
   ];
-  if (identity) configuration.push({ name: TEST_CONFIGURATION.workflow, uri: identity, digest: t.run?.commit ? { gitCommit: t.run.commit } : undefined });
+  if (identity)
+    configuration.push({
+      name: TEST_CONFIGURATION.workflow,
+      uri: identity,
+      digest: t.run?.commit ? { gitCommit: t.run.commit } : undefined,
+    });
   return {
     _type: IN_TOTO_STATEMENT,
     subject: subjectOf(t.candidate),
@@ -200,7 +216,8 @@ export function statementProblem(s: unknown): string | undefined {
   const p = s.predicate as Record<string, unknown> | undefined;
   if (s.predicateType === TEST_RESULT) {
     if (!p) return 'the test-result predicate is missing';
-    if (p.result !== 'PASSED' && p.result !== 'WARNED' && p.result !== 'FAILED') return `predicate.result ${JSON.stringify(p.result)} is not PASSED, WARNED or FAILED`;
+    if (p.result !== 'PASSED' && p.result !== 'WARNED' && p.result !== 'FAILED')
+      return `predicate.result ${JSON.stringify(p.result)} is not PASSED, WARNED or FAILED`;
     if (!Array.isArray(p.configuration)) return 'predicate.configuration is not a list';
     for (const [i, d] of p.configuration.entries()) {
       const q = descriptorProblem(d, `predicate.configuration[${i}]`);
@@ -208,7 +225,8 @@ export function statementProblem(s: unknown): string | undefined {
     }
     if (p.url !== undefined && (typeof p.url !== 'string' || !isUri(p.url))) return 'predicate.url is not a URI';
     for (const k of ['passedTests', 'warnedTests', 'failedTests']) {
-      if (p[k] !== undefined && !(Array.isArray(p[k]) && (p[k] as unknown[]).every((x) => typeof x === 'string'))) return `predicate.${k} is not a list of strings`;
+      if (p[k] !== undefined && !(Array.isArray(p[k]) && (p[k] as unknown[]).every((x) => typeof x === 'string')))
+        return `predicate.${k} is not a list of strings`;
     }
   } else if (s.predicateType === SLSA_PROVENANCE) {
     if (!p) return 'the provenance predicate is missing';
@@ -216,7 +234,8 @@ export function statementProblem(s: unknown): string | undefined {
     if (!isObject(b)) return 'predicate.buildDefinition is not an object';
     if (typeof b.buildType !== 'string' || !isUri(b.buildType)) return 'predicate.buildDefinition.buildType is not a URI';
     if (!isObject(b.externalParameters)) return 'predicate.buildDefinition.externalParameters is not an object';
-    if (b.internalParameters !== undefined && !isObject(b.internalParameters)) return 'predicate.buildDefinition.internalParameters is not an object';
+    if (b.internalParameters !== undefined && !isObject(b.internalParameters))
+      return 'predicate.buildDefinition.internalParameters is not an object';
     if (b.resolvedDependencies !== undefined) {
       if (!Array.isArray(b.resolvedDependencies)) return 'predicate.buildDefinition.resolvedDependencies is not a list';
       for (const [i, d] of b.resolvedDependencies.entries()) {
@@ -225,12 +244,14 @@ export function statementProblem(s: unknown): string | undefined {
       }
     }
     const r = p.runDetails;
-    if (!isObject(r) || !isObject(r.builder) || typeof r.builder.id !== 'string' || !isUri(r.builder.id)) return 'predicate.runDetails.builder.id is not a URI';
+    if (!isObject(r) || !isObject(r.builder) || typeof r.builder.id !== 'string' || !isUri(r.builder.id))
+      return 'predicate.runDetails.builder.id is not a URI';
     if (r.metadata !== undefined) {
       if (!isObject(r.metadata)) return 'predicate.runDetails.metadata is not an object';
       for (const k of ['startedOn', 'finishedOn']) {
         const v = r.metadata[k];
-        if (v !== undefined && (typeof v !== 'string' || !RFC3339.test(v))) return `predicate.runDetails.metadata.${k} is not an RFC 3339 time`;
+        if (v !== undefined && (typeof v !== 'string' || !RFC3339.test(v)))
+          return `predicate.runDetails.metadata.${k} is not an RFC 3339 time`;
       }
     }
   }
@@ -249,7 +270,8 @@ function descriptorProblem(d: unknown, what: string): string | undefined {
       if (typeof v !== 'string' || !/^[0-9a-f]+$/.test(v)) return `${what}.digest.${alg} is not lowercase hex`;
     }
   }
-  for (const k of ['name', 'downloadLocation', 'mediaType'] as const) if (d[k] !== undefined && typeof d[k] !== 'string') return `${what}.${k} is not a string`;
+  for (const k of ['name', 'downloadLocation', 'mediaType'] as const)
+    if (d[k] !== undefined && typeof d[k] !== 'string') return `${what}.${k} is not a string`;
   if (d.annotations !== undefined && !isObject(d.annotations)) return `${what}.annotations is not an object`;
   return undefined;
 }

@@ -4,7 +4,17 @@ import { bufferSource, parseManifestInfo, type Store } from '@karoo/oci';
 import { type Envelope, type Signer, signEnvelope, type VerificationKey, verifyEnvelope } from './dsse.js';
 import { type KeylessSigner, signKeyless } from './keyless.js';
 import { type KeylessTrust, verifyKeylessBundle } from './keyless-verify.js';
-import { IN_TOTO_PAYLOAD_TYPE, isObject, type ResourceDescriptor, parseWorkflowIdentity, type Statement, statementBytes, statementProblem, TEST_CONFIGURATION, TEST_RESULT } from './statement.js';
+import {
+  IN_TOTO_PAYLOAD_TYPE,
+  isObject,
+  type ResourceDescriptor,
+  parseWorkflowIdentity,
+  type Statement,
+  statementBytes,
+  statementProblem,
+  TEST_CONFIGURATION,
+  TEST_RESULT,
+} from './statement.js';
 
 /** Media type of a Sigstore bundle v0.3: the artifactType and the layer of an attestation referrer. */
 export const SIGSTORE_BUNDLE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
@@ -40,7 +50,12 @@ export function signStatement(statement: Statement<unknown>, signer: Signer): Si
  * specification and GitHub's attest action do: image manifest, empty config, `artifactType`
  * and the one layer the bundle media type, annotations content `dsse-envelope` and the predicate type.
  */
-export function attestationReferrer(candidate: Descriptor, bundle: SigstoreBundle | Uint8Array, predicateType: string, created?: string): Referrer {
+export function attestationReferrer(
+  candidate: Descriptor,
+  bundle: SigstoreBundle | Uint8Array,
+  predicateType: string,
+  created?: string,
+): Referrer {
   const bytes = bundle instanceof Uint8Array ? bundle : new TextEncoder().encode(canonicalJson(bundle));
   return referrerFor({
     subject: candidate,
@@ -76,7 +91,13 @@ export function describeSigner(signer: AttestSigner): string {
  * acceptance (test result) call. With a key: a keyed bundle (signStatement); keyless: the
  * bundle @actions/attest returns (also stored with GitHub's attestations API).
  */
-export async function attest(store: Store, candidate: Descriptor, statement: Statement<unknown>, signer: AttestSigner, created?: string): Promise<Descriptor> {
+export async function attest(
+  store: Store,
+  candidate: Descriptor,
+  statement: Statement<unknown>,
+  signer: AttestSigner,
+  created?: string,
+): Promise<Descriptor> {
   const problem = statementProblem(statement);
   if (problem) throw new KarooError('internal', `the ${statement.predicateType} statement karoo built is not valid: ${problem}`);
   if (!statement.subject.some((s) => s.digest?.sha256 === hexOf(candidate.digest as Digest))) {
@@ -100,7 +121,10 @@ export interface StoredBundle {
 }
 
 /** Every Sigstore bundle referring to the candidate, read back byte-checked; unreadable ones listed with a reason. */
-export async function readBundles(store: Store, candidate: Digest | string): Promise<{ bundles: StoredBundle[]; invalid: Array<{ digest: string; reason: string }> }> {
+export async function readBundles(
+  store: Store,
+  candidate: Digest | string,
+): Promise<{ bundles: StoredBundle[]; invalid: Array<{ digest: string; reason: string }> }> {
   const subject = parseDigest(candidate, 'candidate');
   const bundles: StoredBundle[] = [];
   const invalid: Array<{ digest: string; reason: string }> = [];
@@ -110,7 +134,8 @@ export async function readBundles(store: Store, candidate: Digest | string): Pro
       const m = await store.getManifest(d.digest);
       const manifest = parseManifestInfo(m.bytes, `attestation ${d.digest} in ${store.ref}`);
       if (manifest.artifactType !== SIGSTORE_BUNDLE) continue;
-      if (manifest.subject?.digest !== subject) throw new KarooError('integrity', `attestation ${d.digest} refers to ${manifest.subject?.digest ?? 'nothing'}, not ${subject}`);
+      if (manifest.subject?.digest !== subject)
+        throw new KarooError('integrity', `attestation ${d.digest} refers to ${manifest.subject?.digest ?? 'nothing'}, not ${subject}`);
       const layer = (manifest.layers ?? []).find((l) => l.mediaType === SIGSTORE_BUNDLE);
       if (!layer) throw new KarooError('integrity', `attestation ${d.digest} has no ${SIGSTORE_BUNDLE} layer`);
       const bytes = await readSmallBlob(store, layer, `attestation ${d.digest}`);
@@ -180,7 +205,10 @@ export function verifyBundle(stored: StoredBundle, candidate: Digest, policy: Ve
   let signed: { payload: Buffer; payloadType: string; keyid: string; signer?: string | undefined };
   if ('certificate' in vm || 'x509CertificateChain' in vm) {
     // Keyless: the certificate and its Fulcio identity are what is trusted, never a claim in the statement.
-    if (!policy.trustedRoot) bad('it is signed keylessly (a Sigstore certificate) and no trusted root is configured: set karoo.yml attestations.trusted-root to the trusted_root.json of the Sigstore instance your workflows sign with');
+    if (!policy.trustedRoot)
+      bad(
+        'it is signed keylessly (a Sigstore certificate) and no trusted root is configured: set karoo.yml attestations.trusted-root to the trusted_root.json of the Sigstore instance your workflows sign with',
+      );
     try {
       const k = verifyKeylessBundle(bundle, policy.trustedRoot!, policy.identity ?? {});
       signed = { payload: k.payload, payloadType: k.payloadType, keyid: k.keyid, signer: k.identity.buildConfigUri };
@@ -205,16 +233,24 @@ export function verifyBundle(stored: StoredBundle, candidate: Digest, policy: Ve
   const s = statement as Statement;
   const hex = hexOf(candidate);
   if (!s.subject.some((x) => x.digest?.sha256 === hex)) {
-    bad(`its subject is ${s.subject.map((x) => (x.digest?.sha256 ? `sha256:${x.digest.sha256}` : '?')).join(', ')}, not candidate ${candidate}: a statement about another candidate`);
+    bad(
+      `its subject is ${s.subject.map((x) => (x.digest?.sha256 ? `sha256:${x.digest.sha256}` : '?')).join(', ')}, not candidate ${candidate}: a statement about another candidate`,
+    );
   }
-  if (signed.signer === undefined && policy.identity && [policy.identity.repository, policy.identity.workflow, policy.identity.ref].some((v) => v !== undefined)) {
+  if (
+    signed.signer === undefined &&
+    policy.identity &&
+    [policy.identity.repository, policy.identity.workflow, policy.identity.ref].some((v) => v !== undefined)
+  ) {
     const uri = configurationOf(s, TEST_CONFIGURATION.workflow)?.uri ?? builderOf(s);
     const id = uri ? parseWorkflowIdentity(uri) : undefined;
     if (!id) bad('it names no workflow identity, and karoo.yml attestations.identity requires one');
     const want = policy.identity;
     const wrong = (['repository', 'workflow', 'ref'] as const).filter((k) => want[k] !== undefined && want[k] !== id![k]);
     if (wrong.length > 0) {
-      bad(`it was made by ${uri}, not by the workflow karoo.yml attestations.identity allows (${wrong.map((k) => `${k} ${want[k]}`).join(', ')})`);
+      bad(
+        `it was made by ${uri}, not by the workflow karoo.yml attestations.identity allows (${wrong.map((k) => `${k} ${want[k]}`).join(', ')})`,
+      );
     }
   }
   return { digest: stored.digest, keyid: signed.keyid, statement: s, ...(signed.signer !== undefined ? { signer: signed.signer } : {}) };
@@ -233,7 +269,11 @@ export interface VerifiedTestResult {
  * The verified test-result attestations of a candidate (see verifyBundle), and every bundle that
  * does not verify, with the reason. Provenance and other predicate types are left out.
  */
-export async function verifiedTestResults(store: Store, candidate: Digest | string, policy: VerifyPolicy): Promise<{ results: VerifiedTestResult[]; rejected: Array<{ digest: string; reason: string }> }> {
+export async function verifiedTestResults(
+  store: Store,
+  candidate: Digest | string,
+  policy: VerifyPolicy,
+): Promise<{ results: VerifiedTestResult[]; rejected: Array<{ digest: string; reason: string }> }> {
   const subject = parseDigest(candidate, 'candidate');
   const { bundles, invalid } = await readBundles(store, subject);
   const rejected = [...invalid];
@@ -336,7 +376,8 @@ async function readSmallBlob(store: Store, d: Descriptor, what: string): Promise
     chunks.push(b);
   }
   const bytes = Buffer.concat(chunks);
-  if (bytes.length !== d.size || sha256Of(bytes) !== d.digest) throw new KarooError('integrity', `${what}: layer ${d.digest} in ${store.ref} is damaged`);
+  if (bytes.length !== d.size || sha256Of(bytes) !== d.digest)
+    throw new KarooError('integrity', `${what}: layer ${d.digest} in ${store.ref} is damaged`);
   return bytes;
 }
 

@@ -62,9 +62,19 @@ describe('bisect (real resolve, build and evidence; acceptance by a stand-in)', 
   it('finds a combination culprit through an intermediate lock that cannot be resolved, and stores every step', async () => {
     expect(Object.fromEntries(MOVED.map((m) => [m.name, good.meta.leaves?.[m.name]]))).toEqual(GOOD_VERSIONS);
     const a = portalBreaks();
-    const r = await bisect({ config, store, good: { lock: good }, bad: { lock: bad }, environment: ENV, accept: a.accept, lockDir: join(dir, 'locks') });
+    const r = await bisect({
+      config,
+      store,
+      good: { lock: good },
+      bad: { lock: bad },
+      environment: ENV,
+      accept: a.accept,
+      lockDir: join(dir, 'locks'),
+    });
 
-    expect(r.moved.map((m) => `${m.name} ${m.from} → ${m.to}`)).toEqual(MOVED.map((m) => `${m.name} ${GOOD_VERSIONS[m.name]} → ${m.version}`));
+    expect(r.moved.map((m) => `${m.name} ${m.from} → ${m.to}`)).toEqual(
+      MOVED.map((m) => `${m.name} ${GOOD_VERSIONS[m.name]} → ${m.version}`),
+    );
     expect(r.culprits.map((m) => m.name)).toEqual(['cam-proxy', 'cam-portal']);
     // The portal moved alone (the proxy at 2.2.0.dev3) is no lock pip can make.
     const alone = r.steps.find((s) => s.moved.join() === 'cam-portal');
@@ -79,16 +89,29 @@ describe('bisect (real resolve, build and evidence; acceptance by a stand-in)', 
       const stored = await readStoredCandidate(store, s.candidate!);
       expect(stored.lock.digest).toBe(s.lockDigest);
       // Intermediate locks: exactly the moved leaves at their bad version, the others at the good one.
-      for (const m of MOVED) expect(stored.lock.packages.find((p) => p.name === m.name)?.version).toBe(s.moved.includes(m.name) ? m.version : GOOD_VERSIONS[m.name]);
+      for (const m of MOVED)
+        expect(stored.lock.packages.find((p) => p.name === m.name)?.version).toBe(
+          s.moved.includes(m.name) ? m.version : GOOD_VERSIONS[m.name],
+        );
       expect(s.evidence).toMatch(/^sha256:/);
     }
-    expect(bisectHeadline(r)).toBe(`acceptance fails since \`cam-proxy\` 2.2.0.dev3 → 2.2.0 and \`cam-portal\` 1.2.0 → 1.2.1 together (${r.runs} acceptance runs, 0 reused, ${r.unresolvable} intermediate lock${r.unresolvable === 1 ? '' : 's'} could not be resolved)`);
+    expect(bisectHeadline(r)).toBe(
+      `acceptance fails since \`cam-proxy\` 2.2.0.dev3 → 2.2.0 and \`cam-portal\` 1.2.0 → 1.2.1 together (${r.runs} acceptance runs, 0 reused, ${r.unresolvable} intermediate lock${r.unresolvable === 1 ? '' : 's'} could not be resolved)`,
+    );
 
     // Again, from the candidates: the intermediate locks written the first time are current (no
     // resolver runs for them), the candidates are the same, and every verdict comes from the
     // evidence stored the first time: nothing runs.
     const again = portalBreaks();
-    const r2 = await bisect({ config, store, good: { candidate: r.good.candidate }, bad: { candidate: r.bad.candidate }, environment: ENV, accept: again.accept, lockDir: join(dir, 'locks') });
+    const r2 = await bisect({
+      config,
+      store,
+      good: { candidate: r.good.candidate },
+      bad: { candidate: r.bad.candidate },
+      environment: ENV,
+      accept: again.accept,
+      lockDir: join(dir, 'locks'),
+    });
     expect(again.runs).toEqual([]);
     expect(r2.culprits).toEqual(r.culprits);
     expect(r2.runs).toBe(r.runs);
@@ -98,16 +121,38 @@ describe('bisect (real resolve, build and evidence; acceptance by a stand-in)', 
 
   it("evidence of another system (the same candidate with another environment's values) is not reused", async () => {
     // Only the portal moves between these two: both ends already have integration evidence from the test before.
-    const before = await bisect({ config, store, good: { lock: good }, bad: { lock: bad }, environment: ENV, accept: portalBreaks().accept, lockDir: join(dir, 'locks') });
+    const before = await bisect({
+      config,
+      store,
+      good: { lock: good },
+      bad: { lock: bad },
+      environment: ENV,
+      accept: portalBreaks().accept,
+      lockDir: join(dir, 'locks'),
+    });
     const proxyMoved = before.steps.find((s) => s.moved.join() === 'cam-store,cam-proxy,cam-monitor')!.candidate!;
     const a = portalBreaks();
-    const same = await bisect({ config, store, good: { candidate: proxyMoved }, bad: { candidate: before.bad.candidate }, environment: ENV, accept: a.accept });
+    const same = await bisect({
+      config,
+      store,
+      good: { candidate: proxyMoved },
+      bad: { candidate: before.bad.candidate },
+      environment: ENV,
+      accept: a.accept,
+    });
     expect(same).toMatchObject({ runs: 2, reused: 2 });
     expect(same.culprits.map((m) => m.name)).toEqual(['cam-portal']);
     expect(a.runs).toEqual([]);
     // For qualification the same candidates are other systems: both run.
     const q = portalBreaks('qualification');
-    const other = await bisect({ config, store, good: { candidate: proxyMoved }, bad: { candidate: before.bad.candidate }, environment: 'qualification', accept: q.accept });
+    const other = await bisect({
+      config,
+      store,
+      good: { candidate: proxyMoved },
+      bad: { candidate: before.bad.candidate },
+      environment: 'qualification',
+      accept: q.accept,
+    });
     expect(other).toMatchObject({ runs: 2, reused: 0 });
     expect(q.runs).toEqual([proxyMoved, before.bad.candidate]);
     expect(new Set(other.steps.map((s) => s.systemId))).not.toEqual(new Set(same.steps.map((s) => s.systemId)));
@@ -119,9 +164,11 @@ describe('bisect (real resolve, build and evidence; acceptance by a stand-in)', 
       good.meta,
     );
     const empty = await openStore(`oci-layout:${join(dir, 'empty')}`);
-    await expect(bisect({ config, store: empty, good: { lock: good }, bad: { lock: other }, accept: portalBreaks().accept })).rejects.toThrow(
+    await expect(
+      bisect({ config, store: empty, good: { lock: good }, bad: { lock: other }, accept: portalBreaks().accept }),
+    ).rejects.toThrow(
       `no leaf moved between the good lock ${good.digest} and the bad lock ${other.digest} (only their other dependencies differ); bisect finds which leaf broke acceptance, so there is nothing to bisect`,
     );
-    expect(await empty.hasManifest((await bisectCandidateOf(good)))).toBeUndefined();
+    expect(await empty.hasManifest(await bisectCandidateOf(good))).toBeUndefined();
   });
 });

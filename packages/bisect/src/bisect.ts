@@ -1,5 +1,16 @@
 import { join } from 'node:path';
-import { canonicalJson, type Digest, errorMessage, hexOf, isKarooError, KarooError, parseDigest, type Progress, sha256Of, silentProgress } from '@karoo/common';
+import {
+  canonicalJson,
+  type Digest,
+  errorMessage,
+  hexOf,
+  isKarooError,
+  KarooError,
+  parseDigest,
+  type Progress,
+  sha256Of,
+  silentProgress,
+} from '@karoo/common';
 import type { KarooConfig } from '@karoo/config';
 import type { UpOptions } from '@karoo/deploy';
 import type { EvidenceRun } from '@karoo/evidence';
@@ -110,19 +121,28 @@ export async function bisect(options: BisectOptions): Promise<BisectResult> {
   const goodEnd = await readEndpoint(options.good, 'good', store);
   const badEnd = await readEndpoint(options.bad, 'bad', store);
   if (goodEnd.lock.digest === badEnd.lock.digest) {
-    throw new KarooError('input', `--good and --bad are the same lock (${goodEnd.lock.digest}); pass the lock or candidate that passed and the one that failed`);
+    throw new KarooError(
+      'input',
+      `--good and --bad are the same lock (${goodEnd.lock.digest}); pass the lock or candidate that passed and the one that failed`,
+    );
   }
   const moved: LeafMove[] = [];
   for (const leaf of config.leaves) {
     const from = goodEnd.leaves.get(leaf.key);
     const to = badEnd.leaves.get(leaf.key);
     if (from === undefined || to === undefined) {
-      throw new KarooError('input', `leaf "${leaf.name}" of ${config.path} is not in the ${from === undefined ? 'good' : 'bad'} lock; bisect moves leaf versions only, so both ends must lock every leaf`);
+      throw new KarooError(
+        'input',
+        `leaf "${leaf.name}" of ${config.path} is not in the ${from === undefined ? 'good' : 'bad'} lock; bisect moves leaf versions only, so both ends must lock every leaf`,
+      );
     }
     if (compareVersionStrings(from, to) !== 0) moved.push({ name: leaf.key, from, to });
   }
   if (moved.length === 0) {
-    throw new KarooError('input', `no leaf moved between the good lock ${goodEnd.lock.digest} and the bad lock ${badEnd.lock.digest} (only their other dependencies differ); bisect finds which leaf broke acceptance, so there is nothing to bisect`);
+    throw new KarooError(
+      'input',
+      `no leaf moved between the good lock ${goodEnd.lock.digest} and the bad lock ${badEnd.lock.digest} (only their other dependencies differ); bisect finds which leaf broke acceptance, so there is nothing to bisect`,
+    );
   }
   const good = await builtEndpoint(goodEnd, options, input);
   const bad = await builtEndpoint(badEnd, options, input);
@@ -137,7 +157,8 @@ export async function bisect(options: BisectOptions): Promise<BisectResult> {
 
   const judge = async (moves: readonly LeafMove[]): Promise<Verdict> => {
     const names = moves.map((m) => m.name);
-    const what = names.length === 0 ? 'the good end' : names.length === moved.length ? 'the bad end' : `moving ${moves.map(formatMove).join(', ')}`;
+    const what =
+      names.length === 0 ? 'the good end' : names.length === moved.length ? 'the bad end' : `moving ${moves.map(formatMove).join(', ')}`;
     let candidate: Digest;
     let lockDigest: Digest;
     if (names.length === 0 || names.length === moved.length) {
@@ -146,9 +167,15 @@ export async function bisect(options: BisectOptions): Promise<BisectResult> {
       lockDigest = e.lock.digest;
     } else {
       const to = new Map(moves.map((m) => [m.name, m.to]));
-      const pinned: KarooConfig = { ...config, leaves: config.leaves.map((l) => ({ ...l, pin: to.get(l.key) ?? good.leaves.get(l.key)! })) };
+      const pinned: KarooConfig = {
+        ...config,
+        leaves: config.leaves.map((l) => ({ ...l, pin: to.get(l.key) ?? good.leaves.get(l.key)! })),
+      };
       const pins = Object.fromEntries(pinned.leaves.map((l) => [l.key, l.pin]));
-      const stateDir = options.lockDir === undefined ? undefined : join(options.lockDir, `${names.join('+')}-${hexOf(sha256Of(canonicalJson({ pins, asOf: asOf ?? null }))).slice(0, 12)}`);
+      const stateDir =
+        options.lockDir === undefined
+          ? undefined
+          : join(options.lockDir, `${names.join('+')}-${hexOf(sha256Of(canonicalJson({ pins, asOf: asOf ?? null }))).slice(0, 12)}`);
       let lock: Lock;
       try {
         const previous = stateDir === undefined ? undefined : await readExistingLock(stateDir);
@@ -177,7 +204,16 @@ export async function bisect(options: BisectOptions): Promise<BisectResult> {
       outcome = await accept(candidate);
       progress.info(`bisect: ${what}: ${outcome.result}`);
     }
-    steps.push({ moved: names, result: outcome.result, reused, lockDigest, candidate, systemId, evidence: outcome.evidence, reason: outcome.reason });
+    steps.push({
+      moved: names,
+      result: outcome.result,
+      reused,
+      lockDigest,
+      candidate,
+      systemId,
+      evidence: outcome.evidence,
+      reason: outcome.reason,
+    });
     return outcome.result;
   };
 
@@ -218,11 +254,18 @@ function upAcceptance(options: BisectOptions): AcceptFn {
   };
 }
 
-async function readEndpoint(e: Endpoint, which: 'good' | 'bad', store: Store): Promise<EndpointState & { readonly candidate?: Digest | undefined }> {
+async function readEndpoint(
+  e: Endpoint,
+  which: 'good' | 'bad',
+  store: Store,
+): Promise<EndpointState & { readonly candidate?: Digest | undefined }> {
   if ('lock' in e) return { lock: e.lock, leaves: leavesOf(e.lock) };
   const digest = parseDigest(e.candidate, `--${which}`);
   if (!(await store.hasManifest(digest))) {
-    throw new KarooError('input', `--${which} ${digest} is not in ${store.ref}; pass a candidate digest of this store (karoo build, karoo status) or a lock file`);
+    throw new KarooError(
+      'input',
+      `--${which} ${digest} is not in ${store.ref}; pass a candidate digest of this store (karoo build, karoo status) or a lock file`,
+    );
   }
   const { readStoredCandidate } = await import('@karoo/rebuild');
   const stored = await readStoredCandidate(store, digest);
@@ -232,10 +275,21 @@ async function readEndpoint(e: Endpoint, which: 'good' | 'bad', store: Store): P
 }
 
 /** A lock end is built into the store (nothing happens when its candidate is there already). */
-async function builtEndpoint(e: EndpointState & { readonly candidate?: Digest | undefined }, options: BisectOptions, input: { system: string; target: KarooConfig['target']; leaves: string[] }): Promise<EndpointState & { readonly candidate: Digest }> {
+async function builtEndpoint(
+  e: EndpointState & { readonly candidate?: Digest | undefined },
+  options: BisectOptions,
+  input: { system: string; target: KarooConfig['target']; leaves: string[] },
+): Promise<EndpointState & { readonly candidate: Digest }> {
   if (e.candidate !== undefined) return { ...e, candidate: e.candidate };
   const { build } = await import('@karoo/build');
-  const r = await build({ lock: e.lock, store: options.store, ...input, indexes: options.config.indexes, env: options.env, progress: options.progress });
+  const r = await build({
+    lock: e.lock,
+    store: options.store,
+    ...input,
+    indexes: options.config.indexes,
+    env: options.env,
+    progress: options.progress,
+  });
   return { ...e, candidate: r.candidate };
 }
 
@@ -258,7 +312,10 @@ export async function endpointFrom(value: string, what: string): Promise<Endpoin
   if (value.startsWith('sha256:')) return { candidate: parseDigest(value, what) };
   const { existsSync, statSync } = await import('node:fs');
   if (!existsSync(value) || !statSync(value).isFile()) {
-    throw new KarooError('input', `${what} ${value} is neither a candidate digest (sha256:…) nor a lock file; pass a pylock.toml or the digest karoo build printed`);
+    throw new KarooError(
+      'input',
+      `${what} ${value} is neither a candidate digest (sha256:…) nor a lock file; pass a pylock.toml or the digest karoo build printed`,
+    );
   }
   const { readLockFile } = await import('@karoo/lock');
   try {

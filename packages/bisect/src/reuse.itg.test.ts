@@ -72,9 +72,16 @@ describe('bisect reuse', () => {
       ran.push(c);
       return { result: 'passed' as const };
     };
-    await expect(bisect({ config, store, good: { candidate: candidates.good }, bad: { candidate: candidates.bad }, environment: 'qualification', accept: passing })).rejects.toThrow(
-      'the bad end passes acceptance; pass a lock or candidate that fails as --bad',
-    );
+    await expect(
+      bisect({
+        config,
+        store,
+        good: { candidate: candidates.good },
+        bad: { candidate: candidates.bad },
+        environment: 'qualification',
+        accept: passing,
+      }),
+    ).rejects.toThrow('the bad end passes acceptance; pass a lock or candidate that fails as --bad');
     expect(ran).toEqual([candidates.good, candidates.bad]);
   });
 });

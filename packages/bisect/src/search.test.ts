@@ -85,7 +85,11 @@ describe('searchCulprits', () => {
   });
 
   it('refuses endpoints that do not bracket the failure, and an empty move list', async () => {
-    const err = async (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+    const err = async (p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     const passes = await err(searchCulprits(moves(3), oracle(() => false).judge));
     expect(isKarooError(passes) && passes.kind).toBe('input');
     expect((passes as Error).message).toBe('the bad end passes acceptance; pass a lock or candidate that fails as --bad');

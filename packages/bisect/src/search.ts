@@ -51,9 +51,17 @@ export async function searchCulprits(moved: readonly LeafMove[], judge: Judge): 
   };
 
   const good = await f([]);
-  if (good !== 'passed') throw new KarooError('input', `the good end ${good === 'failed' ? 'fails' : 'cannot be resolved'} acceptance; pass a lock or candidate that passes as --good`);
+  if (good !== 'passed')
+    throw new KarooError(
+      'input',
+      `the good end ${good === 'failed' ? 'fails' : 'cannot be resolved'} acceptance; pass a lock or candidate that passes as --good`,
+    );
   const bad = await f(moved);
-  if (bad !== 'failed') throw new KarooError('input', `the bad end ${bad === 'passed' ? 'passes' : 'cannot be resolved'} acceptance; pass a lock or candidate that fails as --bad`);
+  if (bad !== 'failed')
+    throw new KarooError(
+      'input',
+      `the bad end ${bad === 'passed' ? 'passes' : 'cannot be resolved'} acceptance; pass a lock or candidate that fails as --bad`,
+    );
 
   const culprits: LeafMove[] = [];
   const inseparable: LeafMove[][] = [];

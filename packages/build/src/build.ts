@@ -3,7 +3,15 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AttestSigner } from '@karoo/attest';
-import { type Candidate, candidateFor, type CandidateInput, type LockRenderers, OCI, type Provenance, provenanceFor } from '@karoo/candidate';
+import {
+  type Candidate,
+  candidateFor,
+  type CandidateInput,
+  type LockRenderers,
+  OCI,
+  type Provenance,
+  provenanceFor,
+} from '@karoo/candidate';
 import { type Digest, type IndexAuthConfig, KAROO_VERSION, KarooError, type Progress, silentProgress } from '@karoo/common';
 import type { Lock } from '@karoo/lock';
 import { bufferSource, fileSource, LayoutStore, type Store } from '@karoo/oci';
@@ -93,11 +101,19 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   if (await store.hasManifest(c.digest)) {
     progress.info(`candidate ${c.digest} is already in ${store.ref}; nothing to do`);
     if (options.tag !== undefined) await store.putManifest(c.manifestBytes, OCI.imageManifest, { tag: options.tag });
-    return { ...base, existed: true, pushedBytes: 0, downloadedBytes: 0, blobs: { uploaded: 0, reused: c.manifest.layers.length + 1, mounted: 0 } };
+    return {
+      ...base,
+      existed: true,
+      pushedBytes: 0,
+      downloadedBytes: 0,
+      blobs: { uploaded: 0, reused: c.manifest.layers.length + 1, mounted: 0 },
+    };
   }
 
   const limit = pLimit(options.concurrency ?? 8);
-  const present = await Promise.all([...c.files.map((f) => f.descriptor), ...c.inline.map((b) => b.descriptor)].map((d) => limit(() => store.hasBlob(d.digest))));
+  const present = await Promise.all(
+    [...c.files.map((f) => f.descriptor), ...c.inline.map((b) => b.descriptor)].map((d) => limit(() => store.hasBlob(d.digest))),
+  );
   let missing = c.files.filter((_, i) => !present[i]);
   const missingInline = c.inline.filter((_, i) => !present[c.files.length + i]);
   let reused = present.filter(Boolean).length;
@@ -109,7 +125,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     mounted += ok.filter(Boolean).length;
     missing = missing.filter((_, i) => !ok[i]);
   }
-  progress.info(`candidate ${c.digest}: ${c.files.length} files, ${reused} blobs already in ${store.ref}${mounted ? `, ${mounted} mounted` : ''}, ${missing.length} to download`);
+  progress.info(
+    `candidate ${c.digest}: ${c.files.length} files, ${reused} blobs already in ${store.ref}${mounted ? `, ${mounted} mounted` : ''}, ${missing.length} to download`,
+  );
 
   const ownDir = options.downloadDir === undefined;
   const dir = options.downloadDir
@@ -134,13 +152,19 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
           if (abort.signal.aborted) throw stopped();
           try {
             const checked = options.verifiedFiles?.get(f.file.sha256);
-            const d = checked !== undefined ? { path: checked, fetched: 0 } : await downloadLockedFile(f.pkg, f.file, dir, { headersFor, signal: abort.signal });
+            const d =
+              checked !== undefined
+                ? { path: checked, fetched: 0 }
+                : await downloadLockedFile(f.pkg, f.file, dir, { headersFor, signal: abort.signal });
             downloadedBytes += d.fetched;
             if (abort.signal.aborted) throw stopped();
             // Our own temp files (and files the caller checked) may be linked into a layout store;
             // files in a directory the caller keeps are copied (and re-checked), so the store
             // never shares their inode.
-            const r = await store.putBlob({ digest: f.descriptor.digest, size: f.descriptor.size }, fileSource(d.path, ownDir || checked !== undefined));
+            const r = await store.putBlob(
+              { digest: f.descriptor.digest, size: f.descriptor.size },
+              fileSource(d.path, ownDir || checked !== undefined),
+            );
             pushedBytes += r.bytes;
             uploaded++;
           } catch (e) {
@@ -160,7 +184,12 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     ]);
     // Report the failure that caused the others to stop, not an abort it caused.
     const failures = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as Error);
-    if (failures.length) throw failures.find((e) => e instanceof KarooError && e.kind !== 'internal') ?? failures.find((e) => e.name !== 'AbortError') ?? failures[0];
+    if (failures.length)
+      throw (
+        failures.find((e) => e instanceof KarooError && e.kind !== 'internal') ??
+        failures.find((e) => e.name !== 'AbortError') ??
+        failures[0]
+      );
     if (missing.length) progress.info(`downloaded, checked and uploaded ${missing.length} files (${downloadedBytes} bytes fetched)`);
 
     // Signed before the candidate becomes visible: a signing failure (keyless: Sigstore unreachable) leaves nothing half-done.
@@ -183,7 +212,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     let attestation: Digest | undefined;
     if (signed) {
       const { attestationReferrer, pushAttestation } = await import('@karoo/attest');
-      attestation = (await pushAttestation(store, attestationReferrer(c.descriptor, signed.bundle, signed.predicateType, signed.builtAt))).digest as Digest;
+      attestation = (await pushAttestation(store, attestationReferrer(c.descriptor, signed.bundle, signed.predicateType, signed.builtAt)))
+        .digest as Digest;
     }
     if (attestation) progress.info(`signed SLSA provenance ${attestation} pushed to ${store.ref}`);
     return { ...base, existed: false, pushedBytes, downloadedBytes, blobs: { uploaded, reused, mounted }, provenance, attestation };
@@ -194,7 +224,11 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
 }
 
 /** The signed SLSA provenance of a new candidate: every locked file by sha256, the lock digest and system as external parameters. */
-async function signProvenance(c: Candidate, options: BuildOptions, signer: AttestSigner): Promise<{ bundle: Awaited<ReturnType<typeof import('@karoo/attest').signAttestation>>; predicateType: string; builtAt: string }> {
+async function signProvenance(
+  c: Candidate,
+  options: BuildOptions,
+  signer: AttestSigner,
+): Promise<{ bundle: Awaited<ReturnType<typeof import('@karoo/attest').signAttestation>>; predicateType: string; builtAt: string }> {
   const { provenanceStatement, signAttestation } = await import('@karoo/attest');
   const { lock } = options;
   const p = options.provenance;
@@ -204,7 +238,9 @@ async function signProvenance(c: Candidate, options: BuildOptions, signer: Attes
     lockDigest: lock.digest,
     system: options.system,
     target: (lock.meta.target ?? options.target) as Readonly<Record<string, unknown>> | undefined,
-    files: lock.packages.flatMap((pkg) => pkg.files.map((f) => ({ name: f.name, url: f.url, sha256: f.sha256, package: `${pkg.name}==${pkg.version}` }))),
+    files: lock.packages.flatMap((pkg) =>
+      pkg.files.map((f) => ({ name: f.name, url: f.url, sha256: f.sha256, package: `${pkg.name}==${pkg.version}` })),
+    ),
     builder: p?.builder ?? `karoo ${KAROO_VERSION}`,
     builtAt,
     run: p,

@@ -26,8 +26,10 @@ async function origin(options: { auth: boolean; other?: () => string }): Promise
   const seen: Origin['seen'] = [];
   const server = createServer((req, res) => {
     seen.push({ path: req.url ?? '', headers: req.headers });
-    if (req.url?.startsWith('/to-other/') && options.other) return void res.writeHead(302, { location: `${options.other()}file.whl` }).end();
-    if (options.auth && req.headers.authorization !== basic) return void res.writeHead(401, { 'www-authenticate': 'Basic realm="x"' }).end();
+    if (req.url?.startsWith('/to-other/') && options.other)
+      return void res.writeHead(302, { location: `${options.other()}file.whl` }).end();
+    if (options.auth && req.headers.authorization !== basic)
+      return void res.writeHead(401, { 'www-authenticate': 'Basic realm="x"' }).end();
     if (req.url !== '/file.whl') return void res.writeHead(404).end();
     res.writeHead(200, { 'content-length': String(DATA.length) }).end(DATA);
   });
@@ -59,8 +61,14 @@ afterAll(async () => {
 
 describe('downloads with index credentials', () => {
   it('sends them to the index own origin, so an authenticated index works', async () => {
-    const got = await downloadLockedFile(pkg, file(`${index.url}file.whl`), join(dir, 'a'), { headersFor: indexAuthHeaders(indexes(), env) });
-    expect(createHash('sha256').update(await readFile(got.path)).digest('hex')).toBe(SHA);
+    const got = await downloadLockedFile(pkg, file(`${index.url}file.whl`), join(dir, 'a'), {
+      headersFor: indexAuthHeaders(indexes(), env),
+    });
+    expect(
+      createHash('sha256')
+        .update(await readFile(got.path))
+        .digest('hex'),
+    ).toBe(SHA);
     expect(index.seen.at(-1)?.headers.authorization).toBe(basic);
   });
 
@@ -78,7 +86,10 @@ describe('downloads with index credentials', () => {
     // 0.0.0.0 reaches the 127.0.0.1 server, but is not a loopback name: as good as a remote host.
     const remote = index.url.replace('127.0.0.1', '0.0.0.0');
     const seen = index.seen.length;
-    const headersFor = indexAuthHeaders([{ name: 'private', url: `${remote}simple/`, usernameEnv: 'IX_USER', passwordEnv: 'IX_PASS' }], env);
+    const headersFor = indexAuthHeaders(
+      [{ name: 'private', url: `${remote}simple/`, usernameEnv: 'IX_USER', passwordEnv: 'IX_PASS' }],
+      env,
+    );
     await expect(downloadLockedFile(pkg, file(`${remote}file.whl`), join(dir, 'e'), { headersFor })).rejects.toMatchObject({
       kind: 'input',
       message: expect.stringMatching(/^index "private" at http:\/\/0\.0\.0\.0:\d+ would get its credentials .* over plain HTTP/),
@@ -87,8 +98,8 @@ describe('downloads with index credentials', () => {
   });
 
   it('without them an authenticated index answers 401, named with what to set', async () => {
-    await expect(downloadLockedFile(pkg, file(`${index.url}file.whl`), join(dir, 'd'), { headersFor: indexAuthHeaders(indexes(), {}) })).rejects.toThrow(
-      /answered 401; set the index credentials/,
-    );
+    await expect(
+      downloadLockedFile(pkg, file(`${index.url}file.whl`), join(dir, 'd'), { headersFor: indexAuthHeaders(indexes(), {}) }),
+    ).rejects.toThrow(/answered 401; set the index credentials/);
   });
 });

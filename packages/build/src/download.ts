@@ -40,7 +40,12 @@ export interface Downloaded {
  * disk through sha256; the file appears only when its hash and size match the lock. A file already
  * there is re-hashed and reused.
  */
-export async function downloadLockedFile(pkg: LockedPackage, file: LockedFile, dir: string, options: DownloadOptions = {}): Promise<Downloaded> {
+export async function downloadLockedFile(
+  pkg: LockedPackage,
+  file: LockedFile,
+  dir: string,
+  options: DownloadOptions = {},
+): Promise<Downloaded> {
   const expected = `sha256:${file.sha256}` as Digest;
   const path = join(dir, file.sha256);
   if (await exists(path)) {
@@ -49,7 +54,10 @@ export async function downloadLockedFile(pkg: LockedPackage, file: LockedFile, d
     await rm(path, { force: true });
   }
   if (!file.url) {
-    throw new KarooError('input', `lock entry "${pkg.name} ${pkg.version}" has no URL for ${file.name}; re-run \`karoo resolve\` so every file has a URL`);
+    throw new KarooError(
+      'input',
+      `lock entry "${pkg.name} ${pkg.version}" has no URL for ${file.name}; re-run \`karoo resolve\` so every file has a URL`,
+    );
   }
   const url = file.url;
   const what = `${pkg.name} ${pkg.version} (${file.name})`;
@@ -102,15 +110,20 @@ async function open(url: string, transport: Transport, signal: AbortSignal | und
   if (isAbsolute(url)) return createReadStream(url, { highWaterMark: 1 << 20 });
   const u = new URL(url);
   if (u.protocol === 'file:') return createReadStream(fileURLToPath(u), { highWaterMark: 1 << 20 });
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new KarooError('input', `cannot download ${redact(url)}: only http(s) and file URLs are supported`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new KarooError('input', `cannot download ${redact(url)}: only http(s) and file URLs are supported`);
   const res = await transport.request({ method: 'GET', url: u, signal, what: `GET ${redact(u)}` });
   if (res.status !== 200) {
     await drain(res);
     const status = res.status;
     const kind = status >= 500 ? 'unavailable' : 'input';
-    throw new KarooError(kind, `${redact(u)} answered ${status}${status === 401 || status === 403 ? '; set the index credentials (karoo.yml username-env/password-env)' : ''}`, {
-      detail: { url: redact(u), status },
-    });
+    throw new KarooError(
+      kind,
+      `${redact(u)} answered ${status}${status === 401 || status === 403 ? '; set the index credentials (karoo.yml username-env/password-env)' : ''}`,
+      {
+        detail: { url: redact(u), status },
+      },
+    );
   }
   return res.body;
 }

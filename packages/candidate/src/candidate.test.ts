@@ -9,22 +9,54 @@ const hex = (s: string) => createHash('sha256').update(s).digest('hex');
 
 function pkgs(): LockedPackage[] {
   return [
-    { name: 'acme-cam', version: '2.1.0.dev3', files: [{ name: 'acme_cam-2.1.0.dev3-py3-none-any.whl', url: 'https://pypi.acme.test/files/acme_cam-2.1.0.dev3-py3-none-any.whl', sha256: hex('cam'), size: 12345 }] },
+    {
+      name: 'acme-cam',
+      version: '2.1.0.dev3',
+      files: [
+        {
+          name: 'acme_cam-2.1.0.dev3-py3-none-any.whl',
+          url: 'https://pypi.acme.test/files/acme_cam-2.1.0.dev3-py3-none-any.whl',
+          sha256: hex('cam'),
+          size: 12345,
+        },
+      ],
+    },
     {
       name: 'numpy',
       version: '1.26.4',
       files: [
-        { name: 'numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.whl', url: 'https://files.test/numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.whl', sha256: hex('np-x86'), size: 18_000_000 },
-        { name: 'numpy-1.26.4-cp311-cp311-manylinux_2_17_aarch64.whl', url: 'https://files.test/numpy-1.26.4-cp311-cp311-manylinux_2_17_aarch64.whl', sha256: hex('np-arm'), size: 14_000_000 },
+        {
+          name: 'numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.whl',
+          url: 'https://files.test/numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.whl',
+          sha256: hex('np-x86'),
+          size: 18_000_000,
+        },
+        {
+          name: 'numpy-1.26.4-cp311-cp311-manylinux_2_17_aarch64.whl',
+          url: 'https://files.test/numpy-1.26.4-cp311-cp311-manylinux_2_17_aarch64.whl',
+          sha256: hex('np-arm'),
+          size: 14_000_000,
+        },
       ],
     },
-    { name: 'Katcp_Codec', version: '0.1', files: [{ name: 'katcp_codec-0.1.tar.gz', url: 'https://files.test/katcp_codec-0.1.tar.gz', sha256: hex('katcp'), size: 777 }] },
+    {
+      name: 'Katcp_Codec',
+      version: '0.1',
+      files: [{ name: 'katcp_codec-0.1.tar.gz', url: 'https://files.test/katcp_codec-0.1.tar.gz', sha256: hex('katcp'), size: 777 }],
+    },
   ];
 }
-const META = { target: { python: '3.11', platforms: ['manylinux_2_28_x86_64'], implementation: 'cp' }, leaves: { 'acme-cam': '2.1.0.dev3' } };
+const META = {
+  target: { python: '3.11', platforms: ['manylinux_2_28_x86_64'], implementation: 'cp' },
+  leaves: { 'acme-cam': '2.1.0.dev3' },
+};
 const lock = () => Lock.create(pkgs(), META);
 // What a candidate embeds: the same lock with its files named by path (they are the candidate's layers).
-const located = () => Lock.create(pkgs().map((p) => ({ ...p, files: p.files.map((f) => ({ ...f, url: undefined })) })), META);
+const located = () =>
+  Lock.create(
+    pkgs().map((p) => ({ ...p, files: p.files.map((f) => ({ ...f, url: undefined })) })),
+    META,
+  );
 const input = { system: 'cam' };
 
 describe('candidate manifest', () => {
@@ -73,7 +105,9 @@ describe('candidate manifest', () => {
       lockDigest: lock().digest,
       packages: 3,
     });
-    expect(c.totalSize).toBe(c.manifestBytes.length + config!.bytes.length + pylock!.bytes.length + reqs!.bytes.length + 12345 + 777 + 18_000_000 + 14_000_000);
+    expect(c.totalSize).toBe(
+      c.manifestBytes.length + config!.bytes.length + pylock!.bytes.length + reqs!.bytes.length + 12345 + 777 + 18_000_000 + 14_000_000,
+    );
   });
 
   test('holds no time, host, user or run information', () => {
@@ -87,7 +121,9 @@ describe('candidate manifest', () => {
   });
 
   test('does not depend on the order of packages or files, nor on name spelling', () => {
-    const shuffled = pkgs().reverse().map((p) => ({ ...p, name: p.name.toUpperCase().replace('-', '_'), files: [...p.files].reverse() }));
+    const shuffled = pkgs()
+      .reverse()
+      .map((p) => ({ ...p, name: p.name.toUpperCase().replace('-', '_'), files: [...p.files].reverse() }));
     expect(candidateDigest(Lock.create(shuffled, META), input)).toBe(candidateDigest(lock(), input));
   });
 
@@ -100,7 +136,11 @@ describe('candidate manifest', () => {
     const [head, ...tables] = pylock.split('\n[[packages]]\n');
     const last = tables.pop()!;
     const [lastPkg, tool] = [last.slice(0, last.indexOf('\n[tool.karoo]')), last.slice(last.indexOf('\n[tool.karoo]'))];
-    const reordered = `# reordered by hand\n${head}\n\n\n[[packages]]\n${lastPkg}\n[[packages]]\n${[...tables].reverse().join('\n[[packages]]\n')}\n${tool}`.replace(/ = /g, '   =   ');
+    const reordered =
+      `# reordered by hand\n${head}\n\n\n[[packages]]\n${lastPkg}\n[[packages]]\n${[...tables].reverse().join('\n[[packages]]\n')}\n${tool}`.replace(
+        / = /g,
+        '   =   ',
+      );
     expect(reordered).not.toBe(pylock);
     expect(candidateDigest(readLockText(reordered, 'pylock.toml').lock, input)).toBe(want);
   });
@@ -125,14 +165,20 @@ describe('candidate manifest', () => {
   });
 
   test('a lock without sizes cannot give a digest: the error names the entries and says how to get a complete lock', () => {
-    const noSize = pkgs().map((p) => (p.name === 'numpy' || p.name === 'Katcp_Codec' ? { ...p, files: p.files.map((f) => ({ ...f, size: undefined })) } : p));
-    expect(() => candidateDigest(Lock.create(noSize, META), input)).toThrow(/2 entries lack a hash or size: katcp-codec 0.1 \(no size for katcp_codec-0.1.tar.gz\), numpy 1.26.4 .*karoo resolve/);
+    const noSize = pkgs().map((p) =>
+      p.name === 'numpy' || p.name === 'Katcp_Codec' ? { ...p, files: p.files.map((f) => ({ ...f, size: undefined })) } : p,
+    );
+    expect(() => candidateDigest(Lock.create(noSize, META), input)).toThrow(
+      /2 entries lack a hash or size: katcp-codec 0.1 \(no size for katcp_codec-0.1.tar.gz\), numpy 1.26.4 .*karoo resolve/,
+    );
     const noHash = [...pkgs(), { name: 'six', version: '1.16.0', files: [] }];
     expect(() => candidateDigest(Lock.create(noHash, META), input)).toThrow(/six 1.16.0 \(no sha256 hash\)/);
   });
 
   test('a leaf missing from the lock and a bad system name are refused with what to do', () => {
-    expect(() => candidateDigest(Lock.create(pkgs(), { ...META, leaves: { ghost: '1' } }), input)).toThrow(/leaf "ghost" is not in the lock/);
+    expect(() => candidateDigest(Lock.create(pkgs(), { ...META, leaves: { ghost: '1' } }), input)).toThrow(
+      /leaf "ghost" is not in the lock/,
+    );
     expect(() => candidateDigest(lock(), { system: 'Bad Name' })).toThrow(/system name "Bad Name" is not valid/);
   });
 
@@ -144,18 +190,34 @@ describe('candidate manifest', () => {
 
   test('provenance is a separate artifact whose subject is the candidate; the candidate is unchanged', () => {
     const c = candidateFor(lock(), input);
-    const p = provenanceFor(c.descriptor, { builtAt: '2025-01-02T03:04:05Z', builder: 'karoo 0.1.0', lockDigest: lock().digest, commit: 'abc123', runId: '42' });
+    const p = provenanceFor(c.descriptor, {
+      builtAt: '2025-01-02T03:04:05Z',
+      builder: 'karoo 0.1.0',
+      lockDigest: lock().digest,
+      commit: 'abc123',
+      runId: '42',
+    });
     expect(p.manifest.subject).toEqual({ mediaType: OCI.imageManifest, digest: c.digest, size: c.manifestBytes.length });
     expect(p.manifest.artifactType).toBe(KAROO.provenance);
     expect(p.manifest.config.mediaType).toBe(OCI.empty);
-    expect(JSON.parse(Buffer.from(p.blobs[1]!.bytes).toString('utf8'))).toMatchObject({ commit: 'abc123', runId: '42', builtAt: '2025-01-02T03:04:05Z' });
+    expect(JSON.parse(Buffer.from(p.blobs[1]!.bytes).toString('utf8'))).toMatchObject({
+      commit: 'abc123',
+      runId: '42',
+      builtAt: '2025-01-02T03:04:05Z',
+    });
     expect(candidateFor(lock(), input).digest).toBe(c.digest);
-    expect(p.digest).not.toBe(provenanceFor(c.descriptor, { builtAt: '2025-01-02T03:04:06Z', builder: 'karoo 0.1.0', lockDigest: lock().digest }).digest);
+    expect(p.digest).not.toBe(
+      provenanceFor(c.descriptor, { builtAt: '2025-01-02T03:04:06Z', builder: 'karoo 0.1.0', lockDigest: lock().digest }).digest,
+    );
   });
 
   test('the same files from another index or mirror give the same candidate', () => {
     const mirrored = Lock.create(
-      pkgs().map((p) => ({ ...p, index: 'file:///elsewhere/simple/', files: p.files.map((f) => ({ ...f, url: `file:///elsewhere/files/${f.name}` })) })),
+      pkgs().map((p) => ({
+        ...p,
+        index: 'file:///elsewhere/simple/',
+        files: p.files.map((f) => ({ ...f, url: `file:///elsewhere/files/${f.name}` })),
+      })),
       META,
     );
     expect(candidateDigest(mirrored, input)).toBe(candidateDigest(lock(), input));

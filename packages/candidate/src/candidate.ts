@@ -32,7 +32,11 @@ function forCandidate(lock: Lock): Lock {
   // Upload times and the cutoff describe the index's copies and how they were chosen, like the
   // URLs: the same files mirrored into another index (other upload times, or none) give the same candidate.
   const { inputsDigest: _, asOf: _asOf, ...meta } = lock.meta;
-  const packages = lock.packages.map((p) => ({ ...p, index: undefined, files: p.files.map((f) => ({ ...f, url: undefined, uploadTime: undefined })) }));
+  const packages = lock.packages.map((p) => ({
+    ...p,
+    index: undefined,
+    files: p.files.map((f) => ({ ...f, url: undefined, uploadTime: undefined })),
+  }));
   return Lock.create(packages, meta);
 }
 
@@ -182,9 +186,7 @@ function candidateConfig(lock: Lock, input: CandidateInput): CandidateConfig {
   return {
     schema: CANDIDATE_CONFIG_SCHEMA,
     system: input.system,
-    target: target
-      ? { python: target.python, platforms: [...target.platforms], implementation: target.implementation }
-      : undefined,
+    target: target ? { python: target.python, platforms: [...target.platforms], implementation: target.implementation } : undefined,
     leaves,
     lockDigest: lock.digest,
     packages: lock.packages.length,

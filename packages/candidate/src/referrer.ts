@@ -77,7 +77,9 @@ export function provenanceFor(candidate: Descriptor, provenance: Provenance): Re
   return referrerFor({
     subject: candidate,
     artifactType: KAROO.provenance,
-    payloads: [{ mediaType: KAROO.provenance, content: canonicalJson({ schema: 'karoo.provenance/v1', ...provenance }), title: 'provenance.json' }],
+    payloads: [
+      { mediaType: KAROO.provenance, content: canonicalJson({ schema: 'karoo.provenance/v1', ...provenance }), title: 'provenance.json' },
+    ],
     annotations: { [ANNOTATIONS.created]: provenance.builtAt },
   });
 }

@@ -26,7 +26,10 @@ export async function maybeConfig(opts: CandidateCliOptions): Promise<KarooConfi
 }
 
 /** The lock and what the candidate needs besides it (system name; target and leaves when the lock lacks them). */
-export async function lockAndInput(opts: CandidateCliOptions, config: KarooConfig | undefined): Promise<{ lock: Lock; lockPath: string; input: CandidateInput; warnings: readonly string[] }> {
+export async function lockAndInput(
+  opts: CandidateCliOptions,
+  config: KarooConfig | undefined,
+): Promise<{ lock: Lock; lockPath: string; input: CandidateInput; warnings: readonly string[] }> {
   const lockPath = opts.lock ?? (config ? join(config.lockDir, 'pylock.toml') : undefined);
   if (!lockPath) throw new KarooError('input', 'no lock given; pass --lock pylock.toml (or --config karoo.yml to use its lock)');
   const system = opts.system ?? config?.system;

@@ -23,7 +23,9 @@ export function interruptible(what: string): Interrupt {
   const code = (s: NodeJS.Signals) => 128 + (constants.signals[s] ?? 0);
   const handler = (s: NodeJS.Signals) => {
     if (got) {
-      process.stderr.write(`karoo: ${s} again: exiting without waiting for the teardown (the environment's watchdog removes what is left)\n`);
+      process.stderr.write(
+        `karoo: ${s} again: exiting without waiting for the teardown (the environment's watchdog removes what is left)\n`,
+      );
       process.exit(code(s));
     }
     got = s;

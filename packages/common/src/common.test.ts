@@ -5,7 +5,9 @@ import { exitCodeOf, FileError, isKarooError, KarooError, networkCause } from '.
 
 describe('canonical JSON', () => {
   it('sorts keys at every depth, drops undefined members and writes no whitespace', () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined }], c: 'x' }, e: undefined })).toBe('{"a":{"c":"x","d":[3,{"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined }], c: 'x' }, e: undefined })).toBe(
+      '{"a":{"c":"x","d":[3,{"z":1}]},"b":1}',
+    );
   });
 
   it('is independent of insertion order, so equal values hash equally', () => {
@@ -40,7 +42,9 @@ describe('digests and errors', () => {
   });
 
   it('finds the most specific cause of a network failure', () => {
-    const err = new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }) });
+    const err = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }),
+    });
     expect(networkCause(err)).toBe('ECONNREFUSED');
     expect(networkCause(new TypeError('fetch failed', { cause: new Error('bad port') }))).toBe('bad port');
   });

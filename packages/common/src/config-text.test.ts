@@ -3,7 +3,8 @@ import { configText, controlCharacterIn, isKarooError, quoteValue, sshConfigValu
 
 describe('values written into configuration files', () => {
   it('finds every character that ends, hides or splits a line', () => {
-    for (const c of ['\n', '\r', '\u0000', '\t', '\u001b', '\u007f', '\u0085', '\u2028', '\u2029']) expect(controlCharacterIn(`a${c}b`)).toMatch(/^U\+[0-9A-F]{4}$/);
+    for (const c of ['\n', '\r', '\u0000', '\t', '\u001b', '\u007f', '\u0085', '\u2028', '\u2029'])
+      expect(controlCharacterIn(`a${c}b`)).toMatch(/^U\+[0-9A-F]{4}$/);
     expect(controlCharacterIn('\n')).toBe('U+000A');
     for (const ok of ['plain', 'ünïcødé 名前', '$(x) `y` ; \'"', '']) expect(controlCharacterIn(ok)).toBeUndefined();
   });

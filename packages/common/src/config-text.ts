@@ -29,7 +29,10 @@ export function configText(what: string, value: string): string {
   if (typeof value !== 'string') throw new KarooError('input', `${what} must be a string, not ${value === null ? 'null' : typeof value}`);
   const c = controlCharacterIn(value);
   if (c !== undefined) {
-    throw new KarooError('input', `${what} ${quoteValue(value)} contains a control character (${c}); it would be written into a configuration file, so it must be one line of printable text`);
+    throw new KarooError(
+      'input',
+      `${what} ${quoteValue(value)} contains a control character (${c}); it would be written into a configuration file, so it must be one line of printable text`,
+    );
   }
   return value;
 }
@@ -42,6 +45,7 @@ export function configText(what: string, value: string): string {
 export function sshConfigValue(what: string, value: string): string {
   configText(what, value);
   if (value === '') throw new KarooError('input', `${what} is empty`);
-  if (/["\\]/.test(value)) throw new KarooError('input', `${what} ${quoteValue(value)} contains " or \\, which an OpenSSH configuration cannot hold; rename it`);
+  if (/["\\]/.test(value))
+    throw new KarooError('input', `${what} ${quoteValue(value)} contains " or \\, which an OpenSSH configuration cannot hold; rename it`);
   return /[\s#'=]/.test(value) ? `"${value}"` : value;
 }

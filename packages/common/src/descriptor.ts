@@ -61,7 +61,8 @@ export function checkDescriptor(value: unknown, what: string): Descriptor {
   const v = value as Record<string, unknown>;
   if (typeof v.mediaType !== 'string') bad('mediaType is not a string');
   if (!isDigest(v.digest)) bad(`digest ${JSON.stringify(v.digest)?.slice(0, 100)} is not sha256:<64 lowercase hex>`);
-  if (typeof v.size !== 'number' || !Number.isSafeInteger(v.size) || v.size < 0) bad(`size ${JSON.stringify(v.size)?.slice(0, 40)} is not a non-negative integer`);
+  if (typeof v.size !== 'number' || !Number.isSafeInteger(v.size) || v.size < 0)
+    bad(`size ${JSON.stringify(v.size)?.slice(0, 40)} is not a non-negative integer`);
   if (v.artifactType !== undefined && typeof v.artifactType !== 'string') bad('artifactType is not a string');
   const annotations = checkAnnotations(v.annotations, bad);
   let urls: string[] | undefined;
@@ -86,7 +87,10 @@ export function checkDescriptor(value: unknown, what: string): Descriptor {
  */
 export function blobFileName(digest: Digest): string {
   if (!isDigest(digest)) {
-    throw new KarooError('integrity', `${JSON.stringify(String(digest)).slice(0, 100)} is not a sha256 digest; refusing to build a file path from it`);
+    throw new KarooError(
+      'integrity',
+      `${JSON.stringify(String(digest)).slice(0, 100)} is not a sha256 digest; refusing to build a file path from it`,
+    );
   }
   return digest.slice('sha256:'.length);
 }

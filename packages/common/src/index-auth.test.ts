@@ -19,7 +19,10 @@ function thrown(f: () => unknown): { kind: string; message: string } {
 describe('credentialsFor: whether an index credentials go with a request', () => {
   it('attaches them to the index own origin, whatever the path', () => {
     expect(credentialsFor('https://pypi.acme.test/private/simple/numpy/', secure, env)).toEqual({ username: 'ci', password: 's3cret' });
-    expect(credentialsFor('https://pypi.acme.test/files/ab/numpy-1.0-py3-none-any.whl', secure, env)).toEqual({ username: 'ci', password: 's3cret' });
+    expect(credentialsFor('https://pypi.acme.test/files/ab/numpy-1.0-py3-none-any.whl', secure, env)).toEqual({
+      username: 'ci',
+      password: 's3cret',
+    });
     expect(credentialsFor('https://PYPI.acme.test:443/x', secure, env)).toEqual({ username: 'ci', password: 's3cret' });
     expect(credentialsFor(new URL('http://127.0.0.1:8080/files/x.whl'), local, env)).toEqual({ username: 'ci', password: 's3cret' });
   });
@@ -74,6 +77,8 @@ describe('credentialsFor: whether an index credentials go with a request', () =>
 
   it('renders a Basic header and a URL with user info', () => {
     expect(basicAuthHeader({ username: 'ci', password: 's3cret' })).toBe(`Basic ${Buffer.from('ci:s3cret').toString('base64')}`);
-    expect(urlWithUserinfo('https://h.test/simple/', { username: 'c i', password: 'p@ss:w' })).toBe('https://c%20i:p%40ss%3Aw@h.test/simple/');
+    expect(urlWithUserinfo('https://h.test/simple/', { username: 'c i', password: 'p@ss:w' })).toBe(
+      'https://c%20i:p%40ss%3Aw@h.test/simple/',
+    );
   });
 });

@@ -53,7 +53,11 @@ export function credentialsFor(url: string | URL, index: IndexAuthConfig, env: N
  * The index whose credentials go with a request to `url`, among several: the indexes with the
  * URL's origin (see credentialsFor), preferring the one whose path is the longest prefix of the URL's.
  */
-export function credentialsForAny(url: string | URL, indexes: readonly IndexAuthConfig[], env: NodeJS.ProcessEnv): { index: IndexAuthConfig; credentials: IndexCredentials } | undefined {
+export function credentialsForAny(
+  url: string | URL,
+  indexes: readonly IndexAuthConfig[],
+  env: NodeJS.ProcessEnv,
+): { index: IndexAuthConfig; credentials: IndexCredentials } | undefined {
   let target: URL;
   try {
     target = typeof url === 'string' ? new URL(url) : url;

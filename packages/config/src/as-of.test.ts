@@ -28,9 +28,13 @@ describe('karoo.yml as-of', () => {
   });
 
   it('refuses anything else with the file, line and key', () => {
-    expect(error(`${base}as-of: yesterday\n`)).toBe('/x/karoo.yml:5: as-of: "yesterday" is not an RFC 3339 date-time with an offset (e.g. 2026-01-31T12:00:00Z), "leaves" or "none"');
+    expect(error(`${base}as-of: yesterday\n`)).toBe(
+      '/x/karoo.yml:5: as-of: "yesterday" is not an RFC 3339 date-time with an offset (e.g. 2026-01-31T12:00:00Z), "leaves" or "none"',
+    );
     // A date-time without an offset is ambiguous (whose midnight?): refused too.
-    expect(error(`${base}as-of: 2026-01-31T12:00:00\n`)).toMatch(/^\/x\/karoo\.yml:5: as-of: "2026-01-31T12:00:00" is not an RFC 3339 date-time with an offset/);
+    expect(error(`${base}as-of: 2026-01-31T12:00:00\n`)).toMatch(
+      /^\/x\/karoo\.yml:5: as-of: "2026-01-31T12:00:00" is not an RFC 3339 date-time with an offset/,
+    );
     expect(error(`${base}as-of: 20260131\n`)).toMatch(/^\/x\/karoo\.yml:5: as-of: must be string/);
   });
 });

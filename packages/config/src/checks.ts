@@ -17,17 +17,24 @@ import { controlCharacterIn, quoteValue } from '@karoo/common';
 export function checkConfigStrings(raw: Record<string, unknown>, fail: (keyPath: Array<string | number>, reason: string) => never): void {
   walk(raw, [], fail);
   for (const role of Object.keys((raw.roles as Record<string, unknown> | undefined) ?? {})) {
-    if (!ROLE_NAME.test(role)) fail(['roles', role], `role name ${quoteValue(role)} is not a plain name (letters, digits, _ . -, at most 63)`);
+    if (!ROLE_NAME.test(role))
+      fail(['roles', role], `role name ${quoteValue(role)} is not a plain name (letters, digits, _ . -, at most 63)`);
   }
   ((raw.nodes as Array<{ role?: unknown }> | undefined) ?? []).forEach((n, i) => {
-    if (typeof n.role === 'string' && !ROLE_NAME.test(n.role)) fail(['nodes', i, 'role'], `role name ${quoteValue(n.role)} is not a plain name (letters, digits, _ . -, at most 63)`);
+    if (typeof n.role === 'string' && !ROLE_NAME.test(n.role))
+      fail(['nodes', i, 'role'], `role name ${quoteValue(n.role)} is not a plain name (letters, digits, _ . -, at most 63)`);
   });
   const inside = (keyPath: Array<string | number>, p: unknown, base: string) => {
     if (typeof p !== 'string') return;
-    if (isAbsolute(p) || p.split(/[\\/]/).includes('..')) fail(keyPath, `${quoteValue(p)} must be a relative path inside ${base}, without ..`);
+    if (isAbsolute(p) || p.split(/[\\/]/).includes('..'))
+      fail(keyPath, `${quoteValue(p)} must be a relative path inside ${base}, without ..`);
   };
   inside(['lock'], raw.lock, 'the directory of this file');
-  inside(['acceptance', 'junit'], (raw.acceptance as Record<string, unknown> | undefined)?.junit, 'the acceptance working directory (karoo deletes it before each run)');
+  inside(
+    ['acceptance', 'junit'],
+    (raw.acceptance as Record<string, unknown> | undefined)?.junit,
+    'the acceptance working directory (karoo deletes it before each run)',
+  );
 }
 
 export const ROLE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/;
@@ -59,13 +66,19 @@ function walk(v: unknown, p: Array<string | number>, fail: (keyPath: Array<strin
   }
 }
 
-function checkString(s: string, p: Array<string | number>, rule: Rule, fail: (keyPath: Array<string | number>, reason: string) => never): void {
+function checkString(
+  s: string,
+  p: Array<string | number>,
+  rule: Rule,
+  fail: (keyPath: Array<string | number>, reason: string) => never,
+): void {
   if (rule === 'data') return;
   if (rule === 'argv') {
     if (s.includes('\u0000')) fail(p, `${quoteValue(s)} contains a NUL character, which no command line or environment can carry`);
     return;
   }
   const c = controlCharacterIn(s);
-  if (c !== undefined) fail(p, `${quoteValue(s)} contains a control character (${c}); names, paths and URLs must be one line of printable text`);
+  if (c !== undefined)
+    fail(p, `${quoteValue(s)} contains a control character (${c}); names, paths and URLs must be one line of printable text`);
   if (s.length > MAX_LINE) fail(p, `is ${s.length} characters long; at most ${MAX_LINE}`);
 }

@@ -30,7 +30,10 @@ describe('karoo.yml', () => {
   it('reads a valid file and resolves paths against it', () => {
     const c = parseConfig(ok, '/x/karoo.yml');
     expect(c.system).toBe('cam');
-    expect(c.leaves.map((l) => [l.key, l.allowPrerelease])).toEqual([['katcore', false], ['katproxy', true]]);
+    expect(c.leaves.map((l) => [l.key, l.allowPrerelease])).toEqual([
+      ['katcore', false],
+      ['katproxy', true],
+    ]);
     expect(c.indexes[0]).toMatchObject({ name: 'private', url: 'file:///x/index/simple/', private: true });
     expect(c.indexes[1]).toMatchObject({ name: 'public', url: 'http://127.0.0.1:9/simple/', private: false });
   });
@@ -44,7 +47,9 @@ describe('karoo.yml', () => {
   it('names a missing key and a bad value', () => {
     expect(error('system: cam\nleaves: [a]\n')).toBe('/x/karoo.yml:1: (top level): missing required key "indexes"');
     expect(error(ok.replace('"3.11"', '"2.7"'))).toMatch(/^\/x\/karoo.yml:11: target.python: value does not match/);
-    expect(error(ok.replace('- katcore', '- name: katcore\n    pin: banana'))).toBe('/x/karoo.yml:4: leaves[0].pin: "banana" is not a PEP 440 version');
+    expect(error(ok.replace('- katcore', '- name: katcore\n    pin: banana'))).toBe(
+      '/x/karoo.yml:4: leaves[0].pin: "banana" is not a PEP 440 version',
+    );
   });
 
   it('rejects duplicate leaves, duplicate keys and credentials in URLs', () => {

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { controlCharacterIn, FileError, KarooError, quoteValue } from '@karoo/common';
 import { isValidVersion, normalizeName, parseInstant, type Target } from '@karoo/lock';
 import type { ErrorObject } from 'ajv';
-import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { isMap, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { checkConfigStrings } from './checks.js';
 import { validate as validateSchema } from './generated/schema-validator.js';
 
@@ -147,7 +147,15 @@ export interface AttestationsConfig {
    * issuer) and `serverUrl` (the GitHub server) are what a keyless certificate's identity must name,
    * default `https://token.actions.githubusercontent.com` and `https://github.com`.
    */
-  readonly identity?: { readonly repository?: string | undefined; readonly workflow?: string | undefined; readonly ref?: string | undefined; readonly issuer?: string | undefined; readonly serverUrl?: string | undefined } | undefined;
+  readonly identity?:
+    | {
+        readonly repository?: string | undefined;
+        readonly workflow?: string | undefined;
+        readonly ref?: string | undefined;
+        readonly issuer?: string | undefined;
+        readonly serverUrl?: string | undefined;
+      }
+    | undefined;
 }
 
 export const DEFAULT_TARGET: Target = { python: '3.11', platforms: ['manylinux_2_28_x86_64'], implementation: 'cp' };
@@ -167,7 +175,10 @@ export async function loadConfig(path: string): Promise<KarooConfig> {
     text = await readFile(abs, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new KarooError('input', `configuration ${path} cannot be read (${code ?? String(e)}); pass --config with the path of your karoo.yml`);
+    throw new KarooError(
+      'input',
+      `configuration ${path} cannot be read (${code ?? String(e)}); pass --config with the path of your karoo.yml`,
+    );
   }
   return parseConfig(text, abs);
 }
@@ -221,7 +232,11 @@ function keyName(p: Array<string | number>): string {
   return p.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? safe(s) : `.${safe(s)}`)).join('');
 }
 
-function locate(doc: Document, e: ErrorObject, at: (n: YamlNode | null | undefined) => number | undefined): { line: number | undefined; key: string } {
+function locate(
+  doc: Document,
+  e: ErrorObject,
+  at: (n: YamlNode | null | undefined) => number | undefined,
+): { line: number | undefined; key: string } {
   const p = pathOf(e.instancePath);
   if (e.keyword === 'additionalProperties') {
     const extra = (e.params as { additionalProperty: string }).additionalProperty;
@@ -269,36 +284,98 @@ interface RawConfig {
   lock?: string;
   store?: string;
   nodes?: Array<{ name: string; role: string; cpus?: number; memory?: number }>;
-  roles?: Record<string, { leaves?: string[]; services?: Array<{ name: string; command: string[]; environment?: Record<string, string>; 'working-directory'?: string; port?: number }>; files?: Array<{ path: string; template?: string; content?: string; mode?: string }> }>;
+  roles?: Record<
+    string,
+    {
+      leaves?: string[];
+      services?: Array<{
+        name: string;
+        command: string[];
+        environment?: Record<string, string>;
+        'working-directory'?: string;
+        port?: number;
+      }>;
+      files?: Array<{ path: string; template?: string; content?: string; mode?: string }>;
+    }
+  >;
   values?: Record<string, unknown>;
-  environments?: Array<{ name: string; requires?: string[]; soak?: string; 'github-environment'?: string; inventory?: string; values?: Record<string, unknown> }>;
-  acceptance?: { command: string[]; timeout?: string; junit?: string; 'working-directory'?: string; 'allow-no-tests'?: boolean; 'pass-env'?: string[]; env?: Record<string, string>; workflows?: string[] };
+  environments?: Array<{
+    name: string;
+    requires?: string[];
+    soak?: string;
+    'github-environment'?: string;
+    inventory?: string;
+    values?: Record<string, unknown>;
+  }>;
+  acceptance?: {
+    command: string[];
+    timeout?: string;
+    junit?: string;
+    'working-directory'?: string;
+    'allow-no-tests'?: boolean;
+    'pass-env'?: string[];
+    env?: Record<string, string>;
+    workflows?: string[];
+  };
   provision?: {
     provider?: 'nspawn' | 'qemu' | 'libvirt';
     image?: string;
     'image-sha256'?: string;
     ttl?: string;
-    hosts?: Array<{ name?: string; uri: string; cpus?: number; memory?: number; pool?: string; network?: string; 'ssh-key'?: string; 'pki-dir'?: string }>;
+    hosts?: Array<{
+      name?: string;
+      uri: string;
+      cpus?: number;
+      memory?: number;
+      pool?: string;
+      network?: string;
+      'ssh-key'?: string;
+      'pki-dir'?: string;
+    }>;
     placement?: { 'anti-affinity'?: string[] };
   };
-  attestations?: { require?: boolean; keys?: string[]; 'signing-key'?: string; 'trusted-root'?: string; identity?: { repository?: string; workflow?: string; ref?: string; issuer?: string; 'server-url'?: string } };
+  attestations?: {
+    require?: boolean;
+    keys?: string[];
+    'signing-key'?: string;
+    'trusted-root'?: string;
+    identity?: { repository?: string; workflow?: string; ref?: string; issuer?: string; 'server-url'?: string };
+  };
 }
 
 /** The workflow whose runs produce acceptance evidence, unless karoo.yml `acceptance.workflows` names others. */
 export const DEFAULT_EVIDENCE_WORKFLOW = '.github/workflows/karoo-candidate.yml';
 
 /** Names the tests may never be given from karoo's environment: action inputs, runner tokens, karoo's own variables. */
-function checkPassEnv(passEnv: readonly string[], env: readonly string[], fail: (keyPath: Array<string | number>, reason: string) => never): void {
+function checkPassEnv(
+  passEnv: readonly string[],
+  env: readonly string[],
+  fail: (keyPath: Array<string | number>, reason: string) => never,
+): void {
   const forbidden = (n: string) => /^(INPUT_|ACTIONS_|KAROO_)/i.test(n) || /^(GITHUB_TOKEN|GH_TOKEN)$/i.test(n);
   passEnv.forEach((n, i) => {
-    if (forbidden(n)) fail(['acceptance', 'pass-env', i], `"${n}" may not be passed to the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens never are); remove it`);
+    if (forbidden(n))
+      fail(
+        ['acceptance', 'pass-env', i],
+        `"${n}" may not be passed to the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens never are); remove it`,
+      );
   });
-  for (const n of env) if (forbidden(n)) fail(['acceptance', 'env', n], `"${n}" may not be set for the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens); remove it`);
+  for (const n of env)
+    if (forbidden(n))
+      fail(['acceptance', 'env', n], `"${n}" may not be set for the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens); remove it`);
 }
 
-function attestationsOf(a: NonNullable<RawConfig['attestations']>, dir: string, fail: (keyPath: Array<string | number>, reason: string) => never): AttestationsConfig {
+function attestationsOf(
+  a: NonNullable<RawConfig['attestations']>,
+  dir: string,
+  fail: (keyPath: Array<string | number>, reason: string) => never,
+): AttestationsConfig {
   const require = a.require === true;
-  if (require && (a.keys ?? []).length === 0 && !a['trusted-root']) fail(['attestations', 'keys'], 'require: true needs at least one public key file under keys (or a Sigstore trusted-root for keyless attestations), or nothing could ever verify');
+  if (require && (a.keys ?? []).length === 0 && !a['trusted-root'])
+    fail(
+      ['attestations', 'keys'],
+      'require: true needs at least one public key file under keys (or a Sigstore trusted-root for keyless attestations), or nothing could ever verify',
+    );
   return {
     require,
     keys: (a.keys ?? []).map((k) => resolve(dir, k)),
@@ -321,24 +398,44 @@ function libvirtOf(
   fail: (keyPath: Array<string | number>, reason: string) => never,
 ): { hosts?: LibvirtHostConfig[]; antiAffinity?: string[] } {
   if (p?.provider !== 'libvirt') {
-    if (p?.hosts) fail(['provision', 'hosts'], `hosts are for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove them or set provider: libvirt`);
-    if (p?.placement) fail(['provision', 'placement'], `placement is for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove it or set provider: libvirt`);
+    if (p?.hosts)
+      fail(
+        ['provision', 'hosts'],
+        `hosts are for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove them or set provider: libvirt`,
+      );
+    if (p?.placement)
+      fail(
+        ['provision', 'placement'],
+        `placement is for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove it or set provider: libvirt`,
+      );
     return {};
   }
-  if (!p.hosts?.length) fail(['provision'], 'provider: libvirt needs hosts: a list of libvirt connection URIs (e.g. - uri: qemu:///system)');
+  if (!p.hosts?.length)
+    fail(['provision'], 'provider: libvirt needs hosts: a list of libvirt connection URIs (e.g. - uri: qemu:///system)');
   const names = new Set<string>();
   const uris = new Set<string>();
   const hosts = p.hosts.map((h, i): LibvirtHostConfig => {
     const scheme = h.uri.slice(0, h.uri.indexOf(':'));
-    const name = h.name ?? (/^[a-z]+(\+[a-z]+)?:\/\/(?:[^@/]*@)?([^/:]*)/.exec(h.uri)?.[2]?.toLowerCase().replace(/[^a-z0-9-]/g, '-') || 'local');
+    const name =
+      h.name ??
+      (/^[a-z]+(\+[a-z]+)?:\/\/(?:[^@/]*@)?([^/:]*)/
+        .exec(h.uri)?.[2]
+        ?.toLowerCase()
+        .replace(/[^a-z0-9-]/g, '-') ||
+        'local');
     if (names.has(name)) fail(['provision', 'hosts', i, 'name'], `host name "${name}" is used twice; give each host a name of its own`);
     if (uris.has(h.uri)) fail(['provision', 'hosts', i, 'uri'], `"${h.uri}" is listed twice; list each host once`);
     names.add(name);
     uris.add(h.uri);
-    if (h['ssh-key'] !== undefined && scheme !== 'qemu+ssh') fail(['provision', 'hosts', i, 'ssh-key'], `ssh-key is for qemu+ssh:// hosts, not "${h.uri}"; remove it`);
-    if (h['pki-dir'] !== undefined && scheme !== 'qemu+tls') fail(['provision', 'hosts', i, 'pki-dir'], `pki-dir is for qemu+tls:// hosts, not "${h.uri}"; remove it`);
+    if (h['ssh-key'] !== undefined && scheme !== 'qemu+ssh')
+      fail(['provision', 'hosts', i, 'ssh-key'], `ssh-key is for qemu+ssh:// hosts, not "${h.uri}"; remove it`);
+    if (h['pki-dir'] !== undefined && scheme !== 'qemu+tls')
+      fail(['provision', 'hosts', i, 'pki-dir'], `pki-dir is for qemu+tls:// hosts, not "${h.uri}"; remove it`);
     if (p.hosts!.length > 1 && h.network === undefined) {
-      fail(['provision', 'hosts', i], `with several hosts every host needs network: the libvirt network (bridged) its nodes share with the other hosts' nodes`);
+      fail(
+        ['provision', 'hosts', i],
+        `with several hosts every host needs network: the libvirt network (bridged) its nodes share with the other hosts' nodes`,
+      );
     }
     return {
       name,
@@ -354,7 +451,8 @@ function libvirtOf(
   const roles = new Set(nodes.map((n) => n.role));
   const anti = p.placement?.['anti-affinity'] ?? [];
   anti.forEach((r, i) => {
-    if (!roles.has(r)) fail(['provision', 'placement', 'anti-affinity', i], `"${r}" is not the role of any node (roles: ${[...roles].join(', ')})`);
+    if (!roles.has(r))
+      fail(['provision', 'placement', 'anti-affinity', i], `"${r}" is not the role of any node (roles: ${[...roles].join(', ')})`);
   });
   return { hosts, ...(anti.length ? { antiAffinity: [...anti] } : {}) };
 }
@@ -446,8 +544,14 @@ function normalise(raw: RawConfig, path: string, line: (keyPath: Array<string | 
         port: s.port,
       })),
       files: (r.files ?? []).map((f, i) => {
-        if ((f.template === undefined) === (f.content === undefined)) fail(['roles', name, 'files', i], 'give exactly one of template or content');
-        return { path: f.path, template: f.template === undefined ? undefined : resolve(dir, f.template), content: f.content, mode: f.mode };
+        if ((f.template === undefined) === (f.content === undefined))
+          fail(['roles', name, 'files', i], 'give exactly one of template or content');
+        return {
+          path: f.path,
+          template: f.template === undefined ? undefined : resolve(dir, f.template),
+          content: f.content,
+          mode: f.mode,
+        };
       }),
     };
   }
@@ -456,7 +560,8 @@ function normalise(raw: RawConfig, path: string, line: (keyPath: Array<string | 
   const nodes: NodeConfig[] = (raw.nodes ?? []).map((n, i) => {
     if (nodeNames.has(n.name)) fail(['nodes', i, 'name'], `node "${n.name}" is listed twice`);
     nodeNames.add(n.name);
-    if (raw.roles && !(n.role in roles)) fail(['nodes', i, 'role'], `role "${n.role}" is not defined under roles (known: ${Object.keys(roles).join(', ') || 'none'})`);
+    if (raw.roles && !(n.role in roles))
+      fail(['nodes', i, 'role'], `role "${n.role}" is not defined under roles (known: ${Object.keys(roles).join(', ') || 'none'})`);
     return { name: n.name, role: n.role, cpus: n.cpus, memory: n.memory };
   });
 

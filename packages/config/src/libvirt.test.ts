@@ -52,14 +52,35 @@ describe('karoo.yml provision: libvirt', () => {
   it('rejects bad pools with one line naming the key, exit 2', () => {
     const cases: Array<[string, RegExp]> = [
       ['provision:\n  provider: libvirt\n', /provision: provider: libvirt needs hosts/],
-      ['provision:\n  provider: qemu\n  hosts: [{ uri: "qemu:///system" }]\n', /provision.hosts: hosts are for provider: libvirt, not qemu/],
+      [
+        'provision:\n  provider: qemu\n  hosts: [{ uri: "qemu:///system" }]\n',
+        /provision.hosts: hosts are for provider: libvirt, not qemu/,
+      ],
       // A password or any query (keyfile=, pkipath=) in the URI: credentials are only file paths in their own keys.
-      ['provision:\n  provider: libvirt\n  hosts: [{ uri: "qemu+ssh://u:secret@h/system" }]\n', /provision.hosts\[0\].uri: value does not match/],
-      ['provision:\n  provider: libvirt\n  hosts: [{ uri: "qemu+ssh://h/system?keyfile=/k" }]\n', /provision.hosts\[0\].uri: value does not match/],
-      ['provision:\n  provider: libvirt\n  hosts: [{ uri: "qemu:///system", password: x }]\n', /provision.hosts\[0\].password: unknown key/],
-      ['provision:\n  provider: libvirt\n  hosts: [{ uri: "qemu:///system", ssh-key: k }]\n', /provision.hosts\[0\].ssh-key: ssh-key is for qemu\+ssh:\/\/ hosts/],
-      ['provision:\n  provider: libvirt\n  hosts: [{ uri: "qemu:///system" }, { uri: "qemu+ssh://b/system", network: n }]\n', /provision.hosts\[0\]: with several hosts every host needs network/],
-      ['provision:\n  provider: libvirt\n  hosts: [{ uri: "qemu:///system" }]\n  placement: { anti-affinity: [db] }\n', /provision.placement.anti-affinity\[0\]: "db" is not the role of any node/],
+      [
+        'provision:\n  provider: libvirt\n  hosts: [{ uri: "qemu+ssh://u:secret@h/system" }]\n',
+        /provision.hosts\[0\].uri: value does not match/,
+      ],
+      [
+        'provision:\n  provider: libvirt\n  hosts: [{ uri: "qemu+ssh://h/system?keyfile=/k" }]\n',
+        /provision.hosts\[0\].uri: value does not match/,
+      ],
+      [
+        'provision:\n  provider: libvirt\n  hosts: [{ uri: "qemu:///system", password: x }]\n',
+        /provision.hosts\[0\].password: unknown key/,
+      ],
+      [
+        'provision:\n  provider: libvirt\n  hosts: [{ uri: "qemu:///system", ssh-key: k }]\n',
+        /provision.hosts\[0\].ssh-key: ssh-key is for qemu\+ssh:\/\/ hosts/,
+      ],
+      [
+        'provision:\n  provider: libvirt\n  hosts: [{ uri: "qemu:///system" }, { uri: "qemu+ssh://b/system", network: n }]\n',
+        /provision.hosts\[0\]: with several hosts every host needs network/,
+      ],
+      [
+        'provision:\n  provider: libvirt\n  hosts: [{ uri: "qemu:///system" }]\n  placement: { anti-affinity: [db] }\n',
+        /provision.placement.anti-affinity\[0\]: "db" is not the role of any node/,
+      ],
       ['provision:\n  provider: libvirt\n  hosts: [{ uri: "qemu:///system", memory: 64 }]\n', /provision.hosts\[0\].memory: /],
     ];
     for (const [tail, re] of cases) {

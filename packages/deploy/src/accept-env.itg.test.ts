@@ -3,7 +3,7 @@
  * an OCI layout, a real acceptance command that writes out its whole environment; the parent
  * process holds an action's token input and GitHub tokens, which must not reach it.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -69,7 +69,16 @@ async function runWithParentEnv(extra: string, parent: Record<string, string>): 
   try {
     const out = join(work, `out-${Math.random().toString(36).slice(2)}`);
     await mkdir(out);
-    const r = await accept({ config: cfg, environment: 'integration', inventory, store, candidate, outDir: out, evidence: false, output: { write: () => true } as unknown as NodeJS.WritableStream });
+    const r = await accept({
+      config: cfg,
+      environment: 'integration',
+      inventory,
+      store,
+      candidate,
+      outDir: out,
+      evidence: false,
+      output: { write: () => true } as unknown as NodeJS.WritableStream,
+    });
     expect(r.exitCode).toBe(0);
   } finally {
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
@@ -93,7 +102,8 @@ describe('the acceptance command environment', () => {
     expect(env.KAROO_CANDIDATE).toBe(candidate);
     expect(env.KAROO_ENVIRONMENT).toBe('integration');
     expect(env.KAROO_SYSTEM_ID).toMatch(/^sha256:[0-9a-f]{64}$/);
-    for (const k of ['KAROO_INVENTORY', 'KAROO_VALUES', 'KAROO_SSH_CONFIG', 'KAROO_LOCK', 'KAROO_CONFIG_DIGEST']) expect(env[k]).toBeTruthy();
+    for (const k of ['KAROO_INVENTORY', 'KAROO_VALUES', 'KAROO_SSH_CONFIG', 'KAROO_LOCK', 'KAROO_CONFIG_DIGEST'])
+      expect(env[k]).toBeTruthy();
   });
 
   it('holds what karoo.yml passes explicitly (pass-env, env), and nothing else', async () => {
@@ -105,7 +115,9 @@ describe('the acceptance command environment', () => {
   });
 
   it('refuses a karoo.yml that passes tokens or action inputs to the tests', () => {
-    expect(() => config('  pass-env: [GITHUB_TOKEN]\n')).toThrow(/karoo.yml:12: acceptance.pass-env\[0\]: "GITHUB_TOKEN" may not be passed to the tests/);
+    expect(() => config('  pass-env: [GITHUB_TOKEN]\n')).toThrow(
+      /karoo.yml:12: acceptance.pass-env\[0\]: "GITHUB_TOKEN" may not be passed to the tests/,
+    );
     expect(() => config('  pass-env: [INPUT_TOKEN]\n')).toThrow(/"INPUT_TOKEN" may not be passed/);
     expect(() => config('  env: { KAROO_CANDIDATE: x }\n')).toThrow(/"KAROO_CANDIDATE" may not be set for the tests/);
   });

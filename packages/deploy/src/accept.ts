@@ -105,8 +105,13 @@ export async function accept(opts: AcceptOptions): Promise<AcceptResult> {
     const run = await runTests(opts, a, files, progress);
     const durationMs = Date.now() - t0;
     const verdict = await judgeRun(opts, a, run);
-    progress.info(`accept: ${verdict.result}: ${formatCounts(verdict.counts)} in ${(durationMs / 1000).toFixed(1)} s${verdict.reason ? ` (${verdict.reason})` : ''}`);
-    const evidence = opts.evidence !== false ? await pushRunEvidence(opts, a, run, verdict, { startedAt: started.toISOString(), durationMs }, progress) : undefined;
+    progress.info(
+      `accept: ${verdict.result}: ${formatCounts(verdict.counts)} in ${(durationMs / 1000).toFixed(1)} s${verdict.reason ? ` (${verdict.reason})` : ''}`,
+    );
+    const evidence =
+      opts.evidence !== false
+        ? await pushRunEvidence(opts, a, run, verdict, { startedAt: started.toISOString(), durationMs }, progress)
+        : undefined;
     const attestation = opts.evidence !== false && opts.attest ? await signResult(opts, a, opts.attest, verdict, progress) : undefined;
     return {
       result: verdict.result,
@@ -156,7 +161,8 @@ async function loadAcceptance(opts: AcceptOptions): Promise<Acceptance> {
   const cfg = configDigest(sc);
   const systemId = systemIdOf(candidate, cfg);
   const stored = await opts.store.getManifest(candidate);
-  if (sha256Of(stored.bytes) !== candidate) throw new KarooError('integrity', `candidate ${candidate}: the manifest in ${opts.store.ref} does not match its digest`);
+  if (sha256Of(stored.bytes) !== candidate)
+    throw new KarooError('integrity', `candidate ${candidate}: the manifest in ${opts.store.ref} does not match its digest`);
   const manifest = parseManifest(stored.bytes, `candidate ${candidate}`);
   await mkdir(opts.outDir, { recursive: true });
   const out = resolve(opts.outDir);
@@ -166,7 +172,11 @@ async function loadAcceptance(opts: AcceptOptions): Promise<Acceptance> {
     const chunks: Buffer[] = [];
     for await (const c of await opts.store.getBlob(pyl.digest)) chunks.push(Buffer.from(c as Uint8Array));
     const bytes = Buffer.concat(chunks);
-    if (sha256Of(bytes) !== pyl.digest) throw new KarooError('integrity', `candidate ${candidate}: layer "${pyl.annotations?.[ANNOTATIONS.title] ?? 'pylock.toml'}" is damaged in ${opts.store.ref}`);
+    if (sha256Of(bytes) !== pyl.digest)
+      throw new KarooError(
+        'integrity',
+        `candidate ${candidate}: layer "${pyl.annotations?.[ANNOTATIONS.title] ?? 'pylock.toml'}" is damaged in ${opts.store.ref}`,
+      );
     await writeFile(lockFile, bytes);
   }
   return { acc, sc, nodes, candidate, cfg, systemId, stored, out, lockFile: pyl ? lockFile : undefined };
@@ -197,7 +207,13 @@ async function writeTestFiles(opts: AcceptOptions, a: Acceptance, pool: SshPool)
       await pool.forward(n.name, local, s.port);
       services.push({ name: s.name, port: s.port, url: `http://127.0.0.1:${local}` });
     }
-    invNodes.push({ name: n.name, role: n.role, address: n.address, ssh: { host: n.ssh.host, port: sshPort(n.ssh), user: sshUser(n.ssh), keyPath: n.ssh.keyPath }, services });
+    invNodes.push({
+      name: n.name,
+      role: n.role,
+      address: n.address,
+      ssh: { host: n.ssh.host, port: sshPort(n.ssh), user: sshUser(n.ssh), keyPath: n.ssh.keyPath },
+      services,
+    });
   }
   const roles: Record<string, string[]> = {};
   for (const n of nodes) (roles[n.role] ??= []).push(n.name);
@@ -213,7 +229,11 @@ async function writeTestFiles(opts: AcceptOptions, a: Acceptance, pool: SshPool)
     roles,
     nodes: invNodes,
   };
-  const files: TestFiles = { inventoryFile: join(out, 'acceptance-inventory.json'), valuesFile: join(out, 'values.json'), sshConfig: join(out, 'ssh_config') };
+  const files: TestFiles = {
+    inventoryFile: join(out, 'acceptance-inventory.json'),
+    valuesFile: join(out, 'values.json'),
+    sshConfig: join(out, 'ssh_config'),
+  };
   await writeFile(files.inventoryFile, `${JSON.stringify(doc, null, 2)}\n`);
   await writeFile(files.valuesFile, `${JSON.stringify(sc.values, null, 2)}\n`);
   await writeFile(files.sshConfig, nodes.map((n) => pool.configEntry(n.name)).join('\n'), { mode: 0o600 });
@@ -238,7 +258,10 @@ async function runTests(opts: AcceptOptions, a: Acceptance, files: TestFiles, pr
   // A file from an earlier run is not this run's result. (junit is a path inside the working directory: checked on load.)
   if (junitPath) {
     await rm(junitPath, { force: true }).catch((e: NodeJS.ErrnoException) => {
-      throw new KarooError('input', `acceptance.junit ${junitPath} cannot be removed before the run (${e.code ?? e.message}); check acceptance.working-directory and junit in ${opts.config.path}`);
+      throw new KarooError(
+        'input',
+        `acceptance.junit ${junitPath} cannot be removed before the run (${e.code ?? e.message}); check acceptance.working-directory and junit in ${opts.config.path}`,
+      );
     });
   }
   const env = acceptanceEnv(process.env, acc, {
@@ -300,12 +323,20 @@ async function judgeRun(opts: AcceptOptions, { acc }: Acceptance, run: TestRun):
   if (timedOut) reason = `the acceptance command did not finish within ${run.timeoutSeconds} s and was killed`;
   else if (exitCode !== 0 && reason === undefined) reason = `the acceptance command exited with ${exitCode}`;
   if (reason === undefined && counts.failed + counts.errors > 0) reason = `${counts.failed + counts.errors} test(s) failed`;
-  if (reason === undefined && counts.source !== 'unknown' && counts.tests === 0 && !acc.allowNoTests) reason = 'no tests ran (set acceptance.allow-no-tests: true in karoo.yml to let such a run pass)';
+  if (reason === undefined && counts.source !== 'unknown' && counts.tests === 0 && !acc.allowNoTests)
+    reason = 'no tests ran (set acceptance.allow-no-tests: true in karoo.yml to let such a run pass)';
   return { result: reason === undefined ? 'passed' : 'failed', counts, junit, failures, reason };
 }
 
 /** The run's evidence (with its JUnit file), pushed to the store as a referrer of the candidate. */
-async function pushRunEvidence(opts: AcceptOptions, a: Acceptance, run: TestRun, verdict: Verdict, time: { startedAt: string; durationMs: number }, progress: Progress): Promise<Digest> {
+async function pushRunEvidence(
+  opts: AcceptOptions,
+  a: Acceptance,
+  run: TestRun,
+  verdict: Verdict,
+  time: { startedAt: string; durationMs: number },
+  progress: Progress,
+): Promise<Digest> {
   const { sc } = a;
   const artifact = evidenceFor(
     a.stored.descriptor,
@@ -358,8 +389,22 @@ async function signResult(opts: AcceptOptions, a: Acceptance, signer: AttestSign
  * and where the Python interpreter lives (pyenv, a venv, actions/setup-python), never a credential.
  */
 const INHERITED = [
-  'PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TMPDIR', 'TZ', 'LANG', 'LANGUAGE', 'TERM', 'CI',
-  'VIRTUAL_ENV', 'PYENV_ROOT', 'PYENV_VERSION', 'pythonLocation', 'LD_LIBRARY_PATH',
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'TMPDIR',
+  'TZ',
+  'LANG',
+  'LANGUAGE',
+  'TERM',
+  'CI',
+  'VIRTUAL_ENV',
+  'PYENV_ROOT',
+  'PYENV_VERSION',
+  'pythonLocation',
+  'LD_LIBRARY_PATH',
 ] as const;
 
 /**
@@ -388,7 +433,14 @@ export function acceptanceEnv(
 }
 
 /** Runs argv (no shell) in its own process group; on timeout the whole group is killed. */
-function runCommand(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number, output: NodeJS.WritableStream, tail: Tail): Promise<{ exitCode: number | null; timedOut: boolean }> {
+function runCommand(
+  argv: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+  output: NodeJS.WritableStream,
+  tail: Tail,
+): Promise<{ exitCode: number | null; timedOut: boolean }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const onData = (b: Buffer) => {
@@ -409,7 +461,12 @@ function runCommand(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv
     child.on('error', (e) => {
       clearTimeout(timer);
       const code = (e as NodeJS.ErrnoException).code;
-      reject(new KarooError('input', `acceptance command ${argv[0]} cannot be started in ${cwd} (${code ?? e.message}); check acceptance.command and working-directory`));
+      reject(
+        new KarooError(
+          'input',
+          `acceptance command ${argv[0]} cannot be started in ${cwd} (${code ?? e.message}); check acceptance.command and working-directory`,
+        ),
+      );
     });
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -441,7 +498,13 @@ function junitPassed(xml: string): string[] {
 }
 
 function unescapeXml(s: string): string {
-  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&#10;/g, '\n').replace(/&amp;/g, '&');
+  return s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&#10;/g, '\n')
+    .replace(/&amp;/g, '&');
 }
 
 function freePort(): Promise<number> {
@@ -454,4 +517,3 @@ function freePort(): Promise<number> {
     });
   });
 }
-

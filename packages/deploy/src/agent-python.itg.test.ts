@@ -9,7 +9,12 @@ const agentDir = fileURLToPath(new URL('../agent/', import.meta.url));
 
 describe('agent/tests (python3 -m unittest)', () => {
   it('pass', () => {
-    const r = spawnSync('python3', ['-W', 'error::ResourceWarning', '-m', 'unittest', 'discover', '-s', 'tests', '-v'], { cwd: agentDir, encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' }, timeout: 300_000 });
+    const r = spawnSync('python3', ['-W', 'error::ResourceWarning', '-m', 'unittest', 'discover', '-s', 'tests', '-v'], {
+      cwd: agentDir,
+      encoding: 'utf8',
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+      timeout: 300_000,
+    });
     const out = `${r.stdout}${r.stderr}`;
     if (r.status !== 0) throw new Error(`python3 -m unittest failed (exit ${r.status}):\n${out.slice(-4000)}`);
     const ran = /Ran (\d+) tests?/.exec(out);

@@ -27,7 +27,10 @@ beforeAll(() => {
       '',
     ].join('\n'),
   );
-  writeFileSync(join(dir, 'test_green.py'), 'import unittest\nclass T(unittest.TestCase):\n    def test_a(self): pass\n    def test_b(self): pass\n    @unittest.skip("x")\n    def test_c(self): pass\n');
+  writeFileSync(
+    join(dir, 'test_green.py'),
+    'import unittest\nclass T(unittest.TestCase):\n    def test_a(self): pass\n    def test_b(self): pass\n    @unittest.skip("x")\n    def test_c(self): pass\n',
+  );
   writeFileSync(join(dir, 'test_empty.py'), 'import unittest\n');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -61,11 +64,35 @@ describe('countsFromOutput', () => {
   });
 
   test("pytest's summary lines, with and without the rule", () => {
-    expect(countsFromOutput('collected 6 items\n\n=== 3 passed, 1 failed, 2 skipped in 0.12s ===\n')).toEqual({ tests: 6, passed: 3, failed: 1, errors: 0, skipped: 2, source: 'output' });
-    expect(countsFromOutput('FAILED test_x.py::T::test_b - AssertionError\n2 failed, 1 passed, 1 skipped, 1 xfailed in 3.67s\n')).toEqual({ tests: 5, passed: 1, failed: 2, errors: 0, skipped: 2, source: 'output' });
-    expect(countsFromOutput('========== 1 failed, 4 passed, 2 errors, 3 warnings in 61.02s (0:01:01) ==========')).toEqual({ tests: 7, passed: 4, failed: 1, errors: 2, skipped: 0, source: 'output' });
+    expect(countsFromOutput('collected 6 items\n\n=== 3 passed, 1 failed, 2 skipped in 0.12s ===\n')).toEqual({
+      tests: 6,
+      passed: 3,
+      failed: 1,
+      errors: 0,
+      skipped: 2,
+      source: 'output',
+    });
+    expect(countsFromOutput('FAILED test_x.py::T::test_b - AssertionError\n2 failed, 1 passed, 1 skipped, 1 xfailed in 3.67s\n')).toEqual({
+      tests: 5,
+      passed: 1,
+      failed: 2,
+      errors: 0,
+      skipped: 2,
+      source: 'output',
+    });
+    expect(countsFromOutput('========== 1 failed, 4 passed, 2 errors, 3 warnings in 61.02s (0:01:01) ==========')).toEqual({
+      tests: 7,
+      passed: 4,
+      failed: 1,
+      errors: 2,
+      skipped: 0,
+      source: 'output',
+    });
     expect(countsFromOutput('\x1b[32m\x1b[1m12 passed\x1b[0m\x1b[32m in 0.50s\x1b[0m\n')).toMatchObject({ tests: 12, passed: 12 });
-    expect(countsFromOutput('============================ no tests ran in 0.01s =============================')).toMatchObject({ tests: 0, source: 'output' });
+    expect(countsFromOutput('============================ no tests ran in 0.01s =============================')).toMatchObject({
+      tests: 0,
+      source: 'output',
+    });
   });
 
   const pytest = spawnSync('python3', ['-c', 'import pytest'], { encoding: 'utf8' }).status === 0;
@@ -77,8 +104,22 @@ describe('countsFromOutput', () => {
   });
 
   test("karoo's plain closing line, the last summary wins, and output without one has unknown counts", () => {
-    expect(countsFromOutput('test a ... ok\n4 passed, 0 failed\n')).toEqual({ tests: 4, passed: 4, failed: 0, errors: 0, skipped: 0, source: 'output' });
-    expect(countsFromOutput('1 passed, 1 failed, 2 skipped\n')).toEqual({ tests: 4, passed: 1, failed: 1, errors: 0, skipped: 2, source: 'output' });
+    expect(countsFromOutput('test a ... ok\n4 passed, 0 failed\n')).toEqual({
+      tests: 4,
+      passed: 4,
+      failed: 0,
+      errors: 0,
+      skipped: 0,
+      source: 'output',
+    });
+    expect(countsFromOutput('1 passed, 1 failed, 2 skipped\n')).toEqual({
+      tests: 4,
+      passed: 1,
+      failed: 1,
+      errors: 0,
+      skipped: 2,
+      source: 'output',
+    });
     expect(countsFromOutput('3 passed, 1 failed\nretrying\n4 passed, 0 failed\ndone\n')).toMatchObject({ passed: 4, failed: 0 });
     for (const none of ['', 'all good\n', 'passed\n', '3 apples, 2 pears\n', '2 skipped\n']) expect(countsFromOutput(none)).toBeUndefined();
   });

@@ -80,7 +80,6 @@ function known(passed: number, failed: number, errors: number, skipped: number):
  * are then unknown (never zeros).
  */
 export function countsFromOutput(output: string): EvidenceCounts | undefined {
-  // eslint-disable-next-line no-control-regex
   const lines = output.replace(/\x1b\[[0-9;]*m/g, '').split(/\r?\n/);
   for (let i = lines.length - 1; i >= 0; i--) {
     const c = countUnittest(lines, i) ?? countLine(lines[i]!);

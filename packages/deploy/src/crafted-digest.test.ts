@@ -41,7 +41,11 @@ async function craftedLayout(): Promise<{ store: LayoutStore; candidate: Digest 
   });
   const digest = sha256Of(manifest);
   await writeFile(join(dir, 'blobs', 'sha256', hexOf(digest)), manifest);
-  const index = { schemaVersion: 2, mediaType: OCI.imageIndex, manifests: [{ mediaType: OCI.imageManifest, digest, size: Buffer.byteLength(manifest) }] };
+  const index = {
+    schemaVersion: 2,
+    mediaType: OCI.imageIndex,
+    manifests: [{ mediaType: OCI.imageManifest, digest, size: Buffer.byteLength(manifest) }],
+  };
   await writeFile(join(dir, 'index.json'), canonicalJson(index));
   return { store, candidate: digest };
 }
@@ -82,7 +86,9 @@ describe('a crafted digest in a stored manifest', () => {
 
   it('is refused by every path builder, even when cast to Digest', async () => {
     const store = new LayoutStore(join(work, 'store'));
-    expect(() => store.blobPath('sha256:aaaa/../../../../victim' as Digest)).toThrow(/is not a sha256 digest; refusing to build a file path/);
+    expect(() => store.blobPath('sha256:aaaa/../../../../victim' as Digest)).toThrow(
+      /is not a sha256 digest; refusing to build a file path/,
+    );
     await expect(store.getBlob('sha256:../x' as Digest)).rejects.toThrow(/refusing to build a file path/);
     await expect(store.hasBlob(`sha256:${'A'.repeat(64)}` as Digest)).rejects.toThrow(/refusing to build a file path/);
   });

@@ -1,7 +1,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canonicalJson, type Digest, type ErrorKind, hexOf, isKarooError, KarooError, type Progress, sha256Of, silentProgress } from '@karoo/common';
+import {
+  canonicalJson,
+  type Digest,
+  type ErrorKind,
+  hexOf,
+  isKarooError,
+  KarooError,
+  type Progress,
+  sha256Of,
+  silentProgress,
+} from '@karoo/common';
 import type { KarooConfig } from '@karoo/config';
 import type { Inventory, InventoryNode } from '@karoo/machines';
 import type { Store } from '@karoo/oci';
@@ -144,13 +154,17 @@ export function matchInventory(config: SystemConfig, inventory: Inventory, where
   const byName = new Map(inventory.nodes.map((n) => [n.name, n]));
   for (const n of inventory.nodes) {
     if (!config.nodes.some((c) => c.name === n.name)) {
-      throw new KarooError('input', `${where}: node "${n.name}" is not a node of the configuration (${config.nodes.map((c) => c.name).join(', ')})`);
+      throw new KarooError(
+        'input',
+        `${where}: node "${n.name}" is not a node of the configuration (${config.nodes.map((c) => c.name).join(', ')})`,
+      );
     }
   }
   return config.nodes.map((c) => {
     const n = byName.get(c.name);
     if (!n) throw new KarooError('input', `${where} has no node "${c.name}" (role ${c.role}); provision from the same karoo.yml or add it`);
-    if (n.role !== c.role) throw new KarooError('input', `${where}: node "${c.name}" has role "${n.role}", the configuration says "${c.role}"`);
+    if (n.role !== c.role)
+      throw new KarooError('input', `${where}: node "${c.name}" has role "${n.role}", the configuration says "${c.role}"`);
     return n;
   });
 }
@@ -160,12 +174,19 @@ export function planDeploy(sc: SystemConfig, candidate: StagedCandidate, nodes: 
   const cfgDigest = configDigest(sc);
   const systemId = systemIdOf(candidate.digest, cfgDigest);
   if (candidate.config.system !== sc.system) {
-    throw new KarooError('input', `candidate ${candidate.digest} was built for system "${candidate.config.system}", the configuration is for "${sc.system}"`);
+    throw new KarooError(
+      'input',
+      `candidate ${candidate.digest} was built for system "${candidate.config.system}", the configuration is for "${sc.system}"`,
+    );
   }
   const locked = new Set(candidate.lock.packages.map((p) => p.name));
   for (const [name, role] of Object.entries(sc.roles)) {
     for (const leaf of role.leaves) {
-      if (!locked.has(leaf)) throw new KarooError('input', `role "${name}" runs leaf "${leaf}", which is not in candidate ${candidate.digest}; resolve and build again, or fix roles.${name}.leaves`);
+      if (!locked.has(leaf))
+        throw new KarooError(
+          'input',
+          `role "${name}" runs leaf "${leaf}", which is not in candidate ${candidate.digest}; resolve and build again, or fix roles.${name}.leaves`,
+        );
     }
   }
   return {
@@ -243,7 +264,18 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     clock.lap('stage');
     const plan = planDeploy(sc, candidate, nodes, opts.config.dir);
     progress.info(`deploying candidate ${candidate.digest} as system ${plan.systemId} (${sc.environment}) to ${nodes.length} node(s)`);
-    const d: Deployment = { opts, progress, sc, pool, work, candidate, plan, limit: pLimit(Math.max(1, opts.parallel ?? 8)), results: new Map(), started: new Map() };
+    const d: Deployment = {
+      opts,
+      progress,
+      sc,
+      pool,
+      work,
+      candidate,
+      plan,
+      limit: pLimit(Math.max(1, opts.parallel ?? 8)),
+      results: new Map(),
+      started: new Map(),
+    };
     const answers = await planNodes(d);
     clock.lap('plan');
     await prepareNodes(d, answers, clock);
@@ -257,7 +289,13 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   clock.lap('close');
   const durationMs = clock.elapsed();
   const cpu = (k: keyof NodeResult['cpu']) => ms(result.nodes.reduce((n, r) => n + r.cpu[k], 0));
-  progress.info(`timings: ${Object.entries(clock.timings).map(([k, v]) => `${k} ${ms(v)}`).join(', ')}; whole deploy ${ms(durationMs)}; agent CPU on the nodes: plan ${cpu('plan')}, prepare ${cpu('prepare')}, activate ${cpu('activate')}`);
+  progress.info(
+    `timings: ${Object.entries(clock.timings)
+      .map(([k, v]) => `${k} ${ms(v)}`)
+      .join(
+        ', ',
+      )}; whole deploy ${ms(durationMs)}; agent CPU on the nodes: plan ${cpu('plan')}, prepare ${cpu('prepare')}, activate ${cpu('activate')}`,
+  );
   return { ...result, durationMs, timings: clock.timings };
 }
 
@@ -331,7 +369,16 @@ async function planNodes(d: Deployment): Promise<Map<string, PlanAnswer>> {
   await Promise.all(
     d.plan.nodes.map(({ node, desired }) =>
       d.limit(async () => {
-        const r: NodeResult = { name: node.name, role: node.role, result: 'skipped', changed: false, durationMs: 0, phases: { plan: 0, transfer: 0, install: 0, start: 0, verify: 0 }, bytesSent: 0, cpu: { plan: 0, prepare: 0, activate: 0 } };
+        const r: NodeResult = {
+          name: node.name,
+          role: node.role,
+          result: 'skipped',
+          changed: false,
+          durationMs: 0,
+          phases: { plan: 0, transfer: 0, install: 0, start: 0, verify: 0 },
+          bytesSent: 0,
+          cpu: { plan: 0, prepare: 0, activate: 0 },
+        };
         results.set(node.name, r);
         const s0 = Date.now();
         started.set(node.name, s0);
@@ -397,7 +444,10 @@ class SharedTree {
  */
 async function prepareNodes(d: Deployment, answers: ReadonlyMap<string, PlanAnswer>, clock: PhaseClock): Promise<void> {
   const { plan, candidate, progress, results } = d;
-  const installers = installPlan(plan.nodes.map(({ node }) => node.name).filter((n) => answers.has(n) && !answers.get(n)!.venvComplete), answers);
+  const installers = installPlan(
+    plan.nodes.map(({ node }) => node.name).filter((n) => answers.has(n) && !answers.get(n)!.venvComplete),
+    answers,
+  );
   if (installers.length > 1) {
     progress.info(`the nodes run ${installers.length} different targets: the candidate is installed once per target`);
     for (const g of installers) {
@@ -410,7 +460,12 @@ async function prepareNodes(d: Deployment, answers: ReadonlyMap<string, PlanAnsw
   }
   const groupOf = new Map(installers.flatMap((g) => [[g.builder, g] as const, ...g.receivers.map((n) => [n, g] as const)]));
   const pkgOf = new Map(candidate.lock.files().map(({ pkg, file }) => [file.sha256, pkg]));
-  const wheels: WheelRef[] = candidate.wheels.map((w) => ({ hex: w.hex, filename: w.filename, package: pkgOf.get(w.hex)?.name, marker: pkgOf.get(w.hex)?.marker }));
+  const wheels: WheelRef[] = candidate.wheels.map((w) => ({
+    hex: w.hex,
+    filename: w.filename,
+    package: pkgOf.get(w.hex)?.name,
+    marker: pkgOf.get(w.hex)?.marker,
+  }));
   const trees = new Map<InstallGroup, SharedTree>();
   let archiveSeq = 0;
 
@@ -438,7 +493,14 @@ async function prepareNodes(d: Deployment, answers: ReadonlyMap<string, PlanAnsw
 }
 
 /** A node that installs from the wheels itself; with `shared`, it also packs its tree for the receivers of its target. */
-async function installOnNode(d: Deployment, entry: PlannedNode, answer: PlanAnswer, wheels: readonly WheelRef[], g: InstallGroup | undefined, shared: { tree: SharedTree; path: string } | undefined): Promise<void> {
+async function installOnNode(
+  d: Deployment,
+  entry: PlannedNode,
+  answer: PlanAnswer,
+  wheels: readonly WheelRef[],
+  g: InstallGroup | undefined,
+  shared: { tree: SharedTree; path: string } | undefined,
+): Promise<void> {
   const { node, desired } = entry;
   const { candidate, progress } = d;
   const r = d.results.get(node.name)!;
@@ -452,7 +514,9 @@ async function installOnNode(d: Deployment, entry: PlannedNode, answer: PlanAnsw
         );
       } else {
         await prepareNode(d, entry, answer, wheels, undefined);
-        progress.info(`${node.name}: prepared release ${desired.releaseId} (transfer ${ms(r.phases.transfer)}, ${r.bytesSent} bytes; install ${ms(r.phases.install)})`);
+        progress.info(
+          `${node.name}: prepared release ${desired.releaseId} (transfer ${ms(r.phases.transfer)}, ${r.bytesSent} bytes; install ${ms(r.phases.install)})`,
+        );
       }
     } catch (e) {
       shared?.tree.reject(e);
@@ -464,7 +528,14 @@ async function installOnNode(d: Deployment, entry: PlannedNode, answer: PlanAnsw
 }
 
 /** A node that gets the installed tree its target's builder packed; it waits for the tree outside the limit, so that waiting never holds a slot the builder needs. */
-async function receiveTree(d: Deployment, entry: PlannedNode, answer: PlanAnswer, wheels: readonly WheelRef[], g: InstallGroup, shared: SharedTree): Promise<void> {
+async function receiveTree(
+  d: Deployment,
+  entry: PlannedNode,
+  answer: PlanAnswer,
+  wheels: readonly WheelRef[],
+  g: InstallGroup,
+  shared: SharedTree,
+): Promise<void> {
   const { node, desired } = entry;
   const { progress } = d;
   const r = d.results.get(node.name)!;
@@ -482,7 +553,9 @@ async function receiveTree(d: Deployment, entry: PlannedNode, answer: PlanAnswer
     try {
       await prepareNode(d, entry, answer, wheels, archive);
       r.installedOn = g.builder;
-      progress.info(`${node.name}: prepared release ${desired.releaseId} with the installation built on ${g.builder} (${r.bytesSent} bytes, unpacked as they arrived + verified: ${ms(r.phases.install)})`);
+      progress.info(
+        `${node.name}: prepared release ${desired.releaseId} with the installation built on ${g.builder} (${r.bytesSent} bytes, unpacked as they arrived + verified: ${ms(r.phases.install)})`,
+      );
     } catch (e) {
       failNode(progress, r, e);
     } finally {
@@ -496,7 +569,14 @@ async function receiveTree(d: Deployment, entry: PlannedNode, answer: PlanAnswer
  * the request and are checked on arrival; the node installs and renders its release; with
  * `packTo`, it streams its installed tree back, which is checked and written there.
  */
-async function prepareNode(d: Deployment, { node, desired, files }: PlannedNode, p: PlanAnswer, wheels: readonly WheelRef[], archive: SharedArchive | undefined, packTo?: string): Promise<PrepareAnswer> {
+async function prepareNode(
+  d: Deployment,
+  { node, desired, files }: PlannedNode,
+  p: PlanAnswer,
+  wheels: readonly WheelRef[],
+  archive: SharedArchive | undefined,
+  packTo?: string,
+): Promise<PrepareAnswer> {
   const { sc, candidate, pool } = d;
   const r = d.results.get(node.name)!;
   await d.opts.onTransfer?.(node.name);
@@ -542,7 +622,9 @@ async function activateNodes(d: Deployment): Promise<void> {
   const { sc, pool, progress, opts } = d;
   const failures = orderedResults(d).filter((r) => r.result === 'failed');
   if (failures.length > 0) {
-    progress.info(`not switching any node: ${failures.map((f) => f.name).join(', ')} failed while preparing; every node stays on its current release`);
+    progress.info(
+      `not switching any node: ${failures.map((f) => f.name).join(', ')} failed while preparing; every node stays on its current release`,
+    );
     return;
   }
   await Promise.all(
@@ -587,7 +669,9 @@ function summarise(d: Deployment): Omit<DeployResult, 'durationMs' | 'timings'> 
     configDigest: d.plan.configDigest,
     environment: d.sc.environment,
     nodes: list,
-    error: first ? `deploy failed on node ${first.name}: ${first.detail}${failures.length > 1 ? ` (and ${failures.length - 1} more node(s))` : ''}` : undefined,
+    error: first
+      ? `deploy failed on node ${first.name}: ${first.detail}${failures.length > 1 ? ` (and ${failures.length - 1} more node(s))` : ''}`
+      : undefined,
     errorKind: first ? failureKind(first) : undefined,
   };
 }
@@ -621,7 +705,13 @@ interface InstallGroup {
 /** The agent's answer to `prepare` (seconds, measured on the node). */
 interface PrepareAnswer {
   cpuSeconds?: number;
-  timings: { install: { reused?: boolean; from?: string }; receiveSeconds?: number; installSeconds?: number; renderSeconds?: number; packSeconds?: number };
+  timings: {
+    install: { reused?: boolean; from?: string };
+    receiveSeconds?: number;
+    installSeconds?: number;
+    renderSeconds?: number;
+    packSeconds?: number;
+  };
   /** With `pack`: the installed tree streamed before the answer. */
   packed?: { hex: string; size: number };
 }
@@ -664,7 +754,10 @@ export function assertDeployed(r: DeployResult): void {
 function checkPython(node: string, have: string, want: string | undefined): void {
   if (!want) return;
   if (have !== want && !have.startsWith(`${want}.`)) {
-    throw new KarooError('input', `node ${node} runs Python ${have}, the candidate is locked for Python ${want}; provision nodes with Python ${want} or resolve for ${have.split('.').slice(0, 2).join('.')}`);
+    throw new KarooError(
+      'input',
+      `node ${node} runs Python ${have}, the candidate is locked for Python ${want}; provision nodes with Python ${want} or resolve for ${have.split('.').slice(0, 2).join('.')}`,
+    );
   }
 }
 

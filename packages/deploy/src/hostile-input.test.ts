@@ -4,11 +4,20 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { canonicalJson, type Digest, isKarooError, sha256Of } from '@karoo/common';
 import { type KarooConfig, parseConfig } from '@karoo/config';
-import { checkNodeName, type Inventory, type InventoryNode, nspawnArgs, parseInventory, reap, seedFiles, sshDestination, sshOptions } from '@karoo/machines';
+import {
+  checkNodeName,
+  type Inventory,
+  type InventoryNode,
+  nspawnArgs,
+  parseInventory,
+  reap,
+  seedFiles,
+  sshDestination,
+  sshOptions,
+} from '@karoo/machines';
 import { bufferSource, LayoutStore } from '@karoo/oci';
 import YAML from 'yaml';
 import { accept } from './accept.js';
@@ -23,8 +32,6 @@ import { environmentName, systemConfig } from './system.js';
 // one clear line, or travel as data: exact argv elements of real processes (the acceptance
 // command, a service started by the real node agent), values OpenSSH parses as one value, paths
 // inside their directory. Any of them reaching a shell would run `touch SENTINEL`.
-
-const HERE = fileURLToPath(new URL('.', import.meta.url));
 
 // The interpreter itself, not a version manager's shim (which costs a second per start).
 const PYTHON = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
@@ -71,7 +78,12 @@ beforeAll(async () => {
   const emptyDigest = sha256Of(empty);
   await store.putBlob({ digest: emptyDigest, size: empty.length }, bufferSource(empty));
   const manifest = new TextEncoder().encode(
-    canonicalJson({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: emptyDigest, size: 2 }, layers: [] }),
+    canonicalJson({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: emptyDigest, size: 2 },
+      layers: [],
+    }),
   );
   candidate = (await store.putManifest(manifest, 'application/vnd.oci.image.manifest.v1+json')).digest;
 });
@@ -200,7 +212,11 @@ async function load(field: string, v: string, name: string): Promise<Loaded | Er
     if (!(e instanceof Error)) throw e;
     // Refused: a karoo input error, one line, naming the file (and the key for what the schema checks).
     expect([field, name, isKarooError(e) && e.kind]).toEqual([field, name, 'input']);
-    expect([field, name, e.message.includes('\n') || e.message.includes('\r') || e.message.includes('\u0000')]).toEqual([field, name, false]);
+    expect([field, name, e.message.includes('\n') || e.message.includes('\r') || e.message.includes('\u0000')]).toEqual([
+      field,
+      name,
+      false,
+    ]);
     expect([field, name, e.message.includes('karoo.yml')]).toEqual([field, name, true]);
     return e;
   }
@@ -222,18 +238,30 @@ function candidateFor(config: KarooConfig): StagedCandidate {
 }
 
 function nodesOf(config: KarooConfig): InventoryNode[] {
-  return config.nodes.map((n) => ({ name: n.name, role: n.role, address: '127.0.0.1', ssh: { host: '127.0.0.1', port: 22, user: 'root' }, provider: 'static' }));
+  return config.nodes.map((n) => ({
+    name: n.name,
+    role: n.role,
+    address: '127.0.0.1',
+    ssh: { host: '127.0.0.1', port: 22, user: 'root' },
+    provider: 'static',
+  }));
 }
 
 /** Starts a service of a release the real node agent would run, on this machine: `karoo_node.py exec SERVICE` (execve, no shell). */
-async function runServiceThroughAgent(release: { services: ReadonlyArray<{ name: string; command: readonly string[] }> }, out: string): Promise<{ status: number | null; stderr: string }> {
+async function runServiceThroughAgent(
+  release: { services: ReadonlyArray<{ name: string; command: readonly string[] }> },
+  out: string,
+): Promise<{ status: number | null; stderr: string }> {
   const rdir = await mkdtemp(join(dir, 'release-'));
   await mkdir(join(rdir, '.karoo'));
   await mkdir(join(rdir, 'bin'));
   await writeFile(join(rdir, '.karoo', 'karoo_node.py'), AGENT_SOURCE, { mode: 0o755 });
   const services = release.services.map((s) => ({ ...s, command: s.command.map((a) => (a === 'OUT' ? out : a)) }));
   await writeFile(join(rdir, '.karoo', 'release.json'), JSON.stringify({ ...release, services }));
-  const r = spawnSync(PYTHON, ['-S', join(rdir, '.karoo', 'karoo_node.py'), 'exec', release.services[0]!.name], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(PYTHON, ['-S', join(rdir, '.karoo', 'karoo_node.py'), 'exec', release.services[0]!.name], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return { status: r.status, stderr: r.stderr };
 }
 
@@ -246,74 +274,108 @@ const sink = () =>
 
 describe('hostile strings in karoo.yml are refused on load or passed as data', () => {
   const fields = Object.keys(CONFIG_FIELDS);
-  test.each(fields)('%s', async (field) => {
-    const refused: string[] = [];
-    for (const [name, v] of Object.entries(HOSTILE)) {
-      const r = await load(field, v, name);
-      if (r instanceof Error) {
-        refused.push(name);
-        continue;
-      }
-      const { config, environment } = r;
-      const sc = await systemConfig(config, environment);
+  test.each(fields)(
+    '%s',
+    async (field) => {
+      const refused: string[] = [];
+      for (const [name, v] of Object.entries(HOSTILE)) {
+        const r = await load(field, v, name);
+        if (r instanceof Error) {
+          refused.push(name);
+          continue;
+        }
+        const { config, environment } = r;
+        const sc = await systemConfig(config, environment);
 
-      // Paths karoo writes, deletes or builds from the configuration stay inside their directory.
-      expect([name, inside(config.dir, relative(config.dir, config.lockDir) || 'x')]).toEqual([name, true]);
-      if (config.acceptance?.junit) expect([name, inside(config.acceptance.workingDirectory, config.acceptance.junit)]).toEqual([name, true]);
-      const plan = planDeploy(sc, candidateFor(config), nodesOf(config), config.dir);
-      for (const { node, desired, files } of plan.nodes) {
-        for (const f of files) expect([name, f.path, inside('/opt/karoo/demo/releases/0', f.path)]).toEqual([name, f.path, true]);
-        for (const s of desired.services) expect([name, s.unit]).toEqual([name, expect.stringMatching(/^karoo-[a-z0-9-]+\.service$/)]);
-        // Names the machines get (file names, network namespaces, command-line flags) are plain.
-        const flags = nspawnArgs({ root: '/r', machine: `karoo-00000000-${node.name}`, hostname: node.name, netnsPath: `/run/netns/karoo-00000000-${node.name}` });
-        for (const a of flags) expect([name, a]).toEqual([name, expect.stringMatching(/^--[a-z-]+(=[A-Za-z0-9_/.:-]+)?$/)]);
-        expect(() => seedFiles({ node: node.name, address: '10.0.0.2', mac: '52:54:00:00:00:01', prefixLength: 24, hosts: [{ name: node.name, address: '10.0.0.2' }], authorizedKey: '', hostPrivateKey: '', hostPublicKey: '' })).not.toThrow();
-        if (!SINKS[field]?.includes('service')) continue;
+        // Paths karoo writes, deletes or builds from the configuration stay inside their directory.
+        expect([name, inside(config.dir, relative(config.dir, config.lockDir) || 'x')]).toEqual([name, true]);
+        if (config.acceptance?.junit)
+          expect([name, inside(config.acceptance.workingDirectory, config.acceptance.junit)]).toEqual([name, true]);
+        const plan = planDeploy(sc, candidateFor(config), nodesOf(config), config.dir);
+        for (const { node, desired, files } of plan.nodes) {
+          for (const f of files) expect([name, f.path, inside('/opt/karoo/demo/releases/0', f.path)]).toEqual([name, f.path, true]);
+          for (const s of desired.services) expect([name, s.unit]).toEqual([name, expect.stringMatching(/^karoo-[a-z0-9-]+\.service$/)]);
+          // Names the machines get (file names, network namespaces, command-line flags) are plain.
+          const flags = nspawnArgs({
+            root: '/r',
+            machine: `karoo-00000000-${node.name}`,
+            hostname: node.name,
+            netnsPath: `/run/netns/karoo-00000000-${node.name}`,
+          });
+          for (const a of flags) expect([name, a]).toEqual([name, expect.stringMatching(/^--[a-z-]+(=[A-Za-z0-9_/.:-]+)?$/)]);
+          expect(() =>
+            seedFiles({
+              node: node.name,
+              address: '10.0.0.2',
+              mac: '52:54:00:00:00:01',
+              prefixLength: 24,
+              hosts: [{ name: node.name, address: '10.0.0.2' }],
+              authorizedKey: '',
+              hostPrivateKey: '',
+              hostPublicKey: '',
+            }),
+          ).not.toThrow();
+          if (!SINKS[field]?.includes('service')) continue;
 
-        // A service's command and environment reach the service exactly, through the real agent (execve).
-        const out = join(dir, `service-${Date.now()}.json`);
-        const ran = await runServiceThroughAgent(desired, out);
+          // A service's command and environment reach the service exactly, through the real agent (execve).
+          const out = join(dir, `service-${Date.now()}.json`);
+          const ran = await runServiceThroughAgent(desired, out);
+          expect([name, existsSync(sentinel)]).toEqual([name, false]);
+          if (existsSync(out)) {
+            const got = JSON.parse(readFileSync(out, 'utf8')) as { argv: string[]; env: Record<string, string>; cwd: string };
+            const svc = desired.services[0]!;
+            expect([name, got.argv]).toEqual([name, svc.command.slice(3)]);
+            expect([name, got.env.GREETING]).toEqual([name, svc.environment.GREETING]);
+            expect([name, got.env.KAROO_ROLE]).toEqual([name, node.role]);
+          } else {
+            // The program or the working directory was the hostile value: looked up as a file name, not given to a shell.
+            const svc = desired.services[0]!;
+            expect([name, ran.status === 0, svc.command[0] === v || svc.workingDirectory === v]).toEqual([name, false, true]);
+          }
+        }
+        if (!SINKS[field]?.includes('acceptance')) continue;
+
+        // The acceptance command runs as argv with the value as one element; the tests' ssh_config parses as intended.
+        const out = join(dir, `accept-${Date.now()}.json`);
+        const cfg = {
+          ...config,
+          acceptance: { ...config.acceptance!, command: config.acceptance!.command.map((a) => (a === 'OUT' ? out : a)) },
+        };
+        const inventory: Inventory = { version: 1, environmentId: 'fuzz', provider: 'static', nodes: nodesOf(config) };
+        const outDir = await mkdtemp(join(dir, 'accept-'));
+        const a = await accept({
+          config: cfg,
+          environment,
+          inventory,
+          store,
+          candidate,
+          outDir,
+          evidence: false,
+          output: sink(),
+          timeoutSeconds: 30,
+        }).catch((e: Error) => e);
         expect([name, existsSync(sentinel)]).toEqual([name, false]);
-        if (existsSync(out)) {
-          const got = JSON.parse(readFileSync(out, 'utf8')) as { argv: string[]; env: Record<string, string>; cwd: string };
-          const svc = desired.services[0]!;
-          expect([name, got.argv]).toEqual([name, svc.command.slice(3)]);
-          expect([name, got.env.GREETING]).toEqual([name, svc.environment.GREETING]);
-          expect([name, got.env.KAROO_ROLE]).toEqual([name, node.role]);
+        if (a instanceof Error) {
+          expect([name, isKarooError(a) && a.kind, a.message.includes('\n')]).toEqual([name, 'input', false]);
+        } else if (!existsSync(out)) {
+          // The working directory was the hostile value: the command could not start there, and the run failed.
+          expect([name, a.result, cfg.acceptance.workingDirectory.endsWith(v)]).toEqual([name, 'failed', true]);
         } else {
-          // The program or the working directory was the hostile value: looked up as a file name, not given to a shell.
-          const svc = desired.services[0]!;
-          expect([name, ran.status === 0, svc.command[0] === v || svc.workingDirectory === v]).toEqual([name, false, true]);
+          const got = JSON.parse(await readFile(out, 'utf8')) as { argv: string[]; cwd: string };
+          expect([name, got.argv]).toEqual([name, cfg.acceptance.command.slice(3)]);
+          expect([name, got.cwd]).toEqual([name, cfg.acceptance.workingDirectory]);
+          const sshConfig = join(outDir, 'ssh_config');
+          for (const n of config.nodes) {
+            const g = execFileSync('ssh', ['-G', '-F', sshConfig, n.name], { encoding: 'utf8' });
+            expect([name, /^proxycommand /m.test(g), /^hostname 127\.0\.0\.1$/m.test(g)]).toEqual([name, false, true]);
+          }
         }
       }
-      if (!SINKS[field]?.includes('acceptance')) continue;
-
-      // The acceptance command runs as argv with the value as one element; the tests' ssh_config parses as intended.
-      const out = join(dir, `accept-${Date.now()}.json`);
-      const cfg = { ...config, acceptance: { ...config.acceptance!, command: config.acceptance!.command.map((a) => (a === 'OUT' ? out : a)) } };
-      const inventory: Inventory = { version: 1, environmentId: 'fuzz', provider: 'static', nodes: nodesOf(config) };
-      const outDir = await mkdtemp(join(dir, 'accept-'));
-      const a = await accept({ config: cfg, environment, inventory, store, candidate, outDir, evidence: false, output: sink(), timeoutSeconds: 30 }).catch((e: Error) => e);
-      expect([name, existsSync(sentinel)]).toEqual([name, false]);
-      if (a instanceof Error) {
-        expect([name, isKarooError(a) && a.kind, a.message.includes('\n')]).toEqual([name, 'input', false]);
-      } else if (!existsSync(out)) {
-        // The working directory was the hostile value: the command could not start there, and the run failed.
-        expect([name, a.result, cfg.acceptance.workingDirectory.endsWith(v)]).toEqual([name, 'failed', true]);
-      } else {
-        const got = JSON.parse(await readFile(out, 'utf8')) as { argv: string[]; cwd: string };
-        expect([name, got.argv]).toEqual([name, cfg.acceptance.command.slice(3)]);
-        expect([name, got.cwd]).toEqual([name, cfg.acceptance.workingDirectory]);
-        const sshConfig = join(outDir, 'ssh_config');
-        for (const n of config.nodes) {
-          const g = execFileSync('ssh', ['-G', '-F', sshConfig, n.name], { encoding: 'utf8' });
-          expect([name, /^proxycommand /m.test(g), /^hostname 127\.0\.0\.1$/m.test(g)]).toEqual([name, false, true]);
-        }
-      }
-    }
-    // Data is passed on, not refused: only what no process can carry.
-    if (field in DATA) expect(refused).toEqual(DATA[field]);
-  }, 300_000);
+      // Data is passed on, not refused: only what no process can carry.
+      if (field in DATA) expect(refused).toEqual(DATA[field]);
+    },
+    300_000,
+  );
 
   test('every hostile string is refused somewhere: names and paths are checked, not only passed on', async () => {
     for (const field of ['system', 'nodes[0].name', 'role name', 'services[0].name', 'environments[0].name', 'leaves[0]']) {
@@ -345,57 +407,84 @@ const INVENTORY_FIELDS: Record<string, (n: Record<string, any>, inv: Record<stri
 };
 
 /** Fields that end up in an ssh_config, an ssh command line or a known_hosts file (the rest are checked on load only). */
-const REACHES_SSH = new Set(['name', 'address', 'ssh.host', 'ssh.user', 'ssh.keyPath', 'ssh.knownHostsPath', 'ssh.hostKeyAlias', 'ssh.hostKey']);
+const REACHES_SSH = new Set([
+  'name',
+  'address',
+  'ssh.host',
+  'ssh.user',
+  'ssh.keyPath',
+  'ssh.knownHostsPath',
+  'ssh.hostKeyAlias',
+  'ssh.hostKey',
+]);
 
 describe('hostile strings in an inventory are refused on load or reach ssh as one value', () => {
-  test.each(Object.keys(INVENTORY_FIELDS))('%s', async (field) => {
-    for (const [name, v] of Object.entries(HOSTILE)) {
-      const node: Record<string, any> = { name: 'n1', role: 'web', address: '10.0.0.2', ssh: { host: '127.0.0.1', port: 2222, user: 'root' } };
-      const doc: Record<string, any> = { version: 1, environmentId: 'fuzz', provider: 'static', nodes: [node] };
-      INVENTORY_FIELDS[field]!(node, doc, v);
-      let inv: Inventory;
-      try {
-        inv = parseInventory(JSON.parse(JSON.stringify(doc)), 'inv.json', dir);
-      } catch (e) {
-        expect([field, name, isKarooError(e) && (e as Error).message.includes('\n')]).toEqual([field, name, false]);
-        expect([field, name, (e as Error).message]).toEqual([field, name, expect.stringContaining('inventory inv.json: ')]);
-        continue;
-      }
-      const n = inv.nodes[0]!;
-      if (!REACHES_SSH.has(field)) continue;
-      // What the tests get (ssh_config) and what deploy and provision pass on the command line, as OpenSSH parses them.
-      const pool = await SshPool.open([{ name: n.name, ...n.ssh }]);
-      try {
-        const file = join(dir, 'ssh_config');
-        await writeFile(file, pool.configEntry(n.name));
-        const parsed = [
-          execFileSync('ssh', ['-G', '-F', file, n.name], { encoding: 'utf8' }),
-          execFileSync('ssh', ['-G', '-F', '/dev/null', ...pool.options(n.name), n.ssh.host], { encoding: 'utf8' }),
-          execFileSync('ssh', ['-G', '-F', '/dev/null', ...sshOptions(n.ssh), sshDestination(n.ssh)], { encoding: 'utf8' }),
-        ];
-        for (const [i, g] of parsed.entries()) {
-          expect([field, name, /^proxycommand /m.test(g), /^localcommand /m.test(g)]).toEqual([field, name, false, false]);
-          expect([field, name, g.match(/^hostname (.*)$/m)?.[1]]).toEqual([field, name, n.ssh.host]);
-          expect([field, name, g.match(/^user (.*)$/m)?.[1]]).toEqual([field, name, n.ssh.user]);
-          // (`ssh -i` drops a key file that does not exist, so only the configuration forms show it.)
-          if (n.ssh.keyPath && i < 2) expect([field, name, g.match(/^identityfile (.*)$/m)?.[1]]).toEqual([field, name, n.ssh.keyPath]);
-          if (n.ssh.hostKeyAlias) expect([field, name, g.match(/^hostkeyalias (.*)$/m)?.[1]]).toEqual([field, name, n.ssh.hostKeyAlias]);
+  test.each(Object.keys(INVENTORY_FIELDS))(
+    '%s',
+    async (field) => {
+      for (const [name, v] of Object.entries(HOSTILE)) {
+        const node: Record<string, any> = {
+          name: 'n1',
+          role: 'web',
+          address: '10.0.0.2',
+          ssh: { host: '127.0.0.1', port: 2222, user: 'root' },
+        };
+        const doc: Record<string, any> = { version: 1, environmentId: 'fuzz', provider: 'static', nodes: [node] };
+        INVENTORY_FIELDS[field]!(node, doc, v);
+        let inv: Inventory;
+        try {
+          inv = parseInventory(JSON.parse(JSON.stringify(doc)), 'inv.json', dir);
+        } catch (e) {
+          expect([field, name, isKarooError(e) && (e as Error).message.includes('\n')]).toEqual([field, name, false]);
+          expect([field, name, (e as Error).message]).toEqual([field, name, expect.stringContaining('inventory inv.json: ')]);
+          continue;
         }
-        const knownHosts = (await readFile(join(pool.controlDir, 'known_hosts'), 'utf8')).split('\n').filter(Boolean);
-        expect([field, name, knownHosts.length]).toEqual([field, name, n.ssh.hostKey ? 1 : 0]);
-      } finally {
-        await pool.close();
+        const n = inv.nodes[0]!;
+        if (!REACHES_SSH.has(field)) continue;
+        // What the tests get (ssh_config) and what deploy and provision pass on the command line, as OpenSSH parses them.
+        const pool = await SshPool.open([{ name: n.name, ...n.ssh }]);
+        try {
+          const file = join(dir, 'ssh_config');
+          await writeFile(file, pool.configEntry(n.name));
+          const parsed = [
+            execFileSync('ssh', ['-G', '-F', file, n.name], { encoding: 'utf8' }),
+            execFileSync('ssh', ['-G', '-F', '/dev/null', ...pool.options(n.name), n.ssh.host], { encoding: 'utf8' }),
+            execFileSync('ssh', ['-G', '-F', '/dev/null', ...sshOptions(n.ssh), sshDestination(n.ssh)], { encoding: 'utf8' }),
+          ];
+          for (const [i, g] of parsed.entries()) {
+            expect([field, name, /^proxycommand /m.test(g), /^localcommand /m.test(g)]).toEqual([field, name, false, false]);
+            expect([field, name, g.match(/^hostname (.*)$/m)?.[1]]).toEqual([field, name, n.ssh.host]);
+            expect([field, name, g.match(/^user (.*)$/m)?.[1]]).toEqual([field, name, n.ssh.user]);
+            // (`ssh -i` drops a key file that does not exist, so only the configuration forms show it.)
+            if (n.ssh.keyPath && i < 2) expect([field, name, g.match(/^identityfile (.*)$/m)?.[1]]).toEqual([field, name, n.ssh.keyPath]);
+            if (n.ssh.hostKeyAlias) expect([field, name, g.match(/^hostkeyalias (.*)$/m)?.[1]]).toEqual([field, name, n.ssh.hostKeyAlias]);
+          }
+          const knownHosts = (await readFile(join(pool.controlDir, 'known_hosts'), 'utf8')).split('\n').filter(Boolean);
+          expect([field, name, knownHosts.length]).toEqual([field, name, n.ssh.hostKey ? 1 : 0]);
+        } finally {
+          await pool.close();
+        }
+        expect([field, name, existsSync(sentinel)]).toEqual([field, name, false]);
       }
-      expect([field, name, existsSync(sentinel)]).toEqual([field, name, false]);
-    }
-  }, 120_000);
+    },
+    120_000,
+  );
 
   test('a target handed to deploy directly (not read from a file) is refused too, with one line', async () => {
     const config = parseConfig(YAML.stringify(base()), join(dir, 'karoo.yml'));
-    const inventory = { version: 1, environmentId: 'fuzz', provider: 'static', nodes: [{ name: 'n1', role: 'web', address: '10.0.0.2', ssh: { host: HOSTILE.newline!, port: 22, user: 'root' }, provider: 'static' }] } as Inventory;
+    const inventory = {
+      version: 1,
+      environmentId: 'fuzz',
+      provider: 'static',
+      nodes: [
+        { name: 'n1', role: 'web', address: '10.0.0.2', ssh: { host: HOSTILE.newline!, port: 22, user: 'root' }, provider: 'static' },
+      ],
+    } as Inventory;
     const e = await deploy({ config, environment: 'int', store, candidate, inventory }).catch((x: Error) => x);
     expect(isKarooError(e) && e.kind).toBe('input');
-    expect((e as Error).message).toMatch(/^inventory node "n1" ssh\.host "x\\nProxyCommand touch [^"]*" contains a control character \(U\+000A\)/);
+    expect((e as Error).message).toMatch(
+      /^inventory node "n1" ssh\.host "x\\nProxyCommand touch [^"]*" contains a control character \(U\+000A\)/,
+    );
     expect(existsSync(sentinel)).toBe(false);
   });
 });

@@ -1,14 +1,27 @@
 import { describe, expect, it } from '@jest/globals';
 import { installPlan } from './deploy.js';
 
-const bookworm = { implementation: 'cpython', python: '3.11.2', executable: '/usr/bin/python3', soabi: 'cpython-311-x86_64-linux-gnu', platform: 'linux-x86_64', machine: 'x86_64', libc: 'glibc 2.36' };
+const bookworm = {
+  implementation: 'cpython',
+  python: '3.11.2',
+  executable: '/usr/bin/python3',
+  soabi: 'cpython-311-x86_64-linux-gnu',
+  platform: 'linux-x86_64',
+  machine: 'x86_64',
+  libc: 'glibc 2.36',
+};
 
 describe('installPlan: once per distinct target', () => {
   it('one target: the first node installs, every other node receives its tree', () => {
     const names = ['control-1', 'control-2', 'monitor-1', 'store-1'];
     const answers = new Map(names.map((n) => [n, { target: { ...bookworm } }]));
     expect(installPlan(names, answers)).toEqual([
-      { key: expect.any(String), label: 'cpython 3.11.2 linux-x86_64 glibc 2.36 /usr/bin/python3', builder: 'control-1', receivers: ['control-2', 'monitor-1', 'store-1'] },
+      {
+        key: expect.any(String),
+        label: 'cpython 3.11.2 linux-x86_64 glibc 2.36 /usr/bin/python3',
+        builder: 'control-1',
+        receivers: ['control-2', 'monitor-1', 'store-1'],
+      },
     ]);
   });
 

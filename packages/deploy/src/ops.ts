@@ -45,7 +45,13 @@ export interface StatusResult {
 }
 
 /** Reads every node's receipt and checks the node against it (`karoo status --inventory`). */
-export async function status(opts: { system: string; inventory: Inventory; desired?: Digest | undefined; parallel?: number; pool?: SshPool }): Promise<StatusResult> {
+export async function status(opts: {
+  system: string;
+  inventory: Inventory;
+  desired?: Digest | undefined;
+  parallel?: number;
+  pool?: SshPool;
+}): Promise<StatusResult> {
   const pool = opts.pool ?? (await SshPool.open(opts.inventory.nodes.map((n) => ({ name: n.name, ...n.ssh }))));
   const limit = pLimit(Math.max(1, opts.parallel ?? 8));
   try {
@@ -53,14 +59,35 @@ export async function status(opts: { system: string; inventory: Inventory; desir
       opts.inventory.nodes.map((n) =>
         limit(async (): Promise<NodeStatus> => {
           try {
-            const a = await pool.agent<{ receipt: Receipt | null; current: string | null; previous: string | null; drift: string[] }>(n.name, 'status', { system: opts.system }, [], 120_000);
+            const a = await pool.agent<{ receipt: Receipt | null; current: string | null; previous: string | null; drift: string[] }>(
+              n.name,
+              'status',
+              { system: opts.system },
+              [],
+              120_000,
+            );
             const drift = [...a.drift];
             if (!a.receipt) drift.unshift(`no receipt: system ${opts.system} was never deployed to this node`);
             const atDesired = opts.desired ? a.receipt?.systemId === opts.desired : undefined;
             if (opts.desired && !atDesired) drift.unshift(`runs system ${a.receipt?.systemId ?? 'none'}, not the desired ${opts.desired}`);
-            return { name: n.name, role: n.role, reachable: true, receipt: a.receipt ?? undefined, current: a.current, previous: a.previous, drift, atDesired };
+            return {
+              name: n.name,
+              role: n.role,
+              reachable: true,
+              receipt: a.receipt ?? undefined,
+              current: a.current,
+              previous: a.previous,
+              drift,
+              atDesired,
+            };
           } catch (e) {
-            return { name: n.name, role: n.role, reachable: !(isKarooError(e) && e.kind === 'unavailable'), drift: [], error: (e as Error).message };
+            return {
+              name: n.name,
+              role: n.role,
+              reachable: !(isKarooError(e) && e.kind === 'unavailable'),
+              drift: [],
+              error: (e as Error).message,
+            };
           }
         }),
       ),
@@ -80,7 +107,15 @@ export async function status(opts: { system: string; inventory: Inventory; desir
 
 export interface RollbackResult {
   readonly ok: boolean;
-  readonly nodes: Array<{ name: string; role: string; from?: string | null; to?: string; systemId?: string; result: 'rolled-back' | 'failed' | 'skipped'; detail?: string }>;
+  readonly nodes: Array<{
+    name: string;
+    role: string;
+    from?: string | null;
+    to?: string;
+    systemId?: string;
+    result: 'rolled-back' | 'failed' | 'skipped';
+    detail?: string;
+  }>;
   readonly systemIds: string[];
   readonly error?: string | undefined;
 }
@@ -90,7 +125,13 @@ export interface RollbackResult {
  * (nothing is switched otherwise), then switches them (one symlink rename each), restarts the
  * services and verifies.
  */
-export async function rollback(opts: { system: string; inventory: Inventory; parallel?: number; waitSeconds?: number; progress?: Progress }): Promise<RollbackResult> {
+export async function rollback(opts: {
+  system: string;
+  inventory: Inventory;
+  parallel?: number;
+  waitSeconds?: number;
+  progress?: Progress;
+}): Promise<RollbackResult> {
   const progress = opts.progress ?? silentProgress;
   const pool = await SshPool.open(opts.inventory.nodes.map((n) => ({ name: n.name, ...n.ssh })));
   const limit = pLimit(Math.max(1, opts.parallel ?? 8));
@@ -109,14 +150,22 @@ export async function rollback(opts: { system: string; inventory: Inventory; par
     );
     const bad = checks.filter((c) => c !== undefined);
     if (bad.length > 0) {
-      const nodes = opts.inventory.nodes.map((n) => bad.find((b) => b.name === n.name) ?? { name: n.name, role: n.role, result: 'skipped' as const });
+      const nodes = opts.inventory.nodes.map(
+        (n) => bad.find((b) => b.name === n.name) ?? { name: n.name, role: n.role, result: 'skipped' as const },
+      );
       return { ok: false, nodes, systemIds: [], error: `rollback refused, no node switched: ${bad[0]!.detail}` };
     }
     const nodes = await Promise.all(
       opts.inventory.nodes.map((n) =>
         limit(async () => {
           try {
-            const a = await pool.agent<{ from: string | null; to: string; receipt: Receipt }>(n.name, 'rollback', { system: opts.system, waitSeconds: opts.waitSeconds ?? 60 }, [], 300_000);
+            const a = await pool.agent<{ from: string | null; to: string; receipt: Receipt }>(
+              n.name,
+              'rollback',
+              { system: opts.system, waitSeconds: opts.waitSeconds ?? 60 },
+              [],
+              300_000,
+            );
             progress.info(`${n.name}: rolled back ${a.from ?? 'none'} → ${a.to} (system ${a.receipt.systemId})`);
             return { name: n.name, role: n.role, from: a.from, to: a.to, systemId: a.receipt.systemId, result: 'rolled-back' as const };
           } catch (e) {

@@ -81,7 +81,15 @@ describe('the ssh_config given to the tests', () => {
   test('unusual but harmless values reach ssh exactly, as one value each', async () => {
     const keyPath = join(dir, 'key dir', "it's #1 = key");
     const knownHostsPath = join(dir, 'known hosts');
-    const r = await parsed({ name: 'n1', host: 'fd00::2', port: 2222, user: 'deploy.user', keyPath, knownHostsPath, hostKeyAlias: 'karoo-00000000-n1' });
+    const r = await parsed({
+      name: 'n1',
+      host: 'fd00::2',
+      port: 2222,
+      user: 'deploy.user',
+      keyPath,
+      knownHostsPath,
+      hostKeyAlias: 'karoo-00000000-n1',
+    });
     if (r instanceof Error) throw r;
     for (const m of [r.config, r.argv]) {
       expect(m.get('hostname')).toEqual(['fd00::2']);
@@ -104,12 +112,23 @@ describe('the ssh_config given to the tests', () => {
   });
 
   test('deploy and the machines lifecycle reach a node with the same options; the pool adds only its run files and the shared connection', async () => {
-    const t = { name: 'n1', host: '192.0.2.7', port: 2222, user: 'deploy', keyPath: join(dir, 'k'), knownHostsPath: join(dir, 'kh'), hostKeyAlias: 'm1' };
+    const t = {
+      name: 'n1',
+      host: '192.0.2.7',
+      port: 2222,
+      user: 'deploy',
+      keyPath: join(dir, 'k'),
+      knownHostsPath: join(dir, 'kh'),
+      hostKeyAlias: 'm1',
+    };
     const pool = await SshPool.open([t]);
     try {
       const viaPool = sshG(['-F', '/dev/null', ...pool.options('n1'), t.host]);
       const viaMachines = sshG(['-F', '/dev/null', ...sshOptions(t), t.host]);
-      for (const k of ['controlpath', 'controlmaster']) viaPool.delete(k), viaMachines.delete(k);
+      for (const k of ['controlpath', 'controlmaster']) {
+        viaPool.delete(k);
+        viaMachines.delete(k);
+      }
       expect(viaPool).toEqual(viaMachines);
       expect(viaMachines.get('connecttimeout')).toEqual(['15']);
     } finally {
@@ -150,18 +169,36 @@ describe('fetchBlob: the installed tree a builder node packed, fetched by the ru
     const dest = join(dir, 'fetched-tampered');
     const e = await fetchVia(Buffer.concat([tampered, Buffer.from('\n'), answer(genuine.length)]), dest);
     expect(isKarooError(e) && e.kind).toBe('integrity');
-    expect(e?.message).toBe(`node n1: blob sha256:${hex} arrived damaged (${genuine.length} of ${genuine.length} bytes, or another sha256); refused`);
+    expect(e?.message).toBe(
+      `node n1: blob sha256:${hex} arrived damaged (${genuine.length} of ${genuine.length} bytes, or another sha256); refused`,
+    );
     expect(existsSync(dest)).toBe(false);
   });
 
   test("a node's refusal keeps its kind (exit code): the agent's kind, a bug in the agent is internal, none is conflict", async () => {
     const pool = await SshPool.open([{ name: 'n1', host: '127.0.0.1' }]);
     try {
-      const cases = [['integrity', 'integrity'], ['input', 'input'], ['unavailable', 'unavailable'], ['conflict', 'conflict'], ['bug', 'internal'], ['nonsense', 'internal'], [undefined, 'conflict']] as const;
+      const cases = [
+        ['integrity', 'integrity'],
+        ['input', 'input'],
+        ['unavailable', 'unavailable'],
+        ['conflict', 'conflict'],
+        ['bug', 'internal'],
+        ['nonsense', 'internal'],
+        [undefined, 'conflict'],
+      ] as const;
       for (const [kind, want] of cases) {
-        jest.spyOn(pool, 'run').mockResolvedValueOnce({ code: 0, stdout: Buffer.from(`${JSON.stringify({ ok: false, error: 'blob sha256:… arrived as sha256:…: refused', kind })}\n`), stderr: '' });
+        jest.spyOn(pool, 'run').mockResolvedValueOnce({
+          code: 0,
+          stdout: Buffer.from(`${JSON.stringify({ ok: false, error: 'blob sha256:… arrived as sha256:…: refused', kind })}\n`),
+          stderr: '',
+        });
         const e = await pool.agent('n1', 'receive', {}).catch((x: Error) => x);
-        expect([kind, isKarooError(e) && e.kind, (e as Error).message]).toEqual([kind, want, 'node n1: blob sha256:… arrived as sha256:…: refused']);
+        expect([kind, isKarooError(e) && e.kind, (e as Error).message]).toEqual([
+          kind,
+          want,
+          'node n1: blob sha256:… arrived as sha256:…: refused',
+        ]);
       }
     } finally {
       await pool.close();
@@ -205,7 +242,9 @@ describe('the shipped agent (one file, run as the remote command runs it) and th
     // plan's `blobs` is a list of digests; a number makes the agent fail with a TypeError it does not expect.
     const e = await callLocally('plan', { system: 'karoo-test-absent', blobs: 5 });
     expect(isKarooError(e) && e.kind).toBe('internal');
-    expect((e as Error).message).toMatch(/^node n1: bug in the karoo node agent: TypeError: 'int' object is not iterable in cmd_plan \(line \d+\); please report it$/);
+    expect((e as Error).message).toMatch(
+      /^node n1: bug in the karoo node agent: TypeError: 'int' object is not iterable in cmd_plan \(line \d+\); please report it$/,
+    );
   });
 
   test('a well-formed call answers', async () => {

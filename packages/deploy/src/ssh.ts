@@ -6,7 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { configText, type ErrorKind, KarooError, quoteValue } from '@karoo/common';
-import { checkSshEndpoint, hostKeyAlias, sshPort, sshUser, type SshEndpoint, type SshSession, sshConfigEntry, sshOptions } from '@karoo/machines';
+import {
+  checkSshEndpoint,
+  hostKeyAlias,
+  sshPort,
+  sshUser,
+  type SshEndpoint,
+  type SshSession,
+  sshConfigEntry,
+  sshOptions,
+} from '@karoo/machines';
 import { AGENT_SOURCE } from './generated/agent.js';
 
 /** How the runner reaches one node: the inventory's SshEndpoint (the one endpoint type, @karoo/machines) and the node's name. */
@@ -52,7 +61,9 @@ export class SshPool {
     const dir = await mkdtemp(join(tmpdir().length > 40 ? '/tmp' : tmpdir(), 'karoo-ssh-'));
     try {
       const lines: string[] = [];
-      for (const t of targets) if (t.hostKey && !t.knownHostsPath) lines.push(configText(`inventory node "${t.name}" known_hosts line`, `${hostKeyAlias(t, t.name)} ${t.hostKey.trim()}`));
+      for (const t of targets)
+        if (t.hostKey && !t.knownHostsPath)
+          lines.push(configText(`inventory node "${t.name}" known_hosts line`, `${hostKeyAlias(t, t.name)} ${t.hostKey.trim()}`));
       await writeFile(join(dir, 'known_hosts'), lines.length ? `${lines.join('\n')}\n` : '', { mode: 0o600, flag: 'wx' });
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
@@ -69,7 +80,11 @@ export class SshPool {
 
   /** How this pool's sessions use a node's endpoint (the options themselves: sshSettings in @karoo/machines). */
   private session(node: string, master: boolean): SshSession {
-    return { runKnownHosts: `${this.controlDir}/known_hosts`, control: { dir: this.controlDir, master }, what: `inventory node "${node}" ssh` };
+    return {
+      runKnownHosts: `${this.controlDir}/known_hosts`,
+      control: { dir: this.controlDir, master },
+      what: `inventory node "${node}" ssh`,
+    };
   }
 
   /** OpenSSH command-line options for a node: clients of its master connection (`master`: the master itself). */
@@ -97,7 +112,9 @@ export class SshPool {
         const fh = await open(log, 'w');
         try {
           await new Promise<void>((resolve) => {
-            const c = spawn('ssh', [...this.options(node, true), '-f', '-N', this.target(node).host], { stdio: ['ignore', 'ignore', fh.fd] });
+            const c = spawn('ssh', [...this.options(node, true), '-f', '-N', this.target(node).host], {
+              stdio: ['ignore', 'ignore', fh.fd],
+            });
             c.on('error', () => resolve());
             c.on('close', () => resolve());
           });
@@ -153,7 +170,8 @@ export class SshPool {
       code = await closed;
     } catch (e) {
       clearTimeout(timer);
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new KarooError('unavailable', 'ssh (the OpenSSH client) is not installed; install openssh-client');
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new KarooError('unavailable', 'ssh (the OpenSSH client) is not installed; install openssh-client');
       throw e;
     }
     clearTimeout(timer);
@@ -162,7 +180,13 @@ export class SshPool {
   }
 
   /** Calls the node agent; returns its answer, or throws naming the node and the first line that says why. */
-  async agent<T = Record<string, unknown>>(node: string, cmd: AgentCommand, request: object, payload: PayloadFile[] = [], timeoutMs = 600_000): Promise<T> {
+  async agent<T = Record<string, unknown>>(
+    node: string,
+    cmd: AgentCommand,
+    request: object,
+    payload: PayloadFile[] = [],
+    timeoutMs = 600_000,
+  ): Promise<T> {
     return (await this.agentCall<T>(node, cmd, request, payload, timeoutMs)).answer;
   }
 
@@ -180,23 +204,45 @@ export class SshPool {
    * the installed tree it packed); `blobOf` reads the blob's sha256 and size from the answer.
    * The bytes are checked against them (as fetchBlob does) and written to `dest`.
    */
-  async agentWithBlob<T>(node: string, cmd: AgentCommand, request: object, payload: PayloadFile[], blobOf: (answer: T) => { hex: string; size: number }, dest: string, timeoutMs = 600_000): Promise<T> {
+  async agentWithBlob<T>(
+    node: string,
+    cmd: AgentCommand,
+    request: object,
+    payload: PayloadFile[],
+    blobOf: (answer: T) => { hex: string; size: number },
+    dest: string,
+    timeoutMs = 600_000,
+  ): Promise<T> {
     const { answer, stdout } = await this.agentCall<T>(node, cmd, request, payload, timeoutMs);
     const { hex, size } = blobOf(answer);
     await takeBlob(node, stdout, hex, size, size, dest);
     return answer;
   }
 
-  private async agentCall<T>(node: string, cmd: AgentCommand, request: object, payload: PayloadFile[], timeoutMs: number): Promise<{ answer: T; stdout: Buffer }> {
+  private async agentCall<T>(
+    node: string,
+    cmd: AgentCommand,
+    request: object,
+    payload: PayloadFile[],
+    timeoutMs: number,
+  ): Promise<{ answer: T; stdout: Buffer }> {
     const t = this.target(node);
     const agent = Buffer.from(AGENT_SOURCE, 'utf8');
     const sudo = sshUser(t) === 'root' ? '' : 'sudo -n ';
     const remote = `${sudo}python3 -c '${BOOTSTRAP}' ${cmd}`;
-    const r = await this.run(node, remote, [Buffer.from(`${agent.length}\n`), agent, Buffer.from(`${JSON.stringify(request)}\n`), ...payload], timeoutMs);
+    const r = await this.run(
+      node,
+      remote,
+      [Buffer.from(`${agent.length}\n`), agent, Buffer.from(`${JSON.stringify(request)}\n`), ...payload],
+      timeoutMs,
+    );
     // The answer is the last line; anything before it (the bytes of `send`) may be binary.
     let end = r.stdout.length;
     while (end > 0 && (r.stdout[end - 1] === 0x0a || r.stdout[end - 1] === 0x0d || r.stdout[end - 1] === 0x20)) end--;
-    const last = r.stdout.subarray(r.stdout.lastIndexOf(0x0a, end - 1) + 1, end).toString('utf8').trim();
+    const last = r.stdout
+      .subarray(r.stdout.lastIndexOf(0x0a, end - 1) + 1, end)
+      .toString('utf8')
+      .trim();
     let answer: { ok?: boolean; error?: string; kind?: string } | undefined;
     try {
       answer = last.startsWith('{') ? (JSON.parse(last) as typeof answer) : undefined;
@@ -205,7 +251,10 @@ export class SshPool {
     }
     if (!answer) {
       const why = lastLine(r.stderr) || `exit ${r.code}`;
-      if (r.code === 255) throw new KarooError('unavailable', `node ${node} (${sshUser(t)}@${t.host}:${sshPort(t)}) is unreachable over SSH: ${why}`, { detail: { node } });
+      if (r.code === 255)
+        throw new KarooError('unavailable', `node ${node} (${sshUser(t)}@${t.host}:${sshPort(t)}) is unreachable over SSH: ${why}`, {
+          detail: { node },
+        });
       throw new KarooError('unavailable', `node ${node}: the karoo agent gave no answer (exit ${r.code}): ${why}`, { detail: { node } });
     }
     if (!answer.ok) throw new KarooError(agentErrorKind(answer.kind), `node ${node}: ${answer.error ?? 'failed'}`, { detail: { node } });
@@ -217,7 +266,11 @@ export class SshPool {
     const t = this.target(node);
     await this.connect(node);
     const f = await runSsh([...this.options(node), '-O', 'forward', '-L', `127.0.0.1:${localPort}:127.0.0.1:${remotePort}`, t.host]);
-    if (f.code !== 0) throw new KarooError('unavailable', `node ${node}: cannot forward 127.0.0.1:${localPort} to port ${remotePort}: ${lastLine(f.stderr)}`);
+    if (f.code !== 0)
+      throw new KarooError(
+        'unavailable',
+        `node ${node}: cannot forward 127.0.0.1:${localPort} to port ${remotePort}: ${lastLine(f.stderr)}`,
+      );
   }
 
   /**
@@ -227,10 +280,12 @@ export class SshPool {
    * request to nobody, and leave the master up for its ControlPersist.
    */
   async close(): Promise<void> {
-    await Promise.all([...this.masters].map(async ([n, opened]) => {
-      await opened;
-      await runSsh([...this.options(n), '-O', 'exit', this.target(n).host]).catch(() => undefined);
-    }));
+    await Promise.all(
+      [...this.masters].map(async ([n, opened]) => {
+        await opened;
+        await runSsh([...this.options(n), '-O', 'exit', this.target(n).host]).catch(() => undefined);
+      }),
+    );
     await rm(this.controlDir, { recursive: true, force: true });
   }
 }
@@ -248,7 +303,8 @@ export function agentErrorKind(kind: unknown): ErrorKind {
 
 /** Refuses a node name that is not a host name, and an endpoint that could change what ssh does (checkSshEndpoint). */
 export function checkSshTarget(t: SshTarget): void {
-  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(t.name)) throw new KarooError('input', `node name ${quoteValue(t.name)} is not a host name (lower-case letters, digits, -)`);
+  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(t.name))
+    throw new KarooError('input', `node name ${quoteValue(t.name)} is not a host name (lower-case letters, digits, -)`);
   checkSshEndpoint(t, `inventory node "${t.name}" ssh`);
 }
 
@@ -256,7 +312,11 @@ export function checkSshTarget(t: SshTarget): void {
 async function takeBlob(node: string, stdout: Buffer, hex: string, size: number, claimed: number, dest: string): Promise<void> {
   const bytes = stdout.subarray(0, size);
   if (claimed !== size || stdout.length < size + 1 || stdout[size] !== 0x0a || createHash('sha256').update(bytes).digest('hex') !== hex) {
-    throw new KarooError('integrity', `node ${node}: blob sha256:${hex} arrived damaged (${Math.min(stdout.length, size)} of ${size} bytes, or another sha256); refused`, { detail: { node } });
+    throw new KarooError(
+      'integrity',
+      `node ${node}: blob sha256:${hex} arrived damaged (${Math.min(stdout.length, size)} of ${size} bytes, or another sha256); refused`,
+      { detail: { node } },
+    );
   }
   await writeFile(dest, bytes, { mode: 0o600 });
 }

@@ -3,7 +3,15 @@ import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { blobFileName, type Digest, hexOf, isKarooError, KarooError, parseDigest, sha256Of } from '@karoo/common';
-import { ANNOTATIONS, type CandidateConfig, type Descriptor, type ImageManifest, isCandidateManifest, KAROO, parseManifest } from '@karoo/candidate';
+import {
+  ANNOTATIONS,
+  type CandidateConfig,
+  type Descriptor,
+  type ImageManifest,
+  isCandidateManifest,
+  KAROO,
+  parseManifest,
+} from '@karoo/candidate';
 import { type Lock, normalizeName, parsePylock } from '@karoo/lock';
 import { Hasher, type Store } from '@karoo/oci';
 
@@ -43,15 +51,25 @@ export async function stageCandidate(store: Store, candidate: Digest | string, d
   try {
     stored = await store.getManifest(digest);
   } catch (e) {
-    if (isKarooError(e)) throw new KarooError(e.kind === 'integrity' ? 'input' : e.kind, `candidate ${digest} is not in ${store.ref}: ${e.message}; build it first (karoo build) or pass the store that holds it`);
+    if (isKarooError(e))
+      throw new KarooError(
+        e.kind === 'integrity' ? 'input' : e.kind,
+        `candidate ${digest} is not in ${store.ref}: ${e.message}; build it first (karoo build) or pass the store that holds it`,
+      );
     throw e;
   }
   if (sha256Of(stored.bytes) !== digest) {
-    throw new KarooError('integrity', `candidate ${digest}: the manifest in ${store.ref} does not match its digest; refusing to deploy (no node was touched)`);
+    throw new KarooError(
+      'integrity',
+      `candidate ${digest}: the manifest in ${store.ref} does not match its digest; refusing to deploy (no node was touched)`,
+    );
   }
   const manifest = parseManifest(stored.bytes, `candidate ${digest}`);
   if (!isCandidateManifest(manifest)) {
-    throw new KarooError('input', `${digest} in ${store.ref} is not a karoo candidate (artifactType ${manifest.artifactType ?? 'none'}); pass the digest karoo build printed`);
+    throw new KarooError(
+      'input',
+      `${digest} in ${store.ref} is not a karoo candidate (artifactType ${manifest.artifactType ?? 'none'}); pass the digest karoo build printed`,
+    );
   }
   const blobsDir = join(dir, 'blobs');
   await mkdir(blobsDir, { recursive: true });
@@ -65,7 +83,10 @@ export async function stageCandidate(store: Store, candidate: Digest | string, d
     } catch (e) {
       await rm(tmp, { force: true });
       if ((e as Error).name === 'SizeExceededError') {
-        throw new KarooError('integrity', `candidate ${digest}: ${what} is damaged in ${store.ref} (more than ${d.size} bytes); refusing to deploy (no node was touched)`);
+        throw new KarooError(
+          'integrity',
+          `candidate ${digest}: ${what} is damaged in ${store.ref} (more than ${d.size} bytes); refusing to deploy (no node was touched)`,
+        );
       }
       throw e;
     }
@@ -95,18 +116,29 @@ export async function stageCandidate(store: Store, candidate: Digest | string, d
     if (l.mediaType === KAROO.requirements) requirements = staged;
     else if (l.mediaType === KAROO.pylock) pylock = staged;
     else if (l.mediaType === KAROO.wheel) {
-      if (!/^[A-Za-z0-9_.+!-]+\.whl$/.test(title)) throw new KarooError('integrity', `candidate ${digest}: wheel layer ${l.digest} has no usable file name (${JSON.stringify(title)})`);
+      if (!/^[A-Za-z0-9_.+!-]+\.whl$/.test(title))
+        throw new KarooError(
+          'integrity',
+          `candidate ${digest}: wheel layer ${l.digest} has no usable file name (${JSON.stringify(title)})`,
+        );
       files.push(staged);
     } else {
-      throw new KarooError('input', `candidate ${digest}: layer "${title}" (${l.mediaType}) is not a wheel; deploy installs wheels only (offline, --only-binary)`);
+      throw new KarooError(
+        'input',
+        `candidate ${digest}: layer "${title}" (${l.mediaType}) is not a wheel; deploy installs wheels only (offline, --only-binary)`,
+      );
     }
   }
-  if (!requirements || !pylock) throw new KarooError('integrity', `candidate ${digest} has no ${requirements ? 'pylock.toml' : 'requirements.txt'} layer`);
+  if (!requirements || !pylock)
+    throw new KarooError('integrity', `candidate ${digest} has no ${requirements ? 'pylock.toml' : 'requirements.txt'} layer`);
   const lock = parsePylock(await readFile(pylock.path, 'utf8'), `pylock.toml of ${digest}`).lock;
   const byHex = new Map(files.map((f) => [f.hex, f]));
   for (const { pkg, file } of lock.files()) {
     if (!byHex.has(file.sha256)) {
-      throw new KarooError('integrity', `candidate ${digest}: the lock pins ${pkg.name} ${pkg.version} (${file.name}, sha256:${file.sha256}) but no layer holds it`);
+      throw new KarooError(
+        'integrity',
+        `candidate ${digest}: the lock pins ${pkg.name} ${pkg.version} (${file.name}, sha256:${file.sha256}) but no layer holds it`,
+      );
     }
   }
   return {

@@ -39,7 +39,9 @@ describe('templates', () => {
   });
 
   it('name the line and the path of an undefined value', () => {
-    expect(() => renderTemplate('a\nb {{ values.nope }}', { values: {} })).toThrow(expect.objectContaining({ line: 2, message: expect.stringContaining('"values.nope" is not defined') }));
+    expect(() => renderTemplate('a\nb {{ values.nope }}', { values: {} })).toThrow(
+      expect.objectContaining({ line: 2, message: expect.stringContaining('"values.nope" is not defined') }),
+    );
     expect(() => renderTemplate('{{ values.a | upper }}', { values: { a: 'x' } })).toThrow(/unknown filter "upper"/);
   });
 });
@@ -50,19 +52,33 @@ describe('configuration digest and system id', () => {
   });
 
   it('is the same for the same configuration written differently, and moves with anything that changes the system', async () => {
-    const base = await systemConfig(config('values: { site: lab, port: 1 }\nenvironments:\n  - { name: int, values: { site: int-lab } }\n  - { name: prod }\n'));
-    const reordered = await systemConfig(config('environments:\n  - { name: int, values: { site: int-lab } }\n  - { name: prod }\nvalues: { port: 1, site: lab }\n'));
+    const base = await systemConfig(
+      config('values: { site: lab, port: 1 }\nenvironments:\n  - { name: int, values: { site: int-lab } }\n  - { name: prod }\n'),
+    );
+    const reordered = await systemConfig(
+      config('environments:\n  - { name: int, values: { site: int-lab } }\n  - { name: prod }\nvalues: { port: 1, site: lab }\n'),
+    );
     expect(base.environment).toBe('int');
     expect(base.values).toEqual({ site: 'int-lab', port: 1 });
     expect(configDigest(reordered)).toBe(configDigest(base));
 
-    const prod = await systemConfig(config('values: { site: lab, port: 1 }\nenvironments:\n  - { name: int, values: { site: int-lab } }\n  - { name: prod }\n'), 'prod');
+    const prod = await systemConfig(
+      config('values: { site: lab, port: 1 }\nenvironments:\n  - { name: int, values: { site: int-lab } }\n  - { name: prod }\n'),
+      'prod',
+    );
     expect(configDigest(prod)).not.toBe(configDigest(base));
-    const fractional = await systemConfig(config('values: { site: lab, port: 1.5 }\nenvironments:\n  - { name: int, values: { site: int-lab } }\n'));
+    const fractional = await systemConfig(
+      config('values: { site: lab, port: 1.5 }\nenvironments:\n  - { name: int, values: { site: int-lab } }\n'),
+    );
     expect(configDigest(fractional)).not.toBe(configDigest(base));
 
-    await writeFile(join(dir, 't.json'), '{"node": {{ node.name | json }}, "site": {{ values.site | json }}, "raw": "{{ values.site }}"}\n\n');
-    const template = await systemConfig(config('values: { site: lab, port: 1 }\nenvironments:\n  - { name: int, values: { site: int-lab } }\n  - { name: prod }\n'));
+    await writeFile(
+      join(dir, 't.json'),
+      '{"node": {{ node.name | json }}, "site": {{ values.site | json }}, "raw": "{{ values.site }}"}\n\n',
+    );
+    const template = await systemConfig(
+      config('values: { site: lab, port: 1 }\nenvironments:\n  - { name: int, values: { site: int-lab } }\n  - { name: prod }\n'),
+    );
     expect(configDigest(template)).not.toBe(configDigest(base));
   });
 
@@ -91,7 +107,9 @@ describe('configuration digest and system id', () => {
       join(dir, 'karoo.yml'),
     );
     const bsc = await systemConfig(bad);
-    expect(() => renderNodeFiles(bsc, { name: 'n1', role: 'web' }, { systemId: C, candidate: C }, dir)).toThrow(/u\.json:1: "values\.missing" is not defined/);
+    expect(() => renderNodeFiles(bsc, { name: 'n1', role: 'web' }, { systemId: C, candidate: C }, dir)).toThrow(
+      /u\.json:1: "values\.missing" is not defined/,
+    );
     const escape = parseConfig(
       `system: demo\nleaves: [app]\nindexes: [{ url: ./index }]\nnodes: [{ name: n1, role: web }]\nroles:\n  web:\n    files: [{ path: ../etc/x, content: x }]\n`,
       join(dir, 'karoo.yml'),

@@ -36,7 +36,13 @@ export interface CanonicalRole {
     readonly workingDirectory?: string | undefined;
     readonly port?: number | undefined;
   }>;
-  readonly files: ReadonlyArray<{ readonly path: string; readonly mode: string; readonly text: string; readonly template: boolean; readonly source?: string | undefined }>;
+  readonly files: ReadonlyArray<{
+    readonly path: string;
+    readonly mode: string;
+    readonly text: string;
+    readonly template: boolean;
+    readonly source?: string | undefined;
+  }>;
 }
 
 /** The top-level values deep-merged with an environment's: mappings merge key by key, anything else replaces. */
@@ -59,7 +65,10 @@ export function environmentName(config: KarooConfig, name?: string): string {
     if (config.environments.length === 0 && name === 'default') return name;
     if (!config.environments.some((e) => e.name === name)) {
       const known = config.environments.map((e) => e.name).join(', ') || 'none; the configuration lists no environments';
-      throw new KarooError('input', `environment ${quoteValue(name)} is not in ${config.path} (known: ${known}); pass --environment with one of them`);
+      throw new KarooError(
+        'input',
+        `environment ${quoteValue(name)} is not in ${config.path} (known: ${known}); pass --environment with one of them`,
+      );
     }
     return name;
   }
@@ -73,14 +82,18 @@ export function environmentName(config: KarooConfig, name?: string): string {
  */
 export async function systemConfig(config: KarooConfig, environment?: string): Promise<SystemConfig> {
   const env = environmentName(config, environment);
-  if (config.nodes.length === 0) throw new KarooError('input', `${config.path}: no nodes; list the system's nodes and their roles under "nodes"`);
+  if (config.nodes.length === 0)
+    throw new KarooError('input', `${config.path}: no nodes; list the system's nodes and their roles under "nodes"`);
   const envValues = config.environments.find((e) => e.name === env)?.values ?? {};
   const roles: Record<string, CanonicalRole> = {};
   const used = new Set(config.nodes.map((n) => n.role));
   for (const n of config.nodes) {
     if (!config.roles[n.role]) {
       const known = Object.keys(config.roles).join(', ') || 'none';
-      throw new KarooError('input', `${config.path}: node "${n.name}" has role "${n.role}", which is not defined under roles (known: ${known})`);
+      throw new KarooError(
+        'input',
+        `${config.path}: node "${n.name}" has role "${n.role}", which is not defined under roles (known: ${known})`,
+      );
     }
   }
   for (const name of Object.keys(config.roles).sort()) {
@@ -103,7 +116,11 @@ async function canonicalRole(config: KarooConfig, role: RoleConfig): Promise<Can
     if (seen.has(s.name)) throw new KarooError('input', `${config.path}: role "${role.name}" lists service "${s.name}" twice`);
     seen.add(s.name);
     for (const k of Object.keys(s.environment)) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new KarooError('input', `${config.path}: service "${s.name}": environment variable name "${k}" is not valid (letters, digits, _)`);
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
+        throw new KarooError(
+          'input',
+          `${config.path}: service "${s.name}": environment variable name "${k}" is not valid (letters, digits, _)`,
+        );
     }
     return { name: s.name, command: [...s.command], environment: { ...s.environment }, workingDirectory: s.workingDirectory, port: s.port };
   });
@@ -120,7 +137,10 @@ async function canonicalRole(config: KarooConfig, role: RoleConfig): Promise<Can
       try {
         text = await readFile(f.template, 'utf8');
       } catch (e) {
-        throw new KarooError('input', `${config.path}: role "${role.name}": template ${source} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+        throw new KarooError(
+          'input',
+          `${config.path}: role "${role.name}": template ${source} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+        );
       }
     } else {
       text = f.content ?? '';
@@ -133,8 +153,17 @@ async function canonicalRole(config: KarooConfig, role: RoleConfig): Promise<Can
 
 function checkReleasePath(config: KarooConfig, role: string, p: string): void {
   const parts = p.split('/');
-  if (p === '' || p.startsWith('/') || parts.some((x) => x === '' || x === '.' || x === '..') || ['bin', 'units', '.karoo'].includes(parts[0]!) || p.includes('\0')) {
-    throw new KarooError('input', `${config.path}: role "${role}": file path "${p}" must be relative to the release, without . or .., and not under bin/, units/ or .karoo/`);
+  if (
+    p === '' ||
+    p.startsWith('/') ||
+    parts.some((x) => x === '' || x === '.' || x === '..') ||
+    ['bin', 'units', '.karoo'].includes(parts[0]!) ||
+    p.includes('\0')
+  ) {
+    throw new KarooError(
+      'input',
+      `${config.path}: role "${role}": file path "${p}" must be relative to the release, without . or .., and not under bin/, units/ or .karoo/`,
+    );
   }
 }
 

@@ -21,7 +21,12 @@ const config = () =>
     'system: demo\nleaves: [app]\nindexes: [{ url: ./index }]\nnodes: [{ name: n1, role: web }]\nroles:\n  web:\n    leaves: [app]\n    services: [{ name: app, command: [app] }]\n',
     join(TMP, 'karoo.yml'),
   );
-const inventory = (host: string) => ({ version: 1 as const, environmentId: 'static-hosts', provider: 'static' as const, nodes: [{ name: 'n1', role: 'web', address: '10.0.0.2', ssh: { host, port: 22, user: 'root' }, provider: 'static' as const }] });
+const inventory = (host: string) => ({
+  version: 1 as const,
+  environmentId: 'static-hosts',
+  provider: 'static' as const,
+  nodes: [{ name: 'n1', role: 'web', address: '10.0.0.2', ssh: { host, port: 22, user: 'root' }, provider: 'static' as const }],
+});
 const ours = () => readdirSync(TMP).filter((n) => n.startsWith('karoo-'));
 const CANDIDATE = `sha256:${'a'.repeat(64)}`;
 
@@ -37,7 +42,13 @@ describe("deploy's temporary directories", () => {
         throw new KarooError('unavailable', 'the store is down');
       },
     });
-    const e = await deploy({ config: config(), environment: 'default', store, candidate: CANDIDATE, inventory: inventory('127.0.0.1') }).catch((x: unknown) => x);
+    const e = await deploy({
+      config: config(),
+      environment: 'default',
+      store,
+      candidate: CANDIDATE,
+      inventory: inventory('127.0.0.1'),
+    }).catch((x: unknown) => x);
     expect(isKarooError(e) && e.kind).toBe('unavailable');
     expect(seen.sort()).toEqual([
       ['karoo-deploy-*', 0o700],
@@ -47,7 +58,13 @@ describe("deploy's temporary directories", () => {
   });
 
   test('are not left behind when a target is refused before any connection', async () => {
-    const e = await deploy({ config: config(), environment: 'default', store: new LayoutStore(join(TMP, 'store')), candidate: CANDIDATE, inventory: inventory('-oProxyCommand=x') }).catch((x: unknown) => x);
+    const e = await deploy({
+      config: config(),
+      environment: 'default',
+      store: new LayoutStore(join(TMP, 'store')),
+      candidate: CANDIDATE,
+      inventory: inventory('-oProxyCommand=x'),
+    }).catch((x: unknown) => x);
     expect(isKarooError(e) && e.kind).toBe('input');
     expect(ours()).toEqual([]);
   });

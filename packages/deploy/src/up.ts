@@ -18,12 +18,23 @@ import { systemConfig } from './system.js';
  * candidate in the store (every blob against its digest), the roles' leaves in the candidate.
  * Returns the system id. Throws before anything is provisioned.
  */
-export async function precheck(config: KarooConfig, environment: string | undefined, store: Store, candidate: Digest | string): Promise<{ systemId: Digest; environment: string }> {
+export async function precheck(
+  config: KarooConfig,
+  environment: string | undefined,
+  store: Store,
+  candidate: Digest | string,
+): Promise<{ systemId: Digest; environment: string }> {
   const sc = await systemConfig(config, environment);
   const dir = await mkdtemp(join(tmpdir(), 'karoo-precheck-'));
   try {
     const staged = await stageCandidate(store, candidate, dir);
-    const nodes: InventoryNode[] = sc.nodes.map((n) => ({ name: n.name, role: n.role, address: n.name, ssh: { host: n.name, port: 22, user: 'root' }, provider: 'static' }));
+    const nodes: InventoryNode[] = sc.nodes.map((n) => ({
+      name: n.name,
+      role: n.role,
+      address: n.name,
+      ssh: { host: n.name, port: 22, user: 'root' },
+      provider: 'static',
+    }));
     const plan = planDeploy(sc, staged, nodes, config.dir);
     return { systemId: plan.systemId, environment: sc.environment };
   } finally {
@@ -101,18 +112,30 @@ export async function up(opts: UpOptions): Promise<UpResult> {
         await machines.handOver(env.state);
         // Kept with the machines: no longer removed when this process ends, only with the environment.
         await rm(join(work, machines.OWNER_FILE), { force: true });
-        progress.info(`up: keeping environment ${env.state.environmentId} (inventory ${env.inventoryPath}); destroy it with: karoo destroy --inventory ${env.inventoryPath}`);
+        progress.info(
+          `up: keeping environment ${env.state.environmentId} (inventory ${env.inventoryPath}); destroy it with: karoo destroy --inventory ${env.inventoryPath}`,
+        );
       } else if (opts.keep && existsSync(join(outDir, 'environment', 'inventory.json'))) {
         // Provisioning failed and kept its machines (--keep): their inventory and logs are in here.
         await rm(join(work, machines.OWNER_FILE), { force: true });
       } else {
-        if (env) await machines.destroyState(env.state, { progress }).catch((e: unknown) => progress.warn(`up: teardown of ${env!.state.environmentId} failed: ${(e as Error).message}; run karoo reap`));
+        if (env)
+          await machines
+            .destroyState(env.state, { progress })
+            .catch((e: unknown) =>
+              progress.warn(`up: teardown of ${env!.state.environmentId} failed: ${(e as Error).message}; run karoo reap`),
+            );
         await rm(work, { recursive: true, force: true });
       }
       timings.teardown = secs(Date.now() - t);
     })());
   const interrupted = new Promise<never>((_, reject) => {
-    const stop = () => reject(opts.signal?.reason instanceof Error ? opts.signal.reason : new KarooError('refused', `up was interrupted${opts.signal?.reason ? ` (${String(opts.signal.reason)})` : ''}`));
+    const stop = () =>
+      reject(
+        opts.signal?.reason instanceof Error
+          ? opts.signal.reason
+          : new KarooError('refused', `up was interrupted${opts.signal?.reason ? ` (${String(opts.signal.reason)})` : ''}`),
+      );
     if (opts.signal?.aborted) stop();
     else opts.signal?.addEventListener('abort', stop, { once: true });
   });
@@ -128,27 +151,37 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     progress.info(`up: provisioning ${opts.config.nodes.length} node(s) with ${provider} for system ${pre.systemId} (${pre.environment})`);
     // Not raced with the signal: provision() itself stops at the signal and destroys what it made before it returns.
     env = await machines.provision({
-        nodes: opts.config.nodes.map((n) => ({ name: n.name, role: n.role, cpus: n.cpus, memory: n.memory })),
-        provider,
-        ...machines.libvirtOptions(opts.config.provision),
-        image: opts.config.provision.image,
-        imageSha256: opts.config.provision.imageSha256,
-        ttlSeconds: opts.config.provision.ttlSeconds,
-        outDir: join(outDir, 'environment'),
-        keep: opts.keep,
-        onExpire: opts.onExpire,
-        progress,
-        lifetime: 'owner',
-        paths: [work],
-        related: [acceptDir],
-        signal: opts.signal,
-      });
+      nodes: opts.config.nodes.map((n) => ({ name: n.name, role: n.role, cpus: n.cpus, memory: n.memory })),
+      provider,
+      ...machines.libvirtOptions(opts.config.provision),
+      image: opts.config.provision.image,
+      imageSha256: opts.config.provision.imageSha256,
+      ttlSeconds: opts.config.provision.ttlSeconds,
+      outDir: join(outDir, 'environment'),
+      keep: opts.keep,
+      onExpire: opts.onExpire,
+      progress,
+      lifetime: 'owner',
+      paths: [work],
+      related: [acceptDir],
+      signal: opts.signal,
+    });
     timings.provision = secs(Date.now() - t);
     const inventory: Inventory = env.inventory;
     pool = await SshPool.open(inventory.nodes.map((n) => ({ name: n.name, ...n.ssh })));
     t = Date.now();
     progress.info(`up: deploying to ${inventory.environmentId}`);
-    const d = await orStop(deploy({ config: opts.config, environment: pre.environment, store: opts.store, candidate: opts.candidate, inventory, progress, pool }));
+    const d = await orStop(
+      deploy({
+        config: opts.config,
+        environment: pre.environment,
+        store: opts.store,
+        candidate: opts.candidate,
+        inventory,
+        progress,
+        pool,
+      }),
+    );
     timings.deploy = secs(Date.now() - t);
     t = Date.now();
     progress.info(`up: accepting on ${inventory.environmentId}`);

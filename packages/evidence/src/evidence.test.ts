@@ -31,8 +31,15 @@ let other: Descriptor;
 
 async function putManifest(title: string): Promise<Descriptor> {
   const layer = inlineBlob('application/octet-stream', `payload ${title}`, title);
-  const manifest = { schemaVersion: 2, mediaType: OCI.imageManifest, artifactType: 'application/vnd.karoo.candidate.v1', config: EMPTY_CONFIG.descriptor, layers: [layer.descriptor] };
-  for (const b of [EMPTY_CONFIG, layer]) if (!(await store.hasBlob(b.descriptor.digest))) await store.putBlob(b.descriptor, bufferSource(b.bytes));
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: OCI.imageManifest,
+    artifactType: 'application/vnd.karoo.candidate.v1',
+    config: EMPTY_CONFIG.descriptor,
+    layers: [layer.descriptor],
+  };
+  for (const b of [EMPTY_CONFIG, layer])
+    if (!(await store.hasBlob(b.descriptor.digest))) await store.putBlob(b.descriptor, bufferSource(b.bytes));
   const bytes = new TextEncoder().encode(JSON.stringify(manifest));
   return store.putManifest(bytes, OCI.imageManifest);
 }
@@ -90,7 +97,10 @@ describe('evidence', () => {
     expect(await readJunit(store, all[1]!)).toBe(JUNIT);
     expect(await readJunit(store, all[0]!)).toBeUndefined();
 
-    expect((await listEvidence(store, candidate.digest, { environment: 'integration' })).map((r) => r.digest)).toEqual([first.digest, failed.digest]);
+    expect((await listEvidence(store, candidate.digest, { environment: 'integration' })).map((r) => r.digest)).toEqual([
+      first.digest,
+      failed.digest,
+    ]);
     expect((await listEvidence(store, candidate.digest, { result: 'failed' })).map((r) => r.digest)).toEqual([failed.digest]);
     expect(latestPassing(all, 'integration')?.digest).toBe(first.digest);
     expect(latestPassing(all, 'qualification')?.digest).toBe(later.digest);
@@ -102,7 +112,9 @@ describe('evidence', () => {
   });
 
   it('refuses evidence that claims passed with failures, and a record whose blob was altered', async () => {
-    expect(() => evidenceFor(candidate, input(candidate, { counts: { tests: 1, passed: 0, failed: 1, errors: 0, skipped: 0 } }))).toThrow(/passed but tests failed/);
+    expect(() => evidenceFor(candidate, input(candidate, { counts: { tests: 1, passed: 0, failed: 1, errors: 0, skipped: 0 } }))).toThrow(
+      /passed but tests failed/,
+    );
 
     const a = evidenceFor(candidate, input(candidate, { environment: 'tampered' }));
     await pushEvidence(store, a);
@@ -124,7 +136,18 @@ describe('evidence', () => {
     const c = await (async () => {
       const layer = inlineBlob('application/octet-stream', 'payload c', 'c');
       for (const b of [EMPTY_CONFIG, layer]) await s.putBlob(b.descriptor, bufferSource(b.bytes));
-      return s.putManifest(new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: OCI.imageManifest, artifactType: 'application/vnd.karoo.candidate.v1', config: EMPTY_CONFIG.descriptor, layers: [layer.descriptor] })), OCI.imageManifest);
+      return s.putManifest(
+        new TextEncoder().encode(
+          JSON.stringify({
+            schemaVersion: 2,
+            mediaType: OCI.imageManifest,
+            artifactType: 'application/vnd.karoo.candidate.v1',
+            config: EMPTY_CONFIG.descriptor,
+            layers: [layer.descriptor],
+          }),
+        ),
+        OCI.imageManifest,
+      );
     })();
     const good = evidenceFor(c, input(c));
     await pushEvidence(s, good);
@@ -133,19 +156,45 @@ describe('evidence', () => {
     // 1. evidence.json that is not evidence (fields missing).
     const notEvidence = inlineBlob(EVIDENCE_ARTIFACT_TYPE, '{"schema":"karoo.evidence/v1","result":"passed"}');
     await s.putBlob(notEvidence.descriptor, bufferSource(notEvidence.bytes));
-    const bad1 = JSON.stringify({ schemaVersion: 2, mediaType: OCI.imageManifest, artifactType: EVIDENCE_ARTIFACT_TYPE, config: EMPTY_CONFIG.descriptor, layers: [notEvidence.descriptor], subject });
+    const bad1 = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI.imageManifest,
+      artifactType: EVIDENCE_ARTIFACT_TYPE,
+      config: EMPTY_CONFIG.descriptor,
+      layers: [notEvidence.descriptor],
+      subject,
+    });
     await s.putManifest(new TextEncoder().encode(bad1), OCI.imageManifest);
     // 2. evidence whose layer is missing from the store.
     const missing = inlineBlob(EVIDENCE_ARTIFACT_TYPE, canonicalJson({ ...input(c), schema: 'karoo.evidence/v1', environment: 'gone' }));
-    const bad2 = JSON.stringify({ schemaVersion: 2, mediaType: OCI.imageManifest, artifactType: EVIDENCE_ARTIFACT_TYPE, config: EMPTY_CONFIG.descriptor, layers: [missing.descriptor], subject });
+    const bad2 = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI.imageManifest,
+      artifactType: EVIDENCE_ARTIFACT_TYPE,
+      config: EMPTY_CONFIG.descriptor,
+      layers: [missing.descriptor],
+      subject,
+    });
     await s.putBlob(missing.descriptor, bufferSource(missing.bytes));
     await s.putManifest(new TextEncoder().encode(bad2), OCI.imageManifest);
     await rm(s.blobPath(missing.descriptor.digest));
     // 3. a manifest whose layer descriptor is crafted (written past putManifest, which refuses it).
-    const crafted = JSON.stringify({ schemaVersion: 2, mediaType: OCI.imageManifest, artifactType: EVIDENCE_ARTIFACT_TYPE, config: EMPTY_CONFIG.descriptor, layers: [{ mediaType: EVIDENCE_ARTIFACT_TYPE, digest: 'sha256:../../oci-layout', size: 30 }], subject });
+    const crafted = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI.imageManifest,
+      artifactType: EVIDENCE_ARTIFACT_TYPE,
+      config: EMPTY_CONFIG.descriptor,
+      layers: [{ mediaType: EVIDENCE_ARTIFACT_TYPE, digest: 'sha256:../../oci-layout', size: 30 }],
+      subject,
+    });
     await writeFile(join(dir2, 'blobs', 'sha256', sha256Of(crafted).slice(7)), crafted);
     const index = JSON.parse(await readFile(join(dir2, 'index.json'), 'utf8')) as { manifests: unknown[] };
-    index.manifests.push({ mediaType: OCI.imageManifest, digest: sha256Of(crafted), size: Buffer.byteLength(crafted), artifactType: EVIDENCE_ARTIFACT_TYPE });
+    index.manifests.push({
+      mediaType: OCI.imageManifest,
+      digest: sha256Of(crafted),
+      size: Buffer.byteLength(crafted),
+      artifactType: EVIDENCE_ARTIFACT_TYPE,
+    });
     await writeFile(join(dir2, 'index.json'), JSON.stringify(index));
 
     const seen: string[] = [];
@@ -162,7 +211,8 @@ describe('evidence', () => {
 
   it('counts JUnit suites by attributes or by test cases', () => {
     expect(countJunit(JUNIT)).toEqual({ tests: 4, passed: 2, failed: 1, errors: 0, skipped: 1 });
-    const cases = '<testsuites><testsuite name="a"><testcase name="x"/><testcase name="y"><error>e</error></testcase></testsuite><testsuite name="b" tests="2" failures="0" errors="0" skipped="0"></testsuite></testsuites>';
+    const cases =
+      '<testsuites><testsuite name="a"><testcase name="x"/><testcase name="y"><error>e</error></testcase></testsuite><testsuite name="b" tests="2" failures="0" errors="0" skipped="0"></testsuite></testsuites>';
     expect(countJunit(cases)).toEqual({ tests: 4, passed: 3, failed: 0, errors: 1, skipped: 0 });
     expect(() => countJunit('<html/>')).toThrow(/no <testsuite>/);
   });

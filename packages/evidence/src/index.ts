@@ -162,7 +162,10 @@ export async function scanEvidence(store: Store, candidate: Digest | string, fil
     try {
       r = await readEvidence(store, d.digest);
       if (r.evidence.candidate !== subject) {
-        throw new KarooError('integrity', `evidence ${d.digest} in ${store.ref} is about candidate ${r.evidence.candidate}, not ${subject}`);
+        throw new KarooError(
+          'integrity',
+          `evidence ${d.digest} in ${store.ref} is about candidate ${r.evidence.candidate}, not ${subject}`,
+        );
       }
     } catch (e) {
       if (isKarooError(e) && (e.kind === 'integrity' || e.kind === 'input')) {
@@ -200,7 +203,10 @@ export async function readEvidence(store: Store, digest: Digest | string): Promi
   // Every descriptor (layers, subject) is checked here; nothing unchecked reaches a blob read.
   const manifest = parseManifestInfo(m.bytes, `evidence manifest ${d} in ${store.ref}`);
   if (manifest.artifactType !== EVIDENCE_ARTIFACT_TYPE) {
-    throw new KarooError('input', `${d} in ${store.ref} is not evidence (artifactType ${manifest.artifactType ?? 'none'}, expected ${EVIDENCE_ARTIFACT_TYPE})`);
+    throw new KarooError(
+      'input',
+      `${d} in ${store.ref} is not evidence (artifactType ${manifest.artifactType ?? 'none'}, expected ${EVIDENCE_ARTIFACT_TYPE})`,
+    );
   }
   const layers = manifest.layers ?? [];
   const json = layers.find((l) => l.mediaType === EVIDENCE_ARTIFACT_TYPE);
@@ -214,7 +220,10 @@ export async function readEvidence(store: Store, digest: Digest | string): Promi
   }
   checkEvidence(evidence, `evidence ${d} in ${store.ref}`);
   if (manifest.subject?.digest !== evidence.candidate) {
-    throw new KarooError('integrity', `evidence ${d} in ${store.ref}: subject ${manifest.subject?.digest ?? 'none'} is not the candidate it names (${evidence.candidate})`);
+    throw new KarooError(
+      'integrity',
+      `evidence ${d} in ${store.ref}: subject ${manifest.subject?.digest ?? 'none'} is not the candidate it names (${evidence.candidate})`,
+    );
   }
   const junit = layers.find((l) => l.mediaType === JUNIT_MEDIA_TYPE);
   return { digest: d, evidence, junit };
@@ -276,14 +285,18 @@ function checkEvidence(e: Evidence, what: string): void {
   if (typeof e.environment !== 'string' || e.environment === '') bad('environment is missing');
   if (e.result !== 'passed' && e.result !== 'failed') bad(`result ${JSON.stringify(e.result)} is neither passed nor failed`);
   const c = e.counts;
-  if (!c || ![c.tests, c.passed, c.failed, c.errors, c.skipped].every((n) => Number.isInteger(n) && n >= 0)) bad('counts are not non-negative integers');
-  if (c.source !== undefined && c.source !== 'junit' && c.source !== 'output' && c.source !== 'unknown') bad(`counts.source ${JSON.stringify(c.source)} is not junit, output or unknown`);
+  if (!c || ![c.tests, c.passed, c.failed, c.errors, c.skipped].every((n) => Number.isInteger(n) && n >= 0))
+    bad('counts are not non-negative integers');
+  if (c.source !== undefined && c.source !== 'junit' && c.source !== 'output' && c.source !== 'unknown')
+    bad(`counts.source ${JSON.stringify(c.source)} is not junit, output or unknown`);
   if (e.result === 'passed' && (c.failed > 0 || c.errors > 0)) bad('result is passed but tests failed');
-  for (const k of ['startedAt', 'finishedAt'] as const) if (typeof e[k] !== 'string' || Number.isNaN(Date.parse(e[k]))) bad(`${k} is not an ISO 8601 time`);
+  for (const k of ['startedAt', 'finishedAt'] as const)
+    if (typeof e[k] !== 'string' || Number.isNaN(Date.parse(e[k]))) bad(`${k} is not an ISO 8601 time`);
   if (e.run !== undefined) {
     if (!e.run || typeof e.run !== 'object' || Array.isArray(e.run)) bad('run is not an object');
     for (const [k, v] of Object.entries(e.run)) if (v !== undefined && typeof v !== 'string') bad(`run.${k} is not a string`);
-    if (e.run.runId !== undefined && !/^[0-9]{1,20}$/.test(e.run.runId)) bad(`run.runId ${JSON.stringify(e.run.runId)} is not a run number`);
+    if (e.run.runId !== undefined && !/^[0-9]{1,20}$/.test(e.run.runId))
+      bad(`run.runId ${JSON.stringify(e.run.runId)} is not a run number`);
   }
 }
 

@@ -41,11 +41,14 @@ describe('the CAM example', () => {
     const machine = new Set(await readdir(DEFAULT_DEBIAN_WHEELS_DIR).catch(() => [] as string[]));
     const differing = debian.filter((f) => !machine.has(f.filename)).map((f) => f.project);
     if (differing.length > 0) {
-      console.warn(`skipping ${differing.join(', ')}: this machine's Debian wheels are not the committed versions (${DEFAULT_DEBIAN_WHEELS_DIR})`);
+      console.warn(
+        `skipping ${differing.join(', ')}: this machine's Debian wheels are not the committed versions (${DEFAULT_DEBIAN_WHEELS_DIR})`,
+      );
     }
     const skip = (path: string) =>
-      differing.some((p) => path.startsWith(`public/simple/${p}/`) || (path.startsWith(`public/files/${p}-`) && !path.startsWith(`public/files/${p}_`))) ||
-      path === 'catalog.json';
+      differing.some(
+        (p) => path.startsWith(`public/simple/${p}/`) || (path.startsWith(`public/files/${p}-`) && !path.startsWith(`public/files/${p}_`)),
+      ) || path === 'catalog.json';
     const keys = (m: Map<string, Buffer>) => [...m.keys()].filter((k) => !skip(k)).sort();
     const changed = [...new Set([...keys(got), ...keys(want)])].filter((k) => !got.get(k)?.equals(want.get(k) ?? Buffer.alloc(0)));
     if (changed.length > 0) {
@@ -68,14 +71,21 @@ describe('the CAM example', () => {
     expect(priv.map((f) => f.version)).toEqual(expect.arrayContaining(['1.3.0.dev2', '2.2.0.dev3', '2.1.0b1', '3.2.0rc1']));
     expect(priv.filter((f) => f.yanked !== false).map((f) => f.filename)).toEqual(['cam_katcp-0.9.2-py3-none-any.whl']);
     // Markers and an extra used by another leaf.
-    expect(priv.flatMap((f) => f.requires)).toEqual(expect.arrayContaining(['tomli-compat>=1.0; python_version < "3.11"', 'procstat>=0.4; sys_platform == "linux"', 'cam-store[client]>=2.0']));
+    expect(priv.flatMap((f) => f.requires)).toEqual(
+      expect.arrayContaining([
+        'tomli-compat>=1.0; python_version < "3.11"',
+        'procstat>=0.4; sys_platform == "linux"',
+        'cam-store[client]>=2.0',
+      ]),
+    );
     // The decoy: a public cam-proxy with a higher version than any private one.
     const decoy = catalog.filter((f) => f.index === 'public' && f.project === 'cam-proxy');
     expect(decoy.map((f) => f.version)).toEqual(['99.0.0']);
     // Debian's real wheels.
     expect(catalog.filter((f) => f.origin === 'debian').map((f) => f.project)).toEqual(DEBIAN_WHEELS.map((d) => d.project));
     // Every distribution of the spec is in the catalog.
-    for (const d of CAM_DISTRIBUTIONS) for (const r of d.releases) expect(catalog.some((f) => f.project === d.name && f.version === r.version)).toBe(true);
+    for (const d of CAM_DISTRIBUTIONS)
+      for (const r of d.releases) expect(catalog.some((f) => f.project === d.name && f.version === r.version)).toBe(true);
   });
 
   it('fails with the Debian package to install when a real wheel is missing', async () => {

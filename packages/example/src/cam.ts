@@ -101,7 +101,12 @@ export const CAM_DISTRIBUTIONS: readonly ExampleDistribution[] = [
       { version: '1.0.0', requiresPython: LEAF_PY, requires: ['cam-core>=1.0', 'cam-katcp>=0.8'], extras: { client: ['tinyproto>=1.4'] } },
       { version: '1.1.0', requiresPython: LEAF_PY, requires: ['cam-core>=1.1', 'cam-katcp>=0.8'], extras: { client: ['tinyproto>=1.4'] } },
       { version: '2.0.0', requiresPython: LEAF_PY, requires: ['cam-core>=1.2', 'cam-katcp>=0.9'], extras: { client: ['tinyproto>=2.0'] } },
-      { version: '2.1.0b1', requiresPython: LEAF_PY, requires: ['cam-core>=1.2', 'cam-katcp>=0.9.1'], extras: { client: ['tinyproto>=2.1'] } },
+      {
+        version: '2.1.0b1',
+        requiresPython: LEAF_PY,
+        requires: ['cam-core>=1.2', 'cam-katcp>=0.9.1'],
+        extras: { client: ['tinyproto>=2.1'] },
+      },
     ],
   },
   {
@@ -125,11 +130,21 @@ export const CAM_DISTRIBUTIONS: readonly ExampleDistribution[] = [
     scripts: { 'cam-monitor': 'cam_monitor.__main__:main' },
     releases: [
       { version: '0.1.0', requiresPython: LEAF_PY, requires: ['cam-core>=1.0', 'cam-katcp>=0.8', 'cam-proxy>=1.0'] },
-      { version: '0.2.0', requiresPython: LEAF_PY, requires: ['cam-core>=1.1', 'cam-katcp>=0.9', 'cam-proxy>=2.0', 'procstat>=0.3; sys_platform == "linux"'] },
+      {
+        version: '0.2.0',
+        requiresPython: LEAF_PY,
+        requires: ['cam-core>=1.1', 'cam-katcp>=0.9', 'cam-proxy>=2.0', 'procstat>=0.3; sys_platform == "linux"'],
+      },
       {
         version: '0.3.0',
         requiresPython: LEAF_PY,
-        requires: ['cam-core>=1.2', 'cam-katcp>=0.9', 'cam-proxy>=2.0', 'procstat>=0.4; sys_platform == "linux"', 'wincounters>=1.0; sys_platform == "win32"'],
+        requires: [
+          'cam-core>=1.2',
+          'cam-katcp>=0.9',
+          'cam-proxy>=2.0',
+          'procstat>=0.4; sys_platform == "linux"',
+          'wincounters>=1.0; sys_platform == "win32"',
+        ],
       },
     ],
   },
@@ -267,13 +282,22 @@ function pythonInclude(python: string): string {
   const candidates: string[] = fromEnv ? [fromEnv] : [];
   if (!fromEnv) {
     try {
-      candidates.push(execFileSync(`python${python}`, ['-c', 'import sysconfig; print(sysconfig.get_paths()["include"])'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+      candidates.push(
+        execFileSync(`python${python}`, ['-c', 'import sysconfig; print(sysconfig.get_paths()["include"])'], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        }).trim(),
+      );
     } catch {
       /* no such interpreter: reported below */
     }
   }
   const found = candidates.find((d) => existsSync(join(d, 'Python.h')));
-  if (!found) throw new KarooError('unavailable', `no Python ${python} headers (Python.h) found; install python${python}-dev or set KAROO_PYTHON_INCLUDE to the directory holding Python.h`);
+  if (!found)
+    throw new KarooError(
+      'unavailable',
+      `no Python ${python} headers (Python.h) found; install python${python}-dev or set KAROO_PYTHON_INCLUDE to the directory holding Python.h`,
+    );
   return found;
 }
 
@@ -281,12 +305,18 @@ function pythonInclude(python: string): string {
  * The compiled extension of a distribution: the kept build when its key (source digest, flags,
  * ABI) matches, else compiled now with \`cc\` and kept.
  */
-export async function buildNative(sourceDir: string, ext: NativeExtension, rebuild = false): Promise<{ path: string; name: string; data: Buffer; compiled: boolean }> {
+export async function buildNative(
+  sourceDir: string,
+  ext: NativeExtension,
+  rebuild = false,
+): Promise<{ path: string; name: string; data: Buffer; compiled: boolean }> {
   const src = join(sourceDir, ext.source);
   const code = await readFile(src).catch(() => {
     throw new KarooError('input', `C source ${src} cannot be read`);
   });
-  const key = hexOf(sha256Of(JSON.stringify({ source: hexOf(sha256Of(code)), flags: NATIVE_CFLAGS, python: ext.python, soabi: ext.soabi }))).slice(0, 16);
+  const key = hexOf(
+    sha256Of(JSON.stringify({ source: hexOf(sha256Of(code)), flags: NATIVE_CFLAGS, python: ext.python, soabi: ext.soabi })),
+  ).slice(0, 16);
   const soName = `${basename(ext.module)}.${ext.soabi}.so`;
   const keptDir = join(sourceDir, 'prebuilt');
   const kept = join(keptDir, `${key}-${soName}`);
@@ -296,7 +326,9 @@ export async function buildNative(sourceDir: string, ext: NativeExtension, rebui
   try {
     const out = join(tmp, soName);
     try {
-      execFileSync('cc', [...NATIVE_CFLAGS, `-I${include}`, `-ffile-prefix-map=${sourceDir}=.`, '-o', out, src], { stdio: ['ignore', 'pipe', 'pipe'] });
+      execFileSync('cc', [...NATIVE_CFLAGS, `-I${include}`, `-ffile-prefix-map=${sourceDir}=.`, '-o', out, src], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } catch (e) {
       const err = e as { code?: string; stderr?: Buffer };
       if (err.code === 'ENOENT') throw new KarooError('unavailable', `compiling ${src} needs a C compiler: install gcc (cc)`);
@@ -405,7 +437,10 @@ export async function generateExample(options: GenerateExampleOptions): Promise<
           sha256: w.sha256,
           size: w.size,
           requiresPython: w.requiresPython,
-          requires: [...(r.requires ?? []), ...Object.entries(r.extras ?? {}).flatMap(([x, reqs]) => reqs.map((q) => `${q}; extra == "${x}"`))],
+          requires: [
+            ...(r.requires ?? []),
+            ...Object.entries(r.extras ?? {}).flatMap(([x, reqs]) => reqs.map((q) => `${q}; extra == "${x}"`)),
+          ],
           yanked: r.yanked ?? false,
           origin: 'generated',
         });
@@ -419,7 +454,10 @@ export async function generateExample(options: GenerateExampleOptions): Promise<
     const data = await readFile(path);
     const filename = path.slice(path.lastIndexOf('/') + 1);
     const info = readWheelMetadata(data, filename);
-    projects.public.push({ name: project, files: [{ filename, data, metadata: info.metadata, requiresPython: info.requiresPython, uploadTime: exampleUploadTime('debian', 0) }] });
+    projects.public.push({
+      name: project,
+      files: [{ filename, data, metadata: info.metadata, requiresPython: info.requiresPython, uploadTime: exampleUploadTime('debian', 0) }],
+    });
     catalog.push({
       index: 'public',
       project,

@@ -26,7 +26,10 @@ describe('the example C extension', () => {
     expect(readdirSync(join(a, 'prebuilt'))).toEqual([first.path.split('/').pop()]);
     expect((await buildNative(a, dist.native!)).compiled).toBe(false);
     const probe = join(work, 'probe.py');
-    writeFileSync(probe, 'import importlib.util, sys, json\nspec = importlib.util.spec_from_file_location("cam_signal._native", sys.argv[1])\nm = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(m)\nprint(json.dumps([m.rms([3.0, 4.0, 3.0, 4.0]), m.adler32(b"Wikipedia")]))\n');
+    writeFileSync(
+      probe,
+      'import importlib.util, sys, json\nspec = importlib.util.spec_from_file_location("cam_signal._native", sys.argv[1])\nm = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(m)\nprint(json.dumps([m.rms([3.0, 4.0, 3.0, 4.0]), m.adler32(b"Wikipedia")]))\n',
+    );
     const [rms, adler] = JSON.parse(execFileSync('python3.11', [probe, first.path], { encoding: 'utf8' })) as [number, number];
     expect(rms).toBeCloseTo(Math.sqrt(12.5), 9);
     expect(adler).toBe(0x11e60398);
@@ -37,7 +40,10 @@ describe('the example C extension', () => {
     cpSync(join(exampleDir, dist.source), c, { recursive: true });
     const kept = await buildNative(c, dist.native!);
     expect(kept.compiled).toBe(false);
-    writeFileSync(join(c, dist.native!.source), `/* changed */\n${execFileSync('cat', [join(c, dist.native!.source)], { encoding: 'utf8' })}`);
+    writeFileSync(
+      join(c, dist.native!.source),
+      `/* changed */\n${execFileSync('cat', [join(c, dist.native!.source)], { encoding: 'utf8' })}`,
+    );
     const again = await buildNative(c, dist.native!);
     expect(again.compiled).toBe(true);
     expect(again.path).not.toBe(kept.path);

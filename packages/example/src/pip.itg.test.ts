@@ -17,7 +17,15 @@ jest.setTimeout(180_000);
 const run = promisify(execFile);
 const exampleDir = fileURLToPath(new URL('../../../examples/cam/', import.meta.url));
 const indexDir = join(exampleDir, 'index');
-const TARGET = ['--only-binary=:all:', '--python-version', '3.11', '--platform', 'manylinux_2_28_x86_64', '--platform', 'manylinux_2_17_x86_64'];
+const TARGET = [
+  '--only-binary=:all:',
+  '--python-version',
+  '3.11',
+  '--platform',
+  'manylinux_2_28_x86_64',
+  '--platform',
+  'manylinux_2_17_x86_64',
+];
 
 /**
  * The interpreters to test with, themselves rather than pyenv shims: $KAROO_PYTHON, else
@@ -28,13 +36,22 @@ async function findPythons(): Promise<Array<{ py: string; pip: string }>> {
   if (process.env.KAROO_PYTHON) candidates.push(process.env.KAROO_PYTHON);
   else {
     if (existsSync('/usr/bin/python3')) candidates.push('/usr/bin/python3');
-    const onPath = await run('python3', ['-c', 'import sys; print(sys.executable)']).then((r) => r.stdout.trim(), () => undefined);
+    const onPath = await run('python3', ['-c', 'import sys; print(sys.executable)']).then(
+      (r) => r.stdout.trim(),
+      () => undefined,
+    );
     if (onPath) candidates.push(onPath);
   }
   const out: Array<{ py: string; pip: string }> = [];
   for (const py of candidates) {
-    const pip = await run(py, ['-c', 'import pip; print(pip.__version__)'], { env: cleanEnv() }).then((r) => r.stdout.trim(), () => undefined);
-    const real = await run(py, ['-c', 'import os, sys; print(os.path.realpath(sys.executable))']).then((r) => r.stdout.trim(), () => py);
+    const pip = await run(py, ['-c', 'import pip; print(pip.__version__)'], { env: cleanEnv() }).then(
+      (r) => r.stdout.trim(),
+      () => undefined,
+    );
+    const real = await run(py, ['-c', 'import os, sys; print(os.path.realpath(sys.executable))']).then(
+      (r) => r.stdout.trim(),
+      () => py,
+    );
     if (pip && !out.some((o) => o.py === real)) out.push({ py: real, pip });
   }
   if (out.length === 0) throw new Error('no python3 with pip found; run scripts/ensure-deps.sh');
@@ -67,7 +84,12 @@ let pub: IndexServer;
 let catalog: CatalogFile[];
 const children: ChildProcess[] = [];
 
-async function pipResolve(requirements: string[], indexUrl: string, extraIndexUrl: string, extraArgs: string[] = []): Promise<Map<string, Resolved>> {
+async function pipResolve(
+  requirements: string[],
+  indexUrl: string,
+  extraIndexUrl: string,
+  extraArgs: string[] = [],
+): Promise<Map<string, Resolved>> {
   const dir = await mkdtemp(join(tmp, 'resolve-'));
   const report = join(dir, 'report.json');
   const args = ['-m', 'pip', '--isolated', 'install', '--dry-run', '--ignore-installed', '--report', report, '--index-url', indexUrl];
@@ -76,23 +98,52 @@ async function pipResolve(requirements: string[], indexUrl: string, extraIndexUr
     await run(py, args, { env: cleanEnv(), maxBuffer: 16 << 20 });
   } catch (e) {
     const err = e as { stderr?: string; code?: number };
-    throw new Error(`pip failed (exit ${err.code}): ${(err.stderr ?? '').split('\n').filter((l) => l.startsWith('ERROR')).join(' | ')}`);
+    throw new Error(
+      `pip failed (exit ${err.code}): ${(err.stderr ?? '')
+        .split('\n')
+        .filter((l) => l.startsWith('ERROR'))
+        .join(' | ')}`,
+      { cause: e },
+    );
   }
   const r = JSON.parse(await readFile(report, 'utf8')) as {
-    install: Array<{ metadata: { name: string; version: string }; download_info: { url: string; archive_info: { hashes?: { sha256: string }; hash?: string } } }>;
+    install: Array<{
+      metadata: { name: string; version: string };
+      download_info: { url: string; archive_info: { hashes?: { sha256: string }; hash?: string } };
+    }>;
   };
   return new Map(
     r.install.map((i) => [
       i.metadata.name,
-      { version: i.metadata.version, url: i.download_info.url, sha256: i.download_info.archive_info.hashes?.sha256 ?? i.download_info.archive_info.hash!.replace('sha256=', '') },
+      {
+        version: i.metadata.version,
+        url: i.download_info.url,
+        sha256: i.download_info.archive_info.hashes?.sha256 ?? i.download_info.archive_info.hash!.replace('sha256=', ''),
+      },
     ]),
   );
 }
 
 const versions = (m: Map<string, Resolved>) => Object.fromEntries([...m].map(([k, v]) => [k, v.version]).sort());
 
-const PORTAL = { 'cam-core': '1.2.0', 'cam-katcp': '0.9.1', 'cam-portal': '1.2.0', 'cam-proxy': '2.1.0', 'cam-store': '2.0.0', tinyproto: '2.1.0', wheel: '0.38.4' };
-const SYSTEM_PINS = ['cam-core==1.2.0', 'cam-katcp==0.9.1', 'cam-store==2.0.0', 'cam-proxy==2.2.0.dev3', 'cam-monitor==0.3.0', 'cam-scheduler==3.0.0', 'cam-portal==1.2.0'];
+const PORTAL = {
+  'cam-core': '1.2.0',
+  'cam-katcp': '0.9.1',
+  'cam-portal': '1.2.0',
+  'cam-proxy': '2.1.0',
+  'cam-store': '2.0.0',
+  tinyproto: '2.1.0',
+  wheel: '0.38.4',
+};
+const SYSTEM_PINS = [
+  'cam-core==1.2.0',
+  'cam-katcp==0.9.1',
+  'cam-store==2.0.0',
+  'cam-proxy==2.2.0.dev3',
+  'cam-monitor==0.3.0',
+  'cam-scheduler==3.0.0',
+  'cam-portal==1.2.0',
+];
 const SYSTEM = {
   'cam-core': '1.2.0',
   'cam-katcp': '0.9.1',
@@ -171,7 +222,8 @@ describe.each(PYTHONS)('the example indexes under the real pip ($pip, $py)', ({ 
     expect(r.get('procstat')!.url).toMatch(/procstat-0\.4\.0-py3-none-manylinux_2_17_x86_64\.manylinux2014_x86_64\.whl$/);
     expect(r.has('wincounters')).toBe(false);
     // Debian's real wheels are real dependencies.
-    for (const d of ['pip', 'setuptools', 'wheel']) expect(catalog.find((f) => f.project === d && f.origin === 'debian')!.version).toBe(SYSTEM[d as 'pip']);
+    for (const d of ['pip', 'setuptools', 'wheel'])
+      expect(catalog.find((f) => f.project === d && f.origin === 'debian')!.version).toBe(SYSTEM[d as 'pip']);
   });
 
   it('hold a decoy: pip alone takes the public cam-proxy 99.0.0 unless the leaf is pinned', async () => {
@@ -223,7 +275,9 @@ describe.each(PYTHONS)('the example indexes under the real pip ($pip, $py)', ({ 
       const r = await pipResolve(['cam-core==1.2.0'], secured.urlFor('simple/', { auth: true }), pub.urlFor('simple/'));
       expect(r.get('cam-core')!.version).toBe('1.2.0');
       expect(secured.requests.some((q) => q.status === 200 && q.user === 'ci')).toBe(true);
-      await expect(pipResolve(['cam-core==1.2.0'], secured.urlFor('simple/'), pub.urlFor('simple/'), ['--no-input'])).rejects.toThrow(/pip failed/);
+      await expect(pipResolve(['cam-core==1.2.0'], secured.urlFor('simple/'), pub.urlFor('simple/'), ['--no-input'])).rejects.toThrow(
+        /pip failed/,
+      );
       expect(secured.requests.some((q) => q.status === 401)).toBe(true);
     } finally {
       await secured.close();
@@ -241,7 +295,17 @@ describe('the example wheels installed by pip --require-hashes', () => {
     await writeFile(lockFile, [...r].map(([n, x]) => `${n}==${x.version} --hash=sha256:${x.sha256}\n`).join(''));
     venv = join(tmp, 'venv');
     await run(py, ['-m', 'venv', '--without-pip', venv], { env: cleanEnv() });
-    const args = ['-m', 'pip', '--isolated', '--python', join(venv, 'bin/python'), 'install', '--no-index', '--require-hashes', '--no-deps'];
+    const args = [
+      '-m',
+      'pip',
+      '--isolated',
+      '--python',
+      join(venv, 'bin/python'),
+      'install',
+      '--no-index',
+      '--require-hashes',
+      '--no-deps',
+    ];
     args.push('--find-links', join(indexDir, 'private/files'), '--find-links', join(indexDir, 'public/files'), '-r', lockFile);
     await run(py, args, { env: cleanEnv(), maxBuffer: 16 << 20 });
   });
@@ -296,11 +360,15 @@ describe('the example wheels installed by pip --require-hashes', () => {
       });
       return JSON.parse(rendered) as Record<string, unknown>;
     };
-    const inventory: { environment: string; nodes: Array<{ name: string; role: string; address: string; services: Array<{ name: string; port: number }> }> } = {
+    const inventory: {
+      environment: string;
+      nodes: Array<{ name: string; role: string; address: string; services: Array<{ name: string; port: number }> }>;
+    } = {
       environment: env.name,
       nodes: config.nodes.map((n) => ({ name: n.name, role: n.role, address: '127.0.0.1', services: [] })),
     };
-    const place = (node: string, name: string, url: string) => inventory.nodes.find((n) => n.name === node)!.services.push({ name, port: Number(new URL(url).port) });
+    const place = (node: string, name: string, url: string) =>
+      inventory.nodes.find((n) => n.name === node)!.services.push({ name, port: Number(new URL(url).port) });
     const byRole = (role: string) => config.nodes.filter((n) => n.role === role);
 
     const local: Record<string, unknown> = {};

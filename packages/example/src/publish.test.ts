@@ -32,7 +32,13 @@ describe('upload times in an index tree, and publishing to it', () => {
   it('writes PEP 700 upload-time in JSON pages only, and publishing keeps every file as it was', async () => {
     const dir = join(tmp, 'ix');
     await writeIndex(dir, [
-      { name: 'tinyproto', files: [{ ...wheelFile(w('tinyproto', '1.0.0'), { yanked: 'bad' }), uploadTime: '2025-01-01T00:00:00.000000Z' }, wheelFile(w('tinyproto', '1.1.0'))] },
+      {
+        name: 'tinyproto',
+        files: [
+          { ...wheelFile(w('tinyproto', '1.0.0'), { yanked: 'bad' }), uploadTime: '2025-01-01T00:00:00.000000Z' },
+          wheelFile(w('tinyproto', '1.1.0')),
+        ],
+      },
     ]);
     const page = JSON.parse(await readFile(join(dir, 'simple/tinyproto/index.json'), 'utf8'));
     expect(page.meta['api-version']).toBe('1.1');
@@ -43,7 +49,10 @@ describe('upload times in an index tree, and publishing to it', () => {
     await publishToIndex(dir, []);
     expect(await tree(dir)).toEqual(before);
 
-    await publishToIndex(dir, [{ name: 'tinyproto', files: [{ ...wheelFile(w('tinyproto', '2.0.0')), uploadTime: '2025-02-01T00:00:00Z' }] }, { name: 'other', files: [wheelFile(w('other', '1.0'))] }]);
+    await publishToIndex(dir, [
+      { name: 'tinyproto', files: [{ ...wheelFile(w('tinyproto', '2.0.0')), uploadTime: '2025-02-01T00:00:00Z' }] },
+      { name: 'other', files: [wheelFile(w('other', '1.0'))] },
+    ]);
     const after = JSON.parse(await readFile(join(dir, 'simple/tinyproto/index.json'), 'utf8'));
     expect(after.files.map((f: Record<string, unknown>) => [f.filename, f.yanked, f['upload-time']])).toEqual([
       ['tinyproto-1.0.0-py3-none-any.whl', 'bad', '2025-01-01T00:00:00.000000Z'],
@@ -54,6 +63,8 @@ describe('upload times in an index tree, and publishing to it', () => {
   });
 
   it('refuses an upload time that is not a date-time', async () => {
-    await expect(writeIndex(join(tmp, 'bad'), [{ name: 'x', files: [{ ...wheelFile(w('x', '1.0')), uploadTime: 'today' }] }])).rejects.toThrow('upload time "today" of x-1.0-py3-none-any.whl is not an RFC 3339 date-time');
+    await expect(
+      writeIndex(join(tmp, 'bad'), [{ name: 'x', files: [{ ...wheelFile(w('x', '1.0')), uploadTime: 'today' }] }]),
+    ).rejects.toThrow('upload time "today" of x-1.0-py3-none-any.whl is not an RFC 3339 date-time');
   });
 });

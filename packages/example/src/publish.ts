@@ -11,9 +11,11 @@ import { writeIndex, type IndexFileInput, type IndexProjectInput, type IndexTree
  */
 export async function publishToIndex(dir: string, projects: readonly IndexProjectInput[]): Promise<IndexTree> {
   const simple = join(dir, 'simple');
-  const names = (await readdir(simple, { withFileTypes: true }).catch(() => {
-    throw new KarooError('input', `${dir} is not an index tree (no simple/); write it with writeIndex first`);
-  }))
+  const names = (
+    await readdir(simple, { withFileTypes: true }).catch(() => {
+      throw new KarooError('input', `${dir} is not an index tree (no simple/); write it with writeIndex first`);
+    })
+  )
     .filter((e) => e.isDirectory())
     .map((e) => e.name)
     .sort();

@@ -88,10 +88,14 @@ describe('serveIndex', () => {
   it('requires basic auth when configured, and logs the user', async () => {
     authed.clearLog();
     expect((await fetch(authed.urlFor('simple/'))).status).toBe(401);
-    const bad = await fetch(authed.urlFor('simple/'), { headers: { authorization: `Basic ${Buffer.from('ci:wrong').toString('base64')}` } });
+    const bad = await fetch(authed.urlFor('simple/'), {
+      headers: { authorization: `Basic ${Buffer.from('ci:wrong').toString('base64')}` },
+    });
     expect(bad.status).toBe(401);
     expect(bad.headers.get('www-authenticate')).toMatch(/^Basic /);
-    const ok = await fetch(authed.urlFor('simple/'), { headers: { authorization: `Basic ${Buffer.from('ci:s3cr:et').toString('base64')}` } });
+    const ok = await fetch(authed.urlFor('simple/'), {
+      headers: { authorization: `Basic ${Buffer.from('ci:s3cr:et').toString('base64')}` },
+    });
     expect(ok.status).toBe(200);
     expect(authed.urlFor('simple/', { auth: true })).toBe(`http://ci:s3cr%3Aet@127.0.0.1:${authed.port}/simple/`);
     expect(authed.requests.map((r) => [r.status, r.user])).toEqual([
@@ -102,6 +106,8 @@ describe('serveIndex', () => {
   });
 
   it('refuses a missing directory with a clear error', async () => {
-    await expect(serveIndex(join(tmp, 'missing'))).rejects.toThrow(`index directory ${join(tmp, 'missing')} does not exist; generate it first`);
+    await expect(serveIndex(join(tmp, 'missing'))).rejects.toThrow(
+      `index directory ${join(tmp, 'missing')} does not exist; generate it first`,
+    );
   });
 });

@@ -68,7 +68,8 @@ function parseAccept(header: string | undefined): Array<{ type: string; q: numbe
 export function negotiate(accept: string | undefined, offered: readonly IndexFormat[]): Choice | undefined {
   const ranges = parseAccept(accept);
   const candidates: Array<Choice & { types: string[] }> = [];
-  if (offered.includes('json')) candidates.push({ format: 'json', contentType: SIMPLE_JSON, types: [SIMPLE_JSON, 'application/vnd.pypi.simple.latest+json'] });
+  if (offered.includes('json'))
+    candidates.push({ format: 'json', contentType: SIMPLE_JSON, types: [SIMPLE_JSON, 'application/vnd.pypi.simple.latest+json'] });
   if (offered.includes('html')) {
     candidates.push({ format: 'html', contentType: SIMPLE_HTML, types: [SIMPLE_HTML, 'application/vnd.pypi.simple.latest+html'] });
     candidates.push({ format: 'html', contentType: HTML_TYPE, types: ['text/html'] });
@@ -83,7 +84,12 @@ export function negotiate(accept: string | undefined, offered: readonly IndexFor
       // A wildcard answers with plain HTML when HTML is offered: it is what a browser or old client wants.
       const pref = specific === 2 ? 0 : c.contentType === HTML_TYPE ? 0 : 1;
       const rank = { c: { format: c.format, contentType: c.contentType }, q: r.q, specific, order: pref * 10 + order };
-      if (!best || rank.q > best.q || (rank.q === best.q && (rank.specific > best.specific || (rank.specific === best.specific && rank.order < best.order)))) best = rank;
+      if (
+        !best ||
+        rank.q > best.q ||
+        (rank.q === best.q && (rank.specific > best.specific || (rank.specific === best.specific && rank.order < best.order)))
+      )
+        best = rank;
     }
   });
   return best?.c;
@@ -147,7 +153,14 @@ export async function serveIndex(dir: string, options: ServeIndexOptions = {}): 
     if (info.isDirectory()) {
       if (!url.pathname.endsWith('/')) return send(301, 'moved\n', { location: `${url.pathname}/${url.search}` });
       const have: IndexFormat[] = [];
-      for (const f of formats) if (await stat(join(path, `index.${f}`)).then((s) => s.isFile(), () => false)) have.push(f);
+      for (const f of formats)
+        if (
+          await stat(join(path, `index.${f}`)).then(
+            (s) => s.isFile(),
+            () => false,
+          )
+        )
+          have.push(f);
       if (have.length === 0) return send(404, 'not found\n');
       const choice = negotiate(url.searchParams.get('format') ?? req.headers.accept, have);
       if (!choice) return send(406, `not acceptable; offered: ${have.map((f) => (f === 'json' ? SIMPLE_JSON : SIMPLE_HTML)).join(', ')}\n`);
@@ -177,7 +190,14 @@ export async function serveIndex(dir: string, options: ServeIndexOptions = {}): 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) {
-        requests.push({ method: req.method ?? '', path: req.url ?? '', accept: req.headers.accept, status: 500, contentType: 'text/plain', user: undefined });
+        requests.push({
+          method: req.method ?? '',
+          path: req.url ?? '',
+          accept: req.headers.accept,
+          status: 500,
+          contentType: 'text/plain',
+          user: undefined,
+        });
         res.writeHead(500, { 'content-type': 'text/plain' });
         res.end(`internal error: ${String(e)}\n`);
       } else res.destroy();

@@ -8,13 +8,23 @@ import { SIMPLE_HTML, SIMPLE_JSON, wheelFile, writeIndex, type IndexProjectInput
 import { buildWheel } from './wheel.js';
 
 const w = (name: string, version: string, extra: Partial<Parameters<typeof buildWheel>[0]> = {}) =>
-  buildWheel({ name, version, requiresPython: '>=3.9,<4', files: { [`${name.replace(/-/g, '_').toLowerCase()}/__init__.py`]: `V = "${version}"\n` }, ...extra });
+  buildWheel({
+    name,
+    version,
+    requiresPython: '>=3.9,<4',
+    files: { [`${name.replace(/-/g, '_').toLowerCase()}/__init__.py`]: `V = "${version}"\n` },
+    ...extra,
+  });
 
 const projects = (): IndexProjectInput[] => [
   { name: 'Zeta_Pkg', files: [wheelFile(w('Zeta_Pkg', '1.0'))] },
   {
     name: 'alpha',
-    files: [wheelFile(w('alpha', '1.10.0')), wheelFile(w('alpha', '1.2.0'), { yanked: 'broken <b>"quoted"</b>' }), wheelFile(w('alpha', '1.9.0rc1'))],
+    files: [
+      wheelFile(w('alpha', '1.10.0')),
+      wheelFile(w('alpha', '1.2.0'), { yanked: 'broken <b>"quoted"</b>' }),
+      wheelFile(w('alpha', '1.9.0rc1')),
+    ],
   },
 ];
 
@@ -24,7 +34,13 @@ async function treeFiles(dir: string): Promise<Map<string, string>> {
     for (const e of await readdir(d, { withFileTypes: true })) {
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);
-      else out.set(relative(dir, p), createHash('sha256').update(await readFile(p)).digest('hex'));
+      else
+        out.set(
+          relative(dir, p),
+          createHash('sha256')
+            .update(await readFile(p))
+            .digest('hex'),
+        );
     }
   };
   await walk(dir);
@@ -122,7 +138,9 @@ describe('writeIndex', () => {
     await expect(writeIndex(join(tmp, 'd'), [{ name: 'gamma', files: [{ filename: built.filename, data: built.data }] }])).rejects.toThrow(
       /wheel beta-1.0-py3-none-any.whl is named "beta" in its METADATA, not "gamma"/,
     );
-    await expect(writeIndex(join(tmp, 'e'), [{ name: 'beta', files: [wheelFile(built), wheelFile(built)] }])).rejects.toThrow(/given twice/);
+    await expect(writeIndex(join(tmp, 'e'), [{ name: 'beta', files: [wheelFile(built), wheelFile(built)] }])).rejects.toThrow(
+      /given twice/,
+    );
   });
 });
 

@@ -142,14 +142,16 @@ export async function writeIndex(dir: string, projects: readonly IndexProjectInp
   for (const name of names) {
     const files: IndexFileEntry[] = [];
     for (const f of byName.get(name)!.flatMap((p) => p.files)) {
-      if (f.filename.includes('/') || f.filename.startsWith('.')) throw new KarooError('input', `index file name "${f.filename}" must be a plain file name`);
+      if (f.filename.includes('/') || f.filename.startsWith('.'))
+        throw new KarooError('input', `index file name "${f.filename}" must be a plain file name`);
       if (seenFiles.has(f.filename)) throw new KarooError('input', `index file "${f.filename}" is given twice`);
       seenFiles.add(f.filename);
       let metadata = f.metadata;
       let requiresPython = f.requiresPython;
       if (metadata === undefined) {
         const info = readWheelMetadata(f.data, f.filename);
-        if (normalizeName(info.name) !== name) throw new KarooError('input', `wheel ${f.filename} is named "${info.name}" in its METADATA, not "${name}"`);
+        if (normalizeName(info.name) !== name)
+          throw new KarooError('input', `wheel ${f.filename} is named "${info.name}" in its METADATA, not "${name}"`);
         metadata = info.metadata;
         requiresPython ??= info.requiresPython;
       }
@@ -171,7 +173,10 @@ export async function writeIndex(dir: string, projects: readonly IndexProjectInp
       });
     }
     files.sort((a, b) => compareVersionStrings(a.version, b.version) || (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
-    out.push({ path: `simple/${name}/index.html`, data: projectHtml(name, files) }, { path: `simple/${name}/index.json`, data: projectJson(name, files) });
+    out.push(
+      { path: `simple/${name}/index.html`, data: projectHtml(name, files) },
+      { path: `simple/${name}/index.json`, data: projectJson(name, files) },
+    );
     entries.push({ name, files });
   }
   out.push(

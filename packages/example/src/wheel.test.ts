@@ -65,7 +65,9 @@ describe('buildWheel', () => {
     expect(files.get('cam_store-2.1.0b1.dist-info/WHEEL')!.toString()).toBe(
       'Wheel-Version: 1.0\nGenerator: karoo-example (0.1.0)\nRoot-Is-Purelib: true\nTag: py3-none-any\n',
     );
-    expect(files.get('cam_store-2.1.0b1.dist-info/entry_points.txt')!.toString()).toBe('[console_scripts]\ncam-store = cam_store.__main__:main\n');
+    expect(files.get('cam_store-2.1.0b1.dist-info/entry_points.txt')!.toString()).toBe(
+      '[console_scripts]\ncam-store = cam_store.__main__:main\n',
+    );
     const record = files.get('cam_store-2.1.0b1.dist-info/RECORD')!.toString().trimEnd().split('\n');
     expect(record.at(-1)).toBe('cam_store-2.1.0b1.dist-info/RECORD,,');
     expect(record).toHaveLength(files.size);
@@ -81,7 +83,9 @@ describe('buildWheel', () => {
   it('expands compressed platform tags and marks platform wheels not purelib', () => {
     const w = buildWheel({ ...spec, tag: 'py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64' });
     expect(w.filename).toBe('cam_store-2.1.0b1-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl');
-    const wheel = readZip(w.data).find((e) => e.name.endsWith('/WHEEL'))!.data.toString();
+    const wheel = readZip(w.data)
+      .find((e) => e.name.endsWith('/WHEEL'))!
+      .data.toString();
     expect(wheel).toContain('Root-Is-Purelib: false\nTag: py3-none-manylinux_2_17_x86_64\nTag: py3-none-manylinux2014_x86_64\n');
   });
 

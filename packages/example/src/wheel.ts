@@ -60,7 +60,8 @@ function b64urlSha256(data: Uint8Array): string {
 
 function expandTags(tag: string): string[] {
   const parts = tag.split('-');
-  if (parts.length !== 3 || parts.some((p) => p === '')) throw new KarooError('input', `wheel tag "${tag}" is not of the form python-abi-platform`);
+  if (parts.length !== 3 || parts.some((p) => p === ''))
+    throw new KarooError('input', `wheel tag "${tag}" is not of the form python-abi-platform`);
   const [py, abi, plat] = parts.map((p) => p.split('.')) as [string[], string[], string[]];
   const out: string[] = [];
   for (const a of py) for (const b of abi) for (const c of plat) out.push(`${a}-${b}-${c}`);
@@ -81,7 +82,8 @@ export function wheelMetadata(spec: WheelSpec): string {
   const lines = ['Metadata-Version: 2.1', `Name: ${spec.name}`, `Version: ${normalizeVersion(spec.version)}`];
   if (spec.summary !== undefined) lines.push(`Summary: ${spec.summary}`);
   for (const [k, v] of Object.entries(spec.headers ?? {})) {
-    if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(k) || /[\r\n]/.test(v)) throw new KarooError('input', `METADATA header "${k}" of ${spec.name} is not a single-line header`);
+    if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(k) || /[\r\n]/.test(v))
+      throw new KarooError('input', `METADATA header "${k}" of ${spec.name} is not a single-line header`);
     lines.push(`${k}: ${v}`);
   }
   if (spec.requiresPython !== undefined) lines.push(`Requires-Python: ${spec.requiresPython}`);
@@ -111,13 +113,20 @@ export function buildWheel(spec: WheelSpec): BuiltWheel {
 
   const payload = Object.keys(spec.files).sort();
   for (const p of payload) {
-    if (p.startsWith('/') || p.split('/').includes('..') || /[,"\r\n]/.test(p)) throw new KarooError('input', `wheel path "${p}" of ${spec.name} is not a plain relative path`);
-    if (p.startsWith(`${distInfo}/`)) throw new KarooError('input', `wheel path "${p}" of ${spec.name} is generated; do not give it in files`);
+    if (p.startsWith('/') || p.split('/').includes('..') || /[,"\r\n]/.test(p))
+      throw new KarooError('input', `wheel path "${p}" of ${spec.name} is not a plain relative path`);
+    if (p.startsWith(`${distInfo}/`))
+      throw new KarooError('input', `wheel path "${p}" of ${spec.name} is generated; do not give it in files`);
   }
 
   const metadata = enc(wheelMetadata(spec));
   const wheel = enc(
-    ['Wheel-Version: 1.0', `Generator: ${spec.generator ?? DEFAULT_GENERATOR}`, `Root-Is-Purelib: ${pure ? 'true' : 'false'}`, ...tags.map((t) => `Tag: ${t}`)].join('\n') + '\n',
+    [
+      'Wheel-Version: 1.0',
+      `Generator: ${spec.generator ?? DEFAULT_GENERATOR}`,
+      `Root-Is-Purelib: ${pure ? 'true' : 'false'}`,
+      ...tags.map((t) => `Tag: ${t}`),
+    ].join('\n') + '\n',
   );
   const entries: Array<{ name: string; data: Buffer }> = payload.map((p) => ({ name: p, data: enc(spec.files[p]!) }));
   entries.push({ name: `${distInfo}/METADATA`, data: metadata }, { name: `${distInfo}/WHEEL`, data: wheel });
@@ -134,7 +143,9 @@ export function buildWheel(spec: WheelSpec): BuiltWheel {
       .join('\n');
     entries.push({ name: `${distInfo}/entry_points.txt`, data: enc(text) });
   }
-  const tops = [...new Set(payload.map((p) => p.split('/')[0]!).map((t) => t.replace(/\.py$/, '')))].filter((t) => !t.endsWith('.data')).sort();
+  const tops = [...new Set(payload.map((p) => p.split('/')[0]!).map((t) => t.replace(/\.py$/, '')))]
+    .filter((t) => !t.endsWith('.data'))
+    .sort();
   if (tops.length > 0) entries.push({ name: `${distInfo}/top_level.txt`, data: enc(tops.map((t) => `${t}\n`).join('')) });
   const recordName = `${distInfo}/RECORD`;
   const record = entries.map((e) => `${e.name},sha256=${b64urlSha256(e.data)},${e.data.length}\n`).join('') + `${recordName},,\n`;

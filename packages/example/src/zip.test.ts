@@ -40,7 +40,11 @@ describe('zip', () => {
   it('round-trips deflated entries', () => {
     const z = writeZip(entries, { compression: 'deflate', level: 9 });
     expect(z.length).toBeLessThan(writeZip(entries).length);
-    expect(readZip(z).find((e) => e.name === 'a.txt')!.data.toString()).toBe('one\n'.repeat(100));
+    expect(
+      readZip(z)
+        .find((e) => e.name === 'a.txt')!
+        .data.toString(),
+    ).toBe('one\n'.repeat(100));
   });
 
   it('rejects duplicate and unsafe names, and damaged archives', () => {

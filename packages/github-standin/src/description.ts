@@ -196,7 +196,8 @@ export class GitHubDescription {
   }
 
   private response(op: Operation, status: number): { obj: JsonObject; pointer: string } | undefined {
-    const responses = (((this.doc.paths as JsonObject)[op.path] as JsonObject)[op.method.toLowerCase()] as JsonObject).responses as JsonObject;
+    const responses = (((this.doc.paths as JsonObject)[op.path] as JsonObject)[op.method.toLowerCase()] as JsonObject)
+      .responses as JsonObject;
     const raw = responses[String(status)];
     if (raw === undefined) return undefined;
     const ref = (raw as JsonObject).$ref;
@@ -288,7 +289,8 @@ function formatErrors(errors: ErrorObject[] | null | undefined, root: string): s
   const out: string[] = [];
   for (const e of errors) {
     let what = e.message ?? e.keyword;
-    if (e.keyword === 'additionalProperties') what = `has unknown property "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+    if (e.keyword === 'additionalProperties')
+      what = `has unknown property "${(e.params as { additionalProperty: string }).additionalProperty}"`;
     if (e.keyword === 'enum') what = `must be one of ${JSON.stringify((e.params as { allowedValues: unknown[] }).allowedValues)}`;
     const path = root === '' ? e.instancePath.replace(/^\/v(?=\/|$)/, '') : e.instancePath;
     const line = `${root}${path} ${what}`.trim();

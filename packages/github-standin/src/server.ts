@@ -15,7 +15,13 @@ export interface TokenGrant {
 }
 
 export const READ_ONLY: Permissions = { issues: 'read', pull_requests: 'read', deployments: 'read', statuses: 'read', contents: 'read' };
-export const WRITE_ALL: Permissions = { issues: 'write', pull_requests: 'write', deployments: 'write', statuses: 'write', contents: 'write' };
+export const WRITE_ALL: Permissions = {
+  issues: 'write',
+  pull_requests: 'write',
+  deployments: 'write',
+  statuses: 'write',
+  contents: 'write',
+};
 
 export interface RecordedRequest {
   readonly method: string;
@@ -46,7 +52,12 @@ export interface Fault {
 export const faults = {
   /** A token that may not write (fork pull requests, missing `permissions:`). */
   forbidden(operationId?: string, times = 1): Fault {
-    return { operationId, status: 403, times, body: { message: 'Resource not accessible by integration', documentation_url: DOCS, status: '403' } };
+    return {
+      operationId,
+      status: 403,
+      times,
+      body: { message: 'Resource not accessible by integration', documentation_url: DOCS, status: '403' },
+    };
   },
   notFound(operationId?: string, times = 1): Fault {
     return { operationId, status: 404, times, body: { message: 'Not Found', documentation_url: DOCS, status: '404' } };
@@ -61,7 +72,8 @@ export const faults = {
       body: {
         message:
           'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0000:0000:0000000:0000000:00000000.',
-        documentation_url: 'https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+        documentation_url:
+          'https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
         status: String(options.status ?? 403),
       },
     };
@@ -331,10 +343,18 @@ export class GitHubStandin {
 
   /** Issues of a repository (not pull requests), by number. */
   issues(fullName: string): Array<{ number: number; title: string; body: string; state: string; labels: string[] }> {
-    return [...(this.repo(fullName).issues ?? new Map<number, Issue>()).values()].map(({ number, title, body, state, labels }) => ({ number, title, body, state, labels: [...labels] }));
+    return [...(this.repo(fullName).issues ?? new Map<number, Issue>()).values()].map(({ number, title, body, state, labels }) => ({
+      number,
+      title,
+      body,
+      state,
+      labels: [...labels],
+    }));
   }
 
-  deployments(fullName: string): Array<{ id: number; environment: string; ref: string; sha: string; payload: unknown; statuses: string[] }> {
+  deployments(
+    fullName: string,
+  ): Array<{ id: number; environment: string; ref: string; sha: string; payload: unknown; statuses: string[] }> {
     return [...this.repo(fullName).deployments.values()].map((d) => ({
       id: d.id,
       environment: d.environment,
@@ -348,7 +368,12 @@ export class GitHubStandin {
   /** Git refs created through the API, with the message of the tag object each points at (if any). */
   gitRefs(fullName: string): Array<{ ref: string; sha: string; type: string; message?: string }> {
     const r = this.repo(fullName);
-    return [...(r.refs ?? new Map()).entries()].map(([ref, o]) => ({ ref, sha: o.sha, type: o.type, message: r.gitTags?.get(o.sha)?.message }));
+    return [...(r.refs ?? new Map()).entries()].map(([ref, o]) => ({
+      ref,
+      sha: o.sha,
+      type: o.type,
+      message: r.gitTags?.get(o.sha)?.message,
+    }));
   }
 
   commitStatuses(fullName: string): Array<{ sha: string; state: string; context: string; description: string | null }> {
@@ -383,7 +408,9 @@ export class GitHubStandin {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     if (this.violationList.length) {
-      throw new Error(`GitHub stand-in saw ${this.violationList.length} request(s) GitHub would not accept:\n${this.violationList.join('\n')}`);
+      throw new Error(
+        `GitHub stand-in saw ${this.violationList.length} request(s) GitHub would not accept:\n${this.violationList.join('\n')}`,
+      );
     }
   }
 
@@ -491,7 +518,8 @@ export class GitHubStandin {
     }
 
     const answer = this.route(op, match.params, url.searchParams, body, grant);
-    if (answer.status === 501) this.violationList.push(`${where}: ${op.operationId} is allowed by GitHub but not implemented by the stand-in`);
+    if (answer.status === 501)
+      this.violationList.push(`${where}: ${op.operationId} is allowed by GitHub but not implemented by the stand-in`);
     if (answer.body !== undefined && answer.status < 300) {
       const bad = this.description.checkResponse(op, answer.status, answer.body);
       if (bad.length) {
@@ -511,7 +539,13 @@ export class GitHubStandin {
     return { login: g.login ?? 'github-actions[bot]', permissions: g.permissions ?? WRITE_ALL };
   }
 
-  private route(op: Operation, p: Record<string, string>, q: URLSearchParams, body: unknown, grant: { login: string; permissions: Permissions; issued?: boolean }): HttpAnswer {
+  private route(
+    op: Operation,
+    p: Record<string, string>,
+    q: URLSearchParams,
+    body: unknown,
+    grant: { login: string; permissions: Permissions; issued?: boolean },
+  ): HttpAnswer {
     const repo = this.repos.get(key(p.owner ?? '', p.repo ?? ''));
     if (!repo) return error(404, 'Not Found');
     const b = (body ?? {}) as Record<string, unknown>;
@@ -521,7 +555,8 @@ export class GitHubStandin {
     // (a job's GITHUB_TOKEN from its permissions:); public repositories are readable by any token.
     const readScopes = READ_SCOPES[op.operationId];
     const levels = grant.permissions as Record<string, string | undefined>;
-    if (grant.issued && repo.private && readScopes && !readScopes.some((s) => levels[s] === 'read' || levels[s] === 'write')) return forbidden();
+    if (grant.issued && repo.private && readScopes && !readScopes.some((s) => levels[s] === 'read' || levels[s] === 'write'))
+      return forbidden();
     const api = `${this.url}/repos/${repo.owner}/${repo.name}`;
     switch (op.operationId) {
       case 'repos/get':
@@ -537,7 +572,11 @@ export class GitHubStandin {
         const base = q.get('base');
         const all = [...repo.pulls.values()]
           .filter(() => state !== 'closed')
-          .filter((pr) => !head || head.toLowerCase() === `${splitRepo(pr.headRepo ?? `${repo.owner}/${repo.name}`)[0]}:${pr.headRef ?? 'topic'}`.toLowerCase())
+          .filter(
+            (pr) =>
+              !head ||
+              head.toLowerCase() === `${splitRepo(pr.headRepo ?? `${repo.owner}/${repo.name}`)[0]}:${pr.headRef ?? 'topic'}`.toLowerCase(),
+          )
           .filter((pr) => !base || base === (pr.baseRef ?? repo.defaultBranch))
           .sort((a, b) => b.number - a.number);
         return this.page(op, q, all, (pr) => this.pullJson(repo, pr), `${api}/pulls`);
@@ -593,8 +632,20 @@ export class GitHubStandin {
         repo.issues ??= new Map();
         const number = Math.max(0, ...repo.pulls.keys(), ...repo.issues.keys()) + 1;
         const t = this.now();
-        const labels = Array.isArray(b.labels) ? b.labels.map((l) => (typeof l === 'string' ? l : String((l as { name?: unknown }).name))) : [];
-        const issue: Issue = { number, id: this.id(), title: String(b.title), body: typeof b.body === 'string' ? b.body : '', state: 'open', labels, login: grant.login, created: t, updated: t };
+        const labels = Array.isArray(b.labels)
+          ? b.labels.map((l) => (typeof l === 'string' ? l : String((l as { name?: unknown }).name)))
+          : [];
+        const issue: Issue = {
+          number,
+          id: this.id(),
+          title: String(b.title),
+          body: typeof b.body === 'string' ? b.body : '',
+          state: 'open',
+          labels,
+          login: grant.login,
+          created: t,
+          updated: t,
+        };
         repo.issues.set(number, issue);
         const json = this.issueJson(repo, issue);
         return this.ok(op, 201, json, { location: String((json as { url: string }).url) });
@@ -610,7 +661,8 @@ export class GitHubStandin {
         if (typeof b.title === 'string') issue.title = b.title;
         if (typeof b.body === 'string') issue.body = b.body;
         if (b.state === 'open' || b.state === 'closed') issue.state = b.state;
-        if (Array.isArray(b.labels)) issue.labels = b.labels.map((l) => (typeof l === 'string' ? l : String((l as { name?: unknown }).name)));
+        if (Array.isArray(b.labels))
+          issue.labels = b.labels.map((l) => (typeof l === 'string' ? l : String((l as { name?: unknown }).name)));
         issue.updated = this.now();
         return this.ok(op, 200, this.issueJson(repo, issue));
       }
@@ -620,7 +672,11 @@ export class GitHubStandin {
       }
       case 'repos/list-deployments': {
         const all = [...repo.deployments.values()]
-          .filter((d) => ['sha', 'ref', 'task', 'environment'].every((f) => !q.get(f) || q.get(f) === (f === 'environment' ? d.environment : d[f as 'sha' | 'ref' | 'task'])))
+          .filter((d) =>
+            ['sha', 'ref', 'task', 'environment'].every(
+              (f) => !q.get(f) || q.get(f) === (f === 'environment' ? d.environment : d[f as 'sha' | 'ref' | 'task']),
+            ),
+          )
           .sort((a, c) => c.id - a.id);
         return this.page(op, q, all, (d) => this.deploymentJson(repo, d), `${api}/deployments`);
       }
@@ -656,7 +712,8 @@ export class GitHubStandin {
         if (!can('deployments')) return forbidden();
         const active = d.statuses.at(-1)?.state === 'success';
         const others = [...repo.deployments.values()].filter((x) => x.environment === d.environment && x.id !== d.id);
-        if (active && others.length) return error(422, 'We cannot delete an active deployment unless it is the only deployment in a given environment.');
+        if (active && others.length)
+          return error(422, 'We cannot delete an active deployment unless it is the only deployment in a given environment.');
         repo.deployments.delete(d.id);
         return new HttpAnswer(204);
       }
@@ -680,7 +737,12 @@ export class GitHubStandin {
         // GitHub marks earlier successful deployments to the same environment inactive.
         if (s.state === 'success' && b.auto_inactive !== false) {
           for (const other of repo.deployments.values()) {
-            if (other.id !== d.id && other.environment === d.environment && !other.transient && other.statuses.at(-1)?.state === 'success') {
+            if (
+              other.id !== d.id &&
+              other.environment === d.environment &&
+              !other.transient &&
+              other.statuses.at(-1)?.state === 'success'
+            ) {
               this.addDeploymentStatus(repo, other, 'inactive', {}, grant.login);
             }
           }
@@ -708,7 +770,9 @@ export class GitHubStandin {
         const known = repo.gitTags?.has(object) || [...repo.branches.values()].includes(object) || /^[0-9a-f]{40}$/.test(object);
         if (!known) return error(422, 'Object does not exist');
         const t: GitTag = {
-          sha: createHash('sha1').update(`tag ${repo.owner}/${repo.name} ${this.id()} ${String(b.tag)} ${String(b.message)}`).digest('hex'),
+          sha: createHash('sha1')
+            .update(`tag ${repo.owner}/${repo.name} ${this.id()} ${String(b.tag)} ${String(b.message)}`)
+            .digest('hex'),
           tag: String(b.tag),
           message: String(b.message),
           object: { sha: object, type: String(b.type) },
@@ -725,18 +789,24 @@ export class GitHubStandin {
         if (!can('contents')) return forbidden();
         const ref = String(b.ref);
         const sha = String(b.sha);
-        if (!/^refs\/[^/]+\/.+/.test(ref) || ref.split('/').some((x) => x === '' || x === '.' || x === '..')) return error(422, `${ref} is not a valid ref name.`);
+        if (!/^refs\/[^/]+\/.+/.test(ref) || ref.split('/').some((x) => x === '' || x === '.' || x === '..'))
+          return error(422, `${ref} is not a valid ref name.`);
         const type = repo.gitTags?.has(sha) ? 'tag' : 'commit';
         if (type === 'commit' && !/^[0-9a-f]{40}$/.test(sha)) return error(422, 'Object does not exist');
         const refs = (repo.refs ??= new Map());
         // Atomic in the stand-in as on GitHub: of two creations of one ref, the second gets 422.
-        if (refs.has(ref) || (ref.startsWith('refs/heads/') && repo.branches.has(ref.slice(11)))) return error(422, 'Reference already exists');
+        if (refs.has(ref) || (ref.startsWith('refs/heads/') && repo.branches.has(ref.slice(11))))
+          return error(422, 'Reference already exists');
         refs.set(ref, { sha, type });
         return this.ok(op, 201, this.gitRefJson(repo, ref, sha, type));
       }
       case 'git/get-ref': {
         const ref = `refs/${p.ref ?? ''}`;
-        const found = repo.refs?.get(ref) ?? (ref.startsWith('refs/heads/') && repo.branches.has(ref.slice(11)) ? { sha: repo.branches.get(ref.slice(11))!, type: 'commit' as const } : undefined);
+        const found =
+          repo.refs?.get(ref) ??
+          (ref.startsWith('refs/heads/') && repo.branches.has(ref.slice(11))
+            ? { sha: repo.branches.get(ref.slice(11))!, type: 'commit' as const }
+            : undefined);
         return found ? this.ok(op, 200, this.gitRefJson(repo, ref, found.sha, found.type)) : error(404, 'Not Found');
       }
       case 'repos/list-commit-statuses-for-ref': {
@@ -753,7 +823,14 @@ export class GitHubStandin {
   private bodyTooLong(body: unknown): HttpAnswer | undefined {
     if (typeof body === 'string' && body.length > COMMENT_BODY_LIMIT) {
       return error(422, 'Validation Failed', {
-        errors: [{ resource: 'IssueComment', code: 'custom', field: 'body', message: `body is too long (maximum is ${COMMENT_BODY_LIMIT} characters)` }],
+        errors: [
+          {
+            resource: 'IssueComment',
+            code: 'custom',
+            field: 'body',
+            message: `body is too long (maximum is ${COMMENT_BODY_LIMIT} characters)`,
+          },
+        ],
       });
     }
     return undefined;
@@ -867,7 +944,9 @@ export class GitHubStandin {
     const headRepoName = pr.headRepo ?? `${r.owner}/${r.name}`;
     const fork = headRepoName.toLowerCase() !== `${r.owner}/${r.name}`.toLowerCase();
     const [ho, hn] = splitRepo(headRepoName);
-    const headRepo = fork ? { ...repoJson, id: r.id + 100, name: hn, full_name: headRepoName, owner: { ...this.user(ho), id: r.id + 101 }, fork: true } : repoJson;
+    const headRepo = fork
+      ? { ...repoJson, id: r.id + 100, name: hn, full_name: headRepoName, owner: { ...this.user(ho), id: r.id + 101 }, fork: true }
+      : repoJson;
     const exHead = ex.head as Record<string, unknown>;
     const exBase = ex.base as Record<string, unknown>;
     const api = `${this.url}/repos/${r.owner}/${r.name}`;
@@ -882,8 +961,22 @@ export class GitHubStandin {
       issue_url: `${api}/issues/${pr.number}`,
       comments_url: `${api}/issues/${pr.number}/comments`,
       requested_teams: [],
-      head: { ...exHead, ref: pr.headRef ?? 'topic', sha: pr.headSha ?? 'f'.repeat(40), label: `${ho}:${pr.headRef ?? 'topic'}`, repo: headRepo, user: headRepo.owner },
-      base: { ...exBase, ref: pr.baseRef ?? r.defaultBranch, sha: pr.baseSha ?? r.branches.get(r.defaultBranch) ?? 'e'.repeat(40), label: `${r.owner}:${pr.baseRef ?? r.defaultBranch}`, repo: repoJson, user: repoJson.owner },
+      head: {
+        ...exHead,
+        ref: pr.headRef ?? 'topic',
+        sha: pr.headSha ?? 'f'.repeat(40),
+        label: `${ho}:${pr.headRef ?? 'topic'}`,
+        repo: headRepo,
+        user: headRepo.owner,
+      },
+      base: {
+        ...exBase,
+        ref: pr.baseRef ?? r.defaultBranch,
+        sha: pr.baseSha ?? r.branches.get(r.defaultBranch) ?? 'e'.repeat(40),
+        label: `${r.owner}:${pr.baseRef ?? r.defaultBranch}`,
+        repo: repoJson,
+        user: repoJson.owner,
+      },
     };
   }
 
@@ -909,7 +1002,15 @@ export class GitHubStandin {
     const ex = this.example('issues/get', 200);
     const api = `${this.url}/repos/${r.owner}/${r.name}`;
     // state_reason: GitHub sends null for an open issue, which the description's enum does not list: left out.
-    const { pull_request: _pr, closed_by: _closedBy, milestone: _milestone, assignee: _assignee, assignees: _assignees, state_reason: _reason, ...rest } = ex;
+    const {
+      pull_request: _pr,
+      closed_by: _closedBy,
+      milestone: _milestone,
+      assignee: _assignee,
+      assignees: _assignees,
+      state_reason: _reason,
+      ...rest
+    } = ex;
     const exLabel = ((ex.labels as unknown[] | undefined)?.[0] ?? {}) as Record<string, unknown>;
     return {
       ...rest,
@@ -948,7 +1049,9 @@ export class GitHubStandin {
     const headName = run.headRepo ?? `${r.owner}/${r.name}`;
     const fork = headName.toLowerCase() !== `${r.owner}/${r.name}`.toLowerCase();
     const [ho, hn] = splitRepo(headName);
-    const headRepo = fork ? { ...repoJson, id: r.id + 100, name: hn, full_name: headName, owner: { ...this.user(ho), id: r.id + 101 }, fork: true } : repoJson;
+    const headRepo = fork
+      ? { ...repoJson, id: r.id + 100, name: hn, full_name: headName, owner: { ...this.user(ho), id: r.id + 101 }, fork: true }
+      : repoJson;
     const sha = run.headSha ?? 'f'.repeat(40);
     return {
       ...ex,
@@ -963,7 +1066,8 @@ export class GitHubStandin {
       run_attempt: run.runAttempt ?? 1,
       event: run.event ?? 'push',
       status: run.status ?? 'completed',
-      conclusion: run.status === undefined || run.status === 'completed' ? (run.conclusion === undefined ? 'success' : run.conclusion) : null,
+      conclusion:
+        run.status === undefined || run.status === 'completed' ? (run.conclusion === undefined ? 'success' : run.conclusion) : null,
       url: `${api}/actions/runs/${run.id}`,
       html_url: `https://github.com/${r.owner}/${r.name}/actions/runs/${run.id}`,
       jobs_url: `${api}/actions/runs/${run.id}/jobs`,

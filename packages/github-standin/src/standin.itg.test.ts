@@ -1,6 +1,13 @@
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { getOctokit } from '@actions/github';
-import { faults, loadGitHubDescription, READ_ONLY, startGitHubStandin, type GitHubDescription, type GitHubStandin } from '@karoo/github-standin';
+import {
+  faults,
+  loadGitHubDescription,
+  READ_ONLY,
+  startGitHubStandin,
+  type GitHubDescription,
+  type GitHubStandin,
+} from '@karoo/github-standin';
 
 let description: GitHubDescription;
 let standin: GitHubStandin | undefined;
@@ -64,11 +71,29 @@ describe('GitHub stand-in', () => {
     expect(pr.data.head.sha).toBe('a'.repeat(40));
     expect(pr.data.base.repo.full_name).toBe('acme/cam');
     expect((await gh.rest.repos.get(repo)).data.default_branch).toBe('main');
-    const d1 = await gh.rest.repos.createDeployment({ ...repo, ref: 'main', environment: 'integration', auto_merge: false, required_contexts: [], payload: { candidate: 'sha256:1' } });
+    const d1 = await gh.rest.repos.createDeployment({
+      ...repo,
+      ref: 'main',
+      environment: 'integration',
+      auto_merge: false,
+      required_contexts: [],
+      payload: { candidate: 'sha256:1' },
+    });
     expect(d1.status).toBe(201);
     const id1 = (d1.data as { id: number }).id;
-    await gh.rest.repos.createDeploymentStatus({ ...repo, deployment_id: id1, state: 'success', environment_url: 'https://example.invalid/' });
-    const d2 = await gh.rest.repos.createDeployment({ ...repo, ref: 'main', environment: 'integration', auto_merge: false, required_contexts: [] });
+    await gh.rest.repos.createDeploymentStatus({
+      ...repo,
+      deployment_id: id1,
+      state: 'success',
+      environment_url: 'https://example.invalid/',
+    });
+    const d2 = await gh.rest.repos.createDeployment({
+      ...repo,
+      ref: 'main',
+      environment: 'integration',
+      auto_merge: false,
+      required_contexts: [],
+    });
     const id2 = (d2.data as { id: number }).id;
     await gh.rest.repos.createDeploymentStatus({ ...repo, deployment_id: id2, state: 'success' });
     // GitHub marks the earlier successful deployment to the same environment inactive.
@@ -78,8 +103,16 @@ describe('GitHub stand-in', () => {
     expect(listed.data[1]!.payload).toEqual({ candidate: 'sha256:1' });
     const statuses = await gh.rest.repos.listDeploymentStatuses({ ...repo, deployment_id: id1 });
     expect(statuses.data.map((x) => x.state)).toEqual(['inactive', 'success']);
-    await gh.rest.repos.createCommitStatus({ ...repo, sha: 'b'.repeat(40), state: 'success', context: 'karoo/candidate', description: 'sha256:abc' });
-    expect(s.commitStatuses('acme/cam')).toEqual([{ sha: 'b'.repeat(40), state: 'success', context: 'karoo/candidate', description: 'sha256:abc' }]);
+    await gh.rest.repos.createCommitStatus({
+      ...repo,
+      sha: 'b'.repeat(40),
+      state: 'success',
+      context: 'karoo/candidate',
+      description: 'sha256:abc',
+    });
+    expect(s.commitStatuses('acme/cam')).toEqual([
+      { sha: 'b'.repeat(40), state: 'success', context: 'karoo/candidate', description: 'sha256:abc' },
+    ]);
     expect(await status(gh.rest.repos.createDeployment({ ...repo, ref: 'no-such-branch' }))).toBe(422);
     expect(s.violations).toEqual([]);
   });
@@ -95,7 +128,9 @@ describe('GitHub stand-in', () => {
   it('rejects a misspelled body field that GitHub itself would silently ignore', async () => {
     const s = await start();
     const gh = client(s);
-    const code = await status(gh.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...repo, issue_number: 7, body: 'x', bdoy: 'typo' }));
+    const code = await status(
+      gh.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...repo, issue_number: 7, body: 'x', bdoy: 'typo' }),
+    );
     expect(code).toBe(400);
     const v = s.takeViolations();
     expect(v).toHaveLength(1);
@@ -108,12 +143,30 @@ describe('GitHub stand-in', () => {
     const gh = client(s);
     const cases: Array<[() => Promise<unknown>, string]> = [
       [() => gh.request('GET /repos/{owner}/{repo}/issue/{n}/comments', { ...repo, n: 7 }), 'no path'],
-      [() => gh.request('PUT /repos/{owner}/{repo}/issues/comments/{comment_id}', { ...repo, comment_id: 1, body: 'x' }), 'has no PUT operation'],
-      [() => gh.request('GET /repos/{owner}/{repo}/issues/comments/{comment_id}', { ...repo, comment_id: 'abc' }), 'path parameter "comment_id"'],
-      [() => gh.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...repo, issue_number: 7, perpage: 10 }), 'query parameter "perpage" is not in issues/list-comments'],
-      [() => gh.request('POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', { ...repo, deployment_id: 1, state: 'done' }), 'must be one of'],
-      [() => gh.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...repo, issue_number: 7 }), 'requires a request body'],
-      [() => gh.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { ...repo, comment_id: 1, title: 'x' }), "must have required property 'body'"],
+      [
+        () => gh.request('PUT /repos/{owner}/{repo}/issues/comments/{comment_id}', { ...repo, comment_id: 1, body: 'x' }),
+        'has no PUT operation',
+      ],
+      [
+        () => gh.request('GET /repos/{owner}/{repo}/issues/comments/{comment_id}', { ...repo, comment_id: 'abc' }),
+        'path parameter "comment_id"',
+      ],
+      [
+        () => gh.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...repo, issue_number: 7, perpage: 10 }),
+        'query parameter "perpage" is not in issues/list-comments',
+      ],
+      [
+        () => gh.request('POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', { ...repo, deployment_id: 1, state: 'done' }),
+        'must be one of',
+      ],
+      [
+        () => gh.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...repo, issue_number: 7 }),
+        'requires a request body',
+      ],
+      [
+        () => gh.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { ...repo, comment_id: 1, title: 'x' }),
+        "must have required property 'body'",
+      ],
       [() => fetch(`${s.url}/repos/acme/cam`).then((r) => Promise.reject({ status: r.status })), 'no Authorization header'],
     ];
     for (const [p, why] of cases) {
@@ -181,10 +234,21 @@ describe('GitHub stand-in', () => {
   it('creates a git ref once (the second creation is 422), pointing at a tag object, with contents: write only', async () => {
     const s = await start({ tokens: { rw: {}, ro: { permissions: READ_ONLY } } });
     const gh = client(s, 'rw');
-    const tag = await gh.rest.git.createTag({ ...repo, tag: 'karoo/live/1', message: 'record: sha256:abc\n', object: 'c'.repeat(40), type: 'commit' });
+    const tag = await gh.rest.git.createTag({
+      ...repo,
+      tag: 'karoo/live/1',
+      message: 'record: sha256:abc\n',
+      object: 'c'.repeat(40),
+      type: 'commit',
+    });
     expect(tag.status).toBe(201);
-    expect((await gh.rest.git.getTag({ ...repo, tag_sha: tag.data.sha })).data).toMatchObject({ message: 'record: sha256:abc\n', object: { sha: 'c'.repeat(40), type: 'commit' } });
-    const [a, b] = await Promise.all([1, 2].map(() => status(gh.rest.git.createRef({ ...repo, ref: 'refs/karoo/live/1', sha: tag.data.sha }))));
+    expect((await gh.rest.git.getTag({ ...repo, tag_sha: tag.data.sha })).data).toMatchObject({
+      message: 'record: sha256:abc\n',
+      object: { sha: 'c'.repeat(40), type: 'commit' },
+    });
+    const [a, b] = await Promise.all(
+      [1, 2].map(() => status(gh.rest.git.createRef({ ...repo, ref: 'refs/karoo/live/1', sha: tag.data.sha }))),
+    );
     expect([a, b].sort()).toEqual([200, 422]);
     expect((await gh.rest.git.getRef({ ...repo, ref: 'karoo/live/1' })).data.object).toMatchObject({ type: 'tag', sha: tag.data.sha });
     expect(await status(gh.rest.git.getRef({ ...repo, ref: 'karoo/live/2' }))).toBe(404);
@@ -198,6 +262,8 @@ describe('GitHub stand-in', () => {
     s.inject({ ...faults.secondaryRateLimit('repos/get', { retryAfter: 0 }), repo: 'acme/other' });
     const gh = client(s);
     expect(await status(gh.rest.repos.get(repo))).toBe(200);
-    expect(await status(getOctokit('tok', { baseUrl: s.url, retry: { enabled: false } }).rest.repos.get({ owner: 'acme', repo: 'other' }))).toBe(403);
+    expect(
+      await status(getOctokit('tok', { baseUrl: s.url, retry: { enabled: false } }).rest.repos.get({ owner: 'acme', repo: 'other' })),
+    ).toBe(403);
   });
 });

@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
 const ACTIONS = join(dirname(fileURLToPath(import.meta.url)), '../../../actions');
-const steps = readdirSync(ACTIONS).filter((d) => readdirSync(join(ACTIONS, d)).includes('action.yml')).sort();
+const steps = readdirSync(ACTIONS)
+  .filter((d) => readdirSync(join(ACTIONS, d)).includes('action.yml'))
+  .sort();
 
 /** kit's readers of shared inputs, and the names each reads. */
 const KIT_READERS: Record<string, readonly string[]> = {
@@ -19,7 +21,8 @@ const KIT_READERS: Record<string, readonly string[]> = {
   indexCredentialsInput: ['index-username', 'index-password'],
   storeInputs: ['store', 'registry-username', 'registry-password'],
 };
-const INLINE_NAME = /\b(?:input|optionalInput|booleanInput|choiceInput|integerInput|durationInput|listInput|getInput|getBooleanInput|getMultilineInput|getState|saveState)\(\s*['"`]/;
+const INLINE_NAME =
+  /\b(?:input|optionalInput|booleanInput|choiceInput|integerInput|durationInput|listInput|getInput|getBooleanInput|getMultilineInput|getState|saveState)\(\s*['"`]/;
 
 const sorted = (xs: Iterable<string>) => [...xs].sort();
 
@@ -32,7 +35,10 @@ function sources(step: string): string {
 }
 
 describe.each(steps)('actions/%s', (step) => {
-  const yml = parse(readFileSync(join(ACTIONS, step, 'action.yml'), 'utf8')) as { inputs?: Record<string, unknown>; outputs?: Record<string, unknown> };
+  const yml = parse(readFileSync(join(ACTIONS, step, 'action.yml'), 'utf8')) as {
+    inputs?: Record<string, unknown>;
+    outputs?: Record<string, unknown>;
+  };
   const declaredInputs = sorted(Object.keys(yml.inputs ?? {}));
   const declaredOutputs = sorted(Object.keys(yml.outputs ?? {}));
   const load = async () =>
@@ -50,8 +56,13 @@ describe.each(steps)('actions/%s', (step) => {
     const read = new Set<string>();
     for (const [key, name] of Object.entries(INPUT)) if (new RegExp(`\\bINPUT\\.${key}\\b`).test(src)) read.add(name);
     for (const [reader, names] of Object.entries(KIT_READERS)) if (src.includes(`${reader}(`)) names.forEach((n) => read.add(n));
-    expect({ unread: declaredInputs.filter((n) => !read.has(n)), undeclared: sorted([...read].filter((n) => !declaredInputs.includes(n))) }).toEqual({ unread: [], undeclared: [] });
-    const unset = Object.entries(OUTPUT).filter(([key]) => !new RegExp(`\\bOUTPUT\\.${key}\\b`).test(src)).map(([, name]) => name);
+    expect({
+      unread: declaredInputs.filter((n) => !read.has(n)),
+      undeclared: sorted([...read].filter((n) => !declaredInputs.includes(n))),
+    }).toEqual({ unread: [], undeclared: [] });
+    const unset = Object.entries(OUTPUT)
+      .filter(([key]) => !new RegExp(`\\bOUTPUT\\.${key}\\b`).test(src))
+      .map(([, name]) => name);
     expect(unset).toEqual([]);
     expect(src.match(INLINE_NAME)?.[0]).toBeUndefined();
   });

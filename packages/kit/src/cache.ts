@@ -22,14 +22,23 @@ export function cachePath(path: string, env: NodeJS.ProcessEnv = process.env): s
  * line in the log, never a failed step. Loaded on demand so actions that do not cache do not
  * carry @actions/cache.
  */
-export async function restoreCached(what: string, paths: string[], key: string | undefined, restoreKeys: string[]): Promise<string | undefined> {
+export async function restoreCached(
+  what: string,
+  paths: string[],
+  key: string | undefined,
+  restoreKeys: string[],
+): Promise<string | undefined> {
   try {
     const cache = await import('@actions/cache');
     if (!cache.isFeatureAvailable()) {
       core.info(`${what}: the Actions cache service is not available here; nothing restored`);
       return undefined;
     }
-    const hit = await cache.restoreCache(paths.map((p) => cachePath(p)), key ?? restoreKeys[0]!, restoreKeys);
+    const hit = await cache.restoreCache(
+      paths.map((p) => cachePath(p)),
+      key ?? restoreKeys[0]!,
+      restoreKeys,
+    );
     core.info(hit ? `${what}: restored from the Actions cache (${hit})` : `${what}: nothing in the Actions cache yet`);
     return hit;
   } catch (e) {
@@ -50,7 +59,10 @@ export async function saveCached(what: string, paths: string[], key: string, res
   try {
     const cache = await import('@actions/cache');
     if (!cache.isFeatureAvailable()) return;
-    await cache.saveCache(paths.map((p) => cachePath(p)), key);
+    await cache.saveCache(
+      paths.map((p) => cachePath(p)),
+      key,
+    );
     core.info(`${what}: saved in the Actions cache as ${key}`);
   } catch (e) {
     core.warning(`${what}: cache save failed (${(e as Error).message}); the next run starts without it`);

@@ -76,7 +76,10 @@ export function durationInput(name: string): number | undefined {
 
 /** A list input: one item per line (or per `separator`), blank items dropped. */
 export function listInput(name: string, separator: RegExp = /\n/): string[] {
-  return (optionalInput(name) ?? '').split(separator).map((s) => s.trim()).filter((s) => s !== '');
+  return (optionalInput(name) ?? '')
+    .split(separator)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 export function setOutputs(outputs: Record<string, string | number | boolean>): void {
@@ -127,12 +130,19 @@ export function indexCredentialsInput(): IndexCredentials {
  * first private index names in karoo.yml (`username-env`, `password-env`), where the resolver
  * and the build read them. A variable that is already set is left alone. Returns the names set.
  */
-export function setIndexCredentials(indexes: readonly IndexCredentialNames[], credentials: IndexCredentials, env: NodeJS.ProcessEnv = process.env): string[] {
+export function setIndexCredentials(
+  indexes: readonly IndexCredentialNames[],
+  credentials: IndexCredentials,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
   const { username, password } = credentials;
   if (username === undefined && password === undefined) return [];
   const ix = indexes.find((i) => i.private && (i.usernameEnv || i.passwordEnv));
   if (!ix) {
-    throw new KarooError('input', 'inputs "index-username"/"index-password" are set, but no private index in the configuration names username-env or password-env; add them to the private index in karoo.yml');
+    throw new KarooError(
+      'input',
+      'inputs "index-username"/"index-password" are set, but no private index in the configuration names username-env or password-env; add them to the private index in karoo.yml',
+    );
   }
   const set: string[] = [];
   if (username !== undefined && ix.usernameEnv && env[ix.usernameEnv] === undefined) {

@@ -1,7 +1,18 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { parseConfig } from '@karoo/config';
 import { isKarooError } from '@karoo/common';
-import { booleanInput, choiceInput, durationInput, githubTokenInput, indexCredentialsInput, input, integerInput, listInput, optionalInput, setIndexCredentials } from './index.js';
+import {
+  booleanInput,
+  choiceInput,
+  durationInput,
+  githubTokenInput,
+  indexCredentialsInput,
+  input,
+  integerInput,
+  listInput,
+  optionalInput,
+  setIndexCredentials,
+} from './index.js';
 import { storeInputs, storeReference } from './store.js';
 
 const saved = { ...process.env };
@@ -26,7 +37,9 @@ describe('action inputs', () => {
 
   it('names the input and the allowed values of a bad choice', () => {
     process.env['INPUT_PROVIDER'] = 'docker';
-    expect(() => choiceInput('provider', ['nspawn', 'qemu'], 'nspawn')).toThrow('input "provider" is "docker"; allowed values: nspawn, qemu');
+    expect(() => choiceInput('provider', ['nspawn', 'qemu'], 'nspawn')).toThrow(
+      'input "provider" is "docker"; allowed values: nspawn, qemu',
+    );
   });
 
   it('refuses a bad number, boolean, duration or missing required input with one line of kind input naming it', () => {
@@ -43,7 +56,9 @@ describe('action inputs', () => {
     expect(error(() => integerInput('parallel', 8, { min: 1 }))).toBe('input "parallel" is "abc"; expected a whole number at least 1');
     for (const bad of ['0', '1.5', '1e3', '99999999999999999999']) {
       process.env['INPUT_PARALLEL'] = bad;
-      expect(error(() => integerInput('parallel', 8, { min: 1, max: 1024 }))).toBe(`input "parallel" is "${bad}"; expected a whole number from 1 to 1024`);
+      expect(error(() => integerInput('parallel', 8, { min: 1, max: 1024 }))).toBe(
+        `input "parallel" is "${bad}"; expected a whole number from 1 to 1024`,
+      );
     }
     process.env['INPUT_PARALLEL'] = ' 16 ';
     expect(integerInput('parallel', 8, { min: 1 })).toBe(16);
@@ -57,7 +72,9 @@ describe('action inputs', () => {
     expect(durationInput('timeout')).toBe(600);
     expect(error(() => input('candidate', { required: true }))).toBe('input "candidate" is required and was not given');
     process.env['INPUT_PROVIDER'] = 'docker';
-    expect(error(() => choiceInput('provider', ['nspawn', 'qemu'], 'nspawn'))).toBe('input "provider" is "docker"; allowed values: nspawn, qemu');
+    expect(error(() => choiceInput('provider', ['nspawn', 'qemu'], 'nspawn'))).toBe(
+      'input "provider" is "docker"; allowed values: nspawn, qemu',
+    );
   });
 
   it('splits a list input by lines (or a given separator), dropping blanks', () => {
@@ -73,7 +90,9 @@ describe('action inputs', () => {
     delete process.env['INPUT_STORE'];
     expect(storeReference(config('oci-layout:store'), storeInputs().store)).toBe('oci-layout:/repo/store');
     expect(storeReference(config(), undefined, { GITHUB_REPOSITORY: 'Acme/CAM' })).toBe('ghcr.io/acme/cam');
-    expect(() => storeReference(config(), undefined, {})).toThrow('input "store" is empty, the configuration has no store and GITHUB_REPOSITORY is not set');
+    expect(() => storeReference(config(), undefined, {})).toThrow(
+      'input "store" is empty, the configuration has no store and GITHUB_REPOSITORY is not set',
+    );
   });
 });
 
@@ -97,10 +116,7 @@ describe('one name for the token', () => {
 });
 
 describe('index credentials from inputs', () => {
-  const indexes = [
-    { private: true, usernameEnv: 'CAM_INDEX_USER', passwordEnv: 'CAM_INDEX_TOKEN' },
-    { private: false },
-  ];
+  const indexes = [{ private: true, usernameEnv: 'CAM_INDEX_USER', passwordEnv: 'CAM_INDEX_TOKEN' }, { private: false }];
   it('go to the variables karoo.yml names for the private index, in this process only, never over a set one', () => {
     const env: NodeJS.ProcessEnv = { CAM_INDEX_USER: 'already' };
     process.env['INPUT_INDEX-USERNAME'] = 'alice';
@@ -111,6 +127,8 @@ describe('index credentials from inputs', () => {
   it('do nothing when not given, and refuse when no private index says where they go', () => {
     expect(setIndexCredentials(indexes, indexCredentialsInput(), {})).toEqual([]);
     process.env['INPUT_INDEX-PASSWORD'] = 's3cret';
-    expect(() => setIndexCredentials([{ private: true }], indexCredentialsInput(), {})).toThrow(/no private index in the configuration names username-env or password-env/);
+    expect(() => setIndexCredentials([{ private: true }], indexCredentialsInput(), {})).toThrow(
+      /no private index in the configuration names username-env or password-env/,
+    );
   });
 });

@@ -32,7 +32,11 @@ export function storeReference(config: KarooConfig | undefined, given: string | 
   const s = config?.store;
   if (s) return s.startsWith('oci-layout:') && !isAbsolute(s.slice(11)) ? `oci-layout:${resolve(config!.dir, s.slice(11))}` : s;
   const repo = env.GITHUB_REPOSITORY;
-  if (!repo) throw new KarooError('input', 'input "store" is empty, the configuration has no store and GITHUB_REPOSITORY is not set; give a store reference');
+  if (!repo)
+    throw new KarooError(
+      'input',
+      'input "store" is empty, the configuration has no store and GITHUB_REPOSITORY is not set; give a store reference',
+    );
   return `ghcr.io/${repo.toLowerCase()}`;
 }
 
@@ -40,7 +44,12 @@ export function storeReference(config: KarooConfig | undefined, given: string | 
  * Opens the action's store. Explicit registry credentials win; the GitHub token (the
  * action's token input) is sent to ghcr.io only, never to another registry.
  */
-export function openActionStore(config: KarooConfig | undefined, inputs: StoreInputs, githubToken: string | undefined, env: NodeJS.ProcessEnv = process.env): Store {
+export function openActionStore(
+  config: KarooConfig | undefined,
+  inputs: StoreInputs,
+  githubToken: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Store {
   const ref = storeReference(config, inputs.store, env);
   const parsed = parseStoreRef(ref);
   let credentials: Credentials | undefined;

@@ -189,7 +189,10 @@ async function read(f: string): Promise<ReadLockResult> {
 function fileSet(lock: Lock) {
   return lock
     .files()
-    .map(({ pkg, file }) => `${pkg.name}|${pkg.version}|${pkg.marker ?? ''}|${file.sha256}|${file.name}|${file.url ?? ''}|${file.size ?? ''}|${pkg.index ?? ''}`)
+    .map(
+      ({ pkg, file }) =>
+        `${pkg.name}|${pkg.version}|${pkg.marker ?? ''}|${file.sha256}|${file.name}|${file.url ?? ''}|${file.size ?? ''}|${pkg.index ?? ''}`,
+    )
     .sort();
 }
 
@@ -273,7 +276,8 @@ describe('real-world corpus', () => {
 });
 
 describe('what the corpus files say, checked by hand', () => {
-  const pins = (r: ReadLockResult) => Object.fromEntries(r.lock.packages.map((p) => [`${p.name}${p.marker ? ` ; ${p.marker}` : ''}`, p.version]));
+  const pins = (r: ReadLockResult) =>
+    Object.fromEntries(r.lock.packages.map((p) => [`${p.name}${p.marker ? ` ; ${p.marker}` : ''}`, p.version]));
 
   it('warehouse main.txt: a pip-compile --generate-hashes file, every package with ≥1 sha256', async () => {
     const r = await read('compiled-requirements/warehouse/requirements/main.txt');
@@ -309,8 +313,18 @@ describe('what the corpus files say, checked by hand', () => {
 
   it('skampi 2022-07: -r include, index options and poetry-export markers', async () => {
     const r = await read('ska-observatory/skampi-2022-07/tests/requirements.txt');
-    expect(pins(r)).toMatchObject({ 'ska-oso-oet': '4.0.3', 'pytest ; python_version >= "3.6"': '6.2.5', 'assertpy': '1.1' });
-    expect(r.unpinned.map((u) => u.name)).toEqual(['pylint', 'pyyaml', 'pytest-ordering', 'pytest-timeout', 'kubernetes', 'docopts', 'requests', 'coverage', 'atlassian-python-api']);
+    expect(pins(r)).toMatchObject({ 'ska-oso-oet': '4.0.3', 'pytest ; python_version >= "3.6"': '6.2.5', assertpy: '1.1' });
+    expect(r.unpinned.map((u) => u.name)).toEqual([
+      'pylint',
+      'pyyaml',
+      'pytest-ordering',
+      'pytest-timeout',
+      'kubernetes',
+      'docopts',
+      'requests',
+      'coverage',
+      'atlassian-python-api',
+    ]);
   });
 
   it('pylock from uv keeps sizes and URLs; from pip, hashes and URLs without sizes', async () => {
@@ -338,7 +352,10 @@ describe('what the corpus files say, checked by hand', () => {
     ]);
     expect(u.unpinned.map((x) => x.name)).toEqual(['flask']);
     const p = await read('ska-observatory/ska-tango-testing/poetry.lock');
-    expect(p.lock.get('ska-ser-sphinx-theme')).toMatchObject({ version: '0.1.3', index: 'https://artefact.skao.int/repository/pypi-internal/simple' });
+    expect(p.lock.get('ska-ser-sphinx-theme')).toMatchObject({
+      version: '0.1.3',
+      index: 'https://artefact.skao.int/repository/pypi-internal/simple',
+    });
     expect(p.lock.get('alabaster')!.index).toBe('https://pypi.org/simple');
   });
 
@@ -365,7 +382,10 @@ describe('what the corpus files say, checked by hand', () => {
       .map((b) => {
         const [head, ...rest] = b.split('\n');
         const hashes = rest.filter((l) => l.includes('--hash')).map((l) => l.replace(/\\$/, '').trim());
-        return `${head!.replace(/\s*\\$/, '').toUpperCase().replace('==', ' == ')}   ${hashes.reverse().join('   ')}   # moved`;
+        return `${head!
+          .replace(/\s*\\$/, '')
+          .toUpperCase()
+          .replace('==', ' == ')}   ${hashes.reverse().join('   ')}   # moved`;
       })
       .reverse();
     const shuffled = readLockText(`--require-hashes\n\n${blocks.join('\n\n')}\n`, '/tmp/reordered.txt');

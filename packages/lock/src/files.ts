@@ -51,7 +51,11 @@ export function fileBelongsTo(file: string, name: string): boolean {
 /** The last path segment of a URL or path, percent-decoded. */
 export function basename(urlOrPath: string): string {
   const noFrag = urlOrPath.split('#')[0]!.split('?')[0]!;
-  const seg = noFrag.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? '';
+  const seg =
+    noFrag
+      .replace(/[\\/]+$/, '')
+      .split(/[\\/]/)
+      .pop() ?? '';
   try {
     return decodeURIComponent(seg);
   } catch {

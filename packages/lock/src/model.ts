@@ -106,7 +106,10 @@ export class Lock {
           if (f.uploadTime === undefined) return { ...f, sha256 };
           const uploadTime = normalizeInstant(f.uploadTime);
           if (uploadTime === undefined) {
-            throw new KarooError('input', `lock entry "${name} ${p.version}" has an upload time "${f.uploadTime}" for ${f.name} that is not an RFC 3339 date-time`);
+            throw new KarooError(
+              'input',
+              `lock entry "${name} ${p.version}" has an upload time "${f.uploadTime}" for ${f.name} that is not an RFC 3339 date-time`,
+            );
           }
           return { ...f, sha256, uploadTime };
         })
@@ -115,7 +118,10 @@ export class Lock {
       const prev = seen.get(key);
       if (prev) {
         if (prev.version !== pkg.version) {
-          throw new KarooError('input', `lock pins "${name}" twice with different versions (${prev.version} and ${pkg.version}); a lock holds one version per package`);
+          throw new KarooError(
+            'input',
+            `lock pins "${name}" twice with different versions (${prev.version} and ${pkg.version}); a lock holds one version per package`,
+          );
         }
         continue;
       }

@@ -118,10 +118,14 @@ export function parseSpecifiers(text: string, whole = text): SpecifierClause[] {
   for (const raw of text.split(',')) {
     const clause = raw.trim();
     const op = OPERATORS.find((o) => clause.startsWith(o));
-    if (!op) throw new RequirementSyntaxError(`invalid requirement '${whole}': '${clause}' does not start with a version operator (==, >=, ~=, ...)`);
+    if (!op)
+      throw new RequirementSyntaxError(
+        `invalid requirement '${whole}': '${clause}' does not start with a version operator (==, >=, ~=, ...)`,
+      );
     const version = clause.slice(op.length).trim();
     if (version === '') throw new RequirementSyntaxError(`invalid requirement '${whole}': operator '${op}' has no version`);
-    if (/\s/.test(version)) throw new RequirementSyntaxError(`invalid requirement '${whole}': '${clause}' has whitespace inside the version`);
+    if (/\s/.test(version))
+      throw new RequirementSyntaxError(`invalid requirement '${whole}': '${clause}' has whitespace inside the version`);
     if (op !== '===') checkVersion(op, version, whole);
     out.push({ operator: op, version });
   }
@@ -130,14 +134,16 @@ export function parseSpecifiers(text: string, whole = text): SpecifierClause[] {
 
 function checkVersion(op: SpecifierOperator, version: string, whole: string): void {
   if (version.endsWith('.*')) {
-    if (op !== '==' && op !== '!=') throw new RequirementSyntaxError(`invalid requirement '${whole}': a '.*' suffix is only allowed with == and !=`);
+    if (op !== '==' && op !== '!=')
+      throw new RequirementSyntaxError(`invalid requirement '${whole}': a '.*' suffix is only allowed with == and !=`);
     const base = version.slice(0, -2);
     if (!/^([0-9]+!)?[0-9]+(\.[0-9]+)*$/.test(base) && !parseVersion(base)) {
       throw new RequirementSyntaxError(`invalid requirement '${whole}': '${version}' is not a valid version prefix`);
     }
     return;
   }
-  if (!parseVersion(version)) throw new RequirementSyntaxError(`invalid requirement '${whole}': '${version}' is not a valid PEP 440 version`);
+  if (!parseVersion(version))
+    throw new RequirementSyntaxError(`invalid requirement '${whole}': '${version}' is not a valid PEP 440 version`);
   if (op === '~=' && !/\./.test(version.split('+')[0]!)) {
     throw new RequirementSyntaxError(`invalid requirement '${whole}': '~=' needs a version with at least two components`);
   }

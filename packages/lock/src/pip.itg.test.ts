@@ -32,7 +32,21 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 async function pipInstall(reqFile: string, wheels: string, target: string): Promise<{ code: number; out: string }> {
-  const args = ['-m', 'pip', '--isolated', 'install', '--require-hashes', '--no-deps', '--no-index', '--find-links', wheels, '--target', target, '-r', reqFile];
+  const args = [
+    '-m',
+    'pip',
+    '--isolated',
+    'install',
+    '--require-hashes',
+    '--no-deps',
+    '--no-index',
+    '--find-links',
+    wheels,
+    '--target',
+    target,
+    '-r',
+    reqFile,
+  ];
   try {
     const r = await run(py, args, { env: cleanEnv() });
     return { code: 0, out: r.stdout + r.stderr };
@@ -48,9 +62,17 @@ async function lockOf(specs: Array<{ name: string; version: string; marker?: str
     const w = buildWheel({ name: s.name, version: s.version, files: { [`${s.name}/__init__.py`]: s.body } });
     const path = join(dir, w.filename);
     await writeFile(path, w.data);
-    pkgs.push({ name: s.name, version: w.version, marker: s.marker, files: [{ name: w.filename, url: pathToFileURL(path).href, sha256: w.sha256, size: w.size }] });
+    pkgs.push({
+      name: s.name,
+      version: w.version,
+      marker: s.marker,
+      files: [{ name: w.filename, url: pathToFileURL(path).href, sha256: w.sha256, size: w.size }],
+    });
   }
-  return Lock.create(pkgs, { target: { python: '3.11', platforms: ['manylinux_2_28_x86_64'], implementation: 'cp' }, leaves: { alpha: '1.0' } });
+  return Lock.create(pkgs, {
+    target: { python: '3.11', platforms: ['manylinux_2_28_x86_64'], implementation: 'cp' },
+    leaves: { alpha: '1.0' },
+  });
 }
 
 beforeAll(async () => {
@@ -80,7 +102,9 @@ describe('requirements.txt written by karoo, installed by pip', () => {
     const r = await pipInstall(reqFile, wheels, target);
     expect(r.out).not.toContain('ERROR');
     expect(r.code).toBe(0);
-    const installed = readdirSync(target).filter((d) => d.endsWith('.dist-info')).sort();
+    const installed = readdirSync(target)
+      .filter((d) => d.endsWith('.dist-info'))
+      .sort();
     expect(installed).toEqual(['alpha-1.0.dist-info', 'beta_two-2.0.post1.dist-info']);
     expect(readLockText(text, reqFile).lock.digest).toBe(lock.digest);
   });

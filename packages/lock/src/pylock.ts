@@ -57,7 +57,8 @@ export function parsePylock(text: string, file: string): PylockResult {
 
   const lv = doc['lock-version'];
   if (lv === undefined) top('missing required key "lock-version" (PEP 751); this is not a valid pylock.toml');
-  if (typeof lv !== 'string' || !/^[0-9]+\.[0-9]+$/.test(lv)) top(`lock-version must be a string like "1.0", not ${JSON.stringify(lv)}`, 'lock-version');
+  if (typeof lv !== 'string' || !/^[0-9]+\.[0-9]+$/.test(lv))
+    top(`lock-version must be a string like "1.0", not ${JSON.stringify(lv)}`, 'lock-version');
   const [major, minor] = (lv as string).split('.').map(Number) as [number, number];
   if (major !== 1) top(`lock-version "${lv}" is not supported; karoo reads pylock.toml version 1.x`, 'lock-version');
   if (minor > 0) warnings.push(`${file}: lock-version "${lv}" is newer than 1.0; reading it as 1.0`);
@@ -68,7 +69,8 @@ export function parsePylock(text: string, file: string): PylockResult {
 
   const envs = doc.environments;
   if (envs !== undefined) {
-    if (!Array.isArray(envs) || !envs.every((e) => typeof e === 'string')) top('environments must be an array of marker strings', 'environments');
+    if (!Array.isArray(envs) || !envs.every((e) => typeof e === 'string'))
+      top('environments must be an array of marker strings', 'environments');
     for (const m of envs as string[]) markerOrFail(m, (r) => top(r, 'environments'));
   }
   const rp = doc['requires-python'];
@@ -95,7 +97,11 @@ export function parsePylock(text: string, file: string): PylockResult {
       if (line !== undefined) searchFrom = line + 1;
     }
     const fail = (reason: string): never => {
-      throw new FileError(file, line ?? 1, `packages[${i}]${isTable(raw) && typeof raw.name === 'string' ? ` (${raw.name})` : ''}: ${reason}`);
+      throw new FileError(
+        file,
+        line ?? 1,
+        `packages[${i}]${isTable(raw) && typeof raw.name === 'string' ? ` (${raw.name})` : ''}: ${reason}`,
+      );
     };
     if (!isTable(raw)) fail('must be a table');
     const p = readPackage(raw as TomlTable, fail, (w) => warnings.push(`${file}:${line ?? 1}: ${w}`));
@@ -111,7 +117,9 @@ export function parsePylock(text: string, file: string): PylockResult {
     throw new FileError(file, undefined, (e as Error).message);
   }
   if (meta.recordedDigest && meta.recordedDigest !== lock.digest) {
-    warnings.push(`${file}: [tool.karoo] lock-digest ${meta.recordedDigest} does not match its packages (${lock.digest}); the file was changed after karoo wrote it`);
+    warnings.push(
+      `${file}: [tool.karoo] lock-digest ${meta.recordedDigest} does not match its packages (${lock.digest}); the file was changed after karoo wrote it`,
+    );
   }
   for (const u of unpinned) warnings.push(`${u.file}:${u.line}: ${u.name}: ${u.reason}`);
   return { lock, unpinned, warnings, createdBy: createdBy as string };
@@ -151,7 +159,8 @@ function readPackage(t: TomlTable, fail: (r: string) => never, warn: (w: string)
   const n = name as string;
   for (const k of Object.keys(t)) if (!PACKAGE_KEYS.has(k)) warn(`${n}: unknown key "${k}" ignored`);
   const version = t.version;
-  if (version !== undefined && (typeof version !== 'string' || !isValidVersion(version))) fail(`version ${JSON.stringify(version)} is not a PEP 440 version`);
+  if (version !== undefined && (typeof version !== 'string' || !isValidVersion(version)))
+    fail(`version ${JSON.stringify(version)} is not a PEP 440 version`);
   const marker = t.marker;
   if (marker !== undefined) {
     if (typeof marker !== 'string') fail('marker must be a string');
@@ -161,18 +170,22 @@ function readPackage(t: TomlTable, fail: (r: string) => never, warn: (w: string)
     if (typeof t['requires-python'] !== 'string') fail('requires-python must be a string');
     specOrFail(t['requires-python'] as string, fail);
   }
-  if (t.dependencies !== undefined && (!Array.isArray(t.dependencies) || !t.dependencies.every(isTable))) fail('dependencies must be an array of tables');
+  if (t.dependencies !== undefined && (!Array.isArray(t.dependencies) || !t.dependencies.every(isTable)))
+    fail('dependencies must be an array of tables');
   if (t.index !== undefined && typeof t.index !== 'string') fail('index must be a string');
   if (t['attestation-identities'] !== undefined) {
     const a = t['attestation-identities'];
-    if (!Array.isArray(a) || !a.every((x) => isTable(x) && typeof x.kind === 'string')) fail('attestation-identities must be an array of tables, each with a "kind"');
+    if (!Array.isArray(a) || !a.every((x) => isTable(x) && typeof x.kind === 'string'))
+      fail('attestation-identities must be an array of tables, each with a "kind"');
   }
   if (t.tool !== undefined && !isTable(t.tool)) fail('tool must be a table');
 
   const sources = ['vcs', 'directory', 'archive'].filter((k) => t[k] !== undefined);
   const hasDists = t.sdist !== undefined || t.wheels !== undefined;
   if (sources.length > 1 || (sources.length === 1 && hasDists)) {
-    fail(`${[...sources, ...(t.sdist !== undefined ? ['sdist'] : []), ...(t.wheels !== undefined ? ['wheels'] : [])].join(' and ')} are mutually exclusive`);
+    fail(
+      `${[...sources, ...(t.sdist !== undefined ? ['sdist'] : []), ...(t.wheels !== undefined ? ['wheels'] : [])].join(' and ')} are mutually exclusive`,
+    );
   }
   if (sources.length === 0 && !hasDists) fail('has none of vcs, directory, archive, sdist or wheels: nothing says what to install');
 
@@ -183,12 +196,16 @@ function readPackage(t: TomlTable, fail: (r: string) => never, warn: (w: string)
     if (typeof vt.type !== 'string') fail('vcs.type is required (e.g. "git")');
     if (typeof vt.url !== 'string' && typeof vt.path !== 'string') fail('vcs needs a url or a path');
     if (typeof vt['commit-id'] !== 'string') fail('vcs.commit-id is required');
-    return { name: n, unlockable: `VCS checkout (${vt.type} ${stripUserinfo(String(vt.url ?? vt.path))} @ ${vt['commit-id']}); a karoo lock pins released files` };
+    return {
+      name: n,
+      unlockable: `VCS checkout (${vt.type} ${stripUserinfo(String(vt.url ?? vt.path))} @ ${vt['commit-id']}); a karoo lock pins released files`,
+    };
   }
   if (t.directory !== undefined) {
     const d = t.directory;
     if (!isTable(d) || typeof (d as TomlTable).path !== 'string') fail('directory.path is required');
-    if ((d as TomlTable).editable !== undefined && typeof (d as TomlTable).editable !== 'boolean') fail('directory.editable must be true or false');
+    if ((d as TomlTable).editable !== undefined && typeof (d as TomlTable).editable !== 'boolean')
+      fail('directory.editable must be true or false');
     return { name: n, unlockable: `local directory ${(d as TomlTable).path}; a karoo lock pins released files` };
   }
 
@@ -204,13 +221,15 @@ function readPackage(t: TomlTable, fail: (r: string) => never, warn: (w: string)
     if (url !== undefined && typeof url !== 'string') fail(`${where}.url must be a string`);
     if (path !== undefined && typeof path !== 'string') fail(`${where}.path must be a string`);
     if (f.name !== undefined && typeof f.name !== 'string') fail(`${where}.name must be a string`);
-    if (f.size !== undefined && (typeof f.size !== 'number' || !Number.isInteger(f.size) || f.size < 0)) fail(`${where}.size must be a whole number of bytes`);
+    if (f.size !== undefined && (typeof f.size !== 'number' || !Number.isInteger(f.size) || f.size < 0))
+      fail(`${where}.size must be a whole number of bytes`);
     const ut = f['upload-time'];
     if (ut !== undefined && (!(ut instanceof Date) || Number.isNaN(ut.getTime()))) fail(`${where}.upload-time must be a TOML datetime`);
     if (f.subdirectory !== undefined && typeof f.subdirectory !== 'string') fail(`${where}.subdirectory must be a string`);
     const hashes = f.hashes;
     if (hashes === undefined) fail(`${where}.hashes is required`);
-    if (!isTable(hashes) || Object.keys(hashes as TomlTable).length === 0) fail(`${where}.hashes must be a table of algorithm = "hex digest" with at least one entry`);
+    if (!isTable(hashes) || Object.keys(hashes as TomlTable).length === 0)
+      fail(`${where}.hashes must be a table of algorithm = "hex digest" with at least one entry`);
     for (const [alg, hex] of Object.entries(hashes as TomlTable)) {
       if (typeof hex !== 'string' || !/^[0-9a-fA-F]+$/.test(hex)) fail(`${where}.hashes.${alg} must be a hex digest string`);
     }
@@ -338,18 +357,27 @@ export function writePylock(lock: Lock): string {
     if (p.marker) kv('marker', p.marker);
     if (p.index) kv('index', stripUserinfo(p.index));
     if (p.files.length === 0) {
-      throw new KarooError('input', `cannot write pylock.toml: ${p.name} ${p.version} has no files (no sha256 hash); a pylock.toml names the files to install, so resolve with hashes`);
+      throw new KarooError(
+        'input',
+        `cannot write pylock.toml: ${p.name} ${p.version} has no files (no sha256 hash); a pylock.toml names the files to install, so resolve with hashes`,
+      );
     }
     const wheels: LockedFile[] = [];
     const others: LockedFile[] = [];
     for (const f of p.files) {
       if (f.url === undefined && !f.name) {
-        throw new KarooError('input', `cannot write pylock.toml: ${p.name} ${p.version} file sha256:${f.sha256} has no URL and no file name; re-run resolve so that every file has a URL`);
+        throw new KarooError(
+          'input',
+          `cannot write pylock.toml: ${p.name} ${p.version} file sha256:${f.sha256} has no URL and no file name; re-run resolve so that every file has a URL`,
+        );
       }
       (isWheelName(f.name) ? wheels : others).push(f);
     }
     if (others.length > 1) {
-      throw new KarooError('input', `cannot write pylock.toml: ${p.name} ${p.version} has ${others.length} source distributions (${others.map((f) => f.name).join(', ')}); PEP 751 allows one`);
+      throw new KarooError(
+        'input',
+        `cannot write pylock.toml: ${p.name} ${p.version} has ${others.length} source distributions (${others.map((f) => f.name).join(', ')}); PEP 751 allows one`,
+      );
     }
     if (others.length === 1) {
       out.push('', '[packages.sdist]');

@@ -38,12 +38,20 @@ export function detectLockFormat(path: string, text: string): LockFormat {
     if (/^\s*version\s*=\s*1\s*$/m.test(text) && /^\s*\[\[package\]\]/m.test(text)) return 'uv-lock';
     if (/^\s*\[metadata\]/m.test(text) && /^\s*content-hash\s*=/m.test(text)) return 'poetry-lock';
     if (name === 'pyproject.toml') {
-      throw new FileError(path, undefined, 'pyproject.toml declares dependencies but pins nothing; give karoo a lock (pylock.toml, requirements.txt, uv.lock, poetry.lock)');
+      throw new FileError(
+        path,
+        undefined,
+        'pyproject.toml declares dependencies but pins nothing; give karoo a lock (pylock.toml, requirements.txt, uv.lock, poetry.lock)',
+      );
     }
     throw new FileError(path, undefined, 'not a lock file karoo knows (pylock.toml, uv.lock, poetry.lock or a requirements file)');
   }
   if (NOT_LOCKS.has(ext)) {
-    throw new FileError(path, undefined, `a ${ext} file is not a lock or requirements file; give karoo a pylock.toml, requirements.txt, uv.lock or poetry.lock`);
+    throw new FileError(
+      path,
+      undefined,
+      `a ${ext} file is not a lock or requirements file; give karoo a pylock.toml, requirements.txt, uv.lock or poetry.lock`,
+    );
   }
   return 'requirements';
 }
@@ -56,14 +64,27 @@ export async function readLockFile(path: string, options: ParseRequirementsOptio
     bytes = readFileSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new FileError(path, undefined, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a lock file' : `cannot read (${code ?? (e as Error).message})`);
+    throw new FileError(
+      path,
+      undefined,
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory, not a lock file'
+          : `cannot read (${code ?? (e as Error).message})`,
+    );
   }
   const decoded = decodeText(bytes);
   return readLockText(decoded.text, path, options, decoded.warning ? [`${path}: ${decoded.warning}`] : []);
 }
 
 /** Like readLockFile, for text already in memory (`path` names it and anchors `-r` includes). */
-export function readLockText(text: string, path: string, options: ParseRequirementsOptions = {}, extraWarnings: string[] = []): ReadLockResult {
+export function readLockText(
+  text: string,
+  path: string,
+  options: ParseRequirementsOptions = {},
+  extraWarnings: string[] = [],
+): ReadLockResult {
   const format = detectLockFormat(path, text);
   let r: { lock: Lock; unpinned: readonly UnpinnedRequirement[]; warnings: readonly string[] };
   switch (format) {

@@ -143,9 +143,11 @@ function attachKarooFiles(parsed: RequirementsFile, packages: Map<string, { pkg:
   }
   for (const c of parsed.karooFiles) {
     const pkgs = byNameVersion.get(`${normalizeName(c.name)}==${normalizeVersion(c.version)}`);
-    if (!pkgs) throw new FileError(c.file, c.line, `karoo-file comment names ${c.name}==${c.version}, which no requirement in the file pins`);
+    if (!pkgs)
+      throw new FileError(c.file, c.line, `karoo-file comment names ${c.name}==${c.version}, which no requirement in the file pins`);
     const file = pkgs.flatMap((p) => p.files).find((f) => f.sha256 === c.sha256);
-    if (!file) throw new FileError(c.file, c.line, `karoo-file comment gives sha256 ${c.sha256}, which is not a --hash of ${c.name}==${c.version}`);
+    if (!file)
+      throw new FileError(c.file, c.line, `karoo-file comment gives sha256 ${c.sha256}, which is not a --hash of ${c.name}==${c.version}`);
     if (c.url !== undefined && hasUserinfo(c.url)) {
       throw new FileError(c.file, c.line, `karoo-file URL carries credentials; lock files never hold them (remove "user:password@")`);
     }
@@ -156,7 +158,8 @@ function attachKarooFiles(parsed: RequirementsFile, packages: Map<string, { pkg:
   }
   for (const c of parsed.karooIndexes) {
     const pkgs = byNameVersion.get(`${normalizeName(c.name)}==${normalizeVersion(c.version)}`);
-    if (!pkgs) throw new FileError(c.file, c.line, `karoo-index comment names ${c.name}==${c.version}, which no requirement in the file pins`);
+    if (!pkgs)
+      throw new FileError(c.file, c.line, `karoo-index comment names ${c.name}==${c.version}, which no requirement in the file pins`);
     for (const p of pkgs) p.index = stripUserinfo(c.url);
   }
 }
@@ -183,7 +186,8 @@ export function metaFromJson(raw: unknown): LockMeta {
   const out: { -readonly [K in keyof LockMeta]: LockMeta[K] } = {};
   if (raw.target !== undefined) out.target = targetFromJson(raw.target);
   if (raw.leaves !== undefined) {
-    if (!isRecord(raw.leaves) || !Object.values(raw.leaves).every((v) => typeof v === 'string')) throw new Error('leaves must map names to versions');
+    if (!isRecord(raw.leaves) || !Object.values(raw.leaves).every((v) => typeof v === 'string'))
+      throw new Error('leaves must map names to versions');
     out.leaves = raw.leaves as Record<string, string>;
   }
   if (raw.inputsDigest !== undefined) {
@@ -212,9 +216,14 @@ function asOfFromJson(raw: unknown): ResolutionCutoff {
 
 export function targetFromJson(raw: unknown): Target {
   if (!isRecord(raw) || typeof raw.python !== 'string') throw new Error('target needs a "python" version string');
-  if (!Array.isArray(raw.platforms) || !raw.platforms.every((p) => typeof p === 'string')) throw new Error('target.platforms must be a list of strings');
+  if (!Array.isArray(raw.platforms) || !raw.platforms.every((p) => typeof p === 'string'))
+    throw new Error('target.platforms must be a list of strings');
   if (raw.implementation !== undefined && typeof raw.implementation !== 'string') throw new Error('target.implementation must be a string');
-  return { python: raw.python, platforms: raw.platforms as string[], ...(raw.implementation !== undefined ? { implementation: raw.implementation as string } : {}) };
+  return {
+    python: raw.python,
+    platforms: raw.platforms as string[],
+    ...(raw.implementation !== undefined ? { implementation: raw.implementation as string } : {}),
+  };
 }
 
 /** The JSON form of LockMeta that both writers embed (canonical: sorted keys, no undefined). */
@@ -230,7 +239,12 @@ export function metaToJson(meta: LockMeta): Record<string, unknown> {
   if (meta.leaves) out.leaves = { ...meta.leaves };
   if (meta.inputsDigest !== undefined) out.inputsDigest = meta.inputsDigest;
   if (meta.requiresPython !== undefined) out.requiresPython = meta.requiresPython;
-  if (meta.asOf) out.asOf = { policy: meta.asOf.policy, ...(meta.asOf.time !== undefined ? { time: meta.asOf.time } : {}), notApplied: [...meta.asOf.notApplied] };
+  if (meta.asOf)
+    out.asOf = {
+      policy: meta.asOf.policy,
+      ...(meta.asOf.time !== undefined ? { time: meta.asOf.time } : {}),
+      notApplied: [...meta.asOf.notApplied],
+    };
   return out;
 }
 
@@ -266,7 +280,10 @@ export function writeRequirements(lock: Lock): string {
   if (indexes.length) out.push(...indexes, '');
   for (const p of lock.packages) {
     if (p.marker && /\s#/.test(p.marker)) {
-      throw new KarooError('input', `cannot write requirements.txt: the marker of ${p.name} ${p.version} contains " #", which pip reads as a comment`);
+      throw new KarooError(
+        'input',
+        `cannot write requirements.txt: the marker of ${p.name} ${p.version} contains " #", which pip reads as a comment`,
+      );
     }
     const head = `${p.name}==${p.version}${p.marker ? ` ; ${p.marker}` : ''}`;
     if (p.files.length === 0) out.push(head);
@@ -290,7 +307,9 @@ export function writeRequirements(lock: Lock): string {
 function indexOptions(lock: Lock): string[] {
   const urls = [...new Set(lock.packages.flatMap((p) => (p.index ? [cleanUrl(p.index)] : [])))].sort();
   if (urls.length === 0) return [];
-  const leaves = Object.keys(lock.meta.leaves ?? {}).map(normalizeName).sort();
+  const leaves = Object.keys(lock.meta.leaves ?? {})
+    .map(normalizeName)
+    .sort();
   const leafIndex = leaves.map((n) => lock.get(n)?.index).find((u): u is string => u !== undefined);
   const first = leafIndex !== undefined ? cleanUrl(leafIndex) : urls[0]!;
   return [`--index-url ${first}`, ...urls.filter((u) => u !== first).map((u) => `--extra-index-url ${u}`)];
@@ -298,7 +317,8 @@ function indexOptions(lock: Lock): string[] {
 
 function karooFileLine(p: LockedPackage, f: LockedFile): string[] {
   if (!f.name && f.url === undefined && f.size === undefined) return [];
-  if (/\s/.test(f.name)) throw new KarooError('input', `cannot write requirements.txt: file name "${f.name}" of ${p.name} contains whitespace`);
+  if (/\s/.test(f.name))
+    throw new KarooError('input', `cannot write requirements.txt: file name "${f.name}" of ${p.name} contains whitespace`);
   let s = `    # karoo-file: ${p.name}==${p.version} ${f.name || '-'} sha256=${f.sha256}`;
   if (f.size !== undefined) s += ` size=${f.size}`;
   if (f.uploadTime !== undefined) s += ` upload-time=${f.uploadTime}`;

@@ -89,7 +89,12 @@ describe('requirement lines', () => {
     ).entries;
     expect(r[0]).toMatchObject({ name: 'SomeProject', specifier: [{ operator: '>=', version: '2' }] });
     expect(r[1]).toMatchObject({ name: 'pkg', extras: ['ext1', 'ext2'], url: 'https://example.com/', kind: 'url' });
-    expect(r[2]).toMatchObject({ name: 'pkg2', extras: ['ext'], specifier: [{ operator: '==', version: '1.0' }], marker: "python_version<='3.6'" });
+    expect(r[2]).toMatchObject({
+      name: 'pkg2',
+      extras: ['ext'],
+      specifier: [{ operator: '==', version: '1.0' }],
+      marker: "python_version<='3.6'",
+    });
     expect(r[3]).toMatchObject({ name: 'pkg-all.allowed_chars0', specifier: [{ operator: '~=', version: '2.0' }] });
     expect(r[4]).toMatchObject({ name: 'foo', kind: 'vcs', url: 'git+http://foo.com@ref#egg=foo' });
     expect(r[5]).toMatchObject({ name: 'semicolon', marker: 'os_name == "a; b"' });
@@ -120,7 +125,13 @@ describe('requirement lines', () => {
     expect(r[1]).toMatchObject({ kind: 'path', name: 'simple', specifier: [{ operator: '==', version: '0.1' }], extras: ['ext'] });
     expect(r[2]).toMatchObject({ kind: 'url', name: 'test', specifier: [{ operator: '==', version: '0.4' }] });
     expect(r[3]).toMatchObject({ kind: 'vcs', name: 'SomeProject', editable: true });
-    expect(r[4]).toMatchObject({ kind: 'path', path: './editable', extras: ['d', 'dev'], editable: true, marker: 'python_version >= "3.9" and os_name == "posix"' });
+    expect(r[4]).toMatchObject({
+      kind: 'path',
+      path: './editable',
+      extras: ['d', 'dev'],
+      editable: true,
+      marker: 'python_version >= "3.9" and os_name == "posix"',
+    });
     expect(r[5]).toMatchObject({ kind: 'path', path: './test/packages/black editable' });
     expect(r[6]).toMatchObject({ name: 'foo', extras: ['extra'], url: 'svn+http://foo', editable: true, marker: 'os_name == "nt"' });
   });
@@ -132,12 +143,19 @@ describe('requirement lines', () => {
       { algorithm: 'sha384', digest: H384 },
       { algorithm: 'sha256', digest: H2 },
     ]);
-    expect(parse('SomeProject --config-settings="yo3=yo4" --config-settings "yo1=yo2"').entries[0]!.configSettings).toEqual({ yo3: 'yo4', yo1: 'yo2' });
+    expect(parse('SomeProject --config-settings="yo3=yo4" --config-settings "yo1=yo2"').entries[0]!.configSettings).toEqual({
+      yo3: 'yo4',
+      yo1: 'yo2',
+    });
   });
 
   it('reads a marker before the --hash option (poetry export style)', () => {
     const e = parse(`werkzeug==2.2.3 ; python_version >= "3.8" and python_version < "4.0" --hash=sha256:${H1}`).entries[0]!;
-    expect(e).toMatchObject({ name: 'werkzeug', marker: 'python_version >= "3.8" and python_version < "4.0"', hashes: [{ algorithm: 'sha256', digest: H1 }] });
+    expect(e).toMatchObject({
+      name: 'werkzeug',
+      marker: 'python_version >= "3.8" and python_version < "4.0"',
+      hashes: [{ algorithm: 'sha256', digest: H1 }],
+    });
   });
 });
 
@@ -199,7 +217,9 @@ describe('global options', () => {
 
   it('records the non-pip -d directive with a warning instead of failing', () => {
     const r = parse('# TODO\n-d https://example.org/base-requirements.txt\nfoo');
-    expect(r.includes).toEqual([{ kind: 'defaults', target: 'https://example.org/base-requirements.txt', file: '/v/requirements.txt', line: 2, remote: true }]);
+    expect(r.includes).toEqual([
+      { kind: 'defaults', target: 'https://example.org/base-requirements.txt', file: '/v/requirements.txt', line: 2, remote: true },
+    ]);
     expect(r.warnings.join()).toContain('not a pip option');
   });
 
@@ -210,7 +230,9 @@ describe('global options', () => {
       { GITHUB_TOKEN: 'tok', DO_12_FACTOR: 'repo', NON_EXISTENT_VARIABLE: '' },
     );
     expect(r.entries[0]!.url).toBe('https://tok:x-oauth-basic@github.com/user/repo/archive/master.zip#egg=a');
-    expect(r.entries[1]!.url).toBe('https://${NON_EXISTENT_VARIABLE}:$WRONG_FORMAT@%WINDOWS_FORMAT%github.com/user/repo/archive/master.zip#egg=b');
+    expect(r.entries[1]!.url).toBe(
+      'https://${NON_EXISTENT_VARIABLE}:$WRONG_FORMAT@%WINDOWS_FORMAT%github.com/user/repo/archive/master.zip#egg=b',
+    );
   });
 });
 
@@ -239,15 +261,23 @@ describe('includes', () => {
     expect(parse('-r a.txt\n-r b.txt', files).entries.map((e) => e.name)).toEqual(['requests', 'requests']);
     const f = fails('-r 1.txt', { '/v/1.txt': '-r 2.txt', '/v/2.txt': '\n-r 3.txt', '/v/3.txt': '-r requirements.txt' });
     expect(f).toMatchObject({ file: '/v/3.txt', line: 1 });
-    expect(f.reason).toContain('includes itself recursively (/v/requirements.txt:1 -> /v/1.txt:1 -> /v/2.txt:2 -> /v/3.txt:1 -> /v/requirements.txt)');
+    expect(f.reason).toContain(
+      'includes itself recursively (/v/requirements.txt:1 -> /v/1.txt:1 -> /v/2.txt:2 -> /v/3.txt:1 -> /v/requirements.txt)',
+    );
     // The cycle names the whole chain: no "(included by …)" added at each level on the way out.
     expect(f.reason).not.toContain('included by');
-    const g = fails('-r nest/level_1.txt', { '/v/nest/level_1.txt': '-r nest/level_2.txt', '/v/nest/nest/level_2.txt': '-r ../../requirements.txt' });
+    const g = fails('-r nest/level_1.txt', {
+      '/v/nest/level_1.txt': '-r nest/level_2.txt',
+      '/v/nest/nest/level_2.txt': '-r ../../requirements.txt',
+    });
     expect(g.reason).toContain('includes itself recursively');
   });
 
   it('reports a missing include at the including line, and errors inside an include name the include', () => {
-    expect(fails('foo\n-c nothere.txt')).toMatchObject({ line: 2, reason: expect.stringContaining('cannot open constraint file "nothere.txt"') });
+    expect(fails('foo\n-c nothere.txt')).toMatchObject({
+      line: 2,
+      reason: expect.stringContaining('cannot open constraint file "nothere.txt"'),
+    });
     const f = fails('-r sut.txt', { '/v/sut.txt': '--extra-index-url https://x\ntoto=42' });
     expect(f).toMatchObject({ file: '/v/sut.txt', line: 2 });
     expect(f.reason).toContain('(included by -r at /v/requirements.txt:1)');
@@ -263,15 +293,15 @@ describe('includes', () => {
   });
 
   it('rejects editables in constraint files', () => {
-    expect(fails('-c c.txt', { '/v/c.txt': '-e git+https://url#egg=SomeProject' }).reason).toContain('editable requirements are not allowed as constraints');
+    expect(fails('-c c.txt', { '/v/c.txt': '-e git+https://url#egg=SomeProject' }).reason).toContain(
+      'editable requirements are not allowed as constraints',
+    );
   });
 });
 
 describe('requirements to lock', () => {
   it('turns pins with hashes into packages and reports the rest', () => {
-    const r = requirementsToLock(
-      parse(`a==1.0 --hash=sha256:${H1}\nb>=2\nc @ git+https://x/c\nB==2.1\n-e ./local\nd===weird`),
-    );
+    const r = requirementsToLock(parse(`a==1.0 --hash=sha256:${H1}\nb>=2\nc @ git+https://x/c\nB==2.1\n-e ./local\nd===weird`));
     expect(r.lock.packages.map((p) => [p.name, p.version, p.files.map((f) => f.sha256)])).toEqual([
       ['a', '1.0', [H1]],
       ['b', '2.1', []],
@@ -285,7 +315,9 @@ describe('requirements to lock', () => {
   });
 
   it('rejects contradictory pins at the second one', () => {
-    expect(() => requirementsToLock(parse('x==1\ny\nx==2'))).toThrow('/v/requirements.txt:3: "x" is pinned to 2 here and to 1 at /v/requirements.txt:1');
+    expect(() => requirementsToLock(parse('x==1\ny\nx==2'))).toThrow(
+      '/v/requirements.txt:3: "x" is pinned to 2 here and to 1 at /v/requirements.txt:1',
+    );
     // The same name under different markers is a fork, not a contradiction.
     const f = requirementsToLock(parse("x==1 ; python_version < '3.10'\nx==2 ; python_version >= '3.10'"));
     expect(f.lock.packages.map((p) => [p.version, p.marker])).toEqual([
@@ -296,7 +328,11 @@ describe('requirements to lock', () => {
 
   it('a hashed direct URL to a wheel is a locked file with its URL (credentials dropped)', () => {
     const r = requirementsToLock(parse(`pkg @ https://u:pw@files.example/pkg-1.0-py3-none-any.whl --hash=sha256:${H2}`));
-    expect(r.lock.packages[0]).toMatchObject({ name: 'pkg', version: '1.0', files: [{ name: 'pkg-1.0-py3-none-any.whl', url: 'https://files.example/pkg-1.0-py3-none-any.whl', sha256: H2 }] });
+    expect(r.lock.packages[0]).toMatchObject({
+      name: 'pkg',
+      version: '1.0',
+      files: [{ name: 'pkg-1.0-py3-none-any.whl', url: 'https://files.example/pkg-1.0-py3-none-any.whl', sha256: H2 }],
+    });
   });
 });
 
@@ -304,7 +340,10 @@ describe('encodings (pip decodes BOMs, PEP 263 coding lines, then UTF-8 or latin
   const utf16 = (s: string, le: boolean) => {
     const b = Buffer.alloc(2 + s.length * 2);
     b.writeUInt16BE(le ? 0xfffe : 0xfeff, 0);
-    for (let i = 0; i < s.length; i++) le ? b.writeUInt16LE(s.charCodeAt(i), 2 + 2 * i) : b.writeUInt16BE(s.charCodeAt(i), 2 + 2 * i);
+    for (let i = 0; i < s.length; i++) {
+      if (le) b.writeUInt16LE(s.charCodeAt(i), 2 + 2 * i);
+      else b.writeUInt16BE(s.charCodeAt(i), 2 + 2 * i);
+    }
     return b;
   };
   const utf32 = (s: string) => {

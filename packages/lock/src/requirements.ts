@@ -299,7 +299,8 @@ class Parser {
         this.karooIndexes.push({ file, line, name: m[1]!, version: m[2]!, url: m[3]! });
         continue;
       }
-      if (/^\s*#\s*karoo-index:/.test(l)) throw new FileError(file, line, 'malformed karoo-index comment; expected "# karoo-index: NAME==VERSION URL"');
+      if (/^\s*#\s*karoo-index:/.test(l))
+        throw new FileError(file, line, 'malformed karoo-index comment; expected "# karoo-index: NAME==VERSION URL"');
       m = /^#\s*karoo-meta:\s*(\{.*\})\s*$/.exec(l);
       if (m && !this.karooMeta) {
         this.karooMeta = { file, line, json: m[1]! };
@@ -310,7 +311,14 @@ class Parser {
     }
   }
 
-  private parseLine(text: string, file: string, abs: string, line: number, constraint: boolean, stack: Array<{ abs: string; file: string; line: number }>): void {
+  private parseLine(
+    text: string,
+    file: string,
+    abs: string,
+    line: number,
+    constraint: boolean,
+    stack: Array<{ abs: string; file: string; line: number }>,
+  ): void {
     const fail = (reason: string): never => {
       throw new FileError(file, line, reason);
     };
@@ -443,7 +451,9 @@ class Parser {
     const remote = URL_RE.test(target) && !target.startsWith('file:');
     this.includes.push({ kind, target, file, line, remote });
     if (remote) {
-      this.warnings.push(`${file}:${line}: ${kind === 'constraint' ? '-c' : '-r'} ${target} is a URL; karoo does not fetch includes, so it was not read`);
+      this.warnings.push(
+        `${file}:${line}: ${kind === 'constraint' ? '-c' : '-r'} ${target} is a URL; karoo does not fetch includes, so it was not read`,
+      );
       return;
     }
     const local = target.startsWith('file:') ? fileURLToPath(target) : target;
@@ -713,7 +723,11 @@ function named(text: string, fail: (r: string) => never): ParsedArgs {
 
 function parseKarooFile(rest: string, file: string, line: number): KarooFileComment {
   const fail = (why: string): never => {
-    throw new FileError(file, line, `malformed karoo-file comment (${why}); expected "# karoo-file: NAME==VERSION FILENAME sha256=HEX size=N url=URL"`);
+    throw new FileError(
+      file,
+      line,
+      `malformed karoo-file comment (${why}); expected "# karoo-file: NAME==VERSION FILENAME sha256=HEX size=N url=URL"`,
+    );
   };
   const m = /^(\S+)==(\S+)\s+(\S+)((?:\s+\S+=\S*)*)$/.exec(rest);
   if (!m) return fail('cannot split it into fields');
@@ -733,6 +747,17 @@ function parseKarooFile(rest: string, file: string, line: number): KarooFileComm
     size = Number(fields.size);
   }
   const uploadTime = fields['upload-time'] === undefined ? undefined : normalizeInstant(fields['upload-time']);
-  if (fields['upload-time'] !== undefined && uploadTime === undefined) fail(`upload-time "${fields['upload-time']}" is not an RFC 3339 date-time`);
-  return { file, line, name: m[1]!, version: m[2]!, filename: m[3] === '-' ? undefined : m[3], sha256: sha256!, size, url: fields.url, ...(uploadTime !== undefined ? { uploadTime } : {}) };
+  if (fields['upload-time'] !== undefined && uploadTime === undefined)
+    fail(`upload-time "${fields['upload-time']}" is not an RFC 3339 date-time`);
+  return {
+    file,
+    line,
+    name: m[1]!,
+    version: m[2]!,
+    filename: m[3] === '-' ? undefined : m[3],
+    sha256: sha256!,
+    size,
+    url: fields.url,
+    ...(uploadTime !== undefined ? { uploadTime } : {}),
+  };
 }

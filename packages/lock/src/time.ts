@@ -18,7 +18,8 @@ export function parseInstant(text: string): bigint | undefined {
   const ms = Date.UTC(y, mo - 1, d, h, mi, Math.min(s, 59));
   const check = new Date(ms);
   // Date.UTC rolls 2024-02-30 over into March: a date that does not exist is refused, not moved.
-  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || h > 23 || mi > 59 || s > 60) return undefined;
+  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || h > 23 || mi > 59 || s > 60)
+    return undefined;
   let offsetMin = 0;
   const off = m[8]!;
   if (off !== 'Z' && off !== 'z') {

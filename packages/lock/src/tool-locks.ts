@@ -23,7 +23,13 @@ function sha256Of(hash: unknown, fail: (r: string) => never, where: string): str
   return m![2]!.toLowerCase();
 }
 
-function finish(file: string, packages: LockedPackage[], unpinned: UnpinnedRequirement[], warnings: string[], requiresPython?: string): ToolLockResult {
+function finish(
+  file: string,
+  packages: LockedPackage[],
+  unpinned: UnpinnedRequirement[],
+  warnings: string[],
+  requiresPython?: string,
+): ToolLockResult {
   let lock: Lock;
   try {
     lock = Lock.create(packages, requiresPython ? { requiresPython } : {});
@@ -39,7 +45,8 @@ export function parseUvLock(text: string, file: string): ToolLockResult {
   const doc = parseToml(text, file);
   const warnings: string[] = [];
   const unpinned: UnpinnedRequirement[] = [];
-  if (doc.version !== 1) throw new FileError(file, 1, `uv.lock version ${JSON.stringify(doc.version)} is not supported; karoo reads version = 1`);
+  if (doc.version !== 1)
+    throw new FileError(file, 1, `uv.lock version ${JSON.stringify(doc.version)} is not supported; karoo reads version = 1`);
   const pkgs = doc.package ?? [];
   if (!Array.isArray(pkgs)) throw new FileError(file, 1, '[[package]] must be an array of tables');
   const lines = headerLines(text, 'package');
@@ -55,7 +62,8 @@ export function parseUvLock(text: string, file: string): ToolLockResult {
     const p = raw as TomlTable;
     if (typeof p.name !== 'string' || !isValidName(p.name)) fail(`package name ${JSON.stringify(p.name)} is not a valid project name`);
     const name = p.name as string;
-    if (p.version !== undefined && (typeof p.version !== 'string' || !isValidVersion(p.version))) fail(`${name}: version ${JSON.stringify(p.version)} is not a PEP 440 version`);
+    if (p.version !== undefined && (typeof p.version !== 'string' || !isValidVersion(p.version)))
+      fail(`${name}: version ${JSON.stringify(p.version)} is not a PEP 440 version`);
     const source = p.source;
     if (!isTable(source)) fail(`${name}: source must be a table`);
     const src = source as TomlTable;
@@ -70,11 +78,13 @@ export function parseUvLock(text: string, file: string): ToolLockResult {
     }
     const files: LockedFile[] = [];
     const take = (f: unknown, where: string) => {
-      if (!isTable(f) || (typeof f.url !== 'string' && typeof f.path !== 'string' && typeof f.filename !== 'string')) fail(`${name}: ${where} needs a url`);
+      if (!isTable(f) || (typeof f.url !== 'string' && typeof f.path !== 'string' && typeof f.filename !== 'string'))
+        fail(`${name}: ${where} needs a url`);
       const t = f as TomlTable;
       const sha = sha256Of(t.hash, fail, `${name} ${where}`);
       if (!sha) return;
-      if (t.size !== undefined && (typeof t.size !== 'number' || !Number.isInteger(t.size))) fail(`${name}: ${where}.size must be a whole number`);
+      if (t.size !== undefined && (typeof t.size !== 'number' || !Number.isInteger(t.size)))
+        fail(`${name}: ${where}.size must be a whole number`);
       const loc = (t.url ?? t.path ?? t.filename) as string;
       files.push({
         name: typeof t.filename === 'string' ? t.filename : basename(loc),
@@ -102,7 +112,13 @@ export function parseUvLock(text: string, file: string): ToolLockResult {
     if ((count.get(name) ?? 0) > 1 && Array.isArray(rm) && rm.length > 0 && rm.every((m) => typeof m === 'string')) {
       marker = rm.length === 1 ? (rm[0] as string) : (rm as string[]).map((m) => `(${m})`).join(' or ');
     }
-    out.push({ name, version: p.version as string, marker, index: kind === 'registry' ? stripUserinfo(String(src.registry)) : undefined, files });
+    out.push({
+      name,
+      version: p.version as string,
+      marker,
+      index: kind === 'registry' ? stripUserinfo(String(src.registry)) : undefined,
+      files,
+    });
   });
   return finish(file, out, unpinned, warnings, typeof doc['requires-python'] === 'string' ? doc['requires-python'] : undefined);
 }
@@ -132,7 +148,8 @@ export function parsePoetryLock(text: string, file: string): ToolLockResult {
     const p = raw as TomlTable;
     if (typeof p.name !== 'string' || !isValidName(p.name)) fail(`package name ${JSON.stringify(p.name)} is not a valid project name`);
     const name = p.name as string;
-    if (typeof p.version !== 'string' || !isValidVersion(p.version)) fail(`${name}: version ${JSON.stringify(p.version)} is not a PEP 440 version`);
+    if (typeof p.version !== 'string' || !isValidVersion(p.version))
+      fail(`${name}: version ${JSON.stringify(p.version)} is not a PEP 440 version`);
     const src = isTable(p.source) ? (p.source as TomlTable) : undefined;
     const type = typeof src?.type === 'string' ? src.type : undefined;
     if (type && type !== 'legacy' && type !== 'url' && type !== 'file') {
@@ -145,7 +162,12 @@ export function parsePoetryLock(text: string, file: string): ToolLockResult {
     (list as unknown[]).forEach((f, j) => {
       if (!isTable(f) || typeof f.file !== 'string') fail(`${name}: files[${j}] needs a "file" name`);
       const sha = sha256Of((f as TomlTable).hash, fail, `${name} files[${j}]`);
-      if (sha) files.push({ name: (f as TomlTable).file as string, sha256: sha, ...(type === 'url' && typeof src?.url === 'string' ? { url: stripUserinfo(src.url) } : {}) });
+      if (sha)
+        files.push({
+          name: (f as TomlTable).file as string,
+          sha256: sha,
+          ...(type === 'url' && typeof src?.url === 'string' ? { url: stripUserinfo(src.url) } : {}),
+        });
     });
     if (files.length === 0) {
       unpinned.push({ file, line, name, text: `${name}==${p.version}`, reason: 'no file with a sha256 hash' });

@@ -13,14 +13,33 @@ const PACKAGES: LockedPackage[] = [
   {
     name: 'cam-core',
     version: '1.2.0',
-    files: [{ name: 'cam_core-1.2.0-py3-none-any.whl', url: 'http://127.0.0.1/files/cam_core-1.2.0-py3-none-any.whl', sha256: h('a'), size: 10, uploadTime: '2026-01-02T03:04:05.123456+02:00' }],
+    files: [
+      {
+        name: 'cam_core-1.2.0-py3-none-any.whl',
+        url: 'http://127.0.0.1/files/cam_core-1.2.0-py3-none-any.whl',
+        sha256: h('a'),
+        size: 10,
+        uploadTime: '2026-01-02T03:04:05.123456+02:00',
+      },
+    ],
   },
   {
     name: 'tinyproto',
     version: '2.1.0',
     files: [
-      { name: 'tinyproto-2.1.0.tar.gz', url: 'http://127.0.0.1/files/tinyproto-2.1.0.tar.gz', sha256: h('b'), size: 20, uploadTime: '2025-12-31T23:59:59Z' },
-      { name: 'tinyproto-2.1.0-py3-none-any.whl', url: 'http://127.0.0.1/files/tinyproto-2.1.0-py3-none-any.whl', sha256: h('c'), size: 30 },
+      {
+        name: 'tinyproto-2.1.0.tar.gz',
+        url: 'http://127.0.0.1/files/tinyproto-2.1.0.tar.gz',
+        sha256: h('b'),
+        size: 20,
+        uploadTime: '2025-12-31T23:59:59Z',
+      },
+      {
+        name: 'tinyproto-2.1.0-py3-none-any.whl',
+        url: 'http://127.0.0.1/files/tinyproto-2.1.0-py3-none-any.whl',
+        sha256: h('c'),
+        size: 30,
+      },
     ],
   },
 ];
@@ -39,7 +58,15 @@ describe('instants', () => {
   });
 
   it('refuses what is not an RFC 3339 date-time with an offset', () => {
-    for (const bad of ['2026-01-02', '2026-01-02T01:04:05', '2026-02-30T00:00:00Z', '2026-01-02T24:00:00Z', 'yesterday', '1767315845', '2026-01-02T01:04:05+25:00']) {
+    for (const bad of [
+      '2026-01-02',
+      '2026-01-02T01:04:05',
+      '2026-02-30T00:00:00Z',
+      '2026-01-02T24:00:00Z',
+      'yesterday',
+      '1767315845',
+      '2026-01-02T01:04:05+25:00',
+    ]) {
       expect(parseInstant(bad)).toBeUndefined();
     }
   });
@@ -85,7 +112,9 @@ describe('upload times in a lock', () => {
     } catch (e) {
       err = e;
     }
-    expect(isKarooError(err) && err.kind === 'input' && err.message.includes('cam-core 1.2.0') && err.message.includes('last week')).toBe(true);
+    expect(isKarooError(err) && err.kind === 'input' && err.message.includes('cam-core 1.2.0') && err.message.includes('last week')).toBe(
+      true,
+    );
   });
 
   it('pylock.toml: PEP 751 upload-time datetimes on wheels and sdists, and the cutoff in [tool.karoo.as-of]; read back the same', () => {
@@ -107,7 +136,9 @@ describe('upload times in a lock', () => {
 
   it('requirements.txt: upload-time in the karoo-file comments and the cutoff in karoo-meta; read back the same', () => {
     const text = writeRequirements(lock);
-    expect(text).toContain(`# karoo-file: cam-core==1.2.0 cam_core-1.2.0-py3-none-any.whl sha256=${h('a')} size=10 upload-time=2026-01-02T01:04:05.123Z url=`);
+    expect(text).toContain(
+      `# karoo-file: cam-core==1.2.0 cam_core-1.2.0-py3-none-any.whl sha256=${h('a')} size=10 upload-time=2026-01-02T01:04:05.123Z url=`,
+    );
     const back = readLockText(text, 'requirements.txt').lock;
     expect(back.digest).toBe(lock.digest);
     expect(back.files().map((x) => x.file)).toEqual(lock.files().map((x) => x.file));

@@ -12,9 +12,26 @@ describe('PEP 440 versions', () => {
 
   it('orders the spec example sequence', () => {
     const ordered = [
-      '1.0.dev456', '1.0a1', '1.0a2.dev456', '1.0a12.dev456', '1.0a12', '1.0b1.dev456', '1.0b2',
-      '1.0b2.post345.dev456', '1.0b2.post345', '1.0rc1.dev456', '1.0rc1', '1.0', '1.0+abc.5', '1.0+abc.7',
-      '1.0+5', '1.0.post456.dev34', '1.0.post456', '1.0.15', '1.1.dev1', '2!0.1',
+      '1.0.dev456',
+      '1.0a1',
+      '1.0a2.dev456',
+      '1.0a12.dev456',
+      '1.0a12',
+      '1.0b1.dev456',
+      '1.0b2',
+      '1.0b2.post345.dev456',
+      '1.0b2.post345',
+      '1.0rc1.dev456',
+      '1.0rc1',
+      '1.0',
+      '1.0+abc.5',
+      '1.0+abc.7',
+      '1.0+5',
+      '1.0.post456.dev34',
+      '1.0.post456',
+      '1.0.15',
+      '1.1.dev1',
+      '2!0.1',
     ];
     const shuffled = [...ordered].reverse();
     expect(shuffled.sort(compareVersionStrings)).toEqual(ordered);

@@ -14,7 +14,12 @@ const PACKAGES: LockedPackage[] = [
     version: '2.0.0.dev3',
     index: 'https://ci:s3cret@pypi.example.org/private/simple',
     files: [
-      { name: 'kat_core-2.0.0.dev3-py3-none-any.whl', url: 'https://ci:s3cret@pypi.example.org/private/files/kat_core-2.0.0.dev3-py3-none-any.whl', sha256: h('b'), size: 2048 },
+      {
+        name: 'kat_core-2.0.0.dev3-py3-none-any.whl',
+        url: 'https://ci:s3cret@pypi.example.org/private/files/kat_core-2.0.0.dev3-py3-none-any.whl',
+        sha256: h('b'),
+        size: 2048,
+      },
     ],
   },
   {
@@ -24,10 +29,26 @@ const PACKAGES: LockedPackage[] = [
     index: 'https://pypi.example.org/simple',
     files: [
       { name: 'numpy-1.26.4.tar.gz', url: 'https://files.example.org/numpy-1.26.4.tar.gz', sha256: h('c'), size: 15_000_000 },
-      { name: 'numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl', url: 'https://files.example.org/n/numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl', sha256: h('a'), size: 18_000_000 },
+      {
+        name: 'numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl',
+        url: 'https://files.example.org/n/numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl',
+        sha256: h('a'),
+        size: 18_000_000,
+      },
     ],
   },
-  { name: 'six', version: '1.16.0', files: [{ name: 'six-1.16.0-py2.py3-none-any.whl', url: 'https://files.example.org/six-1.16.0-py2.py3-none-any.whl', sha256: h('d'), size: 11053 }] },
+  {
+    name: 'six',
+    version: '1.16.0',
+    files: [
+      {
+        name: 'six-1.16.0-py2.py3-none-any.whl',
+        url: 'https://files.example.org/six-1.16.0-py2.py3-none-any.whl',
+        sha256: h('d'),
+        size: 11053,
+      },
+    ],
+  },
 ];
 
 const META = {
@@ -63,7 +84,12 @@ describe('pylock.toml writer', () => {
     expect(doc.packages.map((p: any) => p.name)).toEqual(['kat-core', 'numpy', 'six']);
     const numpy = doc.packages[1];
     expect(numpy).toMatchObject({ version: '1.26.4', marker: 'python_version >= "3.10"', index: 'https://pypi.example.org/simple' });
-    expect(numpy.sdist).toEqual({ name: 'numpy-1.26.4.tar.gz', url: 'https://files.example.org/numpy-1.26.4.tar.gz', size: 15_000_000, hashes: { sha256: h('c') } });
+    expect(numpy.sdist).toEqual({
+      name: 'numpy-1.26.4.tar.gz',
+      url: 'https://files.example.org/numpy-1.26.4.tar.gz',
+      size: 15_000_000,
+      hashes: { sha256: h('c') },
+    });
     expect(numpy.wheels).toHaveLength(1);
     expect(doc.packages[0].index).toBe('https://pypi.example.org/private/simple');
     expect(doc.tool.karoo).toEqual({
@@ -79,21 +105,30 @@ describe('pylock.toml writer', () => {
     expect(back.warnings).toEqual([]);
     expect(back.lock.digest).toBe(lock.digest);
     expect(back.lock.packages).toEqual(
-      lock.packages.map((p) => ({ ...p, index: p.index?.replace('ci:s3cret@', ''), files: p.files.map((f) => ({ ...f, url: f.url?.replace('ci:s3cret@', '') })) })),
+      lock.packages.map((p) => ({
+        ...p,
+        index: p.index?.replace('ci:s3cret@', ''),
+        files: p.files.map((f) => ({ ...f, url: f.url?.replace('ci:s3cret@', '') })),
+      })),
     );
     expect(back.lock.meta).toEqual({ ...META, requiresPython: '==3.11.*' });
     expect(writePylock(back.lock)).toBe(text);
   });
 
   it('is the same bytes for the same packages given in another order', () => {
-    const shuffled = Lock.create([...PACKAGES].reverse().map((p) => ({ ...p, files: [...p.files].reverse() })), META);
+    const shuffled = Lock.create(
+      [...PACKAGES].reverse().map((p) => ({ ...p, files: [...p.files].reverse() })),
+      META,
+    );
     expect(writePylock(shuffled)).toBe(text);
   });
 
   it('refuses what PEP 751 cannot say', () => {
     expect(() => writePylock(Lock.create([{ name: 'x', version: '1', files: [{ name: '', sha256: h('a') }] }]))).toThrow('has no URL');
     // A file with a name but no URL sits beside the lock (as in a candidate): written as a path.
-    expect(writePylock(Lock.create([{ name: 'x', version: '1', files: [{ name: 'x-1-py3-none-any.whl', sha256: h('a') }] }]))).toContain('path = "x-1-py3-none-any.whl"');
+    expect(writePylock(Lock.create([{ name: 'x', version: '1', files: [{ name: 'x-1-py3-none-any.whl', sha256: h('a') }] }]))).toContain(
+      'path = "x-1-py3-none-any.whl"',
+    );
     expect(() => writePylock(Lock.create([{ name: 'x', version: '1', files: [] }]))).toThrow('has no files');
     expect(() =>
       writePylock(
@@ -112,8 +147,12 @@ describe('pylock.toml writer', () => {
   });
 
   it('derives environments from the target only when its platform tags agree', () => {
-    expect(targetEnvironment({ python: '3.12', platforms: ['win_amd64'] })).toBe('python_version == "3.12" and sys_platform == "win32" and platform_machine == "AMD64"');
-    expect(targetEnvironment({ python: '3.11', platforms: ['manylinux_2_28_x86_64', 'manylinux_2_28_aarch64'] })).toBe('python_version == "3.11" and sys_platform == "linux"');
+    expect(targetEnvironment({ python: '3.12', platforms: ['win_amd64'] })).toBe(
+      'python_version == "3.12" and sys_platform == "win32" and platform_machine == "AMD64"',
+    );
+    expect(targetEnvironment({ python: '3.11', platforms: ['manylinux_2_28_x86_64', 'manylinux_2_28_aarch64'] })).toBe(
+      'python_version == "3.11" and sys_platform == "linux"',
+    );
     expect(targetEnvironment({ python: '3.11', platforms: ['any'] })).toBe('python_version == "3.11"');
   });
 });
@@ -143,16 +182,31 @@ describe('requirements.txt writer', () => {
     expect(text.endsWith('\n')).toBe(true);
   });
 
-  it('names the indexes as pip-compile does, without credentials: the leaves\' index first', () => {
+  it("names the indexes as pip-compile does, without credentials: the leaves' index first", () => {
     const lines = text.split('\n');
     const at = lines.indexOf('--index-url https://pypi.example.org/private/simple');
     expect(at).toBeGreaterThan(0);
-    expect(lines.slice(at, at + 3)).toEqual(['--index-url https://pypi.example.org/private/simple', '--extra-index-url https://pypi.example.org/simple', '']);
+    expect(lines.slice(at, at + 3)).toEqual([
+      '--index-url https://pypi.example.org/private/simple',
+      '--extra-index-url https://pypi.example.org/simple',
+      '',
+    ]);
     expect(lines.slice(0, at).every((l) => l === '' || l.startsWith('#'))).toBe(true);
     // The leaves' index leads even where another sorts first; a lock without indexes names none (pip's default).
-    const other = Lock.create([{ ...PACKAGES[0]!, index: 'https://z.example.org/simple' }, { ...PACKAGES[1]!, index: 'https://a.example.org/simple' }], META);
-    expect(writeRequirements(other)).toContain('--index-url https://z.example.org/simple\n--extra-index-url https://a.example.org/simple\n');
-    const bare = Lock.create(PACKAGES.map((p) => ({ ...p, index: undefined })), META);
+    const other = Lock.create(
+      [
+        { ...PACKAGES[0]!, index: 'https://z.example.org/simple' },
+        { ...PACKAGES[1]!, index: 'https://a.example.org/simple' },
+      ],
+      META,
+    );
+    expect(writeRequirements(other)).toContain(
+      '--index-url https://z.example.org/simple\n--extra-index-url https://a.example.org/simple\n',
+    );
+    const bare = Lock.create(
+      PACKAGES.map((p) => ({ ...p, index: undefined })),
+      META,
+    );
     expect(writeRequirements(bare)).not.toMatch(/^--/m);
   });
 
@@ -168,7 +222,9 @@ describe('requirements.txt writer', () => {
   });
 
   it('the digest ignores URLs, sizes and file names but not hashes, versions or markers', () => {
-    const plain = Lock.create(PACKAGES.map((p) => ({ ...p, index: undefined, files: p.files.map((f) => ({ name: '', sha256: f.sha256 })) })));
+    const plain = Lock.create(
+      PACKAGES.map((p) => ({ ...p, index: undefined, files: p.files.map((f) => ({ name: '', sha256: f.sha256 })) })),
+    );
     expect(plain.digest).toBe(lock.digest);
     const bump = Lock.create(PACKAGES.map((p) => (p.name === 'six' ? { ...p, version: '1.16.1' } : p)));
     const rehash = Lock.create(PACKAGES.map((p) => (p.name === 'six' ? { ...p, files: [{ ...p.files[0]!, sha256: h('f') }] } : p)));
@@ -190,8 +246,13 @@ describe('requirements.txt writer', () => {
       line: at,
       reason: `karoo-file comment gives sha256 ${h('9')}, which is not a --hash of six==1.16.0`,
     });
-    expect(fileError(() => readLockText(text.replace('karoo-file: six==1.16.0', 'karoo-file: sox==1.16.0'), 'r.txt')).reason).toContain('which no requirement in the file pins');
-    expect(fileError(() => readLockText(text.replace('url=https://files.example.org/six', 'url=https://u:p@files.example.org/six'), 'r.txt')).reason).toContain('credentials');
+    expect(fileError(() => readLockText(text.replace('karoo-file: six==1.16.0', 'karoo-file: sox==1.16.0'), 'r.txt')).reason).toContain(
+      'which no requirement in the file pins',
+    );
+    expect(
+      fileError(() => readLockText(text.replace('url=https://files.example.org/six', 'url=https://u:p@files.example.org/six'), 'r.txt'))
+        .reason,
+    ).toContain('credentials');
     expect(fileError(() => readLockText(text.replace(' size=11053', ' size=big'), 'r.txt')).reason).toContain('not a whole number');
   });
 });
@@ -207,16 +268,40 @@ describe('pylock.toml validation', () => {
     [`${ok}packages = []\nenvironments = ["python_version >= 3"]\n`, 4, 'invalid marker'],
     [`${ok}packages = []\nrequires-python = ">=3.x"\n`, 4, 'not a version specifier'],
     [`${ok}\n[[packages]]\nname = "a"\nversion = "1"\n`, 4, 'has none of vcs, directory, archive, sdist or wheels'],
-    [`${ok}\n[[packages]]\nname = "ok"\nversion = "1"\n${wheel('ok-1-py3-none-any.whl')}\n[[packages]]\nname = "a b"\n`, 12, 'is not a valid project name'],
-    [`${ok}\n[[packages]]\nname = "a"\nversion = "1"\ndirectory = { path = "." }\n${wheel('a-1-py3-none-any.whl')}`, 4, 'directory and wheels are mutually exclusive'],
-    [`${ok}\n[[packages]]\nname = "a"\nversion = "1"\n[[packages.wheels]]\nurl = "https://f/a-1-py3-none-any.whl"\n`, 4, 'wheels[0].hashes is required'],
+    [
+      `${ok}\n[[packages]]\nname = "ok"\nversion = "1"\n${wheel('ok-1-py3-none-any.whl')}\n[[packages]]\nname = "a b"\n`,
+      12,
+      'is not a valid project name',
+    ],
+    [
+      `${ok}\n[[packages]]\nname = "a"\nversion = "1"\ndirectory = { path = "." }\n${wheel('a-1-py3-none-any.whl')}`,
+      4,
+      'directory and wheels are mutually exclusive',
+    ],
+    [
+      `${ok}\n[[packages]]\nname = "a"\nversion = "1"\n[[packages.wheels]]\nurl = "https://f/a-1-py3-none-any.whl"\n`,
+      4,
+      'wheels[0].hashes is required',
+    ],
     [`${ok}\n[[packages]]\nname = "a"\nversion = "1"\n${wheel('b-1-py3-none-any.whl')}`, 4, 'is a file of "b", not of "a"'],
-    [`${ok}\n[[packages]]\nname = "a"\nversion = "2"\n${wheel('a-1-py3-none-any.whl')}`, 4, 'a file is version 1 but the package says version 2'],
+    [
+      `${ok}\n[[packages]]\nname = "a"\nversion = "2"\n${wheel('a-1-py3-none-any.whl')}`,
+      4,
+      'a file is version 1 but the package says version 2',
+    ],
     [`${ok}\n[[packages]]\nname = "a"\nversion = "1"\n${wheel('a-1-py3-none-any.whl', 'size = -1\n')}`, 4, 'size must be a whole number'],
-    [`${ok}\n[[packages]]\nname = "a"\nversion = "1"\nsdist = { url = "https://f/a-1.tar.gz", hashes = { sha256 = "abc" } }\n`, 4, 'is not 64 hex digits'],
+    [
+      `${ok}\n[[packages]]\nname = "a"\nversion = "1"\nsdist = { url = "https://f/a-1.tar.gz", hashes = { sha256 = "abc" } }\n`,
+      4,
+      'is not 64 hex digits',
+    ],
     [`${ok}\n[[packages]]\nname = "a"\nversion = "1"\nvcs = { type = "git", url = "https://g/a" }\n`, 4, 'vcs.commit-id is required'],
     [`${ok}\n[[packages]]\nname = "a"\nversion = "1"\nmarker = "python_version >"\n${wheel('a-1-py3-none-any.whl')}`, 4, 'invalid marker'],
-    [`${ok}packages = [\n  { name = "ok", version = "1", wheels = [{ url = "https://f/ok-1-py3-none-any.whl", hashes = { sha256 = "${h('a')}" } }] },\n  { name = "bad", version = "1" },\n]\n`, 5, 'packages[1] (bad)'],
+    [
+      `${ok}packages = [\n  { name = "ok", version = "1", wheels = [{ url = "https://f/ok-1-py3-none-any.whl", hashes = { sha256 = "${h('a')}" } }] },\n  { name = "bad", version = "1" },\n]\n`,
+      5,
+      'packages[1] (bad)',
+    ],
     [`${ok}packages = [\n  { name = "a",, },\n]\n`, 4, 'invalid TOML'],
   ])('%#: rejected: %j', (text, line, reason) => {
     const e = fileError(() => parsePylock(text as string, 'pylock.toml'));

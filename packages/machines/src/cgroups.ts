@@ -28,7 +28,7 @@ export async function createCgroups(name: string): Promise<string[]> {
 
 /** Removes a cgroup and everything the container's init created below it, deepest first. */
 export async function removeCgroupTree(dir: string): Promise<void> {
-  let entries: string[] = [];
+  let entries: string[];
   try {
     entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
   } catch {

@@ -199,7 +199,11 @@ class Interruption {
     // Only ever raced against a step; held until then, as a SideStep is.
     this.stopped = new SideStep(
       new Promise<never>((_, reject) =>
-        this.controller.signal.addEventListener('abort', () => reject(new KarooError('refused', `provisioning of ${env} was interrupted`)), { once: true }),
+        this.controller.signal.addEventListener(
+          'abort',
+          () => reject(new KarooError('refused', `provisioning of ${env} was interrupted`)),
+          { once: true },
+        ),
       ),
     ).join();
   }
@@ -220,7 +224,10 @@ class Interruption {
   /** Throws when provisioning was stopped: called before each step that makes something. */
   checkpoint(): void {
     const reason = this.reason;
-    if (this.aborted) throw reason instanceof Error ? reason : new KarooError('refused', `provisioning of ${this.env} was interrupted${reason ? ` (${String(reason)})` : ''}`);
+    if (this.aborted)
+      throw reason instanceof Error
+        ? reason
+        : new KarooError('refused', `provisioning of ${this.env} was interrupted${reason ? ` (${String(reason)})` : ''}`);
   }
 
   /** Waits for a step, or throws as soon as provisioning is stopped. */
@@ -245,7 +252,11 @@ async function checkRequest(opts: ProvisionOptions): Promise<{ provider: Provide
   }
   const ttl = opts.ttlSeconds ?? 3600;
   if (!(ttl > 0)) throw new KarooError('input', `ttl must be positive, got ${ttl}`);
-  if (opts.ownerPid !== undefined && opts.lifetime !== 'owner') throw new KarooError('input', `an owner process (${opts.ownerPid}) needs lifetime 'owner'; an environment handed on lives until its TTL`);
+  if (opts.ownerPid !== undefined && opts.lifetime !== 'owner')
+    throw new KarooError(
+      'input',
+      `an owner process (${opts.ownerPid}) needs lifetime 'owner'; an environment handed on lives until its TTL`,
+    );
   // Checked before anything is made: a dead owner would have the environment removed at once.
   const foreignOwner = opts.ownerPid !== undefined ? await ownerOf(opts.ownerPid) : undefined;
   await requireTools(['ip', 'ssh', 'ssh-keygen', 'python3']);
@@ -255,12 +266,16 @@ async function checkRequest(opts: ProvisionOptions): Promise<{ provider: Provide
 /** Phase 2: the image the machines boot: a cloud image (qemu), or karoo's own (built when missing). */
 async function machineImage(opts: ProvisionOptions, provider: Provider, progress: Progress): Promise<KarooImage | CloudImage> {
   if (opts.image) {
-    if (provider.name !== 'qemu') throw new KarooError('input', `a cloud image (${opts.image}) needs the qemu provider; the ${provider.name} provider boots karoo's own image`);
+    if (provider.name !== 'qemu')
+      throw new KarooError(
+        'input',
+        `a cloud image (${opts.image}) needs the qemu provider; the ${provider.name} provider boots karoo's own image`,
+      );
     return fetchCloudImage(opts.image, opts.imageSha256, progress);
   }
   const found = await findImage();
   if (found) return found;
-  if (opts.buildImage === false) throw new KarooError('unavailable', 'karoo\'s machine image is not built; run karoo image build');
+  if (opts.buildImage === false) throw new KarooError('unavailable', "karoo's machine image is not built; run karoo image build");
   return buildImage({ progress });
 }
 
@@ -268,7 +283,8 @@ async function machineImage(opts: ProvisionOptions, provider: Provider, progress
 async function reapFirst(opts: ProvisionOptions, progress: Progress): Promise<void> {
   if (opts.reapFirst === false) return;
   const reaped = await reap({ progress: silentProgress });
-  if (reaped.length) progress.info(`reaped ${reaped.length} expired or orphaned environment(s): ${reaped.map((r) => r.environmentId).join(', ')}`);
+  if (reaped.length)
+    progress.info(`reaped ${reaped.length} expired or orphaned environment(s): ${reaped.map((r) => r.environmentId).join(', ')}`);
 }
 
 /**
@@ -334,7 +350,9 @@ async function stampEnvironment(
   await saveState(state);
   await mkdir(outDir, { recursive: true });
   await opts.onEnvironmentCreated?.(env, outDir);
-  progress.info(`environment ${env}: ${opts.nodes.length} node(s) with ${provider.name}, network ${net.cidr}, expires ${state.expiresAt}${lifetime === 'owner' ? `, lives as long as process ${owner.pid}` : ''}`);
+  progress.info(
+    `environment ${env}: ${opts.nodes.length} node(s) with ${provider.name}, network ${net.cidr}, expires ${state.expiresAt}${lifetime === 'owner' ? `, lives as long as process ${owner.pid}` : ''}`,
+  );
   return { state, watchdog };
 }
 
@@ -342,7 +360,10 @@ async function stampEnvironment(
 async function prepareProvider({ provider, state, save, progress }: Provisioning): Promise<void> {
   await provider.prepare(state);
   await save();
-  if (state.accelerator) progress.info(`qemu acceleration: ${state.accelerator}${state.accelerator === 'tcg' ? ' (software emulation: no usable /dev/kvm)' : ''}`);
+  if (state.accelerator)
+    progress.info(
+      `qemu acceleration: ${state.accelerator}${state.accelerator === 'tcg' ? ' (software emulation: no usable /dev/kvm)' : ''}`,
+    );
 }
 
 /** The keys a machine is made with: the environment's client key and the node's host key pair. */
@@ -370,7 +391,9 @@ async function makeKeysBesideNetwork(p: Provisioning, tPrepared: number): Promis
   const keyPath = keyPathOf(state);
   const knownHosts = knownHostsOf(state);
   stop.checkpoint();
-  const network = new SideStep(createEnvNetwork(state.environmentId, subnetOf(state.environmentId).gateway).then(() => record('bridge', tPrepared)));
+  const network = new SideStep(
+    createEnvNetwork(state.environmentId, subnetOf(state.environmentId).gateway).then(() => record('bridge', tPrepared)),
+  );
   await mkdir(join(dir, 'hostkeys'), { recursive: true });
   const keygen = (file: string, comment: string) => run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
   const [, ...hostKeys] = await Promise.all([
@@ -510,18 +533,16 @@ function inventoryOf(state: EnvState): Inventory {
     image: state.image,
     network: { cidr: state.cidr, namespace: state.netns },
     logsDir: join(state.outDir, 'logs'),
-    nodes: state.machines.map(
-      (m): InventoryNode => ({
-        name: m.name,
-        role: m.role,
-        address: m.address,
-        ssh: endpointOf(state, m),
-        provider: state.provider,
-        machineId: m.machineId,
-        ...(m.cpus ? { cpus: m.cpus } : {}),
-        ...(m.memory ? { memory: m.memory } : {}),
-      }),
-    ),
+    nodes: state.machines.map((m): InventoryNode => ({
+      name: m.name,
+      role: m.role,
+      address: m.address,
+      ssh: endpointOf(state, m),
+      provider: state.provider,
+      machineId: m.machineId,
+      ...(m.cpus ? { cpus: m.cpus } : {}),
+      ...(m.memory ? { memory: m.memory } : {}),
+    })),
   };
 }
 
@@ -567,7 +588,10 @@ async function startWatchdog(state: EnvState, onExpire: string[] | undefined): P
   });
   const log = await open(join(dir, 'forward.log'), 'a');
   try {
-    const child = spawn(systemPython(), ['-I', '-S', script, state.environmentId, watchdogConfigPath(state)], { detached: true, stdio: ['ignore', log.fd, log.fd] });
+    const child = spawn(systemPython(), ['-I', '-S', script, state.environmentId, watchdogConfigPath(state)], {
+      detached: true,
+      stdio: ['ignore', log.fd, log.fd],
+    });
     const pid = await new Promise<number>((res, rej) => {
       child.once('error', rej);
       child.once('spawn', () => res(child.pid!));
@@ -642,19 +666,31 @@ async function handToInvokingUser(paths: string[]): Promise<void> {
 }
 
 /** Runs a command on a node of an inventory; refuses when the environment's TTL has passed. */
-export async function execOnNode(inv: Inventory, node: string, command: string, opts: { input?: string; timeoutMs?: number; allowFailure?: boolean } = {}): Promise<RunResult> {
+export async function execOnNode(
+  inv: Inventory,
+  node: string,
+  command: string,
+  opts: { input?: string; timeoutMs?: number; allowFailure?: boolean } = {},
+): Promise<RunResult> {
   return sshExec(nodeEndpoint(inv, node), command, opts);
 }
 
 export function nodeEndpoint(inv: Inventory, node: string): SshEndpoint {
   checkNotExpired(inv);
   const n = inv.nodes.find((x) => x.name === node);
-  if (!n) throw new KarooError('input', `node "${node}" is not in the inventory of ${inv.environmentId} (nodes: ${inv.nodes.map((x) => x.name).join(', ')})`);
+  if (!n)
+    throw new KarooError(
+      'input',
+      `node "${node}" is not in the inventory of ${inv.environmentId} (nodes: ${inv.nodes.map((x) => x.name).join(', ')})`,
+    );
   return { ...n.ssh, port: sshPort(n.ssh), user: sshUser(n.ssh) };
 }
 
 export function checkNotExpired(inv: Inventory, at = Date.now()): void {
   if (inv.expiresAt && Date.parse(inv.expiresAt) <= at) {
-    throw new KarooError('refused', `environment ${inv.environmentId} expired at ${inv.expiresAt} (TTL ${inv.ttlSeconds ?? '?'} s); provision a new one (karoo reap removes what is left)`);
+    throw new KarooError(
+      'refused',
+      `environment ${inv.environmentId} expired at ${inv.expiresAt} (TTL ${inv.ttlSeconds ?? '?'} s); provision a new one (karoo reap removes what is left)`,
+    );
   }
 }

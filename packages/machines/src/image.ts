@@ -65,7 +65,14 @@ export async function findImage(): Promise<KarooImage | undefined> {
   const dir = join(imagesRoot(), imageId());
   try {
     const meta = JSON.parse(await readFile(join(dir, 'image.json'), 'utf8')) as KarooImage;
-    return { ...meta, dir, rootfs: join(dir, 'rootfs'), disk: join(dir, 'disk.qcow2'), kernel: join(dir, 'vmlinux'), initrd: join(dir, 'initrd.img') };
+    return {
+      ...meta,
+      dir,
+      rootfs: join(dir, 'rootfs'),
+      disk: join(dir, 'disk.qcow2'),
+      kernel: join(dir, 'vmlinux'),
+      initrd: join(dir, 'initrd.img'),
+    };
   } catch {
     return undefined;
   }
@@ -124,7 +131,8 @@ export async function buildImage(opts: { force?: boolean; progress?: Progress } 
     const found = await findImage();
     if (found) return found;
   }
-  if (process.getuid?.() !== 0) throw new KarooError('refused', 'building the machine image needs root (mmdebstrap, mkfs); run as root or with sudo');
+  if (process.getuid?.() !== 0)
+    throw new KarooError('refused', 'building the machine image needs root (mmdebstrap, mkfs); run as root or with sudo');
   await requireTools(['mmdebstrap', 'mkfs.ext4', 'qemu-img', 'xz']);
   const id = imageId();
   const finalDir = join(imagesRoot(), id);
@@ -208,10 +216,10 @@ async function extractVmlinux(bzImage: string, out: string): Promise<void> {
     p.stdin.on('error', () => {});
     p.stdin.end(data.subarray(at));
   });
-  if (r.subarray(0, 4).toString('latin1') !== '\x7fELF') throw new KarooError('internal', `could not extract an ELF kernel from ${bzImage}`);
+  if (r.subarray(0, 4).toString('latin1') !== '\x7fELF')
+    throw new KarooError('internal', `could not extract an ELF kernel from ${bzImage}`);
   await writeFile(out, r);
 }
-
 
 /** A cloud image given by URL and sha256, verified and cached by its hash. */
 export interface CloudImage {
@@ -229,7 +237,10 @@ export interface CloudImage {
  */
 export async function fetchCloudImage(url: string, sha256: string | undefined, progress: Progress = silentProgress): Promise<CloudImage> {
   if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256)) {
-    throw new KarooError('input', `image ${url} has no sha256; set provision.image-sha256 (64 hex digits) so karoo can verify it before booting`);
+    throw new KarooError(
+      'input',
+      `image ${url} has no sha256; set provision.image-sha256 (64 hex digits) so karoo can verify it before booting`,
+    );
   }
   const dir = join(imagesRoot(), 'cloud');
   await mkdir(dir, { recursive: true });
@@ -261,7 +272,10 @@ export async function fetchCloudImage(url: string, sha256: string | undefined, p
   const actual = hexOf(digest);
   if (actual !== sha256) {
     await rm(cached, { force: true });
-    throw new KarooError('integrity', `image ${url} has sha256 ${actual}, not the expected ${sha256}; refusing to boot it (check provision.image-sha256)`);
+    throw new KarooError(
+      'integrity',
+      `image ${url} has sha256 ${actual}, not the expected ${sha256}; refusing to boot it (check provision.image-sha256)`,
+    );
   }
   const head = Buffer.alloc(4);
   const fh = await open(cached, 'r');

@@ -15,7 +15,21 @@ export {
   type ProvisionOptions,
   type ProvisionResult,
 } from './environment.js';
-export { destroyEnvironment, destroyState, saveLogs, reap, reapReason, reapTempDirs, resourcesOf, knownEnvironments, sweep, type DestroyOptions, type DestroyReport, type ReapOptions, type Reaped } from './teardown.js';
+export {
+  destroyEnvironment,
+  destroyState,
+  saveLogs,
+  reap,
+  reapReason,
+  reapTempDirs,
+  resourcesOf,
+  knownEnvironments,
+  sweep,
+  type DestroyOptions,
+  type DestroyReport,
+  type ReapOptions,
+  type Reaped,
+} from './teardown.js';
 export { buildImage, findImage, fetchCloudImage, imageId, imageRecipe, IMAGE_PACKAGES, type KarooImage, type CloudImage } from './image.js';
 export {
   readInventory,
@@ -27,11 +41,33 @@ export {
   type SshEndpoint,
   type ProviderName,
 } from './inventory.js';
-export { type SshSession, SSH_DEFAULTS, sshPort, sshUser, checkSshEndpoint, hostKeyAlias, sshSettings, sshConfigEntry, sshOptions, sshExec, sshCommandLine, sshDestination, waitForSsh } from './ssh.js';
+export {
+  type SshSession,
+  SSH_DEFAULTS,
+  sshPort,
+  sshUser,
+  checkSshEndpoint,
+  hostKeyAlias,
+  sshSettings,
+  sshConfigEntry,
+  sshOptions,
+  sshExec,
+  sshCommandLine,
+  sshDestination,
+  waitForSsh,
+} from './ssh.js';
 export type { Provider, CreateRequest } from './provider.js';
 export { NspawnProvider, nspawnArgs } from './providers/nspawn.js';
 export { QemuProvider, qemuArgs, detectAccelerator, writeNoCloudSeed } from './providers/qemu.js';
-export { LibvirtProvider, libvirtOptions, libvirtNames, isLocalUri, LIBVIRT_NODE_DEFAULTS, type LibvirtHost, type LibvirtSettings } from './providers/libvirt.js';
+export {
+  LibvirtProvider,
+  libvirtOptions,
+  libvirtNames,
+  isLocalUri,
+  LIBVIRT_NODE_DEFAULTS,
+  type LibvirtHost,
+  type LibvirtSettings,
+} from './providers/libvirt.js';
 export { Virsh, connectUri } from './providers/libvirt-client.js';
 export { reapLibvirt, type LibvirtReaped } from './providers/libvirt-reap.js';
 export { domainXml, parseStamp, stampXml, KAROO_XMLNS, type Stamp } from './providers/libvirt-xml.js';

@@ -21,7 +21,7 @@ function refusal(value: unknown): Error {
 }
 
 describe('inventory fields are checked on load', () => {
-  test('a newline in ssh.host (ProxyCommand injection into the tests\' ssh_config) is refused with one clear line', () => {
+  test("a newline in ssh.host (ProxyCommand injection into the tests' ssh_config) is refused with one clear line", () => {
     const e = refusal(node({ host: 'x\n  ProxyCommand touch /tmp/pwned' }));
     expect(isKarooError(e) && e.kind).toBe('input');
     expect(e.message).not.toContain('\n');
@@ -37,7 +37,11 @@ describe('inventory fields are checked on load', () => {
     ['ssh.keyPath with a quote', { keyPath: '/k" ProxyCommand "x' }, 'nodes.0.ssh.keyPath'],
     ['ssh.knownHostsPath with a carriage return', { knownHostsPath: '/kh\rx' }, 'nodes.0.ssh.knownHostsPath'],
     ['ssh.hostKeyAlias with a space', { hostKeyAlias: 'a ProxyCommand' }, 'nodes.0.ssh.hostKeyAlias'],
-    ['ssh.hostKey with a second known_hosts line', { hostKey: 'ssh-ed25519 AAAA\n@cert-authority * ssh-ed25519 BBBB' }, 'nodes.0.ssh.hostKey'],
+    [
+      'ssh.hostKey with a second known_hosts line',
+      { hostKey: 'ssh-ed25519 AAAA\n@cert-authority * ssh-ed25519 BBBB' },
+      'nodes.0.ssh.hostKey',
+    ],
     ['ssh.port out of range', { port: 70000 }, 'nodes.0.ssh.port'],
   ])('%s is refused', (_what, ssh, key) => {
     const e = refusal(node(ssh));
@@ -76,7 +80,15 @@ describe('inventory fields are checked on load', () => {
             role: 'web_front-1',
             address: '10.64.0.2',
             machineId: 'karoo-0123abcd-n1',
-            ssh: { host: '127.0.0.1', port: 40001, user: 'root', keyPath: '/var/lib/karoo/envs/karoo-0123abcd/id_ed25519', knownHostsPath: 'known hosts', hostKeyAlias: 'karoo-0123abcd-n1', hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB+/x=' },
+            ssh: {
+              host: '127.0.0.1',
+              port: 40001,
+              user: 'root',
+              keyPath: '/var/lib/karoo/envs/karoo-0123abcd/id_ed25519',
+              knownHostsPath: 'known hosts',
+              hostKeyAlias: 'karoo-0123abcd-n1',
+              hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB+/x=',
+            },
           },
           { name: 'n2', role: 'r', address: 'fd00::2', ssh: { host: 'fd00::2', user: 'deploy.user' } },
           { name: 'n3', role: 'r', address: 'cam-3.example.org', ssh: { host: 'cam-3.example.org', user: 'ünïcode' } },

@@ -50,10 +50,12 @@ let validator: ReturnType<Ajv['compile']> | undefined;
 
 function describe(e: ErrorObject): string {
   const where = e.instancePath === '' ? '(top level)' : e.instancePath.slice(1).replace(/\//g, '.');
-  if (e.keyword === 'additionalProperties') return `${where}: unknown key "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+  if (e.keyword === 'additionalProperties')
+    return `${where}: unknown key "${(e.params as { additionalProperty: string }).additionalProperty}"`;
   if (e.keyword === 'enum') return `${where}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
   // The value JSON-quoted, so a newline in it cannot split the message (or anything that logs it).
-  if (e.keyword === 'pattern' && typeof e.data === 'string') return `${where}: ${quoteValue(e.data)} is not allowed (must match ${(e.params as { pattern: string }).pattern})`;
+  if (e.keyword === 'pattern' && typeof e.data === 'string')
+    return `${where}: ${quoteValue(e.data)} is not allowed (must match ${(e.params as { pattern: string }).pattern})`;
   return `${where}: ${e.message ?? 'is invalid'}`;
 }
 
@@ -83,7 +85,10 @@ export async function readInventory(path: string): Promise<Inventory> {
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new KarooError('input', `inventory ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}); pass the inventory.json that karoo provision wrote`);
+    throw new KarooError(
+      'input',
+      `inventory ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}); pass the inventory.json that karoo provision wrote`,
+    );
   }
   let value: unknown;
   try {

@@ -95,7 +95,12 @@ describe('seed', () => {
 describe('inventory', () => {
   test('a hand-written inventory of real hosts gets defaults and relative key paths resolved', () => {
     const inv = parseInventory(
-      { version: 1, environmentId: 'production', provider: 'static', nodes: [{ name: 'cam-1', role: 'control', address: '192.0.2.10', ssh: { host: 'cam-1.example', keyPath: 'keys/id' } }] },
+      {
+        version: 1,
+        environmentId: 'production',
+        provider: 'static',
+        nodes: [{ name: 'cam-1', role: 'control', address: '192.0.2.10', ssh: { host: 'cam-1.example', keyPath: 'keys/id' } }],
+      },
       'inv.json',
       '/srv/deploy',
     );
@@ -104,23 +109,50 @@ describe('inventory', () => {
   });
 
   test('errors name the key and point at the schema', () => {
-    expect(() => parseInventory({ version: 1, environmentId: 'x', provider: 'static', nodes: [{ name: 'a', role: 'r', address: 'h', ssh: { host: 'h', prot: 22 } }] }, 'inv.json')).toThrow(
-      /inventory inv\.json: nodes\.0\.ssh: unknown key "prot"; see .*inventory\.schema\.json/,
-    );
+    expect(() =>
+      parseInventory(
+        {
+          version: 1,
+          environmentId: 'x',
+          provider: 'static',
+          nodes: [{ name: 'a', role: 'r', address: 'h', ssh: { host: 'h', prot: 22 } }],
+        },
+        'inv.json',
+      ),
+    ).toThrow(/inventory inv\.json: nodes\.0\.ssh: unknown key "prot"; see .*inventory\.schema\.json/);
     expect(() => parseInventory({ version: 1, environmentId: 'x', provider: 'ec2', nodes: [] }, 'inv.json')).toThrow(/inventory inv\.json/);
     const node = { name: 'a', role: 'r', address: 'h', ssh: { host: 'h' } };
-    expect(() => parseInventory({ version: 1, environmentId: 'x', provider: 'static', nodes: [node, node] }, 'i')).toThrow(/"a" is listed twice/);
+    expect(() => parseInventory({ version: 1, environmentId: 'x', provider: 'static', nodes: [node, node] }, 'i')).toThrow(
+      /"a" is listed twice/,
+    );
   });
 });
 
 describe('command lines', () => {
   test('nspawn runs without a host systemd and with its own namespace', () => {
     const a = nspawnArgs({ root: '/r', machine: 'karoo-00000000-n', hostname: 'n', netnsPath: '/run/netns/karoo-00000000-n' });
-    expect(a).toEqual(expect.arrayContaining(['--boot', '--register=no', '--keep-unit', '--network-namespace-path=/run/netns/karoo-00000000-n', '--capability=CAP_NET_ADMIN']));
+    expect(a).toEqual(
+      expect.arrayContaining([
+        '--boot',
+        '--register=no',
+        '--keep-unit',
+        '--network-namespace-path=/run/netns/karoo-00000000-n',
+        '--capability=CAP_NET_ADMIN',
+      ]),
+    );
   });
 
   test('qemu under TCG: multi-threaded, capped translation cache, clock hints, direct kernel boot', () => {
-    const base = { name: 'karoo-00000000-n', cpus: 2, memory: 512, disk: '/d.qcow2', seed: { path: '/s.tar', kind: 'tar' as const }, tap: 't0', mac: '52:54:00:00:00:01', console: '/c.log' };
+    const base = {
+      name: 'karoo-00000000-n',
+      cpus: 2,
+      memory: 512,
+      disk: '/d.qcow2',
+      seed: { path: '/s.tar', kind: 'tar' as const },
+      tap: 't0',
+      mac: '52:54:00:00:00:01',
+      console: '/c.log',
+    };
     const tcg = qemuArgs({ ...base, accel: 'tcg', kernel: { kernel: '/vmlinux', initrd: '/initrd', khz: 2600000 } });
     expect(tcg).toEqual(expect.arrayContaining(['tcg,thread=multi,tb-size=256', '-kernel', '/vmlinux', '-nodefaults']));
     expect(tcg[tcg.indexOf('-append') + 1]).toContain('tsc_early_khz=2600000');
@@ -130,7 +162,6 @@ describe('command lines', () => {
     expect(kvm.join(' ')).toContain('bootindex=0');
     expect(kvm.join(' ')).toContain('media=cdrom');
   });
-
 });
 
 describe('image recipe', () => {

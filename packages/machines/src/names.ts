@@ -15,7 +15,8 @@ export function isEnvironmentId(s: string): boolean {
 }
 
 export function checkEnvironmentId(s: string): string {
-  if (!isEnvironmentId(s)) throw new KarooError('input', `${quoteValue(s)} is not an environment id; expected karoo- and 8 hex digits, e.g. karoo-1a2b3c4d`);
+  if (!isEnvironmentId(s))
+    throw new KarooError('input', `${quoteValue(s)} is not an environment id; expected karoo- and 8 hex digits, e.g. karoo-1a2b3c4d`);
   return s;
 }
 

@@ -46,17 +46,24 @@ describe('ownerOf', () => {
   });
 
   test('refuses a process that is not running, naming it', async () => {
-    await expect(ownerOf(2 ** 22 + 1)).rejects.toMatchObject({ kind: 'input', message: `owner process ${2 ** 22 + 1} is not running; pass the pid of a live process the environment should live as long as` });
+    await expect(ownerOf(2 ** 22 + 1)).rejects.toMatchObject({
+      kind: 'input',
+      message: `owner process ${2 ** 22 + 1} is not running; pass the pid of a live process the environment should live as long as`,
+    });
   });
 });
 
 describe('provision ownerPid', () => {
   // Both refusals come before any image, network or state exists.
   test('refuses an owner process with a TTL lifetime', async () => {
-    await expect(provision({ nodes: [{ name: 'a', role: 'r' }], ownerPid: process.pid, reapFirst: false })).rejects.toThrow(/needs lifetime 'owner'/);
+    await expect(provision({ nodes: [{ name: 'a', role: 'r' }], ownerPid: process.pid, reapFirst: false })).rejects.toThrow(
+      /needs lifetime 'owner'/,
+    );
   });
 
   test('refuses an owner process that is not running', async () => {
-    await expect(provision({ nodes: [{ name: 'a', role: 'r' }], lifetime: 'owner', ownerPid: 2 ** 22 + 1, reapFirst: false })).rejects.toThrow(/is not running/);
+    await expect(
+      provision({ nodes: [{ name: 'a', role: 'r' }], lifetime: 'owner', ownerPid: 2 ** 22 + 1, reapFirst: false }),
+    ).rejects.toThrow(/is not running/);
   });
 });

@@ -39,7 +39,10 @@ export async function findJobProcess(pid: number = process.pid, name: string = R
 /** The owner record of another, live process (an environment that lives as long as it does); refuses a pid that is not running. */
 export async function ownerOf(pid: number): Promise<OwnerRef> {
   if (!Number.isInteger(pid) || pid <= 0 || !(await procRef(pid))) {
-    throw new KarooError('input', `owner process ${pid} is not running; pass the pid of a live process the environment should live as long as`);
+    throw new KarooError(
+      'input',
+      `owner process ${pid} is not running; pass the pid of a live process the environment should live as long as`,
+    );
   }
   return ownerRef(pid);
 }

@@ -36,8 +36,10 @@ export interface Placement {
 export function place(nodes: readonly PlacementNode[], hosts: readonly PlacementHost[], antiAffinity: readonly string[] = []): Placement {
   if (hosts.length === 0) throw new KarooError('input', 'placement needs at least one host; list them under provision.hosts');
   for (const n of nodes) {
-    if (!(Number.isInteger(n.cpus) && n.cpus > 0)) throw new KarooError('input', `node "${n.name}": cpus must be a positive integer, got ${n.cpus}`);
-    if (!(Number.isInteger(n.memory) && n.memory > 0)) throw new KarooError('input', `node "${n.name}": memory must be a positive number of MiB, got ${n.memory}`);
+    if (!(Number.isInteger(n.cpus) && n.cpus > 0))
+      throw new KarooError('input', `node "${n.name}": cpus must be a positive integer, got ${n.cpus}`);
+    if (!(Number.isInteger(n.memory) && n.memory > 0))
+      throw new KarooError('input', `node "${n.name}": memory must be a positive number of MiB, got ${n.memory}`);
   }
   const seen = new Set<string>();
   for (const h of hosts) {
@@ -65,7 +67,10 @@ export function place(nodes: readonly PlacementNode[], hosts: readonly Placement
   for (const role of anti) {
     const count = nodes.filter((n) => n.role === role).length;
     if (count > usable.length) {
-      throw new KarooError('unavailable', `anti-affinity of role "${role}": ${count} node(s) need ${count} different hosts, the pool has ${usable.length} usable${downNote}`);
+      throw new KarooError(
+        'unavailable',
+        `anti-affinity of role "${role}": ${count} node(s) need ${count} different hosts, the pool has ${usable.length} usable${downNote}`,
+      );
     }
   }
 
@@ -88,7 +93,10 @@ export function place(nodes: readonly PlacementNode[], hosts: readonly Placement
       if (best === undefined || f.memory > free.get(best)!.memory) best = h.name;
     }
     if (best === undefined) {
-      throw new KarooError('unavailable', `node "${n.name}" (${n.role}: ${n.cpus} vCPU(s), ${n.memory} MiB) fits on no host: ${why.join('; ')}${downNote}`);
+      throw new KarooError(
+        'unavailable',
+        `node "${n.name}" (${n.role}: ${n.cpus} vCPU(s), ${n.memory} MiB) fits on no host: ${why.join('; ')}${downNote}`,
+      );
     }
     const f = free.get(best)!;
     f.cpus -= n.cpus;

@@ -79,7 +79,7 @@ export async function listProcesses(): Promise<ProcInfo[]> {
     if (pid === process.pid) continue;
     const s = await statOf(pid);
     if (!s || s.state === 'Z') continue;
-    let argv: string[] = [];
+    let argv: string[];
     try {
       argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter((a) => a !== '');
     } catch {

@@ -73,12 +73,23 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
-      const r: RunResult = { code: code ?? -1, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+      const r: RunResult = {
+        code: code ?? -1,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      };
       if (timedOut) {
-        reject(new KarooError('unavailable', `${cmd} ${args.join(' ')} did not finish within ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`));
+        reject(
+          new KarooError('unavailable', `${cmd} ${args.join(' ')} did not finish within ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`),
+        );
       } else if (r.code !== 0 && !opts.allowFailure) {
         const why = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join(' | ');
-        reject(new KarooError('internal', `${cmd} ${args.join(' ')} failed (exit ${r.code}${signal ? `, ${signal}` : ''}): ${why}`, { detail: { stderr: r.stderr } }));
+        reject(
+          new KarooError('internal', `${cmd} ${args.join(' ')} failed (exit ${r.code}${signal ? `, ${signal}` : ''}): ${why}`, {
+            detail: { stderr: r.stderr },
+          }),
+        );
       } else resolve(r);
     });
     if (opts.input !== undefined) child.stdin!.end(opts.input);

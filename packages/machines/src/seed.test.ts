@@ -135,22 +135,60 @@ describe('secret files are private from the moment they exist', () => {
     expect(born.get(p)).toBe(0o600);
   });
 
-  (hasGenisoimage ? test : test.skip)('cloud-init: user-data and the ISO holding the host key are 0600 from birth, in a 0700 directory, and the plain files are gone', async () => {
-    const node = join(dir, 'node');
-    await mkdir(node, { mode: 0o700 });
-    const iso = join(node, 'seed.iso');
-    await writeNoCloudSeed(node, iso, { name: 'n1', machineId: 'karoo-00000000-n1', mac: '52:54:00:00:00:01', address: '10.64.0.2', seed: files, authorizedKey: 'ssh-ed25519 AAAA env\n' });
-    const atBirth = modesAtBirth();
-    const secret = [...atBirth].filter(([p]) => p.startsWith(node));
-    expect(secret.map(([p]) => relative(node, p)).sort()).toEqual(['cidata', 'cidata/meta-data', 'cidata/network-config', 'cidata/user-data', 'seed.iso']);
-    for (const [p, mode] of secret) expect([relative(node, p), mode & 0o077]).toEqual([relative(node, p), 0]);
-    expect(statSync(iso).mode & 0o777).toBe(0o600);
-    expect(statSync(iso).size).toBeGreaterThan(0);
-    expect(readdirSync(node)).toEqual(['seed.iso']);
-  });
+  (hasGenisoimage ? test : test.skip)(
+    'cloud-init: user-data and the ISO holding the host key are 0600 from birth, in a 0700 directory, and the plain files are gone',
+    async () => {
+      const node = join(dir, 'node');
+      await mkdir(node, { mode: 0o700 });
+      const iso = join(node, 'seed.iso');
+      await writeNoCloudSeed(node, iso, {
+        name: 'n1',
+        machineId: 'karoo-00000000-n1',
+        mac: '52:54:00:00:00:01',
+        address: '10.64.0.2',
+        seed: files,
+        authorizedKey: 'ssh-ed25519 AAAA env\n',
+      });
+      const atBirth = modesAtBirth();
+      const secret = [...atBirth].filter(([p]) => p.startsWith(node));
+      expect(secret.map(([p]) => relative(node, p)).sort()).toEqual([
+        'cidata',
+        'cidata/meta-data',
+        'cidata/network-config',
+        'cidata/user-data',
+        'seed.iso',
+      ]);
+      for (const [p, mode] of secret) expect([relative(node, p), mode & 0o077]).toEqual([relative(node, p), 0]);
+      expect(statSync(iso).mode & 0o777).toBe(0o600);
+      expect(statSync(iso).size).toBeGreaterThan(0);
+      expect(readdirSync(node)).toEqual(['seed.iso']);
+    },
+  );
 
-  test('values written into the seed\'s configuration files are one line each', () => {
-    expect(() => seedFiles({ node: 'n1\nevil', address: '10.0.0.1', mac: '52:54:00:00:00:01', prefixLength: 24, hosts: [], authorizedKey: '', hostPrivateKey: '', hostPublicKey: '' })).toThrow(/node name "n1\\nevil" contains a control character \(U\+000A\)/);
-    expect(() => seedFiles({ node: 'n1', address: '10.0.0.1', mac: '52:54:00:00:00:01', prefixLength: 24, hosts: [{ name: 'n2', address: '10.0.0.2\n1.2.3.4 evil' }], authorizedKey: '', hostPrivateKey: '', hostPublicKey: '' })).toThrow(/control character/);
+  test("values written into the seed's configuration files are one line each", () => {
+    expect(() =>
+      seedFiles({
+        node: 'n1\nevil',
+        address: '10.0.0.1',
+        mac: '52:54:00:00:00:01',
+        prefixLength: 24,
+        hosts: [],
+        authorizedKey: '',
+        hostPrivateKey: '',
+        hostPublicKey: '',
+      }),
+    ).toThrow(/node name "n1\\nevil" contains a control character \(U\+000A\)/);
+    expect(() =>
+      seedFiles({
+        node: 'n1',
+        address: '10.0.0.1',
+        mac: '52:54:00:00:00:01',
+        prefixLength: 24,
+        hosts: [{ name: 'n2', address: '10.0.0.2\n1.2.3.4 evil' }],
+        authorizedKey: '',
+        hostPrivateKey: '',
+        hostPublicKey: '',
+      }),
+    ).toThrow(/control character/);
   });
 });

@@ -58,7 +58,12 @@ export function seedFiles(s: SeedInput): SeedFile[] {
  * readable by anyone else, whatever the umask; the exact mode is then set on the open file.
  * Secret files (private keys, seeds holding them) are written only through here.
  */
-export async function writeSecretFile(path: string, data: string | Uint8Array, mode = 0o600, owner?: { uid: number; gid: number }): Promise<void> {
+export async function writeSecretFile(
+  path: string,
+  data: string | Uint8Array,
+  mode = 0o600,
+  owner?: { uid: number; gid: number },
+): Promise<void> {
   const fh = await open(path, 'wx', mode);
   try {
     await fh.chmod(mode);

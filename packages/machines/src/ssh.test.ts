@@ -8,7 +8,12 @@ import { sshCommandLine, sshConfigEntry, sshDestination, sshOptions, type SshSes
 // an ssh_config) exactly as a connection would, without connecting.
 function sshG(args: string[]): Map<string, string> {
   const out = execFileSync('ssh', ['-G', '-F', '/dev/null', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Map(out.split('\n').filter((l) => l.includes(' ')).map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)] as [string, string]));
+  return new Map(
+    out
+      .split('\n')
+      .filter((l) => l.includes(' '))
+      .map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)] as [string, string]),
+  );
 }
 const g = (t: SshEndpoint, s?: SshSession, node?: string) => sshG([...sshOptions(t, s, node), t.host]);
 const base: SshEndpoint = { host: '192.0.2.7', port: 2222, user: 'deploy', keyPath: '/keys/id_ed25519' };
@@ -75,7 +80,13 @@ describe('the one set of SSH options', () => {
   });
 
   test('a hostile value is refused with one line naming the field, before ssh sees it', () => {
-    for (const bad of [{ host: '-oProxyCommand=x' }, { user: 'root\nProxyCommand x' }, { port: 0 }, { keyPath: '/k"x' }, { hostKeyAlias: 'a b' }]) {
+    for (const bad of [
+      { host: '-oProxyCommand=x' },
+      { user: 'root\nProxyCommand x' },
+      { port: 0 },
+      { keyPath: '/k"x' },
+      { hostKeyAlias: 'a b' },
+    ]) {
       let e: unknown;
       try {
         sshOptions({ ...base, ...bad }, { what: 'inventory node "n1" ssh' });

@@ -49,16 +49,26 @@ export function hostKeyAlias(t: SshEndpoint, node: string): string {
 export function checkSshEndpoint(t: SshEndpoint, what = 'ssh'): void {
   const k = (f: string) => `${what}.${f}`;
   sshConfigValue(k('host'), t.host);
-  if (!/^[A-Za-z0-9_:][A-Za-z0-9_.:-]*$/.test(t.host)) throw new KarooError('input', `${k('host')} ${quoteValue(t.host)} is not a host name or IP address; fix the inventory`);
+  if (!/^[A-Za-z0-9_:][A-Za-z0-9_.:-]*$/.test(t.host))
+    throw new KarooError('input', `${k('host')} ${quoteValue(t.host)} is not a host name or IP address; fix the inventory`);
   const user = sshUser(t);
-  if (typeof user !== 'string' || !/^[\p{L}\p{N}_][\p{L}\p{N}_.-]*$/u.test(user)) throw new KarooError('input', `${k('user')} ${quoteValue(String(user))} is not a user name; fix the inventory`);
+  if (typeof user !== 'string' || !/^[\p{L}\p{N}_][\p{L}\p{N}_.-]*$/u.test(user))
+    throw new KarooError('input', `${k('user')} ${quoteValue(String(user))} is not a user name; fix the inventory`);
   const port = sshPort(t);
-  if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new KarooError('input', `${k('port')} ${String(t.port)} is not a port number`);
+  if (!(Number.isInteger(port) && port >= 1 && port <= 65535))
+    throw new KarooError('input', `${k('port')} ${String(t.port)} is not a port number`);
   if (t.keyPath !== undefined) sshConfigValue(k('keyPath'), t.keyPath);
   if (t.knownHostsPath !== undefined) sshConfigValue(k('knownHostsPath'), t.knownHostsPath);
-  if (t.hostKeyAlias !== undefined && !/^[A-Za-z0-9_.:@+-]+$/.test(t.hostKeyAlias)) throw new KarooError('input', `${k('hostKeyAlias')} ${quoteValue(t.hostKeyAlias)} is not a host name; fix the inventory`);
-  if (t.hostKey !== undefined && !/^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,3}( [^\u0000-\u001f\u007f-\u009f\u2028\u2029]*)?$/u.test(t.hostKey.trim())) {
-    throw new KarooError('input', `${k('hostKey')} ${quoteValue(t.hostKey)} is not one public key (type, base64, optional comment); fix the inventory`);
+  if (t.hostKeyAlias !== undefined && !/^[A-Za-z0-9_.:@+-]+$/.test(t.hostKeyAlias))
+    throw new KarooError('input', `${k('hostKeyAlias')} ${quoteValue(t.hostKeyAlias)} is not a host name; fix the inventory`);
+  if (
+    t.hostKey !== undefined &&
+    !/^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,3}( [^\u0000-\u001f\u007f-\u009f\u2028\u2029]*)?$/u.test(t.hostKey.trim())
+  ) {
+    throw new KarooError(
+      'input',
+      `${k('hostKey')} ${quoteValue(t.hostKey)} is not one public key (type, base64, optional comment); fix the inventory`,
+    );
   }
 }
 
@@ -129,7 +139,11 @@ export function sshOptions(t: SshEndpoint, s: SshSession = {}, node?: string): s
 export function sshConfigEntry(name: string, t: SshEndpoint, s: SshSession = {}): string {
   const what = s.what ?? 'ssh';
   const value = (k: string, v: string) => `  ${k} ${sshConfigValue(`${what} ${k}`, v)}`;
-  const lines = [`Host ${sshConfigValue('node name', name)}`, value('HostName', t.host), ...sshSettings(t, s, name).map(([k, v]) => value(k, v))];
+  const lines = [
+    `Host ${sshConfigValue('node name', name)}`,
+    value('HostName', t.host),
+    ...sshSettings(t, s, name).map(([k, v]) => value(k, v)),
+  ];
   return `${lines.join('\n')}\n`;
 }
 

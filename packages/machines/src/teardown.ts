@@ -9,7 +9,7 @@ import { readInventory, type SshEndpoint } from './inventory.js';
 import { ENV_ID_IN_TEXT_RE, checkEnvironmentId, isEnvironmentId } from './names.js';
 import { deleteNetns, listNetns, netnsPath } from './network.js';
 import { envDir, OWNER_FILE } from './paths.js';
-import { bootId, isAlive, killAndWait, listProcesses, netnsInode, type OwnerRef, ownerGone, processesUsing, type ProcRef, sleep } from './proc.js';
+import { bootId, isAlive, killAndWait, listProcesses, netnsInode, type OwnerRef, ownerGone, processesUsing, type ProcRef } from './proc.js';
 import type { Provider } from './provider.js';
 import { NspawnProvider, unmount } from './providers/nspawn.js';
 import { QemuProvider } from './providers/qemu.js';
@@ -31,7 +31,14 @@ export async function saveLogs(state: EnvState, provider: Provider, dir: string)
     state.machines.map(async (m) => {
       const ssh: SshEndpoint | undefined =
         m.sshPort && (await provider.isRunning(m))
-          ? { host: '127.0.0.1', port: m.sshPort, user: 'root', keyPath, knownHostsPath: join(state.dir, 'known_hosts'), hostKeyAlias: m.machineId }
+          ? {
+              host: '127.0.0.1',
+              port: m.sshPort,
+              user: 'root',
+              keyPath,
+              knownHostsPath: join(state.dir, 'known_hosts'),
+              hostKeyAlias: m.machineId,
+            }
           : undefined;
       return provider.collectLogs(state, m, ssh, dir).catch(() => []);
     }),
@@ -80,7 +87,9 @@ sys.stdin.read()
  */
 async function teardownLock(env: string, timeoutSeconds = 180): Promise<{ forWatchdog: boolean; release: () => Promise<void> }> {
   if (process.env[TEARDOWN_LOCK_ENV] === env) return { forWatchdog: true, release: async () => {} };
-  const holder = spawn(systemPython(), ['-I', '-S', '-c', HOLD_TEARDOWN_LOCK_PY, env, String(timeoutSeconds)], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const holder = spawn(systemPython(), ['-I', '-S', '-c', HOLD_TEARDOWN_LOCK_PY, env, String(timeoutSeconds)], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
   const exited = new Promise<void>((r) => holder.once('close', () => r()));
   await new Promise<void>((resolve, reject) => {
     holder.once('error', reject);
@@ -88,7 +97,10 @@ async function teardownLock(env: string, timeoutSeconds = 180): Promise<{ forWat
     holder.once('exit', (code) =>
       reject(
         code === 75
-          ? new KarooError('conflict', `environment ${env} is still being torn down by another process after ${timeoutSeconds} s; run karoo reap --env ${env} once it has finished`)
+          ? new KarooError(
+              'conflict',
+              `environment ${env} is still being torn down by another process after ${timeoutSeconds} s; run karoo reap --env ${env} once it has finished`,
+            )
           : new KarooError('internal', `the teardown lock of ${env} could not be taken (python3 exited with ${code})`),
       ),
     );
@@ -165,11 +177,18 @@ export interface DestroyOptions {
   saveLogsTo?: string;
 }
 
-export async function destroyEnvironment(target: { environmentId?: string; inventory?: string }, opts: DestroyOptions = {}): Promise<DestroyReport> {
+export async function destroyEnvironment(
+  target: { environmentId?: string; inventory?: string },
+  opts: DestroyOptions = {},
+): Promise<DestroyReport> {
   let env = target.environmentId;
   if (!env && target.inventory) env = (await readInventory(target.inventory)).environmentId;
   if (!env) throw new KarooError('input', 'name the environment: --inventory INVENTORY or --env karoo-XXXXXXXX');
-  if (!isEnvironmentId(env)) throw new KarooError('input', `inventory environment "${env}" is not an ephemeral karoo environment (karoo-XXXXXXXX); real hosts are never destroyed`);
+  if (!isEnvironmentId(env))
+    throw new KarooError(
+      'input',
+      `inventory environment "${env}" is not an ephemeral karoo environment (karoo-XXXXXXXX); real hosts are never destroyed`,
+    );
   const state = await loadState(env);
   if (state) return destroyState(state, opts);
   const started = Date.now();
@@ -208,13 +227,21 @@ export async function sweep(env: string, paths: readonly string[] = [], related:
   for (const m of await ourMounts(env)) await unmount(m);
   for (const ns of namespaces) await deleteNetns(ns);
   try {
-    for (const d of await readdir('/run/systemd/nspawn/propagate')) if (ours(d)) await rm(join('/run/systemd/nspawn/propagate', d), { recursive: true, force: true });
+    for (const d of await readdir('/run/systemd/nspawn/propagate'))
+      if (ours(d)) await rm(join('/run/systemd/nspawn/propagate', d), { recursive: true, force: true });
   } catch {
     // no nspawn runtime directory
   }
   for (const d of dirs) await rm(d, { recursive: true, force: true });
   const left = await resourcesOf(env);
-  for (const d of dirs.slice(1)) if (await readdir(d).then(() => true, () => false)) left.push(`directory ${d}`);
+  for (const d of dirs.slice(1))
+    if (
+      await readdir(d).then(
+        () => true,
+        () => false,
+      )
+    )
+      left.push(`directory ${d}`);
   return [...stubborn.map((p) => `process ${p.pid}`), ...left];
 }
 
@@ -310,7 +337,13 @@ export async function resourcesOf(env: string): Promise<string[]> {
   for (const p of procs) {
     if (!ancestors.has(p.pid) && isOurKind(p.argv) && mentions(p.argv, env)) out.push(`process ${p.pid} (${p.argv.slice(0, 3).join(' ')})`);
   }
-  if (await readdir(envDir(env)).then(() => true, () => false)) out.push(`directory ${envDir(env)}`);
+  if (
+    await readdir(envDir(env)).then(
+      () => true,
+      () => false,
+    )
+  )
+    out.push(`directory ${envDir(env)}`);
   return out;
 }
 
@@ -336,7 +369,8 @@ export async function knownEnvironments(): Promise<string[]> {
   for (const p of await listProcesses()) if (isOurKind(p.argv)) for (const a of p.argv) for (const m of idsIn(a)) ids.add(m);
   const info = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
   for (const m of idsIn(info)) ids.add(m);
-  for (const r of await cgroupRoots()) for (const e of await readdir(r).catch(() => [] as string[])) for (const m of idsIn(e)) if (e.startsWith(m)) ids.add(m);
+  for (const r of await cgroupRoots())
+    for (const e of await readdir(r).catch(() => [] as string[])) for (const m of idsIn(e)) if (e.startsWith(m)) ids.add(m);
   return [...ids].sort();
 }
 
@@ -348,9 +382,11 @@ export async function reapReason(env: string, state: EnvState | undefined, opts:
   if (state.lifetime === 'owner' && (await ownerGone(state.owner))) return `its owner process ${state.owner.pid} is gone`;
   if (state.owner.bootId && state.owner.bootId !== (await bootId())) return 'made before this machine last started';
   if (Date.parse(state.expiresAt) <= now) return `expired at ${state.expiresAt}`;
-  if (opts.olderThanSeconds !== undefined && Date.parse(state.createdAt) <= now - opts.olderThanSeconds * 1000) return `older than ${opts.olderThanSeconds} s`;
+  if (opts.olderThanSeconds !== undefined && Date.parse(state.createdAt) <= now - opts.olderThanSeconds * 1000)
+    return `older than ${opts.olderThanSeconds} s`;
   const ownerAlive = await isAlive(state.owner);
-  if ((state.phase === 'provisioning' || state.phase === 'destroying') && !ownerAlive) return `its ${state.phase} process ${state.owner.pid} is gone`;
+  if ((state.phase === 'provisioning' || state.phase === 'destroying') && !ownerAlive)
+    return `its ${state.phase} process ${state.owner.pid} is gone`;
   if (state.phase === 'failed' && !state.keep && !ownerAlive) return 'failed and not kept';
   return undefined;
 }
@@ -372,7 +408,8 @@ export async function reap(opts: ReapOptions = {}): Promise<Reaped[]> {
   // libvirt hosts this runner used: stamped domains whose environment has no state here.
   if (!opts.environmentId) {
     for (const r of await reapLibvirt({ progress, ...(opts.now !== undefined ? { now: opts.now } : {}) })) {
-      if (r.environmentId) out.push({ environmentId: r.environmentId, reason: `${r.reason} (libvirt host ${r.host})`, leftovers: r.leftovers });
+      if (r.environmentId)
+        out.push({ environmentId: r.environmentId, reason: `${r.reason} (libvirt host ${r.host})`, leftovers: r.leftovers });
     }
   }
   return out;

@@ -45,7 +45,11 @@ async function until(check: () => boolean | Promise<boolean>, ms: number): Promi
 }
 
 /** A watchdog whose "removal" writes a marker file; returns it with its config path and marker. */
-async function watchdog(name: string, owner: ProcRef | null, opts: { env?: string; removal?: (marker: string) => string } = {}): Promise<{ proc: ChildProcess; ref: ProcRef; config: string; marker: string }> {
+async function watchdog(
+  name: string,
+  owner: ProcRef | null,
+  opts: { env?: string; removal?: (marker: string) => string } = {},
+): Promise<{ proc: ChildProcess; ref: ProcRef; config: string; marker: string }> {
   const config = join(dir, `${name}.json`);
   const marker = join(dir, `${name}.removed`);
   const readyFile = join(dir, `${name}.ready`);
@@ -107,7 +111,7 @@ describe('watchdog of an environment owned by a GitHub Actions job', () => {
       // What the provision action does: the owner is the job, found from the step's process.
       const worker = await findJobProcess(job.step);
       expect(worker?.pid).toBe(job.worker);
-      const w = await watchdog('runner-job', (await ownerOf(worker!.pid)));
+      const w = await watchdog('runner-job', await ownerOf(worker!.pid));
       process.kill(job.step, 'SIGKILL'); // the step ends; the job goes on
       await sleep(1500);
       expect(existsSync(w.marker)).toBe(false);
@@ -117,7 +121,15 @@ describe('watchdog of an environment owned by a GitHub Actions job', () => {
       expect(await until(async () => !(await isAlive(w.ref)), 3000)).toBe(true);
       // A plain reap decides the same from the stamp.
       expect(await until(async () => !(await isAlive(ownerState)), 3000)).toBe(true);
-      const stamp = { environmentId: 'karoo-0000abce', lifetime: 'owner', owner: ownerState, phase: 'ready', expiresAt: new Date(Date.now() + 3600_000).toISOString(), createdAt: new Date().toISOString(), machines: [] } as unknown as EnvState;
+      const stamp = {
+        environmentId: 'karoo-0000abce',
+        lifetime: 'owner',
+        owner: ownerState,
+        phase: 'ready',
+        expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+        createdAt: new Date().toISOString(),
+        machines: [],
+      } as unknown as EnvState;
       expect(await reapReason(stamp.environmentId, stamp, {})).toBe(`its owner process ${job.worker} is gone`);
     } finally {
       job.killAll();
@@ -126,7 +138,7 @@ describe('watchdog of an environment owned by a GitHub Actions job', () => {
 });
 
 describe('watchdog release', () => {
-  test('a release that arrives together with the owner\'s exit (karoo provision hands on, then ends) is honoured', async () => {
+  test("a release that arrives together with the owner's exit (karoo provision hands on, then ends) is honoured", async () => {
     const owner = start('sleep', ['600']);
     const w = await watchdog('released-at-exit', (await procRef(owner.pid!))!);
     // Both events wait for one round of its loop: stopped, it is released and loses its owner.
@@ -162,7 +174,10 @@ describe('teardown lock', () => {
     const owner = start('sleep', ['600']);
     const started = join(dir, 'locked.started');
     // The watchdog's teardown takes a while (longer than a sweep), and says whether it was told the lock is held for it.
-    const w = await watchdog('locked', (await procRef(owner.pid!))!, { env, removal: (marker) => `echo > ${started}; sleep 4; echo "$KAROO_TEARDOWN_LOCK" > ${marker}` });
+    const w = await watchdog('locked', (await procRef(owner.pid!))!, {
+      env,
+      removal: (marker) => `echo > ${started}; sleep 4; echo "$KAROO_TEARDOWN_LOCK" > ${marker}`,
+    });
     owner.kill('SIGKILL');
     expect(await until(() => existsSync(started), 3000)).toBe(true);
     const report = await destroyEnvironment({ environmentId: env });
@@ -230,7 +245,10 @@ describe('reapTempDirs', () => {
     const live = make(`karoo-up-b${suffix}`, await ownerRef());
     const unmarked = make(`karoo-up-c${suffix}`);
     // The acceptance command of a killed karoo up: its KAROO_* variables point into the orphan.
-    const helper = spawn('sleep', ['600'], { stdio: 'ignore', env: { ...process.env, KAROO_INVENTORY: join(orphan, 'acceptance', 'inventory.json') } });
+    const helper = spawn('sleep', ['600'], {
+      stdio: 'ignore',
+      env: { ...process.env, KAROO_INVENTORY: join(orphan, 'acceptance', 'inventory.json') },
+    });
     children.push(helper);
     const helperRef = (await procRef(helper.pid!))!;
     try {

@@ -23,7 +23,8 @@ export function parseChallenge(value: string | undefined): Challenge | undefined
   const scheme = m[1]!.toLowerCase();
   if (scheme !== 'basic' && scheme !== 'bearer') return undefined;
   const params: Record<string, string> = {};
-  for (const p of m[2]!.matchAll(/(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g)) params[p[1]!.toLowerCase()] = (p[2] ?? p[3] ?? '').replace(/\\(.)/g, '$1');
+  for (const p of m[2]!.matchAll(/(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g))
+    params[p[1]!.toLowerCase()] = (p[2] ?? p[3] ?? '').replace(/\\(.)/g, '$1');
   return { scheme, realm: params.realm, service: params.service, scope: params.scope };
 }
 
@@ -77,7 +78,10 @@ export class RegistryAuth {
     if (c.scheme === 'bearer' && c.realm) {
       const realm = new URL(c.realm);
       if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && isLoopbackHost(realm.hostname))) {
-        throw new KarooError('input', `registry ${this.host} sends tokens from ${c.realm}; karoo fetches tokens over https only (plain http only on loopback)`);
+        throw new KarooError(
+          'input',
+          `registry ${this.host} sends tokens from ${c.realm}; karoo fetches tokens over https only (plain http only on loopback)`,
+        );
       }
     }
     this.challenge = c;
@@ -99,9 +103,18 @@ export class RegistryAuth {
     if (this.credentials) headers.authorization = basicAuthHeader(this.credentials);
     let res: HttpResponse;
     try {
-      res = await this.transport.request({ method: 'GET', url, headers, what: `token endpoint ${url.origin}${url.pathname} of registry ${this.host}` });
+      res = await this.transport.request({
+        method: 'GET',
+        url,
+        headers,
+        what: `token endpoint ${url.origin}${url.pathname} of registry ${this.host}`,
+      });
     } catch (e) {
-      throw new KarooError('unavailable', `token endpoint ${url.origin}${url.pathname} of registry ${this.host} cannot be reached (${errorMessage(e)})`, { cause: e });
+      throw new KarooError(
+        'unavailable',
+        `token endpoint ${url.origin}${url.pathname} of registry ${this.host} cannot be reached (${errorMessage(e)})`,
+        { cause: e },
+      );
     }
     if (res.status === 401 || res.status === 403) {
       await drain(res);
@@ -109,7 +122,10 @@ export class RegistryAuth {
     }
     if (res.status !== 200) {
       await drain(res);
-      throw new KarooError(res.status >= 500 || res.status === 429 ? 'unavailable' : 'input', `token endpoint ${url.origin}${url.pathname} of registry ${this.host} answered ${res.status}`);
+      throw new KarooError(
+        res.status >= 500 || res.status === 429 ? 'unavailable' : 'input',
+        `token endpoint ${url.origin}${url.pathname} of registry ${this.host} answered ${res.status}`,
+      );
     }
     const body = JSON.parse((await readBody(res, 1 << 20)).toString('utf8')) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;

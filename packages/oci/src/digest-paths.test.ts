@@ -16,6 +16,9 @@ describe('the registry store', () => {
     ['putBlob', () => store.putBlob({ digest: crafted, size: 1 }, bufferSource(Buffer.from('x')))],
     ['referrers', () => store.referrers(crafted)],
   ])('%s refuses a digest that is not one before any request', async (_name, call) => {
-    await expect(call()).rejects.toMatchObject({ kind: 'integrity', message: expect.stringMatching(/is not a sha256 digest; refusing to build a file path from it/) });
+    await expect(call()).rejects.toMatchObject({
+      kind: 'integrity',
+      message: expect.stringMatching(/is not a sha256 digest; refusing to build a file path from it/),
+    });
   });
 });

@@ -46,13 +46,22 @@ function layoutEntries(config: { mediaType: string; digest: string; size: number
     { name: 'oci-layout', body: canonicalJson({ imageLayoutVersion: '1.0.0' }) },
     { name: `blobs/sha256/${hexOf(sha256Of(layer))}`, body: layer },
     { name: `blobs/sha256/${hexOf(digest)}`, body: manifest },
-    { name: 'index.json', body: canonicalJson({ schemaVersion: 2, mediaType: MEDIA_TYPES.imageIndex, manifests: [{ mediaType: MEDIA_TYPES.imageManifest, digest, size: Buffer.byteLength(manifest) }] }) },
+    {
+      name: 'index.json',
+      body: canonicalJson({
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPES.imageIndex,
+        manifests: [{ mediaType: MEDIA_TYPES.imageManifest, digest, size: Buffer.byteLength(manifest) }],
+      }),
+    },
   ];
 }
 
 /** What the target layout holds: manifests listed in its index.json and blob files. */
 async function contents(store: LayoutStore): Promise<{ manifests: unknown[]; blobs: string[] }> {
-  const index = existsSync(join(store.path, 'index.json')) ? (JSON.parse(await readFile(join(store.path, 'index.json'), 'utf8')) as { manifests: unknown[] }) : { manifests: [] };
+  const index = existsSync(join(store.path, 'index.json'))
+    ? (JSON.parse(await readFile(join(store.path, 'index.json'), 'utf8')) as { manifests: unknown[] })
+    : { manifests: [] };
   const blobs = existsSync(join(store.path, 'blobs', 'sha256')) ? await readdir(join(store.path, 'blobs', 'sha256')) : [];
   return { manifests: index.manifests, blobs };
 }
@@ -62,7 +71,14 @@ describe('importing a crafted layout tar', () => {
     const victim = 'a file that happens to be where the crafted digest points\n';
     // The target store's blobs/sha256/../../../victim is work/victim.
     await writeFile(join(work, 'victim'), victim);
-    const file = await tar('crafted.tar', layoutEntries({ mediaType: 'application/vnd.karoo.candidate.config.v1+json', digest: 'sha256:../../../victim', size: Buffer.byteLength(victim) }));
+    const file = await tar(
+      'crafted.tar',
+      layoutEntries({
+        mediaType: 'application/vnd.karoo.candidate.config.v1+json',
+        digest: 'sha256:../../../victim',
+        size: Buffer.byteLength(victim),
+      }),
+    );
     const store = new LayoutStore(join(work, 'target'));
     await store.init();
 
@@ -80,9 +96,15 @@ describe('importing a crafted layout tar', () => {
     const entries = layoutEntries({ mediaType: MEDIA_TYPES.empty, digest: sha256Of('{}'), size: 2 });
     entries.push({ name: `blobs/sha256/${hexOf(sha256Of('{}'))}`, body: '{}' });
     const index = entries.find((e) => e.name === 'index.json')!;
-    index.body = canonicalJson({ schemaVersion: 2, mediaType: MEDIA_TYPES.imageIndex, manifests: [{ mediaType: MEDIA_TYPES.imageManifest, digest: 'sha256:../../oci-layout', size: 30 }] });
+    index.body = canonicalJson({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.imageIndex,
+      manifests: [{ mediaType: MEDIA_TYPES.imageManifest, digest: 'sha256:../../oci-layout', size: 30 }],
+    });
     const store = new LayoutStore(join(work, 'target'));
-    await expect(importTar(await tar('bad-index.tar', entries), store)).rejects.toThrow(/index\.json: manifests\[0\]: digest "sha256:\.\.\/\.\.\/oci-layout" is not sha256:<64 lowercase hex>/);
+    await expect(importTar(await tar('bad-index.tar', entries), store)).rejects.toThrow(
+      /index\.json: manifests\[0\]: digest "sha256:\.\.\/\.\.\/oci-layout" is not sha256:<64 lowercase hex>/,
+    );
     expect(await contents(store)).toEqual({ manifests: [], blobs: [] });
   });
 
@@ -92,11 +114,17 @@ describe('importing a crafted layout tar', () => {
     const file = await tar('fine.tar', entries);
 
     const big = new LayoutStore(join(work, 'big'));
-    await expect(importTar(file, big, { limits: { maxBytes: 300 } })).rejects.toMatchObject({ kind: 'input', message: expect.stringMatching(/holds more than 300 bytes; refused \(import limit\)/) });
+    await expect(importTar(file, big, { limits: { maxBytes: 300 } })).rejects.toMatchObject({
+      kind: 'input',
+      message: expect.stringMatching(/holds more than 300 bytes; refused \(import limit\)/),
+    });
     expect(await contents(big)).toEqual({ manifests: [], blobs: [] });
 
     const many = new LayoutStore(join(work, 'many'));
-    await expect(importTar(file, many, { limits: { maxEntries: 3 } })).rejects.toMatchObject({ kind: 'input', message: expect.stringMatching(/holds more than 3 entries; refused/) });
+    await expect(importTar(file, many, { limits: { maxEntries: 3 } })).rejects.toMatchObject({
+      kind: 'input',
+      message: expect.stringMatching(/holds more than 3 entries; refused/),
+    });
     expect(await contents(many)).toEqual({ manifests: [], blobs: [] });
 
     // Within the limits the same tar imports, and verifies.

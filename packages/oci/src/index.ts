@@ -10,7 +10,17 @@ export {
   MEDIA_TYPES,
   REF_NAME_ANNOTATION,
 } from './types.js';
-export { bufferSource, fileSource, readAll, Hasher, blobsOf, manifestMediaType, parseManifestInfo, parseReferrersList, referrersTag } from './util.js';
+export {
+  bufferSource,
+  fileSource,
+  readAll,
+  Hasher,
+  blobsOf,
+  manifestMediaType,
+  parseManifestInfo,
+  parseReferrersList,
+  referrersTag,
+} from './util.js';
 export { type Credentials, parseChallenge } from './auth.js';
 export { LayoutStore } from './layout.js';
 export { RegistryStore, type RegistryStoreOptions, type RetryPolicy } from './registry.js';

@@ -16,7 +16,17 @@ import {
   type StoredManifest,
   MEDIA_TYPES,
 } from './types.js';
-import { blobMismatch, checkReference, checkTag, Hasher, isDigestRef, parseManifestInfo, referrerDescriptor, sleep, SizeExceededError } from './util.js';
+import {
+  blobMismatch,
+  checkReference,
+  checkTag,
+  Hasher,
+  isDigestRef,
+  parseManifestInfo,
+  referrerDescriptor,
+  sleep,
+  SizeExceededError,
+} from './util.js';
 
 interface IndexJson {
   schemaVersion: 2;
@@ -78,7 +88,8 @@ export class LayoutStore implements Store {
         // Already checked while it was written: link it (no copy) when on the same file system.
         try {
           const st = await stat(source.path);
-          if (st.size !== blob.size) throw blobMismatch(`blob ${blob.digest} at ${source.path}`, blob, { digest: '(not read)', size: st.size });
+          if (st.size !== blob.size)
+            throw blobMismatch(`blob ${blob.digest} at ${source.path}`, blob, { digest: '(not read)', size: st.size });
           await link(source.path, tmp);
           await rename(tmp, final);
           return { bytes: blob.size, how: 'linked' };
@@ -91,11 +102,13 @@ export class LayoutStore implements Store {
       try {
         await pipeline(source.open(), hasher, createWriteStream(tmp, { flags: 'wx' }));
       } catch (e) {
-        if (e instanceof SizeExceededError) throw blobMismatch(`blob ${blob.digest}`, blob, { digest: '(not read)', size: `more than ${blob.size}` });
+        if (e instanceof SizeExceededError)
+          throw blobMismatch(`blob ${blob.digest}`, blob, { digest: '(not read)', size: `more than ${blob.size}` });
         throw e;
       }
       const digest = hasher.digest();
-      if (digest !== blob.digest || hasher.bytes !== blob.size) throw blobMismatch(`blob ${blob.digest}`, blob, { digest, size: hasher.bytes });
+      if (digest !== blob.digest || hasher.bytes !== blob.size)
+        throw blobMismatch(`blob ${blob.digest}`, blob, { digest, size: hasher.bytes });
       await rename(tmp, final);
       return { bytes: blob.size, how: 'copied' };
     } finally {
@@ -105,7 +118,8 @@ export class LayoutStore implements Store {
 
   async getBlob(digest: Digest, range?: ByteRange): Promise<Readable> {
     const p = this.blobPath(digest);
-    if (!(await exists(p))) throw new KarooError('integrity', `blob ${digest} is missing from ${this.ref}`, { detail: { digest, missing: true } });
+    if (!(await exists(p)))
+      throw new KarooError('integrity', `blob ${digest} is missing from ${this.ref}`, { detail: { digest, missing: true } });
     return createReadStream(p, range ? { start: range.start, end: range.end - 1, highWaterMark: 1 << 20 } : { highWaterMark: 1 << 20 });
   }
 
@@ -131,7 +145,8 @@ export class LayoutStore implements Store {
       throw new KarooError('integrity', `manifest ${d.digest} is listed in ${join(this.path, 'index.json')} but its blob is missing`);
     }
     const actual = sha256Of(bytes);
-    if (actual !== d.digest || bytes.length !== d.size) throw blobMismatch(`manifest ${d.digest} in ${this.ref}`, d, { digest: actual, size: bytes.length });
+    if (actual !== d.digest || bytes.length !== d.size)
+      throw blobMismatch(`manifest ${d.digest} in ${this.ref}`, d, { digest: actual, size: bytes.length });
     const { annotations, ...rest } = d;
     const kept = annotations ? Object.fromEntries(Object.entries(annotations).filter(([k]) => k !== REF_NAME_ANNOTATION)) : {};
     return { descriptor: { ...rest, ...(Object.keys(kept).length ? { annotations: kept } : {}) }, bytes };
@@ -144,7 +159,10 @@ export class LayoutStore implements Store {
     await this.init();
     for (const b of [...(info.config ? [info.config] : []), ...(info.layers ?? []), ...(info.manifests ?? [])]) {
       if (!(await this.hasBlob(b.digest))) {
-        throw new KarooError('integrity', `manifest ${digest} references ${b.digest}, which is not in ${this.ref}; push blobs before the manifest`);
+        throw new KarooError(
+          'integrity',
+          `manifest ${digest} references ${b.digest}, which is not in ${this.ref}; push blobs before the manifest`,
+        );
       }
     }
     await this.putBlob({ digest, size: bytes.length }, { open: () => bufferReadable(bytes) });
@@ -195,9 +213,15 @@ export class LayoutStore implements Store {
   /** Only `artifactType` and whether `subject.digest` is the given digest, of a manifest that does not parse in full. */
   private async looseReferrer(digest: Digest, subject: Digest): Promise<ManifestInfo | undefined> {
     try {
-      const v = JSON.parse((await readFile(this.blobPath(digest))).toString('utf8')) as { subject?: { digest?: unknown }; artifactType?: unknown };
+      const v = JSON.parse((await readFile(this.blobPath(digest))).toString('utf8')) as {
+        subject?: { digest?: unknown };
+        artifactType?: unknown;
+      };
       if (v?.subject?.digest !== subject) return undefined;
-      return { subject: { mediaType: MEDIA_TYPES.imageManifest, digest: subject, size: 0 }, ...(typeof v.artifactType === 'string' ? { artifactType: v.artifactType } : {}) };
+      return {
+        subject: { mediaType: MEDIA_TYPES.imageManifest, digest: subject, size: 0 },
+        ...(typeof v.artifactType === 'string' ? { artifactType: v.artifactType } : {}),
+      };
     } catch {
       return undefined;
     }
@@ -222,7 +246,10 @@ export class LayoutStore implements Store {
       if (!Array.isArray(v.manifests)) throw new Error('no manifests array');
       return { ...v, manifests: v.manifests.map((d, i) => checkDescriptor(d, `manifests[${i}]`)) };
     } catch (e) {
-      throw new KarooError('integrity', `${join(this.path, 'index.json')} is not an OCI image index (${(e as Error).message}); the layout is damaged`);
+      throw new KarooError(
+        'integrity',
+        `${join(this.path, 'index.json')} is not an OCI image index (${(e as Error).message}); the layout is damaged`,
+      );
     }
   }
 
@@ -233,7 +260,9 @@ export class LayoutStore implements Store {
       const index = await this.readIndex();
       const next = change(index.manifests);
       if (next === index.manifests) return;
-      next.sort((a, b) => cmp(a.annotations?.[REF_NAME_ANNOTATION] ?? '', b.annotations?.[REF_NAME_ANNOTATION] ?? '') || cmp(a.digest, b.digest));
+      next.sort(
+        (a, b) => cmp(a.annotations?.[REF_NAME_ANNOTATION] ?? '', b.annotations?.[REF_NAME_ANNOTATION] ?? '') || cmp(a.digest, b.digest),
+      );
       await writeFileAtomic(join(this.path, 'index.json'), canonicalJson({ ...emptyIndex(), manifests: next }));
     } finally {
       await release();
@@ -274,7 +303,8 @@ async function acquire(lockPath: string): Promise<() => Promise<void>> {
       } catch {
         /* gone already */
       }
-      if (Date.now() - started > 120_000) throw new KarooError('unavailable', `${lockPath} is held by another writer; remove it if no karoo process is running`);
+      if (Date.now() - started > 120_000)
+        throw new KarooError('unavailable', `${lockPath} is held by another writer; remove it if no karoo process is running`);
       await sleep(Math.min(200, 5 * (i + 1)));
     }
   }

@@ -10,7 +10,9 @@ import { openStore } from '@karoo/oci';
 const digest = `sha256:${'a'.repeat(64)}` as const;
 const servers: Server[] = [];
 
-async function serve(handle: (url: string, res: import('node:http').ServerResponse) => void): Promise<{ port: number; seen: Array<{ url: string; headers: IncomingHttpHeaders }> }> {
+async function serve(
+  handle: (url: string, res: import('node:http').ServerResponse) => void,
+): Promise<{ port: number; seen: Array<{ url: string; headers: IncomingHttpHeaders }> }> {
   const seen: Array<{ url: string; headers: IncomingHttpHeaders }> = [];
   const server = createServer((req, res) => {
     seen.push({ url: req.url ?? '', headers: req.headers });
@@ -44,12 +46,21 @@ describe('plain HTTP to a registry', () => {
   it('refuses a challenge whose token realm is plain HTTP on another host, sending the credentials nowhere', async () => {
     const tokens = await serve((_url, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"token":"t"}'));
     const registry = await serve((_url, res) =>
-      res.writeHead(401, { 'www-authenticate': `Bearer realm="http://0.0.0.0:${tokens.port}/token",service="reg",scope="repository:acme/cam:pull"` }).end(),
+      res
+        .writeHead(401, {
+          'www-authenticate': `Bearer realm="http://0.0.0.0:${tokens.port}/token",service="reg",scope="repository:acme/cam:pull"`,
+        })
+        .end(),
     );
-    const store = openStore(`127.0.0.1:${registry.port}/acme/cam`, { retry: { attempts: 1 }, credentials: { username: 'ci', password: 's3cret' } });
+    const store = openStore(`127.0.0.1:${registry.port}/acme/cam`, {
+      retry: { attempts: 1 },
+      credentials: { username: 'ci', password: 's3cret' },
+    });
     await expect(store.hasBlob(digest)).rejects.toMatchObject({
       kind: 'input',
-      message: expect.stringMatching(/sends tokens from http:\/\/0\.0\.0\.0:\d+\/token; karoo fetches tokens over https only \(plain http only on loopback\)/),
+      message: expect.stringMatching(
+        /sends tokens from http:\/\/0\.0\.0\.0:\d+\/token; karoo fetches tokens over https only \(plain http only on loopback\)/,
+      ),
     });
     expect(registry.seen).toHaveLength(1);
     expect(tokens.seen).toEqual([]);

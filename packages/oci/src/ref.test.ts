@@ -36,7 +36,9 @@ describe('store references', () => {
   test('GITHUB_TOKEN is used for ghcr.io only; explicit registry credentials win', () => {
     expect(registryCredentialsFromEnv('ghcr.io', { GITHUB_TOKEN: 't', GITHUB_ACTOR: 'me' })).toEqual({ username: 'me', password: 't' });
     expect(registryCredentialsFromEnv('registry.example.com', { GITHUB_TOKEN: 't' })).toBeUndefined();
-    expect(registryCredentialsFromEnv('registry.example.com', { KAROO_REGISTRY_USERNAME: 'u', KAROO_REGISTRY_PASSWORD: 'p', GITHUB_TOKEN: 't' })).toEqual({ username: 'u', password: 'p' });
+    expect(
+      registryCredentialsFromEnv('registry.example.com', { KAROO_REGISTRY_USERNAME: 'u', KAROO_REGISTRY_PASSWORD: 'p', GITHUB_TOKEN: 't' }),
+    ).toEqual({ username: 'u', password: 'p' });
   });
 });
 

@@ -9,7 +9,8 @@ export type StoreRef = { kind: 'oci-layout'; path: string } | { kind: 'registry'
 
 const REPO_COMPONENT = '[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*';
 const REPO_RE = new RegExp(`^${REPO_COMPONENT}(?:/${REPO_COMPONENT})*$`);
-const HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?$/;
+const HOST_RE =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?$/;
 
 /**
  * Parses a store reference: `oci-layout:PATH` (a directory) or `REGISTRY/REPOSITORY`
@@ -30,7 +31,10 @@ export function parseStoreRef(ref: string): StoreRef {
     throw new KarooError('input', `store "${ref}" does not start with a registry host; ${usage}`);
   }
   if (!REPO_RE.test(repository)) {
-    throw new KarooError('input', `store "${ref}": repository "${repository}" is not a valid OCI repository name (lowercase letters, digits, separators . _ - /; no tag or digest); ${usage}`);
+    throw new KarooError(
+      'input',
+      `store "${ref}": repository "${repository}" is not a valid OCI repository name (lowercase letters, digits, separators . _ - /; no tag or digest); ${usage}`,
+    );
   }
   return { kind: 'registry', registry: host, repository };
 }

@@ -13,7 +13,17 @@ import {
   type Store,
   type StoredManifest,
 } from './types.js';
-import { ByteSlice, checkReference, checkTag, isDigestRef, manifestTypes, parseManifestInfo, parseReferrersList, referrerDescriptor, referrersTag } from './util.js';
+import {
+  ByteSlice,
+  checkReference,
+  checkTag,
+  isDigestRef,
+  manifestTypes,
+  parseManifestInfo,
+  parseReferrersList,
+  referrerDescriptor,
+  referrersTag,
+} from './util.js';
 
 /** The transport's one retry policy (attempts, backoff, the cap on Retry-After). */
 export type RetryPolicy = RetryOptions;
@@ -148,7 +158,12 @@ export class RegistryStore implements Store {
   }
 
   private async startUpload(): Promise<URL> {
-    const res = await this.call({ method: 'POST', target: this.path('blobs/uploads/'), headers: { 'content-length': '0' }, scopes: this.push });
+    const res = await this.call({
+      method: 'POST',
+      target: this.path('blobs/uploads/'),
+      headers: { 'content-length': '0' },
+      scopes: this.push,
+    });
     await drain(res);
     if (res.status !== 202) throw await this.failure(res, 'start blob upload');
     const loc = header(res, 'location');
@@ -184,7 +199,11 @@ export class RegistryStore implements Store {
         const res = await this.call({
           method: 'PATCH',
           target: url,
-          headers: { 'content-type': 'application/octet-stream', 'content-length': String(end - offset), 'content-range': `${offset}-${end - 1}` },
+          headers: {
+            'content-type': 'application/octet-stream',
+            'content-length': String(end - offset),
+            'content-range': `${offset}-${end - 1}`,
+          },
           body: () => source.open({ start: offset, end }),
           scopes: this.push,
           retry: false,
@@ -215,7 +234,12 @@ export class RegistryStore implements Store {
 
   async hasManifest(reference: string): Promise<Descriptor | undefined> {
     checkReference(reference);
-    const res = await this.call({ method: 'HEAD', target: this.path(`manifests/${reference}`), headers: { accept: MANIFEST_ACCEPT }, scopes: this.pull });
+    const res = await this.call({
+      method: 'HEAD',
+      target: this.path(`manifests/${reference}`),
+      headers: { accept: MANIFEST_ACCEPT },
+      scopes: this.pull,
+    });
     await drain(res);
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw await this.failure(res, `HEAD manifest ${reference}`);
@@ -223,12 +247,21 @@ export class RegistryStore implements Store {
     // A registry's header is not trusted to be a digest: anything else is read and hashed instead.
     const digest = isDigest(claimed) ? claimed : undefined;
     if (!digest) return (await this.getManifest(reference)).descriptor;
-    return { mediaType: (header(res, 'content-type') ?? MEDIA_TYPES.imageManifest).split(';')[0]!.trim(), digest, size: Number(header(res, 'content-length') ?? 0) };
+    return {
+      mediaType: (header(res, 'content-type') ?? MEDIA_TYPES.imageManifest).split(';')[0]!.trim(),
+      digest,
+      size: Number(header(res, 'content-length') ?? 0),
+    };
   }
 
   async getManifest(reference: string): Promise<StoredManifest> {
     checkReference(reference);
-    const res = await this.call({ method: 'GET', target: this.path(`manifests/${reference}`), headers: { accept: MANIFEST_ACCEPT }, scopes: this.pull });
+    const res = await this.call({
+      method: 'GET',
+      target: this.path(`manifests/${reference}`),
+      headers: { accept: MANIFEST_ACCEPT },
+      scopes: this.pull,
+    });
     if (res.status === 404) {
       await drain(res);
       throw new KarooError('input', `manifest ${reference} is not in ${this.ref}`, { detail: { reference, notFound: true } });
@@ -242,7 +275,10 @@ export class RegistryStore implements Store {
     // Only the type fields are read here; callers parse (and check) the descriptors they use.
     const info = manifestTypes(bytes, `manifest ${reference} in ${this.ref}`);
     const mediaType = info.mediaType ?? (header(res, 'content-type') ?? MEDIA_TYPES.imageManifest).split(';')[0]!.trim();
-    return { descriptor: { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) }, bytes };
+    return {
+      descriptor: { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) },
+      bytes,
+    };
   }
 
   async putManifest(bytes: Uint8Array, mediaType: string, options: { tag?: string | undefined } = {}): Promise<Descriptor> {
@@ -311,11 +347,18 @@ export class RegistryStore implements Store {
     let list: Descriptor[] | undefined;
     if (this.referrersApi !== false) {
       const q = artifactType ? `?${new URLSearchParams({ artifactType })}` : '';
-      const res = await this.call({ method: 'GET', target: `${this.path(`referrers/${subject}`)}${q}`, headers: { accept: MEDIA_TYPES.imageIndex }, scopes: this.pull });
+      const res = await this.call({
+        method: 'GET',
+        target: `${this.path(`referrers/${subject}`)}${q}`,
+        headers: { accept: MEDIA_TYPES.imageIndex },
+        scopes: this.pull,
+      });
       const type = (header(res, 'content-type') ?? '').split(';')[0]!.trim();
       if (res.status === 200 && type === MEDIA_TYPES.imageIndex) {
         this.referrersApi = true;
-        list = parseReferrersList(await readBody(res, MAX_MANIFEST), `referrers of ${subject} in ${this.ref}`, (problem) => this.progress.warn(`${problem}; skipped`));
+        list = parseReferrersList(await readBody(res, MAX_MANIFEST), `referrers of ${subject} in ${this.ref}`, (problem) =>
+          this.progress.warn(`${problem}; skipped`),
+        );
       } else {
         await drain(res);
         if (res.status >= 500) throw await this.failure(res, `referrers of ${subject}`);
@@ -366,11 +409,22 @@ export class RegistryStore implements Store {
     } catch {
       /* no body */
     }
-    const integrity = codes.some((c) => c === 'DIGEST_INVALID' || c === 'SIZE_INVALID' || c === 'BLOB_UNKNOWN' || c === 'MANIFEST_BLOB_UNKNOWN');
-    const kind = integrity ? 'integrity' : res.status === 401 || res.status === 403 || (res.status >= 400 && res.status < 500) ? 'input' : 'unavailable';
-    const hint = res.status === 401 || res.status === 403 ? '; check the registry credentials and that they may push to this repository' : '';
-    return new KarooError(kind, `registry ${this.registry}: ${what} in ${this.repository} failed with ${res.status}${detail ? ` (${detail})` : ''}${hint}`, {
-      detail: { status: res.status, codes },
-    });
+    const integrity = codes.some(
+      (c) => c === 'DIGEST_INVALID' || c === 'SIZE_INVALID' || c === 'BLOB_UNKNOWN' || c === 'MANIFEST_BLOB_UNKNOWN',
+    );
+    const kind = integrity
+      ? 'integrity'
+      : res.status === 401 || res.status === 403 || (res.status >= 400 && res.status < 500)
+        ? 'input'
+        : 'unavailable';
+    const hint =
+      res.status === 401 || res.status === 403 ? '; check the registry credentials and that they may push to this repository' : '';
+    return new KarooError(
+      kind,
+      `registry ${this.registry}: ${what} in ${this.repository} failed with ${res.status}${detail ? ` (${detail})` : ''}${hint}`,
+      {
+        detail: { status: res.status, codes },
+      },
+    );
   }
 }

@@ -4,7 +4,16 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
-import { blobFileName, canonicalJson, type Digest, KarooError, OCI_ANNOTATIONS, parseDigest, type Progress, silentProgress } from '@karoo/common';
+import {
+  blobFileName,
+  canonicalJson,
+  type Digest,
+  KarooError,
+  OCI_ANNOTATIONS,
+  parseDigest,
+  type Progress,
+  silentProgress,
+} from '@karoo/common';
 import { extract as tarExtract, pack as tarPack, type Header, type Pack } from 'tar-stream';
 import { copyArtifact } from './copy.js';
 import { LayoutStore } from './layout.js';
@@ -36,7 +45,12 @@ interface Entry {
  * depend only on the content: entries sorted, mtime 0, uid/gid 0, modes 0644/0755, no pax
  * records. Every blob is checked while it is streamed; the tar appears only when complete.
  */
-export async function exportTar(store: Store, reference: string, out: string, options: { progress?: Progress } = {}): Promise<ExportResult> {
+export async function exportTar(
+  store: Store,
+  reference: string,
+  out: string,
+  options: { progress?: Progress } = {},
+): Promise<ExportResult> {
   const progress = options.progress ?? silentProgress;
   const root = parseDigest(reference, 'candidate');
   const entries = new Map<string, Entry>();
@@ -49,12 +63,21 @@ export async function exportTar(store: Store, reference: string, out: string, op
     const info = parseManifestInfo(m.bytes, `manifest ${digest}`);
     entries.set(blobFileName(digest), { digest, size: m.bytes.length, bytes: m.bytes, what: `manifest ${digest}` });
     if (listedAs === 'root') {
-      listed.push({ mediaType: manifestMediaType(info), digest, size: m.bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) });
+      listed.push({
+        mediaType: manifestMediaType(info),
+        digest,
+        size: m.bytes.length,
+        ...(info.artifactType ? { artifactType: info.artifactType } : {}),
+      });
     } else if (listedAs === 'referrer') listed.push(referrerDescriptor(info, digest, m.bytes.length));
     for (const c of info.manifests ?? []) await visit(c.digest, 'child');
     for (const b of blobsOf(info)) {
       const title = b.annotations?.[OCI_ANNOTATIONS.title];
-      entries.set(blobFileName(b.digest), { digest: b.digest, size: b.size, what: `blob ${b.digest}${title ? ` ("${title}")` : ''} of ${digest}` });
+      entries.set(blobFileName(b.digest), {
+        digest: b.digest,
+        size: b.size,
+        what: `blob ${b.digest}${title ? ` ("${title}")` : ''} of ${digest}`,
+      });
     }
     for (const r of await store.referrers(digest)) await visit(r.digest, 'referrer');
   };
@@ -115,7 +138,8 @@ async function streamEntry(pack: Pack, header: Partial<Header> & { name: string 
   try {
     await pipeline(await store.getBlob(e.digest), hasher, sink);
   } catch (err) {
-    if (err instanceof SizeExceededError) throw new KarooError('integrity', `${e.what} in ${store.ref} is larger than ${e.size} bytes; export stopped`);
+    if (err instanceof SizeExceededError)
+      throw new KarooError('integrity', `${e.what} in ${store.ref} is larger than ${e.size} bytes; export stopped`);
     throw err;
   }
   await entryDone;
@@ -154,12 +178,18 @@ export const DEFAULT_IMPORT_LIMITS = { maxEntries: 100_000, maxBytes: 64 * 1024 
  * (and their blobs) are copied, candidates before referrers, and the candidates verified in
  * `store`. Entries other than an OCI layout's are refused. Nothing of a refused tar reaches `store`.
  */
-export async function importTar(file: string, store: Store, options: { progress?: Progress; limits?: ImportLimits } = {}): Promise<ImportResult> {
+export async function importTar(
+  file: string,
+  store: Store,
+  options: { progress?: Progress; limits?: ImportLimits } = {},
+): Promise<ImportResult> {
   const progress = options.progress ?? silentProgress;
   const maxEntries = options.limits?.maxEntries ?? DEFAULT_IMPORT_LIMITS.maxEntries;
   const maxBytes = options.limits?.maxBytes ?? DEFAULT_IMPORT_LIMITS.maxBytes;
   const staging =
-    store instanceof LayoutStore ? await store.stagingDir() : join((await import('node:os')).tmpdir(), `karoo-import-${randomBytes(6).toString('hex')}`);
+    store instanceof LayoutStore
+      ? await store.stagingDir()
+      : join((await import('node:os')).tmpdir(), `karoo-import-${randomBytes(6).toString('hex')}`);
   const temp = new LayoutStore(staging);
   try {
     await mkdir(join(staging, 'blobs', 'sha256'), { recursive: true });
@@ -176,9 +206,13 @@ export async function importTar(file: string, store: Store, options: { progress?
         const name = entry.header.name;
         const size = entry.header.size ?? 0;
         if (++entries > maxEntries) {
-          throw new KarooError('input', `${file} holds more than ${maxEntries} entries; refused (an exported candidate holds one per blob)`);
+          throw new KarooError(
+            'input',
+            `${file} holds more than ${maxEntries} entries; refused (an exported candidate holds one per blob)`,
+          );
         }
-        if (!Number.isSafeInteger(size) || size < 0) throw new KarooError('input', `${file}: entry "${name}" has an impossible size (${size}); the tar is damaged`);
+        if (!Number.isSafeInteger(size) || size < 0)
+          throw new KarooError('input', `${file}: entry "${name}" has an impossible size (${size}); the tar is damaged`);
         total += size;
         if (total > maxBytes) throw new KarooError('input', `${file} holds more than ${maxBytes} bytes; refused (import limit)`);
         const blob = BLOB_NAME.exec(name);
@@ -189,14 +223,20 @@ export async function importTar(file: string, store: Store, options: { progress?
           const hasher = new Hasher(size);
           await pipeline(entry, hasher, createWriteStream(join(staging, 'blobs', 'sha256', blob[1]!)));
           if (hasher.digest() !== digest || hasher.bytes !== size) {
-            throw new KarooError('integrity', `${file}: entry ${name} holds ${hasher.digest()}, not the blob its name says; the tar is damaged`);
+            throw new KarooError(
+              'integrity',
+              `${file}: entry ${name} holds ${hasher.digest()}, not the blob its name says; the tar is damaged`,
+            );
           }
         } else if (entry.header.type === 'file' && (name === 'index.json' || name === './index.json')) {
           indexText = await readEntry(entry);
         } else if (entry.header.type === 'file' && (name === 'oci-layout' || name === './oci-layout')) {
           await readEntry(entry);
         } else {
-          throw new KarooError('input', `${file}: unexpected entry "${name}" (${entry.header.type}); an OCI layout tar from karoo export holds only oci-layout, index.json and blobs/sha256/*`);
+          throw new KarooError(
+            'input',
+            `${file}: unexpected entry "${name}" (${entry.header.type}); an OCI layout tar from karoo export holds only oci-layout, index.json and blobs/sha256/*`,
+          );
         }
       }
     } catch (e) {
@@ -218,7 +258,8 @@ export async function importTar(file: string, store: Store, options: { progress?
       } catch {
         throw new KarooError('input', `${file}: index.json lists ${d.digest}, but the tar holds no such blob`);
       }
-      if (bytes.length !== d.size) throw new KarooError('integrity', `${file}: index.json says ${d.digest} is ${d.size} bytes, the tar holds ${bytes.length}`);
+      if (bytes.length !== d.size)
+        throw new KarooError('integrity', `${file}: index.json says ${d.digest} is ${d.size} bytes, the tar holds ${bytes.length}`);
       const info = parseManifestInfo(bytes, `${file}: manifest ${d.digest}`);
       (info.subject ? referrers : roots).push(d.digest);
     }

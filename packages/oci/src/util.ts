@@ -64,7 +64,11 @@ export class SizeExceededError extends Error {
   }
 }
 
-export function blobMismatch(what: string, expected: { digest: Digest; size: number }, actual: { digest: Digest | string; size: number | string }): KarooError {
+export function blobMismatch(
+  what: string,
+  expected: { digest: Digest; size: number },
+  actual: { digest: Digest | string; size: number | string },
+): KarooError {
   return new KarooError(
     'integrity',
     `${what}: expected ${expected.digest} (${expected.size} bytes), got ${actual.digest} (${actual.size} bytes)`,
@@ -180,7 +184,8 @@ export function isDigestRef(reference: string): reference is Digest {
 
 const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 export function checkTag(tag: string): string {
-  if (!TAG_RE.test(tag)) throw new KarooError('input', `tag "${tag}" is not a valid OCI tag (letters, digits, _ . -, at most 128, not starting with . or -)`);
+  if (!TAG_RE.test(tag))
+    throw new KarooError('input', `tag "${tag}" is not a valid OCI tag (letters, digits, _ . -, at most 128, not starting with . or -)`);
   return tag;
 }
 

@@ -29,7 +29,10 @@ describe('readVerifiedBlob', () => {
 
   it('refuses a descriptor that claims more than the limit, before reading', async () => {
     const huge = { ...d, size: 2 ** 40 };
-    await expect(readVerifiedBlob(store, huge, 'payload', 1 << 20)).rejects.toMatchObject({ kind: 'integrity', message: expect.stringMatching(/^payload: sha256:\S+ in oci-layout:\S+ claims 1099511627776 bytes, more than the 1048576/) });
+    await expect(readVerifiedBlob(store, huge, 'payload', 1 << 20)).rejects.toMatchObject({
+      kind: 'integrity',
+      message: expect.stringMatching(/^payload: sha256:\S+ in oci-layout:\S+ claims 1099511627776 bytes, more than the 1048576/),
+    });
   });
 
   it('refuses a blob whose bytes were altered in place', async () => {
@@ -37,7 +40,10 @@ describe('readVerifiedBlob', () => {
     const d2 = { ...d, digest: sha256Of(other), size: other.length };
     await store.putBlob(d2, bufferSource(other));
     await writeFile(store.blobPath(d2.digest), Buffer.from('{"schema":"karoo.evil/v2"}'));
-    await expect(readVerifiedBlob(store, d2, 'payload', 1024)).rejects.toMatchObject({ kind: 'integrity', message: expect.stringMatching(/^payload is damaged in oci-layout:\S+: it holds sha256:[0-9a-f]{64} \(26 bytes\), expected/) });
+    await expect(readVerifiedBlob(store, d2, 'payload', 1024)).rejects.toMatchObject({
+      kind: 'integrity',
+      message: expect.stringMatching(/^payload is damaged in oci-layout:\S+: it holds sha256:[0-9a-f]{64} \(26 bytes\), expected/),
+    });
   });
 
   it('stops reading a blob that grew past its descriptor', async () => {
@@ -45,6 +51,9 @@ describe('readVerifiedBlob', () => {
     const d3 = { ...d, digest: sha256Of(third), size: third.length };
     await store.putBlob(d3, bufferSource(third));
     await appendFile(store.blobPath(d3.digest), Buffer.alloc(1 << 20));
-    await expect(readVerifiedBlob(store, d3, 'payload', 1 << 30)).rejects.toMatchObject({ kind: 'integrity', message: expect.stringMatching(/^payload is damaged: more than the expected 26 bytes/) });
+    await expect(readVerifiedBlob(store, d3, 'payload', 1 << 30)).rejects.toMatchObject({
+      kind: 'integrity',
+      message: expect.stringMatching(/^payload is damaged: more than the expected 26 bytes/),
+    });
   });
 });

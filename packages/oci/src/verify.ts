@@ -53,9 +53,12 @@ export async function verifyBlob(store: Store, d: Descriptor, what: string): Pro
     await pipeline(await store.getBlob(d.digest), hasher, new Writable({ write: (_c, _e, cb) => cb() }));
   } catch (e) {
     if (e instanceof SizeExceededError) {
-      throw new KarooError('integrity', `${what} is damaged: more than the expected ${d.size} bytes in ${store.ref}`, { detail: { digest: d.digest } });
+      throw new KarooError('integrity', `${what} is damaged: more than the expected ${d.size} bytes in ${store.ref}`, {
+        detail: { digest: d.digest },
+      });
     }
-    if (isKarooError(e) && e.kind === 'integrity') throw new KarooError('integrity', `${what} is missing from ${store.ref}`, { detail: { digest: d.digest, missing: true } });
+    if (isKarooError(e) && e.kind === 'integrity')
+      throw new KarooError('integrity', `${what} is missing from ${store.ref}`, { detail: { digest: d.digest, missing: true } });
     throw e;
   }
   const actual = hasher.digest();
@@ -75,19 +78,27 @@ export async function verifyBlob(store: Store, d: Descriptor, what: string): Pro
  * otherwise, naming `what` and the store; the caller decides what a bad blob means for it.
  */
 export async function readVerifiedBlob(store: Store, d: Descriptor, what: string, maxBytes: number): Promise<Buffer> {
-  if (d.size > maxBytes) throw new KarooError('integrity', `${what}: ${d.digest} in ${store.ref} claims ${d.size} bytes, more than the ${maxBytes} such a blob may have`);
+  if (d.size > maxBytes)
+    throw new KarooError(
+      'integrity',
+      `${what}: ${d.digest} in ${store.ref} claims ${d.size} bytes, more than the ${maxBytes} such a blob may have`,
+    );
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const c of await store.getBlob(d.digest)) {
     const b = Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array);
     n += b.length;
-    if (n > d.size) throw new KarooError('integrity', `${what} is damaged: more than the expected ${d.size} bytes of ${d.digest} in ${store.ref}`);
+    if (n > d.size)
+      throw new KarooError('integrity', `${what} is damaged: more than the expected ${d.size} bytes of ${d.digest} in ${store.ref}`);
     chunks.push(b);
   }
   const bytes = Buffer.concat(chunks);
   const actual = sha256Of(bytes);
   if (actual !== d.digest || bytes.length !== d.size) {
-    throw new KarooError('integrity', `${what} is damaged in ${store.ref}: it holds ${actual} (${bytes.length} bytes), expected ${d.digest} (${d.size} bytes); run karoo verify`);
+    throw new KarooError(
+      'integrity',
+      `${what} is damaged in ${store.ref}: it holds ${actual} (${bytes.length} bytes), expected ${d.digest} (${d.size} bytes); run karoo verify`,
+    );
   }
   return bytes;
 }

@@ -19,12 +19,28 @@ import type { EvidenceRun } from '@karoo/evidence';
 import { LayoutStore } from '@karoo/oci';
 import { promote, type PromoteOptions, verifyCandidate } from '@karoo/promote';
 import { addEvidence, CAM_SYSTEM_YML, expectedSystemId } from '../../../test/support/evidence.js';
-import { keylessBundle, type Leaf, makeCa, makeTsa, opensslDate, type TestCa, type TestTsa, trustedRootJson, type WorkflowCertIdentity } from '../../../test/support/sigstore-ca.js';
+import {
+  keylessBundle,
+  type Leaf,
+  makeCa,
+  makeTsa,
+  opensslDate,
+  type TestCa,
+  type TestTsa,
+  trustedRootJson,
+  type WorkflowCertIdentity,
+} from '../../../test/support/sigstore-ca.js';
 import { makeWheels } from '../../../test/support/wheels.js';
 
 const REPO = 'acme/cam';
 const WORKFLOW = '.github/workflows/karoo-candidate.yml';
-const GOOD: WorkflowCertIdentity = { server: 'https://github.com', repository: REPO, workflow: WORKFLOW, ref: 'refs/heads/main', issuer: 'https://token.actions.githubusercontent.com' };
+const GOOD: WorkflowCertIdentity = {
+  server: 'https://github.com',
+  repository: REPO,
+  workflow: WORKFLOW,
+  ref: 'refs/heads/main',
+  issuer: 'https://token.actions.githubusercontent.com',
+};
 const run: EvidenceRun = {
   repository: REPO,
   runId: '101',
@@ -76,7 +92,12 @@ async function setup(attestations = WITH_ROOT): Promise<Setup> {
 }
 
 /** Signs what the acceptance run in integration would sign, keylessly with `leaf`, and attaches it. */
-async function attachKeyless(s: Setup, leaf: Leaf, result: 'passed' | 'failed' = 'passed', change?: (statement: { predicate: { result: string } }) => void): Promise<string> {
+async function attachKeyless(
+  s: Setup,
+  leaf: Leaf,
+  result: 'passed' | 'failed' = 'passed',
+  change?: (statement: { predicate: { result: string } }) => void,
+): Promise<string> {
   const statement = testResultStatement({
     candidate: { name: 'cam', digest: s.candidate },
     environment: 'integration',
@@ -92,11 +113,21 @@ async function attachKeyless(s: Setup, leaf: Leaf, result: 'passed' | 'failed' =
     change(p);
     bundle.dsseEnvelope.payload = Buffer.from(JSON.stringify(p)).toString('base64');
   }
-  const d = await pushAttestation(s.store, attestationReferrer(await verifyCandidate(s.store, s.candidate), new TextEncoder().encode(JSON.stringify(bundle)), TEST_RESULT));
+  const d = await pushAttestation(
+    s.store,
+    attestationReferrer(await verifyCandidate(s.store, s.candidate), new TextEncoder().encode(JSON.stringify(bundle)), TEST_RESULT),
+  );
   return d.digest;
 }
 
-const base = (s: Setup): PromoteOptions => ({ store: s.store, config: s.config, candidate: s.candidate, environment: 'qualification', actor: 'release-manager', serialized: true });
+const base = (s: Setup): PromoteOptions => ({
+  store: s.store,
+  config: s.config,
+  candidate: s.candidate,
+  environment: 'qualification',
+  actor: 'release-manager',
+  serialized: true,
+});
 
 /** The refusal and the warnings the gate gave on the way. */
 async function refused(s: Setup): Promise<{ error: KarooError; warnings: string }> {
@@ -114,7 +145,9 @@ describe('a gate that requires attestations, with keyless (Sigstore) bundles', (
   it('counts a keyless test-result attestation whose certificate chains to the trusted root and names the allowed workflow', async () => {
     const s = await setup();
     const alone = await refused(s);
-    expect(alone.error.message).toMatch(/attestations\.require is set, and no signed test-result attestation that verifies says system sha256:[0-9a-f]{64} passed in integration/);
+    expect(alone.error.message).toMatch(
+      /attestations\.require is set, and no signed test-result attestation that verifies says system sha256:[0-9a-f]{64} passed in integration/,
+    );
     await attachKeyless(s, goodLeaf);
     const r = await promote(base(s));
     expect(r.status).toBe('promoted');
@@ -123,13 +156,30 @@ describe('a gate that requires attestations, with keyless (Sigstore) bundles', (
 
   const other = (over: Partial<WorkflowCertIdentity>) => () => ca.issue({ identity: { ...GOOD, ...over } });
   it.each([
-    ['another workflow', other({ workflow: '.github/workflows/anything.yml' }), /workflow \.github\/workflows\/anything\.yml is not \.github\/workflows\/karoo-candidate\.yml/],
-    ['another repository', other({ repository: 'mallory/cam' }), /repository https:\/\/github\.com\/mallory\/cam is not https:\/\/github\.com\/acme\/cam/],
+    [
+      'another workflow',
+      other({ workflow: '.github/workflows/anything.yml' }),
+      /workflow \.github\/workflows\/anything\.yml is not \.github\/workflows\/karoo-candidate\.yml/,
+    ],
+    [
+      'another repository',
+      other({ repository: 'mallory/cam' }),
+      /repository https:\/\/github\.com\/mallory\/cam is not https:\/\/github\.com\/acme\/cam/,
+    ],
     ['another ref', other({ ref: 'refs/heads/feature' }), /ref refs\/heads\/feature is not refs\/heads\/main/],
-    ['a CA the trusted root does not name', () => makeCa(join(work, `other-${n}`), 'another').issue({ identity: GOOD }), /Sigstore verification against .*trusted_root\.json failed: CERTIFICATE_ERROR: Failed to verify certificate chain/],
+    [
+      'a CA the trusted root does not name',
+      () => makeCa(join(work, `other-${n}`), 'another').issue({ identity: GOOD }),
+      /Sigstore verification against .*trusted_root\.json failed: CERTIFICATE_ERROR: Failed to verify certificate chain/,
+    ],
     [
       'a certificate expired when it signed',
-      () => ca.issue({ identity: GOOD, startDate: opensslDate(new Date(Date.now() - 7200_000)), endDate: opensslDate(new Date(Date.now() - 3600_000)) }),
+      () =>
+        ca.issue({
+          identity: GOOD,
+          startDate: opensslDate(new Date(Date.now() - 7200_000)),
+          endDate: opensslDate(new Date(Date.now() - 3600_000)),
+        }),
       /CERTIFICATE_ERROR: Failed to verify certificate chain \(certificate is not valid or expired at the specified date\)/,
     ],
   ])('refuses a keyless attestation from %s', async (_what, leaf, reason) => {
@@ -154,7 +204,9 @@ describe('a gate that requires attestations, with keyless (Sigstore) bundles', (
     await writeFile(join(s.config.dir, 'release.pub'), generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
     await attachKeyless(s, goodLeaf);
     const r = await refused(s);
-    expect(r.warnings).toMatch(/it is signed keylessly \(a Sigstore certificate\) and no trusted root is configured: set karoo\.yml attestations\.trusted-root to the trusted_root\.json/);
+    expect(r.warnings).toMatch(
+      /it is signed keylessly \(a Sigstore certificate\) and no trusted root is configured: set karoo\.yml attestations\.trusted-root to the trusted_root\.json/,
+    );
   });
 
   it('refuses to start with a trusted root that is not one, naming the file', async () => {
@@ -162,7 +214,9 @@ describe('a gate that requires attestations, with keyless (Sigstore) bundles', (
     await writeFile(join(s.config.dir, 'trusted_root.json'), '{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}');
     const r = await refused(s);
     expect(r.error.kind).toBe('input');
-    expect(r.error.message).toMatch(/attestations\.trusted-root .*trusted_root\.json is not a Sigstore trusted_root\.json \(it names no certificate authority\)/);
+    expect(r.error.message).toMatch(
+      /attestations\.trusted-root .*trusted_root\.json is not a Sigstore trusted_root\.json \(it names no certificate authority\)/,
+    );
   });
 });
 
@@ -171,9 +225,30 @@ describe('karoo.yml attestations.trusted-root', () => {
     const c = parseConfig(yml(WITH_ROOT), join(work, 'site', 'karoo.yml'));
     expect(c.attestations?.trustedRoot).toBe(join(work, 'site', 'trusted_root.json'));
     expect(c.attestations?.keys).toEqual([]);
-    const ghes = parseConfig(yml(`${WITH_ROOT}`.replace('ref: refs/heads/main }', 'ref: refs/heads/main, issuer: "https://ghe.example/_services/token", server-url: "https://ghe.example/" }')), join(work, 'karoo.yml'));
-    expect(ghes.attestations?.identity).toEqual({ repository: REPO, workflow: WORKFLOW, ref: 'refs/heads/main', issuer: 'https://ghe.example/_services/token', serverUrl: 'https://ghe.example' });
-    expect(() => parseConfig(yml(`${WITH_ROOT}`.replace('ref: refs/heads/main }', 'ref: refs/heads/main, server-url: "https://ghe.example/x" }')), join(work, 'karoo.yml'))).toThrow(/server-url/);
-    expect(() => parseConfig(yml('  require: true\n'), join(work, 'karoo.yml'))).toThrow(/require: true needs at least one public key file under keys \(or a Sigstore trusted-root for keyless attestations\)/);
+    const ghes = parseConfig(
+      yml(
+        `${WITH_ROOT}`.replace(
+          'ref: refs/heads/main }',
+          'ref: refs/heads/main, issuer: "https://ghe.example/_services/token", server-url: "https://ghe.example/" }',
+        ),
+      ),
+      join(work, 'karoo.yml'),
+    );
+    expect(ghes.attestations?.identity).toEqual({
+      repository: REPO,
+      workflow: WORKFLOW,
+      ref: 'refs/heads/main',
+      issuer: 'https://ghe.example/_services/token',
+      serverUrl: 'https://ghe.example',
+    });
+    expect(() =>
+      parseConfig(
+        yml(`${WITH_ROOT}`.replace('ref: refs/heads/main }', 'ref: refs/heads/main, server-url: "https://ghe.example/x" }')),
+        join(work, 'karoo.yml'),
+      ),
+    ).toThrow(/server-url/);
+    expect(() => parseConfig(yml('  require: true\n'), join(work, 'karoo.yml'))).toThrow(
+      /require: true needs at least one public key file under keys \(or a Sigstore trusted-root for keyless attestations\)/,
+    );
   });
 });

@@ -113,7 +113,14 @@ async function resultInput(s: Setup, over: Partial<TestResultInput> = {}): Promi
   };
 }
 
-const base = (s: Setup): PromoteOptions => ({ store: s.store, config: s.config, candidate: s.candidate, environment: 'qualification', actor: 'release-manager', serialized: true });
+const base = (s: Setup): PromoteOptions => ({
+  store: s.store,
+  config: s.config,
+  candidate: s.candidate,
+  environment: 'qualification',
+  actor: 'release-manager',
+  serialized: true,
+});
 
 async function refusal(p: Promise<unknown>): Promise<KarooError> {
   try {
@@ -126,28 +133,38 @@ async function refusal(p: Promise<unknown>): Promise<KarooError> {
 }
 
 describe('a gate that requires attestations', () => {
-  it.each([['layout' as const], ['registry' as const]])('counts evidence with a signed test-result attestation (%s store)', async (kind) => {
-    const s = await setup(kind);
-    await addEvidence(s.store, s.candidate, { environment: 'integration', config: s.config, run: run() });
-    // Evidence alone no longer counts.
-    const alone = await refusal(promote(base(s)));
-    expect(alone.kind).toBe('refused');
-    expect(alone.message).toMatch(/attestations\.require is set, and no signed test-result attestation that verifies says system sha256:[0-9a-f]{64} passed in integration/);
+  it.each([['layout' as const], ['registry' as const]])(
+    'counts evidence with a signed test-result attestation (%s store)',
+    async (kind) => {
+      const s = await setup(kind);
+      await addEvidence(s.store, s.candidate, { environment: 'integration', config: s.config, run: run() });
+      // Evidence alone no longer counts.
+      const alone = await refusal(promote(base(s)));
+      expect(alone.kind).toBe('refused');
+      expect(alone.message).toMatch(
+        /attestations\.require is set, and no signed test-result attestation that verifies says system sha256:[0-9a-f]{64} passed in integration/,
+      );
 
-    const subject = await verifyCandidate(s.store, s.candidate);
-    await attest(s.store, subject, testResultStatement(await resultInput(s)), signerFor(kind === 'layout' ? trusted : trustedEc));
-    // The referrer is laid out as cosign and GitHub's attest action lay out theirs.
-    const [stored] = (await readBundles(s.store, s.candidate)).bundles;
-    expect(stored!.predicateType).toBe(TEST_RESULT);
-    const r = await promote(base(s));
-    expect(r.status).toBe('promoted');
-    expect(r.passingEvidence).toEqual(['integration']);
-  });
+      const subject = await verifyCandidate(s.store, s.candidate);
+      await attest(s.store, subject, testResultStatement(await resultInput(s)), signerFor(kind === 'layout' ? trusted : trustedEc));
+      // The referrer is laid out as cosign and GitHub's attest action lay out theirs.
+      const [stored] = (await readBundles(s.store, s.candidate)).bundles;
+      expect(stored!.predicateType).toBe(TEST_RESULT);
+      const r = await promote(base(s));
+      expect(r.status).toBe('promoted');
+      expect(r.passingEvidence).toEqual(['integration']);
+    },
+  );
 
   it('does not count a FAILED attestation as a pass', async () => {
     const s = await setup();
     await addEvidence(s.store, s.candidate, { environment: 'integration', config: s.config, run: run() });
-    await attest(s.store, await verifyCandidate(s.store, s.candidate), testResultStatement(await resultInput(s, { result: 'failed' })), signerFor(trusted));
+    await attest(
+      s.store,
+      await verifyCandidate(s.store, s.candidate),
+      testResultStatement(await resultInput(s, { result: 'failed' })),
+      signerFor(trusted),
+    );
     expect((await refusal(promote(base(s)))).kind).toBe('refused');
   });
 
@@ -158,10 +175,15 @@ describe('a gate that requires attestations', () => {
     const signed = signStatement(testResultStatement(await resultInput(s, { result: 'failed' })), signerFor(trusted));
     const payload = JSON.parse(Buffer.from(signed.dsseEnvelope.payload, 'base64').toString('utf8'));
     payload.predicate.result = 'PASSED';
-    const tampered: SigstoreBundle = { ...signed, dsseEnvelope: { ...signed.dsseEnvelope, payload: Buffer.from(canonicalJson(payload)).toString('base64') } };
+    const tampered: SigstoreBundle = {
+      ...signed,
+      dsseEnvelope: { ...signed.dsseEnvelope, payload: Buffer.from(canonicalJson(payload)).toString('base64') },
+    };
     const pushed = await pushAttestation(s.store, attestationReferrer(subject, tampered, TEST_RESULT));
     const e = await refusal(promote(base(s)));
-    expect(e.message).toContain(`attestation ${pushed.digest}: the signature does not verify: the envelope was changed after it was signed`);
+    expect(e.message).toContain(
+      `attestation ${pushed.digest}: the signature does not verify: the envelope was changed after it was signed`,
+    );
   });
 
   it('refuses an attestation signed by a key karoo.yml does not name', async () => {
@@ -169,7 +191,9 @@ describe('a gate that requires attestations', () => {
     await addEvidence(s.store, s.candidate, { environment: 'integration', config: s.config, run: run() });
     await attest(s.store, await verifyCandidate(s.store, s.candidate), testResultStatement(await resultInput(s)), signerFor(stranger));
     const e = await refusal(promote(base(s)));
-    expect(e.message).toMatch(/attestation sha256:[0-9a-f]{64}: signed by key [0-9a-f]{64}, which is none of the trusted keys \([0-9a-f]{16}… from .*keys\/release\.pub/);
+    expect(e.message).toMatch(
+      /attestation sha256:[0-9a-f]{64}: signed by key [0-9a-f]{64}, which is none of the trusted keys \([0-9a-f]{16}… from .*keys\/release\.pub/,
+    );
   });
 
   it('refuses a statement about another candidate attached to this one', async () => {
@@ -177,31 +201,63 @@ describe('a gate that requires attestations', () => {
     const other = await setup('layout', '2.0.0');
     await addEvidence(s.store, s.candidate, { environment: 'integration', config: s.config, run: run() });
     // A real, correctly signed PASSED result of the other candidate, re-attached here.
-    const signed = signStatement(testResultStatement(await resultInput(s, { candidate: { name: 'cam', digest: other.candidate } })), signerFor(trusted));
+    const signed = signStatement(
+      testResultStatement(await resultInput(s, { candidate: { name: 'cam', digest: other.candidate } })),
+      signerFor(trusted),
+    );
     await pushAttestation(s.store, attestationReferrer(await verifyCandidate(s.store, s.candidate), signed, TEST_RESULT));
     const e = await refusal(promote(base(s)));
     expect(e.message).toContain(`not candidate ${s.candidate}: a statement about another candidate`);
   });
 
   it.each([
-    ['another workflow', run({ workflow: `${REPO}/.github/workflows/anything.yml@refs/heads/main` }), /not by the workflow karoo\.yml attestations\.identity allows \(workflow \.github\/workflows\/karoo-candidate\.yml\)/],
-    ['another repository', run({ workflow: `mallory/cam/${WORKFLOW}@refs/heads/main` }), /not by the workflow karoo\.yml attestations\.identity allows \(repository acme\/cam\)/],
-    ['another ref', run({ workflow: `${REPO}/${WORKFLOW}@refs/heads/feature` }), /not by the workflow karoo\.yml attestations\.identity allows \(ref refs\/heads\/main\)/],
-    ['no workflow at all (signed outside Actions)', undefined, /it names no workflow identity, and karoo\.yml attestations\.identity requires one/],
+    [
+      'another workflow',
+      run({ workflow: `${REPO}/.github/workflows/anything.yml@refs/heads/main` }),
+      /not by the workflow karoo\.yml attestations\.identity allows \(workflow \.github\/workflows\/karoo-candidate\.yml\)/,
+    ],
+    [
+      'another repository',
+      run({ workflow: `mallory/cam/${WORKFLOW}@refs/heads/main` }),
+      /not by the workflow karoo\.yml attestations\.identity allows \(repository acme\/cam\)/,
+    ],
+    [
+      'another ref',
+      run({ workflow: `${REPO}/${WORKFLOW}@refs/heads/feature` }),
+      /not by the workflow karoo\.yml attestations\.identity allows \(ref refs\/heads\/main\)/,
+    ],
+    [
+      'no workflow at all (signed outside Actions)',
+      undefined,
+      /it names no workflow identity, and karoo\.yml attestations\.identity requires one/,
+    ],
   ])('refuses a statement from the wrong workflow identity: %s', async (_what, r, reason) => {
     const s = await setup();
     await addEvidence(s.store, s.candidate, { environment: 'integration', config: s.config, run: run() });
-    await attest(s.store, await verifyCandidate(s.store, s.candidate), testResultStatement(await resultInput(s, { run: r })), signerFor(trusted));
+    await attest(
+      s.store,
+      await verifyCandidate(s.store, s.candidate),
+      testResultStatement(await resultInput(s, { run: r })),
+      signerFor(trusted),
+    );
     const e = await refusal(promote(base(s)));
     expect(e.message).toMatch(reason);
   });
 
   it('without identity, a keyed attestation made outside Actions counts', async () => {
     const s = await setup();
-    const config = parseConfig(`${CAM_SYSTEM_YML}environments:\n  - name: integration\n  - name: qualification\nattestations:\n  require: true\n  keys: [keys/release.pub]\n`, s.config.path);
+    const config = parseConfig(
+      `${CAM_SYSTEM_YML}environments:\n  - name: integration\n  - name: qualification\nattestations:\n  require: true\n  keys: [keys/release.pub]\n`,
+      s.config.path,
+    );
     const t = { ...s, config };
     await addEvidence(s.store, s.candidate, { environment: 'integration', config, run: undefined });
-    await attest(s.store, await verifyCandidate(s.store, s.candidate), testResultStatement(await resultInput(t, { run: undefined })), signerFor(trusted));
+    await attest(
+      s.store,
+      await verifyCandidate(s.store, s.candidate),
+      testResultStatement(await resultInput(t, { run: undefined })),
+      signerFor(trusted),
+    );
     expect((await promote(base(t))).status).toBe('promoted');
   });
 
@@ -214,13 +270,17 @@ describe('a gate that requires attestations', () => {
     const warnings: string[] = [];
     const r = await promote({ ...base(s), progress: { info: () => undefined, warn: (m: string) => warnings.push(m) } as never });
     expect(r.status).toBe('promoted');
-    expect(warnings.join('\n')).toMatch(/attestation sha256:[0-9a-f]{64} does not count: attestation sha256:[0-9a-f]{64}: the bundle is not JSON/);
+    expect(warnings.join('\n')).toMatch(
+      /attestation sha256:[0-9a-f]{64} does not count: attestation sha256:[0-9a-f]{64}: the bundle is not JSON/,
+    );
   });
 });
 
 describe('karoo.yml attestations', () => {
   it('require: true without keys is refused, naming the key', () => {
-    expect(() => parseConfig(`${CAM_SYSTEM_YML}attestations: { require: true }\n`, join(work, 'karoo.yml'))).toThrow(/attestations.*keys.*require: true needs at least one public key file/s);
+    expect(() => parseConfig(`${CAM_SYSTEM_YML}attestations: { require: true }\n`, join(work, 'karoo.yml'))).toThrow(
+      /attestations.*keys.*require: true needs at least one public key file/s,
+    );
   });
   it('a private key among keys is refused, and the key paths are relative to karoo.yml', async () => {
     const s = await setup();

@@ -5,7 +5,16 @@ import type { Store } from '@karoo/oci';
 import type { DeploymentTracker } from './github.js';
 import { history } from './history.js';
 import { type LockOptions, withLock } from './lock.js';
-import { environmentTags, type PromotionRecord, pushArtifact, readRecord, recordArtifact, sequenceTags, type StoredRecord, tagTarget } from './records.js';
+import {
+  environmentTags,
+  type PromotionRecord,
+  pushArtifact,
+  readRecord,
+  recordArtifact,
+  sequenceTags,
+  type StoredRecord,
+  tagTarget,
+} from './records.js';
 
 /**
  * How the next state of an environment is decided, so that of two promotions started together
@@ -25,7 +34,12 @@ import { environmentTags, type PromotionRecord, pushArtifact, readRecord, record
 export type Decision = 'lock-file' | 'github-ref' | 'serialized';
 
 /** The decision a promotion will use, or a refusal that says how to get one. */
-export function decisionFor(store: Store, tracker: DeploymentTracker | undefined, serialized: boolean | undefined, environment: string): Decision {
+export function decisionFor(
+  store: Store,
+  tracker: DeploymentTracker | undefined,
+  serialized: boolean | undefined,
+  environment: string,
+): Decision {
   if (store.kind === 'oci-layout') return 'lock-file';
   if (tracker?.claimSequence && tracker.readSequence) return 'github-ref';
   if (serialized) return 'serialized';
@@ -45,7 +59,11 @@ export interface CommitOptions {
   /** The environment's head when the gate was checked (undefined: nothing promoted there yet). */
   readonly base: StoredRecord | undefined;
   /** The record for its place in the history. */
-  readonly record: (place: { previousRecord: Digest | undefined; previousCandidate: Digest | undefined; sequence: number }) => PromotionRecord;
+  readonly record: (place: {
+    previousRecord: Digest | undefined;
+    previousCandidate: Digest | undefined;
+    sequence: number;
+  }) => PromotionRecord;
   readonly decision: Decision;
   /** For `github-ref`: the tracker that claims refs, and the commit the claim's tag object points at. */
   readonly github?: { readonly tracker: DeploymentTracker; readonly commit: string } | undefined;
@@ -94,7 +112,12 @@ async function putTags(store: Store, environment: string, digest: Digest, sequen
  * reads the head (a promotion that crashed after winning its ref is completed by the next one)
  * and after a promotion wrote its tags (a later promotion may have written first).
  */
-export async function settleHead(store: Store, environment: string, tracker: DeploymentTracker, progress: Progress = silentProgress): Promise<void> {
+export async function settleHead(
+  store: Store,
+  environment: string,
+  tracker: DeploymentTracker,
+  progress: Progress = silentProgress,
+): Promise<void> {
   const tags = environmentTags(environment);
   for (;;) {
     const headDigest = await tagTarget(store, tags.record);
@@ -102,17 +125,30 @@ export async function settleHead(store: Store, environment: string, tracker: Dep
     const next = (await placeOf(store, head)) + 1;
     const held = await tracker.readSequence!(environment, next);
     if (!held) return;
-    if (!held.record) throw new KarooError('integrity', `refs/karoo/${environment}/${next} does not name a promotion record; remove it or repair it (it must point at a tag object with a "record: sha256:…" line)`);
+    if (!held.record)
+      throw new KarooError(
+        'integrity',
+        `refs/karoo/${environment}/${next} does not name a promotion record; remove it or repair it (it must point at a tag object with a "record: sha256:…" line)`,
+      );
     let r: StoredRecord;
     try {
       r = await readRecord(store, held.record);
     } catch (e) {
-      throw new KarooError('integrity', `refs/karoo/${environment}/${next} names record ${held.record}, which ${store.ref} cannot give: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+      throw new KarooError(
+        'integrity',
+        `refs/karoo/${environment}/${next} names record ${held.record}, which ${store.ref} cannot give: ${(e as Error).message.split('\n')[0]}`,
+        { cause: e },
+      );
     }
     if (r.previousRecord !== headDigest || r.environment !== environment) {
-      throw new KarooError('integrity', `refs/karoo/${environment}/${next} names record ${held.record}, which does not follow ${environment}'s head ${headDigest ?? 'none'} in ${store.ref}`);
+      throw new KarooError(
+        'integrity',
+        `refs/karoo/${environment}/${next} names record ${held.record}, which does not follow ${environment}'s head ${headDigest ?? 'none'} in ${store.ref}`,
+      );
     }
-    progress.info(`${environment}: place ${next} is taken by ${held.record} (${r.candidate} by ${r.actor}); bringing the store's tags up to it`);
+    progress.info(
+      `${environment}: place ${next} is taken by ${held.record} (${r.candidate} by ${r.actor}); bringing the store's tags up to it`,
+    );
     await putTags(store, environment, held.record, next, r.candidate);
   }
 }
@@ -161,7 +197,9 @@ export async function commitRecord(o: CommitOptions): Promise<Committed> {
     });
     if (!outcome.won) {
       const other = outcome.record ? await readRecord(o.store, outcome.record).catch(() => undefined) : undefined;
-      const who = other ? `${other.candidate} by ${other.actor}${other.run?.url ? ` (${other.run.url})` : ''}, record ${outcome.record}` : `${outcome.ref}`;
+      const who = other
+        ? `${other.candidate} by ${other.actor}${other.run?.url ? ` (${other.run.url})` : ''}, record ${outcome.record}`
+        : `${outcome.ref}`;
       throw new KarooError(
         'conflict',
         `another promotion to ${o.environment} won place ${sequence} of its history (${who}); nothing was recorded for ${o.candidate} (its record ${artifact.digest} stays outside the history); run it again once that one has finished`,
@@ -177,7 +215,9 @@ export async function commitRecord(o: CommitOptions): Promise<Committed> {
   const taken = sequenceTags(o.environment, await o.store.listTags()).filter((t) => t.sequence === sequence);
   if (taken.length) throw changed(o.environment, o.candidate, o.base?.digest, `place ${sequence} (${taken.map((t) => t.tag).join(', ')})`);
   await pushArtifact(o.store, artifact, tags.sequence(sequence, artifact.digest));
-  const others = sequenceTags(o.environment, await o.store.listTags()).filter((t) => t.sequence === sequence && t.tag !== tags.sequence(sequence, artifact.digest));
+  const others = sequenceTags(o.environment, await o.store.listTags()).filter(
+    (t) => t.sequence === sequence && t.tag !== tags.sequence(sequence, artifact.digest),
+  );
   if (others.length) {
     throw new KarooError(
       'conflict',
@@ -189,6 +229,8 @@ export async function commitRecord(o: CommitOptions): Promise<Committed> {
   await o.store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.record });
   const c = await o.store.getManifest(o.candidate);
   await o.store.putManifest(c.bytes, c.descriptor.mediaType, { tag: tags.env });
-  progress.info(`${o.environment}: recorded without an atomic decision (serialised by the caller): ${shortDigest(artifact.digest)} at place ${sequence}`);
+  progress.info(
+    `${o.environment}: recorded without an atomic decision (serialised by the caller): ${shortDigest(artifact.digest)} at place ${sequence}`,
+  );
   return done();
 }

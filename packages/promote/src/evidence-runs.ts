@@ -37,7 +37,13 @@ export function githubRunVerifier(options: GitHubRunVerifierOptions): RunVerifie
       return `its run ${run.runId} belongs to ${run.repository}, not ${options.repository}`;
     }
     gh ??= createGitHubClient({ token: options.token, baseUrl: options.baseUrl, progress: options.progress });
-    let data: { path?: string | null; status?: string | null; conclusion?: string | null; head_sha?: string; head_repository?: { full_name?: string } | null };
+    let data: {
+      path?: string | null;
+      status?: string | null;
+      conclusion?: string | null;
+      head_sha?: string;
+      head_repository?: { full_name?: string } | null;
+    };
     try {
       data = (await gh.rest.actions.getWorkflowRun({ owner, repo, run_id: Number(run.runId) })).data;
     } catch (e) {
@@ -47,7 +53,11 @@ export function githubRunVerifier(options: GitHubRunVerifierOptions): RunVerifie
       if (status === 401 || status === 403) {
         return `GitHub refused to show its run ${run.runId} (${status}); give the job \`permissions: actions: read\` so karoo can check where evidence came from`;
       }
-      throw new KarooError('unavailable', `could not read run ${run.runId} of ${options.repository}: ${(e as Error).message?.split('\n')[0] ?? String(e)}`, { cause: e });
+      throw new KarooError(
+        'unavailable',
+        `could not read run ${run.runId} of ${options.repository}: ${(e as Error).message?.split('\n')[0] ?? String(e)}`,
+        { cause: e },
+      );
     }
     const path = (data.path ?? '').split('@')[0]!;
     if (!workflows.includes(path)) {
@@ -86,7 +96,10 @@ export function evidenceRunVerifierFromEnv(options: {
   const missing = !repository ? 'GITHUB_REPOSITORY is not set' : !options.token ? 'no GitHub token was given' : undefined;
   if (missing) {
     return async () => {
-      throw new KarooError('input', `inside GitHub Actions a promotion asks the API which run produced its evidence, but ${missing}; pass the github-token (GITHUB_TOKEN for the CLI) with actions: read`);
+      throw new KarooError(
+        'input',
+        `inside GitHub Actions a promotion asks the API which run produced its evidence, but ${missing}; pass the github-token (GITHUB_TOKEN for the CLI) with actions: read`,
+      );
     };
   }
   return githubRunVerifier({

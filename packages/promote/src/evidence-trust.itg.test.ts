@@ -41,7 +41,14 @@ beforeAll(async () => {
   standin.addWorkflowRun(REPO, { id: 101, path: CANDIDATE_WORKFLOW, conclusion: 'success', headSha: SHA });
   standin.addWorkflowRun(REPO, { id: 102, path: '.github/workflows/anything.yml', conclusion: 'success', headSha: SHA });
   standin.addWorkflowRun(REPO, { id: 103, path: CANDIDATE_WORKFLOW, conclusion: 'failure', headSha: SHA });
-  standin.addWorkflowRun(REPO, { id: 105, path: CANDIDATE_WORKFLOW, conclusion: 'success', headSha: SHA, headRepo: 'mallory/cam', event: 'pull_request' });
+  standin.addWorkflowRun(REPO, {
+    id: 105,
+    path: CANDIDATE_WORKFLOW,
+    conclusion: 'success',
+    headSha: SHA,
+    headRepo: 'mallory/cam',
+    event: 'pull_request',
+  });
   standin.addWorkflowRun(REPO, { id: 106, path: CANDIDATE_WORKFLOW, status: 'in_progress', headSha: SHA });
 }, 60_000);
 afterAll(async () => {
@@ -59,7 +66,13 @@ async function setup(values = '{ site: lab }'): Promise<{ store: LayoutStore; ca
   return { store, candidate: r.candidate, config: parseConfig(yml(values), join(dir, 'karoo.yml')) };
 }
 
-const run = (id: number, over: Partial<EvidenceRun> = {}): EvidenceRun => ({ repository: REPO, runId: String(id), commit: SHA, workflow: `${REPO}/${CANDIDATE_WORKFLOW}@refs/heads/main`, ...over });
+const run = (id: number, over: Partial<EvidenceRun> = {}): EvidenceRun => ({
+  repository: REPO,
+  runId: String(id),
+  commit: SHA,
+  workflow: `${REPO}/${CANDIDATE_WORKFLOW}@refs/heads/main`,
+  ...over,
+});
 
 async function outcome(p: Promise<unknown>): Promise<{ ok: true } | { ok: false; error: KarooError }> {
   try {
@@ -87,7 +100,9 @@ describe('the gate counts evidence for this system only', () => {
     expect(refused.ok).toBe(false);
     if (refused.ok) return;
     expect(refused.error.kind).toBe('refused');
-    expect(refused.error.message).toMatch(/no passing evidence from integration that counts: evidence sha256:[0-9a-f]{64} does not count: it is about system sha256:[0-9a-f]{64}, but this candidate with the configuration of integration as it is now is system sha256:[0-9a-f]{64}/);
+    expect(refused.error.message).toMatch(
+      /no passing evidence from integration that counts: evidence sha256:[0-9a-f]{64} does not count: it is about system sha256:[0-9a-f]{64}, but this candidate with the configuration of integration as it is now is system sha256:[0-9a-f]{64}/,
+    );
 
     await addEvidence(s.store, s.candidate, { environment: 'integration', config: s.config });
     const ok = await promote(base(s));
@@ -131,7 +146,11 @@ describe('inside GitHub Actions, the evidence run is asked of the API', () => {
   it('does not count evidence it may not check (a token without actions: read), and says what to grant', async () => {
     const s = await setup();
     await addEvidence(s.store, s.candidate, { environment: 'integration', config: s.config, run: run(101) });
-    standin.inject({ operationId: 'actions/get-workflow-run', status: 403, body: { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest', status: '403' } });
+    standin.inject({
+      operationId: 'actions/get-workflow-run',
+      status: 403,
+      body: { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest', status: '403' },
+    });
     const r = await promote({ ...base(s), evidenceRuns: verifier(), dryRun: true });
     expect(r.allowed).toBe(false);
     expect(r.passingEvidence).toEqual([]);
@@ -144,7 +163,12 @@ describe('inside GitHub Actions, the evidence run is asked of the API', () => {
     const before = standin.calls('actions/get-workflow-run').length;
     const r = await promote({ ...base(s), evidenceRuns: verifier() });
     expect(r.status).toBe('promoted');
-    expect(standin.calls('actions/get-workflow-run').slice(before).map((c) => c.path)).toEqual(['/repos/acme/cam/actions/runs/101']);
+    expect(
+      standin
+        .calls('actions/get-workflow-run')
+        .slice(before)
+        .map((c) => c.path),
+    ).toEqual(['/repos/acme/cam/actions/runs/101']);
   });
 });
 
@@ -152,16 +176,27 @@ describe('evidenceRunVerifierFromEnv (what the action and the CLI use)', () => {
   it('checks runs only inside GitHub Actions, and refuses to guess without a token', async () => {
     expect(evidenceRunVerifierFromEnv({ token: 'reader', config: {}, env: { GITHUB_REPOSITORY: REPO } })).toBeUndefined();
     const noToken = evidenceRunVerifierFromEnv({ token: undefined, config: {}, env: { GITHUB_ACTIONS: 'true', GITHUB_REPOSITORY: REPO } })!;
-    await expect(noToken(run(101))).rejects.toThrow(/inside GitHub Actions a promotion asks the API which run produced its evidence, but no GitHub token was given/);
+    await expect(noToken(run(101))).rejects.toThrow(
+      /inside GitHub Actions a promotion asks the API which run produced its evidence, but no GitHub token was given/,
+    );
 
     const s = await setup();
     await addEvidence(s.store, s.candidate, { environment: 'integration', config: s.config, run: run(102) });
     const env = { GITHUB_ACTIONS: 'true', GITHUB_REPOSITORY: REPO, GITHUB_API_URL: standin.url };
     // The default candidate workflow does not include run 102's workflow; karoo.yml acceptance.workflows can.
-    const byDefault = await outcome(promote({ ...base(s), evidenceRuns: evidenceRunVerifierFromEnv({ token: 'reader', config: s.config, env }) }));
+    const byDefault = await outcome(
+      promote({ ...base(s), evidenceRuns: evidenceRunVerifierFromEnv({ token: 'reader', config: s.config, env }) }),
+    );
     expect(byDefault.ok).toBe(false);
-    const named = parseConfig(`${yml('{ site: lab }')}acceptance:\n  command: [pytest]\n  workflows: [.github/workflows/anything.yml]\n`, s.config.path);
-    const ok = await promote({ ...base(s), config: named, evidenceRuns: evidenceRunVerifierFromEnv({ token: 'reader', config: named, env }) });
+    const named = parseConfig(
+      `${yml('{ site: lab }')}acceptance:\n  command: [pytest]\n  workflows: [.github/workflows/anything.yml]\n`,
+      s.config.path,
+    );
+    const ok = await promote({
+      ...base(s),
+      config: named,
+      evidenceRuns: evidenceRunVerifierFromEnv({ token: 'reader', config: named, env }),
+    });
     expect(ok.status).toBe('promoted');
   });
 });
@@ -176,7 +211,16 @@ describe('a malformed referrer', () => {
     const layer = { mediaType: EVIDENCE_ARTIFACT_TYPE, digest: sha256Of(junk), size: junk.length };
     await s.store.putBlob(layer, bufferSource(junk));
     await s.store.putBlob(EMPTY_CONFIG.descriptor, bufferSource(EMPTY_CONFIG.bytes));
-    const bad = Buffer.from(canonicalJson({ schemaVersion: 2, mediaType: OCI.imageManifest, artifactType: EVIDENCE_ARTIFACT_TYPE, config: EMPTY_CONFIG.descriptor, layers: [layer], subject }));
+    const bad = Buffer.from(
+      canonicalJson({
+        schemaVersion: 2,
+        mediaType: OCI.imageManifest,
+        artifactType: EVIDENCE_ARTIFACT_TYPE,
+        config: EMPTY_CONFIG.descriptor,
+        layers: [layer],
+        subject,
+      }),
+    );
     await s.store.putManifest(bad, OCI.imageManifest);
 
     const warnings: string[] = [];
@@ -185,6 +229,10 @@ describe('a malformed referrer', () => {
     expect(r.status).toBe('promoted');
     expect(r.passingEvidence).toEqual(['integration']);
     expect(warnings.join('\n')).toContain(`evidence ${sha256Of(bad)} is invalid and does not count`);
-    expect(JSON.parse(await readFile(join(s.store.path, 'index.json'), 'utf8')).manifests.some((m: { digest: string }) => m.digest === sha256Of(bad))).toBe(true);
+    expect(
+      JSON.parse(await readFile(join(s.store.path, 'index.json'), 'utf8')).manifests.some(
+        (m: { digest: string }) => m.digest === sha256Of(bad),
+      ),
+    ).toBe(true);
   });
 });

@@ -1,7 +1,18 @@
 import { describe, expect, it } from '@jest/globals';
 import { type Digest, KarooError, sha256Of } from '@karoo/common';
 import { parseConfig } from '@karoo/config';
-import { environmentTags, environmentsInTags, evaluateGate, formatDuration, gatePolicy, type PromotionRecord, refusalMessage, sequenceTags, timeIn, trustEvidence } from '@karoo/promote';
+import {
+  environmentTags,
+  environmentsInTags,
+  evaluateGate,
+  formatDuration,
+  gatePolicy,
+  type PromotionRecord,
+  refusalMessage,
+  sequenceTags,
+  timeIn,
+  trustEvidence,
+} from '@karoo/promote';
 
 const base = `system: cam
 leaves: [cam-core]
@@ -28,17 +39,29 @@ describe('gate policy from karoo.yml', () => {
     soak: 24h
 `);
   it('a first environment without requires needs its own evidence', () => {
-    expect(gatePolicy(cfg, 'integration')).toEqual({ environment: 'integration', evidenceFrom: ['integration'], soakSeconds: undefined, soakIn: [] });
+    expect(gatePolicy(cfg, 'integration')).toEqual({
+      environment: 'integration',
+      evidenceFrom: ['integration'],
+      soakSeconds: undefined,
+      soakIn: [],
+    });
   });
   it('later environments need the one before, or what requires names, and soak in those', () => {
     expect(gatePolicy(cfg, 'qualification').evidenceFrom).toEqual(['integration']);
-    expect(gatePolicy(cfg, 'production')).toEqual({ environment: 'production', evidenceFrom: ['integration', 'qualification'], soakSeconds: 86400, soakIn: ['integration', 'qualification'] });
+    expect(gatePolicy(cfg, 'production')).toEqual({
+      environment: 'production',
+      evidenceFrom: ['integration', 'qualification'],
+      soakSeconds: 86400,
+      soakIn: ['integration', 'qualification'],
+    });
   });
   it('requires: [] written out means no evidence is needed', () => {
     expect(gatePolicy(config(`  - name: dev\n    requires: []\n`), 'dev').evidenceFrom).toEqual([]);
   });
   it('an unknown environment is an input error naming the known ones', () => {
-    expect(() => gatePolicy(cfg, 'staging')).toThrow(/environment "staging" is not in \/x\/karoo.yml \(environments: integration, qualification, production\)/);
+    expect(() => gatePolicy(cfg, 'staging')).toThrow(
+      /environment "staging" is not in \/x\/karoo.yml \(environments: integration, qualification, production\)/,
+    );
   });
 });
 
@@ -60,13 +83,26 @@ describe('evaluateGate', () => {
   });
 
   it('names the tests the passing evidence ran, or says its counts are unknown (never "0 tests")', () => {
-    const ev = (over: object) => evaluateGate({ ...policy, soakSeconds: undefined, soakIn: [] }, C, [{ digest: D, environment: 'qualification', result: 'passed', passed: 0, ...over }], {}, now).checks[0]!;
+    const ev = (over: object) =>
+      evaluateGate(
+        { ...policy, soakSeconds: undefined, soakIn: [] },
+        C,
+        [{ digest: D, environment: 'qualification', result: 'passed', passed: 0, ...over }],
+        {},
+        now,
+      ).checks[0]!;
     expect(ev({ passed: 12 })).toMatchObject({ met: true, detail: `passed (12 tests): evidence ${D}` });
     expect(ev({ countsUnknown: true })).toMatchObject({ met: true, detail: `passed (counts unknown): evidence ${D}` });
   });
 
   it('failed evidence does not count, and says so', () => {
-    const r = evaluateGate({ ...policy, soakSeconds: undefined, soakIn: [] }, C, [{ digest: D, environment: 'qualification', result: 'failed' }], {}, now);
+    const r = evaluateGate(
+      { ...policy, soakSeconds: undefined, soakIn: [] },
+      C,
+      [{ digest: D, environment: 'qualification', result: 'failed' }],
+      {},
+      now,
+    );
     expect(r.allowed).toBe(false);
     expect(r.checks[0]!.detail).toMatch(/no passing evidence from qualification: 1 run\(s\), all failed/);
   });
@@ -85,7 +121,14 @@ describe('evaluateGate', () => {
   });
 
   it('durations read like karoo.yml writes them', () => {
-    expect([formatDuration(172800), formatDuration(86400), formatDuration(7200), formatDuration(5400), formatDuration(90), formatDuration(5)]).toEqual(['2d', '24h', '2h', '1h30m', '1m30s', '5s']);
+    expect([
+      formatDuration(172800),
+      formatDuration(86400),
+      formatDuration(7200),
+      formatDuration(5400),
+      formatDuration(90),
+      formatDuration(5),
+    ]).toEqual(['2d', '24h', '2h', '1h30m', '1m30s', '5s']);
   });
 });
 
@@ -97,7 +140,13 @@ describe('environment tags', () => {
     expect(t.sequence(12, d)).toBe(`env-production.record-12-${d.slice(7, 23)}`);
     expect(environmentsInTags(['env-b.record', 'env-a.record', 'env-a', t.sequence(1, d), 'sha256-abc', 'latest'])).toEqual(['a', 'b']);
     // Places of one environment only, in order; look-alikes are not places.
-    const tags = [t.sequence(12, d), t.sequence(2, d), environmentTags('production-eu').sequence(1, d), 'env-production.record-0-0123456789abcdef', 'env-production.record-3-XYZ'];
+    const tags = [
+      t.sequence(12, d),
+      t.sequence(2, d),
+      environmentTags('production-eu').sequence(1, d),
+      'env-production.record-0-0123456789abcdef',
+      'env-production.record-3-XYZ',
+    ];
     expect(sequenceTags('production', tags).map((x) => [x.sequence, x.prefix])).toEqual([
       [2, d.slice(7, 23)],
       [12, d.slice(7, 23)],
@@ -114,17 +163,25 @@ describe('trustEvidence with attestations required (pure: the verified results a
   const trust = (results: Array<{ environment?: string; systemId?: string; result: string }>) =>
     trustEvidence([evidence], {
       systemIdFor: async () => S,
-      attestations: { results: results.map((r, i) => ({ digest: sha256Of(`a${i}`), ...r })), rejected: [{ digest: sha256Of('bad'), reason: 'attestation sha256:…: the signature does not verify' }] },
+      attestations: {
+        results: results.map((r, i) => ({ digest: sha256Of(`a${i}`), ...r })),
+        rejected: [{ digest: sha256Of('bad'), reason: 'attestation sha256:…: the signature does not verify' }],
+      },
     });
   it('counts passing evidence only with a PASSED attestation of the same environment and system', async () => {
     expect((await trust([{ environment: 'integration', systemId: S, result: 'PASSED' }]))[0]!.untrusted).toBeUndefined();
   });
   it.each([
     ['another environment', { environment: 'qualification', systemId: S, result: 'PASSED' }],
-    ['another system (the configuration changed since it was signed)', { environment: 'integration', systemId: sha256Of('other system'), result: 'PASSED' }],
+    [
+      'another system (the configuration changed since it was signed)',
+      { environment: 'integration', systemId: sha256Of('other system'), result: 'PASSED' },
+    ],
     ['a FAILED result', { environment: 'integration', systemId: S, result: 'FAILED' }],
   ])('does not count it with only an attestation of %s, and names what did not verify', async (_what, r) => {
     const [e] = await trust([r]);
-    expect(e!.untrusted).toMatch(/attestations\.require is set, and no signed test-result attestation that verifies says system sha256:[0-9a-f]{64} passed in integration \(attestation sha256:…: the signature does not verify\)/);
+    expect(e!.untrusted).toMatch(
+      /attestations\.require is set, and no signed test-result attestation that verifies says system sha256:[0-9a-f]{64} passed in integration \(attestation sha256:…: the signature does not verify\)/,
+    );
   });
 });

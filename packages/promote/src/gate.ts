@@ -60,7 +60,12 @@ export interface EvidenceTrust {
 
 /** What a gate that requires attestations knows of a candidate's signed test results. */
 export interface AttestedResults {
-  readonly results: ReadonlyArray<{ readonly digest: string; readonly environment?: string | undefined; readonly systemId?: string | undefined; readonly result: string }>;
+  readonly results: ReadonlyArray<{
+    readonly digest: string;
+    readonly environment?: string | undefined;
+    readonly systemId?: string | undefined;
+    readonly result: string;
+  }>;
   readonly rejected: ReadonlyArray<{ readonly digest: string; readonly reason: string }>;
 }
 
@@ -128,7 +133,10 @@ export function gatePolicy(config: KarooConfig, environment: string): GatePolicy
   const env = config.environments[index];
   if (!env) {
     const known = config.environments.map((e) => e.name).join(', ') || 'none';
-    throw new KarooError('input', `environment "${environment}" is not in ${config.path} (environments: ${known}); add it under environments:`);
+    throw new KarooError(
+      'input',
+      `environment "${environment}" is not in ${config.path} (environments: ${known}); add it under environments:`,
+    );
   }
   const raw = (config.raw.environments as Array<{ requires?: unknown }> | undefined)?.[index];
   const explicit = raw !== undefined && raw.requires !== undefined;
@@ -137,7 +145,11 @@ export function gatePolicy(config: KarooConfig, environment: string): GatePolicy
 }
 
 /** The seconds a candidate spent in an environment in its latest stay there, or undefined when it never was. */
-export function timeIn(records: readonly PromotionRecord[], candidate: Digest, now: Date): { seconds: number; since: string; current: boolean } | undefined {
+export function timeIn(
+  records: readonly PromotionRecord[],
+  candidate: Digest,
+  now: Date,
+): { seconds: number; since: string; current: boolean } | undefined {
   // records: newest first (as history() returns them).
   const i = records.findIndex((r) => r.candidate === candidate);
   if (i < 0) return undefined;
@@ -202,7 +214,12 @@ export function evaluateGate(
       const stay = timeIn(histories[env] ?? [], candidate, now);
       const need = formatDuration(policy.soakSeconds);
       if (!stay) {
-        checks.push({ environment: env, requirement: 'soak', met: false, detail: `soak ${need} in ${env}: the candidate was never promoted to ${env}` });
+        checks.push({
+          environment: env,
+          requirement: 'soak',
+          met: false,
+          detail: `soak ${need} in ${env}: the candidate was never promoted to ${env}`,
+        });
       } else {
         const met = stay.seconds >= policy.soakSeconds;
         checks.push({

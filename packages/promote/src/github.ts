@@ -39,7 +39,11 @@ export type SequenceOutcome = { readonly won: true } | { readonly won: false; re
 /** The GitHub side of a promotion: the Deployment (one, statuses as it proceeds), and the atomic claim of a history place. */
 export interface DeploymentTracker {
   create(request: DeploymentRequest): Promise<DeploymentHandle>;
-  status(deployment: DeploymentHandle, state: DeploymentState, detail: { description: string; logUrl?: string | undefined; environmentUrl?: string | undefined }): Promise<void>;
+  status(
+    deployment: DeploymentHandle,
+    state: DeploymentState,
+    detail: { description: string; logUrl?: string | undefined; environmentUrl?: string | undefined },
+  ): Promise<void>;
   /**
    * Claims a place in an environment's history by creating the git ref
    * `refs/karoo/<environment>/<sequence>` (pointing at a tag object that names the record):
@@ -70,11 +74,24 @@ export interface GitHubDeploymentsOptions {
 
 function explain(e: unknown, what: string, repository: string, permission = 'deployments: write', why = ''): KarooError {
   const status = (e as { status?: number }).status;
-  const message = ((e as { response?: { data?: { message?: string } } }).response?.data?.message ?? (e as Error).message ?? String(e)).split('\n')[0];
+  const message = (
+    (e as { response?: { data?: { message?: string } } }).response?.data?.message ??
+    (e as Error).message ??
+    String(e)
+  ).split('\n')[0];
   if (status === 401 || status === 403) {
-    return new KarooError('input', `GitHub refused to ${what} in ${repository} (${status}: ${message}); the job needs \`permissions: ${permission}\`${why}`, { cause: e });
+    return new KarooError(
+      'input',
+      `GitHub refused to ${what} in ${repository} (${status}: ${message}); the job needs \`permissions: ${permission}\`${why}`,
+      { cause: e },
+    );
   }
-  if (status === 404) return new KarooError('input', `GitHub cannot find ${repository} to ${what} (404); check the repository and that the token can see it`, { cause: e });
+  if (status === 404)
+    return new KarooError(
+      'input',
+      `GitHub cannot find ${repository} to ${what} (404); check the repository and that the token can see it`,
+      { cause: e },
+    );
   if (status === 422) return new KarooError('input', `GitHub rejected the request to ${what} in ${repository}: ${message}`, { cause: e });
   return new KarooError('unavailable', `could not ${what} in ${repository}: ${message}`, { cause: e });
 }
@@ -108,7 +125,10 @@ export function githubDeployments(options: GitHubDeploymentsOptions): Deployment
         throw explain(e, `create a deployment for ${r.environment}`, options.repository);
       }
       if (res.status !== 201 || !('id' in res.data)) {
-        throw new KarooError('unavailable', `GitHub did not create a deployment for ${r.environment} (${res.status}: ${JSON.stringify(res.data).slice(0, 200)})`);
+        throw new KarooError(
+          'unavailable',
+          `GitHub did not create a deployment for ${r.environment} (${res.status}: ${JSON.stringify(res.data).slice(0, 200)})`,
+        );
       }
       return { id: res.data.id, url: res.data.url };
     },
@@ -152,7 +172,9 @@ export function githubDeployments(options: GitHubDeploymentsOptions): Deployment
           `store: ${c.store}`,
           '',
         ].join('\n');
-        tagSha = (await gh.rest.git.createTag({ owner, repo, tag: `karoo/${c.environment}/${c.sequence}`, message, object: commit, type: 'commit' })).data.sha;
+        tagSha = (
+          await gh.rest.git.createTag({ owner, repo, tag: `karoo/${c.environment}/${c.sequence}`, message, object: commit, type: 'commit' })
+        ).data.sha;
       } catch (e) {
         throw explain(e, what, options.repository, permission, why);
       }

@@ -31,7 +31,10 @@ export async function history(store: Store, environment: string, options: { limi
       throw e;
     }
     if (r.environment !== environment) {
-      throw new KarooError('integrity', `history of ${environment} in ${store.ref} reaches record ${next}, which belongs to ${r.environment}`);
+      throw new KarooError(
+        'integrity',
+        `history of ${environment} in ${store.ref} reaches record ${next}, which belongs to ${r.environment}`,
+      );
     }
     out.push(r);
     next = r.previousRecord;
@@ -76,7 +79,8 @@ export async function readHistory(store: Store, environment: string): Promise<Hi
     const d = await tagTarget(store, p.tag);
     if (!d || d === mine?.digest) continue;
     const r = await readRecord(store, d);
-    if (r.environment !== environment) throw new KarooError('integrity', `tag ${p.tag} in ${store.ref} names record ${d} of ${r.environment}`);
+    if (r.environment !== environment)
+      throw new KarooError('integrity', `tag ${p.tag} in ${store.ref} names record ${d} of ${r.environment}`);
     extra.set(p.sequence, [...(extra.get(p.sequence) ?? []), r]);
   }
   const head = records[0];

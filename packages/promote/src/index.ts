@@ -10,7 +10,16 @@ export {
   readRecord,
   sequenceTags,
 } from './records.js';
-export { type EnvironmentStatus, type Fork, type HistoryReport, currentRecord, describeFork, environmentStatus, history, readHistory } from './history.js';
+export {
+  type EnvironmentStatus,
+  type Fork,
+  type HistoryReport,
+  currentRecord,
+  describeFork,
+  environmentStatus,
+  history,
+  readHistory,
+} from './history.js';
 export {
   type AttestedResults,
   type EvidenceRunRef,

@@ -34,7 +34,9 @@ describe('withLock', () => {
     const file = join(dir, 'counter');
     await writeFile(file, '0');
     const inside = { now: 0, most: 0 };
-    await Promise.all(Array.from({ length: 20 }, () => withLock(join(dir, 'locks'), 'env', 'a test', () => increment(file, inside), { waitMs: 30_000 })));
+    await Promise.all(
+      Array.from({ length: 20 }, () => withLock(join(dir, 'locks'), 'env', 'a test', () => increment(file, inside), { waitMs: 30_000 })),
+    );
     expect(Number(await readFile(file, 'utf8'))).toBe(20);
     expect(inside.most).toBe(1);
     expect(await readdir(join(dir, 'locks'))).toEqual([]);
@@ -44,9 +46,14 @@ describe('withLock', () => {
     const file = join(dir, 'counter2');
     await writeFile(file, '0');
     await mkdir(join(dir, 'stale'), { recursive: true });
-    await writeFile(join(dir, 'stale', 'env.lock'), JSON.stringify({ pid: 2 ** 22 + 11, host: hostname(), since: '2020-01-01T00:00:00Z', nonce: 'dead', what: 'a crashed promotion' }));
+    await writeFile(
+      join(dir, 'stale', 'env.lock'),
+      JSON.stringify({ pid: 2 ** 22 + 11, host: hostname(), since: '2020-01-01T00:00:00Z', nonce: 'dead', what: 'a crashed promotion' }),
+    );
     const inside = { now: 0, most: 0 };
-    await Promise.all(Array.from({ length: 20 }, () => withLock(join(dir, 'stale'), 'env', 'a test', () => increment(file, inside), { waitMs: 30_000 })));
+    await Promise.all(
+      Array.from({ length: 20 }, () => withLock(join(dir, 'stale'), 'env', 'a test', () => increment(file, inside), { waitMs: 30_000 })),
+    );
     expect(Number(await readFile(file, 'utf8'))).toBe(20);
     expect(inside.most).toBe(1);
   }, 40_000);
@@ -55,7 +62,10 @@ describe('withLock', () => {
     await mkdir(join(dir, 'live'), { recursive: true });
     const lock = join(dir, 'live', 'env.lock');
     // This very process holds it: alive, whatever the recorded time says.
-    await writeFile(lock, JSON.stringify({ pid: process.pid, host: hostname(), since: '1999-01-01T00:00:00Z', nonce: 'alive', what: 'promotion of Y to env' }));
+    await writeFile(
+      lock,
+      JSON.stringify({ pid: process.pid, host: hostname(), since: '1999-01-01T00:00:00Z', nonce: 'alive', what: 'promotion of Y to env' }),
+    );
     let ran = false;
     const e = await withLock(join(dir, 'live'), 'env', 'a test', async () => void (ran = true), { waitMs: 150 }).catch((x: unknown) => x);
     expect(ran).toBe(false);

@@ -101,7 +101,13 @@ async function breakStale(path: string, stale: LockHolder): Promise<boolean> {
 export async function withLock<T>(dir: string, name: string, what: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
   await mkdir(dir, { recursive: true });
   const path = join(dir, `${name}.lock`);
-  const holder: LockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), nonce: randomBytes(12).toString('hex'), what };
+  const holder: LockHolder = {
+    pid: process.pid,
+    host: hostname(),
+    since: new Date().toISOString(),
+    nonce: randomBytes(12).toString('hex'),
+    what,
+  };
   const wait = options.waitMs ?? 10_000;
   const started = performance.now();
   for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {

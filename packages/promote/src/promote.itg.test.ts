@@ -83,7 +83,10 @@ async function evidence(store: Store, candidate: Digest, environment: string, re
     configDigest: sha256Of(environment),
     environment,
     result,
-    counts: result === 'passed' ? { tests: 5, passed: 5, failed: 0, errors: 0, skipped: 0 } : { tests: 5, passed: 4, failed: 1, errors: 0, skipped: 0 },
+    counts:
+      result === 'passed'
+        ? { tests: 5, passed: 5, failed: 0, errors: 0, skipped: 0 }
+        : { tests: 5, passed: 4, failed: 1, errors: 0, skipped: 0 },
     startedAt: finished,
     finishedAt: finished,
     durationMs: 1000,
@@ -111,7 +114,10 @@ describe.each([
   ['oci-layout', () => new LayoutStore(join(work, 'layout'))],
   ['registry', () => openStore(`${registry.host}/acme/cam`)],
 ])('promote with a %s store', (_kind, open) => {
-  const refs = () => (_kind === 'registry' ? { github: { tracker: githubDeployments({ token: 'rw', repository: 'acme/cam', baseUrl: github.url }), ref: 'b'.repeat(40) } } : {});
+  const refs = () =>
+    _kind === 'registry'
+      ? { github: { tracker: githubDeployments({ token: 'rw', repository: 'acme/cam', baseUrl: github.url }), ref: 'b'.repeat(40) } }
+      : {};
   let store: Store;
   let A: Digest, B: Digest, C: Digest;
   const opts = (o: Partial<PromoteOptions>): PromoteOptions => ({
@@ -135,7 +141,9 @@ describe.each([
   it('refuses a candidate without evidence, naming what is missing, and records nothing', async () => {
     const e = await refusal(promote(opts({})));
     expect(e.kind).toBe('refused');
-    expect(e.message).toBe(`candidate ${A} may not enter integration: no evidence from integration; run the acceptance tests for integration (karoo up --environment integration)`);
+    expect(e.message).toBe(
+      `candidate ${A} may not enter integration: no evidence from integration; run the acceptance tests for integration (karoo up --environment integration)`,
+    );
     await evidence(store, A, 'integration', 'failed');
     const again = await refusal(promote(opts({})));
     expect(again.message).toMatch(/no passing evidence from integration: 1 run\(s\), all failed/);
@@ -145,16 +153,28 @@ describe.each([
 
   it('refuses what is not a candidate in the store', async () => {
     const missing = sha256Of('not there');
-    expect((await refusal(promote(opts({ candidate: missing })))).message).toMatch(new RegExp(`candidate ${missing} is not in .*; build it there first`));
+    expect((await refusal(promote(opts({ candidate: missing })))).message).toMatch(
+      new RegExp(`candidate ${missing} is not in .*; build it there first`),
+    );
     const ev = await evidence(store, A, 'scratch');
-    expect((await refusal(promote(opts({ candidate: ev })))).message).toMatch(/is not a karoo candidate \(artifactType application\/vnd.karoo.evidence.v1\+json\)/);
+    expect((await refusal(promote(opts({ candidate: ev })))).message).toMatch(
+      /is not a karoo candidate \(artifactType application\/vnd.karoo.evidence.v1\+json\)/,
+    );
     expect((await refusal(promote(opts({ environment: 'staging' })))).kind).toBe('input');
   });
 
   it('promotes through the environments by digest, with records, tags and history', async () => {
     await evidence(store, A, 'integration');
     const r1 = await promote(opts({ reason: 'first', run: { id: '42', url: 'https://github.com/acme/cam/actions/runs/42' } }));
-    expect(r1).toMatchObject({ status: 'promoted', candidate: A, environment: 'integration', kind: 'promotion', previous: undefined, tag: 'env-integration', systemId: await systemId(A, { name: 'integration' }) });
+    expect(r1).toMatchObject({
+      status: 'promoted',
+      candidate: A,
+      environment: 'integration',
+      kind: 'promotion',
+      previous: undefined,
+      tag: 'env-integration',
+      systemId: await systemId(A, { name: 'integration' }),
+    });
     expect(r1.gate).toEqual([expect.objectContaining({ environment: 'integration', requirement: 'evidence', met: true })]);
     expect((await store.hasManifest('env-integration'))?.digest).toBe(A);
 
@@ -162,7 +182,14 @@ describe.each([
     const referrers = await store.referrers(A, PROMOTION.record);
     expect(referrers.map((d) => d.digest)).toEqual([r1.record]);
     const [h] = await history(store, 'integration');
-    expect(h).toMatchObject({ digest: r1.record, candidate: A, actor: 'alice', reason: 'first', run: { id: '42' }, time: '2025-05-01T08:00:00.000Z' });
+    expect(h).toMatchObject({
+      digest: r1.record,
+      candidate: A,
+      actor: 'alice',
+      reason: 'first',
+      run: { id: '42' },
+      time: '2025-05-01T08:00:00.000Z',
+    });
 
     clock += 10 * 60_000;
     const r2 = await promote(opts({ environment: 'qualification' }));
@@ -173,16 +200,28 @@ describe.each([
     clock += 10 * 60_000;
     const refused = await refusal(promote(opts({ environment: 'production' })));
     expect(refused.kind).toBe('refused');
-    expect(refused.message).toBe(`candidate ${A} may not enter production: no evidence from qualification; run the acceptance tests for qualification (karoo up --environment qualification); soak 1h in qualification: 10m since 2025-05-01T08:10:00.000Z, 50m to go`);
+    expect(refused.message).toBe(
+      `candidate ${A} may not enter production: no evidence from qualification; run the acceptance tests for qualification (karoo up --environment qualification); soak 1h in qualification: 10m since 2025-05-01T08:10:00.000Z, 50m to go`,
+    );
     expect(refused.detail?.gate).toHaveLength(2);
     await evidence(store, A, 'qualification');
-    expect((await refusal(promote(opts({ environment: 'production' })))).message).toMatch(/: soak 1h in qualification: 10m since .*, 50m to go$/);
+    expect((await refusal(promote(opts({ environment: 'production' })))).message).toMatch(
+      /: soak 1h in qualification: 10m since .*, 50m to go$/,
+    );
     clock += 60 * 60_000;
     const deployed: string[] = [];
-    const r3 = await promote(opts({ environment: 'production', deploy: async (d) => (deployed.push(`${d.candidate} ${d.inventory}`), { detail: 'converged 4 nodes' }) }));
+    const r3 = await promote(
+      opts({
+        environment: 'production',
+        deploy: async (d) => (deployed.push(`${d.candidate} ${d.inventory}`), { detail: 'converged 4 nodes' }),
+      }),
+    );
     expect(r3).toMatchObject({ status: 'promoted', deploy: { status: 'deployed', detail: 'converged 4 nodes' } });
     expect(deployed).toEqual([`${A} ${join(work, 'inventories/production.json')}`]);
-    expect(r1.deploy).toEqual({ status: 'skipped', detail: 'integration has no inventory in karoo.yml (an ephemeral environment): nothing to deploy' });
+    expect(r1.deploy).toEqual({
+      status: 'skipped',
+      detail: 'integration has no inventory in karoo.yml (an ephemeral environment): nothing to deploy',
+    });
 
     // Promoting what already runs records nothing.
     const same = await promote(opts({}));
@@ -200,7 +239,10 @@ describe.each([
       [A, undefined, undefined],
     ]);
 
-    const status = await environmentStatus(store, config.environments.map((e) => e.name));
+    const status = await environmentStatus(
+      store,
+      config.environments.map((e) => e.name),
+    );
     expect(status.map((s) => [s.environment, s.candidate, s.systemId, s.drift])).toEqual([
       ['integration', B, await systemId(B, { name: 'integration' }), undefined],
       ['qualification', A, await systemId(A, { name: 'qualification' }), undefined],
@@ -248,7 +290,9 @@ describe.each([
       expect(lost).toHaveLength(1);
       const err = lost[0]!.reason as KarooError;
       expect(err.kind).toBe('conflict');
-      expect(err.message).toMatch(/^another promotion to qualification (was recorded while this one checked its gate|won place \d+ of its history)/);
+      expect(err.message).toMatch(
+        /^another promotion to qualification (was recorded while this one checked its gate|won place \d+ of its history)/,
+      );
       const winner = (won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof promote>>>).value;
       const after = await readHistory(store, 'qualification');
       expect(after.forks).toEqual([]);
@@ -272,7 +316,13 @@ function barrier(n: number): NonNullable<PromoteOptions['evidence']> {
       waiting.push(r);
       if (waiting.length >= n) for (const w of waiting.splice(0)) w();
     });
-    return (await listEvidence(store, candidate)).map((e) => ({ digest: e.digest, environment: e.evidence.environment, result: e.evidence.result, finishedAt: e.evidence.finishedAt, systemId: e.evidence.systemId }));
+    return (await listEvidence(store, candidate)).map((e) => ({
+      digest: e.digest,
+      environment: e.evidence.environment,
+      result: e.evidence.result,
+      finishedAt: e.evidence.finishedAt,
+      systemId: e.evidence.systemId,
+    }));
   };
 }
 
@@ -280,7 +330,16 @@ describe('the OCI layout lock', () => {
   let store: LayoutStore;
   let A: Digest;
   const lockFile = () => join(store.path, '.karoo-promote', 'integration.lock');
-  const opts = (o: Partial<PromoteOptions>): PromoteOptions => ({ store, config, candidate: A, environment: 'integration', actor: 'alice', now, systemId, ...o });
+  const opts = (o: Partial<PromoteOptions>): PromoteOptions => ({
+    store,
+    config,
+    candidate: A,
+    environment: 'integration',
+    actor: 'alice',
+    now,
+    systemId,
+    ...o,
+  });
   beforeAll(async () => {
     store = new LayoutStore(join(work, 'lock-layout'));
     [A] = (await candidates(store, 'lock')) as [Digest];
@@ -290,14 +349,26 @@ describe('the OCI layout lock', () => {
   it('is broken when its holder was a process of this host that is gone, and removed after use', async () => {
     // A pid that cannot be running: the highest pid Linux hands out is below 2^22.
     await import('node:fs/promises').then((fs) => fs.mkdir(join(store.path, '.karoo-promote'), { recursive: true }));
-    await writeFile(lockFile(), JSON.stringify({ pid: 2 ** 22 + 7, host: hostname(), since: '2020-01-01T00:00:00Z', nonce: 'crashed', what: 'a crashed promotion' }));
+    await writeFile(
+      lockFile(),
+      JSON.stringify({ pid: 2 ** 22 + 7, host: hostname(), since: '2020-01-01T00:00:00Z', nonce: 'crashed', what: 'a crashed promotion' }),
+    );
     clock += 60_000;
     await expect(promote(opts({}))).resolves.toMatchObject({ status: 'promoted' });
     expect(await readdir(join(store.path, '.karoo-promote'))).toEqual([]);
   });
 
-  it("of another host is never judged by its age: a conflict names it and the file to remove", async () => {
-    await writeFile(lockFile(), JSON.stringify({ pid: 1, host: 'build-7.example', since: '2020-01-01T00:00:00Z', nonce: 'elsewhere', what: 'promotion of X to integration' }));
+  it('of another host is never judged by its age: a conflict names it and the file to remove', async () => {
+    await writeFile(
+      lockFile(),
+      JSON.stringify({
+        pid: 1,
+        host: 'build-7.example',
+        since: '2020-01-01T00:00:00Z',
+        nonce: 'elsewhere',
+        what: 'promotion of X to integration',
+      }),
+    );
     const [, B] = (await candidates(store, 'lock')) as [Digest, Digest];
     await evidence(store, B, 'integration');
     const e = await refusal(promote(opts({ candidate: B, lock: { waitMs: 200 } })));
@@ -314,10 +385,20 @@ describe('the OCI layout lock', () => {
 describe('a crafted record', () => {
   it('is an integrity error naming it, not a crash', async () => {
     // A registry answering with a manifest (its bytes matching its digest) that claims to be a record and whose layers are not a list.
-    const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: PROMOTION.record, layers: 'x' }));
+    const bytes = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        artifactType: PROMOTION.record,
+        layers: 'x',
+      }),
+    );
     const digest = sha256Of(bytes);
     const store: Store = Object.assign(Object.create(new LayoutStore(join(work, 'crafted'))) as Store, {
-      getManifest: async () => ({ bytes, descriptor: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: bytes.length } }),
+      getManifest: async () => ({
+        bytes,
+        descriptor: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: bytes.length },
+      }),
     });
     const e = await refusal(readRecord(store, digest));
     expect(e.kind).toBe('integrity');
@@ -329,7 +410,16 @@ describe('a registry store', () => {
   let store: Store;
   let A: Digest, B: Digest, C: Digest;
   const tracker = () => githubDeployments({ token: 'rw', repository: 'acme/cam', baseUrl: github.url });
-  const opts = (o: Partial<PromoteOptions>): PromoteOptions => ({ store, config, candidate: A, environment: 'integration', actor: 'alice', now, systemId, ...o });
+  const opts = (o: Partial<PromoteOptions>): PromoteOptions => ({
+    store,
+    config,
+    candidate: A,
+    environment: 'integration',
+    actor: 'alice',
+    now,
+    systemId,
+    ...o,
+  });
   beforeAll(async () => {
     store = openStore(`${registry.host}/acme/reg`);
     [A, B, C] = (await candidates(store, 'reg')) as [Digest, Digest, Digest];
@@ -355,16 +445,32 @@ describe('a registry store', () => {
     const tags = environmentTags('integration');
     const { recordArtifact } = await import('./records.js');
     const rival = recordArtifact(await verifyCandidate(store, C), {
-      schema: 'karoo.promotion/v1', kind: 'promotion', environment: 'integration', candidate: C, previousRecord: head.digest, previousCandidate: A, sequence: 2, actor: 'bob', time: now().toISOString(),
+      schema: 'karoo.promotion/v1',
+      kind: 'promotion',
+      environment: 'integration',
+      candidate: C,
+      previousRecord: head.digest,
+      previousCandidate: A,
+      sequence: 2,
+      actor: 'bob',
+      time: now().toISOString(),
     });
     const { pushArtifact } = await import('./records.js');
     await pushArtifact(store, rival, tags.sequence(2, rival.digest));
     const report = await readHistory(store, 'integration');
     expect(report.records.map((x) => x.digest)).toEqual([r.record, head.digest]);
     expect(report.forks).toEqual([
-      expect.objectContaining({ sequence: 2, previousRecord: head.digest, followed: r.record, open: true, records: [expect.objectContaining({ digest: r.record }), expect.objectContaining({ digest: rival.digest, actor: 'bob' })] }),
+      expect.objectContaining({
+        sequence: 2,
+        previousRecord: head.digest,
+        followed: r.record,
+        open: true,
+        records: [expect.objectContaining({ digest: r.record }), expect.objectContaining({ digest: rival.digest, actor: 'bob' })],
+      }),
     ]);
-    expect((await environmentStatus(store, ['integration']))[0]!.drift).toBe('the history of integration forks at place 2 (2 records there); see karoo history integration');
+    expect((await environmentStatus(store, ['integration']))[0]!.drift).toBe(
+      'the history of integration forks at place 2 (2 records there); see karoo history integration',
+    );
     // The next promotion goes on from the head and settles it; the fork stays visible as history.
     clock += 60_000;
     const next = await promote(opts({ candidate: C, serialized: true }));
@@ -379,17 +485,40 @@ describe('a registry store', () => {
     clock += 60_000;
     const { recordArtifact, pushArtifact } = await import('./records.js');
     const crashed = recordArtifact(await verifyCandidate(store, A), {
-      schema: 'karoo.promotion/v1', kind: 'promotion', environment: 'integration', candidate: A, previousRecord: head.digest, previousCandidate: head.candidate, sequence: place, actor: 'crashed', time: now().toISOString(),
+      schema: 'karoo.promotion/v1',
+      kind: 'promotion',
+      environment: 'integration',
+      candidate: A,
+      previousRecord: head.digest,
+      previousCandidate: head.candidate,
+      sequence: place,
+      actor: 'crashed',
+      time: now().toISOString(),
     });
     await pushArtifact(store, crashed);
     const t = tracker();
-    expect(await t.claimSequence!({ environment: 'integration', sequence: place, record: crashed.digest, candidate: A, store: store.ref, commit: 'b'.repeat(40) })).toEqual({ won: true });
-    expect(github.gitRefs('acme/cam').find((g) => g.ref === `refs/karoo/integration/${place}`)?.message).toContain(`record: ${crashed.digest}`);
+    expect(
+      await t.claimSequence!({
+        environment: 'integration',
+        sequence: place,
+        record: crashed.digest,
+        candidate: A,
+        store: store.ref,
+        commit: 'b'.repeat(40),
+      }),
+    ).toEqual({ won: true });
+    expect(github.gitRefs('acme/cam').find((g) => g.ref === `refs/karoo/integration/${place}`)?.message).toContain(
+      `record: ${crashed.digest}`,
+    );
     // It died after tagging its place, before moving the head: readers see no fork, only the old head.
     await pushArtifact(store, crashed, environmentTags('integration').sequence(place, crashed.digest));
     const meanwhile = await readHistory(store, 'integration');
     expect([meanwhile.records[0]!.digest, meanwhile.forks.filter((f) => f.sequence >= place)]).toEqual([head.digest, []]);
-    expect((await environmentStatus(store, ['integration']))[0]!.drift).toMatch(new RegExp(`^place ${place} of integration's history is taken \\(env-integration\\.record-${place}-[0-9a-f]{16}\\) but its tags are at place ${place - 1}: a promotion is still moving them`));
+    expect((await environmentStatus(store, ['integration']))[0]!.drift).toMatch(
+      new RegExp(
+        `^place ${place} of integration's history is taken \\(env-integration\\.record-${place}-[0-9a-f]{16}\\) but its tags are at place ${place - 1}: a promotion is still moving them`,
+      ),
+    );
 
     clock += 60_000;
     const r = await promote(opts({ candidate: B, github: { tracker: t, ref: 'b'.repeat(40) } }));
@@ -423,8 +552,20 @@ describe('GitHub Deployments (against the OpenAPI-checking stand-in)', () => {
     await standin?.close();
   });
 
-  const gh = (token = 'rw') => ({ tracker: githubDeployments({ token, repository: 'acme/cam', baseUrl: standin.url }), ref: 'a'.repeat(40) });
-  const base = (o: Partial<PromoteOptions>): PromoteOptions => ({ store, config, candidate: A, environment: 'qualification', actor: 'alice', now, systemId, ...o });
+  const gh = (token = 'rw') => ({
+    tracker: githubDeployments({ token, repository: 'acme/cam', baseUrl: standin.url }),
+    ref: 'a'.repeat(40),
+  });
+  const base = (o: Partial<PromoteOptions>): PromoteOptions => ({
+    store,
+    config,
+    candidate: A,
+    environment: 'qualification',
+    actor: 'alice',
+    now,
+    systemId,
+    ...o,
+  });
 
   it('creates a deployment naming the record, after the record, with statuses as it proceeds', async () => {
     clock += 60_000;
@@ -435,7 +576,15 @@ describe('GitHub Deployments (against the OpenAPI-checking stand-in)', () => {
       id: r.deployment!.id,
       environment: 'qualification',
       ref: 'a'.repeat(40),
-      payload: { candidate: A, systemId: await systemId(A, { name: 'qualification' }), system: 'cam', kind: 'promotion', environment: 'qualification', record: r.record, sequence: 1 },
+      payload: {
+        candidate: A,
+        systemId: await systemId(A, { name: 'qualification' }),
+        system: 'cam',
+        kind: 'promotion',
+        environment: 'qualification',
+        record: r.record,
+        sequence: 1,
+      },
       statuses: ['in_progress', 'success'],
     });
     const [rec] = await history(store, 'qualification');
@@ -447,12 +596,24 @@ describe('GitHub Deployments (against the OpenAPI-checking stand-in)', () => {
 
   it('uses the GitHub environment named in karoo.yml, marks a failed deploy, and creates nothing when refused', async () => {
     clock += 2 * 3600_000;
-    const failed = await refusal(promote(base({ environment: 'production', github: gh(), deploy: async () => Promise.reject(new KarooError('unavailable', 'node db-1 unreachable')) })));
-    expect(failed.message).toMatch(new RegExp(`${A} is recorded in production \\(record sha256:[0-9a-f]{64}\\) but deploy failed: node db-1 unreachable`));
+    const failed = await refusal(
+      promote(
+        base({
+          environment: 'production',
+          github: gh(),
+          deploy: async () => Promise.reject(new KarooError('unavailable', 'node db-1 unreachable')),
+        }),
+      ),
+    );
+    expect(failed.message).toMatch(
+      new RegExp(`${A} is recorded in production \\(record sha256:[0-9a-f]{64}\\) but deploy failed: node db-1 unreachable`),
+    );
     const prod = standin.deployments('acme/cam').filter((d) => d.environment === 'prod');
     expect(prod).toHaveLength(1);
     expect(prod[0]!.statuses).toEqual(['in_progress', 'failure']);
-    expect(standin.requests.filter((q) => q.operationId === 'repos/create-deployment').at(-1)!.body).toMatchObject({ production_environment: true });
+    expect(standin.requests.filter((q) => q.operationId === 'repos/create-deployment').at(-1)!.body).toMatchObject({
+      production_environment: true,
+    });
 
     const count = standin.deployments('acme/cam').length;
     await refusal(promote(base({ candidate: B, environment: 'production', github: gh() })));
@@ -463,7 +624,9 @@ describe('GitHub Deployments (against the OpenAPI-checking stand-in)', () => {
     clock += 60_000;
     const e = await refusal(promote(base({ candidate: B, github: gh('ro') })));
     expect(e.message).toMatch(
-      new RegExp(`^${B} is recorded in qualification \\(record (sha256:[0-9a-f]{64})\\) but no GitHub Deployment was created and nothing was deployed: GitHub refused to create a deployment for qualification in acme/cam \\(403: .*\\); the job needs \`permissions: deployments: write\``),
+      new RegExp(
+        `^${B} is recorded in qualification \\(record (sha256:[0-9a-f]{64})\\) but no GitHub Deployment was created and nothing was deployed: GitHub refused to create a deployment for qualification in acme/cam \\(403: .*\\); the job needs \`permissions: deployments: write\``,
+      ),
     );
     const [head] = await history(store, 'qualification');
     expect(head).toMatchObject({ candidate: B, previousCandidate: A, digest: e.detail?.record });

@@ -97,13 +97,18 @@ export interface PromoteResult {
 export async function verifyCandidate(store: Store, candidate: Digest): Promise<Descriptor> {
   const found = await store.hasManifest(candidate);
   if (!found) {
-    throw new KarooError('input', `candidate ${candidate} is not in ${store.ref}; build it there first (karoo build --store ${store.ref}) or check the digest`, {
-      detail: { candidate, store: store.ref },
-    });
+    throw new KarooError(
+      'input',
+      `candidate ${candidate} is not in ${store.ref}; build it there first (karoo build --store ${store.ref}) or check the digest`,
+      {
+        detail: { candidate, store: store.ref },
+      },
+    );
   }
   const m = await store.getManifest(candidate);
   const actual = sha256Of(m.bytes);
-  if (actual !== candidate) throw new KarooError('integrity', `manifest ${candidate} in ${store.ref} hashes to ${actual}; the store is damaged`);
+  if (actual !== candidate)
+    throw new KarooError('integrity', `manifest ${candidate} in ${store.ref} hashes to ${actual}; the store is damaged`);
   let artifactType: unknown;
   try {
     artifactType = (JSON.parse(m.bytes.toString('utf8')) as { artifactType?: unknown }).artifactType;
@@ -111,7 +116,10 @@ export async function verifyCandidate(store: Store, candidate: Digest): Promise<
     throw new KarooError('integrity', `manifest ${candidate} in ${store.ref} is not JSON`);
   }
   if (artifactType !== KAROO.candidate) {
-    throw new KarooError('input', `${candidate} in ${store.ref} is not a karoo candidate (artifactType ${String(artifactType ?? 'none')}); promote the candidate digest that karoo build printed`);
+    throw new KarooError(
+      'input',
+      `${candidate} in ${store.ref} is not a karoo candidate (artifactType ${String(artifactType ?? 'none')}); promote the candidate digest that karoo build printed`,
+    );
   }
   return { mediaType: m.descriptor.mediaType, digest: candidate, size: m.bytes.length };
 }
@@ -121,9 +129,14 @@ export async function verifyCandidate(store: Store, candidate: Digest): Promise<
  * records, oldest first, malformed referrers skipped with a warning. Not yet judged: pass it
  * through trustEvidence before counting or showing any of it as passing.
  */
-export async function candidateEvidence(store: Store, candidate: Digest, progress: Progress = silentProgress): Promise<CandidateEvidence[]> {
+export async function candidateEvidence(
+  store: Store,
+  candidate: Digest,
+  progress: Progress = silentProgress,
+): Promise<CandidateEvidence[]> {
   const { listEvidence } = await import('@karoo/evidence');
-  const onInvalid = (i: { digest: string; reason: string }) => progress.warn(`evidence ${i.digest} is invalid and does not count: ${i.reason}`);
+  const onInvalid = (i: { digest: string; reason: string }) =>
+    progress.warn(`evidence ${i.digest} is invalid and does not count: ${i.reason}`);
   return (await listEvidence(store, candidate, { onInvalid })).map((r) => ({
     digest: r.digest,
     environment: r.evidence.environment,
@@ -136,7 +149,12 @@ export async function candidateEvidence(store: Store, candidate: Digest, progres
     ...(r.evidence.counts.source === 'unknown' ? { countsUnknown: true } : {}),
     durationMs: r.evidence.durationMs,
     runUrl: r.evidence.run?.runUrl,
-    run: r.evidence.run && { repository: r.evidence.run.repository, runId: r.evidence.run.runId, workflow: r.evidence.run.workflow, commit: r.evidence.run.commit },
+    run: r.evidence.run && {
+      repository: r.evidence.run.repository,
+      runId: r.evidence.run.runId,
+      workflow: r.evidence.run.workflow,
+      commit: r.evidence.run.commit,
+    },
   }));
 }
 
@@ -165,7 +183,9 @@ export async function promote(o: PromoteOptions): Promise<PromoteResult> {
   const passingEvidence = [...new Set(evidence.filter((e) => e.result === 'passed' && !e.untrusted).map((e) => e.environment))].sort();
   const { checks, allowed } = o.rollback ? await rollbackGate(o, candidate) : await promotionGate(o, policy, candidate, evidence, now);
   if (!o.dryRun && !allowed) {
-    throw new KarooError('refused', refusalMessage(candidate, o.environment, checks), { detail: { candidate, environment: o.environment, gate: checks } });
+    throw new KarooError('refused', refusalMessage(candidate, o.environment, checks), {
+      detail: { candidate, environment: o.environment, gate: checks },
+    });
   }
   const { decision, undecidable, current } = await decideAndReadCurrent(o, progress);
   const base = {
@@ -182,7 +202,13 @@ export async function promote(o: PromoteOptions): Promise<PromoteResult> {
 
   if (o.dryRun) {
     // The system id the evidence was checked against: a workflow that skips acceptance because of that evidence reports it.
-    return { ...base, status: 'checked', systemId: await systemIdOf(candidate, env), time: now().toISOString(), deploy: { status: 'skipped', detail: 'dry run' } };
+    return {
+      ...base,
+      status: 'checked',
+      systemId: await systemIdOf(candidate, env),
+      time: now().toISOString(),
+      deploy: { status: 'skipped', detail: 'dry run' },
+    };
   }
 
   const systemId = await o.systemId?.(candidate, env);
@@ -209,13 +235,21 @@ function checkRequest(o: PromoteOptions): { policy: GatePolicy; candidate: Diges
   const candidate = parseDigest(o.candidate, 'candidate');
   const kind = o.rollback ? 'rollback' : 'promotion';
   if (o.rollback && !o.reason?.trim()) {
-    throw new KarooError('input', `a rollback of ${o.environment} needs a reason; pass --reason "…" (it is kept in the environment's history)`);
+    throw new KarooError(
+      'input',
+      `a rollback of ${o.environment} needs a reason; pass --reason "…" (it is kept in the environment's history)`,
+    );
   }
   return { policy, candidate, env, kind };
 }
 
 /** The candidate's evidence, each record judged (system id, the run it names, attestations when karoo.yml requires them). */
-async function judgeEvidence(o: PromoteOptions, candidate: Digest, systemIdOf: NonNullable<PromoteOptions['systemId']>, progress: Progress): Promise<GateEvidence[]> {
+async function judgeEvidence(
+  o: PromoteOptions,
+  candidate: Digest,
+  systemIdOf: NonNullable<PromoteOptions['systemId']>,
+  progress: Progress,
+): Promise<GateEvidence[]> {
   const list = o.evidence ?? candidateEvidence;
   return trustEvidence(await list(o.store, candidate, progress), {
     systemIdFor: async (name) => {
@@ -225,7 +259,10 @@ async function judgeEvidence(o: PromoteOptions, candidate: Digest, systemIdOf: N
     // A rollback skips the evidence gate: it must not wait on the API for evidence it ignores.
     verifyRun: o.rollback ? undefined : o.evidenceRuns,
     // karoo.yml attestations.require: evidence counts only with a signed test-result attestation that verifies.
-    attestations: o.rollback || !o.config.attestations?.require ? undefined : await attestedResults(o.store, candidate, o.config.attestations, progress),
+    attestations:
+      o.rollback || !o.config.attestations?.require
+        ? undefined
+        : await attestedResults(o.store, candidate, o.config.attestations, progress),
   });
 }
 
@@ -234,7 +271,12 @@ async function rollbackGate(o: PromoteOptions, candidate: Digest): Promise<{ che
   const past = await history(o.store, o.environment);
   const stay = past.find((r) => r.candidate === candidate);
   const check: GateCheck = stay
-    ? { environment: o.environment, requirement: 'history', met: true, detail: `ran in ${o.environment} from ${stay.time} (record ${stay.digest})` }
+    ? {
+        environment: o.environment,
+        requirement: 'history',
+        met: true,
+        detail: `ran in ${o.environment} from ${stay.time} (record ${stay.digest})`,
+      }
     : {
         environment: o.environment,
         requirement: 'history',
@@ -245,7 +287,13 @@ async function rollbackGate(o: PromoteOptions, candidate: Digest): Promise<{ che
 }
 
 /** A promotion's gate: passing evidence from the required environments, soak time in them. */
-async function promotionGate(o: PromoteOptions, policy: GatePolicy, candidate: Digest, evidence: readonly GateEvidence[], now: () => Date): Promise<{ checks: GateCheck[]; allowed: boolean }> {
+async function promotionGate(
+  o: PromoteOptions,
+  policy: GatePolicy,
+  candidate: Digest,
+  evidence: readonly GateEvidence[],
+  now: () => Date,
+): Promise<{ checks: GateCheck[]; allowed: boolean }> {
   const histories: Record<string, StoredRecord[]> = {};
   for (const e of policy.soakIn) histories[e] = await history(o.store, e);
   const g = evaluateGate(policy, candidate, evidence, histories, now());
@@ -257,7 +305,10 @@ async function promotionGate(o: PromoteOptions, policy: GatePolicy, candidate: D
  * atomic decision is refused (`undecidable`), but only later, when something would be written.
  * A promotion that won its place but crashed before moving the tags is completed first.
  */
-async function decideAndReadCurrent(o: PromoteOptions, progress: Progress): Promise<{ decision: Decision | undefined; undecidable: unknown; current: StoredRecord | undefined }> {
+async function decideAndReadCurrent(
+  o: PromoteOptions,
+  progress: Progress,
+): Promise<{ decision: Decision | undefined; undecidable: unknown; current: StoredRecord | undefined }> {
   let decision: Decision | undefined;
   let undecidable: unknown;
   try {
@@ -280,7 +331,16 @@ async function warnOfOpenForks(o: PromoteOptions, current: StoredRecord | undefi
 /** The record, committed by an atomic decision (GitHub hears of it only afterwards). */
 async function commitPromotion(
   o: PromoteOptions,
-  p: { candidate: Digest; subject: Descriptor; kind: PromotionRecord['kind']; systemId: Digest | undefined; checks: GateCheck[]; time: string; current: StoredRecord | undefined; decision: Decision },
+  p: {
+    candidate: Digest;
+    subject: Descriptor;
+    kind: PromotionRecord['kind'];
+    systemId: Digest | undefined;
+    checks: GateCheck[];
+    time: string;
+    current: StoredRecord | undefined;
+    decision: Decision;
+  },
   progress: Progress,
 ): Promise<Committed> {
   const committed = await commitRecord({
@@ -310,7 +370,9 @@ async function commitPromotion(
       gate: p.checks,
     }),
   });
-  progress.info(`${o.environment} now runs ${p.candidate} (${environmentTags(o.environment).env}; record ${committed.digest}, place ${committed.sequence})`);
+  progress.info(
+    `${o.environment} now runs ${p.candidate} (${environmentTags(o.environment).env}; record ${committed.digest}, place ${committed.sequence})`,
+  );
   return committed;
 }
 
@@ -318,7 +380,13 @@ async function commitPromotion(
 async function createDeployment(
   o: PromoteOptions,
   env: EnvironmentConfig,
-  p: { candidate: Digest; kind: PromotionRecord['kind']; systemId: Digest | undefined; current: StoredRecord | undefined; committed: Committed },
+  p: {
+    candidate: Digest;
+    kind: PromotionRecord['kind'];
+    systemId: Digest | undefined;
+    current: StoredRecord | undefined;
+    committed: Committed;
+  },
 ): Promise<DeploymentHandle | undefined> {
   if (!o.github) return undefined;
   const record = p.committed.digest;
@@ -362,25 +430,47 @@ async function deployWithStatuses(
   const logUrl = o.run?.url;
   let deploy: PromoteResult['deploy'];
   try {
-    if (deployment) await o.github!.tracker.status(deployment, 'in_progress', { description: `deploying ${shortDigest(candidate)} to ${o.environment}`, logUrl });
+    if (deployment)
+      await o.github!.tracker.status(deployment, 'in_progress', {
+        description: `deploying ${shortDigest(candidate)} to ${o.environment}`,
+        logUrl,
+      });
     deploy = await handOver(o, env, candidate, p.systemId, progress);
   } catch (e) {
     // Best effort: the deploy's failure is what is reported; a status that cannot be posted must not hide it.
-    if (deployment) await o.github!.tracker.status(deployment, 'failure', { description: `deploy failed: ${messageOf(e)}`, logUrl }).catch(() => undefined);
+    if (deployment)
+      await o
+        .github!.tracker.status(deployment, 'failure', { description: `deploy failed: ${messageOf(e)}`, logUrl })
+        .catch(() => undefined);
     const kindOf = isKarooError(e) ? e.kind : 'internal';
-    throw new KarooError(kindOf, `${candidate} is recorded in ${o.environment} (record ${record}) but deploy failed: ${messageOf(e)}; fix it and run karoo deploy, or roll back`, {
-      cause: e,
-      detail: { record },
-    });
+    throw new KarooError(
+      kindOf,
+      `${candidate} is recorded in ${o.environment} (record ${record}) but deploy failed: ${messageOf(e)}; fix it and run karoo deploy, or roll back`,
+      {
+        cause: e,
+        detail: { record },
+      },
+    );
   }
   if (deployment) {
-    await o.github!.tracker.status(deployment, 'success', { description: `${o.environment} runs ${shortDigest(candidate)}`, logUrl, environmentUrl: o.github!.environmentUrl });
+    await o.github!.tracker.status(deployment, 'success', {
+      description: `${o.environment} runs ${shortDigest(candidate)}`,
+      logUrl,
+      environmentUrl: o.github!.environmentUrl,
+    });
   }
   return deploy;
 }
 
-async function handOver(o: PromoteOptions, env: EnvironmentConfig, candidate: Digest, systemId: Digest | undefined, progress: Progress): Promise<PromoteResult['deploy']> {
-  if (!env.inventory) return { status: 'skipped', detail: `${env.name} has no inventory in karoo.yml (an ephemeral environment): nothing to deploy` };
+async function handOver(
+  o: PromoteOptions,
+  env: EnvironmentConfig,
+  candidate: Digest,
+  systemId: Digest | undefined,
+  progress: Progress,
+): Promise<PromoteResult['deploy']> {
+  if (!env.inventory)
+    return { status: 'skipped', detail: `${env.name} has no inventory in karoo.yml (an ephemeral environment): nothing to deploy` };
   if (!o.deploy) return { status: 'skipped', detail: `deploy was not requested for ${env.name}` };
   progress.info(`handing ${candidate} over to deploy for ${env.name} (${env.inventory})`);
   const r = await o.deploy({ candidate, environment: env, inventory: env.inventory, store: o.store, config: o.config, systemId, progress });

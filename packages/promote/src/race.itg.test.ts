@@ -46,7 +46,10 @@ let config: KarooConfig;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'karoo-race-'));
-  config = parseConfig(`system: cam\nleaves: [acme-cam]\nindexes: [{ url: ./index }]\nenvironments:\n  - name: live\n    requires: []\n`, join(work, 'karoo.yml'));
+  config = parseConfig(
+    `system: cam\nleaves: [acme-cam]\nindexes: [{ url: ./index }]\nenvironments:\n  - name: live\n    requires: []\n`,
+    join(work, 'karoo.yml'),
+  );
   registry = await startRegistry();
   proxy = await startProxy(registry.host);
   github = await startGitHubStandin({ tokens: { rw: {} } });

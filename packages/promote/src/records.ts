@@ -46,7 +46,10 @@ export function sequenceTags(environment: string, tags: readonly string[]): Arra
 
 /** Environments that have a history in a store, from its `env-<name>.record` tags. */
 export function environmentsInTags(tags: readonly string[]): string[] {
-  return tags.map((t) => /^env-([a-z0-9][a-z0-9-]*)\.record$/.exec(t)?.[1]).filter((n): n is string => !!n).sort();
+  return tags
+    .map((t) => /^env-([a-z0-9][a-z0-9-]*)\.record$/.exec(t)?.[1])
+    .filter((n): n is string => !!n)
+    .sort();
 }
 
 /** Where and by what a promotion was made (a workflow run, or a person at a terminal). */
@@ -144,7 +147,10 @@ export async function readPayload(store: Store, digest: Digest, artifactType: st
   // Every descriptor is checked here: no digest from stored JSON reaches a blob read unchecked.
   const manifest = parseManifestInfo(m.bytes, `${artifactType} ${digest} in ${store.ref}`);
   if (manifest.artifactType !== artifactType) {
-    throw new KarooError('integrity', `${digest} in ${store.ref} is a ${manifest.artifactType ?? 'manifest without artifactType'}, not a ${artifactType}`);
+    throw new KarooError(
+      'integrity',
+      `${digest} in ${store.ref} is a ${manifest.artifactType ?? 'manifest without artifactType'}, not a ${artifactType}`,
+    );
   }
   const layer = manifest.layers?.find((l) => l.mediaType === artifactType);
   if (!layer) throw new KarooError('integrity', `${artifactType} ${digest} in ${store.ref} has no payload layer`);
@@ -154,10 +160,18 @@ export async function readPayload(store: Store, digest: Digest, artifactType: st
 
 export async function readRecord(store: Store, digest: Digest): Promise<StoredRecord> {
   const v = (await readPayload(store, digest, PROMOTION.record)) as Partial<PromotionRecord> | null;
-  if (!v || v.schema !== 'karoo.promotion/v1' || typeof v.environment !== 'string' || !isDigest(v.candidate) || typeof v.time !== 'string') {
+  if (
+    !v ||
+    v.schema !== 'karoo.promotion/v1' ||
+    typeof v.environment !== 'string' ||
+    !isDigest(v.candidate) ||
+    typeof v.time !== 'string'
+  ) {
     throw new KarooError('integrity', `promotion record ${digest} in ${store.ref} is not a karoo.promotion/v1 record`);
   }
-  if (v.previousRecord !== undefined && !isDigest(v.previousRecord)) throw new KarooError('integrity', `promotion record ${digest}: previousRecord is not a digest`);
-  if (v.sequence !== undefined && !(Number.isSafeInteger(v.sequence) && v.sequence >= 1)) throw new KarooError('integrity', `promotion record ${digest}: sequence is not a positive integer`);
+  if (v.previousRecord !== undefined && !isDigest(v.previousRecord))
+    throw new KarooError('integrity', `promotion record ${digest}: previousRecord is not a digest`);
+  if (v.sequence !== undefined && !(Number.isSafeInteger(v.sequence) && v.sequence >= 1))
+    throw new KarooError('integrity', `promotion record ${digest}: sequence is not a positive integer`);
   return { ...(v as PromotionRecord), digest };
 }

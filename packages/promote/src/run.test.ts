@@ -16,7 +16,14 @@ describe('runFromEnv', () => {
       actor: 'alice',
       sha: 'b'.repeat(40),
       repository: 'acme/plant',
-      run: { id: '7', attempt: '1', url: 'https://github.com/acme/plant/actions/runs/7', repository: 'acme/plant', workflow: 'acme/plant/.github/workflows/release.yml@refs/heads/main', sha: 'b'.repeat(40) },
+      run: {
+        id: '7',
+        attempt: '1',
+        url: 'https://github.com/acme/plant/actions/runs/7',
+        repository: 'acme/plant',
+        workflow: 'acme/plant/.github/workflows/release.yml@refs/heads/main',
+        sha: 'b'.repeat(40),
+      },
     });
     expect(runFromEnv({ USER: 'carol' })).toEqual({ actor: 'carol', run: undefined, sha: undefined, repository: undefined });
   });

@@ -10,7 +10,12 @@ import type { DeployHandover } from './promote.js';
  * verifiedTestResults); each bundle that does not
  * verify is named in a warning and never counts.
  */
-export async function attestedResults(store: Store, candidate: Digest, config: AttestationsConfig, progress: Progress): Promise<AttestedResults> {
+export async function attestedResults(
+  store: Store,
+  candidate: Digest,
+  config: AttestationsConfig,
+  progress: Progress,
+): Promise<AttestedResults> {
   const { loadTrustedRoot, loadVerificationKey, verifiedTestResults } = await import('@karoo/attest');
   const keys = await Promise.all(config.keys.map((k) => loadVerificationKey(k)));
   // Keyless bundles verify against the site's Sigstore trusted root only; without one they are refused.
@@ -26,7 +31,9 @@ export async function attestedResults(store: Store, candidate: Digest, config: A
  * for promotion records and GitHub Deployments. Undefined for a configuration without nodes,
  * which describes no deployable system.
  */
-export function systemIdFromConfig(config: KarooConfig): (candidate: Digest, environment: EnvironmentConfig) => Promise<Digest | undefined> {
+export function systemIdFromConfig(
+  config: KarooConfig,
+): (candidate: Digest, environment: EnvironmentConfig) => Promise<Digest | undefined> {
   return async (candidate, environment) => {
     if (config.nodes.length === 0) return undefined;
     const { configDigest, systemConfig, systemIdOf } = await import('@karoo/deploy');

@@ -46,7 +46,11 @@ export interface ChallengeOptions {
  * Never throws for a difference (the result names each); throws when no store holds an intact
  * manifest of the candidate, since then there is no list of blobs to compare.
  */
-export async function challenge(candidate: Digest | string, stores: readonly Store[], options: ChallengeOptions = {}): Promise<ChallengeResult> {
+export async function challenge(
+  candidate: Digest | string,
+  stores: readonly Store[],
+  options: ChallengeOptions = {},
+): Promise<ChallengeResult> {
   const digest = parseDigest(candidate, 'candidate');
   if (stores.length < 2) throw new KarooError('input', `challenge needs at least two stores (got ${stores.length}); pass --store twice`);
   const progress = options.progress ?? silentProgress;
@@ -55,17 +59,36 @@ export async function challenge(candidate: Digest | string, stores: readonly Sto
   const manifests = await Promise.all(stores.map((s) => readManifestCopy(s, digest)));
   const intact = manifests.find((m) => m.bytes !== undefined);
   if (!intact?.bytes) {
-    throw new KarooError('integrity', `no store holds an intact manifest of ${digest}: ${manifests.map((m) => `${m.copy.store}: ${m.copy.reason ?? m.copy.status}`).join('; ')}`);
+    throw new KarooError(
+      'integrity',
+      `no store holds an intact manifest of ${digest}: ${manifests.map((m) => `${m.copy.store}: ${m.copy.reason ?? m.copy.status}`).join('; ')}`,
+    );
   }
   const manifest = parseManifest(intact.bytes, `manifest ${digest}`);
   const blobs: ChallengeBlob[] = [
-    { role: 'manifest', digest, size: intact.bytes.length, copies: manifests.map((m) => m.copy), same: manifests.every((m) => m.copy.status === 'ok') },
+    {
+      role: 'manifest',
+      digest,
+      size: intact.bytes.length,
+      copies: manifests.map((m) => m.copy),
+      same: manifests.every((m) => m.copy.status === 'ok'),
+    },
   ];
-  const list: Array<{ role: 'config' | 'layer'; d: Descriptor }> = [{ role: 'config', d: manifest.config }, ...manifest.layers.map((d) => ({ role: 'layer' as const, d }))];
+  const list: Array<{ role: 'config' | 'layer'; d: Descriptor }> = [
+    { role: 'config', d: manifest.config },
+    ...manifest.layers.map((d) => ({ role: 'layer' as const, d })),
+  ];
   progress.info(`challenge ${digest}: ${list.length + 1} blobs in ${stores.length} stores`);
   for (const { role, d } of list) {
     const copies = await Promise.all(stores.map((s) => limit(() => blobCopy(s, d))));
-    blobs.push({ role, title: d.annotations?.[ANNOTATIONS.title], digest: d.digest, size: d.size, copies, same: copies.every((c) => c.status === 'ok') });
+    blobs.push({
+      role,
+      title: d.annotations?.[ANNOTATIONS.title],
+      digest: d.digest,
+      size: d.size,
+      copies,
+      same: copies.every((c) => c.status === 'ok'),
+    });
   }
   const problems: string[] = [];
   for (const b of blobs) {
@@ -75,7 +98,11 @@ export async function challenge(candidate: Digest | string, stores: readonly Sto
     }
   }
   const differences = blobs.filter((b) => !b.same).length;
-  progress.info(differences === 0 ? `every blob of ${digest} is the same in ${stores.map((s) => s.ref).join(' and ')}` : `${differences} of ${blobs.length} blobs of ${digest} differ`);
+  progress.info(
+    differences === 0
+      ? `every blob of ${digest} is the same in ${stores.map((s) => s.ref).join(' and ')}`
+      : `${differences} of ${blobs.length} blobs of ${digest} differ`,
+  );
   return { candidate: digest, stores: stores.map((s) => s.ref), blobs, differences, identical: differences === 0, problems };
 }
 
@@ -85,7 +112,8 @@ async function readManifestCopy(store: Store, digest: Digest): Promise<{ copy: C
     const m = await store.getManifest(digest);
     return { copy: { store: store.ref, status: 'ok' }, bytes: m.bytes };
   } catch (e) {
-    if (isKarooError(e) && e.kind === 'input' && e.detail?.notFound) return { copy: { store: store.ref, status: 'missing', reason: 'not in the store' } };
+    if (isKarooError(e) && e.kind === 'input' && e.detail?.notFound)
+      return { copy: { store: store.ref, status: 'missing', reason: 'not in the store' } };
     if (isKarooError(e) && e.kind === 'integrity') {
       const actual = e.detail?.actual as { digest?: string; size?: number | string } | undefined;
       return { copy: { store: store.ref, status: 'damaged', actual, reason: errorMessage(e) } };
@@ -104,6 +132,11 @@ async function blobCopy(store: Store, d: Descriptor): Promise<ChallengeCopy> {
     if (!isKarooError(e) || e.kind !== 'integrity') throw e;
     if (e.detail?.missing) return { store: store.ref, status: 'missing', reason: 'not in the store' };
     const actual = e.detail?.actual as { digest?: string; size?: number } | undefined;
-    return { store: store.ref, status: 'damaged', actual: actual ?? { size: `more than ${d.size}` }, reason: actual ? `holds ${actual.digest} (${actual.size} bytes)` : `holds more than ${d.size} bytes` };
+    return {
+      store: store.ref,
+      status: 'damaged',
+      actual: actual ?? { size: `more than ${d.size}` },
+      reason: actual ? `holds ${actual.digest} (${actual.size} bytes)` : `holds more than ${d.size} bytes`,
+    };
   }
 }

@@ -25,7 +25,8 @@ let digest: string;
 let index: IndexConfig;
 const REPO = { owner: 'acme', repo: 'cam' };
 
-const wheel = (name: string, body = 'original') => buildWheel({ name, version: '1.0.0', files: { [`${name.replace(/-/g, '_')}/x.py`]: `# ${body}\n` } });
+const wheel = (name: string, body = 'original') =>
+  buildWheel({ name, version: '1.0.0', files: { [`${name.replace(/-/g, '_')}/x.py`]: `# ${body}\n` } });
 const publish = (change: (w: BuiltWheel) => { wheel: BuiltWheel; yanked?: string } | undefined = (w) => ({ wheel: w })) =>
   writeIndex(
     join(work, 'index'),
@@ -41,10 +42,17 @@ beforeAll(async () => {
   await publish();
   server = await serveIndex(join(work, 'index'));
   index = { name: 'private', url: server.urlFor('simple/'), private: true };
-  const lock = Lock.create(wheels.map((w) => ({ name: w.name, version: w.version, files: [{ name: w.filename, url: server.urlFor(`files/${w.filename}`), sha256: w.sha256, size: w.size }] })), {
-    target: { python: '3.11', platforms: ['manylinux_2_28_x86_64'] },
-    leaves: { 'cam-core': '1.0.0' },
-  });
+  const lock = Lock.create(
+    wheels.map((w) => ({
+      name: w.name,
+      version: w.version,
+      files: [{ name: w.filename, url: server.urlFor(`files/${w.filename}`), sha256: w.sha256, size: w.size }],
+    })),
+    {
+      target: { python: '3.11', platforms: ['manylinux_2_28_x86_64'] },
+      leaves: { 'cam-core': '1.0.0' },
+    },
+  );
   store = new LayoutStore(join(work, 'store'));
   digest = (await build({ lock, store, system: 'cam' })).candidate;
   standin = await GitHubStandin.start();
@@ -75,7 +83,11 @@ describe('rebuild check and its one issue', () => {
     expect(opened.action).toBe('created');
     let issues = standin.issues('acme/cam');
     expect(issues).toHaveLength(1);
-    expect(issues[0]).toMatchObject({ state: 'open', labels: [REBUILD_ISSUE_LABEL], title: 'karoo: a running candidate can no longer be rebuilt' });
+    expect(issues[0]).toMatchObject({
+      state: 'open',
+      labels: [REBUILD_ISSUE_LABEL],
+      title: 'karoo: a running candidate can no longer be rebuilt',
+    });
     expect(issues[0]!.body.startsWith(`${REBUILD_ISSUE_MARKER}\n`)).toBe(true);
     expect(issues[0]!.body).toContain(`### qualification, production: \`${digest}\` — not rebuildable`);
     expect(issues[0]!.body).toMatch(new RegExp(`\\| \`${core.filename}\` \\| changed \\| replaced: `));
@@ -96,7 +108,9 @@ describe('rebuild check and its one issue', () => {
     const fixed = await rebuildCheck(running(), { store, indexes: [index] });
     expect(fixed.ok).toBe(true);
     expect(await publishRebuildIssue(gh(), REPO, fixed)).toMatchObject({ action: 'closed', number: opened.number });
-    expect(standin.issues('acme/cam')).toEqual([expect.objectContaining({ state: 'closed', body: expect.stringContaining('Every running candidate can still be rebuilt') })]);
+    expect(standin.issues('acme/cam')).toEqual([
+      expect.objectContaining({ state: 'closed', body: expect.stringContaining('Every running candidate can still be rebuilt') }),
+    ]);
 
     // All well and no open issue: nothing is created.
     expect(await publishRebuildIssue(gh(), REPO, fixed)).toMatchObject({ action: 'none' });

@@ -27,7 +27,10 @@ export interface RebuildCheck {
  * Rebuild-checks the candidates the given environments run, each distinct candidate once
  * (`rebuild` for each; one that cannot be read is reported, not thrown).
  */
-export async function rebuildCheck(running: readonly RunningCandidate[], options: Omit<RebuildOptions, 'candidate'>): Promise<RebuildCheck> {
+export async function rebuildCheck(
+  running: readonly RunningCandidate[],
+  options: Omit<RebuildOptions, 'candidate'>,
+): Promise<RebuildCheck> {
   const byCandidate = new Map<string, string[]>();
   for (const r of running) byCandidate.set(r.candidate, [...(byCandidate.get(r.candidate) ?? []), r.environment]);
   const checked: CheckedCandidate[] = [];
@@ -52,7 +55,12 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 /** The issue body / job summary: one section per candidate, a table of every file that changed. */
 export function renderCheckMarkdown(check: RebuildCheck, options: { runUrl?: string | undefined } = {}): string {
   const lines = [REBUILD_ISSUE_MARKER, ''];
-  lines.push(check.ok ? '**Every running candidate can still be rebuilt from its lock.**' : '**A running candidate can no longer be rebuilt from its lock.**', '');
+  lines.push(
+    check.ok
+      ? '**Every running candidate can still be rebuilt from its lock.**'
+      : '**A running candidate can no longer be rebuilt from its lock.**',
+    '',
+  );
   for (const c of check.checked) {
     const envs = c.environments.join(', ');
     if (c.error) {
@@ -65,7 +73,8 @@ export function renderCheckMarkdown(check: RebuildCheck, options: { runUrl?: str
     const bad = r.files.filter((f) => f.status !== 'same' || f.yanked);
     if (bad.length) {
       lines.push('| file | status | what changed |', '| --- | --- | --- |');
-      for (const f of bad) lines.push(`| \`${cell(f.name)}\` | ${f.status}${f.yanked ? ', yanked' : ''} | ${cell(f.reason ?? `yanked on ${f.index}`)} |`);
+      for (const f of bad)
+        lines.push(`| \`${cell(f.name)}\` | ${f.status}${f.yanked ? ', yanked' : ''} | ${cell(f.reason ?? `yanked on ${f.index}`)} |`);
       lines.push('');
     }
     for (const p of r.problems.filter((p) => !r.files.some((f) => p.startsWith(`${f.name}: `)))) lines.push(`- ${cell(p)}`);
@@ -97,7 +106,12 @@ export async function publishRebuildIssue(
   const body = renderCheckMarkdown(check, { runUrl: options.runUrl });
   const open = await gh.paginate(gh.rest.issues.listForRepo, { ...repo, state: 'open', labels: REBUILD_ISSUE_LABEL, per_page: 100 });
   const mine = open
-    .filter((i) => !i.pull_request && typeof i.body === 'string' && (i.body === REBUILD_ISSUE_MARKER || i.body.startsWith(`${REBUILD_ISSUE_MARKER}\n`)))
+    .filter(
+      (i) =>
+        !i.pull_request &&
+        typeof i.body === 'string' &&
+        (i.body === REBUILD_ISSUE_MARKER || i.body.startsWith(`${REBUILD_ISSUE_MARKER}\n`)),
+    )
     .sort((a, b) => a.number - b.number)[0];
   if (check.ok) {
     if (!mine) return { number: 0, url: '', action: 'none' };

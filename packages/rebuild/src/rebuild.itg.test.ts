@@ -24,7 +24,12 @@ const SPECS = [
   { name: 'tornado-lite', version: '6.0' },
 ];
 const wheel = (name: string, version: string, body = 'original') =>
-  buildWheel({ name, version, requiresPython: '>=3.9', files: { [`${name.replace(/-/g, '_')}/__init__.py`]: `# ${name} ${version}: ${body}\n${'x = 1\n'.repeat(200)}` } });
+  buildWheel({
+    name,
+    version,
+    requiresPython: '>=3.9',
+    files: { [`${name.replace(/-/g, '_')}/__init__.py`]: `# ${name} ${version}: ${body}\n${'x = 1\n'.repeat(200)}` },
+  });
 
 let work: string;
 let wheels: BuiltWheel[];
@@ -101,7 +106,12 @@ describe('rebuild', () => {
     await publish(indexDir, (w) => ({ wheel: w.name === 'katcp' ? other : w }));
     for (const opts of [{ indexes: [index] }, { lock }]) {
       const r = await rebuild({ store, candidate: digest, ...opts });
-      expect(r).toMatchObject({ rebuildable: false, rebuilt: undefined, kind: 'integrity', counts: { same: 2, changed: 1, missing: 0, yanked: 0 } });
+      expect(r).toMatchObject({
+        rebuildable: false,
+        rebuilt: undefined,
+        kind: 'integrity',
+        counts: { same: 2, changed: 1, missing: 0, yanked: 0 },
+      });
       const f = r.files.find((x) => x.name === katcp().filename)!;
       expect(f).toMatchObject({ status: 'changed', actual: { sha256: other.sha256, size: other.size } });
       expect(r.problems).toEqual([expect.stringContaining(`${katcp().filename}: replaced: `)]);
@@ -113,35 +123,55 @@ describe('rebuild', () => {
     await publish(indexDir, (w) => (w.name === 'tornado-lite' ? undefined : { wheel: w }));
     const byName = await rebuild({ store, candidate: digest, indexes: [index] });
     expect(byName).toMatchObject({ rebuildable: false, kind: 'unavailable', counts: { missing: 1, same: 2 } });
-    expect(byName.files.find((f) => f.name === tornado().filename)).toMatchObject({ status: 'missing', reason: expect.stringContaining('no index lists it') });
+    expect(byName.files.find((f) => f.name === tornado().filename)).toMatchObject({
+      status: 'missing',
+      reason: expect.stringContaining('no index lists it'),
+    });
     const byUrl = await rebuild({ store, candidate: digest, lock });
-    expect(byUrl.files.find((f) => f.name === tornado().filename)).toMatchObject({ status: 'missing', reason: `deleted: ${server.urlFor(`files/${tornado().filename}`)} answered 404` });
+    expect(byUrl.files.find((f) => f.name === tornado().filename)).toMatchObject({
+      status: 'missing',
+      reason: `deleted: ${server.urlFor(`files/${tornado().filename}`)} answered 404`,
+    });
     expect(byUrl.kind).toBe('unavailable');
     // A file:// index (a static tree in a clone): the file is gone from the disk.
-    const fileLock = Lock.create(lock.packages.map((p) => ({ ...p, index: undefined, files: p.files.map((f) => ({ ...f, url: pathToFileURL(join(indexDir, 'files', f.name)).href })) })), lock.meta);
+    const fileLock = Lock.create(
+      lock.packages.map((p) => ({
+        ...p,
+        index: undefined,
+        files: p.files.map((f) => ({ ...f, url: pathToFileURL(join(indexDir, 'files', f.name)).href })),
+      })),
+      lock.meta,
+    );
     const byPath = await rebuild({ store, candidate: digest, lock: fileLock });
     expect(byPath.files.map((f) => f.status)).toEqual(byPath.files.map((f) => (f.name === tornado().filename ? 'missing' : 'same')));
-    expect(byPath.files.find((f) => f.name === tornado().filename)!.reason).toBe(`deleted: ${pathToFileURL(join(indexDir, 'files', tornado().filename)).href} does not exist`);
+    expect(byPath.files.find((f) => f.name === tornado().filename)!.reason).toBe(
+      `deleted: ${pathToFileURL(join(indexDir, 'files', tornado().filename)).href} does not exist`,
+    );
   });
 
-  test.each([['json'], ['html']] as const)('a file yanked on the index (%s page) is named even though it still downloads: conflict', async (format) => {
-    await publish(indexDir, (w) => ({ wheel: w, yanked: w.name === 'katcp' ? 'broken protocol' : undefined }));
-    const only = await serveIndex(indexDir, { formats: [format] });
-    try {
-      const ix = { ...index, url: only.urlFor('simple/') };
-      const r = await rebuild({ store, candidate: digest, indexes: [ix] });
-      // Every file is the same and the digest is rebuilt, but the index withdrew one.
-      expect(r).toMatchObject({ rebuildable: true, rebuilt: digest, kind: 'conflict', counts: { same: 3, yanked: 1 } });
-      expect(r.files.find((f) => f.name === katcp().filename)).toMatchObject({ status: 'same', yanked: true, index: 'private' });
-      expect(r.problems).toEqual([`${katcp().filename}: yanked on private (still downloadable, same bytes)`]);
-    } finally {
-      await only.close();
-    }
-  });
+  test.each([['json'], ['html']] as const)(
+    'a file yanked on the index (%s page) is named even though it still downloads: conflict',
+    async (format) => {
+      await publish(indexDir, (w) => ({ wheel: w, yanked: w.name === 'katcp' ? 'broken protocol' : undefined }));
+      const only = await serveIndex(indexDir, { formats: [format] });
+      try {
+        const ix = { ...index, url: only.urlFor('simple/') };
+        const r = await rebuild({ store, candidate: digest, indexes: [ix] });
+        // Every file is the same and the digest is rebuilt, but the index withdrew one.
+        expect(r).toMatchObject({ rebuildable: true, rebuilt: digest, kind: 'conflict', counts: { same: 3, yanked: 1 } });
+        expect(r.files.find((f) => f.name === katcp().filename)).toMatchObject({ status: 'same', yanked: true, index: 'private' });
+        expect(r.problems).toEqual([`${katcp().filename}: yanked on private (still downloadable, same bytes)`]);
+      } finally {
+        await only.close();
+      }
+    },
+  );
 
   test('replaced, deleted and yanked at once: each file named, the worst decides (integrity)', async () => {
     const other = wheel('katcp', '0.9.3', 'tampered');
-    await publish(indexDir, (w) => (w.name === 'tornado-lite' ? undefined : w.name === 'katcp' ? { wheel: other } : { wheel: w, yanked: '' }));
+    await publish(indexDir, (w) =>
+      w.name === 'tornado-lite' ? undefined : w.name === 'katcp' ? { wheel: other } : { wheel: w, yanked: '' },
+    );
     const r = await rebuild({ store, candidate: digest, indexes: [index] });
     expect(r.kind).toBe('integrity');
     expect(Object.fromEntries(r.files.map((f) => [f.package, [f.status, f.yanked]]))).toEqual({
@@ -159,8 +189,20 @@ describe('rebuild', () => {
     await publish(mirrorDir);
     const mirror = await serveIndex(mirrorDir, { auth: { username: 'mirror-user', password: 'mirror-secret' } });
     try {
-      const env = { ...process.env, MIRROR_USER: 'mirror-user', MIRROR_PASSWORD: 'mirror-secret', PRIVATE_USER: 'mirror-user', PRIVATE_PASSWORD: 'mirror-secret' };
-      const ix = { name: 'mirror', url: mirror.urlFor('simple/'), private: false, usernameEnv: 'MIRROR_USER', passwordEnv: 'MIRROR_PASSWORD' };
+      const env = {
+        ...process.env,
+        MIRROR_USER: 'mirror-user',
+        MIRROR_PASSWORD: 'mirror-secret',
+        PRIVATE_USER: 'mirror-user',
+        PRIVATE_PASSWORD: 'mirror-secret',
+      };
+      const ix = {
+        name: 'mirror',
+        url: mirror.urlFor('simple/'),
+        private: false,
+        usernameEnv: 'MIRROR_USER',
+        passwordEnv: 'MIRROR_PASSWORD',
+      };
       const r = await rebuild({ store, candidate: digest, mirror: ix, lock, env });
       expect(r).toMatchObject({ rebuildable: true, rebuilt: digest, source: 'mirror' });
       expect(r.files.every((f) => f.url?.startsWith(mirror.url))).toBe(true);
@@ -172,9 +214,17 @@ describe('rebuild', () => {
         lock.packages.map((p) => ({ ...p, files: p.files.map((f) => ({ ...f, url: mirror.urlFor(`files/${f.name}`) })) })),
         lock.meta,
       );
-      const noCreds = await rebuild({ store, candidate: digest, lock: onMirror, indexes: [{ ...index, usernameEnv: 'PRIVATE_USER', passwordEnv: 'PRIVATE_PASSWORD' }], env });
+      const noCreds = await rebuild({
+        store,
+        candidate: digest,
+        lock: onMirror,
+        indexes: [{ ...index, usernameEnv: 'PRIVATE_USER', passwordEnv: 'PRIVATE_PASSWORD' }],
+        env,
+      });
       expect(noCreds).toMatchObject({ rebuildable: false, source: 'lock', kind: 'unavailable' });
-      expect(noCreds.files.map((f) => f.reason)).toEqual(noCreds.files.map((f) => expect.stringContaining(`${mirror.urlFor(`files/${f.name}`)} answered 401`)));
+      expect(noCreds.files.map((f) => f.reason)).toEqual(
+        noCreds.files.map((f) => expect.stringContaining(`${mirror.urlFor(`files/${f.name}`)} answered 401`)),
+      );
     } finally {
       await mirror.close();
       await publish(indexDir);
@@ -184,12 +234,18 @@ describe('rebuild', () => {
   test('the same files giving another digest (a candidate whose lock file another writer rendered) is named: integrity', async () => {
     await publish(indexDir);
     const other = new LayoutStore(join(work, 'other-writer'));
-    const renderers = { pylock: (l: Lock) => `# written by another tool\n${defaultLockRenderers.pylock(l)}`, requirements: defaultLockRenderers.requirements };
+    const renderers = {
+      pylock: (l: Lock) => `# written by another tool\n${defaultLockRenderers.pylock(l)}`,
+      requirements: defaultLockRenderers.requirements,
+    };
     const foreign = (await build({ lock, store: other, system: 'cam', renderers })).candidate;
     expect(foreign).not.toBe(digest);
     const r = await rebuild({ store: other, candidate: foreign, indexes: [index] });
     expect(r).toMatchObject({ rebuildable: false, rebuilt: digest, kind: 'integrity', counts: { same: 3 } });
-    expect(r.problems).toEqual([`the rebuild gives ${digest}, not ${foreign}, from the same files`, expect.stringMatching(/^layer pylock\.toml: stored sha256:[0-9a-f]{64} has no equal in the rebuild$/)]);
+    expect(r.problems).toEqual([
+      `the rebuild gives ${digest}, not ${foreign}, from the same files`,
+      expect.stringMatching(/^layer pylock\.toml: stored sha256:[0-9a-f]{64} has no equal in the rebuild$/),
+    ]);
   });
 
   test('from the real registry as the candidate store', async () => {
@@ -206,11 +262,20 @@ describe('rebuild', () => {
     }
   }, 60_000);
 
-  test('bad input: a digest not in the store, nowhere to look, a lock that is not the candidate\'s', async () => {
-    await expect(rebuild({ store, candidate: `sha256:${'c'.repeat(64)}`, indexes: [index] })).rejects.toMatchObject({ kind: 'input', message: expect.stringContaining('is not in oci-layout:') });
-    await expect(rebuild({ store, candidate: digest })).rejects.toMatchObject({ kind: 'input', message: expect.stringMatching(/names no file URLs.*--mirror/) });
+  test("bad input: a digest not in the store, nowhere to look, a lock that is not the candidate's", async () => {
+    await expect(rebuild({ store, candidate: `sha256:${'c'.repeat(64)}`, indexes: [index] })).rejects.toMatchObject({
+      kind: 'input',
+      message: expect.stringContaining('is not in oci-layout:'),
+    });
+    await expect(rebuild({ store, candidate: digest })).rejects.toMatchObject({
+      kind: 'input',
+      message: expect.stringMatching(/names no file URLs.*--mirror/),
+    });
     const other = Lock.create(lock.packages.slice(1), lock.meta);
-    await expect(rebuild({ store, candidate: digest, lock: other })).rejects.toMatchObject({ kind: 'input', message: expect.stringContaining(`was built from ${lock.digest}`) });
+    await expect(rebuild({ store, candidate: digest, lock: other })).rejects.toMatchObject({
+      kind: 'input',
+      message: expect.stringContaining(`was built from ${lock.digest}`),
+    });
   });
 });
 
@@ -235,7 +300,10 @@ describe('challenge', () => {
     const copy = await airgapped('airgap-bad');
     const k = katcp();
     const t = tornado();
-    await writeFile(copy.blobPath(`sha256:${k.sha256}` as Digest), Buffer.concat([Buffer.from(k.data.subarray(0, 100)), Buffer.from('X'), Buffer.from(k.data.subarray(101))]));
+    await writeFile(
+      copy.blobPath(`sha256:${k.sha256}` as Digest),
+      Buffer.concat([Buffer.from(k.data.subarray(0, 100)), Buffer.from('X'), Buffer.from(k.data.subarray(101))]),
+    );
     await rm(copy.blobPath(`sha256:${t.sha256}` as Digest));
     const r = await challenge(digest, [store, copy]);
     expect(r).toMatchObject({ identical: false, differences: 2 });

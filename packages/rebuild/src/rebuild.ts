@@ -2,8 +2,26 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, downloadLockedFile, indexAuthHeaders } from '@karoo/build';
-import { ANNOTATIONS, type CandidateConfig, type Descriptor, type ImageManifest, candidateFor, isCandidateManifest, KAROO, parseManifest } from '@karoo/candidate';
-import { type Digest, type ErrorKind, errorMessage, isKarooError, KarooError, type Progress, parseDigest, silentProgress } from '@karoo/common';
+import {
+  ANNOTATIONS,
+  type CandidateConfig,
+  type Descriptor,
+  type ImageManifest,
+  candidateFor,
+  isCandidateManifest,
+  KAROO,
+  parseManifest,
+} from '@karoo/candidate';
+import {
+  type Digest,
+  type ErrorKind,
+  errorMessage,
+  isKarooError,
+  KarooError,
+  type Progress,
+  parseDigest,
+  silentProgress,
+} from '@karoo/common';
 import type { IndexConfig } from '@karoo/config';
 import { type Lock, type LockedFile, type LockedPackage, readLockText } from '@karoo/lock';
 import { LayoutStore, readVerifiedBlob, type Store } from '@karoo/oci';
@@ -31,7 +49,8 @@ export interface RebuildFile {
   /** True when that page marks it yanked (PEP 691 `yanked`, PEP 592 `data-yanked`); undefined when no page lists it. */
   readonly yanked?: boolean | undefined;
   /** What the index serves now, when it differs from the lock. */
-  readonly actual?: { readonly sha256?: string | undefined; readonly size?: number | undefined; readonly text?: string | undefined } | undefined;
+  readonly actual?:
+    { readonly sha256?: string | undefined; readonly size?: number | undefined; readonly text?: string | undefined } | undefined;
   /** One line: what changed, for a file that is not simply the same. */
   readonly reason?: string | undefined;
 }
@@ -46,7 +65,13 @@ export interface RebuildResult {
   /** Where the files were looked for. */
   readonly source: 'mirror' | 'lock' | 'indexes';
   readonly files: readonly RebuildFile[];
-  readonly counts: { readonly same: number; readonly changed: number; readonly missing: number; readonly unavailable: number; readonly yanked: number };
+  readonly counts: {
+    readonly same: number;
+    readonly changed: number;
+    readonly missing: number;
+    readonly unavailable: number;
+    readonly yanked: number;
+  };
   /** One line per problem, each naming its file (or blob). Empty when rebuildable and nothing is yanked. */
   readonly problems: readonly string[];
   /**
@@ -97,7 +122,10 @@ export async function readStoredCandidate(store: Store, candidate: Digest | stri
   const m = await store.getManifest(digest);
   const manifest = parseManifest(m.bytes, `candidate ${digest}`);
   if (!isCandidateManifest(manifest)) {
-    throw new KarooError('input', `${digest} in ${store.ref} is not a karoo candidate (artifactType ${manifest.artifactType ?? 'none'}); pass a candidate digest (karoo status, karoo build)`);
+    throw new KarooError(
+      'input',
+      `${digest} in ${store.ref} is not a karoo candidate (artifactType ${manifest.artifactType ?? 'none'}); pass a candidate digest (karoo status, karoo build)`,
+    );
   }
   const configBytes = await readVerifiedBlob(store, manifest.config, `config of ${digest}`, CANDIDATE_META_MAX);
   let config: CandidateConfig;
@@ -106,14 +134,22 @@ export async function readStoredCandidate(store: Store, candidate: Digest | stri
   } catch {
     throw new KarooError('integrity', `config of ${digest} in ${store.ref} is not JSON`);
   }
-  const layer = manifest.layers.find((l) => l.mediaType === KAROO.pylock) ?? manifest.layers.find((l) => l.mediaType === KAROO.requirements);
-  if (!layer) throw new KarooError('integrity', `candidate ${digest} in ${store.ref} embeds no lock (neither a pylock.toml nor a requirements.txt layer)`);
+  const layer =
+    manifest.layers.find((l) => l.mediaType === KAROO.pylock) ?? manifest.layers.find((l) => l.mediaType === KAROO.requirements);
+  if (!layer)
+    throw new KarooError(
+      'integrity',
+      `candidate ${digest} in ${store.ref} embeds no lock (neither a pylock.toml nor a requirements.txt layer)`,
+    );
   const name = layer.mediaType === KAROO.pylock ? 'pylock.toml' : 'requirements.txt';
   const text = (await readVerifiedBlob(store, layer, `${name} of ${digest}`, CANDIDATE_META_MAX)).toString('utf8');
   // The reader chooses the format by file name; the digest goes into errors below.
   const { lock } = readLockText(text, name);
   if (lock.digest !== config.lockDigest) {
-    throw new KarooError('integrity', `the ${name} embedded in ${digest} has lock digest ${lock.digest}, but its config names ${config.lockDigest}; the candidate is damaged or crafted`);
+    throw new KarooError(
+      'integrity',
+      `the ${name} embedded in ${digest} has lock digest ${lock.digest}, but its config names ${config.lockDigest}; the candidate is damaged or crafted`,
+    );
   }
   return { digest, manifest, config, lock };
 }
@@ -137,7 +173,10 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildResult> {
   const stored = options.stored?.digest === wanted ? options.stored : await readStoredCandidate(options.store, wanted);
   const { digest, config } = stored;
   if (options.lock && options.lock.digest !== stored.lock.digest) {
-    throw new KarooError('input', `the lock given has digest ${options.lock.digest}, but candidate ${digest} was built from ${stored.lock.digest}; pass the lock it was built from (or none)`);
+    throw new KarooError(
+      'input',
+      `the lock given has digest ${options.lock.digest}, but candidate ${digest} was built from ${stored.lock.digest}; pass the lock it was built from (or none)`,
+    );
   }
   const lockUrls = new Map<string, { url?: string | undefined; index?: string | undefined }>();
   if (options.lock && !options.mirror) {
@@ -145,7 +184,10 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildResult> {
   }
   const indexes = options.indexes ?? [];
   if (!options.mirror && indexes.length === 0 && ![...lockUrls.values()].some((u) => u.url)) {
-    throw new KarooError('input', `candidate ${digest} names no file URLs (a candidate's own lock never does); pass --mirror INDEX_URL, --config karoo.yml (its indexes), or --lock with the lock it was built from`);
+    throw new KarooError(
+      'input',
+      `candidate ${digest} names no file URLs (a candidate's own lock never does); pass --mirror INDEX_URL, --config karoo.yml (its indexes), or --lock with the lock it was built from`,
+    );
   }
   const source = options.mirror ? 'mirror' : lockUrls.size > 0 ? 'lock' : 'indexes';
   // Downloads carry credentials by origin: the configured indexes' and the mirror's, each only to its own origin.
@@ -158,10 +200,22 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildResult> {
     await mkdir(downloads);
     const entries = uniqueFiles(stored.lock);
     const checked = new Map<string, string>();
-    progress.info(`rebuild ${digest}: ${entries.length} files, looked up ${options.mirror ? `on ${stripCredentials(options.mirror.url)}` : source === 'lock' ? "at the lock's URLs" : `on ${indexes.map((i) => i.name).join(', ')}`}`);
+    progress.info(
+      `rebuild ${digest}: ${entries.length} files, looked up ${options.mirror ? `on ${stripCredentials(options.mirror.url)}` : source === 'lock' ? "at the lock's URLs" : `on ${indexes.map((i) => i.name).join(', ')}`}`,
+    );
     const files = await Promise.all(
       entries.map(({ pkg, file }) =>
-        limit(() => checkFile(pkg, file, { mirror: options.mirror, indexes, lockUrl: lockUrls.get(file.sha256), client, headersFor, dir: downloads, checked })),
+        limit(() =>
+          checkFile(pkg, file, {
+            mirror: options.mirror,
+            indexes,
+            lockUrl: lockUrls.get(file.sha256),
+            client,
+            headersFor,
+            dir: downloads,
+            checked,
+          }),
+        ),
       ),
     );
     const problems: string[] = [];
@@ -170,7 +224,13 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildResult> {
       if (f.yanked) problems.push(`${f.name}: yanked on ${f.index}${f.status === 'same' ? ' (still downloadable, same bytes)' : ''}`);
     }
     const count = (s: RebuildFileStatus) => files.filter((f) => f.status === s).length;
-    const counts = { same: count('same'), changed: count('changed'), missing: count('missing'), unavailable: count('unavailable'), yanked: files.filter((f) => f.yanked).length };
+    const counts = {
+      same: count('same'),
+      changed: count('changed'),
+      missing: count('missing'),
+      unavailable: count('unavailable'),
+      yanked: files.filter((f) => f.yanked).length,
+    };
 
     let rebuilt: Digest | undefined;
     let digestDiffers = false;
@@ -178,7 +238,15 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildResult> {
       const scratchStore = new LayoutStore(join(scratch, 'store'));
       const input = { system: config.system, target: config.target, leaves: config.leaves.map((l) => l.name) };
       // Every file was just downloaded and checked: the build uses them as they are (no third hash).
-      const r = await build({ lock: stored.lock, store: scratchStore, ...input, verifiedFiles: checked, headersFor, concurrency: options.concurrency, progress });
+      const r = await build({
+        lock: stored.lock,
+        store: scratchStore,
+        ...input,
+        verifiedFiles: checked,
+        headersFor,
+        concurrency: options.concurrency,
+        progress,
+      });
       rebuilt = r.candidate;
       if (rebuilt !== digest) {
         digestDiffers = true;
@@ -186,7 +254,13 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildResult> {
       }
     }
     const kind: ErrorKind | undefined =
-      counts.changed > 0 || digestDiffers ? 'integrity' : counts.missing + counts.unavailable > 0 ? 'unavailable' : counts.yanked > 0 ? 'conflict' : undefined;
+      counts.changed > 0 || digestDiffers
+        ? 'integrity'
+        : counts.missing + counts.unavailable > 0
+          ? 'unavailable'
+          : counts.yanked > 0
+            ? 'conflict'
+            : undefined;
     const rebuildable = rebuilt === digest;
     progress.info(
       rebuildable
@@ -225,7 +299,13 @@ async function checkFile(pkg: LockedPackage, file: LockedFile, ctx: CheckContext
   const lockIndex = ctx.lockUrl?.index;
   if (!ctx.mirror && lockIndex && !candidates.some((i) => sameIndex(i.url, lockIndex))) {
     const known = ctx.indexes.find((i) => new URL(i.url).origin === safeOrigin(lockIndex));
-    candidates.unshift({ name: stripCredentials(lockIndex), url: lockIndex, private: false, usernameEnv: known?.usernameEnv, passwordEnv: known?.passwordEnv });
+    candidates.unshift({
+      name: stripCredentials(lockIndex),
+      url: lockIndex,
+      private: false,
+      usernameEnv: known?.usernameEnv,
+      passwordEnv: known?.passwordEnv,
+    });
   }
   let listed: { index: IndexConfig; entry: IndexFile } | undefined;
   const pageErrors: string[] = [];
@@ -259,7 +339,10 @@ async function checkFile(pkg: LockedPackage, file: LockedFile, ctx: CheckContext
       const got = String(e.detail?.actual ?? '');
       const m = /^(sha256:[0-9a-f]{64}) \((\d+) bytes\)$/.exec(got);
       // A file that grew stops the download at the locked size: then the index page says what it is now.
-      const fromPage = !m && listed?.entry.sha256 && listed.entry.sha256 !== file.sha256 ? { sha256: listed.entry.sha256, size: listed.entry.size, text: `${got}; index "${index}" lists sha256:${listed.entry.sha256}` } : undefined;
+      const fromPage =
+        !m && listed?.entry.sha256 && listed.entry.sha256 !== file.sha256
+          ? { sha256: listed.entry.sha256, size: listed.entry.size, text: `${got}; index "${index}" lists sha256:${listed.entry.sha256}` }
+          : undefined;
       const actual = m ? { sha256: m[1]!.slice('sha256:'.length), size: Number(m[2]) } : (fromPage ?? { text: got });
       const sizeChanged = file.size !== undefined && (actual.size !== undefined ? actual.size !== file.size : got.startsWith('more than'));
       return {
@@ -273,13 +356,22 @@ async function checkFile(pkg: LockedPackage, file: LockedFile, ctx: CheckContext
     const code = ((e as { cause?: { code?: unknown } }).cause?.code ?? (e as { code?: unknown }).code) as string | undefined;
     if (code === 'ENOENT') return { ...common, status: 'missing', reason: `deleted: ${shown} does not exist` };
     if (status === 404 || status === 410) {
-      return { ...common, status: 'missing', reason: `deleted: ${shown} answered ${status}${listed ? ` (still listed on "${index}")` : ''}` };
+      return {
+        ...common,
+        status: 'missing',
+        reason: `deleted: ${shown} answered ${status}${listed ? ` (still listed on "${index}")` : ''}`,
+      };
     }
     return { ...common, status: 'unavailable', reason: `could not download: ${errorMessage(e)}` };
   }
   // The bytes match the lock; an index that declares another hash for the name would be a second story.
   if (listed?.entry.sha256 && listed.entry.sha256 !== file.sha256) {
-    return { ...common, status: 'changed', actual: { sha256: listed.entry.sha256, size: listed.entry.size }, reason: `index "${index}" lists it with sha256:${listed.entry.sha256}, the lock has sha256:${file.sha256}` };
+    return {
+      ...common,
+      status: 'changed',
+      actual: { sha256: listed.entry.sha256, size: listed.entry.size },
+      reason: `index "${index}" lists it with sha256:${listed.entry.sha256}, the lock has sha256:${file.sha256}`,
+    };
   }
   ctx.checked.set(file.sha256, path);
   return { ...common, status: 'same' };

@@ -32,7 +32,11 @@ describe('bisect report', () => {
 
   it('renders the headline, the moves and every step for a job summary or comment', () => {
     const md = renderBisectMarkdown(input, { marker: '<!-- karoo-bisect -->' });
-    expect(md.startsWith('<!-- karoo-bisect -->\n\n### 🔎 Which leaf broke it? cam (integration)\n\n**acceptance fails since `cam-store` 2.0.0 → 2.1.0 (3 acceptance runs, 2 reused)**')).toBe(true);
+    expect(
+      md.startsWith(
+        '<!-- karoo-bisect -->\n\n### 🔎 Which leaf broke it? cam (integration)\n\n**acceptance fails since `cam-store` 2.0.0 → 2.1.0 (3 acceptance runs, 2 reused)**',
+      ),
+    ).toBe(true);
     expect(md).toContain('2 leaves moved: `cam-store` 2.0.0 → 2.1.0, `cam-proxy` 2.2.0.dev3 → 2.2.0.');
     expect(md).toContain('| 1 | none (good) | `aaaaaaaaaaaa` | ✅ passed (reused) |');
     expect(md).toContain('| 2 | all 2 (bad) | `bbbbbbbbbbbb` | ❌ failed (reused) |');
@@ -42,7 +46,10 @@ describe('bisect report', () => {
   it('keeps a resolver message from breaking the table', () => {
     const md = renderBisectMarkdown({
       ...input,
-      steps: [...input.steps, { moved: ['cam-proxy'], result: 'unresolvable', reused: false, reason: 'conflicting requirements | a <b>\nnext line' }],
+      steps: [
+        ...input.steps,
+        { moved: ['cam-proxy'], result: 'unresolvable', reused: false, reason: 'conflicting requirements | a <b>\nnext line' },
+      ],
       inseparable: [[store, proxy]],
       unresolvable: 1,
     });

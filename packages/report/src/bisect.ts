@@ -57,10 +57,12 @@ export function renderBisectMarkdown(r: BisectReportInput, options: { readonly m
       ? 'none (good)'
       : names.length === total
         ? `all ${total} (bad)`
-        : names.map((n) => {
-            const m = r.moved.find((x) => x.name === n);
-            return m ? `${codeCell(m.name)} ${cell(m.to)}` : codeCell(n);
-          }).join(', ');
+        : names
+            .map((n) => {
+              const m = r.moved.find((x) => x.name === n);
+              return m ? `${codeCell(m.name)} ${cell(m.to)}` : codeCell(n);
+            })
+            .join(', ');
   const rows = r.steps.map((s, i) => [
     String(i + 1),
     movesOf(s.moved),
@@ -72,7 +74,9 @@ export function renderBisectMarkdown(r: BisectReportInput, options: { readonly m
     `### 🔎 Which leaf broke it? ${cell(r.system)} (${cell(r.environment)})`,
     `**${bisectHeadline(r)}**`,
     `${total} leaves moved: ${r.moved.map((m) => `${code(m.name)} ${cell(m.from)} → ${cell(m.to)}`).join(', ')}.`,
-    ...r.inseparable.map((g) => `⚠️ ${g.map((m) => code(m.name)).join(', ')} could not be tried apart: no intermediate lock that separates them resolves.`),
+    ...r.inseparable.map(
+      (g) => `⚠️ ${g.map((m) => code(m.name)).join(', ')} could not be tried apart: no intermediate lock that separates them resolves.`,
+    ),
     details(`${r.steps.length} steps`, table(['#', 'leaves at the bad version', 'candidate', 'acceptance'], rows, ['right'])),
   ];
   return `${parts.join('\n\n')}\n`;
@@ -108,7 +112,9 @@ export async function publishBisectIssue(
   } catch (e) {
     throw explainGitHubError(e, 'list the bisect issues', target);
   }
-  const mine = open.filter((i) => !i.pull_request && typeof i.body === 'string' && i.body.startsWith(`${BISECT_MARKER}\n`)).sort((a, b) => a.number - b.number)[0];
+  const mine = open
+    .filter((i) => !i.pull_request && typeof i.body === 'string' && i.body.startsWith(`${BISECT_MARKER}\n`))
+    .sort((a, b) => a.number - b.number)[0];
   try {
     if (mine) {
       if (mine.body === body && mine.title === title) return { number: mine.number, url: mine.html_url, action: 'unchanged' };

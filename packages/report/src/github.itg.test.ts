@@ -1,6 +1,13 @@
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { hexOf, sha256Of } from '@karoo/common';
-import { faults, loadGitHubDescription, READ_ONLY, startGitHubStandin, type GitHubDescription, type GitHubStandin } from '@karoo/github-standin';
+import {
+  faults,
+  loadGitHubDescription,
+  READ_ONLY,
+  startGitHubStandin,
+  type GitHubDescription,
+  type GitHubStandin,
+} from '@karoo/github-standin';
 import { Lock, type LockedPackage } from '@karoo/lock';
 import {
   buildReport,
@@ -151,7 +158,9 @@ describe('sticky report comment', () => {
     const r = await upsertStickyComment(gh, target, MARKER, body('x'));
     expect(r.action).toBe('created');
     expect(waits).toEqual([3000, 2000]);
-    expect(warnings.join('\n')).toMatch(/rate-limited POST \/repos\/\{owner\}\/\{repo\}\/issues\/\{issue_number\}\/comments; retrying in 2 s/);
+    expect(warnings.join('\n')).toMatch(
+      /rate-limited POST \/repos\/\{owner\}\/\{repo\}\/issues\/\{issue_number\}\/comments; retrying in 2 s/,
+    );
     expect(s.calls('issues/create-comment').map((c) => c.status)).toEqual([403, 201]);
     expect(s.comments('acme/cam', 7)).toHaveLength(1);
   });
@@ -159,7 +168,9 @@ describe('sticky report comment', () => {
   it('gives up after the retries with an error that says GitHub rate-limited it', async () => {
     const s = await start();
     s.inject(faults.secondaryRateLimit('issues/list-comments', { retryAfter: 1, times: 4 }));
-    await expect(upsertStickyComment(client(s, { maxRetries: 3 }), target, MARKER, body('x'))).rejects.toThrow(/GitHub answered 403 \(You have exceeded a secondary rate limit/);
+    await expect(upsertStickyComment(client(s, { maxRetries: 3 }), target, MARKER, body('x'))).rejects.toThrow(
+      /GitHub answered 403 \(You have exceeded a secondary rate limit/,
+    );
     expect(waits).toEqual([1000, 1000, 1000]);
   });
 
@@ -189,9 +200,13 @@ describe('sticky report comment', () => {
     const s = await start();
     const err = await upsertStickyComment(client(s), { ...target, number: 404 }, MARKER, body('x')).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'GitHubAccessError', status: 404 });
-    expect((err as Error).message).toMatch(/^GitHub answered 404 \(Not Found\) when trying to list the pull request comments on acme\/cam#404: .*`pull-request` input.*`pull-requests: write`/);
+    expect((err as Error).message).toMatch(
+      /^GitHub answered 404 \(Not Found\) when trying to list the pull request comments on acme\/cam#404: .*`pull-request` input.*`pull-requests: write`/,
+    );
     s.inject(faults.forbidden('issues/update-comment'));
     s.seedComment('acme/cam', 7, body('old'));
-    await expect(upsertStickyComment(client(s), target, MARKER, body('new'))).rejects.toThrow(/refused to update the report comment.*pull-requests: write/);
+    await expect(upsertStickyComment(client(s), target, MARKER, body('new'))).rejects.toThrow(
+      /refused to update the report comment.*pull-requests: write/,
+    );
   });
 });

@@ -70,7 +70,9 @@ export function createGitHubClient(options: ClientOptions): GitHubClient {
   const maxWait = options.maxWaitSeconds ?? 120;
   const onLimit = (retryAfter: number, request: { method?: unknown; url?: unknown }, retryCount: number): boolean => {
     if (retryCount >= maxRetries || retryAfter > maxWait) return false;
-    progress.warn(`GitHub rate-limited ${String(request.method)} ${String(request.url)}; retrying in ${retryAfter} s (attempt ${retryCount + 2} of ${maxRetries + 1})`);
+    progress.warn(
+      `GitHub rate-limited ${String(request.method)} ${String(request.url)}; retrying in ${retryAfter} s (attempt ${retryCount + 2} of ${maxRetries + 1})`,
+    );
     return true;
   };
   const unpaced = new Bottleneck.Group();
@@ -81,7 +83,8 @@ export function createGitHubClient(options: ClientOptions): GitHubClient {
       userAgent: `karoo/${KAROO_VERSION}`,
       throttle: {
         onRateLimit: (after: number, request: Record<string, unknown>, _octokit: unknown, count: number) => onLimit(after, request, count),
-        onSecondaryRateLimit: (after: number, request: Record<string, unknown>, _octokit: unknown, count: number) => onLimit(after, request, count),
+        onSecondaryRateLimit: (after: number, request: Record<string, unknown>, _octokit: unknown, count: number) =>
+          onLimit(after, request, count),
         retryAfterBaseValue: options.secondMs ?? 1000,
         write: unpaced,
         notifications: unpaced,
@@ -134,7 +137,13 @@ export function explainGitHubError(e: unknown, action: string, target: IssueTarg
   const where = `${target.owner}/${target.repo}#${target.number}`;
   const perm = 'pull-requests: write';
   if (h.status === 401) {
-    return new GitHubAccessError(401, `GitHub refused the token while trying to ${action} on ${where} (401 ${msg}); pass a valid token in the \`github-token\` input`, msg, undefined, e);
+    return new GitHubAccessError(
+      401,
+      `GitHub refused the token while trying to ${action} on ${where} (401 ${msg}); pass a valid token in the \`github-token\` input`,
+      msg,
+      undefined,
+      e,
+    );
   }
   if (h.status === 403 && rateLimitWait(e) === undefined) {
     return new GitHubAccessError(
@@ -154,10 +163,14 @@ export function explainGitHubError(e: unknown, action: string, target: IssueTarg
       e,
     );
   }
-  return new KarooError(h.status >= 500 || h.status === 429 || h.status === 403 ? 'unavailable' : 'internal', `GitHub answered ${h.status} (${msg}) when trying to ${action} on ${where}`, {
-    cause: e,
-    detail: { status: h.status },
-  });
+  return new KarooError(
+    h.status >= 500 || h.status === 429 || h.status === 403 ? 'unavailable' : 'internal',
+    `GitHub answered ${h.status} (${msg}) when trying to ${action} on ${where}`,
+    {
+      cause: e,
+      detail: { status: h.status },
+    },
+  );
 }
 
 export interface StickyResult {
@@ -195,7 +208,13 @@ function oldestFirst(a: FoundComment, b: FoundComment): number {
  * runs race and both create, each re-lists after creating, keeps the oldest, deletes the
  * others and writes its body into the one kept: one comment remains whatever the interleaving.
  */
-export async function upsertStickyComment(gh: GitHubClient, t: IssueTarget, marker: string, body: string, progress: Progress = silentProgress): Promise<StickyResult> {
+export async function upsertStickyComment(
+  gh: GitHubClient,
+  t: IssueTarget,
+  marker: string,
+  body: string,
+  progress: Progress = silentProgress,
+): Promise<StickyResult> {
   if (!body.startsWith(`${marker}\n`)) throw new KarooError('internal', 'sticky comment body must start with its marker line');
   const base = { owner: t.owner, repo: t.repo };
   const step = async <T>(action: string, f: () => Promise<T>): Promise<T> => {
@@ -221,7 +240,10 @@ export async function upsertStickyComment(gh: GitHubClient, t: IssueTarget, mark
     return deleted;
   };
   const update = async (id: number) =>
-    step('update the report comment', () => gh.rest.issues.updateComment({ ...base, comment_id: id, body })).then((r) => ({ id: r.data.id, url: r.data.html_url }));
+    step('update the report comment', () => gh.rest.issues.updateComment({ ...base, comment_id: id, body })).then((r) => ({
+      id: r.data.id,
+      url: r.data.html_url,
+    }));
 
   const found = await step('list the pull request comments', () => findMarkedComments(gh, t, marker));
   if (found.length) {
@@ -243,8 +265,7 @@ export async function upsertStickyComment(gh: GitHubClient, t: IssueTarget, mark
 }
 
 export type PublishResult =
-  | ({ readonly posted: true } & StickyResult)
-  | { readonly posted: false; readonly reason: 'read-only-token'; readonly message: string };
+  ({ readonly posted: true } & StickyResult) | { readonly posted: false; readonly reason: 'read-only-token'; readonly message: string };
 
 /**
  * Posts the report comment. A pull request from a fork runs with a read-only token: then a
@@ -289,12 +310,21 @@ export interface EventPullRequest {
  * the number explicitly. A fork counts as read-only only on `pull_request`:
  * `pull_request_target` and `workflow_run` run with the base repository's token.
  */
-export function pullRequestFromEvent(eventName: string, payload: Record<string, unknown>, repository: string): EventPullRequest | undefined {
-  const pr = payload.pull_request as { number?: unknown; head?: { repo?: { full_name?: unknown } | null }; base?: { sha?: unknown } } | undefined;
+export function pullRequestFromEvent(
+  eventName: string,
+  payload: Record<string, unknown>,
+  repository: string,
+): EventPullRequest | undefined {
+  const pr = payload.pull_request as
+    { number?: unknown; head?: { repo?: { full_name?: unknown } | null }; base?: { sha?: unknown } } | undefined;
   if (pr && typeof pr.number === 'number') {
     const head = pr.head?.repo?.full_name;
     const fork = typeof head !== 'string' || head.toLowerCase() !== repository.toLowerCase();
-    return { number: pr.number, fork: eventName === 'pull_request' && fork, baseSha: typeof pr.base?.sha === 'string' ? pr.base.sha : undefined };
+    return {
+      number: pr.number,
+      fork: eventName === 'pull_request' && fork,
+      baseSha: typeof pr.base?.sha === 'string' ? pr.base.sha : undefined,
+    };
   }
   const run = payload.workflow_run as { pull_requests?: Array<{ number?: unknown; base?: { sha?: unknown } }> } | undefined;
   const first = run?.pull_requests?.[0];

@@ -42,4 +42,13 @@ export {
   trustedRunUrl,
   commentFromWorkflowRun,
 } from './workflow-run.js';
-export { type BisectMove, type BisectReportInput, type BisectIssueResult, BISECT_MARKER, BISECT_ISSUE_LABEL, bisectHeadline, publishBisectIssue, renderBisectMarkdown } from './bisect.js';
+export {
+  type BisectMove,
+  type BisectReportInput,
+  type BisectIssueResult,
+  BISECT_MARKER,
+  BISECT_ISSUE_LABEL,
+  bisectHeadline,
+  publishBisectIssue,
+  renderBisectMarkdown,
+} from './bisect.js';

@@ -19,19 +19,27 @@ export async function loadLock(path: string, warn: (m: string) => void = () => {
  * or a directory that is not a git work tree is an input error.
  */
 export async function loadLockAtRef(ref: string, path: string, warn: (m: string) => void = () => {}): Promise<Lock | undefined> {
-  if (!/^[A-Za-z0-9._\/@{}~^-]+$/.test(ref) || ref.startsWith('-')) {
+  if (!/^[A-Za-z0-9._/@{}~^-]+$/.test(ref) || ref.startsWith('-')) {
     throw new KarooError('input', `base ref "${ref}" is not a git ref; pass a branch, tag or commit such as origin/main`);
   }
   const abs = resolve(path);
   const cwd = dirname(abs);
-  const top = (await git(['rev-parse', '--show-toplevel'], cwd).catch((e: Error) => {
-    throw new KarooError('input', `cannot read the base lock at ${ref}: ${dirname(abs)} is not in a git work tree (${e.message.split('\n')[0]})`);
-  })).trim();
+  const top = (
+    await git(['rev-parse', '--show-toplevel'], cwd).catch((e: Error) => {
+      throw new KarooError(
+        'input',
+        `cannot read the base lock at ${ref}: ${dirname(abs)} is not in a git work tree (${e.message.split('\n')[0]})`,
+      );
+    })
+  ).trim();
   const inRepo = relative(top, abs).split('\\').join('/');
   try {
     await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], top);
   } catch {
-    throw new KarooError('input', `base ref "${ref}" does not name a commit in ${top}; fetch it first (actions/checkout with fetch-depth: 0, or git fetch origin ${ref})`);
+    throw new KarooError(
+      'input',
+      `base ref "${ref}" does not name a commit in ${top}; fetch it first (actions/checkout with fetch-depth: 0, or git fetch origin ${ref})`,
+    );
   }
   let text: string;
   try {

@@ -147,7 +147,11 @@ export function buildReport(input: ReportInput): Report {
   return {
     schema: 'karoo.report/v1',
     candidate: candidateDigest
-      ? { digest: candidateDigest, ref: ref ?? null, status: input.candidate?.existed === undefined ? 'unknown' : input.candidate.existed ? 'existed' : 'new' }
+      ? {
+          digest: candidateDigest,
+          ref: ref ?? null,
+          status: input.candidate?.existed === undefined ? 'unknown' : input.candidate.existed ? 'existed' : 'new',
+        }
       : null,
     lock: {
       digest: input.head.digest,
@@ -170,7 +174,12 @@ export function buildReport(input: ReportInput): Report {
         candidate: e.candidate ? parseDigest(e.candidate) : null,
         systemId: e.systemId ?? null,
         production: e.name === prodName,
-        same: e.candidate && candidateDigest ? parseDigest(e.candidate) === candidateDigest : e.lock ? e.lock.digest === input.head.digest : null,
+        same:
+          e.candidate && candidateDigest
+            ? parseDigest(e.candidate) === candidateDigest
+            : e.lock
+              ? e.lock.digest === input.head.digest
+              : null,
         diff: d ? reportDiff(d.changes, d.counts) : null,
       };
     }),
@@ -181,10 +190,18 @@ export function buildReport(input: ReportInput): Report {
 
 function reportDiff(changes: readonly PackageChange[], counts: ReportDiff['counts']): ReportDiff {
   const rank = (k: ChangeKind) => CHANGE_ORDER.indexOf(k);
-  const sorted = [...changes].sort((a, b) => rank(a.change) - rank(b.change) || Number(b.leaf) - Number(a.leaf) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const sorted = [...changes].sort(
+    (a, b) => rank(a.change) - rank(b.change) || Number(b.leaf) - Number(a.leaf) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
   return {
     counts: { ...counts },
-    changes: sorted.map((c) => ({ name: c.name, change: c.change, ...(c.old === undefined ? {} : { old: c.old }), ...(c.new === undefined ? {} : { new: c.new }), leaf: c.leaf })),
+    changes: sorted.map((c) => ({
+      name: c.name,
+      change: c.change,
+      ...(c.old === undefined ? {} : { old: c.old }),
+      ...(c.new === undefined ? {} : { new: c.new }),
+      leaf: c.leaf,
+    })),
   };
 }
 

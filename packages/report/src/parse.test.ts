@@ -20,7 +20,18 @@ const full = buildReport({
   lockPath: 'system/pylock.toml',
   store: 'ghcr.io/acme/cam',
   candidate: { digest: sha256Of('c'), existed: false },
-  evidence: [{ result: 'passed', passed: 3, failed: 0, skipped: 0, durationMs: 1200, runUrl: 'https://github.com/acme/cam/actions/runs/1', environment: 'ephemeral', digest: sha256Of('e') }],
+  evidence: [
+    {
+      result: 'passed',
+      passed: 3,
+      failed: 0,
+      skipped: 0,
+      durationMs: 1200,
+      runUrl: 'https://github.com/acme/cam/actions/runs/1',
+      environment: 'ephemeral',
+      digest: sha256Of('e'),
+    },
+  ],
   environments: [{ name: 'integration' }, { name: 'production', candidate: sha256Of('p'), systemId: sha256Of('s'), lock: base }],
 });
 
@@ -32,7 +43,11 @@ describe('parseReport', () => {
   });
 
   it('keeps unknown counts unknown through the JSON (the comment step renders what the report step wrote)', () => {
-    const r = buildReport({ head, base, evidence: [{ result: 'passed', passed: 0, failed: 0, skipped: 0, countsUnknown: true, durationMs: 1, environment: 'ephemeral' }] });
+    const r = buildReport({
+      head,
+      base,
+      evidence: [{ result: 'passed', passed: 0, failed: 0, skipped: 0, countsUnknown: true, durationMs: 1, environment: 'ephemeral' }],
+    });
     const again = parseReport(JSON.parse(renderJson(r)), 'report.json');
     expect(again.evidence[0]!.countsUnknown).toBe(true);
     expect(renderMarkdown(again).markdown).toContain('counts unknown');
@@ -42,15 +57,33 @@ describe('parseReport', () => {
     const e = { result: 'passed', passed: 0, failed: 0, skipped: 0, durationMs: 1, countsUnknown: true };
     expect(parseEvidence([e], 'evidence.json')[0]!.countsUnknown).toBe(true);
     expect(parseEvidence({ ...e, countsUnknown: undefined }, 'evidence.json')[0]!.countsUnknown).toBeUndefined();
-    expect(() => parseEvidence({ ...e, countsUnknown: 'yes' }, 'evidence.json')).toThrow('evidence.json: evidence: "countsUnknown" must be true or false');
+    expect(() => parseEvidence({ ...e, countsUnknown: 'yes' }, 'evidence.json')).toThrow(
+      'evidence.json: evidence: "countsUnknown" must be true or false',
+    );
   });
 
   it.each([
-    ['unknown counts that are not true or false', (r: any) => (r.evidence[0].countsUnknown = 'yes'), /evidence\[0\]\.countsUnknown: not true or false/],
-    ['a package name carrying markup', (r: any) => (r.diff.changes[0].name = 'x | <b>'), /diff\.changes\[0\]\.name: not a normalised package name/],
-    ['a version breaking out of code', (r: any) => (r.diff.changes[0].new = '1.0` <script>'), /diff\.changes\[0\]\.new: not a PEP 440 version/],
+    [
+      'unknown counts that are not true or false',
+      (r: any) => (r.evidence[0].countsUnknown = 'yes'),
+      /evidence\[0\]\.countsUnknown: not true or false/,
+    ],
+    [
+      'a package name carrying markup',
+      (r: any) => (r.diff.changes[0].name = 'x | <b>'),
+      /diff\.changes\[0\]\.name: not a normalised package name/,
+    ],
+    [
+      'a version breaking out of code',
+      (r: any) => (r.diff.changes[0].new = '1.0` <script>'),
+      /diff\.changes\[0\]\.new: not a PEP 440 version/,
+    ],
     ['a javascript: link', (r: any) => (r.evidence[0].runUrl = 'javascript:alert(1)'), /evidence\[0\]\.runUrl: not an https URL/],
-    ['a command with a shell payload', (r: any) => (r.reproduce.command = 'karoo build --lock x;rm --store y'), /reproduce\.command word 4/],
+    [
+      'a command with a shell payload',
+      (r: any) => (r.reproduce.command = 'karoo build --lock x;rm --store y'),
+      /reproduce\.command word 4/,
+    ],
     ['a fence break in the command', (r: any) => (r.reproduce.command = 'karoo build --lock ``` --store y'), /reproduce\.command word 4/],
     ['a forged digest', (r: any) => (r.candidate.digest = 'sha256:abc'), /candidate\.digest: not sha256/],
     ['another schema', (r: any) => (r.schema = 'karoo.report/v0'), /schema: is "karoo.report\/v0"/],

@@ -19,15 +19,19 @@ export function parseReport(value: unknown, file: string): Report {
   const fail = (where: string, reason: string): never => {
     throw new FileError(file, undefined, `${where}: ${reason}; expected a report written by karoo report --format json`);
   };
-  const obj = (v: unknown, where: string) => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : fail(where, 'not an object'));
+  const obj = (v: unknown, where: string) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : fail(where, 'not an object');
   const arr = (v: unknown, where: string) => (Array.isArray(v) ? v : fail(where, 'not a list'));
   const digest = (v: unknown, where: string) => (isDigest(v) ? v : fail(where, 'not sha256:<64 hex>'));
   const optDigest = (v: unknown, where: string) => (v === null ? null : digest(v, where));
   const num = (v: unknown, where: string) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : fail(where, 'not a count'));
-  const name = (v: unknown, where: string) => (typeof v === 'string' && NAME_RE.test(v) && normalizeName(v) === v ? v : fail(where, 'not a normalised package name'));
-  const version = (v: unknown, where: string) => (typeof v === 'string' && v.length <= 100 && isValidVersion(v) ? v : fail(where, 'not a PEP 440 version'));
+  const name = (v: unknown, where: string) =>
+    typeof v === 'string' && NAME_RE.test(v) && normalizeName(v) === v ? v : fail(where, 'not a normalised package name');
+  const version = (v: unknown, where: string) =>
+    typeof v === 'string' && v.length <= 100 && isValidVersion(v) ? v : fail(where, 'not a PEP 440 version');
   const optVersion = (v: unknown, where: string) => (v === null || v === undefined ? v : version(v, where));
-  const match = (v: unknown, re: RegExp, where: string) => (typeof v === 'string' && re.test(v) ? v : fail(where, `not a plain word (${re.source})`));
+  const match = (v: unknown, re: RegExp, where: string) =>
+    typeof v === 'string' && re.test(v) ? v : fail(where, `not a plain word (${re.source})`);
   const url = (v: unknown, where: string) => {
     if (v === undefined) return undefined;
     if (typeof v !== 'string' || !/^https:\/\/[^\s()<>"'`\\]+$/.test(v)) fail(where, 'not an https URL');
@@ -40,7 +44,9 @@ export function parseReport(value: unknown, file: string): Report {
   const diff = (v: unknown, where: string): Report['diff'] => {
     const d = obj(v, where);
     const c = obj(d.counts, `${where}.counts`);
-    const counts = Object.fromEntries(['added', 'removed', 'upgraded', 'downgraded', 'rehashed', 'unchanged'].map((k) => [k, num(c[k], `${where}.counts.${k}`)]));
+    const counts = Object.fromEntries(
+      ['added', 'removed', 'upgraded', 'downgraded', 'rehashed', 'unchanged'].map((k) => [k, num(c[k], `${where}.counts.${k}`)]),
+    );
     const changes = arr(d.changes, `${where}.changes`).map((x, i) => {
       const w = `${where}.changes[${i}]`;
       const o = obj(x, w);
@@ -70,7 +76,9 @@ export function parseReport(value: unknown, file: string): Report {
     candidate: cand && {
       digest: digest(cand.digest, 'candidate.digest'),
       ref: cand.ref === null ? null : match(cand.ref, SAFE_WORD, 'candidate.ref'),
-      status: ['new', 'existed', 'unknown'].includes(cand.status as string) ? (cand.status as 'new') : fail('candidate.status', 'not new, existed or unknown'),
+      status: ['new', 'existed', 'unknown'].includes(cand.status as string)
+        ? (cand.status as 'new')
+        : fail('candidate.status', 'not new, existed or unknown'),
     },
     lock: {
       digest: digest(lock.digest, 'lock.digest'),
@@ -78,7 +86,9 @@ export function parseReport(value: unknown, file: string): Report {
       packages: num(lock.packages, 'lock.packages'),
       target: target && {
         python: match(target.python, /^[0-9]+(\.[0-9]+)*$/, 'lock.target.python'),
-        platforms: arr(target.platforms, 'lock.target.platforms').map((p, i) => match(p, /^[A-Za-z0-9_.]{1,100}$/, `lock.target.platforms[${i}]`)),
+        platforms: arr(target.platforms, 'lock.target.platforms').map((p, i) =>
+          match(p, /^[A-Za-z0-9_.]{1,100}$/, `lock.target.platforms[${i}]`),
+        ),
       },
     },
     leaves: arr(r.leaves, 'leaves').map((x, i) => {
@@ -90,7 +100,10 @@ export function parseReport(value: unknown, file: string): Report {
         moved: bool(o.moved, `leaves[${i}].moved`),
       };
     }),
-    base: base && { digest: digest(base.digest, 'base.digest'), label: base.label === null ? null : match(base.label, LABEL_RE, 'base.label') },
+    base: base && {
+      digest: digest(base.digest, 'base.digest'),
+      label: base.label === null ? null : match(base.label, LABEL_RE, 'base.label'),
+    },
     diff: diff(r.diff, 'diff'),
     evidence: arr(r.evidence, 'evidence').map((x, i) => {
       const w = `evidence[${i}]`;

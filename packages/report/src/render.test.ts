@@ -1,7 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
 import { hexOf, sha256Of } from '@karoo/common';
 import { Lock, compareVersionStrings, type LockedPackage } from '@karoo/lock';
-import { buildReport, COMMENT_LIMIT, parseReport, renderJson, renderMarkdown, reportMarker, SUMMARY_LIMIT, type Report } from '@karoo/report';
+import {
+  buildReport,
+  COMMENT_LIMIT,
+  parseReport,
+  renderJson,
+  renderMarkdown,
+  reportMarker,
+  SUMMARY_LIMIT,
+  type Report,
+} from '@karoo/report';
 
 function pkg(name: string, version: string, salt = ''): LockedPackage {
   const file = `${name.replace(/-/g, '_')}-${version}-py3-none-any.whl`;
@@ -13,7 +22,15 @@ const CANDIDATE = sha256Of('candidate');
 /** A base and a head lock whose differences are known in advance, independent of diffLocks. */
 function fixture() {
   const base = Lock.create(
-    [pkg('katcp', '1.2.0'), pkg('numpy', '1.26.4'), pkg('tornado', '6.4'), pkg('six', '1.16.0'), pkg('old-thing', '0.3'), pkg('requests', '2.32.3'), pkg('pyyaml', '6.0.1')],
+    [
+      pkg('katcp', '1.2.0'),
+      pkg('numpy', '1.26.4'),
+      pkg('tornado', '6.4'),
+      pkg('six', '1.16.0'),
+      pkg('old-thing', '0.3'),
+      pkg('requests', '2.32.3'),
+      pkg('pyyaml', '6.0.1'),
+    ],
     { leaves: { katcp: '1.2.0' }, target: { python: '3.11', platforms: ['manylinux_2_28_x86_64'] } },
   );
   const head = Lock.create(
@@ -46,7 +63,11 @@ function tableRows(md: string, ...header: string[]): string[][] {
   expect(start).toBeGreaterThanOrEqual(0);
   const rows: string[][] = [];
   for (let i = start + 2; i < lines.length && lines[i]!.startsWith('|'); i++) {
-    rows.push(lines[i]!.slice(2, -2).split(' | ').map((c) => c.trim()));
+    rows.push(
+      lines[i]!.slice(2, -2)
+        .split(' | ')
+        .map((c) => c.trim()),
+    );
   }
   return rows;
 }
@@ -56,7 +77,14 @@ const unquote = (c: string) => (c === '—' ? undefined : c.replace(/^`|`$/g, ''
 describe('report rendering', () => {
   it('shows the candidate, every changed package with the right direction, and only counts the unchanged', () => {
     const { base, head, expected } = fixture();
-    const report = buildReport({ head, base, baseLabel: 'main', candidate: { digest: CANDIDATE, existed: false }, store: 'ghcr.io/acme/cam', lockPath: 'pylock.toml' });
+    const report = buildReport({
+      head,
+      base,
+      baseLabel: 'main',
+      candidate: { digest: CANDIDATE, existed: false },
+      store: 'ghcr.io/acme/cam',
+      lockPath: 'pylock.toml',
+    });
     const { markdown, truncated } = renderMarkdown(report, { marker: reportMarker(), limit: COMMENT_LIMIT });
     expect(truncated).toBe(false);
     expect(markdown.startsWith('<!-- karoo:report -->\n')).toBe(true);
@@ -136,7 +164,17 @@ describe('report rendering', () => {
       head,
       base,
       candidate: { digest: CANDIDATE },
-      evidence: [{ result: 'failed', passed: 40, failed: 2, skipped: 1, durationMs: 185_000, runUrl: 'https://github.com/acme/cam/actions/runs/9', environment: 'ephemeral' }],
+      evidence: [
+        {
+          result: 'failed',
+          passed: 40,
+          failed: 2,
+          skipped: 1,
+          durationMs: 185_000,
+          runUrl: 'https://github.com/acme/cam/actions/runs/9',
+          environment: 'ephemeral',
+        },
+      ],
       environments: [
         { name: 'integration', candidate: CANDIDATE, systemId: sha256Of('sys-int') },
         { name: 'qualification' },
@@ -176,12 +214,18 @@ describe('report rendering', () => {
     const base = Lock.create(names.map((x) => pkg(x, '1.0.0')));
     const head = Lock.create(names.map((x, i) => pkg(x, i % 3 === 0 ? '0.9.0' : '1.1.0')));
     const report = buildReport({ head, base, candidate: { digest: CANDIDATE, existed: false }, store: 'oci-layout:./store' });
-    const comment = renderMarkdown(report, { marker: reportMarker(), limit: COMMENT_LIMIT, fullReportHint: 'The full diff is in the job summary.' });
+    const comment = renderMarkdown(report, {
+      marker: reportMarker(),
+      limit: COMMENT_LIMIT,
+      fullReportHint: 'The full diff is in the job summary.',
+    });
     expect(comment.truncated).toBe(true);
     expect(Buffer.byteLength(comment.markdown)).toBeLessThanOrEqual(COMMENT_LIMIT);
     expect(comment.markdown.length).toBeGreaterThan(COMMENT_LIMIT * 0.8);
     expect(comment.markdown).toMatch(/<details><summary>10,000 changed packages<\/summary>/);
-    expect(comment.markdown).toMatch(new RegExp(`and ${comment.omittedRows.toLocaleString('en-US')} more changed packages not shown.*The full diff is in the job summary`));
+    expect(comment.markdown).toMatch(
+      new RegExp(`and ${comment.omittedRows.toLocaleString('en-US')} more changed packages not shown.*The full diff is in the job summary`),
+    );
     const shown = tableRows(comment.markdown, 'Package').length;
     expect(shown + comment.omittedRows).toBe(n);
     // Downgrades come first, so what is cut is upgrades.
@@ -214,16 +258,40 @@ describe('report rendering', () => {
 describe('signatures in the report', () => {
   const KEYID = 'SHA256:' + 'k'.repeat(43);
   const head = () => fixture().head;
-  const att = (o: Partial<import('@karoo/report').AttestationInfo>): import('@karoo/report').AttestationInfo => ({ digest: sha256Of(JSON.stringify(o)), kind: 'provenance', signing: 'key', verified: true, ...o });
+  const att = (o: Partial<import('@karoo/report').AttestationInfo>): import('@karoo/report').AttestationInfo => ({
+    digest: sha256Of(JSON.stringify(o)),
+    kind: 'provenance',
+    signing: 'key',
+    verified: true,
+    ...o,
+  });
   const facts = (attestations?: readonly import('@karoo/report').AttestationInfo[]) =>
-    renderMarkdown(buildReport({ head: head(), candidate: { digest: CANDIDATE }, attestations })).markdown.split('\n').filter((l) => /^\| \*\*(Provenance|Evidence signatures|Other attestations)\*\*/.test(l));
+    renderMarkdown(buildReport({ head: head(), candidate: { digest: CANDIDATE }, attestations }))
+      .markdown.split('\n')
+      .filter((l) => /^\| \*\*(Provenance|Evidence signatures|Other attestations)\*\*/.test(l));
 
   it('says for provenance and evidence whether each is signed, by whom, and whether it verified here', () => {
     expect(
       facts([
         att({ signer: KEYID }),
-        att({ kind: 'test-result', signing: 'keyless', verified: false, checked: false, signer: 'acme/cam/.github/workflows/karoo-candidate.yml@refs/heads/main', environment: 'integration', result: 'PASSED', reason: 'no trusted root is configured' }),
-        att({ kind: 'test-result', signer: KEYID, environment: 'qualification', result: 'FAILED', verified: false, reason: 'the signature does not verify with any trusted key' }),
+        att({
+          kind: 'test-result',
+          signing: 'keyless',
+          verified: false,
+          checked: false,
+          signer: 'acme/cam/.github/workflows/karoo-candidate.yml@refs/heads/main',
+          environment: 'integration',
+          result: 'PASSED',
+          reason: 'no trusted root is configured',
+        }),
+        att({
+          kind: 'test-result',
+          signer: KEYID,
+          environment: 'qualification',
+          result: 'FAILED',
+          verified: false,
+          reason: 'the signature does not verify with any trusted key',
+        }),
       ]),
     ).toEqual([
       `| **Provenance** | ✅ signed with key \`${KEYID.slice(0, 16)}…\`, verified |`,
@@ -235,9 +303,9 @@ describe('signatures in the report', () => {
   it('calls a keyless bundle verified or bad only when it was checked against a trusted root', () => {
     const who = 'acme/cam/.github/workflows/karoo-candidate.yml@refs/heads/main';
     expect(facts([att({ signing: 'keyless', signer: who })])[0]).toBe(`| **Provenance** | ✅ signed (keyless) by \`${who}\`, verified |`);
-    expect(facts([att({ signing: 'keyless', signer: who, verified: false, reason: 'certificate not issued by the trusted Fulcio CA' })])[0]).toBe(
-      `| **Provenance** | ❌ signed (keyless) by \`${who}\`, does not verify: certificate not issued by the trusted Fulcio CA |`,
-    );
+    expect(
+      facts([att({ signing: 'keyless', signer: who, verified: false, reason: 'certificate not issued by the trusted Fulcio CA' })])[0],
+    ).toBe(`| **Provenance** | ❌ signed (keyless) by \`${who}\`, does not verify: certificate not issued by the trusted Fulcio CA |`);
   });
 
   it('says "not signed" when the store holds no attestation, and nothing when none were looked up', () => {
@@ -250,7 +318,9 @@ describe('signatures in the report', () => {
   });
 
   it('escapes what a statement names, so a forged identity cannot inject markup', () => {
-    const [, line] = facts([att({ kind: 'test-result', signing: 'keyless', verified: false, checked: false, signer: 'x` | <img src=x>', environment: 'a|b' })]);
+    const [, line] = facts([
+      att({ kind: 'test-result', signing: 'keyless', verified: false, checked: false, signer: 'x` | <img src=x>', environment: 'a|b' }),
+    ]);
     // Inside a code span (fence longer than any backtick run in it) markup is text, and the table's pipes are escaped.
     expect(line).toBe('| **Evidence signatures** | a\\|b: 🔏 signed (keyless) by ``x` \\| <img src=x>``, not verified here |');
   });

@@ -70,8 +70,10 @@ function compose(r: Report, o: RenderOptions, maxRows: number): { markdown: stri
 
   const c = r.candidate;
   const status = c?.status === 'new' ? 'new' : c?.status === 'existed' ? 'already in the store' : '';
-  const claimed = r.claims ? ' (claimed by a fork\'s run)' : '';
-  out.push(c ? `### karoo: candidate ${code(shortDigest(c.digest))}${status ? ` (${status})` : claimed}` : `### karoo: lock report${claimed}`);
+  const claimed = r.claims ? " (claimed by a fork's run)" : '';
+  out.push(
+    c ? `### karoo: candidate ${code(shortDigest(c.digest))}${status ? ` (${status})` : claimed}` : `### karoo: lock report${claimed}`,
+  );
   if (r.claims) {
     out.push(
       `> [!WARNING]\n> This pull request comes from a fork (${code(r.claims.headRepository)} at ${code(r.claims.headSha.slice(0, 12))}). ` +
@@ -83,22 +85,41 @@ function compose(r: Report, o: RenderOptions, maxRows: number): { markdown: stri
 
   const facts: Array<[string, string]> = [];
   if (c) {
-    facts.push(['Candidate', `${codeCell(c.digest)}${c.status === 'new' ? ' — new, built from this lock' : c.status === 'existed' ? ' — existed already: nothing was rebuilt' : ''}`]);
+    facts.push([
+      'Candidate',
+      `${codeCell(c.digest)}${c.status === 'new' ? ' — new, built from this lock' : c.status === 'existed' ? ' — existed already: nothing was rebuilt' : ''}`,
+    ]);
     if (c.ref) facts.push(['Reference', codeCell(c.ref)]);
   }
   const target = r.lock.target ? ` · Python ${cell(r.lock.target.python)} · ${r.lock.target.platforms.map(codeCell).join(', ')}` : '';
   facts.push(['Lock', `${codeCell(r.lock.digest)} · ${count(r.lock.packages)} packages${target}`]);
   if (r.base) facts.push(['Base', `${r.base.label ? `${codeCell(r.base.label)} · ` : ''}${codeCell(r.base.digest)}`]);
-  facts.push(['Changes', r.base ? (r.base.digest === r.lock.digest ? 'none: same lock as the base' : changeCounts(r.diff.counts)) : 'no base lock to compare with']);
+  facts.push([
+    'Changes',
+    r.base
+      ? r.base.digest === r.lock.digest
+        ? 'none: same lock as the base'
+        : changeCounts(r.diff.counts)
+      : 'no base lock to compare with',
+  ]);
   for (const e of r.evidence) {
     facts.push([
       `Acceptance${e.environment ? ` (${cell(e.environment)})` : ''}`,
       `${result(e.result)}: ${testCounts(e)} in ${duration(e.durationMs)}${e.runUrl ? ` · ${link('run', e.runUrl)}` : ''}`,
     ]);
   }
-  if (!r.evidence.length) facts.push(['Acceptance', r.claims ? 'no evidence in the store for this candidate (a fork\'s run cannot record any)' : 'no evidence yet']);
+  if (!r.evidence.length)
+    facts.push([
+      'Acceptance',
+      r.claims ? "no evidence in the store for this candidate (a fork's run cannot record any)" : 'no evidence yet',
+    ]);
   if (r.attestations) facts.push(...signatureFacts(r.attestations));
-  out.push(table(['', ''], facts.map(([k, v]) => [`**${k}**`, v])));
+  out.push(
+    table(
+      ['', ''],
+      facts.map(([k, v]) => [`**${k}**`, v]),
+    ),
+  );
 
   if (r.leaves.length) {
     const rows = r.leaves.map((l) => [
@@ -159,7 +180,12 @@ function compose(r: Report, o: RenderOptions, maxRows: number): { markdown: stri
     );
     const prod = r.environments.find((e) => e.production);
     if (prod?.diff && prod.diff.changes.length) {
-      const { body } = diffTable(prod.diff, maxRows, (n) => truncNote(n, 'changed packages'), ['Package', 'Change', cell(prod.name), 'This candidate']);
+      const { body } = diffTable(prod.diff, maxRows, (n) => truncNote(n, 'changed packages'), [
+        'Package',
+        'Change',
+        cell(prod.name),
+        'This candidate',
+      ]);
       out.push(details(`Package diff: ${cell(prod.name)} → this candidate (${changeCounts(prod.diff.counts)})`, body));
     }
   }
@@ -179,7 +205,12 @@ function diffTable(
   header = ['Package', 'Change', 'Base', 'This PR'],
 ): { body: string; left: number } {
   const shown = d.changes.slice(0, maxRows);
-  const rows = shown.map((c) => [`${codeCell(c.name)}${c.leaf ? ' (leaf)' : ''}`, CHANGE_LABEL[c.change], c.old ? codeCell(c.old) : '—', c.new ? codeCell(c.new) : '—']);
+  const rows = shown.map((c) => [
+    `${codeCell(c.name)}${c.leaf ? ' (leaf)' : ''}`,
+    CHANGE_LABEL[c.change],
+    c.old ? codeCell(c.old) : '—',
+    c.new ? codeCell(c.new) : '—',
+  ]);
   const left = d.changes.length - shown.length;
   let body = shown.length ? table(header, rows) : '';
   if (left > 0) body += `${body ? '\n\n' : ''}${note(left)}`;
@@ -220,22 +251,33 @@ export function signatureFacts(atts: readonly AttestationInfo[]): Array<[string,
   const prov = atts.filter((a) => a.kind === 'provenance');
   const tests = atts.filter((a) => a.kind === 'test-result');
   const other = atts.filter((a) => a.kind === 'other');
-  const lines = (xs: readonly AttestationInfo[], label: (a: AttestationInfo) => string) => xs.map((a) => `${label(a)}${signatureStatus(a)}`).join('<br>');
+  const lines = (xs: readonly AttestationInfo[], label: (a: AttestationInfo) => string) =>
+    xs.map((a) => `${label(a)}${signatureStatus(a)}`).join('<br>');
   return [
     ['Provenance', prov.length ? lines(prov, () => '') : '⚠️ not signed'],
-    ['Evidence signatures', tests.length ? lines(tests, (a) => (a.environment || a.result ? `${cell([a.environment, a.result?.toLowerCase()].filter(Boolean).join(' '))}: ` : '')) : 'no signed test result'],
+    [
+      'Evidence signatures',
+      tests.length
+        ? lines(tests, (a) =>
+            a.environment || a.result ? `${cell([a.environment, a.result?.toLowerCase()].filter(Boolean).join(' '))}: ` : '',
+          )
+        : 'no signed test result',
+    ],
     ...(other.length ? [['Other attestations', lines(other, () => '')] as [string, string]] : []),
   ];
 }
 
 function signatureStatus(a: AttestationInfo): string {
   const by = a.signer ? ` ${codeCell(a.signing === 'key' && a.signer.length > 16 ? `${a.signer.slice(0, 16)}…` : a.signer)}` : '';
-  if (a.signing === 'key') return a.verified ? `✅ signed with key${by}, verified` : `❌ signed with key${by}, does not verify: ${cell(a.reason)}`;
+  if (a.signing === 'key')
+    return a.verified ? `✅ signed with key${by}, verified` : `❌ signed with key${by}, does not verify: ${cell(a.reason)}`;
   if (a.signing === 'keyless') {
     const who = a.signer ? ` by${by}` : '';
     if (a.verified) return `✅ signed (keyless)${who}, verified`;
     // No trusted root to check a Sigstore certificate against: say so rather than call it bad.
-    return a.checked === false ? `🔏 signed (keyless)${who}, not verified here` : `❌ signed (keyless)${who}, does not verify: ${cell(a.reason)}`;
+    return a.checked === false
+      ? `🔏 signed (keyless)${who}, not verified here`
+      : `❌ signed (keyless)${who}, does not verify: ${cell(a.reason)}`;
   }
   return `❌ unreadable attestation ${codeCell(shortDigest(a.digest))}: ${cell(a.reason)}`;
 }

@@ -84,8 +84,20 @@ async function forkArtifact(options: { claimedCandidate?: Digest } = {}): Promis
   const honest = buildReport({ head: wheels.lock(), candidate: { digest: options.claimedCandidate ?? candidate, existed: false } });
   const forged = {
     ...JSON.parse(renderJson(honest)),
-    evidence: [{ result: 'passed', passed: 999, failed: 0, skipped: 0, durationMs: 1000, runUrl: 'https://evil.example/phish', environment: 'integration' }],
-    environments: [{ name: 'production', candidate: options.claimedCandidate ?? candidate, systemId: null, production: true, same: true, diff: null }],
+    evidence: [
+      {
+        result: 'passed',
+        passed: 999,
+        failed: 0,
+        skipped: 0,
+        durationMs: 1000,
+        runUrl: 'https://evil.example/phish',
+        environment: 'integration',
+      },
+    ],
+    environments: [
+      { name: 'production', candidate: options.claimedCandidate ?? candidate, systemId: null, production: true, same: true, diff: null },
+    ],
   };
   await writeFile(join(dir, 'report.json'), JSON.stringify(forged));
   await writeFile(join(dir, 'pr'), '7\n');
@@ -203,7 +215,9 @@ describe('a fork cannot forge the karoo comment', () => {
     }
     await post(s, await forkArtifact());
     const [body] = allComments(s);
-    expect(body).toMatch(/\| integration \| ✅ passed \| 3 \| 0 \| 0 \| 2\.0 s \| \[run\]\(https:\/\/github\.com\/acme\/cam\/actions\/runs\/555\)/);
+    expect(body).toMatch(
+      /\| integration \| ✅ passed \| 3 \| 0 \| 0 \| 2\.0 s \| \[run\]\(https:\/\/github\.com\/acme\/cam\/actions\/runs\/555\)/,
+    );
     expect(body).toMatch(/\| qualification \| ✅ passed \| 3 \|/);
     expect(body).not.toContain('evil.example');
     expect(body).not.toMatch(/999/);
@@ -231,4 +245,3 @@ describe('a fork cannot forge the karoo comment', () => {
     expect(allComments(s)).toEqual([]);
   });
 });
-

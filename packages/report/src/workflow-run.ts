@@ -23,7 +23,10 @@ export interface WorkflowRunFacts {
  */
 export function workflowRunFromEvent(eventName: string, payload: Record<string, unknown>): WorkflowRunFacts {
   if (eventName !== 'workflow_run') {
-    throw new KarooError('input', `from-workflow-run needs a workflow_run event, not ${eventName}; run this step in a workflow triggered by workflow_run`);
+    throw new KarooError(
+      'input',
+      `from-workflow-run needs a workflow_run event, not ${eventName}; run this step in a workflow triggered by workflow_run`,
+    );
   }
   const run = payload.workflow_run as Record<string, unknown> | undefined;
   const headRepo = (run?.head_repository as { full_name?: unknown } | undefined)?.full_name;
@@ -54,7 +57,11 @@ export interface RunPullRequest {
  * when the head commit GitHub reports for the pull request now is the run's head commit.
  * Undefined when none is (the head moved on since: a newer run reports), or when several are.
  */
-export async function pullRequestOfRun(gh: GitHubClient, repo: { owner: string; repo: string }, run: WorkflowRunFacts): Promise<RunPullRequest | undefined> {
+export async function pullRequestOfRun(
+  gh: GitHubClient,
+  repo: { owner: string; repo: string },
+  run: WorkflowRunFacts,
+): Promise<RunPullRequest | undefined> {
   const headOwner = run.headRepository.split('/')[0]!;
   let pulls: Awaited<ReturnType<typeof gh.rest.pulls.list>>['data'];
   try {
@@ -118,7 +125,8 @@ export async function commentFromWorkflowRun(o: WorkflowRunCommentOptions): Prom
   const progress = o.progress ?? silentProgress;
   const run = workflowRunFromEvent(o.eventName, o.payload);
   const repository = `${o.owner}/${o.repo}`;
-  if (run.event !== 'pull_request') return { posted: false, message: `run ${run.id} was started by ${run.event}, not pull_request: nothing to comment on` };
+  if (run.event !== 'pull_request')
+    return { posted: false, message: `run ${run.id} was started by ${run.event}, not pull_request: nothing to comment on` };
   const pr = await pullRequestOfRun(o.gh, { owner: o.owner, repo: o.repo }, run);
   if (!pr) {
     return {
@@ -135,7 +143,11 @@ export async function commentFromWorkflowRun(o: WorkflowRunCommentOptions): Prom
     // The store's word on the candidate, not the run's: where it is and whether it existed is unknown here.
     candidate: claimed.candidate && { digest: claimed.candidate.digest, ref: null, status: 'unknown' },
     evidence: evidence.map((e) => ({ ...e, runUrl: trustedRunUrl(e.runUrl, o.serverUrl, repository) })),
-    environments: environments.map((e) => ({ ...e, same: e.candidate && claimed.candidate ? e.candidate === claimed.candidate.digest : null, diff: null })),
+    environments: environments.map((e) => ({
+      ...e,
+      same: e.candidate && claimed.candidate ? e.candidate === claimed.candidate.digest : null,
+      diff: null,
+    })),
     claims: { runUrl, headRepository: run.headRepository, headSha: run.headSha },
   };
   const { markdown } = renderMarkdown(report, {

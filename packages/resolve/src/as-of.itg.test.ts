@@ -48,7 +48,12 @@ function recorder(): Progress & { warnings: string[] } {
 const pins = (lock: Lock) => Object.fromEntries(lock.packages.map((p) => [p.name, p.version]));
 
 function stub(name: string, version: string): ReturnType<typeof buildWheel> {
-  return buildWheel({ name, version, requiresPython: '>=3.8', files: { [`${name.replace(/-/g, '_')}/__init__.py`]: `__version__ = "${version}"\n` } });
+  return buildWheel({
+    name,
+    version,
+    requiresPython: '>=3.8',
+    files: { [`${name.replace(/-/g, '_')}/__init__.py`]: `__version__ = "${version}"\n` },
+  });
 }
 
 /** Tomorrow's public index: newer versions of two third-party dependencies the example locks. */
@@ -112,7 +117,9 @@ describe('upload-time cutoff (as-of) with the real pip', () => {
     }
     expect(isKarooError(err) && err.kind).toBe('input');
     expect((err as Error).message).toMatch(/^leaf "cam-core" has no build uploaded at or before the cutoff 2025-05-01T00:00:00.000Z/);
-    await expect(resolveLock({ config: await config(), asOf: 'last tuesday' })).rejects.toThrow('as-of "last tuesday" is not an RFC 3339 date-time');
+    await expect(resolveLock({ config: await config(), asOf: 'last tuesday' })).rejects.toThrow(
+      'as-of "last tuesday" is not an RFC 3339 date-time',
+    );
   });
 
   it('after newer third-party versions are published, the same leaf builds resolve to the identical lock with the cutoff, and to a different one without', async () => {
@@ -146,10 +153,14 @@ describe('upload-time cutoff (as-of) with the real pip', () => {
     const progress = recorder();
     const r = await resolveLock({ config: await config(html, json), asOf: 'leaves', progress });
     const publicUrl = html.urlFor('public/simple/');
-    const fromPublic = r.lock.packages.filter((p) => p.index === publicUrl).map((p) => p.name).sort();
+    const fromPublic = r.lock.packages
+      .filter((p) => p.index === publicUrl)
+      .map((p) => p.name)
+      .sort();
     expect(fromPublic.length).toBeGreaterThan(0);
     expect(r.asOf).toEqual({ policy: 'leaves', time: today.asOf!.time, notApplied: fromPublic });
-    for (const p of r.lock.packages) for (const f of p.files) expect([p.name, f.uploadTime === undefined]).toEqual([p.name, p.index === publicUrl]);
+    for (const p of r.lock.packages)
+      for (const f of p.files) expect([p.name, f.uploadTime === undefined]).toEqual([p.name, p.index === publicUrl]);
     expect(progress.warnings.join('\n')).toContain(`could not apply to ${fromPublic.join(', ')}`);
     // So what was published since is visible there: the report is the truth, not a promise.
     expect(r.lock.get('tinyproto')?.version).toBe('2.1.1');

@@ -29,7 +29,13 @@ let cdn: { url: string; requests: Array<{ method: string; path: string; headers:
 const wheels: Record<string, BuiltWheel> = {};
 
 function wheel(name: string, version: string, requires: string[] = []): BuiltWheel {
-  const w = buildWheel({ name, version, requires, files: { [`${name.replace(/-/g, '_')}/__init__.py`]: `__version__ = "${version}"\n` }, requiresPython: '>=3.8' });
+  const w = buildWheel({
+    name,
+    version,
+    requires,
+    files: { [`${name.replace(/-/g, '_')}/__init__.py`]: `__version__ = "${version}"\n` },
+    requiresPython: '>=3.8',
+  });
   wheels[w.filename] = w;
   return w;
 }
@@ -137,7 +143,9 @@ describe('private index credentials', () => {
     index.clearLog();
     await expect(resolveLock({ config: remote, env })).rejects.toMatchObject({
       kind: 'input',
-      message: expect.stringMatching(/^index "private" at http:\/\/0\.0\.0\.0:\d+ would get its credentials \(IX_USER, IX_PASS\) over plain HTTP; use an https:\/\/ URL for it in karoo\.yml/),
+      message: expect.stringMatching(
+        /^index "private" at http:\/\/0\.0\.0\.0:\d+ would get its credentials \(IX_USER, IX_PASS\) over plain HTTP; use an https:\/\/ URL for it in karoo\.yml/,
+      ),
     });
     expect(index.requests).toEqual([]);
   });
@@ -152,7 +160,13 @@ describe('private index credentials', () => {
       expect(mine.status).toBe(200);
       expect(await mine.text()).toContain(`${USER}:${PASS}@`);
       // Anyone else on the machine who finds the port gets nothing: the plain path, another token, the root.
-      for (const guess of ['/simple/acme-lib/', `/${'0'.repeat(64)}/simple/acme-lib/`, `${pathname.slice(0, 64)}/simple/acme-lib/`, '/', '/simple/']) {
+      for (const guess of [
+        '/simple/acme-lib/',
+        `/${'0'.repeat(64)}/simple/acme-lib/`,
+        `${pathname.slice(0, 64)}/simple/acme-lib/`,
+        '/',
+        '/simple/',
+      ]) {
         const res = await fetch(`${origin}${guess}`);
         const body = await res.text();
         expect({ guess, status: res.status }).toEqual({ guess, status: 404 });
@@ -178,10 +192,25 @@ describe('private index credentials', () => {
       const target = await mkdtemp(join(root, 'target-'));
       // The dead index on the command line is only a fallback that keeps pip off the network if the
       // file named no index: an --index-url inside the file replaces it, as pip documents.
-      const args = ['-m', 'pip', '--isolated', 'install', '--no-input', '--require-hashes', '--target', target, '--index-url', 'http://127.0.0.1:9/simple/', '-r', join(out, 'requirements.txt')];
+      const args = [
+        '-m',
+        'pip',
+        '--isolated',
+        'install',
+        '--no-input',
+        '--require-hashes',
+        '--target',
+        target,
+        '--index-url',
+        'http://127.0.0.1:9/simple/',
+        '-r',
+        join(out, 'requirements.txt'),
+      ];
       const { NETRC: _, ...rest } = isolatedPipEnv({ ...process.env, HOME: home });
       return new Promise<{ code: number; out: string; target: string }>((resolve) =>
-        execFile(python, args, { env: rest }, (e, stdout, stderr) => resolve({ code: e ? Number(e.code ?? 1) : 0, out: `${stdout}${stderr}`, target })),
+        execFile(python, args, { env: rest }, (e, stdout, stderr) =>
+          resolve({ code: e ? Number(e.code ?? 1) : 0, out: `${stdout}${stderr}`, target }),
+        ),
       );
     };
     const home = join(root, 'home');
@@ -189,7 +218,10 @@ describe('private index credentials', () => {
     await writeFile(join(home, '.netrc'), `machine 127.0.0.1 login ${USER} password ${PASS}\n`, { mode: 0o600 });
     const ok = await install(home);
     expect({ code: ok.code, out: ok.out.slice(-600) }).toEqual({ code: 0, out: expect.any(String) });
-    expect((await readdir(ok.target)).filter((f) => f.endsWith('.dist-info')).sort()).toEqual(['acme_app-1.0.0.dist-info', 'acme_lib-1.0.0.dist-info']);
+    expect((await readdir(ok.target)).filter((f) => f.endsWith('.dist-info')).sort()).toEqual([
+      'acme_app-1.0.0.dist-info',
+      'acme_lib-1.0.0.dist-info',
+    ]);
 
     // Without pip's own credentials the index refuses: the file itself carries none.
     const bare = join(root, 'home-bare');

@@ -6,7 +6,11 @@ const target = { python: '3.11', platforms: ['manylinux_2_28_x86_64'], implement
 
 describe('distribution file names', () => {
   it('parses wheels with and without build tags, and sdists', () => {
-    expect(parseDistFilename('Cam_Core-1.2.0.dev3-py3-none-any.whl')).toMatchObject({ kind: 'wheel', name: 'cam-core', version: '1.2.0.dev3' });
+    expect(parseDistFilename('Cam_Core-1.2.0.dev3-py3-none-any.whl')).toMatchObject({
+      kind: 'wheel',
+      name: 'cam-core',
+      version: '1.2.0.dev3',
+    });
     expect(parseDistFilename('numpy-1.26.4-1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl')?.tags).toHaveLength(2);
     expect(parseDistFilename('katcp-0.9.3.tar.gz')).toMatchObject({ kind: 'sdist', name: 'katcp', version: '0.9.3' });
     expect(parseDistFilename('README.txt')).toBeUndefined();

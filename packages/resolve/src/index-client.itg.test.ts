@@ -16,7 +16,15 @@ const html = `<!DOCTYPE html><html><body>
 const json = JSON.stringify({
   meta: { 'api-version': '1.1' },
   name: 'cam-core',
-  files: [{ filename: 'cam_core-1.0-py3-none-any.whl', url: '../../files/cam_core-1.0-py3-none-any.whl', hashes: { sha256: H1 }, size: 1234, yanked: false }],
+  files: [
+    {
+      filename: 'cam_core-1.0-py3-none-any.whl',
+      url: '../../files/cam_core-1.0-py3-none-any.whl',
+      hashes: { sha256: H1 },
+      size: 1234,
+      yanked: false,
+    },
+  ],
 });
 
 let server: Server;
@@ -55,7 +63,15 @@ describe('index client', () => {
     const page = await new IndexClient().page(ix(`${base}/json/simple/`), 'Cam_Core');
     expect(page?.format).toBe('json');
     expect(page?.files).toEqual([
-      { filename: 'cam_core-1.0-py3-none-any.whl', url: `${base}/json/files/cam_core-1.0-py3-none-any.whl`, sha256: H1, size: 1234, yanked: false, requiresPython: undefined, coreMetadata: undefined },
+      {
+        filename: 'cam_core-1.0-py3-none-any.whl',
+        url: `${base}/json/files/cam_core-1.0-py3-none-any.whl`,
+        sha256: H1,
+        size: 1234,
+        yanked: false,
+        requiresPython: undefined,
+        coreMetadata: undefined,
+      },
     ]);
     expect(seen.at(-1)?.accept).toContain('application/vnd.pypi.simple.v1+json');
     expect(seen.at(-1)?.url).toBe('/json/simple/cam-core/');
@@ -78,9 +94,12 @@ describe('index client', () => {
 
   it('returns undefined for an absent project, and names the index when refused or unreachable', async () => {
     expect(await new IndexClient().page(ix(`${base}/html/simple/`), 'nothing-here')).toBeUndefined();
-    await expect(new IndexClient({ IX_USER: 'u', IX_PASS: 'p' }).page(ix(`${base}/locked/simple/`, { usernameEnv: 'IX_USER', passwordEnv: 'IX_PASS' }), 'x')).rejects.toThrow(
-      /index "private" refused access to x \(HTTP 401\); set IX_USER and IX_PASS/,
-    );
+    await expect(
+      new IndexClient({ IX_USER: 'u', IX_PASS: 'p' }).page(
+        ix(`${base}/locked/simple/`, { usernameEnv: 'IX_USER', passwordEnv: 'IX_PASS' }),
+        'x',
+      ),
+    ).rejects.toThrow(/index "private" refused access to x \(HTTP 401\); set IX_USER and IX_PASS/);
     expect(seen.at(-1)?.auth).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);
     const closed = await closedPort();
     await expect(new IndexClient().page(ix(`http://127.0.0.1:${closed}/simple/`), 'x')).rejects.toThrow(
@@ -96,6 +115,8 @@ describe('index client', () => {
     const page = await new IndexClient().page(ix(url), 'cam-core');
     expect(page?.files[0]?.url).toBe(`${pathToFileURL(join(dir, 'files')).href}/cam_core-1.0-py3-none-any.whl`);
     expect(await new IndexClient().page(ix(url), 'other')).toBeUndefined();
-    await expect(new IndexClient().page(ix(`${pathToFileURL(join(dir, 'missing')).href}/`), 'x')).rejects.toThrow(/does not exist; check its url/);
+    await expect(new IndexClient().page(ix(`${pathToFileURL(join(dir, 'missing')).href}/`), 'x')).rejects.toThrow(
+      /does not exist; check its url/,
+    );
   });
 });

@@ -115,9 +115,14 @@ export class IndexClient {
     } catch (e) {
       if (isKarooError(e) && e.kind === 'input') throw e;
       // Still answering 429/502/503/504 after the retries: the index is there but not serving.
-      if ((e as { cause?: { status?: unknown } }).cause?.status !== undefined) throw new KarooError('unavailable', `${errorMessage(e)}; try again or check the index`, { cause: e });
+      if ((e as { cause?: { status?: unknown } }).cause?.status !== undefined)
+        throw new KarooError('unavailable', `${errorMessage(e)}; try again or check the index`, { cause: e });
       const cause = networkCause(e);
-      throw new KarooError('unavailable', `index "${index.name}" at ${stripCredentials(index.url)} is unreachable (${cause}); check its URL in karoo.yml and that it is serving`, { cause: e });
+      throw new KarooError(
+        'unavailable',
+        `index "${index.name}" at ${stripCredentials(index.url)} is unreachable (${cause}); check its URL in karoo.yml and that it is serving`,
+        { cause: e },
+      );
     }
     if (res.status === 404) {
       await drain(res);
@@ -125,11 +130,17 @@ export class IndexClient {
     }
     if (res.status === 401 || res.status === 403) {
       await drain(res);
-      throw new KarooError('input', `index "${index.name}" refused access to ${name} (HTTP ${res.status}); set ${index.usernameEnv ?? 'username-env'} and ${index.passwordEnv ?? 'password-env'} for it in karoo.yml`);
+      throw new KarooError(
+        'input',
+        `index "${index.name}" refused access to ${name} (HTTP ${res.status}); set ${index.usernameEnv ?? 'username-env'} and ${index.passwordEnv ?? 'password-env'} for it in karoo.yml`,
+      );
     }
     if (res.status < 200 || res.status > 299) {
       await drain(res);
-      throw new KarooError('unavailable', `index "${index.name}" answered HTTP ${res.status} for ${stripCredentials(pageUrl)}; try again or check the index`);
+      throw new KarooError(
+        'unavailable',
+        `index "${index.name}" answered HTTP ${res.status} for ${stripCredentials(pageUrl)}; try again or check the index`,
+      );
     }
     const body = await readBody(res, MAX_PAGE);
     const type = header(res, 'content-type') ?? '';
@@ -140,7 +151,10 @@ export class IndexClient {
 
   private async fileUrlPage(index: IndexConfig, name: string, pageUrl: string): Promise<ProjectPage | undefined> {
     const dir = fileURLToPath(pageUrl);
-    for (const [file, format] of [['index.json', 'json'], ['index.html', 'html']] as const) {
+    for (const [file, format] of [
+      ['index.json', 'json'],
+      ['index.html', 'html'],
+    ] as const) {
       try {
         const body = await readFile(`${dir}${file}`);
         return this.build(index, name, pageUrl, body, format);
@@ -161,8 +175,6 @@ export class IndexClient {
     const files = format === 'json' ? parseJsonPage(body, base, index) : parseHtmlPage(body.toString('utf8'), base);
     return { index, project, files, pageDigest: createHash('sha256').update(body).digest('hex'), format };
   }
-
-
 }
 
 function splitFragment(href: string, base: string): { url: string; sha256?: string } {

@@ -13,19 +13,29 @@ let root: string;
 let server: IndexServer;
 let indexes: IndexConfig[];
 
-const w = (name: string, version: string) => buildWheel({ name, version, requiresPython: '>=3.8', files: { [`${name.replace(/-/g, '_')}/__init__.py`]: '' } });
+const w = (name: string, version: string) =>
+  buildWheel({ name, version, requiresPython: '>=3.8', files: { [`${name.replace(/-/g, '_')}/__init__.py`]: '' } });
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'karoo-merged-as-of-'));
   await writeIndex(join(root, 'private'), [
     // A private project whose only build is newer than the cutoff.
     { name: 'acme-lib', files: [{ ...wheelFile(w('acme-lib', '2.0.0')), uploadTime: '2026-02-01T00:00:00Z' }] },
-    { name: 'acme-app', files: [{ ...wheelFile(w('acme-app', '1.0.0')), uploadTime: '2026-01-01T00:00:00Z' }, { ...wheelFile(w('acme-app', '1.1.0')), uploadTime: '2026-01-15T00:00:00.000001Z' }] },
+    {
+      name: 'acme-app',
+      files: [
+        { ...wheelFile(w('acme-app', '1.0.0')), uploadTime: '2026-01-01T00:00:00Z' },
+        { ...wheelFile(w('acme-app', '1.1.0')), uploadTime: '2026-01-15T00:00:00.000001Z' },
+      ],
+    },
   ]);
   await writeIndex(join(root, 'public'), [
     // The decoy of the private name, uploaded well before the cutoff.
     { name: 'acme-lib', files: [{ ...wheelFile(w('acme-lib', '99.0.0')), uploadTime: '2025-01-01T00:00:00Z' }] },
-    { name: 'colorlib', files: [wheelFile(w('colorlib', '1.0.0')), { ...wheelFile(w('colorlib', '2.0.0')), uploadTime: '2026-03-01T00:00:00Z' }] },
+    {
+      name: 'colorlib',
+      files: [wheelFile(w('colorlib', '1.0.0')), { ...wheelFile(w('colorlib', '2.0.0')), uploadTime: '2026-03-01T00:00:00Z' }],
+    },
   ]);
   server = await serveIndex(root);
   indexes = [
@@ -40,7 +50,9 @@ afterAll(async () => {
 });
 
 async function links(asOf: string | undefined, project: string): Promise<{ status: number; files: string[] }> {
-  const merged = await serveMergedIndex(new IndexClient(), indexes, process.env, { asOf: asOf === undefined ? undefined : parseInstant(asOf) });
+  const merged = await serveMergedIndex(new IndexClient(), indexes, process.env, {
+    asOf: asOf === undefined ? undefined : parseInstant(asOf),
+  });
   try {
     const res = await fetch(`${merged.url}${project}/`);
     const text = await res.text();
@@ -53,7 +65,10 @@ async function links(asOf: string | undefined, project: string): Promise<{ statu
 describe('the merged index under an upload-time cutoff', () => {
   it('lists only files uploaded at or before the cutoff, to the microsecond', async () => {
     expect(await links('2026-01-15T00:00:00Z', 'acme-app')).toEqual({ status: 200, files: ['acme_app-1.0.0-py3-none-any.whl'] });
-    expect(await links('2026-01-15T00:00:00.000001Z', 'acme-app')).toEqual({ status: 200, files: ['acme_app-1.0.0-py3-none-any.whl', 'acme_app-1.1.0-py3-none-any.whl'] });
+    expect(await links('2026-01-15T00:00:00.000001Z', 'acme-app')).toEqual({
+      status: 200,
+      files: ['acme_app-1.0.0-py3-none-any.whl', 'acme_app-1.1.0-py3-none-any.whl'],
+    });
     expect((await links(undefined, 'acme-app')).files).toHaveLength(2);
   });
 

@@ -49,20 +49,22 @@ export async function serveMergedIndex(
     }
     const name = normalizeName(decodeURIComponent(m[2]!));
     // html() is inside the chain: a refusal to send credentials is a failure like any other.
-    pageFor(name).then((files) => files && html(name, files, env)).then(
-      (page) => {
-        if (!page) {
-          res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-          return;
-        }
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page);
-      },
-      (e: unknown) => {
-        // The resolver only sees a 502; the real cause is rethrown to the caller of close().
-        failures.push(e);
-        res.writeHead(502, { 'content-type': 'text/plain' }).end(errorMessage(e));
-      },
-    );
+    pageFor(name)
+      .then((files) => files && html(name, files, env))
+      .then(
+        (page) => {
+          if (!page) {
+            res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+            return;
+          }
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page);
+        },
+        (e: unknown) => {
+          // The resolver only sees a 502; the real cause is rethrown to the caller of close().
+          failures.push(e);
+          res.writeHead(502, { 'content-type': 'text/plain' }).end(errorMessage(e));
+        },
+      );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -92,7 +94,11 @@ export interface MergedIndexOptions {
  * The files of `name` in the private-first view: the private index's files when it has the
  * project, else the files of every extra index. What the merged index serves before the cutoff.
  */
-export async function mergedFiles(client: IndexClient, indexes: readonly IndexConfig[], name: string): Promise<Array<{ ix: IndexConfig; file: IndexFile }>> {
+export async function mergedFiles(
+  client: IndexClient,
+  indexes: readonly IndexConfig[],
+  name: string,
+): Promise<Array<{ ix: IndexConfig; file: IndexFile }>> {
   for (const ix of indexes.filter((x) => x.private)) {
     const page = await client.page(ix, name);
     if (page && page.files.length > 0) return page.files.map((file) => ({ ix, file }));

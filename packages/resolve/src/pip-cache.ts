@@ -22,7 +22,11 @@ export function pipHttpCacheDirs(env: NodeJS.ProcessEnv = process.env): string[]
  * Actions cache keys for pip's HTTP cache: saved under the digest of the lock the resolution
  * produced, restored by the previous lock's digest, else the newest of the same system.
  */
-export function pipCacheKeys(system: string, lockDigest: string | undefined, platform = `${process.platform}-${process.arch}`): { key: string | undefined; restoreKeys: string[] } {
+export function pipCacheKeys(
+  system: string,
+  lockDigest: string | undefined,
+  platform = `${process.platform}-${process.arch}`,
+): { key: string | undefined; restoreKeys: string[] } {
   const prefix = `karoo-pip-${platform}-${system}-`;
   return { key: lockDigest ? `${prefix}${lockDigest.replace(/^sha256:/, '')}` : undefined, restoreKeys: [prefix] };
 }

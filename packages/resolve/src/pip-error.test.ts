@@ -3,7 +3,7 @@ import { pipError } from './pip.js';
 
 // Output shapes as pip 23 prints them (see the itg tests for the real thing).
 describe('pip failures become one line', () => {
-  it('keeps pip\'s explanation of a conflict', () => {
+  it("keeps pip's explanation of a conflict", () => {
     const out = `ERROR: Cannot install cam-portal==2.0 and cam-store==1.0 because these package versions have conflicting dependencies.
 
 The conflict is caused by:
@@ -18,7 +18,9 @@ ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/en/latest/topics
 `;
     const e = pipError(out, 1);
     expect(e.kind).toBe('input');
-    expect(e.message).toBe('conflicting requirements, pip explains: The user requested cam-store==1.0; cam-portal 2.0 depends on cam-store>=2');
+    expect(e.message).toBe(
+      'conflicting requirements, pip explains: The user requested cam-store==1.0; cam-portal 2.0 depends on cam-store>=2',
+    );
   });
 
   it('names the package and both hashes of a mismatch', () => {
@@ -35,7 +37,12 @@ ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/en/latest/topics
   });
 
   it('names a requirement nothing satisfies', () => {
-    const e = pipError('ERROR: Could not find a version that satisfies the requirement zzz>=9 (from versions: 1.0, 2.0)\nERROR: No matching distribution found for zzz>=9\n', 1);
-    expect(e.message).toBe('no version of zzz>=9 fits the target (available: 1.0, 2.0); check the constraints, the target platforms and the index');
+    const e = pipError(
+      'ERROR: Could not find a version that satisfies the requirement zzz>=9 (from versions: 1.0, 2.0)\nERROR: No matching distribution found for zzz>=9\n',
+      1,
+    );
+    expect(e.message).toBe(
+      'no version of zzz>=9 fits the target (available: 1.0, 2.0); check the constraints, the target platforms and the index',
+    );
   });
 });

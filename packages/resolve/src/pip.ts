@@ -27,7 +27,17 @@ export class PipBackend implements ResolverBackend {
     const python = await findPython(req.env);
     const reqFile = join(req.workDir, 'requirements.in');
     // Not --quiet: pip explains resolution conflicts at info level.
-    const args = ['-c', targetMarkersShim(req.target), '--isolated', 'install', '--dry-run', '--ignore-installed', '--no-color', '--progress-bar', 'off'];
+    const args = [
+      '-c',
+      targetMarkersShim(req.target),
+      '--isolated',
+      'install',
+      '--dry-run',
+      '--ignore-installed',
+      '--no-color',
+      '--progress-bar',
+      'off',
+    ];
     args.push('--report', join(req.workDir, 'report.json'), '--target', join(req.workDir, 'target'));
     args.push('--only-binary=:all:', '--python-version', req.target.python, '--implementation', req.target.implementation ?? 'cp');
     for (const p of req.target.platforms) args.push('--platform', p);
@@ -43,7 +53,9 @@ export class PipBackend implements ResolverBackend {
     const lines = req.requirements.map((r) => `${r.name}${r.extras.length ? `[${r.extras.join(',')}]` : ''}==${r.version}`);
     await writeFile(join(req.workDir, 'requirements.in'), `${lines.join('\n')}\n`);
     const { command, args, env } = await this.commandLine(req);
-    progress.info(`resolving ${req.requirements.length} leaves with pip for python ${req.target.python} on ${req.target.platforms.join(', ')}`);
+    progress.info(
+      `resolving ${req.requirements.length} leaves with pip for python ${req.target.python} on ${req.target.platforms.join(', ')}`,
+    );
     const res = await getExecOutput(command, args, { env, silent: true, ignoreReturnCode: true, cwd: req.workDir });
     if (res.exitCode !== 0) throw pipError(`${res.stdout}\n${res.stderr}`, res.exitCode);
     let report: PipReport;
@@ -105,10 +117,16 @@ export function pipError(output: string, exitCode: number): KarooError {
   const text = output.replace(/\r/g, '');
   const detail = { pipExitCode: exitCode, pipOutput: text.slice(-8000) };
   if (text.includes('THESE PACKAGES DO NOT MATCH THE HASHES')) {
-    const m = /^\s*(\S+)(?: from (\S+?))?(?: \(from .*\))?:[ \t]*\n\s*Expected sha256 ([0-9a-f]+)\n\s*Got\s+([0-9a-f]+)/m.exec(text.split('THESE PACKAGES DO NOT MATCH THE HASHES')[1] ?? '');
+    const m = /^\s*(\S+)(?: from (\S+?))?(?: \(from .*\))?:[ \t]*\n\s*Expected sha256 ([0-9a-f]+)\n\s*Got\s+([0-9a-f]+)/m.exec(
+      text.split('THESE PACKAGES DO NOT MATCH THE HASHES')[1] ?? '',
+    );
     const url = m?.[2] ? stripCredentials(m[2].split('#')[0]!) : undefined;
     const what = m ? `${m[1]}${url ? ` (${url})` : ''}: index says sha256 ${m[3]}, file has ${m[4]}` : 'a file';
-    return new KarooError('integrity', `hash mismatch in the index for ${what}; the index serves bytes that do not match its own hash — fix or republish the file`, { detail });
+    return new KarooError(
+      'integrity',
+      `hash mismatch in the index for ${what}; the index serves bytes that do not match its own hash — fix or republish the file`,
+      { detail },
+    );
   }
   const conflict = text.split('The conflict is caused by:')[1];
   if (conflict !== undefined) {
@@ -120,7 +138,11 @@ export function pipError(output: string, exitCode: number): KarooError {
   }
   const nf = /Could not find a version that satisfies the requirement ([^\s]+)(?: \(from versions: ([^)]*)\))?/.exec(text);
   if (nf) {
-    return new KarooError('input', `no version of ${nf[1]} fits the target${nf[2] ? ` (available: ${nf[2]})` : ''}; check the constraints, the target platforms and the index`, { detail });
+    return new KarooError(
+      'input',
+      `no version of ${nf[1]} fits the target${nf[2] ? ` (available: ${nf[2]})` : ''}; check the constraints, the target platforms and the index`,
+      { detail },
+    );
   }
   const err = text
     .split('\n')

@@ -17,7 +17,10 @@ export async function findPython(env: NodeJS.ProcessEnv = process.env): Promise<
   if (env.KAROO_PYTHON) return env.KAROO_PYTHON;
   const candidate = await which('python3', env);
   if (!candidate) {
-    throw new KarooError('unavailable', 'python3 was not found on PATH; install Python 3 with pip (Debian: apt-get install python3-pip) or set KAROO_PYTHON');
+    throw new KarooError(
+      'unavailable',
+      'python3 was not found on PATH; install Python 3 with pip (Debian: apt-get install python3-pip) or set KAROO_PYTHON',
+    );
   }
   if (!candidate.includes(`${'/'}shims${'/'}`)) return candidate;
   const cacheDir = join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'karoo');

@@ -17,7 +17,15 @@ let server: IndexServer;
 
 function wheel(name: string, version: string, requires: string[] = [], extras: Record<string, string[]> = {}, tag?: string): BuiltWheel {
   const mod = name.replace(/-/g, '_');
-  return buildWheel({ name, version, requires, extras, files: { [`${mod}/__init__.py`]: `__version__ = "${version}"\n` }, requiresPython: '>=3.8', ...(tag ? { tag } : {}) });
+  return buildWheel({
+    name,
+    version,
+    requires,
+    extras,
+    files: { [`${mod}/__init__.py`]: `__version__ = "${version}"\n` },
+    requiresPython: '>=3.8',
+    ...(tag ? { tag } : {}),
+  });
 }
 
 beforeAll(async () => {
@@ -27,7 +35,14 @@ beforeAll(async () => {
       name: 'acme-app',
       files: [
         wheelFile(wheel('acme-app', '1.0.0', ['acme-lib>=1.0'])),
-        wheelFile(wheel('acme-app', '1.1.0', ['acme-lib>=1.1', 'colorlib[fast]>=2', 'winonly>=1; sys_platform == "win32"', 'newpy>=1; python_version >= "3.12"'])),
+        wheelFile(
+          wheel('acme-app', '1.1.0', [
+            'acme-lib>=1.1',
+            'colorlib[fast]>=2',
+            'winonly>=1; sys_platform == "win32"',
+            'newpy>=1; python_version >= "3.12"',
+          ]),
+        ),
         wheelFile(wheel('acme-app', '1.2.0.dev4', ['acme-lib>=1.1'])),
         wheelFile(wheel('acme-app', '1.3.0', ['acme-lib>=1.1']), { yanked: 'broken build' }),
       ],
@@ -39,7 +54,13 @@ beforeAll(async () => {
   await writeIndex(join(root, 'public'), [
     // The decoy: a higher version of a private name, which must never be chosen.
     { name: 'acme-lib', files: [wheelFile(wheel('acme-lib', '99.0.0'))] },
-    { name: 'colorlib', files: [wheelFile(wheel('colorlib', '2.0.0', [], { fast: ['speedups>=1'] })), wheelFile(wheel('colorlib', '2.1.0', [], { fast: ['speedups>=1'] }))] },
+    {
+      name: 'colorlib',
+      files: [
+        wheelFile(wheel('colorlib', '2.0.0', [], { fast: ['speedups>=1'] })),
+        wheelFile(wheel('colorlib', '2.1.0', [], { fast: ['speedups>=1'] })),
+      ],
+    },
     { name: 'speedups', files: [wheelFile(wheel('speedups', '1.0.0'))] },
     { name: 'newpy', files: [wheelFile(wheel('newpy', '1.0.0'))] },
   ]);
@@ -124,7 +145,13 @@ describe('resolve with the real pip', () => {
     const scratch = await mkdtemp(join(tmpdir(), 'karoo-resolve-itg2-'));
     try {
       await writeIndex(join(scratch, 'private'), [
-        { name: 'acme-app', files: [wheelFile(wheel('acme-app', '1.1.0', ['acme-lib>=1.1', 'colorlib[fast]>=2'])), wheelFile(wheel('acme-app', '1.4.0', ['acme-lib>=1.0']))] },
+        {
+          name: 'acme-app',
+          files: [
+            wheelFile(wheel('acme-app', '1.1.0', ['acme-lib>=1.1', 'colorlib[fast]>=2'])),
+            wheelFile(wheel('acme-app', '1.4.0', ['acme-lib>=1.0'])),
+          ],
+        },
         { name: 'acme-lib', files: [wheelFile(wheel('acme-lib', '1.0.0'))] },
       ]);
       const moved = parseConfig(
@@ -146,7 +173,9 @@ describe('resolve with the real pip', () => {
   it('refuses bad input with one clear line', async () => {
     expect(await failure(resolveLock({ config: config('', '  - acme-nope') }))).toEqual({
       kind: 'input',
-      message: expect.stringMatching(/^unknown leaf "acme-nope": the private index "private" \(http:\/\/127\.0\.0\.1:\d+\/private\/simple\/\) has no such project/),
+      message: expect.stringMatching(
+        /^unknown leaf "acme-nope": the private index "private" \(http:\/\/127\.0\.0\.1:\d+\/private\/simple\/\) has no such project/,
+      ),
     });
     expect(await failure(resolveLock({ config: config('', '  - acme-nightly') }))).toEqual({
       kind: 'input',
@@ -155,7 +184,9 @@ describe('resolve with the real pip', () => {
     expect((await failure(resolveLock({ config: config('', '  - acme-cp312') }))).message).toBe(
       'leaf "acme-cp312" has no allowed build in the private index: 1 without a wheel for python 3.11 on manylinux_2_28_x86_64',
     );
-    expect((await failure(resolveLock({ config: config('', '  - name: acme-app\n    pin: "7.0"') }))).message).toMatch(/^leaf "acme-app" is pinned to 7.0, which the private index does not have \(has: 1.3.0, 1.2.0.dev4, 1.1.0, 1.0.0\)/);
+    expect((await failure(resolveLock({ config: config('', '  - name: acme-app\n    pin: "7.0"') }))).message).toMatch(
+      /^leaf "acme-app" is pinned to 7.0, which the private index does not have \(has: 1.3.0, 1.2.0.dev4, 1.1.0, 1.0.0\)/,
+    );
 
     await writeFile(join(root, 'constraints.txt'), 'acme-lib<1.1\n');
     const conflict = await failure(resolveLock({ config: config('constraints: [constraints.txt]') }));
@@ -183,11 +214,22 @@ describe('resolve with the real pip', () => {
       for (const page of ['index.html', 'index.json']) {
         const p = join(dir, 'private', 'simple', 'tampered', page);
         const text = await readFile(p, 'utf8');
-        await writeFile(p, page.endsWith('.html') ? text.replace(/ data-(dist-info|core)-metadata="[^"]*"/g, '') : JSON.stringify({ ...JSON.parse(text), files: JSON.parse(text).files.map(({ 'core-metadata': _, ...f }: Record<string, unknown>) => f) }));
+        await writeFile(
+          p,
+          page.endsWith('.html')
+            ? text.replace(/ data-(dist-info|core)-metadata="[^"]*"/g, '')
+            : JSON.stringify({
+                ...JSON.parse(text),
+                files: JSON.parse(text).files.map(({ 'core-metadata': _, ...f }: Record<string, unknown>) => f),
+              }),
+        );
       }
       const ix = await serveIndex(dir);
       try {
-        const c = parseConfig(`system: acme\nleaves: [tampered]\nindexes:\n  - url: ${ix.urlFor('private/simple/')}\n`, join(dir, 'karoo.yml'));
+        const c = parseConfig(
+          `system: acme\nleaves: [tampered]\nindexes:\n  - url: ${ix.urlFor('private/simple/')}\n`,
+          join(dir, 'karoo.yml'),
+        );
         const e = await failure(resolveLock({ config: c }));
         expect(e.kind).toBe('integrity');
         expect(e.message).toContain('tampered');

@@ -97,7 +97,9 @@ export async function resolveLock(options: ResolveOptions): Promise<ResolveResul
   // `leaves`: the cutoff is the newest upload among the chosen builds, so the same builds give the same cutoff.
   const asOfNs = policy?.policy === 'leaves' ? newestUpload(chosen.flatMap((c) => c.files)) : given;
   if (policy?.policy === 'leaves' && asOfNs === undefined) {
-    progress.warn(`as-of leaves: the private index gives no upload times for the chosen leaf builds (${leaves.map((l) => `${l.name} ${l.version}`).join(', ')}); resolving without a cutoff`);
+    progress.warn(
+      `as-of leaves: the private index gives no upload times for the chosen leaf builds (${leaves.map((l) => `${l.name} ${l.version}`).join(', ')}); resolving without a cutoff`,
+    );
   }
   lap('leaves');
 
@@ -121,7 +123,13 @@ export async function resolveLock(options: ResolveOptions): Promise<ResolveResul
   };
 
   if (previous && !options.force && sameLeaves(previous, leaves)) {
-    const digest = await inputsDigest(client, config.indexes, previous.packages.map((p) => p.name), inputs, asOfNs);
+    const digest = await inputsDigest(
+      client,
+      config.indexes,
+      previous.packages.map((p) => p.name),
+      inputs,
+      asOfNs,
+    );
     lap('check');
     if (digest === previous.meta.inputsDigest) {
       progress.info(`lock ${previous.digest} is current: leaves and index pages unchanged, nothing to resolve`);
@@ -170,7 +178,9 @@ export async function resolveLock(options: ResolveOptions): Promise<ResolveResul
     const notApplied = asOfNs === undefined ? [...names].sort() : await untimedProjects(client, config.indexes, names);
     asOf = { policy: policy.policy, ...(asOfNs !== undefined ? { time: formatInstantExact(asOfNs) } : {}), notApplied };
     if (asOfNs !== undefined && notApplied.length > 0) {
-      progress.warn(`the upload-time cutoff ${formatInstantExact(asOfNs)} could not apply to ${notApplied.join(', ')}: their index gives no upload times (PEP 503 HTML); any of their files was visible`);
+      progress.warn(
+        `the upload-time cutoff ${formatInstantExact(asOfNs)} could not apply to ${notApplied.join(', ')}: their index gives no upload times (PEP 503 HTML); any of their files was visible`,
+      );
     }
   }
   const lock = Lock.create(packages, {
@@ -180,7 +190,9 @@ export async function resolveLock(options: ResolveOptions): Promise<ResolveResul
     ...(asOf ? { asOf } : {}),
   });
   lap('lock');
-  progress.info(`resolved ${lock.packages.length} packages, lock ${lock.digest}${asOf?.time ? ` (files uploaded at or before ${asOf.time})` : ''}`);
+  progress.info(
+    `resolved ${lock.packages.length} packages, lock ${lock.digest}${asOf?.time ? ` (files uploaded at or before ${asOf.time})` : ''}`,
+  );
   return { lock, diff: diffLocks(previous, lock), leaves, resolved: true, timings, asOf };
 }
 
@@ -192,7 +204,10 @@ function cutoffPolicy(value: string | undefined): CutoffPolicy | undefined {
   if (value === 'leaves') return { policy: 'leaves' };
   const ns = parseInstant(value);
   if (ns === undefined) {
-    throw new KarooError('input', `as-of "${value}" is not an RFC 3339 date-time with an offset (e.g. 2026-01-31T12:00:00Z), "leaves" or "none"`);
+    throw new KarooError(
+      'input',
+      `as-of "${value}" is not an RFC 3339 date-time with an offset (e.g. 2026-01-31T12:00:00Z), "leaves" or "none"`,
+    );
   }
   return { policy: 'time', ns };
 }
@@ -229,7 +244,13 @@ function sameLeaves(previous: Lock, leaves: readonly LeafChoice[]): boolean {
  * visible under it (what the merged index serves pip), so an upload after the cutoff leaves the
  * lock current: re-resolving an old commit tomorrow runs no resolver at all.
  */
-async function inputsDigest(client: IndexClient, indexes: readonly IndexConfig[], names: readonly string[], inputs: unknown, asOf?: bigint): Promise<string> {
+async function inputsDigest(
+  client: IndexClient,
+  indexes: readonly IndexConfig[],
+  names: readonly string[],
+  inputs: unknown,
+  asOf?: bigint,
+): Promise<string> {
   const limit = pLimit(16);
   const pages = await Promise.all(
     [...new Set(names)].sort().flatMap((name) =>
@@ -282,13 +303,19 @@ async function chooseLeaf(
   }
   const where = privateIndexes.map((ix) => `"${ix.name}" (${ix.url})`).join(', ');
   if (!page || page.files.length === 0) {
-    throw new KarooError('input', `unknown leaf "${leaf.name}": the private index ${where} has no such project; check the name in karoo.yml or publish it`);
+    throw new KarooError(
+      'input',
+      `unknown leaf "${leaf.name}": the private index ${where} has no such project; check the name in karoo.yml or publish it`,
+    );
   }
   const byVersion = new Map<string, Candidate>();
   // Under a cutoff, a build uploaded later does not exist yet.
   const visible = page.files.filter((f) => visibleAt(f, asOf));
   if (visible.length === 0) {
-    throw new KarooError('input', `leaf "${leaf.name}" has no build uploaded at or before the cutoff ${formatInstantExact(asOf!)} in the private index ${where}; choose a later as-of`);
+    throw new KarooError(
+      'input',
+      `leaf "${leaf.name}" has no build uploaded at or before the cutoff ${formatInstantExact(asOf!)} in the private index ${where}; choose a later as-of`,
+    );
   }
   for (const f of visible) {
     const parsed = parseDistFilename(f.filename);
@@ -310,10 +337,19 @@ async function chooseLeaf(
         return v !== undefined && compareVersions(v, pin) === 0;
       });
     if (!hit && asOf !== undefined && uploadedLater()) {
-      throw new KarooError('input', `leaf "${leaf.name}" is pinned to ${leaf.pin}, which was uploaded after the cutoff ${formatInstantExact(asOf)}; choose a later as-of or another pin`);
+      throw new KarooError(
+        'input',
+        `leaf "${leaf.name}" is pinned to ${leaf.pin}, which was uploaded after the cutoff ${formatInstantExact(asOf)}; choose a later as-of or another pin`,
+      );
     }
     if (!hit) {
-      throw new KarooError('input', `leaf "${leaf.name}" is pinned to ${leaf.pin}, which the private index does not have (has: ${all.slice(0, 8).map((c) => c.version.text).join(', ')}); change the pin in karoo.yml`);
+      throw new KarooError(
+        'input',
+        `leaf "${leaf.name}" is pinned to ${leaf.pin}, which the private index does not have (has: ${all
+          .slice(0, 8)
+          .map((c) => c.version.text)
+          .join(', ')}); change the pin in karoo.yml`,
+      );
     }
     return { choice: { ...base, version: hit.version.text, reason: 'pinned' }, files: hit.files };
   }
@@ -331,7 +367,11 @@ async function chooseLeaf(
     }
     const fits = live.some((f) => {
       const d = parseDistFilename(f.filename);
-      return d !== undefined && wheelFitsTarget(d, target) && (f.requiresPython === undefined || satisfies(target.python, f.requiresPython) !== false);
+      return (
+        d !== undefined &&
+        wheelFitsTarget(d, target) &&
+        (f.requiresPython === undefined || satisfies(target.python, f.requiresPython) !== false)
+      );
     });
     if (!fits) {
       rejected.target++;
@@ -349,7 +389,12 @@ async function chooseLeaf(
   throw new KarooError('input', `leaf "${leaf.name}" has no allowed build in the private index: ${why || 'no files'}`);
 }
 
-async function lockEntry(client: IndexClient, indexes: readonly IndexConfig[], d: ResolvedDistribution, env: NodeJS.ProcessEnv): Promise<LockedPackage> {
+async function lockEntry(
+  client: IndexClient,
+  indexes: readonly IndexConfig[],
+  d: ResolvedDistribution,
+  env: NodeJS.ProcessEnv,
+): Promise<LockedPackage> {
   const pages = await Promise.all(indexes.map(async (ix) => ({ ix, page: await client.page(ix, d.name) })));
   const source = pages.find((p) => p.page?.files.some((f) => f.url === d.url));
   const privateHolder = pages.find((p) => p.ix.private && p.page && p.page.files.length > 0);
@@ -363,10 +408,16 @@ async function lockEntry(client: IndexClient, indexes: readonly IndexConfig[], d
   const filename = decodeURIComponent(new URL(d.url).pathname.split('/').pop() ?? '');
   const sha256 = d.sha256 ?? listed?.sha256;
   if (!sha256) {
-    throw new KarooError('input', `${d.name} ${d.version}: the index gives no sha256 for ${filename}; karoo locks only hashed files — use an index that publishes hashes`);
+    throw new KarooError(
+      'input',
+      `${d.name} ${d.version}: the index gives no sha256 for ${filename}; karoo locks only hashed files — use an index that publishes hashes`,
+    );
   }
   if (listed?.sha256 && listed.sha256 !== sha256) {
-    throw new KarooError('integrity', `${d.name} ${d.version}: the resolver saw sha256 ${sha256} but the index lists ${listed.sha256} for ${filename}`);
+    throw new KarooError(
+      'integrity',
+      `${d.name} ${d.version}: the resolver saw sha256 ${sha256} but the index lists ${listed.sha256} for ${filename}`,
+    );
   }
   const size = listed?.size ?? (await sizeOf(d.url, source?.ix, env));
   return {
@@ -400,5 +451,3 @@ async function sizeOf(url: string, ix: IndexConfig | undefined, env: NodeJS.Proc
     return undefined;
   }
 }
-
-

@@ -3,12 +3,7 @@
 /** Text safe inside a table cell: pipes escaped, line breaks flattened, HTML brackets neutralised. */
 export function cell(text: string | number | undefined | null): string {
   if (text === undefined || text === null || text === '') return '';
-  return String(text)
-    .replace(/\\/g, '\\\\')
-    .replace(/\|/g, '\\|')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\r?\n/g, ' ');
+  return String(text).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
 }
 
 /** Inline code that survives backticks in the text. */

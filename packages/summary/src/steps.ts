@@ -32,7 +32,13 @@ export function renderStepSummary(s: StepSummary): string {
   const out: string[] = [`### ${s.title}`];
   if (s.headline) out.push(s.headline);
   const facts = (s.facts ?? []).filter(([, v]) => v !== '');
-  if (facts.length) out.push(table(['', ''], facts.map(([k, v]) => [`**${cell(k)}**`, v])));
+  if (facts.length)
+    out.push(
+      table(
+        ['', ''],
+        facts.map(([k, v]) => [`**${cell(k)}**`, v]),
+      ),
+    );
   for (const t of s.tables ?? []) {
     const fold = t.foldAfter ?? 25;
     const body = table(t.header, t.rows, t.align);
@@ -72,7 +78,11 @@ export function resolveSummary(r: ResolveSummaryInput): string {
           {
             caption: 'Leaves',
             header: ['Leaf', 'Version', 'Before'],
-            rows: r.leaves.map((l) => [codeCell(l.name), codeCell(l.version), l.old === undefined ? '' : l.old === l.version ? 'unchanged' : codeCell(l.old)]),
+            rows: r.leaves.map((l) => [
+              codeCell(l.name),
+              codeCell(l.version),
+              l.old === undefined ? '' : l.old === l.version ? 'unchanged' : codeCell(l.old),
+            ]),
           },
         ]
       : [],
@@ -119,7 +129,9 @@ export function deploySummary(r: DeploySummaryInput): string {
   const failed = r.nodes.filter((n) => n.result !== 'success' && n.result !== 'passed' && n.result !== 'ok');
   return renderStepSummary({
     title: `karoo deploy — ${cell(r.environment)}`,
-    headline: failed.length ? `❌ ${failed.length} of ${r.nodes.length} node(s) failed` : `✅ ${r.nodes.length} node(s) at system ${code(shortDigest(r.systemId))}`,
+    headline: failed.length
+      ? `❌ ${failed.length} of ${r.nodes.length} node(s) failed`
+      : `✅ ${r.nodes.length} node(s) at system ${code(shortDigest(r.systemId))}`,
     facts: [
       ['Candidate', code(r.candidate)],
       ['System id', code(r.systemId)],
@@ -211,7 +223,12 @@ export function promoteSummary(r: PromoteSummaryInput): string {
 }
 
 /** A test run's counts for people: `4 passed, 0 failed, 1 skipped`, or `counts unknown` (never zeros that were not counted). */
-export function testCounts(c: { readonly passed: number; readonly failed: number; readonly skipped: number; readonly countsUnknown?: boolean | undefined }): string {
+export function testCounts(c: {
+  readonly passed: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly countsUnknown?: boolean | undefined;
+}): string {
   return c.countsUnknown ? 'counts unknown' : `${count(c.passed)} passed, ${count(c.failed)} failed, ${count(c.skipped)} skipped`;
 }
 

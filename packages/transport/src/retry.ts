@@ -64,7 +64,8 @@ export function isTransientNetworkError(e: unknown): boolean {
     const c = cur as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown; errors?: unknown[] };
     if (c.name === 'AbortError') return false;
     if (typeof c.code === 'string' && NETWORK_ERROR_CODES.has(c.code)) return true;
-    if (c.name === 'TimeoutError' || (typeof c.message === 'string' && /socket hang up|other side closed|premature close/i.test(c.message))) return true;
+    if (c.name === 'TimeoutError' || (typeof c.message === 'string' && /socket hang up|other side closed|premature close/i.test(c.message)))
+      return true;
     cur = Array.isArray(c.errors) && c.errors.length > 0 ? c.errors[0] : c.cause;
   }
   return false;
@@ -115,16 +116,23 @@ export async function withRetry<T>(attempt: (n: number) => Promise<T>, options: 
     } catch (e) {
       if (!isRetryable(e)) throw e;
       const what = e instanceof Error && e.name === 'RetryableError' ? e.message : `${errorMessage(e)} (${networkCause(e)})`;
-      if (n >= policy.attempts) throw new KarooError('unavailable', `${what} (gave up after ${n} attempts)`, { cause: e, detail: { attempts: n } });
+      if (n >= policy.attempts)
+        throw new KarooError('unavailable', `${what} (gave up after ${n} attempts)`, { cause: e, detail: { attempts: n } });
       const asked = (e as Partial<RetryableError>).retryAfterMs;
       if (asked !== undefined && asked > policy.maxRetryAfterMs) {
-        throw new KarooError('unavailable', `${what} and asked to retry after ${Math.ceil(asked / 1000)} s, longer than karoo waits (${policy.maxRetryAfterMs / 1000} s); try again later`, {
-          cause: e,
-          detail: { attempts: n, retryAfterMs: asked },
-        });
+        throw new KarooError(
+          'unavailable',
+          `${what} and asked to retry after ${Math.ceil(asked / 1000)} s, longer than karoo waits (${policy.maxRetryAfterMs / 1000} s); try again later`,
+          {
+            cause: e,
+            detail: { attempts: n, retryAfterMs: asked },
+          },
+        );
       }
       const wait = asked ?? backoffMs(n, policy);
-      options.onRetry?.(`${what}; retrying in ${wait >= 1000 ? `${(wait / 1000).toFixed(wait % 1000 ? 1 : 0)} s` : `${Math.round(wait)} ms`} (attempt ${n + 1} of ${policy.attempts})`);
+      options.onRetry?.(
+        `${what}; retrying in ${wait >= 1000 ? `${(wait / 1000).toFixed(wait % 1000 ? 1 : 0)} s` : `${Math.round(wait)} ms`} (attempt ${n + 1} of ${policy.attempts})`,
+      );
       await sleep(wait, options.signal);
     }
   }

@@ -21,7 +21,13 @@ afterEach(async () => {
 async function serve(handler: (req: IncomingMessage, res: ServerResponse, n: number) => void, host = '127.0.0.1') {
   const seen: Seen[] = [];
   const server = createServer((req, res) => {
-    seen.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization, userAgent: req.headers['user-agent'], at: Date.now() });
+    seen.push({
+      method: req.method!,
+      url: req.url!,
+      authorization: req.headers.authorization,
+      userAgent: req.headers['user-agent'],
+      at: Date.now(),
+    });
     handler(req, res, seen.length);
   });
   servers.push(server);
@@ -113,7 +119,9 @@ describe('the one transport, against a real server on 127.0.0.1', () => {
       req.resume();
       req.on('end', () => res.writeHead(503).end());
     });
-    const err = await fast.request({ method: 'PUT', url: `${s.url}/up`, body: Readable.from([Buffer.from('abc')]) }).catch((e: unknown) => e);
+    const err = await fast
+      .request({ method: 'PUT', url: `${s.url}/up`, body: Readable.from([Buffer.from('abc')]) })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'RetryableError', kind: 'unavailable', status: 503 });
     expect(s.seen).toHaveLength(1);
   });
@@ -145,7 +153,9 @@ describe('the one transport, against a real server on 127.0.0.1', () => {
       else res.end('index');
     });
     const env = { IX_USER: 'alice', IX_PASS: 's3cret' };
-    const t = fast.with({ headersFor: indexCredentials([{ name: 'private', url: `${index.url}/simple/`, usernameEnv: 'IX_USER', passwordEnv: 'IX_PASS' }], env) });
+    const t = fast.with({
+      headersFor: indexCredentials([{ name: 'private', url: `${index.url}/simple/`, usernameEnv: 'IX_USER', passwordEnv: 'IX_PASS' }], env),
+    });
     const basic = `Basic ${Buffer.from('alice:s3cret').toString('base64')}`;
     await readBody(await t.request({ method: 'GET', url: `${index.url}/simple/to-cdn` }), 100);
     expect(index.seen.at(-1)).toMatchObject({ authorization: basic });

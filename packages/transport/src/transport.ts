@@ -174,14 +174,18 @@ export class Transport {
       if (RETRY_STATUS.has(status)) {
         await drainBody(res.body);
         const retryAfter = res.headers['retry-after'];
-        throw new RetryableError(`${what} answered ${status}`, { status, retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) });
+        throw new RetryableError(`${what} answered ${status}`, {
+          status,
+          retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter),
+        });
       }
       const location = res.headers.location;
       if (follow && REDIRECTS.has(status) && location !== undefined) {
         await drainBody(res.body);
         if (hop >= maxRedirects) throw new KarooError('unavailable', `${what}: more than ${maxRedirects} redirects`);
         url = new URL(Array.isArray(location) ? location[0]! : location, target);
-        if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new KarooError('input', `${what} redirected to ${redact(url)}, which is not http(s)`);
+        if (url.protocol !== 'http:' && url.protocol !== 'https:')
+          throw new KarooError('input', `${what} redirected to ${redact(url)}, which is not http(s)`);
         if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
           method = method === 'HEAD' ? 'HEAD' : 'GET';
           body = undefined;

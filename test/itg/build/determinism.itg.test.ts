@@ -20,9 +20,13 @@ let work: string;
 let wheels: Wheels;
 
 beforeAll(async () => {
-  if (!existsSync(join(root, 'packages/cli/lib/main.js'))) throw new Error('the CLI is not built; run `npx tsc -b` first (scripts/test.sh does)');
+  if (!existsSync(join(root, 'packages/cli/lib/main.js')))
+    throw new Error('the CLI is not built; run `npx tsc -b` first (scripts/test.sh does)');
   work = await mkdtemp(join(tmpdir(), 'karoo-determinism-'));
-  wheels = await makeWheels(join(work, 'files'), Array.from({ length: 6 }, (_, i) => ({ name: `dep-${i}`, version: `2.${i}`, size: 3_000 + i * 1_000 })));
+  wheels = await makeWheels(
+    join(work, 'files'),
+    Array.from({ length: 6 }, (_, i) => ({ name: `dep-${i}`, version: `2.${i}`, size: 3_000 + i * 1_000 })),
+  );
   await mkdir(join(work, 'lock'));
   const text = writePylock(wheels.lock());
   await writeFile(join(work, 'lock/pylock.toml'), text);
@@ -36,7 +40,10 @@ beforeAll(async () => {
 afterAll(async () => rm(work, { recursive: true, force: true }));
 
 function node24(): string {
-  const r = spawnSync('npx', ['-y', '-p', 'node@24', 'node', '-e', 'process.stdout.write(process.execPath)'], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync('npx', ['-y', '-p', 'node@24', 'node', '-e', 'process.stdout.write(process.execPath)'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   if (r.status !== 0 || !r.stdout) throw new Error(`cannot get Node 24 through npx: ${r.stderr}`);
   return r.stdout;
 }
@@ -67,7 +74,14 @@ test('same lock, same candidate digest and export bytes across Node versions, TZ
   const runs: Run[] = [
     { node: own, tz: 'UTC', lang: 'C', umask: '022', cwd: work, lock: join(work, 'lock/pylock.toml') },
     { node: own, tz: 'Pacific/Kiritimati', lang: 'de_DE.UTF-8', umask: '077', cwd: join(work, 'lock'), lock: 'pylock.toml' },
-    { node: n24, tz: 'America/St_Johns', lang: 'ja_JP.UTF-8', umask: '002', cwd: join(work, 'files'), lock: relative(join(work, 'files'), join(work, 'lock/pylock.reordered.toml')) },
+    {
+      node: n24,
+      tz: 'America/St_Johns',
+      lang: 'ja_JP.UTF-8',
+      umask: '002',
+      cwd: join(work, 'files'),
+      lock: relative(join(work, 'files'), join(work, 'lock/pylock.reordered.toml')),
+    },
     { node: n24, tz: 'Asia/Kathmandu', lang: 'tr_TR.UTF-8', umask: '027', cwd: '/', lock: join(work, 'lock/pylock.reordered.toml') },
   ];
   const versions = new Set<string>();
@@ -76,7 +90,9 @@ test('same lock, same candidate digest and export bytes across Node versions, TZ
     versions.add(spawnSync(run.node, ['--version'], { encoding: 'utf8' }).stdout.trim());
     const store = `oci-layout:${join(work, `store-${i}`)}`;
     const digest = karoo(run, ['digest', '--lock', run.lock, '--system', 'cam']).trim();
-    const built = JSON.parse(karoo(run, ['build', '--lock', run.lock, '--system', 'cam', '--store', store, '--concurrency', String(1 + i * 3), '--json'])).candidate as string;
+    const built = JSON.parse(
+      karoo(run, ['build', '--lock', run.lock, '--system', 'cam', '--store', store, '--concurrency', String(1 + i * 3), '--json']),
+    ).candidate as string;
     const out = join(work, `export-${i}.tar`);
     karoo(run, ['export', '--store', store, built, '--out', out]);
     seen.push({ digest, built, tar: createHash('sha256').update(readFileSync(out)).digest('hex') });

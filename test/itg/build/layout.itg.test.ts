@@ -14,7 +14,11 @@ import { makeWheels, serveFiles, type FileServer, type Wheels } from '../../supp
 let work: string;
 let wheels: Wheels;
 let files: FileServer;
-const specs = Array.from({ length: 12 }, (_, i) => ({ name: `pkg-${String(i).padStart(2, '0')}`, version: `1.${i}`, size: 10_000 + i * 7_919 }));
+const specs = Array.from({ length: 12 }, (_, i) => ({
+  name: `pkg-${String(i).padStart(2, '0')}`,
+  version: `1.${i}`,
+  size: 10_000 + i * 7_919,
+}));
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'karoo-layout-itg-'));
@@ -38,7 +42,9 @@ describe('build into an OCI image layout', () => {
     expect(r.existed).toBe(false);
     expect(JSON.parse(await readFile(join(s.path, 'oci-layout'), 'utf8'))).toEqual({ imageLayoutVersion: '1.0.0' });
     const index = JSON.parse(await readFile(join(s.path, 'index.json'), 'utf8'));
-    expect(index.manifests).toEqual([expect.objectContaining({ digest: r.candidate, mediaType: 'application/vnd.oci.image.manifest.v1+json' })]);
+    expect(index.manifests).toEqual([
+      expect.objectContaining({ digest: r.candidate, mediaType: 'application/vnd.oci.image.manifest.v1+json' }),
+    ]);
     expect((await readdir(join(s.path, 'blobs/sha256'))).sort()).toHaveLength(specs.length + 4);
     expect(await readdir(s.path)).toEqual(['blobs', 'index.json', 'oci-layout']); // no staging left behind
     const before = files.requests.length;
@@ -57,13 +63,20 @@ describe('build into an OCI image layout', () => {
     );
     await expect(build({ lock: bad, store: s, system: 'cam' })).rejects.toMatchObject({
       kind: 'integrity',
-      message: expect.stringMatching(new RegExp(`^${target.name} ${target.version} .*expected sha256:${'ab'.repeat(32)} .*got sha256:${target.files[0]!.sha256} `)),
+      message: expect.stringMatching(
+        new RegExp(`^${target.name} ${target.version} .*expected sha256:${'ab'.repeat(32)} .*got sha256:${target.files[0]!.sha256} `),
+      ),
     });
     // Files that matched may already be in (uploads overlap downloads), each under its own hash;
     // the mismatching one never, and no manifest: nothing is visible.
     const blobs = await readdir(join(s.path, 'blobs/sha256'));
     expect(blobs).not.toContain('ab'.repeat(32));
-    for (const hex of blobs) expect(createHash('sha256').update(await readFile(join(s.path, 'blobs/sha256', hex))).digest('hex')).toBe(hex);
+    for (const hex of blobs)
+      expect(
+        createHash('sha256')
+          .update(await readFile(join(s.path, 'blobs/sha256', hex)))
+          .digest('hex'),
+      ).toBe(hex);
     expect(JSON.parse(await readFile(join(s.path, 'index.json'), 'utf8')).manifests).toEqual([]);
   });
 
@@ -107,7 +120,9 @@ describe('build into an OCI image layout', () => {
       await rm(p);
       await writeFile(p, b);
     }
-    await expect(verifyManifest(s, r.candidate)).rejects.toThrow(new RegExp(`^layer 3 "${third}" sha256:${wheels.hashes[third!]} of ${r.candidate} is damaged`));
+    await expect(verifyManifest(s, r.candidate)).rejects.toThrow(
+      new RegExp(`^layer 3 "${third}" sha256:${wheels.hashes[third!]} of ${r.candidate} is damaged`),
+    );
     await rm(s.blobPath(`sha256:${wheels.hashes[wheels.fileName(specs[0]!)]}` as never));
     await expect(verifyManifest(s, r.candidate)).rejects.toThrow(/^layer 1 ".*" sha256:[0-9a-f]+ of sha256:[0-9a-f]+ is missing/);
   });
@@ -139,7 +154,9 @@ describe('build into an OCI image layout', () => {
     const tampered = Buffer.from(raw);
     tampered[at] = tampered[at]! ^ 0xff;
     await writeFile(join(work, 'tampered.tar'), tampered);
-    await expect(importTar(join(work, 'tampered.tar'), fresh())).rejects.toThrow(/entry blobs\/sha256\/[0-9a-f]{64} holds sha256:[0-9a-f]{64}, not the blob its name says/);
+    await expect(importTar(join(work, 'tampered.tar'), fresh())).rejects.toThrow(
+      /entry blobs\/sha256\/[0-9a-f]{64} holds sha256:[0-9a-f]{64}, not the blob its name says/,
+    );
 
     const foreign = pack();
     foreign.entry({ name: '../evil', size: 1 }, 'x');

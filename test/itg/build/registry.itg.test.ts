@@ -22,7 +22,8 @@ const specs = [
   { name: 'six', version: '1.16.0', size: 5_000 },
 ];
 const fast = { retry: { attempts: 4, baseMs: 5, maxMs: 20 } };
-const store = (host: string, repo: string, extra: Parameters<typeof openStore>[1] = {}) => openStore(`${host}/${repo}`, { ...fast, env: {}, ...extra });
+const store = (host: string, repo: string, extra: Parameters<typeof openStore>[1] = {}) =>
+  openStore(`${host}/${repo}`, { ...fast, env: {}, ...extra });
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'karoo-reg-itg-'));
@@ -37,7 +38,8 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-const blobPathInRegistry = (r: RunningRegistry, hex: string) => join(r.dir, 'data/docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
+const blobPathInRegistry = (r: RunningRegistry, hex: string) =>
+  join(r.dir, 'data/docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
 
 describe('build into a real registry (Debian docker-registry 2.8)', () => {
   test('pushes the candidate; a second build downloads and uploads nothing', async () => {
@@ -62,7 +64,10 @@ describe('build into a real registry (Debian docker-registry 2.8)', () => {
   test('a candidate that differs by one wheel uploads only that wheel, the lock files, config and manifest', async () => {
     const s = store(registry.host, 'acme/onechange');
     await build({ lock: wheels.lock(files.url), store: s, system: 'cam' });
-    const changed = await makeWheels(join(work, 'changed'), specs.map((x) => (x.name === 'six' ? { ...x, version: '1.17.0', size: 6_000 } : x)));
+    const changed = await makeWheels(
+      join(work, 'changed'),
+      specs.map((x) => (x.name === 'six' ? { ...x, version: '1.17.0', size: 6_000 } : x)),
+    );
     const srv = await serveFiles(changed.dir);
     try {
       const lock = changed.lock(srv.url);
@@ -81,7 +86,9 @@ describe('build into a real registry (Debian docker-registry 2.8)', () => {
     const s = store(registry.host, 'acme/bad') as RegistryStore;
     const good = wheels.lock(files.url);
     const evil = good.packages.map((p) =>
-      p.name === 'numpy' ? { ...p, files: p.files.map((f) => ({ ...f, url: `${files.url}${wheels.fileName(specs[1]!)}`, size: 300_000 })) } : p,
+      p.name === 'numpy'
+        ? { ...p, files: p.files.map((f) => ({ ...f, url: `${files.url}${wheels.fileName(specs[1]!)}`, size: 300_000 })) }
+        : p,
     );
     const { Lock } = await import('@karoo/lock');
     const lock = Lock.create(evil, good.meta);
@@ -105,7 +112,9 @@ describe('build into a real registry (Debian docker-registry 2.8)', () => {
       const r = await build({ lock: wheels.lock(files.url), store: s, system: 'cam', concurrency: 1 });
       const patches = proxy.log.filter((l) => l.startsWith('PATCH'));
       expect(patches[0]).toMatch(/ 0$/); // the dropped one
-      expect(patches.filter((l) => l.endsWith(' 202')).length).toBeGreaterThanOrEqual(Math.ceil(300_000 / 50_000) + Math.ceil(120_000 / 50_000));
+      expect(patches.filter((l) => l.endsWith(' 202')).length).toBeGreaterThanOrEqual(
+        Math.ceil(300_000 / 50_000) + Math.ceil(120_000 / 50_000),
+      );
       await verifyManifest(store(registry.host, 'acme/chunked'), r.candidate);
     } finally {
       await proxy.stop();
@@ -151,7 +160,12 @@ describe('build into a real registry (Debian docker-registry 2.8)', () => {
   test('provenance is a referrer found through the sha256-<hex> tag fallback (no referrers API here)', async () => {
     const s = store(registry.host, 'acme/prov');
     const lock = wheels.lock(files.url);
-    const r = await build({ lock, store: s, system: 'cam', provenance: { builtAt: '2025-03-04T05:06:07Z', builder: 'karoo test', commit: 'deadbeef' } });
+    const r = await build({
+      lock,
+      store: s,
+      system: 'cam',
+      provenance: { builtAt: '2025-03-04T05:06:07Z', builder: 'karoo test', commit: 'deadbeef' },
+    });
     expect(r.candidate).toBe(candidateFor(lock, { system: 'cam' }).digest);
     const refs = await s.referrers(r.candidate);
     expect(refs).toEqual([expect.objectContaining({ digest: r.provenance, artifactType: KAROO.provenance })]);
@@ -171,7 +185,9 @@ describe('build into a real registry (Debian docker-registry 2.8)', () => {
     bad[100] = bad[100]! ^ 0xff;
     await writeFile(p, bad);
     try {
-      await expect(verifyManifest(s, r.candidate)).rejects.toThrow(new RegExp(`layer \\d "${wheels.fileName(specs[2]!)}" sha256:${hex} .* is damaged`));
+      await expect(verifyManifest(s, r.candidate)).rejects.toThrow(
+        new RegExp(`layer \\d "${wheels.fileName(specs[2]!)}" sha256:${hex} .* is damaged`),
+      );
     } finally {
       await writeFile(p, orig);
     }
@@ -199,7 +215,11 @@ describe('build into a real registry (Debian docker-registry 2.8)', () => {
     expect(raw.status).toBe(0);
     expect(`sha256:${createHash('sha256').update(raw.stdout).digest('hex')}`).toBe(r.candidate);
     const dir = join(work, 'skopeo-oci');
-    const cp = spawnSync('skopeo', ['copy', '--src-tls-verify=false', `docker://${registry.host}/acme/skopeo@${r.candidate}`, `oci:${dir}:cand`], { encoding: 'utf8' });
+    const cp = spawnSync(
+      'skopeo',
+      ['copy', '--src-tls-verify=false', `docker://${registry.host}/acme/skopeo@${r.candidate}`, `oci:${dir}:cand`],
+      { encoding: 'utf8' },
+    );
     expect(cp.stderr).toBe('');
     expect(cp.status).toBe(0);
     const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
@@ -223,10 +243,12 @@ describe('authentication', () => {
 
   test('htpasswd basic auth: no credentials, wrong and right password', async () => {
     const lock = wheels.lock(files.url);
-    await expect(build({ lock, store: store(basic.host, 'acme/cam'), system: 'cam' })).rejects.toThrow(/requires credentials; set KAROO_REGISTRY_USERNAME/);
-    await expect(build({ lock, store: store(basic.host, 'acme/cam', { credentials: { username: 'ci', password: 'nope' } }), system: 'cam' })).rejects.toThrow(
-      /refused the credentials of user "ci"/,
+    await expect(build({ lock, store: store(basic.host, 'acme/cam'), system: 'cam' })).rejects.toThrow(
+      /requires credentials; set KAROO_REGISTRY_USERNAME/,
     );
+    await expect(
+      build({ lock, store: store(basic.host, 'acme/cam', { credentials: { username: 'ci', password: 'nope' } }), system: 'cam' }),
+    ).rejects.toThrow(/refused the credentials of user "ci"/);
     const s = store(basic.host, 'acme/cam', { env: { KAROO_REGISTRY_USERNAME: 'ci', KAROO_REGISTRY_PASSWORD: 's3cret' } });
     const r = await build({ lock, store: s, system: 'cam' });
     await verifyManifest(s, r.candidate);
@@ -237,7 +259,9 @@ describe('authentication', () => {
     try {
       const lock = wheels.lock(files.url);
       await expect(build({ lock, store: store(proxy.host, 'acme/bearer'), system: 'cam' })).rejects.toThrow(/requires credentials/);
-      await expect(build({ lock, store: store(proxy.host, 'acme/bearer', { credentials: { username: 'robot', password: 'bad' } }), system: 'cam' })).rejects.toThrow(/refused/);
+      await expect(
+        build({ lock, store: store(proxy.host, 'acme/bearer', { credentials: { username: 'robot', password: 'bad' } }), system: 'cam' }),
+      ).rejects.toThrow(/refused/);
       const s: Store = store(proxy.host, 'acme/bearer', { credentials: { username: 'robot', password: 'tok' } });
       proxy.tokenRequests.length = 0;
       const r = await build({ lock, store: s, system: 'cam' });

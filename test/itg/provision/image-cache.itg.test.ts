@@ -15,7 +15,14 @@ import { CacheService } from '../../support/workflow-runner/index.js';
 
 jest.setTimeout(60_000);
 
-const VARS = ['KAROO_CACHE_DIR', 'ACTIONS_RESULTS_URL', 'ACTIONS_RUNTIME_TOKEN', 'ACTIONS_CACHE_SERVICE_V2', 'GITHUB_WORKSPACE', 'RUNNER_TEMP'] as const;
+const VARS = [
+  'KAROO_CACHE_DIR',
+  'ACTIONS_RESULTS_URL',
+  'ACTIONS_RUNTIME_TOKEN',
+  'ACTIONS_CACHE_SERVICE_V2',
+  'GITHUB_WORKSPACE',
+  'RUNNER_TEMP',
+] as const;
 const saved = Object.fromEntries(VARS.map((k) => [k, process.env[k]]));
 const KEY = imageCacheKey(imageId());
 let work: string;
@@ -25,14 +32,20 @@ let n = 0;
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'karoo-image-cache-itg-'));
   service = await CacheService.start();
-  Object.assign(process.env, { ACTIONS_RESULTS_URL: service.url, ACTIONS_CACHE_SERVICE_V2: 'True', GITHUB_WORKSPACE: join(work, 'workspace'), RUNNER_TEMP: join(work, 'temp') });
+  Object.assign(process.env, {
+    ACTIONS_RESULTS_URL: service.url,
+    ACTIONS_CACHE_SERVICE_V2: 'True',
+    GITHUB_WORKSPACE: join(work, 'workspace'),
+    RUNNER_TEMP: join(work, 'temp'),
+  });
   for (const d of ['workspace', 'temp']) mkdirSync(join(work, d));
 });
 
 afterAll(async () => {
   await service?.close();
-  for (const k of VARS) if (saved[k] === undefined) delete process.env[k];
-  else process.env[k] = saved[k];
+  for (const k of VARS)
+    if (saved[k] === undefined) delete process.env[k];
+    else process.env[k] = saved[k];
   if (work) rmSync(work, { recursive: true, force: true });
 });
 

@@ -33,7 +33,10 @@ afterAll(async () => {
   for (const env of created) await destroyEnvironment({ environmentId: env }).catch(() => {});
 }, 5 * 60_000); // 15 nodes left by a failed test take more than jest's 30 s to remove on a loaded machine
 
-async function up(nodes: Array<{ name: string; role: string }>, extra: Partial<Parameters<typeof provision>[0]> = {}): Promise<ProvisionResult> {
+async function up(
+  nodes: Array<{ name: string; role: string }>,
+  extra: Partial<Parameters<typeof provision>[0]> = {},
+): Promise<ProvisionResult> {
   const r = await provision({ nodes, provider: 'nspawn', outDir: tempDir('env'), ...extra });
   created.push(r.inventory.environmentId);
   return r;
@@ -84,15 +87,19 @@ describe('nspawn environments', () => {
     await Promise.all(
       read.nodes.map(async (n) => {
         // Strict host key checking against the environment's known_hosts: this is the node we made.
-        const out = await sh(read, n.name, [
-          'hostname',
-          'python3 -c "import sys, venv; print(sys.version.split()[0])"',
-          'python3 -m venv --without-pip /tmp/venv-check && /tmp/venv-check/bin/python -c "print(1)"',
-          // "running" means no unit failed; print the failed ones otherwise.
-          'systemctl is-system-running --wait | tr "\\n" " " | sed "s/ $//"; echo; systemctl --failed --no-legend --plain | tr "\\n" " " >&2; true',
-          ...names.map((o) => `getent hosts ${o} | cut -d' ' -f1`),
-          ...names.filter((o) => o !== n.name).map((o) => `ping -c1 -W2 ${o} >/dev/null && echo ping-${o}-ok`),
-        ].join(' && '));
+        const out = await sh(
+          read,
+          n.name,
+          [
+            'hostname',
+            'python3 -c "import sys, venv; print(sys.version.split()[0])"',
+            'python3 -m venv --without-pip /tmp/venv-check && /tmp/venv-check/bin/python -c "print(1)"',
+            // "running" means no unit failed; print the failed ones otherwise.
+            'systemctl is-system-running --wait | tr "\\n" " " | sed "s/ $//"; echo; systemctl --failed --no-legend --plain | tr "\\n" " " >&2; true',
+            ...names.map((o) => `getent hosts ${o} | cut -d' ' -f1`),
+            ...names.filter((o) => o !== n.name).map((o) => `ping -c1 -W2 ${o} >/dev/null && echo ping-${o}-ok`),
+          ].join(' && '),
+        );
         const lines = out.trim().split('\n');
         expect(lines[0]).toBe(n.name);
         expect(lines[1]).toMatch(/^3\.11\./);
@@ -124,7 +131,12 @@ describe('nspawn environments', () => {
     expect(config.nodes).toHaveLength(15);
     const { inventory, inventoryPath } = await up(config.nodes.map((n) => ({ name: n.name, role: n.role })));
     const last = inventory.nodes[14]!;
-    const out = await sh(inventory, inventory.nodes[0]!.name, inventory.nodes.map((n) => `getent hosts ${n.name} | cut -d' ' -f1`).join(' && ') + ` && ping -c1 -W2 ${last.name} >/dev/null && echo reached`);
+    const out = await sh(
+      inventory,
+      inventory.nodes[0]!.name,
+      inventory.nodes.map((n) => `getent hosts ${n.name} | cut -d' ' -f1`).join(' && ') +
+        ` && ping -c1 -W2 ${last.name} >/dev/null && echo reached`,
+    );
     expect(out.trim().split('\n')).toEqual([...inventory.nodes.map((n) => n.address), 'reached']);
     expect((await destroyEnvironment({ inventory: inventoryPath })).leftovers).toEqual([]);
   }, 240_000);
@@ -228,7 +240,9 @@ describe('nspawn environments', () => {
 describe('bad input and faults', () => {
   test('an unknown provider is refused by name, before anything is made', async () => {
     const before = await ownedByMe();
-    await expect(provision({ nodes: [{ name: 'a', role: 'r' }], provider: 'vmware' })).rejects.toThrow(/provider "vmware" is not known; use one of: nspawn, qemu/);
+    await expect(provision({ nodes: [{ name: 'a', role: 'r' }], provider: 'vmware' })).rejects.toThrow(
+      /provider "vmware" is not known; use one of: nspawn, qemu/,
+    );
     const r = await karoo(['provision', '--config', configWith([{ name: 'a', role: 'r' }]), '--provider', 'vmware', '--json']);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -298,7 +312,8 @@ describe('bad input and faults', () => {
         onMachineStarted: async (m, state) => {
           env = state.environmentId;
           created.push(env);
-          if (m.name === 'broken') (await import('node:child_process')).execFileSync('ip', ['-n', state.netns, 'link', 'delete', `v${m.index}`]);
+          if (m.name === 'broken')
+            (await import('node:child_process')).execFileSync('ip', ['-n', state.netns, 'link', 'delete', `v${m.index}`]);
         },
       }),
     ).rejects.toThrow(/broken .* is not reachable over SSH/);

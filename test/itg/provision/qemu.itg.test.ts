@@ -5,7 +5,17 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { isKarooError } from '@karoo/common';
-import { destroyEnvironment, detectAccelerator, execOnNode, imagesRoot, provision, readInventory, resourcesOf, seedFiles, writeNoCloudSeed } from '@karoo/machines';
+import {
+  destroyEnvironment,
+  detectAccelerator,
+  execOnNode,
+  imagesRoot,
+  provision,
+  readInventory,
+  resourcesOf,
+  seedFiles,
+  writeNoCloudSeed,
+} from '@karoo/machines';
 import { execFileSync } from 'node:child_process';
 import { prepare, tempDir } from './support.js';
 
@@ -37,7 +47,11 @@ describe('qemu environments', () => {
     expect(inventory.provider).toBe('qemu');
     expect(inventory.accelerator).toBe(await detectAccelerator());
     const inv = await readInventory(inventoryPath);
-    const r = await execOnNode(inv, 'vm-a', 'hostname; python3 --version; getent hosts vm-b | cut -d" " -f1; ping -c1 -W2 vm-b >/dev/null && echo reached; systemd-detect-virt');
+    const r = await execOnNode(
+      inv,
+      'vm-a',
+      'hostname; python3 --version; getent hosts vm-b | cut -d" " -f1; ping -c1 -W2 vm-b >/dev/null && echo reached; systemd-detect-virt',
+    );
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toBe('vm-a');
     expect(lines[1]).toMatch(/^Python 3\.11\./);
@@ -61,13 +75,20 @@ describe('qemu environments', () => {
     const img = join(dir, 'cloud.qcow2');
     writeFileSync(img, randomBytes(4096));
     const wrong = createHash('sha256').update('something else').digest('hex');
-    const e = await provision({ nodes: [{ name: 'c', role: 'r' }], provider: 'qemu', image: pathToFileURL(img).href, imageSha256: wrong }).catch((x: unknown) => x);
+    const e = await provision({
+      nodes: [{ name: 'c', role: 'r' }],
+      provider: 'qemu',
+      image: pathToFileURL(img).href,
+      imageSha256: wrong,
+    }).catch((x: unknown) => x);
     expect(isKarooError(e) && e.kind === 'integrity').toBe(true);
     expect((e as Error).message).toContain(`not the expected ${wrong}; refusing to boot it`);
     // Nothing was kept in the cache under the expected hash.
     expect(existsSync(join(imagesRoot(), 'cloud', `${wrong}.img`))).toBe(false);
     // Without a hash at all it is refused too.
-    await expect(provision({ nodes: [{ name: 'c', role: 'r' }], provider: 'qemu', image: pathToFileURL(img).href })).rejects.toThrow(/has no sha256/);
+    await expect(provision({ nodes: [{ name: 'c', role: 'r' }], provider: 'qemu', image: pathToFileURL(img).href })).rejects.toThrow(
+      /has no sha256/,
+    );
   });
 
   test('the cloud-init NoCloud seed is an ISO labelled cidata with the key, host key, hosts and static network', async () => {
@@ -86,7 +107,14 @@ describe('qemu environments', () => {
       hostPublicKey: 'ssh-ed25519 AAAAhost karoo-00000000-cloud-1\n',
     });
     const iso = join(dir, 'seed.iso');
-    await writeNoCloudSeed(dir, iso, { name: 'cloud-1', machineId: 'karoo-00000000-cloud-1', mac: '52:54:aa:bb:cc:01', address: '10.70.1.2', seed, authorizedKey: 'ssh-ed25519 AAAAenv karoo-00000000\n' });
+    await writeNoCloudSeed(dir, iso, {
+      name: 'cloud-1',
+      machineId: 'karoo-00000000-cloud-1',
+      mac: '52:54:aa:bb:cc:01',
+      address: '10.70.1.2',
+      seed,
+      authorizedKey: 'ssh-ed25519 AAAAenv karoo-00000000\n',
+    });
     expect(execFileSync('isoinfo', ['-d', '-i', iso]).toString()).toMatch(/Volume id: cidata/);
     const read = (f: string) => execFileSync('isoinfo', ['-R', '-i', iso, '-x', `/${f}`]).toString();
     const user = read('user-data');

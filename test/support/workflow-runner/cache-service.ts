@@ -113,7 +113,13 @@ export class CacheService {
     const blobUrl = await this.blobUrl();
     const credential = new StorageSharedKeyCredential(ACCOUNT, ACCOUNT_KEY);
     const query = generateBlobSASQueryParameters(
-      { containerName: CONTAINER, blobName: blob, permissions: BlobSASPermissions.parse(permissions), startsOn: new Date(Date.now() - 60_000), expiresOn: new Date(Date.now() + 3600_000) },
+      {
+        containerName: CONTAINER,
+        blobName: blob,
+        permissions: BlobSASPermissions.parse(permissions),
+        startsOn: new Date(Date.now() - 60_000),
+        expiresOn: new Date(Date.now() + 3600_000),
+      },
       credential,
     ).toString();
     return `${blobUrl}/${CONTAINER}/${blob}?${query}`;
@@ -129,7 +135,8 @@ export class CacheService {
     const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
     const scope = token ? this.scopes.get(token) : undefined;
     if (!scope) return send(401, { code: 'unauthenticated', msg: 'no valid runtime token' });
-    if (req.method !== 'POST' || !req.url?.startsWith(SERVICE)) return send(404, { code: 'bad_route', msg: `no handler for ${req.method} ${req.url}` });
+    if (req.method !== 'POST' || !req.url?.startsWith(SERVICE))
+      return send(404, { code: 'bad_route', msg: `no handler for ${req.method} ${req.url}` });
     let body: Record<string, unknown>;
     try {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
@@ -140,18 +147,33 @@ export class CacheService {
     const key = String(body.key ?? '');
     const version = String(body.version ?? '');
     if (!key || key.length > 512 || key.includes(',')) return send(400, { code: 'invalid_argument', msg: `invalid key: ${key}` });
-    const visible = (e: CacheEntry) => e.finalized && e.version === version && e.repository === scope.repository && (e.ref === scope.ref || e.ref === scope.defaultRef);
+    const visible = (e: CacheEntry) =>
+      e.finalized && e.version === version && e.repository === scope.repository && (e.ref === scope.ref || e.ref === scope.defaultRef);
     switch (method) {
       case 'CreateCacheEntry': {
-        const exists = this.entries.some((e) => e.key === key && e.version === version && e.repository === scope.repository && e.ref === scope.ref);
+        const exists = this.entries.some(
+          (e) => e.key === key && e.version === version && e.repository === scope.repository && e.ref === scope.ref,
+        );
         this.requests.push({ method, key, ok: !exists });
         if (exists) return send(200, { ok: false, message: 'cache entry with the same key, version, and scope already exists' });
-        const e: CacheEntry = { id: this.nextId++, key, version, ref: scope.ref, repository: scope.repository, blob: `${this.nextId}-${encodeURIComponent(key)}`, size: 0, finalized: false, created: this.seq++ };
+        const e: CacheEntry = {
+          id: this.nextId++,
+          key,
+          version,
+          ref: scope.ref,
+          repository: scope.repository,
+          blob: `${this.nextId}-${encodeURIComponent(key)}`,
+          size: 0,
+          finalized: false,
+          created: this.seq++,
+        };
         this.entries.push(e);
         return send(200, { ok: true, signed_upload_url: await this.sas(e.blob, 'cw') });
       }
       case 'FinalizeCacheEntryUpload': {
-        const e = this.entries.find((x) => x.key === key && x.version === version && x.repository === scope.repository && x.ref === scope.ref && !x.finalized);
+        const e = this.entries.find(
+          (x) => x.key === key && x.version === version && x.repository === scope.repository && x.ref === scope.ref && !x.finalized,
+        );
         this.requests.push({ method, key, ok: !!e });
         if (!e) return send(404, { code: 'not_found', msg: `no cache entry being uploaded for key ${key}` });
         e.finalized = true;
@@ -183,11 +205,15 @@ async function startAzurite(): Promise<{ url: string; process: ChildProcess; dir
   const dir = mkdtempSync(join(tmpdir(), 'karoo-azurite-'));
   const bin = fileURLToPath(new URL('../../../node_modules/azurite/dist/src/blob/main.js', import.meta.url));
   // --disableTelemetry: Azurite otherwise sends usage data to Microsoft.
-  const azurite = spawn(process.execPath, [bin, '--blobHost', '127.0.0.1', '--blobPort', '0', '--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', '--loose'], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH ?? '', HOME: dir },
-  });
+  const azurite = spawn(
+    process.execPath,
+    [bin, '--blobHost', '127.0.0.1', '--blobPort', '0', '--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', '--loose'],
+    {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '', HOME: dir },
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`Azurite did not start within 30 s: ${out}`)), 30_000);

@@ -33,7 +33,11 @@ export class ConcurrencyGroups {
    * Waits until `holder` may run in `group`. Resolves 'cancelled' when it was cancelled while
    * pending. Call release() once done (only after 'acquired').
    */
-  async acquire(name: string, holder: Holder, options: { cancelInProgress: boolean; queue?: 'single' | 'max' }): Promise<'acquired' | 'cancelled'> {
+  async acquire(
+    name: string,
+    holder: Holder,
+    options: { cancelInProgress: boolean; queue?: 'single' | 'max' },
+  ): Promise<'acquired' | 'cancelled'> {
     const key = name.toLowerCase();
     let g = this.groups.get(key);
     if (!g) this.groups.set(key, (g = { pending: [] }));

@@ -15,7 +15,10 @@ export interface RepoInfo {
   readonly html_url: string;
 }
 
-export function repoInfo(fullName: string, options: { id?: number; defaultBranch?: string; private?: boolean; fork?: boolean } = {}): RepoInfo {
+export function repoInfo(
+  fullName: string,
+  options: { id?: number; defaultBranch?: string; private?: boolean; fork?: boolean } = {},
+): RepoInfo {
   const [owner, name] = fullName.split('/') as [string, string];
   return {
     full_name: fullName,
@@ -46,7 +49,8 @@ export const events = {
     user?: string;
   }): Record<string, unknown> {
     const base = repoInfo(o.repository);
-    const head = o.headRepo && o.headRepo.toLowerCase() !== o.repository.toLowerCase() ? repoInfo(o.headRepo, { id: 200, fork: true }) : base;
+    const head =
+      o.headRepo && o.headRepo.toLowerCase() !== o.repository.toLowerCase() ? repoInfo(o.headRepo, { id: 200, fork: true }) : base;
     return {
       action: o.action ?? 'synchronize',
       number: o.number,
@@ -58,7 +62,12 @@ export const events = {
         html_url: `https://github.com/${o.repository}/pull/${o.number}`,
         merge_commit_sha: o.mergeSha ?? o.headSha,
         head: { ref: o.headRef ?? 'topic', sha: o.headSha, label: `${head.owner.login}:${o.headRef ?? 'topic'}`, repo: head },
-        base: { ref: o.baseRef ?? base.default_branch, sha: o.baseSha ?? '0'.repeat(40), label: `${base.owner.login}:${o.baseRef ?? base.default_branch}`, repo: base },
+        base: {
+          ref: o.baseRef ?? base.default_branch,
+          sha: o.baseSha ?? '0'.repeat(40),
+          label: `${base.owner.login}:${o.baseRef ?? base.default_branch}`,
+          repo: base,
+        },
       },
       repository: base,
       sender: { login: o.user ?? 'contributor', id: 2000, type: 'User' },
@@ -77,7 +86,13 @@ export const events = {
   },
 
   /** Inputs as the dispatch form sends them: strings (`'true'` for a boolean). */
-  workflowDispatch(o: { repository: string; inputs?: Record<string, string | boolean | number>; ref?: string; workflow?: string; user?: string }): Record<string, unknown> {
+  workflowDispatch(o: {
+    repository: string;
+    inputs?: Record<string, string | boolean | number>;
+    ref?: string;
+    workflow?: string;
+    user?: string;
+  }): Record<string, unknown> {
     return {
       inputs: Object.fromEntries(Object.entries(o.inputs ?? {}).map(([k, v]) => [k, String(v)])),
       ref: o.ref ?? 'refs/heads/main',
@@ -117,7 +132,11 @@ export const events = {
         run_number: 1,
         run_attempt: 1,
         html_url: `https://github.com/${o.repository}/actions/runs/${o.id}`,
-        pull_requests: (o.pullRequests ?? []).map((p) => ({ number: p.number, head: { sha: o.headSha, ref: o.headBranch ?? 'topic' }, base: { ref: repo.default_branch } })),
+        pull_requests: (o.pullRequests ?? []).map((p) => ({
+          number: p.number,
+          head: { sha: o.headSha, ref: o.headBranch ?? 'topic' },
+          base: { ref: repo.default_branch },
+        })),
       },
       repository: repo,
       sender: { login: 'octocat', id: 1, type: 'User' },
@@ -126,8 +145,14 @@ export const events = {
 };
 
 /** github.ref, github.sha, github.head_ref, github.base_ref for an event, as GitHub sets them. */
-export function refsFor(event: string, payload: Record<string, unknown>, fallbackSha: () => string, defaultBranch: string): { ref: string; sha: string; headRef: string; baseRef: string } {
-  const pr = payload.pull_request as { number: number; merge_commit_sha?: string; head: { ref: string; sha: string }; base: { ref: string } } | undefined;
+export function refsFor(
+  event: string,
+  payload: Record<string, unknown>,
+  fallbackSha: () => string,
+  defaultBranch: string,
+): { ref: string; sha: string; headRef: string; baseRef: string } {
+  const pr = payload.pull_request as
+    { number: number; merge_commit_sha?: string; head: { ref: string; sha: string }; base: { ref: string } } | undefined;
   switch (event) {
     case 'pull_request':
       if (!pr) break;
@@ -136,7 +161,12 @@ export function refsFor(event: string, payload: Record<string, unknown>, fallbac
       if (!pr) break;
       return { ref: `refs/heads/${pr.base.ref}`, sha: fallbackSha(), headRef: pr.head.ref, baseRef: pr.base.ref };
     case 'push':
-      return { ref: String(payload.ref ?? `refs/heads/${defaultBranch}`), sha: String(payload.after ?? fallbackSha()), headRef: '', baseRef: '' };
+      return {
+        ref: String(payload.ref ?? `refs/heads/${defaultBranch}`),
+        sha: String(payload.after ?? fallbackSha()),
+        headRef: '',
+        baseRef: '',
+      };
     case 'workflow_dispatch':
       return { ref: String(payload.ref ?? `refs/heads/${defaultBranch}`), sha: fallbackSha(), headRef: '', baseRef: '' };
     default:

@@ -68,7 +68,10 @@ function functions(scope: Scope): Map<string, FunctionDefinition> {
         if (!scope.workspace) throw new ExpressionFailure('hashFiles() is not allowed here');
         // @actions/glob's hashFiles is the runner's algorithm, but asynchronous; the evaluator is not.
         const patterns = args.map((a) => a.coerceString()).join('\n');
-        const out = execFileSync(process.execPath, [HASH_FILES_HELPER, scope.workspace, patterns], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+        const out = execFileSync(process.execPath, [HASH_FILES_HELPER, scope.workspace, patterns], {
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH ?? '' },
+        });
         return new data.StringData(/hash=(.*)\s*$/.exec(out)?.[1] ?? '');
       },
     },
@@ -87,7 +90,8 @@ export function evaluate(expression: string, scope: Scope): unknown {
     throw new ExpressionFailure(`expression "${expression}" does not parse: ${(e as Error).message}`);
   }
   const contexts = new data.Dictionary();
-  for (const name of CONTEXT_NAMES) contexts.add(name, toData(scope.contexts[name] ?? (name === 'matrix' || name === 'inputs' ? null : {})));
+  for (const name of CONTEXT_NAMES)
+    contexts.add(name, toData(scope.contexts[name] ?? (name === 'matrix' || name === 'inputs' ? null : {})));
   try {
     return fromData(new Evaluator(tree, contexts, fns).evaluate());
   } catch (e) {

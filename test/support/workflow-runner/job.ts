@@ -88,7 +88,10 @@ export class JobRun {
     this.vars = { ...run.vars };
     const nameToken = input.planned.model.name;
     this.name = nameToken ? evaluateString(nameToken, this.scope({})) : input.jobId;
-    if (input.matrix && !nameToken) this.name = `${input.jobId} (${Object.values(input.matrix).map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ')})`;
+    if (input.matrix && !nameToken)
+      this.name = `${input.jobId} (${Object.values(input.matrix)
+        .map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v)))
+        .join(', ')})`;
   }
 
   get cancellation(): Cancellation {
@@ -105,7 +108,17 @@ export class JobRun {
 
   /** The github context as a step sees it. */
   github(extra: Record<string, unknown> = {}): Record<string, unknown> {
-    return { ...this.run.github, job: this.input.jobId, token: this.token, workspace: this.workspace, action: '', action_path: '', action_ref: '', action_repository: '', ...extra };
+    return {
+      ...this.run.github,
+      job: this.input.jobId,
+      token: this.token,
+      workspace: this.workspace,
+      action: '',
+      action_path: '',
+      action_ref: '',
+      action_repository: '',
+      ...extra,
+    };
   }
 
   jobContext(): Record<string, unknown> {
@@ -122,7 +135,15 @@ export class JobRun {
   }
 
   runnerContext(): Record<string, unknown> {
-    return { name: 'karoo-workflow-runner', os: 'Linux', arch: 'X64', temp: this.temp, tool_cache: this.run.services.toolCache, debug: '', environment: 'github-hosted' };
+    return {
+      name: 'karoo-workflow-runner',
+      os: 'Linux',
+      arch: 'X64',
+      temp: this.temp,
+      tool_cache: this.run.services.toolCache,
+      debug: '',
+      environment: 'github-hosted',
+    };
   }
 
   /** An expression scope for this job; `contexts` override the defaults. */
@@ -163,8 +184,16 @@ export class JobRun {
   }
 
   /** Runs a step's process: its lines through `commands`, cancelled with the step, its process group killed with the job. */
-  execStep(commands: CommandProcessor, o: { command: string; args: string[]; cwd: string; env: Record<string, string>; timeoutMs: number | undefined }): Promise<ExecResult> {
-    return exec({ ...o, onLine: (l) => commands.line(l), cancellation: this.stepCancellation(), onSpawn: (pgid) => this.processGroups.push(pgid) });
+  execStep(
+    commands: CommandProcessor,
+    o: { command: string; args: string[]; cwd: string; env: Record<string, string>; timeoutMs: number | undefined },
+  ): Promise<ExecResult> {
+    return exec({
+      ...o,
+      onLine: (l) => commands.line(l),
+      cancellation: this.stepCancellation(),
+      onSpawn: (pgid) => this.processGroups.push(pgid),
+    });
   }
 
   /** New, empty file-command files for one step. */
@@ -185,7 +214,10 @@ export class JobRun {
    * Applies a step's GITHUB_ENV, GITHUB_PATH and GITHUB_STEP_SUMMARY to the job; returns its
    * GITHUB_OUTPUT and GITHUB_STATE values.
    */
-  applyFileCommands(files: ReturnType<JobRun['fileCommands']>, commands: CommandProcessor): { outputs: Record<string, string>; state: Record<string, string> } {
+  applyFileCommands(
+    files: ReturnType<JobRun['fileCommands']>,
+    commands: CommandProcessor,
+  ): { outputs: Record<string, string>; state: Record<string, string> } {
     for (const [k, v] of Object.entries(readKeyValueFile(files.GITHUB_ENV))) {
       if (k.toUpperCase() === 'NODE_OPTIONS') {
         this.write(`Warning: Can't store NODE_OPTIONS output parameter using '$GITHUB_ENV' command.`);
@@ -197,14 +229,21 @@ export class JobRun {
     const summary = readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8');
     if (summary) this.summary += this.run.masker.mask(summary);
     this.annotations.push(...commands.annotations);
-    return { outputs: { ...commands.outputs, ...readKeyValueFile(files.GITHUB_OUTPUT) }, state: { ...commands.state, ...readKeyValueFile(files.GITHUB_STATE) } };
+    return {
+      outputs: { ...commands.outputs, ...readKeyValueFile(files.GITHUB_OUTPUT) },
+      state: { ...commands.state, ...readKeyValueFile(files.GITHUB_STATE) },
+    };
   }
 
   /**
    * The process environment of a step: the host's (minus anything GitHub- or jest-specific),
    * the step's env, then the runner's GITHUB_* and RUNNER_* variables, which env: cannot override.
    */
-  processEnv(stepEnv: Record<string, string>, files: ReturnType<JobRun['fileCommands']>, github: Record<string, unknown>): Record<string, string> {
+  processEnv(
+    stepEnv: Record<string, string>,
+    files: ReturnType<JobRun['fileCommands']>,
+    github: Record<string, unknown>,
+  ): Record<string, string> {
     const host: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) {
       if (v === undefined || /^(GITHUB_|INPUT_|RUNNER_|ACTIONS_|STATE_|JEST_|NODE_OPTIONS$|NODE_ENV$|npm_)/.test(k)) continue;
@@ -328,7 +367,8 @@ export async function runJob(run: RunState, input: JobInput): Promise<JobResult>
   if (model.type !== 'job') throw new Error('runJob: not a job with steps');
   job.write(`##[job] ${input.key}`);
   try {
-    if (field(raw, 'container') || field(raw, 'services')) throw new JobFailure('container: and services: are not supported by the workflow runner');
+    if (field(raw, 'container') || field(raw, 'services'))
+      throw new JobFailure('container: and services: are not supported by the workflow runner');
     // environment: its secrets and variables, then its protection rules.
     if (model.environment) {
       const env = evaluateToken(model.environment, job.scope({}));
@@ -338,13 +378,16 @@ export async function runJob(run: RunState, input: JobInput): Promise<JobResult>
         const settings = Object.entries(run.environments).find(([k]) => k.toLowerCase() === e.name!.toLowerCase())?.[1];
         if (settings) {
           if (settings.branches && !refAllowed(String(run.github.ref), settings.branches)) {
-            throw new JobFailure(`Branch "${String(run.github.ref_name)}" is not allowed to deploy to ${e.name} due to environment protection rules.`);
+            throw new JobFailure(
+              `Branch "${String(run.github.ref_name)}" is not allowed to deploy to ${e.name} due to environment protection rules.`,
+            );
           }
           if (settings.reviewers === 'reject') throw new JobFailure(`The deployment to ${e.name} was rejected by a required reviewer.`);
-          if (!run.fork) for (const [k, v] of Object.entries(settings.secrets ?? {})) {
-            job.secrets[k] = v;
-            run.masker.add(v);
-          }
+          if (!run.fork)
+            for (const [k, v] of Object.entries(settings.secrets ?? {})) {
+              job.secrets[k] = v;
+              run.masker.add(v);
+            }
           Object.assign(job.vars, settings.vars ?? {});
         }
       }
@@ -368,7 +411,9 @@ export async function runJob(run: RunState, input: JobInput): Promise<JobResult>
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      job.write(`##[error]The job running on runner karoo-workflow-runner has exceeded the maximum execution time of ${timeoutMinutes} minutes.`);
+      job.write(
+        `##[error]The job running on runner karoo-workflow-runner has exceeded the maximum execution time of ${timeoutMinutes} minutes.`,
+      );
       jobCancel.cancel('timeout');
     }, timeoutMinutes * 60_000);
     try {

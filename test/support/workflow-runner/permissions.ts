@@ -39,12 +39,14 @@ export function parsePermissions(value: unknown, where: string): TokenPermission
     return Object.fromEntries(SCOPES.filter((s) => !(s === 'id-token' && level === 'read')).map((s) => [s, level]));
   }
   if (value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new PermissionError(`${where}: permissions must be read-all, write-all or a mapping, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new PermissionError(`${where}: permissions must be read-all, write-all or a mapping, got ${JSON.stringify(value)}`);
   const out: TokenPermissions = {};
   for (const [scope, level] of Object.entries(value as Record<string, unknown>)) {
     if (!(SCOPES as readonly string[]).includes(scope)) throw new PermissionError(`${where}: unknown permission scope "${scope}"`);
     if (level === 'none') continue;
-    if (level !== 'read' && level !== 'write') throw new PermissionError(`${where}: permission ${scope} must be read, write or none, got ${JSON.stringify(level)}`);
+    if (level !== 'read' && level !== 'write')
+      throw new PermissionError(`${where}: permission ${scope} must be read, write or none, got ${JSON.stringify(level)}`);
     out[scope] = level;
   }
   return out;

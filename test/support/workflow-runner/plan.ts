@@ -56,7 +56,8 @@ export async function loadWorkflow(repos: Repos, repository: string, sha: string
   const content = repos.read(repository, sha, path);
   const parsed = parseWorkflow({ name: path, content }, new NoOperationTraceWriter());
   const errors = () => parsed.context.errors.getErrors().map((e) => e.message);
-  if (!parsed.value || errors().length) throw new WorkflowError(`${repository}/${path}@${refName}: ${errors().join('; ') || 'empty workflow'}`);
+  if (!parsed.value || errors().length)
+    throw new WorkflowError(`${repository}/${path}@${refName}: ${errors().join('; ') || 'empty workflow'}`);
   const template = await convertWorkflowTemplate(
     parsed.context,
     parsed.value,
@@ -133,7 +134,9 @@ export function condition(expression: string | undefined, fallback: string): str
   const c = expression?.trim();
   if (!c) return fallback;
   const allowedContext = [...CONTEXTS, 'always(0,0)', 'failure(0,0)', 'cancelled(0,0)', 'success(0,0)', 'hashFiles(1,255)'];
-  return ensureStatusFunction(c.replace(/^\$\{\{([\s\S]*)\}\}$/, '$1').trim(), { allowedContext } as unknown as Parameters<typeof ensureStatusFunction>[1]);
+  return ensureStatusFunction(c.replace(/^\$\{\{([\s\S]*)\}\}$/, '$1').trim(), { allowedContext } as unknown as Parameters<
+    typeof ensureStatusFunction
+  >[1]);
 }
 
 const CONTEXTS = ['github', 'env', 'vars', 'inputs', 'needs', 'steps', 'job', 'runner', 'matrix', 'strategy'];
@@ -193,6 +196,8 @@ export function secretDefinitions(workflow: Workflow): Record<string, boolean> {
   const secrets = field(field(field(workflow.root, 'on'), 'workflow_call'), 'secrets');
   const out: Record<string, boolean> = {};
   if (!secrets || !isMapping(secrets)) return out;
-  for (const pair of secrets) out[(pair.key as unknown as { value: string }).value] = (field(pair.value, 'required') as { value?: unknown } | undefined)?.value === true;
+  for (const pair of secrets)
+    out[(pair.key as unknown as { value: string }).value] =
+      (field(pair.value, 'required') as { value?: unknown } | undefined)?.value === true;
   return out;
 }

@@ -68,7 +68,12 @@ export function exec(options: {
   onSpawn?: (pgid: number) => void;
 }): Promise<ExecResult> {
   return new Promise((resolve) => {
-    const child = spawn(options.command, options.args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(options.command, options.args, {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     if (child.pid) options.onSpawn?.(child.pid);
     let timedOut = false;
     let cancelled = false;
@@ -155,7 +160,10 @@ export function nodeBinary(major: string): string {
   if (process.versions.node.split('.')[0] === major) return process.execPath;
   let bin = nodeBinaries.get(major) ?? fromNpxCache(major);
   if (!bin) {
-    bin = execFileSync('npx', ['-y', '-p', `node@${major}`, 'node', '-e', 'process.stdout.write(process.execPath)'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } }).trim();
+    bin = execFileSync('npx', ['-y', '-p', `node@${major}`, 'node', '-e', 'process.stdout.write(process.execPath)'], {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_OPTIONS: '' },
+    }).trim();
     nodeBinaries.set(major, bin);
   }
   return bin;

@@ -49,7 +49,8 @@ export class Repos {
 
   dir(repository: string): string {
     const d = this.map.get(repository.toLowerCase());
-    if (!d) throw new RepoError(`repository ${repository} is not in the runner's repos map; pass repos: { '${repository}': '/path/to/git/dir' }`);
+    if (!d)
+      throw new RepoError(`repository ${repository} is not in the runner's repos map; pass repos: { '${repository}': '/path/to/git/dir' }`);
     return d;
   }
 
@@ -78,7 +79,10 @@ export class Repos {
     const tmp = `${dest}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
     mkdirSync(tmp, { recursive: true });
     try {
-      execFileSync('sh', ['-c', 'git -C "$1" archive --format=tar "$2" | tar -x -C "$3"', 'sh', this.dir(repository), sha, tmp], { stdio: ['ignore', 'ignore', 'pipe'], env: gitEnv() });
+      execFileSync('sh', ['-c', 'git -C "$1" archive --format=tar "$2" | tar -x -C "$3"', 'sh', this.dir(repository), sha, tmp], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: gitEnv(),
+      });
       if (!existsSync(dest)) renameSync(tmp, dest);
       else rmSync(tmp, { recursive: true, force: true });
     } catch (e) {
@@ -91,7 +95,11 @@ export class Repos {
   /** Reads one file of a repository at a commit. */
   read(repository: string, sha: string, path: string): string {
     try {
-      return execFileSync('git', ['-C', this.dir(repository), 'show', `${sha}:${path}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: gitEnv() });
+      return execFileSync('git', ['-C', this.dir(repository), 'show', `${sha}:${path}`], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: gitEnv(),
+      });
     } catch {
       throw new RepoError(`${path} does not exist in ${repository} at ${sha.slice(0, 12)}`);
     }

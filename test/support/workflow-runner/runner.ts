@@ -15,7 +15,16 @@ import { asString, evaluateCondition, evaluateMapping, evaluateToken, type Scope
 import { runJob, type JobInput } from './job.js';
 import { Masker } from './log.js';
 import { cap, defaultPermissions, nestedPermissionError, parsePermissions, READ_ALL } from './permissions.js';
-import { field, inputDefinitions, loadWorkflow, parseUses, secretDefinitions, WorkflowError, type PlannedJob, type Workflow } from './plan.js';
+import {
+  field,
+  inputDefinitions,
+  loadWorkflow,
+  parseUses,
+  secretDefinitions,
+  WorkflowError,
+  type PlannedJob,
+  type Workflow,
+} from './plan.js';
 import { Cancellation } from './process.js';
 import { git, Repos } from './repos.js';
 import type { RunState, Services, TokenInfo } from './state.js';
@@ -83,7 +92,8 @@ export class WorkflowRunner {
     const standin = options.github ?? this.options.github;
     const fromPayload = (options.payload?.repository as { full_name?: string } | undefined)?.full_name;
     const repository = options.repository ?? fromPayload ?? Object.entries(options.repos ?? {}).find(([, d]) => d === options.repo)?.[0];
-    if (!repository) throw new WorkflowError(`runWorkflow: name the repository of ${options.repo} with repository: 'owner/name' (or map it in repos)`);
+    if (!repository)
+      throw new WorkflowError(`runWorkflow: name the repository of ${options.repo} with repository: 'owner/name' (or map it in repos)`);
     const repos = new Repos({ ...(options.repos ?? {}), [repository]: options.repo }, join(this.workdir, 'actions'));
     const services: Services = {
       repos,
@@ -106,7 +116,9 @@ export class WorkflowRunner {
     const ref = options.ref ?? refs.ref;
     const workflow = await loadWorkflow(repos, repository, sha, options.workflow, ref);
     if (!(options.event in workflow.template.events)) {
-      throw new WorkflowError(`${options.workflow} is not triggered by ${options.event} (on: ${Object.keys(workflow.template.events).join(', ')})`);
+      throw new WorkflowError(
+        `${options.workflow} is not triggered by ${options.event} (on: ${Object.keys(workflow.template.events).join(', ')})`,
+      );
     }
     const runId = services.nextId();
     const artifactsDir = join(this.artifactsRoot, String(runId));
@@ -212,7 +224,10 @@ export class WorkflowRunner {
     const baseScope: Scope = { contexts: { github, inputs, vars: run.vars } };
     // Workflow-level concurrency.
     const group = concurrency(workflow.template.concurrency, baseScope);
-    const holder = { label: `run ${runId}`, cancelRunning: () => run.cancellation.cancel('cancelled by a newer run in its concurrency group') };
+    const holder = {
+      label: `run ${runId}`,
+      cancelRunning: () => run.cancellation.cancel('cancelled by a newer run in its concurrency group'),
+    };
     if (group) {
       const got = await this.concurrency.acquire(group.group, holder, group);
       if (got === 'cancelled') return finish('cancelled', {}, `cancelled while pending in concurrency group ${group.group}`);
@@ -220,7 +235,13 @@ export class WorkflowRunner {
     try {
       const outcomes = await executeWorkflow(run, workflow, { inputs, secrets, keyPrefix: '', cancellation: run.cancellation });
       const results = [...outcomes.values()].map((o) => o.result);
-      const conclusion: Conclusion = run.cancellation.cancelled ? 'cancelled' : results.includes('failure') ? 'failure' : results.includes('cancelled') ? 'cancelled' : 'success';
+      const conclusion: Conclusion = run.cancellation.cancelled
+        ? 'cancelled'
+        : results.includes('failure')
+          ? 'failure'
+          : results.includes('cancelled')
+            ? 'cancelled'
+            : 'success';
       return finish(conclusion, {}, run.cancellation.reason);
     } finally {
       if (group) this.concurrency.release(group.group, holder);
@@ -252,7 +273,11 @@ function concurrency(token: unknown, scope: Scope): ConcurrencySetting | undefin
   if (typeof v === 'string') return { group: v, cancelInProgress: false, queue: 'single' };
   const o = v as { group?: unknown; 'cancel-in-progress'?: unknown; queue?: unknown };
   if (!o.group) return undefined;
-  return { group: asString(o.group), cancelInProgress: o['cancel-in-progress'] === true || o['cancel-in-progress'] === 'true', queue: o.queue === 'max' ? 'max' : 'single' };
+  return {
+    group: asString(o.group),
+    cancelInProgress: o['cancel-in-progress'] === true || o['cancel-in-progress'] === 'true',
+    queue: o.queue === 'max' ? 'max' : 'single',
+  };
 }
 
 /** workflow_dispatch inputs: the form's strings, typed by their definitions, defaults applied. */
@@ -263,14 +288,16 @@ function dispatchInputs(workflow: Workflow, payload: Record<string, unknown>): R
   for (const [name, def] of Object.entries(defs)) {
     const raw = given[name];
     const fallback = def.default ? evaluateToken(def.default, { contexts: {} }) : undefined;
-    if ((raw === undefined || raw === '') && def.required && fallback === undefined) throw new WorkflowError(`workflow_dispatch: Required input '${name}' not provided`);
+    if ((raw === undefined || raw === '') && def.required && fallback === undefined)
+      throw new WorkflowError(`workflow_dispatch: Required input '${name}' not provided`);
     const value = raw === undefined ? fallback : raw;
     if (def.type === 'choice' && def.options && value !== undefined && !def.options.includes(String(value))) {
       throw new WorkflowError(`workflow_dispatch: Provided value '${String(value)}' for input '${name}' not in the list of allowed values`);
     }
     out[name] = typed(def.type, value, name);
   }
-  for (const name of Object.keys(given)) if (!(name in defs)) throw new WorkflowError(`workflow_dispatch: Unexpected inputs provided: ["${name}"]`);
+  for (const name of Object.keys(given))
+    if (!(name in defs)) throw new WorkflowError(`workflow_dispatch: Unexpected inputs provided: ["${name}"]`);
   return out;
 }
 
@@ -303,7 +330,9 @@ async function executeWorkflow(run: RunState, workflow: Workflow, params: Workfl
     }
     return seen;
   };
-  const workflowEnv = evaluateMapping(workflow.template.env, { contexts: { github: run.github, inputs: params.inputs, vars: run.vars, secrets: params.secrets } });
+  const workflowEnv = evaluateMapping(workflow.template.env, {
+    contexts: { github: run.github, inputs: params.inputs, vars: run.vars, secrets: params.secrets },
+  });
   const final = new Map<string, JobOutcome>();
   const start = (job: PlannedJob): Promise<JobOutcome> => {
     let p = outcomes.get(job.id);
@@ -365,7 +394,10 @@ function recordPlaceholder(run: RunState, key: string, jobId: string, result: Co
 /** What a job's `permissions:` (or its workflow's) asks for; undefined when neither says. */
 function askedPermissions(workflow: Workflow, job: PlannedJob): TokenPermissions | undefined {
   const where = `${workflow.path} jobs.${job.id}`;
-  return parsePermissions(evaluateToken(field(job.raw, 'permissions'), { contexts: {} }), where) ?? parsePermissions(evaluateToken(field(workflow.root, 'permissions'), { contexts: {} }), workflow.path);
+  return (
+    parsePermissions(evaluateToken(field(job.raw, 'permissions'), { contexts: {} }), where) ??
+    parsePermissions(evaluateToken(field(workflow.root, 'permissions'), { contexts: {} }), workflow.path)
+  );
 }
 
 /** The permissions a job is granted as written: its own, its workflow's, the caller's, or the repository's default. */
@@ -385,7 +417,8 @@ function jobPermissions(run: RunState, workflow: Workflow, job: PlannedJob, para
 /** strategy.matrix: the legs of a job, GitHub's include/exclude rules. */
 function expandMatrix(matrix: unknown): Array<Record<string, unknown>> | undefined {
   if (matrix === undefined || matrix === null) return undefined;
-  if (typeof matrix !== 'object' || Array.isArray(matrix)) throw new WorkflowError(`strategy.matrix must be a mapping, got ${JSON.stringify(matrix)}`);
+  if (typeof matrix !== 'object' || Array.isArray(matrix))
+    throw new WorkflowError(`strategy.matrix must be a mapping, got ${JSON.stringify(matrix)}`);
   const m = matrix as Record<string, unknown>;
   const keys = Object.keys(m).filter((k) => k !== 'include' && k !== 'exclude');
   let combos: Array<Record<string, unknown>> = [{}];
@@ -396,7 +429,8 @@ function expandMatrix(matrix: unknown): Array<Record<string, unknown>> | undefin
   }
   if (keys.length === 0) combos = [];
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  for (const ex of (m.exclude as Array<Record<string, unknown>>) ?? []) combos = combos.filter((c) => !Object.entries(ex).every(([k, v]) => same(c[k], v)));
+  for (const ex of (m.exclude as Array<Record<string, unknown>>) ?? [])
+    combos = combos.filter((c) => !Object.entries(ex).every(([k, v]) => same(c[k], v)));
   const originals = combos.map((c) => ({ ...c }));
   for (const inc of (m.include as Array<Record<string, unknown>>) ?? []) {
     let matched = false;
@@ -417,7 +451,14 @@ function expandMatrix(matrix: unknown): Array<Record<string, unknown>> | undefin
   return combos;
 }
 
-async function runLegs(run: RunState, workflow: Workflow, job: PlannedJob, params: WorkflowParams, needs: Record<string, JobOutcome>, workflowEnv: Record<string, string>): Promise<JobOutcome> {
+async function runLegs(
+  run: RunState,
+  workflow: Workflow,
+  job: PlannedJob,
+  params: WorkflowParams,
+  needs: Record<string, JobOutcome>,
+  workflowEnv: Record<string, string>,
+): Promise<JobOutcome> {
   const scope: Scope = { contexts: { github: run.github, needs, vars: run.vars, inputs: params.inputs } };
   const strategy = (evaluateToken(job.model.strategy, scope) ?? {}) as Record<string, unknown>;
   const legs = expandMatrix(strategy.matrix);
@@ -426,19 +467,34 @@ async function runLegs(run: RunState, workflow: Workflow, job: PlannedJob, param
   const results: JobOutcome[] = [];
   let stop = false;
   for (const [i, matrix] of list.entries()) {
-    const legKey = matrix ? `${params.keyPrefix}${job.id} (${Object.values(matrix).map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ')})` : `${params.keyPrefix}${job.id}`;
+    const legKey = matrix
+      ? `${params.keyPrefix}${job.id} (${Object.values(matrix)
+          .map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v)))
+          .join(', ')})`
+      : `${params.keyPrefix}${job.id}`;
     if (stop) {
       recordPlaceholder(run, legKey, job.id, 'cancelled');
       results.push({ result: 'cancelled', outputs: {} });
       continue;
     }
-    const strategyContext = { 'fail-fast': failFast, 'job-index': i, 'job-total': list.length, 'max-parallel': Number(strategy['max-parallel'] ?? list.length) };
+    const strategyContext = {
+      'fail-fast': failFast,
+      'job-index': i,
+      'job-total': list.length,
+      'max-parallel': Number(strategy['max-parallel'] ?? list.length),
+    };
     const o = await runOne(run, workflow, job, params, needs, workflowEnv, legKey, matrix, strategyContext);
     results.push(o);
     if (o.result === 'failure' && failFast && legs) stop = true;
   }
   const rs = results.map((r) => r.result);
-  const result: Conclusion = rs.includes('failure') ? 'failure' : rs.includes('cancelled') ? 'cancelled' : rs.every((r) => r === 'skipped') ? 'skipped' : 'success';
+  const result: Conclusion = rs.includes('failure')
+    ? 'failure'
+    : rs.includes('cancelled')
+      ? 'cancelled'
+      : rs.every((r) => r === 'skipped')
+        ? 'skipped'
+        : 'success';
   return { result, outputs: Object.assign({}, ...results.map((r) => r.outputs)) as Record<string, string> };
 }
 
@@ -456,7 +512,10 @@ async function runOne(
   const cancellation = params.cancellation.child();
   const scope: Scope = { contexts: { github: run.github, needs, vars: run.vars, inputs: params.inputs, matrix, strategy } };
   const group = concurrency(field(job.raw, 'concurrency'), scope);
-  const holder = { label: `${key} of run ${run.runId}`, cancelRunning: () => cancellation.cancel('cancelled by a newer job in its concurrency group') };
+  const holder = {
+    label: `${key} of run ${run.runId}`,
+    cancelRunning: () => cancellation.cancel('cancelled by a newer job in its concurrency group'),
+  };
   if (group) {
     const got = await run.services.concurrency.acquire(group.group, holder, group);
     if (got === 'cancelled') {
@@ -472,7 +531,20 @@ async function runOne(
       const declared = declaredPermissions(run, workflow, job, params);
       return await callWorkflow(run, workflow, job, params, needs, key, matrix, strategy, permissions, cancellation, declared);
     }
-    const input: JobInput = { key, jobId: job.id, workflow, planned: job, inputs: params.inputs, secrets: params.secrets, needs, matrix, strategy, permissions, workflowEnv, cancellation };
+    const input: JobInput = {
+      key,
+      jobId: job.id,
+      workflow,
+      planned: job,
+      inputs: params.inputs,
+      secrets: params.secrets,
+      needs,
+      matrix,
+      strategy,
+      permissions,
+      workflowEnv,
+      cancellation,
+    };
     const r = await runJob(run, input);
     return { result: r.result, outputs: r.outputs };
   } finally {
@@ -510,20 +582,25 @@ async function callWorkflow(
     path = uses.path;
   } else throw new WorkflowError(`${model.ref.value}: not a reusable workflow`);
   const called = await loadWorkflow(run.services.repos, repository, sha, path, refName);
-  if (!called.template.events.workflow_call) throw new WorkflowError(`${model.ref.value}: the workflow is not reusable (no on.workflow_call)`);
+  if (!called.template.events.workflow_call)
+    throw new WorkflowError(`${model.ref.value}: the workflow is not reusable (no on.workflow_call)`);
   for (const nested of called.jobs) {
     const asked = askedPermissions(called, nested);
     const error = asked && nestedPermissionError(nested.id, asked, declared);
     if (error) throw new WorkflowError(`${caller.path}: Error calling workflow '${model.ref.value}'. ${error}`);
   }
-  const scope: Scope = { contexts: { github: run.github, needs, vars: run.vars, inputs: params.inputs, matrix, strategy, secrets: params.secrets } };
+  const scope: Scope = {
+    contexts: { github: run.github, needs, vars: run.vars, inputs: params.inputs, matrix, strategy, secrets: params.secrets },
+  };
   // Inputs: typed by the called workflow's definitions, defaults evaluated there.
   const given = (evaluateToken(model['input-values'], scope) ?? {}) as Record<string, unknown>;
   const inputs: Record<string, unknown> = {};
   for (const [name, def] of Object.entries(inputDefinitions(called, 'workflow_call'))) {
     let value = given[name];
-    if (value === undefined && def.default !== undefined) value = evaluateToken(def.default, { contexts: { github: run.github, inputs: {}, vars: run.vars } });
-    if (value === undefined && def.required) throw new WorkflowError(`${model.ref.value}: input '${name}' is required, but not provided while calling`);
+    if (value === undefined && def.default !== undefined)
+      value = evaluateToken(def.default, { contexts: { github: run.github, inputs: {}, vars: run.vars } });
+    if (value === undefined && def.required)
+      throw new WorkflowError(`${model.ref.value}: input '${name}' is required, but not provided while calling`);
     inputs[name] = typed(def.type, value, name);
   }
   // Secrets: inherited whole, or mapped one by one.
@@ -531,7 +608,8 @@ async function callWorkflow(
   if (model['inherit-secrets']) secrets = { ...params.secrets };
   else secrets = evaluateMapping(model['secret-values'], scope);
   for (const [name, required] of Object.entries(secretDefinitions(called))) {
-    if (required && !secrets[name]) throw new WorkflowError(`${model.ref.value}: secret '${name}' is required, but not provided while calling`);
+    if (required && !secrets[name])
+      throw new WorkflowError(`${model.ref.value}: secret '${name}' is required, but not provided while calling`);
   }
   const outcomes = await executeWorkflow(run, called, { inputs, secrets, keyPrefix: `${key}/`, permissionsCap: permissions, cancellation });
   const jobs = Object.fromEntries([...outcomes].map(([id, o]) => [id, { result: o.result, outputs: o.outputs }]));
@@ -544,7 +622,13 @@ async function callWorkflow(
     }
   }
   const rs = [...outcomes.values()].map((o) => o.result);
-  const result: Conclusion = cancellation.cancelled ? 'cancelled' : rs.includes('failure') ? 'failure' : rs.includes('cancelled') ? 'cancelled' : 'success';
+  const result: Conclusion = cancellation.cancelled
+    ? 'cancelled'
+    : rs.includes('failure')
+      ? 'failure'
+      : rs.includes('cancelled')
+        ? 'cancelled'
+        : 'success';
   const r = recordPlaceholder(run, key, job.id, result);
   Object.assign(r.outputs, outputs);
   Object.assign(r, { permissions });

@@ -29,7 +29,8 @@ export interface RunOptions {
   readonly sha?: string;
   /** github.ref. Default: derived from the event. */
   readonly ref?: string;
-  readonly event: 'pull_request' | 'pull_request_target' | 'push' | 'workflow_dispatch' | 'workflow_run' | 'workflow_call' | 'schedule' | string;
+  readonly event:
+    'pull_request' | 'pull_request_target' | 'push' | 'workflow_dispatch' | 'workflow_run' | 'workflow_call' | 'schedule' | string;
   /** The webhook payload (github.event). See `events` for builders. */
   readonly payload?: Record<string, unknown>;
   /** Repository secrets (not given to pull requests from forks). */

@@ -14,7 +14,7 @@ interface AcceptCliOptions extends SystemCliOptions {
 export function registerAccept(program: Command): void {
   program
     .command('accept')
-    .description('Run the acceptance tests of karoo.yml against a deployed system and push evidence to the candidate\'s store')
+    .description("Run the acceptance tests of karoo.yml against a deployed system and push evidence to the candidate's store")
     .requiredOption('--inventory <file>', 'inventory.json of the deployed system')
     .requiredOption('--candidate <digest>', 'candidate digest sha256:…')
     .option('-c, --config <file>', 'karoo.yml', 'karoo.yml')

@@ -12,7 +12,9 @@ interface AttestationsCliOptions {
 export function registerAttestations(program: Command): void {
   program
     .command('attestations')
-    .description('List the signed attestations (SLSA provenance, test results) attached to a candidate, each verified with the public keys, Sigstore trusted root and workflow identity of karoo.yml attestations (or --key)')
+    .description(
+      'List the signed attestations (SLSA provenance, test results) attached to a candidate, each verified with the public keys, Sigstore trusted root and workflow identity of karoo.yml attestations (or --key)',
+    )
     .argument('<candidate>', 'candidate digest sha256:…')
     .option('--store <ref>', 'oci-layout:PATH or REGISTRY/REPOSITORY (default: karoo.yml store:, else oci-layout:.karoo/store)')
     .option('--config <file>', 'karoo.yml, for its store: and attestations: (default: ./karoo.yml when present)')
@@ -31,7 +33,17 @@ export function registerAttestations(program: Command): void {
         l.length === 0
           ? `no attestations for ${candidate} in ${store.ref}`
           : table(
-              l.map((a) => [a.predicateType ?? '?', a.signing ?? '?', a.verified ? (a.signing === 'keyless' ? `verified (keyless${a.signer ? `, ${a.signer}` : ''})` : `verified (key ${a.keyid!.slice(0, 16)}…)`) : `NOT verified: ${a.reason}`, [a.environment, a.result].filter(Boolean).join(' ') || '-', a.digest]),
+              l.map((a) => [
+                a.predicateType ?? '?',
+                a.signing ?? '?',
+                a.verified
+                  ? a.signing === 'keyless'
+                    ? `verified (keyless${a.signer ? `, ${a.signer}` : ''})`
+                    : `verified (key ${a.keyid!.slice(0, 16)}…)`
+                  : `NOT verified: ${a.reason}`,
+                [a.environment, a.result].filter(Boolean).join(' ') || '-',
+                a.digest,
+              ]),
               ['PREDICATE', 'SIGNING', 'VERIFICATION', 'RESULT', 'ATTESTATION'],
             ),
       );

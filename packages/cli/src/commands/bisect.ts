@@ -29,8 +29,13 @@ interface BisectCliOptions {
 export function registerBisect(program: Command): void {
   program
     .command('bisect')
-    .description('Which leaf broke it: bisect the leaf versions that moved between a passing and a failing lock to the smallest set of moves that fails acceptance (each step: resolve with pins, build, up; evidence of the same system reused)')
-    .requiredOption('--good <lock|candidate>', 'what passed: a lock file (pylock.toml, requirements.txt) or a candidate digest sha256:… in the store')
+    .description(
+      'Which leaf broke it: bisect the leaf versions that moved between a passing and a failing lock to the smallest set of moves that fails acceptance (each step: resolve with pins, build, up; evidence of the same system reused)',
+    )
+    .requiredOption(
+      '--good <lock|candidate>',
+      'what passed: a lock file (pylock.toml, requirements.txt) or a candidate digest sha256:… in the store',
+    )
     .requiredOption('--bad <lock|candidate>', 'what failed: a lock file or a candidate digest')
     .option('-c, --config <file>', 'karoo.yml', 'karoo.yml')
     .option('--store <ref>', 'oci-layout:PATH or REGISTRY/REPOSITORY (default: karoo.yml store:, else oci-layout:.karoo/store)')
@@ -38,7 +43,10 @@ export function registerBisect(program: Command): void {
     .option('--provider <name>', 'nspawn or qemu (default: provision.provider, else nspawn)')
     .option('--out <dir>', 'keep every intermediate lock here; a later bisect with the same --out resolves none of them again')
     .option('--markdown <file>', 'append the report as markdown (e.g. "$GITHUB_STEP_SUMMARY", or a file for a pull request comment)')
-    .option('--comment <pull-request>', 'post the report as one comment on this pull request of $GITHUB_REPOSITORY (updated in place by later runs; token in $GITHUB_TOKEN, API at $GITHUB_API_URL)')
+    .option(
+      '--comment <pull-request>',
+      'post the report as one comment on this pull request of $GITHUB_REPOSITORY (updated in place by later runs; token in $GITHUB_TOKEN, API at $GITHUB_API_URL)',
+    )
     .option(...ATTEST_KEY_OPTION)
     .option(...ATTEST_KEYLESS_OPTION)
     .option('--quiet', 'no progress on stderr')
@@ -54,7 +62,10 @@ export function registerBisect(program: Command): void {
       const good = await endpointFrom(opts.good, '--good');
       const bad = await endpointFrom(opts.bad, '--bad');
       if ('candidate' in good && 'candidate' in bad && good.candidate === bad.candidate) {
-        throw new KarooError('input', `--good and --bad are the same candidate (${good.candidate}); pass the candidate that passed and the one that failed`);
+        throw new KarooError(
+          'input',
+          `--good and --bad are the same candidate (${good.candidate}); pass the candidate that passed and the one that failed`,
+        );
       }
       const store = await openCliStore(storeRef({ store: opts.store }, config), progress);
       // Each step's acceptance result is signed as up signs it.
@@ -89,10 +100,13 @@ export function registerBisect(program: Command): void {
       emit({ ...r, headline: bisectHeadline(r, true), comment }, opts, (o) =>
         [
           o.headline,
-          ...o.inseparable.map((g) => `${g.map((m) => m.name).join(', ')} could not be tried apart (no intermediate lock that separates them resolves)`),
+          ...o.inseparable.map(
+            (g) => `${g.map((m) => m.name).join(', ')} could not be tried apart (no intermediate lock that separates them resolves)`,
+          ),
           ...o.steps.map((s) => {
             const what = s.moved.length === 0 ? 'good' : s.moved.length === o.moved.length ? 'bad' : s.moved.join(' + ');
-            const verdict = s.result === 'unresolvable' ? `cannot be resolved: ${s.reason ?? ''}` : `${s.result}${s.reused ? ' (reused)' : ''}`;
+            const verdict =
+              s.result === 'unresolvable' ? `cannot be resolved: ${s.reason ?? ''}` : `${s.result}${s.reused ? ' (reused)' : ''}`;
             return `  ${what}: ${verdict}${s.candidate ? ` ${s.candidate}` : ''}`;
           }),
         ].join('\n'),
@@ -101,8 +115,12 @@ export function registerBisect(program: Command): void {
 }
 
 /** The pull request --comment names, in $GITHUB_REPOSITORY; checked before anything runs. */
-function commentTarget(value: string, KarooError: typeof import('@karoo/common').KarooError): { owner: string; repo: string; number: number } {
-  if (!/^[1-9][0-9]{0,9}$/.test(value)) throw new KarooError('input', `--comment "${value}" is not a pull request number; pass e.g. --comment 42`);
+function commentTarget(
+  value: string,
+  KarooError: typeof import('@karoo/common').KarooError,
+): { owner: string; repo: string; number: number } {
+  if (!/^[1-9][0-9]{0,9}$/.test(value))
+    throw new KarooError('input', `--comment "${value}" is not a pull request number; pass e.g. --comment 42`);
   const repository = process.env.GITHUB_REPOSITORY ?? '';
   const m = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(repository);
   if (!m) throw new KarooError('input', `--comment needs the repository as GITHUB_REPOSITORY=owner/name (got "${repository}")`);

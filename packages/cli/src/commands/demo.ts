@@ -30,10 +30,12 @@ interface StageOutcome {
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('Run the whole pipeline on the embedded example system: resolve, build, acceptance on ephemeral machines, promotion, status')
+    .description(
+      'Run the whole pipeline on the embedded example system: resolve, build, acceptance on ephemeral machines, promotion, status',
+    )
     .option('--example <dir>', 'example system directory', exampleDir())
     .option('--work <dir>', 'work directory for the lock and the store (default: <example>/.karoo)')
-    .option('--provider <name>', 'machine provider for the acceptance runs: nspawn or qemu (default: the configuration\'s)')
+    .option('--provider <name>', "machine provider for the acceptance runs: nspawn or qemu (default: the configuration's)")
     .option('--no-accept', 'stop after build: no machines, no promotion')
     .option('--json', 'print one JSON object')
     .action(async (opts: DemoOptions) => {
@@ -46,12 +48,15 @@ export function registerDemo(program: Command): void {
       ]);
       const dir = resolvePath(opts.example ?? exampleDir());
       const configPath = join(dir, 'karoo.yml');
-      if (!existsSync(configPath)) throw new KarooError('input', `no example system at ${dir}; pass --example with a directory holding karoo.yml`);
+      if (!existsSync(configPath))
+        throw new KarooError('input', `no example system at ${dir}; pass --example with a directory holding karoo.yml`);
       const work = resolvePath(opts.work ?? join(dir, '.karoo'));
       const progress = stderrProgress('karoo demo');
       const config = await loadConfig(configPath);
 
-      progress.info(`1. resolve: ${config.leaves.length} leaves of "${config.system}" from ${config.indexes.map((i) => i.name).join(', ')}`);
+      progress.info(
+        `1. resolve: ${config.leaves.length} leaves of "${config.system}" from ${config.indexes.map((i) => i.name).join(', ')}`,
+      );
       const lockDir = join(work, 'lock');
       const previous = await r.readExistingLock(lockDir);
       const resolved = await r.resolveLock({ config, previous, progress });
@@ -66,7 +71,11 @@ export function registerDemo(program: Command): void {
       let refusal: string | undefined;
       let status: Array<{ environment: string; candidate?: string | undefined; systemId?: string | undefined }> = [];
       if (opts.accept !== false && config.environments.length > 0) {
-        const [{ up }, { listEvidence, latestPassing }, p] = await Promise.all([import('@karoo/deploy'), import('@karoo/evidence'), import('@karoo/promote')]);
+        const [{ up }, { listEvidence, latestPassing }, p] = await Promise.all([
+          import('@karoo/deploy'),
+          import('@karoo/evidence'),
+          import('@karoo/promote'),
+        ]);
         const ctx = p.runFromEnv();
         const promoteTo = (environment: string, dryRun = false) =>
           p.promote({
@@ -90,7 +99,14 @@ export function registerDemo(program: Command): void {
           let outcome: StageOutcome;
           if (passing) {
             progress.info(`candidate already has passing evidence for ${env.name} (${passing.digest}); acceptance not run again`);
-            outcome = { environment: env.name, evidence: passing.digest, acceptance: 'reused', result: 'passed', systemId: passing.evidence.systemId, promotion: '' };
+            outcome = {
+              environment: env.name,
+              evidence: passing.digest,
+              acceptance: 'reused',
+              result: 'passed',
+              systemId: passing.evidence.systemId,
+              promotion: '',
+            };
           } else {
             const interrupt = interruptible('the demo');
             const u = await up({
@@ -105,7 +121,14 @@ export function registerDemo(program: Command): void {
               signal: interrupt.signal,
             }).finally(() => interrupt.exitIfInterrupted());
             interrupt.dispose();
-            outcome = { environment: env.name, evidence: u.evidence, acceptance: 'ran', result: u.result, systemId: u.systemId, promotion: '' };
+            outcome = {
+              environment: env.name,
+              evidence: u.evidence,
+              acceptance: 'ran',
+              result: u.result,
+              systemId: u.systemId,
+              promotion: '',
+            };
             if (u.result !== 'passed') {
               stages.push({ ...outcome, promotion: 'not attempted' });
               break;
@@ -119,13 +142,21 @@ export function registerDemo(program: Command): void {
           progress.info(`${3 + ladder.length}. ${last.name}: the gate decides`);
           try {
             const pr = await promoteTo(last.name, true);
-            refusal = pr.allowed ? undefined : pr.gate.filter((g) => !g.met).map((g) => `${g.environment}: ${g.requirement} (${g.detail})`).join('; ');
+            refusal = pr.allowed
+              ? undefined
+              : pr.gate
+                  .filter((g) => !g.met)
+                  .map((g) => `${g.environment}: ${g.requirement} (${g.detail})`)
+                  .join('; ');
           } catch (e) {
             if (!isKarooError(e) || e.kind !== 'refused') throw e;
             refusal = e.message;
           }
         }
-        status = await p.environmentStatus(store, config.environments.map((e) => e.name));
+        status = await p.environmentStatus(
+          store,
+          config.environments.map((e) => e.name),
+        );
       }
 
       emit(
@@ -140,7 +171,12 @@ export function registerDemo(program: Command): void {
           pushedBytes: built.pushedBytes,
           store: storeRef,
           leaves: Object.fromEntries(resolved.leaves.map((l) => [l.name, l.version])),
-          packages: resolved.lock.packages.map((p) => ({ name: p.name, version: p.version, sha256: p.files[0]?.sha256, size: p.files[0]?.size })),
+          packages: resolved.lock.packages.map((p) => ({
+            name: p.name,
+            version: p.version,
+            sha256: p.files[0]?.sha256,
+            size: p.files[0]?.size,
+          })),
           stages,
           refused: refusal,
           environments: status.map((s) => ({ name: s.environment, candidate: s.candidate, systemId: s.systemId })),
@@ -151,7 +187,13 @@ export function registerDemo(program: Command): void {
             `system ${o.system}: ${o.packages.length} packages pinned${o.resolved ? '' : ' (lock still current: nothing resolved)'}`,
             '',
             table(
-              o.packages.map((p) => [p.name, p.version, o.leaves[p.name] ? 'leaf' : '', `sha256:${(p.sha256 ?? '').slice(0, 12)}`, String(p.size ?? '?')]),
+              o.packages.map((p) => [
+                p.name,
+                p.version,
+                o.leaves[p.name] ? 'leaf' : '',
+                `sha256:${(p.sha256 ?? '').slice(0, 12)}`,
+                String(p.size ?? '?'),
+              ]),
               ['package', 'version', '', 'file', 'bytes'],
             ),
             '',
@@ -163,14 +205,25 @@ export function registerDemo(program: Command): void {
               ? [
                   '',
                   table(
-                    o.stages.map((s) => [s.environment, s.acceptance === 'ran' ? `${s.result} (fresh machines)` : `${s.result} (evidence reused)`, s.evidence ?? '', s.promotion]),
+                    o.stages.map((s) => [
+                      s.environment,
+                      s.acceptance === 'ran' ? `${s.result} (fresh machines)` : `${s.result} (evidence reused)`,
+                      s.evidence ?? '',
+                      s.promotion,
+                    ]),
                     ['environment', 'acceptance', 'evidence', 'promotion'],
                   ),
                 ]
               : []),
             ...(o.refused ? ['', `refused: ${o.refused}`] : []),
             ...(o.environments.length > 0
-              ? ['', table(o.environments.map((e) => [e.name, e.candidate ?? '(nothing yet)', e.systemId ?? '']), ['environment', 'runs candidate', 'system id'])]
+              ? [
+                  '',
+                  table(
+                    o.environments.map((e) => [e.name, e.candidate ?? '(nothing yet)', e.systemId ?? '']),
+                    ['environment', 'runs candidate', 'system id'],
+                  ),
+                ]
               : []),
           ].join('\n'),
       );

@@ -39,7 +39,14 @@ export function registerDeploy(program: Command): void {
       emit(r, opts, (o) =>
         [
           table(
-            o.nodes.map((n) => [n.name, n.role, n.result, n.release ?? '', `${(n.durationMs / 1000).toFixed(2)} s`, n.detail ?? (n.changed ? '' : 'nothing to do')]),
+            o.nodes.map((n) => [
+              n.name,
+              n.role,
+              n.result,
+              n.release ?? '',
+              `${(n.durationMs / 1000).toFixed(2)} s`,
+              n.detail ?? (n.changed ? '' : 'nothing to do'),
+            ]),
             ['NODE', 'ROLE', 'RESULT', 'RELEASE', 'TIME', 'DETAIL'],
           ),
           '',
@@ -51,7 +58,7 @@ export function registerDeploy(program: Command): void {
 
   program
     .command('rollback')
-    .description("Switch every node of an inventory back to its previous release (checks all nodes first)")
+    .description('Switch every node of an inventory back to its previous release (checks all nodes first)')
     .requiredOption('--inventory <file>', 'inventory.json')
     .option('-c, --config <file>', 'karoo.yml (for the system name)', 'karoo.yml')
     .option('--system <name>', 'system name (default: karoo.yml system)')
@@ -64,7 +71,12 @@ export function registerDeploy(program: Command): void {
       const { rollback } = await import('@karoo/deploy');
       const system = opts.system ?? (await (await import('@karoo/config')).loadConfig(opts.config)).system;
       const inventory = await readInventory(opts.inventory);
-      const r = await rollback({ system, inventory, parallel: Number(opts.parallel) || 8, progress: opts.quiet ? undefined : stderrProgress() });
+      const r = await rollback({
+        system,
+        inventory,
+        parallel: Number(opts.parallel) || 8,
+        progress: opts.quiet ? undefined : stderrProgress(),
+      });
       emit(r, opts, (o) =>
         table(
           o.nodes.map((n) => [n.name, n.role, n.result, `${n.from ?? ''} → ${n.to ?? ''}`, n.systemId ?? n.detail ?? '']),

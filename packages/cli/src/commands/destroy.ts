@@ -12,7 +12,8 @@ export function registerDestroy(program: Command): void {
       const { destroyEnvironment } = await import('@karoo/machines');
       const { stderrProgress, KarooError } = await import('@karoo/common');
       const r = await destroyEnvironment({ inventory: opts.inventory, environmentId: opts.env }, { progress: stderrProgress() });
-      if (r.leftovers.length) throw new KarooError('internal', `environment ${r.environmentId} was not fully destroyed: ${r.leftovers.join(', ')}`);
+      if (r.leftovers.length)
+        throw new KarooError('internal', `environment ${r.environmentId} was not fully destroyed: ${r.leftovers.join(', ')}`);
       emit(r, opts, (x) => `destroyed ${x.environmentId} in ${x.seconds} s`);
     });
 }

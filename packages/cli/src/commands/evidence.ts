@@ -26,7 +26,15 @@ export function registerEvidence(program: Command): void {
         l.length === 0
           ? `no evidence for ${candidate} in ${store.ref}`
           : table(
-              l.map((e) => [e.finishedAt, e.environment, e.result, e.counts.source === 'unknown' ? 'unknown' : `${e.counts.passed}/${e.counts.tests}`, `${(e.durationMs / 1000).toFixed(1)} s`, e.systemId.slice(7, 19), e.digest]),
+              l.map((e) => [
+                e.finishedAt,
+                e.environment,
+                e.result,
+                e.counts.source === 'unknown' ? 'unknown' : `${e.counts.passed}/${e.counts.tests}`,
+                `${(e.durationMs / 1000).toFixed(1)} s`,
+                e.systemId.slice(7, 19),
+                e.digest,
+              ]),
               ['FINISHED', 'ENVIRONMENT', 'RESULT', 'PASSED', 'TIME', 'SYSTEM', 'EVIDENCE'],
             ),
       );

@@ -12,6 +12,11 @@ export function registerImage(program: Command): void {
       const { buildImage } = await import('@karoo/machines');
       const { stderrProgress } = await import('@karoo/common');
       const img = await buildImage({ force: opts.force, progress: stderrProgress() });
-      emit(img, opts, (i) => `image ${i.id} (kernel ${i.kernelVersion}, built ${i.builtAt} in ${i.buildSeconds} s)\nrootfs ${i.rootfs}\ndisk   ${i.disk}\nkernel ${i.kernel}\ninitrd ${i.initrd}`);
+      emit(
+        img,
+        opts,
+        (i) =>
+          `image ${i.id} (kernel ${i.kernelVersion}, built ${i.builtAt} in ${i.buildSeconds} s)\nrootfs ${i.rootfs}\ndisk   ${i.disk}\nkernel ${i.kernel}\ninitrd ${i.initrd}`,
+      );
     });
 }

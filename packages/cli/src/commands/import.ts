@@ -15,6 +15,10 @@ export function registerImport(program: Command): void {
       const store = await openCliStore(storeRef(opts, await maybeConfig(opts)));
       const { importTar } = await import('@karoo/oci');
       const r = await importTar(file, store, { progress: opts.json ? undefined : stderrProgress() });
-      emit({ ...r, store: store.ref, verified: true }, opts, (o) => `imported ${o.roots.join(', ')} into ${o.store} (${o.manifests} manifests, ${o.uploadedBlobs} blobs uploaded); verified`);
+      emit(
+        { ...r, store: store.ref, verified: true },
+        opts,
+        (o) => `imported ${o.roots.join(', ')} into ${o.store} (${o.manifests} manifests, ${o.uploadedBlobs} blobs uploaded); verified`,
+      );
     });
 }

@@ -26,4 +26,28 @@ import { registerAttestations } from './attestations.js';
  * Every CLI command registers itself here. Registration is cheap: a command imports the
  * libraries it needs only when it runs, so `karoo --help` and fast paths start quickly.
  */
-export const commands: Array<(program: Command) => void> = [registerDemo, registerResolve, registerLock, registerBuild, registerDigest, registerVerify, registerExport, registerImport, registerReport, registerProvision, registerDestroy, registerReap, registerImage, registerPromote, registerHistory, registerStatus, registerDeploy, registerAccept, registerEvidence, registerUp, registerRebuild, registerBisect, registerAttestations];
+export const commands: Array<(program: Command) => void> = [
+  registerDemo,
+  registerResolve,
+  registerLock,
+  registerBuild,
+  registerDigest,
+  registerVerify,
+  registerExport,
+  registerImport,
+  registerReport,
+  registerProvision,
+  registerDestroy,
+  registerReap,
+  registerImage,
+  registerPromote,
+  registerHistory,
+  registerStatus,
+  registerDeploy,
+  registerAccept,
+  registerEvidence,
+  registerUp,
+  registerRebuild,
+  registerBisect,
+  registerAttestations,
+];

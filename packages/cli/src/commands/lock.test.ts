@@ -43,7 +43,12 @@ describe('karoo lock', () => {
     expect([a.code, b.code]).toEqual([0, 0]);
     const ja = JSON.parse(a.stdout);
     const jb = JSON.parse(b.stdout);
-    expect(ja).toMatchObject({ format: 'requirements', complete: false, packages: [{ name: 'six', version: '1.16.0', sha256: [H1, H2] }], unpinned: [] });
+    expect(ja).toMatchObject({
+      format: 'requirements',
+      complete: false,
+      packages: [{ name: 'six', version: '1.16.0', sha256: [H1, H2] }],
+      unpinned: [],
+    });
     expect(jb).toMatchObject({ format: 'pylock', complete: true });
     expect(ja.lockDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(ja.lockDigest).toBe(jb.lockDigest);
@@ -64,7 +69,9 @@ describe('karoo lock', () => {
     await writeFile(f, '--extra-index-url https://example.org/simple\nska-oso-oet=5.0.0\n');
     const r = await run(['lock', f]);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toBe(`karoo: error: ${f}:2: invalid requirement 'ska-oso-oet=5.0.0': '=' is not a valid operator; did you mean '=='?\n`);
+    expect(r.stderr).toBe(
+      `karoo: error: ${f}:2: invalid requirement 'ska-oso-oet=5.0.0': '=' is not a valid operator; did you mean '=='?\n`,
+    );
     expect(r.stdout).toBe('');
   });
 });

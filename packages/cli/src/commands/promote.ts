@@ -34,14 +34,18 @@ export function registerPromote(program: Command): void {
     .option('--no-github', 'do not create a GitHub Deployment even when GITHUB_TOKEN and GITHUB_REPOSITORY are set')
     .option('--github-repository <owner/repo>', 'repository for the GitHub Deployment (default: GITHUB_REPOSITORY; needs GITHUB_TOKEN)')
     .option('--github-ref <ref>', 'commit or branch the GitHub Deployment names (default: GITHUB_SHA)')
-    .option('--serialized', 'registry store without GitHub: promotions to this environment are serialised by something else (karoo cannot decide between two at once there)')
+    .option(
+      '--serialized',
+      'registry store without GitHub: promotions to this environment are serialised by something else (karoo cannot decide between two at once there)',
+    )
     .option('--json', 'print one JSON object')
     .action(async (candidate: string, opts: PromoteCliOptions) => {
       const config = await maybeConfig(opts);
       if (!config) throw new KarooError('input', 'promote needs the environments of karoo.yml; pass --config karoo.yml');
       const progress = opts.json ? undefined : stderrProgress();
       const store = await openCliStore(storeRef(opts, config), progress);
-      const { promote, runFromEnv, githubDeployments, systemIdFromConfig, deployHandover, evidenceRunVerifierFromEnv } = await import('@karoo/promote');
+      const { promote, runFromEnv, githubDeployments, systemIdFromConfig, deployHandover, evidenceRunVerifierFromEnv } =
+        await import('@karoo/promote');
       const ctx = runFromEnv();
 
       let github: Parameters<typeof promote>[0]['github'];
@@ -49,10 +53,15 @@ export function registerPromote(program: Command): void {
       if (opts.github !== false && repository && !opts.dryRun) {
         const token = process.env.GITHUB_TOKEN;
         if (!token) {
-          if (opts.githubRepository) throw new KarooError('input', `--github-repository ${repository} needs a token in GITHUB_TOKEN (with deployments: write); or pass --no-github`);
+          if (opts.githubRepository)
+            throw new KarooError(
+              'input',
+              `--github-repository ${repository} needs a token in GITHUB_TOKEN (with deployments: write); or pass --no-github`,
+            );
         } else {
           const ref = opts.githubRef ?? ctx.sha;
-          if (!ref) throw new KarooError('input', `a GitHub Deployment needs a commit: pass --github-ref SHA (or set GITHUB_SHA), or --no-github`);
+          if (!ref)
+            throw new KarooError('input', `a GitHub Deployment needs a commit: pass --github-ref SHA (or set GITHUB_SHA), or --no-github`);
           github = {
             tracker: githubDeployments({ token, repository, baseUrl: process.env.GITHUB_API_URL, progress }),
             ref,

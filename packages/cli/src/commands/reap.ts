@@ -4,7 +4,9 @@ import { emit, table, type GlobalOptions } from '../output.js';
 export function registerReap(program: Command): void {
   program
     .command('reap')
-    .description('Remove what ephemeral environments left on this machine when they expired or their owner process (karoo up, a killed provision) is gone; never anything not karoo-<id>')
+    .description(
+      'Remove what ephemeral environments left on this machine when they expired or their owner process (karoo up, a killed provision) is gone; never anything not karoo-<id>',
+    )
     .option('--older-than <duration>', 'also reap environments created longer ago than this (e.g. 2h), whatever their TTL')
     .option('--env <id>', 'reap this one environment')
     .option('--json', 'print one JSON object')
@@ -18,7 +20,12 @@ export function registerReap(program: Command): void {
         progress: stderrProgress(),
       });
       emit({ reaped }, opts, (r) =>
-        r.reaped.length === 0 ? 'nothing to reap' : table(r.reaped.map((x) => [x.environmentId, x.reason, x.leftovers.join(', ') || 'clean']), ['ENVIRONMENT', 'WHY', 'LEFT']),
+        r.reaped.length === 0
+          ? 'nothing to reap'
+          : table(
+              r.reaped.map((x) => [x.environmentId, x.reason, x.leftovers.join(', ') || 'clean']),
+              ['ENVIRONMENT', 'WHY', 'LEFT'],
+            ),
       );
     });
 }

@@ -19,11 +19,19 @@ interface RebuildCliOptions extends CandidateCliOptions {
 export function registerRebuild(program: Command): void {
   program
     .command('rebuild')
-    .description("Download every file of a stored candidate's own lock again, build it into a scratch store and compare digests; name every file deleted, replaced or yanked since")
+    .description(
+      "Download every file of a stored candidate's own lock again, build it into a scratch store and compare digests; name every file deleted, replaced or yanked since",
+    )
     .argument('<candidate>', 'candidate digest (sha256:…)')
-    .option('--store <ref>', 'where the candidate is: oci-layout:PATH or REGISTRY/REPOSITORY (default: karoo.yml store:, else oci-layout:.karoo/store)')
+    .option(
+      '--store <ref>',
+      'where the candidate is: oci-layout:PATH or REGISTRY/REPOSITORY (default: karoo.yml store:, else oci-layout:.karoo/store)',
+    )
     .option('--config <file>', 'karoo.yml: its indexes are where files are looked up by name (default: ./karoo.yml when present)')
-    .option('--lock <file>', "the lock the candidate was built from: download from its URLs (default: karoo.yml's lock when it is that lock)")
+    .option(
+      '--lock <file>',
+      "the lock the candidate was built from: download from its URLs (default: karoo.yml's lock when it is that lock)",
+    )
     .option('--mirror <index-url>', 'look every file up by name on this PEP 503/691 index instead, and download from there')
     .option('--concurrency <n>', 'parallel lookups and downloads', '8')
     .option('--quiet', 'no progress on stderr')
@@ -53,14 +61,17 @@ export function registerRebuild(program: Command): void {
 
   program
     .command('challenge')
-    .description('Compare the copies of a candidate in two stores blob by blob (manifest, config, every layer: present? the same bytes, re-hashed?)')
+    .description(
+      'Compare the copies of a candidate in two stores blob by blob (manifest, config, every layer: present? the same bytes, re-hashed?)',
+    )
     .argument('<candidate>', 'candidate digest (sha256:…)')
     .requiredOption('--store <ref...>', 'a store holding a copy (give it twice: e.g. the origin and the air-gapped site)')
     .option('--quiet', 'no progress on stderr')
     .option('--json', 'print one JSON object')
     .action(async (candidate: string, opts: { store: string[]; quiet?: boolean; json?: boolean }) => {
       const digest = parseDigest(candidate, 'candidate');
-      if (opts.store.length < 2) throw new KarooError('input', `challenge compares two stores; pass --store twice (got ${opts.store.length})`);
+      if (opts.store.length < 2)
+        throw new KarooError('input', `challenge compares two stores; pass --store twice (got ${opts.store.length})`);
       const progress = opts.quiet ? undefined : stderrProgress();
       const stores = await Promise.all(opts.store.map((s) => openCliStore(s, progress)));
       const { challenge } = await import('@karoo/rebuild');
@@ -92,8 +103,13 @@ function mirrorIndex(url: string, config: KarooConfig | undefined): IndexConfig 
   } catch {
     throw new KarooError('input', `--mirror "${url}" is not a URL; pass the simple index URL, e.g. https://mirror.example/simple/`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:' && u.protocol !== 'file:') throw new KarooError('input', `--mirror "${url}" must be an http(s):// or file:// URL`);
-  if (u.username || u.password) throw new KarooError('input', '--mirror must not carry credentials; set them as username-env/password-env of a karoo.yml index on the same origin');
+  if (u.protocol !== 'http:' && u.protocol !== 'https:' && u.protocol !== 'file:')
+    throw new KarooError('input', `--mirror "${url}" must be an http(s):// or file:// URL`);
+  if (u.username || u.password)
+    throw new KarooError(
+      'input',
+      '--mirror must not carry credentials; set them as username-env/password-env of a karoo.yml index on the same origin',
+    );
   const same = config?.indexes.find((i) => new URL(i.url).origin === u.origin);
   return { name: 'mirror', url: u.href, private: false, usernameEnv: same?.usernameEnv, passwordEnv: same?.passwordEnv };
 }
@@ -109,7 +125,9 @@ export function renderRebuild(r: RebuildResult): string {
 }
 
 export function renderChallenge(r: ChallengeResult): string {
-  const head = r.identical ? `identical: every blob of ${r.candidate} is the same in ${r.stores.join(' and ')}` : `${r.differences} of ${r.blobs.length} blobs of ${r.candidate} differ between ${r.stores.join(' and ')}`;
+  const head = r.identical
+    ? `identical: every blob of ${r.candidate} is the same in ${r.stores.join(' and ')}`
+    : `${r.differences} of ${r.blobs.length} blobs of ${r.candidate} differ between ${r.stores.join(' and ')}`;
   const rows = r.blobs.map((b) => [b.role, b.title ?? '', b.digest, ...b.copies.map((c) => c.status)]);
   return [head, table(rows, ['BLOB', 'TITLE', 'DIGEST', ...r.stores]), ...r.problems].join('\n');
 }

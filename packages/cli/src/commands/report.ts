@@ -28,7 +28,10 @@ export function registerReport(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['markdown', 'json']).default('markdown'))
     .option('--json', 'same as --format json')
     .action(async (opts: ReportCliOptions) => {
-      const [{ reportFromFiles, renderMarkdown, renderJson }, { stderrProgress }] = await Promise.all([import('@karoo/report'), import('@karoo/common')]);
+      const [{ reportFromFiles, renderMarkdown, renderJson }, { stderrProgress }] = await Promise.all([
+        import('@karoo/report'),
+        import('@karoo/common'),
+      ]);
       const progress = stderrProgress();
       const report = await reportFromFiles(
         {

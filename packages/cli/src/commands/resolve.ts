@@ -18,7 +18,10 @@ export function registerResolve(program: Command): void {
     .option('-o, --out <dir>', 'directory for the lock files (default: the lock directory of the configuration)')
     .option('--previous <lock>', 'lock to diff against and reuse when nothing changed (default: the lock already in --out)')
     .option('--force', 'resolve even if the previous lock is still current')
-    .option('--as-of <time>', 'upload-time cutoff: only files uploaded at or before TIME (RFC 3339), "leaves" (the newest upload among the chosen leaf builds) or "none"; overrides as-of in karoo.yml')
+    .option(
+      '--as-of <time>',
+      'upload-time cutoff: only files uploaded at or before TIME (RFC 3339), "leaves" (the newest upload among the chosen leaf builds) or "none"; overrides as-of in karoo.yml',
+    )
     .option('--json', 'print one JSON object')
     .action(async (opts: ResolveCliOptions) => {
       const [{ loadConfig }, { readLockFile }, r, { stderrProgress }] = await Promise.all([
@@ -56,12 +59,20 @@ export function registerResolve(program: Command): void {
             '',
           ];
           if (result.diff.changes.length > 0) {
-            lines.push(table(result.diff.changes.map((c) => [c.name, c.change, c.old ?? '', c.new ?? '']), ['package', 'change', 'from', 'to']), '');
+            lines.push(
+              table(
+                result.diff.changes.map((c) => [c.name, c.change, c.old ?? '', c.new ?? '']),
+                ['package', 'change', 'from', 'to'],
+              ),
+              '',
+            );
           }
           lines.push(`${o.packages} packages pinned${o.resolved ? '' : ' (previous lock still current: nothing resolved)'}`);
           lines.push(`lock digest ${o.lockDigest}`);
           if (result.asOf) {
-            lines.push(`as-of ${result.asOf.policy}: ${result.asOf.time ? `files uploaded at or before ${result.asOf.time}` : 'no upload times to take a cutoff from'}`);
+            lines.push(
+              `as-of ${result.asOf.policy}: ${result.asOf.time ? `files uploaded at or before ${result.asOf.time}` : 'no upload times to take a cutoff from'}`,
+            );
             if (result.asOf.notApplied.length > 0) lines.push(`cutoff not applied (no upload times): ${result.asOf.notApplied.join(', ')}`);
           }
           lines.push(`wrote ${o.lockPath} and ${o.requirementsPath}${written.written ? '' : ' (unchanged)'}`);

@@ -24,7 +24,8 @@ export async function inventoryStatus(opts: InventoryStatusOptions): Promise<voi
   const config = opts.system && !opts.candidate ? undefined : await loadConfig(opts.config ?? 'karoo.yml');
   const system = opts.system ?? config!.system;
   let desired;
-  if (opts.candidate) desired = systemIdOf(parseDigest(opts.candidate, 'candidate'), configDigest(await systemConfig(config!, opts.environment)));
+  if (opts.candidate)
+    desired = systemIdOf(parseDigest(opts.candidate, 'candidate'), configDigest(await systemConfig(config!, opts.environment)));
   const inventory = await readInventory(opts.inventory);
   const r = await status({ system, inventory, desired });
   emit(r, opts, (o) =>
@@ -36,7 +37,11 @@ export async function inventoryStatus(opts: InventoryStatusOptions): Promise<voi
           n.receipt ? n.receipt.systemId.slice(7, 19) : '-',
           n.receipt ? n.receipt.candidate.slice(7, 19) : '-',
           n.receipt?.deployedAt ?? '-',
-          n.error ? `unreachable: ${n.error}` : n.drift.length ? `DRIFT: ${n.drift[0]}${n.drift.length > 1 ? ` (+${n.drift.length - 1})` : ''}` : 'in sync',
+          n.error
+            ? `unreachable: ${n.error}`
+            : n.drift.length
+              ? `DRIFT: ${n.drift[0]}${n.drift.length > 1 ? ` (+${n.drift.length - 1})` : ''}`
+              : 'in sync',
         ]),
         ['NODE', 'ROLE', 'SYSTEM', 'CANDIDATE', 'DEPLOYED', 'STATE'],
       ),
@@ -45,5 +50,12 @@ export async function inventoryStatus(opts: InventoryStatusOptions): Promise<voi
     ].join('\n'),
   );
   const first = r.nodes.find((n) => n.error || n.drift.length);
-  await exitWith(r.inSync ? undefined : { kind: first?.error ? 'unavailable' : 'conflict', message: first ? `node ${first.name}: ${first.error ?? first.drift[0]}` : 'the nodes run different systems' });
+  await exitWith(
+    r.inSync
+      ? undefined
+      : {
+          kind: first?.error ? 'unavailable' : 'conflict',
+          message: first ? `node ${first.name}: ${first.error ?? first.drift[0]}` : 'the nodes run different systems',
+        },
+  );
 }

@@ -61,6 +61,8 @@ export function registerUp(program: Command): void {
           ...(o.kept && o.inventory ? [`kept     ${o.inventory} (karoo destroy --inventory ${o.inventory})`] : []),
         ].join('\n'),
       );
-      await exitWith(r.result === 'passed' ? undefined : { kind: 'refused', message: `system ${r.systemId} failed acceptance: ${r.reason ?? 'failed'}` });
+      await exitWith(
+        r.result === 'passed' ? undefined : { kind: 'refused', message: `system ${r.systemId} failed acceptance: ${r.reason ?? 'failed'}` },
+      );
     });
 }

@@ -9,20 +9,34 @@ import type { MachineState } from '../state.js';
 export async function consoleTail(path: string, n = 15): Promise<string> {
   try {
     const text = (await readFile(path, 'utf8')).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
-    return text.split('\n').filter((l) => l.trim() !== '').slice(-n).join('\n');
+    return text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .slice(-n)
+      .join('\n');
   } catch {
     return '(no console output)';
   }
 }
 
-export async function waitReadyOverSsh(machine: MachineState, ssh: SshEndpoint, deadline: number, alive: () => Promise<boolean>, what: string): Promise<void> {
+export async function waitReadyOverSsh(
+  machine: MachineState,
+  ssh: SshEndpoint,
+  deadline: number,
+  alive: () => Promise<boolean>,
+  what: string,
+): Promise<void> {
   try {
     await waitForSsh(ssh, deadline, alive);
   } catch (e) {
     const tail = await consoleTail(machine.consoleLog);
-    throw new KarooError('unavailable', `${what} ${machine.name} (${machine.machineId}) is not reachable over SSH: ${(e as Error).message}; last console lines:\n${tail}`, {
-      detail: { node: machine.name, console: tail },
-    });
+    throw new KarooError(
+      'unavailable',
+      `${what} ${machine.name} (${machine.machineId}) is not reachable over SSH: ${(e as Error).message}; last console lines:\n${tail}`,
+      {
+        detail: { node: machine.name, console: tail },
+      },
+    );
   }
 }
 
@@ -36,7 +50,11 @@ export async function collectCommonLogs(machine: MachineState, ssh: SshEndpoint 
     // no console yet
   }
   if (ssh) {
-    const r = await sshExec(ssh, 'journalctl -b --no-pager -o short-monotonic', { timeoutMs: 15_000, allowFailure: true, connectTimeout: 3 }).catch(() => undefined);
+    const r = await sshExec(ssh, 'journalctl -b --no-pager -o short-monotonic', {
+      timeoutMs: 15_000,
+      allowFailure: true,
+      connectTimeout: 3,
+    }).catch(() => undefined);
     if (r && r.code === 0) {
       const p = join(dir, `${machine.name}.journal.log`);
       await writeFile(p, r.stdout);

@@ -32,9 +32,11 @@ export function connectUri(h: Pick<LibvirtHost, 'uri' | 'sshKey' | 'pkiDir'>): s
 }
 
 /** libvirt's "not found" errors: the thing is already gone. */
-const NOT_FOUND = /(failed to get|not found|no (domain|network|storage (vol|pool)) with matching|Domain not found|Network not found|Storage volume not found)/i;
+const NOT_FOUND =
+  /(failed to get|not found|no (domain|network|storage (vol|pool)) with matching|Domain not found|Network not found|Storage volume not found)/i;
 /** Errors that mean the host cannot be reached at all (as opposed to a refused request). */
-const UNREACHABLE = /(failed to connect to the hypervisor|Cannot recv data|Connection refused|No route to host|Connection reset|Could not resolve|Network is unreachable|timed out|did not finish)/i;
+const UNREACHABLE =
+  /(failed to connect to the hypervisor|Cannot recv data|Connection refused|No route to host|Connection reset|Could not resolve|Network is unreachable|timed out|did not finish)/i;
 
 export function isUnreachable(e: unknown): boolean {
   return e instanceof Error && UNREACHABLE.test(e.message);
@@ -64,11 +66,17 @@ export class Virsh {
 
   /** Runs `virsh --connect URI ARGS`; errors name the host and virsh's own message. */
   async run(args: readonly string[], opts: { input?: string | Uint8Array; timeoutMs?: number } = {}): Promise<string> {
-    const r = await run('virsh', ['--quiet', '--connect', this.uri, ...args], { allowFailure: true, timeoutMs: opts.timeoutMs ?? this.timeoutMs, ...(opts.input !== undefined ? { input: opts.input } : {}) }).catch(
-      (e: Error) => ({ code: -1, stdout: '', stderr: e.message, signal: null }),
-    );
+    const r = await run('virsh', ['--quiet', '--connect', this.uri, ...args], {
+      allowFailure: true,
+      timeoutMs: opts.timeoutMs ?? this.timeoutMs,
+      ...(opts.input !== undefined ? { input: opts.input } : {}),
+    }).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message, signal: null }));
     if (r.code !== 0) {
-      const why = (r.stderr.trim() || r.stdout.trim()).replace(/^error:\s*/gm, '').split('\n').filter(Boolean).join(' | ');
+      const why = (r.stderr.trim() || r.stdout.trim())
+        .replace(/^error:\s*/gm, '')
+        .split('\n')
+        .filter(Boolean)
+        .join(' | ');
       const kind = UNREACHABLE.test(why) ? 'unavailable' : 'internal';
       throw new KarooError(kind, `libvirt host ${this.host.name} (${this.host.uri}): virsh ${args[0]} failed: ${why}`);
     }
@@ -90,7 +98,11 @@ export class Virsh {
     const cpus = Number(/^CPU\(s\):\s*(\d+)/m.exec(info)?.[1]);
     const free = await this.run(['freecell']);
     const kib = Number(/(\d+)\s*KiB/.exec(free)?.[1]);
-    if (!(cpus > 0) || !(kib > 0)) throw new KarooError('unavailable', `libvirt host ${this.host.name}: cannot read its CPUs and free memory (nodeinfo: ${info.trim().split('\n')[1] ?? '?'}, freecell: ${free.trim()})`);
+    if (!(cpus > 0) || !(kib > 0))
+      throw new KarooError(
+        'unavailable',
+        `libvirt host ${this.host.name}: cannot read its CPUs and free memory (nodeinfo: ${info.trim().split('\n')[1] ?? '?'}, freecell: ${free.trim()})`,
+      );
     let karooCpus = 0;
     let karooMemory = 0;
     for (const d of await this.karooDomains()) {
@@ -105,10 +117,14 @@ export class Virsh {
 
   async poolPath(pool: string): Promise<string> {
     const xml = await this.run(['pool-dumpxml', pool]).catch((e: Error) => {
-      throw new KarooError(NOT_FOUND.test(e.message) ? 'input' : 'unavailable', `libvirt host ${this.host.name}: storage pool "${pool}" cannot be used (${e.message.replace(/^.*failed: /, '')}); name an existing, running pool in provision.hosts[].pool`);
+      throw new KarooError(
+        NOT_FOUND.test(e.message) ? 'input' : 'unavailable',
+        `libvirt host ${this.host.name}: storage pool "${pool}" cannot be used (${e.message.replace(/^.*failed: /, '')}); name an existing, running pool in provision.hosts[].pool`,
+      );
     });
     const p = /<target>\s*<path>([^<]+)<\/path>/.exec(xml)?.[1];
-    if (!p) throw new KarooError('input', `libvirt host ${this.host.name}: storage pool "${pool}" has no target path; use a directory pool`);
+    if (!p)
+      throw new KarooError('input', `libvirt host ${this.host.name}: storage pool "${pool}" has no target path; use a directory pool`);
     return p;
   }
 
@@ -145,7 +161,18 @@ export class Virsh {
 
   /** A qcow2 overlay whose backing file is `backing` (copy-on-write: instant, shares the base). */
   async createOverlay(pool: string, name: string, backing: string, backingFormat: 'qcow2' | 'raw', capacityBytes: number): Promise<void> {
-    await this.run(['vol-create-as', pool, name, String(capacityBytes), '--format', 'qcow2', '--backing-vol', backing, '--backing-vol-format', backingFormat]);
+    await this.run([
+      'vol-create-as',
+      pool,
+      name,
+      String(capacityBytes),
+      '--format',
+      'qcow2',
+      '--backing-vol',
+      backing,
+      '--backing-vol-format',
+      backingFormat,
+    ]);
   }
 
   async download(pool: string, name: string, file: string): Promise<void> {
@@ -195,7 +222,10 @@ export class Virsh {
   }
 
   async listDomains(): Promise<string[]> {
-    return (await this.run(['list', '--all', '--name'])).split('\n').map((s) => s.trim()).filter(Boolean);
+    return (await this.run(['list', '--all', '--name']))
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean);
   }
 
   /** karoo's stamp of a domain, or undefined when it has none (not karoo's, whatever its name). */
@@ -232,7 +262,10 @@ export class Virsh {
   }
 
   async listNetworks(): Promise<string[]> {
-    return (await this.run(['net-list', '--all', '--name'])).split('\n').map((s) => s.trim()).filter(Boolean);
+    return (await this.run(['net-list', '--all', '--name']))
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean);
   }
 
   async removeNetwork(name: string): Promise<void> {

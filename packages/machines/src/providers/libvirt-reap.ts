@@ -21,7 +21,9 @@ export interface LibvirtReaped {
  * reap's (their teardown reads the record). Nothing without karoo's stamp is ever touched.
  * Hosts that do not answer are reported and stay on the list for the next reap.
  */
-export async function reapLibvirt(opts: { hosts?: readonly LibvirtHost[]; progress?: Progress; now?: number } = {}): Promise<LibvirtReaped[]> {
+export async function reapLibvirt(
+  opts: { hosts?: readonly LibvirtHost[]; progress?: Progress; now?: number } = {},
+): Promise<LibvirtReaped[]> {
   const progress = opts.progress ?? silentProgress;
   const now = opts.now ?? Date.now();
   const hosts = opts.hosts ?? (await readJsonList<LibvirtHost>(KNOWN_HOSTS_FILE()));
@@ -31,12 +33,19 @@ export async function reapLibvirt(opts: { hosts?: readonly LibvirtHost[]; progre
   for (const p of pending) {
     try {
       await removeOnHost(new Virsh(p.host, 30_000), p.environmentId, p.domains, p.volumes, p.networks);
-      out.push({ environmentId: p.environmentId, host: p.host.name, reason: 'left by a teardown while its host was unreachable', leftovers: [] });
+      out.push({
+        environmentId: p.environmentId,
+        host: p.host.name,
+        reason: 'left by a teardown while its host was unreachable',
+        leftovers: [],
+      });
     } catch (e) {
       still.push({ ...p, reason: (e as Error).message });
       const leftovers = [...p.domains.map((d) => `domain ${d}`), ...p.volumes.map((v) => `volume ${v}`)];
       out.push({ environmentId: p.environmentId, host: p.host.name, reason: `host unreachable: ${(e as Error).message}`, leftovers });
-      progress.warn(`libvirt host ${p.host.name} (${p.host.uri}) is still unreachable; ${leftovers.join(', ')} of ${p.environmentId} left there, retried by the next reap`);
+      progress.warn(
+        `libvirt host ${p.host.name} (${p.host.uri}) is still unreachable; ${leftovers.join(', ')} of ${p.environmentId} left there, retried by the next reap`,
+      );
     }
   }
   if (pending.length) {
@@ -52,7 +61,8 @@ export async function reapLibvirt(opts: { hosts?: readonly LibvirtHost[]; progre
       domains = await v.karooDomains();
       networks = (await v.listNetworks()).filter((n) => /^karoo-[0-9a-f]{8}$/.test(n));
     } catch (e) {
-      if (!still.some((p) => p.host.uri === h.uri)) progress.warn(`libvirt host ${h.name} (${h.uri}) did not answer: ${(e as Error).message}; swept by the next reap`);
+      if (!still.some((p) => p.host.uri === h.uri))
+        progress.warn(`libvirt host ${h.name} (${h.uri}) did not answer: ${(e as Error).message}; swept by the next reap`);
       out.push({ environmentId: '', host: h.name, reason: `host unreachable: ${(e as Error).message}`, leftovers: [] });
       continue;
     }
@@ -72,7 +82,9 @@ export async function reapLibvirt(opts: { hosts?: readonly LibvirtHost[]; progre
       const expired = Date.parse(e.stamp.expiresAt) <= now;
       const orphan = e.stamp.runner === me;
       if (!expired && !orphan) continue;
-      const reason = expired ? `expired at ${e.stamp.expiresAt}` : 'made by this runner, which has no state of it (left by a killed process)';
+      const reason = expired
+        ? `expired at ${e.stamp.expiresAt}`
+        : 'made by this runner, which has no state of it (left by a killed process)';
       const pool = await v.listVolumes(h.pool).catch(() => [] as string[]);
       const volumes = pool.filter((x) => x.startsWith(`${env}-`));
       try {
@@ -80,7 +92,12 @@ export async function reapLibvirt(opts: { hosts?: readonly LibvirtHost[]; progre
         progress.info(`reaped ${env} on libvirt host ${h.name}: ${reason}`);
         out.push({ environmentId: env, host: h.name, reason, leftovers: [] });
       } catch (err) {
-        out.push({ environmentId: env, host: h.name, reason: `${reason}; removal failed: ${(err as Error).message}`, leftovers: e.domains.map((d) => `domain ${d}`) });
+        out.push({
+          environmentId: env,
+          host: h.name,
+          reason: `${reason}; removal failed: ${(err as Error).message}`,
+          leftovers: e.domains.map((d) => `domain ${d}`),
+        });
       }
     }
   }

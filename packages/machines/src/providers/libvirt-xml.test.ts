@@ -19,14 +19,22 @@ const spec: DomainSpec = {
 };
 
 describe('libvirt XML', () => {
-  it('stamps the domain in karoo\'s metadata namespace, and reads the stamp back', () => {
+  it("stamps the domain in karoo's metadata namespace, and reads the stamp back", () => {
     const xml = domainXml(spec);
-    expect(xml).toContain('<karoo:environment xmlns:karoo="https://karoo.dev/xmlns/libvirt/1" id="karoo-0123abcd" expires="2026-11-30T07:00:00.000Z" runner="runner-1/boot" node="web"/>');
-    expect(xml).toContain('<cmdline>root=serial:karoo-root rw console=ttyS0 quiet panic=-1 tsc_early_khz=2096000 tsc=reliable no_timer_check</cmdline>');
+    expect(xml).toContain(
+      '<karoo:environment xmlns:karoo="https://karoo.dev/xmlns/libvirt/1" id="karoo-0123abcd" expires="2026-11-30T07:00:00.000Z" runner="runner-1/boot" node="web"/>',
+    );
+    expect(xml).toContain(
+      '<cmdline>root=serial:karoo-root rw console=ttyS0 quiet panic=-1 tsc_early_khz=2096000 tsc=reliable no_timer_check</cmdline>',
+    );
     expect(xml).toContain('<serial>karoo-seed</serial>');
     expect(xml).toContain('<tb-cache unit="MiB">256</tb-cache>');
     // What `virsh metadata` prints (libvirt re-serialises with its own prefix).
-    expect(parseStamp('<karoo:environment xmlns:karoo="https://karoo.dev/xmlns/libvirt/1" id="karoo-0123abcd" expires="2026-11-30T07:00:00.000Z" runner="r" node="web"/>')).toEqual({
+    expect(
+      parseStamp(
+        '<karoo:environment xmlns:karoo="https://karoo.dev/xmlns/libvirt/1" id="karoo-0123abcd" expires="2026-11-30T07:00:00.000Z" runner="r" node="web"/>',
+      ),
+    ).toEqual({
       environmentId: 'karoo-0123abcd',
       expiresAt: '2026-11-30T07:00:00.000Z',
       runner: 'r',
@@ -57,15 +65,17 @@ describe('libvirt XML', () => {
     expect(libvirtNames.base('f'.repeat(64), 'qcow2')).toBe(`karoo-base-${'f'.repeat(24)}.qcow2`);
   });
 
-  it('puts credential files into libvirt\'s own URI parameters, never prompting', () => {
-    expect(connectUri({ uri: 'qemu+ssh://karoo@hv2/system', sshKey: '/k/id ed25519' })).toBe('qemu+ssh://karoo@hv2/system?keyfile=%2Fk%2Fid%20ed25519&no_tty=1');
+  it("puts credential files into libvirt's own URI parameters, never prompting", () => {
+    expect(connectUri({ uri: 'qemu+ssh://karoo@hv2/system', sshKey: '/k/id ed25519' })).toBe(
+      'qemu+ssh://karoo@hv2/system?keyfile=%2Fk%2Fid%20ed25519&no_tty=1',
+    );
     expect(connectUri({ uri: 'qemu+tls://hv3/system', pkiDir: '/pki' })).toBe('qemu+tls://hv3/system?pkipath=%2Fpki');
     expect(connectUri({ uri: 'qemu:///system' })).toBe('qemu:///system');
     expect(isLocalUri('qemu:///system')).toBe(true);
     expect(isLocalUri('qemu+ssh://h/system')).toBe(false);
   });
 
-  it('passes karoo.yml\'s pool to provision only for libvirt', () => {
+  it("passes karoo.yml's pool to provision only for libvirt", () => {
     expect(libvirtOptions({})).toEqual({});
     const hosts = [{ name: 'a', uri: 'qemu:///system', pool: 'default' }];
     expect(libvirtOptions({ hosts, antiAffinity: ['control'] })).toEqual({ libvirt: { hosts, antiAffinity: ['control'] } });

@@ -30,7 +30,14 @@ export function parseStamp(xml: string): Stamp | undefined {
   const attrs = m[1]!;
   const get = (n: string) => {
     const v = ATTR(n).exec(attrs)?.[1];
-    return v === undefined ? undefined : v.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+    return v === undefined
+      ? undefined
+      : v
+          .replace(/&quot;/g, '"')
+          .replace(/&apos;/g, "'")
+          .replace(/&lt;/g, '<')
+          .replace(/&gt;/g, '>')
+          .replace(/&amp;/g, '&');
   };
   const environmentId = get('id');
   const expiresAt = get('expires');
@@ -64,14 +71,19 @@ export interface DomainSpec {
  */
 export function domainXml(d: DomainSpec): string {
   for (const [k, v] of Object.entries({ name: d.name, pool: d.pool, disk: d.disk, seed: d.seed.volume, network: d.network })) {
-    if (!/^[A-Za-z0-9._-]+$/.test(v)) throw new KarooError('input', `libvirt ${k} name "${v}" may hold only letters, digits, dot, dash and underscore`);
+    if (!/^[A-Za-z0-9._-]+$/.test(v))
+      throw new KarooError('input', `libvirt ${k} name "${v}" may hold only letters, digits, dot, dash and underscore`);
   }
   if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(d.mac)) throw new KarooError('input', `MAC address "${d.mac}" is not valid`);
   const os = ['    <type arch="x86_64" machine="q35">hvm</type>'];
   if (d.kernel) {
     const cmdline = ['root=serial:karoo-root', 'rw', 'console=ttyS0', 'quiet', 'panic=-1'];
     if (d.type === 'qemu') cmdline.push(...(d.kernel.khz ? [`tsc_early_khz=${d.kernel.khz}`] : []), 'tsc=reliable', 'no_timer_check');
-    os.push(`    <kernel>${xmlEscape(d.kernel.kernel)}</kernel>`, `    <initrd>${xmlEscape(d.kernel.initrd)}</initrd>`, `    <cmdline>${xmlEscape(cmdline.join(' '))}</cmdline>`);
+    os.push(
+      `    <kernel>${xmlEscape(d.kernel.kernel)}</kernel>`,
+      `    <initrd>${xmlEscape(d.kernel.initrd)}</initrd>`,
+      `    <cmdline>${xmlEscape(cmdline.join(' '))}</cmdline>`,
+    );
   } else {
     os.push('    <boot dev="hd"/>');
   }
@@ -144,7 +156,8 @@ export function domainXml(d: DomainSpec): string {
  * from the environment's namespace.
  */
 export function privateNetworkXml(name: string, bridge: string, stamp: Stamp): string {
-  if (!/^[A-Za-z0-9._-]+$/.test(name) || !/^[a-z0-9]{1,15}$/.test(bridge)) throw new KarooError('input', `libvirt network "${name}" / bridge "${bridge}" is not a valid name`);
+  if (!/^[A-Za-z0-9._-]+$/.test(name) || !/^[a-z0-9]{1,15}$/.test(bridge))
+    throw new KarooError('input', `libvirt network "${name}" / bridge "${bridge}" is not a valid name`);
   return [
     '<network>',
     `  <name>${name}</name>`,

@@ -39,12 +39,22 @@ const SITE_BRIDGE = `itgs${process.pid % 100000}`;
 const refusing = (): LibvirtHost => ({ name: 'gone', uri: 'qemu+tcp://127.0.0.1:9/system', pool: POOL, network: SITE_NET });
 const virsh = (...args: string[]) => execFileSync('virsh', ['-q', '-c', URI, ...args], { encoding: 'utf8' });
 const lines: string[] = [];
-const progress: Progress = { info: (m: string) => void lines.push(m), warn: (m: string) => void lines.push(`warn: ${m}`) } as unknown as Progress;
+const progress: Progress = {
+  info: (m: string) => void lines.push(m),
+  warn: (m: string) => void lines.push(`warn: ${m}`),
+} as unknown as Progress;
 
 function karooLeft(): string[] {
-  const doms = virsh('list', '--all', '--name').split('\n').filter((d) => d.startsWith('karoo-') && !d.startsWith('karoo-itg'));
-  const nets = virsh('net-list', '--all', '--name').split('\n').filter((n) => n.startsWith('karoo-'));
-  const vols = virsh('vol-list', '--pool', POOL).split('\n').map((l) => l.trim().split(/\s+/)[0] ?? '').filter((v) => /^karoo-[0-9a-f]{8}-/.test(v));
+  const doms = virsh('list', '--all', '--name')
+    .split('\n')
+    .filter((d) => d.startsWith('karoo-') && !d.startsWith('karoo-itg'));
+  const nets = virsh('net-list', '--all', '--name')
+    .split('\n')
+    .filter((n) => n.startsWith('karoo-'));
+  const vols = virsh('vol-list', '--pool', POOL)
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0] ?? '')
+    .filter((v) => /^karoo-[0-9a-f]{8}-/.test(v));
   return [...doms.map((d) => `domain ${d}`), ...nets.map((n) => `network ${n}`), ...vols.map((v) => `volume ${v}`)];
 }
 
@@ -58,7 +68,17 @@ async function ensureLibvirtd(): Promise<void> {
   // Debian's libvirt-daemon without -system: the user QEMU runs as and the log directory are missing.
   if (spawnSync('getent', ['group', 'libvirt-qemu']).status !== 0) execFileSync('groupadd', ['--system', 'libvirt-qemu']);
   if (spawnSync('id', ['libvirt-qemu'], { stdio: 'ignore' }).status !== 0) {
-    execFileSync('useradd', ['--system', '--gid', 'libvirt-qemu', '--home-dir', '/var/lib/libvirt', '--no-create-home', '--shell', '/usr/sbin/nologin', 'libvirt-qemu']);
+    execFileSync('useradd', [
+      '--system',
+      '--gid',
+      'libvirt-qemu',
+      '--home-dir',
+      '/var/lib/libvirt',
+      '--no-create-home',
+      '--shell',
+      '/usr/sbin/nologin',
+      'libvirt-qemu',
+    ]);
   }
   execFileSync('mkdir', ['-p', '/var/log/libvirt', '/var/lib/libvirt']);
   const pidFile = '/run/karoo-itg-libvirtd.pid';
@@ -94,7 +114,11 @@ afterAll(async () => {
   if (knownHosts === undefined) rmSync(KNOWN_HOSTS_FILE(), { force: true });
   else writeFileSync(KNOWN_HOSTS_FILE(), knownHosts);
   try {
-    for (const v of virsh('vol-list', '--pool', POOL).split('\n').map((l) => l.trim().split(/\s+/)[0]).filter(Boolean)) virsh('vol-delete', '--pool', POOL, v!);
+    for (const v of virsh('vol-list', '--pool', POOL)
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/)[0])
+      .filter(Boolean))
+      virsh('vol-delete', '--pool', POOL, v!);
     virsh('pool-destroy', POOL);
   } catch {
     // already gone
@@ -114,7 +138,7 @@ afterAll(async () => {
 }, 120_000);
 
 describe('libvirt provider on qemu:///system', () => {
-  test('a node is placed (around a host that refuses connections), booted from an overlay of the uploaded image on the site\'s network, reached over SSH, and nothing karoo-named is left after teardown', async () => {
+  test("a node is placed (around a host that refuses connections), booted from an overlay of the uploaded image on the site's network, reached over SSH, and nothing karoo-named is left after teardown", async () => {
     const out = scratch('karoo-libvirt-');
     const { inventory, inventoryPath } = await provision({
       nodes: [{ name: 'lv-a', role: 'one', cpus: 2, memory: 512 }],
@@ -137,7 +161,12 @@ describe('libvirt provider on qemu:///system', () => {
       expect(execFileSync('ip', ['-o', 'link', 'show', 'master', SITE_BRIDGE], { encoding: 'utf8' })).toContain(`kl${env.slice(6)}`);
       // The domain is libvirt's, stamped with the environment and its expiry, on an overlay of the base volume.
       const v = new Virsh(host());
-      expect(await v.domainStamp(`${env}-lv-a`)).toEqual({ environmentId: env, expiresAt: inventory.expiresAt, runner: await runnerId(), node: 'lv-a' });
+      expect(await v.domainStamp(`${env}-lv-a`)).toEqual({
+        environmentId: env,
+        expiresAt: inventory.expiresAt,
+        runner: await runnerId(),
+        node: 'lv-a',
+      });
       const vols = await v.listVolumes(POOL);
       expect(vols.filter((x) => x.startsWith(`${env}-`)).sort()).toEqual([`${env}-lv-a.console`, `${env}-lv-a.qcow2`, `${env}-lv-a.seed`]);
       const base = vols.find((x) => /^karoo-base-[0-9a-f]{24}\.qcow2$/.test(x))!;
@@ -187,7 +216,7 @@ await provision({ nodes: [{ name: 'lv-k', role: 'r' }], provider: 'libvirt', lib
     expect(await resourcesOf(env)).toEqual([]);
   }, 600_000);
 
-  test('the reap sweep across hosts removes only karoo-stamped domains that are expired or orphans of this runner, never anyone else\'s', async () => {
+  test("the reap sweep across hosts removes only karoo-stamped domains that are expired or orphans of this runner, never anyone else's", async () => {
     const v = new Virsh(host());
     const me = await runnerId();
     const define = async (name: string, stamp: { environmentId: string; expiresAt: string; runner: string } | undefined) => {
@@ -222,8 +251,22 @@ await provision({ nodes: [{ name: 'lv-k', role: 'r' }], provider: 'libvirt', lib
     const unreachable: LibvirtHost = { name: 'gone', uri: 'qemu+tcp://127.0.0.1:9/system', pool: 'default' };
     const pendingBefore = existsSync(PENDING_FILE()) ? readFileSync(PENDING_FILE(), 'utf8') : undefined;
     const pending: PendingRemoval[] = [
-      { host: unreachable, environmentId: 'karoo-bbbbbbb1', domains: ['karoo-bbbbbbb1-x'], volumes: ['karoo-bbbbbbb1-x.qcow2'], networks: [], reason: 'test' },
-      { host: host(), environmentId: 'karoo-bbbbbbb2', domains: ['karoo-bbbbbbb2-x'], volumes: ['karoo-bbbbbbb2-x.qcow2'], networks: [], reason: 'test' },
+      {
+        host: unreachable,
+        environmentId: 'karoo-bbbbbbb1',
+        domains: ['karoo-bbbbbbb1-x'],
+        volumes: ['karoo-bbbbbbb1-x.qcow2'],
+        networks: [],
+        reason: 'test',
+      },
+      {
+        host: host(),
+        environmentId: 'karoo-bbbbbbb2',
+        domains: ['karoo-bbbbbbb2-x'],
+        volumes: ['karoo-bbbbbbb2-x.qcow2'],
+        networks: [],
+        reason: 'test',
+      },
     ];
     writeFileSync(PENDING_FILE(), JSON.stringify(pending));
     try {
@@ -236,20 +279,31 @@ await provision({ nodes: [{ name: 'lv-k', role: 'r' }], provider: 'libvirt', lib
       // Another runner's live environment, a karoo-named domain without karoo's stamp, anyone else's: untouched.
       expect(left).toEqual(expect.arrayContaining(['karoo-aaaaaaa3-x', 'karoo-aaaaaaa4-x', 'someone-elses-vm']));
       expect(await v.volExists(POOL, 'karoo-aaaaaaa4-x.qcow2')).toBe(true);
-      expect(swept.filter((r) => r.environmentId && r.leftovers.length === 0).map((r) => r.environmentId).sort()).toEqual(['karoo-aaaaaaa1', 'karoo-aaaaaaa2', 'karoo-bbbbbbb2']);
+      expect(
+        swept
+          .filter((r) => r.environmentId && r.leftovers.length === 0)
+          .map((r) => r.environmentId)
+          .sort(),
+      ).toEqual(['karoo-aaaaaaa1', 'karoo-aaaaaaa2', 'karoo-bbbbbbb2']);
       // The host that refuses connections is reported, not fatal.
       expect(swept.find((r) => r.host === 'gone')?.reason).toMatch(/^host unreachable: /);
       // The pending removal on the reachable host is done; the other stays for the next reap.
       expect(left).not.toContain('karoo-bbbbbbb2-x');
       expect(await v.volExists(POOL, 'karoo-bbbbbbb2-x.qcow2')).toBe(false);
-      expect(swept.find((r) => r.environmentId === 'karoo-bbbbbbb1')).toMatchObject({ host: 'gone', leftovers: ['domain karoo-bbbbbbb1-x', 'volume karoo-bbbbbbb1-x.qcow2'] });
-      expect((JSON.parse(readFileSync(PENDING_FILE(), 'utf8')) as PendingRemoval[]).map((p) => p.environmentId)).toEqual(['karoo-bbbbbbb1']);
+      expect(swept.find((r) => r.environmentId === 'karoo-bbbbbbb1')).toMatchObject({
+        host: 'gone',
+        leftovers: ['domain karoo-bbbbbbb1-x', 'volume karoo-bbbbbbb1-x.qcow2'],
+      });
+      expect((JSON.parse(readFileSync(PENDING_FILE(), 'utf8')) as PendingRemoval[]).map((p) => p.environmentId)).toEqual([
+        'karoo-bbbbbbb1',
+      ]);
     } finally {
       if (pendingBefore === undefined) rmSync(PENDING_FILE(), { force: true });
       else writeFileSync(PENDING_FILE(), pendingBefore);
       spawnSync('virsh', ['-c', URI, 'undefine', 'karoo-bbbbbbb2-x'], { stdio: 'ignore' });
       await v.deleteVolume(POOL, 'karoo-bbbbbbb2-x.qcow2');
-      for (const d of ['karoo-aaaaaaa1-x', 'karoo-aaaaaaa2-x', 'karoo-aaaaaaa3-x', 'karoo-aaaaaaa4-x', 'someone-elses-vm']) spawnSync('virsh', ['-c', URI, 'undefine', d], { stdio: 'ignore' });
+      for (const d of ['karoo-aaaaaaa1-x', 'karoo-aaaaaaa2-x', 'karoo-aaaaaaa3-x', 'karoo-aaaaaaa4-x', 'someone-elses-vm'])
+        spawnSync('virsh', ['-c', URI, 'undefine', d], { stdio: 'ignore' });
       for (const x of ['karoo-aaaaaaa1-x.qcow2', 'karoo-aaaaaaa4-x.qcow2']) await v.deleteVolume(POOL, x);
     }
   }, 120_000);
@@ -267,7 +321,10 @@ await provision({ nodes: [{ name: 'lv-k', role: 'r' }], provider: 'libvirt', lib
       expect(lines).toContain(`libvirt host local: ${cut} is an upload cut short (no marker, not growing); made again`);
       expect(await v.volExists(POOL, `${cut}.ok`)).toBe(true);
       // Side by side: one uploads, the other waits for its marker.
-      const uploaded = await Promise.all([ensureUploaded(v, POOL, both, file, progress, 5000), ensureUploaded(v, POOL, both, file, progress, 5000)]);
+      const uploaded = await Promise.all([
+        ensureUploaded(v, POOL, both, file, progress, 5000),
+        ensureUploaded(v, POOL, both, file, progress, 5000),
+      ]);
       expect(uploaded.sort()).toEqual([false, true]);
       const back = join(scratch('karoo-libvirt-back-'), 'back.bin');
       await v.download(POOL, both, back);

@@ -31,7 +31,9 @@ export interface LibvirtSettings {
 }
 
 /** ProvisionOptions' libvirt part from karoo.yml's provision section (nothing for the other providers). */
-export function libvirtOptions(p: { hosts?: readonly LibvirtHost[] | undefined; antiAffinity?: readonly string[] | undefined }): { libvirt?: LibvirtSettings } {
+export function libvirtOptions(p: { hosts?: readonly LibvirtHost[] | undefined; antiAffinity?: readonly string[] | undefined }): {
+  libvirt?: LibvirtSettings;
+} {
   return p.hosts?.length ? { libvirt: { hosts: p.hosts, ...(p.antiAffinity?.length ? { antiAffinity: p.antiAffinity } : {}) } } : {};
 }
 
@@ -194,15 +196,23 @@ export class LibvirtProvider implements Provider {
 
   async prepare(state: EnvState): Promise<void> {
     const settings = this.settings;
-    if (!settings || settings.hosts.length === 0) throw new KarooError('input', 'provider libvirt needs hosts: list them under provision.hosts in karoo.yml');
-    if (process.getuid?.() !== 0) throw new KarooError('refused', 'the libvirt provider needs root on the runner (the environment\'s namespace and its link to the nodes\' network); run as root or with sudo');
+    if (!settings || settings.hosts.length === 0)
+      throw new KarooError('input', 'provider libvirt needs hosts: list them under provision.hosts in karoo.yml');
+    if (process.getuid?.() !== 0)
+      throw new KarooError(
+        'refused',
+        "the libvirt provider needs root on the runner (the environment's namespace and its link to the nodes' network); run as root or with sudo",
+      );
     await requireTools(['virsh', 'ip']);
     if (settings.hosts.length > 1 && settings.hosts.some((h) => !h.network)) {
       throw new KarooError('input', 'with several libvirt hosts every host needs network: the bridged libvirt network their nodes share');
     }
     for (const h of settings.hosts) {
       if (!h.network && !isLocalUri(h.uri)) {
-        throw new KarooError('input', `libvirt host ${h.name} (${h.uri}) is not this machine: name the site's bridged network it shares with the runner (provision.hosts[].network)`);
+        throw new KarooError(
+          'input',
+          `libvirt host ${h.name} (${h.uri}) is not this machine: name the site's bridged network it shares with the runner (provision.hosts[].network)`,
+        );
       }
     }
     await rememberHosts(settings.hosts);
@@ -218,7 +228,13 @@ export class LibvirtProvider implements Provider {
           return { name: h.name, cpus, memory, kvm: c.kvm };
         } catch (e) {
           if (e instanceof KarooError && e.kind === 'input') throw e;
-          return { name: h.name, cpus: 0, memory: 0, kvm: false, unavailable: (e as Error).message.replace(`libvirt host ${h.name} (${h.uri}): `, '') };
+          return {
+            name: h.name,
+            cpus: 0,
+            memory: 0,
+            kvm: false,
+            unavailable: (e as Error).message.replace(`libvirt host ${h.name} (${h.uri}): `, ''),
+          };
         }
       }),
     );
@@ -258,7 +274,12 @@ export class LibvirtProvider implements Provider {
   }
 
   private async stamp(state: EnvState, node?: string): Promise<Stamp> {
-    return { environmentId: state.environmentId, expiresAt: state.expiresAt, runner: this.record?.runner ?? (await runnerId()), ...(node ? { node } : {}) };
+    return {
+      environmentId: state.environmentId,
+      expiresAt: state.expiresAt,
+      runner: this.record?.runner ?? (await runnerId()),
+      ...(node ? { node } : {}),
+    };
   }
 
   /** The network the host's nodes join, and the runner's link to its bridge (once per bridge). */
@@ -275,17 +296,31 @@ export class LibvirtProvider implements Provider {
         await v.startNetwork(net);
       }
       const bridge = await v.networkBridge(net);
-      if (!bridge) throw new KarooError('input', `libvirt host ${h.name}: network "${net}" does not exist or has no bridge; name a bridged libvirt network the site provides`);
+      if (!bridge)
+        throw new KarooError(
+          'input',
+          `libvirt host ${h.name}: network "${net}" does not exist or has no bridge; name a bridged libvirt network the site provides`,
+        );
       await this.memo(`link:${bridge}`, () => linkRunner(state, bridge, h, net));
       return net;
     });
   }
 
   /** karoo's image in the host's pool, uploaded once per host (named by sha256, reused when its upload completed). */
-  private base(h: LibvirtHost, image: KarooImage | CloudImage): Promise<{ disk: string; format: 'qcow2' | 'raw'; capacity: number; kernel?: string; initrd?: string }> {
+  private base(
+    h: LibvirtHost,
+    image: KarooImage | CloudImage,
+  ): Promise<{ disk: string; format: 'qcow2' | 'raw'; capacity: number; kernel?: string; initrd?: string }> {
     return this.memo(`base:${h.name}`, async () => {
       const v = new Virsh(h);
-      const files: Array<[string, string]> = image.kind === 'karoo' ? [['qcow2', image.disk], ['vmlinux', image.kernel], ['initrd', image.initrd]] : [[image.format, image.disk]];
+      const files: Array<[string, string]> =
+        image.kind === 'karoo'
+          ? [
+              ['qcow2', image.disk],
+              ['vmlinux', image.kernel],
+              ['initrd', image.initrd],
+            ]
+          : [[image.format, image.disk]];
       const vols: Record<string, string> = {};
       for (const [what, file] of files) {
         const sha = image.kind === 'cloud' ? image.sha256 : await fileSha256(file);
@@ -295,12 +330,17 @@ export class LibvirtProvider implements Provider {
       }
       const disk = vols[image.kind === 'karoo' ? 'qcow2' : image.format]!;
       const format = image.kind === 'karoo' ? 'qcow2' : image.format;
-      const capacity = image.kind === 'karoo' ? await qcow2VirtualSize(image.disk) : Math.max(20 * 2 ** 30, await qcow2VirtualSize(image.disk).catch(() => 0));
+      const capacity =
+        image.kind === 'karoo'
+          ? await qcow2VirtualSize(image.disk)
+          : Math.max(20 * 2 ** 30, await qcow2VirtualSize(image.disk).catch(() => 0));
       return {
         disk,
         format,
         capacity,
-        ...(image.kind === 'karoo' ? { kernel: await v.volPath(h.pool, vols.vmlinux!), initrd: await v.volPath(h.pool, vols.initrd!) } : {}),
+        ...(image.kind === 'karoo'
+          ? { kernel: await v.volPath(h.pool, vols.vmlinux!), initrd: await v.volPath(h.pool, vols.initrd!) }
+          : {}),
       };
     });
   }
@@ -332,7 +372,14 @@ export class LibvirtProvider implements Provider {
     } else {
       seedKind = 'iso';
       seedFile = join(dir, 'seed.iso');
-      await writeNoCloudSeed(dir, seedFile, { name: m.name, machineId: m.machineId, mac: m.mac, address: m.address, seed: req.seed, authorizedKey: req.authorizedKey });
+      await writeNoCloudSeed(dir, seedFile, {
+        name: m.name,
+        machineId: m.machineId,
+        mac: m.mac,
+        address: m.address,
+        seed: req.seed,
+        authorizedKey: req.authorizedKey,
+      });
     }
     try {
       await v.createOverlay(h.pool, disk, base.disk, base.format, base.capacity);
@@ -394,9 +441,13 @@ export class LibvirtProvider implements Provider {
     } catch (e) {
       await this.fetchConsole(m);
       const tail = await consoleTail(m.consoleLog);
-      throw new KarooError('unavailable', `libvirt domain ${m.machineId} on ${this.record?.placement[m.name] ?? '?'} is not reachable over SSH: ${(e as Error).message}; last console lines:\n${tail}`, {
-        detail: { node: m.name, console: tail },
-      });
+      throw new KarooError(
+        'unavailable',
+        `libvirt domain ${m.machineId} on ${this.record?.placement[m.name] ?? '?'} is not reachable over SSH: ${(e as Error).message}; last console lines:\n${tail}`,
+        {
+          detail: { node: m.name, console: tail },
+        },
+      );
     }
   }
 
@@ -426,14 +477,30 @@ export class LibvirtProvider implements Provider {
       await removeOnHost(new Virsh(h), env, [domain], volumes, network ? [network] : []);
     } catch (e) {
       if (!isUnreachable(e) && !(e instanceof KarooError && e.kind === 'unavailable')) throw e;
-      await addPending({ host: h, environmentId: env, domains: [domain], volumes, networks: network ? [network] : [], reason: (e as Error).message });
-      throw new KarooError('unavailable', `libvirt host ${h.name} (${h.uri}) is unreachable: ${domain} and its volumes are left there; the next karoo reap retries`);
+      await addPending({
+        host: h,
+        environmentId: env,
+        domains: [domain],
+        volumes,
+        networks: network ? [network] : [],
+        reason: (e as Error).message,
+      });
+      throw new KarooError(
+        'unavailable',
+        `libvirt host ${h.name} (${h.uri}) is unreachable: ${domain} and its volumes are left there; the next karoo reap retries`,
+      );
     }
   }
 }
 
 /** Removes domains, then their volumes, then (when no domain of the environment is left there) the environment's networks. */
-export async function removeOnHost(v: Virsh, env: string, domains: readonly string[], volumes: readonly string[], networks: readonly string[]): Promise<void> {
+export async function removeOnHost(
+  v: Virsh,
+  env: string,
+  domains: readonly string[],
+  volumes: readonly string[],
+  networks: readonly string[],
+): Promise<void> {
   for (const d of domains) {
     // Only ever a domain karoo stamped for this environment.
     const stamp = await v.domainStamp(d);
@@ -459,7 +526,14 @@ export async function removeOnHost(v: Virsh, env: string, domains: readonly stri
  * allocation grows: waited for; once it has not grown for `staleMs` it is an upload cut short,
  * deleted and made again. Returns whether this call uploaded.
  */
-export async function ensureUploaded(v: Virsh, pool: string, vol: string, file: string, progress: Progress, staleMs = 15_000): Promise<boolean> {
+export async function ensureUploaded(
+  v: Virsh,
+  pool: string,
+  vol: string,
+  file: string,
+  progress: Progress,
+  staleMs = 15_000,
+): Promise<boolean> {
   const marker = `${vol}.ok`;
   const deadline = Date.now() + 60 * 60_000;
   let last: number | undefined;
@@ -479,7 +553,9 @@ export async function ensureUploaded(v: Virsh, pool: string, vol: string, file: 
         throw e;
       }
       await v.createEmpty(pool, marker);
-      progress.info(`libvirt host ${v.host.name}: uploaded ${vol} (${Math.round((await stat(file)).size / 2 ** 20)} MiB) in ${Math.round((Date.now() - started) / 100) / 10} s`);
+      progress.info(
+        `libvirt host ${v.host.name}: uploaded ${vol} (${Math.round((await stat(file)).size / 2 ** 20)} MiB) in ${Math.round((Date.now() - started) / 100) / 10} s`,
+      );
       return true;
     }
     if (allocation !== last) {
@@ -493,7 +569,10 @@ export async function ensureUploaded(v: Virsh, pool: string, vol: string, file: 
     }
     await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(100, staleMs / 5))));
   }
-  throw new KarooError('unavailable', `libvirt host ${v.host.name}: ${vol} did not finish uploading within an hour; delete it (virsh vol-delete --pool ${pool} ${vol}) and retry`);
+  throw new KarooError(
+    'unavailable',
+    `libvirt host ${v.host.name}: ${vol} did not finish uploading within an hour; delete it (virsh vol-delete --pool ${pool} ${vol}) and retry`,
+  );
 }
 
 async function qcow2VirtualSize(file: string): Promise<number> {
@@ -520,6 +599,10 @@ async function linkRunner(state: EnvState, bridge: string, h: LibvirtHost, net: 
   }
   const env = state.environmentId;
   const link = libvirtNames.link(env);
-  await ipBatch(undefined, [`link add ${link} type veth peer name lv0 netns ${names.netns(env)}`, `link set ${link} alias ${env}-link`, `link set ${link} master ${bridge} up`]);
+  await ipBatch(undefined, [
+    `link add ${link} type veth peer name lv0 netns ${names.netns(env)}`,
+    `link set ${link} alias ${env}-link`,
+    `link set ${link} master ${bridge} up`,
+  ]);
   await ipBatch(names.netns(env), [`link set lv0 master ${names.bridge} up`]);
 }

@@ -43,14 +43,19 @@ export class NspawnProvider implements Provider {
   }
 
   async prepare(state: EnvState): Promise<void> {
-    if (process.getuid?.() !== 0) throw new KarooError('refused', 'the nspawn provider needs root (mounts, network namespaces); run as root or with sudo');
+    if (process.getuid?.() !== 0)
+      throw new KarooError('refused', 'the nspawn provider needs root (mounts, network namespaces); run as root or with sudo');
     await requireTools(['systemd-nspawn', 'ip', 'mount', 'umount']);
-    if (state.image.kind !== 'karoo') throw new KarooError('input', 'the nspawn provider boots karoo\'s own image only; remove provision.image or use --provider qemu for a cloud image');
+    if (state.image.kind !== 'karoo')
+      throw new KarooError(
+        'input',
+        "the nspawn provider boots karoo's own image only; remove provision.image or use --provider qemu for a cloud image",
+      );
   }
 
   async create(req: CreateRequest): Promise<void> {
     const { state, machine: m, image } = req;
-    if (image.kind !== 'karoo') throw new KarooError('input', 'the nspawn provider boots karoo\'s own image only');
+    if (image.kind !== 'karoo') throw new KarooError('input', "the nspawn provider boots karoo's own image only");
     const dir = join(state.dir, 'nodes', m.name);
     const upper = join(dir, 'upper');
     const work = join(dir, 'work');
@@ -63,7 +68,14 @@ export class NspawnProvider implements Provider {
     m.mountPoint = root;
     m.netns = names.nodeNetns(state.environmentId, m.name);
     await req.save();
-    await run('mount', ['-t', 'overlay', names.overlaySource(state.environmentId, m.name), '-o', `lowerdir=${image.rootfs},upperdir=${upper},workdir=${work}`, root]);
+    await run('mount', [
+      '-t',
+      'overlay',
+      names.overlaySource(state.environmentId, m.name),
+      '-o',
+      `lowerdir=${image.rootfs},upperdir=${upper},workdir=${work}`,
+      root,
+    ]);
     await writeSeedInto(root, req.seed);
     await createNodeVeth(state.environmentId, m.name, m.index, m.mac);
     const log = await open(m.consoleLog, 'a');
@@ -112,7 +124,8 @@ export class NspawnProvider implements Provider {
     if (m.process) victims.push(m.process);
     const ino = m.netns ? await netnsInode(netnsPath(m.netns)) : undefined;
     for (const p of processes ?? (await listProcesses())) {
-      if ((ino !== undefined && p.netns === ino) || (m.process && p.ppid === m.process.pid)) victims.push({ pid: p.pid, startTime: p.startTime });
+      if ((ino !== undefined && p.netns === ino) || (m.process && p.ppid === m.process.pid))
+        victims.push({ pid: p.pid, startTime: p.startTime });
     }
     await killAndWait(victims, 5000);
     for (const g of await cgroupsWithPrefix(m.machineId)) await removeCgroupTree(g);

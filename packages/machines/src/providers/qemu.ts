@@ -62,8 +62,19 @@ export function qemuArgs(q: QemuArgsInput): string[] {
     if (q.accel === 'tcg') cmdline.push(...(q.kernel.khz ? [`tsc_early_khz=${q.kernel.khz}`] : []), 'tsc=reliable', 'no_timer_check');
     a.push('-kernel', q.kernel.kernel, '-initrd', q.kernel.initrd, '-append', cmdline.join(' '));
   }
-  a.push('-drive', `file=${q.disk},if=none,id=root,format=qcow2,cache=unsafe,discard=unmap`, '-device', `virtio-blk-pci,drive=root,serial=karoo-root${q.kernel ? '' : ',bootindex=0'}`);
-  if (q.seed.kind === 'tar') a.push('-drive', `file=${q.seed.path},if=none,id=seed,format=raw,readonly=on`, '-device', 'virtio-blk-pci,drive=seed,serial=karoo-seed');
+  a.push(
+    '-drive',
+    `file=${q.disk},if=none,id=root,format=qcow2,cache=unsafe,discard=unmap`,
+    '-device',
+    `virtio-blk-pci,drive=root,serial=karoo-root${q.kernel ? '' : ',bootindex=0'}`,
+  );
+  if (q.seed.kind === 'tar')
+    a.push(
+      '-drive',
+      `file=${q.seed.path},if=none,id=seed,format=raw,readonly=on`,
+      '-device',
+      'virtio-blk-pci,drive=seed,serial=karoo-seed',
+    );
   else a.push('-drive', `file=${q.seed.path},if=virtio,format=raw,media=cdrom,readonly=on`);
   a.push('-netdev', `tap,id=n0,ifname=${q.tap},script=no,downscript=no`, '-device', `virtio-net-pci,netdev=n0,mac=${q.mac}`);
   a.push('-device', 'virtio-rng-pci', '-serial', `file:${q.console}`);
@@ -82,7 +93,8 @@ export class QemuProvider implements Provider {
   }
 
   async prepare(state: EnvState): Promise<void> {
-    if (process.getuid?.() !== 0) throw new KarooError('refused', 'the qemu provider needs root (network namespace, taps); run as root or with sudo');
+    if (process.getuid?.() !== 0)
+      throw new KarooError('refused', 'the qemu provider needs root (network namespace, taps); run as root or with sudo');
     await requireTools(['qemu-system-x86_64', 'qemu-img', 'ip']);
     if (state.image.kind === 'cloud') await requireTools(['genisoimage']);
     state.accelerator = await detectAccelerator();
@@ -107,7 +119,14 @@ export class QemuProvider implements Provider {
       await writeSecretFile(seed.path, await seedTar(req.seed));
     } else {
       seed = { path: join(dir, 'seed.iso'), kind: 'iso' };
-      await writeNoCloudSeed(dir, seed.path, { name: m.name, machineId: m.machineId, mac: m.mac, address: m.address, seed: req.seed, authorizedKey: req.authorizedKey });
+      await writeNoCloudSeed(dir, seed.path, {
+        name: m.name,
+        machineId: m.machineId,
+        mac: m.mac,
+        address: m.address,
+        seed: req.seed,
+        authorizedKey: req.authorizedKey,
+      });
     }
     const args = qemuArgs({
       name: m.machineId,
@@ -187,9 +206,20 @@ export async function writeNoCloudSeed(
   const req = m;
   const file = (p: string) => req.seed.find((f) => f.path === p)?.content ?? '';
   // Written into YAML lines: a newline would add keys of its own.
-  for (const [k, v] of Object.entries({ name: m.name, machineId: m.machineId, mac: m.mac, address: m.address, authorizedKey: m.authorizedKey.trim() })) configText(`cloud-init seed ${k}`, v);
+  for (const [k, v] of Object.entries({
+    name: m.name,
+    machineId: m.machineId,
+    mac: m.mac,
+    address: m.address,
+    authorizedKey: m.authorizedKey.trim(),
+  }))
+    configText(`cloud-init seed ${k}`, v);
   const hostKey = file('/etc/ssh/ssh_host_ed25519_key');
-  const indent = (s: string, n: number) => s.split('\n').map((l) => (l ? ' '.repeat(n) + l : l)).join('\n');
+  const indent = (s: string, n: number) =>
+    s
+      .split('\n')
+      .map((l) => (l ? ' '.repeat(n) + l : l))
+      .join('\n');
   const userData = [
     '#cloud-config',
     `hostname: ${m.name}`,
@@ -230,7 +260,18 @@ export async function writeNoCloudSeed(
     await writeSecretFile(join(src, 'network-config'), net);
     // genisoimage truncates the file it is given and keeps its mode.
     await writeSecretFile(iso, '');
-    await run('genisoimage', ['-quiet', '-output', iso, '-volid', 'cidata', '-joliet', '-rock', join(src, 'user-data'), join(src, 'meta-data'), join(src, 'network-config')]);
+    await run('genisoimage', [
+      '-quiet',
+      '-output',
+      iso,
+      '-volid',
+      'cidata',
+      '-joliet',
+      '-rock',
+      join(src, 'user-data'),
+      join(src, 'meta-data'),
+      join(src, 'network-config'),
+    ]);
   } finally {
     await rm(src, { recursive: true, force: true });
   }

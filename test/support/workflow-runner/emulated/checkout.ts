@@ -43,7 +43,8 @@ export const checkout: EmulatedAction = {
     const ref = inputs.ref || (own ? String(run.github.sha) : run.defaultBranch);
     const sha = /^[0-9a-f]{40}$/.test(ref) ? ref : repos.resolve(repository, ref.replace(/^refs\/(heads|tags)\//, ''));
     log(`Syncing repository: ${repository}`);
-    if (existsSync(dest) && inputs.clean !== 'false') for (const f of readdirSync(dest)) rmSync(join(dest, f), { recursive: true, force: true });
+    if (existsSync(dest) && inputs.clean !== 'false')
+      for (const f of readdirSync(dest)) rmSync(join(dest, f), { recursive: true, force: true });
     mkdirSync(dest, { recursive: true });
     if (readdirSync(dest).length === 0) {
       // --shared borrows the source's objects (instant even for a large repository).

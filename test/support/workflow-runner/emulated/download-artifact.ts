@@ -34,12 +34,14 @@ export const downloadArtifact: EmulatedAction = {
       const grant = services.tokens.get(inputs['github-token']);
       if (!grant) throw new Error('Unable to download artifact(s): Bad credentials (401)');
       const level = grant.permissions.actions;
-      if (level !== 'read' && level !== 'write') throw new Error('Unable to download artifact(s): Resource not accessible by integration (403)');
+      if (level !== 'read' && level !== 'write')
+        throw new Error('Unable to download artifact(s): Resource not accessible by integration (403)');
       const runId = inputs['run-id'] || String(run.runId);
       const repository = inputs.repository || run.repository;
       dir = join(services.artifactsRoot, runId);
       const owner = existsSync(join(dir, '.repository')) ? readFileSync(join(dir, '.repository'), 'utf8') : undefined;
-      if (!owner || owner.toLowerCase() !== repository.toLowerCase()) throw new Error(`Unable to download artifact(s): no workflow run ${runId} in ${repository} (404)`);
+      if (!owner || owner.toLowerCase() !== repository.toLowerCase())
+        throw new Error(`Unable to download artifact(s): no workflow run ${runId} in ${repository} (404)`);
       log(`Downloading artifacts of run ${runId} in ${repository}`);
     }
     const path = inputs.path ? (isAbsolute(inputs.path) ? inputs.path : join(job.workspace, inputs.path)) : job.workspace;
@@ -59,5 +61,10 @@ export const downloadArtifact: EmulatedAction = {
 };
 
 function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
 }

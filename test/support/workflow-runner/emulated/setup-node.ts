@@ -26,7 +26,7 @@ export const setupNode: EmulatedAction = {
     cache: undefined,
     'package-manager-cache': 'true',
     'cache-dependency-path': undefined,
-    'mirror': undefined,
+    mirror: undefined,
     'mirror-token': undefined,
   },
   async run({ inputs, job, log }): Promise<Record<string, string>> {

@@ -31,7 +31,8 @@ export const uploadArtifact: EmulatedAction = {
   async run({ inputs, job, log }): Promise<Record<string, string>> {
     if (!inputs.path) throw new Error('Input required and not supplied: path');
     const name = inputs.name || 'artifact';
-    if (/[":<>|*?\r\n\\/]/.test(name)) throw new Error(`The artifact name is not valid: ${name}. Contains the following character: ${/[":<>|*?\r\n\\/]/.exec(name)![0]}`);
+    if (/[":<>|*?\r\n\\/]/.test(name))
+      throw new Error(`The artifact name is not valid: ${name}. Contains the following character: ${/[":<>|*?\r\n\\/]/.exec(name)![0]}`);
     const patterns = inputs.path
       .split('\n')
       .map((l) => l.trim())
@@ -45,11 +46,17 @@ export const uploadArtifact: EmulatedAction = {
       if (inputs['if-no-files-found'] !== 'ignore') log(`Warning: ${message}`);
       return {};
     }
-    let root = searchPaths.length === 1 && files.length === 1 && files[0] === searchPaths[0] ? dirname(files[0]!) : commonAncestor(searchPaths.map((p) => (existsSync(p) && statSync(p).isFile() ? dirname(p) : p)));
+    let root =
+      searchPaths.length === 1 && files.length === 1 && files[0] === searchPaths[0]
+        ? dirname(files[0]!)
+        : commonAncestor(searchPaths.map((p) => (existsSync(p) && statSync(p).isFile() ? dirname(p) : p)));
     if (!root) root = '/';
     const dest = join(job.run.artifactsDir, name);
     if (existsSync(dest)) {
-      if (inputs.overwrite !== 'true') throw new Error(`Failed to CreateArtifact: Received non-retryable error: Failed request: (409) Conflict: an artifact with this name already exists on the workflow run`);
+      if (inputs.overwrite !== 'true')
+        throw new Error(
+          `Failed to CreateArtifact: Received non-retryable error: Failed request: (409) Conflict: an artifact with this name already exists on the workflow run`,
+        );
       rmSync(dest, { recursive: true, force: true });
     }
     const digest = createHash('sha256');
@@ -77,7 +84,10 @@ const GLOB_HELPER = fileURLToPath(new URL('../glob-files.mjs', import.meta.url))
 
 /** @actions/glob over the patterns (in a child process: the library writes ::debug:: lines to stdout). */
 function glob(patterns: string, excludeHiddenFiles: boolean): { files: string[]; searchPaths: string[] } {
-  const out = execFileSync(process.execPath, [GLOB_HELPER, JSON.stringify({ patterns, excludeHiddenFiles })], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+  const out = execFileSync(process.execPath, [GLOB_HELPER, JSON.stringify({ patterns, excludeHiddenFiles })], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '' },
+  });
   return JSON.parse(/result=(.*)\s*$/.exec(out)![1]!) as { files: string[]; searchPaths: string[] };
 }
 

@@ -12,7 +12,13 @@ import { runStep, stepScope, type Frame, type Prepared, type StageOutcome } from
 
 const MAX_DEPTH = 9;
 
-export async function runComposite(parent: Frame, p: Prepared, step: PlannedStep, inputs: Record<string, string>, stepEnv: Record<string, string>): Promise<StageOutcome> {
+export async function runComposite(
+  parent: Frame,
+  p: Prepared,
+  step: PlannedStep,
+  inputs: Record<string, string>,
+  stepEnv: Record<string, string>,
+): Promise<StageOutcome> {
   const job = parent.job;
   if (parent.depth >= MAX_DEPTH) throw new Error(`Composite action depth exceeded max depth ${MAX_DEPTH}`);
   const action = p.action!;
@@ -25,7 +31,11 @@ export async function runComposite(parent: Frame, p: Prepared, step: PlannedStep
     steps,
     inputs,
     // GITHUB_ENV written inside the action applies to its later steps (and to the job).
-    baseEnv: () => ({ ...stepEnv, ...Object.fromEntries(Object.entries(job.runtimeEnv).filter(([k, v]) => start[k] !== v)), GITHUB_ACTION_PATH: p.dir! }),
+    baseEnv: () => ({
+      ...stepEnv,
+      ...Object.fromEntries(Object.entries(job.runtimeEnv).filter(([k, v]) => start[k] !== v)),
+      GITHUB_ACTION_PATH: p.dir!,
+    }),
     status: () => (job.status === 'cancelled' ? 'cancelled' : status),
     statusFunctions: {
       success: () => status === 'success' && job.status !== 'cancelled',

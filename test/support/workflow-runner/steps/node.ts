@@ -37,7 +37,11 @@ export async function runNodeStage(
   for (const [k, v] of Object.entries(p.state)) env[`STATE_${k}`] = v;
   delete env.GITHUB_ACTION_PATH;
   const cache = await job.run.services.cache();
-  cache.authorize(job.runtimeToken, { repository: job.run.repository, ref: String(job.run.github.ref), defaultRef: `refs/heads/${job.run.defaultBranch}` });
+  cache.authorize(job.runtimeToken, {
+    repository: job.run.repository,
+    ref: String(job.run.github.ref),
+    defaultRef: `refs/heads/${job.run.defaultBranch}`,
+  });
   Object.assign(env, {
     ACTIONS_RUNTIME_TOKEN: job.runtimeToken,
     ACTIONS_RUNTIME_URL: cache.url,

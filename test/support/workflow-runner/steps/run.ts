@@ -20,7 +20,10 @@ const ARGUMENTS: Record<string, string> = {
 const EXTENSIONS: Record<string, string> = { bash: '.sh', sh: '.sh', python: '.py', pwsh: '.ps1' };
 
 /** The command line a `shell:` value means (the runner's rules). */
-export function shellCommand(shell: string | undefined, path: string): { command: string; args: string[]; extension: string; display: string } {
+export function shellCommand(
+  shell: string | undefined,
+  path: string,
+): { command: string; args: string[]; extension: string; display: string } {
   let name: string;
   let format: string;
   let command: string | undefined;
@@ -35,7 +38,10 @@ export function shellCommand(shell: string | undefined, path: string): { command
     if (!format) format = ARGUMENTS[name] ?? '';
     command = which(name, path);
   }
-  if (!format.includes('{0}')) throw new StepFailure(`Invalid shell option. Shell must be a valid built-in (bash, sh, cmd, powershell, pwsh) or a format string containing '{0}'`);
+  if (!format.includes('{0}'))
+    throw new StepFailure(
+      `Invalid shell option. Shell must be a valid built-in (bash, sh, cmd, powershell, pwsh) or a format string containing '{0}'`,
+    );
   if (!command) throw new StepFailure(`${name}: command not found`);
   return { command, args: splitArgs(format), extension: EXTENSIONS[name] ?? '', display: `${command} ${format}` };
 }
@@ -62,7 +68,14 @@ function splitArgs(format: string): string[] {
 
 export async function runScript(
   frame: Frame,
-  o: { script: string; shell: string | undefined; workingDirectory: string | undefined; env: Record<string, string>; timeoutMs: number | undefined; github: Record<string, unknown> },
+  o: {
+    script: string;
+    shell: string | undefined;
+    workingDirectory: string | undefined;
+    env: Record<string, string>;
+    timeoutMs: number | undefined;
+    github: Record<string, unknown>;
+  },
 ): Promise<StageOutcome> {
   const job = frame.job;
   const files = job.fileCommands();
@@ -70,14 +83,26 @@ export async function runScript(
   const shell = shellCommand(o.shell, env.PATH ?? '');
   const file = join(job.temp, `${randomUUID()}${shell.extension}`);
   writeFileSync(file, o.script);
-  const cwd = o.workingDirectory ? (isAbsolute(o.workingDirectory) ? o.workingDirectory : join(job.workspace, o.workingDirectory)) : job.workspace;
+  const cwd = o.workingDirectory
+    ? isAbsolute(o.workingDirectory)
+      ? o.workingDirectory
+      : join(job.workspace, o.workingDirectory)
+    : job.workspace;
   const commands = new CommandProcessor(job.run.masker, (l) => job.write(l));
   commands.line(`shell: ${shell.display}`);
   if (!existsSync(cwd)) {
-    commands.line(`::error::An error occurred trying to start process '${shell.command}' with working directory '${cwd}'. No such file or directory`);
+    commands.line(
+      `::error::An error occurred trying to start process '${shell.command}' with working directory '${cwd}'. No such file or directory`,
+    );
     return { outcome: 'failure', outputs: {}, log: commands.log(), annotations: commands.annotations };
   }
-  const r = await job.execStep(commands, { command: shell.command, args: shell.args.map((a) => a.replace('{0}', file)), cwd, env, timeoutMs: o.timeoutMs });
+  const r = await job.execStep(commands, {
+    command: shell.command,
+    args: shell.args.map((a) => a.replace('{0}', file)),
+    cwd,
+    env,
+    timeoutMs: o.timeoutMs,
+  });
   const { outputs } = job.applyFileCommands(files, commands);
   if (r.timedOut) commands.line(`::error::The action has timed out.`);
   else if (r.cancelled) commands.line(`::error::The operation was canceled.`);

@@ -6,7 +6,16 @@
  * third-party actions the runner emulates are matched by owner/name, whatever the ref.
  */
 import { join } from 'node:path';
-import { evaluateCondition, evaluateMapping, evaluateString, evaluateToken, ExpressionFailure, isTruthy, type Scope, type StatusSource } from '../expressions.js';
+import {
+  evaluateCondition,
+  evaluateMapping,
+  evaluateString,
+  evaluateToken,
+  ExpressionFailure,
+  isTruthy,
+  type Scope,
+  type StatusSource,
+} from '../expressions.js';
 import type { JobRun, StepContextEntry } from '../job.js';
 import { CommandProcessor } from '../log.js';
 import { condition, field, loadAction, parseUses, type LoadedAction, type PlannedStep } from '../plan.js';
@@ -70,7 +79,16 @@ export async function prepareAction(frame: Frame, uses: string): Promise<Prepare
     case 'self': {
       const tree = repos.tree(frame.self.repository, frame.self.sha);
       const dir = join(tree, ref.path);
-      const p: Prepared = { uses, kind: 'self', dir, repository: frame.self.repository, ref: frame.self.sha, sha: frame.self.sha, action: loadAction(dir, uses), state: {} };
+      const p: Prepared = {
+        uses,
+        kind: 'self',
+        dir,
+        repository: frame.self.repository,
+        ref: frame.self.sha,
+        sha: frame.self.sha,
+        action: loadAction(dir, uses),
+        state: {},
+      };
       addPre(p);
       return p;
     }
@@ -79,7 +97,16 @@ export async function prepareAction(frame: Frame, uses: string): Promise<Prepare
       if (emulated) return { uses, kind: 'remote', repository: ref.repository, ref: ref.ref, emulated, state: {} };
       const sha = repos.resolve(ref.repository, ref.ref);
       const dir = join(repos.tree(ref.repository, sha), ref.path);
-      const p: Prepared = { uses, kind: 'remote', dir, repository: ref.repository, ref: ref.ref, sha, action: loadAction(dir, uses), state: {} };
+      const p: Prepared = {
+        uses,
+        kind: 'remote',
+        dir,
+        repository: ref.repository,
+        ref: ref.ref,
+        sha,
+        action: loadAction(dir, uses),
+        state: {},
+      };
       addPre(p);
       return p;
     }
@@ -99,7 +126,17 @@ function addPre(p: Prepared): void {
     const env = { ...frame.baseEnv(), ...evaluateMapping('env' in step.model ? step.model.env : undefined, scope) };
     const inputs = actionInputs(p, step, stepScope(frame, env), job);
     const outcome = await runNodeStage(frame, p, runs.pre!, inputs, env, undefined, name);
-    job.results.push({ id: step.model.id, name, outcome: outcome.outcome, conclusion: outcome.outcome, outputs: {}, log: outcome.log.join('\n'), annotations: outcome.annotations, stage: 'pre', ms: performance.now() - started });
+    job.results.push({
+      id: step.model.id,
+      name,
+      outcome: outcome.outcome,
+      conclusion: outcome.outcome,
+      outputs: {},
+      log: outcome.log.join('\n'),
+      annotations: outcome.annotations,
+      stage: 'pre',
+      ms: performance.now() - started,
+    });
     if (outcome.outcome === 'failure') frame.markFailed();
   };
 }
@@ -111,7 +148,10 @@ export function stepScope(frame: Frame, env: Record<string, string>, extraGithub
     ...(frame.action ? { action_path: frame.action.path, action_repository: frame.action.repository, action_ref: frame.action.ref } : {}),
     ...extraGithub,
   });
-  return job.scope({ github, env, steps: frame.steps, inputs: frame.inputs, secrets: frame.secrets ? job.secrets : undefined }, frame.statusFunctions);
+  return job.scope(
+    { github, env, steps: frame.steps, inputs: frame.inputs, secrets: frame.secrets ? job.secrets : undefined },
+    frame.statusFunctions,
+  );
 }
 
 function stepName(step: PlannedStep, scope: Scope): string {
@@ -132,7 +172,8 @@ export function actionInputs(p: Prepared, step: PlannedStep, scope: Scope, job: 
   const declared = p.emulated ? p.emulated.inputs : Object.fromEntries((p.action?.template.inputs ?? []).map((i) => [i.id, i.default]));
   const lower = new Map(Object.keys(declared).map((k) => [k.toLowerCase(), k]));
   const unexpected = Object.keys(given).filter((k) => !lower.has(k.toLowerCase()));
-  if (unexpected.length) job.write(`Warning: Unexpected input(s) '${unexpected.join("', '")}', valid inputs are ['${Object.keys(declared).join("', '")}']`);
+  if (unexpected.length)
+    job.write(`Warning: Unexpected input(s) '${unexpected.join("', '")}', valid inputs are ['${Object.keys(declared).join("', '")}']`);
   for (const [id, def] of Object.entries(declared)) {
     const key = Object.keys(given).find((k) => k.toLowerCase() === id.toLowerCase());
     if (key !== undefined) out[id] = given[key]!;
@@ -157,10 +198,26 @@ export async function runStep(frame: Frame, step: PlannedStep, prepared: Prepare
   const base = frame.baseEnv();
   let scope = stepScope(frame, base);
   let name = step.model.id;
-  const record = (outcome: Conclusion, conclusion: Conclusion, outputs: Record<string, string>, log: string[], annotations: StageOutcome['annotations']) => {
+  const record = (
+    outcome: Conclusion,
+    conclusion: Conclusion,
+    outputs: Record<string, string>,
+    log: string[],
+    annotations: StageOutcome['annotations'],
+  ) => {
     frame.steps[id] = { outputs, outcome, conclusion };
     if (conclusion === 'failure') frame.markFailed();
-    frame.record({ id, name, outcome, conclusion, outputs, log: log.join('\n'), annotations, stage: 'main', ms: performance.now() - started });
+    frame.record({
+      id,
+      name,
+      outcome,
+      conclusion,
+      outputs,
+      log: log.join('\n'),
+      annotations,
+      stage: 'main',
+      ms: performance.now() - started,
+    });
   };
   try {
     name = stepName(step, scope);
@@ -187,9 +244,24 @@ export async function runStep(frame: Frame, step: PlannedStep, prepared: Prepare
     const timeoutMs = t === undefined || t === null || t === '' ? undefined : Number(t) * 60_000;
     if ('run' in step.model) {
       const script = evaluateString(step.model.run, scope);
-      const shell = field(step.raw, 'shell') ? evaluateString(field(step.raw, 'shell'), scope) : frame.depth === 0 ? job.defaults.shell : undefined;
-      const wd = field(step.raw, 'working-directory') ? evaluateString(field(step.raw, 'working-directory'), scope) : frame.depth === 0 ? job.defaults.workingDirectory : undefined;
-      outcome = await runScript(frame, { script, shell, workingDirectory: wd, env, timeoutMs, github: scope.contexts.github as Record<string, unknown> });
+      const shell = field(step.raw, 'shell')
+        ? evaluateString(field(step.raw, 'shell'), scope)
+        : frame.depth === 0
+          ? job.defaults.shell
+          : undefined;
+      const wd = field(step.raw, 'working-directory')
+        ? evaluateString(field(step.raw, 'working-directory'), scope)
+        : frame.depth === 0
+          ? job.defaults.workingDirectory
+          : undefined;
+      outcome = await runScript(frame, {
+        script,
+        shell,
+        workingDirectory: wd,
+        env,
+        timeoutMs,
+        github: scope.contexts.github as Record<string, unknown>,
+      });
     } else if ('uses' in step.model) {
       const p = prepared ?? (await prepareAction(frame, step.model.uses.value));
       outcome = await runAction(frame, p, step, env, scope, timeoutMs, name);
@@ -205,7 +277,15 @@ export async function runStep(frame: Frame, step: PlannedStep, prepared: Prepare
   record(outcome.outcome, conclusion, outcome.outputs, outcome.log, outcome.annotations);
 }
 
-async function runAction(frame: Frame, p: Prepared, step: PlannedStep, env: Record<string, string>, scope: Scope, timeoutMs: number | undefined, name: string): Promise<StageOutcome> {
+async function runAction(
+  frame: Frame,
+  p: Prepared,
+  step: PlannedStep,
+  env: Record<string, string>,
+  scope: Scope,
+  timeoutMs: number | undefined,
+  name: string,
+): Promise<StageOutcome> {
   const job = frame.job;
   if (p.kind === 'docker') throw new StepFailure(`${p.uses}: container actions are not supported by the workflow runner`);
   if (p.emulated) {
@@ -221,7 +301,12 @@ async function runAction(frame: Frame, p: Prepared, step: PlannedStep, env: Reco
       return { outcome: 'success', outputs, log: lines, annotations: [] };
     } catch (e) {
       log(`##[error]${(e as Error).message}`);
-      return { outcome: 'failure', outputs: {}, log: lines, annotations: [{ level: 'error', message: (e as Error).message, properties: {} }] };
+      return {
+        outcome: 'failure',
+        outputs: {},
+        log: lines,
+        annotations: [{ level: 'error', message: (e as Error).message, properties: {} }],
+      };
     }
   }
   if (!p.action) p.action = loadAction(p.dir!, p.uses);
@@ -241,7 +326,17 @@ async function runAction(frame: Frame, p: Prepared, step: PlannedStep, env: Reco
         const started = performance.now();
         const o = await runNodeStage(frame, p, runs.post!, inputs, { ...snapshotEnv, ...job.runtimeEnv }, undefined, `Post ${name}`);
         if (o.outcome === 'failure') job.status = job.status === 'success' ? 'failure' : job.status;
-        return { id: frame.owner ?? step.model.id, name: `Post ${name}`, outcome: o.outcome, conclusion: o.outcome, outputs: {}, log: o.log.join('\n'), annotations: o.annotations, stage: 'post', ms: performance.now() - started };
+        return {
+          id: frame.owner ?? step.model.id,
+          name: `Post ${name}`,
+          outcome: o.outcome,
+          conclusion: o.outcome,
+          outputs: {},
+          log: o.log.join('\n'),
+          annotations: o.annotations,
+          stage: 'post',
+          ms: performance.now() - started,
+        };
       },
     });
   }
