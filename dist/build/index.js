@@ -44245,7 +44245,11 @@ function pae(payloadType, body) {
 /** Signs a payload: an envelope with one signature over PAE(payloadType, payload). */
 function signEnvelope(payload, payloadType, signer) {
     const sig = signer.sign(pae(payloadType, payload));
-    return { payload: Buffer.from(payload).toString('base64'), payloadType, signatures: [{ keyid: signer.keyid, sig: sig.toString('base64') }] };
+    return {
+        payload: Buffer.from(payload).toString('base64'),
+        payloadType,
+        signatures: [{ keyid: signer.keyid, sig: sig.toString('base64') }],
+    };
 }
 /**
  * Verifies an envelope against trusted keys: returns the payload bytes a trusted key signed (the
@@ -44294,7 +44298,9 @@ function verifyWith(k, data, sig) {
 }
 /** hex sha256 of a public key's SubjectPublicKeyInfo (DER): the DSSE `keyid` and the Sigstore bundle's public key hint. */
 function keyIdOf(publicKey) {
-    return (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+    return (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256')
+        .update(publicKey.export({ type: 'spki', format: 'der' }))
+        .digest('hex');
 }
 function algorithmOf(key, source) {
     if (key.asymmetricKeyType === 'ed25519')
@@ -44352,7 +44358,7 @@ async function readKeyFile(path, what) {
 
 /***/ }),
 
-/***/ 91273:
+/***/ 74938:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -44365,7 +44371,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Hc: () => (/* reexport */ signerFrom)
 });
 
-// UNUSED EXPORTS: BUNDLE_ANNOTATIONS, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT, KAROO_BUILD_TYPE, KAROO_LOCAL_BUILDER, SIGSTORE_BUNDLE, SLSA_PROVENANCE, TEST_CONFIGURATION, TEST_RESULT, attest, describeSigner, inspectAttestations, keyIdOf, keylessSignerFromEnv, loadSigningKey, loadVerificationKey, pae, parseWorkflowIdentity, readBundles, signEnvelope, signKeyless, signStatement, signerFor, statementBytes, statementProblem, testResultStatement, verificationKeyFor, verifiedTestResults, verifyBundle, verifyEnvelope, workflowIdentity
+// UNUSED EXPORTS: BUNDLE_ANNOTATIONS, FULCIO_OID, GITHUB_ACTIONS_ISSUER, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT, KAROO_BUILD_TYPE, KAROO_LOCAL_BUILDER, SIGSTORE_BUNDLE, SLSA_PROVENANCE, TEST_CONFIGURATION, TEST_RESULT, attest, certificateIdentity, describeSigner, identityProblems, inspectAttestations, keyIdOf, keylessSignerFromEnv, loadSigningKey, loadTrustedRoot, loadVerificationKey, pae, parseWorkflowIdentity, readBundles, signEnvelope, signKeyless, signStatement, signerFor, statementBytes, statementProblem, testResultStatement, verificationKeyFor, verifiedTestResults, verifyBundle, verifyEnvelope, verifyKeylessBundle, workflowIdentity
 
 // EXTERNAL MODULE: ./packages/attest/lib/statement.js
 var lib_statement = __nccwpck_require__(47330);
@@ -44384,10 +44390,10 @@ function keylessSignerFromEnv(token, env = process.env) {
     if (env.GITHUB_ACTIONS !== 'true')
         throw new lib/* KarooError */.xD('input', 'keyless attestations are signed inside GitHub Actions only; outside it, give a key (--attest-key FILE or karoo.yml attestations.signing-key)');
     if (!env.ACTIONS_ID_TOKEN_REQUEST_URL || !env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
-        throw new lib/* KarooError */.xD('input', 'keyless attestations need the job\'s OIDC token: give the job `permissions: id-token: write` (and `attestations: write`)');
+        throw new lib/* KarooError */.xD('input', "keyless attestations need the job's OIDC token: give the job `permissions: id-token: write` (and `attestations: write`)");
     }
     if (!token)
-        throw new lib/* KarooError */.xD('input', 'keyless attestations are stored through GitHub\'s attestations API: pass the job\'s token (GITHUB_TOKEN, with `attestations: write`)');
+        throw new lib/* KarooError */.xD('input', "keyless attestations are stored through GitHub's attestations API: pass the job's token (GITHUB_TOKEN, with `attestations: write`)");
     const s = env.KAROO_SIGSTORE;
     return { kind: 'keyless', token, sigstore: s === 'public-good' || s === 'github' ? s : undefined };
 }
@@ -44398,7 +44404,7 @@ function keylessSignerFromEnv(token, env = process.env) {
  * Sigstore or the API unreachable, or refusing, is an `unavailable` error naming the step.
  */
 async function signKeyless(statement, signer) {
-    const { attest } = await Promise.all(/* import() */[__nccwpck_require__.e(878), __nccwpck_require__.e(337)]).then(__nccwpck_require__.bind(__nccwpck_require__, 12337));
+    const { attest } = await Promise.all(/* import() */[__nccwpck_require__.e(654), __nccwpck_require__.e(917), __nccwpck_require__.e(878), __nccwpck_require__.e(337)]).then(__nccwpck_require__.bind(__nccwpck_require__, 12337));
     let bundle;
     try {
         const a = await attest({
@@ -44431,11 +44437,175 @@ async function signerFrom(o, env = process.env) {
     return loadSigningKey(path);
 }
 //# sourceMappingURL=keyless.js.map
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+;// CONCATENATED MODULE: ./packages/attest/lib/keyless-verify.js
+
+
+
+/** The OIDC issuer of GitHub Actions' tokens on github.com (Fulcio extension 1.3.6.1.4.1.57264.1.8). */
+const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
+const GITHUB_SERVER_URL = 'https://github.com';
+/** Fulcio's certificate extensions karoo reads (https://github.com/sigstore/fulcio/blob/main/docs/oid-info.md). */
+const FULCIO_OID = {
+    issuerV1: '1.3.6.1.4.1.57264.1.1',
+    issuer: '1.3.6.1.4.1.57264.1.8',
+    buildSignerUri: '1.3.6.1.4.1.57264.1.9',
+    sourceRepositoryUri: '1.3.6.1.4.1.57264.1.12',
+    sourceRepositoryRef: '1.3.6.1.4.1.57264.1.14',
+    buildConfigUri: '1.3.6.1.4.1.57264.1.18',
+};
+/**
+ * Reads a Sigstore `trusted_root.json` (the protobuf-specs TrustedRoot in JSON: Fulcio CAs,
+ * Rekor logs, timestamp authorities, CT logs). Nothing is fetched: the file is the whole trust.
+ * An unreadable or malformed file is an input error naming it.
+ */
+async function loadTrustedRoot(path) {
+    let text;
+    try {
+        text = await readFile(path, 'utf8');
+    }
+    catch (e) {
+        throw new KarooError('input', `attestations.trusted-root ${path} cannot be read (${e.code ?? e.message}); check the path`);
+    }
+    const { TrustedRoot } = await __nccwpck_require__.e(/* import() */ 654).then(__nccwpck_require__.t.bind(__nccwpck_require__, 19654, 19));
+    const { toTrustMaterial, Verifier, toSignedEntity } = await Promise.all(/* import() */[__nccwpck_require__.e(654), __nccwpck_require__.e(917), __nccwpck_require__.e(187)]).then(__nccwpck_require__.t.bind(__nccwpck_require__, 54187, 19));
+    const { bundleFromJSON } = await Promise.all(/* import() */[__nccwpck_require__.e(654), __nccwpck_require__.e(40)]).then(__nccwpck_require__.t.bind(__nccwpck_require__, 61040, 19));
+    try {
+        const root = TrustedRoot.fromJSON(JSON.parse(text));
+        if (root.certificateAuthorities.length === 0)
+            throw new Error('it names no certificate authority');
+        return { source: path, material: toTrustMaterial(root), ctlogs: root.ctlogs.length, lib: { bundleFromJSON, Verifier, toSignedEntity } };
+    }
+    catch (e) {
+        throw new KarooError('input', `attestations.trusted-root ${path} is not a Sigstore trusted_root.json (${e.message.split('\n')[0]}); give the trusted root of the Sigstore instance that signs your workflows`);
+    }
+}
+/**
+ * Verifies a keyless Sigstore bundle (JSON) with @sigstore/verify against a configured trusted
+ * root, offline: the certificate chains to one of the root's Fulcio CAs and was valid at a
+ * verified signing time (a transparency-log entry's integrated time, or an RFC 3161 timestamp,
+ * each verified against the root; a bundle with neither is refused, since nothing else says when
+ * a short-lived certificate signed), an SCT when the root names CT logs, and the DSSE signature
+ * by the certificate's key over PAE. Then the certificate's Fulcio extensions must name the
+ * issuer, repository, workflow and ref of `want`. Throws one line (no prefix) on failure.
+ */
+function keyless_verify_verifyKeylessBundle(bundleJson, trust, want) {
+    if (!want.repository) {
+        throw new Error("it is signed keylessly, and karoo.yml attestations.identity names no repository: set attestations.identity (repository, workflow, ref) so only your workflows' certificates count");
+    }
+    const { bundleFromJSON, Verifier, toSignedEntity } = trust.lib;
+    let bundle;
+    try {
+        bundle = bundleFromJSON(bundleJson);
+    }
+    catch (e) {
+        throw new Error(`not a valid Sigstore bundle (${firstLine(e)})`, { cause: e });
+    }
+    if (bundle.content.$case !== 'dsseEnvelope')
+        throw new Error('the bundle holds no DSSE envelope');
+    const entity = toSignedEntity(bundle);
+    if (entity.key.$case !== 'certificate')
+        throw new Error('the bundle carries no certificate');
+    // @sigstore/verify checks the chain once per verified timestamp: with none, nothing would be checked.
+    if (entity.timestamps.length === 0) {
+        throw new Error('it has no transparency-log entry and no RFC 3161 timestamp, so nothing verifies when its short-lived certificate signed; re-sign with a Sigstore instance that logs or timestamps');
+    }
+    const timestamps = [];
+    try {
+        const verifier = new Verifier(trust.material, { ctlogThreshold: trust.ctlogs > 0 ? 1 : 0, tlogThreshold: 0, tsaThreshold: 0 });
+        verifier.verify(entity);
+    }
+    catch (e) {
+        throw new Error(`Sigstore verification against ${trust.source} failed: ${describe(e)}`, { cause: e });
+    }
+    for (const t of entity.timestamps) {
+        if (t.$case === 'transparency-log')
+            timestamps.push(new Date(Number(t.tlogEntry.integratedTime) * 1000));
+        else
+            timestamps.push(t.timestamp.signingTime);
+    }
+    const cert = entity.key.certificate;
+    const identity = certificateIdentity(cert);
+    const problems = identityProblems(identity, want);
+    if (problems.length > 0)
+        throw new Error(`its certificate was issued to ${identity.buildConfigUri ?? 'no workflow'} (signer ${identity.buildSignerUri ?? '?'}, repository ${identity.sourceRepositoryUri ?? '?'}, ref ${identity.sourceRepositoryRef ?? '?'}, issuer ${identity.issuer ?? '?'}), not to what karoo.yml attestations.identity allows: ${problems.join('; ')}`);
+    const env = bundle.content.dsseEnvelope;
+    return {
+        payload: Buffer.from(env.payload),
+        payloadType: env.payloadType,
+        keyid: createHash('sha256').update(cert.publicKey).digest('hex'),
+        identity,
+        signedAt: timestamps,
+    };
+}
+/** Reads the Fulcio extensions of a certificate; v2 extensions are DER UTF8Strings, the v1 issuer raw bytes. */
+function certificateIdentity(cert) {
+    const utf8 = (oid) => {
+        const inner = cert.extension(oid)?.valueObj.subs[0];
+        return inner && inner.tag.isUniversal() && inner.tag.number === 12 ? inner.value.toString('utf8') : undefined;
+    };
+    return {
+        issuer: utf8(FULCIO_OID.issuer) ?? cert.extension(FULCIO_OID.issuerV1)?.value.toString('utf8'),
+        buildSignerUri: utf8(FULCIO_OID.buildSignerUri),
+        sourceRepositoryUri: utf8(FULCIO_OID.sourceRepositoryUri),
+        sourceRepositoryRef: utf8(FULCIO_OID.sourceRepositoryRef),
+        buildConfigUri: utf8(FULCIO_OID.buildConfigUri),
+    };
+}
+/**
+ * What does not match: the issuer; the repository (Source Repository URI = SERVER/OWNER/REPO,
+ * compared whole with the server, so a same-named repository on another forge does not match);
+ * the workflow (Build Config URI = SERVER/OWNER/REPO/WORKFLOW@REF: the run's top-level workflow,
+ * in that repository — what karoo.yml `identity.workflow` names for keyed attestations too; the
+ * Build Signer URI differs from it only when that workflow called a reusable one, such as
+ * karoo's own `candidate.yml`, which the top-level workflow at that ref chose); the ref (Source
+ * Repository Ref, and the Build Config URI's ref).
+ */
+function identityProblems(id, want) {
+    const server = want.serverUrl ?? GITHUB_SERVER_URL;
+    const issuer = want.issuer ?? GITHUB_ACTIONS_ISSUER;
+    const out = [];
+    if (id.issuer !== issuer)
+        out.push(`issuer ${id.issuer ?? 'none'} is not ${issuer}`);
+    const repoUri = `${server}/${want.repository}`;
+    if (id.sourceRepositoryUri !== repoUri)
+        out.push(`repository ${id.sourceRepositoryUri ?? 'none'} is not ${repoUri}`);
+    const config = id.buildConfigUri ?? '';
+    const at = config.lastIndexOf('@');
+    const configPath = at < 0 ? config : config.slice(0, at);
+    const configRef = at < 0 ? undefined : config.slice(at + 1);
+    if (!configPath.startsWith(`${repoUri}/`))
+        out.push(`workflow ${config || 'none'} is not in ${repoUri}`);
+    else if (want.workflow !== undefined && configPath !== `${repoUri}/${want.workflow}`)
+        out.push(`workflow ${configPath.slice(repoUri.length + 1)} is not ${want.workflow}`);
+    if (want.ref !== undefined) {
+        if (id.sourceRepositoryRef !== want.ref)
+            out.push(`ref ${id.sourceRepositoryRef ?? 'none'} is not ${want.ref}`);
+        else if (configRef !== want.ref)
+            out.push(`the workflow ran at ${configRef ?? 'no ref'}, not ${want.ref}`);
+    }
+    return out;
+}
+function firstLine(e) {
+    return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+}
+/** @sigstore/verify's errors carry a code and, for a chain failure, the cause: name both. */
+function describe(e) {
+    const code = e.code;
+    const cause = e.cause;
+    const base = `${typeof code === 'string' ? `${code}: ` : ''}${firstLine(e)}`;
+    return cause instanceof Error ? `${base} (${firstLine(cause)})` : base;
+}
+//# sourceMappingURL=keyless-verify.js.map
 // EXTERNAL MODULE: ./packages/candidate/lib/index.js + 4 modules
 var candidate_lib = __nccwpck_require__(46399);
 // EXTERNAL MODULE: ./packages/oci/lib/index.js + 10 modules
 var oci_lib = __nccwpck_require__(99713);
 ;// CONCATENATED MODULE: ./packages/attest/lib/store.js
+
 
 
 
@@ -44569,9 +44739,27 @@ function verifyBundle(stored, candidate, policy) {
         bad('the bundle has no verificationMaterial');
     if (!isObject(bundle.dsseEnvelope))
         bad('the bundle holds no DSSE envelope');
-    if (policy.keys.length === 0)
-        bad('no attestation keys are configured (karoo.yml attestations.keys), so no signature can be trusted');
-    const { payload, payloadType, key } = verifyEnvelope(bundle.dsseEnvelope, policy.keys, what);
+    const vm = bundle.verificationMaterial;
+    let signed;
+    if ('certificate' in vm || 'x509CertificateChain' in vm) {
+        // Keyless: the certificate and its Fulcio identity are what is trusted, never a claim in the statement.
+        if (!policy.trustedRoot)
+            bad('it is signed keylessly (a Sigstore certificate) and no trusted root is configured: set karoo.yml attestations.trusted-root to the trusted_root.json of the Sigstore instance your workflows sign with');
+        try {
+            const k = verifyKeylessBundle(bundle, policy.trustedRoot, policy.identity ?? {});
+            signed = { payload: k.payload, payloadType: k.payloadType, keyid: k.keyid, signer: k.identity.buildConfigUri };
+        }
+        catch (e) {
+            return bad(errorMessage(e));
+        }
+    }
+    else {
+        if (policy.keys.length === 0)
+            bad('no attestation keys are configured (karoo.yml attestations.keys), so no signature can be trusted');
+        const v = verifyEnvelope(bundle.dsseEnvelope, policy.keys, what);
+        signed = { payload: v.payload, payloadType: v.payloadType, keyid: v.key.keyid };
+    }
+    const { payload, payloadType } = signed;
     if (payloadType !== IN_TOTO_PAYLOAD_TYPE)
         bad(`payloadType ${payloadType} is not ${IN_TOTO_PAYLOAD_TYPE}`);
     let statement;
@@ -44589,7 +44777,9 @@ function verifyBundle(stored, candidate, policy) {
     if (!s.subject.some((x) => x.digest?.sha256 === hex)) {
         bad(`its subject is ${s.subject.map((x) => (x.digest?.sha256 ? `sha256:${x.digest.sha256}` : '?')).join(', ')}, not candidate ${candidate}: a statement about another candidate`);
     }
-    if (policy.identity && Object.values(policy.identity).some((v) => v !== undefined)) {
+    if (signed.signer === undefined &&
+        policy.identity &&
+        [policy.identity.repository, policy.identity.workflow, policy.identity.ref].some((v) => v !== undefined)) {
         const uri = configurationOf(s, TEST_CONFIGURATION.workflow)?.uri ?? builderOf(s);
         const id = uri ? parseWorkflowIdentity(uri) : undefined;
         if (!id)
@@ -44600,7 +44790,7 @@ function verifyBundle(stored, candidate, policy) {
             bad(`it was made by ${uri}, not by the workflow karoo.yml attestations.identity allows (${wrong.map((k) => `${k} ${want[k]}`).join(', ')})`);
         }
     }
-    return { digest: stored.digest, keyid: key.keyid, statement: s };
+    return { digest: stored.digest, keyid: signed.keyid, statement: s, ...(signed.signer !== undefined ? { signer: signed.signer } : {}) };
 }
 /**
  * The verified test-result attestations of a candidate (see verifyBundle), and every bundle that
@@ -44662,6 +44852,7 @@ async function inspectAttestations(store, candidate, policy) {
                 signing,
                 verified: true,
                 keyid: v.keyid,
+                signer: v.signer,
                 result: typeof p.result === 'string' ? p.result : undefined,
                 environment: typeof env === 'string' ? env : undefined,
             });
@@ -44704,6 +44895,7 @@ function cmp(a, b) {
 }
 //# sourceMappingURL=store.js.map
 ;// CONCATENATED MODULE: ./packages/attest/lib/index.js
+
 
 
 
@@ -44803,11 +44995,19 @@ function provenanceStatement(p) {
 function testResultStatement(t) {
     const identity = workflowIdentity(t.run);
     const configuration = [
-        { name: TEST_CONFIGURATION.system, digest: { sha256: hexOf(t.systemId) }, annotations: { environment: t.environment, system: t.candidate.name } },
+        {
+            name: TEST_CONFIGURATION.system,
+            digest: { sha256: hexOf(t.systemId) },
+            annotations: { environment: t.environment, system: t.candidate.name },
+        },
         { name: TEST_CONFIGURATION.configuration, digest: { sha256: hexOf(t.configDigest) } },
     ];
     if (identity)
-        configuration.push({ name: TEST_CONFIGURATION.workflow, uri: identity, digest: t.run?.commit ? { gitCommit: t.run.commit } : undefined });
+        configuration.push({
+            name: TEST_CONFIGURATION.workflow,
+            uri: identity,
+            digest: t.run?.commit ? { gitCommit: t.run.commit } : undefined,
+        });
     return {
         _type: IN_TOTO_STATEMENT,
         subject: subjectOf(t.candidate),
@@ -45018,7 +45218,11 @@ function forCandidate(lock) {
     // Upload times and the cutoff describe the index's copies and how they were chosen, like the
     // URLs: the same files mirrored into another index (other upload times, or none) give the same candidate.
     const { inputsDigest: _, asOf: _asOf, ...meta } = lock.meta;
-    const packages = lock.packages.map((p) => ({ ...p, index: undefined, files: p.files.map((f) => ({ ...f, url: undefined, uploadTime: undefined })) }));
+    const packages = lock.packages.map((p) => ({
+        ...p,
+        index: undefined,
+        files: p.files.map((f) => ({ ...f, url: undefined, uploadTime: undefined })),
+    }));
     return lock_lib/* Lock */.c_.create(packages, meta);
 }
 const SYSTEM_RE = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
@@ -45114,9 +45318,7 @@ function candidateConfig(lock, input) {
     return {
         schema: CANDIDATE_CONFIG_SCHEMA,
         system: input.system,
-        target: target
-            ? { python: target.python, platforms: [...target.platforms], implementation: target.implementation }
-            : undefined,
+        target: target ? { python: target.python, platforms: [...target.platforms], implementation: target.implementation } : undefined,
         leaves,
         lockDigest: lock.digest,
         packages: lock.packages.length,
@@ -45219,7 +45421,9 @@ function provenanceFor(candidate, provenance) {
     return referrerFor({
         subject: candidate,
         artifactType: media_types_KAROO.provenance,
-        payloads: [{ mediaType: media_types_KAROO.provenance, content: (0,lib/* canonicalJson */.dj)({ schema: 'karoo.provenance/v1', ...provenance }), title: 'provenance.json' }],
+        payloads: [
+            { mediaType: media_types_KAROO.provenance, content: (0,lib/* canonicalJson */.dj)({ schema: 'karoo.provenance/v1', ...provenance }), title: 'provenance.json' },
+        ],
         annotations: { [ANNOTATIONS.created]: provenance.builtAt },
     });
 }
@@ -45760,7 +45964,10 @@ __nccwpck_require__.d(__webpack_exports__, {
 ;// CONCATENATED MODULE: ./packages/lock/lib/names.js
 /** PEP 503 normalised project name: lowercase, runs of `-`, `_`, `.` become one `-`. */
 function names_normalizeName(name) {
-    return name.trim().toLowerCase().replace(/[-_.]+/g, '-');
+    return name
+        .trim()
+        .toLowerCase()
+        .replace(/[-_.]+/g, '-');
 }
 const VALID_NAME = /^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$/i;
 /** A valid distribution name per the core metadata specification. */
@@ -46129,7 +46336,10 @@ function fileBelongsTo(file, name) {
 /** The last path segment of a URL or path, percent-decoded. */
 function basename(urlOrPath) {
     const noFrag = urlOrPath.split('#')[0].split('?')[0];
-    const seg = noFrag.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? '';
+    const seg = noFrag
+        .replace(/[\\/]+$/, '')
+        .split(/[\\/]/)
+        .pop() ?? '';
     try {
         return decodeURIComponent(seg);
     }
@@ -46671,7 +46881,11 @@ function targetFromJson(raw) {
         throw new Error('target.platforms must be a list of strings');
     if (raw.implementation !== undefined && typeof raw.implementation !== 'string')
         throw new Error('target.implementation must be a string');
-    return { python: raw.python, platforms: raw.platforms, ...(raw.implementation !== undefined ? { implementation: raw.implementation } : {}) };
+    return {
+        python: raw.python,
+        platforms: raw.platforms,
+        ...(raw.implementation !== undefined ? { implementation: raw.implementation } : {}),
+    };
 }
 /** The JSON form of LockMeta that both writers embed (canonical: sorted keys, no undefined). */
 function metaToJson(meta) {
@@ -46690,7 +46904,11 @@ function metaToJson(meta) {
     if (meta.requiresPython !== undefined)
         out.requiresPython = meta.requiresPython;
     if (meta.asOf)
-        out.asOf = { policy: meta.asOf.policy, ...(meta.asOf.time !== undefined ? { time: meta.asOf.time } : {}), notApplied: [...meta.asOf.notApplied] };
+        out.asOf = {
+            policy: meta.asOf.policy,
+            ...(meta.asOf.time !== undefined ? { time: meta.asOf.time } : {}),
+            notApplied: [...meta.asOf.notApplied],
+        };
     return out;
 }
 function isRecord(v) {
@@ -46752,7 +46970,9 @@ function indexOptions(lock) {
     const urls = [...new Set(lock.packages.flatMap((p) => (p.index ? [cleanUrl(p.index)] : [])))].sort();
     if (urls.length === 0)
         return [];
-    const leaves = Object.keys(lock.meta.leaves ?? {}).map(names_normalizeName).sort();
+    const leaves = Object.keys(lock.meta.leaves ?? {})
+        .map(names_normalizeName)
+        .sort();
     const leafIndex = leaves.map((n) => lock.get(n)?.index).find((u) => u !== undefined);
     const first = leafIndex !== undefined ? cleanUrl(leafIndex) : urls[0];
     return [`--index-url ${first}`, ...urls.filter((u) => u !== first).map((u) => `--extra-index-url ${u}`)];
@@ -48346,7 +48566,10 @@ function readPackage(t, fail, warn) {
             fail('vcs needs a url or a path');
         if (typeof vt['commit-id'] !== 'string')
             fail('vcs.commit-id is required');
-        return { name: n, unlockable: `VCS checkout (${vt.type} ${stripUserinfo(String(vt.url ?? vt.path))} @ ${vt['commit-id']}); a karoo lock pins released files` };
+        return {
+            name: n,
+            unlockable: `VCS checkout (${vt.type} ${stripUserinfo(String(vt.url ?? vt.path))} @ ${vt['commit-id']}); a karoo lock pins released files`,
+        };
     }
     if (t.directory !== undefined) {
         const d = t.directory;
@@ -49223,7 +49446,17 @@ function parseKarooFile(rest, file, line) {
     const uploadTime = fields['upload-time'] === undefined ? undefined : normalizeInstant(fields['upload-time']);
     if (fields['upload-time'] !== undefined && uploadTime === undefined)
         fail(`upload-time "${fields['upload-time']}" is not an RFC 3339 date-time`);
-    return { file, line, name: m[1], version: m[2], filename: m[3] === '-' ? undefined : m[3], sha256: sha256, size, url: fields.url, ...(uploadTime !== undefined ? { uploadTime } : {}) };
+    return {
+        file,
+        line,
+        name: m[1],
+        version: m[2],
+        filename: m[3] === '-' ? undefined : m[3],
+        sha256: sha256,
+        size,
+        url: fields.url,
+        ...(uploadTime !== undefined ? { uploadTime } : {}),
+    };
 }
 //# sourceMappingURL=requirements.js.map
 ;// CONCATENATED MODULE: ./packages/lock/lib/tool-locks.js
@@ -49342,7 +49575,13 @@ function parseUvLock(text, file) {
         if ((count.get(name) ?? 0) > 1 && Array.isArray(rm) && rm.length > 0 && rm.every((m) => typeof m === 'string')) {
             marker = rm.length === 1 ? rm[0] : rm.map((m) => `(${m})`).join(' or ');
         }
-        out.push({ name, version: p.version, marker, index: kind === 'registry' ? stripUserinfo(String(src.registry)) : undefined, files });
+        out.push({
+            name,
+            version: p.version,
+            marker,
+            index: kind === 'registry' ? stripUserinfo(String(src.registry)) : undefined,
+            files,
+        });
     });
     return finish(file, out, unpinned, warnings, typeof doc['requires-python'] === 'string' ? doc['requires-python'] : undefined);
 }
@@ -49392,7 +49631,11 @@ function parsePoetryLock(text, file) {
                 fail(`${name}: files[${j}] needs a "file" name`);
             const sha = sha256Of(f.hash, fail, `${name} files[${j}]`);
             if (sha)
-                files.push({ name: f.file, sha256: sha, ...(type === 'url' && typeof src?.url === 'string' ? { url: stripUserinfo(src.url) } : {}) });
+                files.push({
+                    name: f.file,
+                    sha256: sha,
+                    ...(type === 'url' && typeof src?.url === 'string' ? { url: stripUserinfo(src.url) } : {}),
+                });
         });
         if (files.length === 0) {
             unpinned.push({ file, line, name, text: `${name}==${p.version}`, reason: 'no file with a sha256 hash' });
@@ -49451,7 +49694,11 @@ async function readLockFile(path, options = {}) {
     }
     catch (e) {
         const code = e.code;
-        throw new lib/* FileError */.f6(path, undefined, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a lock file' : `cannot read (${code ?? e.message})`);
+        throw new lib/* FileError */.f6(path, undefined, code === 'ENOENT'
+            ? 'no such file'
+            : code === 'EISDIR'
+                ? 'is a directory, not a lock file'
+                : `cannot read (${code ?? e.message})`);
     }
     const decoded = decodeText(bytes);
     return readLockText(decoded.text, path, options, decoded.warning ? [`${path}: ${decoded.warning}`] : []);
@@ -49508,7 +49755,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   mZ: () => (/* reexport */ parseStoreRef)
 });
 
-// UNUSED EXPORTS: DEFAULT_IMPORT_LIMITS, MANIFEST_ACCEPT, MEDIA_TYPES, REF_NAME_ANNOTATION, RegistryStore, blobsOf, copyArtifact, describeBlob, exportTar, importTar, lazySource, manifestMediaType, parseChallenge, parseManifestInfo, parseReferrersList, readAll, referrersTag, registryCredentialsFromEnv, verifyBlob, verifyManifest
+// UNUSED EXPORTS: DEFAULT_IMPORT_LIMITS, MANIFEST_ACCEPT, MEDIA_TYPES, REF_NAME_ANNOTATION, RegistryStore, blobsOf, copyArtifact, describeBlob, exportTar, importTar, lazySource, manifestMediaType, parseChallenge, parseManifestInfo, parseReferrersList, readAll, readVerifiedBlob, referrersTag, registryCredentialsFromEnv, verifyBlob, verifyManifest
 
 // EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
 var lib = __nccwpck_require__(46787);
@@ -49857,7 +50104,12 @@ class RegistryAuth {
             headers.authorization = (0,lib/* basicAuthHeader */.mn)(this.credentials);
         let res;
         try {
-            res = await this.transport.request({ method: 'GET', url, headers, what: `token endpoint ${url.origin}${url.pathname} of registry ${this.host}` });
+            res = await this.transport.request({
+                method: 'GET',
+                url,
+                headers,
+                what: `token endpoint ${url.origin}${url.pathname} of registry ${this.host}`,
+            });
         }
         catch (e) {
             throw new lib/* KarooError */.xD('unavailable', `token endpoint ${url.origin}${url.pathname} of registry ${this.host} cannot be reached (${(0,lib/* errorMessage */.gJ)(e)})`, { cause: e });
@@ -50084,7 +50336,10 @@ class layout_LayoutStore {
             const v = JSON.parse((await (0,promises_.readFile)(this.blobPath(digest))).toString('utf8'));
             if (v?.subject?.digest !== subject)
                 return undefined;
-            return { subject: { mediaType: types_MEDIA_TYPES.imageManifest, digest: subject, size: 0 }, ...(typeof v.artifactType === 'string' ? { artifactType: v.artifactType } : {}) };
+            return {
+                subject: { mediaType: types_MEDIA_TYPES.imageManifest, digest: subject, size: 0 },
+                ...(typeof v.artifactType === 'string' ? { artifactType: v.artifactType } : {}),
+            };
         }
         catch {
             return undefined;
@@ -50289,7 +50544,12 @@ class RegistryStore {
         return { bytes: blob.size, how: chunked ? 'chunked' : 'uploaded' };
     }
     async startUpload() {
-        const res = await this.call({ method: 'POST', target: this.path('blobs/uploads/'), headers: { 'content-length': '0' }, scopes: this.push });
+        const res = await this.call({
+            method: 'POST',
+            target: this.path('blobs/uploads/'),
+            headers: { 'content-length': '0' },
+            scopes: this.push,
+        });
         await (0,transport_lib/* drain */.Ze)(res);
         if (res.status !== 202)
             throw await this.failure(res, 'start blob upload');
@@ -50328,7 +50588,11 @@ class RegistryStore {
                 const res = await this.call({
                     method: 'PATCH',
                     target: url,
-                    headers: { 'content-type': 'application/octet-stream', 'content-length': String(end - offset), 'content-range': `${offset}-${end - 1}` },
+                    headers: {
+                        'content-type': 'application/octet-stream',
+                        'content-length': String(end - offset),
+                        'content-range': `${offset}-${end - 1}`,
+                    },
                     body: () => source.open({ start: offset, end }),
                     scopes: this.push,
                     retry: false,
@@ -50361,7 +50625,12 @@ class RegistryStore {
     }
     async hasManifest(reference) {
         checkReference(reference);
-        const res = await this.call({ method: 'HEAD', target: this.path(`manifests/${reference}`), headers: { accept: MANIFEST_ACCEPT }, scopes: this.pull });
+        const res = await this.call({
+            method: 'HEAD',
+            target: this.path(`manifests/${reference}`),
+            headers: { accept: MANIFEST_ACCEPT },
+            scopes: this.pull,
+        });
         await (0,transport_lib/* drain */.Ze)(res);
         if (res.status === 404)
             return undefined;
@@ -50372,11 +50641,20 @@ class RegistryStore {
         const digest = (0,lib/* isDigest */.Bc)(claimed) ? claimed : undefined;
         if (!digest)
             return (await this.getManifest(reference)).descriptor;
-        return { mediaType: ((0,transport_lib/* header */.wx)(res, 'content-type') ?? types_MEDIA_TYPES.imageManifest).split(';')[0].trim(), digest, size: Number((0,transport_lib/* header */.wx)(res, 'content-length') ?? 0) };
+        return {
+            mediaType: ((0,transport_lib/* header */.wx)(res, 'content-type') ?? types_MEDIA_TYPES.imageManifest).split(';')[0].trim(),
+            digest,
+            size: Number((0,transport_lib/* header */.wx)(res, 'content-length') ?? 0),
+        };
     }
     async getManifest(reference) {
         checkReference(reference);
-        const res = await this.call({ method: 'GET', target: this.path(`manifests/${reference}`), headers: { accept: MANIFEST_ACCEPT }, scopes: this.pull });
+        const res = await this.call({
+            method: 'GET',
+            target: this.path(`manifests/${reference}`),
+            headers: { accept: MANIFEST_ACCEPT },
+            scopes: this.pull,
+        });
         if (res.status === 404) {
             await (0,transport_lib/* drain */.Ze)(res);
             throw new lib/* KarooError */.xD('input', `manifest ${reference} is not in ${this.ref}`, { detail: { reference, notFound: true } });
@@ -50391,7 +50669,10 @@ class RegistryStore {
         // Only the type fields are read here; callers parse (and check) the descriptors they use.
         const info = manifestTypes(bytes, `manifest ${reference} in ${this.ref}`);
         const mediaType = info.mediaType ?? ((0,transport_lib/* header */.wx)(res, 'content-type') ?? types_MEDIA_TYPES.imageManifest).split(';')[0].trim();
-        return { descriptor: { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) }, bytes };
+        return {
+            descriptor: { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) },
+            bytes,
+        };
     }
     async putManifest(bytes, mediaType, options = {}) {
         if (options.tag !== undefined)
@@ -50465,7 +50746,12 @@ class RegistryStore {
         let list;
         if (this.referrersApi !== false) {
             const q = artifactType ? `?${new URLSearchParams({ artifactType })}` : '';
-            const res = await this.call({ method: 'GET', target: `${this.path(`referrers/${subject}`)}${q}`, headers: { accept: types_MEDIA_TYPES.imageIndex }, scopes: this.pull });
+            const res = await this.call({
+                method: 'GET',
+                target: `${this.path(`referrers/${subject}`)}${q}`,
+                headers: { accept: types_MEDIA_TYPES.imageIndex },
+                scopes: this.pull,
+            });
             const type = ((0,transport_lib/* header */.wx)(res, 'content-type') ?? '').split(';')[0].trim();
             if (res.status === 200 && type === types_MEDIA_TYPES.imageIndex) {
                 this.referrersApi = true;
@@ -50523,7 +50809,11 @@ class RegistryStore {
             /* no body */
         }
         const integrity = codes.some((c) => c === 'DIGEST_INVALID' || c === 'SIZE_INVALID' || c === 'BLOB_UNKNOWN' || c === 'MANIFEST_BLOB_UNKNOWN');
-        const kind = integrity ? 'integrity' : res.status === 401 || res.status === 403 || (res.status >= 400 && res.status < 500) ? 'input' : 'unavailable';
+        const kind = integrity
+            ? 'integrity'
+            : res.status === 401 || res.status === 403 || (res.status >= 400 && res.status < 500)
+                ? 'input'
+                : 'unavailable';
         const hint = res.status === 401 || res.status === 403 ? '; check the registry credentials and that they may push to this repository' : '';
         return new lib/* KarooError */.xD(kind, `registry ${this.registry}: ${what} in ${this.repository} failed with ${res.status}${detail ? ` (${detail})` : ''}${hint}`, {
             detail: { status: res.status, codes },
@@ -50635,7 +50925,9 @@ async function verifyBlob(store, d, what) {
     }
     catch (e) {
         if (e instanceof SizeExceededError) {
-            throw new KarooError('integrity', `${what} is damaged: more than the expected ${d.size} bytes in ${store.ref}`, { detail: { digest: d.digest } });
+            throw new KarooError('integrity', `${what} is damaged: more than the expected ${d.size} bytes in ${store.ref}`, {
+                detail: { digest: d.digest },
+            });
         }
         if (isKarooError(e) && e.kind === 'integrity')
             throw new KarooError('integrity', `${what} is missing from ${store.ref}`, { detail: { digest: d.digest, missing: true } });
@@ -50645,6 +50937,31 @@ async function verifyBlob(store, d, what) {
     if (actual !== d.digest || hasher.bytes !== d.size) {
         throw new KarooError('integrity', `${what} is damaged in ${store.ref}: it holds ${actual} (${hasher.bytes} bytes), expected ${d.digest} (${d.size} bytes)`, { detail: { digest: d.digest, expected: { digest: d.digest, size: d.size }, actual: { digest: actual, size: hasher.bytes } } });
     }
+}
+/**
+ * Reads one small blob (a config, a JSON payload, a bundle) into memory and checks it against its
+ * descriptor: never more than `maxBytes` (a descriptor may claim anything), never more than the
+ * descriptor's size, and the bytes' sha256 and length must be the descriptor's. Integrity error
+ * otherwise, naming `what` and the store; the caller decides what a bad blob means for it.
+ */
+async function readVerifiedBlob(store, d, what, maxBytes) {
+    if (d.size > maxBytes)
+        throw new KarooError('integrity', `${what}: ${d.digest} in ${store.ref} claims ${d.size} bytes, more than the ${maxBytes} such a blob may have`);
+    const chunks = [];
+    let n = 0;
+    for await (const c of await store.getBlob(d.digest)) {
+        const b = Buffer.isBuffer(c) ? c : Buffer.from(c);
+        n += b.length;
+        if (n > d.size)
+            throw new KarooError('integrity', `${what} is damaged: more than the expected ${d.size} bytes of ${d.digest} in ${store.ref}`);
+        chunks.push(b);
+    }
+    const bytes = Buffer.concat(chunks);
+    const actual = sha256Of(bytes);
+    if (actual !== d.digest || bytes.length !== d.size) {
+        throw new KarooError('integrity', `${what} is damaged in ${store.ref}: it holds ${actual} (${bytes.length} bytes), expected ${d.digest} (${d.size} bytes); run karoo verify`);
+    }
+    return bytes;
 }
 //# sourceMappingURL=verify.js.map
 ;// CONCATENATED MODULE: ./packages/oci/lib/copy.js
@@ -50741,7 +51058,12 @@ async function exportTar(store, reference, out, options = {}) {
         const info = parseManifestInfo(m.bytes, `manifest ${digest}`);
         entries.set(blobFileName(digest), { digest, size: m.bytes.length, bytes: m.bytes, what: `manifest ${digest}` });
         if (listedAs === 'root') {
-            listed.push({ mediaType: manifestMediaType(info), digest, size: m.bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) });
+            listed.push({
+                mediaType: manifestMediaType(info),
+                digest,
+                size: m.bytes.length,
+                ...(info.artifactType ? { artifactType: info.artifactType } : {}),
+            });
         }
         else if (listedAs === 'referrer')
             listed.push(referrerDescriptor(info, digest, m.bytes.length));
@@ -50749,7 +51071,11 @@ async function exportTar(store, reference, out, options = {}) {
             await visit(c.digest, 'child');
         for (const b of blobsOf(info)) {
             const title = b.annotations?.[OCI_ANNOTATIONS.title];
-            entries.set(blobFileName(b.digest), { digest: b.digest, size: b.size, what: `blob ${b.digest}${title ? ` ("${title}")` : ''} of ${digest}` });
+            entries.set(blobFileName(b.digest), {
+                digest: b.digest,
+                size: b.size,
+                what: `blob ${b.digest}${title ? ` ("${title}")` : ''} of ${digest}`,
+            });
         }
         for (const r of await store.referrers(digest))
             await visit(r.digest, 'referrer');
@@ -50839,7 +51165,9 @@ async function importTar(file, store, options = {}) {
     const progress = options.progress ?? silentProgress;
     const maxEntries = options.limits?.maxEntries ?? DEFAULT_IMPORT_LIMITS.maxEntries;
     const maxBytes = options.limits?.maxBytes ?? DEFAULT_IMPORT_LIMITS.maxBytes;
-    const staging = store instanceof LayoutStore ? await store.stagingDir() : join((await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 48161, 19))).tmpdir(), `karoo-import-${randomBytes(6).toString('hex')}`);
+    const staging = store instanceof LayoutStore
+        ? await store.stagingDir()
+        : join((await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 48161, 19))).tmpdir(), `karoo-import-${randomBytes(6).toString('hex')}`);
     const temp = new LayoutStore(staging);
     try {
         await mkdir(join(staging, 'blobs', 'sha256'), { recursive: true });
@@ -51237,7 +51565,10 @@ class Transport {
             if (RETRY_STATUS.has(status)) {
                 await drainBody(res.body);
                 const retryAfter = res.headers['retry-after'];
-                throw new RetryableError(`${what} answered ${status}`, { status, retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) });
+                throw new RetryableError(`${what} answered ${status}`, {
+                    status,
+                    retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter),
+                });
             }
             const location = res.headers.location;
             if (follow && REDIRECTS.has(status) && location !== undefined) {
@@ -51638,7 +51969,7 @@ function checkString(s, p, rule, fail) {
 
 const validate = validate10;
 /* harmony default export */ const schema_validator = ((/* unused pure expression or super */ null && (validate10)));
-const schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://karoo.dev/schema/karoo.schema.json", "title": "karoo.yml", "description": "Configuration of a system delivered by karoo: its leaf packages, indexes, target platform, nodes, roles, environments and acceptance tests.", "type": "object", "additionalProperties": false, "required": ["system", "leaves", "indexes"], "properties": { "$schema": { "type": "string" }, "system": { "description": "Name of the system; used in store paths, release directories and machine names.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, "leaves": { "description": "The packages the team builds itself. Resolution starts from the newest build of each in the private index.", "type": "array", "minItems": 1, "items": { "oneOf": [{ "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, "pin": { "description": "Exact version to use instead of the newest build.", "type": "string", "minLength": 1 }, "allow-prerelease": { "description": "Let the newest pre-release or dev build of this leaf be chosen.", "type": "boolean" }, "extras": { "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" } } } }] } }, "indexes": { "description": "Package indexes, the private one first. A name found in the private index is never taken from another index.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["url"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "url": { "description": "PEP 503/691 simple index: http(s)://…, file://…, or a path relative to this file.", "type": "string", "minLength": 1 }, "private": { "description": "Whether this index holds the team's own packages. Default: true for the first index only.", "type": "boolean" }, "username-env": { "description": "Environment variable holding the user name for basic auth.", "type": "string" }, "password-env": { "description": "Environment variable holding the password or token.", "type": "string" } } } }, "target": { "description": "The platform the system runs on. Locks are resolved for it, not for the resolving machine.", "type": "object", "additionalProperties": false, "properties": { "python": { "type": "string", "pattern": "^3\\.[0-9]{1,2}$" }, "platforms": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z0-9_]+$" } }, "implementation": { "type": "string", "enum": ["cp", "pp"] } } }, "constraints": { "description": "Constraint files (pip -c syntax), relative to this file.", "type": "array", "items": { "type": "string", "minLength": 1 } }, "resolver": { "type": "string", "enum": ["pip", "uv", "auto"] }, "as-of": { "description": "Upload-time cutoff for resolve: only files the indexes received at or before it are visible. An RFC 3339 date-time with offset (2026-01-31T12:00:00Z), \"leaves\" (the newest upload time among the chosen leaf builds: the same leaf builds give the same lock whenever resolve runs) or \"none\" (default).", "type": "string", "minLength": 1 }, "lock": { "description": "Where the lock lives, relative to this file (default: the directory of this file).", "type": "string" }, "store": { "description": "Where candidates are stored: oci-layout:PATH or REGISTRY/REPOSITORY.", "type": "string" }, "nodes": { "description": "The machines of the system, one per logical node.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, "role": { "type": "string" }, "cpus": { "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB.", "type": "integer", "minimum": 128 } } } }, "roles": { "description": "What runs on a node of each role.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "leaves": { "type": "array", "items": { "type": "string" } }, "services": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "command"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "environment": { "type": "object", "additionalProperties": { "type": "string" } }, "working-directory": { "type": "string" }, "port": { "type": "integer", "minimum": 1, "maximum": 65535 } } } }, "files": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["path"], "properties": { "path": { "type": "string" }, "template": { "type": "string" }, "content": { "type": "string" }, "mode": { "type": "string", "pattern": "^0?[0-7]{3}$" } } } } } } }, "values": { "description": "Values available to templates in every environment.", "type": "object" }, "environments": { "description": "Ordered stages a candidate is promoted through.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "requires": { "description": "Environments whose passing evidence a candidate needs to enter this one (default: the one before).", "type": "array", "items": { "type": "string" } }, "soak": { "description": "Minimum time in the required environments, e.g. 30m, 24h.", "type": "string", "pattern": "^[0-9]+(s|m|h|d)$" }, "github-environment": { "description": "GitHub Environment whose protection rules guard this stage.", "type": "string" }, "inventory": { "description": "Inventory of real hosts, relative to this file; absent for ephemeral environments.", "type": "string" }, "values": { "type": "object" } } } }, "acceptance": { "type": "object", "additionalProperties": false, "required": ["command"], "properties": { "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "timeout": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "junit": { "type": "string" }, "working-directory": { "type": "string" }, "allow-no-tests": { "type": "boolean", "description": "Let a run in which no test ran pass (default false: zero tests run is a failure)." }, "pass-env": { "description": "Variables of karoo's own environment the tests get besides PATH, HOME, locale and KAROO_* (nothing else is passed: no tokens, no INPUT_*).", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } }, "env": { "description": "Variables with fixed values for the tests.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }, "additionalProperties": { "type": "string" } }, "workflows": { "description": "Workflow files whose runs may produce evidence a promotion inside GitHub Actions accepts (default: .github/workflows/karoo-candidate.yml).", "type": "array", "items": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" } } } }, "attestations": { "description": "Signed attestations (in-toto statements in DSSE envelopes): the key karoo signs provenance and acceptance results with outside GitHub Actions, and what a promotion requires.", "type": "object", "additionalProperties": false, "properties": { "require": { "type": "boolean", "description": "A promotion counts acceptance evidence only with a signed test-result attestation that verifies with one of keys (default false)." }, "keys": { "type": "array", "description": "Files (relative to karoo.yml) holding the PEM public keys (Ed25519 or ECDSA P-256) whose signatures a promotion trusts.", "items": { "type": "string", "minLength": 1 } }, "signing-key": { "type": "string", "minLength": 1, "description": "File holding the PEM private key karoo signs with (a path, never the key itself); --attest-key overrides it." }, "identity": { "description": "The workflow that must have made an attestation: each field given must match the workflow identity the statement names.", "type": "object", "additionalProperties": false, "properties": { "repository": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "workflow": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, "ref": { "type": "string", "pattern": "^refs/(heads|tags)/\\S+$" } } } } }, "provision": { "type": "object", "additionalProperties": false, "properties": { "provider": { "type": "string", "enum": ["nspawn", "qemu"] }, "image": { "type": "string" }, "image-sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "ttl": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" } } } } };
+const schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://karoo.dev/schema/karoo.schema.json", "title": "karoo.yml", "description": "Configuration of a system delivered by karoo: its leaf packages, indexes, target platform, nodes, roles, environments and acceptance tests.", "type": "object", "additionalProperties": false, "required": ["system", "leaves", "indexes"], "properties": { "$schema": { "type": "string" }, "system": { "description": "Name of the system; used in store paths, release directories and machine names.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, "leaves": { "description": "The packages the team builds itself. Resolution starts from the newest build of each in the private index.", "type": "array", "minItems": 1, "items": { "oneOf": [{ "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, "pin": { "description": "Exact version to use instead of the newest build.", "type": "string", "minLength": 1 }, "allow-prerelease": { "description": "Let the newest pre-release or dev build of this leaf be chosen.", "type": "boolean" }, "extras": { "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" } } } }] } }, "indexes": { "description": "Package indexes, the private one first. A name found in the private index is never taken from another index.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["url"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "url": { "description": "PEP 503/691 simple index: http(s)://…, file://…, or a path relative to this file.", "type": "string", "minLength": 1 }, "private": { "description": "Whether this index holds the team's own packages. Default: true for the first index only.", "type": "boolean" }, "username-env": { "description": "Environment variable holding the user name for basic auth.", "type": "string" }, "password-env": { "description": "Environment variable holding the password or token.", "type": "string" } } } }, "target": { "description": "The platform the system runs on. Locks are resolved for it, not for the resolving machine.", "type": "object", "additionalProperties": false, "properties": { "python": { "type": "string", "pattern": "^3\\.[0-9]{1,2}$" }, "platforms": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z0-9_]+$" } }, "implementation": { "type": "string", "enum": ["cp", "pp"] } } }, "constraints": { "description": "Constraint files (pip -c syntax), relative to this file.", "type": "array", "items": { "type": "string", "minLength": 1 } }, "resolver": { "type": "string", "enum": ["pip", "uv", "auto"] }, "as-of": { "description": "Upload-time cutoff for resolve: only files the indexes received at or before it are visible. An RFC 3339 date-time with offset (2026-01-31T12:00:00Z), \"leaves\" (the newest upload time among the chosen leaf builds: the same leaf builds give the same lock whenever resolve runs) or \"none\" (default).", "type": "string", "minLength": 1 }, "lock": { "description": "Where the lock lives, relative to this file (default: the directory of this file).", "type": "string" }, "store": { "description": "Where candidates are stored: oci-layout:PATH or REGISTRY/REPOSITORY.", "type": "string" }, "nodes": { "description": "The machines of the system, one per logical node.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, "role": { "type": "string" }, "cpus": { "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB.", "type": "integer", "minimum": 128 } } } }, "roles": { "description": "What runs on a node of each role.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "leaves": { "type": "array", "items": { "type": "string" } }, "services": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "command"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "environment": { "type": "object", "additionalProperties": { "type": "string" } }, "working-directory": { "type": "string" }, "port": { "type": "integer", "minimum": 1, "maximum": 65535 } } } }, "files": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["path"], "properties": { "path": { "type": "string" }, "template": { "type": "string" }, "content": { "type": "string" }, "mode": { "type": "string", "pattern": "^0?[0-7]{3}$" } } } } } } }, "values": { "description": "Values available to templates in every environment.", "type": "object" }, "environments": { "description": "Ordered stages a candidate is promoted through.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "requires": { "description": "Environments whose passing evidence a candidate needs to enter this one (default: the one before).", "type": "array", "items": { "type": "string" } }, "soak": { "description": "Minimum time in the required environments, e.g. 30m, 24h.", "type": "string", "pattern": "^[0-9]+(s|m|h|d)$" }, "github-environment": { "description": "GitHub Environment whose protection rules guard this stage.", "type": "string" }, "inventory": { "description": "Inventory of real hosts, relative to this file; absent for ephemeral environments.", "type": "string" }, "values": { "type": "object" } } } }, "acceptance": { "type": "object", "additionalProperties": false, "required": ["command"], "properties": { "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "timeout": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "junit": { "type": "string" }, "working-directory": { "type": "string" }, "allow-no-tests": { "type": "boolean", "description": "Let a run in which no test ran pass (default false: zero tests run is a failure)." }, "pass-env": { "description": "Variables of karoo's own environment the tests get besides PATH, HOME, locale and KAROO_* (nothing else is passed: no tokens, no INPUT_*).", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } }, "env": { "description": "Variables with fixed values for the tests.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }, "additionalProperties": { "type": "string" } }, "workflows": { "description": "Workflow files whose runs may produce evidence a promotion inside GitHub Actions accepts (default: .github/workflows/karoo-candidate.yml).", "type": "array", "items": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" } } } }, "attestations": { "description": "Signed attestations (in-toto statements in DSSE envelopes): the key karoo signs provenance and acceptance results with outside GitHub Actions, and what a promotion requires.", "type": "object", "additionalProperties": false, "properties": { "require": { "type": "boolean", "description": "A promotion counts acceptance evidence only with a signed test-result attestation that verifies with one of keys (default false)." }, "keys": { "type": "array", "description": "Files (relative to karoo.yml) holding the PEM public keys (Ed25519 or ECDSA P-256) whose signatures a promotion trusts.", "items": { "type": "string", "minLength": 1 } }, "signing-key": { "type": "string", "minLength": 1, "description": "File holding the PEM private key karoo signs with (a path, never the key itself); --attest-key overrides it." }, "trusted-root": { "type": "string", "minLength": 1, "description": "File (relative to karoo.yml) holding the Sigstore trusted_root.json (Fulcio CAs, transparency logs, timestamp authorities) keyless attestations are verified against; absent: keyless attestations are refused." }, "identity": { "description": "The workflow that must have made an attestation: each field given must match the workflow identity the statement names.", "type": "object", "additionalProperties": false, "properties": { "repository": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "workflow": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, "ref": { "type": "string", "pattern": "^refs/(heads|tags)/\\S+$" }, "issuer": { "type": "string", "pattern": "^https://\\S+$", "description": "The OIDC issuer a keyless certificate must name (default https://token.actions.githubusercontent.com)." }, "server-url": { "type": "string", "pattern": "^https://[^/\\s]+/?$", "description": "The GitHub server of the repository a keyless certificate must name (default https://github.com)." } } } } }, "provision": { "type": "object", "additionalProperties": false, "properties": { "provider": { "type": "string", "enum": ["nspawn", "qemu", "libvirt"] }, "image": { "type": "string" }, "image-sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "ttl": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "hosts": { "description": "provider: libvirt — the pool of hypervisor hosts. Credentials are named by file path only (ssh-key, pki-dir), never written here.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["uri"], "properties": { "name": { "description": "Short name of the host in placement output; default: from the URI.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" }, "uri": { "description": "libvirt connection URI: qemu:///system, qemu+ssh://user@host/system, qemu+tls://host/system.", "type": "string", "pattern": "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" }, "cpus": { "description": "vCPUs karoo may use on this host; default: the host's CPUs as libvirt reports them.", "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB karoo may use on this host; default: the host's free memory as libvirt reports it.", "type": "integer", "minimum": 128 }, "pool": { "description": "libvirt storage pool for base images and overlays.", "type": "string", "pattern": "^[A-Za-z0-9._-]+$", "default": "default" }, "network": { "description": "libvirt network the site provides, shared by every host (bridged). Absent: karoo makes a private network per environment (one host only).", "type": "string", "pattern": "^[A-Za-z0-9._-]+$" }, "ssh-key": { "description": "qemu+ssh: path of the SSH private key file (relative to karoo.yml).", "type": "string" }, "pki-dir": { "description": "qemu+tls: directory of the client certificate, key and CA (relative to karoo.yml).", "type": "string" } } } }, "placement": { "type": "object", "additionalProperties": false, "properties": { "anti-affinity": { "description": "Roles whose nodes must each be on a different host.", "type": "array", "items": { "type": "string" }, "uniqueItems": true } } } } } } };
 const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$", "u");
 const pattern1 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$", "u");
@@ -51653,7 +51984,12 @@ const pattern13 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
 const pattern15 = new RegExp("^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$", "u");
 const pattern16 = new RegExp("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "u");
 const pattern18 = new RegExp("^refs/(heads|tags)/\\S+$", "u");
-const pattern19 = new RegExp("^[0-9a-f]{64}$", "u");
+const pattern19 = new RegExp("^https://\\S+$", "u");
+const pattern20 = new RegExp("^https://[^/\\s]+/?$", "u");
+const pattern21 = new RegExp("^[0-9a-f]{64}$", "u");
+const pattern23 = new RegExp("^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$", "u");
+const pattern24 = new RegExp("^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$", "u");
+const pattern25 = new RegExp("^[A-Za-z0-9._-]+$", "u");
 function validate10(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) { /*# sourceURL="https://karoo.dev/schema/karoo.schema.json" */ ; let vErrors = null; let errors = 0; if (data && typeof data == "object" && !Array.isArray(data)) {
     if (data.system === undefined) {
         const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "system" }, message: "must have required property '" + "system" + "'" };
@@ -53342,7 +53678,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
         let data75 = data.attestations;
         if (data75 && typeof data75 == "object" && !Array.isArray(data75)) {
             for (const key14 in data75) {
-                if (!((((key14 === "require") || (key14 === "keys")) || (key14 === "signing-key")) || (key14 === "identity"))) {
+                if (!(((((key14 === "require") || (key14 === "keys")) || (key14 === "signing-key")) || (key14 === "trusted-root")) || (key14 === "identity"))) {
                     const err131 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key14 }, message: "must NOT have additional properties" };
                     if (vErrors === null) {
                         vErrors = [err131];
@@ -53431,37 +53767,37 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                 }
             }
-            if (data75.identity !== undefined) {
-                let data80 = data75.identity;
-                if (data80 && typeof data80 == "object" && !Array.isArray(data80)) {
-                    for (const key15 in data80) {
-                        if (!(((key15 === "repository") || (key15 === "workflow")) || (key15 === "ref"))) {
-                            const err138 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err138];
-                            }
-                            else {
-                                vErrors.push(err138);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data80.repository !== undefined) {
-                        let data81 = data80.repository;
-                        if (typeof data81 === "string") {
-                            if (!pattern16.test(data81)) {
-                                const err139 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err139];
-                                }
-                                else {
-                                    vErrors.push(err139);
-                                }
-                                errors++;
-                            }
+            if (data75["trusted-root"] !== undefined) {
+                let data80 = data75["trusted-root"];
+                if (typeof data80 === "string") {
+                    if (data80.length < 1) {
+                        const err138 = { instancePath: instancePath + "/attestations/trusted-root", schemaPath: "#/properties/attestations/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                        if (vErrors === null) {
+                            vErrors = [err138];
                         }
                         else {
-                            const err140 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            vErrors.push(err138);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err139 = { instancePath: instancePath + "/attestations/trusted-root", schemaPath: "#/properties/attestations/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err139];
+                    }
+                    else {
+                        vErrors.push(err139);
+                    }
+                    errors++;
+                }
+            }
+            if (data75.identity !== undefined) {
+                let data81 = data75.identity;
+                if (data81 && typeof data81 == "object" && !Array.isArray(data81)) {
+                    for (const key15 in data81) {
+                        if (!(((((key15 === "repository") || (key15 === "workflow")) || (key15 === "ref")) || (key15 === "issuer")) || (key15 === "server-url"))) {
+                            const err140 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" };
                             if (vErrors === null) {
                                 vErrors = [err140];
                             }
@@ -53471,11 +53807,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data80.workflow !== undefined) {
-                        let data82 = data80.workflow;
+                    if (data81.repository !== undefined) {
+                        let data82 = data81.repository;
                         if (typeof data82 === "string") {
-                            if (!pattern15.test(data82)) {
-                                const err141 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
+                            if (!pattern16.test(data82)) {
+                                const err141 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" + "\"" };
                                 if (vErrors === null) {
                                     vErrors = [err141];
                                 }
@@ -53486,7 +53822,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             }
                         }
                         else {
-                            const err142 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            const err142 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
                                 vErrors = [err142];
                             }
@@ -53496,11 +53832,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data80.ref !== undefined) {
-                        let data83 = data80.ref;
+                    if (data81.workflow !== undefined) {
+                        let data83 = data81.workflow;
                         if (typeof data83 === "string") {
-                            if (!pattern18.test(data83)) {
-                                const err143 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/pattern", keyword: "pattern", params: { pattern: "^refs/(heads|tags)/\\S+$" }, message: "must match pattern \"" + "^refs/(heads|tags)/\\S+$" + "\"" };
+                            if (!pattern15.test(data83)) {
+                                const err143 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
                                 if (vErrors === null) {
                                     vErrors = [err143];
                                 }
@@ -53511,7 +53847,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             }
                         }
                         else {
-                            const err144 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            const err144 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
                                 vErrors = [err144];
                             }
@@ -53521,121 +53857,124 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
+                    if (data81.ref !== undefined) {
+                        let data84 = data81.ref;
+                        if (typeof data84 === "string") {
+                            if (!pattern18.test(data84)) {
+                                const err145 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/pattern", keyword: "pattern", params: { pattern: "^refs/(heads|tags)/\\S+$" }, message: "must match pattern \"" + "^refs/(heads|tags)/\\S+$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err145];
+                                }
+                                else {
+                                    vErrors.push(err145);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err146 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err146];
+                            }
+                            else {
+                                vErrors.push(err146);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data81.issuer !== undefined) {
+                        let data85 = data81.issuer;
+                        if (typeof data85 === "string") {
+                            if (!pattern19.test(data85)) {
+                                const err147 = { instancePath: instancePath + "/attestations/identity/issuer", schemaPath: "#/properties/attestations/properties/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://\\S+$" }, message: "must match pattern \"" + "^https://\\S+$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err147];
+                                }
+                                else {
+                                    vErrors.push(err147);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err148 = { instancePath: instancePath + "/attestations/identity/issuer", schemaPath: "#/properties/attestations/properties/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err148];
+                            }
+                            else {
+                                vErrors.push(err148);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data81["server-url"] !== undefined) {
+                        let data86 = data81["server-url"];
+                        if (typeof data86 === "string") {
+                            if (!pattern20.test(data86)) {
+                                const err149 = { instancePath: instancePath + "/attestations/identity/server-url", schemaPath: "#/properties/attestations/properties/identity/properties/server-url/pattern", keyword: "pattern", params: { pattern: "^https://[^/\\s]+/?$" }, message: "must match pattern \"" + "^https://[^/\\s]+/?$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err149];
+                                }
+                                else {
+                                    vErrors.push(err149);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err150 = { instancePath: instancePath + "/attestations/identity/server-url", schemaPath: "#/properties/attestations/properties/identity/properties/server-url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err150];
+                            }
+                            else {
+                                vErrors.push(err150);
+                            }
+                            errors++;
+                        }
+                    }
                 }
                 else {
-                    const err145 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    const err151 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                     if (vErrors === null) {
-                        vErrors = [err145];
+                        vErrors = [err151];
                     }
                     else {
-                        vErrors.push(err145);
+                        vErrors.push(err151);
                     }
                     errors++;
                 }
             }
         }
         else {
-            const err146 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err152 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-                vErrors = [err146];
+                vErrors = [err152];
             }
             else {
-                vErrors.push(err146);
+                vErrors.push(err152);
             }
             errors++;
         }
     }
     if (data.provision !== undefined) {
-        let data84 = data.provision;
-        if (data84 && typeof data84 == "object" && !Array.isArray(data84)) {
-            for (const key16 in data84) {
-                if (!((((key16 === "provider") || (key16 === "image")) || (key16 === "image-sha256")) || (key16 === "ttl"))) {
-                    const err147 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key16 }, message: "must NOT have additional properties" };
+        let data87 = data.provision;
+        if (data87 && typeof data87 == "object" && !Array.isArray(data87)) {
+            for (const key16 in data87) {
+                if (!((((((key16 === "provider") || (key16 === "image")) || (key16 === "image-sha256")) || (key16 === "ttl")) || (key16 === "hosts")) || (key16 === "placement"))) {
+                    const err153 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key16 }, message: "must NOT have additional properties" };
                     if (vErrors === null) {
-                        vErrors = [err147];
+                        vErrors = [err153];
                     }
                     else {
-                        vErrors.push(err147);
+                        vErrors.push(err153);
                     }
                     errors++;
                 }
             }
-            if (data84.provider !== undefined) {
-                let data85 = data84.provider;
-                if (typeof data85 !== "string") {
-                    const err148 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err148];
-                    }
-                    else {
-                        vErrors.push(err148);
-                    }
-                    errors++;
-                }
-                if (!((data85 === "nspawn") || (data85 === "qemu"))) {
-                    const err149 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/enum", keyword: "enum", params: { allowedValues: schema11.properties.provision.properties.provider.enum }, message: "must be equal to one of the allowed values" };
-                    if (vErrors === null) {
-                        vErrors = [err149];
-                    }
-                    else {
-                        vErrors.push(err149);
-                    }
-                    errors++;
-                }
-            }
-            if (data84.image !== undefined) {
-                if (typeof data84.image !== "string") {
-                    const err150 = { instancePath: instancePath + "/provision/image", schemaPath: "#/properties/provision/properties/image/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err150];
-                    }
-                    else {
-                        vErrors.push(err150);
-                    }
-                    errors++;
-                }
-            }
-            if (data84["image-sha256"] !== undefined) {
-                let data87 = data84["image-sha256"];
-                if (typeof data87 === "string") {
-                    if (!pattern19.test(data87)) {
-                        const err151 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: "must match pattern \"" + "^[0-9a-f]{64}$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err151];
-                        }
-                        else {
-                            vErrors.push(err151);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err152 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err152];
-                    }
-                    else {
-                        vErrors.push(err152);
-                    }
-                    errors++;
-                }
-            }
-            if (data84.ttl !== undefined) {
-                let data88 = data84.ttl;
-                if (typeof data88 === "string") {
-                    if (!pattern12.test(data88)) {
-                        const err153 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err153];
-                        }
-                        else {
-                            vErrors.push(err153);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err154 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (data87.provider !== undefined) {
+                let data88 = data87.provider;
+                if (typeof data88 !== "string") {
+                    const err154 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                     if (vErrors === null) {
                         vErrors = [err154];
                     }
@@ -53644,27 +53983,415 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     }
                     errors++;
                 }
+                if (!(((data88 === "nspawn") || (data88 === "qemu")) || (data88 === "libvirt"))) {
+                    const err155 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/enum", keyword: "enum", params: { allowedValues: schema11.properties.provision.properties.provider.enum }, message: "must be equal to one of the allowed values" };
+                    if (vErrors === null) {
+                        vErrors = [err155];
+                    }
+                    else {
+                        vErrors.push(err155);
+                    }
+                    errors++;
+                }
+            }
+            if (data87.image !== undefined) {
+                if (typeof data87.image !== "string") {
+                    const err156 = { instancePath: instancePath + "/provision/image", schemaPath: "#/properties/provision/properties/image/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err156];
+                    }
+                    else {
+                        vErrors.push(err156);
+                    }
+                    errors++;
+                }
+            }
+            if (data87["image-sha256"] !== undefined) {
+                let data90 = data87["image-sha256"];
+                if (typeof data90 === "string") {
+                    if (!pattern21.test(data90)) {
+                        const err157 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: "must match pattern \"" + "^[0-9a-f]{64}$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err157];
+                        }
+                        else {
+                            vErrors.push(err157);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err158 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err158];
+                    }
+                    else {
+                        vErrors.push(err158);
+                    }
+                    errors++;
+                }
+            }
+            if (data87.ttl !== undefined) {
+                let data91 = data87.ttl;
+                if (typeof data91 === "string") {
+                    if (!pattern12.test(data91)) {
+                        const err159 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err159];
+                        }
+                        else {
+                            vErrors.push(err159);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err160 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err160];
+                    }
+                    else {
+                        vErrors.push(err160);
+                    }
+                    errors++;
+                }
+            }
+            if (data87.hosts !== undefined) {
+                let data92 = data87.hosts;
+                if (Array.isArray(data92)) {
+                    if (data92.length < 1) {
+                        const err161 = { instancePath: instancePath + "/provision/hosts", schemaPath: "#/properties/provision/properties/hosts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+                        if (vErrors === null) {
+                            vErrors = [err161];
+                        }
+                        else {
+                            vErrors.push(err161);
+                        }
+                        errors++;
+                    }
+                    const len16 = data92.length;
+                    for (let i16 = 0; i16 < len16; i16++) {
+                        let data93 = data92[i16];
+                        if (data93 && typeof data93 == "object" && !Array.isArray(data93)) {
+                            if (data93.uri === undefined) {
+                                const err162 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/required", keyword: "required", params: { missingProperty: "uri" }, message: "must have required property '" + "uri" + "'" };
+                                if (vErrors === null) {
+                                    vErrors = [err162];
+                                }
+                                else {
+                                    vErrors.push(err162);
+                                }
+                                errors++;
+                            }
+                            for (const key17 in data93) {
+                                if (!((((((((key17 === "name") || (key17 === "uri")) || (key17 === "cpus")) || (key17 === "memory")) || (key17 === "pool")) || (key17 === "network")) || (key17 === "ssh-key")) || (key17 === "pki-dir"))) {
+                                    const err163 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key17 }, message: "must NOT have additional properties" };
+                                    if (vErrors === null) {
+                                        vErrors = [err163];
+                                    }
+                                    else {
+                                        vErrors.push(err163);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93.name !== undefined) {
+                                let data94 = data93.name;
+                                if (typeof data94 === "string") {
+                                    if (!pattern23.test(data94)) {
+                                        const err164 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/name", schemaPath: "#/properties/provision/properties/hosts/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" }, message: "must match pattern \"" + "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err164];
+                                        }
+                                        else {
+                                            vErrors.push(err164);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err165 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/name", schemaPath: "#/properties/provision/properties/hosts/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err165];
+                                    }
+                                    else {
+                                        vErrors.push(err165);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93.uri !== undefined) {
+                                let data95 = data93.uri;
+                                if (typeof data95 === "string") {
+                                    if (!pattern24.test(data95)) {
+                                        const err166 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/uri", schemaPath: "#/properties/provision/properties/hosts/items/properties/uri/pattern", keyword: "pattern", params: { pattern: "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" }, message: "must match pattern \"" + "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err166];
+                                        }
+                                        else {
+                                            vErrors.push(err166);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err167 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/uri", schemaPath: "#/properties/provision/properties/hosts/items/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err167];
+                                    }
+                                    else {
+                                        vErrors.push(err167);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93.cpus !== undefined) {
+                                let data96 = data93.cpus;
+                                if (!((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96)))) {
+                                    const err168 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/cpus", schemaPath: "#/properties/provision/properties/hosts/items/properties/cpus/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                                    if (vErrors === null) {
+                                        vErrors = [err168];
+                                    }
+                                    else {
+                                        vErrors.push(err168);
+                                    }
+                                    errors++;
+                                }
+                                if (typeof data96 == "number") {
+                                    if (data96 < 1 || isNaN(data96)) {
+                                        const err169 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/cpus", schemaPath: "#/properties/provision/properties/hosts/items/properties/cpus/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+                                        if (vErrors === null) {
+                                            vErrors = [err169];
+                                        }
+                                        else {
+                                            vErrors.push(err169);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                            }
+                            if (data93.memory !== undefined) {
+                                let data97 = data93.memory;
+                                if (!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))) {
+                                    const err170 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/memory", schemaPath: "#/properties/provision/properties/hosts/items/properties/memory/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                                    if (vErrors === null) {
+                                        vErrors = [err170];
+                                    }
+                                    else {
+                                        vErrors.push(err170);
+                                    }
+                                    errors++;
+                                }
+                                if (typeof data97 == "number") {
+                                    if (data97 < 128 || isNaN(data97)) {
+                                        const err171 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/memory", schemaPath: "#/properties/provision/properties/hosts/items/properties/memory/minimum", keyword: "minimum", params: { comparison: ">=", limit: 128 }, message: "must be >= 128" };
+                                        if (vErrors === null) {
+                                            vErrors = [err171];
+                                        }
+                                        else {
+                                            vErrors.push(err171);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                            }
+                            if (data93.pool !== undefined) {
+                                let data98 = data93.pool;
+                                if (typeof data98 === "string") {
+                                    if (!pattern25.test(data98)) {
+                                        const err172 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pool", schemaPath: "#/properties/provision/properties/hosts/items/properties/pool/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9._-]+$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err172];
+                                        }
+                                        else {
+                                            vErrors.push(err172);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err173 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pool", schemaPath: "#/properties/provision/properties/hosts/items/properties/pool/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err173];
+                                    }
+                                    else {
+                                        vErrors.push(err173);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93.network !== undefined) {
+                                let data99 = data93.network;
+                                if (typeof data99 === "string") {
+                                    if (!pattern25.test(data99)) {
+                                        const err174 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/network", schemaPath: "#/properties/provision/properties/hosts/items/properties/network/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9._-]+$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err174];
+                                        }
+                                        else {
+                                            vErrors.push(err174);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err175 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/network", schemaPath: "#/properties/provision/properties/hosts/items/properties/network/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err175];
+                                    }
+                                    else {
+                                        vErrors.push(err175);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93["ssh-key"] !== undefined) {
+                                if (typeof data93["ssh-key"] !== "string") {
+                                    const err176 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/ssh-key", schemaPath: "#/properties/provision/properties/hosts/items/properties/ssh-key/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err176];
+                                    }
+                                    else {
+                                        vErrors.push(err176);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93["pki-dir"] !== undefined) {
+                                if (typeof data93["pki-dir"] !== "string") {
+                                    const err177 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pki-dir", schemaPath: "#/properties/provision/properties/hosts/items/properties/pki-dir/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err177];
+                                    }
+                                    else {
+                                        vErrors.push(err177);
+                                    }
+                                    errors++;
+                                }
+                            }
+                        }
+                        else {
+                            const err178 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                            if (vErrors === null) {
+                                vErrors = [err178];
+                            }
+                            else {
+                                vErrors.push(err178);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err179 = { instancePath: instancePath + "/provision/hosts", schemaPath: "#/properties/provision/properties/hosts/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                    if (vErrors === null) {
+                        vErrors = [err179];
+                    }
+                    else {
+                        vErrors.push(err179);
+                    }
+                    errors++;
+                }
+            }
+            if (data87.placement !== undefined) {
+                let data102 = data87.placement;
+                if (data102 && typeof data102 == "object" && !Array.isArray(data102)) {
+                    for (const key18 in data102) {
+                        if (!(key18 === "anti-affinity")) {
+                            const err180 = { instancePath: instancePath + "/provision/placement", schemaPath: "#/properties/provision/properties/placement/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key18 }, message: "must NOT have additional properties" };
+                            if (vErrors === null) {
+                                vErrors = [err180];
+                            }
+                            else {
+                                vErrors.push(err180);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data102["anti-affinity"] !== undefined) {
+                        let data103 = data102["anti-affinity"];
+                        if (Array.isArray(data103)) {
+                            const len17 = data103.length;
+                            for (let i17 = 0; i17 < len17; i17++) {
+                                if (typeof data103[i17] !== "string") {
+                                    const err181 = { instancePath: instancePath + "/provision/placement/anti-affinity/" + i17, schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err181];
+                                    }
+                                    else {
+                                        vErrors.push(err181);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            let i18 = data103.length;
+                            let j0;
+                            if (i18 > 1) {
+                                const indices0 = {};
+                                for (; i18--;) {
+                                    let item0 = data103[i18];
+                                    if (typeof item0 !== "string") {
+                                        continue;
+                                    }
+                                    if (typeof indices0[item0] == "number") {
+                                        j0 = indices0[item0];
+                                        const err182 = { instancePath: instancePath + "/provision/placement/anti-affinity", schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/uniqueItems", keyword: "uniqueItems", params: { i: i18, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i18 + " are identical)" };
+                                        if (vErrors === null) {
+                                            vErrors = [err182];
+                                        }
+                                        else {
+                                            vErrors.push(err182);
+                                        }
+                                        errors++;
+                                        break;
+                                    }
+                                    indices0[item0] = i18;
+                                }
+                            }
+                        }
+                        else {
+                            const err183 = { instancePath: instancePath + "/provision/placement/anti-affinity", schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            if (vErrors === null) {
+                                vErrors = [err183];
+                            }
+                            else {
+                                vErrors.push(err183);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err184 = { instancePath: instancePath + "/provision/placement", schemaPath: "#/properties/provision/properties/placement/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (vErrors === null) {
+                        vErrors = [err184];
+                    }
+                    else {
+                        vErrors.push(err184);
+                    }
+                    errors++;
+                }
             }
         }
         else {
-            const err155 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err185 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-                vErrors = [err155];
+                vErrors = [err185];
             }
             else {
-                vErrors.push(err155);
+                vErrors.push(err185);
             }
             errors++;
         }
     }
 }
 else {
-    const err156 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    const err186 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
     if (vErrors === null) {
-        vErrors = [err156];
+        vErrors = [err186];
     }
     else {
-        vErrors.push(err156);
+        vErrors.push(err186);
     }
     errors++;
 } validate10.errors = vErrors; return errors === 0; }
@@ -53796,14 +54523,72 @@ function checkPassEnv(passEnv, env, fail) {
 }
 function attestationsOf(a, dir, fail) {
     const require = a.require === true;
-    if (require && (a.keys ?? []).length === 0)
-        fail(['attestations', 'keys'], 'require: true needs at least one public key file under keys, or nothing could ever verify');
+    if (require && (a.keys ?? []).length === 0 && !a['trusted-root'])
+        fail(['attestations', 'keys'], 'require: true needs at least one public key file under keys (or a Sigstore trusted-root for keyless attestations), or nothing could ever verify');
     return {
         require,
         keys: (a.keys ?? []).map((k) => (0,external_node_path_.resolve)(dir, k)),
         ...(a['signing-key'] ? { signingKey: (0,external_node_path_.resolve)(dir, a['signing-key']) } : {}),
-        ...(a.identity ? { identity: { ...a.identity } } : {}),
+        ...(a['trusted-root'] ? { trustedRoot: (0,external_node_path_.resolve)(dir, a['trusted-root']) } : {}),
+        ...(a.identity ? { identity: identityOf(a.identity) } : {}),
     };
+}
+function identityOf(i) {
+    const { 'server-url': serverUrl, ...rest } = i;
+    return { ...rest, ...(serverUrl !== undefined ? { serverUrl: serverUrl.replace(/\/+$/, '') } : {}) };
+}
+/** provision.hosts and provision.placement: only with provider libvirt, which needs them. */
+function libvirtOf(p, nodes, dir, fail) {
+    if (p?.provider !== 'libvirt') {
+        if (p?.hosts)
+            fail(['provision', 'hosts'], `hosts are for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove them or set provider: libvirt`);
+        if (p?.placement)
+            fail(['provision', 'placement'], `placement is for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove it or set provider: libvirt`);
+        return {};
+    }
+    if (!p.hosts?.length)
+        fail(['provision'], 'provider: libvirt needs hosts: a list of libvirt connection URIs (e.g. - uri: qemu:///system)');
+    const names = new Set();
+    const uris = new Set();
+    const hosts = p.hosts.map((h, i) => {
+        const scheme = h.uri.slice(0, h.uri.indexOf(':'));
+        const name = h.name ??
+            (/^[a-z]+(\+[a-z]+)?:\/\/(?:[^@/]*@)?([^/:]*)/
+                .exec(h.uri)?.[2]
+                ?.toLowerCase()
+                .replace(/[^a-z0-9-]/g, '-') ||
+                'local');
+        if (names.has(name))
+            fail(['provision', 'hosts', i, 'name'], `host name "${name}" is used twice; give each host a name of its own`);
+        if (uris.has(h.uri))
+            fail(['provision', 'hosts', i, 'uri'], `"${h.uri}" is listed twice; list each host once`);
+        names.add(name);
+        uris.add(h.uri);
+        if (h['ssh-key'] !== undefined && scheme !== 'qemu+ssh')
+            fail(['provision', 'hosts', i, 'ssh-key'], `ssh-key is for qemu+ssh:// hosts, not "${h.uri}"; remove it`);
+        if (h['pki-dir'] !== undefined && scheme !== 'qemu+tls')
+            fail(['provision', 'hosts', i, 'pki-dir'], `pki-dir is for qemu+tls:// hosts, not "${h.uri}"; remove it`);
+        if (p.hosts.length > 1 && h.network === undefined) {
+            fail(['provision', 'hosts', i], `with several hosts every host needs network: the libvirt network (bridged) its nodes share with the other hosts' nodes`);
+        }
+        return {
+            name,
+            uri: h.uri,
+            ...(h.cpus !== undefined ? { cpus: h.cpus } : {}),
+            ...(h.memory !== undefined ? { memory: h.memory } : {}),
+            pool: h.pool ?? 'default',
+            ...(h.network !== undefined ? { network: h.network } : {}),
+            ...(h['ssh-key'] !== undefined ? { sshKey: (0,external_node_path_.resolve)(dir, h['ssh-key']) } : {}),
+            ...(h['pki-dir'] !== undefined ? { pkiDir: (0,external_node_path_.resolve)(dir, h['pki-dir']) } : {}),
+        };
+    });
+    const roles = new Set(nodes.map((n) => n.role));
+    const anti = p.placement?.['anti-affinity'] ?? [];
+    anti.forEach((r, i) => {
+        if (!roles.has(r))
+            fail(['provision', 'placement', 'anti-affinity', i], `"${r}" is not the role of any node (roles: ${[...roles].join(', ')})`);
+    });
+    return { hosts, ...(anti.length ? { antiAffinity: [...anti] } : {}) };
 }
 /** `30s`, `10m`, `2h`, `1d` → seconds. */
 function config_parseDuration(s) {
@@ -53897,7 +54682,12 @@ function normalise(raw, path, line) {
             files: (r.files ?? []).map((f, i) => {
                 if ((f.template === undefined) === (f.content === undefined))
                     fail(['roles', name, 'files', i], 'give exactly one of template or content');
-                return { path: f.path, template: f.template === undefined ? undefined : (0,external_node_path_.resolve)(dir, f.template), content: f.content, mode: f.mode };
+                return {
+                    path: f.path,
+                    template: f.template === undefined ? undefined : (0,external_node_path_.resolve)(dir, f.template),
+                    content: f.content,
+                    mode: f.mode,
+                };
             }),
         };
     }
@@ -53964,6 +54754,7 @@ function normalise(raw, path, line) {
             image: raw.provision?.image,
             imageSha256: raw.provision?.['image-sha256'],
             ttlSeconds: raw.provision?.ttl ? config_parseDuration(raw.provision.ttl) : 3600,
+            ...libvirtOf(raw.provision, nodes, dir, fail),
         },
         raw: raw,
     };
@@ -54051,7 +54842,10 @@ function durationInput(name) {
 }
 /** A list input: one item per line (or per `separator`), blank items dropped. */
 function listInput(name, separator = /\n/) {
-    return (optionalInput(name) ?? '').split(separator).map((s) => s.trim()).filter((s) => s !== '');
+    return (optionalInput(name) ?? '')
+        .split(separator)
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
 }
 function setOutputs(outputs) {
     for (const [k, v] of Object.entries(outputs))
@@ -54609,7 +55403,13 @@ async function build(options) {
         progress.info(`candidate ${c.digest} is already in ${store.ref}; nothing to do`);
         if (options.tag !== undefined)
             await store.putManifest(c.manifestBytes, candidate_lib/* OCI */.s6.imageManifest, { tag: options.tag });
-        return { ...base, existed: true, pushedBytes: 0, downloadedBytes: 0, blobs: { uploaded: 0, reused: c.manifest.layers.length + 1, mounted: 0 } };
+        return {
+            ...base,
+            existed: true,
+            pushedBytes: 0,
+            downloadedBytes: 0,
+            blobs: { uploaded: 0, reused: c.manifest.layers.length + 1, mounted: 0 },
+        };
     }
     const limit = pLimit(options.concurrency ?? 8);
     const present = await Promise.all([...c.files.map((f) => f.descriptor), ...c.inline.map((b) => b.descriptor)].map((d) => limit(() => store.hasBlob(d.digest))));
@@ -54648,7 +55448,9 @@ async function build(options) {
                     throw stopped();
                 try {
                     const checked = options.verifiedFiles?.get(f.file.sha256);
-                    const d = checked !== undefined ? { path: checked, fetched: 0 } : await downloadLockedFile(f.pkg, f.file, dir, { headersFor, signal: abort.signal });
+                    const d = checked !== undefined
+                        ? { path: checked, fetched: 0 }
+                        : await downloadLockedFile(f.pkg, f.file, dir, { headersFor, signal: abort.signal });
                     downloadedBytes += d.fetched;
                     if (abort.signal.aborted)
                         throw stopped();
@@ -54675,7 +55477,9 @@ async function build(options) {
         // Report the failure that caused the others to stop, not an abort it caused.
         const failures = settled.filter((s) => s.status === 'rejected').map((s) => s.reason);
         if (failures.length)
-            throw failures.find((e) => e instanceof lib/* KarooError */.xD && e.kind !== 'internal') ?? failures.find((e) => e.name !== 'AbortError') ?? failures[0];
+            throw (failures.find((e) => e instanceof lib/* KarooError */.xD && e.kind !== 'internal') ??
+                failures.find((e) => e.name !== 'AbortError') ??
+                failures[0]);
         if (missing.length)
             progress.info(`downloaded, checked and uploaded ${missing.length} files (${downloadedBytes} bytes fetched)`);
         // Signed before the candidate becomes visible: a signing failure (keyless: Sigstore unreachable) leaves nothing half-done.
@@ -54697,8 +55501,9 @@ async function build(options) {
         }
         let attestation;
         if (signed) {
-            const { attestationReferrer, pushAttestation } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 91273));
-            attestation = (await pushAttestation(store, attestationReferrer(c.descriptor, signed.bundle, signed.predicateType, signed.builtAt))).digest;
+            const { attestationReferrer, pushAttestation } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 74938));
+            attestation = (await pushAttestation(store, attestationReferrer(c.descriptor, signed.bundle, signed.predicateType, signed.builtAt)))
+                .digest;
         }
         if (attestation)
             progress.info(`signed SLSA provenance ${attestation} pushed to ${store.ref}`);
@@ -54713,7 +55518,7 @@ async function build(options) {
 }
 /** The signed SLSA provenance of a new candidate: every locked file by sha256, the lock digest and system as external parameters. */
 async function signProvenance(c, options, signer) {
-    const { provenanceStatement, signAttestation } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 91273));
+    const { provenanceStatement, signAttestation } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 74938));
     const { lock } = options;
     const p = options.provenance;
     const builtAt = p?.builtAt ?? new Date().toISOString();
@@ -54770,8 +55575,8 @@ async function pruneDownloadDir(dir, lock) {
 
 
 //# sourceMappingURL=index.js.map
-// EXTERNAL MODULE: ./packages/attest/lib/index.js + 2 modules
-var attest_lib = __nccwpck_require__(91273);
+// EXTERNAL MODULE: ./packages/attest/lib/index.js + 3 modules
+var attest_lib = __nccwpck_require__(74938);
 ;// CONCATENATED MODULE: ./packages/kit/lib/cache.js
 
 
@@ -54868,7 +55673,9 @@ async function runBuild(i) {
     lib_core.info(`candidate ${candidate.digest} (${candidate.files.length} files, ${candidate.totalSize} bytes)`);
     const useCache = i.cache && !(await store.hasManifest(candidate.digest));
     // Under HOME, so the cache entry is versioned by a path every runner shares (`~/…`, see cachePath).
-    const downloadDir = useCache ? (0,external_node_path_.join)(process.env.XDG_CACHE_HOME || (0,external_node_path_.join)(process.env.HOME || (0,external_node_os_.homedir)(), '.cache'), 'karoo', 'build-files') : undefined;
+    const downloadDir = useCache
+        ? (0,external_node_path_.join)(process.env.XDG_CACHE_HOME || (0,external_node_path_.join)(process.env.HOME || (0,external_node_os_.homedir)(), '.cache'), 'karoo', 'build-files')
+        : undefined;
     const cacheKeys = wheelCacheKeys(system, read.lock.digest);
     const restored = useCache && downloadDir ? await restoreCached('downloaded files', [downloadDir], cacheKeys.key, cacheKeys.restoreKeys) : undefined;
     const result = await build({
@@ -54879,7 +55686,12 @@ async function runBuild(i) {
         mountFrom: [...i.mountFrom],
         downloadDir,
         provenance: i.provenance ? provenance() : undefined,
-        attest: await (0,attest_lib/* signerFrom */.Hc)({ keyless: i.attestKeyless, key: i.attestKey, configKey: config?.attestations?.signingKey, token: i.githubToken }),
+        attest: await (0,attest_lib/* signerFrom */.Hc)({
+            keyless: i.attestKeyless,
+            key: i.attestKey,
+            configKey: config?.attestations?.signingKey,
+            token: i.githubToken,
+        }),
         // As the CLI does: a private index's credentials, from the variables karoo.yml names, for files on its own origin.
         indexes: config?.indexes,
         env: process.env,
@@ -54891,7 +55703,13 @@ async function runBuild(i) {
         await saveCached('downloaded files', [downloadDir], cacheKeys.key, restored);
     }
     await summary(result, store.ref);
-    return { candidate: result.candidate, candidateRef: result.candidateRef, existed: result.existed, pushedBytes: result.pushedBytes, attestation: result.attestation };
+    return {
+        candidate: result.candidate,
+        candidateRef: result.candidateRef,
+        existed: result.existed,
+        pushedBytes: result.pushedBytes,
+        attestation: result.attestation,
+    };
 }
 /** Who built it and from which run (the run context of @karoo/common; the actor is not part of provenance). */
 function provenance() {
@@ -54922,6 +55740,12 @@ async function summary(r, store) {
 
 runAction(async () => {
     const o = await runBuild(loadInputs());
-    setOutputs({ [OUTPUT.candidate]: o.candidate, [OUTPUT.candidateRef]: o.candidateRef, [OUTPUT.existed]: o.existed, [OUTPUT.pushedBytes]: o.pushedBytes, ...(o.attestation ? { [OUTPUT.attestation]: o.attestation } : {}) });
+    setOutputs({
+        [OUTPUT.candidate]: o.candidate,
+        [OUTPUT.candidateRef]: o.candidateRef,
+        [OUTPUT.existed]: o.existed,
+        [OUTPUT.pushedBytes]: o.pushedBytes,
+        ...(o.attestation ? { [OUTPUT.attestation]: o.attestation } : {}),
+    });
 });
 //# sourceMappingURL=main.js.map

@@ -82961,7 +82961,11 @@ function pae(payloadType, body) {
 /** Signs a payload: an envelope with one signature over PAE(payloadType, payload). */
 function signEnvelope(payload, payloadType, signer) {
     const sig = signer.sign(pae(payloadType, payload));
-    return { payload: Buffer.from(payload).toString('base64'), payloadType, signatures: [{ keyid: signer.keyid, sig: sig.toString('base64') }] };
+    return {
+        payload: Buffer.from(payload).toString('base64'),
+        payloadType,
+        signatures: [{ keyid: signer.keyid, sig: sig.toString('base64') }],
+    };
 }
 /**
  * Verifies an envelope against trusted keys: returns the payload bytes a trusted key signed (the
@@ -83010,7 +83014,9 @@ function verifyWith(k, data, sig) {
 }
 /** hex sha256 of a public key's SubjectPublicKeyInfo (DER): the DSSE `keyid` and the Sigstore bundle's public key hint. */
 function keyIdOf(publicKey) {
-    return (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+    return (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256')
+        .update(publicKey.export({ type: 'spki', format: 'der' }))
+        .digest('hex');
 }
 function algorithmOf(key, source) {
     if (key.asymmetricKeyType === 'ed25519')
@@ -83068,25 +83074,32 @@ async function readKeyFile(path, what) {
 
 /***/ }),
 
-/***/ 91273:
+/***/ 74938:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  SLSA_PROVENANCE: () => (/* reexport */ lib_statement/* SLSA_PROVENANCE */.YD),
+  TEST_CONFIGURATION: () => (/* reexport */ lib_statement/* TEST_CONFIGURATION */._C),
+  TEST_RESULT: () => (/* reexport */ lib_statement/* TEST_RESULT */.bo),
   attest: () => (/* reexport */ attest),
   attestationReferrer: () => (/* reexport */ attestationReferrer),
   describeSigner: () => (/* reexport */ describeSigner),
+  inspectAttestations: () => (/* reexport */ inspectAttestations),
+  loadTrustedRoot: () => (/* reexport */ loadTrustedRoot),
   loadVerificationKey: () => (/* reexport */ dsse/* loadVerificationKey */.LX),
+  parseWorkflowIdentity: () => (/* reexport */ lib_statement/* parseWorkflowIdentity */.r2),
   provenanceStatement: () => (/* reexport */ lib_statement/* provenanceStatement */.D2),
   pushAttestation: () => (/* reexport */ pushAttestation),
+  readBundles: () => (/* reexport */ readBundles),
   signAttestation: () => (/* reexport */ signAttestation),
   Hc: () => (/* reexport */ signerFrom),
   testResultStatement: () => (/* reexport */ lib_statement/* testResultStatement */.tO),
   verifiedTestResults: () => (/* reexport */ verifiedTestResults)
 });
 
-// UNUSED EXPORTS: BUNDLE_ANNOTATIONS, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT, KAROO_BUILD_TYPE, KAROO_LOCAL_BUILDER, SIGSTORE_BUNDLE, SLSA_PROVENANCE, TEST_CONFIGURATION, TEST_RESULT, inspectAttestations, keyIdOf, keylessSignerFromEnv, loadSigningKey, pae, parseWorkflowIdentity, readBundles, signEnvelope, signKeyless, signStatement, signerFor, statementBytes, statementProblem, verificationKeyFor, verifyBundle, verifyEnvelope, workflowIdentity
+// UNUSED EXPORTS: BUNDLE_ANNOTATIONS, FULCIO_OID, GITHUB_ACTIONS_ISSUER, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT, KAROO_BUILD_TYPE, KAROO_LOCAL_BUILDER, SIGSTORE_BUNDLE, certificateIdentity, identityProblems, keyIdOf, keylessSignerFromEnv, loadSigningKey, pae, signEnvelope, signKeyless, signStatement, signerFor, statementBytes, statementProblem, verificationKeyFor, verifyBundle, verifyEnvelope, verifyKeylessBundle, workflowIdentity
 
 // EXTERNAL MODULE: ./packages/attest/lib/statement.js
 var lib_statement = __nccwpck_require__(47330);
@@ -83105,10 +83118,10 @@ function keylessSignerFromEnv(token, env = process.env) {
     if (env.GITHUB_ACTIONS !== 'true')
         throw new lib/* KarooError */.xD('input', 'keyless attestations are signed inside GitHub Actions only; outside it, give a key (--attest-key FILE or karoo.yml attestations.signing-key)');
     if (!env.ACTIONS_ID_TOKEN_REQUEST_URL || !env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
-        throw new lib/* KarooError */.xD('input', 'keyless attestations need the job\'s OIDC token: give the job `permissions: id-token: write` (and `attestations: write`)');
+        throw new lib/* KarooError */.xD('input', "keyless attestations need the job's OIDC token: give the job `permissions: id-token: write` (and `attestations: write`)");
     }
     if (!token)
-        throw new lib/* KarooError */.xD('input', 'keyless attestations are stored through GitHub\'s attestations API: pass the job\'s token (GITHUB_TOKEN, with `attestations: write`)');
+        throw new lib/* KarooError */.xD('input', "keyless attestations are stored through GitHub's attestations API: pass the job's token (GITHUB_TOKEN, with `attestations: write`)");
     const s = env.KAROO_SIGSTORE;
     return { kind: 'keyless', token, sigstore: s === 'public-good' || s === 'github' ? s : undefined };
 }
@@ -83119,7 +83132,7 @@ function keylessSignerFromEnv(token, env = process.env) {
  * Sigstore or the API unreachable, or refusing, is an `unavailable` error naming the step.
  */
 async function signKeyless(statement, signer) {
-    const { attest } = await Promise.all(/* import() */[__nccwpck_require__.e(878), __nccwpck_require__.e(842)]).then(__nccwpck_require__.bind(__nccwpck_require__, 49842));
+    const { attest } = await Promise.all(/* import() */[__nccwpck_require__.e(654), __nccwpck_require__.e(917), __nccwpck_require__.e(878), __nccwpck_require__.e(842)]).then(__nccwpck_require__.bind(__nccwpck_require__, 49842));
     let bundle;
     try {
         const a = await attest({
@@ -83152,11 +83165,175 @@ async function signerFrom(o, env = process.env) {
     return loadSigningKey(path);
 }
 //# sourceMappingURL=keyless.js.map
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+;// CONCATENATED MODULE: ./packages/attest/lib/keyless-verify.js
+
+
+
+/** The OIDC issuer of GitHub Actions' tokens on github.com (Fulcio extension 1.3.6.1.4.1.57264.1.8). */
+const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
+const GITHUB_SERVER_URL = 'https://github.com';
+/** Fulcio's certificate extensions karoo reads (https://github.com/sigstore/fulcio/blob/main/docs/oid-info.md). */
+const FULCIO_OID = {
+    issuerV1: '1.3.6.1.4.1.57264.1.1',
+    issuer: '1.3.6.1.4.1.57264.1.8',
+    buildSignerUri: '1.3.6.1.4.1.57264.1.9',
+    sourceRepositoryUri: '1.3.6.1.4.1.57264.1.12',
+    sourceRepositoryRef: '1.3.6.1.4.1.57264.1.14',
+    buildConfigUri: '1.3.6.1.4.1.57264.1.18',
+};
+/**
+ * Reads a Sigstore `trusted_root.json` (the protobuf-specs TrustedRoot in JSON: Fulcio CAs,
+ * Rekor logs, timestamp authorities, CT logs). Nothing is fetched: the file is the whole trust.
+ * An unreadable or malformed file is an input error naming it.
+ */
+async function loadTrustedRoot(path) {
+    let text;
+    try {
+        text = await (0,promises_.readFile)(path, 'utf8');
+    }
+    catch (e) {
+        throw new lib/* KarooError */.xD('input', `attestations.trusted-root ${path} cannot be read (${e.code ?? e.message}); check the path`);
+    }
+    const { TrustedRoot } = await __nccwpck_require__.e(/* import() */ 654).then(__nccwpck_require__.t.bind(__nccwpck_require__, 19654, 19));
+    const { toTrustMaterial, Verifier, toSignedEntity } = await Promise.all(/* import() */[__nccwpck_require__.e(654), __nccwpck_require__.e(917), __nccwpck_require__.e(187)]).then(__nccwpck_require__.t.bind(__nccwpck_require__, 54187, 19));
+    const { bundleFromJSON } = await Promise.all(/* import() */[__nccwpck_require__.e(654), __nccwpck_require__.e(40)]).then(__nccwpck_require__.t.bind(__nccwpck_require__, 61040, 19));
+    try {
+        const root = TrustedRoot.fromJSON(JSON.parse(text));
+        if (root.certificateAuthorities.length === 0)
+            throw new Error('it names no certificate authority');
+        return { source: path, material: toTrustMaterial(root), ctlogs: root.ctlogs.length, lib: { bundleFromJSON, Verifier, toSignedEntity } };
+    }
+    catch (e) {
+        throw new lib/* KarooError */.xD('input', `attestations.trusted-root ${path} is not a Sigstore trusted_root.json (${e.message.split('\n')[0]}); give the trusted root of the Sigstore instance that signs your workflows`);
+    }
+}
+/**
+ * Verifies a keyless Sigstore bundle (JSON) with @sigstore/verify against a configured trusted
+ * root, offline: the certificate chains to one of the root's Fulcio CAs and was valid at a
+ * verified signing time (a transparency-log entry's integrated time, or an RFC 3161 timestamp,
+ * each verified against the root; a bundle with neither is refused, since nothing else says when
+ * a short-lived certificate signed), an SCT when the root names CT logs, and the DSSE signature
+ * by the certificate's key over PAE. Then the certificate's Fulcio extensions must name the
+ * issuer, repository, workflow and ref of `want`. Throws one line (no prefix) on failure.
+ */
+function verifyKeylessBundle(bundleJson, trust, want) {
+    if (!want.repository) {
+        throw new Error("it is signed keylessly, and karoo.yml attestations.identity names no repository: set attestations.identity (repository, workflow, ref) so only your workflows' certificates count");
+    }
+    const { bundleFromJSON, Verifier, toSignedEntity } = trust.lib;
+    let bundle;
+    try {
+        bundle = bundleFromJSON(bundleJson);
+    }
+    catch (e) {
+        throw new Error(`not a valid Sigstore bundle (${firstLine(e)})`, { cause: e });
+    }
+    if (bundle.content.$case !== 'dsseEnvelope')
+        throw new Error('the bundle holds no DSSE envelope');
+    const entity = toSignedEntity(bundle);
+    if (entity.key.$case !== 'certificate')
+        throw new Error('the bundle carries no certificate');
+    // @sigstore/verify checks the chain once per verified timestamp: with none, nothing would be checked.
+    if (entity.timestamps.length === 0) {
+        throw new Error('it has no transparency-log entry and no RFC 3161 timestamp, so nothing verifies when its short-lived certificate signed; re-sign with a Sigstore instance that logs or timestamps');
+    }
+    const timestamps = [];
+    try {
+        const verifier = new Verifier(trust.material, { ctlogThreshold: trust.ctlogs > 0 ? 1 : 0, tlogThreshold: 0, tsaThreshold: 0 });
+        verifier.verify(entity);
+    }
+    catch (e) {
+        throw new Error(`Sigstore verification against ${trust.source} failed: ${describe(e)}`, { cause: e });
+    }
+    for (const t of entity.timestamps) {
+        if (t.$case === 'transparency-log')
+            timestamps.push(new Date(Number(t.tlogEntry.integratedTime) * 1000));
+        else
+            timestamps.push(t.timestamp.signingTime);
+    }
+    const cert = entity.key.certificate;
+    const identity = certificateIdentity(cert);
+    const problems = identityProblems(identity, want);
+    if (problems.length > 0)
+        throw new Error(`its certificate was issued to ${identity.buildConfigUri ?? 'no workflow'} (signer ${identity.buildSignerUri ?? '?'}, repository ${identity.sourceRepositoryUri ?? '?'}, ref ${identity.sourceRepositoryRef ?? '?'}, issuer ${identity.issuer ?? '?'}), not to what karoo.yml attestations.identity allows: ${problems.join('; ')}`);
+    const env = bundle.content.dsseEnvelope;
+    return {
+        payload: Buffer.from(env.payload),
+        payloadType: env.payloadType,
+        keyid: (0,external_node_crypto_.createHash)('sha256').update(cert.publicKey).digest('hex'),
+        identity,
+        signedAt: timestamps,
+    };
+}
+/** Reads the Fulcio extensions of a certificate; v2 extensions are DER UTF8Strings, the v1 issuer raw bytes. */
+function certificateIdentity(cert) {
+    const utf8 = (oid) => {
+        const inner = cert.extension(oid)?.valueObj.subs[0];
+        return inner && inner.tag.isUniversal() && inner.tag.number === 12 ? inner.value.toString('utf8') : undefined;
+    };
+    return {
+        issuer: utf8(FULCIO_OID.issuer) ?? cert.extension(FULCIO_OID.issuerV1)?.value.toString('utf8'),
+        buildSignerUri: utf8(FULCIO_OID.buildSignerUri),
+        sourceRepositoryUri: utf8(FULCIO_OID.sourceRepositoryUri),
+        sourceRepositoryRef: utf8(FULCIO_OID.sourceRepositoryRef),
+        buildConfigUri: utf8(FULCIO_OID.buildConfigUri),
+    };
+}
+/**
+ * What does not match: the issuer; the repository (Source Repository URI = SERVER/OWNER/REPO,
+ * compared whole with the server, so a same-named repository on another forge does not match);
+ * the workflow (Build Config URI = SERVER/OWNER/REPO/WORKFLOW@REF: the run's top-level workflow,
+ * in that repository — what karoo.yml `identity.workflow` names for keyed attestations too; the
+ * Build Signer URI differs from it only when that workflow called a reusable one, such as
+ * karoo's own `candidate.yml`, which the top-level workflow at that ref chose); the ref (Source
+ * Repository Ref, and the Build Config URI's ref).
+ */
+function identityProblems(id, want) {
+    const server = want.serverUrl ?? GITHUB_SERVER_URL;
+    const issuer = want.issuer ?? GITHUB_ACTIONS_ISSUER;
+    const out = [];
+    if (id.issuer !== issuer)
+        out.push(`issuer ${id.issuer ?? 'none'} is not ${issuer}`);
+    const repoUri = `${server}/${want.repository}`;
+    if (id.sourceRepositoryUri !== repoUri)
+        out.push(`repository ${id.sourceRepositoryUri ?? 'none'} is not ${repoUri}`);
+    const config = id.buildConfigUri ?? '';
+    const at = config.lastIndexOf('@');
+    const configPath = at < 0 ? config : config.slice(0, at);
+    const configRef = at < 0 ? undefined : config.slice(at + 1);
+    if (!configPath.startsWith(`${repoUri}/`))
+        out.push(`workflow ${config || 'none'} is not in ${repoUri}`);
+    else if (want.workflow !== undefined && configPath !== `${repoUri}/${want.workflow}`)
+        out.push(`workflow ${configPath.slice(repoUri.length + 1)} is not ${want.workflow}`);
+    if (want.ref !== undefined) {
+        if (id.sourceRepositoryRef !== want.ref)
+            out.push(`ref ${id.sourceRepositoryRef ?? 'none'} is not ${want.ref}`);
+        else if (configRef !== want.ref)
+            out.push(`the workflow ran at ${configRef ?? 'no ref'}, not ${want.ref}`);
+    }
+    return out;
+}
+function firstLine(e) {
+    return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+}
+/** @sigstore/verify's errors carry a code and, for a chain failure, the cause: name both. */
+function describe(e) {
+    const code = e.code;
+    const cause = e.cause;
+    const base = `${typeof code === 'string' ? `${code}: ` : ''}${firstLine(e)}`;
+    return cause instanceof Error ? `${base} (${firstLine(cause)})` : base;
+}
+//# sourceMappingURL=keyless-verify.js.map
 // EXTERNAL MODULE: ./packages/candidate/lib/index.js + 4 modules
 var candidate_lib = __nccwpck_require__(46399);
 // EXTERNAL MODULE: ./packages/oci/lib/index.js + 10 modules
 var oci_lib = __nccwpck_require__(99713);
 ;// CONCATENATED MODULE: ./packages/attest/lib/store.js
+
 
 
 
@@ -83290,9 +83467,27 @@ function verifyBundle(stored, candidate, policy) {
         bad('the bundle has no verificationMaterial');
     if (!(0,lib_statement/* isObject */.Gv)(bundle.dsseEnvelope))
         bad('the bundle holds no DSSE envelope');
-    if (policy.keys.length === 0)
-        bad('no attestation keys are configured (karoo.yml attestations.keys), so no signature can be trusted');
-    const { payload, payloadType, key } = (0,dsse/* verifyEnvelope */.FY)(bundle.dsseEnvelope, policy.keys, what);
+    const vm = bundle.verificationMaterial;
+    let signed;
+    if ('certificate' in vm || 'x509CertificateChain' in vm) {
+        // Keyless: the certificate and its Fulcio identity are what is trusted, never a claim in the statement.
+        if (!policy.trustedRoot)
+            bad('it is signed keylessly (a Sigstore certificate) and no trusted root is configured: set karoo.yml attestations.trusted-root to the trusted_root.json of the Sigstore instance your workflows sign with');
+        try {
+            const k = verifyKeylessBundle(bundle, policy.trustedRoot, policy.identity ?? {});
+            signed = { payload: k.payload, payloadType: k.payloadType, keyid: k.keyid, signer: k.identity.buildConfigUri };
+        }
+        catch (e) {
+            return bad((0,lib/* errorMessage */.gJ)(e));
+        }
+    }
+    else {
+        if (policy.keys.length === 0)
+            bad('no attestation keys are configured (karoo.yml attestations.keys), so no signature can be trusted');
+        const v = (0,dsse/* verifyEnvelope */.FY)(bundle.dsseEnvelope, policy.keys, what);
+        signed = { payload: v.payload, payloadType: v.payloadType, keyid: v.key.keyid };
+    }
+    const { payload, payloadType } = signed;
     if (payloadType !== lib_statement/* IN_TOTO_PAYLOAD_TYPE */.T4)
         bad(`payloadType ${payloadType} is not ${lib_statement/* IN_TOTO_PAYLOAD_TYPE */.T4}`);
     let statement;
@@ -83310,7 +83505,9 @@ function verifyBundle(stored, candidate, policy) {
     if (!s.subject.some((x) => x.digest?.sha256 === hex)) {
         bad(`its subject is ${s.subject.map((x) => (x.digest?.sha256 ? `sha256:${x.digest.sha256}` : '?')).join(', ')}, not candidate ${candidate}: a statement about another candidate`);
     }
-    if (policy.identity && Object.values(policy.identity).some((v) => v !== undefined)) {
+    if (signed.signer === undefined &&
+        policy.identity &&
+        [policy.identity.repository, policy.identity.workflow, policy.identity.ref].some((v) => v !== undefined)) {
         const uri = configurationOf(s, lib_statement/* TEST_CONFIGURATION */._C.workflow)?.uri ?? builderOf(s);
         const id = uri ? (0,lib_statement/* parseWorkflowIdentity */.r2)(uri) : undefined;
         if (!id)
@@ -83321,7 +83518,7 @@ function verifyBundle(stored, candidate, policy) {
             bad(`it was made by ${uri}, not by the workflow karoo.yml attestations.identity allows (${wrong.map((k) => `${k} ${want[k]}`).join(', ')})`);
         }
     }
-    return { digest: stored.digest, keyid: key.keyid, statement: s };
+    return { digest: stored.digest, keyid: signed.keyid, statement: s, ...(signed.signer !== undefined ? { signer: signed.signer } : {}) };
 }
 /**
  * The verified test-result attestations of a candidate (see verifyBundle), and every bundle that
@@ -83367,30 +83564,31 @@ async function verifiedTestResults(store, candidate, policy) {
  * verify; it is listed with the reason.
  */
 async function inspectAttestations(store, candidate, policy) {
-    const subject = parseDigest(candidate, 'candidate');
+    const subject = (0,lib/* parseDigest */.m)(candidate, 'candidate');
     const { bundles, invalid } = await readBundles(store, subject);
     const out = invalid.map((i) => ({ digest: i.digest, verified: false, reason: i.reason }));
     for (const b of bundles) {
-        const vm = isObject(b.bundle) && isObject(b.bundle.verificationMaterial) ? b.bundle.verificationMaterial : {};
+        const vm = (0,lib_statement/* isObject */.Gv)(b.bundle) && (0,lib_statement/* isObject */.Gv)(b.bundle.verificationMaterial) ? b.bundle.verificationMaterial : {};
         const signing = 'publicKey' in vm ? 'keyed' : 'certificate' in vm || 'x509CertificateChain' in vm ? 'keyless' : undefined;
         try {
             const v = verifyBundle(b, subject, policy);
             const p = v.statement.predicate;
-            const env = configurationOf(v.statement, TEST_CONFIGURATION.system)?.annotations?.environment;
+            const env = configurationOf(v.statement, lib_statement/* TEST_CONFIGURATION */._C.system)?.annotations?.environment;
             out.push({
                 digest: b.digest,
                 predicateType: v.statement.predicateType,
                 signing,
                 verified: true,
                 keyid: v.keyid,
+                signer: v.signer,
                 result: typeof p.result === 'string' ? p.result : undefined,
                 environment: typeof env === 'string' ? env : undefined,
             });
         }
         catch (e) {
-            if (!(isKarooError(e) && e.kind === 'integrity'))
+            if (!((0,lib/* isKarooError */.ro)(e) && e.kind === 'integrity'))
                 throw e;
-            out.push({ digest: b.digest, predicateType: b.predicateType, signing, verified: false, reason: errorMessage(e) });
+            out.push({ digest: b.digest, predicateType: b.predicateType, signing, verified: false, reason: (0,lib/* errorMessage */.gJ)(e) });
         }
     }
     return out.sort((a, b) => cmp(a.digest, b.digest));
@@ -83429,6 +83627,7 @@ function cmp(a, b) {
 
 
 
+
 //# sourceMappingURL=index.js.map
 
 /***/ }),
@@ -83441,13 +83640,14 @@ function cmp(a, b) {
 /* harmony export */   Gv: () => (/* binding */ isObject),
 /* harmony export */   T4: () => (/* binding */ IN_TOTO_PAYLOAD_TYPE),
 /* harmony export */   Tp: () => (/* binding */ statementBytes),
+/* harmony export */   YD: () => (/* binding */ SLSA_PROVENANCE),
 /* harmony export */   _C: () => (/* binding */ TEST_CONFIGURATION),
 /* harmony export */   bo: () => (/* binding */ TEST_RESULT),
 /* harmony export */   hy: () => (/* binding */ statementProblem),
 /* harmony export */   r2: () => (/* binding */ parseWorkflowIdentity),
 /* harmony export */   tO: () => (/* binding */ testResultStatement)
 /* harmony export */ });
-/* unused harmony exports IN_TOTO_STATEMENT, SLSA_PROVENANCE, KAROO_BUILD_TYPE, KAROO_LOCAL_BUILDER, workflowIdentity */
+/* unused harmony exports IN_TOTO_STATEMENT, KAROO_BUILD_TYPE, KAROO_LOCAL_BUILDER, workflowIdentity */
 /* harmony import */ var _karoo_common__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(46787);
 
 /** `_type` of an in-toto Statement v1. */
@@ -83529,11 +83729,19 @@ function provenanceStatement(p) {
 function testResultStatement(t) {
     const identity = workflowIdentity(t.run);
     const configuration = [
-        { name: TEST_CONFIGURATION.system, digest: { sha256: (0,_karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .hexOf */ .ZD)(t.systemId) }, annotations: { environment: t.environment, system: t.candidate.name } },
+        {
+            name: TEST_CONFIGURATION.system,
+            digest: { sha256: (0,_karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .hexOf */ .ZD)(t.systemId) },
+            annotations: { environment: t.environment, system: t.candidate.name },
+        },
         { name: TEST_CONFIGURATION.configuration, digest: { sha256: (0,_karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .hexOf */ .ZD)(t.configDigest) } },
     ];
     if (identity)
-        configuration.push({ name: TEST_CONFIGURATION.workflow, uri: identity, digest: t.run?.commit ? { gitCommit: t.run.commit } : undefined });
+        configuration.push({
+            name: TEST_CONFIGURATION.workflow,
+            uri: identity,
+            digest: t.run?.commit ? { gitCommit: t.run.commit } : undefined,
+        });
     return {
         _type: IN_TOTO_STATEMENT,
         subject: subjectOf(t.candidate),
@@ -83747,7 +83955,11 @@ function forCandidate(lock) {
     // Upload times and the cutoff describe the index's copies and how they were chosen, like the
     // URLs: the same files mirrored into another index (other upload times, or none) give the same candidate.
     const { inputsDigest: _, asOf: _asOf, ...meta } = lock.meta;
-    const packages = lock.packages.map((p) => ({ ...p, index: undefined, files: p.files.map((f) => ({ ...f, url: undefined, uploadTime: undefined })) }));
+    const packages = lock.packages.map((p) => ({
+        ...p,
+        index: undefined,
+        files: p.files.map((f) => ({ ...f, url: undefined, uploadTime: undefined })),
+    }));
     return lock_lib/* Lock */.c_.create(packages, meta);
 }
 const SYSTEM_RE = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
@@ -83843,9 +84055,7 @@ function candidateConfig(lock, input) {
     return {
         schema: CANDIDATE_CONFIG_SCHEMA,
         system: input.system,
-        target: target
-            ? { python: target.python, platforms: [...target.platforms], implementation: target.implementation }
-            : undefined,
+        target: target ? { python: target.python, platforms: [...target.platforms], implementation: target.implementation } : undefined,
         leaves,
         lockDigest: lock.digest,
         packages: lock.packages.length,
@@ -83948,7 +84158,9 @@ function provenanceFor(candidate, provenance) {
     return referrerFor({
         subject: candidate,
         artifactType: KAROO.provenance,
-        payloads: [{ mediaType: KAROO.provenance, content: (0,lib/* canonicalJson */.dj)({ schema: 'karoo.provenance/v1', ...provenance }), title: 'provenance.json' }],
+        payloads: [
+            { mediaType: KAROO.provenance, content: (0,lib/* canonicalJson */.dj)({ schema: 'karoo.provenance/v1', ...provenance }), title: 'provenance.json' },
+        ],
         annotations: { [ANNOTATIONS.created]: provenance.builtAt },
     });
 }
@@ -84592,7 +84804,7 @@ function checkString(s, p, rule, fail) {
 
 const validate = validate10;
 /* harmony default export */ const schema_validator = ((/* unused pure expression or super */ null && (validate10)));
-const schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://karoo.dev/schema/karoo.schema.json", "title": "karoo.yml", "description": "Configuration of a system delivered by karoo: its leaf packages, indexes, target platform, nodes, roles, environments and acceptance tests.", "type": "object", "additionalProperties": false, "required": ["system", "leaves", "indexes"], "properties": { "$schema": { "type": "string" }, "system": { "description": "Name of the system; used in store paths, release directories and machine names.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, "leaves": { "description": "The packages the team builds itself. Resolution starts from the newest build of each in the private index.", "type": "array", "minItems": 1, "items": { "oneOf": [{ "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, "pin": { "description": "Exact version to use instead of the newest build.", "type": "string", "minLength": 1 }, "allow-prerelease": { "description": "Let the newest pre-release or dev build of this leaf be chosen.", "type": "boolean" }, "extras": { "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" } } } }] } }, "indexes": { "description": "Package indexes, the private one first. A name found in the private index is never taken from another index.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["url"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "url": { "description": "PEP 503/691 simple index: http(s)://…, file://…, or a path relative to this file.", "type": "string", "minLength": 1 }, "private": { "description": "Whether this index holds the team's own packages. Default: true for the first index only.", "type": "boolean" }, "username-env": { "description": "Environment variable holding the user name for basic auth.", "type": "string" }, "password-env": { "description": "Environment variable holding the password or token.", "type": "string" } } } }, "target": { "description": "The platform the system runs on. Locks are resolved for it, not for the resolving machine.", "type": "object", "additionalProperties": false, "properties": { "python": { "type": "string", "pattern": "^3\\.[0-9]{1,2}$" }, "platforms": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z0-9_]+$" } }, "implementation": { "type": "string", "enum": ["cp", "pp"] } } }, "constraints": { "description": "Constraint files (pip -c syntax), relative to this file.", "type": "array", "items": { "type": "string", "minLength": 1 } }, "resolver": { "type": "string", "enum": ["pip", "uv", "auto"] }, "as-of": { "description": "Upload-time cutoff for resolve: only files the indexes received at or before it are visible. An RFC 3339 date-time with offset (2026-01-31T12:00:00Z), \"leaves\" (the newest upload time among the chosen leaf builds: the same leaf builds give the same lock whenever resolve runs) or \"none\" (default).", "type": "string", "minLength": 1 }, "lock": { "description": "Where the lock lives, relative to this file (default: the directory of this file).", "type": "string" }, "store": { "description": "Where candidates are stored: oci-layout:PATH or REGISTRY/REPOSITORY.", "type": "string" }, "nodes": { "description": "The machines of the system, one per logical node.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, "role": { "type": "string" }, "cpus": { "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB.", "type": "integer", "minimum": 128 } } } }, "roles": { "description": "What runs on a node of each role.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "leaves": { "type": "array", "items": { "type": "string" } }, "services": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "command"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "environment": { "type": "object", "additionalProperties": { "type": "string" } }, "working-directory": { "type": "string" }, "port": { "type": "integer", "minimum": 1, "maximum": 65535 } } } }, "files": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["path"], "properties": { "path": { "type": "string" }, "template": { "type": "string" }, "content": { "type": "string" }, "mode": { "type": "string", "pattern": "^0?[0-7]{3}$" } } } } } } }, "values": { "description": "Values available to templates in every environment.", "type": "object" }, "environments": { "description": "Ordered stages a candidate is promoted through.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "requires": { "description": "Environments whose passing evidence a candidate needs to enter this one (default: the one before).", "type": "array", "items": { "type": "string" } }, "soak": { "description": "Minimum time in the required environments, e.g. 30m, 24h.", "type": "string", "pattern": "^[0-9]+(s|m|h|d)$" }, "github-environment": { "description": "GitHub Environment whose protection rules guard this stage.", "type": "string" }, "inventory": { "description": "Inventory of real hosts, relative to this file; absent for ephemeral environments.", "type": "string" }, "values": { "type": "object" } } } }, "acceptance": { "type": "object", "additionalProperties": false, "required": ["command"], "properties": { "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "timeout": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "junit": { "type": "string" }, "working-directory": { "type": "string" }, "allow-no-tests": { "type": "boolean", "description": "Let a run in which no test ran pass (default false: zero tests run is a failure)." }, "pass-env": { "description": "Variables of karoo's own environment the tests get besides PATH, HOME, locale and KAROO_* (nothing else is passed: no tokens, no INPUT_*).", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } }, "env": { "description": "Variables with fixed values for the tests.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }, "additionalProperties": { "type": "string" } }, "workflows": { "description": "Workflow files whose runs may produce evidence a promotion inside GitHub Actions accepts (default: .github/workflows/karoo-candidate.yml).", "type": "array", "items": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" } } } }, "attestations": { "description": "Signed attestations (in-toto statements in DSSE envelopes): the key karoo signs provenance and acceptance results with outside GitHub Actions, and what a promotion requires.", "type": "object", "additionalProperties": false, "properties": { "require": { "type": "boolean", "description": "A promotion counts acceptance evidence only with a signed test-result attestation that verifies with one of keys (default false)." }, "keys": { "type": "array", "description": "Files (relative to karoo.yml) holding the PEM public keys (Ed25519 or ECDSA P-256) whose signatures a promotion trusts.", "items": { "type": "string", "minLength": 1 } }, "signing-key": { "type": "string", "minLength": 1, "description": "File holding the PEM private key karoo signs with (a path, never the key itself); --attest-key overrides it." }, "identity": { "description": "The workflow that must have made an attestation: each field given must match the workflow identity the statement names.", "type": "object", "additionalProperties": false, "properties": { "repository": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "workflow": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, "ref": { "type": "string", "pattern": "^refs/(heads|tags)/\\S+$" } } } } }, "provision": { "type": "object", "additionalProperties": false, "properties": { "provider": { "type": "string", "enum": ["nspawn", "qemu"] }, "image": { "type": "string" }, "image-sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "ttl": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" } } } } };
+const schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://karoo.dev/schema/karoo.schema.json", "title": "karoo.yml", "description": "Configuration of a system delivered by karoo: its leaf packages, indexes, target platform, nodes, roles, environments and acceptance tests.", "type": "object", "additionalProperties": false, "required": ["system", "leaves", "indexes"], "properties": { "$schema": { "type": "string" }, "system": { "description": "Name of the system; used in store paths, release directories and machine names.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, "leaves": { "description": "The packages the team builds itself. Resolution starts from the newest build of each in the private index.", "type": "array", "minItems": 1, "items": { "oneOf": [{ "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, "pin": { "description": "Exact version to use instead of the newest build.", "type": "string", "minLength": 1 }, "allow-prerelease": { "description": "Let the newest pre-release or dev build of this leaf be chosen.", "type": "boolean" }, "extras": { "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" } } } }] } }, "indexes": { "description": "Package indexes, the private one first. A name found in the private index is never taken from another index.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["url"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "url": { "description": "PEP 503/691 simple index: http(s)://…, file://…, or a path relative to this file.", "type": "string", "minLength": 1 }, "private": { "description": "Whether this index holds the team's own packages. Default: true for the first index only.", "type": "boolean" }, "username-env": { "description": "Environment variable holding the user name for basic auth.", "type": "string" }, "password-env": { "description": "Environment variable holding the password or token.", "type": "string" } } } }, "target": { "description": "The platform the system runs on. Locks are resolved for it, not for the resolving machine.", "type": "object", "additionalProperties": false, "properties": { "python": { "type": "string", "pattern": "^3\\.[0-9]{1,2}$" }, "platforms": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z0-9_]+$" } }, "implementation": { "type": "string", "enum": ["cp", "pp"] } } }, "constraints": { "description": "Constraint files (pip -c syntax), relative to this file.", "type": "array", "items": { "type": "string", "minLength": 1 } }, "resolver": { "type": "string", "enum": ["pip", "uv", "auto"] }, "as-of": { "description": "Upload-time cutoff for resolve: only files the indexes received at or before it are visible. An RFC 3339 date-time with offset (2026-01-31T12:00:00Z), \"leaves\" (the newest upload time among the chosen leaf builds: the same leaf builds give the same lock whenever resolve runs) or \"none\" (default).", "type": "string", "minLength": 1 }, "lock": { "description": "Where the lock lives, relative to this file (default: the directory of this file).", "type": "string" }, "store": { "description": "Where candidates are stored: oci-layout:PATH or REGISTRY/REPOSITORY.", "type": "string" }, "nodes": { "description": "The machines of the system, one per logical node.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, "role": { "type": "string" }, "cpus": { "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB.", "type": "integer", "minimum": 128 } } } }, "roles": { "description": "What runs on a node of each role.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "leaves": { "type": "array", "items": { "type": "string" } }, "services": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "command"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "environment": { "type": "object", "additionalProperties": { "type": "string" } }, "working-directory": { "type": "string" }, "port": { "type": "integer", "minimum": 1, "maximum": 65535 } } } }, "files": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["path"], "properties": { "path": { "type": "string" }, "template": { "type": "string" }, "content": { "type": "string" }, "mode": { "type": "string", "pattern": "^0?[0-7]{3}$" } } } } } } }, "values": { "description": "Values available to templates in every environment.", "type": "object" }, "environments": { "description": "Ordered stages a candidate is promoted through.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "requires": { "description": "Environments whose passing evidence a candidate needs to enter this one (default: the one before).", "type": "array", "items": { "type": "string" } }, "soak": { "description": "Minimum time in the required environments, e.g. 30m, 24h.", "type": "string", "pattern": "^[0-9]+(s|m|h|d)$" }, "github-environment": { "description": "GitHub Environment whose protection rules guard this stage.", "type": "string" }, "inventory": { "description": "Inventory of real hosts, relative to this file; absent for ephemeral environments.", "type": "string" }, "values": { "type": "object" } } } }, "acceptance": { "type": "object", "additionalProperties": false, "required": ["command"], "properties": { "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "timeout": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "junit": { "type": "string" }, "working-directory": { "type": "string" }, "allow-no-tests": { "type": "boolean", "description": "Let a run in which no test ran pass (default false: zero tests run is a failure)." }, "pass-env": { "description": "Variables of karoo's own environment the tests get besides PATH, HOME, locale and KAROO_* (nothing else is passed: no tokens, no INPUT_*).", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } }, "env": { "description": "Variables with fixed values for the tests.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }, "additionalProperties": { "type": "string" } }, "workflows": { "description": "Workflow files whose runs may produce evidence a promotion inside GitHub Actions accepts (default: .github/workflows/karoo-candidate.yml).", "type": "array", "items": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" } } } }, "attestations": { "description": "Signed attestations (in-toto statements in DSSE envelopes): the key karoo signs provenance and acceptance results with outside GitHub Actions, and what a promotion requires.", "type": "object", "additionalProperties": false, "properties": { "require": { "type": "boolean", "description": "A promotion counts acceptance evidence only with a signed test-result attestation that verifies with one of keys (default false)." }, "keys": { "type": "array", "description": "Files (relative to karoo.yml) holding the PEM public keys (Ed25519 or ECDSA P-256) whose signatures a promotion trusts.", "items": { "type": "string", "minLength": 1 } }, "signing-key": { "type": "string", "minLength": 1, "description": "File holding the PEM private key karoo signs with (a path, never the key itself); --attest-key overrides it." }, "trusted-root": { "type": "string", "minLength": 1, "description": "File (relative to karoo.yml) holding the Sigstore trusted_root.json (Fulcio CAs, transparency logs, timestamp authorities) keyless attestations are verified against; absent: keyless attestations are refused." }, "identity": { "description": "The workflow that must have made an attestation: each field given must match the workflow identity the statement names.", "type": "object", "additionalProperties": false, "properties": { "repository": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "workflow": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, "ref": { "type": "string", "pattern": "^refs/(heads|tags)/\\S+$" }, "issuer": { "type": "string", "pattern": "^https://\\S+$", "description": "The OIDC issuer a keyless certificate must name (default https://token.actions.githubusercontent.com)." }, "server-url": { "type": "string", "pattern": "^https://[^/\\s]+/?$", "description": "The GitHub server of the repository a keyless certificate must name (default https://github.com)." } } } } }, "provision": { "type": "object", "additionalProperties": false, "properties": { "provider": { "type": "string", "enum": ["nspawn", "qemu", "libvirt"] }, "image": { "type": "string" }, "image-sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "ttl": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "hosts": { "description": "provider: libvirt — the pool of hypervisor hosts. Credentials are named by file path only (ssh-key, pki-dir), never written here.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["uri"], "properties": { "name": { "description": "Short name of the host in placement output; default: from the URI.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" }, "uri": { "description": "libvirt connection URI: qemu:///system, qemu+ssh://user@host/system, qemu+tls://host/system.", "type": "string", "pattern": "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" }, "cpus": { "description": "vCPUs karoo may use on this host; default: the host's CPUs as libvirt reports them.", "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB karoo may use on this host; default: the host's free memory as libvirt reports it.", "type": "integer", "minimum": 128 }, "pool": { "description": "libvirt storage pool for base images and overlays.", "type": "string", "pattern": "^[A-Za-z0-9._-]+$", "default": "default" }, "network": { "description": "libvirt network the site provides, shared by every host (bridged). Absent: karoo makes a private network per environment (one host only).", "type": "string", "pattern": "^[A-Za-z0-9._-]+$" }, "ssh-key": { "description": "qemu+ssh: path of the SSH private key file (relative to karoo.yml).", "type": "string" }, "pki-dir": { "description": "qemu+tls: directory of the client certificate, key and CA (relative to karoo.yml).", "type": "string" } } } }, "placement": { "type": "object", "additionalProperties": false, "properties": { "anti-affinity": { "description": "Roles whose nodes must each be on a different host.", "type": "array", "items": { "type": "string" }, "uniqueItems": true } } } } } } };
 const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$", "u");
 const pattern1 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$", "u");
@@ -84607,7 +84819,12 @@ const pattern13 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
 const pattern15 = new RegExp("^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$", "u");
 const pattern16 = new RegExp("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "u");
 const pattern18 = new RegExp("^refs/(heads|tags)/\\S+$", "u");
-const pattern19 = new RegExp("^[0-9a-f]{64}$", "u");
+const pattern19 = new RegExp("^https://\\S+$", "u");
+const pattern20 = new RegExp("^https://[^/\\s]+/?$", "u");
+const pattern21 = new RegExp("^[0-9a-f]{64}$", "u");
+const pattern23 = new RegExp("^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$", "u");
+const pattern24 = new RegExp("^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$", "u");
+const pattern25 = new RegExp("^[A-Za-z0-9._-]+$", "u");
 function validate10(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) { /*# sourceURL="https://karoo.dev/schema/karoo.schema.json" */ ; let vErrors = null; let errors = 0; if (data && typeof data == "object" && !Array.isArray(data)) {
     if (data.system === undefined) {
         const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "system" }, message: "must have required property '" + "system" + "'" };
@@ -86296,7 +86513,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
         let data75 = data.attestations;
         if (data75 && typeof data75 == "object" && !Array.isArray(data75)) {
             for (const key14 in data75) {
-                if (!((((key14 === "require") || (key14 === "keys")) || (key14 === "signing-key")) || (key14 === "identity"))) {
+                if (!(((((key14 === "require") || (key14 === "keys")) || (key14 === "signing-key")) || (key14 === "trusted-root")) || (key14 === "identity"))) {
                     const err131 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key14 }, message: "must NOT have additional properties" };
                     if (vErrors === null) {
                         vErrors = [err131];
@@ -86385,37 +86602,37 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                 }
             }
-            if (data75.identity !== undefined) {
-                let data80 = data75.identity;
-                if (data80 && typeof data80 == "object" && !Array.isArray(data80)) {
-                    for (const key15 in data80) {
-                        if (!(((key15 === "repository") || (key15 === "workflow")) || (key15 === "ref"))) {
-                            const err138 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err138];
-                            }
-                            else {
-                                vErrors.push(err138);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data80.repository !== undefined) {
-                        let data81 = data80.repository;
-                        if (typeof data81 === "string") {
-                            if (!pattern16.test(data81)) {
-                                const err139 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err139];
-                                }
-                                else {
-                                    vErrors.push(err139);
-                                }
-                                errors++;
-                            }
+            if (data75["trusted-root"] !== undefined) {
+                let data80 = data75["trusted-root"];
+                if (typeof data80 === "string") {
+                    if (data80.length < 1) {
+                        const err138 = { instancePath: instancePath + "/attestations/trusted-root", schemaPath: "#/properties/attestations/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                        if (vErrors === null) {
+                            vErrors = [err138];
                         }
                         else {
-                            const err140 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            vErrors.push(err138);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err139 = { instancePath: instancePath + "/attestations/trusted-root", schemaPath: "#/properties/attestations/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err139];
+                    }
+                    else {
+                        vErrors.push(err139);
+                    }
+                    errors++;
+                }
+            }
+            if (data75.identity !== undefined) {
+                let data81 = data75.identity;
+                if (data81 && typeof data81 == "object" && !Array.isArray(data81)) {
+                    for (const key15 in data81) {
+                        if (!(((((key15 === "repository") || (key15 === "workflow")) || (key15 === "ref")) || (key15 === "issuer")) || (key15 === "server-url"))) {
+                            const err140 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" };
                             if (vErrors === null) {
                                 vErrors = [err140];
                             }
@@ -86425,11 +86642,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data80.workflow !== undefined) {
-                        let data82 = data80.workflow;
+                    if (data81.repository !== undefined) {
+                        let data82 = data81.repository;
                         if (typeof data82 === "string") {
-                            if (!pattern15.test(data82)) {
-                                const err141 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
+                            if (!pattern16.test(data82)) {
+                                const err141 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" + "\"" };
                                 if (vErrors === null) {
                                     vErrors = [err141];
                                 }
@@ -86440,7 +86657,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             }
                         }
                         else {
-                            const err142 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            const err142 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
                                 vErrors = [err142];
                             }
@@ -86450,11 +86667,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data80.ref !== undefined) {
-                        let data83 = data80.ref;
+                    if (data81.workflow !== undefined) {
+                        let data83 = data81.workflow;
                         if (typeof data83 === "string") {
-                            if (!pattern18.test(data83)) {
-                                const err143 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/pattern", keyword: "pattern", params: { pattern: "^refs/(heads|tags)/\\S+$" }, message: "must match pattern \"" + "^refs/(heads|tags)/\\S+$" + "\"" };
+                            if (!pattern15.test(data83)) {
+                                const err143 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
                                 if (vErrors === null) {
                                     vErrors = [err143];
                                 }
@@ -86465,7 +86682,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             }
                         }
                         else {
-                            const err144 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            const err144 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
                                 vErrors = [err144];
                             }
@@ -86475,121 +86692,124 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
+                    if (data81.ref !== undefined) {
+                        let data84 = data81.ref;
+                        if (typeof data84 === "string") {
+                            if (!pattern18.test(data84)) {
+                                const err145 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/pattern", keyword: "pattern", params: { pattern: "^refs/(heads|tags)/\\S+$" }, message: "must match pattern \"" + "^refs/(heads|tags)/\\S+$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err145];
+                                }
+                                else {
+                                    vErrors.push(err145);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err146 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err146];
+                            }
+                            else {
+                                vErrors.push(err146);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data81.issuer !== undefined) {
+                        let data85 = data81.issuer;
+                        if (typeof data85 === "string") {
+                            if (!pattern19.test(data85)) {
+                                const err147 = { instancePath: instancePath + "/attestations/identity/issuer", schemaPath: "#/properties/attestations/properties/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://\\S+$" }, message: "must match pattern \"" + "^https://\\S+$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err147];
+                                }
+                                else {
+                                    vErrors.push(err147);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err148 = { instancePath: instancePath + "/attestations/identity/issuer", schemaPath: "#/properties/attestations/properties/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err148];
+                            }
+                            else {
+                                vErrors.push(err148);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data81["server-url"] !== undefined) {
+                        let data86 = data81["server-url"];
+                        if (typeof data86 === "string") {
+                            if (!pattern20.test(data86)) {
+                                const err149 = { instancePath: instancePath + "/attestations/identity/server-url", schemaPath: "#/properties/attestations/properties/identity/properties/server-url/pattern", keyword: "pattern", params: { pattern: "^https://[^/\\s]+/?$" }, message: "must match pattern \"" + "^https://[^/\\s]+/?$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err149];
+                                }
+                                else {
+                                    vErrors.push(err149);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err150 = { instancePath: instancePath + "/attestations/identity/server-url", schemaPath: "#/properties/attestations/properties/identity/properties/server-url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err150];
+                            }
+                            else {
+                                vErrors.push(err150);
+                            }
+                            errors++;
+                        }
+                    }
                 }
                 else {
-                    const err145 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    const err151 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                     if (vErrors === null) {
-                        vErrors = [err145];
+                        vErrors = [err151];
                     }
                     else {
-                        vErrors.push(err145);
+                        vErrors.push(err151);
                     }
                     errors++;
                 }
             }
         }
         else {
-            const err146 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err152 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-                vErrors = [err146];
+                vErrors = [err152];
             }
             else {
-                vErrors.push(err146);
+                vErrors.push(err152);
             }
             errors++;
         }
     }
     if (data.provision !== undefined) {
-        let data84 = data.provision;
-        if (data84 && typeof data84 == "object" && !Array.isArray(data84)) {
-            for (const key16 in data84) {
-                if (!((((key16 === "provider") || (key16 === "image")) || (key16 === "image-sha256")) || (key16 === "ttl"))) {
-                    const err147 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key16 }, message: "must NOT have additional properties" };
+        let data87 = data.provision;
+        if (data87 && typeof data87 == "object" && !Array.isArray(data87)) {
+            for (const key16 in data87) {
+                if (!((((((key16 === "provider") || (key16 === "image")) || (key16 === "image-sha256")) || (key16 === "ttl")) || (key16 === "hosts")) || (key16 === "placement"))) {
+                    const err153 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key16 }, message: "must NOT have additional properties" };
                     if (vErrors === null) {
-                        vErrors = [err147];
+                        vErrors = [err153];
                     }
                     else {
-                        vErrors.push(err147);
+                        vErrors.push(err153);
                     }
                     errors++;
                 }
             }
-            if (data84.provider !== undefined) {
-                let data85 = data84.provider;
-                if (typeof data85 !== "string") {
-                    const err148 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err148];
-                    }
-                    else {
-                        vErrors.push(err148);
-                    }
-                    errors++;
-                }
-                if (!((data85 === "nspawn") || (data85 === "qemu"))) {
-                    const err149 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/enum", keyword: "enum", params: { allowedValues: schema11.properties.provision.properties.provider.enum }, message: "must be equal to one of the allowed values" };
-                    if (vErrors === null) {
-                        vErrors = [err149];
-                    }
-                    else {
-                        vErrors.push(err149);
-                    }
-                    errors++;
-                }
-            }
-            if (data84.image !== undefined) {
-                if (typeof data84.image !== "string") {
-                    const err150 = { instancePath: instancePath + "/provision/image", schemaPath: "#/properties/provision/properties/image/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err150];
-                    }
-                    else {
-                        vErrors.push(err150);
-                    }
-                    errors++;
-                }
-            }
-            if (data84["image-sha256"] !== undefined) {
-                let data87 = data84["image-sha256"];
-                if (typeof data87 === "string") {
-                    if (!pattern19.test(data87)) {
-                        const err151 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: "must match pattern \"" + "^[0-9a-f]{64}$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err151];
-                        }
-                        else {
-                            vErrors.push(err151);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err152 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err152];
-                    }
-                    else {
-                        vErrors.push(err152);
-                    }
-                    errors++;
-                }
-            }
-            if (data84.ttl !== undefined) {
-                let data88 = data84.ttl;
-                if (typeof data88 === "string") {
-                    if (!pattern12.test(data88)) {
-                        const err153 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err153];
-                        }
-                        else {
-                            vErrors.push(err153);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err154 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (data87.provider !== undefined) {
+                let data88 = data87.provider;
+                if (typeof data88 !== "string") {
+                    const err154 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                     if (vErrors === null) {
                         vErrors = [err154];
                     }
@@ -86598,27 +86818,415 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     }
                     errors++;
                 }
+                if (!(((data88 === "nspawn") || (data88 === "qemu")) || (data88 === "libvirt"))) {
+                    const err155 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/enum", keyword: "enum", params: { allowedValues: schema11.properties.provision.properties.provider.enum }, message: "must be equal to one of the allowed values" };
+                    if (vErrors === null) {
+                        vErrors = [err155];
+                    }
+                    else {
+                        vErrors.push(err155);
+                    }
+                    errors++;
+                }
+            }
+            if (data87.image !== undefined) {
+                if (typeof data87.image !== "string") {
+                    const err156 = { instancePath: instancePath + "/provision/image", schemaPath: "#/properties/provision/properties/image/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err156];
+                    }
+                    else {
+                        vErrors.push(err156);
+                    }
+                    errors++;
+                }
+            }
+            if (data87["image-sha256"] !== undefined) {
+                let data90 = data87["image-sha256"];
+                if (typeof data90 === "string") {
+                    if (!pattern21.test(data90)) {
+                        const err157 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: "must match pattern \"" + "^[0-9a-f]{64}$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err157];
+                        }
+                        else {
+                            vErrors.push(err157);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err158 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err158];
+                    }
+                    else {
+                        vErrors.push(err158);
+                    }
+                    errors++;
+                }
+            }
+            if (data87.ttl !== undefined) {
+                let data91 = data87.ttl;
+                if (typeof data91 === "string") {
+                    if (!pattern12.test(data91)) {
+                        const err159 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err159];
+                        }
+                        else {
+                            vErrors.push(err159);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err160 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err160];
+                    }
+                    else {
+                        vErrors.push(err160);
+                    }
+                    errors++;
+                }
+            }
+            if (data87.hosts !== undefined) {
+                let data92 = data87.hosts;
+                if (Array.isArray(data92)) {
+                    if (data92.length < 1) {
+                        const err161 = { instancePath: instancePath + "/provision/hosts", schemaPath: "#/properties/provision/properties/hosts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+                        if (vErrors === null) {
+                            vErrors = [err161];
+                        }
+                        else {
+                            vErrors.push(err161);
+                        }
+                        errors++;
+                    }
+                    const len16 = data92.length;
+                    for (let i16 = 0; i16 < len16; i16++) {
+                        let data93 = data92[i16];
+                        if (data93 && typeof data93 == "object" && !Array.isArray(data93)) {
+                            if (data93.uri === undefined) {
+                                const err162 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/required", keyword: "required", params: { missingProperty: "uri" }, message: "must have required property '" + "uri" + "'" };
+                                if (vErrors === null) {
+                                    vErrors = [err162];
+                                }
+                                else {
+                                    vErrors.push(err162);
+                                }
+                                errors++;
+                            }
+                            for (const key17 in data93) {
+                                if (!((((((((key17 === "name") || (key17 === "uri")) || (key17 === "cpus")) || (key17 === "memory")) || (key17 === "pool")) || (key17 === "network")) || (key17 === "ssh-key")) || (key17 === "pki-dir"))) {
+                                    const err163 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key17 }, message: "must NOT have additional properties" };
+                                    if (vErrors === null) {
+                                        vErrors = [err163];
+                                    }
+                                    else {
+                                        vErrors.push(err163);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93.name !== undefined) {
+                                let data94 = data93.name;
+                                if (typeof data94 === "string") {
+                                    if (!pattern23.test(data94)) {
+                                        const err164 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/name", schemaPath: "#/properties/provision/properties/hosts/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" }, message: "must match pattern \"" + "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err164];
+                                        }
+                                        else {
+                                            vErrors.push(err164);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err165 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/name", schemaPath: "#/properties/provision/properties/hosts/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err165];
+                                    }
+                                    else {
+                                        vErrors.push(err165);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93.uri !== undefined) {
+                                let data95 = data93.uri;
+                                if (typeof data95 === "string") {
+                                    if (!pattern24.test(data95)) {
+                                        const err166 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/uri", schemaPath: "#/properties/provision/properties/hosts/items/properties/uri/pattern", keyword: "pattern", params: { pattern: "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" }, message: "must match pattern \"" + "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err166];
+                                        }
+                                        else {
+                                            vErrors.push(err166);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err167 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/uri", schemaPath: "#/properties/provision/properties/hosts/items/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err167];
+                                    }
+                                    else {
+                                        vErrors.push(err167);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93.cpus !== undefined) {
+                                let data96 = data93.cpus;
+                                if (!((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96)))) {
+                                    const err168 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/cpus", schemaPath: "#/properties/provision/properties/hosts/items/properties/cpus/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                                    if (vErrors === null) {
+                                        vErrors = [err168];
+                                    }
+                                    else {
+                                        vErrors.push(err168);
+                                    }
+                                    errors++;
+                                }
+                                if (typeof data96 == "number") {
+                                    if (data96 < 1 || isNaN(data96)) {
+                                        const err169 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/cpus", schemaPath: "#/properties/provision/properties/hosts/items/properties/cpus/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+                                        if (vErrors === null) {
+                                            vErrors = [err169];
+                                        }
+                                        else {
+                                            vErrors.push(err169);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                            }
+                            if (data93.memory !== undefined) {
+                                let data97 = data93.memory;
+                                if (!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))) {
+                                    const err170 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/memory", schemaPath: "#/properties/provision/properties/hosts/items/properties/memory/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                                    if (vErrors === null) {
+                                        vErrors = [err170];
+                                    }
+                                    else {
+                                        vErrors.push(err170);
+                                    }
+                                    errors++;
+                                }
+                                if (typeof data97 == "number") {
+                                    if (data97 < 128 || isNaN(data97)) {
+                                        const err171 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/memory", schemaPath: "#/properties/provision/properties/hosts/items/properties/memory/minimum", keyword: "minimum", params: { comparison: ">=", limit: 128 }, message: "must be >= 128" };
+                                        if (vErrors === null) {
+                                            vErrors = [err171];
+                                        }
+                                        else {
+                                            vErrors.push(err171);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                            }
+                            if (data93.pool !== undefined) {
+                                let data98 = data93.pool;
+                                if (typeof data98 === "string") {
+                                    if (!pattern25.test(data98)) {
+                                        const err172 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pool", schemaPath: "#/properties/provision/properties/hosts/items/properties/pool/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9._-]+$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err172];
+                                        }
+                                        else {
+                                            vErrors.push(err172);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err173 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pool", schemaPath: "#/properties/provision/properties/hosts/items/properties/pool/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err173];
+                                    }
+                                    else {
+                                        vErrors.push(err173);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93.network !== undefined) {
+                                let data99 = data93.network;
+                                if (typeof data99 === "string") {
+                                    if (!pattern25.test(data99)) {
+                                        const err174 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/network", schemaPath: "#/properties/provision/properties/hosts/items/properties/network/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9._-]+$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err174];
+                                        }
+                                        else {
+                                            vErrors.push(err174);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err175 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/network", schemaPath: "#/properties/provision/properties/hosts/items/properties/network/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err175];
+                                    }
+                                    else {
+                                        vErrors.push(err175);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93["ssh-key"] !== undefined) {
+                                if (typeof data93["ssh-key"] !== "string") {
+                                    const err176 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/ssh-key", schemaPath: "#/properties/provision/properties/hosts/items/properties/ssh-key/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err176];
+                                    }
+                                    else {
+                                        vErrors.push(err176);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93["pki-dir"] !== undefined) {
+                                if (typeof data93["pki-dir"] !== "string") {
+                                    const err177 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pki-dir", schemaPath: "#/properties/provision/properties/hosts/items/properties/pki-dir/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err177];
+                                    }
+                                    else {
+                                        vErrors.push(err177);
+                                    }
+                                    errors++;
+                                }
+                            }
+                        }
+                        else {
+                            const err178 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                            if (vErrors === null) {
+                                vErrors = [err178];
+                            }
+                            else {
+                                vErrors.push(err178);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err179 = { instancePath: instancePath + "/provision/hosts", schemaPath: "#/properties/provision/properties/hosts/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                    if (vErrors === null) {
+                        vErrors = [err179];
+                    }
+                    else {
+                        vErrors.push(err179);
+                    }
+                    errors++;
+                }
+            }
+            if (data87.placement !== undefined) {
+                let data102 = data87.placement;
+                if (data102 && typeof data102 == "object" && !Array.isArray(data102)) {
+                    for (const key18 in data102) {
+                        if (!(key18 === "anti-affinity")) {
+                            const err180 = { instancePath: instancePath + "/provision/placement", schemaPath: "#/properties/provision/properties/placement/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key18 }, message: "must NOT have additional properties" };
+                            if (vErrors === null) {
+                                vErrors = [err180];
+                            }
+                            else {
+                                vErrors.push(err180);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data102["anti-affinity"] !== undefined) {
+                        let data103 = data102["anti-affinity"];
+                        if (Array.isArray(data103)) {
+                            const len17 = data103.length;
+                            for (let i17 = 0; i17 < len17; i17++) {
+                                if (typeof data103[i17] !== "string") {
+                                    const err181 = { instancePath: instancePath + "/provision/placement/anti-affinity/" + i17, schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err181];
+                                    }
+                                    else {
+                                        vErrors.push(err181);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            let i18 = data103.length;
+                            let j0;
+                            if (i18 > 1) {
+                                const indices0 = {};
+                                for (; i18--;) {
+                                    let item0 = data103[i18];
+                                    if (typeof item0 !== "string") {
+                                        continue;
+                                    }
+                                    if (typeof indices0[item0] == "number") {
+                                        j0 = indices0[item0];
+                                        const err182 = { instancePath: instancePath + "/provision/placement/anti-affinity", schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/uniqueItems", keyword: "uniqueItems", params: { i: i18, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i18 + " are identical)" };
+                                        if (vErrors === null) {
+                                            vErrors = [err182];
+                                        }
+                                        else {
+                                            vErrors.push(err182);
+                                        }
+                                        errors++;
+                                        break;
+                                    }
+                                    indices0[item0] = i18;
+                                }
+                            }
+                        }
+                        else {
+                            const err183 = { instancePath: instancePath + "/provision/placement/anti-affinity", schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            if (vErrors === null) {
+                                vErrors = [err183];
+                            }
+                            else {
+                                vErrors.push(err183);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err184 = { instancePath: instancePath + "/provision/placement", schemaPath: "#/properties/provision/properties/placement/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (vErrors === null) {
+                        vErrors = [err184];
+                    }
+                    else {
+                        vErrors.push(err184);
+                    }
+                    errors++;
+                }
             }
         }
         else {
-            const err155 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err185 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-                vErrors = [err155];
+                vErrors = [err185];
             }
             else {
-                vErrors.push(err155);
+                vErrors.push(err185);
             }
             errors++;
         }
     }
 }
 else {
-    const err156 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    const err186 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
     if (vErrors === null) {
-        vErrors = [err156];
+        vErrors = [err186];
     }
     else {
-        vErrors.push(err156);
+        vErrors.push(err186);
     }
     errors++;
 } validate10.errors = vErrors; return errors === 0; }
@@ -86750,14 +87358,72 @@ function checkPassEnv(passEnv, env, fail) {
 }
 function attestationsOf(a, dir, fail) {
     const require = a.require === true;
-    if (require && (a.keys ?? []).length === 0)
-        fail(['attestations', 'keys'], 'require: true needs at least one public key file under keys, or nothing could ever verify');
+    if (require && (a.keys ?? []).length === 0 && !a['trusted-root'])
+        fail(['attestations', 'keys'], 'require: true needs at least one public key file under keys (or a Sigstore trusted-root for keyless attestations), or nothing could ever verify');
     return {
         require,
         keys: (a.keys ?? []).map((k) => (0,external_node_path_.resolve)(dir, k)),
         ...(a['signing-key'] ? { signingKey: (0,external_node_path_.resolve)(dir, a['signing-key']) } : {}),
-        ...(a.identity ? { identity: { ...a.identity } } : {}),
+        ...(a['trusted-root'] ? { trustedRoot: (0,external_node_path_.resolve)(dir, a['trusted-root']) } : {}),
+        ...(a.identity ? { identity: identityOf(a.identity) } : {}),
     };
+}
+function identityOf(i) {
+    const { 'server-url': serverUrl, ...rest } = i;
+    return { ...rest, ...(serverUrl !== undefined ? { serverUrl: serverUrl.replace(/\/+$/, '') } : {}) };
+}
+/** provision.hosts and provision.placement: only with provider libvirt, which needs them. */
+function libvirtOf(p, nodes, dir, fail) {
+    if (p?.provider !== 'libvirt') {
+        if (p?.hosts)
+            fail(['provision', 'hosts'], `hosts are for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove them or set provider: libvirt`);
+        if (p?.placement)
+            fail(['provision', 'placement'], `placement is for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove it or set provider: libvirt`);
+        return {};
+    }
+    if (!p.hosts?.length)
+        fail(['provision'], 'provider: libvirt needs hosts: a list of libvirt connection URIs (e.g. - uri: qemu:///system)');
+    const names = new Set();
+    const uris = new Set();
+    const hosts = p.hosts.map((h, i) => {
+        const scheme = h.uri.slice(0, h.uri.indexOf(':'));
+        const name = h.name ??
+            (/^[a-z]+(\+[a-z]+)?:\/\/(?:[^@/]*@)?([^/:]*)/
+                .exec(h.uri)?.[2]
+                ?.toLowerCase()
+                .replace(/[^a-z0-9-]/g, '-') ||
+                'local');
+        if (names.has(name))
+            fail(['provision', 'hosts', i, 'name'], `host name "${name}" is used twice; give each host a name of its own`);
+        if (uris.has(h.uri))
+            fail(['provision', 'hosts', i, 'uri'], `"${h.uri}" is listed twice; list each host once`);
+        names.add(name);
+        uris.add(h.uri);
+        if (h['ssh-key'] !== undefined && scheme !== 'qemu+ssh')
+            fail(['provision', 'hosts', i, 'ssh-key'], `ssh-key is for qemu+ssh:// hosts, not "${h.uri}"; remove it`);
+        if (h['pki-dir'] !== undefined && scheme !== 'qemu+tls')
+            fail(['provision', 'hosts', i, 'pki-dir'], `pki-dir is for qemu+tls:// hosts, not "${h.uri}"; remove it`);
+        if (p.hosts.length > 1 && h.network === undefined) {
+            fail(['provision', 'hosts', i], `with several hosts every host needs network: the libvirt network (bridged) its nodes share with the other hosts' nodes`);
+        }
+        return {
+            name,
+            uri: h.uri,
+            ...(h.cpus !== undefined ? { cpus: h.cpus } : {}),
+            ...(h.memory !== undefined ? { memory: h.memory } : {}),
+            pool: h.pool ?? 'default',
+            ...(h.network !== undefined ? { network: h.network } : {}),
+            ...(h['ssh-key'] !== undefined ? { sshKey: (0,external_node_path_.resolve)(dir, h['ssh-key']) } : {}),
+            ...(h['pki-dir'] !== undefined ? { pkiDir: (0,external_node_path_.resolve)(dir, h['pki-dir']) } : {}),
+        };
+    });
+    const roles = new Set(nodes.map((n) => n.role));
+    const anti = p.placement?.['anti-affinity'] ?? [];
+    anti.forEach((r, i) => {
+        if (!roles.has(r))
+            fail(['provision', 'placement', 'anti-affinity', i], `"${r}" is not the role of any node (roles: ${[...roles].join(', ')})`);
+    });
+    return { hosts, ...(anti.length ? { antiAffinity: [...anti] } : {}) };
 }
 /** `30s`, `10m`, `2h`, `1d` → seconds. */
 function parseDuration(s) {
@@ -86851,7 +87517,12 @@ function normalise(raw, path, line) {
             files: (r.files ?? []).map((f, i) => {
                 if ((f.template === undefined) === (f.content === undefined))
                     fail(['roles', name, 'files', i], 'give exactly one of template or content');
-                return { path: f.path, template: f.template === undefined ? undefined : (0,external_node_path_.resolve)(dir, f.template), content: f.content, mode: f.mode };
+                return {
+                    path: f.path,
+                    template: f.template === undefined ? undefined : (0,external_node_path_.resolve)(dir, f.template),
+                    content: f.content,
+                    mode: f.mode,
+                };
             }),
         };
     }
@@ -86918,6 +87589,7 @@ function normalise(raw, path, line) {
             image: raw.provision?.image,
             imageSha256: raw.provision?.['image-sha256'],
             ttlSeconds: raw.provision?.ttl ? parseDuration(raw.provision.ttl) : 3600,
+            ...libvirtOf(raw.provision, nodes, dir, fail),
         },
         raw: raw,
     };
@@ -87026,7 +87698,10 @@ function durationInput(name) {
 }
 /** A list input: one item per line (or per `separator`), blank items dropped. */
 function listInput(name, separator = /\n/) {
-    return (optionalInput(name) ?? '').split(separator).map((s) => s.trim()).filter((s) => s !== '');
+    return (optionalInput(name) ?? '')
+        .split(separator)
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
 }
 function setOutputs(outputs) {
     for (const [k, v] of Object.entries(outputs))
@@ -87183,7 +87858,10 @@ __nccwpck_require__.d(__webpack_exports__, {
 ;// CONCATENATED MODULE: ./packages/lock/lib/names.js
 /** PEP 503 normalised project name: lowercase, runs of `-`, `_`, `.` become one `-`. */
 function names_normalizeName(name) {
-    return name.trim().toLowerCase().replace(/[-_.]+/g, '-');
+    return name
+        .trim()
+        .toLowerCase()
+        .replace(/[-_.]+/g, '-');
 }
 const VALID_NAME = /^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$/i;
 /** A valid distribution name per the core metadata specification. */
@@ -87552,7 +88230,10 @@ function fileBelongsTo(file, name) {
 /** The last path segment of a URL or path, percent-decoded. */
 function basename(urlOrPath) {
     const noFrag = urlOrPath.split('#')[0].split('?')[0];
-    const seg = noFrag.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? '';
+    const seg = noFrag
+        .replace(/[\\/]+$/, '')
+        .split(/[\\/]/)
+        .pop() ?? '';
     try {
         return decodeURIComponent(seg);
     }
@@ -88094,7 +88775,11 @@ function targetFromJson(raw) {
         throw new Error('target.platforms must be a list of strings');
     if (raw.implementation !== undefined && typeof raw.implementation !== 'string')
         throw new Error('target.implementation must be a string');
-    return { python: raw.python, platforms: raw.platforms, ...(raw.implementation !== undefined ? { implementation: raw.implementation } : {}) };
+    return {
+        python: raw.python,
+        platforms: raw.platforms,
+        ...(raw.implementation !== undefined ? { implementation: raw.implementation } : {}),
+    };
 }
 /** The JSON form of LockMeta that both writers embed (canonical: sorted keys, no undefined). */
 function metaToJson(meta) {
@@ -88113,7 +88798,11 @@ function metaToJson(meta) {
     if (meta.requiresPython !== undefined)
         out.requiresPython = meta.requiresPython;
     if (meta.asOf)
-        out.asOf = { policy: meta.asOf.policy, ...(meta.asOf.time !== undefined ? { time: meta.asOf.time } : {}), notApplied: [...meta.asOf.notApplied] };
+        out.asOf = {
+            policy: meta.asOf.policy,
+            ...(meta.asOf.time !== undefined ? { time: meta.asOf.time } : {}),
+            notApplied: [...meta.asOf.notApplied],
+        };
     return out;
 }
 function isRecord(v) {
@@ -88175,7 +88864,9 @@ function indexOptions(lock) {
     const urls = [...new Set(lock.packages.flatMap((p) => (p.index ? [cleanUrl(p.index)] : [])))].sort();
     if (urls.length === 0)
         return [];
-    const leaves = Object.keys(lock.meta.leaves ?? {}).map(names_normalizeName).sort();
+    const leaves = Object.keys(lock.meta.leaves ?? {})
+        .map(names_normalizeName)
+        .sort();
     const leafIndex = leaves.map((n) => lock.get(n)?.index).find((u) => u !== undefined);
     const first = leafIndex !== undefined ? cleanUrl(leafIndex) : urls[0];
     return [`--index-url ${first}`, ...urls.filter((u) => u !== first).map((u) => `--extra-index-url ${u}`)];
@@ -89769,7 +90460,10 @@ function readPackage(t, fail, warn) {
             fail('vcs needs a url or a path');
         if (typeof vt['commit-id'] !== 'string')
             fail('vcs.commit-id is required');
-        return { name: n, unlockable: `VCS checkout (${vt.type} ${stripUserinfo(String(vt.url ?? vt.path))} @ ${vt['commit-id']}); a karoo lock pins released files` };
+        return {
+            name: n,
+            unlockable: `VCS checkout (${vt.type} ${stripUserinfo(String(vt.url ?? vt.path))} @ ${vt['commit-id']}); a karoo lock pins released files`,
+        };
     }
     if (t.directory !== undefined) {
         const d = t.directory;
@@ -90646,7 +91340,17 @@ function parseKarooFile(rest, file, line) {
     const uploadTime = fields['upload-time'] === undefined ? undefined : normalizeInstant(fields['upload-time']);
     if (fields['upload-time'] !== undefined && uploadTime === undefined)
         fail(`upload-time "${fields['upload-time']}" is not an RFC 3339 date-time`);
-    return { file, line, name: m[1], version: m[2], filename: m[3] === '-' ? undefined : m[3], sha256: sha256, size, url: fields.url, ...(uploadTime !== undefined ? { uploadTime } : {}) };
+    return {
+        file,
+        line,
+        name: m[1],
+        version: m[2],
+        filename: m[3] === '-' ? undefined : m[3],
+        sha256: sha256,
+        size,
+        url: fields.url,
+        ...(uploadTime !== undefined ? { uploadTime } : {}),
+    };
 }
 //# sourceMappingURL=requirements.js.map
 ;// CONCATENATED MODULE: ./packages/lock/lib/tool-locks.js
@@ -90765,7 +91469,13 @@ function parseUvLock(text, file) {
         if ((count.get(name) ?? 0) > 1 && Array.isArray(rm) && rm.length > 0 && rm.every((m) => typeof m === 'string')) {
             marker = rm.length === 1 ? rm[0] : rm.map((m) => `(${m})`).join(' or ');
         }
-        out.push({ name, version: p.version, marker, index: kind === 'registry' ? stripUserinfo(String(src.registry)) : undefined, files });
+        out.push({
+            name,
+            version: p.version,
+            marker,
+            index: kind === 'registry' ? stripUserinfo(String(src.registry)) : undefined,
+            files,
+        });
     });
     return finish(file, out, unpinned, warnings, typeof doc['requires-python'] === 'string' ? doc['requires-python'] : undefined);
 }
@@ -90815,7 +91525,11 @@ function parsePoetryLock(text, file) {
                 fail(`${name}: files[${j}] needs a "file" name`);
             const sha = sha256Of(f.hash, fail, `${name} files[${j}]`);
             if (sha)
-                files.push({ name: f.file, sha256: sha, ...(type === 'url' && typeof src?.url === 'string' ? { url: stripUserinfo(src.url) } : {}) });
+                files.push({
+                    name: f.file,
+                    sha256: sha,
+                    ...(type === 'url' && typeof src?.url === 'string' ? { url: stripUserinfo(src.url) } : {}),
+                });
         });
         if (files.length === 0) {
             unpinned.push({ file, line, name, text: `${name}==${p.version}`, reason: 'no file with a sha256 hash' });
@@ -90874,7 +91588,11 @@ async function readLockFile(path, options = {}) {
     }
     catch (e) {
         const code = e.code;
-        throw new lib/* FileError */.f6(path, undefined, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a lock file' : `cannot read (${code ?? e.message})`);
+        throw new lib/* FileError */.f6(path, undefined, code === 'ENOENT'
+            ? 'no such file'
+            : code === 'EISDIR'
+                ? 'is a directory, not a lock file'
+                : `cannot read (${code ?? e.message})`);
     }
     const decoded = decodeText(bytes);
     return readLockText(decoded.text, path, options, decoded.warning ? [`${path}: ${decoded.warning}`] : []);
@@ -90930,10 +91648,10 @@ __nccwpck_require__.d(__webpack_exports__, {
   Ch: () => (/* reexport */ openStore),
   J: () => (/* reexport */ util_parseManifestInfo),
   mZ: () => (/* reexport */ parseStoreRef),
-  yw: () => (/* reexport */ readAll)
+  av: () => (/* reexport */ readVerifiedBlob)
 });
 
-// UNUSED EXPORTS: DEFAULT_IMPORT_LIMITS, MANIFEST_ACCEPT, MEDIA_TYPES, REF_NAME_ANNOTATION, RegistryStore, blobsOf, copyArtifact, describeBlob, exportTar, importTar, lazySource, manifestMediaType, parseChallenge, parseReferrersList, referrersTag, registryCredentialsFromEnv, verifyBlob, verifyManifest
+// UNUSED EXPORTS: DEFAULT_IMPORT_LIMITS, MANIFEST_ACCEPT, MEDIA_TYPES, REF_NAME_ANNOTATION, RegistryStore, blobsOf, copyArtifact, describeBlob, exportTar, importTar, lazySource, manifestMediaType, parseChallenge, parseReferrersList, readAll, referrersTag, registryCredentialsFromEnv, verifyBlob, verifyManifest
 
 // EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
 var lib = __nccwpck_require__(46787);
@@ -91159,7 +91877,7 @@ async function readAll(stream, limit, what) {
         const b = c;
         n += b.length;
         if (n > limit)
-            throw new lib/* KarooError */.xD('integrity', `${what} is larger than ${limit} bytes`);
+            throw new KarooError('integrity', `${what} is larger than ${limit} bytes`);
         parts.push(b);
     }
     return Buffer.concat(parts);
@@ -91282,7 +92000,12 @@ class RegistryAuth {
             headers.authorization = (0,lib/* basicAuthHeader */.mn)(this.credentials);
         let res;
         try {
-            res = await this.transport.request({ method: 'GET', url, headers, what: `token endpoint ${url.origin}${url.pathname} of registry ${this.host}` });
+            res = await this.transport.request({
+                method: 'GET',
+                url,
+                headers,
+                what: `token endpoint ${url.origin}${url.pathname} of registry ${this.host}`,
+            });
         }
         catch (e) {
             throw new lib/* KarooError */.xD('unavailable', `token endpoint ${url.origin}${url.pathname} of registry ${this.host} cannot be reached (${(0,lib/* errorMessage */.gJ)(e)})`, { cause: e });
@@ -91509,7 +92232,10 @@ class layout_LayoutStore {
             const v = JSON.parse((await (0,promises_.readFile)(this.blobPath(digest))).toString('utf8'));
             if (v?.subject?.digest !== subject)
                 return undefined;
-            return { subject: { mediaType: types_MEDIA_TYPES.imageManifest, digest: subject, size: 0 }, ...(typeof v.artifactType === 'string' ? { artifactType: v.artifactType } : {}) };
+            return {
+                subject: { mediaType: types_MEDIA_TYPES.imageManifest, digest: subject, size: 0 },
+                ...(typeof v.artifactType === 'string' ? { artifactType: v.artifactType } : {}),
+            };
         }
         catch {
             return undefined;
@@ -91714,7 +92440,12 @@ class RegistryStore {
         return { bytes: blob.size, how: chunked ? 'chunked' : 'uploaded' };
     }
     async startUpload() {
-        const res = await this.call({ method: 'POST', target: this.path('blobs/uploads/'), headers: { 'content-length': '0' }, scopes: this.push });
+        const res = await this.call({
+            method: 'POST',
+            target: this.path('blobs/uploads/'),
+            headers: { 'content-length': '0' },
+            scopes: this.push,
+        });
         await (0,transport_lib/* drain */.Ze)(res);
         if (res.status !== 202)
             throw await this.failure(res, 'start blob upload');
@@ -91753,7 +92484,11 @@ class RegistryStore {
                 const res = await this.call({
                     method: 'PATCH',
                     target: url,
-                    headers: { 'content-type': 'application/octet-stream', 'content-length': String(end - offset), 'content-range': `${offset}-${end - 1}` },
+                    headers: {
+                        'content-type': 'application/octet-stream',
+                        'content-length': String(end - offset),
+                        'content-range': `${offset}-${end - 1}`,
+                    },
                     body: () => source.open({ start: offset, end }),
                     scopes: this.push,
                     retry: false,
@@ -91786,7 +92521,12 @@ class RegistryStore {
     }
     async hasManifest(reference) {
         checkReference(reference);
-        const res = await this.call({ method: 'HEAD', target: this.path(`manifests/${reference}`), headers: { accept: MANIFEST_ACCEPT }, scopes: this.pull });
+        const res = await this.call({
+            method: 'HEAD',
+            target: this.path(`manifests/${reference}`),
+            headers: { accept: MANIFEST_ACCEPT },
+            scopes: this.pull,
+        });
         await (0,transport_lib/* drain */.Ze)(res);
         if (res.status === 404)
             return undefined;
@@ -91797,11 +92537,20 @@ class RegistryStore {
         const digest = (0,lib/* isDigest */.Bc)(claimed) ? claimed : undefined;
         if (!digest)
             return (await this.getManifest(reference)).descriptor;
-        return { mediaType: ((0,transport_lib/* header */.wx)(res, 'content-type') ?? types_MEDIA_TYPES.imageManifest).split(';')[0].trim(), digest, size: Number((0,transport_lib/* header */.wx)(res, 'content-length') ?? 0) };
+        return {
+            mediaType: ((0,transport_lib/* header */.wx)(res, 'content-type') ?? types_MEDIA_TYPES.imageManifest).split(';')[0].trim(),
+            digest,
+            size: Number((0,transport_lib/* header */.wx)(res, 'content-length') ?? 0),
+        };
     }
     async getManifest(reference) {
         checkReference(reference);
-        const res = await this.call({ method: 'GET', target: this.path(`manifests/${reference}`), headers: { accept: MANIFEST_ACCEPT }, scopes: this.pull });
+        const res = await this.call({
+            method: 'GET',
+            target: this.path(`manifests/${reference}`),
+            headers: { accept: MANIFEST_ACCEPT },
+            scopes: this.pull,
+        });
         if (res.status === 404) {
             await (0,transport_lib/* drain */.Ze)(res);
             throw new lib/* KarooError */.xD('input', `manifest ${reference} is not in ${this.ref}`, { detail: { reference, notFound: true } });
@@ -91816,7 +92565,10 @@ class RegistryStore {
         // Only the type fields are read here; callers parse (and check) the descriptors they use.
         const info = manifestTypes(bytes, `manifest ${reference} in ${this.ref}`);
         const mediaType = info.mediaType ?? ((0,transport_lib/* header */.wx)(res, 'content-type') ?? types_MEDIA_TYPES.imageManifest).split(';')[0].trim();
-        return { descriptor: { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) }, bytes };
+        return {
+            descriptor: { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) },
+            bytes,
+        };
     }
     async putManifest(bytes, mediaType, options = {}) {
         if (options.tag !== undefined)
@@ -91890,7 +92642,12 @@ class RegistryStore {
         let list;
         if (this.referrersApi !== false) {
             const q = artifactType ? `?${new URLSearchParams({ artifactType })}` : '';
-            const res = await this.call({ method: 'GET', target: `${this.path(`referrers/${subject}`)}${q}`, headers: { accept: types_MEDIA_TYPES.imageIndex }, scopes: this.pull });
+            const res = await this.call({
+                method: 'GET',
+                target: `${this.path(`referrers/${subject}`)}${q}`,
+                headers: { accept: types_MEDIA_TYPES.imageIndex },
+                scopes: this.pull,
+            });
             const type = ((0,transport_lib/* header */.wx)(res, 'content-type') ?? '').split(';')[0].trim();
             if (res.status === 200 && type === types_MEDIA_TYPES.imageIndex) {
                 this.referrersApi = true;
@@ -91948,7 +92705,11 @@ class RegistryStore {
             /* no body */
         }
         const integrity = codes.some((c) => c === 'DIGEST_INVALID' || c === 'SIZE_INVALID' || c === 'BLOB_UNKNOWN' || c === 'MANIFEST_BLOB_UNKNOWN');
-        const kind = integrity ? 'integrity' : res.status === 401 || res.status === 403 || (res.status >= 400 && res.status < 500) ? 'input' : 'unavailable';
+        const kind = integrity
+            ? 'integrity'
+            : res.status === 401 || res.status === 403 || (res.status >= 400 && res.status < 500)
+                ? 'input'
+                : 'unavailable';
         const hint = res.status === 401 || res.status === 403 ? '; check the registry credentials and that they may push to this repository' : '';
         return new lib/* KarooError */.xD(kind, `registry ${this.registry}: ${what} in ${this.repository} failed with ${res.status}${detail ? ` (${detail})` : ''}${hint}`, {
             detail: { status: res.status, codes },
@@ -92060,7 +92821,9 @@ async function verifyBlob(store, d, what) {
     }
     catch (e) {
         if (e instanceof SizeExceededError) {
-            throw new KarooError('integrity', `${what} is damaged: more than the expected ${d.size} bytes in ${store.ref}`, { detail: { digest: d.digest } });
+            throw new KarooError('integrity', `${what} is damaged: more than the expected ${d.size} bytes in ${store.ref}`, {
+                detail: { digest: d.digest },
+            });
         }
         if (isKarooError(e) && e.kind === 'integrity')
             throw new KarooError('integrity', `${what} is missing from ${store.ref}`, { detail: { digest: d.digest, missing: true } });
@@ -92070,6 +92833,31 @@ async function verifyBlob(store, d, what) {
     if (actual !== d.digest || hasher.bytes !== d.size) {
         throw new KarooError('integrity', `${what} is damaged in ${store.ref}: it holds ${actual} (${hasher.bytes} bytes), expected ${d.digest} (${d.size} bytes)`, { detail: { digest: d.digest, expected: { digest: d.digest, size: d.size }, actual: { digest: actual, size: hasher.bytes } } });
     }
+}
+/**
+ * Reads one small blob (a config, a JSON payload, a bundle) into memory and checks it against its
+ * descriptor: never more than `maxBytes` (a descriptor may claim anything), never more than the
+ * descriptor's size, and the bytes' sha256 and length must be the descriptor's. Integrity error
+ * otherwise, naming `what` and the store; the caller decides what a bad blob means for it.
+ */
+async function readVerifiedBlob(store, d, what, maxBytes) {
+    if (d.size > maxBytes)
+        throw new lib/* KarooError */.xD('integrity', `${what}: ${d.digest} in ${store.ref} claims ${d.size} bytes, more than the ${maxBytes} such a blob may have`);
+    const chunks = [];
+    let n = 0;
+    for await (const c of await store.getBlob(d.digest)) {
+        const b = Buffer.isBuffer(c) ? c : Buffer.from(c);
+        n += b.length;
+        if (n > d.size)
+            throw new lib/* KarooError */.xD('integrity', `${what} is damaged: more than the expected ${d.size} bytes of ${d.digest} in ${store.ref}`);
+        chunks.push(b);
+    }
+    const bytes = Buffer.concat(chunks);
+    const actual = (0,lib/* sha256Of */.Bj)(bytes);
+    if (actual !== d.digest || bytes.length !== d.size) {
+        throw new lib/* KarooError */.xD('integrity', `${what} is damaged in ${store.ref}: it holds ${actual} (${bytes.length} bytes), expected ${d.digest} (${d.size} bytes); run karoo verify`);
+    }
+    return bytes;
 }
 //# sourceMappingURL=verify.js.map
 ;// CONCATENATED MODULE: ./packages/oci/lib/copy.js
@@ -92166,7 +92954,12 @@ async function exportTar(store, reference, out, options = {}) {
         const info = parseManifestInfo(m.bytes, `manifest ${digest}`);
         entries.set(blobFileName(digest), { digest, size: m.bytes.length, bytes: m.bytes, what: `manifest ${digest}` });
         if (listedAs === 'root') {
-            listed.push({ mediaType: manifestMediaType(info), digest, size: m.bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) });
+            listed.push({
+                mediaType: manifestMediaType(info),
+                digest,
+                size: m.bytes.length,
+                ...(info.artifactType ? { artifactType: info.artifactType } : {}),
+            });
         }
         else if (listedAs === 'referrer')
             listed.push(referrerDescriptor(info, digest, m.bytes.length));
@@ -92174,7 +92967,11 @@ async function exportTar(store, reference, out, options = {}) {
             await visit(c.digest, 'child');
         for (const b of blobsOf(info)) {
             const title = b.annotations?.[OCI_ANNOTATIONS.title];
-            entries.set(blobFileName(b.digest), { digest: b.digest, size: b.size, what: `blob ${b.digest}${title ? ` ("${title}")` : ''} of ${digest}` });
+            entries.set(blobFileName(b.digest), {
+                digest: b.digest,
+                size: b.size,
+                what: `blob ${b.digest}${title ? ` ("${title}")` : ''} of ${digest}`,
+            });
         }
         for (const r of await store.referrers(digest))
             await visit(r.digest, 'referrer');
@@ -92264,7 +93061,9 @@ async function importTar(file, store, options = {}) {
     const progress = options.progress ?? silentProgress;
     const maxEntries = options.limits?.maxEntries ?? DEFAULT_IMPORT_LIMITS.maxEntries;
     const maxBytes = options.limits?.maxBytes ?? DEFAULT_IMPORT_LIMITS.maxBytes;
-    const staging = store instanceof LayoutStore ? await store.stagingDir() : join((await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 48161, 19))).tmpdir(), `karoo-import-${randomBytes(6).toString('hex')}`);
+    const staging = store instanceof LayoutStore
+        ? await store.stagingDir()
+        : join((await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 48161, 19))).tmpdir(), `karoo-import-${randomBytes(6).toString('hex')}`);
     const temp = new LayoutStore(staging);
     try {
         await mkdir(join(staging, 'blobs', 'sha256'), { recursive: true });
@@ -92476,7 +93275,10 @@ function sequenceTags(environment, tags) {
 }
 /** Environments that have a history in a store, from its `env-<name>.record` tags. */
 function environmentsInTags(tags) {
-    return tags.map((t) => /^env-([a-z0-9][a-z0-9-]*)\.record$/.exec(t)?.[1]).filter((n) => !!n).sort();
+    return tags
+        .map((t) => /^env-([a-z0-9][a-z0-9-]*)\.record$/.exec(t)?.[1])
+        .filter((n) => !!n)
+        .sort();
 }
 function recordArtifact(candidate, record) {
     const r = (0,candidate_lib/* referrerFor */.dw)({
@@ -92518,14 +93320,16 @@ async function readPayload(store, digest, artifactType) {
     const layer = manifest.layers?.find((l) => l.mediaType === artifactType);
     if (!layer)
         throw new lib/* KarooError */.xD('integrity', `${artifactType} ${digest} in ${store.ref} has no payload layer`);
-    const bytes = await (0,oci_lib/* readAll */.yw)(await store.getBlob(layer.digest), 1 << 20, `payload of ${digest}`);
-    if ((0,lib/* sha256Of */.Bj)(bytes) !== layer.digest)
-        throw new lib/* KarooError */.xD('integrity', `payload ${layer.digest} of ${digest} in ${store.ref} does not match its digest`);
+    const bytes = await (0,oci_lib/* readVerifiedBlob */.av)(store, layer, `payload of ${digest}`, 1 << 20);
     return JSON.parse(bytes.toString('utf8'));
 }
 async function readRecord(store, digest) {
     const v = (await readPayload(store, digest, PROMOTION.record));
-    if (!v || v.schema !== 'karoo.promotion/v1' || typeof v.environment !== 'string' || !(0,lib/* isDigest */.Bc)(v.candidate) || typeof v.time !== 'string') {
+    if (!v ||
+        v.schema !== 'karoo.promotion/v1' ||
+        typeof v.environment !== 'string' ||
+        !(0,lib/* isDigest */.Bc)(v.candidate) ||
+        typeof v.time !== 'string') {
         throw new lib/* KarooError */.xD('integrity', `promotion record ${digest} in ${store.ref} is not a karoo.promotion/v1 record`);
     }
     if (v.previousRecord !== undefined && !(0,lib/* isDigest */.Bc)(v.previousRecord))
@@ -92788,7 +93592,12 @@ function evaluateGate(policy, candidate, evidence, histories, now) {
             const stay = timeIn(histories[env] ?? [], candidate, now);
             const need = formatDuration(policy.soakSeconds);
             if (!stay) {
-                checks.push({ environment: env, requirement: 'soak', met: false, detail: `soak ${need} in ${env}: the candidate was never promoted to ${env}` });
+                checks.push({
+                    environment: env,
+                    requirement: 'soak',
+                    met: false,
+                    detail: `soak ${need} in ${env}: the candidate was never promoted to ${env}`,
+                });
             }
             else {
                 const met = stay.seconds >= policy.soakSeconds;
@@ -92814,8 +93623,8 @@ function cmp(a, b) {
 //# sourceMappingURL=gate.js.map
 // EXTERNAL MODULE: ./packages/config/lib/src/index.js + 3 modules
 var src = __nccwpck_require__(71706);
-// EXTERNAL MODULE: ./packages/report/lib/index.js + 7 modules
-var report_lib = __nccwpck_require__(42680);
+// EXTERNAL MODULE: ./packages/report/lib/index.js + 8 modules
+var report_lib = __nccwpck_require__(80843);
 ;// CONCATENATED MODULE: ./packages/promote/lib/evidence-runs.js
 
 
@@ -93007,7 +93816,13 @@ async function breakStale(path, stale) {
 async function withLock(dir, name, what, fn, options = {}) {
     await (0,promises_.mkdir)(dir, { recursive: true });
     const path = (0,external_node_path_.join)(dir, `${name}.lock`);
-    const holder = { pid: process.pid, host: (0,external_node_os_.hostname)(), since: new Date().toISOString(), nonce: (0,external_node_crypto_.randomBytes)(12).toString('hex'), what };
+    const holder = {
+        pid: process.pid,
+        host: (0,external_node_os_.hostname)(),
+        since: new Date().toISOString(),
+        nonce: (0,external_node_crypto_.randomBytes)(12).toString('hex'),
+        what,
+    };
     const wait = options.waitMs ?? 10_000;
     const started = performance.now();
     for (let pause = 5;; pause = Math.min(pause * 2, 100)) {
@@ -93046,7 +93861,9 @@ function sequenceRef(environment, sequence) {
 const RECORD_LINE = /^record: (sha256:[0-9a-f]{64})$/m;
 function explain(e, what, repository, permission = 'deployments: write', why = '') {
     const status = e.status;
-    const message = (e.response?.data?.message ?? e.message ?? String(e)).split('\n')[0];
+    const message = (e.response?.data?.message ??
+        e.message ??
+        String(e)).split('\n')[0];
     if (status === 401 || status === 403) {
         return new lib/* KarooError */.xD('input', `GitHub refused to ${what} in ${repository} (${status}: ${message}); the job needs \`permissions: ${permission}\`${why}`, { cause: e });
     }
@@ -93291,7 +94108,9 @@ async function commitRecord(o) {
         });
         if (!outcome.won) {
             const other = outcome.record ? await readRecord(o.store, outcome.record).catch(() => undefined) : undefined;
-            const who = other ? `${other.candidate} by ${other.actor}${other.run?.url ? ` (${other.run.url})` : ''}, record ${outcome.record}` : `${outcome.ref}`;
+            const who = other
+                ? `${other.candidate} by ${other.actor}${other.run?.url ? ` (${other.run.url})` : ''}, record ${outcome.record}`
+                : `${outcome.ref}`;
             throw new lib/* KarooError */.xD('conflict', `another promotion to ${o.environment} won place ${sequence} of its history (${who}); nothing was recorded for ${o.candidate} (its record ${artifact.digest} stays outside the history); run it again once that one has finished`, { detail: { environment: o.environment, sequence, winner: outcome.record, ref: outcome.ref } });
         }
         await putTags(o.store, o.environment, artifact.digest, sequence, o.candidate);
@@ -93317,14 +94136,17 @@ async function commitRecord(o) {
 //# sourceMappingURL=claim.js.map
 ;// CONCATENATED MODULE: ./packages/promote/lib/seams.js
 /**
- * The candidate's signed test results, verified with the public keys and the workflow identity
- * of karoo.yml `attestations` (@karoo/attest verifiedTestResults); each bundle that does not
+ * The candidate's signed test results, verified with the public keys (keyed) or the Sigstore
+ * trusted root (keyless) and the workflow identity of karoo.yml `attestations` (@karoo/attest
+ * verifiedTestResults); each bundle that does not
  * verify is named in a warning and never counts.
  */
 async function attestedResults(store, candidate, config, progress) {
-    const { loadVerificationKey, verifiedTestResults } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 91273));
+    const { loadTrustedRoot, loadVerificationKey, verifiedTestResults } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 74938));
     const keys = await Promise.all(config.keys.map((k) => loadVerificationKey(k)));
-    const r = await verifiedTestResults(store, candidate, { keys, identity: config.identity });
+    // Keyless bundles verify against the site's Sigstore trusted root only; without one they are refused.
+    const trustedRoot = config.trustedRoot ? await loadTrustedRoot(config.trustedRoot) : undefined;
+    const r = await verifiedTestResults(store, candidate, { keys, identity: config.identity, trustedRoot });
     for (const x of r.rejected)
         progress.warn(`attestation ${x.digest} does not count: ${x.reason}`);
     return r;
@@ -93339,7 +94161,7 @@ function systemIdFromConfig(config) {
     return async (candidate, environment) => {
         if (config.nodes.length === 0)
             return undefined;
-        const { configDigest, systemConfig, systemIdOf } = await Promise.all(/* import() */[__nccwpck_require__.e(463), __nccwpck_require__.e(312), __nccwpck_require__.e(455)]).then(__nccwpck_require__.bind(__nccwpck_require__, 52455));
+        const { configDigest, systemConfig, systemIdOf } = await Promise.all(/* import() */[__nccwpck_require__.e(463), __nccwpck_require__.e(494), __nccwpck_require__.e(455)]).then(__nccwpck_require__.bind(__nccwpck_require__, 52455));
         return systemIdOf(candidate, configDigest(await systemConfig(config, environment.name)));
     };
 }
@@ -93350,8 +94172,8 @@ function systemIdFromConfig(config) {
  */
 function deployHandover() {
     return async (r) => {
-        const { readInventory } = await Promise.all(/* import() */[__nccwpck_require__.e(463), __nccwpck_require__.e(312)]).then(__nccwpck_require__.bind(__nccwpck_require__, 84312));
-        const { assertDeployed, deploy } = await Promise.all(/* import() */[__nccwpck_require__.e(463), __nccwpck_require__.e(312), __nccwpck_require__.e(455)]).then(__nccwpck_require__.bind(__nccwpck_require__, 52455));
+        const { readInventory } = await Promise.all(/* import() */[__nccwpck_require__.e(463), __nccwpck_require__.e(494)]).then(__nccwpck_require__.bind(__nccwpck_require__, 46494));
+        const { assertDeployed, deploy } = await Promise.all(/* import() */[__nccwpck_require__.e(463), __nccwpck_require__.e(494), __nccwpck_require__.e(455)]).then(__nccwpck_require__.bind(__nccwpck_require__, 52455));
         const result = await deploy({
             config: r.config,
             environment: r.environment.name,
@@ -93418,7 +94240,12 @@ async function candidateEvidence(store, candidate, progress = lib/* silentProgre
         ...(r.evidence.counts.source === 'unknown' ? { countsUnknown: true } : {}),
         durationMs: r.evidence.durationMs,
         runUrl: r.evidence.run?.runUrl,
-        run: r.evidence.run && { repository: r.evidence.run.repository, runId: r.evidence.run.runId, workflow: r.evidence.run.workflow, commit: r.evidence.run.commit },
+        run: r.evidence.run && {
+            repository: r.evidence.run.repository,
+            runId: r.evidence.run.runId,
+            workflow: r.evidence.run.workflow,
+            commit: r.evidence.run.commit,
+        },
     }));
 }
 /**
@@ -93429,90 +94256,48 @@ async function candidateEvidence(store, candidate, progress = lib/* silentProgre
  * candidate) and the `env-<name>` tag, committed exactly once even when two promotions race
  * (an atomic decision, see claim.ts), and only then a GitHub Deployment naming the record, with
  * statuses; (4) deploy takes over for the environment's inventory. Nothing is built: the environment gets the very digest that was tested.
+ *
+ * Read from the top: check the request → verify the candidate → judge its evidence → the gate
+ * → how the decision is made, and the environment's current record → (dry run, or already
+ * there: stop) → commit the record → GitHub Deployment → deploy, with its statuses.
  */
 async function promote(o) {
     const now = o.now ?? (() => new Date());
     const progress = o.progress ?? lib/* silentProgress */.RZ;
-    const policy = gatePolicy(o.config, o.environment);
-    const env = o.config.environments.find((e) => e.name === o.environment);
-    const tags = environmentTags(o.environment);
-    const candidate = (0,lib/* parseDigest */.m)(o.candidate, 'candidate');
-    const kind = o.rollback ? 'rollback' : 'promotion';
-    if (o.rollback && !o.reason?.trim()) {
-        throw new lib/* KarooError */.xD('input', `a rollback of ${o.environment} needs a reason; pass --reason "…" (it is kept in the environment's history)`);
-    }
+    const { policy, candidate, env, kind } = checkRequest(o);
     const subject = await verifyCandidate(o.store, candidate);
     progress.info(`candidate ${candidate} is in ${o.store.ref} (manifest verified)`);
-    const list = o.evidence ?? candidateEvidence;
     // Evidence counts only for this candidate with each environment's configuration as it is now, and (in GitHub Actions) from a run that checks out.
     const systemIdOf = o.systemId ?? systemIdFromConfig(o.config);
-    const evidence = await trustEvidence(await list(o.store, candidate, progress), {
-        systemIdFor: async (name) => {
-            const e = o.config.environments.find((x) => x.name === name);
-            return e ? systemIdOf(candidate, e) : undefined;
-        },
-        // A rollback skips the evidence gate: it must not wait on the API for evidence it ignores.
-        verifyRun: o.rollback ? undefined : o.evidenceRuns,
-        // karoo.yml attestations.require: evidence counts only with a signed test-result attestation that verifies.
-        attestations: o.rollback || !o.config.attestations?.require ? undefined : await attestedResults(o.store, candidate, o.config.attestations, progress),
-    });
+    const evidence = await judgeEvidence(o, candidate, systemIdOf, progress);
     const passingEvidence = [...new Set(evidence.filter((e) => e.result === 'passed' && !e.untrusted).map((e) => e.environment))].sort();
-    let checks;
-    let allowed;
-    if (o.rollback) {
-        const past = await history_history(o.store, o.environment);
-        const stay = past.find((r) => r.candidate === candidate);
-        checks = [
-            stay
-                ? { environment: o.environment, requirement: 'history', met: true, detail: `ran in ${o.environment} from ${stay.time} (record ${stay.digest})` }
-                : {
-                    environment: o.environment,
-                    requirement: 'history',
-                    met: false,
-                    detail: `${candidate} never ran in ${o.environment}; a rollback can only return to an earlier candidate of ${o.environment} (see karoo history ${o.environment})`,
-                },
-        ];
-        allowed = !!stay;
-    }
-    else {
-        const histories = {};
-        for (const e of policy.soakIn)
-            histories[e] = await history_history(o.store, e);
-        const g = evaluateGate(policy, candidate, evidence, histories, now());
-        checks = [...g.checks];
-        allowed = g.allowed;
-    }
+    const { checks, allowed } = o.rollback ? await rollbackGate(o, candidate) : await promotionGate(o, policy, candidate, evidence, now);
     if (!o.dryRun && !allowed) {
-        throw new lib/* KarooError */.xD('refused', refusalMessage(candidate, o.environment, checks), { detail: { candidate, environment: o.environment, gate: checks } });
+        throw new lib/* KarooError */.xD('refused', refusalMessage(candidate, o.environment, checks), {
+            detail: { candidate, environment: o.environment, gate: checks },
+        });
     }
-    // How the environment's next state is decided; a registry without an atomic decision is
-    // refused, but only when something would be written.
-    let decision;
-    let undecidable;
-    try {
-        decision = o.dryRun ? undefined : decisionFor(o.store, o.github?.tracker, o.serialized, o.environment);
-    }
-    catch (e) {
-        undecidable = e;
-    }
-    // A promotion that won its place but crashed before moving the tags is completed first.
-    if (decision === 'github-ref')
-        await settleHead(o.store, o.environment, o.github.tracker, progress);
-    const current = await currentRecord(o.store, o.environment);
+    const { decision, undecidable, current } = await decideAndReadCurrent(o, progress);
     const base = {
         candidate,
         environment: o.environment,
         kind,
         allowed,
         previous: current?.candidate,
-        tag: tags.env,
+        tag: environmentTags(o.environment).env,
         gate: checks,
         passingEvidence,
         evidence,
     };
     if (o.dryRun) {
         // The system id the evidence was checked against: a workflow that skips acceptance because of that evidence reports it.
-        return { ...base, status: 'checked', systemId: await systemIdOf(candidate, env), time: now().toISOString(), deploy: { status: 'skipped', detail: 'dry run' } };
+        return {
+            ...base,
+            status: 'checked',
+            systemId: await systemIdOf(candidate, env),
+            time: now().toISOString(),
+            deploy: { status: 'skipped', detail: 'dry run' },
+        };
     }
     const systemId = await o.systemId?.(candidate, env);
     if (current?.candidate === candidate) {
@@ -93522,87 +94307,187 @@ async function promote(o) {
     }
     if (undecidable)
         throw undecidable;
+    await warnOfOpenForks(o, current, progress);
+    const time = now().toISOString();
+    const committed = await commitPromotion(o, { candidate, subject, kind, systemId, checks, time, current, decision: decision }, progress);
+    const deployment = await createDeployment(o, env, { candidate, kind, systemId, current, committed });
+    const deploy = await deployWithStatuses(o, env, { candidate, systemId, record: committed.digest, deployment }, progress);
+    return { ...base, previous: current?.candidate, status: 'promoted', record: committed.digest, systemId, time, deployment, deploy };
+}
+/** The request, checked before the store is read: the environment (and its gate), the candidate's digest, a rollback's reason. */
+function checkRequest(o) {
+    const policy = gatePolicy(o.config, o.environment);
+    const env = o.config.environments.find((e) => e.name === o.environment);
+    const candidate = (0,lib/* parseDigest */.m)(o.candidate, 'candidate');
+    const kind = o.rollback ? 'rollback' : 'promotion';
+    if (o.rollback && !o.reason?.trim()) {
+        throw new lib/* KarooError */.xD('input', `a rollback of ${o.environment} needs a reason; pass --reason "…" (it is kept in the environment's history)`);
+    }
+    return { policy, candidate, env, kind };
+}
+/** The candidate's evidence, each record judged (system id, the run it names, attestations when karoo.yml requires them). */
+async function judgeEvidence(o, candidate, systemIdOf, progress) {
+    const list = o.evidence ?? candidateEvidence;
+    return trustEvidence(await list(o.store, candidate, progress), {
+        systemIdFor: async (name) => {
+            const e = o.config.environments.find((x) => x.name === name);
+            return e ? systemIdOf(candidate, e) : undefined;
+        },
+        // A rollback skips the evidence gate: it must not wait on the API for evidence it ignores.
+        verifyRun: o.rollback ? undefined : o.evidenceRuns,
+        // karoo.yml attestations.require: evidence counts only with a signed test-result attestation that verifies.
+        attestations: o.rollback || !o.config.attestations?.require
+            ? undefined
+            : await attestedResults(o.store, candidate, o.config.attestations, progress),
+    });
+}
+/** A rollback's gate: the candidate must have run in the environment before. */
+async function rollbackGate(o, candidate) {
+    const past = await history_history(o.store, o.environment);
+    const stay = past.find((r) => r.candidate === candidate);
+    const check = stay
+        ? {
+            environment: o.environment,
+            requirement: 'history',
+            met: true,
+            detail: `ran in ${o.environment} from ${stay.time} (record ${stay.digest})`,
+        }
+        : {
+            environment: o.environment,
+            requirement: 'history',
+            met: false,
+            detail: `${candidate} never ran in ${o.environment}; a rollback can only return to an earlier candidate of ${o.environment} (see karoo history ${o.environment})`,
+        };
+    return { checks: [check], allowed: !!stay };
+}
+/** A promotion's gate: passing evidence from the required environments, soak time in them. */
+async function promotionGate(o, policy, candidate, evidence, now) {
+    const histories = {};
+    for (const e of policy.soakIn)
+        histories[e] = await history_history(o.store, e);
+    const g = evaluateGate(policy, candidate, evidence, histories, now());
+    return { checks: [...g.checks], allowed: g.allowed };
+}
+/**
+ * How the environment's next state is decided, and its current record. A registry without an
+ * atomic decision is refused (`undecidable`), but only later, when something would be written.
+ * A promotion that won its place but crashed before moving the tags is completed first.
+ */
+async function decideAndReadCurrent(o, progress) {
+    let decision;
+    let undecidable;
+    try {
+        decision = o.dryRun ? undefined : decisionFor(o.store, o.github?.tracker, o.serialized, o.environment);
+    }
+    catch (e) {
+        undecidable = e;
+    }
+    if (decision === 'github-ref')
+        await settleHead(o.store, o.environment, o.github.tracker, progress);
+    const current = await currentRecord(o.store, o.environment);
+    return { decision, undecidable, current };
+}
+/** An open fork in the environment's history is settled by this promotion: it says so. */
+async function warnOfOpenForks(o, current, progress) {
     for (const f of (await readHistory(o.store, o.environment)).forks.filter((x) => x.open)) {
         progress.warn(`${describeFork(o.environment, f)}; this promotion follows ${current?.digest ?? 'nothing'} and settles it`);
     }
-    const time = now().toISOString();
-    const logUrl = o.run?.url;
-    // The record first, committed by an atomic decision; GitHub hears of it only afterwards.
+}
+/** The record, committed by an atomic decision (GitHub hears of it only afterwards). */
+async function commitPromotion(o, p, progress) {
     const committed = await commitRecord({
         store: o.store,
         environment: o.environment,
-        candidate,
-        subject,
-        base: current,
-        decision: decision,
+        candidate: p.candidate,
+        subject: p.subject,
+        base: p.current,
+        decision: p.decision,
         github: o.github ? { tracker: o.github.tracker, commit: o.github.ref } : undefined,
         lock: o.lock,
         progress,
         record: (place) => ({
             schema: 'karoo.promotion/v1',
-            kind,
+            kind: p.kind,
             environment: o.environment,
-            candidate,
+            candidate: p.candidate,
             system: o.config.system,
-            systemId,
+            systemId: p.systemId,
             previousCandidate: place.previousCandidate,
             previousRecord: place.previousRecord,
             sequence: place.sequence,
             actor: o.actor,
             reason: o.reason,
             run: o.run,
-            time,
-            gate: checks,
+            time: p.time,
+            gate: p.checks,
         }),
     });
-    const recordDigest = committed.digest;
-    progress.info(`${o.environment} now runs ${candidate} (${tags.env}; record ${recordDigest}, place ${committed.sequence})`);
-    let deployment;
-    if (o.github) {
-        try {
-            deployment = await o.github.tracker.create({
-                environment: env.githubEnvironment ?? env.name,
-                ref: o.github.ref,
-                payload: {
-                    karoo: 'karoo.promotion/v1',
-                    candidate,
-                    systemId,
-                    system: o.config.system,
-                    store: o.store.ref,
-                    environment: o.environment,
-                    kind,
-                    previous: current?.candidate,
-                    record: recordDigest,
-                    sequence: committed.sequence,
-                    reason: o.reason,
-                },
-                description: `${kind === 'rollback' ? 'roll back' : 'promote'} ${(0,lib/* shortDigest */.VK)(candidate)} to ${o.environment}`,
-                production: o.config.environments.at(-1)?.name === o.environment,
-            });
-        }
-        catch (e) {
-            throw new lib/* KarooError */.xD((0,lib/* isKarooError */.ro)(e) ? e.kind : 'unavailable', `${candidate} is recorded in ${o.environment} (record ${recordDigest}) but no GitHub Deployment was created and nothing was deployed: ${messageOf(e)}; fix it and run karoo deploy, or promote again`, { cause: e, detail: { record: recordDigest } });
-        }
+    progress.info(`${o.environment} now runs ${p.candidate} (${environmentTags(o.environment).env}; record ${committed.digest}, place ${committed.sequence})`);
+    return committed;
+}
+/** With `github`: the GitHub Deployment naming the committed record; when it cannot be made, nothing is deployed. */
+async function createDeployment(o, env, p) {
+    if (!o.github)
+        return undefined;
+    const record = p.committed.digest;
+    try {
+        return await o.github.tracker.create({
+            environment: env.githubEnvironment ?? env.name,
+            ref: o.github.ref,
+            payload: {
+                karoo: 'karoo.promotion/v1',
+                candidate: p.candidate,
+                systemId: p.systemId,
+                system: o.config.system,
+                store: o.store.ref,
+                environment: o.environment,
+                kind: p.kind,
+                previous: p.current?.candidate,
+                record,
+                sequence: p.committed.sequence,
+                reason: o.reason,
+            },
+            description: `${p.kind === 'rollback' ? 'roll back' : 'promote'} ${(0,lib/* shortDigest */.VK)(p.candidate)} to ${o.environment}`,
+            production: o.config.environments.at(-1)?.name === o.environment,
+        });
     }
+    catch (e) {
+        throw new lib/* KarooError */.xD((0,lib/* isKarooError */.ro)(e) ? e.kind : 'unavailable', `${p.candidate} is recorded in ${o.environment} (record ${record}) but no GitHub Deployment was created and nothing was deployed: ${messageOf(e)}; fix it and run karoo deploy, or promote again`, { cause: e, detail: { record } });
+    }
+}
+/** Deploy takes over, with the Deployment's statuses (in_progress, then success or failure) when there is one. */
+async function deployWithStatuses(o, env, p, progress) {
+    const { candidate, record, deployment } = p;
+    const logUrl = o.run?.url;
     let deploy;
     try {
         if (deployment)
-            await o.github.tracker.status(deployment, 'in_progress', { description: `deploying ${(0,lib/* shortDigest */.VK)(candidate)} to ${o.environment}`, logUrl });
-        deploy = await handOver(o, env, candidate, systemId, progress);
+            await o.github.tracker.status(deployment, 'in_progress', {
+                description: `deploying ${(0,lib/* shortDigest */.VK)(candidate)} to ${o.environment}`,
+                logUrl,
+            });
+        deploy = await handOver(o, env, candidate, p.systemId, progress);
     }
     catch (e) {
+        // Best effort: the deploy's failure is what is reported; a status that cannot be posted must not hide it.
         if (deployment)
-            await o.github.tracker.status(deployment, 'failure', { description: `deploy failed: ${messageOf(e)}`, logUrl }).catch(() => undefined);
+            await o
+                .github.tracker.status(deployment, 'failure', { description: `deploy failed: ${messageOf(e)}`, logUrl })
+                .catch(() => undefined);
         const kindOf = (0,lib/* isKarooError */.ro)(e) ? e.kind : 'internal';
-        throw new lib/* KarooError */.xD(kindOf, `${candidate} is recorded in ${o.environment} (record ${recordDigest}) but deploy failed: ${messageOf(e)}; fix it and run karoo deploy, or roll back`, {
+        throw new lib/* KarooError */.xD(kindOf, `${candidate} is recorded in ${o.environment} (record ${record}) but deploy failed: ${messageOf(e)}; fix it and run karoo deploy, or roll back`, {
             cause: e,
-            detail: { record: recordDigest },
+            detail: { record },
         });
     }
     if (deployment) {
-        await o.github.tracker.status(deployment, 'success', { description: `${o.environment} runs ${(0,lib/* shortDigest */.VK)(candidate)}`, logUrl, environmentUrl: o.github.environmentUrl });
+        await o.github.tracker.status(deployment, 'success', {
+            description: `${o.environment} runs ${(0,lib/* shortDigest */.VK)(candidate)}`,
+            logUrl,
+            environmentUrl: o.github.environmentUrl,
+        });
     }
-    return { ...base, previous: current?.candidate, status: 'promoted', record: recordDigest, systemId, time, deployment, deploy };
+    return deploy;
 }
 async function handOver(o, env, candidate, systemId, progress) {
     if (!env.inventory)
@@ -93642,7 +94527,7 @@ function runFromEnv(env = process.env) {
 
 /***/ }),
 
-/***/ 42680:
+/***/ 80843:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -93661,7 +94546,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   lO: () => (/* reexport */ reportMarker)
 });
 
-// UNUSED EXPORTS: BISECT_MARKER, CHANGE_ORDER, GitHubAccessError, bisectHeadline, buildReport, checkReportKey, explainGitHubError, findMarkedComments, isGitHubAccessError, loadEnvironments, loadEvidence, loadLock, loadLockAtRef, parseEvidence, pullRequestOfRun, rateLimitWait, renderBisectMarkdown, trustedRunUrl, upsertStickyComment, workflowRunFromEvent
+// UNUSED EXPORTS: BISECT_ISSUE_LABEL, BISECT_MARKER, CHANGE_ORDER, GitHubAccessError, bisectHeadline, buildReport, checkReportKey, explainGitHubError, findMarkedComments, isGitHubAccessError, loadEnvironments, loadEvidence, loadLock, loadLockAtRef, parseEvidence, publishBisectIssue, pullRequestOfRun, rateLimitWait, renderBisectMarkdown, signatureFacts, trustedRunUrl, upsertStickyComment, workflowRunFromEvent
 
 // EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
 var lib = __nccwpck_require__(46787);
@@ -93691,7 +94576,11 @@ function buildReport(input) {
     return {
         schema: 'karoo.report/v1',
         candidate: candidateDigest
-            ? { digest: candidateDigest, ref: ref ?? null, status: input.candidate?.existed === undefined ? 'unknown' : input.candidate.existed ? 'existed' : 'new' }
+            ? {
+                digest: candidateDigest,
+                ref: ref ?? null,
+                status: input.candidate?.existed === undefined ? 'unknown' : input.candidate.existed ? 'existed' : 'new',
+            }
             : null,
         lock: {
             digest: input.head.digest,
@@ -93714,11 +94603,16 @@ function buildReport(input) {
                 candidate: e.candidate ? (0,lib/* parseDigest */.m)(e.candidate) : null,
                 systemId: e.systemId ?? null,
                 production: e.name === prodName,
-                same: e.candidate && candidateDigest ? (0,lib/* parseDigest */.m)(e.candidate) === candidateDigest : e.lock ? e.lock.digest === input.head.digest : null,
+                same: e.candidate && candidateDigest
+                    ? (0,lib/* parseDigest */.m)(e.candidate) === candidateDigest
+                    : e.lock
+                        ? e.lock.digest === input.head.digest
+                        : null,
                 diff: d ? reportDiff(d.changes, d.counts) : null,
             };
         }),
         reproduce: { lockDigest: input.head.digest, command, candidate: candidateDigest ?? null },
+        ...(input.attestations && candidateDigest ? { attestations: [...input.attestations] } : {}),
     };
 }
 function reportDiff(changes, counts) {
@@ -93726,7 +94620,13 @@ function reportDiff(changes, counts) {
     const sorted = [...changes].sort((a, b) => rank(a.change) - rank(b.change) || Number(b.leaf) - Number(a.leaf) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return {
         counts: { ...counts },
-        changes: sorted.map((c) => ({ name: c.name, change: c.change, ...(c.old === undefined ? {} : { old: c.old }), ...(c.new === undefined ? {} : { new: c.new }), leaf: c.leaf })),
+        changes: sorted.map((c) => ({
+            name: c.name,
+            change: c.change,
+            ...(c.old === undefined ? {} : { old: c.old }),
+            ...(c.new === undefined ? {} : { new: c.new }),
+            leaf: c.leaf,
+        })),
     };
 }
 /** Quotes a word for a POSIX shell only when it needs it. */
@@ -93801,7 +94701,7 @@ function compose(r, o, maxRows) {
         out.push(o.marker);
     const c = r.candidate;
     const status = c?.status === 'new' ? 'new' : c?.status === 'existed' ? 'already in the store' : '';
-    const claimed = r.claims ? ' (claimed by a fork\'s run)' : '';
+    const claimed = r.claims ? " (claimed by a fork's run)" : '';
     out.push(c ? `### karoo: candidate ${(0,markdown/* code */.aY)((0,markdown/* shortDigest */.VK)(c.digest))}${status ? ` (${status})` : claimed}` : `### karoo: lock report${claimed}`);
     if (r.claims) {
         out.push(`> [!WARNING]\n> This pull request comes from a fork (${(0,markdown/* code */.aY)(r.claims.headRepository)} at ${(0,markdown/* code */.aY)(r.claims.headSha.slice(0, 12))}). ` +
@@ -93811,7 +94711,10 @@ function compose(r, o, maxRows) {
     }
     const facts = [];
     if (c) {
-        facts.push(['Candidate', `${(0,markdown/* codeCell */.MZ)(c.digest)}${c.status === 'new' ? ' — new, built from this lock' : c.status === 'existed' ? ' — existed already: nothing was rebuilt' : ''}`]);
+        facts.push([
+            'Candidate',
+            `${(0,markdown/* codeCell */.MZ)(c.digest)}${c.status === 'new' ? ' — new, built from this lock' : c.status === 'existed' ? ' — existed already: nothing was rebuilt' : ''}`,
+        ]);
         if (c.ref)
             facts.push(['Reference', (0,markdown/* codeCell */.MZ)(c.ref)]);
     }
@@ -93819,7 +94722,14 @@ function compose(r, o, maxRows) {
     facts.push(['Lock', `${(0,markdown/* codeCell */.MZ)(r.lock.digest)} · ${(0,markdown/* count */.U9)(r.lock.packages)} packages${target}`]);
     if (r.base)
         facts.push(['Base', `${r.base.label ? `${(0,markdown/* codeCell */.MZ)(r.base.label)} · ` : ''}${(0,markdown/* codeCell */.MZ)(r.base.digest)}`]);
-    facts.push(['Changes', r.base ? (r.base.digest === r.lock.digest ? 'none: same lock as the base' : (0,steps/* changeCounts */.Zg)(r.diff.counts)) : 'no base lock to compare with']);
+    facts.push([
+        'Changes',
+        r.base
+            ? r.base.digest === r.lock.digest
+                ? 'none: same lock as the base'
+                : (0,steps/* changeCounts */.Zg)(r.diff.counts)
+            : 'no base lock to compare with',
+    ]);
     for (const e of r.evidence) {
         facts.push([
             `Acceptance${e.environment ? ` (${(0,markdown/* cell */.Hn)(e.environment)})` : ''}`,
@@ -93827,7 +94737,12 @@ function compose(r, o, maxRows) {
         ]);
     }
     if (!r.evidence.length)
-        facts.push(['Acceptance', r.claims ? 'no evidence in the store for this candidate (a fork\'s run cannot record any)' : 'no evidence yet']);
+        facts.push([
+            'Acceptance',
+            r.claims ? "no evidence in the store for this candidate (a fork's run cannot record any)" : 'no evidence yet',
+        ]);
+    if (r.attestations)
+        facts.push(...signatureFacts(r.attestations));
     out.push((0,markdown/* table */.tp)(['', ''], facts.map(([k, v]) => [`**${k}**`, v])));
     if (r.leaves.length) {
         const rows = r.leaves.map((l) => [
@@ -93877,7 +94792,12 @@ function compose(r, o, maxRows) {
         ])));
         const prod = r.environments.find((e) => e.production);
         if (prod?.diff && prod.diff.changes.length) {
-            const { body } = diffTable(prod.diff, maxRows, (n) => truncNote(n, 'changed packages'), ['Package', 'Change', (0,markdown/* cell */.Hn)(prod.name), 'This candidate']);
+            const { body } = diffTable(prod.diff, maxRows, (n) => truncNote(n, 'changed packages'), [
+                'Package',
+                'Change',
+                (0,markdown/* cell */.Hn)(prod.name),
+                'This candidate',
+            ]);
             out.push((0,markdown/* details */.zH)(`Package diff: ${(0,markdown/* cell */.Hn)(prod.name)} → this candidate (${(0,steps/* changeCounts */.Zg)(prod.diff.counts)})`, body));
         }
     }
@@ -93888,7 +94808,12 @@ function compose(r, o, maxRows) {
 }
 function diffTable(d, maxRows, note, header = ['Package', 'Change', 'Base', 'This PR']) {
     const shown = d.changes.slice(0, maxRows);
-    const rows = shown.map((c) => [`${(0,markdown/* codeCell */.MZ)(c.name)}${c.leaf ? ' (leaf)' : ''}`, CHANGE_LABEL[c.change], c.old ? (0,markdown/* codeCell */.MZ)(c.old) : '—', c.new ? (0,markdown/* codeCell */.MZ)(c.new) : '—']);
+    const rows = shown.map((c) => [
+        `${(0,markdown/* codeCell */.MZ)(c.name)}${c.leaf ? ' (leaf)' : ''}`,
+        CHANGE_LABEL[c.change],
+        c.old ? (0,markdown/* codeCell */.MZ)(c.old) : '—',
+        c.new ? (0,markdown/* codeCell */.MZ)(c.new) : '—',
+    ]);
     const left = d.changes.length - shown.length;
     let body = shown.length ? (0,markdown/* table */.tp)(header, rows) : '';
     if (left > 0)
@@ -93921,6 +94846,41 @@ function cutToBytes(s, n) {
 /** The report as JSON: each changed package with its `change` and old and new versions. */
 function renderJson(report) {
     return `${JSON.stringify(report, null, 2)}\n`;
+}
+/**
+ * Whether the candidate's provenance and its evidence are signed, by whom, and whether the
+ * signature verified here: one line each, "not signed" when there is none.
+ */
+function signatureFacts(atts) {
+    const prov = atts.filter((a) => a.kind === 'provenance');
+    const tests = atts.filter((a) => a.kind === 'test-result');
+    const other = atts.filter((a) => a.kind === 'other');
+    const lines = (xs, label) => xs.map((a) => `${label(a)}${signatureStatus(a)}`).join('<br>');
+    return [
+        ['Provenance', prov.length ? lines(prov, () => '') : '⚠️ not signed'],
+        [
+            'Evidence signatures',
+            tests.length
+                ? lines(tests, (a) => a.environment || a.result ? `${(0,markdown/* cell */.Hn)([a.environment, a.result?.toLowerCase()].filter(Boolean).join(' '))}: ` : '')
+                : 'no signed test result',
+        ],
+        ...(other.length ? [['Other attestations', lines(other, () => '')]] : []),
+    ];
+}
+function signatureStatus(a) {
+    const by = a.signer ? ` ${(0,markdown/* codeCell */.MZ)(a.signing === 'key' && a.signer.length > 16 ? `${a.signer.slice(0, 16)}…` : a.signer)}` : '';
+    if (a.signing === 'key')
+        return a.verified ? `✅ signed with key${by}, verified` : `❌ signed with key${by}, does not verify: ${(0,markdown/* cell */.Hn)(a.reason)}`;
+    if (a.signing === 'keyless') {
+        const who = a.signer ? ` by${by}` : '';
+        if (a.verified)
+            return `✅ signed (keyless)${who}, verified`;
+        // No trusted root to check a Sigstore certificate against: say so rather than call it bad.
+        return a.checked === false
+            ? `🔏 signed (keyless)${who}, not verified here`
+            : `❌ signed (keyless)${who}, does not verify: ${(0,markdown/* cell */.Hn)(a.reason)}`;
+    }
+    return `❌ unreadable attestation ${(0,markdown/* codeCell */.MZ)((0,markdown/* shortDigest */.VK)(a.digest))}: ${(0,markdown/* cell */.Hn)(a.reason)}`;
 }
 //# sourceMappingURL=render.js.map
 // EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js + 21 modules
@@ -94266,7 +95226,7 @@ function isGitHubAccessError(e) {
  * 401/403/404 a GitHubAccessError naming the missing permission; other failures keep
  * GitHub's message with the request.
  */
-function explainGitHubError(e, action, target) {
+function github_explainGitHubError(e, action, target) {
     const h = asHttpError(e);
     if (!h)
         return e instanceof Error ? e : new Error(String(e));
@@ -94313,7 +95273,7 @@ async function upsertStickyComment(gh, t, marker, body, progress = lib/* silentP
             return await f();
         }
         catch (e) {
-            throw explainGitHubError(e, action, t);
+            throw github_explainGitHubError(e, action, t);
         }
     };
     const removeDuplicates = async (keep, found) => {
@@ -94329,12 +95289,15 @@ async function upsertStickyComment(gh, t, marker, body, progress = lib/* silentP
             catch (e) {
                 // Another run removed it first.
                 if (asHttpError(e)?.status !== 404)
-                    throw explainGitHubError(e, 'delete a duplicate report comment', t);
+                    throw github_explainGitHubError(e, 'delete a duplicate report comment', t);
             }
         }
         return deleted;
     };
-    const update = async (id) => step('update the report comment', () => gh.rest.issues.updateComment({ ...base, comment_id: id, body })).then((r) => ({ id: r.data.id, url: r.data.html_url }));
+    const update = async (id) => step('update the report comment', () => gh.rest.issues.updateComment({ ...base, comment_id: id, body })).then((r) => ({
+        id: r.data.id,
+        url: r.data.html_url,
+    }));
     const found = await step('list the pull request comments', () => findMarkedComments(gh, t, marker));
     if (found.length) {
         const keep = found[0];
@@ -94389,7 +95352,11 @@ function pullRequestFromEvent(eventName, payload, repository) {
     if (pr && typeof pr.number === 'number') {
         const head = pr.head?.repo?.full_name;
         const fork = typeof head !== 'string' || head.toLowerCase() !== repository.toLowerCase();
-        return { number: pr.number, fork: eventName === 'pull_request' && fork, baseSha: typeof pr.base?.sha === 'string' ? pr.base.sha : undefined };
+        return {
+            number: pr.number,
+            fork: eventName === 'pull_request' && fork,
+            baseSha: typeof pr.base?.sha === 'string' ? pr.base.sha : undefined,
+        };
     }
     const run = payload.workflow_run;
     const first = run?.pull_requests?.[0];
@@ -94428,7 +95395,7 @@ async function loadLock(path, warn = () => { }) {
  * or a directory that is not a git work tree is an input error.
  */
 async function loadLockAtRef(ref, path, warn = () => { }) {
-    if (!/^[A-Za-z0-9._\/@{}~^-]+$/.test(ref) || ref.startsWith('-')) {
+    if (!/^[A-Za-z0-9._/@{}~^-]+$/.test(ref) || ref.startsWith('-')) {
         throw new lib/* KarooError */.xD('input', `base ref "${ref}" is not a git ref; pass a branch, tag or commit such as origin/main`);
     }
     const abs = (0,external_node_path_.resolve)(path);
@@ -94626,15 +95593,15 @@ function parseReport(value, file) {
     const fail = (where, reason) => {
         throw new lib/* FileError */.f6(file, undefined, `${where}: ${reason}; expected a report written by karoo report --format json`);
     };
-    const obj = (v, where) => (v && typeof v === 'object' && !Array.isArray(v) ? v : fail(where, 'not an object'));
+    const obj = (v, where) => v && typeof v === 'object' && !Array.isArray(v) ? v : fail(where, 'not an object');
     const arr = (v, where) => (Array.isArray(v) ? v : fail(where, 'not a list'));
     const digest = (v, where) => ((0,lib/* isDigest */.Bc)(v) ? v : fail(where, 'not sha256:<64 hex>'));
     const optDigest = (v, where) => (v === null ? null : digest(v, where));
     const num = (v, where) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : fail(where, 'not a count'));
-    const name = (v, where) => (typeof v === 'string' && NAME_RE.test(v) && (0,lock_lib/* normalizeName */.Pc)(v) === v ? v : fail(where, 'not a normalised package name'));
-    const version = (v, where) => (typeof v === 'string' && v.length <= 100 && (0,lock_lib/* isValidVersion */.ri)(v) ? v : fail(where, 'not a PEP 440 version'));
+    const name = (v, where) => typeof v === 'string' && NAME_RE.test(v) && (0,lock_lib/* normalizeName */.Pc)(v) === v ? v : fail(where, 'not a normalised package name');
+    const version = (v, where) => typeof v === 'string' && v.length <= 100 && (0,lock_lib/* isValidVersion */.ri)(v) ? v : fail(where, 'not a PEP 440 version');
     const optVersion = (v, where) => (v === null || v === undefined ? v : version(v, where));
-    const match = (v, re, where) => (typeof v === 'string' && re.test(v) ? v : fail(where, `not a plain word (${re.source})`));
+    const match = (v, re, where) => typeof v === 'string' && re.test(v) ? v : fail(where, `not a plain word (${re.source})`);
     const url = (v, where) => {
         if (v === undefined)
             return undefined;
@@ -94680,7 +95647,9 @@ function parseReport(value, file) {
         candidate: cand && {
             digest: digest(cand.digest, 'candidate.digest'),
             ref: cand.ref === null ? null : match(cand.ref, SAFE_WORD, 'candidate.ref'),
-            status: ['new', 'existed', 'unknown'].includes(cand.status) ? cand.status : fail('candidate.status', 'not new, existed or unknown'),
+            status: ['new', 'existed', 'unknown'].includes(cand.status)
+                ? cand.status
+                : fail('candidate.status', 'not new, existed or unknown'),
         },
         lock: {
             digest: digest(lock.digest, 'lock.digest'),
@@ -94700,7 +95669,10 @@ function parseReport(value, file) {
                 moved: bool(o.moved, `leaves[${i}].moved`),
             };
         }),
-        base: base && { digest: digest(base.digest, 'base.digest'), label: base.label === null ? null : match(base.label, LABEL_RE, 'base.label') },
+        base: base && {
+            digest: digest(base.digest, 'base.digest'),
+            label: base.label === null ? null : match(base.label, LABEL_RE, 'base.label'),
+        },
         diff: diff(r.diff, 'diff'),
         evidence: arr(r.evidence, 'evidence').map((x, i) => {
             const w = `evidence[${i}]`;
@@ -94778,7 +95750,7 @@ async function pullRequestOfRun(gh, repo, run) {
         pulls = await gh.paginate(gh.rest.pulls.list, { ...repo, state: 'open', head: `${headOwner}:${run.headBranch}`, per_page: 100 });
     }
     catch (e) {
-        throw explainGitHubError(e, 'list the pull requests of the run', { ...repo, number: 0 });
+        throw github_explainGitHubError(e, 'list the pull requests of the run', { ...repo, number: 0 });
     }
     const here = `${repo.owner}/${repo.repo}`.toLowerCase();
     const matches = pulls.filter((p) => p.head.sha === run.headSha &&
@@ -94830,7 +95802,11 @@ async function commentFromWorkflowRun(o) {
         // The store's word on the candidate, not the run's: where it is and whether it existed is unknown here.
         candidate: claimed.candidate && { digest: claimed.candidate.digest, ref: null, status: 'unknown' },
         evidence: evidence.map((e) => ({ ...e, runUrl: trustedRunUrl(e.runUrl, o.serverUrl, repository) })),
-        environments: environments.map((e) => ({ ...e, same: e.candidate && claimed.candidate ? e.candidate === claimed.candidate.digest : null, diff: null })),
+        environments: environments.map((e) => ({
+            ...e,
+            same: e.candidate && claimed.candidate ? e.candidate === claimed.candidate.digest : null,
+            diff: null,
+        })),
         claims: { runUrl, headRepository: run.headRepository, headSha: run.headSha },
     };
     const { markdown } = renderMarkdown(report, {
@@ -94850,6 +95826,97 @@ async function readJsonFile(file) {
     }
 }
 //# sourceMappingURL=workflow-run.js.map
+;// CONCATENATED MODULE: ./packages/report/lib/bisect.js
+
+
+
+/** First line of the bisect comment on a pull request: one such comment per pull request, updated in place. */
+const BISECT_MARKER = '<!-- karoo:bisect -->';
+/**
+ * The one-line answer: "acceptance fails since `cam-store` 2.0.0 → 2.1.0 (3 acceptance runs,
+ * 2 reused)". Names are inline code in markdown; `plain` gives the terminal's text.
+ */
+function bisectHeadline(r, plain = false) {
+    const name = (n) => (plain ? n : code(n));
+    const moves = r.culprits.map((m) => `${name(m.name)} ${plain ? m.from : cell(m.from)} → ${plain ? m.to : cell(m.to)}`);
+    const list = moves.length <= 1 ? moves.join('') : `${moves.slice(0, -1).join(', ')} and ${moves[moves.length - 1]} together`;
+    const extra = [`${r.runs} acceptance run${r.runs === 1 ? '' : 's'}`, `${r.reused} reused`];
+    if (r.unresolvable > 0)
+        extra.push(`${r.unresolvable} intermediate lock${r.unresolvable === 1 ? '' : 's'} could not be resolved`);
+    return `acceptance fails since ${list} (${extra.join(', ')})`;
+}
+/**
+ * The bisection for a job summary or a pull request comment: the headline, the moves that
+ * cannot be told apart, and every step judged (which leaves were moved, its candidate, and
+ * what acceptance said, run or reused).
+ */
+function renderBisectMarkdown(r, options = {}) {
+    const total = r.moved.length;
+    const movesOf = (names) => names.length === 0
+        ? 'none (good)'
+        : names.length === total
+            ? `all ${total} (bad)`
+            : names
+                .map((n) => {
+                const m = r.moved.find((x) => x.name === n);
+                return m ? `${codeCell(m.name)} ${cell(m.to)}` : codeCell(n);
+            })
+                .join(', ');
+    const rows = r.steps.map((s, i) => [
+        String(i + 1),
+        movesOf(s.moved),
+        s.candidate ? codeCell(shortDigest(s.candidate)) : '—',
+        s.result === 'unresolvable' ? `⚠️ cannot be resolved: ${cell(s.reason)}` : `${result(s.result)}${s.reused ? ' (reused)' : ''}`,
+    ]);
+    const parts = [
+        ...(options.marker ? [options.marker] : []),
+        `### 🔎 Which leaf broke it? ${cell(r.system)} (${cell(r.environment)})`,
+        `**${bisectHeadline(r)}**`,
+        `${total} leaves moved: ${r.moved.map((m) => `${code(m.name)} ${cell(m.from)} → ${cell(m.to)}`).join(', ')}.`,
+        ...r.inseparable.map((g) => `⚠️ ${g.map((m) => code(m.name)).join(', ')} could not be tried apart: no intermediate lock that separates them resolves.`),
+        details(`${r.steps.length} steps`, table(['#', 'leaves at the bad version', 'candidate', 'acceptance'], rows, ['right'])),
+    ];
+    return `${parts.join('\n\n')}\n`;
+}
+/** Label of the one issue a bisection keeps (karoo-bisect.yml with `issue: true`). */
+const BISECT_ISSUE_LABEL = 'karoo-bisect';
+/**
+ * Keeps ONE open issue (label karoo-bisect, body starting with BISECT_MARKER) saying the latest
+ * bisection: opened the first time, rewritten by later runs. It is never closed here: a
+ * bisection only runs when something fails, so closing is the team's call once it is fixed.
+ */
+async function publishBisectIssue(gh, repo, r, options = {}) {
+    const progress = options.progress ?? silentProgress;
+    const title = options.title ?? `karoo: ${bisectHeadline(r, true)}`;
+    const body = renderBisectMarkdown(r, { marker: BISECT_MARKER });
+    const target = { ...repo, number: 0 };
+    let open;
+    try {
+        open = await gh.paginate(gh.rest.issues.listForRepo, { ...repo, state: 'open', labels: BISECT_ISSUE_LABEL, per_page: 100 });
+    }
+    catch (e) {
+        throw explainGitHubError(e, 'list the bisect issues', target);
+    }
+    const mine = open
+        .filter((i) => !i.pull_request && typeof i.body === 'string' && i.body.startsWith(`${BISECT_MARKER}\n`))
+        .sort((a, b) => a.number - b.number)[0];
+    try {
+        if (mine) {
+            if (mine.body === body && mine.title === title)
+                return { number: mine.number, url: mine.html_url, action: 'unchanged' };
+            const u = await gh.rest.issues.update({ ...repo, issue_number: mine.number, title, body });
+            progress.info(`updated ${u.data.html_url}`);
+            return { number: mine.number, url: u.data.html_url, action: 'updated' };
+        }
+        const c = await gh.rest.issues.create({ ...repo, title, body, labels: [BISECT_ISSUE_LABEL] });
+        progress.info(`opened ${c.data.html_url}`);
+        return { number: c.data.number, url: c.data.html_url, action: 'created' };
+    }
+    catch (e) {
+        throw explainGitHubError(e, mine ? 'update the bisect issue' : 'open the bisect issue', { ...target, number: mine?.number ?? 0 });
+    }
+}
+//# sourceMappingURL=bisect.js.map
 ;// CONCATENATED MODULE: ./packages/report/lib/index.js
 
 
@@ -94991,7 +96058,10 @@ class IndexClient {
     }
     async fileUrlPage(index, name, pageUrl) {
         const dir = (0,node_url__WEBPACK_IMPORTED_MODULE_2__.fileURLToPath)(pageUrl);
-        for (const [file, format] of [['index.json', 'json'], ['index.html', 'html']]) {
+        for (const [file, format] of [
+            ['index.json', 'json'],
+            ['index.html', 'html'],
+        ]) {
             try {
                 const body = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(`${dir}${file}`);
                 return this.build(index, name, pageUrl, body, format);
@@ -95227,12 +96297,7 @@ function isolatedPipEnv(env = process.env) {
 function cell(text) {
     if (text === undefined || text === null || text === '')
         return '';
-    return String(text)
-        .replace(/\\/g, '\\\\')
-        .replace(/\|/g, '\\|')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/\r?\n/g, ' ');
+    return String(text).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
 }
 /** Inline code that survives backticks in the text. */
 function code(text) {
@@ -95357,7 +96422,11 @@ function resolveSummary(r) {
                 {
                     caption: 'Leaves',
                     header: ['Leaf', 'Version', 'Before'],
-                    rows: r.leaves.map((l) => [(0,_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .codeCell */ .MZ)(l.name), (0,_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .codeCell */ .MZ)(l.version), l.old === undefined ? '' : l.old === l.version ? 'unchanged' : (0,_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .codeCell */ .MZ)(l.old)]),
+                    rows: r.leaves.map((l) => [
+                        (0,_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .codeCell */ .MZ)(l.name),
+                        (0,_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .codeCell */ .MZ)(l.version),
+                        l.old === undefined ? '' : l.old === l.version ? 'unchanged' : (0,_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .codeCell */ .MZ)(l.old),
+                    ]),
                 },
             ]
             : [],
@@ -95383,7 +96452,9 @@ function deploySummary(r) {
     const failed = r.nodes.filter((n) => n.result !== 'success' && n.result !== 'passed' && n.result !== 'ok');
     return renderStepSummary({
         title: `karoo deploy — ${cell(r.environment)}`,
-        headline: failed.length ? `❌ ${failed.length} of ${r.nodes.length} node(s) failed` : `✅ ${r.nodes.length} node(s) at system ${code(shortDigest(r.systemId))}`,
+        headline: failed.length
+            ? `❌ ${failed.length} of ${r.nodes.length} node(s) failed`
+            : `✅ ${r.nodes.length} node(s) at system ${code(shortDigest(r.systemId))}`,
         facts: [
             ['Candidate', code(r.candidate)],
             ['System id', code(r.systemId)],
@@ -95729,7 +96800,10 @@ class Transport {
             if (RETRY_STATUS.has(status)) {
                 await drainBody(res.body);
                 const retryAfter = res.headers['retry-after'];
-                throw new RetryableError(`${what} answered ${status}`, { status, retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) });
+                throw new RetryableError(`${what} answered ${status}`, {
+                    status,
+                    retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter),
+                });
             }
             const location = res.headers.location;
             if (follow && REDIRECTS.has(status) && location !== undefined) {
@@ -96256,7 +97330,13 @@ async function build(options) {
         progress.info(`candidate ${c.digest} is already in ${store.ref}; nothing to do`);
         if (options.tag !== undefined)
             await store.putManifest(c.manifestBytes, candidate_lib/* OCI */.s6.imageManifest, { tag: options.tag });
-        return { ...base, existed: true, pushedBytes: 0, downloadedBytes: 0, blobs: { uploaded: 0, reused: c.manifest.layers.length + 1, mounted: 0 } };
+        return {
+            ...base,
+            existed: true,
+            pushedBytes: 0,
+            downloadedBytes: 0,
+            blobs: { uploaded: 0, reused: c.manifest.layers.length + 1, mounted: 0 },
+        };
     }
     const limit = (0,p_limit/* default */.A)(options.concurrency ?? 8);
     const present = await Promise.all([...c.files.map((f) => f.descriptor), ...c.inline.map((b) => b.descriptor)].map((d) => limit(() => store.hasBlob(d.digest))));
@@ -96295,7 +97375,9 @@ async function build(options) {
                     throw stopped();
                 try {
                     const checked = options.verifiedFiles?.get(f.file.sha256);
-                    const d = checked !== undefined ? { path: checked, fetched: 0 } : await downloadLockedFile(f.pkg, f.file, dir, { headersFor, signal: abort.signal });
+                    const d = checked !== undefined
+                        ? { path: checked, fetched: 0 }
+                        : await downloadLockedFile(f.pkg, f.file, dir, { headersFor, signal: abort.signal });
                     downloadedBytes += d.fetched;
                     if (abort.signal.aborted)
                         throw stopped();
@@ -96322,7 +97404,9 @@ async function build(options) {
         // Report the failure that caused the others to stop, not an abort it caused.
         const failures = settled.filter((s) => s.status === 'rejected').map((s) => s.reason);
         if (failures.length)
-            throw failures.find((e) => e instanceof common_lib/* KarooError */.xD && e.kind !== 'internal') ?? failures.find((e) => e.name !== 'AbortError') ?? failures[0];
+            throw (failures.find((e) => e instanceof common_lib/* KarooError */.xD && e.kind !== 'internal') ??
+                failures.find((e) => e.name !== 'AbortError') ??
+                failures[0]);
         if (missing.length)
             progress.info(`downloaded, checked and uploaded ${missing.length} files (${downloadedBytes} bytes fetched)`);
         // Signed before the candidate becomes visible: a signing failure (keyless: Sigstore unreachable) leaves nothing half-done.
@@ -96344,8 +97428,9 @@ async function build(options) {
         }
         let attestation;
         if (signed) {
-            const { attestationReferrer, pushAttestation } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 91273));
-            attestation = (await pushAttestation(store, attestationReferrer(c.descriptor, signed.bundle, signed.predicateType, signed.builtAt))).digest;
+            const { attestationReferrer, pushAttestation } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 74938));
+            attestation = (await pushAttestation(store, attestationReferrer(c.descriptor, signed.bundle, signed.predicateType, signed.builtAt)))
+                .digest;
         }
         if (attestation)
             progress.info(`signed SLSA provenance ${attestation} pushed to ${store.ref}`);
@@ -96360,7 +97445,7 @@ async function build(options) {
 }
 /** The signed SLSA provenance of a new candidate: every locked file by sha256, the lock digest and system as external parameters. */
 async function signProvenance(c, options, signer) {
-    const { provenanceStatement, signAttestation } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 91273));
+    const { provenanceStatement, signAttestation } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 74938));
     const { lock } = options;
     const p = options.provenance;
     const builtAt = p?.builtAt ?? new Date().toISOString();
@@ -96417,8 +97502,8 @@ async function pruneDownloadDir(dir, lock) {
 
 
 //# sourceMappingURL=index.js.map
-// EXTERNAL MODULE: ./packages/attest/lib/index.js + 2 modules
-var attest_lib = __nccwpck_require__(91273);
+// EXTERNAL MODULE: ./packages/attest/lib/index.js + 3 modules
+var attest_lib = __nccwpck_require__(74938);
 // EXTERNAL MODULE: ./packages/lock/lib/index.js + 22 modules
 var lock_lib = __nccwpck_require__(34764);
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
@@ -96519,7 +97604,9 @@ async function runBuild(i) {
     lib/* core.info */.I8.info(`candidate ${candidate.digest} (${candidate.files.length} files, ${candidate.totalSize} bytes)`);
     const useCache = i.cache && !(await store.hasManifest(candidate.digest));
     // Under HOME, so the cache entry is versioned by a path every runner shares (`~/…`, see cachePath).
-    const downloadDir = useCache ? (0,external_node_path_.join)(process.env.XDG_CACHE_HOME || (0,external_node_path_.join)(process.env.HOME || (0,external_node_os_.homedir)(), '.cache'), 'karoo', 'build-files') : undefined;
+    const downloadDir = useCache
+        ? (0,external_node_path_.join)(process.env.XDG_CACHE_HOME || (0,external_node_path_.join)(process.env.HOME || (0,external_node_os_.homedir)(), '.cache'), 'karoo', 'build-files')
+        : undefined;
     const cacheKeys = wheelCacheKeys(system, read.lock.digest);
     const restored = useCache && downloadDir ? await restoreCached('downloaded files', [downloadDir], cacheKeys.key, cacheKeys.restoreKeys) : undefined;
     const result = await build({
@@ -96530,7 +97617,12 @@ async function runBuild(i) {
         mountFrom: [...i.mountFrom],
         downloadDir,
         provenance: i.provenance ? provenance() : undefined,
-        attest: await (0,attest_lib/* signerFrom */.Hc)({ keyless: i.attestKeyless, key: i.attestKey, configKey: config?.attestations?.signingKey, token: i.githubToken }),
+        attest: await (0,attest_lib/* signerFrom */.Hc)({
+            keyless: i.attestKeyless,
+            key: i.attestKey,
+            configKey: config?.attestations?.signingKey,
+            token: i.githubToken,
+        }),
         // As the CLI does: a private index's credentials, from the variables karoo.yml names, for files on its own origin.
         indexes: config?.indexes,
         env: process.env,
@@ -96542,7 +97634,13 @@ async function runBuild(i) {
         await saveCached('downloaded files', [downloadDir], cacheKeys.key, restored);
     }
     await summary(result, store.ref);
-    return { candidate: result.candidate, candidateRef: result.candidateRef, existed: result.existed, pushedBytes: result.pushedBytes, attestation: result.attestation };
+    return {
+        candidate: result.candidate,
+        candidateRef: result.candidateRef,
+        existed: result.existed,
+        pushedBytes: result.pushedBytes,
+        attestation: result.attestation,
+    };
 }
 /** Who built it and from which run (the run context of @karoo/common; the actor is not part of provenance). */
 function provenance() {
@@ -96638,7 +97736,15 @@ async function runPromote(i, refused = () => { }) {
     if (wantGithub && (!ctx.repository || !ctx.sha))
         throw new common_lib/* KarooError */.xD('input', 'GITHUB_REPOSITORY and GITHUB_SHA are not set; run inside GitHub Actions or set github-deployment: false');
     const github = wantGithub
-        ? { tracker: (0,promote_lib.githubDeployments)({ token: token, repository: ctx.repository, baseUrl: process.env.GITHUB_API_URL, progress: lib/* actionProgress */.cv }), ref: ctx.sha }
+        ? {
+            tracker: (0,promote_lib.githubDeployments)({
+                token: token,
+                repository: ctx.repository,
+                baseUrl: process.env.GITHUB_API_URL,
+                progress: lib/* actionProgress */.cv,
+            }),
+            ref: ctx.sha,
+        }
         : undefined;
     const candidate = i.candidate;
     const reason = i.reason;
@@ -96682,7 +97788,10 @@ async function runPromote(i, refused = () => { }) {
         if (r.status === 'checked') {
             lib/* core.info */.I8.info(`${r.allowed ? 'allowed' : 'refused'}: ${r.candidate} → ${environment} (dry run)`);
             if (!r.allowed)
-                lib/* core.notice */.I8.notice(`${r.candidate} may not enter ${environment} yet: ${r.gate.filter((g) => !g.met).map((g) => g.detail).join('; ')}`);
+                lib/* core.notice */.I8.notice(`${r.candidate} may not enter ${environment} yet: ${r.gate
+                    .filter((g) => !g.met)
+                    .map((g) => g.detail)
+                    .join('; ')}`);
         }
         if (r.deploy.status === 'skipped' && r.status !== 'checked')
             lib/* core.info */.I8.info(`deploy skipped: ${r.deploy.detail}`);
@@ -96705,7 +97814,10 @@ async function runPromote(i, refused = () => { }) {
         if ((0,common_lib/* isKarooError */.ro)(e) && e.kind === 'refused' && Array.isArray(e.detail?.gate)) {
             gate = e.detail.gate;
             refused({ environment, allowed: false, gate: JSON.stringify(gate) });
-            await lib/* core.summary */.I8.summary.addRaw((0,steps/* promoteSummary */.h0)({ candidate, to: environment, actor: ctx.actor, reason, gate })).addRaw(`\n${gateNote}\n`).write();
+            await lib/* core.summary */.I8.summary
+                .addRaw((0,steps/* promoteSummary */.h0)({ candidate, to: environment, actor: ctx.actor, reason, gate }))
+                .addRaw(`\n${gateNote}\n`)
+                .write();
         }
         throw e;
     }
@@ -96726,7 +97838,9 @@ async function reportFiles(store, config, evidence) {
         production: s.environment === names.at(-1),
     }));
     // Evidence that does not count (wrong system, a run that does not check out) is not reported as a result.
-    const records = evidence.filter((e) => !e.untrusted).map((e) => ({
+    const records = evidence
+        .filter((e) => !e.untrusted)
+        .map((e) => ({
         result: e.result,
         passed: e.passed ?? 0,
         failed: e.failed ?? 0,
@@ -96745,8 +97859,98 @@ async function reportFiles(store, config, evidence) {
 //# sourceMappingURL=run.js.map
 // EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js + 21 modules
 var github = __nccwpck_require__(11758);
-// EXTERNAL MODULE: ./packages/report/lib/index.js + 7 modules
-var report_lib = __nccwpck_require__(42680);
+// EXTERNAL MODULE: ./packages/report/lib/index.js + 8 modules
+var report_lib = __nccwpck_require__(80843);
+;// CONCATENATED MODULE: ./actions/report/lib/attestations.js
+
+/**
+ * The candidate's signed attestations for the report: every Sigstore bundle referring to it
+ * (@karoo/attest inspectAttestations), verified with the public keys and workflow identity of
+ * karoo.yml `attestations`. Keyed: the key id and whether the signature verified. Keyless: the
+ * workflow identity the signed statement names, verified against `attestations.trusted-root`;
+ * without a trusted root it is marked unchecked (shown as signed (keyless), not verified here).
+ */
+async function candidateAttestations(store, candidate, config) {
+    const { inspectAttestations, loadTrustedRoot, loadVerificationKey, parseWorkflowIdentity, readBundles, SLSA_PROVENANCE, TEST_CONFIGURATION, TEST_RESULT, } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 74938));
+    const subject = (0,common_lib/* parseDigest */.m)(candidate, 'candidate');
+    const keys = await Promise.all((config?.attestations?.keys ?? []).map((k) => loadVerificationKey(k)));
+    // Keyless bundles verify against attestations.trusted-root (Sigstore's trust root, offline); without one they cannot be checked here.
+    const trustedRootPath = config?.attestations?.trustedRoot;
+    const trustedRoot = trustedRootPath ? await loadTrustedRoot(trustedRootPath) : undefined;
+    const statuses = await inspectAttestations(store, subject, { keys, identity: config?.attestations?.identity, trustedRoot });
+    // What each bundle's statement says about its maker (read without trusting it: shown as a name, never as a verdict).
+    const named = new Map();
+    const { bundles } = await readBundles(store, subject);
+    for (const b of bundles) {
+        const uri = workflowUriOf(b.bundle, TEST_CONFIGURATION.workflow);
+        const id = uri ? parseWorkflowIdentity(uri) : undefined;
+        if (id)
+            named.set(b.digest, `${id.repository}/${id.workflow}@${id.ref}`);
+    }
+    return statuses.map((s) => {
+        const kind = s.predicateType === SLSA_PROVENANCE ? 'provenance' : s.predicateType === TEST_RESULT ? 'test-result' : 'other';
+        const signing = s.signing === 'keyed' ? 'key' : s.signing === 'keyless' ? 'keyless' : 'unknown';
+        const signer = signing === 'key'
+            ? (s.keyid ?? keyHintOf(bundles.find((b) => b.digest === s.digest)?.bundle))
+            : signing === 'keyless'
+                ? named.get(s.digest)
+                : undefined;
+        return {
+            digest: s.digest,
+            kind,
+            signing,
+            ...(signer ? { signer } : {}),
+            verified: s.verified,
+            ...(signing === 'keyless' && !trustedRoot ? { checked: false } : {}),
+            ...(s.reason ? { reason: s.reason } : {}),
+            ...(s.environment ? { environment: s.environment } : {}),
+            ...(s.result ? { result: s.result } : {}),
+        };
+    });
+}
+/** Looks the attestations up, or says why it could not (the report then shows none rather than failing). */
+async function candidateAttestationsOrWarn(store, candidate, config, warn) {
+    try {
+        return await candidateAttestations(store, candidate, config);
+    }
+    catch (e) {
+        if ((0,common_lib/* isKarooError */.ro)(e) && e.kind === 'input')
+            throw e;
+        warn(`cannot read the attestations of ${candidate} from ${store.ref} (${(0,common_lib/* errorMessage */.gJ)(e)}); the report says nothing about signatures`);
+        return undefined;
+    }
+}
+const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** The workflow identity URI an (unverified) bundle's statement names: the test result's workflow, or the provenance's builder. */
+function workflowUriOf(bundle, workflowName) {
+    if (!isObject(bundle) || !isObject(bundle.dsseEnvelope) || typeof bundle.dsseEnvelope.payload !== 'string')
+        return undefined;
+    let s;
+    try {
+        s = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8'));
+    }
+    catch {
+        return undefined;
+    }
+    if (!isObject(s) || !isObject(s.predicate))
+        return undefined;
+    const p = s.predicate;
+    if (Array.isArray(p.configuration)) {
+        const w = p.configuration.find((c) => isObject(c) && c.name === workflowName);
+        if (isObject(w) && typeof w.uri === 'string')
+            return w.uri;
+    }
+    const builder = isObject(p.runDetails) && isObject(p.runDetails.builder) ? p.runDetails.builder.id : undefined;
+    return typeof builder === 'string' ? builder : undefined;
+}
+/** The key id a keyed bundle says signed it (its public key hint), for a signature that did not verify. */
+function keyHintOf(bundle) {
+    if (!isObject(bundle) || !isObject(bundle.verificationMaterial) || !isObject(bundle.verificationMaterial.publicKey))
+        return undefined;
+    const hint = bundle.verificationMaterial.publicKey.hint;
+    return typeof hint === 'string' && /^[A-Za-z0-9+/=:._-]{1,200}$/.test(hint) ? hint : undefined;
+}
+//# sourceMappingURL=attestations.js.map
 ;// CONCATENATED MODULE: ./actions/report/lib/constants.js
 /** Input and output names of the report action, as action.yml declares them. */
 const constants_INPUT = {
@@ -96762,6 +97966,7 @@ const constants_INPUT = {
     reportJson: 'report-json',
     fromWorkflowRun: 'from-workflow-run',
     config: 'config',
+    attestations: 'attestations',
     registryUsername: 'registry-username',
     registryPassword: 'registry-password',
     pullRequest: 'pull-request',
@@ -96787,11 +97992,7 @@ const constants_OUTPUT = { commentId: 'comment-id', commentUrl: 'comment-url', m
  */
 async function storeLookups(configPath, storeInputs, githubToken) {
     // Loaded here, not at start-up: the usual report step reads no store and starts faster.
-    const [{ loadConfig }, { openActionStore }, { candidateEvidence, environmentStatus, evidenceRunVerifierFromEnv, systemIdFromConfig, trustEvidence }] = await Promise.all([
-        Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 71706)),
-        Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 89063)),
-        Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 71683)),
-    ]);
+    const [{ loadConfig }, { openActionStore }, { candidateEvidence, environmentStatus, evidenceRunVerifierFromEnv, systemIdFromConfig, trustEvidence },] = await Promise.all([Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 71706)), Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 89063)), Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 71683))]);
     const config = (0,external_node_fs_.existsSync)(configPath) ? await loadConfig(configPath) : undefined;
     const store = openActionStore(config, storeInputs, githubToken);
     const names = config?.environments.map((e) => e.name) ?? [];
@@ -96853,6 +98054,8 @@ async function storeLookups(configPath, storeInputs, githubToken) {
 
 
 
+
+
 /**
  * Renders the report into a file and the job summary, and posts or updates the pull request
  * comment. `early` gets the outputs known before the comment is attempted (the markdown file),
@@ -96889,6 +98092,15 @@ async function runReport(i, early = () => { }) {
             environments: i.environments,
         }, (m) => lib/* core.warning */.I8.warning(m));
     }
+    if (i.attestations && report.candidate) {
+        const token = i.githubToken ?? process.env.GITHUB_TOKEN;
+        const [{ loadConfig }, { openActionStore }] = await Promise.all([Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 71706)), Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 89063))]);
+        const config = (0,external_node_fs_.existsSync)(i.config) ? await loadConfig(i.config) : undefined;
+        const store = openActionStore(config, i.store, token || undefined);
+        const attestations = await candidateAttestationsOrWarn(store, report.candidate.digest, config, (m) => lib/* core.warning */.I8.warning(m));
+        if (attestations)
+            report = { ...report, attestations };
+    }
     // The full report goes to a file first: the summary and the comment may be cut, this never is.
     const dir = (0,external_node_path_.resolve)(process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'karoo-report', i.key ?? 'report');
     const markdownPath = (0,external_node_path_.join)(dir, 'report.md');
@@ -96898,7 +98110,10 @@ async function runReport(i, early = () => { }) {
     ]);
     const written = { markdownPath, commentId: '', commentUrl: '' };
     early(written);
-    const summary = (0,report_lib/* renderMarkdown */.Gc)(report, { limit: report_lib/* SUMMARY_LIMIT */.Jt, fullReportHint: `The full report is in ${markdownPath} (the \`markdown-path\` output).` });
+    const summary = (0,report_lib/* renderMarkdown */.Gc)(report, {
+        limit: report_lib/* SUMMARY_LIMIT */.Jt,
+        fullReportHint: `The full report is in ${markdownPath} (the \`markdown-path\` output).`,
+    });
     await lib/* core.summary */.I8.summary.addRaw(summary.markdown).write();
     if (!i.comment)
         return written;
@@ -96913,7 +98128,11 @@ async function runReport(i, early = () => { }) {
         limit: report_lib/* COMMENT_LIMIT */.W$,
         fullReportHint: `The full report is in the [job summary](${runUrl}) and the \`markdown-path\` output of the report step.`,
     });
-    const gh = (0,report_lib/* createGitHubClient */.LX)({ token: i.githubToken ?? process.env.GITHUB_TOKEN ?? '', baseUrl: process.env.GITHUB_API_URL, progress: lib/* actionProgress */.cv });
+    const gh = (0,report_lib/* createGitHubClient */.LX)({
+        token: i.githubToken ?? process.env.GITHUB_TOKEN ?? '',
+        baseUrl: process.env.GITHUB_API_URL,
+        progress: lib/* actionProgress */.cv,
+    });
     const fork = event?.number === number ? event.fork : false;
     const result = await (0,report_lib/* publishReport */.S3)(gh, { owner, repo, number }, marker, comment.markdown, { fork, progress: lib/* actionProgress */.cv });
     if (!result.posted) {
@@ -97057,7 +98276,9 @@ async function serveMergedIndex(client, indexes, env = process.env, options = {}
         }
         const name = (0,lock_lib/* normalizeName */.Pc)(decodeURIComponent(m[2]));
         // html() is inside the chain: a refusal to send credentials is a failure like any other.
-        pageFor(name).then((files) => files && html(name, files, env)).then((page) => {
+        pageFor(name)
+            .then((files) => files && html(name, files, env))
+            .then((page) => {
             if (!page) {
                 res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
                 return;
@@ -97363,7 +98584,10 @@ async function chooseLeaf(client, privateIndexes, leaf, target, asOf) {
             throw new common_lib/* KarooError */.xD('input', `leaf "${leaf.name}" is pinned to ${leaf.pin}, which was uploaded after the cutoff ${(0,lock_lib/* formatInstantExact */.eR)(asOf)}; choose a later as-of or another pin`);
         }
         if (!hit) {
-            throw new common_lib/* KarooError */.xD('input', `leaf "${leaf.name}" is pinned to ${leaf.pin}, which the private index does not have (has: ${all.slice(0, 8).map((c) => c.version.text).join(', ')}); change the pin in karoo.yml`);
+            throw new common_lib/* KarooError */.xD('input', `leaf "${leaf.name}" is pinned to ${leaf.pin}, which the private index does not have (has: ${all
+                .slice(0, 8)
+                .map((c) => c.version.text)
+                .join(', ')}); change the pin in karoo.yml`);
         }
         return { choice: { ...base, version: hit.version.text, reason: 'pinned' }, files: hit.files };
     }
@@ -97380,7 +98604,9 @@ async function chooseLeaf(client, privateIndexes, leaf, target, asOf) {
         }
         const fits = live.some((f) => {
             const d = parseDistFilename(f.filename);
-            return d !== undefined && wheelFitsTarget(d, target) && (f.requiresPython === undefined || (0,lock_lib/* satisfies */.ib)(target.python, f.requiresPython) !== false);
+            return (d !== undefined &&
+                wheelFitsTarget(d, target) &&
+                (f.requiresPython === undefined || (0,lock_lib/* satisfies */.ib)(target.python, f.requiresPython) !== false));
         });
         if (!fits) {
             rejected.target++;
@@ -97559,7 +98785,9 @@ async function runResolve(i) {
     // The Actions cache restores only entries of this ref or the default branch.
     const lastLock = lastLockDir(config.system);
     const cached = [...pipHttpCacheDirs(), lastLock];
-    const restored = i.cache ? await restoreCached("pip's HTTP cache and the last lock", cached, pipCacheKeys(config.system, previous?.digest).key, pipCacheKeys(config.system, undefined).restoreKeys) : undefined;
+    const restored = i.cache
+        ? await restoreCached("pip's HTTP cache and the last lock", cached, pipCacheKeys(config.system, previous?.digest).key, pipCacheKeys(config.system, undefined).restoreKeys)
+        : undefined;
     const offered = previous ?? (restored ? await readExistingLock(lastLock).catch(() => undefined) : undefined);
     const result = await resolveLock({ config, previous: offered, force: i.force, progress: lib/* actionProgress */.cv, asOf: i.asOf });
     if (i.cache && result.resolved) {
@@ -97585,7 +98813,10 @@ async function runResolve(i) {
     }
     if (result.asOf) {
         md += `\n**Upload-time cutoff** (${result.asOf.policy}): ${result.asOf.time ? `files uploaded at or before ${(0,markdown/* codeCell */.MZ)(result.asOf.time)}` : 'the leaf builds carry no upload times, so none applied'}`;
-        md += result.asOf.notApplied.length > 0 ? `; not applied to ${result.asOf.notApplied.map(markdown/* codeCell */.MZ).join(', ')} (their index gives no upload times)\n` : '\n';
+        md +=
+            result.asOf.notApplied.length > 0
+                ? `; not applied to ${result.asOf.notApplied.map(markdown/* codeCell */.MZ).join(', ')} (their index gives no upload times)\n`
+                : '\n';
     }
     await lib/* core.summary */.I8.summary.addRaw(md).write();
     return {
@@ -97620,7 +98851,16 @@ async function runCandidate(i) {
     // Evidence and environments for the report, when the configuration has environments.
     let files = {};
     if ((await (0,src.loadConfig)(config)).environments.length > 0) {
-        files = await lib/* core.group */.I8.group('karoo promote', () => runPromote({ candidate: built.candidate, config, store: i.store, rollback: false, dryRun: true, deploy: true, githubDeployment: false, githubToken }));
+        files = await lib/* core.group */.I8.group('karoo promote', () => runPromote({
+            candidate: built.candidate,
+            config,
+            store: i.store,
+            rollback: false,
+            dryRun: true,
+            deploy: true,
+            githubDeployment: false,
+            githubToken,
+        }));
     }
     const reported = await lib/* core.group */.I8.group('karoo report', () => runReport({
         lock: resolved.lockPath,

@@ -52040,7 +52040,11 @@ function forCandidate(lock) {
     // Upload times and the cutoff describe the index's copies and how they were chosen, like the
     // URLs: the same files mirrored into another index (other upload times, or none) give the same candidate.
     const { inputsDigest: _, asOf: _asOf, ...meta } = lock.meta;
-    const packages = lock.packages.map((p) => ({ ...p, index: undefined, files: p.files.map((f) => ({ ...f, url: undefined, uploadTime: undefined })) }));
+    const packages = lock.packages.map((p) => ({
+        ...p,
+        index: undefined,
+        files: p.files.map((f) => ({ ...f, url: undefined, uploadTime: undefined })),
+    }));
     return lock_lib/* Lock */.c_.create(packages, meta);
 }
 const SYSTEM_RE = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
@@ -52136,9 +52140,7 @@ function candidateConfig(lock, input) {
     return {
         schema: CANDIDATE_CONFIG_SCHEMA,
         system: input.system,
-        target: target
-            ? { python: target.python, platforms: [...target.platforms], implementation: target.implementation }
-            : undefined,
+        target: target ? { python: target.python, platforms: [...target.platforms], implementation: target.implementation } : undefined,
         leaves,
         lockDigest: lock.digest,
         packages: lock.packages.length,
@@ -52241,7 +52243,9 @@ function provenanceFor(candidate, provenance) {
     return referrerFor({
         subject: candidate,
         artifactType: KAROO.provenance,
-        payloads: [{ mediaType: KAROO.provenance, content: canonicalJson({ schema: 'karoo.provenance/v1', ...provenance }), title: 'provenance.json' }],
+        payloads: [
+            { mediaType: KAROO.provenance, content: canonicalJson({ schema: 'karoo.provenance/v1', ...provenance }), title: 'provenance.json' },
+        ],
         annotations: { [ANNOTATIONS.created]: provenance.builtAt },
     });
 }
@@ -52781,7 +52785,10 @@ __nccwpck_require__.d(__webpack_exports__, {
 ;// CONCATENATED MODULE: ./packages/lock/lib/names.js
 /** PEP 503 normalised project name: lowercase, runs of `-`, `_`, `.` become one `-`. */
 function names_normalizeName(name) {
-    return name.trim().toLowerCase().replace(/[-_.]+/g, '-');
+    return name
+        .trim()
+        .toLowerCase()
+        .replace(/[-_.]+/g, '-');
 }
 const VALID_NAME = /^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$/i;
 /** A valid distribution name per the core metadata specification. */
@@ -53150,7 +53157,10 @@ function fileBelongsTo(file, name) {
 /** The last path segment of a URL or path, percent-decoded. */
 function files_basename(urlOrPath) {
     const noFrag = urlOrPath.split('#')[0].split('?')[0];
-    const seg = noFrag.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? '';
+    const seg = noFrag
+        .replace(/[\\/]+$/, '')
+        .split(/[\\/]/)
+        .pop() ?? '';
     try {
         return decodeURIComponent(seg);
     }
@@ -53692,7 +53702,11 @@ function targetFromJson(raw) {
         throw new Error('target.platforms must be a list of strings');
     if (raw.implementation !== undefined && typeof raw.implementation !== 'string')
         throw new Error('target.implementation must be a string');
-    return { python: raw.python, platforms: raw.platforms, ...(raw.implementation !== undefined ? { implementation: raw.implementation } : {}) };
+    return {
+        python: raw.python,
+        platforms: raw.platforms,
+        ...(raw.implementation !== undefined ? { implementation: raw.implementation } : {}),
+    };
 }
 /** The JSON form of LockMeta that both writers embed (canonical: sorted keys, no undefined). */
 function metaToJson(meta) {
@@ -53711,7 +53725,11 @@ function metaToJson(meta) {
     if (meta.requiresPython !== undefined)
         out.requiresPython = meta.requiresPython;
     if (meta.asOf)
-        out.asOf = { policy: meta.asOf.policy, ...(meta.asOf.time !== undefined ? { time: meta.asOf.time } : {}), notApplied: [...meta.asOf.notApplied] };
+        out.asOf = {
+            policy: meta.asOf.policy,
+            ...(meta.asOf.time !== undefined ? { time: meta.asOf.time } : {}),
+            notApplied: [...meta.asOf.notApplied],
+        };
     return out;
 }
 function isRecord(v) {
@@ -53773,7 +53791,9 @@ function indexOptions(lock) {
     const urls = [...new Set(lock.packages.flatMap((p) => (p.index ? [cleanUrl(p.index)] : [])))].sort();
     if (urls.length === 0)
         return [];
-    const leaves = Object.keys(lock.meta.leaves ?? {}).map(names_normalizeName).sort();
+    const leaves = Object.keys(lock.meta.leaves ?? {})
+        .map(names_normalizeName)
+        .sort();
     const leafIndex = leaves.map((n) => lock.get(n)?.index).find((u) => u !== undefined);
     const first = leafIndex !== undefined ? cleanUrl(leafIndex) : urls[0];
     return [`--index-url ${first}`, ...urls.filter((u) => u !== first).map((u) => `--extra-index-url ${u}`)];
@@ -55367,7 +55387,10 @@ function readPackage(t, fail, warn) {
             fail('vcs needs a url or a path');
         if (typeof vt['commit-id'] !== 'string')
             fail('vcs.commit-id is required');
-        return { name: n, unlockable: `VCS checkout (${vt.type} ${files_stripUserinfo(String(vt.url ?? vt.path))} @ ${vt['commit-id']}); a karoo lock pins released files` };
+        return {
+            name: n,
+            unlockable: `VCS checkout (${vt.type} ${files_stripUserinfo(String(vt.url ?? vt.path))} @ ${vt['commit-id']}); a karoo lock pins released files`,
+        };
     }
     if (t.directory !== undefined) {
         const d = t.directory;
@@ -56244,7 +56267,17 @@ function parseKarooFile(rest, file, line) {
     const uploadTime = fields['upload-time'] === undefined ? undefined : normalizeInstant(fields['upload-time']);
     if (fields['upload-time'] !== undefined && uploadTime === undefined)
         fail(`upload-time "${fields['upload-time']}" is not an RFC 3339 date-time`);
-    return { file, line, name: m[1], version: m[2], filename: m[3] === '-' ? undefined : m[3], sha256: sha256, size, url: fields.url, ...(uploadTime !== undefined ? { uploadTime } : {}) };
+    return {
+        file,
+        line,
+        name: m[1],
+        version: m[2],
+        filename: m[3] === '-' ? undefined : m[3],
+        sha256: sha256,
+        size,
+        url: fields.url,
+        ...(uploadTime !== undefined ? { uploadTime } : {}),
+    };
 }
 //# sourceMappingURL=requirements.js.map
 ;// CONCATENATED MODULE: ./packages/lock/lib/tool-locks.js
@@ -56363,7 +56396,13 @@ function tool_locks_parseUvLock(text, file) {
         if ((count.get(name) ?? 0) > 1 && Array.isArray(rm) && rm.length > 0 && rm.every((m) => typeof m === 'string')) {
             marker = rm.length === 1 ? rm[0] : rm.map((m) => `(${m})`).join(' or ');
         }
-        out.push({ name, version: p.version, marker, index: kind === 'registry' ? stripUserinfo(String(src.registry)) : undefined, files });
+        out.push({
+            name,
+            version: p.version,
+            marker,
+            index: kind === 'registry' ? stripUserinfo(String(src.registry)) : undefined,
+            files,
+        });
     });
     return finish(file, out, unpinned, warnings, typeof doc['requires-python'] === 'string' ? doc['requires-python'] : undefined);
 }
@@ -56413,7 +56452,11 @@ function tool_locks_parsePoetryLock(text, file) {
                 fail(`${name}: files[${j}] needs a "file" name`);
             const sha = sha256Of(f.hash, fail, `${name} files[${j}]`);
             if (sha)
-                files.push({ name: f.file, sha256: sha, ...(type === 'url' && typeof src?.url === 'string' ? { url: stripUserinfo(src.url) } : {}) });
+                files.push({
+                    name: f.file,
+                    sha256: sha,
+                    ...(type === 'url' && typeof src?.url === 'string' ? { url: stripUserinfo(src.url) } : {}),
+                });
         });
         if (files.length === 0) {
             unpinned.push({ file, line, name, text: `${name}==${p.version}`, reason: 'no file with a sha256 hash' });
@@ -56472,7 +56515,11 @@ async function readLockFile(path, options = {}) {
     }
     catch (e) {
         const code = e.code;
-        throw new FileError(path, undefined, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a lock file' : `cannot read (${code ?? e.message})`);
+        throw new FileError(path, undefined, code === 'ENOENT'
+            ? 'no such file'
+            : code === 'EISDIR'
+                ? 'is a directory, not a lock file'
+                : `cannot read (${code ?? e.message})`);
     }
     const decoded = decodeText(bytes);
     return readLockText(decoded.text, path, options, decoded.warning ? [`${path}: ${decoded.warning}`] : []);
@@ -56515,7 +56562,7 @@ function readLockText(text, path, options = {}, extraWarnings = []) {
 
 /***/ }),
 
-/***/ 84312:
+/***/ 46494:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 // ESM COMPAT FLAG
@@ -56525,6 +56572,9 @@ __nccwpck_require__.r(__webpack_exports__);
 __nccwpck_require__.d(__webpack_exports__, {
   IMAGE_PACKAGES: () => (/* reexport */ IMAGE_PACKAGES),
   INVENTORY_SCHEMA_ID: () => (/* reexport */ INVENTORY_SCHEMA_ID),
+  KAROO_XMLNS: () => (/* reexport */ KAROO_XMLNS),
+  LIBVIRT_NODE_DEFAULTS: () => (/* reexport */ LIBVIRT_NODE_DEFAULTS),
+  LibvirtProvider: () => (/* reexport */ LibvirtProvider),
   MAX_NODE_NAME: () => (/* reexport */ MAX_NODE_NAME),
   NspawnProvider: () => (/* reexport */ NspawnProvider),
   OWNER_FILE: () => (/* reexport */ OWNER_FILE),
@@ -56532,15 +56582,19 @@ __nccwpck_require__.d(__webpack_exports__, {
   QemuProvider: () => (/* reexport */ QemuProvider),
   RUNNER_JOB_PROCESS: () => (/* reexport */ RUNNER_JOB_PROCESS),
   SSH_DEFAULTS: () => (/* reexport */ SSH_DEFAULTS),
+  Virsh: () => (/* reexport */ Virsh),
   bootId: () => (/* reexport */ bootId),
   buildImage: () => (/* reexport */ buildImage),
   cacheRoot: () => (/* reexport */ cacheRoot),
   checkNodeName: () => (/* reexport */ checkNodeName),
   checkNotExpired: () => (/* reexport */ checkNotExpired),
   checkSshEndpoint: () => (/* reexport */ checkSshEndpoint),
+  connectUri: () => (/* reexport */ connectUri),
+  describePlacement: () => (/* reexport */ describePlacement),
   destroyEnvironment: () => (/* reexport */ destroyEnvironment),
   destroyState: () => (/* reexport */ destroyState),
   detectAccelerator: () => (/* reexport */ detectAccelerator),
+  domainXml: () => (/* reexport */ domainXml),
   envDir: () => (/* reexport */ envDir),
   execOnNode: () => (/* reexport */ execOnNode),
   fetchCloudImage: () => (/* reexport */ fetchCloudImage),
@@ -56554,7 +56608,10 @@ __nccwpck_require__.d(__webpack_exports__, {
   imagesRoot: () => (/* reexport */ imagesRoot),
   isAlive: () => (/* reexport */ isAlive),
   isEnvironmentId: () => (/* reexport */ isEnvironmentId),
+  isLocalUri: () => (/* reexport */ isLocalUri),
   knownEnvironments: () => (/* reexport */ knownEnvironments),
+  libvirtNames: () => (/* reexport */ libvirtNames),
+  libvirtOptions: () => (/* reexport */ libvirtOptions),
   listProcesses: () => (/* reexport */ listProcesses),
   listStateDirs: () => (/* reexport */ listStateDirs),
   loadState: () => (/* reexport */ loadState),
@@ -56566,6 +56623,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   ownerOf: () => (/* reexport */ ownerOf),
   ownerRef: () => (/* reexport */ ownerRef),
   parseInventory: () => (/* reexport */ parseInventory),
+  parseStamp: () => (/* reexport */ parseStamp),
+  place: () => (/* reexport */ place),
   procRef: () => (/* reexport */ procRef),
   processesUsing: () => (/* reexport */ processesUsing),
   providerFor: () => (/* reexport */ providerFor),
@@ -56573,6 +56632,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   qemuArgs: () => (/* reexport */ qemuArgs),
   readInventory: () => (/* reexport */ readInventory),
   reap: () => (/* reexport */ reap),
+  reapLibvirt: () => (/* reexport */ reapLibvirt),
   reapReason: () => (/* reexport */ reapReason),
   reapTempDirs: () => (/* reexport */ reapTempDirs),
   resourcesOf: () => (/* reexport */ resourcesOf),
@@ -56588,6 +56648,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   sshPort: () => (/* reexport */ sshPort),
   sshSettings: () => (/* reexport */ sshSettings),
   sshUser: () => (/* reexport */ sshUser),
+  stampXml: () => (/* reexport */ stampXml),
   stateRoot: () => (/* reexport */ stateRoot),
   subnetOf: () => (/* reexport */ subnetOf),
   sweep: () => (/* reexport */ sweep),
@@ -56680,7 +56741,7 @@ async function listProcesses() {
         const s = await statOf(pid);
         if (!s || s.state === 'Z')
             continue;
-        let argv = [];
+        let argv;
         try {
             argv = (await (0,promises_.readFile)(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter((a) => a !== '');
         }
@@ -56864,13 +56925,20 @@ function run(cmd, args, opts = {}) {
         child.on('close', (code, signal) => {
             if (timer)
                 clearTimeout(timer);
-            const r = { code: code ?? -1, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+            const r = {
+                code: code ?? -1,
+                signal,
+                stdout: Buffer.concat(out).toString('utf8'),
+                stderr: Buffer.concat(err).toString('utf8'),
+            };
             if (timedOut) {
                 reject(new lib/* KarooError */.xD('unavailable', `${cmd} ${args.join(' ')} did not finish within ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`));
             }
             else if (r.code !== 0 && !opts.allowFailure) {
                 const why = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join(' | ');
-                reject(new lib/* KarooError */.xD('internal', `${cmd} ${args.join(' ')} failed (exit ${r.code}${signal ? `, ${signal}` : ''}): ${why}`, { detail: { stderr: r.stderr } }));
+                reject(new lib/* KarooError */.xD('internal', `${cmd} ${args.join(' ')} failed (exit ${r.code}${signal ? `, ${signal}` : ''}): ${why}`, {
+                    detail: { stderr: r.stderr },
+                }));
             }
             else
                 resolve(r);
@@ -56948,7 +57016,14 @@ async function findImage() {
     const dir = (0,external_node_path_.join)(imagesRoot(), imageId());
     try {
         const meta = JSON.parse(await (0,promises_.readFile)((0,external_node_path_.join)(dir, 'image.json'), 'utf8'));
-        return { ...meta, dir, rootfs: (0,external_node_path_.join)(dir, 'rootfs'), disk: (0,external_node_path_.join)(dir, 'disk.qcow2'), kernel: (0,external_node_path_.join)(dir, 'vmlinux'), initrd: (0,external_node_path_.join)(dir, 'initrd.img') };
+        return {
+            ...meta,
+            dir,
+            rootfs: (0,external_node_path_.join)(dir, 'rootfs'),
+            disk: (0,external_node_path_.join)(dir, 'disk.qcow2'),
+            kernel: (0,external_node_path_.join)(dir, 'vmlinux'),
+            initrd: (0,external_node_path_.join)(dir, 'initrd.img'),
+        };
     }
     catch {
         return undefined;
@@ -57159,7 +57234,7 @@ async function fetchCloudImage(url, sha256, progress = lib/* silentProgress */.R
 // EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
 var ajv = __nccwpck_require__(42463);
 ;// CONCATENATED MODULE: ./packages/machines/lib/schema/inventory.schema.json
-const inventory_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://karoo.dev/schema/inventory.schema.json","title":"karoo inventory","description":"The machines of one environment and how to reach them over SSH. Written by `karoo provision` for ephemeral environments; written by hand for real hosts. Read by deploy and the acceptance tests.","type":"object","additionalProperties":false,"required":["version","environmentId","provider","nodes"],"properties":{"$schema":{"type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029]*$"},"version":{"description":"Schema version of this document.","const":1},"environmentId":{"description":"karoo-<8 hex> for an ephemeral environment (every resource it owns carries this prefix); any name for hand-written inventories of real hosts.","type":"string","pattern":"^[a-z0-9][a-z0-9-]{0,62}$"},"createdAt":{"description":"When the environment was created (RFC 3339, UTC).","type":"string","format":"date-time"},"ttlSeconds":{"description":"Lifetime of an ephemeral environment; after expiresAt it is destroyed by its watchdog or by `karoo reap`.","type":"integer","minimum":1},"expiresAt":{"type":"string","format":"date-time"},"provider":{"description":"Who made the machines: nspawn, qemu, or static for real hosts.","type":"string","enum":["nspawn","qemu","static"]},"accelerator":{"description":"qemu only: kvm or tcg (software emulation).","type":"string","enum":["kvm","tcg"]},"image":{"description":"The base image the machines booted from.","type":"object","additionalProperties":false,"properties":{"id":{"type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029]*$"},"kind":{"type":"string","enum":["karoo","cloud"]},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"network":{"description":"The private network the nodes share (exists only inside the environment\'s network namespace).","type":"object","additionalProperties":false,"properties":{"cidr":{"type":"string","pattern":"^[0-9A-Fa-f.:]+/[0-9]{1,3}$"},"namespace":{"type":"string","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$"}}},"logsDir":{"description":"Where console logs and journals are saved on failure.","type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029\\"\\\\\\\\]+$"},"nodes":{"type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"required":["name","role","address","ssh"],"properties":{"name":{"description":"Node name; also its host name, resolvable by the other nodes.","type":"string","pattern":"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"},"role":{"description":"The node\'s role in karoo.yml (letters, digits, _ . -).","type":"string","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$"},"address":{"description":"The node\'s address on the environment\'s private network (what other nodes use).","type":"string","pattern":"^[A-Za-z0-9_:][A-Za-z0-9_.:-]{0,252}$"},"ssh":{"description":"How the runner reaches the node.","type":"object","additionalProperties":false,"required":["host"],"properties":{"host":{"description":"Host name or IP address the runner connects to (never starts with -).","type":"string","pattern":"^[A-Za-z0-9_:][A-Za-z0-9_.:-]{0,252}$"},"port":{"type":"integer","minimum":1,"maximum":65535,"default":22},"user":{"type":"string","pattern":"^[\\\\p{L}\\\\p{N}_][\\\\p{L}\\\\p{N}_.-]{0,31}$","default":"root"},"keyPath":{"description":"Private key file; absent means the SSH agent or the user\'s default keys.","type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029\\"\\\\\\\\]+$"},"knownHostsPath":{"description":"known_hosts file holding the node\'s host key under hostKeyAlias (strict host key checking).","type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029\\"\\\\\\\\]+$"},"hostKeyAlias":{"description":"Name the host key is recorded under in knownHostsPath.","type":"string","pattern":"^[A-Za-z0-9_.:@+-]{1,255}$"},"hostKey":{"description":"The node\'s public host key (ssh-ed25519 AAAA…).","type":"string","pattern":"^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,3}( [^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029]*)?$"}}},"provider":{"type":"string","enum":["nspawn","qemu","static"]},"machineId":{"description":"The provider\'s name for the machine (karoo-<env>-<node>).","type":"string","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$"},"cpus":{"type":"integer","minimum":1},"memory":{"description":"MiB.","type":"integer","minimum":1}}}}}}');
+const inventory_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://karoo.dev/schema/inventory.schema.json","title":"karoo inventory","description":"The machines of one environment and how to reach them over SSH. Written by `karoo provision` for ephemeral environments; written by hand for real hosts. Read by deploy and the acceptance tests.","type":"object","additionalProperties":false,"required":["version","environmentId","provider","nodes"],"properties":{"$schema":{"type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029]*$"},"version":{"description":"Schema version of this document.","const":1},"environmentId":{"description":"karoo-<8 hex> for an ephemeral environment (every resource it owns carries this prefix); any name for hand-written inventories of real hosts.","type":"string","pattern":"^[a-z0-9][a-z0-9-]{0,62}$"},"createdAt":{"description":"When the environment was created (RFC 3339, UTC).","type":"string","format":"date-time"},"ttlSeconds":{"description":"Lifetime of an ephemeral environment; after expiresAt it is destroyed by its watchdog or by `karoo reap`.","type":"integer","minimum":1},"expiresAt":{"type":"string","format":"date-time"},"provider":{"description":"Who made the machines: nspawn, qemu, libvirt, or static for real hosts.","type":"string","enum":["nspawn","qemu","libvirt","static"]},"accelerator":{"description":"qemu only: kvm or tcg (software emulation).","type":"string","enum":["kvm","tcg"]},"image":{"description":"The base image the machines booted from.","type":"object","additionalProperties":false,"properties":{"id":{"type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029]*$"},"kind":{"type":"string","enum":["karoo","cloud"]},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"network":{"description":"The private network the nodes share (exists only inside the environment\'s network namespace).","type":"object","additionalProperties":false,"properties":{"cidr":{"type":"string","pattern":"^[0-9A-Fa-f.:]+/[0-9]{1,3}$"},"namespace":{"type":"string","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$"}}},"logsDir":{"description":"Where console logs and journals are saved on failure.","type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029\\"\\\\\\\\]+$"},"nodes":{"type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"required":["name","role","address","ssh"],"properties":{"name":{"description":"Node name; also its host name, resolvable by the other nodes.","type":"string","pattern":"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"},"role":{"description":"The node\'s role in karoo.yml (letters, digits, _ . -).","type":"string","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$"},"address":{"description":"The node\'s address on the environment\'s private network (what other nodes use).","type":"string","pattern":"^[A-Za-z0-9_:][A-Za-z0-9_.:-]{0,252}$"},"ssh":{"description":"How the runner reaches the node.","type":"object","additionalProperties":false,"required":["host"],"properties":{"host":{"description":"Host name or IP address the runner connects to (never starts with -).","type":"string","pattern":"^[A-Za-z0-9_:][A-Za-z0-9_.:-]{0,252}$"},"port":{"type":"integer","minimum":1,"maximum":65535,"default":22},"user":{"type":"string","pattern":"^[\\\\p{L}\\\\p{N}_][\\\\p{L}\\\\p{N}_.-]{0,31}$","default":"root"},"keyPath":{"description":"Private key file; absent means the SSH agent or the user\'s default keys.","type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029\\"\\\\\\\\]+$"},"knownHostsPath":{"description":"known_hosts file holding the node\'s host key under hostKeyAlias (strict host key checking).","type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029\\"\\\\\\\\]+$"},"hostKeyAlias":{"description":"Name the host key is recorded under in knownHostsPath.","type":"string","pattern":"^[A-Za-z0-9_.:@+-]{1,255}$"},"hostKey":{"description":"The node\'s public host key (ssh-ed25519 AAAA…).","type":"string","pattern":"^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,3}( [^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029]*)?$"}}},"provider":{"type":"string","enum":["nspawn","qemu","libvirt","static"]},"machineId":{"description":"The provider\'s name for the machine (karoo-<env>-<node>).","type":"string","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$"},"cpus":{"type":"integer","minimum":1},"memory":{"description":"MiB.","type":"integer","minimum":1}}}}}}');
 ;// CONCATENATED MODULE: ./packages/machines/lib/src/inventory.js
 
 
@@ -57430,7 +57505,7 @@ async function createCgroups(name) {
 }
 /** Removes a cgroup and everything the container's init created below it, deepest first. */
 async function removeCgroupTree(dir) {
-    let entries = [];
+    let entries;
     try {
         entries = (await (0,promises_.readdir)(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
     }
@@ -57624,7 +57699,8 @@ function checkSshEndpoint(t, what = 'ssh') {
         (0,lib/* sshConfigValue */.i0)(k('knownHostsPath'), t.knownHostsPath);
     if (t.hostKeyAlias !== undefined && !/^[A-Za-z0-9_.:@+-]+$/.test(t.hostKeyAlias))
         throw new lib/* KarooError */.xD('input', `${k('hostKeyAlias')} ${(0,lib/* quoteValue */.cl)(t.hostKeyAlias)} is not a host name; fix the inventory`);
-    if (t.hostKey !== undefined && !/^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,3}( [^\u0000-\u001f\u007f-\u009f\u2028\u2029]*)?$/u.test(t.hostKey.trim())) {
+    if (t.hostKey !== undefined &&
+        !/^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,3}( [^\u0000-\u001f\u007f-\u009f\u2028\u2029]*)?$/u.test(t.hostKey.trim())) {
         throw new lib/* KarooError */.xD('input', `${k('hostKey')} ${(0,lib/* quoteValue */.cl)(t.hostKey)} is not one public key (type, base64, optional comment); fix the inventory`);
     }
 }
@@ -57697,7 +57773,11 @@ function sshOptions(t, s = {}, node) {
 function sshConfigEntry(name, t, s = {}) {
     const what = s.what ?? 'ssh';
     const value = (k, v) => `  ${k} ${(0,lib/* sshConfigValue */.i0)(`${what} ${k}`, v)}`;
-    const lines = [`Host ${(0,lib/* sshConfigValue */.i0)('node name', name)}`, value('HostName', t.host), ...sshSettings(t, s, name).map(([k, v]) => value(k, v))];
+    const lines = [
+        `Host ${(0,lib/* sshConfigValue */.i0)('node name', name)}`,
+        value('HostName', t.host),
+        ...sshSettings(t, s, name).map(([k, v]) => value(k, v)),
+    ];
     return `${lines.join('\n')}\n`;
 }
 /** `user@host`, checked (see checkSshEndpoint). */
@@ -57775,7 +57855,11 @@ async function waitForSsh(t, deadline, alive) {
 async function consoleTail(path, n = 15) {
     try {
         const text = (await (0,promises_.readFile)(path, 'utf8')).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
-        return text.split('\n').filter((l) => l.trim() !== '').slice(-n).join('\n');
+        return text
+            .split('\n')
+            .filter((l) => l.trim() !== '')
+            .slice(-n)
+            .join('\n');
     }
     catch {
         return '(no console output)';
@@ -57803,7 +57887,11 @@ async function collectCommonLogs(machine, ssh, dir) {
         // no console yet
     }
     if (ssh) {
-        const r = await sshExec(ssh, 'journalctl -b --no-pager -o short-monotonic', { timeoutMs: 15_000, allowFailure: true, connectTimeout: 3 }).catch(() => undefined);
+        const r = await sshExec(ssh, 'journalctl -b --no-pager -o short-monotonic', {
+            timeoutMs: 15_000,
+            allowFailure: true,
+            connectTimeout: 3,
+        }).catch(() => undefined);
         if (r && r.code === 0) {
             const p = (0,external_node_path_.join)(dir, `${machine.name}.journal.log`);
             await (0,promises_.writeFile)(p, r.stdout);
@@ -57856,12 +57944,12 @@ class NspawnProvider {
             throw new lib/* KarooError */.xD('refused', 'the nspawn provider needs root (mounts, network namespaces); run as root or with sudo');
         await requireTools(['systemd-nspawn', 'ip', 'mount', 'umount']);
         if (state.image.kind !== 'karoo')
-            throw new lib/* KarooError */.xD('input', 'the nspawn provider boots karoo\'s own image only; remove provision.image or use --provider qemu for a cloud image');
+            throw new lib/* KarooError */.xD('input', "the nspawn provider boots karoo's own image only; remove provision.image or use --provider qemu for a cloud image");
     }
     async create(req) {
         const { state, machine: m, image } = req;
         if (image.kind !== 'karoo')
-            throw new lib/* KarooError */.xD('input', 'the nspawn provider boots karoo\'s own image only');
+            throw new lib/* KarooError */.xD('input', "the nspawn provider boots karoo's own image only");
         const dir = (0,external_node_path_.join)(state.dir, 'nodes', m.name);
         const upper = (0,external_node_path_.join)(dir, 'upper');
         const work = (0,external_node_path_.join)(dir, 'work');
@@ -57874,7 +57962,14 @@ class NspawnProvider {
         m.mountPoint = root;
         m.netns = names.nodeNetns(state.environmentId, m.name);
         await req.save();
-        await run('mount', ['-t', 'overlay', names.overlaySource(state.environmentId, m.name), '-o', `lowerdir=${image.rootfs},upperdir=${upper},workdir=${work}`, root]);
+        await run('mount', [
+            '-t',
+            'overlay',
+            names.overlaySource(state.environmentId, m.name),
+            '-o',
+            `lowerdir=${image.rootfs},upperdir=${upper},workdir=${work}`,
+            root,
+        ]);
         await writeSeedInto(root, req.seed);
         await createNodeVeth(state.environmentId, m.name, m.index, m.mac);
         const log = await (0,promises_.open)(m.consoleLog, 'a');
@@ -58042,7 +58137,14 @@ class QemuProvider {
         }
         else {
             seed = { path: (0,external_node_path_.join)(dir, 'seed.iso'), kind: 'iso' };
-            await writeNoCloudSeed(dir, seed.path, { name: m.name, machineId: m.machineId, mac: m.mac, address: m.address, seed: req.seed, authorizedKey: req.authorizedKey });
+            await writeNoCloudSeed(dir, seed.path, {
+                name: m.name,
+                machineId: m.machineId,
+                mac: m.mac,
+                address: m.address,
+                seed: req.seed,
+                authorizedKey: req.authorizedKey,
+            });
         }
         const args = qemuArgs({
             name: m.machineId,
@@ -58117,10 +58219,19 @@ async function writeNoCloudSeed(dir, iso, m) {
     const req = m;
     const file = (p) => req.seed.find((f) => f.path === p)?.content ?? '';
     // Written into YAML lines: a newline would add keys of its own.
-    for (const [k, v] of Object.entries({ name: m.name, machineId: m.machineId, mac: m.mac, address: m.address, authorizedKey: m.authorizedKey.trim() }))
+    for (const [k, v] of Object.entries({
+        name: m.name,
+        machineId: m.machineId,
+        mac: m.mac,
+        address: m.address,
+        authorizedKey: m.authorizedKey.trim(),
+    }))
         (0,lib/* configText */.Ut)(`cloud-init seed ${k}`, v);
     const hostKey = file('/etc/ssh/ssh_host_ed25519_key');
-    const indent = (s, n) => s.split('\n').map((l) => (l ? ' '.repeat(n) + l : l)).join('\n');
+    const indent = (s, n) => s
+        .split('\n')
+        .map((l) => (l ? ' '.repeat(n) + l : l))
+        .join('\n');
     const userData = [
         '#cloud-config',
         `hostname: ${m.name}`,
@@ -58161,13 +58272,1022 @@ async function writeNoCloudSeed(dir, iso, m) {
         await writeSecretFile((0,external_node_path_.join)(src, 'network-config'), net);
         // genisoimage truncates the file it is given and keeps its mode.
         await writeSecretFile(iso, '');
-        await run('genisoimage', ['-quiet', '-output', iso, '-volid', 'cidata', '-joliet', '-rock', (0,external_node_path_.join)(src, 'user-data'), (0,external_node_path_.join)(src, 'meta-data'), (0,external_node_path_.join)(src, 'network-config')]);
+        await run('genisoimage', [
+            '-quiet',
+            '-output',
+            iso,
+            '-volid',
+            'cidata',
+            '-joliet',
+            '-rock',
+            (0,external_node_path_.join)(src, 'user-data'),
+            (0,external_node_path_.join)(src, 'meta-data'),
+            (0,external_node_path_.join)(src, 'network-config'),
+        ]);
     }
     finally {
         await (0,promises_.rm)(src, { recursive: true, force: true });
     }
 }
 //# sourceMappingURL=qemu.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/placement.js
+
+/**
+ * Places nodes on hosts before anything is created: largest nodes first (memory, then vCPUs),
+ * each on the host with the most memory left that has room and holds no other node of an
+ * anti-affine role. Pure and deterministic (ties go to the earlier host). When the nodes do
+ * not fit, throws an `unavailable` error naming the node that does not fit and the shortfall.
+ */
+function place(nodes, hosts, antiAffinity = []) {
+    if (hosts.length === 0)
+        throw new lib/* KarooError */.xD('input', 'placement needs at least one host; list them under provision.hosts');
+    for (const n of nodes) {
+        if (!(Number.isInteger(n.cpus) && n.cpus > 0))
+            throw new lib/* KarooError */.xD('input', `node "${n.name}": cpus must be a positive integer, got ${n.cpus}`);
+        if (!(Number.isInteger(n.memory) && n.memory > 0))
+            throw new lib/* KarooError */.xD('input', `node "${n.name}": memory must be a positive number of MiB, got ${n.memory}`);
+    }
+    const seen = new Set();
+    for (const h of hosts) {
+        if (seen.has(h.name))
+            throw new lib/* KarooError */.xD('input', `host "${h.name}" is listed twice`);
+        seen.add(h.name);
+    }
+    const usable = hosts.filter((h) => !h.unavailable);
+    const down = hosts.filter((h) => h.unavailable).map((h) => `${h.name} (${h.unavailable})`);
+    const downNote = down.length ? `; unreachable: ${down.join(', ')}` : '';
+    if (usable.length === 0)
+        throw new lib/* KarooError */.xD('unavailable', `no host of the pool can be used${downNote}`);
+    // Totals first: the clearest message when the pool is simply too small.
+    const need = { cpus: sum(nodes.map((n) => n.cpus)), memory: sum(nodes.map((n) => n.memory)) };
+    const have = { cpus: sum(usable.map((h) => Math.max(0, h.cpus))), memory: sum(usable.map((h) => Math.max(0, h.memory))) };
+    const short = [];
+    if (need.cpus > have.cpus)
+        short.push(`${need.cpus - have.cpus} vCPU(s)`);
+    if (need.memory > have.memory)
+        short.push(`${need.memory - have.memory} MiB of memory`);
+    if (short.length) {
+        throw new lib/* KarooError */.xD('unavailable', `the environment does not fit: its ${nodes.length} node(s) need ${need.cpus} vCPU(s) and ${need.memory} MiB, the usable hosts have ${have.cpus} vCPU(s) and ${have.memory} MiB free: short by ${short.join(' and ')}${downNote}`);
+    }
+    const anti = new Set(antiAffinity);
+    for (const role of anti) {
+        const count = nodes.filter((n) => n.role === role).length;
+        if (count > usable.length) {
+            throw new lib/* KarooError */.xD('unavailable', `anti-affinity of role "${role}": ${count} node(s) need ${count} different hosts, the pool has ${usable.length} usable${downNote}`);
+        }
+    }
+    const free = new Map(usable.map((h) => [h.name, { cpus: h.cpus, memory: h.memory, roles: new Set(), nodes: [] }]));
+    const order = nodes.map((n, i) => ({ n, i })).sort((a, b) => b.n.memory - a.n.memory || b.n.cpus - a.n.cpus || a.i - b.i);
+    const hostOf = new Map();
+    for (const { n } of order) {
+        let best;
+        const why = [];
+        for (const h of usable) {
+            const f = free.get(h.name);
+            if (anti.has(n.role) && f.roles.has(n.role)) {
+                why.push(`${h.name} already holds a "${n.role}" node (anti-affinity)`);
+                continue;
+            }
+            if (f.cpus < n.cpus || f.memory < n.memory) {
+                why.push(`${h.name} has ${f.cpus} vCPU(s) and ${f.memory} MiB left`);
+                continue;
+            }
+            if (best === undefined || f.memory > free.get(best).memory)
+                best = h.name;
+        }
+        if (best === undefined) {
+            throw new lib/* KarooError */.xD('unavailable', `node "${n.name}" (${n.role}: ${n.cpus} vCPU(s), ${n.memory} MiB) fits on no host: ${why.join('; ')}${downNote}`);
+        }
+        const f = free.get(best);
+        f.cpus -= n.cpus;
+        f.memory -= n.memory;
+        f.roles.add(n.role);
+        f.nodes.push(n.name);
+        hostOf.set(n.name, best);
+    }
+    return {
+        assignments: nodes.map((n) => ({ node: n.name, role: n.role, host: hostOf.get(n.name), cpus: n.cpus, memory: n.memory })),
+        hosts: hosts.map((h) => {
+            const f = free.get(h.name);
+            const nodesHere = nodes.filter((n) => hostOf.get(n.name) === h.name);
+            return {
+                host: h.name,
+                nodes: nodesHere.map((n) => n.name),
+                cpus: sum(nodesHere.map((n) => n.cpus)),
+                memory: sum(nodesHere.map((n) => n.memory)),
+                freeCpus: f ? f.cpus : 0,
+                freeMemory: f ? f.memory : 0,
+                ...(h.unavailable ? { unavailable: h.unavailable } : {}),
+            };
+        }),
+    };
+}
+/** One line per host, for the provision output: `host: node, node (3 vCPUs, 1536 MiB; 5 vCPUs, 2560 MiB left)`. */
+function describePlacement(p) {
+    return p.hosts.map((h) => h.unavailable
+        ? `${h.host}: unreachable (${h.unavailable})`
+        : `${h.host}: ${h.nodes.length ? h.nodes.join(', ') : '(nothing)'} (${h.cpus} vCPU(s), ${h.memory} MiB; ${h.freeCpus} vCPU(s), ${h.freeMemory} MiB left)`);
+}
+function sum(xs) {
+    return xs.reduce((a, b) => a + b, 0);
+}
+//# sourceMappingURL=placement.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/libvirt-xml.js
+
+/** The XML namespace of karoo's stamp in a domain's or network's `<metadata>`. */
+const KAROO_XMLNS = 'https://karoo.dev/xmlns/libvirt/1';
+function xmlEscape(s) {
+    return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+function stampXml(s) {
+    const node = s.node ? ` node="${xmlEscape(s.node)}"` : '';
+    return `<karoo:environment xmlns:karoo="${KAROO_XMLNS}" id="${xmlEscape(s.environmentId)}" expires="${xmlEscape(s.expiresAt)}" runner="${xmlEscape(s.runner)}"${node}/>`;
+}
+const ATTR = (name) => new RegExp(`\\s${name}="([^"]*)"`);
+/** Reads karoo's stamp from `virsh metadata … URI` output (the element alone); undefined when it is not karoo's. */
+function parseStamp(xml) {
+    const m = /<(?:[A-Za-z0-9_]+:)?environment\b([^>]*)\/?>/.exec(xml);
+    if (!m)
+        return undefined;
+    const attrs = m[1];
+    const get = (n) => {
+        const v = ATTR(n).exec(attrs)?.[1];
+        return v === undefined
+            ? undefined
+            : v
+                .replace(/&quot;/g, '"')
+                .replace(/&apos;/g, "'")
+                .replace(/&lt;/g, '<')
+                .replace(/&gt;/g, '>')
+                .replace(/&amp;/g, '&');
+    };
+    const environmentId = get('id');
+    const expiresAt = get('expires');
+    if (!environmentId || !/^karoo-[0-9a-f]{8}$/.test(environmentId) || !expiresAt || Number.isNaN(Date.parse(expiresAt)))
+        return undefined;
+    const node = get('node');
+    return { environmentId, expiresAt, runner: get('runner') ?? '', ...(node ? { node } : {}) };
+}
+/**
+ * The domain of one node: the same machine as the qemu provider's command line (q35, virtio
+ * disk with serial karoo-root, the seed as a second disk or a cloud-init CD, virtio NIC, serial
+ * console into a file, no reboot), with karoo's stamp in `<metadata>` and `<description>`.
+ */
+function domainXml(d) {
+    for (const [k, v] of Object.entries({ name: d.name, pool: d.pool, disk: d.disk, seed: d.seed.volume, network: d.network })) {
+        if (!/^[A-Za-z0-9._-]+$/.test(v))
+            throw new lib/* KarooError */.xD('input', `libvirt ${k} name "${v}" may hold only letters, digits, dot, dash and underscore`);
+    }
+    if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(d.mac))
+        throw new lib/* KarooError */.xD('input', `MAC address "${d.mac}" is not valid`);
+    const os = ['    <type arch="x86_64" machine="q35">hvm</type>'];
+    if (d.kernel) {
+        const cmdline = ['root=serial:karoo-root', 'rw', 'console=ttyS0', 'quiet', 'panic=-1'];
+        if (d.type === 'qemu')
+            cmdline.push(...(d.kernel.khz ? [`tsc_early_khz=${d.kernel.khz}`] : []), 'tsc=reliable', 'no_timer_check');
+        os.push(`    <kernel>${xmlEscape(d.kernel.kernel)}</kernel>`, `    <initrd>${xmlEscape(d.kernel.initrd)}</initrd>`, `    <cmdline>${xmlEscape(cmdline.join(' '))}</cmdline>`);
+    }
+    else {
+        os.push('    <boot dev="hd"/>');
+    }
+    const seedDisk = d.seed.kind === 'tar'
+        ? [
+            '    <disk type="volume" device="disk">',
+            '      <driver name="qemu" type="raw"/>',
+            `      <source pool="${d.pool}" volume="${d.seed.volume}"/>`,
+            '      <target dev="vdb" bus="virtio"/>',
+            '      <serial>karoo-seed</serial>',
+            '      <readonly/>',
+            '    </disk>',
+        ]
+        : [
+            '    <disk type="volume" device="cdrom">',
+            '      <driver name="qemu" type="raw"/>',
+            `      <source pool="${d.pool}" volume="${d.seed.volume}"/>`,
+            '      <target dev="sda" bus="sata"/>',
+            '      <readonly/>',
+            '    </disk>',
+        ];
+    return [
+        `<domain type="${d.type}">`,
+        `  <name>${d.name}</name>`,
+        `  <description>karoo environment ${xmlEscape(d.stamp.environmentId)}, node ${xmlEscape(d.stamp.node ?? '')}; expires ${xmlEscape(d.stamp.expiresAt)}; removed by karoo destroy or karoo reap</description>`,
+        '  <metadata>',
+        `    ${stampXml(d.stamp)}`,
+        '  </metadata>',
+        `  <memory unit="MiB">${d.memory}</memory>`,
+        `  <vcpu>${d.cpus}</vcpu>`,
+        '  <os>',
+        ...os,
+        '  </os>',
+        d.type === 'kvm' ? '  <cpu mode="host-passthrough"/>' : '  <cpu mode="maximum"/>',
+        // Under emulation QEMU's translation cache defaults to 1 GiB per machine.
+        d.type === 'qemu' ? '  <features><acpi/><tcg><tb-cache unit="MiB">256</tb-cache></tcg></features>' : '  <features><acpi/></features>',
+        '  <on_poweroff>destroy</on_poweroff>',
+        '  <on_reboot>destroy</on_reboot>',
+        '  <on_crash>destroy</on_crash>',
+        '  <devices>',
+        '    <disk type="volume" device="disk">',
+        '      <driver name="qemu" type="qcow2" cache="unsafe" discard="unmap"/>',
+        `      <source pool="${d.pool}" volume="${d.disk}"/>`,
+        '      <target dev="vda" bus="virtio"/>',
+        '      <serial>karoo-root</serial>',
+        '    </disk>',
+        ...seedDisk,
+        '    <interface type="network">',
+        `      <source network="${d.network}"/>`,
+        `      <mac address="${d.mac}"/>`,
+        '      <model type="virtio"/>',
+        '    </interface>',
+        '    <serial type="file">',
+        `      <source path="${xmlEscape(d.console)}" append="on"/>`,
+        '      <target port="0"/>',
+        '    </serial>',
+        '    <rng model="virtio"><backend model="random">/dev/urandom</backend></rng>',
+        '    <controller type="usb" model="none"/>',
+        '    <memballoon model="none"/>',
+        '  </devices>',
+        '</domain>',
+        '',
+    ].join('\n');
+}
+/**
+ * An isolated network of one environment on one host: a bridge without an address, no DHCP, no
+ * forwarding (nodes have static addresses from their seed); the runner reaches it through a veth
+ * from the environment's namespace.
+ */
+function privateNetworkXml(name, bridge, stamp) {
+    if (!/^[A-Za-z0-9._-]+$/.test(name) || !/^[a-z0-9]{1,15}$/.test(bridge))
+        throw new lib/* KarooError */.xD('input', `libvirt network "${name}" / bridge "${bridge}" is not a valid name`);
+    return [
+        '<network>',
+        `  <name>${name}</name>`,
+        '  <metadata>',
+        `    ${stampXml(stamp)}`,
+        '  </metadata>',
+        `  <bridge name="${bridge}" stp="off" delay="0"/>`,
+        '</network>',
+        '',
+    ].join('\n');
+}
+//# sourceMappingURL=libvirt-xml.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/libvirt-client.js
+
+
+
+
+
+
+/** The URI virsh connects with: karoo.yml's URI plus the credential files as libvirt's own URI parameters, never prompting. */
+function connectUri(h) {
+    const q = [];
+    if (h.uri.startsWith('qemu+ssh:')) {
+        if (h.sshKey)
+            q.push(`keyfile=${encodeURIComponent(h.sshKey)}`);
+        q.push('no_tty=1');
+    }
+    if (h.pkiDir && h.uri.startsWith('qemu+tls:'))
+        q.push(`pkipath=${encodeURIComponent(h.pkiDir)}`);
+    return q.length ? `${h.uri}${h.uri.includes('?') ? '&' : '?'}${q.join('&')}` : h.uri;
+}
+/** libvirt's "not found" errors: the thing is already gone. */
+const NOT_FOUND = /(failed to get|not found|no (domain|network|storage (vol|pool)) with matching|Domain not found|Network not found|Storage volume not found)/i;
+/** Errors that mean the host cannot be reached at all (as opposed to a refused request). */
+const UNREACHABLE = /(failed to connect to the hypervisor|Cannot recv data|Connection refused|No route to host|Connection reset|Could not resolve|Network is unreachable|timed out|did not finish)/i;
+function isUnreachable(e) {
+    return e instanceof Error && UNREACHABLE.test(e.message);
+}
+/** One libvirt connection through virsh (libvirt's own client: no RPC of karoo's own). */
+class Virsh {
+    host;
+    timeoutMs;
+    uri;
+    constructor(host, timeoutMs = 60_000) {
+        this.host = host;
+        this.timeoutMs = timeoutMs;
+        this.uri = connectUri(host);
+    }
+    /** Runs `virsh --connect URI ARGS`; errors name the host and virsh's own message. */
+    async run(args, opts = {}) {
+        const r = await run('virsh', ['--quiet', '--connect', this.uri, ...args], {
+            allowFailure: true,
+            timeoutMs: opts.timeoutMs ?? this.timeoutMs,
+            ...(opts.input !== undefined ? { input: opts.input } : {}),
+        }).catch((e) => ({ code: -1, stdout: '', stderr: e.message, signal: null }));
+        if (r.code !== 0) {
+            const why = (r.stderr.trim() || r.stdout.trim())
+                .replace(/^error:\s*/gm, '')
+                .split('\n')
+                .filter(Boolean)
+                .join(' | ');
+            const kind = UNREACHABLE.test(why) ? 'unavailable' : 'internal';
+            throw new lib/* KarooError */.xD(kind, `libvirt host ${this.host.name} (${this.host.uri}): virsh ${args[0]} failed: ${why}`);
+        }
+        return r.stdout;
+    }
+    /** Like run, but a "not found" answer is undefined. */
+    async maybe(args) {
+        try {
+            return await this.run(args);
+        }
+        catch (e) {
+            if (NOT_FOUND.test(e.message))
+                return undefined;
+            throw e;
+        }
+    }
+    async capacity() {
+        const info = await this.run(['nodeinfo']);
+        const cpus = Number(/^CPU\(s\):\s*(\d+)/m.exec(info)?.[1]);
+        const free = await this.run(['freecell']);
+        const kib = Number(/(\d+)\s*KiB/.exec(free)?.[1]);
+        if (!(cpus > 0) || !(kib > 0))
+            throw new lib/* KarooError */.xD('unavailable', `libvirt host ${this.host.name}: cannot read its CPUs and free memory (nodeinfo: ${info.trim().split('\n')[1] ?? '?'}, freecell: ${free.trim()})`);
+        let karooCpus = 0;
+        let karooMemory = 0;
+        for (const d of await this.karooDomains()) {
+            const di = await this.maybe(['dominfo', d.name]);
+            if (!di)
+                continue;
+            karooCpus += Number(/^CPU\(s\):\s*(\d+)/m.exec(di)?.[1] ?? 0);
+            karooMemory += Math.round(Number(/^Max memory:\s*(\d+)/m.exec(di)?.[1] ?? 0) / 1024);
+        }
+        const caps = await this.run(['capabilities']);
+        return { cpus, freeMemory: Math.floor(kib / 1024), karooCpus, karooMemory, kvm: /<domain type=["']kvm["']/.test(caps) };
+    }
+    async poolPath(pool) {
+        const xml = await this.run(['pool-dumpxml', pool]).catch((e) => {
+            throw new lib/* KarooError */.xD(NOT_FOUND.test(e.message) ? 'input' : 'unavailable', `libvirt host ${this.host.name}: storage pool "${pool}" cannot be used (${e.message.replace(/^.*failed: /, '')}); name an existing, running pool in provision.hosts[].pool`);
+        });
+        const p = /<target>\s*<path>([^<]+)<\/path>/.exec(xml)?.[1];
+        if (!p)
+            throw new lib/* KarooError */.xD('input', `libvirt host ${this.host.name}: storage pool "${pool}" has no target path; use a directory pool`);
+        return p;
+    }
+    async volExists(pool, name) {
+        return (await this.maybe(['vol-info', '--pool', pool, name])) !== undefined;
+    }
+    /** Bytes allocated to a volume on disk, or undefined when there is no such volume. */
+    async volAllocation(pool, name) {
+        const info = await this.maybe(['vol-info', '--bytes', '--pool', pool, name]);
+        return info === undefined ? undefined : Number(/^Allocation:\s*(\d+)/m.exec(info)?.[1] ?? 0);
+    }
+    async volPath(pool, name) {
+        return (await this.run(['vol-path', '--pool', pool, name])).trim();
+    }
+    async volCapacity(pool, name) {
+        const info = await this.run(['vol-info', '--bytes', '--pool', pool, name]);
+        return Number(/^Capacity:\s*(\d+)/m.exec(info)?.[1] ?? 0);
+    }
+    /** Creates a volume and fills it with a local file's bytes (streamed over the connection). */
+    async upload(pool, name, file) {
+        const size = (await (0,promises_.stat)(file)).size;
+        await this.run(['vol-create-as', pool, name, String(Math.max(size, 1)), '--format', 'raw']);
+        await this.run(['vol-upload', '--pool', pool, name, file], { timeoutMs: 30 * 60_000 });
+    }
+    /** An empty raw volume (a marker, or a console file QEMU appends to). */
+    async createEmpty(pool, name) {
+        await this.run(['vol-create-as', pool, name, '0', '--format', 'raw']);
+    }
+    /** A qcow2 overlay whose backing file is `backing` (copy-on-write: instant, shares the base). */
+    async createOverlay(pool, name, backing, backingFormat, capacityBytes) {
+        await this.run([
+            'vol-create-as',
+            pool,
+            name,
+            String(capacityBytes),
+            '--format',
+            'qcow2',
+            '--backing-vol',
+            backing,
+            '--backing-vol-format',
+            backingFormat,
+        ]);
+    }
+    async download(pool, name, file) {
+        await this.run(['vol-download', '--pool', pool, name, file]);
+    }
+    /** Deletes a volume; gone already is fine. */
+    async deleteVolume(pool, name) {
+        await this.maybe(['vol-delete', '--pool', pool, name]);
+    }
+    async listVolumes(pool) {
+        const out = await this.run(['vol-list', '--pool', pool]);
+        return out
+            .split('\n')
+            .map((l) => l.trim().split(/\s+/)[0] ?? '')
+            .filter(Boolean);
+    }
+    /** Defines a persistent domain (or network) from XML. */
+    async define(kind, xml) {
+        const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'karoo-virsh-'));
+        try {
+            const f = (0,external_node_path_.join)(dir, `${kind}.xml`);
+            await (0,promises_.writeFile)(f, xml, { mode: 0o600 });
+            await this.run([kind === 'domain' ? 'define' : 'net-define', f]);
+        }
+        finally {
+            await (0,promises_.rm)(dir, { recursive: true, force: true });
+        }
+    }
+    async start(name) {
+        await this.run(['start', name], { timeoutMs: 120_000 });
+    }
+    /** `running`, `shut off`, … or undefined when no such domain exists. */
+    async domainState(name) {
+        return (await this.maybe(['domstate', name]))?.trim();
+    }
+    /** Stops (hard) and undefines a domain; gone already is fine. */
+    async removeDomain(name) {
+        const st = await this.domainState(name);
+        if (st === undefined)
+            return;
+        if (st !== 'shut off')
+            await this.maybe(['destroy', name]);
+        await this.maybe(['undefine', name, '--nvram']).catch(() => this.maybe(['undefine', name]));
+    }
+    async listDomains() {
+        return (await this.run(['list', '--all', '--name']))
+            .split('\n')
+            .map((s) => s.trim())
+            .filter(Boolean);
+    }
+    /** karoo's stamp of a domain, or undefined when it has none (not karoo's, whatever its name). */
+    async domainStamp(name) {
+        const xml = await this.maybe(['metadata', name, KAROO_XMLNS, '--config']).catch(() => undefined);
+        return xml ? parseStamp(xml) : undefined;
+    }
+    /** Domains named karoo-… that carry karoo's stamp. */
+    async karooDomains() {
+        const out = [];
+        for (const name of await this.listDomains()) {
+            if (!name.startsWith('karoo-'))
+                continue;
+            const stamp = await this.domainStamp(name);
+            if (stamp && name.startsWith(`${stamp.environmentId}-`))
+                out.push({ name, stamp });
+        }
+        return out;
+    }
+    async startNetwork(name) {
+        await this.run(['net-start', name]);
+    }
+    /** The bridge device of a network, or undefined when there is no such network. */
+    async networkBridge(name) {
+        const xml = await this.maybe(['net-dumpxml', name]);
+        if (xml === undefined)
+            return undefined;
+        return /<bridge\s[^>]*name=['"]([^'"]+)['"]/.exec(xml)?.[1];
+    }
+    async networkStamp(name) {
+        const xml = await this.maybe(['net-dumpxml', name]).catch(() => undefined);
+        return xml ? parseStamp(xml) : undefined;
+    }
+    async listNetworks() {
+        return (await this.run(['net-list', '--all', '--name']))
+            .split('\n')
+            .map((s) => s.trim())
+            .filter(Boolean);
+    }
+    async removeNetwork(name) {
+        await this.maybe(['net-destroy', name]);
+        await this.maybe(['net-undefine', name]);
+    }
+}
+//# sourceMappingURL=libvirt-client.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/libvirt.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** ProvisionOptions' libvirt part from karoo.yml's provision section (nothing for the other providers). */
+function libvirtOptions(p) {
+    return p.hosts?.length ? { libvirt: { hosts: p.hosts, ...(p.antiAffinity?.length ? { antiAffinity: p.antiAffinity } : {}) } } : {};
+}
+/** Node defaults when karoo.yml declares none: one vCPU (placement counts it), 512 MiB. */
+const LIBVIRT_NODE_DEFAULTS = { cpus: 1, memory: 512 };
+const recordPath = (state) => (0,external_node_path_.join)(state.dir, 'libvirt.json');
+async function readRecord(state) {
+    try {
+        return JSON.parse(await (0,promises_.readFile)(recordPath(state), 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+}
+/** This runner: host name and boot. Orphans a runner made (no state left) may be reaped by it before they expire. */
+async function runnerId() {
+    return `${(0,external_node_os_.hostname)()}/${await bootId()}`;
+}
+/** The volume names of one node (all `karoo-<env>-<node>.…`). */
+const libvirtNames = {
+    domain: (env, node) => names.machine(env, node),
+    disk: (env, node) => `${names.machine(env, node)}.qcow2`,
+    seed: (env, node) => `${names.machine(env, node)}.seed`,
+    console: (env, node) => `${names.machine(env, node)}.console`,
+    network: (env) => env,
+    /** Linux interface names: at most 15 bytes. */
+    bridge: (env) => `kv${env.slice('karoo-'.length)}`,
+    /** The runner's end of the link into a network's bridge (host side), the other end `lv0` in the environment's namespace. */
+    link: (env) => `kl${env.slice('karoo-'.length)}`,
+    base: (sha256, what) => `karoo-base-${sha256.slice(0, 24)}.${what}`,
+};
+/** Whether a URI names the libvirtd of the machine karoo runs on. */
+function isLocalUri(uri) {
+    return /^qemu(\+unix)?:\/\/\/(system|session)$/.test(uri);
+}
+/** sha256 of a file, remembered by path, size and mtime (the image files are large and do not change). */
+async function fileSha256(path) {
+    const st = await (0,promises_.stat)(path);
+    const memo = (0,external_node_path_.join)(cacheRoot(), 'libvirt', `${(0,external_node_crypto_.createHash)('sha256').update(path).digest('hex').slice(0, 16)}.json`);
+    try {
+        const m = JSON.parse(await (0,promises_.readFile)(memo, 'utf8'));
+        if (m.size === st.size && m.mtimeMs === st.mtimeMs)
+            return m.sha256;
+    }
+    catch {
+        // not yet
+    }
+    const h = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
+        h.update(chunk);
+    const sha256 = h.digest('hex');
+    await (0,promises_.mkdir)((0,external_node_path_.join)(cacheRoot(), 'libvirt'), { recursive: true });
+    await (0,lib/* writeFileAtomic */.Zf)(memo, JSON.stringify({ size: st.size, mtimeMs: st.mtimeMs, sha256 }));
+    return sha256;
+}
+/** Hosts this runner has ever provisioned on: `karoo reap` sweeps every one of them. */
+const KNOWN_HOSTS_FILE = () => (0,external_node_path_.join)(stateRoot(), 'libvirt-hosts.json');
+/** What a teardown could not remove (host unreachable): retried by the next `karoo reap`. */
+const PENDING_FILE = () => (0,external_node_path_.join)(stateRoot(), 'libvirt-pending.json');
+async function readJsonList(path) {
+    try {
+        const v = JSON.parse(await (0,promises_.readFile)(path, 'utf8'));
+        return Array.isArray(v) ? v : [];
+    }
+    catch {
+        return [];
+    }
+}
+async function rememberHosts(hosts) {
+    const known = await readJsonList(KNOWN_HOSTS_FILE());
+    let changed = false;
+    for (const h of hosts) {
+        const i = known.findIndex((k) => k.uri === h.uri);
+        if (i < 0 || JSON.stringify(known[i]) !== JSON.stringify(h)) {
+            if (i < 0)
+                known.push({ ...h });
+            else
+                known[i] = { ...h };
+            changed = true;
+        }
+    }
+    if (changed) {
+        await (0,promises_.mkdir)(stateRoot(), { recursive: true });
+        await (0,lib/* writeFileAtomic */.Zf)(KNOWN_HOSTS_FILE(), `${JSON.stringify(known, null, 2)}\n`);
+    }
+}
+async function addPending(p) {
+    const list = await readJsonList(PENDING_FILE());
+    const same = list.find((x) => x.host.uri === p.host.uri && x.environmentId === p.environmentId);
+    if (same) {
+        same.domains = [...new Set([...same.domains, ...p.domains])];
+        same.volumes = [...new Set([...same.volumes, ...p.volumes])];
+        same.networks = [...new Set([...same.networks, ...p.networks])];
+        same.reason = p.reason;
+    }
+    else
+        list.push(p);
+    await (0,promises_.mkdir)(stateRoot(), { recursive: true });
+    await (0,lib/* writeFileAtomic */.Zf)(PENDING_FILE(), `${JSON.stringify(list, null, 2)}\n`);
+}
+/**
+ * Virtual machines on a pool of hypervisor hosts through libvirt (virsh --connect): placed by
+ * declared vCPUs/memory against each host's free capacity before anything is made; karoo's image
+ * uploaded once per host into its storage pool (named by its sha256, reused), one qcow2 overlay
+ * per node; domains stamped with the environment and its expiry. The runner reaches the nodes
+ * through the environment's namespace, linked by a veth to the network's bridge on this machine.
+ */
+class LibvirtProvider {
+    settings;
+    name = 'libvirt';
+    progress;
+    record;
+    once = new Map();
+    /** Without settings it can only tear down (the record in the environment's directory names the hosts). */
+    constructor(settings) {
+        this.settings = settings;
+        this.progress = settings?.progress ?? lib/* silentProgress */.RZ;
+    }
+    memo(key, f) {
+        let p = this.once.get(key);
+        if (!p) {
+            p = f();
+            this.once.set(key, p);
+            // A failure is the caller's to report; a later caller retries.
+            p.catch(() => this.once.delete(key));
+        }
+        return p;
+    }
+    maxParallelBoots(state) {
+        const forced = Number(process.env.KAROO_MAX_PARALLEL_BOOTS);
+        if (forced > 0)
+            return forced;
+        // Creation is bounded per host by the hosts' own cores; two at a time per host under emulation.
+        const hosts = this.settings?.hosts.length ?? 1;
+        return Math.max(1, hosts * (state.accelerator === 'kvm' ? 4 : 2));
+    }
+    async prepare(state) {
+        const settings = this.settings;
+        if (!settings || settings.hosts.length === 0)
+            throw new lib/* KarooError */.xD('input', 'provider libvirt needs hosts: list them under provision.hosts in karoo.yml');
+        if (process.getuid?.() !== 0)
+            throw new lib/* KarooError */.xD('refused', "the libvirt provider needs root on the runner (the environment's namespace and its link to the nodes' network); run as root or with sudo");
+        await requireTools(['virsh', 'ip']);
+        if (settings.hosts.length > 1 && settings.hosts.some((h) => !h.network)) {
+            throw new lib/* KarooError */.xD('input', 'with several libvirt hosts every host needs network: the bridged libvirt network their nodes share');
+        }
+        for (const h of settings.hosts) {
+            if (!h.network && !isLocalUri(h.uri)) {
+                throw new lib/* KarooError */.xD('input', `libvirt host ${h.name} (${h.uri}) is not this machine: name the site's bridged network it shares with the runner (provision.hosts[].network)`);
+            }
+        }
+        await rememberHosts(settings.hosts);
+        // Ask every host at once; a host that does not answer takes no node and is named.
+        const answers = await Promise.all(settings.hosts.map(async (h) => {
+            try {
+                const v = new Virsh(h, 30_000);
+                const c = await v.capacity();
+                await v.poolPath(h.pool);
+                const cpus = (h.cpus ?? c.cpus) - c.karooCpus;
+                const memory = Math.min((h.memory ?? c.freeMemory + c.karooMemory) - c.karooMemory, c.freeMemory);
+                return { name: h.name, cpus, memory, kvm: c.kvm };
+            }
+            catch (e) {
+                if (e instanceof lib/* KarooError */.xD && e.kind === 'input')
+                    throw e;
+                return {
+                    name: h.name,
+                    cpus: 0,
+                    memory: 0,
+                    kvm: false,
+                    unavailable: e.message.replace(`libvirt host ${h.name} (${h.uri}): `, ''),
+                };
+            }
+        }));
+        const nodes = state.machines.map((m) => ({
+            name: m.name,
+            role: m.role,
+            cpus: m.cpus ?? LIBVIRT_NODE_DEFAULTS.cpus,
+            memory: m.memory ?? LIBVIRT_NODE_DEFAULTS.memory,
+        }));
+        for (const m of state.machines) {
+            m.cpus ??= LIBVIRT_NODE_DEFAULTS.cpus;
+            m.memory ??= LIBVIRT_NODE_DEFAULTS.memory;
+        }
+        const placement = place(nodes, answers, settings.antiAffinity ?? []);
+        for (const line of describePlacement(placement))
+            this.progress.info(`placement: ${line}`);
+        const used = new Set(placement.assignments.map((a) => a.host));
+        state.accelerator = answers.filter((a) => used.has(a.name)).every((a) => a.kvm) ? 'kvm' : 'tcg';
+        this.record = {
+            runner: await runnerId(),
+            hosts: settings.hosts.filter((h) => used.has(h.name)).map((h) => ({ ...h })),
+            placement: Object.fromEntries(placement.assignments.map((a) => [a.node, a.host])),
+            networks: {},
+            nodes: {},
+        };
+        await this.saveRecord(state);
+    }
+    async saveRecord(state) {
+        await (0,lib/* writeFileAtomic */.Zf)(recordPath(state), `${JSON.stringify(this.record, null, 2)}\n`);
+    }
+    hostOf(m) {
+        const r = this.record;
+        const h = r?.hosts.find((x) => x.name === r.placement[m.name]);
+        if (!h)
+            throw new lib/* KarooError */.xD('internal', `node ${m.name} has no host in the placement`);
+        return h;
+    }
+    async stamp(state, node) {
+        return {
+            environmentId: state.environmentId,
+            expiresAt: state.expiresAt,
+            runner: this.record?.runner ?? (await runnerId()),
+            ...(node ? { node } : {}),
+        };
+    }
+    /** The network the host's nodes join, and the runner's link to its bridge (once per bridge). */
+    network(state, h) {
+        return this.memo(`net:${h.name}`, async () => {
+            const env = state.environmentId;
+            const v = new Virsh(h);
+            let net = h.network;
+            if (!net) {
+                net = libvirtNames.network(env);
+                this.record.networks[h.name] = net;
+                await this.saveRecord(state);
+                await v.define('network', privateNetworkXml(net, libvirtNames.bridge(env), await this.stamp(state)));
+                await v.startNetwork(net);
+            }
+            const bridge = await v.networkBridge(net);
+            if (!bridge)
+                throw new lib/* KarooError */.xD('input', `libvirt host ${h.name}: network "${net}" does not exist or has no bridge; name a bridged libvirt network the site provides`);
+            await this.memo(`link:${bridge}`, () => linkRunner(state, bridge, h, net));
+            return net;
+        });
+    }
+    /** karoo's image in the host's pool, uploaded once per host (named by sha256, reused when its upload completed). */
+    base(h, image) {
+        return this.memo(`base:${h.name}`, async () => {
+            const v = new Virsh(h);
+            const files = image.kind === 'karoo'
+                ? [
+                    ['qcow2', image.disk],
+                    ['vmlinux', image.kernel],
+                    ['initrd', image.initrd],
+                ]
+                : [[image.format, image.disk]];
+            const vols = {};
+            for (const [what, file] of files) {
+                const sha = image.kind === 'cloud' ? image.sha256 : await fileSha256(file);
+                const vol = libvirtNames.base(sha, what);
+                await ensureUploaded(v, h.pool, vol, file, this.progress);
+                vols[what] = vol;
+            }
+            const disk = vols[image.kind === 'karoo' ? 'qcow2' : image.format];
+            const format = image.kind === 'karoo' ? 'qcow2' : image.format;
+            const capacity = image.kind === 'karoo'
+                ? await qcow2VirtualSize(image.disk)
+                : Math.max(20 * 2 ** 30, await qcow2VirtualSize(image.disk).catch(() => 0));
+            return {
+                disk,
+                format,
+                capacity,
+                ...(image.kind === 'karoo'
+                    ? { kernel: await v.volPath(h.pool, vols.vmlinux), initrd: await v.volPath(h.pool, vols.initrd) }
+                    : {}),
+            };
+        });
+    }
+    async create(req) {
+        const { state, machine: m, image } = req;
+        if (!this.record)
+            throw new lib/* KarooError */.xD('internal', 'libvirt provider: create before prepare');
+        const env = state.environmentId;
+        const h = this.hostOf(m);
+        const v = new Virsh(h);
+        const [net, base] = await Promise.all([this.network(state, h), this.base(h, image)]);
+        const domain = libvirtNames.domain(env, m.name);
+        const disk = libvirtNames.disk(env, m.name);
+        const seedVol = libvirtNames.seed(env, m.name);
+        const consoleVol = libvirtNames.console(env, m.name);
+        // Recorded before anything is made: a crash from here on leaves a record teardown reads.
+        this.record.nodes[m.name] = { host: h.name, domain, volumes: [disk, seedVol, consoleVol] };
+        await this.saveRecord(state);
+        await req.save();
+        const dir = (0,external_node_path_.join)(state.dir, 'nodes', m.name);
+        // 0700: the seed holds the node's SSH host key.
+        await (0,promises_.mkdir)(dir, { recursive: true, mode: 0o700 });
+        let seedFile;
+        let seedKind;
+        if (image.kind === 'karoo') {
+            seedKind = 'tar';
+            seedFile = (0,external_node_path_.join)(dir, 'seed.tar');
+            await writeSecretFile(seedFile, await seedTar(req.seed));
+        }
+        else {
+            seedKind = 'iso';
+            seedFile = (0,external_node_path_.join)(dir, 'seed.iso');
+            await writeNoCloudSeed(dir, seedFile, {
+                name: m.name,
+                machineId: m.machineId,
+                mac: m.mac,
+                address: m.address,
+                seed: req.seed,
+                authorizedKey: req.authorizedKey,
+            });
+        }
+        try {
+            await v.createOverlay(h.pool, disk, base.disk, base.format, base.capacity);
+            await v.upload(h.pool, seedVol, seedFile);
+        }
+        finally {
+            // The host key goes to the host's pool only; no copy stays on the runner.
+            await (0,promises_.rm)(seedFile, { force: true });
+        }
+        await v.createEmpty(h.pool, consoleVol);
+        const xml = domainXml({
+            name: domain,
+            type: state.accelerator === 'kvm' ? 'kvm' : 'qemu',
+            cpus: m.cpus ?? LIBVIRT_NODE_DEFAULTS.cpus,
+            memory: m.memory ?? LIBVIRT_NODE_DEFAULTS.memory,
+            stamp: await this.stamp(state, m.name),
+            pool: h.pool,
+            disk,
+            seed: { volume: seedVol, kind: seedKind },
+            console: await v.volPath(h.pool, consoleVol),
+            network: net,
+            mac: m.mac,
+            ...(base.kernel && base.initrd ? { kernel: { kernel: base.kernel, initrd: base.initrd, khz: await libvirt_hostKhz() } } : {}),
+        });
+        await v.define('domain', xml);
+        await v.start(domain);
+        m.startedAt = new Date().toISOString();
+        await req.save();
+    }
+    async ensureRecord(state) {
+        this.record ??= await readRecord(state);
+        return this.record;
+    }
+    async isRunning(m) {
+        const h = this.record && this.record.nodes[m.name] ? this.hostOf(m) : undefined;
+        if (!h)
+            return false;
+        try {
+            return (await new Virsh(h, 15_000).domainState(this.record.nodes[m.name].domain)) === 'running';
+        }
+        catch {
+            // Cannot tell (host busy or briefly unreachable): keep waiting until the deadline.
+            return true;
+        }
+    }
+    /** Copies the node's console (a volume in its host's pool) to its consoleLog on the runner. */
+    async fetchConsole(m) {
+        const n = this.record?.nodes[m.name];
+        if (!n)
+            return;
+        const h = this.record.hosts.find((x) => x.name === n.host);
+        if (!h)
+            return;
+        await (0,promises_.mkdir)((0,external_node_path_.join)(m.consoleLog, '..'), { recursive: true });
+        await new Virsh(h, 30_000).download(h.pool, n.volumes[2], m.consoleLog).catch(() => undefined);
+    }
+    async waitReady(m, ssh, deadline) {
+        try {
+            await waitForSsh(ssh, deadline, () => this.isRunning(m));
+        }
+        catch (e) {
+            await this.fetchConsole(m);
+            const tail = await consoleTail(m.consoleLog);
+            throw new lib/* KarooError */.xD('unavailable', `libvirt domain ${m.machineId} on ${this.record?.placement[m.name] ?? '?'} is not reachable over SSH: ${e.message}; last console lines:\n${tail}`, {
+                detail: { node: m.name, console: tail },
+            });
+        }
+    }
+    async collectLogs(state, m, ssh, dir) {
+        await this.ensureRecord(state);
+        await this.fetchConsole(m);
+        return collectCommonLogs(m, ssh, dir);
+    }
+    /**
+     * Removes the node's domain and volumes on its host; the last node of the environment on a host
+     * also takes the environment's private network. An unreachable host is recorded for the next
+     * `karoo reap` and reported (thrown).
+     */
+    async destroy(state, m) {
+        const r = await this.ensureRecord(state);
+        await (0,promises_.rm)((0,external_node_path_.join)(state.dir, 'nodes', m.name), { recursive: true, force: true });
+        if (!r)
+            return;
+        const hostName = r.nodes[m.name]?.host ?? r.placement[m.name];
+        const h = r.hosts.find((x) => x.name === hostName);
+        if (!h)
+            return;
+        const env = state.environmentId;
+        const domain = libvirtNames.domain(env, m.name);
+        const volumes = [libvirtNames.disk(env, m.name), libvirtNames.seed(env, m.name), libvirtNames.console(env, m.name)];
+        const network = r.networks[h.name];
+        try {
+            await removeOnHost(new Virsh(h), env, [domain], volumes, network ? [network] : []);
+        }
+        catch (e) {
+            if (!isUnreachable(e) && !(e instanceof lib/* KarooError */.xD && e.kind === 'unavailable'))
+                throw e;
+            await addPending({
+                host: h,
+                environmentId: env,
+                domains: [domain],
+                volumes,
+                networks: network ? [network] : [],
+                reason: e.message,
+            });
+            throw new lib/* KarooError */.xD('unavailable', `libvirt host ${h.name} (${h.uri}) is unreachable: ${domain} and its volumes are left there; the next karoo reap retries`);
+        }
+    }
+}
+/** Removes domains, then their volumes, then (when no domain of the environment is left there) the environment's networks. */
+async function removeOnHost(v, env, domains, volumes, networks) {
+    for (const d of domains) {
+        // Only ever a domain karoo stamped for this environment.
+        const stamp = await v.domainStamp(d);
+        if (stamp && stamp.environmentId !== env)
+            continue;
+        if (!stamp && (await v.domainState(d)) !== undefined)
+            continue;
+        await v.removeDomain(d);
+    }
+    for (const vol of volumes)
+        if (vol.startsWith(`${env}-`))
+            await v.deleteVolume(v.host.pool, vol);
+    if (networks.length) {
+        const left = (await v.listDomains()).filter((d) => d.startsWith(`${env}-`));
+        if (left.length === 0) {
+            for (const n of networks) {
+                const stamp = await v.networkStamp(n);
+                if (stamp?.environmentId === env)
+                    await v.removeNetwork(n);
+            }
+        }
+    }
+}
+/**
+ * Uploads a file as a base volume unless a complete upload exists (its `.ok` marker volume is made
+ * last). A volume without its marker is another environment's upload in progress while its
+ * allocation grows: waited for; once it has not grown for `staleMs` it is an upload cut short,
+ * deleted and made again. Returns whether this call uploaded.
+ */
+async function ensureUploaded(v, pool, vol, file, progress, staleMs = 15_000) {
+    const marker = `${vol}.ok`;
+    const deadline = Date.now() + 60 * 60_000;
+    let last;
+    let since = Date.now();
+    while (Date.now() < deadline) {
+        if (await v.volExists(pool, marker))
+            return false;
+        const allocation = await v.volAllocation(pool, vol);
+        if (allocation === undefined) {
+            const started = Date.now();
+            try {
+                await v.upload(pool, vol, file);
+            }
+            catch (e) {
+                // Another environment created it first: wait for its upload as above.
+                if (/already exists|already in use|exists already/i.test(e.message))
+                    continue;
+                // Nothing half-made stays under the name that is trusted once its marker exists.
+                await v.deleteVolume(pool, vol).catch(() => undefined);
+                throw e;
+            }
+            await v.createEmpty(pool, marker);
+            progress.info(`libvirt host ${v.host.name}: uploaded ${vol} (${Math.round((await (0,promises_.stat)(file)).size / 2 ** 20)} MiB) in ${Math.round((Date.now() - started) / 100) / 10} s`);
+            return true;
+        }
+        if (allocation !== last) {
+            last = allocation;
+            since = Date.now();
+        }
+        else if (Date.now() - since >= staleMs) {
+            progress.info(`libvirt host ${v.host.name}: ${vol} is an upload cut short (no marker, not growing); made again`);
+            await v.deleteVolume(pool, vol);
+            last = undefined;
+            continue;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(100, staleMs / 5))));
+    }
+    throw new lib/* KarooError */.xD('unavailable', `libvirt host ${v.host.name}: ${vol} did not finish uploading within an hour; delete it (virsh vol-delete --pool ${pool} ${vol}) and retry`);
+}
+async function qcow2VirtualSize(file) {
+    const r = await run('qemu-img', ['info', '--output=json', file]);
+    return Number(JSON.parse(r.stdout)['virtual-size']);
+}
+async function libvirt_hostKhz() {
+    const m = /^cpu MHz\s*:\s*([0-9.]+)/m.exec(await (0,promises_.readFile)('/proc/cpuinfo', 'utf8').catch(() => ''));
+    return m ? Math.round(Number(m[1]) * 1000) : undefined;
+}
+/**
+ * Links the environment's namespace (its bridge, where the forwarder connects from) to the
+ * bridge of the nodes' network on this machine with a veth pair. The pair goes with the namespace.
+ */
+async function linkRunner(state, bridge, h, net) {
+    const shown = await run('ip', ['link', 'show', 'dev', bridge], { allowFailure: true });
+    if (shown.code !== 0) {
+        throw new lib/* KarooError */.xD('unavailable', `the runner has no leg on network "${net}" of host ${h.name}: bridge ${bridge} is not on this machine; the site must provide the network's bridge on the runner too (see packages/machines/README.md)`);
+    }
+    const env = state.environmentId;
+    const link = libvirtNames.link(env);
+    await ipBatch(undefined, [
+        `link add ${link} type veth peer name lv0 netns ${names.netns(env)}`,
+        `link set ${link} alias ${env}-link`,
+        `link set ${link} master ${bridge} up`,
+    ]);
+    await ipBatch(names.netns(env), [`link set lv0 master ${names.bridge} up`]);
+}
+//# sourceMappingURL=libvirt.js.map
 ;// CONCATENATED MODULE: ./packages/machines/lib/src/state.js
 
 
@@ -58197,6 +59317,106 @@ async function listStateDirs() {
     }
 }
 //# sourceMappingURL=state.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/libvirt-reap.js
+
+
+
+
+
+
+/**
+ * Sweeps every libvirt host this runner has provisioned on (or `hosts`): first the removals a
+ * teardown could not finish (host unreachable then), then domains and networks carrying karoo's
+ * stamp whose environment has no state here and that expired, or that this runner made (an
+ * orphan of a killed provisioning). Environments with a state directory here are the ordinary
+ * reap's (their teardown reads the record). Nothing without karoo's stamp is ever touched.
+ * Hosts that do not answer are reported and stay on the list for the next reap.
+ */
+async function reapLibvirt(opts = {}) {
+    const progress = opts.progress ?? lib/* silentProgress */.RZ;
+    const now = opts.now ?? Date.now();
+    const hosts = opts.hosts ?? (await readJsonList(KNOWN_HOSTS_FILE()));
+    const out = [];
+    const pending = await readJsonList(PENDING_FILE());
+    const still = [];
+    for (const p of pending) {
+        try {
+            await removeOnHost(new Virsh(p.host, 30_000), p.environmentId, p.domains, p.volumes, p.networks);
+            out.push({
+                environmentId: p.environmentId,
+                host: p.host.name,
+                reason: 'left by a teardown while its host was unreachable',
+                leftovers: [],
+            });
+        }
+        catch (e) {
+            still.push({ ...p, reason: e.message });
+            const leftovers = [...p.domains.map((d) => `domain ${d}`), ...p.volumes.map((v) => `volume ${v}`)];
+            out.push({ environmentId: p.environmentId, host: p.host.name, reason: `host unreachable: ${e.message}`, leftovers });
+            progress.warn(`libvirt host ${p.host.name} (${p.host.uri}) is still unreachable; ${leftovers.join(', ')} of ${p.environmentId} left there, retried by the next reap`);
+        }
+    }
+    if (pending.length) {
+        await (0,promises_.mkdir)(stateRoot(), { recursive: true });
+        await (0,lib/* writeFileAtomic */.Zf)(PENDING_FILE(), `${JSON.stringify(still, null, 2)}\n`);
+    }
+    const me = await runnerId();
+    for (const h of hosts) {
+        const v = new Virsh(h, 30_000);
+        let domains;
+        let networks;
+        try {
+            domains = await v.karooDomains();
+            networks = (await v.listNetworks()).filter((n) => /^karoo-[0-9a-f]{8}$/.test(n));
+        }
+        catch (e) {
+            if (!still.some((p) => p.host.uri === h.uri))
+                progress.warn(`libvirt host ${h.name} (${h.uri}) did not answer: ${e.message}; swept by the next reap`);
+            out.push({ environmentId: '', host: h.name, reason: `host unreachable: ${e.message}`, leftovers: [] });
+            continue;
+        }
+        const byEnv = new Map();
+        for (const d of domains) {
+            const e = byEnv.get(d.stamp.environmentId) ?? { stamp: d.stamp, domains: [] };
+            e.domains.push(d.name);
+            byEnv.set(d.stamp.environmentId, e);
+        }
+        for (const n of networks) {
+            const stamp = await v.networkStamp(n).catch(() => undefined);
+            if (stamp && stamp.environmentId === n && !byEnv.has(n))
+                byEnv.set(n, { stamp, domains: [] });
+        }
+        for (const [env, e] of byEnv) {
+            // Its own state here: the ordinary reap decides (owner, TTL) and tears down through the record.
+            if ((0,external_node_fs_.existsSync)(envDir(env)))
+                continue;
+            const expired = Date.parse(e.stamp.expiresAt) <= now;
+            const orphan = e.stamp.runner === me;
+            if (!expired && !orphan)
+                continue;
+            const reason = expired
+                ? `expired at ${e.stamp.expiresAt}`
+                : 'made by this runner, which has no state of it (left by a killed process)';
+            const pool = await v.listVolumes(h.pool).catch(() => []);
+            const volumes = pool.filter((x) => x.startsWith(`${env}-`));
+            try {
+                await removeOnHost(v, env, e.domains, volumes, [env]);
+                progress.info(`reaped ${env} on libvirt host ${h.name}: ${reason}`);
+                out.push({ environmentId: env, host: h.name, reason, leftovers: [] });
+            }
+            catch (err) {
+                out.push({
+                    environmentId: env,
+                    host: h.name,
+                    reason: `${reason}; removal failed: ${err.message}`,
+                    leftovers: e.domains.map((d) => `domain ${d}`),
+                });
+            }
+        }
+    }
+    return out;
+}
+//# sourceMappingURL=libvirt-reap.js.map
 ;// CONCATENATED MODULE: ./packages/machines/lib/src/teardown.js
 
 
@@ -58214,7 +59434,11 @@ async function listStateDirs() {
 
 
 
+
+
 function providerOf(name) {
+    if (name === 'libvirt')
+        return new LibvirtProvider();
     return name === 'qemu' ? new QemuProvider() : new NspawnProvider();
 }
 /** Console logs and journals of every machine, into `dir`. */
@@ -58223,7 +59447,14 @@ async function saveLogs(state, provider, dir) {
     const keyPath = (0,external_node_path_.join)(state.dir, 'id_ed25519');
     const all = await Promise.all(state.machines.map(async (m) => {
         const ssh = m.sshPort && (await provider.isRunning(m))
-            ? { host: '127.0.0.1', port: m.sshPort, user: 'root', keyPath, knownHostsPath: (0,external_node_path_.join)(state.dir, 'known_hosts'), hostKeyAlias: m.machineId }
+            ? {
+                host: '127.0.0.1',
+                port: m.sshPort,
+                user: 'root',
+                keyPath,
+                knownHostsPath: (0,external_node_path_.join)(state.dir, 'known_hosts'),
+                hostKeyAlias: m.machineId,
+            }
             : undefined;
         return provider.collectLogs(state, m, ssh, dir).catch(() => []);
     }));
@@ -58262,7 +59493,9 @@ sys.stdin.read()
 async function teardownLock(env, timeoutSeconds = 180) {
     if (process.env[TEARDOWN_LOCK_ENV] === env)
         return { forWatchdog: true, release: async () => { } };
-    const holder = (0,external_node_child_process_.spawn)(systemPython(), ['-I', '-S', '-c', HOLD_TEARDOWN_LOCK_PY, env, String(timeoutSeconds)], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const holder = (0,external_node_child_process_.spawn)(systemPython(), ['-I', '-S', '-c', HOLD_TEARDOWN_LOCK_PY, env, String(timeoutSeconds)], {
+        stdio: ['pipe', 'pipe', 'ignore'],
+    });
     const exited = new Promise((r) => holder.once('close', () => r()));
     await new Promise((resolve, reject) => {
         holder.once('error', reject);
@@ -58562,6 +59795,13 @@ async function reap(opts = {}) {
     }
     if (!opts.environmentId)
         await reapTempDirs(progress);
+    // libvirt hosts this runner used: stamped domains whose environment has no state here.
+    if (!opts.environmentId) {
+        for (const r of await reapLibvirt({ progress, ...(opts.now !== undefined ? { now: opts.now } : {}) })) {
+            if (r.environmentId)
+                out.push({ environmentId: r.environmentId, reason: `${r.reason} (libvirt host ${r.host})`, leftovers: r.leftovers });
+        }
+    }
     return out;
 }
 //# sourceMappingURL=teardown.js.map
@@ -58587,12 +59827,15 @@ async function reap(opts = {}) {
 
 
 
-const PROVIDERS = ['nspawn', 'qemu'];
-function providerFor(name) {
+
+const PROVIDERS = ['nspawn', 'qemu', 'libvirt'];
+function providerFor(name, libvirt) {
     if (name === 'nspawn')
         return new NspawnProvider();
     if (name === 'qemu')
         return new QemuProvider();
+    if (name === 'libvirt')
+        return new LibvirtProvider(libvirt);
     throw new lib/* KarooError */.xD('input', `provider "${name}" is not known; use one of: ${PROVIDERS.join(', ')}`);
 }
 const now = () => Date.now();
@@ -58602,11 +59845,121 @@ const secs = (ms) => Math.round(ms / 10) / 100;
  * a fresh SSH key pair, a forwarder on 127.0.0.1 for the runner, and the inventory. On any
  * failure, console logs and journals are saved beside the inventory and everything is
  * destroyed (unless `keep`), then the error names the node and its last console lines.
+ *
+ * The phases, in order: check the request → find the image → reap → stamp the environment
+ * (state and watchdog, before any resource) → prepare the provider → keys beside the network →
+ * forwarding beside the machines → create and wait for every machine → hand on (inventory).
  */
 async function provision(opts) {
     const progress = opts.progress ?? lib/* silentProgress */.RZ;
     const t0 = now();
-    const provider = providerFor(opts.provider ?? 'nspawn');
+    const request = await checkRequest(opts);
+    const image = await machineImage(opts, request.provider, progress);
+    const tImage = now();
+    await reapFirst(opts, progress);
+    const { state, watchdog } = await stampEnvironment(opts, request, image, progress);
+    const record = timingRecorder(state);
+    const stop = new Interruption(state.environmentId, opts.signal);
+    const p = { opts, progress, provider: request.provider, image, state, stop, save: () => saveState(state), record };
+    try {
+        stop.checkpoint();
+        await prepareProvider(p);
+        const tPrepared = now();
+        const keys = await makeKeysBesideNetwork(p, tPrepared);
+        const tBridge = now();
+        stop.checkpoint();
+        const forwarding = new SideStep(startForwarding(state, watchdog).then(() => record('forwarder', tBridge)));
+        record('prepare', tImage, tPrepared);
+        const tNet = now();
+        await createMachines(p, keys, forwarding);
+        await forwarding.join();
+        stop.checkpoint();
+        const tReady = now();
+        record('image', t0, tImage);
+        record('network', tImage, tNet);
+        record('machines', tNet, tReady);
+        record('total', t0, tReady);
+        return await handOn(p);
+    }
+    catch (e) {
+        await cleanUpAfterFailure(p);
+        throw e;
+    }
+    finally {
+        stop.dispose();
+    }
+}
+function timingRecorder(state) {
+    return (name, from, to = now()) => {
+        state.timings[name] = secs(to - from);
+    };
+}
+/**
+ * A step started now and joined later (`join()`), while other steps run beside it. Until the
+ * join its failure is held rather than reported as an unhandled rejection; at the join it is
+ * thrown. When another step fails first, that error ends provisioning and this one is dropped
+ * (the teardown that follows removes whatever the step made).
+ */
+class SideStep {
+    running;
+    constructor(running) {
+        this.running = running;
+        running.catch(() => undefined);
+    }
+    join() {
+        return this.running;
+    }
+}
+/**
+ * Provisioning stopped, by the caller (its signal) or by the first machine that fails: no new
+ * step starts after it (`checkpoint`), and steps that wait (`race`) stop waiting.
+ */
+class Interruption {
+    env;
+    signal;
+    controller = new AbortController();
+    stopped;
+    onAbort;
+    constructor(env, signal) {
+        this.env = env;
+        this.signal = signal;
+        this.onAbort = () => this.controller.abort(signal?.reason);
+        signal?.addEventListener('abort', this.onAbort, { once: true });
+        if (signal?.aborted)
+            this.onAbort();
+        // Only ever raced against a step; held until then, as a SideStep is.
+        this.stopped = new SideStep(new Promise((_, reject) => this.controller.signal.addEventListener('abort', () => reject(new lib/* KarooError */.xD('refused', `provisioning of ${env} was interrupted`)), { once: true }))).join();
+    }
+    get aborted() {
+        return this.controller.signal.aborted;
+    }
+    /** Why provisioning stopped: the first failure, or the caller's reason. */
+    get reason() {
+        return this.controller.signal.reason;
+    }
+    abort(reason) {
+        if (!this.aborted)
+            this.controller.abort(reason);
+    }
+    /** Throws when provisioning was stopped: called before each step that makes something. */
+    checkpoint() {
+        const reason = this.reason;
+        if (this.aborted)
+            throw reason instanceof Error
+                ? reason
+                : new lib/* KarooError */.xD('refused', `provisioning of ${this.env} was interrupted${reason ? ` (${String(reason)})` : ''}`);
+    }
+    /** Waits for a step, or throws as soon as provisioning is stopped. */
+    race(step) {
+        return Promise.race([step, this.stopped]);
+    }
+    dispose() {
+        this.signal?.removeEventListener('abort', this.onAbort);
+    }
+}
+/** Phase 1: the request is checked before anything is made (nodes, TTL, owner, tools). */
+async function checkRequest(opts) {
+    const provider = providerFor(opts.provider ?? 'nspawn', opts.libvirt && { progress: opts.progress, ...opts.libvirt });
     if (opts.nodes.length === 0)
         throw new lib/* KarooError */.xD('input', 'the configuration lists no nodes; add at least one under nodes:');
     const seen = new Set();
@@ -58624,33 +59977,42 @@ async function provision(opts) {
     // Checked before anything is made: a dead owner would have the environment removed at once.
     const foreignOwner = opts.ownerPid !== undefined ? await ownerOf(opts.ownerPid) : undefined;
     await requireTools(['ip', 'ssh', 'ssh-keygen', 'python3']);
-    let image;
+    return { provider, ttl, foreignOwner };
+}
+/** Phase 2: the image the machines boot: a cloud image (qemu), or karoo's own (built when missing). */
+async function machineImage(opts, provider, progress) {
     if (opts.image) {
         if (provider.name !== 'qemu')
             throw new lib/* KarooError */.xD('input', `a cloud image (${opts.image}) needs the qemu provider; the ${provider.name} provider boots karoo's own image`);
-        image = await fetchCloudImage(opts.image, opts.imageSha256, progress);
+        return fetchCloudImage(opts.image, opts.imageSha256, progress);
     }
-    else {
-        const found = await findImage();
-        if (found)
-            image = found;
-        else if (opts.buildImage === false)
-            throw new lib/* KarooError */.xD('unavailable', 'karoo\'s machine image is not built; run karoo image build');
-        else
-            image = await buildImage({ progress });
-    }
-    const tImage = now();
-    if (opts.reapFirst !== false) {
-        const reaped = await reap({ progress: lib/* silentProgress */.RZ });
-        if (reaped.length)
-            progress.info(`reaped ${reaped.length} expired or orphaned environment(s): ${reaped.map((r) => r.environmentId).join(', ')}`);
-    }
+    const found = await findImage();
+    if (found)
+        return found;
+    if (opts.buildImage === false)
+        throw new lib/* KarooError */.xD('unavailable', "karoo's machine image is not built; run karoo image build");
+    return buildImage({ progress });
+}
+/** Phase 3: expired and orphaned environments are removed first (unless `reapFirst: false`). */
+async function reapFirst(opts, progress) {
+    if (opts.reapFirst === false)
+        return;
+    const reaped = await reap({ progress: lib/* silentProgress */.RZ });
+    if (reaped.length)
+        progress.info(`reaped ${reaped.length} expired or orphaned environment(s): ${reaped.map((r) => r.environmentId).join(', ')}`);
+}
+/**
+ * Phase 4: the environment's stamp, before any resource: its state directory (appearing with
+ * its state.json inside) and its watchdog; then the caller hears of it (onEnvironmentCreated).
+ */
+async function stampEnvironment(opts, request, image, progress) {
+    const { provider, ttl } = request;
     const env = newEnvironmentId();
     const dir = envDir(env);
     const outDir = (0,external_node_path_.resolve)(opts.outDir ?? (0,external_node_path_.join)('.karoo', env));
     const net = subnetOf(env);
     const created = new Date();
-    const owner = foreignOwner ?? (await ownerRef());
+    const owner = request.foreignOwner ?? (await ownerRef());
     const lifetime = opts.lifetime ?? 'ttl';
     const state = {
         version: 1,
@@ -58692,182 +60054,184 @@ async function provision(opts) {
     await (0,promises_.mkdir)((0,external_node_path_.join)(staging, 'console'), { mode: 0o700 });
     await (0,promises_.writeFile)((0,external_node_path_.join)(staging, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
     await (0,promises_.rename)(staging, dir);
-    const save = () => saveState(state);
     // The watchdog comes before any resource: from here on, the owner's death or the TTL removes whatever exists.
     const watchdog = await startWatchdog(state, opts.onExpire);
-    await save();
+    await saveState(state);
     await (0,promises_.mkdir)(outDir, { recursive: true });
     await opts.onEnvironmentCreated?.(env, outDir);
     progress.info(`environment ${env}: ${opts.nodes.length} node(s) with ${provider.name}, network ${net.cidr}, expires ${state.expiresAt}${lifetime === 'owner' ? `, lives as long as process ${owner.pid}` : ''}`);
-    // Aborted by the caller (a signal) or by the first machine that fails: no new step starts.
-    const stop = new AbortController();
-    const onAbort = () => stop.abort(opts.signal?.reason);
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    if (opts.signal?.aborted)
-        onAbort();
-    const checkpoint = () => {
-        if (stop.signal.aborted)
-            throw stop.signal.reason instanceof Error ? stop.signal.reason : new lib/* KarooError */.xD('refused', `provisioning of ${env} was interrupted${stop.signal.reason ? ` (${String(stop.signal.reason)})` : ''}`);
-    };
-    const stopped = new Promise((_, reject) => stop.signal.addEventListener('abort', () => reject(new lib/* KarooError */.xD('refused', `provisioning of ${env} was interrupted`)), { once: true }));
-    stopped.catch(() => { });
-    const keyPath = (0,external_node_path_.join)(dir, 'id_ed25519');
-    const knownHosts = (0,external_node_path_.join)(dir, 'known_hosts');
-    const endpoint = (m) => ({
+    return { state, watchdog };
+}
+/** Phase 5: the provider checks its tools and records its facts (e.g. kvm or tcg). */
+async function prepareProvider({ provider, state, save, progress }) {
+    await provider.prepare(state);
+    await save();
+    if (state.accelerator)
+        progress.info(`qemu acceleration: ${state.accelerator}${state.accelerator === 'tcg' ? ' (software emulation: no usable /dev/kvm)' : ''}`);
+}
+function keyPathOf(state) {
+    return (0,external_node_path_.join)(state.dir, 'id_ed25519');
+}
+function knownHostsOf(state) {
+    return (0,external_node_path_.join)(state.dir, 'known_hosts');
+}
+/**
+ * Phase 6: keys (the environment's client key, and a host key per node so the runner checks
+ * host keys strictly) are made beside the network, which does not depend on them; joined when
+ * both are done.
+ */
+async function makeKeysBesideNetwork(p, tPrepared) {
+    const { state, stop, record } = p;
+    const dir = state.dir;
+    const keyPath = keyPathOf(state);
+    const knownHosts = knownHostsOf(state);
+    stop.checkpoint();
+    const network = new SideStep(createEnvNetwork(state.environmentId, subnetOf(state.environmentId).gateway).then(() => record('bridge', tPrepared)));
+    await (0,promises_.mkdir)((0,external_node_path_.join)(dir, 'hostkeys'), { recursive: true });
+    const keygen = (file, comment) => run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+    const [, ...hostKeys] = await Promise.all([
+        keygen(keyPath, state.environmentId),
+        ...state.machines.map(async (m) => {
+            const path = (0,external_node_path_.join)(dir, 'hostkeys', m.name);
+            await keygen(path, m.machineId);
+            return { priv: await (0,promises_.readFile)(path, 'utf8'), pub: await (0,promises_.readFile)(`${path}.pub`, 'utf8') };
+        }),
+    ]);
+    const authorizedKey = await (0,promises_.readFile)(`${keyPath}.pub`, 'utf8');
+    state.machines.forEach((m, i) => (m.hostKey = hostKeys[i].pub.trim().split(' ').slice(0, 2).join(' ')));
+    await (0,promises_.writeFile)(knownHosts, state.machines.map((m) => `${m.machineId} ${m.hostKey}\n`).join(''));
+    await handToInvokingUser([keyPath, `${keyPath}.pub`, knownHosts]);
+    await (0,promises_.rm)((0,external_node_path_.join)(dir, 'hostkeys'), { recursive: true, force: true });
+    record('keys', tPrepared);
+    await network.join();
+    return { authorizedKey, hostKeys };
+}
+/**
+ * Phase 7: every machine is created (as many at once as the provider allows) and waited for
+ * until it answers SSH (once forwarding is up). The first failure stops the others: none
+ * starts a machine after it, none waits on. Every machine task has settled before this
+ * returns or throws, so none is made after the teardown that follows a failure.
+ */
+async function createMachines(p, keys, forwarding) {
+    const { opts, provider, image, state, stop, save, record, progress } = p;
+    const hosts = state.machines.map((m) => ({ name: m.name, address: m.address }));
+    const timeoutMs = (opts.bootTimeoutSeconds ?? (provider.name === 'qemu' || provider.name === 'libvirt' ? 600 : 120)) * 1000;
+    const limit = (0,p_limit/* default */.A)(provider.maxParallelBoots(state));
+    const tasks = state.machines.map((m, i) => limit(async () => {
+        stop.checkpoint();
+        const started = now();
+        const hostKey = keys.hostKeys[i];
+        await provider.create({
+            state,
+            machine: m,
+            image,
+            authorizedKey: keys.authorizedKey,
+            save,
+            seed: seedFiles({
+                node: m.name,
+                address: m.address,
+                mac: m.mac,
+                prefixLength: 24,
+                hosts,
+                authorizedKey: keys.authorizedKey,
+                hostPrivateKey: hostKey.priv,
+                hostPublicKey: hostKey.pub,
+            }),
+        });
+        record(`create:${m.name}`, started);
+        await opts.onMachineStarted?.(m, state);
+        stop.checkpoint();
+        await stop.race(forwarding.join());
+        await stop.race(provider.waitReady(m, endpointOf(state, m), started + timeoutMs));
+        m.readyAt = new Date().toISOString();
+        record(`ready:${m.name}`, started);
+        progress.info(`${m.name} (${m.role}) ready at ${m.address}, ssh 127.0.0.1:${m.sshPort} after ${secs(now() - started)} s`);
+    }).catch((e) => {
+        stop.abort(e);
+        throw e;
+    }));
+    const settled = await Promise.allSettled(tasks);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed)
+        throw stop.reason instanceof Error ? stop.reason : failed.reason;
+}
+/** Phase 8: the inventory is written and the environment is ready; with lifetime `ttl` it is handed on. */
+async function handOn({ state, save, progress }) {
+    const inventory = inventoryOf(state);
+    const inventoryPath = (0,external_node_path_.join)(state.outDir, 'inventory.json');
+    await writeInventory(inventoryPath, inventory);
+    await handToInvokingUser([state.outDir, inventoryPath]);
+    state.inventoryPath = inventoryPath;
+    state.phase = 'ready';
+    await save();
+    // Handed on: from now on only the TTL (or destroy) ends it.
+    if (state.lifetime === 'ttl')
+        await tellWatchdog(state, { owner: null });
+    progress.info(`environment ${state.environmentId} ready in ${state.timings.total} s; inventory ${inventoryPath}`);
+    return { inventory, inventoryPath, state, timings: state.timings };
+}
+/**
+ * After any failure: the state says so, logs are saved, and the environment is destroyed, or
+ * with `keep` handed on until its TTL with an inventory to reach it. Nothing here throws: the
+ * caller rethrows the failure itself.
+ */
+async function cleanUpAfterFailure({ opts, provider, state, save, progress }) {
+    const env = state.environmentId;
+    state.phase = 'failed';
+    await save().catch(() => { });
+    const logsDir = (0,external_node_path_.join)(state.outDir, 'logs');
+    await saveLogs(state, provider, logsDir).catch(() => []);
+    if (opts.keep) {
+        // Kept for debugging until the TTL, whoever made it: the watchdog no longer watches the owner.
+        await handOver(state).catch(() => { });
+        // Kept for debugging: write the inventory anyway, so the machines can be reached.
+        const inventoryPath = (0,external_node_path_.join)(state.outDir, 'inventory.json');
+        const kept = state.machines.find((m) => m.sshPort && m.hostKey);
+        if (kept)
+            await writeInventory(inventoryPath, inventoryOf(state)).catch(() => { });
+        progress.warn(`provisioning failed; keeping environment ${env} until ${state.expiresAt} (karoo destroy --env ${env}); logs in ${logsDir}` +
+            (kept ? `; inventory ${inventoryPath}; ssh: ${sshCommandLine(endpointOf(state, kept))}` : ''));
+    }
+    else {
+        progress.info(`provisioning failed; logs saved in ${logsDir}; destroying ${env}`);
+        await destroyState(state, { progress }).catch((d) => progress.warn(`destroying ${env} failed too: ${d.message}`));
+    }
+}
+/** How the runner reaches a machine: its port on the forwarder, the environment's key, its host key. */
+function endpointOf(state, m) {
+    return {
         host: '127.0.0.1',
         port: m.sshPort ?? 0,
         user: 'root',
-        keyPath,
-        knownHostsPath: knownHosts,
+        keyPath: keyPathOf(state),
+        knownHostsPath: knownHostsOf(state),
         hostKeyAlias: m.machineId,
         hostKey: m.hostKey,
-    });
-    const inventoryOf = () => ({
+    };
+}
+function inventoryOf(state) {
+    return {
         version: 1,
-        environmentId: env,
+        environmentId: state.environmentId,
         createdAt: state.createdAt,
-        ttlSeconds: ttl,
+        ttlSeconds: state.ttlSeconds,
         expiresAt: state.expiresAt,
-        provider: provider.name,
+        provider: state.provider,
         ...(state.accelerator ? { accelerator: state.accelerator } : {}),
         image: state.image,
-        network: { cidr: net.cidr, namespace: state.netns },
-        logsDir: (0,external_node_path_.join)(outDir, 'logs'),
+        network: { cidr: state.cidr, namespace: state.netns },
+        logsDir: (0,external_node_path_.join)(state.outDir, 'logs'),
         nodes: state.machines.map((m) => ({
             name: m.name,
             role: m.role,
             address: m.address,
-            ssh: endpoint(m),
-            provider: provider.name,
+            ssh: endpointOf(state, m),
+            provider: state.provider,
             machineId: m.machineId,
             ...(m.cpus ? { cpus: m.cpus } : {}),
             ...(m.memory ? { memory: m.memory } : {}),
         })),
-    });
-    try {
-        checkpoint();
-        await provider.prepare(state);
-        await save();
-        if (state.accelerator)
-            progress.info(`qemu acceleration: ${state.accelerator}${state.accelerator === 'tcg' ? ' (software emulation: no usable /dev/kvm)' : ''}`);
-        // Keys: the environment's client key, and a host key per node so the runner checks host keys strictly.
-        const tPrepared = now();
-        // Keys and the network do not depend on each other: make them side by side.
-        checkpoint();
-        const network = createEnvNetwork(env, net.gateway).then(() => (state.timings.bridge = secs(now() - tPrepared)));
-        network.catch(() => { });
-        await (0,promises_.mkdir)((0,external_node_path_.join)(dir, 'hostkeys'), { recursive: true });
-        const keygen = (file, comment) => run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
-        const [, ...hostKeys] = await Promise.all([
-            keygen(keyPath, env),
-            ...state.machines.map(async (m) => {
-                const p = (0,external_node_path_.join)(dir, 'hostkeys', m.name);
-                await keygen(p, m.machineId);
-                return { priv: await (0,promises_.readFile)(p, 'utf8'), pub: await (0,promises_.readFile)(`${p}.pub`, 'utf8') };
-            }),
-        ]);
-        const authorizedKey = await (0,promises_.readFile)(`${keyPath}.pub`, 'utf8');
-        state.machines.forEach((m, i) => (m.hostKey = hostKeys[i].pub.trim().split(' ').slice(0, 2).join(' ')));
-        await (0,promises_.writeFile)(knownHosts, state.machines.map((m) => `${m.machineId} ${m.hostKey}\n`).join(''));
-        await handToInvokingUser([keyPath, `${keyPath}.pub`, knownHosts]);
-        await (0,promises_.rm)((0,external_node_path_.join)(dir, 'hostkeys'), { recursive: true, force: true });
-        state.timings.keys = secs(now() - tPrepared);
-        await network;
-        const tBridge = now();
-        // The watchdog starts forwarding while the machines are made; only the SSH probes wait for it.
-        checkpoint();
-        const forwarder = startForwarding(state, watchdog).then(() => {
-            state.timings.forwarder = secs(now() - tBridge);
-        });
-        forwarder.catch(() => { });
-        state.timings.prepare = secs(tPrepared - tImage);
-        const tNet = now();
-        const hosts = state.machines.map((m) => ({ name: m.name, address: m.address }));
-        const timeoutMs = (opts.bootTimeoutSeconds ?? (provider.name === 'qemu' ? 600 : 120)) * 1000;
-        const limit = (0,p_limit/* default */.A)(provider.maxParallelBoots(state));
-        const bootStarted = new Map();
-        const tasks = state.machines.map((m, i) => limit(async () => {
-            checkpoint();
-            const started = now();
-            bootStarted.set(m.name, started);
-            await provider.create({
-                state,
-                machine: m,
-                image,
-                authorizedKey,
-                save,
-                seed: seedFiles({
-                    node: m.name,
-                    address: m.address,
-                    mac: m.mac,
-                    prefixLength: 24,
-                    hosts,
-                    authorizedKey,
-                    hostPrivateKey: hostKeys[i].priv,
-                    hostPublicKey: hostKeys[i].pub,
-                }),
-            });
-            state.timings[`create:${m.name}`] = secs(now() - started);
-            await opts.onMachineStarted?.(m, state);
-            checkpoint();
-            await Promise.race([forwarder, stopped]);
-            await Promise.race([provider.waitReady(m, endpoint(m), started + timeoutMs), stopped]);
-            m.readyAt = new Date().toISOString();
-            state.timings[`ready:${m.name}`] = secs(now() - started);
-            progress.info(`${m.name} (${m.role}) ready at ${m.address}, ssh 127.0.0.1:${m.sshPort} after ${secs(now() - started)} s`);
-        }).catch((e) => {
-            // The first failure stops the others: none starts a machine after it, none waits on.
-            if (!stop.signal.aborted)
-                stop.abort(e);
-            throw e;
-        }));
-        // Every machine task has settled before anything is destroyed, so none is made after teardown.
-        const settled = await Promise.allSettled(tasks);
-        const failed = settled.find((r) => r.status === 'rejected');
-        if (failed)
-            throw stop.signal.reason instanceof Error ? stop.signal.reason : failed.reason;
-        await forwarder;
-        checkpoint();
-        const tReady = now();
-        state.timings = { ...state.timings, image: secs(tImage - t0), network: secs(tNet - tImage), machines: secs(tReady - tNet), total: secs(tReady - t0) };
-        const inventory = inventoryOf();
-        const inventoryPath = (0,external_node_path_.join)(outDir, 'inventory.json');
-        await writeInventory(inventoryPath, inventory);
-        await handToInvokingUser([outDir, inventoryPath]);
-        state.inventoryPath = inventoryPath;
-        state.phase = 'ready';
-        await save();
-        // Handed on: from now on only the TTL (or destroy) ends it.
-        if (lifetime === 'ttl')
-            await tellWatchdog(state, { owner: null });
-        progress.info(`environment ${env} ready in ${state.timings.total} s; inventory ${inventoryPath}`);
-        return { inventory, inventoryPath, state, timings: state.timings };
-    }
-    catch (e) {
-        state.phase = 'failed';
-        await save().catch(() => { });
-        const logsDir = (0,external_node_path_.join)(outDir, 'logs');
-        await saveLogs(state, provider, logsDir).catch(() => []);
-        if (opts.keep) {
-            // Kept for debugging until the TTL, whoever made it: the watchdog no longer watches the owner.
-            await handOver(state).catch(() => { });
-            // Kept for debugging: write the inventory anyway, so the machines can be reached.
-            const inventoryPath = (0,external_node_path_.join)(outDir, 'inventory.json');
-            const kept = state.machines.find((m) => m.sshPort && m.hostKey);
-            if (kept)
-                await writeInventory(inventoryPath, inventoryOf()).catch(() => { });
-            progress.warn(`provisioning failed; keeping environment ${env} until ${state.expiresAt} (karoo destroy --env ${env}); logs in ${logsDir}` +
-                (kept ? `; inventory ${inventoryPath}; ssh: ${sshCommandLine(endpoint(kept))}` : ''));
-        }
-        else {
-            progress.info(`provisioning failed; logs saved in ${logsDir}; destroying ${env}`);
-            await destroyState(state, { progress }).catch((d) => progress.warn(`destroying ${env} failed too: ${d.message}`));
-        }
-        throw e;
-    }
-    finally {
-        opts.signal?.removeEventListener('abort', onAbort);
-    }
+    };
 }
 function watchdogConfigPath(state) {
     return (0,external_node_path_.join)(state.dir, 'forward.json');
@@ -58881,7 +60245,7 @@ async function writeWatchdogConfig(state, config) {
  * Starts the environment's watchdog (helpers/forward.py, detached): it removes the environment
  * (runs `onExpire`) when the TTL passes or, while it has one, when the owner process is gone;
  * later it also becomes the SSH forwarder (startForwarding). Returns once the process exists;
- * the returned promise `ready` resolves when its signal handlers are set.
+ * `ready` is joined (by startForwarding) once its signal handlers are set.
  */
 async function startWatchdog(state, onExpire) {
     const dir = state.dir;
@@ -58899,7 +60263,10 @@ async function startWatchdog(state, onExpire) {
     });
     const log = await (0,promises_.open)((0,external_node_path_.join)(dir, 'forward.log'), 'a');
     try {
-        const child = (0,external_node_child_process_.spawn)(systemPython(), ['-I', '-S', script, state.environmentId, watchdogConfigPath(state)], { detached: true, stdio: ['ignore', log.fd, log.fd] });
+        const child = (0,external_node_child_process_.spawn)(systemPython(), ['-I', '-S', script, state.environmentId, watchdogConfigPath(state)], {
+            detached: true,
+            stdio: ['ignore', log.fd, log.fd],
+        });
         const pid = await new Promise((res, rej) => {
             child.once('error', rej);
             child.once('spawn', () => res(child.pid));
@@ -58910,15 +60277,14 @@ async function startWatchdog(state, onExpire) {
     finally {
         await log.close();
     }
-    const ready = (async () => {
+    const ready = new SideStep((async () => {
         const deadline = now() + 10_000;
         while (!(0,external_node_fs_.existsSync)(readyFile)) {
             if (!(await isAlive(state.forwarder)) || now() > deadline)
                 throw await watchdogFailure(state, 'start');
             await sleep(10);
         }
-    })();
-    ready.catch(() => { });
+    })());
     return { ready };
 }
 async function watchdogFailure(state, what) {
@@ -58935,7 +60301,7 @@ async function tellWatchdog(state, change) {
 }
 /** Has the watchdog forward 127.0.0.1 ports to the nodes' SSH (connections made inside the namespace) and records the ports. */
 async function startForwarding(state, watchdog) {
-    await watchdog.ready;
+    await watchdog.ready.join();
     await tellWatchdog(state, { nodes: state.machines.map((m) => ({ name: m.name, address: m.address, port: 22 })) });
     const portsFile = (0,external_node_path_.join)(state.dir, 'ports.json');
     const deadline = now() + 10_000;
@@ -59011,6 +60377,11 @@ function checkNotExpired(inv, at = Date.now()) {
 
 
 
+
+
+
+
+
 //# sourceMappingURL=index.js.map
 
 /***/ }),
@@ -59027,7 +60398,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   mZ: () => (/* reexport */ parseStoreRef)
 });
 
-// UNUSED EXPORTS: DEFAULT_IMPORT_LIMITS, LayoutStore, MANIFEST_ACCEPT, MEDIA_TYPES, REF_NAME_ANNOTATION, RegistryStore, blobsOf, copyArtifact, describeBlob, exportTar, fileSource, importTar, lazySource, manifestMediaType, parseChallenge, parseManifestInfo, parseReferrersList, readAll, referrersTag, registryCredentialsFromEnv, verifyBlob, verifyManifest
+// UNUSED EXPORTS: DEFAULT_IMPORT_LIMITS, LayoutStore, MANIFEST_ACCEPT, MEDIA_TYPES, REF_NAME_ANNOTATION, RegistryStore, blobsOf, copyArtifact, describeBlob, exportTar, fileSource, importTar, lazySource, manifestMediaType, parseChallenge, parseManifestInfo, parseReferrersList, readAll, readVerifiedBlob, referrersTag, registryCredentialsFromEnv, verifyBlob, verifyManifest
 
 // EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
 var lib = __nccwpck_require__(46787);
@@ -59376,7 +60747,12 @@ class RegistryAuth {
             headers.authorization = (0,lib/* basicAuthHeader */.mn)(this.credentials);
         let res;
         try {
-            res = await this.transport.request({ method: 'GET', url, headers, what: `token endpoint ${url.origin}${url.pathname} of registry ${this.host}` });
+            res = await this.transport.request({
+                method: 'GET',
+                url,
+                headers,
+                what: `token endpoint ${url.origin}${url.pathname} of registry ${this.host}`,
+            });
         }
         catch (e) {
             throw new lib/* KarooError */.xD('unavailable', `token endpoint ${url.origin}${url.pathname} of registry ${this.host} cannot be reached (${(0,lib/* errorMessage */.gJ)(e)})`, { cause: e });
@@ -59603,7 +60979,10 @@ class layout_LayoutStore {
             const v = JSON.parse((await (0,promises_.readFile)(this.blobPath(digest))).toString('utf8'));
             if (v?.subject?.digest !== subject)
                 return undefined;
-            return { subject: { mediaType: types_MEDIA_TYPES.imageManifest, digest: subject, size: 0 }, ...(typeof v.artifactType === 'string' ? { artifactType: v.artifactType } : {}) };
+            return {
+                subject: { mediaType: types_MEDIA_TYPES.imageManifest, digest: subject, size: 0 },
+                ...(typeof v.artifactType === 'string' ? { artifactType: v.artifactType } : {}),
+            };
         }
         catch {
             return undefined;
@@ -59808,7 +61187,12 @@ class RegistryStore {
         return { bytes: blob.size, how: chunked ? 'chunked' : 'uploaded' };
     }
     async startUpload() {
-        const res = await this.call({ method: 'POST', target: this.path('blobs/uploads/'), headers: { 'content-length': '0' }, scopes: this.push });
+        const res = await this.call({
+            method: 'POST',
+            target: this.path('blobs/uploads/'),
+            headers: { 'content-length': '0' },
+            scopes: this.push,
+        });
         await (0,transport_lib/* drain */.Ze)(res);
         if (res.status !== 202)
             throw await this.failure(res, 'start blob upload');
@@ -59847,7 +61231,11 @@ class RegistryStore {
                 const res = await this.call({
                     method: 'PATCH',
                     target: url,
-                    headers: { 'content-type': 'application/octet-stream', 'content-length': String(end - offset), 'content-range': `${offset}-${end - 1}` },
+                    headers: {
+                        'content-type': 'application/octet-stream',
+                        'content-length': String(end - offset),
+                        'content-range': `${offset}-${end - 1}`,
+                    },
                     body: () => source.open({ start: offset, end }),
                     scopes: this.push,
                     retry: false,
@@ -59880,7 +61268,12 @@ class RegistryStore {
     }
     async hasManifest(reference) {
         checkReference(reference);
-        const res = await this.call({ method: 'HEAD', target: this.path(`manifests/${reference}`), headers: { accept: MANIFEST_ACCEPT }, scopes: this.pull });
+        const res = await this.call({
+            method: 'HEAD',
+            target: this.path(`manifests/${reference}`),
+            headers: { accept: MANIFEST_ACCEPT },
+            scopes: this.pull,
+        });
         await (0,transport_lib/* drain */.Ze)(res);
         if (res.status === 404)
             return undefined;
@@ -59891,11 +61284,20 @@ class RegistryStore {
         const digest = (0,lib/* isDigest */.Bc)(claimed) ? claimed : undefined;
         if (!digest)
             return (await this.getManifest(reference)).descriptor;
-        return { mediaType: ((0,transport_lib/* header */.wx)(res, 'content-type') ?? types_MEDIA_TYPES.imageManifest).split(';')[0].trim(), digest, size: Number((0,transport_lib/* header */.wx)(res, 'content-length') ?? 0) };
+        return {
+            mediaType: ((0,transport_lib/* header */.wx)(res, 'content-type') ?? types_MEDIA_TYPES.imageManifest).split(';')[0].trim(),
+            digest,
+            size: Number((0,transport_lib/* header */.wx)(res, 'content-length') ?? 0),
+        };
     }
     async getManifest(reference) {
         checkReference(reference);
-        const res = await this.call({ method: 'GET', target: this.path(`manifests/${reference}`), headers: { accept: MANIFEST_ACCEPT }, scopes: this.pull });
+        const res = await this.call({
+            method: 'GET',
+            target: this.path(`manifests/${reference}`),
+            headers: { accept: MANIFEST_ACCEPT },
+            scopes: this.pull,
+        });
         if (res.status === 404) {
             await (0,transport_lib/* drain */.Ze)(res);
             throw new lib/* KarooError */.xD('input', `manifest ${reference} is not in ${this.ref}`, { detail: { reference, notFound: true } });
@@ -59910,7 +61312,10 @@ class RegistryStore {
         // Only the type fields are read here; callers parse (and check) the descriptors they use.
         const info = manifestTypes(bytes, `manifest ${reference} in ${this.ref}`);
         const mediaType = info.mediaType ?? ((0,transport_lib/* header */.wx)(res, 'content-type') ?? types_MEDIA_TYPES.imageManifest).split(';')[0].trim();
-        return { descriptor: { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) }, bytes };
+        return {
+            descriptor: { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) },
+            bytes,
+        };
     }
     async putManifest(bytes, mediaType, options = {}) {
         if (options.tag !== undefined)
@@ -59984,7 +61389,12 @@ class RegistryStore {
         let list;
         if (this.referrersApi !== false) {
             const q = artifactType ? `?${new URLSearchParams({ artifactType })}` : '';
-            const res = await this.call({ method: 'GET', target: `${this.path(`referrers/${subject}`)}${q}`, headers: { accept: types_MEDIA_TYPES.imageIndex }, scopes: this.pull });
+            const res = await this.call({
+                method: 'GET',
+                target: `${this.path(`referrers/${subject}`)}${q}`,
+                headers: { accept: types_MEDIA_TYPES.imageIndex },
+                scopes: this.pull,
+            });
             const type = ((0,transport_lib/* header */.wx)(res, 'content-type') ?? '').split(';')[0].trim();
             if (res.status === 200 && type === types_MEDIA_TYPES.imageIndex) {
                 this.referrersApi = true;
@@ -60042,7 +61452,11 @@ class RegistryStore {
             /* no body */
         }
         const integrity = codes.some((c) => c === 'DIGEST_INVALID' || c === 'SIZE_INVALID' || c === 'BLOB_UNKNOWN' || c === 'MANIFEST_BLOB_UNKNOWN');
-        const kind = integrity ? 'integrity' : res.status === 401 || res.status === 403 || (res.status >= 400 && res.status < 500) ? 'input' : 'unavailable';
+        const kind = integrity
+            ? 'integrity'
+            : res.status === 401 || res.status === 403 || (res.status >= 400 && res.status < 500)
+                ? 'input'
+                : 'unavailable';
         const hint = res.status === 401 || res.status === 403 ? '; check the registry credentials and that they may push to this repository' : '';
         return new lib/* KarooError */.xD(kind, `registry ${this.registry}: ${what} in ${this.repository} failed with ${res.status}${detail ? ` (${detail})` : ''}${hint}`, {
             detail: { status: res.status, codes },
@@ -60154,7 +61568,9 @@ async function verifyBlob(store, d, what) {
     }
     catch (e) {
         if (e instanceof SizeExceededError) {
-            throw new KarooError('integrity', `${what} is damaged: more than the expected ${d.size} bytes in ${store.ref}`, { detail: { digest: d.digest } });
+            throw new KarooError('integrity', `${what} is damaged: more than the expected ${d.size} bytes in ${store.ref}`, {
+                detail: { digest: d.digest },
+            });
         }
         if (isKarooError(e) && e.kind === 'integrity')
             throw new KarooError('integrity', `${what} is missing from ${store.ref}`, { detail: { digest: d.digest, missing: true } });
@@ -60164,6 +61580,31 @@ async function verifyBlob(store, d, what) {
     if (actual !== d.digest || hasher.bytes !== d.size) {
         throw new KarooError('integrity', `${what} is damaged in ${store.ref}: it holds ${actual} (${hasher.bytes} bytes), expected ${d.digest} (${d.size} bytes)`, { detail: { digest: d.digest, expected: { digest: d.digest, size: d.size }, actual: { digest: actual, size: hasher.bytes } } });
     }
+}
+/**
+ * Reads one small blob (a config, a JSON payload, a bundle) into memory and checks it against its
+ * descriptor: never more than `maxBytes` (a descriptor may claim anything), never more than the
+ * descriptor's size, and the bytes' sha256 and length must be the descriptor's. Integrity error
+ * otherwise, naming `what` and the store; the caller decides what a bad blob means for it.
+ */
+async function readVerifiedBlob(store, d, what, maxBytes) {
+    if (d.size > maxBytes)
+        throw new KarooError('integrity', `${what}: ${d.digest} in ${store.ref} claims ${d.size} bytes, more than the ${maxBytes} such a blob may have`);
+    const chunks = [];
+    let n = 0;
+    for await (const c of await store.getBlob(d.digest)) {
+        const b = Buffer.isBuffer(c) ? c : Buffer.from(c);
+        n += b.length;
+        if (n > d.size)
+            throw new KarooError('integrity', `${what} is damaged: more than the expected ${d.size} bytes of ${d.digest} in ${store.ref}`);
+        chunks.push(b);
+    }
+    const bytes = Buffer.concat(chunks);
+    const actual = sha256Of(bytes);
+    if (actual !== d.digest || bytes.length !== d.size) {
+        throw new KarooError('integrity', `${what} is damaged in ${store.ref}: it holds ${actual} (${bytes.length} bytes), expected ${d.digest} (${d.size} bytes); run karoo verify`);
+    }
+    return bytes;
 }
 //# sourceMappingURL=verify.js.map
 ;// CONCATENATED MODULE: ./packages/oci/lib/copy.js
@@ -60260,7 +61701,12 @@ async function exportTar(store, reference, out, options = {}) {
         const info = parseManifestInfo(m.bytes, `manifest ${digest}`);
         entries.set(blobFileName(digest), { digest, size: m.bytes.length, bytes: m.bytes, what: `manifest ${digest}` });
         if (listedAs === 'root') {
-            listed.push({ mediaType: manifestMediaType(info), digest, size: m.bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) });
+            listed.push({
+                mediaType: manifestMediaType(info),
+                digest,
+                size: m.bytes.length,
+                ...(info.artifactType ? { artifactType: info.artifactType } : {}),
+            });
         }
         else if (listedAs === 'referrer')
             listed.push(referrerDescriptor(info, digest, m.bytes.length));
@@ -60268,7 +61714,11 @@ async function exportTar(store, reference, out, options = {}) {
             await visit(c.digest, 'child');
         for (const b of blobsOf(info)) {
             const title = b.annotations?.[OCI_ANNOTATIONS.title];
-            entries.set(blobFileName(b.digest), { digest: b.digest, size: b.size, what: `blob ${b.digest}${title ? ` ("${title}")` : ''} of ${digest}` });
+            entries.set(blobFileName(b.digest), {
+                digest: b.digest,
+                size: b.size,
+                what: `blob ${b.digest}${title ? ` ("${title}")` : ''} of ${digest}`,
+            });
         }
         for (const r of await store.referrers(digest))
             await visit(r.digest, 'referrer');
@@ -60358,7 +61808,9 @@ async function importTar(file, store, options = {}) {
     const progress = options.progress ?? silentProgress;
     const maxEntries = options.limits?.maxEntries ?? DEFAULT_IMPORT_LIMITS.maxEntries;
     const maxBytes = options.limits?.maxBytes ?? DEFAULT_IMPORT_LIMITS.maxBytes;
-    const staging = store instanceof LayoutStore ? await store.stagingDir() : join((await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 48161, 19))).tmpdir(), `karoo-import-${randomBytes(6).toString('hex')}`);
+    const staging = store instanceof LayoutStore
+        ? await store.stagingDir()
+        : join((await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 48161, 19))).tmpdir(), `karoo-import-${randomBytes(6).toString('hex')}`);
     const temp = new LayoutStore(staging);
     try {
         await mkdir(join(staging, 'blobs', 'sha256'), { recursive: true });
@@ -60754,7 +62206,10 @@ class Transport {
             if (RETRY_STATUS.has(status)) {
                 await drainBody(res.body);
                 const retryAfter = res.headers['retry-after'];
-                throw new RetryableError(`${what} answered ${status}`, { status, retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) });
+                throw new RetryableError(`${what} answered ${status}`, {
+                    status,
+                    retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter),
+                });
             }
             const location = res.headers.location;
             if (follow && REDIRECTS.has(status) && location !== undefined) {
@@ -61167,7 +62622,7 @@ function checkString(s, p, rule, fail) {
 
 const validate = validate10;
 /* harmony default export */ const schema_validator = ((/* unused pure expression or super */ null && (validate10)));
-const schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://karoo.dev/schema/karoo.schema.json", "title": "karoo.yml", "description": "Configuration of a system delivered by karoo: its leaf packages, indexes, target platform, nodes, roles, environments and acceptance tests.", "type": "object", "additionalProperties": false, "required": ["system", "leaves", "indexes"], "properties": { "$schema": { "type": "string" }, "system": { "description": "Name of the system; used in store paths, release directories and machine names.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, "leaves": { "description": "The packages the team builds itself. Resolution starts from the newest build of each in the private index.", "type": "array", "minItems": 1, "items": { "oneOf": [{ "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, "pin": { "description": "Exact version to use instead of the newest build.", "type": "string", "minLength": 1 }, "allow-prerelease": { "description": "Let the newest pre-release or dev build of this leaf be chosen.", "type": "boolean" }, "extras": { "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" } } } }] } }, "indexes": { "description": "Package indexes, the private one first. A name found in the private index is never taken from another index.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["url"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "url": { "description": "PEP 503/691 simple index: http(s)://…, file://…, or a path relative to this file.", "type": "string", "minLength": 1 }, "private": { "description": "Whether this index holds the team's own packages. Default: true for the first index only.", "type": "boolean" }, "username-env": { "description": "Environment variable holding the user name for basic auth.", "type": "string" }, "password-env": { "description": "Environment variable holding the password or token.", "type": "string" } } } }, "target": { "description": "The platform the system runs on. Locks are resolved for it, not for the resolving machine.", "type": "object", "additionalProperties": false, "properties": { "python": { "type": "string", "pattern": "^3\\.[0-9]{1,2}$" }, "platforms": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z0-9_]+$" } }, "implementation": { "type": "string", "enum": ["cp", "pp"] } } }, "constraints": { "description": "Constraint files (pip -c syntax), relative to this file.", "type": "array", "items": { "type": "string", "minLength": 1 } }, "resolver": { "type": "string", "enum": ["pip", "uv", "auto"] }, "as-of": { "description": "Upload-time cutoff for resolve: only files the indexes received at or before it are visible. An RFC 3339 date-time with offset (2026-01-31T12:00:00Z), \"leaves\" (the newest upload time among the chosen leaf builds: the same leaf builds give the same lock whenever resolve runs) or \"none\" (default).", "type": "string", "minLength": 1 }, "lock": { "description": "Where the lock lives, relative to this file (default: the directory of this file).", "type": "string" }, "store": { "description": "Where candidates are stored: oci-layout:PATH or REGISTRY/REPOSITORY.", "type": "string" }, "nodes": { "description": "The machines of the system, one per logical node.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, "role": { "type": "string" }, "cpus": { "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB.", "type": "integer", "minimum": 128 } } } }, "roles": { "description": "What runs on a node of each role.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "leaves": { "type": "array", "items": { "type": "string" } }, "services": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "command"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "environment": { "type": "object", "additionalProperties": { "type": "string" } }, "working-directory": { "type": "string" }, "port": { "type": "integer", "minimum": 1, "maximum": 65535 } } } }, "files": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["path"], "properties": { "path": { "type": "string" }, "template": { "type": "string" }, "content": { "type": "string" }, "mode": { "type": "string", "pattern": "^0?[0-7]{3}$" } } } } } } }, "values": { "description": "Values available to templates in every environment.", "type": "object" }, "environments": { "description": "Ordered stages a candidate is promoted through.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "requires": { "description": "Environments whose passing evidence a candidate needs to enter this one (default: the one before).", "type": "array", "items": { "type": "string" } }, "soak": { "description": "Minimum time in the required environments, e.g. 30m, 24h.", "type": "string", "pattern": "^[0-9]+(s|m|h|d)$" }, "github-environment": { "description": "GitHub Environment whose protection rules guard this stage.", "type": "string" }, "inventory": { "description": "Inventory of real hosts, relative to this file; absent for ephemeral environments.", "type": "string" }, "values": { "type": "object" } } } }, "acceptance": { "type": "object", "additionalProperties": false, "required": ["command"], "properties": { "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "timeout": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "junit": { "type": "string" }, "working-directory": { "type": "string" }, "allow-no-tests": { "type": "boolean", "description": "Let a run in which no test ran pass (default false: zero tests run is a failure)." }, "pass-env": { "description": "Variables of karoo's own environment the tests get besides PATH, HOME, locale and KAROO_* (nothing else is passed: no tokens, no INPUT_*).", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } }, "env": { "description": "Variables with fixed values for the tests.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }, "additionalProperties": { "type": "string" } }, "workflows": { "description": "Workflow files whose runs may produce evidence a promotion inside GitHub Actions accepts (default: .github/workflows/karoo-candidate.yml).", "type": "array", "items": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" } } } }, "attestations": { "description": "Signed attestations (in-toto statements in DSSE envelopes): the key karoo signs provenance and acceptance results with outside GitHub Actions, and what a promotion requires.", "type": "object", "additionalProperties": false, "properties": { "require": { "type": "boolean", "description": "A promotion counts acceptance evidence only with a signed test-result attestation that verifies with one of keys (default false)." }, "keys": { "type": "array", "description": "Files (relative to karoo.yml) holding the PEM public keys (Ed25519 or ECDSA P-256) whose signatures a promotion trusts.", "items": { "type": "string", "minLength": 1 } }, "signing-key": { "type": "string", "minLength": 1, "description": "File holding the PEM private key karoo signs with (a path, never the key itself); --attest-key overrides it." }, "identity": { "description": "The workflow that must have made an attestation: each field given must match the workflow identity the statement names.", "type": "object", "additionalProperties": false, "properties": { "repository": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "workflow": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, "ref": { "type": "string", "pattern": "^refs/(heads|tags)/\\S+$" } } } } }, "provision": { "type": "object", "additionalProperties": false, "properties": { "provider": { "type": "string", "enum": ["nspawn", "qemu"] }, "image": { "type": "string" }, "image-sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "ttl": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" } } } } };
+const schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://karoo.dev/schema/karoo.schema.json", "title": "karoo.yml", "description": "Configuration of a system delivered by karoo: its leaf packages, indexes, target platform, nodes, roles, environments and acceptance tests.", "type": "object", "additionalProperties": false, "required": ["system", "leaves", "indexes"], "properties": { "$schema": { "type": "string" }, "system": { "description": "Name of the system; used in store paths, release directories and machine names.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, "leaves": { "description": "The packages the team builds itself. Resolution starts from the newest build of each in the private index.", "type": "array", "minItems": 1, "items": { "oneOf": [{ "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, "pin": { "description": "Exact version to use instead of the newest build.", "type": "string", "minLength": 1 }, "allow-prerelease": { "description": "Let the newest pre-release or dev build of this leaf be chosen.", "type": "boolean" }, "extras": { "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" } } } }] } }, "indexes": { "description": "Package indexes, the private one first. A name found in the private index is never taken from another index.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["url"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "url": { "description": "PEP 503/691 simple index: http(s)://…, file://…, or a path relative to this file.", "type": "string", "minLength": 1 }, "private": { "description": "Whether this index holds the team's own packages. Default: true for the first index only.", "type": "boolean" }, "username-env": { "description": "Environment variable holding the user name for basic auth.", "type": "string" }, "password-env": { "description": "Environment variable holding the password or token.", "type": "string" } } } }, "target": { "description": "The platform the system runs on. Locks are resolved for it, not for the resolving machine.", "type": "object", "additionalProperties": false, "properties": { "python": { "type": "string", "pattern": "^3\\.[0-9]{1,2}$" }, "platforms": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z0-9_]+$" } }, "implementation": { "type": "string", "enum": ["cp", "pp"] } } }, "constraints": { "description": "Constraint files (pip -c syntax), relative to this file.", "type": "array", "items": { "type": "string", "minLength": 1 } }, "resolver": { "type": "string", "enum": ["pip", "uv", "auto"] }, "as-of": { "description": "Upload-time cutoff for resolve: only files the indexes received at or before it are visible. An RFC 3339 date-time with offset (2026-01-31T12:00:00Z), \"leaves\" (the newest upload time among the chosen leaf builds: the same leaf builds give the same lock whenever resolve runs) or \"none\" (default).", "type": "string", "minLength": 1 }, "lock": { "description": "Where the lock lives, relative to this file (default: the directory of this file).", "type": "string" }, "store": { "description": "Where candidates are stored: oci-layout:PATH or REGISTRY/REPOSITORY.", "type": "string" }, "nodes": { "description": "The machines of the system, one per logical node.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, "role": { "type": "string" }, "cpus": { "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB.", "type": "integer", "minimum": 128 } } } }, "roles": { "description": "What runs on a node of each role.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "leaves": { "type": "array", "items": { "type": "string" } }, "services": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "command"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "environment": { "type": "object", "additionalProperties": { "type": "string" } }, "working-directory": { "type": "string" }, "port": { "type": "integer", "minimum": 1, "maximum": 65535 } } } }, "files": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["path"], "properties": { "path": { "type": "string" }, "template": { "type": "string" }, "content": { "type": "string" }, "mode": { "type": "string", "pattern": "^0?[0-7]{3}$" } } } } } } }, "values": { "description": "Values available to templates in every environment.", "type": "object" }, "environments": { "description": "Ordered stages a candidate is promoted through.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "requires": { "description": "Environments whose passing evidence a candidate needs to enter this one (default: the one before).", "type": "array", "items": { "type": "string" } }, "soak": { "description": "Minimum time in the required environments, e.g. 30m, 24h.", "type": "string", "pattern": "^[0-9]+(s|m|h|d)$" }, "github-environment": { "description": "GitHub Environment whose protection rules guard this stage.", "type": "string" }, "inventory": { "description": "Inventory of real hosts, relative to this file; absent for ephemeral environments.", "type": "string" }, "values": { "type": "object" } } } }, "acceptance": { "type": "object", "additionalProperties": false, "required": ["command"], "properties": { "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "timeout": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "junit": { "type": "string" }, "working-directory": { "type": "string" }, "allow-no-tests": { "type": "boolean", "description": "Let a run in which no test ran pass (default false: zero tests run is a failure)." }, "pass-env": { "description": "Variables of karoo's own environment the tests get besides PATH, HOME, locale and KAROO_* (nothing else is passed: no tokens, no INPUT_*).", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } }, "env": { "description": "Variables with fixed values for the tests.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }, "additionalProperties": { "type": "string" } }, "workflows": { "description": "Workflow files whose runs may produce evidence a promotion inside GitHub Actions accepts (default: .github/workflows/karoo-candidate.yml).", "type": "array", "items": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" } } } }, "attestations": { "description": "Signed attestations (in-toto statements in DSSE envelopes): the key karoo signs provenance and acceptance results with outside GitHub Actions, and what a promotion requires.", "type": "object", "additionalProperties": false, "properties": { "require": { "type": "boolean", "description": "A promotion counts acceptance evidence only with a signed test-result attestation that verifies with one of keys (default false)." }, "keys": { "type": "array", "description": "Files (relative to karoo.yml) holding the PEM public keys (Ed25519 or ECDSA P-256) whose signatures a promotion trusts.", "items": { "type": "string", "minLength": 1 } }, "signing-key": { "type": "string", "minLength": 1, "description": "File holding the PEM private key karoo signs with (a path, never the key itself); --attest-key overrides it." }, "trusted-root": { "type": "string", "minLength": 1, "description": "File (relative to karoo.yml) holding the Sigstore trusted_root.json (Fulcio CAs, transparency logs, timestamp authorities) keyless attestations are verified against; absent: keyless attestations are refused." }, "identity": { "description": "The workflow that must have made an attestation: each field given must match the workflow identity the statement names.", "type": "object", "additionalProperties": false, "properties": { "repository": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "workflow": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, "ref": { "type": "string", "pattern": "^refs/(heads|tags)/\\S+$" }, "issuer": { "type": "string", "pattern": "^https://\\S+$", "description": "The OIDC issuer a keyless certificate must name (default https://token.actions.githubusercontent.com)." }, "server-url": { "type": "string", "pattern": "^https://[^/\\s]+/?$", "description": "The GitHub server of the repository a keyless certificate must name (default https://github.com)." } } } } }, "provision": { "type": "object", "additionalProperties": false, "properties": { "provider": { "type": "string", "enum": ["nspawn", "qemu", "libvirt"] }, "image": { "type": "string" }, "image-sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "ttl": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "hosts": { "description": "provider: libvirt — the pool of hypervisor hosts. Credentials are named by file path only (ssh-key, pki-dir), never written here.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["uri"], "properties": { "name": { "description": "Short name of the host in placement output; default: from the URI.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" }, "uri": { "description": "libvirt connection URI: qemu:///system, qemu+ssh://user@host/system, qemu+tls://host/system.", "type": "string", "pattern": "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" }, "cpus": { "description": "vCPUs karoo may use on this host; default: the host's CPUs as libvirt reports them.", "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB karoo may use on this host; default: the host's free memory as libvirt reports it.", "type": "integer", "minimum": 128 }, "pool": { "description": "libvirt storage pool for base images and overlays.", "type": "string", "pattern": "^[A-Za-z0-9._-]+$", "default": "default" }, "network": { "description": "libvirt network the site provides, shared by every host (bridged). Absent: karoo makes a private network per environment (one host only).", "type": "string", "pattern": "^[A-Za-z0-9._-]+$" }, "ssh-key": { "description": "qemu+ssh: path of the SSH private key file (relative to karoo.yml).", "type": "string" }, "pki-dir": { "description": "qemu+tls: directory of the client certificate, key and CA (relative to karoo.yml).", "type": "string" } } } }, "placement": { "type": "object", "additionalProperties": false, "properties": { "anti-affinity": { "description": "Roles whose nodes must each be on a different host.", "type": "array", "items": { "type": "string" }, "uniqueItems": true } } } } } } };
 const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$", "u");
 const pattern1 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$", "u");
@@ -61182,7 +62637,12 @@ const pattern13 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
 const pattern15 = new RegExp("^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$", "u");
 const pattern16 = new RegExp("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "u");
 const pattern18 = new RegExp("^refs/(heads|tags)/\\S+$", "u");
-const pattern19 = new RegExp("^[0-9a-f]{64}$", "u");
+const pattern19 = new RegExp("^https://\\S+$", "u");
+const pattern20 = new RegExp("^https://[^/\\s]+/?$", "u");
+const pattern21 = new RegExp("^[0-9a-f]{64}$", "u");
+const pattern23 = new RegExp("^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$", "u");
+const pattern24 = new RegExp("^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$", "u");
+const pattern25 = new RegExp("^[A-Za-z0-9._-]+$", "u");
 function validate10(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) { /*# sourceURL="https://karoo.dev/schema/karoo.schema.json" */ ; let vErrors = null; let errors = 0; if (data && typeof data == "object" && !Array.isArray(data)) {
     if (data.system === undefined) {
         const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "system" }, message: "must have required property '" + "system" + "'" };
@@ -62871,7 +64331,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
         let data75 = data.attestations;
         if (data75 && typeof data75 == "object" && !Array.isArray(data75)) {
             for (const key14 in data75) {
-                if (!((((key14 === "require") || (key14 === "keys")) || (key14 === "signing-key")) || (key14 === "identity"))) {
+                if (!(((((key14 === "require") || (key14 === "keys")) || (key14 === "signing-key")) || (key14 === "trusted-root")) || (key14 === "identity"))) {
                     const err131 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key14 }, message: "must NOT have additional properties" };
                     if (vErrors === null) {
                         vErrors = [err131];
@@ -62960,37 +64420,37 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                 }
             }
-            if (data75.identity !== undefined) {
-                let data80 = data75.identity;
-                if (data80 && typeof data80 == "object" && !Array.isArray(data80)) {
-                    for (const key15 in data80) {
-                        if (!(((key15 === "repository") || (key15 === "workflow")) || (key15 === "ref"))) {
-                            const err138 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err138];
-                            }
-                            else {
-                                vErrors.push(err138);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data80.repository !== undefined) {
-                        let data81 = data80.repository;
-                        if (typeof data81 === "string") {
-                            if (!pattern16.test(data81)) {
-                                const err139 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err139];
-                                }
-                                else {
-                                    vErrors.push(err139);
-                                }
-                                errors++;
-                            }
+            if (data75["trusted-root"] !== undefined) {
+                let data80 = data75["trusted-root"];
+                if (typeof data80 === "string") {
+                    if (data80.length < 1) {
+                        const err138 = { instancePath: instancePath + "/attestations/trusted-root", schemaPath: "#/properties/attestations/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                        if (vErrors === null) {
+                            vErrors = [err138];
                         }
                         else {
-                            const err140 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            vErrors.push(err138);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err139 = { instancePath: instancePath + "/attestations/trusted-root", schemaPath: "#/properties/attestations/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err139];
+                    }
+                    else {
+                        vErrors.push(err139);
+                    }
+                    errors++;
+                }
+            }
+            if (data75.identity !== undefined) {
+                let data81 = data75.identity;
+                if (data81 && typeof data81 == "object" && !Array.isArray(data81)) {
+                    for (const key15 in data81) {
+                        if (!(((((key15 === "repository") || (key15 === "workflow")) || (key15 === "ref")) || (key15 === "issuer")) || (key15 === "server-url"))) {
+                            const err140 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" };
                             if (vErrors === null) {
                                 vErrors = [err140];
                             }
@@ -63000,11 +64460,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data80.workflow !== undefined) {
-                        let data82 = data80.workflow;
+                    if (data81.repository !== undefined) {
+                        let data82 = data81.repository;
                         if (typeof data82 === "string") {
-                            if (!pattern15.test(data82)) {
-                                const err141 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
+                            if (!pattern16.test(data82)) {
+                                const err141 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" + "\"" };
                                 if (vErrors === null) {
                                     vErrors = [err141];
                                 }
@@ -63015,7 +64475,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             }
                         }
                         else {
-                            const err142 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            const err142 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
                                 vErrors = [err142];
                             }
@@ -63025,11 +64485,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data80.ref !== undefined) {
-                        let data83 = data80.ref;
+                    if (data81.workflow !== undefined) {
+                        let data83 = data81.workflow;
                         if (typeof data83 === "string") {
-                            if (!pattern18.test(data83)) {
-                                const err143 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/pattern", keyword: "pattern", params: { pattern: "^refs/(heads|tags)/\\S+$" }, message: "must match pattern \"" + "^refs/(heads|tags)/\\S+$" + "\"" };
+                            if (!pattern15.test(data83)) {
+                                const err143 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
                                 if (vErrors === null) {
                                     vErrors = [err143];
                                 }
@@ -63040,7 +64500,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             }
                         }
                         else {
-                            const err144 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            const err144 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
                                 vErrors = [err144];
                             }
@@ -63050,121 +64510,124 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
+                    if (data81.ref !== undefined) {
+                        let data84 = data81.ref;
+                        if (typeof data84 === "string") {
+                            if (!pattern18.test(data84)) {
+                                const err145 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/pattern", keyword: "pattern", params: { pattern: "^refs/(heads|tags)/\\S+$" }, message: "must match pattern \"" + "^refs/(heads|tags)/\\S+$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err145];
+                                }
+                                else {
+                                    vErrors.push(err145);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err146 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err146];
+                            }
+                            else {
+                                vErrors.push(err146);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data81.issuer !== undefined) {
+                        let data85 = data81.issuer;
+                        if (typeof data85 === "string") {
+                            if (!pattern19.test(data85)) {
+                                const err147 = { instancePath: instancePath + "/attestations/identity/issuer", schemaPath: "#/properties/attestations/properties/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://\\S+$" }, message: "must match pattern \"" + "^https://\\S+$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err147];
+                                }
+                                else {
+                                    vErrors.push(err147);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err148 = { instancePath: instancePath + "/attestations/identity/issuer", schemaPath: "#/properties/attestations/properties/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err148];
+                            }
+                            else {
+                                vErrors.push(err148);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data81["server-url"] !== undefined) {
+                        let data86 = data81["server-url"];
+                        if (typeof data86 === "string") {
+                            if (!pattern20.test(data86)) {
+                                const err149 = { instancePath: instancePath + "/attestations/identity/server-url", schemaPath: "#/properties/attestations/properties/identity/properties/server-url/pattern", keyword: "pattern", params: { pattern: "^https://[^/\\s]+/?$" }, message: "must match pattern \"" + "^https://[^/\\s]+/?$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err149];
+                                }
+                                else {
+                                    vErrors.push(err149);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err150 = { instancePath: instancePath + "/attestations/identity/server-url", schemaPath: "#/properties/attestations/properties/identity/properties/server-url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err150];
+                            }
+                            else {
+                                vErrors.push(err150);
+                            }
+                            errors++;
+                        }
+                    }
                 }
                 else {
-                    const err145 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    const err151 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                     if (vErrors === null) {
-                        vErrors = [err145];
+                        vErrors = [err151];
                     }
                     else {
-                        vErrors.push(err145);
+                        vErrors.push(err151);
                     }
                     errors++;
                 }
             }
         }
         else {
-            const err146 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err152 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-                vErrors = [err146];
+                vErrors = [err152];
             }
             else {
-                vErrors.push(err146);
+                vErrors.push(err152);
             }
             errors++;
         }
     }
     if (data.provision !== undefined) {
-        let data84 = data.provision;
-        if (data84 && typeof data84 == "object" && !Array.isArray(data84)) {
-            for (const key16 in data84) {
-                if (!((((key16 === "provider") || (key16 === "image")) || (key16 === "image-sha256")) || (key16 === "ttl"))) {
-                    const err147 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key16 }, message: "must NOT have additional properties" };
+        let data87 = data.provision;
+        if (data87 && typeof data87 == "object" && !Array.isArray(data87)) {
+            for (const key16 in data87) {
+                if (!((((((key16 === "provider") || (key16 === "image")) || (key16 === "image-sha256")) || (key16 === "ttl")) || (key16 === "hosts")) || (key16 === "placement"))) {
+                    const err153 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key16 }, message: "must NOT have additional properties" };
                     if (vErrors === null) {
-                        vErrors = [err147];
+                        vErrors = [err153];
                     }
                     else {
-                        vErrors.push(err147);
+                        vErrors.push(err153);
                     }
                     errors++;
                 }
             }
-            if (data84.provider !== undefined) {
-                let data85 = data84.provider;
-                if (typeof data85 !== "string") {
-                    const err148 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err148];
-                    }
-                    else {
-                        vErrors.push(err148);
-                    }
-                    errors++;
-                }
-                if (!((data85 === "nspawn") || (data85 === "qemu"))) {
-                    const err149 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/enum", keyword: "enum", params: { allowedValues: schema11.properties.provision.properties.provider.enum }, message: "must be equal to one of the allowed values" };
-                    if (vErrors === null) {
-                        vErrors = [err149];
-                    }
-                    else {
-                        vErrors.push(err149);
-                    }
-                    errors++;
-                }
-            }
-            if (data84.image !== undefined) {
-                if (typeof data84.image !== "string") {
-                    const err150 = { instancePath: instancePath + "/provision/image", schemaPath: "#/properties/provision/properties/image/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err150];
-                    }
-                    else {
-                        vErrors.push(err150);
-                    }
-                    errors++;
-                }
-            }
-            if (data84["image-sha256"] !== undefined) {
-                let data87 = data84["image-sha256"];
-                if (typeof data87 === "string") {
-                    if (!pattern19.test(data87)) {
-                        const err151 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: "must match pattern \"" + "^[0-9a-f]{64}$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err151];
-                        }
-                        else {
-                            vErrors.push(err151);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err152 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err152];
-                    }
-                    else {
-                        vErrors.push(err152);
-                    }
-                    errors++;
-                }
-            }
-            if (data84.ttl !== undefined) {
-                let data88 = data84.ttl;
-                if (typeof data88 === "string") {
-                    if (!pattern12.test(data88)) {
-                        const err153 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err153];
-                        }
-                        else {
-                            vErrors.push(err153);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err154 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (data87.provider !== undefined) {
+                let data88 = data87.provider;
+                if (typeof data88 !== "string") {
+                    const err154 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                     if (vErrors === null) {
                         vErrors = [err154];
                     }
@@ -63173,27 +64636,415 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     }
                     errors++;
                 }
+                if (!(((data88 === "nspawn") || (data88 === "qemu")) || (data88 === "libvirt"))) {
+                    const err155 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/enum", keyword: "enum", params: { allowedValues: schema11.properties.provision.properties.provider.enum }, message: "must be equal to one of the allowed values" };
+                    if (vErrors === null) {
+                        vErrors = [err155];
+                    }
+                    else {
+                        vErrors.push(err155);
+                    }
+                    errors++;
+                }
+            }
+            if (data87.image !== undefined) {
+                if (typeof data87.image !== "string") {
+                    const err156 = { instancePath: instancePath + "/provision/image", schemaPath: "#/properties/provision/properties/image/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err156];
+                    }
+                    else {
+                        vErrors.push(err156);
+                    }
+                    errors++;
+                }
+            }
+            if (data87["image-sha256"] !== undefined) {
+                let data90 = data87["image-sha256"];
+                if (typeof data90 === "string") {
+                    if (!pattern21.test(data90)) {
+                        const err157 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: "must match pattern \"" + "^[0-9a-f]{64}$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err157];
+                        }
+                        else {
+                            vErrors.push(err157);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err158 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err158];
+                    }
+                    else {
+                        vErrors.push(err158);
+                    }
+                    errors++;
+                }
+            }
+            if (data87.ttl !== undefined) {
+                let data91 = data87.ttl;
+                if (typeof data91 === "string") {
+                    if (!pattern12.test(data91)) {
+                        const err159 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err159];
+                        }
+                        else {
+                            vErrors.push(err159);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err160 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err160];
+                    }
+                    else {
+                        vErrors.push(err160);
+                    }
+                    errors++;
+                }
+            }
+            if (data87.hosts !== undefined) {
+                let data92 = data87.hosts;
+                if (Array.isArray(data92)) {
+                    if (data92.length < 1) {
+                        const err161 = { instancePath: instancePath + "/provision/hosts", schemaPath: "#/properties/provision/properties/hosts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+                        if (vErrors === null) {
+                            vErrors = [err161];
+                        }
+                        else {
+                            vErrors.push(err161);
+                        }
+                        errors++;
+                    }
+                    const len16 = data92.length;
+                    for (let i16 = 0; i16 < len16; i16++) {
+                        let data93 = data92[i16];
+                        if (data93 && typeof data93 == "object" && !Array.isArray(data93)) {
+                            if (data93.uri === undefined) {
+                                const err162 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/required", keyword: "required", params: { missingProperty: "uri" }, message: "must have required property '" + "uri" + "'" };
+                                if (vErrors === null) {
+                                    vErrors = [err162];
+                                }
+                                else {
+                                    vErrors.push(err162);
+                                }
+                                errors++;
+                            }
+                            for (const key17 in data93) {
+                                if (!((((((((key17 === "name") || (key17 === "uri")) || (key17 === "cpus")) || (key17 === "memory")) || (key17 === "pool")) || (key17 === "network")) || (key17 === "ssh-key")) || (key17 === "pki-dir"))) {
+                                    const err163 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key17 }, message: "must NOT have additional properties" };
+                                    if (vErrors === null) {
+                                        vErrors = [err163];
+                                    }
+                                    else {
+                                        vErrors.push(err163);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93.name !== undefined) {
+                                let data94 = data93.name;
+                                if (typeof data94 === "string") {
+                                    if (!pattern23.test(data94)) {
+                                        const err164 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/name", schemaPath: "#/properties/provision/properties/hosts/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" }, message: "must match pattern \"" + "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err164];
+                                        }
+                                        else {
+                                            vErrors.push(err164);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err165 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/name", schemaPath: "#/properties/provision/properties/hosts/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err165];
+                                    }
+                                    else {
+                                        vErrors.push(err165);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93.uri !== undefined) {
+                                let data95 = data93.uri;
+                                if (typeof data95 === "string") {
+                                    if (!pattern24.test(data95)) {
+                                        const err166 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/uri", schemaPath: "#/properties/provision/properties/hosts/items/properties/uri/pattern", keyword: "pattern", params: { pattern: "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" }, message: "must match pattern \"" + "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err166];
+                                        }
+                                        else {
+                                            vErrors.push(err166);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err167 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/uri", schemaPath: "#/properties/provision/properties/hosts/items/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err167];
+                                    }
+                                    else {
+                                        vErrors.push(err167);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93.cpus !== undefined) {
+                                let data96 = data93.cpus;
+                                if (!((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96)))) {
+                                    const err168 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/cpus", schemaPath: "#/properties/provision/properties/hosts/items/properties/cpus/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                                    if (vErrors === null) {
+                                        vErrors = [err168];
+                                    }
+                                    else {
+                                        vErrors.push(err168);
+                                    }
+                                    errors++;
+                                }
+                                if (typeof data96 == "number") {
+                                    if (data96 < 1 || isNaN(data96)) {
+                                        const err169 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/cpus", schemaPath: "#/properties/provision/properties/hosts/items/properties/cpus/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+                                        if (vErrors === null) {
+                                            vErrors = [err169];
+                                        }
+                                        else {
+                                            vErrors.push(err169);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                            }
+                            if (data93.memory !== undefined) {
+                                let data97 = data93.memory;
+                                if (!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))) {
+                                    const err170 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/memory", schemaPath: "#/properties/provision/properties/hosts/items/properties/memory/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                                    if (vErrors === null) {
+                                        vErrors = [err170];
+                                    }
+                                    else {
+                                        vErrors.push(err170);
+                                    }
+                                    errors++;
+                                }
+                                if (typeof data97 == "number") {
+                                    if (data97 < 128 || isNaN(data97)) {
+                                        const err171 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/memory", schemaPath: "#/properties/provision/properties/hosts/items/properties/memory/minimum", keyword: "minimum", params: { comparison: ">=", limit: 128 }, message: "must be >= 128" };
+                                        if (vErrors === null) {
+                                            vErrors = [err171];
+                                        }
+                                        else {
+                                            vErrors.push(err171);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                            }
+                            if (data93.pool !== undefined) {
+                                let data98 = data93.pool;
+                                if (typeof data98 === "string") {
+                                    if (!pattern25.test(data98)) {
+                                        const err172 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pool", schemaPath: "#/properties/provision/properties/hosts/items/properties/pool/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9._-]+$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err172];
+                                        }
+                                        else {
+                                            vErrors.push(err172);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err173 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pool", schemaPath: "#/properties/provision/properties/hosts/items/properties/pool/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err173];
+                                    }
+                                    else {
+                                        vErrors.push(err173);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93.network !== undefined) {
+                                let data99 = data93.network;
+                                if (typeof data99 === "string") {
+                                    if (!pattern25.test(data99)) {
+                                        const err174 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/network", schemaPath: "#/properties/provision/properties/hosts/items/properties/network/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9._-]+$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err174];
+                                        }
+                                        else {
+                                            vErrors.push(err174);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err175 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/network", schemaPath: "#/properties/provision/properties/hosts/items/properties/network/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err175];
+                                    }
+                                    else {
+                                        vErrors.push(err175);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93["ssh-key"] !== undefined) {
+                                if (typeof data93["ssh-key"] !== "string") {
+                                    const err176 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/ssh-key", schemaPath: "#/properties/provision/properties/hosts/items/properties/ssh-key/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err176];
+                                    }
+                                    else {
+                                        vErrors.push(err176);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93["pki-dir"] !== undefined) {
+                                if (typeof data93["pki-dir"] !== "string") {
+                                    const err177 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pki-dir", schemaPath: "#/properties/provision/properties/hosts/items/properties/pki-dir/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err177];
+                                    }
+                                    else {
+                                        vErrors.push(err177);
+                                    }
+                                    errors++;
+                                }
+                            }
+                        }
+                        else {
+                            const err178 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                            if (vErrors === null) {
+                                vErrors = [err178];
+                            }
+                            else {
+                                vErrors.push(err178);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err179 = { instancePath: instancePath + "/provision/hosts", schemaPath: "#/properties/provision/properties/hosts/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                    if (vErrors === null) {
+                        vErrors = [err179];
+                    }
+                    else {
+                        vErrors.push(err179);
+                    }
+                    errors++;
+                }
+            }
+            if (data87.placement !== undefined) {
+                let data102 = data87.placement;
+                if (data102 && typeof data102 == "object" && !Array.isArray(data102)) {
+                    for (const key18 in data102) {
+                        if (!(key18 === "anti-affinity")) {
+                            const err180 = { instancePath: instancePath + "/provision/placement", schemaPath: "#/properties/provision/properties/placement/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key18 }, message: "must NOT have additional properties" };
+                            if (vErrors === null) {
+                                vErrors = [err180];
+                            }
+                            else {
+                                vErrors.push(err180);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data102["anti-affinity"] !== undefined) {
+                        let data103 = data102["anti-affinity"];
+                        if (Array.isArray(data103)) {
+                            const len17 = data103.length;
+                            for (let i17 = 0; i17 < len17; i17++) {
+                                if (typeof data103[i17] !== "string") {
+                                    const err181 = { instancePath: instancePath + "/provision/placement/anti-affinity/" + i17, schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err181];
+                                    }
+                                    else {
+                                        vErrors.push(err181);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            let i18 = data103.length;
+                            let j0;
+                            if (i18 > 1) {
+                                const indices0 = {};
+                                for (; i18--;) {
+                                    let item0 = data103[i18];
+                                    if (typeof item0 !== "string") {
+                                        continue;
+                                    }
+                                    if (typeof indices0[item0] == "number") {
+                                        j0 = indices0[item0];
+                                        const err182 = { instancePath: instancePath + "/provision/placement/anti-affinity", schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/uniqueItems", keyword: "uniqueItems", params: { i: i18, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i18 + " are identical)" };
+                                        if (vErrors === null) {
+                                            vErrors = [err182];
+                                        }
+                                        else {
+                                            vErrors.push(err182);
+                                        }
+                                        errors++;
+                                        break;
+                                    }
+                                    indices0[item0] = i18;
+                                }
+                            }
+                        }
+                        else {
+                            const err183 = { instancePath: instancePath + "/provision/placement/anti-affinity", schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            if (vErrors === null) {
+                                vErrors = [err183];
+                            }
+                            else {
+                                vErrors.push(err183);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err184 = { instancePath: instancePath + "/provision/placement", schemaPath: "#/properties/provision/properties/placement/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (vErrors === null) {
+                        vErrors = [err184];
+                    }
+                    else {
+                        vErrors.push(err184);
+                    }
+                    errors++;
+                }
             }
         }
         else {
-            const err155 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err185 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-                vErrors = [err155];
+                vErrors = [err185];
             }
             else {
-                vErrors.push(err155);
+                vErrors.push(err185);
             }
             errors++;
         }
     }
 }
 else {
-    const err156 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    const err186 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
     if (vErrors === null) {
-        vErrors = [err156];
+        vErrors = [err186];
     }
     else {
-        vErrors.push(err156);
+        vErrors.push(err186);
     }
     errors++;
 } validate10.errors = vErrors; return errors === 0; }
@@ -63325,14 +65176,72 @@ function checkPassEnv(passEnv, env, fail) {
 }
 function attestationsOf(a, dir, fail) {
     const require = a.require === true;
-    if (require && (a.keys ?? []).length === 0)
-        fail(['attestations', 'keys'], 'require: true needs at least one public key file under keys, or nothing could ever verify');
+    if (require && (a.keys ?? []).length === 0 && !a['trusted-root'])
+        fail(['attestations', 'keys'], 'require: true needs at least one public key file under keys (or a Sigstore trusted-root for keyless attestations), or nothing could ever verify');
     return {
         require,
         keys: (a.keys ?? []).map((k) => (0,external_node_path_.resolve)(dir, k)),
         ...(a['signing-key'] ? { signingKey: (0,external_node_path_.resolve)(dir, a['signing-key']) } : {}),
-        ...(a.identity ? { identity: { ...a.identity } } : {}),
+        ...(a['trusted-root'] ? { trustedRoot: (0,external_node_path_.resolve)(dir, a['trusted-root']) } : {}),
+        ...(a.identity ? { identity: identityOf(a.identity) } : {}),
     };
+}
+function identityOf(i) {
+    const { 'server-url': serverUrl, ...rest } = i;
+    return { ...rest, ...(serverUrl !== undefined ? { serverUrl: serverUrl.replace(/\/+$/, '') } : {}) };
+}
+/** provision.hosts and provision.placement: only with provider libvirt, which needs them. */
+function libvirtOf(p, nodes, dir, fail) {
+    if (p?.provider !== 'libvirt') {
+        if (p?.hosts)
+            fail(['provision', 'hosts'], `hosts are for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove them or set provider: libvirt`);
+        if (p?.placement)
+            fail(['provision', 'placement'], `placement is for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove it or set provider: libvirt`);
+        return {};
+    }
+    if (!p.hosts?.length)
+        fail(['provision'], 'provider: libvirt needs hosts: a list of libvirt connection URIs (e.g. - uri: qemu:///system)');
+    const names = new Set();
+    const uris = new Set();
+    const hosts = p.hosts.map((h, i) => {
+        const scheme = h.uri.slice(0, h.uri.indexOf(':'));
+        const name = h.name ??
+            (/^[a-z]+(\+[a-z]+)?:\/\/(?:[^@/]*@)?([^/:]*)/
+                .exec(h.uri)?.[2]
+                ?.toLowerCase()
+                .replace(/[^a-z0-9-]/g, '-') ||
+                'local');
+        if (names.has(name))
+            fail(['provision', 'hosts', i, 'name'], `host name "${name}" is used twice; give each host a name of its own`);
+        if (uris.has(h.uri))
+            fail(['provision', 'hosts', i, 'uri'], `"${h.uri}" is listed twice; list each host once`);
+        names.add(name);
+        uris.add(h.uri);
+        if (h['ssh-key'] !== undefined && scheme !== 'qemu+ssh')
+            fail(['provision', 'hosts', i, 'ssh-key'], `ssh-key is for qemu+ssh:// hosts, not "${h.uri}"; remove it`);
+        if (h['pki-dir'] !== undefined && scheme !== 'qemu+tls')
+            fail(['provision', 'hosts', i, 'pki-dir'], `pki-dir is for qemu+tls:// hosts, not "${h.uri}"; remove it`);
+        if (p.hosts.length > 1 && h.network === undefined) {
+            fail(['provision', 'hosts', i], `with several hosts every host needs network: the libvirt network (bridged) its nodes share with the other hosts' nodes`);
+        }
+        return {
+            name,
+            uri: h.uri,
+            ...(h.cpus !== undefined ? { cpus: h.cpus } : {}),
+            ...(h.memory !== undefined ? { memory: h.memory } : {}),
+            pool: h.pool ?? 'default',
+            ...(h.network !== undefined ? { network: h.network } : {}),
+            ...(h['ssh-key'] !== undefined ? { sshKey: (0,external_node_path_.resolve)(dir, h['ssh-key']) } : {}),
+            ...(h['pki-dir'] !== undefined ? { pkiDir: (0,external_node_path_.resolve)(dir, h['pki-dir']) } : {}),
+        };
+    });
+    const roles = new Set(nodes.map((n) => n.role));
+    const anti = p.placement?.['anti-affinity'] ?? [];
+    anti.forEach((r, i) => {
+        if (!roles.has(r))
+            fail(['provision', 'placement', 'anti-affinity', i], `"${r}" is not the role of any node (roles: ${[...roles].join(', ')})`);
+    });
+    return { hosts, ...(anti.length ? { antiAffinity: [...anti] } : {}) };
 }
 /** `30s`, `10m`, `2h`, `1d` → seconds. */
 function config_parseDuration(s) {
@@ -63426,7 +65335,12 @@ function normalise(raw, path, line) {
             files: (r.files ?? []).map((f, i) => {
                 if ((f.template === undefined) === (f.content === undefined))
                     fail(['roles', name, 'files', i], 'give exactly one of template or content');
-                return { path: f.path, template: f.template === undefined ? undefined : (0,external_node_path_.resolve)(dir, f.template), content: f.content, mode: f.mode };
+                return {
+                    path: f.path,
+                    template: f.template === undefined ? undefined : (0,external_node_path_.resolve)(dir, f.template),
+                    content: f.content,
+                    mode: f.mode,
+                };
             }),
         };
     }
@@ -63493,6 +65407,7 @@ function normalise(raw, path, line) {
             image: raw.provision?.image,
             imageSha256: raw.provision?.['image-sha256'],
             ttlSeconds: raw.provision?.ttl ? config_parseDuration(raw.provision.ttl) : 3600,
+            ...libvirtOf(raw.provision, nodes, dir, fail),
         },
         raw: raw,
     };
@@ -63658,7 +65573,11 @@ async function canonicalRole(config, role) {
 }
 function checkReleasePath(config, role, p) {
     const parts = p.split('/');
-    if (p === '' || p.startsWith('/') || parts.some((x) => x === '' || x === '.' || x === '..') || ['bin', 'units', '.karoo'].includes(parts[0]) || p.includes('\0')) {
+    if (p === '' ||
+        p.startsWith('/') ||
+        parts.some((x) => x === '' || x === '.' || x === '..') ||
+        ['bin', 'units', '.karoo'].includes(parts[0]) ||
+        p.includes('\0')) {
         throw new lib/* KarooError */.xD('input', `${config.path}: role "${role}": file path "${p}" must be relative to the release, without . or .., and not under bin/, units/ or .karoo/`);
     }
 }
@@ -63827,12 +65746,12 @@ var external_node_crypto_ = __nccwpck_require__(77598);
 var external_node_os_ = __nccwpck_require__(48161);
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(78474);
-// EXTERNAL MODULE: ./packages/machines/lib/src/index.js + 19 modules
-var src = __nccwpck_require__(84312);
+// EXTERNAL MODULE: ./packages/machines/lib/src/index.js + 24 modules
+var src = __nccwpck_require__(46494);
 ;// CONCATENATED MODULE: ./packages/deploy/lib/generated/agent.js
-// Generated by scripts/gen-agent.mjs from agent/karoo_node.py. Do not edit.
-const AGENT_SOURCE = "\"\"\"karoo's node agent: makes one node converge to its desired state, and reports on it.\n\nSent over SSH by `karoo deploy` on every call (never installed by hand): the runner starts\n`python3 -c BOOTSTRAP COMMAND`, writes the length of this file, this file, one JSON request\nline, and for `receive` the raw bytes of the blobs. The last line of stdout is the JSON\nanswer: {\"ok\": true, ...} or {\"ok\": false, \"error\": \"...\"}. Nothing from the request is ever\ngiven to a shell: paths, values, commands and environment variables are data, used through\nargument vectors and files.\n\nLayout under /opt/karoo/<system>/ (ROOT):\n  blobs/sha256/<hex>         blobs of candidates, each checked against its sha256 on arrival\n                             and again before use\n  <candidate-12>/            the candidate's installation: a venv, written once (marker\n                             .karoo-venv.json written last), never changed afterwards\n  releases/<release-16>/     one release = candidate + this node's configuration:\n                             bin -> ../../<candidate-12>/bin, rendered files, units/,\n                             .karoo/release.json (the desired state), .karoo/karoo_node.py\n  current -> releases/…      the running release (switched by renaming a new symlink over it)\n  previous -> releases/…     the release before it: `karoo rollback` switches back to it\n  receipt.json               what was deployed and when; history.jsonl: every receipt\n\nServices run under systemd where the node runs it (/run/systemd/system exists): one unit per\nservice, linked from the current release. Elsewhere (containers without an init, hosts\nwhere /etc/karoo/service-manager says \"supervisor\") karoo's own small supervisor runs them:\none detached `supervise SERVICE` process per service that restarts it with backoff, keeps\nits state in /run/karoo/<system>/<unit>.json and its output in <root>/logs/<unit>.log.\n\nInstalling needs no pip, on the node or in the lock: the agent's own wheel installer unpacks\neach locked wheel (already checked against the lock's sha256) into a `--without-pip` venv,\nrefusing any file its RECORD does not vouch for with a matching hash. A deploy installs once\nper target: the first node of a target packs its verified installation into a deterministic\narchive (`pack`), the runner fetches it (`send`) and the other nodes of that target unpack it\n(`prepare` with `archive`), checked against its digest; every node then verifies its\ninstallation against the lock (versions and RECORD hashes).\n\nStandard library only; Python >= 3.9. `exec SERVICE` is what both run: it starts a service of\nthe release it sits in, with the command, environment and working directory of release.json,\nthrough execve (no shell).\n\"\"\"\n\nimport base64\nimport errno\nimport fcntl\nimport hashlib\nimport json\nimport os\nimport shutil\nimport signal\nimport socket\nimport subprocess\nimport sys\nimport time\n\nBASE = \"/opt/karoo\"\nUNIT_DIR = \"/etc/systemd/system\"\nWANTS_DIR = \"/etc/systemd/system/multi-user.target.wants\"\nRUN_DIR = \"/run/karoo\"\nMANAGER_FILE = \"/etc/karoo/service-manager\"\nFORMAT = 1\nKEEP_RELEASES = 2\nRAW_OUT = [None]\n\n\nclass Fail(Exception):\n    pass\n\n\nclass IntegrityFail(Fail):\n    \"\"\"Bytes that do not match what vouches for them (a blob's digest, a wheel's RECORD): refused, never installed.\"\"\"\n\n\ndef now_iso():\n    return time.strftime(\"%Y-%m-%dT%H:%M:%SZ\", time.gmtime())\n\n\ndef check_name(value, what):\n    ok = isinstance(value, str) and 0 < len(value) <= 64 and all(c.isalnum() or c in \"-_.\" for c in value)\n    if not ok or value.startswith(\".\") or not value.isascii():\n        raise Fail(\"%s %r is not a plain name\" % (what, value))\n    return value\n\n\ndef check_hex(value, n=64):\n    if not isinstance(value, str) or len(value) != n or any(c not in \"0123456789abcdef\" for c in value):\n        raise Fail(\"%r is not a %d-digit hex digest\" % (value, n))\n    return value\n\n\ndef check_relpath(p):\n    if not isinstance(p, str) or p == \"\" or p.startswith(\"/\") or \"\\x00\" in p:\n        raise Fail(\"file path %r must be relative to the release\" % (p,))\n    parts = p.split(\"/\")\n    if any(x in (\"\", \".\", \"..\") for x in parts) or parts[0] in (\".karoo\", \"bin\", \"units\"):\n        raise Fail(\"file path %r must stay inside the release and not use bin/, units/ or .karoo/\" % (p,))\n    return p\n\n\ndef file_sha256(path):\n    \"\"\"The sha256 hash object of a file's bytes, read in 1 MiB chunks.\"\"\"\n    h = hashlib.sha256()\n    with open(path, \"rb\") as f:\n        while True:\n            b = f.read(1 << 20)\n            if not b:\n                break\n            h.update(b)\n    return h\n\n\ndef sha256_file(path):\n    return file_sha256(path).hexdigest()\n\n\ndef write_atomic(path, data, mode=0o644):\n    tmp = \"%s.tmp-%d\" % (path, os.getpid())\n    with open(tmp, \"wb\") as f:\n        f.write(data)\n        f.flush()\n        os.fsync(f.fileno())\n    os.chmod(tmp, mode)\n    os.replace(tmp, path)\n\n\ndef symlink_atomic(target, path):\n    tmp = \"%s.tmp-%d\" % (path, os.getpid())\n    try:\n        os.unlink(tmp)\n    except FileNotFoundError:\n        pass\n    os.symlink(target, tmp)\n    os.replace(tmp, path)\n\n\ndef read_json(path):\n    try:\n        with open(path, encoding=\"utf-8\") as f:\n            return json.load(f)\n    except (FileNotFoundError, NotADirectoryError):\n        return None\n    except ValueError:\n        return {\"damaged\": True}\n\n\ndef service_manager():\n    \"\"\"`systemd` where the node runs it, else `supervisor`; /etc/karoo/service-manager decides when present.\"\"\"\n    try:\n        with open(MANAGER_FILE, encoding=\"utf-8\") as f:\n            chosen = f.read().strip()\n        if chosen in (\"systemd\", \"supervisor\"):\n            return chosen\n    except OSError:\n        pass\n    return \"systemd\" if os.path.isdir(\"/run/systemd/system\") else \"supervisor\"\n\n\ndef pid_alive(pid):\n    if not isinstance(pid, int) or pid <= 0:\n        return False\n    try:\n        os.kill(pid, 0)\n    except ProcessLookupError:\n        return False\n    except PermissionError:\n        return True\n    try:\n        with open(\"/proc/%d/stat\" % pid) as f:\n            return f.read().split(\") \", 1)[1][:1] != \"Z\"\n    except OSError:\n        return True\n\n\ndef run(argv, timeout=600):\n    p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)\n    return p.returncode, p.stdout.decode(\"utf-8\", \"replace\")\n\n\nclass Node:\n    def __init__(self, system):\n        self.system = check_name(system, \"system\")\n        self.root = os.path.join(BASE, self.system)\n        self.blobs = os.path.join(self.root, \"blobs\", \"sha256\")\n        self.releases = os.path.join(self.root, \"releases\")\n        self.lock_fd = None\n\n    # -- paths -------------------------------------------------------------------------\n    def venv(self, cand12):\n        return os.path.join(self.root, check_hex(cand12, 12))\n\n    def release(self, rel):\n        return os.path.join(self.releases, check_hex(rel, 16))\n\n    def link_target(self, name):\n        try:\n            t = os.readlink(os.path.join(self.root, name))\n        except OSError:\n            return None\n        base = os.path.basename(t)\n        return base if len(base) == 16 else None\n\n    def lock(self):\n        os.makedirs(self.root, exist_ok=True)\n        self.lock_fd = os.open(os.path.join(self.root, \".lock\"), os.O_RDWR | os.O_CREAT, 0o600)\n        try:\n            fcntl.flock(self.lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n        except OSError:\n            raise Fail(\"another karoo deploy holds %s/.lock on this node; wait for it to finish\" % self.root)\n\n    # -- blobs -------------------------------------------------------------------------\n    def have_blob(self, hexd):\n        return os.path.isfile(os.path.join(self.blobs, check_hex(hexd)))\n\n    def receive(self, blobs, stream):\n        os.makedirs(self.blobs, exist_ok=True)\n        got = 0\n        for b in blobs:\n            hexd, size = check_hex(b[\"hex\"]), int(b[\"size\"])\n            final = os.path.join(self.blobs, hexd)\n            tmp = \"%s.part-%d\" % (final, os.getpid())\n            h = hashlib.sha256()\n            left = size\n            with open(tmp, \"wb\") as f:\n                while left > 0:\n                    chunk = stream.read(min(left, 1 << 20))\n                    if not chunk:\n                        os.unlink(tmp)\n                        raise Fail(\"blob sha256:%s ended after %d of %d bytes\" % (hexd, size - left, size))\n                    h.update(chunk)\n                    f.write(chunk)\n                    left -= len(chunk)\n                f.flush()\n                os.fsync(f.fileno())\n            if h.hexdigest() != hexd:\n                os.unlink(tmp)\n                raise IntegrityFail(\"blob sha256:%s arrived as sha256:%s: refused\" % (hexd, h.hexdigest()))\n            os.chmod(tmp, 0o444)\n            os.replace(tmp, final)\n            got += size\n        return got\n\n    def verify_blob(self, hexd):\n        path = os.path.join(self.blobs, check_hex(hexd))\n        if not os.path.isfile(path):\n            raise Fail(\"blob sha256:%s is not on the node\" % hexd)\n        actual = sha256_file(path)\n        if actual != hexd:\n            os.unlink(path)\n            raise IntegrityFail(\"blob sha256:%s on the node holds sha256:%s: deleted; deploy again to re-send it\" % (hexd, actual))\n        return path\n\n    # -- install -----------------------------------------------------------------------\n    def install(self, req, stream=None):\n        \"\"\"Makes <candidate-12>/ hold exactly the lock: from the wheels (karoo's own installer,\n        no pip) or from an installed tree built on another node of the same target (an archive\n        checked against its digest); either way verified against the lock before it counts.\n\n        An archive marked `inline` follows the request on `stream`: it is unpacked as it arrives,\n        hashing both the archive (its digest must match before the tree counts; otherwise the\n        tree is deleted) and every file written, so that verifying RECORD hashes needs no second\n        read of the tree.\"\"\"\n        cand12 = req[\"candidateShort\"]\n        venv = self.venv(cand12)\n        marker = os.path.join(venv, \".karoo-venv.json\")\n        m = read_json(marker)\n        t = {}\n        archive = req.get(\"archive\")\n        inline = bool(archive and archive.get(\"inline\"))\n        if inline and stream is None:\n            raise Fail(\"an inline installation archive needs the request's stream\")\n        if m and m.get(\"candidate\") == req[\"candidate\"]:\n            diffs = verify_venv(venv, req[\"expected\"], check_marker=False)\n            if not diffs:\n                if inline:\n                    _Limited(stream, int(archive[\"size\"])).drain()\n                t[\"reused\"] = True\n                return t\n            t[\"repairedFrom\"] = diffs[0]  # changed by hand since it was installed: install it again\n        start = time.monotonic()\n        known = None\n        if inline:\n            check_hex(archive[\"hex\"])\n        elif archive:\n            apath = self.verify_blob(archive[\"hex\"])\n        else:\n            chosen = choose_wheels(req[\"wheels\"])\n            paths = {w[\"hex\"]: self.verify_blob(w[\"hex\"]) for w in chosen}\n        t[\"verifyBlobs\"] = time.monotonic() - start\n        start = time.monotonic()\n        if os.path.lexists(venv):\n            shutil.rmtree(venv)  # an interrupted installation: never used, since no release points at it without its marker\n        try:\n            if inline:\n                known = unpack_stream(stream, archive[\"hex\"], int(archive[\"size\"]), venv)\n                t[\"unpack\"] = time.monotonic() - start\n                t[\"from\"] = \"archive\"\n            elif archive:\n                unpack_tree(apath, venv)\n                t[\"unpack\"] = time.monotonic() - start\n                t[\"from\"] = \"archive\"\n            else:\n                create_venv(venv)\n                t[\"venv\"] = time.monotonic() - start\n                start = time.monotonic()\n                files = 0\n                for w in sorted(chosen, key=lambda x: x[\"filename\"]):\n                    files += install_wheel(paths[w[\"hex\"]], venv, w[\"filename\"])\n                t[\"wheels\"] = time.monotonic() - start\n                t[\"files\"] = files\n                t[\"from\"] = \"wheels\"\n        except Fail:\n            shutil.rmtree(venv, ignore_errors=True)\n            raise\n        start = time.monotonic()\n        diffs = verify_venv(venv, req[\"expected\"], check_marker=False, known=known)\n        if diffs:\n            raise Fail(\"installation differs from the lock: %s\" % diffs[0])\n        t[\"verifyInstall\"] = time.monotonic() - start\n        blobs = [] if archive else sorted(w[\"hex\"] for w in chosen)\n        write_atomic(marker, json.dumps({\"candidate\": req[\"candidate\"], \"installedAt\": now_iso(), \"blobs\": blobs, \"from\": t[\"from\"], \"target\": target_info()}, sort_keys=True).encode())\n        return t\n\n    def pack(self, req, out=None):\n        \"\"\"Packs the verified installation of a candidate into an archive for the other nodes of\n        this target: into the blob store, or (`out`) straight onto the runner's stream.\"\"\"\n        venv = self.venv(req[\"candidateShort\"])\n        m = read_json(os.path.join(venv, \".karoo-venv.json\")) or {}\n        if m.get(\"candidate\") != req[\"candidate\"]:\n            raise Fail(\"candidate %s is not installed on this node: nothing to pack\" % req[\"candidate\"])\n        start = time.monotonic()\n        if out is not None:\n            hexd, size = pack_tree(venv, None, out)\n        else:\n            os.makedirs(self.blobs, exist_ok=True)\n            hexd, size = pack_tree(venv, os.path.join(self.blobs, \"pack\"))\n        return {\"hex\": hexd, \"size\": size, \"seconds\": time.monotonic() - start, \"target\": target_info()}\n\n    # -- releases ----------------------------------------------------------------------\n    def build_release(self, req, agent_source):\n        rel = req[\"releaseId\"]\n        final = self.release(rel)\n        desired = req[\"release\"]\n        existing = read_json(os.path.join(final, \".karoo\", \"release.json\"))\n        if existing == desired:\n            diffs = release_file_diffs(final, desired)\n            if not diffs:\n                return \"reused\"\n            if self.link_target(\"current\") != rel:\n                shutil.rmtree(final)\n            else:\n                # The running release was changed by hand: put the files back in place, one by one.\n                self.write_files(final, req[\"files\"])\n                return \"repaired\"\n        elif os.path.lexists(final):\n            if self.link_target(\"current\") == rel:\n                raise Fail(\"release %s is running but its release.json differs from the desired one\" % rel)\n            shutil.rmtree(final)\n        os.makedirs(self.releases, exist_ok=True)\n        tmp = os.path.join(self.releases, \".tmp-%s-%d\" % (rel, os.getpid()))\n        shutil.rmtree(tmp, ignore_errors=True)\n        os.makedirs(os.path.join(tmp, \".karoo\"))\n        os.makedirs(os.path.join(tmp, \"units\"))\n        os.symlink(os.path.join(\"..\", \"..\", check_hex(desired[\"candidateShort\"], 12), \"bin\"), os.path.join(tmp, \"bin\"))\n        self.write_files(tmp, req[\"files\"])\n        for s in desired[\"services\"]:\n            write_atomic(os.path.join(tmp, \"units\", s[\"unit\"]), unit_text(self, rel, desired, s).encode())\n        write_atomic(os.path.join(tmp, \".karoo\", \"karoo_node.py\"), agent_source, 0o755)\n        write_atomic(os.path.join(tmp, \".karoo\", \"release.json\"), json.dumps(desired, sort_keys=True, indent=1).encode())\n        os.rename(tmp, final)\n        return \"built\"\n\n    def write_files(self, rdir, files):\n        for f in files:\n            p = os.path.join(rdir, check_relpath(f[\"path\"]))\n            os.makedirs(os.path.dirname(p), exist_ok=True)\n            write_atomic(p, base64.b64decode(f[\"content\"]), int(f[\"mode\"], 8))\n\n    # -- switch ------------------------------------------------------------------------\n    def switch(self, rel):\n        \"\"\"Points current at the release (one rename), keeps the old one as previous, then converges systemd.\"\"\"\n        rdir = self.release(rel)\n        desired = read_json(os.path.join(rdir, \".karoo\", \"release.json\"))\n        if not desired or desired.get(\"damaged\"):\n            raise Fail(\"release %s is not complete on the node\" % rel)\n        old = self.link_target(\"current\")\n        old_desired = read_json(os.path.join(self.release(old), \".karoo\", \"release.json\")) if old else None\n        symlink_atomic(os.path.join(\"releases\", rel), os.path.join(self.root, \"current\"))\n        if old and old != rel:\n            symlink_atomic(os.path.join(\"releases\", old), os.path.join(self.root, \"previous\"))\n        if service_manager() == \"systemd\":\n            self.converge_units(desired, old_desired if old != rel else None)\n        else:\n            self.converge_supervised(desired, old_desired, rdir)\n        return old\n\n    # -- services under karoo's supervisor ----------------------------------------------\n    def state_path(self, unit):\n        return os.path.join(RUN_DIR, self.system, unit + \".json\")\n\n    def log_path(self, unit):\n        return os.path.join(self.root, \"logs\", unit + \".log\")\n\n    def converge_supervised(self, desired, old_desired, rdir):\n        \"\"\"Stops the supervisors of the old release's services, then starts one per service of this one.\"\"\"\n        units = [s[\"unit\"] for s in desired[\"services\"]]\n        for u in units + [s[\"unit\"] for s in (old_desired or {}).get(\"services\", []) if s[\"unit\"] not in units]:\n            self.stop_supervised(u)\n        os.makedirs(os.path.join(self.root, \"logs\"), exist_ok=True)\n        os.makedirs(os.path.join(RUN_DIR, self.system), exist_ok=True)\n        agent = os.path.join(rdir, \".karoo\", \"karoo_node.py\")\n        for svc in desired[\"services\"]:\n            with open(self.log_path(svc[\"unit\"]), \"ab\") as log:\n                subprocess.Popen([sys.executable, agent, \"supervise\", svc[\"name\"]], stdin=subprocess.DEVNULL, stdout=log,\n                                 stderr=subprocess.STDOUT, start_new_session=True, close_fds=True, cwd=\"/\")\n        deadline = time.monotonic() + 10\n        for u in units:\n            while read_json(self.state_path(u)) is None:\n                if time.monotonic() > deadline:\n                    raise Fail(\"the supervisor of %s did not start: %s\" % (u, self.log_tail(u)))\n                time.sleep(0.05)\n\n    def stop_supervised(self, unit):\n        state = read_json(self.state_path(unit)) or {}\n        for key in (\"supervisor\", \"pid\"):\n            pid = state.get(key)\n            if pid_alive(pid):\n                try:\n                    os.kill(pid, signal.SIGTERM)\n                except OSError:\n                    pass\n        deadline = time.monotonic() + 15\n        while any(pid_alive(state.get(k)) for k in (\"supervisor\", \"pid\")) and time.monotonic() < deadline:\n            time.sleep(0.05)\n        for key in (\"supervisor\", \"pid\"):\n            if pid_alive(state.get(key)):\n                try:\n                    os.kill(state[key], signal.SIGKILL)\n                except OSError:\n                    pass\n        try:\n            os.unlink(self.state_path(unit))\n        except OSError:\n            pass\n\n    def service_state(self, unit):\n        \"\"\"systemd's view of a unit, or the same fields from karoo's supervisor.\"\"\"\n        return self.services_state([unit])[unit]\n\n    def services_state(self, units):\n        \"\"\"service_state of several units: one `systemctl show` for all of them.\"\"\"\n        if service_manager() == \"systemd\":\n            return units_state(units)\n        return {u: self.supervised_state(u) for u in units}\n\n    def supervised_state(self, unit):\n        state = read_json(self.state_path(unit))\n        if not state or state.get(\"damaged\") or not pid_alive(state.get(\"supervisor\")):\n            return {\"ActiveState\": \"inactive\", \"SubState\": \"dead\", \"Result\": \"success\"}\n        if state.get(\"restarts\", 0) > 5 and state.get(\"state\") != \"running\":\n            return {\"ActiveState\": \"failed\", \"SubState\": \"restarting\", \"Result\": \"exit-code\"}\n        if state.get(\"state\") == \"running\" and pid_alive(state.get(\"pid\")):\n            return {\"ActiveState\": \"active\", \"SubState\": \"running\", \"Result\": \"success\", \"MainPID\": str(state[\"pid\"])}\n        return {\"ActiveState\": \"activating\", \"SubState\": \"auto-restart\", \"Result\": \"success\"}\n\n    def log_tail(self, unit):\n        if service_manager() == \"systemd\":\n            return journal_tail(unit)\n        try:\n            with open(self.log_path(unit), \"rb\") as f:\n                f.seek(0, os.SEEK_END)\n                f.seek(max(0, f.tell() - 4096))\n                lines = [l for l in f.read().decode(\"utf-8\", \"replace\").splitlines() if l.strip()]\n        except OSError:\n            return \"(no log)\"\n        return \" | \".join(lines[-5:]) or \"(no log lines)\"\n\n    def converge_units(self, desired, old_desired):\n        units = [s[\"unit\"] for s in desired[\"services\"]]\n        stale = [s[\"unit\"] for s in (old_desired or {}).get(\"services\", []) if s[\"unit\"] not in units]\n        if stale:\n            run([\"systemctl\", \"stop\"] + stale, timeout=120)\n            for u in stale:\n                for d in (UNIT_DIR, WANTS_DIR):\n                    try:\n                        os.unlink(os.path.join(d, u))\n                    except FileNotFoundError:\n                        pass\n        os.makedirs(WANTS_DIR, exist_ok=True)\n        for u in units:\n            symlink_atomic(os.path.join(self.root, \"current\", \"units\", u), os.path.join(UNIT_DIR, u))\n            symlink_atomic(os.path.join(UNIT_DIR, u), os.path.join(WANTS_DIR, u))\n        # A daemon-reload re-reads every unit and reruns the generators (~0.6 s of CPU in a small\n        # container): skipped only where nothing systemd holds can be stale, that is on a node\n        # that ran no release of this system before (or runs this same one again), when systemd\n        # says every unit loaded (a unit it has not seen yet is read from disk when first asked\n        # about, as here) and none needs a reload. Switching from another release always reloads:\n        # NeedDaemonReload only notices a unit file newer than the one loaded, and a rollback's is older.\n        loaded = units_state(units, \"Id,LoadState,NeedDaemonReload\")\n        if stale or old_desired is not None or any(st.get(\"LoadState\") != \"loaded\" or st.get(\"NeedDaemonReload\") != \"no\" for st in loaded.values()):\n            code, out = run([\"systemctl\", \"daemon-reload\"], timeout=120)\n            if code != 0:\n                raise Fail(\"systemctl daemon-reload failed: %s\" % out.strip()[-300:])\n        if units:\n            code, out = run([\"systemctl\", \"restart\"] + units, timeout=300)\n            if code != 0:\n                raise Fail(\"systemctl restart %s failed: %s\" % (\" \".join(units), out.strip()[-300:]))\n\n    def wait_services(self, desired, seconds):\n        \"\"\"Waits until every service is active and its port accepts. A port check is a connect to\n        127.0.0.1; the service manager is asked (one call for all units) when every pending port\n        accepts, and otherwise at most every half second, to notice a service that failed.\"\"\"\n        deadline = time.monotonic() + seconds\n        pending = list(desired[\"services\"])\n        asked = 0.0\n        while pending:\n            listening = [s for s in pending if not s.get(\"port\") or port_open(s[\"port\"])]\n            if len(listening) == len(pending) or time.monotonic() - asked >= 0.5:\n                asked = time.monotonic()\n                states = self.services_state([s[\"unit\"] for s in pending])\n                left = []\n                for s in pending:\n                    state = states[s[\"unit\"]]\n                    if state.get(\"ActiveState\") == \"active\" and s in listening:\n                        continue\n                    if state.get(\"ActiveState\") == \"failed\" or state.get(\"Result\") not in (None, \"\", \"success\"):\n                        raise Fail(\"service %s is %s (%s): %s\" % (s[\"unit\"], state.get(\"ActiveState\"), state.get(\"Result\"), self.log_tail(s[\"unit\"])))\n                    left.append(s)\n                pending = left\n            if pending and time.monotonic() > deadline:\n                s = pending[0]\n                state = self.service_state(s[\"unit\"])\n                why = \"port %d is not listening\" % s[\"port\"] if state.get(\"ActiveState\") == \"active\" else \"it is %s\" % state.get(\"ActiveState\")\n                raise Fail(\"service %s did not come up within %ds: %s; %s\" % (s[\"unit\"], seconds, why, self.log_tail(s[\"unit\"])))\n            if pending:\n                time.sleep(0.05)\n\n    def write_receipt(self, desired, extra):\n        receipt = {\n            \"format\": FORMAT,\n            \"system\": self.system,\n            \"systemId\": desired[\"systemId\"],\n            \"candidate\": desired[\"candidate\"],\n            \"configDigest\": desired[\"configDigest\"],\n            \"environment\": desired[\"environment\"],\n            \"node\": desired[\"node\"],\n            \"role\": desired[\"role\"],\n            \"stateDigest\": desired[\"stateDigest\"],\n            \"release\": desired[\"releaseId\"],\n            \"deployedAt\": now_iso(),\n        }\n        receipt.update(extra)\n        data = json.dumps(receipt, sort_keys=True)\n        write_atomic(os.path.join(self.root, \"receipt.json\"), data.encode())\n        with open(os.path.join(self.root, \"history.jsonl\"), \"a\", encoding=\"utf-8\") as f:\n            f.write(data + \"\\n\")\n        return receipt\n\n    def prune(self):\n        keep = {x for x in (self.link_target(\"current\"), self.link_target(\"previous\")) if x}\n        venvs = set()\n        for name in sorted(os.listdir(self.releases)) if os.path.isdir(self.releases) else []:\n            p = os.path.join(self.releases, name)\n            if name in keep:\n                d = read_json(os.path.join(p, \".karoo\", \"release.json\")) or {}\n                venvs.add(d.get(\"candidateShort\"))\n            elif name.startswith(\".tmp-\") or len(name) == 16:\n                shutil.rmtree(p, ignore_errors=True)\n        blobs = set()\n        for name in os.listdir(self.root):\n            p = os.path.join(self.root, name)\n            if len(name) == 12 and os.path.isdir(p) and not os.path.islink(p):\n                if name in venvs:\n                    m = read_json(os.path.join(p, \".karoo-venv.json\")) or {}\n                    blobs.update(m.get(\"blobs\", []))\n                else:\n                    shutil.rmtree(p, ignore_errors=True)\n            elif name.startswith(\".work-\"):\n                shutil.rmtree(p, ignore_errors=True)\n        for name in os.listdir(self.blobs) if os.path.isdir(self.blobs) else []:\n            if name not in blobs:\n                try:\n                    os.unlink(os.path.join(self.blobs, name))\n                except OSError:\n                    pass\n\n    # -- verification --------------------------------------------------------------------\n    def verify(self, rel, wait=0):\n        \"\"\"Every difference between the node and release `rel`, first the most telling one.\"\"\"\n        diffs = []\n        cur = self.link_target(\"current\")\n        if cur != rel:\n            diffs.append(\"current release is %s, not %s\" % (cur or \"none\", rel))\n            return diffs\n        rdir = self.release(rel)\n        desired = read_json(os.path.join(rdir, \".karoo\", \"release.json\"))\n        if not desired or desired.get(\"damaged\"):\n            return [\"release %s has no readable release.json\" % rel]\n        diffs += release_file_diffs(rdir, desired)\n        venv = self.venv(desired[\"candidateShort\"])\n        diffs += verify_venv(venv, desired[\"expected\"], check_marker=True, candidate=desired[\"candidate\"])\n        systemd = service_manager() == \"systemd\"\n        states = self.services_state([s[\"unit\"] for s in desired[\"services\"]])\n        for s in desired[\"services\"]:\n            if systemd:\n                link = os.path.join(UNIT_DIR, s[\"unit\"])\n                want = os.path.join(self.root, \"current\", \"units\", s[\"unit\"])\n                try:\n                    if os.readlink(link) != want:\n                        diffs.append(\"unit %s points at %s, not %s\" % (s[\"unit\"], os.readlink(link), want))\n                except OSError:\n                    diffs.append(\"unit %s is not installed in %s\" % (s[\"unit\"], UNIT_DIR))\n            else:\n                state = read_json(self.state_path(s[\"unit\"])) or {}\n                if state.get(\"release\") != rdir:\n                    diffs.append(\"the supervisor of %s runs release %s, not %s\" % (s[\"unit\"], state.get(\"release\") or \"none\", rdir))\n            state = states[s[\"unit\"]]\n            if state.get(\"ActiveState\") != \"active\":\n                diffs.append(\"service %s is %s (%s)\" % (s[\"unit\"], state.get(\"ActiveState\", \"unknown\"), state.get(\"SubState\", \"\")))\n            elif s.get(\"port\") and not port_open(s[\"port\"]):\n                diffs.append(\"service %s is active but port %d is not listening\" % (s[\"unit\"], s[\"port\"]))\n        return diffs\n\n\ndef release_file_diffs(rdir, desired):\n    diffs = []\n    for f in desired[\"files\"]:\n        p = os.path.join(rdir, f[\"path\"])\n        try:\n            st = os.lstat(p)\n        except OSError:\n            diffs.append(\"file %s is missing\" % f[\"path\"])\n            continue\n        if not os.path.isfile(p) or os.path.islink(p):\n            diffs.append(\"file %s is not a regular file\" % f[\"path\"])\n            continue\n        actual = sha256_file(p)\n        if actual != f[\"sha256\"]:\n            diffs.append(\"file %s changed since deploy: sha256 %s, deployed %s\" % (f[\"path\"], actual[:12], f[\"sha256\"][:12]))\n        elif (st.st_mode & 0o7777) != int(f[\"mode\"], 8):\n            diffs.append(\"file %s has mode %o, deployed %s\" % (f[\"path\"], st.st_mode & 0o7777, f[\"mode\"]))\n    for u in desired[\"services\"]:\n        p = os.path.join(rdir, \"units\", u[\"unit\"])\n        if not os.path.isfile(p):\n            diffs.append(\"unit file units/%s is missing\" % u[\"unit\"])\n    return diffs\n\n\ndef norm(name):\n    out, dash = [], False\n    for c in name.lower():\n        if c in \"-_.\":\n            if not dash:\n                out.append(\"-\")\n            dash = True\n        else:\n            out.append(c)\n            dash = False\n    return \"\".join(out)\n\n\ndef site_packages(venv):\n    lib = os.path.join(venv, \"lib\")\n    try:\n        pys = [d for d in os.listdir(lib) if d.startswith(\"python\")]\n    except OSError:\n        return []\n    return [os.path.join(lib, d, \"site-packages\") for d in sorted(pys)]\n\n\ndef verify_venv(venv, expected, check_marker, candidate=None, known=None):\n    \"\"\"Differences between the distributions installed in `venv` and the lock (name, version, RECORD hashes).\n\n    `known`: sha256 (urlsafe base64, as RECORD writes it) of files by path, taken from the bytes\n    as they were written by this same call (unpack_stream); those files are not read again.\"\"\"\n    diffs = []\n    if check_marker:\n        m = read_json(os.path.join(venv, \".karoo-venv.json\"))\n        if not m or m.get(\"candidate\") != candidate:\n            return [\"installation %s is missing or incomplete\" % venv]\n    found = {}\n    for sp in site_packages(venv):\n        for entry in sorted(os.listdir(sp)):\n            if not entry.endswith(\".dist-info\"):\n                continue\n            d = os.path.join(sp, entry)\n            meta = {}\n            try:\n                with open(os.path.join(d, \"METADATA\"), encoding=\"utf-8\", errors=\"replace\") as f:\n                    for line in f:\n                        if not line.strip():\n                            break\n                        k, _, v = line.partition(\":\")\n                        meta.setdefault(k.strip().lower(), v.strip())\n            except OSError:\n                diffs.append(\"%s has no METADATA\" % entry)\n                continue\n            found[norm(meta.get(\"name\", entry))] = (meta.get(\"version\", \"?\"), sp, d)\n    want = {norm(e[\"name\"]): e for e in expected}\n    for name in sorted(want):\n        e = want[name]\n        if name not in found:\n            if not e.get(\"marker\"):\n                diffs.append(\"%s %s is not installed\" % (name, e[\"version\"]))\n        elif found[name][0] != e[\"version\"]:\n            diffs.append(\"%s is installed at %s, the lock has %s\" % (name, found[name][0], e[\"version\"]))\n    for name in sorted(found):\n        if name not in want:\n            diffs.append(\"%s %s is installed but not in the lock\" % (name, found[name][0]))\n    import csv\n    for name in sorted(found):\n        version, sp, d = found[name]\n        try:\n            with open(os.path.join(d, \"RECORD\"), encoding=\"utf-8\") as f:\n                rows = f.read().splitlines()\n        except OSError:\n            diffs.append(\"%s %s has no RECORD\" % (name, version))\n            continue\n        for row in csv.reader(rows):\n            if len(row) < 2 or not row[1].startswith(\"sha256=\"):\n                continue\n            path = row[0]\n            full = os.path.normpath(os.path.join(sp, path))\n            try:\n                got = known.get(full) if known else None\n                if got is None:\n                    got = b64_digest(file_sha256(full).digest())\n            except OSError:\n                diffs.append(\"%s %s: %s is missing\" % (name, version, path))\n                continue\n            if got != row[1][len(\"sha256=\"):]:\n                diffs.append(\"%s %s: %s differs from its RECORD hash\" % (name, version, path))\n    return diffs\n\n\n# -- installing wheels without pip -------------------------------------------------------\n# A locked, hash-checked set of wheels needs no resolver: the agent unpacks each wheel into the\n# venv itself, following the binary distribution format (PyPA \"wheel\" spec), and refuses any\n# file that its RECORD does not vouch for with a hash.\n\nRECORD_ALGOS = (\"sha256\", \"sha384\", \"sha512\")\nSCHEME_KEYS = (\"purelib\", \"platlib\", \"scripts\", \"headers\", \"data\")\n\n\ndef b64_digest(data_hash):\n    return base64.urlsafe_b64encode(data_hash).rstrip(b\"=\").decode(\"ascii\")\n\n\ndef parse_wheel_filename(filename):\n    \"\"\"(distribution, version, [tags]) of a wheel file name; tags expanded from compressed sets.\"\"\"\n    if \"/\" in filename or not filename.endswith(\".whl\"):\n        raise Fail(\"wheel file name %r is not a plain .whl name\" % (filename,))\n    parts = filename[:-4].split(\"-\")\n    if len(parts) not in (5, 6):\n        raise Fail(\"%r is not a wheel file name (name-version[-build]-python-abi-platform.whl)\" % (filename,))\n    pys, abis, plats = parts[-3].split(\".\"), parts[-2].split(\".\"), parts[-1].split(\".\")\n    return parts[0], parts[1], [\"%s-%s-%s\" % (p, a, q) for p in pys for a in abis for q in plats]\n\n\ndef glibc_version():\n    try:\n        kind, _, ver = os.confstr(\"CS_GNU_LIBC_VERSION\").partition(\" \")\n        if kind == \"glibc\":\n            major, minor = ver.split(\".\")[:2]\n            return int(major), int(minor)\n    except (AttributeError, ValueError, OSError):\n        pass\n    return None\n\n\ndef supported_tags():\n    \"\"\"The wheel tags this interpreter accepts, most preferred first (as pip orders them, for CPython on Linux).\"\"\"\n    import platform\n    major, minor = sys.version_info[:2]\n    impl = {\"cpython\": \"cp\", \"pypy\": \"pp\"}.get(sys.implementation.name, sys.implementation.name[:2])\n    machine = platform.machine()\n    plats = []\n    g = glibc_version()\n    if sys.platform.startswith(\"linux\"):\n        if g and g[0] == 2:\n            lowest = 5 if machine in (\"x86_64\", \"i686\") else 17\n            for m in range(g[1], lowest - 1, -1):\n                plats.append(\"manylinux_2_%d_%s\" % (m, machine))\n                legacy = {17: \"manylinux2014\", 12: \"manylinux2010\", 5: \"manylinux1\"}.get(m)\n                if legacy:\n                    plats.append(\"%s_%s\" % (legacy, machine))\n        plats.append(\"linux_%s\" % machine)\n    else:\n        import sysconfig\n        plats.append(sysconfig.get_platform().replace(\"-\", \"_\").replace(\".\", \"_\"))\n    own = \"%s%d%d\" % (impl, major, minor)\n    abi = own if impl == \"cp\" else \"none\"\n    tags = []\n    for p in plats:\n        tags.append(\"%s-%s-%s\" % (own, abi, p))\n    if impl == \"cp\":\n        for p in plats:\n            tags.append(\"%s-abi3-%s\" % (own, p))\n    for p in plats:\n        tags.append(\"%s-none-%s\" % (own, p))\n    if impl == \"cp\":\n        for m in range(minor - 1, 1, -1):\n            for p in plats:\n                tags.append(\"cp%d%d-abi3-%s\" % (major, m, p))\n    for p in plats:\n        tags += [\"py%d%d-none-%s\" % (major, minor, p), \"py%d-none-%s\" % (major, p)]\n        tags += [\"py%d%d-none-%s\" % (major, m, p) for m in range(minor - 1, -1, -1)]\n    tags += [\"%s-none-any\" % own, \"py%d%d-none-any\" % (major, minor), \"py%d-none-any\" % major]\n    tags += [\"py%d%d-none-any\" % (major, m) for m in range(minor - 1, -1, -1)]\n    return tags\n\n\ndef target_info():\n    \"\"\"What decides whether an installed tree fits this node: the interpreter, its ABI, the platform and libc.\"\"\"\n    import platform\n    import sysconfig\n    g = glibc_version()\n    return {\n        \"implementation\": sys.implementation.name,\n        \"python\": platform.python_version(),\n        \"executable\": sys.executable,\n        \"soabi\": sysconfig.get_config_var(\"SOABI\") or \"\",\n        \"platform\": sysconfig.get_platform(),\n        \"machine\": platform.machine(),\n        \"libc\": \"glibc %d.%d\" % g if g else \"\",\n    }\n\n\n# PEP 508 environment markers: the subset locks use (variables, quoted strings, comparisons,\n# `in`/`not in`, and/or, parentheses), evaluated for this interpreter.\n_MARKER_TOKEN = None\n\n\ndef marker_environment():\n    import platform\n    iv = sys.implementation.version\n    ver = \"%d.%d.%d\" % (iv.major, iv.minor, iv.micro)\n    if iv.releaselevel != \"final\":\n        ver += iv.releaselevel[0] + str(iv.serial)\n    return {\n        \"os_name\": os.name, \"sys_platform\": sys.platform, \"platform_machine\": platform.machine(),\n        \"platform_python_implementation\": platform.python_implementation(), \"platform_release\": platform.release(),\n        \"platform_system\": platform.system(), \"platform_version\": platform.version(),\n        \"python_version\": \"%d.%d\" % sys.version_info[:2], \"python_full_version\": platform.python_version(),\n        \"implementation_name\": sys.implementation.name, \"implementation_version\": ver, \"extra\": \"\",\n    }\n\n\ndef _version_tuple(s):\n    import re\n    m = re.match(r\"^\\s*v?(\\d+(?:\\.\\d+)*)(\\.\\*)?\\s*$\", s)\n    if not m:\n        return None, False\n    return tuple(int(x) for x in m.group(1).split(\".\")), bool(m.group(2))\n\n\ndef _compare(left, op, right):\n    if op in (\"in\", \"not in\"):\n        return (left in right) == (op == \"in\")\n    lv, _ = _version_tuple(left)\n    rv, wild = _version_tuple(right)\n    if lv is not None and rv is not None:\n        if wild:\n            if op not in (\"==\", \"!=\"):\n                raise Fail(\"marker comparison %s %s %s is not valid\" % (left, op, right))\n            return (lv[:len(rv)] == rv) == (op == \"==\")\n        n = max(len(lv), len(rv))\n        a, b = lv + (0,) * (n - len(lv)), rv + (0,) * (n - len(rv))\n        if op == \"~=\":\n            if len(rv) < 2:\n                raise Fail(\"marker comparison ~= %s needs at least two version parts\" % right)\n            return a >= b and lv[:len(rv) - 1] == rv[:-1]\n        return {\"==\": a == b, \"!=\": a != b, \"<\": a < b, \"<=\": a <= b, \">\": a > b, \">=\": a >= b, \"===\": left == right}[op]\n    if op in (\"==\", \"===\", \"!=\"):\n        return (left == right) == (op != \"!=\")\n    raise Fail(\"cannot evaluate marker comparison %r %s %r\" % (left, op, right))\n\n\ndef evaluate_marker(marker, env=None):\n    \"\"\"True when the PEP 508 marker holds for this interpreter (or `env`).\"\"\"\n    import re\n    env = marker_environment() if env is None else env\n    tokens = re.findall(r\"\"\"\\s*(\\(|\\)|'[^']*'|\"[^\"]*\"|===|==|!=|<=|>=|~=|<|>|not\\s+in\\b|in\\b|and\\b|or\\b|[A-Za-z_][A-Za-z0-9_.]*)\"\"\", marker)\n    if \"\".join(re.sub(r\"\\s+\", \"\", t) for t in tokens) != re.sub(r\"\\s+\", \"\", marker):\n        raise Fail(\"environment marker %r cannot be parsed\" % marker)\n    tokens = [re.sub(r\"\\s+\", \" \", t.strip()) for t in tokens]\n    pos = [0]\n\n    def peek():\n        return tokens[pos[0]] if pos[0] < len(tokens) else None\n\n    def take():\n        t = peek()\n        if t is None:\n            raise Fail(\"environment marker %r ends too early\" % marker)\n        pos[0] += 1\n        return t\n\n    def value():\n        t = take()\n        if t[:1] in (\"'\", '\"'):\n            return t[1:-1]\n        if t not in env:\n            raise Fail(\"environment marker %r uses an unknown variable %r\" % (marker, t))\n        return env[t]\n\n    def atom():\n        if peek() == \"(\":\n            take()\n            v = disj()\n            if take() != \")\":\n                raise Fail(\"environment marker %r has unbalanced parentheses\" % marker)\n            return v\n        left = value()\n        op = take()\n        if op not in (\"===\", \"==\", \"!=\", \"<=\", \">=\", \"~=\", \"<\", \">\", \"in\", \"not in\"):\n            raise Fail(\"environment marker %r: %r is not a comparison\" % (marker, op))\n        return _compare(left, op, value())\n\n    def chain(word, operand, combine):\n        # Every operand is evaluated (no short cut), so a bad comparison fails wherever it stands.\n        v = operand()\n        while peek() == word:\n            take()\n            v = combine(operand(), v)\n        return v\n\n    def conj():\n        return chain(\"and\", atom, lambda a, b: a and b)\n\n    def disj():\n        return chain(\"or\", conj, lambda a, b: a or b)\n\n    result = disj()\n    if peek() is not None:\n        raise Fail(\"environment marker %r has trailing text at %r\" % (marker, peek()))\n    return result\n\n\ndef choose_wheels(wheels):\n    \"\"\"Per locked package, the one wheel this node installs: its marker holds and its tag is the best supported one.\"\"\"\n    tags = {t: i for i, t in enumerate(supported_tags())}\n    by_pkg = {}\n    for w in wheels:\n        by_pkg.setdefault(w.get(\"package\") or w[\"filename\"], []).append(w)\n    chosen = []\n    for pkg in sorted(by_pkg):\n        ws = by_pkg[pkg]\n        marker = ws[0].get(\"marker\")\n        if marker and not evaluate_marker(marker):\n            continue\n        ranked = []\n        for w in ws:\n            _, _, wtags = parse_wheel_filename(w[\"filename\"])\n            best = min([tags[t] for t in wtags if t in tags] or [None], key=lambda x: (x is None, x))\n            if best is not None:\n                ranked.append((best, w[\"filename\"], w))\n        if not ranked:\n            raise Fail(\"no wheel of %s fits this node (%s): %s\" % (pkg, supported_tags()[0], \", \".join(w[\"filename\"] for w in ws)))\n        chosen.append(sorted(ranked, key=lambda x: (x[0], x[1]))[0][2])\n    return chosen\n\n\ndef _safe_member(name, what):\n    if not name or name.startswith(\"/\") or \"\\\\\" in name or \"\\x00\" in name:\n        raise IntegrityFail(\"%s: entry %r is not a relative path\" % (what, name))\n    parts = name.rstrip(\"/\").split(\"/\")\n    if any(p in (\"\", \".\", \"..\") for p in parts):\n        raise IntegrityFail(\"%s: entry %r leaves its directory\" % (what, name))\n    return parts\n\n\ndef _read_record(text, what):\n    import csv\n    rows = {}\n    for row in csv.reader(text.splitlines()):\n        if not row:\n            continue\n        if len(row) < 1 or len(row) > 3:\n            raise IntegrityFail(\"%s: RECORD row %r is malformed\" % (what, row))\n        path = row[0]\n        if path in rows:\n            raise IntegrityFail(\"%s: RECORD lists %s twice\" % (what, path))\n        rows[path] = (row[1] if len(row) > 1 else \"\", row[2] if len(row) > 2 else \"\")\n    return rows\n\n\ndef _scheme(venv, dist_name):\n    sp = venv_site_packages(venv)\n    return {\n        \"purelib\": sp, \"platlib\": sp, \"scripts\": os.path.join(venv, \"bin\"), \"data\": venv,\n        \"headers\": os.path.join(venv, \"include\", \"site\", \"python%d.%d\" % sys.version_info[:2], dist_name),\n    }\n\n\ndef venv_site_packages(venv):\n    return os.path.join(venv, \"lib\", \"python%d.%d\" % sys.version_info[:2], \"site-packages\")\n\n\ndef create_venv(venv):\n    \"\"\"`python3 -m venv --without-pip VENV`, in this process: the same standard-library builder, no pip.\"\"\"\n    import venv as venvmod\n    try:\n        venvmod.EnvBuilder(with_pip=False, symlinks=True, clear=False).create(venv)\n    except Exception as e:  # the venv module raises whatever its steps raise\n        raise Fail(\"creating the venv %s failed: %s; install python3-venv on the node\" % (venv, e))\n    os.makedirs(venv_site_packages(venv), exist_ok=True)\n\n\ndef install_wheel(path, venv, filename=None):\n    \"\"\"Installs one wheel into `venv` (created with create_venv) without pip.\n\n    Every file of the wheel must be listed in its RECORD with a sha256 (or stronger) hash that\n    matches, and every RECORD entry must be in the wheel, or nothing of it is written\n    (IntegrityFail). Root files go to site-packages; `<dist>.data/<key>/` to the venv's\n    purelib/platlib/scripts/headers/data; console and GUI entry points become scripts whose\n    shebang is the venv's python. Writes INSTALLER and a RECORD of what was installed (with\n    the hashes of rewritten and generated scripts). Bytecode is not compiled up front (as\n    `pip install --no-compile`): Python compiles what a service imports, when it imports it.\n    Returns the number of files written.\n    \"\"\"\n    import configparser\n    import re\n    import zipfile\n    filename = filename or os.path.basename(path)\n    what = \"wheel %s\" % filename\n    dist, version, _ = parse_wheel_filename(filename)\n    try:\n        zf = zipfile.ZipFile(path)\n    except (zipfile.BadZipFile, OSError) as e:\n        raise IntegrityFail(\"%s is not a readable zip archive: %s\" % (what, e))\n    with zf:\n        infos = [i for i in zf.infolist() if not i.filename.endswith(\"/\")]\n        names = [i.filename for i in infos]\n        if len(set(names)) != len(names):\n            raise IntegrityFail(\"%s holds the same path twice\" % what)\n        for i in infos:\n            _safe_member(i.filename, what)\n            if (i.external_attr >> 16) & 0o170000 == 0o120000:\n                raise IntegrityFail(\"%s: entry %s is a symbolic link\" % (what, i.filename))\n        dist_infos = sorted({n.split(\"/\")[0] for n in names if n.split(\"/\")[0].endswith(\".dist-info\") and n.count(\"/\") == 1})\n        want = \"%s-%s.dist-info\" % (dist, version)\n        matching = [d for d in dist_infos if norm(d[:-10]) == norm(want[:-10]) or d.lower() == want.lower()]\n        if len(dist_infos) != 1 or not matching:\n            raise IntegrityFail(\"%s must hold exactly one .dist-info directory named %s (it holds %s)\" % (what, want, \", \".join(dist_infos) or \"none\"))\n        info_dir = dist_infos[0]\n        data_dir = info_dir[:-len(\".dist-info\")] + \".data\"\n        try:\n            wheel_meta = zf.read(info_dir + \"/WHEEL\").decode(\"utf-8\")\n            record_text = zf.read(info_dir + \"/RECORD\").decode(\"utf-8\")\n        except KeyError as e:\n            raise IntegrityFail(\"%s has no %s\" % (what, e.args[0] if e.args else \"WHEEL or RECORD\"))\n        meta = {}\n        for line in wheel_meta.splitlines():\n            k, _, v = line.partition(\":\")\n            meta.setdefault(k.strip().lower(), v.strip())\n        wv = meta.get(\"wheel-version\", \"\")\n        if not wv.split(\".\")[0] == \"1\":\n            raise Fail(\"%s has Wheel-Version %r; this installer reads version 1 wheels\" % (what, wv))\n        root_key = \"purelib\" if meta.get(\"root-is-purelib\", \"true\").lower() == \"true\" else \"platlib\"\n        record = _read_record(record_text, what)\n        unsigned = {info_dir + \"/RECORD\", info_dir + \"/RECORD.jws\", info_dir + \"/RECORD.p7s\"}\n        # 1. Check everything before writing anything.\n        for path_in in record:\n            if path_in not in names and path_in not in unsigned:\n                raise IntegrityFail(\"%s: RECORD lists %s, which is not in the wheel\" % (what, path_in))\n        for i in infos:\n            if i.filename in unsigned:\n                continue\n            if i.filename not in record:\n                raise IntegrityFail(\"%s: %s is not listed in its RECORD\" % (what, i.filename))\n            algo_hash, size = record[i.filename]\n            algo, _, want_hash = algo_hash.partition(\"=\")\n            if algo not in RECORD_ALGOS or not want_hash:\n                raise IntegrityFail(\"%s: RECORD has no sha256 hash for %s (%r); refusing to install it\" % (what, i.filename, algo_hash or \"empty\"))\n            h = hashlib.new(algo)\n            with zf.open(i) as f:\n                n = 0\n                for chunk in iter(lambda: f.read(1 << 20), b\"\"):\n                    h.update(chunk)\n                    n += len(chunk)\n            if b64_digest(h.digest()) != want_hash:\n                raise IntegrityFail(\"%s: %s does not match its RECORD hash\" % (what, i.filename))\n            if size and size != str(n):\n                raise IntegrityFail(\"%s: %s is %d bytes, its RECORD says %s\" % (what, i.filename, n, size))\n        # 2. Where each file goes.\n        scheme = _scheme(venv, dist)\n        sp = scheme[\"purelib\"]\n        plan = []\n        for i in infos:\n            parts = i.filename.split(\"/\")\n            if parts[0] == data_dir:\n                if len(parts) < 3 or parts[1] not in SCHEME_KEYS:\n                    raise IntegrityFail(\"%s: %s is not in one of %s/{%s}\" % (what, i.filename, data_dir, \",\".join(SCHEME_KEYS)))\n                dest = os.path.join(scheme[parts[1]], *parts[2:])\n                key = parts[1]\n            else:\n                dest = os.path.join(scheme[root_key], *parts)\n                key = root_key\n            base = os.path.realpath(scheme[key])\n            if not os.path.realpath(dest).startswith(base + os.sep):\n                raise IntegrityFail(\"%s: %s would be written outside %s\" % (what, i.filename, scheme[key]))\n            plan.append((i, dest, key))\n        # 3. Write, recording each file's sha256 and size for the installed RECORD: the hash\n        # checked in step 1 where the bytes are unchanged, else the hash of what was written.\n        written = {}\n\n        def put(dest, data, mode, checked=None):\n            os.makedirs(os.path.dirname(dest), exist_ok=True)\n            write_plain(dest, data, mode)\n            written[dest] = checked or (\"sha256=\" + b64_digest(hashlib.sha256(data).digest()), str(len(data)))\n\n        python = os.path.join(venv, \"bin\", \"python3\")\n        for i, dest, key in plan:\n            if i.filename in unsigned:\n                continue\n            data = zf.read(i)\n            algo_hash = record[i.filename][0]\n            checked = (algo_hash, str(len(data))) if algo_hash.startswith(\"sha256=\") else None\n            mode = 0o755 if (i.external_attr >> 16) & 0o111 else 0o644\n            if key == \"scripts\":\n                mode = 0o755\n                if data.startswith(b\"#!python\"):\n                    nl = data.find(b\"\\n\")\n                    data = (\"#!%s\" % python).encode() + (data[nl:] if nl >= 0 else b\"\\n\")\n                    checked = None\n            put(dest, data, mode, checked)\n        # 4. Entry points.\n        ep_text = zf.read(info_dir + \"/entry_points.txt\").decode(\"utf-8\") if info_dir + \"/entry_points.txt\" in names else \"\"\n    if ep_text:\n        cp = configparser.ConfigParser(delimiters=(\"=\",), interpolation=None)\n        cp.optionxform = str\n        try:\n            cp.read_string(ep_text)\n        except configparser.Error as e:\n            raise Fail(\"%s: entry_points.txt cannot be read: %s\" % (what, e))\n        for group in (\"console_scripts\", \"gui_scripts\"):\n            if not cp.has_section(group):\n                continue\n            for name, ref in cp.items(group):\n                m = re.match(r\"^\\s*([\\w.]+)\\s*:\\s*([\\w.]+)\\s*(\\[.*\\])?\\s*$\", ref)\n                if not m or \"/\" in name or name.startswith(\".\") or not name.strip():\n                    raise Fail(\"%s: entry point %s = %s is not module:attribute\" % (what, name, ref))\n                module, attr = m.group(1), m.group(2)\n                script = \"\".join([\n                    \"#!%s\\n\" % python,\n                    \"# -*- coding: utf-8 -*-\\n\",\n                    \"import re\\n\",\n                    \"import sys\\n\",\n                    \"from %s import %s\\n\" % (module, attr.split(\".\")[0]),\n                    \"if __name__ == \\\"__main__\\\":\\n\",\n                    \"    sys.argv[0] = re.sub(r\\\"(-script\\\\.pyw|\\\\.exe)?$\\\", \\\"\\\", sys.argv[0])\\n\",\n                    \"    sys.exit(%s())\\n\" % attr,\n                ])\n                put(os.path.join(scheme[\"scripts\"], name.strip()), script.encode(\"utf-8\"), 0o755)\n    put(os.path.join(sp, info_dir, \"INSTALLER\"), b\"karoo\\n\", 0o644)\n    import csv\n    import io\n    rec_path = os.path.join(sp, info_dir, \"RECORD\")\n    buf = io.StringIO()\n    w = csv.writer(buf, lineterminator=\"\\n\")\n    for dest in sorted(written):\n        w.writerow((os.path.relpath(dest, sp),) + written[dest])\n    w.writerow((os.path.relpath(rec_path, sp), \"\", \"\"))\n    write_plain(rec_path, buf.getvalue().encode(\"utf-8\"), 0o644)\n    return len(written) + 1\n\n\ndef write_plain(path, data, mode):\n    if os.path.islink(path):\n        os.unlink(path)\n    with open(path, \"wb\") as f:\n        f.write(data)\n    os.chmod(path, mode)\n\n\n# -- installed trees as archives -------------------------------------------------------------\nARCHIVE_SKIP = (\".karoo-venv.json\",)\n\n\ndef pack_tree(root, out_path, out=None):\n    \"\"\"Writes the tree under `root` as a deterministic tar.gz (sorted, no times, owners or\n    host names; symlinks kept as links) and returns (sha256 hex, size): into the blob named by\n    its digest next to `out_path`, or onto the binary stream `out`.\"\"\"\n    h = hashlib.sha256()\n    if out is not None:\n        hw = _Hashing(out, h)\n        _pack_into(root, hw)\n        out.flush()\n        return h.hexdigest(), hw.n\n    tmp = \"%s.part-%d\" % (out_path, os.getpid())\n    with open(tmp, \"wb\") as raw:\n        hw = _Hashing(raw, h)\n        _pack_into(root, hw)\n        raw.flush()\n        os.fsync(raw.fileno())\n    os.chmod(tmp, 0o444)\n    digest = h.hexdigest()\n    final = os.path.join(os.path.dirname(out_path), digest)\n    os.replace(tmp, final)\n    return digest, hw.n\n\n\nclass _Hashing:\n    \"\"\"A write-only file that hashes and counts what goes through it.\"\"\"\n\n    def __init__(self, f, h):\n        self.f, self.h, self.n = f, h, 0\n\n    def write(self, b):\n        self.h.update(b)\n        self.n += len(b)\n        return self.f.write(b)\n\n    def flush(self):\n        self.f.flush()\n\n\nclass _Limited:\n    \"\"\"At most `size` bytes of a stream, hashed as they are read.\"\"\"\n\n    def __init__(self, stream, size):\n        self.stream, self.left, self.h = stream, size, hashlib.sha256()\n\n    def read(self, n=-1):\n        if self.left <= 0:\n            return b\"\"\n        n = self.left if n is None or n < 0 else min(n, self.left)\n        b = self.stream.read(n)\n        self.left -= len(b)\n        self.h.update(b)\n        return b\n\n    def drain(self):\n        while self.left > 0 and self.read(1 << 20):\n            pass\n\n\ndef _pack_into(root, hw):\n    import gzip\n    import tarfile\n    with gzip.GzipFile(filename=\"\", mode=\"wb\", fileobj=hw, mtime=0, compresslevel=3) as gz:\n        with tarfile.open(fileobj=gz, mode=\"w\", format=tarfile.PAX_FORMAT) as tar:\n            for rel in _walk_sorted(root):\n                if rel in ARCHIVE_SKIP:\n                    continue\n                p = os.path.join(root, rel)\n                st = os.lstat(p)\n                ti = tarfile.TarInfo(rel)\n                ti.mtime, ti.uid, ti.gid, ti.uname, ti.gname = 0, 0, 0, \"\", \"\"\n                ti.mode = st.st_mode & 0o7777\n                if os.path.islink(p):\n                    ti.type, ti.linkname = tarfile.SYMTYPE, os.readlink(p)\n                    tar.addfile(ti)\n                elif os.path.isdir(p):\n                    ti.type = tarfile.DIRTYPE\n                    tar.addfile(ti)\n                elif os.path.isfile(p):\n                    ti.size = st.st_size\n                    with open(p, \"rb\") as f:\n                        tar.addfile(ti, f)\n\n\ndef _walk_sorted(root):\n    out = []\n    for d, dirs, files in os.walk(root):\n        links = [x for x in dirs if os.path.islink(os.path.join(d, x))]\n        dirs[:] = sorted(x for x in dirs if x not in links)\n        rel = os.path.relpath(d, root)\n        for name in sorted(files + links):\n            out.append(os.path.normpath(os.path.join(rel, name)))\n        for name in dirs:\n            out.append(os.path.normpath(os.path.join(rel, name)))\n    return sorted(out)\n\n\ndef unpack_tree(archive, root):\n    \"\"\"Unpacks an archive written by pack_tree into `root` (which must not exist): regular\n    files, directories and symlinks only, every path inside `root`, none through a symlink.\"\"\"\n    import tarfile\n    what = \"installation archive %s\" % os.path.basename(archive)\n    try:\n        tar = tarfile.open(archive, mode=\"r:gz\")\n    except (tarfile.TarError, OSError) as e:\n        raise IntegrityFail(\"%s cannot be read: %s\" % (what, e))\n    with tar:\n        _unpack_members(tar, root, what, None)\n\n\ndef unpack_stream(stream, hexd, size, root):\n    \"\"\"Unpacks an archive of `size` bytes read from `stream` into `root` (which must not\n    exist), as unpack_tree does, while hashing it: if the bytes are not sha256 `hexd`, the tree\n    is deleted and refused. Returns the sha256 of every file written (path -> RECORD form).\"\"\"\n    import tarfile\n    import zlib\n    what = \"installation archive sha256:%s\" % hexd\n    if os.path.lexists(root):\n        raise Fail(\"%s exists already: not unpacking over it\" % root)\n    src = _Limited(stream, size)\n    known = {}\n    try:\n        try:\n            with tarfile.open(fileobj=src, mode=\"r|gz\") as tar:\n                _unpack_members(tar, root, what, known)\n        except (tarfile.TarError, EOFError, zlib.error) as e:\n            src.drain()\n            if src.left == 0 and src.h.hexdigest() == hexd:\n                raise IntegrityFail(\"%s cannot be read: %s\" % (what, e))\n        src.drain()\n        if src.left > 0:\n            raise Fail(\"%s ended after %d of %d bytes\" % (what, size - src.left, size))\n        if src.h.hexdigest() != hexd:\n            raise IntegrityFail(\"%s arrived as sha256:%s: refused\" % (what, src.h.hexdigest()))\n    except BaseException:\n        shutil.rmtree(root, ignore_errors=True)\n        raise\n    return known\n\n\ndef _unpack_members(tar, root, what, known):\n    import tarfile\n    os.makedirs(root)\n    links = set()\n    for ti in tar:\n        parts = _safe_member(ti.name, what)\n        for k in range(1, len(parts)):\n            if \"/\".join(parts[:k]) in links:\n                raise IntegrityFail(\"%s: %s lies under a symbolic link\" % (what, ti.name))\n        dest = os.path.join(root, *parts)\n        if ti.isdir():\n            os.makedirs(dest, exist_ok=True)\n            os.chmod(dest, (ti.mode & 0o777) | 0o700)\n        elif ti.isfile():\n            os.makedirs(os.path.dirname(dest), exist_ok=True)\n            src = tar.extractfile(ti)\n            h = hashlib.sha256()\n            with open(dest, \"wb\") as f:\n                while True:\n                    chunk = src.read(1 << 20)\n                    if not chunk:\n                        break\n                    h.update(chunk)\n                    f.write(chunk)\n            os.chmod(dest, ti.mode & 0o777)\n            if known is not None:\n                known[os.path.normpath(dest)] = b64_digest(h.digest())\n        elif ti.issym():\n            os.makedirs(os.path.dirname(dest), exist_ok=True)\n            os.symlink(ti.linkname, dest)\n            links.add(\"/\".join(parts))\n        else:\n            raise IntegrityFail(\"%s: %s is neither a file, a directory nor a symbolic link\" % (what, ti.name))\n\n\ndef unit_text(node, rel, desired, s):\n    rdir = node.release(rel)\n    py = sys.executable\n    if not all(c.isalnum() or c in \"/._-\" for c in py):\n        raise Fail(\"python path %r cannot be written into a unit file\" % py)\n    return \"\\n\".join([\n        \"# Written by karoo deploy: system %s, release %s. Changes here are reported as drift.\" % (desired[\"systemId\"], rel),\n        \"[Unit]\",\n        \"Description=karoo %s: %s\" % (node.system, s[\"name\"]),\n        \"After=network.target\",\n        \"\",\n        \"[Service]\",\n        \"Type=simple\",\n        \"ExecStart=%s %s/.karoo/karoo_node.py exec %s\" % (py, rdir, s[\"name\"]),\n        \"Restart=on-failure\",\n        \"RestartSec=1\",\n        \"TimeoutStopSec=15\",\n        \"\",\n        \"[Install]\",\n        \"WantedBy=multi-user.target\",\n        \"\",\n    ])\n\n\ndef units_state(units, props=\"Id,ActiveState,SubState,Result,NRestarts,MainPID\"):\n    \"\"\"systemd's properties (ActiveState, SubState, Result, NRestarts, MainPID) of each unit,\n    from one `systemctl show` (it prints one block per unit, in the order given, blank lines between).\"\"\"\n    if not units:\n        return {}\n    code, out = run([\"systemctl\", \"show\", \"--property=\" + props] + list(units), timeout=30)\n    states = {}\n    blocks = out.strip().split(\"\\n\\n\")\n    for u, block in zip(units, blocks + [\"\"] * (len(units) - len(blocks))):\n        state = {}\n        for line in block.splitlines():\n            k, _, v = line.partition(\"=\")\n            state[k] = v\n        states[u] = state\n    return states\n\n\ndef journal_tail(unit):\n    code, out = run([\"journalctl\", \"--no-pager\", \"-o\", \"cat\", \"-n\", \"5\", \"-u\", unit], timeout=30)\n    lines = [l for l in out.strip().splitlines() if l.strip()]\n    return \" | \".join(lines[-5:]) or \"(no journal lines)\"\n\n\ndef port_open(port):\n    try:\n        with socket.create_connection((\"127.0.0.1\", int(port)), timeout=0.5):\n            return True\n    except OSError:\n        return False\n\n\ndef do_exec(service):\n    \"\"\"The service launcher of a release (ExecStart of its units).\"\"\"\n    rdir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))\n    with open(os.path.join(rdir, \".karoo\", \"release.json\"), encoding=\"utf-8\") as f:\n        desired = json.load(f)\n    svc = [s for s in desired[\"services\"] if s[\"name\"] == service]\n    if not svc:\n        sys.stderr.write(\"karoo: release %s has no service %s\\n\" % (rdir, service))\n        return 2\n    s = svc[0]\n    env = dict(os.environ)\n    env[\"PATH\"] = os.path.join(rdir, \"bin\") + os.pathsep + env.get(\"PATH\", \"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\")\n    env[\"VIRTUAL_ENV\"] = os.path.realpath(os.path.join(rdir, \"bin\", \"..\"))\n    env.update({\n        \"KAROO_SYSTEM\": desired[\"system\"], \"KAROO_SYSTEM_ID\": desired[\"systemId\"], \"KAROO_CANDIDATE\": desired[\"candidate\"],\n        \"KAROO_NODE\": desired[\"node\"], \"KAROO_ROLE\": desired[\"role\"], \"KAROO_ENVIRONMENT\": desired[\"environment\"],\n        \"KAROO_RELEASE\": rdir, \"KAROO_SERVICE\": s[\"name\"],\n    })\n    env.update(s.get(\"environment\", {}))\n    cwd = os.path.join(rdir, s.get(\"workingDirectory\") or \".\")\n    argv = list(s[\"command\"])\n    prog = argv[0]\n    if \"/\" not in prog:\n        local = os.path.join(rdir, \"bin\", prog)\n        prog = local if os.path.exists(local) else (shutil.which(prog, path=env[\"PATH\"]) or prog)\n    elif not prog.startswith(\"/\"):\n        prog = os.path.join(rdir, prog)\n    os.chdir(cwd)\n    os.execve(prog, argv, env)\n\n\ndef do_supervise(service):\n    \"\"\"karoo's supervisor of one service of the release it sits in: restarts it with backoff.\"\"\"\n    rdir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))\n    desired = read_json(os.path.join(rdir, \".karoo\", \"release.json\")) or {}\n    svc = [s for s in desired.get(\"services\", []) if s[\"name\"] == service]\n    if not svc:\n        sys.stderr.write(\"karoo: release %s has no service %s\\n\" % (rdir, service))\n        return 2\n    unit = svc[0][\"unit\"]\n    state_file = os.path.join(RUN_DIR, check_name(desired[\"system\"], \"system\"), unit + \".json\")\n    stopping = []\n    child = [None]\n\n    def on_signal(signum, frame):\n        stopping.append(signum)\n        if child[0] is not None and child[0].poll() is None:\n            child[0].terminate()\n\n    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):\n        signal.signal(sig, on_signal)\n    restarts, delay = 0, 1.0\n    state = {\"supervisor\": os.getpid(), \"release\": rdir, \"service\": service, \"restarts\": 0}\n    while not stopping:\n        started = time.monotonic()\n        child[0] = subprocess.Popen([sys.executable, os.path.abspath(__file__), \"exec\", service], stdin=subprocess.DEVNULL)\n        state.update({\"pid\": child[0].pid, \"state\": \"running\", \"since\": now_iso(), \"restarts\": restarts})\n        write_atomic(state_file, json.dumps(state, sort_keys=True).encode())\n        code = child[0].wait()\n        if stopping:\n            break\n        restarts += 1\n        delay = 1.0 if time.monotonic() - started > 30 else min(delay * 2, 30.0)\n        state.update({\"state\": \"restarting\", \"lastExit\": code, \"restarts\": restarts})\n        write_atomic(state_file, json.dumps(state, sort_keys=True).encode())\n        sys.stderr.write(\"karoo: %s exited with %s; restarting in %.0f s\\n\" % (service, code, delay))\n        sys.stderr.flush()\n        wake = time.monotonic() + delay\n        while not stopping and time.monotonic() < wake:\n            time.sleep(0.1)\n    if child[0] is not None and child[0].poll() is None:\n        try:\n            child[0].wait(timeout=10)\n        except subprocess.TimeoutExpired:\n            child[0].kill()\n    try:\n        if (read_json(state_file) or {}).get(\"supervisor\") == os.getpid():\n            os.unlink(state_file)\n    except OSError:\n        pass\n    return 0\n\n\ndef main():\n    cmd = sys.argv[1] if len(sys.argv) > 1 else \"\"\n    if cmd == \"exec\":\n        return do_exec(sys.argv[2])\n    if cmd == \"supervise\":\n        return do_supervise(sys.argv[2])\n    out = sys.stdout\n    RAW_OUT[0] = out.buffer\n    sys.stdout = sys.stderr\n    stream = sys.stdin.buffer\n    try:\n        line = stream.readline()\n        req = json.loads(line.decode(\"utf-8\")) if line.strip() else {}\n        node = Node(req.get(\"system\", \"\"))\n        answer = handle(cmd, req, node, stream)\n        answer[\"ok\"] = True\n        t = os.times()\n        answer[\"cpuSeconds\"] = round(t[0] + t[1] + t[2] + t[3], 3)  # this call's CPU on the node, its children included\n    except IntegrityFail as e:\n        answer = {\"ok\": False, \"error\": str(e), \"kind\": \"integrity\"}\n    except Fail as e:\n        answer = {\"ok\": False, \"error\": str(e)}\n    except subprocess.TimeoutExpired as e:\n        answer = {\"ok\": False, \"error\": \"timed out: %s\" % \" \".join(e.cmd[:3])}\n    except OSError as e:\n        answer = {\"ok\": False, \"error\": \"%s: %s\" % (e.filename or \"\", os.strerror(e.errno or errno.EIO))}\n    out.write(json.dumps(answer, sort_keys=True) + \"\\n\")\n    out.flush()\n    return 0\n\n\ndef handle(cmd, req, node, stream):\n    t0 = time.monotonic()\n    if cmd == \"plan\":\n        info = {\"python\": \"%d.%d.%d\" % sys.version_info[:3], \"target\": target_info(), \"current\": node.link_target(\"current\"), \"previous\": node.link_target(\"previous\")}\n        info[\"receipt\"] = read_json(os.path.join(node.root, \"receipt.json\"))\n        info[\"missing\"] = [h for h in req.get(\"blobs\", []) if not node.have_blob(h)]\n        rel = req.get(\"releaseId\")\n        r = info[\"receipt\"] or {}\n        if rel and r.get(\"stateDigest\") == req.get(\"stateDigest\") and info[\"current\"] == rel:\n            info[\"drift\"] = node.verify(rel)\n            info[\"converged\"] = not info[\"drift\"]\n        else:\n            info[\"converged\"] = False\n        if info[\"converged\"]:\n            info[\"venvComplete\"] = True  # verify() has just checked it against the lock\n        elif req.get(\"candidateShort\"):\n            m = read_json(os.path.join(node.venv(req[\"candidateShort\"]), \".karoo-venv.json\")) or {}\n            info[\"venvComplete\"] = m.get(\"candidate\") == req.get(\"candidate\") and not verify_venv(node.venv(req[\"candidateShort\"]), req.get(\"expected\", []), check_marker=False)\n        return info\n    if cmd == \"receive\":\n        node.lock()\n        return {\"bytes\": node.receive(req[\"blobs\"], stream), \"seconds\": time.monotonic() - t0}\n    if cmd == \"prepare\":\n        # One call does what the node needs for its release: take the wheels it lacks (`blobs`,\n        # streamed after the request and checked on arrival, as receive does), install (from\n        # them, or from an `inline` archive that follows), render the release, and with `pack`\n        # stream its installed tree to the runner (raw bytes, a newline, then this answer).\n        node.lock()\n        t = {}\n        if req.get(\"blobs\"):\n            s = time.monotonic()\n            t[\"receivedBytes\"] = node.receive(req[\"blobs\"], stream)\n            t[\"receiveSeconds\"] = time.monotonic() - s\n        s = time.monotonic()\n        t[\"install\"] = node.install(req, stream)\n        t[\"installSeconds\"] = time.monotonic() - s\n        s = time.monotonic()\n        t[\"release\"] = node.build_release(req, AGENT_SOURCE)\n        t[\"renderSeconds\"] = time.monotonic() - s\n        answer = {\"timings\": t}\n        if req.get(\"pack\"):\n            answer[\"packed\"] = node.pack(req, RAW_OUT[0])\n            RAW_OUT[0].write(b\"\\n\")\n            RAW_OUT[0].flush()\n            t[\"packSeconds\"] = answer[\"packed\"][\"seconds\"]\n        return answer\n    if cmd == \"pack\":\n        node.lock()\n        return node.pack(req)\n    if cmd == \"send\":\n        # The raw bytes of one blob, then a newline, then the answer: the runner fetches an archive this way.\n        path = node.verify_blob(req[\"hex\"])\n        size = os.path.getsize(path)\n        with open(path, \"rb\") as f:\n            shutil.copyfileobj(f, RAW_OUT[0], 1 << 20)\n        RAW_OUT[0].write(b\"\\n\")\n        RAW_OUT[0].flush()\n        return {\"size\": size}\n    if cmd == \"activate\":\n        node.lock()\n        rel = req[\"releaseId\"]\n        old = node.switch(rel)\n        s = time.monotonic()\n        desired = read_json(os.path.join(node.release(rel), \".karoo\", \"release.json\"))\n        node.wait_services(desired, int(req.get(\"waitSeconds\", 60)))\n        start = time.monotonic() - t0\n        s = time.monotonic()\n        diffs = node.verify(rel)\n        if diffs:\n            raise Fail(\"verification after switching to %s: %s\" % (rel, diffs[0]))\n        receipt = node.write_receipt(desired, {\"previousRelease\": old, \"action\": \"deploy\"})\n        node.prune()\n        return {\"previous\": old, \"receipt\": receipt, \"startSeconds\": start, \"verifySeconds\": time.monotonic() - s}\n    if cmd == \"rollback\":\n        node.lock()\n        prev = node.link_target(\"previous\")\n        cur = node.link_target(\"current\")\n        if not prev or not os.path.isfile(os.path.join(node.release(prev), \".karoo\", \"release.json\")):\n            raise Fail(\"no previous release to roll back to\")\n        if req.get(\"check\"):\n            return {\"current\": cur, \"previous\": prev, \"release\": read_json(os.path.join(node.release(prev), \".karoo\", \"release.json\"))}\n        node.switch(prev)\n        desired = read_json(os.path.join(node.release(prev), \".karoo\", \"release.json\"))\n        node.wait_services(desired, int(req.get(\"waitSeconds\", 60)))\n        diffs = node.verify(prev)\n        if diffs:\n            raise Fail(\"verification after rolling back to %s: %s\" % (prev, diffs[0]))\n        receipt = node.write_receipt(desired, {\"previousRelease\": cur, \"action\": \"rollback\"})\n        return {\"from\": cur, \"to\": prev, \"receipt\": receipt, \"seconds\": time.monotonic() - t0}\n    if cmd == \"status\":\n        receipt = read_json(os.path.join(node.root, \"receipt.json\"))\n        cur = node.link_target(\"current\")\n        info = {\"receipt\": receipt, \"current\": cur, \"previous\": node.link_target(\"previous\"), \"python\": \"%d.%d.%d\" % sys.version_info[:3]}\n        if receipt and not receipt.get(\"damaged\"):\n            info[\"drift\"] = node.verify(receipt.get(\"release\") or \"0\" * 16)\n        elif receipt:\n            info[\"drift\"] = [\"receipt.json is damaged\"]\n        else:\n            info[\"drift\"] = []\n        return info\n    raise Fail(\"unknown agent command %r\" % cmd)\n\n\ntry:\n    with open(__file__, \"rb\") as _f:\n        AGENT_SOURCE = _f.read()\nexcept (NameError, OSError):\n    AGENT_SOURCE = globals().get(\"KAROO_AGENT_SOURCE\", b\"\")\n\nif __name__ == \"__main__\":\n    sys.exit(main())\n";
-const AGENT_SHA256 = '1958835abceb714d91906077b7a5f62c46a03a3df9d4f85bbe19d24268141614';
+// Generated by scripts/gen-agent.mjs from agent/karoo_node/. Do not edit.
+const AGENT_SOURCE = "# Generated by packages/deploy/scripts/gen-agent.mjs from packages/deploy/agent/karoo_node/. Do not edit.\n\n\n\"\"\"karoo's node agent: makes one node converge to its desired state, and reports on it.\n\nSent over SSH by `karoo deploy` on every call (never installed by hand): the runner starts\n`python3 -c BOOTSTRAP COMMAND`, writes the length of this file, this file, one JSON request\nline, and for `receive` the raw bytes of the blobs. The last line of stdout is the JSON\nanswer: {\"ok\": true, ...} or {\"ok\": false, \"error\": \"...\", \"kind\": \"...\"} (errors.py: karoo's\nerror kinds, or `bug` for an exception the agent did not expect). Nothing from the request is ever\ngiven to a shell: paths, values, commands and environment variables are data, used through\nargument vectors and files.\n\nLayout under /opt/karoo/<system>/ (ROOT):\n  blobs/sha256/<hex>         blobs of candidates, each checked against its sha256 on arrival\n                             and again before use\n  <candidate-12>/            the candidate's installation: a venv, written once (marker\n                             .karoo-venv.json written last), never changed afterwards\n  releases/<release-16>/     one release = candidate + this node's configuration:\n                             bin -> ../../<candidate-12>/bin, rendered files, units/,\n                             .karoo/release.json (the desired state), .karoo/karoo_node.py\n  current -> releases/…      the running release (switched by renaming a new symlink over it)\n  previous -> releases/…     the release before it: `karoo rollback` switches back to it\n  receipt.json               what was deployed and when; history.jsonl: every receipt\n\nServices run under systemd where the node runs it (/run/systemd/system exists): one unit per\nservice, linked from the current release. Elsewhere (containers without an init, hosts\nwhere /etc/karoo/service-manager says \"supervisor\") karoo's own small supervisor runs them:\none detached `supervise SERVICE` process per service that restarts it with backoff, keeps\nits state in /run/karoo/<system>/<unit>.json and its output in <root>/logs/<unit>.log.\n\nInstalling needs no pip, on the node or in the lock: the agent's own wheel installer unpacks\neach locked wheel (already checked against the lock's sha256) into a `--without-pip` venv,\nrefusing any file its RECORD does not vouch for with a matching hash. A deploy installs once\nper target: the first node of a target packs its verified installation into a deterministic\narchive (`pack`), the runner fetches it (`send`) and the other nodes of that target unpack it\n(`prepare` with `archive`), checked against its digest; every node then verifies its\ninstallation against the lock (versions and RECORD hashes).\n\nStandard library only; Python >= 3.9. `exec SERVICE` is what both run: it starts a service of\nthe release it sits in, with the command, environment and working directory of release.json,\nthrough execve (no shell).\n\nThe modules of this package (errors, util, protocol, target, wheel, archive, services, verify,\nblobs, install, releases, node, launcher, commands) are what tests import; the nodes get them as\none file, concatenated by packages/deploy/scripts/gen-agent.mjs without the imports between them.\n\"\"\"\n\n\n# ---- agent/karoo_node/errors.py\n\n\"\"\"Failures and the kinds the runner turns into karoo's error kinds (exit codes).\n\nEvery failure the agent means is a Fail whose `kind` is one of karoo's error kinds\n(packages/common/src/errors.ts): `input` (will never succeed as given), `integrity` (bytes do\nnot match what vouches for them), `unavailable` (a retry may help), `conflict` (the node is not\nin the state the call needs). Anything else that escapes a command is a bug in the agent: its\nanswer says `bug`, never \"retry may help\".\n\"\"\"\n\nimport errno\nimport os\nimport subprocess\nimport traceback\n\nKINDS = (\"input\", \"integrity\", \"unavailable\", \"conflict\", \"bug\")\n\n# OS errors a retry may help with (space, memory, I/O); any other means the node's file system\n# is not as karoo left it.\nTRANSIENT_ERRNOS = frozenset(getattr(errno, n) for n in (\"ENOSPC\", \"EDQUOT\", \"EIO\", \"EAGAIN\", \"ENOMEM\", \"EMFILE\", \"ENFILE\") if hasattr(errno, n))\n\n\nclass Fail(Exception):\n    \"\"\"A failure the agent means: `kind` says which of karoo's error kinds it is.\"\"\"\n\n    kind = \"conflict\"\n\n\nclass InputFail(Fail):\n    \"\"\"A request, wheel or node that can never work as given (a bad name, no python3-venv, no wheel that fits).\"\"\"\n\n    kind = \"input\"\n\n\nclass IntegrityFail(Fail):\n    \"\"\"Bytes that do not match what vouches for them (a blob's digest, a wheel's RECORD): refused, never installed.\"\"\"\n\n    kind = \"integrity\"\n\n\nclass UnavailableFail(Fail):\n    \"\"\"Something that may work when tried again (a stream cut short, a command that timed out).\"\"\"\n\n    kind = \"unavailable\"\n\n\ndef failure_answer(e):\n    \"\"\"The answer line for an exception that ended a command: {\"ok\": false, \"error\", \"kind\"}.\"\"\"\n    if isinstance(e, Fail):\n        return {\"ok\": False, \"error\": str(e), \"kind\": e.kind}\n    if isinstance(e, subprocess.TimeoutExpired):\n        cmd = e.cmd if isinstance(e.cmd, (list, tuple)) else [str(e.cmd)]\n        return {\"ok\": False, \"error\": \"timed out after %s s: %s\" % (e.timeout, \" \".join(str(c) for c in cmd[:3])), \"kind\": \"unavailable\"}\n    if isinstance(e, OSError):\n        what = \"%s: %s\" % (e.filename, os.strerror(e.errno)) if e.filename and e.errno else str(e)\n        return {\"ok\": False, \"error\": what, \"kind\": \"unavailable\" if e.errno in TRANSIENT_ERRNOS else \"conflict\"}\n    frames = traceback.extract_tb(e.__traceback__)\n    where = \" in %s (line %d)\" % (frames[-1].name, frames[-1].lineno) if frames else \"\"\n    return {\"ok\": False, \"kind\": \"bug\", \"error\": \"bug in the karoo node agent: %s: %s%s; please report it\" % (type(e).__name__, e, where)}\n\n\n# ---- agent/karoo_node/util.py\n\n\"\"\"Small file, hash and process helpers shared by every part of the agent.\"\"\"\n\nimport base64\nimport hashlib\nimport json\nimport os\nimport socket\nimport subprocess\nimport time\n\n\n\ndef now_iso():\n    return time.strftime(\"%Y-%m-%dT%H:%M:%SZ\", time.gmtime())\n\n\ndef check_name(value, what):\n    ok = isinstance(value, str) and 0 < len(value) <= 64 and all(c.isalnum() or c in \"-_.\" for c in value)\n    if not ok or value.startswith(\".\") or not value.isascii():\n        raise InputFail(\"%s %r is not a plain name\" % (what, value))\n    return value\n\n\ndef check_hex(value, n=64):\n    if not isinstance(value, str) or len(value) != n or any(c not in \"0123456789abcdef\" for c in value):\n        raise InputFail(\"%r is not a %d-digit hex digest\" % (value, n))\n    return value\n\n\ndef check_relpath(p):\n    if not isinstance(p, str) or p == \"\" or p.startswith(\"/\") or \"\\x00\" in p:\n        raise InputFail(\"file path %r must be relative to the release\" % (p,))\n    parts = p.split(\"/\")\n    if any(x in (\"\", \".\", \"..\") for x in parts) or parts[0] in (\".karoo\", \"bin\", \"units\"):\n        raise InputFail(\"file path %r must stay inside the release and not use bin/, units/ or .karoo/\" % (p,))\n    return p\n\n\ndef file_sha256(path):\n    \"\"\"The sha256 hash object of a file's bytes, read in 1 MiB chunks.\"\"\"\n    h = hashlib.sha256()\n    with open(path, \"rb\") as f:\n        while True:\n            b = f.read(1 << 20)\n            if not b:\n                break\n            h.update(b)\n    return h\n\n\ndef sha256_file(path):\n    return file_sha256(path).hexdigest()\n\n\ndef b64_digest(data_hash):\n    \"\"\"A digest as RECORD writes it: urlsafe base64 without padding.\"\"\"\n    return base64.urlsafe_b64encode(data_hash).rstrip(b\"=\").decode(\"ascii\")\n\n\ndef write_atomic(path, data, mode=0o644):\n    tmp = \"%s.tmp-%d\" % (path, os.getpid())\n    with open(tmp, \"wb\") as f:\n        f.write(data)\n        f.flush()\n        os.fsync(f.fileno())\n    os.chmod(tmp, mode)\n    os.replace(tmp, path)\n\n\ndef write_plain(path, data, mode):\n    if os.path.islink(path):\n        os.unlink(path)\n    with open(path, \"wb\") as f:\n        f.write(data)\n    os.chmod(path, mode)\n\n\ndef symlink_atomic(target, path):\n    tmp = \"%s.tmp-%d\" % (path, os.getpid())\n    try:\n        os.unlink(tmp)\n    except FileNotFoundError:\n        pass\n    os.symlink(target, tmp)\n    os.replace(tmp, path)\n\n\ndef read_json(path):\n    \"\"\"A JSON file's value; None when it is missing, {\"damaged\": True} when it is not JSON.\"\"\"\n    try:\n        with open(path, encoding=\"utf-8\") as f:\n            return json.load(f)\n    except (FileNotFoundError, NotADirectoryError):\n        return None\n    except ValueError:\n        return {\"damaged\": True}\n\n\ndef pid_alive(pid):\n    if not isinstance(pid, int) or pid <= 0:\n        return False\n    try:\n        os.kill(pid, 0)\n    except ProcessLookupError:\n        return False\n    except PermissionError:\n        return True\n    try:\n        with open(\"/proc/%d/stat\" % pid) as f:\n            return f.read().split(\") \", 1)[1][:1] != \"Z\"\n    except OSError:\n        return True\n\n\ndef port_open(port):\n    try:\n        with socket.create_connection((\"127.0.0.1\", int(port)), timeout=0.5):\n            return True\n    except OSError:\n        return False\n\n\ndef run(argv, timeout=600):\n    p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)\n    return p.returncode, p.stdout.decode(\"utf-8\", \"replace\")\n\n\n# ---- agent/karoo_node/protocol.py\n\n\"\"\"The wire protocol: one JSON request line on stdin (raw bytes may follow it), one JSON answer\nline last on stdout. Raw bytes a command streams to the runner (`send`, `prepare` with `pack`)\ngo before the answer, followed by a newline.\"\"\"\n\nimport json\n\n\n\ndef read_request(stream):\n    \"\"\"The request object on the first line of `stream` ({} when the line is empty).\"\"\"\n    line = stream.readline()\n    if not line.strip():\n        return {}\n    try:\n        req = json.loads(line.decode(\"utf-8\"))\n    except (UnicodeDecodeError, ValueError) as e:\n        raise InputFail(\"the agent's request is not JSON: %s\" % e)\n    if not isinstance(req, dict):\n        raise InputFail(\"the agent's request is a JSON %s, not an object\" % type(req).__name__)\n    return req\n\n\nFIELD_TYPES = {\"str\": str, \"list\": list, \"dict\": dict}\n\n\ndef require(req, cmd, fields):\n    \"\"\"Checks that the request holds each field of `fields` ({name: \"str\"|\"list\"|\"dict\"}) with that type.\"\"\"\n    for name in sorted(fields):\n        want = fields[name]\n        if name not in req:\n            raise InputFail(\"agent command %s needs %r in its request\" % (cmd, name))\n        if not isinstance(req[name], FIELD_TYPES[want]):\n            raise InputFail(\"agent command %s: %r must be a %s, not %s\" % (cmd, name, want, type(req[name]).__name__))\n\n\ndef answer_line(answer):\n    \"\"\"The answer as the runner reads it: sorted keys, one line.\"\"\"\n    return json.dumps(answer, sort_keys=True) + \"\\n\"\n\n\n# ---- agent/karoo_node/target.py\n\n\"\"\"Which wheel fits this node: wheel file names, the tags this interpreter accepts, PEP 508\nmarkers, and the node's target (interpreter, ABI, platform, libc).\"\"\"\n\nimport os\nimport platform\nimport re\nimport sys\nimport sysconfig\n\n\n\ndef parse_wheel_filename(filename):\n    \"\"\"(distribution, version, [tags]) of a wheel file name; tags expanded from compressed sets.\"\"\"\n    if \"/\" in filename or not filename.endswith(\".whl\"):\n        raise InputFail(\"wheel file name %r is not a plain .whl name\" % (filename,))\n    parts = filename[:-4].split(\"-\")\n    if len(parts) not in (5, 6):\n        raise InputFail(\"%r is not a wheel file name (name-version[-build]-python-abi-platform.whl)\" % (filename,))\n    pys, abis, plats = parts[-3].split(\".\"), parts[-2].split(\".\"), parts[-1].split(\".\")\n    return parts[0], parts[1], [\"%s-%s-%s\" % (p, a, q) for p in pys for a in abis for q in plats]\n\n\ndef glibc_version():\n    try:\n        kind, _, ver = os.confstr(\"CS_GNU_LIBC_VERSION\").partition(\" \")\n        if kind == \"glibc\":\n            major, minor = ver.split(\".\")[:2]\n            return int(major), int(minor)\n    except (AttributeError, ValueError, OSError):\n        pass\n    return None\n\n\ndef supported_tags():\n    \"\"\"The wheel tags this interpreter accepts, most preferred first (as pip orders them, for CPython on Linux).\"\"\"\n    major, minor = sys.version_info[:2]\n    impl = {\"cpython\": \"cp\", \"pypy\": \"pp\"}.get(sys.implementation.name, sys.implementation.name[:2])\n    machine = platform.machine()\n    plats = []\n    g = glibc_version()\n    if sys.platform.startswith(\"linux\"):\n        if g and g[0] == 2:\n            lowest = 5 if machine in (\"x86_64\", \"i686\") else 17\n            for m in range(g[1], lowest - 1, -1):\n                plats.append(\"manylinux_2_%d_%s\" % (m, machine))\n                legacy = {17: \"manylinux2014\", 12: \"manylinux2010\", 5: \"manylinux1\"}.get(m)\n                if legacy:\n                    plats.append(\"%s_%s\" % (legacy, machine))\n        plats.append(\"linux_%s\" % machine)\n    else:\n        plats.append(sysconfig.get_platform().replace(\"-\", \"_\").replace(\".\", \"_\"))\n    own = \"%s%d%d\" % (impl, major, minor)\n    abi = own if impl == \"cp\" else \"none\"\n    tags = []\n    for p in plats:\n        tags.append(\"%s-%s-%s\" % (own, abi, p))\n    if impl == \"cp\":\n        for p in plats:\n            tags.append(\"%s-abi3-%s\" % (own, p))\n    for p in plats:\n        tags.append(\"%s-none-%s\" % (own, p))\n    if impl == \"cp\":\n        for m in range(minor - 1, 1, -1):\n            for p in plats:\n                tags.append(\"cp%d%d-abi3-%s\" % (major, m, p))\n    for p in plats:\n        tags += [\"py%d%d-none-%s\" % (major, minor, p), \"py%d-none-%s\" % (major, p)]\n        tags += [\"py%d%d-none-%s\" % (major, m, p) for m in range(minor - 1, -1, -1)]\n    tags += [\"%s-none-any\" % own, \"py%d%d-none-any\" % (major, minor), \"py%d-none-any\" % major]\n    tags += [\"py%d%d-none-any\" % (major, m) for m in range(minor - 1, -1, -1)]\n    return tags\n\n\ndef target_info():\n    \"\"\"What decides whether an installed tree fits this node: the interpreter, its ABI, the platform and libc.\"\"\"\n    g = glibc_version()\n    return {\n        \"implementation\": sys.implementation.name,\n        \"python\": platform.python_version(),\n        \"executable\": sys.executable,\n        \"soabi\": sysconfig.get_config_var(\"SOABI\") or \"\",\n        \"platform\": sysconfig.get_platform(),\n        \"machine\": platform.machine(),\n        \"libc\": \"glibc %d.%d\" % g if g else \"\",\n    }\n\n\n# PEP 508 environment markers: the subset locks use (variables, quoted strings, comparisons,\n# `in`/`not in`, and/or, parentheses), evaluated for this interpreter.\n\n\ndef marker_environment():\n    iv = sys.implementation.version\n    ver = \"%d.%d.%d\" % (iv.major, iv.minor, iv.micro)\n    if iv.releaselevel != \"final\":\n        ver += iv.releaselevel[0] + str(iv.serial)\n    return {\n        \"os_name\": os.name, \"sys_platform\": sys.platform, \"platform_machine\": platform.machine(),\n        \"platform_python_implementation\": platform.python_implementation(), \"platform_release\": platform.release(),\n        \"platform_system\": platform.system(), \"platform_version\": platform.version(),\n        \"python_version\": \"%d.%d\" % sys.version_info[:2], \"python_full_version\": platform.python_version(),\n        \"implementation_name\": sys.implementation.name, \"implementation_version\": ver, \"extra\": \"\",\n    }\n\n\ndef _version_tuple(s):\n    m = re.match(r\"^\\s*v?(\\d+(?:\\.\\d+)*)(\\.\\*)?\\s*$\", s)\n    if not m:\n        return None, False\n    return tuple(int(x) for x in m.group(1).split(\".\")), bool(m.group(2))\n\n\ndef _compare(left, op, right):\n    if op in (\"in\", \"not in\"):\n        return (left in right) == (op == \"in\")\n    lv, _ = _version_tuple(left)\n    rv, wild = _version_tuple(right)\n    if lv is not None and rv is not None:\n        if wild:\n            if op not in (\"==\", \"!=\"):\n                raise InputFail(\"marker comparison %s %s %s is not valid\" % (left, op, right))\n            return (lv[:len(rv)] == rv) == (op == \"==\")\n        n = max(len(lv), len(rv))\n        a, b = lv + (0,) * (n - len(lv)), rv + (0,) * (n - len(rv))\n        if op == \"~=\":\n            if len(rv) < 2:\n                raise InputFail(\"marker comparison ~= %s needs at least two version parts\" % right)\n            return a >= b and lv[:len(rv) - 1] == rv[:-1]\n        return {\"==\": a == b, \"!=\": a != b, \"<\": a < b, \"<=\": a <= b, \">\": a > b, \">=\": a >= b, \"===\": left == right}[op]\n    if op in (\"==\", \"===\", \"!=\"):\n        return (left == right) == (op != \"!=\")\n    raise InputFail(\"cannot evaluate marker comparison %r %s %r\" % (left, op, right))\n\n\ndef evaluate_marker(marker, env=None):\n    \"\"\"True when the PEP 508 marker holds for this interpreter (or `env`).\"\"\"\n    env = marker_environment() if env is None else env\n    tokens = re.findall(r\"\"\"\\s*(\\(|\\)|'[^']*'|\"[^\"]*\"|===|==|!=|<=|>=|~=|<|>|not\\s+in\\b|in\\b|and\\b|or\\b|[A-Za-z_][A-Za-z0-9_.]*)\"\"\", marker)\n    if \"\".join(re.sub(r\"\\s+\", \"\", t) for t in tokens) != re.sub(r\"\\s+\", \"\", marker):\n        raise InputFail(\"environment marker %r cannot be parsed\" % marker)\n    tokens = [re.sub(r\"\\s+\", \" \", t.strip()) for t in tokens]\n    pos = [0]\n\n    def peek():\n        return tokens[pos[0]] if pos[0] < len(tokens) else None\n\n    def take():\n        t = peek()\n        if t is None:\n            raise InputFail(\"environment marker %r ends too early\" % marker)\n        pos[0] += 1\n        return t\n\n    def value():\n        t = take()\n        if t[:1] in (\"'\", '\"'):\n            return t[1:-1]\n        if t not in env:\n            raise InputFail(\"environment marker %r uses an unknown variable %r\" % (marker, t))\n        return env[t]\n\n    def atom():\n        if peek() == \"(\":\n            take()\n            v = disj()\n            if take() != \")\":\n                raise InputFail(\"environment marker %r has unbalanced parentheses\" % marker)\n            return v\n        left = value()\n        op = take()\n        if op not in (\"===\", \"==\", \"!=\", \"<=\", \">=\", \"~=\", \"<\", \">\", \"in\", \"not in\"):\n            raise InputFail(\"environment marker %r: %r is not a comparison\" % (marker, op))\n        return _compare(left, op, value())\n\n    def chain(word, operand, combine):\n        # Every operand is evaluated (no short cut), so a bad comparison fails wherever it stands.\n        v = operand()\n        while peek() == word:\n            take()\n            v = combine(operand(), v)\n        return v\n\n    def conj():\n        return chain(\"and\", atom, lambda a, b: a and b)\n\n    def disj():\n        return chain(\"or\", conj, lambda a, b: a or b)\n\n    result = disj()\n    if peek() is not None:\n        raise InputFail(\"environment marker %r has trailing text at %r\" % (marker, peek()))\n    return result\n\n\ndef choose_wheels(wheels):\n    \"\"\"Per locked package, the one wheel this node installs: its marker holds and its tag is the best supported one.\"\"\"\n    tags = {t: i for i, t in enumerate(supported_tags())}\n    by_pkg = {}\n    for w in wheels:\n        by_pkg.setdefault(w.get(\"package\") or w[\"filename\"], []).append(w)\n    chosen = []\n    for pkg in sorted(by_pkg):\n        ws = by_pkg[pkg]\n        marker = ws[0].get(\"marker\")\n        if marker and not evaluate_marker(marker):\n            continue\n        ranked = []\n        for w in ws:\n            _, _, wtags = parse_wheel_filename(w[\"filename\"])\n            best = min([tags[t] for t in wtags if t in tags] or [None], key=lambda x: (x is None, x))\n            if best is not None:\n                ranked.append((best, w[\"filename\"], w))\n        if not ranked:\n            raise InputFail(\"no wheel of %s fits this node (%s): %s\" % (pkg, supported_tags()[0], \", \".join(w[\"filename\"] for w in ws)))\n        chosen.append(sorted(ranked, key=lambda x: (x[0], x[1]))[0][2])\n    return chosen\n\n\n# ---- agent/karoo_node/wheel.py\n\n\"\"\"karoo's wheel installer: a locked, hash-checked set of wheels needs no resolver and no pip.\n\nThe agent unpacks each wheel into the venv itself, following the binary distribution format\n(PyPA \"wheel\" spec), and refuses any file that its RECORD does not vouch for with a hash.\"\"\"\n\nimport configparser\nimport csv\nimport hashlib\nimport io\nimport os\nimport re\nimport sys\nimport venv as venv_module\nimport zipfile\n\n\n\ndef norm(name):\n    out, dash = [], False\n    for c in name.lower():\n        if c in \"-_.\":\n            if not dash:\n                out.append(\"-\")\n            dash = True\n        else:\n            out.append(c)\n            dash = False\n    return \"\".join(out)\n\n\nRECORD_ALGOS = (\"sha256\", \"sha384\", \"sha512\")\nSCHEME_KEYS = (\"purelib\", \"platlib\", \"scripts\", \"headers\", \"data\")\n\n\ndef safe_member(name, what):\n    if not name or name.startswith(\"/\") or \"\\\\\" in name or \"\\x00\" in name:\n        raise IntegrityFail(\"%s: entry %r is not a relative path\" % (what, name))\n    parts = name.rstrip(\"/\").split(\"/\")\n    if any(p in (\"\", \".\", \"..\") for p in parts):\n        raise IntegrityFail(\"%s: entry %r leaves its directory\" % (what, name))\n    return parts\n\n\ndef _read_record(text, what):\n    rows = {}\n    for row in csv.reader(text.splitlines()):\n        if not row:\n            continue\n        if len(row) < 1 or len(row) > 3:\n            raise IntegrityFail(\"%s: RECORD row %r is malformed\" % (what, row))\n        path = row[0]\n        if path in rows:\n            raise IntegrityFail(\"%s: RECORD lists %s twice\" % (what, path))\n        rows[path] = (row[1] if len(row) > 1 else \"\", row[2] if len(row) > 2 else \"\")\n    return rows\n\n\ndef _scheme(venv, dist_name):\n    sp = venv_site_packages(venv)\n    return {\n        \"purelib\": sp, \"platlib\": sp, \"scripts\": os.path.join(venv, \"bin\"), \"data\": venv,\n        \"headers\": os.path.join(venv, \"include\", \"site\", \"python%d.%d\" % sys.version_info[:2], dist_name),\n    }\n\n\ndef venv_site_packages(venv):\n    return os.path.join(venv, \"lib\", \"python%d.%d\" % sys.version_info[:2], \"site-packages\")\n\n\ndef create_venv(venv):\n    \"\"\"`python3 -m venv --without-pip VENV`, in this process: the same standard-library builder, no pip.\"\"\"\n    try:\n        venv_module.EnvBuilder(with_pip=False, symlinks=True, clear=False).create(venv)\n    except Exception as e:  # the venv module raises whatever its steps raise\n        raise InputFail(\"creating the venv %s failed: %s; install python3-venv on the node\" % (venv, e))\n    os.makedirs(venv_site_packages(venv), exist_ok=True)\n\n\ndef install_wheel(path, venv, filename=None):\n    \"\"\"Installs one wheel into `venv` (created with create_venv) without pip.\n\n    Every file of the wheel must be listed in its RECORD with a sha256 (or stronger) hash that\n    matches, and every RECORD entry must be in the wheel, or nothing of it is written\n    (IntegrityFail). Root files go to site-packages; `<dist>.data/<key>/` to the venv's\n    purelib/platlib/scripts/headers/data; console and GUI entry points become scripts whose\n    shebang is the venv's python. Writes INSTALLER and a RECORD of what was installed (with\n    the hashes of rewritten and generated scripts). Bytecode is not compiled up front (as\n    `pip install --no-compile`): Python compiles what a service imports, when it imports it.\n    Returns the number of files written.\n    \"\"\"\n    filename = filename or os.path.basename(path)\n    what = \"wheel %s\" % filename\n    dist, version, _ = parse_wheel_filename(filename)\n    try:\n        zf = zipfile.ZipFile(path)\n    except (zipfile.BadZipFile, OSError) as e:\n        raise IntegrityFail(\"%s is not a readable zip archive: %s\" % (what, e))\n    with zf:\n        infos = [i for i in zf.infolist() if not i.filename.endswith(\"/\")]\n        names = [i.filename for i in infos]\n        if len(set(names)) != len(names):\n            raise IntegrityFail(\"%s holds the same path twice\" % what)\n        for i in infos:\n            safe_member(i.filename, what)\n            if (i.external_attr >> 16) & 0o170000 == 0o120000:\n                raise IntegrityFail(\"%s: entry %s is a symbolic link\" % (what, i.filename))\n        dist_infos = sorted({n.split(\"/\")[0] for n in names if n.split(\"/\")[0].endswith(\".dist-info\") and n.count(\"/\") == 1})\n        want = \"%s-%s.dist-info\" % (dist, version)\n        matching = [d for d in dist_infos if norm(d[:-10]) == norm(want[:-10]) or d.lower() == want.lower()]\n        if len(dist_infos) != 1 or not matching:\n            raise IntegrityFail(\"%s must hold exactly one .dist-info directory named %s (it holds %s)\" % (what, want, \", \".join(dist_infos) or \"none\"))\n        info_dir = dist_infos[0]\n        data_dir = info_dir[:-len(\".dist-info\")] + \".data\"\n        try:\n            wheel_meta = zf.read(info_dir + \"/WHEEL\").decode(\"utf-8\")\n            record_text = zf.read(info_dir + \"/RECORD\").decode(\"utf-8\")\n        except KeyError as e:\n            raise IntegrityFail(\"%s has no %s\" % (what, e.args[0] if e.args else \"WHEEL or RECORD\"))\n        meta = {}\n        for line in wheel_meta.splitlines():\n            k, _, v = line.partition(\":\")\n            meta.setdefault(k.strip().lower(), v.strip())\n        wv = meta.get(\"wheel-version\", \"\")\n        if not wv.split(\".\")[0] == \"1\":\n            raise InputFail(\"%s has Wheel-Version %r; this installer reads version 1 wheels\" % (what, wv))\n        root_key = \"purelib\" if meta.get(\"root-is-purelib\", \"true\").lower() == \"true\" else \"platlib\"\n        record = _read_record(record_text, what)\n        unsigned = {info_dir + \"/RECORD\", info_dir + \"/RECORD.jws\", info_dir + \"/RECORD.p7s\"}\n        # 1. Check everything before writing anything.\n        for path_in in record:\n            if path_in not in names and path_in not in unsigned:\n                raise IntegrityFail(\"%s: RECORD lists %s, which is not in the wheel\" % (what, path_in))\n        for i in infos:\n            if i.filename in unsigned:\n                continue\n            if i.filename not in record:\n                raise IntegrityFail(\"%s: %s is not listed in its RECORD\" % (what, i.filename))\n            algo_hash, size = record[i.filename]\n            algo, _, want_hash = algo_hash.partition(\"=\")\n            if algo not in RECORD_ALGOS or not want_hash:\n                raise IntegrityFail(\"%s: RECORD has no sha256 hash for %s (%r); refusing to install it\" % (what, i.filename, algo_hash or \"empty\"))\n            h = hashlib.new(algo)\n            with zf.open(i) as f:\n                n = 0\n                for chunk in iter(lambda: f.read(1 << 20), b\"\"):\n                    h.update(chunk)\n                    n += len(chunk)\n            if b64_digest(h.digest()) != want_hash:\n                raise IntegrityFail(\"%s: %s does not match its RECORD hash\" % (what, i.filename))\n            if size and size != str(n):\n                raise IntegrityFail(\"%s: %s is %d bytes, its RECORD says %s\" % (what, i.filename, n, size))\n        # 2. Where each file goes.\n        scheme = _scheme(venv, dist)\n        sp = scheme[\"purelib\"]\n        plan = []\n        for i in infos:\n            parts = i.filename.split(\"/\")\n            if parts[0] == data_dir:\n                if len(parts) < 3 or parts[1] not in SCHEME_KEYS:\n                    raise IntegrityFail(\"%s: %s is not in one of %s/{%s}\" % (what, i.filename, data_dir, \",\".join(SCHEME_KEYS)))\n                dest = os.path.join(scheme[parts[1]], *parts[2:])\n                key = parts[1]\n            else:\n                dest = os.path.join(scheme[root_key], *parts)\n                key = root_key\n            base = os.path.realpath(scheme[key])\n            if not os.path.realpath(dest).startswith(base + os.sep):\n                raise IntegrityFail(\"%s: %s would be written outside %s\" % (what, i.filename, scheme[key]))\n            plan.append((i, dest, key))\n        # 3. Write, recording each file's sha256 and size for the installed RECORD: the hash\n        # checked in step 1 where the bytes are unchanged, else the hash of what was written.\n        written = {}\n\n        def put(dest, data, mode, checked=None):\n            os.makedirs(os.path.dirname(dest), exist_ok=True)\n            write_plain(dest, data, mode)\n            written[dest] = checked or (\"sha256=\" + b64_digest(hashlib.sha256(data).digest()), str(len(data)))\n\n        python = os.path.join(venv, \"bin\", \"python3\")\n        for i, dest, key in plan:\n            if i.filename in unsigned:\n                continue\n            data = zf.read(i)\n            algo_hash = record[i.filename][0]\n            checked = (algo_hash, str(len(data))) if algo_hash.startswith(\"sha256=\") else None\n            mode = 0o755 if (i.external_attr >> 16) & 0o111 else 0o644\n            if key == \"scripts\":\n                mode = 0o755\n                if data.startswith(b\"#!python\"):\n                    nl = data.find(b\"\\n\")\n                    data = (\"#!%s\" % python).encode() + (data[nl:] if nl >= 0 else b\"\\n\")\n                    checked = None\n            put(dest, data, mode, checked)\n        # 4. Entry points.\n        ep_text = zf.read(info_dir + \"/entry_points.txt\").decode(\"utf-8\") if info_dir + \"/entry_points.txt\" in names else \"\"\n    if ep_text:\n        cp = configparser.ConfigParser(delimiters=(\"=\",), interpolation=None)\n        cp.optionxform = str\n        try:\n            cp.read_string(ep_text)\n        except configparser.Error as e:\n            raise InputFail(\"%s: entry_points.txt cannot be read: %s\" % (what, e))\n        for group in (\"console_scripts\", \"gui_scripts\"):\n            if not cp.has_section(group):\n                continue\n            for name, ref in cp.items(group):\n                m = re.match(r\"^\\s*([\\w.]+)\\s*:\\s*([\\w.]+)\\s*(\\[.*\\])?\\s*$\", ref)\n                if not m or \"/\" in name or name.startswith(\".\") or not name.strip():\n                    raise InputFail(\"%s: entry point %s = %s is not module:attribute\" % (what, name, ref))\n                module, attr = m.group(1), m.group(2)\n                script = \"\".join([\n                    \"#!%s\\n\" % python,\n                    \"# -*- coding: utf-8 -*-\\n\",\n                    \"import re\\n\",\n                    \"import sys\\n\",\n                    \"from %s import %s\\n\" % (module, attr.split(\".\")[0]),\n                    \"if __name__ == \\\"__main__\\\":\\n\",\n                    \"    sys.argv[0] = re.sub(r\\\"(-script\\\\.pyw|\\\\.exe)?$\\\", \\\"\\\", sys.argv[0])\\n\",\n                    \"    sys.exit(%s())\\n\" % attr,\n                ])\n                put(os.path.join(scheme[\"scripts\"], name.strip()), script.encode(\"utf-8\"), 0o755)\n    put(os.path.join(sp, info_dir, \"INSTALLER\"), b\"karoo\\n\", 0o644)\n    rec_path = os.path.join(sp, info_dir, \"RECORD\")\n    buf = io.StringIO()\n    w = csv.writer(buf, lineterminator=\"\\n\")\n    for dest in sorted(written):\n        w.writerow((os.path.relpath(dest, sp),) + written[dest])\n    w.writerow((os.path.relpath(rec_path, sp), \"\", \"\"))\n    write_plain(rec_path, buf.getvalue().encode(\"utf-8\"), 0o644)\n    return len(written) + 1\n\n\n# ---- agent/karoo_node/archive.py\n\n\"\"\"Installed trees as deterministic archives: packed once per target, unpacked on the other\nnodes of that target, each checked against its digest.\"\"\"\n\nimport gzip\nimport hashlib\nimport os\nimport shutil\nimport tarfile\nimport zlib\n\n\n\nARCHIVE_SKIP = (\".karoo-venv.json\",)\n\n\ndef pack_tree(root, out_path, out=None):\n    \"\"\"Writes the tree under `root` as a deterministic tar.gz (sorted, no times, owners or\n    host names; symlinks kept as links) and returns (sha256 hex, size): into the blob named by\n    its digest next to `out_path`, or onto the binary stream `out`.\"\"\"\n    h = hashlib.sha256()\n    if out is not None:\n        hw = _Hashing(out, h)\n        _pack_into(root, hw)\n        out.flush()\n        return h.hexdigest(), hw.n\n    tmp = \"%s.part-%d\" % (out_path, os.getpid())\n    with open(tmp, \"wb\") as raw:\n        hw = _Hashing(raw, h)\n        _pack_into(root, hw)\n        raw.flush()\n        os.fsync(raw.fileno())\n    os.chmod(tmp, 0o444)\n    digest = h.hexdigest()\n    final = os.path.join(os.path.dirname(out_path), digest)\n    os.replace(tmp, final)\n    return digest, hw.n\n\n\nclass _Hashing:\n    \"\"\"A write-only file that hashes and counts what goes through it.\"\"\"\n\n    def __init__(self, f, h):\n        self.f, self.h, self.n = f, h, 0\n\n    def write(self, b):\n        self.h.update(b)\n        self.n += len(b)\n        return self.f.write(b)\n\n    def flush(self):\n        self.f.flush()\n\n\nclass Limited:\n    \"\"\"At most `size` bytes of a stream, hashed as they are read.\"\"\"\n\n    def __init__(self, stream, size):\n        self.stream, self.left, self.h = stream, size, hashlib.sha256()\n\n    def read(self, n=-1):\n        if self.left <= 0:\n            return b\"\"\n        n = self.left if n is None or n < 0 else min(n, self.left)\n        b = self.stream.read(n)\n        self.left -= len(b)\n        self.h.update(b)\n        return b\n\n    def drain(self):\n        while self.left > 0 and self.read(1 << 20):\n            pass\n\n\ndef _pack_into(root, hw):\n    with gzip.GzipFile(filename=\"\", mode=\"wb\", fileobj=hw, mtime=0, compresslevel=3) as gz:\n        with tarfile.open(fileobj=gz, mode=\"w\", format=tarfile.PAX_FORMAT) as tar:\n            for rel in _walk_sorted(root):\n                if rel in ARCHIVE_SKIP:\n                    continue\n                p = os.path.join(root, rel)\n                st = os.lstat(p)\n                ti = tarfile.TarInfo(rel)\n                ti.mtime, ti.uid, ti.gid, ti.uname, ti.gname = 0, 0, 0, \"\", \"\"\n                ti.mode = st.st_mode & 0o7777\n                if os.path.islink(p):\n                    ti.type, ti.linkname = tarfile.SYMTYPE, os.readlink(p)\n                    tar.addfile(ti)\n                elif os.path.isdir(p):\n                    ti.type = tarfile.DIRTYPE\n                    tar.addfile(ti)\n                elif os.path.isfile(p):\n                    ti.size = st.st_size\n                    with open(p, \"rb\") as f:\n                        tar.addfile(ti, f)\n\n\ndef _walk_sorted(root):\n    out = []\n    for d, dirs, files in os.walk(root):\n        links = [x for x in dirs if os.path.islink(os.path.join(d, x))]\n        dirs[:] = sorted(x for x in dirs if x not in links)\n        rel = os.path.relpath(d, root)\n        for name in sorted(files + links):\n            out.append(os.path.normpath(os.path.join(rel, name)))\n        for name in dirs:\n            out.append(os.path.normpath(os.path.join(rel, name)))\n    return sorted(out)\n\n\ndef unpack_tree(archive, root):\n    \"\"\"Unpacks an archive written by pack_tree into `root` (which must not exist): regular\n    files, directories and symlinks only, every path inside `root`, none through a symlink.\"\"\"\n    what = \"installation archive %s\" % os.path.basename(archive)\n    try:\n        tar = tarfile.open(archive, mode=\"r:gz\")\n    except (tarfile.TarError, OSError) as e:\n        raise IntegrityFail(\"%s cannot be read: %s\" % (what, e))\n    with tar:\n        _unpack_members(tar, root, what, None)\n\n\ndef unpack_stream(stream, hexd, size, root):\n    \"\"\"Unpacks an archive of `size` bytes read from `stream` into `root` (which must not\n    exist), as unpack_tree does, while hashing it: if the bytes are not sha256 `hexd`, the tree\n    is deleted and refused. Returns the sha256 of every file written (path -> RECORD form).\"\"\"\n    what = \"installation archive sha256:%s\" % hexd\n    if os.path.lexists(root):\n        raise Fail(\"%s exists already: not unpacking over it\" % root)\n    src = Limited(stream, size)\n    known = {}\n    try:\n        try:\n            with tarfile.open(fileobj=src, mode=\"r|gz\") as tar:\n                _unpack_members(tar, root, what, known)\n        except (tarfile.TarError, EOFError, zlib.error) as e:\n            src.drain()\n            if src.left == 0 and src.h.hexdigest() == hexd:\n                raise IntegrityFail(\"%s cannot be read: %s\" % (what, e))\n        src.drain()\n        if src.left > 0:\n            raise UnavailableFail(\"%s ended after %d of %d bytes\" % (what, size - src.left, size))\n        if src.h.hexdigest() != hexd:\n            raise IntegrityFail(\"%s arrived as sha256:%s: refused\" % (what, src.h.hexdigest()))\n    except BaseException:\n        shutil.rmtree(root, ignore_errors=True)\n        raise\n    return known\n\n\ndef _unpack_members(tar, root, what, known):\n    os.makedirs(root)\n    links = set()\n    for ti in tar:\n        parts = safe_member(ti.name, what)\n        for k in range(1, len(parts)):\n            if \"/\".join(parts[:k]) in links:\n                raise IntegrityFail(\"%s: %s lies under a symbolic link\" % (what, ti.name))\n        dest = os.path.join(root, *parts)\n        if ti.isdir():\n            os.makedirs(dest, exist_ok=True)\n            os.chmod(dest, (ti.mode & 0o777) | 0o700)\n        elif ti.isfile():\n            os.makedirs(os.path.dirname(dest), exist_ok=True)\n            src = tar.extractfile(ti)\n            h = hashlib.sha256()\n            with open(dest, \"wb\") as f:\n                while True:\n                    chunk = src.read(1 << 20)\n                    if not chunk:\n                        break\n                    h.update(chunk)\n                    f.write(chunk)\n            os.chmod(dest, ti.mode & 0o777)\n            if known is not None:\n                known[os.path.normpath(dest)] = b64_digest(h.digest())\n        elif ti.issym():\n            os.makedirs(os.path.dirname(dest), exist_ok=True)\n            os.symlink(ti.linkname, dest)\n            links.add(\"/\".join(parts))\n        else:\n            raise IntegrityFail(\"%s: %s is neither a file, a directory nor a symbolic link\" % (what, ti.name))\n\n\n# ---- agent/karoo_node/services.py\n\n\"\"\"Services: systemd units where the node runs systemd, karoo's own supervisor elsewhere;\ntheir state, their logs, and waiting until they are up.\"\"\"\n\nimport os\nimport signal\nimport subprocess\nimport sys\nimport time\n\n\nUNIT_DIR = \"/etc/systemd/system\"\nWANTS_DIR = \"/etc/systemd/system/multi-user.target.wants\"\nRUN_DIR = \"/run/karoo\"\nMANAGER_FILE = \"/etc/karoo/service-manager\"\n\n\ndef service_manager():\n    \"\"\"`systemd` where the node runs it, else `supervisor`; /etc/karoo/service-manager decides when present.\"\"\"\n    try:\n        with open(MANAGER_FILE, encoding=\"utf-8\") as f:\n            chosen = f.read().strip()\n        if chosen in (\"systemd\", \"supervisor\"):\n            return chosen\n    except OSError:\n        pass\n    return \"systemd\" if os.path.isdir(\"/run/systemd/system\") else \"supervisor\"\n\n\ndef unit_text(node, rel, desired, s):\n    rdir = node.release(rel)\n    py = sys.executable\n    if not all(c.isalnum() or c in \"/._-\" for c in py):\n        raise InputFail(\"python path %r cannot be written into a unit file\" % py)\n    return \"\\n\".join([\n        \"# Written by karoo deploy: system %s, release %s. Changes here are reported as drift.\" % (desired[\"systemId\"], rel),\n        \"[Unit]\",\n        \"Description=karoo %s: %s\" % (node.system, s[\"name\"]),\n        \"After=network.target\",\n        \"\",\n        \"[Service]\",\n        \"Type=simple\",\n        \"ExecStart=%s %s/.karoo/karoo_node.py exec %s\" % (py, rdir, s[\"name\"]),\n        \"Restart=on-failure\",\n        \"RestartSec=1\",\n        \"TimeoutStopSec=15\",\n        \"\",\n        \"[Install]\",\n        \"WantedBy=multi-user.target\",\n        \"\",\n    ])\n\n\ndef units_state(units, props=\"Id,ActiveState,SubState,Result,NRestarts,MainPID\"):\n    \"\"\"systemd's properties (ActiveState, SubState, Result, NRestarts, MainPID) of each unit,\n    from one `systemctl show` (it prints one block per unit, in the order given, blank lines between).\"\"\"\n    if not units:\n        return {}\n    code, out = run([\"systemctl\", \"show\", \"--property=\" + props] + list(units), timeout=30)\n    states = {}\n    blocks = out.strip().split(\"\\n\\n\")\n    for u, block in zip(units, blocks + [\"\"] * (len(units) - len(blocks))):\n        state = {}\n        for line in block.splitlines():\n            k, _, v = line.partition(\"=\")\n            state[k] = v\n        states[u] = state\n    return states\n\n\ndef journal_tail(unit):\n    code, out = run([\"journalctl\", \"--no-pager\", \"-o\", \"cat\", \"-n\", \"5\", \"-u\", unit], timeout=30)\n    lines = [l for l in out.strip().splitlines() if l.strip()]\n    return \" | \".join(lines[-5:]) or \"(no journal lines)\"\n\n\nclass Services:\n    \"\"\"Service methods of Node.\"\"\"\n\n    def state_path(self, unit):\n        return os.path.join(RUN_DIR, self.system, unit + \".json\")\n\n    def log_path(self, unit):\n        return os.path.join(self.root, \"logs\", unit + \".log\")\n\n    def converge_supervised(self, desired, old_desired, rdir):\n        \"\"\"Stops the supervisors of the old release's services, then starts one per service of this one.\"\"\"\n        units = [s[\"unit\"] for s in desired[\"services\"]]\n        for u in units + [s[\"unit\"] for s in (old_desired or {}).get(\"services\", []) if s[\"unit\"] not in units]:\n            self.stop_supervised(u)\n        os.makedirs(os.path.join(self.root, \"logs\"), exist_ok=True)\n        os.makedirs(os.path.join(RUN_DIR, self.system), exist_ok=True)\n        agent = os.path.join(rdir, \".karoo\", \"karoo_node.py\")\n        for svc in desired[\"services\"]:\n            with open(self.log_path(svc[\"unit\"]), \"ab\") as log:\n                subprocess.Popen([sys.executable, agent, \"supervise\", svc[\"name\"]], stdin=subprocess.DEVNULL, stdout=log,\n                                 stderr=subprocess.STDOUT, start_new_session=True, close_fds=True, cwd=\"/\")\n        deadline = time.monotonic() + 10\n        for u in units:\n            while read_json(self.state_path(u)) is None:\n                if time.monotonic() > deadline:\n                    raise Fail(\"the supervisor of %s did not start: %s\" % (u, self.log_tail(u)))\n                time.sleep(0.05)\n\n    def stop_supervised(self, unit):\n        state = read_json(self.state_path(unit)) or {}\n        for key in (\"supervisor\", \"pid\"):\n            pid = state.get(key)\n            if pid_alive(pid):\n                try:\n                    os.kill(pid, signal.SIGTERM)\n                except OSError:\n                    pass\n        deadline = time.monotonic() + 15\n        while any(pid_alive(state.get(k)) for k in (\"supervisor\", \"pid\")) and time.monotonic() < deadline:\n            time.sleep(0.05)\n        for key in (\"supervisor\", \"pid\"):\n            if pid_alive(state.get(key)):\n                try:\n                    os.kill(state[key], signal.SIGKILL)\n                except OSError:\n                    pass\n        try:\n            os.unlink(self.state_path(unit))\n        except OSError:\n            pass\n\n    def service_state(self, unit):\n        \"\"\"systemd's view of a unit, or the same fields from karoo's supervisor.\"\"\"\n        return self.services_state([unit])[unit]\n\n    def services_state(self, units):\n        \"\"\"service_state of several units: one `systemctl show` for all of them.\"\"\"\n        if service_manager() == \"systemd\":\n            return units_state(units)\n        return {u: self.supervised_state(u) for u in units}\n\n    def supervised_state(self, unit):\n        state = read_json(self.state_path(unit))\n        if not state or state.get(\"damaged\") or not pid_alive(state.get(\"supervisor\")):\n            return {\"ActiveState\": \"inactive\", \"SubState\": \"dead\", \"Result\": \"success\"}\n        if state.get(\"restarts\", 0) > 5 and state.get(\"state\") != \"running\":\n            return {\"ActiveState\": \"failed\", \"SubState\": \"restarting\", \"Result\": \"exit-code\"}\n        if state.get(\"state\") == \"running\" and pid_alive(state.get(\"pid\")):\n            return {\"ActiveState\": \"active\", \"SubState\": \"running\", \"Result\": \"success\", \"MainPID\": str(state[\"pid\"])}\n        return {\"ActiveState\": \"activating\", \"SubState\": \"auto-restart\", \"Result\": \"success\"}\n\n    def log_tail(self, unit):\n        if service_manager() == \"systemd\":\n            return journal_tail(unit)\n        try:\n            with open(self.log_path(unit), \"rb\") as f:\n                f.seek(0, os.SEEK_END)\n                f.seek(max(0, f.tell() - 4096))\n                lines = [l for l in f.read().decode(\"utf-8\", \"replace\").splitlines() if l.strip()]\n        except OSError:\n            return \"(no log)\"\n        return \" | \".join(lines[-5:]) or \"(no log lines)\"\n\n    def converge_units(self, desired, old_desired):\n        units = [s[\"unit\"] for s in desired[\"services\"]]\n        stale = [s[\"unit\"] for s in (old_desired or {}).get(\"services\", []) if s[\"unit\"] not in units]\n        if stale:\n            run([\"systemctl\", \"stop\"] + stale, timeout=120)\n            for u in stale:\n                for d in (UNIT_DIR, WANTS_DIR):\n                    try:\n                        os.unlink(os.path.join(d, u))\n                    except FileNotFoundError:\n                        pass\n        os.makedirs(WANTS_DIR, exist_ok=True)\n        for u in units:\n            symlink_atomic(os.path.join(self.root, \"current\", \"units\", u), os.path.join(UNIT_DIR, u))\n            symlink_atomic(os.path.join(UNIT_DIR, u), os.path.join(WANTS_DIR, u))\n        # A daemon-reload re-reads every unit and reruns the generators (~0.6 s of CPU in a small\n        # container): skipped only where nothing systemd holds can be stale, that is on a node\n        # that ran no release of this system before (or runs this same one again), when systemd\n        # says every unit loaded (a unit it has not seen yet is read from disk when first asked\n        # about, as here) and none needs a reload. Switching from another release always reloads:\n        # NeedDaemonReload only notices a unit file newer than the one loaded, and a rollback's is older.\n        loaded = units_state(units, \"Id,LoadState,NeedDaemonReload\")\n        if stale or old_desired is not None or any(st.get(\"LoadState\") != \"loaded\" or st.get(\"NeedDaemonReload\") != \"no\" for st in loaded.values()):\n            code, out = run([\"systemctl\", \"daemon-reload\"], timeout=120)\n            if code != 0:\n                raise Fail(\"systemctl daemon-reload failed: %s\" % out.strip()[-300:])\n        if units:\n            code, out = run([\"systemctl\", \"restart\"] + units, timeout=300)\n            if code != 0:\n                raise Fail(\"systemctl restart %s failed: %s\" % (\" \".join(units), out.strip()[-300:]))\n\n    def wait_services(self, desired, seconds):\n        \"\"\"Waits until every service is active and its port accepts. A port check is a connect to\n        127.0.0.1; the service manager is asked (one call for all units) when every pending port\n        accepts, and otherwise at most every half second, to notice a service that failed.\"\"\"\n        deadline = time.monotonic() + seconds\n        pending = list(desired[\"services\"])\n        asked = 0.0\n        while pending:\n            listening = [s for s in pending if not s.get(\"port\") or port_open(s[\"port\"])]\n            if len(listening) == len(pending) or time.monotonic() - asked >= 0.5:\n                asked = time.monotonic()\n                states = self.services_state([s[\"unit\"] for s in pending])\n                left = []\n                for s in pending:\n                    state = states[s[\"unit\"]]\n                    if state.get(\"ActiveState\") == \"active\" and s in listening:\n                        continue\n                    if state.get(\"ActiveState\") == \"failed\" or state.get(\"Result\") not in (None, \"\", \"success\"):\n                        raise Fail(\"service %s is %s (%s): %s\" % (s[\"unit\"], state.get(\"ActiveState\"), state.get(\"Result\"), self.log_tail(s[\"unit\"])))\n                    left.append(s)\n                pending = left\n            if pending and time.monotonic() > deadline:\n                s = pending[0]\n                state = self.service_state(s[\"unit\"])\n                why = \"port %d is not listening\" % s[\"port\"] if state.get(\"ActiveState\") == \"active\" else \"it is %s\" % state.get(\"ActiveState\")\n                raise Fail(\"service %s did not come up within %ds: %s; %s\" % (s[\"unit\"], seconds, why, self.log_tail(s[\"unit\"])))\n            if pending:\n                time.sleep(0.05)\n\n\n# ---- agent/karoo_node/verify.py\n\n\"\"\"What differs between a node and what it should hold: a release's files, and an installation\nagainst the lock (names, versions, RECORD hashes).\"\"\"\n\nimport csv\nimport os\n\n\n\ndef release_file_diffs(rdir, desired):\n    diffs = []\n    for f in desired[\"files\"]:\n        p = os.path.join(rdir, f[\"path\"])\n        try:\n            st = os.lstat(p)\n        except OSError:\n            diffs.append(\"file %s is missing\" % f[\"path\"])\n            continue\n        if not os.path.isfile(p) or os.path.islink(p):\n            diffs.append(\"file %s is not a regular file\" % f[\"path\"])\n            continue\n        actual = sha256_file(p)\n        if actual != f[\"sha256\"]:\n            diffs.append(\"file %s changed since deploy: sha256 %s, deployed %s\" % (f[\"path\"], actual[:12], f[\"sha256\"][:12]))\n        elif (st.st_mode & 0o7777) != int(f[\"mode\"], 8):\n            diffs.append(\"file %s has mode %o, deployed %s\" % (f[\"path\"], st.st_mode & 0o7777, f[\"mode\"]))\n    for u in desired[\"services\"]:\n        p = os.path.join(rdir, \"units\", u[\"unit\"])\n        if not os.path.isfile(p):\n            diffs.append(\"unit file units/%s is missing\" % u[\"unit\"])\n    return diffs\n\n\ndef site_packages(venv):\n    lib = os.path.join(venv, \"lib\")\n    try:\n        pys = [d for d in os.listdir(lib) if d.startswith(\"python\")]\n    except OSError:\n        return []\n    return [os.path.join(lib, d, \"site-packages\") for d in sorted(pys)]\n\n\ndef verify_venv(venv, expected, check_marker, candidate=None, known=None):\n    \"\"\"Differences between the distributions installed in `venv` and the lock (name, version, RECORD hashes).\n\n    `known`: sha256 (urlsafe base64, as RECORD writes it) of files by path, taken from the bytes\n    as they were written by this same call (unpack_stream); those files are not read again.\"\"\"\n    diffs = []\n    if check_marker:\n        m = read_json(os.path.join(venv, \".karoo-venv.json\"))\n        if not m or m.get(\"candidate\") != candidate:\n            return [\"installation %s is missing or incomplete\" % venv]\n    found = {}\n    for sp in site_packages(venv):\n        for entry in sorted(os.listdir(sp)):\n            if not entry.endswith(\".dist-info\"):\n                continue\n            d = os.path.join(sp, entry)\n            meta = {}\n            try:\n                with open(os.path.join(d, \"METADATA\"), encoding=\"utf-8\", errors=\"replace\") as f:\n                    for line in f:\n                        if not line.strip():\n                            break\n                        k, _, v = line.partition(\":\")\n                        meta.setdefault(k.strip().lower(), v.strip())\n            except OSError:\n                diffs.append(\"%s has no METADATA\" % entry)\n                continue\n            found[norm(meta.get(\"name\", entry))] = (meta.get(\"version\", \"?\"), sp, d)\n    want = {norm(e[\"name\"]): e for e in expected}\n    for name in sorted(want):\n        e = want[name]\n        if name not in found:\n            if not e.get(\"marker\"):\n                diffs.append(\"%s %s is not installed\" % (name, e[\"version\"]))\n        elif found[name][0] != e[\"version\"]:\n            diffs.append(\"%s is installed at %s, the lock has %s\" % (name, found[name][0], e[\"version\"]))\n    for name in sorted(found):\n        if name not in want:\n            diffs.append(\"%s %s is installed but not in the lock\" % (name, found[name][0]))\n    for name in sorted(found):\n        version, sp, d = found[name]\n        try:\n            with open(os.path.join(d, \"RECORD\"), encoding=\"utf-8\") as f:\n                rows = f.read().splitlines()\n        except OSError:\n            diffs.append(\"%s %s has no RECORD\" % (name, version))\n            continue\n        for row in csv.reader(rows):\n            if len(row) < 2 or not row[1].startswith(\"sha256=\"):\n                continue\n            path = row[0]\n            full = os.path.normpath(os.path.join(sp, path))\n            try:\n                got = known.get(full) if known else None\n                if got is None:\n                    got = b64_digest(file_sha256(full).digest())\n            except OSError:\n                diffs.append(\"%s %s: %s is missing\" % (name, version, path))\n                continue\n            if got != row[1][len(\"sha256=\"):]:\n                diffs.append(\"%s %s: %s differs from its RECORD hash\" % (name, version, path))\n    return diffs\n\n\nclass Verification:\n    \"\"\"Node.verify: every difference between the node and a release.\"\"\"\n\n    def verify(self, rel, wait=0):\n        \"\"\"Every difference between the node and release `rel`, first the most telling one.\"\"\"\n        diffs = []\n        cur = self.link_target(\"current\")\n        if cur != rel:\n            diffs.append(\"current release is %s, not %s\" % (cur or \"none\", rel))\n            return diffs\n        rdir = self.release(rel)\n        desired = read_json(os.path.join(rdir, \".karoo\", \"release.json\"))\n        if not desired or desired.get(\"damaged\"):\n            return [\"release %s has no readable release.json\" % rel]\n        diffs += release_file_diffs(rdir, desired)\n        venv = self.venv(desired[\"candidateShort\"])\n        diffs += verify_venv(venv, desired[\"expected\"], check_marker=True, candidate=desired[\"candidate\"])\n        systemd = service_manager() == \"systemd\"\n        states = self.services_state([s[\"unit\"] for s in desired[\"services\"]])\n        for s in desired[\"services\"]:\n            if systemd:\n                link = os.path.join(UNIT_DIR, s[\"unit\"])\n                want = os.path.join(self.root, \"current\", \"units\", s[\"unit\"])\n                try:\n                    if os.readlink(link) != want:\n                        diffs.append(\"unit %s points at %s, not %s\" % (s[\"unit\"], os.readlink(link), want))\n                except OSError:\n                    diffs.append(\"unit %s is not installed in %s\" % (s[\"unit\"], UNIT_DIR))\n            else:\n                state = read_json(self.state_path(s[\"unit\"])) or {}\n                if state.get(\"release\") != rdir:\n                    diffs.append(\"the supervisor of %s runs release %s, not %s\" % (s[\"unit\"], state.get(\"release\") or \"none\", rdir))\n            state = states[s[\"unit\"]]\n            if state.get(\"ActiveState\") != \"active\":\n                diffs.append(\"service %s is %s (%s)\" % (s[\"unit\"], state.get(\"ActiveState\", \"unknown\"), state.get(\"SubState\", \"\")))\n            elif s.get(\"port\") and not port_open(s[\"port\"]):\n                diffs.append(\"service %s is active but port %d is not listening\" % (s[\"unit\"], s[\"port\"]))\n        return diffs\n\n\n# ---- agent/karoo_node/blobs.py\n\n\"\"\"The node's blob store (blobs/sha256/<hex>): every blob checked against its sha256 on arrival\nand again before use.\"\"\"\n\nimport hashlib\nimport os\n\n\n\nclass Blobs:\n    \"\"\"Blob store methods of Node (self.blobs: the store's directory).\"\"\"\n\n    def have_blob(self, hexd):\n        return os.path.isfile(os.path.join(self.blobs, check_hex(hexd)))\n\n    def receive(self, blobs, stream):\n        \"\"\"Reads each blob ({\"hex\", \"size\"}) from `stream` into the store; refuses one that is not its sha256.\"\"\"\n        os.makedirs(self.blobs, exist_ok=True)\n        got = 0\n        for b in blobs:\n            hexd, size = check_hex(b[\"hex\"]), int(b[\"size\"])\n            final = os.path.join(self.blobs, hexd)\n            tmp = \"%s.part-%d\" % (final, os.getpid())\n            h = hashlib.sha256()\n            left = size\n            with open(tmp, \"wb\") as f:\n                while left > 0:\n                    chunk = stream.read(min(left, 1 << 20))\n                    if not chunk:\n                        os.unlink(tmp)\n                        raise UnavailableFail(\"blob sha256:%s ended after %d of %d bytes\" % (hexd, size - left, size))\n                    h.update(chunk)\n                    f.write(chunk)\n                    left -= len(chunk)\n                f.flush()\n                os.fsync(f.fileno())\n            if h.hexdigest() != hexd:\n                os.unlink(tmp)\n                raise IntegrityFail(\"blob sha256:%s arrived as sha256:%s: refused\" % (hexd, h.hexdigest()))\n            os.chmod(tmp, 0o444)\n            os.replace(tmp, final)\n            got += size\n        return got\n\n    def verify_blob(self, hexd):\n        \"\"\"The path of a stored blob, checked again; a blob that changed in the store is deleted and refused.\"\"\"\n        path = os.path.join(self.blobs, check_hex(hexd))\n        if not os.path.isfile(path):\n            raise Fail(\"blob sha256:%s is not on the node\" % hexd)\n        actual = sha256_file(path)\n        if actual != hexd:\n            os.unlink(path)\n            raise IntegrityFail(\"blob sha256:%s on the node holds sha256:%s: deleted; deploy again to re-send it\" % (hexd, actual))\n        return path\n\n\n# ---- agent/karoo_node/install.py\n\n\"\"\"Installing a candidate on the node: from its wheels, or from the installed tree another node\nof the same target packed; either way verified against the lock before it counts.\"\"\"\n\nimport json\nimport os\nimport shutil\nimport time\n\n\n\nclass Installs:\n    \"\"\"Installation methods of Node (self.venv(cand12): where a candidate is installed).\"\"\"\n\n    def install(self, req, stream=None):\n        \"\"\"Makes <candidate-12>/ hold exactly the lock: from the wheels (karoo's own installer,\n        no pip) or from an installed tree built on another node of the same target (an archive\n        checked against its digest); either way verified against the lock before it counts.\n\n        An archive marked `inline` follows the request on `stream`: it is unpacked as it arrives,\n        hashing both the archive (its digest must match before the tree counts; otherwise the\n        tree is deleted) and every file written, so that verifying RECORD hashes needs no second\n        read of the tree.\"\"\"\n        cand12 = req[\"candidateShort\"]\n        venv = self.venv(cand12)\n        marker = os.path.join(venv, \".karoo-venv.json\")\n        m = read_json(marker)\n        t = {}\n        archive = req.get(\"archive\")\n        inline = bool(archive and archive.get(\"inline\"))\n        if inline and stream is None:\n            raise InputFail(\"an inline installation archive needs the request's stream\")\n        if m and m.get(\"candidate\") == req[\"candidate\"]:\n            diffs = verify_venv(venv, req[\"expected\"], check_marker=False)\n            if not diffs:\n                if inline:\n                    Limited(stream, int(archive[\"size\"])).drain()\n                t[\"reused\"] = True\n                return t\n            t[\"repairedFrom\"] = diffs[0]  # changed by hand since it was installed: install it again\n        start = time.monotonic()\n        known = None\n        if inline:\n            check_hex(archive[\"hex\"])\n        elif archive:\n            apath = self.verify_blob(archive[\"hex\"])\n        else:\n            chosen = choose_wheels(req[\"wheels\"])\n            paths = {w[\"hex\"]: self.verify_blob(w[\"hex\"]) for w in chosen}\n        t[\"verifyBlobs\"] = time.monotonic() - start\n        start = time.monotonic()\n        if os.path.lexists(venv):\n            shutil.rmtree(venv)  # an interrupted installation: never used, since no release points at it without its marker\n        try:\n            if inline:\n                known = unpack_stream(stream, archive[\"hex\"], int(archive[\"size\"]), venv)\n                t[\"unpack\"] = time.monotonic() - start\n                t[\"from\"] = \"archive\"\n            elif archive:\n                unpack_tree(apath, venv)\n                t[\"unpack\"] = time.monotonic() - start\n                t[\"from\"] = \"archive\"\n            else:\n                create_venv(venv)\n                t[\"venv\"] = time.monotonic() - start\n                start = time.monotonic()\n                files = 0\n                for w in sorted(chosen, key=lambda x: x[\"filename\"]):\n                    files += install_wheel(paths[w[\"hex\"]], venv, w[\"filename\"])\n                t[\"wheels\"] = time.monotonic() - start\n                t[\"files\"] = files\n                t[\"from\"] = \"wheels\"\n        except Fail:\n            shutil.rmtree(venv, ignore_errors=True)\n            raise\n        start = time.monotonic()\n        diffs = verify_venv(venv, req[\"expected\"], check_marker=False, known=known)\n        if diffs:\n            raise IntegrityFail(\"installation differs from the lock: %s\" % diffs[0])\n        t[\"verifyInstall\"] = time.monotonic() - start\n        blobs = [] if archive else sorted(w[\"hex\"] for w in chosen)\n        write_atomic(marker, json.dumps({\"candidate\": req[\"candidate\"], \"installedAt\": now_iso(), \"blobs\": blobs, \"from\": t[\"from\"], \"target\": target_info()}, sort_keys=True).encode())\n        return t\n\n    def pack(self, req, out=None):\n        \"\"\"Packs the verified installation of a candidate into an archive for the other nodes of\n        this target: into the blob store, or (`out`) straight onto the runner's stream.\"\"\"\n        venv = self.venv(req[\"candidateShort\"])\n        m = read_json(os.path.join(venv, \".karoo-venv.json\")) or {}\n        if m.get(\"candidate\") != req[\"candidate\"]:\n            raise Fail(\"candidate %s is not installed on this node: nothing to pack\" % req[\"candidate\"])\n        start = time.monotonic()\n        if out is not None:\n            hexd, size = pack_tree(venv, None, out)\n        else:\n            os.makedirs(self.blobs, exist_ok=True)\n            hexd, size = pack_tree(venv, os.path.join(self.blobs, \"pack\"))\n        return {\"hex\": hexd, \"size\": size, \"seconds\": time.monotonic() - start, \"target\": target_info()}\n\n\n# ---- agent/karoo_node/releases.py\n\n\"\"\"Releases: building one (candidate + this node's configuration), switching `current` to it,\nthe receipt, and pruning what no release needs any more.\"\"\"\n\nimport base64\nimport json\nimport os\nimport shutil\n\n\nFORMAT = 1\n\n\nclass Releases:\n    \"\"\"Release methods of Node.\"\"\"\n\n    def build_release(self, req, agent_source):\n        rel = req[\"releaseId\"]\n        final = self.release(rel)\n        desired = req[\"release\"]\n        existing = read_json(os.path.join(final, \".karoo\", \"release.json\"))\n        if existing == desired:\n            diffs = release_file_diffs(final, desired)\n            if not diffs:\n                return \"reused\"\n            if self.link_target(\"current\") != rel:\n                shutil.rmtree(final)\n            else:\n                # The running release was changed by hand: put the files back in place, one by one.\n                self.write_files(final, req[\"files\"])\n                return \"repaired\"\n        elif os.path.lexists(final):\n            if self.link_target(\"current\") == rel:\n                raise Fail(\"release %s is running but its release.json differs from the desired one\" % rel)\n            shutil.rmtree(final)\n        os.makedirs(self.releases, exist_ok=True)\n        tmp = os.path.join(self.releases, \".tmp-%s-%d\" % (rel, os.getpid()))\n        shutil.rmtree(tmp, ignore_errors=True)\n        os.makedirs(os.path.join(tmp, \".karoo\"))\n        os.makedirs(os.path.join(tmp, \"units\"))\n        os.symlink(os.path.join(\"..\", \"..\", check_hex(desired[\"candidateShort\"], 12), \"bin\"), os.path.join(tmp, \"bin\"))\n        self.write_files(tmp, req[\"files\"])\n        for s in desired[\"services\"]:\n            write_atomic(os.path.join(tmp, \"units\", s[\"unit\"]), unit_text(self, rel, desired, s).encode())\n        write_atomic(os.path.join(tmp, \".karoo\", \"karoo_node.py\"), agent_source, 0o755)\n        write_atomic(os.path.join(tmp, \".karoo\", \"release.json\"), json.dumps(desired, sort_keys=True, indent=1).encode())\n        os.rename(tmp, final)\n        return \"built\"\n\n    def write_files(self, rdir, files):\n        for f in files:\n            p = os.path.join(rdir, check_relpath(f[\"path\"]))\n            os.makedirs(os.path.dirname(p), exist_ok=True)\n            write_atomic(p, base64.b64decode(f[\"content\"]), int(f[\"mode\"], 8))\n\n    def switch(self, rel):\n        \"\"\"Points current at the release (one rename), keeps the old one as previous, then converges systemd.\"\"\"\n        rdir = self.release(rel)\n        desired = read_json(os.path.join(rdir, \".karoo\", \"release.json\"))\n        if not desired or desired.get(\"damaged\"):\n            raise Fail(\"release %s is not complete on the node\" % rel)\n        old = self.link_target(\"current\")\n        old_desired = read_json(os.path.join(self.release(old), \".karoo\", \"release.json\")) if old else None\n        symlink_atomic(os.path.join(\"releases\", rel), os.path.join(self.root, \"current\"))\n        if old and old != rel:\n            symlink_atomic(os.path.join(\"releases\", old), os.path.join(self.root, \"previous\"))\n        if service_manager() == \"systemd\":\n            self.converge_units(desired, old_desired if old != rel else None)\n        else:\n            self.converge_supervised(desired, old_desired, rdir)\n        return old\n\n    def write_receipt(self, desired, extra):\n        receipt = {\n            \"format\": FORMAT,\n            \"system\": self.system,\n            \"systemId\": desired[\"systemId\"],\n            \"candidate\": desired[\"candidate\"],\n            \"configDigest\": desired[\"configDigest\"],\n            \"environment\": desired[\"environment\"],\n            \"node\": desired[\"node\"],\n            \"role\": desired[\"role\"],\n            \"stateDigest\": desired[\"stateDigest\"],\n            \"release\": desired[\"releaseId\"],\n            \"deployedAt\": now_iso(),\n        }\n        receipt.update(extra)\n        data = json.dumps(receipt, sort_keys=True)\n        write_atomic(os.path.join(self.root, \"receipt.json\"), data.encode())\n        with open(os.path.join(self.root, \"history.jsonl\"), \"a\", encoding=\"utf-8\") as f:\n            f.write(data + \"\\n\")\n        return receipt\n\n    def prune(self):\n        keep = {x for x in (self.link_target(\"current\"), self.link_target(\"previous\")) if x}\n        venvs = set()\n        for name in sorted(os.listdir(self.releases)) if os.path.isdir(self.releases) else []:\n            p = os.path.join(self.releases, name)\n            if name in keep:\n                d = read_json(os.path.join(p, \".karoo\", \"release.json\")) or {}\n                venvs.add(d.get(\"candidateShort\"))\n            elif name.startswith(\".tmp-\") or len(name) == 16:\n                shutil.rmtree(p, ignore_errors=True)\n        blobs = set()\n        for name in os.listdir(self.root):\n            p = os.path.join(self.root, name)\n            if len(name) == 12 and os.path.isdir(p) and not os.path.islink(p):\n                if name in venvs:\n                    m = read_json(os.path.join(p, \".karoo-venv.json\")) or {}\n                    blobs.update(m.get(\"blobs\", []))\n                else:\n                    shutil.rmtree(p, ignore_errors=True)\n            elif name.startswith(\".work-\"):\n                shutil.rmtree(p, ignore_errors=True)\n        for name in os.listdir(self.blobs) if os.path.isdir(self.blobs) else []:\n            if name not in blobs:\n                try:\n                    os.unlink(os.path.join(self.blobs, name))\n                except OSError:\n                    pass\n\n\n# ---- agent/karoo_node/node.py\n\n\"\"\"One system's directory on the node (/opt/karoo/<system>/) and everything done to it.\"\"\"\n\nimport fcntl\nimport os\n\n\nBASE = \"/opt/karoo\"\n\n\nclass Node(Blobs, Installs, Releases, Services, Verification):\n    \"\"\"The system `system` on this node, under `base` (tests point it at a temporary directory).\"\"\"\n\n    def __init__(self, system, base=BASE):\n        self.system = check_name(system, \"system\")\n        self.root = os.path.join(base, self.system)\n        self.blobs = os.path.join(self.root, \"blobs\", \"sha256\")\n        self.releases = os.path.join(self.root, \"releases\")\n        self.lock_fd = None\n\n    def venv(self, cand12):\n        return os.path.join(self.root, check_hex(cand12, 12))\n\n    def release(self, rel):\n        return os.path.join(self.releases, check_hex(rel, 16))\n\n    def link_target(self, name):\n        \"\"\"The release id `current` or `previous` points at, or None.\"\"\"\n        try:\n            t = os.readlink(os.path.join(self.root, name))\n        except OSError:\n            return None\n        base = os.path.basename(t)\n        return base if len(base) == 16 else None\n\n    def lock(self):\n        \"\"\"Holds the system's lock until this process ends; another deploy holding it is a conflict.\"\"\"\n        os.makedirs(self.root, exist_ok=True)\n        self.lock_fd = os.open(os.path.join(self.root, \".lock\"), os.O_RDWR | os.O_CREAT, 0o600)\n        try:\n            fcntl.flock(self.lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n        except OSError:\n            raise Fail(\"another karoo deploy holds %s/.lock on this node; wait for it to finish\" % self.root)\n\n\n# ---- agent/karoo_node/launcher.py\n\n\"\"\"What the units run: `exec SERVICE` starts a service of the release the agent sits in\n(execve, no shell); `supervise SERVICE` is karoo's supervisor of one service where there is no\nsystemd.\"\"\"\n\nimport json\nimport os\nimport shutil\nimport signal\nimport subprocess\nimport sys\nimport time\n\n\n\ndef do_exec(service, script):\n    \"\"\"The service launcher of a release (ExecStart of its units); `script`: this agent in the release's .karoo/.\"\"\"\n    rdir = os.path.dirname(os.path.dirname(script))\n    with open(os.path.join(rdir, \".karoo\", \"release.json\"), encoding=\"utf-8\") as f:\n        desired = json.load(f)\n    svc = [s for s in desired[\"services\"] if s[\"name\"] == service]\n    if not svc:\n        sys.stderr.write(\"karoo: release %s has no service %s\\n\" % (rdir, service))\n        return 2\n    s = svc[0]\n    env = dict(os.environ)\n    env[\"PATH\"] = os.path.join(rdir, \"bin\") + os.pathsep + env.get(\"PATH\", \"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\")\n    env[\"VIRTUAL_ENV\"] = os.path.realpath(os.path.join(rdir, \"bin\", \"..\"))\n    env.update({\n        \"KAROO_SYSTEM\": desired[\"system\"], \"KAROO_SYSTEM_ID\": desired[\"systemId\"], \"KAROO_CANDIDATE\": desired[\"candidate\"],\n        \"KAROO_NODE\": desired[\"node\"], \"KAROO_ROLE\": desired[\"role\"], \"KAROO_ENVIRONMENT\": desired[\"environment\"],\n        \"KAROO_RELEASE\": rdir, \"KAROO_SERVICE\": s[\"name\"],\n    })\n    env.update(s.get(\"environment\", {}))\n    cwd = os.path.join(rdir, s.get(\"workingDirectory\") or \".\")\n    argv = list(s[\"command\"])\n    prog = argv[0]\n    if \"/\" not in prog:\n        local = os.path.join(rdir, \"bin\", prog)\n        prog = local if os.path.exists(local) else (shutil.which(prog, path=env[\"PATH\"]) or prog)\n    elif not prog.startswith(\"/\"):\n        prog = os.path.join(rdir, prog)\n    os.chdir(cwd)\n    os.execve(prog, argv, env)\n\n\ndef do_supervise(service, script):\n    \"\"\"karoo's supervisor of one service of the release it sits in: restarts it with backoff.\"\"\"\n    rdir = os.path.dirname(os.path.dirname(script))\n    desired = read_json(os.path.join(rdir, \".karoo\", \"release.json\")) or {}\n    svc = [s for s in desired.get(\"services\", []) if s[\"name\"] == service]\n    if not svc:\n        sys.stderr.write(\"karoo: release %s has no service %s\\n\" % (rdir, service))\n        return 2\n    unit = svc[0][\"unit\"]\n    state_file = os.path.join(RUN_DIR, check_name(desired[\"system\"], \"system\"), unit + \".json\")\n    stopping = []\n    child = [None]\n\n    def on_signal(signum, frame):\n        stopping.append(signum)\n        if child[0] is not None and child[0].poll() is None:\n            child[0].terminate()\n\n    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):\n        signal.signal(sig, on_signal)\n    restarts, delay = 0, 1.0\n    state = {\"supervisor\": os.getpid(), \"release\": rdir, \"service\": service, \"restarts\": 0}\n    while not stopping:\n        started = time.monotonic()\n        child[0] = subprocess.Popen([sys.executable, script, \"exec\", service], stdin=subprocess.DEVNULL)\n        state.update({\"pid\": child[0].pid, \"state\": \"running\", \"since\": now_iso(), \"restarts\": restarts})\n        write_atomic(state_file, json.dumps(state, sort_keys=True).encode())\n        code = child[0].wait()\n        if stopping:\n            break\n        restarts += 1\n        delay = 1.0 if time.monotonic() - started > 30 else min(delay * 2, 30.0)\n        state.update({\"state\": \"restarting\", \"lastExit\": code, \"restarts\": restarts})\n        write_atomic(state_file, json.dumps(state, sort_keys=True).encode())\n        sys.stderr.write(\"karoo: %s exited with %s; restarting in %.0f s\\n\" % (service, code, delay))\n        sys.stderr.flush()\n        wake = time.monotonic() + delay\n        while not stopping and time.monotonic() < wake:\n            time.sleep(0.1)\n    if child[0] is not None and child[0].poll() is None:\n        try:\n            child[0].wait(timeout=10)\n        except subprocess.TimeoutExpired:\n            child[0].kill()\n    try:\n        if (read_json(state_file) or {}).get(\"supervisor\") == os.getpid():\n            os.unlink(state_file)\n    except OSError:\n        pass\n    return 0\n\n\n# ---- agent/karoo_node/commands.py\n\n\"\"\"The agent's commands, one handler each, and main(): read the request, run its handler, write the answer.\"\"\"\n\nimport os\nimport shutil\nimport sys\nimport time\nimport traceback\n\n\n\nclass Call:\n    \"\"\"One command's request, the node it acts on, its input stream (bytes after the request line),\n    the raw output stream (bytes before the answer) and the agent's own source (written into releases).\"\"\"\n\n    def __init__(self, req, node, stream=None, out=None, agent_source=b\"\"):\n        self.req, self.node, self.stream, self.out, self.agent_source = req, node, stream, out, agent_source\n        self.t0 = time.monotonic()\n\n\ndef python_version():\n    return \"%d.%d.%d\" % sys.version_info[:3]\n\n\ndef cmd_plan(c):\n    node, req = c.node, c.req\n    info = {\"python\": python_version(), \"target\": target_info(), \"current\": node.link_target(\"current\"), \"previous\": node.link_target(\"previous\")}\n    info[\"receipt\"] = read_json(os.path.join(node.root, \"receipt.json\"))\n    info[\"missing\"] = [h for h in req.get(\"blobs\", []) if not node.have_blob(h)]\n    rel = req.get(\"releaseId\")\n    r = info[\"receipt\"] or {}\n    if rel and r.get(\"stateDigest\") == req.get(\"stateDigest\") and info[\"current\"] == rel:\n        info[\"drift\"] = node.verify(rel)\n        info[\"converged\"] = not info[\"drift\"]\n    else:\n        info[\"converged\"] = False\n    if info[\"converged\"]:\n        info[\"venvComplete\"] = True  # verify() has just checked it against the lock\n    elif req.get(\"candidateShort\"):\n        m = read_json(os.path.join(node.venv(req[\"candidateShort\"]), \".karoo-venv.json\")) or {}\n        info[\"venvComplete\"] = m.get(\"candidate\") == req.get(\"candidate\") and not verify_venv(node.venv(req[\"candidateShort\"]), req.get(\"expected\", []), check_marker=False)\n    return info\n\n\ndef cmd_receive(c):\n    return {\"bytes\": c.node.receive(c.req[\"blobs\"], c.stream), \"seconds\": time.monotonic() - c.t0}\n\n\ndef cmd_prepare(c):\n    \"\"\"One call does what the node needs for its release: take the wheels it lacks (`blobs`,\n    streamed after the request and checked on arrival, as receive does), install (from them, or\n    from an `inline` archive that follows), render the release, and with `pack` stream its\n    installed tree to the runner (raw bytes, a newline, then this answer).\"\"\"\n    node, req = c.node, c.req\n    t = {}\n    if req.get(\"blobs\"):\n        s = time.monotonic()\n        t[\"receivedBytes\"] = node.receive(req[\"blobs\"], c.stream)\n        t[\"receiveSeconds\"] = time.monotonic() - s\n    s = time.monotonic()\n    t[\"install\"] = node.install(req, c.stream)\n    t[\"installSeconds\"] = time.monotonic() - s\n    s = time.monotonic()\n    t[\"release\"] = node.build_release(req, c.agent_source)\n    t[\"renderSeconds\"] = time.monotonic() - s\n    answer = {\"timings\": t}\n    if req.get(\"pack\"):\n        answer[\"packed\"] = node.pack(req, c.out)\n        c.out.write(b\"\\n\")\n        c.out.flush()\n        t[\"packSeconds\"] = answer[\"packed\"][\"seconds\"]\n    return answer\n\n\ndef cmd_pack(c):\n    return c.node.pack(c.req)\n\n\ndef cmd_send(c):\n    \"\"\"The raw bytes of one blob, then a newline, then the answer: the runner fetches an archive this way.\"\"\"\n    path = c.node.verify_blob(c.req[\"hex\"])\n    size = os.path.getsize(path)\n    with open(path, \"rb\") as f:\n        shutil.copyfileobj(f, c.out, 1 << 20)\n    c.out.write(b\"\\n\")\n    c.out.flush()\n    return {\"size\": size}\n\n\ndef cmd_activate(c):\n    node, rel = c.node, c.req[\"releaseId\"]\n    old = node.switch(rel)\n    desired = read_json(os.path.join(node.release(rel), \".karoo\", \"release.json\"))\n    node.wait_services(desired, int(c.req.get(\"waitSeconds\", 60)))\n    start = time.monotonic() - c.t0\n    s = time.monotonic()\n    diffs = node.verify(rel)\n    if diffs:\n        raise Fail(\"verification after switching to %s: %s\" % (rel, diffs[0]))\n    receipt = node.write_receipt(desired, {\"previousRelease\": old, \"action\": \"deploy\"})\n    node.prune()\n    return {\"previous\": old, \"receipt\": receipt, \"startSeconds\": start, \"verifySeconds\": time.monotonic() - s}\n\n\ndef cmd_rollback(c):\n    node = c.node\n    prev = node.link_target(\"previous\")\n    cur = node.link_target(\"current\")\n    if not prev or not os.path.isfile(os.path.join(node.release(prev), \".karoo\", \"release.json\")):\n        raise Fail(\"no previous release to roll back to\")\n    if c.req.get(\"check\"):\n        return {\"current\": cur, \"previous\": prev, \"release\": read_json(os.path.join(node.release(prev), \".karoo\", \"release.json\"))}\n    node.switch(prev)\n    desired = read_json(os.path.join(node.release(prev), \".karoo\", \"release.json\"))\n    node.wait_services(desired, int(c.req.get(\"waitSeconds\", 60)))\n    diffs = node.verify(prev)\n    if diffs:\n        raise Fail(\"verification after rolling back to %s: %s\" % (prev, diffs[0]))\n    receipt = node.write_receipt(desired, {\"previousRelease\": cur, \"action\": \"rollback\"})\n    return {\"from\": cur, \"to\": prev, \"receipt\": receipt, \"seconds\": time.monotonic() - c.t0}\n\n\ndef cmd_status(c):\n    node = c.node\n    receipt = read_json(os.path.join(node.root, \"receipt.json\"))\n    info = {\"receipt\": receipt, \"current\": node.link_target(\"current\"), \"previous\": node.link_target(\"previous\"), \"python\": python_version()}\n    if receipt and not receipt.get(\"damaged\"):\n        info[\"drift\"] = node.verify(receipt.get(\"release\") or \"0\" * 16)\n    elif receipt:\n        info[\"drift\"] = [\"receipt.json is damaged\"]\n    else:\n        info[\"drift\"] = []\n    return info\n\n\nclass Command:\n    \"\"\"A command of the agent: its handler, whether it takes the system's lock, the request fields it needs.\"\"\"\n\n    def __init__(self, run, locks, fields=None):\n        self.run, self.locks, self.fields = run, locks, fields or {}\n\n\nINSTALL_FIELDS = {\"candidate\": \"str\", \"candidateShort\": \"str\", \"expected\": \"list\"}\n\n# The commands the runner calls (AGENT_COMMANDS in packages/deploy/src/ssh.ts).\nCOMMANDS = {\n    \"plan\": Command(cmd_plan, locks=False),\n    \"receive\": Command(cmd_receive, locks=True, fields={\"blobs\": \"list\"}),\n    \"prepare\": Command(cmd_prepare, locks=True, fields=dict(INSTALL_FIELDS, releaseId=\"str\", release=\"dict\", files=\"list\")),\n    \"pack\": Command(cmd_pack, locks=True, fields={\"candidate\": \"str\", \"candidateShort\": \"str\"}),\n    \"send\": Command(cmd_send, locks=False, fields={\"hex\": \"str\"}),\n    \"activate\": Command(cmd_activate, locks=True, fields={\"releaseId\": \"str\"}),\n    \"rollback\": Command(cmd_rollback, locks=True),\n    \"status\": Command(cmd_status, locks=False),\n}\n\n\ndef handle(cmd, c):\n    \"\"\"Runs command `cmd` for call `c`: checks the request has what the command needs, takes the lock if it does.\"\"\"\n    command = COMMANDS.get(cmd)\n    if command is None:\n        raise InputFail(\"unknown agent command %r (known: %s)\" % (cmd, \", \".join(sorted(COMMANDS))))\n    require(c.req, cmd, command.fields)\n    if command.locks:\n        c.node.lock()\n    return command.run(c)\n\n\ndef agent_source():\n    \"\"\"This agent as one file: given by the bootstrap (`python3 -c`), else the file it runs from.\"\"\"\n    given = globals().get(\"KAROO_AGENT_SOURCE\")\n    if given is not None:\n        return given\n    with open(os.path.abspath(sys.argv[0]), \"rb\") as f:\n        return f.read()\n\n\ndef main(argv=None, stream=None, out=None, base=BASE):\n    \"\"\"`exec SERVICE` and `supervise SERVICE` for the units; any other command reads its request\n    from stdin (`stream`, binary) and writes its answer as the last line of stdout (`out`, binary),\n    always with exit 0: the answer says how it went.\"\"\"\n    argv = sys.argv if argv is None else argv\n    cmd = argv[1] if len(argv) > 1 else \"\"\n    if cmd in (\"exec\", \"supervise\") and len(argv) > 2:\n        script = os.path.abspath(argv[0])\n        return do_exec(argv[2], script) if cmd == \"exec\" else do_supervise(argv[2], script)\n    if out is None:\n        out = sys.stdout.buffer\n        sys.stdout = sys.stderr  # anything printed goes to the log, never into the answer\n    stream = sys.stdin.buffer if stream is None else stream\n    try:\n        req = read_request(stream)\n        c = Call(req, Node(req.get(\"system\", \"\"), base), stream, out, agent_source() if cmd == \"prepare\" else b\"\")\n        answer = handle(cmd, c)\n        answer[\"ok\"] = True\n        t = os.times()\n        answer[\"cpuSeconds\"] = round(t[0] + t[1] + t[2] + t[3], 3)  # this call's CPU on the node, its children included\n    except Exception as e:  # every failure becomes an answer; failure_answer tells a bug from a refusal\n        answer = failure_answer(e)\n        if answer[\"kind\"] == \"bug\":\n            traceback.print_exc()\n    out.write(answer_line(answer).encode(\"utf-8\"))\n    out.flush()\n    return 0\n\n\nif __name__ == \"__main__\":\n    sys.exit(main())\n";
+const AGENT_SHA256 = 'acd998ef2b1381cf5cfaf7e99555c98cd1472310b671ec53fbbbd68692d8a828';
 //# sourceMappingURL=agent.js.map
 ;// CONCATENATED MODULE: ./packages/deploy/lib/ssh.js
 
@@ -63890,7 +65809,11 @@ class ssh_SshPool {
     }
     /** How this pool's sessions use a node's endpoint (the options themselves: sshSettings in @karoo/machines). */
     session(node, master) {
-        return { runKnownHosts: `${this.controlDir}/known_hosts`, control: { dir: this.controlDir, master }, what: `inventory node "${node}" ssh` };
+        return {
+            runKnownHosts: `${this.controlDir}/known_hosts`,
+            control: { dir: this.controlDir, master },
+            what: `inventory node "${node}" ssh`,
+        };
     }
     /** OpenSSH command-line options for a node: clients of its master connection (`master`: the master itself). */
     options(node, master = false) {
@@ -63914,7 +65837,9 @@ class ssh_SshPool {
                 const fh = await (0,promises_.open)(log, 'w');
                 try {
                     await new Promise((resolve) => {
-                        const c = (0,external_node_child_process_.spawn)('ssh', [...this.options(node, true), '-f', '-N', this.target(node).host], { stdio: ['ignore', 'ignore', fh.fd] });
+                        const c = (0,external_node_child_process_.spawn)('ssh', [...this.options(node, true), '-f', '-N', this.target(node).host], {
+                            stdio: ['ignore', 'ignore', fh.fd],
+                        });
                         c.on('error', () => resolve());
                         c.on('close', () => resolve());
                     });
@@ -64020,7 +65945,10 @@ class ssh_SshPool {
         let end = r.stdout.length;
         while (end > 0 && (r.stdout[end - 1] === 0x0a || r.stdout[end - 1] === 0x0d || r.stdout[end - 1] === 0x20))
             end--;
-        const last = r.stdout.subarray(r.stdout.lastIndexOf(0x0a, end - 1) + 1, end).toString('utf8').trim();
+        const last = r.stdout
+            .subarray(r.stdout.lastIndexOf(0x0a, end - 1) + 1, end)
+            .toString('utf8')
+            .trim();
         let answer;
         try {
             answer = last.startsWith('{') ? JSON.parse(last) : undefined;
@@ -64031,11 +65959,13 @@ class ssh_SshPool {
         if (!answer) {
             const why = lastLine(r.stderr) || `exit ${r.code}`;
             if (r.code === 255)
-                throw new lib/* KarooError */.xD('unavailable', `node ${node} (${(0,src.sshUser)(t)}@${t.host}:${(0,src.sshPort)(t)}) is unreachable over SSH: ${why}`, { detail: { node } });
+                throw new lib/* KarooError */.xD('unavailable', `node ${node} (${(0,src.sshUser)(t)}@${t.host}:${(0,src.sshPort)(t)}) is unreachable over SSH: ${why}`, {
+                    detail: { node },
+                });
             throw new lib/* KarooError */.xD('unavailable', `node ${node}: the karoo agent gave no answer (exit ${r.code}): ${why}`, { detail: { node } });
         }
         if (!answer.ok)
-            throw new lib/* KarooError */.xD(answer.kind === 'integrity' ? 'integrity' : 'conflict', `node ${node}: ${answer.error ?? 'failed'}`, { detail: { node } });
+            throw new lib/* KarooError */.xD(agentErrorKind(answer.kind), `node ${node}: ${answer.error ?? 'failed'}`, { detail: { node } });
         return { answer: answer, stdout: r.stdout };
     }
     /** Forwards 127.0.0.1:localPort on the runner to 127.0.0.1:remotePort on the node (through the node's master connection). */
@@ -64059,6 +65989,18 @@ class ssh_SshPool {
         }));
         await (0,promises_.rm)(this.controlDir, { recursive: true, force: true });
     }
+}
+/**
+ * The KarooError kind of a node agent's failure (its answer's `kind`, agent/karoo_node/errors.py):
+ * the agent's kinds are karoo's, except `bug` (an exception the agent did not expect), which is
+ * `internal`. An answer without a kind is a conflict, as before the agent sent kinds.
+ */
+function agentErrorKind(kind) {
+    if (kind === undefined)
+        return 'conflict';
+    if (kind === 'input' || kind === 'integrity' || kind === 'unavailable' || kind === 'conflict')
+        return kind;
+    return 'internal';
 }
 /** Refuses a node name that is not a host name, and an endpoint that could change what ssh does (checkSshEndpoint). */
 function checkSshTarget(t) {
@@ -64174,272 +66116,371 @@ function deploy_planDeploy(sc, candidate, nodes, where) {
  *    restart its services, verify, write the receipt.
  * A node that fails in phase 1 leaves every node on its old release. Everything that can be
  * checked without machines (configuration, inventory, candidate blobs) is checked first.
+ *
+ * Read from the top: open (SSH pool, work directory) → stage the candidate → plan every node
+ * → prepare (install once per target, ship the installed tree) → activate → summarise → close.
  */
 async function deploy_deploy(opts) {
-    const t0 = Date.now();
-    // The one place that records phase timings: each phase ends where the next begins.
-    const timings = { stage: 0, plan: 0, install: 0, ship: 0, activate: 0, close: 0 };
-    let mark = t0;
-    const lap = (phase) => {
-        const now = Date.now();
-        timings[phase] += now - mark;
-        mark = now;
-    };
+    const clock = new PhaseClock();
     const progress = opts.progress ?? lib/* silentProgress */.RZ;
     const sc = await system_systemConfig(opts.config, opts.environment);
     const nodes = deploy_matchInventory(sc, opts.inventory);
-    // The pool first: it refuses a bad target before any temporary directory exists.
-    const pool = opts.pool ?? (await ssh_SshPool.open(nodes.map((n) => ({ name: n.name, ...n.ssh }))));
-    const work = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'karoo-deploy-')).catch(async (e) => {
-        if (!opts.pool)
-            await pool.close();
-        throw e;
-    });
+    const { pool, work } = await openDeploy(opts, nodes);
     let result;
     try {
         const candidate = await stage_stageCandidate(opts.store, opts.candidate, work);
-        lap('stage');
+        clock.lap('stage');
         const plan = deploy_planDeploy(sc, candidate, nodes, opts.config.dir);
         progress.info(`deploying candidate ${candidate.digest} as system ${plan.systemId} (${sc.environment}) to ${nodes.length} node(s)`);
-        const limit = (0,p_limit/* default */.A)(Math.max(1, opts.parallel ?? 8));
-        const results = new Map();
-        const started = new Map();
-        const fail = (r, e) => {
-            r.result = 'failed';
-            r.detail = (0,lib/* isKarooError */.ro)(e) || e instanceof Error ? e.message.replace(new RegExp(`^node ${r.name}: `), '') : String(e);
-            r.unreachable = (0,lib/* isKarooError */.ro)(e) && e.kind === 'unavailable';
-            r.integrity = (0,lib/* isKarooError */.ro)(e) && e.kind === 'integrity';
+        const d = {
+            opts,
+            progress,
+            sc,
+            pool,
+            work,
+            candidate,
+            plan,
+            limit: (0,p_limit/* default */.A)(Math.max(1, opts.parallel ?? 8)),
+            results: new Map(),
+            started: new Map(),
         };
-        // 1a. Plan every node: what it has, whether it is converged, and its target.
-        const answers = new Map();
-        await Promise.all(plan.nodes.map(({ node, desired }) => limit(async () => {
-            const r = { name: node.name, role: node.role, result: 'skipped', changed: false, durationMs: 0, phases: { plan: 0, transfer: 0, install: 0, start: 0, verify: 0 }, bytesSent: 0, cpu: { plan: 0, prepare: 0, activate: 0 } };
-            results.set(node.name, r);
-            const s0 = Date.now();
-            started.set(node.name, s0);
-            try {
-                const p = await pool.agent(node.name, 'plan', {
-                    system: sc.system,
-                    releaseId: desired.releaseId,
-                    stateDigest: desired.stateDigest,
-                    candidate: candidate.digest,
-                    candidateShort: candidate.short,
-                    expected: candidate.expected,
-                    blobs: candidate.wheels.map((w) => w.hex),
-                });
-                r.phases.plan = Date.now() - s0;
-                r.cpu.plan = cpuMs(p);
-                r.release = desired.releaseId;
-                r.target = targetLabel(p.target);
-                checkPython(node.name, p.python, candidate.config.target?.python);
-                if (p.converged) {
-                    r.result = 'converged';
-                    r.install = 'reused';
-                    r.previousRelease = p.current ?? undefined;
-                    progress.info(`${node.name}: converged at ${desired.releaseId}, nothing to do (${Date.now() - s0} ms)`);
-                    return;
-                }
-                r.changed = true;
-                answers.set(node.name, p);
-            }
-            catch (e) {
-                fail(r, e);
-                progress.info(`${node.name}: failed: ${r.detail}`);
-            }
-            finally {
-                r.durationMs = Date.now() - s0;
-            }
-        })));
-        lap('plan');
-        // 1b. Install once per distinct target: the first node of each target that lacks the
-        // installation builds it from the wheels; the others of that target get the installed tree.
-        const installers = installPlan(plan.nodes.map(({ node }) => node.name).filter((n) => answers.has(n) && !answers.get(n).venvComplete), answers);
-        if (installers.length > 1) {
-            progress.info(`the nodes run ${installers.length} different targets: the candidate is installed once per target`);
-            for (const g of installers) {
-                progress.info(g.receivers.length > 0
-                    ? `target ${g.label}: ${g.builder} installs, ${g.receivers.join(', ')} receive its installed tree`
-                    : `${g.builder}: its target (${g.label}) differs from the other nodes': installing on this node`);
-            }
-        }
-        const roleOf = new Map(installers.flatMap((g) => [[g.builder, g], ...g.receivers.map((n) => [n, g])]));
-        const pkgOf = new Map(candidate.lock.files().map(({ pkg, file }) => [file.sha256, pkg]));
-        const wheels = candidate.wheels.map((w) => ({ hex: w.hex, filename: w.filename, package: pkgOf.get(w.hex)?.name, marker: pkgOf.get(w.hex)?.marker }));
-        const archives = new Map();
-        let archiveSeq = 0;
-        /**
-         * One agent call per node: the wheels it lacks (or the installed tree, `archive`) stream after
-         * the request and are checked on arrival; the node installs and renders its release; with
-         * `packTo`, it streams its installed tree back, which is checked and written there.
-         */
-        const prepare = async ({ node, desired, files }, archive, packTo) => {
-            const r = results.get(node.name);
-            const p = answers.get(node.name);
-            await opts.onTransfer?.(node.name);
-            const send = archive || p.venvComplete ? [] : p.missing.map((h) => candidate.wheels.find((w) => w.hex === h)).filter(Boolean);
-            const payload = archive ? [{ path: archive.path, size: archive.size }] : send.map((w) => ({ path: w.path, size: w.size }));
-            const request = {
-                system: sc.system,
-                candidate: candidate.digest,
-                candidateShort: candidate.short,
-                releaseId: desired.releaseId,
-                blobs: send.map((w) => ({ hex: w.hex, size: w.size })),
-                wheels,
-                archive: archive ? { hex: archive.hex, size: archive.size, inline: true } : undefined,
-                pack: packTo ? true : undefined,
-                expected: candidate.expected,
-                release: desired,
-                files: files.map((f) => ({ path: f.path, mode: f.mode, content: Buffer.from(f.bytes).toString('base64') })),
-            };
-            const t = Date.now();
-            const a = packTo
-                ? await pool.agentWithBlob(node.name, 'prepare', request, payload, (x) => x.packed ?? { hex: '', size: -1 }, packTo)
-                : await pool.agent(node.name, 'prepare', request, payload);
-            const took = Date.now() - t;
-            r.cpu.prepare = cpuMs(a);
-            r.bytesSent = payload.reduce((n, f) => n + f.size, 0);
-            r.phases.transfer = Math.round((a.timings.receiveSeconds ?? 0) * 1000);
-            r.phases.install = took - r.phases.transfer;
-            r.install = a.timings.install.reused ? 'reused' : archive ? 'archive' : 'wheels';
-            r.result = 'prepared';
-            return a;
-        };
-        const planFailed = [...results.values()].some((r) => r.result === 'failed');
-        // `install` lasts until the last node that installs for itself is done; the rest is `ship`.
-        let installing = 0;
-        const installDone = () => {
-            if (--installing === 0)
-                lap('install');
-        };
-        const tasks = plan.nodes
-            .filter(({ node }) => answers.has(node.name) && !planFailed)
-            .map((entry) => {
-            const { node, desired } = entry;
-            const r = results.get(node.name);
-            const g = roleOf.get(node.name);
-            const finish = () => (r.durationMs = Date.now() - started.get(node.name));
-            if (g && g.receivers.includes(node.name)) {
-                // Waits for its target's archive outside the limit, so that waiting never holds a slot the builder needs.
-                return (async () => {
-                    let archive;
-                    try {
-                        archive = await archives.get(g);
-                    }
-                    catch (e) {
-                        r.result = 'failed';
-                        r.detail = `not prepared: the installation for its target (${g.label}) failed on node ${g.builder}`;
-                        finish();
-                        return;
-                    }
-                    await limit(async () => {
-                        try {
-                            await prepare(entry, archive);
-                            r.installedOn = g.builder;
-                            progress.info(`${node.name}: prepared release ${desired.releaseId} with the installation built on ${g.builder} (${r.bytesSent} bytes, unpacked as they arrived + verified: ${ms(r.phases.install)})`);
-                        }
-                        catch (e) {
-                            fail(r, e);
-                            progress.info(`${node.name}: failed: ${r.detail}`);
-                        }
-                        finally {
-                            finish();
-                        }
-                    });
-                })();
-            }
-            installing++;
-            let resolveArchive = () => undefined;
-            let rejectArchive = () => undefined;
-            if (g && g.receivers.length > 0) {
-                const promise = new Promise((res, rej) => {
-                    resolveArchive = res;
-                    rejectArchive = rej;
-                });
-                promise.catch(() => undefined);
-                archives.set(g, promise);
-            }
-            return limit(async () => {
-                try {
-                    if (g && g.receivers.length > 0) {
-                        const path = (0,external_node_path_.join)(work, `installed-${archiveSeq++}.tar.gz`);
-                        const packed = (await prepare(entry, undefined, path)).packed;
-                        resolveArchive({ hex: packed.hex, size: packed.size, path });
-                        progress.info(`${node.name}: installed candidate ${candidate.short} from ${candidate.wheels.length} wheels and packed it for ${g.receivers.length} more node(s) of target ${g.label} (sha256:${packed.hex.slice(0, 12)}…, ${packed.size} bytes; transfer ${ms(r.phases.transfer)}, install + pack ${ms(r.phases.install)})`);
-                    }
-                    else {
-                        await prepare(entry, undefined);
-                        progress.info(`${node.name}: prepared release ${desired.releaseId} (transfer ${ms(r.phases.transfer)}, ${r.bytesSent} bytes; install ${ms(r.phases.install)})`);
-                    }
-                }
-                catch (e) {
-                    rejectArchive(e);
-                    fail(r, e);
-                    progress.info(`${node.name}: failed: ${r.detail}`);
-                }
-                finally {
-                    finish();
-                    installDone();
-                }
-            });
-        });
-        await Promise.all(tasks);
-        lap(installing > 0 ? 'install' : 'ship');
-        const ordered = () => plan.nodes.map(({ node }) => results.get(node.name));
-        const failedIn = (list) => list.filter((r) => r.result === 'failed');
-        let failures = failedIn(ordered());
-        if (failures.length === 0) {
-            await Promise.all(plan.nodes.map(({ node, desired }) => limit(async () => {
-                const r = results.get(node.name);
-                if (r.result !== 'prepared')
-                    return;
-                const s = Date.now();
-                try {
-                    const a = await pool.agent(node.name, 'activate', { system: sc.system, releaseId: desired.releaseId, waitSeconds: opts.waitSeconds ?? 60 }, []);
-                    r.phases.verify = Math.round(a.verifySeconds * 1000);
-                    r.cpu.activate = cpuMs(a);
-                    r.phases.start = Date.now() - s - r.phases.verify;
-                    r.previousRelease = a.previous ?? undefined;
-                    r.result = a.previous === desired.releaseId ? 'repaired' : 'deployed';
-                    progress.info(`${node.name}: running release ${desired.releaseId} (start ${ms(r.phases.start)}, verify ${ms(r.phases.verify)})`);
-                }
-                catch (e) {
-                    fail(r, e);
-                    progress.info(`${node.name}: failed: ${r.detail}`);
-                }
-                finally {
-                    r.durationMs = Date.now() - started.get(node.name);
-                }
-            })));
-            failures = failedIn(ordered());
-        }
-        else {
-            progress.info(`not switching any node: ${failures.map((f) => f.name).join(', ')} failed while preparing; every node stays on its current release`);
-        }
-        lap('activate');
-        const list = ordered();
-        const first = failures[0];
-        result = {
-            ok: failures.length === 0,
-            system: sc.system,
-            systemId: plan.systemId,
-            candidate: candidate.digest,
-            configDigest: plan.configDigest,
-            environment: sc.environment,
-            nodes: list,
-            error: first ? `deploy failed on node ${first.name}: ${first.detail}${failures.length > 1 ? ` (and ${failures.length - 1} more node(s))` : ''}` : undefined,
-            errorKind: first ? (first.unreachable ? 'unavailable' : first.integrity ? 'integrity' : 'conflict') : undefined,
-        };
+        const answers = await planNodes(d);
+        clock.lap('plan');
+        await prepareNodes(d, answers, clock);
+        await activateNodes(d);
+        clock.lap('activate');
+        result = summarise(d);
     }
     finally {
         if (!opts.pool)
             await pool.close();
         await (0,promises_.rm)(work, { recursive: true, force: true });
     }
-    lap('close');
-    const durationMs = Date.now() - t0;
+    clock.lap('close');
+    const durationMs = clock.elapsed();
     const cpu = (k) => ms(result.nodes.reduce((n, r) => n + r.cpu[k], 0));
-    progress.info(`timings: ${Object.entries(timings).map(([k, v]) => `${k} ${ms(v)}`).join(', ')}; whole deploy ${ms(durationMs)}; agent CPU on the nodes: plan ${cpu('plan')}, prepare ${cpu('prepare')}, activate ${cpu('activate')}`);
-    return { ...result, durationMs, timings };
+    progress.info(`timings: ${Object.entries(clock.timings)
+        .map(([k, v]) => `${k} ${ms(v)}`)
+        .join(', ')}; whole deploy ${ms(durationMs)}; agent CPU on the nodes: plan ${cpu('plan')}, prepare ${cpu('prepare')}, activate ${cpu('activate')}`);
+    return { ...result, durationMs, timings: clock.timings };
+}
+/** The one place that records a deploy's phase timings (DeployTimings): each phase ends where the next begins. */
+class PhaseClock {
+    timings = { stage: 0, plan: 0, install: 0, ship: 0, activate: 0, close: 0 };
+    t0 = Date.now();
+    mark = this.t0;
+    /** Ends `phase` now: the time since the previous lap is added to it. */
+    lap(phase) {
+        const now = Date.now();
+        this.timings[phase] += now - this.mark;
+        this.mark = now;
+    }
+    /** Milliseconds since the deploy began. */
+    elapsed() {
+        return Date.now() - this.t0;
+    }
+}
+/** Opens the SSH pool (unless one is given) and the work directory; the pool is closed again if the directory cannot be made. */
+async function openDeploy(opts, nodes) {
+    // The pool first: it refuses a bad target before any temporary directory exists.
+    const pool = opts.pool ?? (await ssh_SshPool.open(nodes.map((n) => ({ name: n.name, ...n.ssh }))));
+    try {
+        return { pool, work: await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'karoo-deploy-')) };
+    }
+    catch (e) {
+        if (!opts.pool)
+            await pool.close();
+        throw e;
+    }
+}
+/** Marks a node failed with the error's message (and whether it was unreachable or refused bytes), and says so. */
+function failNode(progress, r, e) {
+    r.result = 'failed';
+    r.detail = (0,lib/* isKarooError */.ro)(e) || e instanceof Error ? e.message.replace(new RegExp(`^node ${r.name}: `), '') : String(e);
+    r.unreachable = (0,lib/* isKarooError */.ro)(e) && e.kind === 'unavailable';
+    r.integrity = (0,lib/* isKarooError */.ro)(e) && e.kind === 'integrity';
+    r.errorKind = (0,lib/* isKarooError */.ro)(e) ? e.kind : undefined;
+    progress.info(`${r.name}: failed: ${r.detail}`);
+}
+/**
+ * Phase 1a: every node is asked what it has, whether it is converged, and its target. Returns
+ * the answers of the nodes that need work (a converged or failed node has none).
+ */
+async function planNodes(d) {
+    const { sc, candidate, pool, progress, results, started } = d;
+    const answers = new Map();
+    await Promise.all(d.plan.nodes.map(({ node, desired }) => d.limit(async () => {
+        const r = {
+            name: node.name,
+            role: node.role,
+            result: 'skipped',
+            changed: false,
+            durationMs: 0,
+            phases: { plan: 0, transfer: 0, install: 0, start: 0, verify: 0 },
+            bytesSent: 0,
+            cpu: { plan: 0, prepare: 0, activate: 0 },
+        };
+        results.set(node.name, r);
+        const s0 = Date.now();
+        started.set(node.name, s0);
+        try {
+            const p = await pool.agent(node.name, 'plan', {
+                system: sc.system,
+                releaseId: desired.releaseId,
+                stateDigest: desired.stateDigest,
+                candidate: candidate.digest,
+                candidateShort: candidate.short,
+                expected: candidate.expected,
+                blobs: candidate.wheels.map((w) => w.hex),
+            });
+            r.phases.plan = Date.now() - s0;
+            r.cpu.plan = cpuMs(p);
+            r.release = desired.releaseId;
+            r.target = targetLabel(p.target);
+            checkPython(node.name, p.python, candidate.config.target?.python);
+            if (p.converged) {
+                r.result = 'converged';
+                r.install = 'reused';
+                r.previousRelease = p.current ?? undefined;
+                progress.info(`${node.name}: converged at ${desired.releaseId}, nothing to do (${Date.now() - s0} ms)`);
+                return;
+            }
+            r.changed = true;
+            answers.set(node.name, p);
+        }
+        catch (e) {
+            failNode(progress, r, e);
+        }
+        finally {
+            r.durationMs = Date.now() - s0;
+        }
+    })));
+    return answers;
+}
+/**
+ * The installed tree a builder packs for the other nodes of its target. The builder settles it;
+ * each receiver awaits it and, when the builder failed, is not prepared. The rejection is marked
+ * handled at once: it is the receivers' to read, never an unhandled rejection of the deploy.
+ */
+class SharedTree {
+    tree;
+    resolve = () => undefined;
+    reject = () => undefined;
+    constructor() {
+        this.tree = new Promise((res, rej) => {
+            this.resolve = res;
+            this.reject = rej;
+        });
+        this.tree.catch(() => undefined);
+    }
+}
+/**
+ * Phase 1b: install once per distinct target: the first node of each target that lacks the
+ * installation builds it from the wheels (and packs it when others need it); the others of that
+ * target get the installed tree. Nothing is prepared when a node failed to plan. Laps `install`
+ * when the last node that installs for itself is done; the rest is `ship`.
+ */
+async function prepareNodes(d, answers, clock) {
+    const { plan, candidate, progress, results } = d;
+    const installers = installPlan(plan.nodes.map(({ node }) => node.name).filter((n) => answers.has(n) && !answers.get(n).venvComplete), answers);
+    if (installers.length > 1) {
+        progress.info(`the nodes run ${installers.length} different targets: the candidate is installed once per target`);
+        for (const g of installers) {
+            progress.info(g.receivers.length > 0
+                ? `target ${g.label}: ${g.builder} installs, ${g.receivers.join(', ')} receive its installed tree`
+                : `${g.builder}: its target (${g.label}) differs from the other nodes': installing on this node`);
+        }
+    }
+    const groupOf = new Map(installers.flatMap((g) => [[g.builder, g], ...g.receivers.map((n) => [n, g])]));
+    const pkgOf = new Map(candidate.lock.files().map(({ pkg, file }) => [file.sha256, pkg]));
+    const wheels = candidate.wheels.map((w) => ({
+        hex: w.hex,
+        filename: w.filename,
+        package: pkgOf.get(w.hex)?.name,
+        marker: pkgOf.get(w.hex)?.marker,
+    }));
+    const trees = new Map();
+    let archiveSeq = 0;
+    const planFailed = [...results.values()].some((r) => r.result === 'failed');
+    let installing = 0;
+    const installDone = () => {
+        if (--installing === 0)
+            clock.lap('install');
+    };
+    const tasks = plan.nodes
+        .filter(({ node }) => answers.has(node.name) && !planFailed)
+        .map((entry) => {
+        const answer = answers.get(entry.node.name);
+        const g = groupOf.get(entry.node.name);
+        if (g && g.receivers.includes(entry.node.name))
+            return receiveTree(d, entry, answer, wheels, g, trees.get(g));
+        installing++;
+        let shared;
+        if (g && g.receivers.length > 0) {
+            shared = { tree: new SharedTree(), path: (0,external_node_path_.join)(d.work, `installed-${archiveSeq++}.tar.gz`) };
+            trees.set(g, shared.tree);
+        }
+        return installOnNode(d, entry, answer, wheels, g, shared).finally(installDone);
+    });
+    await Promise.all(tasks);
+    clock.lap(installing > 0 ? 'install' : 'ship');
+}
+/** A node that installs from the wheels itself; with `shared`, it also packs its tree for the receivers of its target. */
+async function installOnNode(d, entry, answer, wheels, g, shared) {
+    const { node, desired } = entry;
+    const { candidate, progress } = d;
+    const r = d.results.get(node.name);
+    await d.limit(async () => {
+        try {
+            if (g && shared) {
+                const packed = (await prepareNode(d, entry, answer, wheels, undefined, shared.path)).packed;
+                shared.tree.resolve({ hex: packed.hex, size: packed.size, path: shared.path });
+                progress.info(`${node.name}: installed candidate ${candidate.short} from ${candidate.wheels.length} wheels and packed it for ${g.receivers.length} more node(s) of target ${g.label} (sha256:${packed.hex.slice(0, 12)}…, ${packed.size} bytes; transfer ${ms(r.phases.transfer)}, install + pack ${ms(r.phases.install)})`);
+            }
+            else {
+                await prepareNode(d, entry, answer, wheels, undefined);
+                progress.info(`${node.name}: prepared release ${desired.releaseId} (transfer ${ms(r.phases.transfer)}, ${r.bytesSent} bytes; install ${ms(r.phases.install)})`);
+            }
+        }
+        catch (e) {
+            shared?.tree.reject(e);
+            failNode(progress, r, e);
+        }
+        finally {
+            r.durationMs = Date.now() - d.started.get(node.name);
+        }
+    });
+}
+/** A node that gets the installed tree its target's builder packed; it waits for the tree outside the limit, so that waiting never holds a slot the builder needs. */
+async function receiveTree(d, entry, answer, wheels, g, shared) {
+    const { node, desired } = entry;
+    const { progress } = d;
+    const r = d.results.get(node.name);
+    const finish = () => (r.durationMs = Date.now() - d.started.get(node.name));
+    let archive;
+    try {
+        archive = await shared.tree;
+    }
+    catch {
+        r.result = 'failed';
+        r.detail = `not prepared: the installation for its target (${g.label}) failed on node ${g.builder}`;
+        finish();
+        return;
+    }
+    await d.limit(async () => {
+        try {
+            await prepareNode(d, entry, answer, wheels, archive);
+            r.installedOn = g.builder;
+            progress.info(`${node.name}: prepared release ${desired.releaseId} with the installation built on ${g.builder} (${r.bytesSent} bytes, unpacked as they arrived + verified: ${ms(r.phases.install)})`);
+        }
+        catch (e) {
+            failNode(progress, r, e);
+        }
+        finally {
+            finish();
+        }
+    });
+}
+/**
+ * One agent call per node: the wheels it lacks (or the installed tree, `archive`) stream after
+ * the request and are checked on arrival; the node installs and renders its release; with
+ * `packTo`, it streams its installed tree back, which is checked and written there.
+ */
+async function prepareNode(d, { node, desired, files }, p, wheels, archive, packTo) {
+    const { sc, candidate, pool } = d;
+    const r = d.results.get(node.name);
+    await d.opts.onTransfer?.(node.name);
+    const send = archive || p.venvComplete ? [] : p.missing.map((h) => candidate.wheels.find((w) => w.hex === h)).filter(Boolean);
+    const payload = archive ? [{ path: archive.path, size: archive.size }] : send.map((w) => ({ path: w.path, size: w.size }));
+    const request = {
+        system: sc.system,
+        candidate: candidate.digest,
+        candidateShort: candidate.short,
+        releaseId: desired.releaseId,
+        blobs: send.map((w) => ({ hex: w.hex, size: w.size })),
+        wheels,
+        archive: archive ? { hex: archive.hex, size: archive.size, inline: true } : undefined,
+        pack: packTo ? true : undefined,
+        expected: candidate.expected,
+        release: desired,
+        files: files.map((f) => ({ path: f.path, mode: f.mode, content: Buffer.from(f.bytes).toString('base64') })),
+    };
+    const t = Date.now();
+    const a = packTo
+        ? await pool.agentWithBlob(node.name, 'prepare', request, payload, (x) => x.packed ?? { hex: '', size: -1 }, packTo)
+        : await pool.agent(node.name, 'prepare', request, payload);
+    const took = Date.now() - t;
+    r.cpu.prepare = cpuMs(a);
+    r.bytesSent = payload.reduce((n, f) => n + f.size, 0);
+    r.phases.transfer = Math.round((a.timings.receiveSeconds ?? 0) * 1000);
+    r.phases.install = took - r.phases.transfer;
+    r.install = a.timings.install.reused ? 'reused' : archive ? 'archive' : 'wheels';
+    r.result = 'prepared';
+    return a;
+}
+/** The deploy's results in configuration order. */
+function orderedResults(d) {
+    return d.plan.nodes.map(({ node }) => d.results.get(node.name));
+}
+/**
+ * Phase 2: only if every node prepared, each prepared node switches to its release, restarts
+ * its services and verifies; otherwise no node is switched.
+ */
+async function activateNodes(d) {
+    const { sc, pool, progress, opts } = d;
+    const failures = orderedResults(d).filter((r) => r.result === 'failed');
+    if (failures.length > 0) {
+        progress.info(`not switching any node: ${failures.map((f) => f.name).join(', ')} failed while preparing; every node stays on its current release`);
+        return;
+    }
+    await Promise.all(d.plan.nodes.map(({ node, desired }) => d.limit(async () => {
+        const r = d.results.get(node.name);
+        if (r.result !== 'prepared')
+            return;
+        const s = Date.now();
+        try {
+            const a = await pool.agent(node.name, 'activate', { system: sc.system, releaseId: desired.releaseId, waitSeconds: opts.waitSeconds ?? 60 }, []);
+            r.phases.verify = Math.round(a.verifySeconds * 1000);
+            r.cpu.activate = cpuMs(a);
+            r.phases.start = Date.now() - s - r.phases.verify;
+            r.previousRelease = a.previous ?? undefined;
+            r.result = a.previous === desired.releaseId ? 'repaired' : 'deployed';
+            progress.info(`${node.name}: running release ${desired.releaseId} (start ${ms(r.phases.start)}, verify ${ms(r.phases.verify)})`);
+        }
+        catch (e) {
+            failNode(progress, r, e);
+        }
+        finally {
+            r.durationMs = Date.now() - d.started.get(node.name);
+        }
+    })));
+}
+/** The deploy's outcome: every node's result, and the first failure (with its kind) when there was one. */
+function summarise(d) {
+    const list = orderedResults(d);
+    const failures = list.filter((r) => r.result === 'failed');
+    const first = failures[0];
+    return {
+        ok: failures.length === 0,
+        system: d.sc.system,
+        systemId: d.plan.systemId,
+        candidate: d.candidate.digest,
+        configDigest: d.plan.configDigest,
+        environment: d.sc.environment,
+        nodes: list,
+        error: first
+            ? `deploy failed on node ${first.name}: ${first.detail}${failures.length > 1 ? ` (and ${failures.length - 1} more node(s))` : ''}`
+            : undefined,
+        errorKind: first ? failureKind(first) : undefined,
+    };
+}
+/**
+ * The kind a failed node's deploy exits with: the one its error carried (the agent's own kind
+ * travels through ssh.ts), else unavailable or integrity when that is what happened, else
+ * conflict (the node is not in the state the deploy needs, e.g. a service did not come up).
+ */
+function failureKind(r) {
+    return r.errorKind ?? (r.unreachable ? 'unavailable' : r.integrity ? 'integrity' : 'conflict');
 }
 /** A node's target in one line: `cpython 3.11.2 linux-x86_64 glibc 2.36`. */
 function targetLabel(t) {
@@ -64502,10 +66543,25 @@ async function ops_status(opts) {
                 const atDesired = opts.desired ? a.receipt?.systemId === opts.desired : undefined;
                 if (opts.desired && !atDesired)
                     drift.unshift(`runs system ${a.receipt?.systemId ?? 'none'}, not the desired ${opts.desired}`);
-                return { name: n.name, role: n.role, reachable: true, receipt: a.receipt ?? undefined, current: a.current, previous: a.previous, drift, atDesired };
+                return {
+                    name: n.name,
+                    role: n.role,
+                    reachable: true,
+                    receipt: a.receipt ?? undefined,
+                    current: a.current,
+                    previous: a.previous,
+                    drift,
+                    atDesired,
+                };
             }
             catch (e) {
-                return { name: n.name, role: n.role, reachable: !(isKarooError(e) && e.kind === 'unavailable'), drift: [], error: e.message };
+                return {
+                    name: n.name,
+                    role: n.role,
+                    reachable: !(isKarooError(e) && e.kind === 'unavailable'),
+                    drift: [],
+                    error: e.message,
+                };
             }
         })));
         const systemIds = [...new Set(nodes.map((n) => n.receipt?.systemId).filter((x) => !!x))].sort();
@@ -64692,7 +66748,7 @@ async function readEvidence(store, digest) {
     const json = layers.find((l) => l.mediaType === EVIDENCE_ARTIFACT_TYPE);
     if (!json)
         throw new KarooError('integrity', `evidence ${d} in ${store.ref} has no ${EVIDENCE_ARTIFACT_TYPE} layer`);
-    const bytes = await readBlob(store, json, `evidence ${d}`);
+    const bytes = await readVerifiedBlob(store, json, `evidence ${d}`, EVIDENCE_LAYER_MAX);
     let evidence;
     try {
         evidence = JSON.parse(bytes.toString('utf8'));
@@ -64711,7 +66767,7 @@ async function readEvidence(store, digest) {
 async function readJunit(store, record) {
     if (!record.junit)
         return undefined;
-    return (await readBlob(store, record.junit, `JUnit of evidence ${record.digest}`)).toString('utf8');
+    return (await readVerifiedBlob(store, record.junit, `JUnit of evidence ${record.digest}`, EVIDENCE_LAYER_MAX)).toString('utf8');
 }
 /**
  * The newest passing evidence for an environment, or undefined: what a promotion gate asks.
@@ -64749,24 +66805,8 @@ function lib_countJunit(xml) {
     }
     return { tests, passed: Math.max(0, tests - failed - errors - skipped), failed, errors, skipped };
 }
-async function readBlob(store, d, what) {
-    if (d.size > 64 << 20)
-        throw new KarooError('integrity', `${what}: layer ${d.digest} claims ${d.size} bytes; evidence layers are small`);
-    const chunks = [];
-    let n = 0;
-    for await (const c of await store.getBlob(d.digest)) {
-        const b = Buffer.isBuffer(c) ? c : Buffer.from(c);
-        n += b.length;
-        if (n > d.size)
-            throw new KarooError('integrity', `${what}: layer ${d.digest} in ${store.ref} is larger than ${d.size} bytes`);
-        chunks.push(b);
-    }
-    const bytes = Buffer.concat(chunks);
-    if (bytes.length !== d.size || sha256Of(bytes) !== d.digest) {
-        throw new KarooError('integrity', `${what}: layer ${d.digest} in ${store.ref} is damaged (it holds ${sha256Of(bytes)}, ${bytes.length} bytes)`);
-    }
-    return bytes;
-}
+/** Evidence layers (the JSON, the JUnit report) are small: a descriptor claiming more is refused unread. */
+const EVIDENCE_LAYER_MAX = (/* unused pure expression or super */ null && (64 << 20));
 function checkEvidence(e, what) {
     const bad = (reason) => {
         throw new KarooError('integrity', `${what}: ${reason}`);
@@ -64891,7 +66931,6 @@ function known(passed, failed, errors, skipped) {
  * are then unknown (never zeros).
  */
 function counts_countsFromOutput(output) {
-    // eslint-disable-next-line no-control-regex
     const lines = output.replace(/\x1b\[[0-9;]*m/g, '').split(/\r?\n/);
     for (let i = lines.length - 1; i >= 0; i--) {
         const c = countUnittest(lines, i) ?? countLine(lines[i]);
@@ -64940,9 +66979,52 @@ class counts_Tail {
  * KAROO_SYSTEM_ID, KAROO_CANDIDATE, KAROO_CONFIG_DIGEST, KAROO_SSH_CONFIG (an ssh_config with a
  * Host entry per node name). Every service port is forwarded to 127.0.0.1 over SSH, so the
  * tests reach nodes whose network the runner cannot route to.
+ *
+ * Read from the top: load the candidate (and its lock) → forward the services and write the
+ * tests' files → run the tests → judge the run → push the evidence → sign the result.
  */
 async function accept_accept(opts) {
     const progress = opts.progress ?? silentProgress;
+    const a = await loadAcceptance(opts);
+    const pool = opts.pool ?? (await SshPool.open(a.nodes.map((n) => ({ name: n.name, ...n.ssh }))));
+    // The run's one clock: its start (in the evidence) and its duration (tests' files included).
+    const started = new Date();
+    const t0 = Date.now();
+    try {
+        const files = await writeTestFiles(opts, a, pool);
+        const run = await runTests(opts, a, files, progress);
+        const durationMs = Date.now() - t0;
+        const verdict = await judgeRun(opts, a, run);
+        progress.info(`accept: ${verdict.result}: ${formatCounts(verdict.counts)} in ${(durationMs / 1000).toFixed(1)} s${verdict.reason ? ` (${verdict.reason})` : ''}`);
+        const evidence = opts.evidence !== false
+            ? await pushRunEvidence(opts, a, run, verdict, { startedAt: started.toISOString(), durationMs }, progress)
+            : undefined;
+        const attestation = opts.evidence !== false && opts.attest ? await signResult(opts, a, opts.attest, verdict, progress) : undefined;
+        return {
+            result: verdict.result,
+            counts: verdict.counts,
+            durationMs,
+            exitCode: run.exitCode,
+            timedOut: run.timedOut,
+            reason: verdict.reason,
+            systemId: a.systemId,
+            candidate: a.candidate,
+            configDigest: a.cfg,
+            environment: a.sc.environment,
+            inventoryFile: files.inventoryFile,
+            junitFile: verdict.junit !== undefined ? run.junitPath : undefined,
+            evidence,
+            attestation,
+            failures: verdict.failures,
+        };
+    }
+    finally {
+        if (!opts.pool)
+            await pool.close();
+    }
+}
+/** Checks the configuration and the inventory, reads the candidate's manifest (checked against its digest) and writes its lock into the out directory. */
+async function loadAcceptance(opts) {
     const acc = opts.config.acceptance;
     if (!acc)
         throw new KarooError('input', `${opts.config.path} has no acceptance section; add acceptance: { command: [...] }`);
@@ -64968,164 +67050,195 @@ async function accept_accept(opts) {
             throw new KarooError('integrity', `candidate ${candidate}: layer "${pyl.annotations?.[ANNOTATIONS.title] ?? 'pylock.toml'}" is damaged in ${opts.store.ref}`);
         await writeFile(lockFile, bytes);
     }
-    const pool = opts.pool ?? (await SshPool.open(nodes.map((n) => ({ name: n.name, ...n.ssh }))));
-    const started = new Date();
-    const t0 = Date.now();
-    try {
-        const invNodes = [];
-        for (const n of nodes) {
-            const services = [];
-            for (const s of sc.roles[n.role].services) {
-                if (s.port === undefined || opts.failedBefore !== undefined) {
-                    services.push({ name: s.name });
-                    continue;
-                }
-                const local = await freePort();
-                await pool.forward(n.name, local, s.port);
-                services.push({ name: s.name, port: s.port, url: `http://127.0.0.1:${local}` });
+    return { acc, sc, nodes, candidate, cfg, systemId, stored, out, lockFile: pyl ? lockFile : undefined };
+}
+/**
+ * Forwards every service port to 127.0.0.1 (not when a deploy failed before: nothing runs)
+ * and writes the acceptance inventory, the values and an ssh_config for the tests.
+ */
+async function writeTestFiles(opts, a, pool) {
+    const { sc, nodes, out } = a;
+    const invNodes = [];
+    for (const n of nodes) {
+        const services = [];
+        for (const s of sc.roles[n.role].services) {
+            if (s.port === undefined || opts.failedBefore !== undefined) {
+                services.push({ name: s.name });
+                continue;
             }
-            invNodes.push({ name: n.name, role: n.role, address: n.address, ssh: { host: n.ssh.host, port: sshPort(n.ssh), user: sshUser(n.ssh), keyPath: n.ssh.keyPath }, services });
+            const local = await freePort();
+            await pool.forward(n.name, local, s.port);
+            services.push({ name: s.name, port: s.port, url: `http://127.0.0.1:${local}` });
         }
-        const roles = {};
-        for (const n of nodes)
-            (roles[n.role] ??= []).push(n.name);
-        const doc = {
-            version: 1,
-            environmentId: opts.inventory.environmentId,
-            environment: sc.environment,
-            system: sc.system,
-            systemId,
-            candidate,
-            configDigest: cfg,
-            values: sc.values,
-            roles,
-            nodes: invNodes,
-        };
-        const inventoryFile = join(out, 'acceptance-inventory.json');
-        const valuesFile = join(out, 'values.json');
-        const sshConfig = join(out, 'ssh_config');
-        await writeFile(inventoryFile, `${JSON.stringify(doc, null, 2)}\n`);
-        await writeFile(valuesFile, `${JSON.stringify(sc.values, null, 2)}\n`);
-        await writeFile(sshConfig, nodes.map((n) => pool.configEntry(n.name)).join('\n'), { mode: 0o600 });
-        const cwd = acc.workingDirectory;
-        const junitPath = acc.junit ? resolve(cwd, acc.junit) : undefined;
-        // A file from an earlier run is not this run's result. (junit is a path inside the working directory: checked on load.)
-        if (junitPath) {
-            await rm(junitPath, { force: true }).catch((e) => {
-                throw new KarooError('input', `acceptance.junit ${junitPath} cannot be removed before the run (${e.code ?? e.message}); check acceptance.working-directory and junit in ${opts.config.path}`);
-            });
-        }
-        const env = acceptanceEnv(process.env, acc, {
-            KAROO_INVENTORY: inventoryFile,
-            KAROO_VALUES: valuesFile,
-            KAROO_ENVIRONMENT: sc.environment,
-            KAROO_SYSTEM_ID: systemId,
-            KAROO_CANDIDATE: candidate,
-            KAROO_CONFIG_DIGEST: cfg,
-            KAROO_SSH_CONFIG: sshConfig,
-            ...(pyl ? { KAROO_LOCK: lockFile } : {}),
+        invNodes.push({
+            name: n.name,
+            role: n.role,
+            address: n.address,
+            ssh: { host: n.ssh.host, port: sshPort(n.ssh), user: sshUser(n.ssh), keyPath: n.ssh.keyPath },
+            services,
         });
-        const timeoutSeconds = opts.timeoutSeconds ?? acc.timeoutSeconds;
-        let exitCode = null;
-        let timedOut = false;
-        let reason = opts.failedBefore;
-        const tail = new Tail();
-        if (opts.failedBefore === undefined) {
-            progress.info(`accept: running ${acc.command.join(' ')} in ${cwd} (timeout ${timeoutSeconds} s)`);
-            ({ exitCode, timedOut } = await runCommand(acc.command, cwd, env, timeoutSeconds * 1000, opts.output ?? process.stderr, tail));
+    }
+    const roles = {};
+    for (const n of nodes)
+        (roles[n.role] ??= []).push(n.name);
+    const doc = {
+        version: 1,
+        environmentId: opts.inventory.environmentId,
+        environment: sc.environment,
+        system: sc.system,
+        systemId: a.systemId,
+        candidate: a.candidate,
+        configDigest: a.cfg,
+        values: sc.values,
+        roles,
+        nodes: invNodes,
+    };
+    const files = {
+        inventoryFile: join(out, 'acceptance-inventory.json'),
+        valuesFile: join(out, 'values.json'),
+        sshConfig: join(out, 'ssh_config'),
+    };
+    await writeFile(files.inventoryFile, `${JSON.stringify(doc, null, 2)}\n`);
+    await writeFile(files.valuesFile, `${JSON.stringify(sc.values, null, 2)}\n`);
+    await writeFile(files.sshConfig, nodes.map((n) => pool.configEntry(n.name)).join('\n'), { mode: 0o600 });
+    return files;
+}
+/** Removes an earlier run's JUnit file, then runs the command with the environment acceptanceEnv builds, under its timeout. */
+async function runTests(opts, a, files, progress) {
+    const { acc, sc } = a;
+    const cwd = acc.workingDirectory;
+    const junitPath = acc.junit ? resolve(cwd, acc.junit) : undefined;
+    // A file from an earlier run is not this run's result. (junit is a path inside the working directory: checked on load.)
+    if (junitPath) {
+        await rm(junitPath, { force: true }).catch((e) => {
+            throw new KarooError('input', `acceptance.junit ${junitPath} cannot be removed before the run (${e.code ?? e.message}); check acceptance.working-directory and junit in ${opts.config.path}`);
+        });
+    }
+    const env = acceptanceEnv(process.env, acc, {
+        KAROO_INVENTORY: files.inventoryFile,
+        KAROO_VALUES: files.valuesFile,
+        KAROO_ENVIRONMENT: sc.environment,
+        KAROO_SYSTEM_ID: a.systemId,
+        KAROO_CANDIDATE: a.candidate,
+        KAROO_CONFIG_DIGEST: a.cfg,
+        KAROO_SSH_CONFIG: files.sshConfig,
+        ...(a.lockFile ? { KAROO_LOCK: a.lockFile } : {}),
+    });
+    const timeoutSeconds = opts.timeoutSeconds ?? acc.timeoutSeconds;
+    const tail = new Tail();
+    if (opts.failedBefore !== undefined)
+        return { exitCode: null, timedOut: false, tail, junitPath, timeoutSeconds };
+    progress.info(`accept: running ${acc.command.join(' ')} in ${cwd} (timeout ${timeoutSeconds} s)`);
+    const { exitCode, timedOut } = await runCommand(acc.command, cwd, env, timeoutSeconds * 1000, opts.output ?? process.stderr, tail);
+    return { exitCode, timedOut, tail, junitPath, timeoutSeconds };
+}
+/**
+ * Counts from the JUnit file, or without one from the command's closing summary (without
+ * either the counts are unknown, never zeros); the run fails on a deploy that failed before, a
+ * timeout, a non-zero exit, a missing or broken JUnit file, failed tests, or no tests at all.
+ */
+async function judgeRun(opts, { acc }, run) {
+    const { junitPath, exitCode, timedOut } = run;
+    let reason = opts.failedBefore;
+    let counts = { tests: 0, passed: 0, failed: 0, errors: 0, skipped: 0, source: 'unknown' };
+    if (!junitPath && opts.failedBefore === undefined)
+        counts = countsFromOutput(run.tail.toString()) ?? counts;
+    let junit;
+    const failures = [];
+    if (junitPath && opts.failedBefore === undefined) {
+        try {
+            junit = await readFile(junitPath, 'utf8');
         }
-        const durationMs = Date.now() - t0;
-        // Without JUnit, the command's own closing summary; without one, the counts are unknown (never zeros).
-        let counts = { tests: 0, passed: 0, failed: 0, errors: 0, skipped: 0, source: 'unknown' };
-        if (!junitPath && opts.failedBefore === undefined)
-            counts = countsFromOutput(tail.toString()) ?? counts;
-        let junit;
-        const failures = [];
-        if (junitPath && opts.failedBefore === undefined) {
+        catch {
+            junit = undefined;
+        }
+        if (junit !== undefined) {
             try {
-                junit = await readFile(junitPath, 'utf8');
+                counts = { ...countJunit(junit), source: 'junit' };
+                failures.push(...junitFailures(junit));
             }
-            catch {
-                junit = undefined;
-            }
-            if (junit !== undefined) {
-                try {
-                    counts = { ...countJunit(junit), source: 'junit' };
-                    failures.push(...junitFailures(junit));
-                }
-                catch (e) {
-                    reason ??= `the JUnit file ${acc.junit} is not JUnit XML: ${e.message}`;
-                }
-            }
-            else {
-                reason ??= `the tests wrote no JUnit file at ${acc.junit}`;
+            catch (e) {
+                reason ??= `the JUnit file ${acc.junit} is not JUnit XML: ${e.message}`;
             }
         }
-        if (timedOut)
-            reason = `the acceptance command did not finish within ${timeoutSeconds} s and was killed`;
-        else if (exitCode !== 0 && reason === undefined)
-            reason = `the acceptance command exited with ${exitCode}`;
-        if (reason === undefined && counts.failed + counts.errors > 0)
-            reason = `${counts.failed + counts.errors} test(s) failed`;
-        if (reason === undefined && counts.source !== 'unknown' && counts.tests === 0 && !acc.allowNoTests)
-            reason = 'no tests ran (set acceptance.allow-no-tests: true in karoo.yml to let such a run pass)';
-        const result = reason === undefined ? 'passed' : 'failed';
-        progress.info(`accept: ${result}: ${formatCounts(counts)} in ${(durationMs / 1000).toFixed(1)} s${reason ? ` (${reason})` : ''}`);
-        let evidence;
-        if (opts.evidence !== false) {
-            const artifact = evidenceFor(stored.descriptor, {
-                candidate,
-                system: sc.system,
-                systemId,
-                configDigest: cfg,
-                environment: sc.environment,
-                result,
-                counts,
-                startedAt: started.toISOString(),
-                finishedAt: new Date().toISOString(),
-                durationMs,
-                exitCode,
-                timedOut,
-                command: acc.command,
-                nodes: nodes.map((n) => ({ name: n.name, role: n.role })),
-                provider: opts.inventory.provider === 'static' ? undefined : opts.inventory.provider,
-                run: opts.run,
-                reason,
-            }, junit);
-            await pushEvidence(opts.store, artifact);
-            evidence = artifact.digest;
-            progress.info(`accept: evidence ${evidence} pushed to ${opts.store.ref}`);
+        else {
+            reason ??= `the tests wrote no JUnit file at ${acc.junit}`;
         }
-        let attestation;
-        if (opts.evidence !== false && opts.attest) {
-            const { attest, describeSigner, testResultStatement } = await __nccwpck_require__.e(/* import() */ 273).then(__nccwpck_require__.bind(__nccwpck_require__, 91273));
-            const statement = testResultStatement({
-                candidate: { name: sc.system, digest: candidate },
-                environment: sc.environment,
-                systemId,
-                configDigest: cfg,
-                result,
-                passedTests: junit !== undefined ? junitPassed(junit) : undefined,
-                failedTests: failures.map((f) => f.test),
-                run: opts.run,
-            });
-            attestation = (await attest(opts.store, stored.descriptor, statement, opts.attest, new Date().toISOString())).digest;
-            progress.info(`accept: signed test-result attestation ${attestation} (${describeSigner(opts.attest)}) pushed to ${opts.store.ref}`);
-        }
-        return { result, counts, durationMs, exitCode, timedOut, reason, systemId, candidate, configDigest: cfg, environment: sc.environment, inventoryFile, junitFile: junit !== undefined ? junitPath : undefined, evidence, attestation, failures };
     }
-    finally {
-        if (!opts.pool)
-            await pool.close();
-    }
+    if (timedOut)
+        reason = `the acceptance command did not finish within ${run.timeoutSeconds} s and was killed`;
+    else if (exitCode !== 0 && reason === undefined)
+        reason = `the acceptance command exited with ${exitCode}`;
+    if (reason === undefined && counts.failed + counts.errors > 0)
+        reason = `${counts.failed + counts.errors} test(s) failed`;
+    if (reason === undefined && counts.source !== 'unknown' && counts.tests === 0 && !acc.allowNoTests)
+        reason = 'no tests ran (set acceptance.allow-no-tests: true in karoo.yml to let such a run pass)';
+    return { result: reason === undefined ? 'passed' : 'failed', counts, junit, failures, reason };
+}
+/** The run's evidence (with its JUnit file), pushed to the store as a referrer of the candidate. */
+async function pushRunEvidence(opts, a, run, verdict, time, progress) {
+    const { sc } = a;
+    const artifact = evidenceFor(a.stored.descriptor, {
+        candidate: a.candidate,
+        system: sc.system,
+        systemId: a.systemId,
+        configDigest: a.cfg,
+        environment: sc.environment,
+        result: verdict.result,
+        counts: verdict.counts,
+        startedAt: time.startedAt,
+        finishedAt: new Date().toISOString(),
+        durationMs: time.durationMs,
+        exitCode: run.exitCode,
+        timedOut: run.timedOut,
+        command: a.acc.command,
+        nodes: a.nodes.map((n) => ({ name: n.name, role: n.role })),
+        provider: opts.inventory.provider === 'static' ? undefined : opts.inventory.provider,
+        run: opts.run,
+        reason: verdict.reason,
+    }, verdict.junit);
+    await pushEvidence(opts.store, artifact);
+    progress.info(`accept: evidence ${artifact.digest} pushed to ${opts.store.ref}`);
+    return artifact.digest;
+}
+/** The run's result as a signed test-result attestation, pushed beside the evidence. */
+async function signResult(opts, a, signer, verdict, progress) {
+    const { attest, describeSigner, testResultStatement } = await __nccwpck_require__.e(/* import() */ 938).then(__nccwpck_require__.bind(__nccwpck_require__, 74938));
+    const statement = testResultStatement({
+        candidate: { name: a.sc.system, digest: a.candidate },
+        environment: a.sc.environment,
+        systemId: a.systemId,
+        configDigest: a.cfg,
+        result: verdict.result,
+        passedTests: verdict.junit !== undefined ? junitPassed(verdict.junit) : undefined,
+        failedTests: verdict.failures.map((f) => f.test),
+        run: opts.run,
+    });
+    const attestation = (await attest(opts.store, a.stored.descriptor, statement, signer, new Date().toISOString())).digest;
+    progress.info(`accept: signed test-result attestation ${attestation} (${describeSigner(signer)}) pushed to ${opts.store.ref}`);
+    return attestation;
 }
 /**
  * What the acceptance command inherits from karoo's own environment: the basics a process needs
  * and where the Python interpreter lives (pyenv, a venv, actions/setup-python), never a credential.
  */
 const INHERITED = (/* unused pure expression or super */ null && ([
-    'PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TMPDIR', 'TZ', 'LANG', 'LANGUAGE', 'TERM', 'CI',
-    'VIRTUAL_ENV', 'PYENV_ROOT', 'PYENV_VERSION', 'pythonLocation', 'LD_LIBRARY_PATH',
+    'PATH',
+    'HOME',
+    'USER',
+    'LOGNAME',
+    'SHELL',
+    'TMPDIR',
+    'TZ',
+    'LANG',
+    'LANGUAGE',
+    'TERM',
+    'CI',
+    'VIRTUAL_ENV',
+    'PYENV_ROOT',
+    'PYENV_VERSION',
+    'pythonLocation',
+    'LD_LIBRARY_PATH',
 ]));
 /**
  * The environment of the acceptance command, built from nothing: `PATH`, `HOME`, the user,
@@ -65206,7 +67319,13 @@ function junitPassed(xml) {
     return out;
 }
 function unescapeXml(s) {
-    return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&#10;/g, '\n').replace(/&amp;/g, '&');
+    return s
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&quot;/g, '"')
+        .replace(/&apos;/g, "'")
+        .replace(/&#10;/g, '\n')
+        .replace(/&amp;/g, '&');
 }
 function freePort() {
     return new Promise((res, rej) => {
@@ -65240,7 +67359,13 @@ async function precheck(config, environment, store, candidate) {
     const dir = await mkdtemp(join(tmpdir(), 'karoo-precheck-'));
     try {
         const staged = await stageCandidate(store, candidate, dir);
-        const nodes = sc.nodes.map((n) => ({ name: n.name, role: n.role, address: n.name, ssh: { host: n.name, port: 22, user: 'root' }, provider: 'static' }));
+        const nodes = sc.nodes.map((n) => ({
+            name: n.name,
+            role: n.role,
+            address: n.name,
+            ssh: { host: n.name, port: 22, user: 'root' },
+            provider: 'static',
+        }));
         const plan = planDeploy(sc, staged, nodes, config.dir);
         return { systemId: plan.systemId, environment: sc.environment };
     }
@@ -65260,7 +67385,7 @@ async function precheck(config, environment, store, candidate) {
  */
 async function up(opts) {
     const progress = opts.progress ?? silentProgress;
-    const machines = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 84312));
+    const machines = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 46494));
     // Short (SSH control sockets live below it) and named after its owner, so reap finds it even before the stamp.
     const work = await machines.ownedTempDir('karoo-up-');
     const previousTmp = process.env.TMPDIR;
@@ -65286,13 +67411,17 @@ async function up(opts) {
         }
         else {
             if (env)
-                await machines.destroyState(env.state, { progress }).catch((e) => progress.warn(`up: teardown of ${env.state.environmentId} failed: ${e.message}; run karoo reap`));
+                await machines
+                    .destroyState(env.state, { progress })
+                    .catch((e) => progress.warn(`up: teardown of ${env.state.environmentId} failed: ${e.message}; run karoo reap`));
             await rm(work, { recursive: true, force: true });
         }
         timings.teardown = secs(Date.now() - t);
     })());
     const interrupted = new Promise((_, reject) => {
-        const stop = () => reject(opts.signal?.reason instanceof Error ? opts.signal.reason : new KarooError('refused', `up was interrupted${opts.signal?.reason ? ` (${String(opts.signal.reason)})` : ''}`));
+        const stop = () => reject(opts.signal?.reason instanceof Error
+            ? opts.signal.reason
+            : new KarooError('refused', `up was interrupted${opts.signal?.reason ? ` (${String(opts.signal.reason)})` : ''}`));
         if (opts.signal?.aborted)
             stop();
         else
@@ -65312,6 +67441,7 @@ async function up(opts) {
         env = await machines.provision({
             nodes: opts.config.nodes.map((n) => ({ name: n.name, role: n.role, cpus: n.cpus, memory: n.memory })),
             provider,
+            ...machines.libvirtOptions(opts.config.provision),
             image: opts.config.provision.image,
             imageSha256: opts.config.provision.imageSha256,
             ttlSeconds: opts.config.provision.ttlSeconds,
@@ -65329,7 +67459,15 @@ async function up(opts) {
         pool = await SshPool.open(inventory.nodes.map((n) => ({ name: n.name, ...n.ssh })));
         t = Date.now();
         progress.info(`up: deploying to ${inventory.environmentId}`);
-        const d = await orStop(deploy({ config: opts.config, environment: pre.environment, store: opts.store, candidate: opts.candidate, inventory, progress, pool }));
+        const d = await orStop(deploy({
+            config: opts.config,
+            environment: pre.environment,
+            store: opts.store,
+            candidate: opts.candidate,
+            inventory,
+            progress,
+            pool,
+        }));
         timings.deploy = secs(Date.now() - t);
         t = Date.now();
         progress.info(`up: accepting on ${inventory.environmentId}`);
@@ -65469,7 +67607,10 @@ function durationInput(name) {
 }
 /** A list input: one item per line (or per `separator`), blank items dropped. */
 function listInput(name, separator = /\n/) {
-    return (optionalInput(name) ?? '').split(separator).map((s) => s.trim()).filter((s) => s !== '');
+    return (optionalInput(name) ?? '')
+        .split(separator)
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
 }
 function setOutputs(outputs) {
     for (const [k, v] of Object.entries(outputs))
@@ -65533,12 +67674,7 @@ function setIndexCredentials(indexes, credentials, env = process.env) {
 function markdown_cell(text) {
     if (text === undefined || text === null || text === '')
         return '';
-    return String(text)
-        .replace(/\\/g, '\\\\')
-        .replace(/\|/g, '\\|')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/\r?\n/g, ' ');
+    return String(text).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
 }
 /** Inline code that survives backticks in the text. */
 function markdown_code(text) {
@@ -65650,7 +67786,11 @@ function resolveSummary(r) {
                 {
                     caption: 'Leaves',
                     header: ['Leaf', 'Version', 'Before'],
-                    rows: r.leaves.map((l) => [codeCell(l.name), codeCell(l.version), l.old === undefined ? '' : l.old === l.version ? 'unchanged' : codeCell(l.old)]),
+                    rows: r.leaves.map((l) => [
+                        codeCell(l.name),
+                        codeCell(l.version),
+                        l.old === undefined ? '' : l.old === l.version ? 'unchanged' : codeCell(l.old),
+                    ]),
                 },
             ]
             : [],
@@ -65676,7 +67816,9 @@ function deploySummary(r) {
     const failed = r.nodes.filter((n) => n.result !== 'success' && n.result !== 'passed' && n.result !== 'ok');
     return renderStepSummary({
         title: `karoo deploy — ${markdown_cell(r.environment)}`,
-        headline: failed.length ? `❌ ${failed.length} of ${r.nodes.length} node(s) failed` : `✅ ${r.nodes.length} node(s) at system ${markdown_code(markdown_shortDigest(r.systemId))}`,
+        headline: failed.length
+            ? `❌ ${failed.length} of ${r.nodes.length} node(s) failed`
+            : `✅ ${r.nodes.length} node(s) at system ${markdown_code(markdown_shortDigest(r.systemId))}`,
         facts: [
             ['Candidate', markdown_code(r.candidate)],
             ['System id', markdown_code(r.systemId)],
@@ -65856,7 +67998,15 @@ runAction(async () => {
         parallel: i.parallel,
         progress: actionProgress,
     });
-    const nodes = r.nodes.map((n) => ({ name: n.name, role: n.role, result: n.result, changed: n.changed, release: n.release, durationMs: n.durationMs, detail: n.detail }));
+    const nodes = r.nodes.map((n) => ({
+        name: n.name,
+        role: n.role,
+        result: n.result,
+        changed: n.changed,
+        release: n.release,
+        durationMs: n.durationMs,
+        detail: n.detail,
+    }));
     setOutputs({
         [OUTPUT.systemId]: r.systemId,
         [OUTPUT.configDigest]: r.configDigest,
@@ -65864,7 +68014,12 @@ runAction(async () => {
         [OUTPUT.changed]: nodes.filter((n) => n.changed).length,
     });
     await lib_core/* summary */.z
-        .addRaw(deploySummary({ environment: r.environment, candidate: r.candidate, systemId: r.systemId, nodes: nodes.map((n) => ({ ...n, result: n.result === 'failed' ? 'failed' : 'success' })) }))
+        .addRaw(deploySummary({
+        environment: r.environment,
+        candidate: r.candidate,
+        systemId: r.systemId,
+        nodes: nodes.map((n) => ({ ...n, result: n.result === 'failed' ? 'failed' : 'success' })),
+    }))
         .write();
     if (!r.ok)
         throw new lib/* KarooError */.xD(r.errorKind ?? 'conflict', r.error ?? 'deploy failed');

@@ -44856,7 +44856,10 @@ function localUser() {
 ;// CONCATENATED MODULE: ./packages/lock/lib/names.js
 /** PEP 503 normalised project name: lowercase, runs of `-`, `_`, `.` become one `-`. */
 function names_normalizeName(name) {
-    return name.trim().toLowerCase().replace(/[-_.]+/g, '-');
+    return name
+        .trim()
+        .toLowerCase()
+        .replace(/[-_.]+/g, '-');
 }
 const VALID_NAME = /^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$/i;
 /** A valid distribution name per the core metadata specification. */
@@ -45161,7 +45164,10 @@ function fileBelongsTo(file, name) {
 /** The last path segment of a URL or path, percent-decoded. */
 function files_basename(urlOrPath) {
     const noFrag = urlOrPath.split('#')[0].split('?')[0];
-    const seg = noFrag.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? '';
+    const seg = noFrag
+        .replace(/[\\/]+$/, '')
+        .split(/[\\/]/)
+        .pop() ?? '';
     try {
         return decodeURIComponent(seg);
     }
@@ -45703,7 +45709,11 @@ function targetFromJson(raw) {
         throw new Error('target.platforms must be a list of strings');
     if (raw.implementation !== undefined && typeof raw.implementation !== 'string')
         throw new Error('target.implementation must be a string');
-    return { python: raw.python, platforms: raw.platforms, ...(raw.implementation !== undefined ? { implementation: raw.implementation } : {}) };
+    return {
+        python: raw.python,
+        platforms: raw.platforms,
+        ...(raw.implementation !== undefined ? { implementation: raw.implementation } : {}),
+    };
 }
 /** The JSON form of LockMeta that both writers embed (canonical: sorted keys, no undefined). */
 function metaToJson(meta) {
@@ -45722,7 +45732,11 @@ function metaToJson(meta) {
     if (meta.requiresPython !== undefined)
         out.requiresPython = meta.requiresPython;
     if (meta.asOf)
-        out.asOf = { policy: meta.asOf.policy, ...(meta.asOf.time !== undefined ? { time: meta.asOf.time } : {}), notApplied: [...meta.asOf.notApplied] };
+        out.asOf = {
+            policy: meta.asOf.policy,
+            ...(meta.asOf.time !== undefined ? { time: meta.asOf.time } : {}),
+            notApplied: [...meta.asOf.notApplied],
+        };
     return out;
 }
 function isRecord(v) {
@@ -45784,7 +45798,9 @@ function indexOptions(lock) {
     const urls = [...new Set(lock.packages.flatMap((p) => (p.index ? [cleanUrl(p.index)] : [])))].sort();
     if (urls.length === 0)
         return [];
-    const leaves = Object.keys(lock.meta.leaves ?? {}).map(normalizeName).sort();
+    const leaves = Object.keys(lock.meta.leaves ?? {})
+        .map(normalizeName)
+        .sort();
     const leafIndex = leaves.map((n) => lock.get(n)?.index).find((u) => u !== undefined);
     const first = leafIndex !== undefined ? cleanUrl(leafIndex) : urls[0];
     return [`--index-url ${first}`, ...urls.filter((u) => u !== first).map((u) => `--extra-index-url ${u}`)];
@@ -47378,7 +47394,10 @@ function readPackage(t, fail, warn) {
             fail('vcs needs a url or a path');
         if (typeof vt['commit-id'] !== 'string')
             fail('vcs.commit-id is required');
-        return { name: n, unlockable: `VCS checkout (${vt.type} ${stripUserinfo(String(vt.url ?? vt.path))} @ ${vt['commit-id']}); a karoo lock pins released files` };
+        return {
+            name: n,
+            unlockable: `VCS checkout (${vt.type} ${stripUserinfo(String(vt.url ?? vt.path))} @ ${vt['commit-id']}); a karoo lock pins released files`,
+        };
     }
     if (t.directory !== undefined) {
         const d = t.directory;
@@ -48253,7 +48272,17 @@ function parseKarooFile(rest, file, line) {
     const uploadTime = fields['upload-time'] === undefined ? undefined : normalizeInstant(fields['upload-time']);
     if (fields['upload-time'] !== undefined && uploadTime === undefined)
         fail(`upload-time "${fields['upload-time']}" is not an RFC 3339 date-time`);
-    return { file, line, name: m[1], version: m[2], filename: m[3] === '-' ? undefined : m[3], sha256: sha256, size, url: fields.url, ...(uploadTime !== undefined ? { uploadTime } : {}) };
+    return {
+        file,
+        line,
+        name: m[1],
+        version: m[2],
+        filename: m[3] === '-' ? undefined : m[3],
+        sha256: sha256,
+        size,
+        url: fields.url,
+        ...(uploadTime !== undefined ? { uploadTime } : {}),
+    };
 }
 //# sourceMappingURL=requirements.js.map
 ;// CONCATENATED MODULE: ./packages/lock/lib/tool-locks.js
@@ -48372,7 +48401,13 @@ function tool_locks_parseUvLock(text, file) {
         if ((count.get(name) ?? 0) > 1 && Array.isArray(rm) && rm.length > 0 && rm.every((m) => typeof m === 'string')) {
             marker = rm.length === 1 ? rm[0] : rm.map((m) => `(${m})`).join(' or ');
         }
-        out.push({ name, version: p.version, marker, index: kind === 'registry' ? stripUserinfo(String(src.registry)) : undefined, files });
+        out.push({
+            name,
+            version: p.version,
+            marker,
+            index: kind === 'registry' ? stripUserinfo(String(src.registry)) : undefined,
+            files,
+        });
     });
     return finish(file, out, unpinned, warnings, typeof doc['requires-python'] === 'string' ? doc['requires-python'] : undefined);
 }
@@ -48422,7 +48457,11 @@ function tool_locks_parsePoetryLock(text, file) {
                 fail(`${name}: files[${j}] needs a "file" name`);
             const sha = tool_locks_sha256Of(f.hash, fail, `${name} files[${j}]`);
             if (sha)
-                files.push({ name: f.file, sha256: sha, ...(type === 'url' && typeof src?.url === 'string' ? { url: stripUserinfo(src.url) } : {}) });
+                files.push({
+                    name: f.file,
+                    sha256: sha,
+                    ...(type === 'url' && typeof src?.url === 'string' ? { url: stripUserinfo(src.url) } : {}),
+                });
         });
         if (files.length === 0) {
             unpinned.push({ file, line, name, text: `${name}==${p.version}`, reason: 'no file with a sha256 hash' });
@@ -48481,7 +48520,11 @@ async function readLockFile(path, options = {}) {
     }
     catch (e) {
         const code = e.code;
-        throw new FileError(path, undefined, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a lock file' : `cannot read (${code ?? e.message})`);
+        throw new FileError(path, undefined, code === 'ENOENT'
+            ? 'no such file'
+            : code === 'EISDIR'
+                ? 'is a directory, not a lock file'
+                : `cannot read (${code ?? e.message})`);
     }
     const decoded = decodeText(bytes);
     return readLockText(decoded.text, path, options, decoded.warning ? [`${path}: ${decoded.warning}`] : []);
@@ -48671,7 +48714,7 @@ function checkString(s, p, rule, fail) {
 
 const validate = validate10;
 /* harmony default export */ const schema_validator = ((/* unused pure expression or super */ null && (validate10)));
-const schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://karoo.dev/schema/karoo.schema.json", "title": "karoo.yml", "description": "Configuration of a system delivered by karoo: its leaf packages, indexes, target platform, nodes, roles, environments and acceptance tests.", "type": "object", "additionalProperties": false, "required": ["system", "leaves", "indexes"], "properties": { "$schema": { "type": "string" }, "system": { "description": "Name of the system; used in store paths, release directories and machine names.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, "leaves": { "description": "The packages the team builds itself. Resolution starts from the newest build of each in the private index.", "type": "array", "minItems": 1, "items": { "oneOf": [{ "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, "pin": { "description": "Exact version to use instead of the newest build.", "type": "string", "minLength": 1 }, "allow-prerelease": { "description": "Let the newest pre-release or dev build of this leaf be chosen.", "type": "boolean" }, "extras": { "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" } } } }] } }, "indexes": { "description": "Package indexes, the private one first. A name found in the private index is never taken from another index.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["url"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "url": { "description": "PEP 503/691 simple index: http(s)://…, file://…, or a path relative to this file.", "type": "string", "minLength": 1 }, "private": { "description": "Whether this index holds the team's own packages. Default: true for the first index only.", "type": "boolean" }, "username-env": { "description": "Environment variable holding the user name for basic auth.", "type": "string" }, "password-env": { "description": "Environment variable holding the password or token.", "type": "string" } } } }, "target": { "description": "The platform the system runs on. Locks are resolved for it, not for the resolving machine.", "type": "object", "additionalProperties": false, "properties": { "python": { "type": "string", "pattern": "^3\\.[0-9]{1,2}$" }, "platforms": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z0-9_]+$" } }, "implementation": { "type": "string", "enum": ["cp", "pp"] } } }, "constraints": { "description": "Constraint files (pip -c syntax), relative to this file.", "type": "array", "items": { "type": "string", "minLength": 1 } }, "resolver": { "type": "string", "enum": ["pip", "uv", "auto"] }, "as-of": { "description": "Upload-time cutoff for resolve: only files the indexes received at or before it are visible. An RFC 3339 date-time with offset (2026-01-31T12:00:00Z), \"leaves\" (the newest upload time among the chosen leaf builds: the same leaf builds give the same lock whenever resolve runs) or \"none\" (default).", "type": "string", "minLength": 1 }, "lock": { "description": "Where the lock lives, relative to this file (default: the directory of this file).", "type": "string" }, "store": { "description": "Where candidates are stored: oci-layout:PATH or REGISTRY/REPOSITORY.", "type": "string" }, "nodes": { "description": "The machines of the system, one per logical node.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, "role": { "type": "string" }, "cpus": { "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB.", "type": "integer", "minimum": 128 } } } }, "roles": { "description": "What runs on a node of each role.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "leaves": { "type": "array", "items": { "type": "string" } }, "services": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "command"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "environment": { "type": "object", "additionalProperties": { "type": "string" } }, "working-directory": { "type": "string" }, "port": { "type": "integer", "minimum": 1, "maximum": 65535 } } } }, "files": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["path"], "properties": { "path": { "type": "string" }, "template": { "type": "string" }, "content": { "type": "string" }, "mode": { "type": "string", "pattern": "^0?[0-7]{3}$" } } } } } } }, "values": { "description": "Values available to templates in every environment.", "type": "object" }, "environments": { "description": "Ordered stages a candidate is promoted through.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "requires": { "description": "Environments whose passing evidence a candidate needs to enter this one (default: the one before).", "type": "array", "items": { "type": "string" } }, "soak": { "description": "Minimum time in the required environments, e.g. 30m, 24h.", "type": "string", "pattern": "^[0-9]+(s|m|h|d)$" }, "github-environment": { "description": "GitHub Environment whose protection rules guard this stage.", "type": "string" }, "inventory": { "description": "Inventory of real hosts, relative to this file; absent for ephemeral environments.", "type": "string" }, "values": { "type": "object" } } } }, "acceptance": { "type": "object", "additionalProperties": false, "required": ["command"], "properties": { "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "timeout": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "junit": { "type": "string" }, "working-directory": { "type": "string" }, "allow-no-tests": { "type": "boolean", "description": "Let a run in which no test ran pass (default false: zero tests run is a failure)." }, "pass-env": { "description": "Variables of karoo's own environment the tests get besides PATH, HOME, locale and KAROO_* (nothing else is passed: no tokens, no INPUT_*).", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } }, "env": { "description": "Variables with fixed values for the tests.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }, "additionalProperties": { "type": "string" } }, "workflows": { "description": "Workflow files whose runs may produce evidence a promotion inside GitHub Actions accepts (default: .github/workflows/karoo-candidate.yml).", "type": "array", "items": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" } } } }, "attestations": { "description": "Signed attestations (in-toto statements in DSSE envelopes): the key karoo signs provenance and acceptance results with outside GitHub Actions, and what a promotion requires.", "type": "object", "additionalProperties": false, "properties": { "require": { "type": "boolean", "description": "A promotion counts acceptance evidence only with a signed test-result attestation that verifies with one of keys (default false)." }, "keys": { "type": "array", "description": "Files (relative to karoo.yml) holding the PEM public keys (Ed25519 or ECDSA P-256) whose signatures a promotion trusts.", "items": { "type": "string", "minLength": 1 } }, "signing-key": { "type": "string", "minLength": 1, "description": "File holding the PEM private key karoo signs with (a path, never the key itself); --attest-key overrides it." }, "identity": { "description": "The workflow that must have made an attestation: each field given must match the workflow identity the statement names.", "type": "object", "additionalProperties": false, "properties": { "repository": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "workflow": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, "ref": { "type": "string", "pattern": "^refs/(heads|tags)/\\S+$" } } } } }, "provision": { "type": "object", "additionalProperties": false, "properties": { "provider": { "type": "string", "enum": ["nspawn", "qemu"] }, "image": { "type": "string" }, "image-sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "ttl": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" } } } } };
+const schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://karoo.dev/schema/karoo.schema.json", "title": "karoo.yml", "description": "Configuration of a system delivered by karoo: its leaf packages, indexes, target platform, nodes, roles, environments and acceptance tests.", "type": "object", "additionalProperties": false, "required": ["system", "leaves", "indexes"], "properties": { "$schema": { "type": "string" }, "system": { "description": "Name of the system; used in store paths, release directories and machine names.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, "leaves": { "description": "The packages the team builds itself. Resolution starts from the newest build of each in the private index.", "type": "array", "minItems": 1, "items": { "oneOf": [{ "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, "pin": { "description": "Exact version to use instead of the newest build.", "type": "string", "minLength": 1 }, "allow-prerelease": { "description": "Let the newest pre-release or dev build of this leaf be chosen.", "type": "boolean" }, "extras": { "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" } } } }] } }, "indexes": { "description": "Package indexes, the private one first. A name found in the private index is never taken from another index.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["url"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "url": { "description": "PEP 503/691 simple index: http(s)://…, file://…, or a path relative to this file.", "type": "string", "minLength": 1 }, "private": { "description": "Whether this index holds the team's own packages. Default: true for the first index only.", "type": "boolean" }, "username-env": { "description": "Environment variable holding the user name for basic auth.", "type": "string" }, "password-env": { "description": "Environment variable holding the password or token.", "type": "string" } } } }, "target": { "description": "The platform the system runs on. Locks are resolved for it, not for the resolving machine.", "type": "object", "additionalProperties": false, "properties": { "python": { "type": "string", "pattern": "^3\\.[0-9]{1,2}$" }, "platforms": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z0-9_]+$" } }, "implementation": { "type": "string", "enum": ["cp", "pp"] } } }, "constraints": { "description": "Constraint files (pip -c syntax), relative to this file.", "type": "array", "items": { "type": "string", "minLength": 1 } }, "resolver": { "type": "string", "enum": ["pip", "uv", "auto"] }, "as-of": { "description": "Upload-time cutoff for resolve: only files the indexes received at or before it are visible. An RFC 3339 date-time with offset (2026-01-31T12:00:00Z), \"leaves\" (the newest upload time among the chosen leaf builds: the same leaf builds give the same lock whenever resolve runs) or \"none\" (default).", "type": "string", "minLength": 1 }, "lock": { "description": "Where the lock lives, relative to this file (default: the directory of this file).", "type": "string" }, "store": { "description": "Where candidates are stored: oci-layout:PATH or REGISTRY/REPOSITORY.", "type": "string" }, "nodes": { "description": "The machines of the system, one per logical node.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, "role": { "type": "string" }, "cpus": { "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB.", "type": "integer", "minimum": 128 } } } }, "roles": { "description": "What runs on a node of each role.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "leaves": { "type": "array", "items": { "type": "string" } }, "services": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "command"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "environment": { "type": "object", "additionalProperties": { "type": "string" } }, "working-directory": { "type": "string" }, "port": { "type": "integer", "minimum": 1, "maximum": 65535 } } } }, "files": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["path"], "properties": { "path": { "type": "string" }, "template": { "type": "string" }, "content": { "type": "string" }, "mode": { "type": "string", "pattern": "^0?[0-7]{3}$" } } } } } } }, "values": { "description": "Values available to templates in every environment.", "type": "object" }, "environments": { "description": "Ordered stages a candidate is promoted through.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "requires": { "description": "Environments whose passing evidence a candidate needs to enter this one (default: the one before).", "type": "array", "items": { "type": "string" } }, "soak": { "description": "Minimum time in the required environments, e.g. 30m, 24h.", "type": "string", "pattern": "^[0-9]+(s|m|h|d)$" }, "github-environment": { "description": "GitHub Environment whose protection rules guard this stage.", "type": "string" }, "inventory": { "description": "Inventory of real hosts, relative to this file; absent for ephemeral environments.", "type": "string" }, "values": { "type": "object" } } } }, "acceptance": { "type": "object", "additionalProperties": false, "required": ["command"], "properties": { "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "timeout": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "junit": { "type": "string" }, "working-directory": { "type": "string" }, "allow-no-tests": { "type": "boolean", "description": "Let a run in which no test ran pass (default false: zero tests run is a failure)." }, "pass-env": { "description": "Variables of karoo's own environment the tests get besides PATH, HOME, locale and KAROO_* (nothing else is passed: no tokens, no INPUT_*).", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } }, "env": { "description": "Variables with fixed values for the tests.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }, "additionalProperties": { "type": "string" } }, "workflows": { "description": "Workflow files whose runs may produce evidence a promotion inside GitHub Actions accepts (default: .github/workflows/karoo-candidate.yml).", "type": "array", "items": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" } } } }, "attestations": { "description": "Signed attestations (in-toto statements in DSSE envelopes): the key karoo signs provenance and acceptance results with outside GitHub Actions, and what a promotion requires.", "type": "object", "additionalProperties": false, "properties": { "require": { "type": "boolean", "description": "A promotion counts acceptance evidence only with a signed test-result attestation that verifies with one of keys (default false)." }, "keys": { "type": "array", "description": "Files (relative to karoo.yml) holding the PEM public keys (Ed25519 or ECDSA P-256) whose signatures a promotion trusts.", "items": { "type": "string", "minLength": 1 } }, "signing-key": { "type": "string", "minLength": 1, "description": "File holding the PEM private key karoo signs with (a path, never the key itself); --attest-key overrides it." }, "trusted-root": { "type": "string", "minLength": 1, "description": "File (relative to karoo.yml) holding the Sigstore trusted_root.json (Fulcio CAs, transparency logs, timestamp authorities) keyless attestations are verified against; absent: keyless attestations are refused." }, "identity": { "description": "The workflow that must have made an attestation: each field given must match the workflow identity the statement names.", "type": "object", "additionalProperties": false, "properties": { "repository": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "workflow": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, "ref": { "type": "string", "pattern": "^refs/(heads|tags)/\\S+$" }, "issuer": { "type": "string", "pattern": "^https://\\S+$", "description": "The OIDC issuer a keyless certificate must name (default https://token.actions.githubusercontent.com)." }, "server-url": { "type": "string", "pattern": "^https://[^/\\s]+/?$", "description": "The GitHub server of the repository a keyless certificate must name (default https://github.com)." } } } } }, "provision": { "type": "object", "additionalProperties": false, "properties": { "provider": { "type": "string", "enum": ["nspawn", "qemu", "libvirt"] }, "image": { "type": "string" }, "image-sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "ttl": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "hosts": { "description": "provider: libvirt — the pool of hypervisor hosts. Credentials are named by file path only (ssh-key, pki-dir), never written here.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["uri"], "properties": { "name": { "description": "Short name of the host in placement output; default: from the URI.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" }, "uri": { "description": "libvirt connection URI: qemu:///system, qemu+ssh://user@host/system, qemu+tls://host/system.", "type": "string", "pattern": "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" }, "cpus": { "description": "vCPUs karoo may use on this host; default: the host's CPUs as libvirt reports them.", "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB karoo may use on this host; default: the host's free memory as libvirt reports it.", "type": "integer", "minimum": 128 }, "pool": { "description": "libvirt storage pool for base images and overlays.", "type": "string", "pattern": "^[A-Za-z0-9._-]+$", "default": "default" }, "network": { "description": "libvirt network the site provides, shared by every host (bridged). Absent: karoo makes a private network per environment (one host only).", "type": "string", "pattern": "^[A-Za-z0-9._-]+$" }, "ssh-key": { "description": "qemu+ssh: path of the SSH private key file (relative to karoo.yml).", "type": "string" }, "pki-dir": { "description": "qemu+tls: directory of the client certificate, key and CA (relative to karoo.yml).", "type": "string" } } } }, "placement": { "type": "object", "additionalProperties": false, "properties": { "anti-affinity": { "description": "Roles whose nodes must each be on a different host.", "type": "array", "items": { "type": "string" }, "uniqueItems": true } } } } } } };
 const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$", "u");
 const pattern1 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$", "u");
@@ -48686,7 +48729,12 @@ const pattern13 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
 const pattern15 = new RegExp("^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$", "u");
 const pattern16 = new RegExp("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "u");
 const pattern18 = new RegExp("^refs/(heads|tags)/\\S+$", "u");
-const pattern19 = new RegExp("^[0-9a-f]{64}$", "u");
+const pattern19 = new RegExp("^https://\\S+$", "u");
+const pattern20 = new RegExp("^https://[^/\\s]+/?$", "u");
+const pattern21 = new RegExp("^[0-9a-f]{64}$", "u");
+const pattern23 = new RegExp("^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$", "u");
+const pattern24 = new RegExp("^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$", "u");
+const pattern25 = new RegExp("^[A-Za-z0-9._-]+$", "u");
 function validate10(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) { /*# sourceURL="https://karoo.dev/schema/karoo.schema.json" */ ; let vErrors = null; let errors = 0; if (data && typeof data == "object" && !Array.isArray(data)) {
     if (data.system === undefined) {
         const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "system" }, message: "must have required property '" + "system" + "'" };
@@ -50375,7 +50423,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
         let data75 = data.attestations;
         if (data75 && typeof data75 == "object" && !Array.isArray(data75)) {
             for (const key14 in data75) {
-                if (!((((key14 === "require") || (key14 === "keys")) || (key14 === "signing-key")) || (key14 === "identity"))) {
+                if (!(((((key14 === "require") || (key14 === "keys")) || (key14 === "signing-key")) || (key14 === "trusted-root")) || (key14 === "identity"))) {
                     const err131 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key14 }, message: "must NOT have additional properties" };
                     if (vErrors === null) {
                         vErrors = [err131];
@@ -50464,37 +50512,37 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                 }
             }
-            if (data75.identity !== undefined) {
-                let data80 = data75.identity;
-                if (data80 && typeof data80 == "object" && !Array.isArray(data80)) {
-                    for (const key15 in data80) {
-                        if (!(((key15 === "repository") || (key15 === "workflow")) || (key15 === "ref"))) {
-                            const err138 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err138];
-                            }
-                            else {
-                                vErrors.push(err138);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data80.repository !== undefined) {
-                        let data81 = data80.repository;
-                        if (typeof data81 === "string") {
-                            if (!pattern16.test(data81)) {
-                                const err139 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err139];
-                                }
-                                else {
-                                    vErrors.push(err139);
-                                }
-                                errors++;
-                            }
+            if (data75["trusted-root"] !== undefined) {
+                let data80 = data75["trusted-root"];
+                if (typeof data80 === "string") {
+                    if (data80.length < 1) {
+                        const err138 = { instancePath: instancePath + "/attestations/trusted-root", schemaPath: "#/properties/attestations/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                        if (vErrors === null) {
+                            vErrors = [err138];
                         }
                         else {
-                            const err140 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            vErrors.push(err138);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err139 = { instancePath: instancePath + "/attestations/trusted-root", schemaPath: "#/properties/attestations/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err139];
+                    }
+                    else {
+                        vErrors.push(err139);
+                    }
+                    errors++;
+                }
+            }
+            if (data75.identity !== undefined) {
+                let data81 = data75.identity;
+                if (data81 && typeof data81 == "object" && !Array.isArray(data81)) {
+                    for (const key15 in data81) {
+                        if (!(((((key15 === "repository") || (key15 === "workflow")) || (key15 === "ref")) || (key15 === "issuer")) || (key15 === "server-url"))) {
+                            const err140 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" };
                             if (vErrors === null) {
                                 vErrors = [err140];
                             }
@@ -50504,11 +50552,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data80.workflow !== undefined) {
-                        let data82 = data80.workflow;
+                    if (data81.repository !== undefined) {
+                        let data82 = data81.repository;
                         if (typeof data82 === "string") {
-                            if (!pattern15.test(data82)) {
-                                const err141 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
+                            if (!pattern16.test(data82)) {
+                                const err141 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" + "\"" };
                                 if (vErrors === null) {
                                     vErrors = [err141];
                                 }
@@ -50519,7 +50567,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             }
                         }
                         else {
-                            const err142 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            const err142 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
                                 vErrors = [err142];
                             }
@@ -50529,11 +50577,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data80.ref !== undefined) {
-                        let data83 = data80.ref;
+                    if (data81.workflow !== undefined) {
+                        let data83 = data81.workflow;
                         if (typeof data83 === "string") {
-                            if (!pattern18.test(data83)) {
-                                const err143 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/pattern", keyword: "pattern", params: { pattern: "^refs/(heads|tags)/\\S+$" }, message: "must match pattern \"" + "^refs/(heads|tags)/\\S+$" + "\"" };
+                            if (!pattern15.test(data83)) {
+                                const err143 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
                                 if (vErrors === null) {
                                     vErrors = [err143];
                                 }
@@ -50544,7 +50592,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             }
                         }
                         else {
-                            const err144 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            const err144 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
                                 vErrors = [err144];
                             }
@@ -50554,121 +50602,124 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
+                    if (data81.ref !== undefined) {
+                        let data84 = data81.ref;
+                        if (typeof data84 === "string") {
+                            if (!pattern18.test(data84)) {
+                                const err145 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/pattern", keyword: "pattern", params: { pattern: "^refs/(heads|tags)/\\S+$" }, message: "must match pattern \"" + "^refs/(heads|tags)/\\S+$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err145];
+                                }
+                                else {
+                                    vErrors.push(err145);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err146 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err146];
+                            }
+                            else {
+                                vErrors.push(err146);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data81.issuer !== undefined) {
+                        let data85 = data81.issuer;
+                        if (typeof data85 === "string") {
+                            if (!pattern19.test(data85)) {
+                                const err147 = { instancePath: instancePath + "/attestations/identity/issuer", schemaPath: "#/properties/attestations/properties/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://\\S+$" }, message: "must match pattern \"" + "^https://\\S+$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err147];
+                                }
+                                else {
+                                    vErrors.push(err147);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err148 = { instancePath: instancePath + "/attestations/identity/issuer", schemaPath: "#/properties/attestations/properties/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err148];
+                            }
+                            else {
+                                vErrors.push(err148);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data81["server-url"] !== undefined) {
+                        let data86 = data81["server-url"];
+                        if (typeof data86 === "string") {
+                            if (!pattern20.test(data86)) {
+                                const err149 = { instancePath: instancePath + "/attestations/identity/server-url", schemaPath: "#/properties/attestations/properties/identity/properties/server-url/pattern", keyword: "pattern", params: { pattern: "^https://[^/\\s]+/?$" }, message: "must match pattern \"" + "^https://[^/\\s]+/?$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err149];
+                                }
+                                else {
+                                    vErrors.push(err149);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err150 = { instancePath: instancePath + "/attestations/identity/server-url", schemaPath: "#/properties/attestations/properties/identity/properties/server-url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err150];
+                            }
+                            else {
+                                vErrors.push(err150);
+                            }
+                            errors++;
+                        }
+                    }
                 }
                 else {
-                    const err145 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    const err151 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                     if (vErrors === null) {
-                        vErrors = [err145];
+                        vErrors = [err151];
                     }
                     else {
-                        vErrors.push(err145);
+                        vErrors.push(err151);
                     }
                     errors++;
                 }
             }
         }
         else {
-            const err146 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err152 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-                vErrors = [err146];
+                vErrors = [err152];
             }
             else {
-                vErrors.push(err146);
+                vErrors.push(err152);
             }
             errors++;
         }
     }
     if (data.provision !== undefined) {
-        let data84 = data.provision;
-        if (data84 && typeof data84 == "object" && !Array.isArray(data84)) {
-            for (const key16 in data84) {
-                if (!((((key16 === "provider") || (key16 === "image")) || (key16 === "image-sha256")) || (key16 === "ttl"))) {
-                    const err147 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key16 }, message: "must NOT have additional properties" };
+        let data87 = data.provision;
+        if (data87 && typeof data87 == "object" && !Array.isArray(data87)) {
+            for (const key16 in data87) {
+                if (!((((((key16 === "provider") || (key16 === "image")) || (key16 === "image-sha256")) || (key16 === "ttl")) || (key16 === "hosts")) || (key16 === "placement"))) {
+                    const err153 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key16 }, message: "must NOT have additional properties" };
                     if (vErrors === null) {
-                        vErrors = [err147];
+                        vErrors = [err153];
                     }
                     else {
-                        vErrors.push(err147);
+                        vErrors.push(err153);
                     }
                     errors++;
                 }
             }
-            if (data84.provider !== undefined) {
-                let data85 = data84.provider;
-                if (typeof data85 !== "string") {
-                    const err148 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err148];
-                    }
-                    else {
-                        vErrors.push(err148);
-                    }
-                    errors++;
-                }
-                if (!((data85 === "nspawn") || (data85 === "qemu"))) {
-                    const err149 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/enum", keyword: "enum", params: { allowedValues: schema11.properties.provision.properties.provider.enum }, message: "must be equal to one of the allowed values" };
-                    if (vErrors === null) {
-                        vErrors = [err149];
-                    }
-                    else {
-                        vErrors.push(err149);
-                    }
-                    errors++;
-                }
-            }
-            if (data84.image !== undefined) {
-                if (typeof data84.image !== "string") {
-                    const err150 = { instancePath: instancePath + "/provision/image", schemaPath: "#/properties/provision/properties/image/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err150];
-                    }
-                    else {
-                        vErrors.push(err150);
-                    }
-                    errors++;
-                }
-            }
-            if (data84["image-sha256"] !== undefined) {
-                let data87 = data84["image-sha256"];
-                if (typeof data87 === "string") {
-                    if (!pattern19.test(data87)) {
-                        const err151 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: "must match pattern \"" + "^[0-9a-f]{64}$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err151];
-                        }
-                        else {
-                            vErrors.push(err151);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err152 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err152];
-                    }
-                    else {
-                        vErrors.push(err152);
-                    }
-                    errors++;
-                }
-            }
-            if (data84.ttl !== undefined) {
-                let data88 = data84.ttl;
-                if (typeof data88 === "string") {
-                    if (!pattern12.test(data88)) {
-                        const err153 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err153];
-                        }
-                        else {
-                            vErrors.push(err153);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err154 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (data87.provider !== undefined) {
+                let data88 = data87.provider;
+                if (typeof data88 !== "string") {
+                    const err154 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                     if (vErrors === null) {
                         vErrors = [err154];
                     }
@@ -50677,27 +50728,415 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     }
                     errors++;
                 }
+                if (!(((data88 === "nspawn") || (data88 === "qemu")) || (data88 === "libvirt"))) {
+                    const err155 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/enum", keyword: "enum", params: { allowedValues: schema11.properties.provision.properties.provider.enum }, message: "must be equal to one of the allowed values" };
+                    if (vErrors === null) {
+                        vErrors = [err155];
+                    }
+                    else {
+                        vErrors.push(err155);
+                    }
+                    errors++;
+                }
+            }
+            if (data87.image !== undefined) {
+                if (typeof data87.image !== "string") {
+                    const err156 = { instancePath: instancePath + "/provision/image", schemaPath: "#/properties/provision/properties/image/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err156];
+                    }
+                    else {
+                        vErrors.push(err156);
+                    }
+                    errors++;
+                }
+            }
+            if (data87["image-sha256"] !== undefined) {
+                let data90 = data87["image-sha256"];
+                if (typeof data90 === "string") {
+                    if (!pattern21.test(data90)) {
+                        const err157 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: "must match pattern \"" + "^[0-9a-f]{64}$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err157];
+                        }
+                        else {
+                            vErrors.push(err157);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err158 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err158];
+                    }
+                    else {
+                        vErrors.push(err158);
+                    }
+                    errors++;
+                }
+            }
+            if (data87.ttl !== undefined) {
+                let data91 = data87.ttl;
+                if (typeof data91 === "string") {
+                    if (!pattern12.test(data91)) {
+                        const err159 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err159];
+                        }
+                        else {
+                            vErrors.push(err159);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err160 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err160];
+                    }
+                    else {
+                        vErrors.push(err160);
+                    }
+                    errors++;
+                }
+            }
+            if (data87.hosts !== undefined) {
+                let data92 = data87.hosts;
+                if (Array.isArray(data92)) {
+                    if (data92.length < 1) {
+                        const err161 = { instancePath: instancePath + "/provision/hosts", schemaPath: "#/properties/provision/properties/hosts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+                        if (vErrors === null) {
+                            vErrors = [err161];
+                        }
+                        else {
+                            vErrors.push(err161);
+                        }
+                        errors++;
+                    }
+                    const len16 = data92.length;
+                    for (let i16 = 0; i16 < len16; i16++) {
+                        let data93 = data92[i16];
+                        if (data93 && typeof data93 == "object" && !Array.isArray(data93)) {
+                            if (data93.uri === undefined) {
+                                const err162 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/required", keyword: "required", params: { missingProperty: "uri" }, message: "must have required property '" + "uri" + "'" };
+                                if (vErrors === null) {
+                                    vErrors = [err162];
+                                }
+                                else {
+                                    vErrors.push(err162);
+                                }
+                                errors++;
+                            }
+                            for (const key17 in data93) {
+                                if (!((((((((key17 === "name") || (key17 === "uri")) || (key17 === "cpus")) || (key17 === "memory")) || (key17 === "pool")) || (key17 === "network")) || (key17 === "ssh-key")) || (key17 === "pki-dir"))) {
+                                    const err163 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key17 }, message: "must NOT have additional properties" };
+                                    if (vErrors === null) {
+                                        vErrors = [err163];
+                                    }
+                                    else {
+                                        vErrors.push(err163);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93.name !== undefined) {
+                                let data94 = data93.name;
+                                if (typeof data94 === "string") {
+                                    if (!pattern23.test(data94)) {
+                                        const err164 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/name", schemaPath: "#/properties/provision/properties/hosts/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" }, message: "must match pattern \"" + "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err164];
+                                        }
+                                        else {
+                                            vErrors.push(err164);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err165 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/name", schemaPath: "#/properties/provision/properties/hosts/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err165];
+                                    }
+                                    else {
+                                        vErrors.push(err165);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93.uri !== undefined) {
+                                let data95 = data93.uri;
+                                if (typeof data95 === "string") {
+                                    if (!pattern24.test(data95)) {
+                                        const err166 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/uri", schemaPath: "#/properties/provision/properties/hosts/items/properties/uri/pattern", keyword: "pattern", params: { pattern: "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" }, message: "must match pattern \"" + "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err166];
+                                        }
+                                        else {
+                                            vErrors.push(err166);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err167 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/uri", schemaPath: "#/properties/provision/properties/hosts/items/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err167];
+                                    }
+                                    else {
+                                        vErrors.push(err167);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93.cpus !== undefined) {
+                                let data96 = data93.cpus;
+                                if (!((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96)))) {
+                                    const err168 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/cpus", schemaPath: "#/properties/provision/properties/hosts/items/properties/cpus/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                                    if (vErrors === null) {
+                                        vErrors = [err168];
+                                    }
+                                    else {
+                                        vErrors.push(err168);
+                                    }
+                                    errors++;
+                                }
+                                if (typeof data96 == "number") {
+                                    if (data96 < 1 || isNaN(data96)) {
+                                        const err169 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/cpus", schemaPath: "#/properties/provision/properties/hosts/items/properties/cpus/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+                                        if (vErrors === null) {
+                                            vErrors = [err169];
+                                        }
+                                        else {
+                                            vErrors.push(err169);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                            }
+                            if (data93.memory !== undefined) {
+                                let data97 = data93.memory;
+                                if (!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))) {
+                                    const err170 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/memory", schemaPath: "#/properties/provision/properties/hosts/items/properties/memory/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                                    if (vErrors === null) {
+                                        vErrors = [err170];
+                                    }
+                                    else {
+                                        vErrors.push(err170);
+                                    }
+                                    errors++;
+                                }
+                                if (typeof data97 == "number") {
+                                    if (data97 < 128 || isNaN(data97)) {
+                                        const err171 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/memory", schemaPath: "#/properties/provision/properties/hosts/items/properties/memory/minimum", keyword: "minimum", params: { comparison: ">=", limit: 128 }, message: "must be >= 128" };
+                                        if (vErrors === null) {
+                                            vErrors = [err171];
+                                        }
+                                        else {
+                                            vErrors.push(err171);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                            }
+                            if (data93.pool !== undefined) {
+                                let data98 = data93.pool;
+                                if (typeof data98 === "string") {
+                                    if (!pattern25.test(data98)) {
+                                        const err172 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pool", schemaPath: "#/properties/provision/properties/hosts/items/properties/pool/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9._-]+$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err172];
+                                        }
+                                        else {
+                                            vErrors.push(err172);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err173 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pool", schemaPath: "#/properties/provision/properties/hosts/items/properties/pool/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err173];
+                                    }
+                                    else {
+                                        vErrors.push(err173);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93.network !== undefined) {
+                                let data99 = data93.network;
+                                if (typeof data99 === "string") {
+                                    if (!pattern25.test(data99)) {
+                                        const err174 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/network", schemaPath: "#/properties/provision/properties/hosts/items/properties/network/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9._-]+$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err174];
+                                        }
+                                        else {
+                                            vErrors.push(err174);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err175 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/network", schemaPath: "#/properties/provision/properties/hosts/items/properties/network/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err175];
+                                    }
+                                    else {
+                                        vErrors.push(err175);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93["ssh-key"] !== undefined) {
+                                if (typeof data93["ssh-key"] !== "string") {
+                                    const err176 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/ssh-key", schemaPath: "#/properties/provision/properties/hosts/items/properties/ssh-key/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err176];
+                                    }
+                                    else {
+                                        vErrors.push(err176);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93["pki-dir"] !== undefined) {
+                                if (typeof data93["pki-dir"] !== "string") {
+                                    const err177 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pki-dir", schemaPath: "#/properties/provision/properties/hosts/items/properties/pki-dir/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err177];
+                                    }
+                                    else {
+                                        vErrors.push(err177);
+                                    }
+                                    errors++;
+                                }
+                            }
+                        }
+                        else {
+                            const err178 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                            if (vErrors === null) {
+                                vErrors = [err178];
+                            }
+                            else {
+                                vErrors.push(err178);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err179 = { instancePath: instancePath + "/provision/hosts", schemaPath: "#/properties/provision/properties/hosts/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                    if (vErrors === null) {
+                        vErrors = [err179];
+                    }
+                    else {
+                        vErrors.push(err179);
+                    }
+                    errors++;
+                }
+            }
+            if (data87.placement !== undefined) {
+                let data102 = data87.placement;
+                if (data102 && typeof data102 == "object" && !Array.isArray(data102)) {
+                    for (const key18 in data102) {
+                        if (!(key18 === "anti-affinity")) {
+                            const err180 = { instancePath: instancePath + "/provision/placement", schemaPath: "#/properties/provision/properties/placement/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key18 }, message: "must NOT have additional properties" };
+                            if (vErrors === null) {
+                                vErrors = [err180];
+                            }
+                            else {
+                                vErrors.push(err180);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data102["anti-affinity"] !== undefined) {
+                        let data103 = data102["anti-affinity"];
+                        if (Array.isArray(data103)) {
+                            const len17 = data103.length;
+                            for (let i17 = 0; i17 < len17; i17++) {
+                                if (typeof data103[i17] !== "string") {
+                                    const err181 = { instancePath: instancePath + "/provision/placement/anti-affinity/" + i17, schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err181];
+                                    }
+                                    else {
+                                        vErrors.push(err181);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            let i18 = data103.length;
+                            let j0;
+                            if (i18 > 1) {
+                                const indices0 = {};
+                                for (; i18--;) {
+                                    let item0 = data103[i18];
+                                    if (typeof item0 !== "string") {
+                                        continue;
+                                    }
+                                    if (typeof indices0[item0] == "number") {
+                                        j0 = indices0[item0];
+                                        const err182 = { instancePath: instancePath + "/provision/placement/anti-affinity", schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/uniqueItems", keyword: "uniqueItems", params: { i: i18, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i18 + " are identical)" };
+                                        if (vErrors === null) {
+                                            vErrors = [err182];
+                                        }
+                                        else {
+                                            vErrors.push(err182);
+                                        }
+                                        errors++;
+                                        break;
+                                    }
+                                    indices0[item0] = i18;
+                                }
+                            }
+                        }
+                        else {
+                            const err183 = { instancePath: instancePath + "/provision/placement/anti-affinity", schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            if (vErrors === null) {
+                                vErrors = [err183];
+                            }
+                            else {
+                                vErrors.push(err183);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err184 = { instancePath: instancePath + "/provision/placement", schemaPath: "#/properties/provision/properties/placement/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (vErrors === null) {
+                        vErrors = [err184];
+                    }
+                    else {
+                        vErrors.push(err184);
+                    }
+                    errors++;
+                }
             }
         }
         else {
-            const err155 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err185 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-                vErrors = [err155];
+                vErrors = [err185];
             }
             else {
-                vErrors.push(err155);
+                vErrors.push(err185);
             }
             errors++;
         }
     }
 }
 else {
-    const err156 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    const err186 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
     if (vErrors === null) {
-        vErrors = [err156];
+        vErrors = [err186];
     }
     else {
-        vErrors.push(err156);
+        vErrors.push(err186);
     }
     errors++;
 } validate10.errors = vErrors; return errors === 0; }
@@ -50829,14 +51268,72 @@ function checkPassEnv(passEnv, env, fail) {
 }
 function attestationsOf(a, dir, fail) {
     const require = a.require === true;
-    if (require && (a.keys ?? []).length === 0)
-        fail(['attestations', 'keys'], 'require: true needs at least one public key file under keys, or nothing could ever verify');
+    if (require && (a.keys ?? []).length === 0 && !a['trusted-root'])
+        fail(['attestations', 'keys'], 'require: true needs at least one public key file under keys (or a Sigstore trusted-root for keyless attestations), or nothing could ever verify');
     return {
         require,
         keys: (a.keys ?? []).map((k) => (0,external_node_path_.resolve)(dir, k)),
         ...(a['signing-key'] ? { signingKey: (0,external_node_path_.resolve)(dir, a['signing-key']) } : {}),
-        ...(a.identity ? { identity: { ...a.identity } } : {}),
+        ...(a['trusted-root'] ? { trustedRoot: (0,external_node_path_.resolve)(dir, a['trusted-root']) } : {}),
+        ...(a.identity ? { identity: identityOf(a.identity) } : {}),
     };
+}
+function identityOf(i) {
+    const { 'server-url': serverUrl, ...rest } = i;
+    return { ...rest, ...(serverUrl !== undefined ? { serverUrl: serverUrl.replace(/\/+$/, '') } : {}) };
+}
+/** provision.hosts and provision.placement: only with provider libvirt, which needs them. */
+function libvirtOf(p, nodes, dir, fail) {
+    if (p?.provider !== 'libvirt') {
+        if (p?.hosts)
+            fail(['provision', 'hosts'], `hosts are for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove them or set provider: libvirt`);
+        if (p?.placement)
+            fail(['provision', 'placement'], `placement is for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove it or set provider: libvirt`);
+        return {};
+    }
+    if (!p.hosts?.length)
+        fail(['provision'], 'provider: libvirt needs hosts: a list of libvirt connection URIs (e.g. - uri: qemu:///system)');
+    const names = new Set();
+    const uris = new Set();
+    const hosts = p.hosts.map((h, i) => {
+        const scheme = h.uri.slice(0, h.uri.indexOf(':'));
+        const name = h.name ??
+            (/^[a-z]+(\+[a-z]+)?:\/\/(?:[^@/]*@)?([^/:]*)/
+                .exec(h.uri)?.[2]
+                ?.toLowerCase()
+                .replace(/[^a-z0-9-]/g, '-') ||
+                'local');
+        if (names.has(name))
+            fail(['provision', 'hosts', i, 'name'], `host name "${name}" is used twice; give each host a name of its own`);
+        if (uris.has(h.uri))
+            fail(['provision', 'hosts', i, 'uri'], `"${h.uri}" is listed twice; list each host once`);
+        names.add(name);
+        uris.add(h.uri);
+        if (h['ssh-key'] !== undefined && scheme !== 'qemu+ssh')
+            fail(['provision', 'hosts', i, 'ssh-key'], `ssh-key is for qemu+ssh:// hosts, not "${h.uri}"; remove it`);
+        if (h['pki-dir'] !== undefined && scheme !== 'qemu+tls')
+            fail(['provision', 'hosts', i, 'pki-dir'], `pki-dir is for qemu+tls:// hosts, not "${h.uri}"; remove it`);
+        if (p.hosts.length > 1 && h.network === undefined) {
+            fail(['provision', 'hosts', i], `with several hosts every host needs network: the libvirt network (bridged) its nodes share with the other hosts' nodes`);
+        }
+        return {
+            name,
+            uri: h.uri,
+            ...(h.cpus !== undefined ? { cpus: h.cpus } : {}),
+            ...(h.memory !== undefined ? { memory: h.memory } : {}),
+            pool: h.pool ?? 'default',
+            ...(h.network !== undefined ? { network: h.network } : {}),
+            ...(h['ssh-key'] !== undefined ? { sshKey: (0,external_node_path_.resolve)(dir, h['ssh-key']) } : {}),
+            ...(h['pki-dir'] !== undefined ? { pkiDir: (0,external_node_path_.resolve)(dir, h['pki-dir']) } : {}),
+        };
+    });
+    const roles = new Set(nodes.map((n) => n.role));
+    const anti = p.placement?.['anti-affinity'] ?? [];
+    anti.forEach((r, i) => {
+        if (!roles.has(r))
+            fail(['provision', 'placement', 'anti-affinity', i], `"${r}" is not the role of any node (roles: ${[...roles].join(', ')})`);
+    });
+    return { hosts, ...(anti.length ? { antiAffinity: [...anti] } : {}) };
 }
 /** `30s`, `10m`, `2h`, `1d` → seconds. */
 function parseDuration(s) {
@@ -50930,7 +51427,12 @@ function normalise(raw, path, line) {
             files: (r.files ?? []).map((f, i) => {
                 if ((f.template === undefined) === (f.content === undefined))
                     fail(['roles', name, 'files', i], 'give exactly one of template or content');
-                return { path: f.path, template: f.template === undefined ? undefined : (0,external_node_path_.resolve)(dir, f.template), content: f.content, mode: f.mode };
+                return {
+                    path: f.path,
+                    template: f.template === undefined ? undefined : (0,external_node_path_.resolve)(dir, f.template),
+                    content: f.content,
+                    mode: f.mode,
+                };
             }),
         };
     }
@@ -50997,6 +51499,7 @@ function normalise(raw, path, line) {
             image: raw.provision?.image,
             imageSha256: raw.provision?.['image-sha256'],
             ttlSeconds: raw.provision?.ttl ? parseDuration(raw.provision.ttl) : 3600,
+            ...libvirtOf(raw.provision, nodes, dir, fail),
         },
         raw: raw,
     };
@@ -51513,7 +52016,10 @@ class Transport {
             if (RETRY_STATUS.has(status)) {
                 await drainBody(res.body);
                 const retryAfter = res.headers['retry-after'];
-                throw new RetryableError(`${what} answered ${status}`, { status, retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) });
+                throw new RetryableError(`${what} answered ${status}`, {
+                    status,
+                    retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter),
+                });
             }
             const location = res.headers.location;
             if (follow && REDIRECTS.has(status) && location !== undefined) {
@@ -51664,7 +52170,7 @@ async function listProcesses() {
         const s = await statOf(pid);
         if (!s || s.state === 'Z')
             continue;
-        let argv = [];
+        let argv;
         try {
             argv = (await (0,promises_.readFile)(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter((a) => a !== '');
         }
@@ -51848,13 +52354,20 @@ function run(cmd, args, opts = {}) {
         child.on('close', (code, signal) => {
             if (timer)
                 clearTimeout(timer);
-            const r = { code: code ?? -1, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+            const r = {
+                code: code ?? -1,
+                signal,
+                stdout: Buffer.concat(out).toString('utf8'),
+                stderr: Buffer.concat(err).toString('utf8'),
+            };
             if (timedOut) {
                 reject(new errors_KarooError('unavailable', `${cmd} ${args.join(' ')} did not finish within ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`));
             }
             else if (r.code !== 0 && !opts.allowFailure) {
                 const why = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join(' | ');
-                reject(new errors_KarooError('internal', `${cmd} ${args.join(' ')} failed (exit ${r.code}${signal ? `, ${signal}` : ''}): ${why}`, { detail: { stderr: r.stderr } }));
+                reject(new errors_KarooError('internal', `${cmd} ${args.join(' ')} failed (exit ${r.code}${signal ? `, ${signal}` : ''}): ${why}`, {
+                    detail: { stderr: r.stderr },
+                }));
             }
             else
                 resolve(r);
@@ -51932,7 +52445,14 @@ async function findImage() {
     const dir = (0,external_node_path_.join)(imagesRoot(), imageId());
     try {
         const meta = JSON.parse(await (0,promises_.readFile)((0,external_node_path_.join)(dir, 'image.json'), 'utf8'));
-        return { ...meta, dir, rootfs: (0,external_node_path_.join)(dir, 'rootfs'), disk: (0,external_node_path_.join)(dir, 'disk.qcow2'), kernel: (0,external_node_path_.join)(dir, 'vmlinux'), initrd: (0,external_node_path_.join)(dir, 'initrd.img') };
+        return {
+            ...meta,
+            dir,
+            rootfs: (0,external_node_path_.join)(dir, 'rootfs'),
+            disk: (0,external_node_path_.join)(dir, 'disk.qcow2'),
+            kernel: (0,external_node_path_.join)(dir, 'vmlinux'),
+            initrd: (0,external_node_path_.join)(dir, 'initrd.img'),
+        };
     }
     catch {
         return undefined;
@@ -52412,7 +52932,7 @@ async function createCgroups(name) {
 }
 /** Removes a cgroup and everything the container's init created below it, deepest first. */
 async function removeCgroupTree(dir) {
-    let entries = [];
+    let entries;
     try {
         entries = (await (0,promises_.readdir)(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
     }
@@ -52606,7 +53126,8 @@ function checkSshEndpoint(t, what = 'ssh') {
         config_text_sshConfigValue(k('knownHostsPath'), t.knownHostsPath);
     if (t.hostKeyAlias !== undefined && !/^[A-Za-z0-9_.:@+-]+$/.test(t.hostKeyAlias))
         throw new errors_KarooError('input', `${k('hostKeyAlias')} ${config_text_quoteValue(t.hostKeyAlias)} is not a host name; fix the inventory`);
-    if (t.hostKey !== undefined && !/^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,3}( [^\u0000-\u001f\u007f-\u009f\u2028\u2029]*)?$/u.test(t.hostKey.trim())) {
+    if (t.hostKey !== undefined &&
+        !/^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,3}( [^\u0000-\u001f\u007f-\u009f\u2028\u2029]*)?$/u.test(t.hostKey.trim())) {
         throw new errors_KarooError('input', `${k('hostKey')} ${config_text_quoteValue(t.hostKey)} is not one public key (type, base64, optional comment); fix the inventory`);
     }
 }
@@ -52679,7 +53200,11 @@ function sshOptions(t, s = {}, node) {
 function sshConfigEntry(name, t, s = {}) {
     const what = s.what ?? 'ssh';
     const value = (k, v) => `  ${k} ${sshConfigValue(`${what} ${k}`, v)}`;
-    const lines = [`Host ${sshConfigValue('node name', name)}`, value('HostName', t.host), ...sshSettings(t, s, name).map(([k, v]) => value(k, v))];
+    const lines = [
+        `Host ${sshConfigValue('node name', name)}`,
+        value('HostName', t.host),
+        ...sshSettings(t, s, name).map(([k, v]) => value(k, v)),
+    ];
     return `${lines.join('\n')}\n`;
 }
 /** `user@host`, checked (see checkSshEndpoint). */
@@ -52757,7 +53282,11 @@ async function waitForSsh(t, deadline, alive) {
 async function consoleTail(path, n = 15) {
     try {
         const text = (await (0,promises_.readFile)(path, 'utf8')).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
-        return text.split('\n').filter((l) => l.trim() !== '').slice(-n).join('\n');
+        return text
+            .split('\n')
+            .filter((l) => l.trim() !== '')
+            .slice(-n)
+            .join('\n');
     }
     catch {
         return '(no console output)';
@@ -52785,7 +53314,11 @@ async function collectCommonLogs(machine, ssh, dir) {
         // no console yet
     }
     if (ssh) {
-        const r = await ssh_sshExec(ssh, 'journalctl -b --no-pager -o short-monotonic', { timeoutMs: 15_000, allowFailure: true, connectTimeout: 3 }).catch(() => undefined);
+        const r = await ssh_sshExec(ssh, 'journalctl -b --no-pager -o short-monotonic', {
+            timeoutMs: 15_000,
+            allowFailure: true,
+            connectTimeout: 3,
+        }).catch(() => undefined);
         if (r && r.code === 0) {
             const p = (0,external_node_path_.join)(dir, `${machine.name}.journal.log`);
             await (0,promises_.writeFile)(p, r.stdout);
@@ -52838,12 +53371,12 @@ class NspawnProvider {
             throw new errors_KarooError('refused', 'the nspawn provider needs root (mounts, network namespaces); run as root or with sudo');
         await requireTools(['systemd-nspawn', 'ip', 'mount', 'umount']);
         if (state.image.kind !== 'karoo')
-            throw new errors_KarooError('input', 'the nspawn provider boots karoo\'s own image only; remove provision.image or use --provider qemu for a cloud image');
+            throw new errors_KarooError('input', "the nspawn provider boots karoo's own image only; remove provision.image or use --provider qemu for a cloud image");
     }
     async create(req) {
         const { state, machine: m, image } = req;
         if (image.kind !== 'karoo')
-            throw new errors_KarooError('input', 'the nspawn provider boots karoo\'s own image only');
+            throw new errors_KarooError('input', "the nspawn provider boots karoo's own image only");
         const dir = (0,external_node_path_.join)(state.dir, 'nodes', m.name);
         const upper = (0,external_node_path_.join)(dir, 'upper');
         const work = (0,external_node_path_.join)(dir, 'work');
@@ -52856,7 +53389,14 @@ class NspawnProvider {
         m.mountPoint = root;
         m.netns = names.nodeNetns(state.environmentId, m.name);
         await req.save();
-        await run('mount', ['-t', 'overlay', names.overlaySource(state.environmentId, m.name), '-o', `lowerdir=${image.rootfs},upperdir=${upper},workdir=${work}`, root]);
+        await run('mount', [
+            '-t',
+            'overlay',
+            names.overlaySource(state.environmentId, m.name),
+            '-o',
+            `lowerdir=${image.rootfs},upperdir=${upper},workdir=${work}`,
+            root,
+        ]);
         await writeSeedInto(root, req.seed);
         await createNodeVeth(state.environmentId, m.name, m.index, m.mac);
         const log = await (0,promises_.open)(m.consoleLog, 'a');
@@ -53024,7 +53564,14 @@ class QemuProvider {
         }
         else {
             seed = { path: (0,external_node_path_.join)(dir, 'seed.iso'), kind: 'iso' };
-            await writeNoCloudSeed(dir, seed.path, { name: m.name, machineId: m.machineId, mac: m.mac, address: m.address, seed: req.seed, authorizedKey: req.authorizedKey });
+            await writeNoCloudSeed(dir, seed.path, {
+                name: m.name,
+                machineId: m.machineId,
+                mac: m.mac,
+                address: m.address,
+                seed: req.seed,
+                authorizedKey: req.authorizedKey,
+            });
         }
         const args = qemuArgs({
             name: m.machineId,
@@ -53099,10 +53646,19 @@ async function writeNoCloudSeed(dir, iso, m) {
     const req = m;
     const file = (p) => req.seed.find((f) => f.path === p)?.content ?? '';
     // Written into YAML lines: a newline would add keys of its own.
-    for (const [k, v] of Object.entries({ name: m.name, machineId: m.machineId, mac: m.mac, address: m.address, authorizedKey: m.authorizedKey.trim() }))
+    for (const [k, v] of Object.entries({
+        name: m.name,
+        machineId: m.machineId,
+        mac: m.mac,
+        address: m.address,
+        authorizedKey: m.authorizedKey.trim(),
+    }))
         configText(`cloud-init seed ${k}`, v);
     const hostKey = file('/etc/ssh/ssh_host_ed25519_key');
-    const indent = (s, n) => s.split('\n').map((l) => (l ? ' '.repeat(n) + l : l)).join('\n');
+    const indent = (s, n) => s
+        .split('\n')
+        .map((l) => (l ? ' '.repeat(n) + l : l))
+        .join('\n');
     const userData = [
         '#cloud-config',
         `hostname: ${m.name}`,
@@ -53143,13 +53699,1022 @@ async function writeNoCloudSeed(dir, iso, m) {
         await writeSecretFile((0,external_node_path_.join)(src, 'network-config'), net);
         // genisoimage truncates the file it is given and keeps its mode.
         await writeSecretFile(iso, '');
-        await run('genisoimage', ['-quiet', '-output', iso, '-volid', 'cidata', '-joliet', '-rock', (0,external_node_path_.join)(src, 'user-data'), (0,external_node_path_.join)(src, 'meta-data'), (0,external_node_path_.join)(src, 'network-config')]);
+        await run('genisoimage', [
+            '-quiet',
+            '-output',
+            iso,
+            '-volid',
+            'cidata',
+            '-joliet',
+            '-rock',
+            (0,external_node_path_.join)(src, 'user-data'),
+            (0,external_node_path_.join)(src, 'meta-data'),
+            (0,external_node_path_.join)(src, 'network-config'),
+        ]);
     }
     finally {
         await (0,promises_.rm)(src, { recursive: true, force: true });
     }
 }
 //# sourceMappingURL=qemu.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/placement.js
+
+/**
+ * Places nodes on hosts before anything is created: largest nodes first (memory, then vCPUs),
+ * each on the host with the most memory left that has room and holds no other node of an
+ * anti-affine role. Pure and deterministic (ties go to the earlier host). When the nodes do
+ * not fit, throws an `unavailable` error naming the node that does not fit and the shortfall.
+ */
+function place(nodes, hosts, antiAffinity = []) {
+    if (hosts.length === 0)
+        throw new errors_KarooError('input', 'placement needs at least one host; list them under provision.hosts');
+    for (const n of nodes) {
+        if (!(Number.isInteger(n.cpus) && n.cpus > 0))
+            throw new errors_KarooError('input', `node "${n.name}": cpus must be a positive integer, got ${n.cpus}`);
+        if (!(Number.isInteger(n.memory) && n.memory > 0))
+            throw new errors_KarooError('input', `node "${n.name}": memory must be a positive number of MiB, got ${n.memory}`);
+    }
+    const seen = new Set();
+    for (const h of hosts) {
+        if (seen.has(h.name))
+            throw new errors_KarooError('input', `host "${h.name}" is listed twice`);
+        seen.add(h.name);
+    }
+    const usable = hosts.filter((h) => !h.unavailable);
+    const down = hosts.filter((h) => h.unavailable).map((h) => `${h.name} (${h.unavailable})`);
+    const downNote = down.length ? `; unreachable: ${down.join(', ')}` : '';
+    if (usable.length === 0)
+        throw new errors_KarooError('unavailable', `no host of the pool can be used${downNote}`);
+    // Totals first: the clearest message when the pool is simply too small.
+    const need = { cpus: sum(nodes.map((n) => n.cpus)), memory: sum(nodes.map((n) => n.memory)) };
+    const have = { cpus: sum(usable.map((h) => Math.max(0, h.cpus))), memory: sum(usable.map((h) => Math.max(0, h.memory))) };
+    const short = [];
+    if (need.cpus > have.cpus)
+        short.push(`${need.cpus - have.cpus} vCPU(s)`);
+    if (need.memory > have.memory)
+        short.push(`${need.memory - have.memory} MiB of memory`);
+    if (short.length) {
+        throw new errors_KarooError('unavailable', `the environment does not fit: its ${nodes.length} node(s) need ${need.cpus} vCPU(s) and ${need.memory} MiB, the usable hosts have ${have.cpus} vCPU(s) and ${have.memory} MiB free: short by ${short.join(' and ')}${downNote}`);
+    }
+    const anti = new Set(antiAffinity);
+    for (const role of anti) {
+        const count = nodes.filter((n) => n.role === role).length;
+        if (count > usable.length) {
+            throw new errors_KarooError('unavailable', `anti-affinity of role "${role}": ${count} node(s) need ${count} different hosts, the pool has ${usable.length} usable${downNote}`);
+        }
+    }
+    const free = new Map(usable.map((h) => [h.name, { cpus: h.cpus, memory: h.memory, roles: new Set(), nodes: [] }]));
+    const order = nodes.map((n, i) => ({ n, i })).sort((a, b) => b.n.memory - a.n.memory || b.n.cpus - a.n.cpus || a.i - b.i);
+    const hostOf = new Map();
+    for (const { n } of order) {
+        let best;
+        const why = [];
+        for (const h of usable) {
+            const f = free.get(h.name);
+            if (anti.has(n.role) && f.roles.has(n.role)) {
+                why.push(`${h.name} already holds a "${n.role}" node (anti-affinity)`);
+                continue;
+            }
+            if (f.cpus < n.cpus || f.memory < n.memory) {
+                why.push(`${h.name} has ${f.cpus} vCPU(s) and ${f.memory} MiB left`);
+                continue;
+            }
+            if (best === undefined || f.memory > free.get(best).memory)
+                best = h.name;
+        }
+        if (best === undefined) {
+            throw new errors_KarooError('unavailable', `node "${n.name}" (${n.role}: ${n.cpus} vCPU(s), ${n.memory} MiB) fits on no host: ${why.join('; ')}${downNote}`);
+        }
+        const f = free.get(best);
+        f.cpus -= n.cpus;
+        f.memory -= n.memory;
+        f.roles.add(n.role);
+        f.nodes.push(n.name);
+        hostOf.set(n.name, best);
+    }
+    return {
+        assignments: nodes.map((n) => ({ node: n.name, role: n.role, host: hostOf.get(n.name), cpus: n.cpus, memory: n.memory })),
+        hosts: hosts.map((h) => {
+            const f = free.get(h.name);
+            const nodesHere = nodes.filter((n) => hostOf.get(n.name) === h.name);
+            return {
+                host: h.name,
+                nodes: nodesHere.map((n) => n.name),
+                cpus: sum(nodesHere.map((n) => n.cpus)),
+                memory: sum(nodesHere.map((n) => n.memory)),
+                freeCpus: f ? f.cpus : 0,
+                freeMemory: f ? f.memory : 0,
+                ...(h.unavailable ? { unavailable: h.unavailable } : {}),
+            };
+        }),
+    };
+}
+/** One line per host, for the provision output: `host: node, node (3 vCPUs, 1536 MiB; 5 vCPUs, 2560 MiB left)`. */
+function describePlacement(p) {
+    return p.hosts.map((h) => h.unavailable
+        ? `${h.host}: unreachable (${h.unavailable})`
+        : `${h.host}: ${h.nodes.length ? h.nodes.join(', ') : '(nothing)'} (${h.cpus} vCPU(s), ${h.memory} MiB; ${h.freeCpus} vCPU(s), ${h.freeMemory} MiB left)`);
+}
+function sum(xs) {
+    return xs.reduce((a, b) => a + b, 0);
+}
+//# sourceMappingURL=placement.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/libvirt-xml.js
+
+/** The XML namespace of karoo's stamp in a domain's or network's `<metadata>`. */
+const KAROO_XMLNS = 'https://karoo.dev/xmlns/libvirt/1';
+function xmlEscape(s) {
+    return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+function stampXml(s) {
+    const node = s.node ? ` node="${xmlEscape(s.node)}"` : '';
+    return `<karoo:environment xmlns:karoo="${KAROO_XMLNS}" id="${xmlEscape(s.environmentId)}" expires="${xmlEscape(s.expiresAt)}" runner="${xmlEscape(s.runner)}"${node}/>`;
+}
+const ATTR = (name) => new RegExp(`\\s${name}="([^"]*)"`);
+/** Reads karoo's stamp from `virsh metadata … URI` output (the element alone); undefined when it is not karoo's. */
+function parseStamp(xml) {
+    const m = /<(?:[A-Za-z0-9_]+:)?environment\b([^>]*)\/?>/.exec(xml);
+    if (!m)
+        return undefined;
+    const attrs = m[1];
+    const get = (n) => {
+        const v = ATTR(n).exec(attrs)?.[1];
+        return v === undefined
+            ? undefined
+            : v
+                .replace(/&quot;/g, '"')
+                .replace(/&apos;/g, "'")
+                .replace(/&lt;/g, '<')
+                .replace(/&gt;/g, '>')
+                .replace(/&amp;/g, '&');
+    };
+    const environmentId = get('id');
+    const expiresAt = get('expires');
+    if (!environmentId || !/^karoo-[0-9a-f]{8}$/.test(environmentId) || !expiresAt || Number.isNaN(Date.parse(expiresAt)))
+        return undefined;
+    const node = get('node');
+    return { environmentId, expiresAt, runner: get('runner') ?? '', ...(node ? { node } : {}) };
+}
+/**
+ * The domain of one node: the same machine as the qemu provider's command line (q35, virtio
+ * disk with serial karoo-root, the seed as a second disk or a cloud-init CD, virtio NIC, serial
+ * console into a file, no reboot), with karoo's stamp in `<metadata>` and `<description>`.
+ */
+function domainXml(d) {
+    for (const [k, v] of Object.entries({ name: d.name, pool: d.pool, disk: d.disk, seed: d.seed.volume, network: d.network })) {
+        if (!/^[A-Za-z0-9._-]+$/.test(v))
+            throw new errors_KarooError('input', `libvirt ${k} name "${v}" may hold only letters, digits, dot, dash and underscore`);
+    }
+    if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(d.mac))
+        throw new errors_KarooError('input', `MAC address "${d.mac}" is not valid`);
+    const os = ['    <type arch="x86_64" machine="q35">hvm</type>'];
+    if (d.kernel) {
+        const cmdline = ['root=serial:karoo-root', 'rw', 'console=ttyS0', 'quiet', 'panic=-1'];
+        if (d.type === 'qemu')
+            cmdline.push(...(d.kernel.khz ? [`tsc_early_khz=${d.kernel.khz}`] : []), 'tsc=reliable', 'no_timer_check');
+        os.push(`    <kernel>${xmlEscape(d.kernel.kernel)}</kernel>`, `    <initrd>${xmlEscape(d.kernel.initrd)}</initrd>`, `    <cmdline>${xmlEscape(cmdline.join(' '))}</cmdline>`);
+    }
+    else {
+        os.push('    <boot dev="hd"/>');
+    }
+    const seedDisk = d.seed.kind === 'tar'
+        ? [
+            '    <disk type="volume" device="disk">',
+            '      <driver name="qemu" type="raw"/>',
+            `      <source pool="${d.pool}" volume="${d.seed.volume}"/>`,
+            '      <target dev="vdb" bus="virtio"/>',
+            '      <serial>karoo-seed</serial>',
+            '      <readonly/>',
+            '    </disk>',
+        ]
+        : [
+            '    <disk type="volume" device="cdrom">',
+            '      <driver name="qemu" type="raw"/>',
+            `      <source pool="${d.pool}" volume="${d.seed.volume}"/>`,
+            '      <target dev="sda" bus="sata"/>',
+            '      <readonly/>',
+            '    </disk>',
+        ];
+    return [
+        `<domain type="${d.type}">`,
+        `  <name>${d.name}</name>`,
+        `  <description>karoo environment ${xmlEscape(d.stamp.environmentId)}, node ${xmlEscape(d.stamp.node ?? '')}; expires ${xmlEscape(d.stamp.expiresAt)}; removed by karoo destroy or karoo reap</description>`,
+        '  <metadata>',
+        `    ${stampXml(d.stamp)}`,
+        '  </metadata>',
+        `  <memory unit="MiB">${d.memory}</memory>`,
+        `  <vcpu>${d.cpus}</vcpu>`,
+        '  <os>',
+        ...os,
+        '  </os>',
+        d.type === 'kvm' ? '  <cpu mode="host-passthrough"/>' : '  <cpu mode="maximum"/>',
+        // Under emulation QEMU's translation cache defaults to 1 GiB per machine.
+        d.type === 'qemu' ? '  <features><acpi/><tcg><tb-cache unit="MiB">256</tb-cache></tcg></features>' : '  <features><acpi/></features>',
+        '  <on_poweroff>destroy</on_poweroff>',
+        '  <on_reboot>destroy</on_reboot>',
+        '  <on_crash>destroy</on_crash>',
+        '  <devices>',
+        '    <disk type="volume" device="disk">',
+        '      <driver name="qemu" type="qcow2" cache="unsafe" discard="unmap"/>',
+        `      <source pool="${d.pool}" volume="${d.disk}"/>`,
+        '      <target dev="vda" bus="virtio"/>',
+        '      <serial>karoo-root</serial>',
+        '    </disk>',
+        ...seedDisk,
+        '    <interface type="network">',
+        `      <source network="${d.network}"/>`,
+        `      <mac address="${d.mac}"/>`,
+        '      <model type="virtio"/>',
+        '    </interface>',
+        '    <serial type="file">',
+        `      <source path="${xmlEscape(d.console)}" append="on"/>`,
+        '      <target port="0"/>',
+        '    </serial>',
+        '    <rng model="virtio"><backend model="random">/dev/urandom</backend></rng>',
+        '    <controller type="usb" model="none"/>',
+        '    <memballoon model="none"/>',
+        '  </devices>',
+        '</domain>',
+        '',
+    ].join('\n');
+}
+/**
+ * An isolated network of one environment on one host: a bridge without an address, no DHCP, no
+ * forwarding (nodes have static addresses from their seed); the runner reaches it through a veth
+ * from the environment's namespace.
+ */
+function privateNetworkXml(name, bridge, stamp) {
+    if (!/^[A-Za-z0-9._-]+$/.test(name) || !/^[a-z0-9]{1,15}$/.test(bridge))
+        throw new errors_KarooError('input', `libvirt network "${name}" / bridge "${bridge}" is not a valid name`);
+    return [
+        '<network>',
+        `  <name>${name}</name>`,
+        '  <metadata>',
+        `    ${stampXml(stamp)}`,
+        '  </metadata>',
+        `  <bridge name="${bridge}" stp="off" delay="0"/>`,
+        '</network>',
+        '',
+    ].join('\n');
+}
+//# sourceMappingURL=libvirt-xml.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/libvirt-client.js
+
+
+
+
+
+
+/** The URI virsh connects with: karoo.yml's URI plus the credential files as libvirt's own URI parameters, never prompting. */
+function connectUri(h) {
+    const q = [];
+    if (h.uri.startsWith('qemu+ssh:')) {
+        if (h.sshKey)
+            q.push(`keyfile=${encodeURIComponent(h.sshKey)}`);
+        q.push('no_tty=1');
+    }
+    if (h.pkiDir && h.uri.startsWith('qemu+tls:'))
+        q.push(`pkipath=${encodeURIComponent(h.pkiDir)}`);
+    return q.length ? `${h.uri}${h.uri.includes('?') ? '&' : '?'}${q.join('&')}` : h.uri;
+}
+/** libvirt's "not found" errors: the thing is already gone. */
+const NOT_FOUND = /(failed to get|not found|no (domain|network|storage (vol|pool)) with matching|Domain not found|Network not found|Storage volume not found)/i;
+/** Errors that mean the host cannot be reached at all (as opposed to a refused request). */
+const UNREACHABLE = /(failed to connect to the hypervisor|Cannot recv data|Connection refused|No route to host|Connection reset|Could not resolve|Network is unreachable|timed out|did not finish)/i;
+function isUnreachable(e) {
+    return e instanceof Error && UNREACHABLE.test(e.message);
+}
+/** One libvirt connection through virsh (libvirt's own client: no RPC of karoo's own). */
+class Virsh {
+    host;
+    timeoutMs;
+    uri;
+    constructor(host, timeoutMs = 60_000) {
+        this.host = host;
+        this.timeoutMs = timeoutMs;
+        this.uri = connectUri(host);
+    }
+    /** Runs `virsh --connect URI ARGS`; errors name the host and virsh's own message. */
+    async run(args, opts = {}) {
+        const r = await run('virsh', ['--quiet', '--connect', this.uri, ...args], {
+            allowFailure: true,
+            timeoutMs: opts.timeoutMs ?? this.timeoutMs,
+            ...(opts.input !== undefined ? { input: opts.input } : {}),
+        }).catch((e) => ({ code: -1, stdout: '', stderr: e.message, signal: null }));
+        if (r.code !== 0) {
+            const why = (r.stderr.trim() || r.stdout.trim())
+                .replace(/^error:\s*/gm, '')
+                .split('\n')
+                .filter(Boolean)
+                .join(' | ');
+            const kind = UNREACHABLE.test(why) ? 'unavailable' : 'internal';
+            throw new errors_KarooError(kind, `libvirt host ${this.host.name} (${this.host.uri}): virsh ${args[0]} failed: ${why}`);
+        }
+        return r.stdout;
+    }
+    /** Like run, but a "not found" answer is undefined. */
+    async maybe(args) {
+        try {
+            return await this.run(args);
+        }
+        catch (e) {
+            if (NOT_FOUND.test(e.message))
+                return undefined;
+            throw e;
+        }
+    }
+    async capacity() {
+        const info = await this.run(['nodeinfo']);
+        const cpus = Number(/^CPU\(s\):\s*(\d+)/m.exec(info)?.[1]);
+        const free = await this.run(['freecell']);
+        const kib = Number(/(\d+)\s*KiB/.exec(free)?.[1]);
+        if (!(cpus > 0) || !(kib > 0))
+            throw new errors_KarooError('unavailable', `libvirt host ${this.host.name}: cannot read its CPUs and free memory (nodeinfo: ${info.trim().split('\n')[1] ?? '?'}, freecell: ${free.trim()})`);
+        let karooCpus = 0;
+        let karooMemory = 0;
+        for (const d of await this.karooDomains()) {
+            const di = await this.maybe(['dominfo', d.name]);
+            if (!di)
+                continue;
+            karooCpus += Number(/^CPU\(s\):\s*(\d+)/m.exec(di)?.[1] ?? 0);
+            karooMemory += Math.round(Number(/^Max memory:\s*(\d+)/m.exec(di)?.[1] ?? 0) / 1024);
+        }
+        const caps = await this.run(['capabilities']);
+        return { cpus, freeMemory: Math.floor(kib / 1024), karooCpus, karooMemory, kvm: /<domain type=["']kvm["']/.test(caps) };
+    }
+    async poolPath(pool) {
+        const xml = await this.run(['pool-dumpxml', pool]).catch((e) => {
+            throw new errors_KarooError(NOT_FOUND.test(e.message) ? 'input' : 'unavailable', `libvirt host ${this.host.name}: storage pool "${pool}" cannot be used (${e.message.replace(/^.*failed: /, '')}); name an existing, running pool in provision.hosts[].pool`);
+        });
+        const p = /<target>\s*<path>([^<]+)<\/path>/.exec(xml)?.[1];
+        if (!p)
+            throw new errors_KarooError('input', `libvirt host ${this.host.name}: storage pool "${pool}" has no target path; use a directory pool`);
+        return p;
+    }
+    async volExists(pool, name) {
+        return (await this.maybe(['vol-info', '--pool', pool, name])) !== undefined;
+    }
+    /** Bytes allocated to a volume on disk, or undefined when there is no such volume. */
+    async volAllocation(pool, name) {
+        const info = await this.maybe(['vol-info', '--bytes', '--pool', pool, name]);
+        return info === undefined ? undefined : Number(/^Allocation:\s*(\d+)/m.exec(info)?.[1] ?? 0);
+    }
+    async volPath(pool, name) {
+        return (await this.run(['vol-path', '--pool', pool, name])).trim();
+    }
+    async volCapacity(pool, name) {
+        const info = await this.run(['vol-info', '--bytes', '--pool', pool, name]);
+        return Number(/^Capacity:\s*(\d+)/m.exec(info)?.[1] ?? 0);
+    }
+    /** Creates a volume and fills it with a local file's bytes (streamed over the connection). */
+    async upload(pool, name, file) {
+        const size = (await (0,promises_.stat)(file)).size;
+        await this.run(['vol-create-as', pool, name, String(Math.max(size, 1)), '--format', 'raw']);
+        await this.run(['vol-upload', '--pool', pool, name, file], { timeoutMs: 30 * 60_000 });
+    }
+    /** An empty raw volume (a marker, or a console file QEMU appends to). */
+    async createEmpty(pool, name) {
+        await this.run(['vol-create-as', pool, name, '0', '--format', 'raw']);
+    }
+    /** A qcow2 overlay whose backing file is `backing` (copy-on-write: instant, shares the base). */
+    async createOverlay(pool, name, backing, backingFormat, capacityBytes) {
+        await this.run([
+            'vol-create-as',
+            pool,
+            name,
+            String(capacityBytes),
+            '--format',
+            'qcow2',
+            '--backing-vol',
+            backing,
+            '--backing-vol-format',
+            backingFormat,
+        ]);
+    }
+    async download(pool, name, file) {
+        await this.run(['vol-download', '--pool', pool, name, file]);
+    }
+    /** Deletes a volume; gone already is fine. */
+    async deleteVolume(pool, name) {
+        await this.maybe(['vol-delete', '--pool', pool, name]);
+    }
+    async listVolumes(pool) {
+        const out = await this.run(['vol-list', '--pool', pool]);
+        return out
+            .split('\n')
+            .map((l) => l.trim().split(/\s+/)[0] ?? '')
+            .filter(Boolean);
+    }
+    /** Defines a persistent domain (or network) from XML. */
+    async define(kind, xml) {
+        const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'karoo-virsh-'));
+        try {
+            const f = (0,external_node_path_.join)(dir, `${kind}.xml`);
+            await (0,promises_.writeFile)(f, xml, { mode: 0o600 });
+            await this.run([kind === 'domain' ? 'define' : 'net-define', f]);
+        }
+        finally {
+            await (0,promises_.rm)(dir, { recursive: true, force: true });
+        }
+    }
+    async start(name) {
+        await this.run(['start', name], { timeoutMs: 120_000 });
+    }
+    /** `running`, `shut off`, … or undefined when no such domain exists. */
+    async domainState(name) {
+        return (await this.maybe(['domstate', name]))?.trim();
+    }
+    /** Stops (hard) and undefines a domain; gone already is fine. */
+    async removeDomain(name) {
+        const st = await this.domainState(name);
+        if (st === undefined)
+            return;
+        if (st !== 'shut off')
+            await this.maybe(['destroy', name]);
+        await this.maybe(['undefine', name, '--nvram']).catch(() => this.maybe(['undefine', name]));
+    }
+    async listDomains() {
+        return (await this.run(['list', '--all', '--name']))
+            .split('\n')
+            .map((s) => s.trim())
+            .filter(Boolean);
+    }
+    /** karoo's stamp of a domain, or undefined when it has none (not karoo's, whatever its name). */
+    async domainStamp(name) {
+        const xml = await this.maybe(['metadata', name, KAROO_XMLNS, '--config']).catch(() => undefined);
+        return xml ? parseStamp(xml) : undefined;
+    }
+    /** Domains named karoo-… that carry karoo's stamp. */
+    async karooDomains() {
+        const out = [];
+        for (const name of await this.listDomains()) {
+            if (!name.startsWith('karoo-'))
+                continue;
+            const stamp = await this.domainStamp(name);
+            if (stamp && name.startsWith(`${stamp.environmentId}-`))
+                out.push({ name, stamp });
+        }
+        return out;
+    }
+    async startNetwork(name) {
+        await this.run(['net-start', name]);
+    }
+    /** The bridge device of a network, or undefined when there is no such network. */
+    async networkBridge(name) {
+        const xml = await this.maybe(['net-dumpxml', name]);
+        if (xml === undefined)
+            return undefined;
+        return /<bridge\s[^>]*name=['"]([^'"]+)['"]/.exec(xml)?.[1];
+    }
+    async networkStamp(name) {
+        const xml = await this.maybe(['net-dumpxml', name]).catch(() => undefined);
+        return xml ? parseStamp(xml) : undefined;
+    }
+    async listNetworks() {
+        return (await this.run(['net-list', '--all', '--name']))
+            .split('\n')
+            .map((s) => s.trim())
+            .filter(Boolean);
+    }
+    async removeNetwork(name) {
+        await this.maybe(['net-destroy', name]);
+        await this.maybe(['net-undefine', name]);
+    }
+}
+//# sourceMappingURL=libvirt-client.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/libvirt.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** ProvisionOptions' libvirt part from karoo.yml's provision section (nothing for the other providers). */
+function libvirtOptions(p) {
+    return p.hosts?.length ? { libvirt: { hosts: p.hosts, ...(p.antiAffinity?.length ? { antiAffinity: p.antiAffinity } : {}) } } : {};
+}
+/** Node defaults when karoo.yml declares none: one vCPU (placement counts it), 512 MiB. */
+const LIBVIRT_NODE_DEFAULTS = { cpus: 1, memory: 512 };
+const recordPath = (state) => (0,external_node_path_.join)(state.dir, 'libvirt.json');
+async function readRecord(state) {
+    try {
+        return JSON.parse(await (0,promises_.readFile)(recordPath(state), 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+}
+/** This runner: host name and boot. Orphans a runner made (no state left) may be reaped by it before they expire. */
+async function runnerId() {
+    return `${(0,external_node_os_.hostname)()}/${await bootId()}`;
+}
+/** The volume names of one node (all `karoo-<env>-<node>.…`). */
+const libvirtNames = {
+    domain: (env, node) => names.machine(env, node),
+    disk: (env, node) => `${names.machine(env, node)}.qcow2`,
+    seed: (env, node) => `${names.machine(env, node)}.seed`,
+    console: (env, node) => `${names.machine(env, node)}.console`,
+    network: (env) => env,
+    /** Linux interface names: at most 15 bytes. */
+    bridge: (env) => `kv${env.slice('karoo-'.length)}`,
+    /** The runner's end of the link into a network's bridge (host side), the other end `lv0` in the environment's namespace. */
+    link: (env) => `kl${env.slice('karoo-'.length)}`,
+    base: (sha256, what) => `karoo-base-${sha256.slice(0, 24)}.${what}`,
+};
+/** Whether a URI names the libvirtd of the machine karoo runs on. */
+function isLocalUri(uri) {
+    return /^qemu(\+unix)?:\/\/\/(system|session)$/.test(uri);
+}
+/** sha256 of a file, remembered by path, size and mtime (the image files are large and do not change). */
+async function fileSha256(path) {
+    const st = await (0,promises_.stat)(path);
+    const memo = (0,external_node_path_.join)(cacheRoot(), 'libvirt', `${(0,external_node_crypto_.createHash)('sha256').update(path).digest('hex').slice(0, 16)}.json`);
+    try {
+        const m = JSON.parse(await (0,promises_.readFile)(memo, 'utf8'));
+        if (m.size === st.size && m.mtimeMs === st.mtimeMs)
+            return m.sha256;
+    }
+    catch {
+        // not yet
+    }
+    const h = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
+        h.update(chunk);
+    const sha256 = h.digest('hex');
+    await (0,promises_.mkdir)((0,external_node_path_.join)(cacheRoot(), 'libvirt'), { recursive: true });
+    await writeFileAtomic(memo, JSON.stringify({ size: st.size, mtimeMs: st.mtimeMs, sha256 }));
+    return sha256;
+}
+/** Hosts this runner has ever provisioned on: `karoo reap` sweeps every one of them. */
+const KNOWN_HOSTS_FILE = () => (0,external_node_path_.join)(stateRoot(), 'libvirt-hosts.json');
+/** What a teardown could not remove (host unreachable): retried by the next `karoo reap`. */
+const PENDING_FILE = () => (0,external_node_path_.join)(stateRoot(), 'libvirt-pending.json');
+async function readJsonList(path) {
+    try {
+        const v = JSON.parse(await (0,promises_.readFile)(path, 'utf8'));
+        return Array.isArray(v) ? v : [];
+    }
+    catch {
+        return [];
+    }
+}
+async function rememberHosts(hosts) {
+    const known = await readJsonList(KNOWN_HOSTS_FILE());
+    let changed = false;
+    for (const h of hosts) {
+        const i = known.findIndex((k) => k.uri === h.uri);
+        if (i < 0 || JSON.stringify(known[i]) !== JSON.stringify(h)) {
+            if (i < 0)
+                known.push({ ...h });
+            else
+                known[i] = { ...h };
+            changed = true;
+        }
+    }
+    if (changed) {
+        await (0,promises_.mkdir)(stateRoot(), { recursive: true });
+        await writeFileAtomic(KNOWN_HOSTS_FILE(), `${JSON.stringify(known, null, 2)}\n`);
+    }
+}
+async function addPending(p) {
+    const list = await readJsonList(PENDING_FILE());
+    const same = list.find((x) => x.host.uri === p.host.uri && x.environmentId === p.environmentId);
+    if (same) {
+        same.domains = [...new Set([...same.domains, ...p.domains])];
+        same.volumes = [...new Set([...same.volumes, ...p.volumes])];
+        same.networks = [...new Set([...same.networks, ...p.networks])];
+        same.reason = p.reason;
+    }
+    else
+        list.push(p);
+    await (0,promises_.mkdir)(stateRoot(), { recursive: true });
+    await writeFileAtomic(PENDING_FILE(), `${JSON.stringify(list, null, 2)}\n`);
+}
+/**
+ * Virtual machines on a pool of hypervisor hosts through libvirt (virsh --connect): placed by
+ * declared vCPUs/memory against each host's free capacity before anything is made; karoo's image
+ * uploaded once per host into its storage pool (named by its sha256, reused), one qcow2 overlay
+ * per node; domains stamped with the environment and its expiry. The runner reaches the nodes
+ * through the environment's namespace, linked by a veth to the network's bridge on this machine.
+ */
+class LibvirtProvider {
+    settings;
+    name = 'libvirt';
+    progress;
+    record;
+    once = new Map();
+    /** Without settings it can only tear down (the record in the environment's directory names the hosts). */
+    constructor(settings) {
+        this.settings = settings;
+        this.progress = settings?.progress ?? silentProgress;
+    }
+    memo(key, f) {
+        let p = this.once.get(key);
+        if (!p) {
+            p = f();
+            this.once.set(key, p);
+            // A failure is the caller's to report; a later caller retries.
+            p.catch(() => this.once.delete(key));
+        }
+        return p;
+    }
+    maxParallelBoots(state) {
+        const forced = Number(process.env.KAROO_MAX_PARALLEL_BOOTS);
+        if (forced > 0)
+            return forced;
+        // Creation is bounded per host by the hosts' own cores; two at a time per host under emulation.
+        const hosts = this.settings?.hosts.length ?? 1;
+        return Math.max(1, hosts * (state.accelerator === 'kvm' ? 4 : 2));
+    }
+    async prepare(state) {
+        const settings = this.settings;
+        if (!settings || settings.hosts.length === 0)
+            throw new errors_KarooError('input', 'provider libvirt needs hosts: list them under provision.hosts in karoo.yml');
+        if (process.getuid?.() !== 0)
+            throw new errors_KarooError('refused', "the libvirt provider needs root on the runner (the environment's namespace and its link to the nodes' network); run as root or with sudo");
+        await requireTools(['virsh', 'ip']);
+        if (settings.hosts.length > 1 && settings.hosts.some((h) => !h.network)) {
+            throw new errors_KarooError('input', 'with several libvirt hosts every host needs network: the bridged libvirt network their nodes share');
+        }
+        for (const h of settings.hosts) {
+            if (!h.network && !isLocalUri(h.uri)) {
+                throw new errors_KarooError('input', `libvirt host ${h.name} (${h.uri}) is not this machine: name the site's bridged network it shares with the runner (provision.hosts[].network)`);
+            }
+        }
+        await rememberHosts(settings.hosts);
+        // Ask every host at once; a host that does not answer takes no node and is named.
+        const answers = await Promise.all(settings.hosts.map(async (h) => {
+            try {
+                const v = new Virsh(h, 30_000);
+                const c = await v.capacity();
+                await v.poolPath(h.pool);
+                const cpus = (h.cpus ?? c.cpus) - c.karooCpus;
+                const memory = Math.min((h.memory ?? c.freeMemory + c.karooMemory) - c.karooMemory, c.freeMemory);
+                return { name: h.name, cpus, memory, kvm: c.kvm };
+            }
+            catch (e) {
+                if (e instanceof errors_KarooError && e.kind === 'input')
+                    throw e;
+                return {
+                    name: h.name,
+                    cpus: 0,
+                    memory: 0,
+                    kvm: false,
+                    unavailable: e.message.replace(`libvirt host ${h.name} (${h.uri}): `, ''),
+                };
+            }
+        }));
+        const nodes = state.machines.map((m) => ({
+            name: m.name,
+            role: m.role,
+            cpus: m.cpus ?? LIBVIRT_NODE_DEFAULTS.cpus,
+            memory: m.memory ?? LIBVIRT_NODE_DEFAULTS.memory,
+        }));
+        for (const m of state.machines) {
+            m.cpus ??= LIBVIRT_NODE_DEFAULTS.cpus;
+            m.memory ??= LIBVIRT_NODE_DEFAULTS.memory;
+        }
+        const placement = place(nodes, answers, settings.antiAffinity ?? []);
+        for (const line of describePlacement(placement))
+            this.progress.info(`placement: ${line}`);
+        const used = new Set(placement.assignments.map((a) => a.host));
+        state.accelerator = answers.filter((a) => used.has(a.name)).every((a) => a.kvm) ? 'kvm' : 'tcg';
+        this.record = {
+            runner: await runnerId(),
+            hosts: settings.hosts.filter((h) => used.has(h.name)).map((h) => ({ ...h })),
+            placement: Object.fromEntries(placement.assignments.map((a) => [a.node, a.host])),
+            networks: {},
+            nodes: {},
+        };
+        await this.saveRecord(state);
+    }
+    async saveRecord(state) {
+        await writeFileAtomic(recordPath(state), `${JSON.stringify(this.record, null, 2)}\n`);
+    }
+    hostOf(m) {
+        const r = this.record;
+        const h = r?.hosts.find((x) => x.name === r.placement[m.name]);
+        if (!h)
+            throw new errors_KarooError('internal', `node ${m.name} has no host in the placement`);
+        return h;
+    }
+    async stamp(state, node) {
+        return {
+            environmentId: state.environmentId,
+            expiresAt: state.expiresAt,
+            runner: this.record?.runner ?? (await runnerId()),
+            ...(node ? { node } : {}),
+        };
+    }
+    /** The network the host's nodes join, and the runner's link to its bridge (once per bridge). */
+    network(state, h) {
+        return this.memo(`net:${h.name}`, async () => {
+            const env = state.environmentId;
+            const v = new Virsh(h);
+            let net = h.network;
+            if (!net) {
+                net = libvirtNames.network(env);
+                this.record.networks[h.name] = net;
+                await this.saveRecord(state);
+                await v.define('network', privateNetworkXml(net, libvirtNames.bridge(env), await this.stamp(state)));
+                await v.startNetwork(net);
+            }
+            const bridge = await v.networkBridge(net);
+            if (!bridge)
+                throw new errors_KarooError('input', `libvirt host ${h.name}: network "${net}" does not exist or has no bridge; name a bridged libvirt network the site provides`);
+            await this.memo(`link:${bridge}`, () => linkRunner(state, bridge, h, net));
+            return net;
+        });
+    }
+    /** karoo's image in the host's pool, uploaded once per host (named by sha256, reused when its upload completed). */
+    base(h, image) {
+        return this.memo(`base:${h.name}`, async () => {
+            const v = new Virsh(h);
+            const files = image.kind === 'karoo'
+                ? [
+                    ['qcow2', image.disk],
+                    ['vmlinux', image.kernel],
+                    ['initrd', image.initrd],
+                ]
+                : [[image.format, image.disk]];
+            const vols = {};
+            for (const [what, file] of files) {
+                const sha = image.kind === 'cloud' ? image.sha256 : await fileSha256(file);
+                const vol = libvirtNames.base(sha, what);
+                await ensureUploaded(v, h.pool, vol, file, this.progress);
+                vols[what] = vol;
+            }
+            const disk = vols[image.kind === 'karoo' ? 'qcow2' : image.format];
+            const format = image.kind === 'karoo' ? 'qcow2' : image.format;
+            const capacity = image.kind === 'karoo'
+                ? await qcow2VirtualSize(image.disk)
+                : Math.max(20 * 2 ** 30, await qcow2VirtualSize(image.disk).catch(() => 0));
+            return {
+                disk,
+                format,
+                capacity,
+                ...(image.kind === 'karoo'
+                    ? { kernel: await v.volPath(h.pool, vols.vmlinux), initrd: await v.volPath(h.pool, vols.initrd) }
+                    : {}),
+            };
+        });
+    }
+    async create(req) {
+        const { state, machine: m, image } = req;
+        if (!this.record)
+            throw new errors_KarooError('internal', 'libvirt provider: create before prepare');
+        const env = state.environmentId;
+        const h = this.hostOf(m);
+        const v = new Virsh(h);
+        const [net, base] = await Promise.all([this.network(state, h), this.base(h, image)]);
+        const domain = libvirtNames.domain(env, m.name);
+        const disk = libvirtNames.disk(env, m.name);
+        const seedVol = libvirtNames.seed(env, m.name);
+        const consoleVol = libvirtNames.console(env, m.name);
+        // Recorded before anything is made: a crash from here on leaves a record teardown reads.
+        this.record.nodes[m.name] = { host: h.name, domain, volumes: [disk, seedVol, consoleVol] };
+        await this.saveRecord(state);
+        await req.save();
+        const dir = (0,external_node_path_.join)(state.dir, 'nodes', m.name);
+        // 0700: the seed holds the node's SSH host key.
+        await (0,promises_.mkdir)(dir, { recursive: true, mode: 0o700 });
+        let seedFile;
+        let seedKind;
+        if (image.kind === 'karoo') {
+            seedKind = 'tar';
+            seedFile = (0,external_node_path_.join)(dir, 'seed.tar');
+            await writeSecretFile(seedFile, await seedTar(req.seed));
+        }
+        else {
+            seedKind = 'iso';
+            seedFile = (0,external_node_path_.join)(dir, 'seed.iso');
+            await writeNoCloudSeed(dir, seedFile, {
+                name: m.name,
+                machineId: m.machineId,
+                mac: m.mac,
+                address: m.address,
+                seed: req.seed,
+                authorizedKey: req.authorizedKey,
+            });
+        }
+        try {
+            await v.createOverlay(h.pool, disk, base.disk, base.format, base.capacity);
+            await v.upload(h.pool, seedVol, seedFile);
+        }
+        finally {
+            // The host key goes to the host's pool only; no copy stays on the runner.
+            await (0,promises_.rm)(seedFile, { force: true });
+        }
+        await v.createEmpty(h.pool, consoleVol);
+        const xml = domainXml({
+            name: domain,
+            type: state.accelerator === 'kvm' ? 'kvm' : 'qemu',
+            cpus: m.cpus ?? LIBVIRT_NODE_DEFAULTS.cpus,
+            memory: m.memory ?? LIBVIRT_NODE_DEFAULTS.memory,
+            stamp: await this.stamp(state, m.name),
+            pool: h.pool,
+            disk,
+            seed: { volume: seedVol, kind: seedKind },
+            console: await v.volPath(h.pool, consoleVol),
+            network: net,
+            mac: m.mac,
+            ...(base.kernel && base.initrd ? { kernel: { kernel: base.kernel, initrd: base.initrd, khz: await libvirt_hostKhz() } } : {}),
+        });
+        await v.define('domain', xml);
+        await v.start(domain);
+        m.startedAt = new Date().toISOString();
+        await req.save();
+    }
+    async ensureRecord(state) {
+        this.record ??= await readRecord(state);
+        return this.record;
+    }
+    async isRunning(m) {
+        const h = this.record && this.record.nodes[m.name] ? this.hostOf(m) : undefined;
+        if (!h)
+            return false;
+        try {
+            return (await new Virsh(h, 15_000).domainState(this.record.nodes[m.name].domain)) === 'running';
+        }
+        catch {
+            // Cannot tell (host busy or briefly unreachable): keep waiting until the deadline.
+            return true;
+        }
+    }
+    /** Copies the node's console (a volume in its host's pool) to its consoleLog on the runner. */
+    async fetchConsole(m) {
+        const n = this.record?.nodes[m.name];
+        if (!n)
+            return;
+        const h = this.record.hosts.find((x) => x.name === n.host);
+        if (!h)
+            return;
+        await (0,promises_.mkdir)((0,external_node_path_.join)(m.consoleLog, '..'), { recursive: true });
+        await new Virsh(h, 30_000).download(h.pool, n.volumes[2], m.consoleLog).catch(() => undefined);
+    }
+    async waitReady(m, ssh, deadline) {
+        try {
+            await waitForSsh(ssh, deadline, () => this.isRunning(m));
+        }
+        catch (e) {
+            await this.fetchConsole(m);
+            const tail = await consoleTail(m.consoleLog);
+            throw new errors_KarooError('unavailable', `libvirt domain ${m.machineId} on ${this.record?.placement[m.name] ?? '?'} is not reachable over SSH: ${e.message}; last console lines:\n${tail}`, {
+                detail: { node: m.name, console: tail },
+            });
+        }
+    }
+    async collectLogs(state, m, ssh, dir) {
+        await this.ensureRecord(state);
+        await this.fetchConsole(m);
+        return collectCommonLogs(m, ssh, dir);
+    }
+    /**
+     * Removes the node's domain and volumes on its host; the last node of the environment on a host
+     * also takes the environment's private network. An unreachable host is recorded for the next
+     * `karoo reap` and reported (thrown).
+     */
+    async destroy(state, m) {
+        const r = await this.ensureRecord(state);
+        await (0,promises_.rm)((0,external_node_path_.join)(state.dir, 'nodes', m.name), { recursive: true, force: true });
+        if (!r)
+            return;
+        const hostName = r.nodes[m.name]?.host ?? r.placement[m.name];
+        const h = r.hosts.find((x) => x.name === hostName);
+        if (!h)
+            return;
+        const env = state.environmentId;
+        const domain = libvirtNames.domain(env, m.name);
+        const volumes = [libvirtNames.disk(env, m.name), libvirtNames.seed(env, m.name), libvirtNames.console(env, m.name)];
+        const network = r.networks[h.name];
+        try {
+            await removeOnHost(new Virsh(h), env, [domain], volumes, network ? [network] : []);
+        }
+        catch (e) {
+            if (!isUnreachable(e) && !(e instanceof errors_KarooError && e.kind === 'unavailable'))
+                throw e;
+            await addPending({
+                host: h,
+                environmentId: env,
+                domains: [domain],
+                volumes,
+                networks: network ? [network] : [],
+                reason: e.message,
+            });
+            throw new errors_KarooError('unavailable', `libvirt host ${h.name} (${h.uri}) is unreachable: ${domain} and its volumes are left there; the next karoo reap retries`);
+        }
+    }
+}
+/** Removes domains, then their volumes, then (when no domain of the environment is left there) the environment's networks. */
+async function removeOnHost(v, env, domains, volumes, networks) {
+    for (const d of domains) {
+        // Only ever a domain karoo stamped for this environment.
+        const stamp = await v.domainStamp(d);
+        if (stamp && stamp.environmentId !== env)
+            continue;
+        if (!stamp && (await v.domainState(d)) !== undefined)
+            continue;
+        await v.removeDomain(d);
+    }
+    for (const vol of volumes)
+        if (vol.startsWith(`${env}-`))
+            await v.deleteVolume(v.host.pool, vol);
+    if (networks.length) {
+        const left = (await v.listDomains()).filter((d) => d.startsWith(`${env}-`));
+        if (left.length === 0) {
+            for (const n of networks) {
+                const stamp = await v.networkStamp(n);
+                if (stamp?.environmentId === env)
+                    await v.removeNetwork(n);
+            }
+        }
+    }
+}
+/**
+ * Uploads a file as a base volume unless a complete upload exists (its `.ok` marker volume is made
+ * last). A volume without its marker is another environment's upload in progress while its
+ * allocation grows: waited for; once it has not grown for `staleMs` it is an upload cut short,
+ * deleted and made again. Returns whether this call uploaded.
+ */
+async function ensureUploaded(v, pool, vol, file, progress, staleMs = 15_000) {
+    const marker = `${vol}.ok`;
+    const deadline = Date.now() + 60 * 60_000;
+    let last;
+    let since = Date.now();
+    while (Date.now() < deadline) {
+        if (await v.volExists(pool, marker))
+            return false;
+        const allocation = await v.volAllocation(pool, vol);
+        if (allocation === undefined) {
+            const started = Date.now();
+            try {
+                await v.upload(pool, vol, file);
+            }
+            catch (e) {
+                // Another environment created it first: wait for its upload as above.
+                if (/already exists|already in use|exists already/i.test(e.message))
+                    continue;
+                // Nothing half-made stays under the name that is trusted once its marker exists.
+                await v.deleteVolume(pool, vol).catch(() => undefined);
+                throw e;
+            }
+            await v.createEmpty(pool, marker);
+            progress.info(`libvirt host ${v.host.name}: uploaded ${vol} (${Math.round((await (0,promises_.stat)(file)).size / 2 ** 20)} MiB) in ${Math.round((Date.now() - started) / 100) / 10} s`);
+            return true;
+        }
+        if (allocation !== last) {
+            last = allocation;
+            since = Date.now();
+        }
+        else if (Date.now() - since >= staleMs) {
+            progress.info(`libvirt host ${v.host.name}: ${vol} is an upload cut short (no marker, not growing); made again`);
+            await v.deleteVolume(pool, vol);
+            last = undefined;
+            continue;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(100, staleMs / 5))));
+    }
+    throw new errors_KarooError('unavailable', `libvirt host ${v.host.name}: ${vol} did not finish uploading within an hour; delete it (virsh vol-delete --pool ${pool} ${vol}) and retry`);
+}
+async function qcow2VirtualSize(file) {
+    const r = await run('qemu-img', ['info', '--output=json', file]);
+    return Number(JSON.parse(r.stdout)['virtual-size']);
+}
+async function libvirt_hostKhz() {
+    const m = /^cpu MHz\s*:\s*([0-9.]+)/m.exec(await (0,promises_.readFile)('/proc/cpuinfo', 'utf8').catch(() => ''));
+    return m ? Math.round(Number(m[1]) * 1000) : undefined;
+}
+/**
+ * Links the environment's namespace (its bridge, where the forwarder connects from) to the
+ * bridge of the nodes' network on this machine with a veth pair. The pair goes with the namespace.
+ */
+async function linkRunner(state, bridge, h, net) {
+    const shown = await run('ip', ['link', 'show', 'dev', bridge], { allowFailure: true });
+    if (shown.code !== 0) {
+        throw new errors_KarooError('unavailable', `the runner has no leg on network "${net}" of host ${h.name}: bridge ${bridge} is not on this machine; the site must provide the network's bridge on the runner too (see packages/machines/README.md)`);
+    }
+    const env = state.environmentId;
+    const link = libvirtNames.link(env);
+    await ipBatch(undefined, [
+        `link add ${link} type veth peer name lv0 netns ${names.netns(env)}`,
+        `link set ${link} alias ${env}-link`,
+        `link set ${link} master ${bridge} up`,
+    ]);
+    await ipBatch(names.netns(env), [`link set lv0 master ${names.bridge} up`]);
+}
+//# sourceMappingURL=libvirt.js.map
 ;// CONCATENATED MODULE: ./packages/machines/lib/src/state.js
 
 
@@ -53179,6 +54744,106 @@ async function listStateDirs() {
     }
 }
 //# sourceMappingURL=state.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/libvirt-reap.js
+
+
+
+
+
+
+/**
+ * Sweeps every libvirt host this runner has provisioned on (or `hosts`): first the removals a
+ * teardown could not finish (host unreachable then), then domains and networks carrying karoo's
+ * stamp whose environment has no state here and that expired, or that this runner made (an
+ * orphan of a killed provisioning). Environments with a state directory here are the ordinary
+ * reap's (their teardown reads the record). Nothing without karoo's stamp is ever touched.
+ * Hosts that do not answer are reported and stay on the list for the next reap.
+ */
+async function reapLibvirt(opts = {}) {
+    const progress = opts.progress ?? silentProgress;
+    const now = opts.now ?? Date.now();
+    const hosts = opts.hosts ?? (await readJsonList(KNOWN_HOSTS_FILE()));
+    const out = [];
+    const pending = await readJsonList(PENDING_FILE());
+    const still = [];
+    for (const p of pending) {
+        try {
+            await removeOnHost(new Virsh(p.host, 30_000), p.environmentId, p.domains, p.volumes, p.networks);
+            out.push({
+                environmentId: p.environmentId,
+                host: p.host.name,
+                reason: 'left by a teardown while its host was unreachable',
+                leftovers: [],
+            });
+        }
+        catch (e) {
+            still.push({ ...p, reason: e.message });
+            const leftovers = [...p.domains.map((d) => `domain ${d}`), ...p.volumes.map((v) => `volume ${v}`)];
+            out.push({ environmentId: p.environmentId, host: p.host.name, reason: `host unreachable: ${e.message}`, leftovers });
+            progress.warn(`libvirt host ${p.host.name} (${p.host.uri}) is still unreachable; ${leftovers.join(', ')} of ${p.environmentId} left there, retried by the next reap`);
+        }
+    }
+    if (pending.length) {
+        await (0,promises_.mkdir)(stateRoot(), { recursive: true });
+        await writeFileAtomic(PENDING_FILE(), `${JSON.stringify(still, null, 2)}\n`);
+    }
+    const me = await runnerId();
+    for (const h of hosts) {
+        const v = new Virsh(h, 30_000);
+        let domains;
+        let networks;
+        try {
+            domains = await v.karooDomains();
+            networks = (await v.listNetworks()).filter((n) => /^karoo-[0-9a-f]{8}$/.test(n));
+        }
+        catch (e) {
+            if (!still.some((p) => p.host.uri === h.uri))
+                progress.warn(`libvirt host ${h.name} (${h.uri}) did not answer: ${e.message}; swept by the next reap`);
+            out.push({ environmentId: '', host: h.name, reason: `host unreachable: ${e.message}`, leftovers: [] });
+            continue;
+        }
+        const byEnv = new Map();
+        for (const d of domains) {
+            const e = byEnv.get(d.stamp.environmentId) ?? { stamp: d.stamp, domains: [] };
+            e.domains.push(d.name);
+            byEnv.set(d.stamp.environmentId, e);
+        }
+        for (const n of networks) {
+            const stamp = await v.networkStamp(n).catch(() => undefined);
+            if (stamp && stamp.environmentId === n && !byEnv.has(n))
+                byEnv.set(n, { stamp, domains: [] });
+        }
+        for (const [env, e] of byEnv) {
+            // Its own state here: the ordinary reap decides (owner, TTL) and tears down through the record.
+            if ((0,external_node_fs_.existsSync)(envDir(env)))
+                continue;
+            const expired = Date.parse(e.stamp.expiresAt) <= now;
+            const orphan = e.stamp.runner === me;
+            if (!expired && !orphan)
+                continue;
+            const reason = expired
+                ? `expired at ${e.stamp.expiresAt}`
+                : 'made by this runner, which has no state of it (left by a killed process)';
+            const pool = await v.listVolumes(h.pool).catch(() => []);
+            const volumes = pool.filter((x) => x.startsWith(`${env}-`));
+            try {
+                await removeOnHost(v, env, e.domains, volumes, [env]);
+                progress.info(`reaped ${env} on libvirt host ${h.name}: ${reason}`);
+                out.push({ environmentId: env, host: h.name, reason, leftovers: [] });
+            }
+            catch (err) {
+                out.push({
+                    environmentId: env,
+                    host: h.name,
+                    reason: `${reason}; removal failed: ${err.message}`,
+                    leftovers: e.domains.map((d) => `domain ${d}`),
+                });
+            }
+        }
+    }
+    return out;
+}
+//# sourceMappingURL=libvirt-reap.js.map
 ;// CONCATENATED MODULE: ./packages/machines/lib/src/teardown.js
 
 
@@ -53196,7 +54861,11 @@ async function listStateDirs() {
 
 
 
+
+
 function providerOf(name) {
+    if (name === 'libvirt')
+        return new LibvirtProvider();
     return name === 'qemu' ? new QemuProvider() : new NspawnProvider();
 }
 /** Console logs and journals of every machine, into `dir`. */
@@ -53205,7 +54874,14 @@ async function saveLogs(state, provider, dir) {
     const keyPath = (0,external_node_path_.join)(state.dir, 'id_ed25519');
     const all = await Promise.all(state.machines.map(async (m) => {
         const ssh = m.sshPort && (await provider.isRunning(m))
-            ? { host: '127.0.0.1', port: m.sshPort, user: 'root', keyPath, knownHostsPath: (0,external_node_path_.join)(state.dir, 'known_hosts'), hostKeyAlias: m.machineId }
+            ? {
+                host: '127.0.0.1',
+                port: m.sshPort,
+                user: 'root',
+                keyPath,
+                knownHostsPath: (0,external_node_path_.join)(state.dir, 'known_hosts'),
+                hostKeyAlias: m.machineId,
+            }
             : undefined;
         return provider.collectLogs(state, m, ssh, dir).catch(() => []);
     }));
@@ -53244,7 +54920,9 @@ sys.stdin.read()
 async function teardownLock(env, timeoutSeconds = 180) {
     if (process.env[TEARDOWN_LOCK_ENV] === env)
         return { forWatchdog: true, release: async () => { } };
-    const holder = (0,external_node_child_process_namespaceObject.spawn)(systemPython(), ['-I', '-S', '-c', HOLD_TEARDOWN_LOCK_PY, env, String(timeoutSeconds)], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const holder = (0,external_node_child_process_namespaceObject.spawn)(systemPython(), ['-I', '-S', '-c', HOLD_TEARDOWN_LOCK_PY, env, String(timeoutSeconds)], {
+        stdio: ['pipe', 'pipe', 'ignore'],
+    });
     const exited = new Promise((r) => holder.once('close', () => r()));
     await new Promise((resolve, reject) => {
         holder.once('error', reject);
@@ -53544,6 +55222,13 @@ async function reap(opts = {}) {
     }
     if (!opts.environmentId)
         await reapTempDirs(progress);
+    // libvirt hosts this runner used: stamped domains whose environment has no state here.
+    if (!opts.environmentId) {
+        for (const r of await reapLibvirt({ progress, ...(opts.now !== undefined ? { now: opts.now } : {}) })) {
+            if (r.environmentId)
+                out.push({ environmentId: r.environmentId, reason: `${r.reason} (libvirt host ${r.host})`, leftovers: r.leftovers });
+        }
+    }
     return out;
 }
 //# sourceMappingURL=teardown.js.map
@@ -53569,12 +55254,15 @@ async function reap(opts = {}) {
 
 
 
-const PROVIDERS = ['nspawn', 'qemu'];
-function providerFor(name) {
+
+const PROVIDERS = ['nspawn', 'qemu', 'libvirt'];
+function providerFor(name, libvirt) {
     if (name === 'nspawn')
         return new NspawnProvider();
     if (name === 'qemu')
         return new QemuProvider();
+    if (name === 'libvirt')
+        return new LibvirtProvider(libvirt);
     throw new errors_KarooError('input', `provider "${name}" is not known; use one of: ${PROVIDERS.join(', ')}`);
 }
 const now = () => Date.now();
@@ -53584,11 +55272,121 @@ const secs = (ms) => Math.round(ms / 10) / 100;
  * a fresh SSH key pair, a forwarder on 127.0.0.1 for the runner, and the inventory. On any
  * failure, console logs and journals are saved beside the inventory and everything is
  * destroyed (unless `keep`), then the error names the node and its last console lines.
+ *
+ * The phases, in order: check the request → find the image → reap → stamp the environment
+ * (state and watchdog, before any resource) → prepare the provider → keys beside the network →
+ * forwarding beside the machines → create and wait for every machine → hand on (inventory).
  */
 async function provision(opts) {
     const progress = opts.progress ?? silentProgress;
     const t0 = now();
-    const provider = providerFor(opts.provider ?? 'nspawn');
+    const request = await checkRequest(opts);
+    const image = await machineImage(opts, request.provider, progress);
+    const tImage = now();
+    await reapFirst(opts, progress);
+    const { state, watchdog } = await stampEnvironment(opts, request, image, progress);
+    const record = timingRecorder(state);
+    const stop = new Interruption(state.environmentId, opts.signal);
+    const p = { opts, progress, provider: request.provider, image, state, stop, save: () => saveState(state), record };
+    try {
+        stop.checkpoint();
+        await prepareProvider(p);
+        const tPrepared = now();
+        const keys = await makeKeysBesideNetwork(p, tPrepared);
+        const tBridge = now();
+        stop.checkpoint();
+        const forwarding = new SideStep(startForwarding(state, watchdog).then(() => record('forwarder', tBridge)));
+        record('prepare', tImage, tPrepared);
+        const tNet = now();
+        await createMachines(p, keys, forwarding);
+        await forwarding.join();
+        stop.checkpoint();
+        const tReady = now();
+        record('image', t0, tImage);
+        record('network', tImage, tNet);
+        record('machines', tNet, tReady);
+        record('total', t0, tReady);
+        return await handOn(p);
+    }
+    catch (e) {
+        await cleanUpAfterFailure(p);
+        throw e;
+    }
+    finally {
+        stop.dispose();
+    }
+}
+function timingRecorder(state) {
+    return (name, from, to = now()) => {
+        state.timings[name] = secs(to - from);
+    };
+}
+/**
+ * A step started now and joined later (`join()`), while other steps run beside it. Until the
+ * join its failure is held rather than reported as an unhandled rejection; at the join it is
+ * thrown. When another step fails first, that error ends provisioning and this one is dropped
+ * (the teardown that follows removes whatever the step made).
+ */
+class SideStep {
+    running;
+    constructor(running) {
+        this.running = running;
+        running.catch(() => undefined);
+    }
+    join() {
+        return this.running;
+    }
+}
+/**
+ * Provisioning stopped, by the caller (its signal) or by the first machine that fails: no new
+ * step starts after it (`checkpoint`), and steps that wait (`race`) stop waiting.
+ */
+class Interruption {
+    env;
+    signal;
+    controller = new AbortController();
+    stopped;
+    onAbort;
+    constructor(env, signal) {
+        this.env = env;
+        this.signal = signal;
+        this.onAbort = () => this.controller.abort(signal?.reason);
+        signal?.addEventListener('abort', this.onAbort, { once: true });
+        if (signal?.aborted)
+            this.onAbort();
+        // Only ever raced against a step; held until then, as a SideStep is.
+        this.stopped = new SideStep(new Promise((_, reject) => this.controller.signal.addEventListener('abort', () => reject(new errors_KarooError('refused', `provisioning of ${env} was interrupted`)), { once: true }))).join();
+    }
+    get aborted() {
+        return this.controller.signal.aborted;
+    }
+    /** Why provisioning stopped: the first failure, or the caller's reason. */
+    get reason() {
+        return this.controller.signal.reason;
+    }
+    abort(reason) {
+        if (!this.aborted)
+            this.controller.abort(reason);
+    }
+    /** Throws when provisioning was stopped: called before each step that makes something. */
+    checkpoint() {
+        const reason = this.reason;
+        if (this.aborted)
+            throw reason instanceof Error
+                ? reason
+                : new errors_KarooError('refused', `provisioning of ${this.env} was interrupted${reason ? ` (${String(reason)})` : ''}`);
+    }
+    /** Waits for a step, or throws as soon as provisioning is stopped. */
+    race(step) {
+        return Promise.race([step, this.stopped]);
+    }
+    dispose() {
+        this.signal?.removeEventListener('abort', this.onAbort);
+    }
+}
+/** Phase 1: the request is checked before anything is made (nodes, TTL, owner, tools). */
+async function checkRequest(opts) {
+    const provider = providerFor(opts.provider ?? 'nspawn', opts.libvirt && { progress: opts.progress, ...opts.libvirt });
     if (opts.nodes.length === 0)
         throw new errors_KarooError('input', 'the configuration lists no nodes; add at least one under nodes:');
     const seen = new Set();
@@ -53606,33 +55404,42 @@ async function provision(opts) {
     // Checked before anything is made: a dead owner would have the environment removed at once.
     const foreignOwner = opts.ownerPid !== undefined ? await ownerOf(opts.ownerPid) : undefined;
     await requireTools(['ip', 'ssh', 'ssh-keygen', 'python3']);
-    let image;
+    return { provider, ttl, foreignOwner };
+}
+/** Phase 2: the image the machines boot: a cloud image (qemu), or karoo's own (built when missing). */
+async function machineImage(opts, provider, progress) {
     if (opts.image) {
         if (provider.name !== 'qemu')
             throw new errors_KarooError('input', `a cloud image (${opts.image}) needs the qemu provider; the ${provider.name} provider boots karoo's own image`);
-        image = await fetchCloudImage(opts.image, opts.imageSha256, progress);
+        return fetchCloudImage(opts.image, opts.imageSha256, progress);
     }
-    else {
-        const found = await findImage();
-        if (found)
-            image = found;
-        else if (opts.buildImage === false)
-            throw new errors_KarooError('unavailable', 'karoo\'s machine image is not built; run karoo image build');
-        else
-            image = await buildImage({ progress });
-    }
-    const tImage = now();
-    if (opts.reapFirst !== false) {
-        const reaped = await reap({ progress: silentProgress });
-        if (reaped.length)
-            progress.info(`reaped ${reaped.length} expired or orphaned environment(s): ${reaped.map((r) => r.environmentId).join(', ')}`);
-    }
+    const found = await findImage();
+    if (found)
+        return found;
+    if (opts.buildImage === false)
+        throw new errors_KarooError('unavailable', "karoo's machine image is not built; run karoo image build");
+    return buildImage({ progress });
+}
+/** Phase 3: expired and orphaned environments are removed first (unless `reapFirst: false`). */
+async function reapFirst(opts, progress) {
+    if (opts.reapFirst === false)
+        return;
+    const reaped = await reap({ progress: silentProgress });
+    if (reaped.length)
+        progress.info(`reaped ${reaped.length} expired or orphaned environment(s): ${reaped.map((r) => r.environmentId).join(', ')}`);
+}
+/**
+ * Phase 4: the environment's stamp, before any resource: its state directory (appearing with
+ * its state.json inside) and its watchdog; then the caller hears of it (onEnvironmentCreated).
+ */
+async function stampEnvironment(opts, request, image, progress) {
+    const { provider, ttl } = request;
     const env = newEnvironmentId();
     const dir = envDir(env);
     const outDir = (0,external_node_path_.resolve)(opts.outDir ?? (0,external_node_path_.join)('.karoo', env));
     const net = subnetOf(env);
     const created = new Date();
-    const owner = foreignOwner ?? (await proc_ownerRef());
+    const owner = request.foreignOwner ?? (await proc_ownerRef());
     const lifetime = opts.lifetime ?? 'ttl';
     const state = {
         version: 1,
@@ -53674,182 +55481,184 @@ async function provision(opts) {
     await (0,promises_.mkdir)((0,external_node_path_.join)(staging, 'console'), { mode: 0o700 });
     await (0,promises_.writeFile)((0,external_node_path_.join)(staging, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
     await (0,promises_.rename)(staging, dir);
-    const save = () => saveState(state);
     // The watchdog comes before any resource: from here on, the owner's death or the TTL removes whatever exists.
     const watchdog = await startWatchdog(state, opts.onExpire);
-    await save();
+    await saveState(state);
     await (0,promises_.mkdir)(outDir, { recursive: true });
     await opts.onEnvironmentCreated?.(env, outDir);
     progress.info(`environment ${env}: ${opts.nodes.length} node(s) with ${provider.name}, network ${net.cidr}, expires ${state.expiresAt}${lifetime === 'owner' ? `, lives as long as process ${owner.pid}` : ''}`);
-    // Aborted by the caller (a signal) or by the first machine that fails: no new step starts.
-    const stop = new AbortController();
-    const onAbort = () => stop.abort(opts.signal?.reason);
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    if (opts.signal?.aborted)
-        onAbort();
-    const checkpoint = () => {
-        if (stop.signal.aborted)
-            throw stop.signal.reason instanceof Error ? stop.signal.reason : new errors_KarooError('refused', `provisioning of ${env} was interrupted${stop.signal.reason ? ` (${String(stop.signal.reason)})` : ''}`);
-    };
-    const stopped = new Promise((_, reject) => stop.signal.addEventListener('abort', () => reject(new errors_KarooError('refused', `provisioning of ${env} was interrupted`)), { once: true }));
-    stopped.catch(() => { });
-    const keyPath = (0,external_node_path_.join)(dir, 'id_ed25519');
-    const knownHosts = (0,external_node_path_.join)(dir, 'known_hosts');
-    const endpoint = (m) => ({
+    return { state, watchdog };
+}
+/** Phase 5: the provider checks its tools and records its facts (e.g. kvm or tcg). */
+async function prepareProvider({ provider, state, save, progress }) {
+    await provider.prepare(state);
+    await save();
+    if (state.accelerator)
+        progress.info(`qemu acceleration: ${state.accelerator}${state.accelerator === 'tcg' ? ' (software emulation: no usable /dev/kvm)' : ''}`);
+}
+function keyPathOf(state) {
+    return (0,external_node_path_.join)(state.dir, 'id_ed25519');
+}
+function knownHostsOf(state) {
+    return (0,external_node_path_.join)(state.dir, 'known_hosts');
+}
+/**
+ * Phase 6: keys (the environment's client key, and a host key per node so the runner checks
+ * host keys strictly) are made beside the network, which does not depend on them; joined when
+ * both are done.
+ */
+async function makeKeysBesideNetwork(p, tPrepared) {
+    const { state, stop, record } = p;
+    const dir = state.dir;
+    const keyPath = keyPathOf(state);
+    const knownHosts = knownHostsOf(state);
+    stop.checkpoint();
+    const network = new SideStep(createEnvNetwork(state.environmentId, subnetOf(state.environmentId).gateway).then(() => record('bridge', tPrepared)));
+    await (0,promises_.mkdir)((0,external_node_path_.join)(dir, 'hostkeys'), { recursive: true });
+    const keygen = (file, comment) => run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+    const [, ...hostKeys] = await Promise.all([
+        keygen(keyPath, state.environmentId),
+        ...state.machines.map(async (m) => {
+            const path = (0,external_node_path_.join)(dir, 'hostkeys', m.name);
+            await keygen(path, m.machineId);
+            return { priv: await (0,promises_.readFile)(path, 'utf8'), pub: await (0,promises_.readFile)(`${path}.pub`, 'utf8') };
+        }),
+    ]);
+    const authorizedKey = await (0,promises_.readFile)(`${keyPath}.pub`, 'utf8');
+    state.machines.forEach((m, i) => (m.hostKey = hostKeys[i].pub.trim().split(' ').slice(0, 2).join(' ')));
+    await (0,promises_.writeFile)(knownHosts, state.machines.map((m) => `${m.machineId} ${m.hostKey}\n`).join(''));
+    await handToInvokingUser([keyPath, `${keyPath}.pub`, knownHosts]);
+    await (0,promises_.rm)((0,external_node_path_.join)(dir, 'hostkeys'), { recursive: true, force: true });
+    record('keys', tPrepared);
+    await network.join();
+    return { authorizedKey, hostKeys };
+}
+/**
+ * Phase 7: every machine is created (as many at once as the provider allows) and waited for
+ * until it answers SSH (once forwarding is up). The first failure stops the others: none
+ * starts a machine after it, none waits on. Every machine task has settled before this
+ * returns or throws, so none is made after the teardown that follows a failure.
+ */
+async function createMachines(p, keys, forwarding) {
+    const { opts, provider, image, state, stop, save, record, progress } = p;
+    const hosts = state.machines.map((m) => ({ name: m.name, address: m.address }));
+    const timeoutMs = (opts.bootTimeoutSeconds ?? (provider.name === 'qemu' || provider.name === 'libvirt' ? 600 : 120)) * 1000;
+    const limit = pLimit(provider.maxParallelBoots(state));
+    const tasks = state.machines.map((m, i) => limit(async () => {
+        stop.checkpoint();
+        const started = now();
+        const hostKey = keys.hostKeys[i];
+        await provider.create({
+            state,
+            machine: m,
+            image,
+            authorizedKey: keys.authorizedKey,
+            save,
+            seed: seedFiles({
+                node: m.name,
+                address: m.address,
+                mac: m.mac,
+                prefixLength: 24,
+                hosts,
+                authorizedKey: keys.authorizedKey,
+                hostPrivateKey: hostKey.priv,
+                hostPublicKey: hostKey.pub,
+            }),
+        });
+        record(`create:${m.name}`, started);
+        await opts.onMachineStarted?.(m, state);
+        stop.checkpoint();
+        await stop.race(forwarding.join());
+        await stop.race(provider.waitReady(m, endpointOf(state, m), started + timeoutMs));
+        m.readyAt = new Date().toISOString();
+        record(`ready:${m.name}`, started);
+        progress.info(`${m.name} (${m.role}) ready at ${m.address}, ssh 127.0.0.1:${m.sshPort} after ${secs(now() - started)} s`);
+    }).catch((e) => {
+        stop.abort(e);
+        throw e;
+    }));
+    const settled = await Promise.allSettled(tasks);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed)
+        throw stop.reason instanceof Error ? stop.reason : failed.reason;
+}
+/** Phase 8: the inventory is written and the environment is ready; with lifetime `ttl` it is handed on. */
+async function handOn({ state, save, progress }) {
+    const inventory = inventoryOf(state);
+    const inventoryPath = (0,external_node_path_.join)(state.outDir, 'inventory.json');
+    await writeInventory(inventoryPath, inventory);
+    await handToInvokingUser([state.outDir, inventoryPath]);
+    state.inventoryPath = inventoryPath;
+    state.phase = 'ready';
+    await save();
+    // Handed on: from now on only the TTL (or destroy) ends it.
+    if (state.lifetime === 'ttl')
+        await tellWatchdog(state, { owner: null });
+    progress.info(`environment ${state.environmentId} ready in ${state.timings.total} s; inventory ${inventoryPath}`);
+    return { inventory, inventoryPath, state, timings: state.timings };
+}
+/**
+ * After any failure: the state says so, logs are saved, and the environment is destroyed, or
+ * with `keep` handed on until its TTL with an inventory to reach it. Nothing here throws: the
+ * caller rethrows the failure itself.
+ */
+async function cleanUpAfterFailure({ opts, provider, state, save, progress }) {
+    const env = state.environmentId;
+    state.phase = 'failed';
+    await save().catch(() => { });
+    const logsDir = (0,external_node_path_.join)(state.outDir, 'logs');
+    await saveLogs(state, provider, logsDir).catch(() => []);
+    if (opts.keep) {
+        // Kept for debugging until the TTL, whoever made it: the watchdog no longer watches the owner.
+        await handOver(state).catch(() => { });
+        // Kept for debugging: write the inventory anyway, so the machines can be reached.
+        const inventoryPath = (0,external_node_path_.join)(state.outDir, 'inventory.json');
+        const kept = state.machines.find((m) => m.sshPort && m.hostKey);
+        if (kept)
+            await writeInventory(inventoryPath, inventoryOf(state)).catch(() => { });
+        progress.warn(`provisioning failed; keeping environment ${env} until ${state.expiresAt} (karoo destroy --env ${env}); logs in ${logsDir}` +
+            (kept ? `; inventory ${inventoryPath}; ssh: ${sshCommandLine(endpointOf(state, kept))}` : ''));
+    }
+    else {
+        progress.info(`provisioning failed; logs saved in ${logsDir}; destroying ${env}`);
+        await destroyState(state, { progress }).catch((d) => progress.warn(`destroying ${env} failed too: ${d.message}`));
+    }
+}
+/** How the runner reaches a machine: its port on the forwarder, the environment's key, its host key. */
+function endpointOf(state, m) {
+    return {
         host: '127.0.0.1',
         port: m.sshPort ?? 0,
         user: 'root',
-        keyPath,
-        knownHostsPath: knownHosts,
+        keyPath: keyPathOf(state),
+        knownHostsPath: knownHostsOf(state),
         hostKeyAlias: m.machineId,
         hostKey: m.hostKey,
-    });
-    const inventoryOf = () => ({
+    };
+}
+function inventoryOf(state) {
+    return {
         version: 1,
-        environmentId: env,
+        environmentId: state.environmentId,
         createdAt: state.createdAt,
-        ttlSeconds: ttl,
+        ttlSeconds: state.ttlSeconds,
         expiresAt: state.expiresAt,
-        provider: provider.name,
+        provider: state.provider,
         ...(state.accelerator ? { accelerator: state.accelerator } : {}),
         image: state.image,
-        network: { cidr: net.cidr, namespace: state.netns },
-        logsDir: (0,external_node_path_.join)(outDir, 'logs'),
+        network: { cidr: state.cidr, namespace: state.netns },
+        logsDir: (0,external_node_path_.join)(state.outDir, 'logs'),
         nodes: state.machines.map((m) => ({
             name: m.name,
             role: m.role,
             address: m.address,
-            ssh: endpoint(m),
-            provider: provider.name,
+            ssh: endpointOf(state, m),
+            provider: state.provider,
             machineId: m.machineId,
             ...(m.cpus ? { cpus: m.cpus } : {}),
             ...(m.memory ? { memory: m.memory } : {}),
         })),
-    });
-    try {
-        checkpoint();
-        await provider.prepare(state);
-        await save();
-        if (state.accelerator)
-            progress.info(`qemu acceleration: ${state.accelerator}${state.accelerator === 'tcg' ? ' (software emulation: no usable /dev/kvm)' : ''}`);
-        // Keys: the environment's client key, and a host key per node so the runner checks host keys strictly.
-        const tPrepared = now();
-        // Keys and the network do not depend on each other: make them side by side.
-        checkpoint();
-        const network = createEnvNetwork(env, net.gateway).then(() => (state.timings.bridge = secs(now() - tPrepared)));
-        network.catch(() => { });
-        await (0,promises_.mkdir)((0,external_node_path_.join)(dir, 'hostkeys'), { recursive: true });
-        const keygen = (file, comment) => run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
-        const [, ...hostKeys] = await Promise.all([
-            keygen(keyPath, env),
-            ...state.machines.map(async (m) => {
-                const p = (0,external_node_path_.join)(dir, 'hostkeys', m.name);
-                await keygen(p, m.machineId);
-                return { priv: await (0,promises_.readFile)(p, 'utf8'), pub: await (0,promises_.readFile)(`${p}.pub`, 'utf8') };
-            }),
-        ]);
-        const authorizedKey = await (0,promises_.readFile)(`${keyPath}.pub`, 'utf8');
-        state.machines.forEach((m, i) => (m.hostKey = hostKeys[i].pub.trim().split(' ').slice(0, 2).join(' ')));
-        await (0,promises_.writeFile)(knownHosts, state.machines.map((m) => `${m.machineId} ${m.hostKey}\n`).join(''));
-        await handToInvokingUser([keyPath, `${keyPath}.pub`, knownHosts]);
-        await (0,promises_.rm)((0,external_node_path_.join)(dir, 'hostkeys'), { recursive: true, force: true });
-        state.timings.keys = secs(now() - tPrepared);
-        await network;
-        const tBridge = now();
-        // The watchdog starts forwarding while the machines are made; only the SSH probes wait for it.
-        checkpoint();
-        const forwarder = startForwarding(state, watchdog).then(() => {
-            state.timings.forwarder = secs(now() - tBridge);
-        });
-        forwarder.catch(() => { });
-        state.timings.prepare = secs(tPrepared - tImage);
-        const tNet = now();
-        const hosts = state.machines.map((m) => ({ name: m.name, address: m.address }));
-        const timeoutMs = (opts.bootTimeoutSeconds ?? (provider.name === 'qemu' ? 600 : 120)) * 1000;
-        const limit = pLimit(provider.maxParallelBoots(state));
-        const bootStarted = new Map();
-        const tasks = state.machines.map((m, i) => limit(async () => {
-            checkpoint();
-            const started = now();
-            bootStarted.set(m.name, started);
-            await provider.create({
-                state,
-                machine: m,
-                image,
-                authorizedKey,
-                save,
-                seed: seedFiles({
-                    node: m.name,
-                    address: m.address,
-                    mac: m.mac,
-                    prefixLength: 24,
-                    hosts,
-                    authorizedKey,
-                    hostPrivateKey: hostKeys[i].priv,
-                    hostPublicKey: hostKeys[i].pub,
-                }),
-            });
-            state.timings[`create:${m.name}`] = secs(now() - started);
-            await opts.onMachineStarted?.(m, state);
-            checkpoint();
-            await Promise.race([forwarder, stopped]);
-            await Promise.race([provider.waitReady(m, endpoint(m), started + timeoutMs), stopped]);
-            m.readyAt = new Date().toISOString();
-            state.timings[`ready:${m.name}`] = secs(now() - started);
-            progress.info(`${m.name} (${m.role}) ready at ${m.address}, ssh 127.0.0.1:${m.sshPort} after ${secs(now() - started)} s`);
-        }).catch((e) => {
-            // The first failure stops the others: none starts a machine after it, none waits on.
-            if (!stop.signal.aborted)
-                stop.abort(e);
-            throw e;
-        }));
-        // Every machine task has settled before anything is destroyed, so none is made after teardown.
-        const settled = await Promise.allSettled(tasks);
-        const failed = settled.find((r) => r.status === 'rejected');
-        if (failed)
-            throw stop.signal.reason instanceof Error ? stop.signal.reason : failed.reason;
-        await forwarder;
-        checkpoint();
-        const tReady = now();
-        state.timings = { ...state.timings, image: secs(tImage - t0), network: secs(tNet - tImage), machines: secs(tReady - tNet), total: secs(tReady - t0) };
-        const inventory = inventoryOf();
-        const inventoryPath = (0,external_node_path_.join)(outDir, 'inventory.json');
-        await writeInventory(inventoryPath, inventory);
-        await handToInvokingUser([outDir, inventoryPath]);
-        state.inventoryPath = inventoryPath;
-        state.phase = 'ready';
-        await save();
-        // Handed on: from now on only the TTL (or destroy) ends it.
-        if (lifetime === 'ttl')
-            await tellWatchdog(state, { owner: null });
-        progress.info(`environment ${env} ready in ${state.timings.total} s; inventory ${inventoryPath}`);
-        return { inventory, inventoryPath, state, timings: state.timings };
-    }
-    catch (e) {
-        state.phase = 'failed';
-        await save().catch(() => { });
-        const logsDir = (0,external_node_path_.join)(outDir, 'logs');
-        await saveLogs(state, provider, logsDir).catch(() => []);
-        if (opts.keep) {
-            // Kept for debugging until the TTL, whoever made it: the watchdog no longer watches the owner.
-            await handOver(state).catch(() => { });
-            // Kept for debugging: write the inventory anyway, so the machines can be reached.
-            const inventoryPath = (0,external_node_path_.join)(outDir, 'inventory.json');
-            const kept = state.machines.find((m) => m.sshPort && m.hostKey);
-            if (kept)
-                await writeInventory(inventoryPath, inventoryOf()).catch(() => { });
-            progress.warn(`provisioning failed; keeping environment ${env} until ${state.expiresAt} (karoo destroy --env ${env}); logs in ${logsDir}` +
-                (kept ? `; inventory ${inventoryPath}; ssh: ${sshCommandLine(endpoint(kept))}` : ''));
-        }
-        else {
-            progress.info(`provisioning failed; logs saved in ${logsDir}; destroying ${env}`);
-            await destroyState(state, { progress }).catch((d) => progress.warn(`destroying ${env} failed too: ${d.message}`));
-        }
-        throw e;
-    }
-    finally {
-        opts.signal?.removeEventListener('abort', onAbort);
-    }
+    };
 }
 function watchdogConfigPath(state) {
     return (0,external_node_path_.join)(state.dir, 'forward.json');
@@ -53863,7 +55672,7 @@ async function writeWatchdogConfig(state, config) {
  * Starts the environment's watchdog (helpers/forward.py, detached): it removes the environment
  * (runs `onExpire`) when the TTL passes or, while it has one, when the owner process is gone;
  * later it also becomes the SSH forwarder (startForwarding). Returns once the process exists;
- * the returned promise `ready` resolves when its signal handlers are set.
+ * `ready` is joined (by startForwarding) once its signal handlers are set.
  */
 async function startWatchdog(state, onExpire) {
     const dir = state.dir;
@@ -53881,7 +55690,10 @@ async function startWatchdog(state, onExpire) {
     });
     const log = await (0,promises_.open)((0,external_node_path_.join)(dir, 'forward.log'), 'a');
     try {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(systemPython(), ['-I', '-S', script, state.environmentId, watchdogConfigPath(state)], { detached: true, stdio: ['ignore', log.fd, log.fd] });
+        const child = (0,external_node_child_process_namespaceObject.spawn)(systemPython(), ['-I', '-S', script, state.environmentId, watchdogConfigPath(state)], {
+            detached: true,
+            stdio: ['ignore', log.fd, log.fd],
+        });
         const pid = await new Promise((res, rej) => {
             child.once('error', rej);
             child.once('spawn', () => res(child.pid));
@@ -53892,15 +55704,14 @@ async function startWatchdog(state, onExpire) {
     finally {
         await log.close();
     }
-    const ready = (async () => {
+    const ready = new SideStep((async () => {
         const deadline = now() + 10_000;
         while (!(0,external_node_fs_.existsSync)(readyFile)) {
             if (!(await isAlive(state.forwarder)) || now() > deadline)
                 throw await watchdogFailure(state, 'start');
             await proc_sleep(10);
         }
-    })();
-    ready.catch(() => { });
+    })());
     return { ready };
 }
 async function watchdogFailure(state, what) {
@@ -53917,7 +55728,7 @@ async function tellWatchdog(state, change) {
 }
 /** Has the watchdog forward 127.0.0.1 ports to the nodes' SSH (connections made inside the namespace) and records the ports. */
 async function startForwarding(state, watchdog) {
-    await watchdog.ready;
+    await watchdog.ready.join();
     await tellWatchdog(state, { nodes: state.machines.map((m) => ({ name: m.name, address: m.address, port: 22 })) });
     const portsFile = (0,external_node_path_.join)(state.dir, 'ports.json');
     const deadline = now() + 10_000;
@@ -53979,6 +55790,11 @@ function checkNotExpired(inv, at = Date.now()) {
  * machines), environments with a private network and a fresh SSH key, the inventory deploy
  * reads, and teardown that always happens (destroy, TTL, reap).
  */
+
+
+
+
+
 
 
 
@@ -54075,7 +55891,10 @@ function durationInput(name) {
 }
 /** A list input: one item per line (or per `separator`), blank items dropped. */
 function listInput(name, separator = /\n/) {
-    return (optionalInput(name) ?? '').split(separator).map((s) => s.trim()).filter((s) => s !== '');
+    return (optionalInput(name) ?? '')
+        .split(separator)
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
 }
 function setOutputs(outputs) {
     for (const [k, v] of Object.entries(outputs))
@@ -54154,6 +55973,8 @@ const STATE = {
     outDir: 'out-dir',
     keep: 'keep',
     failed: 'failed',
+    /** The machine image to save in the Actions cache (JSON), when the runner did not have it. */
+    imageCache: 'image-cache',
 };
 /** argv flag the TTL watchdog passes to the post bundle to destroy an environment by id. */
 const EXPIRE_FLAG = '--karoo-expire';
@@ -54239,6 +56060,14 @@ async function rerunAsRoot() {
 function imageCacheKey(recipeId, arch = process.arch) {
     return `karoo-machine-image-${arch}-${recipeId}`;
 }
+const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+/**
+ * Whether the image is complete on the runner: a cloud image's file, karoo's image with its
+ * build record (written last; a directory without it is an interrupted build or restore).
+ */
+function complete(entry) {
+    return (0,external_node_fs_.existsSync)(entry.cloud ? entry.path : (0,external_node_path_.join)(entry.path, 'image.json'));
+}
 /**
  * Restores the base image from the Actions cache when the runner lacks it: karoo's own image
  * by its recipe hash, a cloud image by its sha256. Only an accelerator: without the cache
@@ -54246,19 +56075,23 @@ function imageCacheKey(recipeId, arch = process.arch) {
  */
 async function restoreImage(cloudSha256) {
     const entry = cloudSha256
-        ? { key: `karoo-cloud-image-${cloudSha256}`, path: (0,external_node_path_.join)(imagesRoot(), 'cloud', `${cloudSha256}.img`), present: false }
-        : { key: imageCacheKey(imageId()), path: (0,external_node_path_.join)(imagesRoot(), imageId()), present: false };
-    entry.present = (0,external_node_fs_.existsSync)(entry.path);
+        ? { key: `karoo-cloud-image-${cloudSha256}`, path: (0,external_node_path_.join)(imagesRoot(), 'cloud', `${cloudSha256}.img`), cloud: true, present: false }
+        : { key: imageCacheKey(imageId()), path: (0,external_node_path_.join)(imagesRoot(), imageId()), cloud: false, present: false };
+    entry.present = complete(entry);
     if (entry.present)
         return entry;
     try {
         const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
         if (!cache.isFeatureAvailable())
             return entry;
+        const started = Date.now();
         const hit = await cache.restoreCache([entry.path], entry.key);
         if (hit) {
-            lib_core.info(`restored the machine image from the Actions cache (${hit})`);
-            entry.present = (0,external_node_fs_.existsSync)(entry.path);
+            entry.present = complete(entry);
+            if (entry.present)
+                lib_core.info(`restored the machine image from the Actions cache (${hit}) in ${seconds(started)}`);
+            else
+                lib_core.warning(`the Actions cache entry ${hit} did not hold a complete machine image; building or downloading it instead`);
         }
     }
     catch (e) {
@@ -54266,18 +56099,29 @@ async function restoreImage(cloudSha256) {
     }
     return entry;
 }
+/**
+ * Saves the image this run had to build or download, so that the next run restores it (the
+ * post step does, once the machines are gone: acceptance does not wait for the upload).
+ * Nothing when the run had it from the start, or never got a complete one.
+ */
 async function saveImage(entry) {
-    if (entry.present || !(0,external_node_fs_.existsSync)(entry.path))
+    if (entry.present || !complete(entry))
         return;
     try {
         const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
         if (!cache.isFeatureAvailable())
             return;
-        await cache.saveCache([entry.path], entry.key);
-        lib_core.info(`saved the machine image in the Actions cache as ${entry.key}`);
+        const started = Date.now();
+        // -1: not saved, for a reason @actions/cache has just logged (another job saving the same
+        // key, a write the cache service denied, a failed upload); it throws only for bad paths.
+        const id = await cache.saveCache([entry.path], entry.key);
+        if (id === -1)
+            core.info(`the machine image was not saved in the Actions cache as ${entry.key} (see above); the next run builds or downloads it again unless another job saved it`);
+        else
+            core.info(`saved the machine image in the Actions cache as ${entry.key} in ${seconds(started)}`);
     }
     catch (e) {
-        lib_core.warning(`image cache save failed (${e.message}); the next run builds or downloads it again`);
+        core.warning(`image cache save failed (${e.message}); the next run builds or downloads it again`);
     }
 }
 //# sourceMappingURL=image-cache.js.map
@@ -54330,7 +56174,10 @@ async function prepareRunner(provider, ownImage) {
     if (packages.length) {
         await lib_core.group(`karoo: installing Debian packages for ${provider} machines: ${packages.join(' ')}`, async () => {
             const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-            for (const args of [['update', '-q'], ['install', '-y', '-q', '--no-install-recommends', ...packages]]) {
+            for (const args of [
+                ['update', '-q'],
+                ['install', '-y', '-q', '--no-install-recommends', ...packages],
+            ]) {
                 lib_core.info(`apt-get ${args.join(' ')}`);
                 const r = await run('apt-get', args, { env, allowFailure: true, timeoutMs: 15 * 60_000 });
                 if (r.stdout)
@@ -54404,6 +56251,9 @@ async function provisionMachines() {
     if (shouldPrepare(i.prepareRunner))
         await prepareRunner(provider ?? 'nspawn', !image);
     const cached = await restoreImage(image ? imageSha256 : undefined);
+    // Built or downloaded by this run: the post step saves it, so acceptance does not wait for the upload.
+    if (!cached.present)
+        lib_core.saveState(STATE.imageCache, JSON.stringify(cached));
     // The machines live as long as the job (the runner's Runner.Worker; each step is a process of
     // its own): a cancelled or killed job loses them at once. Kept ones, or outside a runner: the TTL.
     const job = keep ? undefined : await findJobProcess();
@@ -54413,6 +56263,7 @@ async function provisionMachines() {
         const r = await provision({
             nodes: config.nodes.map((n) => ({ name: n.name, role: n.role, cpus: n.cpus, memory: n.memory })),
             provider,
+            ...libvirtOptions(config.provision),
             image,
             imageSha256,
             ttlSeconds: i.ttlSeconds ?? config.provision.ttlSeconds,
@@ -54424,7 +56275,6 @@ async function provisionMachines() {
             onEnvironmentCreated: (env) => lib_core.saveState(STATE.environmentId, env),
             progress: actionProgress,
         });
-        await saveImage(cached);
         const inv = r.inventory;
         setOutputs({ [OUTPUT.inventory]: r.inventoryPath, [OUTPUT.environmentId]: inv.environmentId });
         const t = r.timings;

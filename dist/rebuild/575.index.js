@@ -132,7 +132,7 @@ async function readEvidence(store, digest) {
     const json = layers.find((l) => l.mediaType === EVIDENCE_ARTIFACT_TYPE);
     if (!json)
         throw new _karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .KarooError */ .xD('integrity', `evidence ${d} in ${store.ref} has no ${EVIDENCE_ARTIFACT_TYPE} layer`);
-    const bytes = await readBlob(store, json, `evidence ${d}`);
+    const bytes = await (0,_karoo_oci__WEBPACK_IMPORTED_MODULE_2__/* .readVerifiedBlob */ .av)(store, json, `evidence ${d}`, EVIDENCE_LAYER_MAX);
     let evidence;
     try {
         evidence = JSON.parse(bytes.toString('utf8'));
@@ -151,7 +151,7 @@ async function readEvidence(store, digest) {
 async function readJunit(store, record) {
     if (!record.junit)
         return undefined;
-    return (await readBlob(store, record.junit, `JUnit of evidence ${record.digest}`)).toString('utf8');
+    return (await readVerifiedBlob(store, record.junit, `JUnit of evidence ${record.digest}`, EVIDENCE_LAYER_MAX)).toString('utf8');
 }
 /**
  * The newest passing evidence for an environment, or undefined: what a promotion gate asks.
@@ -189,24 +189,8 @@ function countJunit(xml) {
     }
     return { tests, passed: Math.max(0, tests - failed - errors - skipped), failed, errors, skipped };
 }
-async function readBlob(store, d, what) {
-    if (d.size > 64 << 20)
-        throw new _karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .KarooError */ .xD('integrity', `${what}: layer ${d.digest} claims ${d.size} bytes; evidence layers are small`);
-    const chunks = [];
-    let n = 0;
-    for await (const c of await store.getBlob(d.digest)) {
-        const b = Buffer.isBuffer(c) ? c : Buffer.from(c);
-        n += b.length;
-        if (n > d.size)
-            throw new _karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .KarooError */ .xD('integrity', `${what}: layer ${d.digest} in ${store.ref} is larger than ${d.size} bytes`);
-        chunks.push(b);
-    }
-    const bytes = Buffer.concat(chunks);
-    if (bytes.length !== d.size || (0,_karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .sha256Of */ .Bj)(bytes) !== d.digest) {
-        throw new _karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .KarooError */ .xD('integrity', `${what}: layer ${d.digest} in ${store.ref} is damaged (it holds ${(0,_karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .sha256Of */ .Bj)(bytes)}, ${bytes.length} bytes)`);
-    }
-    return bytes;
-}
+/** Evidence layers (the JSON, the JUnit report) are small: a descriptor claiming more is refused unread. */
+const EVIDENCE_LAYER_MAX = 64 << 20;
 function checkEvidence(e, what) {
     const bad = (reason) => {
         throw new _karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .KarooError */ .xD('integrity', `${what}: ${reason}`);

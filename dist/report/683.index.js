@@ -81,7 +81,11 @@ function forCandidate(lock) {
     // Upload times and the cutoff describe the index's copies and how they were chosen, like the
     // URLs: the same files mirrored into another index (other upload times, or none) give the same candidate.
     const { inputsDigest: _, asOf: _asOf, ...meta } = lock.meta;
-    const packages = lock.packages.map((p) => ({ ...p, index: undefined, files: p.files.map((f) => ({ ...f, url: undefined, uploadTime: undefined })) }));
+    const packages = lock.packages.map((p) => ({
+        ...p,
+        index: undefined,
+        files: p.files.map((f) => ({ ...f, url: undefined, uploadTime: undefined })),
+    }));
     return lock_lib/* Lock */.c_.create(packages, meta);
 }
 const SYSTEM_RE = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
@@ -177,9 +181,7 @@ function candidateConfig(lock, input) {
     return {
         schema: CANDIDATE_CONFIG_SCHEMA,
         system: input.system,
-        target: target
-            ? { python: target.python, platforms: [...target.platforms], implementation: target.implementation }
-            : undefined,
+        target: target ? { python: target.python, platforms: [...target.platforms], implementation: target.implementation } : undefined,
         leaves,
         lockDigest: lock.digest,
         packages: lock.packages.length,
@@ -282,7 +284,9 @@ function provenanceFor(candidate, provenance) {
     return referrerFor({
         subject: candidate,
         artifactType: KAROO.provenance,
-        payloads: [{ mediaType: KAROO.provenance, content: canonicalJson({ schema: 'karoo.provenance/v1', ...provenance }), title: 'provenance.json' }],
+        payloads: [
+            { mediaType: KAROO.provenance, content: canonicalJson({ schema: 'karoo.provenance/v1', ...provenance }), title: 'provenance.json' },
+        ],
         annotations: { [ANNOTATIONS.created]: provenance.builtAt },
     });
 }
@@ -383,7 +387,10 @@ function sequenceTags(environment, tags) {
 }
 /** Environments that have a history in a store, from its `env-<name>.record` tags. */
 function environmentsInTags(tags) {
-    return tags.map((t) => /^env-([a-z0-9][a-z0-9-]*)\.record$/.exec(t)?.[1]).filter((n) => !!n).sort();
+    return tags
+        .map((t) => /^env-([a-z0-9][a-z0-9-]*)\.record$/.exec(t)?.[1])
+        .filter((n) => !!n)
+        .sort();
 }
 function recordArtifact(candidate, record) {
     const r = (0,candidate_lib/* referrerFor */.dw)({
@@ -425,14 +432,16 @@ async function readPayload(store, digest, artifactType) {
     const layer = manifest.layers?.find((l) => l.mediaType === artifactType);
     if (!layer)
         throw new lib/* KarooError */.xD('integrity', `${artifactType} ${digest} in ${store.ref} has no payload layer`);
-    const bytes = await (0,oci_lib/* readAll */.yw)(await store.getBlob(layer.digest), 1 << 20, `payload of ${digest}`);
-    if ((0,lib/* sha256Of */.Bj)(bytes) !== layer.digest)
-        throw new lib/* KarooError */.xD('integrity', `payload ${layer.digest} of ${digest} in ${store.ref} does not match its digest`);
+    const bytes = await (0,oci_lib/* readVerifiedBlob */.av)(store, layer, `payload of ${digest}`, 1 << 20);
     return JSON.parse(bytes.toString('utf8'));
 }
 async function readRecord(store, digest) {
     const v = (await readPayload(store, digest, PROMOTION.record));
-    if (!v || v.schema !== 'karoo.promotion/v1' || typeof v.environment !== 'string' || !(0,lib/* isDigest */.Bc)(v.candidate) || typeof v.time !== 'string') {
+    if (!v ||
+        v.schema !== 'karoo.promotion/v1' ||
+        typeof v.environment !== 'string' ||
+        !(0,lib/* isDigest */.Bc)(v.candidate) ||
+        typeof v.time !== 'string') {
         throw new lib/* KarooError */.xD('integrity', `promotion record ${digest} in ${store.ref} is not a karoo.promotion/v1 record`);
     }
     if (v.previousRecord !== undefined && !(0,lib/* isDigest */.Bc)(v.previousRecord))
@@ -695,7 +704,12 @@ function evaluateGate(policy, candidate, evidence, histories, now) {
             const stay = timeIn(histories[env] ?? [], candidate, now);
             const need = formatDuration(policy.soakSeconds);
             if (!stay) {
-                checks.push({ environment: env, requirement: 'soak', met: false, detail: `soak ${need} in ${env}: the candidate was never promoted to ${env}` });
+                checks.push({
+                    environment: env,
+                    requirement: 'soak',
+                    met: false,
+                    detail: `soak ${need} in ${env}: the candidate was never promoted to ${env}`,
+                });
             }
             else {
                 const met = stay.seconds >= policy.soakSeconds;
@@ -721,8 +735,8 @@ function cmp(a, b) {
 //# sourceMappingURL=gate.js.map
 // EXTERNAL MODULE: ./packages/config/lib/src/index.js + 3 modules
 var src = __webpack_require__(71706);
-// EXTERNAL MODULE: ./packages/report/lib/index.js + 9 modules
-var report_lib = __webpack_require__(34082);
+// EXTERNAL MODULE: ./packages/report/lib/index.js + 10 modules
+var report_lib = __webpack_require__(61430);
 ;// CONCATENATED MODULE: ./packages/promote/lib/evidence-runs.js
 
 
@@ -914,7 +928,13 @@ async function breakStale(path, stale) {
 async function withLock(dir, name, what, fn, options = {}) {
     await (0,promises_.mkdir)(dir, { recursive: true });
     const path = (0,external_node_path_.join)(dir, `${name}.lock`);
-    const holder = { pid: process.pid, host: (0,external_node_os_.hostname)(), since: new Date().toISOString(), nonce: (0,external_node_crypto_.randomBytes)(12).toString('hex'), what };
+    const holder = {
+        pid: process.pid,
+        host: (0,external_node_os_.hostname)(),
+        since: new Date().toISOString(),
+        nonce: (0,external_node_crypto_.randomBytes)(12).toString('hex'),
+        what,
+    };
     const wait = options.waitMs ?? 10_000;
     const started = performance.now();
     for (let pause = 5;; pause = Math.min(pause * 2, 100)) {
@@ -953,7 +973,9 @@ function sequenceRef(environment, sequence) {
 const RECORD_LINE = /^record: (sha256:[0-9a-f]{64})$/m;
 function explain(e, what, repository, permission = 'deployments: write', why = '') {
     const status = e.status;
-    const message = (e.response?.data?.message ?? e.message ?? String(e)).split('\n')[0];
+    const message = (e.response?.data?.message ??
+        e.message ??
+        String(e)).split('\n')[0];
     if (status === 401 || status === 403) {
         return new lib/* KarooError */.xD('input', `GitHub refused to ${what} in ${repository} (${status}: ${message}); the job needs \`permissions: ${permission}\`${why}`, { cause: e });
     }
@@ -1198,7 +1220,9 @@ async function commitRecord(o) {
         });
         if (!outcome.won) {
             const other = outcome.record ? await readRecord(o.store, outcome.record).catch(() => undefined) : undefined;
-            const who = other ? `${other.candidate} by ${other.actor}${other.run?.url ? ` (${other.run.url})` : ''}, record ${outcome.record}` : `${outcome.ref}`;
+            const who = other
+                ? `${other.candidate} by ${other.actor}${other.run?.url ? ` (${other.run.url})` : ''}, record ${outcome.record}`
+                : `${outcome.ref}`;
             throw new lib/* KarooError */.xD('conflict', `another promotion to ${o.environment} won place ${sequence} of its history (${who}); nothing was recorded for ${o.candidate} (its record ${artifact.digest} stays outside the history); run it again once that one has finished`, { detail: { environment: o.environment, sequence, winner: outcome.record, ref: outcome.ref } });
         }
         await putTags(o.store, o.environment, artifact.digest, sequence, o.candidate);
@@ -1224,14 +1248,17 @@ async function commitRecord(o) {
 //# sourceMappingURL=claim.js.map
 ;// CONCATENATED MODULE: ./packages/promote/lib/seams.js
 /**
- * The candidate's signed test results, verified with the public keys and the workflow identity
- * of karoo.yml `attestations` (@karoo/attest verifiedTestResults); each bundle that does not
+ * The candidate's signed test results, verified with the public keys (keyed) or the Sigstore
+ * trusted root (keyless) and the workflow identity of karoo.yml `attestations` (@karoo/attest
+ * verifiedTestResults); each bundle that does not
  * verify is named in a warning and never counts.
  */
 async function attestedResults(store, candidate, config, progress) {
-    const { loadVerificationKey, verifiedTestResults } = await __webpack_require__.e(/* import() */ 273).then(__webpack_require__.bind(__webpack_require__, 91273));
+    const { loadTrustedRoot, loadVerificationKey, verifiedTestResults } = await __webpack_require__.e(/* import() */ 557).then(__webpack_require__.bind(__webpack_require__, 74938));
     const keys = await Promise.all(config.keys.map((k) => loadVerificationKey(k)));
-    const r = await verifiedTestResults(store, candidate, { keys, identity: config.identity });
+    // Keyless bundles verify against the site's Sigstore trusted root only; without one they are refused.
+    const trustedRoot = config.trustedRoot ? await loadTrustedRoot(config.trustedRoot) : undefined;
+    const r = await verifiedTestResults(store, candidate, { keys, identity: config.identity, trustedRoot });
     for (const x of r.rejected)
         progress.warn(`attestation ${x.digest} does not count: ${x.reason}`);
     return r;
@@ -1246,7 +1273,7 @@ function systemIdFromConfig(config) {
     return async (candidate, environment) => {
         if (config.nodes.length === 0)
             return undefined;
-        const { configDigest, systemConfig, systemIdOf } = await Promise.all(/* import() */[__webpack_require__.e(744), __webpack_require__.e(312), __webpack_require__.e(455)]).then(__webpack_require__.bind(__webpack_require__, 52455));
+        const { configDigest, systemConfig, systemIdOf } = await Promise.all(/* import() */[__webpack_require__.e(744), __webpack_require__.e(494), __webpack_require__.e(455)]).then(__webpack_require__.bind(__webpack_require__, 52455));
         return systemIdOf(candidate, configDigest(await systemConfig(config, environment.name)));
     };
 }
@@ -1257,8 +1284,8 @@ function systemIdFromConfig(config) {
  */
 function deployHandover() {
     return async (r) => {
-        const { readInventory } = await Promise.all(/* import() */[__webpack_require__.e(744), __webpack_require__.e(312)]).then(__webpack_require__.bind(__webpack_require__, 84312));
-        const { assertDeployed, deploy } = await Promise.all(/* import() */[__webpack_require__.e(744), __webpack_require__.e(312), __webpack_require__.e(455)]).then(__webpack_require__.bind(__webpack_require__, 52455));
+        const { readInventory } = await Promise.all(/* import() */[__webpack_require__.e(744), __webpack_require__.e(494)]).then(__webpack_require__.bind(__webpack_require__, 46494));
+        const { assertDeployed, deploy } = await Promise.all(/* import() */[__webpack_require__.e(744), __webpack_require__.e(494), __webpack_require__.e(455)]).then(__webpack_require__.bind(__webpack_require__, 52455));
         const result = await deploy({
             config: r.config,
             environment: r.environment.name,
@@ -1325,7 +1352,12 @@ async function candidateEvidence(store, candidate, progress = lib/* silentProgre
         ...(r.evidence.counts.source === 'unknown' ? { countsUnknown: true } : {}),
         durationMs: r.evidence.durationMs,
         runUrl: r.evidence.run?.runUrl,
-        run: r.evidence.run && { repository: r.evidence.run.repository, runId: r.evidence.run.runId, workflow: r.evidence.run.workflow, commit: r.evidence.run.commit },
+        run: r.evidence.run && {
+            repository: r.evidence.run.repository,
+            runId: r.evidence.run.runId,
+            workflow: r.evidence.run.workflow,
+            commit: r.evidence.run.commit,
+        },
     }));
 }
 /**
@@ -1336,90 +1368,48 @@ async function candidateEvidence(store, candidate, progress = lib/* silentProgre
  * candidate) and the `env-<name>` tag, committed exactly once even when two promotions race
  * (an atomic decision, see claim.ts), and only then a GitHub Deployment naming the record, with
  * statuses; (4) deploy takes over for the environment's inventory. Nothing is built: the environment gets the very digest that was tested.
+ *
+ * Read from the top: check the request → verify the candidate → judge its evidence → the gate
+ * → how the decision is made, and the environment's current record → (dry run, or already
+ * there: stop) → commit the record → GitHub Deployment → deploy, with its statuses.
  */
 async function promote(o) {
     const now = o.now ?? (() => new Date());
     const progress = o.progress ?? lib/* silentProgress */.RZ;
-    const policy = gatePolicy(o.config, o.environment);
-    const env = o.config.environments.find((e) => e.name === o.environment);
-    const tags = environmentTags(o.environment);
-    const candidate = (0,lib/* parseDigest */.m)(o.candidate, 'candidate');
-    const kind = o.rollback ? 'rollback' : 'promotion';
-    if (o.rollback && !o.reason?.trim()) {
-        throw new lib/* KarooError */.xD('input', `a rollback of ${o.environment} needs a reason; pass --reason "…" (it is kept in the environment's history)`);
-    }
+    const { policy, candidate, env, kind } = checkRequest(o);
     const subject = await verifyCandidate(o.store, candidate);
     progress.info(`candidate ${candidate} is in ${o.store.ref} (manifest verified)`);
-    const list = o.evidence ?? candidateEvidence;
     // Evidence counts only for this candidate with each environment's configuration as it is now, and (in GitHub Actions) from a run that checks out.
     const systemIdOf = o.systemId ?? systemIdFromConfig(o.config);
-    const evidence = await trustEvidence(await list(o.store, candidate, progress), {
-        systemIdFor: async (name) => {
-            const e = o.config.environments.find((x) => x.name === name);
-            return e ? systemIdOf(candidate, e) : undefined;
-        },
-        // A rollback skips the evidence gate: it must not wait on the API for evidence it ignores.
-        verifyRun: o.rollback ? undefined : o.evidenceRuns,
-        // karoo.yml attestations.require: evidence counts only with a signed test-result attestation that verifies.
-        attestations: o.rollback || !o.config.attestations?.require ? undefined : await attestedResults(o.store, candidate, o.config.attestations, progress),
-    });
+    const evidence = await judgeEvidence(o, candidate, systemIdOf, progress);
     const passingEvidence = [...new Set(evidence.filter((e) => e.result === 'passed' && !e.untrusted).map((e) => e.environment))].sort();
-    let checks;
-    let allowed;
-    if (o.rollback) {
-        const past = await history_history(o.store, o.environment);
-        const stay = past.find((r) => r.candidate === candidate);
-        checks = [
-            stay
-                ? { environment: o.environment, requirement: 'history', met: true, detail: `ran in ${o.environment} from ${stay.time} (record ${stay.digest})` }
-                : {
-                    environment: o.environment,
-                    requirement: 'history',
-                    met: false,
-                    detail: `${candidate} never ran in ${o.environment}; a rollback can only return to an earlier candidate of ${o.environment} (see karoo history ${o.environment})`,
-                },
-        ];
-        allowed = !!stay;
-    }
-    else {
-        const histories = {};
-        for (const e of policy.soakIn)
-            histories[e] = await history_history(o.store, e);
-        const g = evaluateGate(policy, candidate, evidence, histories, now());
-        checks = [...g.checks];
-        allowed = g.allowed;
-    }
+    const { checks, allowed } = o.rollback ? await rollbackGate(o, candidate) : await promotionGate(o, policy, candidate, evidence, now);
     if (!o.dryRun && !allowed) {
-        throw new lib/* KarooError */.xD('refused', refusalMessage(candidate, o.environment, checks), { detail: { candidate, environment: o.environment, gate: checks } });
+        throw new lib/* KarooError */.xD('refused', refusalMessage(candidate, o.environment, checks), {
+            detail: { candidate, environment: o.environment, gate: checks },
+        });
     }
-    // How the environment's next state is decided; a registry without an atomic decision is
-    // refused, but only when something would be written.
-    let decision;
-    let undecidable;
-    try {
-        decision = o.dryRun ? undefined : decisionFor(o.store, o.github?.tracker, o.serialized, o.environment);
-    }
-    catch (e) {
-        undecidable = e;
-    }
-    // A promotion that won its place but crashed before moving the tags is completed first.
-    if (decision === 'github-ref')
-        await settleHead(o.store, o.environment, o.github.tracker, progress);
-    const current = await currentRecord(o.store, o.environment);
+    const { decision, undecidable, current } = await decideAndReadCurrent(o, progress);
     const base = {
         candidate,
         environment: o.environment,
         kind,
         allowed,
         previous: current?.candidate,
-        tag: tags.env,
+        tag: environmentTags(o.environment).env,
         gate: checks,
         passingEvidence,
         evidence,
     };
     if (o.dryRun) {
         // The system id the evidence was checked against: a workflow that skips acceptance because of that evidence reports it.
-        return { ...base, status: 'checked', systemId: await systemIdOf(candidate, env), time: now().toISOString(), deploy: { status: 'skipped', detail: 'dry run' } };
+        return {
+            ...base,
+            status: 'checked',
+            systemId: await systemIdOf(candidate, env),
+            time: now().toISOString(),
+            deploy: { status: 'skipped', detail: 'dry run' },
+        };
     }
     const systemId = await o.systemId?.(candidate, env);
     if (current?.candidate === candidate) {
@@ -1429,87 +1419,187 @@ async function promote(o) {
     }
     if (undecidable)
         throw undecidable;
+    await warnOfOpenForks(o, current, progress);
+    const time = now().toISOString();
+    const committed = await commitPromotion(o, { candidate, subject, kind, systemId, checks, time, current, decision: decision }, progress);
+    const deployment = await createDeployment(o, env, { candidate, kind, systemId, current, committed });
+    const deploy = await deployWithStatuses(o, env, { candidate, systemId, record: committed.digest, deployment }, progress);
+    return { ...base, previous: current?.candidate, status: 'promoted', record: committed.digest, systemId, time, deployment, deploy };
+}
+/** The request, checked before the store is read: the environment (and its gate), the candidate's digest, a rollback's reason. */
+function checkRequest(o) {
+    const policy = gatePolicy(o.config, o.environment);
+    const env = o.config.environments.find((e) => e.name === o.environment);
+    const candidate = (0,lib/* parseDigest */.m)(o.candidate, 'candidate');
+    const kind = o.rollback ? 'rollback' : 'promotion';
+    if (o.rollback && !o.reason?.trim()) {
+        throw new lib/* KarooError */.xD('input', `a rollback of ${o.environment} needs a reason; pass --reason "…" (it is kept in the environment's history)`);
+    }
+    return { policy, candidate, env, kind };
+}
+/** The candidate's evidence, each record judged (system id, the run it names, attestations when karoo.yml requires them). */
+async function judgeEvidence(o, candidate, systemIdOf, progress) {
+    const list = o.evidence ?? candidateEvidence;
+    return trustEvidence(await list(o.store, candidate, progress), {
+        systemIdFor: async (name) => {
+            const e = o.config.environments.find((x) => x.name === name);
+            return e ? systemIdOf(candidate, e) : undefined;
+        },
+        // A rollback skips the evidence gate: it must not wait on the API for evidence it ignores.
+        verifyRun: o.rollback ? undefined : o.evidenceRuns,
+        // karoo.yml attestations.require: evidence counts only with a signed test-result attestation that verifies.
+        attestations: o.rollback || !o.config.attestations?.require
+            ? undefined
+            : await attestedResults(o.store, candidate, o.config.attestations, progress),
+    });
+}
+/** A rollback's gate: the candidate must have run in the environment before. */
+async function rollbackGate(o, candidate) {
+    const past = await history_history(o.store, o.environment);
+    const stay = past.find((r) => r.candidate === candidate);
+    const check = stay
+        ? {
+            environment: o.environment,
+            requirement: 'history',
+            met: true,
+            detail: `ran in ${o.environment} from ${stay.time} (record ${stay.digest})`,
+        }
+        : {
+            environment: o.environment,
+            requirement: 'history',
+            met: false,
+            detail: `${candidate} never ran in ${o.environment}; a rollback can only return to an earlier candidate of ${o.environment} (see karoo history ${o.environment})`,
+        };
+    return { checks: [check], allowed: !!stay };
+}
+/** A promotion's gate: passing evidence from the required environments, soak time in them. */
+async function promotionGate(o, policy, candidate, evidence, now) {
+    const histories = {};
+    for (const e of policy.soakIn)
+        histories[e] = await history_history(o.store, e);
+    const g = evaluateGate(policy, candidate, evidence, histories, now());
+    return { checks: [...g.checks], allowed: g.allowed };
+}
+/**
+ * How the environment's next state is decided, and its current record. A registry without an
+ * atomic decision is refused (`undecidable`), but only later, when something would be written.
+ * A promotion that won its place but crashed before moving the tags is completed first.
+ */
+async function decideAndReadCurrent(o, progress) {
+    let decision;
+    let undecidable;
+    try {
+        decision = o.dryRun ? undefined : decisionFor(o.store, o.github?.tracker, o.serialized, o.environment);
+    }
+    catch (e) {
+        undecidable = e;
+    }
+    if (decision === 'github-ref')
+        await settleHead(o.store, o.environment, o.github.tracker, progress);
+    const current = await currentRecord(o.store, o.environment);
+    return { decision, undecidable, current };
+}
+/** An open fork in the environment's history is settled by this promotion: it says so. */
+async function warnOfOpenForks(o, current, progress) {
     for (const f of (await readHistory(o.store, o.environment)).forks.filter((x) => x.open)) {
         progress.warn(`${describeFork(o.environment, f)}; this promotion follows ${current?.digest ?? 'nothing'} and settles it`);
     }
-    const time = now().toISOString();
-    const logUrl = o.run?.url;
-    // The record first, committed by an atomic decision; GitHub hears of it only afterwards.
+}
+/** The record, committed by an atomic decision (GitHub hears of it only afterwards). */
+async function commitPromotion(o, p, progress) {
     const committed = await commitRecord({
         store: o.store,
         environment: o.environment,
-        candidate,
-        subject,
-        base: current,
-        decision: decision,
+        candidate: p.candidate,
+        subject: p.subject,
+        base: p.current,
+        decision: p.decision,
         github: o.github ? { tracker: o.github.tracker, commit: o.github.ref } : undefined,
         lock: o.lock,
         progress,
         record: (place) => ({
             schema: 'karoo.promotion/v1',
-            kind,
+            kind: p.kind,
             environment: o.environment,
-            candidate,
+            candidate: p.candidate,
             system: o.config.system,
-            systemId,
+            systemId: p.systemId,
             previousCandidate: place.previousCandidate,
             previousRecord: place.previousRecord,
             sequence: place.sequence,
             actor: o.actor,
             reason: o.reason,
             run: o.run,
-            time,
-            gate: checks,
+            time: p.time,
+            gate: p.checks,
         }),
     });
-    const recordDigest = committed.digest;
-    progress.info(`${o.environment} now runs ${candidate} (${tags.env}; record ${recordDigest}, place ${committed.sequence})`);
-    let deployment;
-    if (o.github) {
-        try {
-            deployment = await o.github.tracker.create({
-                environment: env.githubEnvironment ?? env.name,
-                ref: o.github.ref,
-                payload: {
-                    karoo: 'karoo.promotion/v1',
-                    candidate,
-                    systemId,
-                    system: o.config.system,
-                    store: o.store.ref,
-                    environment: o.environment,
-                    kind,
-                    previous: current?.candidate,
-                    record: recordDigest,
-                    sequence: committed.sequence,
-                    reason: o.reason,
-                },
-                description: `${kind === 'rollback' ? 'roll back' : 'promote'} ${(0,lib/* shortDigest */.VK)(candidate)} to ${o.environment}`,
-                production: o.config.environments.at(-1)?.name === o.environment,
-            });
-        }
-        catch (e) {
-            throw new lib/* KarooError */.xD((0,lib/* isKarooError */.ro)(e) ? e.kind : 'unavailable', `${candidate} is recorded in ${o.environment} (record ${recordDigest}) but no GitHub Deployment was created and nothing was deployed: ${messageOf(e)}; fix it and run karoo deploy, or promote again`, { cause: e, detail: { record: recordDigest } });
-        }
+    progress.info(`${o.environment} now runs ${p.candidate} (${environmentTags(o.environment).env}; record ${committed.digest}, place ${committed.sequence})`);
+    return committed;
+}
+/** With `github`: the GitHub Deployment naming the committed record; when it cannot be made, nothing is deployed. */
+async function createDeployment(o, env, p) {
+    if (!o.github)
+        return undefined;
+    const record = p.committed.digest;
+    try {
+        return await o.github.tracker.create({
+            environment: env.githubEnvironment ?? env.name,
+            ref: o.github.ref,
+            payload: {
+                karoo: 'karoo.promotion/v1',
+                candidate: p.candidate,
+                systemId: p.systemId,
+                system: o.config.system,
+                store: o.store.ref,
+                environment: o.environment,
+                kind: p.kind,
+                previous: p.current?.candidate,
+                record,
+                sequence: p.committed.sequence,
+                reason: o.reason,
+            },
+            description: `${p.kind === 'rollback' ? 'roll back' : 'promote'} ${(0,lib/* shortDigest */.VK)(p.candidate)} to ${o.environment}`,
+            production: o.config.environments.at(-1)?.name === o.environment,
+        });
     }
+    catch (e) {
+        throw new lib/* KarooError */.xD((0,lib/* isKarooError */.ro)(e) ? e.kind : 'unavailable', `${p.candidate} is recorded in ${o.environment} (record ${record}) but no GitHub Deployment was created and nothing was deployed: ${messageOf(e)}; fix it and run karoo deploy, or promote again`, { cause: e, detail: { record } });
+    }
+}
+/** Deploy takes over, with the Deployment's statuses (in_progress, then success or failure) when there is one. */
+async function deployWithStatuses(o, env, p, progress) {
+    const { candidate, record, deployment } = p;
+    const logUrl = o.run?.url;
     let deploy;
     try {
         if (deployment)
-            await o.github.tracker.status(deployment, 'in_progress', { description: `deploying ${(0,lib/* shortDigest */.VK)(candidate)} to ${o.environment}`, logUrl });
-        deploy = await handOver(o, env, candidate, systemId, progress);
+            await o.github.tracker.status(deployment, 'in_progress', {
+                description: `deploying ${(0,lib/* shortDigest */.VK)(candidate)} to ${o.environment}`,
+                logUrl,
+            });
+        deploy = await handOver(o, env, candidate, p.systemId, progress);
     }
     catch (e) {
+        // Best effort: the deploy's failure is what is reported; a status that cannot be posted must not hide it.
         if (deployment)
-            await o.github.tracker.status(deployment, 'failure', { description: `deploy failed: ${messageOf(e)}`, logUrl }).catch(() => undefined);
+            await o
+                .github.tracker.status(deployment, 'failure', { description: `deploy failed: ${messageOf(e)}`, logUrl })
+                .catch(() => undefined);
         const kindOf = (0,lib/* isKarooError */.ro)(e) ? e.kind : 'internal';
-        throw new lib/* KarooError */.xD(kindOf, `${candidate} is recorded in ${o.environment} (record ${recordDigest}) but deploy failed: ${messageOf(e)}; fix it and run karoo deploy, or roll back`, {
+        throw new lib/* KarooError */.xD(kindOf, `${candidate} is recorded in ${o.environment} (record ${record}) but deploy failed: ${messageOf(e)}; fix it and run karoo deploy, or roll back`, {
             cause: e,
-            detail: { record: recordDigest },
+            detail: { record },
         });
     }
     if (deployment) {
-        await o.github.tracker.status(deployment, 'success', { description: `${o.environment} runs ${(0,lib/* shortDigest */.VK)(candidate)}`, logUrl, environmentUrl: o.github.environmentUrl });
+        await o.github.tracker.status(deployment, 'success', {
+            description: `${o.environment} runs ${(0,lib/* shortDigest */.VK)(candidate)}`,
+            logUrl,
+            environmentUrl: o.github.environmentUrl,
+        });
     }
-    return { ...base, previous: current?.candidate, status: 'promoted', record: recordDigest, systemId, time, deployment, deploy };
+    return deploy;
 }
 async function handOver(o, env, candidate, systemId, progress) {
     if (!env.inventory)

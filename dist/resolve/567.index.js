@@ -36,7 +36,17 @@ class PipBackend {
         const python = await (0,_python_js__WEBPACK_IMPORTED_MODULE_6__/* .findPython */ .K)(req.env);
         const reqFile = (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(req.workDir, 'requirements.in');
         // Not --quiet: pip explains resolution conflicts at info level.
-        const args = ['-c', targetMarkersShim(req.target), '--isolated', 'install', '--dry-run', '--ignore-installed', '--no-color', '--progress-bar', 'off'];
+        const args = [
+            '-c',
+            targetMarkersShim(req.target),
+            '--isolated',
+            'install',
+            '--dry-run',
+            '--ignore-installed',
+            '--no-color',
+            '--progress-bar',
+            'off',
+        ];
         args.push('--report', (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(req.workDir, 'report.json'), '--target', (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(req.workDir, 'target'));
         args.push('--only-binary=:all:', '--python-version', req.target.python, '--implementation', req.target.implementation ?? 'cp');
         for (const p of req.target.platforms)

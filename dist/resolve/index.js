@@ -41611,7 +41611,10 @@ __nccwpck_require__.d(__webpack_exports__, {
 ;// CONCATENATED MODULE: ./packages/lock/lib/names.js
 /** PEP 503 normalised project name: lowercase, runs of `-`, `_`, `.` become one `-`. */
 function names_normalizeName(name) {
-    return name.trim().toLowerCase().replace(/[-_.]+/g, '-');
+    return name
+        .trim()
+        .toLowerCase()
+        .replace(/[-_.]+/g, '-');
 }
 const VALID_NAME = /^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$/i;
 /** A valid distribution name per the core metadata specification. */
@@ -41980,7 +41983,10 @@ function fileBelongsTo(file, name) {
 /** The last path segment of a URL or path, percent-decoded. */
 function basename(urlOrPath) {
     const noFrag = urlOrPath.split('#')[0].split('?')[0];
-    const seg = noFrag.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? '';
+    const seg = noFrag
+        .replace(/[\\/]+$/, '')
+        .split(/[\\/]/)
+        .pop() ?? '';
     try {
         return decodeURIComponent(seg);
     }
@@ -42522,7 +42528,11 @@ function targetFromJson(raw) {
         throw new Error('target.platforms must be a list of strings');
     if (raw.implementation !== undefined && typeof raw.implementation !== 'string')
         throw new Error('target.implementation must be a string');
-    return { python: raw.python, platforms: raw.platforms, ...(raw.implementation !== undefined ? { implementation: raw.implementation } : {}) };
+    return {
+        python: raw.python,
+        platforms: raw.platforms,
+        ...(raw.implementation !== undefined ? { implementation: raw.implementation } : {}),
+    };
 }
 /** The JSON form of LockMeta that both writers embed (canonical: sorted keys, no undefined). */
 function metaToJson(meta) {
@@ -42541,7 +42551,11 @@ function metaToJson(meta) {
     if (meta.requiresPython !== undefined)
         out.requiresPython = meta.requiresPython;
     if (meta.asOf)
-        out.asOf = { policy: meta.asOf.policy, ...(meta.asOf.time !== undefined ? { time: meta.asOf.time } : {}), notApplied: [...meta.asOf.notApplied] };
+        out.asOf = {
+            policy: meta.asOf.policy,
+            ...(meta.asOf.time !== undefined ? { time: meta.asOf.time } : {}),
+            notApplied: [...meta.asOf.notApplied],
+        };
     return out;
 }
 function isRecord(v) {
@@ -42603,7 +42617,9 @@ function indexOptions(lock) {
     const urls = [...new Set(lock.packages.flatMap((p) => (p.index ? [cleanUrl(p.index)] : [])))].sort();
     if (urls.length === 0)
         return [];
-    const leaves = Object.keys(lock.meta.leaves ?? {}).map(names_normalizeName).sort();
+    const leaves = Object.keys(lock.meta.leaves ?? {})
+        .map(names_normalizeName)
+        .sort();
     const leafIndex = leaves.map((n) => lock.get(n)?.index).find((u) => u !== undefined);
     const first = leafIndex !== undefined ? cleanUrl(leafIndex) : urls[0];
     return [`--index-url ${first}`, ...urls.filter((u) => u !== first).map((u) => `--extra-index-url ${u}`)];
@@ -44197,7 +44213,10 @@ function readPackage(t, fail, warn) {
             fail('vcs needs a url or a path');
         if (typeof vt['commit-id'] !== 'string')
             fail('vcs.commit-id is required');
-        return { name: n, unlockable: `VCS checkout (${vt.type} ${stripUserinfo(String(vt.url ?? vt.path))} @ ${vt['commit-id']}); a karoo lock pins released files` };
+        return {
+            name: n,
+            unlockable: `VCS checkout (${vt.type} ${stripUserinfo(String(vt.url ?? vt.path))} @ ${vt['commit-id']}); a karoo lock pins released files`,
+        };
     }
     if (t.directory !== undefined) {
         const d = t.directory;
@@ -45074,7 +45093,17 @@ function parseKarooFile(rest, file, line) {
     const uploadTime = fields['upload-time'] === undefined ? undefined : normalizeInstant(fields['upload-time']);
     if (fields['upload-time'] !== undefined && uploadTime === undefined)
         fail(`upload-time "${fields['upload-time']}" is not an RFC 3339 date-time`);
-    return { file, line, name: m[1], version: m[2], filename: m[3] === '-' ? undefined : m[3], sha256: sha256, size, url: fields.url, ...(uploadTime !== undefined ? { uploadTime } : {}) };
+    return {
+        file,
+        line,
+        name: m[1],
+        version: m[2],
+        filename: m[3] === '-' ? undefined : m[3],
+        sha256: sha256,
+        size,
+        url: fields.url,
+        ...(uploadTime !== undefined ? { uploadTime } : {}),
+    };
 }
 //# sourceMappingURL=requirements.js.map
 ;// CONCATENATED MODULE: ./packages/lock/lib/tool-locks.js
@@ -45193,7 +45222,13 @@ function parseUvLock(text, file) {
         if ((count.get(name) ?? 0) > 1 && Array.isArray(rm) && rm.length > 0 && rm.every((m) => typeof m === 'string')) {
             marker = rm.length === 1 ? rm[0] : rm.map((m) => `(${m})`).join(' or ');
         }
-        out.push({ name, version: p.version, marker, index: kind === 'registry' ? stripUserinfo(String(src.registry)) : undefined, files });
+        out.push({
+            name,
+            version: p.version,
+            marker,
+            index: kind === 'registry' ? stripUserinfo(String(src.registry)) : undefined,
+            files,
+        });
     });
     return finish(file, out, unpinned, warnings, typeof doc['requires-python'] === 'string' ? doc['requires-python'] : undefined);
 }
@@ -45243,7 +45278,11 @@ function parsePoetryLock(text, file) {
                 fail(`${name}: files[${j}] needs a "file" name`);
             const sha = sha256Of(f.hash, fail, `${name} files[${j}]`);
             if (sha)
-                files.push({ name: f.file, sha256: sha, ...(type === 'url' && typeof src?.url === 'string' ? { url: stripUserinfo(src.url) } : {}) });
+                files.push({
+                    name: f.file,
+                    sha256: sha,
+                    ...(type === 'url' && typeof src?.url === 'string' ? { url: stripUserinfo(src.url) } : {}),
+                });
         });
         if (files.length === 0) {
             unpinned.push({ file, line, name, text: `${name}==${p.version}`, reason: 'no file with a sha256 hash' });
@@ -45302,7 +45341,11 @@ async function readLockFile(path, options = {}) {
     }
     catch (e) {
         const code = e.code;
-        throw new lib/* FileError */.f6(path, undefined, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a lock file' : `cannot read (${code ?? e.message})`);
+        throw new lib/* FileError */.f6(path, undefined, code === 'ENOENT'
+            ? 'no such file'
+            : code === 'EISDIR'
+                ? 'is a directory, not a lock file'
+                : `cannot read (${code ?? e.message})`);
     }
     const decoded = decodeText(bytes);
     return readLockText(decoded.text, path, options, decoded.warning ? [`${path}: ${decoded.warning}`] : []);
@@ -45474,7 +45517,10 @@ class IndexClient {
     }
     async fileUrlPage(index, name, pageUrl) {
         const dir = (0,node_url__WEBPACK_IMPORTED_MODULE_2__.fileURLToPath)(pageUrl);
-        for (const [file, format] of [['index.json', 'json'], ['index.html', 'html']]) {
+        for (const [file, format] of [
+            ['index.json', 'json'],
+            ['index.html', 'html'],
+        ]) {
             try {
                 const body = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(`${dir}${file}`);
                 return this.build(index, name, pageUrl, body, format);
@@ -45970,7 +46016,10 @@ class Transport {
             if (RETRY_STATUS.has(status)) {
                 await drainBody(res.body);
                 const retryAfter = res.headers['retry-after'];
-                throw new RetryableError(`${what} answered ${status}`, { status, retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) });
+                throw new RetryableError(`${what} answered ${status}`, {
+                    status,
+                    retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter),
+                });
             }
             const location = res.headers.location;
             if (follow && REDIRECTS.has(status) && location !== undefined) {
@@ -46371,7 +46420,7 @@ function checkString(s, p, rule, fail) {
 
 const validate = validate10;
 /* harmony default export */ const schema_validator = ((/* unused pure expression or super */ null && (validate10)));
-const schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://karoo.dev/schema/karoo.schema.json", "title": "karoo.yml", "description": "Configuration of a system delivered by karoo: its leaf packages, indexes, target platform, nodes, roles, environments and acceptance tests.", "type": "object", "additionalProperties": false, "required": ["system", "leaves", "indexes"], "properties": { "$schema": { "type": "string" }, "system": { "description": "Name of the system; used in store paths, release directories and machine names.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, "leaves": { "description": "The packages the team builds itself. Resolution starts from the newest build of each in the private index.", "type": "array", "minItems": 1, "items": { "oneOf": [{ "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, "pin": { "description": "Exact version to use instead of the newest build.", "type": "string", "minLength": 1 }, "allow-prerelease": { "description": "Let the newest pre-release or dev build of this leaf be chosen.", "type": "boolean" }, "extras": { "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" } } } }] } }, "indexes": { "description": "Package indexes, the private one first. A name found in the private index is never taken from another index.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["url"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "url": { "description": "PEP 503/691 simple index: http(s)://…, file://…, or a path relative to this file.", "type": "string", "minLength": 1 }, "private": { "description": "Whether this index holds the team's own packages. Default: true for the first index only.", "type": "boolean" }, "username-env": { "description": "Environment variable holding the user name for basic auth.", "type": "string" }, "password-env": { "description": "Environment variable holding the password or token.", "type": "string" } } } }, "target": { "description": "The platform the system runs on. Locks are resolved for it, not for the resolving machine.", "type": "object", "additionalProperties": false, "properties": { "python": { "type": "string", "pattern": "^3\\.[0-9]{1,2}$" }, "platforms": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z0-9_]+$" } }, "implementation": { "type": "string", "enum": ["cp", "pp"] } } }, "constraints": { "description": "Constraint files (pip -c syntax), relative to this file.", "type": "array", "items": { "type": "string", "minLength": 1 } }, "resolver": { "type": "string", "enum": ["pip", "uv", "auto"] }, "as-of": { "description": "Upload-time cutoff for resolve: only files the indexes received at or before it are visible. An RFC 3339 date-time with offset (2026-01-31T12:00:00Z), \"leaves\" (the newest upload time among the chosen leaf builds: the same leaf builds give the same lock whenever resolve runs) or \"none\" (default).", "type": "string", "minLength": 1 }, "lock": { "description": "Where the lock lives, relative to this file (default: the directory of this file).", "type": "string" }, "store": { "description": "Where candidates are stored: oci-layout:PATH or REGISTRY/REPOSITORY.", "type": "string" }, "nodes": { "description": "The machines of the system, one per logical node.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, "role": { "type": "string" }, "cpus": { "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB.", "type": "integer", "minimum": 128 } } } }, "roles": { "description": "What runs on a node of each role.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "leaves": { "type": "array", "items": { "type": "string" } }, "services": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "command"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "environment": { "type": "object", "additionalProperties": { "type": "string" } }, "working-directory": { "type": "string" }, "port": { "type": "integer", "minimum": 1, "maximum": 65535 } } } }, "files": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["path"], "properties": { "path": { "type": "string" }, "template": { "type": "string" }, "content": { "type": "string" }, "mode": { "type": "string", "pattern": "^0?[0-7]{3}$" } } } } } } }, "values": { "description": "Values available to templates in every environment.", "type": "object" }, "environments": { "description": "Ordered stages a candidate is promoted through.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "requires": { "description": "Environments whose passing evidence a candidate needs to enter this one (default: the one before).", "type": "array", "items": { "type": "string" } }, "soak": { "description": "Minimum time in the required environments, e.g. 30m, 24h.", "type": "string", "pattern": "^[0-9]+(s|m|h|d)$" }, "github-environment": { "description": "GitHub Environment whose protection rules guard this stage.", "type": "string" }, "inventory": { "description": "Inventory of real hosts, relative to this file; absent for ephemeral environments.", "type": "string" }, "values": { "type": "object" } } } }, "acceptance": { "type": "object", "additionalProperties": false, "required": ["command"], "properties": { "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "timeout": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "junit": { "type": "string" }, "working-directory": { "type": "string" }, "allow-no-tests": { "type": "boolean", "description": "Let a run in which no test ran pass (default false: zero tests run is a failure)." }, "pass-env": { "description": "Variables of karoo's own environment the tests get besides PATH, HOME, locale and KAROO_* (nothing else is passed: no tokens, no INPUT_*).", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } }, "env": { "description": "Variables with fixed values for the tests.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }, "additionalProperties": { "type": "string" } }, "workflows": { "description": "Workflow files whose runs may produce evidence a promotion inside GitHub Actions accepts (default: .github/workflows/karoo-candidate.yml).", "type": "array", "items": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" } } } }, "attestations": { "description": "Signed attestations (in-toto statements in DSSE envelopes): the key karoo signs provenance and acceptance results with outside GitHub Actions, and what a promotion requires.", "type": "object", "additionalProperties": false, "properties": { "require": { "type": "boolean", "description": "A promotion counts acceptance evidence only with a signed test-result attestation that verifies with one of keys (default false)." }, "keys": { "type": "array", "description": "Files (relative to karoo.yml) holding the PEM public keys (Ed25519 or ECDSA P-256) whose signatures a promotion trusts.", "items": { "type": "string", "minLength": 1 } }, "signing-key": { "type": "string", "minLength": 1, "description": "File holding the PEM private key karoo signs with (a path, never the key itself); --attest-key overrides it." }, "identity": { "description": "The workflow that must have made an attestation: each field given must match the workflow identity the statement names.", "type": "object", "additionalProperties": false, "properties": { "repository": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "workflow": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, "ref": { "type": "string", "pattern": "^refs/(heads|tags)/\\S+$" } } } } }, "provision": { "type": "object", "additionalProperties": false, "properties": { "provider": { "type": "string", "enum": ["nspawn", "qemu"] }, "image": { "type": "string" }, "image-sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "ttl": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" } } } } };
+const schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://karoo.dev/schema/karoo.schema.json", "title": "karoo.yml", "description": "Configuration of a system delivered by karoo: its leaf packages, indexes, target platform, nodes, roles, environments and acceptance tests.", "type": "object", "additionalProperties": false, "required": ["system", "leaves", "indexes"], "properties": { "$schema": { "type": "string" }, "system": { "description": "Name of the system; used in store paths, release directories and machine names.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, "leaves": { "description": "The packages the team builds itself. Resolution starts from the newest build of each in the private index.", "type": "array", "minItems": 1, "items": { "oneOf": [{ "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, "pin": { "description": "Exact version to use instead of the newest build.", "type": "string", "minLength": 1 }, "allow-prerelease": { "description": "Let the newest pre-release or dev build of this leaf be chosen.", "type": "boolean" }, "extras": { "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" } } } }] } }, "indexes": { "description": "Package indexes, the private one first. A name found in the private index is never taken from another index.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["url"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "url": { "description": "PEP 503/691 simple index: http(s)://…, file://…, or a path relative to this file.", "type": "string", "minLength": 1 }, "private": { "description": "Whether this index holds the team's own packages. Default: true for the first index only.", "type": "boolean" }, "username-env": { "description": "Environment variable holding the user name for basic auth.", "type": "string" }, "password-env": { "description": "Environment variable holding the password or token.", "type": "string" } } } }, "target": { "description": "The platform the system runs on. Locks are resolved for it, not for the resolving machine.", "type": "object", "additionalProperties": false, "properties": { "python": { "type": "string", "pattern": "^3\\.[0-9]{1,2}$" }, "platforms": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z0-9_]+$" } }, "implementation": { "type": "string", "enum": ["cp", "pp"] } } }, "constraints": { "description": "Constraint files (pip -c syntax), relative to this file.", "type": "array", "items": { "type": "string", "minLength": 1 } }, "resolver": { "type": "string", "enum": ["pip", "uv", "auto"] }, "as-of": { "description": "Upload-time cutoff for resolve: only files the indexes received at or before it are visible. An RFC 3339 date-time with offset (2026-01-31T12:00:00Z), \"leaves\" (the newest upload time among the chosen leaf builds: the same leaf builds give the same lock whenever resolve runs) or \"none\" (default).", "type": "string", "minLength": 1 }, "lock": { "description": "Where the lock lives, relative to this file (default: the directory of this file).", "type": "string" }, "store": { "description": "Where candidates are stored: oci-layout:PATH or REGISTRY/REPOSITORY.", "type": "string" }, "nodes": { "description": "The machines of the system, one per logical node.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, "role": { "type": "string" }, "cpus": { "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB.", "type": "integer", "minimum": 128 } } } }, "roles": { "description": "What runs on a node of each role.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "leaves": { "type": "array", "items": { "type": "string" } }, "services": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "command"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "environment": { "type": "object", "additionalProperties": { "type": "string" } }, "working-directory": { "type": "string" }, "port": { "type": "integer", "minimum": 1, "maximum": 65535 } } } }, "files": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["path"], "properties": { "path": { "type": "string" }, "template": { "type": "string" }, "content": { "type": "string" }, "mode": { "type": "string", "pattern": "^0?[0-7]{3}$" } } } } } } }, "values": { "description": "Values available to templates in every environment.", "type": "object" }, "environments": { "description": "Ordered stages a candidate is promoted through.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "requires": { "description": "Environments whose passing evidence a candidate needs to enter this one (default: the one before).", "type": "array", "items": { "type": "string" } }, "soak": { "description": "Minimum time in the required environments, e.g. 30m, 24h.", "type": "string", "pattern": "^[0-9]+(s|m|h|d)$" }, "github-environment": { "description": "GitHub Environment whose protection rules guard this stage.", "type": "string" }, "inventory": { "description": "Inventory of real hosts, relative to this file; absent for ephemeral environments.", "type": "string" }, "values": { "type": "object" } } } }, "acceptance": { "type": "object", "additionalProperties": false, "required": ["command"], "properties": { "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "timeout": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "junit": { "type": "string" }, "working-directory": { "type": "string" }, "allow-no-tests": { "type": "boolean", "description": "Let a run in which no test ran pass (default false: zero tests run is a failure)." }, "pass-env": { "description": "Variables of karoo's own environment the tests get besides PATH, HOME, locale and KAROO_* (nothing else is passed: no tokens, no INPUT_*).", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } }, "env": { "description": "Variables with fixed values for the tests.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }, "additionalProperties": { "type": "string" } }, "workflows": { "description": "Workflow files whose runs may produce evidence a promotion inside GitHub Actions accepts (default: .github/workflows/karoo-candidate.yml).", "type": "array", "items": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" } } } }, "attestations": { "description": "Signed attestations (in-toto statements in DSSE envelopes): the key karoo signs provenance and acceptance results with outside GitHub Actions, and what a promotion requires.", "type": "object", "additionalProperties": false, "properties": { "require": { "type": "boolean", "description": "A promotion counts acceptance evidence only with a signed test-result attestation that verifies with one of keys (default false)." }, "keys": { "type": "array", "description": "Files (relative to karoo.yml) holding the PEM public keys (Ed25519 or ECDSA P-256) whose signatures a promotion trusts.", "items": { "type": "string", "minLength": 1 } }, "signing-key": { "type": "string", "minLength": 1, "description": "File holding the PEM private key karoo signs with (a path, never the key itself); --attest-key overrides it." }, "trusted-root": { "type": "string", "minLength": 1, "description": "File (relative to karoo.yml) holding the Sigstore trusted_root.json (Fulcio CAs, transparency logs, timestamp authorities) keyless attestations are verified against; absent: keyless attestations are refused." }, "identity": { "description": "The workflow that must have made an attestation: each field given must match the workflow identity the statement names.", "type": "object", "additionalProperties": false, "properties": { "repository": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "workflow": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, "ref": { "type": "string", "pattern": "^refs/(heads|tags)/\\S+$" }, "issuer": { "type": "string", "pattern": "^https://\\S+$", "description": "The OIDC issuer a keyless certificate must name (default https://token.actions.githubusercontent.com)." }, "server-url": { "type": "string", "pattern": "^https://[^/\\s]+/?$", "description": "The GitHub server of the repository a keyless certificate must name (default https://github.com)." } } } } }, "provision": { "type": "object", "additionalProperties": false, "properties": { "provider": { "type": "string", "enum": ["nspawn", "qemu", "libvirt"] }, "image": { "type": "string" }, "image-sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "ttl": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "hosts": { "description": "provider: libvirt — the pool of hypervisor hosts. Credentials are named by file path only (ssh-key, pki-dir), never written here.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["uri"], "properties": { "name": { "description": "Short name of the host in placement output; default: from the URI.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" }, "uri": { "description": "libvirt connection URI: qemu:///system, qemu+ssh://user@host/system, qemu+tls://host/system.", "type": "string", "pattern": "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" }, "cpus": { "description": "vCPUs karoo may use on this host; default: the host's CPUs as libvirt reports them.", "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB karoo may use on this host; default: the host's free memory as libvirt reports it.", "type": "integer", "minimum": 128 }, "pool": { "description": "libvirt storage pool for base images and overlays.", "type": "string", "pattern": "^[A-Za-z0-9._-]+$", "default": "default" }, "network": { "description": "libvirt network the site provides, shared by every host (bridged). Absent: karoo makes a private network per environment (one host only).", "type": "string", "pattern": "^[A-Za-z0-9._-]+$" }, "ssh-key": { "description": "qemu+ssh: path of the SSH private key file (relative to karoo.yml).", "type": "string" }, "pki-dir": { "description": "qemu+tls: directory of the client certificate, key and CA (relative to karoo.yml).", "type": "string" } } } }, "placement": { "type": "object", "additionalProperties": false, "properties": { "anti-affinity": { "description": "Roles whose nodes must each be on a different host.", "type": "array", "items": { "type": "string" }, "uniqueItems": true } } } } } } };
 const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$", "u");
 const pattern1 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$", "u");
@@ -46386,7 +46435,12 @@ const pattern13 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
 const pattern15 = new RegExp("^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$", "u");
 const pattern16 = new RegExp("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "u");
 const pattern18 = new RegExp("^refs/(heads|tags)/\\S+$", "u");
-const pattern19 = new RegExp("^[0-9a-f]{64}$", "u");
+const pattern19 = new RegExp("^https://\\S+$", "u");
+const pattern20 = new RegExp("^https://[^/\\s]+/?$", "u");
+const pattern21 = new RegExp("^[0-9a-f]{64}$", "u");
+const pattern23 = new RegExp("^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$", "u");
+const pattern24 = new RegExp("^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$", "u");
+const pattern25 = new RegExp("^[A-Za-z0-9._-]+$", "u");
 function validate10(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) { /*# sourceURL="https://karoo.dev/schema/karoo.schema.json" */ ; let vErrors = null; let errors = 0; if (data && typeof data == "object" && !Array.isArray(data)) {
     if (data.system === undefined) {
         const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "system" }, message: "must have required property '" + "system" + "'" };
@@ -48075,7 +48129,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
         let data75 = data.attestations;
         if (data75 && typeof data75 == "object" && !Array.isArray(data75)) {
             for (const key14 in data75) {
-                if (!((((key14 === "require") || (key14 === "keys")) || (key14 === "signing-key")) || (key14 === "identity"))) {
+                if (!(((((key14 === "require") || (key14 === "keys")) || (key14 === "signing-key")) || (key14 === "trusted-root")) || (key14 === "identity"))) {
                     const err131 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key14 }, message: "must NOT have additional properties" };
                     if (vErrors === null) {
                         vErrors = [err131];
@@ -48164,37 +48218,37 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                 }
             }
-            if (data75.identity !== undefined) {
-                let data80 = data75.identity;
-                if (data80 && typeof data80 == "object" && !Array.isArray(data80)) {
-                    for (const key15 in data80) {
-                        if (!(((key15 === "repository") || (key15 === "workflow")) || (key15 === "ref"))) {
-                            const err138 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err138];
-                            }
-                            else {
-                                vErrors.push(err138);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data80.repository !== undefined) {
-                        let data81 = data80.repository;
-                        if (typeof data81 === "string") {
-                            if (!pattern16.test(data81)) {
-                                const err139 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err139];
-                                }
-                                else {
-                                    vErrors.push(err139);
-                                }
-                                errors++;
-                            }
+            if (data75["trusted-root"] !== undefined) {
+                let data80 = data75["trusted-root"];
+                if (typeof data80 === "string") {
+                    if (data80.length < 1) {
+                        const err138 = { instancePath: instancePath + "/attestations/trusted-root", schemaPath: "#/properties/attestations/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                        if (vErrors === null) {
+                            vErrors = [err138];
                         }
                         else {
-                            const err140 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            vErrors.push(err138);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err139 = { instancePath: instancePath + "/attestations/trusted-root", schemaPath: "#/properties/attestations/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err139];
+                    }
+                    else {
+                        vErrors.push(err139);
+                    }
+                    errors++;
+                }
+            }
+            if (data75.identity !== undefined) {
+                let data81 = data75.identity;
+                if (data81 && typeof data81 == "object" && !Array.isArray(data81)) {
+                    for (const key15 in data81) {
+                        if (!(((((key15 === "repository") || (key15 === "workflow")) || (key15 === "ref")) || (key15 === "issuer")) || (key15 === "server-url"))) {
+                            const err140 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" };
                             if (vErrors === null) {
                                 vErrors = [err140];
                             }
@@ -48204,11 +48258,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data80.workflow !== undefined) {
-                        let data82 = data80.workflow;
+                    if (data81.repository !== undefined) {
+                        let data82 = data81.repository;
                         if (typeof data82 === "string") {
-                            if (!pattern15.test(data82)) {
-                                const err141 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
+                            if (!pattern16.test(data82)) {
+                                const err141 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" + "\"" };
                                 if (vErrors === null) {
                                     vErrors = [err141];
                                 }
@@ -48219,7 +48273,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             }
                         }
                         else {
-                            const err142 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            const err142 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
                                 vErrors = [err142];
                             }
@@ -48229,11 +48283,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data80.ref !== undefined) {
-                        let data83 = data80.ref;
+                    if (data81.workflow !== undefined) {
+                        let data83 = data81.workflow;
                         if (typeof data83 === "string") {
-                            if (!pattern18.test(data83)) {
-                                const err143 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/pattern", keyword: "pattern", params: { pattern: "^refs/(heads|tags)/\\S+$" }, message: "must match pattern \"" + "^refs/(heads|tags)/\\S+$" + "\"" };
+                            if (!pattern15.test(data83)) {
+                                const err143 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
                                 if (vErrors === null) {
                                     vErrors = [err143];
                                 }
@@ -48244,7 +48298,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             }
                         }
                         else {
-                            const err144 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            const err144 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
                                 vErrors = [err144];
                             }
@@ -48254,121 +48308,124 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
+                    if (data81.ref !== undefined) {
+                        let data84 = data81.ref;
+                        if (typeof data84 === "string") {
+                            if (!pattern18.test(data84)) {
+                                const err145 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/pattern", keyword: "pattern", params: { pattern: "^refs/(heads|tags)/\\S+$" }, message: "must match pattern \"" + "^refs/(heads|tags)/\\S+$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err145];
+                                }
+                                else {
+                                    vErrors.push(err145);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err146 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err146];
+                            }
+                            else {
+                                vErrors.push(err146);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data81.issuer !== undefined) {
+                        let data85 = data81.issuer;
+                        if (typeof data85 === "string") {
+                            if (!pattern19.test(data85)) {
+                                const err147 = { instancePath: instancePath + "/attestations/identity/issuer", schemaPath: "#/properties/attestations/properties/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://\\S+$" }, message: "must match pattern \"" + "^https://\\S+$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err147];
+                                }
+                                else {
+                                    vErrors.push(err147);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err148 = { instancePath: instancePath + "/attestations/identity/issuer", schemaPath: "#/properties/attestations/properties/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err148];
+                            }
+                            else {
+                                vErrors.push(err148);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data81["server-url"] !== undefined) {
+                        let data86 = data81["server-url"];
+                        if (typeof data86 === "string") {
+                            if (!pattern20.test(data86)) {
+                                const err149 = { instancePath: instancePath + "/attestations/identity/server-url", schemaPath: "#/properties/attestations/properties/identity/properties/server-url/pattern", keyword: "pattern", params: { pattern: "^https://[^/\\s]+/?$" }, message: "must match pattern \"" + "^https://[^/\\s]+/?$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err149];
+                                }
+                                else {
+                                    vErrors.push(err149);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err150 = { instancePath: instancePath + "/attestations/identity/server-url", schemaPath: "#/properties/attestations/properties/identity/properties/server-url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err150];
+                            }
+                            else {
+                                vErrors.push(err150);
+                            }
+                            errors++;
+                        }
+                    }
                 }
                 else {
-                    const err145 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    const err151 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                     if (vErrors === null) {
-                        vErrors = [err145];
+                        vErrors = [err151];
                     }
                     else {
-                        vErrors.push(err145);
+                        vErrors.push(err151);
                     }
                     errors++;
                 }
             }
         }
         else {
-            const err146 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err152 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-                vErrors = [err146];
+                vErrors = [err152];
             }
             else {
-                vErrors.push(err146);
+                vErrors.push(err152);
             }
             errors++;
         }
     }
     if (data.provision !== undefined) {
-        let data84 = data.provision;
-        if (data84 && typeof data84 == "object" && !Array.isArray(data84)) {
-            for (const key16 in data84) {
-                if (!((((key16 === "provider") || (key16 === "image")) || (key16 === "image-sha256")) || (key16 === "ttl"))) {
-                    const err147 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key16 }, message: "must NOT have additional properties" };
+        let data87 = data.provision;
+        if (data87 && typeof data87 == "object" && !Array.isArray(data87)) {
+            for (const key16 in data87) {
+                if (!((((((key16 === "provider") || (key16 === "image")) || (key16 === "image-sha256")) || (key16 === "ttl")) || (key16 === "hosts")) || (key16 === "placement"))) {
+                    const err153 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key16 }, message: "must NOT have additional properties" };
                     if (vErrors === null) {
-                        vErrors = [err147];
+                        vErrors = [err153];
                     }
                     else {
-                        vErrors.push(err147);
+                        vErrors.push(err153);
                     }
                     errors++;
                 }
             }
-            if (data84.provider !== undefined) {
-                let data85 = data84.provider;
-                if (typeof data85 !== "string") {
-                    const err148 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err148];
-                    }
-                    else {
-                        vErrors.push(err148);
-                    }
-                    errors++;
-                }
-                if (!((data85 === "nspawn") || (data85 === "qemu"))) {
-                    const err149 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/enum", keyword: "enum", params: { allowedValues: schema11.properties.provision.properties.provider.enum }, message: "must be equal to one of the allowed values" };
-                    if (vErrors === null) {
-                        vErrors = [err149];
-                    }
-                    else {
-                        vErrors.push(err149);
-                    }
-                    errors++;
-                }
-            }
-            if (data84.image !== undefined) {
-                if (typeof data84.image !== "string") {
-                    const err150 = { instancePath: instancePath + "/provision/image", schemaPath: "#/properties/provision/properties/image/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err150];
-                    }
-                    else {
-                        vErrors.push(err150);
-                    }
-                    errors++;
-                }
-            }
-            if (data84["image-sha256"] !== undefined) {
-                let data87 = data84["image-sha256"];
-                if (typeof data87 === "string") {
-                    if (!pattern19.test(data87)) {
-                        const err151 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: "must match pattern \"" + "^[0-9a-f]{64}$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err151];
-                        }
-                        else {
-                            vErrors.push(err151);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err152 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err152];
-                    }
-                    else {
-                        vErrors.push(err152);
-                    }
-                    errors++;
-                }
-            }
-            if (data84.ttl !== undefined) {
-                let data88 = data84.ttl;
-                if (typeof data88 === "string") {
-                    if (!pattern12.test(data88)) {
-                        const err153 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err153];
-                        }
-                        else {
-                            vErrors.push(err153);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err154 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (data87.provider !== undefined) {
+                let data88 = data87.provider;
+                if (typeof data88 !== "string") {
+                    const err154 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                     if (vErrors === null) {
                         vErrors = [err154];
                     }
@@ -48377,27 +48434,415 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     }
                     errors++;
                 }
+                if (!(((data88 === "nspawn") || (data88 === "qemu")) || (data88 === "libvirt"))) {
+                    const err155 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/enum", keyword: "enum", params: { allowedValues: schema11.properties.provision.properties.provider.enum }, message: "must be equal to one of the allowed values" };
+                    if (vErrors === null) {
+                        vErrors = [err155];
+                    }
+                    else {
+                        vErrors.push(err155);
+                    }
+                    errors++;
+                }
+            }
+            if (data87.image !== undefined) {
+                if (typeof data87.image !== "string") {
+                    const err156 = { instancePath: instancePath + "/provision/image", schemaPath: "#/properties/provision/properties/image/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err156];
+                    }
+                    else {
+                        vErrors.push(err156);
+                    }
+                    errors++;
+                }
+            }
+            if (data87["image-sha256"] !== undefined) {
+                let data90 = data87["image-sha256"];
+                if (typeof data90 === "string") {
+                    if (!pattern21.test(data90)) {
+                        const err157 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: "must match pattern \"" + "^[0-9a-f]{64}$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err157];
+                        }
+                        else {
+                            vErrors.push(err157);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err158 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err158];
+                    }
+                    else {
+                        vErrors.push(err158);
+                    }
+                    errors++;
+                }
+            }
+            if (data87.ttl !== undefined) {
+                let data91 = data87.ttl;
+                if (typeof data91 === "string") {
+                    if (!pattern12.test(data91)) {
+                        const err159 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err159];
+                        }
+                        else {
+                            vErrors.push(err159);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err160 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err160];
+                    }
+                    else {
+                        vErrors.push(err160);
+                    }
+                    errors++;
+                }
+            }
+            if (data87.hosts !== undefined) {
+                let data92 = data87.hosts;
+                if (Array.isArray(data92)) {
+                    if (data92.length < 1) {
+                        const err161 = { instancePath: instancePath + "/provision/hosts", schemaPath: "#/properties/provision/properties/hosts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+                        if (vErrors === null) {
+                            vErrors = [err161];
+                        }
+                        else {
+                            vErrors.push(err161);
+                        }
+                        errors++;
+                    }
+                    const len16 = data92.length;
+                    for (let i16 = 0; i16 < len16; i16++) {
+                        let data93 = data92[i16];
+                        if (data93 && typeof data93 == "object" && !Array.isArray(data93)) {
+                            if (data93.uri === undefined) {
+                                const err162 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/required", keyword: "required", params: { missingProperty: "uri" }, message: "must have required property '" + "uri" + "'" };
+                                if (vErrors === null) {
+                                    vErrors = [err162];
+                                }
+                                else {
+                                    vErrors.push(err162);
+                                }
+                                errors++;
+                            }
+                            for (const key17 in data93) {
+                                if (!((((((((key17 === "name") || (key17 === "uri")) || (key17 === "cpus")) || (key17 === "memory")) || (key17 === "pool")) || (key17 === "network")) || (key17 === "ssh-key")) || (key17 === "pki-dir"))) {
+                                    const err163 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key17 }, message: "must NOT have additional properties" };
+                                    if (vErrors === null) {
+                                        vErrors = [err163];
+                                    }
+                                    else {
+                                        vErrors.push(err163);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93.name !== undefined) {
+                                let data94 = data93.name;
+                                if (typeof data94 === "string") {
+                                    if (!pattern23.test(data94)) {
+                                        const err164 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/name", schemaPath: "#/properties/provision/properties/hosts/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" }, message: "must match pattern \"" + "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err164];
+                                        }
+                                        else {
+                                            vErrors.push(err164);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err165 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/name", schemaPath: "#/properties/provision/properties/hosts/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err165];
+                                    }
+                                    else {
+                                        vErrors.push(err165);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93.uri !== undefined) {
+                                let data95 = data93.uri;
+                                if (typeof data95 === "string") {
+                                    if (!pattern24.test(data95)) {
+                                        const err166 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/uri", schemaPath: "#/properties/provision/properties/hosts/items/properties/uri/pattern", keyword: "pattern", params: { pattern: "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" }, message: "must match pattern \"" + "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err166];
+                                        }
+                                        else {
+                                            vErrors.push(err166);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err167 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/uri", schemaPath: "#/properties/provision/properties/hosts/items/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err167];
+                                    }
+                                    else {
+                                        vErrors.push(err167);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93.cpus !== undefined) {
+                                let data96 = data93.cpus;
+                                if (!((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96)))) {
+                                    const err168 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/cpus", schemaPath: "#/properties/provision/properties/hosts/items/properties/cpus/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                                    if (vErrors === null) {
+                                        vErrors = [err168];
+                                    }
+                                    else {
+                                        vErrors.push(err168);
+                                    }
+                                    errors++;
+                                }
+                                if (typeof data96 == "number") {
+                                    if (data96 < 1 || isNaN(data96)) {
+                                        const err169 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/cpus", schemaPath: "#/properties/provision/properties/hosts/items/properties/cpus/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+                                        if (vErrors === null) {
+                                            vErrors = [err169];
+                                        }
+                                        else {
+                                            vErrors.push(err169);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                            }
+                            if (data93.memory !== undefined) {
+                                let data97 = data93.memory;
+                                if (!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))) {
+                                    const err170 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/memory", schemaPath: "#/properties/provision/properties/hosts/items/properties/memory/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                                    if (vErrors === null) {
+                                        vErrors = [err170];
+                                    }
+                                    else {
+                                        vErrors.push(err170);
+                                    }
+                                    errors++;
+                                }
+                                if (typeof data97 == "number") {
+                                    if (data97 < 128 || isNaN(data97)) {
+                                        const err171 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/memory", schemaPath: "#/properties/provision/properties/hosts/items/properties/memory/minimum", keyword: "minimum", params: { comparison: ">=", limit: 128 }, message: "must be >= 128" };
+                                        if (vErrors === null) {
+                                            vErrors = [err171];
+                                        }
+                                        else {
+                                            vErrors.push(err171);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                            }
+                            if (data93.pool !== undefined) {
+                                let data98 = data93.pool;
+                                if (typeof data98 === "string") {
+                                    if (!pattern25.test(data98)) {
+                                        const err172 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pool", schemaPath: "#/properties/provision/properties/hosts/items/properties/pool/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9._-]+$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err172];
+                                        }
+                                        else {
+                                            vErrors.push(err172);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err173 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pool", schemaPath: "#/properties/provision/properties/hosts/items/properties/pool/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err173];
+                                    }
+                                    else {
+                                        vErrors.push(err173);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93.network !== undefined) {
+                                let data99 = data93.network;
+                                if (typeof data99 === "string") {
+                                    if (!pattern25.test(data99)) {
+                                        const err174 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/network", schemaPath: "#/properties/provision/properties/hosts/items/properties/network/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9._-]+$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err174];
+                                        }
+                                        else {
+                                            vErrors.push(err174);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err175 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/network", schemaPath: "#/properties/provision/properties/hosts/items/properties/network/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err175];
+                                    }
+                                    else {
+                                        vErrors.push(err175);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93["ssh-key"] !== undefined) {
+                                if (typeof data93["ssh-key"] !== "string") {
+                                    const err176 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/ssh-key", schemaPath: "#/properties/provision/properties/hosts/items/properties/ssh-key/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err176];
+                                    }
+                                    else {
+                                        vErrors.push(err176);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93["pki-dir"] !== undefined) {
+                                if (typeof data93["pki-dir"] !== "string") {
+                                    const err177 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pki-dir", schemaPath: "#/properties/provision/properties/hosts/items/properties/pki-dir/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err177];
+                                    }
+                                    else {
+                                        vErrors.push(err177);
+                                    }
+                                    errors++;
+                                }
+                            }
+                        }
+                        else {
+                            const err178 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                            if (vErrors === null) {
+                                vErrors = [err178];
+                            }
+                            else {
+                                vErrors.push(err178);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err179 = { instancePath: instancePath + "/provision/hosts", schemaPath: "#/properties/provision/properties/hosts/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                    if (vErrors === null) {
+                        vErrors = [err179];
+                    }
+                    else {
+                        vErrors.push(err179);
+                    }
+                    errors++;
+                }
+            }
+            if (data87.placement !== undefined) {
+                let data102 = data87.placement;
+                if (data102 && typeof data102 == "object" && !Array.isArray(data102)) {
+                    for (const key18 in data102) {
+                        if (!(key18 === "anti-affinity")) {
+                            const err180 = { instancePath: instancePath + "/provision/placement", schemaPath: "#/properties/provision/properties/placement/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key18 }, message: "must NOT have additional properties" };
+                            if (vErrors === null) {
+                                vErrors = [err180];
+                            }
+                            else {
+                                vErrors.push(err180);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data102["anti-affinity"] !== undefined) {
+                        let data103 = data102["anti-affinity"];
+                        if (Array.isArray(data103)) {
+                            const len17 = data103.length;
+                            for (let i17 = 0; i17 < len17; i17++) {
+                                if (typeof data103[i17] !== "string") {
+                                    const err181 = { instancePath: instancePath + "/provision/placement/anti-affinity/" + i17, schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err181];
+                                    }
+                                    else {
+                                        vErrors.push(err181);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            let i18 = data103.length;
+                            let j0;
+                            if (i18 > 1) {
+                                const indices0 = {};
+                                for (; i18--;) {
+                                    let item0 = data103[i18];
+                                    if (typeof item0 !== "string") {
+                                        continue;
+                                    }
+                                    if (typeof indices0[item0] == "number") {
+                                        j0 = indices0[item0];
+                                        const err182 = { instancePath: instancePath + "/provision/placement/anti-affinity", schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/uniqueItems", keyword: "uniqueItems", params: { i: i18, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i18 + " are identical)" };
+                                        if (vErrors === null) {
+                                            vErrors = [err182];
+                                        }
+                                        else {
+                                            vErrors.push(err182);
+                                        }
+                                        errors++;
+                                        break;
+                                    }
+                                    indices0[item0] = i18;
+                                }
+                            }
+                        }
+                        else {
+                            const err183 = { instancePath: instancePath + "/provision/placement/anti-affinity", schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            if (vErrors === null) {
+                                vErrors = [err183];
+                            }
+                            else {
+                                vErrors.push(err183);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err184 = { instancePath: instancePath + "/provision/placement", schemaPath: "#/properties/provision/properties/placement/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (vErrors === null) {
+                        vErrors = [err184];
+                    }
+                    else {
+                        vErrors.push(err184);
+                    }
+                    errors++;
+                }
             }
         }
         else {
-            const err155 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err185 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-                vErrors = [err155];
+                vErrors = [err185];
             }
             else {
-                vErrors.push(err155);
+                vErrors.push(err185);
             }
             errors++;
         }
     }
 }
 else {
-    const err156 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    const err186 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
     if (vErrors === null) {
-        vErrors = [err156];
+        vErrors = [err186];
     }
     else {
-        vErrors.push(err156);
+        vErrors.push(err186);
     }
     errors++;
 } validate10.errors = vErrors; return errors === 0; }
@@ -48529,14 +48974,72 @@ function checkPassEnv(passEnv, env, fail) {
 }
 function attestationsOf(a, dir, fail) {
     const require = a.require === true;
-    if (require && (a.keys ?? []).length === 0)
-        fail(['attestations', 'keys'], 'require: true needs at least one public key file under keys, or nothing could ever verify');
+    if (require && (a.keys ?? []).length === 0 && !a['trusted-root'])
+        fail(['attestations', 'keys'], 'require: true needs at least one public key file under keys (or a Sigstore trusted-root for keyless attestations), or nothing could ever verify');
     return {
         require,
         keys: (a.keys ?? []).map((k) => (0,external_node_path_.resolve)(dir, k)),
         ...(a['signing-key'] ? { signingKey: (0,external_node_path_.resolve)(dir, a['signing-key']) } : {}),
-        ...(a.identity ? { identity: { ...a.identity } } : {}),
+        ...(a['trusted-root'] ? { trustedRoot: (0,external_node_path_.resolve)(dir, a['trusted-root']) } : {}),
+        ...(a.identity ? { identity: identityOf(a.identity) } : {}),
     };
+}
+function identityOf(i) {
+    const { 'server-url': serverUrl, ...rest } = i;
+    return { ...rest, ...(serverUrl !== undefined ? { serverUrl: serverUrl.replace(/\/+$/, '') } : {}) };
+}
+/** provision.hosts and provision.placement: only with provider libvirt, which needs them. */
+function libvirtOf(p, nodes, dir, fail) {
+    if (p?.provider !== 'libvirt') {
+        if (p?.hosts)
+            fail(['provision', 'hosts'], `hosts are for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove them or set provider: libvirt`);
+        if (p?.placement)
+            fail(['provision', 'placement'], `placement is for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove it or set provider: libvirt`);
+        return {};
+    }
+    if (!p.hosts?.length)
+        fail(['provision'], 'provider: libvirt needs hosts: a list of libvirt connection URIs (e.g. - uri: qemu:///system)');
+    const names = new Set();
+    const uris = new Set();
+    const hosts = p.hosts.map((h, i) => {
+        const scheme = h.uri.slice(0, h.uri.indexOf(':'));
+        const name = h.name ??
+            (/^[a-z]+(\+[a-z]+)?:\/\/(?:[^@/]*@)?([^/:]*)/
+                .exec(h.uri)?.[2]
+                ?.toLowerCase()
+                .replace(/[^a-z0-9-]/g, '-') ||
+                'local');
+        if (names.has(name))
+            fail(['provision', 'hosts', i, 'name'], `host name "${name}" is used twice; give each host a name of its own`);
+        if (uris.has(h.uri))
+            fail(['provision', 'hosts', i, 'uri'], `"${h.uri}" is listed twice; list each host once`);
+        names.add(name);
+        uris.add(h.uri);
+        if (h['ssh-key'] !== undefined && scheme !== 'qemu+ssh')
+            fail(['provision', 'hosts', i, 'ssh-key'], `ssh-key is for qemu+ssh:// hosts, not "${h.uri}"; remove it`);
+        if (h['pki-dir'] !== undefined && scheme !== 'qemu+tls')
+            fail(['provision', 'hosts', i, 'pki-dir'], `pki-dir is for qemu+tls:// hosts, not "${h.uri}"; remove it`);
+        if (p.hosts.length > 1 && h.network === undefined) {
+            fail(['provision', 'hosts', i], `with several hosts every host needs network: the libvirt network (bridged) its nodes share with the other hosts' nodes`);
+        }
+        return {
+            name,
+            uri: h.uri,
+            ...(h.cpus !== undefined ? { cpus: h.cpus } : {}),
+            ...(h.memory !== undefined ? { memory: h.memory } : {}),
+            pool: h.pool ?? 'default',
+            ...(h.network !== undefined ? { network: h.network } : {}),
+            ...(h['ssh-key'] !== undefined ? { sshKey: (0,external_node_path_.resolve)(dir, h['ssh-key']) } : {}),
+            ...(h['pki-dir'] !== undefined ? { pkiDir: (0,external_node_path_.resolve)(dir, h['pki-dir']) } : {}),
+        };
+    });
+    const roles = new Set(nodes.map((n) => n.role));
+    const anti = p.placement?.['anti-affinity'] ?? [];
+    anti.forEach((r, i) => {
+        if (!roles.has(r))
+            fail(['provision', 'placement', 'anti-affinity', i], `"${r}" is not the role of any node (roles: ${[...roles].join(', ')})`);
+    });
+    return { hosts, ...(anti.length ? { antiAffinity: [...anti] } : {}) };
 }
 /** `30s`, `10m`, `2h`, `1d` → seconds. */
 function config_parseDuration(s) {
@@ -48630,7 +49133,12 @@ function normalise(raw, path, line) {
             files: (r.files ?? []).map((f, i) => {
                 if ((f.template === undefined) === (f.content === undefined))
                     fail(['roles', name, 'files', i], 'give exactly one of template or content');
-                return { path: f.path, template: f.template === undefined ? undefined : (0,external_node_path_.resolve)(dir, f.template), content: f.content, mode: f.mode };
+                return {
+                    path: f.path,
+                    template: f.template === undefined ? undefined : (0,external_node_path_.resolve)(dir, f.template),
+                    content: f.content,
+                    mode: f.mode,
+                };
             }),
         };
     }
@@ -48697,6 +49205,7 @@ function normalise(raw, path, line) {
             image: raw.provision?.image,
             imageSha256: raw.provision?.['image-sha256'],
             ttlSeconds: raw.provision?.ttl ? config_parseDuration(raw.provision.ttl) : 3600,
+            ...libvirtOf(raw.provision, nodes, dir, fail),
         },
         raw: raw,
     };
@@ -48784,7 +49293,10 @@ function durationInput(name) {
 }
 /** A list input: one item per line (or per `separator`), blank items dropped. */
 function listInput(name, separator = /\n/) {
-    return (optionalInput(name) ?? '').split(separator).map((s) => s.trim()).filter((s) => s !== '');
+    return (optionalInput(name) ?? '')
+        .split(separator)
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
 }
 function setOutputs(outputs) {
     for (const [k, v] of Object.entries(outputs))
@@ -49297,7 +49809,9 @@ async function serveMergedIndex(client, indexes, env = process.env, options = {}
         }
         const name = (0,lock_lib/* normalizeName */.Pc)(decodeURIComponent(m[2]));
         // html() is inside the chain: a refusal to send credentials is a failure like any other.
-        pageFor(name).then((files) => files && html(name, files, env)).then((page) => {
+        pageFor(name)
+            .then((files) => files && html(name, files, env))
+            .then((page) => {
             if (!page) {
                 res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
                 return;
@@ -49603,7 +50117,10 @@ async function chooseLeaf(client, privateIndexes, leaf, target, asOf) {
             throw new lib/* KarooError */.xD('input', `leaf "${leaf.name}" is pinned to ${leaf.pin}, which was uploaded after the cutoff ${(0,lock_lib/* formatInstantExact */.eR)(asOf)}; choose a later as-of or another pin`);
         }
         if (!hit) {
-            throw new lib/* KarooError */.xD('input', `leaf "${leaf.name}" is pinned to ${leaf.pin}, which the private index does not have (has: ${all.slice(0, 8).map((c) => c.version.text).join(', ')}); change the pin in karoo.yml`);
+            throw new lib/* KarooError */.xD('input', `leaf "${leaf.name}" is pinned to ${leaf.pin}, which the private index does not have (has: ${all
+                .slice(0, 8)
+                .map((c) => c.version.text)
+                .join(', ')}); change the pin in karoo.yml`);
         }
         return { choice: { ...base, version: hit.version.text, reason: 'pinned' }, files: hit.files };
     }
@@ -49620,7 +50137,9 @@ async function chooseLeaf(client, privateIndexes, leaf, target, asOf) {
         }
         const fits = live.some((f) => {
             const d = parseDistFilename(f.filename);
-            return d !== undefined && wheelFitsTarget(d, target) && (f.requiresPython === undefined || (0,lock_lib/* satisfies */.ib)(target.python, f.requiresPython) !== false);
+            return (d !== undefined &&
+                wheelFitsTarget(d, target) &&
+                (f.requiresPython === undefined || (0,lock_lib/* satisfies */.ib)(target.python, f.requiresPython) !== false));
         });
         if (!fits) {
             rejected.target++;
@@ -49771,12 +50290,7 @@ async function pipBackend() {
 function markdown_cell(text) {
     if (text === undefined || text === null || text === '')
         return '';
-    return String(text)
-        .replace(/\\/g, '\\\\')
-        .replace(/\|/g, '\\|')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/\r?\n/g, ' ');
+    return String(text).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
 }
 /** Inline code that survives backticks in the text. */
 function markdown_code(text) {
@@ -49888,7 +50402,11 @@ function resolveSummary(r) {
                 {
                     caption: 'Leaves',
                     header: ['Leaf', 'Version', 'Before'],
-                    rows: r.leaves.map((l) => [markdown_codeCell(l.name), markdown_codeCell(l.version), l.old === undefined ? '' : l.old === l.version ? 'unchanged' : markdown_codeCell(l.old)]),
+                    rows: r.leaves.map((l) => [
+                        markdown_codeCell(l.name),
+                        markdown_codeCell(l.version),
+                        l.old === undefined ? '' : l.old === l.version ? 'unchanged' : markdown_codeCell(l.old),
+                    ]),
                 },
             ]
             : [],
@@ -49914,7 +50432,9 @@ function deploySummary(r) {
     const failed = r.nodes.filter((n) => n.result !== 'success' && n.result !== 'passed' && n.result !== 'ok');
     return renderStepSummary({
         title: `karoo deploy — ${cell(r.environment)}`,
-        headline: failed.length ? `❌ ${failed.length} of ${r.nodes.length} node(s) failed` : `✅ ${r.nodes.length} node(s) at system ${code(shortDigest(r.systemId))}`,
+        headline: failed.length
+            ? `❌ ${failed.length} of ${r.nodes.length} node(s) failed`
+            : `✅ ${r.nodes.length} node(s) at system ${code(shortDigest(r.systemId))}`,
         facts: [
             ['Candidate', code(r.candidate)],
             ['System id', code(r.systemId)],
@@ -50016,7 +50536,9 @@ async function runResolve(i) {
     // The Actions cache restores only entries of this ref or the default branch.
     const lastLock = lastLockDir(config.system);
     const cached = [...pipHttpCacheDirs(), lastLock];
-    const restored = i.cache ? await restoreCached("pip's HTTP cache and the last lock", cached, pipCacheKeys(config.system, previous?.digest).key, pipCacheKeys(config.system, undefined).restoreKeys) : undefined;
+    const restored = i.cache
+        ? await restoreCached("pip's HTTP cache and the last lock", cached, pipCacheKeys(config.system, previous?.digest).key, pipCacheKeys(config.system, undefined).restoreKeys)
+        : undefined;
     const offered = previous ?? (restored ? await readExistingLock(lastLock).catch(() => undefined) : undefined);
     const result = await resolveLock({ config, previous: offered, force: i.force, progress: actionProgress, asOf: i.asOf });
     if (i.cache && result.resolved) {
@@ -50042,7 +50564,10 @@ async function runResolve(i) {
     }
     if (result.asOf) {
         md += `\n**Upload-time cutoff** (${result.asOf.policy}): ${result.asOf.time ? `files uploaded at or before ${markdown_codeCell(result.asOf.time)}` : 'the leaf builds carry no upload times, so none applied'}`;
-        md += result.asOf.notApplied.length > 0 ? `; not applied to ${result.asOf.notApplied.map(markdown_codeCell).join(', ')} (their index gives no upload times)\n` : '\n';
+        md +=
+            result.asOf.notApplied.length > 0
+                ? `; not applied to ${result.asOf.notApplied.map(markdown_codeCell).join(', ')} (their index gives no upload times)\n`
+                : '\n';
     }
     await lib_core/* summary */.z.addRaw(md).write();
     return {

@@ -1,34 +1,34 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 3368:
+/***/ 23368:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-const Client = __nccwpck_require__(3069)
-const Dispatcher = __nccwpck_require__(2091)
-const Pool = __nccwpck_require__(7404)
-const BalancedPool = __nccwpck_require__(8973)
-const Agent = __nccwpck_require__(6261)
-const ProxyAgent = __nccwpck_require__(9848)
+const Client = __nccwpck_require__(43069)
+const Dispatcher = __nccwpck_require__(72091)
+const Pool = __nccwpck_require__(27404)
+const BalancedPool = __nccwpck_require__(48973)
+const Agent = __nccwpck_require__(86261)
+const ProxyAgent = __nccwpck_require__(69848)
 const EnvHttpProxyAgent = __nccwpck_require__(7897)
-const RetryAgent = __nccwpck_require__(1882)
-const errors = __nccwpck_require__(8091)
-const util = __nccwpck_require__(1544)
+const RetryAgent = __nccwpck_require__(21882)
+const errors = __nccwpck_require__(48091)
+const util = __nccwpck_require__(31544)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(5407)
-const buildConnector = __nccwpck_require__(2296)
-const MockClient = __nccwpck_require__(8957)
-const MockAgent = __nccwpck_require__(5973)
-const MockPool = __nccwpck_require__(8780)
-const mockErrors = __nccwpck_require__(5445)
-const RetryHandler = __nccwpck_require__(112)
+const api = __nccwpck_require__(65407)
+const buildConnector = __nccwpck_require__(72296)
+const MockClient = __nccwpck_require__(78957)
+const MockAgent = __nccwpck_require__(15973)
+const MockPool = __nccwpck_require__(78780)
+const mockErrors = __nccwpck_require__(35445)
+const RetryHandler = __nccwpck_require__(60112)
 const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(5837)
-const DecoratorHandler = __nccwpck_require__(7011)
-const RedirectHandler = __nccwpck_require__(5050)
-const createRedirectInterceptor = __nccwpck_require__(1676)
+const DecoratorHandler = __nccwpck_require__(57011)
+const RedirectHandler = __nccwpck_require__(25050)
+const createRedirectInterceptor = __nccwpck_require__(21676)
 
 Object.assign(Dispatcher.prototype, api)
 
@@ -46,10 +46,10 @@ __webpack_unused_export__ = DecoratorHandler
 __webpack_unused_export__ = RedirectHandler
 __webpack_unused_export__ = createRedirectInterceptor
 __webpack_unused_export__ = {
-  redirect: __nccwpck_require__(3650),
-  retry: __nccwpck_require__(3874),
-  dump: __nccwpck_require__(2375),
-  dns: __nccwpck_require__(7251)
+  redirect: __nccwpck_require__(53650),
+  retry: __nccwpck_require__(73874),
+  dump: __nccwpck_require__(14756),
+  dns: __nccwpck_require__(97251)
 }
 
 __webpack_unused_export__ = buildConnector
@@ -111,7 +111,7 @@ function makeDispatcher (fn) {
 __webpack_unused_export__ = setGlobalDispatcher
 __webpack_unused_export__ = getGlobalDispatcher
 
-const fetchImpl = (__nccwpck_require__(7302).fetch)
+const fetchImpl = (__nccwpck_require__(47302).fetch)
 __webpack_unused_export__ = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
@@ -123,39 +123,39 @@ __webpack_unused_export__ = async function fetch (init, options = undefined) {
     throw err
   }
 }
-/* unused reexport */ __nccwpck_require__(3676).Headers
+/* unused reexport */ __nccwpck_require__(83676).Headers
 /* unused reexport */ __nccwpck_require__(9107).Response
-/* unused reexport */ __nccwpck_require__(6055).Request
-/* unused reexport */ __nccwpck_require__(9662).FormData
+/* unused reexport */ __nccwpck_require__(46055).Request
+/* unused reexport */ __nccwpck_require__(79662).FormData
 __webpack_unused_export__ = globalThis.File ?? (__nccwpck_require__(4573).File)
-/* unused reexport */ __nccwpck_require__(6299).FileReader
+/* unused reexport */ __nccwpck_require__(96299).FileReader
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(2443)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(42443)
 
 __webpack_unused_export__ = setGlobalOrigin
 __webpack_unused_export__ = getGlobalOrigin
 
-const { CacheStorage } = __nccwpck_require__(6949)
-const { kConstruct } = __nccwpck_require__(7589)
+const { CacheStorage } = __nccwpck_require__(76949)
+const { kConstruct } = __nccwpck_require__(87589)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
 __webpack_unused_export__ = new CacheStorage(kConstruct)
 
-const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(5437)
+const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(35437)
 
 __webpack_unused_export__ = deleteCookie
 __webpack_unused_export__ = getCookies
 __webpack_unused_export__ = getSetCookies
 __webpack_unused_export__ = setCookie
 
-const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(980)
+const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(90980)
 
 __webpack_unused_export__ = parseMIMEType
 __webpack_unused_export__ = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(44)
-/* unused reexport */ __nccwpck_require__(5366).WebSocket
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(50044)
+/* unused reexport */ __nccwpck_require__(55366).WebSocket
 __webpack_unused_export__ = CloseEvent
 __webpack_unused_export__ = ErrorEvent
 __webpack_unused_export__ = MessageEvent
@@ -171,7 +171,7 @@ __webpack_unused_export__ = MockPool
 __webpack_unused_export__ = MockAgent
 __webpack_unused_export__ = mockErrors
 
-const { EventSource } = __nccwpck_require__(6942)
+const { EventSource } = __nccwpck_require__(46942)
 
 __webpack_unused_export__ = EventSource
 
@@ -181,8 +181,8 @@ __webpack_unused_export__ = EventSource
 /***/ 9318:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { addAbortListener } = __nccwpck_require__(1544)
-const { RequestAbortedError } = __nccwpck_require__(8091)
+const { addAbortListener } = __nccwpck_require__(31544)
+const { RequestAbortedError } = __nccwpck_require__(48091)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -242,15 +242,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9724:
+/***/ 89724:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const assert = __nccwpck_require__(4589)
-const { AsyncResource } = __nccwpck_require__(6698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8091)
-const util = __nccwpck_require__(1544)
+const assert = __nccwpck_require__(34589)
+const { AsyncResource } = __nccwpck_require__(16698)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(48091)
+const util = __nccwpck_require__(31544)
 const { addSignal, removeSignal } = __nccwpck_require__(9318)
 
 class ConnectHandler extends AsyncResource {
@@ -357,7 +357,7 @@ module.exports = connect
 
 /***/ }),
 
-/***/ 6998:
+/***/ 86998:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -366,16 +366,16 @@ const {
   Readable,
   Duplex,
   PassThrough
-} = __nccwpck_require__(7075)
+} = __nccwpck_require__(57075)
 const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(8091)
-const util = __nccwpck_require__(1544)
-const { AsyncResource } = __nccwpck_require__(6698)
+} = __nccwpck_require__(48091)
+const util = __nccwpck_require__(31544)
+const { AsyncResource } = __nccwpck_require__(16698)
 const { addSignal, removeSignal } = __nccwpck_require__(9318)
-const assert = __nccwpck_require__(4589)
+const assert = __nccwpck_require__(34589)
 
 const kResume = Symbol('resume')
 
@@ -620,12 +620,12 @@ module.exports = pipeline
 
 
 
-const assert = __nccwpck_require__(4589)
-const { Readable } = __nccwpck_require__(3135)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8091)
-const util = __nccwpck_require__(1544)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(8447)
-const { AsyncResource } = __nccwpck_require__(6698)
+const assert = __nccwpck_require__(34589)
+const { Readable } = __nccwpck_require__(13135)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(48091)
+const util = __nccwpck_require__(31544)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(28447)
+const { AsyncResource } = __nccwpck_require__(16698)
 
 class RequestHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -836,17 +836,17 @@ module.exports.RequestHandler = RequestHandler
 
 /***/ }),
 
-/***/ 576:
+/***/ 90576:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const assert = __nccwpck_require__(4589)
-const { finished, PassThrough } = __nccwpck_require__(7075)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(8091)
-const util = __nccwpck_require__(1544)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(8447)
-const { AsyncResource } = __nccwpck_require__(6698)
+const assert = __nccwpck_require__(34589)
+const { finished, PassThrough } = __nccwpck_require__(57075)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(48091)
+const util = __nccwpck_require__(31544)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(28447)
+const { AsyncResource } = __nccwpck_require__(16698)
 const { addSignal, removeSignal } = __nccwpck_require__(9318)
 
 class StreamHandler extends AsyncResource {
@@ -1063,16 +1063,16 @@ module.exports = stream
 
 /***/ }),
 
-/***/ 2274:
+/***/ 42274:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8091)
-const { AsyncResource } = __nccwpck_require__(6698)
-const util = __nccwpck_require__(1544)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(48091)
+const { AsyncResource } = __nccwpck_require__(16698)
+const util = __nccwpck_require__(31544)
 const { addSignal, removeSignal } = __nccwpck_require__(9318)
-const assert = __nccwpck_require__(4589)
+const assert = __nccwpck_require__(34589)
 
 class UpgradeHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -1178,32 +1178,32 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 5407:
+/***/ 65407:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 module.exports.request = __nccwpck_require__(8675)
-module.exports.stream = __nccwpck_require__(576)
-module.exports.pipeline = __nccwpck_require__(6998)
-module.exports.upgrade = __nccwpck_require__(2274)
-module.exports.connect = __nccwpck_require__(9724)
+module.exports.stream = __nccwpck_require__(90576)
+module.exports.pipeline = __nccwpck_require__(86998)
+module.exports.upgrade = __nccwpck_require__(42274)
+module.exports.connect = __nccwpck_require__(89724)
 
 
 /***/ }),
 
-/***/ 3135:
+/***/ 13135:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Ported from https://github.com/nodejs/undici/pull/907
 
 
 
-const assert = __nccwpck_require__(4589)
-const { Readable } = __nccwpck_require__(7075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(8091)
-const util = __nccwpck_require__(1544)
-const { ReadableStreamFrom } = __nccwpck_require__(1544)
+const assert = __nccwpck_require__(34589)
+const { Readable } = __nccwpck_require__(57075)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(48091)
+const util = __nccwpck_require__(31544)
+const { ReadableStreamFrom } = __nccwpck_require__(31544)
 
 const kConsume = Symbol('kConsume')
 const kReading = Symbol('kReading')
@@ -1584,15 +1584,15 @@ module.exports = { Readable: BodyReadable, chunksDecode }
 
 /***/ }),
 
-/***/ 8447:
+/***/ 28447:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const assert = __nccwpck_require__(4589)
+const assert = __nccwpck_require__(34589)
 const {
   ResponseStatusCodeError
-} = __nccwpck_require__(8091)
+} = __nccwpck_require__(48091)
 
-const { chunksDecode } = __nccwpck_require__(3135)
+const { chunksDecode } = __nccwpck_require__(13135)
 const CHUNK_LIMIT = 128 * 1024
 
 async function getResolveErrorBodyCallback ({ callback, body, contentType, statusCode, statusMessage, headers }) {
@@ -1684,16 +1684,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2296:
+/***/ 72296:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const net = __nccwpck_require__(7030)
-const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(1544)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(8091)
-const timers = __nccwpck_require__(2563)
+const net = __nccwpck_require__(77030)
+const assert = __nccwpck_require__(34589)
+const util = __nccwpck_require__(31544)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(48091)
+const timers = __nccwpck_require__(92563)
 
 function noop () {}
 
@@ -1778,7 +1778,7 @@ function buildConnector ({ allowH2, maxCachedSessions, socketPath, timeout, sess
     let socket
     if (protocol === 'https:') {
       if (!tls) {
-        tls = __nccwpck_require__(1692)
+        tls = __nccwpck_require__(41692)
       }
       servername = servername || options.servername || util.getServerName(host) || null
 
@@ -1931,7 +1931,7 @@ module.exports = buildConnector
 
 /***/ }),
 
-/***/ 1303:
+/***/ 61303:
 /***/ ((module) => {
 
 
@@ -2056,12 +2056,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8150:
+/***/ 78150:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const diagnosticsChannel = __nccwpck_require__(3053)
-const util = __nccwpck_require__(7975)
+const diagnosticsChannel = __nccwpck_require__(53053)
+const util = __nccwpck_require__(57975)
 
 const undiciDebugLog = util.debuglog('undici')
 const fetchDebuglog = util.debuglog('fetch')
@@ -2265,7 +2265,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8091:
+/***/ 48091:
 /***/ ((module) => {
 
 
@@ -2697,7 +2697,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8823:
+/***/ 98823:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -2705,8 +2705,8 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(8091)
-const assert = __nccwpck_require__(4589)
+} = __nccwpck_require__(48091)
+const assert = __nccwpck_require__(34589)
 const {
   isValidHTTPToken,
   isValidHeaderValue,
@@ -2720,9 +2720,9 @@ const {
   validateHandler,
   getServerName,
   normalizedMethodRecords
-} = __nccwpck_require__(1544)
-const { channels } = __nccwpck_require__(8150)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(1303)
+} = __nccwpck_require__(31544)
+const { channels } = __nccwpck_require__(78150)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(61303)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
 const invalidPathRegex = /[^\u0021-\u00ff]/
@@ -3186,7 +3186,7 @@ module.exports = Request
 
 /***/ }),
 
-/***/ 9411:
+/***/ 99411:
 /***/ ((module) => {
 
 module.exports = {
@@ -3260,7 +3260,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3568:
+/***/ 23568:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -3268,7 +3268,7 @@ module.exports = {
 const {
   wellknownHeaderNames,
   headerNameLowerCasedRecord
-} = __nccwpck_require__(1303)
+} = __nccwpck_require__(61303)
 
 class TstNode {
   /** @type {any} */
@@ -3419,23 +3419,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1544:
+/***/ 31544:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const assert = __nccwpck_require__(4589)
-const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(9411)
-const { IncomingMessage } = __nccwpck_require__(7067)
-const stream = __nccwpck_require__(7075)
-const net = __nccwpck_require__(7030)
+const assert = __nccwpck_require__(34589)
+const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(99411)
+const { IncomingMessage } = __nccwpck_require__(37067)
+const stream = __nccwpck_require__(57075)
+const net = __nccwpck_require__(77030)
 const { Blob } = __nccwpck_require__(4573)
-const nodeUtil = __nccwpck_require__(7975)
-const { stringify } = __nccwpck_require__(1792)
-const { EventEmitter: EE } = __nccwpck_require__(8474)
-const { InvalidArgumentError } = __nccwpck_require__(8091)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(1303)
-const { tree } = __nccwpck_require__(3568)
+const nodeUtil = __nccwpck_require__(57975)
+const { stringify } = __nccwpck_require__(41792)
+const { EventEmitter: EE } = __nccwpck_require__(78474)
+const { InvalidArgumentError } = __nccwpck_require__(48091)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(61303)
+const { tree } = __nccwpck_require__(23568)
 
 const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(v => Number(v))
 
@@ -4145,18 +4145,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6261:
+/***/ 86261:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(8091)
-const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(9411)
-const DispatcherBase = __nccwpck_require__(4745)
-const Pool = __nccwpck_require__(7404)
-const Client = __nccwpck_require__(3069)
-const util = __nccwpck_require__(1544)
-const createRedirectInterceptor = __nccwpck_require__(1676)
+const { InvalidArgumentError } = __nccwpck_require__(48091)
+const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(99411)
+const DispatcherBase = __nccwpck_require__(44745)
+const Pool = __nccwpck_require__(27404)
+const Client = __nccwpck_require__(43069)
+const util = __nccwpck_require__(31544)
+const createRedirectInterceptor = __nccwpck_require__(21676)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -4285,7 +4285,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 8973:
+/***/ 48973:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -4293,7 +4293,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(8091)
+} = __nccwpck_require__(48091)
 const {
   PoolBase,
   kClients,
@@ -4301,10 +4301,10 @@ const {
   kAddClient,
   kRemoveClient,
   kGetDispatcher
-} = __nccwpck_require__(3272)
-const Pool = __nccwpck_require__(7404)
-const { kUrl, kInterceptors } = __nccwpck_require__(9411)
-const { parseOrigin } = __nccwpck_require__(1544)
+} = __nccwpck_require__(93272)
+const Pool = __nccwpck_require__(27404)
+const { kUrl, kInterceptors } = __nccwpck_require__(99411)
+const { parseOrigin } = __nccwpck_require__(31544)
 const kFactory = Symbol('factory')
 
 const kOptions = Symbol('options')
@@ -4501,17 +4501,17 @@ module.exports = BalancedPool
 
 /***/ }),
 
-/***/ 1557:
+/***/ 81557:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 /* global WebAssembly */
 
-const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(1544)
-const { channels } = __nccwpck_require__(8150)
-const timers = __nccwpck_require__(2563)
+const assert = __nccwpck_require__(34589)
+const util = __nccwpck_require__(31544)
+const { channels } = __nccwpck_require__(78150)
+const timers = __nccwpck_require__(92563)
 const {
   RequestContentLengthMismatchError,
   ResponseContentLengthMismatchError,
@@ -4524,7 +4524,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(8091)
+} = __nccwpck_require__(48091)
 const {
   kUrl,
   kReset,
@@ -4557,9 +4557,9 @@ const {
   kOnError,
   kResume,
   kHTTPContext
-} = __nccwpck_require__(9411)
+} = __nccwpck_require__(99411)
 
-const constants = __nccwpck_require__(7424)
+const constants = __nccwpck_require__(67424)
 const EMPTY_BUF = Buffer.alloc(0)
 const FastBuffer = Buffer[Symbol.species]
 const addListener = util.addListener
@@ -4571,7 +4571,7 @@ const kSocketUsed = Symbol('kSocketUsed')
 let extractBody
 
 async function lazyllhttp () {
-  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(7846) : undefined
+  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(87846) : undefined
 
   let mod
   try {
@@ -4583,7 +4583,7 @@ async function lazyllhttp () {
     // being enabled, but the occurring of this other error
     // * https://github.com/emscripten-core/emscripten/issues/11495
     // got me to remove that check to avoid breaking Node 12.
-    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(7846))
+    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(87846))
   }
 
   return await WebAssembly.instantiate(mod, {
@@ -5498,7 +5498,7 @@ function writeH1 (client, request) {
 
   if (util.isFormDataLike(body)) {
     if (!extractBody) {
-      extractBody = (__nccwpck_require__(8900).extractBody)
+      extractBody = (__nccwpck_require__(18900).extractBody)
     }
 
     const [bodyStream, contentType] = extractBody(body)
@@ -6021,21 +6021,21 @@ module.exports = connectH1
 
 /***/ }),
 
-/***/ 4092:
+/***/ 94092:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const assert = __nccwpck_require__(4589)
-const { errorMonitor } = __nccwpck_require__(8474)
-const { pipeline } = __nccwpck_require__(7075)
-const util = __nccwpck_require__(1544)
+const assert = __nccwpck_require__(34589)
+const { errorMonitor } = __nccwpck_require__(78474)
+const { pipeline } = __nccwpck_require__(57075)
+const util = __nccwpck_require__(31544)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
   SocketError,
   InformationalError
-} = __nccwpck_require__(8091)
+} = __nccwpck_require__(48091)
 const {
   kUrl,
   kReset,
@@ -6054,7 +6054,7 @@ const {
   kResume,
   kSize,
   kHTTPContext
-} = __nccwpck_require__(9411)
+} = __nccwpck_require__(99411)
 
 const kOpenStreams = Symbol('open streams')
 
@@ -6066,7 +6066,7 @@ let h2ExperimentalWarned = false
 /** @type {import('http2')} */
 let http2
 try {
-  http2 = __nccwpck_require__(2467)
+  http2 = __nccwpck_require__(32467)
 } catch {
   // @ts-ignore
   http2 = { constants: {} }
@@ -6460,7 +6460,7 @@ function writeH2 (client, request) {
   let contentLength = util.bodyLength(body)
 
   if (util.isFormDataLike(body)) {
-    extractBody ??= (__nccwpck_require__(8900).extractBody)
+    extractBody ??= (__nccwpck_require__(18900).extractBody)
 
     const [bodyStream, contentType] = extractBody(body)
     headers['content-type'] = contentType
@@ -6820,26 +6820,26 @@ module.exports = connectH2
 
 /***/ }),
 
-/***/ 3069:
+/***/ 43069:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
 
 
 
-const assert = __nccwpck_require__(4589)
-const net = __nccwpck_require__(7030)
-const http = __nccwpck_require__(7067)
-const util = __nccwpck_require__(1544)
-const { channels } = __nccwpck_require__(8150)
-const Request = __nccwpck_require__(8823)
-const DispatcherBase = __nccwpck_require__(4745)
+const assert = __nccwpck_require__(34589)
+const net = __nccwpck_require__(77030)
+const http = __nccwpck_require__(37067)
+const util = __nccwpck_require__(31544)
+const { channels } = __nccwpck_require__(78150)
+const Request = __nccwpck_require__(98823)
+const DispatcherBase = __nccwpck_require__(44745)
 const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(8091)
-const buildConnector = __nccwpck_require__(2296)
+} = __nccwpck_require__(48091)
+const buildConnector = __nccwpck_require__(72296)
 const {
   kUrl,
   kServerName,
@@ -6881,9 +6881,9 @@ const {
   kHTTPContext,
   kMaxConcurrentStreams,
   kResume
-} = __nccwpck_require__(9411)
-const connectH1 = __nccwpck_require__(1557)
-const connectH2 = __nccwpck_require__(4092)
+} = __nccwpck_require__(99411)
+const connectH1 = __nccwpck_require__(81557)
+const connectH2 = __nccwpck_require__(94092)
 let deprecatedInterceptorWarned = false
 
 const kClosedResolve = Symbol('kClosedResolve')
@@ -7191,7 +7191,7 @@ class Client extends DispatcherBase {
   }
 }
 
-const createRedirectInterceptor = __nccwpck_require__(1676)
+const createRedirectInterceptor = __nccwpck_require__(21676)
 
 function onError (client, err) {
   if (
@@ -7451,19 +7451,19 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 4745:
+/***/ 44745:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(2091)
+const Dispatcher = __nccwpck_require__(72091)
 const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(8091)
-const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(9411)
+} = __nccwpck_require__(48091)
+const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(99411)
 
 const kOnDestroyed = Symbol('onDestroyed')
 const kOnClosed = Symbol('onClosed')
@@ -7666,11 +7666,11 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 2091:
+/***/ 72091:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const EventEmitter = __nccwpck_require__(8474)
+const EventEmitter = __nccwpck_require__(78474)
 
 class Dispatcher extends EventEmitter {
   dispatch () {
@@ -7743,10 +7743,10 @@ module.exports = Dispatcher
 
 
 
-const DispatcherBase = __nccwpck_require__(4745)
-const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(9411)
-const ProxyAgent = __nccwpck_require__(9848)
-const Agent = __nccwpck_require__(6261)
+const DispatcherBase = __nccwpck_require__(44745)
+const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(99411)
+const ProxyAgent = __nccwpck_require__(69848)
+const Agent = __nccwpck_require__(86261)
 
 const DEFAULT_PORTS = {
   'http:': 80,
@@ -7905,7 +7905,7 @@ module.exports = EnvHttpProxyAgent
 
 /***/ }),
 
-/***/ 6524:
+/***/ 96524:
 /***/ ((module) => {
 
 /* eslint-disable */
@@ -8029,15 +8029,15 @@ module.exports = class FixedQueue {
 
 /***/ }),
 
-/***/ 3272:
+/***/ 93272:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(4745)
-const FixedQueue = __nccwpck_require__(6524)
-const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(9411)
-const PoolStats = __nccwpck_require__(9686)
+const DispatcherBase = __nccwpck_require__(44745)
+const FixedQueue = __nccwpck_require__(96524)
+const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(99411)
+const PoolStats = __nccwpck_require__(39686)
 
 const kClients = Symbol('clients')
 const kNeedDrain = Symbol('needDrain')
@@ -8230,10 +8230,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9686:
+/***/ 39686:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(9411)
+const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(99411)
 const kPool = Symbol('pool')
 
 class PoolStats {
@@ -8271,7 +8271,7 @@ module.exports = PoolStats
 
 /***/ }),
 
-/***/ 7404:
+/***/ 27404:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8282,14 +8282,14 @@ const {
   kNeedDrain,
   kAddClient,
   kGetDispatcher
-} = __nccwpck_require__(3272)
-const Client = __nccwpck_require__(3069)
+} = __nccwpck_require__(93272)
+const Client = __nccwpck_require__(43069)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(8091)
-const util = __nccwpck_require__(1544)
-const { kUrl, kInterceptors } = __nccwpck_require__(9411)
-const buildConnector = __nccwpck_require__(2296)
+} = __nccwpck_require__(48091)
+const util = __nccwpck_require__(31544)
+const { kUrl, kInterceptors } = __nccwpck_require__(99411)
+const buildConnector = __nccwpck_require__(72296)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -8385,19 +8385,19 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 9848:
+/***/ 69848:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(9411)
-const { URL } = __nccwpck_require__(3136)
-const Agent = __nccwpck_require__(6261)
-const Pool = __nccwpck_require__(7404)
-const DispatcherBase = __nccwpck_require__(4745)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8091)
-const buildConnector = __nccwpck_require__(2296)
-const Client = __nccwpck_require__(3069)
+const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(99411)
+const { URL } = __nccwpck_require__(73136)
+const Agent = __nccwpck_require__(86261)
+const Pool = __nccwpck_require__(27404)
+const DispatcherBase = __nccwpck_require__(44745)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(48091)
+const buildConnector = __nccwpck_require__(72296)
+const Client = __nccwpck_require__(43069)
 
 const kAgent = Symbol('proxy agent')
 const kClient = Symbol('proxy client')
@@ -8666,13 +8666,13 @@ module.exports = ProxyAgent
 
 /***/ }),
 
-/***/ 1882:
+/***/ 21882:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Dispatcher = __nccwpck_require__(2091)
-const RetryHandler = __nccwpck_require__(112)
+const Dispatcher = __nccwpck_require__(72091)
+const RetryHandler = __nccwpck_require__(60112)
 
 class RetryAgent extends Dispatcher {
   #agent = null
@@ -8716,8 +8716,8 @@ module.exports = RetryAgent
 // We include a version number for the Dispatcher API. In case of breaking changes,
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(8091)
-const Agent = __nccwpck_require__(6261)
+const { InvalidArgumentError } = __nccwpck_require__(48091)
+const Agent = __nccwpck_require__(86261)
 
 if (getGlobalDispatcher() === undefined) {
   setGlobalDispatcher(new Agent())
@@ -8747,7 +8747,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7011:
+/***/ 57011:
 /***/ ((module) => {
 
 
@@ -8798,16 +8798,16 @@ module.exports = class DecoratorHandler {
 
 /***/ }),
 
-/***/ 5050:
+/***/ 25050:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(1544)
-const { kBodyUsed } = __nccwpck_require__(9411)
-const assert = __nccwpck_require__(4589)
-const { InvalidArgumentError } = __nccwpck_require__(8091)
-const EE = __nccwpck_require__(8474)
+const util = __nccwpck_require__(31544)
+const { kBodyUsed } = __nccwpck_require__(99411)
+const assert = __nccwpck_require__(34589)
+const { InvalidArgumentError } = __nccwpck_require__(48091)
+const EE = __nccwpck_require__(78474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
 
@@ -9037,20 +9037,20 @@ module.exports = RedirectHandler
 
 /***/ }),
 
-/***/ 112:
+/***/ 60112:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const assert = __nccwpck_require__(4589)
+const assert = __nccwpck_require__(34589)
 
-const { kRetryHandlerDefaultRetry } = __nccwpck_require__(9411)
-const { RequestRetryError } = __nccwpck_require__(8091)
+const { kRetryHandlerDefaultRetry } = __nccwpck_require__(99411)
+const { RequestRetryError } = __nccwpck_require__(48091)
 const {
   isDisturbed,
   parseHeaders,
   parseRangeHeader,
   wrapRequestBody
-} = __nccwpck_require__(1544)
+} = __nccwpck_require__(31544)
 
 function calculateRetryAfterHeader (retryAfter) {
   const current = Date.now()
@@ -9481,14 +9481,14 @@ module.exports = RetryHandler
 
 /***/ }),
 
-/***/ 7251:
+/***/ 97251:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const { isIP } = __nccwpck_require__(7030)
-const { lookup } = __nccwpck_require__(610)
-const DecoratorHandler = __nccwpck_require__(7011)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(8091)
+const { isIP } = __nccwpck_require__(77030)
+const { lookup } = __nccwpck_require__(40610)
+const DecoratorHandler = __nccwpck_require__(57011)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(48091)
 const maxInt = Math.pow(2, 31) - 1
 
 class DNSInstance {
@@ -9863,14 +9863,14 @@ module.exports = interceptorOpts => {
 
 /***/ }),
 
-/***/ 2375:
+/***/ 14756:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(1544)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8091)
-const DecoratorHandler = __nccwpck_require__(7011)
+const util = __nccwpck_require__(31544)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(48091)
+const DecoratorHandler = __nccwpck_require__(57011)
 
 class DumpHandler extends DecoratorHandler {
   #maxSize = 1024 * 1024
@@ -9993,12 +9993,12 @@ module.exports = createDumpInterceptor
 
 /***/ }),
 
-/***/ 1676:
+/***/ 21676:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const RedirectHandler = __nccwpck_require__(5050)
+const RedirectHandler = __nccwpck_require__(25050)
 
 function createRedirectInterceptor ({ maxRedirections: defaultMaxRedirections }) {
   return (dispatch) => {
@@ -10021,11 +10021,11 @@ module.exports = createRedirectInterceptor
 
 /***/ }),
 
-/***/ 3650:
+/***/ 53650:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RedirectHandler = __nccwpck_require__(5050)
+const RedirectHandler = __nccwpck_require__(25050)
 
 module.exports = opts => {
   const globalMaxRedirections = opts?.maxRedirections
@@ -10052,11 +10052,11 @@ module.exports = opts => {
 
 /***/ }),
 
-/***/ 3874:
+/***/ 73874:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RetryHandler = __nccwpck_require__(112)
+const RetryHandler = __nccwpck_require__(60112)
 
 module.exports = globalOpts => {
   return dispatch => {
@@ -10078,7 +10078,7 @@ module.exports = globalOpts => {
 
 /***/ }),
 
-/***/ 7424:
+/***/ 67424:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -10362,7 +10362,7 @@ exports.SPECIAL_HEADERS = {
 
 /***/ }),
 
-/***/ 7846:
+/***/ 87846:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -10407,13 +10407,13 @@ exports.enumToMap = enumToMap;
 
 /***/ }),
 
-/***/ 5973:
+/***/ 15973:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kClients } = __nccwpck_require__(9411)
-const Agent = __nccwpck_require__(6261)
+const { kClients } = __nccwpck_require__(99411)
+const Agent = __nccwpck_require__(86261)
 const {
   kAgent,
   kMockAgentSet,
@@ -10424,14 +10424,14 @@ const {
   kGetNetConnect,
   kOptions,
   kFactory
-} = __nccwpck_require__(8149)
-const MockClient = __nccwpck_require__(8957)
-const MockPool = __nccwpck_require__(8780)
-const { matchValue, buildMockOptions } = __nccwpck_require__(1725)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8091)
-const Dispatcher = __nccwpck_require__(2091)
-const Pluralizer = __nccwpck_require__(8353)
-const PendingInterceptorsFormatter = __nccwpck_require__(1030)
+} = __nccwpck_require__(28149)
+const MockClient = __nccwpck_require__(78957)
+const MockPool = __nccwpck_require__(78780)
+const { matchValue, buildMockOptions } = __nccwpck_require__(61725)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(48091)
+const Dispatcher = __nccwpck_require__(72091)
+const Pluralizer = __nccwpck_require__(98353)
+const PendingInterceptorsFormatter = __nccwpck_require__(31030)
 
 class MockAgent extends Dispatcher {
   constructor (opts) {
@@ -10574,14 +10574,14 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 8957:
+/***/ 78957:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { promisify } = __nccwpck_require__(7975)
-const Client = __nccwpck_require__(3069)
-const { buildMockDispatch } = __nccwpck_require__(1725)
+const { promisify } = __nccwpck_require__(57975)
+const Client = __nccwpck_require__(43069)
+const { buildMockDispatch } = __nccwpck_require__(61725)
 const {
   kDispatches,
   kMockAgent,
@@ -10590,10 +10590,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(8149)
-const { MockInterceptor } = __nccwpck_require__(1599)
-const Symbols = __nccwpck_require__(9411)
-const { InvalidArgumentError } = __nccwpck_require__(8091)
+} = __nccwpck_require__(28149)
+const { MockInterceptor } = __nccwpck_require__(71599)
+const Symbols = __nccwpck_require__(99411)
+const { InvalidArgumentError } = __nccwpck_require__(48091)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -10640,12 +10640,12 @@ module.exports = MockClient
 
 /***/ }),
 
-/***/ 5445:
+/***/ 35445:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { UndiciError } = __nccwpck_require__(8091)
+const { UndiciError } = __nccwpck_require__(48091)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -10675,12 +10675,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1599:
+/***/ 71599:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(1725)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(61725)
 const {
   kDispatches,
   kDispatchKey,
@@ -10688,9 +10688,9 @@ const {
   kDefaultTrailers,
   kContentLength,
   kMockDispatch
-} = __nccwpck_require__(8149)
-const { InvalidArgumentError } = __nccwpck_require__(8091)
-const { buildURL } = __nccwpck_require__(1544)
+} = __nccwpck_require__(28149)
+const { InvalidArgumentError } = __nccwpck_require__(48091)
+const { buildURL } = __nccwpck_require__(31544)
 
 /**
  * Defines the scope API for an interceptor reply
@@ -10889,14 +10889,14 @@ module.exports.MockScope = MockScope
 
 /***/ }),
 
-/***/ 8780:
+/***/ 78780:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { promisify } = __nccwpck_require__(7975)
-const Pool = __nccwpck_require__(7404)
-const { buildMockDispatch } = __nccwpck_require__(1725)
+const { promisify } = __nccwpck_require__(57975)
+const Pool = __nccwpck_require__(27404)
+const { buildMockDispatch } = __nccwpck_require__(61725)
 const {
   kDispatches,
   kMockAgent,
@@ -10905,10 +10905,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(8149)
-const { MockInterceptor } = __nccwpck_require__(1599)
-const Symbols = __nccwpck_require__(9411)
-const { InvalidArgumentError } = __nccwpck_require__(8091)
+} = __nccwpck_require__(28149)
+const { MockInterceptor } = __nccwpck_require__(71599)
+const Symbols = __nccwpck_require__(99411)
+const { InvalidArgumentError } = __nccwpck_require__(48091)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -10955,7 +10955,7 @@ module.exports = MockPool
 
 /***/ }),
 
-/***/ 8149:
+/***/ 28149:
 /***/ ((module) => {
 
 
@@ -10985,26 +10985,26 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1725:
+/***/ 61725:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { MockNotMatchedError } = __nccwpck_require__(5445)
+const { MockNotMatchedError } = __nccwpck_require__(35445)
 const {
   kDispatches,
   kMockAgent,
   kOriginalDispatch,
   kOrigin,
   kGetNetConnect
-} = __nccwpck_require__(8149)
-const { buildURL } = __nccwpck_require__(1544)
-const { STATUS_CODES } = __nccwpck_require__(7067)
+} = __nccwpck_require__(28149)
+const { buildURL } = __nccwpck_require__(31544)
+const { STATUS_CODES } = __nccwpck_require__(37067)
 const {
   types: {
     isPromise
   }
-} = __nccwpck_require__(7975)
+} = __nccwpck_require__(57975)
 
 function matchValue (match, value) {
   if (typeof match === 'string') {
@@ -11359,13 +11359,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1030:
+/***/ 31030:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Transform } = __nccwpck_require__(7075)
-const { Console } = __nccwpck_require__(7540)
+const { Transform } = __nccwpck_require__(57075)
+const { Console } = __nccwpck_require__(37540)
 
 const PERSISTENT = process.versions.icu ? '✅' : 'Y '
 const NOT_PERSISTENT = process.versions.icu ? '❌' : 'N '
@@ -11409,7 +11409,7 @@ module.exports = class PendingInterceptorsFormatter {
 
 /***/ }),
 
-/***/ 8353:
+/***/ 98353:
 /***/ ((module) => {
 
 
@@ -11445,7 +11445,7 @@ module.exports = class Pluralizer {
 
 /***/ }),
 
-/***/ 2563:
+/***/ 92563:
 /***/ ((module) => {
 
 
@@ -11880,16 +11880,16 @@ module.exports = {
 
 
 
-const { kConstruct } = __nccwpck_require__(7589)
-const { urlEquals, getFieldValues } = __nccwpck_require__(102)
-const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(1544)
-const { webidl } = __nccwpck_require__(253)
+const { kConstruct } = __nccwpck_require__(87589)
+const { urlEquals, getFieldValues } = __nccwpck_require__(40102)
+const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(31544)
+const { webidl } = __nccwpck_require__(10253)
 const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(9107)
-const { Request, fromInnerRequest } = __nccwpck_require__(6055)
-const { kState } = __nccwpck_require__(4883)
-const { fetching } = __nccwpck_require__(7302)
-const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(4296)
-const assert = __nccwpck_require__(4589)
+const { Request, fromInnerRequest } = __nccwpck_require__(46055)
+const { kState } = __nccwpck_require__(64883)
+const { fetching } = __nccwpck_require__(47302)
+const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(14296)
+const assert = __nccwpck_require__(34589)
 
 /**
  * @see https://w3c.github.io/ServiceWorker/#dfn-cache-batch-operation
@@ -12741,15 +12741,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6949:
+/***/ 76949:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(7589)
+const { kConstruct } = __nccwpck_require__(87589)
 const { Cache } = __nccwpck_require__(4330)
-const { webidl } = __nccwpck_require__(253)
-const { kEnumerableProperty } = __nccwpck_require__(1544)
+const { webidl } = __nccwpck_require__(10253)
+const { kEnumerableProperty } = __nccwpck_require__(31544)
 
 class CacheStorage {
   /**
@@ -12900,26 +12900,26 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7589:
+/***/ 87589:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 module.exports = {
-  kConstruct: (__nccwpck_require__(9411).kConstruct)
+  kConstruct: (__nccwpck_require__(99411).kConstruct)
 }
 
 
 /***/ }),
 
-/***/ 102:
+/***/ 40102:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const assert = __nccwpck_require__(4589)
-const { URLSerializer } = __nccwpck_require__(980)
-const { isValidHeaderName } = __nccwpck_require__(4296)
+const assert = __nccwpck_require__(34589)
+const { URLSerializer } = __nccwpck_require__(90980)
+const { isValidHeaderName } = __nccwpck_require__(14296)
 
 /**
  * @see https://url.spec.whatwg.org/#concept-url-equals
@@ -12983,15 +12983,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5437:
+/***/ 35437:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseSetCookie } = __nccwpck_require__(2802)
-const { stringify } = __nccwpck_require__(5613)
-const { webidl } = __nccwpck_require__(253)
-const { Headers } = __nccwpck_require__(3676)
+const { parseSetCookie } = __nccwpck_require__(42802)
+const { stringify } = __nccwpck_require__(35613)
+const { webidl } = __nccwpck_require__(10253)
+const { Headers } = __nccwpck_require__(83676)
 
 /**
  * @typedef {Object} Cookie
@@ -13174,15 +13174,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2802:
+/***/ 42802:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(6820)
-const { isCTLExcludingHtab } = __nccwpck_require__(5613)
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(980)
-const assert = __nccwpck_require__(4589)
+const { isCTLExcludingHtab } = __nccwpck_require__(35613)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(90980)
+const assert = __nccwpck_require__(34589)
 
 /**
  * @description Parses the field-value attributes of a set-cookie header string.
@@ -13491,7 +13491,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5613:
+/***/ 35613:
 /***/ ((module) => {
 
 
@@ -13850,13 +13850,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2455:
+/***/ 82455:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const buffer = __nccwpck_require__(4573)
-const { Transform } = __nccwpck_require__(7075)
-const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(6627)
+const { Transform } = __nccwpck_require__(57075)
+const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(76627)
 
 /**
  * @type {number[]} BOM
@@ -14431,22 +14431,22 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6942:
+/***/ 46942:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { pipeline } = __nccwpck_require__(7075)
-const { fetching } = __nccwpck_require__(7302)
-const { makeRequest } = __nccwpck_require__(6055)
-const { webidl } = __nccwpck_require__(253)
-const { EventSourceStream } = __nccwpck_require__(2455)
-const { parseMIMEType } = __nccwpck_require__(980)
-const { createFastMessageEvent } = __nccwpck_require__(44)
+const { pipeline } = __nccwpck_require__(57075)
+const { fetching } = __nccwpck_require__(47302)
+const { makeRequest } = __nccwpck_require__(46055)
+const { webidl } = __nccwpck_require__(10253)
+const { EventSourceStream } = __nccwpck_require__(82455)
+const { parseMIMEType } = __nccwpck_require__(90980)
+const { createFastMessageEvent } = __nccwpck_require__(50044)
 const { isNetworkError } = __nccwpck_require__(9107)
-const { delay } = __nccwpck_require__(6627)
-const { kEnumerableProperty } = __nccwpck_require__(1544)
-const { environmentSettingsObject } = __nccwpck_require__(4296)
+const { delay } = __nccwpck_require__(76627)
+const { kEnumerableProperty } = __nccwpck_require__(31544)
+const { environmentSettingsObject } = __nccwpck_require__(14296)
 const { getGlobalDispatcher } = __nccwpck_require__(5837)
 
 let experimentalWarned = false
@@ -14921,7 +14921,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6627:
+/***/ 76627:
 /***/ ((module) => {
 
 
@@ -14965,12 +14965,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8900:
+/***/ 18900:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(1544)
+const util = __nccwpck_require__(31544)
 const {
   ReadableStreamFrom,
   isBlobLike,
@@ -14980,20 +14980,20 @@ const {
   fullyReadBody,
   extractMimeType,
   utf8DecodeBytes
-} = __nccwpck_require__(4296)
-const { FormData } = __nccwpck_require__(9662)
-const { kState } = __nccwpck_require__(4883)
-const { webidl } = __nccwpck_require__(253)
+} = __nccwpck_require__(14296)
+const { FormData } = __nccwpck_require__(79662)
+const { kState } = __nccwpck_require__(64883)
+const { webidl } = __nccwpck_require__(10253)
 const { Blob } = __nccwpck_require__(4573)
-const assert = __nccwpck_require__(4589)
-const { isErrored, isDisturbed } = __nccwpck_require__(7075)
-const { isArrayBuffer } = __nccwpck_require__(3429)
-const { serializeAMimeType } = __nccwpck_require__(980)
-const { multipartFormDataParser } = __nccwpck_require__(3100)
+const assert = __nccwpck_require__(34589)
+const { isErrored, isDisturbed } = __nccwpck_require__(57075)
+const { isArrayBuffer } = __nccwpck_require__(73429)
+const { serializeAMimeType } = __nccwpck_require__(90980)
+const { multipartFormDataParser } = __nccwpck_require__(93100)
 let random
 
 try {
-  const crypto = __nccwpck_require__(7598)
+  const crypto = __nccwpck_require__(77598)
   random = (max) => crypto.randomInt(0, max)
 } catch {
   random = (max) => Math.floor(Math.random(max))
@@ -15501,7 +15501,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1207:
+/***/ 61207:
 /***/ ((module) => {
 
 
@@ -15632,12 +15632,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 980:
+/***/ 90980:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const assert = __nccwpck_require__(4589)
+const assert = __nccwpck_require__(34589)
 
 const encoder = new TextEncoder()
 
@@ -16383,12 +16383,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 933:
+/***/ 40933:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConnected, kSize } = __nccwpck_require__(9411)
+const { kConnected, kSize } = __nccwpck_require__(99411)
 
 class CompatWeakRef {
   constructor (value) {
@@ -16436,14 +16436,14 @@ module.exports = function () {
 
 /***/ }),
 
-/***/ 1506:
+/***/ 11506:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Blob, File } = __nccwpck_require__(4573)
-const { kState } = __nccwpck_require__(4883)
-const { webidl } = __nccwpck_require__(253)
+const { kState } = __nccwpck_require__(64883)
+const { webidl } = __nccwpck_require__(10253)
 
 // TODO(@KhafraDev): remove
 class FileLike {
@@ -16569,17 +16569,17 @@ module.exports = { FileLike, isFileLike }
 
 /***/ }),
 
-/***/ 3100:
+/***/ 93100:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(1544)
-const { utf8DecodeBytes } = __nccwpck_require__(4296)
-const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(980)
-const { isFileLike } = __nccwpck_require__(1506)
-const { makeEntry } = __nccwpck_require__(9662)
-const assert = __nccwpck_require__(4589)
+const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(31544)
+const { utf8DecodeBytes } = __nccwpck_require__(14296)
+const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(90980)
+const { isFileLike } = __nccwpck_require__(11506)
+const { makeEntry } = __nccwpck_require__(79662)
+const assert = __nccwpck_require__(34589)
 const { File: NodeFile } = __nccwpck_require__(4573)
 
 const File = globalThis.File ?? NodeFile
@@ -17050,18 +17050,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9662:
+/***/ 79662:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isBlobLike, iteratorMixin } = __nccwpck_require__(4296)
-const { kState } = __nccwpck_require__(4883)
-const { kEnumerableProperty } = __nccwpck_require__(1544)
-const { FileLike, isFileLike } = __nccwpck_require__(1506)
-const { webidl } = __nccwpck_require__(253)
+const { isBlobLike, iteratorMixin } = __nccwpck_require__(14296)
+const { kState } = __nccwpck_require__(64883)
+const { kEnumerableProperty } = __nccwpck_require__(31544)
+const { FileLike, isFileLike } = __nccwpck_require__(11506)
+const { webidl } = __nccwpck_require__(10253)
 const { File: NativeFile } = __nccwpck_require__(4573)
-const nodeUtil = __nccwpck_require__(7975)
+const nodeUtil = __nccwpck_require__(57975)
 
 /** @type {globalThis['File']} */
 const File = globalThis.File ?? NativeFile
@@ -17309,7 +17309,7 @@ module.exports = { FormData, makeEntry }
 
 /***/ }),
 
-/***/ 2443:
+/***/ 42443:
 /***/ ((module) => {
 
 
@@ -17356,23 +17356,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3676:
+/***/ 83676:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
 
 
-const { kConstruct } = __nccwpck_require__(9411)
-const { kEnumerableProperty } = __nccwpck_require__(1544)
+const { kConstruct } = __nccwpck_require__(99411)
+const { kEnumerableProperty } = __nccwpck_require__(31544)
 const {
   iteratorMixin,
   isValidHeaderName,
   isValidHeaderValue
-} = __nccwpck_require__(4296)
-const { webidl } = __nccwpck_require__(253)
-const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(7975)
+} = __nccwpck_require__(14296)
+const { webidl } = __nccwpck_require__(10253)
+const assert = __nccwpck_require__(34589)
+const util = __nccwpck_require__(57975)
 
 const kHeadersMap = Symbol('headers map')
 const kHeadersSortedMap = Symbol('headers map sorted')
@@ -18050,7 +18050,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7302:
+/***/ 47302:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
@@ -18064,9 +18064,9 @@ const {
   makeResponse,
   fromInnerResponse
 } = __nccwpck_require__(9107)
-const { HeadersList } = __nccwpck_require__(3676)
-const { Request, cloneRequest } = __nccwpck_require__(6055)
-const zlib = __nccwpck_require__(8522)
+const { HeadersList } = __nccwpck_require__(83676)
+const { Request, cloneRequest } = __nccwpck_require__(46055)
+const zlib = __nccwpck_require__(38522)
 const {
   bytesMatch,
   makePolicyContainer,
@@ -18101,24 +18101,24 @@ const {
   buildContentRange,
   createInflate,
   extractMimeType
-} = __nccwpck_require__(4296)
-const { kState, kDispatcher } = __nccwpck_require__(4883)
-const assert = __nccwpck_require__(4589)
-const { safelyExtractBody, extractBody } = __nccwpck_require__(8900)
+} = __nccwpck_require__(14296)
+const { kState, kDispatcher } = __nccwpck_require__(64883)
+const assert = __nccwpck_require__(34589)
+const { safelyExtractBody, extractBody } = __nccwpck_require__(18900)
 const {
   redirectStatusSet,
   nullBodyStatus,
   safeMethodsSet,
   requestBodyHeader,
   subresourceSet
-} = __nccwpck_require__(1207)
-const EE = __nccwpck_require__(8474)
-const { Readable, pipeline, finished } = __nccwpck_require__(7075)
-const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(1544)
-const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(980)
+} = __nccwpck_require__(61207)
+const EE = __nccwpck_require__(78474)
+const { Readable, pipeline, finished } = __nccwpck_require__(57075)
+const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(31544)
+const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(90980)
 const { getGlobalDispatcher } = __nccwpck_require__(5837)
-const { webidl } = __nccwpck_require__(253)
-const { STATUS_CODES } = __nccwpck_require__(7067)
+const { webidl } = __nccwpck_require__(10253)
+const { STATUS_CODES } = __nccwpck_require__(37067)
 const GET_OR_HEAD = ['GET', 'HEAD']
 
 const defaultUserAgent = typeof __UNDICI_IS_NODE__ !== 'undefined' || typeof esbuildDetection !== 'undefined'
@@ -20327,23 +20327,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6055:
+/***/ 46055:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* globals AbortController */
 
 
 
-const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(8900)
-const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(3676)
-const { FinalizationRegistry } = __nccwpck_require__(933)()
-const util = __nccwpck_require__(1544)
-const nodeUtil = __nccwpck_require__(7975)
+const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(18900)
+const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(83676)
+const { FinalizationRegistry } = __nccwpck_require__(40933)()
+const util = __nccwpck_require__(31544)
+const nodeUtil = __nccwpck_require__(57975)
 const {
   isValidHTTPToken,
   sameOrigin,
   environmentSettingsObject
-} = __nccwpck_require__(4296)
+} = __nccwpck_require__(14296)
 const {
   forbiddenMethodsSet,
   corsSafeListedMethodsSet,
@@ -20353,14 +20353,14 @@ const {
   requestCredentials,
   requestCache,
   requestDuplex
-} = __nccwpck_require__(1207)
+} = __nccwpck_require__(61207)
 const { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util
-const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(4883)
-const { webidl } = __nccwpck_require__(253)
-const { URLSerializer } = __nccwpck_require__(980)
-const { kConstruct } = __nccwpck_require__(9411)
-const assert = __nccwpck_require__(4589)
-const { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __nccwpck_require__(8474)
+const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(64883)
+const { webidl } = __nccwpck_require__(10253)
+const { URLSerializer } = __nccwpck_require__(90980)
+const { kConstruct } = __nccwpck_require__(99411)
+const assert = __nccwpck_require__(34589)
+const { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __nccwpck_require__(78474)
 
 const kAbortController = Symbol('abortController')
 
@@ -21376,10 +21376,10 @@ module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest }
 
 
 
-const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(3676)
-const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(8900)
-const util = __nccwpck_require__(1544)
-const nodeUtil = __nccwpck_require__(7975)
+const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(83676)
+const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(18900)
+const util = __nccwpck_require__(31544)
+const nodeUtil = __nccwpck_require__(57975)
 const { kEnumerableProperty } = util
 const {
   isValidReasonPhrase,
@@ -21390,18 +21390,18 @@ const {
   isErrorLike,
   isomorphicEncode,
   environmentSettingsObject: relevantRealm
-} = __nccwpck_require__(4296)
+} = __nccwpck_require__(14296)
 const {
   redirectStatusSet,
   nullBodyStatus
-} = __nccwpck_require__(1207)
-const { kState, kHeaders } = __nccwpck_require__(4883)
-const { webidl } = __nccwpck_require__(253)
-const { FormData } = __nccwpck_require__(9662)
-const { URLSerializer } = __nccwpck_require__(980)
-const { kConstruct } = __nccwpck_require__(9411)
-const assert = __nccwpck_require__(4589)
-const { types } = __nccwpck_require__(7975)
+} = __nccwpck_require__(61207)
+const { kState, kHeaders } = __nccwpck_require__(64883)
+const { webidl } = __nccwpck_require__(10253)
+const { FormData } = __nccwpck_require__(79662)
+const { URLSerializer } = __nccwpck_require__(90980)
+const { kConstruct } = __nccwpck_require__(99411)
+const assert = __nccwpck_require__(34589)
+const { types } = __nccwpck_require__(57975)
 
 const textEncoder = new TextEncoder('utf-8')
 
@@ -21988,7 +21988,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4883:
+/***/ 64883:
 /***/ ((module) => {
 
 
@@ -22004,21 +22004,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4296:
+/***/ 14296:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Transform } = __nccwpck_require__(7075)
-const zlib = __nccwpck_require__(8522)
-const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(1207)
-const { getGlobalOrigin } = __nccwpck_require__(2443)
-const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(980)
+const { Transform } = __nccwpck_require__(57075)
+const zlib = __nccwpck_require__(38522)
+const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(61207)
+const { getGlobalOrigin } = __nccwpck_require__(42443)
+const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(90980)
 const { performance } = __nccwpck_require__(643)
-const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(1544)
-const assert = __nccwpck_require__(4589)
-const { isUint8Array } = __nccwpck_require__(3429)
-const { webidl } = __nccwpck_require__(253)
+const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(31544)
+const assert = __nccwpck_require__(34589)
+const { isUint8Array } = __nccwpck_require__(73429)
+const { webidl } = __nccwpck_require__(10253)
 
 let supportedHashes = []
 
@@ -22026,7 +22026,7 @@ let supportedHashes = []
 /** @type {import('crypto')} */
 let crypto
 try {
-  crypto = __nccwpck_require__(7598)
+  crypto = __nccwpck_require__(77598)
   const possibleRelevantHashes = ['sha256', 'sha384', 'sha512']
   supportedHashes = crypto.getHashes().filter((hash) => possibleRelevantHashes.includes(hash))
 /* c8 ignore next 3 */
@@ -23643,14 +23643,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 253:
+/***/ 10253:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { types, inspect } = __nccwpck_require__(7975)
-const { markAsUncloneable } = __nccwpck_require__(5919)
-const { toUSVString } = __nccwpck_require__(1544)
+const { types, inspect } = __nccwpck_require__(57975)
+const { markAsUncloneable } = __nccwpck_require__(75919)
+const { toUSVString } = __nccwpck_require__(31544)
 
 /** @type {import('../../../types/webidl').Webidl} */
 const webidl = {}
@@ -24345,7 +24345,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5207:
+/***/ 65207:
 /***/ ((module) => {
 
 
@@ -24642,7 +24642,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6299:
+/***/ 96299:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -24651,7 +24651,7 @@ const {
   staticPropertyDescriptors,
   readOperation,
   fireAProgressEvent
-} = __nccwpck_require__(7522)
+} = __nccwpck_require__(77522)
 const {
   kState,
   kError,
@@ -24659,8 +24659,8 @@ const {
   kEvents,
   kAborted
 } = __nccwpck_require__(9657)
-const { webidl } = __nccwpck_require__(253)
-const { kEnumerableProperty } = __nccwpck_require__(1544)
+const { webidl } = __nccwpck_require__(10253)
+const { kEnumerableProperty } = __nccwpck_require__(31544)
 
 class FileReader extends EventTarget {
   constructor () {
@@ -24993,12 +24993,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2981:
+/***/ 32981:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(253)
+const { webidl } = __nccwpck_require__(10253)
 
 const kState = Symbol('ProgressEvent state')
 
@@ -25095,7 +25095,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7522:
+/***/ 77522:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -25107,11 +25107,11 @@ const {
   kAborted,
   kLastProgressEventFired
 } = __nccwpck_require__(9657)
-const { ProgressEvent } = __nccwpck_require__(2981)
-const { getEncoding } = __nccwpck_require__(5207)
-const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(980)
-const { types } = __nccwpck_require__(7975)
-const { StringDecoder } = __nccwpck_require__(3193)
+const { ProgressEvent } = __nccwpck_require__(32981)
+const { getEncoding } = __nccwpck_require__(65207)
+const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(90980)
+const { types } = __nccwpck_require__(57975)
+const { StringDecoder } = __nccwpck_require__(13193)
 const { btoa } = __nccwpck_require__(4573)
 
 /** @type {PropertyDescriptor} */
@@ -25498,27 +25498,27 @@ module.exports = {
 
 
 
-const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(1816)
+const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(21816)
 const {
   kReadyState,
   kSentClose,
   kByteParser,
   kReceivedClose,
   kResponse
-} = __nccwpck_require__(2456)
-const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(5673)
-const { channels } = __nccwpck_require__(8150)
-const { CloseEvent } = __nccwpck_require__(44)
-const { makeRequest } = __nccwpck_require__(6055)
-const { fetching } = __nccwpck_require__(7302)
-const { Headers, getHeadersList } = __nccwpck_require__(3676)
-const { getDecodeSplit } = __nccwpck_require__(4296)
-const { WebsocketFrameSend } = __nccwpck_require__(9272)
+} = __nccwpck_require__(32456)
+const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(95673)
+const { channels } = __nccwpck_require__(78150)
+const { CloseEvent } = __nccwpck_require__(50044)
+const { makeRequest } = __nccwpck_require__(46055)
+const { fetching } = __nccwpck_require__(47302)
+const { Headers, getHeadersList } = __nccwpck_require__(83676)
+const { getDecodeSplit } = __nccwpck_require__(14296)
+const { WebsocketFrameSend } = __nccwpck_require__(69272)
 
 /** @type {import('crypto')} */
 let crypto
 try {
-  crypto = __nccwpck_require__(7598)
+  crypto = __nccwpck_require__(77598)
 /* c8 ignore next 3 */
 } catch {
 
@@ -25871,7 +25871,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1816:
+/***/ 21816:
 /***/ ((module) => {
 
 
@@ -25944,15 +25944,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 44:
+/***/ 50044:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(253)
-const { kEnumerableProperty } = __nccwpck_require__(1544)
-const { kConstruct } = __nccwpck_require__(9411)
-const { MessagePort } = __nccwpck_require__(5919)
+const { webidl } = __nccwpck_require__(10253)
+const { kEnumerableProperty } = __nccwpck_require__(31544)
+const { kConstruct } = __nccwpck_require__(99411)
+const { MessagePort } = __nccwpck_require__(75919)
 
 /**
  * @see https://html.spec.whatwg.org/multipage/comms.html#messageevent
@@ -26280,12 +26280,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9272:
+/***/ 69272:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxUnsigned16Bit } = __nccwpck_require__(1816)
+const { maxUnsigned16Bit } = __nccwpck_require__(21816)
 
 const BUFFER_SIZE = 16386
 
@@ -26295,7 +26295,7 @@ let buffer = null
 let bufIdx = BUFFER_SIZE
 
 try {
-  crypto = __nccwpck_require__(7598)
+  crypto = __nccwpck_require__(77598)
 /* c8 ignore next 3 */
 } catch {
   crypto = {
@@ -26383,14 +26383,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2869:
+/***/ 62869:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(8522)
-const { isValidClientWindowBits } = __nccwpck_require__(5673)
-const { MessageSizeExceededError } = __nccwpck_require__(8091)
+const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(38522)
+const { isValidClientWindowBits } = __nccwpck_require__(95673)
+const { MessageSizeExceededError } = __nccwpck_require__(48091)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -26495,16 +26495,16 @@ module.exports = { PerMessageDeflate }
 
 /***/ }),
 
-/***/ 4588:
+/***/ 74588:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Writable } = __nccwpck_require__(7075)
-const assert = __nccwpck_require__(4589)
-const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(1816)
-const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(2456)
-const { channels } = __nccwpck_require__(8150)
+const { Writable } = __nccwpck_require__(57075)
+const assert = __nccwpck_require__(34589)
+const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(21816)
+const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(32456)
+const { channels } = __nccwpck_require__(78150)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -26514,11 +26514,11 @@ const {
   isControlFrame,
   isTextBinaryFrame,
   isContinuationFrame
-} = __nccwpck_require__(5673)
-const { WebsocketFrameSend } = __nccwpck_require__(9272)
+} = __nccwpck_require__(95673)
+const { WebsocketFrameSend } = __nccwpck_require__(69272)
 const { closeWebSocketConnection } = __nccwpck_require__(2569)
-const { PerMessageDeflate } = __nccwpck_require__(2869)
-const { MessageSizeExceededError } = __nccwpck_require__(8091)
+const { PerMessageDeflate } = __nccwpck_require__(62869)
+const { MessageSizeExceededError } = __nccwpck_require__(48091)
 
 function failWebsocketConnectionWithCode (ws, code, reason) {
   closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason))
@@ -27029,14 +27029,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 228:
+/***/ 90228:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { WebsocketFrameSend } = __nccwpck_require__(9272)
-const { opcodes, sendHints } = __nccwpck_require__(1816)
-const FixedQueue = __nccwpck_require__(6524)
+const { WebsocketFrameSend } = __nccwpck_require__(69272)
+const { opcodes, sendHints } = __nccwpck_require__(21816)
+const FixedQueue = __nccwpck_require__(96524)
 
 /** @type {typeof Uint8Array} */
 const FastBuffer = Buffer[Symbol.species]
@@ -27140,7 +27140,7 @@ module.exports = { SendQueue }
 
 /***/ }),
 
-/***/ 2456:
+/***/ 32456:
 /***/ ((module) => {
 
 
@@ -27159,16 +27159,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5673:
+/***/ 95673:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(2456)
-const { states, opcodes } = __nccwpck_require__(1816)
-const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(44)
+const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(32456)
+const { states, opcodes } = __nccwpck_require__(21816)
+const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(50044)
 const { isUtf8 } = __nccwpck_require__(4573)
-const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(980)
+const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(90980)
 
 /* globals Blob */
 
@@ -27488,15 +27488,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5366:
+/***/ 55366:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(253)
-const { URLSerializer } = __nccwpck_require__(980)
-const { environmentSettingsObject } = __nccwpck_require__(4296)
-const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(1816)
+const { webidl } = __nccwpck_require__(10253)
+const { URLSerializer } = __nccwpck_require__(90980)
+const { environmentSettingsObject } = __nccwpck_require__(14296)
+const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(21816)
 const {
   kWebSocketURL,
   kReadyState,
@@ -27505,21 +27505,21 @@ const {
   kResponse,
   kSentClose,
   kByteParser
-} = __nccwpck_require__(2456)
+} = __nccwpck_require__(32456)
 const {
   isConnecting,
   isEstablished,
   isClosing,
   isValidSubprotocol,
   fireEvent
-} = __nccwpck_require__(5673)
+} = __nccwpck_require__(95673)
 const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(2569)
-const { ByteParser } = __nccwpck_require__(4588)
-const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(1544)
+const { ByteParser } = __nccwpck_require__(74588)
+const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(31544)
 const { getGlobalDispatcher } = __nccwpck_require__(5837)
-const { types } = __nccwpck_require__(7975)
-const { ErrorEvent, CloseEvent } = __nccwpck_require__(44)
-const { SendQueue } = __nccwpck_require__(228)
+const { types } = __nccwpck_require__(57975)
+const { ErrorEvent, CloseEvent } = __nccwpck_require__(50044)
+const { SendQueue } = __nccwpck_require__(90228)
 
 // https://websockets.spec.whatwg.org/#interface-definition
 class WebSocket extends EventTarget {
@@ -28090,16 +28090,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2463:
+/***/ 42463:
 /***/ ((module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.MissingRefError = exports.ValidationError = exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = exports.Ajv = void 0;
-const core_1 = __nccwpck_require__(3893);
-const draft7_1 = __nccwpck_require__(9941);
-const discriminator_1 = __nccwpck_require__(8886);
-const draft7MetaSchema = __nccwpck_require__(2079);
+const core_1 = __nccwpck_require__(63893);
+const draft7_1 = __nccwpck_require__(39941);
+const discriminator_1 = __nccwpck_require__(28886);
+const draft7MetaSchema = __nccwpck_require__(72079);
 const META_SUPPORT_DATA = ["/properties"];
 const META_SCHEMA_ID = "http://json-schema.org/draft-07/schema";
 class Ajv extends core_1.default {
@@ -28129,24 +28129,24 @@ module.exports = exports = Ajv;
 module.exports.Ajv = Ajv;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = Ajv;
-var validate_1 = __nccwpck_require__(7881);
+var validate_1 = __nccwpck_require__(87881);
 Object.defineProperty(exports, "KeywordCxt", ({ enumerable: true, get: function () { return validate_1.KeywordCxt; } }));
-var codegen_1 = __nccwpck_require__(1436);
+var codegen_1 = __nccwpck_require__(81436);
 Object.defineProperty(exports, "_", ({ enumerable: true, get: function () { return codegen_1._; } }));
 Object.defineProperty(exports, "str", ({ enumerable: true, get: function () { return codegen_1.str; } }));
 Object.defineProperty(exports, "stringify", ({ enumerable: true, get: function () { return codegen_1.stringify; } }));
 Object.defineProperty(exports, "nil", ({ enumerable: true, get: function () { return codegen_1.nil; } }));
 Object.defineProperty(exports, "Name", ({ enumerable: true, get: function () { return codegen_1.Name; } }));
 Object.defineProperty(exports, "CodeGen", ({ enumerable: true, get: function () { return codegen_1.CodeGen; } }));
-var validation_error_1 = __nccwpck_require__(3021);
+var validation_error_1 = __nccwpck_require__(33021);
 Object.defineProperty(exports, "ValidationError", ({ enumerable: true, get: function () { return validation_error_1.default; } }));
-var ref_error_1 = __nccwpck_require__(3162);
+var ref_error_1 = __nccwpck_require__(53162);
 Object.defineProperty(exports, "MissingRefError", ({ enumerable: true, get: function () { return ref_error_1.default; } }));
 //# sourceMappingURL=ajv.js.map
 
 /***/ }),
 
-/***/ 567:
+/***/ 80567:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -28308,15 +28308,15 @@ exports.regexpCode = regexpCode;
 
 /***/ }),
 
-/***/ 1436:
+/***/ 81436:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.or = exports.and = exports.not = exports.CodeGen = exports.operators = exports.varKinds = exports.ValueScopeName = exports.ValueScope = exports.Scope = exports.Name = exports.regexpCode = exports.stringify = exports.getProperty = exports.nil = exports.strConcat = exports.str = exports._ = void 0;
-const code_1 = __nccwpck_require__(567);
-const scope_1 = __nccwpck_require__(7788);
-var code_2 = __nccwpck_require__(567);
+const code_1 = __nccwpck_require__(80567);
+const scope_1 = __nccwpck_require__(77788);
+var code_2 = __nccwpck_require__(80567);
 Object.defineProperty(exports, "_", ({ enumerable: true, get: function () { return code_2._; } }));
 Object.defineProperty(exports, "str", ({ enumerable: true, get: function () { return code_2.str; } }));
 Object.defineProperty(exports, "strConcat", ({ enumerable: true, get: function () { return code_2.strConcat; } }));
@@ -28325,7 +28325,7 @@ Object.defineProperty(exports, "getProperty", ({ enumerable: true, get: function
 Object.defineProperty(exports, "stringify", ({ enumerable: true, get: function () { return code_2.stringify; } }));
 Object.defineProperty(exports, "regexpCode", ({ enumerable: true, get: function () { return code_2.regexpCode; } }));
 Object.defineProperty(exports, "Name", ({ enumerable: true, get: function () { return code_2.Name; } }));
-var scope_2 = __nccwpck_require__(7788);
+var scope_2 = __nccwpck_require__(77788);
 Object.defineProperty(exports, "Scope", ({ enumerable: true, get: function () { return scope_2.Scope; } }));
 Object.defineProperty(exports, "ValueScope", ({ enumerable: true, get: function () { return scope_2.ValueScope; } }));
 Object.defineProperty(exports, "ValueScopeName", ({ enumerable: true, get: function () { return scope_2.ValueScopeName; } }));
@@ -29011,13 +29011,13 @@ function par(x) {
 
 /***/ }),
 
-/***/ 7788:
+/***/ 77788:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ValueScope = exports.ValueScopeName = exports.Scope = exports.varKinds = exports.UsedValueState = void 0;
-const code_1 = __nccwpck_require__(567);
+const code_1 = __nccwpck_require__(80567);
 class ValueError extends Error {
     constructor(name) {
         super(`CodeGen: "code" for ${name} not defined`);
@@ -29160,15 +29160,15 @@ exports.ValueScope = ValueScope;
 
 /***/ }),
 
-/***/ 1283:
+/***/ 81283:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.extendErrors = exports.resetErrorsCount = exports.reportExtraError = exports.reportError = exports.keyword$DataError = exports.keywordError = void 0;
-const codegen_1 = __nccwpck_require__(1436);
-const util_1 = __nccwpck_require__(4464);
-const names_1 = __nccwpck_require__(630);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const names_1 = __nccwpck_require__(90630);
 exports.keywordError = {
     message: ({ keyword }) => (0, codegen_1.str) `must pass "${keyword}" keyword validation`,
 };
@@ -29295,12 +29295,12 @@ function extraErrorProps(cxt, { params, message }, keyValues) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.resolveSchema = exports.getCompilingSchema = exports.resolveRef = exports.compileSchema = exports.SchemaEnv = void 0;
-const codegen_1 = __nccwpck_require__(1436);
-const validation_error_1 = __nccwpck_require__(3021);
-const names_1 = __nccwpck_require__(630);
-const resolve_1 = __nccwpck_require__(4090);
-const util_1 = __nccwpck_require__(4464);
-const validate_1 = __nccwpck_require__(7881);
+const codegen_1 = __nccwpck_require__(81436);
+const validation_error_1 = __nccwpck_require__(33021);
+const names_1 = __nccwpck_require__(90630);
+const resolve_1 = __nccwpck_require__(24090);
+const util_1 = __nccwpck_require__(84464);
+const validate_1 = __nccwpck_require__(87881);
 class SchemaEnv {
     constructor(env) {
         var _a;
@@ -29537,12 +29537,12 @@ function getJsonPointer(parsedRef, { baseId, schema, root }) {
 
 /***/ }),
 
-/***/ 630:
+/***/ 90630:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(1436);
+const codegen_1 = __nccwpck_require__(81436);
 const names = {
     // validation function arguments
     data: new codegen_1.Name("data"), // data passed to validation function
@@ -29571,12 +29571,12 @@ exports["default"] = names;
 
 /***/ }),
 
-/***/ 3162:
+/***/ 53162:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const resolve_1 = __nccwpck_require__(4090);
+const resolve_1 = __nccwpck_require__(24090);
 class MissingRefError extends Error {
     constructor(resolver, baseId, ref, msg) {
         super(msg || `can't resolve reference ${ref} from id ${baseId}`);
@@ -29589,15 +29589,15 @@ exports["default"] = MissingRefError;
 
 /***/ }),
 
-/***/ 4090:
+/***/ 24090:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.getSchemaRefs = exports.resolveUrl = exports.normalizeId = exports._getFullPath = exports.getFullPath = exports.inlineRef = void 0;
-const util_1 = __nccwpck_require__(4464);
-const equal = __nccwpck_require__(3430);
-const traverse = __nccwpck_require__(1167);
+const util_1 = __nccwpck_require__(84464);
+const equal = __nccwpck_require__(23430);
+const traverse = __nccwpck_require__(81167);
 // TODO refactor to use keyword definitions
 const SIMPLE_INLINED = new Set([
     "type",
@@ -29782,14 +29782,14 @@ exports.getRules = getRules;
 
 /***/ }),
 
-/***/ 4464:
+/***/ 84464:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.checkStrictMode = exports.getErrorPath = exports.Type = exports.useFunc = exports.setEvaluated = exports.evaluatedPropsToName = exports.mergeEvaluated = exports.eachItem = exports.unescapeJsonPointer = exports.escapeJsonPointer = exports.escapeFragment = exports.unescapeFragment = exports.schemaRefOrVal = exports.schemaHasRulesButRef = exports.schemaHasRules = exports.checkUnknownRules = exports.alwaysValidSchema = exports.toHash = void 0;
-const codegen_1 = __nccwpck_require__(1436);
-const code_1 = __nccwpck_require__(567);
+const codegen_1 = __nccwpck_require__(81436);
+const code_1 = __nccwpck_require__(80567);
 // TODO refactor to use Set
 function toHash(arr) {
     const hash = {};
@@ -29966,7 +29966,7 @@ exports.checkStrictMode = checkStrictMode;
 
 /***/ }),
 
-/***/ 7692:
+/***/ 37692:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -29991,15 +29991,15 @@ exports.shouldUseRule = shouldUseRule;
 
 /***/ }),
 
-/***/ 5346:
+/***/ 35346:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.boolOrEmptySchema = exports.topBoolOrEmptySchema = void 0;
-const errors_1 = __nccwpck_require__(1283);
-const codegen_1 = __nccwpck_require__(1436);
-const names_1 = __nccwpck_require__(630);
+const errors_1 = __nccwpck_require__(81283);
+const codegen_1 = __nccwpck_require__(81436);
+const names_1 = __nccwpck_require__(90630);
 const boolError = {
     message: "boolean schema is false",
 };
@@ -30047,17 +30047,17 @@ function falseSchemaError(it, overrideAllErrors) {
 
 /***/ }),
 
-/***/ 6685:
+/***/ 86685:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.reportTypeError = exports.checkDataTypes = exports.checkDataType = exports.coerceAndCheckDataType = exports.getJSONTypes = exports.getSchemaTypes = exports.DataType = void 0;
 const rules_1 = __nccwpck_require__(7353);
-const applicability_1 = __nccwpck_require__(7692);
-const errors_1 = __nccwpck_require__(1283);
-const codegen_1 = __nccwpck_require__(1436);
-const util_1 = __nccwpck_require__(4464);
+const applicability_1 = __nccwpck_require__(37692);
+const errors_1 = __nccwpck_require__(81283);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
 var DataType;
 (function (DataType) {
     DataType[DataType["Correct"] = 0] = "Correct";
@@ -30256,14 +30256,14 @@ function getTypeErrorContext(it) {
 
 /***/ }),
 
-/***/ 1699:
+/***/ 11699:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.assignDefaults = void 0;
-const codegen_1 = __nccwpck_require__(1436);
-const util_1 = __nccwpck_require__(4464);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
 function assignDefaults(it, ty) {
     const { properties, items } = it.schema;
     if (ty === "object" && properties) {
@@ -30297,24 +30297,24 @@ function assignDefault(it, prop, defaultValue) {
 
 /***/ }),
 
-/***/ 7881:
+/***/ 87881:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.getData = exports.KeywordCxt = exports.validateFunctionCode = void 0;
-const boolSchema_1 = __nccwpck_require__(5346);
-const dataType_1 = __nccwpck_require__(6685);
-const applicability_1 = __nccwpck_require__(7692);
-const dataType_2 = __nccwpck_require__(6685);
-const defaults_1 = __nccwpck_require__(1699);
-const keyword_1 = __nccwpck_require__(5202);
-const subschema_1 = __nccwpck_require__(6200);
-const codegen_1 = __nccwpck_require__(1436);
-const names_1 = __nccwpck_require__(630);
-const resolve_1 = __nccwpck_require__(4090);
-const util_1 = __nccwpck_require__(4464);
-const errors_1 = __nccwpck_require__(1283);
+const boolSchema_1 = __nccwpck_require__(35346);
+const dataType_1 = __nccwpck_require__(86685);
+const applicability_1 = __nccwpck_require__(37692);
+const dataType_2 = __nccwpck_require__(86685);
+const defaults_1 = __nccwpck_require__(11699);
+const keyword_1 = __nccwpck_require__(15202);
+const subschema_1 = __nccwpck_require__(26200);
+const codegen_1 = __nccwpck_require__(81436);
+const names_1 = __nccwpck_require__(90630);
+const resolve_1 = __nccwpck_require__(24090);
+const util_1 = __nccwpck_require__(84464);
+const errors_1 = __nccwpck_require__(81283);
 // schema compilation - generates validation function, subschemaCode (below) is used for subschemas
 function validateFunctionCode(it) {
     if (isSchemaObj(it)) {
@@ -30823,16 +30823,16 @@ exports.getData = getData;
 
 /***/ }),
 
-/***/ 5202:
+/***/ 15202:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.validateKeywordUsage = exports.validSchemaType = exports.funcKeywordCode = exports.macroKeywordCode = void 0;
-const codegen_1 = __nccwpck_require__(1436);
-const names_1 = __nccwpck_require__(630);
-const code_1 = __nccwpck_require__(8484);
-const errors_1 = __nccwpck_require__(1283);
+const codegen_1 = __nccwpck_require__(81436);
+const names_1 = __nccwpck_require__(90630);
+const code_1 = __nccwpck_require__(28484);
+const errors_1 = __nccwpck_require__(81283);
 function macroKeywordCode(cxt, def) {
     const { gen, keyword, schema, parentSchema, it } = cxt;
     const macroSchema = def.macro.call(it.self, schema, parentSchema, it);
@@ -30953,14 +30953,14 @@ exports.validateKeywordUsage = validateKeywordUsage;
 
 /***/ }),
 
-/***/ 6200:
+/***/ 26200:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.extendSubschemaMode = exports.extendSubschemaData = exports.getSubschema = void 0;
-const codegen_1 = __nccwpck_require__(1436);
-const util_1 = __nccwpck_require__(4464);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
 function getSubschema(it, { keyword, schemaProp, schema, schemaPath, errSchemaPath, topSchemaRef }) {
     if (keyword !== undefined && schema !== undefined) {
         throw new Error('both "keyword" and "schema" passed, only one allowed');
@@ -31040,31 +31040,31 @@ exports.extendSubschemaMode = extendSubschemaMode;
 
 /***/ }),
 
-/***/ 3893:
+/***/ 63893:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = void 0;
-var validate_1 = __nccwpck_require__(7881);
+var validate_1 = __nccwpck_require__(87881);
 Object.defineProperty(exports, "KeywordCxt", ({ enumerable: true, get: function () { return validate_1.KeywordCxt; } }));
-var codegen_1 = __nccwpck_require__(1436);
+var codegen_1 = __nccwpck_require__(81436);
 Object.defineProperty(exports, "_", ({ enumerable: true, get: function () { return codegen_1._; } }));
 Object.defineProperty(exports, "str", ({ enumerable: true, get: function () { return codegen_1.str; } }));
 Object.defineProperty(exports, "stringify", ({ enumerable: true, get: function () { return codegen_1.stringify; } }));
 Object.defineProperty(exports, "nil", ({ enumerable: true, get: function () { return codegen_1.nil; } }));
 Object.defineProperty(exports, "Name", ({ enumerable: true, get: function () { return codegen_1.Name; } }));
 Object.defineProperty(exports, "CodeGen", ({ enumerable: true, get: function () { return codegen_1.CodeGen; } }));
-const validation_error_1 = __nccwpck_require__(3021);
-const ref_error_1 = __nccwpck_require__(3162);
+const validation_error_1 = __nccwpck_require__(33021);
+const ref_error_1 = __nccwpck_require__(53162);
 const rules_1 = __nccwpck_require__(7353);
 const compile_1 = __nccwpck_require__(2718);
-const codegen_2 = __nccwpck_require__(1436);
-const resolve_1 = __nccwpck_require__(4090);
-const dataType_1 = __nccwpck_require__(6685);
-const util_1 = __nccwpck_require__(4464);
-const $dataRefSchema = __nccwpck_require__(3837);
-const uri_1 = __nccwpck_require__(6285);
+const codegen_2 = __nccwpck_require__(81436);
+const resolve_1 = __nccwpck_require__(24090);
+const dataType_1 = __nccwpck_require__(86685);
+const util_1 = __nccwpck_require__(84464);
+const $dataRefSchema = __nccwpck_require__(63837);
+const uri_1 = __nccwpck_require__(36285);
 const defaultRegExp = (str, flags) => new RegExp(str, flags);
 defaultRegExp.code = "new RegExp";
 const META_IGNORE_OPTIONS = ["removeAdditional", "useDefaults", "coerceTypes"];
@@ -31664,20 +31664,20 @@ function schemaOrData(schema) {
 
 /***/ }),
 
-/***/ 4951:
+/***/ 24951:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 // https://github.com/ajv-validator/ajv/issues/889
-const equal = __nccwpck_require__(3430);
+const equal = __nccwpck_require__(23430);
 equal.code = 'require("ajv/dist/runtime/equal").default';
 exports["default"] = equal;
 //# sourceMappingURL=equal.js.map
 
 /***/ }),
 
-/***/ 6214:
+/***/ 36214:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -31707,19 +31707,19 @@ ucs2length.code = 'require("ajv/dist/runtime/ucs2length").default';
 
 /***/ }),
 
-/***/ 6285:
+/***/ 36285:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const uri = __nccwpck_require__(4352);
+const uri = __nccwpck_require__(24352);
 uri.code = 'require("ajv/dist/runtime/uri").default';
 exports["default"] = uri;
 //# sourceMappingURL=uri.js.map
 
 /***/ }),
 
-/***/ 3021:
+/***/ 33021:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -31736,14 +31736,14 @@ exports["default"] = ValidationError;
 
 /***/ }),
 
-/***/ 3448:
+/***/ 73448:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.validateAdditionalItems = void 0;
-const codegen_1 = __nccwpck_require__(1436);
-const util_1 = __nccwpck_require__(4464);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
 const error = {
     message: ({ params: { len } }) => (0, codegen_1.str) `must NOT have more than ${len} items`,
     params: ({ params: { len } }) => (0, codegen_1._) `{limit: ${len}}`,
@@ -31791,15 +31791,15 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 2431:
+/***/ 42431:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const code_1 = __nccwpck_require__(8484);
-const codegen_1 = __nccwpck_require__(1436);
-const names_1 = __nccwpck_require__(630);
-const util_1 = __nccwpck_require__(4464);
+const code_1 = __nccwpck_require__(28484);
+const codegen_1 = __nccwpck_require__(81436);
+const names_1 = __nccwpck_require__(90630);
+const util_1 = __nccwpck_require__(84464);
 const error = {
     message: "must NOT have additional properties",
     params: ({ params }) => (0, codegen_1._) `{additionalProperty: ${params.additionalProperty}}`,
@@ -31903,12 +31903,12 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 9205:
+/***/ 39205:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const util_1 = __nccwpck_require__(4464);
+const util_1 = __nccwpck_require__(84464);
 const def = {
     keyword: "allOf",
     schemaType: "array",
@@ -31932,12 +31932,12 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 9380:
+/***/ 89380:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const code_1 = __nccwpck_require__(8484);
+const code_1 = __nccwpck_require__(28484);
 const def = {
     keyword: "anyOf",
     schemaType: "array",
@@ -31950,13 +31950,13 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 6182:
+/***/ 16182:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(1436);
-const util_1 = __nccwpck_require__(4464);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
 const error = {
     message: ({ params: { min, max } }) => max === undefined
         ? (0, codegen_1.str) `must contain at least ${min} valid item(s)`
@@ -32051,15 +32051,15 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 5826:
+/***/ 95826:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.validateSchemaDeps = exports.validatePropertyDeps = exports.error = void 0;
-const codegen_1 = __nccwpck_require__(1436);
-const util_1 = __nccwpck_require__(4464);
-const code_1 = __nccwpck_require__(8484);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const code_1 = __nccwpck_require__(28484);
 exports.error = {
     message: ({ params: { property, depsCount, deps } }) => {
         const property_ies = depsCount === 1 ? "property" : "properties";
@@ -32142,13 +32142,13 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 8584:
+/***/ 48584:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(1436);
-const util_1 = __nccwpck_require__(4464);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
 const error = {
     message: ({ params }) => (0, codegen_1.str) `must match "${params.ifClause}" schema`,
     params: ({ params }) => (0, codegen_1._) `{failingKeyword: ${params.ifClause}}`,
@@ -32214,27 +32214,27 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 8775:
+/***/ 28775:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const additionalItems_1 = __nccwpck_require__(3448);
+const additionalItems_1 = __nccwpck_require__(73448);
 const prefixItems_1 = __nccwpck_require__(6467);
-const items_1 = __nccwpck_require__(5791);
-const items2020_1 = __nccwpck_require__(2959);
-const contains_1 = __nccwpck_require__(6182);
-const dependencies_1 = __nccwpck_require__(5826);
-const propertyNames_1 = __nccwpck_require__(1372);
-const additionalProperties_1 = __nccwpck_require__(2431);
-const properties_1 = __nccwpck_require__(8778);
-const patternProperties_1 = __nccwpck_require__(664);
+const items_1 = __nccwpck_require__(75791);
+const items2020_1 = __nccwpck_require__(52959);
+const contains_1 = __nccwpck_require__(16182);
+const dependencies_1 = __nccwpck_require__(95826);
+const propertyNames_1 = __nccwpck_require__(71372);
+const additionalProperties_1 = __nccwpck_require__(42431);
+const properties_1 = __nccwpck_require__(88778);
+const patternProperties_1 = __nccwpck_require__(50664);
 const not_1 = __nccwpck_require__(8350);
-const anyOf_1 = __nccwpck_require__(9380);
-const oneOf_1 = __nccwpck_require__(2490);
-const allOf_1 = __nccwpck_require__(9205);
-const if_1 = __nccwpck_require__(8584);
-const thenElse_1 = __nccwpck_require__(6829);
+const anyOf_1 = __nccwpck_require__(89380);
+const oneOf_1 = __nccwpck_require__(22490);
+const allOf_1 = __nccwpck_require__(39205);
+const if_1 = __nccwpck_require__(48584);
+const thenElse_1 = __nccwpck_require__(46829);
 function getApplicator(draft2020 = false) {
     const applicator = [
         // any
@@ -32264,15 +32264,15 @@ exports["default"] = getApplicator;
 
 /***/ }),
 
-/***/ 5791:
+/***/ 75791:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.validateTuple = void 0;
-const codegen_1 = __nccwpck_require__(1436);
-const util_1 = __nccwpck_require__(4464);
-const code_1 = __nccwpck_require__(8484);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const code_1 = __nccwpck_require__(28484);
 const def = {
     keyword: "items",
     type: "array",
@@ -32322,15 +32322,15 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 2959:
+/***/ 52959:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(1436);
-const util_1 = __nccwpck_require__(4464);
-const code_1 = __nccwpck_require__(8484);
-const additionalItems_1 = __nccwpck_require__(3448);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const code_1 = __nccwpck_require__(28484);
+const additionalItems_1 = __nccwpck_require__(73448);
 const error = {
     message: ({ params: { len } }) => (0, codegen_1.str) `must NOT have more than ${len} items`,
     params: ({ params: { len } }) => (0, codegen_1._) `{limit: ${len}}`,
@@ -32363,7 +32363,7 @@ exports["default"] = def;
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const util_1 = __nccwpck_require__(4464);
+const util_1 = __nccwpck_require__(84464);
 const def = {
     keyword: "not",
     schemaType: ["object", "boolean"],
@@ -32390,13 +32390,13 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 2490:
+/***/ 22490:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(1436);
-const util_1 = __nccwpck_require__(4464);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
 const error = {
     message: "must match exactly one schema in oneOf",
     params: ({ params }) => (0, codegen_1._) `{passingSchemas: ${params.passing}}`,
@@ -32456,15 +32456,15 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 664:
+/***/ 50664:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const code_1 = __nccwpck_require__(8484);
-const codegen_1 = __nccwpck_require__(1436);
-const util_1 = __nccwpck_require__(4464);
-const util_2 = __nccwpck_require__(4464);
+const code_1 = __nccwpck_require__(28484);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const util_2 = __nccwpck_require__(84464);
 const def = {
     keyword: "patternProperties",
     type: "object",
@@ -32542,7 +32542,7 @@ exports["default"] = def;
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const items_1 = __nccwpck_require__(5791);
+const items_1 = __nccwpck_require__(75791);
 const def = {
     keyword: "prefixItems",
     type: "array",
@@ -32555,15 +32555,15 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 8778:
+/***/ 88778:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const validate_1 = __nccwpck_require__(7881);
-const code_1 = __nccwpck_require__(8484);
-const util_1 = __nccwpck_require__(4464);
-const additionalProperties_1 = __nccwpck_require__(2431);
+const validate_1 = __nccwpck_require__(87881);
+const code_1 = __nccwpck_require__(28484);
+const util_1 = __nccwpck_require__(84464);
+const additionalProperties_1 = __nccwpck_require__(42431);
 const def = {
     keyword: "properties",
     type: "object",
@@ -32615,13 +32615,13 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 1372:
+/***/ 71372:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(1436);
-const util_1 = __nccwpck_require__(4464);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
 const error = {
     message: "property name must be valid",
     params: ({ params }) => (0, codegen_1._) `{propertyName: ${params.propertyName}}`,
@@ -32659,12 +32659,12 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 6829:
+/***/ 46829:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const util_1 = __nccwpck_require__(4464);
+const util_1 = __nccwpck_require__(84464);
 const def = {
     keyword: ["then", "else"],
     schemaType: ["object", "boolean"],
@@ -32678,16 +32678,16 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 8484:
+/***/ 28484:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.validateUnion = exports.validateArray = exports.usePattern = exports.callValidateCode = exports.schemaProperties = exports.allSchemaProperties = exports.noPropertyInData = exports.propertyInData = exports.isOwnProperty = exports.hasPropFunc = exports.reportMissingProp = exports.checkMissingProp = exports.checkReportMissingProp = void 0;
-const codegen_1 = __nccwpck_require__(1436);
-const util_1 = __nccwpck_require__(4464);
-const names_1 = __nccwpck_require__(630);
-const util_2 = __nccwpck_require__(4464);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const names_1 = __nccwpck_require__(90630);
+const util_2 = __nccwpck_require__(84464);
 function checkReportMissingProp(cxt, prop) {
     const { gen, data, it } = cxt;
     gen.if(noPropertyInData(gen, data, prop, it.opts.ownProperties), () => {
@@ -32815,7 +32815,7 @@ exports.validateUnion = validateUnion;
 
 /***/ }),
 
-/***/ 9872:
+/***/ 69872:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -32831,13 +32831,13 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 7397:
+/***/ 97397:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const id_1 = __nccwpck_require__(9872);
-const ref_1 = __nccwpck_require__(2996);
+const id_1 = __nccwpck_require__(69872);
+const ref_1 = __nccwpck_require__(92996);
 const core = [
     "$schema",
     "$id",
@@ -32853,18 +32853,18 @@ exports["default"] = core;
 
 /***/ }),
 
-/***/ 2996:
+/***/ 92996:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.callRef = exports.getValidate = void 0;
-const ref_error_1 = __nccwpck_require__(3162);
-const code_1 = __nccwpck_require__(8484);
-const codegen_1 = __nccwpck_require__(1436);
-const names_1 = __nccwpck_require__(630);
+const ref_error_1 = __nccwpck_require__(53162);
+const code_1 = __nccwpck_require__(28484);
+const codegen_1 = __nccwpck_require__(81436);
+const names_1 = __nccwpck_require__(90630);
 const compile_1 = __nccwpck_require__(2718);
-const util_1 = __nccwpck_require__(4464);
+const util_1 = __nccwpck_require__(84464);
 const def = {
     keyword: "$ref",
     schemaType: "string",
@@ -32981,16 +32981,16 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 8886:
+/***/ 28886:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(1436);
-const types_1 = __nccwpck_require__(7115);
+const codegen_1 = __nccwpck_require__(81436);
+const types_1 = __nccwpck_require__(87115);
 const compile_1 = __nccwpck_require__(2718);
-const ref_error_1 = __nccwpck_require__(3162);
-const util_1 = __nccwpck_require__(4464);
+const ref_error_1 = __nccwpck_require__(53162);
+const util_1 = __nccwpck_require__(84464);
 const error = {
     message: ({ params: { discrError, tagName } }) => discrError === types_1.DiscrError.Tag
         ? `tag "${tagName}" must be string`
@@ -33091,7 +33091,7 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 7115:
+/***/ 87115:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -33106,16 +33106,16 @@ var DiscrError;
 
 /***/ }),
 
-/***/ 9941:
+/***/ 39941:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const core_1 = __nccwpck_require__(7397);
-const validation_1 = __nccwpck_require__(5481);
-const applicator_1 = __nccwpck_require__(8775);
-const format_1 = __nccwpck_require__(2601);
-const metadata_1 = __nccwpck_require__(6620);
+const core_1 = __nccwpck_require__(97397);
+const validation_1 = __nccwpck_require__(85481);
+const applicator_1 = __nccwpck_require__(28775);
+const format_1 = __nccwpck_require__(72601);
+const metadata_1 = __nccwpck_require__(56620);
 const draft7Vocabularies = [
     core_1.default,
     validation_1.default,
@@ -33129,12 +33129,12 @@ exports["default"] = draft7Vocabularies;
 
 /***/ }),
 
-/***/ 6402:
+/***/ 26402:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(1436);
+const codegen_1 = __nccwpck_require__(81436);
 const error = {
     message: ({ schemaCode }) => (0, codegen_1.str) `must match format "${schemaCode}"`,
     params: ({ schemaCode }) => (0, codegen_1._) `{format: ${schemaCode}}`,
@@ -33227,19 +33227,19 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 2601:
+/***/ 72601:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const format_1 = __nccwpck_require__(6402);
+const format_1 = __nccwpck_require__(26402);
 const format = [format_1.default];
 exports["default"] = format;
 //# sourceMappingURL=index.js.map
 
 /***/ }),
 
-/***/ 6620:
+/***/ 56620:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -33263,14 +33263,14 @@ exports.contentVocabulary = [
 
 /***/ }),
 
-/***/ 8026:
+/***/ 98026:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(1436);
-const util_1 = __nccwpck_require__(4464);
-const equal_1 = __nccwpck_require__(4951);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const equal_1 = __nccwpck_require__(24951);
 const error = {
     message: "must be equal to constant",
     params: ({ schemaCode }) => (0, codegen_1._) `{allowedValue: ${schemaCode}}`,
@@ -33294,14 +33294,14 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 3200:
+/***/ 93200:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(1436);
-const util_1 = __nccwpck_require__(4464);
-const equal_1 = __nccwpck_require__(4951);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const equal_1 = __nccwpck_require__(24951);
 const error = {
     message: "must be equal to one of the allowed values",
     params: ({ schemaCode }) => (0, codegen_1._) `{allowedValues: ${schemaCode}}`,
@@ -33348,21 +33348,21 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 5481:
+/***/ 85481:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const limitNumber_1 = __nccwpck_require__(3723);
-const multipleOf_1 = __nccwpck_require__(8132);
-const limitLength_1 = __nccwpck_require__(6962);
-const pattern_1 = __nccwpck_require__(6023);
+const limitNumber_1 = __nccwpck_require__(43723);
+const multipleOf_1 = __nccwpck_require__(18132);
+const limitLength_1 = __nccwpck_require__(46962);
+const pattern_1 = __nccwpck_require__(96023);
 const limitProperties_1 = __nccwpck_require__(895);
-const required_1 = __nccwpck_require__(4504);
-const limitItems_1 = __nccwpck_require__(6296);
-const uniqueItems_1 = __nccwpck_require__(5132);
-const const_1 = __nccwpck_require__(8026);
-const enum_1 = __nccwpck_require__(3200);
+const required_1 = __nccwpck_require__(94504);
+const limitItems_1 = __nccwpck_require__(36296);
+const uniqueItems_1 = __nccwpck_require__(65132);
+const const_1 = __nccwpck_require__(98026);
+const enum_1 = __nccwpck_require__(93200);
 const validation = [
     // number
     limitNumber_1.default,
@@ -33387,12 +33387,12 @@ exports["default"] = validation;
 
 /***/ }),
 
-/***/ 6296:
+/***/ 36296:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(1436);
+const codegen_1 = __nccwpck_require__(81436);
 const error = {
     message({ keyword, schemaCode }) {
         const comp = keyword === "maxItems" ? "more" : "fewer";
@@ -33417,14 +33417,14 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 6962:
+/***/ 46962:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(1436);
-const util_1 = __nccwpck_require__(4464);
-const ucs2length_1 = __nccwpck_require__(6214);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const ucs2length_1 = __nccwpck_require__(36214);
 const error = {
     message({ keyword, schemaCode }) {
         const comp = keyword === "maxLength" ? "more" : "fewer";
@@ -33450,12 +33450,12 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 3723:
+/***/ 43723:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(1436);
+const codegen_1 = __nccwpck_require__(81436);
 const ops = codegen_1.operators;
 const KWDs = {
     maximum: { okStr: "<=", ok: ops.LTE, fail: ops.GT },
@@ -33488,7 +33488,7 @@ exports["default"] = def;
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(1436);
+const codegen_1 = __nccwpck_require__(81436);
 const error = {
     message({ keyword, schemaCode }) {
         const comp = keyword === "maxProperties" ? "more" : "fewer";
@@ -33513,12 +33513,12 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 8132:
+/***/ 18132:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(1436);
+const codegen_1 = __nccwpck_require__(81436);
 const error = {
     message: ({ schemaCode }) => (0, codegen_1.str) `must be multiple of ${schemaCode}`,
     params: ({ schemaCode }) => (0, codegen_1._) `{multipleOf: ${schemaCode}}`,
@@ -33545,14 +33545,14 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 6023:
+/***/ 96023:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const code_1 = __nccwpck_require__(8484);
-const util_1 = __nccwpck_require__(4464);
-const codegen_1 = __nccwpck_require__(1436);
+const code_1 = __nccwpck_require__(28484);
+const util_1 = __nccwpck_require__(84464);
+const codegen_1 = __nccwpck_require__(81436);
 const error = {
     message: ({ schemaCode }) => (0, codegen_1.str) `must match pattern "${schemaCode}"`,
     params: ({ schemaCode }) => (0, codegen_1._) `{pattern: ${schemaCode}}`,
@@ -33584,14 +33584,14 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 4504:
+/***/ 94504:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const code_1 = __nccwpck_require__(8484);
-const codegen_1 = __nccwpck_require__(1436);
-const util_1 = __nccwpck_require__(4464);
+const code_1 = __nccwpck_require__(28484);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
 const error = {
     message: ({ params: { missingProperty } }) => (0, codegen_1.str) `must have required property '${missingProperty}'`,
     params: ({ params: { missingProperty } }) => (0, codegen_1._) `{missingProperty: ${missingProperty}}`,
@@ -33669,15 +33669,15 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 5132:
+/***/ 65132:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const dataType_1 = __nccwpck_require__(6685);
-const codegen_1 = __nccwpck_require__(1436);
-const util_1 = __nccwpck_require__(4464);
-const equal_1 = __nccwpck_require__(4951);
+const dataType_1 = __nccwpck_require__(86685);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const equal_1 = __nccwpck_require__(24951);
 const error = {
     message: ({ params: { i, j } }) => (0, codegen_1.str) `must NOT have duplicate items (items ## ${j} and ${i} are identical)`,
     params: ({ params: { i, j } }) => (0, codegen_1._) `{i: ${i}, j: ${j}}`,
@@ -33739,7 +33739,7 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 3057:
+/***/ 73057:
 /***/ ((module) => {
 
 function isBuffer(value) {
@@ -33939,15 +33939,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9580:
+/***/ 29580:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-module.exports = __nccwpck_require__(4434)
+module.exports = __nccwpck_require__(24434)
 
 
 /***/ }),
 
-/***/ 3430:
+/***/ 23430:
 /***/ ((module) => {
 
 
@@ -34000,7 +34000,7 @@ module.exports = function equal(a, b) {
 
 /***/ }),
 
-/***/ 3587:
+/***/ 13587:
 /***/ ((module) => {
 
 module.exports = class FixedFIFO {
@@ -34046,10 +34046,10 @@ module.exports = class FixedFIFO {
 
 /***/ }),
 
-/***/ 3867:
+/***/ 83867:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const FixedFIFO = __nccwpck_require__(3587)
+const FixedFIFO = __nccwpck_require__(13587)
 
 module.exports = class FastFIFO {
   constructor (hwm) {
@@ -34101,7 +34101,7 @@ module.exports = class FastFIFO {
 
 /***/ }),
 
-/***/ 1167:
+/***/ 81167:
 /***/ ((module) => {
 
 
@@ -34201,14 +34201,14 @@ function escapeJsonPtr(str) {
 
 /***/ }),
 
-/***/ 6204:
+/***/ 36204:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { EventEmitter } = __nccwpck_require__(9580)
-const FIFO = __nccwpck_require__(3867)
-const TextDecoder = __nccwpck_require__(7934)
+const { EventEmitter } = __nccwpck_require__(29580)
+const FIFO = __nccwpck_require__(83867)
+const TextDecoder = __nccwpck_require__(97934)
 
-const StreamError = __nccwpck_require__(5657)
+const StreamError = __nccwpck_require__(45657)
 
 // if we do a future major, expect queue microtask to be there always, for now a bit defensive
 const qmt =
@@ -35522,7 +35522,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5657:
+/***/ 45657:
 /***/ ((module) => {
 
 module.exports = class StreamError extends Error {
@@ -35576,7 +35576,7 @@ module.exports = class StreamError extends Error {
 
 /***/ }),
 
-/***/ 775:
+/***/ 20775:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const constants = { // just for envs without fs
@@ -35589,7 +35589,7 @@ const constants = { // just for envs without fs
 }
 
 try {
-  module.exports = (__nccwpck_require__(9896).constants) || constants
+  module.exports = (__nccwpck_require__(79896).constants) || constants
 } catch {
   module.exports = constants
 }
@@ -35597,13 +35597,13 @@ try {
 
 /***/ }),
 
-/***/ 5763:
+/***/ 35763:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { Writable, Readable, getStreamError } = __nccwpck_require__(6204)
-const FIFO = __nccwpck_require__(3867)
-const b4a = __nccwpck_require__(3057)
-const headers = __nccwpck_require__(8428)
+const { Writable, Readable, getStreamError } = __nccwpck_require__(36204)
+const FIFO = __nccwpck_require__(83867)
+const b4a = __nccwpck_require__(73057)
+const headers = __nccwpck_require__(88428)
 
 const EMPTY = b4a.alloc(0)
 const MAX_HEADER_SIZE = 4 * 1024 * 1024 // arbitrary big number
@@ -36022,10 +36022,10 @@ function overflow (size) {
 
 /***/ }),
 
-/***/ 8428:
+/***/ 88428:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const b4a = __nccwpck_require__(3057)
+const b4a = __nccwpck_require__(73057)
 
 const ZEROS = '0000000000000000000'
 const SEVENS = '7777777777777777777'
@@ -36351,23 +36351,23 @@ function addLength (str) {
 
 /***/ }),
 
-/***/ 6118:
+/***/ 56118:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-exports.extract = __nccwpck_require__(5763)
-exports.pack = __nccwpck_require__(861)
+exports.extract = __nccwpck_require__(35763)
+exports.pack = __nccwpck_require__(80861)
 
 
 /***/ }),
 
-/***/ 861:
+/***/ 80861:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { Readable, Writable, getStreamError } = __nccwpck_require__(6204)
-const b4a = __nccwpck_require__(3057)
+const { Readable, Writable, getStreamError } = __nccwpck_require__(36204)
+const b4a = __nccwpck_require__(73057)
 
-const constants = __nccwpck_require__(775)
-const headers = __nccwpck_require__(8428)
+const constants = __nccwpck_require__(20775)
+const headers = __nccwpck_require__(88428)
 
 const DMODE = 0o755
 const FMODE = 0o644
@@ -36654,11 +36654,11 @@ function mapWritable (buf) {
 
 /***/ }),
 
-/***/ 7934:
+/***/ 97934:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const PassThroughDecoder = __nccwpck_require__(7256)
-const UTF8Decoder = __nccwpck_require__(6414)
+const PassThroughDecoder = __nccwpck_require__(47256)
+const UTF8Decoder = __nccwpck_require__(86414)
 
 module.exports = class TextDecoder {
   constructor(encoding = 'utf8') {
@@ -36725,10 +36725,10 @@ function normalizeEncoding(encoding) {
 
 /***/ }),
 
-/***/ 7256:
+/***/ 47256:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const b4a = __nccwpck_require__(3057)
+const b4a = __nccwpck_require__(73057)
 
 module.exports = class PassThroughDecoder {
   constructor(encoding) {
@@ -36751,10 +36751,10 @@ module.exports = class PassThroughDecoder {
 
 /***/ }),
 
-/***/ 6414:
+/***/ 86414:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const b4a = __nccwpck_require__(3057)
+const b4a = __nccwpck_require__(73057)
 
 /**
  * https://encoding.spec.whatwg.org/#utf-8-decoder
@@ -36943,27 +36943,27 @@ function trailingBytesSeen(data) {
 
 /***/ }),
 
-/***/ 770:
+/***/ 20770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-module.exports = __nccwpck_require__(218);
+module.exports = __nccwpck_require__(20218);
 
 
 /***/ }),
 
-/***/ 218:
+/***/ 20218:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-var net = __nccwpck_require__(9278);
-var tls = __nccwpck_require__(4756);
-var http = __nccwpck_require__(8611);
-var https = __nccwpck_require__(5692);
-var events = __nccwpck_require__(4434);
-var assert = __nccwpck_require__(2613);
-var util = __nccwpck_require__(9023);
+var net = __nccwpck_require__(69278);
+var tls = __nccwpck_require__(64756);
+var http = __nccwpck_require__(58611);
+var https = __nccwpck_require__(65692);
+var events = __nccwpck_require__(24434);
+var assert = __nccwpck_require__(42613);
+var util = __nccwpck_require__(39023);
 
 
 exports.httpOverHttp = httpOverHttp;
@@ -37223,63 +37223,70 @@ __webpack_unused_export__ = debug; // for test
 
 /***/ }),
 
-/***/ 2613:
+/***/ 42613:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
 
 /***/ }),
 
-/***/ 181:
+/***/ 20181:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
 
 /***/ }),
 
-/***/ 4434:
+/***/ 76982:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
+
+/***/ }),
+
+/***/ 24434:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
 
 /***/ }),
 
-/***/ 9896:
+/***/ 79896:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
 
 /***/ }),
 
-/***/ 8611:
+/***/ 58611:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
 
 /***/ }),
 
-/***/ 5692:
+/***/ 65692:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
 
 /***/ }),
 
-/***/ 9278:
+/***/ 69278:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
 
 /***/ }),
 
-/***/ 4589:
+/***/ 34589:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
 
 /***/ }),
 
-/***/ 6698:
+/***/ 16698:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
@@ -37293,70 +37300,98 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer"
 
 /***/ }),
 
-/***/ 7540:
+/***/ 37540:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
 
 /***/ }),
 
-/***/ 7598:
+/***/ 77598:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 
 /***/ }),
 
-/***/ 3053:
+/***/ 53053:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
 
 /***/ }),
 
-/***/ 610:
+/***/ 40610:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 
 /***/ }),
 
-/***/ 8474:
+/***/ 78474:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
 
 /***/ }),
 
-/***/ 1455:
+/***/ 73024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+
+/***/ }),
+
+/***/ 51455:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 
 /***/ }),
 
-/***/ 7067:
+/***/ 37067:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
 
 /***/ }),
 
-/***/ 2467:
+/***/ 32467:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
 
 /***/ }),
 
-/***/ 7030:
+/***/ 44708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+
+/***/ }),
+
+/***/ 98995:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
+
+/***/ }),
+
+/***/ 77030:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 
 /***/ }),
 
-/***/ 6760:
+/***/ 48161:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+
+/***/ }),
+
+/***/ 76760:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
@@ -37370,73 +37405,94 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_ho
 
 /***/ }),
 
-/***/ 1792:
+/***/ 1708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:process");
+
+/***/ }),
+
+/***/ 41792:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
 
 /***/ }),
 
-/***/ 99:
+/***/ 80099:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:sqlite");
 
 /***/ }),
 
-/***/ 7075:
+/***/ 57075:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
 
 /***/ }),
 
-/***/ 7997:
+/***/ 87997:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers");
 
 /***/ }),
 
-/***/ 1692:
+/***/ 41692:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
 
 /***/ }),
 
-/***/ 3136:
+/***/ 73136:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
 
 /***/ }),
 
-/***/ 7975:
+/***/ 57975:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
 
 /***/ }),
 
-/***/ 3429:
+/***/ 73429:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
 
 /***/ }),
 
-/***/ 5919:
+/***/ 75919:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
 
 /***/ }),
 
-/***/ 8522:
+/***/ 38522:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
+
+/***/ }),
+
+/***/ 70857:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+
+/***/ }),
+
+/***/ 16928:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 
 /***/ }),
 
@@ -37447,33 +37503,54 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("process");
 
 /***/ }),
 
-/***/ 3193:
+/***/ 2203:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
+
+/***/ }),
+
+/***/ 13193:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
 
 /***/ }),
 
-/***/ 4756:
+/***/ 64756:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
 
 /***/ }),
 
-/***/ 9023:
+/***/ 52018:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tty");
+
+/***/ }),
+
+/***/ 87016:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
+
+/***/ }),
+
+/***/ 39023:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 /***/ }),
 
-/***/ 8898:
+/***/ 68898:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { valid, clean, explain, parse } = __nccwpck_require__(4818);
+const { valid, clean, explain, parse } = __nccwpck_require__(74818);
 
-const { lt, le, eq, ne, ge, gt, compare, rcompare } = __nccwpck_require__(2124);
+const { lt, le, eq, ne, ge, gt, compare, rcompare } = __nccwpck_require__(12124);
 
 const {
   filter,
@@ -37482,9 +37559,9 @@ const {
   RANGE_PATTERN,
   satisfies,
   validRange,
-} = __nccwpck_require__(790);
+} = __nccwpck_require__(30790);
 
-const { major, minor, patch, inc } = __nccwpck_require__(8940);
+const { major, minor, patch, inc } = __nccwpck_require__(38940);
 
 module.exports = {
   // version
@@ -37524,10 +37601,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2124:
+/***/ 12124:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { parse } = __nccwpck_require__(4818);
+const { parse } = __nccwpck_require__(74818);
 
 module.exports = {
   compare,
@@ -37672,10 +37749,10 @@ function calculateKey(input) {
 
 /***/ }),
 
-/***/ 8940:
+/***/ 38940:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { explain, parse, stringify } = __nccwpck_require__(4818);
+const { explain, parse, stringify } = __nccwpck_require__(74818);
 
 // those notation are borrowed from semver
 module.exports = {
@@ -37851,16 +37928,16 @@ function inc(input, release, preReleaseIdentifier) {
 
 /***/ }),
 
-/***/ 790:
+/***/ 30790:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // This file is dual licensed under the terms of the Apache License, Version
 // 2.0, and the BSD License. See the LICENSE file in the root of this repository
 // for complete details.
 
-const { VERSION_PATTERN, explain: explainVersion } = __nccwpck_require__(4818);
+const { VERSION_PATTERN, explain: explainVersion } = __nccwpck_require__(74818);
 
-const Operator = __nccwpck_require__(2124);
+const Operator = __nccwpck_require__(12124);
 
 const RANGE_PATTERN = [
   '(?<operator>(===|~=|==|!=|<=|>=|<|>))',
@@ -38050,7 +38127,7 @@ function validRange(specifier) {
 
 /***/ }),
 
-/***/ 4818:
+/***/ 74818:
 /***/ ((module) => {
 
 const VERSION_PATTERN = [
@@ -38247,13 +38324,13 @@ function explain(version) {
 
 /***/ }),
 
-/***/ 4352:
+/***/ 24352:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { normalizeIPv6, removeDotSegments, removeDotSegmentsRelative, recomposeAuthority, normalizePercentEncoding, normalizePathEncoding, serializePathEncoding, normalizeQueryFragmentEncoding, encodeQuery, encodeFragment, reescapeHostDelimiters, isIPv4, nonSimpleDomain } = __nccwpck_require__(5077)
-const { SCHEMES, getSchemeHandler } = __nccwpck_require__(5300)
+const { normalizeIPv6, removeDotSegments, removeDotSegmentsRelative, recomposeAuthority, normalizePercentEncoding, normalizePathEncoding, serializePathEncoding, normalizeQueryFragmentEncoding, encodeQuery, encodeFragment, reescapeHostDelimiters, isIPv4, nonSimpleDomain } = __nccwpck_require__(15077)
+const { SCHEMES, getSchemeHandler } = __nccwpck_require__(75300)
 
 const VALID_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/u
 const MALFORMED_SCHEME_ERROR = 'URI scheme is malformed.'
@@ -38965,12 +39042,12 @@ module.exports.fastUri = fastUri
 
 /***/ }),
 
-/***/ 5300:
+/***/ 75300:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isUUID } = __nccwpck_require__(5077)
+const { isUUID } = __nccwpck_require__(15077)
 const URN_REG = /^([\da-z][\d\-a-z]{0,31}):((?:[\w!$'()*+,\-./:;=@]|%[\da-f]{2})+)$/iu
 
 const supportedSchemeNames = /** @type {const} */ (['http', 'https', 'ws',
@@ -39244,7 +39321,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5077:
+/***/ 15077:
 /***/ ((module) => {
 
 
@@ -40050,18 +40127,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7349:
+/***/ 57349:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var resolveBlockMap = __nccwpck_require__(7103);
-var resolveBlockSeq = __nccwpck_require__(334);
-var resolveFlowCollection = __nccwpck_require__(3142);
+var identity = __nccwpck_require__(41127);
+var Scalar = __nccwpck_require__(63301);
+var YAMLMap = __nccwpck_require__(84454);
+var YAMLSeq = __nccwpck_require__(92223);
+var resolveBlockMap = __nccwpck_require__(87103);
+var resolveBlockSeq = __nccwpck_require__(90334);
+var resolveFlowCollection = __nccwpck_require__(13142);
 
 function resolveCollection(CN, ctx, token, onError, tagName, tag) {
     const coll = token.type === 'block-map'
@@ -40147,15 +40224,15 @@ exports.composeCollection = composeCollection;
 
 /***/ }),
 
-/***/ 3683:
+/***/ 23683:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Document = __nccwpck_require__(5402);
-var composeNode = __nccwpck_require__(5937);
-var resolveEnd = __nccwpck_require__(3026);
-var resolveProps = __nccwpck_require__(4631);
+var Document = __nccwpck_require__(3021);
+var composeNode = __nccwpck_require__(45937);
+var resolveEnd = __nccwpck_require__(17788);
+var resolveProps = __nccwpck_require__(34631);
 
 function composeDoc(options, directives, { offset, start, value, end }, onError) {
     const opts = Object.assign({ _directives: directives }, options);
@@ -40199,17 +40276,17 @@ exports.composeDoc = composeDoc;
 
 /***/ }),
 
-/***/ 5937:
+/***/ 45937:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(1127);
-var composeCollection = __nccwpck_require__(7349);
+var identity = __nccwpck_require__(41127);
+var composeCollection = __nccwpck_require__(57349);
 var composeScalar = __nccwpck_require__(5413);
-var resolveEnd = __nccwpck_require__(3026);
-var utilEmptyScalarPosition = __nccwpck_require__(2599);
+var resolveEnd = __nccwpck_require__(17788);
+var utilEmptyScalarPosition = __nccwpck_require__(22599);
 
 const CN = { composeNode, composeEmptyNode };
 function composeNode(ctx, token, props, onError) {
@@ -40323,10 +40400,10 @@ exports.composeNode = composeNode;
 
 
 
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var resolveBlockScalar = __nccwpck_require__(8913);
-var resolveFlowScalar = __nccwpck_require__(6842);
+var identity = __nccwpck_require__(41127);
+var Scalar = __nccwpck_require__(63301);
+var resolveBlockScalar = __nccwpck_require__(48913);
+var resolveFlowScalar = __nccwpck_require__(76842);
 
 function composeScalar(ctx, token, tagToken, onError) {
     const { value, type, comment, range } = token.type === 'block-scalar'
@@ -40413,18 +40490,18 @@ exports.composeScalar = composeScalar;
 
 /***/ }),
 
-/***/ 9984:
+/***/ 89984:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var node_process = __nccwpck_require__(932);
-var directives = __nccwpck_require__(1342);
-var Document = __nccwpck_require__(5402);
-var errors = __nccwpck_require__(1464);
-var identity = __nccwpck_require__(1127);
-var composeDoc = __nccwpck_require__(3683);
-var resolveEnd = __nccwpck_require__(3026);
+var directives = __nccwpck_require__(61342);
+var Document = __nccwpck_require__(3021);
+var errors = __nccwpck_require__(91464);
+var identity = __nccwpck_require__(41127);
+var composeDoc = __nccwpck_require__(23683);
+var resolveEnd = __nccwpck_require__(17788);
 
 function getErrorPos(src) {
     if (typeof src === 'number')
@@ -40644,17 +40721,17 @@ exports.Composer = Composer;
 
 /***/ }),
 
-/***/ 7103:
+/***/ 87103:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Pair = __nccwpck_require__(7165);
-var YAMLMap = __nccwpck_require__(4454);
-var resolveProps = __nccwpck_require__(4631);
+var Pair = __nccwpck_require__(57165);
+var YAMLMap = __nccwpck_require__(84454);
+var resolveProps = __nccwpck_require__(34631);
 var utilContainsNewline = __nccwpck_require__(9499);
-var utilFlowIndentCheck = __nccwpck_require__(4051);
-var utilMapIncludes = __nccwpck_require__(1187);
+var utilFlowIndentCheck = __nccwpck_require__(74051);
+var utilMapIncludes = __nccwpck_require__(81187);
 
 const startColMsg = 'All mapping items must start at the same column';
 function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
@@ -40768,12 +40845,12 @@ exports.resolveBlockMap = resolveBlockMap;
 
 /***/ }),
 
-/***/ 8913:
+/***/ 48913:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(63301);
 
 function resolveBlockScalar(ctx, scalar, onError) {
     const start = scalar.offset;
@@ -40975,14 +41052,14 @@ exports.resolveBlockScalar = resolveBlockScalar;
 
 /***/ }),
 
-/***/ 334:
+/***/ 90334:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var YAMLSeq = __nccwpck_require__(2223);
-var resolveProps = __nccwpck_require__(4631);
-var utilFlowIndentCheck = __nccwpck_require__(4051);
+var YAMLSeq = __nccwpck_require__(92223);
+var resolveProps = __nccwpck_require__(34631);
+var utilFlowIndentCheck = __nccwpck_require__(74051);
 
 function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
     const NodeClass = tag?.nodeClass ?? YAMLSeq.YAMLSeq;
@@ -41033,7 +41110,7 @@ exports.resolveBlockSeq = resolveBlockSeq;
 
 /***/ }),
 
-/***/ 3026:
+/***/ 17788:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -41079,19 +41156,19 @@ exports.resolveEnd = resolveEnd;
 
 /***/ }),
 
-/***/ 3142:
+/***/ 13142:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var resolveEnd = __nccwpck_require__(3026);
-var resolveProps = __nccwpck_require__(4631);
+var identity = __nccwpck_require__(41127);
+var Pair = __nccwpck_require__(57165);
+var YAMLMap = __nccwpck_require__(84454);
+var YAMLSeq = __nccwpck_require__(92223);
+var resolveEnd = __nccwpck_require__(17788);
+var resolveProps = __nccwpck_require__(34631);
 var utilContainsNewline = __nccwpck_require__(9499);
-var utilMapIncludes = __nccwpck_require__(1187);
+var utilMapIncludes = __nccwpck_require__(81187);
 
 const blockMsg = 'Block collections are not allowed within flow collections';
 const isBlock = (token) => token && (token.type === 'block-map' || token.type === 'block-seq');
@@ -41295,13 +41372,13 @@ exports.resolveFlowCollection = resolveFlowCollection;
 
 /***/ }),
 
-/***/ 6842:
+/***/ 76842:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var resolveEnd = __nccwpck_require__(3026);
+var Scalar = __nccwpck_require__(63301);
+var resolveEnd = __nccwpck_require__(17788);
 
 function resolveFlowScalar(scalar, strict, onError) {
     const { offset, type, source, end } = scalar;
@@ -41530,7 +41607,7 @@ exports.resolveFlowScalar = resolveFlowScalar;
 
 /***/ }),
 
-/***/ 4631:
+/***/ 34631:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -41728,7 +41805,7 @@ exports.containsNewline = containsNewline;
 
 /***/ }),
 
-/***/ 2599:
+/***/ 22599:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -41763,7 +41840,7 @@ exports.emptyScalarPosition = emptyScalarPosition;
 
 /***/ }),
 
-/***/ 4051:
+/***/ 74051:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -41787,12 +41864,12 @@ exports.flowIndentCheck = flowIndentCheck;
 
 /***/ }),
 
-/***/ 1187:
+/***/ 81187:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
+var identity = __nccwpck_require__(41127);
 
 function mapIncludes(ctx, items, search) {
     const { uniqueKeys } = ctx.options;
@@ -41809,22 +41886,22 @@ exports.mapIncludes = mapIncludes;
 
 /***/ }),
 
-/***/ 5402:
+/***/ 3021:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var Alias = __nccwpck_require__(4065);
-var Collection = __nccwpck_require__(101);
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var toJS = __nccwpck_require__(4043);
-var Schema = __nccwpck_require__(5840);
-var stringifyDocument = __nccwpck_require__(9210);
-var anchors = __nccwpck_require__(1596);
-var applyReviver = __nccwpck_require__(3661);
-var createNode = __nccwpck_require__(2404);
-var directives = __nccwpck_require__(1342);
+var Collection = __nccwpck_require__(40101);
+var identity = __nccwpck_require__(41127);
+var Pair = __nccwpck_require__(57165);
+var toJS = __nccwpck_require__(74043);
+var Schema = __nccwpck_require__(45840);
+var stringifyDocument = __nccwpck_require__(6829);
+var anchors = __nccwpck_require__(71596);
+var applyReviver = __nccwpck_require__(83661);
+var createNode = __nccwpck_require__(42404);
+var directives = __nccwpck_require__(61342);
 
 class Document {
     constructor(value, replacer, options) {
@@ -42153,13 +42230,13 @@ exports.Document = Document;
 
 /***/ }),
 
-/***/ 1596:
+/***/ 71596:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var visit = __nccwpck_require__(204);
+var identity = __nccwpck_require__(41127);
+var visit = __nccwpck_require__(10204);
 
 /**
  * Verify that the input string is a valid anchor.
@@ -42236,7 +42313,7 @@ exports.findNewAnchor = findNewAnchor;
 
 /***/ }),
 
-/***/ 3661:
+/***/ 83661:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -42300,14 +42377,14 @@ exports.applyReviver = applyReviver;
 
 /***/ }),
 
-/***/ 2404:
+/***/ 42404:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
+var identity = __nccwpck_require__(41127);
+var Scalar = __nccwpck_require__(63301);
 
 const defaultTagPrefix = 'tag:yaml.org,2002:';
 function findTagObject(value, tagName, tags) {
@@ -42397,13 +42474,13 @@ exports.createNode = createNode;
 
 /***/ }),
 
-/***/ 1342:
+/***/ 61342:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var visit = __nccwpck_require__(204);
+var identity = __nccwpck_require__(41127);
+var visit = __nccwpck_require__(10204);
 
 const escapeChars = {
     '!': '%21',
@@ -42582,7 +42659,7 @@ exports.Directives = Directives;
 
 /***/ }),
 
-/***/ 1464:
+/***/ 91464:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -42651,28 +42728,28 @@ exports.prettifyError = prettifyError;
 
 /***/ }),
 
-/***/ 8815:
+/***/ 38815:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-var composer = __nccwpck_require__(9984);
-var Document = __nccwpck_require__(5402);
-var Schema = __nccwpck_require__(5840);
-var errors = __nccwpck_require__(1464);
+var composer = __nccwpck_require__(89984);
+var Document = __nccwpck_require__(3021);
+var Schema = __nccwpck_require__(45840);
+var errors = __nccwpck_require__(91464);
 var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(3301);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
+var identity = __nccwpck_require__(41127);
+var Pair = __nccwpck_require__(57165);
+var Scalar = __nccwpck_require__(63301);
+var YAMLMap = __nccwpck_require__(84454);
+var YAMLSeq = __nccwpck_require__(92223);
 var cst = __nccwpck_require__(3461);
-var lexer = __nccwpck_require__(361);
-var lineCounter = __nccwpck_require__(6628);
+var lexer = __nccwpck_require__(40361);
+var lineCounter = __nccwpck_require__(66628);
 var parser = __nccwpck_require__(3456);
-var publicApi = __nccwpck_require__(4047);
-var visit = __nccwpck_require__(204);
+var publicApi = __nccwpck_require__(84047);
+var visit = __nccwpck_require__(10204);
 
 
 
@@ -42709,7 +42786,7 @@ __webpack_unused_export__ = visit.visitAsync;
 
 /***/ }),
 
-/***/ 7249:
+/***/ 57249:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -42740,11 +42817,11 @@ exports.warn = warn;
 
 
 
-var anchors = __nccwpck_require__(1596);
-var visit = __nccwpck_require__(204);
-var identity = __nccwpck_require__(1127);
-var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(4043);
+var anchors = __nccwpck_require__(71596);
+var visit = __nccwpck_require__(10204);
+var identity = __nccwpck_require__(41127);
+var Node = __nccwpck_require__(66673);
+var toJS = __nccwpck_require__(74043);
 
 class Alias extends Node.NodeBase {
     constructor(source) {
@@ -42862,14 +42939,14 @@ exports.Alias = Alias;
 
 /***/ }),
 
-/***/ 101:
+/***/ 40101:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(2404);
-var identity = __nccwpck_require__(1127);
-var Node = __nccwpck_require__(6673);
+var createNode = __nccwpck_require__(42404);
+var identity = __nccwpck_require__(41127);
+var Node = __nccwpck_require__(66673);
 
 function collectionFromPath(schema, path, value) {
     let v = value;
@@ -43020,14 +43097,14 @@ exports.isEmptyPath = isEmptyPath;
 
 /***/ }),
 
-/***/ 6673:
+/***/ 66673:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var applyReviver = __nccwpck_require__(3661);
-var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(4043);
+var applyReviver = __nccwpck_require__(83661);
+var identity = __nccwpck_require__(41127);
+var toJS = __nccwpck_require__(74043);
 
 class NodeBase {
     constructor(type) {
@@ -43067,15 +43144,15 @@ exports.NodeBase = NodeBase;
 
 /***/ }),
 
-/***/ 7165:
+/***/ 57165:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(2404);
-var stringifyPair = __nccwpck_require__(9748);
-var addPairToJSMap = __nccwpck_require__(7104);
-var identity = __nccwpck_require__(1127);
+var createNode = __nccwpck_require__(42404);
+var stringifyPair = __nccwpck_require__(59748);
+var addPairToJSMap = __nccwpck_require__(97104);
+var identity = __nccwpck_require__(41127);
 
 function createPair(key, value, ctx) {
     const k = createNode.createNode(key, undefined, ctx);
@@ -43113,14 +43190,14 @@ exports.createPair = createPair;
 
 /***/ }),
 
-/***/ 3301:
+/***/ 63301:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(4043);
+var identity = __nccwpck_require__(41127);
+var Node = __nccwpck_require__(66673);
+var toJS = __nccwpck_require__(74043);
 
 const isScalarValue = (value) => !value || (typeof value !== 'function' && typeof value !== 'object');
 class Scalar extends Node.NodeBase {
@@ -43147,17 +43224,17 @@ exports.isScalarValue = isScalarValue;
 
 /***/ }),
 
-/***/ 4454:
+/***/ 84454:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyCollection = __nccwpck_require__(1212);
-var addPairToJSMap = __nccwpck_require__(7104);
-var Collection = __nccwpck_require__(101);
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(3301);
+var stringifyCollection = __nccwpck_require__(61212);
+var addPairToJSMap = __nccwpck_require__(97104);
+var Collection = __nccwpck_require__(40101);
+var identity = __nccwpck_require__(41127);
+var Pair = __nccwpck_require__(57165);
+var Scalar = __nccwpck_require__(63301);
 
 function findPair(items, key) {
     const k = identity.isScalar(key) ? key.value : key;
@@ -43301,17 +43378,17 @@ exports.findPair = findPair;
 
 /***/ }),
 
-/***/ 2223:
+/***/ 92223:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(2404);
-var stringifyCollection = __nccwpck_require__(1212);
-var Collection = __nccwpck_require__(101);
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var toJS = __nccwpck_require__(4043);
+var createNode = __nccwpck_require__(42404);
+var stringifyCollection = __nccwpck_require__(61212);
+var Collection = __nccwpck_require__(40101);
+var identity = __nccwpck_require__(41127);
+var Scalar = __nccwpck_require__(63301);
+var toJS = __nccwpck_require__(74043);
 
 class YAMLSeq extends Collection.Collection {
     static get tagName() {
@@ -43423,16 +43500,16 @@ exports.YAMLSeq = YAMLSeq;
 
 /***/ }),
 
-/***/ 7104:
+/***/ 97104:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var log = __nccwpck_require__(7249);
-var merge = __nccwpck_require__(452);
+var log = __nccwpck_require__(57249);
+var merge = __nccwpck_require__(90452);
 var stringify = __nccwpck_require__(2148);
-var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(4043);
+var identity = __nccwpck_require__(41127);
+var toJS = __nccwpck_require__(74043);
 
 function addPairToJSMap(ctx, map, { key, value }) {
     if (identity.isNode(key) && key.addToJSMap)
@@ -43495,7 +43572,7 @@ exports.addPairToJSMap = addPairToJSMap;
 
 /***/ }),
 
-/***/ 1127:
+/***/ 41127:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -43555,12 +43632,12 @@ exports.isSeq = isSeq;
 
 /***/ }),
 
-/***/ 4043:
+/***/ 74043:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
+var identity = __nccwpck_require__(41127);
 
 /**
  * Recursively convert any node or its contents to native JavaScript
@@ -43601,15 +43678,15 @@ exports.toJS = toJS;
 
 /***/ }),
 
-/***/ 110:
+/***/ 60110:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var resolveBlockScalar = __nccwpck_require__(8913);
-var resolveFlowScalar = __nccwpck_require__(6842);
-var errors = __nccwpck_require__(1464);
-var stringifyString = __nccwpck_require__(5450);
+var resolveBlockScalar = __nccwpck_require__(48913);
+var resolveFlowScalar = __nccwpck_require__(76842);
+var errors = __nccwpck_require__(91464);
+var stringifyString = __nccwpck_require__(83069);
 
 function resolveAsScalar(token, strict = true, onError) {
     if (token) {
@@ -43826,7 +43903,7 @@ exports.setScalarValue = setScalarValue;
 
 /***/ }),
 
-/***/ 1733:
+/***/ 91733:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -43896,7 +43973,7 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 7715:
+/***/ 97715:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -44007,9 +44084,9 @@ exports.visit = visit;
 
 
 
-var cstScalar = __nccwpck_require__(110);
-var cstStringify = __nccwpck_require__(1733);
-var cstVisit = __nccwpck_require__(7715);
+var cstScalar = __nccwpck_require__(60110);
+var cstStringify = __nccwpck_require__(91733);
+var cstVisit = __nccwpck_require__(97715);
 
 /** The byte order mark */
 const BOM = '\u{FEFF}';
@@ -44121,7 +44198,7 @@ exports.tokenType = tokenType;
 
 /***/ }),
 
-/***/ 361:
+/***/ 40361:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -44851,7 +44928,7 @@ exports.Lexer = Lexer;
 
 /***/ }),
 
-/***/ 6628:
+/***/ 66628:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -44906,7 +44983,7 @@ exports.LineCounter = LineCounter;
 
 var node_process = __nccwpck_require__(932);
 var cst = __nccwpck_require__(3461);
-var lexer = __nccwpck_require__(361);
+var lexer = __nccwpck_require__(40361);
 
 function includesToken(list, type) {
     for (let i = 0; i < list.length; ++i)
@@ -45886,17 +45963,17 @@ exports.Parser = Parser;
 
 /***/ }),
 
-/***/ 4047:
+/***/ 84047:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var composer = __nccwpck_require__(9984);
-var Document = __nccwpck_require__(5402);
-var errors = __nccwpck_require__(1464);
-var log = __nccwpck_require__(7249);
-var identity = __nccwpck_require__(1127);
-var lineCounter = __nccwpck_require__(6628);
+var composer = __nccwpck_require__(89984);
+var Document = __nccwpck_require__(3021);
+var errors = __nccwpck_require__(91464);
+var log = __nccwpck_require__(57249);
+var identity = __nccwpck_require__(41127);
+var lineCounter = __nccwpck_require__(66628);
 var parser = __nccwpck_require__(3456);
 
 function parseOptions(options) {
@@ -46000,16 +46077,16 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 5840:
+/***/ 45840:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var map = __nccwpck_require__(7451);
+var identity = __nccwpck_require__(41127);
+var map = __nccwpck_require__(47451);
 var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var tags = __nccwpck_require__(18);
+var string = __nccwpck_require__(66464);
+var tags = __nccwpck_require__(90018);
 
 const sortMapEntriesByKey = (a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 class Schema {
@@ -46046,13 +46123,13 @@ exports.Schema = Schema;
 
 /***/ }),
 
-/***/ 7451:
+/***/ 47451:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var YAMLMap = __nccwpck_require__(4454);
+var identity = __nccwpck_require__(41127);
+var YAMLMap = __nccwpck_require__(84454);
 
 const map = {
     collection: 'map',
@@ -46072,12 +46149,12 @@ exports.map = map;
 
 /***/ }),
 
-/***/ 3632:
+/***/ 73632:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(63301);
 
 const nullTag = {
     identify: value => value == null,
@@ -46101,8 +46178,8 @@ exports.nullTag = nullTag;
 
 
 
-var identity = __nccwpck_require__(1127);
-var YAMLSeq = __nccwpck_require__(2223);
+var identity = __nccwpck_require__(41127);
+var YAMLSeq = __nccwpck_require__(92223);
 
 const seq = {
     collection: 'seq',
@@ -46122,12 +46199,12 @@ exports.seq = seq;
 
 /***/ }),
 
-/***/ 6464:
+/***/ 66464:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyString = __nccwpck_require__(5450);
+var stringifyString = __nccwpck_require__(83069);
 
 const string = {
     identify: value => typeof value === 'string',
@@ -46145,12 +46222,12 @@ exports.string = string;
 
 /***/ }),
 
-/***/ 3959:
+/***/ 73959:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(63301);
 
 const boolTag = {
     identify: value => typeof value === 'boolean',
@@ -46173,13 +46250,13 @@ exports.boolTag = boolTag;
 
 /***/ }),
 
-/***/ 8405:
+/***/ 38405:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var stringifyNumber = __nccwpck_require__(8689);
+var Scalar = __nccwpck_require__(63301);
+var stringifyNumber = __nccwpck_require__(28689);
 
 const floatNaN = {
     identify: value => typeof value === 'number',
@@ -46227,12 +46304,12 @@ exports.floatNaN = floatNaN;
 
 /***/ }),
 
-/***/ 9874:
+/***/ 59874:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(8689);
+var stringifyNumber = __nccwpck_require__(28689);
 
 const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
 const intResolve = (str, offset, radix, { intAsBigInt }) => (intAsBigInt ? BigInt(str) : parseInt(str.substring(offset), radix));
@@ -46276,18 +46353,18 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 896:
+/***/ 70896:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(7451);
-var _null = __nccwpck_require__(3632);
+var map = __nccwpck_require__(47451);
+var _null = __nccwpck_require__(73632);
 var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var bool = __nccwpck_require__(3959);
-var float = __nccwpck_require__(8405);
-var int = __nccwpck_require__(9874);
+var string = __nccwpck_require__(66464);
+var bool = __nccwpck_require__(73959);
+var float = __nccwpck_require__(38405);
+var int = __nccwpck_require__(59874);
 
 const schema = [
     map.map,
@@ -46308,13 +46385,13 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 3559:
+/***/ 33559:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var map = __nccwpck_require__(7451);
+var Scalar = __nccwpck_require__(63301);
+var map = __nccwpck_require__(47451);
 var seq = __nccwpck_require__(1706);
 
 function intIdentify(value) {
@@ -46379,27 +46456,27 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 18:
+/***/ 90018:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(7451);
-var _null = __nccwpck_require__(3632);
+var map = __nccwpck_require__(47451);
+var _null = __nccwpck_require__(73632);
 var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var bool = __nccwpck_require__(3959);
-var float = __nccwpck_require__(8405);
-var int = __nccwpck_require__(9874);
-var schema = __nccwpck_require__(896);
-var schema$1 = __nccwpck_require__(3559);
-var binary = __nccwpck_require__(6083);
-var merge = __nccwpck_require__(452);
-var omap = __nccwpck_require__(303);
-var pairs = __nccwpck_require__(8385);
-var schema$2 = __nccwpck_require__(5913);
-var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(6752);
+var string = __nccwpck_require__(66464);
+var bool = __nccwpck_require__(73959);
+var float = __nccwpck_require__(38405);
+var int = __nccwpck_require__(59874);
+var schema = __nccwpck_require__(70896);
+var schema$1 = __nccwpck_require__(33559);
+var binary = __nccwpck_require__(56083);
+var merge = __nccwpck_require__(90452);
+var omap = __nccwpck_require__(50303);
+var pairs = __nccwpck_require__(18385);
+var schema$2 = __nccwpck_require__(35913);
+var set = __nccwpck_require__(81528);
+var timestamp = __nccwpck_require__(46752);
 
 const schemas = new Map([
     ['core', schema.schema],
@@ -46485,14 +46562,14 @@ exports.getTags = getTags;
 
 /***/ }),
 
-/***/ 6083:
+/***/ 56083:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var node_buffer = __nccwpck_require__(181);
-var Scalar = __nccwpck_require__(3301);
-var stringifyString = __nccwpck_require__(5450);
+var node_buffer = __nccwpck_require__(20181);
+var Scalar = __nccwpck_require__(63301);
+var stringifyString = __nccwpck_require__(83069);
 
 const binary = {
     identify: value => value instanceof Uint8Array, // Buffer inherits from Uint8Array
@@ -46562,12 +46639,12 @@ exports.binary = binary;
 
 /***/ }),
 
-/***/ 8398:
+/***/ 88398:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(63301);
 
 function boolStringify({ value, source }, ctx) {
     const boolObj = value ? trueTag : falseTag;
@@ -46598,13 +46675,13 @@ exports.trueTag = trueTag;
 
 /***/ }),
 
-/***/ 5782:
+/***/ 35782:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var stringifyNumber = __nccwpck_require__(8689);
+var Scalar = __nccwpck_require__(63301);
+var stringifyNumber = __nccwpck_require__(28689);
 
 const floatNaN = {
     identify: value => typeof value === 'number',
@@ -46655,12 +46732,12 @@ exports.floatNaN = floatNaN;
 
 /***/ }),
 
-/***/ 873:
+/***/ 10873:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(8689);
+var stringifyNumber = __nccwpck_require__(28689);
 
 const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
 function intResolve(str, offset, radix, { intAsBigInt }) {
@@ -46738,13 +46815,13 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 452:
+/***/ 90452:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
+var identity = __nccwpck_require__(41127);
+var Scalar = __nccwpck_require__(63301);
 
 // If the value associated with a merge key is a single mapping node, each of
 // its key/value pairs is inserted into the current mapping, unless the key
@@ -46816,16 +46893,16 @@ exports.merge = merge;
 
 /***/ }),
 
-/***/ 303:
+/***/ 50303:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(4043);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var pairs = __nccwpck_require__(8385);
+var identity = __nccwpck_require__(41127);
+var toJS = __nccwpck_require__(74043);
+var YAMLMap = __nccwpck_require__(84454);
+var YAMLSeq = __nccwpck_require__(92223);
+var pairs = __nccwpck_require__(18385);
 
 class YAMLOMap extends YAMLSeq.YAMLSeq {
     constructor() {
@@ -46900,15 +46977,15 @@ exports.omap = omap;
 
 /***/ }),
 
-/***/ 8385:
+/***/ 18385:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(3301);
-var YAMLSeq = __nccwpck_require__(2223);
+var identity = __nccwpck_require__(41127);
+var Pair = __nccwpck_require__(57165);
+var Scalar = __nccwpck_require__(63301);
+var YAMLSeq = __nccwpck_require__(92223);
 
 function resolvePairs(seq, onError) {
     if (identity.isSeq(seq)) {
@@ -46989,24 +47066,24 @@ exports.resolvePairs = resolvePairs;
 
 /***/ }),
 
-/***/ 5913:
+/***/ 35913:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(7451);
-var _null = __nccwpck_require__(3632);
+var map = __nccwpck_require__(47451);
+var _null = __nccwpck_require__(73632);
 var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var binary = __nccwpck_require__(6083);
-var bool = __nccwpck_require__(8398);
-var float = __nccwpck_require__(5782);
-var int = __nccwpck_require__(873);
-var merge = __nccwpck_require__(452);
-var omap = __nccwpck_require__(303);
-var pairs = __nccwpck_require__(8385);
-var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(6752);
+var string = __nccwpck_require__(66464);
+var binary = __nccwpck_require__(56083);
+var bool = __nccwpck_require__(88398);
+var float = __nccwpck_require__(35782);
+var int = __nccwpck_require__(10873);
+var merge = __nccwpck_require__(90452);
+var omap = __nccwpck_require__(50303);
+var pairs = __nccwpck_require__(18385);
+var set = __nccwpck_require__(81528);
+var timestamp = __nccwpck_require__(46752);
 
 const schema = [
     map.map,
@@ -47037,14 +47114,14 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 1528:
+/***/ 81528:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var YAMLMap = __nccwpck_require__(4454);
+var identity = __nccwpck_require__(41127);
+var Pair = __nccwpck_require__(57165);
+var YAMLMap = __nccwpck_require__(84454);
 
 class YAMLSet extends YAMLMap.YAMLMap {
     constructor(schema) {
@@ -47140,12 +47217,12 @@ exports.set = set;
 
 /***/ }),
 
-/***/ 6752:
+/***/ 46752:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(8689);
+var stringifyNumber = __nccwpck_require__(28689);
 
 /** Internal types handle bigint as number, because TS can't figure it out. */
 function parseSexagesimal(str, asBigInt) {
@@ -47252,7 +47329,7 @@ exports.timestamp = timestamp;
 
 /***/ }),
 
-/***/ 4475:
+/***/ 34475:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -47415,10 +47492,10 @@ exports.foldFlowLines = foldFlowLines;
 
 
 
-var anchors = __nccwpck_require__(1596);
-var identity = __nccwpck_require__(1127);
-var stringifyComment = __nccwpck_require__(9799);
-var stringifyString = __nccwpck_require__(5450);
+var anchors = __nccwpck_require__(71596);
+var identity = __nccwpck_require__(41127);
+var stringifyComment = __nccwpck_require__(59799);
+var stringifyString = __nccwpck_require__(83069);
 
 function createStringifyContext(doc, options) {
     const opt = Object.assign({
@@ -47549,14 +47626,14 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 1212:
+/***/ 61212:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
+var identity = __nccwpck_require__(41127);
 var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(9799);
+var stringifyComment = __nccwpck_require__(59799);
 
 function stringifyCollection(collection, ctx, options) {
     const flow = ctx.inFlow ?? collection.flow;
@@ -47711,7 +47788,7 @@ exports.stringifyCollection = stringifyCollection;
 
 /***/ }),
 
-/***/ 9799:
+/***/ 59799:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -47742,14 +47819,14 @@ exports.stringifyComment = stringifyComment;
 
 /***/ }),
 
-/***/ 9210:
+/***/ 6829:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
+var identity = __nccwpck_require__(41127);
 var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(9799);
+var stringifyComment = __nccwpck_require__(59799);
 
 function stringifyDocument(doc, options) {
     const lines = [];
@@ -47836,7 +47913,7 @@ exports.stringifyDocument = stringifyDocument;
 
 /***/ }),
 
-/***/ 8689:
+/***/ 28689:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -47870,15 +47947,15 @@ exports.stringifyNumber = stringifyNumber;
 
 /***/ }),
 
-/***/ 9748:
+/***/ 59748:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
+var identity = __nccwpck_require__(41127);
+var Scalar = __nccwpck_require__(63301);
 var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(9799);
+var stringifyComment = __nccwpck_require__(59799);
 
 function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
     const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
@@ -48029,13 +48106,13 @@ exports.stringifyPair = stringifyPair;
 
 /***/ }),
 
-/***/ 5450:
+/***/ 83069:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var foldFlowLines = __nccwpck_require__(4475);
+var Scalar = __nccwpck_require__(63301);
+var foldFlowLines = __nccwpck_require__(34475);
 
 const getFoldOptions = (ctx, isBlock) => ({
     indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
@@ -48374,12 +48451,12 @@ exports.stringifyString = stringifyString;
 
 /***/ }),
 
-/***/ 204:
+/***/ 10204:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
+var identity = __nccwpck_require__(41127);
 
 const BREAK = Symbol('break visit');
 const SKIP = Symbol('skip children');
@@ -48617,3436 +48694,58 @@ exports.visitAsync = visitAsync;
 
 /***/ }),
 
-/***/ 3837:
-/***/ ((module) => {
-
-module.exports = /*#__PURE__*/JSON.parse('{"$id":"https://raw.githubusercontent.com/ajv-validator/ajv/master/lib/refs/data.json#","description":"Meta-schema for $data reference (JSON AnySchema extension proposal)","type":"object","required":["$data"],"properties":{"$data":{"type":"string","anyOf":[{"format":"relative-json-pointer"},{"format":"json-pointer"}]}},"additionalProperties":false}');
-
-/***/ }),
-
-/***/ 2079:
-/***/ ((module) => {
-
-module.exports = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"http://json-schema.org/draft-07/schema#","title":"Core schema meta-schema","definitions":{"schemaArray":{"type":"array","minItems":1,"items":{"$ref":"#"}},"nonNegativeInteger":{"type":"integer","minimum":0},"nonNegativeIntegerDefault0":{"allOf":[{"$ref":"#/definitions/nonNegativeInteger"},{"default":0}]},"simpleTypes":{"enum":["array","boolean","integer","null","number","object","string"]},"stringArray":{"type":"array","items":{"type":"string"},"uniqueItems":true,"default":[]}},"type":["object","boolean"],"properties":{"$id":{"type":"string","format":"uri-reference"},"$schema":{"type":"string","format":"uri"},"$ref":{"type":"string","format":"uri-reference"},"$comment":{"type":"string"},"title":{"type":"string"},"description":{"type":"string"},"default":true,"readOnly":{"type":"boolean","default":false},"examples":{"type":"array","items":true},"multipleOf":{"type":"number","exclusiveMinimum":0},"maximum":{"type":"number"},"exclusiveMaximum":{"type":"number"},"minimum":{"type":"number"},"exclusiveMinimum":{"type":"number"},"maxLength":{"$ref":"#/definitions/nonNegativeInteger"},"minLength":{"$ref":"#/definitions/nonNegativeIntegerDefault0"},"pattern":{"type":"string","format":"regex"},"additionalItems":{"$ref":"#"},"items":{"anyOf":[{"$ref":"#"},{"$ref":"#/definitions/schemaArray"}],"default":true},"maxItems":{"$ref":"#/definitions/nonNegativeInteger"},"minItems":{"$ref":"#/definitions/nonNegativeIntegerDefault0"},"uniqueItems":{"type":"boolean","default":false},"contains":{"$ref":"#"},"maxProperties":{"$ref":"#/definitions/nonNegativeInteger"},"minProperties":{"$ref":"#/definitions/nonNegativeIntegerDefault0"},"required":{"$ref":"#/definitions/stringArray"},"additionalProperties":{"$ref":"#"},"definitions":{"type":"object","additionalProperties":{"$ref":"#"},"default":{}},"properties":{"type":"object","additionalProperties":{"$ref":"#"},"default":{}},"patternProperties":{"type":"object","additionalProperties":{"$ref":"#"},"propertyNames":{"format":"regex"},"default":{}},"dependencies":{"type":"object","additionalProperties":{"anyOf":[{"$ref":"#"},{"$ref":"#/definitions/stringArray"}]}},"propertyNames":{"$ref":"#"},"const":true,"enum":{"type":"array","items":true,"minItems":1,"uniqueItems":true},"type":{"anyOf":[{"$ref":"#/definitions/simpleTypes"},{"type":"array","items":{"$ref":"#/definitions/simpleTypes"},"minItems":1,"uniqueItems":true}]},"format":{"type":"string"},"contentMediaType":{"type":"string"},"contentEncoding":{"type":"string"},"if":{"$ref":"#"},"then":{"$ref":"#"},"else":{"$ref":"#"},"allOf":{"$ref":"#/definitions/schemaArray"},"anyOf":{"$ref":"#/definitions/schemaArray"},"oneOf":{"$ref":"#/definitions/schemaArray"},"not":{"$ref":"#"}},"default":true}');
-
-/***/ })
-
-/******/ });
-/************************************************************************/
-/******/ // The module cache
-/******/ var __webpack_module_cache__ = {};
-/******/ 
-/******/ // The require function
-/******/ function __nccwpck_require__(moduleId) {
-/******/ 	// Check if module is in cache
-/******/ 	var cachedModule = __webpack_module_cache__[moduleId];
-/******/ 	if (cachedModule !== undefined) {
-/******/ 		return cachedModule.exports;
-/******/ 	}
-/******/ 	// Create a new module (and put it into the cache)
-/******/ 	var module = __webpack_module_cache__[moduleId] = {
-/******/ 		id: moduleId,
-/******/ 		loaded: false,
-/******/ 		exports: {}
-/******/ 	};
-/******/ 
-/******/ 	// Execute the module function
-/******/ 	var threw = true;
-/******/ 	try {
-/******/ 		__webpack_modules__[moduleId](module, module.exports, __nccwpck_require__);
-/******/ 		threw = false;
-/******/ 	} finally {
-/******/ 		if(threw) delete __webpack_module_cache__[moduleId];
-/******/ 	}
-/******/ 
-/******/ 	// Flag the module as loaded
-/******/ 	module.loaded = true;
-/******/ 
-/******/ 	// Return the exports of the module
-/******/ 	return module.exports;
-/******/ }
-/******/ 
-/******/ // expose the modules object (__webpack_modules__)
-/******/ __nccwpck_require__.m = __webpack_modules__;
-/******/ 
-/************************************************************************/
-/******/ /* webpack/runtime/asset-relocator-loader */
-/******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = decodeURIComponent(new URL('.', import.meta.url).pathname).slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
-/******/ 
-/******/ /* webpack/runtime/create fake namespace object */
-/******/ (() => {
-/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
-/******/ 	var leafPrototypes;
-/******/ 	// create a fake namespace object
-/******/ 	// mode & 1: value is a module id, require it
-/******/ 	// mode & 2: merge all properties of value into the ns
-/******/ 	// mode & 4: return value when already ns object
-/******/ 	// mode & 16: return value when it's Promise-like
-/******/ 	// mode & 8|1: behave like require
-/******/ 	__nccwpck_require__.t = function(value, mode) {
-/******/ 		if(mode & 1) value = this(value);
-/******/ 		if(mode & 8) return value;
-/******/ 		if(typeof value === 'object' && value) {
-/******/ 			if((mode & 4) && value.__esModule) return value;
-/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
-/******/ 		}
-/******/ 		var ns = Object.create(null);
-/******/ 		__nccwpck_require__.r(ns);
-/******/ 		var def = {};
-/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
-/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
-/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
-/******/ 		}
-/******/ 		def['default'] = () => (value);
-/******/ 		__nccwpck_require__.d(ns, def);
-/******/ 		return ns;
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/define property getters */
-/******/ (() => {
-/******/ 	// define getter functions for harmony exports
-/******/ 	__nccwpck_require__.d = (exports, definition) => {
-/******/ 		for(var key in definition) {
-/******/ 			if(__nccwpck_require__.o(definition, key) && !__nccwpck_require__.o(exports, key)) {
-/******/ 				Object.defineProperty(exports, key, { enumerable: true, get: definition[key] });
-/******/ 			}
-/******/ 		}
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/ensure chunk */
-/******/ (() => {
-/******/ 	__nccwpck_require__.f = {};
-/******/ 	// This file contains only the entry chunk.
-/******/ 	// The chunk loading function for additional chunks
-/******/ 	__nccwpck_require__.e = (chunkId) => {
-/******/ 		return Promise.all(Object.keys(__nccwpck_require__.f).reduce((promises, key) => {
-/******/ 			__nccwpck_require__.f[key](chunkId, promises);
-/******/ 			return promises;
-/******/ 		}, []));
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/get javascript chunk filename */
-/******/ (() => {
-/******/ 	// This function allow to reference async chunks
-/******/ 	__nccwpck_require__.u = (chunkId) => {
-/******/ 		// return url for filenames based on template
-/******/ 		return "" + chunkId + ".index.js";
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/hasOwnProperty shorthand */
-/******/ (() => {
-/******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/make namespace object */
-/******/ (() => {
-/******/ 	// define __esModule on exports
-/******/ 	__nccwpck_require__.r = (exports) => {
-/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
-/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
-/******/ 		}
-/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/node module decorator */
-/******/ (() => {
-/******/ 	__nccwpck_require__.nmd = (module) => {
-/******/ 		module.paths = [];
-/******/ 		if (!module.children) module.children = [];
-/******/ 		return module;
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/import chunk loading */
-/******/ (() => {
-/******/ 	// no baseURI
-/******/ 	
-/******/ 	// object to store loaded and loading chunks
-/******/ 	// undefined = chunk not loaded, null = chunk preloaded/prefetched
-/******/ 	// [resolve, Promise] = chunk loading, 0 = chunk loaded
-/******/ 	var installedChunks = {
-/******/ 		792: 0
-/******/ 	};
-/******/ 	
-/******/ 	var installChunk = (data) => {
-/******/ 		var {ids, modules, runtime} = data;
-/******/ 		// add "modules" to the modules object,
-/******/ 		// then flag all "ids" as loaded and fire callback
-/******/ 		var moduleId, chunkId, i = 0;
-/******/ 		for(moduleId in modules) {
-/******/ 			if(__nccwpck_require__.o(modules, moduleId)) {
-/******/ 				__nccwpck_require__.m[moduleId] = modules[moduleId];
-/******/ 			}
-/******/ 		}
-/******/ 		if(runtime) runtime(__nccwpck_require__);
-/******/ 		for(;i < ids.length; i++) {
-/******/ 			chunkId = ids[i];
-/******/ 			if(__nccwpck_require__.o(installedChunks, chunkId) && installedChunks[chunkId]) {
-/******/ 				installedChunks[chunkId][0]();
-/******/ 			}
-/******/ 			installedChunks[ids[i]] = 0;
-/******/ 		}
-/******/ 	
-/******/ 	}
-/******/ 	
-/******/ 	__nccwpck_require__.f.j = (chunkId, promises) => {
-/******/ 			// import() chunk loading for javascript
-/******/ 			var installedChunkData = __nccwpck_require__.o(installedChunks, chunkId) ? installedChunks[chunkId] : undefined;
-/******/ 			if(installedChunkData !== 0) { // 0 means "already installed".
-/******/ 	
-/******/ 				// a Promise means "currently loading".
-/******/ 				if(installedChunkData) {
-/******/ 					promises.push(installedChunkData[1]);
-/******/ 				} else {
-/******/ 					if(true) { // all chunks have JS
-/******/ 						// setup Promise in chunk cache
-/******/ 						var promise = import("./" + __nccwpck_require__.u(chunkId)).then(installChunk, (e) => {
-/******/ 							if(installedChunks[chunkId] !== 0) installedChunks[chunkId] = undefined;
-/******/ 							throw e;
-/******/ 						});
-/******/ 						var promise = Promise.race([promise, new Promise((resolve) => (installedChunkData = installedChunks[chunkId] = [resolve]))])
-/******/ 						promises.push(installedChunkData[1] = promise);
-/******/ 					}
-/******/ 				}
-/******/ 			}
-/******/ 	};
-/******/ 	
-/******/ 	// no prefetching
-/******/ 	
-/******/ 	// no preloaded
-/******/ 	
-/******/ 	// no external install chunk
-/******/ 	
-/******/ 	// no on chunks loaded
-/******/ })();
-/******/ 
-/************************************************************************/
-var __webpack_exports__ = {};
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./packages/common/lib/errors.js
-const EXIT_CODES = {
-    internal: 1,
-    input: 2,
-    integrity: 3,
-    unavailable: 4,
-    conflict: 5,
-    refused: 6,
-};
-class errors_KarooError extends Error {
-    name = 'KarooError';
-    kind;
-    /** Extra machine-readable detail, printed with --json. */
-    detail;
-    constructor(kind, message, options) {
-        super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-        this.kind = kind;
-        this.detail = options?.detail;
-    }
-    get retryable() {
-        return this.kind === 'unavailable';
-    }
-}
-/** A syntax or content error at a position in a file: printed as `FILE:LINE: reason`. */
-class errors_FileError extends errors_KarooError {
-    name = 'FileError';
-    file;
-    line;
-    column;
-    reason;
-    constructor(file, line, reason, column) {
-        super('input', `${file}${line === undefined ? '' : `:${line}`}${column === undefined ? '' : `:${column}`}: ${reason}`, {
-            detail: { file, line, column, reason },
-        });
-        this.file = file;
-        this.line = line;
-        this.column = column;
-        this.reason = reason;
-    }
-}
-function isKarooError(e) {
-    return e instanceof Error && typeof e.kind === 'string' && 'detail' in e;
-}
-function errors_isFileError(e) {
-    return isKarooError(e) && e.name === 'FileError';
-}
-/** Turns anything thrown (including non-Error values) into a one-line message. */
-function errorMessage(e) {
-    if (e instanceof Error)
-        return e.message.split('\n')[0] || e.name;
-    return String(e);
-}
-function exitCodeOf(e) {
-    return isKarooError(e) ? EXIT_CODES[e.kind] : 1;
-}
-/** The most specific reason a network call failed: ECONNREFUSED, ENOTFOUND, a timeout… */
-function networkCause(e) {
-    let cur = e;
-    let deepest = errorMessage(e);
-    for (let depth = 0; depth < 5 && cur; depth++) {
-        const c = cur;
-        if (typeof c.code === 'string' && c.code !== 'UND_ERR_SOCKET' && !c.code.startsWith('ERR_'))
-            return c.code;
-        if (c.name === 'TimeoutError' || c.name === 'AbortError')
-            return 'timed out';
-        if (cur !== e)
-            deepest = errorMessage(cur);
-        if (Array.isArray(c.errors) && c.errors.length > 0)
-            cur = c.errors[0];
-        else
-            cur = c.cause;
-    }
-    return deepest;
-}
-//# sourceMappingURL=errors.js.map
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./packages/common/lib/digest.js
-
-
-const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
-const HEX_RE = /^[0-9a-f]{64}$/;
-function digest_isDigest(value) {
-    return typeof value === 'string' && DIGEST_RE.test(value);
-}
-/** Accepts `sha256:<hex>` (or a bare 64-hex string) and returns the canonical form. */
-function parseDigest(value, what = 'digest') {
-    const v = value.trim();
-    if (DIGEST_RE.test(v))
-        return v;
-    if (HEX_RE.test(v))
-        return `sha256:${v}`;
-    if (/^sha256:[0-9A-Fa-f]{64}$/.test(v))
-        return v.toLowerCase();
-    throw new DigestError(`${what} "${value}" is not a sha256 digest; expected sha256:<64 hex digits>`);
-}
-class DigestError extends errors_KarooError {
-    name = 'DigestError';
-    constructor(message) {
-        super('input', message);
-    }
-}
-function digest_hexOf(d) {
-    return d.slice('sha256:'.length);
-}
-function shortDigest(d, n = 12) {
-    return digest_hexOf(d).slice(0, n);
-}
-function digest_sha256Of(data) {
-    return `sha256:${createHash('sha256').update(data).digest('hex')}`;
-}
-function digest_isSha256Hex(value) {
-    return typeof value === 'string' && HEX_RE.test(value);
-}
-//# sourceMappingURL=digest.js.map
-;// CONCATENATED MODULE: ./packages/common/lib/canonical-json.js
-
-/**
- * Canonical JSON (RFC 8785 for the values karoo hashes): object keys sorted by UTF-16 code
- * units, no insignificant whitespace, numbers as ECMAScript writes them (the RFC's rule, so
- * `0.5` and `500` are stable), dates as ISO 8601 strings, `undefined` members dropped.
- * Everything karoo hashes — locks, candidates, configurations, records — goes through it.
- */
-function canonical_json_canonicalJson(value) {
-    if (value === null)
-        return 'null';
-    switch (typeof value) {
-        case 'string':
-            return JSON.stringify(value);
-        case 'boolean':
-            return value ? 'true' : 'false';
-        case 'number':
-            if (!Number.isFinite(value))
-                throw new KarooError('input', `canonical JSON cannot hold the number ${value}`);
-            return JSON.stringify(value);
-        case 'object': {
-            if (Array.isArray(value))
-                return `[${value.map((v) => (v === undefined ? 'null' : canonical_json_canonicalJson(v))).join(',')}]`;
-            if (value instanceof Date)
-                return JSON.stringify(value.toISOString());
-            const obj = value;
-            const keys = Object.keys(obj)
-                .filter((k) => obj[k] !== undefined)
-                .sort();
-            return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical_json_canonicalJson(obj[k])}`).join(',')}}`;
-        }
-        default:
-            throw new KarooError('input', `canonical JSON cannot hold a ${typeof value}`);
-    }
-}
-//# sourceMappingURL=canonical-json.js.map
-;// CONCATENATED MODULE: ./packages/common/lib/fs.js
-
-
-
-
-/**
- * Writes files so that a reader never sees a half-written one: every file goes to a temp
- * file beside its target first, and only when all of them are written are they renamed.
- * On any failure the temps are removed and the targets are left as they were.
- */
-async function writeFilesAtomic(files) {
-    const temps = [];
-    try {
-        for (const f of files) {
-            await (0,promises_.mkdir)((0,external_node_path_.dirname)(f.path), { recursive: true });
-            const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(f.path), `.${(0,external_node_path_.basename)(f.path)}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.tmp`);
-            temps.push({ tmp, path: f.path });
-            await (0,promises_.writeFile)(tmp, f.data);
-        }
-        for (const t of temps)
-            await (0,promises_.rename)(t.tmp, t.path);
-    }
-    catch (e) {
-        await Promise.all(temps.map((t) => (0,promises_.rm)(t.tmp, { force: true })));
-        throw e;
-    }
-}
-async function fs_writeFileAtomic(path, data) {
-    await writeFilesAtomic([{ path, data }]);
-}
-/** Streams a file through sha256: memory stays flat whatever the size. */
-async function fs_sha256File(path) {
-    const hash = createHash('sha256');
-    let size = 0;
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-        hash.update(chunk);
-        size += chunk.length;
-    }
-    return { digest: `sha256:${hash.digest('hex')}`, size };
-}
-//# sourceMappingURL=fs.js.map
-;// CONCATENATED MODULE: ./packages/common/lib/progress.js
-const progress_silentProgress = { info: () => { }, warn: () => { } };
-function stderrProgress(prefix = 'karoo') {
-    return {
-        info: (m) => process.stderr.write(`${prefix}: ${m}\n`),
-        warn: (m) => process.stderr.write(`${prefix}: warning: ${m}\n`),
-    };
-}
-//# sourceMappingURL=progress.js.map
-;// CONCATENATED MODULE: ./packages/common/lib/index-auth.js
-
-/** True for hosts that never leave the machine: 127.0.0.0/8, ::1 and localhost. */
-function isLoopbackHost(hostname) {
-    const h = hostname.toLowerCase();
-    return h === 'localhost' || h.endsWith('.localhost') || h === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
-/**
- * The one decision whether an index's credentials go with a request to `url`: only when the
- * index names credentials (set in `env`) and `url` has the index's own origin (scheme, host,
- * port), as pip does. Files an index page links on another host get none. Over plain HTTP
- * credentials go only to loopback; anything else throws KarooError('input') naming the index.
- * Pure: no I/O, the environment is passed in.
- */
-function credentialsFor(url, index, env) {
-    const username = index.usernameEnv ? env[index.usernameEnv] : undefined;
-    const password = index.passwordEnv ? env[index.passwordEnv] : undefined;
-    if (username === undefined && password === undefined)
-        return undefined;
-    let target;
-    let base;
-    try {
-        target = typeof url === 'string' ? new URL(url) : url;
-        base = new URL(index.url);
-    }
-    catch {
-        return undefined;
-    }
-    if (target.protocol !== 'http:' && target.protocol !== 'https:')
-        return undefined;
-    if (target.origin !== base.origin)
-        return undefined;
-    if (target.protocol === 'http:' && !isLoopbackHost(target.hostname)) {
-        throw new KarooError('input', `index "${index.name}" at ${base.origin} would get its credentials (${[index.usernameEnv, index.passwordEnv].filter(Boolean).join(', ')}) over plain HTTP; use an https:// URL for it in karoo.yml (plain http carries credentials only to 127.0.0.1 or localhost)`);
-    }
-    return { username: username ?? '', password: password ?? '' };
-}
-/**
- * The index whose credentials go with a request to `url`, among several: the indexes with the
- * URL's origin (see credentialsFor), preferring the one whose path is the longest prefix of the URL's.
- */
-function index_auth_credentialsForAny(url, indexes, env) {
-    let target;
-    try {
-        target = typeof url === 'string' ? new URL(url) : url;
-    }
-    catch {
-        return undefined;
-    }
-    let best;
-    for (const index of indexes) {
-        const credentials = credentialsFor(target, index, env);
-        if (!credentials)
-            continue;
-        const path = new URL(index.url).pathname;
-        const prefix = target.pathname.startsWith(path) ? path.length : 0;
-        if (!best || prefix > best.prefix)
-            best = { index, credentials, prefix };
-    }
-    return best && { index: best.index, credentials: best.credentials };
-}
-/** `Basic …` for an Authorization header. */
-function index_auth_basicAuthHeader(c) {
-    return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
-}
-/** `url` with the credentials as its user info, for a child process (pip) that reads them from the URL. */
-function urlWithUserinfo(url, c) {
-    const u = new URL(url);
-    u.username = encodeURIComponent(c.username);
-    u.password = encodeURIComponent(c.password);
-    return u.href;
-}
-//# sourceMappingURL=index-auth.js.map
-;// CONCATENATED MODULE: ./packages/common/lib/descriptor.js
-
-
-/** The OCI media types of manifests and indexes (image-spec), shared by @karoo/oci and @karoo/candidate. */
-const OCI_MEDIA_TYPES = {
-    imageManifest: 'application/vnd.oci.image.manifest.v1+json',
-    imageIndex: 'application/vnd.oci.image.index.v1+json',
-    empty: 'application/vnd.oci.empty.v1+json',
-};
-/** The standard annotation keys karoo reads and writes (image-spec annotations.md). */
-const OCI_ANNOTATIONS = {
-    title: 'org.opencontainers.image.title',
-    created: 'org.opencontainers.image.created',
-    refName: 'org.opencontainers.image.ref.name',
-};
-/** The thrower of a malformed stored manifest: an integrity error naming `what` and the reason. */
-function malformedManifest(what) {
-    return (reason) => {
-        throw new KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
-    };
-}
-/**
- * Checks the `annotations` of a descriptor, manifest or index: absent, or an object of strings.
- * Returns a fresh copy holding only those; anything else goes to `bad`.
- */
-function checkAnnotations(value, bad) {
-    if (value === undefined)
-        return undefined;
-    if (!value || typeof value !== 'object' || Array.isArray(value))
-        bad('annotations is not an object');
-    const annotations = {};
-    for (const [k, a] of Object.entries(value)) {
-        if (typeof a !== 'string')
-            bad(`annotation ${JSON.stringify(k)} is not a string`);
-        annotations[k] = a;
-    }
-    return annotations;
-}
-/**
- * Checks one OCI descriptor read from stored JSON (a manifest's config, layers and subject, an
- * index's manifests, a referrers list): `digest` exactly `sha256:` + 64 lowercase hex, `size` a
- * safe non-negative integer, `mediaType` a string, `artifactType` and annotation values strings.
- * Returns a fresh object holding only those fields, so nothing unchecked travels on. Anything
- * else throws an integrity error naming `what` and the field: a digest that is not one must
- * never become part of a file path or a URL.
- */
-function checkDescriptor(value, what) {
-    const bad = malformedManifest(what);
-    if (!value || typeof value !== 'object' || Array.isArray(value))
-        bad('the descriptor is not an object');
-    const v = value;
-    if (typeof v.mediaType !== 'string')
-        bad('mediaType is not a string');
-    if (!isDigest(v.digest))
-        bad(`digest ${JSON.stringify(v.digest)?.slice(0, 100)} is not sha256:<64 lowercase hex>`);
-    if (typeof v.size !== 'number' || !Number.isSafeInteger(v.size) || v.size < 0)
-        bad(`size ${JSON.stringify(v.size)?.slice(0, 40)} is not a non-negative integer`);
-    if (v.artifactType !== undefined && typeof v.artifactType !== 'string')
-        bad('artifactType is not a string');
-    const annotations = checkAnnotations(v.annotations, bad);
-    let urls;
-    if (v.urls !== undefined) {
-        if (!Array.isArray(v.urls) || !v.urls.every((u) => typeof u === 'string'))
-            bad('urls is not a list of strings');
-        urls = [...v.urls];
-    }
-    return {
-        mediaType: v.mediaType,
-        digest: v.digest,
-        size: v.size,
-        ...(v.artifactType !== undefined ? { artifactType: v.artifactType } : {}),
-        ...(annotations !== undefined ? { annotations } : {}),
-        ...(urls !== undefined ? { urls } : {}),
-    };
-}
-/**
- * The file name of a blob in a content-addressed directory (`blobs/sha256/<hex>`): the hex of
- * a digest that is checked here again, whatever its type says, so that no path is ever built
- * from a string that was cast to Digest without validation.
- */
-function blobFileName(digest) {
-    if (!isDigest(digest)) {
-        throw new KarooError('integrity', `${JSON.stringify(String(digest)).slice(0, 100)} is not a sha256 digest; refusing to build a file path from it`);
-    }
-    return digest.slice('sha256:'.length);
-}
-//# sourceMappingURL=descriptor.js.map
-;// CONCATENATED MODULE: ./packages/common/lib/config-text.js
-
-/**
- * Characters that end, hide or split a line of a configuration file: C0 controls (newline,
- * carriage return, NUL, …), DEL, C1 controls, and the Unicode line and paragraph separators.
- * A newline in a value written into ssh_config, known_hosts, a unit file or cloud-init starts
- * a new directive there (`ProxyCommand …`).
- */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
-/** The first control character of `value` as `U+000A`, or undefined when it has none. */
-function config_text_controlCharacterIn(value) {
-    const m = CONTROL.exec(value);
-    return m ? `U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : undefined;
-}
-/** A value for an error message: JSON-quoted (so it stays on one line) and cut to 60 characters. */
-function config_text_quoteValue(value) {
-    const q = JSON.stringify(value);
-    return q.length > 62 ? `${q.slice(0, 60)}…"` : q;
-}
-/**
- * Every value karoo writes into a configuration file or a command-line option that a tool
- * parses as configuration goes through here: it comes back unchanged, or the call throws an
- * input error naming `what` (e.g. `inventory node "n1" ssh.host`).
- */
-function config_text_configText(what, value) {
-    if (typeof value !== 'string')
-        throw new errors_KarooError('input', `${what} must be a string, not ${value === null ? 'null' : typeof value}`);
-    const c = config_text_controlCharacterIn(value);
-    if (c !== undefined) {
-        throw new errors_KarooError('input', `${what} ${config_text_quoteValue(value)} contains a control character (${c}); it would be written into a configuration file, so it must be one line of printable text`);
-    }
-    return value;
-}
-/**
- * A value for an OpenSSH configuration line (`Key value` in ssh_config, `-o Key=value`):
- * checked by configText, refused when it holds `"` or `\` (no quoting survives every OpenSSH
- * version), double-quoted when it holds a space, `#`, `'` or `=`.
- */
-function config_text_sshConfigValue(what, value) {
-    config_text_configText(what, value);
-    if (value === '')
-        throw new errors_KarooError('input', `${what} is empty`);
-    if (/["\\]/.test(value))
-        throw new errors_KarooError('input', `${what} ${config_text_quoteValue(value)} contains " or \\, which an OpenSSH configuration cannot hold; rename it`);
-    return /[\s#'=]/.test(value) ? `"${value}"` : value;
-}
-//# sourceMappingURL=config-text.js.map
-;// CONCATENATED MODULE: ./packages/common/lib/version.js
-// Generated by scripts/gen-version.mjs from the root package.json; do not edit.
-/** karoo's own version (the root package.json's `version`). */
-const KAROO_VERSION = '0.1.0';
-//# sourceMappingURL=version.js.map
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: ./packages/common/lib/run-context.js
-
-/** Reads the run context from the environment (an empty variable counts as unset). */
-function runContextFromEnv(env = process.env) {
-    const v = (k) => env[k] || undefined;
-    const repository = v('GITHUB_REPOSITORY');
-    const sha = v('GITHUB_SHA');
-    const runId = v('GITHUB_RUN_ID');
-    const ghActor = v('GITHUB_TRIGGERING_ACTOR') ?? v('GITHUB_ACTOR');
-    const server = (v('GITHUB_SERVER_URL') ?? 'https://github.com').replace(/\/+$/, '');
-    const run = runId
-        ? {
-            repository,
-            commit: sha,
-            ref: v('GITHUB_REF'),
-            workflow: v('GITHUB_WORKFLOW_REF') ?? v('GITHUB_WORKFLOW'),
-            runId,
-            runAttempt: v('GITHUB_RUN_ATTEMPT'),
-            runUrl: repository ? `${server}/${repository}/actions/runs/${runId}` : undefined,
-            actor: ghActor,
-        }
-        : undefined;
-    return { actor: ghActor ?? v('USER') ?? v('LOGNAME') ?? localUser(), repository, sha, run };
-}
-function localUser() {
-    try {
-        return userInfo().username || 'unknown';
-    }
-    catch {
-        return 'unknown';
-    }
-}
-//# sourceMappingURL=run-context.js.map
-;// CONCATENATED MODULE: ./packages/common/lib/index.js
-
-
-
-
-
-
-
-
-
-
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./packages/machines/lib/src/generated/assets.js
-// Generated by packages/machines/scripts/gen-assets.mjs from image/ and helpers/. Do not edit.
-const assets_ASSETS = {
-    "image/customize.sh": "#!/bin/sh\n# karoo's machine image, customised by mmdebstrap (--customize-hook) with the root as $1 and\n# KAROO_BOOT set to a directory that receives the kernel and the initrd for direct boot.\n# Every machine gets its identity (hostname, machine-id, SSH host key, addresses, authorized\n# key) from a per-machine seed applied before systemd starts, so the image holds none.\nset -eu\nroot=$1\nboot=$KAROO_BOOT\nin_root() { chroot \"$root\" \"$@\"; }\n\n# --- boot files for QEMU: the distribution kernel without its slow initramfs hook, and a\n# --- ~2 MB busybox initrd that loads only the virtio, ext4 and isofs modules.\nin_root sh -c 'mkdir -p /tmp/karoo-dl && cd /tmp/karoo-dl &&\n  kpkg=$(apt-cache depends --important linux-image-amd64 | sed -n \"s/.*Depends: //p\" | head -n1) &&\n  apt-get download -q \"$kpkg\" busybox-static >/dev/null &&\n  mkdir -p /tmp/karoo-k /tmp/karoo-bb && dpkg -x linux-image-*.deb /tmp/karoo-k && dpkg -x busybox-static_*.deb /tmp/karoo-bb'\nkver=$(ls \"$root/tmp/karoo-k/lib/modules\")\nin_root depmod -b /tmp/karoo-k \"$kver\"\nmods=$(for m in virtio_pci virtio_blk virtio_net virtio_rng ext4 isofs; do\n    in_root modprobe -d /tmp/karoo-k -S \"$kver\" --show-depends \"$m\"\n  done | sed -n 's/^insmod \\([^ ]*\\).*/\\1/p' | awk '!seen[$0]++')\nird=$root/tmp/karoo-initrd\nmkdir -p \"$ird/bin\" \"$ird/dev\" \"$ird/proc\" \"$ird/sys\" \"$ird/newroot\" \"$ird/lib/modules\"\ncp \"$root/tmp/karoo-bb/bin/busybox\" \"$ird/bin/busybox\"\n: > \"$ird/modules.list\"\nfor m in $mods; do\n  cp \"$root$m\" \"$ird/lib/modules/\"\n  echo \"/lib/modules/$(basename \"$m\")\" >> \"$ird/modules.list\"\ndone\ncp \"$KAROO_RECIPE/initrd-init.sh\" \"$ird/init\"\nchmod 0755 \"$ird/init\" \"$ird/bin/busybox\"\n(cd \"$ird\" && find . -mindepth 1 | LC_ALL=C sort | \"$root/tmp/karoo-bb/bin/busybox\" cpio -o -H newc 2>/dev/null) > \"$boot/initrd.img\"\ncp \"$root/tmp/karoo-k/boot/vmlinuz-$kver\" \"$boot/vmlinuz\"\necho \"$kver\" > \"$boot/kernel-version\"\nrm -rf \"$root/tmp/karoo-dl\" \"$root/tmp/karoo-k\" \"$root/tmp/karoo-bb\" \"$ird\"\n\n# --- systemd tuned for machines that live minutes: networkd only, volatile journal, nothing\n# --- periodic, no gettys, no waiting for disks that fstab does not list.\nin_root systemctl enable -q systemd-networkd.service\nfor unit in e2scrub_reap.service e2scrub_all.timer apt-daily.timer apt-daily-upgrade.timer \\\n  dpkg-db-backup.timer fstrim.timer man-db.timer getty@.service serial-getty@.service \\\n  console-getty.service getty-static.service systemd-networkd-wait-online.service \\\n  systemd-timesyncd.service systemd-pstore.service systemd-firstboot.service \\\n  ldconfig.service systemd-hwdb-update.service; do\n  in_root systemctl mask -q \"$unit\"\ndone\nmkdir -p \"$root/etc/systemd/journald.conf.d\" \"$root/etc/ssh/sshd_config.d\"\nprintf '[Journal]\\nStorage=volatile\\nRuntimeMaxUse=32M\\n' > \"$root/etc/systemd/journald.conf.d/karoo.conf\"\nprintf 'HostKey /etc/ssh/ssh_host_ed25519_key\\nPasswordAuthentication no\\nKbdInteractiveAuthentication no\\nPermitRootLogin prohibit-password\\nUseDNS no\\n' \\\n  > \"$root/etc/ssh/sshd_config.d/karoo.conf\"\nrm -f \"$root\"/etc/ssh/ssh_host_*\n: > \"$root/etc/fstab\"\n: > \"$root/etc/machine-id\"\nrm -f \"$root/var/lib/dbus/machine-id\"\necho localhost > \"$root/etc/hostname\"\n: > \"$root/etc/resolv.conf\"\ninstall -d -m 0700 \"$root/root/.ssh\"\nrm -rf \"$root\"/var/lib/apt/lists/* \"$root\"/var/cache/apt/*.bin \"$root\"/var/log/*.log\n",
-    "image/initrd-init.sh": "#!/bin/busybox sh\n# karoo's initrd: load the few modules a virtio machine needs, mount the root disk, apply the\n# machine's seed (a tar archive on the virtio disk whose serial is karoo-seed), start systemd.\n/bin/busybox mkdir -p /usr/bin /sbin /usr/sbin\n/bin/busybox --install -s\nmount -t proc proc /proc\nmount -t sysfs sysfs /sys\nmount -t devtmpfs devtmpfs /dev\nwhile read -r m; do insmod \"$m\" || echo \"karoo-initrd: insmod $m failed\" >&2; done < /modules.list\nroot=; fstype=ext4; dev=\nfor arg in $(cat /proc/cmdline); do\n  case $arg in\n    root=*) root=${arg#root=} ;;\n    rootfstype=*) fstype=${arg#rootfstype=} ;;\n  esac\ndone\n# Disks are found by their virtio serial (root=serial:NAME): PCI order is not stable.\nby_serial() {\n  for d in /sys/block/vd*; do\n    [ \"$(cat \"$d/serial\" 2>/dev/null)\" = \"$1\" ] && { echo \"/dev/${d##*/}\"; return 0; }\n  done\n  return 1\n}\nfor i in $(seq 1 200); do\n  case $root in serial:*) dev=$(by_serial \"${root#serial:}\") ;; *) dev=$root ;; esac\n  [ -n \"$dev\" ] && [ -b \"$dev\" ] && break\n  sleep 0.05\ndone\nroot=${dev:-$root}\nif ! mount -t \"$fstype\" -o rw \"$root\" /newroot; then\n  echo \"karoo-initrd: cannot mount the root file system $root; powering off\" >&2\n  sleep 1; poweroff -f\nfi\nseed=$(by_serial karoo-seed) && tar -x -f \"$seed\" -C /newroot && echo \"karoo-initrd: seed applied from $seed\"\numount /proc /sys\nmount --move /dev /newroot/dev 2>/dev/null || umount /dev\nexec switch_root /newroot /sbin/init\n",
-    "helpers/forward.py": "\"\"\"karoo's watchdog and SSH forwarder for one environment.\n\nUsage: python3 forward.py ENVIRONMENT-ID CONFIG.json\n\nStarted right after the environment's stamp, before any of its resources exists, it watches:\n- the owner (\"owner\": {\"pid\", \"startTime\"} in the config, or null): the moment that process is\n  gone (exited, killed, its pid reused), it takes the environment's teardown lock, runs\n  \"onExpire\" (an argv, usually `karoo reap --env ID`), waits for it and exits. An owner-bound environment (karoo up) keeps its owner for its\n  whole life; one handed on (karoo provision) has its owner cleared once it is ready.\n- the TTL (\"expiresAt\", Unix seconds): when it passes, the same.\nOne rule decides about the owner: the config on disk. SIGUSR1 means \"read it again\" (a new\nowner, or none; nodes to forward to), and the owner's exit is believed only after one more read\nmade once the exit was seen: the owner can write nothing after it, so a release it wrote before\nit ended is always honoured, whichever event arrives first. Once \"nodes\" are listed it\nstarts forwarding: it listens on 127.0.0.1 (one ephemeral port per node, in the runner's\nnetwork namespace), then joins the environment's own namespace (\"netnsPath\"), so that every\nconnection it makes goes to a node address that exists only there, and writes\n{\"ports\": {node: port}} to \"portsFile\". It writes \"readyFile\" once its signal handlers are set.\n\"\"\"\nimport ctypes\nimport errno\nimport json\nimport os\nimport select\nimport signal\nimport socket\nimport subprocess\nimport sys\nimport threading\nimport time\n\nCLONE_NEWNET = 0x40000000\n\n\ndef log(env_id, text):\n    sys.stderr.write(\"karoo-watchdog %s: %s\\n\" % (env_id, text))\n    sys.stderr.flush()\n\n\ndef pump(src, dst):\n    try:\n        while True:\n            data = src.recv(65536)\n            if not data:\n                break\n            dst.sendall(data)\n    except OSError:\n        pass\n    finally:\n        for s in (src, dst):\n            try:\n                s.shutdown(socket.SHUT_RDWR)\n            except OSError:\n                pass\n\n\ndef serve(client, address):\n    try:\n        upstream = socket.create_connection(address, timeout=1)\n        upstream.settimeout(None)\n    except OSError:\n        client.close()\n        return\n    client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)\n    upstream.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)\n    t = threading.Thread(target=pump, args=(upstream, client), daemon=True)\n    t.start()\n    pump(client, upstream)\n    t.join()\n    client.close()\n    upstream.close()\n\n\ndef start_time(pid):\n    \"\"\"Start time (clock ticks since boot) of a live process, or None when it is gone or a zombie.\"\"\"\n    try:\n        with open(\"/proc/%d/stat\" % pid) as f:\n            s = f.read()\n    except OSError:\n        return None\n    rest = s[s.rindex(\")\") + 2:].split(\" \")\n    if rest[0] in (\"Z\", \"X\"):\n        return None\n    return int(rest[19])\n\n\nclass Owner:\n    \"\"\"The owner process: a pidfd that becomes readable when it exits, else polled every second.\"\"\"\n\n    def __init__(self, ref):\n        self.pid = int(ref[\"pid\"])\n        self.start = int(ref[\"startTime\"])\n        self.fd = None\n        try:\n            self.fd = os.pidfd_open(self.pid)\n        except (AttributeError, OSError):\n            self.fd = None\n\n    def gone(self):\n        # Checked after opening the pidfd: if the start time still matches, the pidfd is the owner's.\n        return start_time(self.pid) != self.start\n\n    def close(self):\n        if self.fd is not None:\n            os.close(self.fd)\n            self.fd = None\n\n\ndef teardown_lock(env_id):\n    \"\"\"The environment's teardown lock (packages/machines/src/teardown.ts): an abstract unix socket\n    bound while a teardown runs, freed by the kernel when its holder dies. Waits while another\n    teardown holds it (that one ends by killing this process).\"\"\"\n    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n    while True:\n        try:\n            s.bind(b\"\\0karoo-teardown-\" + env_id.encode())\n            return s\n        except OSError as e:\n            if e.errno != errno.EADDRINUSE:\n                raise\n            time.sleep(0.1)\n\n\ndef load(path):\n    with open(path) as f:\n        return json.load(f)\n\n\ndef reload(env_id, path, config):\n    \"\"\"The config as it is on disk now; the one in hand when it cannot be read.\"\"\"\n    try:\n        return load(path)\n    except (OSError, ValueError) as e:\n        log(env_id, \"cannot read %s: %s\" % (path, e))\n        return config\n\n\ndef main():\n    env_id, config_path = sys.argv[1], sys.argv[2]\n    config = load(config_path)\n    libc = ctypes.CDLL(None, use_errno=True)\n    home = os.open(\"/proc/self/ns/net\", os.O_RDONLY)\n\n    wake_r, wake_w = os.pipe()\n    os.set_blocking(wake_r, False)\n    os.set_blocking(wake_w, False)\n    signal.set_wakeup_fd(wake_w)\n    signal.signal(signal.SIGUSR1, lambda *_: None)\n    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))\n    if config.get(\"readyFile\"):\n        with open(config[\"readyFile\"], \"w\") as f:\n            f.write(\"%d\\n\" % os.getpid())\n        # Changes written before the handlers existed were not signalled: read them now.\n        config = reload(env_id, config_path, config)\n\n    owner = None\n    listeners = {}\n    why = None\n    while True:\n        want = config.get(\"owner\")\n        if owner is not None and (not want or (int(want[\"pid\"]), int(want[\"startTime\"])) != (owner.pid, owner.start)):\n            owner.close()\n            owner = None\n        if owner is None and want:\n            owner = Owner(want)\n        if owner is not None and owner.gone():\n            # The owner can write nothing more: the config on disk now is its last word.\n            config = reload(env_id, config_path, config)\n            if config.get(\"owner\") == want:\n                why = \"its owner process %d is gone\" % owner.pid\n                break\n            continue\n        if not listeners and config.get(\"nodes\"):\n            for node in config[\"nodes\"]:\n                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n                s.bind((\"127.0.0.1\", 0))\n                s.listen(64)\n                listeners[s] = (node[\"name\"], (node[\"address\"], node.get(\"port\", 22)))\n            # Sockets keep the namespace they were created in: listeners stay on the runner's\n            # loopback, connections made from here on are made inside the environment's namespace.\n            fd = os.open(config[\"netnsPath\"], os.O_RDONLY)\n            if libc.setns(fd, CLONE_NEWNET) != 0:\n                log(env_id, \"setns failed: %s\" % os.strerror(ctypes.get_errno()))\n                sys.exit(1)\n            os.close(fd)\n            ports = {name: s.getsockname()[1] for s, (name, _) in listeners.items()}\n            tmp = config[\"portsFile\"] + \".tmp\"\n            with open(tmp, \"w\") as f:\n                json.dump({\"pid\": os.getpid(), \"ports\": ports}, f)\n            os.rename(tmp, config[\"portsFile\"])\n        expires_at = config.get(\"expiresAt\")\n        timeout = 60.0 if expires_at is None else max(0.0, expires_at - time.time())\n        if expires_at is not None and timeout == 0.0:\n            why = \"its TTL has passed\"\n            break\n        if owner is not None and owner.fd is None:\n            timeout = min(timeout, 1.0)\n        fds = [wake_r] + list(listeners) + ([owner.fd] if owner is not None and owner.fd is not None else [])\n        # An owner fd that fires needs nothing here: the next round sees the owner gone.\n        ready, _, _ = select.select(fds, [], [], min(timeout, 60.0))\n        if wake_r in ready:\n            try:\n                while os.read(wake_r, 512):\n                    pass\n            except BlockingIOError:\n                pass\n            config = reload(env_id, config_path, config)\n        for s in ready:\n            if s in listeners:\n                client, _ = s.accept()\n                threading.Thread(target=serve, args=(client, listeners[s][1]), daemon=True).start()\n    for s in listeners:\n        s.close()\n    log(env_id, \"%s; removing the environment\" % why)\n    if config.get(\"onExpire\"):\n        libc.setns(home, CLONE_NEWNET)\n        # Held until the teardown it starts has ended, so that a reap running at the same time\n        # waits for it rather than racing it (KAROO_TEARDOWN_LOCK tells that process it is held).\n        lock = teardown_lock(env_id)\n        child = subprocess.Popen(config[\"onExpire\"], stdin=subprocess.DEVNULL, start_new_session=True, env=dict(os.environ, KAROO_TEARDOWN_LOCK=env_id))\n        child.wait()\n        lock.close()\n\n\nif __name__ == \"__main__\":\n    main()\n"
-};
-//# sourceMappingURL=assets.js.map
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: ./packages/transport/lib/retry.js
-
-/** HTTP statuses that say "not now": the one list every karoo request retries on. */
-const RETRY_STATUS = new Set([429, 502, 503, 504]);
-/**
- * Error codes of a connection that broke or could not be made (Node's and undici's): a later
- * attempt may succeed. The one list every karoo request retries on.
- */
-const NETWORK_ERROR_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ECONNABORTED',
-    'EPIPE',
-    'ETIMEDOUT',
-    'EAI_AGAIN',
-    'ENOTFOUND',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'ENETDOWN',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CLOSED',
-    'UND_ERR_CONNECT_TIMEOUT',
-    'UND_ERR_HEADERS_TIMEOUT',
-    'UND_ERR_BODY_TIMEOUT',
-]);
-const DEFAULT_RETRY = { attempts: 5, baseMs: 250, maxMs: 8000, maxRetryAfterMs: 60_000 };
-/**
- * One attempt failed in a way a later attempt may not (a retryable status, a broken
- * connection). Carries the wait the server asked for, if any. Kind `unavailable`.
- */
-class RetryableError extends errors_KarooError {
-    name = 'RetryableError';
-    retryAfterMs;
-    status;
-    constructor(message, options = {}) {
-        super('unavailable', message, { cause: options.cause, detail: { status: options.status, retryAfterMs: options.retryAfterMs } });
-        this.retryAfterMs = options.retryAfterMs;
-        this.status = options.status;
-    }
-}
-/** True for an error from a connection that broke or could not be made (the cause chain is searched). */
-function isTransientNetworkError(e) {
-    let cur = e;
-    for (let depth = 0; depth < 6 && cur; depth++) {
-        const c = cur;
-        if (c.name === 'AbortError')
-            return false;
-        if (typeof c.code === 'string' && NETWORK_ERROR_CODES.has(c.code))
-            return true;
-        if (c.name === 'TimeoutError' || (typeof c.message === 'string' && /socket hang up|other side closed|premature close/i.test(c.message)))
-            return true;
-        cur = Array.isArray(c.errors) && c.errors.length > 0 ? c.errors[0] : c.cause;
-    }
-    return false;
-}
-/** True when a later attempt may succeed: a RetryableError (compared by name) or a broken connection. */
-function isRetryable(e) {
-    return (e instanceof Error && e.name === 'RetryableError') || isTransientNetworkError(e);
-}
-/**
- * A `Retry-After` value in milliseconds from `now`: delta-seconds (`120`) or an HTTP-date
- * (`Wed, 21 Oct 2026 07:28:00 GMT`, a date in the past meaning 0). Undefined when absent or unreadable.
- */
-function parseRetryAfter(value, now = Date.now()) {
-    if (value === undefined)
-        return undefined;
-    const v = value.trim();
-    if (/^\d+$/.test(v))
-        return Number(v) * 1000;
-    if (!/[a-z]/i.test(v))
-        return undefined;
-    const at = Date.parse(v);
-    return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-/** Backoff before attempt `attempt + 1` when the server named no time: exponential, capped, half of it jitter. */
-function backoffMs(attempt, policy) {
-    const exp = Math.min(policy.baseMs * 2 ** (attempt - 1), policy.maxMs);
-    return exp / 2 + Math.random() * (exp / 2);
-}
-/**
- * Runs `attempt` until it succeeds, throws something not retryable (see isRetryable), or the
- * policy's attempts are spent; waits between attempts as the server asked (`Retry-After`,
- * up to the cap) or with backoff. Gives up with a KarooError `unavailable` (exit 4) saying
- * after how many attempts, or that the server asked for a longer wait than the cap.
- */
-async function withRetry(attempt, options = {}) {
-    const policy = { ...DEFAULT_RETRY, ...options.policy };
-    for (let n = 1;; n++) {
-        try {
-            return await attempt(n);
-        }
-        catch (e) {
-            if (!isRetryable(e))
-                throw e;
-            const what = e instanceof Error && e.name === 'RetryableError' ? e.message : `${errorMessage(e)} (${networkCause(e)})`;
-            if (n >= policy.attempts)
-                throw new errors_KarooError('unavailable', `${what} (gave up after ${n} attempts)`, { cause: e, detail: { attempts: n } });
-            const asked = e.retryAfterMs;
-            if (asked !== undefined && asked > policy.maxRetryAfterMs) {
-                throw new errors_KarooError('unavailable', `${what} and asked to retry after ${Math.ceil(asked / 1000)} s, longer than karoo waits (${policy.maxRetryAfterMs / 1000} s); try again later`, {
-                    cause: e,
-                    detail: { attempts: n, retryAfterMs: asked },
-                });
-            }
-            const wait = asked ?? backoffMs(n, policy);
-            options.onRetry?.(`${what}; retrying in ${wait >= 1000 ? `${(wait / 1000).toFixed(wait % 1000 ? 1 : 0)} s` : `${Math.round(wait)} ms`} (attempt ${n + 1} of ${policy.attempts})`);
-            await retry_sleep(wait, options.signal);
-        }
-    }
-}
-function retry_sleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        if (signal?.aborted) {
-            reject(signal.reason);
-            return;
-        }
-        const t = setTimeout(() => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        const onAbort = () => {
-            clearTimeout(t);
-            reject(signal.reason);
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-    });
-}
-//# sourceMappingURL=retry.js.map
-;// CONCATENATED MODULE: ./packages/transport/lib/transport.js
-
-
-
-/** What every karoo request says it is. */
-const USER_AGENT = `karoo/${KAROO_VERSION}`;
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-// undici is loaded on the first request: it is large, and most karoo commands that link this
-// package (digest, a build into a layout that has the candidate) never send one.
-let undici;
-const loadUndici = () => (undici ??= __nccwpck_require__.e(/* import() */ 752).then(__nccwpck_require__.t.bind(__nccwpck_require__, 4371, 19)));
-let sharedAgent;
-/** One connection pool per process (keep-alive), shared by every transport with the default connect timeout. */
-function agent(connectTimeoutMs) {
-    const make = async (timeout) => new (await loadUndici()).Agent({ connect: { timeout }, keepAliveTimeout: 10_000 });
-    if (connectTimeoutMs !== undefined)
-        return make(connectTimeoutMs);
-    sharedAgent ??= make(30_000);
-    return sharedAgent;
-}
-/** `url` without user info, for messages. */
-function redact(url) {
-    try {
-        const u = new URL(String(url));
-        u.username = '';
-        u.password = '';
-        return u.href;
-    }
-    catch {
-        return String(url).replace(/\/\/[^/@]*@/, '//');
-    }
-}
-/**
- * karoo's one HTTP client, on undici: every request carries karoo's user agent, times out when
- * idle, follows redirects (GET/HEAD) without carrying credentials to another origin, and is
- * retried through one policy (RETRY_STATUS and broken connections; `Retry-After` in seconds or
- * as an HTTP-date honoured up to a cap; backoff otherwise). Credentials are attached in one
- * place, by the origin of each hop (`headersFor`, e.g. indexCredentials), and user info in a URL
- * becomes an Authorization header for that URL's origin only. Giving up is a KarooError
- * `unavailable`; other answers (4xx, 500…) are returned for the caller to judge.
- */
-class Transport {
-    retry;
-    options;
-    dispatcherPromise;
-    /** The transport whose connection pool this one shares (see with()). */
-    poolOf;
-    constructor(options = {}) {
-        this.options = options;
-        this.retry = options.retry ?? {};
-    }
-    dispatcher() {
-        if (this.poolOf)
-            return this.poolOf.dispatcher();
-        this.dispatcherPromise ??= this.options.dispatcher ? Promise.resolve(this.options.dispatcher) : agent(this.options.connectTimeoutMs);
-        return this.dispatcherPromise;
-    }
-    /** A transport with these options changed, sharing the connection pool. */
-    with(options) {
-        const t = new Transport({ ...this.options, ...options });
-        if (!options.dispatcher && options.connectTimeoutMs === undefined)
-            t.poolOf = this;
-        return t;
-    }
-    /** One request, with redirects and (unless `retry: false` or the body is a stream) retries. */
-    request(req) {
-        const replayable = req.body === undefined || typeof req.body === 'function' || req.body instanceof Uint8Array;
-        if (req.retry === false || !replayable)
-            return this.once(req);
-        return withRetry(() => this.once(req), { policy: this.retry, onRetry: this.options.onRetry, signal: req.signal });
-    }
-    /** Runs a whole operation (e.g. an upload started over) under this transport's retry policy. */
-    run(attempt, signal) {
-        return withRetry(attempt, { policy: this.retry, onRetry: this.options.onRetry, signal });
-    }
-    /** One attempt: follows redirects, throws RetryableError on a retryable status or a broken connection. */
-    async once(req) {
-        const start = new URL(String(req.url));
-        let url = start;
-        let method = req.method.toUpperCase();
-        let body = req.body;
-        const follow = req.followRedirects ?? (method === 'GET' || method === 'HEAD');
-        const maxRedirects = this.options.maxRedirects ?? 5;
-        const idle = req.idleTimeoutMs ?? this.options.idleTimeoutMs ?? 120_000;
-        for (let hop = 0;; hop++) {
-            const headers = this.headersFor(req, url, start);
-            const target = new URL(url.href);
-            target.username = '';
-            target.password = '';
-            const what = req.what ?? `${method} ${target.origin}${target.pathname}`;
-            const payload = typeof body === 'function' ? body() : body;
-            if (payload instanceof Uint8Array && headers['content-length'] === undefined)
-                headers['content-length'] = String(payload.length);
-            let res;
-            try {
-                const [{ request }, dispatcher] = await Promise.all([loadUndici(), this.dispatcher()]);
-                res = await request(target, {
-                    method: method,
-                    headers,
-                    body: payload ?? null,
-                    dispatcher,
-                    headersTimeout: idle,
-                    bodyTimeout: idle,
-                    signal: req.signal ?? null,
-                });
-            }
-            catch (e) {
-                if (payload instanceof external_node_stream_.Readable)
-                    payload.destroy();
-                if (e.name === 'AbortError' || req.signal?.aborted)
-                    throw e;
-                const message = `${what}: ${networkCause(e)}`;
-                if (isTransientNetworkError(e))
-                    throw new RetryableError(message, { cause: e });
-                throw new errors_KarooError('unavailable', message, { cause: e });
-            }
-            const status = res.statusCode;
-            if (payload instanceof external_node_stream_.Readable && !payload.readableEnded) {
-                // The server answered before reading everything (e.g. 401): stop sending.
-                payload.destroy();
-            }
-            if (RETRY_STATUS.has(status)) {
-                await drainBody(res.body);
-                const retryAfter = res.headers['retry-after'];
-                throw new RetryableError(`${what} answered ${status}`, { status, retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) });
-            }
-            const location = res.headers.location;
-            if (follow && REDIRECTS.has(status) && location !== undefined) {
-                await drainBody(res.body);
-                if (hop >= maxRedirects)
-                    throw new errors_KarooError('unavailable', `${what}: more than ${maxRedirects} redirects`);
-                url = new URL(Array.isArray(location) ? location[0] : location, target);
-                if (url.protocol !== 'http:' && url.protocol !== 'https:')
-                    throw new errors_KarooError('input', `${what} redirected to ${redact(url)}, which is not http(s)`);
-                if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
-                    method = method === 'HEAD' ? 'HEAD' : 'GET';
-                    body = undefined;
-                }
-                continue;
-            }
-            return { status, headers: res.headers, body: res.body, url: target };
-        }
-    }
-    /**
-     * The headers of one hop: karoo's user agent, the caller's headers (its Authorization and
-     * Cookie only on the first URL's origin), then credentials for this hop's own origin
-     * (the transport's and the request's headersFor, or the URL's user info).
-     */
-    headersFor(req, url, start) {
-        const headers = { 'user-agent': USER_AGENT };
-        const sameOrigin = url.origin === start.origin;
-        for (const [k, v] of Object.entries(req.headers ?? {})) {
-            const name = k.toLowerCase();
-            if (!sameOrigin && (name === 'authorization' || name === 'cookie' || name === 'proxy-authorization'))
-                continue;
-            headers[name] = v;
-        }
-        for (const decide of [this.options.headersFor, req.headersFor]) {
-            for (const [k, v] of Object.entries(decide?.(url) ?? {}))
-                headers[k.toLowerCase()] = v;
-        }
-        if (url.username || url.password) {
-            headers.authorization = index_auth_basicAuthHeader({ username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) });
-        }
-        return headers;
-    }
-}
-/**
- * Credentials of private indexes, by origin: for a URL on an index's own origin, that index's
- * Authorization header; for any other URL, none. The decision is @karoo/common's
- * credentialsForAny (plain HTTP only to loopback), asked again for every redirect hop.
- */
-function indexCredentials(indexes, env = process.env) {
-    if (indexes.length === 0)
-        return undefined;
-    return (url) => {
-        const match = credentialsForAny(url, indexes, env);
-        return match ? { authorization: basicAuthHeader(match.credentials) } : undefined;
-    };
-}
-async function drainBody(body) {
-    try {
-        for await (const _ of body) {
-            /* discard */
-        }
-    }
-    catch {
-        /* the connection is gone anyway */
-    }
-}
-/** Reads and discards a response body so the connection can be reused. */
-function transport_drain(res) {
-    return drainBody(res.body);
-}
-/** The whole body, refusing more than `limit` bytes. */
-async function readBody(res, limit) {
-    const parts = [];
-    let n = 0;
-    for await (const c of res.body) {
-        const b = c;
-        n += b.length;
-        if (n > limit) {
-            res.body.destroy();
-            throw new KarooError('unavailable', `response from ${res.url.host} is larger than ${limit} bytes`);
-        }
-        parts.push(b);
-    }
-    return Buffer.concat(parts);
-}
-/** A response header's (first) value. */
-function header(res, name) {
-    const v = res.headers[name.toLowerCase()];
-    return Array.isArray(v) ? v[0] : v;
-}
-/** The transport with the default policy, for code that has no options of its own. */
-const transport_transport = new Transport();
-//# sourceMappingURL=transport.js.map
-;// CONCATENATED MODULE: ./packages/transport/lib/index.js
-
-
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./packages/machines/lib/src/proc.js
-
-async function statOf(pid) {
-    try {
-        const s = await (0,promises_.readFile)(`/proc/${pid}/stat`, 'utf8');
-        // comm may hold spaces and parentheses: split after the last ')'.
-        const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
-        return { state: rest[0], ppid: Number(rest[1]), startTime: Number(rest[19]) };
-    }
-    catch {
-        return undefined;
-    }
-}
-let cachedBootId;
-/** This boot of the machine (/proc/sys/kernel/random/boot_id): pids and start times mean something only within one boot. */
-async function proc_bootId() {
-    cachedBootId ??= (await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '')).trim();
-    return cachedBootId;
-}
-/** The owner record of this process. */
-async function proc_ownerRef(pid = process.pid) {
-    return { ...((await proc_procRef(pid)) ?? { pid, startTime: 0 }), bootId: await proc_bootId() };
-}
-/** An owner is gone when it ran in another boot, or its pid is dead, reused or a zombie. */
-async function proc_ownerGone(owner) {
-    if (!owner)
-        return true;
-    if (owner.bootId && owner.bootId !== (await proc_bootId()))
-        return true;
-    return !(await proc_isAlive(owner));
-}
-async function proc_procRef(pid) {
-    const s = await statOf(pid);
-    return s ? { pid, startTime: s.startTime } : undefined;
-}
-/** Alive means: exists, same start time, and not a zombie (a zombie waiting for a late reaper counts as gone). */
-async function proc_isAlive(ref) {
-    if (!ref)
-        return false;
-    const s = await statOf(ref.pid);
-    return !!s && s.startTime === ref.startTime && s.state !== 'Z' && s.state !== 'X';
-}
-/** Every process on the machine with its command line and network namespace. */
-async function proc_listProcesses() {
-    const out = [];
-    for (const e of await (0,promises_.readdir)('/proc')) {
-        if (!/^[0-9]+$/.test(e))
-            continue;
-        const pid = Number(e);
-        if (pid === process.pid)
-            continue;
-        const s = await statOf(pid);
-        if (!s || s.state === 'Z')
-            continue;
-        let argv = [];
-        try {
-            argv = (await (0,promises_.readFile)(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter((a) => a !== '');
-        }
-        catch {
-            continue;
-        }
-        let netns;
-        try {
-            const l = await (0,promises_.readlink)(`/proc/${pid}/ns/net`);
-            netns = Number(/\[([0-9]+)\]/.exec(l)?.[1]);
-        }
-        catch {
-            netns = undefined;
-        }
-        out.push({ pid, ppid: s.ppid, startTime: s.startTime, state: s.state, argv, netns });
-    }
-    return out;
-}
-/** Inode of a network namespace file (/run/netns/NAME), if it exists. */
-async function netnsInode(path) {
-    try {
-        return (await (0,promises_.stat)(path)).ino;
-    }
-    catch {
-        return undefined;
-    }
-}
-function proc_sleep(ms) {
-    return new Promise((r) => setTimeout(r, ms));
-}
-/** SIGKILLs the processes and waits (up to timeoutMs) until none of them is alive. */
-async function proc_killAndWait(refs, timeoutMs = 3000) {
-    const live = [];
-    for (const r of refs)
-        if (await proc_isAlive(r))
-            live.push(r);
-    for (const r of live) {
-        try {
-            process.kill(r.pid, 'SIGKILL');
-        }
-        catch {
-            // already gone
-        }
-    }
-    const deadline = Date.now() + timeoutMs;
-    let remaining = live;
-    while (remaining.length > 0 && Date.now() < deadline) {
-        const next = [];
-        for (const r of remaining)
-            if (await proc_isAlive(r))
-                next.push(r);
-        remaining = next;
-        if (remaining.length > 0)
-            await proc_sleep(20);
-    }
-    return remaining;
-}
-/**
- * Processes started for something that lives under `dirs`: those whose environment holds a
- * `KAROO_*` variable pointing into one of them (the acceptance command gets KAROO_INVENTORY
- * and the like, and passes them to everything it starts, in whatever session or group).
- */
-async function proc_processesUsing(dirs) {
-    const roots = dirs.filter((d) => d.startsWith('/') && d.length > 1).map((d) => d.replace(/\/+$/, ''));
-    if (roots.length === 0)
-        return [];
-    const out = [];
-    for (const e of await (0,promises_.readdir)('/proc')) {
-        if (!/^[0-9]+$/.test(e) || Number(e) === process.pid)
-            continue;
-        let environ;
-        try {
-            environ = await (0,promises_.readFile)(`/proc/${e}/environ`, 'latin1');
-        }
-        catch {
-            continue;
-        }
-        const hit = environ.split('\0').some((kv) => {
-            if (!kv.startsWith('KAROO_'))
-                return false;
-            const v = kv.slice(kv.indexOf('=') + 1);
-            return roots.some((r) => v === r || v.startsWith(`${r}/`));
-        });
-        if (!hit)
-            continue;
-        const ref = await proc_procRef(Number(e));
-        if (ref)
-            out.push(ref);
-    }
-    return out;
-}
-//# sourceMappingURL=proc.js.map
-;// CONCATENATED MODULE: ./packages/machines/lib/src/paths.js
-
-
-
-
-/** Where environments keep their state (overlays, keys, logs): KAROO_STATE_DIR or /var/lib/karoo. */
-function stateRoot() {
-    return process.env.KAROO_STATE_DIR ?? '/var/lib/karoo';
-}
-function paths_envsRoot() {
-    return (0,external_node_path_.join)(stateRoot(), 'envs');
-}
-function paths_envDir(env) {
-    return (0,external_node_path_.join)(paths_envsRoot(), env);
-}
-/** Where images are cached, outside any clone: KAROO_CACHE_DIR or /var/cache/karoo. */
-function cacheRoot() {
-    return process.env.KAROO_CACHE_DIR ?? '/var/cache/karoo';
-}
-function paths_imagesRoot() {
-    return join(cacheRoot(), 'images');
-}
-/** The file in a karoo temporary directory that names the process it belongs to. */
-const paths_OWNER_FILE = '.karoo-owner.json';
-/**
- * A temporary directory (`<tmp>/<prefix>XXXXXX`) that names its owner process inside it, so
- * `reap` removes it once that process is gone even if no environment recorded it yet.
- * `maxLength` keeps it short enough for unix sockets below it (falls back to /tmp).
- */
-async function ownedTempDir(prefix, maxLength = 40) {
-    const base = join(tmpdir(), `${prefix}XXXXXX`).length <= maxLength ? tmpdir() : '/tmp';
-    const dir = await mkdtemp(join(base, prefix));
-    await writeFile(join(dir, paths_OWNER_FILE), `${JSON.stringify(await ownerRef())}\n`);
-    return dir;
-}
-//# sourceMappingURL=paths.js.map
-;// CONCATENATED MODULE: ./packages/machines/lib/src/run.js
-
-
-
-/** The system interpreter when there is one: a version manager's shim (pyenv) costs a second per start. */
-function run_systemPython() {
-    return (0,external_node_fs_namespaceObject.existsSync)('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-}
-/** Which Debian package provides a tool, for the "install it" hint. */
-const PACKAGE_OF = {
-    'systemd-nspawn': 'systemd-container',
-    'qemu-system-x86_64': 'qemu-system-x86',
-    'qemu-img': 'qemu-utils',
-    mmdebstrap: 'mmdebstrap',
-    ssh: 'openssh-client',
-    scp: 'openssh-client',
-    'ssh-keygen': 'openssh-client',
-    ip: 'iproute2',
-    'mkfs.ext4': 'e2fsprogs',
-    xz: 'xz-utils',
-    genisoimage: 'genisoimage',
-    python3: 'python3',
-    mount: 'mount',
-    umount: 'mount',
-};
-function missingTool(tool) {
-    const pkg = PACKAGE_OF[tool];
-    return new errors_KarooError('unavailable', `${tool} is not installed${pkg ? `; install the Debian package ${pkg} (scripts/ensure-deps.sh does)` : ''}`);
-}
-/** Runs a command to completion, collecting its output. Throws a KarooError naming the command on failure. */
-function run_run(cmd, args, opts = {}) {
-    return new Promise((resolve, reject) => {
-        const so = { stdio: ['pipe', 'pipe', 'pipe'], cwd: opts.cwd, env: opts.env ?? process.env };
-        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, so);
-        const out = [];
-        const err = [];
-        let timer;
-        let timedOut = false;
-        if (opts.timeoutMs !== undefined) {
-            timer = setTimeout(() => {
-                timedOut = true;
-                child.kill('SIGKILL');
-            }, opts.timeoutMs);
-        }
-        child.stdout.on('data', (d) => out.push(d));
-        child.stderr.on('data', (d) => err.push(d));
-        child.stdin.on('error', () => { });
-        child.on('error', (e) => {
-            if (timer)
-                clearTimeout(timer);
-            reject(e.code === 'ENOENT' ? missingTool(cmd) : e);
-        });
-        child.on('close', (code, signal) => {
-            if (timer)
-                clearTimeout(timer);
-            const r = { code: code ?? -1, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
-            if (timedOut) {
-                reject(new errors_KarooError('unavailable', `${cmd} ${args.join(' ')} did not finish within ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`));
-            }
-            else if (r.code !== 0 && !opts.allowFailure) {
-                const why = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join(' | ');
-                reject(new errors_KarooError('internal', `${cmd} ${args.join(' ')} failed (exit ${r.code}${signal ? `, ${signal}` : ''}): ${why}`, { detail: { stderr: r.stderr } }));
-            }
-            else
-                resolve(r);
-        });
-        if (opts.input !== undefined)
-            child.stdin.end(opts.input);
-        else
-            child.stdin.end();
-    });
-}
-/** True when `cmd` is on PATH. */
-async function hasTool(cmd) {
-    const dirs = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':');
-    const { access, constants } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 19));
-    for (const d of dirs) {
-        try {
-            await access(`${d}/${cmd}`, constants.X_OK);
-            return true;
-        }
-        catch {
-            // next
-        }
-    }
-    return false;
-}
-async function run_requireTools(tools) {
-    for (const t of tools)
-        if (!(await hasTool(t)))
-            throw missingTool(t);
-}
-//# sourceMappingURL=run.js.map
-;// CONCATENATED MODULE: ./packages/machines/lib/src/image.js
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Packages of karoo's machine image, on top of Debian's minbase. */
-const IMAGE_PACKAGES = (/* unused pure expression or super */ null && ([
-    'systemd-sysv',
-    'udev',
-    'kmod',
-    'openssh-server',
-    'python3',
-    'python3-venv',
-    'iproute2',
-    'iputils-ping',
-    'netbase',
-    'procps',
-]));
-const IMAGE_SUITE = 'bookworm';
-/** Virtual size of the QEMU root disk; the qcow2 stores only what is written. */
-const DISK_SIZE = '4G';
-/** The recipe, whose hash names the cached image: suite, packages and the scripts. */
-function imageRecipe() {
-    const scripts = {};
-    for (const [k, v] of Object.entries(ASSETS))
-        if (k.startsWith('image/'))
-            scripts[k] = sha256Of(v);
-    return { suite: IMAGE_SUITE, variant: 'minbase', packages: [...IMAGE_PACKAGES].sort(), diskSize: DISK_SIZE, scripts };
-}
-function imageId() {
-    return sha256Of(canonicalJson(imageRecipe())).slice('sha256:'.length, 'sha256:'.length + 16);
-}
-/** The cached image for the current recipe, if built. */
-async function image_findImage() {
-    const dir = join(imagesRoot(), imageId());
-    try {
-        const meta = JSON.parse(await readFile(join(dir, 'image.json'), 'utf8'));
-        return { ...meta, dir, rootfs: join(dir, 'rootfs'), disk: join(dir, 'disk.qcow2'), kernel: join(dir, 'vmlinux'), initrd: join(dir, 'initrd.img') };
-    }
-    catch {
-        return undefined;
-    }
-}
-/** The Debian mirror of this machine (its deb822 source file) when it has one, else mmdebstrap's default. */
-function mirrorArgs() {
-    if (process.env.KAROO_DEBIAN_MIRROR)
-        return [process.env.KAROO_DEBIAN_MIRROR];
-    const f = '/etc/apt/sources.list.d/debian.sources';
-    return existsSync(f) ? [f] : [];
-}
-async function withLock(lockPath, progress, fn) {
-    await mkdir(join(lockPath, '..'), { recursive: true });
-    let said = false;
-    for (;;) {
-        try {
-            const fh = await open(lockPath, 'wx');
-            const me = await procRef(process.pid);
-            await fh.writeFile(JSON.stringify(me));
-            await fh.close();
-            break;
-        }
-        catch (e) {
-            if (e.code !== 'EEXIST')
-                throw e;
-            let holder;
-            try {
-                holder = JSON.parse(await readFile(lockPath, 'utf8'));
-            }
-            catch {
-                holder = undefined;
-            }
-            if (holder && !(await isAlive(holder))) {
-                await rm(lockPath, { force: true });
-                continue;
-            }
-            if (!said)
-                progress.info('another process is building the image; waiting for it');
-            said = true;
-            await sleep(500);
-        }
-    }
-    try {
-        return await fn();
-    }
-    finally {
-        await rm(lockPath, { force: true });
-    }
-}
-/**
- * Builds karoo's machine image (Debian bookworm minbase + systemd, openssh-server, python3,
- * tuned for fast boots) into the cache, unless an image of the same recipe is there already.
- * Output: a root file system directory for nspawn, a qcow2 disk, an uncompressed kernel and a
- * ~5 MB initrd for QEMU's direct kernel boot.
- */
-async function image_buildImage(opts = {}) {
-    const progress = opts.progress ?? silentProgress;
-    if (!opts.force) {
-        const found = await image_findImage();
-        if (found)
-            return found;
-    }
-    if (process.getuid?.() !== 0)
-        throw new KarooError('refused', 'building the machine image needs root (mmdebstrap, mkfs); run as root or with sudo');
-    await requireTools(['mmdebstrap', 'mkfs.ext4', 'qemu-img', 'xz']);
-    const id = imageId();
-    const finalDir = join(imagesRoot(), id);
-    return withLock(join(imagesRoot(), `${id}.lock`), progress, async () => {
-        if (!opts.force) {
-            const found = await image_findImage();
-            if (found)
-                return found;
-        }
-        const started = Date.now();
-        const tmp = join(imagesRoot(), `.${id}.${randomBytes(4).toString('hex')}.tmp`);
-        const recipeDir = join(tmp, 'recipe');
-        const boot = join(tmp, 'boot');
-        try {
-            await mkdir(recipeDir, { recursive: true });
-            await mkdir(boot, { recursive: true });
-            for (const [k, v] of Object.entries(ASSETS)) {
-                if (!k.startsWith('image/'))
-                    continue;
-                const p = join(recipeDir, k.slice('image/'.length));
-                await writeFile(p, v);
-                await chmod(p, 0o755);
-            }
-            progress.info(`building machine image ${id} (Debian ${IMAGE_SUITE} with mmdebstrap; about a minute)`);
-            await run('mmdebstrap', [
-                '--variant=minbase',
-                `--include=${IMAGE_PACKAGES.join(',')}`,
-                '--aptopt=Acquire::Check-Valid-Until "false"',
-                '--customize-hook=sh "$KAROO_RECIPE/customize.sh" "$1"',
-                IMAGE_SUITE,
-                join(tmp, 'rootfs'),
-                ...mirrorArgs(),
-            ], { env: { ...process.env, KAROO_BOOT: boot, KAROO_RECIPE: recipeDir }, timeoutMs: 30 * 60_000 });
-            progress.info('making the QEMU disk and kernel');
-            const raw = join(tmp, 'disk.raw');
-            await run('truncate', ['-s', DISK_SIZE, raw]);
-            await run('mkfs.ext4', ['-q', '-F', '-L', 'karoo-root', '-d', join(tmp, 'rootfs'), raw]);
-            await run('qemu-img', ['convert', '-O', 'qcow2', raw, join(tmp, 'disk.qcow2')]);
-            await rm(raw);
-            await extractVmlinux(join(boot, 'vmlinuz'), join(tmp, 'vmlinux'));
-            await rename(join(boot, 'initrd.img'), join(tmp, 'initrd.img'));
-            const kernelVersion = (await readFile(join(boot, 'kernel-version'), 'utf8')).trim();
-            await rm(boot, { recursive: true });
-            await rm(recipeDir, { recursive: true });
-            const meta = {
-                kind: 'karoo',
-                id,
-                recipe: imageRecipe(),
-                kernelVersion,
-                builtAt: new Date().toISOString(),
-                buildSeconds: Math.round((Date.now() - started) / 100) / 10,
-            };
-            await writeFile(join(tmp, 'image.json'), `${JSON.stringify(meta, null, 2)}\n`);
-            await rm(finalDir, { recursive: true, force: true });
-            await rename(tmp, finalDir);
-            progress.info(`machine image ${id} built in ${meta.buildSeconds} s (${finalDir})`);
-        }
-        catch (e) {
-            await rm(tmp, { recursive: true, force: true });
-            throw e;
-        }
-        const img = await image_findImage();
-        if (!img)
-            throw new KarooError('internal', `image ${id} was built but cannot be read back from ${finalDir}`);
-        return img;
-    });
-}
-/** Takes the ELF vmlinux out of a bzImage (its xz payload), so QEMU boots it directly without the slow decompressor. */
-async function extractVmlinux(bzImage, out) {
-    const data = await readFile(bzImage);
-    const at = data.indexOf(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
-    if (at < 0)
-        throw new KarooError('internal', `${bzImage} holds no xz-compressed kernel`);
-    // xz complains about the bytes after the stream; the ELF is complete, which is what we check.
-    const r = await new Promise((resolve, reject) => {
-        const p = spawn('xz', ['-dc'], { stdio: ['pipe', 'pipe', 'ignore'] });
-        const chunks = [];
-        p.stdout.on('data', (d) => chunks.push(d));
-        p.on('error', reject);
-        p.on('close', () => resolve(Buffer.concat(chunks)));
-        p.stdin.on('error', () => { });
-        p.stdin.end(data.subarray(at));
-    });
-    if (r.subarray(0, 4).toString('latin1') !== '\x7fELF')
-        throw new KarooError('internal', `could not extract an ELF kernel from ${bzImage}`);
-    await writeFile(out, r);
-}
-/**
- * Fetches a cloud image (http(s):// or file://) once into the cache, keyed by its sha256.
- * The hash is checked on every use of a cached file too; a mismatch refuses the image.
- */
-async function image_fetchCloudImage(url, sha256, progress = silentProgress) {
-    if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256)) {
-        throw new KarooError('input', `image ${url} has no sha256; set provision.image-sha256 (64 hex digits) so karoo can verify it before booting`);
-    }
-    const dir = join(imagesRoot(), 'cloud');
-    await mkdir(dir, { recursive: true });
-    const cached = join(dir, `${sha256}.img`);
-    if (!existsSync(cached)) {
-        const tmp = `${cached}.${randomBytes(4).toString('hex')}.tmp`;
-        try {
-            progress.info(`fetching ${url}`);
-            let source;
-            if (url.startsWith('file://'))
-                source = createReadStream(fileURLToPath(url));
-            else if (/^https?:\/\//.test(url)) {
-                const res = await transport.request({ method: 'GET', url });
-                if (res.status !== 200) {
-                    await drain(res);
-                    throw new KarooError('unavailable', `image ${url} could not be downloaded (HTTP ${res.status})`);
-                }
-                source = res.body;
-            }
-            else if (url.startsWith('/'))
-                source = createReadStream(url);
-            else
-                throw new KarooError('input', `image "${url}" is not an http(s):// or file:// URL`);
-            await pipeline(source, createWriteStream(tmp));
-            await rename(tmp, cached);
-        }
-        catch (e) {
-            await rm(tmp, { force: true });
-            if (e.code === 'ENOENT')
-                throw new KarooError('input', `image ${url} does not exist`);
-            throw e;
-        }
-    }
-    const { digest, size } = await sha256File(cached);
-    const actual = hexOf(digest);
-    if (actual !== sha256) {
-        await rm(cached, { force: true });
-        throw new KarooError('integrity', `image ${url} has sha256 ${actual}, not the expected ${sha256}; refusing to boot it (check provision.image-sha256)`);
-    }
-    const head = Buffer.alloc(4);
-    const fh = await open(cached, 'r');
-    await fh.read(head, 0, 4, 0);
-    await fh.close();
-    if (size === 0)
-        throw new KarooError('input', `image ${url} is empty`);
-    return { kind: 'cloud', id: sha256.slice(0, 16), sha256, disk: cached, format: head.toString('latin1') === 'QFI\xfb' ? 'qcow2' : 'raw' };
-}
-//# sourceMappingURL=image.js.map
-// EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
-var ajv = __nccwpck_require__(2463);
-;// CONCATENATED MODULE: ./packages/machines/lib/schema/inventory.schema.json
-const inventory_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://karoo.dev/schema/inventory.schema.json","title":"karoo inventory","description":"The machines of one environment and how to reach them over SSH. Written by `karoo provision` for ephemeral environments; written by hand for real hosts. Read by deploy and the acceptance tests.","type":"object","additionalProperties":false,"required":["version","environmentId","provider","nodes"],"properties":{"$schema":{"type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029]*$"},"version":{"description":"Schema version of this document.","const":1},"environmentId":{"description":"karoo-<8 hex> for an ephemeral environment (every resource it owns carries this prefix); any name for hand-written inventories of real hosts.","type":"string","pattern":"^[a-z0-9][a-z0-9-]{0,62}$"},"createdAt":{"description":"When the environment was created (RFC 3339, UTC).","type":"string","format":"date-time"},"ttlSeconds":{"description":"Lifetime of an ephemeral environment; after expiresAt it is destroyed by its watchdog or by `karoo reap`.","type":"integer","minimum":1},"expiresAt":{"type":"string","format":"date-time"},"provider":{"description":"Who made the machines: nspawn, qemu, or static for real hosts.","type":"string","enum":["nspawn","qemu","static"]},"accelerator":{"description":"qemu only: kvm or tcg (software emulation).","type":"string","enum":["kvm","tcg"]},"image":{"description":"The base image the machines booted from.","type":"object","additionalProperties":false,"properties":{"id":{"type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029]*$"},"kind":{"type":"string","enum":["karoo","cloud"]},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"network":{"description":"The private network the nodes share (exists only inside the environment\'s network namespace).","type":"object","additionalProperties":false,"properties":{"cidr":{"type":"string","pattern":"^[0-9A-Fa-f.:]+/[0-9]{1,3}$"},"namespace":{"type":"string","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$"}}},"logsDir":{"description":"Where console logs and journals are saved on failure.","type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029\\"\\\\\\\\]+$"},"nodes":{"type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"required":["name","role","address","ssh"],"properties":{"name":{"description":"Node name; also its host name, resolvable by the other nodes.","type":"string","pattern":"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"},"role":{"description":"The node\'s role in karoo.yml (letters, digits, _ . -).","type":"string","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$"},"address":{"description":"The node\'s address on the environment\'s private network (what other nodes use).","type":"string","pattern":"^[A-Za-z0-9_:][A-Za-z0-9_.:-]{0,252}$"},"ssh":{"description":"How the runner reaches the node.","type":"object","additionalProperties":false,"required":["host"],"properties":{"host":{"description":"Host name or IP address the runner connects to (never starts with -).","type":"string","pattern":"^[A-Za-z0-9_:][A-Za-z0-9_.:-]{0,252}$"},"port":{"type":"integer","minimum":1,"maximum":65535,"default":22},"user":{"type":"string","pattern":"^[\\\\p{L}\\\\p{N}_][\\\\p{L}\\\\p{N}_.-]{0,31}$","default":"root"},"keyPath":{"description":"Private key file; absent means the SSH agent or the user\'s default keys.","type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029\\"\\\\\\\\]+$"},"knownHostsPath":{"description":"known_hosts file holding the node\'s host key under hostKeyAlias (strict host key checking).","type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029\\"\\\\\\\\]+$"},"hostKeyAlias":{"description":"Name the host key is recorded under in knownHostsPath.","type":"string","pattern":"^[A-Za-z0-9_.:@+-]{1,255}$"},"hostKey":{"description":"The node\'s public host key (ssh-ed25519 AAAA…).","type":"string","pattern":"^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,3}( [^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029]*)?$"}}},"provider":{"type":"string","enum":["nspawn","qemu","static"]},"machineId":{"description":"The provider\'s name for the machine (karoo-<env>-<node>).","type":"string","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$"},"cpus":{"type":"integer","minimum":1},"memory":{"description":"MiB.","type":"integer","minimum":1}}}}}}');
-;// CONCATENATED MODULE: ./packages/machines/lib/src/inventory.js
-
-
-
-
-
-const INVENTORY_SCHEMA_ID = 'https://karoo.dev/schema/inventory.schema.json';
-let validator;
-function describe(e) {
-    const where = e.instancePath === '' ? '(top level)' : e.instancePath.slice(1).replace(/\//g, '.');
-    if (e.keyword === 'additionalProperties')
-        return `${where}: unknown key "${e.params.additionalProperty}"`;
-    if (e.keyword === 'enum')
-        return `${where}: must be one of ${e.params.allowedValues.join(', ')}`;
-    // The value JSON-quoted, so a newline in it cannot split the message (or anything that logs it).
-    if (e.keyword === 'pattern' && typeof e.data === 'string')
-        return `${where}: ${config_text_quoteValue(e.data)} is not allowed (must match ${e.params.pattern})`;
-    return `${where}: ${e.message ?? 'is invalid'}`;
-}
-/** Checks a parsed inventory against the schema; fills defaults (port 22, user root) and resolves key paths against `baseDir`. */
-function parseInventory(value, source, baseDir) {
-    validator ??= new ajv.Ajv({ allErrors: true, strict: false, useDefaults: true, validateFormats: false, verbose: true }).compile(inventory_schema_namespaceObject);
-    if (!validator(value)) {
-        const e = validator.errors[0];
-        throw new errors_KarooError('input', `inventory ${source}: ${describe(e)}; see packages/machines/schema/inventory.schema.json`);
-    }
-    const inv = value;
-    const names = new Set();
-    for (const n of inv.nodes) {
-        if (names.has(n.name))
-            throw new errors_KarooError('input', `inventory ${source}: node "${n.name}" is listed twice`);
-        names.add(n.name);
-        n.provider ??= inv.provider;
-        if (baseDir) {
-            if (n.ssh.keyPath && !(0,external_node_path_.isAbsolute)(n.ssh.keyPath))
-                n.ssh.keyPath = (0,external_node_path_.resolve)(baseDir, n.ssh.keyPath);
-            if (n.ssh.knownHostsPath && !(0,external_node_path_.isAbsolute)(n.ssh.knownHostsPath))
-                n.ssh.knownHostsPath = (0,external_node_path_.resolve)(baseDir, n.ssh.knownHostsPath);
-        }
-    }
-    return inv;
-}
-async function readInventory(path) {
-    let text;
-    try {
-        text = await (0,promises_.readFile)(path, 'utf8');
-    }
-    catch (e) {
-        throw new errors_KarooError('input', `inventory ${path} cannot be read (${e.code ?? String(e)}); pass the inventory.json that karoo provision wrote`);
-    }
-    let value;
-    try {
-        value = JSON.parse(text);
-    }
-    catch (e) {
-        throw new errors_KarooError('input', `inventory ${path} is not JSON: ${e.message}`);
-    }
-    return parseInventory(value, path, (0,external_node_path_.dirname)((0,external_node_path_.resolve)(path)));
-}
-async function inventory_writeInventory(path, inv) {
-    await writeFileAtomic(path, `${JSON.stringify({ $schema: INVENTORY_SCHEMA_ID, ...inv }, null, 2)}\n`);
-}
-//# sourceMappingURL=inventory.js.map
-;// CONCATENATED MODULE: ./packages/machines/lib/src/names.js
-
-
-/** `karoo-` and 8 lowercase hex digits: the prefix of every resource an environment owns. */
-const ENV_ID_RE = /^karoo-[0-9a-f]{8}$/;
-/** Finds environment ids inside names, command lines and paths. */
-const ENV_ID_IN_TEXT_RE = /karoo-[0-9a-f]{8}(?![0-9a-f])/g;
-function names_newEnvironmentId() {
-    return `karoo-${randomBytes(4).toString('hex')}`;
-}
-function names_isEnvironmentId(s) {
-    return ENV_ID_RE.test(s);
-}
-function names_checkEnvironmentId(s) {
-    if (!names_isEnvironmentId(s))
-        throw new errors_KarooError('input', `${config_text_quoteValue(s)} is not an environment id; expected karoo- and 8 hex digits, e.g. karoo-1a2b3c4d`);
-    return s;
-}
-/** Longest node name: machine names are `karoo-<8 hex>-<node>` and must stay a valid 64-character host name. */
-const MAX_NODE_NAME = 48;
-const HOSTNAME_LABEL_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-/** Node names become host names, machine names and namespace names: RFC 1123 labels, lower case. */
-function names_checkNodeName(name) {
-    if (!HOSTNAME_LABEL_RE.test(name) || name.length > MAX_NODE_NAME) {
-        throw new KarooError('input', `node name ${quoteValue(name)} is not a valid host name; use 1-${MAX_NODE_NAME} lower-case letters, digits and inner hyphens (e.g. control-1)`);
-    }
-    if (name === 'localhost')
-        throw new KarooError('input', 'node name "localhost" is reserved; choose another name');
-}
-/** Resource names of one environment. Interface names are limited to 15 bytes, so links carry the full name as their alias. */
-const names_names = {
-    netns: (env) => env,
-    nodeNetns: (env, node) => `${env}-${node}`,
-    machine: (env, node) => `${env}-${node}`,
-    bridge: 'br0',
-    bridgeAlias: (env) => `${env}-bridge`,
-    veth: (index) => `v${index}`,
-    vethAlias: (env, node) => `${env}-${node}-veth`,
-    tap: (index) => `t${index}`,
-    tapAlias: (env, node) => `${env}-${node}-tap`,
-    overlaySource: (env, node) => `${env}-${node}`,
-};
-/**
- * The environment's private /24: 10.X.Y.0/24 derived from its id. Each environment has its own
- * namespace, so two environments never share a network even if the derived subnets met.
- */
-function names_subnetOf(env) {
-    const hex = env.slice('karoo-'.length);
-    const x = 64 + (parseInt(hex.slice(0, 2), 16) % 64);
-    const y = parseInt(hex.slice(2, 4), 16);
-    const prefix = `10.${x}.${y}`;
-    return {
-        prefix,
-        gateway: `${prefix}.1`,
-        cidr: `${prefix}.0/24`,
-        address: (index) => {
-            if (index > 250)
-                throw new KarooError('input', `an environment holds at most 251 nodes, got node #${index + 1}`);
-            return `${prefix}.${index + 2}`;
-        },
-    };
-}
-/** A locally administered MAC address, unique within the environment. */
-function names_macOf(env, index) {
-    const hex = env.slice('karoo-'.length);
-    return `52:54:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}:${(index & 0xff).toString(16).padStart(2, '0')}`;
-}
-//# sourceMappingURL=names.js.map
-;// CONCATENATED MODULE: ./packages/machines/lib/src/network.js
-
-
-
-const NETNS_DIR = '/run/netns';
-function network_netnsPath(name) {
-    return `${NETNS_DIR}/${name}`;
-}
-/** Runs `ip` commands inside a namespace in one process. */
-async function ipBatch(netns, lines) {
-    if (lines.length === 0)
-        return;
-    await run_run('ip', [...(netns ? ['-n', netns] : []), '-batch', '-'], { input: `${lines.join('\n')}\n`, timeoutMs: 30_000 });
-}
-async function addNetns(name) {
-    await run_run('ip', ['netns', 'add', name], { timeoutMs: 30_000 });
-}
-async function deleteNetns(name) {
-    await run_run('ip', ['netns', 'delete', name], { allowFailure: true, timeoutMs: 30_000 });
-}
-async function network_listNetns() {
-    try {
-        return (await (0,promises_.readdir)(NETNS_DIR)).sort();
-    }
-    catch {
-        return [];
-    }
-}
-/** The environment's network: a namespace holding a bridge with the gateway address; nothing routes out of it. */
-async function network_createEnvNetwork(env, gateway) {
-    await addNetns(names.netns(env));
-    await ipBatch(names.netns(env), [
-        'link set lo up',
-        `link add ${names.bridge} type bridge stp_state 0 forward_delay 0`,
-        `link set ${names.bridge} alias ${names.bridgeAlias(env)}`,
-        `address add ${gateway}/24 dev ${names.bridge}`,
-        `link set ${names.bridge} up`,
-    ]);
-}
-/** nspawn: a namespace of the node's own with `host0`, the peer of a veth on the environment's bridge. */
-async function createNodeVeth(env, node, index, mac) {
-    const ns = names_names.nodeNetns(env, node);
-    await addNetns(ns);
-    await ipBatch(names_names.netns(env), [
-        `link add ${names_names.veth(index)} type veth peer name host0 address ${mac} netns ${ns}`,
-        `link set ${names_names.veth(index)} alias ${names_names.vethAlias(env, node)}`,
-        `link set ${names_names.veth(index)} master ${names_names.bridge} up`,
-    ]);
-    return ns;
-}
-/** qemu: a tap device on the environment's bridge for the node's virtio NIC. */
-async function createNodeTap(env, node, index) {
-    const tap = names_names.tap(index);
-    await ipBatch(names_names.netns(env), [
-        `tuntap add dev ${tap} mode tap`,
-        `link set ${tap} alias ${names_names.tapAlias(env, node)}`,
-        `link set ${tap} master ${names_names.bridge} up`,
-    ]);
-    return tap;
-}
-//# sourceMappingURL=network.js.map
-;// CONCATENATED MODULE: ./packages/machines/lib/src/owner.js
-
-
-
-
-/** The GitHub Actions runner's per-job process: every step of a job is one of its descendants. */
-const RUNNER_JOB_PROCESS = 'Runner.Worker';
-async function parentAndName(pid) {
-    try {
-        const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        const comm = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
-        const argv0 = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0')[0] ?? '';
-        return { ppid, names: [comm, argv0 ? basename(argv0) : ''] };
-    }
-    catch {
-        return undefined;
-    }
-}
-/**
- * The nearest ancestor of `pid` (itself excluded) whose name (comm, or its argv[0]'s base name)
- * is `name`: in a GitHub Actions job, the runner's `Runner.Worker`, which lives exactly as long
- * as the job, while each step is a process of its own. Undefined outside a runner.
- */
-async function findJobProcess(pid = process.pid, name = RUNNER_JOB_PROCESS) {
-    const seen = new Set();
-    let cur = (await parentAndName(pid))?.ppid;
-    while (cur !== undefined && cur > 0 && !seen.has(cur)) {
-        seen.add(cur);
-        const p = await parentAndName(cur);
-        if (!p)
-            return undefined;
-        if (p.names.includes(name))
-            return procRef(cur);
-        cur = p.ppid;
-    }
-    return undefined;
-}
-/** The owner record of another, live process (an environment that lives as long as it does); refuses a pid that is not running. */
-async function owner_ownerOf(pid) {
-    if (!Number.isInteger(pid) || pid <= 0 || !(await procRef(pid))) {
-        throw new KarooError('input', `owner process ${pid} is not running; pass the pid of a live process the environment should live as long as`);
-    }
-    return ownerRef(pid);
-}
-//# sourceMappingURL=owner.js.map
-;// CONCATENATED MODULE: ./packages/machines/lib/src/cgroups.js
-
-
-
-/**
- * Roots of the cgroup hierarchies an init system inside a container manages: the named
- * `systemd` v1 hierarchy and the unified (v2) one, wherever this machine mounts them.
- */
-async function cgroups_cgroupRoots() {
-    const roots = [];
-    const self = await (0,promises_.readFile)('/proc/self/cgroup', 'utf8').catch(() => '');
-    if (/^[0-9]+:name=systemd:/m.test(self) && (0,external_node_fs_namespaceObject.existsSync)('/sys/fs/cgroup/systemd/cgroup.procs'))
-        roots.push('/sys/fs/cgroup/systemd');
-    if ((0,external_node_fs_namespaceObject.existsSync)('/sys/fs/cgroup/unified/cgroup.procs'))
-        roots.push('/sys/fs/cgroup/unified');
-    else if ((0,external_node_fs_namespaceObject.existsSync)('/sys/fs/cgroup/cgroup.controllers'))
-        roots.push('/sys/fs/cgroup');
-    return roots;
-}
-/**
- * A cgroup of the machine's own in each hierarchy. Without it (nspawn with --keep-unit on a
- * host without systemd) every container's systemd would manage the same cgroup and they
- * would tear down each other's services.
- */
-async function createCgroups(name) {
-    const dirs = (await cgroups_cgroupRoots()).map((r) => (0,external_node_path_.join)(r, name));
-    for (const d of dirs)
-        await (0,promises_.mkdir)(d, { recursive: true });
-    return dirs;
-}
-/** Removes a cgroup and everything the container's init created below it, deepest first. */
-async function removeCgroupTree(dir) {
-    let entries = [];
-    try {
-        entries = (await (0,promises_.readdir)(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
-    }
-    catch {
-        return;
-    }
-    for (const e of entries)
-        await removeCgroupTree((0,external_node_path_.join)(dir, e));
-    for (let i = 0; i < 20; i++) {
-        try {
-            await (0,promises_.rmdir)(dir);
-            return;
-        }
-        catch (e) {
-            const code = e.code;
-            if (code === 'ENOENT')
-                return;
-            // EBUSY while the last processes are still being torn down.
-            await new Promise((r) => setTimeout(r, 50));
-        }
-    }
-}
-/** The cgroups whose names start with `prefix` (an environment id), in every hierarchy. */
-async function cgroupsWithPrefix(prefix) {
-    const out = [];
-    for (const r of await cgroups_cgroupRoots()) {
-        for (const e of await (0,promises_.readdir)(r).catch(() => []))
-            if (e === prefix || e.startsWith(`${prefix}-`))
-                out.push((0,external_node_path_.join)(r, e));
-    }
-    return out;
-}
-//# sourceMappingURL=cgroups.js.map
-// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
-var tar_stream = __nccwpck_require__(6118);
-;// CONCATENATED MODULE: ./packages/machines/lib/src/seed.js
-
-
-
-
-
-/** Directories of the seed that are not 0755 (inside the machine). */
-const SEED_DIRS = { '/root/.ssh': 0o700 };
-/** Hostname, /etc/hosts with every node, a fresh machine-id, the node's own SSH host key, the environment's key, a static address. */
-function seed_seedFiles(s) {
-    // Each of these becomes a line of a configuration file inside the machine.
-    configText('node name', s.node);
-    configText(`node "${s.node}" address`, s.address);
-    configText(`node "${s.node}" MAC address`, s.mac);
-    for (const h of s.hosts) {
-        configText(`/etc/hosts name`, h.name);
-        configText(`/etc/hosts address of "${h.name}"`, h.address);
-    }
-    const hosts = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', ...s.hosts.map((h) => `${h.address}\t${h.name}`)];
-    return [
-        { path: '/etc/hostname', content: `${s.node}\n`, mode: 0o644 },
-        { path: '/etc/hosts', content: `# written by karoo: every node of the environment\n${hosts.join('\n')}\n`, mode: 0o644 },
-        { path: '/etc/machine-id', content: `${randomBytes(16).toString('hex')}\n`, mode: 0o444 },
-        { path: '/etc/ssh/ssh_host_ed25519_key', content: s.hostPrivateKey, mode: 0o600 },
-        { path: '/etc/ssh/ssh_host_ed25519_key.pub', content: s.hostPublicKey, mode: 0o644 },
-        { path: '/root/.ssh/authorized_keys', content: s.authorizedKey, mode: 0o600 },
-        {
-            path: '/etc/systemd/network/10-karoo.network',
-            content: `# written by karoo: the node's address on the environment's private network\n[Match]\nMACAddress=${s.mac}\n\n[Network]\nAddress=${s.address}/${s.prefixLength}\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n`,
-            mode: 0o644,
-        },
-    ];
-}
-/**
- * Creates `path` (it must not exist) holding `data` with `mode` from the moment it exists:
- * the mode is given to open(2) with O_EXCL, so there is no instant in which the file is
- * readable by anyone else, whatever the umask; the exact mode is then set on the open file.
- * Secret files (private keys, seeds holding them) are written only through here.
- */
-async function writeSecretFile(path, data, mode = 0o600, owner) {
-    const fh = await (0,promises_.open)(path, 'wx', mode);
-    try {
-        await fh.chmod(mode);
-        if (owner)
-            await fh.chown(owner.uid, owner.gid);
-        await fh.writeFile(data);
-    }
-    finally {
-        await fh.close();
-    }
-}
-/**
- * Writes the seed into a mounted root file system (nspawn's overlay). Each file is created
- * beside its target with its final mode and owner (writeSecretFile) and renamed over it, so a
- * key is never readable by others, not even for an instant, and a file of the image is
- * replaced whole. Directories of SEED_DIRS get their mode before anything goes into them.
- */
-async function writeSeedInto(root, files) {
-    for (const [d, mode] of Object.entries(SEED_DIRS)) {
-        const p = (0,external_node_path_.join)(root, d);
-        await (0,promises_.mkdir)((0,external_node_path_.dirname)(p), { recursive: true, mode: 0o755 });
-        await (0,promises_.mkdir)(p, { mode }).catch((e) => {
-            if (e.code !== 'EEXIST')
-                throw e;
-        });
-        await (0,promises_.chmod)(p, mode);
-    }
-    for (const f of files) {
-        const p = (0,external_node_path_.join)(root, f.path);
-        await (0,promises_.mkdir)((0,external_node_path_.dirname)(p), { recursive: true, mode: 0o755 });
-        const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(p), `.${(0,external_node_path_.basename)(p)}.karoo-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`);
-        try {
-            await writeSecretFile(tmp, f.content, f.mode, { uid: 0, gid: 0 });
-            await (0,promises_.rename)(tmp, p);
-        }
-        catch (e) {
-            await (0,promises_.rm)(tmp, { force: true });
-            throw e;
-        }
-    }
-}
-/** The seed as a tar archive for QEMU's seed disk (applied by karoo's initrd). */
-async function seedTar(files) {
-    const pack = tar_stream.pack();
-    const chunks = [];
-    pack.on('data', (c) => chunks.push(c));
-    const done = new Promise((resolve, reject) => {
-        pack.on('end', () => resolve());
-        pack.on('error', reject);
-    });
-    const mtime = new Date(0);
-    const dirs = new Set();
-    for (const f of files) {
-        const rel = f.path.replace(/^\//, '');
-        const parts = rel.split('/').slice(0, -1);
-        for (let i = 1; i <= parts.length; i++) {
-            const d = parts.slice(0, i).join('/');
-            if (dirs.has(d) || d === 'root' || d === 'etc')
-                continue;
-            dirs.add(d);
-            pack.entry({ name: `${d}/`, type: 'directory', mode: SEED_DIRS[`/${d}`] ?? 0o755, uid: 0, gid: 0, mtime });
-        }
-        pack.entry({ name: rel, mode: f.mode, uid: 0, gid: 0, mtime }, f.content);
-    }
-    pack.finalize();
-    await done;
-    const buf = Buffer.concat(chunks);
-    const pad = (512 - (buf.length % 512)) % 512;
-    return Buffer.concat([buf, Buffer.alloc(pad + 64 * 1024)]);
-}
-//# sourceMappingURL=seed.js.map
-// EXTERNAL MODULE: external "node:net"
-var external_node_net_ = __nccwpck_require__(7030);
-;// CONCATENATED MODULE: ./packages/machines/lib/src/ssh.js
-
-
-
-
-/**
- * The one place karoo decides how OpenSSH reaches a machine or a node: provision, the machines'
- * lifecycle (logs, exec, readiness) and deploy (SshPool in @karoo/deploy) all take their options
- * from sshSettings. The endpoint type is the inventory's SshEndpoint (port and user filled in by
- * parseInventory: 22 and root).
- */
-/**
- * The port and user of an endpoint that names none: the inventory's defaults (parseInventory fills
- * them in; an inventory built in code may leave them out, and is read the same way).
- */
-const SSH_DEFAULTS = { port: 22, user: 'root' };
-const ssh_sshPort = (t) => t.port ?? SSH_DEFAULTS.port;
-const ssh_sshUser = (t) => t.user ?? SSH_DEFAULTS.user;
-/** The alias an inline `hostKey` is recorded under in the run's known_hosts (the endpoint's hostKeyAlias, else one per node). */
-function hostKeyAlias(t, node) {
-    return t.hostKeyAlias ?? `karoo-node-${node}`;
-}
-/**
- * Refuses an endpoint that could change what ssh does rather than where it connects: a host or
- * user that ssh would read as an option (leading `-`) or that is not a plain name, and any value
- * that cannot be written into an ssh_config line (control characters, quotes). Inventories are
- * checked by their schema on load; this holds for every other caller too.
- */
-function checkSshEndpoint(t, what = 'ssh') {
-    const k = (f) => `${what}.${f}`;
-    config_text_sshConfigValue(k('host'), t.host);
-    if (!/^[A-Za-z0-9_:][A-Za-z0-9_.:-]*$/.test(t.host))
-        throw new errors_KarooError('input', `${k('host')} ${config_text_quoteValue(t.host)} is not a host name or IP address; fix the inventory`);
-    const user = ssh_sshUser(t);
-    if (typeof user !== 'string' || !/^[\p{L}\p{N}_][\p{L}\p{N}_.-]*$/u.test(user))
-        throw new errors_KarooError('input', `${k('user')} ${config_text_quoteValue(String(user))} is not a user name; fix the inventory`);
-    const port = ssh_sshPort(t);
-    if (!(Number.isInteger(port) && port >= 1 && port <= 65535))
-        throw new errors_KarooError('input', `${k('port')} ${String(t.port)} is not a port number`);
-    if (t.keyPath !== undefined)
-        config_text_sshConfigValue(k('keyPath'), t.keyPath);
-    if (t.knownHostsPath !== undefined)
-        config_text_sshConfigValue(k('knownHostsPath'), t.knownHostsPath);
-    if (t.hostKeyAlias !== undefined && !/^[A-Za-z0-9_.:@+-]+$/.test(t.hostKeyAlias))
-        throw new errors_KarooError('input', `${k('hostKeyAlias')} ${config_text_quoteValue(t.hostKeyAlias)} is not a host name; fix the inventory`);
-    if (t.hostKey !== undefined && !/^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,3}( [^\u0000-\u001f\u007f-\u009f\u2028\u2029]*)?$/u.test(t.hostKey.trim())) {
-        throw new errors_KarooError('input', `${k('hostKey')} ${config_text_quoteValue(t.hostKey)} is not one public key (type, base64, optional comment); fix the inventory`);
-    }
-}
-/**
- * The OpenSSH settings for one endpoint as `[Key, value]` pairs, each with its reason. The values
- * are raw: sshOptions and sshConfigEntry pass each through sshConfigValue. `node` names the node
- * whose inline host key the run's known_hosts holds (see hostKeyAlias).
- */
-function sshSettings(t, s = {}, node) {
-    checkSshEndpoint(t, s.what);
-    const o = [
-        // Never ask: there is no terminal in CI. A missing key or an unknown host key fails at once, with its reason.
-        ['BatchMode', 'yes'],
-        // A node across a WAN with a cold sshd answers within seconds; a dead address should not hold a run for minutes.
-        // Readiness probes of a machine still booting pass a shorter one.
-        ['ConnectTimeout', String(s.connectTimeout ?? 15)],
-        // A node that vanishes mid-session (reboot, network) is noticed within ~15 s, not after TCP's minutes.
-        ['ServerAliveInterval', '5'],
-        ['ServerAliveCountMax', '3'],
-        // No "Permanently added …" banners in the output that karoo shows or parses; errors still come through.
-        ['LogLevel', 'ERROR'],
-        // Where and as whom: from the inventory, else its defaults (SSH_DEFAULTS: 22, root).
-        ['Port', String(ssh_sshPort(t))],
-        ['User', ssh_sshUser(t)],
-    ];
-    if (t.keyPath) {
-        // Offer only the inventory's key: not an agent's keys (a runner's agent is not the node's business,
-        // and several keys end in "Too many authentication failures").
-        o.push(['IdentityFile', t.keyPath], ['IdentitiesOnly', 'yes']);
-    }
-    const inline = t.hostKey && !t.knownHostsPath ? s.runKnownHosts : undefined;
-    if (t.knownHostsPath || inline) {
-        // Host keys: only those karoo was given count (not the runner image's /etc/ssh/ssh_known_hosts), checked strictly.
-        // An inline hostKey is the line the run wrote into its own known_hosts (SshPool.open).
-        o.push(['StrictHostKeyChecking', 'yes'], ['UserKnownHostsFile', (t.knownHostsPath ?? inline)], ['GlobalKnownHostsFile', '/dev/null']);
-        // The key is recorded under an alias (a machine id, a node name) rather than 127.0.0.1:port, which machines share over time.
-        const alias = t.knownHostsPath ? t.hostKeyAlias : hostKeyAlias(t, node ?? t.host);
-        if (alias)
-            o.push(['HostKeyAlias', alias]);
-    }
-    else if (s.runKnownHosts) {
-        // No host key in the inventory: trust on first use, remembered in the run's file only, so it ends with the run.
-        o.push(['StrictHostKeyChecking', 'accept-new'], ['UserKnownHostsFile', s.runKnownHosts]);
-    }
-    else {
-        // No run file (a person's command line, the machines' own calls): the user's known_hosts decides, strictly.
-        // (An inline hostKey needs a run to write it down; without one it is not trusted blindly either.)
-        o.push(['StrictHostKeyChecking', 'yes']);
-    }
-    if (s.control) {
-        // One TCP connection and one authentication per node for a whole run: the master socket lives in the run's
-        // private directory (%C: a hash of host, port and user, short enough for a unix socket path).
-        o.push(['ControlPath', `${s.control.dir}/%C`], ['ControlMaster', s.control.master ? 'yes' : 'no']);
-        // The master outlives its first client for the run's length; the run closes it (`ssh -O exit`) when done.
-        if (s.control.master)
-            o.push(['ControlPersist', '600']);
-    }
-    return o;
-}
-/**
- * OpenSSH command-line options for an endpoint (`-o Key=value`). ssh parses every -o as a line of
- * its configuration, so each value goes through sshConfigValue; OpenSSH takes the first value it
- * sees for an option, so ours come before anything a caller adds.
- */
-function sshOptions(t, s = {}, node) {
-    const what = s.what ?? 'ssh';
-    return sshSettings(t, s, node).flatMap(([k, v]) => ['-o', `${k}=${config_text_sshConfigValue(`${what} option ${k}`, v)}`]);
-}
-/** An ssh_config entry (`ssh -F FILE NAME` reaches the endpoint with the same options); every value through sshConfigValue. */
-function sshConfigEntry(name, t, s = {}) {
-    const what = s.what ?? 'ssh';
-    const value = (k, v) => `  ${k} ${sshConfigValue(`${what} ${k}`, v)}`;
-    const lines = [`Host ${sshConfigValue('node name', name)}`, value('HostName', t.host), ...sshSettings(t, s, name).map(([k, v]) => value(k, v))];
-    return `${lines.join('\n')}\n`;
-}
-/** `user@host`, checked (see checkSshEndpoint). */
-function sshDestination(t) {
-    checkSshEndpoint(t);
-    return `${ssh_sshUser(t)}@${t.host}`;
-}
-/** The command line a person would type to reach the node. */
-function ssh_sshCommandLine(t) {
-    const quote = (s) => (/^[A-Za-z0-9_./=@:-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-    return ['ssh', ...sshOptions(t), sshDestination(t)].map(quote).join(' ');
-}
-/** Runs one remote command (a shell string, as ssh always sends) and returns its output. */
-async function ssh_sshExec(t, command, opts = {}) {
-    return run_run('ssh', [...sshOptions(t, { connectTimeout: opts.connectTimeout }), sshDestination(t), '--', command], {
-        input: opts.input,
-        timeoutMs: opts.timeoutMs ?? 120_000,
-        allowFailure: opts.allowFailure,
-    });
-}
-/** True when something at host:port greets with an SSH banner within `timeoutMs`. */
-function sshBanner(host, port, timeoutMs) {
-    return new Promise((resolve) => {
-        const sock = (0,external_node_net_.connect)({ host, port });
-        let data = '';
-        const done = (ok) => {
-            clearTimeout(timer);
-            sock.destroy();
-            resolve(ok);
-        };
-        const timer = setTimeout(() => done(false), timeoutMs);
-        sock.on('data', (d) => {
-            data += d.toString('latin1');
-            if (data.length >= 4)
-                done(data.startsWith('SSH-'));
-        });
-        sock.on('error', () => done(false));
-        sock.on('close', () => done(false));
-    });
-}
-/**
- * Waits until `ssh … true` succeeds. A forwarded port accepts TCP before the machine is up, so
- * probes are cheap and short: a TCP connect that waits at most 1 s for the SSH banner, every
- * 50 ms, and only once a banner is seen a real `ssh … true` (key and host key checked).
- * `alive` is asked between probes so a machine that died fails fast.
- */
-async function waitForSsh(t, deadline, alive) {
-    let last = '';
-    while (Date.now() < deadline) {
-        if (!(await alive()))
-            throw new errors_KarooError('unavailable', 'the machine stopped before SSH was ready');
-        if (!(await sshBanner(t.host, ssh_sshPort(t), 1000))) {
-            last = 'no SSH banner yet';
-            await proc_sleep(50);
-            continue;
-        }
-        const r = await run_run('ssh', [...sshOptions(t, { connectTimeout: 2 }), sshDestination(t), 'true'], {
-            allowFailure: true,
-            timeoutMs: 10_000,
-        }).catch((e) => ({ code: -1, stderr: e.message, stdout: '', signal: null }));
-        if (r.code === 0)
-            return;
-        last = r.stderr.trim();
-        await proc_sleep(100);
-    }
-    throw new errors_KarooError('unavailable', `SSH did not answer in time${last ? ` (last error: ${last.split('\n').pop()})` : ''}`);
-}
-//# sourceMappingURL=ssh.js.map
-;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/common.js
-
-
-
-
-/** Last `n` lines of a console log, without terminal escapes. */
-async function consoleTail(path, n = 15) {
-    try {
-        const text = (await (0,promises_.readFile)(path, 'utf8')).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
-        return text.split('\n').filter((l) => l.trim() !== '').slice(-n).join('\n');
-    }
-    catch {
-        return '(no console output)';
-    }
-}
-async function waitReadyOverSsh(machine, ssh, deadline, alive, what) {
-    try {
-        await waitForSsh(ssh, deadline, alive);
-    }
-    catch (e) {
-        const tail = await consoleTail(machine.consoleLog);
-        throw new errors_KarooError('unavailable', `${what} ${machine.name} (${machine.machineId}) is not reachable over SSH: ${e.message}; last console lines:\n${tail}`, {
-            detail: { node: machine.name, console: tail },
-        });
-    }
-}
-async function collectCommonLogs(machine, ssh, dir) {
-    const saved = [];
-    const consoleOut = (0,external_node_path_.join)(dir, `${machine.name}.console.log`);
-    try {
-        await (0,promises_.copyFile)(machine.consoleLog, consoleOut);
-        saved.push(consoleOut);
-    }
-    catch {
-        // no console yet
-    }
-    if (ssh) {
-        const r = await ssh_sshExec(ssh, 'journalctl -b --no-pager -o short-monotonic', { timeoutMs: 15_000, allowFailure: true, connectTimeout: 3 }).catch(() => undefined);
-        if (r && r.code === 0) {
-            const p = (0,external_node_path_.join)(dir, `${machine.name}.journal.log`);
-            await (0,promises_.writeFile)(p, r.stdout);
-            saved.push(p);
-        }
-    }
-    return saved;
-}
-//# sourceMappingURL=common.js.map
-;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/nspawn.js
-
-
-
-
-
-
-
-
-
-
-
-/** The flags every karoo container boots with; the bench runs the bare command with the same ones. */
-function nspawnArgs(opts) {
-    return [
-        '--boot',
-        // The runner may not run systemd: do not register with machined or create a scope unit.
-        '--register=no',
-        '--keep-unit',
-        '--quiet',
-        `--directory=${opts.root}`,
-        `--machine=${opts.machine}`,
-        `--hostname=${opts.hostname}`,
-        // Our own namespace (veth already on the bridge); networkd inside needs CAP_NET_ADMIN to set the address.
-        `--network-namespace-path=${opts.netnsPath}`,
-        '--capability=CAP_NET_ADMIN',
-        '--resolv-conf=off',
-        '--timezone=off',
-        '--link-journal=no',
-        '--console=read-only',
-    ];
-}
-/** systemd-nspawn system containers: real systemd as PID 1 on an overlay of the image's root file system. */
-class nspawn_NspawnProvider {
-    name = 'nspawn';
-    maxParallelBoots() {
-        return Number(process.env.KAROO_MAX_PARALLEL_BOOTS) || 32;
-    }
-    async prepare(state) {
-        if (process.getuid?.() !== 0)
-            throw new errors_KarooError('refused', 'the nspawn provider needs root (mounts, network namespaces); run as root or with sudo');
-        await run_requireTools(['systemd-nspawn', 'ip', 'mount', 'umount']);
-        if (state.image.kind !== 'karoo')
-            throw new errors_KarooError('input', 'the nspawn provider boots karoo\'s own image only; remove provision.image or use --provider qemu for a cloud image');
-    }
-    async create(req) {
-        const { state, machine: m, image } = req;
-        if (image.kind !== 'karoo')
-            throw new errors_KarooError('input', 'the nspawn provider boots karoo\'s own image only');
-        const dir = (0,external_node_path_.join)(state.dir, 'nodes', m.name);
-        const upper = (0,external_node_path_.join)(dir, 'upper');
-        const work = (0,external_node_path_.join)(dir, 'work');
-        const root = (0,external_node_path_.join)(dir, 'root');
-        // 0700: the overlay's upper layer holds the node's SSH host key (upper itself stays 0755: it is the container's /).
-        await (0,promises_.mkdir)(dir, { recursive: true, mode: 0o700 });
-        await (0,promises_.mkdir)(upper, { recursive: true });
-        await (0,promises_.mkdir)(work, { recursive: true });
-        await (0,promises_.mkdir)(root, { recursive: true });
-        m.mountPoint = root;
-        m.netns = names_names.nodeNetns(state.environmentId, m.name);
-        await req.save();
-        await run_run('mount', ['-t', 'overlay', names_names.overlaySource(state.environmentId, m.name), '-o', `lowerdir=${image.rootfs},upperdir=${upper},workdir=${work}`, root]);
-        await writeSeedInto(root, req.seed);
-        await createNodeVeth(state.environmentId, m.name, m.index, m.mac);
-        const log = await (0,promises_.open)(m.consoleLog, 'a');
-        try {
-            // The shell moves itself into the machine's cgroups, then becomes systemd-nspawn (same pid).
-            const cgroups = await createCgroups(m.machineId);
-            const child = (0,external_node_child_process_namespaceObject.spawn)('sh', [
-                '-c',
-                'for g in $KAROO_CGROUPS; do echo $$ > "$g/cgroup.procs" || exit 1; done; exec systemd-nspawn "$@"',
-                m.machineId,
-                ...nspawnArgs({ root, machine: m.machineId, hostname: m.name, netnsPath: network_netnsPath(m.netns) }),
-            ], { detached: true, stdio: ['ignore', log.fd, log.fd], env: { ...process.env, KAROO_CGROUPS: cgroups.join(' ') } });
-            const started = await new Promise((resolve, reject) => {
-                child.once('error', reject);
-                child.once('spawn', () => resolve(child.pid));
-            });
-            child.unref();
-            m.process = (await proc_procRef(started)) ?? { pid: started, startTime: 0 };
-            m.startedAt = new Date().toISOString();
-            await req.save();
-        }
-        finally {
-            await log.close();
-        }
-    }
-    isRunning(m) {
-        return proc_isAlive(m.process);
-    }
-    waitReady(m, ssh, deadline) {
-        return waitReadyOverSsh(m, ssh, deadline, () => this.isRunning(m), 'container');
-    }
-    collectLogs(_state, m, ssh, dir) {
-        return collectCommonLogs(m, ssh, dir);
-    }
-    async destroy(state, m, processes) {
-        // Killing nspawn alone leaves the container running: kill its init (and every process in
-        // the node's namespace) together with nspawn.
-        const victims = [];
-        if (m.process)
-            victims.push(m.process);
-        const ino = m.netns ? await netnsInode(network_netnsPath(m.netns)) : undefined;
-        for (const p of processes ?? (await proc_listProcesses())) {
-            if ((ino !== undefined && p.netns === ino) || (m.process && p.ppid === m.process.pid))
-                victims.push({ pid: p.pid, startTime: p.startTime });
-        }
-        await proc_killAndWait(victims, 5000);
-        for (const g of await cgroupsWithPrefix(m.machineId))
-            await removeCgroupTree(g);
-        if (m.mountPoint)
-            await unmount(m.mountPoint);
-        if (m.netns)
-            await deleteNetns(m.netns);
-        await (0,promises_.rm)(`/run/systemd/nspawn/propagate/${m.machineId}`, { recursive: true, force: true });
-        await (0,promises_.rm)((0,external_node_path_.join)(state.dir, 'nodes', m.name), { recursive: true, force: true });
-    }
-}
-/** Unmounts if mounted; a busy mount is detached lazily so teardown never stalls. */
-async function unmount(path) {
-    const mounted = async () => (await (0,promises_.readFile)('/proc/self/mountinfo', 'utf8')).split('\n').some((l) => l.split(' ')[4] === path);
-    for (let i = 0; i < 3 && (await mounted()); i++) {
-        const r = await run_run('umount', [path], { allowFailure: true });
-        if (r.code === 0)
-            return;
-        await new Promise((res) => setTimeout(res, 100));
-    }
-    if (await mounted())
-        await run_run('umount', ['-l', path], { allowFailure: true });
-}
-//# sourceMappingURL=nspawn.js.map
-;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/qemu.js
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * KVM when /dev/kvm opens read-write and the CPU advertises virtualisation (a /dev/kvm that
- * opens without vmx/svm, as in some nested sandboxes, fails at the first emulated
- * instruction); software emulation (TCG) otherwise. KAROO_QEMU_ACCEL=kvm|tcg overrides.
- */
-async function detectAccelerator() {
-    const forced = process.env.KAROO_QEMU_ACCEL;
-    if (forced === 'kvm' || forced === 'tcg')
-        return forced;
-    try {
-        await (0,promises_.access)('/dev/kvm', external_node_fs_namespaceObject.constants.R_OK | external_node_fs_namespaceObject.constants.W_OK);
-        const cpuinfo = await (0,promises_.readFile)('/proc/cpuinfo', 'utf8');
-        return /^flags\s*:.*\b(vmx|svm)\b/m.test(cpuinfo) ? 'kvm' : 'tcg';
-    }
-    catch {
-        return 'tcg';
-    }
-}
-/** The host's CPU frequency in kHz, for the guest's clock under emulation (calibration fails on a busy host). */
-async function hostKhz() {
-    const m = /^cpu MHz\s*:\s*([0-9.]+)/m.exec(await (0,promises_.readFile)('/proc/cpuinfo', 'utf8').catch(() => ''));
-    return m ? Math.round(Number(m[1]) * 1000) : undefined;
-}
-/** The qemu-system-x86_64 command line of one machine; the bench runs the same one bare. */
-function qemuArgs(q) {
-    const a = ['-name', `${q.name},process=${q.name}`, '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot'];
-    if (q.accel === 'kvm')
-        a.push('-machine', 'q35,accel=kvm', '-cpu', 'host');
-    else
-        a.push('-machine', 'q35', '-accel', 'tcg,thread=multi,tb-size=256', '-cpu', 'max');
-    a.push('-smp', String(q.cpus), '-m', String(q.memory));
-    if (q.kernel) {
-        const cmdline = ['root=serial:karoo-root', 'rw', 'console=ttyS0', 'quiet', 'panic=-1'];
-        if (q.accel === 'tcg')
-            cmdline.push(...(q.kernel.khz ? [`tsc_early_khz=${q.kernel.khz}`] : []), 'tsc=reliable', 'no_timer_check');
-        a.push('-kernel', q.kernel.kernel, '-initrd', q.kernel.initrd, '-append', cmdline.join(' '));
-    }
-    a.push('-drive', `file=${q.disk},if=none,id=root,format=qcow2,cache=unsafe,discard=unmap`, '-device', `virtio-blk-pci,drive=root,serial=karoo-root${q.kernel ? '' : ',bootindex=0'}`);
-    if (q.seed.kind === 'tar')
-        a.push('-drive', `file=${q.seed.path},if=none,id=seed,format=raw,readonly=on`, '-device', 'virtio-blk-pci,drive=seed,serial=karoo-seed');
-    else
-        a.push('-drive', `file=${q.seed.path},if=virtio,format=raw,media=cdrom,readonly=on`);
-    a.push('-netdev', `tap,id=n0,ifname=${q.tap},script=no,downscript=no`, '-device', `virtio-net-pci,netdev=n0,mac=${q.mac}`);
-    a.push('-device', 'virtio-rng-pci', '-serial', `file:${q.console}`);
-    return a;
-}
-/** QEMU virtual machines on copy-on-write overlays of one base disk, taps on the environment's bridge. */
-class qemu_QemuProvider {
-    name = 'qemu';
-    maxParallelBoots(state) {
-        const forced = Number(process.env.KAROO_MAX_PARALLEL_BOOTS);
-        if (forced > 0)
-            return forced;
-        // Under emulation machines compete for the cores: two at a time boot fastest on 2 cores.
-        return state.accelerator === 'kvm' ? Math.max(2, (0,external_node_os_namespaceObject.cpus)().length) : Math.max(1, Math.floor((0,external_node_os_namespaceObject.cpus)().length / 2) || 1) + 1;
-    }
-    async prepare(state) {
-        if (process.getuid?.() !== 0)
-            throw new errors_KarooError('refused', 'the qemu provider needs root (network namespace, taps); run as root or with sudo');
-        await run_requireTools(['qemu-system-x86_64', 'qemu-img', 'ip']);
-        if (state.image.kind === 'cloud')
-            await run_requireTools(['genisoimage']);
-        state.accelerator = await detectAccelerator();
-    }
-    async create(req) {
-        const { state, machine: m, image } = req;
-        const dir = (0,external_node_path_.join)(state.dir, 'nodes', m.name);
-        // 0700: the seed holds the node's SSH host key; QEMU runs as root.
-        await (0,promises_.mkdir)(dir, { recursive: true, mode: 0o700 });
-        const disk = (0,external_node_path_.join)(dir, 'disk.qcow2');
-        await req.save();
-        const tap = await createNodeTap(state.environmentId, m.name, m.index);
-        if (image.kind === 'karoo') {
-            await run_run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', image.disk, disk]);
-        }
-        else {
-            await run_run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', image.format, '-b', image.disk, disk, '20G']);
-        }
-        let seed;
-        if (image.kind === 'karoo') {
-            seed = { path: (0,external_node_path_.join)(dir, 'seed.tar'), kind: 'tar' };
-            await writeSecretFile(seed.path, await seedTar(req.seed));
-        }
-        else {
-            seed = { path: (0,external_node_path_.join)(dir, 'seed.iso'), kind: 'iso' };
-            await writeNoCloudSeed(dir, seed.path, { name: m.name, machineId: m.machineId, mac: m.mac, address: m.address, seed: req.seed, authorizedKey: req.authorizedKey });
-        }
-        const args = qemuArgs({
-            name: m.machineId,
-            accel: state.accelerator ?? 'tcg',
-            cpus: m.cpus ?? (state.accelerator === 'kvm' ? 1 : 2),
-            memory: m.memory ?? 512,
-            disk,
-            seed,
-            tap,
-            mac: m.mac,
-            console: m.consoleLog,
-            kernel: image.kind === 'karoo' ? { kernel: image.kernel, initrd: image.initrd, khz: await hostKhz() } : undefined,
-        });
-        const log = await (0,promises_.open)((0,external_node_path_.join)(dir, 'qemu.log'), 'a');
-        try {
-            // `ip netns exec` execs QEMU inside the environment's namespace, where the tap is; the pid stays the same.
-            const child = (0,external_node_child_process_namespaceObject.spawn)('ip', ['netns', 'exec', names_names.netns(state.environmentId), 'qemu-system-x86_64', ...args], {
-                detached: true,
-                stdio: ['ignore', log.fd, log.fd],
-            });
-            const pid = await new Promise((resolve, reject) => {
-                child.once('error', reject);
-                child.once('spawn', () => resolve(child.pid));
-            });
-            child.unref();
-            m.process = (await proc_procRef(pid)) ?? { pid, startTime: 0 };
-            m.startedAt = new Date().toISOString();
-            await req.save();
-        }
-        finally {
-            await log.close();
-        }
-    }
-    isRunning(m) {
-        return proc_isAlive(m.process);
-    }
-    async waitReady(m, ssh, deadline) {
-        try {
-            await waitReadyOverSsh(m, ssh, deadline, () => this.isRunning(m), 'virtual machine');
-        }
-        catch (e) {
-            // QEMU's own complaints (bad option, no accelerator) are in qemu.log, not on the console.
-            const q = (await (0,promises_.readFile)((0,external_node_path_.join)(m.consoleLog, '..', '..', 'nodes', m.name, 'qemu.log'), 'utf8').catch(() => '')).trim();
-            if (q && e instanceof Error)
-                e.message += `\nqemu: ${q.split('\n').slice(-5).join('\nqemu: ')}`;
-            throw e;
-        }
-    }
-    async collectLogs(state, m, ssh, dir) {
-        const saved = await collectCommonLogs(m, ssh, dir);
-        const q = await (0,promises_.readFile)((0,external_node_path_.join)(state.dir, 'nodes', m.name, 'qemu.log'), 'utf8').catch(() => '');
-        if (q.trim()) {
-            const p = (0,external_node_path_.join)(dir, `${m.name}.qemu.log`);
-            await (0,promises_.writeFile)(p, q);
-            saved.push(p);
-        }
-        return saved;
-    }
-    async destroy(state, m) {
-        if (m.process)
-            await proc_killAndWait([m.process], 5000);
-        // The tap goes with the environment's namespace; the overlay disk with the node directory.
-        await (0,promises_.rm)((0,external_node_path_.join)(state.dir, 'nodes', m.name), { recursive: true, force: true });
-    }
-}
-/**
- * cloud-init NoCloud seed: user (root) with the environment key, hostname, hosts, host key,
- * static network. Its files and the ISO hold the host's private key: they are created 0600 in a
- * 0700 directory, and the files are deleted once the ISO is made.
- */
-async function writeNoCloudSeed(dir, iso, m) {
-    const req = m;
-    const file = (p) => req.seed.find((f) => f.path === p)?.content ?? '';
-    // Written into YAML lines: a newline would add keys of its own.
-    for (const [k, v] of Object.entries({ name: m.name, machineId: m.machineId, mac: m.mac, address: m.address, authorizedKey: m.authorizedKey.trim() }))
-        config_text_configText(`cloud-init seed ${k}`, v);
-    const hostKey = file('/etc/ssh/ssh_host_ed25519_key');
-    const indent = (s, n) => s.split('\n').map((l) => (l ? ' '.repeat(n) + l : l)).join('\n');
-    const userData = [
-        '#cloud-config',
-        `hostname: ${m.name}`,
-        'manage_etc_hosts: false',
-        'disable_root: false',
-        'ssh_pwauth: false',
-        'ssh_genkeytypes: [ed25519]',
-        'ssh_deletekeys: true',
-        'ssh_authorized_keys:',
-        `  - ${req.authorizedKey.trim()}`,
-        'ssh_keys:',
-        '  ed25519_private: |',
-        indent(hostKey.trim(), 4),
-        `  ed25519_public: ${file('/etc/ssh/ssh_host_ed25519_key.pub').trim()}`,
-        'write_files:',
-        '  - path: /etc/hosts',
-        '    permissions: "0644"',
-        '    content: |',
-        indent(file('/etc/hosts').trim(), 6),
-        '',
-    ].join('\n');
-    const net = [
-        'version: 2',
-        'ethernets:',
-        '  karoo0:',
-        '    match:',
-        `      macaddress: "${m.mac}"`,
-        `    addresses: [${m.address}/24]`,
-        '    dhcp4: false',
-        '    dhcp6: false',
-        '',
-    ].join('\n');
-    const src = (0,external_node_path_.join)(dir, 'cidata');
-    await (0,promises_.mkdir)(src, { mode: 0o700 });
-    try {
-        await writeSecretFile((0,external_node_path_.join)(src, 'user-data'), userData);
-        await writeSecretFile((0,external_node_path_.join)(src, 'meta-data'), `instance-id: ${m.machineId}\nlocal-hostname: ${m.name}\n`);
-        await writeSecretFile((0,external_node_path_.join)(src, 'network-config'), net);
-        // genisoimage truncates the file it is given and keeps its mode.
-        await writeSecretFile(iso, '');
-        await run_run('genisoimage', ['-quiet', '-output', iso, '-volid', 'cidata', '-joliet', '-rock', (0,external_node_path_.join)(src, 'user-data'), (0,external_node_path_.join)(src, 'meta-data'), (0,external_node_path_.join)(src, 'network-config')]);
-    }
-    finally {
-        await (0,promises_.rm)(src, { recursive: true, force: true });
-    }
-}
-//# sourceMappingURL=qemu.js.map
-;// CONCATENATED MODULE: ./packages/machines/lib/src/state.js
-
-
-
-
-
-function statePath(env) {
-    return (0,external_node_path_.join)(paths_envDir(env), 'state.json');
-}
-async function state_saveState(s) {
-    await fs_writeFileAtomic(statePath(s.environmentId), `${JSON.stringify(s, null, 2)}\n`);
-}
-async function state_loadState(env) {
-    try {
-        return JSON.parse(await (0,promises_.readFile)(statePath(env), 'utf8'));
-    }
-    catch {
-        return undefined;
-    }
-}
-async function state_listStateDirs() {
-    try {
-        return (await readdir(envsRoot())).filter(isEnvironmentId).sort();
-    }
-    catch {
-        return [];
-    }
-}
-//# sourceMappingURL=state.js.map
-;// CONCATENATED MODULE: ./packages/machines/lib/src/teardown.js
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-function providerOf(name) {
-    return name === 'qemu' ? new qemu_QemuProvider() : new nspawn_NspawnProvider();
-}
-/** Console logs and journals of every machine, into `dir`. */
-async function teardown_saveLogs(state, provider, dir) {
-    await (0,promises_.mkdir)(dir, { recursive: true });
-    const keyPath = (0,external_node_path_.join)(state.dir, 'id_ed25519');
-    const all = await Promise.all(state.machines.map(async (m) => {
-        const ssh = m.sshPort && (await provider.isRunning(m))
-            ? { host: '127.0.0.1', port: m.sshPort, user: 'root', keyPath, knownHostsPath: (0,external_node_path_.join)(state.dir, 'known_hosts'), hostKeyAlias: m.machineId }
-            : undefined;
-        return provider.collectLogs(state, m, ssh, dir).catch(() => []);
-    }));
-    return all.flat();
-}
-/** Set by the watchdog for the teardown it starts (its onExpire): the lock is held for that process. */
-const TEARDOWN_LOCK_ENV = 'KAROO_TEARDOWN_LOCK';
-/**
- * Holds the lock for as long as its stdin is open (this process's life at most). Node cannot
- * bind an abstract unix socket, so a small Python process (python3 is a required tool) does.
- */
-const HOLD_TEARDOWN_LOCK_PY = `import errno, socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-deadline = time.time() + float(sys.argv[2])
-while True:
-    try:
-        s.bind(b"\\0karoo-teardown-" + sys.argv[1].encode())
-        break
-    except OSError as e:
-        if e.errno != errno.EADDRINUSE or time.time() > deadline:
-            sys.exit(75)
-        time.sleep(0.1)
-sys.stdout.write("held\\n")
-sys.stdout.flush()
-sys.stdin.read()
-`;
-/**
- * One teardown of an environment at a time, across processes: an abstract unix socket named
- * for the environment (`@karoo-teardown-<id>`, in this network namespace) is bound while it
- * runs. Binding is atomic and the kernel frees the name when its holder dies, so a killed
- * teardown leaves no stale lock. The watchdog (helpers/forward.py) binds the same name before
- * it runs its onExpire and holds it until that process ends, telling it so through
- * KAROO_TEARDOWN_LOCK=<id>. A teardown that finds the lock taken waits: when it returns, the
- * other one has finished too.
- */
-async function teardownLock(env, timeoutSeconds = 180) {
-    if (process.env[TEARDOWN_LOCK_ENV] === env)
-        return { forWatchdog: true, release: async () => { } };
-    const holder = (0,external_node_child_process_namespaceObject.spawn)(run_systemPython(), ['-I', '-S', '-c', HOLD_TEARDOWN_LOCK_PY, env, String(timeoutSeconds)], { stdio: ['pipe', 'pipe', 'ignore'] });
-    const exited = new Promise((r) => holder.once('close', () => r()));
-    await new Promise((resolve, reject) => {
-        holder.once('error', reject);
-        holder.stdout.once('data', () => resolve());
-        holder.once('exit', (code) => reject(code === 75
-            ? new errors_KarooError('conflict', `environment ${env} is still being torn down by another process after ${timeoutSeconds} s; run karoo reap --env ${env} once it has finished`)
-            : new errors_KarooError('internal', `the teardown lock of ${env} could not be taken (python3 exited with ${code})`)));
-    });
-    return {
-        forWatchdog: false,
-        release: async () => {
-            holder.stdin.end();
-            await exited;
-        },
-    };
-}
-async function underTeardownLock(env, fn) {
-    const lock = await teardownLock(env);
-    try {
-        return await fn(lock.forWatchdog);
-    }
-    finally {
-        await lock.release();
-    }
-}
-/**
- * Destroys everything of an environment: machines (nspawn: the container's init; qemu: the
- * VM process), the forwarder, overlays and disks, namespaces with their bridge, veths and
- * taps, keys and the state directory. Then sweeps anything else carrying the environment id.
- * Under the environment's teardown lock: a teardown already running elsewhere (its watchdog's,
- * another reap) is waited for, and what it removed is not touched again.
- */
-function teardown_destroyState(state, opts = {}) {
-    return underTeardownLock(state.environmentId, (forWatchdog) => destroyLocked(state, opts, forWatchdog));
-}
-async function destroyLocked(state, opts, forWatchdog) {
-    const progress = opts.progress ?? progress_silentProgress;
-    const env = state.environmentId;
-    const started = Date.now();
-    if (!(0,external_node_fs_namespaceObject.existsSync)(state.dir)) {
-        // Destroyed by another teardown while this one waited for the lock: only the sweep is left.
-        const leftovers = await sweep(env, state.paths, state.related);
-        return { environmentId: env, seconds: Math.round((Date.now() - started) / 10) / 100, leftovers };
-    }
-    const provider = providerOf(state.provider);
-    if (opts.saveLogsTo) {
-        const saved = await teardown_saveLogs(state, provider, opts.saveLogsTo).catch(() => []);
-        if (saved.length)
-            progress.info(`saved ${saved.length} console log(s) and journal(s) in ${opts.saveLogsTo}`);
-    }
-    state.phase = 'destroying';
-    await state_saveState(state).catch(() => { });
-    const failures = [];
-    const processes = await proc_listProcesses();
-    await Promise.all(state.machines.map((m) => provider.destroy(state, m, processes).catch((e) => {
-        failures.push(`${m.name}: ${e.message}`);
-    })));
-    // The watchdog goes last: if this process dies half-way, it still removes the rest. When it
-    // started this teardown, it holds the lock for it and ends by itself.
-    if (state.forwarder && !forWatchdog)
-        await proc_killAndWait([state.forwarder], 2000);
-    // The sweep also kills what the owner started for the environment (the acceptance command and its children).
-    const leftovers = await sweep(env, state.paths, state.related);
-    for (const f of failures)
-        progress.warn(`destroying ${f}`);
-    const seconds = Math.round((Date.now() - started) / 10) / 100;
-    progress.info(`environment ${env} destroyed in ${seconds} s${leftovers.length ? `; left over: ${leftovers.join(', ')}` : ''}`);
-    return { environmentId: env, seconds, leftovers };
-}
-async function destroyEnvironment(target, opts = {}) {
-    let env = target.environmentId;
-    if (!env && target.inventory)
-        env = (await readInventory(target.inventory)).environmentId;
-    if (!env)
-        throw new errors_KarooError('input', 'name the environment: --inventory INVENTORY or --env karoo-XXXXXXXX');
-    if (!names_isEnvironmentId(env))
-        throw new errors_KarooError('input', `inventory environment "${env}" is not an ephemeral karoo environment (karoo-XXXXXXXX); real hosts are never destroyed`);
-    const state = await state_loadState(env);
-    if (state)
-        return teardown_destroyState(state, opts);
-    const started = Date.now();
-    const leftovers = await underTeardownLock(env, () => sweep(env));
-    return { environmentId: env, seconds: Math.round((Date.now() - started) / 10) / 100, leftovers };
-}
-/**
- * Removes whatever still carries the environment's id: processes (by command line or by
- * network namespace), overlay mounts, namespaces, nspawn's runtime directories, the state
- * directory. Touches nothing whose name is not `karoo-<8 hex>` of this environment.
- * Returns what could not be removed.
- */
-async function sweep(env, paths = [], related = []) {
-    names_checkEnvironmentId(env);
-    const dirs = [paths_envDir(env), ...paths.filter(isOwnTempDir)];
-    const used = [...dirs, ...related.filter((p) => p.startsWith('/') && p.split('/').length >= 3)];
-    const ours = (s) => s === env || s.startsWith(`${env}-`) || s.startsWith(`${paths_envDir(env)}/`);
-    const namespaces = (await network_listNetns()).filter(ours);
-    const inodes = new Set();
-    for (const ns of namespaces) {
-        const ino = await netnsInode(network_netnsPath(ns));
-        if (ino !== undefined)
-            inodes.add(ino);
-    }
-    const victims = [];
-    const procs = await proc_listProcesses();
-    const ancestors = ancestorsOf(process.pid, procs);
-    for (const p of procs) {
-        if (ancestors.has(p.pid))
-            continue;
-        const inNamespace = p.netns !== undefined && inodes.has(p.netns);
-        if (inNamespace || (isOurKind(p.argv) && mentions(p.argv, env)))
-            victims.push({ pid: p.pid, startTime: p.startTime });
-    }
-    for (const p of await proc_processesUsing(used))
-        if (!ancestors.has(p.pid))
-            victims.push(p);
-    const stubborn = await proc_killAndWait(victims, 5000);
-    for (const g of await cgroupsWithPrefix(env))
-        await removeCgroupTree(g);
-    for (const m of await ourMounts(env))
-        await unmount(m);
-    for (const ns of namespaces)
-        await deleteNetns(ns);
-    try {
-        for (const d of await (0,promises_.readdir)('/run/systemd/nspawn/propagate'))
-            if (ours(d))
-                await (0,promises_.rm)((0,external_node_path_.join)('/run/systemd/nspawn/propagate', d), { recursive: true, force: true });
-    }
-    catch {
-        // no nspawn runtime directory
-    }
-    for (const d of dirs)
-        await (0,promises_.rm)(d, { recursive: true, force: true });
-    const left = await resourcesOf(env);
-    for (const d of dirs.slice(1))
-        if (await (0,promises_.readdir)(d).then(() => true, () => false))
-            left.push(`directory ${d}`);
-    return [...stubborn.map((p) => `process ${p.pid}`), ...left];
-}
-/**
- * Only karoo's own temporary directories are ever removed on the word of a state file: absolute,
- * named `karoo-<kind>-<random>`, directly in a temporary directory.
- */
-function isOwnTempDir(p) {
-    return p.startsWith('/') && !p.includes('/../') && /^karoo-[a-z]+-[A-Za-z0-9]{6,}$/.test((0,external_node_path_.basename)(p)) && p.split('/').length >= 3;
-}
-/**
- * karoo's temporary directories (`karoo-up-*`, …, made by ownedTempDir) whose owner process is
- * gone: what a killed `karoo up` left before (or besides) its environment's stamp.
- */
-async function reapTempDirs(progress = silentProgress) {
-    const removed = [];
-    for (const base of new Set([tmpdir(), '/tmp'])) {
-        for (const name of await readdir(base).catch(() => [])) {
-            const dir = join(base, name);
-            if (!isOwnTempDir(dir))
-                continue;
-            let owner;
-            try {
-                owner = JSON.parse(await readFile(join(dir, OWNER_FILE), 'utf8'));
-            }
-            catch {
-                continue;
-            }
-            if (!(await ownerGone(owner)))
-                continue;
-            await killAndWait(await processesUsing([dir]), 3000);
-            await rm(dir, { recursive: true, force: true });
-            progress.info(`removed ${dir}: its process ${owner.pid} is gone`);
-            removed.push(dir);
-        }
-    }
-    return removed;
-}
-function idsIn(text) {
-    return Array.from(text.matchAll(ENV_ID_IN_TEXT_RE), (m) => m[0]);
-}
-function mentions(argv, env) {
-    return argv.some((a) => idsIn(a).includes(env));
-}
-/**
- * Only processes karoo starts are killed by name: the machine monitors, the forwarder, and
- * ssh/scp/ip commands aimed at the environment. Shells or CLIs that merely mention the id
- * (e.g. `karoo destroy --env …`) are left alone.
- */
-function isOurKind(argv) {
-    const exe = (argv[0] ?? '').split('/').pop() ?? '';
-    if (exe === 'systemd-nspawn' || exe.startsWith('qemu-system-') || exe === 'ssh' || exe === 'scp' || exe === 'ip')
-        return true;
-    return exe.startsWith('python3') && argv.some((a) => a.endsWith('/forward.py'));
-}
-function ancestorsOf(pid, procs) {
-    const parent = new Map(procs.map((p) => [p.pid, p.ppid]));
-    const out = new Set([pid]);
-    let cur = process.ppid;
-    while (cur > 1 && !out.has(cur)) {
-        out.add(cur);
-        cur = parent.get(cur) ?? 0;
-    }
-    return out;
-}
-async function ourMounts(env) {
-    const info = await (0,promises_.readFile)('/proc/self/mountinfo', 'utf8').catch(() => '');
-    const out = [];
-    for (const line of info.split('\n')) {
-        const f = line.split(' ');
-        const mountPoint = f[4];
-        const sep = f.indexOf('-');
-        const source = sep > 0 ? f[sep + 2] : undefined;
-        if (!mountPoint)
-            continue;
-        if (mountPoint.startsWith(`${paths_envDir(env)}/`) || source === env || source?.startsWith(`${env}-`))
-            out.push(mountPoint);
-    }
-    // Deepest first.
-    return out.sort((a, b) => b.length - a.length);
-}
-/** Everything on this machine that still belongs to the environment: processes, mounts, namespaces, files. */
-async function resourcesOf(env) {
-    const ours = (s) => s === env || s.startsWith(`${env}-`);
-    const out = [];
-    for (const ns of await network_listNetns())
-        if (ours(ns))
-            out.push(`netns ${ns}`);
-    for (const m of await ourMounts(env))
-        out.push(`mount ${m}`);
-    for (const g of await cgroupsWithPrefix(env))
-        out.push(`cgroup ${g}`);
-    const procs = await proc_listProcesses();
-    // Never the caller's own ancestors: the watchdog waiting for the teardown it started.
-    const ancestors = ancestorsOf(process.pid, procs);
-    for (const p of procs) {
-        if (!ancestors.has(p.pid) && isOurKind(p.argv) && mentions(p.argv, env))
-            out.push(`process ${p.pid} (${p.argv.slice(0, 3).join(' ')})`);
-    }
-    if (await (0,promises_.readdir)(paths_envDir(env)).then(() => true, () => false))
-        out.push(`directory ${paths_envDir(env)}`);
-    return out;
-}
-/** Every environment id with something on this machine: state directories, namespaces, processes, mounts. */
-async function knownEnvironments() {
-    const ids = new Set(await listStateDirs());
-    for (const ns of await listNetns())
-        for (const m of idsIn(ns))
-            if (ns.startsWith(m))
-                ids.add(m);
-    for (const p of await listProcesses())
-        if (isOurKind(p.argv))
-            for (const a of p.argv)
-                for (const m of idsIn(a))
-                    ids.add(m);
-    const info = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
-    for (const m of idsIn(info))
-        ids.add(m);
-    for (const r of await cgroupRoots())
-        for (const e of await readdir(r).catch(() => []))
-            for (const m of idsIn(e))
-                if (e.startsWith(m))
-                    ids.add(m);
-    return [...ids].sort();
-}
-/** Why an environment may be reaped, or undefined when it is still wanted. */
-async function reapReason(env, state, opts) {
-    const now = opts.now ?? Date.now();
-    if (opts.environmentId)
-        return opts.environmentId === env ? 'asked for' : undefined;
-    if (!state)
-        return 'no state (left by a killed process)';
-    if (state.lifetime === 'owner' && (await ownerGone(state.owner)))
-        return `its owner process ${state.owner.pid} is gone`;
-    if (state.owner.bootId && state.owner.bootId !== (await bootId()))
-        return 'made before this machine last started';
-    if (Date.parse(state.expiresAt) <= now)
-        return `expired at ${state.expiresAt}`;
-    if (opts.olderThanSeconds !== undefined && Date.parse(state.createdAt) <= now - opts.olderThanSeconds * 1000)
-        return `older than ${opts.olderThanSeconds} s`;
-    const ownerAlive = await isAlive(state.owner);
-    if ((state.phase === 'provisioning' || state.phase === 'destroying') && !ownerAlive)
-        return `its ${state.phase} process ${state.owner.pid} is gone`;
-    if (state.phase === 'failed' && !state.keep && !ownerAlive)
-        return 'failed and not kept';
-    return undefined;
-}
-/** Finds environments that are gone, expired or orphaned (stamps and owners) and removes what they left. */
-async function teardown_reap(opts = {}) {
-    const progress = opts.progress ?? silentProgress;
-    if (opts.environmentId)
-        checkEnvironmentId(opts.environmentId);
-    const out = [];
-    for (const env of await knownEnvironments()) {
-        const state = await loadState(env);
-        const reason = await reapReason(env, state, opts);
-        if (!reason)
-            continue;
-        progress.info(`reaping ${env}: ${reason}`);
-        const leftovers = state ? (await teardown_destroyState(state, { progress })).leftovers : await underTeardownLock(env, () => sweep(env));
-        out.push({ environmentId: env, reason, leftovers });
-    }
-    if (!opts.environmentId)
-        await reapTempDirs(progress);
-    return out;
-}
-//# sourceMappingURL=teardown.js.map
-;// CONCATENATED MODULE: ./packages/machines/lib/src/environment.js
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-const PROVIDERS = (/* unused pure expression or super */ null && (['nspawn', 'qemu']));
-function providerFor(name) {
-    if (name === 'nspawn')
-        return new NspawnProvider();
-    if (name === 'qemu')
-        return new QemuProvider();
-    throw new KarooError('input', `provider "${name}" is not known; use one of: ${PROVIDERS.join(', ')}`);
-}
-const now = () => Date.now();
-const secs = (ms) => Math.round(ms / 10) / 100;
-/**
- * Creates an ephemeral environment: one machine per node on a private network of its own,
- * a fresh SSH key pair, a forwarder on 127.0.0.1 for the runner, and the inventory. On any
- * failure, console logs and journals are saved beside the inventory and everything is
- * destroyed (unless `keep`), then the error names the node and its last console lines.
- */
-async function provision(opts) {
-    const progress = opts.progress ?? silentProgress;
-    const t0 = now();
-    const provider = providerFor(opts.provider ?? 'nspawn');
-    if (opts.nodes.length === 0)
-        throw new KarooError('input', 'the configuration lists no nodes; add at least one under nodes:');
-    const seen = new Set();
-    for (const n of opts.nodes) {
-        checkNodeName(n.name);
-        if (seen.has(n.name))
-            throw new KarooError('input', `node "${n.name}" is listed twice`);
-        seen.add(n.name);
-    }
-    const ttl = opts.ttlSeconds ?? 3600;
-    if (!(ttl > 0))
-        throw new KarooError('input', `ttl must be positive, got ${ttl}`);
-    if (opts.ownerPid !== undefined && opts.lifetime !== 'owner')
-        throw new KarooError('input', `an owner process (${opts.ownerPid}) needs lifetime 'owner'; an environment handed on lives until its TTL`);
-    // Checked before anything is made: a dead owner would have the environment removed at once.
-    const foreignOwner = opts.ownerPid !== undefined ? await ownerOf(opts.ownerPid) : undefined;
-    await requireTools(['ip', 'ssh', 'ssh-keygen', 'python3']);
-    let image;
-    if (opts.image) {
-        if (provider.name !== 'qemu')
-            throw new KarooError('input', `a cloud image (${opts.image}) needs the qemu provider; the ${provider.name} provider boots karoo's own image`);
-        image = await fetchCloudImage(opts.image, opts.imageSha256, progress);
-    }
-    else {
-        const found = await findImage();
-        if (found)
-            image = found;
-        else if (opts.buildImage === false)
-            throw new KarooError('unavailable', 'karoo\'s machine image is not built; run karoo image build');
-        else
-            image = await buildImage({ progress });
-    }
-    const tImage = now();
-    if (opts.reapFirst !== false) {
-        const reaped = await reap({ progress: silentProgress });
-        if (reaped.length)
-            progress.info(`reaped ${reaped.length} expired or orphaned environment(s): ${reaped.map((r) => r.environmentId).join(', ')}`);
-    }
-    const env = newEnvironmentId();
-    const dir = envDir(env);
-    const outDir = resolve(opts.outDir ?? join('.karoo', env));
-    const net = subnetOf(env);
-    const created = new Date();
-    const owner = foreignOwner ?? (await ownerRef());
-    const lifetime = opts.lifetime ?? 'ttl';
-    const state = {
-        version: 1,
-        environmentId: env,
-        provider: provider.name,
-        phase: 'provisioning',
-        createdAt: created.toISOString(),
-        expiresAt: new Date(created.getTime() + ttl * 1000).toISOString(),
-        ttlSeconds: ttl,
-        owner,
-        lifetime,
-        ...(opts.paths?.length ? { paths: opts.paths.map((p) => resolve(p)) } : {}),
-        ...(opts.related?.length ? { related: opts.related.map((p) => resolve(p)) } : {}),
-        keep: opts.keep ?? false,
-        netns: names.netns(env),
-        cidr: net.cidr,
-        dir,
-        outDir,
-        image: { id: image.id, kind: image.kind, ...(image.kind === 'cloud' ? { sha256: image.sha256 } : {}) },
-        machines: opts.nodes.map((n, index) => ({
-            name: n.name,
-            role: n.role,
-            index,
-            address: net.address(index),
-            mac: macOf(env, index),
-            machineId: names.machine(env, n.name),
-            consoleLog: join(dir, 'console', `${n.name}.log`),
-            hostKey: '',
-            cpus: n.cpus,
-            memory: n.memory,
-        })),
-        timings: {},
-    };
-    // The stamp comes first: from here on every resource can be traced back to this state.
-    // The directory appears with its state.json inside (rename), so the reaper never sees one without the other.
-    const staging = join(envsRoot(), `.${env}.new`);
-    // 0755: an unprivileged deploy step (the invoking user of sudo) reaches its key in here.
-    await mkdir(staging, { recursive: true, mode: 0o755 });
-    await mkdir(join(staging, 'console'), { mode: 0o700 });
-    await writeFile(join(staging, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
-    await rename(staging, dir);
-    const save = () => saveState(state);
-    // The watchdog comes before any resource: from here on, the owner's death or the TTL removes whatever exists.
-    const watchdog = await startWatchdog(state, opts.onExpire);
-    await save();
-    await mkdir(outDir, { recursive: true });
-    await opts.onEnvironmentCreated?.(env, outDir);
-    progress.info(`environment ${env}: ${opts.nodes.length} node(s) with ${provider.name}, network ${net.cidr}, expires ${state.expiresAt}${lifetime === 'owner' ? `, lives as long as process ${owner.pid}` : ''}`);
-    // Aborted by the caller (a signal) or by the first machine that fails: no new step starts.
-    const stop = new AbortController();
-    const onAbort = () => stop.abort(opts.signal?.reason);
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    if (opts.signal?.aborted)
-        onAbort();
-    const checkpoint = () => {
-        if (stop.signal.aborted)
-            throw stop.signal.reason instanceof Error ? stop.signal.reason : new KarooError('refused', `provisioning of ${env} was interrupted${stop.signal.reason ? ` (${String(stop.signal.reason)})` : ''}`);
-    };
-    const stopped = new Promise((_, reject) => stop.signal.addEventListener('abort', () => reject(new KarooError('refused', `provisioning of ${env} was interrupted`)), { once: true }));
-    stopped.catch(() => { });
-    const keyPath = join(dir, 'id_ed25519');
-    const knownHosts = join(dir, 'known_hosts');
-    const endpoint = (m) => ({
-        host: '127.0.0.1',
-        port: m.sshPort ?? 0,
-        user: 'root',
-        keyPath,
-        knownHostsPath: knownHosts,
-        hostKeyAlias: m.machineId,
-        hostKey: m.hostKey,
-    });
-    const inventoryOf = () => ({
-        version: 1,
-        environmentId: env,
-        createdAt: state.createdAt,
-        ttlSeconds: ttl,
-        expiresAt: state.expiresAt,
-        provider: provider.name,
-        ...(state.accelerator ? { accelerator: state.accelerator } : {}),
-        image: state.image,
-        network: { cidr: net.cidr, namespace: state.netns },
-        logsDir: join(outDir, 'logs'),
-        nodes: state.machines.map((m) => ({
-            name: m.name,
-            role: m.role,
-            address: m.address,
-            ssh: endpoint(m),
-            provider: provider.name,
-            machineId: m.machineId,
-            ...(m.cpus ? { cpus: m.cpus } : {}),
-            ...(m.memory ? { memory: m.memory } : {}),
-        })),
-    });
-    try {
-        checkpoint();
-        await provider.prepare(state);
-        await save();
-        if (state.accelerator)
-            progress.info(`qemu acceleration: ${state.accelerator}${state.accelerator === 'tcg' ? ' (software emulation: no usable /dev/kvm)' : ''}`);
-        // Keys: the environment's client key, and a host key per node so the runner checks host keys strictly.
-        const tPrepared = now();
-        // Keys and the network do not depend on each other: make them side by side.
-        checkpoint();
-        const network = createEnvNetwork(env, net.gateway).then(() => (state.timings.bridge = secs(now() - tPrepared)));
-        network.catch(() => { });
-        await mkdir(join(dir, 'hostkeys'), { recursive: true });
-        const keygen = (file, comment) => run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
-        const [, ...hostKeys] = await Promise.all([
-            keygen(keyPath, env),
-            ...state.machines.map(async (m) => {
-                const p = join(dir, 'hostkeys', m.name);
-                await keygen(p, m.machineId);
-                return { priv: await readFile(p, 'utf8'), pub: await readFile(`${p}.pub`, 'utf8') };
-            }),
-        ]);
-        const authorizedKey = await readFile(`${keyPath}.pub`, 'utf8');
-        state.machines.forEach((m, i) => (m.hostKey = hostKeys[i].pub.trim().split(' ').slice(0, 2).join(' ')));
-        await writeFile(knownHosts, state.machines.map((m) => `${m.machineId} ${m.hostKey}\n`).join(''));
-        await handToInvokingUser([keyPath, `${keyPath}.pub`, knownHosts]);
-        await rm(join(dir, 'hostkeys'), { recursive: true, force: true });
-        state.timings.keys = secs(now() - tPrepared);
-        await network;
-        const tBridge = now();
-        // The watchdog starts forwarding while the machines are made; only the SSH probes wait for it.
-        checkpoint();
-        const forwarder = startForwarding(state, watchdog).then(() => {
-            state.timings.forwarder = secs(now() - tBridge);
-        });
-        forwarder.catch(() => { });
-        state.timings.prepare = secs(tPrepared - tImage);
-        const tNet = now();
-        const hosts = state.machines.map((m) => ({ name: m.name, address: m.address }));
-        const timeoutMs = (opts.bootTimeoutSeconds ?? (provider.name === 'qemu' ? 600 : 120)) * 1000;
-        const limit = pLimit(provider.maxParallelBoots(state));
-        const bootStarted = new Map();
-        const tasks = state.machines.map((m, i) => limit(async () => {
-            checkpoint();
-            const started = now();
-            bootStarted.set(m.name, started);
-            await provider.create({
-                state,
-                machine: m,
-                image,
-                authorizedKey,
-                save,
-                seed: seedFiles({
-                    node: m.name,
-                    address: m.address,
-                    mac: m.mac,
-                    prefixLength: 24,
-                    hosts,
-                    authorizedKey,
-                    hostPrivateKey: hostKeys[i].priv,
-                    hostPublicKey: hostKeys[i].pub,
-                }),
-            });
-            state.timings[`create:${m.name}`] = secs(now() - started);
-            await opts.onMachineStarted?.(m, state);
-            checkpoint();
-            await Promise.race([forwarder, stopped]);
-            await Promise.race([provider.waitReady(m, endpoint(m), started + timeoutMs), stopped]);
-            m.readyAt = new Date().toISOString();
-            state.timings[`ready:${m.name}`] = secs(now() - started);
-            progress.info(`${m.name} (${m.role}) ready at ${m.address}, ssh 127.0.0.1:${m.sshPort} after ${secs(now() - started)} s`);
-        }).catch((e) => {
-            // The first failure stops the others: none starts a machine after it, none waits on.
-            if (!stop.signal.aborted)
-                stop.abort(e);
-            throw e;
-        }));
-        // Every machine task has settled before anything is destroyed, so none is made after teardown.
-        const settled = await Promise.allSettled(tasks);
-        const failed = settled.find((r) => r.status === 'rejected');
-        if (failed)
-            throw stop.signal.reason instanceof Error ? stop.signal.reason : failed.reason;
-        await forwarder;
-        checkpoint();
-        const tReady = now();
-        state.timings = { ...state.timings, image: secs(tImage - t0), network: secs(tNet - tImage), machines: secs(tReady - tNet), total: secs(tReady - t0) };
-        const inventory = inventoryOf();
-        const inventoryPath = join(outDir, 'inventory.json');
-        await writeInventory(inventoryPath, inventory);
-        await handToInvokingUser([outDir, inventoryPath]);
-        state.inventoryPath = inventoryPath;
-        state.phase = 'ready';
-        await save();
-        // Handed on: from now on only the TTL (or destroy) ends it.
-        if (lifetime === 'ttl')
-            await tellWatchdog(state, { owner: null });
-        progress.info(`environment ${env} ready in ${state.timings.total} s; inventory ${inventoryPath}`);
-        return { inventory, inventoryPath, state, timings: state.timings };
-    }
-    catch (e) {
-        state.phase = 'failed';
-        await save().catch(() => { });
-        const logsDir = join(outDir, 'logs');
-        await saveLogs(state, provider, logsDir).catch(() => []);
-        if (opts.keep) {
-            // Kept for debugging until the TTL, whoever made it: the watchdog no longer watches the owner.
-            await handOver(state).catch(() => { });
-            // Kept for debugging: write the inventory anyway, so the machines can be reached.
-            const inventoryPath = join(outDir, 'inventory.json');
-            const kept = state.machines.find((m) => m.sshPort && m.hostKey);
-            if (kept)
-                await writeInventory(inventoryPath, inventoryOf()).catch(() => { });
-            progress.warn(`provisioning failed; keeping environment ${env} until ${state.expiresAt} (karoo destroy --env ${env}); logs in ${logsDir}` +
-                (kept ? `; inventory ${inventoryPath}; ssh: ${sshCommandLine(endpoint(kept))}` : ''));
-        }
-        else {
-            progress.info(`provisioning failed; logs saved in ${logsDir}; destroying ${env}`);
-            await destroyState(state, { progress }).catch((d) => progress.warn(`destroying ${env} failed too: ${d.message}`));
-        }
-        throw e;
-    }
-    finally {
-        opts.signal?.removeEventListener('abort', onAbort);
-    }
-}
-function watchdogConfigPath(state) {
-    return join(state.dir, 'forward.json');
-}
-async function writeWatchdogConfig(state, config) {
-    const path = watchdogConfigPath(state);
-    await writeFile(`${path}.tmp`, JSON.stringify(config, null, 2));
-    await rename(`${path}.tmp`, path);
-}
-/**
- * Starts the environment's watchdog (helpers/forward.py, detached): it removes the environment
- * (runs `onExpire`) when the TTL passes or, while it has one, when the owner process is gone;
- * later it also becomes the SSH forwarder (startForwarding). Returns once the process exists;
- * the returned promise `ready` resolves when its signal handlers are set.
- */
-async function startWatchdog(state, onExpire) {
-    const dir = state.dir;
-    const script = join(dir, 'forward.py');
-    await writeFile(script, ASSETS['helpers/forward.py']);
-    const readyFile = join(dir, 'watchdog.ready');
-    await writeWatchdogConfig(state, {
-        netnsPath: netnsPath(state.netns),
-        portsFile: join(dir, 'ports.json'),
-        readyFile,
-        expiresAt: Date.parse(state.expiresAt) / 1000,
-        onExpire: onExpire?.map((a) => a.replace(/\{env\}/g, state.environmentId)) ?? null,
-        owner: { pid: state.owner.pid, startTime: state.owner.startTime },
-        nodes: [],
-    });
-    const log = await open(join(dir, 'forward.log'), 'a');
-    try {
-        const child = spawn(systemPython(), ['-I', '-S', script, state.environmentId, watchdogConfigPath(state)], { detached: true, stdio: ['ignore', log.fd, log.fd] });
-        const pid = await new Promise((res, rej) => {
-            child.once('error', rej);
-            child.once('spawn', () => res(child.pid));
-        });
-        child.unref();
-        state.forwarder = (await procRef(pid)) ?? { pid, startTime: 0 };
-    }
-    finally {
-        await log.close();
-    }
-    const ready = (async () => {
-        const deadline = now() + 10_000;
-        while (!existsSync(readyFile)) {
-            if (!(await isAlive(state.forwarder)) || now() > deadline)
-                throw await watchdogFailure(state, 'start');
-            await sleep(10);
-        }
-    })();
-    ready.catch(() => { });
-    return { ready };
-}
-async function watchdogFailure(state, what) {
-    const why = await readFile(join(state.dir, 'forward.log'), 'utf8').catch(() => '');
-    return new KarooError('internal', `the watchdog of ${state.environmentId} did not ${what}: ${why.trim().split('\n').pop() ?? ''}`);
-}
-/** Changes what the watchdog watches (owner) or forwards (nodes), then wakes it (SIGUSR1: it reads its config again). */
-async function tellWatchdog(state, change) {
-    const config = JSON.parse(await readFile(watchdogConfigPath(state), 'utf8'));
-    await writeWatchdogConfig(state, { ...config, ...change });
-    // Before its handlers exist a SIGUSR1 would kill it; it reads its config once more when they do.
-    if (existsSync(config.readyFile) && state.forwarder && (await isAlive(state.forwarder)))
-        process.kill(state.forwarder.pid, 'SIGUSR1');
-}
-/** Has the watchdog forward 127.0.0.1 ports to the nodes' SSH (connections made inside the namespace) and records the ports. */
-async function startForwarding(state, watchdog) {
-    await watchdog.ready;
-    await tellWatchdog(state, { nodes: state.machines.map((m) => ({ name: m.name, address: m.address, port: 22 })) });
-    const portsFile = join(state.dir, 'ports.json');
-    const deadline = now() + 10_000;
-    for (;;) {
-        try {
-            const p = JSON.parse(await readFile(portsFile, 'utf8'));
-            for (const m of state.machines)
-                m.sshPort = p.ports[m.name];
-            return;
-        }
-        catch {
-            if (!(await isAlive(state.forwarder)) || now() > deadline)
-                throw await watchdogFailure(state, 'start forwarding');
-            await sleep(20);
-        }
-    }
-}
-/**
- * Hands an environment on: it no longer ends with the process that made it, only when it is
- * destroyed or its TTL passes (karoo up --keep, a provisioning failure kept for debugging).
- */
-async function handOver(state) {
-    state.lifetime = 'ttl';
-    await saveState(state);
-    await tellWatchdog(state, { owner: null });
-}
-/**
- * Run through sudo (as the provision action does on GitHub's runners), the files the next,
- * unprivileged steps need (the key, known_hosts, the inventory) are given to the invoking user.
- */
-async function handToInvokingUser(paths) {
-    const uid = Number(process.env.SUDO_UID);
-    const gid = Number(process.env.SUDO_GID);
-    if (process.getuid?.() !== 0 || !(uid > 0))
-        return;
-    for (const p of paths)
-        await chown(p, uid, gid > 0 ? gid : uid);
-}
-/** Runs a command on a node of an inventory; refuses when the environment's TTL has passed. */
-async function execOnNode(inv, node, command, opts = {}) {
-    return sshExec(nodeEndpoint(inv, node), command, opts);
-}
-function nodeEndpoint(inv, node) {
-    checkNotExpired(inv);
-    const n = inv.nodes.find((x) => x.name === node);
-    if (!n)
-        throw new KarooError('input', `node "${node}" is not in the inventory of ${inv.environmentId} (nodes: ${inv.nodes.map((x) => x.name).join(', ')})`);
-    return { ...n.ssh, port: sshPort(n.ssh), user: sshUser(n.ssh) };
-}
-function checkNotExpired(inv, at = Date.now()) {
-    if (inv.expiresAt && Date.parse(inv.expiresAt) <= at) {
-        throw new KarooError('refused', `environment ${inv.environmentId} expired at ${inv.expiresAt} (TTL ${inv.ttlSeconds ?? '?'} s); provision a new one (karoo reap removes what is left)`);
-    }
-}
-//# sourceMappingURL=environment.js.map
-;// CONCATENATED MODULE: ./packages/machines/lib/src/index.js
-/**
- * Ephemeral machines for acceptance runs: providers (systemd-nspawn containers, QEMU virtual
- * machines), environments with a private network and a fresh SSH key, the inventory deploy
- * reads, and teardown that always happens (destroy, TTL, reap).
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: external "os"
-const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+/***/ 33838:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+// ESM COMPAT FLAG
+__nccwpck_require__.r(__webpack_exports__);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  ExitCode: () => (/* binding */ ExitCode),
+  addPath: () => (/* binding */ addPath),
+  debug: () => (/* binding */ debug),
+  endGroup: () => (/* binding */ endGroup),
+  error: () => (/* binding */ error),
+  exportVariable: () => (/* binding */ exportVariable),
+  getBooleanInput: () => (/* binding */ getBooleanInput),
+  getIDToken: () => (/* binding */ getIDToken),
+  getInput: () => (/* binding */ getInput),
+  getMultilineInput: () => (/* binding */ getMultilineInput),
+  getState: () => (/* binding */ getState),
+  group: () => (/* binding */ group),
+  info: () => (/* binding */ info),
+  isDebug: () => (/* binding */ isDebug),
+  markdownSummary: () => (/* reexport */ markdownSummary),
+  notice: () => (/* binding */ notice),
+  platform: () => (/* reexport */ platform_namespaceObject),
+  saveState: () => (/* binding */ saveState),
+  setCommandEcho: () => (/* binding */ setCommandEcho),
+  setFailed: () => (/* binding */ setFailed),
+  setOutput: () => (/* binding */ setOutput),
+  setSecret: () => (/* binding */ setSecret),
+  startGroup: () => (/* binding */ startGroup),
+  summary: () => (/* reexport */ summary),
+  toPlatformPath: () => (/* reexport */ toPlatformPath),
+  toPosixPath: () => (/* reexport */ toPosixPath),
+  toWin32Path: () => (/* reexport */ toWin32Path),
+  warning: () => (/* binding */ warning)
+});
+
+// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/platform.js
+var platform_namespaceObject = {};
+__nccwpck_require__.r(platform_namespaceObject);
+__nccwpck_require__.d(platform_namespaceObject, {
+  arch: () => (arch),
+  getDetails: () => (getDetails),
+  isLinux: () => (isLinux),
+  isMacOS: () => (isMacOS),
+  isWindows: () => (isWindows),
+  platform: () => (platform)
+});
+
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(70857);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -52121,7 +48820,7 @@ function toCommandProperties(annotationProperties) {
  */
 function issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
+    process.stdout.write(cmd.toString() + external_os_.EOL);
 }
 function issue(name, message = '') {
     issueCommand(name, {}, message);
@@ -52175,10 +48874,10 @@ function escapeProperty(s) {
         .replace(/,/g, '%2C');
 }
 //# sourceMappingURL=command.js.map
-;// CONCATENATED MODULE: external "crypto"
-const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
+// EXTERNAL MODULE: external "crypto"
+var external_crypto_ = __nccwpck_require__(76982);
 // EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(9896);
+var external_fs_ = __nccwpck_require__(79896);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
@@ -52195,12 +48894,12 @@ function issueFileCommand(command, message) {
     if (!external_fs_.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_.appendFileSync(filePath, `${toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+    external_fs_.appendFileSync(filePath, `${toCommandValue(message)}${external_os_.EOL}`, {
         encoding: 'utf8'
     });
 }
 function prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
+    const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
     const convertedValue = toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
@@ -52211,16 +48910,1592 @@ function prepareKeyValueMessage(key, value) {
     if (convertedValue.includes(delimiter)) {
         throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
     }
-    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
+    return `${key}<<${delimiter}${external_os_.EOL}${convertedValue}${external_os_.EOL}${delimiter}`;
 }
 //# sourceMappingURL=file-command.js.map
-;// CONCATENATED MODULE: external "path"
-const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(16928);
+// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
+var lib = __nccwpck_require__(44942);
+// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/auth.js
+var auth = __nccwpck_require__(92145);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+class OidcClient {
+    static createHttpClient(allowRetry = true, maxRetry = 10) {
+        const requestOptions = {
+            allowRetries: allowRetry,
+            maxRetries: maxRetry
+        };
+        return new lib/* HttpClient */.Qq('actions/oidc-client', [new auth/* BearerCredentialHandler */.tZ(OidcClient.getRequestToken())], requestOptions);
+    }
+    static getRequestToken() {
+        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
+        if (!token) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
+        }
+        return token;
+    }
+    static getIDTokenUrl() {
+        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
+        if (!runtimeUrl) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
+        }
+        return runtimeUrl;
+    }
+    static getCall(id_token_url) {
+        return __awaiter(this, void 0, void 0, function* () {
+            var _a;
+            const httpclient = OidcClient.createHttpClient();
+            const res = yield httpclient
+                .getJson(id_token_url)
+                .catch(error => {
+                throw new Error(`Failed to get ID Token. \n 
+        Error Code : ${error.statusCode}\n 
+        Error Message: ${error.message}`);
+            });
+            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
+            if (!id_token) {
+                throw new Error('Response json body do not have ID Token field');
+            }
+            return id_token;
+        });
+    }
+    static getIDToken(audience) {
+        return __awaiter(this, void 0, void 0, function* () {
+            try {
+                // New ID Token is requested from action service
+                let id_token_url = OidcClient.getIDTokenUrl();
+                if (audience) {
+                    const encodedAudience = encodeURIComponent(audience);
+                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
+                }
+                debug(`ID token url is ${id_token_url}`);
+                const id_token = yield OidcClient.getCall(id_token_url);
+                setSecret(id_token);
+                return id_token;
+            }
+            catch (error) {
+                throw new Error(`Error message: ${error.message}`);
+            }
+        });
+    }
+}
+//# sourceMappingURL=oidc-utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
+var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { access, appendFile, writeFile } = external_fs_.promises;
+const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
+const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
+class Summary {
+    constructor() {
+        this._buffer = '';
+    }
+    /**
+     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
+     * Also checks r/w permissions.
+     *
+     * @returns step summary file path
+     */
+    filePath() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            if (this._filePath) {
+                return this._filePath;
+            }
+            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
+            if (!pathFromEnv) {
+                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
+            }
+            try {
+                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
+            }
+            catch (_a) {
+                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
+            }
+            this._filePath = pathFromEnv;
+            return this._filePath;
+        });
+    }
+    /**
+     * Wraps content in an HTML tag, adding any HTML attributes
+     *
+     * @param {string} tag HTML tag to wrap
+     * @param {string | null} content content within the tag
+     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
+     *
+     * @returns {string} content wrapped in HTML element
+     */
+    wrap(tag, content, attrs = {}) {
+        const htmlAttrs = Object.entries(attrs)
+            .map(([key, value]) => ` ${key}="${value}"`)
+            .join('');
+        if (!content) {
+            return `<${tag}${htmlAttrs}>`;
+        }
+        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
+    }
+    /**
+     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
+     *
+     * @param {SummaryWriteOptions} [options] (optional) options for write operation
+     *
+     * @returns {Promise<Summary>} summary instance
+     */
+    write(options) {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
+            const filePath = yield this.filePath();
+            const writeFunc = overwrite ? writeFile : appendFile;
+            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
+            return this.emptyBuffer();
+        });
+    }
+    /**
+     * Clears the summary buffer and wipes the summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    clear() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            return this.emptyBuffer().write({ overwrite: true });
+        });
+    }
+    /**
+     * Returns the current summary buffer as a string
+     *
+     * @returns {string} string of summary buffer
+     */
+    stringify() {
+        return this._buffer;
+    }
+    /**
+     * If the summary buffer is empty
+     *
+     * @returns {boolen} true if the buffer is empty
+     */
+    isEmptyBuffer() {
+        return this._buffer.length === 0;
+    }
+    /**
+     * Resets the summary buffer without writing to summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    emptyBuffer() {
+        this._buffer = '';
+        return this;
+    }
+    /**
+     * Adds raw text to the summary buffer
+     *
+     * @param {string} text content to add
+     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addRaw(text, addEOL = false) {
+        this._buffer += text;
+        return addEOL ? this.addEOL() : this;
+    }
+    /**
+     * Adds the operating system-specific end-of-line marker to the buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addEOL() {
+        return this.addRaw(external_os_.EOL);
+    }
+    /**
+     * Adds an HTML codeblock to the summary buffer
+     *
+     * @param {string} code content to render within fenced code block
+     * @param {string} lang (optional) language to syntax highlight code
+     *
+     * @returns {Summary} summary instance
+     */
+    addCodeBlock(code, lang) {
+        const attrs = Object.assign({}, (lang && { lang }));
+        const element = this.wrap('pre', this.wrap('code', code), attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML list to the summary buffer
+     *
+     * @param {string[]} items list of items to render
+     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addList(items, ordered = false) {
+        const tag = ordered ? 'ol' : 'ul';
+        const listItems = items.map(item => this.wrap('li', item)).join('');
+        const element = this.wrap(tag, listItems);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML table to the summary buffer
+     *
+     * @param {SummaryTableCell[]} rows table rows
+     *
+     * @returns {Summary} summary instance
+     */
+    addTable(rows) {
+        const tableBody = rows
+            .map(row => {
+            const cells = row
+                .map(cell => {
+                if (typeof cell === 'string') {
+                    return this.wrap('td', cell);
+                }
+                const { header, data, colspan, rowspan } = cell;
+                const tag = header ? 'th' : 'td';
+                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
+                return this.wrap(tag, data, attrs);
+            })
+                .join('');
+            return this.wrap('tr', cells);
+        })
+            .join('');
+        const element = this.wrap('table', tableBody);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds a collapsable HTML details element to the summary buffer
+     *
+     * @param {string} label text for the closed state
+     * @param {string} content collapsable content
+     *
+     * @returns {Summary} summary instance
+     */
+    addDetails(label, content) {
+        const element = this.wrap('details', this.wrap('summary', label) + content);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML image tag to the summary buffer
+     *
+     * @param {string} src path to the image you to embed
+     * @param {string} alt text description of the image
+     * @param {SummaryImageOptions} options (optional) addition image attributes
+     *
+     * @returns {Summary} summary instance
+     */
+    addImage(src, alt, options) {
+        const { width, height } = options || {};
+        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
+        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML section heading element
+     *
+     * @param {string} text heading text
+     * @param {number | string} [level=1] (optional) the heading level, default: 1
+     *
+     * @returns {Summary} summary instance
+     */
+    addHeading(text, level) {
+        const tag = `h${level}`;
+        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
+            ? tag
+            : 'h1';
+        const element = this.wrap(allowedTag, text);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML thematic break (<hr>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addSeparator() {
+        const element = this.wrap('hr', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML line break (<br>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addBreak() {
+        const element = this.wrap('br', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML blockquote to the summary buffer
+     *
+     * @param {string} text quote text
+     * @param {string} cite (optional) citation url
+     *
+     * @returns {Summary} summary instance
+     */
+    addQuote(text, cite) {
+        const attrs = Object.assign({}, (cite && { cite }));
+        const element = this.wrap('blockquote', text, attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML anchor tag to the summary buffer
+     *
+     * @param {string} text link text/content
+     * @param {string} href hyperlink
+     *
+     * @returns {Summary} summary instance
+     */
+    addLink(text, href) {
+        const element = this.wrap('a', text, { href });
+        return this.addRaw(element).addEOL();
+    }
+}
+const _summary = new Summary();
+/**
+ * @deprecated use `core.summary`
+ */
+const markdownSummary = _summary;
+const summary = _summary;
+//# sourceMappingURL=summary.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
+
+/**
+ * toPosixPath converts the given path to the posix form. On Windows, \\ will be
+ * replaced with /.
+ *
+ * @param pth. Path to transform.
+ * @return string Posix path.
+ */
+function toPosixPath(pth) {
+    return pth.replace(/[\\]/g, '/');
+}
+/**
+ * toWin32Path converts the given path to the win32 form. On Linux, / will be
+ * replaced with \\.
+ *
+ * @param pth. Path to transform.
+ * @return string Win32 path.
+ */
+function toWin32Path(pth) {
+    return pth.replace(/[/]/g, '\\');
+}
+/**
+ * toPlatformPath converts the given path to a platform-specific path. It does
+ * this by replacing instances of / and \ with the platform-specific path
+ * separator.
+ *
+ * @param pth The path to platformize.
+ * @return string The platform-specific path.
+ */
+function toPlatformPath(pth) {
+    return pth.replace(/[/\\]/g, external_path_.sep);
+}
+//# sourceMappingURL=path-utils.js.map
+// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 3 modules
+var exec = __nccwpck_require__(27187);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
+var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout: version } = yield exec/* getExecOutput */.H('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+        silent: true
+    });
+    const { stdout: name } = yield exec/* getExecOutput */.H('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+        silent: true
+    });
+    return {
+        name: name.trim(),
+        version: version.trim()
+    };
+});
+const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    var _a, _b, _c, _d;
+    const { stdout } = yield exec/* getExecOutput */.H('sw_vers', undefined, {
+        silent: true
+    });
+    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
+    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
+    return {
+        name,
+        version
+    };
+});
+const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout } = yield exec/* getExecOutput */.H('lsb_release', ['-i', '-r', '-s'], {
+        silent: true
+    });
+    const [name, version] = stdout.trim().split('\n');
+    return {
+        name,
+        version
+    };
+});
+const platform = external_os_.platform();
+const arch = external_os_.arch();
+const isWindows = platform === 'win32';
+const isMacOS = platform === 'darwin';
+const isLinux = platform === 'linux';
+function getDetails() {
+    return platform_awaiter(this, void 0, void 0, function* () {
+        return Object.assign(Object.assign({}, (yield (isWindows
+            ? getWindowsInfo()
+            : isMacOS
+                ? getMacOsInfo()
+                : getLinuxInfo()))), { platform,
+            arch,
+            isWindows,
+            isMacOS,
+            isLinux });
+    });
+}
+//# sourceMappingURL=platform.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
+var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+/**
+ * The code to exit an action
+ */
+var ExitCode;
+(function (ExitCode) {
+    /**
+     * A code indicating that the action was successful
+     */
+    ExitCode[ExitCode["Success"] = 0] = "Success";
+    /**
+     * A code indicating that the action was a failure
+     */
+    ExitCode[ExitCode["Failure"] = 1] = "Failure";
+})(ExitCode || (ExitCode = {}));
+//-----------------------------------------------------------------------
+// Variables
+//-----------------------------------------------------------------------
+/**
+ * Sets env variable for this action and future actions in the job
+ * @param name the name of the variable to set
+ * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function exportVariable(name, val) {
+    const convertedVal = toCommandValue(val);
+    process.env[name] = convertedVal;
+    const filePath = process.env['GITHUB_ENV'] || '';
+    if (filePath) {
+        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
+    }
+    issueCommand('set-env', { name }, convertedVal);
+}
+/**
+ * Registers a secret which will get masked from logs
+ *
+ * @param secret - Value of the secret to be masked
+ * @remarks
+ * This function instructs the Actions runner to mask the specified value in any
+ * logs produced during the workflow run. Once registered, the secret value will
+ * be replaced with asterisks (***) whenever it appears in console output, logs,
+ * or error messages.
+ *
+ * This is useful for protecting sensitive information such as:
+ * - API keys
+ * - Access tokens
+ * - Authentication credentials
+ * - URL parameters containing signatures (SAS tokens)
+ *
+ * Note that masking only affects future logs; any previous appearances of the
+ * secret in logs before calling this function will remain unmasked.
+ *
+ * @example
+ * ```typescript
+ * // Register an API token as a secret
+ * const apiToken = "abc123xyz456";
+ * setSecret(apiToken);
+ *
+ * // Now any logs containing this value will show *** instead
+ * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
+ * ```
+ */
+function setSecret(secret) {
+    issueCommand('add-mask', {}, secret);
+}
+/**
+ * Prepends inputPath to the PATH (for this action and future actions)
+ * @param inputPath
+ */
+function addPath(inputPath) {
+    const filePath = process.env['GITHUB_PATH'] || '';
+    if (filePath) {
+        issueFileCommand('PATH', inputPath);
+    }
+    else {
+        issueCommand('add-path', {}, inputPath);
+    }
+    process.env['PATH'] = `${inputPath}${external_path_.delimiter}${process.env['PATH']}`;
+}
+/**
+ * Gets the value of an input.
+ * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
+ * Returns an empty string if the value is not defined.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string
+ */
+function getInput(name, options) {
+    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
+    if (options && options.required && !val) {
+        throw new Error(`Input required and not supplied: ${name}`);
+    }
+    if (options && options.trimWhitespace === false) {
+        return val;
+    }
+    return val.trim();
+}
+/**
+ * Gets the values of an multiline input.  Each value is also trimmed.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string[]
+ *
+ */
+function getMultilineInput(name, options) {
+    const inputs = getInput(name, options)
+        .split('\n')
+        .filter(x => x !== '');
+    if (options && options.trimWhitespace === false) {
+        return inputs;
+    }
+    return inputs.map(input => input.trim());
+}
+/**
+ * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
+ * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
+ * The return value is also in boolean type.
+ * ref: https://yaml.org/spec/1.2/spec.html#id2804923
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   boolean
+ */
+function getBooleanInput(name, options) {
+    const trueValue = ['true', 'True', 'TRUE'];
+    const falseValue = ['false', 'False', 'FALSE'];
+    const val = getInput(name, options);
+    if (trueValue.includes(val))
+        return true;
+    if (falseValue.includes(val))
+        return false;
+    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
+        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
+}
+/**
+ * Sets the value of an output.
+ *
+ * @param     name     name of the output to set
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function setOutput(name, value) {
+    const filePath = process.env['GITHUB_OUTPUT'] || '';
+    if (filePath) {
+        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
+    }
+    process.stdout.write(external_os_.EOL);
+    issueCommand('set-output', { name }, toCommandValue(value));
+}
+/**
+ * Enables or disables the echoing of commands into stdout for the rest of the step.
+ * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
+ *
+ */
+function setCommandEcho(enabled) {
+    issue('echo', enabled ? 'on' : 'off');
+}
+//-----------------------------------------------------------------------
+// Results
+//-----------------------------------------------------------------------
+/**
+ * Sets the action status to failed.
+ * When the action exits it will be with an exit code of 1
+ * @param message add error issue message
+ */
+function setFailed(message) {
+    process.exitCode = ExitCode.Failure;
+    error(message);
+}
+//-----------------------------------------------------------------------
+// Logging Commands
+//-----------------------------------------------------------------------
+/**
+ * Gets whether Actions Step Debug is on or not
+ */
+function isDebug() {
+    return process.env['RUNNER_DEBUG'] === '1';
+}
+/**
+ * Writes debug message to user log
+ * @param message debug message
+ */
+function debug(message) {
+    issueCommand('debug', {}, message);
+}
+/**
+ * Adds an error issue
+ * @param message error issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function error(message, properties = {}) {
+    issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a warning issue
+ * @param message warning issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function warning(message, properties = {}) {
+    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a notice issue
+ * @param message notice issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function notice(message, properties = {}) {
+    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Writes info to log with console.log.
+ * @param message info message
+ */
+function info(message) {
+    process.stdout.write(message + external_os_.EOL);
+}
+/**
+ * Begin an output group.
+ *
+ * Output until the next `groupEnd` will be foldable in this group
+ *
+ * @param name The name of the output group
+ */
+function startGroup(name) {
+    issue('group', name);
+}
+/**
+ * End an output group.
+ */
+function endGroup() {
+    issue('endgroup');
+}
+/**
+ * Wrap an asynchronous function call in a group.
+ *
+ * Returns the same type as the function itself.
+ *
+ * @param name The name of the group
+ * @param fn The function to wrap in the group
+ */
+function group(name, fn) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        startGroup(name);
+        let result;
+        try {
+            result = yield fn();
+        }
+        finally {
+            endGroup();
+        }
+        return result;
+    });
+}
+//-----------------------------------------------------------------------
+// Wrapper action state
+//-----------------------------------------------------------------------
+/**
+ * Saves state for current action, the state can only be retrieved by this action's post job execution.
+ *
+ * @param     name     name of the state to store
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function saveState(name, value) {
+    const filePath = process.env['GITHUB_STATE'] || '';
+    if (filePath) {
+        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+    }
+    issueCommand('save-state', { name }, toCommandValue(value));
+}
+/**
+ * Gets the value of an state set by this action's main execution.
+ *
+ * @param     name     name of the state to get
+ * @returns   string
+ */
+function getState(name) {
+    return process.env[`STATE_${name}`] || '';
+}
+function getIDToken(aud) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        return yield OidcClient.getIDToken(aud);
+    });
+}
+/**
+ * Summary exports
+ */
+
+/**
+ * @deprecated use core.summary
+ */
+
+/**
+ * Path exports
+ */
+
+/**
+ * Platform utilities exports
+ */
+
+//# sourceMappingURL=core.js.map
+
+/***/ }),
+
+/***/ 27187:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  m: () => (/* binding */ exec),
+  H: () => (/* binding */ getExecOutput)
+});
+
+// EXTERNAL MODULE: external "string_decoder"
+var external_string_decoder_ = __nccwpck_require__(13193);
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(70857);
+// EXTERNAL MODULE: external "events"
+var external_events_ = __nccwpck_require__(24434);
+;// CONCATENATED MODULE: external "child_process"
+const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(16928);
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
+var io = __nccwpck_require__(88701);
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io-util.js
+var io_util = __nccwpck_require__(90);
+;// CONCATENATED MODULE: external "timers"
+const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+
+/* eslint-disable @typescript-eslint/unbound-method */
+const IS_WINDOWS = process.platform === 'win32';
+/*
+ * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
+ */
+class ToolRunner extends external_events_.EventEmitter {
+    constructor(toolPath, args, options) {
+        super();
+        if (!toolPath) {
+            throw new Error("Parameter 'toolPath' cannot be null or empty.");
+        }
+        this.toolPath = toolPath;
+        this.args = args || [];
+        this.options = options || {};
+    }
+    _debug(message) {
+        if (this.options.listeners && this.options.listeners.debug) {
+            this.options.listeners.debug(message);
+        }
+    }
+    _getCommandString(options, noPrefix) {
+        const toolPath = this._getSpawnFileName();
+        const args = this._getSpawnArgs(options);
+        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
+        if (IS_WINDOWS) {
+            // Windows + cmd file
+            if (this._isCmdFile()) {
+                cmd += toolPath;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows + verbatim
+            else if (options.windowsVerbatimArguments) {
+                cmd += `"${toolPath}"`;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows (regular)
+            else {
+                cmd += this._windowsQuoteCmdArg(toolPath);
+                for (const a of args) {
+                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
+                }
+            }
+        }
+        else {
+            // OSX/Linux - this can likely be improved with some form of quoting.
+            // creating processes on Unix is fundamentally different than Windows.
+            // on Unix, execvp() takes an arg array.
+            cmd += toolPath;
+            for (const a of args) {
+                cmd += ` ${a}`;
+            }
+        }
+        return cmd;
+    }
+    _processLineBuffer(data, strBuffer, onLine) {
+        try {
+            let s = strBuffer + data.toString();
+            let n = s.indexOf(external_os_.EOL);
+            while (n > -1) {
+                const line = s.substring(0, n);
+                onLine(line);
+                // the rest of the string ...
+                s = s.substring(n + external_os_.EOL.length);
+                n = s.indexOf(external_os_.EOL);
+            }
+            return s;
+        }
+        catch (err) {
+            // streaming lines to console is best effort.  Don't fail a build.
+            this._debug(`error processing line. Failed with error ${err}`);
+            return '';
+        }
+    }
+    _getSpawnFileName() {
+        if (IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                return process.env['COMSPEC'] || 'cmd.exe';
+            }
+        }
+        return this.toolPath;
+    }
+    _getSpawnArgs(options) {
+        if (IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
+                for (const a of this.args) {
+                    argline += ' ';
+                    argline += options.windowsVerbatimArguments
+                        ? a
+                        : this._windowsQuoteCmdArg(a);
+                }
+                argline += '"';
+                return [argline];
+            }
+        }
+        return this.args;
+    }
+    _endsWith(str, end) {
+        return str.endsWith(end);
+    }
+    _isCmdFile() {
+        const upperToolPath = this.toolPath.toUpperCase();
+        return (this._endsWith(upperToolPath, '.CMD') ||
+            this._endsWith(upperToolPath, '.BAT'));
+    }
+    _windowsQuoteCmdArg(arg) {
+        // for .exe, apply the normal quoting rules that libuv applies
+        if (!this._isCmdFile()) {
+            return this._uvQuoteCmdArg(arg);
+        }
+        // otherwise apply quoting rules specific to the cmd.exe command line parser.
+        // the libuv rules are generic and are not designed specifically for cmd.exe
+        // command line parser.
+        //
+        // for a detailed description of the cmd.exe command line parser, refer to
+        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
+        // need quotes for empty arg
+        if (!arg) {
+            return '""';
+        }
+        // determine whether the arg needs to be quoted
+        const cmdSpecialChars = [
+            ' ',
+            '\t',
+            '&',
+            '(',
+            ')',
+            '[',
+            ']',
+            '{',
+            '}',
+            '^',
+            '=',
+            ';',
+            '!',
+            "'",
+            '+',
+            ',',
+            '`',
+            '~',
+            '|',
+            '<',
+            '>',
+            '"'
+        ];
+        let needsQuotes = false;
+        for (const char of arg) {
+            if (cmdSpecialChars.some(x => x === char)) {
+                needsQuotes = true;
+                break;
+            }
+        }
+        // short-circuit if quotes not needed
+        if (!needsQuotes) {
+            return arg;
+        }
+        // the following quoting rules are very similar to the rules that by libuv applies.
+        //
+        // 1) wrap the string in quotes
+        //
+        // 2) double-up quotes - i.e. " => ""
+        //
+        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
+        //    doesn't work well with a cmd.exe command line.
+        //
+        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
+        //    for example, the command line:
+        //          foo.exe "myarg:""my val"""
+        //    is parsed by a .NET console app into an arg array:
+        //          [ "myarg:\"my val\"" ]
+        //    which is the same end result when applying libuv quoting rules. although the actual
+        //    command line from libuv quoting rules would look like:
+        //          foo.exe "myarg:\"my val\""
+        //
+        // 3) double-up slashes that precede a quote,
+        //    e.g.  hello \world    => "hello \world"
+        //          hello\"world    => "hello\\""world"
+        //          hello\\"world   => "hello\\\\""world"
+        //          hello world\    => "hello world\\"
+        //
+        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
+        //    the reasons for including this as a .cmd quoting rule are:
+        //
+        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
+        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
+        //
+        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
+        //       haven't heard any complaints about that aspect.
+        //
+        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
+        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
+        // by using %%.
+        //
+        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
+        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
+        //
+        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
+        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
+        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
+        // to an external program.
+        //
+        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
+        // % can be escaped within a .cmd file.
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\'; // double the slash
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '"'; // double the quote
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _uvQuoteCmdArg(arg) {
+        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
+        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
+        // is used.
+        //
+        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
+        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
+        // pasting copyright notice from Node within this function:
+        //
+        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
+        //
+        //      Permission is hereby granted, free of charge, to any person obtaining a copy
+        //      of this software and associated documentation files (the "Software"), to
+        //      deal in the Software without restriction, including without limitation the
+        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
+        //      sell copies of the Software, and to permit persons to whom the Software is
+        //      furnished to do so, subject to the following conditions:
+        //
+        //      The above copyright notice and this permission notice shall be included in
+        //      all copies or substantial portions of the Software.
+        //
+        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
+        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
+        //      IN THE SOFTWARE.
+        if (!arg) {
+            // Need double quotation for empty argument
+            return '""';
+        }
+        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
+            // No quotation needed
+            return arg;
+        }
+        if (!arg.includes('"') && !arg.includes('\\')) {
+            // No embedded double quotes or backslashes, so I can just wrap
+            // quote marks around the whole thing.
+            return `"${arg}"`;
+        }
+        // Expected input/output:
+        //   input : hello"world
+        //   output: "hello\"world"
+        //   input : hello""world
+        //   output: "hello\"\"world"
+        //   input : hello\world
+        //   output: hello\world
+        //   input : hello\\world
+        //   output: hello\\world
+        //   input : hello\"world
+        //   output: "hello\\\"world"
+        //   input : hello\\"world
+        //   output: "hello\\\\\"world"
+        //   input : hello world\
+        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
+        //                             but it appears the comment is wrong, it should be "hello world\\"
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\';
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '\\';
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _cloneExecOptions(options) {
+        options = options || {};
+        const result = {
+            cwd: options.cwd || process.cwd(),
+            env: options.env || process.env,
+            silent: options.silent || false,
+            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
+            failOnStdErr: options.failOnStdErr || false,
+            ignoreReturnCode: options.ignoreReturnCode || false,
+            delay: options.delay || 10000
+        };
+        result.outStream = options.outStream || process.stdout;
+        result.errStream = options.errStream || process.stderr;
+        return result;
+    }
+    _getSpawnOptions(options, toolPath) {
+        options = options || {};
+        const result = {};
+        result.cwd = options.cwd;
+        result.env = options.env;
+        result['windowsVerbatimArguments'] =
+            options.windowsVerbatimArguments || this._isCmdFile();
+        if (options.windowsVerbatimArguments) {
+            result.argv0 = `"${toolPath}"`;
+        }
+        return result;
+    }
+    /**
+     * Exec a tool.
+     * Output will be streamed to the live console.
+     * Returns promise with return code
+     *
+     * @param     tool     path to tool to exec
+     * @param     options  optional exec options.  See ExecOptions
+     * @returns   number
+     */
+    exec() {
+        return __awaiter(this, void 0, void 0, function* () {
+            // root the tool path if it is unrooted and contains relative pathing
+            if (!io_util/* isRooted */.Qh(this.toolPath) &&
+                (this.toolPath.includes('/') ||
+                    (IS_WINDOWS && this.toolPath.includes('\\')))) {
+                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
+                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+            }
+            // if the tool is only a file name, then resolve it from the PATH
+            // otherwise verify it exists (add extension on Windows if necessary)
+            this.toolPath = yield io/* which */.K7(this.toolPath, true);
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+                this._debug(`exec tool: ${this.toolPath}`);
+                this._debug('arguments:');
+                for (const arg of this.args) {
+                    this._debug(`   ${arg}`);
+                }
+                const optionsNonNull = this._cloneExecOptions(this.options);
+                if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
+                }
+                const state = new ExecState(optionsNonNull, this.toolPath);
+                state.on('debug', (message) => {
+                    this._debug(message);
+                });
+                if (this.options.cwd && !(yield io_util/* exists */.t2(this.options.cwd))) {
+                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
+                }
+                const fileName = this._getSpawnFileName();
+                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
+                let stdbuffer = '';
+                if (cp.stdout) {
+                    cp.stdout.on('data', (data) => {
+                        if (this.options.listeners && this.options.listeners.stdout) {
+                            this.options.listeners.stdout(data);
+                        }
+                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                            optionsNonNull.outStream.write(data);
+                        }
+                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.stdline) {
+                                this.options.listeners.stdline(line);
+                            }
+                        });
+                    });
+                }
+                let errbuffer = '';
+                if (cp.stderr) {
+                    cp.stderr.on('data', (data) => {
+                        state.processStderr = true;
+                        if (this.options.listeners && this.options.listeners.stderr) {
+                            this.options.listeners.stderr(data);
+                        }
+                        if (!optionsNonNull.silent &&
+                            optionsNonNull.errStream &&
+                            optionsNonNull.outStream) {
+                            const s = optionsNonNull.failOnStdErr
+                                ? optionsNonNull.errStream
+                                : optionsNonNull.outStream;
+                            s.write(data);
+                        }
+                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.errline) {
+                                this.options.listeners.errline(line);
+                            }
+                        });
+                    });
+                }
+                cp.on('error', (err) => {
+                    state.processError = err.message;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    state.CheckComplete();
+                });
+                cp.on('exit', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                cp.on('close', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                state.on('done', (error, exitCode) => {
+                    if (stdbuffer.length > 0) {
+                        this.emit('stdline', stdbuffer);
+                    }
+                    if (errbuffer.length > 0) {
+                        this.emit('errline', errbuffer);
+                    }
+                    cp.removeAllListeners();
+                    if (error) {
+                        reject(error);
+                    }
+                    else {
+                        resolve(exitCode);
+                    }
+                });
+                if (this.options.input) {
+                    if (!cp.stdin) {
+                        throw new Error('child process missing stdin');
+                    }
+                    cp.stdin.end(this.options.input);
+                }
+            }));
+        });
+    }
+}
+/**
+ * Convert an arg string to an array of args. Handles escaping
+ *
+ * @param    argString   string of arguments
+ * @returns  string[]    array of arguments
+ */
+function argStringToArray(argString) {
+    const args = [];
+    let inQuotes = false;
+    let escaped = false;
+    let arg = '';
+    function append(c) {
+        // we only escape double quotes.
+        if (escaped && c !== '"') {
+            arg += '\\';
+        }
+        arg += c;
+        escaped = false;
+    }
+    for (let i = 0; i < argString.length; i++) {
+        const c = argString.charAt(i);
+        if (c === '"') {
+            if (!escaped) {
+                inQuotes = !inQuotes;
+            }
+            else {
+                append(c);
+            }
+            continue;
+        }
+        if (c === '\\' && escaped) {
+            append(c);
+            continue;
+        }
+        if (c === '\\' && inQuotes) {
+            escaped = true;
+            continue;
+        }
+        if (c === ' ' && !inQuotes) {
+            if (arg.length > 0) {
+                args.push(arg);
+                arg = '';
+            }
+            continue;
+        }
+        append(c);
+    }
+    if (arg.length > 0) {
+        args.push(arg.trim());
+    }
+    return args;
+}
+class ExecState extends external_events_.EventEmitter {
+    constructor(options, toolPath) {
+        super();
+        this.processClosed = false; // tracks whether the process has exited and stdio is closed
+        this.processError = '';
+        this.processExitCode = 0;
+        this.processExited = false; // tracks whether the process has exited
+        this.processStderr = false; // tracks whether stderr was written to
+        this.delay = 10000; // 10 seconds
+        this.done = false;
+        this.timeout = null;
+        if (!toolPath) {
+            throw new Error('toolPath must not be empty');
+        }
+        this.options = options;
+        this.toolPath = toolPath;
+        if (options.delay) {
+            this.delay = options.delay;
+        }
+    }
+    CheckComplete() {
+        if (this.done) {
+            return;
+        }
+        if (this.processClosed) {
+            this._setResult();
+        }
+        else if (this.processExited) {
+            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
+        }
+    }
+    _debug(message) {
+        this.emit('debug', message);
+    }
+    _setResult() {
+        // determine whether there is an error
+        let error;
+        if (this.processExited) {
+            if (this.processError) {
+                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
+            }
+            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
+                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
+            }
+            else if (this.processStderr && this.options.failOnStdErr) {
+                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
+            }
+        }
+        // clear the timeout
+        if (this.timeout) {
+            clearTimeout(this.timeout);
+            this.timeout = null;
+        }
+        this.done = true;
+        this.emit('done', error, this.processExitCode);
+    }
+    static HandleTimeout(state) {
+        if (state.done) {
+            return;
+        }
+        if (!state.processClosed && state.processExited) {
+            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
+            state._debug(message);
+        }
+        state._setResult();
+    }
+}
+//# sourceMappingURL=toolrunner.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
+var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+/**
+ * Exec a command.
+ * Output will be streamed to the live console.
+ * Returns promise with return code
+ *
+ * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
+ * @param     args               optional arguments for tool. Escaping is handled by the lib.
+ * @param     options            optional exec options.  See ExecOptions
+ * @returns   Promise<number>    exit code
+ */
+function exec(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        const commandArgs = argStringToArray(commandLine);
+        if (commandArgs.length === 0) {
+            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
+        }
+        // Path to tool to execute should be first arg
+        const toolPath = commandArgs[0];
+        args = commandArgs.slice(1).concat(args || []);
+        const runner = new ToolRunner(toolPath, args, options);
+        return runner.exec();
+    });
+}
+/**
+ * Exec a command and get the output.
+ * Output will be streamed to the live console.
+ * Returns promise with the exit code and collected stdout and stderr
+ *
+ * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
+ * @param     args                  optional arguments for tool. Escaping is handled by the lib.
+ * @param     options               optional exec options.  See ExecOptions
+ * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
+ */
+function getExecOutput(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        var _a, _b;
+        let stdout = '';
+        let stderr = '';
+        //Using string decoder covers the case where a mult-byte character is split
+        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
+        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
+        const stdErrListener = (data) => {
+            stderr += stderrDecoder.write(data);
+            if (originalStdErrListener) {
+                originalStdErrListener(data);
+            }
+        };
+        const stdOutListener = (data) => {
+            stdout += stdoutDecoder.write(data);
+            if (originalStdoutListener) {
+                originalStdoutListener(data);
+            }
+        };
+        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
+        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        //flush any remaining characters
+        stdout += stdoutDecoder.end();
+        stderr += stderrDecoder.end();
+        return {
+            exitCode,
+            stdout,
+            stderr
+        };
+    });
+}
+//# sourceMappingURL=exec.js.map
+
+/***/ }),
+
+/***/ 92145:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   tZ: () => (/* binding */ BearerCredentialHandler)
+/* harmony export */ });
+/* unused harmony exports BasicCredentialHandler, PersonalAccessTokenCredentialHandler */
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+class BasicCredentialHandler {
+    constructor(username, password) {
+        this.username = username;
+        this.password = password;
+    }
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return __awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class BearerCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Bearer ${this.token}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return __awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class PersonalAccessTokenCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return __awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+//# sourceMappingURL=auth.js.map
+
+/***/ }),
+
+/***/ 44942:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Qq: () => (/* binding */ HttpClient),
+  Kg: () => (/* binding */ HttpClientError),
+  Hv: () => (/* binding */ HttpCodes)
+});
+
+// UNUSED EXPORTS: Headers, HttpClientResponse, MediaTypes, getProxyUrl, isHttps
+
 // EXTERNAL MODULE: external "http"
-var external_http_ = __nccwpck_require__(8611);
+var external_http_ = __nccwpck_require__(58611);
 var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
-var external_https_ = __nccwpck_require__(5692);
+var external_https_ = __nccwpck_require__(65692);
 var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
@@ -52314,9 +50589,9 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var tunnel = __nccwpck_require__(770);
+var tunnel = __nccwpck_require__(20770);
 // EXTERNAL MODULE: ./node_modules/@actions/http-client/node_modules/undici/index.js
-var node_modules_undici = __nccwpck_require__(3368);
+var undici = __nccwpck_require__(23368);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
@@ -52914,7 +51189,7 @@ class HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new node_modules_undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -53014,84 +51289,24 @@ class HttpClient {
 }
 const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
-var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-class BasicCredentialHandler {
-    constructor(username, password) {
-        this.username = username;
-        this.password = password;
-    }
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class BearerCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Bearer ${this.token}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class PersonalAccessTokenCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-//# sourceMappingURL=auth.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
-var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+
+/***/ }),
+
+/***/ 90:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ck: () => (/* binding */ mkdir),
+/* harmony export */   H8: () => (/* binding */ IS_WINDOWS),
+/* harmony export */   Qh: () => (/* binding */ isRooted),
+/* harmony export */   rm: () => (/* binding */ rm),
+/* harmony export */   t2: () => (/* binding */ exists),
+/* harmony export */   vr: () => (/* binding */ tryGetExecutablePath)
+/* harmony export */ });
+/* unused harmony exports chmod, copyFile, lstat, open, readdir, rename, rmdir, stat, symlink, unlink, readlink, UV_FS_O_EXLOCK, READONLY, isDirectory, getCmdPath */
+/* harmony import */ var fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(79896);
+/* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(16928);
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
         function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
@@ -53102,404 +51317,7 @@ var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 };
 
 
-
-class OidcClient {
-    static createHttpClient(allowRetry = true, maxRetry = 10) {
-        const requestOptions = {
-            allowRetries: allowRetry,
-            maxRetries: maxRetry
-        };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
-    }
-    static getRequestToken() {
-        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
-        if (!token) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
-        }
-        return token;
-    }
-    static getIDTokenUrl() {
-        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
-        if (!runtimeUrl) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
-        }
-        return runtimeUrl;
-    }
-    static getCall(id_token_url) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            var _a;
-            const httpclient = OidcClient.createHttpClient();
-            const res = yield httpclient
-                .getJson(id_token_url)
-                .catch(error => {
-                throw new Error(`Failed to get ID Token. \n 
-        Error Code : ${error.statusCode}\n 
-        Error Message: ${error.message}`);
-            });
-            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
-            if (!id_token) {
-                throw new Error('Response json body do not have ID Token field');
-            }
-            return id_token;
-        });
-    }
-    static getIDToken(audience) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            try {
-                // New ID Token is requested from action service
-                let id_token_url = OidcClient.getIDTokenUrl();
-                if (audience) {
-                    const encodedAudience = encodeURIComponent(audience);
-                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
-                }
-                debug(`ID token url is ${id_token_url}`);
-                const id_token = yield OidcClient.getCall(id_token_url);
-                setSecret(id_token);
-                return id_token;
-            }
-            catch (error) {
-                throw new Error(`Error message: ${error.message}`);
-            }
-        });
-    }
-}
-//# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
-var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { access, appendFile, writeFile: summary_writeFile } = external_fs_.promises;
-const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
-const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
-class Summary {
-    constructor() {
-        this._buffer = '';
-    }
-    /**
-     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
-     * Also checks r/w permissions.
-     *
-     * @returns step summary file path
-     */
-    filePath() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            if (this._filePath) {
-                return this._filePath;
-            }
-            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
-            if (!pathFromEnv) {
-                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
-            }
-            try {
-                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
-            }
-            catch (_a) {
-                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
-            }
-            this._filePath = pathFromEnv;
-            return this._filePath;
-        });
-    }
-    /**
-     * Wraps content in an HTML tag, adding any HTML attributes
-     *
-     * @param {string} tag HTML tag to wrap
-     * @param {string | null} content content within the tag
-     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
-     *
-     * @returns {string} content wrapped in HTML element
-     */
-    wrap(tag, content, attrs = {}) {
-        const htmlAttrs = Object.entries(attrs)
-            .map(([key, value]) => ` ${key}="${value}"`)
-            .join('');
-        if (!content) {
-            return `<${tag}${htmlAttrs}>`;
-        }
-        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
-    }
-    /**
-     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
-     *
-     * @param {SummaryWriteOptions} [options] (optional) options for write operation
-     *
-     * @returns {Promise<Summary>} summary instance
-     */
-    write(options) {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
-            const filePath = yield this.filePath();
-            const writeFunc = overwrite ? summary_writeFile : appendFile;
-            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
-            return this.emptyBuffer();
-        });
-    }
-    /**
-     * Clears the summary buffer and wipes the summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    clear() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            return this.emptyBuffer().write({ overwrite: true });
-        });
-    }
-    /**
-     * Returns the current summary buffer as a string
-     *
-     * @returns {string} string of summary buffer
-     */
-    stringify() {
-        return this._buffer;
-    }
-    /**
-     * If the summary buffer is empty
-     *
-     * @returns {boolen} true if the buffer is empty
-     */
-    isEmptyBuffer() {
-        return this._buffer.length === 0;
-    }
-    /**
-     * Resets the summary buffer without writing to summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    emptyBuffer() {
-        this._buffer = '';
-        return this;
-    }
-    /**
-     * Adds raw text to the summary buffer
-     *
-     * @param {string} text content to add
-     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addRaw(text, addEOL = false) {
-        this._buffer += text;
-        return addEOL ? this.addEOL() : this;
-    }
-    /**
-     * Adds the operating system-specific end-of-line marker to the buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addEOL() {
-        return this.addRaw(external_os_namespaceObject.EOL);
-    }
-    /**
-     * Adds an HTML codeblock to the summary buffer
-     *
-     * @param {string} code content to render within fenced code block
-     * @param {string} lang (optional) language to syntax highlight code
-     *
-     * @returns {Summary} summary instance
-     */
-    addCodeBlock(code, lang) {
-        const attrs = Object.assign({}, (lang && { lang }));
-        const element = this.wrap('pre', this.wrap('code', code), attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML list to the summary buffer
-     *
-     * @param {string[]} items list of items to render
-     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addList(items, ordered = false) {
-        const tag = ordered ? 'ol' : 'ul';
-        const listItems = items.map(item => this.wrap('li', item)).join('');
-        const element = this.wrap(tag, listItems);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML table to the summary buffer
-     *
-     * @param {SummaryTableCell[]} rows table rows
-     *
-     * @returns {Summary} summary instance
-     */
-    addTable(rows) {
-        const tableBody = rows
-            .map(row => {
-            const cells = row
-                .map(cell => {
-                if (typeof cell === 'string') {
-                    return this.wrap('td', cell);
-                }
-                const { header, data, colspan, rowspan } = cell;
-                const tag = header ? 'th' : 'td';
-                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
-                return this.wrap(tag, data, attrs);
-            })
-                .join('');
-            return this.wrap('tr', cells);
-        })
-            .join('');
-        const element = this.wrap('table', tableBody);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds a collapsable HTML details element to the summary buffer
-     *
-     * @param {string} label text for the closed state
-     * @param {string} content collapsable content
-     *
-     * @returns {Summary} summary instance
-     */
-    addDetails(label, content) {
-        const element = this.wrap('details', this.wrap('summary', label) + content);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML image tag to the summary buffer
-     *
-     * @param {string} src path to the image you to embed
-     * @param {string} alt text description of the image
-     * @param {SummaryImageOptions} options (optional) addition image attributes
-     *
-     * @returns {Summary} summary instance
-     */
-    addImage(src, alt, options) {
-        const { width, height } = options || {};
-        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
-        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML section heading element
-     *
-     * @param {string} text heading text
-     * @param {number | string} [level=1] (optional) the heading level, default: 1
-     *
-     * @returns {Summary} summary instance
-     */
-    addHeading(text, level) {
-        const tag = `h${level}`;
-        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
-            ? tag
-            : 'h1';
-        const element = this.wrap(allowedTag, text);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML thematic break (<hr>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addSeparator() {
-        const element = this.wrap('hr', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML line break (<br>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addBreak() {
-        const element = this.wrap('br', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML blockquote to the summary buffer
-     *
-     * @param {string} text quote text
-     * @param {string} cite (optional) citation url
-     *
-     * @returns {Summary} summary instance
-     */
-    addQuote(text, cite) {
-        const attrs = Object.assign({}, (cite && { cite }));
-        const element = this.wrap('blockquote', text, attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML anchor tag to the summary buffer
-     *
-     * @param {string} text link text/content
-     * @param {string} href hyperlink
-     *
-     * @returns {Summary} summary instance
-     */
-    addLink(text, href) {
-        const element = this.wrap('a', text, { href });
-        return this.addRaw(element).addEOL();
-    }
-}
-const _summary = new Summary();
-/**
- * @deprecated use `core.summary`
- */
-const markdownSummary = _summary;
-const summary = _summary;
-//# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
-
-/**
- * toPosixPath converts the given path to the posix form. On Windows, \\ will be
- * replaced with /.
- *
- * @param pth. Path to transform.
- * @return string Posix path.
- */
-function toPosixPath(pth) {
-    return pth.replace(/[\\]/g, '/');
-}
-/**
- * toWin32Path converts the given path to the win32 form. On Linux, / will be
- * replaced with \\.
- *
- * @param pth. Path to transform.
- * @return string Win32 path.
- */
-function toWin32Path(pth) {
-    return pth.replace(/[/]/g, '\\');
-}
-/**
- * toPlatformPath converts the given path to a platform-specific path. It does
- * this by replacing instances of / and \ with the platform-specific path
- * separator.
- *
- * @param pth The path to platformize.
- * @return string The platform-specific path.
- */
-function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, external_path_namespaceObject.sep);
-}
-//# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: external "string_decoder"
-var external_string_decoder_ = __nccwpck_require__(3193);
-// EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(4434);
-;// CONCATENATED MODULE: external "child_process"
-const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
-var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { chmod: io_util_chmod, copyFile, lstat, mkdir: io_util_mkdir, open: io_util_open, readdir: io_util_readdir, rename: io_util_rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
+const { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs__WEBPACK_IMPORTED_MODULE_0__.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -53514,7 +51332,7 @@ const IS_WINDOWS = process.platform === 'win32';
  * backslash to all junction results on Windows.
  */
 function readlink(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
+    return __awaiter(this, void 0, void 0, function* () {
         const result = yield fs.promises.readlink(fsPath);
         // On Windows, restore Node 20 behavior: add trailing backslash to all results
         // since junctions on Windows are always directory links
@@ -53526,9 +51344,9 @@ function readlink(fsPath) {
 }
 // See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
 const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_.constants.O_RDONLY;
+const READONLY = fs__WEBPACK_IMPORTED_MODULE_0__.constants.O_RDONLY;
 function exists(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
+    return __awaiter(this, void 0, void 0, function* () {
         try {
             yield stat(fsPath);
         }
@@ -53542,7 +51360,7 @@ function exists(fsPath) {
     });
 }
 function isDirectory(fsPath_1) {
-    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
+    return __awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
         const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
         return stats.isDirectory();
     });
@@ -53569,7 +51387,7 @@ function isRooted(p) {
  * @return if file exists and is executable, returns the file path. otherwise empty string.
  */
 function tryGetExecutablePath(filePath, extensions) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
+    return __awaiter(this, void 0, void 0, function* () {
         let stats = undefined;
         try {
             // test file exists
@@ -53584,7 +51402,7 @@ function tryGetExecutablePath(filePath, extensions) {
         if (stats && stats.isFile()) {
             if (IS_WINDOWS) {
                 // on Windows, test for valid extension
-                const upperExt = external_path_namespaceObject.extname(filePath).toUpperCase();
+                const upperExt = path__WEBPACK_IMPORTED_MODULE_1__.extname(filePath).toUpperCase();
                 if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
                     return filePath;
                 }
@@ -53613,11 +51431,11 @@ function tryGetExecutablePath(filePath, extensions) {
                 if (IS_WINDOWS) {
                     // preserve the case of the actual file (since an extension was appended)
                     try {
-                        const directory = external_path_namespaceObject.dirname(filePath);
-                        const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
-                        for (const actualName of yield io_util_readdir(directory)) {
+                        const directory = path__WEBPACK_IMPORTED_MODULE_1__.dirname(filePath);
+                        const upperName = path__WEBPACK_IMPORTED_MODULE_1__.basename(filePath).toUpperCase();
+                        for (const actualName of yield readdir(directory)) {
                             if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_namespaceObject.join(directory, actualName);
+                                filePath = path__WEBPACK_IMPORTED_MODULE_1__.join(directory, actualName);
                                 break;
                             }
                         }
@@ -53667,8 +51485,22 @@ function getCmdPath() {
     return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
 }
 //# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
-var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+
+/***/ }),
+
+/***/ 88701:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   K7: () => (/* binding */ which),
+/* harmony export */   U$: () => (/* binding */ mkdirP),
+/* harmony export */   Yz: () => (/* binding */ rmRF)
+/* harmony export */ });
+/* unused harmony exports cp, mv, findInPath */
+/* harmony import */ var assert__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(42613);
+/* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(16928);
+/* harmony import */ var _io_util_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(90);
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
         function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
@@ -53689,7 +51521,7 @@ var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _argum
  * @param     options   optional. See CopyOptions.
  */
 function cp(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+    return __awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
         const { force, recursive, copySourceDirectory } = readCopyOptions(options);
         const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
         // Dest is an existing file, but not forcing
@@ -53717,7 +51549,7 @@ function cp(source_1, dest_1) {
                 // a file cannot be copied to itself
                 throw new Error(`'${newDest}' and '${source}' are the same file`);
             }
-            yield io_copyFile(source, newDest, force);
+            yield copyFile(source, newDest, force);
         }
     });
 }
@@ -53729,7 +51561,7 @@ function cp(source_1, dest_1) {
  * @param     options   optional. See MoveOptions.
  */
 function mv(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+    return __awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
         if (yield ioUtil.exists(dest)) {
             let destExists = true;
             if (yield ioUtil.isDirectory(dest)) {
@@ -53756,8 +51588,8 @@ function mv(source_1, dest_1) {
  * @param inputPath path to remove
  */
 function rmRF(inputPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (ioUtil.IS_WINDOWS) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8) {
             // Check for invalid characters
             // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
             if (/[*"<>|]/.test(inputPath)) {
@@ -53766,7 +51598,7 @@ function rmRF(inputPath) {
         }
         try {
             // note if path does not exist, error is silent
-            yield ioUtil.rm(inputPath, {
+            yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__.rm(inputPath, {
                 force: true,
                 maxRetries: 3,
                 recursive: true,
@@ -53786,9 +51618,9 @@ function rmRF(inputPath) {
  * @returns Promise<void>
  */
 function mkdirP(fsPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        ok(fsPath, 'a path argument must be provided');
-        yield ioUtil.mkdir(fsPath, { recursive: true });
+    return __awaiter(this, void 0, void 0, function* () {
+        (0,assert__WEBPACK_IMPORTED_MODULE_0__.ok)(fsPath, 'a path argument must be provided');
+        yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .mkdir */ .Ck(fsPath, { recursive: true });
     });
 }
 /**
@@ -53800,7 +51632,7 @@ function mkdirP(fsPath) {
  * @returns   Promise<string>   path to tool
  */
 function which(tool, check) {
-    return io_awaiter(this, void 0, void 0, function* () {
+    return __awaiter(this, void 0, void 0, function* () {
         if (!tool) {
             throw new Error("parameter 'tool' is required");
         }
@@ -53808,7 +51640,7 @@ function which(tool, check) {
         if (check) {
             const result = yield which(tool, false);
             if (!result) {
-                if (IS_WINDOWS) {
+                if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8) {
                     throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
                 }
                 else {
@@ -53830,29 +51662,29 @@ function which(tool, check) {
  * @returns   Promise<string[]>  the paths of the tool
  */
 function findInPath(tool) {
-    return io_awaiter(this, void 0, void 0, function* () {
+    return __awaiter(this, void 0, void 0, function* () {
         if (!tool) {
             throw new Error("parameter 'tool' is required");
         }
         // build the list of extensions to try
         const extensions = [];
-        if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_namespaceObject.delimiter)) {
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8 && process.env['PATHEXT']) {
+            for (const extension of process.env['PATHEXT'].split(path__WEBPACK_IMPORTED_MODULE_1__.delimiter)) {
                 if (extension) {
                     extensions.push(extension);
                 }
             }
         }
         // if it's rooted, return it if exists. otherwise return empty.
-        if (isRooted(tool)) {
-            const filePath = yield tryGetExecutablePath(tool, extensions);
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .isRooted */ .Qh(tool)) {
+            const filePath = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .tryGetExecutablePath */ .vr(tool, extensions);
             if (filePath) {
                 return [filePath];
             }
             return [];
         }
         // if any path separators, return empty
-        if (tool.includes(external_path_namespaceObject.sep)) {
+        if (tool.includes(path__WEBPACK_IMPORTED_MODULE_1__.sep)) {
             return [];
         }
         // build the list of directories
@@ -53863,7 +51695,7 @@ function findInPath(tool) {
         // across platforms.
         const directories = [];
         if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_namespaceObject.delimiter)) {
+            for (const p of process.env.PATH.split(path__WEBPACK_IMPORTED_MODULE_1__.delimiter)) {
                 if (p) {
                     directories.push(p);
                 }
@@ -53872,7 +51704,7 @@ function findInPath(tool) {
         // find all matches
         const matches = [];
         for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_namespaceObject.join(directory, tool), extensions);
+            const filePath = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .tryGetExecutablePath */ .vr(path__WEBPACK_IMPORTED_MODULE_1__.join(directory, tool), extensions);
             if (filePath) {
                 matches.push(filePath);
             }
@@ -53889,7 +51721,7 @@ function readCopyOptions(options) {
     return { force, recursive, copySourceDirectory };
 }
 function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
+    return __awaiter(this, void 0, void 0, function* () {
         // Ensure there is not a run away recursive copy
         if (currentDepth >= 255)
             return;
@@ -53905,7 +51737,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
                 yield cpDirRecursive(srcFile, destFile, currentDepth, force);
             }
             else {
-                yield io_copyFile(srcFile, destFile, force);
+                yield copyFile(srcFile, destFile, force);
             }
         }
         // Change the mode for the newly created directory
@@ -53913,8 +51745,8 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
     });
 }
 // Buffered file copy
-function io_copyFile(srcFile, destFile, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
+function copyFile(srcFile, destFile, force) {
+    return __awaiter(this, void 0, void 0, function* () {
         if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
             // unlink/re-link it
             try {
@@ -53939,1061 +51771,4754 @@ function io_copyFile(srcFile, destFile, force) {
     });
 }
 //# sourceMappingURL=io.js.map
-;// CONCATENATED MODULE: external "timers"
-const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
-var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
+
+/***/ }),
+
+/***/ 63837:
+/***/ ((module) => {
+
+module.exports = /*#__PURE__*/JSON.parse('{"$id":"https://raw.githubusercontent.com/ajv-validator/ajv/master/lib/refs/data.json#","description":"Meta-schema for $data reference (JSON AnySchema extension proposal)","type":"object","required":["$data"],"properties":{"$data":{"type":"string","anyOf":[{"format":"relative-json-pointer"},{"format":"json-pointer"}]}},"additionalProperties":false}');
+
+/***/ }),
+
+/***/ 72079:
+/***/ ((module) => {
+
+module.exports = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"http://json-schema.org/draft-07/schema#","title":"Core schema meta-schema","definitions":{"schemaArray":{"type":"array","minItems":1,"items":{"$ref":"#"}},"nonNegativeInteger":{"type":"integer","minimum":0},"nonNegativeIntegerDefault0":{"allOf":[{"$ref":"#/definitions/nonNegativeInteger"},{"default":0}]},"simpleTypes":{"enum":["array","boolean","integer","null","number","object","string"]},"stringArray":{"type":"array","items":{"type":"string"},"uniqueItems":true,"default":[]}},"type":["object","boolean"],"properties":{"$id":{"type":"string","format":"uri-reference"},"$schema":{"type":"string","format":"uri"},"$ref":{"type":"string","format":"uri-reference"},"$comment":{"type":"string"},"title":{"type":"string"},"description":{"type":"string"},"default":true,"readOnly":{"type":"boolean","default":false},"examples":{"type":"array","items":true},"multipleOf":{"type":"number","exclusiveMinimum":0},"maximum":{"type":"number"},"exclusiveMaximum":{"type":"number"},"minimum":{"type":"number"},"exclusiveMinimum":{"type":"number"},"maxLength":{"$ref":"#/definitions/nonNegativeInteger"},"minLength":{"$ref":"#/definitions/nonNegativeIntegerDefault0"},"pattern":{"type":"string","format":"regex"},"additionalItems":{"$ref":"#"},"items":{"anyOf":[{"$ref":"#"},{"$ref":"#/definitions/schemaArray"}],"default":true},"maxItems":{"$ref":"#/definitions/nonNegativeInteger"},"minItems":{"$ref":"#/definitions/nonNegativeIntegerDefault0"},"uniqueItems":{"type":"boolean","default":false},"contains":{"$ref":"#"},"maxProperties":{"$ref":"#/definitions/nonNegativeInteger"},"minProperties":{"$ref":"#/definitions/nonNegativeIntegerDefault0"},"required":{"$ref":"#/definitions/stringArray"},"additionalProperties":{"$ref":"#"},"definitions":{"type":"object","additionalProperties":{"$ref":"#"},"default":{}},"properties":{"type":"object","additionalProperties":{"$ref":"#"},"default":{}},"patternProperties":{"type":"object","additionalProperties":{"$ref":"#"},"propertyNames":{"format":"regex"},"default":{}},"dependencies":{"type":"object","additionalProperties":{"anyOf":[{"$ref":"#"},{"$ref":"#/definitions/stringArray"}]}},"propertyNames":{"$ref":"#"},"const":true,"enum":{"type":"array","items":true,"minItems":1,"uniqueItems":true},"type":{"anyOf":[{"$ref":"#/definitions/simpleTypes"},{"type":"array","items":{"$ref":"#/definitions/simpleTypes"},"minItems":1,"uniqueItems":true}]},"format":{"type":"string"},"contentMediaType":{"type":"string"},"contentEncoding":{"type":"string"},"if":{"$ref":"#"},"then":{"$ref":"#"},"else":{"$ref":"#"},"allOf":{"$ref":"#/definitions/schemaArray"},"anyOf":{"$ref":"#/definitions/schemaArray"},"oneOf":{"$ref":"#/definitions/schemaArray"},"not":{"$ref":"#"}},"default":true}');
+
+/***/ })
+
+/******/ });
+/************************************************************************/
+/******/ // The module cache
+/******/ var __webpack_module_cache__ = {};
+/******/ 
+/******/ // The require function
+/******/ function __nccwpck_require__(moduleId) {
+/******/ 	// Check if module is in cache
+/******/ 	var cachedModule = __webpack_module_cache__[moduleId];
+/******/ 	if (cachedModule !== undefined) {
+/******/ 		return cachedModule.exports;
+/******/ 	}
+/******/ 	// Create a new module (and put it into the cache)
+/******/ 	var module = __webpack_module_cache__[moduleId] = {
+/******/ 		id: moduleId,
+/******/ 		loaded: false,
+/******/ 		exports: {}
+/******/ 	};
+/******/ 
+/******/ 	// Execute the module function
+/******/ 	var threw = true;
+/******/ 	try {
+/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
+/******/ 		threw = false;
+/******/ 	} finally {
+/******/ 		if(threw) delete __webpack_module_cache__[moduleId];
+/******/ 	}
+/******/ 
+/******/ 	// Flag the module as loaded
+/******/ 	module.loaded = true;
+/******/ 
+/******/ 	// Return the exports of the module
+/******/ 	return module.exports;
+/******/ }
+/******/ 
+/******/ // expose the modules object (__webpack_modules__)
+/******/ __nccwpck_require__.m = __webpack_modules__;
+/******/ 
+/************************************************************************/
+/******/ /* webpack/runtime/asset-relocator-loader */
+/******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = decodeURIComponent(new URL('.', import.meta.url).pathname).slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
+/******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/define property getters */
+/******/ (() => {
+/******/ 	// define getter functions for harmony exports
+/******/ 	__nccwpck_require__.d = (exports, definition) => {
+/******/ 		for(var key in definition) {
+/******/ 			if(__nccwpck_require__.o(definition, key) && !__nccwpck_require__.o(exports, key)) {
+/******/ 				Object.defineProperty(exports, key, { enumerable: true, get: definition[key] });
+/******/ 			}
+/******/ 		}
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/ensure chunk */
+/******/ (() => {
+/******/ 	__nccwpck_require__.f = {};
+/******/ 	// This file contains only the entry chunk.
+/******/ 	// The chunk loading function for additional chunks
+/******/ 	__nccwpck_require__.e = (chunkId) => {
+/******/ 		return Promise.all(Object.keys(__nccwpck_require__.f).reduce((promises, key) => {
+/******/ 			__nccwpck_require__.f[key](chunkId, promises);
+/******/ 			return promises;
+/******/ 		}, []));
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/get javascript chunk filename */
+/******/ (() => {
+/******/ 	// This function allow to reference async chunks
+/******/ 	__nccwpck_require__.u = (chunkId) => {
+/******/ 		// return url for filenames based on template
+/******/ 		return "" + chunkId + ".index.js";
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/hasOwnProperty shorthand */
+/******/ (() => {
+/******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/node module decorator */
+/******/ (() => {
+/******/ 	__nccwpck_require__.nmd = (module) => {
+/******/ 		module.paths = [];
+/******/ 		if (!module.children) module.children = [];
+/******/ 		return module;
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/import chunk loading */
+/******/ (() => {
+/******/ 	// no baseURI
+/******/ 	
+/******/ 	// object to store loaded and loading chunks
+/******/ 	// undefined = chunk not loaded, null = chunk preloaded/prefetched
+/******/ 	// [resolve, Promise] = chunk loading, 0 = chunk loaded
+/******/ 	var installedChunks = {
+/******/ 		792: 0
+/******/ 	};
+/******/ 	
+/******/ 	var installChunk = (data) => {
+/******/ 		var {ids, modules, runtime} = data;
+/******/ 		// add "modules" to the modules object,
+/******/ 		// then flag all "ids" as loaded and fire callback
+/******/ 		var moduleId, chunkId, i = 0;
+/******/ 		for(moduleId in modules) {
+/******/ 			if(__nccwpck_require__.o(modules, moduleId)) {
+/******/ 				__nccwpck_require__.m[moduleId] = modules[moduleId];
+/******/ 			}
+/******/ 		}
+/******/ 		if(runtime) runtime(__nccwpck_require__);
+/******/ 		for(;i < ids.length; i++) {
+/******/ 			chunkId = ids[i];
+/******/ 			if(__nccwpck_require__.o(installedChunks, chunkId) && installedChunks[chunkId]) {
+/******/ 				installedChunks[chunkId][0]();
+/******/ 			}
+/******/ 			installedChunks[ids[i]] = 0;
+/******/ 		}
+/******/ 	
+/******/ 	}
+/******/ 	
+/******/ 	__nccwpck_require__.f.j = (chunkId, promises) => {
+/******/ 			// import() chunk loading for javascript
+/******/ 			var installedChunkData = __nccwpck_require__.o(installedChunks, chunkId) ? installedChunks[chunkId] : undefined;
+/******/ 			if(installedChunkData !== 0) { // 0 means "already installed".
+/******/ 	
+/******/ 				// a Promise means "currently loading".
+/******/ 				if(installedChunkData) {
+/******/ 					promises.push(installedChunkData[1]);
+/******/ 				} else {
+/******/ 					if(true) { // all chunks have JS
+/******/ 						// setup Promise in chunk cache
+/******/ 						var promise = import("./" + __nccwpck_require__.u(chunkId)).then(installChunk, (e) => {
+/******/ 							if(installedChunks[chunkId] !== 0) installedChunks[chunkId] = undefined;
+/******/ 							throw e;
+/******/ 						});
+/******/ 						var promise = Promise.race([promise, new Promise((resolve) => (installedChunkData = installedChunks[chunkId] = [resolve]))])
+/******/ 						promises.push(installedChunkData[1] = promise);
+/******/ 					}
+/******/ 				}
+/******/ 			}
+/******/ 	};
+/******/ 	
+/******/ 	// no prefetching
+/******/ 	
+/******/ 	// no preloaded
+/******/ 	
+/******/ 	// no external install chunk
+/******/ 	
+/******/ 	// no on chunks loaded
+/******/ })();
+/******/ 
+/************************************************************************/
+var __webpack_exports__ = {};
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+;// CONCATENATED MODULE: ./packages/common/lib/errors.js
+const EXIT_CODES = {
+    internal: 1,
+    input: 2,
+    integrity: 3,
+    unavailable: 4,
+    conflict: 5,
+    refused: 6,
 };
+class errors_KarooError extends Error {
+    name = 'KarooError';
+    kind;
+    /** Extra machine-readable detail, printed with --json. */
+    detail;
+    constructor(kind, message, options) {
+        super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+        this.kind = kind;
+        this.detail = options?.detail;
+    }
+    get retryable() {
+        return this.kind === 'unavailable';
+    }
+}
+/** A syntax or content error at a position in a file: printed as `FILE:LINE: reason`. */
+class errors_FileError extends errors_KarooError {
+    name = 'FileError';
+    file;
+    line;
+    column;
+    reason;
+    constructor(file, line, reason, column) {
+        super('input', `${file}${line === undefined ? '' : `:${line}`}${column === undefined ? '' : `:${column}`}: ${reason}`, {
+            detail: { file, line, column, reason },
+        });
+        this.file = file;
+        this.line = line;
+        this.column = column;
+        this.reason = reason;
+    }
+}
+function isKarooError(e) {
+    return e instanceof Error && typeof e.kind === 'string' && 'detail' in e;
+}
+function errors_isFileError(e) {
+    return isKarooError(e) && e.name === 'FileError';
+}
+/** Turns anything thrown (including non-Error values) into a one-line message. */
+function errorMessage(e) {
+    if (e instanceof Error)
+        return e.message.split('\n')[0] || e.name;
+    return String(e);
+}
+function exitCodeOf(e) {
+    return isKarooError(e) ? EXIT_CODES[e.kind] : 1;
+}
+/** The most specific reason a network call failed: ECONNREFUSED, ENOTFOUND, a timeout… */
+function networkCause(e) {
+    let cur = e;
+    let deepest = errorMessage(e);
+    for (let depth = 0; depth < 5 && cur; depth++) {
+        const c = cur;
+        if (typeof c.code === 'string' && c.code !== 'UND_ERR_SOCKET' && !c.code.startsWith('ERR_'))
+            return c.code;
+        if (c.name === 'TimeoutError' || c.name === 'AbortError')
+            return 'timed out';
+        if (cur !== e)
+            deepest = errorMessage(cur);
+        if (Array.isArray(c.errors) && c.errors.length > 0)
+            cur = c.errors[0];
+        else
+            cur = c.cause;
+    }
+    return deepest;
+}
+//# sourceMappingURL=errors.js.map
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+;// CONCATENATED MODULE: ./packages/common/lib/digest.js
 
 
+const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
+const HEX_RE = /^[0-9a-f]{64}$/;
+function digest_isDigest(value) {
+    return typeof value === 'string' && DIGEST_RE.test(value);
+}
+/** Accepts `sha256:<hex>` (or a bare 64-hex string) and returns the canonical form. */
+function parseDigest(value, what = 'digest') {
+    const v = value.trim();
+    if (DIGEST_RE.test(v))
+        return v;
+    if (HEX_RE.test(v))
+        return `sha256:${v}`;
+    if (/^sha256:[0-9A-Fa-f]{64}$/.test(v))
+        return v.toLowerCase();
+    throw new DigestError(`${what} "${value}" is not a sha256 digest; expected sha256:<64 hex digits>`);
+}
+class DigestError extends errors_KarooError {
+    name = 'DigestError';
+    constructor(message) {
+        super('input', message);
+    }
+}
+function digest_hexOf(d) {
+    return d.slice('sha256:'.length);
+}
+function shortDigest(d, n = 12) {
+    return digest_hexOf(d).slice(0, n);
+}
+function digest_sha256Of(data) {
+    return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+function digest_isSha256Hex(value) {
+    return typeof value === 'string' && HEX_RE.test(value);
+}
+//# sourceMappingURL=digest.js.map
+;// CONCATENATED MODULE: ./packages/common/lib/canonical-json.js
 
-
-
-
-
-/* eslint-disable @typescript-eslint/unbound-method */
-const toolrunner_IS_WINDOWS = process.platform === 'win32';
-/*
- * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
+/**
+ * Canonical JSON (RFC 8785 for the values karoo hashes): object keys sorted by UTF-16 code
+ * units, no insignificant whitespace, numbers as ECMAScript writes them (the RFC's rule, so
+ * `0.5` and `500` are stable), dates as ISO 8601 strings, `undefined` members dropped.
+ * Everything karoo hashes — locks, candidates, configurations, records — goes through it.
  */
-class ToolRunner extends external_events_.EventEmitter {
-    constructor(toolPath, args, options) {
-        super();
-        if (!toolPath) {
-            throw new Error("Parameter 'toolPath' cannot be null or empty.");
+function canonical_json_canonicalJson(value) {
+    if (value === null)
+        return 'null';
+    switch (typeof value) {
+        case 'string':
+            return JSON.stringify(value);
+        case 'boolean':
+            return value ? 'true' : 'false';
+        case 'number':
+            if (!Number.isFinite(value))
+                throw new KarooError('input', `canonical JSON cannot hold the number ${value}`);
+            return JSON.stringify(value);
+        case 'object': {
+            if (Array.isArray(value))
+                return `[${value.map((v) => (v === undefined ? 'null' : canonical_json_canonicalJson(v))).join(',')}]`;
+            if (value instanceof Date)
+                return JSON.stringify(value.toISOString());
+            const obj = value;
+            const keys = Object.keys(obj)
+                .filter((k) => obj[k] !== undefined)
+                .sort();
+            return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical_json_canonicalJson(obj[k])}`).join(',')}}`;
         }
-        this.toolPath = toolPath;
-        this.args = args || [];
-        this.options = options || {};
+        default:
+            throw new KarooError('input', `canonical JSON cannot hold a ${typeof value}`);
     }
-    _debug(message) {
-        if (this.options.listeners && this.options.listeners.debug) {
-            this.options.listeners.debug(message);
+}
+//# sourceMappingURL=canonical-json.js.map
+;// CONCATENATED MODULE: ./packages/common/lib/fs.js
+
+
+
+
+/**
+ * Writes files so that a reader never sees a half-written one: every file goes to a temp
+ * file beside its target first, and only when all of them are written are they renamed.
+ * On any failure the temps are removed and the targets are left as they were.
+ */
+async function writeFilesAtomic(files) {
+    const temps = [];
+    try {
+        for (const f of files) {
+            await (0,promises_.mkdir)((0,external_node_path_.dirname)(f.path), { recursive: true });
+            const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(f.path), `.${(0,external_node_path_.basename)(f.path)}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.tmp`);
+            temps.push({ tmp, path: f.path });
+            await (0,promises_.writeFile)(tmp, f.data);
         }
+        for (const t of temps)
+            await (0,promises_.rename)(t.tmp, t.path);
     }
-    _getCommandString(options, noPrefix) {
-        const toolPath = this._getSpawnFileName();
-        const args = this._getSpawnArgs(options);
-        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
-        if (toolrunner_IS_WINDOWS) {
-            // Windows + cmd file
-            if (this._isCmdFile()) {
-                cmd += toolPath;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows + verbatim
-            else if (options.windowsVerbatimArguments) {
-                cmd += `"${toolPath}"`;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows (regular)
-            else {
-                cmd += this._windowsQuoteCmdArg(toolPath);
-                for (const a of args) {
-                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-                }
-            }
-        }
-        else {
-            // OSX/Linux - this can likely be improved with some form of quoting.
-            // creating processes on Unix is fundamentally different than Windows.
-            // on Unix, execvp() takes an arg array.
-            cmd += toolPath;
-            for (const a of args) {
-                cmd += ` ${a}`;
-            }
-        }
-        return cmd;
+    catch (e) {
+        await Promise.all(temps.map((t) => (0,promises_.rm)(t.tmp, { force: true })));
+        throw e;
     }
-    _processLineBuffer(data, strBuffer, onLine) {
+}
+async function fs_writeFileAtomic(path, data) {
+    await writeFilesAtomic([{ path, data }]);
+}
+/** Streams a file through sha256: memory stays flat whatever the size. */
+async function fs_sha256File(path) {
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+        hash.update(chunk);
+        size += chunk.length;
+    }
+    return { digest: `sha256:${hash.digest('hex')}`, size };
+}
+//# sourceMappingURL=fs.js.map
+;// CONCATENATED MODULE: ./packages/common/lib/progress.js
+const progress_silentProgress = { info: () => { }, warn: () => { } };
+function stderrProgress(prefix = 'karoo') {
+    return {
+        info: (m) => process.stderr.write(`${prefix}: ${m}\n`),
+        warn: (m) => process.stderr.write(`${prefix}: warning: ${m}\n`),
+    };
+}
+//# sourceMappingURL=progress.js.map
+;// CONCATENATED MODULE: ./packages/common/lib/index-auth.js
+
+/** True for hosts that never leave the machine: 127.0.0.0/8, ::1 and localhost. */
+function isLoopbackHost(hostname) {
+    const h = hostname.toLowerCase();
+    return h === 'localhost' || h.endsWith('.localhost') || h === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+/**
+ * The one decision whether an index's credentials go with a request to `url`: only when the
+ * index names credentials (set in `env`) and `url` has the index's own origin (scheme, host,
+ * port), as pip does. Files an index page links on another host get none. Over plain HTTP
+ * credentials go only to loopback; anything else throws KarooError('input') naming the index.
+ * Pure: no I/O, the environment is passed in.
+ */
+function credentialsFor(url, index, env) {
+    const username = index.usernameEnv ? env[index.usernameEnv] : undefined;
+    const password = index.passwordEnv ? env[index.passwordEnv] : undefined;
+    if (username === undefined && password === undefined)
+        return undefined;
+    let target;
+    let base;
+    try {
+        target = typeof url === 'string' ? new URL(url) : url;
+        base = new URL(index.url);
+    }
+    catch {
+        return undefined;
+    }
+    if (target.protocol !== 'http:' && target.protocol !== 'https:')
+        return undefined;
+    if (target.origin !== base.origin)
+        return undefined;
+    if (target.protocol === 'http:' && !isLoopbackHost(target.hostname)) {
+        throw new KarooError('input', `index "${index.name}" at ${base.origin} would get its credentials (${[index.usernameEnv, index.passwordEnv].filter(Boolean).join(', ')}) over plain HTTP; use an https:// URL for it in karoo.yml (plain http carries credentials only to 127.0.0.1 or localhost)`);
+    }
+    return { username: username ?? '', password: password ?? '' };
+}
+/**
+ * The index whose credentials go with a request to `url`, among several: the indexes with the
+ * URL's origin (see credentialsFor), preferring the one whose path is the longest prefix of the URL's.
+ */
+function index_auth_credentialsForAny(url, indexes, env) {
+    let target;
+    try {
+        target = typeof url === 'string' ? new URL(url) : url;
+    }
+    catch {
+        return undefined;
+    }
+    let best;
+    for (const index of indexes) {
+        const credentials = credentialsFor(target, index, env);
+        if (!credentials)
+            continue;
+        const path = new URL(index.url).pathname;
+        const prefix = target.pathname.startsWith(path) ? path.length : 0;
+        if (!best || prefix > best.prefix)
+            best = { index, credentials, prefix };
+    }
+    return best && { index: best.index, credentials: best.credentials };
+}
+/** `Basic …` for an Authorization header. */
+function index_auth_basicAuthHeader(c) {
+    return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+}
+/** `url` with the credentials as its user info, for a child process (pip) that reads them from the URL. */
+function urlWithUserinfo(url, c) {
+    const u = new URL(url);
+    u.username = encodeURIComponent(c.username);
+    u.password = encodeURIComponent(c.password);
+    return u.href;
+}
+//# sourceMappingURL=index-auth.js.map
+;// CONCATENATED MODULE: ./packages/common/lib/descriptor.js
+
+
+/** The OCI media types of manifests and indexes (image-spec), shared by @karoo/oci and @karoo/candidate. */
+const OCI_MEDIA_TYPES = {
+    imageManifest: 'application/vnd.oci.image.manifest.v1+json',
+    imageIndex: 'application/vnd.oci.image.index.v1+json',
+    empty: 'application/vnd.oci.empty.v1+json',
+};
+/** The standard annotation keys karoo reads and writes (image-spec annotations.md). */
+const OCI_ANNOTATIONS = {
+    title: 'org.opencontainers.image.title',
+    created: 'org.opencontainers.image.created',
+    refName: 'org.opencontainers.image.ref.name',
+};
+/** The thrower of a malformed stored manifest: an integrity error naming `what` and the reason. */
+function malformedManifest(what) {
+    return (reason) => {
+        throw new KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
+    };
+}
+/**
+ * Checks the `annotations` of a descriptor, manifest or index: absent, or an object of strings.
+ * Returns a fresh copy holding only those; anything else goes to `bad`.
+ */
+function checkAnnotations(value, bad) {
+    if (value === undefined)
+        return undefined;
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+        bad('annotations is not an object');
+    const annotations = {};
+    for (const [k, a] of Object.entries(value)) {
+        if (typeof a !== 'string')
+            bad(`annotation ${JSON.stringify(k)} is not a string`);
+        annotations[k] = a;
+    }
+    return annotations;
+}
+/**
+ * Checks one OCI descriptor read from stored JSON (a manifest's config, layers and subject, an
+ * index's manifests, a referrers list): `digest` exactly `sha256:` + 64 lowercase hex, `size` a
+ * safe non-negative integer, `mediaType` a string, `artifactType` and annotation values strings.
+ * Returns a fresh object holding only those fields, so nothing unchecked travels on. Anything
+ * else throws an integrity error naming `what` and the field: a digest that is not one must
+ * never become part of a file path or a URL.
+ */
+function checkDescriptor(value, what) {
+    const bad = malformedManifest(what);
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+        bad('the descriptor is not an object');
+    const v = value;
+    if (typeof v.mediaType !== 'string')
+        bad('mediaType is not a string');
+    if (!isDigest(v.digest))
+        bad(`digest ${JSON.stringify(v.digest)?.slice(0, 100)} is not sha256:<64 lowercase hex>`);
+    if (typeof v.size !== 'number' || !Number.isSafeInteger(v.size) || v.size < 0)
+        bad(`size ${JSON.stringify(v.size)?.slice(0, 40)} is not a non-negative integer`);
+    if (v.artifactType !== undefined && typeof v.artifactType !== 'string')
+        bad('artifactType is not a string');
+    const annotations = checkAnnotations(v.annotations, bad);
+    let urls;
+    if (v.urls !== undefined) {
+        if (!Array.isArray(v.urls) || !v.urls.every((u) => typeof u === 'string'))
+            bad('urls is not a list of strings');
+        urls = [...v.urls];
+    }
+    return {
+        mediaType: v.mediaType,
+        digest: v.digest,
+        size: v.size,
+        ...(v.artifactType !== undefined ? { artifactType: v.artifactType } : {}),
+        ...(annotations !== undefined ? { annotations } : {}),
+        ...(urls !== undefined ? { urls } : {}),
+    };
+}
+/**
+ * The file name of a blob in a content-addressed directory (`blobs/sha256/<hex>`): the hex of
+ * a digest that is checked here again, whatever its type says, so that no path is ever built
+ * from a string that was cast to Digest without validation.
+ */
+function blobFileName(digest) {
+    if (!isDigest(digest)) {
+        throw new KarooError('integrity', `${JSON.stringify(String(digest)).slice(0, 100)} is not a sha256 digest; refusing to build a file path from it`);
+    }
+    return digest.slice('sha256:'.length);
+}
+//# sourceMappingURL=descriptor.js.map
+;// CONCATENATED MODULE: ./packages/common/lib/config-text.js
+
+/**
+ * Characters that end, hide or split a line of a configuration file: C0 controls (newline,
+ * carriage return, NUL, …), DEL, C1 controls, and the Unicode line and paragraph separators.
+ * A newline in a value written into ssh_config, known_hosts, a unit file or cloud-init starts
+ * a new directive there (`ProxyCommand …`).
+ */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
+/** The first control character of `value` as `U+000A`, or undefined when it has none. */
+function config_text_controlCharacterIn(value) {
+    const m = CONTROL.exec(value);
+    return m ? `U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : undefined;
+}
+/** A value for an error message: JSON-quoted (so it stays on one line) and cut to 60 characters. */
+function config_text_quoteValue(value) {
+    const q = JSON.stringify(value);
+    return q.length > 62 ? `${q.slice(0, 60)}…"` : q;
+}
+/**
+ * Every value karoo writes into a configuration file or a command-line option that a tool
+ * parses as configuration goes through here: it comes back unchanged, or the call throws an
+ * input error naming `what` (e.g. `inventory node "n1" ssh.host`).
+ */
+function config_text_configText(what, value) {
+    if (typeof value !== 'string')
+        throw new errors_KarooError('input', `${what} must be a string, not ${value === null ? 'null' : typeof value}`);
+    const c = config_text_controlCharacterIn(value);
+    if (c !== undefined) {
+        throw new errors_KarooError('input', `${what} ${config_text_quoteValue(value)} contains a control character (${c}); it would be written into a configuration file, so it must be one line of printable text`);
+    }
+    return value;
+}
+/**
+ * A value for an OpenSSH configuration line (`Key value` in ssh_config, `-o Key=value`):
+ * checked by configText, refused when it holds `"` or `\` (no quoting survives every OpenSSH
+ * version), double-quoted when it holds a space, `#`, `'` or `=`.
+ */
+function config_text_sshConfigValue(what, value) {
+    config_text_configText(what, value);
+    if (value === '')
+        throw new errors_KarooError('input', `${what} is empty`);
+    if (/["\\]/.test(value))
+        throw new errors_KarooError('input', `${what} ${config_text_quoteValue(value)} contains " or \\, which an OpenSSH configuration cannot hold; rename it`);
+    return /[\s#'=]/.test(value) ? `"${value}"` : value;
+}
+//# sourceMappingURL=config-text.js.map
+;// CONCATENATED MODULE: ./packages/common/lib/version.js
+// Generated by scripts/gen-version.mjs from the root package.json; do not edit.
+/** karoo's own version (the root package.json's `version`). */
+const KAROO_VERSION = '0.1.0';
+//# sourceMappingURL=version.js.map
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(48161);
+;// CONCATENATED MODULE: ./packages/common/lib/run-context.js
+
+/** Reads the run context from the environment (an empty variable counts as unset). */
+function runContextFromEnv(env = process.env) {
+    const v = (k) => env[k] || undefined;
+    const repository = v('GITHUB_REPOSITORY');
+    const sha = v('GITHUB_SHA');
+    const runId = v('GITHUB_RUN_ID');
+    const ghActor = v('GITHUB_TRIGGERING_ACTOR') ?? v('GITHUB_ACTOR');
+    const server = (v('GITHUB_SERVER_URL') ?? 'https://github.com').replace(/\/+$/, '');
+    const run = runId
+        ? {
+            repository,
+            commit: sha,
+            ref: v('GITHUB_REF'),
+            workflow: v('GITHUB_WORKFLOW_REF') ?? v('GITHUB_WORKFLOW'),
+            runId,
+            runAttempt: v('GITHUB_RUN_ATTEMPT'),
+            runUrl: repository ? `${server}/${repository}/actions/runs/${runId}` : undefined,
+            actor: ghActor,
+        }
+        : undefined;
+    return { actor: ghActor ?? v('USER') ?? v('LOGNAME') ?? localUser(), repository, sha, run };
+}
+function localUser() {
+    try {
+        return userInfo().username || 'unknown';
+    }
+    catch {
+        return 'unknown';
+    }
+}
+//# sourceMappingURL=run-context.js.map
+;// CONCATENATED MODULE: ./packages/common/lib/index.js
+
+
+
+
+
+
+
+
+
+
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/generated/assets.js
+// Generated by packages/machines/scripts/gen-assets.mjs from image/ and helpers/. Do not edit.
+const assets_ASSETS = {
+    "image/customize.sh": "#!/bin/sh\n# karoo's machine image, customised by mmdebstrap (--customize-hook) with the root as $1 and\n# KAROO_BOOT set to a directory that receives the kernel and the initrd for direct boot.\n# Every machine gets its identity (hostname, machine-id, SSH host key, addresses, authorized\n# key) from a per-machine seed applied before systemd starts, so the image holds none.\nset -eu\nroot=$1\nboot=$KAROO_BOOT\nin_root() { chroot \"$root\" \"$@\"; }\n\n# --- boot files for QEMU: the distribution kernel without its slow initramfs hook, and a\n# --- ~2 MB busybox initrd that loads only the virtio, ext4 and isofs modules.\nin_root sh -c 'mkdir -p /tmp/karoo-dl && cd /tmp/karoo-dl &&\n  kpkg=$(apt-cache depends --important linux-image-amd64 | sed -n \"s/.*Depends: //p\" | head -n1) &&\n  apt-get download -q \"$kpkg\" busybox-static >/dev/null &&\n  mkdir -p /tmp/karoo-k /tmp/karoo-bb && dpkg -x linux-image-*.deb /tmp/karoo-k && dpkg -x busybox-static_*.deb /tmp/karoo-bb'\nkver=$(ls \"$root/tmp/karoo-k/lib/modules\")\nin_root depmod -b /tmp/karoo-k \"$kver\"\nmods=$(for m in virtio_pci virtio_blk virtio_net virtio_rng ext4 isofs; do\n    in_root modprobe -d /tmp/karoo-k -S \"$kver\" --show-depends \"$m\"\n  done | sed -n 's/^insmod \\([^ ]*\\).*/\\1/p' | awk '!seen[$0]++')\nird=$root/tmp/karoo-initrd\nmkdir -p \"$ird/bin\" \"$ird/dev\" \"$ird/proc\" \"$ird/sys\" \"$ird/newroot\" \"$ird/lib/modules\"\ncp \"$root/tmp/karoo-bb/bin/busybox\" \"$ird/bin/busybox\"\n: > \"$ird/modules.list\"\nfor m in $mods; do\n  cp \"$root$m\" \"$ird/lib/modules/\"\n  echo \"/lib/modules/$(basename \"$m\")\" >> \"$ird/modules.list\"\ndone\ncp \"$KAROO_RECIPE/initrd-init.sh\" \"$ird/init\"\nchmod 0755 \"$ird/init\" \"$ird/bin/busybox\"\n(cd \"$ird\" && find . -mindepth 1 | LC_ALL=C sort | \"$root/tmp/karoo-bb/bin/busybox\" cpio -o -H newc 2>/dev/null) > \"$boot/initrd.img\"\ncp \"$root/tmp/karoo-k/boot/vmlinuz-$kver\" \"$boot/vmlinuz\"\necho \"$kver\" > \"$boot/kernel-version\"\nrm -rf \"$root/tmp/karoo-dl\" \"$root/tmp/karoo-k\" \"$root/tmp/karoo-bb\" \"$ird\"\n\n# --- systemd tuned for machines that live minutes: networkd only, volatile journal, nothing\n# --- periodic, no gettys, no waiting for disks that fstab does not list.\nin_root systemctl enable -q systemd-networkd.service\nfor unit in e2scrub_reap.service e2scrub_all.timer apt-daily.timer apt-daily-upgrade.timer \\\n  dpkg-db-backup.timer fstrim.timer man-db.timer getty@.service serial-getty@.service \\\n  console-getty.service getty-static.service systemd-networkd-wait-online.service \\\n  systemd-timesyncd.service systemd-pstore.service systemd-firstboot.service \\\n  ldconfig.service systemd-hwdb-update.service; do\n  in_root systemctl mask -q \"$unit\"\ndone\nmkdir -p \"$root/etc/systemd/journald.conf.d\" \"$root/etc/ssh/sshd_config.d\"\nprintf '[Journal]\\nStorage=volatile\\nRuntimeMaxUse=32M\\n' > \"$root/etc/systemd/journald.conf.d/karoo.conf\"\nprintf 'HostKey /etc/ssh/ssh_host_ed25519_key\\nPasswordAuthentication no\\nKbdInteractiveAuthentication no\\nPermitRootLogin prohibit-password\\nUseDNS no\\n' \\\n  > \"$root/etc/ssh/sshd_config.d/karoo.conf\"\nrm -f \"$root\"/etc/ssh/ssh_host_*\n: > \"$root/etc/fstab\"\n: > \"$root/etc/machine-id\"\nrm -f \"$root/var/lib/dbus/machine-id\"\necho localhost > \"$root/etc/hostname\"\n: > \"$root/etc/resolv.conf\"\ninstall -d -m 0700 \"$root/root/.ssh\"\nrm -rf \"$root\"/var/lib/apt/lists/* \"$root\"/var/cache/apt/*.bin \"$root\"/var/log/*.log\n",
+    "image/initrd-init.sh": "#!/bin/busybox sh\n# karoo's initrd: load the few modules a virtio machine needs, mount the root disk, apply the\n# machine's seed (a tar archive on the virtio disk whose serial is karoo-seed), start systemd.\n/bin/busybox mkdir -p /usr/bin /sbin /usr/sbin\n/bin/busybox --install -s\nmount -t proc proc /proc\nmount -t sysfs sysfs /sys\nmount -t devtmpfs devtmpfs /dev\nwhile read -r m; do insmod \"$m\" || echo \"karoo-initrd: insmod $m failed\" >&2; done < /modules.list\nroot=; fstype=ext4; dev=\nfor arg in $(cat /proc/cmdline); do\n  case $arg in\n    root=*) root=${arg#root=} ;;\n    rootfstype=*) fstype=${arg#rootfstype=} ;;\n  esac\ndone\n# Disks are found by their virtio serial (root=serial:NAME): PCI order is not stable.\nby_serial() {\n  for d in /sys/block/vd*; do\n    [ \"$(cat \"$d/serial\" 2>/dev/null)\" = \"$1\" ] && { echo \"/dev/${d##*/}\"; return 0; }\n  done\n  return 1\n}\nfor i in $(seq 1 200); do\n  case $root in serial:*) dev=$(by_serial \"${root#serial:}\") ;; *) dev=$root ;; esac\n  [ -n \"$dev\" ] && [ -b \"$dev\" ] && break\n  sleep 0.05\ndone\nroot=${dev:-$root}\nif ! mount -t \"$fstype\" -o rw \"$root\" /newroot; then\n  echo \"karoo-initrd: cannot mount the root file system $root; powering off\" >&2\n  sleep 1; poweroff -f\nfi\nseed=$(by_serial karoo-seed) && tar -x -f \"$seed\" -C /newroot && echo \"karoo-initrd: seed applied from $seed\"\numount /proc /sys\nmount --move /dev /newroot/dev 2>/dev/null || umount /dev\nexec switch_root /newroot /sbin/init\n",
+    "helpers/forward.py": "\"\"\"karoo's watchdog and SSH forwarder for one environment.\n\nUsage: python3 forward.py ENVIRONMENT-ID CONFIG.json\n\nStarted right after the environment's stamp, before any of its resources exists, it watches:\n- the owner (\"owner\": {\"pid\", \"startTime\"} in the config, or null): the moment that process is\n  gone (exited, killed, its pid reused), it takes the environment's teardown lock, runs\n  \"onExpire\" (an argv, usually `karoo reap --env ID`), waits for it and exits. An owner-bound environment (karoo up) keeps its owner for its\n  whole life; one handed on (karoo provision) has its owner cleared once it is ready.\n- the TTL (\"expiresAt\", Unix seconds): when it passes, the same.\nOne rule decides about the owner: the config on disk. SIGUSR1 means \"read it again\" (a new\nowner, or none; nodes to forward to), and the owner's exit is believed only after one more read\nmade once the exit was seen: the owner can write nothing after it, so a release it wrote before\nit ended is always honoured, whichever event arrives first. Once \"nodes\" are listed it\nstarts forwarding: it listens on 127.0.0.1 (one ephemeral port per node, in the runner's\nnetwork namespace), then joins the environment's own namespace (\"netnsPath\"), so that every\nconnection it makes goes to a node address that exists only there, and writes\n{\"ports\": {node: port}} to \"portsFile\". It writes \"readyFile\" once its signal handlers are set.\n\"\"\"\nimport ctypes\nimport errno\nimport json\nimport os\nimport select\nimport signal\nimport socket\nimport subprocess\nimport sys\nimport threading\nimport time\n\nCLONE_NEWNET = 0x40000000\n\n\ndef log(env_id, text):\n    sys.stderr.write(\"karoo-watchdog %s: %s\\n\" % (env_id, text))\n    sys.stderr.flush()\n\n\ndef pump(src, dst):\n    try:\n        while True:\n            data = src.recv(65536)\n            if not data:\n                break\n            dst.sendall(data)\n    except OSError:\n        pass\n    finally:\n        for s in (src, dst):\n            try:\n                s.shutdown(socket.SHUT_RDWR)\n            except OSError:\n                pass\n\n\ndef serve(client, address):\n    try:\n        upstream = socket.create_connection(address, timeout=1)\n        upstream.settimeout(None)\n    except OSError:\n        client.close()\n        return\n    client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)\n    upstream.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)\n    t = threading.Thread(target=pump, args=(upstream, client), daemon=True)\n    t.start()\n    pump(client, upstream)\n    t.join()\n    client.close()\n    upstream.close()\n\n\ndef start_time(pid):\n    \"\"\"Start time (clock ticks since boot) of a live process, or None when it is gone or a zombie.\"\"\"\n    try:\n        with open(\"/proc/%d/stat\" % pid) as f:\n            s = f.read()\n    except OSError:\n        return None\n    rest = s[s.rindex(\")\") + 2:].split(\" \")\n    if rest[0] in (\"Z\", \"X\"):\n        return None\n    return int(rest[19])\n\n\nclass Owner:\n    \"\"\"The owner process: a pidfd that becomes readable when it exits, else polled every second.\"\"\"\n\n    def __init__(self, ref):\n        self.pid = int(ref[\"pid\"])\n        self.start = int(ref[\"startTime\"])\n        self.fd = None\n        try:\n            self.fd = os.pidfd_open(self.pid)\n        except (AttributeError, OSError):\n            self.fd = None\n\n    def gone(self):\n        # Checked after opening the pidfd: if the start time still matches, the pidfd is the owner's.\n        return start_time(self.pid) != self.start\n\n    def close(self):\n        if self.fd is not None:\n            os.close(self.fd)\n            self.fd = None\n\n\ndef teardown_lock(env_id):\n    \"\"\"The environment's teardown lock (packages/machines/src/teardown.ts): an abstract unix socket\n    bound while a teardown runs, freed by the kernel when its holder dies. Waits while another\n    teardown holds it (that one ends by killing this process).\"\"\"\n    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n    while True:\n        try:\n            s.bind(b\"\\0karoo-teardown-\" + env_id.encode())\n            return s\n        except OSError as e:\n            if e.errno != errno.EADDRINUSE:\n                raise\n            time.sleep(0.1)\n\n\ndef load(path):\n    with open(path) as f:\n        return json.load(f)\n\n\ndef reload(env_id, path, config):\n    \"\"\"The config as it is on disk now; the one in hand when it cannot be read.\"\"\"\n    try:\n        return load(path)\n    except (OSError, ValueError) as e:\n        log(env_id, \"cannot read %s: %s\" % (path, e))\n        return config\n\n\ndef main():\n    env_id, config_path = sys.argv[1], sys.argv[2]\n    config = load(config_path)\n    libc = ctypes.CDLL(None, use_errno=True)\n    home = os.open(\"/proc/self/ns/net\", os.O_RDONLY)\n\n    wake_r, wake_w = os.pipe()\n    os.set_blocking(wake_r, False)\n    os.set_blocking(wake_w, False)\n    signal.set_wakeup_fd(wake_w)\n    signal.signal(signal.SIGUSR1, lambda *_: None)\n    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))\n    if config.get(\"readyFile\"):\n        with open(config[\"readyFile\"], \"w\") as f:\n            f.write(\"%d\\n\" % os.getpid())\n        # Changes written before the handlers existed were not signalled: read them now.\n        config = reload(env_id, config_path, config)\n\n    owner = None\n    listeners = {}\n    why = None\n    while True:\n        want = config.get(\"owner\")\n        if owner is not None and (not want or (int(want[\"pid\"]), int(want[\"startTime\"])) != (owner.pid, owner.start)):\n            owner.close()\n            owner = None\n        if owner is None and want:\n            owner = Owner(want)\n        if owner is not None and owner.gone():\n            # The owner can write nothing more: the config on disk now is its last word.\n            config = reload(env_id, config_path, config)\n            if config.get(\"owner\") == want:\n                why = \"its owner process %d is gone\" % owner.pid\n                break\n            continue\n        if not listeners and config.get(\"nodes\"):\n            for node in config[\"nodes\"]:\n                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n                s.bind((\"127.0.0.1\", 0))\n                s.listen(64)\n                listeners[s] = (node[\"name\"], (node[\"address\"], node.get(\"port\", 22)))\n            # Sockets keep the namespace they were created in: listeners stay on the runner's\n            # loopback, connections made from here on are made inside the environment's namespace.\n            fd = os.open(config[\"netnsPath\"], os.O_RDONLY)\n            if libc.setns(fd, CLONE_NEWNET) != 0:\n                log(env_id, \"setns failed: %s\" % os.strerror(ctypes.get_errno()))\n                sys.exit(1)\n            os.close(fd)\n            ports = {name: s.getsockname()[1] for s, (name, _) in listeners.items()}\n            tmp = config[\"portsFile\"] + \".tmp\"\n            with open(tmp, \"w\") as f:\n                json.dump({\"pid\": os.getpid(), \"ports\": ports}, f)\n            os.rename(tmp, config[\"portsFile\"])\n        expires_at = config.get(\"expiresAt\")\n        timeout = 60.0 if expires_at is None else max(0.0, expires_at - time.time())\n        if expires_at is not None and timeout == 0.0:\n            why = \"its TTL has passed\"\n            break\n        if owner is not None and owner.fd is None:\n            timeout = min(timeout, 1.0)\n        fds = [wake_r] + list(listeners) + ([owner.fd] if owner is not None and owner.fd is not None else [])\n        # An owner fd that fires needs nothing here: the next round sees the owner gone.\n        ready, _, _ = select.select(fds, [], [], min(timeout, 60.0))\n        if wake_r in ready:\n            try:\n                while os.read(wake_r, 512):\n                    pass\n            except BlockingIOError:\n                pass\n            config = reload(env_id, config_path, config)\n        for s in ready:\n            if s in listeners:\n                client, _ = s.accept()\n                threading.Thread(target=serve, args=(client, listeners[s][1]), daemon=True).start()\n    for s in listeners:\n        s.close()\n    log(env_id, \"%s; removing the environment\" % why)\n    if config.get(\"onExpire\"):\n        libc.setns(home, CLONE_NEWNET)\n        # Held until the teardown it starts has ended, so that a reap running at the same time\n        # waits for it rather than racing it (KAROO_TEARDOWN_LOCK tells that process it is held).\n        lock = teardown_lock(env_id)\n        child = subprocess.Popen(config[\"onExpire\"], stdin=subprocess.DEVNULL, start_new_session=True, env=dict(os.environ, KAROO_TEARDOWN_LOCK=env_id))\n        child.wait()\n        lock.close()\n\n\nif __name__ == \"__main__\":\n    main()\n"
+};
+//# sourceMappingURL=assets.js.map
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(73136);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(57075);
+;// CONCATENATED MODULE: ./packages/transport/lib/retry.js
+
+/** HTTP statuses that say "not now": the one list every karoo request retries on. */
+const RETRY_STATUS = new Set([429, 502, 503, 504]);
+/**
+ * Error codes of a connection that broke or could not be made (Node's and undici's): a later
+ * attempt may succeed. The one list every karoo request retries on.
+ */
+const NETWORK_ERROR_CODES = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ECONNABORTED',
+    'EPIPE',
+    'ETIMEDOUT',
+    'EAI_AGAIN',
+    'ENOTFOUND',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'ENETDOWN',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CLOSED',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+]);
+const DEFAULT_RETRY = { attempts: 5, baseMs: 250, maxMs: 8000, maxRetryAfterMs: 60_000 };
+/**
+ * One attempt failed in a way a later attempt may not (a retryable status, a broken
+ * connection). Carries the wait the server asked for, if any. Kind `unavailable`.
+ */
+class RetryableError extends errors_KarooError {
+    name = 'RetryableError';
+    retryAfterMs;
+    status;
+    constructor(message, options = {}) {
+        super('unavailable', message, { cause: options.cause, detail: { status: options.status, retryAfterMs: options.retryAfterMs } });
+        this.retryAfterMs = options.retryAfterMs;
+        this.status = options.status;
+    }
+}
+/** True for an error from a connection that broke or could not be made (the cause chain is searched). */
+function isTransientNetworkError(e) {
+    let cur = e;
+    for (let depth = 0; depth < 6 && cur; depth++) {
+        const c = cur;
+        if (c.name === 'AbortError')
+            return false;
+        if (typeof c.code === 'string' && NETWORK_ERROR_CODES.has(c.code))
+            return true;
+        if (c.name === 'TimeoutError' || (typeof c.message === 'string' && /socket hang up|other side closed|premature close/i.test(c.message)))
+            return true;
+        cur = Array.isArray(c.errors) && c.errors.length > 0 ? c.errors[0] : c.cause;
+    }
+    return false;
+}
+/** True when a later attempt may succeed: a RetryableError (compared by name) or a broken connection. */
+function isRetryable(e) {
+    return (e instanceof Error && e.name === 'RetryableError') || isTransientNetworkError(e);
+}
+/**
+ * A `Retry-After` value in milliseconds from `now`: delta-seconds (`120`) or an HTTP-date
+ * (`Wed, 21 Oct 2026 07:28:00 GMT`, a date in the past meaning 0). Undefined when absent or unreadable.
+ */
+function parseRetryAfter(value, now = Date.now()) {
+    if (value === undefined)
+        return undefined;
+    const v = value.trim();
+    if (/^\d+$/.test(v))
+        return Number(v) * 1000;
+    if (!/[a-z]/i.test(v))
+        return undefined;
+    const at = Date.parse(v);
+    return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+/** Backoff before attempt `attempt + 1` when the server named no time: exponential, capped, half of it jitter. */
+function backoffMs(attempt, policy) {
+    const exp = Math.min(policy.baseMs * 2 ** (attempt - 1), policy.maxMs);
+    return exp / 2 + Math.random() * (exp / 2);
+}
+/**
+ * Runs `attempt` until it succeeds, throws something not retryable (see isRetryable), or the
+ * policy's attempts are spent; waits between attempts as the server asked (`Retry-After`,
+ * up to the cap) or with backoff. Gives up with a KarooError `unavailable` (exit 4) saying
+ * after how many attempts, or that the server asked for a longer wait than the cap.
+ */
+async function withRetry(attempt, options = {}) {
+    const policy = { ...DEFAULT_RETRY, ...options.policy };
+    for (let n = 1;; n++) {
         try {
-            let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_namespaceObject.EOL);
-            while (n > -1) {
-                const line = s.substring(0, n);
-                onLine(line);
-                // the rest of the string ...
-                s = s.substring(n + external_os_namespaceObject.EOL.length);
-                n = s.indexOf(external_os_namespaceObject.EOL);
-            }
-            return s;
+            return await attempt(n);
         }
-        catch (err) {
-            // streaming lines to console is best effort.  Don't fail a build.
-            this._debug(`error processing line. Failed with error ${err}`);
-            return '';
+        catch (e) {
+            if (!isRetryable(e))
+                throw e;
+            const what = e instanceof Error && e.name === 'RetryableError' ? e.message : `${errorMessage(e)} (${networkCause(e)})`;
+            if (n >= policy.attempts)
+                throw new errors_KarooError('unavailable', `${what} (gave up after ${n} attempts)`, { cause: e, detail: { attempts: n } });
+            const asked = e.retryAfterMs;
+            if (asked !== undefined && asked > policy.maxRetryAfterMs) {
+                throw new errors_KarooError('unavailable', `${what} and asked to retry after ${Math.ceil(asked / 1000)} s, longer than karoo waits (${policy.maxRetryAfterMs / 1000} s); try again later`, {
+                    cause: e,
+                    detail: { attempts: n, retryAfterMs: asked },
+                });
+            }
+            const wait = asked ?? backoffMs(n, policy);
+            options.onRetry?.(`${what}; retrying in ${wait >= 1000 ? `${(wait / 1000).toFixed(wait % 1000 ? 1 : 0)} s` : `${Math.round(wait)} ms`} (attempt ${n + 1} of ${policy.attempts})`);
+            await retry_sleep(wait, options.signal);
         }
     }
-    _getSpawnFileName() {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                return process.env['COMSPEC'] || 'cmd.exe';
-            }
+}
+function retry_sleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+        if (signal?.aborted) {
+            reject(signal.reason);
+            return;
         }
-        return this.toolPath;
-    }
-    _getSpawnArgs(options) {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-                for (const a of this.args) {
-                    argline += ' ';
-                    argline += options.windowsVerbatimArguments
-                        ? a
-                        : this._windowsQuoteCmdArg(a);
-                }
-                argline += '"';
-                return [argline];
-            }
-        }
-        return this.args;
-    }
-    _endsWith(str, end) {
-        return str.endsWith(end);
-    }
-    _isCmdFile() {
-        const upperToolPath = this.toolPath.toUpperCase();
-        return (this._endsWith(upperToolPath, '.CMD') ||
-            this._endsWith(upperToolPath, '.BAT'));
-    }
-    _windowsQuoteCmdArg(arg) {
-        // for .exe, apply the normal quoting rules that libuv applies
-        if (!this._isCmdFile()) {
-            return this._uvQuoteCmdArg(arg);
-        }
-        // otherwise apply quoting rules specific to the cmd.exe command line parser.
-        // the libuv rules are generic and are not designed specifically for cmd.exe
-        // command line parser.
-        //
-        // for a detailed description of the cmd.exe command line parser, refer to
-        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
-        // need quotes for empty arg
-        if (!arg) {
-            return '""';
-        }
-        // determine whether the arg needs to be quoted
-        const cmdSpecialChars = [
-            ' ',
-            '\t',
-            '&',
-            '(',
-            ')',
-            '[',
-            ']',
-            '{',
-            '}',
-            '^',
-            '=',
-            ';',
-            '!',
-            "'",
-            '+',
-            ',',
-            '`',
-            '~',
-            '|',
-            '<',
-            '>',
-            '"'
-        ];
-        let needsQuotes = false;
-        for (const char of arg) {
-            if (cmdSpecialChars.some(x => x === char)) {
-                needsQuotes = true;
-                break;
-            }
-        }
-        // short-circuit if quotes not needed
-        if (!needsQuotes) {
-            return arg;
-        }
-        // the following quoting rules are very similar to the rules that by libuv applies.
-        //
-        // 1) wrap the string in quotes
-        //
-        // 2) double-up quotes - i.e. " => ""
-        //
-        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
-        //    doesn't work well with a cmd.exe command line.
-        //
-        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
-        //    for example, the command line:
-        //          foo.exe "myarg:""my val"""
-        //    is parsed by a .NET console app into an arg array:
-        //          [ "myarg:\"my val\"" ]
-        //    which is the same end result when applying libuv quoting rules. although the actual
-        //    command line from libuv quoting rules would look like:
-        //          foo.exe "myarg:\"my val\""
-        //
-        // 3) double-up slashes that precede a quote,
-        //    e.g.  hello \world    => "hello \world"
-        //          hello\"world    => "hello\\""world"
-        //          hello\\"world   => "hello\\\\""world"
-        //          hello world\    => "hello world\\"
-        //
-        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
-        //    the reasons for including this as a .cmd quoting rule are:
-        //
-        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
-        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
-        //
-        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
-        //       haven't heard any complaints about that aspect.
-        //
-        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
-        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
-        // by using %%.
-        //
-        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
-        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
-        //
-        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
-        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
-        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
-        // to an external program.
-        //
-        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
-        // % can be escaped within a .cmd file.
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\'; // double the slash
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '"'; // double the quote
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _uvQuoteCmdArg(arg) {
-        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
-        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
-        // is used.
-        //
-        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
-        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
-        // pasting copyright notice from Node within this function:
-        //
-        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
-        //
-        //      Permission is hereby granted, free of charge, to any person obtaining a copy
-        //      of this software and associated documentation files (the "Software"), to
-        //      deal in the Software without restriction, including without limitation the
-        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
-        //      sell copies of the Software, and to permit persons to whom the Software is
-        //      furnished to do so, subject to the following conditions:
-        //
-        //      The above copyright notice and this permission notice shall be included in
-        //      all copies or substantial portions of the Software.
-        //
-        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
-        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
-        //      IN THE SOFTWARE.
-        if (!arg) {
-            // Need double quotation for empty argument
-            return '""';
-        }
-        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
-            // No quotation needed
-            return arg;
-        }
-        if (!arg.includes('"') && !arg.includes('\\')) {
-            // No embedded double quotes or backslashes, so I can just wrap
-            // quote marks around the whole thing.
-            return `"${arg}"`;
-        }
-        // Expected input/output:
-        //   input : hello"world
-        //   output: "hello\"world"
-        //   input : hello""world
-        //   output: "hello\"\"world"
-        //   input : hello\world
-        //   output: hello\world
-        //   input : hello\\world
-        //   output: hello\\world
-        //   input : hello\"world
-        //   output: "hello\\\"world"
-        //   input : hello\\"world
-        //   output: "hello\\\\\"world"
-        //   input : hello world\
-        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
-        //                             but it appears the comment is wrong, it should be "hello world\\"
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\';
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '\\';
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _cloneExecOptions(options) {
-        options = options || {};
-        const result = {
-            cwd: options.cwd || process.cwd(),
-            env: options.env || process.env,
-            silent: options.silent || false,
-            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-            failOnStdErr: options.failOnStdErr || false,
-            ignoreReturnCode: options.ignoreReturnCode || false,
-            delay: options.delay || 10000
+        const t = setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        const onAbort = () => {
+            clearTimeout(t);
+            reject(signal.reason);
         };
-        result.outStream = options.outStream || process.stdout;
-        result.errStream = options.errStream || process.stderr;
-        return result;
+        signal?.addEventListener('abort', onAbort, { once: true });
+    });
+}
+//# sourceMappingURL=retry.js.map
+;// CONCATENATED MODULE: ./packages/transport/lib/transport.js
+
+
+
+/** What every karoo request says it is. */
+const USER_AGENT = `karoo/${KAROO_VERSION}`;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+// undici is loaded on the first request: it is large, and most karoo commands that link this
+// package (digest, a build into a layout that has the candidate) never send one.
+let undici;
+const loadUndici = () => (undici ??= __nccwpck_require__.e(/* import() */ 752).then(__nccwpck_require__.t.bind(__nccwpck_require__, 24371, 19)));
+let sharedAgent;
+/** One connection pool per process (keep-alive), shared by every transport with the default connect timeout. */
+function agent(connectTimeoutMs) {
+    const make = async (timeout) => new (await loadUndici()).Agent({ connect: { timeout }, keepAliveTimeout: 10_000 });
+    if (connectTimeoutMs !== undefined)
+        return make(connectTimeoutMs);
+    sharedAgent ??= make(30_000);
+    return sharedAgent;
+}
+/** `url` without user info, for messages. */
+function redact(url) {
+    try {
+        const u = new URL(String(url));
+        u.username = '';
+        u.password = '';
+        return u.href;
     }
-    _getSpawnOptions(options, toolPath) {
-        options = options || {};
-        const result = {};
-        result.cwd = options.cwd;
-        result.env = options.env;
-        result['windowsVerbatimArguments'] =
-            options.windowsVerbatimArguments || this._isCmdFile();
-        if (options.windowsVerbatimArguments) {
-            result.argv0 = `"${toolPath}"`;
+    catch {
+        return String(url).replace(/\/\/[^/@]*@/, '//');
+    }
+}
+/**
+ * karoo's one HTTP client, on undici: every request carries karoo's user agent, times out when
+ * idle, follows redirects (GET/HEAD) without carrying credentials to another origin, and is
+ * retried through one policy (RETRY_STATUS and broken connections; `Retry-After` in seconds or
+ * as an HTTP-date honoured up to a cap; backoff otherwise). Credentials are attached in one
+ * place, by the origin of each hop (`headersFor`, e.g. indexCredentials), and user info in a URL
+ * becomes an Authorization header for that URL's origin only. Giving up is a KarooError
+ * `unavailable`; other answers (4xx, 500…) are returned for the caller to judge.
+ */
+class Transport {
+    retry;
+    options;
+    dispatcherPromise;
+    /** The transport whose connection pool this one shares (see with()). */
+    poolOf;
+    constructor(options = {}) {
+        this.options = options;
+        this.retry = options.retry ?? {};
+    }
+    dispatcher() {
+        if (this.poolOf)
+            return this.poolOf.dispatcher();
+        this.dispatcherPromise ??= this.options.dispatcher ? Promise.resolve(this.options.dispatcher) : agent(this.options.connectTimeoutMs);
+        return this.dispatcherPromise;
+    }
+    /** A transport with these options changed, sharing the connection pool. */
+    with(options) {
+        const t = new Transport({ ...this.options, ...options });
+        if (!options.dispatcher && options.connectTimeoutMs === undefined)
+            t.poolOf = this;
+        return t;
+    }
+    /** One request, with redirects and (unless `retry: false` or the body is a stream) retries. */
+    request(req) {
+        const replayable = req.body === undefined || typeof req.body === 'function' || req.body instanceof Uint8Array;
+        if (req.retry === false || !replayable)
+            return this.once(req);
+        return withRetry(() => this.once(req), { policy: this.retry, onRetry: this.options.onRetry, signal: req.signal });
+    }
+    /** Runs a whole operation (e.g. an upload started over) under this transport's retry policy. */
+    run(attempt, signal) {
+        return withRetry(attempt, { policy: this.retry, onRetry: this.options.onRetry, signal });
+    }
+    /** One attempt: follows redirects, throws RetryableError on a retryable status or a broken connection. */
+    async once(req) {
+        const start = new URL(String(req.url));
+        let url = start;
+        let method = req.method.toUpperCase();
+        let body = req.body;
+        const follow = req.followRedirects ?? (method === 'GET' || method === 'HEAD');
+        const maxRedirects = this.options.maxRedirects ?? 5;
+        const idle = req.idleTimeoutMs ?? this.options.idleTimeoutMs ?? 120_000;
+        for (let hop = 0;; hop++) {
+            const headers = this.headersFor(req, url, start);
+            const target = new URL(url.href);
+            target.username = '';
+            target.password = '';
+            const what = req.what ?? `${method} ${target.origin}${target.pathname}`;
+            const payload = typeof body === 'function' ? body() : body;
+            if (payload instanceof Uint8Array && headers['content-length'] === undefined)
+                headers['content-length'] = String(payload.length);
+            let res;
+            try {
+                const [{ request }, dispatcher] = await Promise.all([loadUndici(), this.dispatcher()]);
+                res = await request(target, {
+                    method: method,
+                    headers,
+                    body: payload ?? null,
+                    dispatcher,
+                    headersTimeout: idle,
+                    bodyTimeout: idle,
+                    signal: req.signal ?? null,
+                });
+            }
+            catch (e) {
+                if (payload instanceof external_node_stream_.Readable)
+                    payload.destroy();
+                if (e.name === 'AbortError' || req.signal?.aborted)
+                    throw e;
+                const message = `${what}: ${networkCause(e)}`;
+                if (isTransientNetworkError(e))
+                    throw new RetryableError(message, { cause: e });
+                throw new errors_KarooError('unavailable', message, { cause: e });
+            }
+            const status = res.statusCode;
+            if (payload instanceof external_node_stream_.Readable && !payload.readableEnded) {
+                // The server answered before reading everything (e.g. 401): stop sending.
+                payload.destroy();
+            }
+            if (RETRY_STATUS.has(status)) {
+                await drainBody(res.body);
+                const retryAfter = res.headers['retry-after'];
+                throw new RetryableError(`${what} answered ${status}`, {
+                    status,
+                    retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter),
+                });
+            }
+            const location = res.headers.location;
+            if (follow && REDIRECTS.has(status) && location !== undefined) {
+                await drainBody(res.body);
+                if (hop >= maxRedirects)
+                    throw new errors_KarooError('unavailable', `${what}: more than ${maxRedirects} redirects`);
+                url = new URL(Array.isArray(location) ? location[0] : location, target);
+                if (url.protocol !== 'http:' && url.protocol !== 'https:')
+                    throw new errors_KarooError('input', `${what} redirected to ${redact(url)}, which is not http(s)`);
+                if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
+                    method = method === 'HEAD' ? 'HEAD' : 'GET';
+                    body = undefined;
+                }
+                continue;
+            }
+            return { status, headers: res.headers, body: res.body, url: target };
         }
-        return result;
     }
     /**
-     * Exec a tool.
-     * Output will be streamed to the live console.
-     * Returns promise with return code
-     *
-     * @param     tool     path to tool to exec
-     * @param     options  optional exec options.  See ExecOptions
-     * @returns   number
+     * The headers of one hop: karoo's user agent, the caller's headers (its Authorization and
+     * Cookie only on the first URL's origin), then credentials for this hop's own origin
+     * (the transport's and the request's headersFor, or the URL's user info).
      */
-    exec() {
-        return toolrunner_awaiter(this, void 0, void 0, function* () {
-            // root the tool path if it is unrooted and contains relative pathing
-            if (!isRooted(this.toolPath) &&
-                (this.toolPath.includes('/') ||
-                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
-                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_namespaceObject.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+    headersFor(req, url, start) {
+        const headers = { 'user-agent': USER_AGENT };
+        const sameOrigin = url.origin === start.origin;
+        for (const [k, v] of Object.entries(req.headers ?? {})) {
+            const name = k.toLowerCase();
+            if (!sameOrigin && (name === 'authorization' || name === 'cookie' || name === 'proxy-authorization'))
+                continue;
+            headers[name] = v;
+        }
+        for (const decide of [this.options.headersFor, req.headersFor]) {
+            for (const [k, v] of Object.entries(decide?.(url) ?? {}))
+                headers[k.toLowerCase()] = v;
+        }
+        if (url.username || url.password) {
+            headers.authorization = index_auth_basicAuthHeader({ username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) });
+        }
+        return headers;
+    }
+}
+/**
+ * Credentials of private indexes, by origin: for a URL on an index's own origin, that index's
+ * Authorization header; for any other URL, none. The decision is @karoo/common's
+ * credentialsForAny (plain HTTP only to loopback), asked again for every redirect hop.
+ */
+function indexCredentials(indexes, env = process.env) {
+    if (indexes.length === 0)
+        return undefined;
+    return (url) => {
+        const match = credentialsForAny(url, indexes, env);
+        return match ? { authorization: basicAuthHeader(match.credentials) } : undefined;
+    };
+}
+async function drainBody(body) {
+    try {
+        for await (const _ of body) {
+            /* discard */
+        }
+    }
+    catch {
+        /* the connection is gone anyway */
+    }
+}
+/** Reads and discards a response body so the connection can be reused. */
+function transport_drain(res) {
+    return drainBody(res.body);
+}
+/** The whole body, refusing more than `limit` bytes. */
+async function readBody(res, limit) {
+    const parts = [];
+    let n = 0;
+    for await (const c of res.body) {
+        const b = c;
+        n += b.length;
+        if (n > limit) {
+            res.body.destroy();
+            throw new KarooError('unavailable', `response from ${res.url.host} is larger than ${limit} bytes`);
+        }
+        parts.push(b);
+    }
+    return Buffer.concat(parts);
+}
+/** A response header's (first) value. */
+function header(res, name) {
+    const v = res.headers[name.toLowerCase()];
+    return Array.isArray(v) ? v[0] : v;
+}
+/** The transport with the default policy, for code that has no options of its own. */
+const transport_transport = new Transport();
+//# sourceMappingURL=transport.js.map
+;// CONCATENATED MODULE: ./packages/transport/lib/index.js
+
+
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/proc.js
+
+async function statOf(pid) {
+    try {
+        const s = await (0,promises_.readFile)(`/proc/${pid}/stat`, 'utf8');
+        // comm may hold spaces and parentheses: split after the last ')'.
+        const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
+        return { state: rest[0], ppid: Number(rest[1]), startTime: Number(rest[19]) };
+    }
+    catch {
+        return undefined;
+    }
+}
+let cachedBootId;
+/** This boot of the machine (/proc/sys/kernel/random/boot_id): pids and start times mean something only within one boot. */
+async function proc_bootId() {
+    cachedBootId ??= (await (0,promises_.readFile)('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '')).trim();
+    return cachedBootId;
+}
+/** The owner record of this process. */
+async function proc_ownerRef(pid = process.pid) {
+    return { ...((await proc_procRef(pid)) ?? { pid, startTime: 0 }), bootId: await proc_bootId() };
+}
+/** An owner is gone when it ran in another boot, or its pid is dead, reused or a zombie. */
+async function proc_ownerGone(owner) {
+    if (!owner)
+        return true;
+    if (owner.bootId && owner.bootId !== (await proc_bootId()))
+        return true;
+    return !(await proc_isAlive(owner));
+}
+async function proc_procRef(pid) {
+    const s = await statOf(pid);
+    return s ? { pid, startTime: s.startTime } : undefined;
+}
+/** Alive means: exists, same start time, and not a zombie (a zombie waiting for a late reaper counts as gone). */
+async function proc_isAlive(ref) {
+    if (!ref)
+        return false;
+    const s = await statOf(ref.pid);
+    return !!s && s.startTime === ref.startTime && s.state !== 'Z' && s.state !== 'X';
+}
+/** Every process on the machine with its command line and network namespace. */
+async function proc_listProcesses() {
+    const out = [];
+    for (const e of await (0,promises_.readdir)('/proc')) {
+        if (!/^[0-9]+$/.test(e))
+            continue;
+        const pid = Number(e);
+        if (pid === process.pid)
+            continue;
+        const s = await statOf(pid);
+        if (!s || s.state === 'Z')
+            continue;
+        let argv;
+        try {
+            argv = (await (0,promises_.readFile)(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter((a) => a !== '');
+        }
+        catch {
+            continue;
+        }
+        let netns;
+        try {
+            const l = await (0,promises_.readlink)(`/proc/${pid}/ns/net`);
+            netns = Number(/\[([0-9]+)\]/.exec(l)?.[1]);
+        }
+        catch {
+            netns = undefined;
+        }
+        out.push({ pid, ppid: s.ppid, startTime: s.startTime, state: s.state, argv, netns });
+    }
+    return out;
+}
+/** Inode of a network namespace file (/run/netns/NAME), if it exists. */
+async function netnsInode(path) {
+    try {
+        return (await (0,promises_.stat)(path)).ino;
+    }
+    catch {
+        return undefined;
+    }
+}
+function proc_sleep(ms) {
+    return new Promise((r) => setTimeout(r, ms));
+}
+/** SIGKILLs the processes and waits (up to timeoutMs) until none of them is alive. */
+async function proc_killAndWait(refs, timeoutMs = 3000) {
+    const live = [];
+    for (const r of refs)
+        if (await proc_isAlive(r))
+            live.push(r);
+    for (const r of live) {
+        try {
+            process.kill(r.pid, 'SIGKILL');
+        }
+        catch {
+            // already gone
+        }
+    }
+    const deadline = Date.now() + timeoutMs;
+    let remaining = live;
+    while (remaining.length > 0 && Date.now() < deadline) {
+        const next = [];
+        for (const r of remaining)
+            if (await proc_isAlive(r))
+                next.push(r);
+        remaining = next;
+        if (remaining.length > 0)
+            await proc_sleep(20);
+    }
+    return remaining;
+}
+/**
+ * Processes started for something that lives under `dirs`: those whose environment holds a
+ * `KAROO_*` variable pointing into one of them (the acceptance command gets KAROO_INVENTORY
+ * and the like, and passes them to everything it starts, in whatever session or group).
+ */
+async function proc_processesUsing(dirs) {
+    const roots = dirs.filter((d) => d.startsWith('/') && d.length > 1).map((d) => d.replace(/\/+$/, ''));
+    if (roots.length === 0)
+        return [];
+    const out = [];
+    for (const e of await (0,promises_.readdir)('/proc')) {
+        if (!/^[0-9]+$/.test(e) || Number(e) === process.pid)
+            continue;
+        let environ;
+        try {
+            environ = await (0,promises_.readFile)(`/proc/${e}/environ`, 'latin1');
+        }
+        catch {
+            continue;
+        }
+        const hit = environ.split('\0').some((kv) => {
+            if (!kv.startsWith('KAROO_'))
+                return false;
+            const v = kv.slice(kv.indexOf('=') + 1);
+            return roots.some((r) => v === r || v.startsWith(`${r}/`));
+        });
+        if (!hit)
+            continue;
+        const ref = await proc_procRef(Number(e));
+        if (ref)
+            out.push(ref);
+    }
+    return out;
+}
+//# sourceMappingURL=proc.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/paths.js
+
+
+
+
+/** Where environments keep their state (overlays, keys, logs): KAROO_STATE_DIR or /var/lib/karoo. */
+function paths_stateRoot() {
+    return process.env.KAROO_STATE_DIR ?? '/var/lib/karoo';
+}
+function paths_envsRoot() {
+    return (0,external_node_path_.join)(paths_stateRoot(), 'envs');
+}
+function paths_envDir(env) {
+    return (0,external_node_path_.join)(paths_envsRoot(), env);
+}
+/** Where images are cached, outside any clone: KAROO_CACHE_DIR or /var/cache/karoo. */
+function cacheRoot() {
+    return process.env.KAROO_CACHE_DIR ?? '/var/cache/karoo';
+}
+function paths_imagesRoot() {
+    return join(cacheRoot(), 'images');
+}
+/** The file in a karoo temporary directory that names the process it belongs to. */
+const paths_OWNER_FILE = '.karoo-owner.json';
+/**
+ * A temporary directory (`<tmp>/<prefix>XXXXXX`) that names its owner process inside it, so
+ * `reap` removes it once that process is gone even if no environment recorded it yet.
+ * `maxLength` keeps it short enough for unix sockets below it (falls back to /tmp).
+ */
+async function ownedTempDir(prefix, maxLength = 40) {
+    const base = join(tmpdir(), `${prefix}XXXXXX`).length <= maxLength ? tmpdir() : '/tmp';
+    const dir = await mkdtemp(join(base, prefix));
+    await writeFile(join(dir, paths_OWNER_FILE), `${JSON.stringify(await ownerRef())}\n`);
+    return dir;
+}
+//# sourceMappingURL=paths.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/run.js
+
+
+
+/** The system interpreter when there is one: a version manager's shim (pyenv) costs a second per start. */
+function run_systemPython() {
+    return (0,external_node_fs_.existsSync)('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+}
+/** Which Debian package provides a tool, for the "install it" hint. */
+const PACKAGE_OF = {
+    'systemd-nspawn': 'systemd-container',
+    'qemu-system-x86_64': 'qemu-system-x86',
+    'qemu-img': 'qemu-utils',
+    mmdebstrap: 'mmdebstrap',
+    ssh: 'openssh-client',
+    scp: 'openssh-client',
+    'ssh-keygen': 'openssh-client',
+    ip: 'iproute2',
+    'mkfs.ext4': 'e2fsprogs',
+    xz: 'xz-utils',
+    genisoimage: 'genisoimage',
+    python3: 'python3',
+    mount: 'mount',
+    umount: 'mount',
+};
+function missingTool(tool) {
+    const pkg = PACKAGE_OF[tool];
+    return new errors_KarooError('unavailable', `${tool} is not installed${pkg ? `; install the Debian package ${pkg} (scripts/ensure-deps.sh does)` : ''}`);
+}
+/** Runs a command to completion, collecting its output. Throws a KarooError naming the command on failure. */
+function run_run(cmd, args, opts = {}) {
+    return new Promise((resolve, reject) => {
+        const so = { stdio: ['pipe', 'pipe', 'pipe'], cwd: opts.cwd, env: opts.env ?? process.env };
+        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, so);
+        const out = [];
+        const err = [];
+        let timer;
+        let timedOut = false;
+        if (opts.timeoutMs !== undefined) {
+            timer = setTimeout(() => {
+                timedOut = true;
+                child.kill('SIGKILL');
+            }, opts.timeoutMs);
+        }
+        child.stdout.on('data', (d) => out.push(d));
+        child.stderr.on('data', (d) => err.push(d));
+        child.stdin.on('error', () => { });
+        child.on('error', (e) => {
+            if (timer)
+                clearTimeout(timer);
+            reject(e.code === 'ENOENT' ? missingTool(cmd) : e);
+        });
+        child.on('close', (code, signal) => {
+            if (timer)
+                clearTimeout(timer);
+            const r = {
+                code: code ?? -1,
+                signal,
+                stdout: Buffer.concat(out).toString('utf8'),
+                stderr: Buffer.concat(err).toString('utf8'),
+            };
+            if (timedOut) {
+                reject(new errors_KarooError('unavailable', `${cmd} ${args.join(' ')} did not finish within ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`));
             }
-            // if the tool is only a file name, then resolve it from the PATH
-            // otherwise verify it exists (add extension on Windows if necessary)
-            this.toolPath = yield which(this.toolPath, true);
-            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
-                this._debug(`exec tool: ${this.toolPath}`);
-                this._debug('arguments:');
-                for (const arg of this.args) {
-                    this._debug(`   ${arg}`);
+            else if (r.code !== 0 && !opts.allowFailure) {
+                const why = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join(' | ');
+                reject(new errors_KarooError('internal', `${cmd} ${args.join(' ')} failed (exit ${r.code}${signal ? `, ${signal}` : ''}): ${why}`, {
+                    detail: { stderr: r.stderr },
+                }));
+            }
+            else
+                resolve(r);
+        });
+        if (opts.input !== undefined)
+            child.stdin.end(opts.input);
+        else
+            child.stdin.end();
+    });
+}
+/** True when `cmd` is on PATH. */
+async function hasTool(cmd) {
+    const dirs = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':');
+    const { access, constants } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 51455, 19));
+    for (const d of dirs) {
+        try {
+            await access(`${d}/${cmd}`, constants.X_OK);
+            return true;
+        }
+        catch {
+            // next
+        }
+    }
+    return false;
+}
+async function run_requireTools(tools) {
+    for (const t of tools)
+        if (!(await hasTool(t)))
+            throw missingTool(t);
+}
+//# sourceMappingURL=run.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/image.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Packages of karoo's machine image, on top of Debian's minbase. */
+const IMAGE_PACKAGES = (/* unused pure expression or super */ null && ([
+    'systemd-sysv',
+    'udev',
+    'kmod',
+    'openssh-server',
+    'python3',
+    'python3-venv',
+    'iproute2',
+    'iputils-ping',
+    'netbase',
+    'procps',
+]));
+const IMAGE_SUITE = 'bookworm';
+/** Virtual size of the QEMU root disk; the qcow2 stores only what is written. */
+const DISK_SIZE = '4G';
+/** The recipe, whose hash names the cached image: suite, packages and the scripts. */
+function imageRecipe() {
+    const scripts = {};
+    for (const [k, v] of Object.entries(ASSETS))
+        if (k.startsWith('image/'))
+            scripts[k] = sha256Of(v);
+    return { suite: IMAGE_SUITE, variant: 'minbase', packages: [...IMAGE_PACKAGES].sort(), diskSize: DISK_SIZE, scripts };
+}
+function image_imageId() {
+    return sha256Of(canonicalJson(imageRecipe())).slice('sha256:'.length, 'sha256:'.length + 16);
+}
+/** The cached image for the current recipe, if built. */
+async function image_findImage() {
+    const dir = join(imagesRoot(), image_imageId());
+    try {
+        const meta = JSON.parse(await readFile(join(dir, 'image.json'), 'utf8'));
+        return {
+            ...meta,
+            dir,
+            rootfs: join(dir, 'rootfs'),
+            disk: join(dir, 'disk.qcow2'),
+            kernel: join(dir, 'vmlinux'),
+            initrd: join(dir, 'initrd.img'),
+        };
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The Debian mirror of this machine (its deb822 source file) when it has one, else mmdebstrap's default. */
+function mirrorArgs() {
+    if (process.env.KAROO_DEBIAN_MIRROR)
+        return [process.env.KAROO_DEBIAN_MIRROR];
+    const f = '/etc/apt/sources.list.d/debian.sources';
+    return existsSync(f) ? [f] : [];
+}
+async function withLock(lockPath, progress, fn) {
+    await mkdir(join(lockPath, '..'), { recursive: true });
+    let said = false;
+    for (;;) {
+        try {
+            const fh = await open(lockPath, 'wx');
+            const me = await procRef(process.pid);
+            await fh.writeFile(JSON.stringify(me));
+            await fh.close();
+            break;
+        }
+        catch (e) {
+            if (e.code !== 'EEXIST')
+                throw e;
+            let holder;
+            try {
+                holder = JSON.parse(await readFile(lockPath, 'utf8'));
+            }
+            catch {
+                holder = undefined;
+            }
+            if (holder && !(await isAlive(holder))) {
+                await rm(lockPath, { force: true });
+                continue;
+            }
+            if (!said)
+                progress.info('another process is building the image; waiting for it');
+            said = true;
+            await sleep(500);
+        }
+    }
+    try {
+        return await fn();
+    }
+    finally {
+        await rm(lockPath, { force: true });
+    }
+}
+/**
+ * Builds karoo's machine image (Debian bookworm minbase + systemd, openssh-server, python3,
+ * tuned for fast boots) into the cache, unless an image of the same recipe is there already.
+ * Output: a root file system directory for nspawn, a qcow2 disk, an uncompressed kernel and a
+ * ~5 MB initrd for QEMU's direct kernel boot.
+ */
+async function image_buildImage(opts = {}) {
+    const progress = opts.progress ?? silentProgress;
+    if (!opts.force) {
+        const found = await image_findImage();
+        if (found)
+            return found;
+    }
+    if (process.getuid?.() !== 0)
+        throw new KarooError('refused', 'building the machine image needs root (mmdebstrap, mkfs); run as root or with sudo');
+    await requireTools(['mmdebstrap', 'mkfs.ext4', 'qemu-img', 'xz']);
+    const id = image_imageId();
+    const finalDir = join(imagesRoot(), id);
+    return withLock(join(imagesRoot(), `${id}.lock`), progress, async () => {
+        if (!opts.force) {
+            const found = await image_findImage();
+            if (found)
+                return found;
+        }
+        const started = Date.now();
+        const tmp = join(imagesRoot(), `.${id}.${randomBytes(4).toString('hex')}.tmp`);
+        const recipeDir = join(tmp, 'recipe');
+        const boot = join(tmp, 'boot');
+        try {
+            await mkdir(recipeDir, { recursive: true });
+            await mkdir(boot, { recursive: true });
+            for (const [k, v] of Object.entries(ASSETS)) {
+                if (!k.startsWith('image/'))
+                    continue;
+                const p = join(recipeDir, k.slice('image/'.length));
+                await writeFile(p, v);
+                await chmod(p, 0o755);
+            }
+            progress.info(`building machine image ${id} (Debian ${IMAGE_SUITE} with mmdebstrap; about a minute)`);
+            await run('mmdebstrap', [
+                '--variant=minbase',
+                `--include=${IMAGE_PACKAGES.join(',')}`,
+                '--aptopt=Acquire::Check-Valid-Until "false"',
+                '--customize-hook=sh "$KAROO_RECIPE/customize.sh" "$1"',
+                IMAGE_SUITE,
+                join(tmp, 'rootfs'),
+                ...mirrorArgs(),
+            ], { env: { ...process.env, KAROO_BOOT: boot, KAROO_RECIPE: recipeDir }, timeoutMs: 30 * 60_000 });
+            progress.info('making the QEMU disk and kernel');
+            const raw = join(tmp, 'disk.raw');
+            await run('truncate', ['-s', DISK_SIZE, raw]);
+            await run('mkfs.ext4', ['-q', '-F', '-L', 'karoo-root', '-d', join(tmp, 'rootfs'), raw]);
+            await run('qemu-img', ['convert', '-O', 'qcow2', raw, join(tmp, 'disk.qcow2')]);
+            await rm(raw);
+            await extractVmlinux(join(boot, 'vmlinuz'), join(tmp, 'vmlinux'));
+            await rename(join(boot, 'initrd.img'), join(tmp, 'initrd.img'));
+            const kernelVersion = (await readFile(join(boot, 'kernel-version'), 'utf8')).trim();
+            await rm(boot, { recursive: true });
+            await rm(recipeDir, { recursive: true });
+            const meta = {
+                kind: 'karoo',
+                id,
+                recipe: imageRecipe(),
+                kernelVersion,
+                builtAt: new Date().toISOString(),
+                buildSeconds: Math.round((Date.now() - started) / 100) / 10,
+            };
+            await writeFile(join(tmp, 'image.json'), `${JSON.stringify(meta, null, 2)}\n`);
+            await rm(finalDir, { recursive: true, force: true });
+            await rename(tmp, finalDir);
+            progress.info(`machine image ${id} built in ${meta.buildSeconds} s (${finalDir})`);
+        }
+        catch (e) {
+            await rm(tmp, { recursive: true, force: true });
+            throw e;
+        }
+        const img = await image_findImage();
+        if (!img)
+            throw new KarooError('internal', `image ${id} was built but cannot be read back from ${finalDir}`);
+        return img;
+    });
+}
+/** Takes the ELF vmlinux out of a bzImage (its xz payload), so QEMU boots it directly without the slow decompressor. */
+async function extractVmlinux(bzImage, out) {
+    const data = await readFile(bzImage);
+    const at = data.indexOf(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
+    if (at < 0)
+        throw new KarooError('internal', `${bzImage} holds no xz-compressed kernel`);
+    // xz complains about the bytes after the stream; the ELF is complete, which is what we check.
+    const r = await new Promise((resolve, reject) => {
+        const p = spawn('xz', ['-dc'], { stdio: ['pipe', 'pipe', 'ignore'] });
+        const chunks = [];
+        p.stdout.on('data', (d) => chunks.push(d));
+        p.on('error', reject);
+        p.on('close', () => resolve(Buffer.concat(chunks)));
+        p.stdin.on('error', () => { });
+        p.stdin.end(data.subarray(at));
+    });
+    if (r.subarray(0, 4).toString('latin1') !== '\x7fELF')
+        throw new KarooError('internal', `could not extract an ELF kernel from ${bzImage}`);
+    await writeFile(out, r);
+}
+/**
+ * Fetches a cloud image (http(s):// or file://) once into the cache, keyed by its sha256.
+ * The hash is checked on every use of a cached file too; a mismatch refuses the image.
+ */
+async function image_fetchCloudImage(url, sha256, progress = silentProgress) {
+    if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256)) {
+        throw new KarooError('input', `image ${url} has no sha256; set provision.image-sha256 (64 hex digits) so karoo can verify it before booting`);
+    }
+    const dir = join(imagesRoot(), 'cloud');
+    await mkdir(dir, { recursive: true });
+    const cached = join(dir, `${sha256}.img`);
+    if (!existsSync(cached)) {
+        const tmp = `${cached}.${randomBytes(4).toString('hex')}.tmp`;
+        try {
+            progress.info(`fetching ${url}`);
+            let source;
+            if (url.startsWith('file://'))
+                source = createReadStream(fileURLToPath(url));
+            else if (/^https?:\/\//.test(url)) {
+                const res = await transport.request({ method: 'GET', url });
+                if (res.status !== 200) {
+                    await drain(res);
+                    throw new KarooError('unavailable', `image ${url} could not be downloaded (HTTP ${res.status})`);
                 }
-                const optionsNonNull = this._cloneExecOptions(this.options);
-                if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
-                }
-                const state = new ExecState(optionsNonNull, this.toolPath);
-                state.on('debug', (message) => {
-                    this._debug(message);
-                });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
-                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-                }
-                const fileName = this._getSpawnFileName();
-                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-                let stdbuffer = '';
-                if (cp.stdout) {
-                    cp.stdout.on('data', (data) => {
-                        if (this.options.listeners && this.options.listeners.stdout) {
-                            this.options.listeners.stdout(data);
-                        }
-                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                            optionsNonNull.outStream.write(data);
-                        }
-                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.stdline) {
-                                this.options.listeners.stdline(line);
-                            }
-                        });
-                    });
-                }
-                let errbuffer = '';
-                if (cp.stderr) {
-                    cp.stderr.on('data', (data) => {
-                        state.processStderr = true;
-                        if (this.options.listeners && this.options.listeners.stderr) {
-                            this.options.listeners.stderr(data);
-                        }
-                        if (!optionsNonNull.silent &&
-                            optionsNonNull.errStream &&
-                            optionsNonNull.outStream) {
-                            const s = optionsNonNull.failOnStdErr
-                                ? optionsNonNull.errStream
-                                : optionsNonNull.outStream;
-                            s.write(data);
-                        }
-                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.errline) {
-                                this.options.listeners.errline(line);
-                            }
-                        });
-                    });
-                }
-                cp.on('error', (err) => {
-                    state.processError = err.message;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    state.CheckComplete();
-                });
-                cp.on('exit', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                cp.on('close', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                state.on('done', (error, exitCode) => {
-                    if (stdbuffer.length > 0) {
-                        this.emit('stdline', stdbuffer);
-                    }
-                    if (errbuffer.length > 0) {
-                        this.emit('errline', errbuffer);
-                    }
-                    cp.removeAllListeners();
-                    if (error) {
-                        reject(error);
-                    }
-                    else {
-                        resolve(exitCode);
-                    }
-                });
-                if (this.options.input) {
-                    if (!cp.stdin) {
-                        throw new Error('child process missing stdin');
-                    }
-                    cp.stdin.end(this.options.input);
-                }
-            }));
+                source = res.body;
+            }
+            else if (url.startsWith('/'))
+                source = createReadStream(url);
+            else
+                throw new KarooError('input', `image "${url}" is not an http(s):// or file:// URL`);
+            await pipeline(source, createWriteStream(tmp));
+            await rename(tmp, cached);
+        }
+        catch (e) {
+            await rm(tmp, { force: true });
+            if (e.code === 'ENOENT')
+                throw new KarooError('input', `image ${url} does not exist`);
+            throw e;
+        }
+    }
+    const { digest, size } = await sha256File(cached);
+    const actual = hexOf(digest);
+    if (actual !== sha256) {
+        await rm(cached, { force: true });
+        throw new KarooError('integrity', `image ${url} has sha256 ${actual}, not the expected ${sha256}; refusing to boot it (check provision.image-sha256)`);
+    }
+    const head = Buffer.alloc(4);
+    const fh = await open(cached, 'r');
+    await fh.read(head, 0, 4, 0);
+    await fh.close();
+    if (size === 0)
+        throw new KarooError('input', `image ${url} is empty`);
+    return { kind: 'cloud', id: sha256.slice(0, 16), sha256, disk: cached, format: head.toString('latin1') === 'QFI\xfb' ? 'qcow2' : 'raw' };
+}
+//# sourceMappingURL=image.js.map
+// EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
+var ajv = __nccwpck_require__(42463);
+;// CONCATENATED MODULE: ./packages/machines/lib/schema/inventory.schema.json
+const inventory_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://karoo.dev/schema/inventory.schema.json","title":"karoo inventory","description":"The machines of one environment and how to reach them over SSH. Written by `karoo provision` for ephemeral environments; written by hand for real hosts. Read by deploy and the acceptance tests.","type":"object","additionalProperties":false,"required":["version","environmentId","provider","nodes"],"properties":{"$schema":{"type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029]*$"},"version":{"description":"Schema version of this document.","const":1},"environmentId":{"description":"karoo-<8 hex> for an ephemeral environment (every resource it owns carries this prefix); any name for hand-written inventories of real hosts.","type":"string","pattern":"^[a-z0-9][a-z0-9-]{0,62}$"},"createdAt":{"description":"When the environment was created (RFC 3339, UTC).","type":"string","format":"date-time"},"ttlSeconds":{"description":"Lifetime of an ephemeral environment; after expiresAt it is destroyed by its watchdog or by `karoo reap`.","type":"integer","minimum":1},"expiresAt":{"type":"string","format":"date-time"},"provider":{"description":"Who made the machines: nspawn, qemu, libvirt, or static for real hosts.","type":"string","enum":["nspawn","qemu","libvirt","static"]},"accelerator":{"description":"qemu only: kvm or tcg (software emulation).","type":"string","enum":["kvm","tcg"]},"image":{"description":"The base image the machines booted from.","type":"object","additionalProperties":false,"properties":{"id":{"type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029]*$"},"kind":{"type":"string","enum":["karoo","cloud"]},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"network":{"description":"The private network the nodes share (exists only inside the environment\'s network namespace).","type":"object","additionalProperties":false,"properties":{"cidr":{"type":"string","pattern":"^[0-9A-Fa-f.:]+/[0-9]{1,3}$"},"namespace":{"type":"string","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$"}}},"logsDir":{"description":"Where console logs and journals are saved on failure.","type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029\\"\\\\\\\\]+$"},"nodes":{"type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"required":["name","role","address","ssh"],"properties":{"name":{"description":"Node name; also its host name, resolvable by the other nodes.","type":"string","pattern":"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"},"role":{"description":"The node\'s role in karoo.yml (letters, digits, _ . -).","type":"string","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$"},"address":{"description":"The node\'s address on the environment\'s private network (what other nodes use).","type":"string","pattern":"^[A-Za-z0-9_:][A-Za-z0-9_.:-]{0,252}$"},"ssh":{"description":"How the runner reaches the node.","type":"object","additionalProperties":false,"required":["host"],"properties":{"host":{"description":"Host name or IP address the runner connects to (never starts with -).","type":"string","pattern":"^[A-Za-z0-9_:][A-Za-z0-9_.:-]{0,252}$"},"port":{"type":"integer","minimum":1,"maximum":65535,"default":22},"user":{"type":"string","pattern":"^[\\\\p{L}\\\\p{N}_][\\\\p{L}\\\\p{N}_.-]{0,31}$","default":"root"},"keyPath":{"description":"Private key file; absent means the SSH agent or the user\'s default keys.","type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029\\"\\\\\\\\]+$"},"knownHostsPath":{"description":"known_hosts file holding the node\'s host key under hostKeyAlias (strict host key checking).","type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029\\"\\\\\\\\]+$"},"hostKeyAlias":{"description":"Name the host key is recorded under in knownHostsPath.","type":"string","pattern":"^[A-Za-z0-9_.:@+-]{1,255}$"},"hostKey":{"description":"The node\'s public host key (ssh-ed25519 AAAA…).","type":"string","pattern":"^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,3}( [^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029]*)?$"}}},"provider":{"type":"string","enum":["nspawn","qemu","libvirt","static"]},"machineId":{"description":"The provider\'s name for the machine (karoo-<env>-<node>).","type":"string","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$"},"cpus":{"type":"integer","minimum":1},"memory":{"description":"MiB.","type":"integer","minimum":1}}}}}}');
+;// CONCATENATED MODULE: ./packages/machines/lib/src/inventory.js
+
+
+
+
+
+const INVENTORY_SCHEMA_ID = 'https://karoo.dev/schema/inventory.schema.json';
+let validator;
+function describe(e) {
+    const where = e.instancePath === '' ? '(top level)' : e.instancePath.slice(1).replace(/\//g, '.');
+    if (e.keyword === 'additionalProperties')
+        return `${where}: unknown key "${e.params.additionalProperty}"`;
+    if (e.keyword === 'enum')
+        return `${where}: must be one of ${e.params.allowedValues.join(', ')}`;
+    // The value JSON-quoted, so a newline in it cannot split the message (or anything that logs it).
+    if (e.keyword === 'pattern' && typeof e.data === 'string')
+        return `${where}: ${config_text_quoteValue(e.data)} is not allowed (must match ${e.params.pattern})`;
+    return `${where}: ${e.message ?? 'is invalid'}`;
+}
+/** Checks a parsed inventory against the schema; fills defaults (port 22, user root) and resolves key paths against `baseDir`. */
+function parseInventory(value, source, baseDir) {
+    validator ??= new ajv.Ajv({ allErrors: true, strict: false, useDefaults: true, validateFormats: false, verbose: true }).compile(inventory_schema_namespaceObject);
+    if (!validator(value)) {
+        const e = validator.errors[0];
+        throw new errors_KarooError('input', `inventory ${source}: ${describe(e)}; see packages/machines/schema/inventory.schema.json`);
+    }
+    const inv = value;
+    const names = new Set();
+    for (const n of inv.nodes) {
+        if (names.has(n.name))
+            throw new errors_KarooError('input', `inventory ${source}: node "${n.name}" is listed twice`);
+        names.add(n.name);
+        n.provider ??= inv.provider;
+        if (baseDir) {
+            if (n.ssh.keyPath && !(0,external_node_path_.isAbsolute)(n.ssh.keyPath))
+                n.ssh.keyPath = (0,external_node_path_.resolve)(baseDir, n.ssh.keyPath);
+            if (n.ssh.knownHostsPath && !(0,external_node_path_.isAbsolute)(n.ssh.knownHostsPath))
+                n.ssh.knownHostsPath = (0,external_node_path_.resolve)(baseDir, n.ssh.knownHostsPath);
+        }
+    }
+    return inv;
+}
+async function readInventory(path) {
+    let text;
+    try {
+        text = await (0,promises_.readFile)(path, 'utf8');
+    }
+    catch (e) {
+        throw new errors_KarooError('input', `inventory ${path} cannot be read (${e.code ?? String(e)}); pass the inventory.json that karoo provision wrote`);
+    }
+    let value;
+    try {
+        value = JSON.parse(text);
+    }
+    catch (e) {
+        throw new errors_KarooError('input', `inventory ${path} is not JSON: ${e.message}`);
+    }
+    return parseInventory(value, path, (0,external_node_path_.dirname)((0,external_node_path_.resolve)(path)));
+}
+async function inventory_writeInventory(path, inv) {
+    await writeFileAtomic(path, `${JSON.stringify({ $schema: INVENTORY_SCHEMA_ID, ...inv }, null, 2)}\n`);
+}
+//# sourceMappingURL=inventory.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/names.js
+
+
+/** `karoo-` and 8 lowercase hex digits: the prefix of every resource an environment owns. */
+const ENV_ID_RE = /^karoo-[0-9a-f]{8}$/;
+/** Finds environment ids inside names, command lines and paths. */
+const ENV_ID_IN_TEXT_RE = /karoo-[0-9a-f]{8}(?![0-9a-f])/g;
+function names_newEnvironmentId() {
+    return `karoo-${randomBytes(4).toString('hex')}`;
+}
+function names_isEnvironmentId(s) {
+    return ENV_ID_RE.test(s);
+}
+function names_checkEnvironmentId(s) {
+    if (!names_isEnvironmentId(s))
+        throw new errors_KarooError('input', `${config_text_quoteValue(s)} is not an environment id; expected karoo- and 8 hex digits, e.g. karoo-1a2b3c4d`);
+    return s;
+}
+/** Longest node name: machine names are `karoo-<8 hex>-<node>` and must stay a valid 64-character host name. */
+const MAX_NODE_NAME = 48;
+const HOSTNAME_LABEL_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+/** Node names become host names, machine names and namespace names: RFC 1123 labels, lower case. */
+function names_checkNodeName(name) {
+    if (!HOSTNAME_LABEL_RE.test(name) || name.length > MAX_NODE_NAME) {
+        throw new KarooError('input', `node name ${quoteValue(name)} is not a valid host name; use 1-${MAX_NODE_NAME} lower-case letters, digits and inner hyphens (e.g. control-1)`);
+    }
+    if (name === 'localhost')
+        throw new KarooError('input', 'node name "localhost" is reserved; choose another name');
+}
+/** Resource names of one environment. Interface names are limited to 15 bytes, so links carry the full name as their alias. */
+const names_names = {
+    netns: (env) => env,
+    nodeNetns: (env, node) => `${env}-${node}`,
+    machine: (env, node) => `${env}-${node}`,
+    bridge: 'br0',
+    bridgeAlias: (env) => `${env}-bridge`,
+    veth: (index) => `v${index}`,
+    vethAlias: (env, node) => `${env}-${node}-veth`,
+    tap: (index) => `t${index}`,
+    tapAlias: (env, node) => `${env}-${node}-tap`,
+    overlaySource: (env, node) => `${env}-${node}`,
+};
+/**
+ * The environment's private /24: 10.X.Y.0/24 derived from its id. Each environment has its own
+ * namespace, so two environments never share a network even if the derived subnets met.
+ */
+function names_subnetOf(env) {
+    const hex = env.slice('karoo-'.length);
+    const x = 64 + (parseInt(hex.slice(0, 2), 16) % 64);
+    const y = parseInt(hex.slice(2, 4), 16);
+    const prefix = `10.${x}.${y}`;
+    return {
+        prefix,
+        gateway: `${prefix}.1`,
+        cidr: `${prefix}.0/24`,
+        address: (index) => {
+            if (index > 250)
+                throw new KarooError('input', `an environment holds at most 251 nodes, got node #${index + 1}`);
+            return `${prefix}.${index + 2}`;
+        },
+    };
+}
+/** A locally administered MAC address, unique within the environment. */
+function names_macOf(env, index) {
+    const hex = env.slice('karoo-'.length);
+    return `52:54:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}:${(index & 0xff).toString(16).padStart(2, '0')}`;
+}
+//# sourceMappingURL=names.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/network.js
+
+
+
+const NETNS_DIR = '/run/netns';
+function network_netnsPath(name) {
+    return `${NETNS_DIR}/${name}`;
+}
+/** Runs `ip` commands inside a namespace in one process. */
+async function ipBatch(netns, lines) {
+    if (lines.length === 0)
+        return;
+    await run_run('ip', [...(netns ? ['-n', netns] : []), '-batch', '-'], { input: `${lines.join('\n')}\n`, timeoutMs: 30_000 });
+}
+async function addNetns(name) {
+    await run_run('ip', ['netns', 'add', name], { timeoutMs: 30_000 });
+}
+async function deleteNetns(name) {
+    await run_run('ip', ['netns', 'delete', name], { allowFailure: true, timeoutMs: 30_000 });
+}
+async function network_listNetns() {
+    try {
+        return (await (0,promises_.readdir)(NETNS_DIR)).sort();
+    }
+    catch {
+        return [];
+    }
+}
+/** The environment's network: a namespace holding a bridge with the gateway address; nothing routes out of it. */
+async function network_createEnvNetwork(env, gateway) {
+    await addNetns(names.netns(env));
+    await ipBatch(names.netns(env), [
+        'link set lo up',
+        `link add ${names.bridge} type bridge stp_state 0 forward_delay 0`,
+        `link set ${names.bridge} alias ${names.bridgeAlias(env)}`,
+        `address add ${gateway}/24 dev ${names.bridge}`,
+        `link set ${names.bridge} up`,
+    ]);
+}
+/** nspawn: a namespace of the node's own with `host0`, the peer of a veth on the environment's bridge. */
+async function createNodeVeth(env, node, index, mac) {
+    const ns = names_names.nodeNetns(env, node);
+    await addNetns(ns);
+    await ipBatch(names_names.netns(env), [
+        `link add ${names_names.veth(index)} type veth peer name host0 address ${mac} netns ${ns}`,
+        `link set ${names_names.veth(index)} alias ${names_names.vethAlias(env, node)}`,
+        `link set ${names_names.veth(index)} master ${names_names.bridge} up`,
+    ]);
+    return ns;
+}
+/** qemu: a tap device on the environment's bridge for the node's virtio NIC. */
+async function createNodeTap(env, node, index) {
+    const tap = names_names.tap(index);
+    await ipBatch(names_names.netns(env), [
+        `tuntap add dev ${tap} mode tap`,
+        `link set ${tap} alias ${names_names.tapAlias(env, node)}`,
+        `link set ${tap} master ${names_names.bridge} up`,
+    ]);
+    return tap;
+}
+//# sourceMappingURL=network.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/owner.js
+
+
+
+
+/** The GitHub Actions runner's per-job process: every step of a job is one of its descendants. */
+const RUNNER_JOB_PROCESS = 'Runner.Worker';
+async function parentAndName(pid) {
+    try {
+        const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        const comm = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
+        const argv0 = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0')[0] ?? '';
+        return { ppid, names: [comm, argv0 ? basename(argv0) : ''] };
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * The nearest ancestor of `pid` (itself excluded) whose name (comm, or its argv[0]'s base name)
+ * is `name`: in a GitHub Actions job, the runner's `Runner.Worker`, which lives exactly as long
+ * as the job, while each step is a process of its own. Undefined outside a runner.
+ */
+async function findJobProcess(pid = process.pid, name = RUNNER_JOB_PROCESS) {
+    const seen = new Set();
+    let cur = (await parentAndName(pid))?.ppid;
+    while (cur !== undefined && cur > 0 && !seen.has(cur)) {
+        seen.add(cur);
+        const p = await parentAndName(cur);
+        if (!p)
+            return undefined;
+        if (p.names.includes(name))
+            return procRef(cur);
+        cur = p.ppid;
+    }
+    return undefined;
+}
+/** The owner record of another, live process (an environment that lives as long as it does); refuses a pid that is not running. */
+async function owner_ownerOf(pid) {
+    if (!Number.isInteger(pid) || pid <= 0 || !(await procRef(pid))) {
+        throw new KarooError('input', `owner process ${pid} is not running; pass the pid of a live process the environment should live as long as`);
+    }
+    return ownerRef(pid);
+}
+//# sourceMappingURL=owner.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/cgroups.js
+
+
+
+/**
+ * Roots of the cgroup hierarchies an init system inside a container manages: the named
+ * `systemd` v1 hierarchy and the unified (v2) one, wherever this machine mounts them.
+ */
+async function cgroups_cgroupRoots() {
+    const roots = [];
+    const self = await (0,promises_.readFile)('/proc/self/cgroup', 'utf8').catch(() => '');
+    if (/^[0-9]+:name=systemd:/m.test(self) && (0,external_node_fs_.existsSync)('/sys/fs/cgroup/systemd/cgroup.procs'))
+        roots.push('/sys/fs/cgroup/systemd');
+    if ((0,external_node_fs_.existsSync)('/sys/fs/cgroup/unified/cgroup.procs'))
+        roots.push('/sys/fs/cgroup/unified');
+    else if ((0,external_node_fs_.existsSync)('/sys/fs/cgroup/cgroup.controllers'))
+        roots.push('/sys/fs/cgroup');
+    return roots;
+}
+/**
+ * A cgroup of the machine's own in each hierarchy. Without it (nspawn with --keep-unit on a
+ * host without systemd) every container's systemd would manage the same cgroup and they
+ * would tear down each other's services.
+ */
+async function createCgroups(name) {
+    const dirs = (await cgroups_cgroupRoots()).map((r) => (0,external_node_path_.join)(r, name));
+    for (const d of dirs)
+        await (0,promises_.mkdir)(d, { recursive: true });
+    return dirs;
+}
+/** Removes a cgroup and everything the container's init created below it, deepest first. */
+async function removeCgroupTree(dir) {
+    let entries;
+    try {
+        entries = (await (0,promises_.readdir)(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+    }
+    catch {
+        return;
+    }
+    for (const e of entries)
+        await removeCgroupTree((0,external_node_path_.join)(dir, e));
+    for (let i = 0; i < 20; i++) {
+        try {
+            await (0,promises_.rmdir)(dir);
+            return;
+        }
+        catch (e) {
+            const code = e.code;
+            if (code === 'ENOENT')
+                return;
+            // EBUSY while the last processes are still being torn down.
+            await new Promise((r) => setTimeout(r, 50));
+        }
+    }
+}
+/** The cgroups whose names start with `prefix` (an environment id), in every hierarchy. */
+async function cgroupsWithPrefix(prefix) {
+    const out = [];
+    for (const r of await cgroups_cgroupRoots()) {
+        for (const e of await (0,promises_.readdir)(r).catch(() => []))
+            if (e === prefix || e.startsWith(`${prefix}-`))
+                out.push((0,external_node_path_.join)(r, e));
+    }
+    return out;
+}
+//# sourceMappingURL=cgroups.js.map
+// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
+var tar_stream = __nccwpck_require__(56118);
+;// CONCATENATED MODULE: ./packages/machines/lib/src/seed.js
+
+
+
+
+
+/** Directories of the seed that are not 0755 (inside the machine). */
+const SEED_DIRS = { '/root/.ssh': 0o700 };
+/** Hostname, /etc/hosts with every node, a fresh machine-id, the node's own SSH host key, the environment's key, a static address. */
+function seed_seedFiles(s) {
+    // Each of these becomes a line of a configuration file inside the machine.
+    configText('node name', s.node);
+    configText(`node "${s.node}" address`, s.address);
+    configText(`node "${s.node}" MAC address`, s.mac);
+    for (const h of s.hosts) {
+        configText(`/etc/hosts name`, h.name);
+        configText(`/etc/hosts address of "${h.name}"`, h.address);
+    }
+    const hosts = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', ...s.hosts.map((h) => `${h.address}\t${h.name}`)];
+    return [
+        { path: '/etc/hostname', content: `${s.node}\n`, mode: 0o644 },
+        { path: '/etc/hosts', content: `# written by karoo: every node of the environment\n${hosts.join('\n')}\n`, mode: 0o644 },
+        { path: '/etc/machine-id', content: `${randomBytes(16).toString('hex')}\n`, mode: 0o444 },
+        { path: '/etc/ssh/ssh_host_ed25519_key', content: s.hostPrivateKey, mode: 0o600 },
+        { path: '/etc/ssh/ssh_host_ed25519_key.pub', content: s.hostPublicKey, mode: 0o644 },
+        { path: '/root/.ssh/authorized_keys', content: s.authorizedKey, mode: 0o600 },
+        {
+            path: '/etc/systemd/network/10-karoo.network',
+            content: `# written by karoo: the node's address on the environment's private network\n[Match]\nMACAddress=${s.mac}\n\n[Network]\nAddress=${s.address}/${s.prefixLength}\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n`,
+            mode: 0o644,
+        },
+    ];
+}
+/**
+ * Creates `path` (it must not exist) holding `data` with `mode` from the moment it exists:
+ * the mode is given to open(2) with O_EXCL, so there is no instant in which the file is
+ * readable by anyone else, whatever the umask; the exact mode is then set on the open file.
+ * Secret files (private keys, seeds holding them) are written only through here.
+ */
+async function writeSecretFile(path, data, mode = 0o600, owner) {
+    const fh = await (0,promises_.open)(path, 'wx', mode);
+    try {
+        await fh.chmod(mode);
+        if (owner)
+            await fh.chown(owner.uid, owner.gid);
+        await fh.writeFile(data);
+    }
+    finally {
+        await fh.close();
+    }
+}
+/**
+ * Writes the seed into a mounted root file system (nspawn's overlay). Each file is created
+ * beside its target with its final mode and owner (writeSecretFile) and renamed over it, so a
+ * key is never readable by others, not even for an instant, and a file of the image is
+ * replaced whole. Directories of SEED_DIRS get their mode before anything goes into them.
+ */
+async function writeSeedInto(root, files) {
+    for (const [d, mode] of Object.entries(SEED_DIRS)) {
+        const p = (0,external_node_path_.join)(root, d);
+        await (0,promises_.mkdir)((0,external_node_path_.dirname)(p), { recursive: true, mode: 0o755 });
+        await (0,promises_.mkdir)(p, { mode }).catch((e) => {
+            if (e.code !== 'EEXIST')
+                throw e;
+        });
+        await (0,promises_.chmod)(p, mode);
+    }
+    for (const f of files) {
+        const p = (0,external_node_path_.join)(root, f.path);
+        await (0,promises_.mkdir)((0,external_node_path_.dirname)(p), { recursive: true, mode: 0o755 });
+        const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(p), `.${(0,external_node_path_.basename)(p)}.karoo-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`);
+        try {
+            await writeSecretFile(tmp, f.content, f.mode, { uid: 0, gid: 0 });
+            await (0,promises_.rename)(tmp, p);
+        }
+        catch (e) {
+            await (0,promises_.rm)(tmp, { force: true });
+            throw e;
+        }
+    }
+}
+/** The seed as a tar archive for QEMU's seed disk (applied by karoo's initrd). */
+async function seedTar(files) {
+    const pack = tar_stream.pack();
+    const chunks = [];
+    pack.on('data', (c) => chunks.push(c));
+    const done = new Promise((resolve, reject) => {
+        pack.on('end', () => resolve());
+        pack.on('error', reject);
+    });
+    const mtime = new Date(0);
+    const dirs = new Set();
+    for (const f of files) {
+        const rel = f.path.replace(/^\//, '');
+        const parts = rel.split('/').slice(0, -1);
+        for (let i = 1; i <= parts.length; i++) {
+            const d = parts.slice(0, i).join('/');
+            if (dirs.has(d) || d === 'root' || d === 'etc')
+                continue;
+            dirs.add(d);
+            pack.entry({ name: `${d}/`, type: 'directory', mode: SEED_DIRS[`/${d}`] ?? 0o755, uid: 0, gid: 0, mtime });
+        }
+        pack.entry({ name: rel, mode: f.mode, uid: 0, gid: 0, mtime }, f.content);
+    }
+    pack.finalize();
+    await done;
+    const buf = Buffer.concat(chunks);
+    const pad = (512 - (buf.length % 512)) % 512;
+    return Buffer.concat([buf, Buffer.alloc(pad + 64 * 1024)]);
+}
+//# sourceMappingURL=seed.js.map
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(77030);
+;// CONCATENATED MODULE: ./packages/machines/lib/src/ssh.js
+
+
+
+
+/**
+ * The one place karoo decides how OpenSSH reaches a machine or a node: provision, the machines'
+ * lifecycle (logs, exec, readiness) and deploy (SshPool in @karoo/deploy) all take their options
+ * from sshSettings. The endpoint type is the inventory's SshEndpoint (port and user filled in by
+ * parseInventory: 22 and root).
+ */
+/**
+ * The port and user of an endpoint that names none: the inventory's defaults (parseInventory fills
+ * them in; an inventory built in code may leave them out, and is read the same way).
+ */
+const SSH_DEFAULTS = { port: 22, user: 'root' };
+const ssh_sshPort = (t) => t.port ?? SSH_DEFAULTS.port;
+const ssh_sshUser = (t) => t.user ?? SSH_DEFAULTS.user;
+/** The alias an inline `hostKey` is recorded under in the run's known_hosts (the endpoint's hostKeyAlias, else one per node). */
+function hostKeyAlias(t, node) {
+    return t.hostKeyAlias ?? `karoo-node-${node}`;
+}
+/**
+ * Refuses an endpoint that could change what ssh does rather than where it connects: a host or
+ * user that ssh would read as an option (leading `-`) or that is not a plain name, and any value
+ * that cannot be written into an ssh_config line (control characters, quotes). Inventories are
+ * checked by their schema on load; this holds for every other caller too.
+ */
+function checkSshEndpoint(t, what = 'ssh') {
+    const k = (f) => `${what}.${f}`;
+    config_text_sshConfigValue(k('host'), t.host);
+    if (!/^[A-Za-z0-9_:][A-Za-z0-9_.:-]*$/.test(t.host))
+        throw new errors_KarooError('input', `${k('host')} ${config_text_quoteValue(t.host)} is not a host name or IP address; fix the inventory`);
+    const user = ssh_sshUser(t);
+    if (typeof user !== 'string' || !/^[\p{L}\p{N}_][\p{L}\p{N}_.-]*$/u.test(user))
+        throw new errors_KarooError('input', `${k('user')} ${config_text_quoteValue(String(user))} is not a user name; fix the inventory`);
+    const port = ssh_sshPort(t);
+    if (!(Number.isInteger(port) && port >= 1 && port <= 65535))
+        throw new errors_KarooError('input', `${k('port')} ${String(t.port)} is not a port number`);
+    if (t.keyPath !== undefined)
+        config_text_sshConfigValue(k('keyPath'), t.keyPath);
+    if (t.knownHostsPath !== undefined)
+        config_text_sshConfigValue(k('knownHostsPath'), t.knownHostsPath);
+    if (t.hostKeyAlias !== undefined && !/^[A-Za-z0-9_.:@+-]+$/.test(t.hostKeyAlias))
+        throw new errors_KarooError('input', `${k('hostKeyAlias')} ${config_text_quoteValue(t.hostKeyAlias)} is not a host name; fix the inventory`);
+    if (t.hostKey !== undefined &&
+        !/^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,3}( [^\u0000-\u001f\u007f-\u009f\u2028\u2029]*)?$/u.test(t.hostKey.trim())) {
+        throw new errors_KarooError('input', `${k('hostKey')} ${config_text_quoteValue(t.hostKey)} is not one public key (type, base64, optional comment); fix the inventory`);
+    }
+}
+/**
+ * The OpenSSH settings for one endpoint as `[Key, value]` pairs, each with its reason. The values
+ * are raw: sshOptions and sshConfigEntry pass each through sshConfigValue. `node` names the node
+ * whose inline host key the run's known_hosts holds (see hostKeyAlias).
+ */
+function sshSettings(t, s = {}, node) {
+    checkSshEndpoint(t, s.what);
+    const o = [
+        // Never ask: there is no terminal in CI. A missing key or an unknown host key fails at once, with its reason.
+        ['BatchMode', 'yes'],
+        // A node across a WAN with a cold sshd answers within seconds; a dead address should not hold a run for minutes.
+        // Readiness probes of a machine still booting pass a shorter one.
+        ['ConnectTimeout', String(s.connectTimeout ?? 15)],
+        // A node that vanishes mid-session (reboot, network) is noticed within ~15 s, not after TCP's minutes.
+        ['ServerAliveInterval', '5'],
+        ['ServerAliveCountMax', '3'],
+        // No "Permanently added …" banners in the output that karoo shows or parses; errors still come through.
+        ['LogLevel', 'ERROR'],
+        // Where and as whom: from the inventory, else its defaults (SSH_DEFAULTS: 22, root).
+        ['Port', String(ssh_sshPort(t))],
+        ['User', ssh_sshUser(t)],
+    ];
+    if (t.keyPath) {
+        // Offer only the inventory's key: not an agent's keys (a runner's agent is not the node's business,
+        // and several keys end in "Too many authentication failures").
+        o.push(['IdentityFile', t.keyPath], ['IdentitiesOnly', 'yes']);
+    }
+    const inline = t.hostKey && !t.knownHostsPath ? s.runKnownHosts : undefined;
+    if (t.knownHostsPath || inline) {
+        // Host keys: only those karoo was given count (not the runner image's /etc/ssh/ssh_known_hosts), checked strictly.
+        // An inline hostKey is the line the run wrote into its own known_hosts (SshPool.open).
+        o.push(['StrictHostKeyChecking', 'yes'], ['UserKnownHostsFile', (t.knownHostsPath ?? inline)], ['GlobalKnownHostsFile', '/dev/null']);
+        // The key is recorded under an alias (a machine id, a node name) rather than 127.0.0.1:port, which machines share over time.
+        const alias = t.knownHostsPath ? t.hostKeyAlias : hostKeyAlias(t, node ?? t.host);
+        if (alias)
+            o.push(['HostKeyAlias', alias]);
+    }
+    else if (s.runKnownHosts) {
+        // No host key in the inventory: trust on first use, remembered in the run's file only, so it ends with the run.
+        o.push(['StrictHostKeyChecking', 'accept-new'], ['UserKnownHostsFile', s.runKnownHosts]);
+    }
+    else {
+        // No run file (a person's command line, the machines' own calls): the user's known_hosts decides, strictly.
+        // (An inline hostKey needs a run to write it down; without one it is not trusted blindly either.)
+        o.push(['StrictHostKeyChecking', 'yes']);
+    }
+    if (s.control) {
+        // One TCP connection and one authentication per node for a whole run: the master socket lives in the run's
+        // private directory (%C: a hash of host, port and user, short enough for a unix socket path).
+        o.push(['ControlPath', `${s.control.dir}/%C`], ['ControlMaster', s.control.master ? 'yes' : 'no']);
+        // The master outlives its first client for the run's length; the run closes it (`ssh -O exit`) when done.
+        if (s.control.master)
+            o.push(['ControlPersist', '600']);
+    }
+    return o;
+}
+/**
+ * OpenSSH command-line options for an endpoint (`-o Key=value`). ssh parses every -o as a line of
+ * its configuration, so each value goes through sshConfigValue; OpenSSH takes the first value it
+ * sees for an option, so ours come before anything a caller adds.
+ */
+function sshOptions(t, s = {}, node) {
+    const what = s.what ?? 'ssh';
+    return sshSettings(t, s, node).flatMap(([k, v]) => ['-o', `${k}=${config_text_sshConfigValue(`${what} option ${k}`, v)}`]);
+}
+/** An ssh_config entry (`ssh -F FILE NAME` reaches the endpoint with the same options); every value through sshConfigValue. */
+function sshConfigEntry(name, t, s = {}) {
+    const what = s.what ?? 'ssh';
+    const value = (k, v) => `  ${k} ${sshConfigValue(`${what} ${k}`, v)}`;
+    const lines = [
+        `Host ${sshConfigValue('node name', name)}`,
+        value('HostName', t.host),
+        ...sshSettings(t, s, name).map(([k, v]) => value(k, v)),
+    ];
+    return `${lines.join('\n')}\n`;
+}
+/** `user@host`, checked (see checkSshEndpoint). */
+function sshDestination(t) {
+    checkSshEndpoint(t);
+    return `${ssh_sshUser(t)}@${t.host}`;
+}
+/** The command line a person would type to reach the node. */
+function ssh_sshCommandLine(t) {
+    const quote = (s) => (/^[A-Za-z0-9_./=@:-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+    return ['ssh', ...sshOptions(t), sshDestination(t)].map(quote).join(' ');
+}
+/** Runs one remote command (a shell string, as ssh always sends) and returns its output. */
+async function ssh_sshExec(t, command, opts = {}) {
+    return run_run('ssh', [...sshOptions(t, { connectTimeout: opts.connectTimeout }), sshDestination(t), '--', command], {
+        input: opts.input,
+        timeoutMs: opts.timeoutMs ?? 120_000,
+        allowFailure: opts.allowFailure,
+    });
+}
+/** True when something at host:port greets with an SSH banner within `timeoutMs`. */
+function sshBanner(host, port, timeoutMs) {
+    return new Promise((resolve) => {
+        const sock = (0,external_node_net_.connect)({ host, port });
+        let data = '';
+        const done = (ok) => {
+            clearTimeout(timer);
+            sock.destroy();
+            resolve(ok);
+        };
+        const timer = setTimeout(() => done(false), timeoutMs);
+        sock.on('data', (d) => {
+            data += d.toString('latin1');
+            if (data.length >= 4)
+                done(data.startsWith('SSH-'));
+        });
+        sock.on('error', () => done(false));
+        sock.on('close', () => done(false));
+    });
+}
+/**
+ * Waits until `ssh … true` succeeds. A forwarded port accepts TCP before the machine is up, so
+ * probes are cheap and short: a TCP connect that waits at most 1 s for the SSH banner, every
+ * 50 ms, and only once a banner is seen a real `ssh … true` (key and host key checked).
+ * `alive` is asked between probes so a machine that died fails fast.
+ */
+async function waitForSsh(t, deadline, alive) {
+    let last = '';
+    while (Date.now() < deadline) {
+        if (!(await alive()))
+            throw new errors_KarooError('unavailable', 'the machine stopped before SSH was ready');
+        if (!(await sshBanner(t.host, ssh_sshPort(t), 1000))) {
+            last = 'no SSH banner yet';
+            await proc_sleep(50);
+            continue;
+        }
+        const r = await run_run('ssh', [...sshOptions(t, { connectTimeout: 2 }), sshDestination(t), 'true'], {
+            allowFailure: true,
+            timeoutMs: 10_000,
+        }).catch((e) => ({ code: -1, stderr: e.message, stdout: '', signal: null }));
+        if (r.code === 0)
+            return;
+        last = r.stderr.trim();
+        await proc_sleep(100);
+    }
+    throw new errors_KarooError('unavailable', `SSH did not answer in time${last ? ` (last error: ${last.split('\n').pop()})` : ''}`);
+}
+//# sourceMappingURL=ssh.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/common.js
+
+
+
+
+/** Last `n` lines of a console log, without terminal escapes. */
+async function consoleTail(path, n = 15) {
+    try {
+        const text = (await (0,promises_.readFile)(path, 'utf8')).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+        return text
+            .split('\n')
+            .filter((l) => l.trim() !== '')
+            .slice(-n)
+            .join('\n');
+    }
+    catch {
+        return '(no console output)';
+    }
+}
+async function waitReadyOverSsh(machine, ssh, deadline, alive, what) {
+    try {
+        await waitForSsh(ssh, deadline, alive);
+    }
+    catch (e) {
+        const tail = await consoleTail(machine.consoleLog);
+        throw new errors_KarooError('unavailable', `${what} ${machine.name} (${machine.machineId}) is not reachable over SSH: ${e.message}; last console lines:\n${tail}`, {
+            detail: { node: machine.name, console: tail },
         });
     }
 }
-/**
- * Convert an arg string to an array of args. Handles escaping
- *
- * @param    argString   string of arguments
- * @returns  string[]    array of arguments
- */
-function argStringToArray(argString) {
-    const args = [];
-    let inQuotes = false;
-    let escaped = false;
-    let arg = '';
-    function append(c) {
-        // we only escape double quotes.
-        if (escaped && c !== '"') {
-            arg += '\\';
-        }
-        arg += c;
-        escaped = false;
+async function collectCommonLogs(machine, ssh, dir) {
+    const saved = [];
+    const consoleOut = (0,external_node_path_.join)(dir, `${machine.name}.console.log`);
+    try {
+        await (0,promises_.copyFile)(machine.consoleLog, consoleOut);
+        saved.push(consoleOut);
     }
-    for (let i = 0; i < argString.length; i++) {
-        const c = argString.charAt(i);
-        if (c === '"') {
-            if (!escaped) {
-                inQuotes = !inQuotes;
-            }
-            else {
-                append(c);
-            }
-            continue;
-        }
-        if (c === '\\' && escaped) {
-            append(c);
-            continue;
-        }
-        if (c === '\\' && inQuotes) {
-            escaped = true;
-            continue;
-        }
-        if (c === ' ' && !inQuotes) {
-            if (arg.length > 0) {
-                args.push(arg);
-                arg = '';
-            }
-            continue;
-        }
-        append(c);
+    catch {
+        // no console yet
     }
-    if (arg.length > 0) {
-        args.push(arg.trim());
+    if (ssh) {
+        const r = await ssh_sshExec(ssh, 'journalctl -b --no-pager -o short-monotonic', {
+            timeoutMs: 15_000,
+            allowFailure: true,
+            connectTimeout: 3,
+        }).catch(() => undefined);
+        if (r && r.code === 0) {
+            const p = (0,external_node_path_.join)(dir, `${machine.name}.journal.log`);
+            await (0,promises_.writeFile)(p, r.stdout);
+            saved.push(p);
+        }
     }
-    return args;
+    return saved;
 }
-class ExecState extends external_events_.EventEmitter {
-    constructor(options, toolPath) {
-        super();
-        this.processClosed = false; // tracks whether the process has exited and stdio is closed
-        this.processError = '';
-        this.processExitCode = 0;
-        this.processExited = false; // tracks whether the process has exited
-        this.processStderr = false; // tracks whether stderr was written to
-        this.delay = 10000; // 10 seconds
-        this.done = false;
-        this.timeout = null;
-        if (!toolPath) {
-            throw new Error('toolPath must not be empty');
-        }
-        this.options = options;
-        this.toolPath = toolPath;
-        if (options.delay) {
-            this.delay = options.delay;
-        }
-    }
-    CheckComplete() {
-        if (this.done) {
-            return;
-        }
-        if (this.processClosed) {
-            this._setResult();
-        }
-        else if (this.processExited) {
-            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
-        }
-    }
-    _debug(message) {
-        this.emit('debug', message);
-    }
-    _setResult() {
-        // determine whether there is an error
-        let error;
-        if (this.processExited) {
-            if (this.processError) {
-                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-            }
-            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-            }
-            else if (this.processStderr && this.options.failOnStdErr) {
-                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-            }
-        }
-        // clear the timeout
-        if (this.timeout) {
-            clearTimeout(this.timeout);
-            this.timeout = null;
-        }
-        this.done = true;
-        this.emit('done', error, this.processExitCode);
-    }
-    static HandleTimeout(state) {
-        if (state.done) {
-            return;
-        }
-        if (!state.processClosed && state.processExited) {
-            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-            state._debug(message);
-        }
-        state._setResult();
-    }
-}
-//# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
-var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-/**
- * Exec a command.
- * Output will be streamed to the live console.
- * Returns promise with return code
- *
- * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
- * @param     args               optional arguments for tool. Escaping is handled by the lib.
- * @param     options            optional exec options.  See ExecOptions
- * @returns   Promise<number>    exit code
- */
-function exec(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = argStringToArray(commandLine);
-        if (commandArgs.length === 0) {
-            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-        }
-        // Path to tool to execute should be first arg
-        const toolPath = commandArgs[0];
-        args = commandArgs.slice(1).concat(args || []);
-        const runner = new ToolRunner(toolPath, args, options);
-        return runner.exec();
-    });
-}
-/**
- * Exec a command and get the output.
- * Output will be streamed to the live console.
- * Returns promise with the exit code and collected stdout and stderr
- *
- * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
- * @param     args                  optional arguments for tool. Escaping is handled by the lib.
- * @param     options               optional exec options.  See ExecOptions
- * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
- */
-function getExecOutput(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        var _a, _b;
-        let stdout = '';
-        let stderr = '';
-        //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
-        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
-        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
-        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-        const stdErrListener = (data) => {
-            stderr += stderrDecoder.write(data);
-            if (originalStdErrListener) {
-                originalStdErrListener(data);
-            }
-        };
-        const stdOutListener = (data) => {
-            stdout += stdoutDecoder.write(data);
-            if (originalStdoutListener) {
-                originalStdoutListener(data);
-            }
-        };
-        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-        //flush any remaining characters
-        stdout += stdoutDecoder.end();
-        stderr += stderrDecoder.end();
-        return {
-            exitCode,
-            stdout,
-            stderr
-        };
-    });
-}
-//# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
-var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
-        silent: true
-    });
-    const { stdout: name } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
-        silent: true
-    });
-    return {
-        name: name.trim(),
-        version: version.trim()
-    };
-});
-const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    var _a, _b, _c, _d;
-    const { stdout } = yield getExecOutput('sw_vers', undefined, {
-        silent: true
-    });
-    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
-    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
-    return {
-        name,
-        version
-    };
-});
-const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield getExecOutput('lsb_release', ['-i', '-r', '-s'], {
-        silent: true
-    });
-    const [name, version] = stdout.trim().split('\n');
-    return {
-        name,
-        version
-    };
-});
-const platform = external_os_namespaceObject.platform();
-const arch = external_os_namespaceObject.arch();
-const isWindows = platform === 'win32';
-const isMacOS = platform === 'darwin';
-const isLinux = platform === 'linux';
-function getDetails() {
-    return platform_awaiter(this, void 0, void 0, function* () {
-        return Object.assign(Object.assign({}, (yield (isWindows
-            ? getWindowsInfo()
-            : isMacOS
-                ? getMacOsInfo()
-                : getLinuxInfo()))), { platform,
-            arch,
-            isWindows,
-            isMacOS,
-            isLinux });
-    });
-}
-//# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
-var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
+//# sourceMappingURL=common.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/nspawn.js
 
 
 
 
 
 
-/**
- * The code to exit an action
- */
-var ExitCode;
-(function (ExitCode) {
-    /**
-     * A code indicating that the action was successful
-     */
-    ExitCode[ExitCode["Success"] = 0] = "Success";
-    /**
-     * A code indicating that the action was a failure
-     */
-    ExitCode[ExitCode["Failure"] = 1] = "Failure";
-})(ExitCode || (ExitCode = {}));
-//-----------------------------------------------------------------------
-// Variables
-//-----------------------------------------------------------------------
-/**
- * Sets env variable for this action and future actions in the job
- * @param name the name of the variable to set
- * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function exportVariable(name, val) {
-    const convertedVal = toCommandValue(val);
-    process.env[name] = convertedVal;
-    const filePath = process.env['GITHUB_ENV'] || '';
-    if (filePath) {
-        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
+
+
+
+
+
+/** The flags every karoo container boots with; the bench runs the bare command with the same ones. */
+function nspawnArgs(opts) {
+    return [
+        '--boot',
+        // The runner may not run systemd: do not register with machined or create a scope unit.
+        '--register=no',
+        '--keep-unit',
+        '--quiet',
+        `--directory=${opts.root}`,
+        `--machine=${opts.machine}`,
+        `--hostname=${opts.hostname}`,
+        // Our own namespace (veth already on the bridge); networkd inside needs CAP_NET_ADMIN to set the address.
+        `--network-namespace-path=${opts.netnsPath}`,
+        '--capability=CAP_NET_ADMIN',
+        '--resolv-conf=off',
+        '--timezone=off',
+        '--link-journal=no',
+        '--console=read-only',
+    ];
+}
+/** systemd-nspawn system containers: real systemd as PID 1 on an overlay of the image's root file system. */
+class nspawn_NspawnProvider {
+    name = 'nspawn';
+    maxParallelBoots() {
+        return Number(process.env.KAROO_MAX_PARALLEL_BOOTS) || 32;
     }
-    issueCommand('set-env', { name }, convertedVal);
-}
-/**
- * Registers a secret which will get masked from logs
- *
- * @param secret - Value of the secret to be masked
- * @remarks
- * This function instructs the Actions runner to mask the specified value in any
- * logs produced during the workflow run. Once registered, the secret value will
- * be replaced with asterisks (***) whenever it appears in console output, logs,
- * or error messages.
- *
- * This is useful for protecting sensitive information such as:
- * - API keys
- * - Access tokens
- * - Authentication credentials
- * - URL parameters containing signatures (SAS tokens)
- *
- * Note that masking only affects future logs; any previous appearances of the
- * secret in logs before calling this function will remain unmasked.
- *
- * @example
- * ```typescript
- * // Register an API token as a secret
- * const apiToken = "abc123xyz456";
- * setSecret(apiToken);
- *
- * // Now any logs containing this value will show *** instead
- * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
- * ```
- */
-function setSecret(secret) {
-    issueCommand('add-mask', {}, secret);
-}
-/**
- * Prepends inputPath to the PATH (for this action and future actions)
- * @param inputPath
- */
-function addPath(inputPath) {
-    const filePath = process.env['GITHUB_PATH'] || '';
-    if (filePath) {
-        issueFileCommand('PATH', inputPath);
+    async prepare(state) {
+        if (process.getuid?.() !== 0)
+            throw new errors_KarooError('refused', 'the nspawn provider needs root (mounts, network namespaces); run as root or with sudo');
+        await run_requireTools(['systemd-nspawn', 'ip', 'mount', 'umount']);
+        if (state.image.kind !== 'karoo')
+            throw new errors_KarooError('input', "the nspawn provider boots karoo's own image only; remove provision.image or use --provider qemu for a cloud image");
     }
-    else {
-        issueCommand('add-path', {}, inputPath);
-    }
-    process.env['PATH'] = `${inputPath}${external_path_namespaceObject.delimiter}${process.env['PATH']}`;
-}
-/**
- * Gets the value of an input.
- * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
- * Returns an empty string if the value is not defined.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string
- */
-function getInput(name, options) {
-    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
-    if (options && options.required && !val) {
-        throw new Error(`Input required and not supplied: ${name}`);
-    }
-    if (options && options.trimWhitespace === false) {
-        return val;
-    }
-    return val.trim();
-}
-/**
- * Gets the values of an multiline input.  Each value is also trimmed.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string[]
- *
- */
-function getMultilineInput(name, options) {
-    const inputs = getInput(name, options)
-        .split('\n')
-        .filter(x => x !== '');
-    if (options && options.trimWhitespace === false) {
-        return inputs;
-    }
-    return inputs.map(input => input.trim());
-}
-/**
- * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
- * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
- * The return value is also in boolean type.
- * ref: https://yaml.org/spec/1.2/spec.html#id2804923
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   boolean
- */
-function getBooleanInput(name, options) {
-    const trueValue = ['true', 'True', 'TRUE'];
-    const falseValue = ['false', 'False', 'FALSE'];
-    const val = getInput(name, options);
-    if (trueValue.includes(val))
-        return true;
-    if (falseValue.includes(val))
-        return false;
-    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
-        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
-}
-/**
- * Sets the value of an output.
- *
- * @param     name     name of the output to set
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function setOutput(name, value) {
-    const filePath = process.env['GITHUB_OUTPUT'] || '';
-    if (filePath) {
-        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
-    }
-    process.stdout.write(external_os_namespaceObject.EOL);
-    issueCommand('set-output', { name }, toCommandValue(value));
-}
-/**
- * Enables or disables the echoing of commands into stdout for the rest of the step.
- * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
- *
- */
-function setCommandEcho(enabled) {
-    issue('echo', enabled ? 'on' : 'off');
-}
-//-----------------------------------------------------------------------
-// Results
-//-----------------------------------------------------------------------
-/**
- * Sets the action status to failed.
- * When the action exits it will be with an exit code of 1
- * @param message add error issue message
- */
-function setFailed(message) {
-    process.exitCode = ExitCode.Failure;
-    error(message);
-}
-//-----------------------------------------------------------------------
-// Logging Commands
-//-----------------------------------------------------------------------
-/**
- * Gets whether Actions Step Debug is on or not
- */
-function isDebug() {
-    return process.env['RUNNER_DEBUG'] === '1';
-}
-/**
- * Writes debug message to user log
- * @param message debug message
- */
-function debug(message) {
-    issueCommand('debug', {}, message);
-}
-/**
- * Adds an error issue
- * @param message error issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function error(message, properties = {}) {
-    issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a warning issue
- * @param message warning issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function warning(message, properties = {}) {
-    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a notice issue
- * @param message notice issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Writes info to log with console.log.
- * @param message info message
- */
-function info(message) {
-    process.stdout.write(message + external_os_namespaceObject.EOL);
-}
-/**
- * Begin an output group.
- *
- * Output until the next `groupEnd` will be foldable in this group
- *
- * @param name The name of the output group
- */
-function startGroup(name) {
-    issue('group', name);
-}
-/**
- * End an output group.
- */
-function endGroup() {
-    issue('endgroup');
-}
-/**
- * Wrap an asynchronous function call in a group.
- *
- * Returns the same type as the function itself.
- *
- * @param name The name of the group
- * @param fn The function to wrap in the group
- */
-function group(name, fn) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        startGroup(name);
-        let result;
+    async create(req) {
+        const { state, machine: m, image } = req;
+        if (image.kind !== 'karoo')
+            throw new errors_KarooError('input', "the nspawn provider boots karoo's own image only");
+        const dir = (0,external_node_path_.join)(state.dir, 'nodes', m.name);
+        const upper = (0,external_node_path_.join)(dir, 'upper');
+        const work = (0,external_node_path_.join)(dir, 'work');
+        const root = (0,external_node_path_.join)(dir, 'root');
+        // 0700: the overlay's upper layer holds the node's SSH host key (upper itself stays 0755: it is the container's /).
+        await (0,promises_.mkdir)(dir, { recursive: true, mode: 0o700 });
+        await (0,promises_.mkdir)(upper, { recursive: true });
+        await (0,promises_.mkdir)(work, { recursive: true });
+        await (0,promises_.mkdir)(root, { recursive: true });
+        m.mountPoint = root;
+        m.netns = names_names.nodeNetns(state.environmentId, m.name);
+        await req.save();
+        await run_run('mount', [
+            '-t',
+            'overlay',
+            names_names.overlaySource(state.environmentId, m.name),
+            '-o',
+            `lowerdir=${image.rootfs},upperdir=${upper},workdir=${work}`,
+            root,
+        ]);
+        await writeSeedInto(root, req.seed);
+        await createNodeVeth(state.environmentId, m.name, m.index, m.mac);
+        const log = await (0,promises_.open)(m.consoleLog, 'a');
         try {
-            result = yield fn();
+            // The shell moves itself into the machine's cgroups, then becomes systemd-nspawn (same pid).
+            const cgroups = await createCgroups(m.machineId);
+            const child = (0,external_node_child_process_namespaceObject.spawn)('sh', [
+                '-c',
+                'for g in $KAROO_CGROUPS; do echo $$ > "$g/cgroup.procs" || exit 1; done; exec systemd-nspawn "$@"',
+                m.machineId,
+                ...nspawnArgs({ root, machine: m.machineId, hostname: m.name, netnsPath: network_netnsPath(m.netns) }),
+            ], { detached: true, stdio: ['ignore', log.fd, log.fd], env: { ...process.env, KAROO_CGROUPS: cgroups.join(' ') } });
+            const started = await new Promise((resolve, reject) => {
+                child.once('error', reject);
+                child.once('spawn', () => resolve(child.pid));
+            });
+            child.unref();
+            m.process = (await proc_procRef(started)) ?? { pid: started, startTime: 0 };
+            m.startedAt = new Date().toISOString();
+            await req.save();
         }
         finally {
-            endGroup();
+            await log.close();
         }
-        return result;
-    });
-}
-//-----------------------------------------------------------------------
-// Wrapper action state
-//-----------------------------------------------------------------------
-/**
- * Saves state for current action, the state can only be retrieved by this action's post job execution.
- *
- * @param     name     name of the state to store
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function core_saveState(name, value) {
-    const filePath = process.env['GITHUB_STATE'] || '';
-    if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
     }
-    issueCommand('save-state', { name }, toCommandValue(value));
+    isRunning(m) {
+        return proc_isAlive(m.process);
+    }
+    waitReady(m, ssh, deadline) {
+        return waitReadyOverSsh(m, ssh, deadline, () => this.isRunning(m), 'container');
+    }
+    collectLogs(_state, m, ssh, dir) {
+        return collectCommonLogs(m, ssh, dir);
+    }
+    async destroy(state, m, processes) {
+        // Killing nspawn alone leaves the container running: kill its init (and every process in
+        // the node's namespace) together with nspawn.
+        const victims = [];
+        if (m.process)
+            victims.push(m.process);
+        const ino = m.netns ? await netnsInode(network_netnsPath(m.netns)) : undefined;
+        for (const p of processes ?? (await proc_listProcesses())) {
+            if ((ino !== undefined && p.netns === ino) || (m.process && p.ppid === m.process.pid))
+                victims.push({ pid: p.pid, startTime: p.startTime });
+        }
+        await proc_killAndWait(victims, 5000);
+        for (const g of await cgroupsWithPrefix(m.machineId))
+            await removeCgroupTree(g);
+        if (m.mountPoint)
+            await unmount(m.mountPoint);
+        if (m.netns)
+            await deleteNetns(m.netns);
+        await (0,promises_.rm)(`/run/systemd/nspawn/propagate/${m.machineId}`, { recursive: true, force: true });
+        await (0,promises_.rm)((0,external_node_path_.join)(state.dir, 'nodes', m.name), { recursive: true, force: true });
+    }
+}
+/** Unmounts if mounted; a busy mount is detached lazily so teardown never stalls. */
+async function unmount(path) {
+    const mounted = async () => (await (0,promises_.readFile)('/proc/self/mountinfo', 'utf8')).split('\n').some((l) => l.split(' ')[4] === path);
+    for (let i = 0; i < 3 && (await mounted()); i++) {
+        const r = await run_run('umount', [path], { allowFailure: true });
+        if (r.code === 0)
+            return;
+        await new Promise((res) => setTimeout(res, 100));
+    }
+    if (await mounted())
+        await run_run('umount', ['-l', path], { allowFailure: true });
+}
+//# sourceMappingURL=nspawn.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/qemu.js
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * KVM when /dev/kvm opens read-write and the CPU advertises virtualisation (a /dev/kvm that
+ * opens without vmx/svm, as in some nested sandboxes, fails at the first emulated
+ * instruction); software emulation (TCG) otherwise. KAROO_QEMU_ACCEL=kvm|tcg overrides.
+ */
+async function detectAccelerator() {
+    const forced = process.env.KAROO_QEMU_ACCEL;
+    if (forced === 'kvm' || forced === 'tcg')
+        return forced;
+    try {
+        await (0,promises_.access)('/dev/kvm', external_node_fs_.constants.R_OK | external_node_fs_.constants.W_OK);
+        const cpuinfo = await (0,promises_.readFile)('/proc/cpuinfo', 'utf8');
+        return /^flags\s*:.*\b(vmx|svm)\b/m.test(cpuinfo) ? 'kvm' : 'tcg';
+    }
+    catch {
+        return 'tcg';
+    }
+}
+/** The host's CPU frequency in kHz, for the guest's clock under emulation (calibration fails on a busy host). */
+async function hostKhz() {
+    const m = /^cpu MHz\s*:\s*([0-9.]+)/m.exec(await (0,promises_.readFile)('/proc/cpuinfo', 'utf8').catch(() => ''));
+    return m ? Math.round(Number(m[1]) * 1000) : undefined;
+}
+/** The qemu-system-x86_64 command line of one machine; the bench runs the same one bare. */
+function qemuArgs(q) {
+    const a = ['-name', `${q.name},process=${q.name}`, '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot'];
+    if (q.accel === 'kvm')
+        a.push('-machine', 'q35,accel=kvm', '-cpu', 'host');
+    else
+        a.push('-machine', 'q35', '-accel', 'tcg,thread=multi,tb-size=256', '-cpu', 'max');
+    a.push('-smp', String(q.cpus), '-m', String(q.memory));
+    if (q.kernel) {
+        const cmdline = ['root=serial:karoo-root', 'rw', 'console=ttyS0', 'quiet', 'panic=-1'];
+        if (q.accel === 'tcg')
+            cmdline.push(...(q.kernel.khz ? [`tsc_early_khz=${q.kernel.khz}`] : []), 'tsc=reliable', 'no_timer_check');
+        a.push('-kernel', q.kernel.kernel, '-initrd', q.kernel.initrd, '-append', cmdline.join(' '));
+    }
+    a.push('-drive', `file=${q.disk},if=none,id=root,format=qcow2,cache=unsafe,discard=unmap`, '-device', `virtio-blk-pci,drive=root,serial=karoo-root${q.kernel ? '' : ',bootindex=0'}`);
+    if (q.seed.kind === 'tar')
+        a.push('-drive', `file=${q.seed.path},if=none,id=seed,format=raw,readonly=on`, '-device', 'virtio-blk-pci,drive=seed,serial=karoo-seed');
+    else
+        a.push('-drive', `file=${q.seed.path},if=virtio,format=raw,media=cdrom,readonly=on`);
+    a.push('-netdev', `tap,id=n0,ifname=${q.tap},script=no,downscript=no`, '-device', `virtio-net-pci,netdev=n0,mac=${q.mac}`);
+    a.push('-device', 'virtio-rng-pci', '-serial', `file:${q.console}`);
+    return a;
+}
+/** QEMU virtual machines on copy-on-write overlays of one base disk, taps on the environment's bridge. */
+class qemu_QemuProvider {
+    name = 'qemu';
+    maxParallelBoots(state) {
+        const forced = Number(process.env.KAROO_MAX_PARALLEL_BOOTS);
+        if (forced > 0)
+            return forced;
+        // Under emulation machines compete for the cores: two at a time boot fastest on 2 cores.
+        return state.accelerator === 'kvm' ? Math.max(2, (0,external_node_os_.cpus)().length) : Math.max(1, Math.floor((0,external_node_os_.cpus)().length / 2) || 1) + 1;
+    }
+    async prepare(state) {
+        if (process.getuid?.() !== 0)
+            throw new errors_KarooError('refused', 'the qemu provider needs root (network namespace, taps); run as root or with sudo');
+        await run_requireTools(['qemu-system-x86_64', 'qemu-img', 'ip']);
+        if (state.image.kind === 'cloud')
+            await run_requireTools(['genisoimage']);
+        state.accelerator = await detectAccelerator();
+    }
+    async create(req) {
+        const { state, machine: m, image } = req;
+        const dir = (0,external_node_path_.join)(state.dir, 'nodes', m.name);
+        // 0700: the seed holds the node's SSH host key; QEMU runs as root.
+        await (0,promises_.mkdir)(dir, { recursive: true, mode: 0o700 });
+        const disk = (0,external_node_path_.join)(dir, 'disk.qcow2');
+        await req.save();
+        const tap = await createNodeTap(state.environmentId, m.name, m.index);
+        if (image.kind === 'karoo') {
+            await run_run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', image.disk, disk]);
+        }
+        else {
+            await run_run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', image.format, '-b', image.disk, disk, '20G']);
+        }
+        let seed;
+        if (image.kind === 'karoo') {
+            seed = { path: (0,external_node_path_.join)(dir, 'seed.tar'), kind: 'tar' };
+            await writeSecretFile(seed.path, await seedTar(req.seed));
+        }
+        else {
+            seed = { path: (0,external_node_path_.join)(dir, 'seed.iso'), kind: 'iso' };
+            await writeNoCloudSeed(dir, seed.path, {
+                name: m.name,
+                machineId: m.machineId,
+                mac: m.mac,
+                address: m.address,
+                seed: req.seed,
+                authorizedKey: req.authorizedKey,
+            });
+        }
+        const args = qemuArgs({
+            name: m.machineId,
+            accel: state.accelerator ?? 'tcg',
+            cpus: m.cpus ?? (state.accelerator === 'kvm' ? 1 : 2),
+            memory: m.memory ?? 512,
+            disk,
+            seed,
+            tap,
+            mac: m.mac,
+            console: m.consoleLog,
+            kernel: image.kind === 'karoo' ? { kernel: image.kernel, initrd: image.initrd, khz: await hostKhz() } : undefined,
+        });
+        const log = await (0,promises_.open)((0,external_node_path_.join)(dir, 'qemu.log'), 'a');
+        try {
+            // `ip netns exec` execs QEMU inside the environment's namespace, where the tap is; the pid stays the same.
+            const child = (0,external_node_child_process_namespaceObject.spawn)('ip', ['netns', 'exec', names_names.netns(state.environmentId), 'qemu-system-x86_64', ...args], {
+                detached: true,
+                stdio: ['ignore', log.fd, log.fd],
+            });
+            const pid = await new Promise((resolve, reject) => {
+                child.once('error', reject);
+                child.once('spawn', () => resolve(child.pid));
+            });
+            child.unref();
+            m.process = (await proc_procRef(pid)) ?? { pid, startTime: 0 };
+            m.startedAt = new Date().toISOString();
+            await req.save();
+        }
+        finally {
+            await log.close();
+        }
+    }
+    isRunning(m) {
+        return proc_isAlive(m.process);
+    }
+    async waitReady(m, ssh, deadline) {
+        try {
+            await waitReadyOverSsh(m, ssh, deadline, () => this.isRunning(m), 'virtual machine');
+        }
+        catch (e) {
+            // QEMU's own complaints (bad option, no accelerator) are in qemu.log, not on the console.
+            const q = (await (0,promises_.readFile)((0,external_node_path_.join)(m.consoleLog, '..', '..', 'nodes', m.name, 'qemu.log'), 'utf8').catch(() => '')).trim();
+            if (q && e instanceof Error)
+                e.message += `\nqemu: ${q.split('\n').slice(-5).join('\nqemu: ')}`;
+            throw e;
+        }
+    }
+    async collectLogs(state, m, ssh, dir) {
+        const saved = await collectCommonLogs(m, ssh, dir);
+        const q = await (0,promises_.readFile)((0,external_node_path_.join)(state.dir, 'nodes', m.name, 'qemu.log'), 'utf8').catch(() => '');
+        if (q.trim()) {
+            const p = (0,external_node_path_.join)(dir, `${m.name}.qemu.log`);
+            await (0,promises_.writeFile)(p, q);
+            saved.push(p);
+        }
+        return saved;
+    }
+    async destroy(state, m) {
+        if (m.process)
+            await proc_killAndWait([m.process], 5000);
+        // The tap goes with the environment's namespace; the overlay disk with the node directory.
+        await (0,promises_.rm)((0,external_node_path_.join)(state.dir, 'nodes', m.name), { recursive: true, force: true });
+    }
 }
 /**
- * Gets the value of an state set by this action's main execution.
- *
- * @param     name     name of the state to get
- * @returns   string
+ * cloud-init NoCloud seed: user (root) with the environment key, hostname, hosts, host key,
+ * static network. Its files and the ISO hold the host's private key: they are created 0600 in a
+ * 0700 directory, and the files are deleted once the ISO is made.
  */
-function getState(name) {
-    return process.env[`STATE_${name}`] || '';
+async function writeNoCloudSeed(dir, iso, m) {
+    const req = m;
+    const file = (p) => req.seed.find((f) => f.path === p)?.content ?? '';
+    // Written into YAML lines: a newline would add keys of its own.
+    for (const [k, v] of Object.entries({
+        name: m.name,
+        machineId: m.machineId,
+        mac: m.mac,
+        address: m.address,
+        authorizedKey: m.authorizedKey.trim(),
+    }))
+        config_text_configText(`cloud-init seed ${k}`, v);
+    const hostKey = file('/etc/ssh/ssh_host_ed25519_key');
+    const indent = (s, n) => s
+        .split('\n')
+        .map((l) => (l ? ' '.repeat(n) + l : l))
+        .join('\n');
+    const userData = [
+        '#cloud-config',
+        `hostname: ${m.name}`,
+        'manage_etc_hosts: false',
+        'disable_root: false',
+        'ssh_pwauth: false',
+        'ssh_genkeytypes: [ed25519]',
+        'ssh_deletekeys: true',
+        'ssh_authorized_keys:',
+        `  - ${req.authorizedKey.trim()}`,
+        'ssh_keys:',
+        '  ed25519_private: |',
+        indent(hostKey.trim(), 4),
+        `  ed25519_public: ${file('/etc/ssh/ssh_host_ed25519_key.pub').trim()}`,
+        'write_files:',
+        '  - path: /etc/hosts',
+        '    permissions: "0644"',
+        '    content: |',
+        indent(file('/etc/hosts').trim(), 6),
+        '',
+    ].join('\n');
+    const net = [
+        'version: 2',
+        'ethernets:',
+        '  karoo0:',
+        '    match:',
+        `      macaddress: "${m.mac}"`,
+        `    addresses: [${m.address}/24]`,
+        '    dhcp4: false',
+        '    dhcp6: false',
+        '',
+    ].join('\n');
+    const src = (0,external_node_path_.join)(dir, 'cidata');
+    await (0,promises_.mkdir)(src, { mode: 0o700 });
+    try {
+        await writeSecretFile((0,external_node_path_.join)(src, 'user-data'), userData);
+        await writeSecretFile((0,external_node_path_.join)(src, 'meta-data'), `instance-id: ${m.machineId}\nlocal-hostname: ${m.name}\n`);
+        await writeSecretFile((0,external_node_path_.join)(src, 'network-config'), net);
+        // genisoimage truncates the file it is given and keeps its mode.
+        await writeSecretFile(iso, '');
+        await run_run('genisoimage', [
+            '-quiet',
+            '-output',
+            iso,
+            '-volid',
+            'cidata',
+            '-joliet',
+            '-rock',
+            (0,external_node_path_.join)(src, 'user-data'),
+            (0,external_node_path_.join)(src, 'meta-data'),
+            (0,external_node_path_.join)(src, 'network-config'),
+        ]);
+    }
+    finally {
+        await (0,promises_.rm)(src, { recursive: true, force: true });
+    }
 }
-function getIDToken(aud) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        return yield OidcClient.getIDToken(aud);
+//# sourceMappingURL=qemu.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/placement.js
+
+/**
+ * Places nodes on hosts before anything is created: largest nodes first (memory, then vCPUs),
+ * each on the host with the most memory left that has room and holds no other node of an
+ * anti-affine role. Pure and deterministic (ties go to the earlier host). When the nodes do
+ * not fit, throws an `unavailable` error naming the node that does not fit and the shortfall.
+ */
+function place(nodes, hosts, antiAffinity = []) {
+    if (hosts.length === 0)
+        throw new errors_KarooError('input', 'placement needs at least one host; list them under provision.hosts');
+    for (const n of nodes) {
+        if (!(Number.isInteger(n.cpus) && n.cpus > 0))
+            throw new errors_KarooError('input', `node "${n.name}": cpus must be a positive integer, got ${n.cpus}`);
+        if (!(Number.isInteger(n.memory) && n.memory > 0))
+            throw new errors_KarooError('input', `node "${n.name}": memory must be a positive number of MiB, got ${n.memory}`);
+    }
+    const seen = new Set();
+    for (const h of hosts) {
+        if (seen.has(h.name))
+            throw new errors_KarooError('input', `host "${h.name}" is listed twice`);
+        seen.add(h.name);
+    }
+    const usable = hosts.filter((h) => !h.unavailable);
+    const down = hosts.filter((h) => h.unavailable).map((h) => `${h.name} (${h.unavailable})`);
+    const downNote = down.length ? `; unreachable: ${down.join(', ')}` : '';
+    if (usable.length === 0)
+        throw new errors_KarooError('unavailable', `no host of the pool can be used${downNote}`);
+    // Totals first: the clearest message when the pool is simply too small.
+    const need = { cpus: sum(nodes.map((n) => n.cpus)), memory: sum(nodes.map((n) => n.memory)) };
+    const have = { cpus: sum(usable.map((h) => Math.max(0, h.cpus))), memory: sum(usable.map((h) => Math.max(0, h.memory))) };
+    const short = [];
+    if (need.cpus > have.cpus)
+        short.push(`${need.cpus - have.cpus} vCPU(s)`);
+    if (need.memory > have.memory)
+        short.push(`${need.memory - have.memory} MiB of memory`);
+    if (short.length) {
+        throw new errors_KarooError('unavailable', `the environment does not fit: its ${nodes.length} node(s) need ${need.cpus} vCPU(s) and ${need.memory} MiB, the usable hosts have ${have.cpus} vCPU(s) and ${have.memory} MiB free: short by ${short.join(' and ')}${downNote}`);
+    }
+    const anti = new Set(antiAffinity);
+    for (const role of anti) {
+        const count = nodes.filter((n) => n.role === role).length;
+        if (count > usable.length) {
+            throw new errors_KarooError('unavailable', `anti-affinity of role "${role}": ${count} node(s) need ${count} different hosts, the pool has ${usable.length} usable${downNote}`);
+        }
+    }
+    const free = new Map(usable.map((h) => [h.name, { cpus: h.cpus, memory: h.memory, roles: new Set(), nodes: [] }]));
+    const order = nodes.map((n, i) => ({ n, i })).sort((a, b) => b.n.memory - a.n.memory || b.n.cpus - a.n.cpus || a.i - b.i);
+    const hostOf = new Map();
+    for (const { n } of order) {
+        let best;
+        const why = [];
+        for (const h of usable) {
+            const f = free.get(h.name);
+            if (anti.has(n.role) && f.roles.has(n.role)) {
+                why.push(`${h.name} already holds a "${n.role}" node (anti-affinity)`);
+                continue;
+            }
+            if (f.cpus < n.cpus || f.memory < n.memory) {
+                why.push(`${h.name} has ${f.cpus} vCPU(s) and ${f.memory} MiB left`);
+                continue;
+            }
+            if (best === undefined || f.memory > free.get(best).memory)
+                best = h.name;
+        }
+        if (best === undefined) {
+            throw new errors_KarooError('unavailable', `node "${n.name}" (${n.role}: ${n.cpus} vCPU(s), ${n.memory} MiB) fits on no host: ${why.join('; ')}${downNote}`);
+        }
+        const f = free.get(best);
+        f.cpus -= n.cpus;
+        f.memory -= n.memory;
+        f.roles.add(n.role);
+        f.nodes.push(n.name);
+        hostOf.set(n.name, best);
+    }
+    return {
+        assignments: nodes.map((n) => ({ node: n.name, role: n.role, host: hostOf.get(n.name), cpus: n.cpus, memory: n.memory })),
+        hosts: hosts.map((h) => {
+            const f = free.get(h.name);
+            const nodesHere = nodes.filter((n) => hostOf.get(n.name) === h.name);
+            return {
+                host: h.name,
+                nodes: nodesHere.map((n) => n.name),
+                cpus: sum(nodesHere.map((n) => n.cpus)),
+                memory: sum(nodesHere.map((n) => n.memory)),
+                freeCpus: f ? f.cpus : 0,
+                freeMemory: f ? f.memory : 0,
+                ...(h.unavailable ? { unavailable: h.unavailable } : {}),
+            };
+        }),
+    };
+}
+/** One line per host, for the provision output: `host: node, node (3 vCPUs, 1536 MiB; 5 vCPUs, 2560 MiB left)`. */
+function describePlacement(p) {
+    return p.hosts.map((h) => h.unavailable
+        ? `${h.host}: unreachable (${h.unavailable})`
+        : `${h.host}: ${h.nodes.length ? h.nodes.join(', ') : '(nothing)'} (${h.cpus} vCPU(s), ${h.memory} MiB; ${h.freeCpus} vCPU(s), ${h.freeMemory} MiB left)`);
+}
+function sum(xs) {
+    return xs.reduce((a, b) => a + b, 0);
+}
+//# sourceMappingURL=placement.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/libvirt-xml.js
+
+/** The XML namespace of karoo's stamp in a domain's or network's `<metadata>`. */
+const KAROO_XMLNS = 'https://karoo.dev/xmlns/libvirt/1';
+function xmlEscape(s) {
+    return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+function stampXml(s) {
+    const node = s.node ? ` node="${xmlEscape(s.node)}"` : '';
+    return `<karoo:environment xmlns:karoo="${KAROO_XMLNS}" id="${xmlEscape(s.environmentId)}" expires="${xmlEscape(s.expiresAt)}" runner="${xmlEscape(s.runner)}"${node}/>`;
+}
+const ATTR = (name) => new RegExp(`\\s${name}="([^"]*)"`);
+/** Reads karoo's stamp from `virsh metadata … URI` output (the element alone); undefined when it is not karoo's. */
+function parseStamp(xml) {
+    const m = /<(?:[A-Za-z0-9_]+:)?environment\b([^>]*)\/?>/.exec(xml);
+    if (!m)
+        return undefined;
+    const attrs = m[1];
+    const get = (n) => {
+        const v = ATTR(n).exec(attrs)?.[1];
+        return v === undefined
+            ? undefined
+            : v
+                .replace(/&quot;/g, '"')
+                .replace(/&apos;/g, "'")
+                .replace(/&lt;/g, '<')
+                .replace(/&gt;/g, '>')
+                .replace(/&amp;/g, '&');
+    };
+    const environmentId = get('id');
+    const expiresAt = get('expires');
+    if (!environmentId || !/^karoo-[0-9a-f]{8}$/.test(environmentId) || !expiresAt || Number.isNaN(Date.parse(expiresAt)))
+        return undefined;
+    const node = get('node');
+    return { environmentId, expiresAt, runner: get('runner') ?? '', ...(node ? { node } : {}) };
+}
+/**
+ * The domain of one node: the same machine as the qemu provider's command line (q35, virtio
+ * disk with serial karoo-root, the seed as a second disk or a cloud-init CD, virtio NIC, serial
+ * console into a file, no reboot), with karoo's stamp in `<metadata>` and `<description>`.
+ */
+function domainXml(d) {
+    for (const [k, v] of Object.entries({ name: d.name, pool: d.pool, disk: d.disk, seed: d.seed.volume, network: d.network })) {
+        if (!/^[A-Za-z0-9._-]+$/.test(v))
+            throw new errors_KarooError('input', `libvirt ${k} name "${v}" may hold only letters, digits, dot, dash and underscore`);
+    }
+    if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(d.mac))
+        throw new errors_KarooError('input', `MAC address "${d.mac}" is not valid`);
+    const os = ['    <type arch="x86_64" machine="q35">hvm</type>'];
+    if (d.kernel) {
+        const cmdline = ['root=serial:karoo-root', 'rw', 'console=ttyS0', 'quiet', 'panic=-1'];
+        if (d.type === 'qemu')
+            cmdline.push(...(d.kernel.khz ? [`tsc_early_khz=${d.kernel.khz}`] : []), 'tsc=reliable', 'no_timer_check');
+        os.push(`    <kernel>${xmlEscape(d.kernel.kernel)}</kernel>`, `    <initrd>${xmlEscape(d.kernel.initrd)}</initrd>`, `    <cmdline>${xmlEscape(cmdline.join(' '))}</cmdline>`);
+    }
+    else {
+        os.push('    <boot dev="hd"/>');
+    }
+    const seedDisk = d.seed.kind === 'tar'
+        ? [
+            '    <disk type="volume" device="disk">',
+            '      <driver name="qemu" type="raw"/>',
+            `      <source pool="${d.pool}" volume="${d.seed.volume}"/>`,
+            '      <target dev="vdb" bus="virtio"/>',
+            '      <serial>karoo-seed</serial>',
+            '      <readonly/>',
+            '    </disk>',
+        ]
+        : [
+            '    <disk type="volume" device="cdrom">',
+            '      <driver name="qemu" type="raw"/>',
+            `      <source pool="${d.pool}" volume="${d.seed.volume}"/>`,
+            '      <target dev="sda" bus="sata"/>',
+            '      <readonly/>',
+            '    </disk>',
+        ];
+    return [
+        `<domain type="${d.type}">`,
+        `  <name>${d.name}</name>`,
+        `  <description>karoo environment ${xmlEscape(d.stamp.environmentId)}, node ${xmlEscape(d.stamp.node ?? '')}; expires ${xmlEscape(d.stamp.expiresAt)}; removed by karoo destroy or karoo reap</description>`,
+        '  <metadata>',
+        `    ${stampXml(d.stamp)}`,
+        '  </metadata>',
+        `  <memory unit="MiB">${d.memory}</memory>`,
+        `  <vcpu>${d.cpus}</vcpu>`,
+        '  <os>',
+        ...os,
+        '  </os>',
+        d.type === 'kvm' ? '  <cpu mode="host-passthrough"/>' : '  <cpu mode="maximum"/>',
+        // Under emulation QEMU's translation cache defaults to 1 GiB per machine.
+        d.type === 'qemu' ? '  <features><acpi/><tcg><tb-cache unit="MiB">256</tb-cache></tcg></features>' : '  <features><acpi/></features>',
+        '  <on_poweroff>destroy</on_poweroff>',
+        '  <on_reboot>destroy</on_reboot>',
+        '  <on_crash>destroy</on_crash>',
+        '  <devices>',
+        '    <disk type="volume" device="disk">',
+        '      <driver name="qemu" type="qcow2" cache="unsafe" discard="unmap"/>',
+        `      <source pool="${d.pool}" volume="${d.disk}"/>`,
+        '      <target dev="vda" bus="virtio"/>',
+        '      <serial>karoo-root</serial>',
+        '    </disk>',
+        ...seedDisk,
+        '    <interface type="network">',
+        `      <source network="${d.network}"/>`,
+        `      <mac address="${d.mac}"/>`,
+        '      <model type="virtio"/>',
+        '    </interface>',
+        '    <serial type="file">',
+        `      <source path="${xmlEscape(d.console)}" append="on"/>`,
+        '      <target port="0"/>',
+        '    </serial>',
+        '    <rng model="virtio"><backend model="random">/dev/urandom</backend></rng>',
+        '    <controller type="usb" model="none"/>',
+        '    <memballoon model="none"/>',
+        '  </devices>',
+        '</domain>',
+        '',
+    ].join('\n');
+}
+/**
+ * An isolated network of one environment on one host: a bridge without an address, no DHCP, no
+ * forwarding (nodes have static addresses from their seed); the runner reaches it through a veth
+ * from the environment's namespace.
+ */
+function privateNetworkXml(name, bridge, stamp) {
+    if (!/^[A-Za-z0-9._-]+$/.test(name) || !/^[a-z0-9]{1,15}$/.test(bridge))
+        throw new errors_KarooError('input', `libvirt network "${name}" / bridge "${bridge}" is not a valid name`);
+    return [
+        '<network>',
+        `  <name>${name}</name>`,
+        '  <metadata>',
+        `    ${stampXml(stamp)}`,
+        '  </metadata>',
+        `  <bridge name="${bridge}" stp="off" delay="0"/>`,
+        '</network>',
+        '',
+    ].join('\n');
+}
+//# sourceMappingURL=libvirt-xml.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/libvirt-client.js
+
+
+
+
+
+
+/** The URI virsh connects with: karoo.yml's URI plus the credential files as libvirt's own URI parameters, never prompting. */
+function connectUri(h) {
+    const q = [];
+    if (h.uri.startsWith('qemu+ssh:')) {
+        if (h.sshKey)
+            q.push(`keyfile=${encodeURIComponent(h.sshKey)}`);
+        q.push('no_tty=1');
+    }
+    if (h.pkiDir && h.uri.startsWith('qemu+tls:'))
+        q.push(`pkipath=${encodeURIComponent(h.pkiDir)}`);
+    return q.length ? `${h.uri}${h.uri.includes('?') ? '&' : '?'}${q.join('&')}` : h.uri;
+}
+/** libvirt's "not found" errors: the thing is already gone. */
+const NOT_FOUND = /(failed to get|not found|no (domain|network|storage (vol|pool)) with matching|Domain not found|Network not found|Storage volume not found)/i;
+/** Errors that mean the host cannot be reached at all (as opposed to a refused request). */
+const UNREACHABLE = /(failed to connect to the hypervisor|Cannot recv data|Connection refused|No route to host|Connection reset|Could not resolve|Network is unreachable|timed out|did not finish)/i;
+function isUnreachable(e) {
+    return e instanceof Error && UNREACHABLE.test(e.message);
+}
+/** One libvirt connection through virsh (libvirt's own client: no RPC of karoo's own). */
+class libvirt_client_Virsh {
+    host;
+    timeoutMs;
+    uri;
+    constructor(host, timeoutMs = 60_000) {
+        this.host = host;
+        this.timeoutMs = timeoutMs;
+        this.uri = connectUri(host);
+    }
+    /** Runs `virsh --connect URI ARGS`; errors name the host and virsh's own message. */
+    async run(args, opts = {}) {
+        const r = await run_run('virsh', ['--quiet', '--connect', this.uri, ...args], {
+            allowFailure: true,
+            timeoutMs: opts.timeoutMs ?? this.timeoutMs,
+            ...(opts.input !== undefined ? { input: opts.input } : {}),
+        }).catch((e) => ({ code: -1, stdout: '', stderr: e.message, signal: null }));
+        if (r.code !== 0) {
+            const why = (r.stderr.trim() || r.stdout.trim())
+                .replace(/^error:\s*/gm, '')
+                .split('\n')
+                .filter(Boolean)
+                .join(' | ');
+            const kind = UNREACHABLE.test(why) ? 'unavailable' : 'internal';
+            throw new errors_KarooError(kind, `libvirt host ${this.host.name} (${this.host.uri}): virsh ${args[0]} failed: ${why}`);
+        }
+        return r.stdout;
+    }
+    /** Like run, but a "not found" answer is undefined. */
+    async maybe(args) {
+        try {
+            return await this.run(args);
+        }
+        catch (e) {
+            if (NOT_FOUND.test(e.message))
+                return undefined;
+            throw e;
+        }
+    }
+    async capacity() {
+        const info = await this.run(['nodeinfo']);
+        const cpus = Number(/^CPU\(s\):\s*(\d+)/m.exec(info)?.[1]);
+        const free = await this.run(['freecell']);
+        const kib = Number(/(\d+)\s*KiB/.exec(free)?.[1]);
+        if (!(cpus > 0) || !(kib > 0))
+            throw new errors_KarooError('unavailable', `libvirt host ${this.host.name}: cannot read its CPUs and free memory (nodeinfo: ${info.trim().split('\n')[1] ?? '?'}, freecell: ${free.trim()})`);
+        let karooCpus = 0;
+        let karooMemory = 0;
+        for (const d of await this.karooDomains()) {
+            const di = await this.maybe(['dominfo', d.name]);
+            if (!di)
+                continue;
+            karooCpus += Number(/^CPU\(s\):\s*(\d+)/m.exec(di)?.[1] ?? 0);
+            karooMemory += Math.round(Number(/^Max memory:\s*(\d+)/m.exec(di)?.[1] ?? 0) / 1024);
+        }
+        const caps = await this.run(['capabilities']);
+        return { cpus, freeMemory: Math.floor(kib / 1024), karooCpus, karooMemory, kvm: /<domain type=["']kvm["']/.test(caps) };
+    }
+    async poolPath(pool) {
+        const xml = await this.run(['pool-dumpxml', pool]).catch((e) => {
+            throw new errors_KarooError(NOT_FOUND.test(e.message) ? 'input' : 'unavailable', `libvirt host ${this.host.name}: storage pool "${pool}" cannot be used (${e.message.replace(/^.*failed: /, '')}); name an existing, running pool in provision.hosts[].pool`);
+        });
+        const p = /<target>\s*<path>([^<]+)<\/path>/.exec(xml)?.[1];
+        if (!p)
+            throw new errors_KarooError('input', `libvirt host ${this.host.name}: storage pool "${pool}" has no target path; use a directory pool`);
+        return p;
+    }
+    async volExists(pool, name) {
+        return (await this.maybe(['vol-info', '--pool', pool, name])) !== undefined;
+    }
+    /** Bytes allocated to a volume on disk, or undefined when there is no such volume. */
+    async volAllocation(pool, name) {
+        const info = await this.maybe(['vol-info', '--bytes', '--pool', pool, name]);
+        return info === undefined ? undefined : Number(/^Allocation:\s*(\d+)/m.exec(info)?.[1] ?? 0);
+    }
+    async volPath(pool, name) {
+        return (await this.run(['vol-path', '--pool', pool, name])).trim();
+    }
+    async volCapacity(pool, name) {
+        const info = await this.run(['vol-info', '--bytes', '--pool', pool, name]);
+        return Number(/^Capacity:\s*(\d+)/m.exec(info)?.[1] ?? 0);
+    }
+    /** Creates a volume and fills it with a local file's bytes (streamed over the connection). */
+    async upload(pool, name, file) {
+        const size = (await (0,promises_.stat)(file)).size;
+        await this.run(['vol-create-as', pool, name, String(Math.max(size, 1)), '--format', 'raw']);
+        await this.run(['vol-upload', '--pool', pool, name, file], { timeoutMs: 30 * 60_000 });
+    }
+    /** An empty raw volume (a marker, or a console file QEMU appends to). */
+    async createEmpty(pool, name) {
+        await this.run(['vol-create-as', pool, name, '0', '--format', 'raw']);
+    }
+    /** A qcow2 overlay whose backing file is `backing` (copy-on-write: instant, shares the base). */
+    async createOverlay(pool, name, backing, backingFormat, capacityBytes) {
+        await this.run([
+            'vol-create-as',
+            pool,
+            name,
+            String(capacityBytes),
+            '--format',
+            'qcow2',
+            '--backing-vol',
+            backing,
+            '--backing-vol-format',
+            backingFormat,
+        ]);
+    }
+    async download(pool, name, file) {
+        await this.run(['vol-download', '--pool', pool, name, file]);
+    }
+    /** Deletes a volume; gone already is fine. */
+    async deleteVolume(pool, name) {
+        await this.maybe(['vol-delete', '--pool', pool, name]);
+    }
+    async listVolumes(pool) {
+        const out = await this.run(['vol-list', '--pool', pool]);
+        return out
+            .split('\n')
+            .map((l) => l.trim().split(/\s+/)[0] ?? '')
+            .filter(Boolean);
+    }
+    /** Defines a persistent domain (or network) from XML. */
+    async define(kind, xml) {
+        const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'karoo-virsh-'));
+        try {
+            const f = (0,external_node_path_.join)(dir, `${kind}.xml`);
+            await (0,promises_.writeFile)(f, xml, { mode: 0o600 });
+            await this.run([kind === 'domain' ? 'define' : 'net-define', f]);
+        }
+        finally {
+            await (0,promises_.rm)(dir, { recursive: true, force: true });
+        }
+    }
+    async start(name) {
+        await this.run(['start', name], { timeoutMs: 120_000 });
+    }
+    /** `running`, `shut off`, … or undefined when no such domain exists. */
+    async domainState(name) {
+        return (await this.maybe(['domstate', name]))?.trim();
+    }
+    /** Stops (hard) and undefines a domain; gone already is fine. */
+    async removeDomain(name) {
+        const st = await this.domainState(name);
+        if (st === undefined)
+            return;
+        if (st !== 'shut off')
+            await this.maybe(['destroy', name]);
+        await this.maybe(['undefine', name, '--nvram']).catch(() => this.maybe(['undefine', name]));
+    }
+    async listDomains() {
+        return (await this.run(['list', '--all', '--name']))
+            .split('\n')
+            .map((s) => s.trim())
+            .filter(Boolean);
+    }
+    /** karoo's stamp of a domain, or undefined when it has none (not karoo's, whatever its name). */
+    async domainStamp(name) {
+        const xml = await this.maybe(['metadata', name, KAROO_XMLNS, '--config']).catch(() => undefined);
+        return xml ? parseStamp(xml) : undefined;
+    }
+    /** Domains named karoo-… that carry karoo's stamp. */
+    async karooDomains() {
+        const out = [];
+        for (const name of await this.listDomains()) {
+            if (!name.startsWith('karoo-'))
+                continue;
+            const stamp = await this.domainStamp(name);
+            if (stamp && name.startsWith(`${stamp.environmentId}-`))
+                out.push({ name, stamp });
+        }
+        return out;
+    }
+    async startNetwork(name) {
+        await this.run(['net-start', name]);
+    }
+    /** The bridge device of a network, or undefined when there is no such network. */
+    async networkBridge(name) {
+        const xml = await this.maybe(['net-dumpxml', name]);
+        if (xml === undefined)
+            return undefined;
+        return /<bridge\s[^>]*name=['"]([^'"]+)['"]/.exec(xml)?.[1];
+    }
+    async networkStamp(name) {
+        const xml = await this.maybe(['net-dumpxml', name]).catch(() => undefined);
+        return xml ? parseStamp(xml) : undefined;
+    }
+    async listNetworks() {
+        return (await this.run(['net-list', '--all', '--name']))
+            .split('\n')
+            .map((s) => s.trim())
+            .filter(Boolean);
+    }
+    async removeNetwork(name) {
+        await this.maybe(['net-destroy', name]);
+        await this.maybe(['net-undefine', name]);
+    }
+}
+//# sourceMappingURL=libvirt-client.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/libvirt.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** ProvisionOptions' libvirt part from karoo.yml's provision section (nothing for the other providers). */
+function libvirtOptions(p) {
+    return p.hosts?.length ? { libvirt: { hosts: p.hosts, ...(p.antiAffinity?.length ? { antiAffinity: p.antiAffinity } : {}) } } : {};
+}
+/** Node defaults when karoo.yml declares none: one vCPU (placement counts it), 512 MiB. */
+const LIBVIRT_NODE_DEFAULTS = { cpus: 1, memory: 512 };
+const recordPath = (state) => (0,external_node_path_.join)(state.dir, 'libvirt.json');
+async function readRecord(state) {
+    try {
+        return JSON.parse(await (0,promises_.readFile)(recordPath(state), 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+}
+/** This runner: host name and boot. Orphans a runner made (no state left) may be reaped by it before they expire. */
+async function libvirt_runnerId() {
+    return `${(0,external_node_os_.hostname)()}/${await proc_bootId()}`;
+}
+/** The volume names of one node (all `karoo-<env>-<node>.…`). */
+const libvirtNames = {
+    domain: (env, node) => names_names.machine(env, node),
+    disk: (env, node) => `${names_names.machine(env, node)}.qcow2`,
+    seed: (env, node) => `${names_names.machine(env, node)}.seed`,
+    console: (env, node) => `${names_names.machine(env, node)}.console`,
+    network: (env) => env,
+    /** Linux interface names: at most 15 bytes. */
+    bridge: (env) => `kv${env.slice('karoo-'.length)}`,
+    /** The runner's end of the link into a network's bridge (host side), the other end `lv0` in the environment's namespace. */
+    link: (env) => `kl${env.slice('karoo-'.length)}`,
+    base: (sha256, what) => `karoo-base-${sha256.slice(0, 24)}.${what}`,
+};
+/** Whether a URI names the libvirtd of the machine karoo runs on. */
+function isLocalUri(uri) {
+    return /^qemu(\+unix)?:\/\/\/(system|session)$/.test(uri);
+}
+/** sha256 of a file, remembered by path, size and mtime (the image files are large and do not change). */
+async function fileSha256(path) {
+    const st = await (0,promises_.stat)(path);
+    const memo = (0,external_node_path_.join)(cacheRoot(), 'libvirt', `${(0,external_node_crypto_.createHash)('sha256').update(path).digest('hex').slice(0, 16)}.json`);
+    try {
+        const m = JSON.parse(await (0,promises_.readFile)(memo, 'utf8'));
+        if (m.size === st.size && m.mtimeMs === st.mtimeMs)
+            return m.sha256;
+    }
+    catch {
+        // not yet
+    }
+    const h = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
+        h.update(chunk);
+    const sha256 = h.digest('hex');
+    await (0,promises_.mkdir)((0,external_node_path_.join)(cacheRoot(), 'libvirt'), { recursive: true });
+    await fs_writeFileAtomic(memo, JSON.stringify({ size: st.size, mtimeMs: st.mtimeMs, sha256 }));
+    return sha256;
+}
+/** Hosts this runner has ever provisioned on: `karoo reap` sweeps every one of them. */
+const libvirt_KNOWN_HOSTS_FILE = () => (0,external_node_path_.join)(paths_stateRoot(), 'libvirt-hosts.json');
+/** What a teardown could not remove (host unreachable): retried by the next `karoo reap`. */
+const libvirt_PENDING_FILE = () => (0,external_node_path_.join)(paths_stateRoot(), 'libvirt-pending.json');
+async function libvirt_readJsonList(path) {
+    try {
+        const v = JSON.parse(await (0,promises_.readFile)(path, 'utf8'));
+        return Array.isArray(v) ? v : [];
+    }
+    catch {
+        return [];
+    }
+}
+async function rememberHosts(hosts) {
+    const known = await libvirt_readJsonList(libvirt_KNOWN_HOSTS_FILE());
+    let changed = false;
+    for (const h of hosts) {
+        const i = known.findIndex((k) => k.uri === h.uri);
+        if (i < 0 || JSON.stringify(known[i]) !== JSON.stringify(h)) {
+            if (i < 0)
+                known.push({ ...h });
+            else
+                known[i] = { ...h };
+            changed = true;
+        }
+    }
+    if (changed) {
+        await (0,promises_.mkdir)(paths_stateRoot(), { recursive: true });
+        await fs_writeFileAtomic(libvirt_KNOWN_HOSTS_FILE(), `${JSON.stringify(known, null, 2)}\n`);
+    }
+}
+async function addPending(p) {
+    const list = await libvirt_readJsonList(libvirt_PENDING_FILE());
+    const same = list.find((x) => x.host.uri === p.host.uri && x.environmentId === p.environmentId);
+    if (same) {
+        same.domains = [...new Set([...same.domains, ...p.domains])];
+        same.volumes = [...new Set([...same.volumes, ...p.volumes])];
+        same.networks = [...new Set([...same.networks, ...p.networks])];
+        same.reason = p.reason;
+    }
+    else
+        list.push(p);
+    await (0,promises_.mkdir)(paths_stateRoot(), { recursive: true });
+    await fs_writeFileAtomic(libvirt_PENDING_FILE(), `${JSON.stringify(list, null, 2)}\n`);
+}
+/**
+ * Virtual machines on a pool of hypervisor hosts through libvirt (virsh --connect): placed by
+ * declared vCPUs/memory against each host's free capacity before anything is made; karoo's image
+ * uploaded once per host into its storage pool (named by its sha256, reused), one qcow2 overlay
+ * per node; domains stamped with the environment and its expiry. The runner reaches the nodes
+ * through the environment's namespace, linked by a veth to the network's bridge on this machine.
+ */
+class libvirt_LibvirtProvider {
+    settings;
+    name = 'libvirt';
+    progress;
+    record;
+    once = new Map();
+    /** Without settings it can only tear down (the record in the environment's directory names the hosts). */
+    constructor(settings) {
+        this.settings = settings;
+        this.progress = settings?.progress ?? progress_silentProgress;
+    }
+    memo(key, f) {
+        let p = this.once.get(key);
+        if (!p) {
+            p = f();
+            this.once.set(key, p);
+            // A failure is the caller's to report; a later caller retries.
+            p.catch(() => this.once.delete(key));
+        }
+        return p;
+    }
+    maxParallelBoots(state) {
+        const forced = Number(process.env.KAROO_MAX_PARALLEL_BOOTS);
+        if (forced > 0)
+            return forced;
+        // Creation is bounded per host by the hosts' own cores; two at a time per host under emulation.
+        const hosts = this.settings?.hosts.length ?? 1;
+        return Math.max(1, hosts * (state.accelerator === 'kvm' ? 4 : 2));
+    }
+    async prepare(state) {
+        const settings = this.settings;
+        if (!settings || settings.hosts.length === 0)
+            throw new errors_KarooError('input', 'provider libvirt needs hosts: list them under provision.hosts in karoo.yml');
+        if (process.getuid?.() !== 0)
+            throw new errors_KarooError('refused', "the libvirt provider needs root on the runner (the environment's namespace and its link to the nodes' network); run as root or with sudo");
+        await run_requireTools(['virsh', 'ip']);
+        if (settings.hosts.length > 1 && settings.hosts.some((h) => !h.network)) {
+            throw new errors_KarooError('input', 'with several libvirt hosts every host needs network: the bridged libvirt network their nodes share');
+        }
+        for (const h of settings.hosts) {
+            if (!h.network && !isLocalUri(h.uri)) {
+                throw new errors_KarooError('input', `libvirt host ${h.name} (${h.uri}) is not this machine: name the site's bridged network it shares with the runner (provision.hosts[].network)`);
+            }
+        }
+        await rememberHosts(settings.hosts);
+        // Ask every host at once; a host that does not answer takes no node and is named.
+        const answers = await Promise.all(settings.hosts.map(async (h) => {
+            try {
+                const v = new libvirt_client_Virsh(h, 30_000);
+                const c = await v.capacity();
+                await v.poolPath(h.pool);
+                const cpus = (h.cpus ?? c.cpus) - c.karooCpus;
+                const memory = Math.min((h.memory ?? c.freeMemory + c.karooMemory) - c.karooMemory, c.freeMemory);
+                return { name: h.name, cpus, memory, kvm: c.kvm };
+            }
+            catch (e) {
+                if (e instanceof errors_KarooError && e.kind === 'input')
+                    throw e;
+                return {
+                    name: h.name,
+                    cpus: 0,
+                    memory: 0,
+                    kvm: false,
+                    unavailable: e.message.replace(`libvirt host ${h.name} (${h.uri}): `, ''),
+                };
+            }
+        }));
+        const nodes = state.machines.map((m) => ({
+            name: m.name,
+            role: m.role,
+            cpus: m.cpus ?? LIBVIRT_NODE_DEFAULTS.cpus,
+            memory: m.memory ?? LIBVIRT_NODE_DEFAULTS.memory,
+        }));
+        for (const m of state.machines) {
+            m.cpus ??= LIBVIRT_NODE_DEFAULTS.cpus;
+            m.memory ??= LIBVIRT_NODE_DEFAULTS.memory;
+        }
+        const placement = place(nodes, answers, settings.antiAffinity ?? []);
+        for (const line of describePlacement(placement))
+            this.progress.info(`placement: ${line}`);
+        const used = new Set(placement.assignments.map((a) => a.host));
+        state.accelerator = answers.filter((a) => used.has(a.name)).every((a) => a.kvm) ? 'kvm' : 'tcg';
+        this.record = {
+            runner: await libvirt_runnerId(),
+            hosts: settings.hosts.filter((h) => used.has(h.name)).map((h) => ({ ...h })),
+            placement: Object.fromEntries(placement.assignments.map((a) => [a.node, a.host])),
+            networks: {},
+            nodes: {},
+        };
+        await this.saveRecord(state);
+    }
+    async saveRecord(state) {
+        await fs_writeFileAtomic(recordPath(state), `${JSON.stringify(this.record, null, 2)}\n`);
+    }
+    hostOf(m) {
+        const r = this.record;
+        const h = r?.hosts.find((x) => x.name === r.placement[m.name]);
+        if (!h)
+            throw new errors_KarooError('internal', `node ${m.name} has no host in the placement`);
+        return h;
+    }
+    async stamp(state, node) {
+        return {
+            environmentId: state.environmentId,
+            expiresAt: state.expiresAt,
+            runner: this.record?.runner ?? (await libvirt_runnerId()),
+            ...(node ? { node } : {}),
+        };
+    }
+    /** The network the host's nodes join, and the runner's link to its bridge (once per bridge). */
+    network(state, h) {
+        return this.memo(`net:${h.name}`, async () => {
+            const env = state.environmentId;
+            const v = new libvirt_client_Virsh(h);
+            let net = h.network;
+            if (!net) {
+                net = libvirtNames.network(env);
+                this.record.networks[h.name] = net;
+                await this.saveRecord(state);
+                await v.define('network', privateNetworkXml(net, libvirtNames.bridge(env), await this.stamp(state)));
+                await v.startNetwork(net);
+            }
+            const bridge = await v.networkBridge(net);
+            if (!bridge)
+                throw new errors_KarooError('input', `libvirt host ${h.name}: network "${net}" does not exist or has no bridge; name a bridged libvirt network the site provides`);
+            await this.memo(`link:${bridge}`, () => linkRunner(state, bridge, h, net));
+            return net;
+        });
+    }
+    /** karoo's image in the host's pool, uploaded once per host (named by sha256, reused when its upload completed). */
+    base(h, image) {
+        return this.memo(`base:${h.name}`, async () => {
+            const v = new libvirt_client_Virsh(h);
+            const files = image.kind === 'karoo'
+                ? [
+                    ['qcow2', image.disk],
+                    ['vmlinux', image.kernel],
+                    ['initrd', image.initrd],
+                ]
+                : [[image.format, image.disk]];
+            const vols = {};
+            for (const [what, file] of files) {
+                const sha = image.kind === 'cloud' ? image.sha256 : await fileSha256(file);
+                const vol = libvirtNames.base(sha, what);
+                await ensureUploaded(v, h.pool, vol, file, this.progress);
+                vols[what] = vol;
+            }
+            const disk = vols[image.kind === 'karoo' ? 'qcow2' : image.format];
+            const format = image.kind === 'karoo' ? 'qcow2' : image.format;
+            const capacity = image.kind === 'karoo'
+                ? await qcow2VirtualSize(image.disk)
+                : Math.max(20 * 2 ** 30, await qcow2VirtualSize(image.disk).catch(() => 0));
+            return {
+                disk,
+                format,
+                capacity,
+                ...(image.kind === 'karoo'
+                    ? { kernel: await v.volPath(h.pool, vols.vmlinux), initrd: await v.volPath(h.pool, vols.initrd) }
+                    : {}),
+            };
+        });
+    }
+    async create(req) {
+        const { state, machine: m, image } = req;
+        if (!this.record)
+            throw new errors_KarooError('internal', 'libvirt provider: create before prepare');
+        const env = state.environmentId;
+        const h = this.hostOf(m);
+        const v = new libvirt_client_Virsh(h);
+        const [net, base] = await Promise.all([this.network(state, h), this.base(h, image)]);
+        const domain = libvirtNames.domain(env, m.name);
+        const disk = libvirtNames.disk(env, m.name);
+        const seedVol = libvirtNames.seed(env, m.name);
+        const consoleVol = libvirtNames.console(env, m.name);
+        // Recorded before anything is made: a crash from here on leaves a record teardown reads.
+        this.record.nodes[m.name] = { host: h.name, domain, volumes: [disk, seedVol, consoleVol] };
+        await this.saveRecord(state);
+        await req.save();
+        const dir = (0,external_node_path_.join)(state.dir, 'nodes', m.name);
+        // 0700: the seed holds the node's SSH host key.
+        await (0,promises_.mkdir)(dir, { recursive: true, mode: 0o700 });
+        let seedFile;
+        let seedKind;
+        if (image.kind === 'karoo') {
+            seedKind = 'tar';
+            seedFile = (0,external_node_path_.join)(dir, 'seed.tar');
+            await writeSecretFile(seedFile, await seedTar(req.seed));
+        }
+        else {
+            seedKind = 'iso';
+            seedFile = (0,external_node_path_.join)(dir, 'seed.iso');
+            await writeNoCloudSeed(dir, seedFile, {
+                name: m.name,
+                machineId: m.machineId,
+                mac: m.mac,
+                address: m.address,
+                seed: req.seed,
+                authorizedKey: req.authorizedKey,
+            });
+        }
+        try {
+            await v.createOverlay(h.pool, disk, base.disk, base.format, base.capacity);
+            await v.upload(h.pool, seedVol, seedFile);
+        }
+        finally {
+            // The host key goes to the host's pool only; no copy stays on the runner.
+            await (0,promises_.rm)(seedFile, { force: true });
+        }
+        await v.createEmpty(h.pool, consoleVol);
+        const xml = domainXml({
+            name: domain,
+            type: state.accelerator === 'kvm' ? 'kvm' : 'qemu',
+            cpus: m.cpus ?? LIBVIRT_NODE_DEFAULTS.cpus,
+            memory: m.memory ?? LIBVIRT_NODE_DEFAULTS.memory,
+            stamp: await this.stamp(state, m.name),
+            pool: h.pool,
+            disk,
+            seed: { volume: seedVol, kind: seedKind },
+            console: await v.volPath(h.pool, consoleVol),
+            network: net,
+            mac: m.mac,
+            ...(base.kernel && base.initrd ? { kernel: { kernel: base.kernel, initrd: base.initrd, khz: await libvirt_hostKhz() } } : {}),
+        });
+        await v.define('domain', xml);
+        await v.start(domain);
+        m.startedAt = new Date().toISOString();
+        await req.save();
+    }
+    async ensureRecord(state) {
+        this.record ??= await readRecord(state);
+        return this.record;
+    }
+    async isRunning(m) {
+        const h = this.record && this.record.nodes[m.name] ? this.hostOf(m) : undefined;
+        if (!h)
+            return false;
+        try {
+            return (await new libvirt_client_Virsh(h, 15_000).domainState(this.record.nodes[m.name].domain)) === 'running';
+        }
+        catch {
+            // Cannot tell (host busy or briefly unreachable): keep waiting until the deadline.
+            return true;
+        }
+    }
+    /** Copies the node's console (a volume in its host's pool) to its consoleLog on the runner. */
+    async fetchConsole(m) {
+        const n = this.record?.nodes[m.name];
+        if (!n)
+            return;
+        const h = this.record.hosts.find((x) => x.name === n.host);
+        if (!h)
+            return;
+        await (0,promises_.mkdir)((0,external_node_path_.join)(m.consoleLog, '..'), { recursive: true });
+        await new libvirt_client_Virsh(h, 30_000).download(h.pool, n.volumes[2], m.consoleLog).catch(() => undefined);
+    }
+    async waitReady(m, ssh, deadline) {
+        try {
+            await waitForSsh(ssh, deadline, () => this.isRunning(m));
+        }
+        catch (e) {
+            await this.fetchConsole(m);
+            const tail = await consoleTail(m.consoleLog);
+            throw new errors_KarooError('unavailable', `libvirt domain ${m.machineId} on ${this.record?.placement[m.name] ?? '?'} is not reachable over SSH: ${e.message}; last console lines:\n${tail}`, {
+                detail: { node: m.name, console: tail },
+            });
+        }
+    }
+    async collectLogs(state, m, ssh, dir) {
+        await this.ensureRecord(state);
+        await this.fetchConsole(m);
+        return collectCommonLogs(m, ssh, dir);
+    }
+    /**
+     * Removes the node's domain and volumes on its host; the last node of the environment on a host
+     * also takes the environment's private network. An unreachable host is recorded for the next
+     * `karoo reap` and reported (thrown).
+     */
+    async destroy(state, m) {
+        const r = await this.ensureRecord(state);
+        await (0,promises_.rm)((0,external_node_path_.join)(state.dir, 'nodes', m.name), { recursive: true, force: true });
+        if (!r)
+            return;
+        const hostName = r.nodes[m.name]?.host ?? r.placement[m.name];
+        const h = r.hosts.find((x) => x.name === hostName);
+        if (!h)
+            return;
+        const env = state.environmentId;
+        const domain = libvirtNames.domain(env, m.name);
+        const volumes = [libvirtNames.disk(env, m.name), libvirtNames.seed(env, m.name), libvirtNames.console(env, m.name)];
+        const network = r.networks[h.name];
+        try {
+            await libvirt_removeOnHost(new libvirt_client_Virsh(h), env, [domain], volumes, network ? [network] : []);
+        }
+        catch (e) {
+            if (!isUnreachable(e) && !(e instanceof errors_KarooError && e.kind === 'unavailable'))
+                throw e;
+            await addPending({
+                host: h,
+                environmentId: env,
+                domains: [domain],
+                volumes,
+                networks: network ? [network] : [],
+                reason: e.message,
+            });
+            throw new errors_KarooError('unavailable', `libvirt host ${h.name} (${h.uri}) is unreachable: ${domain} and its volumes are left there; the next karoo reap retries`);
+        }
+    }
+}
+/** Removes domains, then their volumes, then (when no domain of the environment is left there) the environment's networks. */
+async function libvirt_removeOnHost(v, env, domains, volumes, networks) {
+    for (const d of domains) {
+        // Only ever a domain karoo stamped for this environment.
+        const stamp = await v.domainStamp(d);
+        if (stamp && stamp.environmentId !== env)
+            continue;
+        if (!stamp && (await v.domainState(d)) !== undefined)
+            continue;
+        await v.removeDomain(d);
+    }
+    for (const vol of volumes)
+        if (vol.startsWith(`${env}-`))
+            await v.deleteVolume(v.host.pool, vol);
+    if (networks.length) {
+        const left = (await v.listDomains()).filter((d) => d.startsWith(`${env}-`));
+        if (left.length === 0) {
+            for (const n of networks) {
+                const stamp = await v.networkStamp(n);
+                if (stamp?.environmentId === env)
+                    await v.removeNetwork(n);
+            }
+        }
+    }
+}
+/**
+ * Uploads a file as a base volume unless a complete upload exists (its `.ok` marker volume is made
+ * last). A volume without its marker is another environment's upload in progress while its
+ * allocation grows: waited for; once it has not grown for `staleMs` it is an upload cut short,
+ * deleted and made again. Returns whether this call uploaded.
+ */
+async function ensureUploaded(v, pool, vol, file, progress, staleMs = 15_000) {
+    const marker = `${vol}.ok`;
+    const deadline = Date.now() + 60 * 60_000;
+    let last;
+    let since = Date.now();
+    while (Date.now() < deadline) {
+        if (await v.volExists(pool, marker))
+            return false;
+        const allocation = await v.volAllocation(pool, vol);
+        if (allocation === undefined) {
+            const started = Date.now();
+            try {
+                await v.upload(pool, vol, file);
+            }
+            catch (e) {
+                // Another environment created it first: wait for its upload as above.
+                if (/already exists|already in use|exists already/i.test(e.message))
+                    continue;
+                // Nothing half-made stays under the name that is trusted once its marker exists.
+                await v.deleteVolume(pool, vol).catch(() => undefined);
+                throw e;
+            }
+            await v.createEmpty(pool, marker);
+            progress.info(`libvirt host ${v.host.name}: uploaded ${vol} (${Math.round((await (0,promises_.stat)(file)).size / 2 ** 20)} MiB) in ${Math.round((Date.now() - started) / 100) / 10} s`);
+            return true;
+        }
+        if (allocation !== last) {
+            last = allocation;
+            since = Date.now();
+        }
+        else if (Date.now() - since >= staleMs) {
+            progress.info(`libvirt host ${v.host.name}: ${vol} is an upload cut short (no marker, not growing); made again`);
+            await v.deleteVolume(pool, vol);
+            last = undefined;
+            continue;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(100, staleMs / 5))));
+    }
+    throw new errors_KarooError('unavailable', `libvirt host ${v.host.name}: ${vol} did not finish uploading within an hour; delete it (virsh vol-delete --pool ${pool} ${vol}) and retry`);
+}
+async function qcow2VirtualSize(file) {
+    const r = await run_run('qemu-img', ['info', '--output=json', file]);
+    return Number(JSON.parse(r.stdout)['virtual-size']);
+}
+async function libvirt_hostKhz() {
+    const m = /^cpu MHz\s*:\s*([0-9.]+)/m.exec(await (0,promises_.readFile)('/proc/cpuinfo', 'utf8').catch(() => ''));
+    return m ? Math.round(Number(m[1]) * 1000) : undefined;
+}
+/**
+ * Links the environment's namespace (its bridge, where the forwarder connects from) to the
+ * bridge of the nodes' network on this machine with a veth pair. The pair goes with the namespace.
+ */
+async function linkRunner(state, bridge, h, net) {
+    const shown = await run_run('ip', ['link', 'show', 'dev', bridge], { allowFailure: true });
+    if (shown.code !== 0) {
+        throw new errors_KarooError('unavailable', `the runner has no leg on network "${net}" of host ${h.name}: bridge ${bridge} is not on this machine; the site must provide the network's bridge on the runner too (see packages/machines/README.md)`);
+    }
+    const env = state.environmentId;
+    const link = libvirtNames.link(env);
+    await ipBatch(undefined, [
+        `link add ${link} type veth peer name lv0 netns ${names_names.netns(env)}`,
+        `link set ${link} alias ${env}-link`,
+        `link set ${link} master ${bridge} up`,
+    ]);
+    await ipBatch(names_names.netns(env), [`link set lv0 master ${names_names.bridge} up`]);
+}
+//# sourceMappingURL=libvirt.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/state.js
+
+
+
+
+
+function statePath(env) {
+    return (0,external_node_path_.join)(paths_envDir(env), 'state.json');
+}
+async function state_saveState(s) {
+    await fs_writeFileAtomic(statePath(s.environmentId), `${JSON.stringify(s, null, 2)}\n`);
+}
+async function state_loadState(env) {
+    try {
+        return JSON.parse(await (0,promises_.readFile)(statePath(env), 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+}
+async function state_listStateDirs() {
+    try {
+        return (await readdir(envsRoot())).filter(isEnvironmentId).sort();
+    }
+    catch {
+        return [];
+    }
+}
+//# sourceMappingURL=state.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/libvirt-reap.js
+
+
+
+
+
+
+/**
+ * Sweeps every libvirt host this runner has provisioned on (or `hosts`): first the removals a
+ * teardown could not finish (host unreachable then), then domains and networks carrying karoo's
+ * stamp whose environment has no state here and that expired, or that this runner made (an
+ * orphan of a killed provisioning). Environments with a state directory here are the ordinary
+ * reap's (their teardown reads the record). Nothing without karoo's stamp is ever touched.
+ * Hosts that do not answer are reported and stay on the list for the next reap.
+ */
+async function libvirt_reap_reapLibvirt(opts = {}) {
+    const progress = opts.progress ?? silentProgress;
+    const now = opts.now ?? Date.now();
+    const hosts = opts.hosts ?? (await readJsonList(KNOWN_HOSTS_FILE()));
+    const out = [];
+    const pending = await readJsonList(PENDING_FILE());
+    const still = [];
+    for (const p of pending) {
+        try {
+            await removeOnHost(new Virsh(p.host, 30_000), p.environmentId, p.domains, p.volumes, p.networks);
+            out.push({
+                environmentId: p.environmentId,
+                host: p.host.name,
+                reason: 'left by a teardown while its host was unreachable',
+                leftovers: [],
+            });
+        }
+        catch (e) {
+            still.push({ ...p, reason: e.message });
+            const leftovers = [...p.domains.map((d) => `domain ${d}`), ...p.volumes.map((v) => `volume ${v}`)];
+            out.push({ environmentId: p.environmentId, host: p.host.name, reason: `host unreachable: ${e.message}`, leftovers });
+            progress.warn(`libvirt host ${p.host.name} (${p.host.uri}) is still unreachable; ${leftovers.join(', ')} of ${p.environmentId} left there, retried by the next reap`);
+        }
+    }
+    if (pending.length) {
+        await mkdir(stateRoot(), { recursive: true });
+        await writeFileAtomic(PENDING_FILE(), `${JSON.stringify(still, null, 2)}\n`);
+    }
+    const me = await runnerId();
+    for (const h of hosts) {
+        const v = new Virsh(h, 30_000);
+        let domains;
+        let networks;
+        try {
+            domains = await v.karooDomains();
+            networks = (await v.listNetworks()).filter((n) => /^karoo-[0-9a-f]{8}$/.test(n));
+        }
+        catch (e) {
+            if (!still.some((p) => p.host.uri === h.uri))
+                progress.warn(`libvirt host ${h.name} (${h.uri}) did not answer: ${e.message}; swept by the next reap`);
+            out.push({ environmentId: '', host: h.name, reason: `host unreachable: ${e.message}`, leftovers: [] });
+            continue;
+        }
+        const byEnv = new Map();
+        for (const d of domains) {
+            const e = byEnv.get(d.stamp.environmentId) ?? { stamp: d.stamp, domains: [] };
+            e.domains.push(d.name);
+            byEnv.set(d.stamp.environmentId, e);
+        }
+        for (const n of networks) {
+            const stamp = await v.networkStamp(n).catch(() => undefined);
+            if (stamp && stamp.environmentId === n && !byEnv.has(n))
+                byEnv.set(n, { stamp, domains: [] });
+        }
+        for (const [env, e] of byEnv) {
+            // Its own state here: the ordinary reap decides (owner, TTL) and tears down through the record.
+            if (existsSync(envDir(env)))
+                continue;
+            const expired = Date.parse(e.stamp.expiresAt) <= now;
+            const orphan = e.stamp.runner === me;
+            if (!expired && !orphan)
+                continue;
+            const reason = expired
+                ? `expired at ${e.stamp.expiresAt}`
+                : 'made by this runner, which has no state of it (left by a killed process)';
+            const pool = await v.listVolumes(h.pool).catch(() => []);
+            const volumes = pool.filter((x) => x.startsWith(`${env}-`));
+            try {
+                await removeOnHost(v, env, e.domains, volumes, [env]);
+                progress.info(`reaped ${env} on libvirt host ${h.name}: ${reason}`);
+                out.push({ environmentId: env, host: h.name, reason, leftovers: [] });
+            }
+            catch (err) {
+                out.push({
+                    environmentId: env,
+                    host: h.name,
+                    reason: `${reason}; removal failed: ${err.message}`,
+                    leftovers: e.domains.map((d) => `domain ${d}`),
+                });
+            }
+        }
+    }
+    return out;
+}
+//# sourceMappingURL=libvirt-reap.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/teardown.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+function providerOf(name) {
+    if (name === 'libvirt')
+        return new libvirt_LibvirtProvider();
+    return name === 'qemu' ? new qemu_QemuProvider() : new nspawn_NspawnProvider();
+}
+/** Console logs and journals of every machine, into `dir`. */
+async function teardown_saveLogs(state, provider, dir) {
+    await (0,promises_.mkdir)(dir, { recursive: true });
+    const keyPath = (0,external_node_path_.join)(state.dir, 'id_ed25519');
+    const all = await Promise.all(state.machines.map(async (m) => {
+        const ssh = m.sshPort && (await provider.isRunning(m))
+            ? {
+                host: '127.0.0.1',
+                port: m.sshPort,
+                user: 'root',
+                keyPath,
+                knownHostsPath: (0,external_node_path_.join)(state.dir, 'known_hosts'),
+                hostKeyAlias: m.machineId,
+            }
+            : undefined;
+        return provider.collectLogs(state, m, ssh, dir).catch(() => []);
+    }));
+    return all.flat();
+}
+/** Set by the watchdog for the teardown it starts (its onExpire): the lock is held for that process. */
+const TEARDOWN_LOCK_ENV = 'KAROO_TEARDOWN_LOCK';
+/**
+ * Holds the lock for as long as its stdin is open (this process's life at most). Node cannot
+ * bind an abstract unix socket, so a small Python process (python3 is a required tool) does.
+ */
+const HOLD_TEARDOWN_LOCK_PY = `import errno, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+deadline = time.time() + float(sys.argv[2])
+while True:
+    try:
+        s.bind(b"\\0karoo-teardown-" + sys.argv[1].encode())
+        break
+    except OSError as e:
+        if e.errno != errno.EADDRINUSE or time.time() > deadline:
+            sys.exit(75)
+        time.sleep(0.1)
+sys.stdout.write("held\\n")
+sys.stdout.flush()
+sys.stdin.read()
+`;
+/**
+ * One teardown of an environment at a time, across processes: an abstract unix socket named
+ * for the environment (`@karoo-teardown-<id>`, in this network namespace) is bound while it
+ * runs. Binding is atomic and the kernel frees the name when its holder dies, so a killed
+ * teardown leaves no stale lock. The watchdog (helpers/forward.py) binds the same name before
+ * it runs its onExpire and holds it until that process ends, telling it so through
+ * KAROO_TEARDOWN_LOCK=<id>. A teardown that finds the lock taken waits: when it returns, the
+ * other one has finished too.
+ */
+async function teardownLock(env, timeoutSeconds = 180) {
+    if (process.env[TEARDOWN_LOCK_ENV] === env)
+        return { forWatchdog: true, release: async () => { } };
+    const holder = (0,external_node_child_process_namespaceObject.spawn)(run_systemPython(), ['-I', '-S', '-c', HOLD_TEARDOWN_LOCK_PY, env, String(timeoutSeconds)], {
+        stdio: ['pipe', 'pipe', 'ignore'],
     });
+    const exited = new Promise((r) => holder.once('close', () => r()));
+    await new Promise((resolve, reject) => {
+        holder.once('error', reject);
+        holder.stdout.once('data', () => resolve());
+        holder.once('exit', (code) => reject(code === 75
+            ? new errors_KarooError('conflict', `environment ${env} is still being torn down by another process after ${timeoutSeconds} s; run karoo reap --env ${env} once it has finished`)
+            : new errors_KarooError('internal', `the teardown lock of ${env} could not be taken (python3 exited with ${code})`)));
+    });
+    return {
+        forWatchdog: false,
+        release: async () => {
+            holder.stdin.end();
+            await exited;
+        },
+    };
+}
+async function underTeardownLock(env, fn) {
+    const lock = await teardownLock(env);
+    try {
+        return await fn(lock.forWatchdog);
+    }
+    finally {
+        await lock.release();
+    }
 }
 /**
- * Summary exports
+ * Destroys everything of an environment: machines (nspawn: the container's init; qemu: the
+ * VM process), the forwarder, overlays and disks, namespaces with their bridge, veths and
+ * taps, keys and the state directory. Then sweeps anything else carrying the environment id.
+ * Under the environment's teardown lock: a teardown already running elsewhere (its watchdog's,
+ * another reap) is waited for, and what it removed is not touched again.
  */
-
+function teardown_destroyState(state, opts = {}) {
+    return underTeardownLock(state.environmentId, (forWatchdog) => destroyLocked(state, opts, forWatchdog));
+}
+async function destroyLocked(state, opts, forWatchdog) {
+    const progress = opts.progress ?? progress_silentProgress;
+    const env = state.environmentId;
+    const started = Date.now();
+    if (!(0,external_node_fs_.existsSync)(state.dir)) {
+        // Destroyed by another teardown while this one waited for the lock: only the sweep is left.
+        const leftovers = await sweep(env, state.paths, state.related);
+        return { environmentId: env, seconds: Math.round((Date.now() - started) / 10) / 100, leftovers };
+    }
+    const provider = providerOf(state.provider);
+    if (opts.saveLogsTo) {
+        const saved = await teardown_saveLogs(state, provider, opts.saveLogsTo).catch(() => []);
+        if (saved.length)
+            progress.info(`saved ${saved.length} console log(s) and journal(s) in ${opts.saveLogsTo}`);
+    }
+    state.phase = 'destroying';
+    await state_saveState(state).catch(() => { });
+    const failures = [];
+    const processes = await proc_listProcesses();
+    await Promise.all(state.machines.map((m) => provider.destroy(state, m, processes).catch((e) => {
+        failures.push(`${m.name}: ${e.message}`);
+    })));
+    // The watchdog goes last: if this process dies half-way, it still removes the rest. When it
+    // started this teardown, it holds the lock for it and ends by itself.
+    if (state.forwarder && !forWatchdog)
+        await proc_killAndWait([state.forwarder], 2000);
+    // The sweep also kills what the owner started for the environment (the acceptance command and its children).
+    const leftovers = await sweep(env, state.paths, state.related);
+    for (const f of failures)
+        progress.warn(`destroying ${f}`);
+    const seconds = Math.round((Date.now() - started) / 10) / 100;
+    progress.info(`environment ${env} destroyed in ${seconds} s${leftovers.length ? `; left over: ${leftovers.join(', ')}` : ''}`);
+    return { environmentId: env, seconds, leftovers };
+}
+async function destroyEnvironment(target, opts = {}) {
+    let env = target.environmentId;
+    if (!env && target.inventory)
+        env = (await readInventory(target.inventory)).environmentId;
+    if (!env)
+        throw new errors_KarooError('input', 'name the environment: --inventory INVENTORY or --env karoo-XXXXXXXX');
+    if (!names_isEnvironmentId(env))
+        throw new errors_KarooError('input', `inventory environment "${env}" is not an ephemeral karoo environment (karoo-XXXXXXXX); real hosts are never destroyed`);
+    const state = await state_loadState(env);
+    if (state)
+        return teardown_destroyState(state, opts);
+    const started = Date.now();
+    const leftovers = await underTeardownLock(env, () => sweep(env));
+    return { environmentId: env, seconds: Math.round((Date.now() - started) / 10) / 100, leftovers };
+}
 /**
- * @deprecated use core.summary
+ * Removes whatever still carries the environment's id: processes (by command line or by
+ * network namespace), overlay mounts, namespaces, nspawn's runtime directories, the state
+ * directory. Touches nothing whose name is not `karoo-<8 hex>` of this environment.
+ * Returns what could not be removed.
  */
-
+async function sweep(env, paths = [], related = []) {
+    names_checkEnvironmentId(env);
+    const dirs = [paths_envDir(env), ...paths.filter(isOwnTempDir)];
+    const used = [...dirs, ...related.filter((p) => p.startsWith('/') && p.split('/').length >= 3)];
+    const ours = (s) => s === env || s.startsWith(`${env}-`) || s.startsWith(`${paths_envDir(env)}/`);
+    const namespaces = (await network_listNetns()).filter(ours);
+    const inodes = new Set();
+    for (const ns of namespaces) {
+        const ino = await netnsInode(network_netnsPath(ns));
+        if (ino !== undefined)
+            inodes.add(ino);
+    }
+    const victims = [];
+    const procs = await proc_listProcesses();
+    const ancestors = ancestorsOf(process.pid, procs);
+    for (const p of procs) {
+        if (ancestors.has(p.pid))
+            continue;
+        const inNamespace = p.netns !== undefined && inodes.has(p.netns);
+        if (inNamespace || (isOurKind(p.argv) && mentions(p.argv, env)))
+            victims.push({ pid: p.pid, startTime: p.startTime });
+    }
+    for (const p of await proc_processesUsing(used))
+        if (!ancestors.has(p.pid))
+            victims.push(p);
+    const stubborn = await proc_killAndWait(victims, 5000);
+    for (const g of await cgroupsWithPrefix(env))
+        await removeCgroupTree(g);
+    for (const m of await ourMounts(env))
+        await unmount(m);
+    for (const ns of namespaces)
+        await deleteNetns(ns);
+    try {
+        for (const d of await (0,promises_.readdir)('/run/systemd/nspawn/propagate'))
+            if (ours(d))
+                await (0,promises_.rm)((0,external_node_path_.join)('/run/systemd/nspawn/propagate', d), { recursive: true, force: true });
+    }
+    catch {
+        // no nspawn runtime directory
+    }
+    for (const d of dirs)
+        await (0,promises_.rm)(d, { recursive: true, force: true });
+    const left = await resourcesOf(env);
+    for (const d of dirs.slice(1))
+        if (await (0,promises_.readdir)(d).then(() => true, () => false))
+            left.push(`directory ${d}`);
+    return [...stubborn.map((p) => `process ${p.pid}`), ...left];
+}
 /**
- * Path exports
+ * Only karoo's own temporary directories are ever removed on the word of a state file: absolute,
+ * named `karoo-<kind>-<random>`, directly in a temporary directory.
  */
-
+function isOwnTempDir(p) {
+    return p.startsWith('/') && !p.includes('/../') && /^karoo-[a-z]+-[A-Za-z0-9]{6,}$/.test((0,external_node_path_.basename)(p)) && p.split('/').length >= 3;
+}
 /**
- * Platform utilities exports
+ * karoo's temporary directories (`karoo-up-*`, …, made by ownedTempDir) whose owner process is
+ * gone: what a killed `karoo up` left before (or besides) its environment's stamp.
+ */
+async function reapTempDirs(progress = silentProgress) {
+    const removed = [];
+    for (const base of new Set([tmpdir(), '/tmp'])) {
+        for (const name of await readdir(base).catch(() => [])) {
+            const dir = join(base, name);
+            if (!isOwnTempDir(dir))
+                continue;
+            let owner;
+            try {
+                owner = JSON.parse(await readFile(join(dir, OWNER_FILE), 'utf8'));
+            }
+            catch {
+                continue;
+            }
+            if (!(await ownerGone(owner)))
+                continue;
+            await killAndWait(await processesUsing([dir]), 3000);
+            await rm(dir, { recursive: true, force: true });
+            progress.info(`removed ${dir}: its process ${owner.pid} is gone`);
+            removed.push(dir);
+        }
+    }
+    return removed;
+}
+function idsIn(text) {
+    return Array.from(text.matchAll(ENV_ID_IN_TEXT_RE), (m) => m[0]);
+}
+function mentions(argv, env) {
+    return argv.some((a) => idsIn(a).includes(env));
+}
+/**
+ * Only processes karoo starts are killed by name: the machine monitors, the forwarder, and
+ * ssh/scp/ip commands aimed at the environment. Shells or CLIs that merely mention the id
+ * (e.g. `karoo destroy --env …`) are left alone.
+ */
+function isOurKind(argv) {
+    const exe = (argv[0] ?? '').split('/').pop() ?? '';
+    if (exe === 'systemd-nspawn' || exe.startsWith('qemu-system-') || exe === 'ssh' || exe === 'scp' || exe === 'ip')
+        return true;
+    return exe.startsWith('python3') && argv.some((a) => a.endsWith('/forward.py'));
+}
+function ancestorsOf(pid, procs) {
+    const parent = new Map(procs.map((p) => [p.pid, p.ppid]));
+    const out = new Set([pid]);
+    let cur = process.ppid;
+    while (cur > 1 && !out.has(cur)) {
+        out.add(cur);
+        cur = parent.get(cur) ?? 0;
+    }
+    return out;
+}
+async function ourMounts(env) {
+    const info = await (0,promises_.readFile)('/proc/self/mountinfo', 'utf8').catch(() => '');
+    const out = [];
+    for (const line of info.split('\n')) {
+        const f = line.split(' ');
+        const mountPoint = f[4];
+        const sep = f.indexOf('-');
+        const source = sep > 0 ? f[sep + 2] : undefined;
+        if (!mountPoint)
+            continue;
+        if (mountPoint.startsWith(`${paths_envDir(env)}/`) || source === env || source?.startsWith(`${env}-`))
+            out.push(mountPoint);
+    }
+    // Deepest first.
+    return out.sort((a, b) => b.length - a.length);
+}
+/** Everything on this machine that still belongs to the environment: processes, mounts, namespaces, files. */
+async function resourcesOf(env) {
+    const ours = (s) => s === env || s.startsWith(`${env}-`);
+    const out = [];
+    for (const ns of await network_listNetns())
+        if (ours(ns))
+            out.push(`netns ${ns}`);
+    for (const m of await ourMounts(env))
+        out.push(`mount ${m}`);
+    for (const g of await cgroupsWithPrefix(env))
+        out.push(`cgroup ${g}`);
+    const procs = await proc_listProcesses();
+    // Never the caller's own ancestors: the watchdog waiting for the teardown it started.
+    const ancestors = ancestorsOf(process.pid, procs);
+    for (const p of procs) {
+        if (!ancestors.has(p.pid) && isOurKind(p.argv) && mentions(p.argv, env))
+            out.push(`process ${p.pid} (${p.argv.slice(0, 3).join(' ')})`);
+    }
+    if (await (0,promises_.readdir)(paths_envDir(env)).then(() => true, () => false))
+        out.push(`directory ${paths_envDir(env)}`);
+    return out;
+}
+/** Every environment id with something on this machine: state directories, namespaces, processes, mounts. */
+async function knownEnvironments() {
+    const ids = new Set(await listStateDirs());
+    for (const ns of await listNetns())
+        for (const m of idsIn(ns))
+            if (ns.startsWith(m))
+                ids.add(m);
+    for (const p of await listProcesses())
+        if (isOurKind(p.argv))
+            for (const a of p.argv)
+                for (const m of idsIn(a))
+                    ids.add(m);
+    const info = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+    for (const m of idsIn(info))
+        ids.add(m);
+    for (const r of await cgroupRoots())
+        for (const e of await readdir(r).catch(() => []))
+            for (const m of idsIn(e))
+                if (e.startsWith(m))
+                    ids.add(m);
+    return [...ids].sort();
+}
+/** Why an environment may be reaped, or undefined when it is still wanted. */
+async function reapReason(env, state, opts) {
+    const now = opts.now ?? Date.now();
+    if (opts.environmentId)
+        return opts.environmentId === env ? 'asked for' : undefined;
+    if (!state)
+        return 'no state (left by a killed process)';
+    if (state.lifetime === 'owner' && (await ownerGone(state.owner)))
+        return `its owner process ${state.owner.pid} is gone`;
+    if (state.owner.bootId && state.owner.bootId !== (await bootId()))
+        return 'made before this machine last started';
+    if (Date.parse(state.expiresAt) <= now)
+        return `expired at ${state.expiresAt}`;
+    if (opts.olderThanSeconds !== undefined && Date.parse(state.createdAt) <= now - opts.olderThanSeconds * 1000)
+        return `older than ${opts.olderThanSeconds} s`;
+    const ownerAlive = await isAlive(state.owner);
+    if ((state.phase === 'provisioning' || state.phase === 'destroying') && !ownerAlive)
+        return `its ${state.phase} process ${state.owner.pid} is gone`;
+    if (state.phase === 'failed' && !state.keep && !ownerAlive)
+        return 'failed and not kept';
+    return undefined;
+}
+/** Finds environments that are gone, expired or orphaned (stamps and owners) and removes what they left. */
+async function teardown_reap(opts = {}) {
+    const progress = opts.progress ?? silentProgress;
+    if (opts.environmentId)
+        checkEnvironmentId(opts.environmentId);
+    const out = [];
+    for (const env of await knownEnvironments()) {
+        const state = await loadState(env);
+        const reason = await reapReason(env, state, opts);
+        if (!reason)
+            continue;
+        progress.info(`reaping ${env}: ${reason}`);
+        const leftovers = state ? (await teardown_destroyState(state, { progress })).leftovers : await underTeardownLock(env, () => sweep(env));
+        out.push({ environmentId: env, reason, leftovers });
+    }
+    if (!opts.environmentId)
+        await reapTempDirs(progress);
+    // libvirt hosts this runner used: stamped domains whose environment has no state here.
+    if (!opts.environmentId) {
+        for (const r of await reapLibvirt({ progress, ...(opts.now !== undefined ? { now: opts.now } : {}) })) {
+            if (r.environmentId)
+                out.push({ environmentId: r.environmentId, reason: `${r.reason} (libvirt host ${r.host})`, leftovers: r.leftovers });
+        }
+    }
+    return out;
+}
+//# sourceMappingURL=teardown.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/environment.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const PROVIDERS = (/* unused pure expression or super */ null && (['nspawn', 'qemu', 'libvirt']));
+function providerFor(name, libvirt) {
+    if (name === 'nspawn')
+        return new NspawnProvider();
+    if (name === 'qemu')
+        return new QemuProvider();
+    if (name === 'libvirt')
+        return new LibvirtProvider(libvirt);
+    throw new KarooError('input', `provider "${name}" is not known; use one of: ${PROVIDERS.join(', ')}`);
+}
+const now = () => Date.now();
+const secs = (ms) => Math.round(ms / 10) / 100;
+/**
+ * Creates an ephemeral environment: one machine per node on a private network of its own,
+ * a fresh SSH key pair, a forwarder on 127.0.0.1 for the runner, and the inventory. On any
+ * failure, console logs and journals are saved beside the inventory and everything is
+ * destroyed (unless `keep`), then the error names the node and its last console lines.
+ *
+ * The phases, in order: check the request → find the image → reap → stamp the environment
+ * (state and watchdog, before any resource) → prepare the provider → keys beside the network →
+ * forwarding beside the machines → create and wait for every machine → hand on (inventory).
+ */
+async function provision(opts) {
+    const progress = opts.progress ?? silentProgress;
+    const t0 = now();
+    const request = await checkRequest(opts);
+    const image = await machineImage(opts, request.provider, progress);
+    const tImage = now();
+    await reapFirst(opts, progress);
+    const { state, watchdog } = await stampEnvironment(opts, request, image, progress);
+    const record = timingRecorder(state);
+    const stop = new Interruption(state.environmentId, opts.signal);
+    const p = { opts, progress, provider: request.provider, image, state, stop, save: () => saveState(state), record };
+    try {
+        stop.checkpoint();
+        await prepareProvider(p);
+        const tPrepared = now();
+        const keys = await makeKeysBesideNetwork(p, tPrepared);
+        const tBridge = now();
+        stop.checkpoint();
+        const forwarding = new SideStep(startForwarding(state, watchdog).then(() => record('forwarder', tBridge)));
+        record('prepare', tImage, tPrepared);
+        const tNet = now();
+        await createMachines(p, keys, forwarding);
+        await forwarding.join();
+        stop.checkpoint();
+        const tReady = now();
+        record('image', t0, tImage);
+        record('network', tImage, tNet);
+        record('machines', tNet, tReady);
+        record('total', t0, tReady);
+        return await handOn(p);
+    }
+    catch (e) {
+        await cleanUpAfterFailure(p);
+        throw e;
+    }
+    finally {
+        stop.dispose();
+    }
+}
+function timingRecorder(state) {
+    return (name, from, to = now()) => {
+        state.timings[name] = secs(to - from);
+    };
+}
+/**
+ * A step started now and joined later (`join()`), while other steps run beside it. Until the
+ * join its failure is held rather than reported as an unhandled rejection; at the join it is
+ * thrown. When another step fails first, that error ends provisioning and this one is dropped
+ * (the teardown that follows removes whatever the step made).
+ */
+class SideStep {
+    running;
+    constructor(running) {
+        this.running = running;
+        running.catch(() => undefined);
+    }
+    join() {
+        return this.running;
+    }
+}
+/**
+ * Provisioning stopped, by the caller (its signal) or by the first machine that fails: no new
+ * step starts after it (`checkpoint`), and steps that wait (`race`) stop waiting.
+ */
+class Interruption {
+    env;
+    signal;
+    controller = new AbortController();
+    stopped;
+    onAbort;
+    constructor(env, signal) {
+        this.env = env;
+        this.signal = signal;
+        this.onAbort = () => this.controller.abort(signal?.reason);
+        signal?.addEventListener('abort', this.onAbort, { once: true });
+        if (signal?.aborted)
+            this.onAbort();
+        // Only ever raced against a step; held until then, as a SideStep is.
+        this.stopped = new SideStep(new Promise((_, reject) => this.controller.signal.addEventListener('abort', () => reject(new KarooError('refused', `provisioning of ${env} was interrupted`)), { once: true }))).join();
+    }
+    get aborted() {
+        return this.controller.signal.aborted;
+    }
+    /** Why provisioning stopped: the first failure, or the caller's reason. */
+    get reason() {
+        return this.controller.signal.reason;
+    }
+    abort(reason) {
+        if (!this.aborted)
+            this.controller.abort(reason);
+    }
+    /** Throws when provisioning was stopped: called before each step that makes something. */
+    checkpoint() {
+        const reason = this.reason;
+        if (this.aborted)
+            throw reason instanceof Error
+                ? reason
+                : new KarooError('refused', `provisioning of ${this.env} was interrupted${reason ? ` (${String(reason)})` : ''}`);
+    }
+    /** Waits for a step, or throws as soon as provisioning is stopped. */
+    race(step) {
+        return Promise.race([step, this.stopped]);
+    }
+    dispose() {
+        this.signal?.removeEventListener('abort', this.onAbort);
+    }
+}
+/** Phase 1: the request is checked before anything is made (nodes, TTL, owner, tools). */
+async function checkRequest(opts) {
+    const provider = providerFor(opts.provider ?? 'nspawn', opts.libvirt && { progress: opts.progress, ...opts.libvirt });
+    if (opts.nodes.length === 0)
+        throw new KarooError('input', 'the configuration lists no nodes; add at least one under nodes:');
+    const seen = new Set();
+    for (const n of opts.nodes) {
+        checkNodeName(n.name);
+        if (seen.has(n.name))
+            throw new KarooError('input', `node "${n.name}" is listed twice`);
+        seen.add(n.name);
+    }
+    const ttl = opts.ttlSeconds ?? 3600;
+    if (!(ttl > 0))
+        throw new KarooError('input', `ttl must be positive, got ${ttl}`);
+    if (opts.ownerPid !== undefined && opts.lifetime !== 'owner')
+        throw new KarooError('input', `an owner process (${opts.ownerPid}) needs lifetime 'owner'; an environment handed on lives until its TTL`);
+    // Checked before anything is made: a dead owner would have the environment removed at once.
+    const foreignOwner = opts.ownerPid !== undefined ? await ownerOf(opts.ownerPid) : undefined;
+    await requireTools(['ip', 'ssh', 'ssh-keygen', 'python3']);
+    return { provider, ttl, foreignOwner };
+}
+/** Phase 2: the image the machines boot: a cloud image (qemu), or karoo's own (built when missing). */
+async function machineImage(opts, provider, progress) {
+    if (opts.image) {
+        if (provider.name !== 'qemu')
+            throw new KarooError('input', `a cloud image (${opts.image}) needs the qemu provider; the ${provider.name} provider boots karoo's own image`);
+        return fetchCloudImage(opts.image, opts.imageSha256, progress);
+    }
+    const found = await findImage();
+    if (found)
+        return found;
+    if (opts.buildImage === false)
+        throw new KarooError('unavailable', "karoo's machine image is not built; run karoo image build");
+    return buildImage({ progress });
+}
+/** Phase 3: expired and orphaned environments are removed first (unless `reapFirst: false`). */
+async function reapFirst(opts, progress) {
+    if (opts.reapFirst === false)
+        return;
+    const reaped = await reap({ progress: silentProgress });
+    if (reaped.length)
+        progress.info(`reaped ${reaped.length} expired or orphaned environment(s): ${reaped.map((r) => r.environmentId).join(', ')}`);
+}
+/**
+ * Phase 4: the environment's stamp, before any resource: its state directory (appearing with
+ * its state.json inside) and its watchdog; then the caller hears of it (onEnvironmentCreated).
+ */
+async function stampEnvironment(opts, request, image, progress) {
+    const { provider, ttl } = request;
+    const env = newEnvironmentId();
+    const dir = envDir(env);
+    const outDir = resolve(opts.outDir ?? join('.karoo', env));
+    const net = subnetOf(env);
+    const created = new Date();
+    const owner = request.foreignOwner ?? (await ownerRef());
+    const lifetime = opts.lifetime ?? 'ttl';
+    const state = {
+        version: 1,
+        environmentId: env,
+        provider: provider.name,
+        phase: 'provisioning',
+        createdAt: created.toISOString(),
+        expiresAt: new Date(created.getTime() + ttl * 1000).toISOString(),
+        ttlSeconds: ttl,
+        owner,
+        lifetime,
+        ...(opts.paths?.length ? { paths: opts.paths.map((p) => resolve(p)) } : {}),
+        ...(opts.related?.length ? { related: opts.related.map((p) => resolve(p)) } : {}),
+        keep: opts.keep ?? false,
+        netns: names.netns(env),
+        cidr: net.cidr,
+        dir,
+        outDir,
+        image: { id: image.id, kind: image.kind, ...(image.kind === 'cloud' ? { sha256: image.sha256 } : {}) },
+        machines: opts.nodes.map((n, index) => ({
+            name: n.name,
+            role: n.role,
+            index,
+            address: net.address(index),
+            mac: macOf(env, index),
+            machineId: names.machine(env, n.name),
+            consoleLog: join(dir, 'console', `${n.name}.log`),
+            hostKey: '',
+            cpus: n.cpus,
+            memory: n.memory,
+        })),
+        timings: {},
+    };
+    // The stamp comes first: from here on every resource can be traced back to this state.
+    // The directory appears with its state.json inside (rename), so the reaper never sees one without the other.
+    const staging = join(envsRoot(), `.${env}.new`);
+    // 0755: an unprivileged deploy step (the invoking user of sudo) reaches its key in here.
+    await mkdir(staging, { recursive: true, mode: 0o755 });
+    await mkdir(join(staging, 'console'), { mode: 0o700 });
+    await writeFile(join(staging, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
+    await rename(staging, dir);
+    // The watchdog comes before any resource: from here on, the owner's death or the TTL removes whatever exists.
+    const watchdog = await startWatchdog(state, opts.onExpire);
+    await saveState(state);
+    await mkdir(outDir, { recursive: true });
+    await opts.onEnvironmentCreated?.(env, outDir);
+    progress.info(`environment ${env}: ${opts.nodes.length} node(s) with ${provider.name}, network ${net.cidr}, expires ${state.expiresAt}${lifetime === 'owner' ? `, lives as long as process ${owner.pid}` : ''}`);
+    return { state, watchdog };
+}
+/** Phase 5: the provider checks its tools and records its facts (e.g. kvm or tcg). */
+async function prepareProvider({ provider, state, save, progress }) {
+    await provider.prepare(state);
+    await save();
+    if (state.accelerator)
+        progress.info(`qemu acceleration: ${state.accelerator}${state.accelerator === 'tcg' ? ' (software emulation: no usable /dev/kvm)' : ''}`);
+}
+function keyPathOf(state) {
+    return join(state.dir, 'id_ed25519');
+}
+function knownHostsOf(state) {
+    return join(state.dir, 'known_hosts');
+}
+/**
+ * Phase 6: keys (the environment's client key, and a host key per node so the runner checks
+ * host keys strictly) are made beside the network, which does not depend on them; joined when
+ * both are done.
+ */
+async function makeKeysBesideNetwork(p, tPrepared) {
+    const { state, stop, record } = p;
+    const dir = state.dir;
+    const keyPath = keyPathOf(state);
+    const knownHosts = knownHostsOf(state);
+    stop.checkpoint();
+    const network = new SideStep(createEnvNetwork(state.environmentId, subnetOf(state.environmentId).gateway).then(() => record('bridge', tPrepared)));
+    await mkdir(join(dir, 'hostkeys'), { recursive: true });
+    const keygen = (file, comment) => run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+    const [, ...hostKeys] = await Promise.all([
+        keygen(keyPath, state.environmentId),
+        ...state.machines.map(async (m) => {
+            const path = join(dir, 'hostkeys', m.name);
+            await keygen(path, m.machineId);
+            return { priv: await readFile(path, 'utf8'), pub: await readFile(`${path}.pub`, 'utf8') };
+        }),
+    ]);
+    const authorizedKey = await readFile(`${keyPath}.pub`, 'utf8');
+    state.machines.forEach((m, i) => (m.hostKey = hostKeys[i].pub.trim().split(' ').slice(0, 2).join(' ')));
+    await writeFile(knownHosts, state.machines.map((m) => `${m.machineId} ${m.hostKey}\n`).join(''));
+    await handToInvokingUser([keyPath, `${keyPath}.pub`, knownHosts]);
+    await rm(join(dir, 'hostkeys'), { recursive: true, force: true });
+    record('keys', tPrepared);
+    await network.join();
+    return { authorizedKey, hostKeys };
+}
+/**
+ * Phase 7: every machine is created (as many at once as the provider allows) and waited for
+ * until it answers SSH (once forwarding is up). The first failure stops the others: none
+ * starts a machine after it, none waits on. Every machine task has settled before this
+ * returns or throws, so none is made after the teardown that follows a failure.
+ */
+async function createMachines(p, keys, forwarding) {
+    const { opts, provider, image, state, stop, save, record, progress } = p;
+    const hosts = state.machines.map((m) => ({ name: m.name, address: m.address }));
+    const timeoutMs = (opts.bootTimeoutSeconds ?? (provider.name === 'qemu' || provider.name === 'libvirt' ? 600 : 120)) * 1000;
+    const limit = pLimit(provider.maxParallelBoots(state));
+    const tasks = state.machines.map((m, i) => limit(async () => {
+        stop.checkpoint();
+        const started = now();
+        const hostKey = keys.hostKeys[i];
+        await provider.create({
+            state,
+            machine: m,
+            image,
+            authorizedKey: keys.authorizedKey,
+            save,
+            seed: seedFiles({
+                node: m.name,
+                address: m.address,
+                mac: m.mac,
+                prefixLength: 24,
+                hosts,
+                authorizedKey: keys.authorizedKey,
+                hostPrivateKey: hostKey.priv,
+                hostPublicKey: hostKey.pub,
+            }),
+        });
+        record(`create:${m.name}`, started);
+        await opts.onMachineStarted?.(m, state);
+        stop.checkpoint();
+        await stop.race(forwarding.join());
+        await stop.race(provider.waitReady(m, endpointOf(state, m), started + timeoutMs));
+        m.readyAt = new Date().toISOString();
+        record(`ready:${m.name}`, started);
+        progress.info(`${m.name} (${m.role}) ready at ${m.address}, ssh 127.0.0.1:${m.sshPort} after ${secs(now() - started)} s`);
+    }).catch((e) => {
+        stop.abort(e);
+        throw e;
+    }));
+    const settled = await Promise.allSettled(tasks);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed)
+        throw stop.reason instanceof Error ? stop.reason : failed.reason;
+}
+/** Phase 8: the inventory is written and the environment is ready; with lifetime `ttl` it is handed on. */
+async function handOn({ state, save, progress }) {
+    const inventory = inventoryOf(state);
+    const inventoryPath = join(state.outDir, 'inventory.json');
+    await writeInventory(inventoryPath, inventory);
+    await handToInvokingUser([state.outDir, inventoryPath]);
+    state.inventoryPath = inventoryPath;
+    state.phase = 'ready';
+    await save();
+    // Handed on: from now on only the TTL (or destroy) ends it.
+    if (state.lifetime === 'ttl')
+        await tellWatchdog(state, { owner: null });
+    progress.info(`environment ${state.environmentId} ready in ${state.timings.total} s; inventory ${inventoryPath}`);
+    return { inventory, inventoryPath, state, timings: state.timings };
+}
+/**
+ * After any failure: the state says so, logs are saved, and the environment is destroyed, or
+ * with `keep` handed on until its TTL with an inventory to reach it. Nothing here throws: the
+ * caller rethrows the failure itself.
+ */
+async function cleanUpAfterFailure({ opts, provider, state, save, progress }) {
+    const env = state.environmentId;
+    state.phase = 'failed';
+    await save().catch(() => { });
+    const logsDir = join(state.outDir, 'logs');
+    await saveLogs(state, provider, logsDir).catch(() => []);
+    if (opts.keep) {
+        // Kept for debugging until the TTL, whoever made it: the watchdog no longer watches the owner.
+        await handOver(state).catch(() => { });
+        // Kept for debugging: write the inventory anyway, so the machines can be reached.
+        const inventoryPath = join(state.outDir, 'inventory.json');
+        const kept = state.machines.find((m) => m.sshPort && m.hostKey);
+        if (kept)
+            await writeInventory(inventoryPath, inventoryOf(state)).catch(() => { });
+        progress.warn(`provisioning failed; keeping environment ${env} until ${state.expiresAt} (karoo destroy --env ${env}); logs in ${logsDir}` +
+            (kept ? `; inventory ${inventoryPath}; ssh: ${sshCommandLine(endpointOf(state, kept))}` : ''));
+    }
+    else {
+        progress.info(`provisioning failed; logs saved in ${logsDir}; destroying ${env}`);
+        await destroyState(state, { progress }).catch((d) => progress.warn(`destroying ${env} failed too: ${d.message}`));
+    }
+}
+/** How the runner reaches a machine: its port on the forwarder, the environment's key, its host key. */
+function endpointOf(state, m) {
+    return {
+        host: '127.0.0.1',
+        port: m.sshPort ?? 0,
+        user: 'root',
+        keyPath: keyPathOf(state),
+        knownHostsPath: knownHostsOf(state),
+        hostKeyAlias: m.machineId,
+        hostKey: m.hostKey,
+    };
+}
+function inventoryOf(state) {
+    return {
+        version: 1,
+        environmentId: state.environmentId,
+        createdAt: state.createdAt,
+        ttlSeconds: state.ttlSeconds,
+        expiresAt: state.expiresAt,
+        provider: state.provider,
+        ...(state.accelerator ? { accelerator: state.accelerator } : {}),
+        image: state.image,
+        network: { cidr: state.cidr, namespace: state.netns },
+        logsDir: join(state.outDir, 'logs'),
+        nodes: state.machines.map((m) => ({
+            name: m.name,
+            role: m.role,
+            address: m.address,
+            ssh: endpointOf(state, m),
+            provider: state.provider,
+            machineId: m.machineId,
+            ...(m.cpus ? { cpus: m.cpus } : {}),
+            ...(m.memory ? { memory: m.memory } : {}),
+        })),
+    };
+}
+function watchdogConfigPath(state) {
+    return join(state.dir, 'forward.json');
+}
+async function writeWatchdogConfig(state, config) {
+    const path = watchdogConfigPath(state);
+    await writeFile(`${path}.tmp`, JSON.stringify(config, null, 2));
+    await rename(`${path}.tmp`, path);
+}
+/**
+ * Starts the environment's watchdog (helpers/forward.py, detached): it removes the environment
+ * (runs `onExpire`) when the TTL passes or, while it has one, when the owner process is gone;
+ * later it also becomes the SSH forwarder (startForwarding). Returns once the process exists;
+ * `ready` is joined (by startForwarding) once its signal handlers are set.
+ */
+async function startWatchdog(state, onExpire) {
+    const dir = state.dir;
+    const script = join(dir, 'forward.py');
+    await writeFile(script, ASSETS['helpers/forward.py']);
+    const readyFile = join(dir, 'watchdog.ready');
+    await writeWatchdogConfig(state, {
+        netnsPath: netnsPath(state.netns),
+        portsFile: join(dir, 'ports.json'),
+        readyFile,
+        expiresAt: Date.parse(state.expiresAt) / 1000,
+        onExpire: onExpire?.map((a) => a.replace(/\{env\}/g, state.environmentId)) ?? null,
+        owner: { pid: state.owner.pid, startTime: state.owner.startTime },
+        nodes: [],
+    });
+    const log = await open(join(dir, 'forward.log'), 'a');
+    try {
+        const child = spawn(systemPython(), ['-I', '-S', script, state.environmentId, watchdogConfigPath(state)], {
+            detached: true,
+            stdio: ['ignore', log.fd, log.fd],
+        });
+        const pid = await new Promise((res, rej) => {
+            child.once('error', rej);
+            child.once('spawn', () => res(child.pid));
+        });
+        child.unref();
+        state.forwarder = (await procRef(pid)) ?? { pid, startTime: 0 };
+    }
+    finally {
+        await log.close();
+    }
+    const ready = new SideStep((async () => {
+        const deadline = now() + 10_000;
+        while (!existsSync(readyFile)) {
+            if (!(await isAlive(state.forwarder)) || now() > deadline)
+                throw await watchdogFailure(state, 'start');
+            await sleep(10);
+        }
+    })());
+    return { ready };
+}
+async function watchdogFailure(state, what) {
+    const why = await readFile(join(state.dir, 'forward.log'), 'utf8').catch(() => '');
+    return new KarooError('internal', `the watchdog of ${state.environmentId} did not ${what}: ${why.trim().split('\n').pop() ?? ''}`);
+}
+/** Changes what the watchdog watches (owner) or forwards (nodes), then wakes it (SIGUSR1: it reads its config again). */
+async function tellWatchdog(state, change) {
+    const config = JSON.parse(await readFile(watchdogConfigPath(state), 'utf8'));
+    await writeWatchdogConfig(state, { ...config, ...change });
+    // Before its handlers exist a SIGUSR1 would kill it; it reads its config once more when they do.
+    if (existsSync(config.readyFile) && state.forwarder && (await isAlive(state.forwarder)))
+        process.kill(state.forwarder.pid, 'SIGUSR1');
+}
+/** Has the watchdog forward 127.0.0.1 ports to the nodes' SSH (connections made inside the namespace) and records the ports. */
+async function startForwarding(state, watchdog) {
+    await watchdog.ready.join();
+    await tellWatchdog(state, { nodes: state.machines.map((m) => ({ name: m.name, address: m.address, port: 22 })) });
+    const portsFile = join(state.dir, 'ports.json');
+    const deadline = now() + 10_000;
+    for (;;) {
+        try {
+            const p = JSON.parse(await readFile(portsFile, 'utf8'));
+            for (const m of state.machines)
+                m.sshPort = p.ports[m.name];
+            return;
+        }
+        catch {
+            if (!(await isAlive(state.forwarder)) || now() > deadline)
+                throw await watchdogFailure(state, 'start forwarding');
+            await sleep(20);
+        }
+    }
+}
+/**
+ * Hands an environment on: it no longer ends with the process that made it, only when it is
+ * destroyed or its TTL passes (karoo up --keep, a provisioning failure kept for debugging).
+ */
+async function handOver(state) {
+    state.lifetime = 'ttl';
+    await saveState(state);
+    await tellWatchdog(state, { owner: null });
+}
+/**
+ * Run through sudo (as the provision action does on GitHub's runners), the files the next,
+ * unprivileged steps need (the key, known_hosts, the inventory) are given to the invoking user.
+ */
+async function handToInvokingUser(paths) {
+    const uid = Number(process.env.SUDO_UID);
+    const gid = Number(process.env.SUDO_GID);
+    if (process.getuid?.() !== 0 || !(uid > 0))
+        return;
+    for (const p of paths)
+        await chown(p, uid, gid > 0 ? gid : uid);
+}
+/** Runs a command on a node of an inventory; refuses when the environment's TTL has passed. */
+async function execOnNode(inv, node, command, opts = {}) {
+    return sshExec(nodeEndpoint(inv, node), command, opts);
+}
+function nodeEndpoint(inv, node) {
+    checkNotExpired(inv);
+    const n = inv.nodes.find((x) => x.name === node);
+    if (!n)
+        throw new KarooError('input', `node "${node}" is not in the inventory of ${inv.environmentId} (nodes: ${inv.nodes.map((x) => x.name).join(', ')})`);
+    return { ...n.ssh, port: sshPort(n.ssh), user: sshUser(n.ssh) };
+}
+function checkNotExpired(inv, at = Date.now()) {
+    if (inv.expiresAt && Date.parse(inv.expiresAt) <= at) {
+        throw new KarooError('refused', `environment ${inv.environmentId} expired at ${inv.expiresAt} (TTL ${inv.ttlSeconds ?? '?'} s); provision a new one (karoo reap removes what is left)`);
+    }
+}
+//# sourceMappingURL=environment.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/index.js
+/**
+ * Ephemeral machines for acceptance runs: providers (systemd-nspawn containers, QEMU virtual
+ * machines), environments with a private network and a fresh SSH key, the inventory deploy
+ * reads, and teardown that always happens (destroy, TTL, reap).
  */
 
-//# sourceMappingURL=core.js.map
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+//# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
+var lib_core = __nccwpck_require__(33838);
 // EXTERNAL MODULE: ./node_modules/@renovatebot/pep440/index.js
-var pep440 = __nccwpck_require__(8898);
+var pep440 = __nccwpck_require__(68898);
 ;// CONCATENATED MODULE: ./packages/lock/lib/version.js
 
 function version_parseVersion(input) {
@@ -55180,8 +56705,8 @@ function diffLocks(before, after) {
     const leaves = new Set(Object.keys(after.meta.leaves ?? {}));
     for (const l of Object.keys(before?.meta.leaves ?? {}))
         leaves.add(l);
-    const old = diff_group(before);
-    const cur = diff_group(after);
+    const old = group(before);
+    const cur = group(after);
     const names = [...new Set([...old.keys(), ...cur.keys()])].sort();
     const changes = [];
     let unchanged = 0;
@@ -55225,7 +56750,7 @@ function diffLocks(before, after) {
         newDigest: after.digest,
     };
 }
-function diff_group(lock) {
+function group(lock) {
     const m = new Map();
     for (const p of lock?.packages ?? []) {
         // Several marker-specific entries of one name: report the highest version.
@@ -55289,7 +56814,10 @@ function fileBelongsTo(file, name) {
 /** The last path segment of a URL or path, percent-decoded. */
 function files_basename(urlOrPath) {
     const noFrag = urlOrPath.split('#')[0].split('?')[0];
-    const seg = noFrag.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? '';
+    const seg = noFrag
+        .replace(/[\\/]+$/, '')
+        .split(/[\\/]/)
+        .pop() ?? '';
     try {
         return decodeURIComponent(seg);
     }
@@ -55831,7 +57359,11 @@ function targetFromJson(raw) {
         throw new Error('target.platforms must be a list of strings');
     if (raw.implementation !== undefined && typeof raw.implementation !== 'string')
         throw new Error('target.implementation must be a string');
-    return { python: raw.python, platforms: raw.platforms, ...(raw.implementation !== undefined ? { implementation: raw.implementation } : {}) };
+    return {
+        python: raw.python,
+        platforms: raw.platforms,
+        ...(raw.implementation !== undefined ? { implementation: raw.implementation } : {}),
+    };
 }
 /** The JSON form of LockMeta that both writers embed (canonical: sorted keys, no undefined). */
 function metaToJson(meta) {
@@ -55850,7 +57382,11 @@ function metaToJson(meta) {
     if (meta.requiresPython !== undefined)
         out.requiresPython = meta.requiresPython;
     if (meta.asOf)
-        out.asOf = { policy: meta.asOf.policy, ...(meta.asOf.time !== undefined ? { time: meta.asOf.time } : {}), notApplied: [...meta.asOf.notApplied] };
+        out.asOf = {
+            policy: meta.asOf.policy,
+            ...(meta.asOf.time !== undefined ? { time: meta.asOf.time } : {}),
+            notApplied: [...meta.asOf.notApplied],
+        };
     return out;
 }
 function isRecord(v) {
@@ -55912,7 +57448,9 @@ function indexOptions(lock) {
     const urls = [...new Set(lock.packages.flatMap((p) => (p.index ? [cleanUrl(p.index)] : [])))].sort();
     if (urls.length === 0)
         return [];
-    const leaves = Object.keys(lock.meta.leaves ?? {}).map(normalizeName).sort();
+    const leaves = Object.keys(lock.meta.leaves ?? {})
+        .map(normalizeName)
+        .sort();
     const leafIndex = leaves.map((n) => lock.get(n)?.index).find((u) => u !== undefined);
     const first = leafIndex !== undefined ? cleanUrl(leafIndex) : urls[0];
     return [`--index-url ${first}`, ...urls.filter((u) => u !== first).map((u) => `--extra-index-url ${u}`)];
@@ -57506,7 +59044,10 @@ function readPackage(t, fail, warn) {
             fail('vcs needs a url or a path');
         if (typeof vt['commit-id'] !== 'string')
             fail('vcs.commit-id is required');
-        return { name: n, unlockable: `VCS checkout (${vt.type} ${stripUserinfo(String(vt.url ?? vt.path))} @ ${vt['commit-id']}); a karoo lock pins released files` };
+        return {
+            name: n,
+            unlockable: `VCS checkout (${vt.type} ${stripUserinfo(String(vt.url ?? vt.path))} @ ${vt['commit-id']}); a karoo lock pins released files`,
+        };
     }
     if (t.directory !== undefined) {
         const d = t.directory;
@@ -58381,7 +59922,17 @@ function parseKarooFile(rest, file, line) {
     const uploadTime = fields['upload-time'] === undefined ? undefined : normalizeInstant(fields['upload-time']);
     if (fields['upload-time'] !== undefined && uploadTime === undefined)
         fail(`upload-time "${fields['upload-time']}" is not an RFC 3339 date-time`);
-    return { file, line, name: m[1], version: m[2], filename: m[3] === '-' ? undefined : m[3], sha256: sha256, size, url: fields.url, ...(uploadTime !== undefined ? { uploadTime } : {}) };
+    return {
+        file,
+        line,
+        name: m[1],
+        version: m[2],
+        filename: m[3] === '-' ? undefined : m[3],
+        sha256: sha256,
+        size,
+        url: fields.url,
+        ...(uploadTime !== undefined ? { uploadTime } : {}),
+    };
 }
 //# sourceMappingURL=requirements.js.map
 ;// CONCATENATED MODULE: ./packages/lock/lib/tool-locks.js
@@ -58500,7 +60051,13 @@ function tool_locks_parseUvLock(text, file) {
         if ((count.get(name) ?? 0) > 1 && Array.isArray(rm) && rm.length > 0 && rm.every((m) => typeof m === 'string')) {
             marker = rm.length === 1 ? rm[0] : rm.map((m) => `(${m})`).join(' or ');
         }
-        out.push({ name, version: p.version, marker, index: kind === 'registry' ? stripUserinfo(String(src.registry)) : undefined, files });
+        out.push({
+            name,
+            version: p.version,
+            marker,
+            index: kind === 'registry' ? stripUserinfo(String(src.registry)) : undefined,
+            files,
+        });
     });
     return finish(file, out, unpinned, warnings, typeof doc['requires-python'] === 'string' ? doc['requires-python'] : undefined);
 }
@@ -58550,7 +60107,11 @@ function tool_locks_parsePoetryLock(text, file) {
                 fail(`${name}: files[${j}] needs a "file" name`);
             const sha = tool_locks_sha256Of(f.hash, fail, `${name} files[${j}]`);
             if (sha)
-                files.push({ name: f.file, sha256: sha, ...(type === 'url' && typeof src?.url === 'string' ? { url: stripUserinfo(src.url) } : {}) });
+                files.push({
+                    name: f.file,
+                    sha256: sha,
+                    ...(type === 'url' && typeof src?.url === 'string' ? { url: stripUserinfo(src.url) } : {}),
+                });
         });
         if (files.length === 0) {
             unpinned.push({ file, line, name, text: `${name}==${p.version}`, reason: 'no file with a sha256 hash' });
@@ -58609,7 +60170,11 @@ async function readLockFile(path, options = {}) {
     }
     catch (e) {
         const code = e.code;
-        throw new FileError(path, undefined, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a lock file' : `cannot read (${code ?? e.message})`);
+        throw new FileError(path, undefined, code === 'ENOENT'
+            ? 'no such file'
+            : code === 'EISDIR'
+                ? 'is a directory, not a lock file'
+                : `cannot read (${code ?? e.message})`);
     }
     const decoded = decodeText(bytes);
     return readLockText(decoded.text, path, options, decoded.warning ? [`${path}: ${decoded.warning}`] : []);
@@ -58650,7 +60215,7 @@ function readLockText(text, path, options = {}, extraWarnings = []) {
 
 //# sourceMappingURL=index.js.map
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var yaml_dist = __nccwpck_require__(8815);
+var yaml_dist = __nccwpck_require__(38815);
 ;// CONCATENATED MODULE: ./packages/config/lib/src/checks.js
 
 
@@ -58741,7 +60306,7 @@ function checkString(s, p, rule, fail) {
 
 const validate = (/* unused pure expression or super */ null && (validate10));
 /* harmony default export */ const schema_validator = ((/* unused pure expression or super */ null && (validate10)));
-const schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://karoo.dev/schema/karoo.schema.json", "title": "karoo.yml", "description": "Configuration of a system delivered by karoo: its leaf packages, indexes, target platform, nodes, roles, environments and acceptance tests.", "type": "object", "additionalProperties": false, "required": ["system", "leaves", "indexes"], "properties": { "$schema": { "type": "string" }, "system": { "description": "Name of the system; used in store paths, release directories and machine names.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, "leaves": { "description": "The packages the team builds itself. Resolution starts from the newest build of each in the private index.", "type": "array", "minItems": 1, "items": { "oneOf": [{ "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, "pin": { "description": "Exact version to use instead of the newest build.", "type": "string", "minLength": 1 }, "allow-prerelease": { "description": "Let the newest pre-release or dev build of this leaf be chosen.", "type": "boolean" }, "extras": { "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" } } } }] } }, "indexes": { "description": "Package indexes, the private one first. A name found in the private index is never taken from another index.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["url"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "url": { "description": "PEP 503/691 simple index: http(s)://…, file://…, or a path relative to this file.", "type": "string", "minLength": 1 }, "private": { "description": "Whether this index holds the team's own packages. Default: true for the first index only.", "type": "boolean" }, "username-env": { "description": "Environment variable holding the user name for basic auth.", "type": "string" }, "password-env": { "description": "Environment variable holding the password or token.", "type": "string" } } } }, "target": { "description": "The platform the system runs on. Locks are resolved for it, not for the resolving machine.", "type": "object", "additionalProperties": false, "properties": { "python": { "type": "string", "pattern": "^3\\.[0-9]{1,2}$" }, "platforms": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z0-9_]+$" } }, "implementation": { "type": "string", "enum": ["cp", "pp"] } } }, "constraints": { "description": "Constraint files (pip -c syntax), relative to this file.", "type": "array", "items": { "type": "string", "minLength": 1 } }, "resolver": { "type": "string", "enum": ["pip", "uv", "auto"] }, "as-of": { "description": "Upload-time cutoff for resolve: only files the indexes received at or before it are visible. An RFC 3339 date-time with offset (2026-01-31T12:00:00Z), \"leaves\" (the newest upload time among the chosen leaf builds: the same leaf builds give the same lock whenever resolve runs) or \"none\" (default).", "type": "string", "minLength": 1 }, "lock": { "description": "Where the lock lives, relative to this file (default: the directory of this file).", "type": "string" }, "store": { "description": "Where candidates are stored: oci-layout:PATH or REGISTRY/REPOSITORY.", "type": "string" }, "nodes": { "description": "The machines of the system, one per logical node.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, "role": { "type": "string" }, "cpus": { "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB.", "type": "integer", "minimum": 128 } } } }, "roles": { "description": "What runs on a node of each role.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "leaves": { "type": "array", "items": { "type": "string" } }, "services": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "command"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "environment": { "type": "object", "additionalProperties": { "type": "string" } }, "working-directory": { "type": "string" }, "port": { "type": "integer", "minimum": 1, "maximum": 65535 } } } }, "files": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["path"], "properties": { "path": { "type": "string" }, "template": { "type": "string" }, "content": { "type": "string" }, "mode": { "type": "string", "pattern": "^0?[0-7]{3}$" } } } } } } }, "values": { "description": "Values available to templates in every environment.", "type": "object" }, "environments": { "description": "Ordered stages a candidate is promoted through.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "requires": { "description": "Environments whose passing evidence a candidate needs to enter this one (default: the one before).", "type": "array", "items": { "type": "string" } }, "soak": { "description": "Minimum time in the required environments, e.g. 30m, 24h.", "type": "string", "pattern": "^[0-9]+(s|m|h|d)$" }, "github-environment": { "description": "GitHub Environment whose protection rules guard this stage.", "type": "string" }, "inventory": { "description": "Inventory of real hosts, relative to this file; absent for ephemeral environments.", "type": "string" }, "values": { "type": "object" } } } }, "acceptance": { "type": "object", "additionalProperties": false, "required": ["command"], "properties": { "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "timeout": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "junit": { "type": "string" }, "working-directory": { "type": "string" }, "allow-no-tests": { "type": "boolean", "description": "Let a run in which no test ran pass (default false: zero tests run is a failure)." }, "pass-env": { "description": "Variables of karoo's own environment the tests get besides PATH, HOME, locale and KAROO_* (nothing else is passed: no tokens, no INPUT_*).", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } }, "env": { "description": "Variables with fixed values for the tests.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }, "additionalProperties": { "type": "string" } }, "workflows": { "description": "Workflow files whose runs may produce evidence a promotion inside GitHub Actions accepts (default: .github/workflows/karoo-candidate.yml).", "type": "array", "items": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" } } } }, "attestations": { "description": "Signed attestations (in-toto statements in DSSE envelopes): the key karoo signs provenance and acceptance results with outside GitHub Actions, and what a promotion requires.", "type": "object", "additionalProperties": false, "properties": { "require": { "type": "boolean", "description": "A promotion counts acceptance evidence only with a signed test-result attestation that verifies with one of keys (default false)." }, "keys": { "type": "array", "description": "Files (relative to karoo.yml) holding the PEM public keys (Ed25519 or ECDSA P-256) whose signatures a promotion trusts.", "items": { "type": "string", "minLength": 1 } }, "signing-key": { "type": "string", "minLength": 1, "description": "File holding the PEM private key karoo signs with (a path, never the key itself); --attest-key overrides it." }, "identity": { "description": "The workflow that must have made an attestation: each field given must match the workflow identity the statement names.", "type": "object", "additionalProperties": false, "properties": { "repository": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "workflow": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, "ref": { "type": "string", "pattern": "^refs/(heads|tags)/\\S+$" } } } } }, "provision": { "type": "object", "additionalProperties": false, "properties": { "provider": { "type": "string", "enum": ["nspawn", "qemu"] }, "image": { "type": "string" }, "image-sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "ttl": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" } } } } };
+const schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://karoo.dev/schema/karoo.schema.json", "title": "karoo.yml", "description": "Configuration of a system delivered by karoo: its leaf packages, indexes, target platform, nodes, roles, environments and acceptance tests.", "type": "object", "additionalProperties": false, "required": ["system", "leaves", "indexes"], "properties": { "$schema": { "type": "string" }, "system": { "description": "Name of the system; used in store paths, release directories and machine names.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, "leaves": { "description": "The packages the team builds itself. Resolution starts from the newest build of each in the private index.", "type": "array", "minItems": 1, "items": { "oneOf": [{ "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, "pin": { "description": "Exact version to use instead of the newest build.", "type": "string", "minLength": 1 }, "allow-prerelease": { "description": "Let the newest pre-release or dev build of this leaf be chosen.", "type": "boolean" }, "extras": { "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" } } } }] } }, "indexes": { "description": "Package indexes, the private one first. A name found in the private index is never taken from another index.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["url"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "url": { "description": "PEP 503/691 simple index: http(s)://…, file://…, or a path relative to this file.", "type": "string", "minLength": 1 }, "private": { "description": "Whether this index holds the team's own packages. Default: true for the first index only.", "type": "boolean" }, "username-env": { "description": "Environment variable holding the user name for basic auth.", "type": "string" }, "password-env": { "description": "Environment variable holding the password or token.", "type": "string" } } } }, "target": { "description": "The platform the system runs on. Locks are resolved for it, not for the resolving machine.", "type": "object", "additionalProperties": false, "properties": { "python": { "type": "string", "pattern": "^3\\.[0-9]{1,2}$" }, "platforms": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z0-9_]+$" } }, "implementation": { "type": "string", "enum": ["cp", "pp"] } } }, "constraints": { "description": "Constraint files (pip -c syntax), relative to this file.", "type": "array", "items": { "type": "string", "minLength": 1 } }, "resolver": { "type": "string", "enum": ["pip", "uv", "auto"] }, "as-of": { "description": "Upload-time cutoff for resolve: only files the indexes received at or before it are visible. An RFC 3339 date-time with offset (2026-01-31T12:00:00Z), \"leaves\" (the newest upload time among the chosen leaf builds: the same leaf builds give the same lock whenever resolve runs) or \"none\" (default).", "type": "string", "minLength": 1 }, "lock": { "description": "Where the lock lives, relative to this file (default: the directory of this file).", "type": "string" }, "store": { "description": "Where candidates are stored: oci-layout:PATH or REGISTRY/REPOSITORY.", "type": "string" }, "nodes": { "description": "The machines of the system, one per logical node.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, "role": { "type": "string" }, "cpus": { "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB.", "type": "integer", "minimum": 128 } } } }, "roles": { "description": "What runs on a node of each role.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "leaves": { "type": "array", "items": { "type": "string" } }, "services": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "command"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "environment": { "type": "object", "additionalProperties": { "type": "string" } }, "working-directory": { "type": "string" }, "port": { "type": "integer", "minimum": 1, "maximum": 65535 } } } }, "files": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["path"], "properties": { "path": { "type": "string" }, "template": { "type": "string" }, "content": { "type": "string" }, "mode": { "type": "string", "pattern": "^0?[0-7]{3}$" } } } } } } }, "values": { "description": "Values available to templates in every environment.", "type": "object" }, "environments": { "description": "Ordered stages a candidate is promoted through.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "requires": { "description": "Environments whose passing evidence a candidate needs to enter this one (default: the one before).", "type": "array", "items": { "type": "string" } }, "soak": { "description": "Minimum time in the required environments, e.g. 30m, 24h.", "type": "string", "pattern": "^[0-9]+(s|m|h|d)$" }, "github-environment": { "description": "GitHub Environment whose protection rules guard this stage.", "type": "string" }, "inventory": { "description": "Inventory of real hosts, relative to this file; absent for ephemeral environments.", "type": "string" }, "values": { "type": "object" } } } }, "acceptance": { "type": "object", "additionalProperties": false, "required": ["command"], "properties": { "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "timeout": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "junit": { "type": "string" }, "working-directory": { "type": "string" }, "allow-no-tests": { "type": "boolean", "description": "Let a run in which no test ran pass (default false: zero tests run is a failure)." }, "pass-env": { "description": "Variables of karoo's own environment the tests get besides PATH, HOME, locale and KAROO_* (nothing else is passed: no tokens, no INPUT_*).", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } }, "env": { "description": "Variables with fixed values for the tests.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }, "additionalProperties": { "type": "string" } }, "workflows": { "description": "Workflow files whose runs may produce evidence a promotion inside GitHub Actions accepts (default: .github/workflows/karoo-candidate.yml).", "type": "array", "items": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" } } } }, "attestations": { "description": "Signed attestations (in-toto statements in DSSE envelopes): the key karoo signs provenance and acceptance results with outside GitHub Actions, and what a promotion requires.", "type": "object", "additionalProperties": false, "properties": { "require": { "type": "boolean", "description": "A promotion counts acceptance evidence only with a signed test-result attestation that verifies with one of keys (default false)." }, "keys": { "type": "array", "description": "Files (relative to karoo.yml) holding the PEM public keys (Ed25519 or ECDSA P-256) whose signatures a promotion trusts.", "items": { "type": "string", "minLength": 1 } }, "signing-key": { "type": "string", "minLength": 1, "description": "File holding the PEM private key karoo signs with (a path, never the key itself); --attest-key overrides it." }, "trusted-root": { "type": "string", "minLength": 1, "description": "File (relative to karoo.yml) holding the Sigstore trusted_root.json (Fulcio CAs, transparency logs, timestamp authorities) keyless attestations are verified against; absent: keyless attestations are refused." }, "identity": { "description": "The workflow that must have made an attestation: each field given must match the workflow identity the statement names.", "type": "object", "additionalProperties": false, "properties": { "repository": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "workflow": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, "ref": { "type": "string", "pattern": "^refs/(heads|tags)/\\S+$" }, "issuer": { "type": "string", "pattern": "^https://\\S+$", "description": "The OIDC issuer a keyless certificate must name (default https://token.actions.githubusercontent.com)." }, "server-url": { "type": "string", "pattern": "^https://[^/\\s]+/?$", "description": "The GitHub server of the repository a keyless certificate must name (default https://github.com)." } } } } }, "provision": { "type": "object", "additionalProperties": false, "properties": { "provider": { "type": "string", "enum": ["nspawn", "qemu", "libvirt"] }, "image": { "type": "string" }, "image-sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "ttl": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "hosts": { "description": "provider: libvirt — the pool of hypervisor hosts. Credentials are named by file path only (ssh-key, pki-dir), never written here.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["uri"], "properties": { "name": { "description": "Short name of the host in placement output; default: from the URI.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" }, "uri": { "description": "libvirt connection URI: qemu:///system, qemu+ssh://user@host/system, qemu+tls://host/system.", "type": "string", "pattern": "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" }, "cpus": { "description": "vCPUs karoo may use on this host; default: the host's CPUs as libvirt reports them.", "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB karoo may use on this host; default: the host's free memory as libvirt reports it.", "type": "integer", "minimum": 128 }, "pool": { "description": "libvirt storage pool for base images and overlays.", "type": "string", "pattern": "^[A-Za-z0-9._-]+$", "default": "default" }, "network": { "description": "libvirt network the site provides, shared by every host (bridged). Absent: karoo makes a private network per environment (one host only).", "type": "string", "pattern": "^[A-Za-z0-9._-]+$" }, "ssh-key": { "description": "qemu+ssh: path of the SSH private key file (relative to karoo.yml).", "type": "string" }, "pki-dir": { "description": "qemu+tls: directory of the client certificate, key and CA (relative to karoo.yml).", "type": "string" } } } }, "placement": { "type": "object", "additionalProperties": false, "properties": { "anti-affinity": { "description": "Roles whose nodes must each be on a different host.", "type": "array", "items": { "type": "string" }, "uniqueItems": true } } } } } } };
 const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$", "u");
 const pattern1 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$", "u");
@@ -58756,7 +60321,12 @@ const pattern13 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
 const pattern15 = new RegExp("^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$", "u");
 const pattern16 = new RegExp("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "u");
 const pattern18 = new RegExp("^refs/(heads|tags)/\\S+$", "u");
-const pattern19 = new RegExp("^[0-9a-f]{64}$", "u");
+const pattern19 = new RegExp("^https://\\S+$", "u");
+const pattern20 = new RegExp("^https://[^/\\s]+/?$", "u");
+const pattern21 = new RegExp("^[0-9a-f]{64}$", "u");
+const pattern23 = new RegExp("^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$", "u");
+const pattern24 = new RegExp("^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$", "u");
+const pattern25 = new RegExp("^[A-Za-z0-9._-]+$", "u");
 function validate10(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) { /*# sourceURL="https://karoo.dev/schema/karoo.schema.json" */ ; let vErrors = null; let errors = 0; if (data && typeof data == "object" && !Array.isArray(data)) {
     if (data.system === undefined) {
         const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "system" }, message: "must have required property '" + "system" + "'" };
@@ -60445,7 +62015,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
         let data75 = data.attestations;
         if (data75 && typeof data75 == "object" && !Array.isArray(data75)) {
             for (const key14 in data75) {
-                if (!((((key14 === "require") || (key14 === "keys")) || (key14 === "signing-key")) || (key14 === "identity"))) {
+                if (!(((((key14 === "require") || (key14 === "keys")) || (key14 === "signing-key")) || (key14 === "trusted-root")) || (key14 === "identity"))) {
                     const err131 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key14 }, message: "must NOT have additional properties" };
                     if (vErrors === null) {
                         vErrors = [err131];
@@ -60534,37 +62104,37 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                 }
             }
-            if (data75.identity !== undefined) {
-                let data80 = data75.identity;
-                if (data80 && typeof data80 == "object" && !Array.isArray(data80)) {
-                    for (const key15 in data80) {
-                        if (!(((key15 === "repository") || (key15 === "workflow")) || (key15 === "ref"))) {
-                            const err138 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err138];
-                            }
-                            else {
-                                vErrors.push(err138);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data80.repository !== undefined) {
-                        let data81 = data80.repository;
-                        if (typeof data81 === "string") {
-                            if (!pattern16.test(data81)) {
-                                const err139 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err139];
-                                }
-                                else {
-                                    vErrors.push(err139);
-                                }
-                                errors++;
-                            }
+            if (data75["trusted-root"] !== undefined) {
+                let data80 = data75["trusted-root"];
+                if (typeof data80 === "string") {
+                    if (data80.length < 1) {
+                        const err138 = { instancePath: instancePath + "/attestations/trusted-root", schemaPath: "#/properties/attestations/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                        if (vErrors === null) {
+                            vErrors = [err138];
                         }
                         else {
-                            const err140 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            vErrors.push(err138);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err139 = { instancePath: instancePath + "/attestations/trusted-root", schemaPath: "#/properties/attestations/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err139];
+                    }
+                    else {
+                        vErrors.push(err139);
+                    }
+                    errors++;
+                }
+            }
+            if (data75.identity !== undefined) {
+                let data81 = data75.identity;
+                if (data81 && typeof data81 == "object" && !Array.isArray(data81)) {
+                    for (const key15 in data81) {
+                        if (!(((((key15 === "repository") || (key15 === "workflow")) || (key15 === "ref")) || (key15 === "issuer")) || (key15 === "server-url"))) {
+                            const err140 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" };
                             if (vErrors === null) {
                                 vErrors = [err140];
                             }
@@ -60574,11 +62144,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data80.workflow !== undefined) {
-                        let data82 = data80.workflow;
+                    if (data81.repository !== undefined) {
+                        let data82 = data81.repository;
                         if (typeof data82 === "string") {
-                            if (!pattern15.test(data82)) {
-                                const err141 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
+                            if (!pattern16.test(data82)) {
+                                const err141 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" + "\"" };
                                 if (vErrors === null) {
                                     vErrors = [err141];
                                 }
@@ -60589,7 +62159,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             }
                         }
                         else {
-                            const err142 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            const err142 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
                                 vErrors = [err142];
                             }
@@ -60599,11 +62169,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data80.ref !== undefined) {
-                        let data83 = data80.ref;
+                    if (data81.workflow !== undefined) {
+                        let data83 = data81.workflow;
                         if (typeof data83 === "string") {
-                            if (!pattern18.test(data83)) {
-                                const err143 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/pattern", keyword: "pattern", params: { pattern: "^refs/(heads|tags)/\\S+$" }, message: "must match pattern \"" + "^refs/(heads|tags)/\\S+$" + "\"" };
+                            if (!pattern15.test(data83)) {
+                                const err143 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
                                 if (vErrors === null) {
                                     vErrors = [err143];
                                 }
@@ -60614,7 +62184,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             }
                         }
                         else {
-                            const err144 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            const err144 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
                                 vErrors = [err144];
                             }
@@ -60624,121 +62194,124 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
+                    if (data81.ref !== undefined) {
+                        let data84 = data81.ref;
+                        if (typeof data84 === "string") {
+                            if (!pattern18.test(data84)) {
+                                const err145 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/pattern", keyword: "pattern", params: { pattern: "^refs/(heads|tags)/\\S+$" }, message: "must match pattern \"" + "^refs/(heads|tags)/\\S+$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err145];
+                                }
+                                else {
+                                    vErrors.push(err145);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err146 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err146];
+                            }
+                            else {
+                                vErrors.push(err146);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data81.issuer !== undefined) {
+                        let data85 = data81.issuer;
+                        if (typeof data85 === "string") {
+                            if (!pattern19.test(data85)) {
+                                const err147 = { instancePath: instancePath + "/attestations/identity/issuer", schemaPath: "#/properties/attestations/properties/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://\\S+$" }, message: "must match pattern \"" + "^https://\\S+$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err147];
+                                }
+                                else {
+                                    vErrors.push(err147);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err148 = { instancePath: instancePath + "/attestations/identity/issuer", schemaPath: "#/properties/attestations/properties/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err148];
+                            }
+                            else {
+                                vErrors.push(err148);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data81["server-url"] !== undefined) {
+                        let data86 = data81["server-url"];
+                        if (typeof data86 === "string") {
+                            if (!pattern20.test(data86)) {
+                                const err149 = { instancePath: instancePath + "/attestations/identity/server-url", schemaPath: "#/properties/attestations/properties/identity/properties/server-url/pattern", keyword: "pattern", params: { pattern: "^https://[^/\\s]+/?$" }, message: "must match pattern \"" + "^https://[^/\\s]+/?$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err149];
+                                }
+                                else {
+                                    vErrors.push(err149);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err150 = { instancePath: instancePath + "/attestations/identity/server-url", schemaPath: "#/properties/attestations/properties/identity/properties/server-url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err150];
+                            }
+                            else {
+                                vErrors.push(err150);
+                            }
+                            errors++;
+                        }
+                    }
                 }
                 else {
-                    const err145 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    const err151 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                     if (vErrors === null) {
-                        vErrors = [err145];
+                        vErrors = [err151];
                     }
                     else {
-                        vErrors.push(err145);
+                        vErrors.push(err151);
                     }
                     errors++;
                 }
             }
         }
         else {
-            const err146 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err152 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-                vErrors = [err146];
+                vErrors = [err152];
             }
             else {
-                vErrors.push(err146);
+                vErrors.push(err152);
             }
             errors++;
         }
     }
     if (data.provision !== undefined) {
-        let data84 = data.provision;
-        if (data84 && typeof data84 == "object" && !Array.isArray(data84)) {
-            for (const key16 in data84) {
-                if (!((((key16 === "provider") || (key16 === "image")) || (key16 === "image-sha256")) || (key16 === "ttl"))) {
-                    const err147 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key16 }, message: "must NOT have additional properties" };
+        let data87 = data.provision;
+        if (data87 && typeof data87 == "object" && !Array.isArray(data87)) {
+            for (const key16 in data87) {
+                if (!((((((key16 === "provider") || (key16 === "image")) || (key16 === "image-sha256")) || (key16 === "ttl")) || (key16 === "hosts")) || (key16 === "placement"))) {
+                    const err153 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key16 }, message: "must NOT have additional properties" };
                     if (vErrors === null) {
-                        vErrors = [err147];
+                        vErrors = [err153];
                     }
                     else {
-                        vErrors.push(err147);
+                        vErrors.push(err153);
                     }
                     errors++;
                 }
             }
-            if (data84.provider !== undefined) {
-                let data85 = data84.provider;
-                if (typeof data85 !== "string") {
-                    const err148 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err148];
-                    }
-                    else {
-                        vErrors.push(err148);
-                    }
-                    errors++;
-                }
-                if (!((data85 === "nspawn") || (data85 === "qemu"))) {
-                    const err149 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/enum", keyword: "enum", params: { allowedValues: schema11.properties.provision.properties.provider.enum }, message: "must be equal to one of the allowed values" };
-                    if (vErrors === null) {
-                        vErrors = [err149];
-                    }
-                    else {
-                        vErrors.push(err149);
-                    }
-                    errors++;
-                }
-            }
-            if (data84.image !== undefined) {
-                if (typeof data84.image !== "string") {
-                    const err150 = { instancePath: instancePath + "/provision/image", schemaPath: "#/properties/provision/properties/image/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err150];
-                    }
-                    else {
-                        vErrors.push(err150);
-                    }
-                    errors++;
-                }
-            }
-            if (data84["image-sha256"] !== undefined) {
-                let data87 = data84["image-sha256"];
-                if (typeof data87 === "string") {
-                    if (!pattern19.test(data87)) {
-                        const err151 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: "must match pattern \"" + "^[0-9a-f]{64}$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err151];
-                        }
-                        else {
-                            vErrors.push(err151);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err152 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err152];
-                    }
-                    else {
-                        vErrors.push(err152);
-                    }
-                    errors++;
-                }
-            }
-            if (data84.ttl !== undefined) {
-                let data88 = data84.ttl;
-                if (typeof data88 === "string") {
-                    if (!pattern12.test(data88)) {
-                        const err153 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err153];
-                        }
-                        else {
-                            vErrors.push(err153);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err154 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (data87.provider !== undefined) {
+                let data88 = data87.provider;
+                if (typeof data88 !== "string") {
+                    const err154 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                     if (vErrors === null) {
                         vErrors = [err154];
                     }
@@ -60747,27 +62320,415 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     }
                     errors++;
                 }
+                if (!(((data88 === "nspawn") || (data88 === "qemu")) || (data88 === "libvirt"))) {
+                    const err155 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/enum", keyword: "enum", params: { allowedValues: schema11.properties.provision.properties.provider.enum }, message: "must be equal to one of the allowed values" };
+                    if (vErrors === null) {
+                        vErrors = [err155];
+                    }
+                    else {
+                        vErrors.push(err155);
+                    }
+                    errors++;
+                }
+            }
+            if (data87.image !== undefined) {
+                if (typeof data87.image !== "string") {
+                    const err156 = { instancePath: instancePath + "/provision/image", schemaPath: "#/properties/provision/properties/image/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err156];
+                    }
+                    else {
+                        vErrors.push(err156);
+                    }
+                    errors++;
+                }
+            }
+            if (data87["image-sha256"] !== undefined) {
+                let data90 = data87["image-sha256"];
+                if (typeof data90 === "string") {
+                    if (!pattern21.test(data90)) {
+                        const err157 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: "must match pattern \"" + "^[0-9a-f]{64}$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err157];
+                        }
+                        else {
+                            vErrors.push(err157);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err158 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err158];
+                    }
+                    else {
+                        vErrors.push(err158);
+                    }
+                    errors++;
+                }
+            }
+            if (data87.ttl !== undefined) {
+                let data91 = data87.ttl;
+                if (typeof data91 === "string") {
+                    if (!pattern12.test(data91)) {
+                        const err159 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err159];
+                        }
+                        else {
+                            vErrors.push(err159);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err160 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err160];
+                    }
+                    else {
+                        vErrors.push(err160);
+                    }
+                    errors++;
+                }
+            }
+            if (data87.hosts !== undefined) {
+                let data92 = data87.hosts;
+                if (Array.isArray(data92)) {
+                    if (data92.length < 1) {
+                        const err161 = { instancePath: instancePath + "/provision/hosts", schemaPath: "#/properties/provision/properties/hosts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+                        if (vErrors === null) {
+                            vErrors = [err161];
+                        }
+                        else {
+                            vErrors.push(err161);
+                        }
+                        errors++;
+                    }
+                    const len16 = data92.length;
+                    for (let i16 = 0; i16 < len16; i16++) {
+                        let data93 = data92[i16];
+                        if (data93 && typeof data93 == "object" && !Array.isArray(data93)) {
+                            if (data93.uri === undefined) {
+                                const err162 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/required", keyword: "required", params: { missingProperty: "uri" }, message: "must have required property '" + "uri" + "'" };
+                                if (vErrors === null) {
+                                    vErrors = [err162];
+                                }
+                                else {
+                                    vErrors.push(err162);
+                                }
+                                errors++;
+                            }
+                            for (const key17 in data93) {
+                                if (!((((((((key17 === "name") || (key17 === "uri")) || (key17 === "cpus")) || (key17 === "memory")) || (key17 === "pool")) || (key17 === "network")) || (key17 === "ssh-key")) || (key17 === "pki-dir"))) {
+                                    const err163 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key17 }, message: "must NOT have additional properties" };
+                                    if (vErrors === null) {
+                                        vErrors = [err163];
+                                    }
+                                    else {
+                                        vErrors.push(err163);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93.name !== undefined) {
+                                let data94 = data93.name;
+                                if (typeof data94 === "string") {
+                                    if (!pattern23.test(data94)) {
+                                        const err164 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/name", schemaPath: "#/properties/provision/properties/hosts/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" }, message: "must match pattern \"" + "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err164];
+                                        }
+                                        else {
+                                            vErrors.push(err164);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err165 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/name", schemaPath: "#/properties/provision/properties/hosts/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err165];
+                                    }
+                                    else {
+                                        vErrors.push(err165);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93.uri !== undefined) {
+                                let data95 = data93.uri;
+                                if (typeof data95 === "string") {
+                                    if (!pattern24.test(data95)) {
+                                        const err166 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/uri", schemaPath: "#/properties/provision/properties/hosts/items/properties/uri/pattern", keyword: "pattern", params: { pattern: "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" }, message: "must match pattern \"" + "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err166];
+                                        }
+                                        else {
+                                            vErrors.push(err166);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err167 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/uri", schemaPath: "#/properties/provision/properties/hosts/items/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err167];
+                                    }
+                                    else {
+                                        vErrors.push(err167);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93.cpus !== undefined) {
+                                let data96 = data93.cpus;
+                                if (!((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96)))) {
+                                    const err168 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/cpus", schemaPath: "#/properties/provision/properties/hosts/items/properties/cpus/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                                    if (vErrors === null) {
+                                        vErrors = [err168];
+                                    }
+                                    else {
+                                        vErrors.push(err168);
+                                    }
+                                    errors++;
+                                }
+                                if (typeof data96 == "number") {
+                                    if (data96 < 1 || isNaN(data96)) {
+                                        const err169 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/cpus", schemaPath: "#/properties/provision/properties/hosts/items/properties/cpus/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+                                        if (vErrors === null) {
+                                            vErrors = [err169];
+                                        }
+                                        else {
+                                            vErrors.push(err169);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                            }
+                            if (data93.memory !== undefined) {
+                                let data97 = data93.memory;
+                                if (!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))) {
+                                    const err170 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/memory", schemaPath: "#/properties/provision/properties/hosts/items/properties/memory/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                                    if (vErrors === null) {
+                                        vErrors = [err170];
+                                    }
+                                    else {
+                                        vErrors.push(err170);
+                                    }
+                                    errors++;
+                                }
+                                if (typeof data97 == "number") {
+                                    if (data97 < 128 || isNaN(data97)) {
+                                        const err171 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/memory", schemaPath: "#/properties/provision/properties/hosts/items/properties/memory/minimum", keyword: "minimum", params: { comparison: ">=", limit: 128 }, message: "must be >= 128" };
+                                        if (vErrors === null) {
+                                            vErrors = [err171];
+                                        }
+                                        else {
+                                            vErrors.push(err171);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                            }
+                            if (data93.pool !== undefined) {
+                                let data98 = data93.pool;
+                                if (typeof data98 === "string") {
+                                    if (!pattern25.test(data98)) {
+                                        const err172 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pool", schemaPath: "#/properties/provision/properties/hosts/items/properties/pool/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9._-]+$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err172];
+                                        }
+                                        else {
+                                            vErrors.push(err172);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err173 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pool", schemaPath: "#/properties/provision/properties/hosts/items/properties/pool/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err173];
+                                    }
+                                    else {
+                                        vErrors.push(err173);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93.network !== undefined) {
+                                let data99 = data93.network;
+                                if (typeof data99 === "string") {
+                                    if (!pattern25.test(data99)) {
+                                        const err174 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/network", schemaPath: "#/properties/provision/properties/hosts/items/properties/network/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9._-]+$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err174];
+                                        }
+                                        else {
+                                            vErrors.push(err174);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err175 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/network", schemaPath: "#/properties/provision/properties/hosts/items/properties/network/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err175];
+                                    }
+                                    else {
+                                        vErrors.push(err175);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93["ssh-key"] !== undefined) {
+                                if (typeof data93["ssh-key"] !== "string") {
+                                    const err176 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/ssh-key", schemaPath: "#/properties/provision/properties/hosts/items/properties/ssh-key/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err176];
+                                    }
+                                    else {
+                                        vErrors.push(err176);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data93["pki-dir"] !== undefined) {
+                                if (typeof data93["pki-dir"] !== "string") {
+                                    const err177 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pki-dir", schemaPath: "#/properties/provision/properties/hosts/items/properties/pki-dir/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err177];
+                                    }
+                                    else {
+                                        vErrors.push(err177);
+                                    }
+                                    errors++;
+                                }
+                            }
+                        }
+                        else {
+                            const err178 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                            if (vErrors === null) {
+                                vErrors = [err178];
+                            }
+                            else {
+                                vErrors.push(err178);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err179 = { instancePath: instancePath + "/provision/hosts", schemaPath: "#/properties/provision/properties/hosts/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                    if (vErrors === null) {
+                        vErrors = [err179];
+                    }
+                    else {
+                        vErrors.push(err179);
+                    }
+                    errors++;
+                }
+            }
+            if (data87.placement !== undefined) {
+                let data102 = data87.placement;
+                if (data102 && typeof data102 == "object" && !Array.isArray(data102)) {
+                    for (const key18 in data102) {
+                        if (!(key18 === "anti-affinity")) {
+                            const err180 = { instancePath: instancePath + "/provision/placement", schemaPath: "#/properties/provision/properties/placement/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key18 }, message: "must NOT have additional properties" };
+                            if (vErrors === null) {
+                                vErrors = [err180];
+                            }
+                            else {
+                                vErrors.push(err180);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data102["anti-affinity"] !== undefined) {
+                        let data103 = data102["anti-affinity"];
+                        if (Array.isArray(data103)) {
+                            const len17 = data103.length;
+                            for (let i17 = 0; i17 < len17; i17++) {
+                                if (typeof data103[i17] !== "string") {
+                                    const err181 = { instancePath: instancePath + "/provision/placement/anti-affinity/" + i17, schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err181];
+                                    }
+                                    else {
+                                        vErrors.push(err181);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            let i18 = data103.length;
+                            let j0;
+                            if (i18 > 1) {
+                                const indices0 = {};
+                                for (; i18--;) {
+                                    let item0 = data103[i18];
+                                    if (typeof item0 !== "string") {
+                                        continue;
+                                    }
+                                    if (typeof indices0[item0] == "number") {
+                                        j0 = indices0[item0];
+                                        const err182 = { instancePath: instancePath + "/provision/placement/anti-affinity", schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/uniqueItems", keyword: "uniqueItems", params: { i: i18, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i18 + " are identical)" };
+                                        if (vErrors === null) {
+                                            vErrors = [err182];
+                                        }
+                                        else {
+                                            vErrors.push(err182);
+                                        }
+                                        errors++;
+                                        break;
+                                    }
+                                    indices0[item0] = i18;
+                                }
+                            }
+                        }
+                        else {
+                            const err183 = { instancePath: instancePath + "/provision/placement/anti-affinity", schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            if (vErrors === null) {
+                                vErrors = [err183];
+                            }
+                            else {
+                                vErrors.push(err183);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err184 = { instancePath: instancePath + "/provision/placement", schemaPath: "#/properties/provision/properties/placement/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (vErrors === null) {
+                        vErrors = [err184];
+                    }
+                    else {
+                        vErrors.push(err184);
+                    }
+                    errors++;
+                }
             }
         }
         else {
-            const err155 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err185 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-                vErrors = [err155];
+                vErrors = [err185];
             }
             else {
-                vErrors.push(err155);
+                vErrors.push(err185);
             }
             errors++;
         }
     }
 }
 else {
-    const err156 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    const err186 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
     if (vErrors === null) {
-        vErrors = [err156];
+        vErrors = [err186];
     }
     else {
-        vErrors.push(err156);
+        vErrors.push(err186);
     }
     errors++;
 } validate10.errors = vErrors; return errors === 0; }
@@ -60899,14 +62860,72 @@ function checkPassEnv(passEnv, env, fail) {
 }
 function attestationsOf(a, dir, fail) {
     const require = a.require === true;
-    if (require && (a.keys ?? []).length === 0)
-        fail(['attestations', 'keys'], 'require: true needs at least one public key file under keys, or nothing could ever verify');
+    if (require && (a.keys ?? []).length === 0 && !a['trusted-root'])
+        fail(['attestations', 'keys'], 'require: true needs at least one public key file under keys (or a Sigstore trusted-root for keyless attestations), or nothing could ever verify');
     return {
         require,
         keys: (a.keys ?? []).map((k) => resolve(dir, k)),
         ...(a['signing-key'] ? { signingKey: resolve(dir, a['signing-key']) } : {}),
-        ...(a.identity ? { identity: { ...a.identity } } : {}),
+        ...(a['trusted-root'] ? { trustedRoot: resolve(dir, a['trusted-root']) } : {}),
+        ...(a.identity ? { identity: identityOf(a.identity) } : {}),
     };
+}
+function identityOf(i) {
+    const { 'server-url': serverUrl, ...rest } = i;
+    return { ...rest, ...(serverUrl !== undefined ? { serverUrl: serverUrl.replace(/\/+$/, '') } : {}) };
+}
+/** provision.hosts and provision.placement: only with provider libvirt, which needs them. */
+function libvirtOf(p, nodes, dir, fail) {
+    if (p?.provider !== 'libvirt') {
+        if (p?.hosts)
+            fail(['provision', 'hosts'], `hosts are for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove them or set provider: libvirt`);
+        if (p?.placement)
+            fail(['provision', 'placement'], `placement is for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove it or set provider: libvirt`);
+        return {};
+    }
+    if (!p.hosts?.length)
+        fail(['provision'], 'provider: libvirt needs hosts: a list of libvirt connection URIs (e.g. - uri: qemu:///system)');
+    const names = new Set();
+    const uris = new Set();
+    const hosts = p.hosts.map((h, i) => {
+        const scheme = h.uri.slice(0, h.uri.indexOf(':'));
+        const name = h.name ??
+            (/^[a-z]+(\+[a-z]+)?:\/\/(?:[^@/]*@)?([^/:]*)/
+                .exec(h.uri)?.[2]
+                ?.toLowerCase()
+                .replace(/[^a-z0-9-]/g, '-') ||
+                'local');
+        if (names.has(name))
+            fail(['provision', 'hosts', i, 'name'], `host name "${name}" is used twice; give each host a name of its own`);
+        if (uris.has(h.uri))
+            fail(['provision', 'hosts', i, 'uri'], `"${h.uri}" is listed twice; list each host once`);
+        names.add(name);
+        uris.add(h.uri);
+        if (h['ssh-key'] !== undefined && scheme !== 'qemu+ssh')
+            fail(['provision', 'hosts', i, 'ssh-key'], `ssh-key is for qemu+ssh:// hosts, not "${h.uri}"; remove it`);
+        if (h['pki-dir'] !== undefined && scheme !== 'qemu+tls')
+            fail(['provision', 'hosts', i, 'pki-dir'], `pki-dir is for qemu+tls:// hosts, not "${h.uri}"; remove it`);
+        if (p.hosts.length > 1 && h.network === undefined) {
+            fail(['provision', 'hosts', i], `with several hosts every host needs network: the libvirt network (bridged) its nodes share with the other hosts' nodes`);
+        }
+        return {
+            name,
+            uri: h.uri,
+            ...(h.cpus !== undefined ? { cpus: h.cpus } : {}),
+            ...(h.memory !== undefined ? { memory: h.memory } : {}),
+            pool: h.pool ?? 'default',
+            ...(h.network !== undefined ? { network: h.network } : {}),
+            ...(h['ssh-key'] !== undefined ? { sshKey: resolve(dir, h['ssh-key']) } : {}),
+            ...(h['pki-dir'] !== undefined ? { pkiDir: resolve(dir, h['pki-dir']) } : {}),
+        };
+    });
+    const roles = new Set(nodes.map((n) => n.role));
+    const anti = p.placement?.['anti-affinity'] ?? [];
+    anti.forEach((r, i) => {
+        if (!roles.has(r))
+            fail(['provision', 'placement', 'anti-affinity', i], `"${r}" is not the role of any node (roles: ${[...roles].join(', ')})`);
+    });
+    return { hosts, ...(anti.length ? { antiAffinity: [...anti] } : {}) };
 }
 /** `30s`, `10m`, `2h`, `1d` → seconds. */
 function config_parseDuration(s) {
@@ -61000,7 +63019,12 @@ function normalise(raw, path, line) {
             files: (r.files ?? []).map((f, i) => {
                 if ((f.template === undefined) === (f.content === undefined))
                     fail(['roles', name, 'files', i], 'give exactly one of template or content');
-                return { path: f.path, template: f.template === undefined ? undefined : resolve(dir, f.template), content: f.content, mode: f.mode };
+                return {
+                    path: f.path,
+                    template: f.template === undefined ? undefined : resolve(dir, f.template),
+                    content: f.content,
+                    mode: f.mode,
+                };
             }),
         };
     }
@@ -61067,6 +63091,7 @@ function normalise(raw, path, line) {
             image: raw.provision?.image,
             imageSha256: raw.provision?.['image-sha256'],
             ttlSeconds: raw.provision?.ttl ? config_parseDuration(raw.provision.ttl) : 3600,
+            ...libvirtOf(raw.provision, nodes, dir, fail),
         },
         raw: raw,
     };
@@ -61085,16 +63110,16 @@ function normalise(raw, path, line) {
  */
 function runAction(main) {
     const fail = (e) => {
-        setFailed(errorMessage(e));
+        lib_core.setFailed(errorMessage(e));
         if (!isKarooError(e) && e instanceof Error && e.stack)
-            debug(e.stack);
+            lib_core.debug(e.stack);
         process.exitCode = 1;
     };
     process.on('unhandledRejection', fail);
     main().catch(fail);
 }
 /** Progress reported through the runner's log. */
-const actionProgress = { info: (m) => info(m), warn: (m) => warning(m) };
+const actionProgress = { info: (m) => lib_core.info(m), warn: (m) => lib_core.warning(m) };
 /** A required or optional string input; empty means absent. */
 function input(name, options = {}) {
     const v = core.getInput(name, { trimWhitespace: true });
@@ -61154,7 +63179,10 @@ function durationInput(name) {
 }
 /** A list input: one item per line (or per `separator`), blank items dropped. */
 function listInput(name, separator = /\n/) {
-    return (optionalInput(name) ?? '').split(separator).map((s) => s.trim()).filter((s) => s !== '');
+    return (optionalInput(name) ?? '')
+        .split(separator)
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
 }
 function setOutputs(outputs) {
     for (const [k, v] of Object.entries(outputs))
@@ -61233,10 +63261,89 @@ const STATE = {
     outDir: 'out-dir',
     keep: 'keep',
     failed: 'failed',
+    /** The machine image to save in the Actions cache (JSON), when the runner did not have it. */
+    imageCache: 'image-cache',
 };
 /** argv flag the TTL watchdog passes to the post bundle to destroy an environment by id. */
 const EXPIRE_FLAG = '--karoo-expire';
 //# sourceMappingURL=constants.js.map
+;// CONCATENATED MODULE: ./actions/provision/lib/image-cache.js
+
+
+
+
+/**
+ * The cache key of karoo's own image: its recipe hash and the runner's architecture (the
+ * recipe does not name one: mmdebstrap builds for the machine it runs on).
+ */
+function imageCacheKey(recipeId, arch = process.arch) {
+    return `karoo-machine-image-${arch}-${recipeId}`;
+}
+const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+/**
+ * Whether the image is complete on the runner: a cloud image's file, karoo's image with its
+ * build record (written last; a directory without it is an interrupted build or restore).
+ */
+function complete(entry) {
+    return (0,external_node_fs_.existsSync)(entry.cloud ? entry.path : (0,external_node_path_.join)(entry.path, 'image.json'));
+}
+/**
+ * Restores the base image from the Actions cache when the runner lacks it: karoo's own image
+ * by its recipe hash, a cloud image by its sha256. Only an accelerator: without the cache
+ * feature the image is built or downloaded as usual.
+ */
+async function restoreImage(cloudSha256) {
+    const entry = cloudSha256
+        ? { key: `karoo-cloud-image-${cloudSha256}`, path: join(imagesRoot(), 'cloud', `${cloudSha256}.img`), cloud: true, present: false }
+        : { key: imageCacheKey(imageId()), path: join(imagesRoot(), imageId()), cloud: false, present: false };
+    entry.present = complete(entry);
+    if (entry.present)
+        return entry;
+    try {
+        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 61691));
+        if (!cache.isFeatureAvailable())
+            return entry;
+        const started = Date.now();
+        const hit = await cache.restoreCache([entry.path], entry.key);
+        if (hit) {
+            entry.present = complete(entry);
+            if (entry.present)
+                core.info(`restored the machine image from the Actions cache (${hit}) in ${seconds(started)}`);
+            else
+                core.warning(`the Actions cache entry ${hit} did not hold a complete machine image; building or downloading it instead`);
+        }
+    }
+    catch (e) {
+        core.warning(`image cache restore failed (${e.message}); building or downloading it instead`);
+    }
+    return entry;
+}
+/**
+ * Saves the image this run had to build or download, so that the next run restores it (the
+ * post step does, once the machines are gone: acceptance does not wait for the upload).
+ * Nothing when the run had it from the start, or never got a complete one.
+ */
+async function saveImage(entry) {
+    if (entry.present || !complete(entry))
+        return;
+    try {
+        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 61691));
+        if (!cache.isFeatureAvailable())
+            return;
+        const started = Date.now();
+        // -1: not saved, for a reason @actions/cache has just logged (another job saving the same
+        // key, a write the cache service denied, a failed upload); it throws only for bad paths.
+        const id = await cache.saveCache([entry.path], entry.key);
+        if (id === -1)
+            lib_core.info(`the machine image was not saved in the Actions cache as ${entry.key} (see above); the next run builds or downloads it again unless another job saved it`);
+        else
+            lib_core.info(`saved the machine image in the Actions cache as ${entry.key} in ${seconds(started)}`);
+    }
+    catch (e) {
+        lib_core.warning(`image cache save failed (${e.message}); the next run builds or downloads it again`);
+    }
+}
+//# sourceMappingURL=image-cache.js.map
 ;// CONCATENATED MODULE: ./actions/provision/lib/sudo.js
 
 
@@ -61252,7 +63359,7 @@ async function rerunAsRoot() {
     if ((0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore' }).status !== 0) {
         throw new Error('provisioning machines needs root, and sudo -n is not available to this user; run the job as root or give the runner user password-less sudo');
     }
-    info('re-running this step through sudo (machines need root)');
+    lib_core.info('re-running this step through sudo (machines need root)');
     const code = await new Promise((resolve, reject) => {
         const child = (0,external_node_child_process_namespaceObject.spawn)('sudo', ['-n', '-E', process.execPath, ...process.argv.slice(1)], { stdio: 'inherit' });
         child.on('error', reject);
@@ -61269,6 +63376,7 @@ async function rerunAsRoot() {
 
 
 
+
 // Runs as the action's post step (always: action.yml has no post-if), and as the TTL watchdog's
 // command (`post/index.js --karoo-expire ENV`) when an environment outlives its TTL.
 runAction(async () => {
@@ -61279,27 +63387,38 @@ runAction(async () => {
         await destroyEnvironment({ environmentId: process.argv[i + 1] }, { progress: actionProgress });
         return;
     }
-    const env = getState(STATE.environmentId);
+    try {
+        await destroyJobEnvironment();
+    }
+    finally {
+        // The image this run built or downloaded, whatever happened to its machines (never throws).
+        const image = lib_core.getState(STATE.imageCache);
+        if (image)
+            await saveImage(JSON.parse(image));
+    }
+});
+async function destroyJobEnvironment() {
+    const env = lib_core.getState(STATE.environmentId);
     if (!env) {
-        info('no environment was created; nothing to destroy');
+        lib_core.info('no environment was created; nothing to destroy');
         return;
     }
-    const outDir = getState(STATE.outDir);
+    const outDir = lib_core.getState(STATE.outDir);
     const inventory = (0,external_node_path_.join)(outDir, 'inventory.json');
-    if (getState(STATE.keep) === 'true') {
+    if (lib_core.getState(STATE.keep) === 'true') {
         const state = await state_loadState(env);
-        if (state && (0,external_node_fs_namespaceObject.existsSync)(inventory)) {
+        if (state && (0,external_node_fs_.existsSync)(inventory)) {
             const inv = await readInventory(inventory);
-            warning(`keeping environment ${env} until ${inv.expiresAt} (keep: true); inventory ${inventory}; ssh: ${ssh_sshCommandLine(inv.nodes[0].ssh)}`);
+            lib_core.warning(`keeping environment ${env} until ${inv.expiresAt} (keep: true); inventory ${inventory}; ssh: ${ssh_sshCommandLine(inv.nodes[0].ssh)}`);
             return;
         }
     }
     // The post step cannot tell whether the job's tests passed: keep every machine's console and
     // journal beside the inventory (cheap), then destroy.
     const report = await destroyEnvironment({ environmentId: env }, { progress: actionProgress, saveLogsTo: (0,external_node_path_.join)(outDir, 'logs') });
-    info(`console logs and journals saved in ${(0,external_node_path_.join)(outDir, 'logs')}`);
+    lib_core.info(`console logs and journals saved in ${(0,external_node_path_.join)(outDir, 'logs')}`);
     if (report.leftovers.length)
         throw new Error(`environment ${env} was not fully destroyed: ${report.leftovers.join(', ')}`);
-    info(`environment ${env} destroyed in ${report.seconds} s`);
-});
+    lib_core.info(`environment ${env} destroyed in ${report.seconds} s`);
+}
 //# sourceMappingURL=post.js.map
