@@ -23,6 +23,17 @@ describe('preparing a GitHub-hosted runner', () => {
       'qemu-system-x86',
       'qemu-utils',
     ]);
+    // libvirt: virsh to reach the pool's hosts, and the image tools (the image is built here).
+    expect(await missingPackages('libvirt', true, bare)).toEqual([
+      'e2fsprogs',
+      'iproute2',
+      'libvirt-clients',
+      'mmdebstrap',
+      'openssh-client',
+      'python3',
+      'qemu-utils',
+      'xz-utils',
+    ]);
     // ubuntu-24.04 has ssh, ip, python3, mkfs.ext4 and xz; it lacks the rest.
     const hosted = new Set(['ssh', 'ssh-keygen', 'ip', 'python3', 'mkfs.ext4', 'xz']);
     expect(await missingPackages('qemu', true, async (t) => hosted.has(t))).toEqual([

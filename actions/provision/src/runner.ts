@@ -5,10 +5,13 @@ import { hasTool, run } from '@karoo/machines';
 import { core } from '@karoo/kit';
 
 /** The tools machines need, each with the Debian package that provides it. */
-const TOOLS: ReadonlyArray<{ tool: string; pkg: string; when: 'always' | 'nspawn' | 'qemu' | 'own-image' }> = [
+const TOOLS: ReadonlyArray<{ tool: string; pkg: string; when: 'always' | 'nspawn' | 'qemu' | 'libvirt' | 'own-image' }> = [
   { tool: 'systemd-nspawn', pkg: 'systemd-container', when: 'nspawn' },
   { tool: 'qemu-system-x86_64', pkg: 'qemu-system-x86', when: 'qemu' },
   { tool: 'genisoimage', pkg: 'genisoimage', when: 'qemu' },
+  // libvirt: the client only; the hosts of karoo.yml's pool run the daemons (qemu:///system on
+  // the runner itself is the site's to set up, like any host of the pool).
+  { tool: 'virsh', pkg: 'libvirt-clients', when: 'libvirt' },
   { tool: 'qemu-img', pkg: 'qemu-utils', when: 'always' },
   { tool: 'mmdebstrap', pkg: 'mmdebstrap', when: 'own-image' },
   { tool: 'mkfs.ext4', pkg: 'e2fsprogs', when: 'own-image' },

@@ -16,7 +16,10 @@ export function registerProvision(program: Command): void {
     .command('provision')
     .description('Create an ephemeral environment (one fresh machine per node of the configuration) and print its inventory')
     .option('-c, --config <file>', 'karoo configuration', 'karoo.yml')
-    .option('--provider <name>', 'nspawn (system containers, seconds) or qemu (virtual machines); default provision.provider, else nspawn')
+    .option(
+      '--provider <name>',
+      'nspawn (system containers, seconds), qemu (virtual machines on this runner) or libvirt (virtual machines on provision.hosts); default provision.provider, else nspawn',
+    )
     .option('--out <dir>', 'directory for inventory.json (and logs on failure); default .karoo/<environment id>')
     .option('--ttl <duration>', 'lifetime, e.g. 30m or 2h; default provision.ttl, else 1h')
     .option('--boot-timeout <seconds>', 'how long each machine may take to answer SSH')

@@ -19,7 +19,7 @@ export function registerUp(program: Command): void {
     .requiredOption('--candidate <digest>', 'candidate digest sha256:…')
     .option('-c, --config <file>', 'karoo.yml', 'karoo.yml')
     .option('--store <ref>', 'oci-layout:PATH or REGISTRY/REPOSITORY (default: karoo.yml store:, else oci-layout:.karoo/store)')
-    .option('--provider <name>', 'nspawn or qemu (default: provision.provider, else nspawn)')
+    .option('--provider <name>', 'nspawn, qemu or libvirt (default: provision.provider, else nspawn)')
     .option('--environment <name>', "whose values to deploy with (default: the configuration's first environment)")
     .option('--out <dir>', 'keep the inventory and acceptance files here (default: a temporary directory)')
     .option('--keep', 'keep the machines afterwards (until their TTL), for debugging')
