@@ -353,3 +353,213 @@ await provision({ nodes: [{ name: 'lv-k', role: 'r' }], provider: 'libvirt', lib
     expect(karooLeft()).toEqual(before);
   }, 120_000);
 });
+
+// A second host on this machine, reached as a remote one: a network and mount namespace of its own
+// (its own /run, /etc/libvirt, /var/lib/libvirt, /var/log/libvirt, /var/cache/libvirt), its own
+// virtlogd, libvirtd and sshd, reached by virsh over qemu+ssh://root@<address>/system with a key
+// file; its bridge of the site's network joined to the first host's by a veth pair, so the two
+// share one layer-2 segment as a site's bridged network would. Everything goes with the namespace.
+const H2_NET = `10.250.${process.pid % 250}`;
+const H2_ADDR = `${H2_NET}.2`;
+const H2_POOL = `karoo-itg2-${process.pid}`;
+const H2_BRIDGE = `itgr${process.pid % 100000}`;
+const H2_MGMT = `h2m${process.pid % 100000}`;
+const H2_LINK = `h2b${process.pid % 100000}`;
+const GLOBAL_KNOWN_HOSTS = '/etc/ssh/ssh_known_hosts';
+const h2: { dir: string; ns?: number; sshd?: string; libs?: string; knownHosts?: string | null; sshdUser?: boolean } = { dir: '' };
+const inH2 = (cmd: string, ...args: string[]) =>
+  execFileSync('nsenter', ['-t', String(h2.ns), '-m', '-n', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const virsh2 = (...args: string[]) => inH2('virsh', '-q', '-c', URI, ...args);
+const remoteHost = (): LibvirtHost => ({
+  name: 'remote',
+  uri: `qemu+ssh://root@${H2_ADDR}/system`,
+  sshKey: join(h2.dir, 'client-key'),
+  pool: H2_POOL,
+  network: SITE_NET,
+  cpus: 2,
+  memory: 1024,
+});
+
+/** sshd for the second host: the runner's, or Debian's openssh-server unpacked into the test's directory (nothing installed). */
+function sshdBinary(dir: string): { sshd: string; libs?: string } {
+  if (existsSync('/usr/sbin/sshd')) return { sshd: '/usr/sbin/sshd' };
+  const debs = join(dir, 'debs');
+  execFileSync('mkdir', ['-p', debs]);
+  execFileSync('apt-get', ['download', '-q', 'openssh-server', 'libwrap0'], { cwd: debs, stdio: ['ignore', 'ignore', 'inherit'] });
+  const root = join(dir, 'sshd-root');
+  for (const deb of execFileSync('ls', [debs], { encoding: 'utf8' }).split('\n').filter(Boolean))
+    execFileSync('dpkg-deb', ['-x', join(debs, deb), root]);
+  return { sshd: join(root, 'usr/sbin/sshd'), libs: join(root, 'usr/lib/x86_64-linux-gnu') };
+}
+
+async function startSecondHost(): Promise<void> {
+  const d = (h2.dir = scratch('karoo-libvirt-h2-'));
+  chmodSync(d, 0o755);
+  for (const sub of ['lib', 'log', 'cache', 'etc', 'pool']) execFileSync('mkdir', ['-p', join(d, sub)]);
+  chmodSync(join(d, 'pool'), 0o711);
+  // Its own libvirt configuration: the runner's, without the runner's domains, networks and pools.
+  execFileSync('cp', ['-a', '/etc/libvirt/.', join(d, 'etc')]);
+  execFileSync('sh', ['-c', 'rm -rf etc/qemu/*.xml etc/qemu/networks/*.xml etc/qemu/networks/autostart etc/storage'], { cwd: d });
+  if (existsSync('/var/cache/libvirt')) execFileSync('cp', ['-a', '/var/cache/libvirt/.', join(d, 'cache')]);
+  Object.assign(h2, sshdBinary(d));
+  if (spawnSync('id', ['sshd'], { stdio: 'ignore' }).status !== 0) {
+    execFileSync('useradd', ['--system', '--no-create-home', '--home-dir', '/run/sshd', '--shell', '/usr/sbin/nologin', 'sshd']);
+    h2.sshdUser = true;
+  }
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(d, 'host-key')]);
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(d, 'client-key')]);
+  writeFileSync(
+    join(d, 'sshd_config'),
+    [
+      `ListenAddress ${H2_ADDR}`,
+      `HostKey ${d}/host-key`,
+      `PidFile ${d}/sshd.pid`,
+      `AuthorizedKeysFile ${d}/client-key.pub`,
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      '',
+    ].join('\n'),
+  );
+  // The namespace's first process holds it (and its mounts) until afterAll kills it.
+  const holder = spawn(
+    'unshare',
+    [
+      '--mount',
+      '--net',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      `set -e; mount -t tmpfs -o mode=755 tmpfs /run; mkdir -p /run/libvirt /run/sshd
+for m in lib log cache; do mkdir -p /var/$m/libvirt; mount --bind ${d}/$m /var/$m/libvirt; done
+mount --bind ${d}/etc /etc/libvirt; ip link set lo up; touch ${d}/ready; exec sleep infinity`,
+    ],
+    { detached: true, stdio: 'ignore' },
+  );
+  holder.unref();
+  h2.ns = holder.pid!;
+  for (let i = 0; !existsSync(join(d, 'ready')); i++) {
+    if (i > 100 || holder.exitCode !== null) throw new Error('the second host: its namespace did not come up');
+    await sleep(100);
+  }
+  // The runner reaches it (SSH) over a link of its own; the site's segment is the bridges' veth pair below.
+  execFileSync('ip', ['link', 'add', H2_MGMT, 'type', 'veth', 'peer', 'name', 'mgmt0', 'netns', String(h2.ns)]);
+  execFileSync('ip', ['addr', 'add', `${H2_NET}.1/30`, 'dev', H2_MGMT]);
+  execFileSync('ip', ['link', 'set', H2_MGMT, 'up']);
+  inH2('ip', 'addr', 'add', `${H2_ADDR}/30`, 'dev', 'mgmt0');
+  inH2('ip', 'link', 'set', 'mgmt0', 'up');
+  inH2('virtlogd', '-d', '-p', '/run/libvirt/virtlogd.pid');
+  inH2('libvirtd', '-d', '-p', '/run/libvirt/libvirtd.pid');
+  inH2('env', ...(h2.libs ? [`LD_LIBRARY_PATH=${h2.libs}`] : []), h2.sshd!, '-f', join(d, 'sshd_config'));
+  const deadline = Date.now() + 60_000;
+  while (spawnSync('nsenter', ['-t', String(h2.ns), '-m', '-n', 'virsh', '-c', URI, 'version'], { stdio: 'ignore' }).status !== 0) {
+    if (Date.now() > deadline) throw new Error(`the second host's libvirtd did not answer; see ${d}/log/libvirtd.log`);
+    await sleep(200);
+  }
+  // Its host key, known as a site's would be (virsh's ssh runs with BatchMode: it never asks).
+  h2.knownHosts = existsSync(GLOBAL_KNOWN_HOSTS) ? readFileSync(GLOBAL_KNOWN_HOSTS, 'utf8') : null;
+  const hostKey = readFileSync(join(d, 'host-key.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
+  writeFileSync(GLOBAL_KNOWN_HOSTS, `${h2.knownHosts ?? ''}${H2_ADDR} ${hostKey}\n`);
+  virsh2('pool-create-as', H2_POOL, 'dir', '--target', join(d, 'pool'));
+  const net = join(d, 'site-net.xml');
+  writeFileSync(net, `<network><name>${SITE_NET}</name><bridge name="${H2_BRIDGE}" stp="off" delay="0"/></network>`);
+  virsh2('net-create', net);
+  // One layer-2 segment: the first host's bridge and the second's, joined.
+  execFileSync('ip', ['link', 'add', H2_LINK, 'type', 'veth', 'peer', 'name', 'site0', 'netns', String(h2.ns)]);
+  execFileSync('ip', ['link', 'set', H2_LINK, 'master', SITE_BRIDGE, 'up']);
+  inH2('ip', 'link', 'set', 'site0', 'master', H2_BRIDGE, 'up');
+}
+
+async function stopSecondHost(): Promise<void> {
+  const quiet = (f: () => unknown) => {
+    try {
+      f();
+    } catch {
+      // already gone
+    }
+  };
+  if (h2.ns) {
+    // QEMU processes would keep the namespace: every domain goes first.
+    quiet(() => {
+      for (const dom of virsh2('list', '--all', '--name').split('\n').filter(Boolean)) {
+        quiet(() => virsh2('destroy', dom));
+        quiet(() => virsh2('undefine', dom));
+      }
+    });
+    const pids = ['run/libvirt/libvirtd.pid', 'run/libvirt/virtlogd.pid']
+      .map((f) => join(`/proc/${h2.ns}/root`, f))
+      .concat(join(h2.dir, 'sshd.pid'))
+      .map((f) => (existsSync(f) ? Number(readFileSync(f, 'utf8').trim()) : 0))
+      .filter((p) => p > 0);
+    for (const pid of pids) {
+      quiet(() => process.kill(pid, 'SIGTERM'));
+      for (let i = 0; i < 100 && spawnSync('kill', ['-0', String(pid)]).status === 0; i++) await sleep(100);
+    }
+    quiet(() => process.kill(h2.ns!, 'SIGKILL'));
+    for (let i = 0; i < 50 && spawnSync('kill', ['-0', String(h2.ns)]).status === 0; i++) await sleep(100);
+  }
+  quiet(() => execFileSync('ip', ['link', 'del', H2_MGMT], { stdio: 'ignore' }));
+  quiet(() => execFileSync('ip', ['link', 'del', H2_LINK], { stdio: 'ignore' }));
+  if (h2.knownHosts === null) rmSync(GLOBAL_KNOWN_HOSTS, { force: true });
+  else if (h2.knownHosts !== undefined) writeFileSync(GLOBAL_KNOWN_HOSTS, h2.knownHosts);
+  if (h2.sshdUser) quiet(() => execFileSync('userdel', ['sshd']));
+}
+
+describe('libvirt provider on a pool of two hosts (the second over qemu+ssh)', () => {
+  beforeAll(startSecondHost, 120_000);
+  afterAll(stopSecondHost, 120_000);
+
+  test('two nodes, kept apart by anti-affinity, one on each host, reach each other by node name; the second host got the image over its connection; nothing karoo-named is left on either host', async () => {
+    const out = scratch('karoo-libvirt-2h-');
+    const { inventory, inventoryPath } = await provision({
+      nodes: [
+        { name: 'lv-p', role: 'control', cpus: 1, memory: 512 },
+        { name: 'lv-q', role: 'control', cpus: 1, memory: 512 },
+      ],
+      provider: 'libvirt',
+      libvirt: { hosts: [{ ...host(), network: SITE_NET }, remoteHost()], antiAffinity: ['control'] },
+      outDir: out,
+      progress,
+      reapFirst: false,
+      bootTimeoutSeconds: 1500,
+    });
+    const env = inventory.environmentId;
+    try {
+      // One on each host, as placement printed: the runner's libvirtd and the second host's own.
+      expect(lines).toContain('placement: local: lv-p (1 vCPU(s), 512 MiB; 3 vCPU(s), 1536 MiB left)');
+      expect(lines).toContain('placement: remote: lv-q (1 vCPU(s), 512 MiB; 1 vCPU(s), 512 MiB left)');
+      expect(virsh('list', '--name')).toContain(`${env}-lv-p`);
+      expect(virsh2('list', '--name').split('\n').filter(Boolean)).toEqual([`${env}-lv-q`]);
+      // The image reached the second host's pool over the connection (not the runner's pool).
+      expect(lines.filter((l) => l.startsWith('libvirt host remote: uploaded karoo-base-'))).toHaveLength(3);
+      expect(virsh2('vol-list', '--pool', H2_POOL)).toMatch(/karoo-base-[0-9a-f]{24}\.qcow2\.ok/);
+      const inv = await readInventory(inventoryPath);
+      const addr = (n: string) => inv.nodes.find((x) => x.name === n)!.address;
+      const p = await execOnNode(inv, 'lv-p', 'ping -c 1 -W 20 lv-q');
+      expect(p.stdout).toContain(`PING lv-q (${addr('lv-q')})`);
+      expect(p.stdout).toContain('1 received');
+      const q = await execOnNode(inv, 'lv-q', 'ping -c 1 -W 20 lv-p; hostname');
+      expect(q.stdout).toContain(`PING lv-p (${addr('lv-p')})`);
+      expect(q.stdout).toContain('1 received');
+      expect(q.stdout.trim().split('\n').pop()).toBe('lv-q');
+    } finally {
+      const report = await destroyEnvironment({ environmentId: env });
+      expect(report.leftovers).toEqual([]);
+    }
+    expect(karooLeft()).toEqual([]);
+    expect(await resourcesOf(env)).toEqual([]);
+    expect(virsh2('list', '--all', '--name').trim()).toBe('');
+    const vols2 = virsh2('vol-list', '--pool', H2_POOL)
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/)[0] ?? '')
+      .filter(Boolean);
+    expect(vols2.filter((v) => v.startsWith('karoo-') && !v.startsWith('karoo-base-'))).toEqual([]);
+    // Base volumes stay for the next environment on that host.
+    expect(vols2.filter((v) => v.startsWith('karoo-base-')).length).toBe(6);
+    // The runner's leg is gone from the segment; the bridges' own link stays (the test's).
+    expect(execFileSync('ip', ['-o', 'link', 'show', 'master', SITE_BRIDGE], { encoding: 'utf8' })).not.toContain(`kl${env.slice(6)}`);
+  }, 1_800_000);
+});
