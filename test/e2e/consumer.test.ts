@@ -113,6 +113,13 @@ it('2. the same pull request again, nothing changed: acceptance skipped because 
   expect(after).toHaveLength(1);
   expect(after[0]!.id).toBe(before[0]!.id);
   expect(out['comment-url']).toBe(candidateOutputs(first)['comment-url']);
+  // The report job takes the build job's evidence check (same store, candidate and gate) instead
+  // of repeating it in a process of its own, and the comment still shows the passing evidence.
+  const report = job(again, 'report').steps;
+  expect(report.find((s) => s.id === 'evidence')!.outcome).toBe('skipped');
+  expect(report.find((s) => s.id === 'earlier')!.outcome).toBe('success');
+  expect(after[0]!.body).toContain('#### Acceptance evidence');
+  expect(after[0]!.body).toContain(out.evidence!.slice(7, 19));
 }, 900_000);
 
 it('3a. a pull request from a fork gets no secrets: with the private index its run fails at resolve, loudly, with a read-only token and no comment', async () => {
