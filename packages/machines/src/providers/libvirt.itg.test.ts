@@ -1,6 +1,6 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -498,7 +498,19 @@ async function stopSecondHost(): Promise<void> {
       quiet(() => process.kill(pid, 'SIGTERM'));
       for (let i = 0; i < 100 && spawnSync('kill', ['-0', String(pid)]).status === 0; i++) await sleep(100);
     }
-    quiet(() => process.kill(h2.ns!, 'SIGKILL'));
+    // Anything else still in its network namespace (a QEMU whose domain would not go) goes with it.
+    const netns = (pid: number | string) => {
+      try {
+        return readlinkSync(`/proc/${pid}/ns/net`);
+      } catch {
+        return undefined;
+      }
+    };
+    const ns = netns(h2.ns);
+    // Never the runner's own namespace (a holder that had not unshared yet).
+    const inside =
+      ns && ns !== netns('self') ? readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== h2.ns && netns(p) === ns) : [];
+    for (const pid of [...inside.map(Number), h2.ns]) quiet(() => process.kill(pid, 'SIGKILL'));
     for (let i = 0; i < 50 && spawnSync('kill', ['-0', String(h2.ns)]).status === 0; i++) await sleep(100);
   }
   quiet(() => execFileSync('ip', ['link', 'del', H2_MGMT], { stdio: 'ignore' }));
@@ -509,7 +521,7 @@ async function stopSecondHost(): Promise<void> {
 }
 
 describe('libvirt provider on a pool of two hosts (the second over qemu+ssh)', () => {
-  beforeAll(startSecondHost, 120_000);
+  beforeAll(startSecondHost, 300_000);
   afterAll(stopSecondHost, 120_000);
 
   test('two nodes, kept apart by anti-affinity, one on each host, reach each other by node name; the second host got the image over its connection; nothing karoo-named is left on either host', async () => {
