@@ -16,18 +16,23 @@
 //
 // Needs what test/e2e/consumer.test.ts needs: root, systemd-nspawn, karoo's machine image,
 // docker-registry, and `npx tsc -b && node scripts/bundle.mjs`.
-// Usage: node bench/consumer-rerun.mjs [--runs N] [--committed]
+// Usage: node bench/consumer-rerun.mjs [--runs N] [--committed] [--baseline COMMIT]
 //   N reruns (default 3; the median is reported); --committed: karoo as committed at HEAD
-//   (dist/ included) instead of the work tree's workflows, actions and bundles.
-import { readFileSync } from 'node:fs';
+//   (dist/ included) instead of the work tree's workflows, actions and bundles; --baseline: also
+//   N reruns through candidate.yml as it was at COMMIT (same actions and bundles), each right
+//   after one of the others, so that the machine's load weighs on both alike.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { register } from 'node:module';
 import { loadavg } from 'node:os';
 
 const arg = (name, dflt) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : dflt);
 const runs = arg('--runs', 3);
 const committed = process.argv.includes('--committed');
+const baseline = process.argv.includes('--baseline') ? process.argv[process.argv.indexOf('--baseline') + 1] : undefined;
 register(new URL('../test/support/workflow-runner/cli-hooks.mjs', import.meta.url));
-const { REPO, startConsumer, why } = await import('../test/support/consumer.ts');
+const { REPO, startConsumer, starterWorkflows, template, why } = await import('../test/support/consumer.ts');
+const BASELINE_WORKFLOW = '.github/workflows/karoo-candidate-baseline.yml';
 
 /** The step ids of karoo's own actions in candidate.yml. */
 const KAROO_STEPS = new Set(['resolve', 'build', 'evidence', 'provision', 'deploy', 'accept', 'report']);
@@ -59,14 +64,35 @@ function cpu() {
 const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const c = await startConsumer({ karoo: committed ? 'committed' : 'worktree' });
+const c = await startConsumer({
+  karoo: committed ? 'committed' : 'worktree',
+  ...(baseline
+    ? {
+        workflows: {
+          ...starterWorkflows(),
+          [BASELINE_WORKFLOW]: template('karoo-candidate.yml').replace('candidate.yml@v1', 'candidate.yml@baseline'),
+        },
+      }
+    : {}),
+});
 try {
+  if (baseline) {
+    // karoo's repository gets a commit on top of v1 with the baseline's candidate.yml, tagged `baseline`.
+    const yml = execFileSync('git', ['show', `${baseline}:.github/workflows/candidate.yml`], { encoding: 'utf8' });
+    writeFileSync(`${c.karooDir}/.github/workflows/candidate.yml`, yml);
+    const git = (...a) =>
+      execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', '-c', 'commit.gpgsign=false', ...a], {
+        cwd: c.karooDir,
+      });
+    git('commit', '-q', '--allow-empty', '-am', `baseline: candidate.yml as at ${baseline}`);
+    git('tag', 'baseline');
+  }
   const sha = c.branch('topic', { 'README.md': '# tern\n' });
   c.standin.addPullRequest(REPO, { number: 7, headRef: 'topic', headSha: sha, baseRef: 'main', baseSha: c.mainSha });
-  const timed = async () => {
+  const timed = async (workflow) => {
     const t = performance.now();
     const c0 = cpu();
-    const r = await c.pullRequest(7, sha);
+    const r = await c.pullRequest(7, sha, workflow ? { workflow } : {});
     const wall = performance.now() - t;
     const c1 = cpu();
     if (r.conclusion !== 'success') throw new Error(`the candidate workflow failed:\n${why(r)}`);
@@ -74,13 +100,18 @@ try {
   };
   const first = await timed();
   const reruns = [];
+  const baseReruns = [];
   for (let i = 0; i < runs; i++) {
-    const r = await timed();
-    if (r.rows.some((x) => x.job.endsWith('/accept') && x.step.includes('actions/provision')))
-      throw new Error('the rerun provisioned machines: passing evidence was not found');
-    reruns.push(r);
+    for (const [list, workflow] of [[reruns], ...(baseline ? [[baseReruns, BASELINE_WORKFLOW]] : [])]) {
+      const r = await timed(workflow);
+      if (r.rows.some((x) => x.job.endsWith('/accept') && x.step.includes('actions/provision')))
+        throw new Error('the rerun provisioned machines: passing evidence was not found');
+      list.push(r);
+    }
   }
-  const rerun = reruns.find((r) => r.wall === median(reruns.map((x) => x.wall)));
+  const med = (list) => list.find((r) => r.wall === median(list.map((x) => x.wall)));
+  const rerun = med(reruns);
+  const baseRerun = baseline ? med(baseReruns) : undefined;
   console.log(
     `load average ${loadavg()
       .map((x) => x.toFixed(1))
@@ -92,13 +123,25 @@ try {
   for (const [label, b] of [
     ['first run', first],
     ['rerun (median)', rerun],
+    ...(baseRerun ? [[`rerun through candidate.yml at ${baseline} (median)`, baseRerun]] : []),
   ])
     console.log(`| ${label} | ${s(b.wall)} | ${s(b.karoo)} | ${s(b.workflow)} | ${s(b.runner)} | ${s(b.cpuChildren)} | ${s(b.cpuOwn)} |`);
   console.log('');
   console.log(
     `rerun / first run: ${(rerun.wall / first.wall).toFixed(3)}× wall (target ≤ 0.1×), ${((rerun.wall - rerun.runner) / (first.wall - first.runner)).toFixed(3)}× without the runner's overhead`,
   );
-  console.log(`karoo's own work in the rerun: ${s(rerun.karoo)} (target ≤ 5 s); reruns' wall: ${reruns.map((r) => s(r.wall)).join(', ')}`);
+  const steps = (r) => r.rows.filter((x) => x.own).length;
+  console.log(
+    `karoo's own work in the rerun: ${s(rerun.karoo)} in ${steps(rerun)} steps (target ≤ 5 s); reruns' wall: ${reruns.map((r) => s(r.wall)).join(', ')}`,
+  );
+  if (baseRerun) {
+    console.log(
+      `baseline (${baseline}): ${(baseRerun.wall / first.wall).toFixed(3)}× wall; karoo's own work ${s(baseRerun.karoo)} in ${steps(baseRerun)} steps; reruns' wall: ${baseReruns.map((r) => s(r.wall)).join(', ')}`,
+    );
+    console.log('');
+    console.log(`baseline rerun, per step:`);
+    for (const x of baseRerun.rows) console.log(`  ${x.own ? 'karoo   ' : 'workflow'} ${s(x.ms).padStart(8)}  ${x.job}: ${x.step}`);
+  }
   console.log('');
   console.log('rerun, per step:');
   for (const x of rerun.rows) console.log(`  ${x.own ? 'karoo   ' : 'workflow'} ${s(x.ms).padStart(8)}  ${x.job}: ${x.step}`);
