@@ -77,6 +77,26 @@ if [ ! -x "$tools/docker-registry/usr/bin/docker-registry" ]; then
   rm -rf "$work"
 fi
 
+# sshd for the libvirt test's second host (reached over qemu+ssh): Debian's openssh-server and the
+# libwrap0 it links, unpacked the same way (installing it would start an sshd on port 22).
+if [ ! -x /usr/sbin/sshd ] && [ ! -x "$tools/openssh-server/usr/sbin/sshd" ]; then
+  echo "karoo: unpacking Debian's openssh-server into $tools (apt-get download + dpkg -x)" >&2
+  mkdir -p "$tools"
+  work=$(mktemp -d)
+  if ! (cd "$work" && apt-get download -qq openssh-server libwrap0 >/dev/null 2>&1); then
+    if [ "$(id -u)" != 0 ]; then
+      echo "karoo: cannot download openssh-server; run 'sudo apt-get update' and retry" >&2
+      rm -rf "$work"; exit 1
+    fi
+    apt-get update -qq >/dev/null
+    (cd "$work" && apt-get download -qq openssh-server libwrap0 >/dev/null)
+  fi
+  rm -rf "$tools/openssh-server.tmp"
+  for deb in "$work"/*.deb; do dpkg -x "$deb" "$tools/openssh-server.tmp"; done
+  rm -rf "$tools/openssh-server" && mv "$tools/openssh-server.tmp" "$tools/openssh-server"
+  rm -rf "$work"
+fi
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "karoo: installing npm packages (npm ci)" >&2
   npm ci --no-audit --no-fund >&2
