@@ -54434,7 +54434,13 @@ class LibvirtProvider {
             const bridge = await v.networkBridge(net);
             if (!bridge)
                 throw new errors_KarooError('input', `libvirt host ${h.name}: network "${net}" does not exist or has no bridge; name a bridged libvirt network the site provides`);
-            await this.memo(`link:${bridge}`, () => linkRunner(state, bridge, h, net));
+            // One leg per network: the runner joins the segment on its own machine, whose bridge may be
+            // named differently from a remote host's (the network's name is what the hosts share).
+            await this.memo(`link:${net}`, async () => {
+                const local = isLocalUri(h.uri) ? undefined : this.settings?.hosts.find((x) => isLocalUri(x.uri) && x.network === net);
+                const here = local ? await new Virsh(local).networkBridge(net) : bridge;
+                return linkRunner(state, here ?? bridge, h, net);
+            });
             return net;
         });
     }
