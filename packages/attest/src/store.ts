@@ -1,6 +1,6 @@
-import { canonicalJson, type Digest, errorMessage, hexOf, isKarooError, KarooError, parseDigest, sha256Of } from '@karoo/common';
+import { canonicalJson, type Digest, errorMessage, hexOf, isKarooError, KarooError, parseDigest } from '@karoo/common';
 import { ANNOTATIONS, type Descriptor, OCI, referrerFor, type Referrer } from '@karoo/candidate';
-import { bufferSource, parseManifestInfo, type Store } from '@karoo/oci';
+import { bufferSource, parseManifestInfo, readVerifiedBlob, type Store } from '@karoo/oci';
 import { type Envelope, type Signer, signEnvelope, type VerificationKey, verifyEnvelope } from './dsse.js';
 import { type KeylessSigner, signKeyless } from './keyless.js';
 import { type KeylessTrust, verifyKeylessBundle } from './keyless-verify.js';
@@ -138,7 +138,7 @@ export async function readBundles(
         throw new KarooError('integrity', `attestation ${d.digest} refers to ${manifest.subject?.digest ?? 'nothing'}, not ${subject}`);
       const layer = (manifest.layers ?? []).find((l) => l.mediaType === SIGSTORE_BUNDLE);
       if (!layer) throw new KarooError('integrity', `attestation ${d.digest} has no ${SIGSTORE_BUNDLE} layer`);
-      const bytes = await readSmallBlob(store, layer, `attestation ${d.digest}`);
+      const bytes = await readVerifiedBlob(store, layer, `attestation ${d.digest}`, BUNDLE_MAX);
       let bundle: unknown;
       try {
         bundle = JSON.parse(bytes.toString('utf8'));
@@ -365,21 +365,8 @@ function builderOf(s: Statement): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
-async function readSmallBlob(store: Store, d: Descriptor, what: string): Promise<Buffer> {
-  if (d.size > 16 << 20) throw new KarooError('integrity', `${what}: layer ${d.digest} claims ${d.size} bytes; bundles are small`);
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of await store.getBlob(d.digest)) {
-    const b = Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array);
-    n += b.length;
-    if (n > d.size) throw new KarooError('integrity', `${what}: layer ${d.digest} in ${store.ref} is larger than ${d.size} bytes`);
-    chunks.push(b);
-  }
-  const bytes = Buffer.concat(chunks);
-  if (bytes.length !== d.size || sha256Of(bytes) !== d.digest)
-    throw new KarooError('integrity', `${what}: layer ${d.digest} in ${store.ref} is damaged`);
-  return bytes;
-}
+/** Sigstore bundles are small: a descriptor claiming more is refused unread. */
+const BUNDLE_MAX = 16 << 20;
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
