@@ -8,14 +8,17 @@
  * reaches the build step too, which asks for the job's OIDC token; Sigstore cannot be reached
  * from here and the runner has no OIDC endpoint, so the run fails there, naming it (the signing
  * up to @actions/attest's requests is test/e2e/attest-keyless.test.ts). `attest: key` without
- * the secret, and an unknown `attest`, fail before anything is built. Acceptance is off (no
- * machines): accept gets the same two inputs from the same step (see candidate.yml).
+ * the secret, and an unknown `attest`, fail the build step with one line (exit 2) before anything
+ * is built. The workflow has no step of its own for the key: the build step gets `attest` and
+ * the key's text as `attest-key` and keeps it in memory, so no file anywhere under the runner's
+ * directories or the test's holds the key after the runs. Acceptance is off (no machines):
+ * accept gets the same two inputs (see candidate.yml).
  * Needs `npx tsc -b && node scripts/bundle.mjs resolve build promote report`.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspectAttestations, keyIdOf, SLSA_PROVENANCE, verificationKeyFor } from '@karoo/attest';
@@ -106,7 +109,9 @@ jobs:
   });
   standin = await startGitHubStandin();
   standin.addRepo(REPO, { branches: { main: app.head() } });
-  runner = new WorkflowRunner({ github: standin });
+  // The runner's directories (workspaces, RUNNER_TEMP, actions) inside `work`: the last test reads every file there.
+  await mkdir(join(work, 'runner'));
+  runner = new WorkflowRunner({ github: standin, workdir: join(work, 'runner') });
 }, 120_000);
 
 afterAll(async () => {
@@ -164,29 +169,55 @@ it('attest: keyless reaches the build step, which asks for the OIDC token (none 
   expect(build.annotations.map((a) => a.message)).toContainEqual(expect.stringMatching(/^keyless attestations need the job's OIDC token/));
 }, 300_000);
 
-it('attest: key without the secret, or an unknown attest, fails in the signing step before anything is built', async () => {
+it('attest: key without the secret, or an unknown attest, fails the build step with one line (exit 2) before anything is built', async () => {
   for (const [attest, message] of [
-    ['key', 'attest: key needs the ATTEST_KEY secret (a PEM private key); pass it, or use attest: keyless or none'],
-    ['always', 'input attest is "always"; use none, keyless or key'],
+    [
+      'key',
+      'attest: key needs a PEM private key in input "attest-key" (candidate.yml passes the ATTEST_KEY secret); pass it, or use attest: keyless or none',
+    ],
+    ['always', 'input "attest" is "always"; allowed values: none, keyless, key'],
   ] as const) {
     const { r } = await pullRequest(attest, {});
     expect(r.conclusion).toBe('failure');
     const steps = r.jobs['candidate/build']!.steps;
-    const signing = steps.find((s) => s.id === 'signing')!;
-    expect(signing.outcome).toBe('failure');
-    expect(signing.annotations.filter((a) => a.level === 'error').map((a) => a.message)).toEqual([
-      message,
-      'Process completed with exit code 2.',
-    ]);
-    expect(steps.find((s) => s.id === 'build')?.outcome ?? 'skipped').toBe('skipped');
+    expect(steps.map((s) => s.id)).not.toContain('signing');
+    const build = steps.find((s) => s.id === 'build')!;
+    expect(build.outcome).toBe('failure');
+    expect(build.annotations.filter((a) => a.level === 'error').map((a) => a.message)).toEqual([message]);
+    expect(build.log).toContain('##[debug]Node Action run completed with exit code 2');
+    // Refused while reading its inputs: no candidate was computed, nothing was built.
+    expect(build.log).not.toMatch(/candidate sha256:/);
+    expect(build.outputs.candidate).toBeUndefined();
   }
 }, 300_000);
 
-it('the private key is in no log, output, summary or comment', () => {
+/** Every regular file under `dir` (symbolic links not followed). */
+async function* files(dir: string): AsyncGenerator<string> {
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) yield* files(p);
+    else if (e.isFile()) yield p;
+  }
+}
+
+it('the private key is in no log, output, summary or comment, nothing had to be masked, and no file holds it afterwards', async () => {
   expect(results.length).toBe(4);
   for (const r of results) {
     for (const j of Object.values(r.jobs))
       expect(JSON.stringify([r.log, j.outputs, j.summary, j.steps.map((s) => [s.outputs, s.log])])).not.toContain(KEY_BODY);
+    // Not printed and masked, but never printed: the masker had nothing of the key to hide.
+    expect(r.masked.filter((m) => m.includes(KEY_BODY))).toEqual([]);
   }
   for (let n = 11; n <= pr; n++) for (const c of standin.comments(REPO, n)) expect(c.body).not.toContain(KEY_BODY);
-});
+  // The runner's workspaces, RUNNER_TEMP, actions and artifacts, the store and the repositories.
+  const der = Buffer.from(PRIVATE_PEM.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+  const holding: string[] = [];
+  let read = 0;
+  for await (const f of files(work)) {
+    const bytes = await readFile(f);
+    read++;
+    if (bytes.includes(KEY_BODY) || bytes.includes(der)) holding.push(f);
+  }
+  expect(read).toBeGreaterThan(100);
+  expect(holding).toEqual([]);
+}, 120_000);

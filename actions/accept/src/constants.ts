@@ -1,3 +1,5 @@
+import { ATTEST_INPUTS } from '@karoo/kit/attest';
+
 /** Input and output names of the accept action, as action.yml declares them. */
 export const INPUT = {
   candidate: 'candidate',
@@ -11,8 +13,9 @@ export const INPUT = {
   registryUsername: 'registry-username',
   registryPassword: 'registry-password',
   githubToken: 'github-token',
-  attestKey: 'attest-key',
-  attestKeyless: 'attest-keyless',
+  attest: ATTEST_INPUTS.attest,
+  attestKey: ATTEST_INPUTS.attestKey,
+  attestKeyless: ATTEST_INPUTS.attestKeyless,
 } as const;
 
 export const OUTPUT = {

@@ -1,4 +1,5 @@
 import { booleanInput, durationInput, input, optionalInput } from '@karoo/kit';
+import { type AttestInputs, attestInputs } from '@karoo/kit/attest';
 import { storeInputs, type StoreInputs } from '@karoo/kit/store';
 import { INPUT } from './constants.js';
 
@@ -16,13 +17,11 @@ export interface AcceptInputs {
   /** Attach the result to the candidate as evidence. */
   readonly evidence: boolean;
   readonly githubToken?: string | undefined;
-  /** A PEM private key file to sign the result with (default: karoo.yml attestations.signing-key). */
-  readonly attestKey?: string | undefined;
-  /** Sign keylessly (Sigstore through @actions/attest). */
-  readonly attestKeyless: boolean;
+  /** How to sign the result (`attest`, `attest-key`, `attest-keyless`; default: karoo.yml attestations.signing-key). */
+  readonly attest: AttestInputs;
 }
 
-/** Every input of the action, read once. */
+/** Every input of the action, read once; `attest: key` without a key is refused before anything runs. */
 export function loadInputs(): AcceptInputs {
   return {
     candidate: input(INPUT.candidate, { required: true }),
@@ -34,7 +33,6 @@ export function loadInputs(): AcceptInputs {
     out: input(INPUT.out, { default: '.karoo/acceptance' }),
     evidence: booleanInput(INPUT.evidence, true),
     githubToken: optionalInput(INPUT.githubToken),
-    attestKey: optionalInput(INPUT.attestKey),
-    attestKeyless: booleanInput(INPUT.attestKeyless, false),
+    attest: attestInputs(),
   };
 }

@@ -5,12 +5,16 @@ import { readInventory } from '@karoo/machines';
 import { acceptSummary } from '@karoo/summary';
 import { signerFrom } from '@karoo/attest';
 import { KarooError, runContextFromEnv } from '@karoo/common';
+import { signingOptions } from '@karoo/kit/attest';
 import { openActionStore } from '@karoo/kit/store';
 import { OUTPUT } from './constants.js';
 import { loadInputs } from './inputs.js';
 import { countOutputs, summaryCounts } from './outputs.js';
 
-runAction(async () => {
+// Exits with the error kind's code (2 for bad input such as `attest: key` without a key), as the CLI does.
+runAction(main, { exitCodes: true });
+
+async function main(): Promise<void> {
   const i = loadInputs();
   const config = await loadConfig(i.config);
   const inventory = await readInventory(i.inventory);
@@ -25,12 +29,7 @@ runAction(async () => {
     timeoutSeconds: i.timeoutSeconds,
     evidence: i.evidence,
     run,
-    attest: await signerFrom({
-      keyless: i.attestKeyless,
-      key: i.attestKey,
-      configKey: config.attestations?.signingKey,
-      token: i.githubToken,
-    }),
+    attest: await signerFrom(signingOptions(i.attest, config.attestations?.signingKey, i.githubToken)),
     progress: actionProgress,
   });
   const counts = countOutputs(r.counts);
@@ -63,4 +62,4 @@ runAction(async () => {
     .write();
   if (r.result !== 'passed')
     throw new KarooError('refused', `acceptance failed: ${r.reason ?? 'failed'}${r.evidence ? ` (evidence ${r.evidence})` : ''}`);
-});
+}

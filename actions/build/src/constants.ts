@@ -1,3 +1,5 @@
+import { ATTEST_INPUTS } from '@karoo/kit/attest';
+
 /** Input and output names of the build action, as action.yml declares them. */
 export const INPUT = {
   lock: 'lock',
@@ -13,8 +15,9 @@ export const INPUT = {
   indexUsername: 'index-username',
   indexPassword: 'index-password',
   provenance: 'provenance',
-  attestKey: 'attest-key',
-  attestKeyless: 'attest-keyless',
+  attest: ATTEST_INPUTS.attest,
+  attestKey: ATTEST_INPUTS.attestKey,
+  attestKeyless: ATTEST_INPUTS.attestKeyless,
 } as const;
 
 export const OUTPUT = {

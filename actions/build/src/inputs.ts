@@ -1,9 +1,10 @@
 import { booleanInput, indexCredentialsInput, input, listInput, optionalInput } from '@karoo/kit';
+import { attestInputs } from '@karoo/kit/attest';
 import { storeInputs } from '@karoo/kit/store';
 import { INPUT } from './constants.js';
 import type { BuildInputs } from './run.js';
 
-/** Every input of the action, read once. */
+/** Every input of the action, read once; `attest: key` without a key is refused before anything is built. */
 export function loadInputs(): BuildInputs {
   return {
     config: input(INPUT.config, { default: 'karoo.yml' }),
@@ -16,7 +17,6 @@ export function loadInputs(): BuildInputs {
     cache: booleanInput(INPUT.cache, false),
     index: indexCredentialsInput(),
     provenance: booleanInput(INPUT.provenance, true),
-    attestKey: optionalInput(INPUT.attestKey),
-    attestKeyless: booleanInput(INPUT.attestKeyless, false),
+    attest: attestInputs(),
   };
 }

@@ -3,7 +3,10 @@ import { OUTPUT } from './constants.js';
 import { loadInputs } from './inputs.js';
 import { runBuild } from './run.js';
 
-runAction(async () => {
+// Exits with the error kind's code (2 for bad input such as `attest: key` without a key), as the CLI does.
+runAction(main, { exitCodes: true });
+
+async function main(): Promise<void> {
   const o = await runBuild(loadInputs());
   setOutputs({
     [OUTPUT.candidate]: o.candidate,
@@ -12,4 +15,4 @@ runAction(async () => {
     [OUTPUT.pushedBytes]: o.pushedBytes,
     ...(o.attestation ? { [OUTPUT.attestation]: o.attestation } : {}),
   });
-});
+}

@@ -9,6 +9,7 @@ import { type KarooConfig, loadConfig } from '@karoo/config';
 import { readLockFile } from '@karoo/lock';
 import { openActionStore, type StoreInputs } from '@karoo/kit/store';
 import { actionProgress, core, type IndexCredentials, setIndexCredentials } from '@karoo/kit';
+import { type AttestInputs, signingOptions } from '@karoo/kit/attest';
 import { restoreCached, saveCached } from '@karoo/kit/cache';
 
 /** The build step's inputs (action.yml's, typed). */
@@ -28,10 +29,8 @@ export interface BuildInputs {
   readonly index: IndexCredentials;
   /** Attach a provenance record. */
   readonly provenance: boolean;
-  /** A PEM private key file to sign the SLSA provenance with (default: karoo.yml attestations.signing-key). */
-  readonly attestKey?: string | undefined;
-  /** Sign keylessly (Sigstore through @actions/attest); default false. */
-  readonly attestKeyless?: boolean | undefined;
+  /** How to sign the SLSA provenance (`attest`, `attest-key`, `attest-keyless`); absent: karoo.yml attestations.signing-key. */
+  readonly attest?: AttestInputs | undefined;
 }
 
 export interface BuildOutputs {
@@ -76,12 +75,7 @@ export async function runBuild(i: BuildInputs): Promise<BuildOutputs> {
     mountFrom: [...i.mountFrom],
     downloadDir,
     provenance: i.provenance ? provenance() : undefined,
-    attest: await signerFrom({
-      keyless: i.attestKeyless,
-      key: i.attestKey,
-      configKey: config?.attestations?.signingKey,
-      token: i.githubToken,
-    }),
+    attest: await signerFrom(signingOptions(i.attest, config?.attestations?.signingKey, i.githubToken)),
     // As the CLI does: a private index's credentials, from the variables karoo.yml names, for files on its own origin.
     indexes: config?.indexes,
     env: process.env,

@@ -113,17 +113,25 @@ function algorithmOf(key: KeyObject, source: string): KeyAlgorithm {
 
 /** Reads a PEM private key (PKCS#8 or SEC1, unencrypted) into a Signer. */
 export async function loadSigningKey(path: string): Promise<Signer> {
-  const text = await readKeyFile(path, 'attestation signing key');
+  return signerFromPem(await readKeyFile(path, 'attestation signing key'), `attestation signing key ${path}`);
+}
+
+/**
+ * A Signer for a PEM private key given as text (e.g. a secret an action received as an input),
+ * kept in memory: nothing is written to disk. `source` names the key in messages, which never
+ * quote the text.
+ */
+export function signerFromPem(text: string, source = 'the attestation signing key'): Signer {
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: text, format: 'pem' });
   } catch (e) {
     throw new KarooError(
       'input',
-      `attestation signing key ${path} is not an unencrypted PEM private key (${(e as Error).message.split('\n')[0]}); create one with openssl genpkey -algorithm ed25519 -out FILE`,
+      `${source} is not an unencrypted PEM private key (${(e as Error).message.split('\n')[0]}); create one with openssl genpkey -algorithm ed25519 -out FILE`,
     );
   }
-  return signerFor(key, path);
+  return signerFor(key, source);
 }
 
 /** A Signer for a private KeyObject (Ed25519 or ECDSA P-256). */

@@ -32,6 +32,7 @@ export {
   pae,
   signEnvelope,
   signerFor,
+  signerFromPem,
   verificationKeyFor,
   verifyEnvelope,
 } from './dsse.js';

@@ -72,12 +72,15 @@ export async function signKeyless(statement: Statement<unknown>, signer: Keyless
 
 /**
  * How karoo signs, from what a step was given (one reading for the CLI and the actions):
- * keyless when asked (inside GitHub Actions), else the key file given, else karoo.yml
- * `attestations.signing-key`; undefined when none (nothing is signed).
+ * keyless when asked (inside GitHub Actions), else the key's PEM text given (kept in memory),
+ * else the key file given, else karoo.yml `attestations.signing-key`; undefined when none
+ * (nothing is signed).
  */
 export async function signerFrom(
   o: {
     readonly keyless?: boolean | undefined;
+    /** The private key's PEM text (an action's secret input), never written to disk. */
+    readonly keyText?: string | undefined;
     readonly key?: string | undefined;
     readonly configKey?: string | undefined;
     readonly token?: string | undefined;
@@ -85,8 +88,9 @@ export async function signerFrom(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<import('./store.js').AttestSigner | undefined> {
   if (o.keyless) return keylessSignerFromEnv(o.token, env);
+  const { loadSigningKey, signerFromPem } = await import('./dsse.js');
+  if (o.keyText) return signerFromPem(o.keyText);
   const path = o.key ?? o.configKey;
   if (!path) return undefined;
-  const { loadSigningKey } = await import('./dsse.js');
   return loadSigningKey(path);
 }

@@ -17,6 +17,7 @@ const steps = readdirSync(ACTIONS)
 
 /** kit's readers of shared inputs, and the names each reads. */
 const KIT_READERS: Record<string, readonly string[]> = {
+  attestInputs: ['attest', 'attest-key', 'attest-keyless'],
   githubTokenInput: ['github-token', 'token'],
   indexCredentialsInput: ['index-username', 'index-password'],
   storeInputs: ['store', 'registry-username', 'registry-password'],

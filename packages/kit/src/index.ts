@@ -1,16 +1,17 @@
 import * as core from '@actions/core';
-import { errorMessage, isKarooError, KarooError, type Progress } from '@karoo/common';
+import { errorMessage, exitCodeOf, isKarooError, KarooError, type Progress } from '@karoo/common';
 import { parseDuration } from '@karoo/config';
 
 /**
  * Runs an action's main function and fails in one place: anything thrown (non-Error values
- * and unhandled rejections too) becomes one `core.setFailed` line and a non-zero exit.
+ * and unhandled rejections too) becomes one `core.setFailed` line and a non-zero exit: 1, or
+ * with `exitCodes` karoo's code of the error's kind (2 input, 3 integrity, …), as the CLI exits.
  */
-export function runAction(main: () => Promise<void>): void {
+export function runAction(main: () => Promise<void>, options: { exitCodes?: boolean } = {}): void {
   const fail = (e: unknown) => {
     core.setFailed(errorMessage(e));
     if (!isKarooError(e) && e instanceof Error && e.stack) core.debug(e.stack);
-    process.exitCode = 1;
+    process.exitCode = options.exitCodes ? exitCodeOf(e) : 1;
   };
   process.on('unhandledRejection', fail);
   main().catch(fail);
