@@ -31,9 +31,20 @@ export interface SshResult {
  * The remote command of every agent call: a fixed string (nothing from the configuration or the
  * inventory), read by the remote user's shell. It reads the agent's length, the agent, and runs it;
  * the agent reads its JSON request from the same stdin.
+ *
+ * First it widens the pipes sshd made for stdin and stdout to 1 MiB (F_SETPIPE_SZ, where the
+ * kernel allows it): through a 64 KiB pipe, sshd writes a stream in pieces of a few KiB and moves
+ * the rest of its 2 MiB channel buffer after each one, which cost ~0.75 s of CPU on the node per
+ * 3 MB shipped (measured with OpenSSH 9.2; 0.1–0.15 s through the wide pipe). Nothing depends on it.
  */
-const BOOTSTRAP =
-  'import sys;s=sys.stdin.buffer.read(int(sys.stdin.buffer.readline()));exec(compile(s,"karoo_node.py","exec"),{"__name__":"__main__","KAROO_AGENT_SOURCE":s})';
+const BOOTSTRAP = [
+  'import sys,fcntl',
+  'for f in (0,1):',
+  ' try:fcntl.fcntl(f,getattr(fcntl,"F_SETPIPE_SZ",1031),1<<20)',
+  ' except OSError:pass',
+  's=sys.stdin.buffer.read(int(sys.stdin.buffer.readline()))',
+  'exec(compile(s,"karoo_node.py","exec"),{"__name__":"__main__","KAROO_AGENT_SOURCE":s})',
+].join('\n');
 
 export const AGENT_COMMANDS = ['plan', 'receive', 'prepare', 'pack', 'send', 'activate', 'rollback', 'status'] as const;
 export type AgentCommand = (typeof AGENT_COMMANDS)[number];
