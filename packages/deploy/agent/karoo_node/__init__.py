@@ -41,4 +41,9 @@ through execve (no shell).
 The modules of this package (errors, util, protocol, target, wheel, archive, services, verify,
 blobs, install, releases, node, launcher, commands) are what tests import; the nodes get them as
 one file, concatenated by packages/deploy/scripts/gen-agent.mjs without the imports between them.
+
+LAZY_IMPORTS: every call starts a new interpreter, and so does every service start (`exec`).
+The standard-library modules only installing and packing need (venv, which brings logging;
+zipfile, configparser, tarfile, gzip: ~45 ms of a node's CPU) are imported inside the functions
+that use them, so that plan, activate and `exec` do not pay for them.
 """

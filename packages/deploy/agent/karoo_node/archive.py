@@ -1,11 +1,9 @@
 """Installed trees as deterministic archives: packed once per target, unpacked on the other
 nodes of that target, each checked against its digest."""
 
-import gzip
 import hashlib
 import os
 import shutil
-import tarfile
 import zlib
 
 from .errors import Fail, IntegrityFail, UnavailableFail
@@ -75,6 +73,9 @@ class Limited:
 
 
 def _pack_into(root, hw):
+    import gzip  # here, not at the top: see LAZY_IMPORTS in __init__.py
+    import tarfile
+
     with gzip.GzipFile(filename="", mode="wb", fileobj=hw, mtime=0, compresslevel=3) as gz:
         with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
             for rel in _walk_sorted(root):
@@ -114,6 +115,8 @@ def unpack_tree(archive, root):
     """Unpacks an archive written by pack_tree into `root` (which must not exist): regular
     files, directories and symlinks only, every path inside `root`, none through a symlink."""
     what = "installation archive %s" % os.path.basename(archive)
+    import tarfile  # here, not at the top: see LAZY_IMPORTS in __init__.py
+
     try:
         tar = tarfile.open(archive, mode="r:gz")
     except (tarfile.TarError, OSError) as e:
@@ -129,6 +132,8 @@ def unpack_stream(stream, hexd, size, root):
     what = "installation archive sha256:%s" % hexd
     if os.path.lexists(root):
         raise Fail("%s exists already: not unpacking over it" % root)
+    import tarfile  # here, not at the top: see LAZY_IMPORTS in __init__.py
+
     src = Limited(stream, size)
     known = {}
     try:

@@ -3,15 +3,12 @@
 The agent unpacks each wheel into the venv itself, following the binary distribution format
 (PyPA "wheel" spec), and refuses any file that its RECORD does not vouch for with a hash."""
 
-import configparser
 import csv
 import hashlib
 import io
 import os
 import re
 import sys
-import venv as venv_module
-import zipfile
 
 from .errors import InputFail, IntegrityFail
 from .target import parse_wheel_filename
@@ -72,6 +69,8 @@ def venv_site_packages(venv):
 
 def create_venv(venv):
     """`python3 -m venv --without-pip VENV`, in this process: the same standard-library builder, no pip."""
+    import venv as venv_module  # here, not at the top: see LAZY_IMPORTS in __init__.py
+
     try:
         venv_module.EnvBuilder(with_pip=False, symlinks=True, clear=False).create(venv)
     except Exception as e:  # the venv module raises whatever its steps raise
@@ -94,6 +93,9 @@ def install_wheel(path, venv, filename=None):
     filename = filename or os.path.basename(path)
     what = "wheel %s" % filename
     dist, version, _ = parse_wheel_filename(filename)
+    import configparser  # here, not at the top: see LAZY_IMPORTS in __init__.py
+    import zipfile
+
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
