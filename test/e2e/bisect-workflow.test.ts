@@ -7,6 +7,8 @@
  * on fresh nspawn machines and fails. The answer goes to the job summary, one pull request
  * comment and one issue; dispatched again, every verdict is reused (no machine), and the comment
  * and the issue are updated in place. The same candidate twice is one line and a failed step.
+ * The step prepares the runner itself (`prepare-runner: auto` on a GitHub-hosted runner, as the
+ * provision action does, by its code); the starter has no install step.
  * Needs root, systemd-nspawn, karoo's machine image and
  * `npx tsc -b && node scripts/bundle.mjs bisect`.
  */
@@ -103,6 +105,10 @@ it('names cam-store: the good end reused, the bad end accepted on fresh machines
   const step = job.steps.find((s) => s.id === 'bisect')!;
   expect(step.outputs.culprits).toBe('cam-store');
   expect(step.outputs.headline).toBe(HEADLINE(2, 1));
+  // The step prepared this (GitHub-hosted) runner itself, with the provision action's code: the
+  // starter has no install step of its own.
+  expect(step.log).toMatch(/karoo: (the runner has every tool the machines need|installing Debian packages for nspawn machines)/);
+  expect(job.steps.filter((s) => s.id !== 'bisect' && /apt-get/.test(s.log))).toEqual([]);
   // The bad end really ran on machines of this runner, and its failing evidence is stored as usual.
   expect(step.log).toMatch(/bisect: the bad end: acceptance of candidate/);
   const evidence = (await scanEvidence(await openStore(storeRef), candidates.bad as `sha256:${string}`)).records;

@@ -16,6 +16,7 @@ export const INPUT = {
   attestKey: 'attest-key',
   attestKeyless: 'attest-keyless',
   githubToken: 'github-token',
+  prepareRunner: 'prepare-runner',
 } as const;
 
 export const OUTPUT = {

@@ -1,5 +1,5 @@
 import { KarooError } from '@karoo/common';
-import { booleanInput, indexCredentialsInput, type IndexCredentials, input, optionalInput } from '@karoo/kit';
+import { booleanInput, choiceInput, indexCredentialsInput, type IndexCredentials, input, optionalInput } from '@karoo/kit';
 import { storeInputs, type StoreInputs } from '@karoo/kit/store';
 import { INPUT } from './constants.js';
 
@@ -20,6 +20,8 @@ export interface BisectInputs {
   readonly attestKey?: string | undefined;
   readonly attestKeyless: boolean;
   readonly githubToken?: string | undefined;
+  /** Install the machines' Debian packages and open /dev/kvm first, as the provision action does. */
+  readonly prepareRunner: 'auto' | 'true' | 'false';
 }
 
 /** Every input of the action, read once; a malformed one is refused before anything runs. */
@@ -45,5 +47,6 @@ export function loadInputs(): BisectInputs {
     attestKey: optionalInput(INPUT.attestKey),
     attestKeyless: booleanInput(INPUT.attestKeyless, false),
     githubToken: optionalInput(INPUT.githubToken),
+    prepareRunner: choiceInput(INPUT.prepareRunner, ['auto', 'true', 'false'], 'auto'),
   };
 }

@@ -15,6 +15,8 @@ import {
   renderBisectMarkdown,
   upsertStickyComment,
 } from '@karoo/report';
+import { restoreImage, saveImage } from '../../provision/lib/image-cache.js';
+import { prepareRunner, shouldPrepare } from '../../provision/lib/runner.js';
 import { INPUT } from './constants.js';
 import type { BisectInputs } from './inputs.js';
 
@@ -52,18 +54,28 @@ export async function runBisect(i: BisectInputs): Promise<BisectOutputs> {
   setIndexCredentials(config.indexes, i.index);
   const store = openActionStore(config, i.store, token);
   const attest = await signerFrom({ keyless: i.attestKeyless, key: i.attestKey, configKey: config.attestations?.signingKey, token });
-  const result = await bisect({
-    config,
-    store,
-    good,
-    bad,
-    environment: i.environment,
-    provider: i.provider,
-    lockDir: join(process.env.RUNNER_TEMP ?? '.', 'karoo-bisect-locks'),
-    attest,
-    run: runContextFromEnv().run,
-    progress: actionProgress,
-  });
+  // The runner as the provision action prepares it, by the same code: Debian packages, /dev/kvm,
+  // and the machine image from the Actions cache (saved afterwards when this run had to make it).
+  const { image, imageSha256 } = config.provision;
+  if (shouldPrepare(i.prepareRunner)) await prepareRunner(i.provider ?? config.provision.provider ?? 'nspawn', !image);
+  const cachedImage = await restoreImage(image ? imageSha256 : undefined);
+  let result: BisectResult;
+  try {
+    result = await bisect({
+      config,
+      store,
+      good,
+      bad,
+      environment: i.environment,
+      provider: i.provider,
+      lockDir: join(process.env.RUNNER_TEMP ?? '.', 'karoo-bisect-locks'),
+      attest,
+      run: runContextFromEnv().run,
+      progress: actionProgress,
+    });
+  } finally {
+    await saveImage(cachedImage);
+  }
   const headline = bisectHeadline(result, true);
   const reportPath = join(process.env.RUNNER_TEMP ?? '.', 'karoo-bisect.json');
   await writeFile(reportPath, `${JSON.stringify({ ...result, headline }, null, 2)}\n`);
