@@ -263,13 +263,13 @@ async function checkRequest(opts: ProvisionOptions): Promise<{ provider: Provide
   return { provider, ttl, foreignOwner };
 }
 
-/** Phase 2: the image the machines boot: a cloud image (qemu), or karoo's own (built when missing). */
+/** Phase 2: the image the machines boot: a cloud image (qemu, libvirt), or karoo's own (built when missing). */
 async function machineImage(opts: ProvisionOptions, provider: Provider, progress: Progress): Promise<KarooImage | CloudImage> {
   if (opts.image) {
-    if (provider.name !== 'qemu')
+    if (provider.name !== 'qemu' && provider.name !== 'libvirt')
       throw new KarooError(
         'input',
-        `a cloud image (${opts.image}) needs the qemu provider; the ${provider.name} provider boots karoo's own image`,
+        `a cloud image (${opts.image}) needs the qemu or libvirt provider; the ${provider.name} provider boots karoo's own image`,
       );
     return fetchCloudImage(opts.image, opts.imageSha256, progress);
   }

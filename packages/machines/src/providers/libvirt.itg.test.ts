@@ -1,20 +1,29 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { build } from '@karoo/build';
 import { isKarooError, type Progress } from '@karoo/common';
+import { loadConfig } from '@karoo/config';
+import { accept, deploy } from '@karoo/deploy';
+import { LayoutStore } from '@karoo/oci';
+import { resolveLock } from '@karoo/resolve';
+import { parseDocument } from 'yaml';
 import { buildImage } from '../image.js';
-import { destroyEnvironment, reap, resourcesOf } from '../teardown.js';
+import { loadState } from '../state.js';
+import { imagesRoot } from '../paths.js';
+import { destroyEnvironment, knownEnvironments, reap, resourcesOf } from '../teardown.js';
 import { execOnNode, provision } from '../environment.js';
 import { readInventory } from '../inventory.js';
 import { sleep } from '../proc.js';
 import type { LibvirtHost } from './libvirt-client.js';
 import { Virsh } from './libvirt-client.js';
 import { reapLibvirt } from './libvirt-reap.js';
-import { ensureUploaded, KNOWN_HOSTS_FILE, PENDING_FILE, runnerId, type PendingRemoval } from './libvirt.js';
+import { ensureUploaded, KNOWN_HOSTS_FILE, libvirtOptions, PENDING_FILE, runnerId, type PendingRemoval } from './libvirt.js';
 import { domainXml } from './libvirt-xml.js';
 
 // Real libvirt: Debian's libvirtd driving QEMU with TCG on qemu:///system. The test starts
@@ -269,8 +278,35 @@ await provision({ nodes: [{ name: 'lv-k', role: 'r' }], provider: 'libvirt', lib
       },
     ];
     writeFileSync(PENDING_FILE(), JSON.stringify(pending));
+    // Two hosts that accept the connection and never answer (a host that hangs rather than refuses).
+    let open = 0;
+    let maxOpen = 0;
+    const sockets: Socket[] = [];
+    const hanging = await Promise.all(
+      ['hang-a', 'hang-b'].map(
+        (name) =>
+          new Promise<{ server: Server; host: LibvirtHost }>((res) => {
+            const server = createServer((sock) => {
+              sockets.push(sock);
+              maxOpen = Math.max(maxOpen, ++open);
+              sock.on('close', () => open--);
+              sock.on('error', () => undefined);
+            });
+            server.listen(0, '127.0.0.1', () =>
+              res({
+                server,
+                host: { name, uri: `qemu+tcp://127.0.0.1:${(server.address() as AddressInfo).port}/system`, pool: 'default' },
+              }),
+            );
+          }),
+      ),
+    );
     try {
-      const swept = await reapLibvirt({ hosts: [host(), unreachable], progress });
+      const swept = await reapLibvirt({ hosts: [host(), unreachable, ...hanging.map((x) => x.host)], progress, connectTimeoutMs: 3000 });
+      // The hosts are asked at once: both silent hosts held a connection at the same time, and each cost one short timeout.
+      expect(maxOpen).toBe(2);
+      for (const name of ['hang-a', 'hang-b'])
+        expect(swept.find((r) => r.host === name)?.reason).toMatch(/^host unreachable: .*virsh uri failed: .*did not finish within 3 s/);
       const left = virsh('list', '--all', '--name').split('\n').filter(Boolean);
       // Expired (another runner's) and an orphan of this runner: removed with their volumes.
       expect(left).not.toContain('karoo-aaaaaaa1-x');
@@ -298,6 +334,8 @@ await provision({ nodes: [{ name: 'lv-k', role: 'r' }], provider: 'libvirt', lib
         'karoo-bbbbbbb1',
       ]);
     } finally {
+      for (const sock of sockets) sock.destroy();
+      for (const { server } of hanging) server.close();
       if (pendingBefore === undefined) rmSync(PENDING_FILE(), { force: true });
       else writeFileSync(PENDING_FILE(), pendingBefore);
       spawnSync('virsh', ['-c', URI, 'undefine', 'karoo-bbbbbbb2-x'], { stdio: 'ignore' });
@@ -527,6 +565,43 @@ async function stopSecondHost(): Promise<void> {
   if (h2.sshdUser) quiet(() => execFileSync('userdel', ['sshd']));
 }
 
+/**
+ * The example on three nodes over the pool of two: store-1, control-1 and monitor-1 (every role
+ * once), the values naming those nodes, both hosts offering 2 vCPUs and 1024 MiB so that capacity
+ * puts one node on the second host.
+ */
+function threeNodeConfig(yml: string): string {
+  const doc = parseDocument(yml);
+  doc.set('nodes', [
+    { name: 'store-1', role: 'store', cpus: 1, memory: 512 },
+    { name: 'control-1', role: 'control', cpus: 1, memory: 512 },
+    { name: 'monitor-1', role: 'monitor', cpus: 1, memory: 512 },
+  ]);
+  doc.setIn(['values', 'proxy_urls'], ['http://control-1:7102']);
+  doc.setIn(
+    ['values', 'portal_services'],
+    doc.createNode([
+      { name: 'cam-store', url: 'http://store-1:7101' },
+      { name: 'cam-proxy', url: 'http://control-1:7102' },
+      { name: 'cam-scheduler', url: 'http://control-1:7103' },
+      { name: 'cam-monitor', url: 'http://monitor-1:7104' },
+    ]),
+  );
+  const r = remoteHost();
+  doc.set(
+    'provision',
+    doc.createNode({
+      provider: 'libvirt',
+      ttl: '1h',
+      hosts: [
+        { name: 'local', uri: URI, pool: POOL, network: SITE_NET, cpus: 2, memory: 1024 },
+        { name: 'remote', uri: r.uri, 'ssh-key': r.sshKey, pool: r.pool, network: SITE_NET, cpus: 2, memory: 1024 },
+      ],
+    }),
+  );
+  return doc.toString();
+}
+
 describe('libvirt provider on a pool of two hosts (the second over qemu+ssh)', () => {
   beforeAll(startSecondHost, 300_000);
   afterAll(stopSecondHost, 120_000);
@@ -580,5 +655,201 @@ describe('libvirt provider on a pool of two hosts (the second over qemu+ssh)', (
     expect(vols2.filter((v) => v.startsWith('karoo-base-')).length).toBe(6);
     // The runner's leg is gone from the segment; the bridges' own link stays (the test's).
     expect(execFileSync('ip', ['-o', 'link', 'show', 'master', SITE_BRIDGE], { encoding: 'utf8' })).not.toContain(`kl${env.slice(6)}`);
+  }, 1_800_000);
+
+  test("three nodes of the example across both hosts: deployed with the example's candidate, acceptance passes, services call each other across hosts by node name; nothing karoo-named is left", async () => {
+    // The example's candidate, built as `karoo demo --no-accept` does, into a store of the test's.
+    const work = scratch('karoo-libvirt-cam-');
+    const dir = join(work, 'cam');
+    cpSync(join(ROOT, 'examples/cam'), dir, {
+      recursive: true,
+      filter: (p) => !p.includes('/.karoo') && !p.includes('/reports') && !p.includes('__pycache__') && !p.includes('/.bench-'),
+    });
+    const cfgPath = join(dir, 'karoo-libvirt.yml');
+    writeFileSync(cfgPath, threeNodeConfig(readFileSync(join(dir, 'karoo.yml'), 'utf8')));
+    const config = await loadConfig(cfgPath);
+    const store = new LayoutStore(join(work, 'store'));
+    const resolved = await resolveLock({ config });
+    const { candidate } = await build({ lock: resolved.lock, store, system: config.system, target: config.target });
+    lines.length = 0;
+    const { inventory, inventoryPath } = await provision({
+      nodes: config.nodes.map((n) => ({ name: n.name, role: n.role, cpus: n.cpus, memory: n.memory })),
+      provider: 'libvirt',
+      ...libvirtOptions(config.provision),
+      outDir: join(work, 'env'),
+      progress,
+      reapFirst: false,
+      bootTimeoutSeconds: 1500,
+    });
+    const env = inventory.environmentId;
+    try {
+      // Capacity decides: the two hosts offer the same, so the nodes alternate, the first host first.
+      expect(lines).toContain('placement: local: store-1, monitor-1 (2 vCPU(s), 1024 MiB; 0 vCPU(s), 0 MiB left)');
+      expect(lines).toContain('placement: remote: control-1 (1 vCPU(s), 512 MiB; 1 vCPU(s), 512 MiB left)');
+      expect(virsh2('list', '--name').split('\n').filter(Boolean)).toEqual([`${env}-control-1`]);
+      expect(
+        virsh('list', '--name')
+          .split('\n')
+          .filter((d) => d.startsWith(`${env}-`))
+          .sort(),
+      ).toEqual([`${env}-monitor-1`, `${env}-store-1`]);
+      // Services get longer to come up under software emulation on a shared 2-core machine.
+      const d = await deploy({ config, environment: 'integration', store, candidate, inventory, progress, waitSeconds: 300 });
+      if (!d.ok)
+        throw new Error(`deploy failed: ${d.nodes.map((n) => `${n.name} ${n.result}${n.detail ? `: ${n.detail}` : ''}`).join('; ')}`);
+      expect(d.nodes.map((n) => [n.name, n.result]).sort()).toEqual([
+        ['control-1', 'deployed'],
+        ['monitor-1', 'deployed'],
+        ['store-1', 'deployed'],
+      ]);
+      const a = await accept({
+        config,
+        environment: 'integration',
+        inventory,
+        store,
+        candidate: d.candidate,
+        outDir: join(work, 'acceptance'),
+        progress,
+        output: { write: () => true } as unknown as NodeJS.WritableStream,
+      });
+      if (a.result !== 'passed') throw new Error(`acceptance ${a.result}: ${JSON.stringify(a.counts)} ${a.reason ?? ''}`);
+      expect(a.counts.failed).toBe(0);
+      expect(a.counts.passed).toBeGreaterThanOrEqual(10);
+      // Across hosts by name: the monitor (runner's host) polls the proxy (second host), which asks the store (runner's host).
+      const inv = await readInventory(inventoryPath);
+      const poll = await execOnNode(
+        inv,
+        'monitor-1',
+        `python3 -c 'import urllib.request; print(urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:7104/poll", data=b"{}", method="POST"), timeout=30).read().decode())'`,
+        { timeoutMs: 60_000 },
+      );
+      expect(JSON.parse(poll.stdout)).toMatchObject({
+        results: { 'http://control-1:7102': { ok: true, proxy_node: 'control-1', store_node: 'store-1' } },
+      });
+    } finally {
+      const report = await destroyEnvironment({ environmentId: env });
+      expect(report.leftovers).toEqual([]);
+    }
+    expect(karooLeft()).toEqual([]);
+    expect(await resourcesOf(env)).toEqual([]);
+    expect(virsh2('list', '--all', '--name').trim()).toBe('');
+    expect(
+      virsh2('vol-list', '--pool', H2_POOL)
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/)[0] ?? '')
+        .filter((v) => v.startsWith(`${env}-`)),
+    ).toEqual([]);
+  }, 1_800_000);
+
+  test('a cloud image whose sha256 does not match is refused before anything is made on either host, in one line', async () => {
+    const img = join(scratch('karoo-libvirt-cloud-'), 'cloud.qcow2');
+    writeFileSync(img, randomBytes(4096));
+    const wrong = createHash('sha256').update('something else').digest('hex');
+    const before = { local: karooLeft(), remote: virsh2('vol-list', '--pool', H2_POOL), envs: await knownEnvironments() };
+    const e = await provision({
+      nodes: [{ name: 'lv-c', role: 'r' }],
+      provider: 'libvirt',
+      libvirt: { hosts: [{ ...host(), network: SITE_NET }, remoteHost()] },
+      image: pathToFileURL(img).href,
+      imageSha256: wrong,
+      outDir: scratch('karoo-libvirt-cloud-out-'),
+      reapFirst: false,
+    }).catch((x: unknown) => x);
+    expect(isKarooError(e) && e.kind === 'integrity').toBe(true);
+    expect((e as Error).message).toBe(
+      `image ${pathToFileURL(img).href} has sha256 ${createHash('sha256').update(readFileSync(img)).digest('hex')}, not the expected ${wrong}; refusing to boot it (check provision.image-sha256)`,
+    );
+    // Nothing made: no environment, no domain, no volume on either host, nothing cached under the expected hash.
+    const added = (await knownEnvironments()).filter((x) => !before.envs.includes(x));
+    // (Other processes on this machine may be making environments of their own meanwhile.)
+    for (const x of added) expect((await loadState(x))?.owner.pid).not.toBe(process.pid);
+    expect(karooLeft()).toEqual(before.local);
+    expect(virsh2('vol-list', '--pool', H2_POOL)).toBe(before.remote);
+    expect(virsh2('list', '--all', '--name').trim()).toBe('');
+    expect(existsSync(join(imagesRoot(), 'cloud', `${wrong}.img`))).toBe(false);
+  }, 120_000);
+
+  test("a provisioning on the pool of two killed with SIGKILL once a domain runs on each host is removed from both hosts by karoo reap; another runner's environment and a foreign domain on the second host are untouched", async () => {
+    const me = await runnerId();
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    const foreignXml = (name: string, stamp?: { environmentId: string; expiresAt: string; runner: string }) => {
+      const xml = domainXml({
+        name,
+        type: 'qemu',
+        cpus: 1,
+        memory: 128,
+        stamp: stamp ?? { environmentId: 'karoo-00000000', expiresAt: future, runner: me },
+        pool: H2_POOL,
+        disk: 'none.qcow2',
+        seed: { volume: 'none.seed', kind: 'tar' },
+        console: join(h2.dir, `${name}.console`),
+        network: 'none',
+        mac: '52:54:00:00:00:02',
+      });
+      return stamp ? xml : xml.replace(/ {2}<metadata>[\s\S]*<\/metadata>\n/, '');
+    };
+    const v2 = new Virsh(remoteHost());
+    await v2.define('domain', foreignXml('someone-elses-vm'));
+    await v2.define(
+      'domain',
+      foreignXml('karoo-ccccccc1-x', { environmentId: 'karoo-ccccccc1', expiresAt: future, runner: 'other-runner/boot' }),
+    );
+    await v2.createEmpty(H2_POOL, 'karoo-ccccccc1-x.qcow2');
+    const script = join(scratch('karoo-libvirt-kill2-'), 'provision.mjs');
+    const hosts = [{ ...host(), network: SITE_NET }, remoteHost()];
+    writeFileSync(
+      script,
+      `import { provision } from ${JSON.stringify(join(ROOT, 'packages/machines/lib/src/index.js'))};
+await provision({ nodes: [{ name: 'lv-m', role: 'r' }, { name: 'lv-n', role: 'r' }], provider: 'libvirt',
+  libvirt: { hosts: ${JSON.stringify(hosts)}, antiAffinity: ['r'] }, reapFirst: false, bootTimeoutSeconds: 1500,
+  outDir: ${JSON.stringify(join(script, '..', 'out'))},
+  onMachineStarted: (m, s) => console.log('STARTED ' + s.environmentId + ' ' + m.name) });
+`,
+    );
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const env = await new Promise<string>((res, rej) => {
+        let buf = '';
+        child.stdout!.on('data', (d: Buffer) => {
+          buf += d.toString();
+          const started = [...buf.matchAll(/STARTED (karoo-[0-9a-f]{8}) /g)];
+          if (started.length >= 2) res(started[0]![1]!);
+        });
+        child.once('exit', (c) => rej(new Error(`provisioning child exited (${c}) before both machines started`)));
+      });
+      // Mid-provision: a domain of the environment runs on each host, neither is reachable yet.
+      expect(
+        virsh('list', '--name')
+          .split('\n')
+          .filter((d) => d.startsWith(`${env}-`)),
+      ).toHaveLength(1);
+      expect(
+        virsh2('list', '--name')
+          .split('\n')
+          .filter((d) => d.startsWith(`${env}-`)),
+      ).toHaveLength(1);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      const reaped = await reap({ progress });
+      expect(reaped.map((r) => r.environmentId)).toContain(env);
+      expect(karooLeft()).toEqual([]);
+      expect(await resourcesOf(env)).toEqual([]);
+      const left2 = virsh2('list', '--all', '--name').split('\n').filter(Boolean);
+      expect(left2.filter((d) => d.startsWith(`${env}-`))).toEqual([]);
+      expect(
+        virsh2('vol-list', '--pool', H2_POOL)
+          .split('\n')
+          .map((l) => l.trim().split(/\s+/)[0] ?? '')
+          .filter((x) => x.startsWith(`${env}-`)),
+      ).toEqual([]);
+      // Not this environment's: left as they were.
+      expect(left2.sort()).toEqual(['karoo-ccccccc1-x', 'someone-elses-vm']);
+      expect(await v2.volExists(H2_POOL, 'karoo-ccccccc1-x.qcow2')).toBe(true);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      for (const d of ['karoo-ccccccc1-x', 'someone-elses-vm'])
+        spawnSync('nsenter', ['-t', String(h2.ns), '-m', '-n', 'virsh', '-c', URI, 'undefine', d], { stdio: 'ignore' });
+      await v2.deleteVolume(H2_POOL, 'karoo-ccccccc1-x.qcow2');
+    }
   }, 1_800_000);
 });
