@@ -8,16 +8,23 @@
  * comment and one issue; dispatched again, every verdict is reused (no machine), and the comment
  * and the issue are updated in place. The same candidate twice is one line and a failed step.
  * The step prepares the runner itself (`prepare-runner: auto` on a GitHub-hosted runner, as the
- * provision action does, by its code); the starter has no install step.
+ * provision action does, by its code); the starter has no install step. Each dispatch starts
+ * with an empty KAROO_CACHE_DIR (a fresh runner) and the image's build lock held by the test: the
+ * first dispatch's restore misses, its machines wait for the test to deliver this machine's
+ * image (nothing is built, Debian's mirror is never reached), and the step saves it in the
+ * Actions cache (the stand-in with Azurite, through provision's own code); the second restores it.
+ * That costs about 30 s of the file's time (a 661 MB image through zstd and Azurite).
  * Needs root, systemd-nspawn, karoo's machine image and
  * `npx tsc -b && node scripts/bundle.mjs bisect`.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@karoo/config';
+import { buildImage, imageId, type KarooImage, procRef } from '@karoo/machines';
 import { scanEvidence } from '@karoo/evidence';
 import { startGitHubStandin, type GitHubStandin } from '@karoo/github-standin';
 import { openStore } from '@karoo/oci';
@@ -38,6 +45,12 @@ let runner: WorkflowRunner;
 let app: ReturnType<typeof createRepo>;
 let karooRepo: ReturnType<typeof createRepo>;
 const candidates: Record<'good' | 'bad', string> = { good: '', bad: '' };
+/** The runner's KAROO_CACHE_DIR, emptied before a dispatch as on a fresh GitHub-hosted runner. */
+let cacheDir: string;
+/** This machine's image, which the test delivers as another process building it would. */
+let source: KarooImage;
+/** The Actions cache key provision's README documents: recipe hash and architecture. */
+const KEY = `karoo-machine-image-${process.arch}-${imageId()}`;
 const CULPRIT = MOVED[0]!;
 const HEADLINE = (runs: number, reused: number) =>
   `acceptance fails since cam-store ${GOOD_VERSIONS['cam-store']} → ${CULPRIT.version} (${runs} acceptance runs, ${reused} reused)`;
@@ -76,15 +89,19 @@ beforeAll(async () => {
   standin.addRepo(REPO, { branches: { main: app.head() } });
   standin.addPullRequest(REPO, { number: PR });
   runner = new WorkflowRunner({ github: standin });
+  source = await buildImage(); // there already (karoo's own cache directory): nothing is built
+  // In memory where there is a tmpfs: the image is 661 MB of files.
+  cacheDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'karoo-bisect-cache-'));
 }, 300_000);
 
 afterAll(async () => {
   await runner?.close();
   await standin?.close();
   await rm(work, { recursive: true, force: true });
+  if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
 }, 60_000);
 
-function dispatch(inputs: Record<string, string | boolean>): Promise<RunResult> {
+function dispatch(inputs: Record<string, string | boolean>, onLog?: (line: string) => void): Promise<RunResult> {
   return runner.run({
     repo: app.dir,
     repository: REPO,
@@ -92,16 +109,57 @@ function dispatch(inputs: Record<string, string | boolean>): Promise<RunResult> 
     event: 'workflow_dispatch',
     payload: events.workflowDispatch({ repository: REPO, workflow: WORKFLOW, inputs }),
     repos: { [`${OWNER}/karoo`]: karooRepo.dir },
+    env: { KAROO_CACHE_DIR: cacheDir },
+    ...(onLog ? { onLog: (_job: string, line: string) => onLog(line) } : {}),
   });
+}
+
+const imageDir = () => join(cacheDir, 'images', imageId());
+
+/** The runner's cache directory emptied (a fresh runner), with the image's build lock held as another process building it would. */
+async function freshRunnerBuildingImage(): Promise<{ onLog: (line: string) => void; delivered: () => boolean; release: () => void }> {
+  rmSync(cacheDir, { recursive: true, force: true });
+  mkdirSync(join(cacheDir, 'images'), { recursive: true });
+  const lock = join(cacheDir, 'images', `${imageId()}.lock`);
+  writeFileSync(lock, JSON.stringify(await procRef(process.pid)));
+  let delivered = false;
+  return {
+    // When the step says it waits for that build: this machine's image put in place, the lock let go.
+    onLog: (line) => {
+      if (delivered || !line.includes('another process is building the image; waiting for it')) return;
+      delivered = true;
+      execFileSync('cp', ['-a', source.dir, imageDir()]);
+      rmSync(lock);
+    },
+    delivered: () => delivered,
+    release: () => rmSync(lock, { force: true }),
+  };
+}
+
+/** The Actions cache's answers to the restores since request number `since`: key and hit. */
+async function restores(since: number): Promise<Array<[string, boolean]>> {
+  const cache = await runner.cache();
+  return cache.requests
+    .slice(since)
+    .filter((q) => q.method === 'GetCacheEntryDownloadURL')
+    .map((q): [string, boolean] => [q.key, q.ok]);
 }
 
 const inputs = () => ({ good: candidates.good, bad: candidates.bad, environment: 'integration', 'pull-request': String(PR), issue: true });
 
 it('names cam-store: the good end reused, the bad end accepted on fresh machines; the answer in the summary, one comment and one issue', async () => {
-  const r = await dispatch(inputs());
+  // A runner without the machine image: the restore misses, the bad end's machines wait for
+  // another process's build (this test's), and the step saves the image it did not have.
+  const since = (await runner.cache()).requests.length;
+  const building = await freshRunnerBuildingImage();
+  const r = await dispatch(inputs(), building.onLog);
+  building.release();
   const job = r.jobs.bisect!;
   if (r.conclusion !== 'success') process.stderr.write(`${r.log.slice(-8000)}\n`);
   expect(r.conclusion).toBe('success');
+  expect(building.delivered()).toBe(true);
+  expect(await restores(since)).toEqual([[KEY, false]]);
+  expect(job.steps.find((s) => s.id === 'bisect')!.log).toContain(`saved the machine image in the Actions cache as ${KEY}`);
   const step = job.steps.find((s) => s.id === 'bisect')!;
   expect(step.outputs.culprits).toBe('cam-store');
   expect(step.outputs.headline).toBe(HEADLINE(2, 1));
@@ -133,10 +191,19 @@ it('names cam-store: the good end reused, the bad end accepted on fresh machines
   expect(step.outputs['issue-url']).toBe(`https://github.com/${REPO}/issues/${issues[0]!.number}`);
 }, 900_000);
 
-it('dispatched again: every verdict reused, no machine, the comment and the issue updated in place', async () => {
-  const r = await dispatch(inputs());
+it('dispatched again: every verdict reused, no machine, the comment and the issue updated in place; the image restored from the Actions cache', async () => {
+  // A fresh runner again, the build lock held: the image must come from the Actions cache.
+  const since = (await runner.cache()).requests.length;
+  const building = await freshRunnerBuildingImage();
+  const r = await dispatch(inputs(), building.onLog);
+  building.release();
   expect(r.conclusion).toBe('success');
   const step = r.jobs.bisect!.steps.find((s) => s.id === 'bisect')!;
+  expect(await restores(since)).toEqual([[KEY, true]]);
+  expect(step.log).toContain(`restored the machine image from the Actions cache (${KEY})`);
+  expect(step.log).not.toContain('saved the machine image');
+  expect(building.delivered()).toBe(false);
+  expect(readFileSync(join(imageDir(), 'image.json'), 'utf8')).toBe(readFileSync(join(source.dir, 'image.json'), 'utf8'));
   expect(step.outputs.headline).toBe(HEADLINE(2, 2));
   expect(step.log).not.toMatch(/acceptance of candidate/);
   const comments = standin.comments(REPO, PR);
