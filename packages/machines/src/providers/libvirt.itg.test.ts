@@ -291,6 +291,8 @@ await provision({ nodes: [{ name: 'lv-k', role: 'r' }], provider: 'libvirt', lib
               maxOpen = Math.max(maxOpen, ++open);
               sock.on('close', () => open--);
               sock.on('error', () => undefined);
+              // Read (and drop) what virsh sends, so that its end is seen when it goes.
+              sock.resume();
             });
             server.listen(0, '127.0.0.1', () =>
               res({
