@@ -568,27 +568,30 @@ async function stopSecondHost(): Promise<void> {
 }
 
 /**
- * The example on three nodes over the pool of two: store-1, control-1 and monitor-1 (every role
- * once), the values naming those nodes, both hosts offering 2 vCPUs and 1024 MiB so that capacity
- * puts one node on the second host.
+ * The example on three nodes over the pool of two: store-1 (the store role, with the monitor
+ * role's services merged in) and the example's two control nodes, control-1 and control-2, kept
+ * apart by anti-affinity. By capacity alone all three would go to the runner's host (it offers
+ * more); anti-affinity sends control-2 to the second host.
  */
 function threeNodeConfig(yml: string): string {
   const doc = parseDocument(yml);
   doc.set('nodes', [
     { name: 'store-1', role: 'store', cpus: 1, memory: 512 },
     { name: 'control-1', role: 'control', cpus: 1, memory: 512 },
-    { name: 'monitor-1', role: 'monitor', cpus: 1, memory: 512 },
+    { name: 'control-2', role: 'control', cpus: 1, memory: 512 },
   ]);
-  doc.setIn(['values', 'proxy_urls'], ['http://control-1:7102']);
+  type Role = { leaves: string[]; services: unknown[]; files: unknown[] };
+  const st = (doc.getIn(['roles', 'store']) as { toJSON(): Role }).toJSON();
+  const mo = (doc.getIn(['roles', 'monitor']) as { toJSON(): Role }).toJSON();
   doc.setIn(
-    ['values', 'portal_services'],
-    doc.createNode([
-      { name: 'cam-store', url: 'http://store-1:7101' },
-      { name: 'cam-proxy', url: 'http://control-1:7102' },
-      { name: 'cam-scheduler', url: 'http://control-1:7103' },
-      { name: 'cam-monitor', url: 'http://monitor-1:7104' },
-    ]),
+    ['roles', 'store'],
+    doc.createNode({ leaves: [...st.leaves, ...mo.leaves], services: [...st.services, ...mo.services], files: [...st.files, ...mo.files] }),
   );
+  doc.deleteIn(['roles', 'monitor']);
+  // The example's values already name control-1 and control-2; the monitor now runs on store-1.
+  const services = (doc.getIn(['values', 'portal_services']) as { toJSON(): Array<{ name: string; url: string }> }).toJSON();
+  doc.setIn(['values', 'portal_services'], doc.createNode(services.map((x) => ({ ...x, url: x.url.replace('monitor-1', 'store-1') }))));
+  const h = host();
   const r = remoteHost();
   doc.set(
     'provision',
@@ -596,9 +599,10 @@ function threeNodeConfig(yml: string): string {
       provider: 'libvirt',
       ttl: '1h',
       hosts: [
-        { name: 'local', uri: URI, pool: POOL, network: SITE_NET, cpus: 2, memory: 1024 },
-        { name: 'remote', uri: r.uri, 'ssh-key': r.sshKey, pool: r.pool, network: SITE_NET, cpus: 2, memory: 1024 },
+        { name: h.name, uri: h.uri, pool: h.pool, network: SITE_NET, cpus: h.cpus, memory: h.memory },
+        { name: r.name, uri: r.uri, 'ssh-key': r.sshKey, pool: r.pool, network: SITE_NET, cpus: r.cpus, memory: r.memory },
       ],
+      placement: { 'anti-affinity': ['control'] },
     }),
   );
   return doc.toString();
@@ -608,58 +612,7 @@ describe('libvirt provider on a pool of two hosts (the second over qemu+ssh)', (
   beforeAll(startSecondHost, 300_000);
   afterAll(stopSecondHost, 120_000);
 
-  test('two nodes, kept apart by anti-affinity, one on each host, reach each other by node name; the second host got the image over its connection; nothing karoo-named is left on either host', async () => {
-    const out = scratch('karoo-libvirt-2h-');
-    const { inventory, inventoryPath } = await provision({
-      nodes: [
-        { name: 'lv-p', role: 'control', cpus: 1, memory: 512 },
-        { name: 'lv-q', role: 'control', cpus: 1, memory: 512 },
-      ],
-      provider: 'libvirt',
-      libvirt: { hosts: [{ ...host(), network: SITE_NET }, remoteHost()], antiAffinity: ['control'] },
-      outDir: out,
-      progress,
-      reapFirst: false,
-      bootTimeoutSeconds: 1500,
-    });
-    const env = inventory.environmentId;
-    try {
-      // One on each host, as placement printed: the runner's libvirtd and the second host's own.
-      expect(lines).toContain('placement: local: lv-p (1 vCPU(s), 512 MiB; 3 vCPU(s), 1536 MiB left)');
-      expect(lines).toContain('placement: remote: lv-q (1 vCPU(s), 512 MiB; 1 vCPU(s), 512 MiB left)');
-      expect(virsh('list', '--name')).toContain(`${env}-lv-p`);
-      expect(virsh2('list', '--name').split('\n').filter(Boolean)).toEqual([`${env}-lv-q`]);
-      // The image reached the second host's pool over the connection (not the runner's pool).
-      expect(lines.filter((l) => l.startsWith('libvirt host remote: uploaded karoo-base-'))).toHaveLength(3);
-      expect(virsh2('vol-list', '--pool', H2_POOL)).toMatch(/karoo-base-[0-9a-f]{24}\.qcow2\.ok/);
-      const inv = await readInventory(inventoryPath);
-      const addr = (n: string) => inv.nodes.find((x) => x.name === n)!.address;
-      const p = await execOnNode(inv, 'lv-p', 'ping -c 1 -W 20 lv-q');
-      expect(p.stdout).toContain(`PING lv-q (${addr('lv-q')})`);
-      expect(p.stdout).toContain('1 received');
-      const q = await execOnNode(inv, 'lv-q', 'ping -c 1 -W 20 lv-p; hostname');
-      expect(q.stdout).toContain(`PING lv-p (${addr('lv-p')})`);
-      expect(q.stdout).toContain('1 received');
-      expect(q.stdout.trim().split('\n').pop()).toBe('lv-q');
-    } finally {
-      const report = await destroyEnvironment({ environmentId: env });
-      expect(report.leftovers).toEqual([]);
-    }
-    expect(karooLeft()).toEqual([]);
-    expect(await resourcesOf(env)).toEqual([]);
-    expect(virsh2('list', '--all', '--name').trim()).toBe('');
-    const vols2 = virsh2('vol-list', '--pool', H2_POOL)
-      .split('\n')
-      .map((l) => l.trim().split(/\s+/)[0] ?? '')
-      .filter(Boolean);
-    expect(vols2.filter((v) => v.startsWith('karoo-') && !v.startsWith('karoo-base-'))).toEqual([]);
-    // Base volumes stay for the next environment on that host.
-    expect(vols2.filter((v) => v.startsWith('karoo-base-')).length).toBe(6);
-    // The runner's leg is gone from the segment; the bridges' own link stays (the test's).
-    expect(execFileSync('ip', ['-o', 'link', 'show', 'master', SITE_BRIDGE], { encoding: 'utf8' })).not.toContain(`kl${env.slice(6)}`);
-  }, 1_800_000);
-
-  test("three nodes of the example across both hosts: deployed with the example's candidate, acceptance passes, services call each other across hosts by node name; nothing karoo-named is left", async () => {
+  test("the example on three nodes across both hosts (control nodes kept apart by anti-affinity): the image goes to the second host over its connection, the example's candidate deploys and passes acceptance with services calling each other across hosts by node name; nothing karoo-named is left on either host", async () => {
     // The example's candidate, built as `karoo demo --no-accept` does, into a store of the test's.
     const work = scratch('karoo-libvirt-cam-');
     const dir = join(work, 'cam');
@@ -685,25 +638,29 @@ describe('libvirt provider on a pool of two hosts (the second over qemu+ssh)', (
     });
     const env = inventory.environmentId;
     try {
-      // Capacity decides: the two hosts offer the same, so the nodes alternate, the first host first.
-      expect(lines).toContain('placement: local: store-1, monitor-1 (2 vCPU(s), 1024 MiB; 0 vCPU(s), 0 MiB left)');
-      expect(lines).toContain('placement: remote: control-1 (1 vCPU(s), 512 MiB; 1 vCPU(s), 512 MiB left)');
-      expect(virsh2('list', '--name').split('\n').filter(Boolean)).toEqual([`${env}-control-1`]);
+      // As placement printed: the runner's libvirtd and the second host's own.
+      expect(lines).toContain('placement: local: store-1, control-1 (2 vCPU(s), 1024 MiB; 2 vCPU(s), 1024 MiB left)');
+      expect(lines).toContain('placement: remote: control-2 (1 vCPU(s), 512 MiB; 1 vCPU(s), 512 MiB left)');
+      expect(virsh2('list', '--name').split('\n').filter(Boolean)).toEqual([`${env}-control-2`]);
       expect(
         virsh('list', '--name')
           .split('\n')
           .filter((d) => d.startsWith(`${env}-`))
           .sort(),
-      ).toEqual([`${env}-monitor-1`, `${env}-store-1`]);
+      ).toEqual([`${env}-control-1`, `${env}-store-1`]);
+      // The image reached the second host's pool over the connection (not the runner's pool).
+      expect(lines.filter((l) => l.startsWith('libvirt host remote: uploaded karoo-base-'))).toHaveLength(3);
+      expect(virsh2('vol-list', '--pool', H2_POOL)).toMatch(/karoo-base-[0-9a-f]{24}\.qcow2\.ok/);
       // Services get longer to come up under software emulation on a shared 2-core machine.
       const d = await deploy({ config, environment: 'integration', store, candidate, inventory, progress, waitSeconds: 300 });
       if (!d.ok)
         throw new Error(`deploy failed: ${d.nodes.map((n) => `${n.name} ${n.result}${n.detail ? `: ${n.detail}` : ''}`).join('; ')}`);
       expect(d.nodes.map((n) => [n.name, n.result]).sort()).toEqual([
         ['control-1', 'deployed'],
-        ['monitor-1', 'deployed'],
+        ['control-2', 'deployed'],
         ['store-1', 'deployed'],
       ]);
+      // The example's acceptance: among others a value written through one proxy is read back through the other (on the other host).
       const a = await accept({
         config,
         environment: 'integration',
@@ -717,16 +674,19 @@ describe('libvirt provider on a pool of two hosts (the second over qemu+ssh)', (
       if (a.result !== 'passed') throw new Error(`acceptance ${a.result}: ${JSON.stringify(a.counts)} ${a.reason ?? ''}`);
       expect(a.counts.failed).toBe(0);
       expect(a.counts.passed).toBeGreaterThanOrEqual(10);
-      // Across hosts by name: the monitor (runner's host) polls the proxy (second host), which asks the store (runner's host).
+      // Across hosts by name: the monitor on store-1 polls both proxies; control-2's (second host) asks the store on the runner's host.
       const inv = await readInventory(inventoryPath);
       const poll = await execOnNode(
         inv,
-        'monitor-1',
+        'store-1',
         `python3 -c 'import urllib.request; print(urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:7104/poll", data=b"{}", method="POST"), timeout=30).read().decode())'`,
         { timeoutMs: 60_000 },
       );
       expect(JSON.parse(poll.stdout)).toMatchObject({
-        results: { 'http://control-1:7102': { ok: true, proxy_node: 'control-1', store_node: 'store-1' } },
+        results: {
+          'http://control-1:7102': { ok: true, proxy_node: 'control-1', store_node: 'store-1' },
+          'http://control-2:7102': { ok: true, proxy_node: 'control-2', store_node: 'store-1' },
+        },
       });
     } finally {
       const report = await destroyEnvironment({ environmentId: env });
@@ -735,13 +695,43 @@ describe('libvirt provider on a pool of two hosts (the second over qemu+ssh)', (
     expect(karooLeft()).toEqual([]);
     expect(await resourcesOf(env)).toEqual([]);
     expect(virsh2('list', '--all', '--name').trim()).toBe('');
-    expect(
-      virsh2('vol-list', '--pool', H2_POOL)
-        .split('\n')
-        .map((l) => l.trim().split(/\s+/)[0] ?? '')
-        .filter((v) => v.startsWith(`${env}-`)),
-    ).toEqual([]);
+    const vols2 = virsh2('vol-list', '--pool', H2_POOL)
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/)[0] ?? '')
+      .filter(Boolean);
+    expect(vols2.filter((v) => v.startsWith('karoo-') && !v.startsWith('karoo-base-'))).toEqual([]);
+    // Base volumes stay for the next environment on that host.
+    expect(vols2.filter((v) => v.startsWith('karoo-base-')).length).toBe(6);
+    // The runner's leg is gone from the segment; the bridges' own link stays (the test's).
+    expect(execFileSync('ip', ['-o', 'link', 'show', 'master', SITE_BRIDGE], { encoding: 'utf8' })).not.toContain(`kl${env.slice(6)}`);
   }, 1_800_000);
+
+  test('a second host without capacity for a node that anti-affinity sends there: refused before anything is made on either host, naming what each host lacks', async () => {
+    const before = { local: karooLeft(), remote: virsh2('vol-list', '--pool', H2_POOL) };
+    const e = await provision({
+      nodes: [
+        { name: 'c-1', role: 'control', cpus: 1, memory: 512 },
+        { name: 'c-2', role: 'control', cpus: 1, memory: 512 },
+      ],
+      provider: 'libvirt',
+      libvirt: {
+        hosts: [
+          { ...host(), network: SITE_NET },
+          { ...remoteHost(), memory: 256 },
+        ],
+        antiAffinity: ['control'],
+      },
+      outDir: scratch('karoo-libvirt-full-'),
+      reapFirst: false,
+    }).catch((x: unknown) => x);
+    expect(isKarooError(e) && e.kind === 'unavailable').toBe(true);
+    expect((e as Error).message).toBe(
+      'node "c-2" (control: 1 vCPU(s), 512 MiB) fits on no host: local already holds a "control" node (anti-affinity); remote has 2 vCPU(s) and 256 MiB left',
+    );
+    expect(karooLeft()).toEqual(before.local);
+    expect(virsh2('vol-list', '--pool', H2_POOL)).toBe(before.remote);
+    expect(virsh2('list', '--all', '--name').trim()).toBe('');
+  }, 120_000);
 
   test('a cloud image whose sha256 does not match is refused before anything is made on either host, in one line', async () => {
     const img = join(scratch('karoo-libvirt-cloud-'), 'cloud.qcow2');
