@@ -1,3 +1,5 @@
+import { ATTEST_INPUTS } from '@karoo/kit/attest';
+
 /** Input and output names of the bisect action, as action.yml declares them. */
 export const INPUT = {
   good: 'good',
@@ -13,8 +15,9 @@ export const INPUT = {
   comment: 'comment',
   issue: 'issue',
   issueTitle: 'issue-title',
-  attestKey: 'attest-key',
-  attestKeyless: 'attest-keyless',
+  attest: ATTEST_INPUTS.attest,
+  attestKey: ATTEST_INPUTS.attestKey,
+  attestKeyless: ATTEST_INPUTS.attestKeyless,
   githubToken: 'github-token',
   prepareRunner: 'prepare-runner',
 } as const;

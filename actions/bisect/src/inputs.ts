@@ -1,5 +1,6 @@
 import { KarooError } from '@karoo/common';
 import { booleanInput, choiceInput, indexCredentialsInput, type IndexCredentials, input, optionalInput } from '@karoo/kit';
+import { attestInputs, type AttestInputs } from '@karoo/kit/attest';
 import { storeInputs, type StoreInputs } from '@karoo/kit/store';
 import { INPUT } from './constants.js';
 
@@ -17,8 +18,8 @@ export interface BisectInputs {
   readonly comment?: number | undefined;
   readonly issue: boolean;
   readonly issueTitle?: string | undefined;
-  readonly attestKey?: string | undefined;
-  readonly attestKeyless: boolean;
+  /** How to sign each step's acceptance result (`attest`, `attest-key`, `attest-keyless`), read as the build and accept actions read them. */
+  readonly attest: AttestInputs;
   readonly githubToken?: string | undefined;
   /** Install the machines' Debian packages and open /dev/kvm first, as the provision action does. */
   readonly prepareRunner: 'auto' | 'true' | 'false';
@@ -44,8 +45,7 @@ export function loadInputs(): BisectInputs {
     comment: comment === undefined ? undefined : Number(comment),
     issue: booleanInput(INPUT.issue, false),
     issueTitle: optionalInput(INPUT.issueTitle),
-    attestKey: optionalInput(INPUT.attestKey),
-    attestKeyless: booleanInput(INPUT.attestKeyless, false),
+    attest: attestInputs(),
     githubToken: optionalInput(INPUT.githubToken),
     prepareRunner: choiceInput(INPUT.prepareRunner, ['auto', 'true', 'false'], 'auto'),
   };

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { context } from '@actions/github';
 import { signerFrom } from '@karoo/attest';
+import { signingOptions } from '@karoo/kit/attest';
 import { bisect, type BisectResult, endpointFrom } from '@karoo/bisect';
 import { KarooError, runContextFromEnv } from '@karoo/common';
 import { loadConfig } from '@karoo/config';
@@ -53,7 +54,7 @@ export async function runBisect(i: BisectInputs): Promise<BisectOutputs> {
   }
   setIndexCredentials(config.indexes, i.index);
   const store = openActionStore(config, i.store, token);
-  const attest = await signerFrom({ keyless: i.attestKeyless, key: i.attestKey, configKey: config.attestations?.signingKey, token });
+  const attest = await signerFrom(signingOptions(i.attest, config.attestations?.signingKey, token));
   // The runner as the provision action prepares it, by the same code: Debian packages, /dev/kvm,
   // and the machine image from the Actions cache (saved afterwards when this run had to make it).
   const { image, imageSha256 } = config.provision;
