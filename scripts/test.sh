@@ -9,6 +9,8 @@ bash scripts/ensure-deps.sh
 
 echo "== type check and build" >&2
 npx tsc -b
+# The tests too: jest transpiles them without checking types (ts-jest, isolatedModules).
+npx tsc -p tsconfig.test.json
 
 echo "== format (prettier) and lint (eslint)" >&2
 npx prettier --check . --log-level warn

@@ -23,6 +23,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Digest } from '@karoo/common';
 import { loadConfig } from '@karoo/config';
 import { buildImage, imageId, type KarooImage, procRef } from '@karoo/machines';
 import { scanEvidence } from '@karoo/evidence';
@@ -72,7 +73,7 @@ beforeAll(async () => {
     candidates[end] = json<{ candidate: string }>(b).candidate;
   }
   // The good candidate passed acceptance earlier (the candidate workflow's evidence, same system).
-  await addEvidence(await openStore(storeRef), candidates.good as `sha256:${string}`, {
+  await addEvidence(await openStore(storeRef), candidates.good as Digest, {
     environment: 'integration',
     config: await loadConfig(config),
     result: 'passed',

@@ -24,7 +24,7 @@ jest.setTimeout(120_000);
 let work: string;
 let wheels: BuiltWheel[];
 let server: IndexServer;
-let digest: string;
+let digest: Digest;
 const store = () => `oci-layout:${join(work, 'store')}`;
 
 const wheel = (name: string, version: string, body = 'original') =>
@@ -62,7 +62,7 @@ beforeAll(async () => {
     `system: cam\nleaves: [acme-cam]\nindexes:\n  - name: private\n    url: ${server.urlFor('simple/')}\nstore: oci-layout:store\n`,
   );
   const built = await karoo(['build', '--config', 'karoo.yml', '--lock', 'built-from.toml', '--json'], { cwd: work });
-  digest = json<{ candidate: string }>(built).candidate;
+  digest = json<{ candidate: Digest }>(built).candidate;
 }, 60_000);
 
 afterAll(async () => {
@@ -170,7 +170,7 @@ describe('karoo challenge', () => {
     const katcp = wheels[1]!;
     const blob = join(work, 'airgap', 'blobs', 'sha256', katcp.sha256);
     const bytes = Buffer.from(katcp.data);
-    bytes[bytes.length - 10] ^= 0xff;
+    bytes[bytes.length - 10]! ^= 0xff;
     await writeFile(blob, bytes);
     const bad = await karoo(['challenge', digest, '--store', store(), '--store', airgap, '--json']);
     expect(bad.code).toBe(3);

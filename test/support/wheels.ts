@@ -24,7 +24,7 @@ export async function writeSeeded(path: string, seed: string, size: number): Pro
     const n = Math.min(left, zeros.length);
     const chunk = cipher.update(zeros.subarray(0, n));
     hash.update(chunk);
-    if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
     left -= n;
   }
   await new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r())));

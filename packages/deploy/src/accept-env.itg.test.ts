@@ -59,7 +59,7 @@ const inventory: Inventory = {
   version: 1,
   environmentId: 'env-test',
   provider: 'static',
-  nodes: [{ name: 'cam-1', role: 'cam', address: '127.0.0.1', ssh: { host: '127.0.0.1' }, provider: 'static' }],
+  nodes: [{ name: 'cam-1', role: 'cam', address: '127.0.0.1', ssh: { host: '127.0.0.1', port: 22, user: 'root' }, provider: 'static' }],
 };
 
 async function runWithParentEnv(extra: string, parent: Record<string, string>): Promise<Record<string, string>> {

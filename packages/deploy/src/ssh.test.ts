@@ -143,7 +143,7 @@ describe('fetchBlob: the installed tree a builder node packed, fetched by the ru
   const genuine = Buffer.from('a packed installation\n'.repeat(1000));
   const hex = createHash('sha256').update(genuine).digest('hex');
   async function fetchVia(stdout: Buffer, dest: string): Promise<Error | undefined> {
-    const pool = await SshPool.open([{ name: 'n1', host: '127.0.0.1' }]);
+    const pool = await SshPool.open([{ name: 'n1', host: '127.0.0.1', port: 22, user: 'root' }]);
     const run = jest.spyOn(pool, 'run').mockResolvedValue({ code: 0, stdout, stderr: '' });
     try {
       return await pool.fetchBlob('n1', 'demo', hex, genuine.length, dest).then(
@@ -165,7 +165,7 @@ describe('fetchBlob: the installed tree a builder node packed, fetched by the ru
 
   test('a tampered archive (same size, one byte changed) is refused as an integrity error and not written', async () => {
     const tampered = Buffer.from(genuine);
-    tampered[100] ^= 1;
+    tampered[100]! ^= 1;
     const dest = join(dir, 'fetched-tampered');
     const e = await fetchVia(Buffer.concat([tampered, Buffer.from('\n'), answer(genuine.length)]), dest);
     expect(isKarooError(e) && e.kind).toBe('integrity');
@@ -176,7 +176,7 @@ describe('fetchBlob: the installed tree a builder node packed, fetched by the ru
   });
 
   test("a node's refusal keeps its kind (exit code): the agent's kind, a bug in the agent is internal, none is conflict", async () => {
-    const pool = await SshPool.open([{ name: 'n1', host: '127.0.0.1' }]);
+    const pool = await SshPool.open([{ name: 'n1', host: '127.0.0.1', port: 22, user: 'root' }]);
     try {
       const cases = [
         ['integrity', 'integrity'],
@@ -220,7 +220,7 @@ describe('the shipped agent (one file, run as the remote command runs it) and th
   // The remote command of agentCall, run here by sh instead of on a node over SSH: the real
   // bootstrap, the real generated agent, the real answer parsing and kind mapping.
   async function callLocally(cmd: string, request: object): Promise<unknown> {
-    const pool = await SshPool.open([{ name: 'n1', host: '127.0.0.1', user: 'root' }]);
+    const pool = await SshPool.open([{ name: 'n1', host: '127.0.0.1', port: 22, user: 'root' }]);
     try {
       jest.spyOn(pool, 'run').mockImplementationOnce(async (_node, remote, input = []) => {
         const stdin = Buffer.concat(input.map((p) => (p instanceof Uint8Array ? p : Buffer.alloc(0))));

@@ -52,7 +52,7 @@ describe('zip', () => {
     expect(() => writeZip([{ name: '../evil', data: Buffer.from('x') }])).toThrow(/without "\.\."/);
     const z = writeZip(entries);
     const damaged = Buffer.from(z);
-    damaged[40] ^= 0xff; // inside the first entry's data
+    damaged[40]! ^= 0xff; // inside the first entry's data
     expect(() => readZip(damaged, 'x.whl')).toThrow(/x\.whl is not a readable zip: entry a\.txt fails its CRC check/);
     expect(() => readZip(Buffer.from('not a zip'), 'y.whl')).toThrow(/no end of central directory/);
   });

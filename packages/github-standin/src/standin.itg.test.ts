@@ -148,6 +148,7 @@ describe('GitHub stand-in', () => {
         'has no PUT operation',
       ],
       [
+        // @ts-expect-error -- deliberately outside GitHub's description: the stand-in must refuse it
         () => gh.request('GET /repos/{owner}/{repo}/issues/comments/{comment_id}', { ...repo, comment_id: 'abc' }),
         'path parameter "comment_id"',
       ],
@@ -156,14 +157,17 @@ describe('GitHub stand-in', () => {
         'query parameter "perpage" is not in issues/list-comments',
       ],
       [
+        // @ts-expect-error -- deliberately outside GitHub's description: the stand-in must refuse it
         () => gh.request('POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', { ...repo, deployment_id: 1, state: 'done' }),
         'must be one of',
       ],
       [
+        // @ts-expect-error -- deliberately outside GitHub's description: the stand-in must refuse it
         () => gh.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...repo, issue_number: 7 }),
         'requires a request body',
       ],
       [
+        // @ts-expect-error -- deliberately outside GitHub's description: the stand-in must refuse it
         () => gh.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { ...repo, comment_id: 1, title: 'x' }),
         "must have required property 'body'",
       ],

@@ -75,7 +75,7 @@ describe('seed', () => {
       const ex = tar.extract();
       ex.on('entry', (h, stream, next) => {
         let body = '';
-        stream.on('data', (d: Buffer) => (body += d.toString()));
+        stream.on('data', (d: unknown) => (body += (d as Buffer).toString()));
         stream.on('end', () => {
           seen.set(h.name, { mode: h.mode ?? 0, uid: h.uid ?? -1, body });
           next();

@@ -5,9 +5,10 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Digest } from '@karoo/common';
 import { openStore } from '@karoo/oci';
 
-const digest = `sha256:${'a'.repeat(64)}` as const;
+const digest = `sha256:${'a'.repeat(64)}` as Digest;
 const servers: Server[] = [];
 
 async function serve(

@@ -6,6 +6,7 @@ import {
   environmentsInTags,
   evaluateGate,
   formatDuration,
+  type GateEvidence,
   gatePolicy,
   type PromotionRecord,
   refusalMessage,
@@ -159,7 +160,7 @@ describe('environment tags', () => {
 
 describe('trustEvidence with attestations required (pure: the verified results as @karoo/attest returns them)', () => {
   const S = sha256Of('system') as Digest;
-  const evidence = { digest: sha256Of('evidence') as Digest, environment: 'integration', result: 'passed' as const, systemId: S };
+  const evidence: GateEvidence = { digest: sha256Of('evidence') as Digest, environment: 'integration', result: 'passed', systemId: S };
   const trust = (results: Array<{ environment?: string; systemId?: string; result: string }>) =>
     trustEvidence([evidence], {
       systemIdFor: async () => S,

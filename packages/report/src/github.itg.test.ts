@@ -35,7 +35,7 @@ afterEach(async () => {
   standin = undefined;
 });
 
-async function start(tokens?: Parameters<typeof startGitHubStandin>[0]['tokens']) {
+async function start(tokens?: NonNullable<Parameters<typeof startGitHubStandin>[0]>['tokens']) {
   standin = await startGitHubStandin({ description, ...(tokens ? { tokens } : {}) });
   standin.addRepo('acme/cam');
   standin.addPullRequest('acme/cam', { number: 7 });

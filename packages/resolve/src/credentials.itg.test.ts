@@ -131,7 +131,7 @@ describe('private index credentials', () => {
   it('go with files on the index own origin, so an authenticated index without a CDN still resolves', async () => {
     const r = await resolveLock({ config: config('own'), env });
     expect(r.lock.incompleteEntries()).toEqual([]);
-    for (const p of r.lock.packages) expect(p.files[0]!.url.startsWith(index.urlFor('own/files/'))).toBe(true);
+    for (const p of r.lock.packages) expect(p.files[0]!.url!.startsWith(index.urlFor('own/files/'))).toBe(true);
   }, 90_000);
 
   it('are refused over plain HTTP to a host that is not loopback, before anything is sent', async () => {

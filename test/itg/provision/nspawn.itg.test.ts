@@ -183,7 +183,7 @@ describe('nspawn environments', () => {
       for (const id of await knownEnvironments()) {
         if (before.has(id)) continue;
         const s = await loadState(id);
-        if (s?.owner.pid === child.pid && s.machines.some((m) => m.process)) env = id;
+        if (s && s.owner.pid === child.pid && s.machines.some((m) => m.process)) env = id;
       }
       if (!env) await new Promise((r) => setTimeout(r, 10));
     }
