@@ -18,20 +18,20 @@
  * `npx tsc -b && node scripts/bundle.mjs bisect`.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Digest } from '@karoo/common';
 import { loadConfig } from '@karoo/config';
-import { buildImage, imageId, type KarooImage, procRef } from '@karoo/machines';
+import { buildImage, imageId, type KarooImage } from '@karoo/machines';
 import { scanEvidence } from '@karoo/evidence';
 import { startGitHubStandin, type GitHubStandin } from '@karoo/github-standin';
 import { openStore } from '@karoo/oci';
 import { copyExample, GOOD_VERSIONS, MOVED, publishNewLeaves } from '../support/bisect.js';
 import { json, karoo, ROOT } from '../support/cli.js';
 import { addEvidence } from '../support/evidence.js';
+import { holdImageBuild, type HeldImageBuild } from '../support/image-lock.js';
 import { createRepo, events, WorkflowRunner, type RunResult } from '../support/workflow-runner/index.js';
 import { repoFiles } from '../support/workflows.js';
 
@@ -118,23 +118,9 @@ function dispatch(inputs: Record<string, string | boolean>, onLog?: (line: strin
 const imageDir = () => join(cacheDir, 'images', imageId());
 
 /** The runner's cache directory emptied (a fresh runner), with the image's build lock held as another process building it would. */
-async function freshRunnerBuildingImage(): Promise<{ onLog: (line: string) => void; delivered: () => boolean; release: () => void }> {
+async function freshRunnerBuildingImage(): Promise<HeldImageBuild> {
   rmSync(cacheDir, { recursive: true, force: true });
-  mkdirSync(join(cacheDir, 'images'), { recursive: true });
-  const lock = join(cacheDir, 'images', `${imageId()}.lock`);
-  writeFileSync(lock, JSON.stringify(await procRef(process.pid)));
-  let delivered = false;
-  return {
-    // When the step says it waits for that build: this machine's image put in place, the lock let go.
-    onLog: (line) => {
-      if (delivered || !line.includes('another process is building the image; waiting for it')) return;
-      delivered = true;
-      execFileSync('cp', ['-a', source.dir, imageDir()]);
-      rmSync(lock);
-    },
-    delivered: () => delivered,
-    release: () => rmSync(lock, { force: true }),
-  };
+  return holdImageBuild(cacheDir, source.dir);
 }
 
 /** The Actions cache's answers to the restores since request number `since`: key and hit. */

@@ -24,23 +24,12 @@
  * entry): saving 12 s and restoring 6 s at a load of 5, 18 s and 13 s at 8.
  */
 import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
-import {
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildImage, imageId, procRef, type KarooImage } from '@karoo/machines';
+import { buildImage, imageId, type KarooImage } from '@karoo/machines';
 import { ROOT } from '../support/cli.js';
+import { holdImageBuild } from '../support/image-lock.js';
 import { OWNER, outcome } from '../support/consumer.js';
 import { createRepo, events, WorkflowRunner, type FixtureRepo, type RunResult } from '../support/workflow-runner/index.js';
 
@@ -153,26 +142,8 @@ function tree(dir: string, rel = ''): string[] {
   return out;
 }
 
-/**
- * Plays another process building the image: holds its build lock in the cache directory; when
- * the step says it waits for that build, puts a copy of this machine's image in place and lets go.
- */
-async function holdBuildLock(): Promise<{ onLog: (line: string) => void; delivered: () => boolean; release: () => void }> {
-  mkdirSync(join(cacheDir, 'images'), { recursive: true });
-  const lock = join(cacheDir, 'images', `${imageId()}.lock`);
-  writeFileSync(lock, JSON.stringify(await procRef(process.pid)));
-  let delivered = false;
-  return {
-    onLog: (line) => {
-      if (delivered || !line.includes('another process is building the image; waiting for it')) return;
-      delivered = true;
-      execFileSync('cp', ['-a', source.dir, imageDir()]);
-      rmSync(lock);
-    },
-    delivered: () => delivered,
-    release: () => rmSync(lock, { force: true }),
-  };
-}
+/** Plays another process building the image (test/support/image-lock.ts). */
+const holdBuildLock = () => holdImageBuild(cacheDir, source.dir);
 
 const step = (r: RunResult, id: string, stage: 'main' | 'post' = 'main') =>
   r.jobs.machines!.steps.find((s) => (s.id === id || s.name.includes(id)) && s.stage === stage)!;
