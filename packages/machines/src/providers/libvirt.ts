@@ -443,7 +443,14 @@ export class LibvirtProvider implements Provider {
 
   async waitReady(m: MachineState, ssh: SshEndpoint, deadline: number): Promise<void> {
     try {
-      await waitForSsh(ssh, deadline, () => this.isRunning(m));
+      // waitForSsh asks between probes (every 50 ms while the port is shut): each answer is a virsh
+      // process and a libvirt connection, which a busy host's CPUs feel. Ask libvirt every 2 s at most.
+      let asked = { at: 0, running: true };
+      const alive = async () => {
+        if (Date.now() - asked.at >= 2000) asked = { at: Date.now(), running: await this.isRunning(m) };
+        return asked.running;
+      };
+      await waitForSsh(ssh, deadline, alive);
     } catch (e) {
       await this.fetchConsole(m);
       const tail = await consoleTail(m.consoleLog);
