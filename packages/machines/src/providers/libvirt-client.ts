@@ -53,6 +53,17 @@ export interface NodeCapacity {
   kvm: boolean;
 }
 
+/**
+ * Runs independent steps at once and waits for every one of them, so that nothing is still
+ * being made on a host when a failure is reported (and teardown starts); then throws the first
+ * failure in the order given (not the first to happen: the message does not depend on timing),
+ * or returns every result.
+ */
+export async function allDone<P extends readonly unknown[] | []>(steps: P): Promise<{ -readonly [K in keyof P]: Awaited<P[K]> }> {
+  await Promise.allSettled(steps);
+  return Promise.all(steps);
+}
+
 /** One libvirt connection through virsh (libvirt's own client: no RPC of karoo's own). */
 export class Virsh {
   readonly uri: string;
@@ -94,9 +105,14 @@ export class Virsh {
   }
 
   async capacity(): Promise<NodeCapacity> {
-    const info = await this.run(['nodeinfo']);
+    // Independent questions, asked at once: each is a virsh process and a connection of its own.
+    const [info, free, domains, caps] = await allDone([
+      this.run(['nodeinfo']),
+      this.run(['freecell']),
+      this.karooDomains(),
+      this.run(['capabilities']),
+    ]);
     const cpus = Number(/^CPU\(s\):\s*(\d+)/m.exec(info)?.[1]);
-    const free = await this.run(['freecell']);
     const kib = Number(/(\d+)\s*KiB/.exec(free)?.[1]);
     if (!(cpus > 0) || !(kib > 0))
       throw new KarooError(
@@ -105,13 +121,11 @@ export class Virsh {
       );
     let karooCpus = 0;
     let karooMemory = 0;
-    for (const d of await this.karooDomains()) {
-      const di = await this.maybe(['dominfo', d.name]);
+    for (const di of await Promise.all(domains.map((d) => this.maybe(['dominfo', d.name])))) {
       if (!di) continue;
       karooCpus += Number(/^CPU\(s\):\s*(\d+)/m.exec(di)?.[1] ?? 0);
       karooMemory += Math.round(Number(/^Max memory:\s*(\d+)/m.exec(di)?.[1] ?? 0) / 1024);
     }
-    const caps = await this.run(['capabilities']);
     return { cpus, freeMemory: Math.floor(kib / 1024), karooCpus, karooMemory, kvm: /<domain type=["']kvm["']/.test(caps) };
   }
 
@@ -236,10 +250,11 @@ export class Virsh {
 
   /** Domains named karoo-… that carry karoo's stamp. */
   async karooDomains(): Promise<Array<{ name: string; stamp: Stamp }>> {
+    const names = (await this.listDomains()).filter((n) => n.startsWith('karoo-'));
+    const stamps = await Promise.all(names.map((n) => this.domainStamp(n)));
     const out: Array<{ name: string; stamp: Stamp }> = [];
-    for (const name of await this.listDomains()) {
-      if (!name.startsWith('karoo-')) continue;
-      const stamp = await this.domainStamp(name);
+    for (const [i, name] of names.entries()) {
+      const stamp = stamps[i];
       if (stamp && name.startsWith(`${stamp.environmentId}-`)) out.push({ name, stamp });
     }
     return out;

@@ -96,6 +96,7 @@ export function domainXml(d: DomainSpec): string {
           '      <target dev="vdb" bus="virtio"/>',
           '      <serial>karoo-seed</serial>',
           '      <readonly/>',
+          `      ${onRootBus(3)}`,
           '    </disk>',
         ]
       : [
@@ -130,24 +131,35 @@ export function domainXml(d: DomainSpec): string {
     `      <source pool="${d.pool}" volume="${d.disk}"/>`,
     '      <target dev="vda" bus="virtio"/>',
     '      <serial>karoo-root</serial>',
+    `      ${onRootBus(2)}`,
     '    </disk>',
     ...seedDisk,
     '    <interface type="network">',
     `      <source network="${d.network}"/>`,
     `      <mac address="${d.mac}"/>`,
     '      <model type="virtio"/>',
+    `      ${onRootBus(4)}`,
     '    </interface>',
     '    <serial type="file">',
     `      <source path="${xmlEscape(d.console)}" append="on"/>`,
     '      <target port="0"/>',
     '    </serial>',
-    '    <rng model="virtio"><backend model="random">/dev/urandom</backend></rng>',
+    `    <rng model="virtio"><backend model="random">/dev/urandom</backend>${onRootBus(5)}</rng>`,
     '    <controller type="usb" model="none"/>',
     '    <memballoon model="none"/>',
     '  </devices>',
     '</domain>',
     '',
   ].join('\n');
+}
+
+/**
+ * A PCI address on q35's root bus (an integrated endpoint), where the qemu provider's command line
+ * puts its devices too. Without one, libvirt puts each device behind a PCIe root port of its own
+ * (five of them for a node), which the guest's kernel enumerates and probes for hot-plug at boot.
+ */
+function onRootBus(slot: number): string {
+  return `<address type="pci" domain="0x0000" bus="0x00" slot="0x${slot.toString(16).padStart(2, '0')}" function="0x0"/>`;
 }
 
 /**

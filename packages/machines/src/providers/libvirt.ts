@@ -17,7 +17,7 @@ import { seedTar, writeSecretFile } from '../seed.js';
 import { waitForSsh } from '../ssh.js';
 import type { EnvState, MachineState } from '../state.js';
 import { collectCommonLogs, consoleTail } from './common.js';
-import { isUnreachable, Virsh, type LibvirtHost } from './libvirt-client.js';
+import { allDone, isUnreachable, Virsh, type LibvirtHost } from './libvirt-client.js';
 import { domainXml, privateNetworkXml, type Stamp } from './libvirt-xml.js';
 import { writeNoCloudSeed } from './qemu.js';
 
@@ -221,8 +221,7 @@ export class LibvirtProvider implements Provider {
       settings.hosts.map(async (h): Promise<PlacementHost & { kvm: boolean }> => {
         try {
           const v = new Virsh(h, 30_000);
-          const c = await v.capacity();
-          await v.poolPath(h.pool);
+          const [c] = await allDone([v.capacity(), v.poolPath(h.pool)]);
           const cpus = (h.cpus ?? c.cpus) - c.karooCpus;
           const memory = Math.min((h.memory ?? c.freeMemory + c.karooMemory) - c.karooMemory, c.freeMemory);
           return { name: h.name, cpus, memory, kvm: c.kvm };
@@ -327,27 +326,25 @@ export class LibvirtProvider implements Provider {
               ['initrd', image.initrd],
             ]
           : [[image.format, image.disk]];
-      const vols: Record<string, string> = {};
-      for (const [what, file] of files) {
-        const sha = image.kind === 'cloud' ? image.sha256 : await fileSha256(file);
-        const vol = libvirtNames.base(sha, what);
-        await ensureUploaded(v, h.pool, vol, file, this.progress);
-        vols[what] = vol;
-      }
+      // The files are independent volumes: checked (and uploaded where missing) at once.
+      const [uploaded, virtualSize] = await allDone([
+        allDone(
+          files.map(async ([what, file]) => {
+            const sha = image.kind === 'cloud' ? image.sha256 : await fileSha256(file);
+            const vol = libvirtNames.base(sha, what);
+            await ensureUploaded(v, h.pool, vol, file, this.progress);
+            return [what, vol] as const;
+          }),
+        ),
+        qcow2VirtualSize(image.disk).catch((e: unknown) => (image.kind === 'karoo' ? Promise.reject(e) : 0)),
+      ]);
+      const vols: Record<string, string> = Object.fromEntries(uploaded);
       const disk = vols[image.kind === 'karoo' ? 'qcow2' : image.format]!;
       const format = image.kind === 'karoo' ? 'qcow2' : image.format;
-      const capacity =
-        image.kind === 'karoo'
-          ? await qcow2VirtualSize(image.disk)
-          : Math.max(20 * 2 ** 30, await qcow2VirtualSize(image.disk).catch(() => 0));
-      return {
-        disk,
-        format,
-        capacity,
-        ...(image.kind === 'karoo'
-          ? { kernel: await v.volPath(h.pool, vols.vmlinux!), initrd: await v.volPath(h.pool, vols.initrd!) }
-          : {}),
-      };
+      const capacity = image.kind === 'karoo' ? virtualSize : Math.max(20 * 2 ** 30, virtualSize);
+      const boot =
+        image.kind === 'karoo' ? await Promise.all([v.volPath(h.pool, vols.vmlinux!), v.volPath(h.pool, vols.initrd!)]) : undefined;
+      return { disk, format, capacity, ...(boot ? { kernel: boot[0], initrd: boot[1] } : {}) };
     });
   }
 
@@ -387,14 +384,18 @@ export class LibvirtProvider implements Provider {
         authorizedKey: req.authorizedKey,
       });
     }
+    // The node's three volumes are independent: made at once (each is a virsh process).
+    let consolePath: string;
     try {
-      await v.createOverlay(h.pool, disk, base.disk, base.format, base.capacity);
-      await v.upload(h.pool, seedVol, seedFile);
+      [, , consolePath] = await allDone([
+        v.createOverlay(h.pool, disk, base.disk, base.format, base.capacity),
+        v.upload(h.pool, seedVol, seedFile),
+        v.createEmpty(h.pool, consoleVol).then(() => v.volPath(h.pool, consoleVol)),
+      ]);
     } finally {
       // The host key goes to the host's pool only; no copy stays on the runner.
       await rm(seedFile, { force: true });
     }
-    await v.createEmpty(h.pool, consoleVol);
     const xml = domainXml({
       name: domain,
       type: state.accelerator === 'kvm' ? 'kvm' : 'qemu',
@@ -404,7 +405,7 @@ export class LibvirtProvider implements Provider {
       pool: h.pool,
       disk,
       seed: { volume: seedVol, kind: seedKind },
-      console: await v.volPath(h.pool, consoleVol),
+      console: consolePath,
       network: net,
       mac: m.mac,
       ...(base.kernel && base.initrd ? { kernel: { kernel: base.kernel, initrd: base.initrd, khz: await hostKhz() } } : {}),
