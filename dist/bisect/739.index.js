@@ -1,5 +1,5 @@
 export const id = 739;
-export const ids = [739];
+export const ids = [739,374];
 export const modules = {
 
 /***/ 28374:

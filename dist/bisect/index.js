@@ -57021,6 +57021,5655 @@ module.exports = {
 
 /***/ }),
 
+/***/ 42463:
+/***/ ((module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.MissingRefError = exports.ValidationError = exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = exports.Ajv = void 0;
+const core_1 = __nccwpck_require__(63893);
+const draft7_1 = __nccwpck_require__(39941);
+const discriminator_1 = __nccwpck_require__(28886);
+const draft7MetaSchema = __nccwpck_require__(72079);
+const META_SUPPORT_DATA = ["/properties"];
+const META_SCHEMA_ID = "http://json-schema.org/draft-07/schema";
+class Ajv extends core_1.default {
+    _addVocabularies() {
+        super._addVocabularies();
+        draft7_1.default.forEach((v) => this.addVocabulary(v));
+        if (this.opts.discriminator)
+            this.addKeyword(discriminator_1.default);
+    }
+    _addDefaultMetaSchema() {
+        super._addDefaultMetaSchema();
+        if (!this.opts.meta)
+            return;
+        const metaSchema = this.opts.$data
+            ? this.$dataMetaSchema(draft7MetaSchema, META_SUPPORT_DATA)
+            : draft7MetaSchema;
+        this.addMetaSchema(metaSchema, META_SCHEMA_ID, false);
+        this.refs["http://json-schema.org/schema"] = META_SCHEMA_ID;
+    }
+    defaultMeta() {
+        return (this.opts.defaultMeta =
+            super.defaultMeta() || (this.getSchema(META_SCHEMA_ID) ? META_SCHEMA_ID : undefined));
+    }
+}
+exports.Ajv = Ajv;
+module.exports = exports = Ajv;
+module.exports.Ajv = Ajv;
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports["default"] = Ajv;
+var validate_1 = __nccwpck_require__(87881);
+Object.defineProperty(exports, "KeywordCxt", ({ enumerable: true, get: function () { return validate_1.KeywordCxt; } }));
+var codegen_1 = __nccwpck_require__(81436);
+Object.defineProperty(exports, "_", ({ enumerable: true, get: function () { return codegen_1._; } }));
+Object.defineProperty(exports, "str", ({ enumerable: true, get: function () { return codegen_1.str; } }));
+Object.defineProperty(exports, "stringify", ({ enumerable: true, get: function () { return codegen_1.stringify; } }));
+Object.defineProperty(exports, "nil", ({ enumerable: true, get: function () { return codegen_1.nil; } }));
+Object.defineProperty(exports, "Name", ({ enumerable: true, get: function () { return codegen_1.Name; } }));
+Object.defineProperty(exports, "CodeGen", ({ enumerable: true, get: function () { return codegen_1.CodeGen; } }));
+var validation_error_1 = __nccwpck_require__(33021);
+Object.defineProperty(exports, "ValidationError", ({ enumerable: true, get: function () { return validation_error_1.default; } }));
+var ref_error_1 = __nccwpck_require__(53162);
+Object.defineProperty(exports, "MissingRefError", ({ enumerable: true, get: function () { return ref_error_1.default; } }));
+//# sourceMappingURL=ajv.js.map
+
+/***/ }),
+
+/***/ 80567:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.regexpCode = exports.getEsmExportName = exports.getProperty = exports.safeStringify = exports.stringify = exports.strConcat = exports.addCodeArg = exports.str = exports._ = exports.nil = exports._Code = exports.Name = exports.IDENTIFIER = exports._CodeOrName = void 0;
+// eslint-disable-next-line @typescript-eslint/no-extraneous-class
+class _CodeOrName {
+}
+exports._CodeOrName = _CodeOrName;
+exports.IDENTIFIER = /^[a-z$_][a-z$_0-9]*$/i;
+class Name extends _CodeOrName {
+    constructor(s) {
+        super();
+        if (!exports.IDENTIFIER.test(s))
+            throw new Error("CodeGen: name must be a valid identifier");
+        this.str = s;
+    }
+    toString() {
+        return this.str;
+    }
+    emptyStr() {
+        return false;
+    }
+    get names() {
+        return { [this.str]: 1 };
+    }
+}
+exports.Name = Name;
+class _Code extends _CodeOrName {
+    constructor(code) {
+        super();
+        this._items = typeof code === "string" ? [code] : code;
+    }
+    toString() {
+        return this.str;
+    }
+    emptyStr() {
+        if (this._items.length > 1)
+            return false;
+        const item = this._items[0];
+        return item === "" || item === '""';
+    }
+    get str() {
+        var _a;
+        return ((_a = this._str) !== null && _a !== void 0 ? _a : (this._str = this._items.reduce((s, c) => `${s}${c}`, "")));
+    }
+    get names() {
+        var _a;
+        return ((_a = this._names) !== null && _a !== void 0 ? _a : (this._names = this._items.reduce((names, c) => {
+            if (c instanceof Name)
+                names[c.str] = (names[c.str] || 0) + 1;
+            return names;
+        }, {})));
+    }
+}
+exports._Code = _Code;
+exports.nil = new _Code("");
+function _(strs, ...args) {
+    const code = [strs[0]];
+    let i = 0;
+    while (i < args.length) {
+        addCodeArg(code, args[i]);
+        code.push(strs[++i]);
+    }
+    return new _Code(code);
+}
+exports._ = _;
+const plus = new _Code("+");
+function str(strs, ...args) {
+    const expr = [safeStringify(strs[0])];
+    let i = 0;
+    while (i < args.length) {
+        expr.push(plus);
+        addCodeArg(expr, args[i]);
+        expr.push(plus, safeStringify(strs[++i]));
+    }
+    optimize(expr);
+    return new _Code(expr);
+}
+exports.str = str;
+function addCodeArg(code, arg) {
+    if (arg instanceof _Code)
+        code.push(...arg._items);
+    else if (arg instanceof Name)
+        code.push(arg);
+    else
+        code.push(interpolate(arg));
+}
+exports.addCodeArg = addCodeArg;
+function optimize(expr) {
+    let i = 1;
+    while (i < expr.length - 1) {
+        if (expr[i] === plus) {
+            const res = mergeExprItems(expr[i - 1], expr[i + 1]);
+            if (res !== undefined) {
+                expr.splice(i - 1, 3, res);
+                continue;
+            }
+            expr[i++] = "+";
+        }
+        i++;
+    }
+}
+function mergeExprItems(a, b) {
+    if (b === '""')
+        return a;
+    if (a === '""')
+        return b;
+    if (typeof a == "string") {
+        if (b instanceof Name || a[a.length - 1] !== '"')
+            return;
+        if (typeof b != "string")
+            return `${a.slice(0, -1)}${b}"`;
+        if (b[0] === '"')
+            return a.slice(0, -1) + b.slice(1);
+        return;
+    }
+    if (typeof b == "string" && b[0] === '"' && !(a instanceof Name))
+        return `"${a}${b.slice(1)}`;
+    return;
+}
+function strConcat(c1, c2) {
+    return c2.emptyStr() ? c1 : c1.emptyStr() ? c2 : str `${c1}${c2}`;
+}
+exports.strConcat = strConcat;
+// TODO do not allow arrays here
+function interpolate(x) {
+    return typeof x == "number" || typeof x == "boolean" || x === null
+        ? x
+        : safeStringify(Array.isArray(x) ? x.join(",") : x);
+}
+function stringify(x) {
+    return new _Code(safeStringify(x));
+}
+exports.stringify = stringify;
+function safeStringify(x) {
+    return JSON.stringify(x)
+        .replace(/\u2028/g, "\\u2028")
+        .replace(/\u2029/g, "\\u2029");
+}
+exports.safeStringify = safeStringify;
+function getProperty(key) {
+    return typeof key == "string" && exports.IDENTIFIER.test(key) ? new _Code(`.${key}`) : _ `[${key}]`;
+}
+exports.getProperty = getProperty;
+//Does best effort to format the name properly
+function getEsmExportName(key) {
+    if (typeof key == "string" && exports.IDENTIFIER.test(key)) {
+        return new _Code(`${key}`);
+    }
+    throw new Error(`CodeGen: invalid export name: ${key}, use explicit $id name mapping`);
+}
+exports.getEsmExportName = getEsmExportName;
+function regexpCode(rx) {
+    return new _Code(rx.toString());
+}
+exports.regexpCode = regexpCode;
+//# sourceMappingURL=code.js.map
+
+/***/ }),
+
+/***/ 81436:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.or = exports.and = exports.not = exports.CodeGen = exports.operators = exports.varKinds = exports.ValueScopeName = exports.ValueScope = exports.Scope = exports.Name = exports.regexpCode = exports.stringify = exports.getProperty = exports.nil = exports.strConcat = exports.str = exports._ = void 0;
+const code_1 = __nccwpck_require__(80567);
+const scope_1 = __nccwpck_require__(77788);
+var code_2 = __nccwpck_require__(80567);
+Object.defineProperty(exports, "_", ({ enumerable: true, get: function () { return code_2._; } }));
+Object.defineProperty(exports, "str", ({ enumerable: true, get: function () { return code_2.str; } }));
+Object.defineProperty(exports, "strConcat", ({ enumerable: true, get: function () { return code_2.strConcat; } }));
+Object.defineProperty(exports, "nil", ({ enumerable: true, get: function () { return code_2.nil; } }));
+Object.defineProperty(exports, "getProperty", ({ enumerable: true, get: function () { return code_2.getProperty; } }));
+Object.defineProperty(exports, "stringify", ({ enumerable: true, get: function () { return code_2.stringify; } }));
+Object.defineProperty(exports, "regexpCode", ({ enumerable: true, get: function () { return code_2.regexpCode; } }));
+Object.defineProperty(exports, "Name", ({ enumerable: true, get: function () { return code_2.Name; } }));
+var scope_2 = __nccwpck_require__(77788);
+Object.defineProperty(exports, "Scope", ({ enumerable: true, get: function () { return scope_2.Scope; } }));
+Object.defineProperty(exports, "ValueScope", ({ enumerable: true, get: function () { return scope_2.ValueScope; } }));
+Object.defineProperty(exports, "ValueScopeName", ({ enumerable: true, get: function () { return scope_2.ValueScopeName; } }));
+Object.defineProperty(exports, "varKinds", ({ enumerable: true, get: function () { return scope_2.varKinds; } }));
+exports.operators = {
+    GT: new code_1._Code(">"),
+    GTE: new code_1._Code(">="),
+    LT: new code_1._Code("<"),
+    LTE: new code_1._Code("<="),
+    EQ: new code_1._Code("==="),
+    NEQ: new code_1._Code("!=="),
+    NOT: new code_1._Code("!"),
+    OR: new code_1._Code("||"),
+    AND: new code_1._Code("&&"),
+    ADD: new code_1._Code("+"),
+};
+class Node {
+    optimizeNodes() {
+        return this;
+    }
+    optimizeNames(_names, _constants) {
+        return this;
+    }
+}
+class Def extends Node {
+    constructor(varKind, name, rhs) {
+        super();
+        this.varKind = varKind;
+        this.name = name;
+        this.rhs = rhs;
+    }
+    render({ es5, _n }) {
+        const varKind = es5 ? scope_1.varKinds.var : this.varKind;
+        const rhs = this.rhs === undefined ? "" : ` = ${this.rhs}`;
+        return `${varKind} ${this.name}${rhs};` + _n;
+    }
+    optimizeNames(names, constants) {
+        if (!names[this.name.str])
+            return;
+        if (this.rhs)
+            this.rhs = optimizeExpr(this.rhs, names, constants);
+        return this;
+    }
+    get names() {
+        return this.rhs instanceof code_1._CodeOrName ? this.rhs.names : {};
+    }
+}
+class Assign extends Node {
+    constructor(lhs, rhs, sideEffects) {
+        super();
+        this.lhs = lhs;
+        this.rhs = rhs;
+        this.sideEffects = sideEffects;
+    }
+    render({ _n }) {
+        return `${this.lhs} = ${this.rhs};` + _n;
+    }
+    optimizeNames(names, constants) {
+        if (this.lhs instanceof code_1.Name && !names[this.lhs.str] && !this.sideEffects)
+            return;
+        this.rhs = optimizeExpr(this.rhs, names, constants);
+        return this;
+    }
+    get names() {
+        const names = this.lhs instanceof code_1.Name ? {} : { ...this.lhs.names };
+        return addExprNames(names, this.rhs);
+    }
+}
+class AssignOp extends Assign {
+    constructor(lhs, op, rhs, sideEffects) {
+        super(lhs, rhs, sideEffects);
+        this.op = op;
+    }
+    render({ _n }) {
+        return `${this.lhs} ${this.op}= ${this.rhs};` + _n;
+    }
+}
+class Label extends Node {
+    constructor(label) {
+        super();
+        this.label = label;
+        this.names = {};
+    }
+    render({ _n }) {
+        return `${this.label}:` + _n;
+    }
+}
+class Break extends Node {
+    constructor(label) {
+        super();
+        this.label = label;
+        this.names = {};
+    }
+    render({ _n }) {
+        const label = this.label ? ` ${this.label}` : "";
+        return `break${label};` + _n;
+    }
+}
+class Throw extends Node {
+    constructor(error) {
+        super();
+        this.error = error;
+    }
+    render({ _n }) {
+        return `throw ${this.error};` + _n;
+    }
+    get names() {
+        return this.error.names;
+    }
+}
+class AnyCode extends Node {
+    constructor(code) {
+        super();
+        this.code = code;
+    }
+    render({ _n }) {
+        return `${this.code};` + _n;
+    }
+    optimizeNodes() {
+        return `${this.code}` ? this : undefined;
+    }
+    optimizeNames(names, constants) {
+        this.code = optimizeExpr(this.code, names, constants);
+        return this;
+    }
+    get names() {
+        return this.code instanceof code_1._CodeOrName ? this.code.names : {};
+    }
+}
+class ParentNode extends Node {
+    constructor(nodes = []) {
+        super();
+        this.nodes = nodes;
+    }
+    render(opts) {
+        return this.nodes.reduce((code, n) => code + n.render(opts), "");
+    }
+    optimizeNodes() {
+        const { nodes } = this;
+        let i = nodes.length;
+        while (i--) {
+            const n = nodes[i].optimizeNodes();
+            if (Array.isArray(n))
+                nodes.splice(i, 1, ...n);
+            else if (n)
+                nodes[i] = n;
+            else
+                nodes.splice(i, 1);
+        }
+        return nodes.length > 0 ? this : undefined;
+    }
+    optimizeNames(names, constants) {
+        const { nodes } = this;
+        let i = nodes.length;
+        while (i--) {
+            // iterating backwards improves 1-pass optimization
+            const n = nodes[i];
+            if (n.optimizeNames(names, constants))
+                continue;
+            subtractNames(names, n.names);
+            nodes.splice(i, 1);
+        }
+        return nodes.length > 0 ? this : undefined;
+    }
+    get names() {
+        return this.nodes.reduce((names, n) => addNames(names, n.names), {});
+    }
+}
+class BlockNode extends ParentNode {
+    render(opts) {
+        return "{" + opts._n + super.render(opts) + "}" + opts._n;
+    }
+}
+class Root extends ParentNode {
+}
+class Else extends BlockNode {
+}
+Else.kind = "else";
+class If extends BlockNode {
+    constructor(condition, nodes) {
+        super(nodes);
+        this.condition = condition;
+    }
+    render(opts) {
+        let code = `if(${this.condition})` + super.render(opts);
+        if (this.else)
+            code += "else " + this.else.render(opts);
+        return code;
+    }
+    optimizeNodes() {
+        super.optimizeNodes();
+        const cond = this.condition;
+        if (cond === true)
+            return this.nodes; // else is ignored here
+        let e = this.else;
+        if (e) {
+            const ns = e.optimizeNodes();
+            e = this.else = Array.isArray(ns) ? new Else(ns) : ns;
+        }
+        if (e) {
+            if (cond === false)
+                return e instanceof If ? e : e.nodes;
+            if (this.nodes.length)
+                return this;
+            return new If(not(cond), e instanceof If ? [e] : e.nodes);
+        }
+        if (cond === false || !this.nodes.length)
+            return undefined;
+        return this;
+    }
+    optimizeNames(names, constants) {
+        var _a;
+        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants);
+        if (!(super.optimizeNames(names, constants) || this.else))
+            return;
+        this.condition = optimizeExpr(this.condition, names, constants);
+        return this;
+    }
+    get names() {
+        const names = super.names;
+        addExprNames(names, this.condition);
+        if (this.else)
+            addNames(names, this.else.names);
+        return names;
+    }
+}
+If.kind = "if";
+class For extends BlockNode {
+}
+For.kind = "for";
+class ForLoop extends For {
+    constructor(iteration) {
+        super();
+        this.iteration = iteration;
+    }
+    render(opts) {
+        return `for(${this.iteration})` + super.render(opts);
+    }
+    optimizeNames(names, constants) {
+        if (!super.optimizeNames(names, constants))
+            return;
+        this.iteration = optimizeExpr(this.iteration, names, constants);
+        return this;
+    }
+    get names() {
+        return addNames(super.names, this.iteration.names);
+    }
+}
+class ForRange extends For {
+    constructor(varKind, name, from, to) {
+        super();
+        this.varKind = varKind;
+        this.name = name;
+        this.from = from;
+        this.to = to;
+    }
+    render(opts) {
+        const varKind = opts.es5 ? scope_1.varKinds.var : this.varKind;
+        const { name, from, to } = this;
+        return `for(${varKind} ${name}=${from}; ${name}<${to}; ${name}++)` + super.render(opts);
+    }
+    get names() {
+        const names = addExprNames(super.names, this.from);
+        return addExprNames(names, this.to);
+    }
+}
+class ForIter extends For {
+    constructor(loop, varKind, name, iterable) {
+        super();
+        this.loop = loop;
+        this.varKind = varKind;
+        this.name = name;
+        this.iterable = iterable;
+    }
+    render(opts) {
+        return `for(${this.varKind} ${this.name} ${this.loop} ${this.iterable})` + super.render(opts);
+    }
+    optimizeNames(names, constants) {
+        if (!super.optimizeNames(names, constants))
+            return;
+        this.iterable = optimizeExpr(this.iterable, names, constants);
+        return this;
+    }
+    get names() {
+        return addNames(super.names, this.iterable.names);
+    }
+}
+class Func extends BlockNode {
+    constructor(name, args, async) {
+        super();
+        this.name = name;
+        this.args = args;
+        this.async = async;
+    }
+    render(opts) {
+        const _async = this.async ? "async " : "";
+        return `${_async}function ${this.name}(${this.args})` + super.render(opts);
+    }
+}
+Func.kind = "func";
+class Return extends ParentNode {
+    render(opts) {
+        return "return " + super.render(opts);
+    }
+}
+Return.kind = "return";
+class Try extends BlockNode {
+    render(opts) {
+        let code = "try" + super.render(opts);
+        if (this.catch)
+            code += this.catch.render(opts);
+        if (this.finally)
+            code += this.finally.render(opts);
+        return code;
+    }
+    optimizeNodes() {
+        var _a, _b;
+        super.optimizeNodes();
+        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNodes();
+        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNodes();
+        return this;
+    }
+    optimizeNames(names, constants) {
+        var _a, _b;
+        super.optimizeNames(names, constants);
+        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants);
+        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants);
+        return this;
+    }
+    get names() {
+        const names = super.names;
+        if (this.catch)
+            addNames(names, this.catch.names);
+        if (this.finally)
+            addNames(names, this.finally.names);
+        return names;
+    }
+}
+class Catch extends BlockNode {
+    constructor(error) {
+        super();
+        this.error = error;
+    }
+    render(opts) {
+        return `catch(${this.error})` + super.render(opts);
+    }
+}
+Catch.kind = "catch";
+class Finally extends BlockNode {
+    render(opts) {
+        return "finally" + super.render(opts);
+    }
+}
+Finally.kind = "finally";
+class CodeGen {
+    constructor(extScope, opts = {}) {
+        this._values = {};
+        this._blockStarts = [];
+        this._constants = {};
+        this.opts = { ...opts, _n: opts.lines ? "\n" : "" };
+        this._extScope = extScope;
+        this._scope = new scope_1.Scope({ parent: extScope });
+        this._nodes = [new Root()];
+    }
+    toString() {
+        return this._root.render(this.opts);
+    }
+    // returns unique name in the internal scope
+    name(prefix) {
+        return this._scope.name(prefix);
+    }
+    // reserves unique name in the external scope
+    scopeName(prefix) {
+        return this._extScope.name(prefix);
+    }
+    // reserves unique name in the external scope and assigns value to it
+    scopeValue(prefixOrName, value) {
+        const name = this._extScope.value(prefixOrName, value);
+        const vs = this._values[name.prefix] || (this._values[name.prefix] = new Set());
+        vs.add(name);
+        return name;
+    }
+    getScopeValue(prefix, keyOrRef) {
+        return this._extScope.getValue(prefix, keyOrRef);
+    }
+    // return code that assigns values in the external scope to the names that are used internally
+    // (same names that were returned by gen.scopeName or gen.scopeValue)
+    scopeRefs(scopeName) {
+        return this._extScope.scopeRefs(scopeName, this._values);
+    }
+    scopeCode() {
+        return this._extScope.scopeCode(this._values);
+    }
+    _def(varKind, nameOrPrefix, rhs, constant) {
+        const name = this._scope.toName(nameOrPrefix);
+        if (rhs !== undefined && constant)
+            this._constants[name.str] = rhs;
+        this._leafNode(new Def(varKind, name, rhs));
+        return name;
+    }
+    // `const` declaration (`var` in es5 mode)
+    const(nameOrPrefix, rhs, _constant) {
+        return this._def(scope_1.varKinds.const, nameOrPrefix, rhs, _constant);
+    }
+    // `let` declaration with optional assignment (`var` in es5 mode)
+    let(nameOrPrefix, rhs, _constant) {
+        return this._def(scope_1.varKinds.let, nameOrPrefix, rhs, _constant);
+    }
+    // `var` declaration with optional assignment
+    var(nameOrPrefix, rhs, _constant) {
+        return this._def(scope_1.varKinds.var, nameOrPrefix, rhs, _constant);
+    }
+    // assignment code
+    assign(lhs, rhs, sideEffects) {
+        return this._leafNode(new Assign(lhs, rhs, sideEffects));
+    }
+    // `+=` code
+    add(lhs, rhs) {
+        return this._leafNode(new AssignOp(lhs, exports.operators.ADD, rhs));
+    }
+    // appends passed SafeExpr to code or executes Block
+    code(c) {
+        if (typeof c == "function")
+            c();
+        else if (c !== code_1.nil)
+            this._leafNode(new AnyCode(c));
+        return this;
+    }
+    // returns code for object literal for the passed argument list of key-value pairs
+    object(...keyValues) {
+        const code = ["{"];
+        for (const [key, value] of keyValues) {
+            if (code.length > 1)
+                code.push(",");
+            code.push(key);
+            if (key !== value || this.opts.es5) {
+                code.push(":");
+                (0, code_1.addCodeArg)(code, value);
+            }
+        }
+        code.push("}");
+        return new code_1._Code(code);
+    }
+    // `if` clause (or statement if `thenBody` and, optionally, `elseBody` are passed)
+    if(condition, thenBody, elseBody) {
+        this._blockNode(new If(condition));
+        if (thenBody && elseBody) {
+            this.code(thenBody).else().code(elseBody).endIf();
+        }
+        else if (thenBody) {
+            this.code(thenBody).endIf();
+        }
+        else if (elseBody) {
+            throw new Error('CodeGen: "else" body without "then" body');
+        }
+        return this;
+    }
+    // `else if` clause - invalid without `if` or after `else` clauses
+    elseIf(condition) {
+        return this._elseNode(new If(condition));
+    }
+    // `else` clause - only valid after `if` or `else if` clauses
+    else() {
+        return this._elseNode(new Else());
+    }
+    // end `if` statement (needed if gen.if was used only with condition)
+    endIf() {
+        return this._endBlockNode(If, Else);
+    }
+    _for(node, forBody) {
+        this._blockNode(node);
+        if (forBody)
+            this.code(forBody).endFor();
+        return this;
+    }
+    // a generic `for` clause (or statement if `forBody` is passed)
+    for(iteration, forBody) {
+        return this._for(new ForLoop(iteration), forBody);
+    }
+    // `for` statement for a range of values
+    forRange(nameOrPrefix, from, to, forBody, varKind = this.opts.es5 ? scope_1.varKinds.var : scope_1.varKinds.let) {
+        const name = this._scope.toName(nameOrPrefix);
+        return this._for(new ForRange(varKind, name, from, to), () => forBody(name));
+    }
+    // `for-of` statement (in es5 mode replace with a normal for loop)
+    forOf(nameOrPrefix, iterable, forBody, varKind = scope_1.varKinds.const) {
+        const name = this._scope.toName(nameOrPrefix);
+        if (this.opts.es5) {
+            const arr = iterable instanceof code_1.Name ? iterable : this.var("_arr", iterable);
+            return this.forRange("_i", 0, (0, code_1._) `${arr}.length`, (i) => {
+                this.var(name, (0, code_1._) `${arr}[${i}]`);
+                forBody(name);
+            });
+        }
+        return this._for(new ForIter("of", varKind, name, iterable), () => forBody(name));
+    }
+    // `for-in` statement.
+    // With option `ownProperties` replaced with a `for-of` loop for object keys
+    forIn(nameOrPrefix, obj, forBody, varKind = this.opts.es5 ? scope_1.varKinds.var : scope_1.varKinds.const) {
+        if (this.opts.ownProperties) {
+            return this.forOf(nameOrPrefix, (0, code_1._) `Object.keys(${obj})`, forBody);
+        }
+        const name = this._scope.toName(nameOrPrefix);
+        return this._for(new ForIter("in", varKind, name, obj), () => forBody(name));
+    }
+    // end `for` loop
+    endFor() {
+        return this._endBlockNode(For);
+    }
+    // `label` statement
+    label(label) {
+        return this._leafNode(new Label(label));
+    }
+    // `break` statement
+    break(label) {
+        return this._leafNode(new Break(label));
+    }
+    // `return` statement
+    return(value) {
+        const node = new Return();
+        this._blockNode(node);
+        this.code(value);
+        if (node.nodes.length !== 1)
+            throw new Error('CodeGen: "return" should have one node');
+        return this._endBlockNode(Return);
+    }
+    // `try` statement
+    try(tryBody, catchCode, finallyCode) {
+        if (!catchCode && !finallyCode)
+            throw new Error('CodeGen: "try" without "catch" and "finally"');
+        const node = new Try();
+        this._blockNode(node);
+        this.code(tryBody);
+        if (catchCode) {
+            const error = this.name("e");
+            this._currNode = node.catch = new Catch(error);
+            catchCode(error);
+        }
+        if (finallyCode) {
+            this._currNode = node.finally = new Finally();
+            this.code(finallyCode);
+        }
+        return this._endBlockNode(Catch, Finally);
+    }
+    // `throw` statement
+    throw(error) {
+        return this._leafNode(new Throw(error));
+    }
+    // start self-balancing block
+    block(body, nodeCount) {
+        this._blockStarts.push(this._nodes.length);
+        if (body)
+            this.code(body).endBlock(nodeCount);
+        return this;
+    }
+    // end the current self-balancing block
+    endBlock(nodeCount) {
+        const len = this._blockStarts.pop();
+        if (len === undefined)
+            throw new Error("CodeGen: not in self-balancing block");
+        const toClose = this._nodes.length - len;
+        if (toClose < 0 || (nodeCount !== undefined && toClose !== nodeCount)) {
+            throw new Error(`CodeGen: wrong number of nodes: ${toClose} vs ${nodeCount} expected`);
+        }
+        this._nodes.length = len;
+        return this;
+    }
+    // `function` heading (or definition if funcBody is passed)
+    func(name, args = code_1.nil, async, funcBody) {
+        this._blockNode(new Func(name, args, async));
+        if (funcBody)
+            this.code(funcBody).endFunc();
+        return this;
+    }
+    // end function definition
+    endFunc() {
+        return this._endBlockNode(Func);
+    }
+    optimize(n = 1) {
+        while (n-- > 0) {
+            this._root.optimizeNodes();
+            this._root.optimizeNames(this._root.names, this._constants);
+        }
+    }
+    _leafNode(node) {
+        this._currNode.nodes.push(node);
+        return this;
+    }
+    _blockNode(node) {
+        this._currNode.nodes.push(node);
+        this._nodes.push(node);
+    }
+    _endBlockNode(N1, N2) {
+        const n = this._currNode;
+        if (n instanceof N1 || (N2 && n instanceof N2)) {
+            this._nodes.pop();
+            return this;
+        }
+        throw new Error(`CodeGen: not in block "${N2 ? `${N1.kind}/${N2.kind}` : N1.kind}"`);
+    }
+    _elseNode(node) {
+        const n = this._currNode;
+        if (!(n instanceof If)) {
+            throw new Error('CodeGen: "else" without "if"');
+        }
+        this._currNode = n.else = node;
+        return this;
+    }
+    get _root() {
+        return this._nodes[0];
+    }
+    get _currNode() {
+        const ns = this._nodes;
+        return ns[ns.length - 1];
+    }
+    set _currNode(node) {
+        const ns = this._nodes;
+        ns[ns.length - 1] = node;
+    }
+}
+exports.CodeGen = CodeGen;
+function addNames(names, from) {
+    for (const n in from)
+        names[n] = (names[n] || 0) + (from[n] || 0);
+    return names;
+}
+function addExprNames(names, from) {
+    return from instanceof code_1._CodeOrName ? addNames(names, from.names) : names;
+}
+function optimizeExpr(expr, names, constants) {
+    if (expr instanceof code_1.Name)
+        return replaceName(expr);
+    if (!canOptimize(expr))
+        return expr;
+    return new code_1._Code(expr._items.reduce((items, c) => {
+        if (c instanceof code_1.Name)
+            c = replaceName(c);
+        if (c instanceof code_1._Code)
+            items.push(...c._items);
+        else
+            items.push(c);
+        return items;
+    }, []));
+    function replaceName(n) {
+        const c = constants[n.str];
+        if (c === undefined || names[n.str] !== 1)
+            return n;
+        delete names[n.str];
+        return c;
+    }
+    function canOptimize(e) {
+        return (e instanceof code_1._Code &&
+            e._items.some((c) => c instanceof code_1.Name && names[c.str] === 1 && constants[c.str] !== undefined));
+    }
+}
+function subtractNames(names, from) {
+    for (const n in from)
+        names[n] = (names[n] || 0) - (from[n] || 0);
+}
+function not(x) {
+    return typeof x == "boolean" || typeof x == "number" || x === null ? !x : (0, code_1._) `!${par(x)}`;
+}
+exports.not = not;
+const andCode = mappend(exports.operators.AND);
+// boolean AND (&&) expression with the passed arguments
+function and(...args) {
+    return args.reduce(andCode);
+}
+exports.and = and;
+const orCode = mappend(exports.operators.OR);
+// boolean OR (||) expression with the passed arguments
+function or(...args) {
+    return args.reduce(orCode);
+}
+exports.or = or;
+function mappend(op) {
+    return (x, y) => (x === code_1.nil ? y : y === code_1.nil ? x : (0, code_1._) `${par(x)} ${op} ${par(y)}`);
+}
+function par(x) {
+    return x instanceof code_1.Name ? x : (0, code_1._) `(${x})`;
+}
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 77788:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.ValueScope = exports.ValueScopeName = exports.Scope = exports.varKinds = exports.UsedValueState = void 0;
+const code_1 = __nccwpck_require__(80567);
+class ValueError extends Error {
+    constructor(name) {
+        super(`CodeGen: "code" for ${name} not defined`);
+        this.value = name.value;
+    }
+}
+var UsedValueState;
+(function (UsedValueState) {
+    UsedValueState[UsedValueState["Started"] = 0] = "Started";
+    UsedValueState[UsedValueState["Completed"] = 1] = "Completed";
+})(UsedValueState || (exports.UsedValueState = UsedValueState = {}));
+exports.varKinds = {
+    const: new code_1.Name("const"),
+    let: new code_1.Name("let"),
+    var: new code_1.Name("var"),
+};
+class Scope {
+    constructor({ prefixes, parent } = {}) {
+        this._names = {};
+        this._prefixes = prefixes;
+        this._parent = parent;
+    }
+    toName(nameOrPrefix) {
+        return nameOrPrefix instanceof code_1.Name ? nameOrPrefix : this.name(nameOrPrefix);
+    }
+    name(prefix) {
+        return new code_1.Name(this._newName(prefix));
+    }
+    _newName(prefix) {
+        const ng = this._names[prefix] || this._nameGroup(prefix);
+        return `${prefix}${ng.index++}`;
+    }
+    _nameGroup(prefix) {
+        var _a, _b;
+        if (((_b = (_a = this._parent) === null || _a === void 0 ? void 0 : _a._prefixes) === null || _b === void 0 ? void 0 : _b.has(prefix)) || (this._prefixes && !this._prefixes.has(prefix))) {
+            throw new Error(`CodeGen: prefix "${prefix}" is not allowed in this scope`);
+        }
+        return (this._names[prefix] = { prefix, index: 0 });
+    }
+}
+exports.Scope = Scope;
+class ValueScopeName extends code_1.Name {
+    constructor(prefix, nameStr) {
+        super(nameStr);
+        this.prefix = prefix;
+    }
+    setValue(value, { property, itemIndex }) {
+        this.value = value;
+        this.scopePath = (0, code_1._) `.${new code_1.Name(property)}[${itemIndex}]`;
+    }
+}
+exports.ValueScopeName = ValueScopeName;
+const line = (0, code_1._) `\n`;
+class ValueScope extends Scope {
+    constructor(opts) {
+        super(opts);
+        this._values = {};
+        this._scope = opts.scope;
+        this.opts = { ...opts, _n: opts.lines ? line : code_1.nil };
+    }
+    get() {
+        return this._scope;
+    }
+    name(prefix) {
+        return new ValueScopeName(prefix, this._newName(prefix));
+    }
+    value(nameOrPrefix, value) {
+        var _a;
+        if (value.ref === undefined)
+            throw new Error("CodeGen: ref must be passed in value");
+        const name = this.toName(nameOrPrefix);
+        const { prefix } = name;
+        const valueKey = (_a = value.key) !== null && _a !== void 0 ? _a : value.ref;
+        let vs = this._values[prefix];
+        if (vs) {
+            const _name = vs.get(valueKey);
+            if (_name)
+                return _name;
+        }
+        else {
+            vs = this._values[prefix] = new Map();
+        }
+        vs.set(valueKey, name);
+        const s = this._scope[prefix] || (this._scope[prefix] = []);
+        const itemIndex = s.length;
+        s[itemIndex] = value.ref;
+        name.setValue(value, { property: prefix, itemIndex });
+        return name;
+    }
+    getValue(prefix, keyOrRef) {
+        const vs = this._values[prefix];
+        if (!vs)
+            return;
+        return vs.get(keyOrRef);
+    }
+    scopeRefs(scopeName, values = this._values) {
+        return this._reduceValues(values, (name) => {
+            if (name.scopePath === undefined)
+                throw new Error(`CodeGen: name "${name}" has no value`);
+            return (0, code_1._) `${scopeName}${name.scopePath}`;
+        });
+    }
+    scopeCode(values = this._values, usedValues, getCode) {
+        return this._reduceValues(values, (name) => {
+            if (name.value === undefined)
+                throw new Error(`CodeGen: name "${name}" has no value`);
+            return name.value.code;
+        }, usedValues, getCode);
+    }
+    _reduceValues(values, valueCode, usedValues = {}, getCode) {
+        let code = code_1.nil;
+        for (const prefix in values) {
+            const vs = values[prefix];
+            if (!vs)
+                continue;
+            const nameSet = (usedValues[prefix] = usedValues[prefix] || new Map());
+            vs.forEach((name) => {
+                if (nameSet.has(name))
+                    return;
+                nameSet.set(name, UsedValueState.Started);
+                let c = valueCode(name);
+                if (c) {
+                    const def = this.opts.es5 ? exports.varKinds.var : exports.varKinds.const;
+                    code = (0, code_1._) `${code}${def} ${name} = ${c};${this.opts._n}`;
+                }
+                else if ((c = getCode === null || getCode === void 0 ? void 0 : getCode(name))) {
+                    code = (0, code_1._) `${code}${c}${this.opts._n}`;
+                }
+                else {
+                    throw new ValueError(name);
+                }
+                nameSet.set(name, UsedValueState.Completed);
+            });
+        }
+        return code;
+    }
+}
+exports.ValueScope = ValueScope;
+//# sourceMappingURL=scope.js.map
+
+/***/ }),
+
+/***/ 81283:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.extendErrors = exports.resetErrorsCount = exports.reportExtraError = exports.reportError = exports.keyword$DataError = exports.keywordError = void 0;
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const names_1 = __nccwpck_require__(90630);
+exports.keywordError = {
+    message: ({ keyword }) => (0, codegen_1.str) `must pass "${keyword}" keyword validation`,
+};
+exports.keyword$DataError = {
+    message: ({ keyword, schemaType }) => schemaType
+        ? (0, codegen_1.str) `"${keyword}" keyword must be ${schemaType} ($data)`
+        : (0, codegen_1.str) `"${keyword}" keyword is invalid ($data)`,
+};
+function reportError(cxt, error = exports.keywordError, errorPaths, overrideAllErrors) {
+    const { it } = cxt;
+    const { gen, compositeRule, allErrors } = it;
+    const errObj = errorObjectCode(cxt, error, errorPaths);
+    if (overrideAllErrors !== null && overrideAllErrors !== void 0 ? overrideAllErrors : (compositeRule || allErrors)) {
+        addError(gen, errObj);
+    }
+    else {
+        returnErrors(it, (0, codegen_1._) `[${errObj}]`);
+    }
+}
+exports.reportError = reportError;
+function reportExtraError(cxt, error = exports.keywordError, errorPaths) {
+    const { it } = cxt;
+    const { gen, compositeRule, allErrors } = it;
+    const errObj = errorObjectCode(cxt, error, errorPaths);
+    addError(gen, errObj);
+    if (!(compositeRule || allErrors)) {
+        returnErrors(it, names_1.default.vErrors);
+    }
+}
+exports.reportExtraError = reportExtraError;
+function resetErrorsCount(gen, errsCount) {
+    gen.assign(names_1.default.errors, errsCount);
+    gen.if((0, codegen_1._) `${names_1.default.vErrors} !== null`, () => gen.if(errsCount, () => gen.assign((0, codegen_1._) `${names_1.default.vErrors}.length`, errsCount), () => gen.assign(names_1.default.vErrors, null)));
+}
+exports.resetErrorsCount = resetErrorsCount;
+function extendErrors({ gen, keyword, schemaValue, data, errsCount, it, }) {
+    /* istanbul ignore if */
+    if (errsCount === undefined)
+        throw new Error("ajv implementation error");
+    const err = gen.name("err");
+    gen.forRange("i", errsCount, names_1.default.errors, (i) => {
+        gen.const(err, (0, codegen_1._) `${names_1.default.vErrors}[${i}]`);
+        gen.if((0, codegen_1._) `${err}.instancePath === undefined`, () => gen.assign((0, codegen_1._) `${err}.instancePath`, (0, codegen_1.strConcat)(names_1.default.instancePath, it.errorPath)));
+        gen.assign((0, codegen_1._) `${err}.schemaPath`, (0, codegen_1.str) `${it.errSchemaPath}/${keyword}`);
+        if (it.opts.verbose) {
+            gen.assign((0, codegen_1._) `${err}.schema`, schemaValue);
+            gen.assign((0, codegen_1._) `${err}.data`, data);
+        }
+    });
+}
+exports.extendErrors = extendErrors;
+function addError(gen, errObj) {
+    const err = gen.const("err", errObj);
+    gen.if((0, codegen_1._) `${names_1.default.vErrors} === null`, () => gen.assign(names_1.default.vErrors, (0, codegen_1._) `[${err}]`), (0, codegen_1._) `${names_1.default.vErrors}.push(${err})`);
+    gen.code((0, codegen_1._) `${names_1.default.errors}++`);
+}
+function returnErrors(it, errs) {
+    const { gen, validateName, schemaEnv } = it;
+    if (schemaEnv.$async) {
+        gen.throw((0, codegen_1._) `new ${it.ValidationError}(${errs})`);
+    }
+    else {
+        gen.assign((0, codegen_1._) `${validateName}.errors`, errs);
+        gen.return(false);
+    }
+}
+const E = {
+    keyword: new codegen_1.Name("keyword"),
+    schemaPath: new codegen_1.Name("schemaPath"), // also used in JTD errors
+    params: new codegen_1.Name("params"),
+    propertyName: new codegen_1.Name("propertyName"),
+    message: new codegen_1.Name("message"),
+    schema: new codegen_1.Name("schema"),
+    parentSchema: new codegen_1.Name("parentSchema"),
+};
+function errorObjectCode(cxt, error, errorPaths) {
+    const { createErrors } = cxt.it;
+    if (createErrors === false)
+        return (0, codegen_1._) `{}`;
+    return errorObject(cxt, error, errorPaths);
+}
+function errorObject(cxt, error, errorPaths = {}) {
+    const { gen, it } = cxt;
+    const keyValues = [
+        errorInstancePath(it, errorPaths),
+        errorSchemaPath(cxt, errorPaths),
+    ];
+    extraErrorProps(cxt, error, keyValues);
+    return gen.object(...keyValues);
+}
+function errorInstancePath({ errorPath }, { instancePath }) {
+    const instPath = instancePath
+        ? (0, codegen_1.str) `${errorPath}${(0, util_1.getErrorPath)(instancePath, util_1.Type.Str)}`
+        : errorPath;
+    return [names_1.default.instancePath, (0, codegen_1.strConcat)(names_1.default.instancePath, instPath)];
+}
+function errorSchemaPath({ keyword, it: { errSchemaPath } }, { schemaPath, parentSchema }) {
+    let schPath = parentSchema ? errSchemaPath : (0, codegen_1.str) `${errSchemaPath}/${keyword}`;
+    if (schemaPath) {
+        schPath = (0, codegen_1.str) `${schPath}${(0, util_1.getErrorPath)(schemaPath, util_1.Type.Str)}`;
+    }
+    return [E.schemaPath, schPath];
+}
+function extraErrorProps(cxt, { params, message }, keyValues) {
+    const { keyword, data, schemaValue, it } = cxt;
+    const { opts, propertyName, topSchemaRef, schemaPath } = it;
+    keyValues.push([E.keyword, keyword], [E.params, typeof params == "function" ? params(cxt) : params || (0, codegen_1._) `{}`]);
+    if (opts.messages) {
+        keyValues.push([E.message, typeof message == "function" ? message(cxt) : message]);
+    }
+    if (opts.verbose) {
+        keyValues.push([E.schema, schemaValue], [E.parentSchema, (0, codegen_1._) `${topSchemaRef}${schemaPath}`], [names_1.default.data, data]);
+    }
+    if (propertyName)
+        keyValues.push([E.propertyName, propertyName]);
+}
+//# sourceMappingURL=errors.js.map
+
+/***/ }),
+
+/***/ 2718:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.resolveSchema = exports.getCompilingSchema = exports.resolveRef = exports.compileSchema = exports.SchemaEnv = void 0;
+const codegen_1 = __nccwpck_require__(81436);
+const validation_error_1 = __nccwpck_require__(33021);
+const names_1 = __nccwpck_require__(90630);
+const resolve_1 = __nccwpck_require__(24090);
+const util_1 = __nccwpck_require__(84464);
+const validate_1 = __nccwpck_require__(87881);
+class SchemaEnv {
+    constructor(env) {
+        var _a;
+        this.refs = {};
+        this.dynamicAnchors = {};
+        let schema;
+        if (typeof env.schema == "object")
+            schema = env.schema;
+        this.schema = env.schema;
+        this.schemaId = env.schemaId;
+        this.root = env.root || this;
+        this.baseId = (_a = env.baseId) !== null && _a !== void 0 ? _a : (0, resolve_1.normalizeId)(schema === null || schema === void 0 ? void 0 : schema[env.schemaId || "$id"]);
+        this.schemaPath = env.schemaPath;
+        this.localRefs = env.localRefs;
+        this.meta = env.meta;
+        this.$async = schema === null || schema === void 0 ? void 0 : schema.$async;
+        this.refs = {};
+    }
+}
+exports.SchemaEnv = SchemaEnv;
+// let codeSize = 0
+// let nodeCount = 0
+// Compiles schema in SchemaEnv
+function compileSchema(sch) {
+    // TODO refactor - remove compilations
+    const _sch = getCompilingSchema.call(this, sch);
+    if (_sch)
+        return _sch;
+    const rootId = (0, resolve_1.getFullPath)(this.opts.uriResolver, sch.root.baseId); // TODO if getFullPath removed 1 tests fails
+    const { es5, lines } = this.opts.code;
+    const { ownProperties } = this.opts;
+    const gen = new codegen_1.CodeGen(this.scope, { es5, lines, ownProperties });
+    let _ValidationError;
+    if (sch.$async) {
+        _ValidationError = gen.scopeValue("Error", {
+            ref: validation_error_1.default,
+            code: (0, codegen_1._) `require("ajv/dist/runtime/validation_error").default`,
+        });
+    }
+    const validateName = gen.scopeName("validate");
+    sch.validateName = validateName;
+    const schemaCxt = {
+        gen,
+        allErrors: this.opts.allErrors,
+        data: names_1.default.data,
+        parentData: names_1.default.parentData,
+        parentDataProperty: names_1.default.parentDataProperty,
+        dataNames: [names_1.default.data],
+        dataPathArr: [codegen_1.nil], // TODO can its length be used as dataLevel if nil is removed?
+        dataLevel: 0,
+        dataTypes: [],
+        definedProperties: new Set(),
+        topSchemaRef: gen.scopeValue("schema", this.opts.code.source === true
+            ? { ref: sch.schema, code: (0, codegen_1.stringify)(sch.schema) }
+            : { ref: sch.schema }),
+        validateName,
+        ValidationError: _ValidationError,
+        schema: sch.schema,
+        schemaEnv: sch,
+        rootId,
+        baseId: sch.baseId || rootId,
+        schemaPath: codegen_1.nil,
+        errSchemaPath: sch.schemaPath || (this.opts.jtd ? "" : "#"),
+        errorPath: (0, codegen_1._) `""`,
+        opts: this.opts,
+        self: this,
+    };
+    let sourceCode;
+    try {
+        this._compilations.add(sch);
+        (0, validate_1.validateFunctionCode)(schemaCxt);
+        gen.optimize(this.opts.code.optimize);
+        // gen.optimize(1)
+        const validateCode = gen.toString();
+        sourceCode = `${gen.scopeRefs(names_1.default.scope)}return ${validateCode}`;
+        // console.log((codeSize += sourceCode.length), (nodeCount += gen.nodeCount))
+        if (this.opts.code.process)
+            sourceCode = this.opts.code.process(sourceCode, sch);
+        // console.log("\n\n\n *** \n", sourceCode)
+        const makeValidate = new Function(`${names_1.default.self}`, `${names_1.default.scope}`, sourceCode);
+        const validate = makeValidate(this, this.scope.get());
+        this.scope.value(validateName, { ref: validate });
+        validate.errors = null;
+        validate.schema = sch.schema;
+        validate.schemaEnv = sch;
+        if (sch.$async)
+            validate.$async = true;
+        if (this.opts.code.source === true) {
+            validate.source = { validateName, validateCode, scopeValues: gen._values };
+        }
+        if (this.opts.unevaluated) {
+            const { props, items } = schemaCxt;
+            validate.evaluated = {
+                props: props instanceof codegen_1.Name ? undefined : props,
+                items: items instanceof codegen_1.Name ? undefined : items,
+                dynamicProps: props instanceof codegen_1.Name,
+                dynamicItems: items instanceof codegen_1.Name,
+            };
+            if (validate.source)
+                validate.source.evaluated = (0, codegen_1.stringify)(validate.evaluated);
+        }
+        sch.validate = validate;
+        return sch;
+    }
+    catch (e) {
+        delete sch.validate;
+        delete sch.validateName;
+        if (sourceCode)
+            this.logger.error("Error compiling schema, function code:", sourceCode);
+        // console.log("\n\n\n *** \n", sourceCode, this.opts)
+        throw e;
+    }
+    finally {
+        this._compilations.delete(sch);
+    }
+}
+exports.compileSchema = compileSchema;
+function resolveRef(root, baseId, ref) {
+    var _a;
+    ref = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, ref);
+    const schOrFunc = root.refs[ref];
+    if (schOrFunc)
+        return schOrFunc;
+    let _sch = resolve.call(this, root, ref);
+    if (_sch === undefined) {
+        const schema = (_a = root.localRefs) === null || _a === void 0 ? void 0 : _a[ref]; // TODO maybe localRefs should hold SchemaEnv
+        const { schemaId } = this.opts;
+        if (schema)
+            _sch = new SchemaEnv({ schema, schemaId, root, baseId });
+    }
+    if (_sch === undefined)
+        return;
+    return (root.refs[ref] = inlineOrCompile.call(this, _sch));
+}
+exports.resolveRef = resolveRef;
+function inlineOrCompile(sch) {
+    if ((0, resolve_1.inlineRef)(sch.schema, this.opts.inlineRefs))
+        return sch.schema;
+    return sch.validate ? sch : compileSchema.call(this, sch);
+}
+// Index of schema compilation in the currently compiled list
+function getCompilingSchema(schEnv) {
+    for (const sch of this._compilations) {
+        if (sameSchemaEnv(sch, schEnv))
+            return sch;
+    }
+}
+exports.getCompilingSchema = getCompilingSchema;
+function sameSchemaEnv(s1, s2) {
+    return s1.schema === s2.schema && s1.root === s2.root && s1.baseId === s2.baseId;
+}
+// resolve and compile the references ($ref)
+// TODO returns AnySchemaObject (if the schema can be inlined) or validation function
+function resolve(root, // information about the root schema for the current schema
+ref // reference to resolve
+) {
+    let sch;
+    while (typeof (sch = this.refs[ref]) == "string")
+        ref = sch;
+    return sch || this.schemas[ref] || resolveSchema.call(this, root, ref);
+}
+// Resolve schema, its root and baseId
+function resolveSchema(root, // root object with properties schema, refs TODO below SchemaEnv is assigned to it
+ref // reference to resolve
+) {
+    const p = this.opts.uriResolver.parse(ref);
+    const refPath = (0, resolve_1._getFullPath)(this.opts.uriResolver, p);
+    let baseId = (0, resolve_1.getFullPath)(this.opts.uriResolver, root.baseId, undefined);
+    // TODO `Object.keys(root.schema).length > 0` should not be needed - but removing breaks 2 tests
+    if (Object.keys(root.schema).length > 0 && refPath === baseId) {
+        return getJsonPointer.call(this, p, root);
+    }
+    const id = (0, resolve_1.normalizeId)(refPath);
+    const schOrRef = this.refs[id] || this.schemas[id];
+    if (typeof schOrRef == "string") {
+        const sch = resolveSchema.call(this, root, schOrRef);
+        if (typeof (sch === null || sch === void 0 ? void 0 : sch.schema) !== "object")
+            return;
+        return getJsonPointer.call(this, p, sch);
+    }
+    if (typeof (schOrRef === null || schOrRef === void 0 ? void 0 : schOrRef.schema) !== "object")
+        return;
+    if (!schOrRef.validate)
+        compileSchema.call(this, schOrRef);
+    if (id === (0, resolve_1.normalizeId)(ref)) {
+        const { schema } = schOrRef;
+        const { schemaId } = this.opts;
+        const schId = schema[schemaId];
+        if (schId)
+            baseId = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, schId);
+        return new SchemaEnv({ schema, schemaId, root, baseId });
+    }
+    return getJsonPointer.call(this, p, schOrRef);
+}
+exports.resolveSchema = resolveSchema;
+const PREVENT_SCOPE_CHANGE = new Set([
+    "properties",
+    "patternProperties",
+    "enum",
+    "dependencies",
+    "definitions",
+]);
+function getJsonPointer(parsedRef, { baseId, schema, root }) {
+    var _a;
+    if (((_a = parsedRef.fragment) === null || _a === void 0 ? void 0 : _a[0]) !== "/")
+        return;
+    for (const part of parsedRef.fragment.slice(1).split("/")) {
+        if (typeof schema === "boolean")
+            return;
+        const partSchema = schema[(0, util_1.unescapeFragment)(part)];
+        if (partSchema === undefined)
+            return;
+        schema = partSchema;
+        // TODO PREVENT_SCOPE_CHANGE could be defined in keyword def?
+        const schId = typeof schema === "object" && schema[this.opts.schemaId];
+        if (!PREVENT_SCOPE_CHANGE.has(part) && schId) {
+            baseId = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, schId);
+        }
+    }
+    let env;
+    if (typeof schema != "boolean" && schema.$ref && !(0, util_1.schemaHasRulesButRef)(schema, this.RULES)) {
+        const $ref = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, schema.$ref);
+        env = resolveSchema.call(this, root, $ref);
+    }
+    // even though resolution failed we need to return SchemaEnv to throw exception
+    // so that compileAsync loads missing schema.
+    const { schemaId } = this.opts;
+    env = env || new SchemaEnv({ schema, schemaId, root, baseId });
+    if (env.schema !== env.root.schema)
+        return env;
+    return undefined;
+}
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 90630:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const names = {
+    // validation function arguments
+    data: new codegen_1.Name("data"), // data passed to validation function
+    // args passed from referencing schema
+    valCxt: new codegen_1.Name("valCxt"), // validation/data context - should not be used directly, it is destructured to the names below
+    instancePath: new codegen_1.Name("instancePath"),
+    parentData: new codegen_1.Name("parentData"),
+    parentDataProperty: new codegen_1.Name("parentDataProperty"),
+    rootData: new codegen_1.Name("rootData"), // root data - same as the data passed to the first/top validation function
+    dynamicAnchors: new codegen_1.Name("dynamicAnchors"), // used to support recursiveRef and dynamicRef
+    // function scoped variables
+    vErrors: new codegen_1.Name("vErrors"), // null or array of validation errors
+    errors: new codegen_1.Name("errors"), // counter of validation errors
+    this: new codegen_1.Name("this"),
+    // "globals"
+    self: new codegen_1.Name("self"),
+    scope: new codegen_1.Name("scope"),
+    // JTD serialize/parse name for JSON string and position
+    json: new codegen_1.Name("json"),
+    jsonPos: new codegen_1.Name("jsonPos"),
+    jsonLen: new codegen_1.Name("jsonLen"),
+    jsonPart: new codegen_1.Name("jsonPart"),
+};
+exports["default"] = names;
+//# sourceMappingURL=names.js.map
+
+/***/ }),
+
+/***/ 53162:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const resolve_1 = __nccwpck_require__(24090);
+class MissingRefError extends Error {
+    constructor(resolver, baseId, ref, msg) {
+        super(msg || `can't resolve reference ${ref} from id ${baseId}`);
+        this.missingRef = (0, resolve_1.resolveUrl)(resolver, baseId, ref);
+        this.missingSchema = (0, resolve_1.normalizeId)((0, resolve_1.getFullPath)(resolver, this.missingRef));
+    }
+}
+exports["default"] = MissingRefError;
+//# sourceMappingURL=ref_error.js.map
+
+/***/ }),
+
+/***/ 24090:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.getSchemaRefs = exports.resolveUrl = exports.normalizeId = exports._getFullPath = exports.getFullPath = exports.inlineRef = void 0;
+const util_1 = __nccwpck_require__(84464);
+const equal = __nccwpck_require__(23430);
+const traverse = __nccwpck_require__(81167);
+// TODO refactor to use keyword definitions
+const SIMPLE_INLINED = new Set([
+    "type",
+    "format",
+    "pattern",
+    "maxLength",
+    "minLength",
+    "maxProperties",
+    "minProperties",
+    "maxItems",
+    "minItems",
+    "maximum",
+    "minimum",
+    "uniqueItems",
+    "multipleOf",
+    "required",
+    "enum",
+    "const",
+]);
+function inlineRef(schema, limit = true) {
+    if (typeof schema == "boolean")
+        return true;
+    if (limit === true)
+        return !hasRef(schema);
+    if (!limit)
+        return false;
+    return countKeys(schema) <= limit;
+}
+exports.inlineRef = inlineRef;
+const REF_KEYWORDS = new Set([
+    "$ref",
+    "$recursiveRef",
+    "$recursiveAnchor",
+    "$dynamicRef",
+    "$dynamicAnchor",
+]);
+function hasRef(schema) {
+    for (const key in schema) {
+        if (REF_KEYWORDS.has(key))
+            return true;
+        const sch = schema[key];
+        if (Array.isArray(sch) && sch.some(hasRef))
+            return true;
+        if (typeof sch == "object" && hasRef(sch))
+            return true;
+    }
+    return false;
+}
+function countKeys(schema) {
+    let count = 0;
+    for (const key in schema) {
+        if (key === "$ref")
+            return Infinity;
+        count++;
+        if (SIMPLE_INLINED.has(key))
+            continue;
+        if (typeof schema[key] == "object") {
+            (0, util_1.eachItem)(schema[key], (sch) => (count += countKeys(sch)));
+        }
+        if (count === Infinity)
+            return Infinity;
+    }
+    return count;
+}
+function getFullPath(resolver, id = "", normalize) {
+    if (normalize !== false)
+        id = normalizeId(id);
+    const p = resolver.parse(id);
+    return _getFullPath(resolver, p);
+}
+exports.getFullPath = getFullPath;
+function _getFullPath(resolver, p) {
+    const serialized = resolver.serialize(p);
+    return serialized.split("#")[0] + "#";
+}
+exports._getFullPath = _getFullPath;
+const TRAILING_SLASH_HASH = /#\/?$/;
+function normalizeId(id) {
+    return id ? id.replace(TRAILING_SLASH_HASH, "") : "";
+}
+exports.normalizeId = normalizeId;
+function resolveUrl(resolver, baseId, id) {
+    id = normalizeId(id);
+    return resolver.resolve(baseId, id);
+}
+exports.resolveUrl = resolveUrl;
+const ANCHOR = /^[a-z_][-a-z0-9._]*$/i;
+function getSchemaRefs(schema, baseId) {
+    if (typeof schema == "boolean")
+        return {};
+    const { schemaId, uriResolver } = this.opts;
+    const schId = normalizeId(schema[schemaId] || baseId);
+    const baseIds = { "": schId };
+    const pathPrefix = getFullPath(uriResolver, schId, false);
+    const localRefs = {};
+    const schemaRefs = new Set();
+    traverse(schema, { allKeys: true }, (sch, jsonPtr, _, parentJsonPtr) => {
+        if (parentJsonPtr === undefined)
+            return;
+        const fullPath = pathPrefix + jsonPtr;
+        let innerBaseId = baseIds[parentJsonPtr];
+        if (typeof sch[schemaId] == "string")
+            innerBaseId = addRef.call(this, sch[schemaId]);
+        addAnchor.call(this, sch.$anchor);
+        addAnchor.call(this, sch.$dynamicAnchor);
+        baseIds[jsonPtr] = innerBaseId;
+        function addRef(ref) {
+            // eslint-disable-next-line @typescript-eslint/unbound-method
+            const _resolve = this.opts.uriResolver.resolve;
+            ref = normalizeId(innerBaseId ? _resolve(innerBaseId, ref) : ref);
+            if (schemaRefs.has(ref))
+                throw ambiguos(ref);
+            schemaRefs.add(ref);
+            let schOrRef = this.refs[ref];
+            if (typeof schOrRef == "string")
+                schOrRef = this.refs[schOrRef];
+            if (typeof schOrRef == "object") {
+                checkAmbiguosRef(sch, schOrRef.schema, ref);
+            }
+            else if (ref !== normalizeId(fullPath)) {
+                if (ref[0] === "#") {
+                    checkAmbiguosRef(sch, localRefs[ref], ref);
+                    localRefs[ref] = sch;
+                }
+                else {
+                    this.refs[ref] = fullPath;
+                }
+            }
+            return ref;
+        }
+        function addAnchor(anchor) {
+            if (typeof anchor == "string") {
+                if (!ANCHOR.test(anchor))
+                    throw new Error(`invalid anchor "${anchor}"`);
+                addRef.call(this, `#${anchor}`);
+            }
+        }
+    });
+    return localRefs;
+    function checkAmbiguosRef(sch1, sch2, ref) {
+        if (sch2 !== undefined && !equal(sch1, sch2))
+            throw ambiguos(ref);
+    }
+    function ambiguos(ref) {
+        return new Error(`reference "${ref}" resolves to more than one schema`);
+    }
+}
+exports.getSchemaRefs = getSchemaRefs;
+//# sourceMappingURL=resolve.js.map
+
+/***/ }),
+
+/***/ 7353:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.getRules = exports.isJSONType = void 0;
+const _jsonTypes = ["string", "number", "integer", "boolean", "null", "object", "array"];
+const jsonTypes = new Set(_jsonTypes);
+function isJSONType(x) {
+    return typeof x == "string" && jsonTypes.has(x);
+}
+exports.isJSONType = isJSONType;
+function getRules() {
+    const groups = {
+        number: { type: "number", rules: [] },
+        string: { type: "string", rules: [] },
+        array: { type: "array", rules: [] },
+        object: { type: "object", rules: [] },
+    };
+    return {
+        types: { ...groups, integer: true, boolean: true, null: true },
+        rules: [{ rules: [] }, groups.number, groups.string, groups.array, groups.object],
+        post: { rules: [] },
+        all: {},
+        keywords: {},
+    };
+}
+exports.getRules = getRules;
+//# sourceMappingURL=rules.js.map
+
+/***/ }),
+
+/***/ 84464:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.checkStrictMode = exports.getErrorPath = exports.Type = exports.useFunc = exports.setEvaluated = exports.evaluatedPropsToName = exports.mergeEvaluated = exports.eachItem = exports.unescapeJsonPointer = exports.escapeJsonPointer = exports.escapeFragment = exports.unescapeFragment = exports.schemaRefOrVal = exports.schemaHasRulesButRef = exports.schemaHasRules = exports.checkUnknownRules = exports.alwaysValidSchema = exports.toHash = void 0;
+const codegen_1 = __nccwpck_require__(81436);
+const code_1 = __nccwpck_require__(80567);
+// TODO refactor to use Set
+function toHash(arr) {
+    const hash = {};
+    for (const item of arr)
+        hash[item] = true;
+    return hash;
+}
+exports.toHash = toHash;
+function alwaysValidSchema(it, schema) {
+    if (typeof schema == "boolean")
+        return schema;
+    if (Object.keys(schema).length === 0)
+        return true;
+    checkUnknownRules(it, schema);
+    return !schemaHasRules(schema, it.self.RULES.all);
+}
+exports.alwaysValidSchema = alwaysValidSchema;
+function checkUnknownRules(it, schema = it.schema) {
+    const { opts, self } = it;
+    if (!opts.strictSchema)
+        return;
+    if (typeof schema === "boolean")
+        return;
+    const rules = self.RULES.keywords;
+    for (const key in schema) {
+        if (!rules[key])
+            checkStrictMode(it, `unknown keyword: "${key}"`);
+    }
+}
+exports.checkUnknownRules = checkUnknownRules;
+function schemaHasRules(schema, rules) {
+    if (typeof schema == "boolean")
+        return !schema;
+    for (const key in schema)
+        if (rules[key])
+            return true;
+    return false;
+}
+exports.schemaHasRules = schemaHasRules;
+function schemaHasRulesButRef(schema, RULES) {
+    if (typeof schema == "boolean")
+        return !schema;
+    for (const key in schema)
+        if (key !== "$ref" && RULES.all[key])
+            return true;
+    return false;
+}
+exports.schemaHasRulesButRef = schemaHasRulesButRef;
+function schemaRefOrVal({ topSchemaRef, schemaPath }, schema, keyword, $data) {
+    if (!$data) {
+        if (typeof schema == "number" || typeof schema == "boolean")
+            return schema;
+        if (typeof schema == "string")
+            return (0, codegen_1._) `${schema}`;
+    }
+    return (0, codegen_1._) `${topSchemaRef}${schemaPath}${(0, codegen_1.getProperty)(keyword)}`;
+}
+exports.schemaRefOrVal = schemaRefOrVal;
+function unescapeFragment(str) {
+    return unescapeJsonPointer(decodeURIComponent(str));
+}
+exports.unescapeFragment = unescapeFragment;
+function escapeFragment(str) {
+    return encodeURIComponent(escapeJsonPointer(str));
+}
+exports.escapeFragment = escapeFragment;
+function escapeJsonPointer(str) {
+    if (typeof str == "number")
+        return `${str}`;
+    return str.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+exports.escapeJsonPointer = escapeJsonPointer;
+function unescapeJsonPointer(str) {
+    return str.replace(/~1/g, "/").replace(/~0/g, "~");
+}
+exports.unescapeJsonPointer = unescapeJsonPointer;
+function eachItem(xs, f) {
+    if (Array.isArray(xs)) {
+        for (const x of xs)
+            f(x);
+    }
+    else {
+        f(xs);
+    }
+}
+exports.eachItem = eachItem;
+function makeMergeEvaluated({ mergeNames, mergeToName, mergeValues, resultToName, }) {
+    return (gen, from, to, toName) => {
+        const res = to === undefined
+            ? from
+            : to instanceof codegen_1.Name
+                ? (from instanceof codegen_1.Name ? mergeNames(gen, from, to) : mergeToName(gen, from, to), to)
+                : from instanceof codegen_1.Name
+                    ? (mergeToName(gen, to, from), from)
+                    : mergeValues(from, to);
+        return toName === codegen_1.Name && !(res instanceof codegen_1.Name) ? resultToName(gen, res) : res;
+    };
+}
+exports.mergeEvaluated = {
+    props: makeMergeEvaluated({
+        mergeNames: (gen, from, to) => gen.if((0, codegen_1._) `${to} !== true && ${from} !== undefined`, () => {
+            gen.if((0, codegen_1._) `${from} === true`, () => gen.assign(to, true), () => gen.assign(to, (0, codegen_1._) `${to} || {}`).code((0, codegen_1._) `Object.assign(${to}, ${from})`));
+        }),
+        mergeToName: (gen, from, to) => gen.if((0, codegen_1._) `${to} !== true`, () => {
+            if (from === true) {
+                gen.assign(to, true);
+            }
+            else {
+                gen.assign(to, (0, codegen_1._) `${to} || {}`);
+                setEvaluated(gen, to, from);
+            }
+        }),
+        mergeValues: (from, to) => (from === true ? true : { ...from, ...to }),
+        resultToName: evaluatedPropsToName,
+    }),
+    items: makeMergeEvaluated({
+        mergeNames: (gen, from, to) => gen.if((0, codegen_1._) `${to} !== true && ${from} !== undefined`, () => gen.assign(to, (0, codegen_1._) `${from} === true ? true : ${to} > ${from} ? ${to} : ${from}`)),
+        mergeToName: (gen, from, to) => gen.if((0, codegen_1._) `${to} !== true`, () => gen.assign(to, from === true ? true : (0, codegen_1._) `${to} > ${from} ? ${to} : ${from}`)),
+        mergeValues: (from, to) => (from === true ? true : Math.max(from, to)),
+        resultToName: (gen, items) => gen.var("items", items),
+    }),
+};
+function evaluatedPropsToName(gen, ps) {
+    if (ps === true)
+        return gen.var("props", true);
+    const props = gen.var("props", (0, codegen_1._) `{}`);
+    if (ps !== undefined)
+        setEvaluated(gen, props, ps);
+    return props;
+}
+exports.evaluatedPropsToName = evaluatedPropsToName;
+function setEvaluated(gen, props, ps) {
+    Object.keys(ps).forEach((p) => gen.assign((0, codegen_1._) `${props}${(0, codegen_1.getProperty)(p)}`, true));
+}
+exports.setEvaluated = setEvaluated;
+const snippets = {};
+function useFunc(gen, f) {
+    return gen.scopeValue("func", {
+        ref: f,
+        code: snippets[f.code] || (snippets[f.code] = new code_1._Code(f.code)),
+    });
+}
+exports.useFunc = useFunc;
+var Type;
+(function (Type) {
+    Type[Type["Num"] = 0] = "Num";
+    Type[Type["Str"] = 1] = "Str";
+})(Type || (exports.Type = Type = {}));
+function getErrorPath(dataProp, dataPropType, jsPropertySyntax) {
+    // let path
+    if (dataProp instanceof codegen_1.Name) {
+        const isNumber = dataPropType === Type.Num;
+        return jsPropertySyntax
+            ? isNumber
+                ? (0, codegen_1._) `"[" + ${dataProp} + "]"`
+                : (0, codegen_1._) `"['" + ${dataProp} + "']"`
+            : isNumber
+                ? (0, codegen_1._) `"/" + ${dataProp}`
+                : (0, codegen_1._) `"/" + ${dataProp}.replace(/~/g, "~0").replace(/\\//g, "~1")`; // TODO maybe use global escapePointer
+    }
+    return jsPropertySyntax ? (0, codegen_1.getProperty)(dataProp).toString() : "/" + escapeJsonPointer(dataProp);
+}
+exports.getErrorPath = getErrorPath;
+function checkStrictMode(it, msg, mode = it.opts.strictSchema) {
+    if (!mode)
+        return;
+    msg = `strict mode: ${msg}`;
+    if (mode === true)
+        throw new Error(msg);
+    it.self.logger.warn(msg);
+}
+exports.checkStrictMode = checkStrictMode;
+//# sourceMappingURL=util.js.map
+
+/***/ }),
+
+/***/ 37692:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.shouldUseRule = exports.shouldUseGroup = exports.schemaHasRulesForType = void 0;
+function schemaHasRulesForType({ schema, self }, type) {
+    const group = self.RULES.types[type];
+    return group && group !== true && shouldUseGroup(schema, group);
+}
+exports.schemaHasRulesForType = schemaHasRulesForType;
+function shouldUseGroup(schema, group) {
+    return group.rules.some((rule) => shouldUseRule(schema, rule));
+}
+exports.shouldUseGroup = shouldUseGroup;
+function shouldUseRule(schema, rule) {
+    var _a;
+    return (schema[rule.keyword] !== undefined ||
+        ((_a = rule.definition.implements) === null || _a === void 0 ? void 0 : _a.some((kwd) => schema[kwd] !== undefined)));
+}
+exports.shouldUseRule = shouldUseRule;
+//# sourceMappingURL=applicability.js.map
+
+/***/ }),
+
+/***/ 35346:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.boolOrEmptySchema = exports.topBoolOrEmptySchema = void 0;
+const errors_1 = __nccwpck_require__(81283);
+const codegen_1 = __nccwpck_require__(81436);
+const names_1 = __nccwpck_require__(90630);
+const boolError = {
+    message: "boolean schema is false",
+};
+function topBoolOrEmptySchema(it) {
+    const { gen, schema, validateName } = it;
+    if (schema === false) {
+        falseSchemaError(it, false);
+    }
+    else if (typeof schema == "object" && schema.$async === true) {
+        gen.return(names_1.default.data);
+    }
+    else {
+        gen.assign((0, codegen_1._) `${validateName}.errors`, null);
+        gen.return(true);
+    }
+}
+exports.topBoolOrEmptySchema = topBoolOrEmptySchema;
+function boolOrEmptySchema(it, valid) {
+    const { gen, schema } = it;
+    if (schema === false) {
+        gen.var(valid, false); // TODO var
+        falseSchemaError(it);
+    }
+    else {
+        gen.var(valid, true); // TODO var
+    }
+}
+exports.boolOrEmptySchema = boolOrEmptySchema;
+function falseSchemaError(it, overrideAllErrors) {
+    const { gen, data } = it;
+    // TODO maybe some other interface should be used for non-keyword validation errors...
+    const cxt = {
+        gen,
+        keyword: "false schema",
+        data,
+        schema: false,
+        schemaCode: false,
+        schemaValue: false,
+        params: {},
+        it,
+    };
+    (0, errors_1.reportError)(cxt, boolError, undefined, overrideAllErrors);
+}
+//# sourceMappingURL=boolSchema.js.map
+
+/***/ }),
+
+/***/ 86685:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.reportTypeError = exports.checkDataTypes = exports.checkDataType = exports.coerceAndCheckDataType = exports.getJSONTypes = exports.getSchemaTypes = exports.DataType = void 0;
+const rules_1 = __nccwpck_require__(7353);
+const applicability_1 = __nccwpck_require__(37692);
+const errors_1 = __nccwpck_require__(81283);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+var DataType;
+(function (DataType) {
+    DataType[DataType["Correct"] = 0] = "Correct";
+    DataType[DataType["Wrong"] = 1] = "Wrong";
+})(DataType || (exports.DataType = DataType = {}));
+function getSchemaTypes(schema) {
+    const types = getJSONTypes(schema.type);
+    const hasNull = types.includes("null");
+    if (hasNull) {
+        if (schema.nullable === false)
+            throw new Error("type: null contradicts nullable: false");
+    }
+    else {
+        if (!types.length && schema.nullable !== undefined) {
+            throw new Error('"nullable" cannot be used without "type"');
+        }
+        if (schema.nullable === true)
+            types.push("null");
+    }
+    return types;
+}
+exports.getSchemaTypes = getSchemaTypes;
+// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents
+function getJSONTypes(ts) {
+    const types = Array.isArray(ts) ? ts : ts ? [ts] : [];
+    if (types.every(rules_1.isJSONType))
+        return types;
+    throw new Error("type must be JSONType or JSONType[]: " + types.join(","));
+}
+exports.getJSONTypes = getJSONTypes;
+function coerceAndCheckDataType(it, types) {
+    const { gen, data, opts } = it;
+    const coerceTo = coerceToTypes(types, opts.coerceTypes);
+    const checkTypes = types.length > 0 &&
+        !(coerceTo.length === 0 && types.length === 1 && (0, applicability_1.schemaHasRulesForType)(it, types[0]));
+    if (checkTypes) {
+        const wrongType = checkDataTypes(types, data, opts.strictNumbers, DataType.Wrong);
+        gen.if(wrongType, () => {
+            if (coerceTo.length)
+                coerceData(it, types, coerceTo);
+            else
+                reportTypeError(it);
+        });
+    }
+    return checkTypes;
+}
+exports.coerceAndCheckDataType = coerceAndCheckDataType;
+const COERCIBLE = new Set(["string", "number", "integer", "boolean", "null"]);
+function coerceToTypes(types, coerceTypes) {
+    return coerceTypes
+        ? types.filter((t) => COERCIBLE.has(t) || (coerceTypes === "array" && t === "array"))
+        : [];
+}
+function coerceData(it, types, coerceTo) {
+    const { gen, data, opts } = it;
+    const dataType = gen.let("dataType", (0, codegen_1._) `typeof ${data}`);
+    const coerced = gen.let("coerced", (0, codegen_1._) `undefined`);
+    if (opts.coerceTypes === "array") {
+        gen.if((0, codegen_1._) `${dataType} == 'object' && Array.isArray(${data}) && ${data}.length == 1`, () => gen
+            .assign(data, (0, codegen_1._) `${data}[0]`)
+            .assign(dataType, (0, codegen_1._) `typeof ${data}`)
+            .if(checkDataTypes(types, data, opts.strictNumbers), () => gen.assign(coerced, data)));
+    }
+    gen.if((0, codegen_1._) `${coerced} !== undefined`);
+    for (const t of coerceTo) {
+        if (COERCIBLE.has(t) || (t === "array" && opts.coerceTypes === "array")) {
+            coerceSpecificType(t);
+        }
+    }
+    gen.else();
+    reportTypeError(it);
+    gen.endIf();
+    gen.if((0, codegen_1._) `${coerced} !== undefined`, () => {
+        gen.assign(data, coerced);
+        assignParentData(it, coerced);
+    });
+    function coerceSpecificType(t) {
+        switch (t) {
+            case "string":
+                gen
+                    .elseIf((0, codegen_1._) `${dataType} == "number" || ${dataType} == "boolean"`)
+                    .assign(coerced, (0, codegen_1._) `"" + ${data}`)
+                    .elseIf((0, codegen_1._) `${data} === null`)
+                    .assign(coerced, (0, codegen_1._) `""`);
+                return;
+            case "number":
+                gen
+                    .elseIf((0, codegen_1._) `${dataType} == "boolean" || ${data} === null
+              || (${dataType} == "string" && ${data} && ${data} == +${data})`)
+                    .assign(coerced, (0, codegen_1._) `+${data}`);
+                return;
+            case "integer":
+                gen
+                    .elseIf((0, codegen_1._) `${dataType} === "boolean" || ${data} === null
+              || (${dataType} === "string" && ${data} && ${data} == +${data} && !(${data} % 1))`)
+                    .assign(coerced, (0, codegen_1._) `+${data}`);
+                return;
+            case "boolean":
+                gen
+                    .elseIf((0, codegen_1._) `${data} === "false" || ${data} === 0 || ${data} === null`)
+                    .assign(coerced, false)
+                    .elseIf((0, codegen_1._) `${data} === "true" || ${data} === 1`)
+                    .assign(coerced, true);
+                return;
+            case "null":
+                gen.elseIf((0, codegen_1._) `${data} === "" || ${data} === 0 || ${data} === false`);
+                gen.assign(coerced, null);
+                return;
+            case "array":
+                gen
+                    .elseIf((0, codegen_1._) `${dataType} === "string" || ${dataType} === "number"
+              || ${dataType} === "boolean" || ${data} === null`)
+                    .assign(coerced, (0, codegen_1._) `[${data}]`);
+        }
+    }
+}
+function assignParentData({ gen, parentData, parentDataProperty }, expr) {
+    // TODO use gen.property
+    gen.if((0, codegen_1._) `${parentData} !== undefined`, () => gen.assign((0, codegen_1._) `${parentData}[${parentDataProperty}]`, expr));
+}
+function checkDataType(dataType, data, strictNums, correct = DataType.Correct) {
+    const EQ = correct === DataType.Correct ? codegen_1.operators.EQ : codegen_1.operators.NEQ;
+    let cond;
+    switch (dataType) {
+        case "null":
+            return (0, codegen_1._) `${data} ${EQ} null`;
+        case "array":
+            cond = (0, codegen_1._) `Array.isArray(${data})`;
+            break;
+        case "object":
+            cond = (0, codegen_1._) `${data} && typeof ${data} == "object" && !Array.isArray(${data})`;
+            break;
+        case "integer":
+            cond = numCond((0, codegen_1._) `!(${data} % 1) && !isNaN(${data})`);
+            break;
+        case "number":
+            cond = numCond();
+            break;
+        default:
+            return (0, codegen_1._) `typeof ${data} ${EQ} ${dataType}`;
+    }
+    return correct === DataType.Correct ? cond : (0, codegen_1.not)(cond);
+    function numCond(_cond = codegen_1.nil) {
+        return (0, codegen_1.and)((0, codegen_1._) `typeof ${data} == "number"`, _cond, strictNums ? (0, codegen_1._) `isFinite(${data})` : codegen_1.nil);
+    }
+}
+exports.checkDataType = checkDataType;
+function checkDataTypes(dataTypes, data, strictNums, correct) {
+    if (dataTypes.length === 1) {
+        return checkDataType(dataTypes[0], data, strictNums, correct);
+    }
+    let cond;
+    const types = (0, util_1.toHash)(dataTypes);
+    if (types.array && types.object) {
+        const notObj = (0, codegen_1._) `typeof ${data} != "object"`;
+        cond = types.null ? notObj : (0, codegen_1._) `!${data} || ${notObj}`;
+        delete types.null;
+        delete types.array;
+        delete types.object;
+    }
+    else {
+        cond = codegen_1.nil;
+    }
+    if (types.number)
+        delete types.integer;
+    for (const t in types)
+        cond = (0, codegen_1.and)(cond, checkDataType(t, data, strictNums, correct));
+    return cond;
+}
+exports.checkDataTypes = checkDataTypes;
+const typeError = {
+    message: ({ schema }) => `must be ${schema}`,
+    params: ({ schema, schemaValue }) => typeof schema == "string" ? (0, codegen_1._) `{type: ${schema}}` : (0, codegen_1._) `{type: ${schemaValue}}`,
+};
+function reportTypeError(it) {
+    const cxt = getTypeErrorContext(it);
+    (0, errors_1.reportError)(cxt, typeError);
+}
+exports.reportTypeError = reportTypeError;
+function getTypeErrorContext(it) {
+    const { gen, data, schema } = it;
+    const schemaCode = (0, util_1.schemaRefOrVal)(it, schema, "type");
+    return {
+        gen,
+        keyword: "type",
+        data,
+        schema: schema.type,
+        schemaCode,
+        schemaValue: schemaCode,
+        parentSchema: schema,
+        params: {},
+        it,
+    };
+}
+//# sourceMappingURL=dataType.js.map
+
+/***/ }),
+
+/***/ 11699:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.assignDefaults = void 0;
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+function assignDefaults(it, ty) {
+    const { properties, items } = it.schema;
+    if (ty === "object" && properties) {
+        for (const key in properties) {
+            assignDefault(it, key, properties[key].default);
+        }
+    }
+    else if (ty === "array" && Array.isArray(items)) {
+        items.forEach((sch, i) => assignDefault(it, i, sch.default));
+    }
+}
+exports.assignDefaults = assignDefaults;
+function assignDefault(it, prop, defaultValue) {
+    const { gen, compositeRule, data, opts } = it;
+    if (defaultValue === undefined)
+        return;
+    const childData = (0, codegen_1._) `${data}${(0, codegen_1.getProperty)(prop)}`;
+    if (compositeRule) {
+        (0, util_1.checkStrictMode)(it, `default is ignored for: ${childData}`);
+        return;
+    }
+    let condition = (0, codegen_1._) `${childData} === undefined`;
+    if (opts.useDefaults === "empty") {
+        condition = (0, codegen_1._) `${condition} || ${childData} === null || ${childData} === ""`;
+    }
+    // `${childData} === undefined` +
+    // (opts.useDefaults === "empty" ? ` || ${childData} === null || ${childData} === ""` : "")
+    gen.if(condition, (0, codegen_1._) `${childData} = ${(0, codegen_1.stringify)(defaultValue)}`);
+}
+//# sourceMappingURL=defaults.js.map
+
+/***/ }),
+
+/***/ 87881:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.getData = exports.KeywordCxt = exports.validateFunctionCode = void 0;
+const boolSchema_1 = __nccwpck_require__(35346);
+const dataType_1 = __nccwpck_require__(86685);
+const applicability_1 = __nccwpck_require__(37692);
+const dataType_2 = __nccwpck_require__(86685);
+const defaults_1 = __nccwpck_require__(11699);
+const keyword_1 = __nccwpck_require__(15202);
+const subschema_1 = __nccwpck_require__(26200);
+const codegen_1 = __nccwpck_require__(81436);
+const names_1 = __nccwpck_require__(90630);
+const resolve_1 = __nccwpck_require__(24090);
+const util_1 = __nccwpck_require__(84464);
+const errors_1 = __nccwpck_require__(81283);
+// schema compilation - generates validation function, subschemaCode (below) is used for subschemas
+function validateFunctionCode(it) {
+    if (isSchemaObj(it)) {
+        checkKeywords(it);
+        if (schemaCxtHasRules(it)) {
+            topSchemaObjCode(it);
+            return;
+        }
+    }
+    validateFunction(it, () => (0, boolSchema_1.topBoolOrEmptySchema)(it));
+}
+exports.validateFunctionCode = validateFunctionCode;
+function validateFunction({ gen, validateName, schema, schemaEnv, opts }, body) {
+    if (opts.code.es5) {
+        gen.func(validateName, (0, codegen_1._) `${names_1.default.data}, ${names_1.default.valCxt}`, schemaEnv.$async, () => {
+            gen.code((0, codegen_1._) `"use strict"; ${funcSourceUrl(schema, opts)}`);
+            destructureValCxtES5(gen, opts);
+            gen.code(body);
+        });
+    }
+    else {
+        gen.func(validateName, (0, codegen_1._) `${names_1.default.data}, ${destructureValCxt(opts)}`, schemaEnv.$async, () => gen.code(funcSourceUrl(schema, opts)).code(body));
+    }
+}
+function destructureValCxt(opts) {
+    return (0, codegen_1._) `{${names_1.default.instancePath}="", ${names_1.default.parentData}, ${names_1.default.parentDataProperty}, ${names_1.default.rootData}=${names_1.default.data}${opts.dynamicRef ? (0, codegen_1._) `, ${names_1.default.dynamicAnchors}={}` : codegen_1.nil}}={}`;
+}
+function destructureValCxtES5(gen, opts) {
+    gen.if(names_1.default.valCxt, () => {
+        gen.var(names_1.default.instancePath, (0, codegen_1._) `${names_1.default.valCxt}.${names_1.default.instancePath}`);
+        gen.var(names_1.default.parentData, (0, codegen_1._) `${names_1.default.valCxt}.${names_1.default.parentData}`);
+        gen.var(names_1.default.parentDataProperty, (0, codegen_1._) `${names_1.default.valCxt}.${names_1.default.parentDataProperty}`);
+        gen.var(names_1.default.rootData, (0, codegen_1._) `${names_1.default.valCxt}.${names_1.default.rootData}`);
+        if (opts.dynamicRef)
+            gen.var(names_1.default.dynamicAnchors, (0, codegen_1._) `${names_1.default.valCxt}.${names_1.default.dynamicAnchors}`);
+    }, () => {
+        gen.var(names_1.default.instancePath, (0, codegen_1._) `""`);
+        gen.var(names_1.default.parentData, (0, codegen_1._) `undefined`);
+        gen.var(names_1.default.parentDataProperty, (0, codegen_1._) `undefined`);
+        gen.var(names_1.default.rootData, names_1.default.data);
+        if (opts.dynamicRef)
+            gen.var(names_1.default.dynamicAnchors, (0, codegen_1._) `{}`);
+    });
+}
+function topSchemaObjCode(it) {
+    const { schema, opts, gen } = it;
+    validateFunction(it, () => {
+        if (opts.$comment && schema.$comment)
+            commentKeyword(it);
+        checkNoDefault(it);
+        gen.let(names_1.default.vErrors, null);
+        gen.let(names_1.default.errors, 0);
+        if (opts.unevaluated)
+            resetEvaluated(it);
+        typeAndKeywords(it);
+        returnResults(it);
+    });
+    return;
+}
+function resetEvaluated(it) {
+    // TODO maybe some hook to execute it in the end to check whether props/items are Name, as in assignEvaluated
+    const { gen, validateName } = it;
+    it.evaluated = gen.const("evaluated", (0, codegen_1._) `${validateName}.evaluated`);
+    gen.if((0, codegen_1._) `${it.evaluated}.dynamicProps`, () => gen.assign((0, codegen_1._) `${it.evaluated}.props`, (0, codegen_1._) `undefined`));
+    gen.if((0, codegen_1._) `${it.evaluated}.dynamicItems`, () => gen.assign((0, codegen_1._) `${it.evaluated}.items`, (0, codegen_1._) `undefined`));
+}
+function funcSourceUrl(schema, opts) {
+    const schId = typeof schema == "object" && schema[opts.schemaId];
+    return schId && (opts.code.source || opts.code.process) ? (0, codegen_1._) `/*# sourceURL=${schId} */` : codegen_1.nil;
+}
+// schema compilation - this function is used recursively to generate code for sub-schemas
+function subschemaCode(it, valid) {
+    if (isSchemaObj(it)) {
+        checkKeywords(it);
+        if (schemaCxtHasRules(it)) {
+            subSchemaObjCode(it, valid);
+            return;
+        }
+    }
+    (0, boolSchema_1.boolOrEmptySchema)(it, valid);
+}
+function schemaCxtHasRules({ schema, self }) {
+    if (typeof schema == "boolean")
+        return !schema;
+    for (const key in schema)
+        if (self.RULES.all[key])
+            return true;
+    return false;
+}
+function isSchemaObj(it) {
+    return typeof it.schema != "boolean";
+}
+function subSchemaObjCode(it, valid) {
+    const { schema, gen, opts } = it;
+    if (opts.$comment && schema.$comment)
+        commentKeyword(it);
+    updateContext(it);
+    checkAsyncSchema(it);
+    const errsCount = gen.const("_errs", names_1.default.errors);
+    typeAndKeywords(it, errsCount);
+    // TODO var
+    gen.var(valid, (0, codegen_1._) `${errsCount} === ${names_1.default.errors}`);
+}
+function checkKeywords(it) {
+    (0, util_1.checkUnknownRules)(it);
+    checkRefsAndKeywords(it);
+}
+function typeAndKeywords(it, errsCount) {
+    if (it.opts.jtd)
+        return schemaKeywords(it, [], false, errsCount);
+    const types = (0, dataType_1.getSchemaTypes)(it.schema);
+    const checkedTypes = (0, dataType_1.coerceAndCheckDataType)(it, types);
+    schemaKeywords(it, types, !checkedTypes, errsCount);
+}
+function checkRefsAndKeywords(it) {
+    const { schema, errSchemaPath, opts, self } = it;
+    if (schema.$ref && opts.ignoreKeywordsWithRef && (0, util_1.schemaHasRulesButRef)(schema, self.RULES)) {
+        self.logger.warn(`$ref: keywords ignored in schema at path "${errSchemaPath}"`);
+    }
+}
+function checkNoDefault(it) {
+    const { schema, opts } = it;
+    if (schema.default !== undefined && opts.useDefaults && opts.strictSchema) {
+        (0, util_1.checkStrictMode)(it, "default is ignored in the schema root");
+    }
+}
+function updateContext(it) {
+    const schId = it.schema[it.opts.schemaId];
+    if (schId)
+        it.baseId = (0, resolve_1.resolveUrl)(it.opts.uriResolver, it.baseId, schId);
+}
+function checkAsyncSchema(it) {
+    if (it.schema.$async && !it.schemaEnv.$async)
+        throw new Error("async schema in sync schema");
+}
+function commentKeyword({ gen, schemaEnv, schema, errSchemaPath, opts }) {
+    const msg = schema.$comment;
+    if (opts.$comment === true) {
+        gen.code((0, codegen_1._) `${names_1.default.self}.logger.log(${msg})`);
+    }
+    else if (typeof opts.$comment == "function") {
+        const schemaPath = (0, codegen_1.str) `${errSchemaPath}/$comment`;
+        const rootName = gen.scopeValue("root", { ref: schemaEnv.root });
+        gen.code((0, codegen_1._) `${names_1.default.self}.opts.$comment(${msg}, ${schemaPath}, ${rootName}.schema)`);
+    }
+}
+function returnResults(it) {
+    const { gen, schemaEnv, validateName, ValidationError, opts } = it;
+    if (schemaEnv.$async) {
+        // TODO assign unevaluated
+        gen.if((0, codegen_1._) `${names_1.default.errors} === 0`, () => gen.return(names_1.default.data), () => gen.throw((0, codegen_1._) `new ${ValidationError}(${names_1.default.vErrors})`));
+    }
+    else {
+        gen.assign((0, codegen_1._) `${validateName}.errors`, names_1.default.vErrors);
+        if (opts.unevaluated)
+            assignEvaluated(it);
+        gen.return((0, codegen_1._) `${names_1.default.errors} === 0`);
+    }
+}
+function assignEvaluated({ gen, evaluated, props, items }) {
+    if (props instanceof codegen_1.Name)
+        gen.assign((0, codegen_1._) `${evaluated}.props`, props);
+    if (items instanceof codegen_1.Name)
+        gen.assign((0, codegen_1._) `${evaluated}.items`, items);
+}
+function schemaKeywords(it, types, typeErrors, errsCount) {
+    const { gen, schema, data, allErrors, opts, self } = it;
+    const { RULES } = self;
+    if (schema.$ref && (opts.ignoreKeywordsWithRef || !(0, util_1.schemaHasRulesButRef)(schema, RULES))) {
+        gen.block(() => keywordCode(it, "$ref", RULES.all.$ref.definition)); // TODO typecast
+        return;
+    }
+    if (!opts.jtd)
+        checkStrictTypes(it, types);
+    gen.block(() => {
+        for (const group of RULES.rules)
+            groupKeywords(group);
+        groupKeywords(RULES.post);
+    });
+    function groupKeywords(group) {
+        if (!(0, applicability_1.shouldUseGroup)(schema, group))
+            return;
+        if (group.type) {
+            gen.if((0, dataType_2.checkDataType)(group.type, data, opts.strictNumbers));
+            iterateKeywords(it, group);
+            if (types.length === 1 && types[0] === group.type && typeErrors) {
+                gen.else();
+                (0, dataType_2.reportTypeError)(it);
+            }
+            gen.endIf();
+        }
+        else {
+            iterateKeywords(it, group);
+        }
+        // TODO make it "ok" call?
+        if (!allErrors)
+            gen.if((0, codegen_1._) `${names_1.default.errors} === ${errsCount || 0}`);
+    }
+}
+function iterateKeywords(it, group) {
+    const { gen, schema, opts: { useDefaults }, } = it;
+    if (useDefaults)
+        (0, defaults_1.assignDefaults)(it, group.type);
+    gen.block(() => {
+        for (const rule of group.rules) {
+            if ((0, applicability_1.shouldUseRule)(schema, rule)) {
+                keywordCode(it, rule.keyword, rule.definition, group.type);
+            }
+        }
+    });
+}
+function checkStrictTypes(it, types) {
+    if (it.schemaEnv.meta || !it.opts.strictTypes)
+        return;
+    checkContextTypes(it, types);
+    if (!it.opts.allowUnionTypes)
+        checkMultipleTypes(it, types);
+    checkKeywordTypes(it, it.dataTypes);
+}
+function checkContextTypes(it, types) {
+    if (!types.length)
+        return;
+    if (!it.dataTypes.length) {
+        it.dataTypes = types;
+        return;
+    }
+    types.forEach((t) => {
+        if (!includesType(it.dataTypes, t)) {
+            strictTypesError(it, `type "${t}" not allowed by context "${it.dataTypes.join(",")}"`);
+        }
+    });
+    narrowSchemaTypes(it, types);
+}
+function checkMultipleTypes(it, ts) {
+    if (ts.length > 1 && !(ts.length === 2 && ts.includes("null"))) {
+        strictTypesError(it, "use allowUnionTypes to allow union type keyword");
+    }
+}
+function checkKeywordTypes(it, ts) {
+    const rules = it.self.RULES.all;
+    for (const keyword in rules) {
+        const rule = rules[keyword];
+        if (typeof rule == "object" && (0, applicability_1.shouldUseRule)(it.schema, rule)) {
+            const { type } = rule.definition;
+            if (type.length && !type.some((t) => hasApplicableType(ts, t))) {
+                strictTypesError(it, `missing type "${type.join(",")}" for keyword "${keyword}"`);
+            }
+        }
+    }
+}
+function hasApplicableType(schTs, kwdT) {
+    return schTs.includes(kwdT) || (kwdT === "number" && schTs.includes("integer"));
+}
+function includesType(ts, t) {
+    return ts.includes(t) || (t === "integer" && ts.includes("number"));
+}
+function narrowSchemaTypes(it, withTypes) {
+    const ts = [];
+    for (const t of it.dataTypes) {
+        if (includesType(withTypes, t))
+            ts.push(t);
+        else if (withTypes.includes("integer") && t === "number")
+            ts.push("integer");
+    }
+    it.dataTypes = ts;
+}
+function strictTypesError(it, msg) {
+    const schemaPath = it.schemaEnv.baseId + it.errSchemaPath;
+    msg += ` at "${schemaPath}" (strictTypes)`;
+    (0, util_1.checkStrictMode)(it, msg, it.opts.strictTypes);
+}
+class KeywordCxt {
+    constructor(it, def, keyword) {
+        (0, keyword_1.validateKeywordUsage)(it, def, keyword);
+        this.gen = it.gen;
+        this.allErrors = it.allErrors;
+        this.keyword = keyword;
+        this.data = it.data;
+        this.schema = it.schema[keyword];
+        this.$data = def.$data && it.opts.$data && this.schema && this.schema.$data;
+        this.schemaValue = (0, util_1.schemaRefOrVal)(it, this.schema, keyword, this.$data);
+        this.schemaType = def.schemaType;
+        this.parentSchema = it.schema;
+        this.params = {};
+        this.it = it;
+        this.def = def;
+        if (this.$data) {
+            this.schemaCode = it.gen.const("vSchema", getData(this.$data, it));
+        }
+        else {
+            this.schemaCode = this.schemaValue;
+            if (!(0, keyword_1.validSchemaType)(this.schema, def.schemaType, def.allowUndefined)) {
+                throw new Error(`${keyword} value must be ${JSON.stringify(def.schemaType)}`);
+            }
+        }
+        if ("code" in def ? def.trackErrors : def.errors !== false) {
+            this.errsCount = it.gen.const("_errs", names_1.default.errors);
+        }
+    }
+    result(condition, successAction, failAction) {
+        this.failResult((0, codegen_1.not)(condition), successAction, failAction);
+    }
+    failResult(condition, successAction, failAction) {
+        this.gen.if(condition);
+        if (failAction)
+            failAction();
+        else
+            this.error();
+        if (successAction) {
+            this.gen.else();
+            successAction();
+            if (this.allErrors)
+                this.gen.endIf();
+        }
+        else {
+            if (this.allErrors)
+                this.gen.endIf();
+            else
+                this.gen.else();
+        }
+    }
+    pass(condition, failAction) {
+        this.failResult((0, codegen_1.not)(condition), undefined, failAction);
+    }
+    fail(condition) {
+        if (condition === undefined) {
+            this.error();
+            if (!this.allErrors)
+                this.gen.if(false); // this branch will be removed by gen.optimize
+            return;
+        }
+        this.gen.if(condition);
+        this.error();
+        if (this.allErrors)
+            this.gen.endIf();
+        else
+            this.gen.else();
+    }
+    fail$data(condition) {
+        if (!this.$data)
+            return this.fail(condition);
+        const { schemaCode } = this;
+        this.fail((0, codegen_1._) `${schemaCode} !== undefined && (${(0, codegen_1.or)(this.invalid$data(), condition)})`);
+    }
+    error(append, errorParams, errorPaths) {
+        if (errorParams) {
+            this.setParams(errorParams);
+            this._error(append, errorPaths);
+            this.setParams({});
+            return;
+        }
+        this._error(append, errorPaths);
+    }
+    _error(append, errorPaths) {
+        ;
+        (append ? errors_1.reportExtraError : errors_1.reportError)(this, this.def.error, errorPaths);
+    }
+    $dataError() {
+        (0, errors_1.reportError)(this, this.def.$dataError || errors_1.keyword$DataError);
+    }
+    reset() {
+        if (this.errsCount === undefined)
+            throw new Error('add "trackErrors" to keyword definition');
+        (0, errors_1.resetErrorsCount)(this.gen, this.errsCount);
+    }
+    ok(cond) {
+        if (!this.allErrors)
+            this.gen.if(cond);
+    }
+    setParams(obj, assign) {
+        if (assign)
+            Object.assign(this.params, obj);
+        else
+            this.params = obj;
+    }
+    block$data(valid, codeBlock, $dataValid = codegen_1.nil) {
+        this.gen.block(() => {
+            this.check$data(valid, $dataValid);
+            codeBlock();
+        });
+    }
+    check$data(valid = codegen_1.nil, $dataValid = codegen_1.nil) {
+        if (!this.$data)
+            return;
+        const { gen, schemaCode, schemaType, def } = this;
+        gen.if((0, codegen_1.or)((0, codegen_1._) `${schemaCode} === undefined`, $dataValid));
+        if (valid !== codegen_1.nil)
+            gen.assign(valid, true);
+        if (schemaType.length || def.validateSchema) {
+            gen.elseIf(this.invalid$data());
+            this.$dataError();
+            if (valid !== codegen_1.nil)
+                gen.assign(valid, false);
+        }
+        gen.else();
+    }
+    invalid$data() {
+        const { gen, schemaCode, schemaType, def, it } = this;
+        return (0, codegen_1.or)(wrong$DataType(), invalid$DataSchema());
+        function wrong$DataType() {
+            if (schemaType.length) {
+                /* istanbul ignore if */
+                if (!(schemaCode instanceof codegen_1.Name))
+                    throw new Error("ajv implementation error");
+                const st = Array.isArray(schemaType) ? schemaType : [schemaType];
+                return (0, codegen_1._) `${(0, dataType_2.checkDataTypes)(st, schemaCode, it.opts.strictNumbers, dataType_2.DataType.Wrong)}`;
+            }
+            return codegen_1.nil;
+        }
+        function invalid$DataSchema() {
+            if (def.validateSchema) {
+                const validateSchemaRef = gen.scopeValue("validate$data", { ref: def.validateSchema }); // TODO value.code for standalone
+                return (0, codegen_1._) `!${validateSchemaRef}(${schemaCode})`;
+            }
+            return codegen_1.nil;
+        }
+    }
+    subschema(appl, valid) {
+        const subschema = (0, subschema_1.getSubschema)(this.it, appl);
+        (0, subschema_1.extendSubschemaData)(subschema, this.it, appl);
+        (0, subschema_1.extendSubschemaMode)(subschema, appl);
+        const nextContext = { ...this.it, ...subschema, items: undefined, props: undefined };
+        subschemaCode(nextContext, valid);
+        return nextContext;
+    }
+    mergeEvaluated(schemaCxt, toName) {
+        const { it, gen } = this;
+        if (!it.opts.unevaluated)
+            return;
+        if (it.props !== true && schemaCxt.props !== undefined) {
+            it.props = util_1.mergeEvaluated.props(gen, schemaCxt.props, it.props, toName);
+        }
+        if (it.items !== true && schemaCxt.items !== undefined) {
+            it.items = util_1.mergeEvaluated.items(gen, schemaCxt.items, it.items, toName);
+        }
+    }
+    mergeValidEvaluated(schemaCxt, valid) {
+        const { it, gen } = this;
+        if (it.opts.unevaluated && (it.props !== true || it.items !== true)) {
+            gen.if(valid, () => this.mergeEvaluated(schemaCxt, codegen_1.Name));
+            return true;
+        }
+    }
+}
+exports.KeywordCxt = KeywordCxt;
+function keywordCode(it, keyword, def, ruleType) {
+    const cxt = new KeywordCxt(it, def, keyword);
+    if ("code" in def) {
+        def.code(cxt, ruleType);
+    }
+    else if (cxt.$data && def.validate) {
+        (0, keyword_1.funcKeywordCode)(cxt, def);
+    }
+    else if ("macro" in def) {
+        (0, keyword_1.macroKeywordCode)(cxt, def);
+    }
+    else if (def.compile || def.validate) {
+        (0, keyword_1.funcKeywordCode)(cxt, def);
+    }
+}
+const JSON_POINTER = /^\/(?:[^~]|~0|~1)*$/;
+const RELATIVE_JSON_POINTER = /^([0-9]+)(#|\/(?:[^~]|~0|~1)*)?$/;
+function getData($data, { dataLevel, dataNames, dataPathArr }) {
+    let jsonPointer;
+    let data;
+    if ($data === "")
+        return names_1.default.rootData;
+    if ($data[0] === "/") {
+        if (!JSON_POINTER.test($data))
+            throw new Error(`Invalid JSON-pointer: ${$data}`);
+        jsonPointer = $data;
+        data = names_1.default.rootData;
+    }
+    else {
+        const matches = RELATIVE_JSON_POINTER.exec($data);
+        if (!matches)
+            throw new Error(`Invalid JSON-pointer: ${$data}`);
+        const up = +matches[1];
+        jsonPointer = matches[2];
+        if (jsonPointer === "#") {
+            if (up >= dataLevel)
+                throw new Error(errorMsg("property/index", up));
+            return dataPathArr[dataLevel - up];
+        }
+        if (up > dataLevel)
+            throw new Error(errorMsg("data", up));
+        data = dataNames[dataLevel - up];
+        if (!jsonPointer)
+            return data;
+    }
+    let expr = data;
+    const segments = jsonPointer.split("/");
+    for (const segment of segments) {
+        if (segment) {
+            data = (0, codegen_1._) `${data}${(0, codegen_1.getProperty)((0, util_1.unescapeJsonPointer)(segment))}`;
+            expr = (0, codegen_1._) `${expr} && ${data}`;
+        }
+    }
+    return expr;
+    function errorMsg(pointerType, up) {
+        return `Cannot access ${pointerType} ${up} levels up, current level is ${dataLevel}`;
+    }
+}
+exports.getData = getData;
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 15202:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.validateKeywordUsage = exports.validSchemaType = exports.funcKeywordCode = exports.macroKeywordCode = void 0;
+const codegen_1 = __nccwpck_require__(81436);
+const names_1 = __nccwpck_require__(90630);
+const code_1 = __nccwpck_require__(28484);
+const errors_1 = __nccwpck_require__(81283);
+function macroKeywordCode(cxt, def) {
+    const { gen, keyword, schema, parentSchema, it } = cxt;
+    const macroSchema = def.macro.call(it.self, schema, parentSchema, it);
+    const schemaRef = useKeyword(gen, keyword, macroSchema);
+    if (it.opts.validateSchema !== false)
+        it.self.validateSchema(macroSchema, true);
+    const valid = gen.name("valid");
+    cxt.subschema({
+        schema: macroSchema,
+        schemaPath: codegen_1.nil,
+        errSchemaPath: `${it.errSchemaPath}/${keyword}`,
+        topSchemaRef: schemaRef,
+        compositeRule: true,
+    }, valid);
+    cxt.pass(valid, () => cxt.error(true));
+}
+exports.macroKeywordCode = macroKeywordCode;
+function funcKeywordCode(cxt, def) {
+    var _a;
+    const { gen, keyword, schema, parentSchema, $data, it } = cxt;
+    checkAsyncKeyword(it, def);
+    const validate = !$data && def.compile ? def.compile.call(it.self, schema, parentSchema, it) : def.validate;
+    const validateRef = useKeyword(gen, keyword, validate);
+    const valid = gen.let("valid");
+    cxt.block$data(valid, validateKeyword);
+    cxt.ok((_a = def.valid) !== null && _a !== void 0 ? _a : valid);
+    function validateKeyword() {
+        if (def.errors === false) {
+            assignValid();
+            if (def.modifying)
+                modifyData(cxt);
+            reportErrs(() => cxt.error());
+        }
+        else {
+            const ruleErrs = def.async ? validateAsync() : validateSync();
+            if (def.modifying)
+                modifyData(cxt);
+            reportErrs(() => addErrs(cxt, ruleErrs));
+        }
+    }
+    function validateAsync() {
+        const ruleErrs = gen.let("ruleErrs", null);
+        gen.try(() => assignValid((0, codegen_1._) `await `), (e) => gen.assign(valid, false).if((0, codegen_1._) `${e} instanceof ${it.ValidationError}`, () => gen.assign(ruleErrs, (0, codegen_1._) `${e}.errors`), () => gen.throw(e)));
+        return ruleErrs;
+    }
+    function validateSync() {
+        const validateErrs = (0, codegen_1._) `${validateRef}.errors`;
+        gen.assign(validateErrs, null);
+        assignValid(codegen_1.nil);
+        return validateErrs;
+    }
+    function assignValid(_await = def.async ? (0, codegen_1._) `await ` : codegen_1.nil) {
+        const passCxt = it.opts.passContext ? names_1.default.this : names_1.default.self;
+        const passSchema = !(("compile" in def && !$data) || def.schema === false);
+        gen.assign(valid, (0, codegen_1._) `${_await}${(0, code_1.callValidateCode)(cxt, validateRef, passCxt, passSchema)}`, def.modifying);
+    }
+    function reportErrs(errors) {
+        var _a;
+        gen.if((0, codegen_1.not)((_a = def.valid) !== null && _a !== void 0 ? _a : valid), errors);
+    }
+}
+exports.funcKeywordCode = funcKeywordCode;
+function modifyData(cxt) {
+    const { gen, data, it } = cxt;
+    gen.if(it.parentData, () => gen.assign(data, (0, codegen_1._) `${it.parentData}[${it.parentDataProperty}]`));
+}
+function addErrs(cxt, errs) {
+    const { gen } = cxt;
+    gen.if((0, codegen_1._) `Array.isArray(${errs})`, () => {
+        gen
+            .assign(names_1.default.vErrors, (0, codegen_1._) `${names_1.default.vErrors} === null ? ${errs} : ${names_1.default.vErrors}.concat(${errs})`)
+            .assign(names_1.default.errors, (0, codegen_1._) `${names_1.default.vErrors}.length`);
+        (0, errors_1.extendErrors)(cxt);
+    }, () => cxt.error());
+}
+function checkAsyncKeyword({ schemaEnv }, def) {
+    if (def.async && !schemaEnv.$async)
+        throw new Error("async keyword in sync schema");
+}
+function useKeyword(gen, keyword, result) {
+    if (result === undefined)
+        throw new Error(`keyword "${keyword}" failed to compile`);
+    return gen.scopeValue("keyword", typeof result == "function" ? { ref: result } : { ref: result, code: (0, codegen_1.stringify)(result) });
+}
+function validSchemaType(schema, schemaType, allowUndefined = false) {
+    // TODO add tests
+    return (!schemaType.length ||
+        schemaType.some((st) => st === "array"
+            ? Array.isArray(schema)
+            : st === "object"
+                ? schema && typeof schema == "object" && !Array.isArray(schema)
+                : typeof schema == st || (allowUndefined && typeof schema == "undefined")));
+}
+exports.validSchemaType = validSchemaType;
+function validateKeywordUsage({ schema, opts, self, errSchemaPath }, def, keyword) {
+    /* istanbul ignore if */
+    if (Array.isArray(def.keyword) ? !def.keyword.includes(keyword) : def.keyword !== keyword) {
+        throw new Error("ajv implementation error");
+    }
+    const deps = def.dependencies;
+    if (deps === null || deps === void 0 ? void 0 : deps.some((kwd) => !Object.prototype.hasOwnProperty.call(schema, kwd))) {
+        throw new Error(`parent schema must have dependencies of ${keyword}: ${deps.join(",")}`);
+    }
+    if (def.validateSchema) {
+        const valid = def.validateSchema(schema[keyword]);
+        if (!valid) {
+            const msg = `keyword "${keyword}" value is invalid at path "${errSchemaPath}": ` +
+                self.errorsText(def.validateSchema.errors);
+            if (opts.validateSchema === "log")
+                self.logger.error(msg);
+            else
+                throw new Error(msg);
+        }
+    }
+}
+exports.validateKeywordUsage = validateKeywordUsage;
+//# sourceMappingURL=keyword.js.map
+
+/***/ }),
+
+/***/ 26200:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.extendSubschemaMode = exports.extendSubschemaData = exports.getSubschema = void 0;
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+function getSubschema(it, { keyword, schemaProp, schema, schemaPath, errSchemaPath, topSchemaRef }) {
+    if (keyword !== undefined && schema !== undefined) {
+        throw new Error('both "keyword" and "schema" passed, only one allowed');
+    }
+    if (keyword !== undefined) {
+        const sch = it.schema[keyword];
+        return schemaProp === undefined
+            ? {
+                schema: sch,
+                schemaPath: (0, codegen_1._) `${it.schemaPath}${(0, codegen_1.getProperty)(keyword)}`,
+                errSchemaPath: `${it.errSchemaPath}/${keyword}`,
+            }
+            : {
+                schema: sch[schemaProp],
+                schemaPath: (0, codegen_1._) `${it.schemaPath}${(0, codegen_1.getProperty)(keyword)}${(0, codegen_1.getProperty)(schemaProp)}`,
+                errSchemaPath: `${it.errSchemaPath}/${keyword}/${(0, util_1.escapeFragment)(schemaProp)}`,
+            };
+    }
+    if (schema !== undefined) {
+        if (schemaPath === undefined || errSchemaPath === undefined || topSchemaRef === undefined) {
+            throw new Error('"schemaPath", "errSchemaPath" and "topSchemaRef" are required with "schema"');
+        }
+        return {
+            schema,
+            schemaPath,
+            topSchemaRef,
+            errSchemaPath,
+        };
+    }
+    throw new Error('either "keyword" or "schema" must be passed');
+}
+exports.getSubschema = getSubschema;
+function extendSubschemaData(subschema, it, { dataProp, dataPropType: dpType, data, dataTypes, propertyName }) {
+    if (data !== undefined && dataProp !== undefined) {
+        throw new Error('both "data" and "dataProp" passed, only one allowed');
+    }
+    const { gen } = it;
+    if (dataProp !== undefined) {
+        const { errorPath, dataPathArr, opts } = it;
+        const nextData = gen.let("data", (0, codegen_1._) `${it.data}${(0, codegen_1.getProperty)(dataProp)}`, true);
+        dataContextProps(nextData);
+        subschema.errorPath = (0, codegen_1.str) `${errorPath}${(0, util_1.getErrorPath)(dataProp, dpType, opts.jsPropertySyntax)}`;
+        subschema.parentDataProperty = (0, codegen_1._) `${dataProp}`;
+        subschema.dataPathArr = [...dataPathArr, subschema.parentDataProperty];
+    }
+    if (data !== undefined) {
+        const nextData = data instanceof codegen_1.Name ? data : gen.let("data", data, true); // replaceable if used once?
+        dataContextProps(nextData);
+        if (propertyName !== undefined)
+            subschema.propertyName = propertyName;
+        // TODO something is possibly wrong here with not changing parentDataProperty and not appending dataPathArr
+    }
+    if (dataTypes)
+        subschema.dataTypes = dataTypes;
+    function dataContextProps(_nextData) {
+        subschema.data = _nextData;
+        subschema.dataLevel = it.dataLevel + 1;
+        subschema.dataTypes = [];
+        it.definedProperties = new Set();
+        subschema.parentData = it.data;
+        subschema.dataNames = [...it.dataNames, _nextData];
+    }
+}
+exports.extendSubschemaData = extendSubschemaData;
+function extendSubschemaMode(subschema, { jtdDiscriminator, jtdMetadata, compositeRule, createErrors, allErrors }) {
+    if (compositeRule !== undefined)
+        subschema.compositeRule = compositeRule;
+    if (createErrors !== undefined)
+        subschema.createErrors = createErrors;
+    if (allErrors !== undefined)
+        subschema.allErrors = allErrors;
+    subschema.jtdDiscriminator = jtdDiscriminator; // not inherited
+    subschema.jtdMetadata = jtdMetadata; // not inherited
+}
+exports.extendSubschemaMode = extendSubschemaMode;
+//# sourceMappingURL=subschema.js.map
+
+/***/ }),
+
+/***/ 63893:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = void 0;
+var validate_1 = __nccwpck_require__(87881);
+Object.defineProperty(exports, "KeywordCxt", ({ enumerable: true, get: function () { return validate_1.KeywordCxt; } }));
+var codegen_1 = __nccwpck_require__(81436);
+Object.defineProperty(exports, "_", ({ enumerable: true, get: function () { return codegen_1._; } }));
+Object.defineProperty(exports, "str", ({ enumerable: true, get: function () { return codegen_1.str; } }));
+Object.defineProperty(exports, "stringify", ({ enumerable: true, get: function () { return codegen_1.stringify; } }));
+Object.defineProperty(exports, "nil", ({ enumerable: true, get: function () { return codegen_1.nil; } }));
+Object.defineProperty(exports, "Name", ({ enumerable: true, get: function () { return codegen_1.Name; } }));
+Object.defineProperty(exports, "CodeGen", ({ enumerable: true, get: function () { return codegen_1.CodeGen; } }));
+const validation_error_1 = __nccwpck_require__(33021);
+const ref_error_1 = __nccwpck_require__(53162);
+const rules_1 = __nccwpck_require__(7353);
+const compile_1 = __nccwpck_require__(2718);
+const codegen_2 = __nccwpck_require__(81436);
+const resolve_1 = __nccwpck_require__(24090);
+const dataType_1 = __nccwpck_require__(86685);
+const util_1 = __nccwpck_require__(84464);
+const $dataRefSchema = __nccwpck_require__(63837);
+const uri_1 = __nccwpck_require__(36285);
+const defaultRegExp = (str, flags) => new RegExp(str, flags);
+defaultRegExp.code = "new RegExp";
+const META_IGNORE_OPTIONS = ["removeAdditional", "useDefaults", "coerceTypes"];
+const EXT_SCOPE_NAMES = new Set([
+    "validate",
+    "serialize",
+    "parse",
+    "wrapper",
+    "root",
+    "schema",
+    "keyword",
+    "pattern",
+    "formats",
+    "validate$data",
+    "func",
+    "obj",
+    "Error",
+]);
+const removedOptions = {
+    errorDataPath: "",
+    format: "`validateFormats: false` can be used instead.",
+    nullable: '"nullable" keyword is supported by default.',
+    jsonPointers: "Deprecated jsPropertySyntax can be used instead.",
+    extendRefs: "Deprecated ignoreKeywordsWithRef can be used instead.",
+    missingRefs: "Pass empty schema with $id that should be ignored to ajv.addSchema.",
+    processCode: "Use option `code: {process: (code, schemaEnv: object) => string}`",
+    sourceCode: "Use option `code: {source: true}`",
+    strictDefaults: "It is default now, see option `strict`.",
+    strictKeywords: "It is default now, see option `strict`.",
+    uniqueItems: '"uniqueItems" keyword is always validated.',
+    unknownFormats: "Disable strict mode or pass `true` to `ajv.addFormat` (or `formats` option).",
+    cache: "Map is used as cache, schema object as key.",
+    serialize: "Map is used as cache, schema object as key.",
+    ajvErrors: "It is default now.",
+};
+const deprecatedOptions = {
+    ignoreKeywordsWithRef: "",
+    jsPropertySyntax: "",
+    unicode: '"minLength"/"maxLength" account for unicode characters by default.',
+};
+const MAX_EXPRESSION = 200;
+// eslint-disable-next-line complexity
+function requiredOptions(o) {
+    var _a, _b, _c, _d, _e, _f, _g, _h, _j, _k, _l, _m, _o, _p, _q, _r, _s, _t, _u, _v, _w, _x, _y, _z, _0;
+    const s = o.strict;
+    const _optz = (_a = o.code) === null || _a === void 0 ? void 0 : _a.optimize;
+    const optimize = _optz === true || _optz === undefined ? 1 : _optz || 0;
+    const regExp = (_c = (_b = o.code) === null || _b === void 0 ? void 0 : _b.regExp) !== null && _c !== void 0 ? _c : defaultRegExp;
+    const uriResolver = (_d = o.uriResolver) !== null && _d !== void 0 ? _d : uri_1.default;
+    return {
+        strictSchema: (_f = (_e = o.strictSchema) !== null && _e !== void 0 ? _e : s) !== null && _f !== void 0 ? _f : true,
+        strictNumbers: (_h = (_g = o.strictNumbers) !== null && _g !== void 0 ? _g : s) !== null && _h !== void 0 ? _h : true,
+        strictTypes: (_k = (_j = o.strictTypes) !== null && _j !== void 0 ? _j : s) !== null && _k !== void 0 ? _k : "log",
+        strictTuples: (_m = (_l = o.strictTuples) !== null && _l !== void 0 ? _l : s) !== null && _m !== void 0 ? _m : "log",
+        strictRequired: (_p = (_o = o.strictRequired) !== null && _o !== void 0 ? _o : s) !== null && _p !== void 0 ? _p : false,
+        code: o.code ? { ...o.code, optimize, regExp } : { optimize, regExp },
+        loopRequired: (_q = o.loopRequired) !== null && _q !== void 0 ? _q : MAX_EXPRESSION,
+        loopEnum: (_r = o.loopEnum) !== null && _r !== void 0 ? _r : MAX_EXPRESSION,
+        meta: (_s = o.meta) !== null && _s !== void 0 ? _s : true,
+        messages: (_t = o.messages) !== null && _t !== void 0 ? _t : true,
+        inlineRefs: (_u = o.inlineRefs) !== null && _u !== void 0 ? _u : true,
+        schemaId: (_v = o.schemaId) !== null && _v !== void 0 ? _v : "$id",
+        addUsedSchema: (_w = o.addUsedSchema) !== null && _w !== void 0 ? _w : true,
+        validateSchema: (_x = o.validateSchema) !== null && _x !== void 0 ? _x : true,
+        validateFormats: (_y = o.validateFormats) !== null && _y !== void 0 ? _y : true,
+        unicodeRegExp: (_z = o.unicodeRegExp) !== null && _z !== void 0 ? _z : true,
+        int32range: (_0 = o.int32range) !== null && _0 !== void 0 ? _0 : true,
+        uriResolver: uriResolver,
+    };
+}
+class Ajv {
+    constructor(opts = {}) {
+        this.schemas = {};
+        this.refs = {};
+        this.formats = Object.create(null);
+        this._compilations = new Set();
+        this._loading = {};
+        this._cache = new Map();
+        opts = this.opts = { ...opts, ...requiredOptions(opts) };
+        const { es5, lines } = this.opts.code;
+        this.scope = new codegen_2.ValueScope({ scope: {}, prefixes: EXT_SCOPE_NAMES, es5, lines });
+        this.logger = getLogger(opts.logger);
+        const formatOpt = opts.validateFormats;
+        opts.validateFormats = false;
+        this.RULES = (0, rules_1.getRules)();
+        checkOptions.call(this, removedOptions, opts, "NOT SUPPORTED");
+        checkOptions.call(this, deprecatedOptions, opts, "DEPRECATED", "warn");
+        this._metaOpts = getMetaSchemaOptions.call(this);
+        if (opts.formats)
+            addInitialFormats.call(this);
+        this._addVocabularies();
+        this._addDefaultMetaSchema();
+        if (opts.keywords)
+            addInitialKeywords.call(this, opts.keywords);
+        if (typeof opts.meta == "object")
+            this.addMetaSchema(opts.meta);
+        addInitialSchemas.call(this);
+        opts.validateFormats = formatOpt;
+    }
+    _addVocabularies() {
+        this.addKeyword("$async");
+    }
+    _addDefaultMetaSchema() {
+        const { $data, meta, schemaId } = this.opts;
+        let _dataRefSchema = $dataRefSchema;
+        if (schemaId === "id") {
+            _dataRefSchema = { ...$dataRefSchema };
+            _dataRefSchema.id = _dataRefSchema.$id;
+            delete _dataRefSchema.$id;
+        }
+        if (meta && $data)
+            this.addMetaSchema(_dataRefSchema, _dataRefSchema[schemaId], false);
+    }
+    defaultMeta() {
+        const { meta, schemaId } = this.opts;
+        return (this.opts.defaultMeta = typeof meta == "object" ? meta[schemaId] || meta : undefined);
+    }
+    validate(schemaKeyRef, // key, ref or schema object
+    // eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents
+    data // to be validated
+    ) {
+        let v;
+        if (typeof schemaKeyRef == "string") {
+            v = this.getSchema(schemaKeyRef);
+            if (!v)
+                throw new Error(`no schema with key or ref "${schemaKeyRef}"`);
+        }
+        else {
+            v = this.compile(schemaKeyRef);
+        }
+        const valid = v(data);
+        if (!("$async" in v))
+            this.errors = v.errors;
+        return valid;
+    }
+    compile(schema, _meta) {
+        const sch = this._addSchema(schema, _meta);
+        return (sch.validate || this._compileSchemaEnv(sch));
+    }
+    compileAsync(schema, meta) {
+        if (typeof this.opts.loadSchema != "function") {
+            throw new Error("options.loadSchema should be a function");
+        }
+        const { loadSchema } = this.opts;
+        return runCompileAsync.call(this, schema, meta);
+        async function runCompileAsync(_schema, _meta) {
+            await loadMetaSchema.call(this, _schema.$schema);
+            const sch = this._addSchema(_schema, _meta);
+            return sch.validate || _compileAsync.call(this, sch);
+        }
+        async function loadMetaSchema($ref) {
+            if ($ref && !this.getSchema($ref)) {
+                await runCompileAsync.call(this, { $ref }, true);
+            }
+        }
+        async function _compileAsync(sch) {
+            try {
+                return this._compileSchemaEnv(sch);
+            }
+            catch (e) {
+                if (!(e instanceof ref_error_1.default))
+                    throw e;
+                checkLoaded.call(this, e);
+                await loadMissingSchema.call(this, e.missingSchema);
+                return _compileAsync.call(this, sch);
+            }
+        }
+        function checkLoaded({ missingSchema: ref, missingRef }) {
+            if (this.refs[ref]) {
+                throw new Error(`AnySchema ${ref} is loaded but ${missingRef} cannot be resolved`);
+            }
+        }
+        async function loadMissingSchema(ref) {
+            const _schema = await _loadSchema.call(this, ref);
+            if (!this.refs[ref])
+                await loadMetaSchema.call(this, _schema.$schema);
+            if (!this.refs[ref])
+                this.addSchema(_schema, ref, meta);
+        }
+        async function _loadSchema(ref) {
+            const p = this._loading[ref];
+            if (p)
+                return p;
+            try {
+                return await (this._loading[ref] = loadSchema(ref));
+            }
+            finally {
+                delete this._loading[ref];
+            }
+        }
+    }
+    // Adds schema to the instance
+    addSchema(schema, // If array is passed, `key` will be ignored
+    key, // Optional schema key. Can be passed to `validate` method instead of schema object or id/ref. One schema per instance can have empty `id` and `key`.
+    _meta, // true if schema is a meta-schema. Used internally, addMetaSchema should be used instead.
+    _validateSchema = this.opts.validateSchema // false to skip schema validation. Used internally, option validateSchema should be used instead.
+    ) {
+        if (Array.isArray(schema)) {
+            for (const sch of schema)
+                this.addSchema(sch, undefined, _meta, _validateSchema);
+            return this;
+        }
+        let id;
+        if (typeof schema === "object") {
+            const { schemaId } = this.opts;
+            id = schema[schemaId];
+            if (id !== undefined && typeof id != "string") {
+                throw new Error(`schema ${schemaId} must be string`);
+            }
+        }
+        key = (0, resolve_1.normalizeId)(key || id);
+        this._checkUnique(key);
+        this.schemas[key] = this._addSchema(schema, _meta, key, _validateSchema, true);
+        return this;
+    }
+    // Add schema that will be used to validate other schemas
+    // options in META_IGNORE_OPTIONS are alway set to false
+    addMetaSchema(schema, key, // schema key
+    _validateSchema = this.opts.validateSchema // false to skip schema validation, can be used to override validateSchema option for meta-schema
+    ) {
+        this.addSchema(schema, key, true, _validateSchema);
+        return this;
+    }
+    //  Validate schema against its meta-schema
+    validateSchema(schema, throwOrLogError) {
+        if (typeof schema == "boolean")
+            return true;
+        let $schema;
+        $schema = schema.$schema;
+        if ($schema !== undefined && typeof $schema != "string") {
+            throw new Error("$schema must be a string");
+        }
+        $schema = $schema || this.opts.defaultMeta || this.defaultMeta();
+        if (!$schema) {
+            this.logger.warn("meta-schema not available");
+            this.errors = null;
+            return true;
+        }
+        const valid = this.validate($schema, schema);
+        if (!valid && throwOrLogError) {
+            const message = "schema is invalid: " + this.errorsText();
+            if (this.opts.validateSchema === "log")
+                this.logger.error(message);
+            else
+                throw new Error(message);
+        }
+        return valid;
+    }
+    // Get compiled schema by `key` or `ref`.
+    // (`key` that was passed to `addSchema` or full schema reference - `schema.$id` or resolved id)
+    getSchema(keyRef) {
+        let sch;
+        while (typeof (sch = getSchEnv.call(this, keyRef)) == "string")
+            keyRef = sch;
+        if (sch === undefined) {
+            const { schemaId } = this.opts;
+            const root = new compile_1.SchemaEnv({ schema: {}, schemaId });
+            sch = compile_1.resolveSchema.call(this, root, keyRef);
+            if (!sch)
+                return;
+            this.refs[keyRef] = sch;
+        }
+        return (sch.validate || this._compileSchemaEnv(sch));
+    }
+    // Remove cached schema(s).
+    // If no parameter is passed all schemas but meta-schemas are removed.
+    // If RegExp is passed all schemas with key/id matching pattern but meta-schemas are removed.
+    // Even if schema is referenced by other schemas it still can be removed as other schemas have local references.
+    removeSchema(schemaKeyRef) {
+        if (schemaKeyRef instanceof RegExp) {
+            this._removeAllSchemas(this.schemas, schemaKeyRef);
+            this._removeAllSchemas(this.refs, schemaKeyRef);
+            return this;
+        }
+        switch (typeof schemaKeyRef) {
+            case "undefined":
+                this._removeAllSchemas(this.schemas);
+                this._removeAllSchemas(this.refs);
+                this._cache.clear();
+                return this;
+            case "string": {
+                const sch = getSchEnv.call(this, schemaKeyRef);
+                if (typeof sch == "object")
+                    this._cache.delete(sch.schema);
+                delete this.schemas[schemaKeyRef];
+                delete this.refs[schemaKeyRef];
+                return this;
+            }
+            case "object": {
+                const cacheKey = schemaKeyRef;
+                this._cache.delete(cacheKey);
+                let id = schemaKeyRef[this.opts.schemaId];
+                if (id) {
+                    id = (0, resolve_1.normalizeId)(id);
+                    delete this.schemas[id];
+                    delete this.refs[id];
+                }
+                return this;
+            }
+            default:
+                throw new Error("ajv.removeSchema: invalid parameter");
+        }
+    }
+    // add "vocabulary" - a collection of keywords
+    addVocabulary(definitions) {
+        for (const def of definitions)
+            this.addKeyword(def);
+        return this;
+    }
+    addKeyword(kwdOrDef, def // deprecated
+    ) {
+        let keyword;
+        if (typeof kwdOrDef == "string") {
+            keyword = kwdOrDef;
+            if (typeof def == "object") {
+                this.logger.warn("these parameters are deprecated, see docs for addKeyword");
+                def.keyword = keyword;
+            }
+        }
+        else if (typeof kwdOrDef == "object" && def === undefined) {
+            def = kwdOrDef;
+            keyword = def.keyword;
+            if (Array.isArray(keyword) && !keyword.length) {
+                throw new Error("addKeywords: keyword must be string or non-empty array");
+            }
+        }
+        else {
+            throw new Error("invalid addKeywords parameters");
+        }
+        checkKeyword.call(this, keyword, def);
+        if (!def) {
+            (0, util_1.eachItem)(keyword, (kwd) => addRule.call(this, kwd));
+            return this;
+        }
+        keywordMetaschema.call(this, def);
+        const definition = {
+            ...def,
+            type: (0, dataType_1.getJSONTypes)(def.type),
+            schemaType: (0, dataType_1.getJSONTypes)(def.schemaType),
+        };
+        (0, util_1.eachItem)(keyword, definition.type.length === 0
+            ? (k) => addRule.call(this, k, definition)
+            : (k) => definition.type.forEach((t) => addRule.call(this, k, definition, t)));
+        return this;
+    }
+    getKeyword(keyword) {
+        const rule = this.RULES.all[keyword];
+        return typeof rule == "object" ? rule.definition : !!rule;
+    }
+    // Remove keyword
+    removeKeyword(keyword) {
+        // TODO return type should be Ajv
+        const { RULES } = this;
+        delete RULES.keywords[keyword];
+        delete RULES.all[keyword];
+        for (const group of RULES.rules) {
+            const i = group.rules.findIndex((rule) => rule.keyword === keyword);
+            if (i >= 0)
+                group.rules.splice(i, 1);
+        }
+        return this;
+    }
+    // Add format
+    addFormat(name, format) {
+        if (typeof format == "string")
+            format = new RegExp(format);
+        this.formats[name] = format;
+        return this;
+    }
+    errorsText(errors = this.errors, // optional array of validation errors
+    { separator = ", ", dataVar = "data" } = {} // optional options with properties `separator` and `dataVar`
+    ) {
+        if (!errors || errors.length === 0)
+            return "No errors";
+        return errors
+            .map((e) => `${dataVar}${e.instancePath} ${e.message}`)
+            .reduce((text, msg) => text + separator + msg);
+    }
+    $dataMetaSchema(metaSchema, keywordsJsonPointers) {
+        const rules = this.RULES.all;
+        metaSchema = JSON.parse(JSON.stringify(metaSchema));
+        for (const jsonPointer of keywordsJsonPointers) {
+            const segments = jsonPointer.split("/").slice(1); // first segment is an empty string
+            let keywords = metaSchema;
+            for (const seg of segments)
+                keywords = keywords[seg];
+            for (const key in rules) {
+                const rule = rules[key];
+                if (typeof rule != "object")
+                    continue;
+                const { $data } = rule.definition;
+                const schema = keywords[key];
+                if ($data && schema)
+                    keywords[key] = schemaOrData(schema);
+            }
+        }
+        return metaSchema;
+    }
+    _removeAllSchemas(schemas, regex) {
+        for (const keyRef in schemas) {
+            const sch = schemas[keyRef];
+            if (!regex || regex.test(keyRef)) {
+                if (typeof sch == "string") {
+                    delete schemas[keyRef];
+                }
+                else if (sch && !sch.meta) {
+                    this._cache.delete(sch.schema);
+                    delete schemas[keyRef];
+                }
+            }
+        }
+    }
+    _addSchema(schema, meta, baseId, validateSchema = this.opts.validateSchema, addSchema = this.opts.addUsedSchema) {
+        let id;
+        const { schemaId } = this.opts;
+        if (typeof schema == "object") {
+            id = schema[schemaId];
+        }
+        else {
+            if (this.opts.jtd)
+                throw new Error("schema must be object");
+            else if (typeof schema != "boolean")
+                throw new Error("schema must be object or boolean");
+        }
+        let sch = this._cache.get(schema);
+        if (sch !== undefined)
+            return sch;
+        baseId = (0, resolve_1.normalizeId)(id || baseId);
+        const localRefs = resolve_1.getSchemaRefs.call(this, schema, baseId);
+        sch = new compile_1.SchemaEnv({ schema, schemaId, meta, baseId, localRefs });
+        this._cache.set(sch.schema, sch);
+        if (addSchema && !baseId.startsWith("#")) {
+            // TODO atm it is allowed to overwrite schemas without id (instead of not adding them)
+            if (baseId)
+                this._checkUnique(baseId);
+            this.refs[baseId] = sch;
+        }
+        if (validateSchema)
+            this.validateSchema(schema, true);
+        return sch;
+    }
+    _checkUnique(id) {
+        if (this.schemas[id] || this.refs[id]) {
+            throw new Error(`schema with key or id "${id}" already exists`);
+        }
+    }
+    _compileSchemaEnv(sch) {
+        if (sch.meta)
+            this._compileMetaSchema(sch);
+        else
+            compile_1.compileSchema.call(this, sch);
+        /* istanbul ignore if */
+        if (!sch.validate)
+            throw new Error("ajv implementation error");
+        return sch.validate;
+    }
+    _compileMetaSchema(sch) {
+        const currentOpts = this.opts;
+        this.opts = this._metaOpts;
+        try {
+            compile_1.compileSchema.call(this, sch);
+        }
+        finally {
+            this.opts = currentOpts;
+        }
+    }
+}
+Ajv.ValidationError = validation_error_1.default;
+Ajv.MissingRefError = ref_error_1.default;
+exports["default"] = Ajv;
+function checkOptions(checkOpts, options, msg, log = "error") {
+    for (const key in checkOpts) {
+        const opt = key;
+        if (opt in options)
+            this.logger[log](`${msg}: option ${key}. ${checkOpts[opt]}`);
+    }
+}
+function getSchEnv(keyRef) {
+    keyRef = (0, resolve_1.normalizeId)(keyRef); // TODO tests fail without this line
+    return this.schemas[keyRef] || this.refs[keyRef];
+}
+function addInitialSchemas() {
+    const optsSchemas = this.opts.schemas;
+    if (!optsSchemas)
+        return;
+    if (Array.isArray(optsSchemas))
+        this.addSchema(optsSchemas);
+    else
+        for (const key in optsSchemas)
+            this.addSchema(optsSchemas[key], key);
+}
+function addInitialFormats() {
+    for (const name in this.opts.formats) {
+        const format = this.opts.formats[name];
+        if (format)
+            this.addFormat(name, format);
+    }
+}
+function addInitialKeywords(defs) {
+    if (Array.isArray(defs)) {
+        this.addVocabulary(defs);
+        return;
+    }
+    this.logger.warn("keywords option as map is deprecated, pass array");
+    for (const keyword in defs) {
+        const def = defs[keyword];
+        if (!def.keyword)
+            def.keyword = keyword;
+        this.addKeyword(def);
+    }
+}
+function getMetaSchemaOptions() {
+    const metaOpts = { ...this.opts };
+    for (const opt of META_IGNORE_OPTIONS)
+        delete metaOpts[opt];
+    return metaOpts;
+}
+const noLogs = { log() { }, warn() { }, error() { } };
+function getLogger(logger) {
+    if (logger === false)
+        return noLogs;
+    if (logger === undefined)
+        return console;
+    if (logger.log && logger.warn && logger.error)
+        return logger;
+    throw new Error("logger must implement log, warn and error methods");
+}
+const KEYWORD_NAME = /^[a-z_$][a-z0-9_$:-]*$/i;
+function checkKeyword(keyword, def) {
+    const { RULES } = this;
+    (0, util_1.eachItem)(keyword, (kwd) => {
+        if (RULES.keywords[kwd])
+            throw new Error(`Keyword ${kwd} is already defined`);
+        if (!KEYWORD_NAME.test(kwd))
+            throw new Error(`Keyword ${kwd} has invalid name`);
+    });
+    if (!def)
+        return;
+    if (def.$data && !("code" in def || "validate" in def)) {
+        throw new Error('$data keyword must have "code" or "validate" function');
+    }
+}
+function addRule(keyword, definition, dataType) {
+    var _a;
+    const post = definition === null || definition === void 0 ? void 0 : definition.post;
+    if (dataType && post)
+        throw new Error('keyword with "post" flag cannot have "type"');
+    const { RULES } = this;
+    let ruleGroup = post ? RULES.post : RULES.rules.find(({ type: t }) => t === dataType);
+    if (!ruleGroup) {
+        ruleGroup = { type: dataType, rules: [] };
+        RULES.rules.push(ruleGroup);
+    }
+    RULES.keywords[keyword] = true;
+    if (!definition)
+        return;
+    const rule = {
+        keyword,
+        definition: {
+            ...definition,
+            type: (0, dataType_1.getJSONTypes)(definition.type),
+            schemaType: (0, dataType_1.getJSONTypes)(definition.schemaType),
+        },
+    };
+    if (definition.before)
+        addBeforeRule.call(this, ruleGroup, rule, definition.before);
+    else
+        ruleGroup.rules.push(rule);
+    RULES.all[keyword] = rule;
+    (_a = definition.implements) === null || _a === void 0 ? void 0 : _a.forEach((kwd) => this.addKeyword(kwd));
+}
+function addBeforeRule(ruleGroup, rule, before) {
+    const i = ruleGroup.rules.findIndex((_rule) => _rule.keyword === before);
+    if (i >= 0) {
+        ruleGroup.rules.splice(i, 0, rule);
+    }
+    else {
+        ruleGroup.rules.push(rule);
+        this.logger.warn(`rule ${before} is not defined`);
+    }
+}
+function keywordMetaschema(def) {
+    let { metaSchema } = def;
+    if (metaSchema === undefined)
+        return;
+    if (def.$data && this.opts.$data)
+        metaSchema = schemaOrData(metaSchema);
+    def.validateSchema = this.compile(metaSchema, true);
+}
+const $dataRef = {
+    $ref: "https://raw.githubusercontent.com/ajv-validator/ajv/master/lib/refs/data.json#",
+};
+function schemaOrData(schema) {
+    return { anyOf: [schema, $dataRef] };
+}
+//# sourceMappingURL=core.js.map
+
+/***/ }),
+
+/***/ 24951:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+// https://github.com/ajv-validator/ajv/issues/889
+const equal = __nccwpck_require__(23430);
+equal.code = 'require("ajv/dist/runtime/equal").default';
+exports["default"] = equal;
+//# sourceMappingURL=equal.js.map
+
+/***/ }),
+
+/***/ 36214:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+// https://mathiasbynens.be/notes/javascript-encoding
+// https://github.com/bestiejs/punycode.js - punycode.ucs2.decode
+function ucs2length(str) {
+    const len = str.length;
+    let length = 0;
+    let pos = 0;
+    let value;
+    while (pos < len) {
+        length++;
+        value = str.charCodeAt(pos++);
+        if (value >= 0xd800 && value <= 0xdbff && pos < len) {
+            // high surrogate, and there is a next character
+            value = str.charCodeAt(pos);
+            if ((value & 0xfc00) === 0xdc00)
+                pos++; // low surrogate
+        }
+    }
+    return length;
+}
+exports["default"] = ucs2length;
+ucs2length.code = 'require("ajv/dist/runtime/ucs2length").default';
+//# sourceMappingURL=ucs2length.js.map
+
+/***/ }),
+
+/***/ 36285:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const uri = __nccwpck_require__(24352);
+uri.code = 'require("ajv/dist/runtime/uri").default';
+exports["default"] = uri;
+//# sourceMappingURL=uri.js.map
+
+/***/ }),
+
+/***/ 33021:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+class ValidationError extends Error {
+    constructor(errors) {
+        super("validation failed");
+        this.errors = errors;
+        this.ajv = this.validation = true;
+    }
+}
+exports["default"] = ValidationError;
+//# sourceMappingURL=validation_error.js.map
+
+/***/ }),
+
+/***/ 73448:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.validateAdditionalItems = void 0;
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const error = {
+    message: ({ params: { len } }) => (0, codegen_1.str) `must NOT have more than ${len} items`,
+    params: ({ params: { len } }) => (0, codegen_1._) `{limit: ${len}}`,
+};
+const def = {
+    keyword: "additionalItems",
+    type: "array",
+    schemaType: ["boolean", "object"],
+    before: "uniqueItems",
+    error,
+    code(cxt) {
+        const { parentSchema, it } = cxt;
+        const { items } = parentSchema;
+        if (!Array.isArray(items)) {
+            (0, util_1.checkStrictMode)(it, '"additionalItems" is ignored when "items" is not an array of schemas');
+            return;
+        }
+        validateAdditionalItems(cxt, items);
+    },
+};
+function validateAdditionalItems(cxt, items) {
+    const { gen, schema, data, keyword, it } = cxt;
+    it.items = true;
+    const len = gen.const("len", (0, codegen_1._) `${data}.length`);
+    if (schema === false) {
+        cxt.setParams({ len: items.length });
+        cxt.pass((0, codegen_1._) `${len} <= ${items.length}`);
+    }
+    else if (typeof schema == "object" && !(0, util_1.alwaysValidSchema)(it, schema)) {
+        const valid = gen.var("valid", (0, codegen_1._) `${len} <= ${items.length}`); // TODO var
+        gen.if((0, codegen_1.not)(valid), () => validateItems(valid));
+        cxt.ok(valid);
+    }
+    function validateItems(valid) {
+        gen.forRange("i", items.length, len, (i) => {
+            cxt.subschema({ keyword, dataProp: i, dataPropType: util_1.Type.Num }, valid);
+            if (!it.allErrors)
+                gen.if((0, codegen_1.not)(valid), () => gen.break());
+        });
+    }
+}
+exports.validateAdditionalItems = validateAdditionalItems;
+exports["default"] = def;
+//# sourceMappingURL=additionalItems.js.map
+
+/***/ }),
+
+/***/ 42431:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const code_1 = __nccwpck_require__(28484);
+const codegen_1 = __nccwpck_require__(81436);
+const names_1 = __nccwpck_require__(90630);
+const util_1 = __nccwpck_require__(84464);
+const error = {
+    message: "must NOT have additional properties",
+    params: ({ params }) => (0, codegen_1._) `{additionalProperty: ${params.additionalProperty}}`,
+};
+const def = {
+    keyword: "additionalProperties",
+    type: ["object"],
+    schemaType: ["boolean", "object"],
+    allowUndefined: true,
+    trackErrors: true,
+    error,
+    code(cxt) {
+        const { gen, schema, parentSchema, data, errsCount, it } = cxt;
+        /* istanbul ignore if */
+        if (!errsCount)
+            throw new Error("ajv implementation error");
+        const { allErrors, opts } = it;
+        it.props = true;
+        if (opts.removeAdditional !== "all" && (0, util_1.alwaysValidSchema)(it, schema))
+            return;
+        const props = (0, code_1.allSchemaProperties)(parentSchema.properties);
+        const patProps = (0, code_1.allSchemaProperties)(parentSchema.patternProperties);
+        checkAdditionalProperties();
+        cxt.ok((0, codegen_1._) `${errsCount} === ${names_1.default.errors}`);
+        function checkAdditionalProperties() {
+            gen.forIn("key", data, (key) => {
+                if (!props.length && !patProps.length)
+                    additionalPropertyCode(key);
+                else
+                    gen.if(isAdditional(key), () => additionalPropertyCode(key));
+            });
+        }
+        function isAdditional(key) {
+            let definedProp;
+            if (props.length > 8) {
+                // TODO maybe an option instead of hard-coded 8?
+                const propsSchema = (0, util_1.schemaRefOrVal)(it, parentSchema.properties, "properties");
+                definedProp = (0, code_1.isOwnProperty)(gen, propsSchema, key);
+            }
+            else if (props.length) {
+                definedProp = (0, codegen_1.or)(...props.map((p) => (0, codegen_1._) `${key} === ${p}`));
+            }
+            else {
+                definedProp = codegen_1.nil;
+            }
+            if (patProps.length) {
+                definedProp = (0, codegen_1.or)(definedProp, ...patProps.map((p) => (0, codegen_1._) `${(0, code_1.usePattern)(cxt, p)}.test(${key})`));
+            }
+            return (0, codegen_1.not)(definedProp);
+        }
+        function deleteAdditional(key) {
+            gen.code((0, codegen_1._) `delete ${data}[${key}]`);
+        }
+        function additionalPropertyCode(key) {
+            if (opts.removeAdditional === "all" || (opts.removeAdditional && schema === false)) {
+                deleteAdditional(key);
+                return;
+            }
+            if (schema === false) {
+                cxt.setParams({ additionalProperty: key });
+                cxt.error();
+                if (!allErrors)
+                    gen.break();
+                return;
+            }
+            if (typeof schema == "object" && !(0, util_1.alwaysValidSchema)(it, schema)) {
+                const valid = gen.name("valid");
+                if (opts.removeAdditional === "failing") {
+                    applyAdditionalSchema(key, valid, false);
+                    gen.if((0, codegen_1.not)(valid), () => {
+                        cxt.reset();
+                        deleteAdditional(key);
+                    });
+                }
+                else {
+                    applyAdditionalSchema(key, valid);
+                    if (!allErrors)
+                        gen.if((0, codegen_1.not)(valid), () => gen.break());
+                }
+            }
+        }
+        function applyAdditionalSchema(key, valid, errors) {
+            const subschema = {
+                keyword: "additionalProperties",
+                dataProp: key,
+                dataPropType: util_1.Type.Str,
+            };
+            if (errors === false) {
+                Object.assign(subschema, {
+                    compositeRule: true,
+                    createErrors: false,
+                    allErrors: false,
+                });
+            }
+            cxt.subschema(subschema, valid);
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=additionalProperties.js.map
+
+/***/ }),
+
+/***/ 39205:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const util_1 = __nccwpck_require__(84464);
+const def = {
+    keyword: "allOf",
+    schemaType: "array",
+    code(cxt) {
+        const { gen, schema, it } = cxt;
+        /* istanbul ignore if */
+        if (!Array.isArray(schema))
+            throw new Error("ajv implementation error");
+        const valid = gen.name("valid");
+        schema.forEach((sch, i) => {
+            if ((0, util_1.alwaysValidSchema)(it, sch))
+                return;
+            const schCxt = cxt.subschema({ keyword: "allOf", schemaProp: i }, valid);
+            cxt.ok(valid);
+            cxt.mergeEvaluated(schCxt);
+        });
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=allOf.js.map
+
+/***/ }),
+
+/***/ 89380:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const code_1 = __nccwpck_require__(28484);
+const def = {
+    keyword: "anyOf",
+    schemaType: "array",
+    trackErrors: true,
+    code: code_1.validateUnion,
+    error: { message: "must match a schema in anyOf" },
+};
+exports["default"] = def;
+//# sourceMappingURL=anyOf.js.map
+
+/***/ }),
+
+/***/ 16182:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const error = {
+    message: ({ params: { min, max } }) => max === undefined
+        ? (0, codegen_1.str) `must contain at least ${min} valid item(s)`
+        : (0, codegen_1.str) `must contain at least ${min} and no more than ${max} valid item(s)`,
+    params: ({ params: { min, max } }) => max === undefined ? (0, codegen_1._) `{minContains: ${min}}` : (0, codegen_1._) `{minContains: ${min}, maxContains: ${max}}`,
+};
+const def = {
+    keyword: "contains",
+    type: "array",
+    schemaType: ["object", "boolean"],
+    before: "uniqueItems",
+    trackErrors: true,
+    error,
+    code(cxt) {
+        const { gen, schema, parentSchema, data, it } = cxt;
+        let min;
+        let max;
+        const { minContains, maxContains } = parentSchema;
+        if (it.opts.next) {
+            min = minContains === undefined ? 1 : minContains;
+            max = maxContains;
+        }
+        else {
+            min = 1;
+        }
+        const len = gen.const("len", (0, codegen_1._) `${data}.length`);
+        cxt.setParams({ min, max });
+        if (max === undefined && min === 0) {
+            (0, util_1.checkStrictMode)(it, `"minContains" == 0 without "maxContains": "contains" keyword ignored`);
+            return;
+        }
+        if (max !== undefined && min > max) {
+            (0, util_1.checkStrictMode)(it, `"minContains" > "maxContains" is always invalid`);
+            cxt.fail();
+            return;
+        }
+        if ((0, util_1.alwaysValidSchema)(it, schema)) {
+            let cond = (0, codegen_1._) `${len} >= ${min}`;
+            if (max !== undefined)
+                cond = (0, codegen_1._) `${cond} && ${len} <= ${max}`;
+            cxt.pass(cond);
+            return;
+        }
+        it.items = true;
+        const valid = gen.name("valid");
+        if (max === undefined && min === 1) {
+            validateItems(valid, () => gen.if(valid, () => gen.break()));
+        }
+        else if (min === 0) {
+            gen.let(valid, true);
+            if (max !== undefined)
+                gen.if((0, codegen_1._) `${data}.length > 0`, validateItemsWithCount);
+        }
+        else {
+            gen.let(valid, false);
+            validateItemsWithCount();
+        }
+        cxt.result(valid, () => cxt.reset());
+        function validateItemsWithCount() {
+            const schValid = gen.name("_valid");
+            const count = gen.let("count", 0);
+            validateItems(schValid, () => gen.if(schValid, () => checkLimits(count)));
+        }
+        function validateItems(_valid, block) {
+            gen.forRange("i", 0, len, (i) => {
+                cxt.subschema({
+                    keyword: "contains",
+                    dataProp: i,
+                    dataPropType: util_1.Type.Num,
+                    compositeRule: true,
+                }, _valid);
+                block();
+            });
+        }
+        function checkLimits(count) {
+            gen.code((0, codegen_1._) `${count}++`);
+            if (max === undefined) {
+                gen.if((0, codegen_1._) `${count} >= ${min}`, () => gen.assign(valid, true).break());
+            }
+            else {
+                gen.if((0, codegen_1._) `${count} > ${max}`, () => gen.assign(valid, false).break());
+                if (min === 1)
+                    gen.assign(valid, true);
+                else
+                    gen.if((0, codegen_1._) `${count} >= ${min}`, () => gen.assign(valid, true));
+            }
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=contains.js.map
+
+/***/ }),
+
+/***/ 95826:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.validateSchemaDeps = exports.validatePropertyDeps = exports.error = void 0;
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const code_1 = __nccwpck_require__(28484);
+exports.error = {
+    message: ({ params: { property, depsCount, deps } }) => {
+        const property_ies = depsCount === 1 ? "property" : "properties";
+        return (0, codegen_1.str) `must have ${property_ies} ${deps} when property ${property} is present`;
+    },
+    params: ({ params: { property, depsCount, deps, missingProperty } }) => (0, codegen_1._) `{property: ${property},
+    missingProperty: ${missingProperty},
+    depsCount: ${depsCount},
+    deps: ${deps}}`, // TODO change to reference
+};
+const def = {
+    keyword: "dependencies",
+    type: "object",
+    schemaType: "object",
+    error: exports.error,
+    code(cxt) {
+        const [propDeps, schDeps] = splitDependencies(cxt);
+        validatePropertyDeps(cxt, propDeps);
+        validateSchemaDeps(cxt, schDeps);
+    },
+};
+function splitDependencies({ schema }) {
+    const propertyDeps = {};
+    const schemaDeps = {};
+    for (const key in schema) {
+        if (key === "__proto__")
+            continue;
+        const deps = Array.isArray(schema[key]) ? propertyDeps : schemaDeps;
+        deps[key] = schema[key];
+    }
+    return [propertyDeps, schemaDeps];
+}
+function validatePropertyDeps(cxt, propertyDeps = cxt.schema) {
+    const { gen, data, it } = cxt;
+    if (Object.keys(propertyDeps).length === 0)
+        return;
+    const missing = gen.let("missing");
+    for (const prop in propertyDeps) {
+        const deps = propertyDeps[prop];
+        if (deps.length === 0)
+            continue;
+        const hasProperty = (0, code_1.propertyInData)(gen, data, prop, it.opts.ownProperties);
+        cxt.setParams({
+            property: prop,
+            depsCount: deps.length,
+            deps: deps.join(", "),
+        });
+        if (it.allErrors) {
+            gen.if(hasProperty, () => {
+                for (const depProp of deps) {
+                    (0, code_1.checkReportMissingProp)(cxt, depProp);
+                }
+            });
+        }
+        else {
+            gen.if((0, codegen_1._) `${hasProperty} && (${(0, code_1.checkMissingProp)(cxt, deps, missing)})`);
+            (0, code_1.reportMissingProp)(cxt, missing);
+            gen.else();
+        }
+    }
+}
+exports.validatePropertyDeps = validatePropertyDeps;
+function validateSchemaDeps(cxt, schemaDeps = cxt.schema) {
+    const { gen, data, keyword, it } = cxt;
+    const valid = gen.name("valid");
+    for (const prop in schemaDeps) {
+        if ((0, util_1.alwaysValidSchema)(it, schemaDeps[prop]))
+            continue;
+        gen.if((0, code_1.propertyInData)(gen, data, prop, it.opts.ownProperties), () => {
+            const schCxt = cxt.subschema({ keyword, schemaProp: prop }, valid);
+            cxt.mergeValidEvaluated(schCxt, valid);
+        }, () => gen.var(valid, true) // TODO var
+        );
+        cxt.ok(valid);
+    }
+}
+exports.validateSchemaDeps = validateSchemaDeps;
+exports["default"] = def;
+//# sourceMappingURL=dependencies.js.map
+
+/***/ }),
+
+/***/ 48584:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const error = {
+    message: ({ params }) => (0, codegen_1.str) `must match "${params.ifClause}" schema`,
+    params: ({ params }) => (0, codegen_1._) `{failingKeyword: ${params.ifClause}}`,
+};
+const def = {
+    keyword: "if",
+    schemaType: ["object", "boolean"],
+    trackErrors: true,
+    error,
+    code(cxt) {
+        const { gen, parentSchema, it } = cxt;
+        if (parentSchema.then === undefined && parentSchema.else === undefined) {
+            (0, util_1.checkStrictMode)(it, '"if" without "then" and "else" is ignored');
+        }
+        const hasThen = hasSchema(it, "then");
+        const hasElse = hasSchema(it, "else");
+        if (!hasThen && !hasElse)
+            return;
+        const valid = gen.let("valid", true);
+        const schValid = gen.name("_valid");
+        validateIf();
+        cxt.reset();
+        if (hasThen && hasElse) {
+            const ifClause = gen.let("ifClause");
+            cxt.setParams({ ifClause });
+            gen.if(schValid, validateClause("then", ifClause), validateClause("else", ifClause));
+        }
+        else if (hasThen) {
+            gen.if(schValid, validateClause("then"));
+        }
+        else {
+            gen.if((0, codegen_1.not)(schValid), validateClause("else"));
+        }
+        cxt.pass(valid, () => cxt.error(true));
+        function validateIf() {
+            const schCxt = cxt.subschema({
+                keyword: "if",
+                compositeRule: true,
+                createErrors: false,
+                allErrors: false,
+            }, schValid);
+            cxt.mergeEvaluated(schCxt);
+        }
+        function validateClause(keyword, ifClause) {
+            return () => {
+                const schCxt = cxt.subschema({ keyword }, schValid);
+                gen.assign(valid, schValid);
+                cxt.mergeValidEvaluated(schCxt, valid);
+                if (ifClause)
+                    gen.assign(ifClause, (0, codegen_1._) `${keyword}`);
+                else
+                    cxt.setParams({ ifClause: keyword });
+            };
+        }
+    },
+};
+function hasSchema(it, keyword) {
+    const schema = it.schema[keyword];
+    return schema !== undefined && !(0, util_1.alwaysValidSchema)(it, schema);
+}
+exports["default"] = def;
+//# sourceMappingURL=if.js.map
+
+/***/ }),
+
+/***/ 28775:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const additionalItems_1 = __nccwpck_require__(73448);
+const prefixItems_1 = __nccwpck_require__(6467);
+const items_1 = __nccwpck_require__(75791);
+const items2020_1 = __nccwpck_require__(52959);
+const contains_1 = __nccwpck_require__(16182);
+const dependencies_1 = __nccwpck_require__(95826);
+const propertyNames_1 = __nccwpck_require__(71372);
+const additionalProperties_1 = __nccwpck_require__(42431);
+const properties_1 = __nccwpck_require__(88778);
+const patternProperties_1 = __nccwpck_require__(50664);
+const not_1 = __nccwpck_require__(8350);
+const anyOf_1 = __nccwpck_require__(89380);
+const oneOf_1 = __nccwpck_require__(22490);
+const allOf_1 = __nccwpck_require__(39205);
+const if_1 = __nccwpck_require__(48584);
+const thenElse_1 = __nccwpck_require__(46829);
+function getApplicator(draft2020 = false) {
+    const applicator = [
+        // any
+        not_1.default,
+        anyOf_1.default,
+        oneOf_1.default,
+        allOf_1.default,
+        if_1.default,
+        thenElse_1.default,
+        // object
+        propertyNames_1.default,
+        additionalProperties_1.default,
+        dependencies_1.default,
+        properties_1.default,
+        patternProperties_1.default,
+    ];
+    // array
+    if (draft2020)
+        applicator.push(prefixItems_1.default, items2020_1.default);
+    else
+        applicator.push(additionalItems_1.default, items_1.default);
+    applicator.push(contains_1.default);
+    return applicator;
+}
+exports["default"] = getApplicator;
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 75791:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.validateTuple = void 0;
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const code_1 = __nccwpck_require__(28484);
+const def = {
+    keyword: "items",
+    type: "array",
+    schemaType: ["object", "array", "boolean"],
+    before: "uniqueItems",
+    code(cxt) {
+        const { schema, it } = cxt;
+        if (Array.isArray(schema))
+            return validateTuple(cxt, "additionalItems", schema);
+        it.items = true;
+        if ((0, util_1.alwaysValidSchema)(it, schema))
+            return;
+        cxt.ok((0, code_1.validateArray)(cxt));
+    },
+};
+function validateTuple(cxt, extraItems, schArr = cxt.schema) {
+    const { gen, parentSchema, data, keyword, it } = cxt;
+    checkStrictTuple(parentSchema);
+    if (it.opts.unevaluated && schArr.length && it.items !== true) {
+        it.items = util_1.mergeEvaluated.items(gen, schArr.length, it.items);
+    }
+    const valid = gen.name("valid");
+    const len = gen.const("len", (0, codegen_1._) `${data}.length`);
+    schArr.forEach((sch, i) => {
+        if ((0, util_1.alwaysValidSchema)(it, sch))
+            return;
+        gen.if((0, codegen_1._) `${len} > ${i}`, () => cxt.subschema({
+            keyword,
+            schemaProp: i,
+            dataProp: i,
+        }, valid));
+        cxt.ok(valid);
+    });
+    function checkStrictTuple(sch) {
+        const { opts, errSchemaPath } = it;
+        const l = schArr.length;
+        const fullTuple = l === sch.minItems && (l === sch.maxItems || sch[extraItems] === false);
+        if (opts.strictTuples && !fullTuple) {
+            const msg = `"${keyword}" is ${l}-tuple, but minItems or maxItems/${extraItems} are not specified or different at path "${errSchemaPath}"`;
+            (0, util_1.checkStrictMode)(it, msg, opts.strictTuples);
+        }
+    }
+}
+exports.validateTuple = validateTuple;
+exports["default"] = def;
+//# sourceMappingURL=items.js.map
+
+/***/ }),
+
+/***/ 52959:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const code_1 = __nccwpck_require__(28484);
+const additionalItems_1 = __nccwpck_require__(73448);
+const error = {
+    message: ({ params: { len } }) => (0, codegen_1.str) `must NOT have more than ${len} items`,
+    params: ({ params: { len } }) => (0, codegen_1._) `{limit: ${len}}`,
+};
+const def = {
+    keyword: "items",
+    type: "array",
+    schemaType: ["object", "boolean"],
+    before: "uniqueItems",
+    error,
+    code(cxt) {
+        const { schema, parentSchema, it } = cxt;
+        const { prefixItems } = parentSchema;
+        it.items = true;
+        if ((0, util_1.alwaysValidSchema)(it, schema))
+            return;
+        if (prefixItems)
+            (0, additionalItems_1.validateAdditionalItems)(cxt, prefixItems);
+        else
+            cxt.ok((0, code_1.validateArray)(cxt));
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=items2020.js.map
+
+/***/ }),
+
+/***/ 8350:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const util_1 = __nccwpck_require__(84464);
+const def = {
+    keyword: "not",
+    schemaType: ["object", "boolean"],
+    trackErrors: true,
+    code(cxt) {
+        const { gen, schema, it } = cxt;
+        if ((0, util_1.alwaysValidSchema)(it, schema)) {
+            cxt.fail();
+            return;
+        }
+        const valid = gen.name("valid");
+        cxt.subschema({
+            keyword: "not",
+            compositeRule: true,
+            createErrors: false,
+            allErrors: false,
+        }, valid);
+        cxt.failResult(valid, () => cxt.reset(), () => cxt.error());
+    },
+    error: { message: "must NOT be valid" },
+};
+exports["default"] = def;
+//# sourceMappingURL=not.js.map
+
+/***/ }),
+
+/***/ 22490:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const error = {
+    message: "must match exactly one schema in oneOf",
+    params: ({ params }) => (0, codegen_1._) `{passingSchemas: ${params.passing}}`,
+};
+const def = {
+    keyword: "oneOf",
+    schemaType: "array",
+    trackErrors: true,
+    error,
+    code(cxt) {
+        const { gen, schema, parentSchema, it } = cxt;
+        /* istanbul ignore if */
+        if (!Array.isArray(schema))
+            throw new Error("ajv implementation error");
+        if (it.opts.discriminator && parentSchema.discriminator)
+            return;
+        const schArr = schema;
+        const valid = gen.let("valid", false);
+        const passing = gen.let("passing", null);
+        const schValid = gen.name("_valid");
+        cxt.setParams({ passing });
+        // TODO possibly fail straight away (with warning or exception) if there are two empty always valid schemas
+        gen.block(validateOneOf);
+        cxt.result(valid, () => cxt.reset(), () => cxt.error(true));
+        function validateOneOf() {
+            schArr.forEach((sch, i) => {
+                let schCxt;
+                if ((0, util_1.alwaysValidSchema)(it, sch)) {
+                    gen.var(schValid, true);
+                }
+                else {
+                    schCxt = cxt.subschema({
+                        keyword: "oneOf",
+                        schemaProp: i,
+                        compositeRule: true,
+                    }, schValid);
+                }
+                if (i > 0) {
+                    gen
+                        .if((0, codegen_1._) `${schValid} && ${valid}`)
+                        .assign(valid, false)
+                        .assign(passing, (0, codegen_1._) `[${passing}, ${i}]`)
+                        .else();
+                }
+                gen.if(schValid, () => {
+                    gen.assign(valid, true);
+                    gen.assign(passing, i);
+                    if (schCxt)
+                        cxt.mergeEvaluated(schCxt, codegen_1.Name);
+                });
+            });
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=oneOf.js.map
+
+/***/ }),
+
+/***/ 50664:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const code_1 = __nccwpck_require__(28484);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const util_2 = __nccwpck_require__(84464);
+const def = {
+    keyword: "patternProperties",
+    type: "object",
+    schemaType: "object",
+    code(cxt) {
+        const { gen, schema, data, parentSchema, it } = cxt;
+        const { opts } = it;
+        const patterns = (0, code_1.allSchemaProperties)(schema);
+        const alwaysValidPatterns = patterns.filter((p) => (0, util_1.alwaysValidSchema)(it, schema[p]));
+        if (patterns.length === 0 ||
+            (alwaysValidPatterns.length === patterns.length &&
+                (!it.opts.unevaluated || it.props === true))) {
+            return;
+        }
+        const checkProperties = opts.strictSchema && !opts.allowMatchingProperties && parentSchema.properties;
+        const valid = gen.name("valid");
+        if (it.props !== true && !(it.props instanceof codegen_1.Name)) {
+            it.props = (0, util_2.evaluatedPropsToName)(gen, it.props);
+        }
+        const { props } = it;
+        validatePatternProperties();
+        function validatePatternProperties() {
+            for (const pat of patterns) {
+                if (checkProperties)
+                    checkMatchingProperties(pat);
+                if (it.allErrors) {
+                    validateProperties(pat);
+                }
+                else {
+                    gen.var(valid, true); // TODO var
+                    validateProperties(pat);
+                    gen.if(valid);
+                }
+            }
+        }
+        function checkMatchingProperties(pat) {
+            for (const prop in checkProperties) {
+                if (new RegExp(pat).test(prop)) {
+                    (0, util_1.checkStrictMode)(it, `property ${prop} matches pattern ${pat} (use allowMatchingProperties)`);
+                }
+            }
+        }
+        function validateProperties(pat) {
+            gen.forIn("key", data, (key) => {
+                gen.if((0, codegen_1._) `${(0, code_1.usePattern)(cxt, pat)}.test(${key})`, () => {
+                    const alwaysValid = alwaysValidPatterns.includes(pat);
+                    if (!alwaysValid) {
+                        cxt.subschema({
+                            keyword: "patternProperties",
+                            schemaProp: pat,
+                            dataProp: key,
+                            dataPropType: util_2.Type.Str,
+                        }, valid);
+                    }
+                    if (it.opts.unevaluated && props !== true) {
+                        gen.assign((0, codegen_1._) `${props}[${key}]`, true);
+                    }
+                    else if (!alwaysValid && !it.allErrors) {
+                        // can short-circuit if `unevaluatedProperties` is not supported (opts.next === false)
+                        // or if all properties were evaluated (props === true)
+                        gen.if((0, codegen_1.not)(valid), () => gen.break());
+                    }
+                });
+            });
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=patternProperties.js.map
+
+/***/ }),
+
+/***/ 6467:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const items_1 = __nccwpck_require__(75791);
+const def = {
+    keyword: "prefixItems",
+    type: "array",
+    schemaType: ["array"],
+    before: "uniqueItems",
+    code: (cxt) => (0, items_1.validateTuple)(cxt, "items"),
+};
+exports["default"] = def;
+//# sourceMappingURL=prefixItems.js.map
+
+/***/ }),
+
+/***/ 88778:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const validate_1 = __nccwpck_require__(87881);
+const code_1 = __nccwpck_require__(28484);
+const util_1 = __nccwpck_require__(84464);
+const additionalProperties_1 = __nccwpck_require__(42431);
+const def = {
+    keyword: "properties",
+    type: "object",
+    schemaType: "object",
+    code(cxt) {
+        const { gen, schema, parentSchema, data, it } = cxt;
+        if (it.opts.removeAdditional === "all" && parentSchema.additionalProperties === undefined) {
+            additionalProperties_1.default.code(new validate_1.KeywordCxt(it, additionalProperties_1.default, "additionalProperties"));
+        }
+        const allProps = (0, code_1.allSchemaProperties)(schema);
+        for (const prop of allProps) {
+            it.definedProperties.add(prop);
+        }
+        if (it.opts.unevaluated && allProps.length && it.props !== true) {
+            it.props = util_1.mergeEvaluated.props(gen, (0, util_1.toHash)(allProps), it.props);
+        }
+        const properties = allProps.filter((p) => !(0, util_1.alwaysValidSchema)(it, schema[p]));
+        if (properties.length === 0)
+            return;
+        const valid = gen.name("valid");
+        for (const prop of properties) {
+            if (hasDefault(prop)) {
+                applyPropertySchema(prop);
+            }
+            else {
+                gen.if((0, code_1.propertyInData)(gen, data, prop, it.opts.ownProperties));
+                applyPropertySchema(prop);
+                if (!it.allErrors)
+                    gen.else().var(valid, true);
+                gen.endIf();
+            }
+            cxt.it.definedProperties.add(prop);
+            cxt.ok(valid);
+        }
+        function hasDefault(prop) {
+            return it.opts.useDefaults && !it.compositeRule && schema[prop].default !== undefined;
+        }
+        function applyPropertySchema(prop) {
+            cxt.subschema({
+                keyword: "properties",
+                schemaProp: prop,
+                dataProp: prop,
+            }, valid);
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=properties.js.map
+
+/***/ }),
+
+/***/ 71372:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const error = {
+    message: "property name must be valid",
+    params: ({ params }) => (0, codegen_1._) `{propertyName: ${params.propertyName}}`,
+};
+const def = {
+    keyword: "propertyNames",
+    type: "object",
+    schemaType: ["object", "boolean"],
+    error,
+    code(cxt) {
+        const { gen, schema, data, it } = cxt;
+        if ((0, util_1.alwaysValidSchema)(it, schema))
+            return;
+        const valid = gen.name("valid");
+        gen.forIn("key", data, (key) => {
+            cxt.setParams({ propertyName: key });
+            cxt.subschema({
+                keyword: "propertyNames",
+                data: key,
+                dataTypes: ["string"],
+                propertyName: key,
+                compositeRule: true,
+            }, valid);
+            gen.if((0, codegen_1.not)(valid), () => {
+                cxt.error(true);
+                if (!it.allErrors)
+                    gen.break();
+            });
+        });
+        cxt.ok(valid);
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=propertyNames.js.map
+
+/***/ }),
+
+/***/ 46829:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const util_1 = __nccwpck_require__(84464);
+const def = {
+    keyword: ["then", "else"],
+    schemaType: ["object", "boolean"],
+    code({ keyword, parentSchema, it }) {
+        if (parentSchema.if === undefined)
+            (0, util_1.checkStrictMode)(it, `"${keyword}" without "if" is ignored`);
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=thenElse.js.map
+
+/***/ }),
+
+/***/ 28484:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.validateUnion = exports.validateArray = exports.usePattern = exports.callValidateCode = exports.schemaProperties = exports.allSchemaProperties = exports.noPropertyInData = exports.propertyInData = exports.isOwnProperty = exports.hasPropFunc = exports.reportMissingProp = exports.checkMissingProp = exports.checkReportMissingProp = void 0;
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const names_1 = __nccwpck_require__(90630);
+const util_2 = __nccwpck_require__(84464);
+function checkReportMissingProp(cxt, prop) {
+    const { gen, data, it } = cxt;
+    gen.if(noPropertyInData(gen, data, prop, it.opts.ownProperties), () => {
+        cxt.setParams({ missingProperty: (0, codegen_1._) `${prop}` }, true);
+        cxt.error();
+    });
+}
+exports.checkReportMissingProp = checkReportMissingProp;
+function checkMissingProp({ gen, data, it: { opts } }, properties, missing) {
+    return (0, codegen_1.or)(...properties.map((prop) => (0, codegen_1.and)(noPropertyInData(gen, data, prop, opts.ownProperties), (0, codegen_1._) `${missing} = ${prop}`)));
+}
+exports.checkMissingProp = checkMissingProp;
+function reportMissingProp(cxt, missing) {
+    cxt.setParams({ missingProperty: missing }, true);
+    cxt.error();
+}
+exports.reportMissingProp = reportMissingProp;
+function hasPropFunc(gen) {
+    return gen.scopeValue("func", {
+        // eslint-disable-next-line @typescript-eslint/unbound-method
+        ref: Object.prototype.hasOwnProperty,
+        code: (0, codegen_1._) `Object.prototype.hasOwnProperty`,
+    });
+}
+exports.hasPropFunc = hasPropFunc;
+function isOwnProperty(gen, data, property) {
+    return (0, codegen_1._) `${hasPropFunc(gen)}.call(${data}, ${property})`;
+}
+exports.isOwnProperty = isOwnProperty;
+function propertyInData(gen, data, property, ownProperties) {
+    const cond = (0, codegen_1._) `${data}${(0, codegen_1.getProperty)(property)} !== undefined`;
+    return ownProperties ? (0, codegen_1._) `${cond} && ${isOwnProperty(gen, data, property)}` : cond;
+}
+exports.propertyInData = propertyInData;
+function noPropertyInData(gen, data, property, ownProperties) {
+    const cond = (0, codegen_1._) `${data}${(0, codegen_1.getProperty)(property)} === undefined`;
+    return ownProperties ? (0, codegen_1.or)(cond, (0, codegen_1.not)(isOwnProperty(gen, data, property))) : cond;
+}
+exports.noPropertyInData = noPropertyInData;
+function allSchemaProperties(schemaMap) {
+    return schemaMap ? Object.keys(schemaMap).filter((p) => p !== "__proto__") : [];
+}
+exports.allSchemaProperties = allSchemaProperties;
+function schemaProperties(it, schemaMap) {
+    return allSchemaProperties(schemaMap).filter((p) => !(0, util_1.alwaysValidSchema)(it, schemaMap[p]));
+}
+exports.schemaProperties = schemaProperties;
+function callValidateCode({ schemaCode, data, it: { gen, topSchemaRef, schemaPath, errorPath }, it }, func, context, passSchema) {
+    const dataAndSchema = passSchema ? (0, codegen_1._) `${schemaCode}, ${data}, ${topSchemaRef}${schemaPath}` : data;
+    const valCxt = [
+        [names_1.default.instancePath, (0, codegen_1.strConcat)(names_1.default.instancePath, errorPath)],
+        [names_1.default.parentData, it.parentData],
+        [names_1.default.parentDataProperty, it.parentDataProperty],
+        [names_1.default.rootData, names_1.default.rootData],
+    ];
+    if (it.opts.dynamicRef)
+        valCxt.push([names_1.default.dynamicAnchors, names_1.default.dynamicAnchors]);
+    const args = (0, codegen_1._) `${dataAndSchema}, ${gen.object(...valCxt)}`;
+    return context !== codegen_1.nil ? (0, codegen_1._) `${func}.call(${context}, ${args})` : (0, codegen_1._) `${func}(${args})`;
+}
+exports.callValidateCode = callValidateCode;
+const newRegExp = (0, codegen_1._) `new RegExp`;
+function usePattern({ gen, it: { opts } }, pattern) {
+    const u = opts.unicodeRegExp ? "u" : "";
+    const { regExp } = opts.code;
+    const rx = regExp(pattern, u);
+    return gen.scopeValue("pattern", {
+        key: rx.toString(),
+        ref: rx,
+        code: (0, codegen_1._) `${regExp.code === "new RegExp" ? newRegExp : (0, util_2.useFunc)(gen, regExp)}(${pattern}, ${u})`,
+    });
+}
+exports.usePattern = usePattern;
+function validateArray(cxt) {
+    const { gen, data, keyword, it } = cxt;
+    const valid = gen.name("valid");
+    if (it.allErrors) {
+        const validArr = gen.let("valid", true);
+        validateItems(() => gen.assign(validArr, false));
+        return validArr;
+    }
+    gen.var(valid, true);
+    validateItems(() => gen.break());
+    return valid;
+    function validateItems(notValid) {
+        const len = gen.const("len", (0, codegen_1._) `${data}.length`);
+        gen.forRange("i", 0, len, (i) => {
+            cxt.subschema({
+                keyword,
+                dataProp: i,
+                dataPropType: util_1.Type.Num,
+            }, valid);
+            gen.if((0, codegen_1.not)(valid), notValid);
+        });
+    }
+}
+exports.validateArray = validateArray;
+function validateUnion(cxt) {
+    const { gen, schema, keyword, it } = cxt;
+    /* istanbul ignore if */
+    if (!Array.isArray(schema))
+        throw new Error("ajv implementation error");
+    const alwaysValid = schema.some((sch) => (0, util_1.alwaysValidSchema)(it, sch));
+    if (alwaysValid && !it.opts.unevaluated)
+        return;
+    const valid = gen.let("valid", false);
+    const schValid = gen.name("_valid");
+    gen.block(() => schema.forEach((_sch, i) => {
+        const schCxt = cxt.subschema({
+            keyword,
+            schemaProp: i,
+            compositeRule: true,
+        }, schValid);
+        gen.assign(valid, (0, codegen_1._) `${valid} || ${schValid}`);
+        const merged = cxt.mergeValidEvaluated(schCxt, schValid);
+        // can short-circuit if `unevaluatedProperties/Items` not supported (opts.unevaluated !== true)
+        // or if all properties and items were evaluated (it.props === true && it.items === true)
+        if (!merged)
+            gen.if((0, codegen_1.not)(valid));
+    }));
+    cxt.result(valid, () => cxt.reset(), () => cxt.error(true));
+}
+exports.validateUnion = validateUnion;
+//# sourceMappingURL=code.js.map
+
+/***/ }),
+
+/***/ 69872:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const def = {
+    keyword: "id",
+    code() {
+        throw new Error('NOT SUPPORTED: keyword "id", use "$id" for schema ID');
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=id.js.map
+
+/***/ }),
+
+/***/ 97397:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const id_1 = __nccwpck_require__(69872);
+const ref_1 = __nccwpck_require__(92996);
+const core = [
+    "$schema",
+    "$id",
+    "$defs",
+    "$vocabulary",
+    { keyword: "$comment" },
+    "definitions",
+    id_1.default,
+    ref_1.default,
+];
+exports["default"] = core;
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 92996:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.callRef = exports.getValidate = void 0;
+const ref_error_1 = __nccwpck_require__(53162);
+const code_1 = __nccwpck_require__(28484);
+const codegen_1 = __nccwpck_require__(81436);
+const names_1 = __nccwpck_require__(90630);
+const compile_1 = __nccwpck_require__(2718);
+const util_1 = __nccwpck_require__(84464);
+const def = {
+    keyword: "$ref",
+    schemaType: "string",
+    code(cxt) {
+        const { gen, schema: $ref, it } = cxt;
+        const { baseId, schemaEnv: env, validateName, opts, self } = it;
+        const { root } = env;
+        if (($ref === "#" || $ref === "#/") && baseId === root.baseId)
+            return callRootRef();
+        const schOrEnv = compile_1.resolveRef.call(self, root, baseId, $ref);
+        if (schOrEnv === undefined)
+            throw new ref_error_1.default(it.opts.uriResolver, baseId, $ref);
+        if (schOrEnv instanceof compile_1.SchemaEnv)
+            return callValidate(schOrEnv);
+        return inlineRefSchema(schOrEnv);
+        function callRootRef() {
+            if (env === root)
+                return callRef(cxt, validateName, env, env.$async);
+            const rootName = gen.scopeValue("root", { ref: root });
+            return callRef(cxt, (0, codegen_1._) `${rootName}.validate`, root, root.$async);
+        }
+        function callValidate(sch) {
+            const v = getValidate(cxt, sch);
+            callRef(cxt, v, sch, sch.$async);
+        }
+        function inlineRefSchema(sch) {
+            const schName = gen.scopeValue("schema", opts.code.source === true ? { ref: sch, code: (0, codegen_1.stringify)(sch) } : { ref: sch });
+            const valid = gen.name("valid");
+            const schCxt = cxt.subschema({
+                schema: sch,
+                dataTypes: [],
+                schemaPath: codegen_1.nil,
+                topSchemaRef: schName,
+                errSchemaPath: $ref,
+            }, valid);
+            cxt.mergeEvaluated(schCxt);
+            cxt.ok(valid);
+        }
+    },
+};
+function getValidate(cxt, sch) {
+    const { gen } = cxt;
+    return sch.validate
+        ? gen.scopeValue("validate", { ref: sch.validate })
+        : (0, codegen_1._) `${gen.scopeValue("wrapper", { ref: sch })}.validate`;
+}
+exports.getValidate = getValidate;
+function callRef(cxt, v, sch, $async) {
+    const { gen, it } = cxt;
+    const { allErrors, schemaEnv: env, opts } = it;
+    const passCxt = opts.passContext ? names_1.default.this : codegen_1.nil;
+    if ($async)
+        callAsyncRef();
+    else
+        callSyncRef();
+    function callAsyncRef() {
+        if (!env.$async)
+            throw new Error("async schema referenced by sync schema");
+        const valid = gen.let("valid");
+        gen.try(() => {
+            gen.code((0, codegen_1._) `await ${(0, code_1.callValidateCode)(cxt, v, passCxt)}`);
+            addEvaluatedFrom(v); // TODO will not work with async, it has to be returned with the result
+            if (!allErrors)
+                gen.assign(valid, true);
+        }, (e) => {
+            gen.if((0, codegen_1._) `!(${e} instanceof ${it.ValidationError})`, () => gen.throw(e));
+            addErrorsFrom(e);
+            if (!allErrors)
+                gen.assign(valid, false);
+        });
+        cxt.ok(valid);
+    }
+    function callSyncRef() {
+        cxt.result((0, code_1.callValidateCode)(cxt, v, passCxt), () => addEvaluatedFrom(v), () => addErrorsFrom(v));
+    }
+    function addErrorsFrom(source) {
+        const errs = (0, codegen_1._) `${source}.errors`;
+        gen.assign(names_1.default.vErrors, (0, codegen_1._) `${names_1.default.vErrors} === null ? ${errs} : ${names_1.default.vErrors}.concat(${errs})`); // TODO tagged
+        gen.assign(names_1.default.errors, (0, codegen_1._) `${names_1.default.vErrors}.length`);
+    }
+    function addEvaluatedFrom(source) {
+        var _a;
+        if (!it.opts.unevaluated)
+            return;
+        const schEvaluated = (_a = sch === null || sch === void 0 ? void 0 : sch.validate) === null || _a === void 0 ? void 0 : _a.evaluated;
+        // TODO refactor
+        if (it.props !== true) {
+            if (schEvaluated && !schEvaluated.dynamicProps) {
+                if (schEvaluated.props !== undefined) {
+                    it.props = util_1.mergeEvaluated.props(gen, schEvaluated.props, it.props);
+                }
+            }
+            else {
+                const props = gen.var("props", (0, codegen_1._) `${source}.evaluated.props`);
+                it.props = util_1.mergeEvaluated.props(gen, props, it.props, codegen_1.Name);
+            }
+        }
+        if (it.items !== true) {
+            if (schEvaluated && !schEvaluated.dynamicItems) {
+                if (schEvaluated.items !== undefined) {
+                    it.items = util_1.mergeEvaluated.items(gen, schEvaluated.items, it.items);
+                }
+            }
+            else {
+                const items = gen.var("items", (0, codegen_1._) `${source}.evaluated.items`);
+                it.items = util_1.mergeEvaluated.items(gen, items, it.items, codegen_1.Name);
+            }
+        }
+    }
+}
+exports.callRef = callRef;
+exports["default"] = def;
+//# sourceMappingURL=ref.js.map
+
+/***/ }),
+
+/***/ 28886:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const types_1 = __nccwpck_require__(87115);
+const compile_1 = __nccwpck_require__(2718);
+const ref_error_1 = __nccwpck_require__(53162);
+const util_1 = __nccwpck_require__(84464);
+const error = {
+    message: ({ params: { discrError, tagName } }) => discrError === types_1.DiscrError.Tag
+        ? `tag "${tagName}" must be string`
+        : `value of tag "${tagName}" must be in oneOf`,
+    params: ({ params: { discrError, tag, tagName } }) => (0, codegen_1._) `{error: ${discrError}, tag: ${tagName}, tagValue: ${tag}}`,
+};
+const def = {
+    keyword: "discriminator",
+    type: "object",
+    schemaType: "object",
+    error,
+    code(cxt) {
+        const { gen, data, schema, parentSchema, it } = cxt;
+        const { oneOf } = parentSchema;
+        if (!it.opts.discriminator) {
+            throw new Error("discriminator: requires discriminator option");
+        }
+        const tagName = schema.propertyName;
+        if (typeof tagName != "string")
+            throw new Error("discriminator: requires propertyName");
+        if (schema.mapping)
+            throw new Error("discriminator: mapping is not supported");
+        if (!oneOf)
+            throw new Error("discriminator: requires oneOf keyword");
+        const valid = gen.let("valid", false);
+        const tag = gen.const("tag", (0, codegen_1._) `${data}${(0, codegen_1.getProperty)(tagName)}`);
+        gen.if((0, codegen_1._) `typeof ${tag} == "string"`, () => validateMapping(), () => cxt.error(false, { discrError: types_1.DiscrError.Tag, tag, tagName }));
+        cxt.ok(valid);
+        function validateMapping() {
+            const mapping = getMapping();
+            gen.if(false);
+            for (const tagValue in mapping) {
+                gen.elseIf((0, codegen_1._) `${tag} === ${tagValue}`);
+                gen.assign(valid, applyTagSchema(mapping[tagValue]));
+            }
+            gen.else();
+            cxt.error(false, { discrError: types_1.DiscrError.Mapping, tag, tagName });
+            gen.endIf();
+        }
+        function applyTagSchema(schemaProp) {
+            const _valid = gen.name("valid");
+            const schCxt = cxt.subschema({ keyword: "oneOf", schemaProp }, _valid);
+            cxt.mergeEvaluated(schCxt, codegen_1.Name);
+            return _valid;
+        }
+        function getMapping() {
+            var _a;
+            const oneOfMapping = {};
+            const topRequired = hasRequired(parentSchema);
+            let tagRequired = true;
+            for (let i = 0; i < oneOf.length; i++) {
+                let sch = oneOf[i];
+                if ((sch === null || sch === void 0 ? void 0 : sch.$ref) && !(0, util_1.schemaHasRulesButRef)(sch, it.self.RULES)) {
+                    const ref = sch.$ref;
+                    sch = compile_1.resolveRef.call(it.self, it.schemaEnv.root, it.baseId, ref);
+                    if (sch instanceof compile_1.SchemaEnv)
+                        sch = sch.schema;
+                    if (sch === undefined)
+                        throw new ref_error_1.default(it.opts.uriResolver, it.baseId, ref);
+                }
+                const propSch = (_a = sch === null || sch === void 0 ? void 0 : sch.properties) === null || _a === void 0 ? void 0 : _a[tagName];
+                if (typeof propSch != "object") {
+                    throw new Error(`discriminator: oneOf subschemas (or referenced schemas) must have "properties/${tagName}"`);
+                }
+                tagRequired = tagRequired && (topRequired || hasRequired(sch));
+                addMappings(propSch, i);
+            }
+            if (!tagRequired)
+                throw new Error(`discriminator: "${tagName}" must be required`);
+            return oneOfMapping;
+            function hasRequired({ required }) {
+                return Array.isArray(required) && required.includes(tagName);
+            }
+            function addMappings(sch, i) {
+                if (sch.const) {
+                    addMapping(sch.const, i);
+                }
+                else if (sch.enum) {
+                    for (const tagValue of sch.enum) {
+                        addMapping(tagValue, i);
+                    }
+                }
+                else {
+                    throw new Error(`discriminator: "properties/${tagName}" must have "const" or "enum"`);
+                }
+            }
+            function addMapping(tagValue, i) {
+                if (typeof tagValue != "string" || tagValue in oneOfMapping) {
+                    throw new Error(`discriminator: "${tagName}" values must be unique strings`);
+                }
+                oneOfMapping[tagValue] = i;
+            }
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 87115:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.DiscrError = void 0;
+var DiscrError;
+(function (DiscrError) {
+    DiscrError["Tag"] = "tag";
+    DiscrError["Mapping"] = "mapping";
+})(DiscrError || (exports.DiscrError = DiscrError = {}));
+//# sourceMappingURL=types.js.map
+
+/***/ }),
+
+/***/ 39941:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const core_1 = __nccwpck_require__(97397);
+const validation_1 = __nccwpck_require__(85481);
+const applicator_1 = __nccwpck_require__(28775);
+const format_1 = __nccwpck_require__(72601);
+const metadata_1 = __nccwpck_require__(56620);
+const draft7Vocabularies = [
+    core_1.default,
+    validation_1.default,
+    (0, applicator_1.default)(),
+    format_1.default,
+    metadata_1.metadataVocabulary,
+    metadata_1.contentVocabulary,
+];
+exports["default"] = draft7Vocabularies;
+//# sourceMappingURL=draft7.js.map
+
+/***/ }),
+
+/***/ 26402:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const error = {
+    message: ({ schemaCode }) => (0, codegen_1.str) `must match format "${schemaCode}"`,
+    params: ({ schemaCode }) => (0, codegen_1._) `{format: ${schemaCode}}`,
+};
+const def = {
+    keyword: "format",
+    type: ["number", "string"],
+    schemaType: "string",
+    $data: true,
+    error,
+    code(cxt, ruleType) {
+        const { gen, data, $data, schema, schemaCode, it } = cxt;
+        const { opts, errSchemaPath, schemaEnv, self } = it;
+        if (!opts.validateFormats)
+            return;
+        if ($data)
+            validate$DataFormat();
+        else
+            validateFormat();
+        function validate$DataFormat() {
+            const fmts = gen.scopeValue("formats", {
+                ref: self.formats,
+                code: opts.code.formats,
+            });
+            const fDef = gen.const("fDef", (0, codegen_1._) `${fmts}[${schemaCode}]`);
+            const fType = gen.let("fType");
+            const format = gen.let("format");
+            // TODO simplify
+            gen.if((0, codegen_1._) `typeof ${fDef} == "object" && !(${fDef} instanceof RegExp)`, () => gen.assign(fType, (0, codegen_1._) `${fDef}.type || "string"`).assign(format, (0, codegen_1._) `${fDef}.validate`), () => gen.assign(fType, (0, codegen_1._) `"string"`).assign(format, fDef));
+            cxt.fail$data((0, codegen_1.or)(unknownFmt(), invalidFmt()));
+            function unknownFmt() {
+                if (opts.strictSchema === false)
+                    return codegen_1.nil;
+                return (0, codegen_1._) `${schemaCode} && !${format}`;
+            }
+            function invalidFmt() {
+                const callFormat = schemaEnv.$async
+                    ? (0, codegen_1._) `(${fDef}.async ? await ${format}(${data}) : ${format}(${data}))`
+                    : (0, codegen_1._) `${format}(${data})`;
+                const validData = (0, codegen_1._) `(typeof ${format} == "function" ? ${callFormat} : ${format}.test(${data}))`;
+                return (0, codegen_1._) `${format} && ${format} !== true && ${fType} === ${ruleType} && !${validData}`;
+            }
+        }
+        function validateFormat() {
+            const formatDef = self.formats[schema];
+            if (!formatDef) {
+                unknownFormat();
+                return;
+            }
+            if (formatDef === true)
+                return;
+            const [fmtType, format, fmtRef] = getFormat(formatDef);
+            if (fmtType === ruleType)
+                cxt.pass(validCondition());
+            function unknownFormat() {
+                if (opts.strictSchema === false) {
+                    self.logger.warn(unknownMsg());
+                    return;
+                }
+                throw new Error(unknownMsg());
+                function unknownMsg() {
+                    return `unknown format "${schema}" ignored in schema at path "${errSchemaPath}"`;
+                }
+            }
+            function getFormat(fmtDef) {
+                const code = fmtDef instanceof RegExp
+                    ? (0, codegen_1.regexpCode)(fmtDef)
+                    : opts.code.formats
+                        ? (0, codegen_1._) `${opts.code.formats}${(0, codegen_1.getProperty)(schema)}`
+                        : undefined;
+                const fmt = gen.scopeValue("formats", { key: schema, ref: fmtDef, code });
+                if (typeof fmtDef == "object" && !(fmtDef instanceof RegExp)) {
+                    return [fmtDef.type || "string", fmtDef.validate, (0, codegen_1._) `${fmt}.validate`];
+                }
+                return ["string", fmtDef, fmt];
+            }
+            function validCondition() {
+                if (typeof formatDef == "object" && !(formatDef instanceof RegExp) && formatDef.async) {
+                    if (!schemaEnv.$async)
+                        throw new Error("async format in sync schema");
+                    return (0, codegen_1._) `await ${fmtRef}(${data})`;
+                }
+                return typeof format == "function" ? (0, codegen_1._) `${fmtRef}(${data})` : (0, codegen_1._) `${fmtRef}.test(${data})`;
+            }
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=format.js.map
+
+/***/ }),
+
+/***/ 72601:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const format_1 = __nccwpck_require__(26402);
+const format = [format_1.default];
+exports["default"] = format;
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 56620:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.contentVocabulary = exports.metadataVocabulary = void 0;
+exports.metadataVocabulary = [
+    "title",
+    "description",
+    "default",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "examples",
+];
+exports.contentVocabulary = [
+    "contentMediaType",
+    "contentEncoding",
+    "contentSchema",
+];
+//# sourceMappingURL=metadata.js.map
+
+/***/ }),
+
+/***/ 98026:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const equal_1 = __nccwpck_require__(24951);
+const error = {
+    message: "must be equal to constant",
+    params: ({ schemaCode }) => (0, codegen_1._) `{allowedValue: ${schemaCode}}`,
+};
+const def = {
+    keyword: "const",
+    $data: true,
+    error,
+    code(cxt) {
+        const { gen, data, $data, schemaCode, schema } = cxt;
+        if ($data || (schema && typeof schema == "object")) {
+            cxt.fail$data((0, codegen_1._) `!${(0, util_1.useFunc)(gen, equal_1.default)}(${data}, ${schemaCode})`);
+        }
+        else {
+            cxt.fail((0, codegen_1._) `${schema} !== ${data}`);
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=const.js.map
+
+/***/ }),
+
+/***/ 93200:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const equal_1 = __nccwpck_require__(24951);
+const error = {
+    message: "must be equal to one of the allowed values",
+    params: ({ schemaCode }) => (0, codegen_1._) `{allowedValues: ${schemaCode}}`,
+};
+const def = {
+    keyword: "enum",
+    schemaType: "array",
+    $data: true,
+    error,
+    code(cxt) {
+        const { gen, data, $data, schema, schemaCode, it } = cxt;
+        if (!$data && schema.length === 0)
+            throw new Error("enum must have non-empty array");
+        const useLoop = schema.length >= it.opts.loopEnum;
+        let eql;
+        const getEql = () => (eql !== null && eql !== void 0 ? eql : (eql = (0, util_1.useFunc)(gen, equal_1.default)));
+        let valid;
+        if (useLoop || $data) {
+            valid = gen.let("valid");
+            cxt.block$data(valid, loopEnum);
+        }
+        else {
+            /* istanbul ignore if */
+            if (!Array.isArray(schema))
+                throw new Error("ajv implementation error");
+            const vSchema = gen.const("vSchema", schemaCode);
+            valid = (0, codegen_1.or)(...schema.map((_x, i) => equalCode(vSchema, i)));
+        }
+        cxt.pass(valid);
+        function loopEnum() {
+            gen.assign(valid, false);
+            gen.forOf("v", schemaCode, (v) => gen.if((0, codegen_1._) `${getEql()}(${data}, ${v})`, () => gen.assign(valid, true).break()));
+        }
+        function equalCode(vSchema, i) {
+            const sch = schema[i];
+            return typeof sch === "object" && sch !== null
+                ? (0, codegen_1._) `${getEql()}(${data}, ${vSchema}[${i}])`
+                : (0, codegen_1._) `${data} === ${sch}`;
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=enum.js.map
+
+/***/ }),
+
+/***/ 85481:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const limitNumber_1 = __nccwpck_require__(43723);
+const multipleOf_1 = __nccwpck_require__(18132);
+const limitLength_1 = __nccwpck_require__(46962);
+const pattern_1 = __nccwpck_require__(96023);
+const limitProperties_1 = __nccwpck_require__(895);
+const required_1 = __nccwpck_require__(94504);
+const limitItems_1 = __nccwpck_require__(36296);
+const uniqueItems_1 = __nccwpck_require__(65132);
+const const_1 = __nccwpck_require__(98026);
+const enum_1 = __nccwpck_require__(93200);
+const validation = [
+    // number
+    limitNumber_1.default,
+    multipleOf_1.default,
+    // string
+    limitLength_1.default,
+    pattern_1.default,
+    // object
+    limitProperties_1.default,
+    required_1.default,
+    // array
+    limitItems_1.default,
+    uniqueItems_1.default,
+    // any
+    { keyword: "type", schemaType: ["string", "array"] },
+    { keyword: "nullable", schemaType: "boolean" },
+    const_1.default,
+    enum_1.default,
+];
+exports["default"] = validation;
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 36296:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const error = {
+    message({ keyword, schemaCode }) {
+        const comp = keyword === "maxItems" ? "more" : "fewer";
+        return (0, codegen_1.str) `must NOT have ${comp} than ${schemaCode} items`;
+    },
+    params: ({ schemaCode }) => (0, codegen_1._) `{limit: ${schemaCode}}`,
+};
+const def = {
+    keyword: ["maxItems", "minItems"],
+    type: "array",
+    schemaType: "number",
+    $data: true,
+    error,
+    code(cxt) {
+        const { keyword, data, schemaCode } = cxt;
+        const op = keyword === "maxItems" ? codegen_1.operators.GT : codegen_1.operators.LT;
+        cxt.fail$data((0, codegen_1._) `${data}.length ${op} ${schemaCode}`);
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=limitItems.js.map
+
+/***/ }),
+
+/***/ 46962:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const ucs2length_1 = __nccwpck_require__(36214);
+const error = {
+    message({ keyword, schemaCode }) {
+        const comp = keyword === "maxLength" ? "more" : "fewer";
+        return (0, codegen_1.str) `must NOT have ${comp} than ${schemaCode} characters`;
+    },
+    params: ({ schemaCode }) => (0, codegen_1._) `{limit: ${schemaCode}}`,
+};
+const def = {
+    keyword: ["maxLength", "minLength"],
+    type: "string",
+    schemaType: "number",
+    $data: true,
+    error,
+    code(cxt) {
+        const { keyword, data, schemaCode, it } = cxt;
+        const op = keyword === "maxLength" ? codegen_1.operators.GT : codegen_1.operators.LT;
+        const len = it.opts.unicode === false ? (0, codegen_1._) `${data}.length` : (0, codegen_1._) `${(0, util_1.useFunc)(cxt.gen, ucs2length_1.default)}(${data})`;
+        cxt.fail$data((0, codegen_1._) `${len} ${op} ${schemaCode}`);
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=limitLength.js.map
+
+/***/ }),
+
+/***/ 43723:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const ops = codegen_1.operators;
+const KWDs = {
+    maximum: { okStr: "<=", ok: ops.LTE, fail: ops.GT },
+    minimum: { okStr: ">=", ok: ops.GTE, fail: ops.LT },
+    exclusiveMaximum: { okStr: "<", ok: ops.LT, fail: ops.GTE },
+    exclusiveMinimum: { okStr: ">", ok: ops.GT, fail: ops.LTE },
+};
+const error = {
+    message: ({ keyword, schemaCode }) => (0, codegen_1.str) `must be ${KWDs[keyword].okStr} ${schemaCode}`,
+    params: ({ keyword, schemaCode }) => (0, codegen_1._) `{comparison: ${KWDs[keyword].okStr}, limit: ${schemaCode}}`,
+};
+const def = {
+    keyword: Object.keys(KWDs),
+    type: "number",
+    schemaType: "number",
+    $data: true,
+    error,
+    code(cxt) {
+        const { keyword, data, schemaCode } = cxt;
+        cxt.fail$data((0, codegen_1._) `${data} ${KWDs[keyword].fail} ${schemaCode} || isNaN(${data})`);
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=limitNumber.js.map
+
+/***/ }),
+
+/***/ 895:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const error = {
+    message({ keyword, schemaCode }) {
+        const comp = keyword === "maxProperties" ? "more" : "fewer";
+        return (0, codegen_1.str) `must NOT have ${comp} than ${schemaCode} properties`;
+    },
+    params: ({ schemaCode }) => (0, codegen_1._) `{limit: ${schemaCode}}`,
+};
+const def = {
+    keyword: ["maxProperties", "minProperties"],
+    type: "object",
+    schemaType: "number",
+    $data: true,
+    error,
+    code(cxt) {
+        const { keyword, data, schemaCode } = cxt;
+        const op = keyword === "maxProperties" ? codegen_1.operators.GT : codegen_1.operators.LT;
+        cxt.fail$data((0, codegen_1._) `Object.keys(${data}).length ${op} ${schemaCode}`);
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=limitProperties.js.map
+
+/***/ }),
+
+/***/ 18132:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const error = {
+    message: ({ schemaCode }) => (0, codegen_1.str) `must be multiple of ${schemaCode}`,
+    params: ({ schemaCode }) => (0, codegen_1._) `{multipleOf: ${schemaCode}}`,
+};
+const def = {
+    keyword: "multipleOf",
+    type: "number",
+    schemaType: "number",
+    $data: true,
+    error,
+    code(cxt) {
+        const { gen, data, schemaCode, it } = cxt;
+        // const bdt = bad$DataType(schemaCode, <string>def.schemaType, $data)
+        const prec = it.opts.multipleOfPrecision;
+        const res = gen.let("res");
+        const invalid = prec
+            ? (0, codegen_1._) `Math.abs(Math.round(${res}) - ${res}) > 1e-${prec}`
+            : (0, codegen_1._) `${res} !== parseInt(${res})`;
+        cxt.fail$data((0, codegen_1._) `(${schemaCode} === 0 || (${res} = ${data}/${schemaCode}, ${invalid}))`);
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=multipleOf.js.map
+
+/***/ }),
+
+/***/ 96023:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const code_1 = __nccwpck_require__(28484);
+const util_1 = __nccwpck_require__(84464);
+const codegen_1 = __nccwpck_require__(81436);
+const error = {
+    message: ({ schemaCode }) => (0, codegen_1.str) `must match pattern "${schemaCode}"`,
+    params: ({ schemaCode }) => (0, codegen_1._) `{pattern: ${schemaCode}}`,
+};
+const def = {
+    keyword: "pattern",
+    type: "string",
+    schemaType: "string",
+    $data: true,
+    error,
+    code(cxt) {
+        const { gen, data, $data, schema, schemaCode, it } = cxt;
+        const u = it.opts.unicodeRegExp ? "u" : "";
+        if ($data) {
+            const { regExp } = it.opts.code;
+            const regExpCode = regExp.code === "new RegExp" ? (0, codegen_1._) `new RegExp` : (0, util_1.useFunc)(gen, regExp);
+            const valid = gen.let("valid");
+            gen.try(() => gen.assign(valid, (0, codegen_1._) `${regExpCode}(${schemaCode}, ${u}).test(${data})`), () => gen.assign(valid, false));
+            cxt.fail$data((0, codegen_1._) `!${valid}`);
+        }
+        else {
+            const regExp = (0, code_1.usePattern)(cxt, schema);
+            cxt.fail$data((0, codegen_1._) `!${regExp}.test(${data})`);
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=pattern.js.map
+
+/***/ }),
+
+/***/ 94504:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const code_1 = __nccwpck_require__(28484);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const error = {
+    message: ({ params: { missingProperty } }) => (0, codegen_1.str) `must have required property '${missingProperty}'`,
+    params: ({ params: { missingProperty } }) => (0, codegen_1._) `{missingProperty: ${missingProperty}}`,
+};
+const def = {
+    keyword: "required",
+    type: "object",
+    schemaType: "array",
+    $data: true,
+    error,
+    code(cxt) {
+        const { gen, schema, schemaCode, data, $data, it } = cxt;
+        const { opts } = it;
+        if (!$data && schema.length === 0)
+            return;
+        const useLoop = schema.length >= opts.loopRequired;
+        if (it.allErrors)
+            allErrorsMode();
+        else
+            exitOnErrorMode();
+        if (opts.strictRequired) {
+            const props = cxt.parentSchema.properties;
+            const { definedProperties } = cxt.it;
+            for (const requiredKey of schema) {
+                if ((props === null || props === void 0 ? void 0 : props[requiredKey]) === undefined && !definedProperties.has(requiredKey)) {
+                    const schemaPath = it.schemaEnv.baseId + it.errSchemaPath;
+                    const msg = `required property "${requiredKey}" is not defined at "${schemaPath}" (strictRequired)`;
+                    (0, util_1.checkStrictMode)(it, msg, it.opts.strictRequired);
+                }
+            }
+        }
+        function allErrorsMode() {
+            if (useLoop || $data) {
+                cxt.block$data(codegen_1.nil, loopAllRequired);
+            }
+            else {
+                for (const prop of schema) {
+                    (0, code_1.checkReportMissingProp)(cxt, prop);
+                }
+            }
+        }
+        function exitOnErrorMode() {
+            const missing = gen.let("missing");
+            if (useLoop || $data) {
+                const valid = gen.let("valid", true);
+                cxt.block$data(valid, () => loopUntilMissing(missing, valid));
+                cxt.ok(valid);
+            }
+            else {
+                gen.if((0, code_1.checkMissingProp)(cxt, schema, missing));
+                (0, code_1.reportMissingProp)(cxt, missing);
+                gen.else();
+            }
+        }
+        function loopAllRequired() {
+            gen.forOf("prop", schemaCode, (prop) => {
+                cxt.setParams({ missingProperty: prop });
+                gen.if((0, code_1.noPropertyInData)(gen, data, prop, opts.ownProperties), () => cxt.error());
+            });
+        }
+        function loopUntilMissing(missing, valid) {
+            cxt.setParams({ missingProperty: missing });
+            gen.forOf(missing, schemaCode, () => {
+                gen.assign(valid, (0, code_1.propertyInData)(gen, data, missing, opts.ownProperties));
+                gen.if((0, codegen_1.not)(valid), () => {
+                    cxt.error();
+                    gen.break();
+                });
+            }, codegen_1.nil);
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=required.js.map
+
+/***/ }),
+
+/***/ 65132:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const dataType_1 = __nccwpck_require__(86685);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const equal_1 = __nccwpck_require__(24951);
+const error = {
+    message: ({ params: { i, j } }) => (0, codegen_1.str) `must NOT have duplicate items (items ## ${j} and ${i} are identical)`,
+    params: ({ params: { i, j } }) => (0, codegen_1._) `{i: ${i}, j: ${j}}`,
+};
+const def = {
+    keyword: "uniqueItems",
+    type: "array",
+    schemaType: "boolean",
+    $data: true,
+    error,
+    code(cxt) {
+        const { gen, data, $data, schema, parentSchema, schemaCode, it } = cxt;
+        if (!$data && !schema)
+            return;
+        const valid = gen.let("valid");
+        const itemTypes = parentSchema.items ? (0, dataType_1.getSchemaTypes)(parentSchema.items) : [];
+        cxt.block$data(valid, validateUniqueItems, (0, codegen_1._) `${schemaCode} === false`);
+        cxt.ok(valid);
+        function validateUniqueItems() {
+            const i = gen.let("i", (0, codegen_1._) `${data}.length`);
+            const j = gen.let("j");
+            cxt.setParams({ i, j });
+            gen.assign(valid, true);
+            gen.if((0, codegen_1._) `${i} > 1`, () => (canOptimize() ? loopN : loopN2)(i, j));
+        }
+        function canOptimize() {
+            return itemTypes.length > 0 && !itemTypes.some((t) => t === "object" || t === "array");
+        }
+        function loopN(i, j) {
+            const item = gen.name("item");
+            const wrongType = (0, dataType_1.checkDataTypes)(itemTypes, item, it.opts.strictNumbers, dataType_1.DataType.Wrong);
+            const indices = gen.const("indices", (0, codegen_1._) `{}`);
+            gen.for((0, codegen_1._) `;${i}--;`, () => {
+                gen.let(item, (0, codegen_1._) `${data}[${i}]`);
+                gen.if(wrongType, (0, codegen_1._) `continue`);
+                if (itemTypes.length > 1)
+                    gen.if((0, codegen_1._) `typeof ${item} == "string"`, (0, codegen_1._) `${item} += "_"`);
+                gen
+                    .if((0, codegen_1._) `typeof ${indices}[${item}] == "number"`, () => {
+                    gen.assign(j, (0, codegen_1._) `${indices}[${item}]`);
+                    cxt.error();
+                    gen.assign(valid, false).break();
+                })
+                    .code((0, codegen_1._) `${indices}[${item}] = ${i}`);
+            });
+        }
+        function loopN2(i, j) {
+            const eql = (0, util_1.useFunc)(gen, equal_1.default);
+            const outer = gen.name("outer");
+            gen.label(outer).for((0, codegen_1._) `;${i}--;`, () => gen.for((0, codegen_1._) `${j} = ${i}; ${j}--;`, () => gen.if((0, codegen_1._) `${eql}(${data}[${i}], ${data}[${j}])`, () => {
+                cxt.error();
+                gen.assign(valid, false).break(outer);
+            })));
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=uniqueItems.js.map
+
+/***/ }),
+
 /***/ 73057:
 /***/ ((module) => {
 
@@ -61628,6 +67277,59 @@ module.exports = __nccwpck_require__(24434)
 
 /***/ }),
 
+/***/ 23430:
+/***/ ((module) => {
+
+
+
+// do not edit .js files directly - edit src/index.jst
+
+
+
+module.exports = function equal(a, b) {
+  if (a === b) return true;
+
+  if (a && b && typeof a == 'object' && typeof b == 'object') {
+    if (a.constructor !== b.constructor) return false;
+
+    var length, i, keys;
+    if (Array.isArray(a)) {
+      length = a.length;
+      if (length != b.length) return false;
+      for (i = length; i-- !== 0;)
+        if (!equal(a[i], b[i])) return false;
+      return true;
+    }
+
+
+
+    if (a.constructor === RegExp) return a.source === b.source && a.flags === b.flags;
+    if (a.valueOf !== Object.prototype.valueOf) return a.valueOf() === b.valueOf();
+    if (a.toString !== Object.prototype.toString) return a.toString() === b.toString();
+
+    keys = Object.keys(a);
+    length = keys.length;
+    if (length !== Object.keys(b).length) return false;
+
+    for (i = length; i-- !== 0;)
+      if (!Object.prototype.hasOwnProperty.call(b, keys[i])) return false;
+
+    for (i = length; i-- !== 0;) {
+      var key = keys[i];
+
+      if (!equal(a[key], b[key])) return false;
+    }
+
+    return true;
+  }
+
+  // true if both NaN, false otherwise
+  return a!==a && b!==b;
+};
+
+
+/***/ }),
+
 /***/ 13587:
 /***/ ((module) => {
 
@@ -61724,6 +67426,106 @@ module.exports = class FastFIFO {
   isEmpty () {
     return this.length === 0
   }
+}
+
+
+/***/ }),
+
+/***/ 81167:
+/***/ ((module) => {
+
+
+
+var traverse = module.exports = function (schema, opts, cb) {
+  // Legacy support for v0.3.1 and earlier.
+  if (typeof opts == 'function') {
+    cb = opts;
+    opts = {};
+  }
+
+  cb = opts.cb || cb;
+  var pre = (typeof cb == 'function') ? cb : cb.pre || function() {};
+  var post = cb.post || function() {};
+
+  _traverse(opts, pre, post, schema, '', schema);
+};
+
+
+traverse.keywords = {
+  additionalItems: true,
+  items: true,
+  contains: true,
+  additionalProperties: true,
+  propertyNames: true,
+  not: true,
+  if: true,
+  then: true,
+  else: true
+};
+
+traverse.arrayKeywords = {
+  items: true,
+  allOf: true,
+  anyOf: true,
+  oneOf: true
+};
+
+traverse.propsKeywords = {
+  $defs: true,
+  definitions: true,
+  properties: true,
+  patternProperties: true,
+  dependencies: true
+};
+
+traverse.skipKeywords = {
+  default: true,
+  enum: true,
+  const: true,
+  required: true,
+  maximum: true,
+  minimum: true,
+  exclusiveMaximum: true,
+  exclusiveMinimum: true,
+  multipleOf: true,
+  maxLength: true,
+  minLength: true,
+  pattern: true,
+  format: true,
+  maxItems: true,
+  minItems: true,
+  uniqueItems: true,
+  maxProperties: true,
+  minProperties: true
+};
+
+
+function _traverse(opts, pre, post, schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex) {
+  if (schema && typeof schema == 'object' && !Array.isArray(schema)) {
+    pre(schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex);
+    for (var key in schema) {
+      var sch = schema[key];
+      if (Array.isArray(sch)) {
+        if (key in traverse.arrayKeywords) {
+          for (var i=0; i<sch.length; i++)
+            _traverse(opts, pre, post, sch[i], jsonPtr + '/' + key + '/' + i, rootSchema, jsonPtr, key, schema, i);
+        }
+      } else if (key in traverse.propsKeywords) {
+        if (sch && typeof sch == 'object') {
+          for (var prop in sch)
+            _traverse(opts, pre, post, sch[prop], jsonPtr + '/' + key + '/' + escapeJsonPtr(prop), rootSchema, jsonPtr, key, schema, prop);
+        }
+      } else if (key in traverse.keywords || (opts.allKeys && !(key in traverse.skipKeywords))) {
+        _traverse(opts, pre, post, sch, jsonPtr + '/' + key, rootSchema, jsonPtr, key, schema);
+      }
+    }
+    post(schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex);
+  }
+}
+
+
+function escapeJsonPtr(str) {
+  return str.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 
@@ -64918,6 +70720,20 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 
 /***/ }),
 
+/***/ 44708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+
+/***/ }),
+
+/***/ 98995:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
+
+/***/ }),
+
 /***/ 77030:
 /***/ ((module) => {
 
@@ -64943,6 +70759,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
+
+/***/ }),
+
+/***/ 1708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:process");
 
 /***/ }),
 
@@ -65881,6 +71704,1809 @@ function explain(version) {
     is_devrelease,
     is_postrelease,
   };
+}
+
+
+/***/ }),
+
+/***/ 24352:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const { normalizeIPv6, removeDotSegments, removeDotSegmentsRelative, recomposeAuthority, normalizePercentEncoding, normalizePathEncoding, serializePathEncoding, normalizeQueryFragmentEncoding, encodeQuery, encodeFragment, reescapeHostDelimiters, isIPv4, nonSimpleDomain } = __nccwpck_require__(15077)
+const { SCHEMES, getSchemeHandler } = __nccwpck_require__(75300)
+
+const VALID_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/u
+const MALFORMED_SCHEME_ERROR = 'URI scheme is malformed.'
+const MALFORMED_HOST_ERROR = 'URI host is malformed.'
+// ASCII characters outside the RFC 3986 reg-name set (unreserved, sub-delims
+// and "%" for pct-encoded): C0 controls, space, DEL, and "#/:<>?@[\]^`{|}.
+const FORBIDDEN_DOMAIN_HOST_CHARACTER = /[\0-\x20"#/:<>?@[\\\]^`{|}\x7F]/u
+
+/**
+ * RFC 3986 section 3.1 does not allow percent-encoding in a scheme, so the
+ * scheme is validated as-is and never decoded. Decoding would let inert input
+ * such as `%6Aavascript:` become a live `javascript:` scheme.
+ *
+ * @param {string} scheme
+ * @returns {string}
+ */
+function validateScheme (scheme) {
+  const stringScheme = String(scheme)
+  if (!VALID_SCHEME.test(stringScheme)) {
+    throw new TypeError(MALFORMED_SCHEME_ERROR)
+  }
+  return stringScheme
+}
+
+/**
+ * @template {import('./types/index').URIComponent|string} T
+ * @param {T} uri
+ * @param {import('./types/index').Options} [options]
+ * @returns {T}
+ */
+function normalize (uri, options) {
+  if (typeof uri === 'string') {
+    uri = /** @type {T} */ (normalizeString(uri, options))
+  } else if (typeof uri === 'object') {
+    uri = /** @type {T} */ (parse(serialize(uri, options), options))
+  }
+  return uri
+}
+
+/**
+ * @param {string} baseURI
+ * @param {string} relativeURI
+ * @param {import('./types/index').Options} [options]
+ * @returns {string}
+ */
+function resolve (baseURI, relativeURI, options) {
+  const schemelessOptions = options ? Object.assign({ scheme: 'null' }, options) : { scheme: 'null' }
+  const {
+    parsed: baseParsed,
+    malformedAuthorityOrPort: baseMalformed,
+    malformedPercentEncoding: baseMalformedPercentEncoding,
+    malformedSchemeSpecific: baseMalformedSchemeSpecific,
+    malformedHost: baseMalformedHost,
+    malformedScheme: baseMalformedScheme
+  } = parseWithStatus(baseURI, schemelessOptions)
+  const {
+    parsed: relativeParsed,
+    malformedAuthorityOrPort: relativeMalformed,
+    malformedPercentEncoding: relativeMalformedPercentEncoding,
+    malformedSchemeSpecific: relativeMalformedSchemeSpecific,
+    malformedHost: relativeMalformedHost,
+    malformedScheme: relativeMalformedScheme
+  } = parseWithStatus(relativeURI, schemelessOptions)
+  if (
+    baseMalformed ||
+    relativeMalformed ||
+    baseMalformedPercentEncoding ||
+    relativeMalformedPercentEncoding ||
+    baseMalformedSchemeSpecific ||
+    relativeMalformedSchemeSpecific ||
+    baseMalformedHost ||
+    relativeMalformedHost ||
+    baseMalformedScheme ||
+    relativeMalformedScheme
+  ) {
+    throw new Error(baseParsed.error || relativeParsed.error || 'URI is malformed.')
+  }
+  const resolved = resolveComponent(baseParsed, relativeParsed, schemelessOptions, true)
+  const resolvedSchemeHandler = getSchemeHandler((options && options.scheme) || resolved.scheme)
+  const resolvedHost = resolved.host
+  const resolvedHostIsIP = resolvedHost !== undefined && resolvedHost !== '' &&
+    (isIPv4(resolvedHost) || normalizeIPv6(resolvedHost).isIPV6)
+  // Inputs are parsed scheme-neutrally, so delimiters and controls in a domain
+  // host are only detected here, once the final scheme is known. They always
+  // fail closed, including in percent-encoded hosts.
+  if (hasForbiddenDomainHost(resolved, options || {}, resolvedSchemeHandler, resolvedHostIsIP)) {
+    throw new Error(MALFORMED_HOST_ERROR)
+  }
+  canonicalizeHost(resolved, options || {}, resolvedSchemeHandler, resolvedHostIsIP)
+  // Percent escapes in an ASCII reg-name are encoded data. The WHATWG hostname
+  // parser can reject them even though fast-uri preserves them safely as RFC
+  // 3986 data. A raw non-ASCII host must still fail closed if conversion fails.
+  const encodedASCIIHost = resolvedHost && resolvedHost.indexOf('%') !== -1 &&
+    !/\P{ASCII}/u.test(resolvedHost)
+  if (resolved.error && !encodedASCIIHost) {
+    throw new Error(resolved.error)
+  }
+  schemelessOptions.skipEscape = true
+  return serialize(resolved, schemelessOptions)
+}
+
+/**
+ * @param {import ('./types/index').URIComponent} base
+ * @param {import ('./types/index').URIComponent} relative
+ * @param {import('./types/index').Options} [options]
+ * @param {boolean} [skipNormalization=false]
+ * @returns {import ('./types/index').URIComponent}
+ */
+function resolveComponent (base, relative, options, skipNormalization) {
+  /** @type {import('./types/index').URIComponent} */
+  const target = {}
+  if (!skipNormalization) {
+    base = parse(serialize(base, options), options) // normalize base component
+    relative = parse(serialize(relative, options), options) // normalize relative component
+  }
+  options = options || {}
+
+  if (!options.tolerant && relative.scheme) {
+    target.scheme = relative.scheme
+    // target.authority = relative.authority;
+    target.userinfo = relative.userinfo
+    target.host = relative.host
+    target.port = relative.port
+    target.path = removeDotSegments(relative.path || '')
+    target.query = relative.query
+  } else {
+    if (relative.userinfo !== undefined || relative.host !== undefined || relative.port !== undefined) {
+      // target.authority = relative.authority;
+      target.userinfo = relative.userinfo
+      target.host = relative.host
+      target.port = relative.port
+      target.path = removeDotSegments(relative.path || '')
+      target.query = relative.query
+    } else {
+      if (!relative.path) {
+        target.path = base.path
+        if (relative.query !== undefined) {
+          target.query = relative.query
+        } else {
+          target.query = base.query
+        }
+      } else {
+        if (relative.path[0] === '/') {
+          target.path = removeDotSegments(relative.path)
+        } else {
+          const baseHasAuthority = base.userinfo !== undefined || base.host !== undefined || base.port !== undefined
+          if (baseHasAuthority && !base.path) {
+            target.path = '/' + relative.path
+          } else if (!base.path) {
+            target.path = relative.path
+          } else {
+            target.path = base.path.slice(0, base.path.lastIndexOf('/') + 1) + relative.path
+          }
+          target.path = base.scheme === undefined && !baseHasAuthority && target.path[0] !== '/'
+            ? removeDotSegmentsRelative(target.path)
+            : removeDotSegments(target.path)
+        }
+        target.query = relative.query
+      }
+      // target.authority = base.authority;
+      target.userinfo = base.userinfo
+      target.host = base.host
+      target.port = base.port
+    }
+    target.scheme = base.scheme
+  }
+
+  target.fragment = relative.fragment
+
+  return target
+}
+
+/**
+ * @param {import ('./types/index').URIComponent|string} uriA
+ * @param {import ('./types/index').URIComponent|string} uriB
+ * @param {import ('./types/index').Options} options
+ * @returns {boolean}
+ */
+function equal (uriA, uriB, options) {
+  const normalizedA = normalizeComparableURI(uriA, options)
+  const normalizedB = normalizeComparableURI(uriB, options)
+
+  return normalizedA !== undefined && normalizedB !== undefined && normalizedA === normalizedB
+}
+
+/**
+ * @param {Readonly<import('./types/index').URIComponent>} cmpts
+ * @param {import('./types/index').Options} [opts]
+ * @returns {string}
+ */
+function serialize (cmpts, opts) {
+  const component = {
+    host: cmpts.host,
+    scheme: cmpts.scheme,
+    userinfo: cmpts.userinfo,
+    port: cmpts.port,
+    path: cmpts.path,
+    query: cmpts.query,
+    nid: cmpts.nid,
+    nss: cmpts.nss,
+    uuid: cmpts.uuid,
+    fragment: cmpts.fragment,
+    reference: cmpts.reference,
+    resourceName: cmpts.resourceName,
+    secure: cmpts.secure,
+    error: ''
+  }
+  const options = Object.assign({}, opts)
+  const uriTokens = []
+
+  if (component.scheme) {
+    component.scheme = validateScheme(component.scheme)
+  }
+
+  // find scheme handler
+  const schemeHandler = getSchemeHandler(options.scheme || component.scheme)
+
+  // perform scheme specific serialization
+  if (schemeHandler && schemeHandler.serialize) schemeHandler.serialize(component, options)
+
+  const hasAuthority = component.userinfo !== undefined || component.host !== undefined || component.port !== undefined
+  // A reference with no emitted scheme is path-noscheme: a bare ':' in its
+  // first path segment would reparse as a scheme (RFC 3986 3.3/4.2). Enforced
+  // under skipEscape too (resolve()), so the reapply below gates on this flag.
+  const schemelessReference = (component.scheme === undefined || options.reference === 'suffix') && !hasAuthority
+  const pathNoScheme = !options.skipEscape && schemelessReference
+
+  if (component.path !== undefined) {
+    if (!options.skipEscape) {
+      component.path = serializePathEncoding(component.path, pathNoScheme)
+    } else {
+      component.path = normalizePercentEncoding(component.path)
+    }
+  }
+
+  if (options.reference !== 'suffix' && component.scheme) {
+    // Scheme handlers may replace the scheme during serialization.
+    component.scheme = validateScheme(component.scheme)
+    uriTokens.push(component.scheme, ':')
+  }
+
+  const authority = recomposeAuthority(component)
+  if (authority !== undefined) {
+    if (options.reference !== 'suffix') {
+      uriTokens.push('//')
+    }
+
+    uriTokens.push(authority)
+
+    if (component.path && component.path[0] !== '/') {
+      uriTokens.push('/')
+    }
+  }
+  if (component.path !== undefined) {
+    let s = component.path
+
+    if (!options.absolutePath && (!schemeHandler || !schemeHandler.absolutePath)) {
+      // A relative-path reference keeps its unresolvable leading ".." segments
+      // and must never become root-relative (RFC 3986 section 5.2.4 applies to
+      // merged target paths, not to the reference itself).
+      s = schemelessReference && s[0] !== '/'
+        ? removeDotSegmentsRelative(s)
+        : removeDotSegments(s)
+    }
+
+    // Dot-segment removal can expose a colon that was not originally in the
+    // first segment (for example, "./a:b"). Reapply path-noscheme encoding so
+    // the serialized relative reference cannot be reparsed as a URI scheme.
+    if (schemelessReference) {
+      s = serializePathEncoding(s, true)
+    }
+
+    if (
+      authority === undefined &&
+      s[0] === '/' &&
+      s[1] === '/'
+    ) {
+      // don't allow the path to start with "//"
+      s = '/%2F' + s.slice(2)
+    }
+
+    uriTokens.push(s)
+  }
+
+  if (component.query !== undefined) {
+    uriTokens.push('?', encodeQuery(component.query))
+  }
+
+  if (component.fragment !== undefined) {
+    uriTokens.push('#', encodeFragment(component.fragment))
+  }
+  return uriTokens.join('')
+}
+
+const URI_PARSE = /^(?:([^#/:?]+):)?(?:\/\/((?:([^#/?@]*)@)?(\[[^#/?\]]+\]|[^#/:?]*)(?::(\d*))?))?([^#?]*)(?:\?([^#]*))?(?:#((?:.|[\n\r])*))?/u
+
+// Captures the authority component (between "//" and the next "/", "?" or "#"),
+// with or without a scheme prefix, for the literal-backslash rejection below.
+const AUTHORITY_PREFIX = /^(?:[^#/:?]+:)?\/\/([^/?#]*)/
+
+// Captures the leading authority-introducer region after an optional scheme: a
+// run of forward slashes, backslashes, and the characters the WHATWG URL parser
+// removes before parsing (TAB U+0009, LF U+000A, CR U+000D). A valid introducer
+// is exactly "//". Node treats "\" as "/" on special schemes and strips those
+// characters first, so forms like "\\", "/\", "\/", "/<TAB>/", or a leading
+// "<TAB>//" reach an authority in Node while fast-uri's URI_PARSE folds them into
+// the path group (host confusion / SSRF / redirect bypass).
+const AUTHORITY_INTRODUCER_REGION = /^(?:[^#/:?]+:)?([/\\\t\n\r]*)/
+
+/**
+ * @param {import('./types/index').URIComponent} parsed
+ * @param {RegExpMatchArray} matches
+ * @returns {string|undefined}
+ */
+function getParseError (parsed, matches) {
+  if (matches[2] !== undefined && parsed.path && parsed.path[0] !== '/') {
+    return 'URI path must start with "/" when authority is present.'
+  }
+
+  if (typeof parsed.port === 'number' && (parsed.port < 0 || parsed.port > 65535)) {
+    return 'URI port is malformed.'
+  }
+
+  return undefined
+}
+
+/**
+ * Checks percent syntax without decoding the represented octets. RFC 3986
+ * percent-encoding is byte-oriented, so sequences such as `%FF` are valid even
+ * though they are not independently valid UTF-8.
+ *
+ * @param {string|undefined} component
+ * @returns {boolean}
+ */
+function hasMalformedPercentEncoding (component) {
+  if (component === undefined) return false
+
+  let percent = component.indexOf('%')
+  while (percent !== -1) {
+    if (percent + 2 >= component.length || !/^[\da-f]{2}$/iu.test(component.slice(percent + 1, percent + 3))) {
+      return true
+    }
+    percent = component.indexOf('%', percent + 3)
+  }
+
+  return false
+}
+
+/**
+ * Whether the host is a bracketed IP literal (RFC 3986 `IP-literal`).
+ * An unterminated `[` is not a literal, so it must still be validated as a
+ * reg-name instead of being waved through as an IP.
+ *
+ * @param {string} host
+ * @returns {boolean}
+ */
+function isIPLiteral (host) {
+  return host[0] === '[' && host[host.length - 1] === ']'
+}
+
+/**
+ * @param {RegExpMatchArray} matches
+ * @returns {boolean}
+ */
+function hasMalformedComponentPercentEncoding (matches) {
+  // Bracketed IP literals use a raw "%" as the zone separator for historical
+  // compatibility. Their parsing is intentionally left to normalizeIPv6.
+  const host = matches[4]
+  return hasMalformedPercentEncoding(matches[3]) ||
+    (host !== undefined && !isIPLiteral(host) && hasMalformedPercentEncoding(host)) ||
+    hasMalformedPercentEncoding(matches[6]) ||
+    hasMalformedPercentEncoding(matches[7]) ||
+    hasMalformedPercentEncoding(matches[8])
+}
+
+/**
+ * @param {import('./types/index').URIComponent} parsed
+ * @param {import('./types/index').Options} options
+ * @param {{ domainHost?: boolean, unicodeSupport?: boolean }|undefined} schemeHandler
+ * @param {boolean} isIP
+ * @returns {boolean} whether host conversion failed
+ */
+function canonicalizeHost (parsed, options, schemeHandler, isIP) {
+  if (hasForbiddenDomainHost(parsed, options, schemeHandler, isIP)) {
+    parsed.error = parsed.error || MALFORMED_HOST_ERROR
+    return true
+  }
+
+  if (
+    !options.unicodeSupport &&
+    (!schemeHandler || !schemeHandler.unicodeSupport) &&
+    parsed.host &&
+    !isIPLiteral(parsed.host) &&
+    (options.domainHost || (schemeHandler && schemeHandler.domainHost)) &&
+    isIP === false &&
+    nonSimpleDomain(parsed.host)
+  ) {
+    let url
+    try {
+      url = new URL('http://' + parsed.host)
+    } catch (e) {
+      parsed.error = parsed.error || "Host's domain name can not be converted to ASCII: " + e
+      return true
+    }
+    // The WHATWG parser must have read the whole input as a host. Anything
+    // else means it found a delimiter fast-uri did not, so its hostname would
+    // describe a different authority.
+    if (!isHostOnlyURL(url)) {
+      parsed.error = parsed.error || MALFORMED_HOST_ERROR
+      return true
+    }
+    parsed.host = url.hostname
+  }
+  return false
+}
+
+/**
+ * Whether a domain host contains an ASCII character that RFC 3986 does not
+ * allow in a reg-name (unreserved, sub-delims, or pct-encoded). Such a host is
+ * rejected instead of being handed to the WHATWG URL parser, which would treat
+ * "@" as a userinfo delimiter (silently dropping the data before it) and strip
+ * TAB, LF, and CR. Non-ASCII characters remain allowed for IDNs.
+ *
+ * @param {import('./types/index').URIComponent} parsed
+ * @param {import('./types/index').Options} options
+ * @param {{ domainHost?: boolean }|undefined} schemeHandler
+ * @param {boolean} isIP
+ * @returns {boolean}
+ */
+function hasForbiddenDomainHost (parsed, options, schemeHandler, isIP) {
+  return Boolean(
+    parsed.host &&
+    isIP === false &&
+    !isIPLiteral(parsed.host) &&
+    (options.domainHost || (schemeHandler && schemeHandler.domainHost)) &&
+    FORBIDDEN_DOMAIN_HOST_CHARACTER.test(parsed.host)
+  )
+}
+
+/**
+ * @param {URL} url
+ * @returns {boolean}
+ */
+function isHostOnlyURL (url) {
+  return url.username === '' &&
+    url.password === '' &&
+    url.port === '' &&
+    url.pathname === '/' &&
+    url.search === '' &&
+    url.hash === '' &&
+    url.hostname !== ''
+}
+
+/**
+ * @param {string} uri
+ * @param {import('./types/index').Options} [opts]
+ * @returns {{ parsed: import('./types/index').URIComponent, malformedAuthorityOrPort: boolean, malformedPercentEncoding: boolean, malformedSchemeSpecific: boolean, malformedHost: boolean, malformedScheme: boolean }}
+ */
+function parseWithStatus (uri, opts) {
+  const options = Object.assign({}, opts)
+  /** @type {import('./types/index').URIComponent} */
+  const parsed = {
+    scheme: undefined,
+    userinfo: undefined,
+    host: '',
+    port: undefined,
+    path: '',
+    query: undefined,
+    fragment: undefined
+  }
+
+  let malformedAuthorityOrPort = false
+  let malformedPercentEncoding = false
+  let malformedSchemeSpecific = false
+  let malformedHost = false
+  let malformedIPLiteral = false
+  let malformedScheme = false
+
+  let isIP = false
+  if (options.reference === 'suffix') {
+    if (options.scheme) {
+      uri = options.scheme + ':' + uri
+    } else {
+      uri = '//' + uri
+    }
+  }
+
+  // A literal backslash (U+005C) is not a valid RFC 3986 URI character and is
+  // not an authority delimiter. Reject it in the authority rather than
+  // rewriting it: normalizing "\" -> "/" (WHATWG error recovery) could silently
+  // change the resource identified by an otherwise-invalid input, and lets "\"
+  // act as a host delimiter here while Node's native URL parses a different
+  // host (SSRF / redirect / origin-allowlist bypass). Percent-encoded %5C is
+  // untouched and remains valid encoded data.
+  const authorityMatch = uri.match(AUTHORITY_PREFIX)
+  if (authorityMatch !== null && authorityMatch[1].indexOf('\\') !== -1) {
+    parsed.error = 'URI authority must not contain a literal backslash.'
+    malformedAuthorityOrPort = true
+  }
+
+  // Reject a malformed or whitespace-smuggled authority introducer. fast-uri
+  // only recognizes a literal "//"; anything else in the leading separator run
+  // (a backslash, or a "//" that appears only after removing the TAB/LF/CR that
+  // Node strips) means the authority fast-uri parses differs from the one Node's
+  // URL resolves. Reject rather than rewrite, mirroring the literal-backslash
+  // guard above. Percent-encoded forms (%5C, %09) are untouched, valid data.
+  const introducerMatch = uri.match(AUTHORITY_INTRODUCER_REGION)
+  if (introducerMatch !== null) {
+    const region = introducerMatch[1]
+    const normalizedRegion = region.replace(/[\t\n\r]/g, '')
+    // Two or more leading separators introduce an authority.
+    if (normalizedRegion.length >= 2) {
+      if (normalizedRegion.slice(0, 2) !== '//') {
+        parsed.error = parsed.error || 'URI authority must not contain a literal backslash.'
+        malformedAuthorityOrPort = true
+      } else if (region.length !== normalizedRegion.length) {
+        parsed.error = parsed.error || 'URI authority introducer must not contain whitespace.'
+        malformedAuthorityOrPort = true
+      }
+    }
+  }
+
+  const matches = uri.match(URI_PARSE)
+
+  if (matches) {
+    // store each component
+    parsed.scheme = matches[1]
+    parsed.userinfo = matches[3]
+    parsed.host = matches[4]
+    parsed.port = parseInt(matches[5], 10)
+    parsed.path = matches[6] || ''
+    parsed.query = matches[7]
+    parsed.fragment = matches[8]
+
+    if (parsed.scheme !== undefined) {
+      if (VALID_SCHEME.test(parsed.scheme)) {
+        parsed.scheme = parsed.scheme.toLowerCase()
+      } else {
+        parsed.error = parsed.error || MALFORMED_SCHEME_ERROR
+        malformedScheme = true
+      }
+    }
+
+    malformedPercentEncoding = hasMalformedComponentPercentEncoding(matches)
+    if (malformedPercentEncoding) {
+      parsed.error = parsed.error || 'URI contains malformed percent-encoding.'
+    }
+
+    // fix port number
+    if (isNaN(parsed.port)) {
+      parsed.port = matches[5]
+    }
+
+    const parseError = getParseError(parsed, matches)
+    if (parseError !== undefined) {
+      parsed.error = parsed.error || parseError
+      malformedAuthorityOrPort = true
+    }
+
+    if (parsed.host) {
+      const ipv4result = isIPv4(parsed.host)
+      if (ipv4result === false) {
+        const bracketedIPLiteral = isIPLiteral(parsed.host)
+        const hasIPLiteralBracket = parsed.host.indexOf('[') !== -1 || parsed.host.indexOf(']') !== -1
+        const ipv6result = normalizeIPv6(parsed.host)
+        isIP = ipv6result.isIPV6 || ipv6result.isIPVFuture === true
+        malformedIPLiteral = hasIPLiteralBracket && (!bracketedIPLiteral || ipv6result.error === true)
+        parsed.host = isIP ? ipv6result.host : ipv6result.host.toLowerCase()
+
+        if (malformedIPLiteral) {
+          parsed.error = parsed.error || MALFORMED_HOST_ERROR
+          malformedAuthorityOrPort = true
+        }
+      } else {
+        isIP = true
+      }
+    }
+    if (parsed.scheme === undefined && parsed.userinfo === undefined && parsed.host === undefined && parsed.port === undefined && parsed.query === undefined && !parsed.path) {
+      parsed.reference = 'same-document'
+    } else if (parsed.scheme === undefined) {
+      parsed.reference = 'relative'
+    } else if (parsed.fragment === undefined) {
+      parsed.reference = 'absolute'
+    } else {
+      parsed.reference = 'uri'
+    }
+
+    // check for reference errors
+    if (options.reference && options.reference !== 'suffix' && options.reference !== parsed.reference) {
+      parsed.error = parsed.error || 'URI is not a ' + options.reference + ' reference.'
+    }
+
+    // find scheme handler
+    const schemeHandler = getSchemeHandler(options.scheme || parsed.scheme)
+
+    // convert Unicode IDN -> ASCII IDN when the effective scheme uses domain hosts
+    if (!malformedIPLiteral) {
+      malformedHost = canonicalizeHost(parsed, options, schemeHandler, isIP)
+    }
+
+    if (uri.indexOf('%') !== -1 && parsed.host !== undefined && !malformedIPLiteral) {
+      let host = isIP ? parsed.host : normalizePercentEncoding(parsed.host, true)
+      if (!isIP) {
+        // Fold reg-name case after decoding unreserved octets. The second
+        // pass only restores uppercase hex in escapes that remain encoded.
+        host = normalizePercentEncoding(host.toLowerCase())
+      }
+      // Resolution parses both inputs with the internal `null` scheme before
+      // the effective scheme is known. Keep raw host delimiters for that step
+      // so resolve() can reject them for domain-host schemes; the resolved
+      // authority is encoded when it is serialized.
+      parsed.host = isIP || options.scheme !== 'null' ? reescapeHostDelimiters(host, isIP) : host
+    }
+
+    if (!schemeHandler || (schemeHandler && !schemeHandler.skipNormalize)) {
+      if (parsed.path) {
+        parsed.path = normalizePathEncoding(parsed.path)
+      }
+      if (parsed.query) {
+        parsed.query = normalizeQueryFragmentEncoding(parsed.query)
+      }
+      if (parsed.fragment) {
+        parsed.fragment = normalizeQueryFragmentEncoding(parsed.fragment)
+      }
+    }
+
+    // perform scheme specific parsing
+    if (schemeHandler && schemeHandler.parse) {
+      schemeHandler.parse(parsed, options)
+      if (schemeHandler === SCHEMES.urn && parsed.nid === undefined) {
+        malformedSchemeSpecific = true
+      }
+    }
+  } else {
+    parsed.error = parsed.error || 'URI can not be parsed.'
+  }
+  return { parsed, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme }
+}
+
+/**
+ * @param {string} uri
+ * @param {import('./types/index').Options} [opts]
+ * @returns
+ */
+function parse (uri, opts) {
+  return parseWithStatus(uri, opts).parsed
+}
+
+/**
+ * @param {string} uri
+ * @param {import('./types/index').Options} [opts]
+ * @returns {string}
+ */
+function normalizeString (uri, opts) {
+  return normalizeStringWithStatus(uri, opts).normalized
+}
+
+/**
+ * @param {string} uri
+ * @param {import('./types/index').Options} [opts]
+ * @returns {{ normalized: string, malformedAuthorityOrPort: boolean, malformedPercentEncoding: boolean, malformedSchemeSpecific: boolean, malformedHost: boolean, malformedScheme: boolean }}
+ */
+function normalizeStringWithStatus (uri, opts) {
+  const { parsed, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme } = parseWithStatus(uri, opts)
+  return {
+    normalized: malformedAuthorityOrPort || malformedPercentEncoding || malformedSchemeSpecific || malformedHost || malformedScheme ? uri : serialize(parsed, opts),
+    malformedAuthorityOrPort,
+    malformedPercentEncoding,
+    malformedSchemeSpecific,
+    malformedHost,
+    malformedScheme
+  }
+}
+
+/**
+ * @param {import ('./types/index').URIComponent|string} uri
+ * @param {import('./types/index').Options} [opts]
+ * @returns {string|undefined}
+ */
+function normalizeComparableURI (uri, opts) {
+  if (typeof uri !== 'string' && typeof uri !== 'object') {
+    return undefined
+  }
+
+  let value
+  try {
+    value = typeof uri === 'string' ? uri : serialize(uri, opts)
+  } catch {
+    return undefined
+  }
+  const { normalized, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme } = normalizeStringWithStatus(value, opts)
+  return malformedAuthorityOrPort || malformedPercentEncoding || malformedSchemeSpecific || malformedHost || malformedScheme ? undefined : normalized
+}
+
+const fastUri = {
+  SCHEMES,
+  normalize,
+  resolve,
+  resolveComponent,
+  equal,
+  serialize,
+  parse
+}
+
+module.exports = fastUri
+module.exports["default"] = fastUri
+module.exports.fastUri = fastUri
+
+
+/***/ }),
+
+/***/ 75300:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const { isUUID } = __nccwpck_require__(15077)
+const URN_REG = /^([\da-z][\d\-a-z]{0,31}):((?:[\w!$'()*+,\-./:;=@]|%[\da-f]{2})+)$/iu
+
+const supportedSchemeNames = /** @type {const} */ (['http', 'https', 'ws',
+  'wss', 'urn', 'urn:uuid'])
+
+/** @typedef {supportedSchemeNames[number]} SchemeName */
+
+/**
+ * @param {string} name
+ * @returns {name is SchemeName}
+ */
+function isValidSchemeName (name) {
+  return supportedSchemeNames.indexOf(/** @type {*} */ (name)) !== -1
+}
+
+/**
+ * @callback SchemeFn
+ * @param {import('../types/index').URIComponent} component
+ * @param {import('../types/index').Options} options
+ * @returns {import('../types/index').URIComponent}
+ */
+
+/**
+ * @typedef {Object} SchemeHandler
+ * @property {SchemeName} scheme - The scheme name.
+ * @property {boolean} [domainHost] - Indicates if the scheme supports domain hosts.
+ * @property {SchemeFn} parse - Function to parse the URI component for this scheme.
+ * @property {SchemeFn} serialize - Function to serialize the URI component for this scheme.
+ * @property {boolean} [skipNormalize] - Indicates if normalization should be skipped for this scheme.
+ * @property {boolean} [absolutePath] - Indicates if the scheme uses absolute paths.
+ * @property {boolean} [unicodeSupport] - Indicates if the scheme supports Unicode.
+ */
+
+/**
+ * @param {import('../types/index').URIComponent} wsComponent
+ * @returns {boolean}
+ */
+function wsIsSecure (wsComponent) {
+  if (wsComponent.secure === true) {
+    return true
+  } else if (wsComponent.secure === false) {
+    return false
+  } else if (wsComponent.scheme) {
+    return (
+      wsComponent.scheme.length === 3 &&
+      (wsComponent.scheme[0] === 'w' || wsComponent.scheme[0] === 'W') &&
+      (wsComponent.scheme[1] === 's' || wsComponent.scheme[1] === 'S') &&
+      (wsComponent.scheme[2] === 's' || wsComponent.scheme[2] === 'S')
+    )
+  } else {
+    return false
+  }
+}
+
+/** @type {SchemeFn} */
+function httpParse (component) {
+  if (!component.host) {
+    component.error = component.error || 'HTTP URIs must have a host.'
+  }
+
+  return component
+}
+
+/** @type {SchemeFn} */
+function httpSerialize (component) {
+  const secure = String(component.scheme).toLowerCase() === 'https'
+
+  // normalize the default port
+  if (component.port === (secure ? 443 : 80) || component.port === '') {
+    component.port = undefined
+  }
+
+  // normalize the empty path
+  if (!component.path) {
+    component.path = '/'
+  }
+
+  // NOTE: We do not parse query strings for HTTP URIs
+  // as WWW Form Url Encoded query strings are part of the HTML4+ spec,
+  // and not the HTTP spec.
+
+  return component
+}
+
+/** @type {SchemeFn} */
+function wsParse (wsComponent) {
+// indicate if the secure flag is set
+  wsComponent.secure = wsIsSecure(wsComponent)
+
+  // construct resouce name
+  wsComponent.resourceName = (wsComponent.path || '/') + (wsComponent.query ? '?' + wsComponent.query : '')
+  wsComponent.path = undefined
+  wsComponent.query = undefined
+
+  return wsComponent
+}
+
+/** @type {SchemeFn} */
+function wsSerialize (wsComponent) {
+// normalize the default port
+  if (wsComponent.port === (wsIsSecure(wsComponent) ? 443 : 80) || wsComponent.port === '') {
+    wsComponent.port = undefined
+  }
+
+  // ensure scheme matches secure flag
+  if (typeof wsComponent.secure === 'boolean') {
+    wsComponent.scheme = (wsComponent.secure ? 'wss' : 'ws')
+    wsComponent.secure = undefined
+  }
+
+  // reconstruct path from resource name
+  if (wsComponent.resourceName) {
+    const queryIndex = wsComponent.resourceName.indexOf('?')
+    const path = queryIndex === -1
+      ? wsComponent.resourceName
+      : wsComponent.resourceName.slice(0, queryIndex)
+    wsComponent.path = (path && path !== '/' ? path : undefined)
+    wsComponent.query = queryIndex === -1
+      ? undefined
+      : wsComponent.resourceName.slice(queryIndex + 1)
+    wsComponent.resourceName = undefined
+  }
+
+  // forbid fragment component
+  wsComponent.fragment = undefined
+
+  return wsComponent
+}
+
+/** @type {SchemeFn} */
+function urnParse (urnComponent, options) {
+  if (!urnComponent.path) {
+    urnComponent.error = 'URN can not be parsed'
+    return urnComponent
+  }
+  const matches = urnComponent.path.match(URN_REG)
+  if (matches && matches[0] === urnComponent.path) {
+    const scheme = options.scheme || urnComponent.scheme || 'urn'
+    urnComponent.nid = matches[1].toLowerCase()
+    urnComponent.nss = matches[2]
+    const urnScheme = `${scheme}:${options.nid || urnComponent.nid}`
+    const schemeHandler = getSchemeHandler(urnScheme)
+    urnComponent.path = undefined
+
+    if (schemeHandler) {
+      urnComponent = schemeHandler.parse(urnComponent, options)
+    }
+  } else {
+    urnComponent.error = urnComponent.error || 'URN can not be parsed.'
+  }
+
+  return urnComponent
+}
+
+/** @type {SchemeFn} */
+function urnSerialize (urnComponent, options) {
+  if (urnComponent.nid === undefined) {
+    throw new Error('URN without nid cannot be serialized')
+  }
+  const scheme = options.scheme || urnComponent.scheme || 'urn'
+  const nid = urnComponent.nid.toLowerCase()
+  const urnScheme = `${scheme}:${options.nid || nid}`
+  const schemeHandler = getSchemeHandler(urnScheme)
+
+  if (schemeHandler) {
+    urnComponent = schemeHandler.serialize(urnComponent, options)
+  }
+
+  const uriComponent = urnComponent
+  const nss = urnComponent.nss
+  uriComponent.path = `${nid || options.nid}:${nss}`
+
+  options.skipEscape = true
+  return uriComponent
+}
+
+/** @type {SchemeFn} */
+function urnuuidParse (urnComponent, options) {
+  const uuidComponent = urnComponent
+  uuidComponent.uuid = uuidComponent.nss
+  uuidComponent.nss = undefined
+
+  if (!options.tolerant && (!uuidComponent.uuid || !isUUID(uuidComponent.uuid))) {
+    uuidComponent.error = uuidComponent.error || 'UUID is not valid.'
+  }
+
+  return uuidComponent
+}
+
+/** @type {SchemeFn} */
+function urnuuidSerialize (uuidComponent) {
+  const urnComponent = uuidComponent
+  // normalize UUID
+  urnComponent.nss = (uuidComponent.uuid || '').toLowerCase()
+  return urnComponent
+}
+
+const http = /** @type {SchemeHandler} */ ({
+  scheme: 'http',
+  domainHost: true,
+  parse: httpParse,
+  serialize: httpSerialize
+})
+
+const https = /** @type {SchemeHandler} */ ({
+  scheme: 'https',
+  domainHost: http.domainHost,
+  parse: httpParse,
+  serialize: httpSerialize
+})
+
+const ws = /** @type {SchemeHandler} */ ({
+  scheme: 'ws',
+  domainHost: true,
+  parse: wsParse,
+  serialize: wsSerialize
+})
+
+const wss = /** @type {SchemeHandler} */ ({
+  scheme: 'wss',
+  domainHost: ws.domainHost,
+  parse: ws.parse,
+  serialize: ws.serialize
+})
+
+const urn = /** @type {SchemeHandler} */ ({
+  scheme: 'urn',
+  parse: urnParse,
+  serialize: urnSerialize,
+  skipNormalize: true
+})
+
+const urnuuid = /** @type {SchemeHandler} */ ({
+  scheme: 'urn:uuid',
+  parse: urnuuidParse,
+  serialize: urnuuidSerialize,
+  skipNormalize: true
+})
+
+const SCHEMES = /** @type {Record<SchemeName, SchemeHandler>} */ ({
+  http,
+  https,
+  ws,
+  wss,
+  urn,
+  'urn:uuid': urnuuid
+})
+
+Object.setPrototypeOf(SCHEMES, null)
+
+/**
+ * @param {string|undefined} scheme
+ * @returns {SchemeHandler|undefined}
+ */
+function getSchemeHandler (scheme) {
+  return (
+    scheme && (
+      SCHEMES[/** @type {SchemeName} */ (scheme)] ||
+      SCHEMES[/** @type {SchemeName} */(scheme.toLowerCase())])
+  ) ||
+    undefined
+}
+
+module.exports = {
+  wsIsSecure,
+  SCHEMES,
+  isValidSchemeName,
+  getSchemeHandler,
+}
+
+
+/***/ }),
+
+/***/ 15077:
+/***/ ((module) => {
+
+
+
+/** @type {(value: string) => boolean} */
+const isUUID = RegExp.prototype.test.bind(/^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/iu)
+
+/** @type {(value: string) => boolean} */
+const isIPv4 = RegExp.prototype.test.bind(/^(?:(?:25[0-5]|2[0-4]\d|1\d{2}|[1-9]\d|\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d{2}|[1-9]\d|\d)$/u)
+
+/** @type {(value: string) => boolean} */
+const isPort = RegExp.prototype.test.bind(/^\d*$/u)
+
+/** @type {(value: string) => boolean} */
+const isHexPair = RegExp.prototype.test.bind(/^[\da-f]{2}$/iu)
+
+/** @type {(value: string) => boolean} */
+const isUnreserved = RegExp.prototype.test.bind(/^[\da-z\-._~]$/iu)
+
+/** @type {(value: string) => boolean} */
+const isPathCharacter = RegExp.prototype.test.bind(/^[A-Za-z0-9\-._~!$&'()*+,;=:@/]$/u)
+
+/** @type {(value: string) => boolean} */
+const isQueryFragmentCharacter = RegExp.prototype.test.bind(/^[A-Za-z0-9\-._~!$&'()*+,;=:@/?]$/u)
+
+/** @type {(value: string) => boolean} */
+const isUserinfoCharacter = RegExp.prototype.test.bind(/^[A-Za-z0-9\-._~!$&'()*+,;=:]$/u)
+
+const BYTE_HEX = new Array(256)
+{
+  const HEX_DIGITS = '0123456789ABCDEF'
+  for (let i = 0; i < 256; i++) {
+    BYTE_HEX[i] = '%' + HEX_DIGITS[i >> 4] + HEX_DIGITS[i & 0xF]
+  }
+}
+function percentEncodeNonAscii (cp) {
+  if (cp < 0x800) {
+    return BYTE_HEX[0xC0 | (cp >> 6)] +
+           BYTE_HEX[0x80 | (cp & 0x3F)]
+  }
+  if (cp < 0x10000) {
+    return BYTE_HEX[0xE0 | (cp >> 12)] +
+           BYTE_HEX[0x80 | ((cp >> 6) & 0x3F)] +
+           BYTE_HEX[0x80 | (cp & 0x3F)]
+  }
+  return BYTE_HEX[0xF0 | (cp >> 18)] +
+         BYTE_HEX[0x80 | ((cp >> 12) & 0x3F)] +
+         BYTE_HEX[0x80 | ((cp >> 6) & 0x3F)] +
+         BYTE_HEX[0x80 | (cp & 0x3F)]
+}
+
+/**
+ * @param {Array<string>} input
+ * @returns {string}
+ */
+function stringArrayToHexStripped (input) {
+  let acc = ''
+  let code = 0
+  let i = 0
+
+  for (i = 0; i < input.length; i++) {
+    code = input[i].charCodeAt(0)
+    if (code === 48) {
+      continue
+    }
+    if (!((code >= 48 && code <= 57) || (code >= 65 && code <= 70) || (code >= 97 && code <= 102))) {
+      return ''
+    }
+    acc += input[i]
+    break
+  }
+
+  for (i += 1; i < input.length; i++) {
+    code = input[i].charCodeAt(0)
+    if (!((code >= 48 && code <= 57) || (code >= 65 && code <= 70) || (code >= 97 && code <= 102))) {
+      return ''
+    }
+    acc += input[i]
+  }
+  return acc
+}
+
+/** @type {(value: string) => boolean} */
+const isHextet = RegExp.prototype.test.bind(/^[\dA-Fa-f]{1,4}$/)
+
+/** @type {(value: string) => boolean} */
+const isIPvFuture = RegExp.prototype.test.bind(/^[vV][\dA-Fa-f]+\.[A-Za-z\d\-._~!$&'()*+,;=:]+$/)
+
+/** @type {(value: string) => boolean} */
+const isZoneCharacter = RegExp.prototype.test.bind(/^[A-Za-z\d\-._~]$/)
+
+/**
+ * @param {string} value
+ * @returns {boolean}
+ */
+const nonSimpleDomain = RegExp.prototype.test.bind(/[^!"$&'()*+,\-.;=_`a-z{}~]/u)
+
+/**
+ * @param {string} zone
+ * @returns {boolean}
+ */
+function isZoneIdentifier (zone) {
+  if (zone.length === 0) return false
+
+  for (let i = 0; i < zone.length; i++) {
+    if (isZoneCharacter(zone[i])) continue
+    if (zone[i] === '%' && i + 2 < zone.length && isHexPair(zone.slice(i + 1, i + 3))) {
+      i += 2
+      continue
+    }
+    return false
+  }
+
+  return true
+}
+
+/**
+ * Compresses the longest run of zero hextets to "::" per RFC 5952. A run of a
+ * single zero hextet is left uncompressed. On ties the leftmost run wins.
+ *
+ * @param {string[]} hextets
+ * @returns {string}
+ */
+function compressIPv6ZeroRun (hextets) {
+  let bestStart = -1
+  let bestLength = 0
+  let runStart = -1
+  let runLength = 0
+  for (let i = 0; i < hextets.length; i++) {
+    if (hextets[i] === '0') {
+      if (runStart === -1) runStart = i
+      runLength++
+      if (runLength > bestLength) {
+        bestLength = runLength
+        bestStart = runStart
+      }
+    } else {
+      runStart = -1
+      runLength = 0
+    }
+  }
+
+  if (bestLength < 2) return hextets.join(':')
+
+  const head = hextets.slice(0, bestStart).join(':')
+  const tail = hextets.slice(bestStart + bestLength).join(':')
+  return head + '::' + tail
+}
+
+/**
+ * Validates an IPv6 address against the alternatives in RFC 3986 section
+ * 3.2.2 and returns the same address with leading hextet zeroes removed.
+ * An embedded IPv4 address counts as two hextets and is only valid at the end.
+ *
+ * @param {string} input
+ * @returns {string|undefined}
+ */
+function normalizeIPv6Address (input) {
+  const compression = input.indexOf('::')
+  if (compression !== -1 && input.indexOf('::', compression + 1) !== -1) return undefined
+
+  const left = compression === -1 ? input.split(':') : input.slice(0, compression).split(':')
+  const right = compression === -1 ? [] : input.slice(compression + 2).split(':')
+  if (compression !== -1) {
+    if (left.length === 1 && left[0] === '') left.length = 0
+    if (right.length === 1 && right[0] === '') right.length = 0
+  }
+
+  const parts = left.concat(right)
+  let hextetCount = 0
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]
+    if (part === '') return undefined
+
+    if (part.indexOf('.') !== -1) {
+      if (i !== parts.length - 1 || (compression !== -1 && right.length === 0) || !isIPv4(part)) return undefined
+      hextetCount += 2
+      continue
+    }
+
+    if (!isHextet(part)) return undefined
+    parts[i] = parseInt(part, 16).toString(16)
+    hextetCount++
+  }
+
+  if (compression === -1) {
+    if (hextetCount !== 8) return undefined
+    return compressIPv6ZeroRun(parts)
+  }
+  if (hextetCount >= 8) return undefined
+
+  // expand "::" then re-compress the longest run for a canonical result
+  const expanded = parts.slice(0, left.length)
+  for (let i = hextetCount; i < 8; i++) expanded.push('0')
+  for (let i = left.length; i < parts.length; i++) expanded.push(parts[i])
+  return compressIPv6ZeroRun(expanded)
+}
+
+/**
+ * @typedef {Object} NormalizeIPv6Result
+ * @property {string} host - The normalized host.
+ * @property {string} [escapedHost] - The escaped host.
+ * @property {boolean} isIPV6 - Indicates if the host is an IPv6 address.
+ * @property {boolean} [isIPVFuture] - Indicates if the host is an IPvFuture literal.
+ * @property {boolean} [error] - Indicates if a bracketed IP literal is malformed.
+ */
+
+/**
+ * Validates and normalizes a bracketed IP literal. Raw zone separators remain
+ * accepted for backwards compatibility, while encoded separators and zone
+ * contents follow RFC 6874.
+ *
+ * @param {string} host
+ * @returns {NormalizeIPv6Result}
+ */
+function normalizeIPv6 (host) {
+  const bracketed = host[0] === '[' && host[host.length - 1] === ']'
+  const hasBracket = host[0] === '[' || host[host.length - 1] === ']'
+  if (hasBracket && !bracketed) return { host, isIPV6: false, error: true }
+
+  let input = bracketed ? host.slice(1, -1) : host
+  if (bracketed && isIPvFuture(input)) {
+    input = input.toLowerCase()
+    return { host: `[${input}]`, escapedHost: input, isIPV6: false, isIPVFuture: true }
+  }
+
+  if (findToken(input, ':') < 2) {
+    return { host, isIPV6: false, error: bracketed }
+  }
+
+  let zoneIdentifier = ''
+  const zoneSeparator = input.indexOf('%')
+  if (zoneSeparator !== -1) {
+    const separatorLength = input.slice(zoneSeparator, zoneSeparator + 3).toLowerCase() === '%25' ? 3 : 1
+    zoneIdentifier = input.slice(zoneSeparator + separatorLength)
+    if (!isZoneIdentifier(zoneIdentifier)) return { host, isIPV6: false, error: true }
+    input = input.slice(0, zoneSeparator)
+  }
+
+  const address = normalizeIPv6Address(input)
+  if (address === undefined) return { host, isIPV6: false, error: true }
+
+  return {
+    host: address + (zoneIdentifier ? '%' + zoneIdentifier : ''),
+    escapedHost: address + (zoneIdentifier ? '%25' + zoneIdentifier : ''),
+    isIPV6: true
+  }
+}
+
+/**
+ * @param {string} str
+ * @param {string} token
+ * @returns {number}
+ */
+function findToken (str, token) {
+  let ind = 0
+  for (let i = 0; i < str.length; i++) {
+    if (str[i] === token) ind++
+  }
+  return ind
+}
+
+/**
+ * @param {string} path
+ * @returns {string}
+ *
+ * @see https://datatracker.ietf.org/doc/html/rfc3986#section-5.2.4
+ */
+function removeDotSegments (path) {
+  let input = path
+  const output = []
+  let nextSlash = -1
+  let len = 0
+
+  // eslint-disable-next-line no-cond-assign
+  while (len = input.length) {
+    if (len === 1) {
+      if (input === '.') {
+        break
+      } else if (input === '/') {
+        output.push('/')
+        break
+      } else {
+        output.push(input)
+        break
+      }
+    } else if (len === 2) {
+      if (input[0] === '.') {
+        if (input[1] === '.') {
+          break
+        } else if (input[1] === '/') {
+          input = input.slice(2)
+          continue
+        }
+      } else if (input[0] === '/') {
+        if (input[1] === '.' || input[1] === '/') {
+          output.push('/')
+          break
+        }
+      }
+    } else if (len === 3) {
+      if (input === '/..') {
+        if (output.length !== 0) {
+          output.pop()
+        }
+        output.push('/')
+        break
+      }
+    }
+    if (input[0] === '.') {
+      if (input[1] === '.') {
+        if (input[2] === '/') {
+          input = input.slice(3)
+          continue
+        }
+      } else if (input[1] === '/') {
+        input = input.slice(2)
+        continue
+      }
+    } else if (input[0] === '/') {
+      if (input[1] === '.') {
+        if (input[2] === '/') {
+          input = input.slice(2)
+          continue
+        } else if (input[2] === '.') {
+          if (input[3] === '/') {
+            input = input.slice(3)
+            if (output.length !== 0) {
+              output.pop()
+            }
+            continue
+          }
+        }
+      }
+    }
+
+    // Rule 2E: Move normal path segment to output
+    if ((nextSlash = input.indexOf('/', 1)) === -1) {
+      output.push(input)
+      break
+    } else {
+      output.push(input.slice(0, nextSlash))
+      input = input.slice(nextSlash)
+    }
+  }
+
+  return output.join('')
+}
+
+/**
+ * Removes dot segments from the path of a relative reference (a path that does
+ * not start with "/") without changing what it resolves to against any base.
+ * Unlike `removeDotSegments`, leading ".." segments that cannot be collapsed
+ * are kept, the result never becomes root-relative, and a result that would be
+ * empty or start with an empty segment is prefixed with "." (an empty path
+ * means "same document" and a leading "//" would introduce an authority).
+ *
+ * @param {string} path
+ * @returns {string}
+ */
+function removeDotSegmentsRelative (path) {
+  if (path === '' || path[0] === '/') {
+    return removeDotSegments(path)
+  }
+
+  const segments = path.split('/')
+  const last = segments.length - 1
+  /** @type {string[]} */
+  const output = []
+  let trailingDirectory = false
+
+  for (let i = 0; i <= last; i++) {
+    const segment = segments[i]
+    if (segment === '.' || segment === '..') {
+      if (segment === '..') {
+        if (output.length !== 0 && output[output.length - 1] !== '..') {
+          output.pop()
+        } else {
+          output.push('..')
+        }
+      }
+      trailingDirectory = i === last
+    } else {
+      output.push(segment)
+    }
+  }
+
+  if (trailingDirectory && output[output.length - 1] !== '..') {
+    output.push('')
+  }
+  if (output.length === 0 || output[0] === '' || output[0].includes(':')) {
+    // An empty path, a leading empty segment ("//"), or a first segment
+    // containing ":" (which would be mistaken for a scheme, RFC 3986 section
+    // 4.2) must stay behind a "." segment so the reference keeps its meaning.
+    output.unshift('.')
+  }
+
+  return output.join('/')
+}
+
+/**
+ * Re-escape RFC 3986 gen-delims that must not appear literally in the host.
+ * After the URI regex parses, these characters cannot be literal in the host
+ * field, so any that appear after decoding came from percent-encoding and
+ * must be restored to prevent authority structure changes.
+ *
+ * @param {string} host
+ * @param {boolean} isIP - true for IPv4/IPv6 hosts (skip colon re-escaping)
+ * @returns {string}
+ */
+const HOST_DELIMS = { '@': '%40', '/': '%2F', '?': '%3F', '#': '%23', ':': '%3A' }
+const HOST_DELIM_RE = /[@/?#:]/g
+const HOST_DELIM_NO_COLON_RE = /[@/?#]/g
+
+function reescapeHostDelimiters (host, isIP) {
+  const re = isIP ? HOST_DELIM_NO_COLON_RE : HOST_DELIM_RE
+  re.lastIndex = 0
+  return host.replace(re, (ch) => HOST_DELIMS[ch])
+}
+
+/**
+ * Normalizes percent escapes and optionally decodes only unreserved ASCII bytes.
+ * Reserved delimiters such as `%2F` stay escaped; `%2E` is unreserved.
+ *
+ * @param {string} input
+ * @param {boolean} [decodeUnreserved=false]
+ * @returns {string}
+ */
+function normalizePercentEncoding (input, decodeUnreserved = false) {
+  if (input.indexOf('%') === -1) {
+    return input
+  }
+
+  let output = ''
+
+  for (let i = 0; i < input.length; i++) {
+    if (input[i] === '%' && i + 2 < input.length) {
+      const hex = input.slice(i + 1, i + 3)
+      if (isHexPair(hex)) {
+        const normalizedHex = hex.toUpperCase()
+        const decoded = String.fromCharCode(parseInt(normalizedHex, 16))
+
+        if (decodeUnreserved && isUnreserved(decoded)) {
+          output += decoded
+        } else {
+          output += '%' + normalizedHex
+        }
+
+        i += 2
+        continue
+      }
+    }
+
+    output += input[i]
+  }
+
+  return output
+}
+
+/**
+ * Normalizes path data without turning reserved escapes into live path syntax.
+ * Valid escapes are uppercased, raw unsafe characters are escaped, and only
+ * unreserved bytes that are not `.` are decoded.
+ *
+ * @param {string} input
+ * @returns {string}
+ */
+function normalizePathEncoding (input) {
+  let output = ''
+
+  for (let i = 0; i < input.length; i++) {
+    const ch = input[i]
+    if (ch === '%' && i + 2 < input.length) {
+      const hex = input.slice(i + 1, i + 3)
+      if (isHexPair(hex)) {
+        const normalizedHex = hex.toUpperCase()
+        const decoded = String.fromCharCode(parseInt(normalizedHex, 16))
+
+        if (decoded !== '.' && isUnreserved(decoded)) {
+          output += decoded
+        } else {
+          output += '%' + normalizedHex
+        }
+
+        i += 2
+        continue
+      }
+    }
+
+    if (isPathCharacter(ch)) {
+      output += ch
+    } else {
+      const code = input.charCodeAt(i)
+      if (code < 0x80) {
+        output += isEscapeSafe(code) ? ch : BYTE_HEX[code]
+      } else if (code < 0xD800 || code > 0xDFFF) {
+        output += percentEncodeNonAscii(code)
+      } else if (code <= 0xDBFF && i + 1 < input.length) {
+        const low = input.charCodeAt(i + 1)
+        if (low >= 0xDC00 && low <= 0xDFFF) {
+          output += percentEncodeNonAscii(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
+          i++
+        } else {
+          output += percentEncodeNonAscii(0xFFFD)
+        }
+      } else {
+        output += percentEncodeNonAscii(0xFFFD)
+      }
+    }
+  }
+
+  return output
+}
+
+/**
+ * Serializes a path without rewriting reserved data. Raw RFC 3986 path
+ * characters remain literal, valid escapes are preserved and uppercased, and
+ * everything else is UTF-8 percent-encoded. In a path-noscheme, a colon in the
+ * first segment must be escaped so the result cannot be parsed as a scheme.
+ *
+ * @param {string} input
+ * @param {boolean} [pathNoScheme=false]
+ * @returns {string}
+ */
+function serializePathEncoding (input, pathNoScheme = false) {
+  let output = ''
+  let firstSegment = pathNoScheme && input[0] !== '/'
+
+  for (let i = 0; i < input.length; i++) {
+    const ch = input[i]
+    if (ch === '%' && i + 2 < input.length) {
+      const hex = input.slice(i + 1, i + 3)
+      if (isHexPair(hex)) {
+        output += '%' + hex.toUpperCase()
+        i += 2
+        continue
+      }
+    }
+
+    if (ch === '/') {
+      firstSegment = false
+    }
+
+    if (isPathCharacter(ch) && (ch !== ':' || !firstSegment)) {
+      output += ch
+    } else {
+      const code = input.charCodeAt(i)
+      if (code < 0x80) {
+        output += BYTE_HEX[code]
+      } else if (code < 0xD800 || code > 0xDFFF) {
+        output += percentEncodeNonAscii(code)
+      } else if (code <= 0xDBFF && i + 1 < input.length) {
+        const low = input.charCodeAt(i + 1)
+        if (low >= 0xDC00 && low <= 0xDFFF) {
+          output += percentEncodeNonAscii(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
+          i++
+        } else {
+          output += percentEncodeNonAscii(0xFFFD)
+        }
+      } else {
+        output += percentEncodeNonAscii(0xFFFD)
+      }
+    }
+  }
+
+  return output
+}
+
+/**
+ * Percent-encodes a URI component using its RFC 3986 literal character set.
+ * Existing valid escapes are preserved and normalized to uppercase hex.
+ *
+ * @param {string} input
+ * @param {(value: string) => boolean} isAllowed
+ * @returns {string}
+ */
+function encodeComponent (input, isAllowed) {
+  let output = ''
+
+  for (let i = 0; i < input.length; i++) {
+    const ch = input[i]
+    if (ch === '%' && i + 2 < input.length) {
+      const hex = input.slice(i + 1, i + 3)
+      if (isHexPair(hex)) {
+        output += '%' + hex.toUpperCase()
+        i += 2
+        continue
+      }
+    }
+
+    if (isAllowed(ch)) {
+      output += ch
+    } else {
+      const code = input.charCodeAt(i)
+      if (code < 0x80) {
+        output += BYTE_HEX[code]
+      } else if (code < 0xD800 || code > 0xDFFF) {
+        output += percentEncodeNonAscii(code)
+      } else if (code <= 0xDBFF && i + 1 < input.length) {
+        const low = input.charCodeAt(i + 1)
+        if (low >= 0xDC00 && low <= 0xDFFF) {
+          output += percentEncodeNonAscii(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
+          i++
+        } else {
+          output += percentEncodeNonAscii(0xFFFD)
+        }
+      } else {
+        output += percentEncodeNonAscii(0xFFFD)
+      }
+    }
+  }
+
+  return output
+}
+
+/**
+ * Encodes userinfo while preserving its RFC 3986 §3.2.1 literal characters.
+ * In particular, authority delimiters such as `@`, `/`, `?`, and `#` are data.
+ *
+ * @param {string} input
+ * @returns {string}
+ */
+function encodeUserinfo (input) {
+  return encodeComponent(input, isUserinfoCharacter)
+}
+
+/**
+ * Encodes query data using the RFC 3986 §3.4 grammar. A literal `#` must be
+ * escaped because it would otherwise begin the fragment component.
+ *
+ * @param {string} input
+ * @returns {string}
+ */
+function encodeQuery (input) {
+  return encodeComponent(input, isQueryFragmentCharacter)
+}
+
+/**
+ * Encodes fragment data using the RFC 3986 §3.5 grammar.
+ *
+ * @param {string} input
+ * @returns {string}
+ */
+function encodeFragment (input) {
+  return encodeComponent(input, isQueryFragmentCharacter)
+}
+
+function isEscapeSafe (cp) {
+  return (
+    (cp >= 0x30 && cp <= 0x39) ||
+    (cp >= 0x41 && cp <= 0x5A) ||
+    (cp >= 0x61 && cp <= 0x7A) ||
+    cp === 0x2A || cp === 0x2B || cp === 0x2D || cp === 0x2E ||
+    cp === 0x2F || cp === 0x40 || cp === 0x5F
+  )
+}
+
+/**
+ * Normalizes the percent-encoding of a query or fragment component.
+ *
+ * Like `normalizePathEncoding`, but uses the query/fragment character set
+ * (which additionally allows `?`) and decodes `.` since it has no dot-segment
+ * meaning outside of a path.
+ *
+ * @param {string} input
+ * @returns {string}
+ */
+function normalizeQueryFragmentEncoding (input) {
+  let output = ''
+
+  for (let i = 0; i < input.length; i++) {
+    const ch = input[i]
+    if (ch === '%' && i + 2 < input.length) {
+      const hex = input.slice(i + 1, i + 3)
+      if (isHexPair(hex)) {
+        const normalizedHex = hex.toUpperCase()
+        const decoded = String.fromCharCode(parseInt(normalizedHex, 16))
+
+        if (isUnreserved(decoded)) {
+          output += decoded
+        } else {
+          output += '%' + normalizedHex
+        }
+
+        i += 2
+        continue
+      }
+    }
+
+    if (isQueryFragmentCharacter(ch)) {
+      output += ch
+    } else {
+      const code = input.charCodeAt(i)
+      if (code < 0x80) {
+        output += isEscapeSafe(code) ? ch : BYTE_HEX[code]
+      } else if (code < 0xD800 || code > 0xDFFF) {
+        output += percentEncodeNonAscii(code)
+      } else if (code <= 0xDBFF && i + 1 < input.length) {
+        const low = input.charCodeAt(i + 1)
+        if (low >= 0xDC00 && low <= 0xDFFF) {
+          output += percentEncodeNonAscii(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
+          i++
+        } else {
+          output += percentEncodeNonAscii(0xFFFD)
+        }
+      } else {
+        output += percentEncodeNonAscii(0xFFFD)
+      }
+    }
+  }
+
+  return output
+}
+
+/**
+ * Escapes a component while preserving existing valid percent escapes.
+ *
+ * @param {string} input
+ * @returns {string}
+ */
+function escapePreservingEscapes (input) {
+  let output = ''
+
+  for (let i = 0; i < input.length; i++) {
+    if (input[i] === '%' && i + 2 < input.length) {
+      const hex = input.slice(i + 1, i + 3)
+      if (isHexPair(hex)) {
+        output += '%' + hex.toUpperCase()
+        i += 2
+        continue
+      }
+    }
+
+    output += escape(input[i])
+  }
+
+  return output
+}
+
+/**
+ * @param {import('../types/index').URIComponent} component
+ * @returns {string|undefined}
+ */
+function recomposeAuthority (component) {
+  const uriTokens = []
+
+  if (component.userinfo !== undefined) {
+    uriTokens.push(encodeUserinfo(component.userinfo))
+    uriTokens.push('@')
+  }
+
+  if (component.host !== undefined) {
+    let host = component.host
+    if (!isIPv4(host)) {
+      let ipV6res = normalizeIPv6(host)
+      if (ipV6res.isIPV6 !== true && ipV6res.isIPVFuture !== true) {
+        // Decode only unreserved bytes, once. In particular, keep %25 encoded
+        // so it cannot introduce a second escape during recomposition.
+        host = normalizePercentEncoding(host, true)
+        ipV6res = normalizeIPv6(host)
+      }
+      if (ipV6res.isIPV6 === true || ipV6res.isIPVFuture === true) {
+        host = `[${ipV6res.escapedHost}]`
+      } else {
+        host = reescapeHostDelimiters(host, false)
+      }
+    }
+    uriTokens.push(host)
+  }
+
+  if (typeof component.port === 'number' || typeof component.port === 'string') {
+    const port = String(component.port)
+    if (!isPort(port)) {
+      throw new TypeError('URI port is malformed.')
+    }
+    uriTokens.push(':')
+    uriTokens.push(port)
+  }
+
+  return uriTokens.length ? uriTokens.join('') : undefined
+};
+
+module.exports = {
+  nonSimpleDomain,
+  recomposeAuthority,
+  reescapeHostDelimiters,
+  normalizePercentEncoding,
+  normalizePathEncoding,
+  serializePathEncoding,
+  normalizeQueryFragmentEncoding,
+  encodeUserinfo,
+  encodeQuery,
+  encodeFragment,
+  escapePreservingEscapes,
+  removeDotSegments,
+  removeDotSegmentsRelative,
+  isIPv4,
+  isUUID,
+  normalizeIPv6,
+  stringArrayToHexStripped
 }
 
 
@@ -74453,7 +82079,7 @@ exports.visitAsync = visitAsync;
 
 /***/ }),
 
-/***/ 46058:
+/***/ 33838:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 // ESM COMPAT FLAG
@@ -74676,84 +82302,10 @@ function prepareKeyValueMessage(key, value) {
 var external_path_ = __nccwpck_require__(16928);
 // EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
 var lib = __nccwpck_require__(44942);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-class BasicCredentialHandler {
-    constructor(username, password) {
-        this.username = username;
-        this.password = password;
-    }
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return __awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class BearerCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Bearer ${this.token}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return __awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class PersonalAccessTokenCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return __awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-//# sourceMappingURL=auth.js.map
+// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/auth.js
+var auth = __nccwpck_require__(92145);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
-var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
         function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
@@ -74771,7 +82323,7 @@ class OidcClient {
             allowRetries: allowRetry,
             maxRetries: maxRetry
         };
-        return new lib/* HttpClient */.Qq('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
+        return new lib/* HttpClient */.Qq('actions/oidc-client', [new auth/* BearerCredentialHandler */.tZ(OidcClient.getRequestToken())], requestOptions);
     }
     static getRequestToken() {
         const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
@@ -74788,7 +82340,7 @@ class OidcClient {
         return runtimeUrl;
     }
     static getCall(id_token_url) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
+        return __awaiter(this, void 0, void 0, function* () {
             var _a;
             const httpclient = OidcClient.createHttpClient();
             const res = yield httpclient
@@ -74806,7 +82358,7 @@ class OidcClient {
         });
     }
     static getIDToken(audience) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
+        return __awaiter(this, void 0, void 0, function* () {
             try {
                 // New ID Token is requested from action service
                 let id_token_url = OidcClient.getIDTokenUrl();
@@ -75141,8 +82693,8 @@ function toPlatformPath(pth) {
     return pth.replace(/[/\\]/g, external_path_.sep);
 }
 //# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 5 modules
-var exec = __nccwpck_require__(22876);
+// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 3 modules
+var exec = __nccwpck_require__(27187);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
 var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -75529,16 +83081,15 @@ function getIDToken(aud) {
 
 /***/ }),
 
-/***/ 22876:
+/***/ 27187:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  m: () => (/* binding */ exec),
   H: () => (/* binding */ getExecOutput)
 });
-
-// UNUSED EXPORTS: exec
 
 // EXTERNAL MODULE: external "string_decoder"
 var external_string_decoder_ = __nccwpck_require__(13193);
@@ -75550,466 +83101,14 @@ var external_events_ = __nccwpck_require__(24434);
 const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
 // EXTERNAL MODULE: external "path"
 var external_path_ = __nccwpck_require__(16928);
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(42613);
-// EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(79896);
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
-// export const {open} = 'fs'
-const IS_WINDOWS = process.platform === 'win32';
-/**
- * Custom implementation of readlink to ensure Windows junctions
- * maintain trailing backslash for backward compatibility with Node.js < 24
- *
- * In Node.js 20, Windows junctions (directory symlinks) always returned paths
- * with trailing backslashes. Node.js 24 removed this behavior, which breaks
- * code that relied on this format for path operations.
- *
- * This implementation restores the Node 20 behavior by adding a trailing
- * backslash to all junction results on Windows.
- */
-function readlink(fsPath) {
-    return __awaiter(this, void 0, void 0, function* () {
-        const result = yield fs.promises.readlink(fsPath);
-        // On Windows, restore Node 20 behavior: add trailing backslash to all results
-        // since junctions on Windows are always directory links
-        if (IS_WINDOWS && !result.endsWith('\\')) {
-            return `${result}\\`;
-        }
-        return result;
-    });
-}
-// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
-const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_.constants.O_RDONLY;
-function exists(fsPath) {
-    return __awaiter(this, void 0, void 0, function* () {
-        try {
-            yield stat(fsPath);
-        }
-        catch (err) {
-            if (err.code === 'ENOENT') {
-                return false;
-            }
-            throw err;
-        }
-        return true;
-    });
-}
-function isDirectory(fsPath_1) {
-    return __awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
-        return stats.isDirectory();
-    });
-}
-/**
- * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
- * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
- */
-function isRooted(p) {
-    p = normalizeSeparators(p);
-    if (!p) {
-        throw new Error('isRooted() parameter "p" cannot be empty');
-    }
-    if (IS_WINDOWS) {
-        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
-        ); // e.g. C: or C:\hello
-    }
-    return p.startsWith('/');
-}
-/**
- * Best effort attempt to determine whether a file exists and is executable.
- * @param filePath    file path to check
- * @param extensions  additional file extensions to try
- * @return if file exists and is executable, returns the file path. otherwise empty string.
- */
-function tryGetExecutablePath(filePath, extensions) {
-    return __awaiter(this, void 0, void 0, function* () {
-        let stats = undefined;
-        try {
-            // test file exists
-            stats = yield stat(filePath);
-        }
-        catch (err) {
-            if (err.code !== 'ENOENT') {
-                // eslint-disable-next-line no-console
-                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-            }
-        }
-        if (stats && stats.isFile()) {
-            if (IS_WINDOWS) {
-                // on Windows, test for valid extension
-                const upperExt = external_path_.extname(filePath).toUpperCase();
-                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
-                    return filePath;
-                }
-            }
-            else {
-                if (isUnixExecutable(stats)) {
-                    return filePath;
-                }
-            }
-        }
-        // try each extension
-        const originalFilePath = filePath;
-        for (const extension of extensions) {
-            filePath = originalFilePath + extension;
-            stats = undefined;
-            try {
-                stats = yield stat(filePath);
-            }
-            catch (err) {
-                if (err.code !== 'ENOENT') {
-                    // eslint-disable-next-line no-console
-                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-                }
-            }
-            if (stats && stats.isFile()) {
-                if (IS_WINDOWS) {
-                    // preserve the case of the actual file (since an extension was appended)
-                    try {
-                        const directory = external_path_.dirname(filePath);
-                        const upperName = external_path_.basename(filePath).toUpperCase();
-                        for (const actualName of yield readdir(directory)) {
-                            if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_.join(directory, actualName);
-                                break;
-                            }
-                        }
-                    }
-                    catch (err) {
-                        // eslint-disable-next-line no-console
-                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
-                    }
-                    return filePath;
-                }
-                else {
-                    if (isUnixExecutable(stats)) {
-                        return filePath;
-                    }
-                }
-            }
-        }
-        return '';
-    });
-}
-function normalizeSeparators(p) {
-    p = p || '';
-    if (IS_WINDOWS) {
-        // convert slashes on Windows
-        p = p.replace(/\//g, '\\');
-        // remove redundant slashes
-        return p.replace(/\\\\+/g, '\\');
-    }
-    // remove redundant slashes
-    return p.replace(/\/\/+/g, '/');
-}
-// on Mac/Linux, test the execute bit
-//     R   W  X  R  W X R W X
-//   256 128 64 32 16 8 4 2 1
-function isUnixExecutable(stats) {
-    return ((stats.mode & 1) > 0 ||
-        ((stats.mode & 8) > 0 &&
-            process.getgid !== undefined &&
-            stats.gid === process.getgid()) ||
-        ((stats.mode & 64) > 0 &&
-            process.getuid !== undefined &&
-            stats.uid === process.getuid()));
-}
-// Get the path of cmd.exe in windows
-function getCmdPath() {
-    var _a;
-    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
-}
-//# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
-var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-/**
- * Copies a file or folder.
- * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See CopyOptions.
- */
-function cp(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
-        // Dest is an existing file, but not forcing
-        if (destStat && destStat.isFile() && !force) {
-            return;
-        }
-        // If dest is an existing directory, should copy inside.
-        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
-            ? path.join(dest, path.basename(source))
-            : dest;
-        if (!(yield ioUtil.exists(source))) {
-            throw new Error(`no such file or directory: ${source}`);
-        }
-        const sourceStat = yield ioUtil.stat(source);
-        if (sourceStat.isDirectory()) {
-            if (!recursive) {
-                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
-            }
-            else {
-                yield cpDirRecursive(source, newDest, 0, force);
-            }
-        }
-        else {
-            if (path.relative(source, newDest) === '') {
-                // a file cannot be copied to itself
-                throw new Error(`'${newDest}' and '${source}' are the same file`);
-            }
-            yield io_copyFile(source, newDest, force);
-        }
-    });
-}
-/**
- * Moves a path.
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See MoveOptions.
- */
-function mv(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        if (yield ioUtil.exists(dest)) {
-            let destExists = true;
-            if (yield ioUtil.isDirectory(dest)) {
-                // If dest is directory copy src into dest
-                dest = path.join(dest, path.basename(source));
-                destExists = yield ioUtil.exists(dest);
-            }
-            if (destExists) {
-                if (options.force == null || options.force) {
-                    yield rmRF(dest);
-                }
-                else {
-                    throw new Error('Destination already exists');
-                }
-            }
-        }
-        yield mkdirP(path.dirname(dest));
-        yield ioUtil.rename(source, dest);
-    });
-}
-/**
- * Remove a path recursively with force
- *
- * @param inputPath path to remove
- */
-function rmRF(inputPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (ioUtil.IS_WINDOWS) {
-            // Check for invalid characters
-            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
-            if (/[*"<>|]/.test(inputPath)) {
-                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
-            }
-        }
-        try {
-            // note if path does not exist, error is silent
-            yield ioUtil.rm(inputPath, {
-                force: true,
-                maxRetries: 3,
-                recursive: true,
-                retryDelay: 300
-            });
-        }
-        catch (err) {
-            throw new Error(`File was unable to be removed ${err}`);
-        }
-    });
-}
-/**
- * Make a directory.  Creates the full path with folders in between
- * Will throw if it fails
- *
- * @param   fsPath        path to create
- * @returns Promise<void>
- */
-function mkdirP(fsPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        ok(fsPath, 'a path argument must be provided');
-        yield ioUtil.mkdir(fsPath, { recursive: true });
-    });
-}
-/**
- * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
- * If you check and the tool does not exist, it will throw.
- *
- * @param     tool              name of the tool
- * @param     check             whether to check if tool exists
- * @returns   Promise<string>   path to tool
- */
-function which(tool, check) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // recursive when check=true
-        if (check) {
-            const result = yield which(tool, false);
-            if (!result) {
-                if (IS_WINDOWS) {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
-                }
-                else {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
-                }
-            }
-            return result;
-        }
-        const matches = yield findInPath(tool);
-        if (matches && matches.length > 0) {
-            return matches[0];
-        }
-        return '';
-    });
-}
-/**
- * Returns a list of all occurrences of the given tool on the system path.
- *
- * @returns   Promise<string[]>  the paths of the tool
- */
-function findInPath(tool) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // build the list of extensions to try
-        const extensions = [];
-        if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_.delimiter)) {
-                if (extension) {
-                    extensions.push(extension);
-                }
-            }
-        }
-        // if it's rooted, return it if exists. otherwise return empty.
-        if (isRooted(tool)) {
-            const filePath = yield tryGetExecutablePath(tool, extensions);
-            if (filePath) {
-                return [filePath];
-            }
-            return [];
-        }
-        // if any path separators, return empty
-        if (tool.includes(external_path_.sep)) {
-            return [];
-        }
-        // build the list of directories
-        //
-        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
-        // it feels like we should not do this. Checking the current directory seems like more of a use
-        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
-        // across platforms.
-        const directories = [];
-        if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_.delimiter)) {
-                if (p) {
-                    directories.push(p);
-                }
-            }
-        }
-        // find all matches
-        const matches = [];
-        for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_.join(directory, tool), extensions);
-            if (filePath) {
-                matches.push(filePath);
-            }
-        }
-        return matches;
-    });
-}
-function readCopyOptions(options) {
-    const force = options.force == null ? true : options.force;
-    const recursive = Boolean(options.recursive);
-    const copySourceDirectory = options.copySourceDirectory == null
-        ? true
-        : Boolean(options.copySourceDirectory);
-    return { force, recursive, copySourceDirectory };
-}
-function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        // Ensure there is not a run away recursive copy
-        if (currentDepth >= 255)
-            return;
-        currentDepth++;
-        yield mkdirP(destDir);
-        const files = yield ioUtil.readdir(sourceDir);
-        for (const fileName of files) {
-            const srcFile = `${sourceDir}/${fileName}`;
-            const destFile = `${destDir}/${fileName}`;
-            const srcFileStat = yield ioUtil.lstat(srcFile);
-            if (srcFileStat.isDirectory()) {
-                // Recurse
-                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
-            }
-            else {
-                yield io_copyFile(srcFile, destFile, force);
-            }
-        }
-        // Change the mode for the newly created directory
-        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
-    });
-}
-// Buffered file copy
-function io_copyFile(srcFile, destFile, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
-            // unlink/re-link it
-            try {
-                yield ioUtil.lstat(destFile);
-                yield ioUtil.unlink(destFile);
-            }
-            catch (e) {
-                // Try to override file permission
-                if (e.code === 'EPERM') {
-                    yield ioUtil.chmod(destFile, '0666');
-                    yield ioUtil.unlink(destFile);
-                }
-                // other errors = it doesn't exist, no work to do
-            }
-            // Copy over symlink
-            const symlinkFull = yield ioUtil.readlink(srcFile);
-            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
-        }
-        else if (!(yield ioUtil.exists(destFile)) || force) {
-            yield ioUtil.copyFile(srcFile, destFile);
-        }
-    });
-}
-//# sourceMappingURL=io.js.map
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
+var io = __nccwpck_require__(88701);
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io-util.js
+var io_util = __nccwpck_require__(90);
 ;// CONCATENATED MODULE: external "timers"
 const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
 ;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
-var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
         function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
@@ -76026,7 +83125,7 @@ var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 
 
 /* eslint-disable @typescript-eslint/unbound-method */
-const toolrunner_IS_WINDOWS = process.platform === 'win32';
+const IS_WINDOWS = process.platform === 'win32';
 /*
  * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
  */
@@ -76049,7 +83148,7 @@ class ToolRunner extends external_events_.EventEmitter {
         const toolPath = this._getSpawnFileName();
         const args = this._getSpawnArgs(options);
         let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
-        if (toolrunner_IS_WINDOWS) {
+        if (IS_WINDOWS) {
             // Windows + cmd file
             if (this._isCmdFile()) {
                 cmd += toolPath;
@@ -76103,7 +83202,7 @@ class ToolRunner extends external_events_.EventEmitter {
         }
     }
     _getSpawnFileName() {
-        if (toolrunner_IS_WINDOWS) {
+        if (IS_WINDOWS) {
             if (this._isCmdFile()) {
                 return process.env['COMSPEC'] || 'cmd.exe';
             }
@@ -76111,7 +83210,7 @@ class ToolRunner extends external_events_.EventEmitter {
         return this.toolPath;
     }
     _getSpawnArgs(options) {
-        if (toolrunner_IS_WINDOWS) {
+        if (IS_WINDOWS) {
             if (this._isCmdFile()) {
                 let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
                 for (const a of this.args) {
@@ -76364,18 +83463,18 @@ class ToolRunner extends external_events_.EventEmitter {
      * @returns   number
      */
     exec() {
-        return toolrunner_awaiter(this, void 0, void 0, function* () {
+        return __awaiter(this, void 0, void 0, function* () {
             // root the tool path if it is unrooted and contains relative pathing
-            if (!isRooted(this.toolPath) &&
+            if (!io_util/* isRooted */.Qh(this.toolPath) &&
                 (this.toolPath.includes('/') ||
-                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
+                    (IS_WINDOWS && this.toolPath.includes('\\')))) {
                 // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
                 this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
             }
             // if the tool is only a file name, then resolve it from the PATH
             // otherwise verify it exists (add extension on Windows if necessary)
-            this.toolPath = yield which(this.toolPath, true);
-            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
+            this.toolPath = yield io/* which */.K7(this.toolPath, true);
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
                 this._debug(`exec tool: ${this.toolPath}`);
                 this._debug('arguments:');
                 for (const arg of this.args) {
@@ -76389,7 +83488,7 @@ class ToolRunner extends external_events_.EventEmitter {
                 state.on('debug', (message) => {
                     this._debug(message);
                 });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
+                if (this.options.cwd && !(yield io_util/* exists */.t2(this.options.cwd))) {
                     return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
                 }
                 const fileName = this._getSpawnFileName();
@@ -81657,16 +88756,103 @@ function getOctokit(token, options, ...additionalPlugins) {
 
 /***/ }),
 
+/***/ 92145:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   tZ: () => (/* binding */ BearerCredentialHandler)
+/* harmony export */ });
+/* unused harmony exports BasicCredentialHandler, PersonalAccessTokenCredentialHandler */
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+class BasicCredentialHandler {
+    constructor(username, password) {
+        this.username = username;
+        this.password = password;
+    }
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return __awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class BearerCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Bearer ${this.token}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return __awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class PersonalAccessTokenCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return __awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+//# sourceMappingURL=auth.js.map
+
+/***/ }),
+
 /***/ 44942:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  Qq: () => (/* binding */ HttpClient)
+  Qq: () => (/* binding */ HttpClient),
+  Kg: () => (/* binding */ HttpClientError),
+  Hv: () => (/* binding */ HttpCodes)
 });
 
-// UNUSED EXPORTS: Headers, HttpClientError, HttpClientResponse, HttpCodes, MediaTypes, getProxyUrl, isHttps
+// UNUSED EXPORTS: Headers, HttpClientResponse, MediaTypes, getProxyUrl, isHttps
 
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(58611);
@@ -82469,6 +89655,488 @@ const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCa
 
 /***/ }),
 
+/***/ 90:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ck: () => (/* binding */ mkdir),
+/* harmony export */   H8: () => (/* binding */ IS_WINDOWS),
+/* harmony export */   Qh: () => (/* binding */ isRooted),
+/* harmony export */   rm: () => (/* binding */ rm),
+/* harmony export */   t2: () => (/* binding */ exists),
+/* harmony export */   vr: () => (/* binding */ tryGetExecutablePath)
+/* harmony export */ });
+/* unused harmony exports chmod, copyFile, lstat, open, readdir, rename, rmdir, stat, symlink, unlink, readlink, UV_FS_O_EXLOCK, READONLY, isDirectory, getCmdPath */
+/* harmony import */ var fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(79896);
+/* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(16928);
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs__WEBPACK_IMPORTED_MODULE_0__.promises;
+// export const {open} = 'fs'
+const IS_WINDOWS = process.platform === 'win32';
+/**
+ * Custom implementation of readlink to ensure Windows junctions
+ * maintain trailing backslash for backward compatibility with Node.js < 24
+ *
+ * In Node.js 20, Windows junctions (directory symlinks) always returned paths
+ * with trailing backslashes. Node.js 24 removed this behavior, which breaks
+ * code that relied on this format for path operations.
+ *
+ * This implementation restores the Node 20 behavior by adding a trailing
+ * backslash to all junction results on Windows.
+ */
+function readlink(fsPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        const result = yield fs.promises.readlink(fsPath);
+        // On Windows, restore Node 20 behavior: add trailing backslash to all results
+        // since junctions on Windows are always directory links
+        if (IS_WINDOWS && !result.endsWith('\\')) {
+            return `${result}\\`;
+        }
+        return result;
+    });
+}
+// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
+const UV_FS_O_EXLOCK = 0x10000000;
+const READONLY = fs__WEBPACK_IMPORTED_MODULE_0__.constants.O_RDONLY;
+function exists(fsPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        try {
+            yield stat(fsPath);
+        }
+        catch (err) {
+            if (err.code === 'ENOENT') {
+                return false;
+            }
+            throw err;
+        }
+        return true;
+    });
+}
+function isDirectory(fsPath_1) {
+    return __awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
+        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
+        return stats.isDirectory();
+    });
+}
+/**
+ * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
+ * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
+ */
+function isRooted(p) {
+    p = normalizeSeparators(p);
+    if (!p) {
+        throw new Error('isRooted() parameter "p" cannot be empty');
+    }
+    if (IS_WINDOWS) {
+        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
+        ); // e.g. C: or C:\hello
+    }
+    return p.startsWith('/');
+}
+/**
+ * Best effort attempt to determine whether a file exists and is executable.
+ * @param filePath    file path to check
+ * @param extensions  additional file extensions to try
+ * @return if file exists and is executable, returns the file path. otherwise empty string.
+ */
+function tryGetExecutablePath(filePath, extensions) {
+    return __awaiter(this, void 0, void 0, function* () {
+        let stats = undefined;
+        try {
+            // test file exists
+            stats = yield stat(filePath);
+        }
+        catch (err) {
+            if (err.code !== 'ENOENT') {
+                // eslint-disable-next-line no-console
+                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+            }
+        }
+        if (stats && stats.isFile()) {
+            if (IS_WINDOWS) {
+                // on Windows, test for valid extension
+                const upperExt = path__WEBPACK_IMPORTED_MODULE_1__.extname(filePath).toUpperCase();
+                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
+                    return filePath;
+                }
+            }
+            else {
+                if (isUnixExecutable(stats)) {
+                    return filePath;
+                }
+            }
+        }
+        // try each extension
+        const originalFilePath = filePath;
+        for (const extension of extensions) {
+            filePath = originalFilePath + extension;
+            stats = undefined;
+            try {
+                stats = yield stat(filePath);
+            }
+            catch (err) {
+                if (err.code !== 'ENOENT') {
+                    // eslint-disable-next-line no-console
+                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+                }
+            }
+            if (stats && stats.isFile()) {
+                if (IS_WINDOWS) {
+                    // preserve the case of the actual file (since an extension was appended)
+                    try {
+                        const directory = path__WEBPACK_IMPORTED_MODULE_1__.dirname(filePath);
+                        const upperName = path__WEBPACK_IMPORTED_MODULE_1__.basename(filePath).toUpperCase();
+                        for (const actualName of yield readdir(directory)) {
+                            if (upperName === actualName.toUpperCase()) {
+                                filePath = path__WEBPACK_IMPORTED_MODULE_1__.join(directory, actualName);
+                                break;
+                            }
+                        }
+                    }
+                    catch (err) {
+                        // eslint-disable-next-line no-console
+                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
+                    }
+                    return filePath;
+                }
+                else {
+                    if (isUnixExecutable(stats)) {
+                        return filePath;
+                    }
+                }
+            }
+        }
+        return '';
+    });
+}
+function normalizeSeparators(p) {
+    p = p || '';
+    if (IS_WINDOWS) {
+        // convert slashes on Windows
+        p = p.replace(/\//g, '\\');
+        // remove redundant slashes
+        return p.replace(/\\\\+/g, '\\');
+    }
+    // remove redundant slashes
+    return p.replace(/\/\/+/g, '/');
+}
+// on Mac/Linux, test the execute bit
+//     R   W  X  R  W X R W X
+//   256 128 64 32 16 8 4 2 1
+function isUnixExecutable(stats) {
+    return ((stats.mode & 1) > 0 ||
+        ((stats.mode & 8) > 0 &&
+            process.getgid !== undefined &&
+            stats.gid === process.getgid()) ||
+        ((stats.mode & 64) > 0 &&
+            process.getuid !== undefined &&
+            stats.uid === process.getuid()));
+}
+// Get the path of cmd.exe in windows
+function getCmdPath() {
+    var _a;
+    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
+}
+//# sourceMappingURL=io-util.js.map
+
+/***/ }),
+
+/***/ 88701:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   K7: () => (/* binding */ which),
+/* harmony export */   U$: () => (/* binding */ mkdirP),
+/* harmony export */   Yz: () => (/* binding */ rmRF)
+/* harmony export */ });
+/* unused harmony exports cp, mv, findInPath */
+/* harmony import */ var assert__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(42613);
+/* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(16928);
+/* harmony import */ var _io_util_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(90);
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+/**
+ * Copies a file or folder.
+ * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See CopyOptions.
+ */
+function cp(source_1, dest_1) {
+    return __awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
+        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
+        // Dest is an existing file, but not forcing
+        if (destStat && destStat.isFile() && !force) {
+            return;
+        }
+        // If dest is an existing directory, should copy inside.
+        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
+            ? path.join(dest, path.basename(source))
+            : dest;
+        if (!(yield ioUtil.exists(source))) {
+            throw new Error(`no such file or directory: ${source}`);
+        }
+        const sourceStat = yield ioUtil.stat(source);
+        if (sourceStat.isDirectory()) {
+            if (!recursive) {
+                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
+            }
+            else {
+                yield cpDirRecursive(source, newDest, 0, force);
+            }
+        }
+        else {
+            if (path.relative(source, newDest) === '') {
+                // a file cannot be copied to itself
+                throw new Error(`'${newDest}' and '${source}' are the same file`);
+            }
+            yield copyFile(source, newDest, force);
+        }
+    });
+}
+/**
+ * Moves a path.
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See MoveOptions.
+ */
+function mv(source_1, dest_1) {
+    return __awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        if (yield ioUtil.exists(dest)) {
+            let destExists = true;
+            if (yield ioUtil.isDirectory(dest)) {
+                // If dest is directory copy src into dest
+                dest = path.join(dest, path.basename(source));
+                destExists = yield ioUtil.exists(dest);
+            }
+            if (destExists) {
+                if (options.force == null || options.force) {
+                    yield rmRF(dest);
+                }
+                else {
+                    throw new Error('Destination already exists');
+                }
+            }
+        }
+        yield mkdirP(path.dirname(dest));
+        yield ioUtil.rename(source, dest);
+    });
+}
+/**
+ * Remove a path recursively with force
+ *
+ * @param inputPath path to remove
+ */
+function rmRF(inputPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8) {
+            // Check for invalid characters
+            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
+            if (/[*"<>|]/.test(inputPath)) {
+                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
+            }
+        }
+        try {
+            // note if path does not exist, error is silent
+            yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__.rm(inputPath, {
+                force: true,
+                maxRetries: 3,
+                recursive: true,
+                retryDelay: 300
+            });
+        }
+        catch (err) {
+            throw new Error(`File was unable to be removed ${err}`);
+        }
+    });
+}
+/**
+ * Make a directory.  Creates the full path with folders in between
+ * Will throw if it fails
+ *
+ * @param   fsPath        path to create
+ * @returns Promise<void>
+ */
+function mkdirP(fsPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        (0,assert__WEBPACK_IMPORTED_MODULE_0__.ok)(fsPath, 'a path argument must be provided');
+        yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .mkdir */ .Ck(fsPath, { recursive: true });
+    });
+}
+/**
+ * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
+ * If you check and the tool does not exist, it will throw.
+ *
+ * @param     tool              name of the tool
+ * @param     check             whether to check if tool exists
+ * @returns   Promise<string>   path to tool
+ */
+function which(tool, check) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // recursive when check=true
+        if (check) {
+            const result = yield which(tool, false);
+            if (!result) {
+                if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8) {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
+                }
+                else {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
+                }
+            }
+            return result;
+        }
+        const matches = yield findInPath(tool);
+        if (matches && matches.length > 0) {
+            return matches[0];
+        }
+        return '';
+    });
+}
+/**
+ * Returns a list of all occurrences of the given tool on the system path.
+ *
+ * @returns   Promise<string[]>  the paths of the tool
+ */
+function findInPath(tool) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // build the list of extensions to try
+        const extensions = [];
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8 && process.env['PATHEXT']) {
+            for (const extension of process.env['PATHEXT'].split(path__WEBPACK_IMPORTED_MODULE_1__.delimiter)) {
+                if (extension) {
+                    extensions.push(extension);
+                }
+            }
+        }
+        // if it's rooted, return it if exists. otherwise return empty.
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .isRooted */ .Qh(tool)) {
+            const filePath = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .tryGetExecutablePath */ .vr(tool, extensions);
+            if (filePath) {
+                return [filePath];
+            }
+            return [];
+        }
+        // if any path separators, return empty
+        if (tool.includes(path__WEBPACK_IMPORTED_MODULE_1__.sep)) {
+            return [];
+        }
+        // build the list of directories
+        //
+        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
+        // it feels like we should not do this. Checking the current directory seems like more of a use
+        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
+        // across platforms.
+        const directories = [];
+        if (process.env.PATH) {
+            for (const p of process.env.PATH.split(path__WEBPACK_IMPORTED_MODULE_1__.delimiter)) {
+                if (p) {
+                    directories.push(p);
+                }
+            }
+        }
+        // find all matches
+        const matches = [];
+        for (const directory of directories) {
+            const filePath = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .tryGetExecutablePath */ .vr(path__WEBPACK_IMPORTED_MODULE_1__.join(directory, tool), extensions);
+            if (filePath) {
+                matches.push(filePath);
+            }
+        }
+        return matches;
+    });
+}
+function readCopyOptions(options) {
+    const force = options.force == null ? true : options.force;
+    const recursive = Boolean(options.recursive);
+    const copySourceDirectory = options.copySourceDirectory == null
+        ? true
+        : Boolean(options.copySourceDirectory);
+    return { force, recursive, copySourceDirectory };
+}
+function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
+    return __awaiter(this, void 0, void 0, function* () {
+        // Ensure there is not a run away recursive copy
+        if (currentDepth >= 255)
+            return;
+        currentDepth++;
+        yield mkdirP(destDir);
+        const files = yield ioUtil.readdir(sourceDir);
+        for (const fileName of files) {
+            const srcFile = `${sourceDir}/${fileName}`;
+            const destFile = `${destDir}/${fileName}`;
+            const srcFileStat = yield ioUtil.lstat(srcFile);
+            if (srcFileStat.isDirectory()) {
+                // Recurse
+                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
+            }
+            else {
+                yield copyFile(srcFile, destFile, force);
+            }
+        }
+        // Change the mode for the newly created directory
+        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
+    });
+}
+// Buffered file copy
+function copyFile(srcFile, destFile, force) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
+            // unlink/re-link it
+            try {
+                yield ioUtil.lstat(destFile);
+                yield ioUtil.unlink(destFile);
+            }
+            catch (e) {
+                // Try to override file permission
+                if (e.code === 'EPERM') {
+                    yield ioUtil.chmod(destFile, '0666');
+                    yield ioUtil.unlink(destFile);
+                }
+                // other errors = it doesn't exist, no work to do
+            }
+            // Copy over symlink
+            const symlinkFull = yield ioUtil.readlink(srcFile);
+            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
+        }
+        else if (!(yield ioUtil.exists(destFile)) || force) {
+            yield ioUtil.copyFile(srcFile, destFile);
+        }
+    });
+}
+//# sourceMappingURL=io.js.map
+
+/***/ }),
+
 /***/ 49735:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -82612,12 +90280,269 @@ class RequestError extends Error {
 
 /***/ }),
 
+/***/ 70370:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  A: () => (/* binding */ pLimit)
+});
+
+// UNUSED EXPORTS: limitFunction
+
+;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
+/*
+How it works:
+`this.#head` is an instance of `Node` which keeps track of its current value and nests another instance of `Node` that keeps the value that comes after it. When a value is provided to `.enqueue()`, the code needs to iterate through `this.#head`, going deeper and deeper to find the last value. However, iterating through every single item is slow. This problem is solved by saving a reference to the last value as `this.#tail` so that it can reference it to add a new value.
+*/
+
+class Node {
+	value;
+	next;
+
+	constructor(value) {
+		this.value = value;
+	}
+}
+
+class Queue {
+	#head;
+	#tail;
+	#size;
+
+	constructor() {
+		this.clear();
+	}
+
+	enqueue(value) {
+		const node = new Node(value);
+
+		if (this.#head) {
+			this.#tail.next = node;
+			this.#tail = node;
+		} else {
+			this.#head = node;
+			this.#tail = node;
+		}
+
+		this.#size++;
+	}
+
+	dequeue() {
+		const current = this.#head;
+		if (!current) {
+			return;
+		}
+
+		this.#head = this.#head.next;
+		this.#size--;
+
+		// Clean up tail reference when queue becomes empty
+		if (!this.#head) {
+			this.#tail = undefined;
+		}
+
+		return current.value;
+	}
+
+	peek() {
+		if (!this.#head) {
+			return;
+		}
+
+		return this.#head.value;
+
+		// TODO: Node.js 18.
+		// return this.#head?.value;
+	}
+
+	clear() {
+		this.#head = undefined;
+		this.#tail = undefined;
+		this.#size = 0;
+	}
+
+	get size() {
+		return this.#size;
+	}
+
+	* [Symbol.iterator]() {
+		let current = this.#head;
+
+		while (current) {
+			yield current.value;
+			current = current.next;
+		}
+	}
+
+	* drain() {
+		while (this.#head) {
+			yield this.dequeue();
+		}
+	}
+}
+
+;// CONCATENATED MODULE: ./node_modules/p-limit/index.js
+
+
+function pLimit(concurrency) {
+	let rejectOnClear = false;
+
+	if (typeof concurrency === 'object') {
+		({concurrency, rejectOnClear = false} = concurrency);
+	}
+
+	validateConcurrency(concurrency);
+
+	if (typeof rejectOnClear !== 'boolean') {
+		throw new TypeError('Expected `rejectOnClear` to be a boolean');
+	}
+
+	const queue = new Queue();
+	let activeCount = 0;
+
+	const resumeNext = () => {
+		// Process the next queued function if we're under the concurrency limit
+		if (activeCount < concurrency && queue.size > 0) {
+			activeCount++;
+			queue.dequeue().run();
+		}
+	};
+
+	const next = () => {
+		activeCount--;
+		resumeNext();
+	};
+
+	const run = async (function_, resolve, arguments_) => {
+		// Execute the function and capture the result promise
+		const result = (async () => function_(...arguments_))();
+
+		// Resolve immediately with the promise (don't wait for completion)
+		resolve(result);
+
+		// Wait for the function to complete (success or failure)
+		// We catch errors here to prevent unhandled rejections,
+		// but the original promise rejection is preserved for the caller
+		try {
+			await result;
+		} catch {}
+
+		// Decrement active count and process next queued function
+		next();
+	};
+
+	const enqueue = (function_, resolve, reject, arguments_) => {
+		const queueItem = {reject};
+
+		// Queue the internal resolve function instead of the run function
+		// to preserve the asynchronous execution context.
+		new Promise(internalResolve => { // eslint-disable-line promise/param-names
+			queueItem.run = internalResolve;
+			queue.enqueue(queueItem);
+		}).then(run.bind(undefined, function_, resolve, arguments_)); // eslint-disable-line promise/prefer-await-to-then
+
+		// Start processing immediately if we haven't reached the concurrency limit
+		if (activeCount < concurrency) {
+			resumeNext();
+		}
+	};
+
+	const generator = (function_, ...arguments_) => new Promise((resolve, reject) => {
+		enqueue(function_, resolve, reject, arguments_);
+	});
+
+	Object.defineProperties(generator, {
+		activeCount: {
+			get: () => activeCount,
+		},
+		pendingCount: {
+			get: () => queue.size,
+		},
+		clearQueue: {
+			value() {
+				if (!rejectOnClear) {
+					queue.clear();
+					return;
+				}
+
+				const abortError = AbortSignal.abort().reason;
+
+				while (queue.size > 0) {
+					queue.dequeue().reject(abortError);
+				}
+			},
+		},
+		concurrency: {
+			get: () => concurrency,
+
+			set(newConcurrency) {
+				validateConcurrency(newConcurrency);
+				concurrency = newConcurrency;
+
+				queueMicrotask(() => {
+					// eslint-disable-next-line no-unmodified-loop-condition
+					while (activeCount < concurrency && queue.size > 0) {
+						resumeNext();
+					}
+				});
+			},
+		},
+		map: {
+			async value(iterable, function_) {
+				const promises = [];
+
+				try {
+					Array.from(iterable, (value, index) => {
+						const promise = generator(function_, value, index);
+						promises.push(promise);
+						return promise;
+					});
+				} catch (error) {
+					// The iterable threw, so `Promise.all` never observes the already scheduled promises. Observe them here to avoid unhandled rejections.
+					for (const promise of promises) {
+						promise.catch(() => {}); // eslint-disable-line promise/prefer-await-to-then
+					}
+
+					throw error;
+				}
+
+				return Promise.all(promises);
+			},
+		},
+	});
+
+	return generator;
+}
+
+function limitFunction(function_, options) {
+	const limit = pLimit(options);
+
+	const limitedFunction = (...arguments_) => limit(() => function_(...arguments_));
+	Object.defineProperty(limitedFunction, 'clearQueue', {
+		value: limit.clearQueue,
+	});
+
+	return limitedFunction;
+}
+
+function validateConcurrency(concurrency) {
+	if (!((Number.isInteger(concurrency) || concurrency === Number.POSITIVE_INFINITY) && concurrency > 0)) {
+		throw new TypeError('Expected `concurrency` to be a number from 1 and up');
+	}
+}
+
+
+/***/ }),
+
 /***/ 93122:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Yj: () => (/* binding */ signEnvelope),
-/* harmony export */   loadSigningKey: () => (/* binding */ loadSigningKey)
+/* harmony export */   loadSigningKey: () => (/* binding */ loadSigningKey),
+/* harmony export */   signerFromPem: () => (/* binding */ signerFromPem)
 /* harmony export */ });
 /* unused harmony exports pae, verifyEnvelope, keyIdOf, signerFor, loadVerificationKey, verificationKeyFor */
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(77598);
@@ -82707,15 +90632,22 @@ function algorithmOf(key, source) {
 }
 /** Reads a PEM private key (PKCS#8 or SEC1, unencrypted) into a Signer. */
 async function loadSigningKey(path) {
-    const text = await readKeyFile(path, 'attestation signing key');
+    return signerFromPem(await readKeyFile(path, 'attestation signing key'), `attestation signing key ${path}`);
+}
+/**
+ * A Signer for a PEM private key given as text (e.g. a secret an action received as an input),
+ * kept in memory: nothing is written to disk. `source` names the key in messages, which never
+ * quote the text.
+ */
+function signerFromPem(text, source = 'the attestation signing key') {
     let key;
     try {
         key = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createPrivateKey)({ key: text, format: 'pem' });
     }
     catch (e) {
-        throw new _karoo_common__WEBPACK_IMPORTED_MODULE_2__/* .KarooError */ .xD('input', `attestation signing key ${path} is not an unencrypted PEM private key (${e.message.split('\n')[0]}); create one with openssl genpkey -algorithm ed25519 -out FILE`);
+        throw new _karoo_common__WEBPACK_IMPORTED_MODULE_2__/* .KarooError */ .xD('input', `${source} is not an unencrypted PEM private key (${e.message.split('\n')[0]}); create one with openssl genpkey -algorithm ed25519 -out FILE`);
     }
-    return signerFor(key, path);
+    return signerFor(key, source);
 }
 /** A Signer for a private KeyObject (Ed25519 or ECDSA P-256). */
 function signerFor(key, source = 'the signing key') {
@@ -82769,7 +90701,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   testResultStatement: () => (/* reexport */ lib_statement/* testResultStatement */.tO)
 });
 
-// UNUSED EXPORTS: BUNDLE_ANNOTATIONS, FULCIO_OID, GITHUB_ACTIONS_ISSUER, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT, KAROO_BUILD_TYPE, KAROO_LOCAL_BUILDER, SIGSTORE_BUNDLE, SLSA_PROVENANCE, TEST_CONFIGURATION, TEST_RESULT, certificateIdentity, identityProblems, inspectAttestations, keyIdOf, keylessSignerFromEnv, loadSigningKey, loadTrustedRoot, loadVerificationKey, pae, parseWorkflowIdentity, readBundles, signEnvelope, signKeyless, signStatement, signerFor, statementBytes, statementProblem, verificationKeyFor, verifiedTestResults, verifyBundle, verifyEnvelope, verifyKeylessBundle, workflowIdentity
+// UNUSED EXPORTS: BUNDLE_ANNOTATIONS, FULCIO_OID, GITHUB_ACTIONS_ISSUER, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT, KAROO_BUILD_TYPE, KAROO_LOCAL_BUILDER, SIGSTORE_BUNDLE, SLSA_PROVENANCE, TEST_CONFIGURATION, TEST_RESULT, certificateIdentity, identityProblems, inspectAttestations, keyIdOf, keylessSignerFromEnv, loadSigningKey, loadTrustedRoot, loadVerificationKey, pae, parseWorkflowIdentity, readBundles, signEnvelope, signKeyless, signStatement, signerFor, signerFromPem, statementBytes, statementProblem, verificationKeyFor, verifiedTestResults, verifyBundle, verifyEnvelope, verifyKeylessBundle, workflowIdentity
 
 // EXTERNAL MODULE: ./packages/attest/lib/statement.js
 var lib_statement = __nccwpck_require__(47330);
@@ -82802,7 +90734,7 @@ function keylessSignerFromEnv(token, env = process.env) {
  * Sigstore or the API unreachable, or refusing, is an `unavailable` error naming the step.
  */
 async function signKeyless(statement, signer) {
-    const { attest } = await Promise.all(/* import() */[__nccwpck_require__.e(654), __nccwpck_require__.e(917), __nccwpck_require__.e(842)]).then(__nccwpck_require__.bind(__nccwpck_require__, 49842));
+    const { attest } = await Promise.all(/* import() */[__nccwpck_require__.e(654), __nccwpck_require__.e(917), __nccwpck_require__.e(878), __nccwpck_require__.e(842)]).then(__nccwpck_require__.bind(__nccwpck_require__, 49842));
     let bundle;
     try {
         const a = await attest({
@@ -82822,16 +90754,19 @@ async function signKeyless(statement, signer) {
 }
 /**
  * How karoo signs, from what a step was given (one reading for the CLI and the actions):
- * keyless when asked (inside GitHub Actions), else the key file given, else karoo.yml
- * `attestations.signing-key`; undefined when none (nothing is signed).
+ * keyless when asked (inside GitHub Actions), else the key's PEM text given (kept in memory),
+ * else the key file given, else karoo.yml `attestations.signing-key`; undefined when none
+ * (nothing is signed).
  */
 async function signerFrom(o, env = process.env) {
     if (o.keyless)
         return keylessSignerFromEnv(o.token, env);
+    const { loadSigningKey, signerFromPem } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 93122));
+    if (o.keyText)
+        return signerFromPem(o.keyText);
     const path = o.key ?? o.configKey;
     if (!path)
         return undefined;
-    const { loadSigningKey } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 93122));
     return loadSigningKey(path);
 }
 //# sourceMappingURL=keyless.js.map
@@ -83845,6 +91780,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Og: () => (/* reexport */ credentialsFor),
   cS: () => (/* reexport */ credentialsForAny),
   gJ: () => (/* reexport */ errorMessage),
+  FO: () => (/* reexport */ exitCodeOf),
   ZD: () => (/* reexport */ hexOf),
   Bc: () => (/* reexport */ isDigest),
   lz: () => (/* reexport */ isFileError),
@@ -83865,7 +91801,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   aV: () => (/* reexport */ writeFilesAtomic)
 });
 
-// UNUSED EXPORTS: DigestError, EXIT_CODES, exitCodeOf, shortDigest, stderrProgress
+// UNUSED EXPORTS: DigestError, EXIT_CODES, shortDigest, stderrProgress
 
 ;// CONCATENATED MODULE: ./packages/common/lib/errors.js
 const EXIT_CODES = {
@@ -88143,6 +96079,3902 @@ function readLockText(text, path, options = {}, extraWarnings = []) {
 
 /***/ }),
 
+/***/ 46494:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+// ESM COMPAT FLAG
+__nccwpck_require__.r(__webpack_exports__);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  IMAGE_PACKAGES: () => (/* reexport */ IMAGE_PACKAGES),
+  INVENTORY_SCHEMA_ID: () => (/* reexport */ INVENTORY_SCHEMA_ID),
+  KAROO_XMLNS: () => (/* reexport */ KAROO_XMLNS),
+  LIBVIRT_NODE_DEFAULTS: () => (/* reexport */ LIBVIRT_NODE_DEFAULTS),
+  LibvirtProvider: () => (/* reexport */ LibvirtProvider),
+  MAX_NODE_NAME: () => (/* reexport */ MAX_NODE_NAME),
+  NspawnProvider: () => (/* reexport */ NspawnProvider),
+  OWNER_FILE: () => (/* reexport */ OWNER_FILE),
+  PROVIDERS: () => (/* reexport */ PROVIDERS),
+  QemuProvider: () => (/* reexport */ QemuProvider),
+  RUNNER_JOB_PROCESS: () => (/* reexport */ RUNNER_JOB_PROCESS),
+  SSH_DEFAULTS: () => (/* reexport */ SSH_DEFAULTS),
+  Virsh: () => (/* reexport */ Virsh),
+  bootId: () => (/* reexport */ bootId),
+  buildImage: () => (/* reexport */ buildImage),
+  cacheRoot: () => (/* reexport */ cacheRoot),
+  checkNodeName: () => (/* reexport */ checkNodeName),
+  checkNotExpired: () => (/* reexport */ checkNotExpired),
+  checkSshEndpoint: () => (/* reexport */ checkSshEndpoint),
+  connectUri: () => (/* reexport */ connectUri),
+  describePlacement: () => (/* reexport */ describePlacement),
+  destroyEnvironment: () => (/* reexport */ destroyEnvironment),
+  destroyState: () => (/* reexport */ destroyState),
+  detectAccelerator: () => (/* reexport */ detectAccelerator),
+  domainXml: () => (/* reexport */ domainXml),
+  envDir: () => (/* reexport */ envDir),
+  execOnNode: () => (/* reexport */ execOnNode),
+  fetchCloudImage: () => (/* reexport */ fetchCloudImage),
+  findImage: () => (/* reexport */ findImage),
+  findJobProcess: () => (/* reexport */ findJobProcess),
+  handOver: () => (/* reexport */ handOver),
+  hasTool: () => (/* reexport */ hasTool),
+  hostKeyAlias: () => (/* reexport */ hostKeyAlias),
+  imageId: () => (/* reexport */ imageId),
+  imageRecipe: () => (/* reexport */ imageRecipe),
+  imagesRoot: () => (/* reexport */ imagesRoot),
+  isAlive: () => (/* reexport */ isAlive),
+  isEnvironmentId: () => (/* reexport */ isEnvironmentId),
+  isLocalUri: () => (/* reexport */ isLocalUri),
+  knownEnvironments: () => (/* reexport */ knownEnvironments),
+  libvirtNames: () => (/* reexport */ libvirtNames),
+  libvirtOptions: () => (/* reexport */ libvirtOptions),
+  listProcesses: () => (/* reexport */ listProcesses),
+  listStateDirs: () => (/* reexport */ listStateDirs),
+  loadState: () => (/* reexport */ loadState),
+  newEnvironmentId: () => (/* reexport */ newEnvironmentId),
+  nodeEndpoint: () => (/* reexport */ nodeEndpoint),
+  nspawnArgs: () => (/* reexport */ nspawnArgs),
+  ownedTempDir: () => (/* reexport */ ownedTempDir),
+  ownerGone: () => (/* reexport */ ownerGone),
+  ownerOf: () => (/* reexport */ ownerOf),
+  ownerRef: () => (/* reexport */ ownerRef),
+  parseInventory: () => (/* reexport */ parseInventory),
+  parseStamp: () => (/* reexport */ parseStamp),
+  place: () => (/* reexport */ place),
+  procRef: () => (/* reexport */ procRef),
+  processesUsing: () => (/* reexport */ processesUsing),
+  providerFor: () => (/* reexport */ providerFor),
+  provision: () => (/* reexport */ provision),
+  qemuArgs: () => (/* reexport */ qemuArgs),
+  readInventory: () => (/* reexport */ readInventory),
+  reap: () => (/* reexport */ reap),
+  reapLibvirt: () => (/* reexport */ reapLibvirt),
+  reapReason: () => (/* reexport */ reapReason),
+  reapTempDirs: () => (/* reexport */ reapTempDirs),
+  resourcesOf: () => (/* reexport */ resourcesOf),
+  run: () => (/* reexport */ run),
+  saveLogs: () => (/* reexport */ saveLogs),
+  seedFiles: () => (/* reexport */ seedFiles),
+  seedTar: () => (/* reexport */ seedTar),
+  sshCommandLine: () => (/* reexport */ sshCommandLine),
+  sshConfigEntry: () => (/* reexport */ sshConfigEntry),
+  sshDestination: () => (/* reexport */ sshDestination),
+  sshExec: () => (/* reexport */ sshExec),
+  sshOptions: () => (/* reexport */ sshOptions),
+  sshPort: () => (/* reexport */ sshPort),
+  sshSettings: () => (/* reexport */ sshSettings),
+  sshUser: () => (/* reexport */ sshUser),
+  stampXml: () => (/* reexport */ stampXml),
+  stateRoot: () => (/* reexport */ stateRoot),
+  subnetOf: () => (/* reexport */ subnetOf),
+  sweep: () => (/* reexport */ sweep),
+  waitForSsh: () => (/* reexport */ waitForSsh),
+  writeInventory: () => (/* reexport */ writeInventory),
+  writeNoCloudSeed: () => (/* reexport */ writeNoCloudSeed)
+});
+
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(31421);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+// EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
+var lib = __nccwpck_require__(46787);
+// EXTERNAL MODULE: ./node_modules/p-limit/index.js + 1 modules
+var p_limit = __nccwpck_require__(70370);
+;// CONCATENATED MODULE: ./packages/machines/lib/src/generated/assets.js
+// Generated by packages/machines/scripts/gen-assets.mjs from image/ and helpers/. Do not edit.
+const ASSETS = {
+    "image/customize.sh": "#!/bin/sh\n# karoo's machine image, customised by mmdebstrap (--customize-hook) with the root as $1 and\n# KAROO_BOOT set to a directory that receives the kernel and the initrd for direct boot.\n# Every machine gets its identity (hostname, machine-id, SSH host key, addresses, authorized\n# key) from a per-machine seed applied before systemd starts, so the image holds none.\nset -eu\nroot=$1\nboot=$KAROO_BOOT\nin_root() { chroot \"$root\" \"$@\"; }\n\n# --- boot files for QEMU: the distribution kernel without its slow initramfs hook, and a\n# --- ~2 MB busybox initrd that loads only the virtio, ext4 and isofs modules.\nin_root sh -c 'mkdir -p /tmp/karoo-dl && cd /tmp/karoo-dl &&\n  kpkg=$(apt-cache depends --important linux-image-amd64 | sed -n \"s/.*Depends: //p\" | head -n1) &&\n  apt-get download -q \"$kpkg\" busybox-static >/dev/null &&\n  mkdir -p /tmp/karoo-k /tmp/karoo-bb && dpkg -x linux-image-*.deb /tmp/karoo-k && dpkg -x busybox-static_*.deb /tmp/karoo-bb'\nkver=$(ls \"$root/tmp/karoo-k/lib/modules\")\nin_root depmod -b /tmp/karoo-k \"$kver\"\nmods=$(for m in virtio_pci virtio_blk virtio_net virtio_rng ext4 isofs; do\n    in_root modprobe -d /tmp/karoo-k -S \"$kver\" --show-depends \"$m\"\n  done | sed -n 's/^insmod \\([^ ]*\\).*/\\1/p' | awk '!seen[$0]++')\nird=$root/tmp/karoo-initrd\nmkdir -p \"$ird/bin\" \"$ird/dev\" \"$ird/proc\" \"$ird/sys\" \"$ird/newroot\" \"$ird/lib/modules\"\ncp \"$root/tmp/karoo-bb/bin/busybox\" \"$ird/bin/busybox\"\n: > \"$ird/modules.list\"\nfor m in $mods; do\n  cp \"$root$m\" \"$ird/lib/modules/\"\n  echo \"/lib/modules/$(basename \"$m\")\" >> \"$ird/modules.list\"\ndone\ncp \"$KAROO_RECIPE/initrd-init.sh\" \"$ird/init\"\nchmod 0755 \"$ird/init\" \"$ird/bin/busybox\"\n(cd \"$ird\" && find . -mindepth 1 | LC_ALL=C sort | \"$root/tmp/karoo-bb/bin/busybox\" cpio -o -H newc 2>/dev/null) > \"$boot/initrd.img\"\ncp \"$root/tmp/karoo-k/boot/vmlinuz-$kver\" \"$boot/vmlinuz\"\necho \"$kver\" > \"$boot/kernel-version\"\nrm -rf \"$root/tmp/karoo-dl\" \"$root/tmp/karoo-k\" \"$root/tmp/karoo-bb\" \"$ird\"\n\n# --- systemd tuned for machines that live minutes: networkd only, volatile journal, nothing\n# --- periodic, no gettys, no waiting for disks that fstab does not list.\nin_root systemctl enable -q systemd-networkd.service\nfor unit in e2scrub_reap.service e2scrub_all.timer apt-daily.timer apt-daily-upgrade.timer \\\n  dpkg-db-backup.timer fstrim.timer man-db.timer getty@.service serial-getty@.service \\\n  console-getty.service getty-static.service systemd-networkd-wait-online.service \\\n  systemd-timesyncd.service systemd-pstore.service systemd-firstboot.service \\\n  ldconfig.service systemd-hwdb-update.service; do\n  in_root systemctl mask -q \"$unit\"\ndone\nmkdir -p \"$root/etc/systemd/journald.conf.d\" \"$root/etc/ssh/sshd_config.d\"\nprintf '[Journal]\\nStorage=volatile\\nRuntimeMaxUse=32M\\n' > \"$root/etc/systemd/journald.conf.d/karoo.conf\"\nprintf 'HostKey /etc/ssh/ssh_host_ed25519_key\\nPasswordAuthentication no\\nKbdInteractiveAuthentication no\\nPermitRootLogin prohibit-password\\nUseDNS no\\n' \\\n  > \"$root/etc/ssh/sshd_config.d/karoo.conf\"\nrm -f \"$root\"/etc/ssh/ssh_host_*\n: > \"$root/etc/fstab\"\n: > \"$root/etc/machine-id\"\nrm -f \"$root/var/lib/dbus/machine-id\"\necho localhost > \"$root/etc/hostname\"\n: > \"$root/etc/resolv.conf\"\ninstall -d -m 0700 \"$root/root/.ssh\"\nrm -rf \"$root\"/var/lib/apt/lists/* \"$root\"/var/cache/apt/*.bin \"$root\"/var/log/*.log\n",
+    "image/initrd-init.sh": "#!/bin/busybox sh\n# karoo's initrd: load the few modules a virtio machine needs, mount the root disk, apply the\n# machine's seed (a tar archive on the virtio disk whose serial is karoo-seed), start systemd.\n/bin/busybox mkdir -p /usr/bin /sbin /usr/sbin\n/bin/busybox --install -s\nmount -t proc proc /proc\nmount -t sysfs sysfs /sys\nmount -t devtmpfs devtmpfs /dev\nwhile read -r m; do insmod \"$m\" || echo \"karoo-initrd: insmod $m failed\" >&2; done < /modules.list\nroot=; fstype=ext4; dev=\nfor arg in $(cat /proc/cmdline); do\n  case $arg in\n    root=*) root=${arg#root=} ;;\n    rootfstype=*) fstype=${arg#rootfstype=} ;;\n  esac\ndone\n# Disks are found by their virtio serial (root=serial:NAME): PCI order is not stable.\nby_serial() {\n  for d in /sys/block/vd*; do\n    [ \"$(cat \"$d/serial\" 2>/dev/null)\" = \"$1\" ] && { echo \"/dev/${d##*/}\"; return 0; }\n  done\n  return 1\n}\nfor i in $(seq 1 200); do\n  case $root in serial:*) dev=$(by_serial \"${root#serial:}\") ;; *) dev=$root ;; esac\n  [ -n \"$dev\" ] && [ -b \"$dev\" ] && break\n  sleep 0.05\ndone\nroot=${dev:-$root}\nif ! mount -t \"$fstype\" -o rw \"$root\" /newroot; then\n  echo \"karoo-initrd: cannot mount the root file system $root; powering off\" >&2\n  sleep 1; poweroff -f\nfi\nseed=$(by_serial karoo-seed) && tar -x -f \"$seed\" -C /newroot && echo \"karoo-initrd: seed applied from $seed\"\numount /proc /sys\nmount --move /dev /newroot/dev 2>/dev/null || umount /dev\nexec switch_root /newroot /sbin/init\n",
+    "helpers/forward.py": "\"\"\"karoo's watchdog and SSH forwarder for one environment.\n\nUsage: python3 forward.py ENVIRONMENT-ID CONFIG.json\n\nStarted right after the environment's stamp, before any of its resources exists, it watches:\n- the owner (\"owner\": {\"pid\", \"startTime\"} in the config, or null): the moment that process is\n  gone (exited, killed, its pid reused), it takes the environment's teardown lock, runs\n  \"onExpire\" (an argv, usually `karoo reap --env ID`), waits for it and exits. An owner-bound environment (karoo up) keeps its owner for its\n  whole life; one handed on (karoo provision) has its owner cleared once it is ready.\n- the TTL (\"expiresAt\", Unix seconds): when it passes, the same.\nOne rule decides about the owner: the config on disk. SIGUSR1 means \"read it again\" (a new\nowner, or none; nodes to forward to), and the owner's exit is believed only after one more read\nmade once the exit was seen: the owner can write nothing after it, so a release it wrote before\nit ended is always honoured, whichever event arrives first. Once \"nodes\" are listed it\nstarts forwarding: it listens on 127.0.0.1 (one ephemeral port per node, in the runner's\nnetwork namespace), then joins the environment's own namespace (\"netnsPath\"), so that every\nconnection it makes goes to a node address that exists only there, and writes\n{\"ports\": {node: port}} to \"portsFile\". It writes \"readyFile\" once its signal handlers are set.\n\"\"\"\nimport ctypes\nimport errno\nimport json\nimport os\nimport select\nimport signal\nimport socket\nimport subprocess\nimport sys\nimport threading\nimport time\n\nCLONE_NEWNET = 0x40000000\n\n\ndef log(env_id, text):\n    sys.stderr.write(\"karoo-watchdog %s: %s\\n\" % (env_id, text))\n    sys.stderr.flush()\n\n\ndef pump(src, dst):\n    try:\n        while True:\n            data = src.recv(65536)\n            if not data:\n                break\n            dst.sendall(data)\n    except OSError:\n        pass\n    finally:\n        for s in (src, dst):\n            try:\n                s.shutdown(socket.SHUT_RDWR)\n            except OSError:\n                pass\n\n\ndef serve(client, address):\n    try:\n        upstream = socket.create_connection(address, timeout=1)\n        upstream.settimeout(None)\n    except OSError:\n        client.close()\n        return\n    client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)\n    upstream.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)\n    t = threading.Thread(target=pump, args=(upstream, client), daemon=True)\n    t.start()\n    pump(client, upstream)\n    t.join()\n    client.close()\n    upstream.close()\n\n\ndef start_time(pid):\n    \"\"\"Start time (clock ticks since boot) of a live process, or None when it is gone or a zombie.\"\"\"\n    try:\n        with open(\"/proc/%d/stat\" % pid) as f:\n            s = f.read()\n    except OSError:\n        return None\n    rest = s[s.rindex(\")\") + 2:].split(\" \")\n    if rest[0] in (\"Z\", \"X\"):\n        return None\n    return int(rest[19])\n\n\nclass Owner:\n    \"\"\"The owner process: a pidfd that becomes readable when it exits, else polled every second.\"\"\"\n\n    def __init__(self, ref):\n        self.pid = int(ref[\"pid\"])\n        self.start = int(ref[\"startTime\"])\n        self.fd = None\n        try:\n            self.fd = os.pidfd_open(self.pid)\n        except (AttributeError, OSError):\n            self.fd = None\n\n    def gone(self):\n        # Checked after opening the pidfd: if the start time still matches, the pidfd is the owner's.\n        return start_time(self.pid) != self.start\n\n    def close(self):\n        if self.fd is not None:\n            os.close(self.fd)\n            self.fd = None\n\n\ndef teardown_lock(env_id):\n    \"\"\"The environment's teardown lock (packages/machines/src/teardown.ts): an abstract unix socket\n    bound while a teardown runs, freed by the kernel when its holder dies. Waits while another\n    teardown holds it (that one ends by killing this process).\"\"\"\n    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n    while True:\n        try:\n            s.bind(b\"\\0karoo-teardown-\" + env_id.encode())\n            return s\n        except OSError as e:\n            if e.errno != errno.EADDRINUSE:\n                raise\n            time.sleep(0.1)\n\n\ndef load(path):\n    with open(path) as f:\n        return json.load(f)\n\n\ndef reload(env_id, path, config):\n    \"\"\"The config as it is on disk now; the one in hand when it cannot be read.\"\"\"\n    try:\n        return load(path)\n    except (OSError, ValueError) as e:\n        log(env_id, \"cannot read %s: %s\" % (path, e))\n        return config\n\n\ndef main():\n    env_id, config_path = sys.argv[1], sys.argv[2]\n    config = load(config_path)\n    libc = ctypes.CDLL(None, use_errno=True)\n    home = os.open(\"/proc/self/ns/net\", os.O_RDONLY)\n\n    wake_r, wake_w = os.pipe()\n    os.set_blocking(wake_r, False)\n    os.set_blocking(wake_w, False)\n    signal.set_wakeup_fd(wake_w)\n    signal.signal(signal.SIGUSR1, lambda *_: None)\n    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))\n    if config.get(\"readyFile\"):\n        with open(config[\"readyFile\"], \"w\") as f:\n            f.write(\"%d\\n\" % os.getpid())\n        # Changes written before the handlers existed were not signalled: read them now.\n        config = reload(env_id, config_path, config)\n\n    owner = None\n    listeners = {}\n    why = None\n    while True:\n        want = config.get(\"owner\")\n        if owner is not None and (not want or (int(want[\"pid\"]), int(want[\"startTime\"])) != (owner.pid, owner.start)):\n            owner.close()\n            owner = None\n        if owner is None and want:\n            owner = Owner(want)\n        if owner is not None and owner.gone():\n            # The owner can write nothing more: the config on disk now is its last word.\n            config = reload(env_id, config_path, config)\n            if config.get(\"owner\") == want:\n                why = \"its owner process %d is gone\" % owner.pid\n                break\n            continue\n        if not listeners and config.get(\"nodes\"):\n            for node in config[\"nodes\"]:\n                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n                s.bind((\"127.0.0.1\", 0))\n                s.listen(64)\n                listeners[s] = (node[\"name\"], (node[\"address\"], node.get(\"port\", 22)))\n            # Sockets keep the namespace they were created in: listeners stay on the runner's\n            # loopback, connections made from here on are made inside the environment's namespace.\n            fd = os.open(config[\"netnsPath\"], os.O_RDONLY)\n            if libc.setns(fd, CLONE_NEWNET) != 0:\n                log(env_id, \"setns failed: %s\" % os.strerror(ctypes.get_errno()))\n                sys.exit(1)\n            os.close(fd)\n            ports = {name: s.getsockname()[1] for s, (name, _) in listeners.items()}\n            tmp = config[\"portsFile\"] + \".tmp\"\n            with open(tmp, \"w\") as f:\n                json.dump({\"pid\": os.getpid(), \"ports\": ports}, f)\n            os.rename(tmp, config[\"portsFile\"])\n        expires_at = config.get(\"expiresAt\")\n        timeout = 60.0 if expires_at is None else max(0.0, expires_at - time.time())\n        if expires_at is not None and timeout == 0.0:\n            why = \"its TTL has passed\"\n            break\n        if owner is not None and owner.fd is None:\n            timeout = min(timeout, 1.0)\n        fds = [wake_r] + list(listeners) + ([owner.fd] if owner is not None and owner.fd is not None else [])\n        # An owner fd that fires needs nothing here: the next round sees the owner gone.\n        ready, _, _ = select.select(fds, [], [], min(timeout, 60.0))\n        if wake_r in ready:\n            try:\n                while os.read(wake_r, 512):\n                    pass\n            except BlockingIOError:\n                pass\n            config = reload(env_id, config_path, config)\n        for s in ready:\n            if s in listeners:\n                client, _ = s.accept()\n                threading.Thread(target=serve, args=(client, listeners[s][1]), daemon=True).start()\n    for s in listeners:\n        s.close()\n    log(env_id, \"%s; removing the environment\" % why)\n    if config.get(\"onExpire\"):\n        libc.setns(home, CLONE_NEWNET)\n        # Held until the teardown it starts has ended, so that a reap running at the same time\n        # waits for it rather than racing it (KAROO_TEARDOWN_LOCK tells that process it is held).\n        lock = teardown_lock(env_id)\n        child = subprocess.Popen(config[\"onExpire\"], stdin=subprocess.DEVNULL, start_new_session=True, env=dict(os.environ, KAROO_TEARDOWN_LOCK=env_id))\n        child.wait()\n        lock.close()\n\n\nif __name__ == \"__main__\":\n    main()\n"
+};
+//# sourceMappingURL=assets.js.map
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+// EXTERNAL MODULE: external "node:stream/promises"
+var external_node_stream_promises_ = __nccwpck_require__(46466);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(73136);
+// EXTERNAL MODULE: ./packages/transport/lib/index.js + 2 modules
+var transport_lib = __nccwpck_require__(69794);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(48161);
+;// CONCATENATED MODULE: ./packages/machines/lib/src/proc.js
+
+async function statOf(pid) {
+    try {
+        const s = await (0,promises_.readFile)(`/proc/${pid}/stat`, 'utf8');
+        // comm may hold spaces and parentheses: split after the last ')'.
+        const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
+        return { state: rest[0], ppid: Number(rest[1]), startTime: Number(rest[19]) };
+    }
+    catch {
+        return undefined;
+    }
+}
+let cachedBootId;
+/** This boot of the machine (/proc/sys/kernel/random/boot_id): pids and start times mean something only within one boot. */
+async function bootId() {
+    cachedBootId ??= (await (0,promises_.readFile)('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '')).trim();
+    return cachedBootId;
+}
+/** The owner record of this process. */
+async function ownerRef(pid = process.pid) {
+    return { ...((await procRef(pid)) ?? { pid, startTime: 0 }), bootId: await bootId() };
+}
+/** An owner is gone when it ran in another boot, or its pid is dead, reused or a zombie. */
+async function ownerGone(owner) {
+    if (!owner)
+        return true;
+    if (owner.bootId && owner.bootId !== (await bootId()))
+        return true;
+    return !(await isAlive(owner));
+}
+async function procRef(pid) {
+    const s = await statOf(pid);
+    return s ? { pid, startTime: s.startTime } : undefined;
+}
+/** Alive means: exists, same start time, and not a zombie (a zombie waiting for a late reaper counts as gone). */
+async function isAlive(ref) {
+    if (!ref)
+        return false;
+    const s = await statOf(ref.pid);
+    return !!s && s.startTime === ref.startTime && s.state !== 'Z' && s.state !== 'X';
+}
+/** Every process on the machine with its command line and network namespace. */
+async function listProcesses() {
+    const out = [];
+    for (const e of await (0,promises_.readdir)('/proc')) {
+        if (!/^[0-9]+$/.test(e))
+            continue;
+        const pid = Number(e);
+        if (pid === process.pid)
+            continue;
+        const s = await statOf(pid);
+        if (!s || s.state === 'Z')
+            continue;
+        let argv;
+        try {
+            argv = (await (0,promises_.readFile)(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter((a) => a !== '');
+        }
+        catch {
+            continue;
+        }
+        let netns;
+        try {
+            const l = await (0,promises_.readlink)(`/proc/${pid}/ns/net`);
+            netns = Number(/\[([0-9]+)\]/.exec(l)?.[1]);
+        }
+        catch {
+            netns = undefined;
+        }
+        out.push({ pid, ppid: s.ppid, startTime: s.startTime, state: s.state, argv, netns });
+    }
+    return out;
+}
+/** Inode of a network namespace file (/run/netns/NAME), if it exists. */
+async function netnsInode(path) {
+    try {
+        return (await (0,promises_.stat)(path)).ino;
+    }
+    catch {
+        return undefined;
+    }
+}
+function sleep(ms) {
+    return new Promise((r) => setTimeout(r, ms));
+}
+/** SIGKILLs the processes and waits (up to timeoutMs) until none of them is alive. */
+async function killAndWait(refs, timeoutMs = 3000) {
+    const live = [];
+    for (const r of refs)
+        if (await isAlive(r))
+            live.push(r);
+    for (const r of live) {
+        try {
+            process.kill(r.pid, 'SIGKILL');
+        }
+        catch {
+            // already gone
+        }
+    }
+    const deadline = Date.now() + timeoutMs;
+    let remaining = live;
+    while (remaining.length > 0 && Date.now() < deadline) {
+        const next = [];
+        for (const r of remaining)
+            if (await isAlive(r))
+                next.push(r);
+        remaining = next;
+        if (remaining.length > 0)
+            await sleep(20);
+    }
+    return remaining;
+}
+/**
+ * Processes started for something that lives under `dirs`: those whose environment holds a
+ * `KAROO_*` variable pointing into one of them (the acceptance command gets KAROO_INVENTORY
+ * and the like, and passes them to everything it starts, in whatever session or group).
+ */
+async function processesUsing(dirs) {
+    const roots = dirs.filter((d) => d.startsWith('/') && d.length > 1).map((d) => d.replace(/\/+$/, ''));
+    if (roots.length === 0)
+        return [];
+    const out = [];
+    for (const e of await (0,promises_.readdir)('/proc')) {
+        if (!/^[0-9]+$/.test(e) || Number(e) === process.pid)
+            continue;
+        let environ;
+        try {
+            environ = await (0,promises_.readFile)(`/proc/${e}/environ`, 'latin1');
+        }
+        catch {
+            continue;
+        }
+        const hit = environ.split('\0').some((kv) => {
+            if (!kv.startsWith('KAROO_'))
+                return false;
+            const v = kv.slice(kv.indexOf('=') + 1);
+            return roots.some((r) => v === r || v.startsWith(`${r}/`));
+        });
+        if (!hit)
+            continue;
+        const ref = await procRef(Number(e));
+        if (ref)
+            out.push(ref);
+    }
+    return out;
+}
+//# sourceMappingURL=proc.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/paths.js
+
+
+
+
+/** Where environments keep their state (overlays, keys, logs): KAROO_STATE_DIR or /var/lib/karoo. */
+function stateRoot() {
+    return process.env.KAROO_STATE_DIR ?? '/var/lib/karoo';
+}
+function envsRoot() {
+    return (0,external_node_path_.join)(stateRoot(), 'envs');
+}
+function envDir(env) {
+    return (0,external_node_path_.join)(envsRoot(), env);
+}
+/** Where images are cached, outside any clone: KAROO_CACHE_DIR or /var/cache/karoo. */
+function cacheRoot() {
+    return process.env.KAROO_CACHE_DIR ?? '/var/cache/karoo';
+}
+function imagesRoot() {
+    return (0,external_node_path_.join)(cacheRoot(), 'images');
+}
+/** The file in a karoo temporary directory that names the process it belongs to. */
+const OWNER_FILE = '.karoo-owner.json';
+/**
+ * A temporary directory (`<tmp>/<prefix>XXXXXX`) that names its owner process inside it, so
+ * `reap` removes it once that process is gone even if no environment recorded it yet.
+ * `maxLength` keeps it short enough for unix sockets below it (falls back to /tmp).
+ */
+async function ownedTempDir(prefix, maxLength = 40) {
+    const base = (0,external_node_path_.join)((0,external_node_os_.tmpdir)(), `${prefix}XXXXXX`).length <= maxLength ? (0,external_node_os_.tmpdir)() : '/tmp';
+    const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)(base, prefix));
+    await (0,promises_.writeFile)((0,external_node_path_.join)(dir, OWNER_FILE), `${JSON.stringify(await ownerRef())}\n`);
+    return dir;
+}
+//# sourceMappingURL=paths.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/run.js
+
+
+
+/** The system interpreter when there is one: a version manager's shim (pyenv) costs a second per start. */
+function systemPython() {
+    return (0,external_node_fs_.existsSync)('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+}
+/** Which Debian package provides a tool, for the "install it" hint. */
+const PACKAGE_OF = {
+    'systemd-nspawn': 'systemd-container',
+    'qemu-system-x86_64': 'qemu-system-x86',
+    'qemu-img': 'qemu-utils',
+    mmdebstrap: 'mmdebstrap',
+    ssh: 'openssh-client',
+    scp: 'openssh-client',
+    'ssh-keygen': 'openssh-client',
+    ip: 'iproute2',
+    'mkfs.ext4': 'e2fsprogs',
+    xz: 'xz-utils',
+    genisoimage: 'genisoimage',
+    python3: 'python3',
+    mount: 'mount',
+    umount: 'mount',
+};
+function missingTool(tool) {
+    const pkg = PACKAGE_OF[tool];
+    return new lib/* KarooError */.xD('unavailable', `${tool} is not installed${pkg ? `; install the Debian package ${pkg} (scripts/ensure-deps.sh does)` : ''}`);
+}
+/** Runs a command to completion, collecting its output. Throws a KarooError naming the command on failure. */
+function run(cmd, args, opts = {}) {
+    return new Promise((resolve, reject) => {
+        const so = { stdio: ['pipe', 'pipe', 'pipe'], cwd: opts.cwd, env: opts.env ?? process.env };
+        const child = (0,external_node_child_process_.spawn)(cmd, args, so);
+        const out = [];
+        const err = [];
+        let timer;
+        let timedOut = false;
+        if (opts.timeoutMs !== undefined) {
+            timer = setTimeout(() => {
+                timedOut = true;
+                child.kill('SIGKILL');
+            }, opts.timeoutMs);
+        }
+        child.stdout.on('data', (d) => out.push(d));
+        child.stderr.on('data', (d) => err.push(d));
+        child.stdin.on('error', () => { });
+        child.on('error', (e) => {
+            if (timer)
+                clearTimeout(timer);
+            reject(e.code === 'ENOENT' ? missingTool(cmd) : e);
+        });
+        child.on('close', (code, signal) => {
+            if (timer)
+                clearTimeout(timer);
+            const r = {
+                code: code ?? -1,
+                signal,
+                stdout: Buffer.concat(out).toString('utf8'),
+                stderr: Buffer.concat(err).toString('utf8'),
+            };
+            if (timedOut) {
+                reject(new lib/* KarooError */.xD('unavailable', `${cmd} ${args.join(' ')} did not finish within ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`));
+            }
+            else if (r.code !== 0 && !opts.allowFailure) {
+                const why = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join(' | ');
+                reject(new lib/* KarooError */.xD('internal', `${cmd} ${args.join(' ')} failed (exit ${r.code}${signal ? `, ${signal}` : ''}): ${why}`, {
+                    detail: { stderr: r.stderr },
+                }));
+            }
+            else
+                resolve(r);
+        });
+        if (opts.input !== undefined)
+            child.stdin.end(opts.input);
+        else
+            child.stdin.end();
+    });
+}
+/** True when `cmd` is on PATH. */
+async function hasTool(cmd) {
+    const dirs = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':');
+    const { access, constants } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 51455, 19));
+    for (const d of dirs) {
+        try {
+            await access(`${d}/${cmd}`, constants.X_OK);
+            return true;
+        }
+        catch {
+            // next
+        }
+    }
+    return false;
+}
+async function requireTools(tools) {
+    for (const t of tools)
+        if (!(await hasTool(t)))
+            throw missingTool(t);
+}
+//# sourceMappingURL=run.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/image.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Packages of karoo's machine image, on top of Debian's minbase. */
+const IMAGE_PACKAGES = [
+    'systemd-sysv',
+    'udev',
+    'kmod',
+    'openssh-server',
+    'python3',
+    'python3-venv',
+    'iproute2',
+    'iputils-ping',
+    'netbase',
+    'procps',
+];
+const IMAGE_SUITE = 'bookworm';
+/** Virtual size of the QEMU root disk; the qcow2 stores only what is written. */
+const DISK_SIZE = '4G';
+/** The recipe, whose hash names the cached image: suite, packages and the scripts. */
+function imageRecipe() {
+    const scripts = {};
+    for (const [k, v] of Object.entries(ASSETS))
+        if (k.startsWith('image/'))
+            scripts[k] = (0,lib/* sha256Of */.Bj)(v);
+    return { suite: IMAGE_SUITE, variant: 'minbase', packages: [...IMAGE_PACKAGES].sort(), diskSize: DISK_SIZE, scripts };
+}
+function imageId() {
+    return (0,lib/* sha256Of */.Bj)((0,lib/* canonicalJson */.dj)(imageRecipe())).slice('sha256:'.length, 'sha256:'.length + 16);
+}
+/** The cached image for the current recipe, if built. */
+async function findImage() {
+    const dir = (0,external_node_path_.join)(imagesRoot(), imageId());
+    try {
+        const meta = JSON.parse(await (0,promises_.readFile)((0,external_node_path_.join)(dir, 'image.json'), 'utf8'));
+        return {
+            ...meta,
+            dir,
+            rootfs: (0,external_node_path_.join)(dir, 'rootfs'),
+            disk: (0,external_node_path_.join)(dir, 'disk.qcow2'),
+            kernel: (0,external_node_path_.join)(dir, 'vmlinux'),
+            initrd: (0,external_node_path_.join)(dir, 'initrd.img'),
+        };
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The Debian mirror of this machine (its deb822 source file) when it has one, else mmdebstrap's default. */
+function mirrorArgs() {
+    if (process.env.KAROO_DEBIAN_MIRROR)
+        return [process.env.KAROO_DEBIAN_MIRROR];
+    const f = '/etc/apt/sources.list.d/debian.sources';
+    return (0,external_node_fs_.existsSync)(f) ? [f] : [];
+}
+async function withLock(lockPath, progress, fn) {
+    await (0,promises_.mkdir)((0,external_node_path_.join)(lockPath, '..'), { recursive: true });
+    let said = false;
+    for (;;) {
+        try {
+            const fh = await (0,promises_.open)(lockPath, 'wx');
+            const me = await procRef(process.pid);
+            await fh.writeFile(JSON.stringify(me));
+            await fh.close();
+            break;
+        }
+        catch (e) {
+            if (e.code !== 'EEXIST')
+                throw e;
+            let holder;
+            try {
+                holder = JSON.parse(await (0,promises_.readFile)(lockPath, 'utf8'));
+            }
+            catch {
+                holder = undefined;
+            }
+            if (holder && !(await isAlive(holder))) {
+                await (0,promises_.rm)(lockPath, { force: true });
+                continue;
+            }
+            if (!said)
+                progress.info('another process is building the image; waiting for it');
+            said = true;
+            await sleep(500);
+        }
+    }
+    try {
+        return await fn();
+    }
+    finally {
+        await (0,promises_.rm)(lockPath, { force: true });
+    }
+}
+/**
+ * Builds karoo's machine image (Debian bookworm minbase + systemd, openssh-server, python3,
+ * tuned for fast boots) into the cache, unless an image of the same recipe is there already.
+ * Output: a root file system directory for nspawn, a qcow2 disk, an uncompressed kernel and a
+ * ~5 MB initrd for QEMU's direct kernel boot.
+ */
+async function buildImage(opts = {}) {
+    const progress = opts.progress ?? lib/* silentProgress */.RZ;
+    if (!opts.force) {
+        const found = await findImage();
+        if (found)
+            return found;
+    }
+    if (process.getuid?.() !== 0)
+        throw new lib/* KarooError */.xD('refused', 'building the machine image needs root (mmdebstrap, mkfs); run as root or with sudo');
+    await requireTools(['mmdebstrap', 'mkfs.ext4', 'qemu-img', 'xz']);
+    const id = imageId();
+    const finalDir = (0,external_node_path_.join)(imagesRoot(), id);
+    return withLock((0,external_node_path_.join)(imagesRoot(), `${id}.lock`), progress, async () => {
+        if (!opts.force) {
+            const found = await findImage();
+            if (found)
+                return found;
+        }
+        const started = Date.now();
+        const tmp = (0,external_node_path_.join)(imagesRoot(), `.${id}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+        const recipeDir = (0,external_node_path_.join)(tmp, 'recipe');
+        const boot = (0,external_node_path_.join)(tmp, 'boot');
+        try {
+            await (0,promises_.mkdir)(recipeDir, { recursive: true });
+            await (0,promises_.mkdir)(boot, { recursive: true });
+            for (const [k, v] of Object.entries(ASSETS)) {
+                if (!k.startsWith('image/'))
+                    continue;
+                const p = (0,external_node_path_.join)(recipeDir, k.slice('image/'.length));
+                await (0,promises_.writeFile)(p, v);
+                await (0,promises_.chmod)(p, 0o755);
+            }
+            progress.info(`building machine image ${id} (Debian ${IMAGE_SUITE} with mmdebstrap; about a minute)`);
+            await run('mmdebstrap', [
+                '--variant=minbase',
+                `--include=${IMAGE_PACKAGES.join(',')}`,
+                '--aptopt=Acquire::Check-Valid-Until "false"',
+                '--customize-hook=sh "$KAROO_RECIPE/customize.sh" "$1"',
+                IMAGE_SUITE,
+                (0,external_node_path_.join)(tmp, 'rootfs'),
+                ...mirrorArgs(),
+            ], { env: { ...process.env, KAROO_BOOT: boot, KAROO_RECIPE: recipeDir }, timeoutMs: 30 * 60_000 });
+            progress.info('making the QEMU disk and kernel');
+            const raw = (0,external_node_path_.join)(tmp, 'disk.raw');
+            await run('truncate', ['-s', DISK_SIZE, raw]);
+            await run('mkfs.ext4', ['-q', '-F', '-L', 'karoo-root', '-d', (0,external_node_path_.join)(tmp, 'rootfs'), raw]);
+            await run('qemu-img', ['convert', '-O', 'qcow2', raw, (0,external_node_path_.join)(tmp, 'disk.qcow2')]);
+            await (0,promises_.rm)(raw);
+            await extractVmlinux((0,external_node_path_.join)(boot, 'vmlinuz'), (0,external_node_path_.join)(tmp, 'vmlinux'));
+            await (0,promises_.rename)((0,external_node_path_.join)(boot, 'initrd.img'), (0,external_node_path_.join)(tmp, 'initrd.img'));
+            const kernelVersion = (await (0,promises_.readFile)((0,external_node_path_.join)(boot, 'kernel-version'), 'utf8')).trim();
+            await (0,promises_.rm)(boot, { recursive: true });
+            await (0,promises_.rm)(recipeDir, { recursive: true });
+            const meta = {
+                kind: 'karoo',
+                id,
+                recipe: imageRecipe(),
+                kernelVersion,
+                builtAt: new Date().toISOString(),
+                buildSeconds: Math.round((Date.now() - started) / 100) / 10,
+            };
+            await (0,promises_.writeFile)((0,external_node_path_.join)(tmp, 'image.json'), `${JSON.stringify(meta, null, 2)}\n`);
+            await (0,promises_.rm)(finalDir, { recursive: true, force: true });
+            await (0,promises_.rename)(tmp, finalDir);
+            progress.info(`machine image ${id} built in ${meta.buildSeconds} s (${finalDir})`);
+        }
+        catch (e) {
+            await (0,promises_.rm)(tmp, { recursive: true, force: true });
+            throw e;
+        }
+        const img = await findImage();
+        if (!img)
+            throw new lib/* KarooError */.xD('internal', `image ${id} was built but cannot be read back from ${finalDir}`);
+        return img;
+    });
+}
+/** Takes the ELF vmlinux out of a bzImage (its xz payload), so QEMU boots it directly without the slow decompressor. */
+async function extractVmlinux(bzImage, out) {
+    const data = await (0,promises_.readFile)(bzImage);
+    const at = data.indexOf(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
+    if (at < 0)
+        throw new lib/* KarooError */.xD('internal', `${bzImage} holds no xz-compressed kernel`);
+    // xz complains about the bytes after the stream; the ELF is complete, which is what we check.
+    const r = await new Promise((resolve, reject) => {
+        const p = (0,external_node_child_process_.spawn)('xz', ['-dc'], { stdio: ['pipe', 'pipe', 'ignore'] });
+        const chunks = [];
+        p.stdout.on('data', (d) => chunks.push(d));
+        p.on('error', reject);
+        p.on('close', () => resolve(Buffer.concat(chunks)));
+        p.stdin.on('error', () => { });
+        p.stdin.end(data.subarray(at));
+    });
+    if (r.subarray(0, 4).toString('latin1') !== '\x7fELF')
+        throw new lib/* KarooError */.xD('internal', `could not extract an ELF kernel from ${bzImage}`);
+    await (0,promises_.writeFile)(out, r);
+}
+/**
+ * Fetches a cloud image (http(s):// or file://) once into the cache, keyed by its sha256.
+ * The hash is checked on every use of a cached file too; a mismatch refuses the image.
+ */
+async function fetchCloudImage(url, sha256, progress = lib/* silentProgress */.RZ) {
+    if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256)) {
+        throw new lib/* KarooError */.xD('input', `image ${url} has no sha256; set provision.image-sha256 (64 hex digits) so karoo can verify it before booting`);
+    }
+    const dir = (0,external_node_path_.join)(imagesRoot(), 'cloud');
+    await (0,promises_.mkdir)(dir, { recursive: true });
+    const cached = (0,external_node_path_.join)(dir, `${sha256}.img`);
+    if (!(0,external_node_fs_.existsSync)(cached)) {
+        const tmp = `${cached}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
+        try {
+            progress.info(`fetching ${url}`);
+            let source;
+            if (url.startsWith('file://'))
+                source = (0,external_node_fs_.createReadStream)((0,external_node_url_.fileURLToPath)(url));
+            else if (/^https?:\/\//.test(url)) {
+                const res = await transport_lib/* transport */.et.request({ method: 'GET', url });
+                if (res.status !== 200) {
+                    await (0,transport_lib/* drain */.Ze)(res);
+                    throw new lib/* KarooError */.xD('unavailable', `image ${url} could not be downloaded (HTTP ${res.status})`);
+                }
+                source = res.body;
+            }
+            else if (url.startsWith('/'))
+                source = (0,external_node_fs_.createReadStream)(url);
+            else
+                throw new lib/* KarooError */.xD('input', `image "${url}" is not an http(s):// or file:// URL`);
+            await (0,external_node_stream_promises_.pipeline)(source, (0,external_node_fs_.createWriteStream)(tmp));
+            await (0,promises_.rename)(tmp, cached);
+        }
+        catch (e) {
+            await (0,promises_.rm)(tmp, { force: true });
+            if (e.code === 'ENOENT')
+                throw new lib/* KarooError */.xD('input', `image ${url} does not exist`);
+            throw e;
+        }
+    }
+    const { digest, size } = await (0,lib/* sha256File */.Q3)(cached);
+    const actual = (0,lib/* hexOf */.ZD)(digest);
+    if (actual !== sha256) {
+        await (0,promises_.rm)(cached, { force: true });
+        throw new lib/* KarooError */.xD('integrity', `image ${url} has sha256 ${actual}, not the expected ${sha256}; refusing to boot it (check provision.image-sha256)`);
+    }
+    const head = Buffer.alloc(4);
+    const fh = await (0,promises_.open)(cached, 'r');
+    await fh.read(head, 0, 4, 0);
+    await fh.close();
+    if (size === 0)
+        throw new lib/* KarooError */.xD('input', `image ${url} is empty`);
+    return { kind: 'cloud', id: sha256.slice(0, 16), sha256, disk: cached, format: head.toString('latin1') === 'QFI\xfb' ? 'qcow2' : 'raw' };
+}
+//# sourceMappingURL=image.js.map
+// EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
+var ajv = __nccwpck_require__(42463);
+;// CONCATENATED MODULE: ./packages/machines/lib/schema/inventory.schema.json
+const inventory_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://karoo.dev/schema/inventory.schema.json","title":"karoo inventory","description":"The machines of one environment and how to reach them over SSH. Written by `karoo provision` for ephemeral environments; written by hand for real hosts. Read by deploy and the acceptance tests.","type":"object","additionalProperties":false,"required":["version","environmentId","provider","nodes"],"properties":{"$schema":{"type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029]*$"},"version":{"description":"Schema version of this document.","const":1},"environmentId":{"description":"karoo-<8 hex> for an ephemeral environment (every resource it owns carries this prefix); any name for hand-written inventories of real hosts.","type":"string","pattern":"^[a-z0-9][a-z0-9-]{0,62}$"},"createdAt":{"description":"When the environment was created (RFC 3339, UTC).","type":"string","format":"date-time"},"ttlSeconds":{"description":"Lifetime of an ephemeral environment; after expiresAt it is destroyed by its watchdog or by `karoo reap`.","type":"integer","minimum":1},"expiresAt":{"type":"string","format":"date-time"},"provider":{"description":"Who made the machines: nspawn, qemu, libvirt, or static for real hosts.","type":"string","enum":["nspawn","qemu","libvirt","static"]},"accelerator":{"description":"qemu only: kvm or tcg (software emulation).","type":"string","enum":["kvm","tcg"]},"image":{"description":"The base image the machines booted from.","type":"object","additionalProperties":false,"properties":{"id":{"type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029]*$"},"kind":{"type":"string","enum":["karoo","cloud"]},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"network":{"description":"The private network the nodes share (exists only inside the environment\'s network namespace).","type":"object","additionalProperties":false,"properties":{"cidr":{"type":"string","pattern":"^[0-9A-Fa-f.:]+/[0-9]{1,3}$"},"namespace":{"type":"string","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$"}}},"logsDir":{"description":"Where console logs and journals are saved on failure.","type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029\\"\\\\\\\\]+$"},"nodes":{"type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"required":["name","role","address","ssh"],"properties":{"name":{"description":"Node name; also its host name, resolvable by the other nodes.","type":"string","pattern":"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"},"role":{"description":"The node\'s role in karoo.yml (letters, digits, _ . -).","type":"string","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$"},"address":{"description":"The node\'s address on the environment\'s private network (what other nodes use).","type":"string","pattern":"^[A-Za-z0-9_:][A-Za-z0-9_.:-]{0,252}$"},"ssh":{"description":"How the runner reaches the node.","type":"object","additionalProperties":false,"required":["host"],"properties":{"host":{"description":"Host name or IP address the runner connects to (never starts with -).","type":"string","pattern":"^[A-Za-z0-9_:][A-Za-z0-9_.:-]{0,252}$"},"port":{"type":"integer","minimum":1,"maximum":65535,"default":22},"user":{"type":"string","pattern":"^[\\\\p{L}\\\\p{N}_][\\\\p{L}\\\\p{N}_.-]{0,31}$","default":"root"},"keyPath":{"description":"Private key file; absent means the SSH agent or the user\'s default keys.","type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029\\"\\\\\\\\]+$"},"knownHostsPath":{"description":"known_hosts file holding the node\'s host key under hostKeyAlias (strict host key checking).","type":"string","pattern":"^[^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029\\"\\\\\\\\]+$"},"hostKeyAlias":{"description":"Name the host key is recorded under in knownHostsPath.","type":"string","pattern":"^[A-Za-z0-9_.:@+-]{1,255}$"},"hostKey":{"description":"The node\'s public host key (ssh-ed25519 AAAA…).","type":"string","pattern":"^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,3}( [^\\\\u0000-\\\\u001f\\\\u007f-\\\\u009f\\\\u2028\\\\u2029]*)?$"}}},"provider":{"type":"string","enum":["nspawn","qemu","libvirt","static"]},"machineId":{"description":"The provider\'s name for the machine (karoo-<env>-<node>).","type":"string","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$"},"cpus":{"type":"integer","minimum":1},"memory":{"description":"MiB.","type":"integer","minimum":1}}}}}}');
+;// CONCATENATED MODULE: ./packages/machines/lib/src/inventory.js
+
+
+
+
+
+const INVENTORY_SCHEMA_ID = 'https://karoo.dev/schema/inventory.schema.json';
+let validator;
+function describe(e) {
+    const where = e.instancePath === '' ? '(top level)' : e.instancePath.slice(1).replace(/\//g, '.');
+    if (e.keyword === 'additionalProperties')
+        return `${where}: unknown key "${e.params.additionalProperty}"`;
+    if (e.keyword === 'enum')
+        return `${where}: must be one of ${e.params.allowedValues.join(', ')}`;
+    // The value JSON-quoted, so a newline in it cannot split the message (or anything that logs it).
+    if (e.keyword === 'pattern' && typeof e.data === 'string')
+        return `${where}: ${(0,lib/* quoteValue */.cl)(e.data)} is not allowed (must match ${e.params.pattern})`;
+    return `${where}: ${e.message ?? 'is invalid'}`;
+}
+/** Checks a parsed inventory against the schema; fills defaults (port 22, user root) and resolves key paths against `baseDir`. */
+function parseInventory(value, source, baseDir) {
+    validator ??= new ajv.Ajv({ allErrors: true, strict: false, useDefaults: true, validateFormats: false, verbose: true }).compile(inventory_schema_namespaceObject);
+    if (!validator(value)) {
+        const e = validator.errors[0];
+        throw new lib/* KarooError */.xD('input', `inventory ${source}: ${describe(e)}; see packages/machines/schema/inventory.schema.json`);
+    }
+    const inv = value;
+    const names = new Set();
+    for (const n of inv.nodes) {
+        if (names.has(n.name))
+            throw new lib/* KarooError */.xD('input', `inventory ${source}: node "${n.name}" is listed twice`);
+        names.add(n.name);
+        n.provider ??= inv.provider;
+        if (baseDir) {
+            if (n.ssh.keyPath && !(0,external_node_path_.isAbsolute)(n.ssh.keyPath))
+                n.ssh.keyPath = (0,external_node_path_.resolve)(baseDir, n.ssh.keyPath);
+            if (n.ssh.knownHostsPath && !(0,external_node_path_.isAbsolute)(n.ssh.knownHostsPath))
+                n.ssh.knownHostsPath = (0,external_node_path_.resolve)(baseDir, n.ssh.knownHostsPath);
+        }
+    }
+    return inv;
+}
+async function readInventory(path) {
+    let text;
+    try {
+        text = await (0,promises_.readFile)(path, 'utf8');
+    }
+    catch (e) {
+        throw new lib/* KarooError */.xD('input', `inventory ${path} cannot be read (${e.code ?? String(e)}); pass the inventory.json that karoo provision wrote`);
+    }
+    let value;
+    try {
+        value = JSON.parse(text);
+    }
+    catch (e) {
+        throw new lib/* KarooError */.xD('input', `inventory ${path} is not JSON: ${e.message}`);
+    }
+    return parseInventory(value, path, (0,external_node_path_.dirname)((0,external_node_path_.resolve)(path)));
+}
+async function writeInventory(path, inv) {
+    await (0,lib/* writeFileAtomic */.Zf)(path, `${JSON.stringify({ $schema: INVENTORY_SCHEMA_ID, ...inv }, null, 2)}\n`);
+}
+//# sourceMappingURL=inventory.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/names.js
+
+
+/** `karoo-` and 8 lowercase hex digits: the prefix of every resource an environment owns. */
+const ENV_ID_RE = /^karoo-[0-9a-f]{8}$/;
+/** Finds environment ids inside names, command lines and paths. */
+const ENV_ID_IN_TEXT_RE = /karoo-[0-9a-f]{8}(?![0-9a-f])/g;
+function newEnvironmentId() {
+    return `karoo-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
+}
+function isEnvironmentId(s) {
+    return ENV_ID_RE.test(s);
+}
+function checkEnvironmentId(s) {
+    if (!isEnvironmentId(s))
+        throw new lib/* KarooError */.xD('input', `${(0,lib/* quoteValue */.cl)(s)} is not an environment id; expected karoo- and 8 hex digits, e.g. karoo-1a2b3c4d`);
+    return s;
+}
+/** Longest node name: machine names are `karoo-<8 hex>-<node>` and must stay a valid 64-character host name. */
+const MAX_NODE_NAME = 48;
+const HOSTNAME_LABEL_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+/** Node names become host names, machine names and namespace names: RFC 1123 labels, lower case. */
+function checkNodeName(name) {
+    if (!HOSTNAME_LABEL_RE.test(name) || name.length > MAX_NODE_NAME) {
+        throw new lib/* KarooError */.xD('input', `node name ${(0,lib/* quoteValue */.cl)(name)} is not a valid host name; use 1-${MAX_NODE_NAME} lower-case letters, digits and inner hyphens (e.g. control-1)`);
+    }
+    if (name === 'localhost')
+        throw new lib/* KarooError */.xD('input', 'node name "localhost" is reserved; choose another name');
+}
+/** Resource names of one environment. Interface names are limited to 15 bytes, so links carry the full name as their alias. */
+const names = {
+    netns: (env) => env,
+    nodeNetns: (env, node) => `${env}-${node}`,
+    machine: (env, node) => `${env}-${node}`,
+    bridge: 'br0',
+    bridgeAlias: (env) => `${env}-bridge`,
+    veth: (index) => `v${index}`,
+    vethAlias: (env, node) => `${env}-${node}-veth`,
+    tap: (index) => `t${index}`,
+    tapAlias: (env, node) => `${env}-${node}-tap`,
+    overlaySource: (env, node) => `${env}-${node}`,
+};
+/**
+ * The environment's private /24: 10.X.Y.0/24 derived from its id. Each environment has its own
+ * namespace, so two environments never share a network even if the derived subnets met.
+ */
+function subnetOf(env) {
+    const hex = env.slice('karoo-'.length);
+    const x = 64 + (parseInt(hex.slice(0, 2), 16) % 64);
+    const y = parseInt(hex.slice(2, 4), 16);
+    const prefix = `10.${x}.${y}`;
+    return {
+        prefix,
+        gateway: `${prefix}.1`,
+        cidr: `${prefix}.0/24`,
+        address: (index) => {
+            if (index > 250)
+                throw new lib/* KarooError */.xD('input', `an environment holds at most 251 nodes, got node #${index + 1}`);
+            return `${prefix}.${index + 2}`;
+        },
+    };
+}
+/** A locally administered MAC address, unique within the environment. */
+function macOf(env, index) {
+    const hex = env.slice('karoo-'.length);
+    return `52:54:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}:${(index & 0xff).toString(16).padStart(2, '0')}`;
+}
+//# sourceMappingURL=names.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/network.js
+
+
+
+const NETNS_DIR = '/run/netns';
+function netnsPath(name) {
+    return `${NETNS_DIR}/${name}`;
+}
+/** Runs `ip` commands inside a namespace in one process. */
+async function ipBatch(netns, lines) {
+    if (lines.length === 0)
+        return;
+    await run('ip', [...(netns ? ['-n', netns] : []), '-batch', '-'], { input: `${lines.join('\n')}\n`, timeoutMs: 30_000 });
+}
+async function addNetns(name) {
+    await run('ip', ['netns', 'add', name], { timeoutMs: 30_000 });
+}
+async function deleteNetns(name) {
+    await run('ip', ['netns', 'delete', name], { allowFailure: true, timeoutMs: 30_000 });
+}
+async function listNetns() {
+    try {
+        return (await (0,promises_.readdir)(NETNS_DIR)).sort();
+    }
+    catch {
+        return [];
+    }
+}
+/** The environment's network: a namespace holding a bridge with the gateway address; nothing routes out of it. */
+async function createEnvNetwork(env, gateway) {
+    await addNetns(names.netns(env));
+    await ipBatch(names.netns(env), [
+        'link set lo up',
+        `link add ${names.bridge} type bridge stp_state 0 forward_delay 0`,
+        `link set ${names.bridge} alias ${names.bridgeAlias(env)}`,
+        `address add ${gateway}/24 dev ${names.bridge}`,
+        `link set ${names.bridge} up`,
+    ]);
+}
+/** nspawn: a namespace of the node's own with `host0`, the peer of a veth on the environment's bridge. */
+async function createNodeVeth(env, node, index, mac) {
+    const ns = names.nodeNetns(env, node);
+    await addNetns(ns);
+    await ipBatch(names.netns(env), [
+        `link add ${names.veth(index)} type veth peer name host0 address ${mac} netns ${ns}`,
+        `link set ${names.veth(index)} alias ${names.vethAlias(env, node)}`,
+        `link set ${names.veth(index)} master ${names.bridge} up`,
+    ]);
+    return ns;
+}
+/** qemu: a tap device on the environment's bridge for the node's virtio NIC. */
+async function createNodeTap(env, node, index) {
+    const tap = names.tap(index);
+    await ipBatch(names.netns(env), [
+        `tuntap add dev ${tap} mode tap`,
+        `link set ${tap} alias ${names.tapAlias(env, node)}`,
+        `link set ${tap} master ${names.bridge} up`,
+    ]);
+    return tap;
+}
+//# sourceMappingURL=network.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/owner.js
+
+
+
+
+/** The GitHub Actions runner's per-job process: every step of a job is one of its descendants. */
+const RUNNER_JOB_PROCESS = 'Runner.Worker';
+async function parentAndName(pid) {
+    try {
+        const stat = await (0,promises_.readFile)(`/proc/${pid}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        const comm = (await (0,promises_.readFile)(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
+        const argv0 = (await (0,promises_.readFile)(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0')[0] ?? '';
+        return { ppid, names: [comm, argv0 ? (0,external_node_path_.basename)(argv0) : ''] };
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * The nearest ancestor of `pid` (itself excluded) whose name (comm, or its argv[0]'s base name)
+ * is `name`: in a GitHub Actions job, the runner's `Runner.Worker`, which lives exactly as long
+ * as the job, while each step is a process of its own. Undefined outside a runner.
+ */
+async function findJobProcess(pid = process.pid, name = RUNNER_JOB_PROCESS) {
+    const seen = new Set();
+    let cur = (await parentAndName(pid))?.ppid;
+    while (cur !== undefined && cur > 0 && !seen.has(cur)) {
+        seen.add(cur);
+        const p = await parentAndName(cur);
+        if (!p)
+            return undefined;
+        if (p.names.includes(name))
+            return procRef(cur);
+        cur = p.ppid;
+    }
+    return undefined;
+}
+/** The owner record of another, live process (an environment that lives as long as it does); refuses a pid that is not running. */
+async function ownerOf(pid) {
+    if (!Number.isInteger(pid) || pid <= 0 || !(await procRef(pid))) {
+        throw new lib/* KarooError */.xD('input', `owner process ${pid} is not running; pass the pid of a live process the environment should live as long as`);
+    }
+    return ownerRef(pid);
+}
+//# sourceMappingURL=owner.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/cgroups.js
+
+
+
+/**
+ * Roots of the cgroup hierarchies an init system inside a container manages: the named
+ * `systemd` v1 hierarchy and the unified (v2) one, wherever this machine mounts them.
+ */
+async function cgroupRoots() {
+    const roots = [];
+    const self = await (0,promises_.readFile)('/proc/self/cgroup', 'utf8').catch(() => '');
+    if (/^[0-9]+:name=systemd:/m.test(self) && (0,external_node_fs_.existsSync)('/sys/fs/cgroup/systemd/cgroup.procs'))
+        roots.push('/sys/fs/cgroup/systemd');
+    if ((0,external_node_fs_.existsSync)('/sys/fs/cgroup/unified/cgroup.procs'))
+        roots.push('/sys/fs/cgroup/unified');
+    else if ((0,external_node_fs_.existsSync)('/sys/fs/cgroup/cgroup.controllers'))
+        roots.push('/sys/fs/cgroup');
+    return roots;
+}
+/**
+ * A cgroup of the machine's own in each hierarchy. Without it (nspawn with --keep-unit on a
+ * host without systemd) every container's systemd would manage the same cgroup and they
+ * would tear down each other's services.
+ */
+async function createCgroups(name) {
+    const dirs = (await cgroupRoots()).map((r) => (0,external_node_path_.join)(r, name));
+    for (const d of dirs)
+        await (0,promises_.mkdir)(d, { recursive: true });
+    return dirs;
+}
+/** Removes a cgroup and everything the container's init created below it, deepest first. */
+async function removeCgroupTree(dir) {
+    let entries;
+    try {
+        entries = (await (0,promises_.readdir)(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+    }
+    catch {
+        return;
+    }
+    for (const e of entries)
+        await removeCgroupTree((0,external_node_path_.join)(dir, e));
+    for (let i = 0; i < 20; i++) {
+        try {
+            await (0,promises_.rmdir)(dir);
+            return;
+        }
+        catch (e) {
+            const code = e.code;
+            if (code === 'ENOENT')
+                return;
+            // EBUSY while the last processes are still being torn down.
+            await new Promise((r) => setTimeout(r, 50));
+        }
+    }
+}
+/** The cgroups whose names start with `prefix` (an environment id), in every hierarchy. */
+async function cgroupsWithPrefix(prefix) {
+    const out = [];
+    for (const r of await cgroupRoots()) {
+        for (const e of await (0,promises_.readdir)(r).catch(() => []))
+            if (e === prefix || e.startsWith(`${prefix}-`))
+                out.push((0,external_node_path_.join)(r, e));
+    }
+    return out;
+}
+//# sourceMappingURL=cgroups.js.map
+// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
+var tar_stream = __nccwpck_require__(56118);
+;// CONCATENATED MODULE: ./packages/machines/lib/src/seed.js
+
+
+
+
+
+/** Directories of the seed that are not 0755 (inside the machine). */
+const SEED_DIRS = { '/root/.ssh': 0o700 };
+/** Hostname, /etc/hosts with every node, a fresh machine-id, the node's own SSH host key, the environment's key, a static address. */
+function seedFiles(s) {
+    // Each of these becomes a line of a configuration file inside the machine.
+    (0,lib/* configText */.Ut)('node name', s.node);
+    (0,lib/* configText */.Ut)(`node "${s.node}" address`, s.address);
+    (0,lib/* configText */.Ut)(`node "${s.node}" MAC address`, s.mac);
+    for (const h of s.hosts) {
+        (0,lib/* configText */.Ut)(`/etc/hosts name`, h.name);
+        (0,lib/* configText */.Ut)(`/etc/hosts address of "${h.name}"`, h.address);
+    }
+    const hosts = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', ...s.hosts.map((h) => `${h.address}\t${h.name}`)];
+    return [
+        { path: '/etc/hostname', content: `${s.node}\n`, mode: 0o644 },
+        { path: '/etc/hosts', content: `# written by karoo: every node of the environment\n${hosts.join('\n')}\n`, mode: 0o644 },
+        { path: '/etc/machine-id', content: `${(0,external_node_crypto_.randomBytes)(16).toString('hex')}\n`, mode: 0o444 },
+        { path: '/etc/ssh/ssh_host_ed25519_key', content: s.hostPrivateKey, mode: 0o600 },
+        { path: '/etc/ssh/ssh_host_ed25519_key.pub', content: s.hostPublicKey, mode: 0o644 },
+        { path: '/root/.ssh/authorized_keys', content: s.authorizedKey, mode: 0o600 },
+        {
+            path: '/etc/systemd/network/10-karoo.network',
+            content: `# written by karoo: the node's address on the environment's private network\n[Match]\nMACAddress=${s.mac}\n\n[Network]\nAddress=${s.address}/${s.prefixLength}\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n`,
+            mode: 0o644,
+        },
+    ];
+}
+/**
+ * Creates `path` (it must not exist) holding `data` with `mode` from the moment it exists:
+ * the mode is given to open(2) with O_EXCL, so there is no instant in which the file is
+ * readable by anyone else, whatever the umask; the exact mode is then set on the open file.
+ * Secret files (private keys, seeds holding them) are written only through here.
+ */
+async function writeSecretFile(path, data, mode = 0o600, owner) {
+    const fh = await (0,promises_.open)(path, 'wx', mode);
+    try {
+        await fh.chmod(mode);
+        if (owner)
+            await fh.chown(owner.uid, owner.gid);
+        await fh.writeFile(data);
+    }
+    finally {
+        await fh.close();
+    }
+}
+/**
+ * Writes the seed into a mounted root file system (nspawn's overlay). Each file is created
+ * beside its target with its final mode and owner (writeSecretFile) and renamed over it, so a
+ * key is never readable by others, not even for an instant, and a file of the image is
+ * replaced whole. Directories of SEED_DIRS get their mode before anything goes into them.
+ */
+async function writeSeedInto(root, files) {
+    for (const [d, mode] of Object.entries(SEED_DIRS)) {
+        const p = (0,external_node_path_.join)(root, d);
+        await (0,promises_.mkdir)((0,external_node_path_.dirname)(p), { recursive: true, mode: 0o755 });
+        await (0,promises_.mkdir)(p, { mode }).catch((e) => {
+            if (e.code !== 'EEXIST')
+                throw e;
+        });
+        await (0,promises_.chmod)(p, mode);
+    }
+    for (const f of files) {
+        const p = (0,external_node_path_.join)(root, f.path);
+        await (0,promises_.mkdir)((0,external_node_path_.dirname)(p), { recursive: true, mode: 0o755 });
+        const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(p), `.${(0,external_node_path_.basename)(p)}.karoo-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`);
+        try {
+            await writeSecretFile(tmp, f.content, f.mode, { uid: 0, gid: 0 });
+            await (0,promises_.rename)(tmp, p);
+        }
+        catch (e) {
+            await (0,promises_.rm)(tmp, { force: true });
+            throw e;
+        }
+    }
+}
+/** The seed as a tar archive for QEMU's seed disk (applied by karoo's initrd). */
+async function seedTar(files) {
+    const pack = tar_stream.pack();
+    const chunks = [];
+    pack.on('data', (c) => chunks.push(c));
+    const done = new Promise((resolve, reject) => {
+        pack.on('end', () => resolve());
+        pack.on('error', reject);
+    });
+    const mtime = new Date(0);
+    const dirs = new Set();
+    for (const f of files) {
+        const rel = f.path.replace(/^\//, '');
+        const parts = rel.split('/').slice(0, -1);
+        for (let i = 1; i <= parts.length; i++) {
+            const d = parts.slice(0, i).join('/');
+            if (dirs.has(d) || d === 'root' || d === 'etc')
+                continue;
+            dirs.add(d);
+            pack.entry({ name: `${d}/`, type: 'directory', mode: SEED_DIRS[`/${d}`] ?? 0o755, uid: 0, gid: 0, mtime });
+        }
+        pack.entry({ name: rel, mode: f.mode, uid: 0, gid: 0, mtime }, f.content);
+    }
+    pack.finalize();
+    await done;
+    const buf = Buffer.concat(chunks);
+    const pad = (512 - (buf.length % 512)) % 512;
+    return Buffer.concat([buf, Buffer.alloc(pad + 64 * 1024)]);
+}
+//# sourceMappingURL=seed.js.map
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(77030);
+;// CONCATENATED MODULE: ./packages/machines/lib/src/ssh.js
+
+
+
+
+/**
+ * The one place karoo decides how OpenSSH reaches a machine or a node: provision, the machines'
+ * lifecycle (logs, exec, readiness) and deploy (SshPool in @karoo/deploy) all take their options
+ * from sshSettings. The endpoint type is the inventory's SshEndpoint (port and user filled in by
+ * parseInventory: 22 and root).
+ */
+/**
+ * The port and user of an endpoint that names none: the inventory's defaults (parseInventory fills
+ * them in; an inventory built in code may leave them out, and is read the same way).
+ */
+const SSH_DEFAULTS = { port: 22, user: 'root' };
+const sshPort = (t) => t.port ?? SSH_DEFAULTS.port;
+const sshUser = (t) => t.user ?? SSH_DEFAULTS.user;
+/** The alias an inline `hostKey` is recorded under in the run's known_hosts (the endpoint's hostKeyAlias, else one per node). */
+function hostKeyAlias(t, node) {
+    return t.hostKeyAlias ?? `karoo-node-${node}`;
+}
+/**
+ * Refuses an endpoint that could change what ssh does rather than where it connects: a host or
+ * user that ssh would read as an option (leading `-`) or that is not a plain name, and any value
+ * that cannot be written into an ssh_config line (control characters, quotes). Inventories are
+ * checked by their schema on load; this holds for every other caller too.
+ */
+function checkSshEndpoint(t, what = 'ssh') {
+    const k = (f) => `${what}.${f}`;
+    (0,lib/* sshConfigValue */.i0)(k('host'), t.host);
+    if (!/^[A-Za-z0-9_:][A-Za-z0-9_.:-]*$/.test(t.host))
+        throw new lib/* KarooError */.xD('input', `${k('host')} ${(0,lib/* quoteValue */.cl)(t.host)} is not a host name or IP address; fix the inventory`);
+    const user = sshUser(t);
+    if (typeof user !== 'string' || !/^[\p{L}\p{N}_][\p{L}\p{N}_.-]*$/u.test(user))
+        throw new lib/* KarooError */.xD('input', `${k('user')} ${(0,lib/* quoteValue */.cl)(String(user))} is not a user name; fix the inventory`);
+    const port = sshPort(t);
+    if (!(Number.isInteger(port) && port >= 1 && port <= 65535))
+        throw new lib/* KarooError */.xD('input', `${k('port')} ${String(t.port)} is not a port number`);
+    if (t.keyPath !== undefined)
+        (0,lib/* sshConfigValue */.i0)(k('keyPath'), t.keyPath);
+    if (t.knownHostsPath !== undefined)
+        (0,lib/* sshConfigValue */.i0)(k('knownHostsPath'), t.knownHostsPath);
+    if (t.hostKeyAlias !== undefined && !/^[A-Za-z0-9_.:@+-]+$/.test(t.hostKeyAlias))
+        throw new lib/* KarooError */.xD('input', `${k('hostKeyAlias')} ${(0,lib/* quoteValue */.cl)(t.hostKeyAlias)} is not a host name; fix the inventory`);
+    if (t.hostKey !== undefined &&
+        !/^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,3}( [^\u0000-\u001f\u007f-\u009f\u2028\u2029]*)?$/u.test(t.hostKey.trim())) {
+        throw new lib/* KarooError */.xD('input', `${k('hostKey')} ${(0,lib/* quoteValue */.cl)(t.hostKey)} is not one public key (type, base64, optional comment); fix the inventory`);
+    }
+}
+/**
+ * The OpenSSH settings for one endpoint as `[Key, value]` pairs, each with its reason. The values
+ * are raw: sshOptions and sshConfigEntry pass each through sshConfigValue. `node` names the node
+ * whose inline host key the run's known_hosts holds (see hostKeyAlias).
+ */
+function sshSettings(t, s = {}, node) {
+    checkSshEndpoint(t, s.what);
+    const o = [
+        // Never ask: there is no terminal in CI. A missing key or an unknown host key fails at once, with its reason.
+        ['BatchMode', 'yes'],
+        // A node across a WAN with a cold sshd answers within seconds; a dead address should not hold a run for minutes.
+        // Readiness probes of a machine still booting pass a shorter one.
+        ['ConnectTimeout', String(s.connectTimeout ?? 15)],
+        // A node that vanishes mid-session (reboot, network) is noticed within ~15 s, not after TCP's minutes.
+        ['ServerAliveInterval', '5'],
+        ['ServerAliveCountMax', '3'],
+        // No "Permanently added …" banners in the output that karoo shows or parses; errors still come through.
+        ['LogLevel', 'ERROR'],
+        // Where and as whom: from the inventory, else its defaults (SSH_DEFAULTS: 22, root).
+        ['Port', String(sshPort(t))],
+        ['User', sshUser(t)],
+    ];
+    if (t.keyPath) {
+        // Offer only the inventory's key: not an agent's keys (a runner's agent is not the node's business,
+        // and several keys end in "Too many authentication failures").
+        o.push(['IdentityFile', t.keyPath], ['IdentitiesOnly', 'yes']);
+    }
+    const inline = t.hostKey && !t.knownHostsPath ? s.runKnownHosts : undefined;
+    if (t.knownHostsPath || inline) {
+        // Host keys: only those karoo was given count (not the runner image's /etc/ssh/ssh_known_hosts), checked strictly.
+        // An inline hostKey is the line the run wrote into its own known_hosts (SshPool.open).
+        o.push(['StrictHostKeyChecking', 'yes'], ['UserKnownHostsFile', (t.knownHostsPath ?? inline)], ['GlobalKnownHostsFile', '/dev/null']);
+        // The key is recorded under an alias (a machine id, a node name) rather than 127.0.0.1:port, which machines share over time.
+        const alias = t.knownHostsPath ? t.hostKeyAlias : hostKeyAlias(t, node ?? t.host);
+        if (alias)
+            o.push(['HostKeyAlias', alias]);
+    }
+    else if (s.runKnownHosts) {
+        // No host key in the inventory: trust on first use, remembered in the run's file only, so it ends with the run.
+        o.push(['StrictHostKeyChecking', 'accept-new'], ['UserKnownHostsFile', s.runKnownHosts]);
+    }
+    else {
+        // No run file (a person's command line, the machines' own calls): the user's known_hosts decides, strictly.
+        // (An inline hostKey needs a run to write it down; without one it is not trusted blindly either.)
+        o.push(['StrictHostKeyChecking', 'yes']);
+    }
+    if (s.control) {
+        // One TCP connection and one authentication per node for a whole run: the master socket lives in the run's
+        // private directory (%C: a hash of host, port and user, short enough for a unix socket path).
+        o.push(['ControlPath', `${s.control.dir}/%C`], ['ControlMaster', s.control.master ? 'yes' : 'no']);
+        // The master outlives its first client for the run's length; the run closes it (`ssh -O exit`) when done.
+        if (s.control.master)
+            o.push(['ControlPersist', '600']);
+    }
+    return o;
+}
+/**
+ * OpenSSH command-line options for an endpoint (`-o Key=value`). ssh parses every -o as a line of
+ * its configuration, so each value goes through sshConfigValue; OpenSSH takes the first value it
+ * sees for an option, so ours come before anything a caller adds.
+ */
+function sshOptions(t, s = {}, node) {
+    const what = s.what ?? 'ssh';
+    return sshSettings(t, s, node).flatMap(([k, v]) => ['-o', `${k}=${(0,lib/* sshConfigValue */.i0)(`${what} option ${k}`, v)}`]);
+}
+/** An ssh_config entry (`ssh -F FILE NAME` reaches the endpoint with the same options); every value through sshConfigValue. */
+function sshConfigEntry(name, t, s = {}) {
+    const what = s.what ?? 'ssh';
+    const value = (k, v) => `  ${k} ${(0,lib/* sshConfigValue */.i0)(`${what} ${k}`, v)}`;
+    const lines = [
+        `Host ${(0,lib/* sshConfigValue */.i0)('node name', name)}`,
+        value('HostName', t.host),
+        ...sshSettings(t, s, name).map(([k, v]) => value(k, v)),
+    ];
+    return `${lines.join('\n')}\n`;
+}
+/** `user@host`, checked (see checkSshEndpoint). */
+function sshDestination(t) {
+    checkSshEndpoint(t);
+    return `${sshUser(t)}@${t.host}`;
+}
+/** The command line a person would type to reach the node. */
+function sshCommandLine(t) {
+    const quote = (s) => (/^[A-Za-z0-9_./=@:-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+    return ['ssh', ...sshOptions(t), sshDestination(t)].map(quote).join(' ');
+}
+/** Runs one remote command (a shell string, as ssh always sends) and returns its output. */
+async function sshExec(t, command, opts = {}) {
+    return run('ssh', [...sshOptions(t, { connectTimeout: opts.connectTimeout }), sshDestination(t), '--', command], {
+        input: opts.input,
+        timeoutMs: opts.timeoutMs ?? 120_000,
+        allowFailure: opts.allowFailure,
+    });
+}
+/** True when something at host:port greets with an SSH banner within `timeoutMs`. */
+function sshBanner(host, port, timeoutMs) {
+    return new Promise((resolve) => {
+        const sock = (0,external_node_net_.connect)({ host, port });
+        let data = '';
+        const done = (ok) => {
+            clearTimeout(timer);
+            sock.destroy();
+            resolve(ok);
+        };
+        const timer = setTimeout(() => done(false), timeoutMs);
+        sock.on('data', (d) => {
+            data += d.toString('latin1');
+            if (data.length >= 4)
+                done(data.startsWith('SSH-'));
+        });
+        sock.on('error', () => done(false));
+        sock.on('close', () => done(false));
+    });
+}
+/**
+ * Waits until `ssh … true` succeeds. A forwarded port accepts TCP before the machine is up, so
+ * probes are cheap and short: a TCP connect that waits at most 1 s for the SSH banner, every
+ * 50 ms, and only once a banner is seen a real `ssh … true` (key and host key checked).
+ * `alive` is asked between probes so a machine that died fails fast.
+ */
+async function waitForSsh(t, deadline, alive) {
+    let last = '';
+    while (Date.now() < deadline) {
+        if (!(await alive()))
+            throw new lib/* KarooError */.xD('unavailable', 'the machine stopped before SSH was ready');
+        if (!(await sshBanner(t.host, sshPort(t), 1000))) {
+            last = 'no SSH banner yet';
+            await sleep(50);
+            continue;
+        }
+        const r = await run('ssh', [...sshOptions(t, { connectTimeout: 2 }), sshDestination(t), 'true'], {
+            allowFailure: true,
+            timeoutMs: 10_000,
+        }).catch((e) => ({ code: -1, stderr: e.message, stdout: '', signal: null }));
+        if (r.code === 0)
+            return;
+        last = r.stderr.trim();
+        await sleep(100);
+    }
+    throw new lib/* KarooError */.xD('unavailable', `SSH did not answer in time${last ? ` (last error: ${last.split('\n').pop()})` : ''}`);
+}
+//# sourceMappingURL=ssh.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/common.js
+
+
+
+
+/** Last `n` lines of a console log, without terminal escapes. */
+async function consoleTail(path, n = 15) {
+    try {
+        const text = (await (0,promises_.readFile)(path, 'utf8')).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+        return text
+            .split('\n')
+            .filter((l) => l.trim() !== '')
+            .slice(-n)
+            .join('\n');
+    }
+    catch {
+        return '(no console output)';
+    }
+}
+async function waitReadyOverSsh(machine, ssh, deadline, alive, what) {
+    try {
+        await waitForSsh(ssh, deadline, alive);
+    }
+    catch (e) {
+        const tail = await consoleTail(machine.consoleLog);
+        throw new lib/* KarooError */.xD('unavailable', `${what} ${machine.name} (${machine.machineId}) is not reachable over SSH: ${e.message}; last console lines:\n${tail}`, {
+            detail: { node: machine.name, console: tail },
+        });
+    }
+}
+async function collectCommonLogs(machine, ssh, dir) {
+    const saved = [];
+    const consoleOut = (0,external_node_path_.join)(dir, `${machine.name}.console.log`);
+    try {
+        await (0,promises_.copyFile)(machine.consoleLog, consoleOut);
+        saved.push(consoleOut);
+    }
+    catch {
+        // no console yet
+    }
+    if (ssh) {
+        const r = await sshExec(ssh, 'journalctl -b --no-pager -o short-monotonic', {
+            timeoutMs: 15_000,
+            allowFailure: true,
+            connectTimeout: 3,
+        }).catch(() => undefined);
+        if (r && r.code === 0) {
+            const p = (0,external_node_path_.join)(dir, `${machine.name}.journal.log`);
+            await (0,promises_.writeFile)(p, r.stdout);
+            saved.push(p);
+        }
+    }
+    return saved;
+}
+//# sourceMappingURL=common.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/nspawn.js
+
+
+
+
+
+
+
+
+
+
+
+/** The flags every karoo container boots with; the bench runs the bare command with the same ones. */
+function nspawnArgs(opts) {
+    return [
+        '--boot',
+        // The runner may not run systemd: do not register with machined or create a scope unit.
+        '--register=no',
+        '--keep-unit',
+        '--quiet',
+        `--directory=${opts.root}`,
+        `--machine=${opts.machine}`,
+        `--hostname=${opts.hostname}`,
+        // Our own namespace (veth already on the bridge); networkd inside needs CAP_NET_ADMIN to set the address.
+        `--network-namespace-path=${opts.netnsPath}`,
+        '--capability=CAP_NET_ADMIN',
+        '--resolv-conf=off',
+        '--timezone=off',
+        '--link-journal=no',
+        '--console=read-only',
+    ];
+}
+/** systemd-nspawn system containers: real systemd as PID 1 on an overlay of the image's root file system. */
+class NspawnProvider {
+    name = 'nspawn';
+    maxParallelBoots() {
+        return Number(process.env.KAROO_MAX_PARALLEL_BOOTS) || 32;
+    }
+    async prepare(state) {
+        if (process.getuid?.() !== 0)
+            throw new lib/* KarooError */.xD('refused', 'the nspawn provider needs root (mounts, network namespaces); run as root or with sudo');
+        await requireTools(['systemd-nspawn', 'ip', 'mount', 'umount']);
+        if (state.image.kind !== 'karoo')
+            throw new lib/* KarooError */.xD('input', "the nspawn provider boots karoo's own image only; remove provision.image or use --provider qemu for a cloud image");
+    }
+    async create(req) {
+        const { state, machine: m, image } = req;
+        if (image.kind !== 'karoo')
+            throw new lib/* KarooError */.xD('input', "the nspawn provider boots karoo's own image only");
+        const dir = (0,external_node_path_.join)(state.dir, 'nodes', m.name);
+        const upper = (0,external_node_path_.join)(dir, 'upper');
+        const work = (0,external_node_path_.join)(dir, 'work');
+        const root = (0,external_node_path_.join)(dir, 'root');
+        // 0700: the overlay's upper layer holds the node's SSH host key (upper itself stays 0755: it is the container's /).
+        await (0,promises_.mkdir)(dir, { recursive: true, mode: 0o700 });
+        await (0,promises_.mkdir)(upper, { recursive: true });
+        await (0,promises_.mkdir)(work, { recursive: true });
+        await (0,promises_.mkdir)(root, { recursive: true });
+        m.mountPoint = root;
+        m.netns = names.nodeNetns(state.environmentId, m.name);
+        await req.save();
+        await run('mount', [
+            '-t',
+            'overlay',
+            names.overlaySource(state.environmentId, m.name),
+            '-o',
+            `lowerdir=${image.rootfs},upperdir=${upper},workdir=${work}`,
+            root,
+        ]);
+        await writeSeedInto(root, req.seed);
+        await createNodeVeth(state.environmentId, m.name, m.index, m.mac);
+        const log = await (0,promises_.open)(m.consoleLog, 'a');
+        try {
+            // The shell moves itself into the machine's cgroups, then becomes systemd-nspawn (same pid).
+            const cgroups = await createCgroups(m.machineId);
+            const child = (0,external_node_child_process_.spawn)('sh', [
+                '-c',
+                'for g in $KAROO_CGROUPS; do echo $$ > "$g/cgroup.procs" || exit 1; done; exec systemd-nspawn "$@"',
+                m.machineId,
+                ...nspawnArgs({ root, machine: m.machineId, hostname: m.name, netnsPath: netnsPath(m.netns) }),
+            ], { detached: true, stdio: ['ignore', log.fd, log.fd], env: { ...process.env, KAROO_CGROUPS: cgroups.join(' ') } });
+            const started = await new Promise((resolve, reject) => {
+                child.once('error', reject);
+                child.once('spawn', () => resolve(child.pid));
+            });
+            child.unref();
+            m.process = (await procRef(started)) ?? { pid: started, startTime: 0 };
+            m.startedAt = new Date().toISOString();
+            await req.save();
+        }
+        finally {
+            await log.close();
+        }
+    }
+    isRunning(m) {
+        return isAlive(m.process);
+    }
+    waitReady(m, ssh, deadline) {
+        return waitReadyOverSsh(m, ssh, deadline, () => this.isRunning(m), 'container');
+    }
+    collectLogs(_state, m, ssh, dir) {
+        return collectCommonLogs(m, ssh, dir);
+    }
+    async destroy(state, m, processes) {
+        // Killing nspawn alone leaves the container running: kill its init (and every process in
+        // the node's namespace) together with nspawn.
+        const victims = [];
+        if (m.process)
+            victims.push(m.process);
+        const ino = m.netns ? await netnsInode(netnsPath(m.netns)) : undefined;
+        for (const p of processes ?? (await listProcesses())) {
+            if ((ino !== undefined && p.netns === ino) || (m.process && p.ppid === m.process.pid))
+                victims.push({ pid: p.pid, startTime: p.startTime });
+        }
+        await killAndWait(victims, 5000);
+        for (const g of await cgroupsWithPrefix(m.machineId))
+            await removeCgroupTree(g);
+        if (m.mountPoint)
+            await unmount(m.mountPoint);
+        if (m.netns)
+            await deleteNetns(m.netns);
+        await (0,promises_.rm)(`/run/systemd/nspawn/propagate/${m.machineId}`, { recursive: true, force: true });
+        await (0,promises_.rm)((0,external_node_path_.join)(state.dir, 'nodes', m.name), { recursive: true, force: true });
+    }
+}
+/** Unmounts if mounted; a busy mount is detached lazily so teardown never stalls. */
+async function unmount(path) {
+    const mounted = async () => (await (0,promises_.readFile)('/proc/self/mountinfo', 'utf8')).split('\n').some((l) => l.split(' ')[4] === path);
+    for (let i = 0; i < 3 && (await mounted()); i++) {
+        const r = await run('umount', [path], { allowFailure: true });
+        if (r.code === 0)
+            return;
+        await new Promise((res) => setTimeout(res, 100));
+    }
+    if (await mounted())
+        await run('umount', ['-l', path], { allowFailure: true });
+}
+//# sourceMappingURL=nspawn.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/qemu.js
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * KVM when /dev/kvm opens read-write and the CPU advertises virtualisation (a /dev/kvm that
+ * opens without vmx/svm, as in some nested sandboxes, fails at the first emulated
+ * instruction); software emulation (TCG) otherwise. KAROO_QEMU_ACCEL=kvm|tcg overrides.
+ */
+async function detectAccelerator() {
+    const forced = process.env.KAROO_QEMU_ACCEL;
+    if (forced === 'kvm' || forced === 'tcg')
+        return forced;
+    try {
+        await (0,promises_.access)('/dev/kvm', external_node_fs_.constants.R_OK | external_node_fs_.constants.W_OK);
+        const cpuinfo = await (0,promises_.readFile)('/proc/cpuinfo', 'utf8');
+        return /^flags\s*:.*\b(vmx|svm)\b/m.test(cpuinfo) ? 'kvm' : 'tcg';
+    }
+    catch {
+        return 'tcg';
+    }
+}
+/** The host's CPU frequency in kHz, for the guest's clock under emulation (calibration fails on a busy host). */
+async function hostKhz() {
+    const m = /^cpu MHz\s*:\s*([0-9.]+)/m.exec(await (0,promises_.readFile)('/proc/cpuinfo', 'utf8').catch(() => ''));
+    return m ? Math.round(Number(m[1]) * 1000) : undefined;
+}
+/** The qemu-system-x86_64 command line of one machine; the bench runs the same one bare. */
+function qemuArgs(q) {
+    const a = ['-name', `${q.name},process=${q.name}`, '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot'];
+    if (q.accel === 'kvm')
+        a.push('-machine', 'q35,accel=kvm', '-cpu', 'host');
+    else
+        a.push('-machine', 'q35', '-accel', 'tcg,thread=multi,tb-size=256', '-cpu', 'max');
+    a.push('-smp', String(q.cpus), '-m', String(q.memory));
+    if (q.kernel) {
+        const cmdline = ['root=serial:karoo-root', 'rw', 'console=ttyS0', 'quiet', 'panic=-1'];
+        if (q.accel === 'tcg')
+            cmdline.push(...(q.kernel.khz ? [`tsc_early_khz=${q.kernel.khz}`] : []), 'tsc=reliable', 'no_timer_check');
+        a.push('-kernel', q.kernel.kernel, '-initrd', q.kernel.initrd, '-append', cmdline.join(' '));
+    }
+    a.push('-drive', `file=${q.disk},if=none,id=root,format=qcow2,cache=unsafe,discard=unmap`, '-device', `virtio-blk-pci,drive=root,serial=karoo-root${q.kernel ? '' : ',bootindex=0'}`);
+    if (q.seed.kind === 'tar')
+        a.push('-drive', `file=${q.seed.path},if=none,id=seed,format=raw,readonly=on`, '-device', 'virtio-blk-pci,drive=seed,serial=karoo-seed');
+    else
+        a.push('-drive', `file=${q.seed.path},if=virtio,format=raw,media=cdrom,readonly=on`);
+    a.push('-netdev', `tap,id=n0,ifname=${q.tap},script=no,downscript=no`, '-device', `virtio-net-pci,netdev=n0,mac=${q.mac}`);
+    a.push('-device', 'virtio-rng-pci', '-serial', `file:${q.console}`);
+    return a;
+}
+/** QEMU virtual machines on copy-on-write overlays of one base disk, taps on the environment's bridge. */
+class QemuProvider {
+    name = 'qemu';
+    maxParallelBoots(state) {
+        const forced = Number(process.env.KAROO_MAX_PARALLEL_BOOTS);
+        if (forced > 0)
+            return forced;
+        // Under emulation machines compete for the cores: two at a time boot fastest on 2 cores.
+        return state.accelerator === 'kvm' ? Math.max(2, (0,external_node_os_.cpus)().length) : Math.max(1, Math.floor((0,external_node_os_.cpus)().length / 2) || 1) + 1;
+    }
+    async prepare(state) {
+        if (process.getuid?.() !== 0)
+            throw new lib/* KarooError */.xD('refused', 'the qemu provider needs root (network namespace, taps); run as root or with sudo');
+        await requireTools(['qemu-system-x86_64', 'qemu-img', 'ip']);
+        if (state.image.kind === 'cloud')
+            await requireTools(['genisoimage']);
+        state.accelerator = await detectAccelerator();
+    }
+    async create(req) {
+        const { state, machine: m, image } = req;
+        const dir = (0,external_node_path_.join)(state.dir, 'nodes', m.name);
+        // 0700: the seed holds the node's SSH host key; QEMU runs as root.
+        await (0,promises_.mkdir)(dir, { recursive: true, mode: 0o700 });
+        const disk = (0,external_node_path_.join)(dir, 'disk.qcow2');
+        await req.save();
+        const tap = await createNodeTap(state.environmentId, m.name, m.index);
+        if (image.kind === 'karoo') {
+            await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', image.disk, disk]);
+        }
+        else {
+            await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', image.format, '-b', image.disk, disk, '20G']);
+        }
+        let seed;
+        if (image.kind === 'karoo') {
+            seed = { path: (0,external_node_path_.join)(dir, 'seed.tar'), kind: 'tar' };
+            await writeSecretFile(seed.path, await seedTar(req.seed));
+        }
+        else {
+            seed = { path: (0,external_node_path_.join)(dir, 'seed.iso'), kind: 'iso' };
+            await writeNoCloudSeed(dir, seed.path, {
+                name: m.name,
+                machineId: m.machineId,
+                mac: m.mac,
+                address: m.address,
+                seed: req.seed,
+                authorizedKey: req.authorizedKey,
+            });
+        }
+        const args = qemuArgs({
+            name: m.machineId,
+            accel: state.accelerator ?? 'tcg',
+            cpus: m.cpus ?? (state.accelerator === 'kvm' ? 1 : 2),
+            memory: m.memory ?? 512,
+            disk,
+            seed,
+            tap,
+            mac: m.mac,
+            console: m.consoleLog,
+            kernel: image.kind === 'karoo' ? { kernel: image.kernel, initrd: image.initrd, khz: await hostKhz() } : undefined,
+        });
+        const log = await (0,promises_.open)((0,external_node_path_.join)(dir, 'qemu.log'), 'a');
+        try {
+            // `ip netns exec` execs QEMU inside the environment's namespace, where the tap is; the pid stays the same.
+            const child = (0,external_node_child_process_.spawn)('ip', ['netns', 'exec', names.netns(state.environmentId), 'qemu-system-x86_64', ...args], {
+                detached: true,
+                stdio: ['ignore', log.fd, log.fd],
+            });
+            const pid = await new Promise((resolve, reject) => {
+                child.once('error', reject);
+                child.once('spawn', () => resolve(child.pid));
+            });
+            child.unref();
+            m.process = (await procRef(pid)) ?? { pid, startTime: 0 };
+            m.startedAt = new Date().toISOString();
+            await req.save();
+        }
+        finally {
+            await log.close();
+        }
+    }
+    isRunning(m) {
+        return isAlive(m.process);
+    }
+    async waitReady(m, ssh, deadline) {
+        try {
+            await waitReadyOverSsh(m, ssh, deadline, () => this.isRunning(m), 'virtual machine');
+        }
+        catch (e) {
+            // QEMU's own complaints (bad option, no accelerator) are in qemu.log, not on the console.
+            const q = (await (0,promises_.readFile)((0,external_node_path_.join)(m.consoleLog, '..', '..', 'nodes', m.name, 'qemu.log'), 'utf8').catch(() => '')).trim();
+            if (q && e instanceof Error)
+                e.message += `\nqemu: ${q.split('\n').slice(-5).join('\nqemu: ')}`;
+            throw e;
+        }
+    }
+    async collectLogs(state, m, ssh, dir) {
+        const saved = await collectCommonLogs(m, ssh, dir);
+        const q = await (0,promises_.readFile)((0,external_node_path_.join)(state.dir, 'nodes', m.name, 'qemu.log'), 'utf8').catch(() => '');
+        if (q.trim()) {
+            const p = (0,external_node_path_.join)(dir, `${m.name}.qemu.log`);
+            await (0,promises_.writeFile)(p, q);
+            saved.push(p);
+        }
+        return saved;
+    }
+    async destroy(state, m) {
+        if (m.process)
+            await killAndWait([m.process], 5000);
+        // The tap goes with the environment's namespace; the overlay disk with the node directory.
+        await (0,promises_.rm)((0,external_node_path_.join)(state.dir, 'nodes', m.name), { recursive: true, force: true });
+    }
+}
+/**
+ * cloud-init NoCloud seed: user (root) with the environment key, hostname, hosts, host key,
+ * static network. Its files and the ISO hold the host's private key: they are created 0600 in a
+ * 0700 directory, and the files are deleted once the ISO is made.
+ */
+async function writeNoCloudSeed(dir, iso, m) {
+    const req = m;
+    const file = (p) => req.seed.find((f) => f.path === p)?.content ?? '';
+    // Written into YAML lines: a newline would add keys of its own.
+    for (const [k, v] of Object.entries({
+        name: m.name,
+        machineId: m.machineId,
+        mac: m.mac,
+        address: m.address,
+        authorizedKey: m.authorizedKey.trim(),
+    }))
+        (0,lib/* configText */.Ut)(`cloud-init seed ${k}`, v);
+    const hostKey = file('/etc/ssh/ssh_host_ed25519_key');
+    const indent = (s, n) => s
+        .split('\n')
+        .map((l) => (l ? ' '.repeat(n) + l : l))
+        .join('\n');
+    const userData = [
+        '#cloud-config',
+        `hostname: ${m.name}`,
+        'manage_etc_hosts: false',
+        'disable_root: false',
+        'ssh_pwauth: false',
+        'ssh_genkeytypes: [ed25519]',
+        'ssh_deletekeys: true',
+        'ssh_authorized_keys:',
+        `  - ${req.authorizedKey.trim()}`,
+        'ssh_keys:',
+        '  ed25519_private: |',
+        indent(hostKey.trim(), 4),
+        `  ed25519_public: ${file('/etc/ssh/ssh_host_ed25519_key.pub').trim()}`,
+        'write_files:',
+        '  - path: /etc/hosts',
+        '    permissions: "0644"',
+        '    content: |',
+        indent(file('/etc/hosts').trim(), 6),
+        '',
+    ].join('\n');
+    const net = [
+        'version: 2',
+        'ethernets:',
+        '  karoo0:',
+        '    match:',
+        `      macaddress: "${m.mac}"`,
+        `    addresses: [${m.address}/24]`,
+        '    dhcp4: false',
+        '    dhcp6: false',
+        '',
+    ].join('\n');
+    const src = (0,external_node_path_.join)(dir, 'cidata');
+    await (0,promises_.mkdir)(src, { mode: 0o700 });
+    try {
+        await writeSecretFile((0,external_node_path_.join)(src, 'user-data'), userData);
+        await writeSecretFile((0,external_node_path_.join)(src, 'meta-data'), `instance-id: ${m.machineId}\nlocal-hostname: ${m.name}\n`);
+        await writeSecretFile((0,external_node_path_.join)(src, 'network-config'), net);
+        // genisoimage truncates the file it is given and keeps its mode.
+        await writeSecretFile(iso, '');
+        await run('genisoimage', [
+            '-quiet',
+            '-output',
+            iso,
+            '-volid',
+            'cidata',
+            '-joliet',
+            '-rock',
+            (0,external_node_path_.join)(src, 'user-data'),
+            (0,external_node_path_.join)(src, 'meta-data'),
+            (0,external_node_path_.join)(src, 'network-config'),
+        ]);
+    }
+    finally {
+        await (0,promises_.rm)(src, { recursive: true, force: true });
+    }
+}
+//# sourceMappingURL=qemu.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/placement.js
+
+/**
+ * Places nodes on hosts before anything is created: largest nodes first (memory, then vCPUs),
+ * each on the host with the most memory left that has room and holds no other node of an
+ * anti-affine role. Pure and deterministic (ties go to the earlier host). When the nodes do
+ * not fit, throws an `unavailable` error naming the node that does not fit and the shortfall.
+ */
+function place(nodes, hosts, antiAffinity = []) {
+    if (hosts.length === 0)
+        throw new lib/* KarooError */.xD('input', 'placement needs at least one host; list them under provision.hosts');
+    for (const n of nodes) {
+        if (!(Number.isInteger(n.cpus) && n.cpus > 0))
+            throw new lib/* KarooError */.xD('input', `node "${n.name}": cpus must be a positive integer, got ${n.cpus}`);
+        if (!(Number.isInteger(n.memory) && n.memory > 0))
+            throw new lib/* KarooError */.xD('input', `node "${n.name}": memory must be a positive number of MiB, got ${n.memory}`);
+    }
+    const seen = new Set();
+    for (const h of hosts) {
+        if (seen.has(h.name))
+            throw new lib/* KarooError */.xD('input', `host "${h.name}" is listed twice`);
+        seen.add(h.name);
+    }
+    const usable = hosts.filter((h) => !h.unavailable);
+    const down = hosts.filter((h) => h.unavailable).map((h) => `${h.name} (${h.unavailable})`);
+    const downNote = down.length ? `; unreachable: ${down.join(', ')}` : '';
+    if (usable.length === 0)
+        throw new lib/* KarooError */.xD('unavailable', `no host of the pool can be used${downNote}`);
+    // Totals first: the clearest message when the pool is simply too small.
+    const need = { cpus: sum(nodes.map((n) => n.cpus)), memory: sum(nodes.map((n) => n.memory)) };
+    const have = { cpus: sum(usable.map((h) => Math.max(0, h.cpus))), memory: sum(usable.map((h) => Math.max(0, h.memory))) };
+    const short = [];
+    if (need.cpus > have.cpus)
+        short.push(`${need.cpus - have.cpus} vCPU(s)`);
+    if (need.memory > have.memory)
+        short.push(`${need.memory - have.memory} MiB of memory`);
+    if (short.length) {
+        throw new lib/* KarooError */.xD('unavailable', `the environment does not fit: its ${nodes.length} node(s) need ${need.cpus} vCPU(s) and ${need.memory} MiB, the usable hosts have ${have.cpus} vCPU(s) and ${have.memory} MiB free: short by ${short.join(' and ')}${downNote}`);
+    }
+    const anti = new Set(antiAffinity);
+    for (const role of anti) {
+        const count = nodes.filter((n) => n.role === role).length;
+        if (count > usable.length) {
+            throw new lib/* KarooError */.xD('unavailable', `anti-affinity of role "${role}": ${count} node(s) need ${count} different hosts, the pool has ${usable.length} usable${downNote}`);
+        }
+    }
+    const free = new Map(usable.map((h) => [h.name, { cpus: h.cpus, memory: h.memory, roles: new Set(), nodes: [] }]));
+    const order = nodes.map((n, i) => ({ n, i })).sort((a, b) => b.n.memory - a.n.memory || b.n.cpus - a.n.cpus || a.i - b.i);
+    const hostOf = new Map();
+    for (const { n } of order) {
+        let best;
+        const why = [];
+        for (const h of usable) {
+            const f = free.get(h.name);
+            if (anti.has(n.role) && f.roles.has(n.role)) {
+                why.push(`${h.name} already holds a "${n.role}" node (anti-affinity)`);
+                continue;
+            }
+            if (f.cpus < n.cpus || f.memory < n.memory) {
+                why.push(`${h.name} has ${f.cpus} vCPU(s) and ${f.memory} MiB left`);
+                continue;
+            }
+            if (best === undefined || f.memory > free.get(best).memory)
+                best = h.name;
+        }
+        if (best === undefined) {
+            throw new lib/* KarooError */.xD('unavailable', `node "${n.name}" (${n.role}: ${n.cpus} vCPU(s), ${n.memory} MiB) fits on no host: ${why.join('; ')}${downNote}`);
+        }
+        const f = free.get(best);
+        f.cpus -= n.cpus;
+        f.memory -= n.memory;
+        f.roles.add(n.role);
+        f.nodes.push(n.name);
+        hostOf.set(n.name, best);
+    }
+    return {
+        assignments: nodes.map((n) => ({ node: n.name, role: n.role, host: hostOf.get(n.name), cpus: n.cpus, memory: n.memory })),
+        hosts: hosts.map((h) => {
+            const f = free.get(h.name);
+            const nodesHere = nodes.filter((n) => hostOf.get(n.name) === h.name);
+            return {
+                host: h.name,
+                nodes: nodesHere.map((n) => n.name),
+                cpus: sum(nodesHere.map((n) => n.cpus)),
+                memory: sum(nodesHere.map((n) => n.memory)),
+                freeCpus: f ? f.cpus : 0,
+                freeMemory: f ? f.memory : 0,
+                ...(h.unavailable ? { unavailable: h.unavailable } : {}),
+            };
+        }),
+    };
+}
+/** One line per host, for the provision output: `host: node, node (3 vCPUs, 1536 MiB; 5 vCPUs, 2560 MiB left)`. */
+function describePlacement(p) {
+    return p.hosts.map((h) => h.unavailable
+        ? `${h.host}: unreachable (${h.unavailable})`
+        : `${h.host}: ${h.nodes.length ? h.nodes.join(', ') : '(nothing)'} (${h.cpus} vCPU(s), ${h.memory} MiB; ${h.freeCpus} vCPU(s), ${h.freeMemory} MiB left)`);
+}
+function sum(xs) {
+    return xs.reduce((a, b) => a + b, 0);
+}
+//# sourceMappingURL=placement.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/libvirt-xml.js
+
+/** The XML namespace of karoo's stamp in a domain's or network's `<metadata>`. */
+const KAROO_XMLNS = 'https://karoo.dev/xmlns/libvirt/1';
+function xmlEscape(s) {
+    return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+function stampXml(s) {
+    const node = s.node ? ` node="${xmlEscape(s.node)}"` : '';
+    return `<karoo:environment xmlns:karoo="${KAROO_XMLNS}" id="${xmlEscape(s.environmentId)}" expires="${xmlEscape(s.expiresAt)}" runner="${xmlEscape(s.runner)}"${node}/>`;
+}
+const ATTR = (name) => new RegExp(`\\s${name}="([^"]*)"`);
+/** Reads karoo's stamp from `virsh metadata … URI` output (the element alone); undefined when it is not karoo's. */
+function parseStamp(xml) {
+    const m = /<(?:[A-Za-z0-9_]+:)?environment\b([^>]*)\/?>/.exec(xml);
+    if (!m)
+        return undefined;
+    const attrs = m[1];
+    const get = (n) => {
+        const v = ATTR(n).exec(attrs)?.[1];
+        return v === undefined
+            ? undefined
+            : v
+                .replace(/&quot;/g, '"')
+                .replace(/&apos;/g, "'")
+                .replace(/&lt;/g, '<')
+                .replace(/&gt;/g, '>')
+                .replace(/&amp;/g, '&');
+    };
+    const environmentId = get('id');
+    const expiresAt = get('expires');
+    if (!environmentId || !/^karoo-[0-9a-f]{8}$/.test(environmentId) || !expiresAt || Number.isNaN(Date.parse(expiresAt)))
+        return undefined;
+    const node = get('node');
+    return { environmentId, expiresAt, runner: get('runner') ?? '', ...(node ? { node } : {}) };
+}
+/**
+ * The domain of one node: the same machine as the qemu provider's command line (q35, virtio
+ * disk with serial karoo-root, the seed as a second disk or a cloud-init CD, virtio NIC, serial
+ * console into a file, no reboot), with karoo's stamp in `<metadata>` and `<description>`.
+ */
+function domainXml(d) {
+    for (const [k, v] of Object.entries({ name: d.name, pool: d.pool, disk: d.disk, seed: d.seed.volume, network: d.network })) {
+        if (!/^[A-Za-z0-9._-]+$/.test(v))
+            throw new lib/* KarooError */.xD('input', `libvirt ${k} name "${v}" may hold only letters, digits, dot, dash and underscore`);
+    }
+    if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(d.mac))
+        throw new lib/* KarooError */.xD('input', `MAC address "${d.mac}" is not valid`);
+    const os = ['    <type arch="x86_64" machine="q35">hvm</type>'];
+    if (d.kernel) {
+        const cmdline = ['root=serial:karoo-root', 'rw', 'console=ttyS0', 'quiet', 'panic=-1'];
+        if (d.type === 'qemu')
+            cmdline.push(...(d.kernel.khz ? [`tsc_early_khz=${d.kernel.khz}`] : []), 'tsc=reliable', 'no_timer_check');
+        os.push(`    <kernel>${xmlEscape(d.kernel.kernel)}</kernel>`, `    <initrd>${xmlEscape(d.kernel.initrd)}</initrd>`, `    <cmdline>${xmlEscape(cmdline.join(' '))}</cmdline>`);
+    }
+    else {
+        os.push('    <boot dev="hd"/>');
+    }
+    const seedDisk = d.seed.kind === 'tar'
+        ? [
+            '    <disk type="volume" device="disk">',
+            '      <driver name="qemu" type="raw"/>',
+            `      <source pool="${d.pool}" volume="${d.seed.volume}"/>`,
+            '      <target dev="vdb" bus="virtio"/>',
+            '      <serial>karoo-seed</serial>',
+            '      <readonly/>',
+            `      ${onRootBus(3)}`,
+            '    </disk>',
+        ]
+        : [
+            '    <disk type="volume" device="cdrom">',
+            '      <driver name="qemu" type="raw"/>',
+            `      <source pool="${d.pool}" volume="${d.seed.volume}"/>`,
+            '      <target dev="sda" bus="sata"/>',
+            '      <readonly/>',
+            '    </disk>',
+        ];
+    return [
+        `<domain type="${d.type}">`,
+        `  <name>${d.name}</name>`,
+        `  <description>karoo environment ${xmlEscape(d.stamp.environmentId)}, node ${xmlEscape(d.stamp.node ?? '')}; expires ${xmlEscape(d.stamp.expiresAt)}; removed by karoo destroy or karoo reap</description>`,
+        '  <metadata>',
+        `    ${stampXml(d.stamp)}`,
+        '  </metadata>',
+        `  <memory unit="MiB">${d.memory}</memory>`,
+        `  <vcpu>${d.cpus}</vcpu>`,
+        '  <os>',
+        ...os,
+        '  </os>',
+        d.type === 'kvm' ? '  <cpu mode="host-passthrough"/>' : '  <cpu mode="maximum"/>',
+        // Under emulation QEMU's translation cache defaults to 1 GiB per machine.
+        d.type === 'qemu' ? '  <features><acpi/><tcg><tb-cache unit="MiB">256</tb-cache></tcg></features>' : '  <features><acpi/></features>',
+        '  <on_poweroff>destroy</on_poweroff>',
+        '  <on_reboot>destroy</on_reboot>',
+        '  <on_crash>destroy</on_crash>',
+        '  <devices>',
+        '    <disk type="volume" device="disk">',
+        '      <driver name="qemu" type="qcow2" cache="unsafe" discard="unmap"/>',
+        `      <source pool="${d.pool}" volume="${d.disk}"/>`,
+        '      <target dev="vda" bus="virtio"/>',
+        '      <serial>karoo-root</serial>',
+        `      ${onRootBus(2)}`,
+        '    </disk>',
+        ...seedDisk,
+        '    <interface type="network">',
+        `      <source network="${d.network}"/>`,
+        `      <mac address="${d.mac}"/>`,
+        '      <model type="virtio"/>',
+        `      ${onRootBus(4)}`,
+        '    </interface>',
+        '    <serial type="file">',
+        `      <source path="${xmlEscape(d.console)}" append="on"/>`,
+        '      <target port="0"/>',
+        '    </serial>',
+        `    <rng model="virtio"><backend model="random">/dev/urandom</backend>${onRootBus(5)}</rng>`,
+        '    <controller type="usb" model="none"/>',
+        '    <memballoon model="none"/>',
+        '  </devices>',
+        '</domain>',
+        '',
+    ].join('\n');
+}
+/**
+ * A PCI address on q35's root bus (an integrated endpoint), where the qemu provider's command line
+ * puts its devices too. Without one, libvirt puts each device behind a PCIe root port of its own
+ * (five of them for a node), which the guest's kernel enumerates and probes for hot-plug at boot.
+ */
+function onRootBus(slot) {
+    return `<address type="pci" domain="0x0000" bus="0x00" slot="0x${slot.toString(16).padStart(2, '0')}" function="0x0"/>`;
+}
+/**
+ * An isolated network of one environment on one host: a bridge without an address, no DHCP, no
+ * forwarding (nodes have static addresses from their seed); the runner reaches it through a veth
+ * from the environment's namespace.
+ */
+function privateNetworkXml(name, bridge, stamp) {
+    if (!/^[A-Za-z0-9._-]+$/.test(name) || !/^[a-z0-9]{1,15}$/.test(bridge))
+        throw new lib/* KarooError */.xD('input', `libvirt network "${name}" / bridge "${bridge}" is not a valid name`);
+    return [
+        '<network>',
+        `  <name>${name}</name>`,
+        '  <metadata>',
+        `    ${stampXml(stamp)}`,
+        '  </metadata>',
+        `  <bridge name="${bridge}" stp="off" delay="0"/>`,
+        '</network>',
+        '',
+    ].join('\n');
+}
+//# sourceMappingURL=libvirt-xml.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/libvirt-client.js
+
+
+
+
+
+
+/** The URI virsh connects with: karoo.yml's URI plus the credential files as libvirt's own URI parameters, never prompting. */
+function connectUri(h) {
+    const q = [];
+    if (h.uri.startsWith('qemu+ssh:')) {
+        if (h.sshKey)
+            q.push(`keyfile=${encodeURIComponent(h.sshKey)}`);
+        q.push('no_tty=1');
+    }
+    if (h.pkiDir && h.uri.startsWith('qemu+tls:'))
+        q.push(`pkipath=${encodeURIComponent(h.pkiDir)}`);
+    return q.length ? `${h.uri}${h.uri.includes('?') ? '&' : '?'}${q.join('&')}` : h.uri;
+}
+/** libvirt's "not found" errors: the thing is already gone. */
+const NOT_FOUND = /(failed to get|not found|no (domain|network|storage (vol|pool)) with matching|Domain not found|Network not found|Storage volume not found)/i;
+/** Errors that mean the host cannot be reached at all (as opposed to a refused request). */
+const UNREACHABLE = /(failed to connect to the hypervisor|Cannot recv data|Connection refused|No route to host|Connection reset|Could not resolve|Network is unreachable|timed out|did not finish)/i;
+function isUnreachable(e) {
+    return e instanceof Error && UNREACHABLE.test(e.message);
+}
+/**
+ * Runs independent steps at once and waits for every one of them, so that nothing is still
+ * being made on a host when a failure is reported (and teardown starts); then throws the first
+ * failure in the order given (not the first to happen: the message does not depend on timing),
+ * or returns every result.
+ */
+async function allDone(steps) {
+    await Promise.allSettled(steps);
+    return Promise.all(steps);
+}
+/** One libvirt connection through virsh (libvirt's own client: no RPC of karoo's own). */
+class Virsh {
+    host;
+    timeoutMs;
+    uri;
+    constructor(host, timeoutMs = 60_000) {
+        this.host = host;
+        this.timeoutMs = timeoutMs;
+        this.uri = connectUri(host);
+    }
+    /** Runs `virsh --connect URI ARGS`; errors name the host and virsh's own message. */
+    async run(args, opts = {}) {
+        const r = await run('virsh', ['--quiet', '--connect', this.uri, ...args], {
+            allowFailure: true,
+            timeoutMs: opts.timeoutMs ?? this.timeoutMs,
+            ...(opts.input !== undefined ? { input: opts.input } : {}),
+        }).catch((e) => ({ code: -1, stdout: '', stderr: e.message, signal: null }));
+        if (r.code !== 0) {
+            const why = (r.stderr.trim() || r.stdout.trim())
+                .replace(/^error:\s*/gm, '')
+                .split('\n')
+                .filter(Boolean)
+                .join(' | ');
+            const kind = UNREACHABLE.test(why) ? 'unavailable' : 'internal';
+            throw new lib/* KarooError */.xD(kind, `libvirt host ${this.host.name} (${this.host.uri}): virsh ${args[0]} failed: ${why}`);
+        }
+        return r.stdout;
+    }
+    /** Like run, but a "not found" answer is undefined. */
+    async maybe(args) {
+        try {
+            return await this.run(args);
+        }
+        catch (e) {
+            if (NOT_FOUND.test(e.message))
+                return undefined;
+            throw e;
+        }
+    }
+    async capacity() {
+        // Independent questions, asked at once: each is a virsh process and a connection of its own.
+        const [info, free, domains, caps] = await allDone([
+            this.run(['nodeinfo']),
+            this.run(['freecell']),
+            this.karooDomains(),
+            this.run(['capabilities']),
+        ]);
+        const cpus = Number(/^CPU\(s\):\s*(\d+)/m.exec(info)?.[1]);
+        const kib = Number(/(\d+)\s*KiB/.exec(free)?.[1]);
+        if (!(cpus > 0) || !(kib > 0))
+            throw new lib/* KarooError */.xD('unavailable', `libvirt host ${this.host.name}: cannot read its CPUs and free memory (nodeinfo: ${info.trim().split('\n')[1] ?? '?'}, freecell: ${free.trim()})`);
+        let karooCpus = 0;
+        let karooMemory = 0;
+        for (const di of await Promise.all(domains.map((d) => this.maybe(['dominfo', d.name])))) {
+            if (!di)
+                continue;
+            karooCpus += Number(/^CPU\(s\):\s*(\d+)/m.exec(di)?.[1] ?? 0);
+            karooMemory += Math.round(Number(/^Max memory:\s*(\d+)/m.exec(di)?.[1] ?? 0) / 1024);
+        }
+        return { cpus, freeMemory: Math.floor(kib / 1024), karooCpus, karooMemory, kvm: /<domain type=["']kvm["']/.test(caps) };
+    }
+    async poolPath(pool) {
+        const xml = await this.run(['pool-dumpxml', pool]).catch((e) => {
+            throw new lib/* KarooError */.xD(NOT_FOUND.test(e.message) ? 'input' : 'unavailable', `libvirt host ${this.host.name}: storage pool "${pool}" cannot be used (${e.message.replace(/^.*failed: /, '')}); name an existing, running pool in provision.hosts[].pool`);
+        });
+        const p = /<target>\s*<path>([^<]+)<\/path>/.exec(xml)?.[1];
+        if (!p)
+            throw new lib/* KarooError */.xD('input', `libvirt host ${this.host.name}: storage pool "${pool}" has no target path; use a directory pool`);
+        return p;
+    }
+    async volExists(pool, name) {
+        return (await this.maybe(['vol-info', '--pool', pool, name])) !== undefined;
+    }
+    /** Bytes allocated to a volume on disk, or undefined when there is no such volume. */
+    async volAllocation(pool, name) {
+        const info = await this.maybe(['vol-info', '--bytes', '--pool', pool, name]);
+        return info === undefined ? undefined : Number(/^Allocation:\s*(\d+)/m.exec(info)?.[1] ?? 0);
+    }
+    async volPath(pool, name) {
+        return (await this.run(['vol-path', '--pool', pool, name])).trim();
+    }
+    async volCapacity(pool, name) {
+        const info = await this.run(['vol-info', '--bytes', '--pool', pool, name]);
+        return Number(/^Capacity:\s*(\d+)/m.exec(info)?.[1] ?? 0);
+    }
+    /** Creates a volume and fills it with a local file's bytes (streamed over the connection). */
+    async upload(pool, name, file) {
+        const size = (await (0,promises_.stat)(file)).size;
+        await this.run(['vol-create-as', pool, name, String(Math.max(size, 1)), '--format', 'raw']);
+        await this.run(['vol-upload', '--pool', pool, name, file], { timeoutMs: 30 * 60_000 });
+    }
+    /** An empty raw volume (a marker, or a console file QEMU appends to). */
+    async createEmpty(pool, name) {
+        await this.run(['vol-create-as', pool, name, '0', '--format', 'raw']);
+    }
+    /** A qcow2 overlay whose backing file is `backing` (copy-on-write: instant, shares the base). */
+    async createOverlay(pool, name, backing, backingFormat, capacityBytes) {
+        await this.run([
+            'vol-create-as',
+            pool,
+            name,
+            String(capacityBytes),
+            '--format',
+            'qcow2',
+            '--backing-vol',
+            backing,
+            '--backing-vol-format',
+            backingFormat,
+        ]);
+    }
+    async download(pool, name, file) {
+        await this.run(['vol-download', '--pool', pool, name, file]);
+    }
+    /** Deletes a volume; gone already is fine. */
+    async deleteVolume(pool, name) {
+        await this.maybe(['vol-delete', '--pool', pool, name]);
+    }
+    async listVolumes(pool) {
+        const out = await this.run(['vol-list', '--pool', pool]);
+        return out
+            .split('\n')
+            .map((l) => l.trim().split(/\s+/)[0] ?? '')
+            .filter(Boolean);
+    }
+    /** Defines a persistent domain (or network) from XML. */
+    async define(kind, xml) {
+        const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'karoo-virsh-'));
+        try {
+            const f = (0,external_node_path_.join)(dir, `${kind}.xml`);
+            await (0,promises_.writeFile)(f, xml, { mode: 0o600 });
+            await this.run([kind === 'domain' ? 'define' : 'net-define', f]);
+        }
+        finally {
+            await (0,promises_.rm)(dir, { recursive: true, force: true });
+        }
+    }
+    async start(name) {
+        await this.run(['start', name], { timeoutMs: 120_000 });
+    }
+    /** `running`, `shut off`, … or undefined when no such domain exists. */
+    async domainState(name) {
+        return (await this.maybe(['domstate', name]))?.trim();
+    }
+    /** Stops (hard) and undefines a domain; gone already is fine. */
+    async removeDomain(name) {
+        const st = await this.domainState(name);
+        if (st === undefined)
+            return;
+        if (st !== 'shut off')
+            await this.maybe(['destroy', name]);
+        await this.maybe(['undefine', name, '--nvram']).catch(() => this.maybe(['undefine', name]));
+    }
+    async listDomains() {
+        return (await this.run(['list', '--all', '--name']))
+            .split('\n')
+            .map((s) => s.trim())
+            .filter(Boolean);
+    }
+    /** karoo's stamp of a domain, or undefined when it has none (not karoo's, whatever its name). */
+    async domainStamp(name) {
+        const xml = await this.maybe(['metadata', name, KAROO_XMLNS, '--config']).catch(() => undefined);
+        return xml ? parseStamp(xml) : undefined;
+    }
+    /** Domains named karoo-… that carry karoo's stamp. */
+    async karooDomains() {
+        const names = (await this.listDomains()).filter((n) => n.startsWith('karoo-'));
+        const stamps = await Promise.all(names.map((n) => this.domainStamp(n)));
+        const out = [];
+        for (const [i, name] of names.entries()) {
+            const stamp = stamps[i];
+            if (stamp && name.startsWith(`${stamp.environmentId}-`))
+                out.push({ name, stamp });
+        }
+        return out;
+    }
+    async startNetwork(name) {
+        await this.run(['net-start', name]);
+    }
+    /** The bridge device of a network, or undefined when there is no such network. */
+    async networkBridge(name) {
+        const xml = await this.maybe(['net-dumpxml', name]);
+        if (xml === undefined)
+            return undefined;
+        return /<bridge\s[^>]*name=['"]([^'"]+)['"]/.exec(xml)?.[1];
+    }
+    async networkStamp(name) {
+        const xml = await this.maybe(['net-dumpxml', name]).catch(() => undefined);
+        return xml ? parseStamp(xml) : undefined;
+    }
+    async listNetworks() {
+        return (await this.run(['net-list', '--all', '--name']))
+            .split('\n')
+            .map((s) => s.trim())
+            .filter(Boolean);
+    }
+    async removeNetwork(name) {
+        await this.maybe(['net-destroy', name]);
+        await this.maybe(['net-undefine', name]);
+    }
+}
+//# sourceMappingURL=libvirt-client.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/libvirt.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** ProvisionOptions' libvirt part from karoo.yml's provision section (nothing for the other providers). */
+function libvirtOptions(p) {
+    return p.hosts?.length ? { libvirt: { hosts: p.hosts, ...(p.antiAffinity?.length ? { antiAffinity: p.antiAffinity } : {}) } } : {};
+}
+/** Node defaults when karoo.yml declares none: one vCPU (placement counts it), 512 MiB. */
+const LIBVIRT_NODE_DEFAULTS = { cpus: 1, memory: 512 };
+const recordPath = (state) => (0,external_node_path_.join)(state.dir, 'libvirt.json');
+async function readRecord(state) {
+    try {
+        return JSON.parse(await (0,promises_.readFile)(recordPath(state), 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+}
+/** This runner: host name and boot. Orphans a runner made (no state left) may be reaped by it before they expire. */
+async function runnerId() {
+    return `${(0,external_node_os_.hostname)()}/${await bootId()}`;
+}
+/** The volume names of one node (all `karoo-<env>-<node>.…`). */
+const libvirtNames = {
+    domain: (env, node) => names.machine(env, node),
+    disk: (env, node) => `${names.machine(env, node)}.qcow2`,
+    seed: (env, node) => `${names.machine(env, node)}.seed`,
+    console: (env, node) => `${names.machine(env, node)}.console`,
+    network: (env) => env,
+    /** Linux interface names: at most 15 bytes. */
+    bridge: (env) => `kv${env.slice('karoo-'.length)}`,
+    /** The runner's end of the link into a network's bridge (host side), the other end `lv0` in the environment's namespace. */
+    link: (env) => `kl${env.slice('karoo-'.length)}`,
+    base: (sha256, what) => `karoo-base-${sha256.slice(0, 24)}.${what}`,
+};
+/** Whether a URI names the libvirtd of the machine karoo runs on. */
+function isLocalUri(uri) {
+    return /^qemu(\+unix)?:\/\/\/(system|session)$/.test(uri);
+}
+/** sha256 of a file, remembered by path, size and mtime (the image files are large and do not change). */
+async function fileSha256(path) {
+    const st = await (0,promises_.stat)(path);
+    const memo = (0,external_node_path_.join)(cacheRoot(), 'libvirt', `${(0,external_node_crypto_.createHash)('sha256').update(path).digest('hex').slice(0, 16)}.json`);
+    try {
+        const m = JSON.parse(await (0,promises_.readFile)(memo, 'utf8'));
+        if (m.size === st.size && m.mtimeMs === st.mtimeMs)
+            return m.sha256;
+    }
+    catch {
+        // not yet
+    }
+    const h = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
+        h.update(chunk);
+    const sha256 = h.digest('hex');
+    await (0,promises_.mkdir)((0,external_node_path_.join)(cacheRoot(), 'libvirt'), { recursive: true });
+    await (0,lib/* writeFileAtomic */.Zf)(memo, JSON.stringify({ size: st.size, mtimeMs: st.mtimeMs, sha256 }));
+    return sha256;
+}
+/** Hosts this runner has ever provisioned on: `karoo reap` sweeps every one of them. */
+const KNOWN_HOSTS_FILE = () => (0,external_node_path_.join)(stateRoot(), 'libvirt-hosts.json');
+/** What a teardown could not remove (host unreachable): retried by the next `karoo reap`. */
+const PENDING_FILE = () => (0,external_node_path_.join)(stateRoot(), 'libvirt-pending.json');
+async function readJsonList(path) {
+    try {
+        const v = JSON.parse(await (0,promises_.readFile)(path, 'utf8'));
+        return Array.isArray(v) ? v : [];
+    }
+    catch {
+        return [];
+    }
+}
+async function rememberHosts(hosts) {
+    const known = await readJsonList(KNOWN_HOSTS_FILE());
+    let changed = false;
+    for (const h of hosts) {
+        const i = known.findIndex((k) => k.uri === h.uri);
+        if (i < 0 || JSON.stringify(known[i]) !== JSON.stringify(h)) {
+            if (i < 0)
+                known.push({ ...h });
+            else
+                known[i] = { ...h };
+            changed = true;
+        }
+    }
+    if (changed) {
+        await (0,promises_.mkdir)(stateRoot(), { recursive: true });
+        await (0,lib/* writeFileAtomic */.Zf)(KNOWN_HOSTS_FILE(), `${JSON.stringify(known, null, 2)}\n`);
+    }
+}
+async function addPending(p) {
+    const list = await readJsonList(PENDING_FILE());
+    const same = list.find((x) => x.host.uri === p.host.uri && x.environmentId === p.environmentId);
+    if (same) {
+        same.domains = [...new Set([...same.domains, ...p.domains])];
+        same.volumes = [...new Set([...same.volumes, ...p.volumes])];
+        same.networks = [...new Set([...same.networks, ...p.networks])];
+        same.reason = p.reason;
+    }
+    else
+        list.push(p);
+    await (0,promises_.mkdir)(stateRoot(), { recursive: true });
+    await (0,lib/* writeFileAtomic */.Zf)(PENDING_FILE(), `${JSON.stringify(list, null, 2)}\n`);
+}
+/**
+ * Virtual machines on a pool of hypervisor hosts through libvirt (virsh --connect): placed by
+ * declared vCPUs/memory against each host's free capacity before anything is made; karoo's image
+ * uploaded once per host into its storage pool (named by its sha256, reused), one qcow2 overlay
+ * per node; domains stamped with the environment and its expiry. The runner reaches the nodes
+ * through the environment's namespace, linked by a veth to the network's bridge on this machine.
+ */
+class LibvirtProvider {
+    settings;
+    name = 'libvirt';
+    progress;
+    record;
+    once = new Map();
+    /** Without settings it can only tear down (the record in the environment's directory names the hosts). */
+    constructor(settings) {
+        this.settings = settings;
+        this.progress = settings?.progress ?? lib/* silentProgress */.RZ;
+    }
+    memo(key, f) {
+        let p = this.once.get(key);
+        if (!p) {
+            p = f();
+            this.once.set(key, p);
+            // A failure is the caller's to report; a later caller retries.
+            p.catch(() => this.once.delete(key));
+        }
+        return p;
+    }
+    maxParallelBoots(state) {
+        const forced = Number(process.env.KAROO_MAX_PARALLEL_BOOTS);
+        if (forced > 0)
+            return forced;
+        // Creation is bounded per host by the hosts' own cores; two at a time per host under emulation.
+        const hosts = this.settings?.hosts.length ?? 1;
+        return Math.max(1, hosts * (state.accelerator === 'kvm' ? 4 : 2));
+    }
+    async prepare(state) {
+        const settings = this.settings;
+        if (!settings || settings.hosts.length === 0)
+            throw new lib/* KarooError */.xD('input', 'provider libvirt needs hosts: list them under provision.hosts in karoo.yml');
+        if (process.getuid?.() !== 0)
+            throw new lib/* KarooError */.xD('refused', "the libvirt provider needs root on the runner (the environment's namespace and its link to the nodes' network); run as root or with sudo");
+        await requireTools(['virsh', 'ip']);
+        if (settings.hosts.length > 1 && settings.hosts.some((h) => !h.network)) {
+            throw new lib/* KarooError */.xD('input', 'with several libvirt hosts every host needs network: the bridged libvirt network their nodes share');
+        }
+        for (const h of settings.hosts) {
+            if (!h.network && !isLocalUri(h.uri)) {
+                throw new lib/* KarooError */.xD('input', `libvirt host ${h.name} (${h.uri}) is not this machine: name the site's bridged network it shares with the runner (provision.hosts[].network)`);
+            }
+        }
+        await rememberHosts(settings.hosts);
+        // Ask every host at once; a host that does not answer takes no node and is named.
+        const answers = await Promise.all(settings.hosts.map(async (h) => {
+            try {
+                const v = new Virsh(h, 30_000);
+                const [c] = await allDone([v.capacity(), v.poolPath(h.pool)]);
+                const cpus = (h.cpus ?? c.cpus) - c.karooCpus;
+                const memory = Math.min((h.memory ?? c.freeMemory + c.karooMemory) - c.karooMemory, c.freeMemory);
+                return { name: h.name, cpus, memory, kvm: c.kvm };
+            }
+            catch (e) {
+                if (e instanceof lib/* KarooError */.xD && e.kind === 'input')
+                    throw e;
+                return {
+                    name: h.name,
+                    cpus: 0,
+                    memory: 0,
+                    kvm: false,
+                    unavailable: e.message.replace(`libvirt host ${h.name} (${h.uri}): `, ''),
+                };
+            }
+        }));
+        const nodes = state.machines.map((m) => ({
+            name: m.name,
+            role: m.role,
+            cpus: m.cpus ?? LIBVIRT_NODE_DEFAULTS.cpus,
+            memory: m.memory ?? LIBVIRT_NODE_DEFAULTS.memory,
+        }));
+        for (const m of state.machines) {
+            m.cpus ??= LIBVIRT_NODE_DEFAULTS.cpus;
+            m.memory ??= LIBVIRT_NODE_DEFAULTS.memory;
+        }
+        const placement = place(nodes, answers, settings.antiAffinity ?? []);
+        for (const line of describePlacement(placement))
+            this.progress.info(`placement: ${line}`);
+        const used = new Set(placement.assignments.map((a) => a.host));
+        state.accelerator = answers.filter((a) => used.has(a.name)).every((a) => a.kvm) ? 'kvm' : 'tcg';
+        this.record = {
+            runner: await runnerId(),
+            hosts: settings.hosts.filter((h) => used.has(h.name)).map((h) => ({ ...h })),
+            placement: Object.fromEntries(placement.assignments.map((a) => [a.node, a.host])),
+            networks: {},
+            nodes: {},
+        };
+        await this.saveRecord(state);
+    }
+    async saveRecord(state) {
+        await (0,lib/* writeFileAtomic */.Zf)(recordPath(state), `${JSON.stringify(this.record, null, 2)}\n`);
+    }
+    hostOf(m) {
+        const r = this.record;
+        const h = r?.hosts.find((x) => x.name === r.placement[m.name]);
+        if (!h)
+            throw new lib/* KarooError */.xD('internal', `node ${m.name} has no host in the placement`);
+        return h;
+    }
+    async stamp(state, node) {
+        return {
+            environmentId: state.environmentId,
+            expiresAt: state.expiresAt,
+            runner: this.record?.runner ?? (await runnerId()),
+            ...(node ? { node } : {}),
+        };
+    }
+    /** The network the host's nodes join, and the runner's link to its bridge (once per bridge). */
+    network(state, h) {
+        return this.memo(`net:${h.name}`, async () => {
+            const env = state.environmentId;
+            const v = new Virsh(h);
+            let net = h.network;
+            if (!net) {
+                net = libvirtNames.network(env);
+                this.record.networks[h.name] = net;
+                await this.saveRecord(state);
+                await v.define('network', privateNetworkXml(net, libvirtNames.bridge(env), await this.stamp(state)));
+                await v.startNetwork(net);
+            }
+            const bridge = await v.networkBridge(net);
+            if (!bridge)
+                throw new lib/* KarooError */.xD('input', `libvirt host ${h.name}: network "${net}" does not exist or has no bridge; name a bridged libvirt network the site provides`);
+            // One leg per network: the runner joins the segment on its own machine, whose bridge may be
+            // named differently from a remote host's (the network's name is what the hosts share).
+            await this.memo(`link:${net}`, async () => {
+                const local = isLocalUri(h.uri) ? undefined : this.settings?.hosts.find((x) => isLocalUri(x.uri) && x.network === net);
+                const here = local ? await new Virsh(local).networkBridge(net) : bridge;
+                return linkRunner(state, here ?? bridge, h, net);
+            });
+            return net;
+        });
+    }
+    /** karoo's image in the host's pool, uploaded once per host (named by sha256, reused when its upload completed). */
+    base(h, image) {
+        return this.memo(`base:${h.name}`, async () => {
+            const v = new Virsh(h);
+            const files = image.kind === 'karoo'
+                ? [
+                    ['qcow2', image.disk],
+                    ['vmlinux', image.kernel],
+                    ['initrd', image.initrd],
+                ]
+                : [[image.format, image.disk]];
+            // The files are independent volumes: checked (and uploaded where missing) at once.
+            const [uploaded, virtualSize] = await allDone([
+                allDone(files.map(async ([what, file]) => {
+                    const sha = image.kind === 'cloud' ? image.sha256 : await fileSha256(file);
+                    const vol = libvirtNames.base(sha, what);
+                    await ensureUploaded(v, h.pool, vol, file, this.progress);
+                    return [what, vol];
+                })),
+                qcow2VirtualSize(image.disk).catch((e) => (image.kind === 'karoo' ? Promise.reject(e) : 0)),
+            ]);
+            const vols = Object.fromEntries(uploaded);
+            const disk = vols[image.kind === 'karoo' ? 'qcow2' : image.format];
+            const format = image.kind === 'karoo' ? 'qcow2' : image.format;
+            const capacity = image.kind === 'karoo' ? virtualSize : Math.max(20 * 2 ** 30, virtualSize);
+            const boot = image.kind === 'karoo' ? await Promise.all([v.volPath(h.pool, vols.vmlinux), v.volPath(h.pool, vols.initrd)]) : undefined;
+            return { disk, format, capacity, ...(boot ? { kernel: boot[0], initrd: boot[1] } : {}) };
+        });
+    }
+    async create(req) {
+        const { state, machine: m, image } = req;
+        if (!this.record)
+            throw new lib/* KarooError */.xD('internal', 'libvirt provider: create before prepare');
+        const env = state.environmentId;
+        const h = this.hostOf(m);
+        const v = new Virsh(h);
+        const [net, base] = await Promise.all([this.network(state, h), this.base(h, image)]);
+        const domain = libvirtNames.domain(env, m.name);
+        const disk = libvirtNames.disk(env, m.name);
+        const seedVol = libvirtNames.seed(env, m.name);
+        const consoleVol = libvirtNames.console(env, m.name);
+        // Recorded before anything is made: a crash from here on leaves a record teardown reads.
+        this.record.nodes[m.name] = { host: h.name, domain, volumes: [disk, seedVol, consoleVol] };
+        await this.saveRecord(state);
+        await req.save();
+        const dir = (0,external_node_path_.join)(state.dir, 'nodes', m.name);
+        // 0700: the seed holds the node's SSH host key.
+        await (0,promises_.mkdir)(dir, { recursive: true, mode: 0o700 });
+        let seedFile;
+        let seedKind;
+        if (image.kind === 'karoo') {
+            seedKind = 'tar';
+            seedFile = (0,external_node_path_.join)(dir, 'seed.tar');
+            await writeSecretFile(seedFile, await seedTar(req.seed));
+        }
+        else {
+            seedKind = 'iso';
+            seedFile = (0,external_node_path_.join)(dir, 'seed.iso');
+            await writeNoCloudSeed(dir, seedFile, {
+                name: m.name,
+                machineId: m.machineId,
+                mac: m.mac,
+                address: m.address,
+                seed: req.seed,
+                authorizedKey: req.authorizedKey,
+            });
+        }
+        // The node's three volumes are independent: made at once (each is a virsh process).
+        let consolePath;
+        try {
+            [, , consolePath] = await allDone([
+                v.createOverlay(h.pool, disk, base.disk, base.format, base.capacity),
+                v.upload(h.pool, seedVol, seedFile),
+                v.createEmpty(h.pool, consoleVol).then(() => v.volPath(h.pool, consoleVol)),
+            ]);
+        }
+        finally {
+            // The host key goes to the host's pool only; no copy stays on the runner.
+            await (0,promises_.rm)(seedFile, { force: true });
+        }
+        const xml = domainXml({
+            name: domain,
+            type: state.accelerator === 'kvm' ? 'kvm' : 'qemu',
+            cpus: m.cpus ?? LIBVIRT_NODE_DEFAULTS.cpus,
+            memory: m.memory ?? LIBVIRT_NODE_DEFAULTS.memory,
+            stamp: await this.stamp(state, m.name),
+            pool: h.pool,
+            disk,
+            seed: { volume: seedVol, kind: seedKind },
+            console: consolePath,
+            network: net,
+            mac: m.mac,
+            ...(base.kernel && base.initrd ? { kernel: { kernel: base.kernel, initrd: base.initrd, khz: await libvirt_hostKhz() } } : {}),
+        });
+        await v.define('domain', xml);
+        await v.start(domain);
+        m.startedAt = new Date().toISOString();
+        await req.save();
+    }
+    async ensureRecord(state) {
+        this.record ??= await readRecord(state);
+        return this.record;
+    }
+    async isRunning(m) {
+        const h = this.record && this.record.nodes[m.name] ? this.hostOf(m) : undefined;
+        if (!h)
+            return false;
+        try {
+            return (await new Virsh(h, 15_000).domainState(this.record.nodes[m.name].domain)) === 'running';
+        }
+        catch {
+            // Cannot tell (host busy or briefly unreachable): keep waiting until the deadline.
+            return true;
+        }
+    }
+    /** Copies the node's console (a volume in its host's pool) to its consoleLog on the runner. */
+    async fetchConsole(m) {
+        const n = this.record?.nodes[m.name];
+        if (!n)
+            return;
+        const h = this.record.hosts.find((x) => x.name === n.host);
+        if (!h)
+            return;
+        await (0,promises_.mkdir)((0,external_node_path_.join)(m.consoleLog, '..'), { recursive: true });
+        await new Virsh(h, 30_000).download(h.pool, n.volumes[2], m.consoleLog).catch(() => undefined);
+    }
+    async waitReady(m, ssh, deadline) {
+        try {
+            // waitForSsh asks between probes (every 50 ms while the port is shut): each answer is a virsh
+            // process and a libvirt connection, which a busy host's CPUs feel. Ask libvirt every 2 s at most.
+            let asked = { at: 0, running: true };
+            const alive = async () => {
+                if (Date.now() - asked.at >= 2000)
+                    asked = { at: Date.now(), running: await this.isRunning(m) };
+                return asked.running;
+            };
+            await waitForSsh(ssh, deadline, alive);
+        }
+        catch (e) {
+            await this.fetchConsole(m);
+            const tail = await consoleTail(m.consoleLog);
+            throw new lib/* KarooError */.xD('unavailable', `libvirt domain ${m.machineId} on ${this.record?.placement[m.name] ?? '?'} is not reachable over SSH: ${e.message}; last console lines:\n${tail}`, {
+                detail: { node: m.name, console: tail },
+            });
+        }
+    }
+    async collectLogs(state, m, ssh, dir) {
+        await this.ensureRecord(state);
+        await this.fetchConsole(m);
+        return collectCommonLogs(m, ssh, dir);
+    }
+    /**
+     * Removes the node's domain and volumes on its host; the last node of the environment on a host
+     * also takes the environment's private network. An unreachable host is recorded for the next
+     * `karoo reap` and reported (thrown).
+     */
+    async destroy(state, m) {
+        const r = await this.ensureRecord(state);
+        await (0,promises_.rm)((0,external_node_path_.join)(state.dir, 'nodes', m.name), { recursive: true, force: true });
+        if (!r)
+            return;
+        const hostName = r.nodes[m.name]?.host ?? r.placement[m.name];
+        const h = r.hosts.find((x) => x.name === hostName);
+        if (!h)
+            return;
+        const env = state.environmentId;
+        const domain = libvirtNames.domain(env, m.name);
+        const volumes = [libvirtNames.disk(env, m.name), libvirtNames.seed(env, m.name), libvirtNames.console(env, m.name)];
+        const network = r.networks[h.name];
+        try {
+            await removeOnHost(new Virsh(h), env, [domain], volumes, network ? [network] : []);
+        }
+        catch (e) {
+            if (!isUnreachable(e) && !(e instanceof lib/* KarooError */.xD && e.kind === 'unavailable'))
+                throw e;
+            await addPending({
+                host: h,
+                environmentId: env,
+                domains: [domain],
+                volumes,
+                networks: network ? [network] : [],
+                reason: e.message,
+            });
+            throw new lib/* KarooError */.xD('unavailable', `libvirt host ${h.name} (${h.uri}) is unreachable: ${domain} and its volumes are left there; the next karoo reap retries`);
+        }
+    }
+}
+/** Removes domains, then their volumes, then (when no domain of the environment is left there) the environment's networks. */
+async function removeOnHost(v, env, domains, volumes, networks) {
+    for (const d of domains) {
+        // Only ever a domain karoo stamped for this environment.
+        const stamp = await v.domainStamp(d);
+        if (stamp && stamp.environmentId !== env)
+            continue;
+        if (!stamp && (await v.domainState(d)) !== undefined)
+            continue;
+        await v.removeDomain(d);
+    }
+    for (const vol of volumes)
+        if (vol.startsWith(`${env}-`))
+            await v.deleteVolume(v.host.pool, vol);
+    if (networks.length) {
+        const left = (await v.listDomains()).filter((d) => d.startsWith(`${env}-`));
+        if (left.length === 0) {
+            for (const n of networks) {
+                const stamp = await v.networkStamp(n);
+                if (stamp?.environmentId === env)
+                    await v.removeNetwork(n);
+            }
+        }
+    }
+}
+/**
+ * Uploads a file as a base volume unless a complete upload exists (its `.ok` marker volume is made
+ * last). A volume without its marker is another environment's upload in progress while its
+ * allocation grows: waited for; once it has not grown for `staleMs` it is an upload cut short,
+ * deleted and made again. Returns whether this call uploaded.
+ */
+async function ensureUploaded(v, pool, vol, file, progress, staleMs = 15_000) {
+    const marker = `${vol}.ok`;
+    const deadline = Date.now() + 60 * 60_000;
+    let last;
+    let since = Date.now();
+    while (Date.now() < deadline) {
+        if (await v.volExists(pool, marker))
+            return false;
+        const allocation = await v.volAllocation(pool, vol);
+        if (allocation === undefined) {
+            const started = Date.now();
+            try {
+                await v.upload(pool, vol, file);
+            }
+            catch (e) {
+                // Another environment created it first: wait for its upload as above.
+                if (/already exists|already in use|exists already/i.test(e.message))
+                    continue;
+                // Nothing half-made stays under the name that is trusted once its marker exists.
+                await v.deleteVolume(pool, vol).catch(() => undefined);
+                throw e;
+            }
+            await v.createEmpty(pool, marker);
+            progress.info(`libvirt host ${v.host.name}: uploaded ${vol} (${Math.round((await (0,promises_.stat)(file)).size / 2 ** 20)} MiB) in ${Math.round((Date.now() - started) / 100) / 10} s`);
+            return true;
+        }
+        if (allocation !== last) {
+            last = allocation;
+            since = Date.now();
+        }
+        else if (Date.now() - since >= staleMs) {
+            progress.info(`libvirt host ${v.host.name}: ${vol} is an upload cut short (no marker, not growing); made again`);
+            await v.deleteVolume(pool, vol);
+            last = undefined;
+            continue;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(100, staleMs / 5))));
+    }
+    throw new lib/* KarooError */.xD('unavailable', `libvirt host ${v.host.name}: ${vol} did not finish uploading within an hour; delete it (virsh vol-delete --pool ${pool} ${vol}) and retry`);
+}
+async function qcow2VirtualSize(file) {
+    const r = await run('qemu-img', ['info', '--output=json', file]);
+    return Number(JSON.parse(r.stdout)['virtual-size']);
+}
+async function libvirt_hostKhz() {
+    const m = /^cpu MHz\s*:\s*([0-9.]+)/m.exec(await (0,promises_.readFile)('/proc/cpuinfo', 'utf8').catch(() => ''));
+    return m ? Math.round(Number(m[1]) * 1000) : undefined;
+}
+/**
+ * Links the environment's namespace (its bridge, where the forwarder connects from) to the
+ * bridge of the nodes' network on this machine with a veth pair. The pair goes with the namespace.
+ */
+async function linkRunner(state, bridge, h, net) {
+    const shown = await run('ip', ['link', 'show', 'dev', bridge], { allowFailure: true });
+    if (shown.code !== 0) {
+        throw new lib/* KarooError */.xD('unavailable', `the runner has no leg on network "${net}" of host ${h.name}: bridge ${bridge} is not on this machine; the site must provide the network's bridge on the runner too (see packages/machines/README.md)`);
+    }
+    const env = state.environmentId;
+    const link = libvirtNames.link(env);
+    await ipBatch(undefined, [
+        `link add ${link} type veth peer name lv0 netns ${names.netns(env)}`,
+        `link set ${link} alias ${env}-link`,
+        `link set ${link} master ${bridge} up`,
+    ]);
+    await ipBatch(names.netns(env), [`link set lv0 master ${names.bridge} up`]);
+}
+//# sourceMappingURL=libvirt.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/state.js
+
+
+
+
+
+function statePath(env) {
+    return (0,external_node_path_.join)(envDir(env), 'state.json');
+}
+async function saveState(s) {
+    await (0,lib/* writeFileAtomic */.Zf)(statePath(s.environmentId), `${JSON.stringify(s, null, 2)}\n`);
+}
+async function loadState(env) {
+    try {
+        return JSON.parse(await (0,promises_.readFile)(statePath(env), 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+}
+async function listStateDirs() {
+    try {
+        return (await (0,promises_.readdir)(envsRoot())).filter(isEnvironmentId).sort();
+    }
+    catch {
+        return [];
+    }
+}
+//# sourceMappingURL=state.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/providers/libvirt-reap.js
+
+
+
+
+
+
+/** How long a host may take to answer a first `virsh uri` before the reap leaves it for the next one. */
+const REAP_CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * Sweeps every libvirt host this runner has provisioned on (or `hosts`): first the removals a
+ * teardown could not finish (host unreachable then), then domains and networks carrying karoo's
+ * stamp whose environment has no state here and that expired, or that this runner made (an
+ * orphan of a killed provisioning). Environments with a state directory here are the ordinary
+ * reap's (their teardown reads the record). Nothing without karoo's stamp is ever touched.
+ * The hosts are swept at once, each first asked for a short answer (`connectTimeoutMs`): one that
+ * does not answer costs that long, not one timeout after another. Hosts that do not answer are
+ * reported and stay on the list for the next reap.
+ */
+async function reapLibvirt(opts = {}) {
+    const progress = opts.progress ?? lib/* silentProgress */.RZ;
+    const now = opts.now ?? Date.now();
+    const hosts = opts.hosts ?? (await readJsonList(KNOWN_HOSTS_FILE()));
+    const pending = await readJsonList(PENDING_FILE());
+    const me = await runnerId();
+    // Every host once (a pending removal may name a host no longer in the pool), in the order given.
+    const byUri = new Map();
+    for (const h of [...hosts, ...pending.map((p) => p.host)])
+        if (!byUri.has(h.uri))
+            byUri.set(h.uri, h);
+    const swept = new Set(hosts.map((h) => h.uri));
+    const perHost = await Promise.all([...byUri.values()].map((h) => reapHost(h, pending.filter((p) => p.host.uri === h.uri), swept.has(h.uri), { progress, now, me }, opts.connectTimeoutMs ?? REAP_CONNECT_TIMEOUT_MS)));
+    if (pending.length) {
+        await (0,promises_.mkdir)(stateRoot(), { recursive: true });
+        await (0,lib/* writeFileAtomic */.Zf)(PENDING_FILE(), `${JSON.stringify(perHost.flatMap((r) => r.still), null, 2)}\n`);
+    }
+    return perHost.flatMap((r) => r.out);
+}
+/** One host: a short first answer, then its pending removals, then (when in the pool swept) its stamp sweep. */
+async function reapHost(h, pending, sweepIt, ctx, connectTimeoutMs) {
+    const { progress, now, me } = ctx;
+    const out = [];
+    const still = [];
+    const unreachable = (e) => {
+        const why = e.message;
+        for (const p of pending) {
+            still.push({ ...p, reason: why });
+            const leftovers = [...p.domains.map((d) => `domain ${d}`), ...p.volumes.map((v) => `volume ${v}`)];
+            out.push({ environmentId: p.environmentId, host: h.name, reason: `host unreachable: ${why}`, leftovers });
+            progress.warn(`libvirt host ${h.name} (${h.uri}) is still unreachable; ${leftovers.join(', ')} of ${p.environmentId} left there, retried by the next reap`);
+        }
+        if (sweepIt) {
+            if (!pending.length)
+                progress.warn(`libvirt host ${h.name} (${h.uri}) did not answer: ${why}; swept by the next reap`);
+            out.push({ environmentId: '', host: h.name, reason: `host unreachable: ${why}`, leftovers: [] });
+        }
+        return { out, still };
+    };
+    try {
+        await new Virsh(h, connectTimeoutMs).run(['uri']);
+    }
+    catch (e) {
+        return unreachable(e);
+    }
+    const v = new Virsh(h, 30_000);
+    for (const p of pending) {
+        try {
+            // The host as the teardown recorded it (its pool then).
+            await removeOnHost(new Virsh(p.host, 30_000), p.environmentId, p.domains, p.volumes, p.networks);
+            out.push({
+                environmentId: p.environmentId,
+                host: h.name,
+                reason: 'left by a teardown while its host was unreachable',
+                leftovers: [],
+            });
+        }
+        catch (e) {
+            still.push({ ...p, reason: e.message });
+            const leftovers = [...p.domains.map((d) => `domain ${d}`), ...p.volumes.map((x) => `volume ${x}`)];
+            out.push({ environmentId: p.environmentId, host: h.name, reason: `host unreachable: ${e.message}`, leftovers });
+            progress.warn(`libvirt host ${h.name} (${h.uri}) is still unreachable; ${leftovers.join(', ')} of ${p.environmentId} left there, retried by the next reap`);
+        }
+    }
+    if (!sweepIt)
+        return { out, still };
+    let domains;
+    let networks;
+    try {
+        domains = await v.karooDomains();
+        networks = (await v.listNetworks()).filter((n) => /^karoo-[0-9a-f]{8}$/.test(n));
+    }
+    catch (e) {
+        progress.warn(`libvirt host ${h.name} (${h.uri}) did not answer: ${e.message}; swept by the next reap`);
+        out.push({ environmentId: '', host: h.name, reason: `host unreachable: ${e.message}`, leftovers: [] });
+        return { out, still };
+    }
+    const byEnv = new Map();
+    for (const d of domains) {
+        const e = byEnv.get(d.stamp.environmentId) ?? { stamp: d.stamp, domains: [] };
+        e.domains.push(d.name);
+        byEnv.set(d.stamp.environmentId, e);
+    }
+    for (const n of networks) {
+        const stamp = await v.networkStamp(n).catch(() => undefined);
+        if (stamp && stamp.environmentId === n && !byEnv.has(n))
+            byEnv.set(n, { stamp, domains: [] });
+    }
+    for (const [env, e] of byEnv) {
+        // Its own state here: the ordinary reap decides (owner, TTL) and tears down through the record.
+        if ((0,external_node_fs_.existsSync)(envDir(env)))
+            continue;
+        const expired = Date.parse(e.stamp.expiresAt) <= now;
+        const orphan = e.stamp.runner === me;
+        if (!expired && !orphan)
+            continue;
+        const reason = expired ? `expired at ${e.stamp.expiresAt}` : 'made by this runner, which has no state of it (left by a killed process)';
+        const pool = await v.listVolumes(h.pool).catch(() => []);
+        const volumes = pool.filter((x) => x.startsWith(`${env}-`));
+        try {
+            await removeOnHost(v, env, e.domains, volumes, [env]);
+            progress.info(`reaped ${env} on libvirt host ${h.name}: ${reason}`);
+            out.push({ environmentId: env, host: h.name, reason, leftovers: [] });
+        }
+        catch (err) {
+            out.push({
+                environmentId: env,
+                host: h.name,
+                reason: `${reason}; removal failed: ${err.message}`,
+                leftovers: e.domains.map((d) => `domain ${d}`),
+            });
+        }
+    }
+    return { out, still };
+}
+//# sourceMappingURL=libvirt-reap.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/teardown.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+function providerOf(name) {
+    if (name === 'libvirt')
+        return new LibvirtProvider();
+    return name === 'qemu' ? new QemuProvider() : new NspawnProvider();
+}
+/** Console logs and journals of every machine, into `dir`. */
+async function saveLogs(state, provider, dir) {
+    await (0,promises_.mkdir)(dir, { recursive: true });
+    const keyPath = (0,external_node_path_.join)(state.dir, 'id_ed25519');
+    const all = await Promise.all(state.machines.map(async (m) => {
+        const ssh = m.sshPort && (await provider.isRunning(m))
+            ? {
+                host: '127.0.0.1',
+                port: m.sshPort,
+                user: 'root',
+                keyPath,
+                knownHostsPath: (0,external_node_path_.join)(state.dir, 'known_hosts'),
+                hostKeyAlias: m.machineId,
+            }
+            : undefined;
+        return provider.collectLogs(state, m, ssh, dir).catch(() => []);
+    }));
+    return all.flat();
+}
+/** Set by the watchdog for the teardown it starts (its onExpire): the lock is held for that process. */
+const TEARDOWN_LOCK_ENV = 'KAROO_TEARDOWN_LOCK';
+/**
+ * Holds the lock for as long as its stdin is open (this process's life at most). Node cannot
+ * bind an abstract unix socket, so a small Python process (python3 is a required tool) does.
+ */
+const HOLD_TEARDOWN_LOCK_PY = `import errno, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+deadline = time.time() + float(sys.argv[2])
+while True:
+    try:
+        s.bind(b"\\0karoo-teardown-" + sys.argv[1].encode())
+        break
+    except OSError as e:
+        if e.errno != errno.EADDRINUSE or time.time() > deadline:
+            sys.exit(75)
+        time.sleep(0.1)
+sys.stdout.write("held\\n")
+sys.stdout.flush()
+sys.stdin.read()
+`;
+/**
+ * One teardown of an environment at a time, across processes: an abstract unix socket named
+ * for the environment (`@karoo-teardown-<id>`, in this network namespace) is bound while it
+ * runs. Binding is atomic and the kernel frees the name when its holder dies, so a killed
+ * teardown leaves no stale lock. The watchdog (helpers/forward.py) binds the same name before
+ * it runs its onExpire and holds it until that process ends, telling it so through
+ * KAROO_TEARDOWN_LOCK=<id>. A teardown that finds the lock taken waits: when it returns, the
+ * other one has finished too.
+ */
+async function teardownLock(env, timeoutSeconds = 180) {
+    if (process.env[TEARDOWN_LOCK_ENV] === env)
+        return { forWatchdog: true, release: async () => { } };
+    const holder = (0,external_node_child_process_.spawn)(systemPython(), ['-I', '-S', '-c', HOLD_TEARDOWN_LOCK_PY, env, String(timeoutSeconds)], {
+        stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    const exited = new Promise((r) => holder.once('close', () => r()));
+    await new Promise((resolve, reject) => {
+        holder.once('error', reject);
+        holder.stdout.once('data', () => resolve());
+        holder.once('exit', (code) => reject(code === 75
+            ? new lib/* KarooError */.xD('conflict', `environment ${env} is still being torn down by another process after ${timeoutSeconds} s; run karoo reap --env ${env} once it has finished`)
+            : new lib/* KarooError */.xD('internal', `the teardown lock of ${env} could not be taken (python3 exited with ${code})`)));
+    });
+    return {
+        forWatchdog: false,
+        release: async () => {
+            holder.stdin.end();
+            await exited;
+        },
+    };
+}
+async function underTeardownLock(env, fn) {
+    const lock = await teardownLock(env);
+    try {
+        return await fn(lock.forWatchdog);
+    }
+    finally {
+        await lock.release();
+    }
+}
+/**
+ * Destroys everything of an environment: machines (nspawn: the container's init; qemu: the
+ * VM process), the forwarder, overlays and disks, namespaces with their bridge, veths and
+ * taps, keys and the state directory. Then sweeps anything else carrying the environment id.
+ * Under the environment's teardown lock: a teardown already running elsewhere (its watchdog's,
+ * another reap) is waited for, and what it removed is not touched again.
+ */
+function destroyState(state, opts = {}) {
+    return underTeardownLock(state.environmentId, (forWatchdog) => destroyLocked(state, opts, forWatchdog));
+}
+async function destroyLocked(state, opts, forWatchdog) {
+    const progress = opts.progress ?? lib/* silentProgress */.RZ;
+    const env = state.environmentId;
+    const started = Date.now();
+    if (!(0,external_node_fs_.existsSync)(state.dir)) {
+        // Destroyed by another teardown while this one waited for the lock: only the sweep is left.
+        const leftovers = await sweep(env, state.paths, state.related);
+        return { environmentId: env, seconds: Math.round((Date.now() - started) / 10) / 100, leftovers };
+    }
+    const provider = providerOf(state.provider);
+    if (opts.saveLogsTo) {
+        const saved = await saveLogs(state, provider, opts.saveLogsTo).catch(() => []);
+        if (saved.length)
+            progress.info(`saved ${saved.length} console log(s) and journal(s) in ${opts.saveLogsTo}`);
+    }
+    state.phase = 'destroying';
+    await saveState(state).catch(() => { });
+    const failures = [];
+    const processes = await listProcesses();
+    await Promise.all(state.machines.map((m) => provider.destroy(state, m, processes).catch((e) => {
+        failures.push(`${m.name}: ${e.message}`);
+    })));
+    // The watchdog goes last: if this process dies half-way, it still removes the rest. When it
+    // started this teardown, it holds the lock for it and ends by itself.
+    if (state.forwarder && !forWatchdog)
+        await killAndWait([state.forwarder], 2000);
+    // The sweep also kills what the owner started for the environment (the acceptance command and its children).
+    const leftovers = await sweep(env, state.paths, state.related);
+    for (const f of failures)
+        progress.warn(`destroying ${f}`);
+    const seconds = Math.round((Date.now() - started) / 10) / 100;
+    progress.info(`environment ${env} destroyed in ${seconds} s${leftovers.length ? `; left over: ${leftovers.join(', ')}` : ''}`);
+    return { environmentId: env, seconds, leftovers };
+}
+async function destroyEnvironment(target, opts = {}) {
+    let env = target.environmentId;
+    if (!env && target.inventory)
+        env = (await readInventory(target.inventory)).environmentId;
+    if (!env)
+        throw new lib/* KarooError */.xD('input', 'name the environment: --inventory INVENTORY or --env karoo-XXXXXXXX');
+    if (!isEnvironmentId(env))
+        throw new lib/* KarooError */.xD('input', `inventory environment "${env}" is not an ephemeral karoo environment (karoo-XXXXXXXX); real hosts are never destroyed`);
+    const state = await loadState(env);
+    if (state)
+        return destroyState(state, opts);
+    const started = Date.now();
+    const leftovers = await underTeardownLock(env, () => sweep(env));
+    return { environmentId: env, seconds: Math.round((Date.now() - started) / 10) / 100, leftovers };
+}
+/**
+ * Removes whatever still carries the environment's id: processes (by command line or by
+ * network namespace), overlay mounts, namespaces, nspawn's runtime directories, the state
+ * directory. Touches nothing whose name is not `karoo-<8 hex>` of this environment.
+ * Returns what could not be removed.
+ */
+async function sweep(env, paths = [], related = []) {
+    checkEnvironmentId(env);
+    const dirs = [envDir(env), ...paths.filter(isOwnTempDir)];
+    const used = [...dirs, ...related.filter((p) => p.startsWith('/') && p.split('/').length >= 3)];
+    const ours = (s) => s === env || s.startsWith(`${env}-`) || s.startsWith(`${envDir(env)}/`);
+    const namespaces = (await listNetns()).filter(ours);
+    const inodes = new Set();
+    for (const ns of namespaces) {
+        const ino = await netnsInode(netnsPath(ns));
+        if (ino !== undefined)
+            inodes.add(ino);
+    }
+    const victims = [];
+    const procs = await listProcesses();
+    const ancestors = ancestorsOf(process.pid, procs);
+    for (const p of procs) {
+        if (ancestors.has(p.pid))
+            continue;
+        const inNamespace = p.netns !== undefined && inodes.has(p.netns);
+        if (inNamespace || (isOurKind(p.argv) && mentions(p.argv, env)))
+            victims.push({ pid: p.pid, startTime: p.startTime });
+    }
+    for (const p of await processesUsing(used))
+        if (!ancestors.has(p.pid))
+            victims.push(p);
+    const stubborn = await killAndWait(victims, 5000);
+    for (const g of await cgroupsWithPrefix(env))
+        await removeCgroupTree(g);
+    for (const m of await ourMounts(env))
+        await unmount(m);
+    for (const ns of namespaces)
+        await deleteNetns(ns);
+    try {
+        for (const d of await (0,promises_.readdir)('/run/systemd/nspawn/propagate'))
+            if (ours(d))
+                await (0,promises_.rm)((0,external_node_path_.join)('/run/systemd/nspawn/propagate', d), { recursive: true, force: true });
+    }
+    catch {
+        // no nspawn runtime directory
+    }
+    for (const d of dirs)
+        await (0,promises_.rm)(d, { recursive: true, force: true });
+    const left = await resourcesOf(env);
+    for (const d of dirs.slice(1))
+        if (await (0,promises_.readdir)(d).then(() => true, () => false))
+            left.push(`directory ${d}`);
+    return [...stubborn.map((p) => `process ${p.pid}`), ...left];
+}
+/**
+ * Only karoo's own temporary directories are ever removed on the word of a state file: absolute,
+ * named `karoo-<kind>-<random>`, directly in a temporary directory.
+ */
+function isOwnTempDir(p) {
+    return p.startsWith('/') && !p.includes('/../') && /^karoo-[a-z]+-[A-Za-z0-9]{6,}$/.test((0,external_node_path_.basename)(p)) && p.split('/').length >= 3;
+}
+/**
+ * karoo's temporary directories (`karoo-up-*`, …, made by ownedTempDir) whose owner process is
+ * gone: what a killed `karoo up` left before (or besides) its environment's stamp.
+ */
+async function reapTempDirs(progress = lib/* silentProgress */.RZ) {
+    const removed = [];
+    for (const base of new Set([(0,external_node_os_.tmpdir)(), '/tmp'])) {
+        for (const name of await (0,promises_.readdir)(base).catch(() => [])) {
+            const dir = (0,external_node_path_.join)(base, name);
+            if (!isOwnTempDir(dir))
+                continue;
+            let owner;
+            try {
+                owner = JSON.parse(await (0,promises_.readFile)((0,external_node_path_.join)(dir, OWNER_FILE), 'utf8'));
+            }
+            catch {
+                continue;
+            }
+            if (!(await ownerGone(owner)))
+                continue;
+            await killAndWait(await processesUsing([dir]), 3000);
+            await (0,promises_.rm)(dir, { recursive: true, force: true });
+            progress.info(`removed ${dir}: its process ${owner.pid} is gone`);
+            removed.push(dir);
+        }
+    }
+    return removed;
+}
+function idsIn(text) {
+    return Array.from(text.matchAll(ENV_ID_IN_TEXT_RE), (m) => m[0]);
+}
+function mentions(argv, env) {
+    return argv.some((a) => idsIn(a).includes(env));
+}
+/**
+ * Only processes karoo starts are killed by name: the machine monitors, the forwarder, and
+ * ssh/scp/ip commands aimed at the environment. Shells or CLIs that merely mention the id
+ * (e.g. `karoo destroy --env …`) are left alone.
+ */
+function isOurKind(argv) {
+    const exe = (argv[0] ?? '').split('/').pop() ?? '';
+    if (exe === 'systemd-nspawn' || exe.startsWith('qemu-system-') || exe === 'ssh' || exe === 'scp' || exe === 'ip')
+        return true;
+    return exe.startsWith('python3') && argv.some((a) => a.endsWith('/forward.py'));
+}
+function ancestorsOf(pid, procs) {
+    const parent = new Map(procs.map((p) => [p.pid, p.ppid]));
+    const out = new Set([pid]);
+    let cur = process.ppid;
+    while (cur > 1 && !out.has(cur)) {
+        out.add(cur);
+        cur = parent.get(cur) ?? 0;
+    }
+    return out;
+}
+async function ourMounts(env) {
+    const info = await (0,promises_.readFile)('/proc/self/mountinfo', 'utf8').catch(() => '');
+    const out = [];
+    for (const line of info.split('\n')) {
+        const f = line.split(' ');
+        const mountPoint = f[4];
+        const sep = f.indexOf('-');
+        const source = sep > 0 ? f[sep + 2] : undefined;
+        if (!mountPoint)
+            continue;
+        if (mountPoint.startsWith(`${envDir(env)}/`) || source === env || source?.startsWith(`${env}-`))
+            out.push(mountPoint);
+    }
+    // Deepest first.
+    return out.sort((a, b) => b.length - a.length);
+}
+/** Everything on this machine that still belongs to the environment: processes, mounts, namespaces, files. */
+async function resourcesOf(env) {
+    const ours = (s) => s === env || s.startsWith(`${env}-`);
+    const out = [];
+    for (const ns of await listNetns())
+        if (ours(ns))
+            out.push(`netns ${ns}`);
+    for (const m of await ourMounts(env))
+        out.push(`mount ${m}`);
+    for (const g of await cgroupsWithPrefix(env))
+        out.push(`cgroup ${g}`);
+    const procs = await listProcesses();
+    // Never the caller's own ancestors: the watchdog waiting for the teardown it started.
+    const ancestors = ancestorsOf(process.pid, procs);
+    for (const p of procs) {
+        if (!ancestors.has(p.pid) && isOurKind(p.argv) && mentions(p.argv, env))
+            out.push(`process ${p.pid} (${p.argv.slice(0, 3).join(' ')})`);
+    }
+    if (await (0,promises_.readdir)(envDir(env)).then(() => true, () => false))
+        out.push(`directory ${envDir(env)}`);
+    return out;
+}
+/** Every environment id with something on this machine: state directories, namespaces, processes, mounts. */
+async function knownEnvironments() {
+    const ids = new Set(await listStateDirs());
+    for (const ns of await listNetns())
+        for (const m of idsIn(ns))
+            if (ns.startsWith(m))
+                ids.add(m);
+    for (const p of await listProcesses())
+        if (isOurKind(p.argv))
+            for (const a of p.argv)
+                for (const m of idsIn(a))
+                    ids.add(m);
+    const info = await (0,promises_.readFile)('/proc/self/mountinfo', 'utf8').catch(() => '');
+    for (const m of idsIn(info))
+        ids.add(m);
+    for (const r of await cgroupRoots())
+        for (const e of await (0,promises_.readdir)(r).catch(() => []))
+            for (const m of idsIn(e))
+                if (e.startsWith(m))
+                    ids.add(m);
+    return [...ids].sort();
+}
+/** Why an environment may be reaped, or undefined when it is still wanted. */
+async function reapReason(env, state, opts) {
+    const now = opts.now ?? Date.now();
+    if (opts.environmentId)
+        return opts.environmentId === env ? 'asked for' : undefined;
+    if (!state)
+        return 'no state (left by a killed process)';
+    if (state.lifetime === 'owner' && (await ownerGone(state.owner)))
+        return `its owner process ${state.owner.pid} is gone`;
+    if (state.owner.bootId && state.owner.bootId !== (await bootId()))
+        return 'made before this machine last started';
+    if (Date.parse(state.expiresAt) <= now)
+        return `expired at ${state.expiresAt}`;
+    if (opts.olderThanSeconds !== undefined && Date.parse(state.createdAt) <= now - opts.olderThanSeconds * 1000)
+        return `older than ${opts.olderThanSeconds} s`;
+    const ownerAlive = await isAlive(state.owner);
+    if ((state.phase === 'provisioning' || state.phase === 'destroying') && !ownerAlive)
+        return `its ${state.phase} process ${state.owner.pid} is gone`;
+    if (state.phase === 'failed' && !state.keep && !ownerAlive)
+        return 'failed and not kept';
+    return undefined;
+}
+/** Finds environments that are gone, expired or orphaned (stamps and owners) and removes what they left. */
+async function reap(opts = {}) {
+    const progress = opts.progress ?? lib/* silentProgress */.RZ;
+    if (opts.environmentId)
+        checkEnvironmentId(opts.environmentId);
+    const out = [];
+    for (const env of await knownEnvironments()) {
+        const state = await loadState(env);
+        const reason = await reapReason(env, state, opts);
+        if (!reason)
+            continue;
+        progress.info(`reaping ${env}: ${reason}`);
+        const leftovers = state ? (await destroyState(state, { progress })).leftovers : await underTeardownLock(env, () => sweep(env));
+        out.push({ environmentId: env, reason, leftovers });
+    }
+    if (!opts.environmentId)
+        await reapTempDirs(progress);
+    // libvirt hosts this runner used: stamped domains whose environment has no state here.
+    if (!opts.environmentId) {
+        for (const r of await reapLibvirt({ progress, ...(opts.now !== undefined ? { now: opts.now } : {}) })) {
+            if (r.environmentId)
+                out.push({ environmentId: r.environmentId, reason: `${r.reason} (libvirt host ${r.host})`, leftovers: r.leftovers });
+        }
+    }
+    return out;
+}
+//# sourceMappingURL=teardown.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/environment.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const PROVIDERS = ['nspawn', 'qemu', 'libvirt'];
+function providerFor(name, libvirt) {
+    if (name === 'nspawn')
+        return new NspawnProvider();
+    if (name === 'qemu')
+        return new QemuProvider();
+    if (name === 'libvirt')
+        return new LibvirtProvider(libvirt);
+    throw new lib/* KarooError */.xD('input', `provider "${name}" is not known; use one of: ${PROVIDERS.join(', ')}`);
+}
+const now = () => Date.now();
+const secs = (ms) => Math.round(ms / 10) / 100;
+/**
+ * Creates an ephemeral environment: one machine per node on a private network of its own,
+ * a fresh SSH key pair, a forwarder on 127.0.0.1 for the runner, and the inventory. On any
+ * failure, console logs and journals are saved beside the inventory and everything is
+ * destroyed (unless `keep`), then the error names the node and its last console lines.
+ *
+ * The phases, in order: check the request → find the image → reap → stamp the environment
+ * (state and watchdog, before any resource) → prepare the provider → keys beside the network →
+ * forwarding beside the machines → create and wait for every machine → hand on (inventory).
+ */
+async function provision(opts) {
+    const progress = opts.progress ?? lib/* silentProgress */.RZ;
+    const t0 = now();
+    const request = await checkRequest(opts);
+    const image = await machineImage(opts, request.provider, progress);
+    const tImage = now();
+    await reapFirst(opts, progress);
+    const { state, watchdog } = await stampEnvironment(opts, request, image, progress);
+    const record = timingRecorder(state);
+    const stop = new Interruption(state.environmentId, opts.signal);
+    const p = { opts, progress, provider: request.provider, image, state, stop, save: () => saveState(state), record };
+    try {
+        stop.checkpoint();
+        await prepareProvider(p);
+        const tPrepared = now();
+        const keys = await makeKeysBesideNetwork(p, tPrepared);
+        const tBridge = now();
+        stop.checkpoint();
+        const forwarding = new SideStep(startForwarding(state, watchdog).then(() => record('forwarder', tBridge)));
+        record('prepare', tImage, tPrepared);
+        const tNet = now();
+        await createMachines(p, keys, forwarding);
+        await forwarding.join();
+        stop.checkpoint();
+        const tReady = now();
+        record('image', t0, tImage);
+        record('network', tImage, tNet);
+        record('machines', tNet, tReady);
+        record('total', t0, tReady);
+        return await handOn(p);
+    }
+    catch (e) {
+        await cleanUpAfterFailure(p);
+        throw e;
+    }
+    finally {
+        stop.dispose();
+    }
+}
+function timingRecorder(state) {
+    return (name, from, to = now()) => {
+        state.timings[name] = secs(to - from);
+    };
+}
+/**
+ * A step started now and joined later (`join()`), while other steps run beside it. Until the
+ * join its failure is held rather than reported as an unhandled rejection; at the join it is
+ * thrown. When another step fails first, that error ends provisioning and this one is dropped
+ * (the teardown that follows removes whatever the step made).
+ */
+class SideStep {
+    running;
+    constructor(running) {
+        this.running = running;
+        running.catch(() => undefined);
+    }
+    join() {
+        return this.running;
+    }
+}
+/**
+ * Provisioning stopped, by the caller (its signal) or by the first machine that fails: no new
+ * step starts after it (`checkpoint`), and steps that wait (`race`) stop waiting.
+ */
+class Interruption {
+    env;
+    signal;
+    controller = new AbortController();
+    stopped;
+    onAbort;
+    constructor(env, signal) {
+        this.env = env;
+        this.signal = signal;
+        this.onAbort = () => this.controller.abort(signal?.reason);
+        signal?.addEventListener('abort', this.onAbort, { once: true });
+        if (signal?.aborted)
+            this.onAbort();
+        // Only ever raced against a step; held until then, as a SideStep is.
+        this.stopped = new SideStep(new Promise((_, reject) => this.controller.signal.addEventListener('abort', () => reject(new lib/* KarooError */.xD('refused', `provisioning of ${env} was interrupted`)), { once: true }))).join();
+    }
+    get aborted() {
+        return this.controller.signal.aborted;
+    }
+    /** Why provisioning stopped: the first failure, or the caller's reason. */
+    get reason() {
+        return this.controller.signal.reason;
+    }
+    abort(reason) {
+        if (!this.aborted)
+            this.controller.abort(reason);
+    }
+    /** Throws when provisioning was stopped: called before each step that makes something. */
+    checkpoint() {
+        const reason = this.reason;
+        if (this.aborted)
+            throw reason instanceof Error
+                ? reason
+                : new lib/* KarooError */.xD('refused', `provisioning of ${this.env} was interrupted${reason ? ` (${String(reason)})` : ''}`);
+    }
+    /** Waits for a step, or throws as soon as provisioning is stopped. */
+    race(step) {
+        return Promise.race([step, this.stopped]);
+    }
+    dispose() {
+        this.signal?.removeEventListener('abort', this.onAbort);
+    }
+}
+/** Phase 1: the request is checked before anything is made (nodes, TTL, owner, tools). */
+async function checkRequest(opts) {
+    const provider = providerFor(opts.provider ?? 'nspawn', opts.libvirt && { progress: opts.progress, ...opts.libvirt });
+    if (opts.nodes.length === 0)
+        throw new lib/* KarooError */.xD('input', 'the configuration lists no nodes; add at least one under nodes:');
+    const seen = new Set();
+    for (const n of opts.nodes) {
+        checkNodeName(n.name);
+        if (seen.has(n.name))
+            throw new lib/* KarooError */.xD('input', `node "${n.name}" is listed twice`);
+        seen.add(n.name);
+    }
+    const ttl = opts.ttlSeconds ?? 3600;
+    if (!(ttl > 0))
+        throw new lib/* KarooError */.xD('input', `ttl must be positive, got ${ttl}`);
+    if (opts.ownerPid !== undefined && opts.lifetime !== 'owner')
+        throw new lib/* KarooError */.xD('input', `an owner process (${opts.ownerPid}) needs lifetime 'owner'; an environment handed on lives until its TTL`);
+    // Checked before anything is made: a dead owner would have the environment removed at once.
+    const foreignOwner = opts.ownerPid !== undefined ? await ownerOf(opts.ownerPid) : undefined;
+    await requireTools(['ip', 'ssh', 'ssh-keygen', 'python3']);
+    return { provider, ttl, foreignOwner };
+}
+/** Phase 2: the image the machines boot: a cloud image (qemu, libvirt), or karoo's own (built when missing). */
+async function machineImage(opts, provider, progress) {
+    if (opts.image) {
+        if (provider.name !== 'qemu' && provider.name !== 'libvirt')
+            throw new lib/* KarooError */.xD('input', `a cloud image (${opts.image}) needs the qemu or libvirt provider; the ${provider.name} provider boots karoo's own image`);
+        return fetchCloudImage(opts.image, opts.imageSha256, progress);
+    }
+    const found = await findImage();
+    if (found)
+        return found;
+    if (opts.buildImage === false)
+        throw new lib/* KarooError */.xD('unavailable', "karoo's machine image is not built; run karoo image build");
+    return buildImage({ progress });
+}
+/** Phase 3: expired and orphaned environments are removed first (unless `reapFirst: false`). */
+async function reapFirst(opts, progress) {
+    if (opts.reapFirst === false)
+        return;
+    const reaped = await reap({ progress: lib/* silentProgress */.RZ });
+    if (reaped.length)
+        progress.info(`reaped ${reaped.length} expired or orphaned environment(s): ${reaped.map((r) => r.environmentId).join(', ')}`);
+}
+/**
+ * Phase 4: the environment's stamp, before any resource: its state directory (appearing with
+ * its state.json inside) and its watchdog; then the caller hears of it (onEnvironmentCreated).
+ */
+async function stampEnvironment(opts, request, image, progress) {
+    const { provider, ttl } = request;
+    const env = newEnvironmentId();
+    const dir = envDir(env);
+    const outDir = (0,external_node_path_.resolve)(opts.outDir ?? (0,external_node_path_.join)('.karoo', env));
+    const net = subnetOf(env);
+    const created = new Date();
+    const owner = request.foreignOwner ?? (await ownerRef());
+    const lifetime = opts.lifetime ?? 'ttl';
+    const state = {
+        version: 1,
+        environmentId: env,
+        provider: provider.name,
+        phase: 'provisioning',
+        createdAt: created.toISOString(),
+        expiresAt: new Date(created.getTime() + ttl * 1000).toISOString(),
+        ttlSeconds: ttl,
+        owner,
+        lifetime,
+        ...(opts.paths?.length ? { paths: opts.paths.map((p) => (0,external_node_path_.resolve)(p)) } : {}),
+        ...(opts.related?.length ? { related: opts.related.map((p) => (0,external_node_path_.resolve)(p)) } : {}),
+        keep: opts.keep ?? false,
+        netns: names.netns(env),
+        cidr: net.cidr,
+        dir,
+        outDir,
+        image: { id: image.id, kind: image.kind, ...(image.kind === 'cloud' ? { sha256: image.sha256 } : {}) },
+        machines: opts.nodes.map((n, index) => ({
+            name: n.name,
+            role: n.role,
+            index,
+            address: net.address(index),
+            mac: macOf(env, index),
+            machineId: names.machine(env, n.name),
+            consoleLog: (0,external_node_path_.join)(dir, 'console', `${n.name}.log`),
+            hostKey: '',
+            cpus: n.cpus,
+            memory: n.memory,
+        })),
+        timings: {},
+    };
+    // The stamp comes first: from here on every resource can be traced back to this state.
+    // The directory appears with its state.json inside (rename), so the reaper never sees one without the other.
+    const staging = (0,external_node_path_.join)(envsRoot(), `.${env}.new`);
+    // 0755: an unprivileged deploy step (the invoking user of sudo) reaches its key in here.
+    await (0,promises_.mkdir)(staging, { recursive: true, mode: 0o755 });
+    await (0,promises_.mkdir)((0,external_node_path_.join)(staging, 'console'), { mode: 0o700 });
+    await (0,promises_.writeFile)((0,external_node_path_.join)(staging, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
+    await (0,promises_.rename)(staging, dir);
+    // The watchdog comes before any resource: from here on, the owner's death or the TTL removes whatever exists.
+    const watchdog = await startWatchdog(state, opts.onExpire);
+    await saveState(state);
+    await (0,promises_.mkdir)(outDir, { recursive: true });
+    await opts.onEnvironmentCreated?.(env, outDir);
+    progress.info(`environment ${env}: ${opts.nodes.length} node(s) with ${provider.name}, network ${net.cidr}, expires ${state.expiresAt}${lifetime === 'owner' ? `, lives as long as process ${owner.pid}` : ''}`);
+    return { state, watchdog };
+}
+/** Phase 5: the provider checks its tools and records its facts (e.g. kvm or tcg). */
+async function prepareProvider({ provider, state, save, progress }) {
+    await provider.prepare(state);
+    await save();
+    if (state.accelerator)
+        progress.info(`qemu acceleration: ${state.accelerator}${state.accelerator === 'tcg' ? ' (software emulation: no usable /dev/kvm)' : ''}`);
+}
+function keyPathOf(state) {
+    return (0,external_node_path_.join)(state.dir, 'id_ed25519');
+}
+function knownHostsOf(state) {
+    return (0,external_node_path_.join)(state.dir, 'known_hosts');
+}
+/**
+ * Phase 6: keys (the environment's client key, and a host key per node so the runner checks
+ * host keys strictly) are made beside the network, which does not depend on them; joined when
+ * both are done.
+ */
+async function makeKeysBesideNetwork(p, tPrepared) {
+    const { state, stop, record } = p;
+    const dir = state.dir;
+    const keyPath = keyPathOf(state);
+    const knownHosts = knownHostsOf(state);
+    stop.checkpoint();
+    const network = new SideStep(createEnvNetwork(state.environmentId, subnetOf(state.environmentId).gateway).then(() => record('bridge', tPrepared)));
+    await (0,promises_.mkdir)((0,external_node_path_.join)(dir, 'hostkeys'), { recursive: true });
+    const keygen = (file, comment) => run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+    const [, ...hostKeys] = await Promise.all([
+        keygen(keyPath, state.environmentId),
+        ...state.machines.map(async (m) => {
+            const path = (0,external_node_path_.join)(dir, 'hostkeys', m.name);
+            await keygen(path, m.machineId);
+            return { priv: await (0,promises_.readFile)(path, 'utf8'), pub: await (0,promises_.readFile)(`${path}.pub`, 'utf8') };
+        }),
+    ]);
+    const authorizedKey = await (0,promises_.readFile)(`${keyPath}.pub`, 'utf8');
+    state.machines.forEach((m, i) => (m.hostKey = hostKeys[i].pub.trim().split(' ').slice(0, 2).join(' ')));
+    await (0,promises_.writeFile)(knownHosts, state.machines.map((m) => `${m.machineId} ${m.hostKey}\n`).join(''));
+    await handToInvokingUser([keyPath, `${keyPath}.pub`, knownHosts]);
+    await (0,promises_.rm)((0,external_node_path_.join)(dir, 'hostkeys'), { recursive: true, force: true });
+    record('keys', tPrepared);
+    await network.join();
+    return { authorizedKey, hostKeys };
+}
+/**
+ * Phase 7: every machine is created (as many at once as the provider allows) and waited for
+ * until it answers SSH (once forwarding is up). The first failure stops the others: none
+ * starts a machine after it, none waits on. Every machine task has settled before this
+ * returns or throws, so none is made after the teardown that follows a failure.
+ */
+async function createMachines(p, keys, forwarding) {
+    const { opts, provider, image, state, stop, save, record, progress } = p;
+    const hosts = state.machines.map((m) => ({ name: m.name, address: m.address }));
+    const timeoutMs = (opts.bootTimeoutSeconds ?? (provider.name === 'qemu' || provider.name === 'libvirt' ? 600 : 120)) * 1000;
+    const limit = (0,p_limit/* default */.A)(provider.maxParallelBoots(state));
+    const tasks = state.machines.map((m, i) => limit(async () => {
+        stop.checkpoint();
+        const started = now();
+        const hostKey = keys.hostKeys[i];
+        await provider.create({
+            state,
+            machine: m,
+            image,
+            authorizedKey: keys.authorizedKey,
+            save,
+            seed: seedFiles({
+                node: m.name,
+                address: m.address,
+                mac: m.mac,
+                prefixLength: 24,
+                hosts,
+                authorizedKey: keys.authorizedKey,
+                hostPrivateKey: hostKey.priv,
+                hostPublicKey: hostKey.pub,
+            }),
+        });
+        record(`create:${m.name}`, started);
+        await opts.onMachineStarted?.(m, state);
+        stop.checkpoint();
+        await stop.race(forwarding.join());
+        await stop.race(provider.waitReady(m, endpointOf(state, m), started + timeoutMs));
+        m.readyAt = new Date().toISOString();
+        record(`ready:${m.name}`, started);
+        progress.info(`${m.name} (${m.role}) ready at ${m.address}, ssh 127.0.0.1:${m.sshPort} after ${secs(now() - started)} s`);
+    }).catch((e) => {
+        stop.abort(e);
+        throw e;
+    }));
+    const settled = await Promise.allSettled(tasks);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed)
+        throw stop.reason instanceof Error ? stop.reason : failed.reason;
+}
+/** Phase 8: the inventory is written and the environment is ready; with lifetime `ttl` it is handed on. */
+async function handOn({ state, save, progress }) {
+    const inventory = inventoryOf(state);
+    const inventoryPath = (0,external_node_path_.join)(state.outDir, 'inventory.json');
+    await writeInventory(inventoryPath, inventory);
+    await handToInvokingUser([state.outDir, inventoryPath]);
+    state.inventoryPath = inventoryPath;
+    state.phase = 'ready';
+    await save();
+    // Handed on: from now on only the TTL (or destroy) ends it.
+    if (state.lifetime === 'ttl')
+        await tellWatchdog(state, { owner: null });
+    progress.info(`environment ${state.environmentId} ready in ${state.timings.total} s; inventory ${inventoryPath}`);
+    return { inventory, inventoryPath, state, timings: state.timings };
+}
+/**
+ * After any failure: the state says so, logs are saved, and the environment is destroyed, or
+ * with `keep` handed on until its TTL with an inventory to reach it. Nothing here throws: the
+ * caller rethrows the failure itself.
+ */
+async function cleanUpAfterFailure({ opts, provider, state, save, progress }) {
+    const env = state.environmentId;
+    state.phase = 'failed';
+    await save().catch(() => { });
+    const logsDir = (0,external_node_path_.join)(state.outDir, 'logs');
+    await saveLogs(state, provider, logsDir).catch(() => []);
+    if (opts.keep) {
+        // Kept for debugging until the TTL, whoever made it: the watchdog no longer watches the owner.
+        await handOver(state).catch(() => { });
+        // Kept for debugging: write the inventory anyway, so the machines can be reached.
+        const inventoryPath = (0,external_node_path_.join)(state.outDir, 'inventory.json');
+        const kept = state.machines.find((m) => m.sshPort && m.hostKey);
+        if (kept)
+            await writeInventory(inventoryPath, inventoryOf(state)).catch(() => { });
+        progress.warn(`provisioning failed; keeping environment ${env} until ${state.expiresAt} (karoo destroy --env ${env}); logs in ${logsDir}` +
+            (kept ? `; inventory ${inventoryPath}; ssh: ${sshCommandLine(endpointOf(state, kept))}` : ''));
+    }
+    else {
+        progress.info(`provisioning failed; logs saved in ${logsDir}; destroying ${env}`);
+        await destroyState(state, { progress }).catch((d) => progress.warn(`destroying ${env} failed too: ${d.message}`));
+    }
+}
+/** How the runner reaches a machine: its port on the forwarder, the environment's key, its host key. */
+function endpointOf(state, m) {
+    return {
+        host: '127.0.0.1',
+        port: m.sshPort ?? 0,
+        user: 'root',
+        keyPath: keyPathOf(state),
+        knownHostsPath: knownHostsOf(state),
+        hostKeyAlias: m.machineId,
+        hostKey: m.hostKey,
+    };
+}
+function inventoryOf(state) {
+    return {
+        version: 1,
+        environmentId: state.environmentId,
+        createdAt: state.createdAt,
+        ttlSeconds: state.ttlSeconds,
+        expiresAt: state.expiresAt,
+        provider: state.provider,
+        ...(state.accelerator ? { accelerator: state.accelerator } : {}),
+        image: state.image,
+        network: { cidr: state.cidr, namespace: state.netns },
+        logsDir: (0,external_node_path_.join)(state.outDir, 'logs'),
+        nodes: state.machines.map((m) => ({
+            name: m.name,
+            role: m.role,
+            address: m.address,
+            ssh: endpointOf(state, m),
+            provider: state.provider,
+            machineId: m.machineId,
+            ...(m.cpus ? { cpus: m.cpus } : {}),
+            ...(m.memory ? { memory: m.memory } : {}),
+        })),
+    };
+}
+function watchdogConfigPath(state) {
+    return (0,external_node_path_.join)(state.dir, 'forward.json');
+}
+async function writeWatchdogConfig(state, config) {
+    const path = watchdogConfigPath(state);
+    await (0,promises_.writeFile)(`${path}.tmp`, JSON.stringify(config, null, 2));
+    await (0,promises_.rename)(`${path}.tmp`, path);
+}
+/**
+ * Starts the environment's watchdog (helpers/forward.py, detached): it removes the environment
+ * (runs `onExpire`) when the TTL passes or, while it has one, when the owner process is gone;
+ * later it also becomes the SSH forwarder (startForwarding). Returns once the process exists;
+ * `ready` is joined (by startForwarding) once its signal handlers are set.
+ */
+async function startWatchdog(state, onExpire) {
+    const dir = state.dir;
+    const script = (0,external_node_path_.join)(dir, 'forward.py');
+    await (0,promises_.writeFile)(script, ASSETS['helpers/forward.py']);
+    const readyFile = (0,external_node_path_.join)(dir, 'watchdog.ready');
+    await writeWatchdogConfig(state, {
+        netnsPath: netnsPath(state.netns),
+        portsFile: (0,external_node_path_.join)(dir, 'ports.json'),
+        readyFile,
+        expiresAt: Date.parse(state.expiresAt) / 1000,
+        onExpire: onExpire?.map((a) => a.replace(/\{env\}/g, state.environmentId)) ?? null,
+        owner: { pid: state.owner.pid, startTime: state.owner.startTime },
+        nodes: [],
+    });
+    const log = await (0,promises_.open)((0,external_node_path_.join)(dir, 'forward.log'), 'a');
+    try {
+        const child = (0,external_node_child_process_.spawn)(systemPython(), ['-I', '-S', script, state.environmentId, watchdogConfigPath(state)], {
+            detached: true,
+            stdio: ['ignore', log.fd, log.fd],
+        });
+        const pid = await new Promise((res, rej) => {
+            child.once('error', rej);
+            child.once('spawn', () => res(child.pid));
+        });
+        child.unref();
+        state.forwarder = (await procRef(pid)) ?? { pid, startTime: 0 };
+    }
+    finally {
+        await log.close();
+    }
+    const ready = new SideStep((async () => {
+        const deadline = now() + 10_000;
+        while (!(0,external_node_fs_.existsSync)(readyFile)) {
+            if (!(await isAlive(state.forwarder)) || now() > deadline)
+                throw await watchdogFailure(state, 'start');
+            await sleep(10);
+        }
+    })());
+    return { ready };
+}
+async function watchdogFailure(state, what) {
+    const why = await (0,promises_.readFile)((0,external_node_path_.join)(state.dir, 'forward.log'), 'utf8').catch(() => '');
+    return new lib/* KarooError */.xD('internal', `the watchdog of ${state.environmentId} did not ${what}: ${why.trim().split('\n').pop() ?? ''}`);
+}
+/** Changes what the watchdog watches (owner) or forwards (nodes), then wakes it (SIGUSR1: it reads its config again). */
+async function tellWatchdog(state, change) {
+    const config = JSON.parse(await (0,promises_.readFile)(watchdogConfigPath(state), 'utf8'));
+    await writeWatchdogConfig(state, { ...config, ...change });
+    // Before its handlers exist a SIGUSR1 would kill it; it reads its config once more when they do.
+    if ((0,external_node_fs_.existsSync)(config.readyFile) && state.forwarder && (await isAlive(state.forwarder)))
+        process.kill(state.forwarder.pid, 'SIGUSR1');
+}
+/** Has the watchdog forward 127.0.0.1 ports to the nodes' SSH (connections made inside the namespace) and records the ports. */
+async function startForwarding(state, watchdog) {
+    await watchdog.ready.join();
+    await tellWatchdog(state, { nodes: state.machines.map((m) => ({ name: m.name, address: m.address, port: 22 })) });
+    const portsFile = (0,external_node_path_.join)(state.dir, 'ports.json');
+    const deadline = now() + 10_000;
+    for (;;) {
+        try {
+            const p = JSON.parse(await (0,promises_.readFile)(portsFile, 'utf8'));
+            for (const m of state.machines)
+                m.sshPort = p.ports[m.name];
+            return;
+        }
+        catch {
+            if (!(await isAlive(state.forwarder)) || now() > deadline)
+                throw await watchdogFailure(state, 'start forwarding');
+            await sleep(20);
+        }
+    }
+}
+/**
+ * Hands an environment on: it no longer ends with the process that made it, only when it is
+ * destroyed or its TTL passes (karoo up --keep, a provisioning failure kept for debugging).
+ */
+async function handOver(state) {
+    state.lifetime = 'ttl';
+    await saveState(state);
+    await tellWatchdog(state, { owner: null });
+}
+/**
+ * Run through sudo (as the provision action does on GitHub's runners), the files the next,
+ * unprivileged steps need (the key, known_hosts, the inventory) are given to the invoking user.
+ */
+async function handToInvokingUser(paths) {
+    const uid = Number(process.env.SUDO_UID);
+    const gid = Number(process.env.SUDO_GID);
+    if (process.getuid?.() !== 0 || !(uid > 0))
+        return;
+    for (const p of paths)
+        await (0,promises_.chown)(p, uid, gid > 0 ? gid : uid);
+}
+/** Runs a command on a node of an inventory; refuses when the environment's TTL has passed. */
+async function execOnNode(inv, node, command, opts = {}) {
+    return sshExec(nodeEndpoint(inv, node), command, opts);
+}
+function nodeEndpoint(inv, node) {
+    checkNotExpired(inv);
+    const n = inv.nodes.find((x) => x.name === node);
+    if (!n)
+        throw new lib/* KarooError */.xD('input', `node "${node}" is not in the inventory of ${inv.environmentId} (nodes: ${inv.nodes.map((x) => x.name).join(', ')})`);
+    return { ...n.ssh, port: sshPort(n.ssh), user: sshUser(n.ssh) };
+}
+function checkNotExpired(inv, at = Date.now()) {
+    if (inv.expiresAt && Date.parse(inv.expiresAt) <= at) {
+        throw new lib/* KarooError */.xD('refused', `environment ${inv.environmentId} expired at ${inv.expiresAt} (TTL ${inv.ttlSeconds ?? '?'} s); provision a new one (karoo reap removes what is left)`);
+    }
+}
+//# sourceMappingURL=environment.js.map
+;// CONCATENATED MODULE: ./packages/machines/lib/src/index.js
+/**
+ * Ephemeral machines for acceptance runs: providers (systemd-nspawn containers, QEMU virtual
+ * machines), environments with a private network and a fresh SSH key, the inventory deploy
+ * reads, and teardown that always happens (destroy, TTL, reap).
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
 /***/ 99713:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -90072,6 +101904,20 @@ const transport = new Transport();
 
 /***/ }),
 
+/***/ 63837:
+/***/ ((module) => {
+
+module.exports = /*#__PURE__*/JSON.parse('{"$id":"https://raw.githubusercontent.com/ajv-validator/ajv/master/lib/refs/data.json#","description":"Meta-schema for $data reference (JSON AnySchema extension proposal)","type":"object","required":["$data"],"properties":{"$data":{"type":"string","anyOf":[{"format":"relative-json-pointer"},{"format":"json-pointer"}]}},"additionalProperties":false}');
+
+/***/ }),
+
+/***/ 72079:
+/***/ ((module) => {
+
+module.exports = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"http://json-schema.org/draft-07/schema#","title":"Core schema meta-schema","definitions":{"schemaArray":{"type":"array","minItems":1,"items":{"$ref":"#"}},"nonNegativeInteger":{"type":"integer","minimum":0},"nonNegativeIntegerDefault0":{"allOf":[{"$ref":"#/definitions/nonNegativeInteger"},{"default":0}]},"simpleTypes":{"enum":["array","boolean","integer","null","number","object","string"]},"stringArray":{"type":"array","items":{"type":"string"},"uniqueItems":true,"default":[]}},"type":["object","boolean"],"properties":{"$id":{"type":"string","format":"uri-reference"},"$schema":{"type":"string","format":"uri"},"$ref":{"type":"string","format":"uri-reference"},"$comment":{"type":"string"},"title":{"type":"string"},"description":{"type":"string"},"default":true,"readOnly":{"type":"boolean","default":false},"examples":{"type":"array","items":true},"multipleOf":{"type":"number","exclusiveMinimum":0},"maximum":{"type":"number"},"exclusiveMaximum":{"type":"number"},"minimum":{"type":"number"},"exclusiveMinimum":{"type":"number"},"maxLength":{"$ref":"#/definitions/nonNegativeInteger"},"minLength":{"$ref":"#/definitions/nonNegativeIntegerDefault0"},"pattern":{"type":"string","format":"regex"},"additionalItems":{"$ref":"#"},"items":{"anyOf":[{"$ref":"#"},{"$ref":"#/definitions/schemaArray"}],"default":true},"maxItems":{"$ref":"#/definitions/nonNegativeInteger"},"minItems":{"$ref":"#/definitions/nonNegativeIntegerDefault0"},"uniqueItems":{"type":"boolean","default":false},"contains":{"$ref":"#"},"maxProperties":{"$ref":"#/definitions/nonNegativeInteger"},"minProperties":{"$ref":"#/definitions/nonNegativeIntegerDefault0"},"required":{"$ref":"#/definitions/stringArray"},"additionalProperties":{"$ref":"#"},"definitions":{"type":"object","additionalProperties":{"$ref":"#"},"default":{}},"properties":{"type":"object","additionalProperties":{"$ref":"#"},"default":{}},"patternProperties":{"type":"object","additionalProperties":{"$ref":"#"},"propertyNames":{"format":"regex"},"default":{}},"dependencies":{"type":"object","additionalProperties":{"anyOf":[{"$ref":"#"},{"$ref":"#/definitions/stringArray"}]}},"propertyNames":{"$ref":"#"},"const":true,"enum":{"type":"array","items":true,"minItems":1,"uniqueItems":true},"type":{"anyOf":[{"$ref":"#/definitions/simpleTypes"},{"type":"array","items":{"$ref":"#/definitions/simpleTypes"},"minItems":1,"uniqueItems":true}]},"format":{"type":"string"},"contentMediaType":{"type":"string"},"contentEncoding":{"type":"string"},"if":{"$ref":"#"},"then":{"$ref":"#"},"else":{"$ref":"#"},"allOf":{"$ref":"#/definitions/schemaArray"},"anyOf":{"$ref":"#/definitions/schemaArray"},"oneOf":{"$ref":"#/definitions/schemaArray"},"not":{"$ref":"#"}},"default":true}');
+
+/***/ }),
+
 /***/ 46495:
 /***/ ((module) => {
 
@@ -90283,8 +102129,8 @@ module.exports = {"r":"2.19.5"};
 /************************************************************************/
 var __webpack_exports__ = {};
 
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 8 modules
-var lib_core = __nccwpck_require__(46058);
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
+var lib_core = __nccwpck_require__(33838);
 // EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
 var lib = __nccwpck_require__(46787);
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -93187,14 +105033,15 @@ function normalise(raw, path, line) {
 
 /**
  * Runs an action's main function and fails in one place: anything thrown (non-Error values
- * and unhandled rejections too) becomes one `core.setFailed` line and a non-zero exit.
+ * and unhandled rejections too) becomes one `core.setFailed` line and a non-zero exit: 1, or
+ * with `exitCodes` karoo's code of the error's kind (2 input, 3 integrity, …), as the CLI exits.
  */
-function runAction(main) {
+function runAction(main, options = {}) {
     const fail = (e) => {
         lib_core.setFailed((0,lib/* errorMessage */.gJ)(e));
         if (!(0,lib/* isKarooError */.ro)(e) && e instanceof Error && e.stack)
             lib_core.debug(e.stack);
-        process.exitCode = 1;
+        process.exitCode = options.exitCodes ? (0,lib/* exitCodeOf */.FO)(e) : 1;
     };
     process.on('unhandledRejection', fail);
     main().catch(fail);
@@ -93225,11 +105072,11 @@ function booleanInput(name, fallback) {
 }
 /** A choice input, checked against the allowed values with an error that names both. */
 function choiceInput(name, allowed, fallback) {
-    const v = core.getInput(name, { trimWhitespace: true });
+    const v = lib_core.getInput(name, { trimWhitespace: true });
     if (v === '')
         return fallback;
     if (!allowed.includes(v)) {
-        throw new KarooError('input', `input "${name}" is "${v}"; allowed values: ${allowed.join(', ')}`);
+        throw new lib/* KarooError */.xD('input', `input "${name}" is "${v}"; allowed values: ${allowed.join(', ')}`);
     }
     return v;
 }
@@ -93321,7 +105168,90 @@ function setIndexCredentials(indexes, credentials, env = process.env) {
 }
 
 //# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(31421);
+;// CONCATENATED MODULE: ./actions/provision/lib/sudo.js
+
+
+/**
+ * Machines need root (mounts, network namespaces, taps). GitHub's runners run actions as an
+ * unprivileged user with password-less sudo: then this step runs itself again through
+ * `sudo -n -E` (keeping INPUT_*, GITHUB_* and STATE_* variables) and exits with its code.
+ * Returns false when already root, so the caller does the work itself.
+ */
+async function rerunAsRoot() {
+    if (process.getuid?.() === 0)
+        return false;
+    if ((0,external_node_child_process_.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore' }).status !== 0) {
+        throw new Error('provisioning machines needs root, and sudo -n is not available to this user; run the job as root or give the runner user password-less sudo');
+    }
+    lib_core.info('re-running this step through sudo (machines need root)');
+    const code = await new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_.spawn)('sudo', ['-n', '-E', process.execPath, ...process.argv.slice(1)], { stdio: 'inherit' });
+        child.on('error', reject);
+        child.on('close', (c) => resolve(c ?? 1));
+    });
+    process.exitCode = code;
+    return true;
+}
+//# sourceMappingURL=sudo.js.map
+;// CONCATENATED MODULE: ./packages/kit/lib/attest.js
+
+
+
+/** The signing inputs the build and accept actions declare, kebab-case as in action.yml. */
+const ATTEST_INPUTS = { attest: 'attest', attestKey: 'attest-key', attestKeyless: 'attest-keyless' };
+/** The values of `attest`. */
+const ATTEST_MODES = ['none', 'keyless', 'key'];
+/**
+ * The inputs `attest`, `attest-key` and `attest-keyless`. `attest-key` holds either the private
+ * key's PEM text (what a workflow passes from a secret: it is masked in the log at once, each
+ * line too, and never written to a file) or the path of a PEM file. `attest: key` without a key
+ * is refused here, before the step does anything.
+ */
+function attestInputs() {
+    const given = optionalInput(ATTEST_INPUTS.attest);
+    const mode = given === undefined ? undefined : choiceInput(ATTEST_INPUTS.attest, ATTEST_MODES, 'none');
+    const key = optionalInput(ATTEST_INPUTS.attestKey);
+    let keyText;
+    let keyFile;
+    if (key !== undefined && (key.includes('-----BEGIN') || /[\r\n]/.test(key))) {
+        // The runner masks a multi-line value added at once only where it appears whole: each line too.
+        lib_core.setSecret(key);
+        for (const line of key.split(/\r?\n/))
+            if (line.trim() !== '' && !line.startsWith('-----'))
+                lib_core.setSecret(line.trim());
+        if (!key.includes('-----BEGIN'))
+            throw new lib/* KarooError */.xD('input', `input "${ATTEST_INPUTS.attestKey}" is neither a PEM private key nor a file path; pass the key's PEM text (e.g. the ATTEST_KEY secret) or the path of a PEM file`);
+        keyText = key;
+    }
+    else
+        keyFile = key;
+    if (mode === 'key' && key === undefined)
+        throw new lib/* KarooError */.xD('input', `attest: key needs a PEM private key in input "${ATTEST_INPUTS.attestKey}" (candidate.yml passes the ATTEST_KEY secret); pass it, or use attest: keyless or none`);
+    return { mode, keyText, keyFile, keyless: booleanInput(ATTEST_INPUTS.attestKeyless, false) };
+}
+/**
+ * The signing the inputs ask for, for `signerFrom` of @karoo/attest: `attest` decides when given
+ * (`none` signs nothing, not even with karoo.yml's signing key); without it, as before,
+ * `attest-keyless`, else `attest-key`, else karoo.yml `attestations.signing-key`.
+ */
+function signingOptions(i, configKey, token) {
+    const key = { keyText: i?.keyText, key: i?.keyFile };
+    switch (i?.mode) {
+        case 'none':
+            return {};
+        case 'keyless':
+            return { keyless: true, token };
+        case 'key':
+            return key;
+        default:
+            return { keyless: i?.keyless ?? false, ...key, configKey, token };
+    }
+}
+//# sourceMappingURL=attest.js.map
 ;// CONCATENATED MODULE: ./actions/bisect/lib/constants.js
+
 /** Input and output names of the bisect action, as action.yml declares them. */
 const INPUT = {
     good: 'good',
@@ -93337,9 +105267,11 @@ const INPUT = {
     comment: 'comment',
     issue: 'issue',
     issueTitle: 'issue-title',
-    attestKey: 'attest-key',
-    attestKeyless: 'attest-keyless',
+    attest: ATTEST_INPUTS.attest,
+    attestKey: ATTEST_INPUTS.attestKey,
+    attestKeyless: ATTEST_INPUTS.attestKeyless,
     githubToken: 'github-token',
+    prepareRunner: 'prepare-runner',
 };
 const OUTPUT = {
     culprits: 'culprits',
@@ -93406,6 +105338,7 @@ function openActionStore(config, inputs, githubToken, env = process.env) {
 
 
 
+
 /** Every input of the action, read once; a malformed one is refused before anything runs. */
 function loadInputs() {
     const comment = optionalInput(INPUT.comment);
@@ -93423,9 +105356,9 @@ function loadInputs() {
         comment: comment === undefined ? undefined : Number(comment),
         issue: booleanInput(INPUT.issue, false),
         issueTitle: optionalInput(INPUT.issueTitle),
-        attestKey: optionalInput(INPUT.attestKey),
-        attestKeyless: booleanInput(INPUT.attestKeyless, false),
+        attest: attestInputs(),
         githubToken: optionalInput(INPUT.githubToken),
+        prepareRunner: choiceInput(INPUT.prepareRunner, ['auto', 'true', 'false'], 'auto'),
     };
 }
 //# sourceMappingURL=inputs.js.map
@@ -93536,7 +105469,7 @@ function nearestUntried(lo, hi, skipped) {
 async function bisect(options) {
     const { config, store } = options;
     const progress = options.progress ?? lib/* silentProgress */.RZ;
-    const { systemConfig, configDigest, systemIdOf } = await Promise.all(/* import() */[__nccwpck_require__.e(744), __nccwpck_require__.e(455)]).then(__nccwpck_require__.bind(__nccwpck_require__, 52455));
+    const { systemConfig, configDigest, systemIdOf } = await __nccwpck_require__.e(/* import() */ 455).then(__nccwpck_require__.bind(__nccwpck_require__, 52455));
     const sc = await systemConfig(config, options.environment);
     const cfgDigest = configDigest(sc);
     const input = { system: config.system, target: config.target, leaves: config.leaves.map((l) => l.key) };
@@ -93651,7 +105584,7 @@ async function bisect(options) {
 /** `up` as a step's acceptance: fresh machines, deploy, accept, evidence stored, teardown. */
 function upAcceptance(options) {
     return async (candidate) => {
-        const { up } = await Promise.all(/* import() */[__nccwpck_require__.e(744), __nccwpck_require__.e(455)]).then(__nccwpck_require__.bind(__nccwpck_require__, 52455));
+        const { up } = await __nccwpck_require__.e(/* import() */ 455).then(__nccwpck_require__.bind(__nccwpck_require__, 52455));
         const r = await up({
             config: options.config,
             store: options.store,
@@ -94538,8 +106471,6 @@ function pullRequestFromEvent(eventName, payload, repository) {
     return undefined;
 }
 //# sourceMappingURL=github.js.map
-// EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __nccwpck_require__(31421);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(48161);
 ;// CONCATENATED MODULE: ./packages/report/lib/inputs.js
@@ -95170,7 +107101,174 @@ async function publishBisectIssue(gh, repo, r, options = {}) {
 
 
 //# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+// EXTERNAL MODULE: ./packages/machines/lib/src/index.js + 24 modules
+var src = __nccwpck_require__(46494);
+;// CONCATENATED MODULE: ./actions/provision/lib/image-cache.js
+
+
+
+
+/**
+ * The cache key of karoo's own image: its recipe hash and the runner's architecture (the
+ * recipe does not name one: mmdebstrap builds for the machine it runs on).
+ */
+function imageCacheKey(recipeId, arch = process.arch) {
+    return `karoo-machine-image-${arch}-${recipeId}`;
+}
+const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+/**
+ * Whether the image is complete on the runner: a cloud image's file, karoo's image with its
+ * build record (written last; a directory without it is an interrupted build or restore).
+ */
+function complete(entry) {
+    return (0,external_node_fs_.existsSync)(entry.cloud ? entry.path : (0,external_node_path_.join)(entry.path, 'image.json'));
+}
+/**
+ * Restores the base image from the Actions cache when the runner lacks it: karoo's own image
+ * by its recipe hash, a cloud image by its sha256. Only an accelerator: without the cache
+ * feature the image is built or downloaded as usual.
+ */
+async function restoreImage(cloudSha256) {
+    const entry = cloudSha256
+        ? { key: `karoo-cloud-image-${cloudSha256}`, path: (0,external_node_path_.join)((0,src.imagesRoot)(), 'cloud', `${cloudSha256}.img`), cloud: true, present: false }
+        : { key: imageCacheKey((0,src.imageId)()), path: (0,external_node_path_.join)((0,src.imagesRoot)(), (0,src.imageId)()), cloud: false, present: false };
+    entry.present = complete(entry);
+    if (entry.present)
+        return entry;
+    try {
+        const cache = await Promise.all(/* import() */[__nccwpck_require__.e(878), __nccwpck_require__.e(691)]).then(__nccwpck_require__.bind(__nccwpck_require__, 61691));
+        if (!cache.isFeatureAvailable())
+            return entry;
+        const started = Date.now();
+        const hit = await cache.restoreCache([entry.path], entry.key);
+        if (hit) {
+            entry.present = complete(entry);
+            if (entry.present)
+                lib_core.info(`restored the machine image from the Actions cache (${hit}) in ${seconds(started)}`);
+            else
+                lib_core.warning(`the Actions cache entry ${hit} did not hold a complete machine image; building or downloading it instead`);
+        }
+    }
+    catch (e) {
+        lib_core.warning(`image cache restore failed (${e.message}); building or downloading it instead`);
+    }
+    return entry;
+}
+/**
+ * Saves the image this run had to build or download, so that the next run restores it (the
+ * post step does, once the machines are gone: acceptance does not wait for the upload).
+ * Nothing when the run had it from the start, or never got a complete one.
+ */
+async function saveImage(entry) {
+    if (entry.present || !complete(entry))
+        return;
+    try {
+        const cache = await Promise.all(/* import() */[__nccwpck_require__.e(878), __nccwpck_require__.e(691)]).then(__nccwpck_require__.bind(__nccwpck_require__, 61691));
+        if (!cache.isFeatureAvailable())
+            return;
+        const started = Date.now();
+        // -1: not saved, for a reason @actions/cache has just logged (another job saving the same
+        // key, a write the cache service denied, a failed upload); it throws only for bad paths.
+        const id = await cache.saveCache([entry.path], entry.key);
+        if (id === -1)
+            lib_core.info(`the machine image was not saved in the Actions cache as ${entry.key} (see above); the next run builds or downloads it again unless another job saved it`);
+        else
+            lib_core.info(`saved the machine image in the Actions cache as ${entry.key} in ${seconds(started)}`);
+    }
+    catch (e) {
+        lib_core.warning(`image cache save failed (${e.message}); the next run builds or downloads it again`);
+    }
+}
+//# sourceMappingURL=image-cache.js.map
+;// CONCATENATED MODULE: ./actions/provision/lib/runner.js
+
+
+
+
+
+/** The tools machines need, each with the Debian package that provides it. */
+const TOOLS = [
+    { tool: 'systemd-nspawn', pkg: 'systemd-container', when: 'nspawn' },
+    { tool: 'qemu-system-x86_64', pkg: 'qemu-system-x86', when: 'qemu' },
+    { tool: 'genisoimage', pkg: 'genisoimage', when: 'qemu' },
+    // libvirt: the client only; the hosts of karoo.yml's pool run the daemons (qemu:///system on
+    // the runner itself is the site's to set up, like any host of the pool).
+    { tool: 'virsh', pkg: 'libvirt-clients', when: 'libvirt' },
+    { tool: 'qemu-img', pkg: 'qemu-utils', when: 'always' },
+    { tool: 'mmdebstrap', pkg: 'mmdebstrap', when: 'own-image' },
+    { tool: 'mkfs.ext4', pkg: 'e2fsprogs', when: 'own-image' },
+    { tool: 'xz', pkg: 'xz-utils', when: 'own-image' },
+    { tool: 'ssh', pkg: 'openssh-client', when: 'always' },
+    { tool: 'ssh-keygen', pkg: 'openssh-client', when: 'always' },
+    { tool: 'ip', pkg: 'iproute2', when: 'always' },
+    { tool: 'python3', pkg: 'python3', when: 'always' },
+];
+/** GitHub's documented rule that opens /dev/kvm to the runner user on its Linux runners. */
+const KVM_UDEV_RULE = 'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"\n';
+const KVM_RULE_FILE = '/etc/udev/rules.d/99-karoo-kvm.rules';
+/** The Debian packages missing for a provider, sorted, without duplicates. */
+async function missingPackages(provider, ownImage, has = src.hasTool) {
+    const wanted = TOOLS.filter((t) => t.when === 'always' || t.when === provider || (t.when === 'own-image' && ownImage));
+    const missing = new Set();
+    for (const t of wanted)
+        if (!(await has(t.tool)))
+            missing.add(t.pkg);
+    return [...missing].sort();
+}
+/**
+ * Whether to prepare this runner: `auto` prepares GitHub-hosted runners only (the runner says
+ * so in RUNNER_ENVIRONMENT); a self-hosted runner is the owner's to set up.
+ */
+function shouldPrepare(mode, env = process.env) {
+    return mode === 'true' || (mode === 'auto' && env.RUNNER_ENVIRONMENT === 'github-hosted');
+}
+/**
+ * Prepares the runner for machines (as root): installs the missing Debian packages in one log
+ * group, and where /dev/kvm exists, opens it with GitHub's udev rule so QEMU uses KVM. A failure
+ * here is an infrastructure failure with its reason, never a skipped acceptance run.
+ */
+async function prepareRunner(provider, ownImage) {
+    const packages = await missingPackages(provider, ownImage);
+    if (packages.length) {
+        await lib_core.group(`karoo: installing Debian packages for ${provider} machines: ${packages.join(' ')}`, async () => {
+            const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+            for (const args of [
+                ['update', '-q'],
+                ['install', '-y', '-q', '--no-install-recommends', ...packages],
+            ]) {
+                lib_core.info(`apt-get ${args.join(' ')}`);
+                const r = await (0,src.run)('apt-get', args, { env, allowFailure: true, timeoutMs: 15 * 60_000 });
+                if (r.stdout)
+                    lib_core.info(r.stdout.trimEnd());
+                if (r.code !== 0) {
+                    const last = `${r.stderr}`.trim().split('\n').at(-1) ?? '';
+                    throw new lib/* KarooError */.xD('unavailable', `preparing the runner failed: apt-get ${args[0]} exited ${r.code} (${last}); install ${packages.join(' ')} on the runner, or set prepare-runner: false and prepare it yourself`);
+                }
+            }
+        });
+    }
+    else
+        lib_core.info('karoo: the runner has every tool the machines need');
+    let kvm = false;
+    if ((0,external_node_fs_.existsSync)('/dev/kvm')) {
+        await (0,promises_.writeFile)(KVM_RULE_FILE, KVM_UDEV_RULE);
+        await (0,src.run)('udevadm', ['control', '--reload-rules'], { allowFailure: true });
+        await (0,src.run)('udevadm', ['trigger', '--name-match=kvm'], { allowFailure: true });
+        kvm = true;
+        lib_core.info(`karoo: /dev/kvm is there; opened it with ${KVM_RULE_FILE}`);
+    }
+    else if (provider === 'qemu') {
+        lib_core.info('karoo: no /dev/kvm on this runner: QEMU runs under software emulation (slower)');
+    }
+    return { installed: packages, kvm };
+}
+//# sourceMappingURL=runner.js.map
 ;// CONCATENATED MODULE: ./actions/bisect/lib/run.js
+
+
+
 
 
 
@@ -95201,19 +107299,31 @@ async function runBisect(i) {
     }
     setIndexCredentials(config.indexes, i.index);
     const store = openActionStore(config, i.store, token);
-    const attest = await (0,attest_lib/* signerFrom */.Hc)({ keyless: i.attestKeyless, key: i.attestKey, configKey: config.attestations?.signingKey, token });
-    const result = await bisect({
-        config,
-        store,
-        good,
-        bad,
-        environment: i.environment,
-        provider: i.provider,
-        lockDir: (0,external_node_path_.join)(process.env.RUNNER_TEMP ?? '.', 'karoo-bisect-locks'),
-        attest,
-        run: (0,lib/* runContextFromEnv */.wX)().run,
-        progress: actionProgress,
-    });
+    const attest = await (0,attest_lib/* signerFrom */.Hc)(signingOptions(i.attest, config.attestations?.signingKey, token));
+    // The runner as the provision action prepares it, by the same code: Debian packages, /dev/kvm,
+    // and the machine image from the Actions cache (saved afterwards when this run had to make it).
+    const { image, imageSha256 } = config.provision;
+    if (shouldPrepare(i.prepareRunner))
+        await prepareRunner(i.provider ?? config.provision.provider ?? 'nspawn', !image);
+    const cachedImage = await restoreImage(image ? imageSha256 : undefined);
+    let result;
+    try {
+        result = await bisect({
+            config,
+            store,
+            good,
+            bad,
+            environment: i.environment,
+            provider: i.provider,
+            lockDir: (0,external_node_path_.join)(process.env.RUNNER_TEMP ?? '.', 'karoo-bisect-locks'),
+            attest,
+            run: (0,lib/* runContextFromEnv */.wX)().run,
+            progress: actionProgress,
+        });
+    }
+    finally {
+        await saveImage(cachedImage);
+    }
     const headline = bisectHeadline(result, true);
     const reportPath = (0,external_node_path_.join)(process.env.RUNNER_TEMP ?? '.', 'karoo-bisect.json');
     await (0,promises_.writeFile)(reportPath, `${JSON.stringify({ ...result, headline }, null, 2)}\n`);
@@ -95237,7 +107347,10 @@ async function runBisect(i) {
 
 
 
+
 runAction(async () => {
+    if (await asRoot())
+        return;
     const o = await runBisect(loadInputs());
     setOutputs({
         [OUTPUT.culprits]: o.result.culprits.map((m) => m.name).join(' '),
@@ -95247,4 +107360,18 @@ runAction(async () => {
         [OUTPUT.issueUrl]: o.issueUrl,
     });
 });
+/**
+ * Machines (and preparing the runner) need root: on GitHub's runners the step runs itself again
+ * through `sudo -n -E`, as the provision action does (true: it did, and has exited with its code).
+ * Without sudo it goes on as this user: a bisection whose verdicts are all reused needs no machine.
+ */
+async function asRoot() {
+    try {
+        return await rerunAsRoot();
+    }
+    catch (e) {
+        lib_core.info(`${e.message.split(';')[0]}; going on as this user (machines will need root)`);
+        return false;
+    }
+}
 //# sourceMappingURL=main.js.map

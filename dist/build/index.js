@@ -44222,7 +44222,8 @@ function copyFile(srcFile, destFile, force) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Yj: () => (/* binding */ signEnvelope),
-/* harmony export */   loadSigningKey: () => (/* binding */ loadSigningKey)
+/* harmony export */   loadSigningKey: () => (/* binding */ loadSigningKey),
+/* harmony export */   signerFromPem: () => (/* binding */ signerFromPem)
 /* harmony export */ });
 /* unused harmony exports pae, verifyEnvelope, keyIdOf, signerFor, loadVerificationKey, verificationKeyFor */
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(77598);
@@ -44312,15 +44313,22 @@ function algorithmOf(key, source) {
 }
 /** Reads a PEM private key (PKCS#8 or SEC1, unencrypted) into a Signer. */
 async function loadSigningKey(path) {
-    const text = await readKeyFile(path, 'attestation signing key');
+    return signerFromPem(await readKeyFile(path, 'attestation signing key'), `attestation signing key ${path}`);
+}
+/**
+ * A Signer for a PEM private key given as text (e.g. a secret an action received as an input),
+ * kept in memory: nothing is written to disk. `source` names the key in messages, which never
+ * quote the text.
+ */
+function signerFromPem(text, source = 'the attestation signing key') {
     let key;
     try {
         key = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createPrivateKey)({ key: text, format: 'pem' });
     }
     catch (e) {
-        throw new _karoo_common__WEBPACK_IMPORTED_MODULE_2__/* .KarooError */ .xD('input', `attestation signing key ${path} is not an unencrypted PEM private key (${e.message.split('\n')[0]}); create one with openssl genpkey -algorithm ed25519 -out FILE`);
+        throw new _karoo_common__WEBPACK_IMPORTED_MODULE_2__/* .KarooError */ .xD('input', `${source} is not an unencrypted PEM private key (${e.message.split('\n')[0]}); create one with openssl genpkey -algorithm ed25519 -out FILE`);
     }
-    return signerFor(key, path);
+    return signerFor(key, source);
 }
 /** A Signer for a private KeyObject (Ed25519 or ECDSA P-256). */
 function signerFor(key, source = 'the signing key') {
@@ -44371,7 +44379,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Hc: () => (/* reexport */ signerFrom)
 });
 
-// UNUSED EXPORTS: BUNDLE_ANNOTATIONS, FULCIO_OID, GITHUB_ACTIONS_ISSUER, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT, KAROO_BUILD_TYPE, KAROO_LOCAL_BUILDER, SIGSTORE_BUNDLE, SLSA_PROVENANCE, TEST_CONFIGURATION, TEST_RESULT, attest, certificateIdentity, describeSigner, identityProblems, inspectAttestations, keyIdOf, keylessSignerFromEnv, loadSigningKey, loadTrustedRoot, loadVerificationKey, pae, parseWorkflowIdentity, readBundles, signEnvelope, signKeyless, signStatement, signerFor, statementBytes, statementProblem, testResultStatement, verificationKeyFor, verifiedTestResults, verifyBundle, verifyEnvelope, verifyKeylessBundle, workflowIdentity
+// UNUSED EXPORTS: BUNDLE_ANNOTATIONS, FULCIO_OID, GITHUB_ACTIONS_ISSUER, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT, KAROO_BUILD_TYPE, KAROO_LOCAL_BUILDER, SIGSTORE_BUNDLE, SLSA_PROVENANCE, TEST_CONFIGURATION, TEST_RESULT, attest, certificateIdentity, describeSigner, identityProblems, inspectAttestations, keyIdOf, keylessSignerFromEnv, loadSigningKey, loadTrustedRoot, loadVerificationKey, pae, parseWorkflowIdentity, readBundles, signEnvelope, signKeyless, signStatement, signerFor, signerFromPem, statementBytes, statementProblem, testResultStatement, verificationKeyFor, verifiedTestResults, verifyBundle, verifyEnvelope, verifyKeylessBundle, workflowIdentity
 
 // EXTERNAL MODULE: ./packages/attest/lib/statement.js
 var lib_statement = __nccwpck_require__(47330);
@@ -44424,16 +44432,19 @@ async function signKeyless(statement, signer) {
 }
 /**
  * How karoo signs, from what a step was given (one reading for the CLI and the actions):
- * keyless when asked (inside GitHub Actions), else the key file given, else karoo.yml
- * `attestations.signing-key`; undefined when none (nothing is signed).
+ * keyless when asked (inside GitHub Actions), else the key's PEM text given (kept in memory),
+ * else the key file given, else karoo.yml `attestations.signing-key`; undefined when none
+ * (nothing is signed).
  */
 async function signerFrom(o, env = process.env) {
     if (o.keyless)
         return keylessSignerFromEnv(o.token, env);
+    const { loadSigningKey, signerFromPem } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 93122));
+    if (o.keyText)
+        return signerFromPem(o.keyText);
     const path = o.key ?? o.configKey;
     if (!path)
         return undefined;
-    const { loadSigningKey } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 93122));
     return loadSigningKey(path);
 }
 //# sourceMappingURL=keyless.js.map
@@ -45441,6 +45452,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   k2: () => (/* reexport */ controlCharacterIn),
   cS: () => (/* reexport */ credentialsForAny),
   gJ: () => (/* reexport */ errorMessage),
+  FO: () => (/* reexport */ exitCodeOf),
   ZD: () => (/* reexport */ hexOf),
   Bc: () => (/* reexport */ isDigest),
   lz: () => (/* reexport */ isFileError),
@@ -45458,7 +45470,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Zf: () => (/* reexport */ writeFileAtomic)
 });
 
-// UNUSED EXPORTS: DigestError, EXIT_CODES, configText, credentialsFor, exitCodeOf, shortDigest, sshConfigValue, stderrProgress, urlWithUserinfo, writeFilesAtomic
+// UNUSED EXPORTS: DigestError, EXIT_CODES, configText, credentialsFor, shortDigest, sshConfigValue, stderrProgress, urlWithUserinfo, writeFilesAtomic
 
 ;// CONCATENATED MODULE: ./packages/common/lib/errors.js
 const EXIT_CODES = {
@@ -54754,14 +54766,15 @@ function normalise(raw, path, line) {
 
 /**
  * Runs an action's main function and fails in one place: anything thrown (non-Error values
- * and unhandled rejections too) becomes one `core.setFailed` line and a non-zero exit.
+ * and unhandled rejections too) becomes one `core.setFailed` line and a non-zero exit: 1, or
+ * with `exitCodes` karoo's code of the error's kind (2 input, 3 integrity, …), as the CLI exits.
  */
-function runAction(main) {
+function runAction(main, options = {}) {
     const fail = (e) => {
         lib_core.setFailed((0,lib/* errorMessage */.gJ)(e));
         if (!(0,lib/* isKarooError */.ro)(e) && e instanceof Error && e.stack)
             lib_core.debug(e.stack);
-        process.exitCode = 1;
+        process.exitCode = options.exitCodes ? (0,lib/* exitCodeOf */.FO)(e) : 1;
     };
     process.on('unhandledRejection', fail);
     main().catch(fail);
@@ -54792,11 +54805,11 @@ function booleanInput(name, fallback) {
 }
 /** A choice input, checked against the allowed values with an error that names both. */
 function choiceInput(name, allowed, fallback) {
-    const v = core.getInput(name, { trimWhitespace: true });
+    const v = lib_core.getInput(name, { trimWhitespace: true });
     if (v === '')
         return fallback;
     if (!allowed.includes(v)) {
-        throw new KarooError('input', `input "${name}" is "${v}"; allowed values: ${allowed.join(', ')}`);
+        throw new lib/* KarooError */.xD('input', `input "${name}" is "${v}"; allowed values: ${allowed.join(', ')}`);
     }
     return v;
 }
@@ -54888,7 +54901,63 @@ function setIndexCredentials(indexes, credentials, env = process.env) {
 }
 
 //# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./packages/kit/lib/attest.js
+
+
+
+/** The signing inputs the build and accept actions declare, kebab-case as in action.yml. */
+const ATTEST_INPUTS = { attest: 'attest', attestKey: 'attest-key', attestKeyless: 'attest-keyless' };
+/** The values of `attest`. */
+const ATTEST_MODES = ['none', 'keyless', 'key'];
+/**
+ * The inputs `attest`, `attest-key` and `attest-keyless`. `attest-key` holds either the private
+ * key's PEM text (what a workflow passes from a secret: it is masked in the log at once, each
+ * line too, and never written to a file) or the path of a PEM file. `attest: key` without a key
+ * is refused here, before the step does anything.
+ */
+function attestInputs() {
+    const given = optionalInput(ATTEST_INPUTS.attest);
+    const mode = given === undefined ? undefined : choiceInput(ATTEST_INPUTS.attest, ATTEST_MODES, 'none');
+    const key = optionalInput(ATTEST_INPUTS.attestKey);
+    let keyText;
+    let keyFile;
+    if (key !== undefined && (key.includes('-----BEGIN') || /[\r\n]/.test(key))) {
+        // The runner masks a multi-line value added at once only where it appears whole: each line too.
+        lib_core.setSecret(key);
+        for (const line of key.split(/\r?\n/))
+            if (line.trim() !== '' && !line.startsWith('-----'))
+                lib_core.setSecret(line.trim());
+        if (!key.includes('-----BEGIN'))
+            throw new lib/* KarooError */.xD('input', `input "${ATTEST_INPUTS.attestKey}" is neither a PEM private key nor a file path; pass the key's PEM text (e.g. the ATTEST_KEY secret) or the path of a PEM file`);
+        keyText = key;
+    }
+    else
+        keyFile = key;
+    if (mode === 'key' && key === undefined)
+        throw new lib/* KarooError */.xD('input', `attest: key needs a PEM private key in input "${ATTEST_INPUTS.attestKey}" (candidate.yml passes the ATTEST_KEY secret); pass it, or use attest: keyless or none`);
+    return { mode, keyText, keyFile, keyless: booleanInput(ATTEST_INPUTS.attestKeyless, false) };
+}
+/**
+ * The signing the inputs ask for, for `signerFrom` of @karoo/attest: `attest` decides when given
+ * (`none` signs nothing, not even with karoo.yml's signing key); without it, as before,
+ * `attest-keyless`, else `attest-key`, else karoo.yml `attestations.signing-key`.
+ */
+function signingOptions(i, configKey, token) {
+    const key = { keyText: i?.keyText, key: i?.keyFile };
+    switch (i?.mode) {
+        case 'none':
+            return {};
+        case 'keyless':
+            return { keyless: true, token };
+        case 'key':
+            return key;
+        default:
+            return { keyless: i?.keyless ?? false, ...key, configKey, token };
+    }
+}
+//# sourceMappingURL=attest.js.map
 ;// CONCATENATED MODULE: ./actions/build/lib/constants.js
+
 /** Input and output names of the build action, as action.yml declares them. */
 const INPUT = {
     lock: 'lock',
@@ -54904,8 +54973,9 @@ const INPUT = {
     indexUsername: 'index-username',
     indexPassword: 'index-password',
     provenance: 'provenance',
-    attestKey: 'attest-key',
-    attestKeyless: 'attest-keyless',
+    attest: ATTEST_INPUTS.attest,
+    attestKey: ATTEST_INPUTS.attestKey,
+    attestKeyless: ATTEST_INPUTS.attestKeyless,
 };
 const OUTPUT = {
     candidate: 'candidate',
@@ -54971,7 +55041,8 @@ function openActionStore(config, inputs, githubToken, env = process.env) {
 
 
 
-/** Every input of the action, read once. */
+
+/** Every input of the action, read once; `attest: key` without a key is refused before anything is built. */
 function loadInputs() {
     return {
         config: input(INPUT.config, { default: 'karoo.yml' }),
@@ -54984,8 +55055,7 @@ function loadInputs() {
         cache: booleanInput(INPUT.cache, false),
         index: indexCredentialsInput(),
         provenance: booleanInput(INPUT.provenance, true),
-        attestKey: optionalInput(INPUT.attestKey),
-        attestKeyless: booleanInput(INPUT.attestKeyless, false),
+        attest: attestInputs(),
     };
 }
 //# sourceMappingURL=inputs.js.map
@@ -55638,6 +55708,7 @@ async function saveCached(what, paths, key, restored) {
 
 
 
+
 /** Builds the candidate of the lock into the store and writes the job summary. */
 async function runBuild(i) {
     const config = (0,external_node_fs_.existsSync)(i.config) ? await loadConfig(i.config) : undefined;
@@ -55671,12 +55742,7 @@ async function runBuild(i) {
         mountFrom: [...i.mountFrom],
         downloadDir,
         provenance: i.provenance ? provenance() : undefined,
-        attest: await (0,attest_lib/* signerFrom */.Hc)({
-            keyless: i.attestKeyless,
-            key: i.attestKey,
-            configKey: config?.attestations?.signingKey,
-            token: i.githubToken,
-        }),
+        attest: await (0,attest_lib/* signerFrom */.Hc)(signingOptions(i.attest, config?.attestations?.signingKey, i.githubToken)),
         // As the CLI does: a private index's credentials, from the variables karoo.yml names, for files on its own origin.
         indexes: config?.indexes,
         env: process.env,
@@ -55723,7 +55789,9 @@ async function summary(r, store) {
 
 
 
-runAction(async () => {
+// Exits with the error kind's code (2 for bad input such as `attest: key` without a key), as the CLI does.
+runAction(main, { exitCodes: true });
+async function main() {
     const o = await runBuild(loadInputs());
     setOutputs({
         [OUTPUT.candidate]: o.candidate,
@@ -55732,5 +55800,5 @@ runAction(async () => {
         [OUTPUT.pushedBytes]: o.pushedBytes,
         ...(o.attestation ? { [OUTPUT.attestation]: o.attestation } : {}),
     });
-});
+}
 //# sourceMappingURL=main.js.map

@@ -82938,7 +82938,8 @@ function validateConcurrency(concurrency) {
 /* harmony export */   FY: () => (/* binding */ verifyEnvelope),
 /* harmony export */   LX: () => (/* binding */ loadVerificationKey),
 /* harmony export */   Yj: () => (/* binding */ signEnvelope),
-/* harmony export */   loadSigningKey: () => (/* binding */ loadSigningKey)
+/* harmony export */   loadSigningKey: () => (/* binding */ loadSigningKey),
+/* harmony export */   signerFromPem: () => (/* binding */ signerFromPem)
 /* harmony export */ });
 /* unused harmony exports pae, keyIdOf, signerFor, verificationKeyFor */
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(77598);
@@ -83028,15 +83029,22 @@ function algorithmOf(key, source) {
 }
 /** Reads a PEM private key (PKCS#8 or SEC1, unencrypted) into a Signer. */
 async function loadSigningKey(path) {
-    const text = await readKeyFile(path, 'attestation signing key');
+    return signerFromPem(await readKeyFile(path, 'attestation signing key'), `attestation signing key ${path}`);
+}
+/**
+ * A Signer for a PEM private key given as text (e.g. a secret an action received as an input),
+ * kept in memory: nothing is written to disk. `source` names the key in messages, which never
+ * quote the text.
+ */
+function signerFromPem(text, source = 'the attestation signing key') {
     let key;
     try {
         key = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createPrivateKey)({ key: text, format: 'pem' });
     }
     catch (e) {
-        throw new _karoo_common__WEBPACK_IMPORTED_MODULE_2__/* .KarooError */ .xD('input', `attestation signing key ${path} is not an unencrypted PEM private key (${e.message.split('\n')[0]}); create one with openssl genpkey -algorithm ed25519 -out FILE`);
+        throw new _karoo_common__WEBPACK_IMPORTED_MODULE_2__/* .KarooError */ .xD('input', `${source} is not an unencrypted PEM private key (${e.message.split('\n')[0]}); create one with openssl genpkey -algorithm ed25519 -out FILE`);
     }
-    return signerFor(key, path);
+    return signerFor(key, source);
 }
 /** A Signer for a private KeyObject (Ed25519 or ECDSA P-256). */
 function signerFor(key, source = 'the signing key') {
@@ -83099,7 +83107,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   verifiedTestResults: () => (/* reexport */ verifiedTestResults)
 });
 
-// UNUSED EXPORTS: BUNDLE_ANNOTATIONS, FULCIO_OID, GITHUB_ACTIONS_ISSUER, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT, KAROO_BUILD_TYPE, KAROO_LOCAL_BUILDER, SIGSTORE_BUNDLE, certificateIdentity, identityProblems, keyIdOf, keylessSignerFromEnv, loadSigningKey, pae, signEnvelope, signKeyless, signStatement, signerFor, statementBytes, statementProblem, verificationKeyFor, verifyBundle, verifyEnvelope, verifyKeylessBundle, workflowIdentity
+// UNUSED EXPORTS: BUNDLE_ANNOTATIONS, FULCIO_OID, GITHUB_ACTIONS_ISSUER, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT, KAROO_BUILD_TYPE, KAROO_LOCAL_BUILDER, SIGSTORE_BUNDLE, certificateIdentity, identityProblems, keyIdOf, keylessSignerFromEnv, loadSigningKey, pae, signEnvelope, signKeyless, signStatement, signerFor, signerFromPem, statementBytes, statementProblem, verificationKeyFor, verifyBundle, verifyEnvelope, verifyKeylessBundle, workflowIdentity
 
 // EXTERNAL MODULE: ./packages/attest/lib/statement.js
 var lib_statement = __nccwpck_require__(47330);
@@ -83152,16 +83160,19 @@ async function signKeyless(statement, signer) {
 }
 /**
  * How karoo signs, from what a step was given (one reading for the CLI and the actions):
- * keyless when asked (inside GitHub Actions), else the key file given, else karoo.yml
- * `attestations.signing-key`; undefined when none (nothing is signed).
+ * keyless when asked (inside GitHub Actions), else the key's PEM text given (kept in memory),
+ * else the key file given, else karoo.yml `attestations.signing-key`; undefined when none
+ * (nothing is signed).
  */
 async function signerFrom(o, env = process.env) {
     if (o.keyless)
         return keylessSignerFromEnv(o.token, env);
+    const { loadSigningKey, signerFromPem } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 93122));
+    if (o.keyText)
+        return signerFromPem(o.keyText);
     const path = o.key ?? o.configKey;
     if (!path)
         return undefined;
-    const { loadSigningKey } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 93122));
     return loadSigningKey(path);
 }
 //# sourceMappingURL=keyless.js.map
@@ -84180,6 +84191,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Og: () => (/* reexport */ credentialsFor),
   cS: () => (/* reexport */ credentialsForAny),
   gJ: () => (/* reexport */ errorMessage),
+  FO: () => (/* reexport */ exitCodeOf),
   ZD: () => (/* reexport */ hexOf),
   Bc: () => (/* reexport */ isDigest),
   lz: () => (/* reexport */ isFileError),
@@ -84201,7 +84213,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   aV: () => (/* reexport */ writeFilesAtomic)
 });
 
-// UNUSED EXPORTS: DigestError, EXIT_CODES, exitCodeOf, stderrProgress
+// UNUSED EXPORTS: DigestError, EXIT_CODES, stderrProgress
 
 ;// CONCATENATED MODULE: ./packages/common/lib/errors.js
 const EXIT_CODES = {
@@ -87610,14 +87622,15 @@ function normalise(raw, path, line) {
 
 /**
  * Runs an action's main function and fails in one place: anything thrown (non-Error values
- * and unhandled rejections too) becomes one `core.setFailed` line and a non-zero exit.
+ * and unhandled rejections too) becomes one `core.setFailed` line and a non-zero exit: 1, or
+ * with `exitCodes` karoo's code of the error's kind (2 input, 3 integrity, …), as the CLI exits.
  */
-function runAction(main) {
+function runAction(main, options = {}) {
     const fail = (e) => {
         _actions_core__WEBPACK_IMPORTED_MODULE_0__.setFailed((0,_karoo_common__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(e));
         if (!(0,_karoo_common__WEBPACK_IMPORTED_MODULE_1__/* .isKarooError */ .ro)(e) && e instanceof Error && e.stack)
             _actions_core__WEBPACK_IMPORTED_MODULE_0__.debug(e.stack);
-        process.exitCode = 1;
+        process.exitCode = options.exitCodes ? (0,_karoo_common__WEBPACK_IMPORTED_MODULE_1__/* .exitCodeOf */ .FO)(e) : 1;
     };
     process.on('unhandledRejection', fail);
     main().catch(fail);
@@ -97492,7 +97505,62 @@ var attest_lib = __nccwpck_require__(74938);
 // EXTERNAL MODULE: ./packages/lock/lib/index.js + 22 modules
 var lock_lib = __nccwpck_require__(34764);
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
-var main_core = __nccwpck_require__(33838);
+var lib_core = __nccwpck_require__(33838);
+;// CONCATENATED MODULE: ./packages/kit/lib/attest.js
+
+
+
+/** The signing inputs the build and accept actions declare, kebab-case as in action.yml. */
+const ATTEST_INPUTS = { attest: 'attest', attestKey: 'attest-key', attestKeyless: 'attest-keyless' };
+/** The values of `attest`. */
+const ATTEST_MODES = (/* unused pure expression or super */ null && (['none', 'keyless', 'key']));
+/**
+ * The inputs `attest`, `attest-key` and `attest-keyless`. `attest-key` holds either the private
+ * key's PEM text (what a workflow passes from a secret: it is masked in the log at once, each
+ * line too, and never written to a file) or the path of a PEM file. `attest: key` without a key
+ * is refused here, before the step does anything.
+ */
+function attestInputs() {
+    const given = optionalInput(ATTEST_INPUTS.attest);
+    const mode = given === undefined ? undefined : choiceInput(ATTEST_INPUTS.attest, ATTEST_MODES, 'none');
+    const key = optionalInput(ATTEST_INPUTS.attestKey);
+    let keyText;
+    let keyFile;
+    if (key !== undefined && (key.includes('-----BEGIN') || /[\r\n]/.test(key))) {
+        // The runner masks a multi-line value added at once only where it appears whole: each line too.
+        core.setSecret(key);
+        for (const line of key.split(/\r?\n/))
+            if (line.trim() !== '' && !line.startsWith('-----'))
+                core.setSecret(line.trim());
+        if (!key.includes('-----BEGIN'))
+            throw new KarooError('input', `input "${ATTEST_INPUTS.attestKey}" is neither a PEM private key nor a file path; pass the key's PEM text (e.g. the ATTEST_KEY secret) or the path of a PEM file`);
+        keyText = key;
+    }
+    else
+        keyFile = key;
+    if (mode === 'key' && key === undefined)
+        throw new KarooError('input', `attest: key needs a PEM private key in input "${ATTEST_INPUTS.attestKey}" (candidate.yml passes the ATTEST_KEY secret); pass it, or use attest: keyless or none`);
+    return { mode, keyText, keyFile, keyless: booleanInput(ATTEST_INPUTS.attestKeyless, false) };
+}
+/**
+ * The signing the inputs ask for, for `signerFrom` of @karoo/attest: `attest` decides when given
+ * (`none` signs nothing, not even with karoo.yml's signing key); without it, as before,
+ * `attest-keyless`, else `attest-key`, else karoo.yml `attestations.signing-key`.
+ */
+function signingOptions(i, configKey, token) {
+    const key = { keyText: i?.keyText, key: i?.keyFile };
+    switch (i?.mode) {
+        case 'none':
+            return {};
+        case 'keyless':
+            return { keyless: true, token };
+        case 'key':
+            return key;
+        default:
+            return { keyless: i?.keyless ?? false, ...key, configKey, token };
+    }
+}
+//# sourceMappingURL=attest.js.map
 ;// CONCATENATED MODULE: ./packages/kit/lib/cache.js
 
 
@@ -97521,15 +97589,15 @@ async function restoreCached(what, paths, key, restoreKeys) {
     try {
         const cache = await Promise.all(/* import() */[__nccwpck_require__.e(878), __nccwpck_require__.e(691)]).then(__nccwpck_require__.bind(__nccwpck_require__, 61691));
         if (!cache.isFeatureAvailable()) {
-            main_core.info(`${what}: the Actions cache service is not available here; nothing restored`);
+            lib_core.info(`${what}: the Actions cache service is not available here; nothing restored`);
             return undefined;
         }
         const hit = await cache.restoreCache(paths.map((p) => cachePath(p)), key ?? restoreKeys[0], restoreKeys);
-        main_core.info(hit ? `${what}: restored from the Actions cache (${hit})` : `${what}: nothing in the Actions cache yet`);
+        lib_core.info(hit ? `${what}: restored from the Actions cache (${hit})` : `${what}: nothing in the Actions cache yet`);
         return hit;
     }
     catch (e) {
-        main_core.warning(`${what}: cache restore failed (${e.message}); going on without it`);
+        lib_core.warning(`${what}: cache restore failed (${e.message}); going on without it`);
         return undefined;
     }
 }
@@ -97549,14 +97617,15 @@ async function saveCached(what, paths, key, restored) {
         if (!cache.isFeatureAvailable())
             return;
         await cache.saveCache(paths.map((p) => cachePath(p)), key);
-        main_core.info(`${what}: saved in the Actions cache as ${key}`);
+        lib_core.info(`${what}: saved in the Actions cache as ${key}`);
     }
     catch (e) {
-        main_core.warning(`${what}: cache save failed (${e.message}); the next run starts without it`);
+        lib_core.warning(`${what}: cache save failed (${e.message}); the next run starts without it`);
     }
 }
 //# sourceMappingURL=cache.js.map
 ;// CONCATENATED MODULE: ./actions/build/lib/run.js
+
 
 
 
@@ -97602,12 +97671,7 @@ async function runBuild(i) {
         mountFrom: [...i.mountFrom],
         downloadDir,
         provenance: i.provenance ? provenance() : undefined,
-        attest: await (0,attest_lib/* signerFrom */.Hc)({
-            keyless: i.attestKeyless,
-            key: i.attestKey,
-            configKey: config?.attestations?.signingKey,
-            token: i.githubToken,
-        }),
+        attest: await (0,attest_lib/* signerFrom */.Hc)(signingOptions(i.attest, config?.attestations?.signingKey, i.githubToken)),
         // As the CLI does: a private index's credentials, from the variables karoo.yml names, for files on its own origin.
         indexes: config?.indexes,
         env: process.env,

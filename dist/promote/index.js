@@ -82907,6 +82907,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Ut: () => (/* reexport */ configText),
   k2: () => (/* reexport */ controlCharacterIn),
   gJ: () => (/* reexport */ errorMessage),
+  FO: () => (/* reexport */ exitCodeOf),
   ZD: () => (/* reexport */ hexOf),
   Bc: () => (/* reexport */ isDigest),
   ro: () => (/* reexport */ isKarooError),
@@ -82925,7 +82926,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Zf: () => (/* reexport */ writeFileAtomic)
 });
 
-// UNUSED EXPORTS: DigestError, EXIT_CODES, credentialsFor, credentialsForAny, exitCodeOf, isFileError, stderrProgress, urlWithUserinfo, writeFilesAtomic
+// UNUSED EXPORTS: DigestError, EXIT_CODES, credentialsFor, credentialsForAny, isFileError, stderrProgress, urlWithUserinfo, writeFilesAtomic
 
 ;// CONCATENATED MODULE: ./packages/common/lib/errors.js
 const EXIT_CODES = {
@@ -92233,14 +92234,15 @@ function normalise(raw, path, line) {
 
 /**
  * Runs an action's main function and fails in one place: anything thrown (non-Error values
- * and unhandled rejections too) becomes one `core.setFailed` line and a non-zero exit.
+ * and unhandled rejections too) becomes one `core.setFailed` line and a non-zero exit: 1, or
+ * with `exitCodes` karoo's code of the error's kind (2 input, 3 integrity, …), as the CLI exits.
  */
-function runAction(main) {
+function runAction(main, options = {}) {
     const fail = (e) => {
         lib_core.setFailed((0,lib/* errorMessage */.gJ)(e));
         if (!(0,lib/* isKarooError */.ro)(e) && e instanceof Error && e.stack)
             lib_core.debug(e.stack);
-        process.exitCode = 1;
+        process.exitCode = options.exitCodes ? (0,lib/* exitCodeOf */.FO)(e) : 1;
     };
     process.on('unhandledRejection', fail);
     main().catch(fail);

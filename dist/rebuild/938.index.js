@@ -7,7 +7,8 @@ export const modules = {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   Yj: () => (/* binding */ signEnvelope),
-/* harmony export */   loadSigningKey: () => (/* binding */ loadSigningKey)
+/* harmony export */   loadSigningKey: () => (/* binding */ loadSigningKey),
+/* harmony export */   signerFromPem: () => (/* binding */ signerFromPem)
 /* harmony export */ });
 /* unused harmony exports pae, verifyEnvelope, keyIdOf, signerFor, loadVerificationKey, verificationKeyFor */
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(77598);
@@ -97,15 +98,22 @@ function algorithmOf(key, source) {
 }
 /** Reads a PEM private key (PKCS#8 or SEC1, unencrypted) into a Signer. */
 async function loadSigningKey(path) {
-    const text = await readKeyFile(path, 'attestation signing key');
+    return signerFromPem(await readKeyFile(path, 'attestation signing key'), `attestation signing key ${path}`);
+}
+/**
+ * A Signer for a PEM private key given as text (e.g. a secret an action received as an input),
+ * kept in memory: nothing is written to disk. `source` names the key in messages, which never
+ * quote the text.
+ */
+function signerFromPem(text, source = 'the attestation signing key') {
     let key;
     try {
         key = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createPrivateKey)({ key: text, format: 'pem' });
     }
     catch (e) {
-        throw new _karoo_common__WEBPACK_IMPORTED_MODULE_2__/* .KarooError */ .xD('input', `attestation signing key ${path} is not an unencrypted PEM private key (${e.message.split('\n')[0]}); create one with openssl genpkey -algorithm ed25519 -out FILE`);
+        throw new _karoo_common__WEBPACK_IMPORTED_MODULE_2__/* .KarooError */ .xD('input', `${source} is not an unencrypted PEM private key (${e.message.split('\n')[0]}); create one with openssl genpkey -algorithm ed25519 -out FILE`);
     }
-    return signerFor(key, path);
+    return signerFor(key, source);
 }
 /** A Signer for a private KeyObject (Ed25519 or ECDSA P-256). */
 function signerFor(key, source = 'the signing key') {
@@ -155,7 +163,7 @@ __webpack_require__.d(__webpack_exports__, {
   signAttestation: () => (/* reexport */ signAttestation)
 });
 
-// UNUSED EXPORTS: BUNDLE_ANNOTATIONS, FULCIO_OID, GITHUB_ACTIONS_ISSUER, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT, KAROO_BUILD_TYPE, KAROO_LOCAL_BUILDER, SIGSTORE_BUNDLE, SLSA_PROVENANCE, TEST_CONFIGURATION, TEST_RESULT, attest, certificateIdentity, describeSigner, identityProblems, inspectAttestations, keyIdOf, keylessSignerFromEnv, loadSigningKey, loadTrustedRoot, loadVerificationKey, pae, parseWorkflowIdentity, readBundles, signEnvelope, signKeyless, signStatement, signerFor, signerFrom, statementBytes, statementProblem, testResultStatement, verificationKeyFor, verifiedTestResults, verifyBundle, verifyEnvelope, verifyKeylessBundle, workflowIdentity
+// UNUSED EXPORTS: BUNDLE_ANNOTATIONS, FULCIO_OID, GITHUB_ACTIONS_ISSUER, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT, KAROO_BUILD_TYPE, KAROO_LOCAL_BUILDER, SIGSTORE_BUNDLE, SLSA_PROVENANCE, TEST_CONFIGURATION, TEST_RESULT, attest, certificateIdentity, describeSigner, identityProblems, inspectAttestations, keyIdOf, keylessSignerFromEnv, loadSigningKey, loadTrustedRoot, loadVerificationKey, pae, parseWorkflowIdentity, readBundles, signEnvelope, signKeyless, signStatement, signerFor, signerFrom, signerFromPem, statementBytes, statementProblem, testResultStatement, verificationKeyFor, verifiedTestResults, verifyBundle, verifyEnvelope, verifyKeylessBundle, workflowIdentity
 
 // EXTERNAL MODULE: ./packages/attest/lib/statement.js
 var lib_statement = __webpack_require__(47330);
@@ -208,16 +216,19 @@ async function signKeyless(statement, signer) {
 }
 /**
  * How karoo signs, from what a step was given (one reading for the CLI and the actions):
- * keyless when asked (inside GitHub Actions), else the key file given, else karoo.yml
- * `attestations.signing-key`; undefined when none (nothing is signed).
+ * keyless when asked (inside GitHub Actions), else the key's PEM text given (kept in memory),
+ * else the key file given, else karoo.yml `attestations.signing-key`; undefined when none
+ * (nothing is signed).
  */
 async function signerFrom(o, env = process.env) {
     if (o.keyless)
         return keylessSignerFromEnv(o.token, env);
+    const { loadSigningKey, signerFromPem } = await Promise.resolve(/* import() */).then(__webpack_require__.bind(__webpack_require__, 93122));
+    if (o.keyText)
+        return signerFromPem(o.keyText);
     const path = o.key ?? o.configKey;
     if (!path)
         return undefined;
-    const { loadSigningKey } = await Promise.resolve(/* import() */).then(__webpack_require__.bind(__webpack_require__, 93122));
     return loadSigningKey(path);
 }
 //# sourceMappingURL=keyless.js.map

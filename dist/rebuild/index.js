@@ -82932,6 +82932,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Og: () => (/* reexport */ credentialsFor),
   cS: () => (/* reexport */ credentialsForAny),
   gJ: () => (/* reexport */ errorMessage),
+  FO: () => (/* reexport */ exitCodeOf),
   ZD: () => (/* reexport */ hexOf),
   Bc: () => (/* reexport */ isDigest),
   lz: () => (/* reexport */ isFileError),
@@ -82949,7 +82950,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Zf: () => (/* reexport */ writeFileAtomic)
 });
 
-// UNUSED EXPORTS: DigestError, EXIT_CODES, configText, exitCodeOf, runContextFromEnv, shortDigest, sshConfigValue, stderrProgress, writeFilesAtomic
+// UNUSED EXPORTS: DigestError, EXIT_CODES, configText, runContextFromEnv, shortDigest, sshConfigValue, stderrProgress, writeFilesAtomic
 
 ;// CONCATENATED MODULE: ./packages/common/lib/errors.js
 const EXIT_CODES = {
@@ -92611,14 +92612,15 @@ var lib_core = __nccwpck_require__(46058);
 
 /**
  * Runs an action's main function and fails in one place: anything thrown (non-Error values
- * and unhandled rejections too) becomes one `core.setFailed` line and a non-zero exit.
+ * and unhandled rejections too) becomes one `core.setFailed` line and a non-zero exit: 1, or
+ * with `exitCodes` karoo's code of the error's kind (2 input, 3 integrity, …), as the CLI exits.
  */
-function runAction(main) {
+function runAction(main, options = {}) {
     const fail = (e) => {
         lib_core.setFailed((0,lib/* errorMessage */.gJ)(e));
         if (!(0,lib/* isKarooError */.ro)(e) && e instanceof Error && e.stack)
             lib_core.debug(e.stack);
-        process.exitCode = 1;
+        process.exitCode = options.exitCodes ? (0,lib/* exitCodeOf */.FO)(e) : 1;
     };
     process.on('unhandledRejection', fail);
     main().catch(fail);

@@ -1898,6 +1898,7 @@ function domainXml(d) {
             '      <target dev="vdb" bus="virtio"/>',
             '      <serial>karoo-seed</serial>',
             '      <readonly/>',
+            `      ${onRootBus(3)}`,
             '    </disk>',
         ]
         : [
@@ -1932,24 +1933,34 @@ function domainXml(d) {
         `      <source pool="${d.pool}" volume="${d.disk}"/>`,
         '      <target dev="vda" bus="virtio"/>',
         '      <serial>karoo-root</serial>',
+        `      ${onRootBus(2)}`,
         '    </disk>',
         ...seedDisk,
         '    <interface type="network">',
         `      <source network="${d.network}"/>`,
         `      <mac address="${d.mac}"/>`,
         '      <model type="virtio"/>',
+        `      ${onRootBus(4)}`,
         '    </interface>',
         '    <serial type="file">',
         `      <source path="${xmlEscape(d.console)}" append="on"/>`,
         '      <target port="0"/>',
         '    </serial>',
-        '    <rng model="virtio"><backend model="random">/dev/urandom</backend></rng>',
+        `    <rng model="virtio"><backend model="random">/dev/urandom</backend>${onRootBus(5)}</rng>`,
         '    <controller type="usb" model="none"/>',
         '    <memballoon model="none"/>',
         '  </devices>',
         '</domain>',
         '',
     ].join('\n');
+}
+/**
+ * A PCI address on q35's root bus (an integrated endpoint), where the qemu provider's command line
+ * puts its devices too. Without one, libvirt puts each device behind a PCIe root port of its own
+ * (five of them for a node), which the guest's kernel enumerates and probes for hot-plug at boot.
+ */
+function onRootBus(slot) {
+    return `<address type="pci" domain="0x0000" bus="0x00" slot="0x${slot.toString(16).padStart(2, '0')}" function="0x0"/>`;
 }
 /**
  * An isolated network of one environment on one host: a bridge without an address, no DHCP, no
@@ -1997,6 +2008,16 @@ const UNREACHABLE = /(failed to connect to the hypervisor|Cannot recv data|Conne
 function isUnreachable(e) {
     return e instanceof Error && UNREACHABLE.test(e.message);
 }
+/**
+ * Runs independent steps at once and waits for every one of them, so that nothing is still
+ * being made on a host when a failure is reported (and teardown starts); then throws the first
+ * failure in the order given (not the first to happen: the message does not depend on timing),
+ * or returns every result.
+ */
+async function allDone(steps) {
+    await Promise.allSettled(steps);
+    return Promise.all(steps);
+}
 /** One libvirt connection through virsh (libvirt's own client: no RPC of karoo's own). */
 class Virsh {
     host;
@@ -2037,22 +2058,25 @@ class Virsh {
         }
     }
     async capacity() {
-        const info = await this.run(['nodeinfo']);
+        // Independent questions, asked at once: each is a virsh process and a connection of its own.
+        const [info, free, domains, caps] = await allDone([
+            this.run(['nodeinfo']),
+            this.run(['freecell']),
+            this.karooDomains(),
+            this.run(['capabilities']),
+        ]);
         const cpus = Number(/^CPU\(s\):\s*(\d+)/m.exec(info)?.[1]);
-        const free = await this.run(['freecell']);
         const kib = Number(/(\d+)\s*KiB/.exec(free)?.[1]);
         if (!(cpus > 0) || !(kib > 0))
             throw new lib/* KarooError */.xD('unavailable', `libvirt host ${this.host.name}: cannot read its CPUs and free memory (nodeinfo: ${info.trim().split('\n')[1] ?? '?'}, freecell: ${free.trim()})`);
         let karooCpus = 0;
         let karooMemory = 0;
-        for (const d of await this.karooDomains()) {
-            const di = await this.maybe(['dominfo', d.name]);
+        for (const di of await Promise.all(domains.map((d) => this.maybe(['dominfo', d.name])))) {
             if (!di)
                 continue;
             karooCpus += Number(/^CPU\(s\):\s*(\d+)/m.exec(di)?.[1] ?? 0);
             karooMemory += Math.round(Number(/^Max memory:\s*(\d+)/m.exec(di)?.[1] ?? 0) / 1024);
         }
-        const caps = await this.run(['capabilities']);
         return { cpus, freeMemory: Math.floor(kib / 1024), karooCpus, karooMemory, kvm: /<domain type=["']kvm["']/.test(caps) };
     }
     async poolPath(pool) {
@@ -2159,11 +2183,11 @@ class Virsh {
     }
     /** Domains named karoo-… that carry karoo's stamp. */
     async karooDomains() {
+        const names = (await this.listDomains()).filter((n) => n.startsWith('karoo-'));
+        const stamps = await Promise.all(names.map((n) => this.domainStamp(n)));
         const out = [];
-        for (const name of await this.listDomains()) {
-            if (!name.startsWith('karoo-'))
-                continue;
-            const stamp = await this.domainStamp(name);
+        for (const [i, name] of names.entries()) {
+            const stamp = stamps[i];
             if (stamp && name.startsWith(`${stamp.environmentId}-`))
                 out.push({ name, stamp });
         }
@@ -2371,8 +2395,7 @@ class LibvirtProvider {
         const answers = await Promise.all(settings.hosts.map(async (h) => {
             try {
                 const v = new Virsh(h, 30_000);
-                const c = await v.capacity();
-                await v.poolPath(h.pool);
+                const [c] = await allDone([v.capacity(), v.poolPath(h.pool)]);
                 const cpus = (h.cpus ?? c.cpus) - c.karooCpus;
                 const memory = Math.min((h.memory ?? c.freeMemory + c.karooMemory) - c.karooMemory, c.freeMemory);
                 return { name: h.name, cpus, memory, kvm: c.kvm };
@@ -2468,26 +2491,22 @@ class LibvirtProvider {
                     ['initrd', image.initrd],
                 ]
                 : [[image.format, image.disk]];
-            const vols = {};
-            for (const [what, file] of files) {
-                const sha = image.kind === 'cloud' ? image.sha256 : await fileSha256(file);
-                const vol = libvirtNames.base(sha, what);
-                await ensureUploaded(v, h.pool, vol, file, this.progress);
-                vols[what] = vol;
-            }
+            // The files are independent volumes: checked (and uploaded where missing) at once.
+            const [uploaded, virtualSize] = await allDone([
+                allDone(files.map(async ([what, file]) => {
+                    const sha = image.kind === 'cloud' ? image.sha256 : await fileSha256(file);
+                    const vol = libvirtNames.base(sha, what);
+                    await ensureUploaded(v, h.pool, vol, file, this.progress);
+                    return [what, vol];
+                })),
+                qcow2VirtualSize(image.disk).catch((e) => (image.kind === 'karoo' ? Promise.reject(e) : 0)),
+            ]);
+            const vols = Object.fromEntries(uploaded);
             const disk = vols[image.kind === 'karoo' ? 'qcow2' : image.format];
             const format = image.kind === 'karoo' ? 'qcow2' : image.format;
-            const capacity = image.kind === 'karoo'
-                ? await qcow2VirtualSize(image.disk)
-                : Math.max(20 * 2 ** 30, await qcow2VirtualSize(image.disk).catch(() => 0));
-            return {
-                disk,
-                format,
-                capacity,
-                ...(image.kind === 'karoo'
-                    ? { kernel: await v.volPath(h.pool, vols.vmlinux), initrd: await v.volPath(h.pool, vols.initrd) }
-                    : {}),
-            };
+            const capacity = image.kind === 'karoo' ? virtualSize : Math.max(20 * 2 ** 30, virtualSize);
+            const boot = image.kind === 'karoo' ? await Promise.all([v.volPath(h.pool, vols.vmlinux), v.volPath(h.pool, vols.initrd)]) : undefined;
+            return { disk, format, capacity, ...(boot ? { kernel: boot[0], initrd: boot[1] } : {}) };
         });
     }
     async create(req) {
@@ -2528,15 +2547,19 @@ class LibvirtProvider {
                 authorizedKey: req.authorizedKey,
             });
         }
+        // The node's three volumes are independent: made at once (each is a virsh process).
+        let consolePath;
         try {
-            await v.createOverlay(h.pool, disk, base.disk, base.format, base.capacity);
-            await v.upload(h.pool, seedVol, seedFile);
+            [, , consolePath] = await allDone([
+                v.createOverlay(h.pool, disk, base.disk, base.format, base.capacity),
+                v.upload(h.pool, seedVol, seedFile),
+                v.createEmpty(h.pool, consoleVol).then(() => v.volPath(h.pool, consoleVol)),
+            ]);
         }
         finally {
             // The host key goes to the host's pool only; no copy stays on the runner.
             await (0,promises_.rm)(seedFile, { force: true });
         }
-        await v.createEmpty(h.pool, consoleVol);
         const xml = domainXml({
             name: domain,
             type: state.accelerator === 'kvm' ? 'kvm' : 'qemu',
@@ -2546,7 +2569,7 @@ class LibvirtProvider {
             pool: h.pool,
             disk,
             seed: { volume: seedVol, kind: seedKind },
-            console: await v.volPath(h.pool, consoleVol),
+            console: consolePath,
             network: net,
             mac: m.mac,
             ...(base.kernel && base.initrd ? { kernel: { kernel: base.kernel, initrd: base.initrd, khz: await libvirt_hostKhz() } } : {}),
@@ -2585,7 +2608,15 @@ class LibvirtProvider {
     }
     async waitReady(m, ssh, deadline) {
         try {
-            await waitForSsh(ssh, deadline, () => this.isRunning(m));
+            // waitForSsh asks between probes (every 50 ms while the port is shut): each answer is a virsh
+            // process and a libvirt connection, which a busy host's CPUs feel. Ask libvirt every 2 s at most.
+            let asked = { at: 0, running: true };
+            const alive = async () => {
+                if (Date.now() - asked.at >= 2000)
+                    asked = { at: Date.now(), running: await this.isRunning(m) };
+                return asked.running;
+            };
+            await waitForSsh(ssh, deadline, alive);
         }
         catch (e) {
             await this.fetchConsole(m);
@@ -2770,97 +2801,132 @@ async function listStateDirs() {
 
 
 
+/** How long a host may take to answer a first `virsh uri` before the reap leaves it for the next one. */
+const REAP_CONNECT_TIMEOUT_MS = 10_000;
 /**
  * Sweeps every libvirt host this runner has provisioned on (or `hosts`): first the removals a
  * teardown could not finish (host unreachable then), then domains and networks carrying karoo's
  * stamp whose environment has no state here and that expired, or that this runner made (an
  * orphan of a killed provisioning). Environments with a state directory here are the ordinary
  * reap's (their teardown reads the record). Nothing without karoo's stamp is ever touched.
- * Hosts that do not answer are reported and stay on the list for the next reap.
+ * The hosts are swept at once, each first asked for a short answer (`connectTimeoutMs`): one that
+ * does not answer costs that long, not one timeout after another. Hosts that do not answer are
+ * reported and stay on the list for the next reap.
  */
 async function reapLibvirt(opts = {}) {
     const progress = opts.progress ?? lib/* silentProgress */.RZ;
     const now = opts.now ?? Date.now();
     const hosts = opts.hosts ?? (await readJsonList(KNOWN_HOSTS_FILE()));
-    const out = [];
     const pending = await readJsonList(PENDING_FILE());
+    const me = await runnerId();
+    // Every host once (a pending removal may name a host no longer in the pool), in the order given.
+    const byUri = new Map();
+    for (const h of [...hosts, ...pending.map((p) => p.host)])
+        if (!byUri.has(h.uri))
+            byUri.set(h.uri, h);
+    const swept = new Set(hosts.map((h) => h.uri));
+    const perHost = await Promise.all([...byUri.values()].map((h) => reapHost(h, pending.filter((p) => p.host.uri === h.uri), swept.has(h.uri), { progress, now, me }, opts.connectTimeoutMs ?? REAP_CONNECT_TIMEOUT_MS)));
+    if (pending.length) {
+        await (0,promises_.mkdir)(stateRoot(), { recursive: true });
+        await (0,lib/* writeFileAtomic */.Zf)(PENDING_FILE(), `${JSON.stringify(perHost.flatMap((r) => r.still), null, 2)}\n`);
+    }
+    return perHost.flatMap((r) => r.out);
+}
+/** One host: a short first answer, then its pending removals, then (when in the pool swept) its stamp sweep. */
+async function reapHost(h, pending, sweepIt, ctx, connectTimeoutMs) {
+    const { progress, now, me } = ctx;
+    const out = [];
     const still = [];
+    const unreachable = (e) => {
+        const why = e.message;
+        for (const p of pending) {
+            still.push({ ...p, reason: why });
+            const leftovers = [...p.domains.map((d) => `domain ${d}`), ...p.volumes.map((v) => `volume ${v}`)];
+            out.push({ environmentId: p.environmentId, host: h.name, reason: `host unreachable: ${why}`, leftovers });
+            progress.warn(`libvirt host ${h.name} (${h.uri}) is still unreachable; ${leftovers.join(', ')} of ${p.environmentId} left there, retried by the next reap`);
+        }
+        if (sweepIt) {
+            if (!pending.length)
+                progress.warn(`libvirt host ${h.name} (${h.uri}) did not answer: ${why}; swept by the next reap`);
+            out.push({ environmentId: '', host: h.name, reason: `host unreachable: ${why}`, leftovers: [] });
+        }
+        return { out, still };
+    };
+    try {
+        await new Virsh(h, connectTimeoutMs).run(['uri']);
+    }
+    catch (e) {
+        return unreachable(e);
+    }
+    const v = new Virsh(h, 30_000);
     for (const p of pending) {
         try {
+            // The host as the teardown recorded it (its pool then).
             await removeOnHost(new Virsh(p.host, 30_000), p.environmentId, p.domains, p.volumes, p.networks);
             out.push({
                 environmentId: p.environmentId,
-                host: p.host.name,
+                host: h.name,
                 reason: 'left by a teardown while its host was unreachable',
                 leftovers: [],
             });
         }
         catch (e) {
             still.push({ ...p, reason: e.message });
-            const leftovers = [...p.domains.map((d) => `domain ${d}`), ...p.volumes.map((v) => `volume ${v}`)];
-            out.push({ environmentId: p.environmentId, host: p.host.name, reason: `host unreachable: ${e.message}`, leftovers });
-            progress.warn(`libvirt host ${p.host.name} (${p.host.uri}) is still unreachable; ${leftovers.join(', ')} of ${p.environmentId} left there, retried by the next reap`);
+            const leftovers = [...p.domains.map((d) => `domain ${d}`), ...p.volumes.map((x) => `volume ${x}`)];
+            out.push({ environmentId: p.environmentId, host: h.name, reason: `host unreachable: ${e.message}`, leftovers });
+            progress.warn(`libvirt host ${h.name} (${h.uri}) is still unreachable; ${leftovers.join(', ')} of ${p.environmentId} left there, retried by the next reap`);
         }
     }
-    if (pending.length) {
-        await (0,promises_.mkdir)(stateRoot(), { recursive: true });
-        await (0,lib/* writeFileAtomic */.Zf)(PENDING_FILE(), `${JSON.stringify(still, null, 2)}\n`);
+    if (!sweepIt)
+        return { out, still };
+    let domains;
+    let networks;
+    try {
+        domains = await v.karooDomains();
+        networks = (await v.listNetworks()).filter((n) => /^karoo-[0-9a-f]{8}$/.test(n));
     }
-    const me = await runnerId();
-    for (const h of hosts) {
-        const v = new Virsh(h, 30_000);
-        let domains;
-        let networks;
-        try {
-            domains = await v.karooDomains();
-            networks = (await v.listNetworks()).filter((n) => /^karoo-[0-9a-f]{8}$/.test(n));
-        }
-        catch (e) {
-            if (!still.some((p) => p.host.uri === h.uri))
-                progress.warn(`libvirt host ${h.name} (${h.uri}) did not answer: ${e.message}; swept by the next reap`);
-            out.push({ environmentId: '', host: h.name, reason: `host unreachable: ${e.message}`, leftovers: [] });
+    catch (e) {
+        progress.warn(`libvirt host ${h.name} (${h.uri}) did not answer: ${e.message}; swept by the next reap`);
+        out.push({ environmentId: '', host: h.name, reason: `host unreachable: ${e.message}`, leftovers: [] });
+        return { out, still };
+    }
+    const byEnv = new Map();
+    for (const d of domains) {
+        const e = byEnv.get(d.stamp.environmentId) ?? { stamp: d.stamp, domains: [] };
+        e.domains.push(d.name);
+        byEnv.set(d.stamp.environmentId, e);
+    }
+    for (const n of networks) {
+        const stamp = await v.networkStamp(n).catch(() => undefined);
+        if (stamp && stamp.environmentId === n && !byEnv.has(n))
+            byEnv.set(n, { stamp, domains: [] });
+    }
+    for (const [env, e] of byEnv) {
+        // Its own state here: the ordinary reap decides (owner, TTL) and tears down through the record.
+        if ((0,external_node_fs_.existsSync)(envDir(env)))
             continue;
+        const expired = Date.parse(e.stamp.expiresAt) <= now;
+        const orphan = e.stamp.runner === me;
+        if (!expired && !orphan)
+            continue;
+        const reason = expired ? `expired at ${e.stamp.expiresAt}` : 'made by this runner, which has no state of it (left by a killed process)';
+        const pool = await v.listVolumes(h.pool).catch(() => []);
+        const volumes = pool.filter((x) => x.startsWith(`${env}-`));
+        try {
+            await removeOnHost(v, env, e.domains, volumes, [env]);
+            progress.info(`reaped ${env} on libvirt host ${h.name}: ${reason}`);
+            out.push({ environmentId: env, host: h.name, reason, leftovers: [] });
         }
-        const byEnv = new Map();
-        for (const d of domains) {
-            const e = byEnv.get(d.stamp.environmentId) ?? { stamp: d.stamp, domains: [] };
-            e.domains.push(d.name);
-            byEnv.set(d.stamp.environmentId, e);
-        }
-        for (const n of networks) {
-            const stamp = await v.networkStamp(n).catch(() => undefined);
-            if (stamp && stamp.environmentId === n && !byEnv.has(n))
-                byEnv.set(n, { stamp, domains: [] });
-        }
-        for (const [env, e] of byEnv) {
-            // Its own state here: the ordinary reap decides (owner, TTL) and tears down through the record.
-            if ((0,external_node_fs_.existsSync)(envDir(env)))
-                continue;
-            const expired = Date.parse(e.stamp.expiresAt) <= now;
-            const orphan = e.stamp.runner === me;
-            if (!expired && !orphan)
-                continue;
-            const reason = expired
-                ? `expired at ${e.stamp.expiresAt}`
-                : 'made by this runner, which has no state of it (left by a killed process)';
-            const pool = await v.listVolumes(h.pool).catch(() => []);
-            const volumes = pool.filter((x) => x.startsWith(`${env}-`));
-            try {
-                await removeOnHost(v, env, e.domains, volumes, [env]);
-                progress.info(`reaped ${env} on libvirt host ${h.name}: ${reason}`);
-                out.push({ environmentId: env, host: h.name, reason, leftovers: [] });
-            }
-            catch (err) {
-                out.push({
-                    environmentId: env,
-                    host: h.name,
-                    reason: `${reason}; removal failed: ${err.message}`,
-                    leftovers: e.domains.map((d) => `domain ${d}`),
-                });
-            }
+        catch (err) {
+            out.push({
+                environmentId: env,
+                host: h.name,
+                reason: `${reason}; removal failed: ${err.message}`,
+                leftovers: e.domains.map((d) => `domain ${d}`),
+            });
         }
     }
-    return out;
+    return { out, still };
 }
 //# sourceMappingURL=libvirt-reap.js.map
 ;// CONCATENATED MODULE: ./packages/machines/lib/src/teardown.js
@@ -3425,11 +3491,11 @@ async function checkRequest(opts) {
     await requireTools(['ip', 'ssh', 'ssh-keygen', 'python3']);
     return { provider, ttl, foreignOwner };
 }
-/** Phase 2: the image the machines boot: a cloud image (qemu), or karoo's own (built when missing). */
+/** Phase 2: the image the machines boot: a cloud image (qemu, libvirt), or karoo's own (built when missing). */
 async function machineImage(opts, provider, progress) {
     if (opts.image) {
-        if (provider.name !== 'qemu')
-            throw new lib/* KarooError */.xD('input', `a cloud image (${opts.image}) needs the qemu provider; the ${provider.name} provider boots karoo's own image`);
+        if (provider.name !== 'qemu' && provider.name !== 'libvirt')
+            throw new lib/* KarooError */.xD('input', `a cloud image (${opts.image}) needs the qemu or libvirt provider; the ${provider.name} provider boots karoo's own image`);
         return fetchCloudImage(opts.image, opts.imageSha256, progress);
     }
     const found = await findImage();

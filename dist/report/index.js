@@ -82609,6 +82609,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Ut: () => (/* reexport */ configText),
   k2: () => (/* reexport */ controlCharacterIn),
   gJ: () => (/* reexport */ errorMessage),
+  FO: () => (/* reexport */ exitCodeOf),
   ZD: () => (/* reexport */ hexOf),
   Bc: () => (/* reexport */ isDigest),
   lz: () => (/* reexport */ isFileError),
@@ -82629,7 +82630,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   aV: () => (/* reexport */ writeFilesAtomic)
 });
 
-// UNUSED EXPORTS: DigestError, EXIT_CODES, credentialsFor, credentialsForAny, exitCodeOf, stderrProgress, urlWithUserinfo
+// UNUSED EXPORTS: DigestError, EXIT_CODES, credentialsFor, credentialsForAny, stderrProgress, urlWithUserinfo
 
 ;// CONCATENATED MODULE: ./packages/common/lib/errors.js
 const EXIT_CODES = {
@@ -86037,14 +86038,15 @@ function normalise(raw, path, line) {
 
 /**
  * Runs an action's main function and fails in one place: anything thrown (non-Error values
- * and unhandled rejections too) becomes one `core.setFailed` line and a non-zero exit.
+ * and unhandled rejections too) becomes one `core.setFailed` line and a non-zero exit: 1, or
+ * with `exitCodes` karoo's code of the error's kind (2 input, 3 integrity, …), as the CLI exits.
  */
-function runAction(main) {
+function runAction(main, options = {}) {
     const fail = (e) => {
         _actions_core__WEBPACK_IMPORTED_MODULE_0__.setFailed((0,_karoo_common__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(e));
         if (!(0,_karoo_common__WEBPACK_IMPORTED_MODULE_1__/* .isKarooError */ .ro)(e) && e instanceof Error && e.stack)
             _actions_core__WEBPACK_IMPORTED_MODULE_0__.debug(e.stack);
-        process.exitCode = 1;
+        process.exitCode = options.exitCodes ? (0,_karoo_common__WEBPACK_IMPORTED_MODULE_1__/* .exitCodeOf */ .FO)(e) : 1;
     };
     process.on('unhandledRejection', fail);
     main().catch(fail);

@@ -41102,6 +41102,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   k2: () => (/* reexport */ controlCharacterIn),
   Og: () => (/* reexport */ credentialsFor),
   gJ: () => (/* reexport */ errorMessage),
+  FO: () => (/* reexport */ exitCodeOf),
   lz: () => (/* reexport */ isFileError),
   ro: () => (/* reexport */ isKarooError),
   P4: () => (/* reexport */ isSha256Hex),
@@ -41113,7 +41114,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   aV: () => (/* reexport */ writeFilesAtomic)
 });
 
-// UNUSED EXPORTS: DigestError, EXIT_CODES, OCI_ANNOTATIONS, OCI_MEDIA_TYPES, blobFileName, checkAnnotations, checkDescriptor, configText, credentialsForAny, exitCodeOf, hexOf, isDigest, isLoopbackHost, malformedManifest, parseDigest, runContextFromEnv, sha256File, shortDigest, sshConfigValue, stderrProgress, writeFileAtomic
+// UNUSED EXPORTS: DigestError, EXIT_CODES, OCI_ANNOTATIONS, OCI_MEDIA_TYPES, blobFileName, checkAnnotations, checkDescriptor, configText, credentialsForAny, hexOf, isDigest, isLoopbackHost, malformedManifest, parseDigest, runContextFromEnv, sha256File, shortDigest, sshConfigValue, stderrProgress, writeFileAtomic
 
 ;// CONCATENATED MODULE: ./packages/common/lib/errors.js
 const EXIT_CODES = {
@@ -49220,14 +49221,15 @@ function normalise(raw, path, line) {
 
 /**
  * Runs an action's main function and fails in one place: anything thrown (non-Error values
- * and unhandled rejections too) becomes one `core.setFailed` line and a non-zero exit.
+ * and unhandled rejections too) becomes one `core.setFailed` line and a non-zero exit: 1, or
+ * with `exitCodes` karoo's code of the error's kind (2 input, 3 integrity, …), as the CLI exits.
  */
-function runAction(main) {
+function runAction(main, options = {}) {
     const fail = (e) => {
         lib_core/* setFailed */.C1((0,lib/* errorMessage */.gJ)(e));
         if (!(0,lib/* isKarooError */.ro)(e) && e instanceof Error && e.stack)
             lib_core/* debug */.Yz(e.stack);
-        process.exitCode = 1;
+        process.exitCode = options.exitCodes ? (0,lib/* exitCodeOf */.FO)(e) : 1;
     };
     process.on('unhandledRejection', fail);
     main().catch(fail);
