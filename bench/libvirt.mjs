@@ -12,45 +12,18 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildImage, destroyEnvironment, provision, stateRoot } from '@karoo/machines';
+import { startLocalLibvirtd, stopLocalLibvirtd } from '../test/support/local-libvirtd.mjs';
 
 const arg = (name, dflt) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
 const runs = Number(arg('--runs', '3'));
 const URI = 'qemu:///system';
 const POOL = `karoo-bench-${process.pid}`;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const virsh = (...a) => execFileSync('virsh', ['-q', '-c', URI, ...a], { encoding: 'utf8' });
-const answers = () => spawnSync('virsh', ['-c', URI, 'version'], { stdio: 'ignore' }).status === 0;
 const node = { name: 'bench', role: 'r', cpus: 2, memory: 512 };
 
-const started = [];
-async function ensureLibvirtd() {
-  if (!existsSync('/run/libvirt/virtlogd-sock')) {
-    execFileSync('virtlogd', ['-d', '-p', '/run/karoo-bench-virtlogd.pid']);
-    started.push(Number(readFileSync('/run/karoo-bench-virtlogd.pid', 'utf8').trim()));
-  }
-  if (answers()) return;
-  if (spawnSync('getent', ['group', 'libvirt-qemu']).status !== 0) execFileSync('groupadd', ['--system', 'libvirt-qemu']);
-  if (spawnSync('id', ['libvirt-qemu'], { stdio: 'ignore' }).status !== 0)
-    execFileSync('useradd', [
-      '--system',
-      '--gid',
-      'libvirt-qemu',
-      '--home-dir',
-      '/var/lib/libvirt',
-      '--no-create-home',
-      '--shell',
-      '/usr/sbin/nologin',
-      'libvirt-qemu',
-    ]);
-  execFileSync('mkdir', ['-p', '/var/log/libvirt', '/var/lib/libvirt']);
-  execFileSync('libvirtd', ['-d', '-p', '/run/karoo-bench-libvirtd.pid']);
-  for (let i = 0; !answers(); i++) {
-    if (i > 150) throw new Error('libvirtd did not answer');
-    await sleep(200);
-  }
-  started.unshift(Number(readFileSync('/run/karoo-bench-libvirtd.pid', 'utf8').trim()));
-}
+let started = [];
+const ensureLibvirtd = async () => (started = await startLocalLibvirtd(URI, 'bench'));
 
 /** Bytes of the karoo-base-* volumes in the pool (the uploaded image), by name. */
 function baseVolumes() {
@@ -111,14 +84,7 @@ try {
   rmSync(work, { recursive: true, force: true });
   if (known === undefined) rmSync(knownFile, { force: true });
   else writeFileSync(knownFile, known);
-  for (const pid of started) {
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      continue;
-    }
-    for (let i = 0; i < 100 && spawnSync('kill', ['-0', String(pid)]).status === 0; i++) await sleep(100);
-  }
+  await stopLocalLibvirtd(started);
 }
 const q = median(result.qemu);
 const l = median(result.libvirt);

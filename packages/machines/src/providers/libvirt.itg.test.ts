@@ -25,6 +25,7 @@ import { Virsh } from './libvirt-client.js';
 import { reapLibvirt } from './libvirt-reap.js';
 import { ensureUploaded, KNOWN_HOSTS_FILE, libvirtOptions, PENDING_FILE, runnerId, type PendingRemoval } from './libvirt.js';
 import { domainXml } from './libvirt-xml.js';
+import { startLocalLibvirtd, stopLocalLibvirtd } from '../../../../test/support/local-libvirtd.mjs';
 
 // Real libvirt: Debian's libvirtd driving QEMU with TCG on qemu:///system. The test starts
 // libvirtd when none answers (and stops it after), uses a storage pool of its own in a temporary
@@ -68,36 +69,7 @@ function karooLeft(): string[] {
 }
 
 async function ensureLibvirtd(): Promise<void> {
-  // QEMU's output goes through virtlogd (systemd socket-activates it elsewhere; here it is started).
-  if (!existsSync('/run/libvirt/virtlogd-sock')) {
-    execFileSync('virtlogd', ['-d', '-p', '/run/karoo-itg-virtlogd.pid']);
-    startedDaemons.push(Number(readFileSync('/run/karoo-itg-virtlogd.pid', 'utf8').trim()));
-  }
-  if (spawnSync('virsh', ['-c', URI, 'version'], { stdio: 'ignore' }).status === 0) return;
-  // Debian's libvirt-daemon without -system: the user QEMU runs as and the log directory are missing.
-  if (spawnSync('getent', ['group', 'libvirt-qemu']).status !== 0) execFileSync('groupadd', ['--system', 'libvirt-qemu']);
-  if (spawnSync('id', ['libvirt-qemu'], { stdio: 'ignore' }).status !== 0) {
-    execFileSync('useradd', [
-      '--system',
-      '--gid',
-      'libvirt-qemu',
-      '--home-dir',
-      '/var/lib/libvirt',
-      '--no-create-home',
-      '--shell',
-      '/usr/sbin/nologin',
-      'libvirt-qemu',
-    ]);
-  }
-  execFileSync('mkdir', ['-p', '/var/log/libvirt', '/var/lib/libvirt']);
-  const pidFile = '/run/karoo-itg-libvirtd.pid';
-  execFileSync('libvirtd', ['-d', '-p', pidFile]);
-  const deadline = Date.now() + 30_000;
-  while (spawnSync('virsh', ['-c', URI, 'version'], { stdio: 'ignore' }).status !== 0) {
-    if (Date.now() > deadline) throw new Error(`libvirtd did not answer on ${URI}; see /var/log/libvirt/libvirtd.log`);
-    await sleep(200);
-  }
-  startedDaemons.unshift(Number(readFileSync(pidFile, 'utf8').trim()));
+  startedDaemons.push(...(await startLocalLibvirtd(URI, 'itg')));
 }
 
 // reap remembers the hosts a runner used (/var/lib/karoo/libvirt-hosts.json): put back as it was.
@@ -139,11 +111,7 @@ afterAll(async () => {
   }
   rmSync(poolDir, { recursive: true, force: true });
   for (const d of scratchDirs) rmSync(d, { recursive: true, force: true });
-  // libvirtd first, then virtlogd.
-  for (const pid of startedDaemons) {
-    process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 100 && spawnSync('kill', ['-0', String(pid)]).status === 0; i++) await sleep(100);
-  }
+  await stopLocalLibvirtd(startedDaemons); // libvirtd first, then virtlogd
 }, 120_000);
 
 describe('libvirt provider on qemu:///system', () => {

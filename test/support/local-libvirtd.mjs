@@ -1,0 +1,47 @@
+// The runner's own libvirtd for the libvirt integration test and bench/libvirt.mjs (plain
+// JavaScript so that both jest and a bench run by node import it). On this machine (no systemd
+// as init) Debian's libvirt-daemon runs when started directly, once what libvirt-daemon-system
+// would set up exists: the libvirt-qemu user and group and /var/log/libvirt; QEMU's output goes
+// through virtlogd, which systemd would socket-activate. Started only when nothing answers.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const answers = (uri) => spawnSync('virsh', ['-c', uri, 'version'], { stdio: 'ignore' }).status === 0;
+
+/** Starts virtlogd and libvirtd where they do not run; returns the pids it started, libvirtd first (stop them in that order). */
+export async function startLocalLibvirtd(uri, tag) {
+  const started = [];
+  if (!existsSync('/run/libvirt/virtlogd-sock')) {
+    execFileSync('virtlogd', ['-d', '-p', `/run/karoo-${tag}-virtlogd.pid`]);
+    started.push(Number(readFileSync(`/run/karoo-${tag}-virtlogd.pid`, 'utf8').trim()));
+  }
+  if (answers(uri)) return started;
+  if (spawnSync('getent', ['group', 'libvirt-qemu']).status !== 0) execFileSync('groupadd', ['--system', 'libvirt-qemu']);
+  if (spawnSync('id', ['libvirt-qemu'], { stdio: 'ignore' }).status !== 0) {
+    const home = ['--home-dir', '/var/lib/libvirt', '--no-create-home', '--shell', '/usr/sbin/nologin'];
+    execFileSync('useradd', ['--system', '--gid', 'libvirt-qemu', ...home, 'libvirt-qemu']);
+  }
+  execFileSync('mkdir', ['-p', '/var/log/libvirt', '/var/lib/libvirt']);
+  const pidFile = `/run/karoo-${tag}-libvirtd.pid`;
+  execFileSync('libvirtd', ['-d', '-p', pidFile]);
+  const deadline = Date.now() + 30_000;
+  while (!answers(uri)) {
+    if (Date.now() > deadline) throw new Error(`libvirtd did not answer on ${uri}; see /var/log/libvirt/libvirtd.log`);
+    await sleep(200);
+  }
+  started.unshift(Number(readFileSync(pidFile, 'utf8').trim()));
+  return started;
+}
+
+/** Stops what startLocalLibvirtd started, in order, each waited for (up to 10 s). */
+export async function stopLocalLibvirtd(pids) {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      continue;
+    }
+    for (let i = 0; i < 100 && spawnSync('kill', ['-0', String(pid)]).status === 0; i++) await sleep(100);
+  }
+}
