@@ -54824,14 +54824,17 @@ async function reapHost(h, pending, sweepIt, ctx, connectTimeoutMs) {
     const { progress, now, me } = ctx;
     const out = [];
     const still = [];
+    // A pending removal the host could not take: kept for the next reap, and said.
+    const keep = (p, why) => {
+        still.push({ ...p, reason: why });
+        const leftovers = [...p.domains.map((d) => `domain ${d}`), ...p.volumes.map((v) => `volume ${v}`)];
+        out.push({ environmentId: p.environmentId, host: h.name, reason: `host unreachable: ${why}`, leftovers });
+        progress.warn(`libvirt host ${h.name} (${h.uri}) is still unreachable; ${leftovers.join(', ')} of ${p.environmentId} left there, retried by the next reap`);
+    };
     const unreachable = (e) => {
         const why = e.message;
-        for (const p of pending) {
-            still.push({ ...p, reason: why });
-            const leftovers = [...p.domains.map((d) => `domain ${d}`), ...p.volumes.map((v) => `volume ${v}`)];
-            out.push({ environmentId: p.environmentId, host: h.name, reason: `host unreachable: ${why}`, leftovers });
-            progress.warn(`libvirt host ${h.name} (${h.uri}) is still unreachable; ${leftovers.join(', ')} of ${p.environmentId} left there, retried by the next reap`);
-        }
+        for (const p of pending)
+            keep(p, why);
         if (sweepIt) {
             if (!pending.length)
                 progress.warn(`libvirt host ${h.name} (${h.uri}) did not answer: ${why}; swept by the next reap`);
@@ -54858,10 +54861,7 @@ async function reapHost(h, pending, sweepIt, ctx, connectTimeoutMs) {
             });
         }
         catch (e) {
-            still.push({ ...p, reason: e.message });
-            const leftovers = [...p.domains.map((d) => `domain ${d}`), ...p.volumes.map((x) => `volume ${x}`)];
-            out.push({ environmentId: p.environmentId, host: h.name, reason: `host unreachable: ${e.message}`, leftovers });
-            progress.warn(`libvirt host ${h.name} (${h.uri}) is still unreachable; ${leftovers.join(', ')} of ${p.environmentId} left there, retried by the next reap`);
+            keep(p, e.message);
         }
     }
     if (!sweepIt)

@@ -74,16 +74,18 @@ async function reapHost(
   const { progress, now, me } = ctx;
   const out: LibvirtReaped[] = [];
   const still: PendingRemoval[] = [];
+  // A pending removal the host could not take: kept for the next reap, and said.
+  const keep = (p: PendingRemoval, why: string) => {
+    still.push({ ...p, reason: why });
+    const leftovers = [...p.domains.map((d) => `domain ${d}`), ...p.volumes.map((v) => `volume ${v}`)];
+    out.push({ environmentId: p.environmentId, host: h.name, reason: `host unreachable: ${why}`, leftovers });
+    progress.warn(
+      `libvirt host ${h.name} (${h.uri}) is still unreachable; ${leftovers.join(', ')} of ${p.environmentId} left there, retried by the next reap`,
+    );
+  };
   const unreachable = (e: unknown) => {
     const why = (e as Error).message;
-    for (const p of pending) {
-      still.push({ ...p, reason: why });
-      const leftovers = [...p.domains.map((d) => `domain ${d}`), ...p.volumes.map((v) => `volume ${v}`)];
-      out.push({ environmentId: p.environmentId, host: h.name, reason: `host unreachable: ${why}`, leftovers });
-      progress.warn(
-        `libvirt host ${h.name} (${h.uri}) is still unreachable; ${leftovers.join(', ')} of ${p.environmentId} left there, retried by the next reap`,
-      );
-    }
+    for (const p of pending) keep(p, why);
     if (sweepIt) {
       if (!pending.length) progress.warn(`libvirt host ${h.name} (${h.uri}) did not answer: ${why}; swept by the next reap`);
       out.push({ environmentId: '', host: h.name, reason: `host unreachable: ${why}`, leftovers: [] });
@@ -107,12 +109,7 @@ async function reapHost(
         leftovers: [],
       });
     } catch (e) {
-      still.push({ ...p, reason: (e as Error).message });
-      const leftovers = [...p.domains.map((d) => `domain ${d}`), ...p.volumes.map((x) => `volume ${x}`)];
-      out.push({ environmentId: p.environmentId, host: h.name, reason: `host unreachable: ${(e as Error).message}`, leftovers });
-      progress.warn(
-        `libvirt host ${h.name} (${h.uri}) is still unreachable; ${leftovers.join(', ')} of ${p.environmentId} left there, retried by the next reap`,
-      );
+      keep(p, (e as Error).message);
     }
   }
   if (!sweepIt) return { out, still };
