@@ -29,6 +29,12 @@ describe('libvirt XML', () => {
     );
     expect(xml).toContain('<serial>karoo-seed</serial>');
     expect(xml).toContain('<tb-cache unit="MiB">256</tb-cache>');
+    // Every PCI device on q35's root bus, each in a slot of its own (as the qemu provider's), so
+    // libvirt adds no PCIe root ports for the guest to probe at boot.
+    const slots = [...xml.matchAll(/<address type="pci" domain="0x0000" bus="0x00" slot="(0x[0-9a-f]{2})" function="0x0"\/>/g)].map(
+      (m) => m[1],
+    );
+    expect(slots).toEqual(['0x02', '0x03', '0x04', '0x05']);
     // What `virsh metadata` prints (libvirt re-serialises with its own prefix).
     expect(
       parseStamp(
