@@ -219,12 +219,16 @@ describe('fetchBlob: the installed tree a builder node packed, fetched by the ru
 describe('the shipped agent (one file, run as the remote command runs it) and the kinds of its failures', () => {
   // The remote command of agentCall, run here by sh instead of on a node over SSH: the real
   // bootstrap, the real generated agent, the real answer parsing and kind mapping.
-  async function callLocally(cmd: string, request: object): Promise<unknown> {
+  async function callLocally(cmd: string, request: object, where: { cwd?: string; env?: Record<string, string> } = {}): Promise<unknown> {
     const pool = await SshPool.open([{ name: 'n1', host: '127.0.0.1', port: 22, user: 'root' }]);
     try {
       jest.spyOn(pool, 'run').mockImplementationOnce(async (_node, remote, input = []) => {
         const stdin = Buffer.concat(input.map((p) => (p instanceof Uint8Array ? p : Buffer.alloc(0))));
-        const r = spawnSync('sh', ['-c', remote], { input: stdin, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
+        const r = spawnSync('sh', ['-c', remote], {
+          input: stdin,
+          cwd: where.cwd,
+          env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', ...where.env },
+        });
         return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr.toString('utf8') };
       });
       return await pool.agent('n1', cmd as AgentCommand, request).catch((e: unknown) => e);
@@ -245,6 +249,28 @@ describe('the shipped agent (one file, run as the remote command runs it) and th
     expect((e as Error).message).toMatch(
       /^node n1: bug in the karoo node agent: TypeError: 'int' object is not iterable in cmd_plan \(line \d+\); please report it$/,
     );
+  });
+
+  test("no file in the login's working directory and no PYTHON* variable decides what code the agent runs as root", async () => {
+    // The login's home is the remote command's working directory: with plain `python3 -c` it is
+    // first on sys.path, so a json.py there would be imported by the agent (as root under sudo),
+    // and PYTHONPATH / PYTHONSTARTUP-like variables a node's profile sets would be read.
+    const home = await mkdtemp(join(tmpdir(), 'karoo-agent-home-'));
+    try {
+      const marker = join(home, 'ran');
+      const evil = `open(${JSON.stringify(marker)}, "w").write(__name__)\nraise SystemExit(9)\n`;
+      for (const m of ['json.py', 'hashlib.py', 'subprocess.py', 'sitecustomize.py']) await writeFile(join(home, m), evil);
+      const answer = (await callLocally(
+        'status',
+        { system: 'karoo-test-absent' },
+        { cwd: home, env: { PYTHONPATH: home, PYTHONHOME: '' } },
+      )) as {
+        drift: string[];
+      };
+      expect([existsSync(marker), answer.drift]).toEqual([false, []]);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 
   test('a well-formed call answers', async () => {

@@ -1,8 +1,9 @@
 """karoo's node agent: makes one node converge to its desired state, and reports on it.
 
 Sent over SSH by `karoo deploy` on every call (never installed by hand): the runner starts
-`python3 -c BOOTSTRAP COMMAND`, writes the length of this file, this file, one JSON request
-line, and for `receive` the raw bytes of the blobs. The last line of stdout is the JSON
+`python3 -I -S -c BOOTSTRAP COMMAND` (isolated: no file or variable on the node picks its code),
+writes the length of this file, this file, one JSON request line, and for `receive` the raw
+bytes of the blobs. The last line of stdout is the JSON
 answer: {"ok": true, ...} or {"ok": false, "error": "...", "kind": "..."} (errors.py: karoo's
 error kinds, or `bug` for an exception the agent did not expect). Nothing from the request is ever
 given to a shell: paths, values, commands and environment variables are data, used through
