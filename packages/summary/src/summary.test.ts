@@ -6,6 +6,7 @@ import {
   cell,
   changeCounts,
   code,
+  count,
   deploySummary,
   duration,
   promoteSummary,
@@ -15,6 +16,10 @@ import {
 } from '@karoo/summary';
 
 describe('markdown pieces', () => {
+  it('groups digits as en-US does, for every integer and beyond', () => {
+    for (const n of [0, 7, 999, 1000, 12345, 999999, 1000000, -1234, -999, 2 ** 53 - 1, 1234.5, 1e21, NaN])
+      expect(count(n)).toBe(n.toLocaleString('en-US'));
+  });
   it('keeps table cells and inline code intact whatever the text holds', () => {
     expect(cell('a|b\n<c>')).toBe('a\\|b &lt;c&gt;');
     expect(code('x`y')).toBe('``x`y``');
