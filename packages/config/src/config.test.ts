@@ -58,3 +58,26 @@ describe('karoo.yml', () => {
     expect(error(ok.replace('http://127.0.0.1', 'http://u:p@127.0.0.1'))).toMatch(/:9: indexes\[1\].url: credentials must not be written/);
   });
 });
+
+describe('a service start-timeout', () => {
+  const withServices = (t1?: string, t2?: string) =>
+    `${ok}roles:\n  r:\n    leaves: [katcore]\n    services:\n      - name: a\n        command: [a]\n${t1 ? `        start-timeout: ${t1}\n` : ''}      - name: b\n        command: [b]\n${t2 ? `        start-timeout: ${t2}\n` : ''}`;
+
+  it('is read in seconds and left out where it is not given', () => {
+    const c = parseConfig(withServices('5m', undefined), '/x/karoo.yml');
+    expect(c.roles.r!.services.map((s) => [s.name, s.startTimeoutSeconds])).toEqual([
+      ['a', 300],
+      ['b', undefined],
+    ]);
+    expect('startTimeoutSeconds' in c.roles.r!.services[1]!).toBe(false);
+  });
+
+  it('is refused when it is zero or not a duration, naming the line and key', () => {
+    expect(error(withServices('0s'))).toBe(
+      '/x/karoo.yml:19: roles.r.services[0].start-timeout: must be at least 1s: a service needs time to come up',
+    );
+    expect(error(withServices(undefined, 'soon'))).toMatch(
+      /^\/x\/karoo.yml:21: roles\.r\.services\[1\]\.start-timeout: value does not match/,
+    );
+  });
+});

@@ -40,7 +40,12 @@ export interface ServiceConfig {
   readonly environment: Readonly<Record<string, string>>;
   readonly workingDirectory?: string | undefined;
   readonly port?: number | undefined;
+  /** `start-timeout`: how long a deploy waits for it to come up; default START_TIMEOUT_SECONDS. */
+  readonly startTimeoutSeconds?: number | undefined;
 }
+
+/** How long a deploy waits for a service to come up when karoo.yml does not say (`start-timeout`). */
+export const START_TIMEOUT_SECONDS = 60;
 
 export interface FileConfig {
   readonly path: string;
@@ -294,6 +299,7 @@ interface RawConfig {
         environment?: Record<string, string>;
         'working-directory'?: string;
         port?: number;
+        'start-timeout'?: string;
       }>;
       files?: Array<{ path: string; template?: string; content?: string; mode?: string }>;
     }
@@ -536,13 +542,19 @@ function normalise(raw: RawConfig, path: string, line: (keyPath: Array<string | 
     roles[name] = {
       name,
       leaves: (r.leaves ?? []).map(normalizeName),
-      services: (r.services ?? []).map((s) => ({
-        name: s.name,
-        command: s.command,
-        environment: s.environment ?? {},
-        workingDirectory: s['working-directory'],
-        port: s.port,
-      })),
+      services: (r.services ?? []).map((s, i) => {
+        const startTimeout = s['start-timeout'] === undefined ? undefined : parseDuration(s['start-timeout']);
+        if (startTimeout === 0)
+          fail(['roles', name, 'services', i, 'start-timeout'], 'must be at least 1s: a service needs time to come up');
+        return {
+          name: s.name,
+          command: s.command,
+          environment: s.environment ?? {},
+          workingDirectory: s['working-directory'],
+          port: s.port,
+          ...(startTimeout === undefined ? {} : { startTimeoutSeconds: startTimeout }),
+        };
+      }),
       files: (r.files ?? []).map((f, i) => {
         if ((f.template === undefined) === (f.content === undefined))
           fail(['roles', name, 'files', i], 'give exactly one of template or content');

@@ -12,7 +12,7 @@ import {
   sha256Of,
   silentProgress,
 } from '@karoo/common';
-import type { KarooConfig } from '@karoo/config';
+import { type KarooConfig, START_TIMEOUT_SECONDS } from '@karoo/config';
 import type { Inventory, InventoryNode } from '@karoo/machines';
 import type { Store } from '@karoo/oci';
 import pLimit, { type LimitFunction } from 'p-limit';
@@ -136,7 +136,10 @@ export interface DeployOptions {
   readonly inventory: Inventory;
   /** Nodes worked on at once. Default 8. */
   readonly parallel?: number | undefined;
-  /** How long services may take to come up (active, port listening). Default 60 s. */
+  /**
+   * How long every node's services may take to come up (active, port listening). Default: per
+   * node, its slowest service's `start-timeout` in karoo.yml (60 s where none is given).
+   */
   readonly waitSeconds?: number | undefined;
   readonly progress?: Progress | undefined;
   /** An SSH pool to reuse (accept after deploy); default: opened and closed here. */
@@ -614,6 +617,13 @@ function orderedResults(d: Deployment): NodeResult[] {
   return d.plan.nodes.map(({ node }) => d.results.get(node.name)!);
 }
 
+/** How long a node of `role` waits for its services: its slowest service's `start-timeout` (START_TIMEOUT_SECONDS where none is given). */
+export function startWaitSeconds(config: KarooConfig, role: string): number {
+  return (
+    Math.max(0, ...(config.roles[role]?.services ?? []).map((s) => s.startTimeoutSeconds ?? START_TIMEOUT_SECONDS)) || START_TIMEOUT_SECONDS
+  );
+}
+
 /**
  * Phase 2: only if every node prepared, each prepared node switches to its release, restarts
  * its services and verifies; otherwise no node is switched.
@@ -633,12 +643,14 @@ async function activateNodes(d: Deployment): Promise<void> {
         const r = d.results.get(node.name)!;
         if (r.result !== 'prepared') return;
         const s = Date.now();
+        const waitSeconds = opts.waitSeconds ?? startWaitSeconds(opts.config, node.role);
         try {
           const a = await pool.agent<{ previous: string | null; startSeconds: number; verifySeconds: number; cpuSeconds?: number }>(
             node.name,
             'activate',
-            { system: sc.system, releaseId: desired.releaseId, waitSeconds: opts.waitSeconds ?? 60 },
+            { system: sc.system, releaseId: desired.releaseId, waitSeconds },
             [],
+            (waitSeconds + 120) * 1000,
           );
           r.phases.verify = Math.round(a.verifySeconds * 1000);
           r.cpu.activate = cpuMs(a);

@@ -26,6 +26,7 @@ export {
   deploy,
   matchInventory,
   planDeploy,
+  startWaitSeconds,
   unitName,
 } from './deploy.js';
 export { type NodeStatus, type Receipt, type RollbackResult, type StatusResult, rollback, status } from './ops.js';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Digest, sha256Of } from '@karoo/common';
 import { loadConfig, parseConfig } from '@karoo/config';
-import { configDigest, mergeValues, renderNodeFiles, renderTemplate, systemConfig, systemIdOf } from '@karoo/deploy';
+import { configDigest, mergeValues, renderNodeFiles, renderTemplate, startWaitSeconds, systemConfig, systemIdOf } from '@karoo/deploy';
 import { AGENT_SOURCE } from './generated/agent.js';
 import { agentModule, agentSource } from '../scripts/gen-agent.mjs';
 
@@ -23,9 +23,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function config(extra: string) {
+function config(extra: string, edit: (text: string) => string = (t) => t) {
   const text = `system: demo\nleaves: [app]\nindexes: [{ url: ./index }]\nnodes:\n  - { name: n1, role: web }\n  - { name: n2, role: web }\nroles:\n  web:\n    leaves: [app]\n    services:\n      - { name: app, command: [app, --config, etc/t.json], port: 8000 }\n    files:\n      - { path: etc/t.json, template: t.json }\n${extra}`;
-  return parseConfig(text, join(dir, 'karoo.yml'));
+  return parseConfig(edit(text), join(dir, 'karoo.yml'));
 }
 
 describe('templates', () => {
@@ -80,6 +80,18 @@ describe('configuration digest and system id', () => {
       config('values: { site: lab, port: 1 }\nenvironments:\n  - { name: int, values: { site: int-lab } }\n  - { name: prod }\n'),
     );
     expect(configDigest(template)).not.toBe(configDigest(base));
+  });
+
+  it("a service's start-timeout sets how long its node waits, and is not part of the system", async () => {
+    const plain = config('');
+    const patient = config('', (t) =>
+      t.replace('port: 8000 }', 'port: 8000, start-timeout: 5m }\n      - { name: side, command: [side], start-timeout: 20s }'),
+    );
+    const quick = config('', (t) => t.replace('port: 8000 }', 'port: 8000, start-timeout: 15s }'));
+    // A node waits as long as its slowest service may take; 60 s where karoo.yml says nothing.
+    expect([startWaitSeconds(plain, 'web'), startWaitSeconds(patient, 'web'), startWaitSeconds(quick, 'web')]).toEqual([60, 300, 15]);
+    // How patient a deploy is does not make another system: same config digest, same releases.
+    expect(configDigest(await systemConfig(quick))).toBe(configDigest(await systemConfig(plain)));
   });
 
   it('system id = sha256 of the canonical JSON of candidate and config digest', () => {

@@ -3,9 +3,10 @@ import { stderrProgress } from '@karoo/common';
 import { type CandidateCliOptions, lockAndInput, maybeConfig, openCliStore, storeRef } from '../candidate-options.js';
 import { ATTEST_KEY_OPTION, ATTEST_KEYLESS_OPTION, signingKeyFrom } from '../attest-key.js';
 import { emit } from '../output.js';
+import { wholeNumber } from '../option-parsers.js';
 
 interface BuildCliOptions extends CandidateCliOptions {
-  concurrency?: string;
+  concurrency: number;
   downloadDir?: string;
   mountFrom?: string[];
   tag?: string;
@@ -25,7 +26,7 @@ export function registerBuild(program: Command): void {
     .option('--tag <tag>', 'also tag the candidate in the store')
     .option('--mount-from <repository...>', 'other repositories of the same registry to mount blobs from')
     .option('--download-dir <dir>', 'keep downloaded files here (by sha256) and reuse them')
-    .option('--concurrency <n>', 'parallel downloads and uploads', '8')
+    .option('--concurrency <n>', 'parallel downloads and uploads', wholeNumber('transfers', 1, 64), 8)
     .option(...ATTEST_KEY_OPTION)
     .option(...ATTEST_KEYLESS_OPTION)
     .option('--quiet', 'no progress on stderr')
@@ -42,7 +43,7 @@ export function registerBuild(program: Command): void {
         lock,
         store,
         ...input,
-        concurrency: Number(opts.concurrency) || 8,
+        concurrency: opts.concurrency,
         downloadDir: opts.downloadDir,
         mountFrom: opts.mountFrom,
         tag: opts.tag,

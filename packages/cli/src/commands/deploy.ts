@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { exitWith, type SystemCliOptions, loadSystem } from '../deploy-options.js';
+import { wholeNumber } from '../option-parsers.js';
 import { emit, table } from '../output.js';
 
 interface DeployCliOptions extends SystemCliOptions {
-  parallel?: string;
-  wait?: string;
+  parallel: number;
+  wait?: number;
 }
 
 export function registerDeploy(program: Command): void {
@@ -16,8 +17,12 @@ export function registerDeploy(program: Command): void {
     .option('-c, --config <file>', 'karoo.yml', 'karoo.yml')
     .option('--environment <name>', "whose values to use (default: the configuration's first environment)")
     .option('--store <ref>', 'oci-layout:PATH or REGISTRY/REPOSITORY (default: karoo.yml store:, else oci-layout:.karoo/store)')
-    .option('--parallel <n>', 'nodes worked on at once', '8')
-    .option('--wait <seconds>', 'how long services may take to come up', '60')
+    .option('--parallel <n>', 'nodes worked on at once', wholeNumber('nodes', 1, 1000), 8)
+    .option(
+      '--wait <seconds>',
+      "how long every node's services may take to come up (default: each role's slowest start-timeout in karoo.yml, else 60)",
+      wholeNumber('seconds', 1, 86_400),
+    )
     .option('--quiet', 'no progress on stderr (progress goes to stderr, also with --json)')
     .option('--json', 'print one JSON object')
     .action(async (opts: DeployCliOptions) => {
@@ -32,8 +37,8 @@ export function registerDeploy(program: Command): void {
         store,
         candidate,
         inventory,
-        parallel: Number(opts.parallel) || 8,
-        waitSeconds: Number(opts.wait) || 60,
+        parallel: opts.parallel,
+        waitSeconds: opts.wait,
         progress: opts.quiet ? undefined : stderrProgress(),
       });
       emit(r, opts, (o) =>
@@ -62,10 +67,10 @@ export function registerDeploy(program: Command): void {
     .requiredOption('--inventory <file>', 'inventory.json')
     .option('-c, --config <file>', 'karoo.yml (for the system name)', 'karoo.yml')
     .option('--system <name>', 'system name (default: karoo.yml system)')
-    .option('--parallel <n>', 'nodes worked on at once', '8')
+    .option('--parallel <n>', 'nodes worked on at once', wholeNumber('nodes', 1, 1000), 8)
     .option('--quiet', 'no progress on stderr (progress goes to stderr, also with --json)')
     .option('--json', 'print one JSON object')
-    .action(async (opts: { inventory: string; config: string; system?: string; parallel?: string; quiet?: boolean; json?: boolean }) => {
+    .action(async (opts: { inventory: string; config: string; system?: string; parallel: number; quiet?: boolean; json?: boolean }) => {
       const { stderrProgress } = await import('@karoo/common');
       const { readInventory } = await import('@karoo/machines');
       const { rollback } = await import('@karoo/deploy');
@@ -74,7 +79,7 @@ export function registerDeploy(program: Command): void {
       const r = await rollback({
         system,
         inventory,
-        parallel: Number(opts.parallel) || 8,
+        parallel: opts.parallel,
         progress: opts.quiet ? undefined : stderrProgress(),
       });
       emit(r, opts, (o) =>

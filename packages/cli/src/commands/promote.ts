@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { KarooError, stderrProgress } from '@karoo/common';
 import { maybeConfig, openCliStore, storeRef } from '../candidate-options.js';
 import { emit, table, type GlobalOptions } from '../output.js';
+import { wholeNumber } from '../option-parsers.js';
 
 interface PromoteCliOptions extends GlobalOptions {
   to: string;
@@ -116,14 +117,14 @@ export function registerHistory(program: Command): void {
     .argument('<environment>', 'environment name')
     .option('--store <ref>', 'oci-layout:PATH or REGISTRY/REPOSITORY (default: karoo.yml store:, else oci-layout:.karoo/store)')
     .option('--config <file>', 'karoo.yml, for its store: (default: ./karoo.yml when present)')
-    .option('--limit <n>', 'at most this many records')
+    .option('--limit <n>', 'at most this many records', wholeNumber('records'))
     .option('--json', 'print a JSON list')
-    .action(async (environment: string, opts: GlobalOptions & { store?: string; config?: string; limit?: string }) => {
+    .action(async (environment: string, opts: GlobalOptions & { store?: string; config?: string; limit?: number }) => {
       const config = await maybeConfig(opts);
       const store = await openCliStore(storeRef(opts, config));
       const { describeFork, readHistory } = await import('@karoo/promote');
       const report = await readHistory(store, environment);
-      const limit = opts.limit ? Number(opts.limit) : undefined;
+      const limit = opts.limit;
       // A fork is shown, never resolved by picking a side: every record at a forked place is named.
       const forkAt = new Map(report.forks.map((f) => [f.sequence, f]));
       const records = report.records.slice(0, limit).map((r, i) => {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { emit, table, type GlobalOptions } from '../output.js';
+import { wholeNumber } from '../option-parsers.js';
 import { interruptible } from '../signals.js';
 
 interface ProvisionOpts extends GlobalOptions {
@@ -8,7 +9,7 @@ interface ProvisionOpts extends GlobalOptions {
   out?: string;
   keep?: boolean;
   ttl?: string;
-  bootTimeout?: string;
+  bootTimeout?: number;
 }
 
 export function registerProvision(program: Command): void {
@@ -22,7 +23,7 @@ export function registerProvision(program: Command): void {
     )
     .option('--out <dir>', 'directory for inventory.json (and logs on failure); default .karoo/<environment id>')
     .option('--ttl <duration>', 'lifetime, e.g. 30m or 2h; default provision.ttl, else 1h')
-    .option('--boot-timeout <seconds>', 'how long each machine may take to answer SSH')
+    .option('--boot-timeout <seconds>', 'how long each machine may take to answer SSH', wholeNumber('seconds', 1, 86_400))
     .option('--keep', 'keep the machines when provisioning fails (until the TTL), for debugging')
     .option('--json', 'print the inventory JSON itself')
     .action(async (opts: ProvisionOpts) => {
@@ -41,7 +42,7 @@ export function registerProvision(program: Command): void {
         ttlSeconds: opts.ttl ? parseDuration(opts.ttl) : config.provision.ttlSeconds,
         outDir: opts.out,
         keep: opts.keep,
-        bootTimeoutSeconds: opts.bootTimeout ? Number(opts.bootTimeout) : undefined,
+        bootTimeoutSeconds: opts.bootTimeout,
         // The TTL's watchdog runs this very CLI's reap when the environment expires.
         onExpire: [process.execPath, process.argv[1]!, 'reap', '--env', '{env}'],
         progress: stderrProgress(),

@@ -4,10 +4,11 @@ import type { IndexConfig, KarooConfig } from '@karoo/config';
 import type { ChallengeResult, RebuildResult, StoredCandidate } from '@karoo/rebuild';
 import { type CandidateCliOptions, maybeConfig, openCliStore, storeRef } from '../candidate-options.js';
 import { emit, table } from '../output.js';
+import { wholeNumber } from '../option-parsers.js';
 
 interface RebuildCliOptions extends CandidateCliOptions {
   mirror?: string;
-  concurrency?: string;
+  concurrency: number;
   quiet?: boolean;
 }
 
@@ -33,7 +34,7 @@ export function registerRebuild(program: Command): void {
       "the lock the candidate was built from: download from its URLs (default: karoo.yml's lock when it is that lock)",
     )
     .option('--mirror <index-url>', 'look every file up by name on this PEP 503/691 index instead, and download from there')
-    .option('--concurrency <n>', 'parallel lookups and downloads', '8')
+    .option('--concurrency <n>', 'parallel lookups and downloads', wholeNumber('transfers', 1, 64), 8)
     .option('--quiet', 'no progress on stderr')
     .option('--json', 'print one JSON object')
     .action(async (candidate: string, opts: RebuildCliOptions) => {
@@ -52,7 +53,7 @@ export function registerRebuild(program: Command): void {
         indexes: config?.indexes,
         mirror: opts.mirror ? mirrorIndex(opts.mirror, config) : undefined,
         lock,
-        concurrency: Number(opts.concurrency) || 8,
+        concurrency: opts.concurrency,
         progress,
       });
       emit(r, opts, renderRebuild);
