@@ -63595,7 +63595,7 @@ function checkString(s, p, rule, fail) {
 
 const validate = validate10;
 /* harmony default export */ const schema_validator = ((/* unused pure expression or super */ null && (validate10)));
-const schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://karoo.dev/schema/karoo.schema.json", "title": "karoo.yml", "description": "Configuration of a system delivered by karoo: its leaf packages, indexes, target platform, nodes, roles, environments and acceptance tests.", "type": "object", "additionalProperties": false, "required": ["system", "leaves", "indexes"], "properties": { "$schema": { "type": "string" }, "system": { "description": "Name of the system; used in store paths, release directories and machine names.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, "leaves": { "description": "The packages the team builds itself. Resolution starts from the newest build of each in the private index.", "type": "array", "minItems": 1, "items": { "oneOf": [{ "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, "pin": { "description": "Exact version to use instead of the newest build.", "type": "string", "minLength": 1 }, "allow-prerelease": { "description": "Let the newest pre-release or dev build of this leaf be chosen.", "type": "boolean" }, "extras": { "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" } } } }] } }, "indexes": { "description": "Package indexes, the private one first. A name found in the private index is never taken from another index.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["url"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "url": { "description": "PEP 503/691 simple index: http(s)://…, file://…, or a path relative to this file.", "type": "string", "minLength": 1 }, "private": { "description": "Whether this index holds the team's own packages. Default: true for the first index only.", "type": "boolean" }, "username-env": { "description": "Environment variable holding the user name for basic auth.", "type": "string" }, "password-env": { "description": "Environment variable holding the password or token.", "type": "string" } } } }, "target": { "description": "The platform the system runs on. Locks are resolved for it, not for the resolving machine.", "type": "object", "additionalProperties": false, "properties": { "python": { "type": "string", "pattern": "^3\\.[0-9]{1,2}$" }, "platforms": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z0-9_]+$" } }, "implementation": { "type": "string", "enum": ["cp", "pp"] } } }, "constraints": { "description": "Constraint files (pip -c syntax), relative to this file.", "type": "array", "items": { "type": "string", "minLength": 1 } }, "resolver": { "type": "string", "enum": ["pip", "uv", "auto"] }, "as-of": { "description": "Upload-time cutoff for resolve: only files the indexes received at or before it are visible. An RFC 3339 date-time with offset (2026-01-31T12:00:00Z), \"leaves\" (the newest upload time among the chosen leaf builds: the same leaf builds give the same lock whenever resolve runs) or \"none\" (default).", "type": "string", "minLength": 1 }, "lock": { "description": "Where the lock lives, relative to this file (default: the directory of this file).", "type": "string" }, "store": { "description": "Where candidates are stored: oci-layout:PATH or REGISTRY/REPOSITORY.", "type": "string" }, "nodes": { "description": "The machines of the system, one per logical node.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, "role": { "type": "string" }, "cpus": { "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB.", "type": "integer", "minimum": 128 } } } }, "roles": { "description": "What runs on a node of each role.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "leaves": { "type": "array", "items": { "type": "string" } }, "services": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "command"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "environment": { "type": "object", "additionalProperties": { "type": "string" } }, "working-directory": { "type": "string" }, "port": { "type": "integer", "minimum": 1, "maximum": 65535 } } } }, "files": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["path"], "properties": { "path": { "type": "string" }, "template": { "type": "string" }, "content": { "type": "string" }, "mode": { "type": "string", "pattern": "^0?[0-7]{3}$" } } } } } } }, "values": { "description": "Values available to templates in every environment.", "type": "object" }, "environments": { "description": "Ordered stages a candidate is promoted through.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "requires": { "description": "Environments whose passing evidence a candidate needs to enter this one (default: the one before).", "type": "array", "items": { "type": "string" } }, "soak": { "description": "Minimum time in the required environments, e.g. 30m, 24h.", "type": "string", "pattern": "^[0-9]+(s|m|h|d)$" }, "github-environment": { "description": "GitHub Environment whose protection rules guard this stage.", "type": "string" }, "inventory": { "description": "Inventory of real hosts, relative to this file; absent for ephemeral environments.", "type": "string" }, "values": { "type": "object" } } } }, "acceptance": { "type": "object", "additionalProperties": false, "required": ["command"], "properties": { "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "timeout": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "junit": { "type": "string" }, "working-directory": { "type": "string" }, "allow-no-tests": { "type": "boolean", "description": "Let a run in which no test ran pass (default false: zero tests run is a failure)." }, "pass-env": { "description": "Variables of karoo's own environment the tests get besides PATH, HOME, locale and KAROO_* (nothing else is passed: no tokens, no INPUT_*).", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } }, "env": { "description": "Variables with fixed values for the tests.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }, "additionalProperties": { "type": "string" } }, "workflows": { "description": "Workflow files whose runs may produce evidence a promotion inside GitHub Actions accepts (default: .github/workflows/karoo-candidate.yml).", "type": "array", "items": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" } } } }, "attestations": { "description": "Signed attestations (in-toto statements in DSSE envelopes): the key karoo signs provenance and acceptance results with outside GitHub Actions, and what a promotion requires.", "type": "object", "additionalProperties": false, "properties": { "require": { "type": "boolean", "description": "A promotion counts acceptance evidence only with a signed test-result attestation that verifies with one of keys (default false)." }, "keys": { "type": "array", "description": "Files (relative to karoo.yml) holding the PEM public keys (Ed25519 or ECDSA P-256) whose signatures a promotion trusts.", "items": { "type": "string", "minLength": 1 } }, "signing-key": { "type": "string", "minLength": 1, "description": "File holding the PEM private key karoo signs with (a path, never the key itself); --attest-key overrides it." }, "trusted-root": { "type": "string", "minLength": 1, "description": "File (relative to karoo.yml) holding the Sigstore trusted_root.json (Fulcio CAs, transparency logs, timestamp authorities) keyless attestations are verified against; absent: keyless attestations are refused." }, "identity": { "description": "The workflow that must have made an attestation: each field given must match the workflow identity the statement names.", "type": "object", "additionalProperties": false, "properties": { "repository": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "workflow": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, "ref": { "type": "string", "pattern": "^refs/(heads|tags)/\\S+$" }, "issuer": { "type": "string", "pattern": "^https://\\S+$", "description": "The OIDC issuer a keyless certificate must name (default https://token.actions.githubusercontent.com)." }, "server-url": { "type": "string", "pattern": "^https://[^/\\s]+/?$", "description": "The GitHub server of the repository a keyless certificate must name (default https://github.com)." } } } } }, "provision": { "type": "object", "additionalProperties": false, "properties": { "provider": { "type": "string", "enum": ["nspawn", "qemu", "libvirt"] }, "image": { "type": "string" }, "image-sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "ttl": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "hosts": { "description": "provider: libvirt — the pool of hypervisor hosts. Credentials are named by file path only (ssh-key, pki-dir), never written here.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["uri"], "properties": { "name": { "description": "Short name of the host in placement output; default: from the URI.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" }, "uri": { "description": "libvirt connection URI: qemu:///system, qemu+ssh://user@host/system, qemu+tls://host/system.", "type": "string", "pattern": "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" }, "cpus": { "description": "vCPUs karoo may use on this host; default: the host's CPUs as libvirt reports them.", "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB karoo may use on this host; default: the host's free memory as libvirt reports it.", "type": "integer", "minimum": 128 }, "pool": { "description": "libvirt storage pool for base images and overlays.", "type": "string", "pattern": "^[A-Za-z0-9._-]+$", "default": "default" }, "network": { "description": "libvirt network the site provides, shared by every host (bridged). Absent: karoo makes a private network per environment (one host only).", "type": "string", "pattern": "^[A-Za-z0-9._-]+$" }, "ssh-key": { "description": "qemu+ssh: path of the SSH private key file (relative to karoo.yml).", "type": "string" }, "pki-dir": { "description": "qemu+tls: directory of the client certificate, key and CA (relative to karoo.yml).", "type": "string" } } } }, "placement": { "type": "object", "additionalProperties": false, "properties": { "anti-affinity": { "description": "Roles whose nodes must each be on a different host.", "type": "array", "items": { "type": "string" }, "uniqueItems": true } } } } } } };
+const schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://karoo.dev/schema/karoo.schema.json", "title": "karoo.yml", "description": "Configuration of a system delivered by karoo: its leaf packages, indexes, target platform, nodes, roles, environments and acceptance tests.", "type": "object", "additionalProperties": false, "required": ["system", "leaves", "indexes"], "properties": { "$schema": { "type": "string" }, "system": { "description": "Name of the system; used in store paths, release directories and machine names.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, "leaves": { "description": "The packages the team builds itself. Resolution starts from the newest build of each in the private index.", "type": "array", "minItems": 1, "items": { "oneOf": [{ "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, "pin": { "description": "Exact version to use instead of the newest build.", "type": "string", "minLength": 1 }, "allow-prerelease": { "description": "Let the newest pre-release or dev build of this leaf be chosen.", "type": "boolean" }, "extras": { "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" } } } }] } }, "indexes": { "description": "Package indexes, the private one first. A name found in the private index is never taken from another index.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["url"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "url": { "description": "PEP 503/691 simple index: http(s)://…, file://…, or a path relative to this file.", "type": "string", "minLength": 1 }, "private": { "description": "Whether this index holds the team's own packages. Default: true for the first index only.", "type": "boolean" }, "username-env": { "description": "Environment variable holding the user name for basic auth.", "type": "string" }, "password-env": { "description": "Environment variable holding the password or token.", "type": "string" } } } }, "target": { "description": "The platform the system runs on. Locks are resolved for it, not for the resolving machine.", "type": "object", "additionalProperties": false, "properties": { "python": { "type": "string", "pattern": "^3\\.[0-9]{1,2}$" }, "platforms": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z0-9_]+$" } }, "implementation": { "type": "string", "enum": ["cp", "pp"] } } }, "constraints": { "description": "Constraint files (pip -c syntax), relative to this file.", "type": "array", "items": { "type": "string", "minLength": 1 } }, "resolver": { "type": "string", "enum": ["pip", "uv", "auto"] }, "as-of": { "description": "Upload-time cutoff for resolve: only files the indexes received at or before it are visible. An RFC 3339 date-time with offset (2026-01-31T12:00:00Z), \"leaves\" (the newest upload time among the chosen leaf builds: the same leaf builds give the same lock whenever resolve runs) or \"none\" (default).", "type": "string", "minLength": 1 }, "lock": { "description": "Where the lock lives, relative to this file (default: the directory of this file).", "type": "string" }, "store": { "description": "Where candidates are stored: oci-layout:PATH or REGISTRY/REPOSITORY.", "type": "string" }, "nodes": { "description": "The machines of the system, one per logical node.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, "role": { "type": "string" }, "cpus": { "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB.", "type": "integer", "minimum": 128 } } } }, "roles": { "description": "What runs on a node of each role.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "leaves": { "type": "array", "items": { "type": "string" } }, "services": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "command"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "environment": { "type": "object", "additionalProperties": { "type": "string" } }, "working-directory": { "type": "string" }, "port": { "type": "integer", "minimum": 1, "maximum": 65535 }, "start-timeout": { "description": "How long a deploy waits for the service to come up (active, and listening on its port) before it fails the node, e.g. 90s or 5m (default 60s). A node waits as long as its slowest service may take; `karoo deploy --wait` overrides it.", "type": "string", "pattern": "^[0-9]+(s|m|h)$" } } } }, "files": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["path"], "properties": { "path": { "type": "string" }, "template": { "type": "string" }, "content": { "type": "string" }, "mode": { "type": "string", "pattern": "^0?[0-7]{3}$" } } } } } } }, "values": { "description": "Values available to templates in every environment.", "type": "object" }, "environments": { "description": "Ordered stages a candidate is promoted through.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "requires": { "description": "Environments whose passing evidence a candidate needs to enter this one (default: the one before).", "type": "array", "items": { "type": "string" } }, "soak": { "description": "Minimum time in the required environments, e.g. 30m, 24h.", "type": "string", "pattern": "^[0-9]+(s|m|h|d)$" }, "github-environment": { "description": "GitHub Environment whose protection rules guard this stage.", "type": "string" }, "inventory": { "description": "Inventory of real hosts, relative to this file; absent for ephemeral environments.", "type": "string" }, "values": { "type": "object" } } } }, "acceptance": { "type": "object", "additionalProperties": false, "required": ["command"], "properties": { "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "timeout": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "junit": { "type": "string" }, "working-directory": { "type": "string" }, "allow-no-tests": { "type": "boolean", "description": "Let a run in which no test ran pass (default false: zero tests run is a failure)." }, "pass-env": { "description": "Variables of karoo's own environment the tests get besides PATH, HOME, locale and KAROO_* (nothing else is passed: no tokens, no INPUT_*).", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } }, "env": { "description": "Variables with fixed values for the tests.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }, "additionalProperties": { "type": "string" } }, "workflows": { "description": "Workflow files whose runs may produce evidence a promotion inside GitHub Actions accepts (default: .github/workflows/karoo-candidate.yml).", "type": "array", "items": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" } } } }, "attestations": { "description": "Signed attestations (in-toto statements in DSSE envelopes): the key karoo signs provenance and acceptance results with outside GitHub Actions, and what a promotion requires.", "type": "object", "additionalProperties": false, "properties": { "require": { "type": "boolean", "description": "A promotion counts acceptance evidence only with a signed test-result attestation that verifies with one of keys (default false)." }, "keys": { "type": "array", "description": "Files (relative to karoo.yml) holding the PEM public keys (Ed25519 or ECDSA P-256) whose signatures a promotion trusts.", "items": { "type": "string", "minLength": 1 } }, "signing-key": { "type": "string", "minLength": 1, "description": "File holding the PEM private key karoo signs with (a path, never the key itself); --attest-key overrides it." }, "trusted-root": { "type": "string", "minLength": 1, "description": "File (relative to karoo.yml) holding the Sigstore trusted_root.json (Fulcio CAs, transparency logs, timestamp authorities) keyless attestations are verified against; absent: keyless attestations are refused." }, "identity": { "description": "The workflow that must have made an attestation: each field given must match the workflow identity the statement names.", "type": "object", "additionalProperties": false, "properties": { "repository": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "workflow": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, "ref": { "type": "string", "pattern": "^refs/(heads|tags)/\\S+$" }, "issuer": { "type": "string", "pattern": "^https://\\S+$", "description": "The OIDC issuer a keyless certificate must name (default https://token.actions.githubusercontent.com)." }, "server-url": { "type": "string", "pattern": "^https://[^/\\s]+/?$", "description": "The GitHub server of the repository a keyless certificate must name (default https://github.com)." } } } } }, "provision": { "type": "object", "additionalProperties": false, "properties": { "provider": { "type": "string", "enum": ["nspawn", "qemu", "libvirt"] }, "image": { "type": "string" }, "image-sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "ttl": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "hosts": { "description": "provider: libvirt — the pool of hypervisor hosts. Credentials are named by file path only (ssh-key, pki-dir), never written here.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["uri"], "properties": { "name": { "description": "Short name of the host in placement output; default: from the URI.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" }, "uri": { "description": "libvirt connection URI: qemu:///system, qemu+ssh://user@host/system, qemu+tls://host/system.", "type": "string", "pattern": "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" }, "cpus": { "description": "vCPUs karoo may use on this host; default: the host's CPUs as libvirt reports them.", "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB karoo may use on this host; default: the host's free memory as libvirt reports it.", "type": "integer", "minimum": 128 }, "pool": { "description": "libvirt storage pool for base images and overlays.", "type": "string", "pattern": "^[A-Za-z0-9._-]+$", "default": "default" }, "network": { "description": "libvirt network the site provides, shared by every host (bridged). Absent: karoo makes a private network per environment (one host only).", "type": "string", "pattern": "^[A-Za-z0-9._-]+$" }, "ssh-key": { "description": "qemu+ssh: path of the SSH private key file (relative to karoo.yml).", "type": "string" }, "pki-dir": { "description": "qemu+tls: directory of the client certificate, key and CA (relative to karoo.yml).", "type": "string" } } } }, "placement": { "type": "object", "additionalProperties": false, "properties": { "anti-affinity": { "description": "Roles whose nodes must each be on a different host.", "type": "array", "items": { "type": "string" }, "uniqueItems": true } } } } } } };
 const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$", "u");
 const pattern1 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$", "u");
@@ -63603,19 +63603,19 @@ const pattern4 = new RegExp("^[a-z0-9][a-z0-9-]*$", "u");
 const pattern5 = new RegExp("^3\\.[0-9]{1,2}$", "u");
 const pattern6 = new RegExp("^[a-z0-9_]+$", "u");
 const pattern7 = new RegExp("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", "u");
-const pattern9 = new RegExp("^0?[0-7]{3}$", "u");
-const pattern11 = new RegExp("^[0-9]+(s|m|h|d)$", "u");
-const pattern12 = new RegExp("^[0-9]+(s|m|h)$", "u");
-const pattern13 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
-const pattern15 = new RegExp("^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$", "u");
-const pattern16 = new RegExp("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "u");
-const pattern18 = new RegExp("^refs/(heads|tags)/\\S+$", "u");
-const pattern19 = new RegExp("^https://\\S+$", "u");
-const pattern20 = new RegExp("^https://[^/\\s]+/?$", "u");
-const pattern21 = new RegExp("^[0-9a-f]{64}$", "u");
-const pattern23 = new RegExp("^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$", "u");
-const pattern24 = new RegExp("^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$", "u");
-const pattern25 = new RegExp("^[A-Za-z0-9._-]+$", "u");
+const pattern9 = new RegExp("^[0-9]+(s|m|h)$", "u");
+const pattern10 = new RegExp("^0?[0-7]{3}$", "u");
+const pattern12 = new RegExp("^[0-9]+(s|m|h|d)$", "u");
+const pattern14 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
+const pattern16 = new RegExp("^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$", "u");
+const pattern17 = new RegExp("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "u");
+const pattern19 = new RegExp("^refs/(heads|tags)/\\S+$", "u");
+const pattern20 = new RegExp("^https://\\S+$", "u");
+const pattern21 = new RegExp("^https://[^/\\s]+/?$", "u");
+const pattern22 = new RegExp("^[0-9a-f]{64}$", "u");
+const pattern24 = new RegExp("^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$", "u");
+const pattern25 = new RegExp("^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$", "u");
+const pattern26 = new RegExp("^[A-Za-z0-9._-]+$", "u");
 function validate10(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) { /*# sourceURL="https://karoo.dev/schema/karoo.schema.json" */ ; let vErrors = null; let errors = 0; if (data && typeof data == "object" && !Array.isArray(data)) {
     if (data.system === undefined) {
         const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "system" }, message: "must have required property '" + "system" + "'" };
@@ -64538,7 +64538,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                         errors++;
                                     }
                                     for (const key7 in data38) {
-                                        if (!(((((key7 === "name") || (key7 === "command")) || (key7 === "environment")) || (key7 === "working-directory")) || (key7 === "port"))) {
+                                        if (!((((((key7 === "name") || (key7 === "command")) || (key7 === "environment")) || (key7 === "working-directory")) || (key7 === "port")) || (key7 === "start-timeout"))) {
                                             const err71 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties" };
                                             if (vErrors === null) {
                                                 vErrors = [err71];
@@ -64686,74 +64686,75 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                             }
                                         }
                                     }
+                                    if (data38["start-timeout"] !== undefined) {
+                                        let data46 = data38["start-timeout"];
+                                        if (typeof data46 === "string") {
+                                            if (!pattern9.test(data46)) {
+                                                const err83 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/start-timeout", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/start-timeout/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
+                                                if (vErrors === null) {
+                                                    vErrors = [err83];
+                                                }
+                                                else {
+                                                    vErrors.push(err83);
+                                                }
+                                                errors++;
+                                            }
+                                        }
+                                        else {
+                                            const err84 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/start-timeout", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/start-timeout/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                            if (vErrors === null) {
+                                                vErrors = [err84];
+                                            }
+                                            else {
+                                                vErrors.push(err84);
+                                            }
+                                            errors++;
+                                        }
+                                    }
                                 }
                                 else {
-                                    const err83 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                                    const err85 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                                     if (vErrors === null) {
-                                        vErrors = [err83];
+                                        vErrors = [err85];
                                     }
                                     else {
-                                        vErrors.push(err83);
+                                        vErrors.push(err85);
                                     }
                                     errors++;
                                 }
                             }
                         }
                         else {
-                            const err84 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services", schemaPath: "#/properties/roles/additionalProperties/properties/services/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            const err86 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services", schemaPath: "#/properties/roles/additionalProperties/properties/services/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                             if (vErrors === null) {
-                                vErrors = [err84];
+                                vErrors = [err86];
                             }
                             else {
-                                vErrors.push(err84);
+                                vErrors.push(err86);
                             }
                             errors++;
                         }
                     }
                     if (data34.files !== undefined) {
-                        let data46 = data34.files;
-                        if (Array.isArray(data46)) {
-                            const len9 = data46.length;
+                        let data47 = data34.files;
+                        if (Array.isArray(data47)) {
+                            const len9 = data47.length;
                             for (let i9 = 0; i9 < len9; i9++) {
-                                let data47 = data46[i9];
-                                if (data47 && typeof data47 == "object" && !Array.isArray(data47)) {
-                                    if (data47.path === undefined) {
-                                        const err85 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9, schemaPath: "#/properties/roles/additionalProperties/properties/files/items/required", keyword: "required", params: { missingProperty: "path" }, message: "must have required property '" + "path" + "'" };
+                                let data48 = data47[i9];
+                                if (data48 && typeof data48 == "object" && !Array.isArray(data48)) {
+                                    if (data48.path === undefined) {
+                                        const err87 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9, schemaPath: "#/properties/roles/additionalProperties/properties/files/items/required", keyword: "required", params: { missingProperty: "path" }, message: "must have required property '" + "path" + "'" };
                                         if (vErrors === null) {
-                                            vErrors = [err85];
+                                            vErrors = [err87];
                                         }
                                         else {
-                                            vErrors.push(err85);
+                                            vErrors.push(err87);
                                         }
                                         errors++;
                                     }
-                                    for (const key9 in data47) {
+                                    for (const key9 in data48) {
                                         if (!((((key9 === "path") || (key9 === "template")) || (key9 === "content")) || (key9 === "mode"))) {
-                                            const err86 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9, schemaPath: "#/properties/roles/additionalProperties/properties/files/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties" };
-                                            if (vErrors === null) {
-                                                vErrors = [err86];
-                                            }
-                                            else {
-                                                vErrors.push(err86);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                    if (data47.path !== undefined) {
-                                        if (typeof data47.path !== "string") {
-                                            const err87 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/path", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/path/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                            if (vErrors === null) {
-                                                vErrors = [err87];
-                                            }
-                                            else {
-                                                vErrors.push(err87);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                    if (data47.template !== undefined) {
-                                        if (typeof data47.template !== "string") {
-                                            const err88 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/template", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/template/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                            const err88 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9, schemaPath: "#/properties/roles/additionalProperties/properties/files/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties" };
                                             if (vErrors === null) {
                                                 vErrors = [err88];
                                             }
@@ -64763,9 +64764,9 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                             errors++;
                                         }
                                     }
-                                    if (data47.content !== undefined) {
-                                        if (typeof data47.content !== "string") {
-                                            const err89 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/content", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/content/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (data48.path !== undefined) {
+                                        if (typeof data48.path !== "string") {
+                                            const err89 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/path", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/path/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                                             if (vErrors === null) {
                                                 vErrors = [err89];
                                             }
@@ -64775,22 +64776,21 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                             errors++;
                                         }
                                     }
-                                    if (data47.mode !== undefined) {
-                                        let data51 = data47.mode;
-                                        if (typeof data51 === "string") {
-                                            if (!pattern9.test(data51)) {
-                                                const err90 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/mode", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/mode/pattern", keyword: "pattern", params: { pattern: "^0?[0-7]{3}$" }, message: "must match pattern \"" + "^0?[0-7]{3}$" + "\"" };
-                                                if (vErrors === null) {
-                                                    vErrors = [err90];
-                                                }
-                                                else {
-                                                    vErrors.push(err90);
-                                                }
-                                                errors++;
+                                    if (data48.template !== undefined) {
+                                        if (typeof data48.template !== "string") {
+                                            const err90 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/template", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/template/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                            if (vErrors === null) {
+                                                vErrors = [err90];
                                             }
+                                            else {
+                                                vErrors.push(err90);
+                                            }
+                                            errors++;
                                         }
-                                        else {
-                                            const err91 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/mode", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/mode/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    }
+                                    if (data48.content !== undefined) {
+                                        if (typeof data48.content !== "string") {
+                                            const err91 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/content", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/content/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                                             if (vErrors === null) {
                                                 vErrors = [err91];
                                             }
@@ -64800,112 +64800,112 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                             errors++;
                                         }
                                     }
+                                    if (data48.mode !== undefined) {
+                                        let data52 = data48.mode;
+                                        if (typeof data52 === "string") {
+                                            if (!pattern10.test(data52)) {
+                                                const err92 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/mode", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/mode/pattern", keyword: "pattern", params: { pattern: "^0?[0-7]{3}$" }, message: "must match pattern \"" + "^0?[0-7]{3}$" + "\"" };
+                                                if (vErrors === null) {
+                                                    vErrors = [err92];
+                                                }
+                                                else {
+                                                    vErrors.push(err92);
+                                                }
+                                                errors++;
+                                            }
+                                        }
+                                        else {
+                                            const err93 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/mode", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/mode/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                            if (vErrors === null) {
+                                                vErrors = [err93];
+                                            }
+                                            else {
+                                                vErrors.push(err93);
+                                            }
+                                            errors++;
+                                        }
+                                    }
                                 }
                                 else {
-                                    const err92 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9, schemaPath: "#/properties/roles/additionalProperties/properties/files/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                                    const err94 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9, schemaPath: "#/properties/roles/additionalProperties/properties/files/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                                     if (vErrors === null) {
-                                        vErrors = [err92];
+                                        vErrors = [err94];
                                     }
                                     else {
-                                        vErrors.push(err92);
+                                        vErrors.push(err94);
                                     }
                                     errors++;
                                 }
                             }
                         }
                         else {
-                            const err93 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files", schemaPath: "#/properties/roles/additionalProperties/properties/files/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            const err95 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files", schemaPath: "#/properties/roles/additionalProperties/properties/files/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                             if (vErrors === null) {
-                                vErrors = [err93];
+                                vErrors = [err95];
                             }
                             else {
-                                vErrors.push(err93);
+                                vErrors.push(err95);
                             }
                             errors++;
                         }
                     }
                 }
                 else {
-                    const err94 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/roles/additionalProperties/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    const err96 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/roles/additionalProperties/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                     if (vErrors === null) {
-                        vErrors = [err94];
+                        vErrors = [err96];
                     }
                     else {
-                        vErrors.push(err94);
+                        vErrors.push(err96);
                     }
                     errors++;
                 }
             }
         }
         else {
-            const err95 = { instancePath: instancePath + "/roles", schemaPath: "#/properties/roles/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err97 = { instancePath: instancePath + "/roles", schemaPath: "#/properties/roles/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-                vErrors = [err95];
+                vErrors = [err97];
             }
             else {
-                vErrors.push(err95);
+                vErrors.push(err97);
             }
             errors++;
         }
     }
     if (data.values !== undefined) {
-        let data52 = data.values;
-        if (!(data52 && typeof data52 == "object" && !Array.isArray(data52))) {
-            const err96 = { instancePath: instancePath + "/values", schemaPath: "#/properties/values/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        let data53 = data.values;
+        if (!(data53 && typeof data53 == "object" && !Array.isArray(data53))) {
+            const err98 = { instancePath: instancePath + "/values", schemaPath: "#/properties/values/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-                vErrors = [err96];
+                vErrors = [err98];
             }
             else {
-                vErrors.push(err96);
+                vErrors.push(err98);
             }
             errors++;
         }
     }
     if (data.environments !== undefined) {
-        let data53 = data.environments;
-        if (Array.isArray(data53)) {
-            const len10 = data53.length;
+        let data54 = data.environments;
+        if (Array.isArray(data54)) {
+            const len10 = data54.length;
             for (let i10 = 0; i10 < len10; i10++) {
-                let data54 = data53[i10];
-                if (data54 && typeof data54 == "object" && !Array.isArray(data54)) {
-                    if (data54.name === undefined) {
-                        const err97 = { instancePath: instancePath + "/environments/" + i10, schemaPath: "#/properties/environments/items/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property '" + "name" + "'" };
+                let data55 = data54[i10];
+                if (data55 && typeof data55 == "object" && !Array.isArray(data55)) {
+                    if (data55.name === undefined) {
+                        const err99 = { instancePath: instancePath + "/environments/" + i10, schemaPath: "#/properties/environments/items/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property '" + "name" + "'" };
                         if (vErrors === null) {
-                            vErrors = [err97];
+                            vErrors = [err99];
                         }
                         else {
-                            vErrors.push(err97);
+                            vErrors.push(err99);
                         }
                         errors++;
                     }
-                    for (const key10 in data54) {
+                    for (const key10 in data55) {
                         if (!((((((key10 === "name") || (key10 === "requires")) || (key10 === "soak")) || (key10 === "github-environment")) || (key10 === "inventory")) || (key10 === "values"))) {
-                            const err98 = { instancePath: instancePath + "/environments/" + i10, schemaPath: "#/properties/environments/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err98];
-                            }
-                            else {
-                                vErrors.push(err98);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data54.name !== undefined) {
-                        let data55 = data54.name;
-                        if (typeof data55 === "string") {
-                            if (!pattern4.test(data55)) {
-                                const err99 = { instancePath: instancePath + "/environments/" + i10 + "/name", schemaPath: "#/properties/environments/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9][a-z0-9-]*$" }, message: "must match pattern \"" + "^[a-z0-9][a-z0-9-]*$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err99];
-                                }
-                                else {
-                                    vErrors.push(err99);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err100 = { instancePath: instancePath + "/environments/" + i10 + "/name", schemaPath: "#/properties/environments/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            const err100 = { instancePath: instancePath + "/environments/" + i10, schemaPath: "#/properties/environments/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties" };
                             if (vErrors === null) {
                                 vErrors = [err100];
                             }
@@ -64915,25 +64915,22 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data54.requires !== undefined) {
-                        let data56 = data54.requires;
-                        if (Array.isArray(data56)) {
-                            const len11 = data56.length;
-                            for (let i11 = 0; i11 < len11; i11++) {
-                                if (typeof data56[i11] !== "string") {
-                                    const err101 = { instancePath: instancePath + "/environments/" + i10 + "/requires/" + i11, schemaPath: "#/properties/environments/items/properties/requires/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err101];
-                                    }
-                                    else {
-                                        vErrors.push(err101);
-                                    }
-                                    errors++;
+                    if (data55.name !== undefined) {
+                        let data56 = data55.name;
+                        if (typeof data56 === "string") {
+                            if (!pattern4.test(data56)) {
+                                const err101 = { instancePath: instancePath + "/environments/" + i10 + "/name", schemaPath: "#/properties/environments/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9][a-z0-9-]*$" }, message: "must match pattern \"" + "^[a-z0-9][a-z0-9-]*$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err101];
                                 }
+                                else {
+                                    vErrors.push(err101);
+                                }
+                                errors++;
                             }
                         }
                         else {
-                            const err102 = { instancePath: instancePath + "/environments/" + i10 + "/requires", schemaPath: "#/properties/environments/items/properties/requires/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            const err102 = { instancePath: instancePath + "/environments/" + i10 + "/name", schemaPath: "#/properties/environments/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
                                 vErrors = [err102];
                             }
@@ -64943,22 +64940,25 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data54.soak !== undefined) {
-                        let data58 = data54.soak;
-                        if (typeof data58 === "string") {
-                            if (!pattern11.test(data58)) {
-                                const err103 = { instancePath: instancePath + "/environments/" + i10 + "/soak", schemaPath: "#/properties/environments/items/properties/soak/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h|d)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h|d)$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err103];
+                    if (data55.requires !== undefined) {
+                        let data57 = data55.requires;
+                        if (Array.isArray(data57)) {
+                            const len11 = data57.length;
+                            for (let i11 = 0; i11 < len11; i11++) {
+                                if (typeof data57[i11] !== "string") {
+                                    const err103 = { instancePath: instancePath + "/environments/" + i10 + "/requires/" + i11, schemaPath: "#/properties/environments/items/properties/requires/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err103];
+                                    }
+                                    else {
+                                        vErrors.push(err103);
+                                    }
+                                    errors++;
                                 }
-                                else {
-                                    vErrors.push(err103);
-                                }
-                                errors++;
                             }
                         }
                         else {
-                            const err104 = { instancePath: instancePath + "/environments/" + i10 + "/soak", schemaPath: "#/properties/environments/items/properties/soak/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            const err104 = { instancePath: instancePath + "/environments/" + i10 + "/requires", schemaPath: "#/properties/environments/items/properties/requires/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                             if (vErrors === null) {
                                 vErrors = [err104];
                             }
@@ -64968,21 +64968,22 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data54["github-environment"] !== undefined) {
-                        if (typeof data54["github-environment"] !== "string") {
-                            const err105 = { instancePath: instancePath + "/environments/" + i10 + "/github-environment", schemaPath: "#/properties/environments/items/properties/github-environment/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err105];
+                    if (data55.soak !== undefined) {
+                        let data59 = data55.soak;
+                        if (typeof data59 === "string") {
+                            if (!pattern12.test(data59)) {
+                                const err105 = { instancePath: instancePath + "/environments/" + i10 + "/soak", schemaPath: "#/properties/environments/items/properties/soak/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h|d)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h|d)$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err105];
+                                }
+                                else {
+                                    vErrors.push(err105);
+                                }
+                                errors++;
                             }
-                            else {
-                                vErrors.push(err105);
-                            }
-                            errors++;
                         }
-                    }
-                    if (data54.inventory !== undefined) {
-                        if (typeof data54.inventory !== "string") {
-                            const err106 = { instancePath: instancePath + "/environments/" + i10 + "/inventory", schemaPath: "#/properties/environments/items/properties/inventory/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                        else {
+                            const err106 = { instancePath: instancePath + "/environments/" + i10 + "/soak", schemaPath: "#/properties/environments/items/properties/soak/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
                                 vErrors = [err106];
                             }
@@ -64992,10 +64993,9 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data54.values !== undefined) {
-                        let data61 = data54.values;
-                        if (!(data61 && typeof data61 == "object" && !Array.isArray(data61))) {
-                            const err107 = { instancePath: instancePath + "/environments/" + i10 + "/values", schemaPath: "#/properties/environments/items/properties/values/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (data55["github-environment"] !== undefined) {
+                        if (typeof data55["github-environment"] !== "string") {
+                            const err107 = { instancePath: instancePath + "/environments/" + i10 + "/github-environment", schemaPath: "#/properties/environments/items/properties/github-environment/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
                                 vErrors = [err107];
                             }
@@ -65005,109 +65005,109 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                }
-                else {
-                    const err108 = { instancePath: instancePath + "/environments/" + i10, schemaPath: "#/properties/environments/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                    if (vErrors === null) {
-                        vErrors = [err108];
-                    }
-                    else {
-                        vErrors.push(err108);
-                    }
-                    errors++;
-                }
-            }
-        }
-        else {
-            const err109 = { instancePath: instancePath + "/environments", schemaPath: "#/properties/environments/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-            if (vErrors === null) {
-                vErrors = [err109];
-            }
-            else {
-                vErrors.push(err109);
-            }
-            errors++;
-        }
-    }
-    if (data.acceptance !== undefined) {
-        let data62 = data.acceptance;
-        if (data62 && typeof data62 == "object" && !Array.isArray(data62)) {
-            if (data62.command === undefined) {
-                const err110 = { instancePath: instancePath + "/acceptance", schemaPath: "#/properties/acceptance/required", keyword: "required", params: { missingProperty: "command" }, message: "must have required property '" + "command" + "'" };
-                if (vErrors === null) {
-                    vErrors = [err110];
-                }
-                else {
-                    vErrors.push(err110);
-                }
-                errors++;
-            }
-            for (const key11 in data62) {
-                if (!((((((((key11 === "command") || (key11 === "timeout")) || (key11 === "junit")) || (key11 === "working-directory")) || (key11 === "allow-no-tests")) || (key11 === "pass-env")) || (key11 === "env")) || (key11 === "workflows"))) {
-                    const err111 = { instancePath: instancePath + "/acceptance", schemaPath: "#/properties/acceptance/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key11 }, message: "must NOT have additional properties" };
-                    if (vErrors === null) {
-                        vErrors = [err111];
-                    }
-                    else {
-                        vErrors.push(err111);
-                    }
-                    errors++;
-                }
-            }
-            if (data62.command !== undefined) {
-                let data63 = data62.command;
-                if (Array.isArray(data63)) {
-                    if (data63.length < 1) {
-                        const err112 = { instancePath: instancePath + "/acceptance/command", schemaPath: "#/properties/acceptance/properties/command/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
-                        if (vErrors === null) {
-                            vErrors = [err112];
-                        }
-                        else {
-                            vErrors.push(err112);
-                        }
-                        errors++;
-                    }
-                    const len12 = data63.length;
-                    for (let i12 = 0; i12 < len12; i12++) {
-                        if (typeof data63[i12] !== "string") {
-                            const err113 = { instancePath: instancePath + "/acceptance/command/" + i12, schemaPath: "#/properties/acceptance/properties/command/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (data55.inventory !== undefined) {
+                        if (typeof data55.inventory !== "string") {
+                            const err108 = { instancePath: instancePath + "/environments/" + i10 + "/inventory", schemaPath: "#/properties/environments/items/properties/inventory/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
-                                vErrors = [err113];
+                                vErrors = [err108];
                             }
                             else {
-                                vErrors.push(err113);
+                                vErrors.push(err108);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data55.values !== undefined) {
+                        let data62 = data55.values;
+                        if (!(data62 && typeof data62 == "object" && !Array.isArray(data62))) {
+                            const err109 = { instancePath: instancePath + "/environments/" + i10 + "/values", schemaPath: "#/properties/environments/items/properties/values/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                            if (vErrors === null) {
+                                vErrors = [err109];
+                            }
+                            else {
+                                vErrors.push(err109);
                             }
                             errors++;
                         }
                     }
                 }
                 else {
-                    const err114 = { instancePath: instancePath + "/acceptance/command", schemaPath: "#/properties/acceptance/properties/command/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                    const err110 = { instancePath: instancePath + "/environments/" + i10, schemaPath: "#/properties/environments/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                     if (vErrors === null) {
-                        vErrors = [err114];
+                        vErrors = [err110];
                     }
                     else {
-                        vErrors.push(err114);
+                        vErrors.push(err110);
                     }
                     errors++;
                 }
             }
-            if (data62.timeout !== undefined) {
-                let data65 = data62.timeout;
-                if (typeof data65 === "string") {
-                    if (!pattern12.test(data65)) {
-                        const err115 = { instancePath: instancePath + "/acceptance/timeout", schemaPath: "#/properties/acceptance/properties/timeout/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
+        }
+        else {
+            const err111 = { instancePath: instancePath + "/environments", schemaPath: "#/properties/environments/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+                vErrors = [err111];
+            }
+            else {
+                vErrors.push(err111);
+            }
+            errors++;
+        }
+    }
+    if (data.acceptance !== undefined) {
+        let data63 = data.acceptance;
+        if (data63 && typeof data63 == "object" && !Array.isArray(data63)) {
+            if (data63.command === undefined) {
+                const err112 = { instancePath: instancePath + "/acceptance", schemaPath: "#/properties/acceptance/required", keyword: "required", params: { missingProperty: "command" }, message: "must have required property '" + "command" + "'" };
+                if (vErrors === null) {
+                    vErrors = [err112];
+                }
+                else {
+                    vErrors.push(err112);
+                }
+                errors++;
+            }
+            for (const key11 in data63) {
+                if (!((((((((key11 === "command") || (key11 === "timeout")) || (key11 === "junit")) || (key11 === "working-directory")) || (key11 === "allow-no-tests")) || (key11 === "pass-env")) || (key11 === "env")) || (key11 === "workflows"))) {
+                    const err113 = { instancePath: instancePath + "/acceptance", schemaPath: "#/properties/acceptance/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key11 }, message: "must NOT have additional properties" };
+                    if (vErrors === null) {
+                        vErrors = [err113];
+                    }
+                    else {
+                        vErrors.push(err113);
+                    }
+                    errors++;
+                }
+            }
+            if (data63.command !== undefined) {
+                let data64 = data63.command;
+                if (Array.isArray(data64)) {
+                    if (data64.length < 1) {
+                        const err114 = { instancePath: instancePath + "/acceptance/command", schemaPath: "#/properties/acceptance/properties/command/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
                         if (vErrors === null) {
-                            vErrors = [err115];
+                            vErrors = [err114];
                         }
                         else {
-                            vErrors.push(err115);
+                            vErrors.push(err114);
                         }
                         errors++;
                     }
+                    const len12 = data64.length;
+                    for (let i12 = 0; i12 < len12; i12++) {
+                        if (typeof data64[i12] !== "string") {
+                            const err115 = { instancePath: instancePath + "/acceptance/command/" + i12, schemaPath: "#/properties/acceptance/properties/command/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err115];
+                            }
+                            else {
+                                vErrors.push(err115);
+                            }
+                            errors++;
+                        }
+                    }
                 }
                 else {
-                    const err116 = { instancePath: instancePath + "/acceptance/timeout", schemaPath: "#/properties/acceptance/properties/timeout/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    const err116 = { instancePath: instancePath + "/acceptance/command", schemaPath: "#/properties/acceptance/properties/command/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                     if (vErrors === null) {
                         vErrors = [err116];
                     }
@@ -65117,21 +65117,22 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                 }
             }
-            if (data62.junit !== undefined) {
-                if (typeof data62.junit !== "string") {
-                    const err117 = { instancePath: instancePath + "/acceptance/junit", schemaPath: "#/properties/acceptance/properties/junit/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err117];
+            if (data63.timeout !== undefined) {
+                let data66 = data63.timeout;
+                if (typeof data66 === "string") {
+                    if (!pattern9.test(data66)) {
+                        const err117 = { instancePath: instancePath + "/acceptance/timeout", schemaPath: "#/properties/acceptance/properties/timeout/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err117];
+                        }
+                        else {
+                            vErrors.push(err117);
+                        }
+                        errors++;
                     }
-                    else {
-                        vErrors.push(err117);
-                    }
-                    errors++;
                 }
-            }
-            if (data62["working-directory"] !== undefined) {
-                if (typeof data62["working-directory"] !== "string") {
-                    const err118 = { instancePath: instancePath + "/acceptance/working-directory", schemaPath: "#/properties/acceptance/properties/working-directory/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                else {
+                    const err118 = { instancePath: instancePath + "/acceptance/timeout", schemaPath: "#/properties/acceptance/properties/timeout/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                     if (vErrors === null) {
                         vErrors = [err118];
                     }
@@ -65141,9 +65142,9 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                 }
             }
-            if (data62["allow-no-tests"] !== undefined) {
-                if (typeof data62["allow-no-tests"] !== "boolean") {
-                    const err119 = { instancePath: instancePath + "/acceptance/allow-no-tests", schemaPath: "#/properties/acceptance/properties/allow-no-tests/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+            if (data63.junit !== undefined) {
+                if (typeof data63.junit !== "string") {
+                    const err119 = { instancePath: instancePath + "/acceptance/junit", schemaPath: "#/properties/acceptance/properties/junit/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                     if (vErrors === null) {
                         vErrors = [err119];
                     }
@@ -65153,159 +65154,156 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                 }
             }
-            if (data62["pass-env"] !== undefined) {
-                let data69 = data62["pass-env"];
-                if (Array.isArray(data69)) {
-                    const len13 = data69.length;
+            if (data63["working-directory"] !== undefined) {
+                if (typeof data63["working-directory"] !== "string") {
+                    const err120 = { instancePath: instancePath + "/acceptance/working-directory", schemaPath: "#/properties/acceptance/properties/working-directory/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err120];
+                    }
+                    else {
+                        vErrors.push(err120);
+                    }
+                    errors++;
+                }
+            }
+            if (data63["allow-no-tests"] !== undefined) {
+                if (typeof data63["allow-no-tests"] !== "boolean") {
+                    const err121 = { instancePath: instancePath + "/acceptance/allow-no-tests", schemaPath: "#/properties/acceptance/properties/allow-no-tests/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+                    if (vErrors === null) {
+                        vErrors = [err121];
+                    }
+                    else {
+                        vErrors.push(err121);
+                    }
+                    errors++;
+                }
+            }
+            if (data63["pass-env"] !== undefined) {
+                let data70 = data63["pass-env"];
+                if (Array.isArray(data70)) {
+                    const len13 = data70.length;
                     for (let i13 = 0; i13 < len13; i13++) {
-                        let data70 = data69[i13];
-                        if (typeof data70 === "string") {
-                            if (!pattern13.test(data70)) {
-                                const err120 = { instancePath: instancePath + "/acceptance/pass-env/" + i13, schemaPath: "#/properties/acceptance/properties/pass-env/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z_][A-Za-z0-9_]*$" }, message: "must match pattern \"" + "^[A-Za-z_][A-Za-z0-9_]*$" + "\"" };
+                        let data71 = data70[i13];
+                        if (typeof data71 === "string") {
+                            if (!pattern14.test(data71)) {
+                                const err122 = { instancePath: instancePath + "/acceptance/pass-env/" + i13, schemaPath: "#/properties/acceptance/properties/pass-env/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z_][A-Za-z0-9_]*$" }, message: "must match pattern \"" + "^[A-Za-z_][A-Za-z0-9_]*$" + "\"" };
                                 if (vErrors === null) {
-                                    vErrors = [err120];
+                                    vErrors = [err122];
                                 }
                                 else {
-                                    vErrors.push(err120);
+                                    vErrors.push(err122);
                                 }
                                 errors++;
                             }
                         }
                         else {
-                            const err121 = { instancePath: instancePath + "/acceptance/pass-env/" + i13, schemaPath: "#/properties/acceptance/properties/pass-env/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            const err123 = { instancePath: instancePath + "/acceptance/pass-env/" + i13, schemaPath: "#/properties/acceptance/properties/pass-env/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
-                                vErrors = [err121];
+                                vErrors = [err123];
                             }
                             else {
-                                vErrors.push(err121);
+                                vErrors.push(err123);
                             }
                             errors++;
                         }
                     }
                 }
                 else {
-                    const err122 = { instancePath: instancePath + "/acceptance/pass-env", schemaPath: "#/properties/acceptance/properties/pass-env/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                    const err124 = { instancePath: instancePath + "/acceptance/pass-env", schemaPath: "#/properties/acceptance/properties/pass-env/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                     if (vErrors === null) {
-                        vErrors = [err122];
+                        vErrors = [err124];
                     }
                     else {
-                        vErrors.push(err122);
+                        vErrors.push(err124);
                     }
                     errors++;
                 }
             }
-            if (data62.env !== undefined) {
-                let data71 = data62.env;
-                if (data71 && typeof data71 == "object" && !Array.isArray(data71)) {
-                    for (const key12 in data71) {
-                        const _errs161 = errors;
+            if (data63.env !== undefined) {
+                let data72 = data63.env;
+                if (data72 && typeof data72 == "object" && !Array.isArray(data72)) {
+                    for (const key12 in data72) {
+                        const _errs163 = errors;
                         if (typeof key12 === "string") {
-                            if (!pattern13.test(key12)) {
-                                const err123 = { instancePath: instancePath + "/acceptance/env", schemaPath: "#/properties/acceptance/properties/env/propertyNames/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z_][A-Za-z0-9_]*$" }, message: "must match pattern \"" + "^[A-Za-z_][A-Za-z0-9_]*$" + "\"", propertyName: key12 };
+                            if (!pattern14.test(key12)) {
+                                const err125 = { instancePath: instancePath + "/acceptance/env", schemaPath: "#/properties/acceptance/properties/env/propertyNames/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z_][A-Za-z0-9_]*$" }, message: "must match pattern \"" + "^[A-Za-z_][A-Za-z0-9_]*$" + "\"", propertyName: key12 };
                                 if (vErrors === null) {
-                                    vErrors = [err123];
+                                    vErrors = [err125];
                                 }
                                 else {
-                                    vErrors.push(err123);
+                                    vErrors.push(err125);
                                 }
                                 errors++;
                             }
                         }
-                        var valid41 = _errs161 === errors;
+                        var valid41 = _errs163 === errors;
                         if (!valid41) {
-                            const err124 = { instancePath: instancePath + "/acceptance/env", schemaPath: "#/properties/acceptance/properties/env/propertyNames", keyword: "propertyNames", params: { propertyName: key12 }, message: "property name must be valid" };
+                            const err126 = { instancePath: instancePath + "/acceptance/env", schemaPath: "#/properties/acceptance/properties/env/propertyNames", keyword: "propertyNames", params: { propertyName: key12 }, message: "property name must be valid" };
                             if (vErrors === null) {
-                                vErrors = [err124];
+                                vErrors = [err126];
                             }
                             else {
-                                vErrors.push(err124);
+                                vErrors.push(err126);
                             }
                             errors++;
                         }
                     }
-                    for (const key13 in data71) {
-                        if (typeof data71[key13] !== "string") {
-                            const err125 = { instancePath: instancePath + "/acceptance/env/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/acceptance/properties/env/additionalProperties/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    for (const key13 in data72) {
+                        if (typeof data72[key13] !== "string") {
+                            const err127 = { instancePath: instancePath + "/acceptance/env/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/acceptance/properties/env/additionalProperties/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
-                                vErrors = [err125];
+                                vErrors = [err127];
                             }
                             else {
-                                vErrors.push(err125);
+                                vErrors.push(err127);
                             }
                             errors++;
                         }
                     }
                 }
                 else {
-                    const err126 = { instancePath: instancePath + "/acceptance/env", schemaPath: "#/properties/acceptance/properties/env/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    const err128 = { instancePath: instancePath + "/acceptance/env", schemaPath: "#/properties/acceptance/properties/env/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                     if (vErrors === null) {
-                        vErrors = [err126];
+                        vErrors = [err128];
                     }
                     else {
-                        vErrors.push(err126);
+                        vErrors.push(err128);
                     }
                     errors++;
                 }
             }
-            if (data62.workflows !== undefined) {
-                let data73 = data62.workflows;
-                if (Array.isArray(data73)) {
-                    const len14 = data73.length;
+            if (data63.workflows !== undefined) {
+                let data74 = data63.workflows;
+                if (Array.isArray(data74)) {
+                    const len14 = data74.length;
                     for (let i14 = 0; i14 < len14; i14++) {
-                        let data74 = data73[i14];
-                        if (typeof data74 === "string") {
-                            if (!pattern15.test(data74)) {
-                                const err127 = { instancePath: instancePath + "/acceptance/workflows/" + i14, schemaPath: "#/properties/acceptance/properties/workflows/items/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
+                        let data75 = data74[i14];
+                        if (typeof data75 === "string") {
+                            if (!pattern16.test(data75)) {
+                                const err129 = { instancePath: instancePath + "/acceptance/workflows/" + i14, schemaPath: "#/properties/acceptance/properties/workflows/items/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
                                 if (vErrors === null) {
-                                    vErrors = [err127];
+                                    vErrors = [err129];
                                 }
                                 else {
-                                    vErrors.push(err127);
+                                    vErrors.push(err129);
                                 }
                                 errors++;
                             }
                         }
                         else {
-                            const err128 = { instancePath: instancePath + "/acceptance/workflows/" + i14, schemaPath: "#/properties/acceptance/properties/workflows/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            const err130 = { instancePath: instancePath + "/acceptance/workflows/" + i14, schemaPath: "#/properties/acceptance/properties/workflows/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
-                                vErrors = [err128];
+                                vErrors = [err130];
                             }
                             else {
-                                vErrors.push(err128);
+                                vErrors.push(err130);
                             }
                             errors++;
                         }
                     }
                 }
                 else {
-                    const err129 = { instancePath: instancePath + "/acceptance/workflows", schemaPath: "#/properties/acceptance/properties/workflows/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                    if (vErrors === null) {
-                        vErrors = [err129];
-                    }
-                    else {
-                        vErrors.push(err129);
-                    }
-                    errors++;
-                }
-            }
-        }
-        else {
-            const err130 = { instancePath: instancePath + "/acceptance", schemaPath: "#/properties/acceptance/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-            if (vErrors === null) {
-                vErrors = [err130];
-            }
-            else {
-                vErrors.push(err130);
-            }
-            errors++;
-        }
-    }
-    if (data.attestations !== undefined) {
-        let data75 = data.attestations;
-        if (data75 && typeof data75 == "object" && !Array.isArray(data75)) {
-            for (const key14 in data75) {
-                if (!(((((key14 === "require") || (key14 === "keys")) || (key14 === "signing-key")) || (key14 === "trusted-root")) || (key14 === "identity"))) {
-                    const err131 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key14 }, message: "must NOT have additional properties" };
+                    const err131 = { instancePath: instancePath + "/acceptance/workflows", schemaPath: "#/properties/acceptance/properties/workflows/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                     if (vErrors === null) {
                         vErrors = [err131];
                     }
@@ -65315,75 +65313,77 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                 }
             }
-            if (data75.require !== undefined) {
-                if (typeof data75.require !== "boolean") {
-                    const err132 = { instancePath: instancePath + "/attestations/require", schemaPath: "#/properties/attestations/properties/require/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+        }
+        else {
+            const err132 = { instancePath: instancePath + "/acceptance", schemaPath: "#/properties/acceptance/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+                vErrors = [err132];
+            }
+            else {
+                vErrors.push(err132);
+            }
+            errors++;
+        }
+    }
+    if (data.attestations !== undefined) {
+        let data76 = data.attestations;
+        if (data76 && typeof data76 == "object" && !Array.isArray(data76)) {
+            for (const key14 in data76) {
+                if (!(((((key14 === "require") || (key14 === "keys")) || (key14 === "signing-key")) || (key14 === "trusted-root")) || (key14 === "identity"))) {
+                    const err133 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key14 }, message: "must NOT have additional properties" };
                     if (vErrors === null) {
-                        vErrors = [err132];
+                        vErrors = [err133];
                     }
                     else {
-                        vErrors.push(err132);
+                        vErrors.push(err133);
                     }
                     errors++;
                 }
             }
-            if (data75.keys !== undefined) {
-                let data77 = data75.keys;
-                if (Array.isArray(data77)) {
-                    const len15 = data77.length;
+            if (data76.require !== undefined) {
+                if (typeof data76.require !== "boolean") {
+                    const err134 = { instancePath: instancePath + "/attestations/require", schemaPath: "#/properties/attestations/properties/require/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+                    if (vErrors === null) {
+                        vErrors = [err134];
+                    }
+                    else {
+                        vErrors.push(err134);
+                    }
+                    errors++;
+                }
+            }
+            if (data76.keys !== undefined) {
+                let data78 = data76.keys;
+                if (Array.isArray(data78)) {
+                    const len15 = data78.length;
                     for (let i15 = 0; i15 < len15; i15++) {
-                        let data78 = data77[i15];
-                        if (typeof data78 === "string") {
-                            if (data78.length < 1) {
-                                const err133 = { instancePath: instancePath + "/attestations/keys/" + i15, schemaPath: "#/properties/attestations/properties/keys/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                        let data79 = data78[i15];
+                        if (typeof data79 === "string") {
+                            if (data79.length < 1) {
+                                const err135 = { instancePath: instancePath + "/attestations/keys/" + i15, schemaPath: "#/properties/attestations/properties/keys/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
                                 if (vErrors === null) {
-                                    vErrors = [err133];
+                                    vErrors = [err135];
                                 }
                                 else {
-                                    vErrors.push(err133);
+                                    vErrors.push(err135);
                                 }
                                 errors++;
                             }
                         }
                         else {
-                            const err134 = { instancePath: instancePath + "/attestations/keys/" + i15, schemaPath: "#/properties/attestations/properties/keys/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            const err136 = { instancePath: instancePath + "/attestations/keys/" + i15, schemaPath: "#/properties/attestations/properties/keys/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
-                                vErrors = [err134];
+                                vErrors = [err136];
                             }
                             else {
-                                vErrors.push(err134);
+                                vErrors.push(err136);
                             }
                             errors++;
                         }
                     }
                 }
                 else {
-                    const err135 = { instancePath: instancePath + "/attestations/keys", schemaPath: "#/properties/attestations/properties/keys/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                    if (vErrors === null) {
-                        vErrors = [err135];
-                    }
-                    else {
-                        vErrors.push(err135);
-                    }
-                    errors++;
-                }
-            }
-            if (data75["signing-key"] !== undefined) {
-                let data79 = data75["signing-key"];
-                if (typeof data79 === "string") {
-                    if (data79.length < 1) {
-                        const err136 = { instancePath: instancePath + "/attestations/signing-key", schemaPath: "#/properties/attestations/properties/signing-key/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
-                        if (vErrors === null) {
-                            vErrors = [err136];
-                        }
-                        else {
-                            vErrors.push(err136);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err137 = { instancePath: instancePath + "/attestations/signing-key", schemaPath: "#/properties/attestations/properties/signing-key/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    const err137 = { instancePath: instancePath + "/attestations/keys", schemaPath: "#/properties/attestations/properties/keys/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                     if (vErrors === null) {
                         vErrors = [err137];
                     }
@@ -65393,11 +65393,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                 }
             }
-            if (data75["trusted-root"] !== undefined) {
-                let data80 = data75["trusted-root"];
+            if (data76["signing-key"] !== undefined) {
+                let data80 = data76["signing-key"];
                 if (typeof data80 === "string") {
                     if (data80.length < 1) {
-                        const err138 = { instancePath: instancePath + "/attestations/trusted-root", schemaPath: "#/properties/attestations/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                        const err138 = { instancePath: instancePath + "/attestations/signing-key", schemaPath: "#/properties/attestations/properties/signing-key/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
                         if (vErrors === null) {
                             vErrors = [err138];
                         }
@@ -65408,7 +65408,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     }
                 }
                 else {
-                    const err139 = { instancePath: instancePath + "/attestations/trusted-root", schemaPath: "#/properties/attestations/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    const err139 = { instancePath: instancePath + "/attestations/signing-key", schemaPath: "#/properties/attestations/properties/signing-key/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                     if (vErrors === null) {
                         vErrors = [err139];
                     }
@@ -65418,37 +65418,37 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                 }
             }
-            if (data75.identity !== undefined) {
-                let data81 = data75.identity;
-                if (data81 && typeof data81 == "object" && !Array.isArray(data81)) {
-                    for (const key15 in data81) {
-                        if (!(((((key15 === "repository") || (key15 === "workflow")) || (key15 === "ref")) || (key15 === "issuer")) || (key15 === "server-url"))) {
-                            const err140 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err140];
-                            }
-                            else {
-                                vErrors.push(err140);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data81.repository !== undefined) {
-                        let data82 = data81.repository;
-                        if (typeof data82 === "string") {
-                            if (!pattern16.test(data82)) {
-                                const err141 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err141];
-                                }
-                                else {
-                                    vErrors.push(err141);
-                                }
-                                errors++;
-                            }
+            if (data76["trusted-root"] !== undefined) {
+                let data81 = data76["trusted-root"];
+                if (typeof data81 === "string") {
+                    if (data81.length < 1) {
+                        const err140 = { instancePath: instancePath + "/attestations/trusted-root", schemaPath: "#/properties/attestations/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                        if (vErrors === null) {
+                            vErrors = [err140];
                         }
                         else {
-                            const err142 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            vErrors.push(err140);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err141 = { instancePath: instancePath + "/attestations/trusted-root", schemaPath: "#/properties/attestations/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err141];
+                    }
+                    else {
+                        vErrors.push(err141);
+                    }
+                    errors++;
+                }
+            }
+            if (data76.identity !== undefined) {
+                let data82 = data76.identity;
+                if (data82 && typeof data82 == "object" && !Array.isArray(data82)) {
+                    for (const key15 in data82) {
+                        if (!(((((key15 === "repository") || (key15 === "workflow")) || (key15 === "ref")) || (key15 === "issuer")) || (key15 === "server-url"))) {
+                            const err142 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" };
                             if (vErrors === null) {
                                 vErrors = [err142];
                             }
@@ -65458,11 +65458,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data81.workflow !== undefined) {
-                        let data83 = data81.workflow;
+                    if (data82.repository !== undefined) {
+                        let data83 = data82.repository;
                         if (typeof data83 === "string") {
-                            if (!pattern15.test(data83)) {
-                                const err143 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
+                            if (!pattern17.test(data83)) {
+                                const err143 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" + "\"" };
                                 if (vErrors === null) {
                                     vErrors = [err143];
                                 }
@@ -65473,7 +65473,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             }
                         }
                         else {
-                            const err144 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            const err144 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
                                 vErrors = [err144];
                             }
@@ -65483,11 +65483,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data81.ref !== undefined) {
-                        let data84 = data81.ref;
+                    if (data82.workflow !== undefined) {
+                        let data84 = data82.workflow;
                         if (typeof data84 === "string") {
-                            if (!pattern18.test(data84)) {
-                                const err145 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/pattern", keyword: "pattern", params: { pattern: "^refs/(heads|tags)/\\S+$" }, message: "must match pattern \"" + "^refs/(heads|tags)/\\S+$" + "\"" };
+                            if (!pattern16.test(data84)) {
+                                const err145 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
                                 if (vErrors === null) {
                                     vErrors = [err145];
                                 }
@@ -65498,7 +65498,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             }
                         }
                         else {
-                            const err146 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            const err146 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
                                 vErrors = [err146];
                             }
@@ -65508,11 +65508,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data81.issuer !== undefined) {
-                        let data85 = data81.issuer;
+                    if (data82.ref !== undefined) {
+                        let data85 = data82.ref;
                         if (typeof data85 === "string") {
                             if (!pattern19.test(data85)) {
-                                const err147 = { instancePath: instancePath + "/attestations/identity/issuer", schemaPath: "#/properties/attestations/properties/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://\\S+$" }, message: "must match pattern \"" + "^https://\\S+$" + "\"" };
+                                const err147 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/pattern", keyword: "pattern", params: { pattern: "^refs/(heads|tags)/\\S+$" }, message: "must match pattern \"" + "^refs/(heads|tags)/\\S+$" + "\"" };
                                 if (vErrors === null) {
                                     vErrors = [err147];
                                 }
@@ -65523,7 +65523,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             }
                         }
                         else {
-                            const err148 = { instancePath: instancePath + "/attestations/identity/issuer", schemaPath: "#/properties/attestations/properties/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            const err148 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
                                 vErrors = [err148];
                             }
@@ -65533,11 +65533,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data81["server-url"] !== undefined) {
-                        let data86 = data81["server-url"];
+                    if (data82.issuer !== undefined) {
+                        let data86 = data82.issuer;
                         if (typeof data86 === "string") {
                             if (!pattern20.test(data86)) {
-                                const err149 = { instancePath: instancePath + "/attestations/identity/server-url", schemaPath: "#/properties/attestations/properties/identity/properties/server-url/pattern", keyword: "pattern", params: { pattern: "^https://[^/\\s]+/?$" }, message: "must match pattern \"" + "^https://[^/\\s]+/?$" + "\"" };
+                                const err149 = { instancePath: instancePath + "/attestations/identity/issuer", schemaPath: "#/properties/attestations/properties/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://\\S+$" }, message: "must match pattern \"" + "^https://\\S+$" + "\"" };
                                 if (vErrors === null) {
                                     vErrors = [err149];
                                 }
@@ -65548,7 +65548,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             }
                         }
                         else {
-                            const err150 = { instancePath: instancePath + "/attestations/identity/server-url", schemaPath: "#/properties/attestations/properties/identity/properties/server-url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            const err150 = { instancePath: instancePath + "/attestations/identity/issuer", schemaPath: "#/properties/attestations/properties/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                             if (vErrors === null) {
                                 vErrors = [err150];
                             }
@@ -65558,36 +65558,34 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
+                    if (data82["server-url"] !== undefined) {
+                        let data87 = data82["server-url"];
+                        if (typeof data87 === "string") {
+                            if (!pattern21.test(data87)) {
+                                const err151 = { instancePath: instancePath + "/attestations/identity/server-url", schemaPath: "#/properties/attestations/properties/identity/properties/server-url/pattern", keyword: "pattern", params: { pattern: "^https://[^/\\s]+/?$" }, message: "must match pattern \"" + "^https://[^/\\s]+/?$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err151];
+                                }
+                                else {
+                                    vErrors.push(err151);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err152 = { instancePath: instancePath + "/attestations/identity/server-url", schemaPath: "#/properties/attestations/properties/identity/properties/server-url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err152];
+                            }
+                            else {
+                                vErrors.push(err152);
+                            }
+                            errors++;
+                        }
+                    }
                 }
                 else {
-                    const err151 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                    if (vErrors === null) {
-                        vErrors = [err151];
-                    }
-                    else {
-                        vErrors.push(err151);
-                    }
-                    errors++;
-                }
-            }
-        }
-        else {
-            const err152 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-            if (vErrors === null) {
-                vErrors = [err152];
-            }
-            else {
-                vErrors.push(err152);
-            }
-            errors++;
-        }
-    }
-    if (data.provision !== undefined) {
-        let data87 = data.provision;
-        if (data87 && typeof data87 == "object" && !Array.isArray(data87)) {
-            for (const key16 in data87) {
-                if (!((((((key16 === "provider") || (key16 === "image")) || (key16 === "image-sha256")) || (key16 === "ttl")) || (key16 === "hosts")) || (key16 === "placement"))) {
-                    const err153 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key16 }, message: "must NOT have additional properties" };
+                    const err153 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                     if (vErrors === null) {
                         vErrors = [err153];
                     }
@@ -65597,20 +65595,24 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                 }
             }
-            if (data87.provider !== undefined) {
-                let data88 = data87.provider;
-                if (typeof data88 !== "string") {
-                    const err154 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err154];
-                    }
-                    else {
-                        vErrors.push(err154);
-                    }
-                    errors++;
-                }
-                if (!(((data88 === "nspawn") || (data88 === "qemu")) || (data88 === "libvirt"))) {
-                    const err155 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/enum", keyword: "enum", params: { allowedValues: schema11.properties.provision.properties.provider.enum }, message: "must be equal to one of the allowed values" };
+        }
+        else {
+            const err154 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+                vErrors = [err154];
+            }
+            else {
+                vErrors.push(err154);
+            }
+            errors++;
+        }
+    }
+    if (data.provision !== undefined) {
+        let data88 = data.provision;
+        if (data88 && typeof data88 == "object" && !Array.isArray(data88)) {
+            for (const key16 in data88) {
+                if (!((((((key16 === "provider") || (key16 === "image")) || (key16 === "image-sha256")) || (key16 === "ttl")) || (key16 === "hosts")) || (key16 === "placement"))) {
+                    const err155 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key16 }, message: "must NOT have additional properties" };
                     if (vErrors === null) {
                         vErrors = [err155];
                     }
@@ -65620,9 +65622,10 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                 }
             }
-            if (data87.image !== undefined) {
-                if (typeof data87.image !== "string") {
-                    const err156 = { instancePath: instancePath + "/provision/image", schemaPath: "#/properties/provision/properties/image/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (data88.provider !== undefined) {
+                let data89 = data88.provider;
+                if (typeof data89 !== "string") {
+                    const err156 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                     if (vErrors === null) {
                         vErrors = [err156];
                     }
@@ -65631,23 +65634,20 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     }
                     errors++;
                 }
-            }
-            if (data87["image-sha256"] !== undefined) {
-                let data90 = data87["image-sha256"];
-                if (typeof data90 === "string") {
-                    if (!pattern21.test(data90)) {
-                        const err157 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: "must match pattern \"" + "^[0-9a-f]{64}$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err157];
-                        }
-                        else {
-                            vErrors.push(err157);
-                        }
-                        errors++;
+                if (!(((data89 === "nspawn") || (data89 === "qemu")) || (data89 === "libvirt"))) {
+                    const err157 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/enum", keyword: "enum", params: { allowedValues: schema11.properties.provision.properties.provider.enum }, message: "must be equal to one of the allowed values" };
+                    if (vErrors === null) {
+                        vErrors = [err157];
                     }
+                    else {
+                        vErrors.push(err157);
+                    }
+                    errors++;
                 }
-                else {
-                    const err158 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            }
+            if (data88.image !== undefined) {
+                if (typeof data88.image !== "string") {
+                    const err158 = { instancePath: instancePath + "/provision/image", schemaPath: "#/properties/provision/properties/image/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                     if (vErrors === null) {
                         vErrors = [err158];
                     }
@@ -65657,11 +65657,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                 }
             }
-            if (data87.ttl !== undefined) {
-                let data91 = data87.ttl;
+            if (data88["image-sha256"] !== undefined) {
+                let data91 = data88["image-sha256"];
                 if (typeof data91 === "string") {
-                    if (!pattern12.test(data91)) {
-                        const err159 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
+                    if (!pattern22.test(data91)) {
+                        const err159 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: "must match pattern \"" + "^[0-9a-f]{64}$" + "\"" };
                         if (vErrors === null) {
                             vErrors = [err159];
                         }
@@ -65672,7 +65672,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     }
                 }
                 else {
-                    const err160 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    const err160 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                     if (vErrors === null) {
                         vErrors = [err160];
                     }
@@ -65682,11 +65682,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                 }
             }
-            if (data87.hosts !== undefined) {
-                let data92 = data87.hosts;
-                if (Array.isArray(data92)) {
-                    if (data92.length < 1) {
-                        const err161 = { instancePath: instancePath + "/provision/hosts", schemaPath: "#/properties/provision/properties/hosts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+            if (data88.ttl !== undefined) {
+                let data92 = data88.ttl;
+                if (typeof data92 === "string") {
+                    if (!pattern9.test(data92)) {
+                        const err161 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
                         if (vErrors === null) {
                             vErrors = [err161];
                         }
@@ -65695,48 +65695,48 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                         }
                         errors++;
                     }
-                    const len16 = data92.length;
+                }
+                else {
+                    const err162 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err162];
+                    }
+                    else {
+                        vErrors.push(err162);
+                    }
+                    errors++;
+                }
+            }
+            if (data88.hosts !== undefined) {
+                let data93 = data88.hosts;
+                if (Array.isArray(data93)) {
+                    if (data93.length < 1) {
+                        const err163 = { instancePath: instancePath + "/provision/hosts", schemaPath: "#/properties/provision/properties/hosts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+                        if (vErrors === null) {
+                            vErrors = [err163];
+                        }
+                        else {
+                            vErrors.push(err163);
+                        }
+                        errors++;
+                    }
+                    const len16 = data93.length;
                     for (let i16 = 0; i16 < len16; i16++) {
-                        let data93 = data92[i16];
-                        if (data93 && typeof data93 == "object" && !Array.isArray(data93)) {
-                            if (data93.uri === undefined) {
-                                const err162 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/required", keyword: "required", params: { missingProperty: "uri" }, message: "must have required property '" + "uri" + "'" };
+                        let data94 = data93[i16];
+                        if (data94 && typeof data94 == "object" && !Array.isArray(data94)) {
+                            if (data94.uri === undefined) {
+                                const err164 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/required", keyword: "required", params: { missingProperty: "uri" }, message: "must have required property '" + "uri" + "'" };
                                 if (vErrors === null) {
-                                    vErrors = [err162];
+                                    vErrors = [err164];
                                 }
                                 else {
-                                    vErrors.push(err162);
+                                    vErrors.push(err164);
                                 }
                                 errors++;
                             }
-                            for (const key17 in data93) {
+                            for (const key17 in data94) {
                                 if (!((((((((key17 === "name") || (key17 === "uri")) || (key17 === "cpus")) || (key17 === "memory")) || (key17 === "pool")) || (key17 === "network")) || (key17 === "ssh-key")) || (key17 === "pki-dir"))) {
-                                    const err163 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key17 }, message: "must NOT have additional properties" };
-                                    if (vErrors === null) {
-                                        vErrors = [err163];
-                                    }
-                                    else {
-                                        vErrors.push(err163);
-                                    }
-                                    errors++;
-                                }
-                            }
-                            if (data93.name !== undefined) {
-                                let data94 = data93.name;
-                                if (typeof data94 === "string") {
-                                    if (!pattern23.test(data94)) {
-                                        const err164 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/name", schemaPath: "#/properties/provision/properties/hosts/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" }, message: "must match pattern \"" + "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" + "\"" };
-                                        if (vErrors === null) {
-                                            vErrors = [err164];
-                                        }
-                                        else {
-                                            vErrors.push(err164);
-                                        }
-                                        errors++;
-                                    }
-                                }
-                                else {
-                                    const err165 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/name", schemaPath: "#/properties/provision/properties/hosts/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    const err165 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key17 }, message: "must NOT have additional properties" };
                                     if (vErrors === null) {
                                         vErrors = [err165];
                                     }
@@ -65746,11 +65746,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                     errors++;
                                 }
                             }
-                            if (data93.uri !== undefined) {
-                                let data95 = data93.uri;
+                            if (data94.name !== undefined) {
+                                let data95 = data94.name;
                                 if (typeof data95 === "string") {
                                     if (!pattern24.test(data95)) {
-                                        const err166 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/uri", schemaPath: "#/properties/provision/properties/hosts/items/properties/uri/pattern", keyword: "pattern", params: { pattern: "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" }, message: "must match pattern \"" + "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" + "\"" };
+                                        const err166 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/name", schemaPath: "#/properties/provision/properties/hosts/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" }, message: "must match pattern \"" + "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" + "\"" };
                                         if (vErrors === null) {
                                             vErrors = [err166];
                                         }
@@ -65761,7 +65761,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                     }
                                 }
                                 else {
-                                    const err167 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/uri", schemaPath: "#/properties/provision/properties/hosts/items/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    const err167 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/name", schemaPath: "#/properties/provision/properties/hosts/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                                     if (vErrors === null) {
                                         vErrors = [err167];
                                     }
@@ -65771,35 +65771,35 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                     errors++;
                                 }
                             }
-                            if (data93.cpus !== undefined) {
-                                let data96 = data93.cpus;
-                                if (!((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96)))) {
-                                    const err168 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/cpus", schemaPath: "#/properties/provision/properties/hosts/items/properties/cpus/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
-                                    if (vErrors === null) {
-                                        vErrors = [err168];
-                                    }
-                                    else {
-                                        vErrors.push(err168);
-                                    }
-                                    errors++;
-                                }
-                                if (typeof data96 == "number") {
-                                    if (data96 < 1 || isNaN(data96)) {
-                                        const err169 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/cpus", schemaPath: "#/properties/provision/properties/hosts/items/properties/cpus/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+                            if (data94.uri !== undefined) {
+                                let data96 = data94.uri;
+                                if (typeof data96 === "string") {
+                                    if (!pattern25.test(data96)) {
+                                        const err168 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/uri", schemaPath: "#/properties/provision/properties/hosts/items/properties/uri/pattern", keyword: "pattern", params: { pattern: "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" }, message: "must match pattern \"" + "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" + "\"" };
                                         if (vErrors === null) {
-                                            vErrors = [err169];
+                                            vErrors = [err168];
                                         }
                                         else {
-                                            vErrors.push(err169);
+                                            vErrors.push(err168);
                                         }
                                         errors++;
                                     }
                                 }
+                                else {
+                                    const err169 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/uri", schemaPath: "#/properties/provision/properties/hosts/items/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err169];
+                                    }
+                                    else {
+                                        vErrors.push(err169);
+                                    }
+                                    errors++;
+                                }
                             }
-                            if (data93.memory !== undefined) {
-                                let data97 = data93.memory;
+                            if (data94.cpus !== undefined) {
+                                let data97 = data94.cpus;
                                 if (!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))) {
-                                    const err170 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/memory", schemaPath: "#/properties/provision/properties/hosts/items/properties/memory/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                                    const err170 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/cpus", schemaPath: "#/properties/provision/properties/hosts/items/properties/cpus/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
                                     if (vErrors === null) {
                                         vErrors = [err170];
                                     }
@@ -65809,8 +65809,8 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                     errors++;
                                 }
                                 if (typeof data97 == "number") {
-                                    if (data97 < 128 || isNaN(data97)) {
-                                        const err171 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/memory", schemaPath: "#/properties/provision/properties/hosts/items/properties/memory/minimum", keyword: "minimum", params: { comparison: ">=", limit: 128 }, message: "must be >= 128" };
+                                    if (data97 < 1 || isNaN(data97)) {
+                                        const err171 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/cpus", schemaPath: "#/properties/provision/properties/hosts/items/properties/cpus/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
                                         if (vErrors === null) {
                                             vErrors = [err171];
                                         }
@@ -65821,36 +65821,36 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                     }
                                 }
                             }
-                            if (data93.pool !== undefined) {
-                                let data98 = data93.pool;
-                                if (typeof data98 === "string") {
-                                    if (!pattern25.test(data98)) {
-                                        const err172 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pool", schemaPath: "#/properties/provision/properties/hosts/items/properties/pool/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9._-]+$" + "\"" };
+                            if (data94.memory !== undefined) {
+                                let data98 = data94.memory;
+                                if (!((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98)))) {
+                                    const err172 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/memory", schemaPath: "#/properties/provision/properties/hosts/items/properties/memory/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                                    if (vErrors === null) {
+                                        vErrors = [err172];
+                                    }
+                                    else {
+                                        vErrors.push(err172);
+                                    }
+                                    errors++;
+                                }
+                                if (typeof data98 == "number") {
+                                    if (data98 < 128 || isNaN(data98)) {
+                                        const err173 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/memory", schemaPath: "#/properties/provision/properties/hosts/items/properties/memory/minimum", keyword: "minimum", params: { comparison: ">=", limit: 128 }, message: "must be >= 128" };
                                         if (vErrors === null) {
-                                            vErrors = [err172];
+                                            vErrors = [err173];
                                         }
                                         else {
-                                            vErrors.push(err172);
+                                            vErrors.push(err173);
                                         }
                                         errors++;
                                     }
                                 }
-                                else {
-                                    const err173 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pool", schemaPath: "#/properties/provision/properties/hosts/items/properties/pool/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err173];
-                                    }
-                                    else {
-                                        vErrors.push(err173);
-                                    }
-                                    errors++;
-                                }
                             }
-                            if (data93.network !== undefined) {
-                                let data99 = data93.network;
+                            if (data94.pool !== undefined) {
+                                let data99 = data94.pool;
                                 if (typeof data99 === "string") {
-                                    if (!pattern25.test(data99)) {
-                                        const err174 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/network", schemaPath: "#/properties/provision/properties/hosts/items/properties/network/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9._-]+$" + "\"" };
+                                    if (!pattern26.test(data99)) {
+                                        const err174 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pool", schemaPath: "#/properties/provision/properties/hosts/items/properties/pool/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9._-]+$" + "\"" };
                                         if (vErrors === null) {
                                             vErrors = [err174];
                                         }
@@ -65861,7 +65861,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                     }
                                 }
                                 else {
-                                    const err175 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/network", schemaPath: "#/properties/provision/properties/hosts/items/properties/network/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    const err175 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pool", schemaPath: "#/properties/provision/properties/hosts/items/properties/pool/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                                     if (vErrors === null) {
                                         vErrors = [err175];
                                     }
@@ -65871,21 +65871,22 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                     errors++;
                                 }
                             }
-                            if (data93["ssh-key"] !== undefined) {
-                                if (typeof data93["ssh-key"] !== "string") {
-                                    const err176 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/ssh-key", schemaPath: "#/properties/provision/properties/hosts/items/properties/ssh-key/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err176];
+                            if (data94.network !== undefined) {
+                                let data100 = data94.network;
+                                if (typeof data100 === "string") {
+                                    if (!pattern26.test(data100)) {
+                                        const err176 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/network", schemaPath: "#/properties/provision/properties/hosts/items/properties/network/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9._-]+$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err176];
+                                        }
+                                        else {
+                                            vErrors.push(err176);
+                                        }
+                                        errors++;
                                     }
-                                    else {
-                                        vErrors.push(err176);
-                                    }
-                                    errors++;
                                 }
-                            }
-                            if (data93["pki-dir"] !== undefined) {
-                                if (typeof data93["pki-dir"] !== "string") {
-                                    const err177 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pki-dir", schemaPath: "#/properties/provision/properties/hosts/items/properties/pki-dir/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                else {
+                                    const err177 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/network", schemaPath: "#/properties/provision/properties/hosts/items/properties/network/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                                     if (vErrors === null) {
                                         vErrors = [err177];
                                     }
@@ -65895,36 +65896,33 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                     errors++;
                                 }
                             }
+                            if (data94["ssh-key"] !== undefined) {
+                                if (typeof data94["ssh-key"] !== "string") {
+                                    const err178 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/ssh-key", schemaPath: "#/properties/provision/properties/hosts/items/properties/ssh-key/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err178];
+                                    }
+                                    else {
+                                        vErrors.push(err178);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data94["pki-dir"] !== undefined) {
+                                if (typeof data94["pki-dir"] !== "string") {
+                                    const err179 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pki-dir", schemaPath: "#/properties/provision/properties/hosts/items/properties/pki-dir/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err179];
+                                    }
+                                    else {
+                                        vErrors.push(err179);
+                                    }
+                                    errors++;
+                                }
+                            }
                         }
                         else {
-                            const err178 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                            if (vErrors === null) {
-                                vErrors = [err178];
-                            }
-                            else {
-                                vErrors.push(err178);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err179 = { instancePath: instancePath + "/provision/hosts", schemaPath: "#/properties/provision/properties/hosts/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                    if (vErrors === null) {
-                        vErrors = [err179];
-                    }
-                    else {
-                        vErrors.push(err179);
-                    }
-                    errors++;
-                }
-            }
-            if (data87.placement !== undefined) {
-                let data102 = data87.placement;
-                if (data102 && typeof data102 == "object" && !Array.isArray(data102)) {
-                    for (const key18 in data102) {
-                        if (!(key18 === "anti-affinity")) {
-                            const err180 = { instancePath: instancePath + "/provision/placement", schemaPath: "#/properties/provision/properties/placement/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key18 }, message: "must NOT have additional properties" };
+                            const err180 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                             if (vErrors === null) {
                                 vErrors = [err180];
                             }
@@ -65934,39 +65932,66 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             errors++;
                         }
                     }
-                    if (data102["anti-affinity"] !== undefined) {
-                        let data103 = data102["anti-affinity"];
-                        if (Array.isArray(data103)) {
-                            const len17 = data103.length;
+                }
+                else {
+                    const err181 = { instancePath: instancePath + "/provision/hosts", schemaPath: "#/properties/provision/properties/hosts/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                    if (vErrors === null) {
+                        vErrors = [err181];
+                    }
+                    else {
+                        vErrors.push(err181);
+                    }
+                    errors++;
+                }
+            }
+            if (data88.placement !== undefined) {
+                let data103 = data88.placement;
+                if (data103 && typeof data103 == "object" && !Array.isArray(data103)) {
+                    for (const key18 in data103) {
+                        if (!(key18 === "anti-affinity")) {
+                            const err182 = { instancePath: instancePath + "/provision/placement", schemaPath: "#/properties/provision/properties/placement/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key18 }, message: "must NOT have additional properties" };
+                            if (vErrors === null) {
+                                vErrors = [err182];
+                            }
+                            else {
+                                vErrors.push(err182);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data103["anti-affinity"] !== undefined) {
+                        let data104 = data103["anti-affinity"];
+                        if (Array.isArray(data104)) {
+                            const len17 = data104.length;
                             for (let i17 = 0; i17 < len17; i17++) {
-                                if (typeof data103[i17] !== "string") {
-                                    const err181 = { instancePath: instancePath + "/provision/placement/anti-affinity/" + i17, schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                if (typeof data104[i17] !== "string") {
+                                    const err183 = { instancePath: instancePath + "/provision/placement/anti-affinity/" + i17, schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                                     if (vErrors === null) {
-                                        vErrors = [err181];
+                                        vErrors = [err183];
                                     }
                                     else {
-                                        vErrors.push(err181);
+                                        vErrors.push(err183);
                                     }
                                     errors++;
                                 }
                             }
-                            let i18 = data103.length;
+                            let i18 = data104.length;
                             let j0;
                             if (i18 > 1) {
                                 const indices0 = {};
                                 for (; i18--;) {
-                                    let item0 = data103[i18];
+                                    let item0 = data104[i18];
                                     if (typeof item0 !== "string") {
                                         continue;
                                     }
                                     if (typeof indices0[item0] == "number") {
                                         j0 = indices0[item0];
-                                        const err182 = { instancePath: instancePath + "/provision/placement/anti-affinity", schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/uniqueItems", keyword: "uniqueItems", params: { i: i18, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i18 + " are identical)" };
+                                        const err184 = { instancePath: instancePath + "/provision/placement/anti-affinity", schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/uniqueItems", keyword: "uniqueItems", params: { i: i18, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i18 + " are identical)" };
                                         if (vErrors === null) {
-                                            vErrors = [err182];
+                                            vErrors = [err184];
                                         }
                                         else {
-                                            vErrors.push(err182);
+                                            vErrors.push(err184);
                                         }
                                         errors++;
                                         break;
@@ -65976,48 +66001,48 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             }
                         }
                         else {
-                            const err183 = { instancePath: instancePath + "/provision/placement/anti-affinity", schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            const err185 = { instancePath: instancePath + "/provision/placement/anti-affinity", schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                             if (vErrors === null) {
-                                vErrors = [err183];
+                                vErrors = [err185];
                             }
                             else {
-                                vErrors.push(err183);
+                                vErrors.push(err185);
                             }
                             errors++;
                         }
                     }
                 }
                 else {
-                    const err184 = { instancePath: instancePath + "/provision/placement", schemaPath: "#/properties/provision/properties/placement/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    const err186 = { instancePath: instancePath + "/provision/placement", schemaPath: "#/properties/provision/properties/placement/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                     if (vErrors === null) {
-                        vErrors = [err184];
+                        vErrors = [err186];
                     }
                     else {
-                        vErrors.push(err184);
+                        vErrors.push(err186);
                     }
                     errors++;
                 }
             }
         }
         else {
-            const err185 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err187 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-                vErrors = [err185];
+                vErrors = [err187];
             }
             else {
-                vErrors.push(err185);
+                vErrors.push(err187);
             }
             errors++;
         }
     }
 }
 else {
-    const err186 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    const err188 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
     if (vErrors === null) {
-        vErrors = [err186];
+        vErrors = [err188];
     }
     else {
-        vErrors.push(err186);
+        vErrors.push(err188);
     }
     errors++;
 } validate10.errors = vErrors; return errors === 0; }
@@ -66031,6 +66056,8 @@ else {
 
 
 
+/** How long a deploy waits for a service to come up when karoo.yml does not say (`start-timeout`). */
+const config_START_TIMEOUT_SECONDS = 60;
 const DEFAULT_TARGET = { python: '3.11', platforms: ['manylinux_2_28_x86_64'], implementation: 'cp' };
 // Precompiled from schema/karoo.schema.json by scripts/gen-config-validator.mjs: no schema
 // compilation at start-up.
@@ -66298,13 +66325,19 @@ function normalise(raw, path, line) {
         roles[name] = {
             name,
             leaves: (r.leaves ?? []).map(lock_lib/* normalizeName */.Pc),
-            services: (r.services ?? []).map((s) => ({
-                name: s.name,
-                command: s.command,
-                environment: s.environment ?? {},
-                workingDirectory: s['working-directory'],
-                port: s.port,
-            })),
+            services: (r.services ?? []).map((s, i) => {
+                const startTimeout = s['start-timeout'] === undefined ? undefined : parseDuration(s['start-timeout']);
+                if (startTimeout === 0)
+                    fail(['roles', name, 'services', i, 'start-timeout'], 'must be at least 1s: a service needs time to come up');
+                return {
+                    name: s.name,
+                    command: s.command,
+                    environment: s.environment ?? {},
+                    workingDirectory: s['working-directory'],
+                    port: s.port,
+                    ...(startTimeout === undefined ? {} : { startTimeoutSeconds: startTimeout }),
+                };
+            }),
             files: (r.files ?? []).map((f, i) => {
                 if ((f.template === undefined) === (f.content === undefined))
                     fail(['roles', name, 'files', i], 'give exactly one of template or content');
@@ -66723,8 +66756,8 @@ var external_node_events_ = __nccwpck_require__(78474);
 var src = __nccwpck_require__(10816);
 ;// CONCATENATED MODULE: ./packages/deploy/lib/generated/agent.js
 // Generated by scripts/gen-agent.mjs from agent/karoo_node/. Do not edit.
-const AGENT_SOURCE = "# Generated by packages/deploy/scripts/gen-agent.mjs from packages/deploy/agent/karoo_node/. Do not edit.\n\n\n\"\"\"karoo's node agent: makes one node converge to its desired state, and reports on it.\n\nSent over SSH by `karoo deploy` on every call (never installed by hand): the runner starts\n`python3 -c BOOTSTRAP COMMAND`, writes the length of this file, this file, one JSON request\nline, and for `receive` the raw bytes of the blobs. The last line of stdout is the JSON\nanswer: {\"ok\": true, ...} or {\"ok\": false, \"error\": \"...\", \"kind\": \"...\"} (errors.py: karoo's\nerror kinds, or `bug` for an exception the agent did not expect). Nothing from the request is ever\ngiven to a shell: paths, values, commands and environment variables are data, used through\nargument vectors and files.\n\nLayout under /opt/karoo/<system>/ (ROOT):\n  blobs/sha256/<hex>         blobs of candidates, each checked against its sha256 on arrival\n                             and again before use\n  <candidate-12>/            the candidate's installation: a venv, written once (marker\n                             .karoo-venv.json written last), never changed afterwards\n  releases/<release-16>/     one release = candidate + this node's configuration:\n                             bin -> ../../<candidate-12>/bin, rendered files, units/,\n                             .karoo/release.json (the desired state), .karoo/karoo_node.py\n  current -> releases/…      the running release (switched by renaming a new symlink over it)\n  previous -> releases/…     the release before it: `karoo rollback` switches back to it\n  receipt.json               what was deployed and when; history.jsonl: every receipt\n\nServices run under systemd where the node runs it (/run/systemd/system exists): one unit per\nservice, linked from the current release. Elsewhere (containers without an init, hosts\nwhere /etc/karoo/service-manager says \"supervisor\") karoo's own small supervisor runs them:\none detached `supervise SERVICE` process per service that restarts it with backoff, keeps\nits state in /run/karoo/<system>/<unit>.json and its output in <root>/logs/<unit>.log.\n\nInstalling needs no pip, on the node or in the lock: the agent's own wheel installer unpacks\neach locked wheel (already checked against the lock's sha256) into a `--without-pip` venv,\nrefusing any file its RECORD does not vouch for with a matching hash. A deploy installs once\nper target: the first node of a target packs its verified installation into a deterministic\narchive (`pack`), the runner fetches it (`send`) and the other nodes of that target unpack it\n(`prepare` with `archive`), checked against its digest; every node then verifies its\ninstallation against the lock (versions and RECORD hashes).\n\nStandard library only; Python >= 3.9. `exec SERVICE` is what both run: it starts a service of\nthe release it sits in, with the command, environment and working directory of release.json,\nthrough execve (no shell).\n\nThe modules of this package (errors, util, protocol, target, wheel, archive, services, verify,\nblobs, install, releases, node, launcher, commands) are what tests import; the nodes get them as\none file, concatenated by packages/deploy/scripts/gen-agent.mjs without the imports between them.\n\nLAZY_IMPORTS: every call starts a new interpreter, and so does every service start (`exec`).\nThe standard-library modules only installing and packing need (venv, which brings logging;\nzipfile, configparser, tarfile, gzip: ~45 ms of a node's CPU) are imported inside the functions\nthat use them, so that plan, activate and `exec` do not pay for them.\n\"\"\"\n\n\n# ---- agent/karoo_node/errors.py\n\n\"\"\"Failures and the kinds the runner turns into karoo's error kinds (exit codes).\n\nEvery failure the agent means is a Fail whose `kind` is one of karoo's error kinds\n(packages/common/src/errors.ts): `input` (will never succeed as given), `integrity` (bytes do\nnot match what vouches for them), `unavailable` (a retry may help), `conflict` (the node is not\nin the state the call needs). Anything else that escapes a command is a bug in the agent: its\nanswer says `bug`, never \"retry may help\".\n\"\"\"\n\nimport errno\nimport os\nimport subprocess\nimport traceback\n\nKINDS = (\"input\", \"integrity\", \"unavailable\", \"conflict\", \"bug\")\n\n# OS errors a retry may help with (space, memory, I/O); any other means the node's file system\n# is not as karoo left it.\nTRANSIENT_ERRNOS = frozenset(getattr(errno, n) for n in (\"ENOSPC\", \"EDQUOT\", \"EIO\", \"EAGAIN\", \"ENOMEM\", \"EMFILE\", \"ENFILE\") if hasattr(errno, n))\n\n\nclass Fail(Exception):\n    \"\"\"A failure the agent means: `kind` says which of karoo's error kinds it is.\"\"\"\n\n    kind = \"conflict\"\n\n\nclass InputFail(Fail):\n    \"\"\"A request, wheel or node that can never work as given (a bad name, no python3-venv, no wheel that fits).\"\"\"\n\n    kind = \"input\"\n\n\nclass IntegrityFail(Fail):\n    \"\"\"Bytes that do not match what vouches for them (a blob's digest, a wheel's RECORD): refused, never installed.\"\"\"\n\n    kind = \"integrity\"\n\n\nclass UnavailableFail(Fail):\n    \"\"\"Something that may work when tried again (a stream cut short, a command that timed out).\"\"\"\n\n    kind = \"unavailable\"\n\n\ndef failure_answer(e):\n    \"\"\"The answer line for an exception that ended a command: {\"ok\": false, \"error\", \"kind\"}.\"\"\"\n    if isinstance(e, Fail):\n        return {\"ok\": False, \"error\": str(e), \"kind\": e.kind}\n    if isinstance(e, subprocess.TimeoutExpired):\n        cmd = e.cmd if isinstance(e.cmd, (list, tuple)) else [str(e.cmd)]\n        return {\"ok\": False, \"error\": \"timed out after %s s: %s\" % (e.timeout, \" \".join(str(c) for c in cmd[:3])), \"kind\": \"unavailable\"}\n    if isinstance(e, OSError):\n        what = \"%s: %s\" % (e.filename, os.strerror(e.errno)) if e.filename and e.errno else str(e)\n        return {\"ok\": False, \"error\": what, \"kind\": \"unavailable\" if e.errno in TRANSIENT_ERRNOS else \"conflict\"}\n    frames = traceback.extract_tb(e.__traceback__)\n    where = \" in %s (line %d)\" % (frames[-1].name, frames[-1].lineno) if frames else \"\"\n    return {\"ok\": False, \"kind\": \"bug\", \"error\": \"bug in the karoo node agent: %s: %s%s; please report it\" % (type(e).__name__, e, where)}\n\n\n# ---- agent/karoo_node/util.py\n\n\"\"\"Small file, hash and process helpers shared by every part of the agent.\"\"\"\n\nimport base64\nimport hashlib\nimport json\nimport os\nimport socket\nimport subprocess\nimport time\n\n\n\ndef now_iso():\n    return time.strftime(\"%Y-%m-%dT%H:%M:%SZ\", time.gmtime())\n\n\ndef check_name(value, what):\n    ok = isinstance(value, str) and 0 < len(value) <= 64 and all(c.isalnum() or c in \"-_.\" for c in value)\n    if not ok or value.startswith(\".\") or not value.isascii():\n        raise InputFail(\"%s %r is not a plain name\" % (what, value))\n    return value\n\n\ndef check_hex(value, n=64):\n    if not isinstance(value, str) or len(value) != n or any(c not in \"0123456789abcdef\" for c in value):\n        raise InputFail(\"%r is not a %d-digit hex digest\" % (value, n))\n    return value\n\n\ndef check_relpath(p):\n    if not isinstance(p, str) or p == \"\" or p.startswith(\"/\") or \"\\x00\" in p:\n        raise InputFail(\"file path %r must be relative to the release\" % (p,))\n    parts = p.split(\"/\")\n    if any(x in (\"\", \".\", \"..\") for x in parts) or parts[0] in (\".karoo\", \"bin\", \"units\"):\n        raise InputFail(\"file path %r must stay inside the release and not use bin/, units/ or .karoo/\" % (p,))\n    return p\n\n\ndef file_sha256(path):\n    \"\"\"The sha256 hash object of a file's bytes, read in 1 MiB chunks.\"\"\"\n    h = hashlib.sha256()\n    with open(path, \"rb\") as f:\n        while True:\n            b = f.read(1 << 20)\n            if not b:\n                break\n            h.update(b)\n    return h\n\n\ndef sha256_file(path):\n    return file_sha256(path).hexdigest()\n\n\ndef b64_digest(data_hash):\n    \"\"\"A digest as RECORD writes it: urlsafe base64 without padding.\"\"\"\n    return base64.urlsafe_b64encode(data_hash).rstrip(b\"=\").decode(\"ascii\")\n\n\ndef write_atomic(path, data, mode=0o644):\n    tmp = \"%s.tmp-%d\" % (path, os.getpid())\n    with open(tmp, \"wb\") as f:\n        f.write(data)\n        f.flush()\n        os.fsync(f.fileno())\n    os.chmod(tmp, mode)\n    os.replace(tmp, path)\n\n\ndef write_plain(path, data, mode):\n    if os.path.islink(path):\n        os.unlink(path)\n    with open(path, \"wb\") as f:\n        f.write(data)\n    os.chmod(path, mode)\n\n\ndef symlink_atomic(target, path):\n    tmp = \"%s.tmp-%d\" % (path, os.getpid())\n    try:\n        os.unlink(tmp)\n    except FileNotFoundError:\n        pass\n    os.symlink(target, tmp)\n    os.replace(tmp, path)\n\n\ndef read_json(path):\n    \"\"\"A JSON file's value; None when it is missing, {\"damaged\": True} when it is not JSON.\"\"\"\n    try:\n        with open(path, encoding=\"utf-8\") as f:\n            return json.load(f)\n    except (FileNotFoundError, NotADirectoryError):\n        return None\n    except ValueError:\n        return {\"damaged\": True}\n\n\ndef pid_alive(pid):\n    if not isinstance(pid, int) or pid <= 0:\n        return False\n    try:\n        os.kill(pid, 0)\n    except ProcessLookupError:\n        return False\n    except PermissionError:\n        return True\n    try:\n        with open(\"/proc/%d/stat\" % pid) as f:\n            return f.read().split(\") \", 1)[1][:1] != \"Z\"\n    except OSError:\n        return True\n\n\ndef port_open(port):\n    try:\n        with socket.create_connection((\"127.0.0.1\", int(port)), timeout=0.5):\n            return True\n    except OSError:\n        return False\n\n\ndef run(argv, timeout=600):\n    p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)\n    return p.returncode, p.stdout.decode(\"utf-8\", \"replace\")\n\n\n# ---- agent/karoo_node/protocol.py\n\n\"\"\"The wire protocol: one JSON request line on stdin (raw bytes may follow it), one JSON answer\nline last on stdout. Raw bytes a command streams to the runner (`send`, `prepare` with `pack`)\ngo before the answer, followed by a newline.\"\"\"\n\nimport json\n\n\n\ndef read_request(stream):\n    \"\"\"The request object on the first line of `stream` ({} when the line is empty).\"\"\"\n    line = stream.readline()\n    if not line.strip():\n        return {}\n    try:\n        req = json.loads(line.decode(\"utf-8\"))\n    except (UnicodeDecodeError, ValueError) as e:\n        raise InputFail(\"the agent's request is not JSON: %s\" % e)\n    if not isinstance(req, dict):\n        raise InputFail(\"the agent's request is a JSON %s, not an object\" % type(req).__name__)\n    return req\n\n\nFIELD_TYPES = {\"str\": str, \"list\": list, \"dict\": dict}\n\n\ndef require(req, cmd, fields):\n    \"\"\"Checks that the request holds each field of `fields` ({name: \"str\"|\"list\"|\"dict\"}) with that type.\"\"\"\n    for name in sorted(fields):\n        want = fields[name]\n        if name not in req:\n            raise InputFail(\"agent command %s needs %r in its request\" % (cmd, name))\n        if not isinstance(req[name], FIELD_TYPES[want]):\n            raise InputFail(\"agent command %s: %r must be a %s, not %s\" % (cmd, name, want, type(req[name]).__name__))\n\n\ndef answer_line(answer):\n    \"\"\"The answer as the runner reads it: sorted keys, one line.\"\"\"\n    return json.dumps(answer, sort_keys=True) + \"\\n\"\n\n\n# ---- agent/karoo_node/target.py\n\n\"\"\"Which wheel fits this node: wheel file names, the tags this interpreter accepts, PEP 508\nmarkers, and the node's target (interpreter, ABI, platform, libc).\"\"\"\n\nimport os\nimport platform\nimport re\nimport sys\nimport sysconfig\n\n\n\ndef parse_wheel_filename(filename):\n    \"\"\"(distribution, version, [tags]) of a wheel file name; tags expanded from compressed sets.\"\"\"\n    if \"/\" in filename or not filename.endswith(\".whl\"):\n        raise InputFail(\"wheel file name %r is not a plain .whl name\" % (filename,))\n    parts = filename[:-4].split(\"-\")\n    if len(parts) not in (5, 6):\n        raise InputFail(\"%r is not a wheel file name (name-version[-build]-python-abi-platform.whl)\" % (filename,))\n    pys, abis, plats = parts[-3].split(\".\"), parts[-2].split(\".\"), parts[-1].split(\".\")\n    return parts[0], parts[1], [\"%s-%s-%s\" % (p, a, q) for p in pys for a in abis for q in plats]\n\n\ndef glibc_version():\n    try:\n        kind, _, ver = os.confstr(\"CS_GNU_LIBC_VERSION\").partition(\" \")\n        if kind == \"glibc\":\n            major, minor = ver.split(\".\")[:2]\n            return int(major), int(minor)\n    except (AttributeError, ValueError, OSError):\n        pass\n    return None\n\n\ndef supported_tags():\n    \"\"\"The wheel tags this interpreter accepts, most preferred first (as pip orders them, for CPython on Linux).\"\"\"\n    major, minor = sys.version_info[:2]\n    impl = {\"cpython\": \"cp\", \"pypy\": \"pp\"}.get(sys.implementation.name, sys.implementation.name[:2])\n    machine = platform.machine()\n    plats = []\n    g = glibc_version()\n    if sys.platform.startswith(\"linux\"):\n        if g and g[0] == 2:\n            lowest = 5 if machine in (\"x86_64\", \"i686\") else 17\n            for m in range(g[1], lowest - 1, -1):\n                plats.append(\"manylinux_2_%d_%s\" % (m, machine))\n                legacy = {17: \"manylinux2014\", 12: \"manylinux2010\", 5: \"manylinux1\"}.get(m)\n                if legacy:\n                    plats.append(\"%s_%s\" % (legacy, machine))\n        plats.append(\"linux_%s\" % machine)\n    else:\n        plats.append(sysconfig.get_platform().replace(\"-\", \"_\").replace(\".\", \"_\"))\n    own = \"%s%d%d\" % (impl, major, minor)\n    abi = own if impl == \"cp\" else \"none\"\n    tags = []\n    for p in plats:\n        tags.append(\"%s-%s-%s\" % (own, abi, p))\n    if impl == \"cp\":\n        for p in plats:\n            tags.append(\"%s-abi3-%s\" % (own, p))\n    for p in plats:\n        tags.append(\"%s-none-%s\" % (own, p))\n    if impl == \"cp\":\n        for m in range(minor - 1, 1, -1):\n            for p in plats:\n                tags.append(\"cp%d%d-abi3-%s\" % (major, m, p))\n    for p in plats:\n        tags += [\"py%d%d-none-%s\" % (major, minor, p), \"py%d-none-%s\" % (major, p)]\n        tags += [\"py%d%d-none-%s\" % (major, m, p) for m in range(minor - 1, -1, -1)]\n    tags += [\"%s-none-any\" % own, \"py%d%d-none-any\" % (major, minor), \"py%d-none-any\" % major]\n    tags += [\"py%d%d-none-any\" % (major, m) for m in range(minor - 1, -1, -1)]\n    return tags\n\n\ndef target_info():\n    \"\"\"What decides whether an installed tree fits this node: the interpreter, its ABI, the platform and libc.\"\"\"\n    g = glibc_version()\n    return {\n        \"implementation\": sys.implementation.name,\n        \"python\": platform.python_version(),\n        \"executable\": sys.executable,\n        \"soabi\": sysconfig.get_config_var(\"SOABI\") or \"\",\n        \"platform\": sysconfig.get_platform(),\n        \"machine\": platform.machine(),\n        \"libc\": \"glibc %d.%d\" % g if g else \"\",\n    }\n\n\n# PEP 508 environment markers: the subset locks use (variables, quoted strings, comparisons,\n# `in`/`not in`, and/or, parentheses), evaluated for this interpreter.\n\n\ndef marker_environment():\n    iv = sys.implementation.version\n    ver = \"%d.%d.%d\" % (iv.major, iv.minor, iv.micro)\n    if iv.releaselevel != \"final\":\n        ver += iv.releaselevel[0] + str(iv.serial)\n    return {\n        \"os_name\": os.name, \"sys_platform\": sys.platform, \"platform_machine\": platform.machine(),\n        \"platform_python_implementation\": platform.python_implementation(), \"platform_release\": platform.release(),\n        \"platform_system\": platform.system(), \"platform_version\": platform.version(),\n        \"python_version\": \"%d.%d\" % sys.version_info[:2], \"python_full_version\": platform.python_version(),\n        \"implementation_name\": sys.implementation.name, \"implementation_version\": ver, \"extra\": \"\",\n    }\n\n\ndef _version_tuple(s):\n    m = re.match(r\"^\\s*v?(\\d+(?:\\.\\d+)*)(\\.\\*)?\\s*$\", s)\n    if not m:\n        return None, False\n    return tuple(int(x) for x in m.group(1).split(\".\")), bool(m.group(2))\n\n\ndef _compare(left, op, right):\n    if op in (\"in\", \"not in\"):\n        return (left in right) == (op == \"in\")\n    lv, _ = _version_tuple(left)\n    rv, wild = _version_tuple(right)\n    if lv is not None and rv is not None:\n        if wild:\n            if op not in (\"==\", \"!=\"):\n                raise InputFail(\"marker comparison %s %s %s is not valid\" % (left, op, right))\n            return (lv[:len(rv)] == rv) == (op == \"==\")\n        n = max(len(lv), len(rv))\n        a, b = lv + (0,) * (n - len(lv)), rv + (0,) * (n - len(rv))\n        if op == \"~=\":\n            if len(rv) < 2:\n                raise InputFail(\"marker comparison ~= %s needs at least two version parts\" % right)\n            return a >= b and lv[:len(rv) - 1] == rv[:-1]\n        return {\"==\": a == b, \"!=\": a != b, \"<\": a < b, \"<=\": a <= b, \">\": a > b, \">=\": a >= b, \"===\": left == right}[op]\n    if op in (\"==\", \"===\", \"!=\"):\n        return (left == right) == (op != \"!=\")\n    raise InputFail(\"cannot evaluate marker comparison %r %s %r\" % (left, op, right))\n\n\ndef evaluate_marker(marker, env=None):\n    \"\"\"True when the PEP 508 marker holds for this interpreter (or `env`).\"\"\"\n    env = marker_environment() if env is None else env\n    tokens = re.findall(r\"\"\"\\s*(\\(|\\)|'[^']*'|\"[^\"]*\"|===|==|!=|<=|>=|~=|<|>|not\\s+in\\b|in\\b|and\\b|or\\b|[A-Za-z_][A-Za-z0-9_.]*)\"\"\", marker)\n    if \"\".join(re.sub(r\"\\s+\", \"\", t) for t in tokens) != re.sub(r\"\\s+\", \"\", marker):\n        raise InputFail(\"environment marker %r cannot be parsed\" % marker)\n    tokens = [re.sub(r\"\\s+\", \" \", t.strip()) for t in tokens]\n    pos = [0]\n\n    def peek():\n        return tokens[pos[0]] if pos[0] < len(tokens) else None\n\n    def take():\n        t = peek()\n        if t is None:\n            raise InputFail(\"environment marker %r ends too early\" % marker)\n        pos[0] += 1\n        return t\n\n    def value():\n        t = take()\n        if t[:1] in (\"'\", '\"'):\n            return t[1:-1]\n        if t not in env:\n            raise InputFail(\"environment marker %r uses an unknown variable %r\" % (marker, t))\n        return env[t]\n\n    def atom():\n        if peek() == \"(\":\n            take()\n            v = disj()\n            if take() != \")\":\n                raise InputFail(\"environment marker %r has unbalanced parentheses\" % marker)\n            return v\n        left = value()\n        op = take()\n        if op not in (\"===\", \"==\", \"!=\", \"<=\", \">=\", \"~=\", \"<\", \">\", \"in\", \"not in\"):\n            raise InputFail(\"environment marker %r: %r is not a comparison\" % (marker, op))\n        return _compare(left, op, value())\n\n    def chain(word, operand, combine):\n        # Every operand is evaluated (no short cut), so a bad comparison fails wherever it stands.\n        v = operand()\n        while peek() == word:\n            take()\n            v = combine(operand(), v)\n        return v\n\n    def conj():\n        return chain(\"and\", atom, lambda a, b: a and b)\n\n    def disj():\n        return chain(\"or\", conj, lambda a, b: a or b)\n\n    result = disj()\n    if peek() is not None:\n        raise InputFail(\"environment marker %r has trailing text at %r\" % (marker, peek()))\n    return result\n\n\ndef choose_wheels(wheels):\n    \"\"\"Per locked package, the one wheel this node installs: its marker holds and its tag is the best supported one.\"\"\"\n    tags = {t: i for i, t in enumerate(supported_tags())}\n    by_pkg = {}\n    for w in wheels:\n        by_pkg.setdefault(w.get(\"package\") or w[\"filename\"], []).append(w)\n    chosen = []\n    for pkg in sorted(by_pkg):\n        ws = by_pkg[pkg]\n        marker = ws[0].get(\"marker\")\n        if marker and not evaluate_marker(marker):\n            continue\n        ranked = []\n        for w in ws:\n            _, _, wtags = parse_wheel_filename(w[\"filename\"])\n            best = min([tags[t] for t in wtags if t in tags] or [None], key=lambda x: (x is None, x))\n            if best is not None:\n                ranked.append((best, w[\"filename\"], w))\n        if not ranked:\n            raise InputFail(\"no wheel of %s fits this node (%s): %s\" % (pkg, supported_tags()[0], \", \".join(w[\"filename\"] for w in ws)))\n        chosen.append(sorted(ranked, key=lambda x: (x[0], x[1]))[0][2])\n    return chosen\n\n\n# ---- agent/karoo_node/wheel.py\n\n\"\"\"karoo's wheel installer: a locked, hash-checked set of wheels needs no resolver and no pip.\n\nThe agent unpacks each wheel into the venv itself, following the binary distribution format\n(PyPA \"wheel\" spec), and refuses any file that its RECORD does not vouch for with a hash.\"\"\"\n\nimport csv\nimport hashlib\nimport io\nimport os\nimport re\nimport sys\n\n\n\ndef norm(name):\n    out, dash = [], False\n    for c in name.lower():\n        if c in \"-_.\":\n            if not dash:\n                out.append(\"-\")\n            dash = True\n        else:\n            out.append(c)\n            dash = False\n    return \"\".join(out)\n\n\nRECORD_ALGOS = (\"sha256\", \"sha384\", \"sha512\")\nSCHEME_KEYS = (\"purelib\", \"platlib\", \"scripts\", \"headers\", \"data\")\n\n\ndef safe_member(name, what):\n    if not name or name.startswith(\"/\") or \"\\\\\" in name or \"\\x00\" in name:\n        raise IntegrityFail(\"%s: entry %r is not a relative path\" % (what, name))\n    parts = name.rstrip(\"/\").split(\"/\")\n    if any(p in (\"\", \".\", \"..\") for p in parts):\n        raise IntegrityFail(\"%s: entry %r leaves its directory\" % (what, name))\n    return parts\n\n\ndef _read_record(text, what):\n    rows = {}\n    for row in csv.reader(text.splitlines()):\n        if not row:\n            continue\n        if len(row) < 1 or len(row) > 3:\n            raise IntegrityFail(\"%s: RECORD row %r is malformed\" % (what, row))\n        path = row[0]\n        if path in rows:\n            raise IntegrityFail(\"%s: RECORD lists %s twice\" % (what, path))\n        rows[path] = (row[1] if len(row) > 1 else \"\", row[2] if len(row) > 2 else \"\")\n    return rows\n\n\ndef _scheme(venv, dist_name):\n    sp = venv_site_packages(venv)\n    return {\n        \"purelib\": sp, \"platlib\": sp, \"scripts\": os.path.join(venv, \"bin\"), \"data\": venv,\n        \"headers\": os.path.join(venv, \"include\", \"site\", \"python%d.%d\" % sys.version_info[:2], dist_name),\n    }\n\n\ndef venv_site_packages(venv):\n    return os.path.join(venv, \"lib\", \"python%d.%d\" % sys.version_info[:2], \"site-packages\")\n\n\ndef create_venv(venv):\n    \"\"\"`python3 -m venv --without-pip VENV`, in this process: the same standard-library builder, no pip.\"\"\"\n    import venv as venv_module  # here, not at the top: see LAZY_IMPORTS in __init__.py\n\n    try:\n        venv_module.EnvBuilder(with_pip=False, symlinks=True, clear=False).create(venv)\n    except Exception as e:  # the venv module raises whatever its steps raise\n        raise InputFail(\"creating the venv %s failed: %s; install python3-venv on the node\" % (venv, e))\n    os.makedirs(venv_site_packages(venv), exist_ok=True)\n\n\ndef install_wheel(path, venv, filename=None):\n    \"\"\"Installs one wheel into `venv` (created with create_venv) without pip.\n\n    Every file of the wheel must be listed in its RECORD with a sha256 (or stronger) hash that\n    matches, and every RECORD entry must be in the wheel, or nothing of it is written\n    (IntegrityFail). Root files go to site-packages; `<dist>.data/<key>/` to the venv's\n    purelib/platlib/scripts/headers/data; console and GUI entry points become scripts whose\n    shebang is the venv's python. Writes INSTALLER and a RECORD of what was installed (with\n    the hashes of rewritten and generated scripts). Bytecode is not compiled up front (as\n    `pip install --no-compile`): Python compiles what a service imports, when it imports it.\n    Returns the number of files written.\n    \"\"\"\n    filename = filename or os.path.basename(path)\n    what = \"wheel %s\" % filename\n    dist, version, _ = parse_wheel_filename(filename)\n    import configparser  # here, not at the top: see LAZY_IMPORTS in __init__.py\n    import zipfile\n\n    try:\n        zf = zipfile.ZipFile(path)\n    except (zipfile.BadZipFile, OSError) as e:\n        raise IntegrityFail(\"%s is not a readable zip archive: %s\" % (what, e))\n    with zf:\n        infos = [i for i in zf.infolist() if not i.filename.endswith(\"/\")]\n        names = [i.filename for i in infos]\n        if len(set(names)) != len(names):\n            raise IntegrityFail(\"%s holds the same path twice\" % what)\n        for i in infos:\n            safe_member(i.filename, what)\n            if (i.external_attr >> 16) & 0o170000 == 0o120000:\n                raise IntegrityFail(\"%s: entry %s is a symbolic link\" % (what, i.filename))\n        dist_infos = sorted({n.split(\"/\")[0] for n in names if n.split(\"/\")[0].endswith(\".dist-info\") and n.count(\"/\") == 1})\n        want = \"%s-%s.dist-info\" % (dist, version)\n        matching = [d for d in dist_infos if norm(d[:-10]) == norm(want[:-10]) or d.lower() == want.lower()]\n        if len(dist_infos) != 1 or not matching:\n            raise IntegrityFail(\"%s must hold exactly one .dist-info directory named %s (it holds %s)\" % (what, want, \", \".join(dist_infos) or \"none\"))\n        info_dir = dist_infos[0]\n        data_dir = info_dir[:-len(\".dist-info\")] + \".data\"\n        try:\n            wheel_meta = zf.read(info_dir + \"/WHEEL\").decode(\"utf-8\")\n            record_text = zf.read(info_dir + \"/RECORD\").decode(\"utf-8\")\n        except KeyError as e:\n            raise IntegrityFail(\"%s has no %s\" % (what, e.args[0] if e.args else \"WHEEL or RECORD\"))\n        meta = {}\n        for line in wheel_meta.splitlines():\n            k, _, v = line.partition(\":\")\n            meta.setdefault(k.strip().lower(), v.strip())\n        wv = meta.get(\"wheel-version\", \"\")\n        if not wv.split(\".\")[0] == \"1\":\n            raise InputFail(\"%s has Wheel-Version %r; this installer reads version 1 wheels\" % (what, wv))\n        root_key = \"purelib\" if meta.get(\"root-is-purelib\", \"true\").lower() == \"true\" else \"platlib\"\n        record = _read_record(record_text, what)\n        unsigned = {info_dir + \"/RECORD\", info_dir + \"/RECORD.jws\", info_dir + \"/RECORD.p7s\"}\n        # 1. Check everything before writing anything.\n        for path_in in record:\n            if path_in not in names and path_in not in unsigned:\n                raise IntegrityFail(\"%s: RECORD lists %s, which is not in the wheel\" % (what, path_in))\n        for i in infos:\n            if i.filename in unsigned:\n                continue\n            if i.filename not in record:\n                raise IntegrityFail(\"%s: %s is not listed in its RECORD\" % (what, i.filename))\n            algo_hash, size = record[i.filename]\n            algo, _, want_hash = algo_hash.partition(\"=\")\n            if algo not in RECORD_ALGOS or not want_hash:\n                raise IntegrityFail(\"%s: RECORD has no sha256 hash for %s (%r); refusing to install it\" % (what, i.filename, algo_hash or \"empty\"))\n            h = hashlib.new(algo)\n            with zf.open(i) as f:\n                n = 0\n                for chunk in iter(lambda: f.read(1 << 20), b\"\"):\n                    h.update(chunk)\n                    n += len(chunk)\n            if b64_digest(h.digest()) != want_hash:\n                raise IntegrityFail(\"%s: %s does not match its RECORD hash\" % (what, i.filename))\n            if size and size != str(n):\n                raise IntegrityFail(\"%s: %s is %d bytes, its RECORD says %s\" % (what, i.filename, n, size))\n        # 2. Where each file goes.\n        scheme = _scheme(venv, dist)\n        sp = scheme[\"purelib\"]\n        plan = []\n        for i in infos:\n            parts = i.filename.split(\"/\")\n            if parts[0] == data_dir:\n                if len(parts) < 3 or parts[1] not in SCHEME_KEYS:\n                    raise IntegrityFail(\"%s: %s is not in one of %s/{%s}\" % (what, i.filename, data_dir, \",\".join(SCHEME_KEYS)))\n                dest = os.path.join(scheme[parts[1]], *parts[2:])\n                key = parts[1]\n            else:\n                dest = os.path.join(scheme[root_key], *parts)\n                key = root_key\n            base = os.path.realpath(scheme[key])\n            if not os.path.realpath(dest).startswith(base + os.sep):\n                raise IntegrityFail(\"%s: %s would be written outside %s\" % (what, i.filename, scheme[key]))\n            plan.append((i, dest, key))\n        # 3. Write, recording each file's sha256 and size for the installed RECORD: the hash\n        # checked in step 1 where the bytes are unchanged, else the hash of what was written.\n        written = {}\n\n        def put(dest, data, mode, checked=None):\n            os.makedirs(os.path.dirname(dest), exist_ok=True)\n            write_plain(dest, data, mode)\n            written[dest] = checked or (\"sha256=\" + b64_digest(hashlib.sha256(data).digest()), str(len(data)))\n\n        python = os.path.join(venv, \"bin\", \"python3\")\n        for i, dest, key in plan:\n            if i.filename in unsigned:\n                continue\n            data = zf.read(i)\n            algo_hash = record[i.filename][0]\n            checked = (algo_hash, str(len(data))) if algo_hash.startswith(\"sha256=\") else None\n            mode = 0o755 if (i.external_attr >> 16) & 0o111 else 0o644\n            if key == \"scripts\":\n                mode = 0o755\n                if data.startswith(b\"#!python\"):\n                    nl = data.find(b\"\\n\")\n                    data = (\"#!%s\" % python).encode() + (data[nl:] if nl >= 0 else b\"\\n\")\n                    checked = None\n            put(dest, data, mode, checked)\n        # 4. Entry points.\n        ep_text = zf.read(info_dir + \"/entry_points.txt\").decode(\"utf-8\") if info_dir + \"/entry_points.txt\" in names else \"\"\n    if ep_text:\n        cp = configparser.ConfigParser(delimiters=(\"=\",), interpolation=None)\n        cp.optionxform = str\n        try:\n            cp.read_string(ep_text)\n        except configparser.Error as e:\n            raise InputFail(\"%s: entry_points.txt cannot be read: %s\" % (what, e))\n        for group in (\"console_scripts\", \"gui_scripts\"):\n            if not cp.has_section(group):\n                continue\n            for name, ref in cp.items(group):\n                m = re.match(r\"^\\s*([\\w.]+)\\s*:\\s*([\\w.]+)\\s*(\\[.*\\])?\\s*$\", ref)\n                if not m or \"/\" in name or name.startswith(\".\") or not name.strip():\n                    raise InputFail(\"%s: entry point %s = %s is not module:attribute\" % (what, name, ref))\n                module, attr = m.group(1), m.group(2)\n                script = \"\".join([\n                    \"#!%s\\n\" % python,\n                    \"# -*- coding: utf-8 -*-\\n\",\n                    \"import re\\n\",\n                    \"import sys\\n\",\n                    \"from %s import %s\\n\" % (module, attr.split(\".\")[0]),\n                    \"if __name__ == \\\"__main__\\\":\\n\",\n                    \"    sys.argv[0] = re.sub(r\\\"(-script\\\\.pyw|\\\\.exe)?$\\\", \\\"\\\", sys.argv[0])\\n\",\n                    \"    sys.exit(%s())\\n\" % attr,\n                ])\n                put(os.path.join(scheme[\"scripts\"], name.strip()), script.encode(\"utf-8\"), 0o755)\n    put(os.path.join(sp, info_dir, \"INSTALLER\"), b\"karoo\\n\", 0o644)\n    rec_path = os.path.join(sp, info_dir, \"RECORD\")\n    buf = io.StringIO()\n    w = csv.writer(buf, lineterminator=\"\\n\")\n    for dest in sorted(written):\n        w.writerow((os.path.relpath(dest, sp),) + written[dest])\n    w.writerow((os.path.relpath(rec_path, sp), \"\", \"\"))\n    write_plain(rec_path, buf.getvalue().encode(\"utf-8\"), 0o644)\n    return len(written) + 1\n\n\n# ---- agent/karoo_node/archive.py\n\n\"\"\"Installed trees as deterministic archives: packed once per target, unpacked on the other\nnodes of that target, each checked against its digest.\"\"\"\n\nimport hashlib\nimport os\nimport shutil\nimport zlib\n\n\n\nARCHIVE_SKIP = (\".karoo-venv.json\",)\n\n\ndef pack_tree(root, out_path, out=None):\n    \"\"\"Writes the tree under `root` as a deterministic tar.gz (sorted, no times, owners or\n    host names; symlinks kept as links) and returns (sha256 hex, size): into the blob named by\n    its digest next to `out_path`, or onto the binary stream `out`.\"\"\"\n    h = hashlib.sha256()\n    if out is not None:\n        hw = _Hashing(out, h)\n        _pack_into(root, hw)\n        out.flush()\n        return h.hexdigest(), hw.n\n    tmp = \"%s.part-%d\" % (out_path, os.getpid())\n    with open(tmp, \"wb\") as raw:\n        hw = _Hashing(raw, h)\n        _pack_into(root, hw)\n        raw.flush()\n        os.fsync(raw.fileno())\n    os.chmod(tmp, 0o444)\n    digest = h.hexdigest()\n    final = os.path.join(os.path.dirname(out_path), digest)\n    os.replace(tmp, final)\n    return digest, hw.n\n\n\nclass _Hashing:\n    \"\"\"A write-only file that hashes and counts what goes through it.\"\"\"\n\n    def __init__(self, f, h):\n        self.f, self.h, self.n = f, h, 0\n\n    def write(self, b):\n        self.h.update(b)\n        self.n += len(b)\n        return self.f.write(b)\n\n    def flush(self):\n        self.f.flush()\n\n\nclass Limited:\n    \"\"\"At most `size` bytes of a stream, hashed as they are read.\"\"\"\n\n    def __init__(self, stream, size):\n        self.stream, self.left, self.h = stream, size, hashlib.sha256()\n\n    def read(self, n=-1):\n        if self.left <= 0:\n            return b\"\"\n        n = self.left if n is None or n < 0 else min(n, self.left)\n        b = self.stream.read(n)\n        self.left -= len(b)\n        self.h.update(b)\n        return b\n\n    def drain(self):\n        while self.left > 0 and self.read(1 << 20):\n            pass\n\n\ndef _pack_into(root, hw):\n    import gzip  # here, not at the top: see LAZY_IMPORTS in __init__.py\n    import tarfile\n\n    with gzip.GzipFile(filename=\"\", mode=\"wb\", fileobj=hw, mtime=0, compresslevel=3) as gz:\n        with tarfile.open(fileobj=gz, mode=\"w\", format=tarfile.PAX_FORMAT) as tar:\n            for rel in _walk_sorted(root):\n                if rel in ARCHIVE_SKIP:\n                    continue\n                p = os.path.join(root, rel)\n                st = os.lstat(p)\n                ti = tarfile.TarInfo(rel)\n                ti.mtime, ti.uid, ti.gid, ti.uname, ti.gname = 0, 0, 0, \"\", \"\"\n                ti.mode = st.st_mode & 0o7777\n                if os.path.islink(p):\n                    ti.type, ti.linkname = tarfile.SYMTYPE, os.readlink(p)\n                    tar.addfile(ti)\n                elif os.path.isdir(p):\n                    ti.type = tarfile.DIRTYPE\n                    tar.addfile(ti)\n                elif os.path.isfile(p):\n                    ti.size = st.st_size\n                    with open(p, \"rb\") as f:\n                        tar.addfile(ti, f)\n\n\ndef _walk_sorted(root):\n    out = []\n    for d, dirs, files in os.walk(root):\n        links = [x for x in dirs if os.path.islink(os.path.join(d, x))]\n        dirs[:] = sorted(x for x in dirs if x not in links)\n        rel = os.path.relpath(d, root)\n        for name in sorted(files + links):\n            out.append(os.path.normpath(os.path.join(rel, name)))\n        for name in dirs:\n            out.append(os.path.normpath(os.path.join(rel, name)))\n    return sorted(out)\n\n\ndef unpack_tree(archive, root):\n    \"\"\"Unpacks an archive written by pack_tree into `root` (which must not exist): regular\n    files, directories and symlinks only, every path inside `root`, none through a symlink.\"\"\"\n    what = \"installation archive %s\" % os.path.basename(archive)\n    import tarfile  # here, not at the top: see LAZY_IMPORTS in __init__.py\n\n    try:\n        tar = tarfile.open(archive, mode=\"r:gz\")\n    except (tarfile.TarError, OSError) as e:\n        raise IntegrityFail(\"%s cannot be read: %s\" % (what, e))\n    with tar:\n        _unpack_members(tar, root, what, None)\n\n\ndef unpack_stream(stream, hexd, size, root):\n    \"\"\"Unpacks an archive of `size` bytes read from `stream` into `root` (which must not\n    exist), as unpack_tree does, while hashing it: if the bytes are not sha256 `hexd`, the tree\n    is deleted and refused. Returns the sha256 of every file written (path -> RECORD form).\"\"\"\n    what = \"installation archive sha256:%s\" % hexd\n    if os.path.lexists(root):\n        raise Fail(\"%s exists already: not unpacking over it\" % root)\n    import tarfile  # here, not at the top: see LAZY_IMPORTS in __init__.py\n\n    src = Limited(stream, size)\n    known = {}\n    try:\n        try:\n            with tarfile.open(fileobj=src, mode=\"r|gz\") as tar:\n                _unpack_members(tar, root, what, known)\n        except (tarfile.TarError, EOFError, zlib.error) as e:\n            src.drain()\n            if src.left == 0 and src.h.hexdigest() == hexd:\n                raise IntegrityFail(\"%s cannot be read: %s\" % (what, e))\n        src.drain()\n        if src.left > 0:\n            raise UnavailableFail(\"%s ended after %d of %d bytes\" % (what, size - src.left, size))\n        if src.h.hexdigest() != hexd:\n            raise IntegrityFail(\"%s arrived as sha256:%s: refused\" % (what, src.h.hexdigest()))\n    except BaseException:\n        shutil.rmtree(root, ignore_errors=True)\n        raise\n    return known\n\n\ndef _unpack_members(tar, root, what, known):\n    os.makedirs(root)\n    links = set()\n    for ti in tar:\n        parts = safe_member(ti.name, what)\n        for k in range(1, len(parts)):\n            if \"/\".join(parts[:k]) in links:\n                raise IntegrityFail(\"%s: %s lies under a symbolic link\" % (what, ti.name))\n        dest = os.path.join(root, *parts)\n        if ti.isdir():\n            os.makedirs(dest, exist_ok=True)\n            os.chmod(dest, (ti.mode & 0o777) | 0o700)\n        elif ti.isfile():\n            os.makedirs(os.path.dirname(dest), exist_ok=True)\n            src = tar.extractfile(ti)\n            h = hashlib.sha256()\n            with open(dest, \"wb\") as f:\n                while True:\n                    chunk = src.read(1 << 20)\n                    if not chunk:\n                        break\n                    h.update(chunk)\n                    f.write(chunk)\n            os.chmod(dest, ti.mode & 0o777)\n            if known is not None:\n                known[os.path.normpath(dest)] = b64_digest(h.digest())\n        elif ti.issym():\n            os.makedirs(os.path.dirname(dest), exist_ok=True)\n            os.symlink(ti.linkname, dest)\n            links.add(\"/\".join(parts))\n        else:\n            raise IntegrityFail(\"%s: %s is neither a file, a directory nor a symbolic link\" % (what, ti.name))\n\n\n# ---- agent/karoo_node/services.py\n\n\"\"\"Services: systemd units where the node runs systemd, karoo's own supervisor elsewhere;\ntheir state, their logs, and waiting until they are up.\"\"\"\n\nimport os\nimport signal\nimport subprocess\nimport sys\nimport time\n\n\nUNIT_DIR = \"/etc/systemd/system\"\nWANTS_DIR = \"/etc/systemd/system/multi-user.target.wants\"\nRUN_DIR = \"/run/karoo\"\nMANAGER_FILE = \"/etc/karoo/service-manager\"\n\n\ndef service_manager():\n    \"\"\"`systemd` where the node runs it, else `supervisor`; /etc/karoo/service-manager decides when present.\"\"\"\n    try:\n        with open(MANAGER_FILE, encoding=\"utf-8\") as f:\n            chosen = f.read().strip()\n        if chosen in (\"systemd\", \"supervisor\"):\n            return chosen\n    except OSError:\n        pass\n    return \"systemd\" if os.path.isdir(\"/run/systemd/system\") else \"supervisor\"\n\n\ndef unit_text(node, rel, desired, s):\n    rdir = node.release(rel)\n    py = sys.executable\n    if not all(c.isalnum() or c in \"/._-\" for c in py):\n        raise InputFail(\"python path %r cannot be written into a unit file\" % py)\n    return \"\\n\".join([\n        \"# Written by karoo deploy: system %s, release %s. Changes here are reported as drift.\" % (desired[\"systemId\"], rel),\n        \"[Unit]\",\n        \"Description=karoo %s: %s\" % (node.system, s[\"name\"]),\n        \"After=network.target\",\n        \"\",\n        \"[Service]\",\n        \"Type=simple\",\n        \"ExecStart=%s %s/.karoo/karoo_node.py exec %s\" % (py, rdir, s[\"name\"]),\n        \"Restart=on-failure\",\n        \"RestartSec=1\",\n        \"TimeoutStopSec=15\",\n        \"\",\n        \"[Install]\",\n        \"WantedBy=multi-user.target\",\n        \"\",\n    ])\n\n\ndef units_state(units, props=\"Id,ActiveState,SubState,Result,NRestarts,MainPID\"):\n    \"\"\"systemd's properties (ActiveState, SubState, Result, NRestarts, MainPID) of each unit,\n    from one `systemctl show` (it prints one block per unit, in the order given, blank lines between).\"\"\"\n    if not units:\n        return {}\n    code, out = run([\"systemctl\", \"show\", \"--property=\" + props] + list(units), timeout=30)\n    states = {}\n    blocks = out.strip().split(\"\\n\\n\")\n    for u, block in zip(units, blocks + [\"\"] * (len(units) - len(blocks))):\n        state = {}\n        for line in block.splitlines():\n            k, _, v = line.partition(\"=\")\n            state[k] = v\n        states[u] = state\n    return states\n\n\ndef journal_tail(unit):\n    code, out = run([\"journalctl\", \"--no-pager\", \"-o\", \"cat\", \"-n\", \"5\", \"-u\", unit], timeout=30)\n    lines = [l for l in out.strip().splitlines() if l.strip()]\n    return \" | \".join(lines[-5:]) or \"(no journal lines)\"\n\n\nclass Services:\n    \"\"\"Service methods of Node.\"\"\"\n\n    def state_path(self, unit):\n        return os.path.join(RUN_DIR, self.system, unit + \".json\")\n\n    def log_path(self, unit):\n        return os.path.join(self.root, \"logs\", unit + \".log\")\n\n    def converge_supervised(self, desired, old_desired, rdir):\n        \"\"\"Stops the supervisors of the old release's services, then starts one per service of this one.\"\"\"\n        units = [s[\"unit\"] for s in desired[\"services\"]]\n        for u in units + [s[\"unit\"] for s in (old_desired or {}).get(\"services\", []) if s[\"unit\"] not in units]:\n            self.stop_supervised(u)\n        os.makedirs(os.path.join(self.root, \"logs\"), exist_ok=True)\n        os.makedirs(os.path.join(RUN_DIR, self.system), exist_ok=True)\n        agent = os.path.join(rdir, \".karoo\", \"karoo_node.py\")\n        for svc in desired[\"services\"]:\n            with open(self.log_path(svc[\"unit\"]), \"ab\") as log:\n                subprocess.Popen([sys.executable, agent, \"supervise\", svc[\"name\"]], stdin=subprocess.DEVNULL, stdout=log,\n                                 stderr=subprocess.STDOUT, start_new_session=True, close_fds=True, cwd=\"/\")\n        deadline = time.monotonic() + 10\n        for u in units:\n            while read_json(self.state_path(u)) is None:\n                if time.monotonic() > deadline:\n                    raise Fail(\"the supervisor of %s did not start: %s\" % (u, self.log_tail(u)))\n                time.sleep(0.05)\n\n    def stop_supervised(self, unit):\n        state = read_json(self.state_path(unit)) or {}\n        for key in (\"supervisor\", \"pid\"):\n            pid = state.get(key)\n            if pid_alive(pid):\n                try:\n                    os.kill(pid, signal.SIGTERM)\n                except OSError:\n                    pass\n        deadline = time.monotonic() + 15\n        while any(pid_alive(state.get(k)) for k in (\"supervisor\", \"pid\")) and time.monotonic() < deadline:\n            time.sleep(0.05)\n        for key in (\"supervisor\", \"pid\"):\n            if pid_alive(state.get(key)):\n                try:\n                    os.kill(state[key], signal.SIGKILL)\n                except OSError:\n                    pass\n        try:\n            os.unlink(self.state_path(unit))\n        except OSError:\n            pass\n\n    def service_state(self, unit):\n        \"\"\"systemd's view of a unit, or the same fields from karoo's supervisor.\"\"\"\n        return self.services_state([unit])[unit]\n\n    def services_state(self, units):\n        \"\"\"service_state of several units: one `systemctl show` for all of them.\"\"\"\n        if service_manager() == \"systemd\":\n            return units_state(units)\n        return {u: self.supervised_state(u) for u in units}\n\n    def supervised_state(self, unit):\n        state = read_json(self.state_path(unit))\n        if not state or state.get(\"damaged\") or not pid_alive(state.get(\"supervisor\")):\n            return {\"ActiveState\": \"inactive\", \"SubState\": \"dead\", \"Result\": \"success\"}\n        if state.get(\"restarts\", 0) > 5 and state.get(\"state\") != \"running\":\n            return {\"ActiveState\": \"failed\", \"SubState\": \"restarting\", \"Result\": \"exit-code\"}\n        if state.get(\"state\") == \"running\" and pid_alive(state.get(\"pid\")):\n            return {\"ActiveState\": \"active\", \"SubState\": \"running\", \"Result\": \"success\", \"MainPID\": str(state[\"pid\"])}\n        return {\"ActiveState\": \"activating\", \"SubState\": \"auto-restart\", \"Result\": \"success\"}\n\n    def log_tail(self, unit):\n        if service_manager() == \"systemd\":\n            return journal_tail(unit)\n        try:\n            with open(self.log_path(unit), \"rb\") as f:\n                f.seek(0, os.SEEK_END)\n                f.seek(max(0, f.tell() - 4096))\n                lines = [l for l in f.read().decode(\"utf-8\", \"replace\").splitlines() if l.strip()]\n        except OSError:\n            return \"(no log)\"\n        return \" | \".join(lines[-5:]) or \"(no log lines)\"\n\n    def converge_units(self, desired, old_desired):\n        units = [s[\"unit\"] for s in desired[\"services\"]]\n        stale = [s[\"unit\"] for s in (old_desired or {}).get(\"services\", []) if s[\"unit\"] not in units]\n        if stale:\n            run([\"systemctl\", \"stop\"] + stale, timeout=120)\n            for u in stale:\n                for d in (UNIT_DIR, WANTS_DIR):\n                    try:\n                        os.unlink(os.path.join(d, u))\n                    except FileNotFoundError:\n                        pass\n        os.makedirs(WANTS_DIR, exist_ok=True)\n        for u in units:\n            symlink_atomic(os.path.join(self.root, \"current\", \"units\", u), os.path.join(UNIT_DIR, u))\n            symlink_atomic(os.path.join(UNIT_DIR, u), os.path.join(WANTS_DIR, u))\n        # A daemon-reload re-reads every unit and reruns the generators (~0.6 s of CPU in a small\n        # container): skipped only where nothing systemd holds can be stale, that is on a node\n        # that ran no release of this system before (or runs this same one again), when systemd\n        # says every unit loaded (a unit it has not seen yet is read from disk when first asked\n        # about, as here) and none needs a reload. Switching from another release always reloads:\n        # NeedDaemonReload only notices a unit file newer than the one loaded, and a rollback's is older.\n        loaded = units_state(units, \"Id,LoadState,NeedDaemonReload\")\n        if stale or old_desired is not None or any(st.get(\"LoadState\") != \"loaded\" or st.get(\"NeedDaemonReload\") != \"no\" for st in loaded.values()):\n            code, out = run([\"systemctl\", \"daemon-reload\"], timeout=120)\n            if code != 0:\n                raise Fail(\"systemctl daemon-reload failed: %s\" % out.strip()[-300:])\n        if units:\n            code, out = run([\"systemctl\", \"restart\"] + units, timeout=300)\n            if code != 0:\n                raise Fail(\"systemctl restart %s failed: %s\" % (\" \".join(units), out.strip()[-300:]))\n\n    def wait_services(self, desired, seconds):\n        \"\"\"Waits until every service is active and its port accepts. A port check is a connect to\n        127.0.0.1; the service manager is asked (one call for all units) when every pending port\n        accepts, and otherwise at most every half second, to notice a service that failed.\"\"\"\n        deadline = time.monotonic() + seconds\n        pending = list(desired[\"services\"])\n        asked = 0.0\n        while pending:\n            listening = [s for s in pending if not s.get(\"port\") or port_open(s[\"port\"])]\n            if len(listening) == len(pending) or time.monotonic() - asked >= 0.5:\n                asked = time.monotonic()\n                states = self.services_state([s[\"unit\"] for s in pending])\n                left = []\n                for s in pending:\n                    state = states[s[\"unit\"]]\n                    if state.get(\"ActiveState\") == \"active\" and s in listening:\n                        continue\n                    if state.get(\"ActiveState\") == \"failed\" or state.get(\"Result\") not in (None, \"\", \"success\"):\n                        raise Fail(\"service %s is %s (%s): %s\" % (s[\"unit\"], state.get(\"ActiveState\"), state.get(\"Result\"), self.log_tail(s[\"unit\"])))\n                    left.append(s)\n                pending = left\n            if pending and time.monotonic() > deadline:\n                s = pending[0]\n                state = self.service_state(s[\"unit\"])\n                why = \"port %d is not listening\" % s[\"port\"] if state.get(\"ActiveState\") == \"active\" else \"it is %s\" % state.get(\"ActiveState\")\n                raise Fail(\"service %s did not come up within %ds: %s; %s\" % (s[\"unit\"], seconds, why, self.log_tail(s[\"unit\"])))\n            if pending:\n                time.sleep(0.05)\n\n\n# ---- agent/karoo_node/verify.py\n\n\"\"\"What differs between a node and what it should hold: a release's files, and an installation\nagainst the lock (names, versions, RECORD hashes).\"\"\"\n\nimport csv\nimport os\n\n\n\ndef release_file_diffs(rdir, desired):\n    diffs = []\n    for f in desired[\"files\"]:\n        p = os.path.join(rdir, f[\"path\"])\n        try:\n            st = os.lstat(p)\n        except OSError:\n            diffs.append(\"file %s is missing\" % f[\"path\"])\n            continue\n        if not os.path.isfile(p) or os.path.islink(p):\n            diffs.append(\"file %s is not a regular file\" % f[\"path\"])\n            continue\n        actual = sha256_file(p)\n        if actual != f[\"sha256\"]:\n            diffs.append(\"file %s changed since deploy: sha256 %s, deployed %s\" % (f[\"path\"], actual[:12], f[\"sha256\"][:12]))\n        elif (st.st_mode & 0o7777) != int(f[\"mode\"], 8):\n            diffs.append(\"file %s has mode %o, deployed %s\" % (f[\"path\"], st.st_mode & 0o7777, f[\"mode\"]))\n    for u in desired[\"services\"]:\n        p = os.path.join(rdir, \"units\", u[\"unit\"])\n        if not os.path.isfile(p):\n            diffs.append(\"unit file units/%s is missing\" % u[\"unit\"])\n    return diffs\n\n\ndef site_packages(venv):\n    lib = os.path.join(venv, \"lib\")\n    try:\n        pys = [d for d in os.listdir(lib) if d.startswith(\"python\")]\n    except OSError:\n        return []\n    return [os.path.join(lib, d, \"site-packages\") for d in sorted(pys)]\n\n\ndef verify_venv(venv, expected, check_marker, candidate=None, known=None):\n    \"\"\"Differences between the distributions installed in `venv` and the lock (name, version, RECORD hashes).\n\n    `known`: sha256 (urlsafe base64, as RECORD writes it) of files by path, taken from the bytes\n    as they were written by this same call (unpack_stream); those files are not read again.\"\"\"\n    diffs = []\n    if check_marker:\n        m = read_json(os.path.join(venv, \".karoo-venv.json\"))\n        if not m or m.get(\"candidate\") != candidate:\n            return [\"installation %s is missing or incomplete\" % venv]\n    found = {}\n    for sp in site_packages(venv):\n        for entry in sorted(os.listdir(sp)):\n            if not entry.endswith(\".dist-info\"):\n                continue\n            d = os.path.join(sp, entry)\n            meta = {}\n            try:\n                with open(os.path.join(d, \"METADATA\"), encoding=\"utf-8\", errors=\"replace\") as f:\n                    for line in f:\n                        if not line.strip():\n                            break\n                        k, _, v = line.partition(\":\")\n                        meta.setdefault(k.strip().lower(), v.strip())\n            except OSError:\n                diffs.append(\"%s has no METADATA\" % entry)\n                continue\n            found[norm(meta.get(\"name\", entry))] = (meta.get(\"version\", \"?\"), sp, d)\n    want = {norm(e[\"name\"]): e for e in expected}\n    for name in sorted(want):\n        e = want[name]\n        if name not in found:\n            if not e.get(\"marker\"):\n                diffs.append(\"%s %s is not installed\" % (name, e[\"version\"]))\n        elif found[name][0] != e[\"version\"]:\n            diffs.append(\"%s is installed at %s, the lock has %s\" % (name, found[name][0], e[\"version\"]))\n    for name in sorted(found):\n        if name not in want:\n            diffs.append(\"%s %s is installed but not in the lock\" % (name, found[name][0]))\n    for name in sorted(found):\n        version, sp, d = found[name]\n        try:\n            with open(os.path.join(d, \"RECORD\"), encoding=\"utf-8\") as f:\n                rows = f.read().splitlines()\n        except OSError:\n            diffs.append(\"%s %s has no RECORD\" % (name, version))\n            continue\n        for row in csv.reader(rows):\n            if len(row) < 2 or not row[1].startswith(\"sha256=\"):\n                continue\n            path = row[0]\n            full = os.path.normpath(os.path.join(sp, path))\n            try:\n                got = known.get(full) if known else None\n                if got is None:\n                    got = b64_digest(file_sha256(full).digest())\n            except OSError:\n                diffs.append(\"%s %s: %s is missing\" % (name, version, path))\n                continue\n            if got != row[1][len(\"sha256=\"):]:\n                diffs.append(\"%s %s: %s differs from its RECORD hash\" % (name, version, path))\n    return diffs\n\n\nclass Verification:\n    \"\"\"Node.verify: every difference between the node and a release.\"\"\"\n\n    def verify(self, rel, wait=0):\n        \"\"\"Every difference between the node and release `rel`, first the most telling one.\"\"\"\n        diffs = []\n        cur = self.link_target(\"current\")\n        if cur != rel:\n            diffs.append(\"current release is %s, not %s\" % (cur or \"none\", rel))\n            return diffs\n        rdir = self.release(rel)\n        desired = read_json(os.path.join(rdir, \".karoo\", \"release.json\"))\n        if not desired or desired.get(\"damaged\"):\n            return [\"release %s has no readable release.json\" % rel]\n        diffs += release_file_diffs(rdir, desired)\n        venv = self.venv(desired[\"candidateShort\"])\n        diffs += verify_venv(venv, desired[\"expected\"], check_marker=True, candidate=desired[\"candidate\"])\n        systemd = service_manager() == \"systemd\"\n        states = self.services_state([s[\"unit\"] for s in desired[\"services\"]])\n        for s in desired[\"services\"]:\n            if systemd:\n                link = os.path.join(UNIT_DIR, s[\"unit\"])\n                want = os.path.join(self.root, \"current\", \"units\", s[\"unit\"])\n                try:\n                    if os.readlink(link) != want:\n                        diffs.append(\"unit %s points at %s, not %s\" % (s[\"unit\"], os.readlink(link), want))\n                except OSError:\n                    diffs.append(\"unit %s is not installed in %s\" % (s[\"unit\"], UNIT_DIR))\n            else:\n                state = read_json(self.state_path(s[\"unit\"])) or {}\n                if state.get(\"release\") != rdir:\n                    diffs.append(\"the supervisor of %s runs release %s, not %s\" % (s[\"unit\"], state.get(\"release\") or \"none\", rdir))\n            state = states[s[\"unit\"]]\n            if state.get(\"ActiveState\") != \"active\":\n                diffs.append(\"service %s is %s (%s)\" % (s[\"unit\"], state.get(\"ActiveState\", \"unknown\"), state.get(\"SubState\", \"\")))\n            elif s.get(\"port\") and not port_open(s[\"port\"]):\n                diffs.append(\"service %s is active but port %d is not listening\" % (s[\"unit\"], s[\"port\"]))\n        return diffs\n\n\n# ---- agent/karoo_node/blobs.py\n\n\"\"\"The node's blob store (blobs/sha256/<hex>): every blob checked against its sha256 on arrival\nand again before use.\"\"\"\n\nimport hashlib\nimport os\n\n\n\nclass Blobs:\n    \"\"\"Blob store methods of Node (self.blobs: the store's directory).\"\"\"\n\n    def have_blob(self, hexd):\n        return os.path.isfile(os.path.join(self.blobs, check_hex(hexd)))\n\n    def receive(self, blobs, stream):\n        \"\"\"Reads each blob ({\"hex\", \"size\"}) from `stream` into the store; refuses one that is not its sha256.\"\"\"\n        os.makedirs(self.blobs, exist_ok=True)\n        got = 0\n        for b in blobs:\n            hexd, size = check_hex(b[\"hex\"]), int(b[\"size\"])\n            final = os.path.join(self.blobs, hexd)\n            tmp = \"%s.part-%d\" % (final, os.getpid())\n            h = hashlib.sha256()\n            left = size\n            with open(tmp, \"wb\") as f:\n                while left > 0:\n                    chunk = stream.read(min(left, 1 << 20))\n                    if not chunk:\n                        os.unlink(tmp)\n                        raise UnavailableFail(\"blob sha256:%s ended after %d of %d bytes\" % (hexd, size - left, size))\n                    h.update(chunk)\n                    f.write(chunk)\n                    left -= len(chunk)\n                f.flush()\n                os.fsync(f.fileno())\n            if h.hexdigest() != hexd:\n                os.unlink(tmp)\n                raise IntegrityFail(\"blob sha256:%s arrived as sha256:%s: refused\" % (hexd, h.hexdigest()))\n            os.chmod(tmp, 0o444)\n            os.replace(tmp, final)\n            got += size\n        return got\n\n    def verify_blob(self, hexd):\n        \"\"\"The path of a stored blob, checked again; a blob that changed in the store is deleted and refused.\"\"\"\n        path = os.path.join(self.blobs, check_hex(hexd))\n        if not os.path.isfile(path):\n            raise Fail(\"blob sha256:%s is not on the node\" % hexd)\n        actual = sha256_file(path)\n        if actual != hexd:\n            os.unlink(path)\n            raise IntegrityFail(\"blob sha256:%s on the node holds sha256:%s: deleted; deploy again to re-send it\" % (hexd, actual))\n        return path\n\n\n# ---- agent/karoo_node/install.py\n\n\"\"\"Installing a candidate on the node: from its wheels, or from the installed tree another node\nof the same target packed; either way verified against the lock before it counts.\"\"\"\n\nimport json\nimport os\nimport shutil\nimport time\n\n\n\nclass Installs:\n    \"\"\"Installation methods of Node (self.venv(cand12): where a candidate is installed).\"\"\"\n\n    def install(self, req, stream=None):\n        \"\"\"Makes <candidate-12>/ hold exactly the lock: from the wheels (karoo's own installer,\n        no pip) or from an installed tree built on another node of the same target (an archive\n        checked against its digest); either way verified against the lock before it counts.\n\n        An archive marked `inline` follows the request on `stream`: it is unpacked as it arrives,\n        hashing both the archive (its digest must match before the tree counts; otherwise the\n        tree is deleted) and every file written, so that verifying RECORD hashes needs no second\n        read of the tree.\"\"\"\n        cand12 = req[\"candidateShort\"]\n        venv = self.venv(cand12)\n        marker = os.path.join(venv, \".karoo-venv.json\")\n        m = read_json(marker)\n        t = {}\n        archive = req.get(\"archive\")\n        inline = bool(archive and archive.get(\"inline\"))\n        if inline and stream is None:\n            raise InputFail(\"an inline installation archive needs the request's stream\")\n        if m and m.get(\"candidate\") == req[\"candidate\"]:\n            diffs = verify_venv(venv, req[\"expected\"], check_marker=False)\n            if not diffs:\n                if inline:\n                    Limited(stream, int(archive[\"size\"])).drain()\n                t[\"reused\"] = True\n                return t\n            t[\"repairedFrom\"] = diffs[0]  # changed by hand since it was installed: install it again\n        start = time.monotonic()\n        known = None\n        if inline:\n            check_hex(archive[\"hex\"])\n        elif archive:\n            apath = self.verify_blob(archive[\"hex\"])\n        else:\n            chosen = choose_wheels(req[\"wheels\"])\n            paths = {w[\"hex\"]: self.verify_blob(w[\"hex\"]) for w in chosen}\n        t[\"verifyBlobs\"] = time.monotonic() - start\n        start = time.monotonic()\n        if os.path.lexists(venv):\n            shutil.rmtree(venv)  # an interrupted installation: never used, since no release points at it without its marker\n        try:\n            if inline:\n                known = unpack_stream(stream, archive[\"hex\"], int(archive[\"size\"]), venv)\n                t[\"unpack\"] = time.monotonic() - start\n                t[\"from\"] = \"archive\"\n            elif archive:\n                unpack_tree(apath, venv)\n                t[\"unpack\"] = time.monotonic() - start\n                t[\"from\"] = \"archive\"\n            else:\n                create_venv(venv)\n                t[\"venv\"] = time.monotonic() - start\n                start = time.monotonic()\n                files = 0\n                for w in sorted(chosen, key=lambda x: x[\"filename\"]):\n                    files += install_wheel(paths[w[\"hex\"]], venv, w[\"filename\"])\n                t[\"wheels\"] = time.monotonic() - start\n                t[\"files\"] = files\n                t[\"from\"] = \"wheels\"\n        except Fail:\n            shutil.rmtree(venv, ignore_errors=True)\n            raise\n        start = time.monotonic()\n        diffs = verify_venv(venv, req[\"expected\"], check_marker=False, known=known)\n        if diffs:\n            raise IntegrityFail(\"installation differs from the lock: %s\" % diffs[0])\n        t[\"verifyInstall\"] = time.monotonic() - start\n        blobs = [] if archive else sorted(w[\"hex\"] for w in chosen)\n        write_atomic(marker, json.dumps({\"candidate\": req[\"candidate\"], \"installedAt\": now_iso(), \"blobs\": blobs, \"from\": t[\"from\"], \"target\": target_info()}, sort_keys=True).encode())\n        return t\n\n    def pack(self, req, out=None):\n        \"\"\"Packs the verified installation of a candidate into an archive for the other nodes of\n        this target: into the blob store, or (`out`) straight onto the runner's stream.\"\"\"\n        venv = self.venv(req[\"candidateShort\"])\n        m = read_json(os.path.join(venv, \".karoo-venv.json\")) or {}\n        if m.get(\"candidate\") != req[\"candidate\"]:\n            raise Fail(\"candidate %s is not installed on this node: nothing to pack\" % req[\"candidate\"])\n        start = time.monotonic()\n        if out is not None:\n            hexd, size = pack_tree(venv, None, out)\n        else:\n            os.makedirs(self.blobs, exist_ok=True)\n            hexd, size = pack_tree(venv, os.path.join(self.blobs, \"pack\"))\n        return {\"hex\": hexd, \"size\": size, \"seconds\": time.monotonic() - start, \"target\": target_info()}\n\n\n# ---- agent/karoo_node/releases.py\n\n\"\"\"Releases: building one (candidate + this node's configuration), switching `current` to it,\nthe receipt, and pruning what no release needs any more.\"\"\"\n\nimport base64\nimport json\nimport os\nimport shutil\n\n\nFORMAT = 1\n\n\nclass Releases:\n    \"\"\"Release methods of Node.\"\"\"\n\n    def build_release(self, req, agent_source):\n        rel = req[\"releaseId\"]\n        final = self.release(rel)\n        desired = req[\"release\"]\n        existing = read_json(os.path.join(final, \".karoo\", \"release.json\"))\n        if existing == desired:\n            diffs = release_file_diffs(final, desired)\n            if not diffs:\n                return \"reused\"\n            if self.link_target(\"current\") != rel:\n                shutil.rmtree(final)\n            else:\n                # The running release was changed by hand: put the files back in place, one by one.\n                self.write_files(final, req[\"files\"])\n                return \"repaired\"\n        elif os.path.lexists(final):\n            if self.link_target(\"current\") == rel:\n                raise Fail(\"release %s is running but its release.json differs from the desired one\" % rel)\n            shutil.rmtree(final)\n        os.makedirs(self.releases, exist_ok=True)\n        tmp = os.path.join(self.releases, \".tmp-%s-%d\" % (rel, os.getpid()))\n        shutil.rmtree(tmp, ignore_errors=True)\n        os.makedirs(os.path.join(tmp, \".karoo\"))\n        os.makedirs(os.path.join(tmp, \"units\"))\n        os.symlink(os.path.join(\"..\", \"..\", check_hex(desired[\"candidateShort\"], 12), \"bin\"), os.path.join(tmp, \"bin\"))\n        self.write_files(tmp, req[\"files\"])\n        for s in desired[\"services\"]:\n            write_atomic(os.path.join(tmp, \"units\", s[\"unit\"]), unit_text(self, rel, desired, s).encode())\n        write_atomic(os.path.join(tmp, \".karoo\", \"karoo_node.py\"), agent_source, 0o755)\n        write_atomic(os.path.join(tmp, \".karoo\", \"release.json\"), json.dumps(desired, sort_keys=True, indent=1).encode())\n        os.rename(tmp, final)\n        return \"built\"\n\n    def write_files(self, rdir, files):\n        for f in files:\n            p = os.path.join(rdir, check_relpath(f[\"path\"]))\n            os.makedirs(os.path.dirname(p), exist_ok=True)\n            write_atomic(p, base64.b64decode(f[\"content\"]), int(f[\"mode\"], 8))\n\n    def switch(self, rel):\n        \"\"\"Points current at the release (one rename), keeps the old one as previous, then converges systemd.\"\"\"\n        rdir = self.release(rel)\n        desired = read_json(os.path.join(rdir, \".karoo\", \"release.json\"))\n        if not desired or desired.get(\"damaged\"):\n            raise Fail(\"release %s is not complete on the node\" % rel)\n        old = self.link_target(\"current\")\n        old_desired = read_json(os.path.join(self.release(old), \".karoo\", \"release.json\")) if old else None\n        symlink_atomic(os.path.join(\"releases\", rel), os.path.join(self.root, \"current\"))\n        if old and old != rel:\n            symlink_atomic(os.path.join(\"releases\", old), os.path.join(self.root, \"previous\"))\n        if service_manager() == \"systemd\":\n            self.converge_units(desired, old_desired if old != rel else None)\n        else:\n            self.converge_supervised(desired, old_desired, rdir)\n        return old\n\n    def write_receipt(self, desired, extra):\n        receipt = {\n            \"format\": FORMAT,\n            \"system\": self.system,\n            \"systemId\": desired[\"systemId\"],\n            \"candidate\": desired[\"candidate\"],\n            \"configDigest\": desired[\"configDigest\"],\n            \"environment\": desired[\"environment\"],\n            \"node\": desired[\"node\"],\n            \"role\": desired[\"role\"],\n            \"stateDigest\": desired[\"stateDigest\"],\n            \"release\": desired[\"releaseId\"],\n            \"deployedAt\": now_iso(),\n        }\n        receipt.update(extra)\n        data = json.dumps(receipt, sort_keys=True)\n        write_atomic(os.path.join(self.root, \"receipt.json\"), data.encode())\n        with open(os.path.join(self.root, \"history.jsonl\"), \"a\", encoding=\"utf-8\") as f:\n            f.write(data + \"\\n\")\n        return receipt\n\n    def prune(self):\n        keep = {x for x in (self.link_target(\"current\"), self.link_target(\"previous\")) if x}\n        venvs = set()\n        for name in sorted(os.listdir(self.releases)) if os.path.isdir(self.releases) else []:\n            p = os.path.join(self.releases, name)\n            if name in keep:\n                d = read_json(os.path.join(p, \".karoo\", \"release.json\")) or {}\n                venvs.add(d.get(\"candidateShort\"))\n            elif name.startswith(\".tmp-\") or len(name) == 16:\n                shutil.rmtree(p, ignore_errors=True)\n        blobs = set()\n        for name in os.listdir(self.root):\n            p = os.path.join(self.root, name)\n            if len(name) == 12 and os.path.isdir(p) and not os.path.islink(p):\n                if name in venvs:\n                    m = read_json(os.path.join(p, \".karoo-venv.json\")) or {}\n                    blobs.update(m.get(\"blobs\", []))\n                else:\n                    shutil.rmtree(p, ignore_errors=True)\n            elif name.startswith(\".work-\"):\n                shutil.rmtree(p, ignore_errors=True)\n        for name in os.listdir(self.blobs) if os.path.isdir(self.blobs) else []:\n            if name not in blobs:\n                try:\n                    os.unlink(os.path.join(self.blobs, name))\n                except OSError:\n                    pass\n\n\n# ---- agent/karoo_node/node.py\n\n\"\"\"One system's directory on the node (/opt/karoo/<system>/) and everything done to it.\"\"\"\n\nimport fcntl\nimport os\n\n\nBASE = \"/opt/karoo\"\n\n\nclass Node(Blobs, Installs, Releases, Services, Verification):\n    \"\"\"The system `system` on this node, under `base` (tests point it at a temporary directory).\"\"\"\n\n    def __init__(self, system, base=BASE):\n        self.system = check_name(system, \"system\")\n        self.root = os.path.join(base, self.system)\n        self.blobs = os.path.join(self.root, \"blobs\", \"sha256\")\n        self.releases = os.path.join(self.root, \"releases\")\n        self.lock_fd = None\n\n    def venv(self, cand12):\n        return os.path.join(self.root, check_hex(cand12, 12))\n\n    def release(self, rel):\n        return os.path.join(self.releases, check_hex(rel, 16))\n\n    def link_target(self, name):\n        \"\"\"The release id `current` or `previous` points at, or None.\"\"\"\n        try:\n            t = os.readlink(os.path.join(self.root, name))\n        except OSError:\n            return None\n        base = os.path.basename(t)\n        return base if len(base) == 16 else None\n\n    def lock(self):\n        \"\"\"Holds the system's lock until this process ends; another deploy holding it is a conflict.\"\"\"\n        os.makedirs(self.root, exist_ok=True)\n        self.lock_fd = os.open(os.path.join(self.root, \".lock\"), os.O_RDWR | os.O_CREAT, 0o600)\n        try:\n            fcntl.flock(self.lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n        except OSError:\n            raise Fail(\"another karoo deploy holds %s/.lock on this node; wait for it to finish\" % self.root)\n\n\n# ---- agent/karoo_node/launcher.py\n\n\"\"\"What the units run: `exec SERVICE` starts a service of the release the agent sits in\n(execve, no shell); `supervise SERVICE` is karoo's supervisor of one service where there is no\nsystemd.\"\"\"\n\nimport json\nimport os\nimport shutil\nimport signal\nimport subprocess\nimport sys\nimport time\n\n\n\ndef do_exec(service, script):\n    \"\"\"The service launcher of a release (ExecStart of its units); `script`: this agent in the release's .karoo/.\"\"\"\n    rdir = os.path.dirname(os.path.dirname(script))\n    with open(os.path.join(rdir, \".karoo\", \"release.json\"), encoding=\"utf-8\") as f:\n        desired = json.load(f)\n    svc = [s for s in desired[\"services\"] if s[\"name\"] == service]\n    if not svc:\n        sys.stderr.write(\"karoo: release %s has no service %s\\n\" % (rdir, service))\n        return 2\n    s = svc[0]\n    env = dict(os.environ)\n    env[\"PATH\"] = os.path.join(rdir, \"bin\") + os.pathsep + env.get(\"PATH\", \"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\")\n    env[\"VIRTUAL_ENV\"] = os.path.realpath(os.path.join(rdir, \"bin\", \"..\"))\n    env.update({\n        \"KAROO_SYSTEM\": desired[\"system\"], \"KAROO_SYSTEM_ID\": desired[\"systemId\"], \"KAROO_CANDIDATE\": desired[\"candidate\"],\n        \"KAROO_NODE\": desired[\"node\"], \"KAROO_ROLE\": desired[\"role\"], \"KAROO_ENVIRONMENT\": desired[\"environment\"],\n        \"KAROO_RELEASE\": rdir, \"KAROO_SERVICE\": s[\"name\"],\n    })\n    env.update(s.get(\"environment\", {}))\n    cwd = os.path.join(rdir, s.get(\"workingDirectory\") or \".\")\n    argv = list(s[\"command\"])\n    prog = argv[0]\n    if \"/\" not in prog:\n        local = os.path.join(rdir, \"bin\", prog)\n        prog = local if os.path.exists(local) else (shutil.which(prog, path=env[\"PATH\"]) or prog)\n    elif not prog.startswith(\"/\"):\n        prog = os.path.join(rdir, prog)\n    os.chdir(cwd)\n    os.execve(prog, argv, env)\n\n\ndef do_supervise(service, script):\n    \"\"\"karoo's supervisor of one service of the release it sits in: restarts it with backoff.\"\"\"\n    rdir = os.path.dirname(os.path.dirname(script))\n    desired = read_json(os.path.join(rdir, \".karoo\", \"release.json\")) or {}\n    svc = [s for s in desired.get(\"services\", []) if s[\"name\"] == service]\n    if not svc:\n        sys.stderr.write(\"karoo: release %s has no service %s\\n\" % (rdir, service))\n        return 2\n    unit = svc[0][\"unit\"]\n    state_file = os.path.join(RUN_DIR, check_name(desired[\"system\"], \"system\"), unit + \".json\")\n    stopping = []\n    child = [None]\n\n    def on_signal(signum, frame):\n        stopping.append(signum)\n        if child[0] is not None and child[0].poll() is None:\n            child[0].terminate()\n\n    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):\n        signal.signal(sig, on_signal)\n    restarts, delay = 0, 1.0\n    state = {\"supervisor\": os.getpid(), \"release\": rdir, \"service\": service, \"restarts\": 0}\n    while not stopping:\n        started = time.monotonic()\n        child[0] = subprocess.Popen([sys.executable, script, \"exec\", service], stdin=subprocess.DEVNULL)\n        state.update({\"pid\": child[0].pid, \"state\": \"running\", \"since\": now_iso(), \"restarts\": restarts})\n        write_atomic(state_file, json.dumps(state, sort_keys=True).encode())\n        code = child[0].wait()\n        if stopping:\n            break\n        restarts += 1\n        delay = 1.0 if time.monotonic() - started > 30 else min(delay * 2, 30.0)\n        state.update({\"state\": \"restarting\", \"lastExit\": code, \"restarts\": restarts})\n        write_atomic(state_file, json.dumps(state, sort_keys=True).encode())\n        sys.stderr.write(\"karoo: %s exited with %s; restarting in %.0f s\\n\" % (service, code, delay))\n        sys.stderr.flush()\n        wake = time.monotonic() + delay\n        while not stopping and time.monotonic() < wake:\n            time.sleep(0.1)\n    if child[0] is not None and child[0].poll() is None:\n        try:\n            child[0].wait(timeout=10)\n        except subprocess.TimeoutExpired:\n            child[0].kill()\n    try:\n        if (read_json(state_file) or {}).get(\"supervisor\") == os.getpid():\n            os.unlink(state_file)\n    except OSError:\n        pass\n    return 0\n\n\n# ---- agent/karoo_node/commands.py\n\n\"\"\"The agent's commands, one handler each, and main(): read the request, run its handler, write the answer.\"\"\"\n\nimport os\nimport shutil\nimport sys\nimport time\nimport traceback\n\n\n\nclass Call:\n    \"\"\"One command's request, the node it acts on, its input stream (bytes after the request line),\n    the raw output stream (bytes before the answer) and the agent's own source (written into releases).\"\"\"\n\n    def __init__(self, req, node, stream=None, out=None, agent_source=b\"\"):\n        self.req, self.node, self.stream, self.out, self.agent_source = req, node, stream, out, agent_source\n        self.t0 = time.monotonic()\n\n\ndef python_version():\n    return \"%d.%d.%d\" % sys.version_info[:3]\n\n\ndef cmd_plan(c):\n    node, req = c.node, c.req\n    info = {\"python\": python_version(), \"target\": target_info(), \"current\": node.link_target(\"current\"), \"previous\": node.link_target(\"previous\")}\n    info[\"receipt\"] = read_json(os.path.join(node.root, \"receipt.json\"))\n    info[\"missing\"] = [h for h in req.get(\"blobs\", []) if not node.have_blob(h)]\n    rel = req.get(\"releaseId\")\n    r = info[\"receipt\"] or {}\n    if rel and r.get(\"stateDigest\") == req.get(\"stateDigest\") and info[\"current\"] == rel:\n        info[\"drift\"] = node.verify(rel)\n        info[\"converged\"] = not info[\"drift\"]\n    else:\n        info[\"converged\"] = False\n    if info[\"converged\"]:\n        info[\"venvComplete\"] = True  # verify() has just checked it against the lock\n    elif req.get(\"candidateShort\"):\n        m = read_json(os.path.join(node.venv(req[\"candidateShort\"]), \".karoo-venv.json\")) or {}\n        info[\"venvComplete\"] = m.get(\"candidate\") == req.get(\"candidate\") and not verify_venv(node.venv(req[\"candidateShort\"]), req.get(\"expected\", []), check_marker=False)\n    return info\n\n\ndef cmd_receive(c):\n    return {\"bytes\": c.node.receive(c.req[\"blobs\"], c.stream), \"seconds\": time.monotonic() - c.t0}\n\n\ndef cmd_prepare(c):\n    \"\"\"One call does what the node needs for its release: take the wheels it lacks (`blobs`,\n    streamed after the request and checked on arrival, as receive does), install (from them, or\n    from an `inline` archive that follows), render the release, and with `pack` stream its\n    installed tree to the runner (raw bytes, a newline, then this answer).\"\"\"\n    node, req = c.node, c.req\n    t = {}\n    if req.get(\"blobs\"):\n        s = time.monotonic()\n        t[\"receivedBytes\"] = node.receive(req[\"blobs\"], c.stream)\n        t[\"receiveSeconds\"] = time.monotonic() - s\n    s = time.monotonic()\n    t[\"install\"] = node.install(req, c.stream)\n    t[\"installSeconds\"] = time.monotonic() - s\n    s = time.monotonic()\n    t[\"release\"] = node.build_release(req, c.agent_source)\n    t[\"renderSeconds\"] = time.monotonic() - s\n    answer = {\"timings\": t}\n    if req.get(\"pack\"):\n        answer[\"packed\"] = node.pack(req, c.out)\n        c.out.write(b\"\\n\")\n        c.out.flush()\n        t[\"packSeconds\"] = answer[\"packed\"][\"seconds\"]\n    return answer\n\n\ndef cmd_pack(c):\n    return c.node.pack(c.req)\n\n\ndef cmd_send(c):\n    \"\"\"The raw bytes of one blob, then a newline, then the answer: the runner fetches an archive this way.\"\"\"\n    path = c.node.verify_blob(c.req[\"hex\"])\n    size = os.path.getsize(path)\n    with open(path, \"rb\") as f:\n        shutil.copyfileobj(f, c.out, 1 << 20)\n    c.out.write(b\"\\n\")\n    c.out.flush()\n    return {\"size\": size}\n\n\ndef cmd_activate(c):\n    node, rel = c.node, c.req[\"releaseId\"]\n    old = node.switch(rel)\n    desired = read_json(os.path.join(node.release(rel), \".karoo\", \"release.json\"))\n    node.wait_services(desired, int(c.req.get(\"waitSeconds\", 60)))\n    start = time.monotonic() - c.t0\n    s = time.monotonic()\n    diffs = node.verify(rel)\n    if diffs:\n        raise Fail(\"verification after switching to %s: %s\" % (rel, diffs[0]))\n    receipt = node.write_receipt(desired, {\"previousRelease\": old, \"action\": \"deploy\"})\n    node.prune()\n    return {\"previous\": old, \"receipt\": receipt, \"startSeconds\": start, \"verifySeconds\": time.monotonic() - s}\n\n\ndef cmd_rollback(c):\n    node = c.node\n    prev = node.link_target(\"previous\")\n    cur = node.link_target(\"current\")\n    if not prev or not os.path.isfile(os.path.join(node.release(prev), \".karoo\", \"release.json\")):\n        raise Fail(\"no previous release to roll back to\")\n    if c.req.get(\"check\"):\n        return {\"current\": cur, \"previous\": prev, \"release\": read_json(os.path.join(node.release(prev), \".karoo\", \"release.json\"))}\n    node.switch(prev)\n    desired = read_json(os.path.join(node.release(prev), \".karoo\", \"release.json\"))\n    node.wait_services(desired, int(c.req.get(\"waitSeconds\", 60)))\n    diffs = node.verify(prev)\n    if diffs:\n        raise Fail(\"verification after rolling back to %s: %s\" % (prev, diffs[0]))\n    receipt = node.write_receipt(desired, {\"previousRelease\": cur, \"action\": \"rollback\"})\n    return {\"from\": cur, \"to\": prev, \"receipt\": receipt, \"seconds\": time.monotonic() - c.t0}\n\n\ndef cmd_status(c):\n    node = c.node\n    receipt = read_json(os.path.join(node.root, \"receipt.json\"))\n    info = {\"receipt\": receipt, \"current\": node.link_target(\"current\"), \"previous\": node.link_target(\"previous\"), \"python\": python_version()}\n    if receipt and not receipt.get(\"damaged\"):\n        info[\"drift\"] = node.verify(receipt.get(\"release\") or \"0\" * 16)\n    elif receipt:\n        info[\"drift\"] = [\"receipt.json is damaged\"]\n    else:\n        info[\"drift\"] = []\n    return info\n\n\nclass Command:\n    \"\"\"A command of the agent: its handler, whether it takes the system's lock, the request fields it needs.\"\"\"\n\n    def __init__(self, run, locks, fields=None):\n        self.run, self.locks, self.fields = run, locks, fields or {}\n\n\nINSTALL_FIELDS = {\"candidate\": \"str\", \"candidateShort\": \"str\", \"expected\": \"list\"}\n\n# The commands the runner calls (AGENT_COMMANDS in packages/deploy/src/ssh.ts).\nCOMMANDS = {\n    \"plan\": Command(cmd_plan, locks=False),\n    \"receive\": Command(cmd_receive, locks=True, fields={\"blobs\": \"list\"}),\n    \"prepare\": Command(cmd_prepare, locks=True, fields=dict(INSTALL_FIELDS, releaseId=\"str\", release=\"dict\", files=\"list\")),\n    \"pack\": Command(cmd_pack, locks=True, fields={\"candidate\": \"str\", \"candidateShort\": \"str\"}),\n    \"send\": Command(cmd_send, locks=False, fields={\"hex\": \"str\"}),\n    \"activate\": Command(cmd_activate, locks=True, fields={\"releaseId\": \"str\"}),\n    \"rollback\": Command(cmd_rollback, locks=True),\n    \"status\": Command(cmd_status, locks=False),\n}\n\n\ndef handle(cmd, c):\n    \"\"\"Runs command `cmd` for call `c`: checks the request has what the command needs, takes the lock if it does.\"\"\"\n    command = COMMANDS.get(cmd)\n    if command is None:\n        raise InputFail(\"unknown agent command %r (known: %s)\" % (cmd, \", \".join(sorted(COMMANDS))))\n    require(c.req, cmd, command.fields)\n    if command.locks:\n        c.node.lock()\n    return command.run(c)\n\n\ndef agent_source():\n    \"\"\"This agent as one file: given by the bootstrap (`python3 -c`), else the file it runs from.\"\"\"\n    given = globals().get(\"KAROO_AGENT_SOURCE\")\n    if given is not None:\n        return given\n    with open(os.path.abspath(sys.argv[0]), \"rb\") as f:\n        return f.read()\n\n\ndef main(argv=None, stream=None, out=None, base=BASE):\n    \"\"\"`exec SERVICE` and `supervise SERVICE` for the units; any other command reads its request\n    from stdin (`stream`, binary) and writes its answer as the last line of stdout (`out`, binary),\n    always with exit 0: the answer says how it went.\"\"\"\n    argv = sys.argv if argv is None else argv\n    cmd = argv[1] if len(argv) > 1 else \"\"\n    if cmd in (\"exec\", \"supervise\") and len(argv) > 2:\n        script = os.path.abspath(argv[0])\n        return do_exec(argv[2], script) if cmd == \"exec\" else do_supervise(argv[2], script)\n    if out is None:\n        out = sys.stdout.buffer\n        sys.stdout = sys.stderr  # anything printed goes to the log, never into the answer\n    stream = sys.stdin.buffer if stream is None else stream\n    try:\n        req = read_request(stream)\n        c = Call(req, Node(req.get(\"system\", \"\"), base), stream, out, agent_source() if cmd == \"prepare\" else b\"\")\n        answer = handle(cmd, c)\n        answer[\"ok\"] = True\n        t = os.times()\n        answer[\"cpuSeconds\"] = round(t[0] + t[1] + t[2] + t[3], 3)  # this call's CPU on the node, its children included\n    except Exception as e:  # every failure becomes an answer; failure_answer tells a bug from a refusal\n        answer = failure_answer(e)\n        if answer[\"kind\"] == \"bug\":\n            traceback.print_exc()\n    out.write(answer_line(answer).encode(\"utf-8\"))\n    out.flush()\n    return 0\n\n\nif __name__ == \"__main__\":\n    sys.exit(main())\n";
-const agent_AGENT_SHA256 = 'b6a6bd102465ce204a268ec6f34066cb3b46582563723c4881ef8725805c92cb';
+const AGENT_SOURCE = "# Generated by packages/deploy/scripts/gen-agent.mjs from packages/deploy/agent/karoo_node/. Do not edit.\n\n\n\"\"\"karoo's node agent: makes one node converge to its desired state, and reports on it.\n\nSent over SSH by `karoo deploy` on every call (never installed by hand): the runner starts\n`python3 -I -S -c BOOTSTRAP COMMAND` (isolated: no file or variable on the node picks its code),\nwrites the length of this file, this file, one JSON request line, and for `receive` the raw\nbytes of the blobs. The last line of stdout is the JSON\nanswer: {\"ok\": true, ...} or {\"ok\": false, \"error\": \"...\", \"kind\": \"...\"} (errors.py: karoo's\nerror kinds, or `bug` for an exception the agent did not expect). Nothing from the request is ever\ngiven to a shell: paths, values, commands and environment variables are data, used through\nargument vectors and files.\n\nLayout under /opt/karoo/<system>/ (ROOT):\n  blobs/sha256/<hex>         blobs of candidates, each checked against its sha256 on arrival\n                             and again before use\n  <candidate-12>/            the candidate's installation: a venv, written once (marker\n                             .karoo-venv.json written last), never changed afterwards\n  releases/<release-16>/     one release = candidate + this node's configuration:\n                             bin -> ../../<candidate-12>/bin, rendered files, units/,\n                             .karoo/release.json (the desired state), .karoo/karoo_node.py\n  current -> releases/…      the running release (switched by renaming a new symlink over it)\n  previous -> releases/…     the release before it: `karoo rollback` switches back to it\n  receipt.json               what was deployed and when; history.jsonl: every receipt\n\nServices run under systemd where the node runs it (/run/systemd/system exists): one unit per\nservice, linked from the current release. Elsewhere (containers without an init, hosts\nwhere /etc/karoo/service-manager says \"supervisor\") karoo's own small supervisor runs them:\none detached `supervise SERVICE` process per service that restarts it with backoff, keeps\nits state in /run/karoo/<system>/<unit>.json and its output in <root>/logs/<unit>.log.\n\nInstalling needs no pip, on the node or in the lock: the agent's own wheel installer unpacks\neach locked wheel (already checked against the lock's sha256) into a `--without-pip` venv,\nrefusing any file its RECORD does not vouch for with a matching hash. A deploy installs once\nper target: the first node of a target packs its verified installation into a deterministic\narchive (`pack`), the runner fetches it (`send`) and the other nodes of that target unpack it\n(`prepare` with `archive`), checked against its digest; every node then verifies its\ninstallation against the lock (versions and RECORD hashes).\n\nStandard library only; Python >= 3.9. `exec SERVICE` is what both run: it starts a service of\nthe release it sits in, with the command, environment and working directory of release.json,\nthrough execve (no shell).\n\nThe modules of this package (errors, util, protocol, target, wheel, archive, services, verify,\nblobs, install, releases, node, launcher, commands) are what tests import; the nodes get them as\none file, concatenated by packages/deploy/scripts/gen-agent.mjs without the imports between them.\n\nLAZY_IMPORTS: every call starts a new interpreter, and so does every service start (`exec`).\nThe standard-library modules only installing and packing need (venv, which brings logging;\nzipfile, configparser, tarfile, gzip: ~45 ms of a node's CPU) are imported inside the functions\nthat use them, so that plan, activate and `exec` do not pay for them.\n\"\"\"\n\n\n# ---- agent/karoo_node/errors.py\n\n\"\"\"Failures and the kinds the runner turns into karoo's error kinds (exit codes).\n\nEvery failure the agent means is a Fail whose `kind` is one of karoo's error kinds\n(packages/common/src/errors.ts): `input` (will never succeed as given), `integrity` (bytes do\nnot match what vouches for them), `unavailable` (a retry may help), `conflict` (the node is not\nin the state the call needs). Anything else that escapes a command is a bug in the agent: its\nanswer says `bug`, never \"retry may help\".\n\"\"\"\n\nimport errno\nimport os\nimport subprocess\nimport traceback\n\nKINDS = (\"input\", \"integrity\", \"unavailable\", \"conflict\", \"bug\")\n\n# OS errors a retry may help with (space, memory, I/O); any other means the node's file system\n# is not as karoo left it.\nTRANSIENT_ERRNOS = frozenset(getattr(errno, n) for n in (\"ENOSPC\", \"EDQUOT\", \"EIO\", \"EAGAIN\", \"ENOMEM\", \"EMFILE\", \"ENFILE\") if hasattr(errno, n))\n\n\nclass Fail(Exception):\n    \"\"\"A failure the agent means: `kind` says which of karoo's error kinds it is.\"\"\"\n\n    kind = \"conflict\"\n\n\nclass InputFail(Fail):\n    \"\"\"A request, wheel or node that can never work as given (a bad name, no python3-venv, no wheel that fits).\"\"\"\n\n    kind = \"input\"\n\n\nclass IntegrityFail(Fail):\n    \"\"\"Bytes that do not match what vouches for them (a blob's digest, a wheel's RECORD): refused, never installed.\"\"\"\n\n    kind = \"integrity\"\n\n\nclass UnavailableFail(Fail):\n    \"\"\"Something that may work when tried again (a stream cut short, a command that timed out).\"\"\"\n\n    kind = \"unavailable\"\n\n\ndef failure_answer(e):\n    \"\"\"The answer line for an exception that ended a command: {\"ok\": false, \"error\", \"kind\"}.\"\"\"\n    if isinstance(e, Fail):\n        return {\"ok\": False, \"error\": str(e), \"kind\": e.kind}\n    if isinstance(e, subprocess.TimeoutExpired):\n        cmd = e.cmd if isinstance(e.cmd, (list, tuple)) else [str(e.cmd)]\n        return {\"ok\": False, \"error\": \"timed out after %s s: %s\" % (e.timeout, \" \".join(str(c) for c in cmd[:3])), \"kind\": \"unavailable\"}\n    if isinstance(e, OSError):\n        what = \"%s: %s\" % (e.filename, os.strerror(e.errno)) if e.filename and e.errno else str(e)\n        return {\"ok\": False, \"error\": what, \"kind\": \"unavailable\" if e.errno in TRANSIENT_ERRNOS else \"conflict\"}\n    frames = traceback.extract_tb(e.__traceback__)\n    where = \" in %s (line %d)\" % (frames[-1].name, frames[-1].lineno) if frames else \"\"\n    return {\"ok\": False, \"kind\": \"bug\", \"error\": \"bug in the karoo node agent: %s: %s%s; please report it\" % (type(e).__name__, e, where)}\n\n\n# ---- agent/karoo_node/util.py\n\n\"\"\"Small file, hash and process helpers shared by every part of the agent.\"\"\"\n\nimport base64\nimport hashlib\nimport json\nimport os\nimport socket\nimport subprocess\nimport time\n\n\n\ndef now_iso():\n    return time.strftime(\"%Y-%m-%dT%H:%M:%SZ\", time.gmtime())\n\n\ndef check_name(value, what):\n    ok = isinstance(value, str) and 0 < len(value) <= 64 and all(c.isalnum() or c in \"-_.\" for c in value)\n    if not ok or value.startswith(\".\") or not value.isascii():\n        raise InputFail(\"%s %r is not a plain name\" % (what, value))\n    return value\n\n\ndef check_hex(value, n=64):\n    if not isinstance(value, str) or len(value) != n or any(c not in \"0123456789abcdef\" for c in value):\n        raise InputFail(\"%r is not a %d-digit hex digest\" % (value, n))\n    return value\n\n\ndef check_relpath(p):\n    if not isinstance(p, str) or p == \"\" or p.startswith(\"/\") or \"\\x00\" in p:\n        raise InputFail(\"file path %r must be relative to the release\" % (p,))\n    parts = p.split(\"/\")\n    if any(x in (\"\", \".\", \"..\") for x in parts) or parts[0] in (\".karoo\", \"bin\", \"units\"):\n        raise InputFail(\"file path %r must stay inside the release and not use bin/, units/ or .karoo/\" % (p,))\n    return p\n\n\ndef file_sha256(path):\n    \"\"\"The sha256 hash object of a file's bytes, read in 1 MiB chunks.\"\"\"\n    h = hashlib.sha256()\n    with open(path, \"rb\") as f:\n        while True:\n            b = f.read(1 << 20)\n            if not b:\n                break\n            h.update(b)\n    return h\n\n\ndef sha256_file(path):\n    return file_sha256(path).hexdigest()\n\n\ndef b64_digest(data_hash):\n    \"\"\"A digest as RECORD writes it: urlsafe base64 without padding.\"\"\"\n    return base64.urlsafe_b64encode(data_hash).rstrip(b\"=\").decode(\"ascii\")\n\n\ndef write_atomic(path, data, mode=0o644):\n    tmp = \"%s.tmp-%d\" % (path, os.getpid())\n    with open(tmp, \"wb\") as f:\n        f.write(data)\n        f.flush()\n        os.fsync(f.fileno())\n    os.chmod(tmp, mode)\n    os.replace(tmp, path)\n\n\ndef write_plain(path, data, mode):\n    if os.path.islink(path):\n        os.unlink(path)\n    with open(path, \"wb\") as f:\n        f.write(data)\n    os.chmod(path, mode)\n\n\ndef symlink_atomic(target, path):\n    tmp = \"%s.tmp-%d\" % (path, os.getpid())\n    try:\n        os.unlink(tmp)\n    except FileNotFoundError:\n        pass\n    os.symlink(target, tmp)\n    os.replace(tmp, path)\n\n\ndef read_json(path):\n    \"\"\"A JSON file's value; None when it is missing, {\"damaged\": True} when it is not JSON.\"\"\"\n    try:\n        with open(path, encoding=\"utf-8\") as f:\n            return json.load(f)\n    except (FileNotFoundError, NotADirectoryError):\n        return None\n    except ValueError:\n        return {\"damaged\": True}\n\n\ndef pid_alive(pid):\n    if not isinstance(pid, int) or pid <= 0:\n        return False\n    try:\n        os.kill(pid, 0)\n    except ProcessLookupError:\n        return False\n    except PermissionError:\n        return True\n    try:\n        with open(\"/proc/%d/stat\" % pid) as f:\n            return f.read().split(\") \", 1)[1][:1] != \"Z\"\n    except OSError:\n        return True\n\n\ndef port_open(port):\n    try:\n        with socket.create_connection((\"127.0.0.1\", int(port)), timeout=0.5):\n            return True\n    except OSError:\n        return False\n\n\ndef run(argv, timeout=600):\n    p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)\n    return p.returncode, p.stdout.decode(\"utf-8\", \"replace\")\n\n\n# ---- agent/karoo_node/protocol.py\n\n\"\"\"The wire protocol: one JSON request line on stdin (raw bytes may follow it), one JSON answer\nline last on stdout. Raw bytes a command streams to the runner (`send`, `prepare` with `pack`)\ngo before the answer, followed by a newline.\"\"\"\n\nimport json\n\n\n\ndef read_request(stream):\n    \"\"\"The request object on the first line of `stream` ({} when the line is empty).\"\"\"\n    line = stream.readline()\n    if not line.strip():\n        return {}\n    try:\n        req = json.loads(line.decode(\"utf-8\"))\n    except (UnicodeDecodeError, ValueError) as e:\n        raise InputFail(\"the agent's request is not JSON: %s\" % e)\n    if not isinstance(req, dict):\n        raise InputFail(\"the agent's request is a JSON %s, not an object\" % type(req).__name__)\n    return req\n\n\nFIELD_TYPES = {\"str\": str, \"list\": list, \"dict\": dict}\n\n\ndef require(req, cmd, fields):\n    \"\"\"Checks that the request holds each field of `fields` ({name: \"str\"|\"list\"|\"dict\"}) with that type.\"\"\"\n    for name in sorted(fields):\n        want = fields[name]\n        if name not in req:\n            raise InputFail(\"agent command %s needs %r in its request\" % (cmd, name))\n        if not isinstance(req[name], FIELD_TYPES[want]):\n            raise InputFail(\"agent command %s: %r must be a %s, not %s\" % (cmd, name, want, type(req[name]).__name__))\n\n\ndef answer_line(answer):\n    \"\"\"The answer as the runner reads it: sorted keys, one line.\"\"\"\n    return json.dumps(answer, sort_keys=True) + \"\\n\"\n\n\n# ---- agent/karoo_node/target.py\n\n\"\"\"Which wheel fits this node: wheel file names, the tags this interpreter accepts, PEP 508\nmarkers, and the node's target (interpreter, ABI, platform, libc).\"\"\"\n\nimport os\nimport platform\nimport re\nimport sys\nimport sysconfig\n\n\n\ndef parse_wheel_filename(filename):\n    \"\"\"(distribution, version, [tags]) of a wheel file name; tags expanded from compressed sets.\"\"\"\n    if \"/\" in filename or not filename.endswith(\".whl\"):\n        raise InputFail(\"wheel file name %r is not a plain .whl name\" % (filename,))\n    parts = filename[:-4].split(\"-\")\n    if len(parts) not in (5, 6):\n        raise InputFail(\"%r is not a wheel file name (name-version[-build]-python-abi-platform.whl)\" % (filename,))\n    pys, abis, plats = parts[-3].split(\".\"), parts[-2].split(\".\"), parts[-1].split(\".\")\n    return parts[0], parts[1], [\"%s-%s-%s\" % (p, a, q) for p in pys for a in abis for q in plats]\n\n\ndef glibc_version():\n    try:\n        kind, _, ver = os.confstr(\"CS_GNU_LIBC_VERSION\").partition(\" \")\n        if kind == \"glibc\":\n            major, minor = ver.split(\".\")[:2]\n            return int(major), int(minor)\n    except (AttributeError, ValueError, OSError):\n        pass\n    return None\n\n\ndef supported_tags():\n    \"\"\"The wheel tags this interpreter accepts, most preferred first (as pip orders them, for CPython on Linux).\"\"\"\n    major, minor = sys.version_info[:2]\n    impl = {\"cpython\": \"cp\", \"pypy\": \"pp\"}.get(sys.implementation.name, sys.implementation.name[:2])\n    machine = platform.machine()\n    plats = []\n    g = glibc_version()\n    if sys.platform.startswith(\"linux\"):\n        if g and g[0] == 2:\n            lowest = 5 if machine in (\"x86_64\", \"i686\") else 17\n            for m in range(g[1], lowest - 1, -1):\n                plats.append(\"manylinux_2_%d_%s\" % (m, machine))\n                legacy = {17: \"manylinux2014\", 12: \"manylinux2010\", 5: \"manylinux1\"}.get(m)\n                if legacy:\n                    plats.append(\"%s_%s\" % (legacy, machine))\n        plats.append(\"linux_%s\" % machine)\n    else:\n        plats.append(sysconfig.get_platform().replace(\"-\", \"_\").replace(\".\", \"_\"))\n    own = \"%s%d%d\" % (impl, major, minor)\n    abi = own if impl == \"cp\" else \"none\"\n    tags = []\n    for p in plats:\n        tags.append(\"%s-%s-%s\" % (own, abi, p))\n    if impl == \"cp\":\n        for p in plats:\n            tags.append(\"%s-abi3-%s\" % (own, p))\n    for p in plats:\n        tags.append(\"%s-none-%s\" % (own, p))\n    if impl == \"cp\":\n        for m in range(minor - 1, 1, -1):\n            for p in plats:\n                tags.append(\"cp%d%d-abi3-%s\" % (major, m, p))\n    for p in plats:\n        tags += [\"py%d%d-none-%s\" % (major, minor, p), \"py%d-none-%s\" % (major, p)]\n        tags += [\"py%d%d-none-%s\" % (major, m, p) for m in range(minor - 1, -1, -1)]\n    tags += [\"%s-none-any\" % own, \"py%d%d-none-any\" % (major, minor), \"py%d-none-any\" % major]\n    tags += [\"py%d%d-none-any\" % (major, m) for m in range(minor - 1, -1, -1)]\n    return tags\n\n\ndef target_info():\n    \"\"\"What decides whether an installed tree fits this node: the interpreter, its ABI, the platform and libc.\"\"\"\n    g = glibc_version()\n    return {\n        \"implementation\": sys.implementation.name,\n        \"python\": platform.python_version(),\n        \"executable\": sys.executable,\n        \"soabi\": sysconfig.get_config_var(\"SOABI\") or \"\",\n        \"platform\": sysconfig.get_platform(),\n        \"machine\": platform.machine(),\n        \"libc\": \"glibc %d.%d\" % g if g else \"\",\n    }\n\n\n# PEP 508 environment markers: the subset locks use (variables, quoted strings, comparisons,\n# `in`/`not in`, and/or, parentheses), evaluated for this interpreter.\n\n\ndef marker_environment():\n    iv = sys.implementation.version\n    ver = \"%d.%d.%d\" % (iv.major, iv.minor, iv.micro)\n    if iv.releaselevel != \"final\":\n        ver += iv.releaselevel[0] + str(iv.serial)\n    return {\n        \"os_name\": os.name, \"sys_platform\": sys.platform, \"platform_machine\": platform.machine(),\n        \"platform_python_implementation\": platform.python_implementation(), \"platform_release\": platform.release(),\n        \"platform_system\": platform.system(), \"platform_version\": platform.version(),\n        \"python_version\": \"%d.%d\" % sys.version_info[:2], \"python_full_version\": platform.python_version(),\n        \"implementation_name\": sys.implementation.name, \"implementation_version\": ver, \"extra\": \"\",\n    }\n\n\ndef _version_tuple(s):\n    m = re.match(r\"^\\s*v?(\\d+(?:\\.\\d+)*)(\\.\\*)?\\s*$\", s)\n    if not m:\n        return None, False\n    return tuple(int(x) for x in m.group(1).split(\".\")), bool(m.group(2))\n\n\ndef _compare(left, op, right):\n    if op in (\"in\", \"not in\"):\n        return (left in right) == (op == \"in\")\n    lv, _ = _version_tuple(left)\n    rv, wild = _version_tuple(right)\n    if lv is not None and rv is not None:\n        if wild:\n            if op not in (\"==\", \"!=\"):\n                raise InputFail(\"marker comparison %s %s %s is not valid\" % (left, op, right))\n            return (lv[:len(rv)] == rv) == (op == \"==\")\n        n = max(len(lv), len(rv))\n        a, b = lv + (0,) * (n - len(lv)), rv + (0,) * (n - len(rv))\n        if op == \"~=\":\n            if len(rv) < 2:\n                raise InputFail(\"marker comparison ~= %s needs at least two version parts\" % right)\n            return a >= b and lv[:len(rv) - 1] == rv[:-1]\n        return {\"==\": a == b, \"!=\": a != b, \"<\": a < b, \"<=\": a <= b, \">\": a > b, \">=\": a >= b, \"===\": left == right}[op]\n    if op in (\"==\", \"===\", \"!=\"):\n        return (left == right) == (op != \"!=\")\n    raise InputFail(\"cannot evaluate marker comparison %r %s %r\" % (left, op, right))\n\n\ndef evaluate_marker(marker, env=None):\n    \"\"\"True when the PEP 508 marker holds for this interpreter (or `env`).\"\"\"\n    env = marker_environment() if env is None else env\n    tokens = re.findall(r\"\"\"\\s*(\\(|\\)|'[^']*'|\"[^\"]*\"|===|==|!=|<=|>=|~=|<|>|not\\s+in\\b|in\\b|and\\b|or\\b|[A-Za-z_][A-Za-z0-9_.]*)\"\"\", marker)\n    if \"\".join(re.sub(r\"\\s+\", \"\", t) for t in tokens) != re.sub(r\"\\s+\", \"\", marker):\n        raise InputFail(\"environment marker %r cannot be parsed\" % marker)\n    tokens = [re.sub(r\"\\s+\", \" \", t.strip()) for t in tokens]\n    pos = [0]\n\n    def peek():\n        return tokens[pos[0]] if pos[0] < len(tokens) else None\n\n    def take():\n        t = peek()\n        if t is None:\n            raise InputFail(\"environment marker %r ends too early\" % marker)\n        pos[0] += 1\n        return t\n\n    def value():\n        t = take()\n        if t[:1] in (\"'\", '\"'):\n            return t[1:-1]\n        if t not in env:\n            raise InputFail(\"environment marker %r uses an unknown variable %r\" % (marker, t))\n        return env[t]\n\n    def atom():\n        if peek() == \"(\":\n            take()\n            v = disj()\n            if take() != \")\":\n                raise InputFail(\"environment marker %r has unbalanced parentheses\" % marker)\n            return v\n        left = value()\n        op = take()\n        if op not in (\"===\", \"==\", \"!=\", \"<=\", \">=\", \"~=\", \"<\", \">\", \"in\", \"not in\"):\n            raise InputFail(\"environment marker %r: %r is not a comparison\" % (marker, op))\n        return _compare(left, op, value())\n\n    def chain(word, operand, combine):\n        # Every operand is evaluated (no short cut), so a bad comparison fails wherever it stands.\n        v = operand()\n        while peek() == word:\n            take()\n            v = combine(operand(), v)\n        return v\n\n    def conj():\n        return chain(\"and\", atom, lambda a, b: a and b)\n\n    def disj():\n        return chain(\"or\", conj, lambda a, b: a or b)\n\n    result = disj()\n    if peek() is not None:\n        raise InputFail(\"environment marker %r has trailing text at %r\" % (marker, peek()))\n    return result\n\n\ndef choose_wheels(wheels):\n    \"\"\"Per locked package, the one wheel this node installs: its marker holds and its tag is the best supported one.\"\"\"\n    tags = {t: i for i, t in enumerate(supported_tags())}\n    by_pkg = {}\n    for w in wheels:\n        by_pkg.setdefault(w.get(\"package\") or w[\"filename\"], []).append(w)\n    chosen = []\n    for pkg in sorted(by_pkg):\n        ws = by_pkg[pkg]\n        marker = ws[0].get(\"marker\")\n        if marker and not evaluate_marker(marker):\n            continue\n        ranked = []\n        for w in ws:\n            _, _, wtags = parse_wheel_filename(w[\"filename\"])\n            best = min([tags[t] for t in wtags if t in tags] or [None], key=lambda x: (x is None, x))\n            if best is not None:\n                ranked.append((best, w[\"filename\"], w))\n        if not ranked:\n            raise InputFail(\"no wheel of %s fits this node (%s): %s\" % (pkg, supported_tags()[0], \", \".join(w[\"filename\"] for w in ws)))\n        chosen.append(sorted(ranked, key=lambda x: (x[0], x[1]))[0][2])\n    return chosen\n\n\n# ---- agent/karoo_node/wheel.py\n\n\"\"\"karoo's wheel installer: a locked, hash-checked set of wheels needs no resolver and no pip.\n\nThe agent unpacks each wheel into the venv itself, following the binary distribution format\n(PyPA \"wheel\" spec), and refuses any file that its RECORD does not vouch for with a hash.\"\"\"\n\nimport csv\nimport hashlib\nimport io\nimport os\nimport re\nimport sys\n\n\n\ndef norm(name):\n    out, dash = [], False\n    for c in name.lower():\n        if c in \"-_.\":\n            if not dash:\n                out.append(\"-\")\n            dash = True\n        else:\n            out.append(c)\n            dash = False\n    return \"\".join(out)\n\n\nRECORD_ALGOS = (\"sha256\", \"sha384\", \"sha512\")\nSCHEME_KEYS = (\"purelib\", \"platlib\", \"scripts\", \"headers\", \"data\")\n\n\ndef safe_member(name, what):\n    if not name or name.startswith(\"/\") or \"\\\\\" in name or \"\\x00\" in name:\n        raise IntegrityFail(\"%s: entry %r is not a relative path\" % (what, name))\n    parts = name.rstrip(\"/\").split(\"/\")\n    if any(p in (\"\", \".\", \"..\") for p in parts):\n        raise IntegrityFail(\"%s: entry %r leaves its directory\" % (what, name))\n    return parts\n\n\ndef _read_record(text, what):\n    rows = {}\n    for row in csv.reader(text.splitlines()):\n        if not row:\n            continue\n        if len(row) < 1 or len(row) > 3:\n            raise IntegrityFail(\"%s: RECORD row %r is malformed\" % (what, row))\n        path = row[0]\n        if path in rows:\n            raise IntegrityFail(\"%s: RECORD lists %s twice\" % (what, path))\n        rows[path] = (row[1] if len(row) > 1 else \"\", row[2] if len(row) > 2 else \"\")\n    return rows\n\n\ndef _scheme(venv, dist_name):\n    sp = venv_site_packages(venv)\n    return {\n        \"purelib\": sp, \"platlib\": sp, \"scripts\": os.path.join(venv, \"bin\"), \"data\": venv,\n        \"headers\": os.path.join(venv, \"include\", \"site\", \"python%d.%d\" % sys.version_info[:2], dist_name),\n    }\n\n\ndef venv_site_packages(venv):\n    return os.path.join(venv, \"lib\", \"python%d.%d\" % sys.version_info[:2], \"site-packages\")\n\n\ndef create_venv(venv):\n    \"\"\"`python3 -m venv --without-pip VENV`, in this process: the same standard-library builder, no pip.\"\"\"\n    import venv as venv_module  # here, not at the top: see LAZY_IMPORTS in __init__.py\n\n    try:\n        venv_module.EnvBuilder(with_pip=False, symlinks=True, clear=False).create(venv)\n    except Exception as e:  # the venv module raises whatever its steps raise\n        raise InputFail(\"creating the venv %s failed: %s; install python3-venv on the node\" % (venv, e))\n    os.makedirs(venv_site_packages(venv), exist_ok=True)\n\n\ndef install_wheel(path, venv, filename=None):\n    \"\"\"Installs one wheel into `venv` (created with create_venv) without pip.\n\n    Every file of the wheel must be listed in its RECORD with a sha256 (or stronger) hash that\n    matches, and every RECORD entry must be in the wheel, or nothing of it is written\n    (IntegrityFail). Root files go to site-packages; `<dist>.data/<key>/` to the venv's\n    purelib/platlib/scripts/headers/data; console and GUI entry points become scripts whose\n    shebang is the venv's python. Writes INSTALLER and a RECORD of what was installed (with\n    the hashes of rewritten and generated scripts). Bytecode is not compiled up front (as\n    `pip install --no-compile`): Python compiles what a service imports, when it imports it.\n    Returns the number of files written.\n    \"\"\"\n    filename = filename or os.path.basename(path)\n    what = \"wheel %s\" % filename\n    dist, version, _ = parse_wheel_filename(filename)\n    import configparser  # here, not at the top: see LAZY_IMPORTS in __init__.py\n    import zipfile\n\n    try:\n        zf = zipfile.ZipFile(path)\n    except (zipfile.BadZipFile, OSError) as e:\n        raise IntegrityFail(\"%s is not a readable zip archive: %s\" % (what, e))\n    with zf:\n        infos = [i for i in zf.infolist() if not i.filename.endswith(\"/\")]\n        names = [i.filename for i in infos]\n        if len(set(names)) != len(names):\n            raise IntegrityFail(\"%s holds the same path twice\" % what)\n        for i in infos:\n            safe_member(i.filename, what)\n            if (i.external_attr >> 16) & 0o170000 == 0o120000:\n                raise IntegrityFail(\"%s: entry %s is a symbolic link\" % (what, i.filename))\n        dist_infos = sorted({n.split(\"/\")[0] for n in names if n.split(\"/\")[0].endswith(\".dist-info\") and n.count(\"/\") == 1})\n        want = \"%s-%s.dist-info\" % (dist, version)\n        matching = [d for d in dist_infos if norm(d[:-10]) == norm(want[:-10]) or d.lower() == want.lower()]\n        if len(dist_infos) != 1 or not matching:\n            raise IntegrityFail(\"%s must hold exactly one .dist-info directory named %s (it holds %s)\" % (what, want, \", \".join(dist_infos) or \"none\"))\n        info_dir = dist_infos[0]\n        data_dir = info_dir[:-len(\".dist-info\")] + \".data\"\n        try:\n            wheel_meta = zf.read(info_dir + \"/WHEEL\").decode(\"utf-8\")\n            record_text = zf.read(info_dir + \"/RECORD\").decode(\"utf-8\")\n        except KeyError as e:\n            raise IntegrityFail(\"%s has no %s\" % (what, e.args[0] if e.args else \"WHEEL or RECORD\"))\n        meta = {}\n        for line in wheel_meta.splitlines():\n            k, _, v = line.partition(\":\")\n            meta.setdefault(k.strip().lower(), v.strip())\n        wv = meta.get(\"wheel-version\", \"\")\n        if not wv.split(\".\")[0] == \"1\":\n            raise InputFail(\"%s has Wheel-Version %r; this installer reads version 1 wheels\" % (what, wv))\n        root_key = \"purelib\" if meta.get(\"root-is-purelib\", \"true\").lower() == \"true\" else \"platlib\"\n        record = _read_record(record_text, what)\n        unsigned = {info_dir + \"/RECORD\", info_dir + \"/RECORD.jws\", info_dir + \"/RECORD.p7s\"}\n        # 1. Check everything before writing anything.\n        for path_in in record:\n            if path_in not in names and path_in not in unsigned:\n                raise IntegrityFail(\"%s: RECORD lists %s, which is not in the wheel\" % (what, path_in))\n        for i in infos:\n            if i.filename in unsigned:\n                continue\n            if i.filename not in record:\n                raise IntegrityFail(\"%s: %s is not listed in its RECORD\" % (what, i.filename))\n            algo_hash, size = record[i.filename]\n            algo, _, want_hash = algo_hash.partition(\"=\")\n            if algo not in RECORD_ALGOS or not want_hash:\n                raise IntegrityFail(\"%s: RECORD has no sha256 hash for %s (%r); refusing to install it\" % (what, i.filename, algo_hash or \"empty\"))\n            h = hashlib.new(algo)\n            with zf.open(i) as f:\n                n = 0\n                for chunk in iter(lambda: f.read(1 << 20), b\"\"):\n                    h.update(chunk)\n                    n += len(chunk)\n            if b64_digest(h.digest()) != want_hash:\n                raise IntegrityFail(\"%s: %s does not match its RECORD hash\" % (what, i.filename))\n            if size and size != str(n):\n                raise IntegrityFail(\"%s: %s is %d bytes, its RECORD says %s\" % (what, i.filename, n, size))\n        # 2. Where each file goes.\n        scheme = _scheme(venv, dist)\n        sp = scheme[\"purelib\"]\n        plan = []\n        for i in infos:\n            parts = i.filename.split(\"/\")\n            if parts[0] == data_dir:\n                if len(parts) < 3 or parts[1] not in SCHEME_KEYS:\n                    raise IntegrityFail(\"%s: %s is not in one of %s/{%s}\" % (what, i.filename, data_dir, \",\".join(SCHEME_KEYS)))\n                dest = os.path.join(scheme[parts[1]], *parts[2:])\n                key = parts[1]\n            else:\n                dest = os.path.join(scheme[root_key], *parts)\n                key = root_key\n            base = os.path.realpath(scheme[key])\n            if not os.path.realpath(dest).startswith(base + os.sep):\n                raise IntegrityFail(\"%s: %s would be written outside %s\" % (what, i.filename, scheme[key]))\n            plan.append((i, dest, key))\n        # 3. Write, recording each file's sha256 and size for the installed RECORD: the hash\n        # checked in step 1 where the bytes are unchanged, else the hash of what was written.\n        written = {}\n\n        def put(dest, data, mode, checked=None):\n            os.makedirs(os.path.dirname(dest), exist_ok=True)\n            write_plain(dest, data, mode)\n            written[dest] = checked or (\"sha256=\" + b64_digest(hashlib.sha256(data).digest()), str(len(data)))\n\n        python = os.path.join(venv, \"bin\", \"python3\")\n        for i, dest, key in plan:\n            if i.filename in unsigned:\n                continue\n            data = zf.read(i)\n            algo_hash = record[i.filename][0]\n            checked = (algo_hash, str(len(data))) if algo_hash.startswith(\"sha256=\") else None\n            mode = 0o755 if (i.external_attr >> 16) & 0o111 else 0o644\n            if key == \"scripts\":\n                mode = 0o755\n                if data.startswith(b\"#!python\"):\n                    nl = data.find(b\"\\n\")\n                    data = (\"#!%s\" % python).encode() + (data[nl:] if nl >= 0 else b\"\\n\")\n                    checked = None\n            put(dest, data, mode, checked)\n        # 4. Entry points.\n        ep_text = zf.read(info_dir + \"/entry_points.txt\").decode(\"utf-8\") if info_dir + \"/entry_points.txt\" in names else \"\"\n    if ep_text:\n        cp = configparser.ConfigParser(delimiters=(\"=\",), interpolation=None)\n        cp.optionxform = str\n        try:\n            cp.read_string(ep_text)\n        except configparser.Error as e:\n            raise InputFail(\"%s: entry_points.txt cannot be read: %s\" % (what, e))\n        for group in (\"console_scripts\", \"gui_scripts\"):\n            if not cp.has_section(group):\n                continue\n            for name, ref in cp.items(group):\n                m = re.match(r\"^\\s*([\\w.]+)\\s*:\\s*([\\w.]+)\\s*(\\[.*\\])?\\s*$\", ref)\n                if not m or \"/\" in name or name.startswith(\".\") or not name.strip():\n                    raise InputFail(\"%s: entry point %s = %s is not module:attribute\" % (what, name, ref))\n                module, attr = m.group(1), m.group(2)\n                script = \"\".join([\n                    \"#!%s\\n\" % python,\n                    \"# -*- coding: utf-8 -*-\\n\",\n                    \"import re\\n\",\n                    \"import sys\\n\",\n                    \"from %s import %s\\n\" % (module, attr.split(\".\")[0]),\n                    \"if __name__ == \\\"__main__\\\":\\n\",\n                    \"    sys.argv[0] = re.sub(r\\\"(-script\\\\.pyw|\\\\.exe)?$\\\", \\\"\\\", sys.argv[0])\\n\",\n                    \"    sys.exit(%s())\\n\" % attr,\n                ])\n                put(os.path.join(scheme[\"scripts\"], name.strip()), script.encode(\"utf-8\"), 0o755)\n    put(os.path.join(sp, info_dir, \"INSTALLER\"), b\"karoo\\n\", 0o644)\n    rec_path = os.path.join(sp, info_dir, \"RECORD\")\n    buf = io.StringIO()\n    w = csv.writer(buf, lineterminator=\"\\n\")\n    for dest in sorted(written):\n        w.writerow((os.path.relpath(dest, sp),) + written[dest])\n    w.writerow((os.path.relpath(rec_path, sp), \"\", \"\"))\n    write_plain(rec_path, buf.getvalue().encode(\"utf-8\"), 0o644)\n    return len(written) + 1\n\n\n# ---- agent/karoo_node/archive.py\n\n\"\"\"Installed trees as deterministic archives: packed once per target, unpacked on the other\nnodes of that target, each checked against its digest.\"\"\"\n\nimport hashlib\nimport os\nimport shutil\nimport zlib\n\n\n\nARCHIVE_SKIP = (\".karoo-venv.json\",)\n\n\ndef pack_tree(root, out_path, out=None):\n    \"\"\"Writes the tree under `root` as a deterministic tar.gz (sorted, no times, owners or\n    host names; symlinks kept as links) and returns (sha256 hex, size): into the blob named by\n    its digest next to `out_path`, or onto the binary stream `out`.\"\"\"\n    h = hashlib.sha256()\n    if out is not None:\n        hw = _Hashing(out, h)\n        _pack_into(root, hw)\n        out.flush()\n        return h.hexdigest(), hw.n\n    tmp = \"%s.part-%d\" % (out_path, os.getpid())\n    with open(tmp, \"wb\") as raw:\n        hw = _Hashing(raw, h)\n        _pack_into(root, hw)\n        raw.flush()\n        os.fsync(raw.fileno())\n    os.chmod(tmp, 0o444)\n    digest = h.hexdigest()\n    final = os.path.join(os.path.dirname(out_path), digest)\n    os.replace(tmp, final)\n    return digest, hw.n\n\n\nclass _Hashing:\n    \"\"\"A write-only file that hashes and counts what goes through it.\"\"\"\n\n    def __init__(self, f, h):\n        self.f, self.h, self.n = f, h, 0\n\n    def write(self, b):\n        self.h.update(b)\n        self.n += len(b)\n        return self.f.write(b)\n\n    def flush(self):\n        self.f.flush()\n\n\nclass Limited:\n    \"\"\"At most `size` bytes of a stream, hashed as they are read.\"\"\"\n\n    def __init__(self, stream, size):\n        self.stream, self.left, self.h = stream, size, hashlib.sha256()\n\n    def read(self, n=-1):\n        if self.left <= 0:\n            return b\"\"\n        n = self.left if n is None or n < 0 else min(n, self.left)\n        b = self.stream.read(n)\n        self.left -= len(b)\n        self.h.update(b)\n        return b\n\n    def drain(self):\n        while self.left > 0 and self.read(1 << 20):\n            pass\n\n\ndef _pack_into(root, hw):\n    import gzip  # here, not at the top: see LAZY_IMPORTS in __init__.py\n    import tarfile\n\n    with gzip.GzipFile(filename=\"\", mode=\"wb\", fileobj=hw, mtime=0, compresslevel=3) as gz:\n        with tarfile.open(fileobj=gz, mode=\"w\", format=tarfile.PAX_FORMAT) as tar:\n            for rel in _walk_sorted(root):\n                if rel in ARCHIVE_SKIP:\n                    continue\n                p = os.path.join(root, rel)\n                st = os.lstat(p)\n                ti = tarfile.TarInfo(rel)\n                ti.mtime, ti.uid, ti.gid, ti.uname, ti.gname = 0, 0, 0, \"\", \"\"\n                ti.mode = st.st_mode & 0o7777\n                if os.path.islink(p):\n                    ti.type, ti.linkname = tarfile.SYMTYPE, os.readlink(p)\n                    tar.addfile(ti)\n                elif os.path.isdir(p):\n                    ti.type = tarfile.DIRTYPE\n                    tar.addfile(ti)\n                elif os.path.isfile(p):\n                    ti.size = st.st_size\n                    with open(p, \"rb\") as f:\n                        tar.addfile(ti, f)\n\n\ndef _walk_sorted(root):\n    out = []\n    for d, dirs, files in os.walk(root):\n        links = [x for x in dirs if os.path.islink(os.path.join(d, x))]\n        dirs[:] = sorted(x for x in dirs if x not in links)\n        rel = os.path.relpath(d, root)\n        for name in sorted(files + links):\n            out.append(os.path.normpath(os.path.join(rel, name)))\n        for name in dirs:\n            out.append(os.path.normpath(os.path.join(rel, name)))\n    return sorted(out)\n\n\ndef unpack_tree(archive, root):\n    \"\"\"Unpacks an archive written by pack_tree into `root` (which must not exist): regular\n    files, directories and symlinks only, every path inside `root`, none through a symlink.\"\"\"\n    what = \"installation archive %s\" % os.path.basename(archive)\n    import tarfile  # here, not at the top: see LAZY_IMPORTS in __init__.py\n\n    try:\n        tar = tarfile.open(archive, mode=\"r:gz\")\n    except (tarfile.TarError, OSError) as e:\n        raise IntegrityFail(\"%s cannot be read: %s\" % (what, e))\n    with tar:\n        _unpack_members(tar, root, what, None)\n\n\ndef unpack_stream(stream, hexd, size, root):\n    \"\"\"Unpacks an archive of `size` bytes read from `stream` into `root` (which must not\n    exist), as unpack_tree does, while hashing it: if the bytes are not sha256 `hexd`, the tree\n    is deleted and refused. Returns the sha256 of every file written (path -> RECORD form).\"\"\"\n    what = \"installation archive sha256:%s\" % hexd\n    if os.path.lexists(root):\n        raise Fail(\"%s exists already: not unpacking over it\" % root)\n    import tarfile  # here, not at the top: see LAZY_IMPORTS in __init__.py\n\n    src = Limited(stream, size)\n    known = {}\n    try:\n        try:\n            with tarfile.open(fileobj=src, mode=\"r|gz\") as tar:\n                _unpack_members(tar, root, what, known)\n        except (tarfile.TarError, EOFError, zlib.error) as e:\n            src.drain()\n            if src.left == 0 and src.h.hexdigest() == hexd:\n                raise IntegrityFail(\"%s cannot be read: %s\" % (what, e))\n        src.drain()\n        if src.left > 0:\n            raise UnavailableFail(\"%s ended after %d of %d bytes\" % (what, size - src.left, size))\n        if src.h.hexdigest() != hexd:\n            raise IntegrityFail(\"%s arrived as sha256:%s: refused\" % (what, src.h.hexdigest()))\n    except BaseException:\n        shutil.rmtree(root, ignore_errors=True)\n        raise\n    return known\n\n\ndef _unpack_members(tar, root, what, known):\n    os.makedirs(root)\n    links = set()\n    for ti in tar:\n        parts = safe_member(ti.name, what)\n        for k in range(1, len(parts)):\n            if \"/\".join(parts[:k]) in links:\n                raise IntegrityFail(\"%s: %s lies under a symbolic link\" % (what, ti.name))\n        dest = os.path.join(root, *parts)\n        if ti.isdir():\n            os.makedirs(dest, exist_ok=True)\n            os.chmod(dest, (ti.mode & 0o777) | 0o700)\n        elif ti.isfile():\n            os.makedirs(os.path.dirname(dest), exist_ok=True)\n            src = tar.extractfile(ti)\n            h = hashlib.sha256()\n            with open(dest, \"wb\") as f:\n                while True:\n                    chunk = src.read(1 << 20)\n                    if not chunk:\n                        break\n                    h.update(chunk)\n                    f.write(chunk)\n            os.chmod(dest, ti.mode & 0o777)\n            if known is not None:\n                known[os.path.normpath(dest)] = b64_digest(h.digest())\n        elif ti.issym():\n            os.makedirs(os.path.dirname(dest), exist_ok=True)\n            os.symlink(ti.linkname, dest)\n            links.add(\"/\".join(parts))\n        else:\n            raise IntegrityFail(\"%s: %s is neither a file, a directory nor a symbolic link\" % (what, ti.name))\n\n\n# ---- agent/karoo_node/services.py\n\n\"\"\"Services: systemd units where the node runs systemd, karoo's own supervisor elsewhere;\ntheir state, their logs, and waiting until they are up.\"\"\"\n\nimport os\nimport signal\nimport subprocess\nimport sys\nimport time\n\n\nUNIT_DIR = \"/etc/systemd/system\"\nWANTS_DIR = \"/etc/systemd/system/multi-user.target.wants\"\nRUN_DIR = \"/run/karoo\"\nMANAGER_FILE = \"/etc/karoo/service-manager\"\n\n\ndef service_manager():\n    \"\"\"`systemd` where the node runs it, else `supervisor`; /etc/karoo/service-manager decides when present.\"\"\"\n    try:\n        with open(MANAGER_FILE, encoding=\"utf-8\") as f:\n            chosen = f.read().strip()\n        if chosen in (\"systemd\", \"supervisor\"):\n            return chosen\n    except OSError:\n        pass\n    return \"systemd\" if os.path.isdir(\"/run/systemd/system\") else \"supervisor\"\n\n\ndef unit_text(node, rel, desired, s):\n    rdir = node.release(rel)\n    py = sys.executable\n    if not all(c.isalnum() or c in \"/._-\" for c in py):\n        raise InputFail(\"python path %r cannot be written into a unit file\" % py)\n    return \"\\n\".join([\n        \"# Written by karoo deploy: system %s, release %s. Changes here are reported as drift.\" % (desired[\"systemId\"], rel),\n        \"[Unit]\",\n        \"Description=karoo %s: %s\" % (node.system, s[\"name\"]),\n        \"After=network.target\",\n        \"\",\n        \"[Service]\",\n        \"Type=simple\",\n        \"ExecStart=%s %s/.karoo/karoo_node.py exec %s\" % (py, rdir, s[\"name\"]),\n        \"Restart=on-failure\",\n        \"RestartSec=1\",\n        \"TimeoutStopSec=15\",\n        \"\",\n        \"[Install]\",\n        \"WantedBy=multi-user.target\",\n        \"\",\n    ])\n\n\ndef units_state(units, props=\"Id,ActiveState,SubState,Result,NRestarts,MainPID\"):\n    \"\"\"systemd's properties (ActiveState, SubState, Result, NRestarts, MainPID) of each unit,\n    from one `systemctl show` (it prints one block per unit, in the order given, blank lines between).\"\"\"\n    if not units:\n        return {}\n    code, out = run([\"systemctl\", \"show\", \"--property=\" + props] + list(units), timeout=30)\n    states = {}\n    blocks = out.strip().split(\"\\n\\n\")\n    for u, block in zip(units, blocks + [\"\"] * (len(units) - len(blocks))):\n        state = {}\n        for line in block.splitlines():\n            k, _, v = line.partition(\"=\")\n            state[k] = v\n        states[u] = state\n    return states\n\n\ndef journal_tail(unit):\n    code, out = run([\"journalctl\", \"--no-pager\", \"-o\", \"cat\", \"-n\", \"5\", \"-u\", unit], timeout=30)\n    lines = [l for l in out.strip().splitlines() if l.strip()]\n    return \" | \".join(lines[-5:]) or \"(no journal lines)\"\n\n\nclass Services:\n    \"\"\"Service methods of Node.\"\"\"\n\n    def state_path(self, unit):\n        return os.path.join(RUN_DIR, self.system, unit + \".json\")\n\n    def log_path(self, unit):\n        return os.path.join(self.root, \"logs\", unit + \".log\")\n\n    def converge_supervised(self, desired, old_desired, rdir):\n        \"\"\"Stops the supervisors of the old release's services, then starts one per service of this one.\"\"\"\n        units = [s[\"unit\"] for s in desired[\"services\"]]\n        for u in units + [s[\"unit\"] for s in (old_desired or {}).get(\"services\", []) if s[\"unit\"] not in units]:\n            self.stop_supervised(u)\n        os.makedirs(os.path.join(self.root, \"logs\"), exist_ok=True)\n        os.makedirs(os.path.join(RUN_DIR, self.system), exist_ok=True)\n        agent = os.path.join(rdir, \".karoo\", \"karoo_node.py\")\n        for svc in desired[\"services\"]:\n            with open(self.log_path(svc[\"unit\"]), \"ab\") as log:\n                subprocess.Popen([sys.executable, agent, \"supervise\", svc[\"name\"]], stdin=subprocess.DEVNULL, stdout=log,\n                                 stderr=subprocess.STDOUT, start_new_session=True, close_fds=True, cwd=\"/\")\n        deadline = time.monotonic() + 10\n        for u in units:\n            while read_json(self.state_path(u)) is None:\n                if time.monotonic() > deadline:\n                    raise Fail(\"the supervisor of %s did not start: %s\" % (u, self.log_tail(u)))\n                time.sleep(0.05)\n\n    def stop_supervised(self, unit):\n        state = read_json(self.state_path(unit)) or {}\n        for key in (\"supervisor\", \"pid\"):\n            pid = state.get(key)\n            if pid_alive(pid):\n                try:\n                    os.kill(pid, signal.SIGTERM)\n                except OSError:\n                    pass\n        deadline = time.monotonic() + 15\n        while any(pid_alive(state.get(k)) for k in (\"supervisor\", \"pid\")) and time.monotonic() < deadline:\n            time.sleep(0.05)\n        for key in (\"supervisor\", \"pid\"):\n            if pid_alive(state.get(key)):\n                try:\n                    os.kill(state[key], signal.SIGKILL)\n                except OSError:\n                    pass\n        try:\n            os.unlink(self.state_path(unit))\n        except OSError:\n            pass\n\n    def service_state(self, unit):\n        \"\"\"systemd's view of a unit, or the same fields from karoo's supervisor.\"\"\"\n        return self.services_state([unit])[unit]\n\n    def services_state(self, units):\n        \"\"\"service_state of several units: one `systemctl show` for all of them.\"\"\"\n        if service_manager() == \"systemd\":\n            return units_state(units)\n        return {u: self.supervised_state(u) for u in units}\n\n    def supervised_state(self, unit):\n        state = read_json(self.state_path(unit))\n        if not state or state.get(\"damaged\") or not pid_alive(state.get(\"supervisor\")):\n            return {\"ActiveState\": \"inactive\", \"SubState\": \"dead\", \"Result\": \"success\"}\n        if state.get(\"restarts\", 0) > 5 and state.get(\"state\") != \"running\":\n            return {\"ActiveState\": \"failed\", \"SubState\": \"restarting\", \"Result\": \"exit-code\"}\n        if state.get(\"state\") == \"running\" and pid_alive(state.get(\"pid\")):\n            return {\"ActiveState\": \"active\", \"SubState\": \"running\", \"Result\": \"success\", \"MainPID\": str(state[\"pid\"])}\n        return {\"ActiveState\": \"activating\", \"SubState\": \"auto-restart\", \"Result\": \"success\"}\n\n    def log_tail(self, unit):\n        if service_manager() == \"systemd\":\n            return journal_tail(unit)\n        try:\n            with open(self.log_path(unit), \"rb\") as f:\n                f.seek(0, os.SEEK_END)\n                f.seek(max(0, f.tell() - 4096))\n                lines = [l for l in f.read().decode(\"utf-8\", \"replace\").splitlines() if l.strip()]\n        except OSError:\n            return \"(no log)\"\n        return \" | \".join(lines[-5:]) or \"(no log lines)\"\n\n    def converge_units(self, desired, old_desired):\n        units = [s[\"unit\"] for s in desired[\"services\"]]\n        stale = [s[\"unit\"] for s in (old_desired or {}).get(\"services\", []) if s[\"unit\"] not in units]\n        if stale:\n            run([\"systemctl\", \"stop\"] + stale, timeout=120)\n            for u in stale:\n                for d in (UNIT_DIR, WANTS_DIR):\n                    try:\n                        os.unlink(os.path.join(d, u))\n                    except FileNotFoundError:\n                        pass\n        os.makedirs(WANTS_DIR, exist_ok=True)\n        for u in units:\n            symlink_atomic(os.path.join(self.root, \"current\", \"units\", u), os.path.join(UNIT_DIR, u))\n            symlink_atomic(os.path.join(UNIT_DIR, u), os.path.join(WANTS_DIR, u))\n        # A daemon-reload re-reads every unit and reruns the generators (~0.6 s of CPU in a small\n        # container): skipped only where nothing systemd holds can be stale, that is on a node\n        # that ran no release of this system before (or runs this same one again), when systemd\n        # says every unit loaded (a unit it has not seen yet is read from disk when first asked\n        # about, as here) and none needs a reload. Switching from another release always reloads:\n        # NeedDaemonReload only notices a unit file newer than the one loaded, and a rollback's is older.\n        loaded = units_state(units, \"Id,LoadState,NeedDaemonReload\")\n        if stale or old_desired is not None or any(st.get(\"LoadState\") != \"loaded\" or st.get(\"NeedDaemonReload\") != \"no\" for st in loaded.values()):\n            code, out = run([\"systemctl\", \"daemon-reload\"], timeout=120)\n            if code != 0:\n                raise Fail(\"systemctl daemon-reload failed: %s\" % out.strip()[-300:])\n        if units:\n            code, out = run([\"systemctl\", \"restart\"] + units, timeout=300)\n            if code != 0:\n                raise Fail(\"systemctl restart %s failed: %s\" % (\" \".join(units), out.strip()[-300:]))\n\n    def wait_services(self, desired, seconds):\n        \"\"\"Waits until every service is active and its port accepts. A port check is a connect to\n        127.0.0.1; the service manager is asked (one call for all units) when every pending port\n        accepts, and otherwise at most every half second, to notice a service that failed.\"\"\"\n        deadline = time.monotonic() + seconds\n        pending = list(desired[\"services\"])\n        asked = 0.0\n        while pending:\n            listening = [s for s in pending if not s.get(\"port\") or port_open(s[\"port\"])]\n            if len(listening) == len(pending) or time.monotonic() - asked >= 0.5:\n                asked = time.monotonic()\n                states = self.services_state([s[\"unit\"] for s in pending])\n                left = []\n                for s in pending:\n                    state = states[s[\"unit\"]]\n                    if state.get(\"ActiveState\") == \"active\" and s in listening:\n                        continue\n                    if state.get(\"ActiveState\") == \"failed\" or state.get(\"Result\") not in (None, \"\", \"success\"):\n                        raise Fail(\"service %s is %s (%s): %s\" % (s[\"unit\"], state.get(\"ActiveState\"), state.get(\"Result\"), self.log_tail(s[\"unit\"])))\n                    left.append(s)\n                pending = left\n            if pending and time.monotonic() > deadline:\n                s = pending[0]\n                state = self.service_state(s[\"unit\"])\n                why = \"port %d is not listening\" % s[\"port\"] if state.get(\"ActiveState\") == \"active\" else \"it is %s\" % state.get(\"ActiveState\")\n                raise Fail(\"service %s did not come up within %ds: %s; %s\" % (s[\"unit\"], seconds, why, self.log_tail(s[\"unit\"])))\n            if pending:\n                time.sleep(0.05)\n\n\n# ---- agent/karoo_node/verify.py\n\n\"\"\"What differs between a node and what it should hold: a release's files, and an installation\nagainst the lock (names, versions, RECORD hashes).\"\"\"\n\nimport csv\nimport os\n\n\n\ndef release_file_diffs(rdir, desired):\n    diffs = []\n    for f in desired[\"files\"]:\n        p = os.path.join(rdir, f[\"path\"])\n        try:\n            st = os.lstat(p)\n        except OSError:\n            diffs.append(\"file %s is missing\" % f[\"path\"])\n            continue\n        if not os.path.isfile(p) or os.path.islink(p):\n            diffs.append(\"file %s is not a regular file\" % f[\"path\"])\n            continue\n        actual = sha256_file(p)\n        if actual != f[\"sha256\"]:\n            diffs.append(\"file %s changed since deploy: sha256 %s, deployed %s\" % (f[\"path\"], actual[:12], f[\"sha256\"][:12]))\n        elif (st.st_mode & 0o7777) != int(f[\"mode\"], 8):\n            diffs.append(\"file %s has mode %o, deployed %s\" % (f[\"path\"], st.st_mode & 0o7777, f[\"mode\"]))\n    for u in desired[\"services\"]:\n        p = os.path.join(rdir, \"units\", u[\"unit\"])\n        if not os.path.isfile(p):\n            diffs.append(\"unit file units/%s is missing\" % u[\"unit\"])\n    return diffs\n\n\ndef site_packages(venv):\n    lib = os.path.join(venv, \"lib\")\n    try:\n        pys = [d for d in os.listdir(lib) if d.startswith(\"python\")]\n    except OSError:\n        return []\n    return [os.path.join(lib, d, \"site-packages\") for d in sorted(pys)]\n\n\ndef verify_venv(venv, expected, check_marker, candidate=None, known=None):\n    \"\"\"Differences between the distributions installed in `venv` and the lock (name, version, RECORD hashes).\n\n    `known`: sha256 (urlsafe base64, as RECORD writes it) of files by path, taken from the bytes\n    as they were written by this same call (unpack_stream); those files are not read again.\"\"\"\n    diffs = []\n    if check_marker:\n        m = read_json(os.path.join(venv, \".karoo-venv.json\"))\n        if not m or m.get(\"candidate\") != candidate:\n            return [\"installation %s is missing or incomplete\" % venv]\n    found = {}\n    for sp in site_packages(venv):\n        for entry in sorted(os.listdir(sp)):\n            if not entry.endswith(\".dist-info\"):\n                continue\n            d = os.path.join(sp, entry)\n            meta = {}\n            try:\n                with open(os.path.join(d, \"METADATA\"), encoding=\"utf-8\", errors=\"replace\") as f:\n                    for line in f:\n                        if not line.strip():\n                            break\n                        k, _, v = line.partition(\":\")\n                        meta.setdefault(k.strip().lower(), v.strip())\n            except OSError:\n                diffs.append(\"%s has no METADATA\" % entry)\n                continue\n            found[norm(meta.get(\"name\", entry))] = (meta.get(\"version\", \"?\"), sp, d)\n    want = {norm(e[\"name\"]): e for e in expected}\n    for name in sorted(want):\n        e = want[name]\n        if name not in found:\n            if not e.get(\"marker\"):\n                diffs.append(\"%s %s is not installed\" % (name, e[\"version\"]))\n        elif found[name][0] != e[\"version\"]:\n            diffs.append(\"%s is installed at %s, the lock has %s\" % (name, found[name][0], e[\"version\"]))\n    for name in sorted(found):\n        if name not in want:\n            diffs.append(\"%s %s is installed but not in the lock\" % (name, found[name][0]))\n    for name in sorted(found):\n        version, sp, d = found[name]\n        try:\n            with open(os.path.join(d, \"RECORD\"), encoding=\"utf-8\") as f:\n                rows = f.read().splitlines()\n        except OSError:\n            diffs.append(\"%s %s has no RECORD\" % (name, version))\n            continue\n        for row in csv.reader(rows):\n            if len(row) < 2 or not row[1].startswith(\"sha256=\"):\n                continue\n            path = row[0]\n            full = os.path.normpath(os.path.join(sp, path))\n            try:\n                got = known.get(full) if known else None\n                if got is None:\n                    got = b64_digest(file_sha256(full).digest())\n            except OSError:\n                diffs.append(\"%s %s: %s is missing\" % (name, version, path))\n                continue\n            if got != row[1][len(\"sha256=\"):]:\n                diffs.append(\"%s %s: %s differs from its RECORD hash\" % (name, version, path))\n    return diffs\n\n\nclass Verification:\n    \"\"\"Node.verify: every difference between the node and a release.\"\"\"\n\n    def verify(self, rel, wait=0):\n        \"\"\"Every difference between the node and release `rel`, first the most telling one.\"\"\"\n        diffs = []\n        cur = self.link_target(\"current\")\n        if cur != rel:\n            diffs.append(\"current release is %s, not %s\" % (cur or \"none\", rel))\n            return diffs\n        rdir = self.release(rel)\n        desired = read_json(os.path.join(rdir, \".karoo\", \"release.json\"))\n        if not desired or desired.get(\"damaged\"):\n            return [\"release %s has no readable release.json\" % rel]\n        diffs += release_file_diffs(rdir, desired)\n        venv = self.venv(desired[\"candidateShort\"])\n        diffs += verify_venv(venv, desired[\"expected\"], check_marker=True, candidate=desired[\"candidate\"])\n        systemd = service_manager() == \"systemd\"\n        states = self.services_state([s[\"unit\"] for s in desired[\"services\"]])\n        for s in desired[\"services\"]:\n            if systemd:\n                link = os.path.join(UNIT_DIR, s[\"unit\"])\n                want = os.path.join(self.root, \"current\", \"units\", s[\"unit\"])\n                try:\n                    if os.readlink(link) != want:\n                        diffs.append(\"unit %s points at %s, not %s\" % (s[\"unit\"], os.readlink(link), want))\n                except OSError:\n                    diffs.append(\"unit %s is not installed in %s\" % (s[\"unit\"], UNIT_DIR))\n            else:\n                state = read_json(self.state_path(s[\"unit\"])) or {}\n                if state.get(\"release\") != rdir:\n                    diffs.append(\"the supervisor of %s runs release %s, not %s\" % (s[\"unit\"], state.get(\"release\") or \"none\", rdir))\n            state = states[s[\"unit\"]]\n            if state.get(\"ActiveState\") != \"active\":\n                diffs.append(\"service %s is %s (%s)\" % (s[\"unit\"], state.get(\"ActiveState\", \"unknown\"), state.get(\"SubState\", \"\")))\n            elif s.get(\"port\") and not port_open(s[\"port\"]):\n                diffs.append(\"service %s is active but port %d is not listening\" % (s[\"unit\"], s[\"port\"]))\n        return diffs\n\n\n# ---- agent/karoo_node/blobs.py\n\n\"\"\"The node's blob store (blobs/sha256/<hex>): every blob checked against its sha256 on arrival\nand again before use.\"\"\"\n\nimport hashlib\nimport os\n\n\n\nclass Blobs:\n    \"\"\"Blob store methods of Node (self.blobs: the store's directory).\"\"\"\n\n    def have_blob(self, hexd):\n        return os.path.isfile(os.path.join(self.blobs, check_hex(hexd)))\n\n    def receive(self, blobs, stream):\n        \"\"\"Reads each blob ({\"hex\", \"size\"}) from `stream` into the store; refuses one that is not its sha256.\"\"\"\n        os.makedirs(self.blobs, exist_ok=True)\n        got = 0\n        for b in blobs:\n            hexd, size = check_hex(b[\"hex\"]), int(b[\"size\"])\n            final = os.path.join(self.blobs, hexd)\n            tmp = \"%s.part-%d\" % (final, os.getpid())\n            h = hashlib.sha256()\n            left = size\n            with open(tmp, \"wb\") as f:\n                while left > 0:\n                    chunk = stream.read(min(left, 1 << 20))\n                    if not chunk:\n                        os.unlink(tmp)\n                        raise UnavailableFail(\"blob sha256:%s ended after %d of %d bytes\" % (hexd, size - left, size))\n                    h.update(chunk)\n                    f.write(chunk)\n                    left -= len(chunk)\n                f.flush()\n                os.fsync(f.fileno())\n            if h.hexdigest() != hexd:\n                os.unlink(tmp)\n                raise IntegrityFail(\"blob sha256:%s arrived as sha256:%s: refused\" % (hexd, h.hexdigest()))\n            os.chmod(tmp, 0o444)\n            os.replace(tmp, final)\n            got += size\n        return got\n\n    def verify_blob(self, hexd):\n        \"\"\"The path of a stored blob, checked again; a blob that changed in the store is deleted and refused.\"\"\"\n        path = os.path.join(self.blobs, check_hex(hexd))\n        if not os.path.isfile(path):\n            raise Fail(\"blob sha256:%s is not on the node\" % hexd)\n        actual = sha256_file(path)\n        if actual != hexd:\n            os.unlink(path)\n            raise IntegrityFail(\"blob sha256:%s on the node holds sha256:%s: deleted; deploy again to re-send it\" % (hexd, actual))\n        return path\n\n\n# ---- agent/karoo_node/install.py\n\n\"\"\"Installing a candidate on the node: from its wheels, or from the installed tree another node\nof the same target packed; either way verified against the lock before it counts.\"\"\"\n\nimport json\nimport os\nimport shutil\nimport time\n\n\n\nclass Installs:\n    \"\"\"Installation methods of Node (self.venv(cand12): where a candidate is installed).\"\"\"\n\n    def install(self, req, stream=None):\n        \"\"\"Makes <candidate-12>/ hold exactly the lock: from the wheels (karoo's own installer,\n        no pip) or from an installed tree built on another node of the same target (an archive\n        checked against its digest); either way verified against the lock before it counts.\n\n        An archive marked `inline` follows the request on `stream`: it is unpacked as it arrives,\n        hashing both the archive (its digest must match before the tree counts; otherwise the\n        tree is deleted) and every file written, so that verifying RECORD hashes needs no second\n        read of the tree.\"\"\"\n        cand12 = req[\"candidateShort\"]\n        venv = self.venv(cand12)\n        marker = os.path.join(venv, \".karoo-venv.json\")\n        m = read_json(marker)\n        t = {}\n        archive = req.get(\"archive\")\n        inline = bool(archive and archive.get(\"inline\"))\n        if inline and stream is None:\n            raise InputFail(\"an inline installation archive needs the request's stream\")\n        if m and m.get(\"candidate\") == req[\"candidate\"]:\n            diffs = verify_venv(venv, req[\"expected\"], check_marker=False)\n            if not diffs:\n                if inline:\n                    Limited(stream, int(archive[\"size\"])).drain()\n                t[\"reused\"] = True\n                return t\n            t[\"repairedFrom\"] = diffs[0]  # changed by hand since it was installed: install it again\n        start = time.monotonic()\n        known = None\n        if inline:\n            check_hex(archive[\"hex\"])\n        elif archive:\n            apath = self.verify_blob(archive[\"hex\"])\n        else:\n            chosen = choose_wheels(req[\"wheels\"])\n            paths = {w[\"hex\"]: self.verify_blob(w[\"hex\"]) for w in chosen}\n        t[\"verifyBlobs\"] = time.monotonic() - start\n        start = time.monotonic()\n        if os.path.lexists(venv):\n            shutil.rmtree(venv)  # an interrupted installation: never used, since no release points at it without its marker\n        try:\n            if inline:\n                known = unpack_stream(stream, archive[\"hex\"], int(archive[\"size\"]), venv)\n                t[\"unpack\"] = time.monotonic() - start\n                t[\"from\"] = \"archive\"\n            elif archive:\n                unpack_tree(apath, venv)\n                t[\"unpack\"] = time.monotonic() - start\n                t[\"from\"] = \"archive\"\n            else:\n                create_venv(venv)\n                t[\"venv\"] = time.monotonic() - start\n                start = time.monotonic()\n                files = 0\n                for w in sorted(chosen, key=lambda x: x[\"filename\"]):\n                    files += install_wheel(paths[w[\"hex\"]], venv, w[\"filename\"])\n                t[\"wheels\"] = time.monotonic() - start\n                t[\"files\"] = files\n                t[\"from\"] = \"wheels\"\n        except Fail:\n            shutil.rmtree(venv, ignore_errors=True)\n            raise\n        start = time.monotonic()\n        diffs = verify_venv(venv, req[\"expected\"], check_marker=False, known=known)\n        if diffs:\n            raise IntegrityFail(\"installation differs from the lock: %s\" % diffs[0])\n        t[\"verifyInstall\"] = time.monotonic() - start\n        blobs = [] if archive else sorted(w[\"hex\"] for w in chosen)\n        write_atomic(marker, json.dumps({\"candidate\": req[\"candidate\"], \"installedAt\": now_iso(), \"blobs\": blobs, \"from\": t[\"from\"], \"target\": target_info()}, sort_keys=True).encode())\n        return t\n\n    def pack(self, req, out=None):\n        \"\"\"Packs the verified installation of a candidate into an archive for the other nodes of\n        this target: into the blob store, or (`out`) straight onto the runner's stream.\"\"\"\n        venv = self.venv(req[\"candidateShort\"])\n        m = read_json(os.path.join(venv, \".karoo-venv.json\")) or {}\n        if m.get(\"candidate\") != req[\"candidate\"]:\n            raise Fail(\"candidate %s is not installed on this node: nothing to pack\" % req[\"candidate\"])\n        start = time.monotonic()\n        if out is not None:\n            hexd, size = pack_tree(venv, None, out)\n        else:\n            os.makedirs(self.blobs, exist_ok=True)\n            hexd, size = pack_tree(venv, os.path.join(self.blobs, \"pack\"))\n        return {\"hex\": hexd, \"size\": size, \"seconds\": time.monotonic() - start, \"target\": target_info()}\n\n\n# ---- agent/karoo_node/releases.py\n\n\"\"\"Releases: building one (candidate + this node's configuration), switching `current` to it,\nthe receipt, and pruning what no release needs any more.\"\"\"\n\nimport base64\nimport json\nimport os\nimport shutil\n\n\nFORMAT = 1\n\n\nclass Releases:\n    \"\"\"Release methods of Node.\"\"\"\n\n    def build_release(self, req, agent_source):\n        rel = req[\"releaseId\"]\n        final = self.release(rel)\n        desired = req[\"release\"]\n        existing = read_json(os.path.join(final, \".karoo\", \"release.json\"))\n        if existing == desired:\n            diffs = release_file_diffs(final, desired)\n            if not diffs:\n                return \"reused\"\n            if self.link_target(\"current\") != rel:\n                shutil.rmtree(final)\n            else:\n                # The running release was changed by hand: put the files back in place, one by one.\n                self.write_files(final, req[\"files\"])\n                return \"repaired\"\n        elif os.path.lexists(final):\n            if self.link_target(\"current\") == rel:\n                raise Fail(\"release %s is running but its release.json differs from the desired one\" % rel)\n            shutil.rmtree(final)\n        os.makedirs(self.releases, exist_ok=True)\n        tmp = os.path.join(self.releases, \".tmp-%s-%d\" % (rel, os.getpid()))\n        shutil.rmtree(tmp, ignore_errors=True)\n        os.makedirs(os.path.join(tmp, \".karoo\"))\n        os.makedirs(os.path.join(tmp, \"units\"))\n        os.symlink(os.path.join(\"..\", \"..\", check_hex(desired[\"candidateShort\"], 12), \"bin\"), os.path.join(tmp, \"bin\"))\n        self.write_files(tmp, req[\"files\"])\n        for s in desired[\"services\"]:\n            write_atomic(os.path.join(tmp, \"units\", s[\"unit\"]), unit_text(self, rel, desired, s).encode())\n        write_atomic(os.path.join(tmp, \".karoo\", \"karoo_node.py\"), agent_source, 0o755)\n        write_atomic(os.path.join(tmp, \".karoo\", \"release.json\"), json.dumps(desired, sort_keys=True, indent=1).encode())\n        os.rename(tmp, final)\n        return \"built\"\n\n    def write_files(self, rdir, files):\n        for f in files:\n            p = os.path.join(rdir, check_relpath(f[\"path\"]))\n            os.makedirs(os.path.dirname(p), exist_ok=True)\n            write_atomic(p, base64.b64decode(f[\"content\"]), int(f[\"mode\"], 8))\n\n    def switch(self, rel):\n        \"\"\"Points current at the release (one rename), keeps the old one as previous, then converges systemd.\"\"\"\n        rdir = self.release(rel)\n        desired = read_json(os.path.join(rdir, \".karoo\", \"release.json\"))\n        if not desired or desired.get(\"damaged\"):\n            raise Fail(\"release %s is not complete on the node\" % rel)\n        old = self.link_target(\"current\")\n        old_desired = read_json(os.path.join(self.release(old), \".karoo\", \"release.json\")) if old else None\n        symlink_atomic(os.path.join(\"releases\", rel), os.path.join(self.root, \"current\"))\n        if old and old != rel:\n            symlink_atomic(os.path.join(\"releases\", old), os.path.join(self.root, \"previous\"))\n        if service_manager() == \"systemd\":\n            self.converge_units(desired, old_desired if old != rel else None)\n        else:\n            self.converge_supervised(desired, old_desired, rdir)\n        return old\n\n    def write_receipt(self, desired, extra):\n        receipt = {\n            \"format\": FORMAT,\n            \"system\": self.system,\n            \"systemId\": desired[\"systemId\"],\n            \"candidate\": desired[\"candidate\"],\n            \"configDigest\": desired[\"configDigest\"],\n            \"environment\": desired[\"environment\"],\n            \"node\": desired[\"node\"],\n            \"role\": desired[\"role\"],\n            \"stateDigest\": desired[\"stateDigest\"],\n            \"release\": desired[\"releaseId\"],\n            \"deployedAt\": now_iso(),\n        }\n        receipt.update(extra)\n        data = json.dumps(receipt, sort_keys=True)\n        write_atomic(os.path.join(self.root, \"receipt.json\"), data.encode())\n        with open(os.path.join(self.root, \"history.jsonl\"), \"a\", encoding=\"utf-8\") as f:\n            f.write(data + \"\\n\")\n        return receipt\n\n    def prune(self):\n        keep = {x for x in (self.link_target(\"current\"), self.link_target(\"previous\")) if x}\n        venvs = set()\n        for name in sorted(os.listdir(self.releases)) if os.path.isdir(self.releases) else []:\n            p = os.path.join(self.releases, name)\n            if name in keep:\n                d = read_json(os.path.join(p, \".karoo\", \"release.json\")) or {}\n                venvs.add(d.get(\"candidateShort\"))\n            elif name.startswith(\".tmp-\") or len(name) == 16:\n                shutil.rmtree(p, ignore_errors=True)\n        blobs = set()\n        for name in os.listdir(self.root):\n            p = os.path.join(self.root, name)\n            if len(name) == 12 and os.path.isdir(p) and not os.path.islink(p):\n                if name in venvs:\n                    m = read_json(os.path.join(p, \".karoo-venv.json\")) or {}\n                    blobs.update(m.get(\"blobs\", []))\n                else:\n                    shutil.rmtree(p, ignore_errors=True)\n            elif name.startswith(\".work-\"):\n                shutil.rmtree(p, ignore_errors=True)\n        for name in os.listdir(self.blobs) if os.path.isdir(self.blobs) else []:\n            if name not in blobs:\n                try:\n                    os.unlink(os.path.join(self.blobs, name))\n                except OSError:\n                    pass\n\n\n# ---- agent/karoo_node/node.py\n\n\"\"\"One system's directory on the node (/opt/karoo/<system>/) and everything done to it.\"\"\"\n\nimport fcntl\nimport os\n\n\nBASE = \"/opt/karoo\"\n\n\nclass Node(Blobs, Installs, Releases, Services, Verification):\n    \"\"\"The system `system` on this node, under `base` (tests point it at a temporary directory).\"\"\"\n\n    def __init__(self, system, base=BASE):\n        self.system = check_name(system, \"system\")\n        self.root = os.path.join(base, self.system)\n        self.blobs = os.path.join(self.root, \"blobs\", \"sha256\")\n        self.releases = os.path.join(self.root, \"releases\")\n        self.lock_fd = None\n\n    def venv(self, cand12):\n        return os.path.join(self.root, check_hex(cand12, 12))\n\n    def release(self, rel):\n        return os.path.join(self.releases, check_hex(rel, 16))\n\n    def link_target(self, name):\n        \"\"\"The release id `current` or `previous` points at, or None.\"\"\"\n        try:\n            t = os.readlink(os.path.join(self.root, name))\n        except OSError:\n            return None\n        base = os.path.basename(t)\n        return base if len(base) == 16 else None\n\n    def lock(self):\n        \"\"\"Holds the system's lock until this process ends; another deploy holding it is a conflict.\"\"\"\n        os.makedirs(self.root, exist_ok=True)\n        self.lock_fd = os.open(os.path.join(self.root, \".lock\"), os.O_RDWR | os.O_CREAT, 0o600)\n        try:\n            fcntl.flock(self.lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n        except OSError:\n            raise Fail(\"another karoo deploy holds %s/.lock on this node; wait for it to finish\" % self.root)\n\n\n# ---- agent/karoo_node/launcher.py\n\n\"\"\"What the units run: `exec SERVICE` starts a service of the release the agent sits in\n(execve, no shell); `supervise SERVICE` is karoo's supervisor of one service where there is no\nsystemd.\"\"\"\n\nimport json\nimport os\nimport shutil\nimport signal\nimport subprocess\nimport sys\nimport time\n\n\n\ndef do_exec(service, script):\n    \"\"\"The service launcher of a release (ExecStart of its units); `script`: this agent in the release's .karoo/.\"\"\"\n    rdir = os.path.dirname(os.path.dirname(script))\n    with open(os.path.join(rdir, \".karoo\", \"release.json\"), encoding=\"utf-8\") as f:\n        desired = json.load(f)\n    svc = [s for s in desired[\"services\"] if s[\"name\"] == service]\n    if not svc:\n        sys.stderr.write(\"karoo: release %s has no service %s\\n\" % (rdir, service))\n        return 2\n    s = svc[0]\n    env = dict(os.environ)\n    env[\"PATH\"] = os.path.join(rdir, \"bin\") + os.pathsep + env.get(\"PATH\", \"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\")\n    env[\"VIRTUAL_ENV\"] = os.path.realpath(os.path.join(rdir, \"bin\", \"..\"))\n    env.update({\n        \"KAROO_SYSTEM\": desired[\"system\"], \"KAROO_SYSTEM_ID\": desired[\"systemId\"], \"KAROO_CANDIDATE\": desired[\"candidate\"],\n        \"KAROO_NODE\": desired[\"node\"], \"KAROO_ROLE\": desired[\"role\"], \"KAROO_ENVIRONMENT\": desired[\"environment\"],\n        \"KAROO_RELEASE\": rdir, \"KAROO_SERVICE\": s[\"name\"],\n    })\n    env.update(s.get(\"environment\", {}))\n    cwd = os.path.join(rdir, s.get(\"workingDirectory\") or \".\")\n    argv = list(s[\"command\"])\n    prog = argv[0]\n    if \"/\" not in prog:\n        local = os.path.join(rdir, \"bin\", prog)\n        prog = local if os.path.exists(local) else (shutil.which(prog, path=env[\"PATH\"]) or prog)\n    elif not prog.startswith(\"/\"):\n        prog = os.path.join(rdir, prog)\n    os.chdir(cwd)\n    os.execve(prog, argv, env)\n\n\ndef do_supervise(service, script):\n    \"\"\"karoo's supervisor of one service of the release it sits in: restarts it with backoff.\"\"\"\n    rdir = os.path.dirname(os.path.dirname(script))\n    desired = read_json(os.path.join(rdir, \".karoo\", \"release.json\")) or {}\n    svc = [s for s in desired.get(\"services\", []) if s[\"name\"] == service]\n    if not svc:\n        sys.stderr.write(\"karoo: release %s has no service %s\\n\" % (rdir, service))\n        return 2\n    unit = svc[0][\"unit\"]\n    state_file = os.path.join(RUN_DIR, check_name(desired[\"system\"], \"system\"), unit + \".json\")\n    stopping = []\n    child = [None]\n\n    def on_signal(signum, frame):\n        stopping.append(signum)\n        if child[0] is not None and child[0].poll() is None:\n            child[0].terminate()\n\n    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):\n        signal.signal(sig, on_signal)\n    restarts, delay = 0, 1.0\n    state = {\"supervisor\": os.getpid(), \"release\": rdir, \"service\": service, \"restarts\": 0}\n    while not stopping:\n        started = time.monotonic()\n        child[0] = subprocess.Popen([sys.executable, script, \"exec\", service], stdin=subprocess.DEVNULL)\n        state.update({\"pid\": child[0].pid, \"state\": \"running\", \"since\": now_iso(), \"restarts\": restarts})\n        write_atomic(state_file, json.dumps(state, sort_keys=True).encode())\n        code = child[0].wait()\n        if stopping:\n            break\n        restarts += 1\n        delay = 1.0 if time.monotonic() - started > 30 else min(delay * 2, 30.0)\n        state.update({\"state\": \"restarting\", \"lastExit\": code, \"restarts\": restarts})\n        write_atomic(state_file, json.dumps(state, sort_keys=True).encode())\n        sys.stderr.write(\"karoo: %s exited with %s; restarting in %.0f s\\n\" % (service, code, delay))\n        sys.stderr.flush()\n        wake = time.monotonic() + delay\n        while not stopping and time.monotonic() < wake:\n            time.sleep(0.1)\n    if child[0] is not None and child[0].poll() is None:\n        try:\n            child[0].wait(timeout=10)\n        except subprocess.TimeoutExpired:\n            child[0].kill()\n    try:\n        if (read_json(state_file) or {}).get(\"supervisor\") == os.getpid():\n            os.unlink(state_file)\n    except OSError:\n        pass\n    return 0\n\n\n# ---- agent/karoo_node/commands.py\n\n\"\"\"The agent's commands, one handler each, and main(): read the request, run its handler, write the answer.\"\"\"\n\nimport os\nimport shutil\nimport sys\nimport time\nimport traceback\n\n\n\nclass Call:\n    \"\"\"One command's request, the node it acts on, its input stream (bytes after the request line),\n    the raw output stream (bytes before the answer) and the agent's own source (written into releases).\"\"\"\n\n    def __init__(self, req, node, stream=None, out=None, agent_source=b\"\"):\n        self.req, self.node, self.stream, self.out, self.agent_source = req, node, stream, out, agent_source\n        self.t0 = time.monotonic()\n\n\ndef python_version():\n    return \"%d.%d.%d\" % sys.version_info[:3]\n\n\ndef cmd_plan(c):\n    node, req = c.node, c.req\n    info = {\"python\": python_version(), \"target\": target_info(), \"current\": node.link_target(\"current\"), \"previous\": node.link_target(\"previous\")}\n    info[\"receipt\"] = read_json(os.path.join(node.root, \"receipt.json\"))\n    info[\"missing\"] = [h for h in req.get(\"blobs\", []) if not node.have_blob(h)]\n    rel = req.get(\"releaseId\")\n    r = info[\"receipt\"] or {}\n    if rel and r.get(\"stateDigest\") == req.get(\"stateDigest\") and info[\"current\"] == rel:\n        info[\"drift\"] = node.verify(rel)\n        info[\"converged\"] = not info[\"drift\"]\n    else:\n        info[\"converged\"] = False\n    if info[\"converged\"]:\n        info[\"venvComplete\"] = True  # verify() has just checked it against the lock\n    elif req.get(\"candidateShort\"):\n        m = read_json(os.path.join(node.venv(req[\"candidateShort\"]), \".karoo-venv.json\")) or {}\n        info[\"venvComplete\"] = m.get(\"candidate\") == req.get(\"candidate\") and not verify_venv(node.venv(req[\"candidateShort\"]), req.get(\"expected\", []), check_marker=False)\n    return info\n\n\ndef cmd_receive(c):\n    return {\"bytes\": c.node.receive(c.req[\"blobs\"], c.stream), \"seconds\": time.monotonic() - c.t0}\n\n\ndef cmd_prepare(c):\n    \"\"\"One call does what the node needs for its release: take the wheels it lacks (`blobs`,\n    streamed after the request and checked on arrival, as receive does), install (from them, or\n    from an `inline` archive that follows), render the release, and with `pack` stream its\n    installed tree to the runner (raw bytes, a newline, then this answer).\"\"\"\n    node, req = c.node, c.req\n    t = {}\n    if req.get(\"blobs\"):\n        s = time.monotonic()\n        t[\"receivedBytes\"] = node.receive(req[\"blobs\"], c.stream)\n        t[\"receiveSeconds\"] = time.monotonic() - s\n    s = time.monotonic()\n    t[\"install\"] = node.install(req, c.stream)\n    t[\"installSeconds\"] = time.monotonic() - s\n    s = time.monotonic()\n    t[\"release\"] = node.build_release(req, c.agent_source)\n    t[\"renderSeconds\"] = time.monotonic() - s\n    answer = {\"timings\": t}\n    if req.get(\"pack\"):\n        answer[\"packed\"] = node.pack(req, c.out)\n        c.out.write(b\"\\n\")\n        c.out.flush()\n        t[\"packSeconds\"] = answer[\"packed\"][\"seconds\"]\n    return answer\n\n\ndef cmd_pack(c):\n    return c.node.pack(c.req)\n\n\ndef cmd_send(c):\n    \"\"\"The raw bytes of one blob, then a newline, then the answer: the runner fetches an archive this way.\"\"\"\n    path = c.node.verify_blob(c.req[\"hex\"])\n    size = os.path.getsize(path)\n    with open(path, \"rb\") as f:\n        shutil.copyfileobj(f, c.out, 1 << 20)\n    c.out.write(b\"\\n\")\n    c.out.flush()\n    return {\"size\": size}\n\n\ndef cmd_activate(c):\n    node, rel = c.node, c.req[\"releaseId\"]\n    old = node.switch(rel)\n    desired = read_json(os.path.join(node.release(rel), \".karoo\", \"release.json\"))\n    node.wait_services(desired, int(c.req.get(\"waitSeconds\", 60)))\n    start = time.monotonic() - c.t0\n    s = time.monotonic()\n    diffs = node.verify(rel)\n    if diffs:\n        raise Fail(\"verification after switching to %s: %s\" % (rel, diffs[0]))\n    receipt = node.write_receipt(desired, {\"previousRelease\": old, \"action\": \"deploy\"})\n    node.prune()\n    return {\"previous\": old, \"receipt\": receipt, \"startSeconds\": start, \"verifySeconds\": time.monotonic() - s}\n\n\ndef cmd_rollback(c):\n    node = c.node\n    prev = node.link_target(\"previous\")\n    cur = node.link_target(\"current\")\n    if not prev or not os.path.isfile(os.path.join(node.release(prev), \".karoo\", \"release.json\")):\n        raise Fail(\"no previous release to roll back to\")\n    if c.req.get(\"check\"):\n        return {\"current\": cur, \"previous\": prev, \"release\": read_json(os.path.join(node.release(prev), \".karoo\", \"release.json\"))}\n    node.switch(prev)\n    desired = read_json(os.path.join(node.release(prev), \".karoo\", \"release.json\"))\n    node.wait_services(desired, int(c.req.get(\"waitSeconds\", 60)))\n    diffs = node.verify(prev)\n    if diffs:\n        raise Fail(\"verification after rolling back to %s: %s\" % (prev, diffs[0]))\n    receipt = node.write_receipt(desired, {\"previousRelease\": cur, \"action\": \"rollback\"})\n    return {\"from\": cur, \"to\": prev, \"receipt\": receipt, \"seconds\": time.monotonic() - c.t0}\n\n\ndef cmd_status(c):\n    node = c.node\n    receipt = read_json(os.path.join(node.root, \"receipt.json\"))\n    info = {\"receipt\": receipt, \"current\": node.link_target(\"current\"), \"previous\": node.link_target(\"previous\"), \"python\": python_version()}\n    if receipt and not receipt.get(\"damaged\"):\n        info[\"drift\"] = node.verify(receipt.get(\"release\") or \"0\" * 16)\n    elif receipt:\n        info[\"drift\"] = [\"receipt.json is damaged\"]\n    else:\n        info[\"drift\"] = []\n    return info\n\n\nclass Command:\n    \"\"\"A command of the agent: its handler, whether it takes the system's lock, the request fields it needs.\"\"\"\n\n    def __init__(self, run, locks, fields=None):\n        self.run, self.locks, self.fields = run, locks, fields or {}\n\n\nINSTALL_FIELDS = {\"candidate\": \"str\", \"candidateShort\": \"str\", \"expected\": \"list\"}\n\n# The commands the runner calls (AGENT_COMMANDS in packages/deploy/src/ssh.ts).\nCOMMANDS = {\n    \"plan\": Command(cmd_plan, locks=False),\n    \"receive\": Command(cmd_receive, locks=True, fields={\"blobs\": \"list\"}),\n    \"prepare\": Command(cmd_prepare, locks=True, fields=dict(INSTALL_FIELDS, releaseId=\"str\", release=\"dict\", files=\"list\")),\n    \"pack\": Command(cmd_pack, locks=True, fields={\"candidate\": \"str\", \"candidateShort\": \"str\"}),\n    \"send\": Command(cmd_send, locks=False, fields={\"hex\": \"str\"}),\n    \"activate\": Command(cmd_activate, locks=True, fields={\"releaseId\": \"str\"}),\n    \"rollback\": Command(cmd_rollback, locks=True),\n    \"status\": Command(cmd_status, locks=False),\n}\n\n\ndef handle(cmd, c):\n    \"\"\"Runs command `cmd` for call `c`: checks the request has what the command needs, takes the lock if it does.\"\"\"\n    command = COMMANDS.get(cmd)\n    if command is None:\n        raise InputFail(\"unknown agent command %r (known: %s)\" % (cmd, \", \".join(sorted(COMMANDS))))\n    require(c.req, cmd, command.fields)\n    if command.locks:\n        c.node.lock()\n    return command.run(c)\n\n\ndef agent_source():\n    \"\"\"This agent as one file: given by the bootstrap (`python3 -c`), else the file it runs from.\"\"\"\n    given = globals().get(\"KAROO_AGENT_SOURCE\")\n    if given is not None:\n        return given\n    with open(os.path.abspath(sys.argv[0]), \"rb\") as f:\n        return f.read()\n\n\ndef main(argv=None, stream=None, out=None, base=BASE):\n    \"\"\"`exec SERVICE` and `supervise SERVICE` for the units; any other command reads its request\n    from stdin (`stream`, binary) and writes its answer as the last line of stdout (`out`, binary),\n    always with exit 0: the answer says how it went.\"\"\"\n    argv = sys.argv if argv is None else argv\n    cmd = argv[1] if len(argv) > 1 else \"\"\n    if cmd in (\"exec\", \"supervise\") and len(argv) > 2:\n        script = os.path.abspath(argv[0])\n        return do_exec(argv[2], script) if cmd == \"exec\" else do_supervise(argv[2], script)\n    if out is None:\n        out = sys.stdout.buffer\n        sys.stdout = sys.stderr  # anything printed goes to the log, never into the answer\n    stream = sys.stdin.buffer if stream is None else stream\n    try:\n        req = read_request(stream)\n        c = Call(req, Node(req.get(\"system\", \"\"), base), stream, out, agent_source() if cmd == \"prepare\" else b\"\")\n        answer = handle(cmd, c)\n        answer[\"ok\"] = True\n        t = os.times()\n        answer[\"cpuSeconds\"] = round(t[0] + t[1] + t[2] + t[3], 3)  # this call's CPU on the node, its children included\n    except Exception as e:  # every failure becomes an answer; failure_answer tells a bug from a refusal\n        answer = failure_answer(e)\n        if answer[\"kind\"] == \"bug\":\n            traceback.print_exc()\n    out.write(answer_line(answer).encode(\"utf-8\"))\n    out.flush()\n    return 0\n\n\nif __name__ == \"__main__\":\n    sys.exit(main())\n";
+const agent_AGENT_SHA256 = 'c11cc5dc14e4939c26383b97b708d67b18f9d954434ab9627c321178190b5b14';
 //# sourceMappingURL=agent.js.map
 ;// CONCATENATED MODULE: ./packages/deploy/lib/ssh.js
 
@@ -66755,6 +66788,15 @@ const BOOTSTRAP = [
     's=sys.stdin.buffer.read(int(sys.stdin.buffer.readline()))',
     'exec(compile(s,"karoo_node.py","exec"),{"__name__":"__main__","KAROO_AGENT_SOURCE":s})',
 ].join('\n');
+/**
+ * The fixed command a node runs for one agent call. `-I` (isolated): the login's working
+ * directory (its home) is not on `sys.path`, and PYTHON* variables and the user's site-packages
+ * are ignored, so no file or variable on the node decides what code runs as root; `-S`: no
+ * `site`, which the agent (stdlib only) does not need (~8 ms a call).
+ */
+function agentRemoteCommand(cmd, sudo) {
+    return `${sudo ? 'sudo -n ' : ''}python3 -I -S -c '${BOOTSTRAP}' ${cmd}`;
+}
 const AGENT_COMMANDS = (/* unused pure expression or super */ null && (['plan', 'receive', 'prepare', 'pack', 'send', 'activate', 'rollback', 'status']));
 /**
  * SSH sessions to the nodes of one inventory through the OpenSSH client, one ControlMaster
@@ -66923,8 +66965,7 @@ class ssh_SshPool {
     async agentCall(node, cmd, request, payload, timeoutMs) {
         const t = this.target(node);
         const agent = Buffer.from(AGENT_SOURCE, 'utf8');
-        const sudo = (0,src.sshUser)(t) === 'root' ? '' : 'sudo -n ';
-        const remote = `${sudo}python3 -c '${BOOTSTRAP}' ${cmd}`;
+        const remote = agentRemoteCommand(cmd, (0,src.sshUser)(t) !== 'root');
         const r = await this.run(node, remote, [Buffer.from(`${agent.length}\n`), agent, Buffer.from(`${JSON.stringify(request)}\n`), ...payload], timeoutMs);
         // The answer is the last line; anything before it (the bytes of `send`) may be binary.
         let end = r.stdout.length;
@@ -67020,6 +67061,7 @@ function runSsh(args) {
 }
 //# sourceMappingURL=ssh.js.map
 ;// CONCATENATED MODULE: ./packages/deploy/lib/deploy.js
+
 
 
 
@@ -67405,6 +67447,10 @@ async function prepareNode(d, { node, desired, files }, p, wheels, archive, pack
 function orderedResults(d) {
     return d.plan.nodes.map(({ node }) => d.results.get(node.name));
 }
+/** How long a node of `role` waits for its services: its slowest service's `start-timeout` (START_TIMEOUT_SECONDS where none is given). */
+function startWaitSeconds(config, role) {
+    return (Math.max(0, ...(config.roles[role]?.services ?? []).map((s) => s.startTimeoutSeconds ?? START_TIMEOUT_SECONDS)) || START_TIMEOUT_SECONDS);
+}
 /**
  * Phase 2: only if every node prepared, each prepared node switches to its release, restarts
  * its services and verifies; otherwise no node is switched.
@@ -67421,8 +67467,9 @@ async function activateNodes(d) {
         if (r.result !== 'prepared')
             return;
         const s = Date.now();
+        const waitSeconds = opts.waitSeconds ?? startWaitSeconds(opts.config, node.role);
         try {
-            const a = await pool.agent(node.name, 'activate', { system: sc.system, releaseId: desired.releaseId, waitSeconds: opts.waitSeconds ?? 60 }, []);
+            const a = await pool.agent(node.name, 'activate', { system: sc.system, releaseId: desired.releaseId, waitSeconds }, [], (waitSeconds + 120) * 1000);
             r.phases.verify = Math.round(a.verifySeconds * 1000);
             r.cpu.activate = cpuMs(a);
             r.phases.start = Date.now() - s - r.phases.verify;
@@ -68719,9 +68766,13 @@ function markdown_bytes(n) {
 function markdown_shortDigest(digest, n = 12) {
     return digest.replace(/^sha256:/, '').slice(0, n);
 }
-/** `1,234` */
+/**
+ * `1,234`: groups of three digits, as `toLocaleString('en-US')` writes them. Integers are grouped
+ * here: the first `toLocaleString` call of a process loads ICU's locale data (~40 ms), and every
+ * karoo step counts something.
+ */
 function markdown_count(n) {
-    return n.toLocaleString('en-US');
+    return Number.isSafeInteger(n) ? String(n).replace(/\B(?=(\d{3})+$)/g, ',') : n.toLocaleString('en-US');
 }
 /** `✅ passed` / `❌ failed` / other results as given. */
 function markdown_result(r) {

@@ -92272,6 +92272,2950 @@ function localUser() {
 
 /***/ }),
 
+/***/ 71706:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  $H: () => (/* reexport */ START_TIMEOUT_SECONDS),
+  Z9: () => (/* reexport */ loadConfig)
+});
+
+// UNUSED EXPORTS: DEFAULT_EVIDENCE_WORKFLOW, DEFAULT_TARGET, parseConfig, parseDuration
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(73136);
+// EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
+var lib = __nccwpck_require__(46787);
+// EXTERNAL MODULE: ./packages/lock/lib/index.js + 22 modules
+var lock_lib = __nccwpck_require__(34764);
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(38815);
+;// CONCATENATED MODULE: ./packages/config/lib/src/checks.js
+
+
+/**
+ * Checks on every string of a karoo.yml that the schema's per-field patterns do not make:
+ * values are data, never shell text or paths outside their directory.
+ *
+ * - Names, paths, URLs and every other single value must be one line of printable text
+ *   (no control characters, at most 4096 characters): they end up in file names, command-line
+ *   options and configuration files, where a newline starts a new directive.
+ * - Command arguments and service environment values may hold any text but NUL (no argument
+ *   vector or environment can carry it); they are passed as data, never to a shell.
+ * - `values` and file contents may hold anything: they are data for templates and files.
+ * - Role names are plain names, like node and service names.
+ * - Paths karoo writes or deletes (`lock`, `acceptance.junit`) stay inside their directory.
+ */
+function checkConfigStrings(raw, fail) {
+    walk(raw, [], fail);
+    for (const role of Object.keys(raw.roles ?? {})) {
+        if (!ROLE_NAME.test(role))
+            fail(['roles', role], `role name ${(0,lib/* quoteValue */.cl)(role)} is not a plain name (letters, digits, _ . -, at most 63)`);
+    }
+    (raw.nodes ?? []).forEach((n, i) => {
+        if (typeof n.role === 'string' && !ROLE_NAME.test(n.role))
+            fail(['nodes', i, 'role'], `role name ${(0,lib/* quoteValue */.cl)(n.role)} is not a plain name (letters, digits, _ . -, at most 63)`);
+    });
+    const inside = (keyPath, p, base) => {
+        if (typeof p !== 'string')
+            return;
+        if ((0,external_node_path_.isAbsolute)(p) || p.split(/[\\/]/).includes('..'))
+            fail(keyPath, `${(0,lib/* quoteValue */.cl)(p)} must be a relative path inside ${base}, without ..`);
+    };
+    inside(['lock'], raw.lock, 'the directory of this file');
+    inside(['acceptance', 'junit'], raw.acceptance?.junit, 'the acceptance working directory (karoo deletes it before each run)');
+}
+const ROLE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/;
+const MAX_LINE = 4096;
+function ruleOf(p) {
+    const [a, b, c, , e] = p;
+    if (a === 'values')
+        return 'data';
+    if (a === 'environments' && c === 'values')
+        return 'data';
+    if (a === 'roles' && c === 'files' && e === 'content' && p.length === 5)
+        return 'data';
+    if (a === 'roles' && c === 'services' && e === 'command' && p.length === 6)
+        return 'argv';
+    if (a === 'roles' && c === 'services' && e === 'environment' && p.length === 6)
+        return 'argv';
+    if (a === 'acceptance' && b === 'command' && p.length === 3)
+        return 'argv';
+    if (a === 'acceptance' && b === 'env' && p.length === 3)
+        return 'argv';
+    return 'line';
+}
+function walk(v, p, fail) {
+    if (typeof v === 'string')
+        return checkString(v, p, ruleOf(p), fail);
+    if (Array.isArray(v))
+        return v.forEach((x, i) => walk(x, [...p, i], fail));
+    if (v !== null && typeof v === 'object') {
+        for (const [k, x] of Object.entries(v)) {
+            // A key is a name wherever its value is not free data (the keys of `values` are data).
+            if (ruleOf(p) !== 'data')
+                checkString(k, [...p, k], 'line', fail);
+            walk(x, [...p, k], fail);
+        }
+    }
+}
+function checkString(s, p, rule, fail) {
+    if (rule === 'data')
+        return;
+    if (rule === 'argv') {
+        if (s.includes('\u0000'))
+            fail(p, `${(0,lib/* quoteValue */.cl)(s)} contains a NUL character, which no command line or environment can carry`);
+        return;
+    }
+    const c = (0,lib/* controlCharacterIn */.k2)(s);
+    if (c !== undefined)
+        fail(p, `${(0,lib/* quoteValue */.cl)(s)} contains a control character (${c}); names, paths and URLs must be one line of printable text`);
+    if (s.length > MAX_LINE)
+        fail(p, `is ${s.length} characters long; at most ${MAX_LINE}`);
+}
+//# sourceMappingURL=checks.js.map
+;// CONCATENATED MODULE: ./packages/config/lib/src/generated/schema-validator.js
+// @ts-nocheck
+// Generated by scripts/gen-config-validator.mjs from schema/karoo.schema.json. Do not edit.
+
+const validate = validate10;
+/* harmony default export */ const schema_validator = ((/* unused pure expression or super */ null && (validate10)));
+const schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://karoo.dev/schema/karoo.schema.json", "title": "karoo.yml", "description": "Configuration of a system delivered by karoo: its leaf packages, indexes, target platform, nodes, roles, environments and acceptance tests.", "type": "object", "additionalProperties": false, "required": ["system", "leaves", "indexes"], "properties": { "$schema": { "type": "string" }, "system": { "description": "Name of the system; used in store paths, release directories and machine names.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, "leaves": { "description": "The packages the team builds itself. Resolution starts from the newest build of each in the private index.", "type": "array", "minItems": 1, "items": { "oneOf": [{ "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, "pin": { "description": "Exact version to use instead of the newest build.", "type": "string", "minLength": 1 }, "allow-prerelease": { "description": "Let the newest pre-release or dev build of this leaf be chosen.", "type": "boolean" }, "extras": { "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" } } } }] } }, "indexes": { "description": "Package indexes, the private one first. A name found in the private index is never taken from another index.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["url"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "url": { "description": "PEP 503/691 simple index: http(s)://…, file://…, or a path relative to this file.", "type": "string", "minLength": 1 }, "private": { "description": "Whether this index holds the team's own packages. Default: true for the first index only.", "type": "boolean" }, "username-env": { "description": "Environment variable holding the user name for basic auth.", "type": "string" }, "password-env": { "description": "Environment variable holding the password or token.", "type": "string" } } } }, "target": { "description": "The platform the system runs on. Locks are resolved for it, not for the resolving machine.", "type": "object", "additionalProperties": false, "properties": { "python": { "type": "string", "pattern": "^3\\.[0-9]{1,2}$" }, "platforms": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z0-9_]+$" } }, "implementation": { "type": "string", "enum": ["cp", "pp"] } } }, "constraints": { "description": "Constraint files (pip -c syntax), relative to this file.", "type": "array", "items": { "type": "string", "minLength": 1 } }, "resolver": { "type": "string", "enum": ["pip", "uv", "auto"] }, "as-of": { "description": "Upload-time cutoff for resolve: only files the indexes received at or before it are visible. An RFC 3339 date-time with offset (2026-01-31T12:00:00Z), \"leaves\" (the newest upload time among the chosen leaf builds: the same leaf builds give the same lock whenever resolve runs) or \"none\" (default).", "type": "string", "minLength": 1 }, "lock": { "description": "Where the lock lives, relative to this file (default: the directory of this file).", "type": "string" }, "store": { "description": "Where candidates are stored: oci-layout:PATH or REGISTRY/REPOSITORY.", "type": "string" }, "nodes": { "description": "The machines of the system, one per logical node.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, "role": { "type": "string" }, "cpus": { "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB.", "type": "integer", "minimum": 128 } } } }, "roles": { "description": "What runs on a node of each role.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "leaves": { "type": "array", "items": { "type": "string" } }, "services": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "command"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "environment": { "type": "object", "additionalProperties": { "type": "string" } }, "working-directory": { "type": "string" }, "port": { "type": "integer", "minimum": 1, "maximum": 65535 }, "start-timeout": { "description": "How long a deploy waits for the service to come up (active, and listening on its port) before it fails the node, e.g. 90s or 5m (default 60s). A node waits as long as its slowest service may take; `karoo deploy --wait` overrides it.", "type": "string", "pattern": "^[0-9]+(s|m|h)$" } } } }, "files": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["path"], "properties": { "path": { "type": "string" }, "template": { "type": "string" }, "content": { "type": "string" }, "mode": { "type": "string", "pattern": "^0?[0-7]{3}$" } } } } } } }, "values": { "description": "Values available to templates in every environment.", "type": "object" }, "environments": { "description": "Ordered stages a candidate is promoted through.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "requires": { "description": "Environments whose passing evidence a candidate needs to enter this one (default: the one before).", "type": "array", "items": { "type": "string" } }, "soak": { "description": "Minimum time in the required environments, e.g. 30m, 24h.", "type": "string", "pattern": "^[0-9]+(s|m|h|d)$" }, "github-environment": { "description": "GitHub Environment whose protection rules guard this stage.", "type": "string" }, "inventory": { "description": "Inventory of real hosts, relative to this file; absent for ephemeral environments.", "type": "string" }, "values": { "type": "object" } } } }, "acceptance": { "type": "object", "additionalProperties": false, "required": ["command"], "properties": { "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "timeout": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "junit": { "type": "string" }, "working-directory": { "type": "string" }, "allow-no-tests": { "type": "boolean", "description": "Let a run in which no test ran pass (default false: zero tests run is a failure)." }, "pass-env": { "description": "Variables of karoo's own environment the tests get besides PATH, HOME, locale and KAROO_* (nothing else is passed: no tokens, no INPUT_*).", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } }, "env": { "description": "Variables with fixed values for the tests.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }, "additionalProperties": { "type": "string" } }, "workflows": { "description": "Workflow files whose runs may produce evidence a promotion inside GitHub Actions accepts (default: .github/workflows/karoo-candidate.yml).", "type": "array", "items": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" } } } }, "attestations": { "description": "Signed attestations (in-toto statements in DSSE envelopes): the key karoo signs provenance and acceptance results with outside GitHub Actions, and what a promotion requires.", "type": "object", "additionalProperties": false, "properties": { "require": { "type": "boolean", "description": "A promotion counts acceptance evidence only with a signed test-result attestation that verifies with one of keys (default false)." }, "keys": { "type": "array", "description": "Files (relative to karoo.yml) holding the PEM public keys (Ed25519 or ECDSA P-256) whose signatures a promotion trusts.", "items": { "type": "string", "minLength": 1 } }, "signing-key": { "type": "string", "minLength": 1, "description": "File holding the PEM private key karoo signs with (a path, never the key itself); --attest-key overrides it." }, "trusted-root": { "type": "string", "minLength": 1, "description": "File (relative to karoo.yml) holding the Sigstore trusted_root.json (Fulcio CAs, transparency logs, timestamp authorities) keyless attestations are verified against; absent: keyless attestations are refused." }, "identity": { "description": "The workflow that must have made an attestation: each field given must match the workflow identity the statement names.", "type": "object", "additionalProperties": false, "properties": { "repository": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "workflow": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, "ref": { "type": "string", "pattern": "^refs/(heads|tags)/\\S+$" }, "issuer": { "type": "string", "pattern": "^https://\\S+$", "description": "The OIDC issuer a keyless certificate must name (default https://token.actions.githubusercontent.com)." }, "server-url": { "type": "string", "pattern": "^https://[^/\\s]+/?$", "description": "The GitHub server of the repository a keyless certificate must name (default https://github.com)." } } } } }, "provision": { "type": "object", "additionalProperties": false, "properties": { "provider": { "type": "string", "enum": ["nspawn", "qemu", "libvirt"] }, "image": { "type": "string" }, "image-sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "ttl": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "hosts": { "description": "provider: libvirt — the pool of hypervisor hosts. Credentials are named by file path only (ssh-key, pki-dir), never written here.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["uri"], "properties": { "name": { "description": "Short name of the host in placement output; default: from the URI.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" }, "uri": { "description": "libvirt connection URI: qemu:///system, qemu+ssh://user@host/system, qemu+tls://host/system.", "type": "string", "pattern": "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" }, "cpus": { "description": "vCPUs karoo may use on this host; default: the host's CPUs as libvirt reports them.", "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB karoo may use on this host; default: the host's free memory as libvirt reports it.", "type": "integer", "minimum": 128 }, "pool": { "description": "libvirt storage pool for base images and overlays.", "type": "string", "pattern": "^[A-Za-z0-9._-]+$", "default": "default" }, "network": { "description": "libvirt network the site provides, shared by every host (bridged). Absent: karoo makes a private network per environment (one host only).", "type": "string", "pattern": "^[A-Za-z0-9._-]+$" }, "ssh-key": { "description": "qemu+ssh: path of the SSH private key file (relative to karoo.yml).", "type": "string" }, "pki-dir": { "description": "qemu+tls: directory of the client certificate, key and CA (relative to karoo.yml).", "type": "string" } } } }, "placement": { "type": "object", "additionalProperties": false, "properties": { "anti-affinity": { "description": "Roles whose nodes must each be on a different host.", "type": "array", "items": { "type": "string" }, "uniqueItems": true } } } } } } };
+const func2 = Object.prototype.hasOwnProperty;
+const pattern0 = new RegExp("^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$", "u");
+const pattern1 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$", "u");
+const pattern4 = new RegExp("^[a-z0-9][a-z0-9-]*$", "u");
+const pattern5 = new RegExp("^3\\.[0-9]{1,2}$", "u");
+const pattern6 = new RegExp("^[a-z0-9_]+$", "u");
+const pattern7 = new RegExp("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", "u");
+const pattern9 = new RegExp("^[0-9]+(s|m|h)$", "u");
+const pattern10 = new RegExp("^0?[0-7]{3}$", "u");
+const pattern12 = new RegExp("^[0-9]+(s|m|h|d)$", "u");
+const pattern14 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
+const pattern16 = new RegExp("^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$", "u");
+const pattern17 = new RegExp("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "u");
+const pattern19 = new RegExp("^refs/(heads|tags)/\\S+$", "u");
+const pattern20 = new RegExp("^https://\\S+$", "u");
+const pattern21 = new RegExp("^https://[^/\\s]+/?$", "u");
+const pattern22 = new RegExp("^[0-9a-f]{64}$", "u");
+const pattern24 = new RegExp("^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$", "u");
+const pattern25 = new RegExp("^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$", "u");
+const pattern26 = new RegExp("^[A-Za-z0-9._-]+$", "u");
+function validate10(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) { /*# sourceURL="https://karoo.dev/schema/karoo.schema.json" */ ; let vErrors = null; let errors = 0; if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.system === undefined) {
+        const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "system" }, message: "must have required property '" + "system" + "'" };
+        if (vErrors === null) {
+            vErrors = [err0];
+        }
+        else {
+            vErrors.push(err0);
+        }
+        errors++;
+    }
+    if (data.leaves === undefined) {
+        const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "leaves" }, message: "must have required property '" + "leaves" + "'" };
+        if (vErrors === null) {
+            vErrors = [err1];
+        }
+        else {
+            vErrors.push(err1);
+        }
+        errors++;
+    }
+    if (data.indexes === undefined) {
+        const err2 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "indexes" }, message: "must have required property '" + "indexes" + "'" };
+        if (vErrors === null) {
+            vErrors = [err2];
+        }
+        else {
+            vErrors.push(err2);
+        }
+        errors++;
+    }
+    for (const key0 in data) {
+        if (!(func2.call(schema11.properties, key0))) {
+            const err3 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+                vErrors = [err3];
+            }
+            else {
+                vErrors.push(err3);
+            }
+            errors++;
+        }
+    }
+    if (data.$schema !== undefined) {
+        if (typeof data.$schema !== "string") {
+            const err4 = { instancePath: instancePath + "/$schema", schemaPath: "#/properties/%24schema/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+                vErrors = [err4];
+            }
+            else {
+                vErrors.push(err4);
+            }
+            errors++;
+        }
+    }
+    if (data.system !== undefined) {
+        let data1 = data.system;
+        if (typeof data1 === "string") {
+            if (!pattern0.test(data1)) {
+                const err5 = { instancePath: instancePath + "/system", schemaPath: "#/properties/system/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, message: "must match pattern \"" + "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" + "\"" };
+                if (vErrors === null) {
+                    vErrors = [err5];
+                }
+                else {
+                    vErrors.push(err5);
+                }
+                errors++;
+            }
+        }
+        else {
+            const err6 = { instancePath: instancePath + "/system", schemaPath: "#/properties/system/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+                vErrors = [err6];
+            }
+            else {
+                vErrors.push(err6);
+            }
+            errors++;
+        }
+    }
+    if (data.leaves !== undefined) {
+        let data2 = data.leaves;
+        if (Array.isArray(data2)) {
+            if (data2.length < 1) {
+                const err7 = { instancePath: instancePath + "/leaves", schemaPath: "#/properties/leaves/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+                if (vErrors === null) {
+                    vErrors = [err7];
+                }
+                else {
+                    vErrors.push(err7);
+                }
+                errors++;
+            }
+            const len0 = data2.length;
+            for (let i0 = 0; i0 < len0; i0++) {
+                let data3 = data2[i0];
+                const _errs9 = errors;
+                let valid3 = false;
+                let passing0 = null;
+                const _errs10 = errors;
+                if (typeof data3 === "string") {
+                    if (!pattern1.test(data3)) {
+                        const err8 = { instancePath: instancePath + "/leaves/" + i0, schemaPath: "#/properties/leaves/items/oneOf/0/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, message: "must match pattern \"" + "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err8];
+                        }
+                        else {
+                            vErrors.push(err8);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err9 = { instancePath: instancePath + "/leaves/" + i0, schemaPath: "#/properties/leaves/items/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err9];
+                    }
+                    else {
+                        vErrors.push(err9);
+                    }
+                    errors++;
+                }
+                var _valid0 = _errs10 === errors;
+                if (_valid0) {
+                    valid3 = true;
+                    passing0 = 0;
+                }
+                const _errs12 = errors;
+                if (data3 && typeof data3 == "object" && !Array.isArray(data3)) {
+                    if (data3.name === undefined) {
+                        const err10 = { instancePath: instancePath + "/leaves/" + i0, schemaPath: "#/properties/leaves/items/oneOf/1/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property '" + "name" + "'" };
+                        if (vErrors === null) {
+                            vErrors = [err10];
+                        }
+                        else {
+                            vErrors.push(err10);
+                        }
+                        errors++;
+                    }
+                    for (const key1 in data3) {
+                        if (!((((key1 === "name") || (key1 === "pin")) || (key1 === "allow-prerelease")) || (key1 === "extras"))) {
+                            const err11 = { instancePath: instancePath + "/leaves/" + i0, schemaPath: "#/properties/leaves/items/oneOf/1/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" };
+                            if (vErrors === null) {
+                                vErrors = [err11];
+                            }
+                            else {
+                                vErrors.push(err11);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data3.name !== undefined) {
+                        let data4 = data3.name;
+                        if (typeof data4 === "string") {
+                            if (!pattern1.test(data4)) {
+                                const err12 = { instancePath: instancePath + "/leaves/" + i0 + "/name", schemaPath: "#/properties/leaves/items/oneOf/1/properties/name/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, message: "must match pattern \"" + "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err12];
+                                }
+                                else {
+                                    vErrors.push(err12);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err13 = { instancePath: instancePath + "/leaves/" + i0 + "/name", schemaPath: "#/properties/leaves/items/oneOf/1/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err13];
+                            }
+                            else {
+                                vErrors.push(err13);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data3.pin !== undefined) {
+                        let data5 = data3.pin;
+                        if (typeof data5 === "string") {
+                            if (data5.length < 1) {
+                                const err14 = { instancePath: instancePath + "/leaves/" + i0 + "/pin", schemaPath: "#/properties/leaves/items/oneOf/1/properties/pin/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                                if (vErrors === null) {
+                                    vErrors = [err14];
+                                }
+                                else {
+                                    vErrors.push(err14);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err15 = { instancePath: instancePath + "/leaves/" + i0 + "/pin", schemaPath: "#/properties/leaves/items/oneOf/1/properties/pin/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err15];
+                            }
+                            else {
+                                vErrors.push(err15);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data3["allow-prerelease"] !== undefined) {
+                        if (typeof data3["allow-prerelease"] !== "boolean") {
+                            const err16 = { instancePath: instancePath + "/leaves/" + i0 + "/allow-prerelease", schemaPath: "#/properties/leaves/items/oneOf/1/properties/allow-prerelease/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+                            if (vErrors === null) {
+                                vErrors = [err16];
+                            }
+                            else {
+                                vErrors.push(err16);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data3.extras !== undefined) {
+                        let data7 = data3.extras;
+                        if (Array.isArray(data7)) {
+                            const len1 = data7.length;
+                            for (let i1 = 0; i1 < len1; i1++) {
+                                let data8 = data7[i1];
+                                if (typeof data8 === "string") {
+                                    if (!pattern1.test(data8)) {
+                                        const err17 = { instancePath: instancePath + "/leaves/" + i0 + "/extras/" + i1, schemaPath: "#/properties/leaves/items/oneOf/1/properties/extras/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, message: "must match pattern \"" + "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err17];
+                                        }
+                                        else {
+                                            vErrors.push(err17);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err18 = { instancePath: instancePath + "/leaves/" + i0 + "/extras/" + i1, schemaPath: "#/properties/leaves/items/oneOf/1/properties/extras/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err18];
+                                    }
+                                    else {
+                                        vErrors.push(err18);
+                                    }
+                                    errors++;
+                                }
+                            }
+                        }
+                        else {
+                            const err19 = { instancePath: instancePath + "/leaves/" + i0 + "/extras", schemaPath: "#/properties/leaves/items/oneOf/1/properties/extras/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            if (vErrors === null) {
+                                vErrors = [err19];
+                            }
+                            else {
+                                vErrors.push(err19);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err20 = { instancePath: instancePath + "/leaves/" + i0, schemaPath: "#/properties/leaves/items/oneOf/1/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (vErrors === null) {
+                        vErrors = [err20];
+                    }
+                    else {
+                        vErrors.push(err20);
+                    }
+                    errors++;
+                }
+                var _valid0 = _errs12 === errors;
+                if (_valid0 && valid3) {
+                    valid3 = false;
+                    passing0 = [passing0, 1];
+                }
+                else {
+                    if (_valid0) {
+                        valid3 = true;
+                        passing0 = 1;
+                    }
+                }
+                if (!valid3) {
+                    const err21 = { instancePath: instancePath + "/leaves/" + i0, schemaPath: "#/properties/leaves/items/oneOf", keyword: "oneOf", params: { passingSchemas: passing0 }, message: "must match exactly one schema in oneOf" };
+                    if (vErrors === null) {
+                        vErrors = [err21];
+                    }
+                    else {
+                        vErrors.push(err21);
+                    }
+                    errors++;
+                }
+                else {
+                    errors = _errs9;
+                    if (vErrors !== null) {
+                        if (_errs9) {
+                            vErrors.length = _errs9;
+                        }
+                        else {
+                            vErrors = null;
+                        }
+                    }
+                }
+            }
+        }
+        else {
+            const err22 = { instancePath: instancePath + "/leaves", schemaPath: "#/properties/leaves/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+                vErrors = [err22];
+            }
+            else {
+                vErrors.push(err22);
+            }
+            errors++;
+        }
+    }
+    if (data.indexes !== undefined) {
+        let data9 = data.indexes;
+        if (Array.isArray(data9)) {
+            if (data9.length < 1) {
+                const err23 = { instancePath: instancePath + "/indexes", schemaPath: "#/properties/indexes/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+                if (vErrors === null) {
+                    vErrors = [err23];
+                }
+                else {
+                    vErrors.push(err23);
+                }
+                errors++;
+            }
+            const len2 = data9.length;
+            for (let i2 = 0; i2 < len2; i2++) {
+                let data10 = data9[i2];
+                if (data10 && typeof data10 == "object" && !Array.isArray(data10)) {
+                    if (data10.url === undefined) {
+                        const err24 = { instancePath: instancePath + "/indexes/" + i2, schemaPath: "#/properties/indexes/items/required", keyword: "required", params: { missingProperty: "url" }, message: "must have required property '" + "url" + "'" };
+                        if (vErrors === null) {
+                            vErrors = [err24];
+                        }
+                        else {
+                            vErrors.push(err24);
+                        }
+                        errors++;
+                    }
+                    for (const key2 in data10) {
+                        if (!(((((key2 === "name") || (key2 === "url")) || (key2 === "private")) || (key2 === "username-env")) || (key2 === "password-env"))) {
+                            const err25 = { instancePath: instancePath + "/indexes/" + i2, schemaPath: "#/properties/indexes/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" };
+                            if (vErrors === null) {
+                                vErrors = [err25];
+                            }
+                            else {
+                                vErrors.push(err25);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data10.name !== undefined) {
+                        let data11 = data10.name;
+                        if (typeof data11 === "string") {
+                            if (!pattern4.test(data11)) {
+                                const err26 = { instancePath: instancePath + "/indexes/" + i2 + "/name", schemaPath: "#/properties/indexes/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9][a-z0-9-]*$" }, message: "must match pattern \"" + "^[a-z0-9][a-z0-9-]*$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err26];
+                                }
+                                else {
+                                    vErrors.push(err26);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err27 = { instancePath: instancePath + "/indexes/" + i2 + "/name", schemaPath: "#/properties/indexes/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err27];
+                            }
+                            else {
+                                vErrors.push(err27);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data10.url !== undefined) {
+                        let data12 = data10.url;
+                        if (typeof data12 === "string") {
+                            if (data12.length < 1) {
+                                const err28 = { instancePath: instancePath + "/indexes/" + i2 + "/url", schemaPath: "#/properties/indexes/items/properties/url/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                                if (vErrors === null) {
+                                    vErrors = [err28];
+                                }
+                                else {
+                                    vErrors.push(err28);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err29 = { instancePath: instancePath + "/indexes/" + i2 + "/url", schemaPath: "#/properties/indexes/items/properties/url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err29];
+                            }
+                            else {
+                                vErrors.push(err29);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data10.private !== undefined) {
+                        if (typeof data10.private !== "boolean") {
+                            const err30 = { instancePath: instancePath + "/indexes/" + i2 + "/private", schemaPath: "#/properties/indexes/items/properties/private/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+                            if (vErrors === null) {
+                                vErrors = [err30];
+                            }
+                            else {
+                                vErrors.push(err30);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data10["username-env"] !== undefined) {
+                        if (typeof data10["username-env"] !== "string") {
+                            const err31 = { instancePath: instancePath + "/indexes/" + i2 + "/username-env", schemaPath: "#/properties/indexes/items/properties/username-env/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err31];
+                            }
+                            else {
+                                vErrors.push(err31);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data10["password-env"] !== undefined) {
+                        if (typeof data10["password-env"] !== "string") {
+                            const err32 = { instancePath: instancePath + "/indexes/" + i2 + "/password-env", schemaPath: "#/properties/indexes/items/properties/password-env/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err32];
+                            }
+                            else {
+                                vErrors.push(err32);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err33 = { instancePath: instancePath + "/indexes/" + i2, schemaPath: "#/properties/indexes/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (vErrors === null) {
+                        vErrors = [err33];
+                    }
+                    else {
+                        vErrors.push(err33);
+                    }
+                    errors++;
+                }
+            }
+        }
+        else {
+            const err34 = { instancePath: instancePath + "/indexes", schemaPath: "#/properties/indexes/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+                vErrors = [err34];
+            }
+            else {
+                vErrors.push(err34);
+            }
+            errors++;
+        }
+    }
+    if (data.target !== undefined) {
+        let data16 = data.target;
+        if (data16 && typeof data16 == "object" && !Array.isArray(data16)) {
+            for (const key3 in data16) {
+                if (!(((key3 === "python") || (key3 === "platforms")) || (key3 === "implementation"))) {
+                    const err35 = { instancePath: instancePath + "/target", schemaPath: "#/properties/target/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" };
+                    if (vErrors === null) {
+                        vErrors = [err35];
+                    }
+                    else {
+                        vErrors.push(err35);
+                    }
+                    errors++;
+                }
+            }
+            if (data16.python !== undefined) {
+                let data17 = data16.python;
+                if (typeof data17 === "string") {
+                    if (!pattern5.test(data17)) {
+                        const err36 = { instancePath: instancePath + "/target/python", schemaPath: "#/properties/target/properties/python/pattern", keyword: "pattern", params: { pattern: "^3\\.[0-9]{1,2}$" }, message: "must match pattern \"" + "^3\\.[0-9]{1,2}$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err36];
+                        }
+                        else {
+                            vErrors.push(err36);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err37 = { instancePath: instancePath + "/target/python", schemaPath: "#/properties/target/properties/python/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err37];
+                    }
+                    else {
+                        vErrors.push(err37);
+                    }
+                    errors++;
+                }
+            }
+            if (data16.platforms !== undefined) {
+                let data18 = data16.platforms;
+                if (Array.isArray(data18)) {
+                    if (data18.length < 1) {
+                        const err38 = { instancePath: instancePath + "/target/platforms", schemaPath: "#/properties/target/properties/platforms/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+                        if (vErrors === null) {
+                            vErrors = [err38];
+                        }
+                        else {
+                            vErrors.push(err38);
+                        }
+                        errors++;
+                    }
+                    const len3 = data18.length;
+                    for (let i3 = 0; i3 < len3; i3++) {
+                        let data19 = data18[i3];
+                        if (typeof data19 === "string") {
+                            if (!pattern6.test(data19)) {
+                                const err39 = { instancePath: instancePath + "/target/platforms/" + i3, schemaPath: "#/properties/target/properties/platforms/items/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9_]+$" }, message: "must match pattern \"" + "^[a-z0-9_]+$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err39];
+                                }
+                                else {
+                                    vErrors.push(err39);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err40 = { instancePath: instancePath + "/target/platforms/" + i3, schemaPath: "#/properties/target/properties/platforms/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err40];
+                            }
+                            else {
+                                vErrors.push(err40);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err41 = { instancePath: instancePath + "/target/platforms", schemaPath: "#/properties/target/properties/platforms/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                    if (vErrors === null) {
+                        vErrors = [err41];
+                    }
+                    else {
+                        vErrors.push(err41);
+                    }
+                    errors++;
+                }
+            }
+            if (data16.implementation !== undefined) {
+                let data20 = data16.implementation;
+                if (typeof data20 !== "string") {
+                    const err42 = { instancePath: instancePath + "/target/implementation", schemaPath: "#/properties/target/properties/implementation/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err42];
+                    }
+                    else {
+                        vErrors.push(err42);
+                    }
+                    errors++;
+                }
+                if (!((data20 === "cp") || (data20 === "pp"))) {
+                    const err43 = { instancePath: instancePath + "/target/implementation", schemaPath: "#/properties/target/properties/implementation/enum", keyword: "enum", params: { allowedValues: schema11.properties.target.properties.implementation.enum }, message: "must be equal to one of the allowed values" };
+                    if (vErrors === null) {
+                        vErrors = [err43];
+                    }
+                    else {
+                        vErrors.push(err43);
+                    }
+                    errors++;
+                }
+            }
+        }
+        else {
+            const err44 = { instancePath: instancePath + "/target", schemaPath: "#/properties/target/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+                vErrors = [err44];
+            }
+            else {
+                vErrors.push(err44);
+            }
+            errors++;
+        }
+    }
+    if (data.constraints !== undefined) {
+        let data21 = data.constraints;
+        if (Array.isArray(data21)) {
+            const len4 = data21.length;
+            for (let i4 = 0; i4 < len4; i4++) {
+                let data22 = data21[i4];
+                if (typeof data22 === "string") {
+                    if (data22.length < 1) {
+                        const err45 = { instancePath: instancePath + "/constraints/" + i4, schemaPath: "#/properties/constraints/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                        if (vErrors === null) {
+                            vErrors = [err45];
+                        }
+                        else {
+                            vErrors.push(err45);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err46 = { instancePath: instancePath + "/constraints/" + i4, schemaPath: "#/properties/constraints/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err46];
+                    }
+                    else {
+                        vErrors.push(err46);
+                    }
+                    errors++;
+                }
+            }
+        }
+        else {
+            const err47 = { instancePath: instancePath + "/constraints", schemaPath: "#/properties/constraints/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+                vErrors = [err47];
+            }
+            else {
+                vErrors.push(err47);
+            }
+            errors++;
+        }
+    }
+    if (data.resolver !== undefined) {
+        let data23 = data.resolver;
+        if (typeof data23 !== "string") {
+            const err48 = { instancePath: instancePath + "/resolver", schemaPath: "#/properties/resolver/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+                vErrors = [err48];
+            }
+            else {
+                vErrors.push(err48);
+            }
+            errors++;
+        }
+        if (!(((data23 === "pip") || (data23 === "uv")) || (data23 === "auto"))) {
+            const err49 = { instancePath: instancePath + "/resolver", schemaPath: "#/properties/resolver/enum", keyword: "enum", params: { allowedValues: schema11.properties.resolver.enum }, message: "must be equal to one of the allowed values" };
+            if (vErrors === null) {
+                vErrors = [err49];
+            }
+            else {
+                vErrors.push(err49);
+            }
+            errors++;
+        }
+    }
+    if (data["as-of"] !== undefined) {
+        let data24 = data["as-of"];
+        if (typeof data24 === "string") {
+            if (data24.length < 1) {
+                const err50 = { instancePath: instancePath + "/as-of", schemaPath: "#/properties/as-of/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                if (vErrors === null) {
+                    vErrors = [err50];
+                }
+                else {
+                    vErrors.push(err50);
+                }
+                errors++;
+            }
+        }
+        else {
+            const err51 = { instancePath: instancePath + "/as-of", schemaPath: "#/properties/as-of/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+                vErrors = [err51];
+            }
+            else {
+                vErrors.push(err51);
+            }
+            errors++;
+        }
+    }
+    if (data.lock !== undefined) {
+        if (typeof data.lock !== "string") {
+            const err52 = { instancePath: instancePath + "/lock", schemaPath: "#/properties/lock/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+                vErrors = [err52];
+            }
+            else {
+                vErrors.push(err52);
+            }
+            errors++;
+        }
+    }
+    if (data.store !== undefined) {
+        if (typeof data.store !== "string") {
+            const err53 = { instancePath: instancePath + "/store", schemaPath: "#/properties/store/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+                vErrors = [err53];
+            }
+            else {
+                vErrors.push(err53);
+            }
+            errors++;
+        }
+    }
+    if (data.nodes !== undefined) {
+        let data27 = data.nodes;
+        if (Array.isArray(data27)) {
+            const len5 = data27.length;
+            for (let i5 = 0; i5 < len5; i5++) {
+                let data28 = data27[i5];
+                if (data28 && typeof data28 == "object" && !Array.isArray(data28)) {
+                    if (data28.name === undefined) {
+                        const err54 = { instancePath: instancePath + "/nodes/" + i5, schemaPath: "#/properties/nodes/items/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property '" + "name" + "'" };
+                        if (vErrors === null) {
+                            vErrors = [err54];
+                        }
+                        else {
+                            vErrors.push(err54);
+                        }
+                        errors++;
+                    }
+                    if (data28.role === undefined) {
+                        const err55 = { instancePath: instancePath + "/nodes/" + i5, schemaPath: "#/properties/nodes/items/required", keyword: "required", params: { missingProperty: "role" }, message: "must have required property '" + "role" + "'" };
+                        if (vErrors === null) {
+                            vErrors = [err55];
+                        }
+                        else {
+                            vErrors.push(err55);
+                        }
+                        errors++;
+                    }
+                    for (const key4 in data28) {
+                        if (!((((key4 === "name") || (key4 === "role")) || (key4 === "cpus")) || (key4 === "memory"))) {
+                            const err56 = { instancePath: instancePath + "/nodes/" + i5, schemaPath: "#/properties/nodes/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" };
+                            if (vErrors === null) {
+                                vErrors = [err56];
+                            }
+                            else {
+                                vErrors.push(err56);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data28.name !== undefined) {
+                        let data29 = data28.name;
+                        if (typeof data29 === "string") {
+                            if (!pattern7.test(data29)) {
+                                const err57 = { instancePath: instancePath + "/nodes/" + i5 + "/name", schemaPath: "#/properties/nodes/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, message: "must match pattern \"" + "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err57];
+                                }
+                                else {
+                                    vErrors.push(err57);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err58 = { instancePath: instancePath + "/nodes/" + i5 + "/name", schemaPath: "#/properties/nodes/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err58];
+                            }
+                            else {
+                                vErrors.push(err58);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data28.role !== undefined) {
+                        if (typeof data28.role !== "string") {
+                            const err59 = { instancePath: instancePath + "/nodes/" + i5 + "/role", schemaPath: "#/properties/nodes/items/properties/role/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err59];
+                            }
+                            else {
+                                vErrors.push(err59);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data28.cpus !== undefined) {
+                        let data31 = data28.cpus;
+                        if (!((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31)))) {
+                            const err60 = { instancePath: instancePath + "/nodes/" + i5 + "/cpus", schemaPath: "#/properties/nodes/items/properties/cpus/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                            if (vErrors === null) {
+                                vErrors = [err60];
+                            }
+                            else {
+                                vErrors.push(err60);
+                            }
+                            errors++;
+                        }
+                        if (typeof data31 == "number") {
+                            if (data31 < 1 || isNaN(data31)) {
+                                const err61 = { instancePath: instancePath + "/nodes/" + i5 + "/cpus", schemaPath: "#/properties/nodes/items/properties/cpus/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+                                if (vErrors === null) {
+                                    vErrors = [err61];
+                                }
+                                else {
+                                    vErrors.push(err61);
+                                }
+                                errors++;
+                            }
+                        }
+                    }
+                    if (data28.memory !== undefined) {
+                        let data32 = data28.memory;
+                        if (!((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32)))) {
+                            const err62 = { instancePath: instancePath + "/nodes/" + i5 + "/memory", schemaPath: "#/properties/nodes/items/properties/memory/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                            if (vErrors === null) {
+                                vErrors = [err62];
+                            }
+                            else {
+                                vErrors.push(err62);
+                            }
+                            errors++;
+                        }
+                        if (typeof data32 == "number") {
+                            if (data32 < 128 || isNaN(data32)) {
+                                const err63 = { instancePath: instancePath + "/nodes/" + i5 + "/memory", schemaPath: "#/properties/nodes/items/properties/memory/minimum", keyword: "minimum", params: { comparison: ">=", limit: 128 }, message: "must be >= 128" };
+                                if (vErrors === null) {
+                                    vErrors = [err63];
+                                }
+                                else {
+                                    vErrors.push(err63);
+                                }
+                                errors++;
+                            }
+                        }
+                    }
+                }
+                else {
+                    const err64 = { instancePath: instancePath + "/nodes/" + i5, schemaPath: "#/properties/nodes/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (vErrors === null) {
+                        vErrors = [err64];
+                    }
+                    else {
+                        vErrors.push(err64);
+                    }
+                    errors++;
+                }
+            }
+        }
+        else {
+            const err65 = { instancePath: instancePath + "/nodes", schemaPath: "#/properties/nodes/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+                vErrors = [err65];
+            }
+            else {
+                vErrors.push(err65);
+            }
+            errors++;
+        }
+    }
+    if (data.roles !== undefined) {
+        let data33 = data.roles;
+        if (data33 && typeof data33 == "object" && !Array.isArray(data33)) {
+            for (const key5 in data33) {
+                let data34 = data33[key5];
+                if (data34 && typeof data34 == "object" && !Array.isArray(data34)) {
+                    for (const key6 in data34) {
+                        if (!(((key6 === "leaves") || (key6 === "services")) || (key6 === "files"))) {
+                            const err66 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/roles/additionalProperties/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" };
+                            if (vErrors === null) {
+                                vErrors = [err66];
+                            }
+                            else {
+                                vErrors.push(err66);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data34.leaves !== undefined) {
+                        let data35 = data34.leaves;
+                        if (Array.isArray(data35)) {
+                            const len6 = data35.length;
+                            for (let i6 = 0; i6 < len6; i6++) {
+                                if (typeof data35[i6] !== "string") {
+                                    const err67 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/leaves/" + i6, schemaPath: "#/properties/roles/additionalProperties/properties/leaves/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err67];
+                                    }
+                                    else {
+                                        vErrors.push(err67);
+                                    }
+                                    errors++;
+                                }
+                            }
+                        }
+                        else {
+                            const err68 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/leaves", schemaPath: "#/properties/roles/additionalProperties/properties/leaves/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            if (vErrors === null) {
+                                vErrors = [err68];
+                            }
+                            else {
+                                vErrors.push(err68);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data34.services !== undefined) {
+                        let data37 = data34.services;
+                        if (Array.isArray(data37)) {
+                            const len7 = data37.length;
+                            for (let i7 = 0; i7 < len7; i7++) {
+                                let data38 = data37[i7];
+                                if (data38 && typeof data38 == "object" && !Array.isArray(data38)) {
+                                    if (data38.name === undefined) {
+                                        const err69 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property '" + "name" + "'" };
+                                        if (vErrors === null) {
+                                            vErrors = [err69];
+                                        }
+                                        else {
+                                            vErrors.push(err69);
+                                        }
+                                        errors++;
+                                    }
+                                    if (data38.command === undefined) {
+                                        const err70 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/required", keyword: "required", params: { missingProperty: "command" }, message: "must have required property '" + "command" + "'" };
+                                        if (vErrors === null) {
+                                            vErrors = [err70];
+                                        }
+                                        else {
+                                            vErrors.push(err70);
+                                        }
+                                        errors++;
+                                    }
+                                    for (const key7 in data38) {
+                                        if (!((((((key7 === "name") || (key7 === "command")) || (key7 === "environment")) || (key7 === "working-directory")) || (key7 === "port")) || (key7 === "start-timeout"))) {
+                                            const err71 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties" };
+                                            if (vErrors === null) {
+                                                vErrors = [err71];
+                                            }
+                                            else {
+                                                vErrors.push(err71);
+                                            }
+                                            errors++;
+                                        }
+                                    }
+                                    if (data38.name !== undefined) {
+                                        let data39 = data38.name;
+                                        if (typeof data39 === "string") {
+                                            if (!pattern4.test(data39)) {
+                                                const err72 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/name", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9][a-z0-9-]*$" }, message: "must match pattern \"" + "^[a-z0-9][a-z0-9-]*$" + "\"" };
+                                                if (vErrors === null) {
+                                                    vErrors = [err72];
+                                                }
+                                                else {
+                                                    vErrors.push(err72);
+                                                }
+                                                errors++;
+                                            }
+                                        }
+                                        else {
+                                            const err73 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/name", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                            if (vErrors === null) {
+                                                vErrors = [err73];
+                                            }
+                                            else {
+                                                vErrors.push(err73);
+                                            }
+                                            errors++;
+                                        }
+                                    }
+                                    if (data38.command !== undefined) {
+                                        let data40 = data38.command;
+                                        if (Array.isArray(data40)) {
+                                            if (data40.length < 1) {
+                                                const err74 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/command", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/command/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+                                                if (vErrors === null) {
+                                                    vErrors = [err74];
+                                                }
+                                                else {
+                                                    vErrors.push(err74);
+                                                }
+                                                errors++;
+                                            }
+                                            const len8 = data40.length;
+                                            for (let i8 = 0; i8 < len8; i8++) {
+                                                if (typeof data40[i8] !== "string") {
+                                                    const err75 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/command/" + i8, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/command/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                                    if (vErrors === null) {
+                                                        vErrors = [err75];
+                                                    }
+                                                    else {
+                                                        vErrors.push(err75);
+                                                    }
+                                                    errors++;
+                                                }
+                                            }
+                                        }
+                                        else {
+                                            const err76 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/command", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/command/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                                            if (vErrors === null) {
+                                                vErrors = [err76];
+                                            }
+                                            else {
+                                                vErrors.push(err76);
+                                            }
+                                            errors++;
+                                        }
+                                    }
+                                    if (data38.environment !== undefined) {
+                                        let data42 = data38.environment;
+                                        if (data42 && typeof data42 == "object" && !Array.isArray(data42)) {
+                                            for (const key8 in data42) {
+                                                if (typeof data42[key8] !== "string") {
+                                                    const err77 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/environment/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/environment/additionalProperties/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                                    if (vErrors === null) {
+                                                        vErrors = [err77];
+                                                    }
+                                                    else {
+                                                        vErrors.push(err77);
+                                                    }
+                                                    errors++;
+                                                }
+                                            }
+                                        }
+                                        else {
+                                            const err78 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/environment", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/environment/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                                            if (vErrors === null) {
+                                                vErrors = [err78];
+                                            }
+                                            else {
+                                                vErrors.push(err78);
+                                            }
+                                            errors++;
+                                        }
+                                    }
+                                    if (data38["working-directory"] !== undefined) {
+                                        if (typeof data38["working-directory"] !== "string") {
+                                            const err79 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/working-directory", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/working-directory/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                            if (vErrors === null) {
+                                                vErrors = [err79];
+                                            }
+                                            else {
+                                                vErrors.push(err79);
+                                            }
+                                            errors++;
+                                        }
+                                    }
+                                    if (data38.port !== undefined) {
+                                        let data45 = data38.port;
+                                        if (!((typeof data45 == "number") && (!(data45 % 1) && !isNaN(data45)))) {
+                                            const err80 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/port", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/port/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                                            if (vErrors === null) {
+                                                vErrors = [err80];
+                                            }
+                                            else {
+                                                vErrors.push(err80);
+                                            }
+                                            errors++;
+                                        }
+                                        if (typeof data45 == "number") {
+                                            if (data45 > 65535 || isNaN(data45)) {
+                                                const err81 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/port", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/port/maximum", keyword: "maximum", params: { comparison: "<=", limit: 65535 }, message: "must be <= 65535" };
+                                                if (vErrors === null) {
+                                                    vErrors = [err81];
+                                                }
+                                                else {
+                                                    vErrors.push(err81);
+                                                }
+                                                errors++;
+                                            }
+                                            if (data45 < 1 || isNaN(data45)) {
+                                                const err82 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/port", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/port/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+                                                if (vErrors === null) {
+                                                    vErrors = [err82];
+                                                }
+                                                else {
+                                                    vErrors.push(err82);
+                                                }
+                                                errors++;
+                                            }
+                                        }
+                                    }
+                                    if (data38["start-timeout"] !== undefined) {
+                                        let data46 = data38["start-timeout"];
+                                        if (typeof data46 === "string") {
+                                            if (!pattern9.test(data46)) {
+                                                const err83 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/start-timeout", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/start-timeout/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
+                                                if (vErrors === null) {
+                                                    vErrors = [err83];
+                                                }
+                                                else {
+                                                    vErrors.push(err83);
+                                                }
+                                                errors++;
+                                            }
+                                        }
+                                        else {
+                                            const err84 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/start-timeout", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/start-timeout/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                            if (vErrors === null) {
+                                                vErrors = [err84];
+                                            }
+                                            else {
+                                                vErrors.push(err84);
+                                            }
+                                            errors++;
+                                        }
+                                    }
+                                }
+                                else {
+                                    const err85 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                                    if (vErrors === null) {
+                                        vErrors = [err85];
+                                    }
+                                    else {
+                                        vErrors.push(err85);
+                                    }
+                                    errors++;
+                                }
+                            }
+                        }
+                        else {
+                            const err86 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services", schemaPath: "#/properties/roles/additionalProperties/properties/services/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            if (vErrors === null) {
+                                vErrors = [err86];
+                            }
+                            else {
+                                vErrors.push(err86);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data34.files !== undefined) {
+                        let data47 = data34.files;
+                        if (Array.isArray(data47)) {
+                            const len9 = data47.length;
+                            for (let i9 = 0; i9 < len9; i9++) {
+                                let data48 = data47[i9];
+                                if (data48 && typeof data48 == "object" && !Array.isArray(data48)) {
+                                    if (data48.path === undefined) {
+                                        const err87 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9, schemaPath: "#/properties/roles/additionalProperties/properties/files/items/required", keyword: "required", params: { missingProperty: "path" }, message: "must have required property '" + "path" + "'" };
+                                        if (vErrors === null) {
+                                            vErrors = [err87];
+                                        }
+                                        else {
+                                            vErrors.push(err87);
+                                        }
+                                        errors++;
+                                    }
+                                    for (const key9 in data48) {
+                                        if (!((((key9 === "path") || (key9 === "template")) || (key9 === "content")) || (key9 === "mode"))) {
+                                            const err88 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9, schemaPath: "#/properties/roles/additionalProperties/properties/files/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties" };
+                                            if (vErrors === null) {
+                                                vErrors = [err88];
+                                            }
+                                            else {
+                                                vErrors.push(err88);
+                                            }
+                                            errors++;
+                                        }
+                                    }
+                                    if (data48.path !== undefined) {
+                                        if (typeof data48.path !== "string") {
+                                            const err89 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/path", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/path/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                            if (vErrors === null) {
+                                                vErrors = [err89];
+                                            }
+                                            else {
+                                                vErrors.push(err89);
+                                            }
+                                            errors++;
+                                        }
+                                    }
+                                    if (data48.template !== undefined) {
+                                        if (typeof data48.template !== "string") {
+                                            const err90 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/template", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/template/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                            if (vErrors === null) {
+                                                vErrors = [err90];
+                                            }
+                                            else {
+                                                vErrors.push(err90);
+                                            }
+                                            errors++;
+                                        }
+                                    }
+                                    if (data48.content !== undefined) {
+                                        if (typeof data48.content !== "string") {
+                                            const err91 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/content", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/content/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                            if (vErrors === null) {
+                                                vErrors = [err91];
+                                            }
+                                            else {
+                                                vErrors.push(err91);
+                                            }
+                                            errors++;
+                                        }
+                                    }
+                                    if (data48.mode !== undefined) {
+                                        let data52 = data48.mode;
+                                        if (typeof data52 === "string") {
+                                            if (!pattern10.test(data52)) {
+                                                const err92 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/mode", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/mode/pattern", keyword: "pattern", params: { pattern: "^0?[0-7]{3}$" }, message: "must match pattern \"" + "^0?[0-7]{3}$" + "\"" };
+                                                if (vErrors === null) {
+                                                    vErrors = [err92];
+                                                }
+                                                else {
+                                                    vErrors.push(err92);
+                                                }
+                                                errors++;
+                                            }
+                                        }
+                                        else {
+                                            const err93 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/mode", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/mode/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                            if (vErrors === null) {
+                                                vErrors = [err93];
+                                            }
+                                            else {
+                                                vErrors.push(err93);
+                                            }
+                                            errors++;
+                                        }
+                                    }
+                                }
+                                else {
+                                    const err94 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9, schemaPath: "#/properties/roles/additionalProperties/properties/files/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                                    if (vErrors === null) {
+                                        vErrors = [err94];
+                                    }
+                                    else {
+                                        vErrors.push(err94);
+                                    }
+                                    errors++;
+                                }
+                            }
+                        }
+                        else {
+                            const err95 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files", schemaPath: "#/properties/roles/additionalProperties/properties/files/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            if (vErrors === null) {
+                                vErrors = [err95];
+                            }
+                            else {
+                                vErrors.push(err95);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err96 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/roles/additionalProperties/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (vErrors === null) {
+                        vErrors = [err96];
+                    }
+                    else {
+                        vErrors.push(err96);
+                    }
+                    errors++;
+                }
+            }
+        }
+        else {
+            const err97 = { instancePath: instancePath + "/roles", schemaPath: "#/properties/roles/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+                vErrors = [err97];
+            }
+            else {
+                vErrors.push(err97);
+            }
+            errors++;
+        }
+    }
+    if (data.values !== undefined) {
+        let data53 = data.values;
+        if (!(data53 && typeof data53 == "object" && !Array.isArray(data53))) {
+            const err98 = { instancePath: instancePath + "/values", schemaPath: "#/properties/values/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+                vErrors = [err98];
+            }
+            else {
+                vErrors.push(err98);
+            }
+            errors++;
+        }
+    }
+    if (data.environments !== undefined) {
+        let data54 = data.environments;
+        if (Array.isArray(data54)) {
+            const len10 = data54.length;
+            for (let i10 = 0; i10 < len10; i10++) {
+                let data55 = data54[i10];
+                if (data55 && typeof data55 == "object" && !Array.isArray(data55)) {
+                    if (data55.name === undefined) {
+                        const err99 = { instancePath: instancePath + "/environments/" + i10, schemaPath: "#/properties/environments/items/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property '" + "name" + "'" };
+                        if (vErrors === null) {
+                            vErrors = [err99];
+                        }
+                        else {
+                            vErrors.push(err99);
+                        }
+                        errors++;
+                    }
+                    for (const key10 in data55) {
+                        if (!((((((key10 === "name") || (key10 === "requires")) || (key10 === "soak")) || (key10 === "github-environment")) || (key10 === "inventory")) || (key10 === "values"))) {
+                            const err100 = { instancePath: instancePath + "/environments/" + i10, schemaPath: "#/properties/environments/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties" };
+                            if (vErrors === null) {
+                                vErrors = [err100];
+                            }
+                            else {
+                                vErrors.push(err100);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data55.name !== undefined) {
+                        let data56 = data55.name;
+                        if (typeof data56 === "string") {
+                            if (!pattern4.test(data56)) {
+                                const err101 = { instancePath: instancePath + "/environments/" + i10 + "/name", schemaPath: "#/properties/environments/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9][a-z0-9-]*$" }, message: "must match pattern \"" + "^[a-z0-9][a-z0-9-]*$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err101];
+                                }
+                                else {
+                                    vErrors.push(err101);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err102 = { instancePath: instancePath + "/environments/" + i10 + "/name", schemaPath: "#/properties/environments/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err102];
+                            }
+                            else {
+                                vErrors.push(err102);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data55.requires !== undefined) {
+                        let data57 = data55.requires;
+                        if (Array.isArray(data57)) {
+                            const len11 = data57.length;
+                            for (let i11 = 0; i11 < len11; i11++) {
+                                if (typeof data57[i11] !== "string") {
+                                    const err103 = { instancePath: instancePath + "/environments/" + i10 + "/requires/" + i11, schemaPath: "#/properties/environments/items/properties/requires/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err103];
+                                    }
+                                    else {
+                                        vErrors.push(err103);
+                                    }
+                                    errors++;
+                                }
+                            }
+                        }
+                        else {
+                            const err104 = { instancePath: instancePath + "/environments/" + i10 + "/requires", schemaPath: "#/properties/environments/items/properties/requires/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            if (vErrors === null) {
+                                vErrors = [err104];
+                            }
+                            else {
+                                vErrors.push(err104);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data55.soak !== undefined) {
+                        let data59 = data55.soak;
+                        if (typeof data59 === "string") {
+                            if (!pattern12.test(data59)) {
+                                const err105 = { instancePath: instancePath + "/environments/" + i10 + "/soak", schemaPath: "#/properties/environments/items/properties/soak/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h|d)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h|d)$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err105];
+                                }
+                                else {
+                                    vErrors.push(err105);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err106 = { instancePath: instancePath + "/environments/" + i10 + "/soak", schemaPath: "#/properties/environments/items/properties/soak/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err106];
+                            }
+                            else {
+                                vErrors.push(err106);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data55["github-environment"] !== undefined) {
+                        if (typeof data55["github-environment"] !== "string") {
+                            const err107 = { instancePath: instancePath + "/environments/" + i10 + "/github-environment", schemaPath: "#/properties/environments/items/properties/github-environment/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err107];
+                            }
+                            else {
+                                vErrors.push(err107);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data55.inventory !== undefined) {
+                        if (typeof data55.inventory !== "string") {
+                            const err108 = { instancePath: instancePath + "/environments/" + i10 + "/inventory", schemaPath: "#/properties/environments/items/properties/inventory/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err108];
+                            }
+                            else {
+                                vErrors.push(err108);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data55.values !== undefined) {
+                        let data62 = data55.values;
+                        if (!(data62 && typeof data62 == "object" && !Array.isArray(data62))) {
+                            const err109 = { instancePath: instancePath + "/environments/" + i10 + "/values", schemaPath: "#/properties/environments/items/properties/values/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                            if (vErrors === null) {
+                                vErrors = [err109];
+                            }
+                            else {
+                                vErrors.push(err109);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err110 = { instancePath: instancePath + "/environments/" + i10, schemaPath: "#/properties/environments/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (vErrors === null) {
+                        vErrors = [err110];
+                    }
+                    else {
+                        vErrors.push(err110);
+                    }
+                    errors++;
+                }
+            }
+        }
+        else {
+            const err111 = { instancePath: instancePath + "/environments", schemaPath: "#/properties/environments/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+                vErrors = [err111];
+            }
+            else {
+                vErrors.push(err111);
+            }
+            errors++;
+        }
+    }
+    if (data.acceptance !== undefined) {
+        let data63 = data.acceptance;
+        if (data63 && typeof data63 == "object" && !Array.isArray(data63)) {
+            if (data63.command === undefined) {
+                const err112 = { instancePath: instancePath + "/acceptance", schemaPath: "#/properties/acceptance/required", keyword: "required", params: { missingProperty: "command" }, message: "must have required property '" + "command" + "'" };
+                if (vErrors === null) {
+                    vErrors = [err112];
+                }
+                else {
+                    vErrors.push(err112);
+                }
+                errors++;
+            }
+            for (const key11 in data63) {
+                if (!((((((((key11 === "command") || (key11 === "timeout")) || (key11 === "junit")) || (key11 === "working-directory")) || (key11 === "allow-no-tests")) || (key11 === "pass-env")) || (key11 === "env")) || (key11 === "workflows"))) {
+                    const err113 = { instancePath: instancePath + "/acceptance", schemaPath: "#/properties/acceptance/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key11 }, message: "must NOT have additional properties" };
+                    if (vErrors === null) {
+                        vErrors = [err113];
+                    }
+                    else {
+                        vErrors.push(err113);
+                    }
+                    errors++;
+                }
+            }
+            if (data63.command !== undefined) {
+                let data64 = data63.command;
+                if (Array.isArray(data64)) {
+                    if (data64.length < 1) {
+                        const err114 = { instancePath: instancePath + "/acceptance/command", schemaPath: "#/properties/acceptance/properties/command/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+                        if (vErrors === null) {
+                            vErrors = [err114];
+                        }
+                        else {
+                            vErrors.push(err114);
+                        }
+                        errors++;
+                    }
+                    const len12 = data64.length;
+                    for (let i12 = 0; i12 < len12; i12++) {
+                        if (typeof data64[i12] !== "string") {
+                            const err115 = { instancePath: instancePath + "/acceptance/command/" + i12, schemaPath: "#/properties/acceptance/properties/command/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err115];
+                            }
+                            else {
+                                vErrors.push(err115);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err116 = { instancePath: instancePath + "/acceptance/command", schemaPath: "#/properties/acceptance/properties/command/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                    if (vErrors === null) {
+                        vErrors = [err116];
+                    }
+                    else {
+                        vErrors.push(err116);
+                    }
+                    errors++;
+                }
+            }
+            if (data63.timeout !== undefined) {
+                let data66 = data63.timeout;
+                if (typeof data66 === "string") {
+                    if (!pattern9.test(data66)) {
+                        const err117 = { instancePath: instancePath + "/acceptance/timeout", schemaPath: "#/properties/acceptance/properties/timeout/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err117];
+                        }
+                        else {
+                            vErrors.push(err117);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err118 = { instancePath: instancePath + "/acceptance/timeout", schemaPath: "#/properties/acceptance/properties/timeout/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err118];
+                    }
+                    else {
+                        vErrors.push(err118);
+                    }
+                    errors++;
+                }
+            }
+            if (data63.junit !== undefined) {
+                if (typeof data63.junit !== "string") {
+                    const err119 = { instancePath: instancePath + "/acceptance/junit", schemaPath: "#/properties/acceptance/properties/junit/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err119];
+                    }
+                    else {
+                        vErrors.push(err119);
+                    }
+                    errors++;
+                }
+            }
+            if (data63["working-directory"] !== undefined) {
+                if (typeof data63["working-directory"] !== "string") {
+                    const err120 = { instancePath: instancePath + "/acceptance/working-directory", schemaPath: "#/properties/acceptance/properties/working-directory/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err120];
+                    }
+                    else {
+                        vErrors.push(err120);
+                    }
+                    errors++;
+                }
+            }
+            if (data63["allow-no-tests"] !== undefined) {
+                if (typeof data63["allow-no-tests"] !== "boolean") {
+                    const err121 = { instancePath: instancePath + "/acceptance/allow-no-tests", schemaPath: "#/properties/acceptance/properties/allow-no-tests/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+                    if (vErrors === null) {
+                        vErrors = [err121];
+                    }
+                    else {
+                        vErrors.push(err121);
+                    }
+                    errors++;
+                }
+            }
+            if (data63["pass-env"] !== undefined) {
+                let data70 = data63["pass-env"];
+                if (Array.isArray(data70)) {
+                    const len13 = data70.length;
+                    for (let i13 = 0; i13 < len13; i13++) {
+                        let data71 = data70[i13];
+                        if (typeof data71 === "string") {
+                            if (!pattern14.test(data71)) {
+                                const err122 = { instancePath: instancePath + "/acceptance/pass-env/" + i13, schemaPath: "#/properties/acceptance/properties/pass-env/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z_][A-Za-z0-9_]*$" }, message: "must match pattern \"" + "^[A-Za-z_][A-Za-z0-9_]*$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err122];
+                                }
+                                else {
+                                    vErrors.push(err122);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err123 = { instancePath: instancePath + "/acceptance/pass-env/" + i13, schemaPath: "#/properties/acceptance/properties/pass-env/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err123];
+                            }
+                            else {
+                                vErrors.push(err123);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err124 = { instancePath: instancePath + "/acceptance/pass-env", schemaPath: "#/properties/acceptance/properties/pass-env/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                    if (vErrors === null) {
+                        vErrors = [err124];
+                    }
+                    else {
+                        vErrors.push(err124);
+                    }
+                    errors++;
+                }
+            }
+            if (data63.env !== undefined) {
+                let data72 = data63.env;
+                if (data72 && typeof data72 == "object" && !Array.isArray(data72)) {
+                    for (const key12 in data72) {
+                        const _errs163 = errors;
+                        if (typeof key12 === "string") {
+                            if (!pattern14.test(key12)) {
+                                const err125 = { instancePath: instancePath + "/acceptance/env", schemaPath: "#/properties/acceptance/properties/env/propertyNames/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z_][A-Za-z0-9_]*$" }, message: "must match pattern \"" + "^[A-Za-z_][A-Za-z0-9_]*$" + "\"", propertyName: key12 };
+                                if (vErrors === null) {
+                                    vErrors = [err125];
+                                }
+                                else {
+                                    vErrors.push(err125);
+                                }
+                                errors++;
+                            }
+                        }
+                        var valid41 = _errs163 === errors;
+                        if (!valid41) {
+                            const err126 = { instancePath: instancePath + "/acceptance/env", schemaPath: "#/properties/acceptance/properties/env/propertyNames", keyword: "propertyNames", params: { propertyName: key12 }, message: "property name must be valid" };
+                            if (vErrors === null) {
+                                vErrors = [err126];
+                            }
+                            else {
+                                vErrors.push(err126);
+                            }
+                            errors++;
+                        }
+                    }
+                    for (const key13 in data72) {
+                        if (typeof data72[key13] !== "string") {
+                            const err127 = { instancePath: instancePath + "/acceptance/env/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/acceptance/properties/env/additionalProperties/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err127];
+                            }
+                            else {
+                                vErrors.push(err127);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err128 = { instancePath: instancePath + "/acceptance/env", schemaPath: "#/properties/acceptance/properties/env/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (vErrors === null) {
+                        vErrors = [err128];
+                    }
+                    else {
+                        vErrors.push(err128);
+                    }
+                    errors++;
+                }
+            }
+            if (data63.workflows !== undefined) {
+                let data74 = data63.workflows;
+                if (Array.isArray(data74)) {
+                    const len14 = data74.length;
+                    for (let i14 = 0; i14 < len14; i14++) {
+                        let data75 = data74[i14];
+                        if (typeof data75 === "string") {
+                            if (!pattern16.test(data75)) {
+                                const err129 = { instancePath: instancePath + "/acceptance/workflows/" + i14, schemaPath: "#/properties/acceptance/properties/workflows/items/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err129];
+                                }
+                                else {
+                                    vErrors.push(err129);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err130 = { instancePath: instancePath + "/acceptance/workflows/" + i14, schemaPath: "#/properties/acceptance/properties/workflows/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err130];
+                            }
+                            else {
+                                vErrors.push(err130);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err131 = { instancePath: instancePath + "/acceptance/workflows", schemaPath: "#/properties/acceptance/properties/workflows/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                    if (vErrors === null) {
+                        vErrors = [err131];
+                    }
+                    else {
+                        vErrors.push(err131);
+                    }
+                    errors++;
+                }
+            }
+        }
+        else {
+            const err132 = { instancePath: instancePath + "/acceptance", schemaPath: "#/properties/acceptance/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+                vErrors = [err132];
+            }
+            else {
+                vErrors.push(err132);
+            }
+            errors++;
+        }
+    }
+    if (data.attestations !== undefined) {
+        let data76 = data.attestations;
+        if (data76 && typeof data76 == "object" && !Array.isArray(data76)) {
+            for (const key14 in data76) {
+                if (!(((((key14 === "require") || (key14 === "keys")) || (key14 === "signing-key")) || (key14 === "trusted-root")) || (key14 === "identity"))) {
+                    const err133 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key14 }, message: "must NOT have additional properties" };
+                    if (vErrors === null) {
+                        vErrors = [err133];
+                    }
+                    else {
+                        vErrors.push(err133);
+                    }
+                    errors++;
+                }
+            }
+            if (data76.require !== undefined) {
+                if (typeof data76.require !== "boolean") {
+                    const err134 = { instancePath: instancePath + "/attestations/require", schemaPath: "#/properties/attestations/properties/require/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+                    if (vErrors === null) {
+                        vErrors = [err134];
+                    }
+                    else {
+                        vErrors.push(err134);
+                    }
+                    errors++;
+                }
+            }
+            if (data76.keys !== undefined) {
+                let data78 = data76.keys;
+                if (Array.isArray(data78)) {
+                    const len15 = data78.length;
+                    for (let i15 = 0; i15 < len15; i15++) {
+                        let data79 = data78[i15];
+                        if (typeof data79 === "string") {
+                            if (data79.length < 1) {
+                                const err135 = { instancePath: instancePath + "/attestations/keys/" + i15, schemaPath: "#/properties/attestations/properties/keys/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                                if (vErrors === null) {
+                                    vErrors = [err135];
+                                }
+                                else {
+                                    vErrors.push(err135);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err136 = { instancePath: instancePath + "/attestations/keys/" + i15, schemaPath: "#/properties/attestations/properties/keys/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err136];
+                            }
+                            else {
+                                vErrors.push(err136);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err137 = { instancePath: instancePath + "/attestations/keys", schemaPath: "#/properties/attestations/properties/keys/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                    if (vErrors === null) {
+                        vErrors = [err137];
+                    }
+                    else {
+                        vErrors.push(err137);
+                    }
+                    errors++;
+                }
+            }
+            if (data76["signing-key"] !== undefined) {
+                let data80 = data76["signing-key"];
+                if (typeof data80 === "string") {
+                    if (data80.length < 1) {
+                        const err138 = { instancePath: instancePath + "/attestations/signing-key", schemaPath: "#/properties/attestations/properties/signing-key/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                        if (vErrors === null) {
+                            vErrors = [err138];
+                        }
+                        else {
+                            vErrors.push(err138);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err139 = { instancePath: instancePath + "/attestations/signing-key", schemaPath: "#/properties/attestations/properties/signing-key/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err139];
+                    }
+                    else {
+                        vErrors.push(err139);
+                    }
+                    errors++;
+                }
+            }
+            if (data76["trusted-root"] !== undefined) {
+                let data81 = data76["trusted-root"];
+                if (typeof data81 === "string") {
+                    if (data81.length < 1) {
+                        const err140 = { instancePath: instancePath + "/attestations/trusted-root", schemaPath: "#/properties/attestations/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                        if (vErrors === null) {
+                            vErrors = [err140];
+                        }
+                        else {
+                            vErrors.push(err140);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err141 = { instancePath: instancePath + "/attestations/trusted-root", schemaPath: "#/properties/attestations/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err141];
+                    }
+                    else {
+                        vErrors.push(err141);
+                    }
+                    errors++;
+                }
+            }
+            if (data76.identity !== undefined) {
+                let data82 = data76.identity;
+                if (data82 && typeof data82 == "object" && !Array.isArray(data82)) {
+                    for (const key15 in data82) {
+                        if (!(((((key15 === "repository") || (key15 === "workflow")) || (key15 === "ref")) || (key15 === "issuer")) || (key15 === "server-url"))) {
+                            const err142 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" };
+                            if (vErrors === null) {
+                                vErrors = [err142];
+                            }
+                            else {
+                                vErrors.push(err142);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data82.repository !== undefined) {
+                        let data83 = data82.repository;
+                        if (typeof data83 === "string") {
+                            if (!pattern17.test(data83)) {
+                                const err143 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err143];
+                                }
+                                else {
+                                    vErrors.push(err143);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err144 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err144];
+                            }
+                            else {
+                                vErrors.push(err144);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data82.workflow !== undefined) {
+                        let data84 = data82.workflow;
+                        if (typeof data84 === "string") {
+                            if (!pattern16.test(data84)) {
+                                const err145 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err145];
+                                }
+                                else {
+                                    vErrors.push(err145);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err146 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err146];
+                            }
+                            else {
+                                vErrors.push(err146);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data82.ref !== undefined) {
+                        let data85 = data82.ref;
+                        if (typeof data85 === "string") {
+                            if (!pattern19.test(data85)) {
+                                const err147 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/pattern", keyword: "pattern", params: { pattern: "^refs/(heads|tags)/\\S+$" }, message: "must match pattern \"" + "^refs/(heads|tags)/\\S+$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err147];
+                                }
+                                else {
+                                    vErrors.push(err147);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err148 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err148];
+                            }
+                            else {
+                                vErrors.push(err148);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data82.issuer !== undefined) {
+                        let data86 = data82.issuer;
+                        if (typeof data86 === "string") {
+                            if (!pattern20.test(data86)) {
+                                const err149 = { instancePath: instancePath + "/attestations/identity/issuer", schemaPath: "#/properties/attestations/properties/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://\\S+$" }, message: "must match pattern \"" + "^https://\\S+$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err149];
+                                }
+                                else {
+                                    vErrors.push(err149);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err150 = { instancePath: instancePath + "/attestations/identity/issuer", schemaPath: "#/properties/attestations/properties/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err150];
+                            }
+                            else {
+                                vErrors.push(err150);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data82["server-url"] !== undefined) {
+                        let data87 = data82["server-url"];
+                        if (typeof data87 === "string") {
+                            if (!pattern21.test(data87)) {
+                                const err151 = { instancePath: instancePath + "/attestations/identity/server-url", schemaPath: "#/properties/attestations/properties/identity/properties/server-url/pattern", keyword: "pattern", params: { pattern: "^https://[^/\\s]+/?$" }, message: "must match pattern \"" + "^https://[^/\\s]+/?$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err151];
+                                }
+                                else {
+                                    vErrors.push(err151);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err152 = { instancePath: instancePath + "/attestations/identity/server-url", schemaPath: "#/properties/attestations/properties/identity/properties/server-url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err152];
+                            }
+                            else {
+                                vErrors.push(err152);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err153 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (vErrors === null) {
+                        vErrors = [err153];
+                    }
+                    else {
+                        vErrors.push(err153);
+                    }
+                    errors++;
+                }
+            }
+        }
+        else {
+            const err154 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+                vErrors = [err154];
+            }
+            else {
+                vErrors.push(err154);
+            }
+            errors++;
+        }
+    }
+    if (data.provision !== undefined) {
+        let data88 = data.provision;
+        if (data88 && typeof data88 == "object" && !Array.isArray(data88)) {
+            for (const key16 in data88) {
+                if (!((((((key16 === "provider") || (key16 === "image")) || (key16 === "image-sha256")) || (key16 === "ttl")) || (key16 === "hosts")) || (key16 === "placement"))) {
+                    const err155 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key16 }, message: "must NOT have additional properties" };
+                    if (vErrors === null) {
+                        vErrors = [err155];
+                    }
+                    else {
+                        vErrors.push(err155);
+                    }
+                    errors++;
+                }
+            }
+            if (data88.provider !== undefined) {
+                let data89 = data88.provider;
+                if (typeof data89 !== "string") {
+                    const err156 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err156];
+                    }
+                    else {
+                        vErrors.push(err156);
+                    }
+                    errors++;
+                }
+                if (!(((data89 === "nspawn") || (data89 === "qemu")) || (data89 === "libvirt"))) {
+                    const err157 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/enum", keyword: "enum", params: { allowedValues: schema11.properties.provision.properties.provider.enum }, message: "must be equal to one of the allowed values" };
+                    if (vErrors === null) {
+                        vErrors = [err157];
+                    }
+                    else {
+                        vErrors.push(err157);
+                    }
+                    errors++;
+                }
+            }
+            if (data88.image !== undefined) {
+                if (typeof data88.image !== "string") {
+                    const err158 = { instancePath: instancePath + "/provision/image", schemaPath: "#/properties/provision/properties/image/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err158];
+                    }
+                    else {
+                        vErrors.push(err158);
+                    }
+                    errors++;
+                }
+            }
+            if (data88["image-sha256"] !== undefined) {
+                let data91 = data88["image-sha256"];
+                if (typeof data91 === "string") {
+                    if (!pattern22.test(data91)) {
+                        const err159 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: "must match pattern \"" + "^[0-9a-f]{64}$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err159];
+                        }
+                        else {
+                            vErrors.push(err159);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err160 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err160];
+                    }
+                    else {
+                        vErrors.push(err160);
+                    }
+                    errors++;
+                }
+            }
+            if (data88.ttl !== undefined) {
+                let data92 = data88.ttl;
+                if (typeof data92 === "string") {
+                    if (!pattern9.test(data92)) {
+                        const err161 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err161];
+                        }
+                        else {
+                            vErrors.push(err161);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err162 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err162];
+                    }
+                    else {
+                        vErrors.push(err162);
+                    }
+                    errors++;
+                }
+            }
+            if (data88.hosts !== undefined) {
+                let data93 = data88.hosts;
+                if (Array.isArray(data93)) {
+                    if (data93.length < 1) {
+                        const err163 = { instancePath: instancePath + "/provision/hosts", schemaPath: "#/properties/provision/properties/hosts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+                        if (vErrors === null) {
+                            vErrors = [err163];
+                        }
+                        else {
+                            vErrors.push(err163);
+                        }
+                        errors++;
+                    }
+                    const len16 = data93.length;
+                    for (let i16 = 0; i16 < len16; i16++) {
+                        let data94 = data93[i16];
+                        if (data94 && typeof data94 == "object" && !Array.isArray(data94)) {
+                            if (data94.uri === undefined) {
+                                const err164 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/required", keyword: "required", params: { missingProperty: "uri" }, message: "must have required property '" + "uri" + "'" };
+                                if (vErrors === null) {
+                                    vErrors = [err164];
+                                }
+                                else {
+                                    vErrors.push(err164);
+                                }
+                                errors++;
+                            }
+                            for (const key17 in data94) {
+                                if (!((((((((key17 === "name") || (key17 === "uri")) || (key17 === "cpus")) || (key17 === "memory")) || (key17 === "pool")) || (key17 === "network")) || (key17 === "ssh-key")) || (key17 === "pki-dir"))) {
+                                    const err165 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key17 }, message: "must NOT have additional properties" };
+                                    if (vErrors === null) {
+                                        vErrors = [err165];
+                                    }
+                                    else {
+                                        vErrors.push(err165);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data94.name !== undefined) {
+                                let data95 = data94.name;
+                                if (typeof data95 === "string") {
+                                    if (!pattern24.test(data95)) {
+                                        const err166 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/name", schemaPath: "#/properties/provision/properties/hosts/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" }, message: "must match pattern \"" + "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err166];
+                                        }
+                                        else {
+                                            vErrors.push(err166);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err167 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/name", schemaPath: "#/properties/provision/properties/hosts/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err167];
+                                    }
+                                    else {
+                                        vErrors.push(err167);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data94.uri !== undefined) {
+                                let data96 = data94.uri;
+                                if (typeof data96 === "string") {
+                                    if (!pattern25.test(data96)) {
+                                        const err168 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/uri", schemaPath: "#/properties/provision/properties/hosts/items/properties/uri/pattern", keyword: "pattern", params: { pattern: "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" }, message: "must match pattern \"" + "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err168];
+                                        }
+                                        else {
+                                            vErrors.push(err168);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err169 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/uri", schemaPath: "#/properties/provision/properties/hosts/items/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err169];
+                                    }
+                                    else {
+                                        vErrors.push(err169);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data94.cpus !== undefined) {
+                                let data97 = data94.cpus;
+                                if (!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))) {
+                                    const err170 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/cpus", schemaPath: "#/properties/provision/properties/hosts/items/properties/cpus/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                                    if (vErrors === null) {
+                                        vErrors = [err170];
+                                    }
+                                    else {
+                                        vErrors.push(err170);
+                                    }
+                                    errors++;
+                                }
+                                if (typeof data97 == "number") {
+                                    if (data97 < 1 || isNaN(data97)) {
+                                        const err171 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/cpus", schemaPath: "#/properties/provision/properties/hosts/items/properties/cpus/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+                                        if (vErrors === null) {
+                                            vErrors = [err171];
+                                        }
+                                        else {
+                                            vErrors.push(err171);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                            }
+                            if (data94.memory !== undefined) {
+                                let data98 = data94.memory;
+                                if (!((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98)))) {
+                                    const err172 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/memory", schemaPath: "#/properties/provision/properties/hosts/items/properties/memory/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                                    if (vErrors === null) {
+                                        vErrors = [err172];
+                                    }
+                                    else {
+                                        vErrors.push(err172);
+                                    }
+                                    errors++;
+                                }
+                                if (typeof data98 == "number") {
+                                    if (data98 < 128 || isNaN(data98)) {
+                                        const err173 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/memory", schemaPath: "#/properties/provision/properties/hosts/items/properties/memory/minimum", keyword: "minimum", params: { comparison: ">=", limit: 128 }, message: "must be >= 128" };
+                                        if (vErrors === null) {
+                                            vErrors = [err173];
+                                        }
+                                        else {
+                                            vErrors.push(err173);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                            }
+                            if (data94.pool !== undefined) {
+                                let data99 = data94.pool;
+                                if (typeof data99 === "string") {
+                                    if (!pattern26.test(data99)) {
+                                        const err174 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pool", schemaPath: "#/properties/provision/properties/hosts/items/properties/pool/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9._-]+$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err174];
+                                        }
+                                        else {
+                                            vErrors.push(err174);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err175 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pool", schemaPath: "#/properties/provision/properties/hosts/items/properties/pool/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err175];
+                                    }
+                                    else {
+                                        vErrors.push(err175);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data94.network !== undefined) {
+                                let data100 = data94.network;
+                                if (typeof data100 === "string") {
+                                    if (!pattern26.test(data100)) {
+                                        const err176 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/network", schemaPath: "#/properties/provision/properties/hosts/items/properties/network/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9._-]+$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err176];
+                                        }
+                                        else {
+                                            vErrors.push(err176);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err177 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/network", schemaPath: "#/properties/provision/properties/hosts/items/properties/network/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err177];
+                                    }
+                                    else {
+                                        vErrors.push(err177);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data94["ssh-key"] !== undefined) {
+                                if (typeof data94["ssh-key"] !== "string") {
+                                    const err178 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/ssh-key", schemaPath: "#/properties/provision/properties/hosts/items/properties/ssh-key/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err178];
+                                    }
+                                    else {
+                                        vErrors.push(err178);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data94["pki-dir"] !== undefined) {
+                                if (typeof data94["pki-dir"] !== "string") {
+                                    const err179 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pki-dir", schemaPath: "#/properties/provision/properties/hosts/items/properties/pki-dir/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err179];
+                                    }
+                                    else {
+                                        vErrors.push(err179);
+                                    }
+                                    errors++;
+                                }
+                            }
+                        }
+                        else {
+                            const err180 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                            if (vErrors === null) {
+                                vErrors = [err180];
+                            }
+                            else {
+                                vErrors.push(err180);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err181 = { instancePath: instancePath + "/provision/hosts", schemaPath: "#/properties/provision/properties/hosts/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                    if (vErrors === null) {
+                        vErrors = [err181];
+                    }
+                    else {
+                        vErrors.push(err181);
+                    }
+                    errors++;
+                }
+            }
+            if (data88.placement !== undefined) {
+                let data103 = data88.placement;
+                if (data103 && typeof data103 == "object" && !Array.isArray(data103)) {
+                    for (const key18 in data103) {
+                        if (!(key18 === "anti-affinity")) {
+                            const err182 = { instancePath: instancePath + "/provision/placement", schemaPath: "#/properties/provision/properties/placement/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key18 }, message: "must NOT have additional properties" };
+                            if (vErrors === null) {
+                                vErrors = [err182];
+                            }
+                            else {
+                                vErrors.push(err182);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data103["anti-affinity"] !== undefined) {
+                        let data104 = data103["anti-affinity"];
+                        if (Array.isArray(data104)) {
+                            const len17 = data104.length;
+                            for (let i17 = 0; i17 < len17; i17++) {
+                                if (typeof data104[i17] !== "string") {
+                                    const err183 = { instancePath: instancePath + "/provision/placement/anti-affinity/" + i17, schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err183];
+                                    }
+                                    else {
+                                        vErrors.push(err183);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            let i18 = data104.length;
+                            let j0;
+                            if (i18 > 1) {
+                                const indices0 = {};
+                                for (; i18--;) {
+                                    let item0 = data104[i18];
+                                    if (typeof item0 !== "string") {
+                                        continue;
+                                    }
+                                    if (typeof indices0[item0] == "number") {
+                                        j0 = indices0[item0];
+                                        const err184 = { instancePath: instancePath + "/provision/placement/anti-affinity", schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/uniqueItems", keyword: "uniqueItems", params: { i: i18, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i18 + " are identical)" };
+                                        if (vErrors === null) {
+                                            vErrors = [err184];
+                                        }
+                                        else {
+                                            vErrors.push(err184);
+                                        }
+                                        errors++;
+                                        break;
+                                    }
+                                    indices0[item0] = i18;
+                                }
+                            }
+                        }
+                        else {
+                            const err185 = { instancePath: instancePath + "/provision/placement/anti-affinity", schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            if (vErrors === null) {
+                                vErrors = [err185];
+                            }
+                            else {
+                                vErrors.push(err185);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err186 = { instancePath: instancePath + "/provision/placement", schemaPath: "#/properties/provision/properties/placement/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (vErrors === null) {
+                        vErrors = [err186];
+                    }
+                    else {
+                        vErrors.push(err186);
+                    }
+                    errors++;
+                }
+            }
+        }
+        else {
+            const err187 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+                vErrors = [err187];
+            }
+            else {
+                vErrors.push(err187);
+            }
+            errors++;
+        }
+    }
+}
+else {
+    const err188 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+        vErrors = [err188];
+    }
+    else {
+        vErrors.push(err188);
+    }
+    errors++;
+} validate10.errors = vErrors; return errors === 0; }
+//# sourceMappingURL=schema-validator.js.map
+;// CONCATENATED MODULE: ./packages/config/lib/src/config.js
+
+
+
+
+
+
+
+
+/** How long a deploy waits for a service to come up when karoo.yml does not say (`start-timeout`). */
+const START_TIMEOUT_SECONDS = 60;
+const DEFAULT_TARGET = { python: '3.11', platforms: ['manylinux_2_28_x86_64'], implementation: 'cp' };
+// Precompiled from schema/karoo.schema.json by scripts/gen-config-validator.mjs: no schema
+// compilation at start-up.
+function config_validate(value) {
+    const v = validate;
+    return v(value) ? [] : [...(v.errors ?? [])];
+}
+/** Reads and validates a karoo.yml. Errors name the file, line and key. */
+async function loadConfig(path) {
+    const abs = (0,external_node_path_.resolve)(path);
+    let text;
+    try {
+        text = await (0,promises_.readFile)(abs, 'utf8');
+    }
+    catch (e) {
+        const code = e.code;
+        throw new lib/* KarooError */.xD('input', `configuration ${path} cannot be read (${code ?? String(e)}); pass --config with the path of your karoo.yml`);
+    }
+    return parseConfig(text, abs);
+}
+function parseConfig(text, path) {
+    const lc = new dist/* LineCounter */.HN();
+    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
+    const at = (node) => {
+        const off = node?.range?.[0];
+        return off === undefined ? undefined : lc.linePos(off).line;
+    };
+    if (doc.errors.length > 0) {
+        const e = doc.errors[0];
+        throw new lib/* FileError */.f6(path, lc.linePos(e.pos[0]).line, `invalid YAML: ${e.message.split('\n')[0]}`);
+    }
+    const value = doc.toJS();
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        throw new lib/* FileError */.f6(path, 1, 'the configuration must be a mapping with at least system, leaves and indexes');
+    }
+    const errors = config_validate(value);
+    if (errors.length > 0) {
+        const e = pickError(errors);
+        const { line, key } = locate(doc, e, at);
+        throw new lib/* FileError */.f6(path, line, `${key}: ${describe(e)}`);
+    }
+    return normalise(value, path, (keyPath) => at(doc.getIn(keyPath, true)));
+}
+// The most useful of ajv's errors: prefer the deepest one, and a real constraint over oneOf noise.
+function pickError(errors) {
+    const useful = errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if');
+    const pool = useful.length > 0 ? useful : errors;
+    // A `type` error usually comes from the oneOf branch the value was not meant for.
+    const rank = (e) => e.instancePath.split('/').length * 2 + (e.keyword === 'type' ? 0 : 1);
+    return [...pool].sort((a, b) => rank(b) - rank(a))[0];
+}
+function pathOf(instancePath) {
+    if (instancePath === '')
+        return [];
+    return instancePath
+        .slice(1)
+        .split('/')
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+        .map((s) => (/^[0-9]+$/.test(s) ? Number(s) : s));
+}
+function keyName(p) {
+    if (p.length === 0)
+        return '(top level)';
+    // A key with a control character is shown JSON-quoted: an error message stays one line.
+    const safe = (s) => ((0,lib/* controlCharacterIn */.k2)(s) === undefined ? s : (0,lib/* quoteValue */.cl)(s));
+    return p.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? safe(s) : `.${safe(s)}`)).join('');
+}
+function locate(doc, e, at) {
+    const p = pathOf(e.instancePath);
+    if (e.keyword === 'additionalProperties') {
+        const extra = e.params.additionalProperty;
+        const parent = p.length === 0 ? doc.contents : doc.getIn(p, true);
+        let line;
+        if ((0,dist/* isMap */.jh)(parent)) {
+            const pair = parent.items.find((it) => it.key?.value === extra);
+            line = at(pair?.key);
+        }
+        return { line: line ?? at(parent), key: keyName([...p, extra]) };
+    }
+    let node = doc.getIn(p, true);
+    if (p.length === 0)
+        node = doc.contents;
+    return { line: at(node) ?? 1, key: keyName(p) };
+}
+function describe(e) {
+    const params = e.params;
+    switch (e.keyword) {
+        case 'additionalProperties':
+            return 'unknown key; check its spelling against the karoo.yml schema';
+        case 'required':
+            return `missing required key "${String(params.missingProperty)}"`;
+        case 'enum':
+            return `must be one of ${params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+        case 'pattern':
+            return `value does not match ${String(params.pattern)}`;
+        case 'type':
+            return `must be ${String(params.type)}`;
+        case 'minItems':
+            return `must have at least ${String(params.limit)} item(s)`;
+        default:
+            return e.message ?? e.keyword;
+    }
+}
+/** The workflow whose runs produce acceptance evidence, unless karoo.yml `acceptance.workflows` names others. */
+const DEFAULT_EVIDENCE_WORKFLOW = '.github/workflows/karoo-candidate.yml';
+/** Names the tests may never be given from karoo's environment: action inputs, runner tokens, karoo's own variables. */
+function checkPassEnv(passEnv, env, fail) {
+    const forbidden = (n) => /^(INPUT_|ACTIONS_|KAROO_)/i.test(n) || /^(GITHUB_TOKEN|GH_TOKEN)$/i.test(n);
+    passEnv.forEach((n, i) => {
+        if (forbidden(n))
+            fail(['acceptance', 'pass-env', i], `"${n}" may not be passed to the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens never are); remove it`);
+    });
+    for (const n of env)
+        if (forbidden(n))
+            fail(['acceptance', 'env', n], `"${n}" may not be set for the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens); remove it`);
+}
+function attestationsOf(a, dir, fail) {
+    const require = a.require === true;
+    if (require && (a.keys ?? []).length === 0 && !a['trusted-root'])
+        fail(['attestations', 'keys'], 'require: true needs at least one public key file under keys (or a Sigstore trusted-root for keyless attestations), or nothing could ever verify');
+    return {
+        require,
+        keys: (a.keys ?? []).map((k) => (0,external_node_path_.resolve)(dir, k)),
+        ...(a['signing-key'] ? { signingKey: (0,external_node_path_.resolve)(dir, a['signing-key']) } : {}),
+        ...(a['trusted-root'] ? { trustedRoot: (0,external_node_path_.resolve)(dir, a['trusted-root']) } : {}),
+        ...(a.identity ? { identity: identityOf(a.identity) } : {}),
+    };
+}
+function identityOf(i) {
+    const { 'server-url': serverUrl, ...rest } = i;
+    return { ...rest, ...(serverUrl !== undefined ? { serverUrl: serverUrl.replace(/\/+$/, '') } : {}) };
+}
+/** provision.hosts and provision.placement: only with provider libvirt, which needs them. */
+function libvirtOf(p, nodes, dir, fail) {
+    if (p?.provider !== 'libvirt') {
+        if (p?.hosts)
+            fail(['provision', 'hosts'], `hosts are for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove them or set provider: libvirt`);
+        if (p?.placement)
+            fail(['provision', 'placement'], `placement is for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove it or set provider: libvirt`);
+        return {};
+    }
+    if (!p.hosts?.length)
+        fail(['provision'], 'provider: libvirt needs hosts: a list of libvirt connection URIs (e.g. - uri: qemu:///system)');
+    const names = new Set();
+    const uris = new Set();
+    const hosts = p.hosts.map((h, i) => {
+        const scheme = h.uri.slice(0, h.uri.indexOf(':'));
+        const name = h.name ??
+            (/^[a-z]+(\+[a-z]+)?:\/\/(?:[^@/]*@)?([^/:]*)/
+                .exec(h.uri)?.[2]
+                ?.toLowerCase()
+                .replace(/[^a-z0-9-]/g, '-') ||
+                'local');
+        if (names.has(name))
+            fail(['provision', 'hosts', i, 'name'], `host name "${name}" is used twice; give each host a name of its own`);
+        if (uris.has(h.uri))
+            fail(['provision', 'hosts', i, 'uri'], `"${h.uri}" is listed twice; list each host once`);
+        names.add(name);
+        uris.add(h.uri);
+        if (h['ssh-key'] !== undefined && scheme !== 'qemu+ssh')
+            fail(['provision', 'hosts', i, 'ssh-key'], `ssh-key is for qemu+ssh:// hosts, not "${h.uri}"; remove it`);
+        if (h['pki-dir'] !== undefined && scheme !== 'qemu+tls')
+            fail(['provision', 'hosts', i, 'pki-dir'], `pki-dir is for qemu+tls:// hosts, not "${h.uri}"; remove it`);
+        if (p.hosts.length > 1 && h.network === undefined) {
+            fail(['provision', 'hosts', i], `with several hosts every host needs network: the libvirt network (bridged) its nodes share with the other hosts' nodes`);
+        }
+        return {
+            name,
+            uri: h.uri,
+            ...(h.cpus !== undefined ? { cpus: h.cpus } : {}),
+            ...(h.memory !== undefined ? { memory: h.memory } : {}),
+            pool: h.pool ?? 'default',
+            ...(h.network !== undefined ? { network: h.network } : {}),
+            ...(h['ssh-key'] !== undefined ? { sshKey: (0,external_node_path_.resolve)(dir, h['ssh-key']) } : {}),
+            ...(h['pki-dir'] !== undefined ? { pkiDir: (0,external_node_path_.resolve)(dir, h['pki-dir']) } : {}),
+        };
+    });
+    const roles = new Set(nodes.map((n) => n.role));
+    const anti = p.placement?.['anti-affinity'] ?? [];
+    anti.forEach((r, i) => {
+        if (!roles.has(r))
+            fail(['provision', 'placement', 'anti-affinity', i], `"${r}" is not the role of any node (roles: ${[...roles].join(', ')})`);
+    });
+    return { hosts, ...(anti.length ? { antiAffinity: [...anti] } : {}) };
+}
+/** `30s`, `10m`, `2h`, `1d` → seconds. */
+function parseDuration(s) {
+    const m = /^([0-9]+)(s|m|h|d)$/.exec(s.trim());
+    if (!m)
+        throw new lib/* KarooError */.xD('input', `duration "${s}" is not of the form 30s, 10m, 2h or 1d`);
+    return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2]];
+}
+function asOfOf(value, fail) {
+    if (value === undefined || value === 'none')
+        return {};
+    if (value !== 'leaves' && (0,lock_lib/* parseInstant */.nV)(value) === undefined) {
+        fail(['as-of'], `"${value}" is not an RFC 3339 date-time with an offset (e.g. 2026-01-31T12:00:00Z), "leaves" or "none"`);
+    }
+    return { asOf: value };
+}
+function indexUrl(url, dir) {
+    let u;
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url))
+        u = url;
+    else
+        u = (0,external_node_url_.pathToFileURL)((0,external_node_path_.isAbsolute)(url) ? url : (0,external_node_path_.resolve)(dir, url)).href;
+    return u.endsWith('/') ? u : `${u}/`;
+}
+function normalise(raw, path, line) {
+    const dir = (0,external_node_path_.dirname)(path);
+    const fail = (keyPath, reason) => {
+        throw new lib/* FileError */.f6(path, line(keyPath), `${keyName(keyPath)}: ${reason}`);
+    };
+    checkConfigStrings(raw, fail);
+    const leaves = [];
+    const seenLeaves = new Set();
+    raw.leaves.forEach((l, i) => {
+        const o = typeof l === 'string' ? { name: l } : l;
+        const key = (0,lock_lib/* normalizeName */.Pc)(o.name);
+        if (seenLeaves.has(key))
+            fail(['leaves', i], `leaf "${o.name}" is listed twice`);
+        seenLeaves.add(key);
+        if (o.pin !== undefined && !(0,lock_lib/* isValidVersion */.ri)(o.pin))
+            fail(['leaves', i, 'pin'], `"${o.pin}" is not a PEP 440 version`);
+        leaves.push({
+            name: o.name,
+            key,
+            pin: o.pin,
+            allowPrerelease: o['allow-prerelease'] ?? false,
+            extras: (o.extras ?? []).map(lock_lib/* normalizeName */.Pc).sort(),
+        });
+    });
+    const indexNames = new Set();
+    const indexes = raw.indexes.map((ix, i) => {
+        const name = ix.name ?? (i === 0 ? 'private' : `extra-${i}`);
+        if (indexNames.has(name))
+            fail(['indexes', i, 'name'], `index name "${name}" is used twice`);
+        indexNames.add(name);
+        let url;
+        try {
+            url = indexUrl(ix.url, dir);
+            new URL(url);
+        }
+        catch {
+            return fail(['indexes', i, 'url'], `"${ix.url}" is not a URL or path`);
+        }
+        if (new URL(url).username || new URL(url).password) {
+            fail(['indexes', i, 'url'], 'credentials must not be written in the configuration; use username-env and password-env');
+        }
+        return { name, url, private: ix.private ?? i === 0, usernameEnv: ix['username-env'], passwordEnv: ix['password-env'] };
+    });
+    if (!indexes.some((ix) => ix.private))
+        fail(['indexes'], 'no index is private; mark the index holding your leaves with private: true');
+    const target = {
+        python: raw.target?.python ?? DEFAULT_TARGET.python,
+        platforms: raw.target?.platforms ?? DEFAULT_TARGET.platforms,
+        implementation: raw.target?.implementation ?? DEFAULT_TARGET.implementation,
+    };
+    const roles = {};
+    for (const [name, r] of Object.entries(raw.roles ?? {})) {
+        (r.leaves ?? []).forEach((l, i) => {
+            if (!seenLeaves.has((0,lock_lib/* normalizeName */.Pc)(l)))
+                fail(['roles', name, 'leaves', i], `"${l}" is not one of the leaves`);
+        });
+        roles[name] = {
+            name,
+            leaves: (r.leaves ?? []).map(lock_lib/* normalizeName */.Pc),
+            services: (r.services ?? []).map((s, i) => {
+                const startTimeout = s['start-timeout'] === undefined ? undefined : parseDuration(s['start-timeout']);
+                if (startTimeout === 0)
+                    fail(['roles', name, 'services', i, 'start-timeout'], 'must be at least 1s: a service needs time to come up');
+                return {
+                    name: s.name,
+                    command: s.command,
+                    environment: s.environment ?? {},
+                    workingDirectory: s['working-directory'],
+                    port: s.port,
+                    ...(startTimeout === undefined ? {} : { startTimeoutSeconds: startTimeout }),
+                };
+            }),
+            files: (r.files ?? []).map((f, i) => {
+                if ((f.template === undefined) === (f.content === undefined))
+                    fail(['roles', name, 'files', i], 'give exactly one of template or content');
+                return {
+                    path: f.path,
+                    template: f.template === undefined ? undefined : (0,external_node_path_.resolve)(dir, f.template),
+                    content: f.content,
+                    mode: f.mode,
+                };
+            }),
+        };
+    }
+    const nodeNames = new Set();
+    const nodes = (raw.nodes ?? []).map((n, i) => {
+        if (nodeNames.has(n.name))
+            fail(['nodes', i, 'name'], `node "${n.name}" is listed twice`);
+        nodeNames.add(n.name);
+        if (raw.roles && !(n.role in roles))
+            fail(['nodes', i, 'role'], `role "${n.role}" is not defined under roles (known: ${Object.keys(roles).join(', ') || 'none'})`);
+        return { name: n.name, role: n.role, cpus: n.cpus, memory: n.memory };
+    });
+    const envNames = [];
+    const environments = (raw.environments ?? []).map((e, i) => {
+        if (envNames.includes(e.name))
+            fail(['environments', i, 'name'], `environment "${e.name}" is listed twice`);
+        const requires = e.requires ?? (i > 0 ? [raw.environments[i - 1].name] : []);
+        requires.forEach((r, j) => {
+            if (!envNames.includes(r))
+                fail(['environments', i, 'requires', j], `"${r}" is not an environment listed before "${e.name}"`);
+        });
+        envNames.push(e.name);
+        return {
+            name: e.name,
+            requires,
+            soakSeconds: e.soak === undefined ? undefined : parseDuration(e.soak),
+            githubEnvironment: e['github-environment'],
+            inventory: e.inventory === undefined ? undefined : (0,external_node_path_.resolve)(dir, e.inventory),
+            values: e.values ?? {},
+        };
+    });
+    if (raw.acceptance)
+        checkPassEnv(raw.acceptance['pass-env'] ?? [], Object.keys(raw.acceptance.env ?? {}), fail);
+    const acceptance = raw.acceptance && {
+        command: raw.acceptance.command,
+        timeoutSeconds: raw.acceptance.timeout ? parseDuration(raw.acceptance.timeout) : 600,
+        junit: raw.acceptance.junit,
+        workingDirectory: (0,external_node_path_.resolve)(dir, raw.acceptance['working-directory'] ?? '.'),
+        ...(raw.acceptance['allow-no-tests'] === true ? { allowNoTests: true } : {}),
+        ...(raw.acceptance['pass-env'] ? { passEnv: [...raw.acceptance['pass-env']] } : {}),
+        ...(raw.acceptance.env ? { env: { ...raw.acceptance.env } } : {}),
+        workflows: raw.acceptance.workflows ?? [DEFAULT_EVIDENCE_WORKFLOW],
+    };
+    return {
+        path,
+        dir,
+        system: raw.system,
+        leaves,
+        indexes,
+        target,
+        constraints: (raw.constraints ?? []).map((c) => (0,external_node_path_.resolve)(dir, c)),
+        resolver: raw.resolver ?? 'pip',
+        ...asOfOf(raw['as-of'], fail),
+        lockDir: (0,external_node_path_.resolve)(dir, raw.lock ?? '.'),
+        store: raw.store,
+        nodes,
+        roles,
+        values: raw.values ?? {},
+        environments,
+        acceptance,
+        ...(raw.attestations ? { attestations: attestationsOf(raw.attestations, dir, fail) } : {}),
+        provision: {
+            provider: raw.provision?.provider,
+            image: raw.provision?.image,
+            imageSha256: raw.provision?.['image-sha256'],
+            ttlSeconds: raw.provision?.ttl ? parseDuration(raw.provision.ttl) : 3600,
+            ...libvirtOf(raw.provision, nodes, dir, fail),
+        },
+        raw: raw,
+    };
+}
+//# sourceMappingURL=config.js.map
+;// CONCATENATED MODULE: ./packages/config/lib/src/index.js
+
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
 /***/ 34764:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -102133,2900 +105077,8 @@ var __webpack_exports__ = {};
 var lib_core = __nccwpck_require__(33838);
 // EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
 var lib = __nccwpck_require__(46787);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(51455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(76760);
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(73136);
-// EXTERNAL MODULE: ./packages/lock/lib/index.js + 22 modules
-var lock_lib = __nccwpck_require__(34764);
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(38815);
-;// CONCATENATED MODULE: ./packages/config/lib/src/checks.js
-
-
-/**
- * Checks on every string of a karoo.yml that the schema's per-field patterns do not make:
- * values are data, never shell text or paths outside their directory.
- *
- * - Names, paths, URLs and every other single value must be one line of printable text
- *   (no control characters, at most 4096 characters): they end up in file names, command-line
- *   options and configuration files, where a newline starts a new directive.
- * - Command arguments and service environment values may hold any text but NUL (no argument
- *   vector or environment can carry it); they are passed as data, never to a shell.
- * - `values` and file contents may hold anything: they are data for templates and files.
- * - Role names are plain names, like node and service names.
- * - Paths karoo writes or deletes (`lock`, `acceptance.junit`) stay inside their directory.
- */
-function checkConfigStrings(raw, fail) {
-    walk(raw, [], fail);
-    for (const role of Object.keys(raw.roles ?? {})) {
-        if (!ROLE_NAME.test(role))
-            fail(['roles', role], `role name ${(0,lib/* quoteValue */.cl)(role)} is not a plain name (letters, digits, _ . -, at most 63)`);
-    }
-    (raw.nodes ?? []).forEach((n, i) => {
-        if (typeof n.role === 'string' && !ROLE_NAME.test(n.role))
-            fail(['nodes', i, 'role'], `role name ${(0,lib/* quoteValue */.cl)(n.role)} is not a plain name (letters, digits, _ . -, at most 63)`);
-    });
-    const inside = (keyPath, p, base) => {
-        if (typeof p !== 'string')
-            return;
-        if ((0,external_node_path_.isAbsolute)(p) || p.split(/[\\/]/).includes('..'))
-            fail(keyPath, `${(0,lib/* quoteValue */.cl)(p)} must be a relative path inside ${base}, without ..`);
-    };
-    inside(['lock'], raw.lock, 'the directory of this file');
-    inside(['acceptance', 'junit'], raw.acceptance?.junit, 'the acceptance working directory (karoo deletes it before each run)');
-}
-const ROLE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/;
-const MAX_LINE = 4096;
-function ruleOf(p) {
-    const [a, b, c, , e] = p;
-    if (a === 'values')
-        return 'data';
-    if (a === 'environments' && c === 'values')
-        return 'data';
-    if (a === 'roles' && c === 'files' && e === 'content' && p.length === 5)
-        return 'data';
-    if (a === 'roles' && c === 'services' && e === 'command' && p.length === 6)
-        return 'argv';
-    if (a === 'roles' && c === 'services' && e === 'environment' && p.length === 6)
-        return 'argv';
-    if (a === 'acceptance' && b === 'command' && p.length === 3)
-        return 'argv';
-    if (a === 'acceptance' && b === 'env' && p.length === 3)
-        return 'argv';
-    return 'line';
-}
-function walk(v, p, fail) {
-    if (typeof v === 'string')
-        return checkString(v, p, ruleOf(p), fail);
-    if (Array.isArray(v))
-        return v.forEach((x, i) => walk(x, [...p, i], fail));
-    if (v !== null && typeof v === 'object') {
-        for (const [k, x] of Object.entries(v)) {
-            // A key is a name wherever its value is not free data (the keys of `values` are data).
-            if (ruleOf(p) !== 'data')
-                checkString(k, [...p, k], 'line', fail);
-            walk(x, [...p, k], fail);
-        }
-    }
-}
-function checkString(s, p, rule, fail) {
-    if (rule === 'data')
-        return;
-    if (rule === 'argv') {
-        if (s.includes('\u0000'))
-            fail(p, `${(0,lib/* quoteValue */.cl)(s)} contains a NUL character, which no command line or environment can carry`);
-        return;
-    }
-    const c = (0,lib/* controlCharacterIn */.k2)(s);
-    if (c !== undefined)
-        fail(p, `${(0,lib/* quoteValue */.cl)(s)} contains a control character (${c}); names, paths and URLs must be one line of printable text`);
-    if (s.length > MAX_LINE)
-        fail(p, `is ${s.length} characters long; at most ${MAX_LINE}`);
-}
-//# sourceMappingURL=checks.js.map
-;// CONCATENATED MODULE: ./packages/config/lib/src/generated/schema-validator.js
-// @ts-nocheck
-// Generated by scripts/gen-config-validator.mjs from schema/karoo.schema.json. Do not edit.
-
-const validate = validate10;
-/* harmony default export */ const schema_validator = ((/* unused pure expression or super */ null && (validate10)));
-const schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://karoo.dev/schema/karoo.schema.json", "title": "karoo.yml", "description": "Configuration of a system delivered by karoo: its leaf packages, indexes, target platform, nodes, roles, environments and acceptance tests.", "type": "object", "additionalProperties": false, "required": ["system", "leaves", "indexes"], "properties": { "$schema": { "type": "string" }, "system": { "description": "Name of the system; used in store paths, release directories and machine names.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, "leaves": { "description": "The packages the team builds itself. Resolution starts from the newest build of each in the private index.", "type": "array", "minItems": 1, "items": { "oneOf": [{ "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, "pin": { "description": "Exact version to use instead of the newest build.", "type": "string", "minLength": 1 }, "allow-prerelease": { "description": "Let the newest pre-release or dev build of this leaf be chosen.", "type": "boolean" }, "extras": { "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" } } } }] } }, "indexes": { "description": "Package indexes, the private one first. A name found in the private index is never taken from another index.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["url"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "url": { "description": "PEP 503/691 simple index: http(s)://…, file://…, or a path relative to this file.", "type": "string", "minLength": 1 }, "private": { "description": "Whether this index holds the team's own packages. Default: true for the first index only.", "type": "boolean" }, "username-env": { "description": "Environment variable holding the user name for basic auth.", "type": "string" }, "password-env": { "description": "Environment variable holding the password or token.", "type": "string" } } } }, "target": { "description": "The platform the system runs on. Locks are resolved for it, not for the resolving machine.", "type": "object", "additionalProperties": false, "properties": { "python": { "type": "string", "pattern": "^3\\.[0-9]{1,2}$" }, "platforms": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z0-9_]+$" } }, "implementation": { "type": "string", "enum": ["cp", "pp"] } } }, "constraints": { "description": "Constraint files (pip -c syntax), relative to this file.", "type": "array", "items": { "type": "string", "minLength": 1 } }, "resolver": { "type": "string", "enum": ["pip", "uv", "auto"] }, "as-of": { "description": "Upload-time cutoff for resolve: only files the indexes received at or before it are visible. An RFC 3339 date-time with offset (2026-01-31T12:00:00Z), \"leaves\" (the newest upload time among the chosen leaf builds: the same leaf builds give the same lock whenever resolve runs) or \"none\" (default).", "type": "string", "minLength": 1 }, "lock": { "description": "Where the lock lives, relative to this file (default: the directory of this file).", "type": "string" }, "store": { "description": "Where candidates are stored: oci-layout:PATH or REGISTRY/REPOSITORY.", "type": "string" }, "nodes": { "description": "The machines of the system, one per logical node.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, "role": { "type": "string" }, "cpus": { "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB.", "type": "integer", "minimum": 128 } } } }, "roles": { "description": "What runs on a node of each role.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "leaves": { "type": "array", "items": { "type": "string" } }, "services": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "command"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "environment": { "type": "object", "additionalProperties": { "type": "string" } }, "working-directory": { "type": "string" }, "port": { "type": "integer", "minimum": 1, "maximum": 65535 } } } }, "files": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["path"], "properties": { "path": { "type": "string" }, "template": { "type": "string" }, "content": { "type": "string" }, "mode": { "type": "string", "pattern": "^0?[0-7]{3}$" } } } } } } }, "values": { "description": "Values available to templates in every environment.", "type": "object" }, "environments": { "description": "Ordered stages a candidate is promoted through.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "requires": { "description": "Environments whose passing evidence a candidate needs to enter this one (default: the one before).", "type": "array", "items": { "type": "string" } }, "soak": { "description": "Minimum time in the required environments, e.g. 30m, 24h.", "type": "string", "pattern": "^[0-9]+(s|m|h|d)$" }, "github-environment": { "description": "GitHub Environment whose protection rules guard this stage.", "type": "string" }, "inventory": { "description": "Inventory of real hosts, relative to this file; absent for ephemeral environments.", "type": "string" }, "values": { "type": "object" } } } }, "acceptance": { "type": "object", "additionalProperties": false, "required": ["command"], "properties": { "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "timeout": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "junit": { "type": "string" }, "working-directory": { "type": "string" }, "allow-no-tests": { "type": "boolean", "description": "Let a run in which no test ran pass (default false: zero tests run is a failure)." }, "pass-env": { "description": "Variables of karoo's own environment the tests get besides PATH, HOME, locale and KAROO_* (nothing else is passed: no tokens, no INPUT_*).", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } }, "env": { "description": "Variables with fixed values for the tests.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }, "additionalProperties": { "type": "string" } }, "workflows": { "description": "Workflow files whose runs may produce evidence a promotion inside GitHub Actions accepts (default: .github/workflows/karoo-candidate.yml).", "type": "array", "items": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" } } } }, "attestations": { "description": "Signed attestations (in-toto statements in DSSE envelopes): the key karoo signs provenance and acceptance results with outside GitHub Actions, and what a promotion requires.", "type": "object", "additionalProperties": false, "properties": { "require": { "type": "boolean", "description": "A promotion counts acceptance evidence only with a signed test-result attestation that verifies with one of keys (default false)." }, "keys": { "type": "array", "description": "Files (relative to karoo.yml) holding the PEM public keys (Ed25519 or ECDSA P-256) whose signatures a promotion trusts.", "items": { "type": "string", "minLength": 1 } }, "signing-key": { "type": "string", "minLength": 1, "description": "File holding the PEM private key karoo signs with (a path, never the key itself); --attest-key overrides it." }, "trusted-root": { "type": "string", "minLength": 1, "description": "File (relative to karoo.yml) holding the Sigstore trusted_root.json (Fulcio CAs, transparency logs, timestamp authorities) keyless attestations are verified against; absent: keyless attestations are refused." }, "identity": { "description": "The workflow that must have made an attestation: each field given must match the workflow identity the statement names.", "type": "object", "additionalProperties": false, "properties": { "repository": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "workflow": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, "ref": { "type": "string", "pattern": "^refs/(heads|tags)/\\S+$" }, "issuer": { "type": "string", "pattern": "^https://\\S+$", "description": "The OIDC issuer a keyless certificate must name (default https://token.actions.githubusercontent.com)." }, "server-url": { "type": "string", "pattern": "^https://[^/\\s]+/?$", "description": "The GitHub server of the repository a keyless certificate must name (default https://github.com)." } } } } }, "provision": { "type": "object", "additionalProperties": false, "properties": { "provider": { "type": "string", "enum": ["nspawn", "qemu", "libvirt"] }, "image": { "type": "string" }, "image-sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "ttl": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "hosts": { "description": "provider: libvirt — the pool of hypervisor hosts. Credentials are named by file path only (ssh-key, pki-dir), never written here.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["uri"], "properties": { "name": { "description": "Short name of the host in placement output; default: from the URI.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" }, "uri": { "description": "libvirt connection URI: qemu:///system, qemu+ssh://user@host/system, qemu+tls://host/system.", "type": "string", "pattern": "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" }, "cpus": { "description": "vCPUs karoo may use on this host; default: the host's CPUs as libvirt reports them.", "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB karoo may use on this host; default: the host's free memory as libvirt reports it.", "type": "integer", "minimum": 128 }, "pool": { "description": "libvirt storage pool for base images and overlays.", "type": "string", "pattern": "^[A-Za-z0-9._-]+$", "default": "default" }, "network": { "description": "libvirt network the site provides, shared by every host (bridged). Absent: karoo makes a private network per environment (one host only).", "type": "string", "pattern": "^[A-Za-z0-9._-]+$" }, "ssh-key": { "description": "qemu+ssh: path of the SSH private key file (relative to karoo.yml).", "type": "string" }, "pki-dir": { "description": "qemu+tls: directory of the client certificate, key and CA (relative to karoo.yml).", "type": "string" } } } }, "placement": { "type": "object", "additionalProperties": false, "properties": { "anti-affinity": { "description": "Roles whose nodes must each be on a different host.", "type": "array", "items": { "type": "string" }, "uniqueItems": true } } } } } } };
-const func2 = Object.prototype.hasOwnProperty;
-const pattern0 = new RegExp("^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$", "u");
-const pattern1 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$", "u");
-const pattern4 = new RegExp("^[a-z0-9][a-z0-9-]*$", "u");
-const pattern5 = new RegExp("^3\\.[0-9]{1,2}$", "u");
-const pattern6 = new RegExp("^[a-z0-9_]+$", "u");
-const pattern7 = new RegExp("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", "u");
-const pattern9 = new RegExp("^0?[0-7]{3}$", "u");
-const pattern11 = new RegExp("^[0-9]+(s|m|h|d)$", "u");
-const pattern12 = new RegExp("^[0-9]+(s|m|h)$", "u");
-const pattern13 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
-const pattern15 = new RegExp("^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$", "u");
-const pattern16 = new RegExp("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "u");
-const pattern18 = new RegExp("^refs/(heads|tags)/\\S+$", "u");
-const pattern19 = new RegExp("^https://\\S+$", "u");
-const pattern20 = new RegExp("^https://[^/\\s]+/?$", "u");
-const pattern21 = new RegExp("^[0-9a-f]{64}$", "u");
-const pattern23 = new RegExp("^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$", "u");
-const pattern24 = new RegExp("^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$", "u");
-const pattern25 = new RegExp("^[A-Za-z0-9._-]+$", "u");
-function validate10(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) { /*# sourceURL="https://karoo.dev/schema/karoo.schema.json" */ ; let vErrors = null; let errors = 0; if (data && typeof data == "object" && !Array.isArray(data)) {
-    if (data.system === undefined) {
-        const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "system" }, message: "must have required property '" + "system" + "'" };
-        if (vErrors === null) {
-            vErrors = [err0];
-        }
-        else {
-            vErrors.push(err0);
-        }
-        errors++;
-    }
-    if (data.leaves === undefined) {
-        const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "leaves" }, message: "must have required property '" + "leaves" + "'" };
-        if (vErrors === null) {
-            vErrors = [err1];
-        }
-        else {
-            vErrors.push(err1);
-        }
-        errors++;
-    }
-    if (data.indexes === undefined) {
-        const err2 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "indexes" }, message: "must have required property '" + "indexes" + "'" };
-        if (vErrors === null) {
-            vErrors = [err2];
-        }
-        else {
-            vErrors.push(err2);
-        }
-        errors++;
-    }
-    for (const key0 in data) {
-        if (!(func2.call(schema11.properties, key0))) {
-            const err3 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
-            if (vErrors === null) {
-                vErrors = [err3];
-            }
-            else {
-                vErrors.push(err3);
-            }
-            errors++;
-        }
-    }
-    if (data.$schema !== undefined) {
-        if (typeof data.$schema !== "string") {
-            const err4 = { instancePath: instancePath + "/$schema", schemaPath: "#/properties/%24schema/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-            if (vErrors === null) {
-                vErrors = [err4];
-            }
-            else {
-                vErrors.push(err4);
-            }
-            errors++;
-        }
-    }
-    if (data.system !== undefined) {
-        let data1 = data.system;
-        if (typeof data1 === "string") {
-            if (!pattern0.test(data1)) {
-                const err5 = { instancePath: instancePath + "/system", schemaPath: "#/properties/system/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, message: "must match pattern \"" + "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" + "\"" };
-                if (vErrors === null) {
-                    vErrors = [err5];
-                }
-                else {
-                    vErrors.push(err5);
-                }
-                errors++;
-            }
-        }
-        else {
-            const err6 = { instancePath: instancePath + "/system", schemaPath: "#/properties/system/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-            if (vErrors === null) {
-                vErrors = [err6];
-            }
-            else {
-                vErrors.push(err6);
-            }
-            errors++;
-        }
-    }
-    if (data.leaves !== undefined) {
-        let data2 = data.leaves;
-        if (Array.isArray(data2)) {
-            if (data2.length < 1) {
-                const err7 = { instancePath: instancePath + "/leaves", schemaPath: "#/properties/leaves/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
-                if (vErrors === null) {
-                    vErrors = [err7];
-                }
-                else {
-                    vErrors.push(err7);
-                }
-                errors++;
-            }
-            const len0 = data2.length;
-            for (let i0 = 0; i0 < len0; i0++) {
-                let data3 = data2[i0];
-                const _errs9 = errors;
-                let valid3 = false;
-                let passing0 = null;
-                const _errs10 = errors;
-                if (typeof data3 === "string") {
-                    if (!pattern1.test(data3)) {
-                        const err8 = { instancePath: instancePath + "/leaves/" + i0, schemaPath: "#/properties/leaves/items/oneOf/0/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, message: "must match pattern \"" + "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err8];
-                        }
-                        else {
-                            vErrors.push(err8);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err9 = { instancePath: instancePath + "/leaves/" + i0, schemaPath: "#/properties/leaves/items/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err9];
-                    }
-                    else {
-                        vErrors.push(err9);
-                    }
-                    errors++;
-                }
-                var _valid0 = _errs10 === errors;
-                if (_valid0) {
-                    valid3 = true;
-                    passing0 = 0;
-                }
-                const _errs12 = errors;
-                if (data3 && typeof data3 == "object" && !Array.isArray(data3)) {
-                    if (data3.name === undefined) {
-                        const err10 = { instancePath: instancePath + "/leaves/" + i0, schemaPath: "#/properties/leaves/items/oneOf/1/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property '" + "name" + "'" };
-                        if (vErrors === null) {
-                            vErrors = [err10];
-                        }
-                        else {
-                            vErrors.push(err10);
-                        }
-                        errors++;
-                    }
-                    for (const key1 in data3) {
-                        if (!((((key1 === "name") || (key1 === "pin")) || (key1 === "allow-prerelease")) || (key1 === "extras"))) {
-                            const err11 = { instancePath: instancePath + "/leaves/" + i0, schemaPath: "#/properties/leaves/items/oneOf/1/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err11];
-                            }
-                            else {
-                                vErrors.push(err11);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data3.name !== undefined) {
-                        let data4 = data3.name;
-                        if (typeof data4 === "string") {
-                            if (!pattern1.test(data4)) {
-                                const err12 = { instancePath: instancePath + "/leaves/" + i0 + "/name", schemaPath: "#/properties/leaves/items/oneOf/1/properties/name/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, message: "must match pattern \"" + "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err12];
-                                }
-                                else {
-                                    vErrors.push(err12);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err13 = { instancePath: instancePath + "/leaves/" + i0 + "/name", schemaPath: "#/properties/leaves/items/oneOf/1/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err13];
-                            }
-                            else {
-                                vErrors.push(err13);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data3.pin !== undefined) {
-                        let data5 = data3.pin;
-                        if (typeof data5 === "string") {
-                            if (data5.length < 1) {
-                                const err14 = { instancePath: instancePath + "/leaves/" + i0 + "/pin", schemaPath: "#/properties/leaves/items/oneOf/1/properties/pin/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
-                                if (vErrors === null) {
-                                    vErrors = [err14];
-                                }
-                                else {
-                                    vErrors.push(err14);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err15 = { instancePath: instancePath + "/leaves/" + i0 + "/pin", schemaPath: "#/properties/leaves/items/oneOf/1/properties/pin/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err15];
-                            }
-                            else {
-                                vErrors.push(err15);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data3["allow-prerelease"] !== undefined) {
-                        if (typeof data3["allow-prerelease"] !== "boolean") {
-                            const err16 = { instancePath: instancePath + "/leaves/" + i0 + "/allow-prerelease", schemaPath: "#/properties/leaves/items/oneOf/1/properties/allow-prerelease/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
-                            if (vErrors === null) {
-                                vErrors = [err16];
-                            }
-                            else {
-                                vErrors.push(err16);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data3.extras !== undefined) {
-                        let data7 = data3.extras;
-                        if (Array.isArray(data7)) {
-                            const len1 = data7.length;
-                            for (let i1 = 0; i1 < len1; i1++) {
-                                let data8 = data7[i1];
-                                if (typeof data8 === "string") {
-                                    if (!pattern1.test(data8)) {
-                                        const err17 = { instancePath: instancePath + "/leaves/" + i0 + "/extras/" + i1, schemaPath: "#/properties/leaves/items/oneOf/1/properties/extras/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, message: "must match pattern \"" + "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" + "\"" };
-                                        if (vErrors === null) {
-                                            vErrors = [err17];
-                                        }
-                                        else {
-                                            vErrors.push(err17);
-                                        }
-                                        errors++;
-                                    }
-                                }
-                                else {
-                                    const err18 = { instancePath: instancePath + "/leaves/" + i0 + "/extras/" + i1, schemaPath: "#/properties/leaves/items/oneOf/1/properties/extras/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err18];
-                                    }
-                                    else {
-                                        vErrors.push(err18);
-                                    }
-                                    errors++;
-                                }
-                            }
-                        }
-                        else {
-                            const err19 = { instancePath: instancePath + "/leaves/" + i0 + "/extras", schemaPath: "#/properties/leaves/items/oneOf/1/properties/extras/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                            if (vErrors === null) {
-                                vErrors = [err19];
-                            }
-                            else {
-                                vErrors.push(err19);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err20 = { instancePath: instancePath + "/leaves/" + i0, schemaPath: "#/properties/leaves/items/oneOf/1/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                    if (vErrors === null) {
-                        vErrors = [err20];
-                    }
-                    else {
-                        vErrors.push(err20);
-                    }
-                    errors++;
-                }
-                var _valid0 = _errs12 === errors;
-                if (_valid0 && valid3) {
-                    valid3 = false;
-                    passing0 = [passing0, 1];
-                }
-                else {
-                    if (_valid0) {
-                        valid3 = true;
-                        passing0 = 1;
-                    }
-                }
-                if (!valid3) {
-                    const err21 = { instancePath: instancePath + "/leaves/" + i0, schemaPath: "#/properties/leaves/items/oneOf", keyword: "oneOf", params: { passingSchemas: passing0 }, message: "must match exactly one schema in oneOf" };
-                    if (vErrors === null) {
-                        vErrors = [err21];
-                    }
-                    else {
-                        vErrors.push(err21);
-                    }
-                    errors++;
-                }
-                else {
-                    errors = _errs9;
-                    if (vErrors !== null) {
-                        if (_errs9) {
-                            vErrors.length = _errs9;
-                        }
-                        else {
-                            vErrors = null;
-                        }
-                    }
-                }
-            }
-        }
-        else {
-            const err22 = { instancePath: instancePath + "/leaves", schemaPath: "#/properties/leaves/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-            if (vErrors === null) {
-                vErrors = [err22];
-            }
-            else {
-                vErrors.push(err22);
-            }
-            errors++;
-        }
-    }
-    if (data.indexes !== undefined) {
-        let data9 = data.indexes;
-        if (Array.isArray(data9)) {
-            if (data9.length < 1) {
-                const err23 = { instancePath: instancePath + "/indexes", schemaPath: "#/properties/indexes/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
-                if (vErrors === null) {
-                    vErrors = [err23];
-                }
-                else {
-                    vErrors.push(err23);
-                }
-                errors++;
-            }
-            const len2 = data9.length;
-            for (let i2 = 0; i2 < len2; i2++) {
-                let data10 = data9[i2];
-                if (data10 && typeof data10 == "object" && !Array.isArray(data10)) {
-                    if (data10.url === undefined) {
-                        const err24 = { instancePath: instancePath + "/indexes/" + i2, schemaPath: "#/properties/indexes/items/required", keyword: "required", params: { missingProperty: "url" }, message: "must have required property '" + "url" + "'" };
-                        if (vErrors === null) {
-                            vErrors = [err24];
-                        }
-                        else {
-                            vErrors.push(err24);
-                        }
-                        errors++;
-                    }
-                    for (const key2 in data10) {
-                        if (!(((((key2 === "name") || (key2 === "url")) || (key2 === "private")) || (key2 === "username-env")) || (key2 === "password-env"))) {
-                            const err25 = { instancePath: instancePath + "/indexes/" + i2, schemaPath: "#/properties/indexes/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err25];
-                            }
-                            else {
-                                vErrors.push(err25);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data10.name !== undefined) {
-                        let data11 = data10.name;
-                        if (typeof data11 === "string") {
-                            if (!pattern4.test(data11)) {
-                                const err26 = { instancePath: instancePath + "/indexes/" + i2 + "/name", schemaPath: "#/properties/indexes/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9][a-z0-9-]*$" }, message: "must match pattern \"" + "^[a-z0-9][a-z0-9-]*$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err26];
-                                }
-                                else {
-                                    vErrors.push(err26);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err27 = { instancePath: instancePath + "/indexes/" + i2 + "/name", schemaPath: "#/properties/indexes/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err27];
-                            }
-                            else {
-                                vErrors.push(err27);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data10.url !== undefined) {
-                        let data12 = data10.url;
-                        if (typeof data12 === "string") {
-                            if (data12.length < 1) {
-                                const err28 = { instancePath: instancePath + "/indexes/" + i2 + "/url", schemaPath: "#/properties/indexes/items/properties/url/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
-                                if (vErrors === null) {
-                                    vErrors = [err28];
-                                }
-                                else {
-                                    vErrors.push(err28);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err29 = { instancePath: instancePath + "/indexes/" + i2 + "/url", schemaPath: "#/properties/indexes/items/properties/url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err29];
-                            }
-                            else {
-                                vErrors.push(err29);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data10.private !== undefined) {
-                        if (typeof data10.private !== "boolean") {
-                            const err30 = { instancePath: instancePath + "/indexes/" + i2 + "/private", schemaPath: "#/properties/indexes/items/properties/private/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
-                            if (vErrors === null) {
-                                vErrors = [err30];
-                            }
-                            else {
-                                vErrors.push(err30);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data10["username-env"] !== undefined) {
-                        if (typeof data10["username-env"] !== "string") {
-                            const err31 = { instancePath: instancePath + "/indexes/" + i2 + "/username-env", schemaPath: "#/properties/indexes/items/properties/username-env/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err31];
-                            }
-                            else {
-                                vErrors.push(err31);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data10["password-env"] !== undefined) {
-                        if (typeof data10["password-env"] !== "string") {
-                            const err32 = { instancePath: instancePath + "/indexes/" + i2 + "/password-env", schemaPath: "#/properties/indexes/items/properties/password-env/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err32];
-                            }
-                            else {
-                                vErrors.push(err32);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err33 = { instancePath: instancePath + "/indexes/" + i2, schemaPath: "#/properties/indexes/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                    if (vErrors === null) {
-                        vErrors = [err33];
-                    }
-                    else {
-                        vErrors.push(err33);
-                    }
-                    errors++;
-                }
-            }
-        }
-        else {
-            const err34 = { instancePath: instancePath + "/indexes", schemaPath: "#/properties/indexes/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-            if (vErrors === null) {
-                vErrors = [err34];
-            }
-            else {
-                vErrors.push(err34);
-            }
-            errors++;
-        }
-    }
-    if (data.target !== undefined) {
-        let data16 = data.target;
-        if (data16 && typeof data16 == "object" && !Array.isArray(data16)) {
-            for (const key3 in data16) {
-                if (!(((key3 === "python") || (key3 === "platforms")) || (key3 === "implementation"))) {
-                    const err35 = { instancePath: instancePath + "/target", schemaPath: "#/properties/target/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" };
-                    if (vErrors === null) {
-                        vErrors = [err35];
-                    }
-                    else {
-                        vErrors.push(err35);
-                    }
-                    errors++;
-                }
-            }
-            if (data16.python !== undefined) {
-                let data17 = data16.python;
-                if (typeof data17 === "string") {
-                    if (!pattern5.test(data17)) {
-                        const err36 = { instancePath: instancePath + "/target/python", schemaPath: "#/properties/target/properties/python/pattern", keyword: "pattern", params: { pattern: "^3\\.[0-9]{1,2}$" }, message: "must match pattern \"" + "^3\\.[0-9]{1,2}$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err36];
-                        }
-                        else {
-                            vErrors.push(err36);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err37 = { instancePath: instancePath + "/target/python", schemaPath: "#/properties/target/properties/python/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err37];
-                    }
-                    else {
-                        vErrors.push(err37);
-                    }
-                    errors++;
-                }
-            }
-            if (data16.platforms !== undefined) {
-                let data18 = data16.platforms;
-                if (Array.isArray(data18)) {
-                    if (data18.length < 1) {
-                        const err38 = { instancePath: instancePath + "/target/platforms", schemaPath: "#/properties/target/properties/platforms/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
-                        if (vErrors === null) {
-                            vErrors = [err38];
-                        }
-                        else {
-                            vErrors.push(err38);
-                        }
-                        errors++;
-                    }
-                    const len3 = data18.length;
-                    for (let i3 = 0; i3 < len3; i3++) {
-                        let data19 = data18[i3];
-                        if (typeof data19 === "string") {
-                            if (!pattern6.test(data19)) {
-                                const err39 = { instancePath: instancePath + "/target/platforms/" + i3, schemaPath: "#/properties/target/properties/platforms/items/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9_]+$" }, message: "must match pattern \"" + "^[a-z0-9_]+$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err39];
-                                }
-                                else {
-                                    vErrors.push(err39);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err40 = { instancePath: instancePath + "/target/platforms/" + i3, schemaPath: "#/properties/target/properties/platforms/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err40];
-                            }
-                            else {
-                                vErrors.push(err40);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err41 = { instancePath: instancePath + "/target/platforms", schemaPath: "#/properties/target/properties/platforms/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                    if (vErrors === null) {
-                        vErrors = [err41];
-                    }
-                    else {
-                        vErrors.push(err41);
-                    }
-                    errors++;
-                }
-            }
-            if (data16.implementation !== undefined) {
-                let data20 = data16.implementation;
-                if (typeof data20 !== "string") {
-                    const err42 = { instancePath: instancePath + "/target/implementation", schemaPath: "#/properties/target/properties/implementation/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err42];
-                    }
-                    else {
-                        vErrors.push(err42);
-                    }
-                    errors++;
-                }
-                if (!((data20 === "cp") || (data20 === "pp"))) {
-                    const err43 = { instancePath: instancePath + "/target/implementation", schemaPath: "#/properties/target/properties/implementation/enum", keyword: "enum", params: { allowedValues: schema11.properties.target.properties.implementation.enum }, message: "must be equal to one of the allowed values" };
-                    if (vErrors === null) {
-                        vErrors = [err43];
-                    }
-                    else {
-                        vErrors.push(err43);
-                    }
-                    errors++;
-                }
-            }
-        }
-        else {
-            const err44 = { instancePath: instancePath + "/target", schemaPath: "#/properties/target/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-            if (vErrors === null) {
-                vErrors = [err44];
-            }
-            else {
-                vErrors.push(err44);
-            }
-            errors++;
-        }
-    }
-    if (data.constraints !== undefined) {
-        let data21 = data.constraints;
-        if (Array.isArray(data21)) {
-            const len4 = data21.length;
-            for (let i4 = 0; i4 < len4; i4++) {
-                let data22 = data21[i4];
-                if (typeof data22 === "string") {
-                    if (data22.length < 1) {
-                        const err45 = { instancePath: instancePath + "/constraints/" + i4, schemaPath: "#/properties/constraints/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
-                        if (vErrors === null) {
-                            vErrors = [err45];
-                        }
-                        else {
-                            vErrors.push(err45);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err46 = { instancePath: instancePath + "/constraints/" + i4, schemaPath: "#/properties/constraints/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err46];
-                    }
-                    else {
-                        vErrors.push(err46);
-                    }
-                    errors++;
-                }
-            }
-        }
-        else {
-            const err47 = { instancePath: instancePath + "/constraints", schemaPath: "#/properties/constraints/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-            if (vErrors === null) {
-                vErrors = [err47];
-            }
-            else {
-                vErrors.push(err47);
-            }
-            errors++;
-        }
-    }
-    if (data.resolver !== undefined) {
-        let data23 = data.resolver;
-        if (typeof data23 !== "string") {
-            const err48 = { instancePath: instancePath + "/resolver", schemaPath: "#/properties/resolver/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-            if (vErrors === null) {
-                vErrors = [err48];
-            }
-            else {
-                vErrors.push(err48);
-            }
-            errors++;
-        }
-        if (!(((data23 === "pip") || (data23 === "uv")) || (data23 === "auto"))) {
-            const err49 = { instancePath: instancePath + "/resolver", schemaPath: "#/properties/resolver/enum", keyword: "enum", params: { allowedValues: schema11.properties.resolver.enum }, message: "must be equal to one of the allowed values" };
-            if (vErrors === null) {
-                vErrors = [err49];
-            }
-            else {
-                vErrors.push(err49);
-            }
-            errors++;
-        }
-    }
-    if (data["as-of"] !== undefined) {
-        let data24 = data["as-of"];
-        if (typeof data24 === "string") {
-            if (data24.length < 1) {
-                const err50 = { instancePath: instancePath + "/as-of", schemaPath: "#/properties/as-of/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
-                if (vErrors === null) {
-                    vErrors = [err50];
-                }
-                else {
-                    vErrors.push(err50);
-                }
-                errors++;
-            }
-        }
-        else {
-            const err51 = { instancePath: instancePath + "/as-of", schemaPath: "#/properties/as-of/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-            if (vErrors === null) {
-                vErrors = [err51];
-            }
-            else {
-                vErrors.push(err51);
-            }
-            errors++;
-        }
-    }
-    if (data.lock !== undefined) {
-        if (typeof data.lock !== "string") {
-            const err52 = { instancePath: instancePath + "/lock", schemaPath: "#/properties/lock/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-            if (vErrors === null) {
-                vErrors = [err52];
-            }
-            else {
-                vErrors.push(err52);
-            }
-            errors++;
-        }
-    }
-    if (data.store !== undefined) {
-        if (typeof data.store !== "string") {
-            const err53 = { instancePath: instancePath + "/store", schemaPath: "#/properties/store/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-            if (vErrors === null) {
-                vErrors = [err53];
-            }
-            else {
-                vErrors.push(err53);
-            }
-            errors++;
-        }
-    }
-    if (data.nodes !== undefined) {
-        let data27 = data.nodes;
-        if (Array.isArray(data27)) {
-            const len5 = data27.length;
-            for (let i5 = 0; i5 < len5; i5++) {
-                let data28 = data27[i5];
-                if (data28 && typeof data28 == "object" && !Array.isArray(data28)) {
-                    if (data28.name === undefined) {
-                        const err54 = { instancePath: instancePath + "/nodes/" + i5, schemaPath: "#/properties/nodes/items/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property '" + "name" + "'" };
-                        if (vErrors === null) {
-                            vErrors = [err54];
-                        }
-                        else {
-                            vErrors.push(err54);
-                        }
-                        errors++;
-                    }
-                    if (data28.role === undefined) {
-                        const err55 = { instancePath: instancePath + "/nodes/" + i5, schemaPath: "#/properties/nodes/items/required", keyword: "required", params: { missingProperty: "role" }, message: "must have required property '" + "role" + "'" };
-                        if (vErrors === null) {
-                            vErrors = [err55];
-                        }
-                        else {
-                            vErrors.push(err55);
-                        }
-                        errors++;
-                    }
-                    for (const key4 in data28) {
-                        if (!((((key4 === "name") || (key4 === "role")) || (key4 === "cpus")) || (key4 === "memory"))) {
-                            const err56 = { instancePath: instancePath + "/nodes/" + i5, schemaPath: "#/properties/nodes/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err56];
-                            }
-                            else {
-                                vErrors.push(err56);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data28.name !== undefined) {
-                        let data29 = data28.name;
-                        if (typeof data29 === "string") {
-                            if (!pattern7.test(data29)) {
-                                const err57 = { instancePath: instancePath + "/nodes/" + i5 + "/name", schemaPath: "#/properties/nodes/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, message: "must match pattern \"" + "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err57];
-                                }
-                                else {
-                                    vErrors.push(err57);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err58 = { instancePath: instancePath + "/nodes/" + i5 + "/name", schemaPath: "#/properties/nodes/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err58];
-                            }
-                            else {
-                                vErrors.push(err58);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data28.role !== undefined) {
-                        if (typeof data28.role !== "string") {
-                            const err59 = { instancePath: instancePath + "/nodes/" + i5 + "/role", schemaPath: "#/properties/nodes/items/properties/role/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err59];
-                            }
-                            else {
-                                vErrors.push(err59);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data28.cpus !== undefined) {
-                        let data31 = data28.cpus;
-                        if (!((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31)))) {
-                            const err60 = { instancePath: instancePath + "/nodes/" + i5 + "/cpus", schemaPath: "#/properties/nodes/items/properties/cpus/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
-                            if (vErrors === null) {
-                                vErrors = [err60];
-                            }
-                            else {
-                                vErrors.push(err60);
-                            }
-                            errors++;
-                        }
-                        if (typeof data31 == "number") {
-                            if (data31 < 1 || isNaN(data31)) {
-                                const err61 = { instancePath: instancePath + "/nodes/" + i5 + "/cpus", schemaPath: "#/properties/nodes/items/properties/cpus/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
-                                if (vErrors === null) {
-                                    vErrors = [err61];
-                                }
-                                else {
-                                    vErrors.push(err61);
-                                }
-                                errors++;
-                            }
-                        }
-                    }
-                    if (data28.memory !== undefined) {
-                        let data32 = data28.memory;
-                        if (!((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32)))) {
-                            const err62 = { instancePath: instancePath + "/nodes/" + i5 + "/memory", schemaPath: "#/properties/nodes/items/properties/memory/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
-                            if (vErrors === null) {
-                                vErrors = [err62];
-                            }
-                            else {
-                                vErrors.push(err62);
-                            }
-                            errors++;
-                        }
-                        if (typeof data32 == "number") {
-                            if (data32 < 128 || isNaN(data32)) {
-                                const err63 = { instancePath: instancePath + "/nodes/" + i5 + "/memory", schemaPath: "#/properties/nodes/items/properties/memory/minimum", keyword: "minimum", params: { comparison: ">=", limit: 128 }, message: "must be >= 128" };
-                                if (vErrors === null) {
-                                    vErrors = [err63];
-                                }
-                                else {
-                                    vErrors.push(err63);
-                                }
-                                errors++;
-                            }
-                        }
-                    }
-                }
-                else {
-                    const err64 = { instancePath: instancePath + "/nodes/" + i5, schemaPath: "#/properties/nodes/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                    if (vErrors === null) {
-                        vErrors = [err64];
-                    }
-                    else {
-                        vErrors.push(err64);
-                    }
-                    errors++;
-                }
-            }
-        }
-        else {
-            const err65 = { instancePath: instancePath + "/nodes", schemaPath: "#/properties/nodes/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-            if (vErrors === null) {
-                vErrors = [err65];
-            }
-            else {
-                vErrors.push(err65);
-            }
-            errors++;
-        }
-    }
-    if (data.roles !== undefined) {
-        let data33 = data.roles;
-        if (data33 && typeof data33 == "object" && !Array.isArray(data33)) {
-            for (const key5 in data33) {
-                let data34 = data33[key5];
-                if (data34 && typeof data34 == "object" && !Array.isArray(data34)) {
-                    for (const key6 in data34) {
-                        if (!(((key6 === "leaves") || (key6 === "services")) || (key6 === "files"))) {
-                            const err66 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/roles/additionalProperties/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err66];
-                            }
-                            else {
-                                vErrors.push(err66);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data34.leaves !== undefined) {
-                        let data35 = data34.leaves;
-                        if (Array.isArray(data35)) {
-                            const len6 = data35.length;
-                            for (let i6 = 0; i6 < len6; i6++) {
-                                if (typeof data35[i6] !== "string") {
-                                    const err67 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/leaves/" + i6, schemaPath: "#/properties/roles/additionalProperties/properties/leaves/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err67];
-                                    }
-                                    else {
-                                        vErrors.push(err67);
-                                    }
-                                    errors++;
-                                }
-                            }
-                        }
-                        else {
-                            const err68 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/leaves", schemaPath: "#/properties/roles/additionalProperties/properties/leaves/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                            if (vErrors === null) {
-                                vErrors = [err68];
-                            }
-                            else {
-                                vErrors.push(err68);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data34.services !== undefined) {
-                        let data37 = data34.services;
-                        if (Array.isArray(data37)) {
-                            const len7 = data37.length;
-                            for (let i7 = 0; i7 < len7; i7++) {
-                                let data38 = data37[i7];
-                                if (data38 && typeof data38 == "object" && !Array.isArray(data38)) {
-                                    if (data38.name === undefined) {
-                                        const err69 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property '" + "name" + "'" };
-                                        if (vErrors === null) {
-                                            vErrors = [err69];
-                                        }
-                                        else {
-                                            vErrors.push(err69);
-                                        }
-                                        errors++;
-                                    }
-                                    if (data38.command === undefined) {
-                                        const err70 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/required", keyword: "required", params: { missingProperty: "command" }, message: "must have required property '" + "command" + "'" };
-                                        if (vErrors === null) {
-                                            vErrors = [err70];
-                                        }
-                                        else {
-                                            vErrors.push(err70);
-                                        }
-                                        errors++;
-                                    }
-                                    for (const key7 in data38) {
-                                        if (!(((((key7 === "name") || (key7 === "command")) || (key7 === "environment")) || (key7 === "working-directory")) || (key7 === "port"))) {
-                                            const err71 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties" };
-                                            if (vErrors === null) {
-                                                vErrors = [err71];
-                                            }
-                                            else {
-                                                vErrors.push(err71);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                    if (data38.name !== undefined) {
-                                        let data39 = data38.name;
-                                        if (typeof data39 === "string") {
-                                            if (!pattern4.test(data39)) {
-                                                const err72 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/name", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9][a-z0-9-]*$" }, message: "must match pattern \"" + "^[a-z0-9][a-z0-9-]*$" + "\"" };
-                                                if (vErrors === null) {
-                                                    vErrors = [err72];
-                                                }
-                                                else {
-                                                    vErrors.push(err72);
-                                                }
-                                                errors++;
-                                            }
-                                        }
-                                        else {
-                                            const err73 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/name", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                            if (vErrors === null) {
-                                                vErrors = [err73];
-                                            }
-                                            else {
-                                                vErrors.push(err73);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                    if (data38.command !== undefined) {
-                                        let data40 = data38.command;
-                                        if (Array.isArray(data40)) {
-                                            if (data40.length < 1) {
-                                                const err74 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/command", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/command/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
-                                                if (vErrors === null) {
-                                                    vErrors = [err74];
-                                                }
-                                                else {
-                                                    vErrors.push(err74);
-                                                }
-                                                errors++;
-                                            }
-                                            const len8 = data40.length;
-                                            for (let i8 = 0; i8 < len8; i8++) {
-                                                if (typeof data40[i8] !== "string") {
-                                                    const err75 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/command/" + i8, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/command/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                                    if (vErrors === null) {
-                                                        vErrors = [err75];
-                                                    }
-                                                    else {
-                                                        vErrors.push(err75);
-                                                    }
-                                                    errors++;
-                                                }
-                                            }
-                                        }
-                                        else {
-                                            const err76 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/command", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/command/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                                            if (vErrors === null) {
-                                                vErrors = [err76];
-                                            }
-                                            else {
-                                                vErrors.push(err76);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                    if (data38.environment !== undefined) {
-                                        let data42 = data38.environment;
-                                        if (data42 && typeof data42 == "object" && !Array.isArray(data42)) {
-                                            for (const key8 in data42) {
-                                                if (typeof data42[key8] !== "string") {
-                                                    const err77 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/environment/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/environment/additionalProperties/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                                    if (vErrors === null) {
-                                                        vErrors = [err77];
-                                                    }
-                                                    else {
-                                                        vErrors.push(err77);
-                                                    }
-                                                    errors++;
-                                                }
-                                            }
-                                        }
-                                        else {
-                                            const err78 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/environment", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/environment/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                                            if (vErrors === null) {
-                                                vErrors = [err78];
-                                            }
-                                            else {
-                                                vErrors.push(err78);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                    if (data38["working-directory"] !== undefined) {
-                                        if (typeof data38["working-directory"] !== "string") {
-                                            const err79 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/working-directory", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/working-directory/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                            if (vErrors === null) {
-                                                vErrors = [err79];
-                                            }
-                                            else {
-                                                vErrors.push(err79);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                    if (data38.port !== undefined) {
-                                        let data45 = data38.port;
-                                        if (!((typeof data45 == "number") && (!(data45 % 1) && !isNaN(data45)))) {
-                                            const err80 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/port", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/port/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
-                                            if (vErrors === null) {
-                                                vErrors = [err80];
-                                            }
-                                            else {
-                                                vErrors.push(err80);
-                                            }
-                                            errors++;
-                                        }
-                                        if (typeof data45 == "number") {
-                                            if (data45 > 65535 || isNaN(data45)) {
-                                                const err81 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/port", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/port/maximum", keyword: "maximum", params: { comparison: "<=", limit: 65535 }, message: "must be <= 65535" };
-                                                if (vErrors === null) {
-                                                    vErrors = [err81];
-                                                }
-                                                else {
-                                                    vErrors.push(err81);
-                                                }
-                                                errors++;
-                                            }
-                                            if (data45 < 1 || isNaN(data45)) {
-                                                const err82 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/port", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/port/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
-                                                if (vErrors === null) {
-                                                    vErrors = [err82];
-                                                }
-                                                else {
-                                                    vErrors.push(err82);
-                                                }
-                                                errors++;
-                                            }
-                                        }
-                                    }
-                                }
-                                else {
-                                    const err83 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                                    if (vErrors === null) {
-                                        vErrors = [err83];
-                                    }
-                                    else {
-                                        vErrors.push(err83);
-                                    }
-                                    errors++;
-                                }
-                            }
-                        }
-                        else {
-                            const err84 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services", schemaPath: "#/properties/roles/additionalProperties/properties/services/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                            if (vErrors === null) {
-                                vErrors = [err84];
-                            }
-                            else {
-                                vErrors.push(err84);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data34.files !== undefined) {
-                        let data46 = data34.files;
-                        if (Array.isArray(data46)) {
-                            const len9 = data46.length;
-                            for (let i9 = 0; i9 < len9; i9++) {
-                                let data47 = data46[i9];
-                                if (data47 && typeof data47 == "object" && !Array.isArray(data47)) {
-                                    if (data47.path === undefined) {
-                                        const err85 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9, schemaPath: "#/properties/roles/additionalProperties/properties/files/items/required", keyword: "required", params: { missingProperty: "path" }, message: "must have required property '" + "path" + "'" };
-                                        if (vErrors === null) {
-                                            vErrors = [err85];
-                                        }
-                                        else {
-                                            vErrors.push(err85);
-                                        }
-                                        errors++;
-                                    }
-                                    for (const key9 in data47) {
-                                        if (!((((key9 === "path") || (key9 === "template")) || (key9 === "content")) || (key9 === "mode"))) {
-                                            const err86 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9, schemaPath: "#/properties/roles/additionalProperties/properties/files/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties" };
-                                            if (vErrors === null) {
-                                                vErrors = [err86];
-                                            }
-                                            else {
-                                                vErrors.push(err86);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                    if (data47.path !== undefined) {
-                                        if (typeof data47.path !== "string") {
-                                            const err87 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/path", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/path/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                            if (vErrors === null) {
-                                                vErrors = [err87];
-                                            }
-                                            else {
-                                                vErrors.push(err87);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                    if (data47.template !== undefined) {
-                                        if (typeof data47.template !== "string") {
-                                            const err88 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/template", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/template/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                            if (vErrors === null) {
-                                                vErrors = [err88];
-                                            }
-                                            else {
-                                                vErrors.push(err88);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                    if (data47.content !== undefined) {
-                                        if (typeof data47.content !== "string") {
-                                            const err89 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/content", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/content/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                            if (vErrors === null) {
-                                                vErrors = [err89];
-                                            }
-                                            else {
-                                                vErrors.push(err89);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                    if (data47.mode !== undefined) {
-                                        let data51 = data47.mode;
-                                        if (typeof data51 === "string") {
-                                            if (!pattern9.test(data51)) {
-                                                const err90 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/mode", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/mode/pattern", keyword: "pattern", params: { pattern: "^0?[0-7]{3}$" }, message: "must match pattern \"" + "^0?[0-7]{3}$" + "\"" };
-                                                if (vErrors === null) {
-                                                    vErrors = [err90];
-                                                }
-                                                else {
-                                                    vErrors.push(err90);
-                                                }
-                                                errors++;
-                                            }
-                                        }
-                                        else {
-                                            const err91 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/mode", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/mode/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                            if (vErrors === null) {
-                                                vErrors = [err91];
-                                            }
-                                            else {
-                                                vErrors.push(err91);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                }
-                                else {
-                                    const err92 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9, schemaPath: "#/properties/roles/additionalProperties/properties/files/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                                    if (vErrors === null) {
-                                        vErrors = [err92];
-                                    }
-                                    else {
-                                        vErrors.push(err92);
-                                    }
-                                    errors++;
-                                }
-                            }
-                        }
-                        else {
-                            const err93 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files", schemaPath: "#/properties/roles/additionalProperties/properties/files/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                            if (vErrors === null) {
-                                vErrors = [err93];
-                            }
-                            else {
-                                vErrors.push(err93);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err94 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/roles/additionalProperties/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                    if (vErrors === null) {
-                        vErrors = [err94];
-                    }
-                    else {
-                        vErrors.push(err94);
-                    }
-                    errors++;
-                }
-            }
-        }
-        else {
-            const err95 = { instancePath: instancePath + "/roles", schemaPath: "#/properties/roles/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-            if (vErrors === null) {
-                vErrors = [err95];
-            }
-            else {
-                vErrors.push(err95);
-            }
-            errors++;
-        }
-    }
-    if (data.values !== undefined) {
-        let data52 = data.values;
-        if (!(data52 && typeof data52 == "object" && !Array.isArray(data52))) {
-            const err96 = { instancePath: instancePath + "/values", schemaPath: "#/properties/values/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-            if (vErrors === null) {
-                vErrors = [err96];
-            }
-            else {
-                vErrors.push(err96);
-            }
-            errors++;
-        }
-    }
-    if (data.environments !== undefined) {
-        let data53 = data.environments;
-        if (Array.isArray(data53)) {
-            const len10 = data53.length;
-            for (let i10 = 0; i10 < len10; i10++) {
-                let data54 = data53[i10];
-                if (data54 && typeof data54 == "object" && !Array.isArray(data54)) {
-                    if (data54.name === undefined) {
-                        const err97 = { instancePath: instancePath + "/environments/" + i10, schemaPath: "#/properties/environments/items/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property '" + "name" + "'" };
-                        if (vErrors === null) {
-                            vErrors = [err97];
-                        }
-                        else {
-                            vErrors.push(err97);
-                        }
-                        errors++;
-                    }
-                    for (const key10 in data54) {
-                        if (!((((((key10 === "name") || (key10 === "requires")) || (key10 === "soak")) || (key10 === "github-environment")) || (key10 === "inventory")) || (key10 === "values"))) {
-                            const err98 = { instancePath: instancePath + "/environments/" + i10, schemaPath: "#/properties/environments/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err98];
-                            }
-                            else {
-                                vErrors.push(err98);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data54.name !== undefined) {
-                        let data55 = data54.name;
-                        if (typeof data55 === "string") {
-                            if (!pattern4.test(data55)) {
-                                const err99 = { instancePath: instancePath + "/environments/" + i10 + "/name", schemaPath: "#/properties/environments/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9][a-z0-9-]*$" }, message: "must match pattern \"" + "^[a-z0-9][a-z0-9-]*$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err99];
-                                }
-                                else {
-                                    vErrors.push(err99);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err100 = { instancePath: instancePath + "/environments/" + i10 + "/name", schemaPath: "#/properties/environments/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err100];
-                            }
-                            else {
-                                vErrors.push(err100);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data54.requires !== undefined) {
-                        let data56 = data54.requires;
-                        if (Array.isArray(data56)) {
-                            const len11 = data56.length;
-                            for (let i11 = 0; i11 < len11; i11++) {
-                                if (typeof data56[i11] !== "string") {
-                                    const err101 = { instancePath: instancePath + "/environments/" + i10 + "/requires/" + i11, schemaPath: "#/properties/environments/items/properties/requires/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err101];
-                                    }
-                                    else {
-                                        vErrors.push(err101);
-                                    }
-                                    errors++;
-                                }
-                            }
-                        }
-                        else {
-                            const err102 = { instancePath: instancePath + "/environments/" + i10 + "/requires", schemaPath: "#/properties/environments/items/properties/requires/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                            if (vErrors === null) {
-                                vErrors = [err102];
-                            }
-                            else {
-                                vErrors.push(err102);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data54.soak !== undefined) {
-                        let data58 = data54.soak;
-                        if (typeof data58 === "string") {
-                            if (!pattern11.test(data58)) {
-                                const err103 = { instancePath: instancePath + "/environments/" + i10 + "/soak", schemaPath: "#/properties/environments/items/properties/soak/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h|d)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h|d)$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err103];
-                                }
-                                else {
-                                    vErrors.push(err103);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err104 = { instancePath: instancePath + "/environments/" + i10 + "/soak", schemaPath: "#/properties/environments/items/properties/soak/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err104];
-                            }
-                            else {
-                                vErrors.push(err104);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data54["github-environment"] !== undefined) {
-                        if (typeof data54["github-environment"] !== "string") {
-                            const err105 = { instancePath: instancePath + "/environments/" + i10 + "/github-environment", schemaPath: "#/properties/environments/items/properties/github-environment/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err105];
-                            }
-                            else {
-                                vErrors.push(err105);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data54.inventory !== undefined) {
-                        if (typeof data54.inventory !== "string") {
-                            const err106 = { instancePath: instancePath + "/environments/" + i10 + "/inventory", schemaPath: "#/properties/environments/items/properties/inventory/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err106];
-                            }
-                            else {
-                                vErrors.push(err106);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data54.values !== undefined) {
-                        let data61 = data54.values;
-                        if (!(data61 && typeof data61 == "object" && !Array.isArray(data61))) {
-                            const err107 = { instancePath: instancePath + "/environments/" + i10 + "/values", schemaPath: "#/properties/environments/items/properties/values/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                            if (vErrors === null) {
-                                vErrors = [err107];
-                            }
-                            else {
-                                vErrors.push(err107);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err108 = { instancePath: instancePath + "/environments/" + i10, schemaPath: "#/properties/environments/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                    if (vErrors === null) {
-                        vErrors = [err108];
-                    }
-                    else {
-                        vErrors.push(err108);
-                    }
-                    errors++;
-                }
-            }
-        }
-        else {
-            const err109 = { instancePath: instancePath + "/environments", schemaPath: "#/properties/environments/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-            if (vErrors === null) {
-                vErrors = [err109];
-            }
-            else {
-                vErrors.push(err109);
-            }
-            errors++;
-        }
-    }
-    if (data.acceptance !== undefined) {
-        let data62 = data.acceptance;
-        if (data62 && typeof data62 == "object" && !Array.isArray(data62)) {
-            if (data62.command === undefined) {
-                const err110 = { instancePath: instancePath + "/acceptance", schemaPath: "#/properties/acceptance/required", keyword: "required", params: { missingProperty: "command" }, message: "must have required property '" + "command" + "'" };
-                if (vErrors === null) {
-                    vErrors = [err110];
-                }
-                else {
-                    vErrors.push(err110);
-                }
-                errors++;
-            }
-            for (const key11 in data62) {
-                if (!((((((((key11 === "command") || (key11 === "timeout")) || (key11 === "junit")) || (key11 === "working-directory")) || (key11 === "allow-no-tests")) || (key11 === "pass-env")) || (key11 === "env")) || (key11 === "workflows"))) {
-                    const err111 = { instancePath: instancePath + "/acceptance", schemaPath: "#/properties/acceptance/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key11 }, message: "must NOT have additional properties" };
-                    if (vErrors === null) {
-                        vErrors = [err111];
-                    }
-                    else {
-                        vErrors.push(err111);
-                    }
-                    errors++;
-                }
-            }
-            if (data62.command !== undefined) {
-                let data63 = data62.command;
-                if (Array.isArray(data63)) {
-                    if (data63.length < 1) {
-                        const err112 = { instancePath: instancePath + "/acceptance/command", schemaPath: "#/properties/acceptance/properties/command/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
-                        if (vErrors === null) {
-                            vErrors = [err112];
-                        }
-                        else {
-                            vErrors.push(err112);
-                        }
-                        errors++;
-                    }
-                    const len12 = data63.length;
-                    for (let i12 = 0; i12 < len12; i12++) {
-                        if (typeof data63[i12] !== "string") {
-                            const err113 = { instancePath: instancePath + "/acceptance/command/" + i12, schemaPath: "#/properties/acceptance/properties/command/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err113];
-                            }
-                            else {
-                                vErrors.push(err113);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err114 = { instancePath: instancePath + "/acceptance/command", schemaPath: "#/properties/acceptance/properties/command/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                    if (vErrors === null) {
-                        vErrors = [err114];
-                    }
-                    else {
-                        vErrors.push(err114);
-                    }
-                    errors++;
-                }
-            }
-            if (data62.timeout !== undefined) {
-                let data65 = data62.timeout;
-                if (typeof data65 === "string") {
-                    if (!pattern12.test(data65)) {
-                        const err115 = { instancePath: instancePath + "/acceptance/timeout", schemaPath: "#/properties/acceptance/properties/timeout/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err115];
-                        }
-                        else {
-                            vErrors.push(err115);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err116 = { instancePath: instancePath + "/acceptance/timeout", schemaPath: "#/properties/acceptance/properties/timeout/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err116];
-                    }
-                    else {
-                        vErrors.push(err116);
-                    }
-                    errors++;
-                }
-            }
-            if (data62.junit !== undefined) {
-                if (typeof data62.junit !== "string") {
-                    const err117 = { instancePath: instancePath + "/acceptance/junit", schemaPath: "#/properties/acceptance/properties/junit/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err117];
-                    }
-                    else {
-                        vErrors.push(err117);
-                    }
-                    errors++;
-                }
-            }
-            if (data62["working-directory"] !== undefined) {
-                if (typeof data62["working-directory"] !== "string") {
-                    const err118 = { instancePath: instancePath + "/acceptance/working-directory", schemaPath: "#/properties/acceptance/properties/working-directory/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err118];
-                    }
-                    else {
-                        vErrors.push(err118);
-                    }
-                    errors++;
-                }
-            }
-            if (data62["allow-no-tests"] !== undefined) {
-                if (typeof data62["allow-no-tests"] !== "boolean") {
-                    const err119 = { instancePath: instancePath + "/acceptance/allow-no-tests", schemaPath: "#/properties/acceptance/properties/allow-no-tests/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
-                    if (vErrors === null) {
-                        vErrors = [err119];
-                    }
-                    else {
-                        vErrors.push(err119);
-                    }
-                    errors++;
-                }
-            }
-            if (data62["pass-env"] !== undefined) {
-                let data69 = data62["pass-env"];
-                if (Array.isArray(data69)) {
-                    const len13 = data69.length;
-                    for (let i13 = 0; i13 < len13; i13++) {
-                        let data70 = data69[i13];
-                        if (typeof data70 === "string") {
-                            if (!pattern13.test(data70)) {
-                                const err120 = { instancePath: instancePath + "/acceptance/pass-env/" + i13, schemaPath: "#/properties/acceptance/properties/pass-env/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z_][A-Za-z0-9_]*$" }, message: "must match pattern \"" + "^[A-Za-z_][A-Za-z0-9_]*$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err120];
-                                }
-                                else {
-                                    vErrors.push(err120);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err121 = { instancePath: instancePath + "/acceptance/pass-env/" + i13, schemaPath: "#/properties/acceptance/properties/pass-env/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err121];
-                            }
-                            else {
-                                vErrors.push(err121);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err122 = { instancePath: instancePath + "/acceptance/pass-env", schemaPath: "#/properties/acceptance/properties/pass-env/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                    if (vErrors === null) {
-                        vErrors = [err122];
-                    }
-                    else {
-                        vErrors.push(err122);
-                    }
-                    errors++;
-                }
-            }
-            if (data62.env !== undefined) {
-                let data71 = data62.env;
-                if (data71 && typeof data71 == "object" && !Array.isArray(data71)) {
-                    for (const key12 in data71) {
-                        const _errs161 = errors;
-                        if (typeof key12 === "string") {
-                            if (!pattern13.test(key12)) {
-                                const err123 = { instancePath: instancePath + "/acceptance/env", schemaPath: "#/properties/acceptance/properties/env/propertyNames/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z_][A-Za-z0-9_]*$" }, message: "must match pattern \"" + "^[A-Za-z_][A-Za-z0-9_]*$" + "\"", propertyName: key12 };
-                                if (vErrors === null) {
-                                    vErrors = [err123];
-                                }
-                                else {
-                                    vErrors.push(err123);
-                                }
-                                errors++;
-                            }
-                        }
-                        var valid41 = _errs161 === errors;
-                        if (!valid41) {
-                            const err124 = { instancePath: instancePath + "/acceptance/env", schemaPath: "#/properties/acceptance/properties/env/propertyNames", keyword: "propertyNames", params: { propertyName: key12 }, message: "property name must be valid" };
-                            if (vErrors === null) {
-                                vErrors = [err124];
-                            }
-                            else {
-                                vErrors.push(err124);
-                            }
-                            errors++;
-                        }
-                    }
-                    for (const key13 in data71) {
-                        if (typeof data71[key13] !== "string") {
-                            const err125 = { instancePath: instancePath + "/acceptance/env/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/acceptance/properties/env/additionalProperties/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err125];
-                            }
-                            else {
-                                vErrors.push(err125);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err126 = { instancePath: instancePath + "/acceptance/env", schemaPath: "#/properties/acceptance/properties/env/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                    if (vErrors === null) {
-                        vErrors = [err126];
-                    }
-                    else {
-                        vErrors.push(err126);
-                    }
-                    errors++;
-                }
-            }
-            if (data62.workflows !== undefined) {
-                let data73 = data62.workflows;
-                if (Array.isArray(data73)) {
-                    const len14 = data73.length;
-                    for (let i14 = 0; i14 < len14; i14++) {
-                        let data74 = data73[i14];
-                        if (typeof data74 === "string") {
-                            if (!pattern15.test(data74)) {
-                                const err127 = { instancePath: instancePath + "/acceptance/workflows/" + i14, schemaPath: "#/properties/acceptance/properties/workflows/items/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err127];
-                                }
-                                else {
-                                    vErrors.push(err127);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err128 = { instancePath: instancePath + "/acceptance/workflows/" + i14, schemaPath: "#/properties/acceptance/properties/workflows/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err128];
-                            }
-                            else {
-                                vErrors.push(err128);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err129 = { instancePath: instancePath + "/acceptance/workflows", schemaPath: "#/properties/acceptance/properties/workflows/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                    if (vErrors === null) {
-                        vErrors = [err129];
-                    }
-                    else {
-                        vErrors.push(err129);
-                    }
-                    errors++;
-                }
-            }
-        }
-        else {
-            const err130 = { instancePath: instancePath + "/acceptance", schemaPath: "#/properties/acceptance/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-            if (vErrors === null) {
-                vErrors = [err130];
-            }
-            else {
-                vErrors.push(err130);
-            }
-            errors++;
-        }
-    }
-    if (data.attestations !== undefined) {
-        let data75 = data.attestations;
-        if (data75 && typeof data75 == "object" && !Array.isArray(data75)) {
-            for (const key14 in data75) {
-                if (!(((((key14 === "require") || (key14 === "keys")) || (key14 === "signing-key")) || (key14 === "trusted-root")) || (key14 === "identity"))) {
-                    const err131 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key14 }, message: "must NOT have additional properties" };
-                    if (vErrors === null) {
-                        vErrors = [err131];
-                    }
-                    else {
-                        vErrors.push(err131);
-                    }
-                    errors++;
-                }
-            }
-            if (data75.require !== undefined) {
-                if (typeof data75.require !== "boolean") {
-                    const err132 = { instancePath: instancePath + "/attestations/require", schemaPath: "#/properties/attestations/properties/require/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
-                    if (vErrors === null) {
-                        vErrors = [err132];
-                    }
-                    else {
-                        vErrors.push(err132);
-                    }
-                    errors++;
-                }
-            }
-            if (data75.keys !== undefined) {
-                let data77 = data75.keys;
-                if (Array.isArray(data77)) {
-                    const len15 = data77.length;
-                    for (let i15 = 0; i15 < len15; i15++) {
-                        let data78 = data77[i15];
-                        if (typeof data78 === "string") {
-                            if (data78.length < 1) {
-                                const err133 = { instancePath: instancePath + "/attestations/keys/" + i15, schemaPath: "#/properties/attestations/properties/keys/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
-                                if (vErrors === null) {
-                                    vErrors = [err133];
-                                }
-                                else {
-                                    vErrors.push(err133);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err134 = { instancePath: instancePath + "/attestations/keys/" + i15, schemaPath: "#/properties/attestations/properties/keys/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err134];
-                            }
-                            else {
-                                vErrors.push(err134);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err135 = { instancePath: instancePath + "/attestations/keys", schemaPath: "#/properties/attestations/properties/keys/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                    if (vErrors === null) {
-                        vErrors = [err135];
-                    }
-                    else {
-                        vErrors.push(err135);
-                    }
-                    errors++;
-                }
-            }
-            if (data75["signing-key"] !== undefined) {
-                let data79 = data75["signing-key"];
-                if (typeof data79 === "string") {
-                    if (data79.length < 1) {
-                        const err136 = { instancePath: instancePath + "/attestations/signing-key", schemaPath: "#/properties/attestations/properties/signing-key/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
-                        if (vErrors === null) {
-                            vErrors = [err136];
-                        }
-                        else {
-                            vErrors.push(err136);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err137 = { instancePath: instancePath + "/attestations/signing-key", schemaPath: "#/properties/attestations/properties/signing-key/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err137];
-                    }
-                    else {
-                        vErrors.push(err137);
-                    }
-                    errors++;
-                }
-            }
-            if (data75["trusted-root"] !== undefined) {
-                let data80 = data75["trusted-root"];
-                if (typeof data80 === "string") {
-                    if (data80.length < 1) {
-                        const err138 = { instancePath: instancePath + "/attestations/trusted-root", schemaPath: "#/properties/attestations/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
-                        if (vErrors === null) {
-                            vErrors = [err138];
-                        }
-                        else {
-                            vErrors.push(err138);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err139 = { instancePath: instancePath + "/attestations/trusted-root", schemaPath: "#/properties/attestations/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err139];
-                    }
-                    else {
-                        vErrors.push(err139);
-                    }
-                    errors++;
-                }
-            }
-            if (data75.identity !== undefined) {
-                let data81 = data75.identity;
-                if (data81 && typeof data81 == "object" && !Array.isArray(data81)) {
-                    for (const key15 in data81) {
-                        if (!(((((key15 === "repository") || (key15 === "workflow")) || (key15 === "ref")) || (key15 === "issuer")) || (key15 === "server-url"))) {
-                            const err140 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err140];
-                            }
-                            else {
-                                vErrors.push(err140);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data81.repository !== undefined) {
-                        let data82 = data81.repository;
-                        if (typeof data82 === "string") {
-                            if (!pattern16.test(data82)) {
-                                const err141 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err141];
-                                }
-                                else {
-                                    vErrors.push(err141);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err142 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err142];
-                            }
-                            else {
-                                vErrors.push(err142);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data81.workflow !== undefined) {
-                        let data83 = data81.workflow;
-                        if (typeof data83 === "string") {
-                            if (!pattern15.test(data83)) {
-                                const err143 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err143];
-                                }
-                                else {
-                                    vErrors.push(err143);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err144 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err144];
-                            }
-                            else {
-                                vErrors.push(err144);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data81.ref !== undefined) {
-                        let data84 = data81.ref;
-                        if (typeof data84 === "string") {
-                            if (!pattern18.test(data84)) {
-                                const err145 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/pattern", keyword: "pattern", params: { pattern: "^refs/(heads|tags)/\\S+$" }, message: "must match pattern \"" + "^refs/(heads|tags)/\\S+$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err145];
-                                }
-                                else {
-                                    vErrors.push(err145);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err146 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err146];
-                            }
-                            else {
-                                vErrors.push(err146);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data81.issuer !== undefined) {
-                        let data85 = data81.issuer;
-                        if (typeof data85 === "string") {
-                            if (!pattern19.test(data85)) {
-                                const err147 = { instancePath: instancePath + "/attestations/identity/issuer", schemaPath: "#/properties/attestations/properties/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://\\S+$" }, message: "must match pattern \"" + "^https://\\S+$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err147];
-                                }
-                                else {
-                                    vErrors.push(err147);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err148 = { instancePath: instancePath + "/attestations/identity/issuer", schemaPath: "#/properties/attestations/properties/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err148];
-                            }
-                            else {
-                                vErrors.push(err148);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data81["server-url"] !== undefined) {
-                        let data86 = data81["server-url"];
-                        if (typeof data86 === "string") {
-                            if (!pattern20.test(data86)) {
-                                const err149 = { instancePath: instancePath + "/attestations/identity/server-url", schemaPath: "#/properties/attestations/properties/identity/properties/server-url/pattern", keyword: "pattern", params: { pattern: "^https://[^/\\s]+/?$" }, message: "must match pattern \"" + "^https://[^/\\s]+/?$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err149];
-                                }
-                                else {
-                                    vErrors.push(err149);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err150 = { instancePath: instancePath + "/attestations/identity/server-url", schemaPath: "#/properties/attestations/properties/identity/properties/server-url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err150];
-                            }
-                            else {
-                                vErrors.push(err150);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err151 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                    if (vErrors === null) {
-                        vErrors = [err151];
-                    }
-                    else {
-                        vErrors.push(err151);
-                    }
-                    errors++;
-                }
-            }
-        }
-        else {
-            const err152 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-            if (vErrors === null) {
-                vErrors = [err152];
-            }
-            else {
-                vErrors.push(err152);
-            }
-            errors++;
-        }
-    }
-    if (data.provision !== undefined) {
-        let data87 = data.provision;
-        if (data87 && typeof data87 == "object" && !Array.isArray(data87)) {
-            for (const key16 in data87) {
-                if (!((((((key16 === "provider") || (key16 === "image")) || (key16 === "image-sha256")) || (key16 === "ttl")) || (key16 === "hosts")) || (key16 === "placement"))) {
-                    const err153 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key16 }, message: "must NOT have additional properties" };
-                    if (vErrors === null) {
-                        vErrors = [err153];
-                    }
-                    else {
-                        vErrors.push(err153);
-                    }
-                    errors++;
-                }
-            }
-            if (data87.provider !== undefined) {
-                let data88 = data87.provider;
-                if (typeof data88 !== "string") {
-                    const err154 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err154];
-                    }
-                    else {
-                        vErrors.push(err154);
-                    }
-                    errors++;
-                }
-                if (!(((data88 === "nspawn") || (data88 === "qemu")) || (data88 === "libvirt"))) {
-                    const err155 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/enum", keyword: "enum", params: { allowedValues: schema11.properties.provision.properties.provider.enum }, message: "must be equal to one of the allowed values" };
-                    if (vErrors === null) {
-                        vErrors = [err155];
-                    }
-                    else {
-                        vErrors.push(err155);
-                    }
-                    errors++;
-                }
-            }
-            if (data87.image !== undefined) {
-                if (typeof data87.image !== "string") {
-                    const err156 = { instancePath: instancePath + "/provision/image", schemaPath: "#/properties/provision/properties/image/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err156];
-                    }
-                    else {
-                        vErrors.push(err156);
-                    }
-                    errors++;
-                }
-            }
-            if (data87["image-sha256"] !== undefined) {
-                let data90 = data87["image-sha256"];
-                if (typeof data90 === "string") {
-                    if (!pattern21.test(data90)) {
-                        const err157 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: "must match pattern \"" + "^[0-9a-f]{64}$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err157];
-                        }
-                        else {
-                            vErrors.push(err157);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err158 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err158];
-                    }
-                    else {
-                        vErrors.push(err158);
-                    }
-                    errors++;
-                }
-            }
-            if (data87.ttl !== undefined) {
-                let data91 = data87.ttl;
-                if (typeof data91 === "string") {
-                    if (!pattern12.test(data91)) {
-                        const err159 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err159];
-                        }
-                        else {
-                            vErrors.push(err159);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err160 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err160];
-                    }
-                    else {
-                        vErrors.push(err160);
-                    }
-                    errors++;
-                }
-            }
-            if (data87.hosts !== undefined) {
-                let data92 = data87.hosts;
-                if (Array.isArray(data92)) {
-                    if (data92.length < 1) {
-                        const err161 = { instancePath: instancePath + "/provision/hosts", schemaPath: "#/properties/provision/properties/hosts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
-                        if (vErrors === null) {
-                            vErrors = [err161];
-                        }
-                        else {
-                            vErrors.push(err161);
-                        }
-                        errors++;
-                    }
-                    const len16 = data92.length;
-                    for (let i16 = 0; i16 < len16; i16++) {
-                        let data93 = data92[i16];
-                        if (data93 && typeof data93 == "object" && !Array.isArray(data93)) {
-                            if (data93.uri === undefined) {
-                                const err162 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/required", keyword: "required", params: { missingProperty: "uri" }, message: "must have required property '" + "uri" + "'" };
-                                if (vErrors === null) {
-                                    vErrors = [err162];
-                                }
-                                else {
-                                    vErrors.push(err162);
-                                }
-                                errors++;
-                            }
-                            for (const key17 in data93) {
-                                if (!((((((((key17 === "name") || (key17 === "uri")) || (key17 === "cpus")) || (key17 === "memory")) || (key17 === "pool")) || (key17 === "network")) || (key17 === "ssh-key")) || (key17 === "pki-dir"))) {
-                                    const err163 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key17 }, message: "must NOT have additional properties" };
-                                    if (vErrors === null) {
-                                        vErrors = [err163];
-                                    }
-                                    else {
-                                        vErrors.push(err163);
-                                    }
-                                    errors++;
-                                }
-                            }
-                            if (data93.name !== undefined) {
-                                let data94 = data93.name;
-                                if (typeof data94 === "string") {
-                                    if (!pattern23.test(data94)) {
-                                        const err164 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/name", schemaPath: "#/properties/provision/properties/hosts/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" }, message: "must match pattern \"" + "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" + "\"" };
-                                        if (vErrors === null) {
-                                            vErrors = [err164];
-                                        }
-                                        else {
-                                            vErrors.push(err164);
-                                        }
-                                        errors++;
-                                    }
-                                }
-                                else {
-                                    const err165 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/name", schemaPath: "#/properties/provision/properties/hosts/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err165];
-                                    }
-                                    else {
-                                        vErrors.push(err165);
-                                    }
-                                    errors++;
-                                }
-                            }
-                            if (data93.uri !== undefined) {
-                                let data95 = data93.uri;
-                                if (typeof data95 === "string") {
-                                    if (!pattern24.test(data95)) {
-                                        const err166 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/uri", schemaPath: "#/properties/provision/properties/hosts/items/properties/uri/pattern", keyword: "pattern", params: { pattern: "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" }, message: "must match pattern \"" + "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" + "\"" };
-                                        if (vErrors === null) {
-                                            vErrors = [err166];
-                                        }
-                                        else {
-                                            vErrors.push(err166);
-                                        }
-                                        errors++;
-                                    }
-                                }
-                                else {
-                                    const err167 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/uri", schemaPath: "#/properties/provision/properties/hosts/items/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err167];
-                                    }
-                                    else {
-                                        vErrors.push(err167);
-                                    }
-                                    errors++;
-                                }
-                            }
-                            if (data93.cpus !== undefined) {
-                                let data96 = data93.cpus;
-                                if (!((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96)))) {
-                                    const err168 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/cpus", schemaPath: "#/properties/provision/properties/hosts/items/properties/cpus/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
-                                    if (vErrors === null) {
-                                        vErrors = [err168];
-                                    }
-                                    else {
-                                        vErrors.push(err168);
-                                    }
-                                    errors++;
-                                }
-                                if (typeof data96 == "number") {
-                                    if (data96 < 1 || isNaN(data96)) {
-                                        const err169 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/cpus", schemaPath: "#/properties/provision/properties/hosts/items/properties/cpus/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
-                                        if (vErrors === null) {
-                                            vErrors = [err169];
-                                        }
-                                        else {
-                                            vErrors.push(err169);
-                                        }
-                                        errors++;
-                                    }
-                                }
-                            }
-                            if (data93.memory !== undefined) {
-                                let data97 = data93.memory;
-                                if (!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))) {
-                                    const err170 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/memory", schemaPath: "#/properties/provision/properties/hosts/items/properties/memory/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
-                                    if (vErrors === null) {
-                                        vErrors = [err170];
-                                    }
-                                    else {
-                                        vErrors.push(err170);
-                                    }
-                                    errors++;
-                                }
-                                if (typeof data97 == "number") {
-                                    if (data97 < 128 || isNaN(data97)) {
-                                        const err171 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/memory", schemaPath: "#/properties/provision/properties/hosts/items/properties/memory/minimum", keyword: "minimum", params: { comparison: ">=", limit: 128 }, message: "must be >= 128" };
-                                        if (vErrors === null) {
-                                            vErrors = [err171];
-                                        }
-                                        else {
-                                            vErrors.push(err171);
-                                        }
-                                        errors++;
-                                    }
-                                }
-                            }
-                            if (data93.pool !== undefined) {
-                                let data98 = data93.pool;
-                                if (typeof data98 === "string") {
-                                    if (!pattern25.test(data98)) {
-                                        const err172 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pool", schemaPath: "#/properties/provision/properties/hosts/items/properties/pool/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9._-]+$" + "\"" };
-                                        if (vErrors === null) {
-                                            vErrors = [err172];
-                                        }
-                                        else {
-                                            vErrors.push(err172);
-                                        }
-                                        errors++;
-                                    }
-                                }
-                                else {
-                                    const err173 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pool", schemaPath: "#/properties/provision/properties/hosts/items/properties/pool/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err173];
-                                    }
-                                    else {
-                                        vErrors.push(err173);
-                                    }
-                                    errors++;
-                                }
-                            }
-                            if (data93.network !== undefined) {
-                                let data99 = data93.network;
-                                if (typeof data99 === "string") {
-                                    if (!pattern25.test(data99)) {
-                                        const err174 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/network", schemaPath: "#/properties/provision/properties/hosts/items/properties/network/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9._-]+$" + "\"" };
-                                        if (vErrors === null) {
-                                            vErrors = [err174];
-                                        }
-                                        else {
-                                            vErrors.push(err174);
-                                        }
-                                        errors++;
-                                    }
-                                }
-                                else {
-                                    const err175 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/network", schemaPath: "#/properties/provision/properties/hosts/items/properties/network/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err175];
-                                    }
-                                    else {
-                                        vErrors.push(err175);
-                                    }
-                                    errors++;
-                                }
-                            }
-                            if (data93["ssh-key"] !== undefined) {
-                                if (typeof data93["ssh-key"] !== "string") {
-                                    const err176 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/ssh-key", schemaPath: "#/properties/provision/properties/hosts/items/properties/ssh-key/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err176];
-                                    }
-                                    else {
-                                        vErrors.push(err176);
-                                    }
-                                    errors++;
-                                }
-                            }
-                            if (data93["pki-dir"] !== undefined) {
-                                if (typeof data93["pki-dir"] !== "string") {
-                                    const err177 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pki-dir", schemaPath: "#/properties/provision/properties/hosts/items/properties/pki-dir/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err177];
-                                    }
-                                    else {
-                                        vErrors.push(err177);
-                                    }
-                                    errors++;
-                                }
-                            }
-                        }
-                        else {
-                            const err178 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                            if (vErrors === null) {
-                                vErrors = [err178];
-                            }
-                            else {
-                                vErrors.push(err178);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err179 = { instancePath: instancePath + "/provision/hosts", schemaPath: "#/properties/provision/properties/hosts/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                    if (vErrors === null) {
-                        vErrors = [err179];
-                    }
-                    else {
-                        vErrors.push(err179);
-                    }
-                    errors++;
-                }
-            }
-            if (data87.placement !== undefined) {
-                let data102 = data87.placement;
-                if (data102 && typeof data102 == "object" && !Array.isArray(data102)) {
-                    for (const key18 in data102) {
-                        if (!(key18 === "anti-affinity")) {
-                            const err180 = { instancePath: instancePath + "/provision/placement", schemaPath: "#/properties/provision/properties/placement/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key18 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err180];
-                            }
-                            else {
-                                vErrors.push(err180);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data102["anti-affinity"] !== undefined) {
-                        let data103 = data102["anti-affinity"];
-                        if (Array.isArray(data103)) {
-                            const len17 = data103.length;
-                            for (let i17 = 0; i17 < len17; i17++) {
-                                if (typeof data103[i17] !== "string") {
-                                    const err181 = { instancePath: instancePath + "/provision/placement/anti-affinity/" + i17, schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err181];
-                                    }
-                                    else {
-                                        vErrors.push(err181);
-                                    }
-                                    errors++;
-                                }
-                            }
-                            let i18 = data103.length;
-                            let j0;
-                            if (i18 > 1) {
-                                const indices0 = {};
-                                for (; i18--;) {
-                                    let item0 = data103[i18];
-                                    if (typeof item0 !== "string") {
-                                        continue;
-                                    }
-                                    if (typeof indices0[item0] == "number") {
-                                        j0 = indices0[item0];
-                                        const err182 = { instancePath: instancePath + "/provision/placement/anti-affinity", schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/uniqueItems", keyword: "uniqueItems", params: { i: i18, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i18 + " are identical)" };
-                                        if (vErrors === null) {
-                                            vErrors = [err182];
-                                        }
-                                        else {
-                                            vErrors.push(err182);
-                                        }
-                                        errors++;
-                                        break;
-                                    }
-                                    indices0[item0] = i18;
-                                }
-                            }
-                        }
-                        else {
-                            const err183 = { instancePath: instancePath + "/provision/placement/anti-affinity", schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                            if (vErrors === null) {
-                                vErrors = [err183];
-                            }
-                            else {
-                                vErrors.push(err183);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err184 = { instancePath: instancePath + "/provision/placement", schemaPath: "#/properties/provision/properties/placement/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                    if (vErrors === null) {
-                        vErrors = [err184];
-                    }
-                    else {
-                        vErrors.push(err184);
-                    }
-                    errors++;
-                }
-            }
-        }
-        else {
-            const err185 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-            if (vErrors === null) {
-                vErrors = [err185];
-            }
-            else {
-                vErrors.push(err185);
-            }
-            errors++;
-        }
-    }
-}
-else {
-    const err186 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-    if (vErrors === null) {
-        vErrors = [err186];
-    }
-    else {
-        vErrors.push(err186);
-    }
-    errors++;
-} validate10.errors = vErrors; return errors === 0; }
-//# sourceMappingURL=schema-validator.js.map
-;// CONCATENATED MODULE: ./packages/config/lib/src/config.js
-
-
-
-
-
-
-
-
-const DEFAULT_TARGET = { python: '3.11', platforms: ['manylinux_2_28_x86_64'], implementation: 'cp' };
-// Precompiled from schema/karoo.schema.json by scripts/gen-config-validator.mjs: no schema
-// compilation at start-up.
-function config_validate(value) {
-    const v = validate;
-    return v(value) ? [] : [...(v.errors ?? [])];
-}
-/** Reads and validates a karoo.yml. Errors name the file, line and key. */
-async function loadConfig(path) {
-    const abs = (0,external_node_path_.resolve)(path);
-    let text;
-    try {
-        text = await (0,promises_.readFile)(abs, 'utf8');
-    }
-    catch (e) {
-        const code = e.code;
-        throw new lib/* KarooError */.xD('input', `configuration ${path} cannot be read (${code ?? String(e)}); pass --config with the path of your karoo.yml`);
-    }
-    return parseConfig(text, abs);
-}
-function parseConfig(text, path) {
-    const lc = new dist/* LineCounter */.HN();
-    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
-    const at = (node) => {
-        const off = node?.range?.[0];
-        return off === undefined ? undefined : lc.linePos(off).line;
-    };
-    if (doc.errors.length > 0) {
-        const e = doc.errors[0];
-        throw new lib/* FileError */.f6(path, lc.linePos(e.pos[0]).line, `invalid YAML: ${e.message.split('\n')[0]}`);
-    }
-    const value = doc.toJS();
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        throw new lib/* FileError */.f6(path, 1, 'the configuration must be a mapping with at least system, leaves and indexes');
-    }
-    const errors = config_validate(value);
-    if (errors.length > 0) {
-        const e = pickError(errors);
-        const { line, key } = locate(doc, e, at);
-        throw new lib/* FileError */.f6(path, line, `${key}: ${describe(e)}`);
-    }
-    return normalise(value, path, (keyPath) => at(doc.getIn(keyPath, true)));
-}
-// The most useful of ajv's errors: prefer the deepest one, and a real constraint over oneOf noise.
-function pickError(errors) {
-    const useful = errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if');
-    const pool = useful.length > 0 ? useful : errors;
-    // A `type` error usually comes from the oneOf branch the value was not meant for.
-    const rank = (e) => e.instancePath.split('/').length * 2 + (e.keyword === 'type' ? 0 : 1);
-    return [...pool].sort((a, b) => rank(b) - rank(a))[0];
-}
-function pathOf(instancePath) {
-    if (instancePath === '')
-        return [];
-    return instancePath
-        .slice(1)
-        .split('/')
-        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-        .map((s) => (/^[0-9]+$/.test(s) ? Number(s) : s));
-}
-function keyName(p) {
-    if (p.length === 0)
-        return '(top level)';
-    // A key with a control character is shown JSON-quoted: an error message stays one line.
-    const safe = (s) => ((0,lib/* controlCharacterIn */.k2)(s) === undefined ? s : (0,lib/* quoteValue */.cl)(s));
-    return p.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? safe(s) : `.${safe(s)}`)).join('');
-}
-function locate(doc, e, at) {
-    const p = pathOf(e.instancePath);
-    if (e.keyword === 'additionalProperties') {
-        const extra = e.params.additionalProperty;
-        const parent = p.length === 0 ? doc.contents : doc.getIn(p, true);
-        let line;
-        if ((0,dist/* isMap */.jh)(parent)) {
-            const pair = parent.items.find((it) => it.key?.value === extra);
-            line = at(pair?.key);
-        }
-        return { line: line ?? at(parent), key: keyName([...p, extra]) };
-    }
-    let node = doc.getIn(p, true);
-    if (p.length === 0)
-        node = doc.contents;
-    return { line: at(node) ?? 1, key: keyName(p) };
-}
-function describe(e) {
-    const params = e.params;
-    switch (e.keyword) {
-        case 'additionalProperties':
-            return 'unknown key; check its spelling against the karoo.yml schema';
-        case 'required':
-            return `missing required key "${String(params.missingProperty)}"`;
-        case 'enum':
-            return `must be one of ${params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-        case 'pattern':
-            return `value does not match ${String(params.pattern)}`;
-        case 'type':
-            return `must be ${String(params.type)}`;
-        case 'minItems':
-            return `must have at least ${String(params.limit)} item(s)`;
-        default:
-            return e.message ?? e.keyword;
-    }
-}
-/** The workflow whose runs produce acceptance evidence, unless karoo.yml `acceptance.workflows` names others. */
-const DEFAULT_EVIDENCE_WORKFLOW = '.github/workflows/karoo-candidate.yml';
-/** Names the tests may never be given from karoo's environment: action inputs, runner tokens, karoo's own variables. */
-function checkPassEnv(passEnv, env, fail) {
-    const forbidden = (n) => /^(INPUT_|ACTIONS_|KAROO_)/i.test(n) || /^(GITHUB_TOKEN|GH_TOKEN)$/i.test(n);
-    passEnv.forEach((n, i) => {
-        if (forbidden(n))
-            fail(['acceptance', 'pass-env', i], `"${n}" may not be passed to the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens never are); remove it`);
-    });
-    for (const n of env)
-        if (forbidden(n))
-            fail(['acceptance', 'env', n], `"${n}" may not be set for the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens); remove it`);
-}
-function attestationsOf(a, dir, fail) {
-    const require = a.require === true;
-    if (require && (a.keys ?? []).length === 0 && !a['trusted-root'])
-        fail(['attestations', 'keys'], 'require: true needs at least one public key file under keys (or a Sigstore trusted-root for keyless attestations), or nothing could ever verify');
-    return {
-        require,
-        keys: (a.keys ?? []).map((k) => (0,external_node_path_.resolve)(dir, k)),
-        ...(a['signing-key'] ? { signingKey: (0,external_node_path_.resolve)(dir, a['signing-key']) } : {}),
-        ...(a['trusted-root'] ? { trustedRoot: (0,external_node_path_.resolve)(dir, a['trusted-root']) } : {}),
-        ...(a.identity ? { identity: identityOf(a.identity) } : {}),
-    };
-}
-function identityOf(i) {
-    const { 'server-url': serverUrl, ...rest } = i;
-    return { ...rest, ...(serverUrl !== undefined ? { serverUrl: serverUrl.replace(/\/+$/, '') } : {}) };
-}
-/** provision.hosts and provision.placement: only with provider libvirt, which needs them. */
-function libvirtOf(p, nodes, dir, fail) {
-    if (p?.provider !== 'libvirt') {
-        if (p?.hosts)
-            fail(['provision', 'hosts'], `hosts are for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove them or set provider: libvirt`);
-        if (p?.placement)
-            fail(['provision', 'placement'], `placement is for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove it or set provider: libvirt`);
-        return {};
-    }
-    if (!p.hosts?.length)
-        fail(['provision'], 'provider: libvirt needs hosts: a list of libvirt connection URIs (e.g. - uri: qemu:///system)');
-    const names = new Set();
-    const uris = new Set();
-    const hosts = p.hosts.map((h, i) => {
-        const scheme = h.uri.slice(0, h.uri.indexOf(':'));
-        const name = h.name ??
-            (/^[a-z]+(\+[a-z]+)?:\/\/(?:[^@/]*@)?([^/:]*)/
-                .exec(h.uri)?.[2]
-                ?.toLowerCase()
-                .replace(/[^a-z0-9-]/g, '-') ||
-                'local');
-        if (names.has(name))
-            fail(['provision', 'hosts', i, 'name'], `host name "${name}" is used twice; give each host a name of its own`);
-        if (uris.has(h.uri))
-            fail(['provision', 'hosts', i, 'uri'], `"${h.uri}" is listed twice; list each host once`);
-        names.add(name);
-        uris.add(h.uri);
-        if (h['ssh-key'] !== undefined && scheme !== 'qemu+ssh')
-            fail(['provision', 'hosts', i, 'ssh-key'], `ssh-key is for qemu+ssh:// hosts, not "${h.uri}"; remove it`);
-        if (h['pki-dir'] !== undefined && scheme !== 'qemu+tls')
-            fail(['provision', 'hosts', i, 'pki-dir'], `pki-dir is for qemu+tls:// hosts, not "${h.uri}"; remove it`);
-        if (p.hosts.length > 1 && h.network === undefined) {
-            fail(['provision', 'hosts', i], `with several hosts every host needs network: the libvirt network (bridged) its nodes share with the other hosts' nodes`);
-        }
-        return {
-            name,
-            uri: h.uri,
-            ...(h.cpus !== undefined ? { cpus: h.cpus } : {}),
-            ...(h.memory !== undefined ? { memory: h.memory } : {}),
-            pool: h.pool ?? 'default',
-            ...(h.network !== undefined ? { network: h.network } : {}),
-            ...(h['ssh-key'] !== undefined ? { sshKey: (0,external_node_path_.resolve)(dir, h['ssh-key']) } : {}),
-            ...(h['pki-dir'] !== undefined ? { pkiDir: (0,external_node_path_.resolve)(dir, h['pki-dir']) } : {}),
-        };
-    });
-    const roles = new Set(nodes.map((n) => n.role));
-    const anti = p.placement?.['anti-affinity'] ?? [];
-    anti.forEach((r, i) => {
-        if (!roles.has(r))
-            fail(['provision', 'placement', 'anti-affinity', i], `"${r}" is not the role of any node (roles: ${[...roles].join(', ')})`);
-    });
-    return { hosts, ...(anti.length ? { antiAffinity: [...anti] } : {}) };
-}
-/** `30s`, `10m`, `2h`, `1d` → seconds. */
-function config_parseDuration(s) {
-    const m = /^([0-9]+)(s|m|h|d)$/.exec(s.trim());
-    if (!m)
-        throw new lib/* KarooError */.xD('input', `duration "${s}" is not of the form 30s, 10m, 2h or 1d`);
-    return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2]];
-}
-function asOfOf(value, fail) {
-    if (value === undefined || value === 'none')
-        return {};
-    if (value !== 'leaves' && (0,lock_lib/* parseInstant */.nV)(value) === undefined) {
-        fail(['as-of'], `"${value}" is not an RFC 3339 date-time with an offset (e.g. 2026-01-31T12:00:00Z), "leaves" or "none"`);
-    }
-    return { asOf: value };
-}
-function indexUrl(url, dir) {
-    let u;
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url))
-        u = url;
-    else
-        u = (0,external_node_url_.pathToFileURL)((0,external_node_path_.isAbsolute)(url) ? url : (0,external_node_path_.resolve)(dir, url)).href;
-    return u.endsWith('/') ? u : `${u}/`;
-}
-function normalise(raw, path, line) {
-    const dir = (0,external_node_path_.dirname)(path);
-    const fail = (keyPath, reason) => {
-        throw new lib/* FileError */.f6(path, line(keyPath), `${keyName(keyPath)}: ${reason}`);
-    };
-    checkConfigStrings(raw, fail);
-    const leaves = [];
-    const seenLeaves = new Set();
-    raw.leaves.forEach((l, i) => {
-        const o = typeof l === 'string' ? { name: l } : l;
-        const key = (0,lock_lib/* normalizeName */.Pc)(o.name);
-        if (seenLeaves.has(key))
-            fail(['leaves', i], `leaf "${o.name}" is listed twice`);
-        seenLeaves.add(key);
-        if (o.pin !== undefined && !(0,lock_lib/* isValidVersion */.ri)(o.pin))
-            fail(['leaves', i, 'pin'], `"${o.pin}" is not a PEP 440 version`);
-        leaves.push({
-            name: o.name,
-            key,
-            pin: o.pin,
-            allowPrerelease: o['allow-prerelease'] ?? false,
-            extras: (o.extras ?? []).map(lock_lib/* normalizeName */.Pc).sort(),
-        });
-    });
-    const indexNames = new Set();
-    const indexes = raw.indexes.map((ix, i) => {
-        const name = ix.name ?? (i === 0 ? 'private' : `extra-${i}`);
-        if (indexNames.has(name))
-            fail(['indexes', i, 'name'], `index name "${name}" is used twice`);
-        indexNames.add(name);
-        let url;
-        try {
-            url = indexUrl(ix.url, dir);
-            new URL(url);
-        }
-        catch {
-            return fail(['indexes', i, 'url'], `"${ix.url}" is not a URL or path`);
-        }
-        if (new URL(url).username || new URL(url).password) {
-            fail(['indexes', i, 'url'], 'credentials must not be written in the configuration; use username-env and password-env');
-        }
-        return { name, url, private: ix.private ?? i === 0, usernameEnv: ix['username-env'], passwordEnv: ix['password-env'] };
-    });
-    if (!indexes.some((ix) => ix.private))
-        fail(['indexes'], 'no index is private; mark the index holding your leaves with private: true');
-    const target = {
-        python: raw.target?.python ?? DEFAULT_TARGET.python,
-        platforms: raw.target?.platforms ?? DEFAULT_TARGET.platforms,
-        implementation: raw.target?.implementation ?? DEFAULT_TARGET.implementation,
-    };
-    const roles = {};
-    for (const [name, r] of Object.entries(raw.roles ?? {})) {
-        (r.leaves ?? []).forEach((l, i) => {
-            if (!seenLeaves.has((0,lock_lib/* normalizeName */.Pc)(l)))
-                fail(['roles', name, 'leaves', i], `"${l}" is not one of the leaves`);
-        });
-        roles[name] = {
-            name,
-            leaves: (r.leaves ?? []).map(lock_lib/* normalizeName */.Pc),
-            services: (r.services ?? []).map((s) => ({
-                name: s.name,
-                command: s.command,
-                environment: s.environment ?? {},
-                workingDirectory: s['working-directory'],
-                port: s.port,
-            })),
-            files: (r.files ?? []).map((f, i) => {
-                if ((f.template === undefined) === (f.content === undefined))
-                    fail(['roles', name, 'files', i], 'give exactly one of template or content');
-                return {
-                    path: f.path,
-                    template: f.template === undefined ? undefined : (0,external_node_path_.resolve)(dir, f.template),
-                    content: f.content,
-                    mode: f.mode,
-                };
-            }),
-        };
-    }
-    const nodeNames = new Set();
-    const nodes = (raw.nodes ?? []).map((n, i) => {
-        if (nodeNames.has(n.name))
-            fail(['nodes', i, 'name'], `node "${n.name}" is listed twice`);
-        nodeNames.add(n.name);
-        if (raw.roles && !(n.role in roles))
-            fail(['nodes', i, 'role'], `role "${n.role}" is not defined under roles (known: ${Object.keys(roles).join(', ') || 'none'})`);
-        return { name: n.name, role: n.role, cpus: n.cpus, memory: n.memory };
-    });
-    const envNames = [];
-    const environments = (raw.environments ?? []).map((e, i) => {
-        if (envNames.includes(e.name))
-            fail(['environments', i, 'name'], `environment "${e.name}" is listed twice`);
-        const requires = e.requires ?? (i > 0 ? [raw.environments[i - 1].name] : []);
-        requires.forEach((r, j) => {
-            if (!envNames.includes(r))
-                fail(['environments', i, 'requires', j], `"${r}" is not an environment listed before "${e.name}"`);
-        });
-        envNames.push(e.name);
-        return {
-            name: e.name,
-            requires,
-            soakSeconds: e.soak === undefined ? undefined : config_parseDuration(e.soak),
-            githubEnvironment: e['github-environment'],
-            inventory: e.inventory === undefined ? undefined : (0,external_node_path_.resolve)(dir, e.inventory),
-            values: e.values ?? {},
-        };
-    });
-    if (raw.acceptance)
-        checkPassEnv(raw.acceptance['pass-env'] ?? [], Object.keys(raw.acceptance.env ?? {}), fail);
-    const acceptance = raw.acceptance && {
-        command: raw.acceptance.command,
-        timeoutSeconds: raw.acceptance.timeout ? config_parseDuration(raw.acceptance.timeout) : 600,
-        junit: raw.acceptance.junit,
-        workingDirectory: (0,external_node_path_.resolve)(dir, raw.acceptance['working-directory'] ?? '.'),
-        ...(raw.acceptance['allow-no-tests'] === true ? { allowNoTests: true } : {}),
-        ...(raw.acceptance['pass-env'] ? { passEnv: [...raw.acceptance['pass-env']] } : {}),
-        ...(raw.acceptance.env ? { env: { ...raw.acceptance.env } } : {}),
-        workflows: raw.acceptance.workflows ?? [DEFAULT_EVIDENCE_WORKFLOW],
-    };
-    return {
-        path,
-        dir,
-        system: raw.system,
-        leaves,
-        indexes,
-        target,
-        constraints: (raw.constraints ?? []).map((c) => (0,external_node_path_.resolve)(dir, c)),
-        resolver: raw.resolver ?? 'pip',
-        ...asOfOf(raw['as-of'], fail),
-        lockDir: (0,external_node_path_.resolve)(dir, raw.lock ?? '.'),
-        store: raw.store,
-        nodes,
-        roles,
-        values: raw.values ?? {},
-        environments,
-        acceptance,
-        ...(raw.attestations ? { attestations: attestationsOf(raw.attestations, dir, fail) } : {}),
-        provision: {
-            provider: raw.provision?.provider,
-            image: raw.provision?.image,
-            imageSha256: raw.provision?.['image-sha256'],
-            ttlSeconds: raw.provision?.ttl ? config_parseDuration(raw.provision.ttl) : 3600,
-            ...libvirtOf(raw.provision, nodes, dir, fail),
-        },
-        raw: raw,
-    };
-}
-//# sourceMappingURL=config.js.map
-;// CONCATENATED MODULE: ./packages/config/lib/src/index.js
-
-//# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: ./packages/config/lib/src/index.js + 3 modules
+var src = __nccwpck_require__(71706);
 ;// CONCATENATED MODULE: ./packages/kit/lib/index.js
 
 
@@ -105281,6 +105333,8 @@ const OUTPUT = {
     issueUrl: 'issue-url',
 };
 //# sourceMappingURL=constants.js.map
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
 // EXTERNAL MODULE: ./packages/oci/lib/index.js + 10 modules
 var oci_lib = __nccwpck_require__(99713);
 ;// CONCATENATED MODULE: ./packages/kit/lib/store.js
@@ -105362,6 +105416,8 @@ function loadInputs() {
     };
 }
 //# sourceMappingURL=inputs.js.map
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
 // EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js + 21 modules
 var github = __nccwpck_require__(11758);
 // EXTERNAL MODULE: ./packages/attest/lib/index.js + 3 modules
@@ -105451,6 +105507,8 @@ function nearestUntried(lo, hi, skipped) {
     return undefined;
 }
 //# sourceMappingURL=search.js.map
+// EXTERNAL MODULE: ./packages/lock/lib/index.js + 22 modules
+var lock_lib = __nccwpck_require__(34764);
 ;// CONCATENATED MODULE: ./packages/bisect/lib/bisect.js
 
 
@@ -106992,9 +107050,13 @@ function bytes(n) {
 function markdown_shortDigest(digest, n = 12) {
     return digest.replace(/^sha256:/, '').slice(0, n);
 }
-/** `1,234` */
+/**
+ * `1,234`: groups of three digits, as `toLocaleString('en-US')` writes them. Integers are grouped
+ * here: the first `toLocaleString` call of a process loads ICU's locale data (~40 ms), and every
+ * karoo step counts something.
+ */
 function markdown_count(n) {
-    return n.toLocaleString('en-US');
+    return Number.isSafeInteger(n) ? String(n).replace(/\B(?=(\d{3})+$)/g, ',') : n.toLocaleString('en-US');
 }
 /** `✅ passed` / `❌ failed` / other results as given. */
 function markdown_result(r) {
@@ -107104,7 +107166,7 @@ async function publishBisectIssue(gh, repo, r, options = {}) {
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: ./packages/machines/lib/src/index.js + 24 modules
-var src = __nccwpck_require__(46494);
+var lib_src = __nccwpck_require__(46494);
 ;// CONCATENATED MODULE: ./actions/provision/lib/image-cache.js
 
 
@@ -107132,8 +107194,8 @@ function complete(entry) {
  */
 async function restoreImage(cloudSha256) {
     const entry = cloudSha256
-        ? { key: `karoo-cloud-image-${cloudSha256}`, path: (0,external_node_path_.join)((0,src.imagesRoot)(), 'cloud', `${cloudSha256}.img`), cloud: true, present: false }
-        : { key: imageCacheKey((0,src.imageId)()), path: (0,external_node_path_.join)((0,src.imagesRoot)(), (0,src.imageId)()), cloud: false, present: false };
+        ? { key: `karoo-cloud-image-${cloudSha256}`, path: (0,external_node_path_.join)((0,lib_src.imagesRoot)(), 'cloud', `${cloudSha256}.img`), cloud: true, present: false }
+        : { key: imageCacheKey((0,lib_src.imageId)()), path: (0,external_node_path_.join)((0,lib_src.imagesRoot)(), (0,lib_src.imageId)()), cloud: false, present: false };
     entry.present = complete(entry);
     if (entry.present)
         return entry;
@@ -107209,7 +107271,7 @@ const TOOLS = [
 const KVM_UDEV_RULE = 'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"\n';
 const KVM_RULE_FILE = '/etc/udev/rules.d/99-karoo-kvm.rules';
 /** The Debian packages missing for a provider, sorted, without duplicates. */
-async function missingPackages(provider, ownImage, has = src.hasTool) {
+async function missingPackages(provider, ownImage, has = lib_src.hasTool) {
     const wanted = TOOLS.filter((t) => t.when === 'always' || t.when === provider || (t.when === 'own-image' && ownImage));
     const missing = new Set();
     for (const t of wanted)
@@ -107239,7 +107301,7 @@ async function prepareRunner(provider, ownImage) {
                 ['install', '-y', '-q', '--no-install-recommends', ...packages],
             ]) {
                 lib_core.info(`apt-get ${args.join(' ')}`);
-                const r = await (0,src.run)('apt-get', args, { env, allowFailure: true, timeoutMs: 15 * 60_000 });
+                const r = await (0,lib_src.run)('apt-get', args, { env, allowFailure: true, timeoutMs: 15 * 60_000 });
                 if (r.stdout)
                     lib_core.info(r.stdout.trimEnd());
                 if (r.code !== 0) {
@@ -107254,8 +107316,8 @@ async function prepareRunner(provider, ownImage) {
     let kvm = false;
     if ((0,external_node_fs_.existsSync)('/dev/kvm')) {
         await (0,promises_.writeFile)(KVM_RULE_FILE, KVM_UDEV_RULE);
-        await (0,src.run)('udevadm', ['control', '--reload-rules'], { allowFailure: true });
-        await (0,src.run)('udevadm', ['trigger', '--name-match=kvm'], { allowFailure: true });
+        await (0,lib_src.run)('udevadm', ['control', '--reload-rules'], { allowFailure: true });
+        await (0,lib_src.run)('udevadm', ['trigger', '--name-match=kvm'], { allowFailure: true });
         kvm = true;
         lib_core.info(`karoo: /dev/kvm is there; opened it with ${KVM_RULE_FILE}`);
     }
@@ -107287,7 +107349,7 @@ async function prepareRunner(provider, ownImage) {
  * lock) is refused before anything is built.
  */
 async function runBisect(i) {
-    const config = await loadConfig(i.config);
+    const config = await (0,src/* loadConfig */.Z9)(i.config);
     const good = await endpointFrom(i.good, `input "${INPUT.good}"`);
     const bad = await endpointFrom(i.bad, `input "${INPUT.bad}"`);
     if ('candidate' in good && 'candidate' in bad && good.candidate === bad.candidate) {
