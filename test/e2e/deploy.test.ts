@@ -435,6 +435,29 @@ describe('karoo deploy / accept / status / rollback on nspawn machines', () => {
     expect(json<{ result: string }>(a).result).toBe('passed');
   });
 
+  test("a service's start-timeout in karoo.yml is how long its node waits: a service that never listens fails the deploy after it, naming the service", async () => {
+    // The same candidate with a configuration whose store service never opens its port (sleep
+    // is on every node's PATH) and may take 2 s: the node gives up after 2 s, not 60 s.
+    const slow = join(work, 'cam', 'slow-start.yml');
+    const yml = readFileSync(cfg, 'utf8');
+    const edited = yml.replace('command: [cam-store, --config, etc/cam-store.json]', 'command: [sleep, "3600"]\n        start-timeout: 2s');
+    expect(edited).not.toBe(yml);
+    writeFileSync(slow, edited);
+    try {
+      const r = await karoo(['deploy', '--config', slow, '--inventory', invPath, '--store', store, '--candidate', candB, '--json']);
+      // A node that cannot run its release is a conflict (exit 5), not "unavailable, retry".
+      expect([r.code, json<DeployJson>(r).error]).toEqual([
+        5,
+        expect.stringMatching(/^deploy failed on node store-1: .*service karoo-cam-cam-store\.service did not come up within 2s/),
+      ]);
+    } finally {
+      // Back to the configuration the next test starts from.
+      const back = await karoo(deployArgs(candB));
+      expect(back.code).toBe(0);
+    }
+    expect(JSON.stringify(await ask('store-1', 7101, '/version'))).toContain('cam-store');
+  });
+
   test('a node killed mid-deploy fails the deploy naming it; every other node stays fully on its old release', async () => {
     const old = await Promise.all(
       inv.nodes.map(async (n) => JSON.parse(await sh(n.name, 'cat /opt/karoo/cam/receipt.json')) as { systemId: string; release: string }),
