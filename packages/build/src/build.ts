@@ -142,7 +142,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   try {
     // Each file is downloaded and checked, then uploaded while others still download: the
     // download, the hashing and the upload overlap across files. One bad file stops the rest.
-    const headersFor = options.headersFor ?? indexAuthHeaders(options.indexes ?? [], options.env ?? process.env);
+    const logins = { indexes: options.indexes ?? [], env: options.env ?? process.env };
+    const headersFor = options.headersFor ?? indexAuthHeaders(logins.indexes, logins.env);
     const abort = new AbortController();
     setMaxListeners(0, abort.signal);
     const stopped = () => new KarooError('internal', 'skipped after an earlier failure');
@@ -155,7 +156,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
             const d =
               checked !== undefined
                 ? { path: checked, fetched: 0 }
-                : await downloadLockedFile(f.pkg, f.file, dir, { headersFor, signal: abort.signal });
+                : await downloadLockedFile(f.pkg, f.file, dir, { headersFor, signal: abort.signal, logins });
             downloadedBytes += d.fetched;
             if (abort.signal.aborted) throw stopped();
             // Our own temp files (and files the caller checked) may be linked into a layout store;

@@ -101,5 +101,21 @@ describe('downloads with index credentials', () => {
     await expect(
       downloadLockedFile(pkg, file(`${index.url}file.whl`), join(dir, 'd'), { headersFor: indexAuthHeaders(indexes(), {}) }),
     ).rejects.toThrow(/answered 401; set the index credentials/);
+    // Told karoo.yml's indexes, it names the index and the variables: empty here, or refused.
+    await expect(
+      downloadLockedFile(pkg, file(`${index.url}file.whl`), join(dir, 'd'), {
+        headersFor: indexAuthHeaders(indexes(), {}),
+        logins: { indexes: indexes(), env: { GITHUB_EVENT_NAME: 'pull_request' } },
+      }),
+    ).rejects.toThrow(
+      /^index "private" refused access to \S+ \S+ \(\S+\.whl\) \(HTTP 401\): IX_USER and IX_PASS are empty here\. GitHub gives the run of a pull request from a fork no secrets/,
+    );
+    const wrong = { ...env, IX_PASS: 'wrong' };
+    await expect(
+      downloadLockedFile(pkg, file(`${index.url}file.whl`), join(dir, 'd'), {
+        headersFor: indexAuthHeaders(indexes(), wrong),
+        logins: { indexes: indexes(), env: wrong },
+      }),
+    ).rejects.toThrow(/\(HTTP 401\): it did not accept the login in IX_USER\/IX_PASS; check those credentials$/);
   });
 });

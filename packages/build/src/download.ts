@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { type Digest, type IndexAuthConfig, KarooError, sha256File } from '@karoo/common';
+import { type Digest, type IndexAuthConfig, indexForUrl, KarooError, refusedAccessMessage, sha256File } from '@karoo/common';
 import type { LockedFile, LockedPackage } from '@karoo/lock';
 import { Hasher } from '@karoo/oci';
 import { drain, type HeadersFor, indexCredentials, redact, Transport, transport as defaultTransport } from '@karoo/transport';
@@ -27,6 +27,8 @@ export interface DownloadOptions {
   readonly signal?: AbortSignal | undefined;
   /** The transport (its retry policy and warnings); default @karoo/transport's. */
   readonly transport?: Transport | undefined;
+  /** karoo.yml's indexes and the environment: a 401/403 from one of them says which login to set or check (refusedAccessMessage). */
+  readonly logins?: { readonly indexes: readonly IndexAuthConfig[]; readonly env: NodeJS.ProcessEnv } | undefined;
 }
 
 export interface Downloaded {
@@ -70,7 +72,10 @@ export async function downloadLockedFile(
   const attempt = async (): Promise<Downloaded> => {
     const tmp = `${path}.${randomBytes(6).toString('hex')}.part`;
     try {
-      const source = await open(url, transport, options.signal);
+      const source = await open(url, transport, options.signal, (u, status) => {
+        const ix = options.logins && indexForUrl(u, options.logins.indexes);
+        return ix && refusedAccessMessage(ix, what, status, options.logins!.env);
+      });
       const hasher = new Hasher(file.size ?? Number.POSITIVE_INFINITY);
       try {
         await pipeline(source, hasher, createWriteStream(tmp), { signal: options.signal });
@@ -106,7 +111,12 @@ function integrity(what: string, file: LockedFile, expected: Digest, actual: str
   );
 }
 
-async function open(url: string, transport: Transport, signal: AbortSignal | undefined): Promise<Readable> {
+async function open(
+  url: string,
+  transport: Transport,
+  signal: AbortSignal | undefined,
+  refused: (url: URL, status: number) => string | undefined,
+): Promise<Readable> {
   if (isAbsolute(url)) return createReadStream(url, { highWaterMark: 1 << 20 });
   const u = new URL(url);
   if (u.protocol === 'file:') return createReadStream(fileURLToPath(u), { highWaterMark: 1 << 20 });
@@ -117,9 +127,11 @@ async function open(url: string, transport: Transport, signal: AbortSignal | und
     await drain(res);
     const status = res.status;
     const kind = status >= 500 ? 'unavailable' : 'input';
+    const login = status === 401 || status === 403 ? refused(u, status) : undefined;
     throw new KarooError(
       kind,
-      `${redact(u)} answered ${status}${status === 401 || status === 403 ? '; set the index credentials (karoo.yml username-env/password-env)' : ''}`,
+      login ??
+        `${redact(u)} answered ${status}${status === 401 || status === 403 ? '; set the index credentials (karoo.yml username-env/password-env)' : ''}`,
       {
         detail: { url: redact(u), status },
       },

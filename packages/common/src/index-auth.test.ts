@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { isKarooError } from './errors.js';
-import { basicAuthHeader, credentialsFor, credentialsForAny, isLoopbackHost, urlWithUserinfo } from './index-auth.js';
+import { basicAuthHeader, credentialsFor, credentialsForAny, isLoopbackHost, refusedAccessMessage, urlWithUserinfo } from './index-auth.js';
 
 const env = { IX_USER: 'ci', IX_PASS: 's3cret', OTHER_PASS: 'other' };
 const secure = { name: 'private', url: 'https://pypi.acme.test/private/simple/', usernameEnv: 'IX_USER', passwordEnv: 'IX_PASS' };
@@ -80,5 +80,37 @@ describe('credentialsFor: whether an index credentials go with a request', () =>
     expect(urlWithUserinfo('https://h.test/simple/', { username: 'c i', password: 'p@ss:w' })).toBe(
       'https://c%20i:p%40ss%3Aw@h.test/simple/',
     );
+  });
+});
+
+describe('refusedAccessMessage: why an index said 401/403, and what to do', () => {
+  const say = (ix: Parameters<typeof refusedAccessMessage>[0], e: NodeJS.ProcessEnv, status = 401) =>
+    refusedAccessMessage(ix, 'acme-lib', status, e);
+  const open = { name: 'private', url: 'https://pypi.acme.test/simple/' };
+
+  it('no login named in karoo.yml: name one', () => {
+    expect(say(open, env)).toBe(
+      'index "private" refused access to acme-lib (HTTP 401): it needs a login; name the environment variables that hold it with username-env and password-env for this index in karoo.yml',
+    );
+  });
+
+  it('a login named but empty here: set it; in a pull request, say that a fork gets no secrets', () => {
+    expect(say(secure, { IX_USER: '', IX_PASS: '' })).toBe(
+      'index "private" refused access to acme-lib (HTTP 401): IX_USER and IX_PASS are empty here; set them to the index\'s login (in a workflow: from secrets, passed to karoo\'s steps)',
+    );
+    expect(say(secure, { IX_USER: 'ci' })).toMatch(/: IX_PASS is empty here; set it to/);
+    expect(say(secure, { IX_USER: '', IX_PASS: '', GITHUB_EVENT_NAME: 'pull_request' })).toBe(
+      'index "private" refused access to acme-lib (HTTP 401): IX_USER and IX_PASS are empty here. GitHub gives the run of a pull request from a fork no secrets, so a fork\'s candidate cannot be resolved against this index; push the branch to the repository itself, or set the secrets if this is not a fork',
+    );
+  });
+
+  it('a login the index refused: check it, and never show it', () => {
+    expect(say(secure, env)).toBe(
+      'index "private" refused access to acme-lib (HTTP 401): it did not accept the login in IX_USER/IX_PASS; check those credentials',
+    );
+    expect(say(secure, env, 403)).toBe(
+      'index "private" refused access to acme-lib (HTTP 403): the login in IX_USER/IX_PASS may not read it; check that account\'s access to the index',
+    );
+    for (const s of [say(secure, env), say(secure, env, 403)]) expect(s).not.toMatch(/s3cret|\bci\b/);
   });
 });

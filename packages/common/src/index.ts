@@ -10,6 +10,8 @@ export {
   credentialsFor,
   credentialsForAny,
   basicAuthHeader,
+  indexForUrl,
+  refusedAccessMessage,
   urlWithUserinfo,
 } from './index-auth.js';
 export {

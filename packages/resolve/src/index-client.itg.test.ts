@@ -99,7 +99,7 @@ describe('index client', () => {
         ix(`${base}/locked/simple/`, { usernameEnv: 'IX_USER', passwordEnv: 'IX_PASS' }),
         'x',
       ),
-    ).rejects.toThrow(/index "private" refused access to x \(HTTP 401\); set IX_USER and IX_PASS/);
+    ).rejects.toThrow(/index "private" refused access to x \(HTTP 401\): it did not accept the login in IX_USER\/IX_PASS/);
     expect(seen.at(-1)?.auth).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);
     const closed = await closedPort();
     await expect(new IndexClient().page(ix(`http://127.0.0.1:${closed}/simple/`), 'x')).rejects.toThrow(

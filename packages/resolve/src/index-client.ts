@@ -1,7 +1,16 @@
 import { readFile, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { basicAuthHeader, credentialsFor, errorMessage, isKarooError, KarooError, networkCause, urlWithUserinfo } from '@karoo/common';
+import {
+  basicAuthHeader,
+  credentialsFor,
+  errorMessage,
+  isKarooError,
+  KarooError,
+  networkCause,
+  refusedAccessMessage,
+  urlWithUserinfo,
+} from '@karoo/common';
 import type { IndexConfig } from '@karoo/config';
 import { normalizeName, parseInstant } from '@karoo/lock';
 import { drain, header, readBody, type HttpResponse, transport as defaultTransport, type Transport } from '@karoo/transport';
@@ -130,10 +139,7 @@ export class IndexClient {
     }
     if (res.status === 401 || res.status === 403) {
       await drain(res);
-      throw new KarooError(
-        'input',
-        `index "${index.name}" refused access to ${name} (HTTP ${res.status}); set ${index.usernameEnv ?? 'username-env'} and ${index.passwordEnv ?? 'password-env'} for it in karoo.yml`,
-      );
+      throw new KarooError('input', refusedAccessMessage(index, name, res.status, this.env));
     }
     if (res.status < 200 || res.status > 299) {
       await drain(res);
