@@ -85,7 +85,10 @@ async function downloadLockedFile(pkg, file, dir, options = {}) {
     const attempt = async () => {
         const tmp = `${path}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.part`;
         try {
-            const source = await download_open(url, transport, options.signal);
+            const source = await download_open(url, transport, options.signal, (u, status) => {
+                const ix = options.logins && (0,common_lib/* indexForUrl */.RR)(u, options.logins.indexes);
+                return ix && (0,common_lib/* refusedAccessMessage */.Yf)(ix, what, status, options.logins.env);
+            });
             const hasher = new oci_lib/* Hasher */.OP(file.size ?? Number.POSITIVE_INFINITY);
             try {
                 await (0,external_node_stream_promises_.pipeline)(source, hasher, (0,external_node_fs_.createWriteStream)(tmp), { signal: options.signal });
@@ -119,7 +122,7 @@ async function downloadLockedFile(pkg, file, dir, options = {}) {
 function integrity(what, file, expected, actual) {
     return new common_lib/* KarooError */.xD('integrity', `${what} from ${(0,transport_lib/* redact */.E$)(file.url ?? '')} does not match the lock: expected ${expected}${file.size !== undefined ? ` (${file.size} bytes)` : ''}, got ${actual}; the candidate was not pushed`, { detail: { file: file.name, url: (0,transport_lib/* redact */.E$)(file.url ?? ''), expected, actual } });
 }
-async function download_open(url, transport, signal) {
+async function download_open(url, transport, signal, refused) {
     if ((0,external_node_path_.isAbsolute)(url))
         return (0,external_node_fs_.createReadStream)(url, { highWaterMark: 1 << 20 });
     const u = new URL(url);
@@ -132,7 +135,9 @@ async function download_open(url, transport, signal) {
         await (0,transport_lib/* drain */.Ze)(res);
         const status = res.status;
         const kind = status >= 500 ? 'unavailable' : 'input';
-        throw new common_lib/* KarooError */.xD(kind, `${(0,transport_lib/* redact */.E$)(u)} answered ${status}${status === 401 || status === 403 ? '; set the index credentials (karoo.yml username-env/password-env)' : ''}`, {
+        const login = status === 401 || status === 403 ? refused(u, status) : undefined;
+        throw new common_lib/* KarooError */.xD(kind, login ??
+            `${(0,transport_lib/* redact */.E$)(u)} answered ${status}${status === 401 || status === 403 ? '; set the index credentials (karoo.yml username-env/password-env)' : ''}`, {
             detail: { url: (0,transport_lib/* redact */.E$)(u), status },
         });
     }
@@ -217,7 +222,8 @@ async function build(options) {
     try {
         // Each file is downloaded and checked, then uploaded while others still download: the
         // download, the hashing and the upload overlap across files. One bad file stops the rest.
-        const headersFor = options.headersFor ?? indexAuthHeaders(options.indexes ?? [], options.env ?? process.env);
+        const logins = { indexes: options.indexes ?? [], env: options.env ?? process.env };
+        const headersFor = options.headersFor ?? indexAuthHeaders(logins.indexes, logins.env);
         const abort = new AbortController();
         (0,external_node_events_.setMaxListeners)(0, abort.signal);
         const stopped = () => new common_lib/* KarooError */.xD('internal', 'skipped after an earlier failure');
@@ -229,7 +235,7 @@ async function build(options) {
                     const checked = options.verifiedFiles?.get(f.file.sha256);
                     const d = checked !== undefined
                         ? { path: checked, fetched: 0 }
-                        : await downloadLockedFile(f.pkg, f.file, dir, { headersFor, signal: abort.signal });
+                        : await downloadLockedFile(f.pkg, f.file, dir, { headersFor, signal: abort.signal, logins });
                     downloadedBytes += d.fetched;
                     if (abort.signal.aborted)
                         throw stopped();

@@ -117,7 +117,7 @@ class IndexClient {
         }
         if (res.status === 401 || res.status === 403) {
             await (0,_karoo_transport__WEBPACK_IMPORTED_MODULE_5__/* .drain */ .Ze)(res);
-            throw new _karoo_common__WEBPACK_IMPORTED_MODULE_3__/* .KarooError */ .xD('input', `index "${index.name}" refused access to ${name} (HTTP ${res.status}); set ${index.usernameEnv ?? 'username-env'} and ${index.passwordEnv ?? 'password-env'} for it in karoo.yml`);
+            throw new _karoo_common__WEBPACK_IMPORTED_MODULE_3__/* .KarooError */ .xD('input', (0,_karoo_common__WEBPACK_IMPORTED_MODULE_3__/* .refusedAccessMessage */ .Yf)(index, name, res.status, this.env));
         }
         if (res.status < 200 || res.status > 299) {
             await (0,_karoo_transport__WEBPACK_IMPORTED_MODULE_5__/* .drain */ .Ze)(res);

@@ -52295,7 +52295,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Zf: () => (/* reexport */ writeFileAtomic)
 });
 
-// UNUSED EXPORTS: DigestError, EXIT_CODES, credentialsFor, credentialsForAny, isFileError, runContextFromEnv, shortDigest, stderrProgress, urlWithUserinfo, writeFilesAtomic
+// UNUSED EXPORTS: DigestError, EXIT_CODES, credentialsFor, credentialsForAny, indexForUrl, isFileError, refusedAccessMessage, runContextFromEnv, shortDigest, stderrProgress, urlWithUserinfo, writeFilesAtomic
 
 ;// CONCATENATED MODULE: ./packages/common/lib/errors.js
 const EXIT_CODES = {
@@ -52564,6 +52564,54 @@ function credentialsForAny(url, indexes, env) {
             best = { index, credentials, prefix };
     }
     return best && { index: best.index, credentials: best.credentials };
+}
+/** The index of karoo.yml a URL belongs to: same origin, the longest path that holds the URL's. */
+function indexForUrl(url, indexes) {
+    let target;
+    try {
+        target = typeof url === 'string' ? new URL(url) : url;
+    }
+    catch {
+        return undefined;
+    }
+    let best;
+    for (const index of indexes) {
+        let base;
+        try {
+            base = new URL(index.url);
+        }
+        catch {
+            continue;
+        }
+        if (base.origin !== target.origin)
+            continue;
+        const prefix = target.pathname.startsWith(base.pathname) ? base.pathname.length : 0;
+        if (!best || prefix > best.prefix)
+            best = { index, prefix };
+    }
+    return best?.index;
+}
+/**
+ * What to say when an index refused a request (HTTP 401 or 403), from what karoo.yml names for
+ * its login and what this process's environment holds: no login named, a login named but empty
+ * here (in a pull request's run, most likely a fork's: GitHub gives those no secrets), or a login
+ * the index refused. Names variables, never their values.
+ */
+function refusedAccessMessage(index, what, status, env) {
+    const head = `index "${index.name}" refused access to ${what} (HTTP ${status})`;
+    const named = [index.usernameEnv, index.passwordEnv].filter((v) => Boolean(v));
+    if (named.length === 0)
+        return `${head}: it needs a login; name the environment variables that hold it with username-env and password-env for this index in karoo.yml`;
+    const empty = named.filter((v) => !env[v]);
+    if (empty.length > 0) {
+        const which = `${empty.join(' and ')} ${empty.length === 1 ? 'is' : 'are'} empty here`;
+        return (env.GITHUB_EVENT_NAME ?? '').startsWith('pull_request')
+            ? `${head}: ${which}. GitHub gives the run of a pull request from a fork no secrets, so a fork's candidate cannot be resolved against this index; push the branch to the repository itself, or set the secrets if this is not a fork`
+            : `${head}: ${which}; set ${empty.length === 1 ? 'it' : 'them'} to the index's login (in a workflow: from secrets, passed to karoo's steps)`;
+    }
+    return status === 403
+        ? `${head}: the login in ${named.join('/')} may not read it; check that account's access to the index`
+        : `${head}: it did not accept the login in ${named.join('/')}; check those credentials`;
 }
 /** `Basic …` for an Authorization header. */
 function basicAuthHeader(c) {

@@ -82934,6 +82934,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   gJ: () => (/* reexport */ errorMessage),
   FO: () => (/* reexport */ exitCodeOf),
   ZD: () => (/* reexport */ hexOf),
+  RR: () => (/* reexport */ indexForUrl),
   Bc: () => (/* reexport */ isDigest),
   lz: () => (/* reexport */ isFileError),
   ro: () => (/* reexport */ isKarooError),
@@ -82943,6 +82944,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   u6: () => (/* reexport */ networkCause),
   m: () => (/* reexport */ parseDigest),
   cl: () => (/* reexport */ quoteValue),
+  Yf: () => (/* reexport */ refusedAccessMessage),
   Q3: () => (/* reexport */ sha256File),
   Bj: () => (/* reexport */ sha256Of),
   RZ: () => (/* reexport */ silentProgress),
@@ -83219,6 +83221,54 @@ function credentialsForAny(url, indexes, env) {
             best = { index, credentials, prefix };
     }
     return best && { index: best.index, credentials: best.credentials };
+}
+/** The index of karoo.yml a URL belongs to: same origin, the longest path that holds the URL's. */
+function indexForUrl(url, indexes) {
+    let target;
+    try {
+        target = typeof url === 'string' ? new URL(url) : url;
+    }
+    catch {
+        return undefined;
+    }
+    let best;
+    for (const index of indexes) {
+        let base;
+        try {
+            base = new URL(index.url);
+        }
+        catch {
+            continue;
+        }
+        if (base.origin !== target.origin)
+            continue;
+        const prefix = target.pathname.startsWith(base.pathname) ? base.pathname.length : 0;
+        if (!best || prefix > best.prefix)
+            best = { index, prefix };
+    }
+    return best?.index;
+}
+/**
+ * What to say when an index refused a request (HTTP 401 or 403), from what karoo.yml names for
+ * its login and what this process's environment holds: no login named, a login named but empty
+ * here (in a pull request's run, most likely a fork's: GitHub gives those no secrets), or a login
+ * the index refused. Names variables, never their values.
+ */
+function refusedAccessMessage(index, what, status, env) {
+    const head = `index "${index.name}" refused access to ${what} (HTTP ${status})`;
+    const named = [index.usernameEnv, index.passwordEnv].filter((v) => Boolean(v));
+    if (named.length === 0)
+        return `${head}: it needs a login; name the environment variables that hold it with username-env and password-env for this index in karoo.yml`;
+    const empty = named.filter((v) => !env[v]);
+    if (empty.length > 0) {
+        const which = `${empty.join(' and ')} ${empty.length === 1 ? 'is' : 'are'} empty here`;
+        return (env.GITHUB_EVENT_NAME ?? '').startsWith('pull_request')
+            ? `${head}: ${which}. GitHub gives the run of a pull request from a fork no secrets, so a fork's candidate cannot be resolved against this index; push the branch to the repository itself, or set the secrets if this is not a fork`
+            : `${head}: ${which}; set ${empty.length === 1 ? 'it' : 'them'} to the index's login (in a workflow: from secrets, passed to karoo's steps)`;
+    }
+    return status === 403
+        ? `${head}: the login in ${named.join('/')} may not read it; check that account's access to the index`
+        : `${head}: it did not accept the login in ${named.join('/')}; check those credentials`;
 }
 /** `Basic …` for an Authorization header. */
 function basicAuthHeader(c) {
@@ -88887,7 +88937,7 @@ class IndexClient {
         }
         if (res.status === 401 || res.status === 403) {
             await (0,_karoo_transport__WEBPACK_IMPORTED_MODULE_5__/* .drain */ .Ze)(res);
-            throw new _karoo_common__WEBPACK_IMPORTED_MODULE_3__/* .KarooError */ .xD('input', `index "${index.name}" refused access to ${name} (HTTP ${res.status}); set ${index.usernameEnv ?? 'username-env'} and ${index.passwordEnv ?? 'password-env'} for it in karoo.yml`);
+            throw new _karoo_common__WEBPACK_IMPORTED_MODULE_3__/* .KarooError */ .xD('input', (0,_karoo_common__WEBPACK_IMPORTED_MODULE_3__/* .refusedAccessMessage */ .Yf)(index, name, res.status, this.env));
         }
         if (res.status < 200 || res.status > 299) {
             await (0,_karoo_transport__WEBPACK_IMPORTED_MODULE_5__/* .drain */ .Ze)(res);
@@ -95724,7 +95774,10 @@ async function downloadLockedFile(pkg, file, dir, options = {}) {
     const attempt = async () => {
         const tmp = `${path}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.part`;
         try {
-            const source = await download_open(url, transport, options.signal);
+            const source = await download_open(url, transport, options.signal, (u, status) => {
+                const ix = options.logins && (0,lib/* indexForUrl */.RR)(u, options.logins.indexes);
+                return ix && (0,lib/* refusedAccessMessage */.Yf)(ix, what, status, options.logins.env);
+            });
             const hasher = new oci_lib/* Hasher */.OP(file.size ?? Number.POSITIVE_INFINITY);
             try {
                 await (0,external_node_stream_promises_.pipeline)(source, hasher, (0,external_node_fs_.createWriteStream)(tmp), { signal: options.signal });
@@ -95758,7 +95811,7 @@ async function downloadLockedFile(pkg, file, dir, options = {}) {
 function integrity(what, file, expected, actual) {
     return new lib/* KarooError */.xD('integrity', `${what} from ${(0,transport_lib/* redact */.E$)(file.url ?? '')} does not match the lock: expected ${expected}${file.size !== undefined ? ` (${file.size} bytes)` : ''}, got ${actual}; the candidate was not pushed`, { detail: { file: file.name, url: (0,transport_lib/* redact */.E$)(file.url ?? ''), expected, actual } });
 }
-async function download_open(url, transport, signal) {
+async function download_open(url, transport, signal, refused) {
     if ((0,external_node_path_.isAbsolute)(url))
         return (0,external_node_fs_.createReadStream)(url, { highWaterMark: 1 << 20 });
     const u = new URL(url);
@@ -95771,7 +95824,9 @@ async function download_open(url, transport, signal) {
         await (0,transport_lib/* drain */.Ze)(res);
         const status = res.status;
         const kind = status >= 500 ? 'unavailable' : 'input';
-        throw new lib/* KarooError */.xD(kind, `${(0,transport_lib/* redact */.E$)(u)} answered ${status}${status === 401 || status === 403 ? '; set the index credentials (karoo.yml username-env/password-env)' : ''}`, {
+        const login = status === 401 || status === 403 ? refused(u, status) : undefined;
+        throw new lib/* KarooError */.xD(kind, login ??
+            `${(0,transport_lib/* redact */.E$)(u)} answered ${status}${status === 401 || status === 403 ? '; set the index credentials (karoo.yml username-env/password-env)' : ''}`, {
             detail: { url: (0,transport_lib/* redact */.E$)(u), status },
         });
     }
@@ -95856,7 +95911,8 @@ async function build(options) {
     try {
         // Each file is downloaded and checked, then uploaded while others still download: the
         // download, the hashing and the upload overlap across files. One bad file stops the rest.
-        const headersFor = options.headersFor ?? indexAuthHeaders(options.indexes ?? [], options.env ?? process.env);
+        const logins = { indexes: options.indexes ?? [], env: options.env ?? process.env };
+        const headersFor = options.headersFor ?? indexAuthHeaders(logins.indexes, logins.env);
         const abort = new AbortController();
         (0,external_node_events_.setMaxListeners)(0, abort.signal);
         const stopped = () => new lib/* KarooError */.xD('internal', 'skipped after an earlier failure');
@@ -95868,7 +95924,7 @@ async function build(options) {
                     const checked = options.verifiedFiles?.get(f.file.sha256);
                     const d = checked !== undefined
                         ? { path: checked, fetched: 0 }
-                        : await downloadLockedFile(f.pkg, f.file, dir, { headersFor, signal: abort.signal });
+                        : await downloadLockedFile(f.pkg, f.file, dir, { headersFor, signal: abort.signal, logins });
                     downloadedBytes += d.fetched;
                     if (abort.signal.aborted)
                         throw stopped();
