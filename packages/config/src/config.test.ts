@@ -72,9 +72,12 @@ describe('a service start-timeout', () => {
     expect('startTimeoutSeconds' in c.roles.r!.services[1]!).toBe(false);
   });
 
-  it('is refused when it is zero or not a duration, naming the line and key', () => {
+  it('is refused when it is zero, over a day or not a duration, naming the line and key', () => {
     expect(error(withServices('0s'))).toBe(
       '/x/karoo.yml:19: roles.r.services[0].start-timeout: must be at least 1s: a service needs time to come up',
+    );
+    expect(error(withServices('25h'))).toBe(
+      '/x/karoo.yml:19: roles.r.services[0].start-timeout: must be at most 24h: a deploy waits that long for a node at the most',
     );
     expect(error(withServices(undefined, 'soon'))).toMatch(
       /^\/x\/karoo.yml:21: roles\.r\.services\[1\]\.start-timeout: value does not match/,

@@ -546,6 +546,8 @@ function normalise(raw: RawConfig, path: string, line: (keyPath: Array<string | 
         const startTimeout = s['start-timeout'] === undefined ? undefined : parseDuration(s['start-timeout']);
         if (startTimeout === 0)
           fail(['roles', name, 'services', i, 'start-timeout'], 'must be at least 1s: a service needs time to come up');
+        if (startTimeout !== undefined && startTimeout > 86_400)
+          fail(['roles', name, 'services', i, 'start-timeout'], 'must be at most 24h: a deploy waits that long for a node at the most');
         return {
           name: s.name,
           command: s.command,
