@@ -619,9 +619,8 @@ function orderedResults(d: Deployment): NodeResult[] {
 
 /** How long a node of `role` waits for its services: its slowest service's `start-timeout` (START_TIMEOUT_SECONDS where none is given). */
 export function startWaitSeconds(config: KarooConfig, role: string): number {
-  return (
-    Math.max(0, ...(config.roles[role]?.services ?? []).map((s) => s.startTimeoutSeconds ?? START_TIMEOUT_SECONDS)) || START_TIMEOUT_SECONDS
-  );
+  const each = (config.roles[role]?.services ?? []).map((s) => s.startTimeoutSeconds ?? START_TIMEOUT_SECONDS);
+  return each.length > 0 ? Math.max(...each) : START_TIMEOUT_SECONDS;
 }
 
 /**
