@@ -52553,17 +52553,14 @@ function credentialsForAny(url, indexes, env) {
     catch {
         return undefined;
     }
-    let best;
+    const withCredentials = new Map();
     for (const index of indexes) {
         const credentials = credentialsFor(target, index, env);
-        if (!credentials)
-            continue;
-        const path = new URL(index.url).pathname;
-        const prefix = target.pathname.startsWith(path) ? path.length : 0;
-        if (!best || prefix > best.prefix)
-            best = { index, credentials, prefix };
+        if (credentials)
+            withCredentials.set(index, credentials);
     }
-    return best && { index: best.index, credentials: best.credentials };
+    const index = indexForUrl(target, [...withCredentials.keys()]);
+    return index && { index, credentials: withCredentials.get(index) };
 }
 /** The index of karoo.yml a URL belongs to: same origin, the longest path that holds the URL's. */
 function indexForUrl(url, indexes) {
@@ -66601,7 +66598,8 @@ function orderedResults(d) {
 }
 /** How long a node of `role` waits for its services: its slowest service's `start-timeout` (START_TIMEOUT_SECONDS where none is given). */
 function startWaitSeconds(config, role) {
-    return (Math.max(0, ...(config.roles[role]?.services ?? []).map((s) => s.startTimeoutSeconds ?? START_TIMEOUT_SECONDS)) || START_TIMEOUT_SECONDS);
+    const each = (config.roles[role]?.services ?? []).map((s) => s.startTimeoutSeconds ?? START_TIMEOUT_SECONDS);
+    return each.length > 0 ? Math.max(...each) : START_TIMEOUT_SECONDS;
 }
 /**
  * Phase 2: only if every node prepared, each prepared node switches to its release, restarts

@@ -1056,7 +1056,8 @@ function orderedResults(d) {
 }
 /** How long a node of `role` waits for its services: its slowest service's `start-timeout` (START_TIMEOUT_SECONDS where none is given). */
 function startWaitSeconds(config, role) {
-    return (Math.max(0, ...(config.roles[role]?.services ?? []).map((s) => s.startTimeoutSeconds ?? lib_src.START_TIMEOUT_SECONDS)) || lib_src.START_TIMEOUT_SECONDS);
+    const each = (config.roles[role]?.services ?? []).map((s) => s.startTimeoutSeconds ?? lib_src.START_TIMEOUT_SECONDS);
+    return each.length > 0 ? Math.max(...each) : lib_src.START_TIMEOUT_SECONDS;
 }
 /**
  * Phase 2: only if every node prepared, each prepared node switches to its release, restarts

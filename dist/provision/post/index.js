@@ -52243,17 +52243,14 @@ function index_auth_credentialsForAny(url, indexes, env) {
     catch {
         return undefined;
     }
-    let best;
+    const withCredentials = new Map();
     for (const index of indexes) {
         const credentials = credentialsFor(target, index, env);
-        if (!credentials)
-            continue;
-        const path = new URL(index.url).pathname;
-        const prefix = target.pathname.startsWith(path) ? path.length : 0;
-        if (!best || prefix > best.prefix)
-            best = { index, credentials, prefix };
+        if (credentials)
+            withCredentials.set(index, credentials);
     }
-    return best && { index: best.index, credentials: best.credentials };
+    const index = indexForUrl(target, [...withCredentials.keys()]);
+    return index && { index, credentials: withCredentials.get(index) };
 }
 /** The index of karoo.yml a URL belongs to: same origin, the longest path that holds the URL's. */
 function indexForUrl(url, indexes) {
