@@ -13,6 +13,7 @@ import { Lock, writePylock, type LockedPackage } from '@karoo/lock';
 import { LayoutStore } from '@karoo/oci';
 import { type BundleRun, runBundle } from '../support/bundle.js';
 import { json, karoo, ROOT } from '../support/cli.js';
+import { startTestProxy } from '../support/http-proxy.js';
 import { makeWheels } from '../support/wheels.js';
 
 const BUNDLE = join(ROOT, 'dist/report/index.js');
@@ -278,6 +279,38 @@ describe('actions/report bundle', () => {
     const plain = await runAction(s, { candidate, store: inputs.store }, prEvent(7, 'acme/cam'));
     expect(plain.code).toBe(0);
     expect(s.comments('acme/cam', 7)[0]!.body).not.toContain('**Provenance**');
+  });
+
+  it('reaches the GitHub API through the runner’s proxy (a self-hosted runner behind a company gateway)', async () => {
+    // api.github.test is known to no DNS: the proxy resolves it, so the comment lands only by way of it.
+    const s = await startStandin();
+    const proxy = await startTestProxy({ login: { user: 'runner', pass: 'gate-pass' } });
+    try {
+      const api = s.url.replace('127.0.0.1', 'api.github.test');
+      const r = await runBundle(BUNDLE, {
+        cwd: repoDir,
+        under: work,
+        inputs: { token: 'rw', comment: 'true', lock: 'system/pylock.toml', candidate: CANDIDATE },
+        event: prEvent(7, 'acme/cam'),
+        env: {
+          GITHUB_REPOSITORY: 'acme/cam',
+          GITHUB_API_URL: api,
+          GITHUB_SERVER_URL: 'https://github.com',
+          GITHUB_RUN_ID: '4242',
+          HTTP_PROXY: proxy.url.replace('//', '//runner:gate-pass@'),
+        },
+      });
+      expect(r.log).not.toContain('::error::');
+      expect(r.code).toBe(0);
+      expect(s.comments('acme/cam', 7)).toHaveLength(1);
+      expect(proxy.calls.length).toBeGreaterThan(0);
+      for (const c of proxy.calls) {
+        expect(c.authority).toBe(new URL(api).host);
+        expect(c.proxyAuthorization).toBe(`Basic ${Buffer.from('runner:gate-pass').toString('base64')}`);
+      }
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('writes only the job summary outside pull requests', async () => {

@@ -63,10 +63,41 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 let undici: Promise<typeof import('undici')> | undefined;
 const loadUndici = () => (undici ??= import('undici'));
 
+/**
+ * The proxy settings of the environment, read as curl, pip and @actions/http-client read them
+ * (`https_proxy`, `HTTPS_PROXY`, `http_proxy`, `HTTP_PROXY`, `no_proxy`/`NO_PROXY`; the
+ * lower-case name first), or undefined when no proxy is named or `no_proxy` is `*`. Like the
+ * runner's own client, karoo never sends loopback traffic (an index or registry on this
+ * machine) to the proxy.
+ */
+export function proxyFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): { httpProxy?: string; httpsProxy?: string; noProxy: string } | undefined {
+  const httpProxy = env.http_proxy ?? env.HTTP_PROXY;
+  const httpsProxy = env.https_proxy ?? env.HTTPS_PROXY;
+  const noProxy = (env.no_proxy ?? env.NO_PROXY ?? '').trim();
+  if (!httpProxy && !httpsProxy) return undefined;
+  if (noProxy === '*') return undefined;
+  return {
+    ...(httpProxy ? { httpProxy } : {}),
+    ...(httpsProxy ? { httpsProxy } : {}),
+    noProxy: [noProxy, 'localhost', '127.0.0.1', '[::1]'].filter(Boolean).join(','),
+  };
+}
+
 let sharedAgent: Promise<Dispatcher> | undefined;
-/** One connection pool per process (keep-alive), shared by every transport with the default connect timeout. */
+/**
+ * One connection pool per process (keep-alive), shared by every transport with the default
+ * connect timeout; through the environment's proxy when it names one (a self-hosted runner
+ * behind a company's gateway).
+ */
 function agent(connectTimeoutMs: number | undefined): Promise<Dispatcher> {
-  const make = async (timeout: number) => new (await loadUndici()).Agent({ connect: { timeout }, keepAliveTimeout: 10_000 });
+  const make = async (timeout: number) => {
+    const { Agent, EnvHttpProxyAgent } = await loadUndici();
+    const options = { connect: { timeout }, keepAliveTimeout: 10_000 };
+    const proxy = proxyFromEnv();
+    return proxy ? new EnvHttpProxyAgent({ ...options, ...proxy }) : new Agent(options);
+  };
   if (connectTimeoutMs !== undefined) return make(connectTimeoutMs);
   sharedAgent ??= make(30_000);
   return sharedAgent;
