@@ -953,6 +953,13 @@ function isolatedPipEnv(env = process.env) {
     // --isolated skips environment variables and user configuration, but pip still reads the
     // global files (/etc/pip.conf, /etc/xdg/pip/pip.conf) unless PIP_CONFIG_FILE is os.devnull.
     out.PIP_CONFIG_FILE = '/dev/null';
+    // pip sends even loopback requests to the proxy the environment names (requests bypasses only
+    // no_proxy's hosts). karoo's merged index on 127.0.0.1 has a secret path and pages carrying
+    // the private index's credentials: they must not go to a company's proxy, which cannot reach
+    // this machine's loopback anyway. Other hosts keep the proxy.
+    const noProxy = env.no_proxy ?? env.NO_PROXY ?? '';
+    if (noProxy.trim() !== '*')
+        out.no_proxy = out.NO_PROXY = [noProxy.trim(), 'localhost', '127.0.0.1', '::1'].filter(Boolean).join(',');
     out.PIP_DISABLE_PIP_VERSION_CHECK = '1';
     out.PIP_NO_INPUT = '1';
     out.PYTHONDONTWRITEBYTECODE = '1';

@@ -13,7 +13,7 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */ });
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(6760);
-/* harmony import */ var _actions_exec__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(7187);
+/* harmony import */ var _actions_exec__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(5334);
 /* harmony import */ var _karoo_common__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(6787);
 /* harmony import */ var _karoo_lock__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(4764);
 /* harmony import */ var _index_client_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(6520);
