@@ -23,13 +23,20 @@ export interface TestProxy {
   close(): Promise<void>;
 }
 
-export async function startTestProxy(options: { login?: { user: string; pass: string } } = {}): Promise<TestProxy> {
+export interface TestProxyOptions {
+  readonly login?: { user: string; pass: string };
+  /** A status to answer for this host:port instead of reaching it (a gateway's policy, an unreachable host). */
+  readonly refuse?: (authority: string) => number | undefined;
+}
+
+export async function startTestProxy(options: TestProxyOptions = {}): Promise<TestProxy> {
   const calls: ProxyCall[] = [];
   const expected = options.login ? `Basic ${Buffer.from(`${options.login.user}:${options.login.pass}`).toString('base64')}` : undefined;
   const sockets = new Set<Socket>();
   const allowed = (req: IncomingMessage) => expected === undefined || req.headers['proxy-authorization'] === expected;
   const portOf = (authority: string, dflt: number) => Number(/:(\d+)$/.exec(authority)?.[1] ?? dflt);
   const loopback = (authority: string) => /^(127\.[\d.]+|localhost|\[::1\])(:\d+)?$/i.test(authority);
+  const refusal = (authority: string) => options.refuse?.(authority) ?? (loopback(authority) ? 502 : undefined);
 
   const server: Server = createServer((req, res) => {
     const target = new URL(req.url ?? '/');
@@ -38,8 +45,9 @@ export async function startTestProxy(options: { login?: { user: string; pass: st
       res.writeHead(407, { 'proxy-authenticate': 'Basic realm="test proxy"' }).end();
       return;
     }
-    if (loopback(target.host)) {
-      res.writeHead(502).end('the proxy cannot reach your loopback\n');
+    const refused = refusal(target.host);
+    if (refused) {
+      res.writeHead(refused).end('refused by the test proxy\n');
       return;
     }
     const headers = { ...req.headers };
@@ -66,8 +74,9 @@ export async function startTestProxy(options: { login?: { user: string; pass: st
       client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test proxy"\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    if (loopback(authority)) {
-      client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n');
+    const refused = refusal(authority);
+    if (refused) {
+      client.end(`HTTP/1.1 ${refused} Refused\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
     const upstream = connect(portOf(authority, 443), '127.0.0.1', () => {

@@ -13,7 +13,7 @@ import {
 } from '@karoo/common';
 import type { IndexConfig } from '@karoo/config';
 import { normalizeName, parseInstant } from '@karoo/lock';
-import { drain, header, readBody, type HttpResponse, transport as defaultTransport, type Transport } from '@karoo/transport';
+import { drain, header, proxyFor, readBody, type HttpResponse, transport as defaultTransport, type Transport } from '@karoo/transport';
 
 /** One file listed on a project page of a PEP 503/691 index. */
 export interface IndexFile {
@@ -126,6 +126,8 @@ export class IndexClient {
       // Still answering 429/502/503/504 after the retries: the index is there but not serving.
       if ((e as { cause?: { status?: unknown } }).cause?.status !== undefined)
         throw new KarooError('unavailable', `${errorMessage(e)}; try again or check the index`, { cause: e });
+      // Through a proxy, the transport's message names the proxy: "check the index" would mislead.
+      if (proxyFor(new URL(pageUrl), this.env)) throw new KarooError('unavailable', errorMessage(e), { cause: e });
       const cause = networkCause(e);
       throw new KarooError(
         'unavailable',

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { parseConfig } from '@karoo/config';
 import { buildWheel, serveIndex, wheelFile, writeIndex, type IndexServer } from '@karoo/example';
 import { startTestProxy, type TestProxy } from '../../../test/support/http-proxy.js';
+import { Transport } from '@karoo/transport';
+import { IndexClient } from './index-client.js';
 import { isolatedPipEnv } from './python.js';
 import { resolveLock } from './resolve.js';
 
@@ -65,6 +67,24 @@ describe('resolve behind an HTTP proxy', () => {
     // The index saw the requests (by way of the proxy), pages and files.
     expect(index.requests.some((q) => q.path.startsWith('/ix/simple/acme-lib/'))).toBe(true);
   }, 120_000);
+
+  it('says the proxy wants a login, not that the index is down, when the proxy variable has none', async () => {
+    const url = index.urlFor('ix/simple/').replace('127.0.0.1', 'index.test');
+    const config = parseConfig(`system: acme\nleaves: [acme-app]\nindexes:\n  - name: corp\n    url: ${url}\n`, join(root, 'karoo.yml'));
+    const env = { ...process.env, HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url };
+    const before = { ...process.env };
+    Object.assign(process.env, { HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url });
+    try {
+      // Its own connection pool, made with these variables (the shared one has the login).
+      const client = new IndexClient(env, new Transport({ connectTimeoutMs: 5_000 }));
+      await expect(resolveLock({ config, env, client })).rejects.toMatchObject({
+        kind: 'input',
+        message: `index "corp" page ${url}acme-app/: the proxy ${proxy.url}/ (HTTP_PROXY) wants a login (407); give it in HTTP_PROXY as http://user:password@host:port`,
+      });
+    } finally {
+      Object.assign(process.env, { HTTP_PROXY: before.HTTP_PROXY, HTTPS_PROXY: before.HTTPS_PROXY });
+    }
+  });
 
   it('hands pip a no_proxy that keeps loopback, after the environment’s own entries; `*` stays as it is', () => {
     const env = { PATH: '/usr/bin', HTTPS_PROXY: 'http://gw:3128', NO_PROXY: '.corp.example' };

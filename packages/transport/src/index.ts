@@ -8,6 +8,8 @@ export {
   drain,
   header,
   indexCredentials,
+  proxyFor,
+  proxyFromEnv,
   readBody,
   redact,
   transport,
