@@ -108,6 +108,9 @@ class IndexClient {
             // Still answering 429/502/503/504 after the retries: the index is there but not serving.
             if (e.cause?.status !== undefined)
                 throw new _karoo_common__WEBPACK_IMPORTED_MODULE_3__/* .KarooError */ .xD('unavailable', `${(0,_karoo_common__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(e)}; try again or check the index`, { cause: e });
+            // Through a proxy, the transport's message names the proxy: "check the index" would mislead.
+            if ((0,_karoo_transport__WEBPACK_IMPORTED_MODULE_5__/* .proxyFor */ .iJ)(new URL(pageUrl), this.env))
+                throw new _karoo_common__WEBPACK_IMPORTED_MODULE_3__/* .KarooError */ .xD('unavailable', (0,_karoo_common__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(e), { cause: e });
             const cause = (0,_karoo_common__WEBPACK_IMPORTED_MODULE_3__/* .networkCause */ .u6)(e);
             throw new _karoo_common__WEBPACK_IMPORTED_MODULE_3__/* .KarooError */ .xD('unavailable', `index "${index.name}" at ${stripCredentials(index.url)} is unreachable (${cause}); check its URL in karoo.yml and that it is serving`, { cause: e });
         }

@@ -63573,26 +63573,96 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 // package (digest, a build into a layout that has the candidate) never send one.
 let undici;
 const loadUndici = () => (undici ??= Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 6752, 19)));
+/** A proxy variable of the environment: the lower-case name first, as curl and pip read them; empty is unset. */
+function proxyVariable(env, lower) {
+    const upper = lower.toUpperCase();
+    const variable = env[lower] !== undefined ? lower : upper;
+    const value = env[variable]?.trim();
+    if (!value)
+        return undefined;
+    // `proxy.corp:3128`, as curl and pip take it, is http://proxy.corp:3128.
+    const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        // The value is not echoed: it may hold the proxy's password.
+        throw new errors_KarooError('input', `${variable} is not a proxy URL; set it as http://host:port (with user:password@ before the host for a login)`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+        throw new errors_KarooError('input', `${variable} names a ${parsed.protocol.slice(0, -1)} proxy; karoo speaks to HTTP proxies only (http://host:port)`);
+    return { variable, url };
+}
 /**
- * The proxy settings of the environment, read as curl, pip and @actions/http-client read them
- * (`https_proxy`, `HTTPS_PROXY`, `http_proxy`, `HTTP_PROXY`, `no_proxy`/`NO_PROXY`; the
- * lower-case name first), or undefined when no proxy is named or `no_proxy` is `*`. Like the
+ * The proxy settings of the environment (`https_proxy`, `http_proxy`, `no_proxy`, or their
+ * upper-case names), or undefined when no proxy is named or `no_proxy` is `*`. Like the
  * runner's own client, karoo never sends loopback traffic (an index or registry on this
  * machine) to the proxy.
  */
 function proxyFromEnv(env = process.env) {
-    const httpProxy = env.http_proxy ?? env.HTTP_PROXY;
-    const httpsProxy = env.https_proxy ?? env.HTTPS_PROXY;
+    const http = proxyVariable(env, 'http_proxy');
+    const https = proxyVariable(env, 'https_proxy');
     const noProxy = (env.no_proxy ?? env.NO_PROXY ?? '').trim();
-    if (!httpProxy && !httpsProxy)
-        return undefined;
-    if (noProxy === '*')
+    if ((!http && !https) || noProxy === '*')
         return undefined;
     return {
-        ...(httpProxy ? { httpProxy } : {}),
-        ...(httpsProxy ? { httpsProxy } : {}),
+        ...(http ? { httpProxy: http.url } : {}),
+        ...(https ? { httpsProxy: https.url } : {}),
         noProxy: [noProxy, 'localhost', '127.0.0.1', '[::1]'].filter(Boolean).join(','),
     };
+}
+/**
+ * The proxy a request for `url` goes through (the variable that names it, its URL without the
+ * login, and whether it has one), or undefined when it goes direct. The choice undici's EnvHttpProxyAgent makes
+ * with proxyFromEnv's settings (a `no_proxy` entry matches its host and subdomains, on its
+ * port if it names one; https falls back on the http proxy), made again here for messages.
+ */
+function proxyFor(url, env = process.env) {
+    const settings = proxyFromEnv(env);
+    if (!settings)
+        return undefined;
+    const host = url.hostname.toLowerCase();
+    const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+    for (const entry of settings.noProxy.split(/[,\s]/)) {
+        if (!entry)
+            continue;
+        const m = /^(.+):(\d+)$/.exec(entry);
+        const name = (m ? m[1] : entry).replace(/^\*?\./, '').toLowerCase();
+        if (m && Number(m[2]) !== port)
+            continue;
+        if (host === name || host.endsWith(`.${name}`))
+            return undefined;
+    }
+    const chosen = (url.protocol === 'https:' ? proxyVariable(env, 'https_proxy') : undefined) ?? proxyVariable(env, 'http_proxy');
+    return chosen && { variable: chosen.variable, url: redact(chosen.url), login: new URL(chosen.url).username !== '' };
+}
+/**
+ * What a failed attempt tells the caller: a KarooError naming the request and, when it went
+ * through a proxy, the proxy and the variable that names it (never its login), with a
+ * RetryableError for what may pass on another attempt.
+ */
+function networkFailure(what, target, e) {
+    const proxy = proxyFor(target);
+    const tunnel = /^Proxy response \((\d+)\)/.exec(errorMessage(e));
+    if (proxy && tunnel) {
+        const status = Number(tunnel[1]);
+        const via = `the proxy ${proxy.url} (${proxy.variable})`;
+        if (status === 407)
+            return new errors_KarooError('input', proxy.login
+                ? `${what}: ${via} refused its login (407); check the user and password in ${proxy.variable}`
+                : `${what}: ${via} wants a login (407); give it in ${proxy.variable} as http://user:password@host:port`);
+        // No cause: undici's error is an AbortError, which would read as a timeout; the message says it all.
+        if (RETRY_STATUS.has(status))
+            return new RetryableError(`${what}: ${via} answered ${status}`, { status });
+        return new errors_KarooError('unavailable', `${what}: ${via} answered ${status}; check that it lets this runner reach ${target.origin}, or name the host in NO_PROXY`);
+    }
+    const message = proxy
+        ? `${what} by way of the proxy ${proxy.url} (${proxy.variable}): ${networkCause(e)}`
+        : `${what}: ${networkCause(e)}`;
+    if (isTransientNetworkError(e))
+        return new RetryableError(message, { cause: e });
+    return new errors_KarooError('unavailable', message, { cause: e });
 }
 let sharedAgent;
 /**
@@ -63701,12 +63771,12 @@ class Transport {
             catch (e) {
                 if (payload instanceof external_node_stream_.Readable)
                     payload.destroy();
-                if (e.name === 'AbortError' || req.signal?.aborted)
+                // The caller's abort goes on as it is; undici's own aborts (a proxy refusing the tunnel) are failures.
+                if (req.signal?.aborted)
                     throw e;
-                const message = `${what}: ${networkCause(e)}`;
-                if (isTransientNetworkError(e))
-                    throw new RetryableError(message, { cause: e });
-                throw new errors_KarooError('unavailable', message, { cause: e });
+                if (e instanceof errors_KarooError)
+                    throw e;
+                throw networkFailure(what, target, e);
             }
             const status = res.statusCode;
             if (payload instanceof external_node_stream_.Readable && !payload.readableEnded) {
