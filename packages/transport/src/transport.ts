@@ -103,25 +103,25 @@ function proxyVariable(env: NodeJS.ProcessEnv, lower: string): { variable: strin
  * runner's own client, karoo never sends loopback traffic (an index or registry on this
  * machine) to the proxy.
  */
-export function proxyFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
-): { httpProxy?: string; httpsProxy?: string; noProxy: string } | undefined {
+export function proxyFromEnv(env: NodeJS.ProcessEnv = process.env): { httpProxy: string; httpsProxy: string; noProxy: string } | undefined {
   const http = proxyVariable(env, 'http_proxy');
   const https = proxyVariable(env, 'https_proxy');
   const noProxy = (env.no_proxy ?? env.NO_PROXY ?? '').trim();
   if ((!http && !https) || noProxy === '*') return undefined;
+  // Both always given ('' for none), so undici reads nothing of the environment itself.
   return {
-    ...(http ? { httpProxy: http.url } : {}),
-    ...(https ? { httpsProxy: https.url } : {}),
+    httpProxy: http?.url ?? '',
+    httpsProxy: https?.url ?? '',
     noProxy: [noProxy, 'localhost', '127.0.0.1', '[::1]'].filter(Boolean).join(','),
   };
 }
 
 /**
  * The proxy a request for `url` goes through (the variable that names it, its URL without the
- * login, and whether it has one), or undefined when it goes direct. The choice undici's EnvHttpProxyAgent makes
- * with proxyFromEnv's settings (a `no_proxy` entry matches its host and subdomains, on its
- * port if it names one; https falls back on the http proxy), made again here for messages.
+ * login, and whether it has one), or undefined when it goes direct: the choice undici's
+ * EnvHttpProxyAgent makes with proxyFromEnv's settings (a `no_proxy` entry matches its host
+ * and subdomains, on its port if it names one; https falls back on the http proxy), made again
+ * here for messages.
  */
 export function proxyFor(url: URL, env: NodeJS.ProcessEnv = process.env): { variable: string; url: string; login: boolean } | undefined {
   const settings = proxyFromEnv(env);
