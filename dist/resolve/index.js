@@ -56916,17 +56916,19 @@ function proxyFromEnv(env = process.env) {
     const noProxy = (env.no_proxy ?? env.NO_PROXY ?? '').trim();
     if ((!http && !https) || noProxy === '*')
         return undefined;
+    // Both always given ('' for none), so undici reads nothing of the environment itself.
     return {
-        ...(http ? { httpProxy: http.url } : {}),
-        ...(https ? { httpsProxy: https.url } : {}),
+        httpProxy: http?.url ?? '',
+        httpsProxy: https?.url ?? '',
         noProxy: [noProxy, 'localhost', '127.0.0.1', '[::1]'].filter(Boolean).join(','),
     };
 }
 /**
  * The proxy a request for `url` goes through (the variable that names it, its URL without the
- * login, and whether it has one), or undefined when it goes direct. The choice undici's EnvHttpProxyAgent makes
- * with proxyFromEnv's settings (a `no_proxy` entry matches its host and subdomains, on its
- * port if it names one; https falls back on the http proxy), made again here for messages.
+ * login, and whether it has one), or undefined when it goes direct: the choice undici's
+ * EnvHttpProxyAgent makes with proxyFromEnv's settings (a `no_proxy` entry matches its host
+ * and subdomains, on its port if it names one; https falls back on the http proxy), made again
+ * here for messages.
  */
 function proxyFor(url, env = process.env) {
     const settings = proxyFromEnv(env);
