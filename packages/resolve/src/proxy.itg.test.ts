@@ -88,10 +88,10 @@ describe('resolve behind an HTTP proxy', () => {
 
   it('hands pip a no_proxy that keeps loopback, after the environment’s own entries; `*` stays as it is', () => {
     const env = { PATH: '/usr/bin', HTTPS_PROXY: 'http://gw:3128', NO_PROXY: '.corp.example' };
-    expect(isolatedPipEnv(env).no_proxy).toBe('.corp.example,localhost,127.0.0.1,::1');
-    expect(isolatedPipEnv(env).NO_PROXY).toBe('.corp.example,localhost,127.0.0.1,::1');
-    expect(isolatedPipEnv({ ...env, no_proxy: 'a.example' }).no_proxy).toBe('a.example,localhost,127.0.0.1,::1');
+    expect(isolatedPipEnv(env).no_proxy).toBe('.corp.example,localhost,127.0.0.1,::1,[::1]');
+    expect(isolatedPipEnv(env).NO_PROXY).toBe('.corp.example,localhost,127.0.0.1,::1,[::1]');
+    expect(isolatedPipEnv({ ...env, no_proxy: 'a.example' }).no_proxy).toBe('a.example,localhost,127.0.0.1,::1,[::1]');
     expect(isolatedPipEnv({ ...env, NO_PROXY: '*' }).NO_PROXY).toBe('*');
-    expect(isolatedPipEnv({ PATH: '/usr/bin' }).no_proxy).toBe('localhost,127.0.0.1,::1');
+    expect(isolatedPipEnv({ PATH: '/usr/bin' }).no_proxy).toBe('localhost,127.0.0.1,::1,[::1]');
   });
 });

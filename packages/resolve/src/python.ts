@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { KarooError } from '@karoo/common';
+import { noProxyWithLoopback } from '@karoo/transport';
 
 const run = promisify(execFile);
 
@@ -79,8 +80,8 @@ export function isolatedPipEnv(env: NodeJS.ProcessEnv = process.env): Record<str
   // no_proxy's hosts). karoo's merged index on 127.0.0.1 has a secret path and pages carrying
   // the private index's credentials: they must not go to a company's proxy, which cannot reach
   // this machine's loopback anyway. Other hosts keep the proxy.
-  const noProxy = env.no_proxy ?? env.NO_PROXY ?? '';
-  if (noProxy.trim() !== '*') out.no_proxy = out.NO_PROXY = [noProxy.trim(), 'localhost', '127.0.0.1', '::1'].filter(Boolean).join(',');
+  const noProxy = noProxyWithLoopback(env);
+  if (noProxy !== undefined) out.no_proxy = out.NO_PROXY = noProxy;
   out.PIP_DISABLE_PIP_VERSION_CHECK = '1';
   out.PIP_NO_INPUT = '1';
   out.PYTHONDONTWRITEBYTECODE = '1';

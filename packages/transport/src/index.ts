@@ -8,6 +8,7 @@ export {
   drain,
   header,
   indexCredentials,
+  noProxyWithLoopback,
   proxyFor,
   proxyFromEnv,
   readBody,

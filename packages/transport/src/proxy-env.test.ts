@@ -13,12 +13,12 @@ describe('proxyFromEnv', () => {
     expect(proxyFromEnv({ https_proxy: 'http://a:1', HTTPS_PROXY: 'http://b:2', NO_PROXY: '.corp.example' })).toEqual({
       httpProxy: '',
       httpsProxy: 'http://a:1',
-      noProxy: '.corp.example,localhost,127.0.0.1,[::1]',
+      noProxy: '.corp.example,localhost,127.0.0.1,::1,[::1]',
     });
     expect(proxyFromEnv({ HTTP_PROXY: 'http://b:2', no_proxy: 'x.example', NO_PROXY: 'y.example' })).toEqual({
       httpProxy: 'http://b:2',
       httpsProxy: '',
-      noProxy: 'x.example,localhost,127.0.0.1,[::1]',
+      noProxy: 'x.example,localhost,127.0.0.1,::1,[::1]',
     });
     // An empty lower-case name switches the proxy off even when the upper-case one names it.
     expect(proxyFromEnv({ https_proxy: '', HTTPS_PROXY: 'http://b:2' })).toBeUndefined();

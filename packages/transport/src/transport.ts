@@ -106,14 +106,21 @@ function proxyVariable(env: NodeJS.ProcessEnv, lower: string): { variable: strin
 export function proxyFromEnv(env: NodeJS.ProcessEnv = process.env): { httpProxy: string; httpsProxy: string; noProxy: string } | undefined {
   const http = proxyVariable(env, 'http_proxy');
   const https = proxyVariable(env, 'https_proxy');
-  const noProxy = (env.no_proxy ?? env.NO_PROXY ?? '').trim();
-  if ((!http && !https) || noProxy === '*') return undefined;
+  const noProxy = noProxyWithLoopback(env);
+  if ((!http && !https) || noProxy === undefined) return undefined;
   // Both always given ('' for none), so undici reads nothing of the environment itself.
-  return {
-    httpProxy: http?.url ?? '',
-    httpsProxy: https?.url ?? '',
-    noProxy: [noProxy, 'localhost', '127.0.0.1', '[::1]'].filter(Boolean).join(','),
-  };
+  return { httpProxy: http?.url ?? '', httpsProxy: https?.url ?? '', noProxy };
+}
+
+/**
+ * `no_proxy` (or `NO_PROXY`) with loopback added after the environment's own entries — `::1`
+ * as Python's requests matches it, `[::1]` as undici does — or undefined when it is `*` (no
+ * proxy for anything). For karoo's requests and for the pip it runs alike.
+ */
+export function noProxyWithLoopback(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const own = (env.no_proxy ?? env.NO_PROXY ?? '').trim();
+  if (own === '*') return undefined;
+  return [own, 'localhost', '127.0.0.1', '::1', '[::1]'].filter(Boolean).join(',');
 }
 
 /**
