@@ -877,6 +877,8 @@ async function pipBackend() {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(76760);
 /* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(57975);
 /* harmony import */ var _karoo_common__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(46787);
+/* harmony import */ var _karoo_transport__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(69794);
+
 
 
 
@@ -960,9 +962,9 @@ function isolatedPipEnv(env = process.env) {
     // no_proxy's hosts). karoo's merged index on 127.0.0.1 has a secret path and pages carrying
     // the private index's credentials: they must not go to a company's proxy, which cannot reach
     // this machine's loopback anyway. Other hosts keep the proxy.
-    const noProxy = env.no_proxy ?? env.NO_PROXY ?? '';
-    if (noProxy.trim() !== '*')
-        out.no_proxy = out.NO_PROXY = [noProxy.trim(), 'localhost', '127.0.0.1', '::1'].filter(Boolean).join(',');
+    const noProxy = (0,_karoo_transport__WEBPACK_IMPORTED_MODULE_7__/* .noProxyWithLoopback */ .XO)(env);
+    if (noProxy !== undefined)
+        out.no_proxy = out.NO_PROXY = noProxy;
     out.PIP_DISABLE_PIP_VERSION_CHECK = '1';
     out.PIP_NO_INPUT = '1';
     out.PYTHONDONTWRITEBYTECODE = '1';

@@ -87372,6 +87372,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Ze: () => (/* reexport */ drain),
   wx: () => (/* reexport */ header),
   B9: () => (/* reexport */ indexCredentials),
+  XO: () => (/* reexport */ noProxyWithLoopback),
   iJ: () => (/* reexport */ proxyFor),
   x8: () => (/* reexport */ readBody),
   E$: () => (/* reexport */ redact),
@@ -87553,15 +87554,22 @@ function proxyVariable(env, lower) {
 function proxyFromEnv(env = process.env) {
     const http = proxyVariable(env, 'http_proxy');
     const https = proxyVariable(env, 'https_proxy');
-    const noProxy = (env.no_proxy ?? env.NO_PROXY ?? '').trim();
-    if ((!http && !https) || noProxy === '*')
+    const noProxy = noProxyWithLoopback(env);
+    if ((!http && !https) || noProxy === undefined)
         return undefined;
     // Both always given ('' for none), so undici reads nothing of the environment itself.
-    return {
-        httpProxy: http?.url ?? '',
-        httpsProxy: https?.url ?? '',
-        noProxy: [noProxy, 'localhost', '127.0.0.1', '[::1]'].filter(Boolean).join(','),
-    };
+    return { httpProxy: http?.url ?? '', httpsProxy: https?.url ?? '', noProxy };
+}
+/**
+ * `no_proxy` (or `NO_PROXY`) with loopback added after the environment's own entries — `::1`
+ * as Python's requests matches it, `[::1]` as undici does — or undefined when it is `*` (no
+ * proxy for anything). For karoo's requests and for the pip it runs alike.
+ */
+function noProxyWithLoopback(env = process.env) {
+    const own = (env.no_proxy ?? env.NO_PROXY ?? '').trim();
+    if (own === '*')
+        return undefined;
+    return [own, 'localhost', '127.0.0.1', '::1', '[::1]'].filter(Boolean).join(',');
 }
 /**
  * The proxy a request for `url` goes through (the variable that names it, its URL without the

@@ -62280,7 +62280,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   et: () => (/* reexport */ transport)
 });
 
-// UNUSED EXPORTS: DEFAULT_RETRY, NETWORK_ERROR_CODES, RETRY_STATUS, RetryableError, USER_AGENT, backoffMs, isRetryable, isTransientNetworkError, parseRetryAfter, proxyFor, proxyFromEnv, sleep, withRetry
+// UNUSED EXPORTS: DEFAULT_RETRY, NETWORK_ERROR_CODES, RETRY_STATUS, RetryableError, USER_AGENT, backoffMs, isRetryable, isTransientNetworkError, noProxyWithLoopback, parseRetryAfter, proxyFor, proxyFromEnv, sleep, withRetry
 
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(57075);
@@ -62455,15 +62455,22 @@ function proxyVariable(env, lower) {
 function proxyFromEnv(env = process.env) {
     const http = proxyVariable(env, 'http_proxy');
     const https = proxyVariable(env, 'https_proxy');
-    const noProxy = (env.no_proxy ?? env.NO_PROXY ?? '').trim();
-    if ((!http && !https) || noProxy === '*')
+    const noProxy = noProxyWithLoopback(env);
+    if ((!http && !https) || noProxy === undefined)
         return undefined;
     // Both always given ('' for none), so undici reads nothing of the environment itself.
-    return {
-        httpProxy: http?.url ?? '',
-        httpsProxy: https?.url ?? '',
-        noProxy: [noProxy, 'localhost', '127.0.0.1', '[::1]'].filter(Boolean).join(','),
-    };
+    return { httpProxy: http?.url ?? '', httpsProxy: https?.url ?? '', noProxy };
+}
+/**
+ * `no_proxy` (or `NO_PROXY`) with loopback added after the environment's own entries — `::1`
+ * as Python's requests matches it, `[::1]` as undici does — or undefined when it is `*` (no
+ * proxy for anything). For karoo's requests and for the pip it runs alike.
+ */
+function noProxyWithLoopback(env = process.env) {
+    const own = (env.no_proxy ?? env.NO_PROXY ?? '').trim();
+    if (own === '*')
+        return undefined;
+    return [own, 'localhost', '127.0.0.1', '::1', '[::1]'].filter(Boolean).join(',');
 }
 /**
  * The proxy a request for `url` goes through (the variable that names it, its URL without the

@@ -71922,6 +71922,8 @@ function parseHtmlPage(html, base) {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(76760);
 /* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(57975);
 /* harmony import */ var _karoo_common__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(46787);
+/* harmony import */ var _karoo_transport__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(69794);
+
 
 
 
@@ -72005,9 +72007,9 @@ function isolatedPipEnv(env = process.env) {
     // no_proxy's hosts). karoo's merged index on 127.0.0.1 has a secret path and pages carrying
     // the private index's credentials: they must not go to a company's proxy, which cannot reach
     // this machine's loopback anyway. Other hosts keep the proxy.
-    const noProxy = env.no_proxy ?? env.NO_PROXY ?? '';
-    if (noProxy.trim() !== '*')
-        out.no_proxy = out.NO_PROXY = [noProxy.trim(), 'localhost', '127.0.0.1', '::1'].filter(Boolean).join(',');
+    const noProxy = (0,_karoo_transport__WEBPACK_IMPORTED_MODULE_7__/* .noProxyWithLoopback */ .XO)(env);
+    if (noProxy !== undefined)
+        out.no_proxy = out.NO_PROXY = noProxy;
     out.PIP_DISABLE_PIP_VERSION_CHECK = '1';
     out.PIP_NO_INPUT = '1';
     out.PYTHONDONTWRITEBYTECODE = '1';
@@ -72027,6 +72029,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Ze: () => (/* reexport */ drain),
   wx: () => (/* reexport */ header),
   B9: () => (/* reexport */ indexCredentials),
+  XO: () => (/* reexport */ noProxyWithLoopback),
   iJ: () => (/* reexport */ proxyFor),
   x8: () => (/* reexport */ readBody),
   E$: () => (/* reexport */ redact),
@@ -72208,15 +72211,22 @@ function proxyVariable(env, lower) {
 function proxyFromEnv(env = process.env) {
     const http = proxyVariable(env, 'http_proxy');
     const https = proxyVariable(env, 'https_proxy');
-    const noProxy = (env.no_proxy ?? env.NO_PROXY ?? '').trim();
-    if ((!http && !https) || noProxy === '*')
+    const noProxy = noProxyWithLoopback(env);
+    if ((!http && !https) || noProxy === undefined)
         return undefined;
     // Both always given ('' for none), so undici reads nothing of the environment itself.
-    return {
-        httpProxy: http?.url ?? '',
-        httpsProxy: https?.url ?? '',
-        noProxy: [noProxy, 'localhost', '127.0.0.1', '[::1]'].filter(Boolean).join(','),
-    };
+    return { httpProxy: http?.url ?? '', httpsProxy: https?.url ?? '', noProxy };
+}
+/**
+ * `no_proxy` (or `NO_PROXY`) with loopback added after the environment's own entries — `::1`
+ * as Python's requests matches it, `[::1]` as undici does — or undefined when it is `*` (no
+ * proxy for anything). For karoo's requests and for the pip it runs alike.
+ */
+function noProxyWithLoopback(env = process.env) {
+    const own = (env.no_proxy ?? env.NO_PROXY ?? '').trim();
+    if (own === '*')
+        return undefined;
+    return [own, 'localhost', '127.0.0.1', '::1', '[::1]'].filter(Boolean).join(',');
 }
 /**
  * The proxy a request for `url` goes through (the variable that names it, its URL without the

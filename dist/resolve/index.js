@@ -56629,7 +56629,10 @@ var external_node_path_ = __nccwpck_require__(6760);
 var external_node_util_ = __nccwpck_require__(7975);
 // EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
 var lib = __nccwpck_require__(6787);
+// EXTERNAL MODULE: ./packages/transport/lib/index.js + 2 modules
+var transport_lib = __nccwpck_require__(9794);
 ;// CONCATENATED MODULE: ./packages/resolve/lib/python.js
+
 
 
 
@@ -56713,9 +56716,9 @@ function isolatedPipEnv(env = process.env) {
     // no_proxy's hosts). karoo's merged index on 127.0.0.1 has a secret path and pages carrying
     // the private index's credentials: they must not go to a company's proxy, which cannot reach
     // this machine's loopback anyway. Other hosts keep the proxy.
-    const noProxy = env.no_proxy ?? env.NO_PROXY ?? '';
-    if (noProxy.trim() !== '*')
-        out.no_proxy = out.NO_PROXY = [noProxy.trim(), 'localhost', '127.0.0.1', '::1'].filter(Boolean).join(',');
+    const noProxy = (0,transport_lib/* noProxyWithLoopback */.XO)(env);
+    if (noProxy !== undefined)
+        out.no_proxy = out.NO_PROXY = noProxy;
     out.PIP_DISABLE_PIP_VERSION_CHECK = '1';
     out.PIP_NO_INPUT = '1';
     out.PYTHONDONTWRITEBYTECODE = '1';
@@ -56733,6 +56736,7 @@ function isolatedPipEnv(env = process.env) {
 __nccwpck_require__.d(__webpack_exports__, {
   Ze: () => (/* reexport */ drain),
   wx: () => (/* reexport */ header),
+  XO: () => (/* reexport */ noProxyWithLoopback),
   iJ: () => (/* reexport */ proxyFor),
   x8: () => (/* reexport */ readBody),
   et: () => (/* reexport */ transport)
@@ -56913,15 +56917,22 @@ function proxyVariable(env, lower) {
 function proxyFromEnv(env = process.env) {
     const http = proxyVariable(env, 'http_proxy');
     const https = proxyVariable(env, 'https_proxy');
-    const noProxy = (env.no_proxy ?? env.NO_PROXY ?? '').trim();
-    if ((!http && !https) || noProxy === '*')
+    const noProxy = noProxyWithLoopback(env);
+    if ((!http && !https) || noProxy === undefined)
         return undefined;
     // Both always given ('' for none), so undici reads nothing of the environment itself.
-    return {
-        httpProxy: http?.url ?? '',
-        httpsProxy: https?.url ?? '',
-        noProxy: [noProxy, 'localhost', '127.0.0.1', '[::1]'].filter(Boolean).join(','),
-    };
+    return { httpProxy: http?.url ?? '', httpsProxy: https?.url ?? '', noProxy };
+}
+/**
+ * `no_proxy` (or `NO_PROXY`) with loopback added after the environment's own entries — `::1`
+ * as Python's requests matches it, `[::1]` as undici does — or undefined when it is `*` (no
+ * proxy for anything). For karoo's requests and for the pip it runs alike.
+ */
+function noProxyWithLoopback(env = process.env) {
+    const own = (env.no_proxy ?? env.NO_PROXY ?? '').trim();
+    if (own === '*')
+        return undefined;
+    return [own, 'localhost', '127.0.0.1', '::1', '[::1]'].filter(Boolean).join(',');
 }
 /**
  * The proxy a request for `url` goes through (the variable that names it, its URL without the
