@@ -78694,8 +78694,9 @@ function trustedRunUrl(url, serverUrl, repository) {
     return /^[0-9]+(\/attempts\/[0-9]+)?\/?$/.test(url.slice(base.length)) ? url : undefined;
 }
 /**
- * Posts the report of a `pull_request` run from a `workflow_run` workflow — the way fork pull
- * requests get their comment — trusting nothing the run uploaded:
+ * Posts the report of a fork's `pull_request` run from a `workflow_run` workflow — the way fork
+ * pull requests get their comment — trusting nothing the run uploaded (a run of this
+ * repository's own branch is left alone: its report job has commented):
  * - the pull request is found from the event (head repository, branch and commit, checked
  *   against the pull request's head through the API), never from the artifact;
  * - the candidate digest and the lock diff are shown as claims of that run;
@@ -78708,6 +78709,13 @@ async function commentFromWorkflowRun(o) {
     const repository = `${o.owner}/${o.repo}`;
     if (run.event !== 'pull_request')
         return { posted: false, message: `run ${run.id} was started by ${run.event}, not pull_request: nothing to comment on` };
+    // A run of this repository's own branch has a write token: its report job has posted the
+    // full comment already, which this one (claims only, no store diff) must not replace.
+    if (run.headRepository.toLowerCase() === repository.toLowerCase())
+        return {
+            posted: false,
+            message: `run ${run.id} is for a branch of ${repository} itself, whose report job comments with its own token: nothing is posted here (this workflow is for pull requests from forks; give its job the condition of workflows-templates/karoo-report-comment.yml)`,
+        };
     const pr = await pullRequestOfRun(o.gh, { owner: o.owner, repo: o.repo }, run);
     if (!pr) {
         return {

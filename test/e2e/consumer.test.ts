@@ -19,7 +19,7 @@
  * and `npx tsc -b && node scripts/bundle.mjs`. About 4 minutes on an idle 2-core machine.
  */
 import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
-import { statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serveIndex } from '@karoo/example';
 import {
@@ -121,6 +121,31 @@ it('2. the same pull request again, nothing changed: acceptance skipped because 
   expect(after[0]!.body).toContain('#### Acceptance evidence');
   expect(after[0]!.body).toContain(out.evidence!.slice(7, 19));
 }, 900_000);
+
+it("2b. karoo-report-comment.yml after a run of the repository's own branch: skipped, so the full comment stays (no artifact was uploaded for it either)", async () => {
+  expect(first).toBeDefined();
+  const before = c.standin.comments(REPO, 7);
+  expect(before).toHaveLength(1);
+  // Only a fork's run hands its report over: a branch of the repository has commented itself.
+  expect(existsSync(join(first.artifactsDir, 'karoo-report'))).toBe(false);
+  expect(existsSync(join(first.artifactsDir, 'karoo-lock'))).toBe(true);
+  const comment = await c.runner.run({
+    repo: c.app.dir,
+    repository: REPO,
+    workflow: '.github/workflows/karoo-report-comment.yml',
+    event: 'workflow_run',
+    payload: events.workflowRun({ repository: REPO, id: Number(first.runId), headSha: prSha, headBranch: 'topic' }),
+    sha: c.mainSha,
+    ref: 'refs/heads/main',
+    secrets: SECRETS,
+    repos: { [`${OWNER}/karoo`]: c.karooDir },
+  });
+  c.results.push(comment);
+  expect(comment.conclusion).toBe('success');
+  expect(Object.values(comment.jobs).map((j) => j.result)).toEqual(['skipped']);
+  // Not replaced by a comment of claims without the store's word on the candidate.
+  expect(c.standin.comments(REPO, 7)).toEqual(before);
+}, 300_000);
 
 it('3a. a pull request from a fork gets no secrets: with the private index its run fails at resolve, loudly, with a read-only token and no comment', async () => {
   const sha = c.branch('fork-private', { 'NOTES.md': 'from a fork\n' });

@@ -223,6 +223,18 @@ describe('a fork cannot forge the karoo comment', () => {
     expect(body).not.toMatch(/999/);
   });
 
+  it("a run of the repository's own branch is left alone: its report job's full comment is not replaced by a comment of claims", async () => {
+    const s = await github();
+    const gh = createGitHubClient({ token: 'tok', baseUrl: s.url });
+    const full = `${MARKER}\nthe report job's comment, with the store's word on the candidate`;
+    await gh.rest.issues.createComment({ owner: 'acme', repo: 'cam', issue_number: 7, body: full });
+    const own = forkRunEvent(SAME_SHA);
+    Object.assign(own.workflow_run as Record<string, unknown>, { head_branch: 'feature', head_repository: { full_name: 'ACME/cam' } });
+    const r = await post(s, await forkArtifact(), own);
+    expect(r).toMatchObject({ posted: false, message: expect.stringMatching(/is for a branch of acme\/cam itself/) });
+    expect(allComments(s)).toEqual([full]);
+  });
+
   it('refuses events that are not workflow_run, and runs not started by pull_request', async () => {
     const s = await github();
     const file = await forkArtifact();
