@@ -75114,6 +75114,7 @@ const KAROO_VERSION = '0.1.0';
 var external_node_os_ = __nccwpck_require__(48161);
 ;// CONCATENATED MODULE: ./packages/common/lib/run-context.js
 
+
 /** Reads the run context from the environment (an empty variable counts as unset). */
 function runContextFromEnv(env = process.env) {
     const v = (k) => env[k] || undefined;
@@ -75126,6 +75127,7 @@ function runContextFromEnv(env = process.env) {
         ? {
             repository,
             commit: sha,
+            headCommit: v('GITHUB_EVENT_NAME') === 'pull_request' ? pullRequestHead(v('GITHUB_EVENT_PATH')) : undefined,
             ref: v('GITHUB_REF'),
             workflow: v('GITHUB_WORKFLOW_REF') ?? v('GITHUB_WORKFLOW'),
             runId,
@@ -75135,6 +75137,18 @@ function runContextFromEnv(env = process.env) {
         }
         : undefined;
     return { actor: ghActor ?? v('USER') ?? v('LOGNAME') ?? localUser(), repository, sha, run };
+}
+/** The head commit of the pull request in the event file, when it has a well-formed one. */
+function pullRequestHead(eventPath) {
+    if (!eventPath)
+        return undefined;
+    try {
+        const sha = JSON.parse((0,external_node_fs_.readFileSync)(eventPath, 'utf8')).pull_request?.head?.sha;
+        return typeof sha === 'string' && /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(sha) ? sha : undefined;
+    }
+    catch {
+        return undefined;
+    }
 }
 function localUser() {
     try {

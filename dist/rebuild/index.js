@@ -66263,6 +66263,7 @@ const KAROO_VERSION = '0.1.0';
 var external_node_os_ = __nccwpck_require__(48161);
 ;// CONCATENATED MODULE: ./packages/common/lib/run-context.js
 
+
 /** Reads the run context from the environment (an empty variable counts as unset). */
 function runContextFromEnv(env = process.env) {
     const v = (k) => env[k] || undefined;
@@ -66275,6 +66276,7 @@ function runContextFromEnv(env = process.env) {
         ? {
             repository,
             commit: sha,
+            headCommit: v('GITHUB_EVENT_NAME') === 'pull_request' ? pullRequestHead(v('GITHUB_EVENT_PATH')) : undefined,
             ref: v('GITHUB_REF'),
             workflow: v('GITHUB_WORKFLOW_REF') ?? v('GITHUB_WORKFLOW'),
             runId,
@@ -66284,6 +66286,18 @@ function runContextFromEnv(env = process.env) {
         }
         : undefined;
     return { actor: ghActor ?? v('USER') ?? v('LOGNAME') ?? localUser(), repository, sha, run };
+}
+/** The head commit of the pull request in the event file, when it has a well-formed one. */
+function pullRequestHead(eventPath) {
+    if (!eventPath)
+        return undefined;
+    try {
+        const sha = JSON.parse(readFileSync(eventPath, 'utf8')).pull_request?.head?.sha;
+        return typeof sha === 'string' && /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(sha) ? sha : undefined;
+    }
+    catch {
+        return undefined;
+    }
 }
 function localUser() {
     try {
@@ -77664,8 +77678,11 @@ function githubRunVerifier(options) {
             return `its run ${run.runId} has not completed (${data.status ?? 'unknown'})`;
         if (data.conclusion !== 'success')
             return `its run ${run.runId} concluded ${data.conclusion ?? 'without a conclusion'}, not success`;
-        if (run.commit && data.head_sha && run.commit !== data.head_sha) {
-            return `it says its run was on ${run.commit}, but run ${run.runId} ran ${data.head_sha}`;
+        // GitHub reports a pull_request run's head commit as its head_sha, not the merge commit
+        // (GITHUB_SHA) the run tested: the evidence names both for such a run.
+        const claimed = run.headCommit ?? run.commit;
+        if (claimed && data.head_sha && claimed !== data.head_sha) {
+            return `it says its run was on ${claimed}, but run ${run.runId} ran ${data.head_sha}`;
         }
         return undefined;
     };
@@ -78170,6 +78187,7 @@ async function candidateEvidence(store, candidate, progress = silentProgress) {
             runId: r.evidence.run.runId,
             workflow: r.evidence.run.workflow,
             commit: r.evidence.run.commit,
+            headCommit: r.evidence.run.headCommit,
         },
     }));
 }

@@ -19,6 +19,7 @@
  * and `npx tsc -b && node scripts/bundle.mjs`. About 4 minutes on an idle 2-core machine.
  */
 import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serveIndex } from '@karoo/example';
@@ -72,6 +73,11 @@ it('1. a pull request from the same repository: resolve → build to the registr
   expect(out['comment-url']).toMatch(new RegExp(`^https://github\\.com/${REPO}/pull/7#issuecomment-\\d+$`));
   // Acceptance ran on machines of this run.
   expect(job(first, 'accept').result).toBe('success');
+  // As on GitHub, the run checked out refs/pull/7/merge (github.sha), not the head commit it
+  // reports as its head_sha: the evidence check of scenario 2 must match the run by the latter.
+  const merge = execFileSync('git', ['rev-parse', 'refs/pull/7/merge'], { cwd: c.app.dir, encoding: 'utf8' }).trim();
+  expect(merge).not.toBe(prSha);
+  expect(job(first, 'build').steps[0]!.outputs).toMatchObject({ commit: merge });
   // The private index saw the secrets' credentials, never an anonymous download.
   expect(c.index.requests.some((q) => q.user === INDEX_USER && q.status === 200)).toBe(true);
   expect(c.index.requests.filter((q) => q.path.includes('.whl') && q.status === 200).every((q) => q.user === INDEX_USER)).toBe(true);

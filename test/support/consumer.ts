@@ -279,10 +279,21 @@ ${extra.provision ?? '  provider: nspawn\n  ttl: 30m'}
         return r;
       },
       pullRequest(number, headSha, o = {}) {
+        // As GitHub does: the run is on refs/pull/N/merge, a merge commit of the head into the
+        // base (github.sha, what checkout checks out), not on the head commit the run reports.
+        const git = (...a: string[]) =>
+          execFileSync('git', ['-c', 'user.name=GitHub', '-c', 'user.email=noreply@github.com', ...a], {
+            cwd: app.dir,
+            encoding: 'utf8',
+          }).trim();
+        const tree = git('merge-tree', '--write-tree', mainSha, headSha).split('\n')[0]!;
+        const mergeSha = git('commit-tree', tree, '-p', mainSha, '-p', headSha, '-m', `Merge ${headSha} into ${mainSha}`);
+        git('update-ref', `refs/pull/${number}/merge`, mergeSha);
         const payload = events.pullRequest({
           repository: REPO,
           number,
           headSha,
+          mergeSha,
           baseSha: mainSha,
           headRef: o.headRef ?? 'topic',
           ...(o.headRepo ? { headRepo: o.headRepo } : {}),

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { runContextFromEnv } from './run-context.js';
 
@@ -48,5 +51,24 @@ describe('runContextFromEnv', () => {
     const local = runContextFromEnv({ USER: 'carol' });
     expect(local).toEqual({ actor: 'carol', repository: undefined, sha: undefined, run: undefined });
     expect(runContextFromEnv({}).actor).toMatch(/\S/);
+  });
+
+  test("a pull_request run: GITHUB_SHA is GitHub's merge commit, the head commit comes from the event (what GitHub reports as the run's head_sha)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'karoo-run-context-'));
+    try {
+      const event = join(dir, 'event.json');
+      const pr = { ...actions, GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: event, GITHUB_REF: 'refs/pull/7/merge' };
+      writeFileSync(event, JSON.stringify({ pull_request: { number: 7, head: { sha: 'b'.repeat(40) } } }));
+      expect(runContextFromEnv(pr).run).toMatchObject({ commit: 'a'.repeat(40), headCommit: 'b'.repeat(40) });
+      // Other events have no head commit apart from GITHUB_SHA; a malformed or missing event file gives none.
+      expect(runContextFromEnv({ ...pr, GITHUB_EVENT_NAME: 'push' }).run?.headCommit).toBeUndefined();
+      writeFileSync(event, JSON.stringify({ pull_request: { head: { sha: 'not a sha; $(rm -rf /)' } } }));
+      expect(runContextFromEnv(pr).run?.headCommit).toBeUndefined();
+      writeFileSync(event, '{');
+      expect(runContextFromEnv(pr).run?.headCommit).toBeUndefined();
+      expect(runContextFromEnv({ ...pr, GITHUB_EVENT_PATH: join(dir, 'missing.json') }).run?.headCommit).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

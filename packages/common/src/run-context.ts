@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 
 /**
@@ -10,6 +11,12 @@ export interface GithubRun {
   readonly repository?: string | undefined;
   /** The commit the run was started on (GITHUB_SHA). */
   readonly commit?: string | undefined;
+  /**
+   * A `pull_request` run's head commit (the event's `pull_request.head.sha`): the commit GitHub
+   * reports as the run's `head_sha`. `commit` is then the merge commit GitHub made of the head
+   * and the base (refs/pull/N/merge), which the run checked out and tested.
+   */
+  readonly headCommit?: string | undefined;
   /** The branch or tag (GITHUB_REF). */
   readonly ref?: string | undefined;
   /**
@@ -49,6 +56,7 @@ export function runContextFromEnv(env: NodeJS.ProcessEnv = process.env): RunCont
     ? {
         repository,
         commit: sha,
+        headCommit: v('GITHUB_EVENT_NAME') === 'pull_request' ? pullRequestHead(v('GITHUB_EVENT_PATH')) : undefined,
         ref: v('GITHUB_REF'),
         workflow: v('GITHUB_WORKFLOW_REF') ?? v('GITHUB_WORKFLOW'),
         runId,
@@ -58,6 +66,17 @@ export function runContextFromEnv(env: NodeJS.ProcessEnv = process.env): RunCont
       }
     : undefined;
   return { actor: ghActor ?? v('USER') ?? v('LOGNAME') ?? localUser(), repository, sha, run };
+}
+
+/** The head commit of the pull request in the event file, when it has a well-formed one. */
+function pullRequestHead(eventPath: string | undefined): string | undefined {
+  if (!eventPath) return undefined;
+  try {
+    const sha = (JSON.parse(readFileSync(eventPath, 'utf8')) as { pull_request?: { head?: { sha?: unknown } } }).pull_request?.head?.sha;
+    return typeof sha === 'string' && /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(sha) ? sha : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function localUser(): string {

@@ -69,8 +69,11 @@ export function githubRunVerifier(options: GitHubRunVerifierOptions): RunVerifie
     }
     if (data.status !== 'completed') return `its run ${run.runId} has not completed (${data.status ?? 'unknown'})`;
     if (data.conclusion !== 'success') return `its run ${run.runId} concluded ${data.conclusion ?? 'without a conclusion'}, not success`;
-    if (run.commit && data.head_sha && run.commit !== data.head_sha) {
-      return `it says its run was on ${run.commit}, but run ${run.runId} ran ${data.head_sha}`;
+    // GitHub reports a pull_request run's head commit as its head_sha, not the merge commit
+    // (GITHUB_SHA) the run tested: the evidence names both for such a run.
+    const claimed = run.headCommit ?? run.commit;
+    if (claimed && data.head_sha && claimed !== data.head_sha) {
+      return `it says its run was on ${claimed}, but run ${run.runId} ran ${data.head_sha}`;
     }
     return undefined;
   };

@@ -133,6 +133,11 @@ describe('inside GitHub Actions, the evidence run is asked of the API', () => {
     ['a run of another repository', run(101, { repository: 'mallory/cam' }), /its run 101 belongs to mallory\/cam, not acme\/cam/],
     ['no run at all', undefined, /it names no GitHub Actions run/],
     ['another commit than the run', run(101, { commit: 'b'.repeat(40) }), /it says its run was on b{40}, but run 101 ran a{40}/],
+    [
+      'a pull request run whose head commit is not the run’s',
+      run(101, { commit: 'c'.repeat(40), headCommit: 'b'.repeat(40) }),
+      /it says its run was on b{40}, but run 101 ran a{40}/,
+    ],
   ])('refuses evidence from %s', async (_what, evidenceRun, reason) => {
     const s = await setup();
     await addEvidence(s.store, s.candidate, { environment: 'integration', config: s.config, run: evidenceRun });
@@ -169,6 +174,17 @@ describe('inside GitHub Actions, the evidence run is asked of the API', () => {
         .slice(before)
         .map((c) => c.path),
     ).toEqual(['/repos/acme/cam/actions/runs/101']);
+  });
+
+  it('counts evidence from a pull request run: GitHub reports its head commit, the run tested the merge commit (GITHUB_SHA)', async () => {
+    const s = await setup();
+    // Run 101's head_sha is SHA; the run checked out refs/pull/N/merge, another commit.
+    await addEvidence(s.store, s.candidate, {
+      environment: 'integration',
+      config: s.config,
+      run: run(101, { commit: 'c'.repeat(40), headCommit: SHA }),
+    });
+    expect((await promote({ ...base(s), evidenceRuns: verifier() })).status).toBe('promoted');
   });
 });
 

@@ -32,6 +32,8 @@ export interface EvidenceRunRef {
   readonly workflow?: string | undefined;
   /** The commit the run was on. */
   readonly commit?: string | undefined;
+  /** A pull request run's head commit (`commit` is then GitHub's merge commit): what GitHub reports as the run's `head_sha`. */
+  readonly headCommit?: string | undefined;
 }
 
 /**

@@ -154,6 +154,7 @@ export async function candidateEvidence(
       runId: r.evidence.run.runId,
       workflow: r.evidence.run.workflow,
       commit: r.evidence.run.commit,
+      headCommit: r.evidence.run.headCommit,
     },
   }));
 }
