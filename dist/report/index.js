@@ -65471,7 +65471,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   aV: () => (/* reexport */ writeFilesAtomic)
 });
 
-// UNUSED EXPORTS: DigestError, EXIT_CODES, credentialsFor, credentialsForAny, indexForUrl, refusedAccessMessage, stderrProgress, urlWithUserinfo
+// UNUSED EXPORTS: DigestError, EXIT_CODES, credentialsFor, credentialsForAny, indexForUrl, pullRequestHead, refusedAccessMessage, stderrProgress, urlWithUserinfo
 
 ;// CONCATENATED MODULE: ./packages/common/lib/errors.js
 const EXIT_CODES = {
@@ -65680,7 +65680,63 @@ function stderrProgress(prefix = 'karoo') {
     };
 }
 //# sourceMappingURL=progress.js.map
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(48161);
+;// CONCATENATED MODULE: ./packages/common/lib/run-context.js
+
+
+/** Reads the run context from the environment (an empty variable counts as unset). */
+function runContextFromEnv(env = process.env) {
+    const v = (k) => env[k] || undefined;
+    const repository = v('GITHUB_REPOSITORY');
+    const sha = v('GITHUB_SHA');
+    const runId = v('GITHUB_RUN_ID');
+    const ghActor = v('GITHUB_TRIGGERING_ACTOR') ?? v('GITHUB_ACTOR');
+    const server = (v('GITHUB_SERVER_URL') ?? 'https://github.com').replace(/\/+$/, '');
+    const run = runId
+        ? {
+            repository,
+            commit: sha,
+            headCommit: v('GITHUB_EVENT_NAME') === 'pull_request' ? run_context_pullRequestHead(env)?.sha : undefined,
+            ref: v('GITHUB_REF'),
+            workflow: v('GITHUB_WORKFLOW_REF') ?? v('GITHUB_WORKFLOW'),
+            runId,
+            runAttempt: v('GITHUB_RUN_ATTEMPT'),
+            runUrl: repository ? `${server}/${repository}/actions/runs/${runId}` : undefined,
+            actor: ghActor,
+        }
+        : undefined;
+    return { actor: ghActor ?? v('USER') ?? v('LOGNAME') ?? localUser(), repository, sha, run };
+}
+/** The head of the pull request in the event file of a `pull_request*` run; undefined for other events or an unreadable file. */
+function run_context_pullRequestHead(env = process.env) {
+    const path = env.GITHUB_EVENT_PATH;
+    if (!path || !(env.GITHUB_EVENT_NAME ?? '').startsWith('pull_request'))
+        return undefined;
+    try {
+        const head = JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'))
+            .pull_request?.head;
+        if (!head)
+            return undefined;
+        const sha = typeof head.sha === 'string' && /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(head.sha) ? head.sha : undefined;
+        const repository = typeof head.repo?.full_name === 'string' ? head.repo.full_name : undefined;
+        return { sha, repository };
+    }
+    catch {
+        return undefined;
+    }
+}
+function localUser() {
+    try {
+        return (0,external_node_os_.userInfo)().username || 'unknown';
+    }
+    catch {
+        return 'unknown';
+    }
+}
+//# sourceMappingURL=run-context.js.map
 ;// CONCATENATED MODULE: ./packages/common/lib/index-auth.js
+
 
 /** True for hosts that never leave the machine: 127.0.0.0/8, ::1 and localhost. */
 function isLoopbackHost(hostname) {
@@ -65778,9 +65834,16 @@ function refusedAccessMessage(index, what, status, env) {
     const empty = named.filter((v) => !env[v]);
     if (empty.length > 0) {
         const which = `${empty.join(' and ')} ${empty.length === 1 ? 'is' : 'are'} empty here`;
-        return (env.GITHUB_EVENT_NAME ?? '').startsWith('pull_request')
-            ? `${head}: ${which}. GitHub gives the run of a pull request from a fork no secrets, so a fork's candidate cannot be resolved against this index; push the branch to the repository itself, or set the secrets if this is not a fork`
-            : `${head}: ${which}; set ${empty.length === 1 ? 'it' : 'them'} to the index's login (in a workflow: from secrets, passed to karoo's steps)`;
+        const set = `set ${empty.length === 1 ? 'it' : 'them'} to the index's login (in a workflow: from secrets, passed to karoo's steps)`;
+        if (!(env.GITHUB_EVENT_NAME ?? '').startsWith('pull_request'))
+            return `${head}: ${which}; ${set}`;
+        // GitHub gives a run started by Dependabot only the Dependabot secrets, a fork's none.
+        if (env.GITHUB_ACTOR === 'dependabot[bot]')
+            return `${head}: ${which}. A run started by Dependabot gets only the repository's Dependabot secrets: add the index's login there too (Settings → Secrets and variables → Dependabot), under the names of its Actions secrets`;
+        const pr = pullRequestHead(env);
+        if (pr?.repository && env.GITHUB_REPOSITORY && pr.repository.toLowerCase() === env.GITHUB_REPOSITORY.toLowerCase())
+            return `${head}: ${which}. This pull request's branch is in the repository itself, so its run has the repository's secrets: check that they are set and reach karoo's steps (secrets: inherit, or one by one)`;
+        return `${head}: ${which}. GitHub gives the run of a pull request from a fork no secrets, so a fork's candidate cannot be resolved against this index; push the branch to the repository itself, or set the secrets if this is not a fork`;
     }
     return status === 403
         ? `${head}: the login in ${named.join('/')} may not read it; check that account's access to the index`
@@ -65937,55 +66000,6 @@ function sshConfigValue(what, value) {
 /** karoo's own version (the root package.json's `version`). */
 const KAROO_VERSION = '0.1.0';
 //# sourceMappingURL=version.js.map
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(48161);
-;// CONCATENATED MODULE: ./packages/common/lib/run-context.js
-
-
-/** Reads the run context from the environment (an empty variable counts as unset). */
-function runContextFromEnv(env = process.env) {
-    const v = (k) => env[k] || undefined;
-    const repository = v('GITHUB_REPOSITORY');
-    const sha = v('GITHUB_SHA');
-    const runId = v('GITHUB_RUN_ID');
-    const ghActor = v('GITHUB_TRIGGERING_ACTOR') ?? v('GITHUB_ACTOR');
-    const server = (v('GITHUB_SERVER_URL') ?? 'https://github.com').replace(/\/+$/, '');
-    const run = runId
-        ? {
-            repository,
-            commit: sha,
-            headCommit: v('GITHUB_EVENT_NAME') === 'pull_request' ? pullRequestHead(v('GITHUB_EVENT_PATH')) : undefined,
-            ref: v('GITHUB_REF'),
-            workflow: v('GITHUB_WORKFLOW_REF') ?? v('GITHUB_WORKFLOW'),
-            runId,
-            runAttempt: v('GITHUB_RUN_ATTEMPT'),
-            runUrl: repository ? `${server}/${repository}/actions/runs/${runId}` : undefined,
-            actor: ghActor,
-        }
-        : undefined;
-    return { actor: ghActor ?? v('USER') ?? v('LOGNAME') ?? localUser(), repository, sha, run };
-}
-/** The head commit of the pull request in the event file, when it has a well-formed one. */
-function pullRequestHead(eventPath) {
-    if (!eventPath)
-        return undefined;
-    try {
-        const sha = JSON.parse((0,external_node_fs_.readFileSync)(eventPath, 'utf8')).pull_request?.head?.sha;
-        return typeof sha === 'string' && /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(sha) ? sha : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-function localUser() {
-    try {
-        return (0,external_node_os_.userInfo)().username || 'unknown';
-    }
-    catch {
-        return 'unknown';
-    }
-}
-//# sourceMappingURL=run-context.js.map
 ;// CONCATENATED MODULE: ./packages/common/lib/index.js
 
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { isKarooError } from './errors.js';
 import { basicAuthHeader, credentialsFor, credentialsForAny, isLoopbackHost, refusedAccessMessage, urlWithUserinfo } from './index-auth.js';
@@ -102,6 +105,28 @@ describe('refusedAccessMessage: why an index said 401/403, and what to do', () =
     expect(say(secure, { IX_USER: '', IX_PASS: '', GITHUB_EVENT_NAME: 'pull_request' })).toBe(
       'index "private" refused access to acme-lib (HTTP 401): IX_USER and IX_PASS are empty here. GitHub gives the run of a pull request from a fork no secrets, so a fork\'s candidate cannot be resolved against this index; push the branch to the repository itself, or set the secrets if this is not a fork',
     );
+  });
+
+  it('in a pull request run, says which: a fork (no secrets), Dependabot (its own secrets) or a branch of the repository (secrets not passed)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'karoo-index-auth-'));
+    try {
+      const event = join(dir, 'event.json');
+      const pr = (head: string) => {
+        writeFileSync(event, JSON.stringify({ pull_request: { head: { sha: 'b'.repeat(40), repo: { full_name: head } } } }));
+        return { IX_USER: '', IX_PASS: '', GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: event, GITHUB_REPOSITORY: 'acme/plant' };
+      };
+      expect(say(secure, pr('outsider/plant'))).toMatch(
+        /IX_USER and IX_PASS are empty here\. GitHub gives the run of a pull request from a fork no secrets/,
+      );
+      expect(say(secure, pr('Acme/plant'))).toBe(
+        "index \"private\" refused access to acme-lib (HTTP 401): IX_USER and IX_PASS are empty here. This pull request's branch is in the repository itself, so its run has the repository's secrets: check that they are set and reach karoo's steps (secrets: inherit, or one by one)",
+      );
+      expect(say(secure, { ...pr('acme/plant'), GITHUB_ACTOR: 'dependabot[bot]' })).toBe(
+        'index "private" refused access to acme-lib (HTTP 401): IX_USER and IX_PASS are empty here. A run started by Dependabot gets only the repository\'s Dependabot secrets: add the index\'s login there too (Settings → Secrets and variables → Dependabot), under the names of its Actions secrets',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a login the index refused: check it, and never show it', () => {

@@ -1,4 +1,5 @@
 import { KarooError } from './errors.js';
+import { pullRequestHead } from './run-context.js';
 
 /** What karoo.yml says about an index's credentials: the environment variables that hold them. */
 export interface IndexAuthConfig {
@@ -110,9 +111,15 @@ export function refusedAccessMessage(index: IndexAuthConfig, what: string, statu
   const empty = named.filter((v) => !env[v]);
   if (empty.length > 0) {
     const which = `${empty.join(' and ')} ${empty.length === 1 ? 'is' : 'are'} empty here`;
-    return (env.GITHUB_EVENT_NAME ?? '').startsWith('pull_request')
-      ? `${head}: ${which}. GitHub gives the run of a pull request from a fork no secrets, so a fork's candidate cannot be resolved against this index; push the branch to the repository itself, or set the secrets if this is not a fork`
-      : `${head}: ${which}; set ${empty.length === 1 ? 'it' : 'them'} to the index's login (in a workflow: from secrets, passed to karoo's steps)`;
+    const set = `set ${empty.length === 1 ? 'it' : 'them'} to the index's login (in a workflow: from secrets, passed to karoo's steps)`;
+    if (!(env.GITHUB_EVENT_NAME ?? '').startsWith('pull_request')) return `${head}: ${which}; ${set}`;
+    // GitHub gives a run started by Dependabot only the Dependabot secrets, a fork's none.
+    if (env.GITHUB_ACTOR === 'dependabot[bot]')
+      return `${head}: ${which}. A run started by Dependabot gets only the repository's Dependabot secrets: add the index's login there too (Settings → Secrets and variables → Dependabot), under the names of its Actions secrets`;
+    const pr = pullRequestHead(env);
+    if (pr?.repository && env.GITHUB_REPOSITORY && pr.repository.toLowerCase() === env.GITHUB_REPOSITORY.toLowerCase())
+      return `${head}: ${which}. This pull request's branch is in the repository itself, so its run has the repository's secrets: check that they are set and reach karoo's steps (secrets: inherit, or one by one)`;
+    return `${head}: ${which}. GitHub gives the run of a pull request from a fork no secrets, so a fork's candidate cannot be resolved against this index; push the branch to the repository itself, or set the secrets if this is not a fork`;
   }
   return status === 403
     ? `${head}: the login in ${named.join('/')} may not read it; check that account's access to the index`

@@ -56,7 +56,7 @@ export function runContextFromEnv(env: NodeJS.ProcessEnv = process.env): RunCont
     ? {
         repository,
         commit: sha,
-        headCommit: v('GITHUB_EVENT_NAME') === 'pull_request' ? pullRequestHead(v('GITHUB_EVENT_PATH')) : undefined,
+        headCommit: v('GITHUB_EVENT_NAME') === 'pull_request' ? pullRequestHead(env)?.sha : undefined,
         ref: v('GITHUB_REF'),
         workflow: v('GITHUB_WORKFLOW_REF') ?? v('GITHUB_WORKFLOW'),
         runId,
@@ -68,12 +68,25 @@ export function runContextFromEnv(env: NodeJS.ProcessEnv = process.env): RunCont
   return { actor: ghActor ?? v('USER') ?? v('LOGNAME') ?? localUser(), repository, sha, run };
 }
 
-/** The head commit of the pull request in the event file, when it has a well-formed one. */
-function pullRequestHead(eventPath: string | undefined): string | undefined {
-  if (!eventPath) return undefined;
+/** The head of a pull request run, from its event file (GITHUB_EVENT_PATH). */
+export interface PullRequestHead {
+  /** The head commit, when well formed. */
+  readonly sha?: string | undefined;
+  /** `owner/repo` the head branch is in: another repository's for a fork. */
+  readonly repository?: string | undefined;
+}
+
+/** The head of the pull request in the event file of a `pull_request*` run; undefined for other events or an unreadable file. */
+export function pullRequestHead(env: NodeJS.ProcessEnv = process.env): PullRequestHead | undefined {
+  const path = env.GITHUB_EVENT_PATH;
+  if (!path || !(env.GITHUB_EVENT_NAME ?? '').startsWith('pull_request')) return undefined;
   try {
-    const sha = (JSON.parse(readFileSync(eventPath, 'utf8')) as { pull_request?: { head?: { sha?: unknown } } }).pull_request?.head?.sha;
-    return typeof sha === 'string' && /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(sha) ? sha : undefined;
+    const head = (JSON.parse(readFileSync(path, 'utf8')) as { pull_request?: { head?: { sha?: unknown; repo?: { full_name?: unknown } } } })
+      .pull_request?.head;
+    if (!head) return undefined;
+    const sha = typeof head.sha === 'string' && /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(head.sha) ? head.sha : undefined;
+    const repository = typeof head.repo?.full_name === 'string' ? head.repo.full_name : undefined;
+    return { sha, repository };
   } catch {
     return undefined;
   }
