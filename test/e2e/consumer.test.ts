@@ -32,6 +32,7 @@ import {
   REPO,
   SECRETS,
   startConsumer,
+  VARS,
   why,
   type Consumer,
 } from '../support/consumer.js';
@@ -71,6 +72,12 @@ it('1. a pull request from the same repository: resolve → build to the registr
   expect(out.evidence).toMatch(/^sha256:[0-9a-f]{64}$/);
   expect(out.result).toBe('passed');
   expect(out['comment-url']).toMatch(new RegExp(`^https://github\\.com/${REPO}/pull/7#issuecomment-\\d+$`));
+  // The registry user is the owner's name, kept in a variable as the README says: GitHub drops no
+  // output for it (as a secret it would drop candidate-ref and comment-url; see 2c).
+  expect(REGISTRY_USER).toBe(REPO.split('/')[0]);
+  for (const j of Object.values(first.jobs)) expect(j.log).not.toContain('Skip output');
+  expect(job(first, 'build').outputs['candidate-ref']).toBe(`${c.storeRef}@${out.candidate}`);
+  expect(job(first, 'report').steps.find((s) => s.name.startsWith('check that GitHub kept'))!.outcome).toBe('skipped');
   // Acceptance ran on machines of this run.
   expect(job(first, 'accept').result).toBe('success');
   // As on GitHub, the run checked out refs/pull/7/merge (github.sha), not the head commit it
@@ -144,6 +151,7 @@ it("2b. karoo-report-comment.yml after a run of the repository's own branch: ski
     sha: c.mainSha,
     ref: 'refs/heads/main',
     secrets: SECRETS,
+    vars: VARS,
     repos: { [`${OWNER}/karoo`]: c.karooDir },
   });
   c.results.push(comment);
@@ -151,6 +159,23 @@ it("2b. karoo-report-comment.yml after a run of the repository's own branch: ski
   expect(Object.values(comment.jobs).map((j) => j.result)).toEqual(['skipped']);
   // Not replaced by a comment of claims without the store's word on the candidate.
   expect(c.standin.comments(REPO, 7)).toEqual(before);
+}, 300_000);
+
+it('2c. the registry user name kept as a secret named like the owner: GitHub drops the outputs that contain it, and the report job says why', async () => {
+  expect(first).toBeDefined();
+  const { REGISTRY_USERNAME, ...vars } = VARS;
+  const r = await c.pullRequest(7, prSha, { secrets: { ...SECRETS, REGISTRY_USERNAME }, vars });
+  expect({ conclusion: r.conclusion, why: r.conclusion === 'success' ? '' : why(r) }).toEqual({ conclusion: 'success', why: '' });
+  expect(job(r, 'build').log).toContain("Warning: Skip output 'candidate-ref' since it may contain secret.");
+  expect(candidateOutputs(r)['comment-url']).toBe('');
+  const check = job(r, 'report').steps.find((s) => s.name.startsWith('check that GitHub kept'))!;
+  expect(check.outcome).toBe('success');
+  expect(check.log).toMatch(
+    /GitHub dropped the build job's candidate-ref output .* keep user names in repository variables \(vars\.REGISTRY_USERNAME/,
+  );
+  // The run still did its work: the candidate and the comment are those of the first run.
+  expect(candidateOutputs(r).candidate).toBe(candidateOutputs(first).candidate);
+  expect(c.standin.comments(REPO, 7)).toHaveLength(1);
 }, 300_000);
 
 it('3a. a pull request from a fork gets no secrets: with the private index its run fails at resolve, loudly, with a read-only token and no comment', async () => {
@@ -213,6 +238,7 @@ it('3. a pull request from a fork (whose karoo.yml reads a mirror of the index w
       sha: c.mainSha,
       ref: 'refs/heads/main',
       secrets: SECRETS,
+      vars: VARS,
       repos: { [`${OWNER}/karoo`]: c.karooDir },
     });
     c.results.push(comment);
@@ -249,6 +275,7 @@ it('4. workflow_dispatch releases: integration, then qualification, then product
       }),
       ref: 'refs/heads/main',
       secrets: SECRETS,
+      vars: VARS,
       environments: { integration: {}, qualification: {}, production: {} },
       repos: { [`${OWNER}/karoo`]: c.karooDir },
     });

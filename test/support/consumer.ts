@@ -25,7 +25,8 @@ import { createRepo, events, WorkflowRunner, type FixtureRepo, type RunResult } 
 export const OWNER = 'karoo-dev';
 export const REPO = 'acme/tern';
 export const INDEX_USER = 'tern-ci';
-export const REGISTRY_USER = 'tern-pusher';
+/** The owner's name, as registry accounts often are: kept in a variable, it hides nothing (see VARS). */
+export const REGISTRY_USER = 'acme';
 /** Canaries: the index password and the registry password. Neither may appear anywhere a user can read. */
 export const CANARY = 'canary-index-5b8e0c7d1f2a9346';
 export const REGISTRY_CANARY = 'canary-registry-c41d9e8a07b2f563';
@@ -33,10 +34,18 @@ export const CANDIDATE_WORKFLOW = '.github/workflows/karoo-candidate.yml';
 
 /** The secrets the consumer's repository has, under the names the README tells users to set. */
 export const SECRETS = {
-  INDEX_USERNAME: INDEX_USER,
   INDEX_PASSWORD: CANARY,
-  REGISTRY_USERNAME: REGISTRY_USER,
   REGISTRY_PASSWORD: REGISTRY_CANARY,
+} as const;
+
+/**
+ * Its repository variables: the user names, as the README tells users to keep them. The registry
+ * user is the owner's name: as a secret, GitHub would mask it inside every output that names the
+ * repository or the store, and drop those outputs (candidate-ref, comment-url).
+ */
+export const VARS = {
+  INDEX_USERNAME: INDEX_USER,
+  REGISTRY_USERNAME: REGISTRY_USER,
 } as const;
 
 const ACCEPT_PY = `import json, os, sys
@@ -137,10 +146,14 @@ export interface Consumer {
     event: 'pull_request' | 'push',
     payload: Record<string, unknown>,
     headSha: string,
-    options?: { fork?: boolean; workflow?: string },
+    options?: { fork?: boolean; workflow?: string; secrets?: Record<string, string>; vars?: Record<string, string> },
   ): Promise<RunResult>;
   /** A pull request's run of `workflow` (default the candidate starter); a `headRepo` makes it a fork's. */
-  pullRequest(number: number, headSha: string, options?: { headRef?: string; headRepo?: string; workflow?: string }): Promise<RunResult>;
+  pullRequest(
+    number: number,
+    headSha: string,
+    options?: { headRef?: string; headRepo?: string; workflow?: string; secrets?: Record<string, string>; vars?: Record<string, string> },
+  ): Promise<RunResult>;
   close(): Promise<void>;
 }
 
@@ -252,7 +265,7 @@ ${extra.provision ?? '  provider: nspawn\n  ttl: 30m'}
         execFileSync('git', ['checkout', '-q', 'main'], { cwd: app.dir });
         return sha;
       },
-      async candidateRun(event, payload, headSha, { fork = false, workflow = CANDIDATE_WORKFLOW } = {}) {
+      async candidateRun(event, payload, headSha, { fork = false, workflow = CANDIDATE_WORKFLOW, ...given } = {}) {
         const r = await runner.run({
           repo: app.dir,
           repository: REPO,
@@ -260,7 +273,8 @@ ${extra.provision ?? '  provider: nspawn\n  ttl: 30m'}
           event,
           payload,
           // A fork's run gets no secrets (the runner drops them too, as GitHub does).
-          secrets: fork ? {} : { ...SECRETS },
+          secrets: fork ? {} : { ...(given.secrets ?? SECRETS) },
+          vars: fork ? {} : { ...(given.vars ?? VARS) },
           repos: { [`${OWNER}/karoo`]: karooDir },
         });
         results.push(r);
@@ -301,6 +315,8 @@ ${extra.provision ?? '  provider: nspawn\n  ttl: 30m'}
         return consumer.candidateRun('pull_request', payload, headSha, {
           fork: !!o.headRepo,
           ...(o.workflow ? { workflow: o.workflow } : {}),
+          ...(o.secrets ? { secrets: o.secrets } : {}),
+          ...(o.vars ? { vars: o.vars } : {}),
         });
       },
       close,
