@@ -88415,29 +88415,6 @@ function openActionStore(config, inputs, githubToken, env = process.env) {
     }
     return (0,oci_lib/* openStore */.Ch)(ref, { credentials, progress: actionProgress });
 }
-/**
- * Warnings for user names that GitHub would mask inside karoo's outputs: a value that appears in
- * the store reference or the repository's name (candidate-ref, the comment URL, evidence links).
- * GitHub masks a secret wherever it appears and drops every job output containing it, so a user
- * name kept as a secret — often the owner's name — silently empties those outputs. The value is
- * never repeated in the warning.
- */
-function userNamesInOutputs(names, places) {
-    const out = [];
-    for (const [input, value] of Object.entries(names)) {
-        if (!value)
-            continue;
-        const where = [
-            places.store?.includes(value) ? 'the store reference' : '',
-            places.repository?.includes(value) ? "this repository's name" : '',
-        ].filter(Boolean);
-        if (where.length === 0)
-            continue;
-        const variable = input.replace(/-/g, '_').toUpperCase();
-        out.push(`input "${input}" appears in ${where.join(' and ')}: if it comes from a secret, GitHub masks it there too and drops the job outputs that contain it (candidate-ref, comment-url); a user name is not secret, so keep it in a repository variable (vars.${variable}) instead`);
-    }
-    return out;
-}
 //# sourceMappingURL=store.js.map
 ;// CONCATENATED MODULE: ./actions/bisect/lib/inputs.js
 
