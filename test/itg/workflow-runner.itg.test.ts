@@ -482,6 +482,57 @@ describe('scripts/run-workflow.mjs', () => {
   });
 });
 
+describe('workflow_run, started as GitHub starts it (followWorkflowRun)', () => {
+  it("starts the default branch's workflows that name the completed one, with the repository's secrets; filters by types and branches", async () => {
+    const listener = (on: string, job = 'saw') => `on:
+  workflow_run:
+${on}
+permissions: {}
+jobs:
+  ${job}:
+    runs-on: ubuntu-latest
+    outputs:
+      seen: \${{ steps.s.outputs.seen }}
+    steps:
+      - id: s
+        env:
+          SEEN: "\${{ github.event.workflow_run.name }} \${{ github.event.workflow_run.conclusion }} \${{ github.event.workflow_run.head_branch }} \${{ github.event.workflow_run.id }} \${{ github.ref }} secret:\${{ secrets.S != '' }}"
+        run: echo "seen=$SEEN" >> "$GITHUB_OUTPUT"
+`;
+    const repo = createRepo({
+      files: {
+        '.github/workflows/ci.yml':
+          'name: ci\non: push\npermissions: {}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: exit 1\n',
+        '.github/workflows/after.yml': listener('    workflows: [ci]\n    types: [completed]'),
+        '.github/workflows/any-type.yml': listener('    workflows: [ci]\n    branches: [main]', 'any'),
+        '.github/workflows/release-only.yml': listener("    workflows: [ci]\n    branches: ['release/**']"),
+        '.github/workflows/requested.yml': listener('    workflows: [ci]\n    types: [requested]'),
+        '.github/workflows/other.yml': listener('    workflows: [other]'),
+      },
+    });
+    try {
+      const sha = repo.commit('workflows');
+      const r = await runner.run({
+        repo: repo.dir,
+        repository: 'acme/chain',
+        workflow: '.github/workflows/ci.yml',
+        event: 'push',
+        payload: events.push({ repository: 'acme/chain', after: sha }),
+        followWorkflowRun: { secrets: { S: 's3cret' } },
+      });
+      expect(r.conclusion).toBe('failure');
+      const seen = (r.triggered ?? []).map((t) => Object.values(t.jobs)[0]!.outputs.seen);
+      expect(seen.sort()).toEqual([
+        `ci failure main ${r.runId} refs/heads/main secret:true`,
+        `ci failure main ${r.runId} refs/heads/main secret:true`,
+      ]);
+      expect((r.triggered ?? []).map((t) => Object.keys(t.jobs)[0]).sort()).toEqual(['any', 'saw']);
+    } finally {
+      rmSync(repo.dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
 describe('reads of a private repository', () => {
   it('need the scope: a token without pull-requests: read cannot read a pull request', async () => {
     standin.addRepo('acme/private-app', { private: true });

@@ -146,13 +146,21 @@ export interface Consumer {
     event: 'pull_request' | 'push',
     payload: Record<string, unknown>,
     headSha: string,
-    options?: { fork?: boolean; workflow?: string; secrets?: Record<string, string>; vars?: Record<string, string> },
+    options?: { fork?: boolean; workflow?: string; secrets?: Record<string, string>; vars?: Record<string, string>; follow?: boolean },
   ): Promise<RunResult>;
   /** A pull request's run of `workflow` (default the candidate starter); a `headRepo` makes it a fork's. */
   pullRequest(
     number: number,
     headSha: string,
-    options?: { headRef?: string; headRepo?: string; workflow?: string; secrets?: Record<string, string>; vars?: Record<string, string> },
+    options?: {
+      headRef?: string;
+      headRepo?: string;
+      workflow?: string;
+      secrets?: Record<string, string>;
+      vars?: Record<string, string>;
+      /** false: do not start the workflow_run workflows its completion starts on GitHub (RunResult.triggered). */
+      follow?: boolean;
+    },
   ): Promise<RunResult>;
   close(): Promise<void>;
 }
@@ -276,8 +284,12 @@ ${extra.provision ?? '  provider: nspawn\n  ttl: 30m'}
           secrets: fork ? {} : { ...(given.secrets ?? SECRETS) },
           vars: fork ? {} : { ...(given.vars ?? VARS) },
           repos: { [`${OWNER}/karoo`]: karooDir },
+          // What its completion starts on GitHub (karoo-report-comment.yml), with the repository's secrets.
+          ...(given.follow === false
+            ? {}
+            : { followWorkflowRun: { secrets: { ...(given.secrets ?? SECRETS) }, vars: { ...(given.vars ?? VARS) } } }),
         });
-        results.push(r);
+        results.push(r, ...(r.triggered ?? []));
         dump(r, `run-${results.length}`);
         // GitHub keeps a record of every run: promote asks it whether evidence came from a
         // successful run of the candidate workflow.
@@ -317,6 +329,7 @@ ${extra.provision ?? '  provider: nspawn\n  ttl: 30m'}
           ...(o.workflow ? { workflow: o.workflow } : {}),
           ...(o.secrets ? { secrets: o.secrets } : {}),
           ...(o.vars ? { vars: o.vars } : {}),
+          ...(o.follow === false ? { follow: false } : {}),
         });
       },
       close,

@@ -8,9 +8,10 @@ import type { GitHubStandin } from '@karoo/github-standin';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { CacheService } from './cache-service.js';
 import { ConcurrencyGroups } from './concurrency.js';
-import { isForkPullRequest, refsFor } from './events.js';
+import { events, isForkPullRequest, refsFor } from './events.js';
 import { asString, evaluateCondition, evaluateMapping, evaluateToken, type Scope } from './expressions.js';
 import { runJob, type JobInput } from './job.js';
 import { Masker } from './log.js';
@@ -87,8 +88,73 @@ export class WorkflowRunner {
     if (this.ownsWorkdir) rmSync(this.workdir, { recursive: true, force: true });
   }
 
-  /** Runs one workflow for one event, to completion. */
+  /** Runs one workflow for one event, to completion (and what it triggers: RunOptions.followWorkflowRun). */
   async run(options: RunOptions): Promise<RunResult> {
+    const result = await this.runOnce(options);
+    if (!options.followWorkflowRun) return result;
+    return { ...result, triggered: await this.workflowRunsOf(options, result) };
+  }
+
+  /**
+   * The `workflow_run` workflows a completed run starts, as GitHub does: those on the default
+   * branch whose `on.workflow_run.workflows` names the run's workflow, whose `types` (default:
+   * all) include `completed` and whose `branches`/`branches-ignore` let the run's head branch
+   * through; each runs on the default branch's head with the repository's secrets.
+   */
+  private async workflowRunsOf(options: RunOptions, r: RunResult): Promise<RunResult[]> {
+    const follow = options.followWorkflowRun!;
+    const payload = options.payload ?? {};
+    const repository = (payload.repository as { full_name?: string } | undefined)?.full_name ?? options.repository;
+    if (!repository) return [];
+    const defaultBranch = String((payload.repository as { default_branch?: string } | undefined)?.default_branch ?? 'main');
+    const mainSha = git(options.repo, ['rev-parse', `refs/heads/${defaultBranch}`]).trim();
+    const files = git(options.repo, ['ls-tree', '--name-only', `${mainSha}:.github/workflows`])
+      .split('\n')
+      .filter((f) => /\.ya?ml$/.test(f))
+      .map((f) => `.github/workflows/${f}`);
+    const out: RunResult[] = [];
+    for (const path of files) {
+      const doc = parseYaml(git(options.repo, ['show', `${mainSha}:${path}`])) as { on?: unknown } | null;
+      const on = doc?.on;
+      const trigger = on && typeof on === 'object' && !Array.isArray(on) ? (on as Record<string, unknown>).workflow_run : undefined;
+      if (!trigger || typeof trigger !== 'object') continue;
+      const t = trigger as { workflows?: unknown; types?: unknown; branches?: unknown; 'branches-ignore'?: unknown };
+      const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []);
+      if (!list(t.workflows).includes(r.workflowName)) continue;
+      if (t.types !== undefined && !list(t.types).includes('completed')) continue;
+      if (t.branches !== undefined && !list(t.branches).some((g) => globMatch(g, r.head.branch))) continue;
+      if (t['branches-ignore'] !== undefined && list(t['branches-ignore']).some((g) => globMatch(g, r.head.branch))) continue;
+      out.push(
+        await this.runOnce({
+          repo: options.repo,
+          repository,
+          workflow: path,
+          event: 'workflow_run',
+          payload: events.workflowRun({
+            repository,
+            id: r.runId,
+            name: r.workflowName,
+            event: options.event,
+            conclusion: r.conclusion,
+            headSha: r.head.sha,
+            headBranch: r.head.branch,
+            headRepo: r.head.repository,
+          }),
+          sha: mainSha,
+          ref: `refs/heads/${defaultBranch}`,
+          secrets: { ...(follow.secrets ?? {}) },
+          vars: { ...(follow.vars ?? {}) },
+          ...(options.repos ? { repos: options.repos } : {}),
+          ...(options.github ? { github: options.github } : {}),
+          ...(options.env ? { env: options.env } : {}),
+          ...(options.onLog ? { onLog: options.onLog } : {}),
+        }),
+      );
+    }
+    return out;
+  }
+
+  private async runOnce(options: RunOptions): Promise<RunResult> {
     const standin = options.github ?? this.options.github;
     const fromPayload = (options.payload?.repository as { full_name?: string } | undefined)?.full_name;
     const repository = options.repository ?? fromPayload ?? Object.entries(options.repos ?? {}).find(([, d]) => d === options.repo)?.[0];
@@ -210,6 +276,8 @@ export class WorkflowRunner {
     };
     const finishResult = (conclusion: Conclusion, outputs: Record<string, string> = {}, reason?: string): RunResult => ({
       runId,
+      workflowName: workflow.name,
+      head: { sha: pr?.head?.sha ?? sha, branch: pr?.head?.ref ?? refName, repository: pr?.head?.repo?.full_name ?? repository },
       conclusion,
       jobs: Object.fromEntries(run.results.map((r) => [r.key, r])),
       outputs,
@@ -633,4 +701,10 @@ async function callWorkflow(
   Object.assign(r.outputs, outputs);
   Object.assign(r, { permissions });
   return { result, outputs };
+}
+
+/** GitHub's branch filter patterns, as far as workflows use them: `*` within a segment, `**` across. */
+function globMatch(glob: string, name: string): boolean {
+  const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*|\*/g, (m) => (m === '**' ? '.*' : '[^/]*'));
+  return new RegExp(`^${re}$`).test(name);
 }

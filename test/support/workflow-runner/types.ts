@@ -51,6 +51,13 @@ export interface RunOptions {
   readonly env?: Record<string, string>;
   /** Called with each log line as it is produced (masked), e.g. to print progress. */
   readonly onLog?: (job: string, line: string) => void;
+  /**
+   * Start, as GitHub does once this run has completed, every workflow of the default branch
+   * whose `on.workflow_run` names this workflow (type `completed`, `branches` matching), with the
+   * repository's secrets and variables given here (a fork's run has none; the run it triggers
+   * has the repository's). The runs it starts trigger nothing further. See RunResult.triggered.
+   */
+  readonly followWorkflowRun?: { readonly secrets?: Record<string, string>; readonly vars?: Record<string, string> };
 }
 
 export interface StepResult {
@@ -110,4 +117,10 @@ export interface RunResult {
   readonly masked: readonly string[];
   /** Why the run did not start or was cancelled (concurrency, a refused dispatch), if so. */
   readonly reason?: string;
+  /** The workflow's `name:` (else its path), as `on.workflow_run.workflows` names it. */
+  readonly workflowName: string;
+  /** What GitHub reports as the run's head: the pull request's head for a pull request run, else the run's commit and branch. */
+  readonly head: { readonly sha: string; readonly branch: string; readonly repository: string };
+  /** The `workflow_run` runs this run started when it completed (RunOptions.followWorkflowRun). */
+  readonly triggered?: readonly RunResult[];
 }
