@@ -8,6 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateCondition, evaluateMapping, evaluateString, evaluateToken, isTruthy, type Scope } from './expressions.js';
+import { matchesPattern } from './filters.js';
 import { CommandProcessor, readKeyValueFile, readPathFile, type Annotation } from './log.js';
 import { field, planSteps, type PlannedJob, type PlannedStep, type Workflow } from './plan.js';
 import { standinScopes } from './permissions.js';
@@ -462,9 +463,5 @@ export class JobFailure extends Error {
 /** A deployment branch/tag policy: `main`, `release/*`, `v*` against refs/heads/… or refs/tags/…. */
 function refAllowed(ref: string, patterns: readonly string[]): boolean {
   const name = ref.replace(/^refs\/(heads|tags)\//, '');
-  return patterns.some((p) => new RegExp(`^${p.split('*').map(escapeRegExp).join('[^/]*')}$`).test(name));
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return patterns.some((p) => matchesPattern(p, name));
 }

@@ -94,6 +94,18 @@ export async function loadWorkflow(repos: Repos, repository: string, sha: string
   };
 }
 
+/**
+ * The `on:` of a workflow file as GitHub's parser reads it (no reusable workflow fetched), for
+ * deciding what a file is triggered by; undefined for a file the parser refuses (GitHub would
+ * not start it either).
+ */
+export async function workflowEvents(path: string, content: string): Promise<WorkflowTemplate['events'] | undefined> {
+  const parsed = parseWorkflow({ name: path, content }, new NoOperationTraceWriter());
+  if (!parsed.value || parsed.context.errors.getErrors().length) return undefined;
+  const template = await convertWorkflowTemplate(parsed.context, parsed.value, undefined, { fetchReusableWorkflowDepth: 0 });
+  return parsed.context.errors.getErrors().length ? undefined : template.events;
+}
+
 /** Pairs a list of converted steps with the raw step mappings they came from. */
 export function planSteps(model: readonly Step[], rawSteps: TemplateToken | undefined): PlannedStep[] {
   const raws: MappingToken[] = [];

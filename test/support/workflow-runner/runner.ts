@@ -8,10 +8,10 @@ import type { GitHubStandin } from '@karoo/github-standin';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { CacheService } from './cache-service.js';
 import { ConcurrencyGroups } from './concurrency.js';
 import { events, isForkPullRequest, refsFor } from './events.js';
+import { matchesPattern } from './filters.js';
 import { asString, evaluateCondition, evaluateMapping, evaluateToken, type Scope } from './expressions.js';
 import { runJob, type JobInput } from './job.js';
 import { Masker } from './log.js';
@@ -20,6 +20,7 @@ import {
   field,
   inputDefinitions,
   loadWorkflow,
+  workflowEvents,
   parseUses,
   secretDefinitions,
   WorkflowError,
@@ -103,10 +104,8 @@ export class WorkflowRunner {
    */
   private async workflowRunsOf(options: RunOptions, r: RunResult): Promise<RunResult[]> {
     const follow = options.followWorkflowRun!;
-    const payload = options.payload ?? {};
-    const repository = (payload.repository as { full_name?: string } | undefined)?.full_name ?? options.repository;
-    if (!repository) return [];
-    const defaultBranch = String((payload.repository as { default_branch?: string } | undefined)?.default_branch ?? 'main');
+    const repository = repositoryOf(options);
+    const defaultBranch = defaultBranchOf(options.payload ?? {});
     const mainSha = git(options.repo, ['rev-parse', `refs/heads/${defaultBranch}`]).trim();
     const files = git(options.repo, ['ls-tree', '--name-only', `${mainSha}:.github/workflows`])
       .split('\n')
@@ -114,16 +113,11 @@ export class WorkflowRunner {
       .map((f) => `.github/workflows/${f}`);
     const out: RunResult[] = [];
     for (const path of files) {
-      const doc = parseYaml(git(options.repo, ['show', `${mainSha}:${path}`])) as { on?: unknown } | null;
-      const on = doc?.on;
-      const trigger = on && typeof on === 'object' && !Array.isArray(on) ? (on as Record<string, unknown>).workflow_run : undefined;
-      if (!trigger || typeof trigger !== 'object') continue;
-      const t = trigger as { workflows?: unknown; types?: unknown; branches?: unknown; 'branches-ignore'?: unknown };
-      const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []);
-      if (!list(t.workflows).includes(r.workflowName)) continue;
-      if (t.types !== undefined && !list(t.types).includes('completed')) continue;
-      if (t.branches !== undefined && !list(t.branches).some((g) => globMatch(g, r.head.branch))) continue;
-      if (t['branches-ignore'] !== undefined && list(t['branches-ignore']).some((g) => globMatch(g, r.head.branch))) continue;
+      const on = (await workflowEvents(path, git(options.repo, ['show', `${mainSha}:${path}`])))?.workflow_run;
+      if (!on?.workflows?.includes(r.workflowName)) continue;
+      if (on.types && !on.types.includes('completed')) continue;
+      if (on.branches && !on.branches.some((p) => matchesPattern(p, r.head.branch))) continue;
+      if (on['branches-ignore']?.some((p) => matchesPattern(p, r.head.branch))) continue;
       out.push(
         await this.runOnce({
           repo: options.repo,
@@ -156,10 +150,7 @@ export class WorkflowRunner {
 
   private async runOnce(options: RunOptions): Promise<RunResult> {
     const standin = options.github ?? this.options.github;
-    const fromPayload = (options.payload?.repository as { full_name?: string } | undefined)?.full_name;
-    const repository = options.repository ?? fromPayload ?? Object.entries(options.repos ?? {}).find(([, d]) => d === options.repo)?.[0];
-    if (!repository)
-      throw new WorkflowError(`runWorkflow: name the repository of ${options.repo} with repository: 'owner/name' (or map it in repos)`);
+    const repository = repositoryOf(options);
     const repos = new Repos({ ...(options.repos ?? {}), [repository]: options.repo }, join(this.workdir, 'actions'));
     const services: Services = {
       repos,
@@ -176,7 +167,7 @@ export class WorkflowRunner {
     };
     mkdirSync(services.toolCache, { recursive: true });
     const payload = { ...(options.payload ?? {}) };
-    const defaultBranch = String((payload.repository as { default_branch?: string } | undefined)?.default_branch ?? 'main');
+    const defaultBranch = defaultBranchOf(payload);
     const refs = refsFor(options.event, payload, () => git(options.repo, ['rev-parse', 'HEAD']), defaultBranch);
     const sha = options.sha ?? refs.sha;
     const ref = options.ref ?? refs.ref;
@@ -703,8 +694,16 @@ async function callWorkflow(
   return { result, outputs };
 }
 
-/** GitHub's branch filter patterns, as far as workflows use them: `*` within a segment, `**` across. */
-function globMatch(glob: string, name: string): boolean {
-  const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*|\*/g, (m) => (m === '**' ? '.*' : '[^/]*'));
-  return new RegExp(`^${re}$`).test(name);
+/** `owner/name` of the run's repository: the option, else the payload's, else the key of `repos` mapping to `repo`. */
+function repositoryOf(options: RunOptions): string {
+  const fromPayload = (options.payload?.repository as { full_name?: string } | undefined)?.full_name;
+  const repository = options.repository ?? fromPayload ?? Object.entries(options.repos ?? {}).find(([, d]) => d === options.repo)?.[0];
+  if (!repository)
+    throw new WorkflowError(`runWorkflow: name the repository of ${options.repo} with repository: 'owner/name' (or map it in repos)`);
+  return repository;
+}
+
+/** The repository's default branch as the payload names it (GitHub's default: main). */
+function defaultBranchOf(payload: Record<string, unknown>): string {
+  return String((payload.repository as { default_branch?: string } | undefined)?.default_branch ?? 'main');
 }
