@@ -274,6 +274,8 @@ ${extra.provision ?? '  provider: nspawn\n  ttl: 30m'}
         return sha;
       },
       async candidateRun(event, payload, headSha, { fork = false, workflow = CANDIDATE_WORKFLOW, ...given } = {}) {
+        const secrets = { ...(given.secrets ?? SECRETS) };
+        const vars = { ...(given.vars ?? VARS) };
         const r = await runner.run({
           repo: app.dir,
           repository: REPO,
@@ -281,13 +283,11 @@ ${extra.provision ?? '  provider: nspawn\n  ttl: 30m'}
           event,
           payload,
           // A fork's run gets no secrets (the runner drops them too, as GitHub does).
-          secrets: fork ? {} : { ...(given.secrets ?? SECRETS) },
-          vars: fork ? {} : { ...(given.vars ?? VARS) },
+          secrets: fork ? {} : secrets,
+          vars: fork ? {} : vars,
           repos: { [`${OWNER}/karoo`]: karooDir },
           // What its completion starts on GitHub (karoo-report-comment.yml), with the repository's secrets.
-          ...(given.follow === false
-            ? {}
-            : { followWorkflowRun: { secrets: { ...(given.secrets ?? SECRETS) }, vars: { ...(given.vars ?? VARS) } } }),
+          ...(given.follow === false ? {} : { followWorkflowRun: { secrets, vars } }),
         });
         results.push(r, ...(r.triggered ?? []));
         dump(r, `run-${results.length}`);
