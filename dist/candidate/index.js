@@ -76422,6 +76422,13 @@ async function environmentStatus(store, environments) {
 //# sourceMappingURL=history.js.map
 ;// CONCATENATED MODULE: ./packages/promote/lib/gate.js
 
+function fromThisRun(e, r) {
+    return (!!r &&
+        r.evidence.includes(e.digest) &&
+        e.run?.runId === r.runId &&
+        (e.run.repository ?? '').toLowerCase() === r.repository.toLowerCase() &&
+        e.run.commit === r.commit);
+}
 /** Why passing evidence has no signed attestation behind it, or undefined when it has one. */
 function unattested(e, a) {
     const ok = a.results.some((r) => r.result === 'PASSED' && r.environment === e.environment && r.systemId === e.systemId);
@@ -76436,7 +76443,7 @@ function unattested(e, a) {
  * from before the configuration changed: a changed configuration needs new evidence), and — when
  * a RunVerifier is given (promotions inside GitHub Actions) — passing evidence whose run does not
  * exist in this repository, is not a run of the candidate workflow, or did not conclude
- * successfully. Failed evidence is left as it is (it never lets anything in).
+ * successfully (except the asking run's own evidence, `thisRun`). Failed evidence is left as it is (it never lets anything in).
  */
 async function trustEvidence(evidence, trust) {
     const ids = new Map();
@@ -76457,7 +76464,7 @@ async function trustEvidence(evidence, trust) {
         else if (e.systemId !== expected) {
             untrusted = `it is about system ${e.systemId ?? 'none'}, but this candidate with the configuration of ${e.environment} as it is now is system ${expected} (the configuration changed since, or the evidence is forged); run the acceptance tests again`;
         }
-        else if (trust.verifyRun) {
+        else if (trust.verifyRun && !fromThisRun(e, trust.thisRun)) {
             const key = `${e.run?.repository ?? ''}#${e.run?.runId ?? ''}#${e.run?.commit ?? ''}`;
             if (!runs.has(key))
                 runs.set(key, trust.verifyRun(e.run));
@@ -77277,6 +77284,11 @@ function checkRequest(o) {
     if (o.rollback && !o.reason?.trim()) {
         throw new lib/* KarooError */.xD('input', `a rollback of ${o.environment} needs a reason; pass --reason "…" (it is kept in the environment's history)`);
     }
+    if (o.thisRunEvidence?.length && (!o.dryRun || !o.run?.id || !o.run.repository || !o.run.sha)) {
+        throw new lib/* KarooError */.xD('input', o.dryRun
+            ? "this run's evidence needs the run it came from (GITHUB_RUN_ID, GITHUB_REPOSITORY, GITHUB_SHA); pass it inside GitHub Actions only"
+            : "this run's evidence counts before its run has completed only for a dry run (a report); a promotion counts evidence of completed runs, so leave it out");
+    }
     return { policy, candidate, env, kind };
 }
 /** The candidate's evidence, each record judged (system id, the run it names, attestations when karoo.yml requires them). */
@@ -77289,6 +77301,14 @@ async function judgeEvidence(o, candidate, systemIdOf, progress) {
         },
         // A rollback skips the evidence gate: it must not wait on the API for evidence it ignores.
         verifyRun: o.rollback ? undefined : o.evidenceRuns,
+        thisRun: o.thisRunEvidence?.length && o.run?.id && o.run.repository && o.run.sha
+            ? {
+                runId: o.run.id,
+                repository: o.run.repository,
+                commit: o.run.sha,
+                evidence: o.thisRunEvidence.map((d) => (0,lib/* parseDigest */.m)(d, "this run's evidence")),
+            }
+            : undefined,
         // karoo.yml attestations.require: evidence counts only with a signed test-result attestation that verifies.
         attestations: o.rollback || !o.config.attestations?.require
             ? undefined
@@ -80910,6 +80930,7 @@ async function runPromote(i, refused = () => { }) {
             systemId: (0,promote_lib.systemIdFromConfig)(config),
             // Which runs may produce evidence is part of the gate: read from the gate's karoo.yml (the default branch's) when given.
             evidenceRuns: (0,promote_lib.evidenceRunVerifierFromEnv)({ token, config: gateConfig ?? branchConfig, progress: lib/* actionProgress */.cv }),
+            thisRunEvidence: i.thisRunEvidence,
             deploy: i.deploy ? (0,promote_lib.deployHandover)() : undefined,
             github,
             progress: lib/* actionProgress */.cv,

@@ -97,6 +97,12 @@ it('1. a pull request from the same repository: resolve → build to the registr
   const comments = c.standin.comments(REPO, 7);
   expect(comments).toHaveLength(1);
   expect(comments[0]!.body).toContain(out.candidate!.slice(7, 19));
+  // The comment shows this run's acceptance result, although the run (GitHub shows it in
+  // progress while its report job runs) has not completed: the evidence is the acceptance job's.
+  expect(comments[0]!.body).toContain('#### Acceptance evidence');
+  expect(comments[0]!.body).toContain(out.evidence!.slice(7, 19));
+  expect(comments[0]!.body).not.toContain('no evidence yet');
+  expect(job(first, 'report').log).not.toMatch(/does not count/);
 }, 900_000);
 
 it('2. the same pull request again, nothing changed: acceptance skipped because passing evidence exists, the comment updated in place', async () => {

@@ -7,6 +7,7 @@ export const INPUT = {
   reason: 'reason',
   rollback: 'rollback',
   dryRun: 'dry-run',
+  thisRunEvidence: 'this-run-evidence',
   deploy: 'deploy',
   githubDeployment: 'github-deployment',
   githubToken: 'github-token',

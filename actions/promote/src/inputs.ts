@@ -13,6 +13,7 @@ export function loadInputs(): PromoteInputs {
     reason: optionalInput(INPUT.reason),
     rollback: booleanInput(INPUT.rollback, false),
     dryRun: booleanInput(INPUT.dryRun, false),
+    thisRunEvidence: (optionalInput(INPUT.thisRunEvidence) ?? '').split(/\s+/).filter(Boolean),
     deploy: booleanInput(INPUT.deploy, true),
     githubDeployment: booleanInput(INPUT.githubDeployment, true),
     githubToken: githubTokenInput(),

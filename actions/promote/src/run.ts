@@ -31,6 +31,8 @@ export interface PromoteInputs {
   readonly rollback: boolean;
   /** Check the gate and write the report files only. */
   readonly dryRun: boolean;
+  /** Digests of evidence this run produced itself (with dryRun): see PromoteOptions.thisRunEvidence. */
+  readonly thisRunEvidence?: readonly string[] | undefined;
   /** Hand over to the environment's deploy workflow. */
   readonly deploy: boolean;
   /** Record a GitHub Deployment. */
@@ -123,6 +125,7 @@ export async function runPromote(i: PromoteInputs, refused: (o: RefusedOutputs) 
       systemId: systemIdFromConfig(config),
       // Which runs may produce evidence is part of the gate: read from the gate's karoo.yml (the default branch's) when given.
       evidenceRuns: evidenceRunVerifierFromEnv({ token, config: gateConfig ?? branchConfig, progress: actionProgress }),
+      thisRunEvidence: i.thisRunEvidence,
       deploy: i.deploy ? deployHandover() : undefined,
       github,
       progress: actionProgress,

@@ -188,6 +188,57 @@ describe('inside GitHub Actions, the evidence run is asked of the API', () => {
   });
 });
 
+describe('the report of the run that tested: its own evidence counts while the run is still going', () => {
+  // Run 106 is in progress: the candidate workflow's report job, after its acceptance job.
+  const verifier = () => githubRunVerifier({ token: 'reader', repository: REPO, baseUrl: standin.url, workflows: [CANDIDATE_WORKFLOW] });
+  const thisRun = { id: '106', repository: REPO, sha: SHA, url: `https://github.com/${REPO}/actions/runs/106` };
+  const integration = (s: { store: LayoutStore; candidate: Digest; config: KarooConfig }): PromoteOptions => ({
+    ...base(s),
+    environment: 'integration',
+    dryRun: true,
+    run: thisRun,
+    evidenceRuns: verifier(),
+  });
+
+  it('counts the evidence whose digest the acceptance job gave, and which names this run', async () => {
+    const s = await setup();
+    const digest = await addEvidence(s.store, s.candidate, { environment: 'integration', config: s.config, run: run(106) });
+    const without = await promote(integration(s));
+    expect(without.passingEvidence).toEqual([]);
+    expect(without.gate[0]!.detail).toMatch(/its run 106 has not completed \(in_progress\)/);
+    const r = await promote({ ...integration(s), thisRunEvidence: [digest] });
+    expect(r.passingEvidence).toEqual(['integration']);
+    expect(r.evidence.find((e) => e.digest === digest)?.untrusted).toBeUndefined();
+  });
+
+  it.each([
+    // Planted in the store by someone who can write there: it names this run, but the acceptance job never gave its digest.
+    ['a digest the acceptance job did not give', run(106), () => [sha256Of('other evidence')]],
+    ['another run', run(103), (d: Digest) => [d]],
+    ['another commit', run(106, { commit: 'b'.repeat(40) }), (d: Digest) => [d]],
+    ['another repository', run(106, { repository: 'mallory/cam' }), (d: Digest) => [d]],
+  ])('still checks evidence with %s', async (_what, evidenceRun, given) => {
+    const s = await setup();
+    const digest = await addEvidence(s.store, s.candidate, { environment: 'integration', config: s.config, run: evidenceRun });
+    const r = await promote({ ...integration(s), thisRunEvidence: given(digest) });
+    expect(r.passingEvidence).toEqual([]);
+    expect(r.evidence.find((e) => e.digest === digest)?.untrusted).toMatch(/^its run 10[36] /);
+  });
+
+  it('is refused for a promotion, and outside a run', async () => {
+    const s = await setup();
+    const digest = await addEvidence(s.store, s.candidate, { environment: 'integration', config: s.config, run: run(106) });
+    const promotion = await outcome(promote({ ...integration(s), dryRun: false, thisRunEvidence: [digest] }));
+    expect(promotion.ok ? '' : promotion.error.message).toMatch(
+      /only for a dry run \(a report\); a promotion counts evidence of completed runs/,
+    );
+    const outside = await outcome(promote({ ...integration(s), run: undefined, thisRunEvidence: [digest] }));
+    expect(outside.ok ? '' : outside.error.message).toMatch(/needs the run it came from/);
+    const malformed = await outcome(promote({ ...integration(s), thisRunEvidence: ['not-a-digest'] }));
+    expect(malformed.ok ? '' : malformed.error.message).toMatch(/this run's evidence "not-a-digest" is not a sha256 digest/);
+  });
+});
+
 describe('evidenceRunVerifierFromEnv (what the action and the CLI use)', () => {
   it('checks runs only inside GitHub Actions, and refuses to guess without a token', async () => {
     expect(evidenceRunVerifierFromEnv({ token: 'reader', config: {}, env: { GITHUB_REPOSITORY: REPO } })).toBeUndefined();

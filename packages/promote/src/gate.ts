@@ -58,6 +58,33 @@ export interface EvidenceTrust {
    * PASSED attestation of the same environment and system id. Absent: no attestation is required.
    */
   readonly attestations?: AttestedResults | undefined;
+  /**
+   * The run asking, when it produced evidence itself: that evidence is refused by the run check
+   * only because its run, this one, has not completed yet. Evidence counts as this run's when its
+   * digest is one of `evidence` (the acceptance job's output, which nothing outside the run can
+   * set) and it names this run: same id, repository and commit. Anything else that names this
+   * run still goes through the run check.
+   */
+  readonly thisRun?: ThisRunEvidence | undefined;
+}
+
+/** The evidence the asking run produced itself (see EvidenceTrust.thisRun). */
+export interface ThisRunEvidence {
+  readonly runId: string;
+  readonly repository: string;
+  readonly commit: string;
+  /** Digests (`sha256:…`) of the evidence this run's acceptance job reported. */
+  readonly evidence: readonly string[];
+}
+
+function fromThisRun(e: GateEvidence, r: ThisRunEvidence | undefined): boolean {
+  return (
+    !!r &&
+    r.evidence.includes(e.digest) &&
+    e.run?.runId === r.runId &&
+    (e.run.repository ?? '').toLowerCase() === r.repository.toLowerCase() &&
+    e.run.commit === r.commit
+  );
 }
 
 /** What a gate that requires attestations knows of a candidate's signed test results. */
@@ -85,7 +112,7 @@ function unattested(e: GateEvidence, a: AttestedResults): string | undefined {
  * from before the configuration changed: a changed configuration needs new evidence), and — when
  * a RunVerifier is given (promotions inside GitHub Actions) — passing evidence whose run does not
  * exist in this repository, is not a run of the candidate workflow, or did not conclude
- * successfully. Failed evidence is left as it is (it never lets anything in).
+ * successfully (except the asking run's own evidence, `thisRun`). Failed evidence is left as it is (it never lets anything in).
  */
 export async function trustEvidence<E extends GateEvidence>(evidence: readonly E[], trust: EvidenceTrust): Promise<E[]> {
   const ids = new Map<string, Promise<Digest | undefined>>();
@@ -103,7 +130,7 @@ export async function trustEvidence<E extends GateEvidence>(evidence: readonly E
       untrusted = `the configuration describes no system for ${e.environment} (no nodes), so no evidence can be about it`;
     } else if (e.systemId !== expected) {
       untrusted = `it is about system ${e.systemId ?? 'none'}, but this candidate with the configuration of ${e.environment} as it is now is system ${expected} (the configuration changed since, or the evidence is forged); run the acceptance tests again`;
-    } else if (trust.verifyRun) {
+    } else if (trust.verifyRun && !fromThisRun(e, trust.thisRun)) {
       const key = `${e.run?.repository ?? ''}#${e.run?.runId ?? ''}#${e.run?.commit ?? ''}`;
       if (!runs.has(key)) runs.set(key, trust.verifyRun(e.run));
       untrusted = await runs.get(key)!;

@@ -24,6 +24,7 @@ export {
   type AttestedResults,
   type EvidenceRunRef,
   type EvidenceTrust,
+  type ThisRunEvidence,
   type GateEvidence,
   type GatePolicy,
   type GateResult,

@@ -50,6 +50,13 @@ export interface PromoteOptions {
    * is a run of the candidate workflow, concluded successfully); see githubRunVerifier.
    */
   readonly evidenceRuns?: RunVerifier | undefined;
+  /**
+   * Digests of the evidence `run` (the run doing this dry run) produced itself, from its
+   * acceptance job's output: counted although the run check would refuse them, since that run,
+   * this one, has not completed yet (see EvidenceTrust.thisRun). Only with `dryRun` and `run`:
+   * a report in the run that tested, never a promotion.
+   */
+  readonly thisRunEvidence?: readonly string[] | undefined;
   /** The system id of the candidate with the environment's configuration, for the record and the deployment. */
   readonly systemId?: ((candidate: Digest, environment: EnvironmentConfig) => Promise<Digest | undefined>) | undefined;
   /**
@@ -241,6 +248,14 @@ function checkRequest(o: PromoteOptions): { policy: GatePolicy; candidate: Diges
       `a rollback of ${o.environment} needs a reason; pass --reason "…" (it is kept in the environment's history)`,
     );
   }
+  if (o.thisRunEvidence?.length && (!o.dryRun || !o.run?.id || !o.run.repository || !o.run.sha)) {
+    throw new KarooError(
+      'input',
+      o.dryRun
+        ? "this run's evidence needs the run it came from (GITHUB_RUN_ID, GITHUB_REPOSITORY, GITHUB_SHA); pass it inside GitHub Actions only"
+        : "this run's evidence counts before its run has completed only for a dry run (a report); a promotion counts evidence of completed runs, so leave it out",
+    );
+  }
   return { policy, candidate, env, kind };
 }
 
@@ -259,6 +274,15 @@ async function judgeEvidence(
     },
     // A rollback skips the evidence gate: it must not wait on the API for evidence it ignores.
     verifyRun: o.rollback ? undefined : o.evidenceRuns,
+    thisRun:
+      o.thisRunEvidence?.length && o.run?.id && o.run.repository && o.run.sha
+        ? {
+            runId: o.run.id,
+            repository: o.run.repository,
+            commit: o.run.sha,
+            evidence: o.thisRunEvidence.map((d) => parseDigest(d, "this run's evidence")),
+          }
+        : undefined,
     // karoo.yml attestations.require: evidence counts only with a signed test-result attestation that verifies.
     attestations:
       o.rollback || !o.config.attestations?.require
