@@ -178,6 +178,26 @@ it('2c. the registry user name kept as a secret named like the owner: GitHub dro
   expect(c.standin.comments(REPO, 7)).toHaveLength(1);
 }, 300_000);
 
+it('2d. "Re-run all jobs" of the first run: attempt 2 of the same run replaces its artifacts, tests again on fresh machines, and updates the comment', async () => {
+  expect(first).toBeDefined();
+  const before = c.standin.comments(REPO, 7);
+  const r = await c.rerun(first);
+  expect({ conclusion: r.conclusion, why: r.conclusion === 'success' ? '' : why(r) }).toEqual({ conclusion: 'success', why: '' });
+  expect([r.runId, r.attempt]).toEqual([first.runId, 2]);
+  // Attempt 1's karoo-lock is still in the run: without overwrite the upload would fail (409).
+  expect(job(r, 'build').result).toBe('success');
+  expect(job(r, 'build').log).not.toContain('(409) Conflict');
+  // The earlier evidence names this very run, which GitHub shows in progress again: it does not
+  // count yet, so the acceptance tests run again, and the comment shows this attempt's evidence.
+  expect(job(r, 'accept').result).toBe('success');
+  const out = candidateOutputs(r);
+  expect(out).toMatchObject({ candidate: candidateOutputs(first).candidate, result: 'passed' });
+  expect(out.evidence).not.toBe(candidateOutputs(first).evidence);
+  const after = c.standin.comments(REPO, 7);
+  expect(after.map((m) => m.id)).toEqual(before.map((m) => m.id));
+  expect(after[0]!.body).toContain(out.evidence!.slice(7, 19));
+}, 900_000);
+
 it('3a. a pull request from a fork gets no secrets: with the private index its run fails at resolve, loudly, with a read-only token and no comment', async () => {
   const sha = c.branch('fork-private', { 'NOTES.md': 'from a fork\n' });
   c.standin.addPullRequest(REPO, {

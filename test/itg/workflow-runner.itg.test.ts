@@ -533,6 +533,92 @@ jobs:
   }, 120_000);
 });
 
+describe('re-runs, as GitHub re-runs a run', () => {
+  const UPLOAD = 'actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f # v7.0.0';
+  // test fails in the first attempt only; build's upload has no overwrite, test's has.
+  const flaky = `name: flaky
+on: push
+permissions: {}
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    outputs:
+      attempt: \${{ steps.a.outputs.attempt }}
+    steps:
+      - id: a
+        run: echo "attempt=$GITHUB_RUN_ATTEMPT" >> "$GITHUB_OUTPUT"; echo "built in $GITHUB_RUN_ATTEMPT" > built.txt
+      - uses: ${UPLOAD}
+        with: { name: built, path: built.txt }
+  lint:
+    runs-on: ubuntu-latest
+    outputs:
+      attempt: \${{ steps.a.outputs.attempt }}
+    steps:
+      - id: a
+        run: echo "attempt=\${{ github.run_attempt }}" >> "$GITHUB_OUTPUT"
+  test:
+    needs: build
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "tested in $GITHUB_RUN_ATTEMPT" > results.txt
+      - if: always()
+        uses: ${UPLOAD}
+        with: { name: results, path: results.txt, overwrite: true }
+      - run: test "$GITHUB_RUN_ATTEMPT" -gt 1
+  report:
+    needs: [build, lint, test]
+    if: always()
+    runs-on: ubuntu-latest
+    outputs:
+      seen: \${{ steps.s.outputs.seen }}
+    steps:
+      - id: s
+        run: echo "seen=build \${{ needs.build.outputs.attempt }} lint \${{ needs.lint.outputs.attempt }} test \${{ needs.test.result }} now \${{ github.run_attempt }}" >> "$GITHUB_OUTPUT"
+`;
+  let repo: FixtureRepo;
+  let sha: string;
+  beforeAll(() => {
+    repo = createRepo({ files: { '.github/workflows/flaky.yml': flaky } });
+    sha = repo.commit('flaky');
+  });
+  afterAll(() => rmSync(repo.dir, { recursive: true, force: true }));
+  const first = () =>
+    runner.run({
+      repo: repo.dir,
+      repository: 'acme/flaky',
+      workflow: '.github/workflows/flaky.yml',
+      event: 'push',
+      payload: events.push({ repository: 'acme/flaky', after: sha }),
+    });
+
+  it("re-runs failed jobs and those that need them; the others keep the attempt before's results and outputs", async () => {
+    const r1 = await first();
+    expect([r1.attempt, r1.conclusion, r1.jobs.test!.result]).toEqual([1, 'failure', 'failure']);
+    expect(r1.jobs.report!.outputs.seen).toBe('build 1 lint 1 test failure now 1');
+    const r2 = await runner.rerun(r1, { failedOnly: true });
+    expect([r2.runId, r2.attempt, r2.conclusion]).toEqual([r1.runId, 2, 'success']);
+    expect(Object.fromEntries(Object.values(r2.jobs).map((j) => [j.key, j.fromAttempt ?? 'ran']))).toEqual({
+      build: 1,
+      lint: 1,
+      test: 'ran',
+      report: 'ran',
+    });
+    expect(r2.jobs.report!.outputs.seen).toBe('build 1 lint 1 test success now 2');
+    // The attempt's upload replaced the first attempt's (overwrite: true); the kept job's stays.
+    expect(readFileSync(join(r2.artifactsDir, 'results', 'results.txt'), 'utf8')).toBe('tested in 2\n');
+    expect(readFileSync(join(r2.artifactsDir, 'built', 'built.txt'), 'utf8')).toBe('built in 1\n');
+  }, 120_000);
+
+  it("re-runs all jobs in the same run: an upload of a name an earlier attempt uploaded fails without overwrite: true (GitHub's 409)", async () => {
+    const r1 = await first();
+    const r2 = await runner.rerun(r1);
+    expect([r2.runId, r2.attempt, r2.conclusion]).toEqual([r1.runId, 2, 'failure']);
+    expect(r2.jobs.build!.log).toContain('(409) Conflict: an artifact with this name already exists on the workflow run');
+    expect(r2.jobs.lint!.outputs.attempt).toBe('2');
+    await expect(runner.rerun({ ...r1, runId: 1 })).rejects.toThrow('run 1 was not run by this runner: nothing to re-run');
+  }, 120_000);
+});
+
 describe('reads of a private repository', () => {
   it('need the scope: a token without pull-requests: read cannot read a pull request', async () => {
     standin.addRepo('acme/private-app', { private: true });

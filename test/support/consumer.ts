@@ -162,6 +162,12 @@ export interface Consumer {
       follow?: boolean;
     },
   ): Promise<RunResult>;
+  /**
+   * GitHub's "Re-run all jobs" (or, with `failedOnly`, "Re-run failed jobs") for a run made by
+   * candidateRun or pullRequest: its next attempt (WorkflowRunner.rerun), recorded with the
+   * stand-in under the same run id.
+   */
+  rerun(previous: RunResult, options?: { failedOnly?: boolean }): Promise<RunResult>;
   close(): Promise<void>;
 }
 
@@ -247,6 +253,8 @@ ${extra.provision ?? '  provider: nspawn\n  ttl: 30m'}
     const runner = new WorkflowRunner({ github: standin });
     opened.push(() => runner.close());
     const results: RunResult[] = [];
+    /** What each run of the candidate workflow is recorded with at the stand-in, by run id (a re-run records the same). */
+    const recorded = new Map<number, { path: string; headSha: string; event: string; name: string; headRepo?: string }>();
     const dump = (r: RunResult, name: string) => {
       if (process.env.KAROO_CONSUMER_DUMP) writeFileSync(join(process.env.KAROO_CONSUMER_DUMP, `${name}.json`), JSON.stringify(r, null, 1));
     };
@@ -293,14 +301,22 @@ ${extra.provision ?? '  provider: nspawn\n  ttl: 30m'}
         dump(r, `run-${results.length}`);
         // GitHub keeps a record of every run: promote asks it whether evidence came from a
         // successful run of the candidate workflow.
+        const record = { path: workflow, headSha, event, name: 'candidate', ...(fork ? { headRepo: 'outsider/tern' } : {}) };
+        recorded.set(r.runId, record);
+        standin.addWorkflowRun(REPO, { id: r.runId, conclusion: r.conclusion === 'success' ? 'success' : 'failure', ...record });
+        return r;
+      },
+      async rerun(previous, o = {}) {
+        const record = recorded.get(previous.runId);
+        if (!record) throw new Error(`run ${previous.runId} is not a run of this consumer`);
+        const r = await runner.rerun(previous, o);
+        results.push(r, ...(r.triggered ?? []));
+        dump(r, `run-${results.length}`);
         standin.addWorkflowRun(REPO, {
-          id: Number(r.runId),
-          path: workflow,
+          id: r.runId,
           conclusion: r.conclusion === 'success' ? 'success' : 'failure',
-          headSha,
-          event,
-          name: 'candidate',
-          ...(fork ? { headRepo: 'outsider/tern' } : {}),
+          runAttempt: r.attempt,
+          ...record,
         });
         return r;
       },

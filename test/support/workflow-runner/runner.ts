@@ -46,6 +46,12 @@ interface JobOutcome {
   outputs: Record<string, string>;
 }
 
+/** What a re-run starts from: the attempt before, and whether only its failed jobs run again. */
+interface Rerun {
+  readonly previous: RunResult;
+  readonly failedOnly: boolean;
+}
+
 interface WorkflowParams {
   readonly inputs: Record<string, unknown> | null;
   readonly secrets: Record<string, string>;
@@ -61,6 +67,8 @@ export class WorkflowRunner {
   readonly artifactsRoot: string;
   private cacheService: Promise<CacheService> | undefined;
   private readonly tokens = new Map<string, TokenInfo>();
+  /** Each run's options (its first attempt's), for re-runs. */
+  private readonly runs = new Map<number, RunOptions>();
   private id = 1000;
   private readonly ownsWorkdir: boolean;
   private readonly workdir: string;
@@ -92,6 +100,23 @@ export class WorkflowRunner {
   /** Runs one workflow for one event, to completion (and what it triggers: RunOptions.followWorkflowRun). */
   async run(options: RunOptions): Promise<RunResult> {
     const result = await this.runOnce(options);
+    if (!options.followWorkflowRun) return result;
+    return { ...result, triggered: await this.workflowRunsOf(options, result) };
+  }
+
+  /**
+   * Re-runs a completed run as GitHub's "Re-run all jobs" (or, with `failedOnly`, "Re-run failed
+   * jobs") does: the next attempt of the same run, with the same id, event, commit, ref, inputs
+   * and secrets (the first attempt's options), and the same artifacts, so an upload of a name an
+   * earlier attempt uploaded needs `overwrite: true`. With `failedOnly`, only the jobs that
+   * failed or were cancelled and the jobs that need them run again; the others keep the result
+   * and outputs of the attempt before (JobResult.fromAttempt), inside called workflows too. A
+   * matrix job with a failed leg runs all its legs again (GitHub re-runs only the failed legs).
+   */
+  async rerun(previous: RunResult, o: { readonly failedOnly?: boolean } = {}): Promise<RunResult> {
+    const options = this.runs.get(previous.runId);
+    if (!options) throw new WorkflowError(`run ${previous.runId} was not run by this runner: nothing to re-run`);
+    const result = await this.runOnce(options, { previous, failedOnly: o.failedOnly === true });
     if (!options.followWorkflowRun) return result;
     return { ...result, triggered: await this.workflowRunsOf(options, result) };
   }
@@ -148,7 +173,7 @@ export class WorkflowRunner {
     return out;
   }
 
-  private async runOnce(options: RunOptions): Promise<RunResult> {
+  private async runOnce(options: RunOptions, rerun?: Rerun): Promise<RunResult> {
     const standin = options.github ?? this.options.github;
     const repository = repositoryOf(options);
     const repos = new Repos({ ...(options.repos ?? {}), [repository]: options.repo }, join(this.workdir, 'actions'));
@@ -177,11 +202,14 @@ export class WorkflowRunner {
         `${options.workflow} is not triggered by ${options.event} (on: ${Object.keys(workflow.template.events).join(', ')})`,
       );
     }
-    const runId = services.nextId();
+    const runId = rerun ? rerun.previous.runId : services.nextId();
+    const attempt = rerun ? rerun.previous.attempt + 1 : 1;
+    if (!rerun) this.runs.set(runId, options);
+    // One directory for every attempt: GitHub keeps a run's artifacts across its attempts.
     const artifactsDir = join(this.artifactsRoot, String(runId));
     mkdirSync(artifactsDir, { recursive: true });
     writeFileSync(join(artifactsDir, '.repository'), repository);
-    const eventPath = join(this.workdir, `event-${runId}.json`);
+    const eventPath = join(this.workdir, `event-${runId}-${attempt}.json`);
     writeFileSync(eventPath, JSON.stringify(payload));
     const fork = isForkPullRequest(options.event, payload);
     const masker = new Masker();
@@ -211,7 +239,7 @@ export class WorkflowRunner {
       triggering_actor: actor,
       run_id: String(runId),
       run_number: String(runId - 999),
-      run_attempt: '1',
+      run_attempt: String(attempt),
       workflow: workflow.name,
       workflow_ref: workflow.ref,
       workflow_sha: sha,
@@ -238,6 +266,7 @@ export class WorkflowRunner {
       environments: options.environments ?? {},
       fork,
       log: [],
+      ...(rerun?.failedOnly ? { kept: { attempt: rerun.previous.attempt, jobs: rerun.previous.jobs } } : {}),
     };
     // The run as the API shows it (actions/get-workflow-run), for workflows that look it up
     // (a workflow_run workflow checking the run that triggered it).
@@ -255,6 +284,7 @@ export class WorkflowRunner {
           headSha: pr?.head?.sha ?? sha,
           headBranch: pr?.head?.ref ?? refName,
           headRepo: pr?.head?.repo?.full_name ?? repository,
+          runAttempt: attempt,
         });
       } catch {
         // the stand-in does not know the repository (no addRepo): nothing to show
@@ -267,6 +297,7 @@ export class WorkflowRunner {
     };
     const finishResult = (conclusion: Conclusion, outputs: Record<string, string> = {}, reason?: string): RunResult => ({
       runId,
+      attempt,
       workflowName: workflow.name,
       head: { sha: pr?.head?.sha ?? sha, branch: pr?.head?.ref ?? refName, repository: pr?.head?.repo?.full_name ?? repository },
       conclusion,
@@ -393,6 +424,8 @@ async function executeWorkflow(run: RunState, workflow: Workflow, params: Workfl
     contexts: { github: run.github, inputs: params.inputs, vars: run.vars, secrets: params.secrets },
   });
   const final = new Map<string, JobOutcome>();
+  // Jobs that run in this attempt (all of them, unless this is a re-run of failed jobs).
+  const ran = new Set<string>();
   const start = (job: PlannedJob): Promise<JobOutcome> => {
     let p = outcomes.get(job.id);
     if (p) return p;
@@ -407,6 +440,12 @@ async function executeWorkflow(run: RunState, workflow: Workflow, params: Workfl
         cancelled: () => params.cancellation.cancelled,
       };
       const key = `${params.keyPrefix}${job.id}`;
+      const kept = needIds.some((n) => ran.has(n)) ? undefined : keptOutcome(run, key);
+      if (kept) {
+        final.set(job.id, kept);
+        return kept;
+      }
+      ran.add(job.id);
       const scope: Scope = { contexts: { github: run.github, needs, vars: run.vars, inputs: params.inputs }, status };
       let outcome: JobOutcome;
       try {
@@ -428,6 +467,28 @@ async function executeWorkflow(run: RunState, workflow: Workflow, params: Workfl
   };
   await Promise.all(workflow.jobs.map((j) => start(j)));
   return final;
+}
+
+/**
+ * In a re-run of failed jobs, the outcome of a job that does not run again: its results of the
+ * attempt before (its matrix legs', its called jobs') recorded again, when none failed or was
+ * cancelled; else undefined (it runs).
+ */
+function keptOutcome(run: RunState, key: string): JobOutcome | undefined {
+  if (!run.kept) return undefined;
+  const before = Object.values(run.kept.jobs).filter((j) => j.key === key || j.key.startsWith(`${key} (`) || j.key.startsWith(`${key}/`));
+  if (before.length === 0 || before.some((j) => j.result === 'failure' || j.result === 'cancelled')) return undefined;
+  for (const j of before) {
+    run.results.push({ ...j, fromAttempt: j.fromAttempt ?? run.kept.attempt });
+    run.log.push(`== ${j.key}: ${j.result} (kept from attempt ${j.fromAttempt ?? run.kept.attempt})`);
+  }
+  const own = before.find((j) => j.key === key);
+  if (own) return { result: own.result, outputs: own.outputs };
+  const legs = before.filter((j) => j.key.startsWith(`${key} (`));
+  return {
+    result: legs.every((j) => j.result === 'skipped') ? 'skipped' : 'success',
+    outputs: Object.assign({}, ...legs.map((j) => j.outputs)) as Record<string, string>,
+  };
 }
 
 function recordPlaceholder(run: RunState, key: string, jobId: string, result: Conclusion, error?: string): JobResult {

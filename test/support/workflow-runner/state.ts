@@ -51,4 +51,6 @@ export interface RunState {
   /** A pull request from a fork: no secrets, read-only token. */
   readonly fork: boolean;
   readonly log: string[];
+  /** A re-run of failed jobs: the attempt before, whose jobs that succeeded keep their results. */
+  readonly kept?: { readonly attempt: number; readonly jobs: Readonly<Record<string, JobResult>> };
 }

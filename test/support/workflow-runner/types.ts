@@ -99,10 +99,14 @@ export interface JobResult {
   /** The job's GITHUB_TOKEN (registered with the stand-in). */
   readonly token: string;
   readonly annotations: readonly Annotation[];
+  /** Set for a job a re-run of failed jobs did not run again: the attempt whose result and outputs it keeps. */
+  readonly fromAttempt?: number;
 }
 
 export interface RunResult {
   readonly runId: number;
+  /** `github.run_attempt`: 1, then one more for each re-run (WorkflowRunner.rerun). */
+  readonly attempt: number;
   readonly conclusion: Conclusion;
   readonly jobs: Record<string, JobResult>;
   /** Empty for a run started by an event; a called workflow's outputs are its caller job's `outputs`. */
