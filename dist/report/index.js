@@ -65842,7 +65842,7 @@ function refusedAccessMessage(index, what, status, env) {
             return `${head}: ${which}. A run started by Dependabot gets only the repository's Dependabot secrets: add the index's login there too (Settings → Secrets and variables → Dependabot), under the names of its Actions secrets`;
         const pr = pullRequestHead(env);
         if (pr?.repository && env.GITHUB_REPOSITORY && pr.repository.toLowerCase() === env.GITHUB_REPOSITORY.toLowerCase())
-            return `${head}: ${which}. This pull request's branch is in the repository itself, so its run has the repository's secrets: check that they are set and reach karoo's steps (secrets: inherit, or one by one)`;
+            return `${head}: ${which}. This pull request's branch is in the repository itself, so its run has the repository's secrets: check that they are set and reach karoo's steps (one by one: secrets: inherit passes nothing to a workflow of another organization)`;
         return `${head}: ${which}. GitHub gives the run of a pull request from a fork no secrets, so a fork's candidate cannot be resolved against this index; push the branch to the repository itself, or set the secrets if this is not a fork`;
     }
     return status === 403

@@ -103,7 +103,8 @@ jobs:
       acceptance: false
       cache: false
       attest: \${{ vars.KAROO_ATTEST }}
-    secrets: inherit
+    secrets:
+      ATTEST_KEY: \${{ secrets.ATTEST_KEY }}
 `,
     },
   });

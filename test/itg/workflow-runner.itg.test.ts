@@ -267,6 +267,70 @@ describe('reusable workflows', () => {
     );
     expect(o.jobs['call/writer']).toBeUndefined();
   }, 60_000);
+
+  it('passes secrets: inherit only to a workflow of the same owner (GitHub: organization or enterprise); one by one to anyone', async () => {
+    const lib = createRepo({
+      files: {
+        '.github/workflows/called.yml': `on:
+  workflow_call:
+    secrets:
+      S:
+        required: false
+    outputs:
+      has:
+        value: \${{ jobs.see.outputs.has }}
+jobs:
+  see:
+    runs-on: ubuntu-latest
+    outputs:
+      has: \${{ steps.s.outputs.has }}
+    steps:
+      - id: s
+        run: echo "has=\${{ secrets.S != '' }}" >> "$GITHUB_OUTPUT"
+`,
+      },
+    });
+    const caller = createRepo({
+      files: {
+        '.github/workflows/calls.yml': `on: push
+permissions: {}
+jobs:
+  same-owner:
+    uses: acme/lib/.github/workflows/called.yml@v1
+    secrets: inherit
+  other-owner:
+    uses: karoo-dev/lib/.github/workflows/called.yml@v1
+    secrets: inherit
+  other-owner-mapped:
+    uses: karoo-dev/lib/.github/workflows/called.yml@v1
+    secrets:
+      S: \${{ secrets.S }}
+`,
+      },
+    });
+    try {
+      lib.tag('v1', lib.commit('lib'));
+      const sha = caller.commit('calls');
+      const r = await runner.run({
+        repo: caller.dir,
+        repository: 'acme/caller',
+        workflow: '.github/workflows/calls.yml',
+        event: 'push',
+        payload: events.push({ repository: 'acme/caller', after: sha }),
+        secrets: { S: 's3cret' },
+        repos: { 'acme/lib': lib.dir, 'karoo-dev/lib': lib.dir },
+      });
+      expect(r.conclusion).toBe('success');
+      expect(Object.fromEntries(['same-owner', 'other-owner', 'other-owner-mapped'].map((k) => [k, r.jobs[k]!.outputs.has]))).toEqual({
+        'same-owner': 'true',
+        'other-owner': 'false',
+        'other-owner-mapped': 'true',
+      });
+      expect(r.log).toContain('secrets: inherit passes nothing to karoo-dev/lib, of another owner than acme/caller');
+    } finally {
+      for (const d of [lib.dir, caller.dir]) rmSync(d, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('permissions, pull requests from the repository and from forks, workflow_run', () => {

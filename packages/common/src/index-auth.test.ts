@@ -119,7 +119,7 @@ describe('refusedAccessMessage: why an index said 401/403, and what to do', () =
         /IX_USER and IX_PASS are empty here\. GitHub gives the run of a pull request from a fork no secrets/,
       );
       expect(say(secure, pr('Acme/plant'))).toBe(
-        "index \"private\" refused access to acme-lib (HTTP 401): IX_USER and IX_PASS are empty here. This pull request's branch is in the repository itself, so its run has the repository's secrets: check that they are set and reach karoo's steps (secrets: inherit, or one by one)",
+        "index \"private\" refused access to acme-lib (HTTP 401): IX_USER and IX_PASS are empty here. This pull request's branch is in the repository itself, so its run has the repository's secrets: check that they are set and reach karoo's steps (one by one: secrets: inherit passes nothing to a workflow of another organization)",
       );
       expect(say(secure, { ...pr('acme/plant'), GITHUB_ACTOR: 'dependabot[bot]' })).toBe(
         'index "private" refused access to acme-lib (HTTP 401): IX_USER and IX_PASS are empty here. A run started by Dependabot gets only the repository\'s Dependabot secrets: add the index\'s login there too (Settings → Secrets and variables → Dependabot), under the names of its Actions secrets',

@@ -723,10 +723,17 @@ async function callWorkflow(
       throw new WorkflowError(`${model.ref.value}: input '${name}' is required, but not provided while calling`);
     inputs[name] = typed(def.type, value, name);
   }
-  // Secrets: inherited whole, or mapped one by one.
+  // Secrets: mapped one by one, or inherited whole, which GitHub does only for a called workflow
+  // of the same organization or enterprise (here: the same owner); another's gets none.
   let secrets: Record<string, string>;
-  if (model['inherit-secrets']) secrets = { ...params.secrets };
-  else secrets = evaluateMapping(model['secret-values'], scope);
+  if (!model['inherit-secrets']) secrets = evaluateMapping(model['secret-values'], scope);
+  else if (ownerOf(repository) === ownerOf(caller.repository)) secrets = { ...params.secrets };
+  else {
+    secrets = {};
+    run.log.push(
+      `== ${key}: secrets: inherit passes nothing to ${repository}, of another owner than ${caller.repository} (GitHub passes inherited secrets only within an organization or enterprise)`,
+    );
+  }
   for (const [name, required] of Object.entries(secretDefinitions(called))) {
     if (required && !secrets[name])
       throw new WorkflowError(`${model.ref.value}: secret '${name}' is required, but not provided while calling`);
@@ -754,6 +761,8 @@ async function callWorkflow(
   Object.assign(r, { permissions });
   return { result, outputs };
 }
+
+const ownerOf = (repository: string) => repository.split('/')[0]!.toLowerCase();
 
 /** `owner/name` of the run's repository: the option, else the payload's, else the key of `repos` mapping to `repo`. */
 function repositoryOf(options: RunOptions): string {
