@@ -198,6 +198,18 @@ it('2d. "Re-run all jobs" of the first run: attempt 2 of the same run replaces i
   expect(after[0]!.body).toContain(out.evidence!.slice(7, 19));
 }, 900_000);
 
+it("2e. a repository that is itself a fork (of an upstream project): its own branch's pull request is not a fork's, so the candidate goes to its registry and the run comments", async () => {
+  expect(first).toBeDefined();
+  const before = c.standin.comments(REPO, 7);
+  // GitHub's payload says head.repo.fork: true here (the head repository is this one, a fork).
+  const r = await c.pullRequest(7, prSha, { repositoryIsFork: true });
+  expect({ conclusion: r.conclusion, why: r.conclusion === 'success' ? '' : why(r) }).toEqual({ conclusion: 'success', why: '' });
+  expect(job(r, 'build').outputs['candidate-ref']).toBe(`${c.storeRef}@${candidateOutputs(first).candidate}`);
+  expect(job(r, 'accept').result).toBe('skipped');
+  expect(candidateOutputs(r)['comment-url']).toBe(candidateOutputs(first)['comment-url']);
+  expect(c.standin.comments(REPO, 7).map((m) => m.id)).toEqual(before.map((m) => m.id));
+}, 300_000);
+
 it('3a. a pull request from a fork gets no secrets: with the private index its run fails at resolve, loudly, with a read-only token and no comment', async () => {
   const sha = c.branch('fork-private', { 'NOTES.md': 'from a fork\n' });
   c.standin.addPullRequest(REPO, {

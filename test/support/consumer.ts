@@ -155,6 +155,8 @@ export interface Consumer {
     options?: {
       headRef?: string;
       headRepo?: string;
+      /** The consumer's repository is itself a fork of another (the payload's `repo.fork`). */
+      repositoryIsFork?: boolean;
       workflow?: string;
       secrets?: Record<string, string>;
       vars?: Record<string, string>;
@@ -339,6 +341,7 @@ ${extra.provision ?? '  provider: nspawn\n  ttl: 30m'}
           baseSha: mainSha,
           headRef: o.headRef ?? 'topic',
           ...(o.headRepo ? { headRepo: o.headRepo } : {}),
+          ...(o.repositoryIsFork ? { repositoryIsFork: true } : {}),
         });
         return consumer.candidateRun('pull_request', payload, headSha, {
           fork: !!o.headRepo,

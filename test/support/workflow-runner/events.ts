@@ -42,13 +42,15 @@ export const events = {
     headRef?: string;
     baseRef?: string;
     headRepo?: string;
+    /** The repository is itself a fork of another (its `fork` field: true for its own branches' pull requests too). */
+    repositoryIsFork?: boolean;
     /** The merge commit GitHub would test (github.sha); default headSha. */
     mergeSha?: string;
     action?: string;
     title?: string;
     user?: string;
   }): Record<string, unknown> {
-    const base = repoInfo(o.repository);
+    const base = repoInfo(o.repository, { fork: o.repositoryIsFork ?? false });
     const head =
       o.headRepo && o.headRepo.toLowerCase() !== o.repository.toLowerCase() ? repoInfo(o.headRepo, { id: 200, fork: true }) : base;
     return {
