@@ -210,6 +210,40 @@ it("2e. a repository that is itself a fork (of an upstream project): its own bra
   expect(c.standin.comments(REPO, 7).map((m) => m.id)).toEqual(before.map((m) => m.id));
 }, 300_000);
 
+it('2f. one workflow calling candidate.yml once per system (another config each time): each call keeps its own artifacts and comment', async () => {
+  const call = (job: string, config: string) => `  ${job}:
+    uses: ${OWNER}/karoo/.github/workflows/candidate.yml@v1
+    permissions: { contents: read, actions: read, packages: write, pull-requests: write, id-token: write, attestations: write }
+    with:
+      config: ${config}
+      acceptance: false
+      index-username: \${{ vars.INDEX_USERNAME }}
+      registry-username: \${{ vars.REGISTRY_USERNAME }}
+    secrets:
+      INDEX_PASSWORD: \${{ secrets.INDEX_PASSWORD }}
+      REGISTRY_PASSWORD: \${{ secrets.REGISTRY_PASSWORD }}
+`;
+  const sha = c.branch('two-systems', {
+    'probe/karoo.yml': c.karooYml().replace('system: tern\n', 'system: tern-probe\n'),
+    '.github/workflows/two.yml': `name: two systems\non: pull_request\npermissions: {}\njobs:\n${call('tern', 'karoo.yml')}${call('probe', 'probe/karoo.yml')}`,
+  });
+  c.standin.addPullRequest(REPO, { number: 14, headRef: 'two-systems', headSha: sha, baseRef: 'main', baseSha: c.mainSha });
+  const r = await c.pullRequest(14, sha, { headRef: 'two-systems', workflow: '.github/workflows/two.yml', follow: false });
+  expect({ conclusion: r.conclusion, why: r.conclusion === 'success' ? '' : why(r) }).toEqual({ conclusion: 'success', why: '' });
+  const tern = r.jobs.tern!.outputs;
+  const probe = r.jobs.probe!.outputs;
+  expect(probe.candidate).not.toBe(tern.candidate);
+  // Each call's lock travelled under its own name; a shared name would have given one call the other's.
+  expect(existsSync(join(r.artifactsDir, 'karoo-lock', 'pylock.toml'))).toBe(true);
+  expect(existsSync(join(r.artifactsDir, 'karoo-lock-probe-karoo.yml', 'pylock.toml'))).toBe(true);
+  const comments = c.standin.comments(REPO, 14);
+  expect(comments).toHaveLength(2);
+  const ids = [tern['comment-url'], probe['comment-url']].map((u) => Number(/#issuecomment-(\d+)$/.exec(u ?? '')?.[1]));
+  expect(comments.map((m) => m.id).sort()).toEqual(ids.sort());
+  expect(comments.find((m) => m.body.includes(tern.candidate!))!.body).not.toContain(probe.candidate!);
+  expect(comments.find((m) => m.body.includes(probe.candidate!))!.body).toContain('karoo:report key=probe-karoo.yml');
+}, 600_000);
+
 it('3a. a pull request from a fork gets no secrets: with the private index its run fails at resolve, loudly, with a read-only token and no comment', async () => {
   const sha = c.branch('fork-private', { 'NOTES.md': 'from a fork\n' });
   c.standin.addPullRequest(REPO, {
@@ -428,5 +462,5 @@ it("6. a later run restores the downloaded wheels from the Actions cache (the de
 it('the canary secrets appear in no log, output, job summary, artifact or comment', () => {
   expect(c.results.length).toBeGreaterThan(0);
   expect(c.results.flatMap(canaryLeaks)).toEqual([]);
-  for (const n of [7, 8, 9, 11, 12, 13]) for (const cm of c.standin.comments(REPO, n)) expect(cm.body).not.toMatch(/canary-/);
+  for (const n of [7, 8, 9, 11, 12, 13, 14]) for (const cm of c.standin.comments(REPO, n)) expect(cm.body).not.toMatch(/canary-/);
 });
