@@ -67174,6 +67174,7 @@ const INPUT = {
     ttl: 'ttl',
     keep: 'keep',
     prepareRunner: 'prepare-runner',
+    imageOnly: 'image-only',
 };
 const OUTPUT = {
     inventory: 'inventory',
@@ -67206,6 +67207,7 @@ function loadInputs() {
         ttlSeconds: durationInput(INPUT.ttl),
         keep: booleanInput(INPUT.keep, false),
         prepareRunner: choiceInput(INPUT.prepareRunner, ['auto', 'true', 'false'], 'auto'),
+        imageOnly: booleanInput(INPUT.imageOnly, false),
     };
 }
 //# sourceMappingURL=inputs.js.map
@@ -67280,16 +67282,31 @@ const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 function complete(entry) {
     return (0,external_node_fs_.existsSync)(entry.cloud ? entry.path : (0,external_node_path_.join)(entry.path, 'image.json'));
 }
+/** The cache entry of the base image: karoo's own by its recipe hash, a cloud image by its sha256; `present` when the runner has it complete. */
+function imageCacheEntry(cloudSha256) {
+    const entry = cloudSha256
+        ? { key: `karoo-cloud-image-${cloudSha256}`, path: (0,external_node_path_.join)(imagesRoot(), 'cloud', `${cloudSha256}.img`), cloud: true, present: false }
+        : { key: imageCacheKey(imageId()), path: (0,external_node_path_.join)(imagesRoot(), imageId()), cloud: false, present: false };
+    entry.present = complete(entry);
+    return entry;
+}
+/**
+ * Whether the Actions cache holds the entry, asked without downloading it (`lookupOnly`): the
+ * key found, undefined when it is missing, or `unavailable` when the runner has no cache service.
+ */
+async function cachedImage(entry) {
+    const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
+    if (!cache.isFeatureAvailable())
+        return 'unavailable';
+    return cache.restoreCache([entry.path], entry.key, [], { lookupOnly: true });
+}
 /**
  * Restores the base image from the Actions cache when the runner lacks it: karoo's own image
  * by its recipe hash, a cloud image by its sha256. Only an accelerator: without the cache
  * feature the image is built or downloaded as usual.
  */
 async function restoreImage(cloudSha256) {
-    const entry = cloudSha256
-        ? { key: `karoo-cloud-image-${cloudSha256}`, path: (0,external_node_path_.join)(imagesRoot(), 'cloud', `${cloudSha256}.img`), cloud: true, present: false }
-        : { key: imageCacheKey(imageId()), path: (0,external_node_path_.join)(imagesRoot(), imageId()), cloud: false, present: false };
-    entry.present = complete(entry);
+    const entry = imageCacheEntry(cloudSha256);
     if (entry.present)
         return entry;
     try {
@@ -67328,12 +67345,12 @@ async function saveImage(entry) {
         // key, a write the cache service denied, a failed upload); it throws only for bad paths.
         const id = await cache.saveCache([entry.path], entry.key);
         if (id === -1)
-            core.info(`the machine image was not saved in the Actions cache as ${entry.key} (see above); the next run builds or downloads it again unless another job saved it`);
+            lib_core.info(`the machine image was not saved in the Actions cache as ${entry.key} (see above); the next run builds or downloads it again unless another job saved it`);
         else
-            core.info(`saved the machine image in the Actions cache as ${entry.key} in ${seconds(started)}`);
+            lib_core.info(`saved the machine image in the Actions cache as ${entry.key} in ${seconds(started)}`);
     }
     catch (e) {
-        core.warning(`image cache save failed (${e.message}); the next run builds or downloads it again`);
+        lib_core.warning(`image cache save failed (${e.message}); the next run builds or downloads it again`);
     }
 }
 //# sourceMappingURL=image-cache.js.map
@@ -67456,6 +67473,8 @@ runAction(async () => {
 async function provisionMachines() {
     const i = loadInputs();
     const config = await loadConfig(i.config);
+    if (i.imageOnly)
+        return cacheImageOnly(i, config);
     const keep = i.keep;
     const outDir = (0,external_node_path_.join)(process.env.RUNNER_TEMP ?? (0,external_node_path_.join)(process.cwd(), '.karoo'), `karoo-provision-${process.pid}`);
     lib_core.saveState(STATE.outDir, outDir);
@@ -67515,5 +67534,36 @@ async function provisionMachines() {
         await uploadLogs((0,external_node_path_.join)(outDir, 'logs'), 'provision').catch((u) => lib_core.warning(u.message));
         throw e instanceof Error ? e : new errors_KarooError('internal', String(e));
     }
+}
+/**
+ * `image-only`: makes sure the Actions cache holds the base image the machines would boot, for
+ * later runs, and creates no machine. A pull request restores the cache entries of its own runs
+ * and of its base branch, never another pull request's; the default branch's run, whose
+ * acceptance is skipped when the candidate already has evidence, keeps the entry there. Looked
+ * up without downloading; only when it is missing is the runner prepared, and the image built
+ * (or downloaded) and saved.
+ */
+async function cacheImageOnly(i, config) {
+    const image = i.image ?? config.provision.image;
+    const imageSha256 = i.imageSha256 ?? config.provision.imageSha256;
+    const entry = imageCacheEntry(image ? imageSha256 : undefined);
+    const hit = await cachedImage(entry);
+    if (hit === 'unavailable') {
+        lib_core.warning('image-only: this runner has no Actions cache service (ACTIONS_RESULTS_URL is not set), so there is nothing to keep the image in');
+        return;
+    }
+    if (hit) {
+        lib_core.info(`the machine image is in the Actions cache as ${hit}: nothing to build or save`);
+        return;
+    }
+    if (!entry.present) {
+        if (shouldPrepare(i.prepareRunner))
+            await prepareRunner(i.provider ?? config.provision.provider ?? 'nspawn', !image);
+        if (image)
+            await fetchCloudImage(image, imageSha256, actionProgress);
+        else
+            await buildImage({ progress: actionProgress });
+    }
+    await saveImage({ ...entry, present: false });
 }
 //# sourceMappingURL=main.js.map

@@ -244,6 +244,30 @@ it('2f. one workflow calling candidate.yml once per system (another config each 
   expect(comments.find((m) => m.body.includes(probe.candidate!))!.body).toContain('karoo:report key=probe-karoo.yml');
 }, 600_000);
 
+it("2g. a push to the default branch whose candidate was tested in its pull request: acceptance is skipped, and the machine image is kept in the default branch's cache for the next pull requests", async () => {
+  expect(first).toBeDefined();
+  const cache = await c.runner.cache();
+  const images = () => cache.saved().filter((e) => e.key.startsWith('karoo-machine-image-'));
+  expect(images()).toEqual([]); // the pull requests' runs found the image on this machine: nothing saved
+  const push = () => c.candidateRun('push', events.push({ repository: REPO, after: c.mainSha }), c.mainSha, { follow: false });
+  const onMain = await push();
+  expect({ conclusion: onMain.conclusion, why: onMain.conclusion === 'success' ? '' : why(onMain) }).toEqual({
+    conclusion: 'success',
+    why: '',
+  });
+  expect(candidateOutputs(onMain).candidate).toBe(candidateOutputs(first).candidate);
+  expect(job(onMain, 'accept').result).toBe('skipped');
+  expect(job(onMain, 'image').result).toBe('success');
+  expect(images().map((e) => e.ref)).toEqual(['refs/heads/main']);
+  // The next push finds it there without downloading it: a look-up, nothing built or saved.
+  const again = await push();
+  const image = job(again, 'image').steps.find((s) => s.name.includes('actions/provision'))!;
+  expect(image.log).toContain(`the machine image is in the Actions cache as ${images()[0]!.key}: nothing to build or save`);
+  expect(images()).toHaveLength(1);
+  // A pull request's run never does this: its acceptance job saves what it had to build.
+  expect(job(first, 'image').result).toBe('skipped');
+}, 600_000);
+
 it('3a. a pull request from a fork gets no secrets: with the private index its run fails at resolve, loudly, with a read-only token and no comment', async () => {
   const sha = c.branch('fork-private', { 'NOTES.md': 'from a fork\n' });
   c.standin.addPullRequest(REPO, {

@@ -23,7 +23,7 @@
  * of 5, 90 s at a load of 8; most of it the image's 661 MB through zstd and Azurite (a 195 MB
  * entry): saving 12 s and restoring 6 s at a load of 5, 18 s and 13 s at 8.
  */
-import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +51,7 @@ jobs:
         uses: ${OWNER}/karoo/actions/provision@v1
         with:
           config: karoo.yml
+          image-only: \${{ vars.IMAGE_ONLY || 'false' }}
       - name: every machine answers over SSH
         if: vars.REACH_NODES == 'true'
         shell: bash
@@ -115,8 +116,8 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 }, 120_000);
 
-const run = (reach: boolean, onLog?: (line: string) => void): Promise<RunResult> =>
-  runner.run({
+const run = (reach: boolean, onLog?: (line: string) => void, o: { imageOnly?: boolean; on?: WorkflowRunner } = {}): Promise<RunResult> =>
+  (o.on ?? runner).run({
     repo: app.dir,
     repository: REPO,
     workflow: '.github/workflows/machines.yml',
@@ -124,7 +125,7 @@ const run = (reach: boolean, onLog?: (line: string) => void): Promise<RunResult>
     payload: events.push({ repository: REPO, after: app.head() }),
     repos: { [`${OWNER}/karoo`]: karooDir },
     env: { KAROO_CACHE_DIR: cacheDir },
-    vars: { REACH_NODES: String(reach) },
+    vars: { REACH_NODES: String(reach), IMAGE_ONLY: String(o.imageOnly ?? false) },
     ...(onLog ? { onLog: (_job: string, line: string) => onLog(line) } : {}),
   });
 
@@ -201,4 +202,47 @@ it('6b. a rerun restores the machine image from the Actions cache instead of bui
   expect(step(rerun, 'every machine answers over SSH').log).toContain('reached store-1 runs Debian bookworm');
   // The post step destroyed the machines, as always.
   expect(step(rerun, 'provision', 'post').log).toMatch(/environment karoo-[0-9a-f]{8} destroyed/);
+});
+
+describe('image-only (the default branch keeping the image for the next pull requests)', () => {
+  const emptyCacheDir = () => {
+    rmSync(cacheDir, { recursive: true, force: true });
+    mkdirSync(cacheDir);
+  };
+
+  it('on a fresh runner whose cache lacks the image: builds it (here: the build this test plays) and saves it, no machine', async () => {
+    // A runner of its own: its cache service holds nothing yet.
+    const fresh = new WorkflowRunner();
+    try {
+      emptyCacheDir();
+      const cache = await fresh.cache();
+      const build = await holdBuildLock();
+      const r = await run(false, build.onLog, { imageOnly: true, on: fresh });
+      build.release();
+      expect(outcome(r)).toEqual({ conclusion: 'success', why: '' });
+      expect(build.delivered()).toBe(true);
+      const provision = step(r, 'provision');
+      expect(provision.log).toContain(`saved the machine image in the Actions cache as ${KEY}`);
+      expect(provision.outputs['environment-id']).toBeUndefined();
+      expect(step(r, 'provision', 'post').log).toContain('no environment was created; nothing to destroy');
+      expect(cache.saved().map((e) => [e.key, e.ref])).toEqual([[KEY, 'refs/heads/main']]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('when the cache holds it: a look-up, nothing downloaded, built or saved', async () => {
+    const cache = await runner.cache();
+    expect(cache.saved().map((e) => e.key)).toContain(KEY); // saved by 6b
+    emptyCacheDir();
+    const before = cache.requests.length;
+    const build = await holdBuildLock();
+    const r = await run(false, build.onLog, { imageOnly: true });
+    build.release();
+    expect(outcome(r)).toEqual({ conclusion: 'success', why: '' });
+    expect(build.delivered()).toBe(false);
+    expect(step(r, 'provision').log).toContain(`the machine image is in the Actions cache as ${KEY}: nothing to build or save`);
+    expect(existsSync(imageDir())).toBe(false);
+    expect(cache.requests.slice(before).map((q) => [q.method, q.key, q.ok])).toEqual([['GetCacheEntryDownloadURL', KEY, true]]);
+  });
 });

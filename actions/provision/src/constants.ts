@@ -7,6 +7,7 @@ export const INPUT = {
   ttl: 'ttl',
   keep: 'keep',
   prepareRunner: 'prepare-runner',
+  imageOnly: 'image-only',
 } as const;
 
 export const OUTPUT = {

@@ -31,16 +31,32 @@ function complete(entry: ImageCacheEntry): boolean {
   return existsSync(entry.cloud ? entry.path : join(entry.path, 'image.json'));
 }
 
+/** The cache entry of the base image: karoo's own by its recipe hash, a cloud image by its sha256; `present` when the runner has it complete. */
+export function imageCacheEntry(cloudSha256: string | undefined): ImageCacheEntry {
+  const entry: ImageCacheEntry = cloudSha256
+    ? { key: `karoo-cloud-image-${cloudSha256}`, path: join(imagesRoot(), 'cloud', `${cloudSha256}.img`), cloud: true, present: false }
+    : { key: imageCacheKey(imageId()), path: join(imagesRoot(), imageId()), cloud: false, present: false };
+  entry.present = complete(entry);
+  return entry;
+}
+
+/**
+ * Whether the Actions cache holds the entry, asked without downloading it (`lookupOnly`): the
+ * key found, undefined when it is missing, or `unavailable` when the runner has no cache service.
+ */
+export async function cachedImage(entry: ImageCacheEntry): Promise<string | undefined | 'unavailable'> {
+  const cache = await import('@actions/cache');
+  if (!cache.isFeatureAvailable()) return 'unavailable';
+  return cache.restoreCache([entry.path], entry.key, [], { lookupOnly: true });
+}
+
 /**
  * Restores the base image from the Actions cache when the runner lacks it: karoo's own image
  * by its recipe hash, a cloud image by its sha256. Only an accelerator: without the cache
  * feature the image is built or downloaded as usual.
  */
 export async function restoreImage(cloudSha256: string | undefined): Promise<ImageCacheEntry> {
-  const entry: ImageCacheEntry = cloudSha256
-    ? { key: `karoo-cloud-image-${cloudSha256}`, path: join(imagesRoot(), 'cloud', `${cloudSha256}.img`), cloud: true, present: false }
-    : { key: imageCacheKey(imageId()), path: join(imagesRoot(), imageId()), cloud: false, present: false };
-  entry.present = complete(entry);
+  const entry = imageCacheEntry(cloudSha256);
   if (entry.present) return entry;
   try {
     const cache = await import('@actions/cache');

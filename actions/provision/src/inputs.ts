@@ -13,6 +13,8 @@ export interface ProvisionInputs {
   readonly ttlSeconds?: number | undefined;
   readonly keep: boolean;
   readonly prepareRunner: 'auto' | 'true' | 'false';
+  /** Only put the base image in the Actions cache (no machines). */
+  readonly imageOnly: boolean;
 }
 
 /** Every input of the action, read once. */
@@ -26,5 +28,6 @@ export function loadInputs(): ProvisionInputs {
     ttlSeconds: durationInput(INPUT.ttl),
     keep: booleanInput(INPUT.keep, false),
     prepareRunner: choiceInput(INPUT.prepareRunner, ['auto', 'true', 'false'], 'auto'),
+    imageOnly: booleanInput(INPUT.imageOnly, false),
   };
 }

@@ -2,14 +2,14 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errorMessage, KarooError } from '@karoo/common';
-import { loadConfig } from '@karoo/config';
-import { findJobProcess, libvirtOptions, provision, sshCommandLine } from '@karoo/machines';
+import { type KarooConfig, loadConfig } from '@karoo/config';
+import { buildImage, fetchCloudImage, findJobProcess, libvirtOptions, provision, sshCommandLine } from '@karoo/machines';
 import { actionProgress, core, runAction, setOutputs } from '@karoo/kit';
 import { EXPIRE_FLAG, OUTPUT, STATE } from './constants.js';
-import { loadInputs } from './inputs.js';
+import { loadInputs, type ProvisionInputs } from './inputs.js';
 import { uploadLogs } from './logs.js';
 import { rerunAsRoot } from './sudo.js';
-import { restoreImage } from './image-cache.js';
+import { cachedImage, imageCacheEntry, restoreImage, saveImage } from './image-cache.js';
 import { prepareRunner, shouldPrepare } from './runner.js';
 
 /** The post bundle beside this one (dist/provision/post/index.js), or lib/post.js unbundled. */
@@ -34,6 +34,7 @@ runAction(async () => {
 async function provisionMachines(): Promise<void> {
   const i = loadInputs();
   const config = await loadConfig(i.config);
+  if (i.imageOnly) return cacheImageOnly(i, config);
   const keep = i.keep;
   const outDir = join(process.env.RUNNER_TEMP ?? join(process.cwd(), '.karoo'), `karoo-provision-${process.pid}`);
   core.saveState(STATE.outDir, outDir);
@@ -92,4 +93,35 @@ async function provisionMachines(): Promise<void> {
     await uploadLogs(join(outDir, 'logs'), 'provision').catch((u: Error) => core.warning(u.message));
     throw e instanceof Error ? e : new KarooError('internal', String(e));
   }
+}
+
+/**
+ * `image-only`: makes sure the Actions cache holds the base image the machines would boot, for
+ * later runs, and creates no machine. A pull request restores the cache entries of its own runs
+ * and of its base branch, never another pull request's; the default branch's run, whose
+ * acceptance is skipped when the candidate already has evidence, keeps the entry there. Looked
+ * up without downloading; only when it is missing is the runner prepared, and the image built
+ * (or downloaded) and saved.
+ */
+async function cacheImageOnly(i: ProvisionInputs, config: KarooConfig): Promise<void> {
+  const image = i.image ?? config.provision.image;
+  const imageSha256 = i.imageSha256 ?? config.provision.imageSha256;
+  const entry = imageCacheEntry(image ? imageSha256 : undefined);
+  const hit = await cachedImage(entry);
+  if (hit === 'unavailable') {
+    core.warning(
+      'image-only: this runner has no Actions cache service (ACTIONS_RESULTS_URL is not set), so there is nothing to keep the image in',
+    );
+    return;
+  }
+  if (hit) {
+    core.info(`the machine image is in the Actions cache as ${hit}: nothing to build or save`);
+    return;
+  }
+  if (!entry.present) {
+    if (shouldPrepare(i.prepareRunner)) await prepareRunner(i.provider ?? config.provision.provider ?? 'nspawn', !image);
+    if (image) await fetchCloudImage(image, imageSha256, actionProgress);
+    else await buildImage({ progress: actionProgress });
+  }
+  await saveImage({ ...entry, present: false });
 }

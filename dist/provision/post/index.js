@@ -74462,6 +74462,7 @@ const INPUT = {
     ttl: 'ttl',
     keep: 'keep',
     prepareRunner: 'prepare-runner',
+    imageOnly: 'image-only',
 };
 const OUTPUT = {
     inventory: 'inventory',
@@ -74499,16 +74500,31 @@ const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 function complete(entry) {
     return (0,external_node_fs_.existsSync)(entry.cloud ? entry.path : (0,external_node_path_.join)(entry.path, 'image.json'));
 }
+/** The cache entry of the base image: karoo's own by its recipe hash, a cloud image by its sha256; `present` when the runner has it complete. */
+function imageCacheEntry(cloudSha256) {
+    const entry = cloudSha256
+        ? { key: `karoo-cloud-image-${cloudSha256}`, path: join(imagesRoot(), 'cloud', `${cloudSha256}.img`), cloud: true, present: false }
+        : { key: imageCacheKey(imageId()), path: join(imagesRoot(), imageId()), cloud: false, present: false };
+    entry.present = complete(entry);
+    return entry;
+}
+/**
+ * Whether the Actions cache holds the entry, asked without downloading it (`lookupOnly`): the
+ * key found, undefined when it is missing, or `unavailable` when the runner has no cache service.
+ */
+async function cachedImage(entry) {
+    const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
+    if (!cache.isFeatureAvailable())
+        return 'unavailable';
+    return cache.restoreCache([entry.path], entry.key, [], { lookupOnly: true });
+}
 /**
  * Restores the base image from the Actions cache when the runner lacks it: karoo's own image
  * by its recipe hash, a cloud image by its sha256. Only an accelerator: without the cache
  * feature the image is built or downloaded as usual.
  */
 async function restoreImage(cloudSha256) {
-    const entry = cloudSha256
-        ? { key: `karoo-cloud-image-${cloudSha256}`, path: join(imagesRoot(), 'cloud', `${cloudSha256}.img`), cloud: true, present: false }
-        : { key: imageCacheKey(imageId()), path: join(imagesRoot(), imageId()), cloud: false, present: false };
-    entry.present = complete(entry);
+    const entry = imageCacheEntry(cloudSha256);
     if (entry.present)
         return entry;
     try {
