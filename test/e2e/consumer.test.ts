@@ -268,6 +268,32 @@ it("2g. a push to the default branch whose candidate was tested in its pull requ
   expect(job(first, 'image').result).toBe('skipped');
 }, 600_000);
 
+it("2h. a merge queue's group (merge_group): the queued pull request merged onto main has the same candidate, so its checks pass without testing it again; no comment", async () => {
+  expect(first).toBeDefined();
+  const git = (...a: string[]) =>
+    execFileSync('git', ['-c', 'user.name=GitHub', '-c', 'user.email=noreply@github.com', ...a], {
+      cwd: c.app.dir,
+      encoding: 'utf8',
+    }).trim();
+  const tree = git('merge-tree', '--write-tree', c.mainSha, prSha).split('\n')[0]!;
+  const group = git('commit-tree', tree, '-p', c.mainSha, '-p', prSha, '-m', 'Merge pull request #7');
+  git('update-ref', `refs/heads/gh-readonly-queue/main/pr-7-${prSha}`, group);
+  const before = c.standin.comments(REPO, 7);
+  const r = await c.candidateRun(
+    'merge_group',
+    events.mergeGroup({ repository: REPO, number: 7, headSha: group, prHeadSha: prSha, baseSha: c.mainSha }),
+    group,
+    { follow: false },
+  );
+  expect({ conclusion: r.conclusion, why: r.conclusion === 'success' ? '' : why(r) }).toEqual({ conclusion: 'success', why: '' });
+  expect(job(r, 'build').steps[0]!.outputs).toMatchObject({ commit: group });
+  expect(candidateOutputs(r)).toMatchObject({ candidate: candidateOutputs(first).candidate, result: 'passed' });
+  expect(job(r, 'accept').result).toBe('skipped');
+  expect(job(r, 'image').result).toBe('skipped');
+  expect(job(r, 'report').result).toBe('success');
+  expect(c.standin.comments(REPO, 7)).toEqual(before);
+}, 300_000);
+
 it('3a. a pull request from a fork gets no secrets: with the private index its run fails at resolve, loudly, with a read-only token and no comment', async () => {
   const sha = c.branch('fork-private', { 'NOTES.md': 'from a fork\n' });
   c.standin.addPullRequest(REPO, {

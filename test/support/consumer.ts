@@ -143,7 +143,7 @@ export interface Consumer {
    * fork, as GitHub does) and karoo at v1, recorded with the stand-in as GitHub records runs.
    */
   candidateRun(
-    event: 'pull_request' | 'push',
+    event: 'pull_request' | 'push' | 'merge_group',
     payload: Record<string, unknown>,
     headSha: string,
     options?: { fork?: boolean; workflow?: string; secrets?: Record<string, string>; vars?: Record<string, string>; follow?: boolean },

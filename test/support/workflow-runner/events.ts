@@ -104,6 +104,33 @@ export const events = {
     };
   },
 
+  /**
+   * A merge queue's group (`merge_group`, action `checks_requested`): GitHub made `headSha`, the
+   * base branch with the queued pull requests merged, on `refs/heads/gh-readonly-queue/<base>/pr-<n>-<head sha>`.
+   */
+  mergeGroup(o: {
+    repository: string;
+    number: number;
+    headSha: string;
+    prHeadSha: string;
+    baseSha: string;
+    baseRef?: string;
+  }): Record<string, unknown> {
+    const base = o.baseRef ?? 'main';
+    return {
+      action: 'checks_requested',
+      merge_group: {
+        head_sha: o.headSha,
+        head_ref: `refs/heads/gh-readonly-queue/${base}/pr-${o.number}-${o.prHeadSha}`,
+        base_sha: o.baseSha,
+        base_ref: `refs/heads/${base}`,
+        head_commit: { id: o.headSha, tree_id: o.headSha, message: `Merge pull request #${o.number}` },
+      },
+      repository: repoInfo(o.repository),
+      sender: { login: 'github-merge-queue[bot]', id: 3, type: 'Bot' },
+    };
+  },
+
   /** A completed run of another workflow (e.g. a fork's pull request run). */
   workflowRun(o: {
     repository: string;
@@ -171,6 +198,11 @@ export function refsFor(
       };
     case 'workflow_dispatch':
       return { ref: String(payload.ref ?? `refs/heads/${defaultBranch}`), sha: fallbackSha(), headRef: '', baseRef: '' };
+    case 'merge_group': {
+      const g = payload.merge_group as { head_ref?: string; head_sha?: string } | undefined;
+      if (!g?.head_ref || !g.head_sha) break;
+      return { ref: g.head_ref, sha: g.head_sha, headRef: '', baseRef: '' };
+    }
     default:
       break;
   }
