@@ -9,7 +9,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startGitHubStandin, type GitHubStandin } from '@karoo/github-standin';
 import { ROOT } from '../support/cli.js';
-import { WorkflowRunner, createRepo, events, type FixtureRepo, type RunResult } from '../support/workflow-runner/index.js';
+import { WorkflowRunner, createRepo, events, type FixtureRepo, type RunOptions, type RunResult } from '../support/workflow-runner/index.js';
 
 const FIXTURES = join(ROOT, 'test/fixtures/workflow-runner');
 const CANARY = 'canary-7f3a9c2e51';
@@ -38,6 +38,10 @@ afterAll(async () => {
 function base() {
   return { repo: app.dir, repository: 'acme/app', repos: { 'acme/tools': tools.dir }, secrets: { CANARY }, vars: { COLOUR: 'blue' } };
 }
+
+/** A push run of `workflow` at `sha` in a fixture repository of its own, named `repository`. */
+const pushRun = (repo: FixtureRepo, repository: string, workflow: string, sha: string, more: Partial<RunOptions> = {}) =>
+  runner.run({ repo: repo.dir, repository, workflow, event: 'push', payload: events.push({ repository, after: sha }), ...more });
 
 function push(): RunResult extends never ? never : Parameters<WorkflowRunner['run']>[0] {
   return { ...base(), workflow: '', event: 'push', payload: events.push({ repository: 'acme/app', after: app.head() }) };
@@ -311,12 +315,7 @@ jobs:
     try {
       lib.tag('v1', lib.commit('lib'));
       const sha = caller.commit('calls');
-      const r = await runner.run({
-        repo: caller.dir,
-        repository: 'acme/caller',
-        workflow: '.github/workflows/calls.yml',
-        event: 'push',
-        payload: events.push({ repository: 'acme/caller', after: sha }),
+      const r = await pushRun(caller, 'acme/caller', '.github/workflows/calls.yml', sha, {
         secrets: { S: 's3cret' },
         repos: { 'acme/lib': lib.dir, 'karoo-dev/lib': lib.dir },
       });
@@ -576,14 +575,7 @@ jobs:
     });
     try {
       const sha = repo.commit('workflows');
-      const r = await runner.run({
-        repo: repo.dir,
-        repository: 'acme/chain',
-        workflow: '.github/workflows/ci.yml',
-        event: 'push',
-        payload: events.push({ repository: 'acme/chain', after: sha }),
-        followWorkflowRun: { secrets: { S: 's3cret' } },
-      });
+      const r = await pushRun(repo, 'acme/chain', '.github/workflows/ci.yml', sha, { followWorkflowRun: { secrets: { S: 's3cret' } } });
       expect(r.conclusion).toBe('failure');
       const seen = (r.triggered ?? []).map((t) => Object.values(t.jobs)[0]!.outputs.seen);
       expect(seen.sort()).toEqual([
@@ -646,14 +638,7 @@ jobs:
     sha = repo.commit('flaky');
   });
   afterAll(() => rmSync(repo.dir, { recursive: true, force: true }));
-  const first = () =>
-    runner.run({
-      repo: repo.dir,
-      repository: 'acme/flaky',
-      workflow: '.github/workflows/flaky.yml',
-      event: 'push',
-      payload: events.push({ repository: 'acme/flaky', after: sha }),
-    });
+  const first = () => pushRun(repo, 'acme/flaky', '.github/workflows/flaky.yml', sha);
 
   it("re-runs failed jobs and those that need them; the others keep the attempt before's results and outputs", async () => {
     const r1 = await first();
