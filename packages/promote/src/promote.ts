@@ -4,7 +4,16 @@ import type { EnvironmentConfig, KarooConfig } from '@karoo/config';
 import type { Store } from '@karoo/oci';
 import { type Committed, commitRecord, type Decision, decisionFor, settleHead } from './claim.js';
 import type { LockOptions } from './lock.js';
-import { evaluateGate, type GateEvidence, type GatePolicy, gatePolicy, refusalMessage, type RunVerifier, trustEvidence } from './gate.js';
+import {
+  evaluateGate,
+  type GateEvidence,
+  type GatePolicy,
+  gatePolicy,
+  refusalMessage,
+  type RunVerifier,
+  type ThisRunEvidence,
+  trustEvidence,
+} from './gate.js';
 import type { DeploymentHandle, DeploymentTracker } from './github.js';
 import { attestedResults, systemIdFromConfig } from './seams.js';
 import { currentRecord, describeFork, history, readHistory } from './history.js';
@@ -182,12 +191,12 @@ export async function candidateEvidence(
 export async function promote(o: PromoteOptions): Promise<PromoteResult> {
   const now = o.now ?? (() => new Date());
   const progress = o.progress ?? silentProgress;
-  const { policy, candidate, env, kind } = checkRequest(o);
+  const { policy, candidate, env, kind, thisRun } = checkRequest(o);
   const subject = await verifyCandidate(o.store, candidate);
   progress.info(`candidate ${candidate} is in ${o.store.ref} (manifest verified)`);
   // Evidence counts only for this candidate with each environment's configuration as it is now, and (in GitHub Actions) from a run that checks out.
   const systemIdOf = o.systemId ?? systemIdFromConfig(o.config);
-  const evidence = await judgeEvidence(o, candidate, systemIdOf, progress);
+  const evidence = await judgeEvidence(o, candidate, systemIdOf, thisRun, progress);
   const passingEvidence = [...new Set(evidence.filter((e) => e.result === 'passed' && !e.untrusted).map((e) => e.environment))].sort();
   const { checks, allowed } = o.rollback ? await rollbackGate(o, candidate) : await promotionGate(o, policy, candidate, evidence, now);
   if (!o.dryRun && !allowed) {
@@ -237,7 +246,13 @@ export async function promote(o: PromoteOptions): Promise<PromoteResult> {
 }
 
 /** The request, checked before the store is read: the environment (and its gate), the candidate's digest, a rollback's reason. */
-function checkRequest(o: PromoteOptions): { policy: GatePolicy; candidate: Digest; env: EnvironmentConfig; kind: PromotionRecord['kind'] } {
+function checkRequest(o: PromoteOptions): {
+  policy: GatePolicy;
+  candidate: Digest;
+  env: EnvironmentConfig;
+  kind: PromotionRecord['kind'];
+  thisRun: ThisRunEvidence | undefined;
+} {
   const policy = gatePolicy(o.config, o.environment);
   const env = o.config.environments.find((e) => e.name === o.environment)!;
   const candidate = parseDigest(o.candidate, 'candidate');
@@ -248,15 +263,24 @@ function checkRequest(o: PromoteOptions): { policy: GatePolicy; candidate: Diges
       `a rollback of ${o.environment} needs a reason; pass --reason "…" (it is kept in the environment's history)`,
     );
   }
-  if (o.thisRunEvidence?.length && (!o.dryRun || !o.run?.id || !o.run.repository || !o.run.sha)) {
+  return { policy, candidate, env, kind, thisRun: thisRunOf(o) };
+}
+
+/** `thisRunEvidence` with the run it came from, checked: only for a dry run inside a run. */
+function thisRunOf(o: PromoteOptions): ThisRunEvidence | undefined {
+  if (!o.thisRunEvidence?.length) return undefined;
+  if (!o.dryRun)
     throw new KarooError(
       'input',
-      o.dryRun
-        ? "this run's evidence needs the run it came from (GITHUB_RUN_ID, GITHUB_REPOSITORY, GITHUB_SHA); pass it inside GitHub Actions only"
-        : "this run's evidence counts before its run has completed only for a dry run (a report); a promotion counts evidence of completed runs, so leave it out",
+      "this run's evidence counts before its run has completed only for a dry run (a report); a promotion counts evidence of completed runs, so leave it out",
     );
-  }
-  return { policy, candidate, env, kind };
+  const { id, repository, sha } = o.run ?? {};
+  if (!id || !repository || !sha)
+    throw new KarooError(
+      'input',
+      "this run's evidence needs the run it came from (GITHUB_RUN_ID, GITHUB_REPOSITORY, GITHUB_SHA); pass it inside GitHub Actions only",
+    );
+  return { runId: id, repository, commit: sha, evidence: o.thisRunEvidence.map((d) => parseDigest(d, "this run's evidence")) };
 }
 
 /** The candidate's evidence, each record judged (system id, the run it names, attestations when karoo.yml requires them). */
@@ -264,6 +288,7 @@ async function judgeEvidence(
   o: PromoteOptions,
   candidate: Digest,
   systemIdOf: NonNullable<PromoteOptions['systemId']>,
+  thisRun: ThisRunEvidence | undefined,
   progress: Progress,
 ): Promise<GateEvidence[]> {
   const list = o.evidence ?? candidateEvidence;
@@ -274,15 +299,7 @@ async function judgeEvidence(
     },
     // A rollback skips the evidence gate: it must not wait on the API for evidence it ignores.
     verifyRun: o.rollback ? undefined : o.evidenceRuns,
-    thisRun:
-      o.thisRunEvidence?.length && o.run?.id && o.run.repository && o.run.sha
-        ? {
-            runId: o.run.id,
-            repository: o.run.repository,
-            commit: o.run.sha,
-            evidence: o.thisRunEvidence.map((d) => parseDigest(d, "this run's evidence")),
-          }
-        : undefined,
+    thisRun,
     // karoo.yml attestations.require: evidence counts only with a signed test-result attestation that verifies.
     attestations:
       o.rollback || !o.config.attestations?.require
