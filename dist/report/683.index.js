@@ -1387,12 +1387,12 @@ async function candidateEvidence(store, candidate, progress = lib/* silentProgre
 async function promote(o) {
     const now = o.now ?? (() => new Date());
     const progress = o.progress ?? lib/* silentProgress */.RZ;
-    const { policy, candidate, env, kind } = checkRequest(o);
+    const { policy, candidate, env, kind, thisRun } = checkRequest(o);
     const subject = await verifyCandidate(o.store, candidate);
     progress.info(`candidate ${candidate} is in ${o.store.ref} (manifest verified)`);
     // Evidence counts only for this candidate with each environment's configuration as it is now, and (in GitHub Actions) from a run that checks out.
     const systemIdOf = o.systemId ?? systemIdFromConfig(o.config);
-    const evidence = await judgeEvidence(o, candidate, systemIdOf, progress);
+    const evidence = await judgeEvidence(o, candidate, systemIdOf, thisRun, progress);
     const passingEvidence = [...new Set(evidence.filter((e) => e.result === 'passed' && !e.untrusted).map((e) => e.environment))].sort();
     const { checks, allowed } = o.rollback ? await rollbackGate(o, candidate) : await promotionGate(o, policy, candidate, evidence, now);
     if (!o.dryRun && !allowed) {
@@ -1446,15 +1446,21 @@ function checkRequest(o) {
     if (o.rollback && !o.reason?.trim()) {
         throw new lib/* KarooError */.xD('input', `a rollback of ${o.environment} needs a reason; pass --reason "…" (it is kept in the environment's history)`);
     }
-    if (o.thisRunEvidence?.length && (!o.dryRun || !o.run?.id || !o.run.repository || !o.run.sha)) {
-        throw new lib/* KarooError */.xD('input', o.dryRun
-            ? "this run's evidence needs the run it came from (GITHUB_RUN_ID, GITHUB_REPOSITORY, GITHUB_SHA); pass it inside GitHub Actions only"
-            : "this run's evidence counts before its run has completed only for a dry run (a report); a promotion counts evidence of completed runs, so leave it out");
-    }
-    return { policy, candidate, env, kind };
+    return { policy, candidate, env, kind, thisRun: thisRunOf(o) };
+}
+/** `thisRunEvidence` with the run it came from, checked: only for a dry run inside a run. */
+function thisRunOf(o) {
+    if (!o.thisRunEvidence?.length)
+        return undefined;
+    if (!o.dryRun)
+        throw new lib/* KarooError */.xD('input', "this run's evidence counts before its run has completed only for a dry run (a report); a promotion counts evidence of completed runs, so leave it out");
+    const { id, repository, sha } = o.run ?? {};
+    if (!id || !repository || !sha)
+        throw new lib/* KarooError */.xD('input', "this run's evidence needs the run it came from (GITHUB_RUN_ID, GITHUB_REPOSITORY, GITHUB_SHA); pass it inside GitHub Actions only");
+    return { runId: id, repository, commit: sha, evidence: o.thisRunEvidence.map((d) => (0,lib/* parseDigest */.m)(d, "this run's evidence")) };
 }
 /** The candidate's evidence, each record judged (system id, the run it names, attestations when karoo.yml requires them). */
-async function judgeEvidence(o, candidate, systemIdOf, progress) {
+async function judgeEvidence(o, candidate, systemIdOf, thisRun, progress) {
     const list = o.evidence ?? candidateEvidence;
     return trustEvidence(await list(o.store, candidate, progress), {
         systemIdFor: async (name) => {
@@ -1463,14 +1469,7 @@ async function judgeEvidence(o, candidate, systemIdOf, progress) {
         },
         // A rollback skips the evidence gate: it must not wait on the API for evidence it ignores.
         verifyRun: o.rollback ? undefined : o.evidenceRuns,
-        thisRun: o.thisRunEvidence?.length && o.run?.id && o.run.repository && o.run.sha
-            ? {
-                runId: o.run.id,
-                repository: o.run.repository,
-                commit: o.run.sha,
-                evidence: o.thisRunEvidence.map((d) => (0,lib/* parseDigest */.m)(d, "this run's evidence")),
-            }
-            : undefined,
+        thisRun,
         // karoo.yml attestations.require: evidence counts only with a signed test-result attestation that verifies.
         attestations: o.rollback || !o.config.attestations?.require
             ? undefined
