@@ -67473,15 +67473,13 @@ runAction(async () => {
 async function provisionMachines() {
     const i = loadInputs();
     const config = await loadConfig(i.config);
+    const { image, imageSha256, provider } = machineSettings(i, config);
     if (i.imageOnly)
-        return cacheImageOnly(i, config);
+        return cacheImageOnly(i, image, imageSha256, provider);
     const keep = i.keep;
     const outDir = (0,external_node_path_.join)(process.env.RUNNER_TEMP ?? (0,external_node_path_.join)(process.cwd(), '.karoo'), `karoo-provision-${process.pid}`);
     lib_core.saveState(STATE.outDir, outDir);
     lib_core.saveState(STATE.keep, String(keep));
-    const imageSha256 = i.imageSha256 ?? config.provision.imageSha256;
-    const image = i.image ?? config.provision.image;
-    const provider = i.provider ?? config.provision.provider;
     if (shouldPrepare(i.prepareRunner))
         await prepareRunner(provider ?? 'nspawn', !image);
     const cached = await restoreImage(image ? imageSha256 : undefined);
@@ -67543,9 +67541,7 @@ async function provisionMachines() {
  * up without downloading; only when it is missing is the runner prepared, and the image built
  * (or downloaded) and saved.
  */
-async function cacheImageOnly(i, config) {
-    const image = i.image ?? config.provision.image;
-    const imageSha256 = i.imageSha256 ?? config.provision.imageSha256;
+async function cacheImageOnly(i, image, imageSha256, provider) {
     const entry = imageCacheEntry(image ? imageSha256 : undefined);
     const hit = await cachedImage(entry);
     if (hit === 'unavailable') {
@@ -67558,12 +67554,21 @@ async function cacheImageOnly(i, config) {
     }
     if (!entry.present) {
         if (shouldPrepare(i.prepareRunner))
-            await prepareRunner(i.provider ?? config.provision.provider ?? 'nspawn', !image);
+            await prepareRunner(provider ?? 'nspawn', !image);
         if (image)
             await fetchCloudImage(image, imageSha256, actionProgress);
         else
             await buildImage({ progress: actionProgress });
     }
+    // Saved even when this runner had the image from the start (a self-hosted one): the cache lacks it.
     await saveImage({ ...entry, present: false });
+}
+/** The image and provider the machines use: the step's inputs over karoo.yml's `provision`. */
+function machineSettings(i, config) {
+    return {
+        image: i.image ?? config.provision.image,
+        imageSha256: i.imageSha256 ?? config.provision.imageSha256,
+        provider: i.provider ?? config.provision.provider,
+    };
 }
 //# sourceMappingURL=main.js.map

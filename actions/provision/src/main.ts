@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errorMessage, KarooError } from '@karoo/common';
 import { type KarooConfig, loadConfig } from '@karoo/config';
-import { buildImage, fetchCloudImage, findJobProcess, libvirtOptions, provision, sshCommandLine } from '@karoo/machines';
+import { buildImage, fetchCloudImage, findJobProcess, libvirtOptions, provision, type ProviderName, sshCommandLine } from '@karoo/machines';
 import { actionProgress, core, runAction, setOutputs } from '@karoo/kit';
 import { EXPIRE_FLAG, OUTPUT, STATE } from './constants.js';
 import { loadInputs, type ProvisionInputs } from './inputs.js';
@@ -34,14 +34,12 @@ runAction(async () => {
 async function provisionMachines(): Promise<void> {
   const i = loadInputs();
   const config = await loadConfig(i.config);
-  if (i.imageOnly) return cacheImageOnly(i, config);
+  const { image, imageSha256, provider } = machineSettings(i, config);
+  if (i.imageOnly) return cacheImageOnly(i, image, imageSha256, provider);
   const keep = i.keep;
   const outDir = join(process.env.RUNNER_TEMP ?? join(process.cwd(), '.karoo'), `karoo-provision-${process.pid}`);
   core.saveState(STATE.outDir, outDir);
   core.saveState(STATE.keep, String(keep));
-  const imageSha256 = i.imageSha256 ?? config.provision.imageSha256;
-  const image = i.image ?? config.provision.image;
-  const provider = i.provider ?? config.provision.provider;
   if (shouldPrepare(i.prepareRunner)) await prepareRunner(provider ?? 'nspawn', !image);
   const cached = await restoreImage(image ? imageSha256 : undefined);
   // Built or downloaded by this run: the post step saves it, so acceptance does not wait for the upload.
@@ -103,9 +101,12 @@ async function provisionMachines(): Promise<void> {
  * up without downloading; only when it is missing is the runner prepared, and the image built
  * (or downloaded) and saved.
  */
-async function cacheImageOnly(i: ProvisionInputs, config: KarooConfig): Promise<void> {
-  const image = i.image ?? config.provision.image;
-  const imageSha256 = i.imageSha256 ?? config.provision.imageSha256;
+async function cacheImageOnly(
+  i: ProvisionInputs,
+  image: string | undefined,
+  imageSha256: string | undefined,
+  provider: ProviderName | undefined,
+): Promise<void> {
   const entry = imageCacheEntry(image ? imageSha256 : undefined);
   const hit = await cachedImage(entry);
   if (hit === 'unavailable') {
@@ -119,9 +120,22 @@ async function cacheImageOnly(i: ProvisionInputs, config: KarooConfig): Promise<
     return;
   }
   if (!entry.present) {
-    if (shouldPrepare(i.prepareRunner)) await prepareRunner(i.provider ?? config.provision.provider ?? 'nspawn', !image);
+    if (shouldPrepare(i.prepareRunner)) await prepareRunner(provider ?? 'nspawn', !image);
     if (image) await fetchCloudImage(image, imageSha256, actionProgress);
     else await buildImage({ progress: actionProgress });
   }
+  // Saved even when this runner had the image from the start (a self-hosted one): the cache lacks it.
   await saveImage({ ...entry, present: false });
+}
+
+/** The image and provider the machines use: the step's inputs over karoo.yml's `provision`. */
+function machineSettings(
+  i: ProvisionInputs,
+  config: KarooConfig,
+): { image: string | undefined; imageSha256: string | undefined; provider: ProviderName | undefined } {
+  return {
+    image: i.image ?? config.provision.image,
+    imageSha256: i.imageSha256 ?? config.provision.imageSha256,
+    provider: i.provider ?? config.provision.provider,
+  };
 }
