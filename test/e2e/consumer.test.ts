@@ -270,14 +270,7 @@ it("2g. a push to the default branch whose candidate was tested in its pull requ
 
 it("2h. a merge queue's group (merge_group): the queued pull request merged onto main has the same candidate, so its checks pass without testing it again; no comment", async () => {
   expect(first).toBeDefined();
-  const git = (...a: string[]) =>
-    execFileSync('git', ['-c', 'user.name=GitHub', '-c', 'user.email=noreply@github.com', ...a], {
-      cwd: c.app.dir,
-      encoding: 'utf8',
-    }).trim();
-  const tree = git('merge-tree', '--write-tree', c.mainSha, prSha).split('\n')[0]!;
-  const group = git('commit-tree', tree, '-p', c.mainSha, '-p', prSha, '-m', 'Merge pull request #7');
-  git('update-ref', `refs/heads/gh-readonly-queue/main/pr-7-${prSha}`, group);
+  const group = c.mergeCommit(c.mainSha, prSha, `refs/heads/gh-readonly-queue/main/pr-7-${prSha}`, 'Merge pull request #7');
   const before = c.standin.comments(REPO, 7);
   const r = await c.candidateRun(
     'merge_group',

@@ -170,6 +170,8 @@ export interface Consumer {
    * stand-in under the same run id.
    */
   rerun(previous: RunResult, options?: { failedOnly?: boolean }): Promise<RunResult>;
+  /** A merge commit of `head` onto `base` at `ref`, as GitHub makes one for a pull request (refs/pull/N/merge) or a merge queue; nothing is checked out. */
+  mergeCommit(base: string, head: string, ref: string, message: string): string;
   close(): Promise<void>;
 }
 
@@ -260,6 +262,25 @@ ${extra.provision ?? '  provider: nspawn\n  ttl: 30m'}
     const dump = (r: RunResult, name: string) => {
       if (process.env.KAROO_CONSUMER_DUMP) writeFileSync(join(process.env.KAROO_CONSUMER_DUMP, `${name}.json`), JSON.stringify(r, null, 1));
     };
+    /** Keeps a run (and what it triggered) and records it with the stand-in, as GitHub records every run (attempt): promote asks whether evidence came from a successful run of the candidate workflow. */
+    const keep = (r: RunResult): RunResult => {
+      results.push(r, ...(r.triggered ?? []));
+      dump(r, `run-${results.length}`);
+      const conclusion = r.conclusion === 'success' ? 'success' : 'failure';
+      standin.addWorkflowRun(REPO, { id: r.runId, conclusion, runAttempt: r.attempt, ...recorded.get(r.runId)! });
+      return r;
+    };
+    const mergeCommit = (base: string, head: string, ref: string, message: string): string => {
+      const git = (...a: string[]) =>
+        execFileSync('git', ['-c', 'user.name=GitHub', '-c', 'user.email=noreply@github.com', ...a], {
+          cwd: app.dir,
+          encoding: 'utf8',
+        }).trim();
+      const tree = git('merge-tree', '--write-tree', base, head).split('\n')[0]!;
+      const sha = git('commit-tree', tree, '-p', base, '-p', head, '-m', message);
+      git('update-ref', ref, sha);
+      return sha;
+    };
     const consumer: Consumer = {
       work,
       karooDir,
@@ -299,40 +320,18 @@ ${extra.provision ?? '  provider: nspawn\n  ttl: 30m'}
           // What its completion starts on GitHub (karoo-report-comment.yml), with the repository's secrets.
           ...(given.follow === false ? {} : { followWorkflowRun: { secrets, vars } }),
         });
-        results.push(r, ...(r.triggered ?? []));
-        dump(r, `run-${results.length}`);
-        // GitHub keeps a record of every run: promote asks it whether evidence came from a
-        // successful run of the candidate workflow.
-        const record = { path: workflow, headSha, event, name: 'candidate', ...(fork ? { headRepo: 'outsider/tern' } : {}) };
-        recorded.set(r.runId, record);
-        standin.addWorkflowRun(REPO, { id: r.runId, conclusion: r.conclusion === 'success' ? 'success' : 'failure', ...record });
-        return r;
+        recorded.set(r.runId, { path: workflow, headSha, event, name: 'candidate', ...(fork ? { headRepo: 'outsider/tern' } : {}) });
+        return keep(r);
       },
       async rerun(previous, o = {}) {
-        const record = recorded.get(previous.runId);
-        if (!record) throw new Error(`run ${previous.runId} is not a run of this consumer`);
-        const r = await runner.rerun(previous, o);
-        results.push(r, ...(r.triggered ?? []));
-        dump(r, `run-${results.length}`);
-        standin.addWorkflowRun(REPO, {
-          id: r.runId,
-          conclusion: r.conclusion === 'success' ? 'success' : 'failure',
-          runAttempt: r.attempt,
-          ...record,
-        });
-        return r;
+        if (!recorded.has(previous.runId)) throw new Error(`run ${previous.runId} is not a run of this consumer`);
+        return keep(await runner.rerun(previous, o));
       },
+      mergeCommit,
       pullRequest(number, headSha, o = {}) {
         // As GitHub does: the run is on refs/pull/N/merge, a merge commit of the head into the
         // base (github.sha, what checkout checks out), not on the head commit the run reports.
-        const git = (...a: string[]) =>
-          execFileSync('git', ['-c', 'user.name=GitHub', '-c', 'user.email=noreply@github.com', ...a], {
-            cwd: app.dir,
-            encoding: 'utf8',
-          }).trim();
-        const tree = git('merge-tree', '--write-tree', mainSha, headSha).split('\n')[0]!;
-        const mergeSha = git('commit-tree', tree, '-p', mainSha, '-p', headSha, '-m', `Merge ${headSha} into ${mainSha}`);
-        git('update-ref', `refs/pull/${number}/merge`, mergeSha);
+        const mergeSha = mergeCommit(mainSha, headSha, `refs/pull/${number}/merge`, `Merge ${headSha} into ${mainSha}`);
         const payload = events.pullRequest({
           repository: REPO,
           number,

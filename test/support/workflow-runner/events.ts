@@ -124,7 +124,7 @@ export const events = {
         head_ref: `refs/heads/gh-readonly-queue/${base}/pr-${o.number}-${o.prHeadSha}`,
         base_sha: o.baseSha,
         base_ref: `refs/heads/${base}`,
-        head_commit: { id: o.headSha, tree_id: o.headSha, message: `Merge pull request #${o.number}` },
+        head_commit: { id: o.headSha, message: `Merge pull request #${o.number}` },
       },
       repository: repoInfo(o.repository),
       sender: { login: 'github-merge-queue[bot]', id: 3, type: 'Bot' },

@@ -99,9 +99,7 @@ export class WorkflowRunner {
 
   /** Runs one workflow for one event, to completion (and what it triggers: RunOptions.followWorkflowRun). */
   async run(options: RunOptions): Promise<RunResult> {
-    const result = await this.runOnce(options);
-    if (!options.followWorkflowRun) return result;
-    return { ...result, triggered: await this.workflowRunsOf(options, result) };
+    return this.followed(options, await this.runOnce(options));
   }
 
   /**
@@ -116,7 +114,11 @@ export class WorkflowRunner {
   async rerun(previous: RunResult, o: { readonly failedOnly?: boolean } = {}): Promise<RunResult> {
     const options = this.runs.get(previous.runId);
     if (!options) throw new WorkflowError(`run ${previous.runId} was not run by this runner: nothing to re-run`);
-    const result = await this.runOnce(options, { previous, failedOnly: o.failedOnly === true });
+    return this.followed(options, await this.runOnce(options, { previous, failedOnly: o.failedOnly === true }));
+  }
+
+  /** The result, with the workflow_run runs its completion started when the options ask for them. */
+  private async followed(options: RunOptions, result: RunResult): Promise<RunResult> {
     if (!options.followWorkflowRun) return result;
     return { ...result, triggered: await this.workflowRunsOf(options, result) };
   }
