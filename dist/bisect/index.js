@@ -90302,6 +90302,7 @@ async function saveImage(entry) {
 
 
 
+
 /** The tools machines need, each with the Debian package that provides it. */
 const TOOLS = [
     { tool: 'systemd-nspawn', pkg: 'systemd-container', when: 'nspawn' },
@@ -90338,13 +90339,16 @@ async function missingPackages(provider, ownImage, has = lib_src.hasTool) {
 function shouldPrepare(mode, env = process.env) {
     return mode === 'true' || (mode === 'auto' && env.RUNNER_ENVIRONMENT === 'github-hosted');
 }
+const HOST = { kvm: '/dev/kvm', rule: KVM_RULE_FILE, has: lib_src.hasTool };
 /**
  * Prepares the runner for machines (as root): installs the missing Debian packages in one log
- * group, and where /dev/kvm exists, opens it with GitHub's udev rule so QEMU uses KVM. A failure
- * here is an infrastructure failure with its reason, never a skipped acceptance run.
+ * group, and where /dev/kvm exists, opens it with GitHub's udev rule so QEMU uses KVM. A runner
+ * without udev (a container, say: no /etc/udev/rules.d) keeps /dev/kvm as it is, and KVM counts
+ * when this process can open it. A failure here is an infrastructure failure with its reason,
+ * never a skipped acceptance run.
  */
-async function prepareRunner(provider, ownImage) {
-    const packages = await missingPackages(provider, ownImage);
+async function prepareRunner(provider, ownImage, paths = HOST) {
+    const packages = await missingPackages(provider, ownImage, paths.has);
     if (packages.length) {
         await lib_core.group(`karoo: installing Debian packages for ${provider} machines: ${packages.join(' ')}`, async () => {
             const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -90366,12 +90370,20 @@ async function prepareRunner(provider, ownImage) {
     else
         lib_core.info('karoo: the runner has every tool the machines need');
     let kvm = false;
-    if ((0,external_node_fs_.existsSync)('/dev/kvm')) {
-        await (0,promises_.writeFile)(KVM_RULE_FILE, KVM_UDEV_RULE);
-        await (0,lib_src.run)('udevadm', ['control', '--reload-rules'], { allowFailure: true });
-        await (0,lib_src.run)('udevadm', ['trigger', '--name-match=kvm'], { allowFailure: true });
-        kvm = true;
-        lib_core.info(`karoo: /dev/kvm is there; opened it with ${KVM_RULE_FILE}`);
+    if ((0,external_node_fs_.existsSync)(paths.kvm)) {
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_.dirname)(paths.rule))) {
+            await (0,promises_.writeFile)(paths.rule, KVM_UDEV_RULE);
+            if (await paths.has('udevadm')) {
+                await (0,lib_src.run)('udevadm', ['control', '--reload-rules'], { allowFailure: true });
+                await (0,lib_src.run)('udevadm', ['trigger', '--name-match=kvm'], { allowFailure: true });
+            }
+            lib_core.info(`karoo: /dev/kvm is there; opened it with ${paths.rule}`);
+        }
+        else
+            lib_core.info(`karoo: /dev/kvm is there and no udev (${(0,external_node_path_.dirname)(paths.rule)} is missing): used as it is`);
+        kvm = await (0,promises_.access)(paths.kvm, external_node_fs_.constants.R_OK | external_node_fs_.constants.W_OK).then(() => true, () => false);
+        if (!kvm && provider === 'qemu')
+            lib_core.info(`karoo: ${paths.kvm} cannot be opened here: QEMU runs under software emulation (slower)`);
     }
     else if (provider === 'qemu') {
         lib_core.info('karoo: no /dev/kvm on this runner: QEMU runs under software emulation (slower)');

@@ -1,6 +1,9 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { imageCacheKey } from './image-cache.js';
-import { KVM_UDEV_RULE, missingPackages, shouldPrepare } from './runner.js';
+import { KVM_UDEV_RULE, missingPackages, prepareRunner, shouldPrepare } from './runner.js';
 
 describe('preparing a GitHub-hosted runner', () => {
   it('installs only what the provider needs and the runner lacks, each package once', async () => {
@@ -54,6 +57,28 @@ describe('preparing a GitHub-hosted runner', () => {
 
   it("opens /dev/kvm with GitHub's documented rule", () => {
     expect(KVM_UDEV_RULE).toContain('KERNEL=="kvm", GROUP="kvm", MODE="0666"');
+  });
+
+  it('writes the rule where udev is, and uses /dev/kvm as it is where it is not (a container: no /etc/udev)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'karoo-kvm-'));
+    try {
+      const kvm = join(dir, 'kvm');
+      writeFileSync(kvm, '');
+      // Every tool there but udevadm: nothing to install, nothing to reload.
+      const has = async (t: string) => t !== 'udevadm';
+      const noUdev = join(dir, 'etc/udev/rules.d/99-karoo-kvm.rules');
+      expect(await prepareRunner('qemu', true, { kvm, rule: noUdev, has })).toEqual({ installed: [], kvm: true });
+      expect(existsSync(noUdev)).toBe(false);
+      mkdirSync(join(dir, 'etc/udev/rules.d'), { recursive: true });
+      expect(await prepareRunner('qemu', true, { kvm, rule: noUdev, has })).toEqual({ installed: [], kvm: true });
+      expect(readFileSync(noUdev, 'utf8')).toBe(KVM_UDEV_RULE);
+      // No device: no rule, no KVM.
+      rmSync(noUdev);
+      expect(await prepareRunner('nspawn', true, { kvm: join(dir, 'none'), rule: noUdev, has })).toEqual({ installed: [], kvm: false });
+      expect(existsSync(noUdev)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keys the cached machine image by recipe and architecture', () => {

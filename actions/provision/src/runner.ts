@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { access, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { KarooError } from '@karoo/common';
 import { hasTool, run } from '@karoo/machines';
 import { core } from '@karoo/kit';
@@ -46,13 +47,29 @@ export function shouldPrepare(mode: 'auto' | 'true' | 'false', env: NodeJS.Proce
   return mode === 'true' || (mode === 'auto' && env.RUNNER_ENVIRONMENT === 'github-hosted');
 }
 
+/** Where prepareRunner looks and writes; tests point these elsewhere. */
+export interface RunnerPaths {
+  /** The KVM device. */
+  readonly kvm: string;
+  /** The udev rule that opens it; written only where its directory exists (udev runs here). */
+  readonly rule: string;
+  readonly has: (tool: string) => Promise<boolean>;
+}
+const HOST: RunnerPaths = { kvm: '/dev/kvm', rule: KVM_RULE_FILE, has: hasTool };
+
 /**
  * Prepares the runner for machines (as root): installs the missing Debian packages in one log
- * group, and where /dev/kvm exists, opens it with GitHub's udev rule so QEMU uses KVM. A failure
- * here is an infrastructure failure with its reason, never a skipped acceptance run.
+ * group, and where /dev/kvm exists, opens it with GitHub's udev rule so QEMU uses KVM. A runner
+ * without udev (a container, say: no /etc/udev/rules.d) keeps /dev/kvm as it is, and KVM counts
+ * when this process can open it. A failure here is an infrastructure failure with its reason,
+ * never a skipped acceptance run.
  */
-export async function prepareRunner(provider: string, ownImage: boolean): Promise<{ installed: string[]; kvm: boolean }> {
-  const packages = await missingPackages(provider, ownImage);
+export async function prepareRunner(
+  provider: string,
+  ownImage: boolean,
+  paths: RunnerPaths = HOST,
+): Promise<{ installed: string[]; kvm: boolean }> {
+  const packages = await missingPackages(provider, ownImage, paths.has);
   if (packages.length) {
     await core.group(`karoo: installing Debian packages for ${provider} machines: ${packages.join(' ')}`, async () => {
       const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -74,12 +91,20 @@ export async function prepareRunner(provider: string, ownImage: boolean): Promis
     });
   } else core.info('karoo: the runner has every tool the machines need');
   let kvm = false;
-  if (existsSync('/dev/kvm')) {
-    await writeFile(KVM_RULE_FILE, KVM_UDEV_RULE);
-    await run('udevadm', ['control', '--reload-rules'], { allowFailure: true });
-    await run('udevadm', ['trigger', '--name-match=kvm'], { allowFailure: true });
-    kvm = true;
-    core.info(`karoo: /dev/kvm is there; opened it with ${KVM_RULE_FILE}`);
+  if (existsSync(paths.kvm)) {
+    if (existsSync(dirname(paths.rule))) {
+      await writeFile(paths.rule, KVM_UDEV_RULE);
+      if (await paths.has('udevadm')) {
+        await run('udevadm', ['control', '--reload-rules'], { allowFailure: true });
+        await run('udevadm', ['trigger', '--name-match=kvm'], { allowFailure: true });
+      }
+      core.info(`karoo: /dev/kvm is there; opened it with ${paths.rule}`);
+    } else core.info(`karoo: /dev/kvm is there and no udev (${dirname(paths.rule)} is missing): used as it is`);
+    kvm = await access(paths.kvm, constants.R_OK | constants.W_OK).then(
+      () => true,
+      () => false,
+    );
+    if (!kvm && provider === 'qemu') core.info(`karoo: ${paths.kvm} cannot be opened here: QEMU runs under software emulation (slower)`);
   } else if (provider === 'qemu') {
     core.info('karoo: no /dev/kvm on this runner: QEMU runs under software emulation (slower)');
   }
