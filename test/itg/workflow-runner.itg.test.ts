@@ -589,6 +589,86 @@ jobs:
   }, 120_000);
 });
 
+describe('triggers, as GitHub decides whether an event starts a workflow', () => {
+  const wf = (on: string) =>
+    `name: w\non:\n${on}\npermissions: {}\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n      - run: "true"\n`;
+  let repo: FixtureRepo;
+  let sha: string;
+  beforeAll(() => {
+    repo = createRepo({
+      files: {
+        '.github/workflows/main-only.yml': wf("  push:\n    branches: [main, 'release/**', '!release/old']"),
+        '.github/workflows/tags.yml': wf("  push:\n    tags: ['v*']"),
+        '.github/workflows/ignore.yml': wf("  push:\n    branches-ignore: ['wip/*']"),
+        '.github/workflows/pr.yml': wf('  pull_request:\n    branches: [main]'),
+        '.github/workflows/labeled.yml': wf('  pull_request:\n    types: [labeled]'),
+        '.github/workflows/queue.yml': wf('  merge_group:\n    branches: [main]'),
+        // A starter workflow copied by hand with its placeholder left in.
+        '.github/workflows/placeholder.yml': wf('  push:\n    branches: [$default-branch]'),
+        '.github/workflows/paths.yml': wf("  push:\n    paths: ['src/**']"),
+      },
+    });
+    sha = repo.commit('workflows');
+  });
+  afterAll(() => rmSync(repo.dir, { recursive: true, force: true }));
+
+  const push = (workflow: string, ref: string) =>
+    runner.run({
+      repo: repo.dir,
+      repository: 'acme/triggers',
+      workflow: `.github/workflows/${workflow}`,
+      event: 'push',
+      payload: events.push({ repository: 'acme/triggers', after: sha, ref }),
+    });
+  const pr = (workflow: string, o: { baseRef?: string; action?: string }) =>
+    runner.run({
+      repo: repo.dir,
+      repository: 'acme/triggers',
+      workflow: `.github/workflows/${workflow}`,
+      event: 'pull_request',
+      payload: events.pullRequest({ repository: 'acme/triggers', number: 3, headSha: sha, ...o }),
+    });
+
+  it('runs a push only for the branches and tags its filters let through (negations in order, tags apart)', async () => {
+    expect((await push('main-only.yml', 'refs/heads/main')).conclusion).toBe('success');
+    expect((await push('main-only.yml', 'refs/heads/release/1.2')).conclusion).toBe('success');
+    await expect(push('main-only.yml', 'refs/heads/release/old')).rejects.toThrow('branch release/old matches none of on.push.branches');
+    await expect(push('main-only.yml', 'refs/heads/feature')).rejects.toThrow('branch feature matches none of on.push.branches');
+    await expect(push('main-only.yml', 'refs/tags/v1')).rejects.toThrow('on.push filters branches only: tag v1 does not trigger it');
+    expect((await push('tags.yml', 'refs/tags/v1.0.0')).conclusion).toBe('success');
+    await expect(push('tags.yml', 'refs/heads/main')).rejects.toThrow('on.push filters tags only');
+    expect((await push('ignore.yml', 'refs/heads/main')).conclusion).toBe('success');
+    await expect(push('ignore.yml', 'refs/heads/wip/x')).rejects.toThrow('branch wip/x matches on.push.branches-ignore');
+    // The placeholder GitHub fills in only when the workflow is added from Actions → New workflow.
+    await expect(push('placeholder.yml', 'refs/heads/main')).rejects.toThrow(
+      'branch main matches none of on.push.branches ($default-branch)',
+    );
+    await expect(push('paths.yml', 'refs/heads/main')).rejects.toThrow('path filters, which the workflow runner does not model');
+  }, 120_000);
+
+  it('runs a pull request for its base branch and its activity types (default: opened, synchronize, reopened)', async () => {
+    expect((await pr('pr.yml', {})).conclusion).toBe('success');
+    await expect(pr('pr.yml', { baseRef: 'develop' })).rejects.toThrow(
+      'base branch develop matches none of on.pull_request.branches (main)',
+    );
+    await expect(pr('pr.yml', { action: 'labeled' })).rejects.toThrow(
+      'on.pull_request.types (opened, synchronize, reopened) does not include labeled',
+    );
+    expect((await pr('labeled.yml', { action: 'labeled' })).conclusion).toBe('success');
+    await expect(pr('labeled.yml', {})).rejects.toThrow('does not include synchronize');
+    const queue = (baseRef: string) =>
+      runner.run({
+        repo: repo.dir,
+        repository: 'acme/triggers',
+        workflow: '.github/workflows/queue.yml',
+        event: 'merge_group',
+        payload: events.mergeGroup({ repository: 'acme/triggers', number: 3, headSha: sha, prHeadSha: sha, baseSha: sha, baseRef }),
+      });
+    expect((await queue('main')).conclusion).toBe('success');
+    await expect(queue('develop')).rejects.toThrow('base branch develop matches none of on.merge_group.branches');
+  }, 120_000);
+});
+
 describe('re-runs, as GitHub re-runs a run', () => {
   const UPLOAD = 'actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f # v7.0.0';
   // test fails in the first attempt only; build's upload has no overwrite, test's has.

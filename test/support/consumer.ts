@@ -59,8 +59,16 @@ open("reports/junit.xml", "w").write('<testsuite name="tern" tests="1" failures=
 sys.exit(0 if ok else 1)
 `;
 
-/** A starter workflow of workflows-templates/ with OWNER replaced, exactly as the README tells users. */
-export const template = (name: string): string => readFileSync(join(ROOT, 'workflows-templates', name), 'utf8').replaceAll('OWNER', OWNER);
+/**
+ * A starter workflow of workflows-templates/ copied by hand, exactly as the README tells users:
+ * OWNER replaced, and `$default-branch` (which GitHub fills in only under Actions → New
+ * workflow) replaced with the default branch. Left in, no push would start the workflow: the
+ * runner, as GitHub, matches `on.push.branches` against the pushed branch.
+ */
+export const template = (name: string): string =>
+  readFileSync(join(ROOT, 'workflows-templates', name), 'utf8')
+    .replaceAll('OWNER', OWNER)
+    .replaceAll('$default-branch', 'main');
 
 /** The three starter workflows, at the paths a user copies them to. */
 export function starterWorkflows(): Record<string, string> {

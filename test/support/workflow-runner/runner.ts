@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { CacheService } from './cache-service.js';
 import { ConcurrencyGroups } from './concurrency.js';
 import { events, isForkPullRequest, refsFor } from './events.js';
-import { matchesPattern } from './filters.js';
+import { matchesPattern, notTriggered, type EventFilters } from './filters.js';
 import { asString, evaluateCondition, evaluateMapping, evaluateToken, type Scope } from './expressions.js';
 import { runJob, type JobInput } from './job.js';
 import { Masker } from './log.js';
@@ -204,6 +204,9 @@ export class WorkflowRunner {
         `${options.workflow} is not triggered by ${options.event} (on: ${Object.keys(workflow.template.events).join(', ')})`,
       );
     }
+    // As GitHub: an event its filters (types, branches, tags) leave out starts no run at all.
+    const filtered = notTriggered(options.event, workflow.template.events[options.event] as EventFilters | undefined, payload);
+    if (filtered) throw new WorkflowError(`${options.workflow} is not triggered by this ${options.event} event: ${filtered}`);
     const runId = rerun ? rerun.previous.runId : services.nextId();
     const attempt = rerun ? rerun.previous.attempt + 1 : 1;
     if (!rerun) this.runs.set(runId, options);
