@@ -12,6 +12,8 @@ const answers = (uri) => spawnSync('virsh', ['-c', uri, 'version'], { stdio: 'ig
 /** Starts virtlogd and libvirtd where they do not run; returns the pids it started, libvirtd first (stop them in that order). */
 export async function startLocalLibvirtd(uri, tag) {
   const started = [];
+  // virtlogd writes its own log there: a fresh machine has no /var/log/libvirt yet.
+  execFileSync('mkdir', ['-p', '/var/log/libvirt', '/var/lib/libvirt']);
   if (!existsSync('/run/libvirt/virtlogd-sock')) {
     execFileSync('virtlogd', ['-d', '-p', `/run/karoo-${tag}-virtlogd.pid`]);
     started.push(Number(readFileSync(`/run/karoo-${tag}-virtlogd.pid`, 'utf8').trim()));
@@ -22,7 +24,6 @@ export async function startLocalLibvirtd(uri, tag) {
     const home = ['--home-dir', '/var/lib/libvirt', '--no-create-home', '--shell', '/usr/sbin/nologin'];
     execFileSync('useradd', ['--system', '--gid', 'libvirt-qemu', ...home, 'libvirt-qemu']);
   }
-  execFileSync('mkdir', ['-p', '/var/log/libvirt', '/var/lib/libvirt']);
   const pidFile = `/run/karoo-${tag}-libvirtd.pid`;
   execFileSync('libvirtd', ['-d', '-p', pidFile]);
   const deadline = Date.now() + 30_000;
