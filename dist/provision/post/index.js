@@ -65814,6 +65814,19 @@ async function allDone(steps) {
     await Promise.allSettled(steps);
     return Promise.all(steps);
 }
+/**
+ * Whether a host's domains get KVM, from its `virsh capabilities`: a guest of domain type kvm,
+ * and a host CPU that lists vmx or svm. A host that is itself a nested sandbox (a microVM with
+ * a /dev/kvm but no virtualisation flags) offers kvm domains that stop at their first emulated
+ * instruction ("KVM internal error … emulation failure"): such a host runs them under TCG, as
+ * the qemu provider does on such a runner (detectAccelerator).
+ */
+function kvmUsable(capabilities) {
+    if (!/<domain type=["']kvm["']/.test(capabilities))
+        return false;
+    const cpu = /<host>[\s\S]*?<cpu>([\s\S]*?)<\/cpu>/.exec(capabilities)?.[1] ?? '';
+    return /<feature name=["'](vmx|svm)["']/.test(cpu);
+}
 /** One libvirt connection through virsh (libvirt's own client: no RPC of karoo's own). */
 class libvirt_client_Virsh {
     host;
@@ -65873,7 +65886,7 @@ class libvirt_client_Virsh {
             karooCpus += Number(/^CPU\(s\):\s*(\d+)/m.exec(di)?.[1] ?? 0);
             karooMemory += Math.round(Number(/^Max memory:\s*(\d+)/m.exec(di)?.[1] ?? 0) / 1024);
         }
-        return { cpus, freeMemory: Math.floor(kib / 1024), karooCpus, karooMemory, kvm: /<domain type=["']kvm["']/.test(caps) };
+        return { cpus, freeMemory: Math.floor(kib / 1024), karooCpus, karooMemory, kvm: kvmUsable(caps) };
     }
     async poolPath(pool) {
         const xml = await this.run(['pool-dumpxml', pool]).catch((e) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { connectUri } from './libvirt-client.js';
+import { connectUri, kvmUsable } from './libvirt-client.js';
 import { isLocalUri, libvirtNames, libvirtOptions } from './libvirt.js';
 import { domainXml, parseStamp, privateNetworkXml, stampXml, type DomainSpec } from './libvirt-xml.js';
 
@@ -85,5 +85,39 @@ describe('libvirt XML', () => {
     expect(libvirtOptions({})).toEqual({});
     const hosts = [{ name: 'a', uri: 'qemu:///system', pool: 'default' }];
     expect(libvirtOptions({ hosts, antiAffinity: ['control'] })).toEqual({ libvirt: { hosts, antiAffinity: ['control'] } });
+  });
+});
+
+describe('kvmUsable', () => {
+  const caps = (hostFeatures: string[], domainTypes: string[]) => `<capabilities>
+  <host>
+    <uuid>00000000-0000-0000-0000-000000000000</uuid>
+    <cpu>
+      <arch>x86_64</arch>
+      <model>Broadwell</model>
+      <vendor>Intel</vendor>
+${hostFeatures.map((f) => `      <feature name='${f}'/>`).join('\n')}
+    </cpu>
+  </host>
+  <guest>
+    <os_type>hvm</os_type>
+    <arch name='x86_64'>
+      <emulator>/usr/bin/qemu-system-x86_64</emulator>
+${domainTypes.map((t) => `      <domain type='${t}'/>`).join('\n')}
+    </arch>
+    <features><cpuselection/><feature name='vmx'/></features>
+  </guest>
+</capabilities>`;
+
+  it('gives KVM to a host whose CPU lists vmx or svm and that offers kvm domains', () => {
+    expect(kvmUsable(caps(['vme', 'vmx', 'ss'], ['qemu', 'kvm']))).toBe(true);
+    expect(kvmUsable(caps(['svm'], ['qemu', 'kvm']))).toBe(true);
+  });
+
+  it('runs TCG on a nested sandbox (kvm domains offered, no vmx/svm on the host CPU), or without kvm domains', () => {
+    // As `virsh capabilities` reads on a microVM runner: /dev/kvm is there, and its domains die at the first emulated instruction.
+    expect(kvmUsable(caps(['vme', 'ss', 'hypervisor', 'avx512f'], ['qemu', 'kvm']))).toBe(false);
+    expect(kvmUsable(caps(['vmx'], ['qemu']))).toBe(false);
+    expect(kvmUsable('')).toBe(false);
   });
 });
