@@ -66747,6 +66747,10 @@ async function signProvenance(c, options, signer) {
 ;// CONCATENATED MODULE: ./packages/build/lib/download-cache.js
 
 
+
+
+
+
 /**
  * Actions cache keys for the directory of downloaded wheels: saved under the lock's digest,
  * restored by the system's prefix (the newest download of an earlier lock shares most files).
@@ -66777,6 +66781,56 @@ async function pruneDownloadDir(dir, lock) {
         removed.push(name);
     }
     return removed;
+}
+/**
+ * Puts the lock's files into a download directory (files named by their sha256) from a store that
+ * holds them, as the candidate's blobs: each streamed through sha256 into a temporary file,
+ * checked against the lock's digest and size, then renamed into place; files already there are
+ * left as they are. Four at a time. Returns how many files it fetched and their bytes.
+ *
+ * For the default branch: its builds find their candidate already in the store (the pull request
+ * built it) and so download nothing, and the Actions cache that pull requests restore from (their
+ * own, and their base branch's) would never hold the wheels of what was merged.
+ */
+async function fillDownloadDir(store, lock, dir) {
+    await (0,promises_.mkdir)(dir, { recursive: true });
+    const present = new Set(await (0,promises_.readdir)(dir));
+    const byHash = new Map();
+    for (const p of lock.packages)
+        for (const f of p.files)
+            if (!present.has(f.sha256))
+                byHash.set(f.sha256, f);
+    const queue = [...byHash.values()].sort((a, b) => (a.sha256 < b.sha256 ? -1 : 1));
+    let files = 0;
+    let bytes = 0;
+    const one = async (f) => {
+        const digest = (0,lib/* parseDigest */.m)(`sha256:${f.sha256}`, `${f.name}'s sha256`);
+        const path = (0,external_node_path_.join)(dir, f.sha256);
+        const tmp = `${path}.part-${process.pid}`;
+        const hasher = new oci_lib/* Hasher */.OP(f.size);
+        try {
+            await (0,external_node_stream_promises_.pipeline)(await store.getBlob(digest), hasher, (0,external_node_fs_.createWriteStream)(tmp));
+            const actual = hasher.digest();
+            if (actual !== digest || (f.size !== undefined && hasher.bytes !== f.size)) {
+                throw new lib/* KarooError */.xD('integrity', `${f.name} in ${store.ref} holds ${actual} (${hasher.bytes} bytes), not the lock's sha256:${f.sha256}`);
+            }
+            await (0,promises_.rename)(tmp, path);
+        }
+        finally {
+            await (0,promises_.rm)(tmp, { force: true });
+        }
+        files++;
+        bytes += hasher.bytes;
+    };
+    // The first failure stops every worker at its next file; all are waited for before it is thrown.
+    let failed;
+    await Promise.all(Array.from({ length: Math.min(4, queue.length) }, async () => {
+        for (let f = queue.shift(); f && failed === undefined; f = queue.shift())
+            await one(f).catch((e) => void (failed ??= e));
+    }));
+    if (failed !== undefined)
+        throw failed;
+    return { files, bytes };
 }
 //# sourceMappingURL=download-cache.js.map
 ;// CONCATENATED MODULE: ./packages/build/lib/index.js
@@ -66848,6 +66902,39 @@ async function saveCached(what, paths, key, restored) {
         lib_core.warning(`${what}: cache save failed (${e.message}); the next run starts without it`);
     }
 }
+/**
+ * Whether the Actions cache holds `key` in this run's scope, asked without downloading it
+ * (`lookupOnly`): the key, undefined when it is missing, or `unavailable` when there is no cache
+ * service or the look-up failed (logged; the caller goes on without it).
+ */
+async function lookupCached(what, paths, key) {
+    try {
+        const cache = await Promise.all(/* import() */[__nccwpck_require__.e(878), __nccwpck_require__.e(691)]).then(__nccwpck_require__.bind(__nccwpck_require__, 61691));
+        if (!cache.isFeatureAvailable())
+            return 'unavailable';
+        return await cache.restoreCache(paths.map((p) => cachePath(p)), key, [], { lookupOnly: true });
+    }
+    catch (e) {
+        lib_core.warning(`${what}: cache look-up failed (${e.message}); going on without it`);
+        return 'unavailable';
+    }
+}
+/**
+ * True for a run of a push to the repository's default branch (the event's
+ * `repository.default_branch`): the one scope whose cache entries every pull request restores.
+ */
+function isDefaultBranchPush(env = process.env) {
+    if (env.GITHUB_EVENT_NAME !== 'push' || !env.GITHUB_EVENT_PATH || !env.GITHUB_REF)
+        return false;
+    try {
+        const payload = JSON.parse((0,external_node_fs_.readFileSync)(env.GITHUB_EVENT_PATH, 'utf8'));
+        const branch = payload.repository?.default_branch;
+        return typeof branch === 'string' && env.GITHUB_REF === `refs/heads/${branch}`;
+    }
+    catch {
+        return false;
+    }
+}
 //# sourceMappingURL=cache.js.map
 ;// CONCATENATED MODULE: ./actions/build/lib/run.js
 
@@ -66883,9 +66970,8 @@ async function runBuild(i) {
     lib_core.info(`candidate ${candidate.digest} (${candidate.files.length} files, ${candidate.totalSize} bytes)`);
     const useCache = i.cache && !(await store.hasManifest(candidate.digest));
     // Under HOME, so the cache entry is versioned by a path every runner shares (`~/…`, see cachePath).
-    const downloadDir = useCache
-        ? (0,external_node_path_.join)(process.env.XDG_CACHE_HOME || (0,external_node_path_.join)(process.env.HOME || (0,external_node_os_.homedir)(), '.cache'), 'karoo', 'build-files')
-        : undefined;
+    const cacheDir = (0,external_node_path_.join)(process.env.XDG_CACHE_HOME || (0,external_node_path_.join)(process.env.HOME || (0,external_node_os_.homedir)(), '.cache'), 'karoo', 'build-files');
+    const downloadDir = useCache ? cacheDir : undefined;
     const cacheKeys = wheelCacheKeys(system, read.lock.digest);
     const restored = useCache && downloadDir ? await restoreCached('downloaded files', [downloadDir], cacheKeys.key, cacheKeys.restoreKeys) : undefined;
     const result = await build({
@@ -66907,6 +66993,9 @@ async function runBuild(i) {
         await pruneDownloadDir(downloadDir, read.lock);
         await saveCached('downloaded files', [downloadDir], cacheKeys.key, restored);
     }
+    else if (i.cache && result.existed && isDefaultBranchPush()) {
+        await keepForPullRequests(store, read.lock, cacheDir, cacheKeys.key);
+    }
     await summary(result, store.ref);
     return {
         candidate: result.candidate,
@@ -66915,6 +67004,31 @@ async function runBuild(i) {
         pushedBytes: result.pushedBytes,
         attestation: result.attestation,
     };
+}
+/**
+ * On the default branch, a candidate its pull request built is found in the store and nothing is
+ * downloaded, so nothing would reach the cache every pull request restores from (its own scope
+ * and its base branch's). When that scope lacks this lock's files, they are copied from the store
+ * (each checked against the lock) and saved; a look-up, and nothing more, when it has them. An
+ * accelerator only: a failure is a warning.
+ */
+async function keepForPullRequests(store, lock, dir, key) {
+    const found = await lookupCached('downloaded files', [dir], key);
+    if (found === 'unavailable')
+        return;
+    if (found) {
+        lib_core.info(`downloaded files: the default branch's Actions cache holds this lock's files (${found}); nothing to save`);
+        return;
+    }
+    try {
+        const { files, bytes } = await fillDownloadDir(store, lock, dir);
+        await pruneDownloadDir(dir, lock);
+        lib_core.info(`downloaded files: ${files} files (${bytes} bytes) copied from ${store.ref} for the pull requests' cache`);
+        await saveCached('downloaded files', [dir], key, undefined);
+    }
+    catch (e) {
+        lib_core.warning(`downloaded files: not kept in the Actions cache (${e.message}); pull requests download what they need`);
+    }
 }
 /** Who built it and from which run (the run context of @karoo/common; the actor is not part of provenance). */
 function provenance() {

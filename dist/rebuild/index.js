@@ -79034,6 +79034,10 @@ async function signProvenance(c, options, signer) {
 ;// CONCATENATED MODULE: ./packages/build/lib/download-cache.js
 
 
+
+
+
+
 /**
  * Actions cache keys for the directory of downloaded wheels: saved under the lock's digest,
  * restored by the system's prefix (the newest download of an earlier lock shares most files).
@@ -79064,6 +79068,56 @@ async function pruneDownloadDir(dir, lock) {
         removed.push(name);
     }
     return removed;
+}
+/**
+ * Puts the lock's files into a download directory (files named by their sha256) from a store that
+ * holds them, as the candidate's blobs: each streamed through sha256 into a temporary file,
+ * checked against the lock's digest and size, then renamed into place; files already there are
+ * left as they are. Four at a time. Returns how many files it fetched and their bytes.
+ *
+ * For the default branch: its builds find their candidate already in the store (the pull request
+ * built it) and so download nothing, and the Actions cache that pull requests restore from (their
+ * own, and their base branch's) would never hold the wheels of what was merged.
+ */
+async function fillDownloadDir(store, lock, dir) {
+    await mkdir(dir, { recursive: true });
+    const present = new Set(await readdir(dir));
+    const byHash = new Map();
+    for (const p of lock.packages)
+        for (const f of p.files)
+            if (!present.has(f.sha256))
+                byHash.set(f.sha256, f);
+    const queue = [...byHash.values()].sort((a, b) => (a.sha256 < b.sha256 ? -1 : 1));
+    let files = 0;
+    let bytes = 0;
+    const one = async (f) => {
+        const digest = parseDigest(`sha256:${f.sha256}`, `${f.name}'s sha256`);
+        const path = join(dir, f.sha256);
+        const tmp = `${path}.part-${process.pid}`;
+        const hasher = new Hasher(f.size);
+        try {
+            await pipeline(await store.getBlob(digest), hasher, createWriteStream(tmp));
+            const actual = hasher.digest();
+            if (actual !== digest || (f.size !== undefined && hasher.bytes !== f.size)) {
+                throw new KarooError('integrity', `${f.name} in ${store.ref} holds ${actual} (${hasher.bytes} bytes), not the lock's sha256:${f.sha256}`);
+            }
+            await rename(tmp, path);
+        }
+        finally {
+            await rm(tmp, { force: true });
+        }
+        files++;
+        bytes += hasher.bytes;
+    };
+    // The first failure stops every worker at its next file; all are waited for before it is thrown.
+    let failed;
+    await Promise.all(Array.from({ length: Math.min(4, queue.length) }, async () => {
+        for (let f = queue.shift(); f && failed === undefined; f = queue.shift())
+            await one(f).catch((e) => void (failed ??= e));
+    }));
+    if (failed !== undefined)
+        throw failed;
+    return { files, bytes };
 }
 //# sourceMappingURL=download-cache.js.map
 ;// CONCATENATED MODULE: ./packages/build/lib/index.js

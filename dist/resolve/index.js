@@ -60615,6 +60615,39 @@ async function saveCached(what, paths, key, restored) {
         lib_core/* warning */.$e(`${what}: cache save failed (${e.message}); the next run starts without it`);
     }
 }
+/**
+ * Whether the Actions cache holds `key` in this run's scope, asked without downloading it
+ * (`lookupOnly`): the key, undefined when it is missing, or `unavailable` when there is no cache
+ * service or the look-up failed (logged; the caller goes on without it).
+ */
+async function lookupCached(what, paths, key) {
+    try {
+        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
+        if (!cache.isFeatureAvailable())
+            return 'unavailable';
+        return await cache.restoreCache(paths.map((p) => cachePath(p)), key, [], { lookupOnly: true });
+    }
+    catch (e) {
+        core.warning(`${what}: cache look-up failed (${e.message}); going on without it`);
+        return 'unavailable';
+    }
+}
+/**
+ * True for a run of a push to the repository's default branch (the event's
+ * `repository.default_branch`): the one scope whose cache entries every pull request restores.
+ */
+function isDefaultBranchPush(env = process.env) {
+    if (env.GITHUB_EVENT_NAME !== 'push' || !env.GITHUB_EVENT_PATH || !env.GITHUB_REF)
+        return false;
+    try {
+        const payload = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8'));
+        const branch = payload.repository?.default_branch;
+        return typeof branch === 'string' && env.GITHUB_REF === `refs/heads/${branch}`;
+    }
+    catch {
+        return false;
+    }
+}
 //# sourceMappingURL=cache.js.map
 ;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
 /*

@@ -244,7 +244,7 @@ it('2f. one workflow calling candidate.yml once per system (another config each 
   expect(comments.find((m) => m.body.includes(probe.candidate!))!.body).toContain('karoo:report key=probe-karoo.yml');
 }, 600_000);
 
-it("2g. a push to the default branch whose candidate was tested in its pull request: acceptance is skipped, and the machine image is kept in the default branch's cache for the next pull requests", async () => {
+it("2g. a push to the default branch whose candidate was tested in its pull request: acceptance is skipped, and the machine image and the lock's wheels are kept in the default branch's cache for the next pull requests", async () => {
   expect(first).toBeDefined();
   const cache = await c.runner.cache();
   const images = () => cache.saved().filter((e) => e.key.startsWith('karoo-machine-image-'));
@@ -259,11 +259,20 @@ it("2g. a push to the default branch whose candidate was tested in its pull requ
   expect(job(onMain, 'accept').result).toBe('skipped');
   expect(job(onMain, 'image').result).toBe('success');
   expect(images().map((e) => e.ref)).toEqual(['refs/heads/main']);
-  // The next push finds it there without downloading it: a look-up, nothing built or saved.
+  // The build found the candidate in the registry and downloaded nothing: the lock's wheels are
+  // copied from the registry into the default branch's cache, which the next pull requests restore.
+  const wheelsKey = `karoo-wheels-tern-${candidateOutputs(first)['lock-digest']!.slice('sha256:'.length)}`;
+  const wheels = () => cache.saved().filter((e) => e.key.startsWith('karoo-wheels-tern-') && e.ref === 'refs/heads/main');
+  expect(wheels().map((e) => e.key)).toEqual([wheelsKey]);
+  const buildStep = (r: RunResult) => job(r, 'build').steps.find((s) => s.name.includes('actions/build'))!;
+  expect(buildStep(onMain).log).toMatch(/downloaded files: 3 files \(\d+ bytes\) copied from \S+ for the pull requests' cache/);
+  // The next push finds both there without downloading them: look-ups, nothing built or saved.
   const again = await push();
   const image = job(again, 'image').steps.find((s) => s.name.includes('actions/provision'))!;
   expect(image.log).toContain(`the machine image is in the Actions cache as ${images()[0]!.key}: nothing to build or save`);
   expect(images()).toHaveLength(1);
+  expect(buildStep(again).log).toContain(`the default branch's Actions cache holds this lock's files (${wheelsKey}); nothing to save`);
+  expect(wheels()).toHaveLength(1);
   // A pull request's run never does this: its acceptance job saves what it had to build.
   expect(job(first, 'image').result).toBe('skipped');
 }, 600_000);
@@ -458,7 +467,8 @@ it("6. a later run restores the downloaded wheels from the Actions cache (the de
     conclusion: 'success',
     why: '',
   });
-  const saved = cache.saved().filter((e) => e.key.startsWith('karoo-wheels-tern-') && e.ref === 'refs/heads/main');
+  const newKey = `karoo-wheels-tern-${candidateOutputs(onMain)['lock-digest']!.slice('sha256:'.length)}`;
+  const saved = cache.saved().filter((e) => e.key === newKey && e.ref === 'refs/heads/main');
   expect(saved).toHaveLength(1);
 
   // A fork's pull request that picks up a new tern-probe. Its store is an OCI layout on the

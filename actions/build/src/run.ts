@@ -1,16 +1,17 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { build, type BuildResult, pruneDownloadDir, wheelCacheKeys } from '@karoo/build';
+import { build, type BuildResult, fillDownloadDir, pruneDownloadDir, wheelCacheKeys } from '@karoo/build';
 import { candidateFor } from '@karoo/candidate';
 import { signerFrom } from '@karoo/attest';
 import { KAROO_VERSION, KarooError, runContextFromEnv } from '@karoo/common';
 import { type KarooConfig, loadConfig } from '@karoo/config';
-import { readLockFile } from '@karoo/lock';
+import { type Lock, readLockFile } from '@karoo/lock';
+import type { Store } from '@karoo/oci';
 import { openActionStore, type StoreInputs } from '@karoo/kit/store';
 import { actionProgress, core, type IndexCredentials, setIndexCredentials } from '@karoo/kit';
 import { type AttestInputs, signingOptions } from '@karoo/kit/attest';
-import { restoreCached, saveCached } from '@karoo/kit/cache';
+import { isDefaultBranchPush, lookupCached, restoreCached, saveCached } from '@karoo/kit/cache';
 
 /** The build step's inputs (action.yml's, typed). */
 export interface BuildInputs {
@@ -60,9 +61,8 @@ export async function runBuild(i: BuildInputs): Promise<BuildOutputs> {
 
   const useCache = i.cache && !(await store.hasManifest(candidate.digest));
   // Under HOME, so the cache entry is versioned by a path every runner shares (`~/…`, see cachePath).
-  const downloadDir = useCache
-    ? join(process.env.XDG_CACHE_HOME || join(process.env.HOME || homedir(), '.cache'), 'karoo', 'build-files')
-    : undefined;
+  const cacheDir = join(process.env.XDG_CACHE_HOME || join(process.env.HOME || homedir(), '.cache'), 'karoo', 'build-files');
+  const downloadDir = useCache ? cacheDir : undefined;
   const cacheKeys = wheelCacheKeys(system, read.lock.digest);
   const restored =
     useCache && downloadDir ? await restoreCached('downloaded files', [downloadDir], cacheKeys.key, cacheKeys.restoreKeys) : undefined;
@@ -85,6 +85,8 @@ export async function runBuild(i: BuildInputs): Promise<BuildOutputs> {
     // Only what this lock references, so the cache does not grow with every lock.
     await pruneDownloadDir(downloadDir, read.lock);
     await saveCached('downloaded files', [downloadDir], cacheKeys.key, restored);
+  } else if (i.cache && result.existed && isDefaultBranchPush()) {
+    await keepForPullRequests(store, read.lock, cacheDir, cacheKeys.key);
   }
 
   await summary(result, store.ref);
@@ -95,6 +97,30 @@ export async function runBuild(i: BuildInputs): Promise<BuildOutputs> {
     pushedBytes: result.pushedBytes,
     attestation: result.attestation,
   };
+}
+
+/**
+ * On the default branch, a candidate its pull request built is found in the store and nothing is
+ * downloaded, so nothing would reach the cache every pull request restores from (its own scope
+ * and its base branch's). When that scope lacks this lock's files, they are copied from the store
+ * (each checked against the lock) and saved; a look-up, and nothing more, when it has them. An
+ * accelerator only: a failure is a warning.
+ */
+async function keepForPullRequests(store: Store, lock: Lock, dir: string, key: string): Promise<void> {
+  const found = await lookupCached('downloaded files', [dir], key);
+  if (found === 'unavailable') return;
+  if (found) {
+    core.info(`downloaded files: the default branch's Actions cache holds this lock's files (${found}); nothing to save`);
+    return;
+  }
+  try {
+    const { files, bytes } = await fillDownloadDir(store, lock, dir);
+    await pruneDownloadDir(dir, lock);
+    core.info(`downloaded files: ${files} files (${bytes} bytes) copied from ${store.ref} for the pull requests' cache`);
+    await saveCached('downloaded files', [dir], key, undefined);
+  } catch (e) {
+    core.warning(`downloaded files: not kept in the Actions cache (${(e as Error).message}); pull requests download what they need`);
+  }
 }
 
 /** Who built it and from which run (the run context of @karoo/common; the actor is not part of provenance). */
