@@ -2174,6 +2174,10 @@ class Virsh {
     async domainState(name) {
         return (await this.maybe(['domstate', name]))?.trim();
     }
+    /** The domain's state with libvirt's reason for it (`shut off (crashed)`, `paused (crashed)`), or undefined when there is no such domain. */
+    async domainStateReason(name) {
+        return (await this.maybe(['domstate', '--reason', name]))?.trim();
+    }
     /** Stops (hard) and undefines a domain; gone already is fine. */
     async removeDomain(name) {
         const st = await this.domainState(name);
@@ -2633,11 +2637,38 @@ class LibvirtProvider {
         }
         catch (e) {
             await this.fetchConsole(m);
-            const tail = await consoleTail(m.consoleLog);
-            throw new lib/* KarooError */.xD('unavailable', `libvirt domain ${m.machineId} on ${this.record?.placement[m.name] ?? '?'} is not reachable over SSH: ${e.message}; last console lines:\n${tail}`, {
+            const [tail, why] = await Promise.all([consoleTail(m.consoleLog), this.whyStopped(m)]);
+            throw new lib/* KarooError */.xD('unavailable', `libvirt domain ${m.machineId} on ${this.record?.placement[m.name] ?? '?'} is not reachable over SSH: ${e.message}${why}; last console lines:\n${tail}`, {
                 detail: { node: m.name, console: tail },
             });
         }
+    }
+    /**
+     * What libvirt says about a domain that is not running (` (libvirt: shut off (crashed))`), and
+     * for a domain on the runner's own libvirtd the last lines of its QEMU log, where QEMU writes
+     * why it stopped (a KVM internal error, say) and the console shows nothing. Empty when the
+     * domain runs or libvirt cannot be asked.
+     */
+    async whyStopped(m) {
+        const n = this.record?.nodes[m.name];
+        const h = n ? this.record.hosts.find((x) => x.name === n.host) : undefined;
+        if (!n || !h)
+            return '';
+        const state = await new Virsh(h, 15_000).domainStateReason(n.domain).catch(() => undefined);
+        if (!state || state.startsWith('running'))
+            return '';
+        let why = ` (libvirt: ${state})`;
+        if (isLocalUri(h.uri)) {
+            const log = `/var/log/libvirt/qemu/${n.domain}.log`;
+            const lines = (await (0,promises_.readFile)(log, 'utf8').catch(() => ''))
+                .split('\n')
+                // QEMU's register dump after a KVM error is no help here; its own lines are.
+                .filter((l) => l.trim() !== '' && !/^([A-Z][A-Z0-9]{1,3}\s*=|Code=|extra data\[)/.test(l))
+                .slice(-6);
+            if (lines.length)
+                why += `; the end of ${log}: ${lines.join(' | ')}`;
+        }
+        return why;
     }
     async collectLogs(state, m, ssh, dir) {
         await this.ensureRecord(state);

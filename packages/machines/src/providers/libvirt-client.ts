@@ -240,6 +240,11 @@ export class Virsh {
     return (await this.maybe(['domstate', name]))?.trim();
   }
 
+  /** The domain's state with libvirt's reason for it (`shut off (crashed)`, `paused (crashed)`), or undefined when there is no such domain. */
+  async domainStateReason(name: string): Promise<string | undefined> {
+    return (await this.maybe(['domstate', '--reason', name]))?.trim();
+  }
+
   /** Stops (hard) and undefines a domain; gone already is fine. */
   async removeDomain(name: string): Promise<void> {
     const st = await this.domainState(name);

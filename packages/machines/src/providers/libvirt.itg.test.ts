@@ -164,6 +164,41 @@ describe('libvirt provider on qemu:///system', () => {
     expect(lines.filter((l) => /uploaded karoo-base-/.test(l))).toHaveLength(3);
   }, 900_000);
 
+  test('a domain that stops before SSH is ready fails the provisioning with what libvirt and its QEMU log say, and nothing is left', async () => {
+    // Stopped from outside as soon as it runs, as a domain that crashes (a KVM internal error) stops.
+    let domain: string | undefined;
+    const stopper = (async () => {
+      for (let i = 0; i < 1200 && !domain; i++) {
+        const d = virsh('list', '--name')
+          .split('\n')
+          .find((x) => x.trim().endsWith('-lv-s'));
+        if (d) {
+          // Once `virsh start` has returned (it lists the domain as running while it still connects
+          // to QEMU's monitor), well before the guest's SSH is up.
+          await sleep(1000);
+          domain = d.trim();
+          virsh('destroy', domain);
+        } else await sleep(50);
+      }
+    })();
+    const e = await provision({
+      nodes: [{ name: 'lv-s', role: 'one' }],
+      provider: 'libvirt',
+      libvirt: { hosts: [host()] },
+      outDir: scratch('karoo-libvirt-stop-'),
+      progress,
+      reapFirst: false,
+    }).catch((x: unknown) => x);
+    await stopper;
+    expect(domain).toBeDefined();
+    expect({ kind: isKarooError(e) ? e.kind : String(e), message: (e as Error).message }).toMatchObject({ kind: 'unavailable' });
+    expect((e as Error).message).toContain(
+      `libvirt domain ${domain} on local is not reachable over SSH: the machine stopped before SSH was ready (libvirt: shut off (destroyed)); the end of /var/log/libvirt/qemu/${domain}.log: `,
+    );
+    expect((e as Error).message).toMatch(/terminating on signal 15 from pid \d+ \(libvirtd\)/);
+    expect(karooLeft()).toEqual([]);
+  }, 900_000);
+
   test('a provisioning killed with SIGKILL right after its domain started is removed by karoo reap', async () => {
     const script = join(scratch('karoo-libvirt-kill-'), 'provision.mjs');
     writeFileSync(

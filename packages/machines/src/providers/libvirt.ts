@@ -454,15 +454,40 @@ export class LibvirtProvider implements Provider {
       await waitForSsh(ssh, deadline, alive);
     } catch (e) {
       await this.fetchConsole(m);
-      const tail = await consoleTail(m.consoleLog);
+      const [tail, why] = await Promise.all([consoleTail(m.consoleLog), this.whyStopped(m)]);
       throw new KarooError(
         'unavailable',
-        `libvirt domain ${m.machineId} on ${this.record?.placement[m.name] ?? '?'} is not reachable over SSH: ${(e as Error).message}; last console lines:\n${tail}`,
+        `libvirt domain ${m.machineId} on ${this.record?.placement[m.name] ?? '?'} is not reachable over SSH: ${(e as Error).message}${why}; last console lines:\n${tail}`,
         {
           detail: { node: m.name, console: tail },
         },
       );
     }
+  }
+
+  /**
+   * What libvirt says about a domain that is not running (` (libvirt: shut off (crashed))`), and
+   * for a domain on the runner's own libvirtd the last lines of its QEMU log, where QEMU writes
+   * why it stopped (a KVM internal error, say) and the console shows nothing. Empty when the
+   * domain runs or libvirt cannot be asked.
+   */
+  private async whyStopped(m: MachineState): Promise<string> {
+    const n = this.record?.nodes[m.name];
+    const h = n ? this.record!.hosts.find((x) => x.name === n.host) : undefined;
+    if (!n || !h) return '';
+    const state = await new Virsh(h, 15_000).domainStateReason(n.domain).catch(() => undefined);
+    if (!state || state.startsWith('running')) return '';
+    let why = ` (libvirt: ${state})`;
+    if (isLocalUri(h.uri)) {
+      const log = `/var/log/libvirt/qemu/${n.domain}.log`;
+      const lines = (await readFile(log, 'utf8').catch(() => ''))
+        .split('\n')
+        // QEMU's register dump after a KVM error is no help here; its own lines are.
+        .filter((l) => l.trim() !== '' && !/^([A-Z][A-Z0-9]{1,3}\s*=|Code=|extra data\[)/.test(l))
+        .slice(-6);
+      if (lines.length) why += `; the end of ${log}: ${lines.join(' | ')}`;
+    }
+    return why;
   }
 
   async collectLogs(state: EnvState, m: MachineState, ssh: SshEndpoint | undefined, dir: string): Promise<string[]> {
