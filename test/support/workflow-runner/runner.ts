@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { CacheService } from './cache-service.js';
 import { ConcurrencyGroups } from './concurrency.js';
 import { events, isForkPullRequest, refsFor } from './events.js';
-import { matchesPattern, notTriggered, type EventFilters } from './filters.js';
+import { notTriggered, type EventFilters } from './filters.js';
 import { asString, evaluateCondition, evaluateMapping, evaluateToken, type Scope } from './expressions.js';
 import { runJob, type JobInput } from './job.js';
 import { Masker } from './log.js';
@@ -139,28 +139,27 @@ export class WorkflowRunner {
       .filter((f) => /\.ya?ml$/.test(f))
       .map((f) => `.github/workflows/${f}`);
     const out: RunResult[] = [];
+    const payload = events.workflowRun({
+      repository,
+      id: r.runId,
+      name: r.workflowName,
+      event: options.event,
+      conclusion: r.conclusion,
+      headSha: r.head.sha,
+      headBranch: r.head.branch,
+      headRepo: r.head.repository,
+    });
     for (const path of files) {
       const on = (await workflowEvents(path, git(options.repo, ['show', `${mainSha}:${path}`])))?.workflow_run;
-      if (!on?.workflows?.includes(r.workflowName)) continue;
-      if (on.types && !on.types.includes('completed')) continue;
-      if (on.branches && !on.branches.some((p) => matchesPattern(p, r.head.branch))) continue;
-      if (on['branches-ignore']?.some((p) => matchesPattern(p, r.head.branch))) continue;
+      // The workflows it names, then the filters every event goes through (types, branches).
+      if (!on?.workflows?.includes(r.workflowName) || notTriggered('workflow_run', on as EventFilters, payload)) continue;
       out.push(
         await this.runOnce({
           repo: options.repo,
           repository,
           workflow: path,
           event: 'workflow_run',
-          payload: events.workflowRun({
-            repository,
-            id: r.runId,
-            name: r.workflowName,
-            event: options.event,
-            conclusion: r.conclusion,
-            headSha: r.head.sha,
-            headBranch: r.head.branch,
-            headRepo: r.head.repository,
-          }),
+          payload,
           sha: mainSha,
           ref: `refs/heads/${defaultBranch}`,
           secrets: { ...(follow.secrets ?? {}) },
