@@ -65738,14 +65738,18 @@ class LibvirtProvider {
             return true;
         }
     }
+    /** The node's record (domain, volumes) and the host it was placed on, when both are known. */
+    placed(m) {
+        const n = this.record?.nodes[m.name];
+        const h = n && this.record.hosts.find((x) => x.name === n.host);
+        return n && h ? { n, h } : undefined;
+    }
     /** Copies the node's console (a volume in its host's pool) to its consoleLog on the runner. */
     async fetchConsole(m) {
-        const n = this.record?.nodes[m.name];
-        if (!n)
+        const p = this.placed(m);
+        if (!p)
             return;
-        const h = this.record.hosts.find((x) => x.name === n.host);
-        if (!h)
-            return;
+        const { n, h } = p;
         await (0,promises_.mkdir)((0,external_node_path_.join)(m.consoleLog, '..'), { recursive: true });
         await new Virsh(h, 30_000).download(h.pool, n.volumes[2], m.consoleLog).catch(() => undefined);
     }
@@ -65776,10 +65780,10 @@ class LibvirtProvider {
      * domain runs or libvirt cannot be asked.
      */
     async whyStopped(m) {
-        const n = this.record?.nodes[m.name];
-        const h = n ? this.record.hosts.find((x) => x.name === n.host) : undefined;
-        if (!n || !h)
+        const p = this.placed(m);
+        if (!p)
             return '';
+        const { n, h } = p;
         const state = await new Virsh(h, 15_000).domainStateReason(n.domain).catch(() => undefined);
         if (!state || state.startsWith('running'))
             return '';

@@ -4,7 +4,7 @@
 // (and udev) would set up exists (debianHost below); QEMU's output goes
 // through virtlogd, which systemd would socket-activate. Started only when nothing answers.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const answers = (uri) => spawnSync('virsh', ['-c', uri, 'version'], { stdio: 'ignore' }).status === 0;
@@ -26,14 +26,10 @@ function debianHost() {
   }
   if (!existsSync('/dev/kvm')) return;
   if (spawnSync('getent', ['group', 'kvm']).status !== 0) execFileSync('groupadd', ['--system', 'kvm']);
-  const groups = spawnSync('id', ['-nG', 'libvirt-qemu'], { encoding: 'utf8' }).stdout.trim().split(/\s+/);
-  if (!groups.includes('kvm')) execFileSync('usermod', ['--append', '--groups', 'kvm', 'libvirt-qemu']);
-  const st = statSync('/dev/kvm');
-  const kvmGid = Number(spawnSync('getent', ['group', 'kvm'], { encoding: 'utf8' }).stdout.split(':')[2]);
-  if (st.gid !== kvmGid || (st.mode & 0o060) !== 0o060) {
-    execFileSync('chgrp', ['kvm', '/dev/kvm']);
-    execFileSync('chmod', ['g+rw', '/dev/kvm']);
-  }
+  // Each a no-op when already so.
+  execFileSync('usermod', ['--append', '--groups', 'kvm', 'libvirt-qemu']);
+  execFileSync('chgrp', ['kvm', '/dev/kvm']);
+  execFileSync('chmod', ['g+rw', '/dev/kvm']);
 }
 
 /** Starts virtlogd and libvirtd where they do not run; returns the pids it started, libvirtd first (stop them in that order). */

@@ -432,12 +432,18 @@ export class LibvirtProvider implements Provider {
     }
   }
 
+  /** The node's record (domain, volumes) and the host it was placed on, when both are known. */
+  private placed(m: MachineState): { n: Record_['nodes'][string]; h: LibvirtHost } | undefined {
+    const n = this.record?.nodes[m.name];
+    const h = n && this.record!.hosts.find((x) => x.name === n.host);
+    return n && h ? { n, h } : undefined;
+  }
+
   /** Copies the node's console (a volume in its host's pool) to its consoleLog on the runner. */
   private async fetchConsole(m: MachineState): Promise<void> {
-    const n = this.record?.nodes[m.name];
-    if (!n) return;
-    const h = this.record!.hosts.find((x) => x.name === n.host);
-    if (!h) return;
+    const p = this.placed(m);
+    if (!p) return;
+    const { n, h } = p;
     await mkdir(join(m.consoleLog, '..'), { recursive: true });
     await new Virsh(h, 30_000).download(h.pool, n.volumes[2]!, m.consoleLog).catch(() => undefined);
   }
@@ -472,9 +478,9 @@ export class LibvirtProvider implements Provider {
    * domain runs or libvirt cannot be asked.
    */
   private async whyStopped(m: MachineState): Promise<string> {
-    const n = this.record?.nodes[m.name];
-    const h = n ? this.record!.hosts.find((x) => x.name === n.host) : undefined;
-    if (!n || !h) return '';
+    const p = this.placed(m);
+    if (!p) return '';
+    const { n, h } = p;
     const state = await new Virsh(h, 15_000).domainStateReason(n.domain).catch(() => undefined);
     if (!state || state.startsWith('running')) return '';
     let why = ` (libvirt: ${state})`;
