@@ -63886,7 +63886,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Zf: () => (/* reexport */ writeFileAtomic)
 });
 
-// UNUSED EXPORTS: DigestError, EXIT_CODES, credentialsFor, credentialsForAny, indexForUrl, isFileError, pullRequestHead, refusedAccessMessage, shortDigest, stderrProgress, urlWithUserinfo, writeFilesAtomic
+// UNUSED EXPORTS: DigestError, EXIT_CODES, credentialsFor, credentialsForAny, indexForUrl, isDefaultBranchPush, isFileError, pullRequestHead, refusedAccessMessage, shortDigest, stderrProgress, urlWithUserinfo, writeFilesAtomic
 
 ;// CONCATENATED MODULE: ./packages/common/lib/errors.js
 const EXIT_CODES = {
@@ -64123,23 +64123,37 @@ function runContextFromEnv(env = process.env) {
         : undefined;
     return { actor: ghActor ?? v('USER') ?? v('LOGNAME') ?? localUser(), repository, sha, run };
 }
-/** The head of the pull request in the event file of a `pull_request*` run; undefined for other events or an unreadable file. */
-function run_context_pullRequestHead(env = process.env) {
-    const path = env.GITHUB_EVENT_PATH;
-    if (!path || !(env.GITHUB_EVENT_NAME ?? '').startsWith('pull_request'))
+/** The run's event payload (GITHUB_EVENT_PATH); undefined without one, or when it cannot be read as JSON. */
+function eventPayload(env) {
+    if (!env.GITHUB_EVENT_PATH)
         return undefined;
     try {
-        const head = JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'))
-            .pull_request?.head;
-        if (!head)
-            return undefined;
-        const sha = typeof head.sha === 'string' && /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(head.sha) ? head.sha : undefined;
-        const repository = typeof head.repo?.full_name === 'string' ? head.repo.full_name : undefined;
-        return { sha, repository };
+        return JSON.parse((0,external_node_fs_.readFileSync)(env.GITHUB_EVENT_PATH, 'utf8'));
     }
     catch {
         return undefined;
     }
+}
+/** The head of the pull request in the event file of a `pull_request*` run; undefined for other events or an unreadable file. */
+function run_context_pullRequestHead(env = process.env) {
+    if (!(env.GITHUB_EVENT_NAME ?? '').startsWith('pull_request'))
+        return undefined;
+    const head = eventPayload(env)?.pull_request?.head;
+    if (!head)
+        return undefined;
+    const sha = typeof head.sha === 'string' && /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(head.sha) ? head.sha : undefined;
+    const repository = typeof head.repo?.full_name === 'string' ? head.repo.full_name : undefined;
+    return { sha, repository };
+}
+/**
+ * True for a run of a push to the repository's default branch (the event's
+ * `repository.default_branch`): the one scope whose Actions cache entries every pull request restores.
+ */
+function isDefaultBranchPush(env = process.env) {
+    if (env.GITHUB_EVENT_NAME !== 'push' || !env.GITHUB_REF)
+        return false;
+    const branch = eventPayload(env)?.repository?.default_branch;
+    return typeof branch === 'string' && env.GITHUB_REF === `refs/heads/${branch}`;
 }
 function localUser() {
     try {

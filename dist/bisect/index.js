@@ -74644,7 +74644,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   aV: () => (/* reexport */ writeFilesAtomic)
 });
 
-// UNUSED EXPORTS: DigestError, EXIT_CODES, pullRequestHead, shortDigest, stderrProgress
+// UNUSED EXPORTS: DigestError, EXIT_CODES, isDefaultBranchPush, pullRequestHead, shortDigest, stderrProgress
 
 ;// CONCATENATED MODULE: ./packages/common/lib/errors.js
 const EXIT_CODES = {
@@ -74881,23 +74881,37 @@ function runContextFromEnv(env = process.env) {
         : undefined;
     return { actor: ghActor ?? v('USER') ?? v('LOGNAME') ?? localUser(), repository, sha, run };
 }
-/** The head of the pull request in the event file of a `pull_request*` run; undefined for other events or an unreadable file. */
-function pullRequestHead(env = process.env) {
-    const path = env.GITHUB_EVENT_PATH;
-    if (!path || !(env.GITHUB_EVENT_NAME ?? '').startsWith('pull_request'))
+/** The run's event payload (GITHUB_EVENT_PATH); undefined without one, or when it cannot be read as JSON. */
+function eventPayload(env) {
+    if (!env.GITHUB_EVENT_PATH)
         return undefined;
     try {
-        const head = JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'))
-            .pull_request?.head;
-        if (!head)
-            return undefined;
-        const sha = typeof head.sha === 'string' && /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(head.sha) ? head.sha : undefined;
-        const repository = typeof head.repo?.full_name === 'string' ? head.repo.full_name : undefined;
-        return { sha, repository };
+        return JSON.parse((0,external_node_fs_.readFileSync)(env.GITHUB_EVENT_PATH, 'utf8'));
     }
     catch {
         return undefined;
     }
+}
+/** The head of the pull request in the event file of a `pull_request*` run; undefined for other events or an unreadable file. */
+function pullRequestHead(env = process.env) {
+    if (!(env.GITHUB_EVENT_NAME ?? '').startsWith('pull_request'))
+        return undefined;
+    const head = eventPayload(env)?.pull_request?.head;
+    if (!head)
+        return undefined;
+    const sha = typeof head.sha === 'string' && /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(head.sha) ? head.sha : undefined;
+    const repository = typeof head.repo?.full_name === 'string' ? head.repo.full_name : undefined;
+    return { sha, repository };
+}
+/**
+ * True for a run of a push to the repository's default branch (the event's
+ * `repository.default_branch`): the one scope whose Actions cache entries every pull request restores.
+ */
+function isDefaultBranchPush(env = process.env) {
+    if (env.GITHUB_EVENT_NAME !== 'push' || !env.GITHUB_REF)
+        return false;
+    const branch = eventPayload(env)?.repository?.default_branch;
+    return typeof branch === 'string' && env.GITHUB_REF === `refs/heads/${branch}`;
 }
 function localUser() {
     try {
@@ -90252,7 +90266,82 @@ async function publishBisectIssue(gh, repo, r, options = {}) {
 var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: ./packages/machines/lib/src/index.js + 24 modules
 var lib_src = __nccwpck_require__(46494);
+;// CONCATENATED MODULE: ./packages/kit/lib/cache.js
+
+
+
+/**
+ * A path as @actions/cache should be given it. The library versions an entry by the path strings
+ * it is given, so an absolute path ties the entry to one job's directories: a runner whose HOME
+ * or temporary directory is elsewhere (another self-hosted runner, a runner with a directory per
+ * job) never restores it. Under HOME it is `~/…` (actions/cache's own convention; the library
+ * expands `~`); other paths stay as they are (the library refuses `..` in a path, so a path under
+ * RUNNER_TEMP cannot be made portable: keep cached directories under HOME).
+ */
+function cachePath(path, env = process.env) {
+    const p = (0,external_node_path_.resolve)(path);
+    const home = env.HOME ? (0,external_node_path_.resolve)(env.HOME) : undefined;
+    if (home && home !== external_node_path_.sep && (p === home || p.startsWith(home + external_node_path_.sep)))
+        return `~${p.slice(home.length)}`;
+    return path;
+}
+/**
+ * The Actions cache as an accelerator only: a missing cache service, a miss or a failure is a
+ * line in the log, never a failed step. Loaded on demand so actions that do not cache do not
+ * carry @actions/cache.
+ */
+async function restoreCached(what, paths, key, restoreKeys) {
+    try {
+        const cache = await Promise.all(/* import() */[__nccwpck_require__.e(878), __nccwpck_require__.e(691)]).then(__nccwpck_require__.bind(__nccwpck_require__, 61691));
+        if (!cache.isFeatureAvailable()) {
+            core.info(`${what}: the Actions cache service is not available here; nothing restored`);
+            return undefined;
+        }
+        const hit = await cache.restoreCache(paths.map((p) => cachePath(p)), key ?? restoreKeys[0], restoreKeys);
+        core.info(hit ? `${what}: restored from the Actions cache (${hit})` : `${what}: nothing in the Actions cache yet`);
+        return hit;
+    }
+    catch (e) {
+        core.warning(`${what}: cache restore failed (${e.message}); going on without it`);
+        return undefined;
+    }
+}
+/**
+ * Saves `paths` under `key` when at least one of them exists; does nothing when `key` was the
+ * one restored. All of `paths` are given to the library, as to restoreCached: it versions an
+ * entry by the path list, so an entry saved with only the paths present would never be found by
+ * a restore that names them all (the tar simply holds what exists).
+ */
+async function saveCached(what, paths, key, restored) {
+    if (restored === key)
+        return;
+    if (!paths.some((p) => existsSync(p)))
+        return;
+    try {
+        const cache = await Promise.all(/* import() */[__nccwpck_require__.e(878), __nccwpck_require__.e(691)]).then(__nccwpck_require__.bind(__nccwpck_require__, 61691));
+        if (!cache.isFeatureAvailable())
+            return;
+        await cache.saveCache(paths.map((p) => cachePath(p)), key);
+        core.info(`${what}: saved in the Actions cache as ${key}`);
+    }
+    catch (e) {
+        core.warning(`${what}: cache save failed (${e.message}); the next run starts without it`);
+    }
+}
+/**
+ * Whether the Actions cache holds `key` in this run's scope, asked without downloading it
+ * (`lookupOnly`): the key, undefined when it is missing, or `unavailable` when the runner has no
+ * cache service. A failed look-up throws: the caller says what going on without it means.
+ */
+async function lookupCached(paths, key) {
+    const cache = await Promise.all(/* import() */[__nccwpck_require__.e(878), __nccwpck_require__.e(691)]).then(__nccwpck_require__.bind(__nccwpck_require__, 61691));
+    if (!cache.isFeatureAvailable())
+        return 'unavailable';
+    return cache.restoreCache(paths.map((p) => cachePath(p)), key, [], { lookupOnly: true });
+}
+//# sourceMappingURL=cache.js.map
 ;// CONCATENATED MODULE: ./actions/provision/lib/image-cache.js
+
 
 
 
@@ -90281,16 +90370,6 @@ function imageCacheEntry(cloudSha256) {
     return entry;
 }
 /**
- * Whether the Actions cache holds the entry, asked without downloading it (`lookupOnly`): the
- * key found, undefined when it is missing, or `unavailable` when the runner has no cache service.
- */
-async function cachedImage(entry) {
-    const cache = await Promise.all(/* import() */[__nccwpck_require__.e(878), __nccwpck_require__.e(691)]).then(__nccwpck_require__.bind(__nccwpck_require__, 61691));
-    if (!cache.isFeatureAvailable())
-        return 'unavailable';
-    return cache.restoreCache([entry.path], entry.key, [], { lookupOnly: true });
-}
-/**
  * Restores the base image from the Actions cache when the runner lacks it: karoo's own image
  * by its recipe hash, a cloud image by its sha256. Only an accelerator: without the cache
  * feature the image is built or downloaded as usual.
@@ -90304,7 +90383,7 @@ async function restoreImage(cloudSha256) {
         if (!cache.isFeatureAvailable())
             return entry;
         const started = Date.now();
-        const hit = await cache.restoreCache([entry.path], entry.key);
+        const hit = await cache.restoreCache([cachePath(entry.path)], entry.key);
         if (hit) {
             entry.present = complete(entry);
             if (entry.present)
@@ -90333,7 +90412,7 @@ async function saveImage(entry) {
         const started = Date.now();
         // -1: not saved, for a reason @actions/cache has just logged (another job saving the same
         // key, a write the cache service denied, a failed upload); it throws only for bad paths.
-        const id = await cache.saveCache([entry.path], entry.key);
+        const id = await cache.saveCache([cachePath(entry.path)], entry.key);
         if (id === -1)
             lib_core.info(`the machine image was not saved in the Actions cache as ${entry.key} (see above); the next run builds or downloads it again unless another job saved it`);
         else

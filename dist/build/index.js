@@ -56384,6 +56384,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   FO: () => (/* reexport */ exitCodeOf),
   ZD: () => (/* reexport */ hexOf),
   RR: () => (/* reexport */ indexForUrl),
+  i$: () => (/* reexport */ isDefaultBranchPush),
   Bc: () => (/* reexport */ isDigest),
   lz: () => (/* reexport */ isFileError),
   ro: () => (/* reexport */ isKarooError),
@@ -56638,23 +56639,37 @@ function runContextFromEnv(env = process.env) {
         : undefined;
     return { actor: ghActor ?? v('USER') ?? v('LOGNAME') ?? localUser(), repository, sha, run };
 }
-/** The head of the pull request in the event file of a `pull_request*` run; undefined for other events or an unreadable file. */
-function pullRequestHead(env = process.env) {
-    const path = env.GITHUB_EVENT_PATH;
-    if (!path || !(env.GITHUB_EVENT_NAME ?? '').startsWith('pull_request'))
+/** The run's event payload (GITHUB_EVENT_PATH); undefined without one, or when it cannot be read as JSON. */
+function eventPayload(env) {
+    if (!env.GITHUB_EVENT_PATH)
         return undefined;
     try {
-        const head = JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'))
-            .pull_request?.head;
-        if (!head)
-            return undefined;
-        const sha = typeof head.sha === 'string' && /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(head.sha) ? head.sha : undefined;
-        const repository = typeof head.repo?.full_name === 'string' ? head.repo.full_name : undefined;
-        return { sha, repository };
+        return JSON.parse((0,external_node_fs_.readFileSync)(env.GITHUB_EVENT_PATH, 'utf8'));
     }
     catch {
         return undefined;
     }
+}
+/** The head of the pull request in the event file of a `pull_request*` run; undefined for other events or an unreadable file. */
+function pullRequestHead(env = process.env) {
+    if (!(env.GITHUB_EVENT_NAME ?? '').startsWith('pull_request'))
+        return undefined;
+    const head = eventPayload(env)?.pull_request?.head;
+    if (!head)
+        return undefined;
+    const sha = typeof head.sha === 'string' && /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(head.sha) ? head.sha : undefined;
+    const repository = typeof head.repo?.full_name === 'string' ? head.repo.full_name : undefined;
+    return { sha, repository };
+}
+/**
+ * True for a run of a push to the repository's default branch (the event's
+ * `repository.default_branch`): the one scope whose Actions cache entries every pull request restores.
+ */
+function isDefaultBranchPush(env = process.env) {
+    if (env.GITHUB_EVENT_NAME !== 'push' || !env.GITHUB_REF)
+        return false;
+    const branch = eventPayload(env)?.repository?.default_branch;
+    return typeof branch === 'string' && env.GITHUB_REF === `refs/heads/${branch}`;
 }
 function localUser() {
     try {
@@ -66904,36 +66919,14 @@ async function saveCached(what, paths, key, restored) {
 }
 /**
  * Whether the Actions cache holds `key` in this run's scope, asked without downloading it
- * (`lookupOnly`): the key, undefined when it is missing, or `unavailable` when there is no cache
- * service or the look-up failed (logged; the caller goes on without it).
+ * (`lookupOnly`): the key, undefined when it is missing, or `unavailable` when the runner has no
+ * cache service. A failed look-up throws: the caller says what going on without it means.
  */
-async function lookupCached(what, paths, key) {
-    try {
-        const cache = await Promise.all(/* import() */[__nccwpck_require__.e(878), __nccwpck_require__.e(691)]).then(__nccwpck_require__.bind(__nccwpck_require__, 61691));
-        if (!cache.isFeatureAvailable())
-            return 'unavailable';
-        return await cache.restoreCache(paths.map((p) => cachePath(p)), key, [], { lookupOnly: true });
-    }
-    catch (e) {
-        lib_core.warning(`${what}: cache look-up failed (${e.message}); going on without it`);
+async function lookupCached(paths, key) {
+    const cache = await Promise.all(/* import() */[__nccwpck_require__.e(878), __nccwpck_require__.e(691)]).then(__nccwpck_require__.bind(__nccwpck_require__, 61691));
+    if (!cache.isFeatureAvailable())
         return 'unavailable';
-    }
-}
-/**
- * True for a run of a push to the repository's default branch (the event's
- * `repository.default_branch`): the one scope whose cache entries every pull request restores.
- */
-function isDefaultBranchPush(env = process.env) {
-    if (env.GITHUB_EVENT_NAME !== 'push' || !env.GITHUB_EVENT_PATH || !env.GITHUB_REF)
-        return false;
-    try {
-        const payload = JSON.parse((0,external_node_fs_.readFileSync)(env.GITHUB_EVENT_PATH, 'utf8'));
-        const branch = payload.repository?.default_branch;
-        return typeof branch === 'string' && env.GITHUB_REF === `refs/heads/${branch}`;
-    }
-    catch {
-        return false;
-    }
+    return cache.restoreCache(paths.map((p) => cachePath(p)), key, [], { lookupOnly: true });
 }
 //# sourceMappingURL=cache.js.map
 ;// CONCATENATED MODULE: ./actions/build/lib/run.js
@@ -66993,7 +66986,7 @@ async function runBuild(i) {
         await pruneDownloadDir(downloadDir, read.lock);
         await saveCached('downloaded files', [downloadDir], cacheKeys.key, restored);
     }
-    else if (i.cache && result.existed && isDefaultBranchPush()) {
+    else if (i.cache && result.existed && (0,lib/* isDefaultBranchPush */.i$)()) {
         await keepForPullRequests(store, read.lock, cacheDir, cacheKeys.key);
     }
     await summary(result, store.ref);
@@ -67013,14 +67006,14 @@ async function runBuild(i) {
  * accelerator only: a failure is a warning.
  */
 async function keepForPullRequests(store, lock, dir, key) {
-    const found = await lookupCached('downloaded files', [dir], key);
-    if (found === 'unavailable')
-        return;
-    if (found) {
-        lib_core.info(`downloaded files: the default branch's Actions cache holds this lock's files (${found}); nothing to save`);
-        return;
-    }
     try {
+        const found = await lookupCached([dir], key);
+        if (found === 'unavailable')
+            return;
+        if (found) {
+            lib_core.info(`downloaded files: the default branch's Actions cache holds this lock's files (${found}); nothing to save`);
+            return;
+        }
         const { files, bytes } = await fillDownloadDir(store, lock, dir);
         await pruneDownloadDir(dir, lock);
         lib_core.info(`downloaded files: ${files} files (${bytes} bytes) copied from ${store.ref} for the pull requests' cache`);

@@ -52037,7 +52037,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   aV: () => (/* reexport */ writeFilesAtomic)
 });
 
-// UNUSED EXPORTS: DigestError, EXIT_CODES, OCI_ANNOTATIONS, OCI_MEDIA_TYPES, blobFileName, checkAnnotations, checkDescriptor, configText, credentialsForAny, hexOf, indexForUrl, isDigest, isLoopbackHost, malformedManifest, parseDigest, pullRequestHead, runContextFromEnv, sha256File, shortDigest, sshConfigValue, stderrProgress, writeFileAtomic
+// UNUSED EXPORTS: DigestError, EXIT_CODES, OCI_ANNOTATIONS, OCI_MEDIA_TYPES, blobFileName, checkAnnotations, checkDescriptor, configText, credentialsForAny, hexOf, indexForUrl, isDefaultBranchPush, isDigest, isLoopbackHost, malformedManifest, parseDigest, pullRequestHead, runContextFromEnv, sha256File, shortDigest, sshConfigValue, stderrProgress, writeFileAtomic
 
 ;// CONCATENATED MODULE: ./packages/common/lib/errors.js
 const EXIT_CODES = {
@@ -52274,23 +52274,37 @@ function runContextFromEnv(env = process.env) {
         : undefined;
     return { actor: ghActor ?? v('USER') ?? v('LOGNAME') ?? localUser(), repository, sha, run };
 }
-/** The head of the pull request in the event file of a `pull_request*` run; undefined for other events or an unreadable file. */
-function pullRequestHead(env = process.env) {
-    const path = env.GITHUB_EVENT_PATH;
-    if (!path || !(env.GITHUB_EVENT_NAME ?? '').startsWith('pull_request'))
+/** The run's event payload (GITHUB_EVENT_PATH); undefined without one, or when it cannot be read as JSON. */
+function eventPayload(env) {
+    if (!env.GITHUB_EVENT_PATH)
         return undefined;
     try {
-        const head = JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'))
-            .pull_request?.head;
-        if (!head)
-            return undefined;
-        const sha = typeof head.sha === 'string' && /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(head.sha) ? head.sha : undefined;
-        const repository = typeof head.repo?.full_name === 'string' ? head.repo.full_name : undefined;
-        return { sha, repository };
+        return JSON.parse((0,external_node_fs_.readFileSync)(env.GITHUB_EVENT_PATH, 'utf8'));
     }
     catch {
         return undefined;
     }
+}
+/** The head of the pull request in the event file of a `pull_request*` run; undefined for other events or an unreadable file. */
+function pullRequestHead(env = process.env) {
+    if (!(env.GITHUB_EVENT_NAME ?? '').startsWith('pull_request'))
+        return undefined;
+    const head = eventPayload(env)?.pull_request?.head;
+    if (!head)
+        return undefined;
+    const sha = typeof head.sha === 'string' && /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(head.sha) ? head.sha : undefined;
+    const repository = typeof head.repo?.full_name === 'string' ? head.repo.full_name : undefined;
+    return { sha, repository };
+}
+/**
+ * True for a run of a push to the repository's default branch (the event's
+ * `repository.default_branch`): the one scope whose Actions cache entries every pull request restores.
+ */
+function isDefaultBranchPush(env = process.env) {
+    if (env.GITHUB_EVENT_NAME !== 'push' || !env.GITHUB_REF)
+        return false;
+    const branch = eventPayload(env)?.repository?.default_branch;
+    return typeof branch === 'string' && env.GITHUB_REF === `refs/heads/${branch}`;
 }
 function localUser() {
     try {
@@ -60617,36 +60631,14 @@ async function saveCached(what, paths, key, restored) {
 }
 /**
  * Whether the Actions cache holds `key` in this run's scope, asked without downloading it
- * (`lookupOnly`): the key, undefined when it is missing, or `unavailable` when there is no cache
- * service or the look-up failed (logged; the caller goes on without it).
+ * (`lookupOnly`): the key, undefined when it is missing, or `unavailable` when the runner has no
+ * cache service. A failed look-up throws: the caller says what going on without it means.
  */
-async function lookupCached(what, paths, key) {
-    try {
-        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
-        if (!cache.isFeatureAvailable())
-            return 'unavailable';
-        return await cache.restoreCache(paths.map((p) => cachePath(p)), key, [], { lookupOnly: true });
-    }
-    catch (e) {
-        core.warning(`${what}: cache look-up failed (${e.message}); going on without it`);
+async function lookupCached(paths, key) {
+    const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
+    if (!cache.isFeatureAvailable())
         return 'unavailable';
-    }
-}
-/**
- * True for a run of a push to the repository's default branch (the event's
- * `repository.default_branch`): the one scope whose cache entries every pull request restores.
- */
-function isDefaultBranchPush(env = process.env) {
-    if (env.GITHUB_EVENT_NAME !== 'push' || !env.GITHUB_EVENT_PATH || !env.GITHUB_REF)
-        return false;
-    try {
-        const payload = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8'));
-        const branch = payload.repository?.default_branch;
-        return typeof branch === 'string' && env.GITHUB_REF === `refs/heads/${branch}`;
-    }
-    catch {
-        return false;
-    }
+    return cache.restoreCache(paths.map((p) => cachePath(p)), key, [], { lookupOnly: true });
 }
 //# sourceMappingURL=cache.js.map
 ;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js

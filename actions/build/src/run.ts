@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { build, type BuildResult, fillDownloadDir, pruneDownloadDir, wheelCacheKeys } from '@karoo/build';
 import { candidateFor } from '@karoo/candidate';
 import { signerFrom } from '@karoo/attest';
-import { KAROO_VERSION, KarooError, runContextFromEnv } from '@karoo/common';
+import { isDefaultBranchPush, KAROO_VERSION, KarooError, runContextFromEnv } from '@karoo/common';
 import { type KarooConfig, loadConfig } from '@karoo/config';
 import { type Lock, readLockFile } from '@karoo/lock';
 import type { Store } from '@karoo/oci';
 import { openActionStore, type StoreInputs } from '@karoo/kit/store';
 import { actionProgress, core, type IndexCredentials, setIndexCredentials } from '@karoo/kit';
 import { type AttestInputs, signingOptions } from '@karoo/kit/attest';
-import { isDefaultBranchPush, lookupCached, restoreCached, saveCached } from '@karoo/kit/cache';
+import { lookupCached, restoreCached, saveCached } from '@karoo/kit/cache';
 
 /** The build step's inputs (action.yml's, typed). */
 export interface BuildInputs {
@@ -107,13 +107,13 @@ export async function runBuild(i: BuildInputs): Promise<BuildOutputs> {
  * accelerator only: a failure is a warning.
  */
 async function keepForPullRequests(store: Store, lock: Lock, dir: string, key: string): Promise<void> {
-  const found = await lookupCached('downloaded files', [dir], key);
-  if (found === 'unavailable') return;
-  if (found) {
-    core.info(`downloaded files: the default branch's Actions cache holds this lock's files (${found}); nothing to save`);
-    return;
-  }
   try {
+    const found = await lookupCached([dir], key);
+    if (found === 'unavailable') return;
+    if (found) {
+      core.info(`downloaded files: the default branch's Actions cache holds this lock's files (${found}); nothing to save`);
+      return;
+    }
     const { files, bytes } = await fillDownloadDir(store, lock, dir);
     await pruneDownloadDir(dir, lock);
     core.info(`downloaded files: ${files} files (${bytes} bytes) copied from ${store.ref} for the pull requests' cache`);

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { imageId, imagesRoot } from '@karoo/machines';
 import { core } from '@karoo/kit';
+import { cachePath } from '@karoo/kit/cache';
 
 /** What to keep in the Actions cache for the base image this run boots, keyed by its hash. */
 export interface ImageCacheEntry {
@@ -41,16 +42,6 @@ export function imageCacheEntry(cloudSha256: string | undefined): ImageCacheEntr
 }
 
 /**
- * Whether the Actions cache holds the entry, asked without downloading it (`lookupOnly`): the
- * key found, undefined when it is missing, or `unavailable` when the runner has no cache service.
- */
-export async function cachedImage(entry: ImageCacheEntry): Promise<string | undefined | 'unavailable'> {
-  const cache = await import('@actions/cache');
-  if (!cache.isFeatureAvailable()) return 'unavailable';
-  return cache.restoreCache([entry.path], entry.key, [], { lookupOnly: true });
-}
-
-/**
  * Restores the base image from the Actions cache when the runner lacks it: karoo's own image
  * by its recipe hash, a cloud image by its sha256. Only an accelerator: without the cache
  * feature the image is built or downloaded as usual.
@@ -62,7 +53,7 @@ export async function restoreImage(cloudSha256: string | undefined): Promise<Ima
     const cache = await import('@actions/cache');
     if (!cache.isFeatureAvailable()) return entry;
     const started = Date.now();
-    const hit = await cache.restoreCache([entry.path], entry.key);
+    const hit = await cache.restoreCache([cachePath(entry.path)], entry.key);
     if (hit) {
       entry.present = complete(entry);
       if (entry.present) core.info(`restored the machine image from the Actions cache (${hit}) in ${seconds(started)}`);
@@ -87,7 +78,7 @@ export async function saveImage(entry: ImageCacheEntry): Promise<void> {
     const started = Date.now();
     // -1: not saved, for a reason @actions/cache has just logged (another job saving the same
     // key, a write the cache service denied, a failed upload); it throws only for bad paths.
-    const id = await cache.saveCache([entry.path], entry.key);
+    const id = await cache.saveCache([cachePath(entry.path)], entry.key);
     if (id === -1)
       core.info(
         `the machine image was not saved in the Actions cache as ${entry.key} (see above); the next run builds or downloads it again unless another job saved it`,

@@ -5,11 +5,12 @@ import { errorMessage, KarooError } from '@karoo/common';
 import { type KarooConfig, loadConfig } from '@karoo/config';
 import { buildImage, fetchCloudImage, findJobProcess, libvirtOptions, provision, type ProviderName, sshCommandLine } from '@karoo/machines';
 import { actionProgress, core, runAction, setOutputs } from '@karoo/kit';
+import { lookupCached } from '@karoo/kit/cache';
 import { EXPIRE_FLAG, OUTPUT, STATE } from './constants.js';
 import { loadInputs, type ProvisionInputs } from './inputs.js';
 import { uploadLogs } from './logs.js';
 import { rerunAsRoot } from './sudo.js';
-import { cachedImage, imageCacheEntry, restoreImage, saveImage } from './image-cache.js';
+import { imageCacheEntry, restoreImage, saveImage } from './image-cache.js';
 import { prepareRunner, shouldPrepare } from './runner.js';
 
 /** The post bundle beside this one (dist/provision/post/index.js), or lib/post.js unbundled. */
@@ -108,7 +109,8 @@ async function cacheImageOnly(
   provider: ProviderName | undefined,
 ): Promise<void> {
   const entry = imageCacheEntry(image ? imageSha256 : undefined);
-  const hit = await cachedImage(entry);
+  // Asked without downloading it (lookupOnly), with the path as restore and save give it.
+  const hit = await lookupCached([entry.path], entry.key);
   if (hit === 'unavailable') {
     core.warning(
       'image-only: this runner has no Actions cache service (ACTIONS_RESULTS_URL is not set), so there is nothing to keep the image in',

@@ -25,4 +25,11 @@ export {
 } from './descriptor.js';
 export { configText, controlCharacterIn, quoteValue, sshConfigValue } from './config-text.js';
 export { KAROO_VERSION } from './version.js';
-export { type GithubRun, type PullRequestHead, pullRequestHead, type RunContext, runContextFromEnv } from './run-context.js';
+export {
+  type GithubRun,
+  isDefaultBranchPush,
+  type PullRequestHead,
+  pullRequestHead,
+  type RunContext,
+  runContextFromEnv,
+} from './run-context.js';

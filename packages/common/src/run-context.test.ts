@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import { runContextFromEnv } from './run-context.js';
+import { isDefaultBranchPush, runContextFromEnv } from './run-context.js';
 
 const actions = {
   GITHUB_RUN_ID: '4242',
@@ -67,6 +67,28 @@ describe('runContextFromEnv', () => {
       writeFileSync(event, '{');
       expect(runContextFromEnv(pr).run?.headCommit).toBeUndefined();
       expect(runContextFromEnv({ ...pr, GITHUB_EVENT_PATH: join(dir, 'missing.json') }).run?.headCommit).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('isDefaultBranchPush', () => {
+  test("is true only for a push to the event's repository.default_branch", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'karoo-event-'));
+    try {
+      const event = join(dir, 'event.json');
+      writeFileSync(event, JSON.stringify({ repository: { default_branch: 'trunk' } }));
+      const env = { GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: event, GITHUB_REF: 'refs/heads/trunk' };
+      expect(isDefaultBranchPush(env)).toBe(true);
+      expect(isDefaultBranchPush({ ...env, GITHUB_REF: 'refs/heads/main' })).toBe(false);
+      expect(isDefaultBranchPush({ ...env, GITHUB_REF: 'refs/tags/trunk' })).toBe(false);
+      expect(isDefaultBranchPush({ ...env, GITHUB_EVENT_NAME: 'pull_request' })).toBe(false);
+      expect(isDefaultBranchPush({ ...env, GITHUB_EVENT_NAME: 'merge_group' })).toBe(false);
+      expect(isDefaultBranchPush({ ...env, GITHUB_EVENT_PATH: join(dir, 'missing.json') })).toBe(false);
+      writeFileSync(event, '{not json');
+      expect(isDefaultBranchPush(env)).toBe(false);
+      expect(isDefaultBranchPush({})).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -76,20 +76,34 @@ export interface PullRequestHead {
   readonly repository?: string | undefined;
 }
 
-/** The head of the pull request in the event file of a `pull_request*` run; undefined for other events or an unreadable file. */
-export function pullRequestHead(env: NodeJS.ProcessEnv = process.env): PullRequestHead | undefined {
-  const path = env.GITHUB_EVENT_PATH;
-  if (!path || !(env.GITHUB_EVENT_NAME ?? '').startsWith('pull_request')) return undefined;
+/** The run's event payload (GITHUB_EVENT_PATH); undefined without one, or when it cannot be read as JSON. */
+function eventPayload<T>(env: NodeJS.ProcessEnv): T | undefined {
+  if (!env.GITHUB_EVENT_PATH) return undefined;
   try {
-    const head = (JSON.parse(readFileSync(path, 'utf8')) as { pull_request?: { head?: { sha?: unknown; repo?: { full_name?: unknown } } } })
-      .pull_request?.head;
-    if (!head) return undefined;
-    const sha = typeof head.sha === 'string' && /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(head.sha) ? head.sha : undefined;
-    const repository = typeof head.repo?.full_name === 'string' ? head.repo.full_name : undefined;
-    return { sha, repository };
+    return JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as T;
   } catch {
     return undefined;
   }
+}
+
+/** The head of the pull request in the event file of a `pull_request*` run; undefined for other events or an unreadable file. */
+export function pullRequestHead(env: NodeJS.ProcessEnv = process.env): PullRequestHead | undefined {
+  if (!(env.GITHUB_EVENT_NAME ?? '').startsWith('pull_request')) return undefined;
+  const head = eventPayload<{ pull_request?: { head?: { sha?: unknown; repo?: { full_name?: unknown } } } }>(env)?.pull_request?.head;
+  if (!head) return undefined;
+  const sha = typeof head.sha === 'string' && /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(head.sha) ? head.sha : undefined;
+  const repository = typeof head.repo?.full_name === 'string' ? head.repo.full_name : undefined;
+  return { sha, repository };
+}
+
+/**
+ * True for a run of a push to the repository's default branch (the event's
+ * `repository.default_branch`): the one scope whose Actions cache entries every pull request restores.
+ */
+export function isDefaultBranchPush(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.GITHUB_EVENT_NAME !== 'push' || !env.GITHUB_REF) return false;
+  const branch = eventPayload<{ repository?: { default_branch?: unknown } }>(env)?.repository?.default_branch;
+  return typeof branch === 'string' && env.GITHUB_REF === `refs/heads/${branch}`;
 }
 
 function localUser(): string {

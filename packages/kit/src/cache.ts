@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import * as core from '@actions/core';
 
@@ -71,36 +71,16 @@ export async function saveCached(what: string, paths: string[], key: string, res
 
 /**
  * Whether the Actions cache holds `key` in this run's scope, asked without downloading it
- * (`lookupOnly`): the key, undefined when it is missing, or `unavailable` when there is no cache
- * service or the look-up failed (logged; the caller goes on without it).
+ * (`lookupOnly`): the key, undefined when it is missing, or `unavailable` when the runner has no
+ * cache service. A failed look-up throws: the caller says what going on without it means.
  */
-export async function lookupCached(what: string, paths: string[], key: string): Promise<string | undefined | 'unavailable'> {
-  try {
-    const cache = await import('@actions/cache');
-    if (!cache.isFeatureAvailable()) return 'unavailable';
-    return await cache.restoreCache(
-      paths.map((p) => cachePath(p)),
-      key,
-      [],
-      { lookupOnly: true },
-    );
-  } catch (e) {
-    core.warning(`${what}: cache look-up failed (${(e as Error).message}); going on without it`);
-    return 'unavailable';
-  }
-}
-
-/**
- * True for a run of a push to the repository's default branch (the event's
- * `repository.default_branch`): the one scope whose cache entries every pull request restores.
- */
-export function isDefaultBranchPush(env: NodeJS.ProcessEnv = process.env): boolean {
-  if (env.GITHUB_EVENT_NAME !== 'push' || !env.GITHUB_EVENT_PATH || !env.GITHUB_REF) return false;
-  try {
-    const payload = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as { repository?: { default_branch?: unknown } };
-    const branch = payload.repository?.default_branch;
-    return typeof branch === 'string' && env.GITHUB_REF === `refs/heads/${branch}`;
-  } catch {
-    return false;
-  }
+export async function lookupCached(paths: string[], key: string): Promise<string | undefined | 'unavailable'> {
+  const cache = await import('@actions/cache');
+  if (!cache.isFeatureAvailable()) return 'unavailable';
+  return cache.restoreCache(
+    paths.map((p) => cachePath(p)),
+    key,
+    [],
+    { lookupOnly: true },
+  );
 }
