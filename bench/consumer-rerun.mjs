@@ -5,7 +5,7 @@
 // full first run of the same pull request (resolve, build, acceptance on two fresh nspawn
 // machines, report). Targets: the rerun ≤ 0.1× the first run, and ≤ 5 s of karoo's own work.
 //
-// Per step: karoo's steps (its actions: resolve, build, promote, provision, deploy, accept,
+// Per step: karoo's steps (its actions: resolve, build (with the evidence look-up), provision, deploy, accept,
 // report, with their post steps) are karoo's own work; the workflow's `run:` steps and the
 // emulated third-party actions (checkout, upload/download-artifact) are the workflow's; what
 // remains of the wall time (parsing and planning, a job's directories and token, exporting

@@ -1,6 +1,849 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
+/***/ 89659:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+var __awaiter = (this && this.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.HttpClient = exports.HttpClientResponse = exports.HttpClientError = exports.MediaTypes = exports.Headers = exports.HttpCodes = void 0;
+exports.getProxyUrl = getProxyUrl;
+exports.isHttps = isHttps;
+const http = __importStar(__nccwpck_require__(58611));
+const https = __importStar(__nccwpck_require__(65692));
+const pm = __importStar(__nccwpck_require__(83335));
+const tunnel = __importStar(__nccwpck_require__(20770));
+const undici_1 = __nccwpck_require__(46752);
+var HttpCodes;
+(function (HttpCodes) {
+    HttpCodes[HttpCodes["OK"] = 200] = "OK";
+    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
+    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
+    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
+    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
+    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
+    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
+    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
+    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
+    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
+    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
+    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
+    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
+    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
+    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
+    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
+    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
+    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
+    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
+    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
+    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
+    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
+    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
+    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
+    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
+    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
+    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
+})(HttpCodes || (exports.HttpCodes = HttpCodes = {}));
+var Headers;
+(function (Headers) {
+    Headers["Accept"] = "accept";
+    Headers["ContentType"] = "content-type";
+})(Headers || (exports.Headers = Headers = {}));
+var MediaTypes;
+(function (MediaTypes) {
+    MediaTypes["ApplicationJson"] = "application/json";
+})(MediaTypes || (exports.MediaTypes = MediaTypes = {}));
+/**
+ * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
+ * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+ */
+function getProxyUrl(serverUrl) {
+    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
+    return proxyUrl ? proxyUrl.href : '';
+}
+const HttpRedirectCodes = [
+    HttpCodes.MovedPermanently,
+    HttpCodes.ResourceMoved,
+    HttpCodes.SeeOther,
+    HttpCodes.TemporaryRedirect,
+    HttpCodes.PermanentRedirect
+];
+const HttpResponseRetryCodes = [
+    HttpCodes.BadGateway,
+    HttpCodes.ServiceUnavailable,
+    HttpCodes.GatewayTimeout
+];
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
+const ExponentialBackoffCeiling = 10;
+const ExponentialBackoffTimeSlice = 5;
+class HttpClientError extends Error {
+    constructor(message, statusCode) {
+        super(message);
+        this.name = 'HttpClientError';
+        this.statusCode = statusCode;
+        Object.setPrototypeOf(this, HttpClientError.prototype);
+    }
+}
+exports.HttpClientError = HttpClientError;
+class HttpClientResponse {
+    constructor(message) {
+        this.message = message;
+    }
+    readBody() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                let output = Buffer.alloc(0);
+                this.message.on('data', (chunk) => {
+                    output = Buffer.concat([output, chunk]);
+                });
+                this.message.on('end', () => {
+                    resolve(output.toString());
+                });
+            }));
+        });
+    }
+    readBodyBuffer() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                const chunks = [];
+                this.message.on('data', (chunk) => {
+                    chunks.push(chunk);
+                });
+                this.message.on('end', () => {
+                    resolve(Buffer.concat(chunks));
+                });
+            }));
+        });
+    }
+}
+exports.HttpClientResponse = HttpClientResponse;
+function isHttps(requestUrl) {
+    const parsedUrl = new URL(requestUrl);
+    return parsedUrl.protocol === 'https:';
+}
+class HttpClient {
+    constructor(userAgent, handlers, requestOptions) {
+        this._ignoreSslError = false;
+        this._allowRedirects = true;
+        this._allowRedirectDowngrade = false;
+        this._maxRedirects = 50;
+        this._allowRetries = false;
+        this._maxRetries = 1;
+        this._keepAlive = false;
+        this._disposed = false;
+        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
+        this.handlers = handlers || [];
+        this.requestOptions = requestOptions;
+        if (requestOptions) {
+            if (requestOptions.ignoreSslError != null) {
+                this._ignoreSslError = requestOptions.ignoreSslError;
+            }
+            this._socketTimeout = requestOptions.socketTimeout;
+            if (requestOptions.allowRedirects != null) {
+                this._allowRedirects = requestOptions.allowRedirects;
+            }
+            if (requestOptions.allowRedirectDowngrade != null) {
+                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
+            }
+            if (requestOptions.maxRedirects != null) {
+                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
+            }
+            if (requestOptions.keepAlive != null) {
+                this._keepAlive = requestOptions.keepAlive;
+            }
+            if (requestOptions.allowRetries != null) {
+                this._allowRetries = requestOptions.allowRetries;
+            }
+            if (requestOptions.maxRetries != null) {
+                this._maxRetries = requestOptions.maxRetries;
+            }
+        }
+    }
+    options(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    get(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('GET', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    del(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    post(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('POST', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    patch(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    put(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PUT', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    head(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    sendStream(verb, requestUrl, stream, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request(verb, requestUrl, stream, additionalHeaders);
+        });
+    }
+    /**
+     * Gets a typed object from an endpoint
+     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
+     */
+    getJson(requestUrl_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            const res = yield this.get(requestUrl, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    postJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.post(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    putJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.put(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    patchJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.patch(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    /**
+     * Makes a raw http request.
+     * All other methods such as get, post, patch, and request ultimately call this.
+     * Prefer get, del, post and patch
+     */
+    request(verb, requestUrl, data, headers) {
+        return __awaiter(this, void 0, void 0, function* () {
+            if (this._disposed) {
+                throw new Error('Client has already been disposed.');
+            }
+            const parsedUrl = new URL(requestUrl);
+            let info = this._prepareRequest(verb, parsedUrl, headers);
+            // Only perform retries on reads since writes may not be idempotent.
+            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
+                ? this._maxRetries + 1
+                : 1;
+            let numTries = 0;
+            let response;
+            do {
+                response = yield this.requestRaw(info, data);
+                // Check if it's an authentication challenge
+                if (response &&
+                    response.message &&
+                    response.message.statusCode === HttpCodes.Unauthorized) {
+                    let authenticationHandler;
+                    for (const handler of this.handlers) {
+                        if (handler.canHandleAuthentication(response)) {
+                            authenticationHandler = handler;
+                            break;
+                        }
+                    }
+                    if (authenticationHandler) {
+                        return authenticationHandler.handleAuthentication(this, info, data);
+                    }
+                    else {
+                        // We have received an unauthorized response but have no handlers to handle it.
+                        // Let the response return to the caller.
+                        return response;
+                    }
+                }
+                let redirectsRemaining = this._maxRedirects;
+                while (response.message.statusCode &&
+                    HttpRedirectCodes.includes(response.message.statusCode) &&
+                    this._allowRedirects &&
+                    redirectsRemaining > 0) {
+                    const redirectUrl = response.message.headers['location'];
+                    if (!redirectUrl) {
+                        // if there's no location to redirect to, we won't
+                        break;
+                    }
+                    const parsedRedirectUrl = new URL(redirectUrl);
+                    if (parsedUrl.protocol === 'https:' &&
+                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
+                        !this._allowRedirectDowngrade) {
+                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
+                    }
+                    // we need to finish reading the response before reassigning response
+                    // which will leak the open socket.
+                    yield response.readBody();
+                    // strip authorization header if redirected to a different hostname
+                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
+                        for (const header in headers) {
+                            // header names are case insensitive
+                            if (header.toLowerCase() === 'authorization') {
+                                delete headers[header];
+                            }
+                        }
+                    }
+                    // let's make the request with the new redirectUrl
+                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
+                    response = yield this.requestRaw(info, data);
+                    redirectsRemaining--;
+                }
+                if (!response.message.statusCode ||
+                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
+                    // If not a retry code, return immediately instead of retrying
+                    return response;
+                }
+                numTries += 1;
+                if (numTries < maxTries) {
+                    yield response.readBody();
+                    yield this._performExponentialBackoff(numTries);
+                }
+            } while (numTries < maxTries);
+            return response;
+        });
+    }
+    /**
+     * Needs to be called if keepAlive is set to true in request options.
+     */
+    dispose() {
+        if (this._agent) {
+            this._agent.destroy();
+        }
+        this._disposed = true;
+    }
+    /**
+     * Raw request.
+     * @param info
+     * @param data
+     */
+    requestRaw(info, data) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => {
+                function callbackForResult(err, res) {
+                    if (err) {
+                        reject(err);
+                    }
+                    else if (!res) {
+                        // If `err` is not passed, then `res` must be passed.
+                        reject(new Error('Unknown error'));
+                    }
+                    else {
+                        resolve(res);
+                    }
+                }
+                this.requestRawWithCallback(info, data, callbackForResult);
+            });
+        });
+    }
+    /**
+     * Raw request with callback.
+     * @param info
+     * @param data
+     * @param onResult
+     */
+    requestRawWithCallback(info, data, onResult) {
+        if (typeof data === 'string') {
+            if (!info.options.headers) {
+                info.options.headers = {};
+            }
+            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
+        }
+        let callbackCalled = false;
+        function handleResult(err, res) {
+            if (!callbackCalled) {
+                callbackCalled = true;
+                onResult(err, res);
+            }
+        }
+        const req = info.httpModule.request(info.options, (msg) => {
+            const res = new HttpClientResponse(msg);
+            handleResult(undefined, res);
+        });
+        let socket;
+        req.on('socket', sock => {
+            socket = sock;
+        });
+        // If we ever get disconnected, we want the socket to timeout eventually
+        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
+            if (socket) {
+                socket.end();
+            }
+            handleResult(new Error(`Request timeout: ${info.options.path}`));
+        });
+        req.on('error', function (err) {
+            // err has statusCode property
+            // res should have headers
+            handleResult(err);
+        });
+        if (data && typeof data === 'string') {
+            req.write(data, 'utf8');
+        }
+        if (data && typeof data !== 'string') {
+            data.on('close', function () {
+                req.end();
+            });
+            data.pipe(req);
+        }
+        else {
+            req.end();
+        }
+    }
+    /**
+     * Gets an http agent. This function is useful when you need an http agent that handles
+     * routing through a proxy server - depending upon the url and proxy environment variables.
+     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+     */
+    getAgent(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        return this._getAgent(parsedUrl);
+    }
+    getAgentDispatcher(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (!useProxy) {
+            return;
+        }
+        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
+    }
+    _prepareRequest(method, requestUrl, headers) {
+        const info = {};
+        info.parsedUrl = requestUrl;
+        const usingSsl = info.parsedUrl.protocol === 'https:';
+        info.httpModule = usingSsl ? https : http;
+        const defaultPort = usingSsl ? 443 : 80;
+        info.options = {};
+        info.options.host = info.parsedUrl.hostname;
+        info.options.port = info.parsedUrl.port
+            ? parseInt(info.parsedUrl.port)
+            : defaultPort;
+        info.options.path =
+            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
+        info.options.method = method;
+        info.options.headers = this._mergeHeaders(headers);
+        if (this.userAgent != null) {
+            info.options.headers['user-agent'] = this.userAgent;
+        }
+        info.options.agent = this._getAgent(info.parsedUrl);
+        // gives handlers an opportunity to participate
+        if (this.handlers) {
+            for (const handler of this.handlers) {
+                handler.prepareRequest(info.options);
+            }
+        }
+        return info;
+    }
+    _mergeHeaders(headers) {
+        if (this.requestOptions && this.requestOptions.headers) {
+            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
+        }
+        return lowercaseKeys(headers || {});
+    }
+    /**
+     * Gets an existing header value or returns a default.
+     * Handles converting number header values to strings since HTTP headers must be strings.
+     * Note: This returns string | string[] since some headers can have multiple values.
+     * For headers that must always be a single string (like Content-Type), use the
+     * specialized _getExistingOrDefaultContentTypeHeader method instead.
+     */
+    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
+            if (headerValue) {
+                clientHeader =
+                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
+            }
+        }
+        const additionalValue = additionalHeaders[header];
+        if (additionalValue !== undefined) {
+            return typeof additionalValue === 'number'
+                ? additionalValue.toString()
+                : additionalValue;
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    /**
+     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
+     * Always returns a single string (not an array) since Content-Type should be a single value.
+     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
+     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
+     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
+     */
+    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
+            if (headerValue) {
+                if (typeof headerValue === 'number') {
+                    clientHeader = String(headerValue);
+                }
+                else if (Array.isArray(headerValue)) {
+                    clientHeader = headerValue.join(', ');
+                }
+                else {
+                    clientHeader = headerValue;
+                }
+            }
+        }
+        const additionalValue = additionalHeaders[Headers.ContentType];
+        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
+        if (additionalValue !== undefined) {
+            if (typeof additionalValue === 'number') {
+                return String(additionalValue);
+            }
+            else if (Array.isArray(additionalValue)) {
+                return additionalValue.join(', ');
+            }
+            else {
+                return additionalValue;
+            }
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    _getAgent(parsedUrl) {
+        let agent;
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (this._keepAlive && useProxy) {
+            agent = this._proxyAgent;
+        }
+        if (!useProxy) {
+            agent = this._agent;
+        }
+        // if agent is already assigned use that agent.
+        if (agent) {
+            return agent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        let maxSockets = 100;
+        if (this.requestOptions) {
+            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+        }
+        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
+        if (proxyUrl && proxyUrl.hostname) {
+            const agentOptions = {
+                maxSockets,
+                keepAlive: this._keepAlive,
+                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
+                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
+                })), { host: proxyUrl.hostname, port: proxyUrl.port })
+            };
+            let tunnelAgent;
+            const overHttps = proxyUrl.protocol === 'https:';
+            if (usingSsl) {
+                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
+            }
+            else {
+                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
+            }
+            agent = tunnelAgent(agentOptions);
+            this._proxyAgent = agent;
+        }
+        // if tunneling agent isn't assigned create a new agent
+        if (!agent) {
+            const options = { keepAlive: this._keepAlive, maxSockets };
+            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+            this._agent = agent;
+        }
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            agent.options = Object.assign(agent.options || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return agent;
+    }
+    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
+        let proxyAgent;
+        if (this._keepAlive) {
+            proxyAgent = this._proxyAgentDispatcher;
+        }
+        // if agent is already assigned use that agent.
+        if (proxyAgent) {
+            return proxyAgent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        proxyAgent = new undici_1.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
+        })));
+        this._proxyAgentDispatcher = proxyAgent;
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return proxyAgent;
+    }
+    _getUserAgentWithOrchestrationId(userAgent) {
+        const baseUserAgent = userAgent || 'actions/http-client';
+        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
+        if (orchId) {
+            // Sanitize the orchestration ID to ensure it contains only valid characters
+            // Valid characters: 0-9, a-z, _, -, .
+            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
+            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
+        }
+        return baseUserAgent;
+    }
+    _performExponentialBackoff(retryNumber) {
+        return __awaiter(this, void 0, void 0, function* () {
+            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
+            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
+            return new Promise(resolve => setTimeout(() => resolve(), ms));
+        });
+    }
+    _processResponse(res, options) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+                const statusCode = res.message.statusCode || 0;
+                const response = {
+                    statusCode,
+                    result: null,
+                    headers: {}
+                };
+                // not found leads to null obj returned
+                if (statusCode === HttpCodes.NotFound) {
+                    resolve(response);
+                }
+                // get the result from the body
+                function dateTimeDeserializer(key, value) {
+                    if (typeof value === 'string') {
+                        const a = new Date(value);
+                        if (!isNaN(a.valueOf())) {
+                            return a;
+                        }
+                    }
+                    return value;
+                }
+                let obj;
+                let contents;
+                try {
+                    contents = yield res.readBody();
+                    if (contents && contents.length > 0) {
+                        if (options && options.deserializeDates) {
+                            obj = JSON.parse(contents, dateTimeDeserializer);
+                        }
+                        else {
+                            obj = JSON.parse(contents);
+                        }
+                        response.result = obj;
+                    }
+                    response.headers = res.message.headers;
+                }
+                catch (err) {
+                    // Invalid resource (contents not json);  leaving result obj null
+                }
+                // note that 3xx redirects are handled by the http layer.
+                if (statusCode > 299) {
+                    let msg;
+                    // if exception/error in body, attempt to get better error
+                    if (obj && obj.message) {
+                        msg = obj.message;
+                    }
+                    else if (contents && contents.length > 0) {
+                        // it may be the case that the exception is in the body message as string
+                        msg = contents;
+                    }
+                    else {
+                        msg = `Failed request: (${statusCode})`;
+                    }
+                    const err = new HttpClientError(msg, statusCode);
+                    err.result = response.result;
+                    reject(err);
+                }
+                else {
+                    resolve(response);
+                }
+            }));
+        });
+    }
+}
+exports.HttpClient = HttpClient;
+const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 83335:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.getProxyUrl = getProxyUrl;
+exports.checkBypass = checkBypass;
+function getProxyUrl(reqUrl) {
+    const usingSsl = reqUrl.protocol === 'https:';
+    if (checkBypass(reqUrl)) {
+        return undefined;
+    }
+    const proxyVar = (() => {
+        if (usingSsl) {
+            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
+        }
+        else {
+            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
+        }
+    })();
+    if (proxyVar) {
+        try {
+            return new DecodedURL(proxyVar);
+        }
+        catch (_a) {
+            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
+                return new DecodedURL(`http://${proxyVar}`);
+        }
+    }
+    else {
+        return undefined;
+    }
+}
+function checkBypass(reqUrl) {
+    if (!reqUrl.hostname) {
+        return false;
+    }
+    const reqHost = reqUrl.hostname;
+    if (isLoopbackAddress(reqHost)) {
+        return true;
+    }
+    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
+    if (!noProxy) {
+        return false;
+    }
+    // Determine the request port
+    let reqPort;
+    if (reqUrl.port) {
+        reqPort = Number(reqUrl.port);
+    }
+    else if (reqUrl.protocol === 'http:') {
+        reqPort = 80;
+    }
+    else if (reqUrl.protocol === 'https:') {
+        reqPort = 443;
+    }
+    // Format the request hostname and hostname with port
+    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
+    if (typeof reqPort === 'number') {
+        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
+    }
+    // Compare request host against noproxy
+    for (const upperNoProxyItem of noProxy
+        .split(',')
+        .map(x => x.trim().toUpperCase())
+        .filter(x => x)) {
+        if (upperNoProxyItem === '*' ||
+            upperReqHosts.some(x => x === upperNoProxyItem ||
+                x.endsWith(`.${upperNoProxyItem}`) ||
+                (upperNoProxyItem.startsWith('.') &&
+                    x.endsWith(`${upperNoProxyItem}`)))) {
+            return true;
+        }
+    }
+    return false;
+}
+function isLoopbackAddress(host) {
+    const hostLower = host.toLowerCase();
+    return (hostLower === 'localhost' ||
+        hostLower.startsWith('127.') ||
+        hostLower.startsWith('[::1]') ||
+        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
+}
+class DecodedURL extends URL {
+    constructor(url, base) {
+        super(url, base);
+        this._decodedUsername = decodeURIComponent(super.username);
+        this._decodedPassword = decodeURIComponent(super.password);
+    }
+    get username() {
+        return this._decodedUsername;
+    }
+    get password() {
+        return this._decodedPassword;
+    }
+}
+//# sourceMappingURL=proxy.js.map
+
+/***/ }),
+
 /***/ 73057:
 /***/ ((module) => {
 
@@ -197,6 +1040,4405 @@ module.exports = {
   writeUInt32BE,
   writeUInt32LE
 }
+
+
+/***/ }),
+
+/***/ 78812:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+var Batcher, Events, parser;
+parser = __nccwpck_require__(29700);
+Events = __nccwpck_require__(31914);
+
+Batcher = function () {
+  class Batcher {
+    constructor(options = {}) {
+      this.options = options;
+      parser.load(this.options, this.defaults, this);
+      this.Events = new Events(this);
+      this._arr = [];
+
+      this._resetPromise();
+
+      this._lastFlush = Date.now();
+    }
+
+    _resetPromise() {
+      return this._promise = new this.Promise((res, rej) => {
+        return this._resolve = res;
+      });
+    }
+
+    _flush() {
+      clearTimeout(this._timeout);
+      this._lastFlush = Date.now();
+
+      this._resolve();
+
+      this.Events.trigger("batch", this._arr);
+      this._arr = [];
+      return this._resetPromise();
+    }
+
+    add(data) {
+      var ret;
+
+      this._arr.push(data);
+
+      ret = this._promise;
+
+      if (this._arr.length === this.maxSize) {
+        this._flush();
+      } else if (this.maxTime != null && this._arr.length === 1) {
+        this._timeout = setTimeout(() => {
+          return this._flush();
+        }, this.maxTime);
+      }
+
+      return ret;
+    }
+
+  }
+
+  ;
+  Batcher.prototype.defaults = {
+    maxTime: null,
+    maxSize: null,
+    Promise: Promise
+  };
+  return Batcher;
+}.call(void 0);
+
+module.exports = Batcher;
+
+/***/ }),
+
+/***/ 68760:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+function _slicedToArray(arr, i) { return _arrayWithHoles(arr) || _iterableToArrayLimit(arr, i) || _nonIterableRest(); }
+
+function _iterableToArrayLimit(arr, i) { var _arr = []; var _n = true; var _d = false; var _e = undefined; try { for (var _i = arr[Symbol.iterator](), _s; !(_n = (_s = _i.next()).done); _n = true) { _arr.push(_s.value); if (i && _arr.length === i) break; } } catch (err) { _d = true; _e = err; } finally { try { if (!_n && _i["return"] != null) _i["return"](); } finally { if (_d) throw _e; } } return _arr; }
+
+function _toArray(arr) { return _arrayWithHoles(arr) || _iterableToArray(arr) || _nonIterableRest(); }
+
+function _nonIterableRest() { throw new TypeError("Invalid attempt to destructure non-iterable instance"); }
+
+function _iterableToArray(iter) { if (Symbol.iterator in Object(iter) || Object.prototype.toString.call(iter) === "[object Arguments]") return Array.from(iter); }
+
+function _arrayWithHoles(arr) { if (Array.isArray(arr)) return arr; }
+
+function asyncGeneratorStep(gen, resolve, reject, _next, _throw, key, arg) { try { var info = gen[key](arg); var value = info.value; } catch (error) { reject(error); return; } if (info.done) { resolve(value); } else { Promise.resolve(value).then(_next, _throw); } }
+
+function _asyncToGenerator(fn) { return function () { var self = this, args = arguments; return new Promise(function (resolve, reject) { var gen = fn.apply(self, args); function _next(value) { asyncGeneratorStep(gen, resolve, reject, _next, _throw, "next", value); } function _throw(err) { asyncGeneratorStep(gen, resolve, reject, _next, _throw, "throw", err); } _next(undefined); }); }; }
+
+var Bottleneck,
+    DEFAULT_PRIORITY,
+    Events,
+    Job,
+    LocalDatastore,
+    NUM_PRIORITIES,
+    Queues,
+    RedisDatastore,
+    States,
+    Sync,
+    parser,
+    splice = [].splice;
+NUM_PRIORITIES = 10;
+DEFAULT_PRIORITY = 5;
+parser = __nccwpck_require__(29700);
+Queues = __nccwpck_require__(91363);
+Job = __nccwpck_require__(42448);
+LocalDatastore = __nccwpck_require__(37099);
+RedisDatastore = __nccwpck_require__(41827);
+Events = __nccwpck_require__(31914);
+States = __nccwpck_require__(5685);
+Sync = __nccwpck_require__(39216);
+
+Bottleneck = function () {
+  class Bottleneck {
+    constructor(options = {}, ...invalid) {
+      var storeInstanceOptions, storeOptions;
+      this._addToQueue = this._addToQueue.bind(this);
+
+      this._validateOptions(options, invalid);
+
+      parser.load(options, this.instanceDefaults, this);
+      this._queues = new Queues(NUM_PRIORITIES);
+      this._scheduled = {};
+      this._states = new States(["RECEIVED", "QUEUED", "RUNNING", "EXECUTING"].concat(this.trackDoneStatus ? ["DONE"] : []));
+      this._limiter = null;
+      this.Events = new Events(this);
+      this._submitLock = new Sync("submit", this.Promise);
+      this._registerLock = new Sync("register", this.Promise);
+      storeOptions = parser.load(options, this.storeDefaults, {});
+
+      this._store = function () {
+        if (this.datastore === "redis" || this.datastore === "ioredis" || this.connection != null) {
+          storeInstanceOptions = parser.load(options, this.redisStoreDefaults, {});
+          return new RedisDatastore(this, storeOptions, storeInstanceOptions);
+        } else if (this.datastore === "local") {
+          storeInstanceOptions = parser.load(options, this.localStoreDefaults, {});
+          return new LocalDatastore(this, storeOptions, storeInstanceOptions);
+        } else {
+          throw new Bottleneck.prototype.BottleneckError(`Invalid datastore type: ${this.datastore}`);
+        }
+      }.call(this);
+
+      this._queues.on("leftzero", () => {
+        var ref;
+        return (ref = this._store.heartbeat) != null ? typeof ref.ref === "function" ? ref.ref() : void 0 : void 0;
+      });
+
+      this._queues.on("zero", () => {
+        var ref;
+        return (ref = this._store.heartbeat) != null ? typeof ref.unref === "function" ? ref.unref() : void 0 : void 0;
+      });
+    }
+
+    _validateOptions(options, invalid) {
+      if (!(options != null && typeof options === "object" && invalid.length === 0)) {
+        throw new Bottleneck.prototype.BottleneckError("Bottleneck v2 takes a single object argument. Refer to https://github.com/SGrondin/bottleneck#upgrading-to-v2 if you're upgrading from Bottleneck v1.");
+      }
+    }
+
+    ready() {
+      return this._store.ready;
+    }
+
+    clients() {
+      return this._store.clients;
+    }
+
+    channel() {
+      return `b_${this.id}`;
+    }
+
+    channel_client() {
+      return `b_${this.id}_${this._store.clientId}`;
+    }
+
+    publish(message) {
+      return this._store.__publish__(message);
+    }
+
+    disconnect(flush = true) {
+      return this._store.__disconnect__(flush);
+    }
+
+    chain(_limiter) {
+      this._limiter = _limiter;
+      return this;
+    }
+
+    queued(priority) {
+      return this._queues.queued(priority);
+    }
+
+    clusterQueued() {
+      return this._store.__queued__();
+    }
+
+    empty() {
+      return this.queued() === 0 && this._submitLock.isEmpty();
+    }
+
+    running() {
+      return this._store.__running__();
+    }
+
+    done() {
+      return this._store.__done__();
+    }
+
+    jobStatus(id) {
+      return this._states.jobStatus(id);
+    }
+
+    jobs(status) {
+      return this._states.statusJobs(status);
+    }
+
+    counts() {
+      return this._states.statusCounts();
+    }
+
+    _randomIndex() {
+      return Math.random().toString(36).slice(2);
+    }
+
+    check(weight = 1) {
+      return this._store.__check__(weight);
+    }
+
+    _clearGlobalState(index) {
+      if (this._scheduled[index] != null) {
+        clearTimeout(this._scheduled[index].expiration);
+        delete this._scheduled[index];
+        return true;
+      } else {
+        return false;
+      }
+    }
+
+    _free(index, job, options, eventInfo) {
+      var _this = this;
+
+      return _asyncToGenerator(function* () {
+        var e, running;
+
+        try {
+          var _ref = yield _this._store.__free__(index, options.weight);
+
+          running = _ref.running;
+
+          _this.Events.trigger("debug", `Freed ${options.id}`, eventInfo);
+
+          if (running === 0 && _this.empty()) {
+            return _this.Events.trigger("idle");
+          }
+        } catch (error1) {
+          e = error1;
+          return _this.Events.trigger("error", e);
+        }
+      })();
+    }
+
+    _run(index, job, wait) {
+      var clearGlobalState, free, run;
+      job.doRun();
+      clearGlobalState = this._clearGlobalState.bind(this, index);
+      run = this._run.bind(this, index, job);
+      free = this._free.bind(this, index, job);
+      return this._scheduled[index] = {
+        timeout: setTimeout(() => {
+          return job.doExecute(this._limiter, clearGlobalState, run, free);
+        }, wait),
+        expiration: job.options.expiration != null ? setTimeout(function () {
+          return job.doExpire(clearGlobalState, run, free);
+        }, wait + job.options.expiration) : void 0,
+        job: job
+      };
+    }
+
+    _drainOne(capacity) {
+      return this._registerLock.schedule(() => {
+        var args, index, next, options, queue;
+
+        if (this.queued() === 0) {
+          return this.Promise.resolve(null);
+        }
+
+        queue = this._queues.getFirst();
+
+        var _next2 = next = queue.first();
+
+        options = _next2.options;
+        args = _next2.args;
+
+        if (capacity != null && options.weight > capacity) {
+          return this.Promise.resolve(null);
+        }
+
+        this.Events.trigger("debug", `Draining ${options.id}`, {
+          args,
+          options
+        });
+        index = this._randomIndex();
+        return this._store.__register__(index, options.weight, options.expiration).then(({
+          success,
+          wait,
+          reservoir
+        }) => {
+          var empty;
+          this.Events.trigger("debug", `Drained ${options.id}`, {
+            success,
+            args,
+            options
+          });
+
+          if (success) {
+            queue.shift();
+            empty = this.empty();
+
+            if (empty) {
+              this.Events.trigger("empty");
+            }
+
+            if (reservoir === 0) {
+              this.Events.trigger("depleted", empty);
+            }
+
+            this._run(index, next, wait);
+
+            return this.Promise.resolve(options.weight);
+          } else {
+            return this.Promise.resolve(null);
+          }
+        });
+      });
+    }
+
+    _drainAll(capacity, total = 0) {
+      return this._drainOne(capacity).then(drained => {
+        var newCapacity;
+
+        if (drained != null) {
+          newCapacity = capacity != null ? capacity - drained : capacity;
+          return this._drainAll(newCapacity, total + drained);
+        } else {
+          return this.Promise.resolve(total);
+        }
+      }).catch(e => {
+        return this.Events.trigger("error", e);
+      });
+    }
+
+    _dropAllQueued(message) {
+      return this._queues.shiftAll(function (job) {
+        return job.doDrop({
+          message
+        });
+      });
+    }
+
+    stop(options = {}) {
+      var done, waitForExecuting;
+      options = parser.load(options, this.stopDefaults);
+
+      waitForExecuting = at => {
+        var finished;
+
+        finished = () => {
+          var counts;
+          counts = this._states.counts;
+          return counts[0] + counts[1] + counts[2] + counts[3] === at;
+        };
+
+        return new this.Promise((resolve, reject) => {
+          if (finished()) {
+            return resolve();
+          } else {
+            return this.on("done", () => {
+              if (finished()) {
+                this.removeAllListeners("done");
+                return resolve();
+              }
+            });
+          }
+        });
+      };
+
+      done = options.dropWaitingJobs ? (this._run = function (index, next) {
+        return next.doDrop({
+          message: options.dropErrorMessage
+        });
+      }, this._drainOne = () => {
+        return this.Promise.resolve(null);
+      }, this._registerLock.schedule(() => {
+        return this._submitLock.schedule(() => {
+          var k, ref, v;
+          ref = this._scheduled;
+
+          for (k in ref) {
+            v = ref[k];
+
+            if (this.jobStatus(v.job.options.id) === "RUNNING") {
+              clearTimeout(v.timeout);
+              clearTimeout(v.expiration);
+              v.job.doDrop({
+                message: options.dropErrorMessage
+              });
+            }
+          }
+
+          this._dropAllQueued(options.dropErrorMessage);
+
+          return waitForExecuting(0);
+        });
+      })) : this.schedule({
+        priority: NUM_PRIORITIES - 1,
+        weight: 0
+      }, () => {
+        return waitForExecuting(1);
+      });
+
+      this._receive = function (job) {
+        return job._reject(new Bottleneck.prototype.BottleneckError(options.enqueueErrorMessage));
+      };
+
+      this.stop = () => {
+        return this.Promise.reject(new Bottleneck.prototype.BottleneckError("stop() has already been called"));
+      };
+
+      return done;
+    }
+
+    _addToQueue(job) {
+      var _this2 = this;
+
+      return _asyncToGenerator(function* () {
+        var args, blocked, error, options, reachedHWM, shifted, strategy;
+        args = job.args;
+        options = job.options;
+
+        try {
+          var _ref2 = yield _this2._store.__submit__(_this2.queued(), options.weight);
+
+          reachedHWM = _ref2.reachedHWM;
+          blocked = _ref2.blocked;
+          strategy = _ref2.strategy;
+        } catch (error1) {
+          error = error1;
+
+          _this2.Events.trigger("debug", `Could not queue ${options.id}`, {
+            args,
+            options,
+            error
+          });
+
+          job.doDrop({
+            error
+          });
+          return false;
+        }
+
+        if (blocked) {
+          job.doDrop();
+          return true;
+        } else if (reachedHWM) {
+          shifted = strategy === Bottleneck.prototype.strategy.LEAK ? _this2._queues.shiftLastFrom(options.priority) : strategy === Bottleneck.prototype.strategy.OVERFLOW_PRIORITY ? _this2._queues.shiftLastFrom(options.priority + 1) : strategy === Bottleneck.prototype.strategy.OVERFLOW ? job : void 0;
+
+          if (shifted != null) {
+            shifted.doDrop();
+          }
+
+          if (shifted == null || strategy === Bottleneck.prototype.strategy.OVERFLOW) {
+            if (shifted == null) {
+              job.doDrop();
+            }
+
+            return reachedHWM;
+          }
+        }
+
+        job.doQueue(reachedHWM, blocked);
+
+        _this2._queues.push(job);
+
+        yield _this2._drainAll();
+        return reachedHWM;
+      })();
+    }
+
+    _receive(job) {
+      if (this._states.jobStatus(job.options.id) != null) {
+        job._reject(new Bottleneck.prototype.BottleneckError(`A job with the same id already exists (id=${job.options.id})`));
+
+        return false;
+      } else {
+        job.doReceive();
+        return this._submitLock.schedule(this._addToQueue, job);
+      }
+    }
+
+    submit(...args) {
+      var cb, fn, job, options, ref, ref1, task;
+
+      if (typeof args[0] === "function") {
+        var _ref3, _ref4, _splice$call, _splice$call2;
+
+        ref = args, (_ref3 = ref, _ref4 = _toArray(_ref3), fn = _ref4[0], args = _ref4.slice(1), _ref3), (_splice$call = splice.call(args, -1), _splice$call2 = _slicedToArray(_splice$call, 1), cb = _splice$call2[0], _splice$call);
+        options = parser.load({}, this.jobDefaults);
+      } else {
+        var _ref5, _ref6, _splice$call3, _splice$call4;
+
+        ref1 = args, (_ref5 = ref1, _ref6 = _toArray(_ref5), options = _ref6[0], fn = _ref6[1], args = _ref6.slice(2), _ref5), (_splice$call3 = splice.call(args, -1), _splice$call4 = _slicedToArray(_splice$call3, 1), cb = _splice$call4[0], _splice$call3);
+        options = parser.load(options, this.jobDefaults);
+      }
+
+      task = (...args) => {
+        return new this.Promise(function (resolve, reject) {
+          return fn(...args, function (...args) {
+            return (args[0] != null ? reject : resolve)(args);
+          });
+        });
+      };
+
+      job = new Job(task, args, options, this.jobDefaults, this.rejectOnDrop, this.Events, this._states, this.Promise);
+      job.promise.then(function (args) {
+        return typeof cb === "function" ? cb(...args) : void 0;
+      }).catch(function (args) {
+        if (Array.isArray(args)) {
+          return typeof cb === "function" ? cb(...args) : void 0;
+        } else {
+          return typeof cb === "function" ? cb(args) : void 0;
+        }
+      });
+      return this._receive(job);
+    }
+
+    schedule(...args) {
+      var job, options, task;
+
+      if (typeof args[0] === "function") {
+        var _args = args;
+
+        var _args2 = _toArray(_args);
+
+        task = _args2[0];
+        args = _args2.slice(1);
+        options = {};
+      } else {
+        var _args3 = args;
+
+        var _args4 = _toArray(_args3);
+
+        options = _args4[0];
+        task = _args4[1];
+        args = _args4.slice(2);
+      }
+
+      job = new Job(task, args, options, this.jobDefaults, this.rejectOnDrop, this.Events, this._states, this.Promise);
+
+      this._receive(job);
+
+      return job.promise;
+    }
+
+    wrap(fn) {
+      var schedule, wrapped;
+      schedule = this.schedule.bind(this);
+
+      wrapped = function wrapped(...args) {
+        return schedule(fn.bind(this), ...args);
+      };
+
+      wrapped.withOptions = function (options, ...args) {
+        return schedule(options, fn, ...args);
+      };
+
+      return wrapped;
+    }
+
+    updateSettings(options = {}) {
+      var _this3 = this;
+
+      return _asyncToGenerator(function* () {
+        yield _this3._store.__updateSettings__(parser.overwrite(options, _this3.storeDefaults));
+        parser.overwrite(options, _this3.instanceDefaults, _this3);
+        return _this3;
+      })();
+    }
+
+    currentReservoir() {
+      return this._store.__currentReservoir__();
+    }
+
+    incrementReservoir(incr = 0) {
+      return this._store.__incrementReservoir__(incr);
+    }
+
+  }
+
+  ;
+  Bottleneck.default = Bottleneck;
+  Bottleneck.Events = Events;
+  Bottleneck.version = Bottleneck.prototype.version = (__nccwpck_require__(88349)/* .version */ .r);
+  Bottleneck.strategy = Bottleneck.prototype.strategy = {
+    LEAK: 1,
+    OVERFLOW: 2,
+    OVERFLOW_PRIORITY: 4,
+    BLOCK: 3
+  };
+  Bottleneck.BottleneckError = Bottleneck.prototype.BottleneckError = __nccwpck_require__(72360);
+  Bottleneck.Group = Bottleneck.prototype.Group = __nccwpck_require__(49216);
+  Bottleneck.RedisConnection = Bottleneck.prototype.RedisConnection = __nccwpck_require__(91400);
+  Bottleneck.IORedisConnection = Bottleneck.prototype.IORedisConnection = __nccwpck_require__(58468);
+  Bottleneck.Batcher = Bottleneck.prototype.Batcher = __nccwpck_require__(78812);
+  Bottleneck.prototype.jobDefaults = {
+    priority: DEFAULT_PRIORITY,
+    weight: 1,
+    expiration: null,
+    id: "<no-id>"
+  };
+  Bottleneck.prototype.storeDefaults = {
+    maxConcurrent: null,
+    minTime: 0,
+    highWater: null,
+    strategy: Bottleneck.prototype.strategy.LEAK,
+    penalty: null,
+    reservoir: null,
+    reservoirRefreshInterval: null,
+    reservoirRefreshAmount: null,
+    reservoirIncreaseInterval: null,
+    reservoirIncreaseAmount: null,
+    reservoirIncreaseMaximum: null
+  };
+  Bottleneck.prototype.localStoreDefaults = {
+    Promise: Promise,
+    timeout: null,
+    heartbeatInterval: 250
+  };
+  Bottleneck.prototype.redisStoreDefaults = {
+    Promise: Promise,
+    timeout: null,
+    heartbeatInterval: 5000,
+    clientTimeout: 10000,
+    Redis: null,
+    clientOptions: {},
+    clusterNodes: null,
+    clearDatastore: false,
+    connection: null
+  };
+  Bottleneck.prototype.instanceDefaults = {
+    datastore: "local",
+    connection: null,
+    id: "<no-id>",
+    rejectOnDrop: true,
+    trackDoneStatus: false,
+    Promise: Promise
+  };
+  Bottleneck.prototype.stopDefaults = {
+    enqueueErrorMessage: "This limiter has been stopped and cannot accept new jobs.",
+    dropWaitingJobs: true,
+    dropErrorMessage: "This limiter has been stopped."
+  };
+  return Bottleneck;
+}.call(void 0);
+
+module.exports = Bottleneck;
+
+/***/ }),
+
+/***/ 72360:
+/***/ ((module) => {
+
+
+
+var BottleneckError;
+BottleneckError = class BottleneckError extends Error {};
+module.exports = BottleneckError;
+
+/***/ }),
+
+/***/ 55327:
+/***/ ((module) => {
+
+
+
+var DLList;
+DLList = class DLList {
+  constructor(incr, decr) {
+    this.incr = incr;
+    this.decr = decr;
+    this._first = null;
+    this._last = null;
+    this.length = 0;
+  }
+
+  push(value) {
+    var node;
+    this.length++;
+
+    if (typeof this.incr === "function") {
+      this.incr();
+    }
+
+    node = {
+      value,
+      prev: this._last,
+      next: null
+    };
+
+    if (this._last != null) {
+      this._last.next = node;
+      this._last = node;
+    } else {
+      this._first = this._last = node;
+    }
+
+    return void 0;
+  }
+
+  shift() {
+    var value;
+
+    if (this._first == null) {
+      return;
+    } else {
+      this.length--;
+
+      if (typeof this.decr === "function") {
+        this.decr();
+      }
+    }
+
+    value = this._first.value;
+
+    if ((this._first = this._first.next) != null) {
+      this._first.prev = null;
+    } else {
+      this._last = null;
+    }
+
+    return value;
+  }
+
+  first() {
+    if (this._first != null) {
+      return this._first.value;
+    }
+  }
+
+  getArray() {
+    var node, ref, results;
+    node = this._first;
+    results = [];
+
+    while (node != null) {
+      results.push((ref = node, node = node.next, ref.value));
+    }
+
+    return results;
+  }
+
+  forEachShift(cb) {
+    var node;
+    node = this.shift();
+
+    while (node != null) {
+      cb(node), node = this.shift();
+    }
+
+    return void 0;
+  }
+
+  debug() {
+    var node, ref, ref1, ref2, results;
+    node = this._first;
+    results = [];
+
+    while (node != null) {
+      results.push((ref = node, node = node.next, {
+        value: ref.value,
+        prev: (ref1 = ref.prev) != null ? ref1.value : void 0,
+        next: (ref2 = ref.next) != null ? ref2.value : void 0
+      }));
+    }
+
+    return results;
+  }
+
+};
+module.exports = DLList;
+
+/***/ }),
+
+/***/ 31914:
+/***/ ((module) => {
+
+
+
+function asyncGeneratorStep(gen, resolve, reject, _next, _throw, key, arg) { try { var info = gen[key](arg); var value = info.value; } catch (error) { reject(error); return; } if (info.done) { resolve(value); } else { Promise.resolve(value).then(_next, _throw); } }
+
+function _asyncToGenerator(fn) { return function () { var self = this, args = arguments; return new Promise(function (resolve, reject) { var gen = fn.apply(self, args); function _next(value) { asyncGeneratorStep(gen, resolve, reject, _next, _throw, "next", value); } function _throw(err) { asyncGeneratorStep(gen, resolve, reject, _next, _throw, "throw", err); } _next(undefined); }); }; }
+
+var Events;
+Events = class Events {
+  constructor(instance) {
+    this.instance = instance;
+    this._events = {};
+
+    if (this.instance.on != null || this.instance.once != null || this.instance.removeAllListeners != null) {
+      throw new Error("An Emitter already exists for this object");
+    }
+
+    this.instance.on = (name, cb) => {
+      return this._addListener(name, "many", cb);
+    };
+
+    this.instance.once = (name, cb) => {
+      return this._addListener(name, "once", cb);
+    };
+
+    this.instance.removeAllListeners = (name = null) => {
+      if (name != null) {
+        return delete this._events[name];
+      } else {
+        return this._events = {};
+      }
+    };
+  }
+
+  _addListener(name, status, cb) {
+    var base;
+
+    if ((base = this._events)[name] == null) {
+      base[name] = [];
+    }
+
+    this._events[name].push({
+      cb,
+      status
+    });
+
+    return this.instance;
+  }
+
+  listenerCount(name) {
+    if (this._events[name] != null) {
+      return this._events[name].length;
+    } else {
+      return 0;
+    }
+  }
+
+  trigger(name, ...args) {
+    var _this = this;
+
+    return _asyncToGenerator(function* () {
+      var e, promises;
+
+      try {
+        if (name !== "debug") {
+          _this.trigger("debug", `Event triggered: ${name}`, args);
+        }
+
+        if (_this._events[name] == null) {
+          return;
+        }
+
+        _this._events[name] = _this._events[name].filter(function (listener) {
+          return listener.status !== "none";
+        });
+        promises = _this._events[name].map(
+        /*#__PURE__*/
+        function () {
+          var _ref = _asyncToGenerator(function* (listener) {
+            var e, returned;
+
+            if (listener.status === "none") {
+              return;
+            }
+
+            if (listener.status === "once") {
+              listener.status = "none";
+            }
+
+            try {
+              returned = typeof listener.cb === "function" ? listener.cb(...args) : void 0;
+
+              if (typeof (returned != null ? returned.then : void 0) === "function") {
+                return yield returned;
+              } else {
+                return returned;
+              }
+            } catch (error) {
+              e = error;
+
+              if (true) {
+                _this.trigger("error", e);
+              }
+
+              return null;
+            }
+          });
+
+          return function (_x) {
+            return _ref.apply(this, arguments);
+          };
+        }());
+        return (yield Promise.all(promises)).find(function (x) {
+          return x != null;
+        });
+      } catch (error) {
+        e = error;
+
+        if (true) {
+          _this.trigger("error", e);
+        }
+
+        return null;
+      }
+    })();
+  }
+
+};
+module.exports = Events;
+
+/***/ }),
+
+/***/ 49216:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+function _slicedToArray(arr, i) { return _arrayWithHoles(arr) || _iterableToArrayLimit(arr, i) || _nonIterableRest(); }
+
+function _nonIterableRest() { throw new TypeError("Invalid attempt to destructure non-iterable instance"); }
+
+function _iterableToArrayLimit(arr, i) { var _arr = []; var _n = true; var _d = false; var _e = undefined; try { for (var _i = arr[Symbol.iterator](), _s; !(_n = (_s = _i.next()).done); _n = true) { _arr.push(_s.value); if (i && _arr.length === i) break; } } catch (err) { _d = true; _e = err; } finally { try { if (!_n && _i["return"] != null) _i["return"](); } finally { if (_d) throw _e; } } return _arr; }
+
+function _arrayWithHoles(arr) { if (Array.isArray(arr)) return arr; }
+
+function asyncGeneratorStep(gen, resolve, reject, _next, _throw, key, arg) { try { var info = gen[key](arg); var value = info.value; } catch (error) { reject(error); return; } if (info.done) { resolve(value); } else { Promise.resolve(value).then(_next, _throw); } }
+
+function _asyncToGenerator(fn) { return function () { var self = this, args = arguments; return new Promise(function (resolve, reject) { var gen = fn.apply(self, args); function _next(value) { asyncGeneratorStep(gen, resolve, reject, _next, _throw, "next", value); } function _throw(err) { asyncGeneratorStep(gen, resolve, reject, _next, _throw, "throw", err); } _next(undefined); }); }; }
+
+var Events, Group, IORedisConnection, RedisConnection, Scripts, parser;
+parser = __nccwpck_require__(29700);
+Events = __nccwpck_require__(31914);
+RedisConnection = __nccwpck_require__(91400);
+IORedisConnection = __nccwpck_require__(58468);
+Scripts = __nccwpck_require__(71479);
+
+Group = function () {
+  class Group {
+    constructor(limiterOptions = {}) {
+      this.deleteKey = this.deleteKey.bind(this);
+      this.limiterOptions = limiterOptions;
+      parser.load(this.limiterOptions, this.defaults, this);
+      this.Events = new Events(this);
+      this.instances = {};
+      this.Bottleneck = __nccwpck_require__(68760);
+
+      this._startAutoCleanup();
+
+      this.sharedConnection = this.connection != null;
+
+      if (this.connection == null) {
+        if (this.limiterOptions.datastore === "redis") {
+          this.connection = new RedisConnection(Object.assign({}, this.limiterOptions, {
+            Events: this.Events
+          }));
+        } else if (this.limiterOptions.datastore === "ioredis") {
+          this.connection = new IORedisConnection(Object.assign({}, this.limiterOptions, {
+            Events: this.Events
+          }));
+        }
+      }
+    }
+
+    key(key = "") {
+      var ref;
+      return (ref = this.instances[key]) != null ? ref : (() => {
+        var limiter;
+        limiter = this.instances[key] = new this.Bottleneck(Object.assign(this.limiterOptions, {
+          id: `${this.id}-${key}`,
+          timeout: this.timeout,
+          connection: this.connection
+        }));
+        this.Events.trigger("created", limiter, key);
+        return limiter;
+      })();
+    }
+
+    deleteKey(key = "") {
+      var _this = this;
+
+      return _asyncToGenerator(function* () {
+        var deleted, instance;
+        instance = _this.instances[key];
+
+        if (_this.connection) {
+          deleted = yield _this.connection.__runCommand__(['del', ...Scripts.allKeys(`${_this.id}-${key}`)]);
+        }
+
+        if (instance != null) {
+          delete _this.instances[key];
+          yield instance.disconnect();
+        }
+
+        return instance != null || deleted > 0;
+      })();
+    }
+
+    limiters() {
+      var k, ref, results, v;
+      ref = this.instances;
+      results = [];
+
+      for (k in ref) {
+        v = ref[k];
+        results.push({
+          key: k,
+          limiter: v
+        });
+      }
+
+      return results;
+    }
+
+    keys() {
+      return Object.keys(this.instances);
+    }
+
+    clusterKeys() {
+      var _this2 = this;
+
+      return _asyncToGenerator(function* () {
+        var cursor, end, found, i, k, keys, len, next, start;
+
+        if (_this2.connection == null) {
+          return _this2.Promise.resolve(_this2.keys());
+        }
+
+        keys = [];
+        cursor = null;
+        start = `b_${_this2.id}-`.length;
+        end = "_settings".length;
+
+        while (cursor !== 0) {
+          var _ref = yield _this2.connection.__runCommand__(["scan", cursor != null ? cursor : 0, "match", `b_${_this2.id}-*_settings`, "count", 10000]);
+
+          var _ref2 = _slicedToArray(_ref, 2);
+
+          next = _ref2[0];
+          found = _ref2[1];
+          cursor = ~~next;
+
+          for (i = 0, len = found.length; i < len; i++) {
+            k = found[i];
+            keys.push(k.slice(start, -end));
+          }
+        }
+
+        return keys;
+      })();
+    }
+
+    _startAutoCleanup() {
+      var _this3 = this;
+
+      var base;
+      clearInterval(this.interval);
+      return typeof (base = this.interval = setInterval(
+      /*#__PURE__*/
+      _asyncToGenerator(function* () {
+        var e, k, ref, results, time, v;
+        time = Date.now();
+        ref = _this3.instances;
+        results = [];
+
+        for (k in ref) {
+          v = ref[k];
+
+          try {
+            if (yield v._store.__groupCheck__(time)) {
+              results.push(_this3.deleteKey(k));
+            } else {
+              results.push(void 0);
+            }
+          } catch (error) {
+            e = error;
+            results.push(v.Events.trigger("error", e));
+          }
+        }
+
+        return results;
+      }), this.timeout / 2)).unref === "function" ? base.unref() : void 0;
+    }
+
+    updateSettings(options = {}) {
+      parser.overwrite(options, this.defaults, this);
+      parser.overwrite(options, options, this.limiterOptions);
+
+      if (options.timeout != null) {
+        return this._startAutoCleanup();
+      }
+    }
+
+    disconnect(flush = true) {
+      var ref;
+
+      if (!this.sharedConnection) {
+        return (ref = this.connection) != null ? ref.disconnect(flush) : void 0;
+      }
+    }
+
+  }
+
+  ;
+  Group.prototype.defaults = {
+    timeout: 1000 * 60 * 5,
+    connection: null,
+    Promise: Promise,
+    id: "group-key"
+  };
+  return Group;
+}.call(void 0);
+
+module.exports = Group;
+
+/***/ }),
+
+/***/ 58468:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+function _slicedToArray(arr, i) { return _arrayWithHoles(arr) || _iterableToArrayLimit(arr, i) || _nonIterableRest(); }
+
+function _nonIterableRest() { throw new TypeError("Invalid attempt to destructure non-iterable instance"); }
+
+function _iterableToArrayLimit(arr, i) { var _arr = []; var _n = true; var _d = false; var _e = undefined; try { for (var _i = arr[Symbol.iterator](), _s; !(_n = (_s = _i.next()).done); _n = true) { _arr.push(_s.value); if (i && _arr.length === i) break; } } catch (err) { _d = true; _e = err; } finally { try { if (!_n && _i["return"] != null) _i["return"](); } finally { if (_d) throw _e; } } return _arr; }
+
+function _arrayWithHoles(arr) { if (Array.isArray(arr)) return arr; }
+
+function asyncGeneratorStep(gen, resolve, reject, _next, _throw, key, arg) { try { var info = gen[key](arg); var value = info.value; } catch (error) { reject(error); return; } if (info.done) { resolve(value); } else { Promise.resolve(value).then(_next, _throw); } }
+
+function _asyncToGenerator(fn) { return function () { var self = this, args = arguments; return new Promise(function (resolve, reject) { var gen = fn.apply(self, args); function _next(value) { asyncGeneratorStep(gen, resolve, reject, _next, _throw, "next", value); } function _throw(err) { asyncGeneratorStep(gen, resolve, reject, _next, _throw, "throw", err); } _next(undefined); }); }; }
+
+var Events, IORedisConnection, Scripts, parser;
+parser = __nccwpck_require__(29700);
+Events = __nccwpck_require__(31914);
+Scripts = __nccwpck_require__(71479);
+
+IORedisConnection = function () {
+  class IORedisConnection {
+    constructor(options = {}) {
+      parser.load(options, this.defaults, this);
+
+      if (this.Redis == null) {
+        this.Redis = eval("require")("ioredis"); // Obfuscated or else Webpack/Angular will try to inline the optional ioredis module. To override this behavior: pass the ioredis module to Bottleneck as the 'Redis' option.
+      }
+
+      if (this.Events == null) {
+        this.Events = new Events(this);
+      }
+
+      this.terminated = false;
+
+      if (this.clusterNodes != null) {
+        this.client = new this.Redis.Cluster(this.clusterNodes, this.clientOptions);
+        this.subscriber = new this.Redis.Cluster(this.clusterNodes, this.clientOptions);
+      } else if (this.client != null && this.client.duplicate == null) {
+        this.subscriber = new this.Redis.Cluster(this.client.startupNodes, this.client.options);
+      } else {
+        if (this.client == null) {
+          this.client = new this.Redis(this.clientOptions);
+        }
+
+        this.subscriber = this.client.duplicate();
+      }
+
+      this.limiters = {};
+      this.ready = this.Promise.all([this._setup(this.client, false), this._setup(this.subscriber, true)]).then(() => {
+        this._loadScripts();
+
+        return {
+          client: this.client,
+          subscriber: this.subscriber
+        };
+      });
+    }
+
+    _setup(client, sub) {
+      client.setMaxListeners(0);
+      return new this.Promise((resolve, reject) => {
+        client.on("error", e => {
+          return this.Events.trigger("error", e);
+        });
+
+        if (sub) {
+          client.on("message", (channel, message) => {
+            var ref;
+            return (ref = this.limiters[channel]) != null ? ref._store.onMessage(channel, message) : void 0;
+          });
+        }
+
+        if (client.status === "ready") {
+          return resolve();
+        } else {
+          return client.once("ready", resolve);
+        }
+      });
+    }
+
+    _loadScripts() {
+      return Scripts.names.forEach(name => {
+        return this.client.defineCommand(name, {
+          lua: Scripts.payload(name)
+        });
+      });
+    }
+
+    __runCommand__(cmd) {
+      var _this = this;
+
+      return _asyncToGenerator(function* () {
+        var _, deleted;
+
+        yield _this.ready;
+
+        var _ref = yield _this.client.pipeline([cmd]).exec();
+
+        var _ref2 = _slicedToArray(_ref, 1);
+
+        var _ref2$ = _slicedToArray(_ref2[0], 2);
+
+        _ = _ref2$[0];
+        deleted = _ref2$[1];
+        return deleted;
+      })();
+    }
+
+    __addLimiter__(instance) {
+      return this.Promise.all([instance.channel(), instance.channel_client()].map(channel => {
+        return new this.Promise((resolve, reject) => {
+          return this.subscriber.subscribe(channel, () => {
+            this.limiters[channel] = instance;
+            return resolve();
+          });
+        });
+      }));
+    }
+
+    __removeLimiter__(instance) {
+      var _this2 = this;
+
+      return [instance.channel(), instance.channel_client()].forEach(
+      /*#__PURE__*/
+      function () {
+        var _ref3 = _asyncToGenerator(function* (channel) {
+          if (!_this2.terminated) {
+            yield _this2.subscriber.unsubscribe(channel);
+          }
+
+          return delete _this2.limiters[channel];
+        });
+
+        return function (_x) {
+          return _ref3.apply(this, arguments);
+        };
+      }());
+    }
+
+    __scriptArgs__(name, id, args, cb) {
+      var keys;
+      keys = Scripts.keys(name, id);
+      return [keys.length].concat(keys, args, cb);
+    }
+
+    __scriptFn__(name) {
+      return this.client[name].bind(this.client);
+    }
+
+    disconnect(flush = true) {
+      var i, k, len, ref;
+      ref = Object.keys(this.limiters);
+
+      for (i = 0, len = ref.length; i < len; i++) {
+        k = ref[i];
+        clearInterval(this.limiters[k]._store.heartbeat);
+      }
+
+      this.limiters = {};
+      this.terminated = true;
+
+      if (flush) {
+        return this.Promise.all([this.client.quit(), this.subscriber.quit()]);
+      } else {
+        this.client.disconnect();
+        this.subscriber.disconnect();
+        return this.Promise.resolve();
+      }
+    }
+
+  }
+
+  ;
+  IORedisConnection.prototype.datastore = "ioredis";
+  IORedisConnection.prototype.defaults = {
+    Redis: null,
+    clientOptions: {},
+    clusterNodes: null,
+    client: null,
+    Promise: Promise,
+    Events: null
+  };
+  return IORedisConnection;
+}.call(void 0);
+
+module.exports = IORedisConnection;
+
+/***/ }),
+
+/***/ 42448:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+function asyncGeneratorStep(gen, resolve, reject, _next, _throw, key, arg) { try { var info = gen[key](arg); var value = info.value; } catch (error) { reject(error); return; } if (info.done) { resolve(value); } else { Promise.resolve(value).then(_next, _throw); } }
+
+function _asyncToGenerator(fn) { return function () { var self = this, args = arguments; return new Promise(function (resolve, reject) { var gen = fn.apply(self, args); function _next(value) { asyncGeneratorStep(gen, resolve, reject, _next, _throw, "next", value); } function _throw(err) { asyncGeneratorStep(gen, resolve, reject, _next, _throw, "throw", err); } _next(undefined); }); }; }
+
+var BottleneckError, DEFAULT_PRIORITY, Job, NUM_PRIORITIES, parser;
+NUM_PRIORITIES = 10;
+DEFAULT_PRIORITY = 5;
+parser = __nccwpck_require__(29700);
+BottleneckError = __nccwpck_require__(72360);
+Job = class Job {
+  constructor(task, args, options, jobDefaults, rejectOnDrop, Events, _states, Promise) {
+    this.task = task;
+    this.args = args;
+    this.rejectOnDrop = rejectOnDrop;
+    this.Events = Events;
+    this._states = _states;
+    this.Promise = Promise;
+    this.options = parser.load(options, jobDefaults);
+    this.options.priority = this._sanitizePriority(this.options.priority);
+
+    if (this.options.id === jobDefaults.id) {
+      this.options.id = `${this.options.id}-${this._randomIndex()}`;
+    }
+
+    this.promise = new this.Promise((_resolve, _reject) => {
+      this._resolve = _resolve;
+      this._reject = _reject;
+    });
+    this.retryCount = 0;
+  }
+
+  _sanitizePriority(priority) {
+    var sProperty;
+    sProperty = ~~priority !== priority ? DEFAULT_PRIORITY : priority;
+
+    if (sProperty < 0) {
+      return 0;
+    } else if (sProperty > NUM_PRIORITIES - 1) {
+      return NUM_PRIORITIES - 1;
+    } else {
+      return sProperty;
+    }
+  }
+
+  _randomIndex() {
+    return Math.random().toString(36).slice(2);
+  }
+
+  doDrop({
+    error,
+    message = "This job has been dropped by Bottleneck"
+  } = {}) {
+    if (this._states.remove(this.options.id)) {
+      if (this.rejectOnDrop) {
+        this._reject(error != null ? error : new BottleneckError(message));
+      }
+
+      this.Events.trigger("dropped", {
+        args: this.args,
+        options: this.options,
+        task: this.task,
+        promise: this.promise
+      });
+      return true;
+    } else {
+      return false;
+    }
+  }
+
+  _assertStatus(expected) {
+    var status;
+    status = this._states.jobStatus(this.options.id);
+
+    if (!(status === expected || expected === "DONE" && status === null)) {
+      throw new BottleneckError(`Invalid job status ${status}, expected ${expected}. Please open an issue at https://github.com/SGrondin/bottleneck/issues`);
+    }
+  }
+
+  doReceive() {
+    this._states.start(this.options.id);
+
+    return this.Events.trigger("received", {
+      args: this.args,
+      options: this.options
+    });
+  }
+
+  doQueue(reachedHWM, blocked) {
+    this._assertStatus("RECEIVED");
+
+    this._states.next(this.options.id);
+
+    return this.Events.trigger("queued", {
+      args: this.args,
+      options: this.options,
+      reachedHWM,
+      blocked
+    });
+  }
+
+  doRun() {
+    if (this.retryCount === 0) {
+      this._assertStatus("QUEUED");
+
+      this._states.next(this.options.id);
+    } else {
+      this._assertStatus("EXECUTING");
+    }
+
+    return this.Events.trigger("scheduled", {
+      args: this.args,
+      options: this.options
+    });
+  }
+
+  doExecute(chained, clearGlobalState, run, free) {
+    var _this = this;
+
+    return _asyncToGenerator(function* () {
+      var error, eventInfo, passed;
+
+      if (_this.retryCount === 0) {
+        _this._assertStatus("RUNNING");
+
+        _this._states.next(_this.options.id);
+      } else {
+        _this._assertStatus("EXECUTING");
+      }
+
+      eventInfo = {
+        args: _this.args,
+        options: _this.options,
+        retryCount: _this.retryCount
+      };
+
+      _this.Events.trigger("executing", eventInfo);
+
+      try {
+        passed = yield chained != null ? chained.schedule(_this.options, _this.task, ..._this.args) : _this.task(..._this.args);
+
+        if (clearGlobalState()) {
+          _this.doDone(eventInfo);
+
+          yield free(_this.options, eventInfo);
+
+          _this._assertStatus("DONE");
+
+          return _this._resolve(passed);
+        }
+      } catch (error1) {
+        error = error1;
+        return _this._onFailure(error, eventInfo, clearGlobalState, run, free);
+      }
+    })();
+  }
+
+  doExpire(clearGlobalState, run, free) {
+    var error, eventInfo;
+
+    if (this._states.jobStatus(this.options.id === "RUNNING")) {
+      this._states.next(this.options.id);
+    }
+
+    this._assertStatus("EXECUTING");
+
+    eventInfo = {
+      args: this.args,
+      options: this.options,
+      retryCount: this.retryCount
+    };
+    error = new BottleneckError(`This job timed out after ${this.options.expiration} ms.`);
+    return this._onFailure(error, eventInfo, clearGlobalState, run, free);
+  }
+
+  _onFailure(error, eventInfo, clearGlobalState, run, free) {
+    var _this2 = this;
+
+    return _asyncToGenerator(function* () {
+      var retry, retryAfter;
+
+      if (clearGlobalState()) {
+        retry = yield _this2.Events.trigger("failed", error, eventInfo);
+
+        if (retry != null) {
+          retryAfter = ~~retry;
+
+          _this2.Events.trigger("retry", `Retrying ${_this2.options.id} after ${retryAfter} ms`, eventInfo);
+
+          _this2.retryCount++;
+          return run(retryAfter);
+        } else {
+          _this2.doDone(eventInfo);
+
+          yield free(_this2.options, eventInfo);
+
+          _this2._assertStatus("DONE");
+
+          return _this2._reject(error);
+        }
+      }
+    })();
+  }
+
+  doDone(eventInfo) {
+    this._assertStatus("EXECUTING");
+
+    this._states.next(this.options.id);
+
+    return this.Events.trigger("done", eventInfo);
+  }
+
+};
+module.exports = Job;
+
+/***/ }),
+
+/***/ 37099:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+function asyncGeneratorStep(gen, resolve, reject, _next, _throw, key, arg) { try { var info = gen[key](arg); var value = info.value; } catch (error) { reject(error); return; } if (info.done) { resolve(value); } else { Promise.resolve(value).then(_next, _throw); } }
+
+function _asyncToGenerator(fn) { return function () { var self = this, args = arguments; return new Promise(function (resolve, reject) { var gen = fn.apply(self, args); function _next(value) { asyncGeneratorStep(gen, resolve, reject, _next, _throw, "next", value); } function _throw(err) { asyncGeneratorStep(gen, resolve, reject, _next, _throw, "throw", err); } _next(undefined); }); }; }
+
+var BottleneckError, LocalDatastore, parser;
+parser = __nccwpck_require__(29700);
+BottleneckError = __nccwpck_require__(72360);
+LocalDatastore = class LocalDatastore {
+  constructor(instance, storeOptions, storeInstanceOptions) {
+    this.instance = instance;
+    this.storeOptions = storeOptions;
+    this.clientId = this.instance._randomIndex();
+    parser.load(storeInstanceOptions, storeInstanceOptions, this);
+    this._nextRequest = this._lastReservoirRefresh = this._lastReservoirIncrease = Date.now();
+    this._running = 0;
+    this._done = 0;
+    this._unblockTime = 0;
+    this.ready = this.Promise.resolve();
+    this.clients = {};
+
+    this._startHeartbeat();
+  }
+
+  _startHeartbeat() {
+    var base;
+
+    if (this.heartbeat == null && (this.storeOptions.reservoirRefreshInterval != null && this.storeOptions.reservoirRefreshAmount != null || this.storeOptions.reservoirIncreaseInterval != null && this.storeOptions.reservoirIncreaseAmount != null)) {
+      return typeof (base = this.heartbeat = setInterval(() => {
+        var amount, incr, maximum, now, reservoir;
+        now = Date.now();
+
+        if (this.storeOptions.reservoirRefreshInterval != null && now >= this._lastReservoirRefresh + this.storeOptions.reservoirRefreshInterval) {
+          this._lastReservoirRefresh = now;
+          this.storeOptions.reservoir = this.storeOptions.reservoirRefreshAmount;
+
+          this.instance._drainAll(this.computeCapacity());
+        }
+
+        if (this.storeOptions.reservoirIncreaseInterval != null && now >= this._lastReservoirIncrease + this.storeOptions.reservoirIncreaseInterval) {
+          var _this$storeOptions = this.storeOptions;
+          amount = _this$storeOptions.reservoirIncreaseAmount;
+          maximum = _this$storeOptions.reservoirIncreaseMaximum;
+          reservoir = _this$storeOptions.reservoir;
+          this._lastReservoirIncrease = now;
+          incr = maximum != null ? Math.min(amount, maximum - reservoir) : amount;
+
+          if (incr > 0) {
+            this.storeOptions.reservoir += incr;
+            return this.instance._drainAll(this.computeCapacity());
+          }
+        }
+      }, this.heartbeatInterval)).unref === "function" ? base.unref() : void 0;
+    } else {
+      return clearInterval(this.heartbeat);
+    }
+  }
+
+  __publish__(message) {
+    var _this = this;
+
+    return _asyncToGenerator(function* () {
+      yield _this.yieldLoop();
+      return _this.instance.Events.trigger("message", message.toString());
+    })();
+  }
+
+  __disconnect__(flush) {
+    var _this2 = this;
+
+    return _asyncToGenerator(function* () {
+      yield _this2.yieldLoop();
+      clearInterval(_this2.heartbeat);
+      return _this2.Promise.resolve();
+    })();
+  }
+
+  yieldLoop(t = 0) {
+    return new this.Promise(function (resolve, reject) {
+      return setTimeout(resolve, t);
+    });
+  }
+
+  computePenalty() {
+    var ref;
+    return (ref = this.storeOptions.penalty) != null ? ref : 15 * this.storeOptions.minTime || 5000;
+  }
+
+  __updateSettings__(options) {
+    var _this3 = this;
+
+    return _asyncToGenerator(function* () {
+      yield _this3.yieldLoop();
+      parser.overwrite(options, options, _this3.storeOptions);
+
+      _this3._startHeartbeat();
+
+      _this3.instance._drainAll(_this3.computeCapacity());
+
+      return true;
+    })();
+  }
+
+  __running__() {
+    var _this4 = this;
+
+    return _asyncToGenerator(function* () {
+      yield _this4.yieldLoop();
+      return _this4._running;
+    })();
+  }
+
+  __queued__() {
+    var _this5 = this;
+
+    return _asyncToGenerator(function* () {
+      yield _this5.yieldLoop();
+      return _this5.instance.queued();
+    })();
+  }
+
+  __done__() {
+    var _this6 = this;
+
+    return _asyncToGenerator(function* () {
+      yield _this6.yieldLoop();
+      return _this6._done;
+    })();
+  }
+
+  __groupCheck__(time) {
+    var _this7 = this;
+
+    return _asyncToGenerator(function* () {
+      yield _this7.yieldLoop();
+      return _this7._nextRequest + _this7.timeout < time;
+    })();
+  }
+
+  computeCapacity() {
+    var maxConcurrent, reservoir;
+    var _this$storeOptions2 = this.storeOptions;
+    maxConcurrent = _this$storeOptions2.maxConcurrent;
+    reservoir = _this$storeOptions2.reservoir;
+
+    if (maxConcurrent != null && reservoir != null) {
+      return Math.min(maxConcurrent - this._running, reservoir);
+    } else if (maxConcurrent != null) {
+      return maxConcurrent - this._running;
+    } else if (reservoir != null) {
+      return reservoir;
+    } else {
+      return null;
+    }
+  }
+
+  conditionsCheck(weight) {
+    var capacity;
+    capacity = this.computeCapacity();
+    return capacity == null || weight <= capacity;
+  }
+
+  __incrementReservoir__(incr) {
+    var _this8 = this;
+
+    return _asyncToGenerator(function* () {
+      var reservoir;
+      yield _this8.yieldLoop();
+      reservoir = _this8.storeOptions.reservoir += incr;
+
+      _this8.instance._drainAll(_this8.computeCapacity());
+
+      return reservoir;
+    })();
+  }
+
+  __currentReservoir__() {
+    var _this9 = this;
+
+    return _asyncToGenerator(function* () {
+      yield _this9.yieldLoop();
+      return _this9.storeOptions.reservoir;
+    })();
+  }
+
+  isBlocked(now) {
+    return this._unblockTime >= now;
+  }
+
+  check(weight, now) {
+    return this.conditionsCheck(weight) && this._nextRequest - now <= 0;
+  }
+
+  __check__(weight) {
+    var _this10 = this;
+
+    return _asyncToGenerator(function* () {
+      var now;
+      yield _this10.yieldLoop();
+      now = Date.now();
+      return _this10.check(weight, now);
+    })();
+  }
+
+  __register__(index, weight, expiration) {
+    var _this11 = this;
+
+    return _asyncToGenerator(function* () {
+      var now, wait;
+      yield _this11.yieldLoop();
+      now = Date.now();
+
+      if (_this11.conditionsCheck(weight)) {
+        _this11._running += weight;
+
+        if (_this11.storeOptions.reservoir != null) {
+          _this11.storeOptions.reservoir -= weight;
+        }
+
+        wait = Math.max(_this11._nextRequest - now, 0);
+        _this11._nextRequest = now + wait + _this11.storeOptions.minTime;
+        return {
+          success: true,
+          wait,
+          reservoir: _this11.storeOptions.reservoir
+        };
+      } else {
+        return {
+          success: false
+        };
+      }
+    })();
+  }
+
+  strategyIsBlock() {
+    return this.storeOptions.strategy === 3;
+  }
+
+  __submit__(queueLength, weight) {
+    var _this12 = this;
+
+    return _asyncToGenerator(function* () {
+      var blocked, now, reachedHWM;
+      yield _this12.yieldLoop();
+
+      if (_this12.storeOptions.maxConcurrent != null && weight > _this12.storeOptions.maxConcurrent) {
+        throw new BottleneckError(`Impossible to add a job having a weight of ${weight} to a limiter having a maxConcurrent setting of ${_this12.storeOptions.maxConcurrent}`);
+      }
+
+      now = Date.now();
+      reachedHWM = _this12.storeOptions.highWater != null && queueLength === _this12.storeOptions.highWater && !_this12.check(weight, now);
+      blocked = _this12.strategyIsBlock() && (reachedHWM || _this12.isBlocked(now));
+
+      if (blocked) {
+        _this12._unblockTime = now + _this12.computePenalty();
+        _this12._nextRequest = _this12._unblockTime + _this12.storeOptions.minTime;
+
+        _this12.instance._dropAllQueued();
+      }
+
+      return {
+        reachedHWM,
+        blocked,
+        strategy: _this12.storeOptions.strategy
+      };
+    })();
+  }
+
+  __free__(index, weight) {
+    var _this13 = this;
+
+    return _asyncToGenerator(function* () {
+      yield _this13.yieldLoop();
+      _this13._running -= weight;
+      _this13._done += weight;
+
+      _this13.instance._drainAll(_this13.computeCapacity());
+
+      return {
+        running: _this13._running
+      };
+    })();
+  }
+
+};
+module.exports = LocalDatastore;
+
+/***/ }),
+
+/***/ 91363:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+var DLList, Events, Queues;
+DLList = __nccwpck_require__(55327);
+Events = __nccwpck_require__(31914);
+Queues = class Queues {
+  constructor(num_priorities) {
+    var i;
+    this.Events = new Events(this);
+    this._length = 0;
+
+    this._lists = function () {
+      var j, ref, results;
+      results = [];
+
+      for (i = j = 1, ref = num_priorities; 1 <= ref ? j <= ref : j >= ref; i = 1 <= ref ? ++j : --j) {
+        results.push(new DLList(() => {
+          return this.incr();
+        }, () => {
+          return this.decr();
+        }));
+      }
+
+      return results;
+    }.call(this);
+  }
+
+  incr() {
+    if (this._length++ === 0) {
+      return this.Events.trigger("leftzero");
+    }
+  }
+
+  decr() {
+    if (--this._length === 0) {
+      return this.Events.trigger("zero");
+    }
+  }
+
+  push(job) {
+    return this._lists[job.options.priority].push(job);
+  }
+
+  queued(priority) {
+    if (priority != null) {
+      return this._lists[priority].length;
+    } else {
+      return this._length;
+    }
+  }
+
+  shiftAll(fn) {
+    return this._lists.forEach(function (list) {
+      return list.forEachShift(fn);
+    });
+  }
+
+  getFirst(arr = this._lists) {
+    var j, len, list;
+
+    for (j = 0, len = arr.length; j < len; j++) {
+      list = arr[j];
+
+      if (list.length > 0) {
+        return list;
+      }
+    }
+
+    return [];
+  }
+
+  shiftLastFrom(priority) {
+    return this.getFirst(this._lists.slice(priority).reverse()).shift();
+  }
+
+};
+module.exports = Queues;
+
+/***/ }),
+
+/***/ 91400:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+function asyncGeneratorStep(gen, resolve, reject, _next, _throw, key, arg) { try { var info = gen[key](arg); var value = info.value; } catch (error) { reject(error); return; } if (info.done) { resolve(value); } else { Promise.resolve(value).then(_next, _throw); } }
+
+function _asyncToGenerator(fn) { return function () { var self = this, args = arguments; return new Promise(function (resolve, reject) { var gen = fn.apply(self, args); function _next(value) { asyncGeneratorStep(gen, resolve, reject, _next, _throw, "next", value); } function _throw(err) { asyncGeneratorStep(gen, resolve, reject, _next, _throw, "throw", err); } _next(undefined); }); }; }
+
+var Events, RedisConnection, Scripts, parser;
+parser = __nccwpck_require__(29700);
+Events = __nccwpck_require__(31914);
+Scripts = __nccwpck_require__(71479);
+
+RedisConnection = function () {
+  class RedisConnection {
+    constructor(options = {}) {
+      parser.load(options, this.defaults, this);
+
+      if (this.Redis == null) {
+        this.Redis = eval("require")("redis"); // Obfuscated or else Webpack/Angular will try to inline the optional redis module. To override this behavior: pass the redis module to Bottleneck as the 'Redis' option.
+      }
+
+      if (this.Events == null) {
+        this.Events = new Events(this);
+      }
+
+      this.terminated = false;
+
+      if (this.client == null) {
+        this.client = this.Redis.createClient(this.clientOptions);
+      }
+
+      this.subscriber = this.client.duplicate();
+      this.limiters = {};
+      this.shas = {};
+      this.ready = this.Promise.all([this._setup(this.client, false), this._setup(this.subscriber, true)]).then(() => {
+        return this._loadScripts();
+      }).then(() => {
+        return {
+          client: this.client,
+          subscriber: this.subscriber
+        };
+      });
+    }
+
+    _setup(client, sub) {
+      client.setMaxListeners(0);
+      return new this.Promise((resolve, reject) => {
+        client.on("error", e => {
+          return this.Events.trigger("error", e);
+        });
+
+        if (sub) {
+          client.on("message", (channel, message) => {
+            var ref;
+            return (ref = this.limiters[channel]) != null ? ref._store.onMessage(channel, message) : void 0;
+          });
+        }
+
+        if (client.ready) {
+          return resolve();
+        } else {
+          return client.once("ready", resolve);
+        }
+      });
+    }
+
+    _loadScript(name) {
+      return new this.Promise((resolve, reject) => {
+        var payload;
+        payload = Scripts.payload(name);
+        return this.client.multi([["script", "load", payload]]).exec((err, replies) => {
+          if (err != null) {
+            return reject(err);
+          }
+
+          this.shas[name] = replies[0];
+          return resolve(replies[0]);
+        });
+      });
+    }
+
+    _loadScripts() {
+      return this.Promise.all(Scripts.names.map(k => {
+        return this._loadScript(k);
+      }));
+    }
+
+    __runCommand__(cmd) {
+      var _this = this;
+
+      return _asyncToGenerator(function* () {
+        yield _this.ready;
+        return new _this.Promise((resolve, reject) => {
+          return _this.client.multi([cmd]).exec_atomic(function (err, replies) {
+            if (err != null) {
+              return reject(err);
+            } else {
+              return resolve(replies[0]);
+            }
+          });
+        });
+      })();
+    }
+
+    __addLimiter__(instance) {
+      return this.Promise.all([instance.channel(), instance.channel_client()].map(channel => {
+        return new this.Promise((resolve, reject) => {
+          var handler;
+
+          handler = chan => {
+            if (chan === channel) {
+              this.subscriber.removeListener("subscribe", handler);
+              this.limiters[channel] = instance;
+              return resolve();
+            }
+          };
+
+          this.subscriber.on("subscribe", handler);
+          return this.subscriber.subscribe(channel);
+        });
+      }));
+    }
+
+    __removeLimiter__(instance) {
+      var _this2 = this;
+
+      return this.Promise.all([instance.channel(), instance.channel_client()].map(
+      /*#__PURE__*/
+      function () {
+        var _ref = _asyncToGenerator(function* (channel) {
+          if (!_this2.terminated) {
+            yield new _this2.Promise((resolve, reject) => {
+              return _this2.subscriber.unsubscribe(channel, function (err, chan) {
+                if (err != null) {
+                  return reject(err);
+                }
+
+                if (chan === channel) {
+                  return resolve();
+                }
+              });
+            });
+          }
+
+          return delete _this2.limiters[channel];
+        });
+
+        return function (_x) {
+          return _ref.apply(this, arguments);
+        };
+      }()));
+    }
+
+    __scriptArgs__(name, id, args, cb) {
+      var keys;
+      keys = Scripts.keys(name, id);
+      return [this.shas[name], keys.length].concat(keys, args, cb);
+    }
+
+    __scriptFn__(name) {
+      return this.client.evalsha.bind(this.client);
+    }
+
+    disconnect(flush = true) {
+      var i, k, len, ref;
+      ref = Object.keys(this.limiters);
+
+      for (i = 0, len = ref.length; i < len; i++) {
+        k = ref[i];
+        clearInterval(this.limiters[k]._store.heartbeat);
+      }
+
+      this.limiters = {};
+      this.terminated = true;
+      this.client.end(flush);
+      this.subscriber.end(flush);
+      return this.Promise.resolve();
+    }
+
+  }
+
+  ;
+  RedisConnection.prototype.datastore = "redis";
+  RedisConnection.prototype.defaults = {
+    Redis: null,
+    clientOptions: {},
+    client: null,
+    Promise: Promise,
+    Events: null
+  };
+  return RedisConnection;
+}.call(void 0);
+
+module.exports = RedisConnection;
+
+/***/ }),
+
+/***/ 41827:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+function _slicedToArray(arr, i) { return _arrayWithHoles(arr) || _iterableToArrayLimit(arr, i) || _nonIterableRest(); }
+
+function _nonIterableRest() { throw new TypeError("Invalid attempt to destructure non-iterable instance"); }
+
+function _iterableToArrayLimit(arr, i) { var _arr = []; var _n = true; var _d = false; var _e = undefined; try { for (var _i = arr[Symbol.iterator](), _s; !(_n = (_s = _i.next()).done); _n = true) { _arr.push(_s.value); if (i && _arr.length === i) break; } } catch (err) { _d = true; _e = err; } finally { try { if (!_n && _i["return"] != null) _i["return"](); } finally { if (_d) throw _e; } } return _arr; }
+
+function _arrayWithHoles(arr) { if (Array.isArray(arr)) return arr; }
+
+function asyncGeneratorStep(gen, resolve, reject, _next, _throw, key, arg) { try { var info = gen[key](arg); var value = info.value; } catch (error) { reject(error); return; } if (info.done) { resolve(value); } else { Promise.resolve(value).then(_next, _throw); } }
+
+function _asyncToGenerator(fn) { return function () { var self = this, args = arguments; return new Promise(function (resolve, reject) { var gen = fn.apply(self, args); function _next(value) { asyncGeneratorStep(gen, resolve, reject, _next, _throw, "next", value); } function _throw(err) { asyncGeneratorStep(gen, resolve, reject, _next, _throw, "throw", err); } _next(undefined); }); }; }
+
+var BottleneckError, IORedisConnection, RedisConnection, RedisDatastore, parser;
+parser = __nccwpck_require__(29700);
+BottleneckError = __nccwpck_require__(72360);
+RedisConnection = __nccwpck_require__(91400);
+IORedisConnection = __nccwpck_require__(58468);
+RedisDatastore = class RedisDatastore {
+  constructor(instance, storeOptions, storeInstanceOptions) {
+    this.instance = instance;
+    this.storeOptions = storeOptions;
+    this.originalId = this.instance.id;
+    this.clientId = this.instance._randomIndex();
+    parser.load(storeInstanceOptions, storeInstanceOptions, this);
+    this.clients = {};
+    this.capacityPriorityCounters = {};
+    this.sharedConnection = this.connection != null;
+
+    if (this.connection == null) {
+      this.connection = this.instance.datastore === "redis" ? new RedisConnection({
+        Redis: this.Redis,
+        clientOptions: this.clientOptions,
+        Promise: this.Promise,
+        Events: this.instance.Events
+      }) : this.instance.datastore === "ioredis" ? new IORedisConnection({
+        Redis: this.Redis,
+        clientOptions: this.clientOptions,
+        clusterNodes: this.clusterNodes,
+        Promise: this.Promise,
+        Events: this.instance.Events
+      }) : void 0;
+    }
+
+    this.instance.connection = this.connection;
+    this.instance.datastore = this.connection.datastore;
+    this.ready = this.connection.ready.then(clients => {
+      this.clients = clients;
+      return this.runScript("init", this.prepareInitSettings(this.clearDatastore));
+    }).then(() => {
+      return this.connection.__addLimiter__(this.instance);
+    }).then(() => {
+      return this.runScript("register_client", [this.instance.queued()]);
+    }).then(() => {
+      var base;
+
+      if (typeof (base = this.heartbeat = setInterval(() => {
+        return this.runScript("heartbeat", []).catch(e => {
+          return this.instance.Events.trigger("error", e);
+        });
+      }, this.heartbeatInterval)).unref === "function") {
+        base.unref();
+      }
+
+      return this.clients;
+    });
+  }
+
+  __publish__(message) {
+    var _this = this;
+
+    return _asyncToGenerator(function* () {
+      var client;
+
+      var _ref = yield _this.ready;
+
+      client = _ref.client;
+      return client.publish(_this.instance.channel(), `message:${message.toString()}`);
+    })();
+  }
+
+  onMessage(channel, message) {
+    var _this2 = this;
+
+    return _asyncToGenerator(function* () {
+      var capacity, counter, data, drained, e, newCapacity, pos, priorityClient, rawCapacity, type;
+
+      try {
+        pos = message.indexOf(":");
+        var _ref2 = [message.slice(0, pos), message.slice(pos + 1)];
+        type = _ref2[0];
+        data = _ref2[1];
+
+        if (type === "capacity") {
+          return yield _this2.instance._drainAll(data.length > 0 ? ~~data : void 0);
+        } else if (type === "capacity-priority") {
+          var _data$split = data.split(":");
+
+          var _data$split2 = _slicedToArray(_data$split, 3);
+
+          rawCapacity = _data$split2[0];
+          priorityClient = _data$split2[1];
+          counter = _data$split2[2];
+          capacity = rawCapacity.length > 0 ? ~~rawCapacity : void 0;
+
+          if (priorityClient === _this2.clientId) {
+            drained = yield _this2.instance._drainAll(capacity);
+            newCapacity = capacity != null ? capacity - (drained || 0) : "";
+            return yield _this2.clients.client.publish(_this2.instance.channel(), `capacity-priority:${newCapacity}::${counter}`);
+          } else if (priorityClient === "") {
+            clearTimeout(_this2.capacityPriorityCounters[counter]);
+            delete _this2.capacityPriorityCounters[counter];
+            return _this2.instance._drainAll(capacity);
+          } else {
+            return _this2.capacityPriorityCounters[counter] = setTimeout(
+            /*#__PURE__*/
+            _asyncToGenerator(function* () {
+              var e;
+
+              try {
+                delete _this2.capacityPriorityCounters[counter];
+                yield _this2.runScript("blacklist_client", [priorityClient]);
+                return yield _this2.instance._drainAll(capacity);
+              } catch (error) {
+                e = error;
+                return _this2.instance.Events.trigger("error", e);
+              }
+            }), 1000);
+          }
+        } else if (type === "message") {
+          return _this2.instance.Events.trigger("message", data);
+        } else if (type === "blocked") {
+          return yield _this2.instance._dropAllQueued();
+        }
+      } catch (error) {
+        e = error;
+        return _this2.instance.Events.trigger("error", e);
+      }
+    })();
+  }
+
+  __disconnect__(flush) {
+    clearInterval(this.heartbeat);
+
+    if (this.sharedConnection) {
+      return this.connection.__removeLimiter__(this.instance);
+    } else {
+      return this.connection.disconnect(flush);
+    }
+  }
+
+  runScript(name, args) {
+    var _this3 = this;
+
+    return _asyncToGenerator(function* () {
+      if (!(name === "init" || name === "register_client")) {
+        yield _this3.ready;
+      }
+
+      return new _this3.Promise((resolve, reject) => {
+        var all_args, arr;
+        all_args = [Date.now(), _this3.clientId].concat(args);
+
+        _this3.instance.Events.trigger("debug", `Calling Redis script: ${name}.lua`, all_args);
+
+        arr = _this3.connection.__scriptArgs__(name, _this3.originalId, all_args, function (err, replies) {
+          if (err != null) {
+            return reject(err);
+          }
+
+          return resolve(replies);
+        });
+        return _this3.connection.__scriptFn__(name)(...arr);
+      }).catch(e => {
+        if (e.message === "SETTINGS_KEY_NOT_FOUND") {
+          if (name === "heartbeat") {
+            return _this3.Promise.resolve();
+          } else {
+            return _this3.runScript("init", _this3.prepareInitSettings(false)).then(() => {
+              return _this3.runScript(name, args);
+            });
+          }
+        } else if (e.message === "UNKNOWN_CLIENT") {
+          return _this3.runScript("register_client", [_this3.instance.queued()]).then(() => {
+            return _this3.runScript(name, args);
+          });
+        } else {
+          return _this3.Promise.reject(e);
+        }
+      });
+    })();
+  }
+
+  prepareArray(arr) {
+    var i, len, results, x;
+    results = [];
+
+    for (i = 0, len = arr.length; i < len; i++) {
+      x = arr[i];
+      results.push(x != null ? x.toString() : "");
+    }
+
+    return results;
+  }
+
+  prepareObject(obj) {
+    var arr, k, v;
+    arr = [];
+
+    for (k in obj) {
+      v = obj[k];
+      arr.push(k, v != null ? v.toString() : "");
+    }
+
+    return arr;
+  }
+
+  prepareInitSettings(clear) {
+    var args;
+    args = this.prepareObject(Object.assign({}, this.storeOptions, {
+      id: this.originalId,
+      version: this.instance.version,
+      groupTimeout: this.timeout,
+      clientTimeout: this.clientTimeout
+    }));
+    args.unshift(clear ? 1 : 0, this.instance.version);
+    return args;
+  }
+
+  convertBool(b) {
+    return !!b;
+  }
+
+  __updateSettings__(options) {
+    var _this4 = this;
+
+    return _asyncToGenerator(function* () {
+      yield _this4.runScript("update_settings", _this4.prepareObject(options));
+      return parser.overwrite(options, options, _this4.storeOptions);
+    })();
+  }
+
+  __running__() {
+    return this.runScript("running", []);
+  }
+
+  __queued__() {
+    return this.runScript("queued", []);
+  }
+
+  __done__() {
+    return this.runScript("done", []);
+  }
+
+  __groupCheck__() {
+    var _this5 = this;
+
+    return _asyncToGenerator(function* () {
+      return _this5.convertBool((yield _this5.runScript("group_check", [])));
+    })();
+  }
+
+  __incrementReservoir__(incr) {
+    return this.runScript("increment_reservoir", [incr]);
+  }
+
+  __currentReservoir__() {
+    return this.runScript("current_reservoir", []);
+  }
+
+  __check__(weight) {
+    var _this6 = this;
+
+    return _asyncToGenerator(function* () {
+      return _this6.convertBool((yield _this6.runScript("check", _this6.prepareArray([weight]))));
+    })();
+  }
+
+  __register__(index, weight, expiration) {
+    var _this7 = this;
+
+    return _asyncToGenerator(function* () {
+      var reservoir, success, wait;
+
+      var _ref4 = yield _this7.runScript("register", _this7.prepareArray([index, weight, expiration]));
+
+      var _ref5 = _slicedToArray(_ref4, 3);
+
+      success = _ref5[0];
+      wait = _ref5[1];
+      reservoir = _ref5[2];
+      return {
+        success: _this7.convertBool(success),
+        wait,
+        reservoir
+      };
+    })();
+  }
+
+  __submit__(queueLength, weight) {
+    var _this8 = this;
+
+    return _asyncToGenerator(function* () {
+      var blocked, e, maxConcurrent, overweight, reachedHWM, strategy;
+
+      try {
+        var _ref6 = yield _this8.runScript("submit", _this8.prepareArray([queueLength, weight]));
+
+        var _ref7 = _slicedToArray(_ref6, 3);
+
+        reachedHWM = _ref7[0];
+        blocked = _ref7[1];
+        strategy = _ref7[2];
+        return {
+          reachedHWM: _this8.convertBool(reachedHWM),
+          blocked: _this8.convertBool(blocked),
+          strategy
+        };
+      } catch (error) {
+        e = error;
+
+        if (e.message.indexOf("OVERWEIGHT") === 0) {
+          var _e$message$split = e.message.split(":");
+
+          var _e$message$split2 = _slicedToArray(_e$message$split, 3);
+
+          overweight = _e$message$split2[0];
+          weight = _e$message$split2[1];
+          maxConcurrent = _e$message$split2[2];
+          throw new BottleneckError(`Impossible to add a job having a weight of ${weight} to a limiter having a maxConcurrent setting of ${maxConcurrent}`);
+        } else {
+          throw e;
+        }
+      }
+    })();
+  }
+
+  __free__(index, weight) {
+    var _this9 = this;
+
+    return _asyncToGenerator(function* () {
+      var running;
+      running = yield _this9.runScript("free", _this9.prepareArray([index]));
+      return {
+        running
+      };
+    })();
+  }
+
+};
+module.exports = RedisDatastore;
+
+/***/ }),
+
+/***/ 71479:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var headers, lua, templates;
+lua = __nccwpck_require__(46495);
+headers = {
+  refs: lua["refs.lua"],
+  validate_keys: lua["validate_keys.lua"],
+  validate_client: lua["validate_client.lua"],
+  refresh_expiration: lua["refresh_expiration.lua"],
+  process_tick: lua["process_tick.lua"],
+  conditions_check: lua["conditions_check.lua"],
+  get_time: lua["get_time.lua"]
+};
+
+exports.allKeys = function (id) {
+  return [
+  /*
+  HASH
+  */
+  `b_${id}_settings`,
+  /*
+  HASH
+  job index -> weight
+  */
+  `b_${id}_job_weights`,
+  /*
+  ZSET
+  job index -> expiration
+  */
+  `b_${id}_job_expirations`,
+  /*
+  HASH
+  job index -> client
+  */
+  `b_${id}_job_clients`,
+  /*
+  ZSET
+  client -> sum running
+  */
+  `b_${id}_client_running`,
+  /*
+  HASH
+  client -> num queued
+  */
+  `b_${id}_client_num_queued`,
+  /*
+  ZSET
+  client -> last job registered
+  */
+  `b_${id}_client_last_registered`,
+  /*
+  ZSET
+  client -> last seen
+  */
+  `b_${id}_client_last_seen`];
+};
+
+templates = {
+  init: {
+    keys: exports.allKeys,
+    headers: ["process_tick"],
+    refresh_expiration: true,
+    code: lua["init.lua"]
+  },
+  group_check: {
+    keys: exports.allKeys,
+    headers: [],
+    refresh_expiration: false,
+    code: lua["group_check.lua"]
+  },
+  register_client: {
+    keys: exports.allKeys,
+    headers: ["validate_keys"],
+    refresh_expiration: false,
+    code: lua["register_client.lua"]
+  },
+  blacklist_client: {
+    keys: exports.allKeys,
+    headers: ["validate_keys", "validate_client"],
+    refresh_expiration: false,
+    code: lua["blacklist_client.lua"]
+  },
+  heartbeat: {
+    keys: exports.allKeys,
+    headers: ["validate_keys", "validate_client", "process_tick"],
+    refresh_expiration: false,
+    code: lua["heartbeat.lua"]
+  },
+  update_settings: {
+    keys: exports.allKeys,
+    headers: ["validate_keys", "validate_client", "process_tick"],
+    refresh_expiration: true,
+    code: lua["update_settings.lua"]
+  },
+  running: {
+    keys: exports.allKeys,
+    headers: ["validate_keys", "validate_client", "process_tick"],
+    refresh_expiration: false,
+    code: lua["running.lua"]
+  },
+  queued: {
+    keys: exports.allKeys,
+    headers: ["validate_keys", "validate_client"],
+    refresh_expiration: false,
+    code: lua["queued.lua"]
+  },
+  done: {
+    keys: exports.allKeys,
+    headers: ["validate_keys", "validate_client", "process_tick"],
+    refresh_expiration: false,
+    code: lua["done.lua"]
+  },
+  check: {
+    keys: exports.allKeys,
+    headers: ["validate_keys", "validate_client", "process_tick", "conditions_check"],
+    refresh_expiration: false,
+    code: lua["check.lua"]
+  },
+  submit: {
+    keys: exports.allKeys,
+    headers: ["validate_keys", "validate_client", "process_tick", "conditions_check"],
+    refresh_expiration: true,
+    code: lua["submit.lua"]
+  },
+  register: {
+    keys: exports.allKeys,
+    headers: ["validate_keys", "validate_client", "process_tick", "conditions_check"],
+    refresh_expiration: true,
+    code: lua["register.lua"]
+  },
+  free: {
+    keys: exports.allKeys,
+    headers: ["validate_keys", "validate_client", "process_tick"],
+    refresh_expiration: true,
+    code: lua["free.lua"]
+  },
+  current_reservoir: {
+    keys: exports.allKeys,
+    headers: ["validate_keys", "validate_client", "process_tick"],
+    refresh_expiration: false,
+    code: lua["current_reservoir.lua"]
+  },
+  increment_reservoir: {
+    keys: exports.allKeys,
+    headers: ["validate_keys", "validate_client", "process_tick"],
+    refresh_expiration: true,
+    code: lua["increment_reservoir.lua"]
+  }
+};
+exports.names = Object.keys(templates);
+
+exports.keys = function (name, id) {
+  return templates[name].keys(id);
+};
+
+exports.payload = function (name) {
+  var template;
+  template = templates[name];
+  return Array.prototype.concat(headers.refs, template.headers.map(function (h) {
+    return headers[h];
+  }), template.refresh_expiration ? headers.refresh_expiration : "", template.code).join("\n");
+};
+
+/***/ }),
+
+/***/ 5685:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+var BottleneckError, States;
+BottleneckError = __nccwpck_require__(72360);
+States = class States {
+  constructor(status1) {
+    this.status = status1;
+    this._jobs = {};
+    this.counts = this.status.map(function () {
+      return 0;
+    });
+  }
+
+  next(id) {
+    var current, next;
+    current = this._jobs[id];
+    next = current + 1;
+
+    if (current != null && next < this.status.length) {
+      this.counts[current]--;
+      this.counts[next]++;
+      return this._jobs[id]++;
+    } else if (current != null) {
+      this.counts[current]--;
+      return delete this._jobs[id];
+    }
+  }
+
+  start(id) {
+    var initial;
+    initial = 0;
+    this._jobs[id] = initial;
+    return this.counts[initial]++;
+  }
+
+  remove(id) {
+    var current;
+    current = this._jobs[id];
+
+    if (current != null) {
+      this.counts[current]--;
+      delete this._jobs[id];
+    }
+
+    return current != null;
+  }
+
+  jobStatus(id) {
+    var ref;
+    return (ref = this.status[this._jobs[id]]) != null ? ref : null;
+  }
+
+  statusJobs(status) {
+    var k, pos, ref, results, v;
+
+    if (status != null) {
+      pos = this.status.indexOf(status);
+
+      if (pos < 0) {
+        throw new BottleneckError(`status must be one of ${this.status.join(', ')}`);
+      }
+
+      ref = this._jobs;
+      results = [];
+
+      for (k in ref) {
+        v = ref[k];
+
+        if (v === pos) {
+          results.push(k);
+        }
+      }
+
+      return results;
+    } else {
+      return Object.keys(this._jobs);
+    }
+  }
+
+  statusCounts() {
+    return this.counts.reduce((acc, v, i) => {
+      acc[this.status[i]] = v;
+      return acc;
+    }, {});
+  }
+
+};
+module.exports = States;
+
+/***/ }),
+
+/***/ 39216:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+function asyncGeneratorStep(gen, resolve, reject, _next, _throw, key, arg) { try { var info = gen[key](arg); var value = info.value; } catch (error) { reject(error); return; } if (info.done) { resolve(value); } else { Promise.resolve(value).then(_next, _throw); } }
+
+function _asyncToGenerator(fn) { return function () { var self = this, args = arguments; return new Promise(function (resolve, reject) { var gen = fn.apply(self, args); function _next(value) { asyncGeneratorStep(gen, resolve, reject, _next, _throw, "next", value); } function _throw(err) { asyncGeneratorStep(gen, resolve, reject, _next, _throw, "throw", err); } _next(undefined); }); }; }
+
+var DLList, Sync;
+DLList = __nccwpck_require__(55327);
+Sync = class Sync {
+  constructor(name, Promise) {
+    this.schedule = this.schedule.bind(this);
+    this.name = name;
+    this.Promise = Promise;
+    this._running = 0;
+    this._queue = new DLList();
+  }
+
+  isEmpty() {
+    return this._queue.length === 0;
+  }
+
+  _tryToRun() {
+    var _this = this;
+
+    return _asyncToGenerator(function* () {
+      var args, cb, error, reject, resolve, returned, task;
+
+      if (_this._running < 1 && _this._queue.length > 0) {
+        _this._running++;
+
+        var _this$_queue$shift = _this._queue.shift();
+
+        task = _this$_queue$shift.task;
+        args = _this$_queue$shift.args;
+        resolve = _this$_queue$shift.resolve;
+        reject = _this$_queue$shift.reject;
+        cb = yield _asyncToGenerator(function* () {
+          try {
+            returned = yield task(...args);
+            return function () {
+              return resolve(returned);
+            };
+          } catch (error1) {
+            error = error1;
+            return function () {
+              return reject(error);
+            };
+          }
+        })();
+        _this._running--;
+
+        _this._tryToRun();
+
+        return cb();
+      }
+    })();
+  }
+
+  schedule(task, ...args) {
+    var promise, reject, resolve;
+    resolve = reject = null;
+    promise = new this.Promise(function (_resolve, _reject) {
+      resolve = _resolve;
+      return reject = _reject;
+    });
+
+    this._queue.push({
+      task,
+      args,
+      resolve,
+      reject
+    });
+
+    this._tryToRun();
+
+    return promise;
+  }
+
+};
+module.exports = Sync;
+
+/***/ }),
+
+/***/ 62203:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+module.exports = __nccwpck_require__(68760);
+
+/***/ }),
+
+/***/ 29700:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+
+exports.load = function (received, defaults, onto = {}) {
+  var k, ref, v;
+
+  for (k in defaults) {
+    v = defaults[k];
+    onto[k] = (ref = received[k]) != null ? ref : v;
+  }
+
+  return onto;
+};
+
+exports.overwrite = function (received, defaults, onto = {}) {
+  var k, v;
+
+  for (k in received) {
+    v = received[k];
+
+    if (defaults[k] !== void 0) {
+      onto[k] = v;
+    }
+  }
+
+  return onto;
+};
+
+/***/ }),
+
+/***/ 63251:
+/***/ (function(module) {
+
+/**
+  * This file contains the Bottleneck library (MIT), compiled to ES2017, and without Clustering support.
+  * https://github.com/SGrondin/bottleneck
+  */
+(function (global, factory) {
+	 true ? module.exports = factory() :
+	0;
+}(this, (function () { 'use strict';
+
+	var commonjsGlobal = typeof globalThis !== 'undefined' ? globalThis : typeof window !== 'undefined' ? window : typeof global !== 'undefined' ? global : typeof self !== 'undefined' ? self : {};
+
+	function getCjsExportFromNamespace (n) {
+		return n && n['default'] || n;
+	}
+
+	var load = function(received, defaults, onto = {}) {
+	  var k, ref, v;
+	  for (k in defaults) {
+	    v = defaults[k];
+	    onto[k] = (ref = received[k]) != null ? ref : v;
+	  }
+	  return onto;
+	};
+
+	var overwrite = function(received, defaults, onto = {}) {
+	  var k, v;
+	  for (k in received) {
+	    v = received[k];
+	    if (defaults[k] !== void 0) {
+	      onto[k] = v;
+	    }
+	  }
+	  return onto;
+	};
+
+	var parser = {
+		load: load,
+		overwrite: overwrite
+	};
+
+	var DLList;
+
+	DLList = class DLList {
+	  constructor(incr, decr) {
+	    this.incr = incr;
+	    this.decr = decr;
+	    this._first = null;
+	    this._last = null;
+	    this.length = 0;
+	  }
+
+	  push(value) {
+	    var node;
+	    this.length++;
+	    if (typeof this.incr === "function") {
+	      this.incr();
+	    }
+	    node = {
+	      value,
+	      prev: this._last,
+	      next: null
+	    };
+	    if (this._last != null) {
+	      this._last.next = node;
+	      this._last = node;
+	    } else {
+	      this._first = this._last = node;
+	    }
+	    return void 0;
+	  }
+
+	  shift() {
+	    var value;
+	    if (this._first == null) {
+	      return;
+	    } else {
+	      this.length--;
+	      if (typeof this.decr === "function") {
+	        this.decr();
+	      }
+	    }
+	    value = this._first.value;
+	    if ((this._first = this._first.next) != null) {
+	      this._first.prev = null;
+	    } else {
+	      this._last = null;
+	    }
+	    return value;
+	  }
+
+	  first() {
+	    if (this._first != null) {
+	      return this._first.value;
+	    }
+	  }
+
+	  getArray() {
+	    var node, ref, results;
+	    node = this._first;
+	    results = [];
+	    while (node != null) {
+	      results.push((ref = node, node = node.next, ref.value));
+	    }
+	    return results;
+	  }
+
+	  forEachShift(cb) {
+	    var node;
+	    node = this.shift();
+	    while (node != null) {
+	      (cb(node), node = this.shift());
+	    }
+	    return void 0;
+	  }
+
+	  debug() {
+	    var node, ref, ref1, ref2, results;
+	    node = this._first;
+	    results = [];
+	    while (node != null) {
+	      results.push((ref = node, node = node.next, {
+	        value: ref.value,
+	        prev: (ref1 = ref.prev) != null ? ref1.value : void 0,
+	        next: (ref2 = ref.next) != null ? ref2.value : void 0
+	      }));
+	    }
+	    return results;
+	  }
+
+	};
+
+	var DLList_1 = DLList;
+
+	var Events;
+
+	Events = class Events {
+	  constructor(instance) {
+	    this.instance = instance;
+	    this._events = {};
+	    if ((this.instance.on != null) || (this.instance.once != null) || (this.instance.removeAllListeners != null)) {
+	      throw new Error("An Emitter already exists for this object");
+	    }
+	    this.instance.on = (name, cb) => {
+	      return this._addListener(name, "many", cb);
+	    };
+	    this.instance.once = (name, cb) => {
+	      return this._addListener(name, "once", cb);
+	    };
+	    this.instance.removeAllListeners = (name = null) => {
+	      if (name != null) {
+	        return delete this._events[name];
+	      } else {
+	        return this._events = {};
+	      }
+	    };
+	  }
+
+	  _addListener(name, status, cb) {
+	    var base;
+	    if ((base = this._events)[name] == null) {
+	      base[name] = [];
+	    }
+	    this._events[name].push({cb, status});
+	    return this.instance;
+	  }
+
+	  listenerCount(name) {
+	    if (this._events[name] != null) {
+	      return this._events[name].length;
+	    } else {
+	      return 0;
+	    }
+	  }
+
+	  async trigger(name, ...args) {
+	    var e, promises;
+	    try {
+	      if (name !== "debug") {
+	        this.trigger("debug", `Event triggered: ${name}`, args);
+	      }
+	      if (this._events[name] == null) {
+	        return;
+	      }
+	      this._events[name] = this._events[name].filter(function(listener) {
+	        return listener.status !== "none";
+	      });
+	      promises = this._events[name].map(async(listener) => {
+	        var e, returned;
+	        if (listener.status === "none") {
+	          return;
+	        }
+	        if (listener.status === "once") {
+	          listener.status = "none";
+	        }
+	        try {
+	          returned = typeof listener.cb === "function" ? listener.cb(...args) : void 0;
+	          if (typeof (returned != null ? returned.then : void 0) === "function") {
+	            return (await returned);
+	          } else {
+	            return returned;
+	          }
+	        } catch (error) {
+	          e = error;
+	          {
+	            this.trigger("error", e);
+	          }
+	          return null;
+	        }
+	      });
+	      return ((await Promise.all(promises))).find(function(x) {
+	        return x != null;
+	      });
+	    } catch (error) {
+	      e = error;
+	      {
+	        this.trigger("error", e);
+	      }
+	      return null;
+	    }
+	  }
+
+	};
+
+	var Events_1 = Events;
+
+	var DLList$1, Events$1, Queues;
+
+	DLList$1 = DLList_1;
+
+	Events$1 = Events_1;
+
+	Queues = class Queues {
+	  constructor(num_priorities) {
+	    var i;
+	    this.Events = new Events$1(this);
+	    this._length = 0;
+	    this._lists = (function() {
+	      var j, ref, results;
+	      results = [];
+	      for (i = j = 1, ref = num_priorities; (1 <= ref ? j <= ref : j >= ref); i = 1 <= ref ? ++j : --j) {
+	        results.push(new DLList$1((() => {
+	          return this.incr();
+	        }), (() => {
+	          return this.decr();
+	        })));
+	      }
+	      return results;
+	    }).call(this);
+	  }
+
+	  incr() {
+	    if (this._length++ === 0) {
+	      return this.Events.trigger("leftzero");
+	    }
+	  }
+
+	  decr() {
+	    if (--this._length === 0) {
+	      return this.Events.trigger("zero");
+	    }
+	  }
+
+	  push(job) {
+	    return this._lists[job.options.priority].push(job);
+	  }
+
+	  queued(priority) {
+	    if (priority != null) {
+	      return this._lists[priority].length;
+	    } else {
+	      return this._length;
+	    }
+	  }
+
+	  shiftAll(fn) {
+	    return this._lists.forEach(function(list) {
+	      return list.forEachShift(fn);
+	    });
+	  }
+
+	  getFirst(arr = this._lists) {
+	    var j, len, list;
+	    for (j = 0, len = arr.length; j < len; j++) {
+	      list = arr[j];
+	      if (list.length > 0) {
+	        return list;
+	      }
+	    }
+	    return [];
+	  }
+
+	  shiftLastFrom(priority) {
+	    return this.getFirst(this._lists.slice(priority).reverse()).shift();
+	  }
+
+	};
+
+	var Queues_1 = Queues;
+
+	var BottleneckError;
+
+	BottleneckError = class BottleneckError extends Error {};
+
+	var BottleneckError_1 = BottleneckError;
+
+	var BottleneckError$1, DEFAULT_PRIORITY, Job, NUM_PRIORITIES, parser$1;
+
+	NUM_PRIORITIES = 10;
+
+	DEFAULT_PRIORITY = 5;
+
+	parser$1 = parser;
+
+	BottleneckError$1 = BottleneckError_1;
+
+	Job = class Job {
+	  constructor(task, args, options, jobDefaults, rejectOnDrop, Events, _states, Promise) {
+	    this.task = task;
+	    this.args = args;
+	    this.rejectOnDrop = rejectOnDrop;
+	    this.Events = Events;
+	    this._states = _states;
+	    this.Promise = Promise;
+	    this.options = parser$1.load(options, jobDefaults);
+	    this.options.priority = this._sanitizePriority(this.options.priority);
+	    if (this.options.id === jobDefaults.id) {
+	      this.options.id = `${this.options.id}-${this._randomIndex()}`;
+	    }
+	    this.promise = new this.Promise((_resolve, _reject) => {
+	      this._resolve = _resolve;
+	      this._reject = _reject;
+	    });
+	    this.retryCount = 0;
+	  }
+
+	  _sanitizePriority(priority) {
+	    var sProperty;
+	    sProperty = ~~priority !== priority ? DEFAULT_PRIORITY : priority;
+	    if (sProperty < 0) {
+	      return 0;
+	    } else if (sProperty > NUM_PRIORITIES - 1) {
+	      return NUM_PRIORITIES - 1;
+	    } else {
+	      return sProperty;
+	    }
+	  }
+
+	  _randomIndex() {
+	    return Math.random().toString(36).slice(2);
+	  }
+
+	  doDrop({error, message = "This job has been dropped by Bottleneck"} = {}) {
+	    if (this._states.remove(this.options.id)) {
+	      if (this.rejectOnDrop) {
+	        this._reject(error != null ? error : new BottleneckError$1(message));
+	      }
+	      this.Events.trigger("dropped", {args: this.args, options: this.options, task: this.task, promise: this.promise});
+	      return true;
+	    } else {
+	      return false;
+	    }
+	  }
+
+	  _assertStatus(expected) {
+	    var status;
+	    status = this._states.jobStatus(this.options.id);
+	    if (!(status === expected || (expected === "DONE" && status === null))) {
+	      throw new BottleneckError$1(`Invalid job status ${status}, expected ${expected}. Please open an issue at https://github.com/SGrondin/bottleneck/issues`);
+	    }
+	  }
+
+	  doReceive() {
+	    this._states.start(this.options.id);
+	    return this.Events.trigger("received", {args: this.args, options: this.options});
+	  }
+
+	  doQueue(reachedHWM, blocked) {
+	    this._assertStatus("RECEIVED");
+	    this._states.next(this.options.id);
+	    return this.Events.trigger("queued", {args: this.args, options: this.options, reachedHWM, blocked});
+	  }
+
+	  doRun() {
+	    if (this.retryCount === 0) {
+	      this._assertStatus("QUEUED");
+	      this._states.next(this.options.id);
+	    } else {
+	      this._assertStatus("EXECUTING");
+	    }
+	    return this.Events.trigger("scheduled", {args: this.args, options: this.options});
+	  }
+
+	  async doExecute(chained, clearGlobalState, run, free) {
+	    var error, eventInfo, passed;
+	    if (this.retryCount === 0) {
+	      this._assertStatus("RUNNING");
+	      this._states.next(this.options.id);
+	    } else {
+	      this._assertStatus("EXECUTING");
+	    }
+	    eventInfo = {args: this.args, options: this.options, retryCount: this.retryCount};
+	    this.Events.trigger("executing", eventInfo);
+	    try {
+	      passed = (await (chained != null ? chained.schedule(this.options, this.task, ...this.args) : this.task(...this.args)));
+	      if (clearGlobalState()) {
+	        this.doDone(eventInfo);
+	        await free(this.options, eventInfo);
+	        this._assertStatus("DONE");
+	        return this._resolve(passed);
+	      }
+	    } catch (error1) {
+	      error = error1;
+	      return this._onFailure(error, eventInfo, clearGlobalState, run, free);
+	    }
+	  }
+
+	  doExpire(clearGlobalState, run, free) {
+	    var error, eventInfo;
+	    if (this._states.jobStatus(this.options.id === "RUNNING")) {
+	      this._states.next(this.options.id);
+	    }
+	    this._assertStatus("EXECUTING");
+	    eventInfo = {args: this.args, options: this.options, retryCount: this.retryCount};
+	    error = new BottleneckError$1(`This job timed out after ${this.options.expiration} ms.`);
+	    return this._onFailure(error, eventInfo, clearGlobalState, run, free);
+	  }
+
+	  async _onFailure(error, eventInfo, clearGlobalState, run, free) {
+	    var retry, retryAfter;
+	    if (clearGlobalState()) {
+	      retry = (await this.Events.trigger("failed", error, eventInfo));
+	      if (retry != null) {
+	        retryAfter = ~~retry;
+	        this.Events.trigger("retry", `Retrying ${this.options.id} after ${retryAfter} ms`, eventInfo);
+	        this.retryCount++;
+	        return run(retryAfter);
+	      } else {
+	        this.doDone(eventInfo);
+	        await free(this.options, eventInfo);
+	        this._assertStatus("DONE");
+	        return this._reject(error);
+	      }
+	    }
+	  }
+
+	  doDone(eventInfo) {
+	    this._assertStatus("EXECUTING");
+	    this._states.next(this.options.id);
+	    return this.Events.trigger("done", eventInfo);
+	  }
+
+	};
+
+	var Job_1 = Job;
+
+	var BottleneckError$2, LocalDatastore, parser$2;
+
+	parser$2 = parser;
+
+	BottleneckError$2 = BottleneckError_1;
+
+	LocalDatastore = class LocalDatastore {
+	  constructor(instance, storeOptions, storeInstanceOptions) {
+	    this.instance = instance;
+	    this.storeOptions = storeOptions;
+	    this.clientId = this.instance._randomIndex();
+	    parser$2.load(storeInstanceOptions, storeInstanceOptions, this);
+	    this._nextRequest = this._lastReservoirRefresh = this._lastReservoirIncrease = Date.now();
+	    this._running = 0;
+	    this._done = 0;
+	    this._unblockTime = 0;
+	    this.ready = this.Promise.resolve();
+	    this.clients = {};
+	    this._startHeartbeat();
+	  }
+
+	  _startHeartbeat() {
+	    var base;
+	    if ((this.heartbeat == null) && (((this.storeOptions.reservoirRefreshInterval != null) && (this.storeOptions.reservoirRefreshAmount != null)) || ((this.storeOptions.reservoirIncreaseInterval != null) && (this.storeOptions.reservoirIncreaseAmount != null)))) {
+	      return typeof (base = (this.heartbeat = setInterval(() => {
+	        var amount, incr, maximum, now, reservoir;
+	        now = Date.now();
+	        if ((this.storeOptions.reservoirRefreshInterval != null) && now >= this._lastReservoirRefresh + this.storeOptions.reservoirRefreshInterval) {
+	          this._lastReservoirRefresh = now;
+	          this.storeOptions.reservoir = this.storeOptions.reservoirRefreshAmount;
+	          this.instance._drainAll(this.computeCapacity());
+	        }
+	        if ((this.storeOptions.reservoirIncreaseInterval != null) && now >= this._lastReservoirIncrease + this.storeOptions.reservoirIncreaseInterval) {
+	          ({
+	            reservoirIncreaseAmount: amount,
+	            reservoirIncreaseMaximum: maximum,
+	            reservoir
+	          } = this.storeOptions);
+	          this._lastReservoirIncrease = now;
+	          incr = maximum != null ? Math.min(amount, maximum - reservoir) : amount;
+	          if (incr > 0) {
+	            this.storeOptions.reservoir += incr;
+	            return this.instance._drainAll(this.computeCapacity());
+	          }
+	        }
+	      }, this.heartbeatInterval))).unref === "function" ? base.unref() : void 0;
+	    } else {
+	      return clearInterval(this.heartbeat);
+	    }
+	  }
+
+	  async __publish__(message) {
+	    await this.yieldLoop();
+	    return this.instance.Events.trigger("message", message.toString());
+	  }
+
+	  async __disconnect__(flush) {
+	    await this.yieldLoop();
+	    clearInterval(this.heartbeat);
+	    return this.Promise.resolve();
+	  }
+
+	  yieldLoop(t = 0) {
+	    return new this.Promise(function(resolve, reject) {
+	      return setTimeout(resolve, t);
+	    });
+	  }
+
+	  computePenalty() {
+	    var ref;
+	    return (ref = this.storeOptions.penalty) != null ? ref : (15 * this.storeOptions.minTime) || 5000;
+	  }
+
+	  async __updateSettings__(options) {
+	    await this.yieldLoop();
+	    parser$2.overwrite(options, options, this.storeOptions);
+	    this._startHeartbeat();
+	    this.instance._drainAll(this.computeCapacity());
+	    return true;
+	  }
+
+	  async __running__() {
+	    await this.yieldLoop();
+	    return this._running;
+	  }
+
+	  async __queued__() {
+	    await this.yieldLoop();
+	    return this.instance.queued();
+	  }
+
+	  async __done__() {
+	    await this.yieldLoop();
+	    return this._done;
+	  }
+
+	  async __groupCheck__(time) {
+	    await this.yieldLoop();
+	    return (this._nextRequest + this.timeout) < time;
+	  }
+
+	  computeCapacity() {
+	    var maxConcurrent, reservoir;
+	    ({maxConcurrent, reservoir} = this.storeOptions);
+	    if ((maxConcurrent != null) && (reservoir != null)) {
+	      return Math.min(maxConcurrent - this._running, reservoir);
+	    } else if (maxConcurrent != null) {
+	      return maxConcurrent - this._running;
+	    } else if (reservoir != null) {
+	      return reservoir;
+	    } else {
+	      return null;
+	    }
+	  }
+
+	  conditionsCheck(weight) {
+	    var capacity;
+	    capacity = this.computeCapacity();
+	    return (capacity == null) || weight <= capacity;
+	  }
+
+	  async __incrementReservoir__(incr) {
+	    var reservoir;
+	    await this.yieldLoop();
+	    reservoir = this.storeOptions.reservoir += incr;
+	    this.instance._drainAll(this.computeCapacity());
+	    return reservoir;
+	  }
+
+	  async __currentReservoir__() {
+	    await this.yieldLoop();
+	    return this.storeOptions.reservoir;
+	  }
+
+	  isBlocked(now) {
+	    return this._unblockTime >= now;
+	  }
+
+	  check(weight, now) {
+	    return this.conditionsCheck(weight) && (this._nextRequest - now) <= 0;
+	  }
+
+	  async __check__(weight) {
+	    var now;
+	    await this.yieldLoop();
+	    now = Date.now();
+	    return this.check(weight, now);
+	  }
+
+	  async __register__(index, weight, expiration) {
+	    var now, wait;
+	    await this.yieldLoop();
+	    now = Date.now();
+	    if (this.conditionsCheck(weight)) {
+	      this._running += weight;
+	      if (this.storeOptions.reservoir != null) {
+	        this.storeOptions.reservoir -= weight;
+	      }
+	      wait = Math.max(this._nextRequest - now, 0);
+	      this._nextRequest = now + wait + this.storeOptions.minTime;
+	      return {
+	        success: true,
+	        wait,
+	        reservoir: this.storeOptions.reservoir
+	      };
+	    } else {
+	      return {
+	        success: false
+	      };
+	    }
+	  }
+
+	  strategyIsBlock() {
+	    return this.storeOptions.strategy === 3;
+	  }
+
+	  async __submit__(queueLength, weight) {
+	    var blocked, now, reachedHWM;
+	    await this.yieldLoop();
+	    if ((this.storeOptions.maxConcurrent != null) && weight > this.storeOptions.maxConcurrent) {
+	      throw new BottleneckError$2(`Impossible to add a job having a weight of ${weight} to a limiter having a maxConcurrent setting of ${this.storeOptions.maxConcurrent}`);
+	    }
+	    now = Date.now();
+	    reachedHWM = (this.storeOptions.highWater != null) && queueLength === this.storeOptions.highWater && !this.check(weight, now);
+	    blocked = this.strategyIsBlock() && (reachedHWM || this.isBlocked(now));
+	    if (blocked) {
+	      this._unblockTime = now + this.computePenalty();
+	      this._nextRequest = this._unblockTime + this.storeOptions.minTime;
+	      this.instance._dropAllQueued();
+	    }
+	    return {
+	      reachedHWM,
+	      blocked,
+	      strategy: this.storeOptions.strategy
+	    };
+	  }
+
+	  async __free__(index, weight) {
+	    await this.yieldLoop();
+	    this._running -= weight;
+	    this._done += weight;
+	    this.instance._drainAll(this.computeCapacity());
+	    return {
+	      running: this._running
+	    };
+	  }
+
+	};
+
+	var LocalDatastore_1 = LocalDatastore;
+
+	var BottleneckError$3, States;
+
+	BottleneckError$3 = BottleneckError_1;
+
+	States = class States {
+	  constructor(status1) {
+	    this.status = status1;
+	    this._jobs = {};
+	    this.counts = this.status.map(function() {
+	      return 0;
+	    });
+	  }
+
+	  next(id) {
+	    var current, next;
+	    current = this._jobs[id];
+	    next = current + 1;
+	    if ((current != null) && next < this.status.length) {
+	      this.counts[current]--;
+	      this.counts[next]++;
+	      return this._jobs[id]++;
+	    } else if (current != null) {
+	      this.counts[current]--;
+	      return delete this._jobs[id];
+	    }
+	  }
+
+	  start(id) {
+	    var initial;
+	    initial = 0;
+	    this._jobs[id] = initial;
+	    return this.counts[initial]++;
+	  }
+
+	  remove(id) {
+	    var current;
+	    current = this._jobs[id];
+	    if (current != null) {
+	      this.counts[current]--;
+	      delete this._jobs[id];
+	    }
+	    return current != null;
+	  }
+
+	  jobStatus(id) {
+	    var ref;
+	    return (ref = this.status[this._jobs[id]]) != null ? ref : null;
+	  }
+
+	  statusJobs(status) {
+	    var k, pos, ref, results, v;
+	    if (status != null) {
+	      pos = this.status.indexOf(status);
+	      if (pos < 0) {
+	        throw new BottleneckError$3(`status must be one of ${this.status.join(', ')}`);
+	      }
+	      ref = this._jobs;
+	      results = [];
+	      for (k in ref) {
+	        v = ref[k];
+	        if (v === pos) {
+	          results.push(k);
+	        }
+	      }
+	      return results;
+	    } else {
+	      return Object.keys(this._jobs);
+	    }
+	  }
+
+	  statusCounts() {
+	    return this.counts.reduce(((acc, v, i) => {
+	      acc[this.status[i]] = v;
+	      return acc;
+	    }), {});
+	  }
+
+	};
+
+	var States_1 = States;
+
+	var DLList$2, Sync;
+
+	DLList$2 = DLList_1;
+
+	Sync = class Sync {
+	  constructor(name, Promise) {
+	    this.schedule = this.schedule.bind(this);
+	    this.name = name;
+	    this.Promise = Promise;
+	    this._running = 0;
+	    this._queue = new DLList$2();
+	  }
+
+	  isEmpty() {
+	    return this._queue.length === 0;
+	  }
+
+	  async _tryToRun() {
+	    var args, cb, error, reject, resolve, returned, task;
+	    if ((this._running < 1) && this._queue.length > 0) {
+	      this._running++;
+	      ({task, args, resolve, reject} = this._queue.shift());
+	      cb = (await (async function() {
+	        try {
+	          returned = (await task(...args));
+	          return function() {
+	            return resolve(returned);
+	          };
+	        } catch (error1) {
+	          error = error1;
+	          return function() {
+	            return reject(error);
+	          };
+	        }
+	      })());
+	      this._running--;
+	      this._tryToRun();
+	      return cb();
+	    }
+	  }
+
+	  schedule(task, ...args) {
+	    var promise, reject, resolve;
+	    resolve = reject = null;
+	    promise = new this.Promise(function(_resolve, _reject) {
+	      resolve = _resolve;
+	      return reject = _reject;
+	    });
+	    this._queue.push({task, args, resolve, reject});
+	    this._tryToRun();
+	    return promise;
+	  }
+
+	};
+
+	var Sync_1 = Sync;
+
+	var version = "2.19.5";
+	var version$1 = {
+		version: version
+	};
+
+	var version$2 = /*#__PURE__*/Object.freeze({
+		version: version,
+		default: version$1
+	});
+
+	var require$$2 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+	var require$$3 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+	var require$$4 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+	var Events$2, Group, IORedisConnection$1, RedisConnection$1, Scripts$1, parser$3;
+
+	parser$3 = parser;
+
+	Events$2 = Events_1;
+
+	RedisConnection$1 = require$$2;
+
+	IORedisConnection$1 = require$$3;
+
+	Scripts$1 = require$$4;
+
+	Group = (function() {
+	  class Group {
+	    constructor(limiterOptions = {}) {
+	      this.deleteKey = this.deleteKey.bind(this);
+	      this.limiterOptions = limiterOptions;
+	      parser$3.load(this.limiterOptions, this.defaults, this);
+	      this.Events = new Events$2(this);
+	      this.instances = {};
+	      this.Bottleneck = Bottleneck_1;
+	      this._startAutoCleanup();
+	      this.sharedConnection = this.connection != null;
+	      if (this.connection == null) {
+	        if (this.limiterOptions.datastore === "redis") {
+	          this.connection = new RedisConnection$1(Object.assign({}, this.limiterOptions, {Events: this.Events}));
+	        } else if (this.limiterOptions.datastore === "ioredis") {
+	          this.connection = new IORedisConnection$1(Object.assign({}, this.limiterOptions, {Events: this.Events}));
+	        }
+	      }
+	    }
+
+	    key(key = "") {
+	      var ref;
+	      return (ref = this.instances[key]) != null ? ref : (() => {
+	        var limiter;
+	        limiter = this.instances[key] = new this.Bottleneck(Object.assign(this.limiterOptions, {
+	          id: `${this.id}-${key}`,
+	          timeout: this.timeout,
+	          connection: this.connection
+	        }));
+	        this.Events.trigger("created", limiter, key);
+	        return limiter;
+	      })();
+	    }
+
+	    async deleteKey(key = "") {
+	      var deleted, instance;
+	      instance = this.instances[key];
+	      if (this.connection) {
+	        deleted = (await this.connection.__runCommand__(['del', ...Scripts$1.allKeys(`${this.id}-${key}`)]));
+	      }
+	      if (instance != null) {
+	        delete this.instances[key];
+	        await instance.disconnect();
+	      }
+	      return (instance != null) || deleted > 0;
+	    }
+
+	    limiters() {
+	      var k, ref, results, v;
+	      ref = this.instances;
+	      results = [];
+	      for (k in ref) {
+	        v = ref[k];
+	        results.push({
+	          key: k,
+	          limiter: v
+	        });
+	      }
+	      return results;
+	    }
+
+	    keys() {
+	      return Object.keys(this.instances);
+	    }
+
+	    async clusterKeys() {
+	      var cursor, end, found, i, k, keys, len, next, start;
+	      if (this.connection == null) {
+	        return this.Promise.resolve(this.keys());
+	      }
+	      keys = [];
+	      cursor = null;
+	      start = `b_${this.id}-`.length;
+	      end = "_settings".length;
+	      while (cursor !== 0) {
+	        [next, found] = (await this.connection.__runCommand__(["scan", cursor != null ? cursor : 0, "match", `b_${this.id}-*_settings`, "count", 10000]));
+	        cursor = ~~next;
+	        for (i = 0, len = found.length; i < len; i++) {
+	          k = found[i];
+	          keys.push(k.slice(start, -end));
+	        }
+	      }
+	      return keys;
+	    }
+
+	    _startAutoCleanup() {
+	      var base;
+	      clearInterval(this.interval);
+	      return typeof (base = (this.interval = setInterval(async() => {
+	        var e, k, ref, results, time, v;
+	        time = Date.now();
+	        ref = this.instances;
+	        results = [];
+	        for (k in ref) {
+	          v = ref[k];
+	          try {
+	            if ((await v._store.__groupCheck__(time))) {
+	              results.push(this.deleteKey(k));
+	            } else {
+	              results.push(void 0);
+	            }
+	          } catch (error) {
+	            e = error;
+	            results.push(v.Events.trigger("error", e));
+	          }
+	        }
+	        return results;
+	      }, this.timeout / 2))).unref === "function" ? base.unref() : void 0;
+	    }
+
+	    updateSettings(options = {}) {
+	      parser$3.overwrite(options, this.defaults, this);
+	      parser$3.overwrite(options, options, this.limiterOptions);
+	      if (options.timeout != null) {
+	        return this._startAutoCleanup();
+	      }
+	    }
+
+	    disconnect(flush = true) {
+	      var ref;
+	      if (!this.sharedConnection) {
+	        return (ref = this.connection) != null ? ref.disconnect(flush) : void 0;
+	      }
+	    }
+
+	  }
+	  Group.prototype.defaults = {
+	    timeout: 1000 * 60 * 5,
+	    connection: null,
+	    Promise: Promise,
+	    id: "group-key"
+	  };
+
+	  return Group;
+
+	}).call(commonjsGlobal);
+
+	var Group_1 = Group;
+
+	var Batcher, Events$3, parser$4;
+
+	parser$4 = parser;
+
+	Events$3 = Events_1;
+
+	Batcher = (function() {
+	  class Batcher {
+	    constructor(options = {}) {
+	      this.options = options;
+	      parser$4.load(this.options, this.defaults, this);
+	      this.Events = new Events$3(this);
+	      this._arr = [];
+	      this._resetPromise();
+	      this._lastFlush = Date.now();
+	    }
+
+	    _resetPromise() {
+	      return this._promise = new this.Promise((res, rej) => {
+	        return this._resolve = res;
+	      });
+	    }
+
+	    _flush() {
+	      clearTimeout(this._timeout);
+	      this._lastFlush = Date.now();
+	      this._resolve();
+	      this.Events.trigger("batch", this._arr);
+	      this._arr = [];
+	      return this._resetPromise();
+	    }
+
+	    add(data) {
+	      var ret;
+	      this._arr.push(data);
+	      ret = this._promise;
+	      if (this._arr.length === this.maxSize) {
+	        this._flush();
+	      } else if ((this.maxTime != null) && this._arr.length === 1) {
+	        this._timeout = setTimeout(() => {
+	          return this._flush();
+	        }, this.maxTime);
+	      }
+	      return ret;
+	    }
+
+	  }
+	  Batcher.prototype.defaults = {
+	    maxTime: null,
+	    maxSize: null,
+	    Promise: Promise
+	  };
+
+	  return Batcher;
+
+	}).call(commonjsGlobal);
+
+	var Batcher_1 = Batcher;
+
+	var require$$4$1 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+	var require$$8 = getCjsExportFromNamespace(version$2);
+
+	var Bottleneck, DEFAULT_PRIORITY$1, Events$4, Job$1, LocalDatastore$1, NUM_PRIORITIES$1, Queues$1, RedisDatastore$1, States$1, Sync$1, parser$5,
+	  splice = [].splice;
+
+	NUM_PRIORITIES$1 = 10;
+
+	DEFAULT_PRIORITY$1 = 5;
+
+	parser$5 = parser;
+
+	Queues$1 = Queues_1;
+
+	Job$1 = Job_1;
+
+	LocalDatastore$1 = LocalDatastore_1;
+
+	RedisDatastore$1 = require$$4$1;
+
+	Events$4 = Events_1;
+
+	States$1 = States_1;
+
+	Sync$1 = Sync_1;
+
+	Bottleneck = (function() {
+	  class Bottleneck {
+	    constructor(options = {}, ...invalid) {
+	      var storeInstanceOptions, storeOptions;
+	      this._addToQueue = this._addToQueue.bind(this);
+	      this._validateOptions(options, invalid);
+	      parser$5.load(options, this.instanceDefaults, this);
+	      this._queues = new Queues$1(NUM_PRIORITIES$1);
+	      this._scheduled = {};
+	      this._states = new States$1(["RECEIVED", "QUEUED", "RUNNING", "EXECUTING"].concat(this.trackDoneStatus ? ["DONE"] : []));
+	      this._limiter = null;
+	      this.Events = new Events$4(this);
+	      this._submitLock = new Sync$1("submit", this.Promise);
+	      this._registerLock = new Sync$1("register", this.Promise);
+	      storeOptions = parser$5.load(options, this.storeDefaults, {});
+	      this._store = (function() {
+	        if (this.datastore === "redis" || this.datastore === "ioredis" || (this.connection != null)) {
+	          storeInstanceOptions = parser$5.load(options, this.redisStoreDefaults, {});
+	          return new RedisDatastore$1(this, storeOptions, storeInstanceOptions);
+	        } else if (this.datastore === "local") {
+	          storeInstanceOptions = parser$5.load(options, this.localStoreDefaults, {});
+	          return new LocalDatastore$1(this, storeOptions, storeInstanceOptions);
+	        } else {
+	          throw new Bottleneck.prototype.BottleneckError(`Invalid datastore type: ${this.datastore}`);
+	        }
+	      }).call(this);
+	      this._queues.on("leftzero", () => {
+	        var ref;
+	        return (ref = this._store.heartbeat) != null ? typeof ref.ref === "function" ? ref.ref() : void 0 : void 0;
+	      });
+	      this._queues.on("zero", () => {
+	        var ref;
+	        return (ref = this._store.heartbeat) != null ? typeof ref.unref === "function" ? ref.unref() : void 0 : void 0;
+	      });
+	    }
+
+	    _validateOptions(options, invalid) {
+	      if (!((options != null) && typeof options === "object" && invalid.length === 0)) {
+	        throw new Bottleneck.prototype.BottleneckError("Bottleneck v2 takes a single object argument. Refer to https://github.com/SGrondin/bottleneck#upgrading-to-v2 if you're upgrading from Bottleneck v1.");
+	      }
+	    }
+
+	    ready() {
+	      return this._store.ready;
+	    }
+
+	    clients() {
+	      return this._store.clients;
+	    }
+
+	    channel() {
+	      return `b_${this.id}`;
+	    }
+
+	    channel_client() {
+	      return `b_${this.id}_${this._store.clientId}`;
+	    }
+
+	    publish(message) {
+	      return this._store.__publish__(message);
+	    }
+
+	    disconnect(flush = true) {
+	      return this._store.__disconnect__(flush);
+	    }
+
+	    chain(_limiter) {
+	      this._limiter = _limiter;
+	      return this;
+	    }
+
+	    queued(priority) {
+	      return this._queues.queued(priority);
+	    }
+
+	    clusterQueued() {
+	      return this._store.__queued__();
+	    }
+
+	    empty() {
+	      return this.queued() === 0 && this._submitLock.isEmpty();
+	    }
+
+	    running() {
+	      return this._store.__running__();
+	    }
+
+	    done() {
+	      return this._store.__done__();
+	    }
+
+	    jobStatus(id) {
+	      return this._states.jobStatus(id);
+	    }
+
+	    jobs(status) {
+	      return this._states.statusJobs(status);
+	    }
+
+	    counts() {
+	      return this._states.statusCounts();
+	    }
+
+	    _randomIndex() {
+	      return Math.random().toString(36).slice(2);
+	    }
+
+	    check(weight = 1) {
+	      return this._store.__check__(weight);
+	    }
+
+	    _clearGlobalState(index) {
+	      if (this._scheduled[index] != null) {
+	        clearTimeout(this._scheduled[index].expiration);
+	        delete this._scheduled[index];
+	        return true;
+	      } else {
+	        return false;
+	      }
+	    }
+
+	    async _free(index, job, options, eventInfo) {
+	      var e, running;
+	      try {
+	        ({running} = (await this._store.__free__(index, options.weight)));
+	        this.Events.trigger("debug", `Freed ${options.id}`, eventInfo);
+	        if (running === 0 && this.empty()) {
+	          return this.Events.trigger("idle");
+	        }
+	      } catch (error1) {
+	        e = error1;
+	        return this.Events.trigger("error", e);
+	      }
+	    }
+
+	    _run(index, job, wait) {
+	      var clearGlobalState, free, run;
+	      job.doRun();
+	      clearGlobalState = this._clearGlobalState.bind(this, index);
+	      run = this._run.bind(this, index, job);
+	      free = this._free.bind(this, index, job);
+	      return this._scheduled[index] = {
+	        timeout: setTimeout(() => {
+	          return job.doExecute(this._limiter, clearGlobalState, run, free);
+	        }, wait),
+	        expiration: job.options.expiration != null ? setTimeout(function() {
+	          return job.doExpire(clearGlobalState, run, free);
+	        }, wait + job.options.expiration) : void 0,
+	        job: job
+	      };
+	    }
+
+	    _drainOne(capacity) {
+	      return this._registerLock.schedule(() => {
+	        var args, index, next, options, queue;
+	        if (this.queued() === 0) {
+	          return this.Promise.resolve(null);
+	        }
+	        queue = this._queues.getFirst();
+	        ({options, args} = next = queue.first());
+	        if ((capacity != null) && options.weight > capacity) {
+	          return this.Promise.resolve(null);
+	        }
+	        this.Events.trigger("debug", `Draining ${options.id}`, {args, options});
+	        index = this._randomIndex();
+	        return this._store.__register__(index, options.weight, options.expiration).then(({success, wait, reservoir}) => {
+	          var empty;
+	          this.Events.trigger("debug", `Drained ${options.id}`, {success, args, options});
+	          if (success) {
+	            queue.shift();
+	            empty = this.empty();
+	            if (empty) {
+	              this.Events.trigger("empty");
+	            }
+	            if (reservoir === 0) {
+	              this.Events.trigger("depleted", empty);
+	            }
+	            this._run(index, next, wait);
+	            return this.Promise.resolve(options.weight);
+	          } else {
+	            return this.Promise.resolve(null);
+	          }
+	        });
+	      });
+	    }
+
+	    _drainAll(capacity, total = 0) {
+	      return this._drainOne(capacity).then((drained) => {
+	        var newCapacity;
+	        if (drained != null) {
+	          newCapacity = capacity != null ? capacity - drained : capacity;
+	          return this._drainAll(newCapacity, total + drained);
+	        } else {
+	          return this.Promise.resolve(total);
+	        }
+	      }).catch((e) => {
+	        return this.Events.trigger("error", e);
+	      });
+	    }
+
+	    _dropAllQueued(message) {
+	      return this._queues.shiftAll(function(job) {
+	        return job.doDrop({message});
+	      });
+	    }
+
+	    stop(options = {}) {
+	      var done, waitForExecuting;
+	      options = parser$5.load(options, this.stopDefaults);
+	      waitForExecuting = (at) => {
+	        var finished;
+	        finished = () => {
+	          var counts;
+	          counts = this._states.counts;
+	          return (counts[0] + counts[1] + counts[2] + counts[3]) === at;
+	        };
+	        return new this.Promise((resolve, reject) => {
+	          if (finished()) {
+	            return resolve();
+	          } else {
+	            return this.on("done", () => {
+	              if (finished()) {
+	                this.removeAllListeners("done");
+	                return resolve();
+	              }
+	            });
+	          }
+	        });
+	      };
+	      done = options.dropWaitingJobs ? (this._run = function(index, next) {
+	        return next.doDrop({
+	          message: options.dropErrorMessage
+	        });
+	      }, this._drainOne = () => {
+	        return this.Promise.resolve(null);
+	      }, this._registerLock.schedule(() => {
+	        return this._submitLock.schedule(() => {
+	          var k, ref, v;
+	          ref = this._scheduled;
+	          for (k in ref) {
+	            v = ref[k];
+	            if (this.jobStatus(v.job.options.id) === "RUNNING") {
+	              clearTimeout(v.timeout);
+	              clearTimeout(v.expiration);
+	              v.job.doDrop({
+	                message: options.dropErrorMessage
+	              });
+	            }
+	          }
+	          this._dropAllQueued(options.dropErrorMessage);
+	          return waitForExecuting(0);
+	        });
+	      })) : this.schedule({
+	        priority: NUM_PRIORITIES$1 - 1,
+	        weight: 0
+	      }, () => {
+	        return waitForExecuting(1);
+	      });
+	      this._receive = function(job) {
+	        return job._reject(new Bottleneck.prototype.BottleneckError(options.enqueueErrorMessage));
+	      };
+	      this.stop = () => {
+	        return this.Promise.reject(new Bottleneck.prototype.BottleneckError("stop() has already been called"));
+	      };
+	      return done;
+	    }
+
+	    async _addToQueue(job) {
+	      var args, blocked, error, options, reachedHWM, shifted, strategy;
+	      ({args, options} = job);
+	      try {
+	        ({reachedHWM, blocked, strategy} = (await this._store.__submit__(this.queued(), options.weight)));
+	      } catch (error1) {
+	        error = error1;
+	        this.Events.trigger("debug", `Could not queue ${options.id}`, {args, options, error});
+	        job.doDrop({error});
+	        return false;
+	      }
+	      if (blocked) {
+	        job.doDrop();
+	        return true;
+	      } else if (reachedHWM) {
+	        shifted = strategy === Bottleneck.prototype.strategy.LEAK ? this._queues.shiftLastFrom(options.priority) : strategy === Bottleneck.prototype.strategy.OVERFLOW_PRIORITY ? this._queues.shiftLastFrom(options.priority + 1) : strategy === Bottleneck.prototype.strategy.OVERFLOW ? job : void 0;
+	        if (shifted != null) {
+	          shifted.doDrop();
+	        }
+	        if ((shifted == null) || strategy === Bottleneck.prototype.strategy.OVERFLOW) {
+	          if (shifted == null) {
+	            job.doDrop();
+	          }
+	          return reachedHWM;
+	        }
+	      }
+	      job.doQueue(reachedHWM, blocked);
+	      this._queues.push(job);
+	      await this._drainAll();
+	      return reachedHWM;
+	    }
+
+	    _receive(job) {
+	      if (this._states.jobStatus(job.options.id) != null) {
+	        job._reject(new Bottleneck.prototype.BottleneckError(`A job with the same id already exists (id=${job.options.id})`));
+	        return false;
+	      } else {
+	        job.doReceive();
+	        return this._submitLock.schedule(this._addToQueue, job);
+	      }
+	    }
+
+	    submit(...args) {
+	      var cb, fn, job, options, ref, ref1, task;
+	      if (typeof args[0] === "function") {
+	        ref = args, [fn, ...args] = ref, [cb] = splice.call(args, -1);
+	        options = parser$5.load({}, this.jobDefaults);
+	      } else {
+	        ref1 = args, [options, fn, ...args] = ref1, [cb] = splice.call(args, -1);
+	        options = parser$5.load(options, this.jobDefaults);
+	      }
+	      task = (...args) => {
+	        return new this.Promise(function(resolve, reject) {
+	          return fn(...args, function(...args) {
+	            return (args[0] != null ? reject : resolve)(args);
+	          });
+	        });
+	      };
+	      job = new Job$1(task, args, options, this.jobDefaults, this.rejectOnDrop, this.Events, this._states, this.Promise);
+	      job.promise.then(function(args) {
+	        return typeof cb === "function" ? cb(...args) : void 0;
+	      }).catch(function(args) {
+	        if (Array.isArray(args)) {
+	          return typeof cb === "function" ? cb(...args) : void 0;
+	        } else {
+	          return typeof cb === "function" ? cb(args) : void 0;
+	        }
+	      });
+	      return this._receive(job);
+	    }
+
+	    schedule(...args) {
+	      var job, options, task;
+	      if (typeof args[0] === "function") {
+	        [task, ...args] = args;
+	        options = {};
+	      } else {
+	        [options, task, ...args] = args;
+	      }
+	      job = new Job$1(task, args, options, this.jobDefaults, this.rejectOnDrop, this.Events, this._states, this.Promise);
+	      this._receive(job);
+	      return job.promise;
+	    }
+
+	    wrap(fn) {
+	      var schedule, wrapped;
+	      schedule = this.schedule.bind(this);
+	      wrapped = function(...args) {
+	        return schedule(fn.bind(this), ...args);
+	      };
+	      wrapped.withOptions = function(options, ...args) {
+	        return schedule(options, fn, ...args);
+	      };
+	      return wrapped;
+	    }
+
+	    async updateSettings(options = {}) {
+	      await this._store.__updateSettings__(parser$5.overwrite(options, this.storeDefaults));
+	      parser$5.overwrite(options, this.instanceDefaults, this);
+	      return this;
+	    }
+
+	    currentReservoir() {
+	      return this._store.__currentReservoir__();
+	    }
+
+	    incrementReservoir(incr = 0) {
+	      return this._store.__incrementReservoir__(incr);
+	    }
+
+	  }
+	  Bottleneck.default = Bottleneck;
+
+	  Bottleneck.Events = Events$4;
+
+	  Bottleneck.version = Bottleneck.prototype.version = require$$8.version;
+
+	  Bottleneck.strategy = Bottleneck.prototype.strategy = {
+	    LEAK: 1,
+	    OVERFLOW: 2,
+	    OVERFLOW_PRIORITY: 4,
+	    BLOCK: 3
+	  };
+
+	  Bottleneck.BottleneckError = Bottleneck.prototype.BottleneckError = BottleneckError_1;
+
+	  Bottleneck.Group = Bottleneck.prototype.Group = Group_1;
+
+	  Bottleneck.RedisConnection = Bottleneck.prototype.RedisConnection = require$$2;
+
+	  Bottleneck.IORedisConnection = Bottleneck.prototype.IORedisConnection = require$$3;
+
+	  Bottleneck.Batcher = Bottleneck.prototype.Batcher = Batcher_1;
+
+	  Bottleneck.prototype.jobDefaults = {
+	    priority: DEFAULT_PRIORITY$1,
+	    weight: 1,
+	    expiration: null,
+	    id: "<no-id>"
+	  };
+
+	  Bottleneck.prototype.storeDefaults = {
+	    maxConcurrent: null,
+	    minTime: 0,
+	    highWater: null,
+	    strategy: Bottleneck.prototype.strategy.LEAK,
+	    penalty: null,
+	    reservoir: null,
+	    reservoirRefreshInterval: null,
+	    reservoirRefreshAmount: null,
+	    reservoirIncreaseInterval: null,
+	    reservoirIncreaseAmount: null,
+	    reservoirIncreaseMaximum: null
+	  };
+
+	  Bottleneck.prototype.localStoreDefaults = {
+	    Promise: Promise,
+	    timeout: null,
+	    heartbeatInterval: 250
+	  };
+
+	  Bottleneck.prototype.redisStoreDefaults = {
+	    Promise: Promise,
+	    timeout: null,
+	    heartbeatInterval: 5000,
+	    clientTimeout: 10000,
+	    Redis: null,
+	    clientOptions: {},
+	    clusterNodes: null,
+	    clearDatastore: false,
+	    connection: null
+	  };
+
+	  Bottleneck.prototype.instanceDefaults = {
+	    datastore: "local",
+	    connection: null,
+	    id: "<no-id>",
+	    rejectOnDrop: true,
+	    trackDoneStatus: false,
+	    Promise: Promise
+	  };
+
+	  Bottleneck.prototype.stopDefaults = {
+	    enqueueErrorMessage: "This limiter has been stopped and cannot accept new jobs.",
+	    dropWaitingJobs: true,
+	    dropErrorMessage: "This limiter has been stopped."
+	  };
+
+	  return Bottleneck;
+
+	}).call(commonjsGlobal);
+
+	var Bottleneck_1 = Bottleneck;
+
+	var lib = Bottleneck_1;
+
+	return lib;
+
+})));
 
 
 /***/ }),
@@ -2463,8 +7705,8 @@ function addLength (str) {
 /***/ 56118:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(35763)
-/* unused reexport */ __nccwpck_require__(80861)
+exports.extract = __nccwpck_require__(35763)
+exports.pack = __nccwpck_require__(80861)
 
 
 /***/ }),
@@ -42447,6 +47689,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer"
 
 /***/ }),
 
+/***/ 31421:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+
+/***/ }),
+
 /***/ 37540:
 /***/ ((module) => {
 
@@ -53765,6 +59014,4984 @@ function getExecOutput(commandLine, args, options) {
 
 /***/ }),
 
+/***/ 11758:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  _: () => (/* binding */ github_context),
+  Q: () => (/* binding */ getOctokit)
+});
+
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(79896);
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(70857);
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
+
+
+class Context {
+    /**
+     * Hydrate the context from the environment
+     */
+    constructor() {
+        var _a, _b, _c;
+        this.payload = {};
+        if (process.env.GITHUB_EVENT_PATH) {
+            if ((0,external_fs_.existsSync)(process.env.GITHUB_EVENT_PATH)) {
+                this.payload = JSON.parse((0,external_fs_.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: 'utf8' }));
+            }
+            else {
+                const path = process.env.GITHUB_EVENT_PATH;
+                process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${external_os_.EOL}`);
+            }
+        }
+        this.eventName = process.env.GITHUB_EVENT_NAME;
+        this.sha = process.env.GITHUB_SHA;
+        this.ref = process.env.GITHUB_REF;
+        this.workflow = process.env.GITHUB_WORKFLOW;
+        this.action = process.env.GITHUB_ACTION;
+        this.actor = process.env.GITHUB_ACTOR;
+        this.job = process.env.GITHUB_JOB;
+        this.runAttempt = parseInt(process.env.GITHUB_RUN_ATTEMPT, 10);
+        this.runNumber = parseInt(process.env.GITHUB_RUN_NUMBER, 10);
+        this.runId = parseInt(process.env.GITHUB_RUN_ID, 10);
+        this.apiUrl = (_a = process.env.GITHUB_API_URL) !== null && _a !== void 0 ? _a : `https://api.github.com`;
+        this.serverUrl = (_b = process.env.GITHUB_SERVER_URL) !== null && _b !== void 0 ? _b : `https://github.com`;
+        this.graphqlUrl =
+            (_c = process.env.GITHUB_GRAPHQL_URL) !== null && _c !== void 0 ? _c : `https://api.github.com/graphql`;
+    }
+    get issue() {
+        const payload = this.payload;
+        return Object.assign(Object.assign({}, this.repo), { number: (payload.issue || payload.pull_request || payload).number });
+    }
+    get repo() {
+        if (process.env.GITHUB_REPOSITORY) {
+            const [owner, repo] = process.env.GITHUB_REPOSITORY.split('/');
+            return { owner, repo };
+        }
+        if (this.payload.repository) {
+            return {
+                owner: this.payload.repository.owner.login,
+                repo: this.payload.repository.name
+            };
+        }
+        throw new Error("context.repo requires a GITHUB_REPOSITORY environment variable like 'owner/repo'");
+    }
+}
+//# sourceMappingURL=context.js.map
+// EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
+var lib = __nccwpck_require__(89659);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(46752);
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+function getAuthString(token, options) {
+    if (!token && !options.auth) {
+        throw new Error('Parameter token or opts.auth is required');
+    }
+    else if (token && options.auth) {
+        throw new Error('Parameters token and opts.auth may not both be specified');
+    }
+    return typeof options.auth === 'string' ? options.auth : `token ${token}`;
+}
+function getProxyAgent(destinationUrl) {
+    const hc = new lib.HttpClient();
+    return hc.getAgent(destinationUrl);
+}
+function getProxyAgentDispatcher(destinationUrl) {
+    const hc = new lib.HttpClient();
+    return hc.getAgentDispatcher(destinationUrl);
+}
+function getProxyFetch(destinationUrl) {
+    const httpDispatcher = getProxyAgentDispatcher(destinationUrl);
+    const proxyFetch = (url, opts) => __awaiter(this, void 0, void 0, function* () {
+        return (0,undici.fetch)(url, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
+    });
+    return proxyFetch;
+}
+function getApiBaseUrl() {
+    return process.env['GITHUB_API_URL'] || 'https://api.github.com';
+}
+function getUserAgentWithOrchestrationId(baseUserAgent) {
+    var _a;
+    const orchId = (_a = process.env['ACTIONS_ORCHESTRATION_ID']) === null || _a === void 0 ? void 0 : _a.trim();
+    if (orchId) {
+        const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
+        const tag = `actions_orchestration_id/${sanitizedId}`;
+        if (baseUserAgent === null || baseUserAgent === void 0 ? void 0 : baseUserAgent.includes(tag))
+            return baseUserAgent;
+        const ua = baseUserAgent ? `${baseUserAgent} ` : '';
+        return `${ua}${tag}`;
+    }
+    return baseUserAgent;
+}
+//# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
+function getUserAgent() {
+  if (typeof navigator === "object" && "userAgent" in navigator) {
+    return navigator.userAgent;
+  }
+
+  if (typeof process === "object" && process.version !== undefined) {
+    return `Node.js/${process.version.substr(1)} (${process.platform}; ${
+      process.arch
+    })`;
+  }
+
+  return "<environment undetectable>";
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/register.js
+// @ts-check
+
+function register(state, name, method, options) {
+  if (typeof method !== "function") {
+    throw new Error("method for before hook must be a function");
+  }
+
+  if (!options) {
+    options = {};
+  }
+
+  if (Array.isArray(name)) {
+    return name.reverse().reduce((callback, name) => {
+      return register.bind(null, state, name, callback, options);
+    }, method)();
+  }
+
+  return Promise.resolve().then(() => {
+    if (!state.registry[name]) {
+      return method(options);
+    }
+
+    return state.registry[name].reduce((method, registered) => {
+      return registered.hook.bind(null, method, options);
+    }, method)();
+  });
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/add.js
+// @ts-check
+
+function addHook(state, kind, name, hook) {
+  const orig = hook;
+  if (!state.registry[name]) {
+    state.registry[name] = [];
+  }
+
+  if (kind === "before") {
+    hook = (method, options) => {
+      return Promise.resolve()
+        .then(orig.bind(null, options))
+        .then(method.bind(null, options));
+    };
+  }
+
+  if (kind === "after") {
+    hook = (method, options) => {
+      let result;
+      return Promise.resolve()
+        .then(method.bind(null, options))
+        .then((result_) => {
+          result = result_;
+          return orig(result, options);
+        })
+        .then(() => {
+          return result;
+        });
+    };
+  }
+
+  if (kind === "error") {
+    hook = (method, options) => {
+      return Promise.resolve()
+        .then(method.bind(null, options))
+        .catch((error) => {
+          return orig(error, options);
+        });
+    };
+  }
+
+  state.registry[name].push({
+    hook: hook,
+    orig: orig,
+  });
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/remove.js
+// @ts-check
+
+function removeHook(state, name, method) {
+  if (!state.registry[name]) {
+    return;
+  }
+
+  const index = state.registry[name]
+    .map((registered) => {
+      return registered.orig;
+    })
+    .indexOf(method);
+
+  if (index === -1) {
+    return;
+  }
+
+  state.registry[name].splice(index, 1);
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/index.js
+// @ts-check
+
+
+
+
+
+// bind with array of arguments: https://stackoverflow.com/a/21792913
+const bind = Function.bind;
+const bindable = bind.bind(bind);
+
+function bindApi(hook, state, name) {
+  const removeHookRef = bindable(removeHook, null).apply(
+    null,
+    name ? [state, name] : [state]
+  );
+  hook.api = { remove: removeHookRef };
+  hook.remove = removeHookRef;
+  ["before", "error", "after", "wrap"].forEach((kind) => {
+    const args = name ? [state, kind, name] : [state, kind];
+    hook[kind] = hook.api[kind] = bindable(addHook, null).apply(null, args);
+  });
+}
+
+function Singular() {
+  const singularHookName = Symbol("Singular");
+  const singularHookState = {
+    registry: {},
+  };
+  const singularHook = register.bind(null, singularHookState, singularHookName);
+  bindApi(singularHook, singularHookState, singularHookName);
+  return singularHook;
+}
+
+function Collection() {
+  const state = {
+    registry: {},
+  };
+
+  const hook = register.bind(null, state);
+  bindApi(hook, state);
+
+  return hook;
+}
+
+/* harmony default export */ const before_after_hook = ({ Singular, Collection });
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/endpoint/dist-bundle/index.js
+// pkg/dist-src/defaults.js
+
+
+// pkg/dist-src/version.js
+var VERSION = "0.0.0-development";
+
+// pkg/dist-src/defaults.js
+var userAgent = `octokit-endpoint.js/${VERSION} ${getUserAgent()}`;
+var DEFAULTS = {
+  method: "GET",
+  baseUrl: "https://api.github.com",
+  headers: {
+    accept: "application/vnd.github.v3+json",
+    "user-agent": userAgent
+  },
+  mediaType: {
+    format: ""
+  }
+};
+
+// pkg/dist-src/util/lowercase-keys.js
+function lowercaseKeys(object) {
+  if (!object) {
+    return {};
+  }
+  return Object.keys(object).reduce((newObj, key) => {
+    newObj[key.toLowerCase()] = object[key];
+    return newObj;
+  }, {});
+}
+
+// pkg/dist-src/util/is-plain-object.js
+function isPlainObject(value) {
+  if (typeof value !== "object" || value === null) return false;
+  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === null) return true;
+  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
+  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
+}
+
+// pkg/dist-src/util/merge-deep.js
+function mergeDeep(defaults, options) {
+  const result = Object.assign({}, defaults);
+  Object.keys(options).forEach((key) => {
+    if (isPlainObject(options[key])) {
+      if (!(key in defaults)) Object.assign(result, { [key]: options[key] });
+      else result[key] = mergeDeep(defaults[key], options[key]);
+    } else {
+      Object.assign(result, { [key]: options[key] });
+    }
+  });
+  return result;
+}
+
+// pkg/dist-src/util/remove-undefined-properties.js
+function removeUndefinedProperties(obj) {
+  for (const key in obj) {
+    if (obj[key] === void 0) {
+      delete obj[key];
+    }
+  }
+  return obj;
+}
+
+// pkg/dist-src/merge.js
+function merge(defaults, route, options) {
+  if (typeof route === "string") {
+    let [method, url] = route.split(" ");
+    options = Object.assign(url ? { method, url } : { url: method }, options);
+  } else {
+    options = Object.assign({}, route);
+  }
+  options.headers = lowercaseKeys(options.headers);
+  removeUndefinedProperties(options);
+  removeUndefinedProperties(options.headers);
+  const mergedOptions = mergeDeep(defaults || {}, options);
+  if (options.url === "/graphql") {
+    if (defaults && defaults.mediaType.previews?.length) {
+      mergedOptions.mediaType.previews = defaults.mediaType.previews.filter(
+        (preview) => !mergedOptions.mediaType.previews.includes(preview)
+      ).concat(mergedOptions.mediaType.previews);
+    }
+    mergedOptions.mediaType.previews = (mergedOptions.mediaType.previews || []).map((preview) => preview.replace(/-preview/, ""));
+  }
+  return mergedOptions;
+}
+
+// pkg/dist-src/util/add-query-parameters.js
+function addQueryParameters(url, parameters) {
+  const separator = /\?/.test(url) ? "&" : "?";
+  const names = Object.keys(parameters);
+  if (names.length === 0) {
+    return url;
+  }
+  return url + separator + names.map((name) => {
+    if (name === "q") {
+      return "q=" + parameters.q.split("+").map(encodeURIComponent).join("+");
+    }
+    return `${name}=${encodeURIComponent(parameters[name])}`;
+  }).join("&");
+}
+
+// pkg/dist-src/util/extract-url-variable-names.js
+var urlVariableRegex = /\{[^{}}]+\}/g;
+function removeNonChars(variableName) {
+  return variableName.replace(/(?:^\W+)|(?:(?<!\W)\W+$)/g, "").split(/,/);
+}
+function extractUrlVariableNames(url) {
+  const matches = url.match(urlVariableRegex);
+  if (!matches) {
+    return [];
+  }
+  return matches.map(removeNonChars).reduce((a, b) => a.concat(b), []);
+}
+
+// pkg/dist-src/util/omit.js
+function omit(object, keysToOmit) {
+  const result = { __proto__: null };
+  for (const key of Object.keys(object)) {
+    if (keysToOmit.indexOf(key) === -1) {
+      result[key] = object[key];
+    }
+  }
+  return result;
+}
+
+// pkg/dist-src/util/url-template.js
+function encodeReserved(str) {
+  return str.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
+    if (!/%[0-9A-Fa-f]/.test(part)) {
+      part = encodeURI(part).replace(/%5B/g, "[").replace(/%5D/g, "]");
+    }
+    return part;
+  }).join("");
+}
+function encodeUnreserved(str) {
+  return encodeURIComponent(str).replace(/[!'()*]/g, function(c) {
+    return "%" + c.charCodeAt(0).toString(16).toUpperCase();
+  });
+}
+function encodeValue(operator, value, key) {
+  value = operator === "+" || operator === "#" ? encodeReserved(value) : encodeUnreserved(value);
+  if (key) {
+    return encodeUnreserved(key) + "=" + value;
+  } else {
+    return value;
+  }
+}
+function isDefined(value) {
+  return value !== void 0 && value !== null;
+}
+function isKeyOperator(operator) {
+  return operator === ";" || operator === "&" || operator === "?";
+}
+function getValues(context, operator, key, modifier) {
+  var value = context[key], result = [];
+  if (isDefined(value) && value !== "") {
+    if (typeof value === "string" || typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
+      value = value.toString();
+      if (modifier && modifier !== "*") {
+        value = value.substring(0, parseInt(modifier, 10));
+      }
+      result.push(
+        encodeValue(operator, value, isKeyOperator(operator) ? key : "")
+      );
+    } else {
+      if (modifier === "*") {
+        if (Array.isArray(value)) {
+          value.filter(isDefined).forEach(function(value2) {
+            result.push(
+              encodeValue(operator, value2, isKeyOperator(operator) ? key : "")
+            );
+          });
+        } else {
+          Object.keys(value).forEach(function(k) {
+            if (isDefined(value[k])) {
+              result.push(encodeValue(operator, value[k], k));
+            }
+          });
+        }
+      } else {
+        const tmp = [];
+        if (Array.isArray(value)) {
+          value.filter(isDefined).forEach(function(value2) {
+            tmp.push(encodeValue(operator, value2));
+          });
+        } else {
+          Object.keys(value).forEach(function(k) {
+            if (isDefined(value[k])) {
+              tmp.push(encodeUnreserved(k));
+              tmp.push(encodeValue(operator, value[k].toString()));
+            }
+          });
+        }
+        if (isKeyOperator(operator)) {
+          result.push(encodeUnreserved(key) + "=" + tmp.join(","));
+        } else if (tmp.length !== 0) {
+          result.push(tmp.join(","));
+        }
+      }
+    }
+  } else {
+    if (operator === ";") {
+      if (isDefined(value)) {
+        result.push(encodeUnreserved(key));
+      }
+    } else if (value === "" && (operator === "&" || operator === "?")) {
+      result.push(encodeUnreserved(key) + "=");
+    } else if (value === "") {
+      result.push("");
+    }
+  }
+  return result;
+}
+function parseUrl(template) {
+  return {
+    expand: expand.bind(null, template)
+  };
+}
+function expand(template, context) {
+  var operators = ["+", "#", ".", "/", ";", "?", "&"];
+  template = template.replace(
+    /\{([^\{\}]+)\}|([^\{\}]+)/g,
+    function(_, expression, literal) {
+      if (expression) {
+        let operator = "";
+        const values = [];
+        if (operators.indexOf(expression.charAt(0)) !== -1) {
+          operator = expression.charAt(0);
+          expression = expression.substr(1);
+        }
+        expression.split(/,/g).forEach(function(variable) {
+          var tmp = /([^:\*]*)(?::(\d+)|(\*))?/.exec(variable);
+          values.push(getValues(context, operator, tmp[1], tmp[2] || tmp[3]));
+        });
+        if (operator && operator !== "+") {
+          var separator = ",";
+          if (operator === "?") {
+            separator = "&";
+          } else if (operator !== "#") {
+            separator = operator;
+          }
+          return (values.length !== 0 ? operator : "") + values.join(separator);
+        } else {
+          return values.join(",");
+        }
+      } else {
+        return encodeReserved(literal);
+      }
+    }
+  );
+  if (template === "/") {
+    return template;
+  } else {
+    return template.replace(/\/$/, "");
+  }
+}
+
+// pkg/dist-src/parse.js
+function parse(options) {
+  let method = options.method.toUpperCase();
+  let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
+  let headers = Object.assign({}, options.headers);
+  let body;
+  let parameters = omit(options, [
+    "method",
+    "baseUrl",
+    "url",
+    "headers",
+    "request",
+    "mediaType"
+  ]);
+  const urlVariableNames = extractUrlVariableNames(url);
+  url = parseUrl(url).expand(parameters);
+  if (!/^http/.test(url)) {
+    url = options.baseUrl + url;
+  }
+  const omittedParameters = Object.keys(options).filter((option) => urlVariableNames.includes(option)).concat("baseUrl");
+  const remainingParameters = omit(parameters, omittedParameters);
+  const isBinaryRequest = /application\/octet-stream/i.test(headers.accept);
+  if (!isBinaryRequest) {
+    if (options.mediaType.format) {
+      headers.accept = headers.accept.split(/,/).map(
+        (format) => format.replace(
+          /application\/vnd(\.\w+)(\.v3)?(\.\w+)?(\+json)?$/,
+          `application/vnd$1$2.${options.mediaType.format}`
+        )
+      ).join(",");
+    }
+    if (url.endsWith("/graphql")) {
+      if (options.mediaType.previews?.length) {
+        const previewsFromAcceptHeader = headers.accept.match(/(?<![\w-])[\w-]+(?=-preview)/g) || [];
+        headers.accept = previewsFromAcceptHeader.concat(options.mediaType.previews).map((preview) => {
+          const format = options.mediaType.format ? `.${options.mediaType.format}` : "+json";
+          return `application/vnd.github.${preview}-preview${format}`;
+        }).join(",");
+      }
+    }
+  }
+  if (["GET", "HEAD"].includes(method)) {
+    url = addQueryParameters(url, remainingParameters);
+  } else {
+    if ("data" in remainingParameters) {
+      body = remainingParameters.data;
+    } else {
+      if (Object.keys(remainingParameters).length) {
+        body = remainingParameters;
+      }
+    }
+  }
+  if (!headers["content-type"] && typeof body !== "undefined") {
+    headers["content-type"] = "application/json; charset=utf-8";
+  }
+  if (["PATCH", "PUT"].includes(method) && typeof body === "undefined") {
+    body = "";
+  }
+  return Object.assign(
+    { method, url, headers },
+    typeof body !== "undefined" ? { body } : null,
+    options.request ? { request: options.request } : null
+  );
+}
+
+// pkg/dist-src/endpoint-with-defaults.js
+function endpointWithDefaults(defaults, route, options) {
+  return parse(merge(defaults, route, options));
+}
+
+// pkg/dist-src/with-defaults.js
+function withDefaults(oldDefaults, newDefaults) {
+  const DEFAULTS2 = merge(oldDefaults, newDefaults);
+  const endpoint2 = endpointWithDefaults.bind(null, DEFAULTS2);
+  return Object.assign(endpoint2, {
+    DEFAULTS: DEFAULTS2,
+    defaults: withDefaults.bind(null, DEFAULTS2),
+    merge: merge.bind(null, DEFAULTS2),
+    parse
+  });
+}
+
+// pkg/dist-src/index.js
+var endpoint = withDefaults(null, DEFAULTS);
+
+
+;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
+/*!
+ * content-type
+ * Copyright(c) 2015 Douglas Christopher Wilson
+ * MIT Licensed
+ */
+const SP = 32; // " "
+const HTAB = 9; // "\t"
+const SEMI = 59; // ";"
+const EQ = 61; // "="
+const DQUOTE = 34; // '"'
+const BSLASH = 92; // "\\"
+const COMMA = 44; // ","
+const LOWER_CASE = 1;
+const OWS = 2;
+const SEMI_FLAG = 4;
+const COMMA_FLAG = 8;
+const TOKEN_FLAG = 16;
+const NON_ASCII = 0xff00;
+const CASE_FLAGS = LOWER_CASE | NON_ASCII;
+/**
+ * Character flags used to normalize HTTP field values while scanning.
+ * Out-of-range reads intentionally coerce to zero in bitwise expressions.
+ */
+const CHAR_MAP = new Uint8Array(0x100);
+CHAR_MAP[HTAB] |= OWS;
+CHAR_MAP[SP] |= OWS;
+CHAR_MAP[SEMI] |= SEMI_FLAG;
+CHAR_MAP[COMMA] |= COMMA_FLAG;
+for (let code = 0x80 /* non-ASCII */; code <= 0xff; code++) {
+    CHAR_MAP[code] |= LOWER_CASE;
+}
+for (const char of "!#$%&'*+-.^_`|~") {
+    CHAR_MAP[char.charCodeAt(0)] |= TOKEN_FLAG;
+}
+for (let code = 0x30 /* 0 */; code <= 0x39 /* 9 */; code++) {
+    CHAR_MAP[code] |= TOKEN_FLAG;
+}
+for (let code = 0x41 /* A */; code <= 0x5a /* Z */; code++) {
+    CHAR_MAP[code] |= LOWER_CASE | TOKEN_FLAG;
+}
+for (let code = 0x61 /* a */; code <= 0x7a /* z */; code++) {
+    CHAR_MAP[code] |= TOKEN_FLAG;
+}
+/**
+ * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
+ */
+const NullObject = /* @__PURE__ */ (() => {
+    const C = function () { };
+    C.prototype = Object.create(null);
+    return C;
+})();
+/**
+ * Validate a type string against RFC 9110.
+ */
+function isTypeValid(type, start = 0, end = type.length) {
+    let hasSlash = false;
+    for (let index = start; index < end; index++) {
+        const code = type.charCodeAt(index);
+        if (code === 47 /* / */) {
+            if (hasSlash || index === start || index >= end - 1)
+                return false;
+            hasSlash = true;
+        }
+        else if (!isTokenCode(code)) {
+            return false;
+        }
+    }
+    return hasSlash;
+}
+/**
+ * Validate a token against RFC 9110.
+ */
+function isTokenValid(token, start = 0, end = token.length) {
+    if (start >= end)
+        return false;
+    for (let index = start; index < end; index++) {
+        if (!isTokenCode(token.charCodeAt(index)))
+            return false;
+    }
+    return true;
+}
+/**
+ * Check whether a character code belongs to the token production in RFC 9110.
+ */
+function isTokenCode(code) {
+    return (CHAR_MAP[code] & TOKEN_FLAG) !== 0;
+}
+/**
+ * Serialize a parameter value.
+ */
+function parameterValue(str) {
+    const len = str.length;
+    if (len === 0)
+        return '""';
+    let index = 0;
+    while (index < len && isTokenCode(str.charCodeAt(index)))
+        index++;
+    if (index === len)
+        return str;
+    let result = '"';
+    let start = 0;
+    while (index < len) {
+        const code = str.charCodeAt(index);
+        if (code !== HTAB && (code < SP || code === 127 || code > 255)) {
+            throw new TypeError(`Invalid parameter value: ${str}`);
+        }
+        if (code === 34 /* " */ || code === 92 /* \\ */) {
+            result += `${str.slice(start, index)}\\`;
+            start = index;
+        }
+        index++;
+    }
+    return `${result}${str.slice(start)}"`;
+}
+/**
+ * Format an object into a `Content-Type` header.
+ */
+function format(obj) {
+    const { type, parameters } = obj;
+    if (!type || !isTypeValid(type)) {
+        throw new TypeError(`Invalid type: ${type}`);
+    }
+    let result = type;
+    if (parameters) {
+        for (const param of Object.keys(parameters)) {
+            if (!isTokenValid(param)) {
+                throw new TypeError(`Invalid parameter name: ${param}`);
+            }
+            result += `; ${param}=${parameterValue(parameters[param])}`;
+        }
+    }
+    return result;
+}
+/**
+ * Parse a `Content-Type` header.
+ */
+function dist_parse(header, options) {
+    const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
+    const len = header.length;
+    let valueStart = options?.start ?? 0;
+    while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
+        valueStart++;
+    }
+    let index = valueStart;
+    let typeFlags = 0;
+    let whitespace = -1;
+    let stop = options?.parameters === false ? COMMA_FLAG : 0;
+    while (index < len) {
+        const code = header.charCodeAt(index);
+        const flags = CHAR_MAP[code];
+        if ((flags & stopFlags) !== 0) {
+            stop |= flags & COMMA_FLAG;
+            break;
+        }
+        if ((flags & OWS) !== 0) {
+            if (whitespace === -1)
+                whitespace = index;
+        }
+        else {
+            whitespace = -1;
+        }
+        typeFlags |= (code & NON_ASCII) | flags;
+        index++;
+    }
+    const valueEnd = whitespace === -1 ? index : whitespace;
+    const value = header.slice(valueStart, valueEnd);
+    const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+    if (index === len || stop !== 0) {
+        return { type, index, parameters: new NullObject() };
+    }
+    return parseParameters(header, type, index, len, stopFlags);
+}
+/**
+ * Parses the parameters of a `Content-Type` header starting at the given index.
+ */
+function parseParameters(header, type, index, len, stopFlags) {
+    const parameters = new NullObject();
+    parameter: while (index < len) {
+        index++; // Skip over ;
+        while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
+            index++;
+        }
+        const keyStart = index;
+        let keyFlags = 0;
+        let keyWhitespace = -1;
+        while (index < len) {
+            const code = header.charCodeAt(index);
+            const flags = CHAR_MAP[code];
+            if ((flags & stopFlags) !== 0) {
+                if ((flags & COMMA_FLAG) !== 0)
+                    break parameter;
+                continue parameter;
+            }
+            if (code === EQ) {
+                const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
+                const value = header.slice(keyStart, keyEnd);
+                const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+                index++;
+                while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
+                    index++;
+                }
+                if (index < len && header.charCodeAt(index) === DQUOTE) {
+                    const quotedStart = ++index;
+                    let escaped = false;
+                    while (index < len) {
+                        const code = header.charCodeAt(index);
+                        if (code === DQUOTE) {
+                            if (parameters[key] === undefined) {
+                                parameters[key] = escaped
+                                    ? unescapeQuotedPairs(header, quotedStart, index)
+                                    : header.slice(quotedStart, index);
+                            }
+                            index++;
+                            let stop = 0;
+                            // Discard characters between quote and delimiter.
+                            while (index < len) {
+                                const code = header.charCodeAt(index);
+                                const flags = CHAR_MAP[code];
+                                if ((flags & stopFlags) !== 0) {
+                                    stop = flags & COMMA_FLAG;
+                                    break;
+                                }
+                                index++;
+                            }
+                            if (stop !== 0)
+                                break parameter;
+                            continue parameter;
+                        }
+                        if (code === BSLASH && index + 1 < len) {
+                            escaped = true;
+                            index += 2;
+                            continue;
+                        }
+                        index++;
+                    }
+                    continue parameter;
+                }
+                const valueStart = index;
+                let stop = 0;
+                let valueWhitespace = -1;
+                while (index < len) {
+                    const code = header.charCodeAt(index);
+                    const flags = CHAR_MAP[code];
+                    if ((flags & stopFlags) !== 0) {
+                        stop = flags & COMMA_FLAG;
+                        break;
+                    }
+                    if ((flags & OWS) !== 0) {
+                        if (valueWhitespace === -1)
+                            valueWhitespace = index;
+                    }
+                    else {
+                        valueWhitespace = -1;
+                    }
+                    index++;
+                }
+                if (parameters[key] === undefined) {
+                    const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
+                    parameters[key] = header.slice(valueStart, valueEnd);
+                }
+                if (stop !== 0)
+                    break parameter;
+                continue parameter;
+            }
+            if ((flags & OWS) !== 0) {
+                if (keyWhitespace === -1)
+                    keyWhitespace = index;
+            }
+            else {
+                keyWhitespace = -1;
+            }
+            keyFlags |= (code & NON_ASCII) | flags;
+            index++;
+        }
+    }
+    return { type, index, parameters };
+}
+/**
+ * Remove backslashes from quoted pairs in a known-terminated quoted string body.
+ */
+function unescapeQuotedPairs(str, start, end) {
+    let result = "";
+    for (let index = start; index < end; index++) {
+        if (str.charCodeAt(index) === BSLASH) {
+            result += str.slice(start, index);
+            start = ++index;
+        }
+    }
+    return result + str.slice(start, end);
+}
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
+const intRegex = /^-?\d+$/;
+const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
+const originalStringify = JSON.stringify;
+const originalParse = JSON.parse;
+const customFormat = /^-?\d+n$/;
+
+const bigIntsStringify = /([\[:])?"(-?\d+)n"($|\s*[,\}\]])/g;
+const noiseStringify = /([\[:])?("-?\d+n+)n("$|"\s*[,\}\]])/g;
+
+/**
+ * @typedef {(this: any, key: string | number | undefined, value: any) => any} Replacer
+ * @typedef {(key: string | number | undefined, value: any, context?: { source: string }) => any} Reviver
+ */
+
+/**
+ * Checks if a value is unstringifiable according to native JSON.stringify rules.
+ *
+ * @param {any} val The value to check.
+ * @returns {boolean} True if the value is undefined, a function, or a symbol.
+ */
+const isUnstringifiable = (val) =>
+  val === undefined || typeof val === "function" || typeof val === "symbol";
+
+/**
+ * Checks if a value is a native JSON.rawJSON object (Node.js 22+).
+ *
+ * @param {any} val The value to check.
+ * @returns {boolean} True if the value is a RawJSON instance.
+ */
+const isRawJSON = (val) =>
+  val !== null &&
+  typeof val === "object" &&
+  val.constructor &&
+  val.constructor.name === "RawJSON";
+
+/**
+ * Iteratively converts a JS value to a JSON string.
+ * Used as a fallback when the native JSON.stringify hits the Maximum Call Stack size.
+ * Fully compliant with JSON formatting (space), replacers, and toJSON behaviors.
+ *
+ * @param {any} rootValue The value to stringify.
+ * @param {Replacer | Array<string | number> | null} [replacer] User's custom replacer function.
+ * @param {string | number} [spaceParam] Indentation for pretty-printing.
+ * @returns {string | undefined} The generated JSON string.
+ */
+const stringifyIteratively = (rootValue, replacer, spaceParam) => {
+  let space = "";
+
+  if (typeof spaceParam === "number") {
+    space = " ".repeat(Math.min(10, Math.max(0, Math.floor(spaceParam))));
+  } else if (typeof spaceParam === "string") {
+    space = spaceParam.slice(0, 10);
+  }
+
+  const isFunctionReplacer = typeof replacer === "function";
+  const propertyList = Array.isArray(replacer)
+    ? new Set(replacer.map(String))
+    : null;
+
+  /**
+   * Prepares a value for stringification by resolving toJSON, handling BigInts,
+   * applying custom replacers, and unwrapping primitive objects.
+   *
+   * @param {object|Array} parent The parent object or array holding the value.
+   * @param {string} key The key associated with the value.
+   * @param {any} val The raw value to process.
+   * @returns {any} The processed value ready for stringification.
+   */
+  const prepareVal = (parent, key, val) => {
+    const isObject = val !== null && typeof val === "object";
+    const hasToJSON = isObject && typeof val.toJSON === "function";
+
+    if (hasToJSON) {
+      val = val.toJSON(key);
+    }
+
+    const isNoise = typeof val === "string" && noiseValue.test(val);
+
+    if (isNoise) return val + "n";
+
+    const isBigInt = typeof val === "bigint";
+
+    if (isBigInt) {
+      const supportsRawJSON = "rawJSON" in JSON;
+
+      if (supportsRawJSON) return JSON.rawJSON(val.toString());
+
+      return val.toString() + "n";
+    }
+
+    if (isFunctionReplacer) {
+      val = replacer.call(parent, key, val);
+    }
+
+    const isPostReplacerObject = val !== null && typeof val === "object";
+
+    if (isPostReplacerObject) {
+      const isPrimitiveWrapper =
+        val instanceof Number ||
+        val instanceof String ||
+        val instanceof Boolean;
+
+      if (isPrimitiveWrapper) {
+        val = val.valueOf();
+      }
+    }
+
+    return val;
+  };
+
+  const rootProcessed = prepareVal({ "": rootValue }, "", rootValue);
+
+  if (isUnstringifiable(rootProcessed)) {
+    return undefined;
+  }
+
+  const isRootPrimitive =
+    rootProcessed === null || typeof rootProcessed !== "object";
+  const isRootNativeRawJSON = isRawJSON(rootProcessed);
+
+  if (isRootPrimitive || isRootNativeRawJSON) {
+    return originalStringify(rootProcessed);
+  }
+
+  const chunks = [];
+  let level = 0;
+
+  const stack = [
+    {
+      parent: { "": rootProcessed },
+      key: "",
+      val: rootProcessed,
+      isArray: Array.isArray(rootProcessed),
+      keys: Array.isArray(rootProcessed) ? null : Object.keys(rootProcessed),
+      index: 0,
+      first: true,
+    },
+  ];
+
+  const visited = new WeakSet([rootProcessed]);
+
+  while (stack.length > 0) {
+    const node = stack[stack.length - 1];
+
+    if (node.index === 0) {
+      chunks.push(node.isArray ? "[" : "{");
+      level++;
+    }
+
+    let isDone = false;
+
+    if (node.isArray) {
+      if (node.index < node.val.length) {
+        if (!node.first) chunks.push(",");
+
+        if (space) chunks.push("\n" + space.repeat(level));
+
+        const childRaw = node.val[node.index];
+        const childVal = prepareVal(node.val, String(node.index), childRaw);
+
+        if (isUnstringifiable(childVal)) {
+          chunks.push("null");
+          node.first = false;
+          node.index++;
+        } else {
+          const isComplexObject =
+            childVal !== null && typeof childVal === "object";
+          const isNativeRaw = isRawJSON(childVal);
+
+          if (isComplexObject && !isNativeRaw) {
+            if (visited.has(childVal)) {
+              throw new TypeError("Converting circular structure to JSON");
+            }
+
+            visited.add(childVal);
+
+            stack.push({
+              parent: node.val,
+              key: String(node.index),
+              val: childVal,
+              isArray: Array.isArray(childVal),
+              keys: Array.isArray(childVal) ? null : Object.keys(childVal),
+              index: 0,
+              first: true,
+            });
+
+            node.first = false;
+            node.index++;
+          } else {
+            chunks.push(originalStringify(childVal));
+            node.first = false;
+            node.index++;
+          }
+        }
+      } else {
+        isDone = true;
+      }
+    } else {
+      while (node.index < node.keys.length) {
+        const k = node.keys[node.index++];
+
+        const isFilteredOutByArray = propertyList && !propertyList.has(k);
+
+        if (isFilteredOutByArray) continue;
+
+        const childRaw = node.val[k];
+        const childVal = prepareVal(node.val, k, childRaw);
+
+        if (isUnstringifiable(childVal)) continue;
+
+        if (!node.first) chunks.push(",");
+
+        if (space) {
+          chunks.push("\n" + space.repeat(level) + originalStringify(k) + ": ");
+        } else {
+          chunks.push(originalStringify(k) + ":");
+        }
+
+        const isComplexObject =
+          childVal !== null && typeof childVal === "object";
+        const isNativeRaw = isRawJSON(childVal);
+
+        if (isComplexObject && !isNativeRaw) {
+          if (visited.has(childVal)) {
+            throw new TypeError("Converting circular structure to JSON");
+          }
+
+          visited.add(childVal);
+
+          stack.push({
+            parent: node.val,
+            key: k,
+            val: childVal,
+            isArray: Array.isArray(childVal),
+            keys: Array.isArray(childVal) ? null : Object.keys(childVal),
+            index: 0,
+            first: true,
+          });
+
+          node.first = false;
+
+          break; // Stop current loop level to process the newly pushed stack node
+        } else {
+          chunks.push(originalStringify(childVal));
+          node.first = false;
+        }
+      }
+
+      const isNodeFullyProcessed =
+        node.index >= node.keys.length && stack[stack.length - 1] === node;
+
+      if (isNodeFullyProcessed) {
+        isDone = true;
+      }
+    }
+
+    if (isDone) {
+      level--;
+
+      if (!node.first && space) chunks.push("\n" + space.repeat(level));
+
+      chunks.push(node.isArray ? "]" : "}");
+      visited.delete(node.val);
+      stack.pop();
+    }
+  }
+
+  return chunks.join("");
+};
+
+/**
+ * Converts a JavaScript value to a JSON string.
+ *
+ * Supports serialization of BigInt values using two strategies:
+ * 1. Custom format "123n" → "123" (universal fallback)
+ * 2. Native JSON.rawJSON() (Node.js 22+, fastest) when available
+ *
+ * All other values are serialized exactly like native JSON.stringify().
+ *
+ * @param {*} value The value to convert to a JSON string.
+ * @param {Replacer | Array<string | number> | null} [replacer]
+ * A function that alters the behavior of the stringification process,
+ * or an array of strings/numbers to indicate properties to exclude.
+ * @param {string | number} [space]
+ * A string or number to specify indentation or pretty-printing.
+ * @returns {string} The JSON string representation.
+ */
+const JSONStringify = (value, replacer, space) => {
+  try {
+    const supportsRawJSON = "rawJSON" in JSON;
+
+    if (supportsRawJSON) {
+      return originalStringify(
+        value,
+        (key, val) => {
+          if (typeof val === "bigint") return JSON.rawJSON(val.toString());
+
+          const hasFunctionReplacer = typeof replacer === "function";
+
+          if (hasFunctionReplacer) return replacer(key, val);
+
+          const isKeyInArrayReplacer =
+            Array.isArray(replacer) && replacer.includes(key);
+
+          if (isKeyInArrayReplacer) return val;
+
+          return val;
+        },
+        space,
+      );
+    }
+
+    if (!value) return originalStringify(value, replacer, space);
+
+    const convertedToCustomJSON = originalStringify(
+      value,
+      (key, val) => {
+        const isNoise = typeof val === "string" && noiseValue.test(val);
+
+        if (isNoise) return val.toString() + "n"; // Mark noise values with additional "n" to offset the deletion of one "n" during the processing
+
+        if (typeof val === "bigint") return val.toString() + "n";
+
+        const hasFunctionReplacer = typeof replacer === "function";
+
+        if (hasFunctionReplacer) return replacer(key, val);
+
+        const isKeyInArrayReplacer =
+          Array.isArray(replacer) && replacer.includes(key);
+
+        if (isKeyInArrayReplacer) return val;
+
+        return val;
+      },
+      space,
+    );
+
+    const processedJSON = convertedToCustomJSON.replace(
+      bigIntsStringify,
+      "$1$2$3",
+    ); // Delete one "n" off the end of every BigInt value
+
+    const denoisedJSON = processedJSON.replace(noiseStringify, "$1$2$3"); // Remove one "n" off the end of every noisy string
+
+    return denoisedJSON;
+  } catch (error) {
+    if (error instanceof RangeError) {
+      const convertedJSON = stringifyIteratively(value, replacer, space);
+
+      if (convertedJSON === undefined) return undefined;
+
+      const supportsRawJSON = "rawJSON" in JSON;
+
+      if (supportsRawJSON) return convertedJSON;
+
+      const processedJSON = convertedJSON.replace(bigIntsStringify, "$1$2$3");
+
+      return processedJSON.replace(noiseStringify, "$1$2$3");
+    }
+
+    throw error;
+  }
+};
+
+const featureCache = new Map();
+
+/**
+ * Detects if the current JSON.parse implementation supports the context.source feature.
+ *
+ * Uses toString() fingerprinting to cache results and automatically detect runtime
+ * replacements of JSON.parse (polyfills, mocks, etc.).
+ *
+ * @returns {boolean} true if context.source is supported, false otherwise.
+ */
+const isContextSourceSupported = () => {
+  const parseFingerprint = JSON.parse.toString();
+
+  if (featureCache.has(parseFingerprint)) {
+    return featureCache.get(parseFingerprint);
+  }
+
+  try {
+    const result = JSON.parse(
+      "1",
+      (_, __, context) => !!context?.source && context.source === "1",
+    );
+    featureCache.set(parseFingerprint, result);
+
+    return result;
+  } catch {
+    featureCache.set(parseFingerprint, false);
+
+    return false;
+  }
+};
+
+/**
+ * Reviver function that converts custom-format BigInt strings back to BigInt values.
+ * Also handles "noise" strings that accidentally match the BigInt format.
+ *
+ * @param {string | number | undefined} key The object key.
+ * @param {*} value The value being parsed.
+ * @param {object} [context] Parse context (if supported by JSON.parse).
+ * @param {Reviver} [userReviver] User's custom reviver function.
+ * @returns {any} The transformed value.
+ */
+const convertMarkedBigIntsReviver = (key, value, context, userReviver) => {
+  const isCustomFormatBigInt =
+    typeof value === "string" && customFormat.test(value);
+
+  if (isCustomFormatBigInt) return BigInt(value.slice(0, -1));
+
+  const isNoiseValue = typeof value === "string" && noiseValue.test(value);
+  if (isNoiseValue) return value.slice(0, -1);
+
+  const hasUserReviver = typeof userReviver === "function";
+
+  if (!hasUserReviver) return value;
+
+  return userReviver(key, value, context);
+};
+
+/**
+ * Fast JSON.parse implementation (~2x faster than classic fallback).
+ * Uses JSON.parse's context.source feature to detect integers and convert
+ * large numbers directly to BigInt without string manipulation.
+ *
+ * Does not support legacy custom format from v1 of this library.
+ *
+ * @param {string} text JSON string to parse.
+ * @param {Reviver} [reviver] Transform function to apply to each value.
+ * @returns {any} Parsed JavaScript value.
+ */
+const JSONParseV2 = (text, reviver) => {
+  return JSON.parse(text, (key, value, context) => {
+    const isNumber = typeof value === "number";
+    const isOutOfBounds =
+      value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
+    const isBigNumber = isNumber && isOutOfBounds;
+    const isInt = context && intRegex.test(context.source);
+    const isBigInt = isBigNumber && isInt;
+
+    if (isBigInt) return BigInt(context.source);
+
+    const hasCustomReviver = typeof reviver === "function";
+
+    if (!hasCustomReviver) return value;
+
+    return reviver(key, value, context);
+  });
+};
+
+const MAX_INT = Number.MAX_SAFE_INTEGER.toString();
+const MAX_DIGITS = MAX_INT.length;
+const stringsOrLargeNumbers =
+  /"(?:[^"\\]|\\.)*"|-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/g;
+const noiseValueWithQuotes = /^"-?\d+n+"$/; // Noise - strings that match the custom format before being converted to it
+
+/**
+ * Iteratively traverses the parsed object bottom-up (post-order),
+ * emulating the native JSON.parse reviver behavior.
+ * This avoids Call Stack overflows (RangeError) on deeply nested structures.
+ *
+ * @param {any} parsed The natively parsed JSON object.
+ * @param {Reviver} [userReviver] User's custom reviver function.
+ * @returns {any} The fully processed object.
+ */
+const applyReviverIteratively = (parsed, userReviver) => {
+  const rootHolder = { "": parsed };
+  const stack = [{ parent: rootHolder, key: "", visited: false }];
+
+  while (stack.length > 0) {
+    const node = stack[stack.length - 1];
+
+    if (!node.visited) {
+      node.visited = true;
+
+      const value = node.parent[node.key];
+      const isComplexObject = value !== null && typeof value === "object";
+
+      if (isComplexObject) {
+        const keys = Object.keys(value);
+
+        for (let i = keys.length - 1; i >= 0; i--) {
+          stack.push({ parent: value, key: keys[i], visited: false });
+        }
+      }
+    } else {
+      const { parent, key } = node;
+      let value = parent[key];
+
+      if (typeof value === "string") {
+        const isCustomFormatBigInt = customFormat.test(value);
+
+        if (isCustomFormatBigInt) {
+          value = BigInt(value.slice(0, -1));
+        } else {
+          const isNoise = noiseValue.test(value);
+
+          if (isNoise) value = value.slice(0, -1);
+        }
+      }
+
+      const hasUserReviver = typeof userReviver === "function";
+
+      if (hasUserReviver) {
+        value = userReviver.call(parent, key, value);
+      }
+
+      const isDeleted = value === undefined;
+
+      if (isDeleted) {
+        delete parent[key];
+      } else {
+        parent[key] = value;
+      }
+
+      stack.pop();
+    }
+  }
+
+  return rootHolder[""];
+};
+
+/**
+ * Pre-processes the JSON string to mark large numbers with an 'n' suffix.
+ *
+ * @param {string} text The raw JSON string.
+ * @returns {string} The serialized string with marked BigInts.
+ */
+const serializeBigInts = (text) => {
+  return text.replace(
+    stringsOrLargeNumbers,
+    (match, digits, fractional, exponential) => {
+      const isString = match[0] === '"';
+      const isNoise = isString && noiseValueWithQuotes.test(match);
+
+      if (isNoise) return match.substring(0, match.length - 1) + 'n"'; // Mark noise values with additional "n" to offset the deletion of one "n" during the processing
+
+      const hasFractionalOrExponential = fractional || exponential;
+
+      // With a fixed number of digits, we can correctly use lexicographical comparison to do a numeric comparison
+      const isLessThanMaxSafeInt =
+        digits &&
+        (digits.length < MAX_DIGITS ||
+          (digits.length === MAX_DIGITS && digits <= MAX_INT));
+
+      const isStandardValue =
+        isString || hasFractionalOrExponential || isLessThanMaxSafeInt;
+
+      if (isStandardValue) return match;
+
+      return '"' + match + 'n"';
+    },
+  );
+};
+
+/**
+ * Converts a JSON string into a JavaScript value.
+ *
+ * Supports parsing of large integers using two strategies:
+ * 1. Classic fallback: Marks large numbers with "123n" format, then converts to BigInt
+ * 2. Fast path (JSONParseV2): Uses context.source feature (~2x faster) when available
+ *
+ * All other JSON values are parsed exactly like native JSON.parse().
+ *
+ * @param {string} text A valid JSON string.
+ * @param {Reviver} [reviver]
+ * A function that transforms the results. This function is called for each member
+ * of the object. If a member contains nested objects, the nested objects are
+ * transformed before the parent object is.
+ * @returns {any} The parsed JavaScript value.
+ * @throws {SyntaxError} If text is not valid JSON.
+ */
+const JSONParse = (text, reviver) => {
+  if (!text) return originalParse(text, reviver);
+
+  try {
+    if (isContextSourceSupported()) return JSONParseV2(text, reviver); // Shortcut to a faster (2x) and simpler version
+
+    // Find and mark big numbers with "n"
+    const serializedData = serializeBigInts(text);
+
+    return originalParse(serializedData, (key, value, context) =>
+      convertMarkedBigIntsReviver(key, value, context, reviver),
+    );
+  } catch (error) {
+    if (error instanceof RangeError) {
+      const serializedData = serializeBigInts(text);
+      const parsed = originalParse(serializedData);
+
+      return applyReviverIteratively(parsed, reviver);
+    }
+
+    throw error;
+  }
+};
+
+
+
+// EXTERNAL MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
+var dist_src = __nccwpck_require__(31015);
+;// CONCATENATED MODULE: ./node_modules/@octokit/request/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+// pkg/dist-src/defaults.js
+
+
+// pkg/dist-src/version.js
+var dist_bundle_VERSION = "10.0.16";
+
+// pkg/dist-src/defaults.js
+var defaults_default = {
+  headers: {
+    "user-agent": `octokit-request.js/${dist_bundle_VERSION} ${getUserAgent()}`
+  }
+};
+
+// pkg/dist-src/fetch-wrapper.js
+
+
+
+// pkg/dist-src/is-plain-object.js
+function dist_bundle_isPlainObject(value) {
+  if (typeof value !== "object" || value === null) return false;
+  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === null) return true;
+  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
+  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
+}
+
+// pkg/dist-src/fetch-wrapper.js
+
+var noop = () => "";
+async function fetchWrapper(requestOptions) {
+  const fetch = requestOptions.request?.fetch || globalThis.fetch;
+  if (!fetch) {
+    throw new Error(
+      "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
+    );
+  }
+  const log = requestOptions.request?.log || console;
+  const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
+  const body = dist_bundle_isPlainObject(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
+  const requestHeaders = Object.fromEntries(
+    Object.entries(requestOptions.headers).map(([name, value]) => [
+      name,
+      String(value)
+    ])
+  );
+  let fetchResponse;
+  try {
+    fetchResponse = await fetch(requestOptions.url, {
+      method: requestOptions.method,
+      body,
+      redirect: requestOptions.request?.redirect,
+      headers: requestHeaders,
+      signal: requestOptions.request?.signal,
+      // duplex must be set if request.body is ReadableStream or Async Iterables.
+      // See https://fetch.spec.whatwg.org/#dom-requestinit-duplex.
+      ...requestOptions.body && { duplex: "half" }
+    });
+  } catch (error) {
+    let message = "Unknown Error";
+    if (error instanceof Error) {
+      if (error.name === "AbortError") {
+        error.status = 500;
+        throw error;
+      }
+      message = error.message;
+      if (error.name === "TypeError" && "cause" in error) {
+        if (error.cause instanceof Error) {
+          message = error.cause.message;
+        } else if (typeof error.cause === "string") {
+          message = error.cause;
+        }
+      }
+    }
+    const requestError = new dist_src/* RequestError */.G(message, 500, {
+      request: requestOptions
+    });
+    requestError.cause = error;
+    throw requestError;
+  }
+  const status = fetchResponse.status;
+  const url = fetchResponse.url;
+  const responseHeaders = {};
+  for (const [key, value] of fetchResponse.headers) {
+    responseHeaders[key] = value;
+  }
+  const octokitResponse = {
+    url,
+    status,
+    headers: responseHeaders,
+    data: ""
+  };
+  if ("deprecation" in responseHeaders) {
+    const matches = responseHeaders.link && responseHeaders.link.match(/<([^<>]+)>; rel="deprecation"/);
+    const deprecationLink = matches && matches.pop();
+    log.warn(
+      `[@octokit/request] "${requestOptions.method} ${requestOptions.url}" is deprecated. It is scheduled to be removed on ${responseHeaders.sunset}${deprecationLink ? `. See ${deprecationLink}` : ""}`
+    );
+  }
+  if (status === 204 || status === 205) {
+    return octokitResponse;
+  }
+  if (requestOptions.method === "HEAD") {
+    if (status < 400) {
+      return octokitResponse;
+    }
+    throw new dist_src/* RequestError */.G(fetchResponse.statusText, status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  if (status === 304) {
+    octokitResponse.data = await getResponseData(fetchResponse);
+    throw new dist_src/* RequestError */.G("Not modified", status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  if (status >= 400) {
+    octokitResponse.data = await getResponseData(fetchResponse);
+    throw new dist_src/* RequestError */.G(toErrorMessage(octokitResponse.data), status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  octokitResponse.data = parseSuccessResponseBody ? await getResponseData(fetchResponse) : fetchResponse.body;
+  return octokitResponse;
+}
+async function getResponseData(response) {
+  const contentType = response.headers.get("content-type");
+  if (!contentType) {
+    return response.text().catch(noop);
+  }
+  const mimetype = dist_parse(contentType);
+  if (isJSONResponse(mimetype)) {
+    let text = "";
+    try {
+      text = await response.text();
+      return JSONParse(text);
+    } catch (err) {
+      return text;
+    }
+  } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
+  // (RFC 2046) and must never be decoded as text, even when the response
+  // carries a (misleading) `charset=utf-8` parameter — see #751.
+  mimetype.parameters.charset?.toLowerCase() === "utf-8" && mimetype.type !== "application/octet-stream") {
+    return response.text().catch(noop);
+  } else {
+    return response.arrayBuffer().catch(
+      /* v8 ignore next -- @preserve */
+      () => new ArrayBuffer(0)
+    );
+  }
+}
+function isJSONResponse(mimetype) {
+  return mimetype.type === "application/json" || mimetype.type === "application/scim+json";
+}
+function toErrorMessage(data) {
+  if (typeof data === "string") {
+    return data;
+  }
+  if (data instanceof ArrayBuffer) {
+    return "Unknown error";
+  }
+  if (typeof data === "object" && data !== null && "message" in data) {
+    const objectData = data;
+    const suffix = "documentation_url" in objectData ? ` - ${objectData.documentation_url}` : "";
+    return Array.isArray(objectData.errors) ? `${objectData.message}: ${objectData.errors.map((v) => JSON.stringify(v)).join(", ")}${suffix}` : `${objectData.message}${suffix}`;
+  }
+  return `Unknown error: ${JSON.stringify(data)}`;
+}
+
+// pkg/dist-src/with-defaults.js
+function dist_bundle_withDefaults(oldEndpoint, newDefaults) {
+  const endpoint2 = oldEndpoint.defaults(newDefaults);
+  const newApi = function(route, parameters) {
+    const endpointOptions = endpoint2.merge(route, parameters);
+    if (!endpointOptions.request || !endpointOptions.request.hook) {
+      return fetchWrapper(endpoint2.parse(endpointOptions));
+    }
+    const request2 = (route2, parameters2) => {
+      return fetchWrapper(
+        endpoint2.parse(endpoint2.merge(route2, parameters2))
+      );
+    };
+    Object.assign(request2, {
+      endpoint: endpoint2,
+      defaults: dist_bundle_withDefaults.bind(null, endpoint2)
+    });
+    return endpointOptions.request.hook(request2, endpointOptions);
+  };
+  return Object.assign(newApi, {
+    endpoint: endpoint2,
+    defaults: dist_bundle_withDefaults.bind(null, endpoint2)
+  });
+}
+
+// pkg/dist-src/index.js
+var request = dist_bundle_withDefaults(endpoint, defaults_default);
+
+/* v8 ignore next -- @preserve */
+/* v8 ignore else -- @preserve */
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/graphql/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+
+// pkg/dist-src/version.js
+var graphql_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/with-defaults.js
+
+
+// pkg/dist-src/graphql.js
+
+
+// pkg/dist-src/error.js
+function _buildMessageForResponseErrors(data) {
+  return `Request failed due to following response errors:
+` + data.errors.map((e) => ` - ${e.message}`).join("\n");
+}
+var GraphqlResponseError = class extends Error {
+  constructor(request2, headers, response) {
+    super(_buildMessageForResponseErrors(response));
+    this.request = request2;
+    this.headers = headers;
+    this.response = response;
+    this.errors = response.errors;
+    this.data = response.data;
+    if (Error.captureStackTrace) {
+      Error.captureStackTrace(this, this.constructor);
+    }
+  }
+  request;
+  headers;
+  response;
+  name = "GraphqlResponseError";
+  errors;
+  data;
+};
+
+// pkg/dist-src/graphql.js
+var NON_VARIABLE_OPTIONS = [
+  "method",
+  "baseUrl",
+  "url",
+  "headers",
+  "request",
+  "query",
+  "mediaType",
+  "operationName"
+];
+var FORBIDDEN_VARIABLE_OPTIONS = ["query", "method", "url"];
+var GHES_V3_SUFFIX_REGEX = /\/api\/v3\/?$/;
+function graphql(request2, query, options) {
+  if (options) {
+    if (typeof query === "string" && "query" in options) {
+      return Promise.reject(
+        new Error(`[@octokit/graphql] "query" cannot be used as variable name`)
+      );
+    }
+    for (const key in options) {
+      if (!FORBIDDEN_VARIABLE_OPTIONS.includes(key)) continue;
+      return Promise.reject(
+        new Error(
+          `[@octokit/graphql] "${key}" cannot be used as variable name`
+        )
+      );
+    }
+  }
+  const parsedOptions = typeof query === "string" ? Object.assign({ query }, options) : query;
+  const requestOptions = Object.keys(
+    parsedOptions
+  ).reduce((result, key) => {
+    if (NON_VARIABLE_OPTIONS.includes(key)) {
+      result[key] = parsedOptions[key];
+      return result;
+    }
+    if (!result.variables) {
+      result.variables = {};
+    }
+    result.variables[key] = parsedOptions[key];
+    return result;
+  }, {});
+  const baseUrl = parsedOptions.baseUrl || request2.endpoint.DEFAULTS.baseUrl;
+  if (GHES_V3_SUFFIX_REGEX.test(baseUrl)) {
+    requestOptions.url = baseUrl.replace(GHES_V3_SUFFIX_REGEX, "/api/graphql");
+  }
+  return request2(requestOptions).then((response) => {
+    if (response.data.errors) {
+      const headers = {};
+      for (const key of Object.keys(response.headers)) {
+        headers[key] = response.headers[key];
+      }
+      throw new GraphqlResponseError(
+        requestOptions,
+        headers,
+        response.data
+      );
+    }
+    return response.data.data;
+  });
+}
+
+// pkg/dist-src/with-defaults.js
+function graphql_dist_bundle_withDefaults(request2, newDefaults) {
+  const newRequest = request2.defaults(newDefaults);
+  const newApi = (query, options) => {
+    return graphql(newRequest, query, options);
+  };
+  return Object.assign(newApi, {
+    defaults: graphql_dist_bundle_withDefaults.bind(null, newRequest),
+    endpoint: newRequest.endpoint
+  });
+}
+
+// pkg/dist-src/index.js
+var graphql2 = graphql_dist_bundle_withDefaults(request, {
+  headers: {
+    "user-agent": `octokit-graphql.js/${graphql_dist_bundle_VERSION} ${getUserAgent()}`
+  },
+  method: "POST",
+  url: "/graphql"
+});
+function withCustomRequest(customRequest) {
+  return graphql_dist_bundle_withDefaults(customRequest, {
+    method: "POST",
+    url: "/graphql"
+  });
+}
+
+/* v8 ignore if -- @preserve */
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/auth-token/dist-bundle/index.js
+// pkg/dist-src/is-jwt.js
+var b64url = "(?:[a-zA-Z0-9_-]+)";
+var sep = "\\.";
+var jwtRE = new RegExp(`^${b64url}${sep}${b64url}${sep}${b64url}$`);
+var isJWT = jwtRE.test.bind(jwtRE);
+
+// pkg/dist-src/auth.js
+async function auth(token) {
+  const isApp = isJWT(token);
+  const isInstallation = token.startsWith("v1.") || token.startsWith("ghs_");
+  const isUserToServer = token.startsWith("ghu_");
+  const tokenType = isApp ? "app" : isInstallation ? "installation" : isUserToServer ? "user-to-server" : "oauth";
+  return {
+    type: "token",
+    token,
+    tokenType
+  };
+}
+
+// pkg/dist-src/with-authorization-prefix.js
+function withAuthorizationPrefix(token) {
+  if (token.split(/\./).length === 3) {
+    return `bearer ${token}`;
+  }
+  return `token ${token}`;
+}
+
+// pkg/dist-src/hook.js
+async function hook(token, request, route, parameters) {
+  const endpoint = request.endpoint.merge(
+    route,
+    parameters
+  );
+  endpoint.headers.authorization = withAuthorizationPrefix(token);
+  return request(endpoint);
+}
+
+// pkg/dist-src/index.js
+var createTokenAuth = function createTokenAuth2(token) {
+  if (!token) {
+    throw new Error("[@octokit/auth-token] No token passed to createTokenAuth");
+  }
+  if (typeof token !== "string") {
+    throw new Error(
+      "[@octokit/auth-token] Token passed to createTokenAuth is not a string"
+    );
+  }
+  token = token.replace(/^(token|bearer) +/i, "");
+  return Object.assign(auth.bind(null, token), {
+    hook: hook.bind(null, token)
+  });
+};
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/version.js
+const version_VERSION = "7.0.8";
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/index.js
+
+
+
+
+
+
+const dist_src_noop = () => {
+};
+const consoleWarn = console.warn.bind(console);
+const consoleError = console.error.bind(console);
+function createLogger(logger = {}) {
+  if (typeof logger.debug !== "function") {
+    logger.debug = dist_src_noop;
+  }
+  if (typeof logger.info !== "function") {
+    logger.info = dist_src_noop;
+  }
+  if (typeof logger.warn !== "function") {
+    logger.warn = consoleWarn;
+  }
+  if (typeof logger.error !== "function") {
+    logger.error = consoleError;
+  }
+  return logger;
+}
+const userAgentTrail = `octokit-core.js/${version_VERSION} ${getUserAgent()}`;
+class Octokit {
+  static VERSION = version_VERSION;
+  static defaults(defaults) {
+    const OctokitWithDefaults = class extends this {
+      constructor(...args) {
+        const options = args[0] || {};
+        if (typeof defaults === "function") {
+          super(defaults(options));
+          return;
+        }
+        super(
+          Object.assign(
+            {},
+            defaults,
+            options,
+            options.userAgent && defaults.userAgent ? {
+              userAgent: `${options.userAgent} ${defaults.userAgent}`
+            } : null
+          )
+        );
+      }
+    };
+    return OctokitWithDefaults;
+  }
+  static plugins = [];
+  /**
+   * Attach a plugin (or many) to your Octokit instance.
+   *
+   * @example
+   * const API = Octokit.plugin(plugin1, plugin2, plugin3, ...)
+   */
+  static plugin(...newPlugins) {
+    const currentPlugins = this.plugins;
+    const NewOctokit = class extends this {
+      static plugins = currentPlugins.concat(
+        newPlugins.filter((plugin) => !currentPlugins.includes(plugin))
+      );
+    };
+    return NewOctokit;
+  }
+  constructor(options = {}) {
+    const hook = new before_after_hook.Collection();
+    const requestDefaults = {
+      baseUrl: request.endpoint.DEFAULTS.baseUrl,
+      headers: {},
+      request: Object.assign({}, options.request, {
+        // @ts-ignore internal usage only, no need to type
+        hook: hook.bind(null, "request")
+      }),
+      mediaType: {
+        previews: [],
+        format: ""
+      }
+    };
+    requestDefaults.headers["user-agent"] = options.userAgent ? `${options.userAgent} ${userAgentTrail}` : userAgentTrail;
+    if (options.baseUrl) {
+      requestDefaults.baseUrl = options.baseUrl;
+    }
+    if (options.previews) {
+      requestDefaults.mediaType.previews = options.previews;
+    }
+    if (options.timeZone) {
+      requestDefaults.headers["time-zone"] = options.timeZone;
+    }
+    this.request = request.defaults(requestDefaults);
+    this.graphql = withCustomRequest(this.request).defaults(requestDefaults);
+    this.log = createLogger(options.log);
+    this.hook = hook;
+    if (!options.authStrategy) {
+      if (!options.auth) {
+        this.auth = async () => ({
+          type: "unauthenticated"
+        });
+      } else {
+        const auth = createTokenAuth(options.auth);
+        hook.wrap("request", auth.hook);
+        this.auth = auth;
+      }
+    } else {
+      const { authStrategy, ...otherOptions } = options;
+      const auth = authStrategy(
+        Object.assign(
+          {
+            request: this.request,
+            log: this.log,
+            // we pass the current octokit instance as well as its constructor options
+            // to allow for authentication strategies that return a new octokit instance
+            // that shares the same internal state as the current one. The original
+            // requirement for this was the "event-octokit" authentication strategy
+            // of https://github.com/probot/octokit-auth-probot.
+            octokit: this,
+            octokitOptions: otherOptions
+          },
+          options.auth
+        )
+      );
+      hook.wrap("request", auth.hook);
+      this.auth = auth;
+    }
+    const classConstructor = this.constructor;
+    for (let i = 0; i < classConstructor.plugins.length; ++i) {
+      Object.assign(this, classConstructor.plugins[i](this, options));
+    }
+  }
+  // assigned during constructor
+  request;
+  graphql;
+  log;
+  hook;
+  // TODO: type `octokit.auth` based on passed options.authStrategy
+  auth;
+}
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
+const dist_src_version_VERSION = "17.0.0";
+
+//# sourceMappingURL=version.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
+const Endpoints = {
+  actions: {
+    addCustomLabelsToSelfHostedRunnerForOrg: [
+      "POST /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    addCustomLabelsToSelfHostedRunnerForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    addRepoAccessToSelfHostedRunnerGroupInOrg: [
+      "PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories/{repository_id}"
+    ],
+    addSelectedRepoToOrgSecret: [
+      "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    addSelectedRepoToOrgVariable: [
+      "PUT /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
+    ],
+    approveWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/approve"
+    ],
+    cancelWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel"
+    ],
+    createEnvironmentVariable: [
+      "POST /repos/{owner}/{repo}/environments/{environment_name}/variables"
+    ],
+    createHostedRunnerForOrg: ["POST /orgs/{org}/actions/hosted-runners"],
+    createOrUpdateEnvironmentSecret: [
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
+    ],
+    createOrUpdateOrgSecret: ["PUT /orgs/{org}/actions/secrets/{secret_name}"],
+    createOrUpdateRepoSecret: [
+      "PUT /repos/{owner}/{repo}/actions/secrets/{secret_name}"
+    ],
+    createOrgVariable: ["POST /orgs/{org}/actions/variables"],
+    createRegistrationTokenForOrg: [
+      "POST /orgs/{org}/actions/runners/registration-token"
+    ],
+    createRegistrationTokenForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/registration-token"
+    ],
+    createRemoveTokenForOrg: ["POST /orgs/{org}/actions/runners/remove-token"],
+    createRemoveTokenForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/remove-token"
+    ],
+    createRepoVariable: ["POST /repos/{owner}/{repo}/actions/variables"],
+    createWorkflowDispatch: [
+      "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches"
+    ],
+    deleteActionsCacheById: [
+      "DELETE /repos/{owner}/{repo}/actions/caches/{cache_id}"
+    ],
+    deleteActionsCacheByKey: [
+      "DELETE /repos/{owner}/{repo}/actions/caches{?key,ref}"
+    ],
+    deleteArtifact: [
+      "DELETE /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"
+    ],
+    deleteCustomImageFromOrg: [
+      "DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}"
+    ],
+    deleteCustomImageVersionFromOrg: [
+      "DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}"
+    ],
+    deleteEnvironmentSecret: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
+    ],
+    deleteEnvironmentVariable: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
+    ],
+    deleteHostedRunnerForOrg: [
+      "DELETE /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
+    ],
+    deleteOrgSecret: ["DELETE /orgs/{org}/actions/secrets/{secret_name}"],
+    deleteOrgVariable: ["DELETE /orgs/{org}/actions/variables/{name}"],
+    deleteRepoSecret: [
+      "DELETE /repos/{owner}/{repo}/actions/secrets/{secret_name}"
+    ],
+    deleteRepoVariable: [
+      "DELETE /repos/{owner}/{repo}/actions/variables/{name}"
+    ],
+    deleteSelfHostedRunnerFromOrg: [
+      "DELETE /orgs/{org}/actions/runners/{runner_id}"
+    ],
+    deleteSelfHostedRunnerFromRepo: [
+      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}"
+    ],
+    deleteWorkflowRun: ["DELETE /repos/{owner}/{repo}/actions/runs/{run_id}"],
+    deleteWorkflowRunLogs: [
+      "DELETE /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
+    ],
+    disableSelectedRepositoryGithubActionsOrganization: [
+      "DELETE /orgs/{org}/actions/permissions/repositories/{repository_id}"
+    ],
+    disableWorkflow: [
+      "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/disable"
+    ],
+    downloadArtifact: [
+      "GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}"
+    ],
+    downloadJobLogsForWorkflowRun: [
+      "GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs"
+    ],
+    downloadWorkflowRunAttemptLogs: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/logs"
+    ],
+    downloadWorkflowRunLogs: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
+    ],
+    enableSelectedRepositoryGithubActionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/repositories/{repository_id}"
+    ],
+    enableWorkflow: [
+      "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/enable"
+    ],
+    forceCancelWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel"
+    ],
+    generateRunnerJitconfigForOrg: [
+      "POST /orgs/{org}/actions/runners/generate-jitconfig"
+    ],
+    generateRunnerJitconfigForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig"
+    ],
+    getActionsCacheList: ["GET /repos/{owner}/{repo}/actions/caches"],
+    getActionsCacheUsage: ["GET /repos/{owner}/{repo}/actions/cache/usage"],
+    getActionsCacheUsageByRepoForOrg: [
+      "GET /orgs/{org}/actions/cache/usage-by-repository"
+    ],
+    getActionsCacheUsageForOrg: ["GET /orgs/{org}/actions/cache/usage"],
+    getAllowedActionsOrganization: [
+      "GET /orgs/{org}/actions/permissions/selected-actions"
+    ],
+    getAllowedActionsRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions/selected-actions"
+    ],
+    getArtifact: ["GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"],
+    getCustomImageForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}"
+    ],
+    getCustomImageVersionForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}"
+    ],
+    getCustomOidcSubClaimForRepo: [
+      "GET /repos/{owner}/{repo}/actions/oidc/customization/sub"
+    ],
+    getEnvironmentPublicKey: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/public-key"
+    ],
+    getEnvironmentSecret: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
+    ],
+    getEnvironmentVariable: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
+    ],
+    getGithubActionsDefaultWorkflowPermissionsOrganization: [
+      "GET /orgs/{org}/actions/permissions/workflow"
+    ],
+    getGithubActionsDefaultWorkflowPermissionsRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions/workflow"
+    ],
+    getGithubActionsPermissionsOrganization: [
+      "GET /orgs/{org}/actions/permissions"
+    ],
+    getGithubActionsPermissionsRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions"
+    ],
+    getHostedRunnerForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
+    ],
+    getHostedRunnersGithubOwnedImagesForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/github-owned"
+    ],
+    getHostedRunnersLimitsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/limits"
+    ],
+    getHostedRunnersMachineSpecsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/machine-sizes"
+    ],
+    getHostedRunnersPartnerImagesForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/partner"
+    ],
+    getHostedRunnersPlatformsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/platforms"
+    ],
+    getJobForWorkflowRun: ["GET /repos/{owner}/{repo}/actions/jobs/{job_id}"],
+    getOrgPublicKey: ["GET /orgs/{org}/actions/secrets/public-key"],
+    getOrgSecret: ["GET /orgs/{org}/actions/secrets/{secret_name}"],
+    getOrgVariable: ["GET /orgs/{org}/actions/variables/{name}"],
+    getPendingDeploymentsForRun: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
+    ],
+    getRepoPermissions: [
+      "GET /repos/{owner}/{repo}/actions/permissions",
+      {},
+      { renamed: ["actions", "getGithubActionsPermissionsRepository"] }
+    ],
+    getRepoPublicKey: ["GET /repos/{owner}/{repo}/actions/secrets/public-key"],
+    getRepoSecret: ["GET /repos/{owner}/{repo}/actions/secrets/{secret_name}"],
+    getRepoVariable: ["GET /repos/{owner}/{repo}/actions/variables/{name}"],
+    getReviewsForRun: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals"
+    ],
+    getSelfHostedRunnerForOrg: ["GET /orgs/{org}/actions/runners/{runner_id}"],
+    getSelfHostedRunnerForRepo: [
+      "GET /repos/{owner}/{repo}/actions/runners/{runner_id}"
+    ],
+    getWorkflow: ["GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}"],
+    getWorkflowAccessToRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions/access"
+    ],
+    getWorkflowRun: ["GET /repos/{owner}/{repo}/actions/runs/{run_id}"],
+    getWorkflowRunAttempt: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}"
+    ],
+    getWorkflowRunUsage: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/timing"
+    ],
+    getWorkflowUsage: [
+      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/timing"
+    ],
+    listArtifactsForRepo: ["GET /repos/{owner}/{repo}/actions/artifacts"],
+    listCustomImageVersionsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions"
+    ],
+    listCustomImagesForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom"
+    ],
+    listEnvironmentSecrets: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets"
+    ],
+    listEnvironmentVariables: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables"
+    ],
+    listGithubHostedRunnersInGroupForOrg: [
+      "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners"
+    ],
+    listHostedRunnersForOrg: ["GET /orgs/{org}/actions/hosted-runners"],
+    listJobsForWorkflowRun: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs"
+    ],
+    listJobsForWorkflowRunAttempt: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs"
+    ],
+    listLabelsForSelfHostedRunnerForOrg: [
+      "GET /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    listLabelsForSelfHostedRunnerForRepo: [
+      "GET /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    listOrgSecrets: ["GET /orgs/{org}/actions/secrets"],
+    listOrgVariables: ["GET /orgs/{org}/actions/variables"],
+    listRepoOrganizationSecrets: [
+      "GET /repos/{owner}/{repo}/actions/organization-secrets"
+    ],
+    listRepoOrganizationVariables: [
+      "GET /repos/{owner}/{repo}/actions/organization-variables"
+    ],
+    listRepoSecrets: ["GET /repos/{owner}/{repo}/actions/secrets"],
+    listRepoVariables: ["GET /repos/{owner}/{repo}/actions/variables"],
+    listRepoWorkflows: ["GET /repos/{owner}/{repo}/actions/workflows"],
+    listRunnerApplicationsForOrg: ["GET /orgs/{org}/actions/runners/downloads"],
+    listRunnerApplicationsForRepo: [
+      "GET /repos/{owner}/{repo}/actions/runners/downloads"
+    ],
+    listSelectedReposForOrgSecret: [
+      "GET /orgs/{org}/actions/secrets/{secret_name}/repositories"
+    ],
+    listSelectedReposForOrgVariable: [
+      "GET /orgs/{org}/actions/variables/{name}/repositories"
+    ],
+    listSelectedRepositoriesEnabledGithubActionsOrganization: [
+      "GET /orgs/{org}/actions/permissions/repositories"
+    ],
+    listSelfHostedRunnersForOrg: ["GET /orgs/{org}/actions/runners"],
+    listSelfHostedRunnersForRepo: ["GET /repos/{owner}/{repo}/actions/runners"],
+    listWorkflowRunArtifacts: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts"
+    ],
+    listWorkflowRuns: [
+      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"
+    ],
+    listWorkflowRunsForRepo: ["GET /repos/{owner}/{repo}/actions/runs"],
+    reRunJobForWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun"
+    ],
+    reRunWorkflow: ["POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun"],
+    reRunWorkflowFailedJobs: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs"
+    ],
+    removeAllCustomLabelsFromSelfHostedRunnerForOrg: [
+      "DELETE /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    removeAllCustomLabelsFromSelfHostedRunnerForRepo: [
+      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    removeCustomLabelFromSelfHostedRunnerForOrg: [
+      "DELETE /orgs/{org}/actions/runners/{runner_id}/labels/{name}"
+    ],
+    removeCustomLabelFromSelfHostedRunnerForRepo: [
+      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels/{name}"
+    ],
+    removeSelectedRepoFromOrgSecret: [
+      "DELETE /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    removeSelectedRepoFromOrgVariable: [
+      "DELETE /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
+    ],
+    reviewCustomGatesForRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule"
+    ],
+    reviewPendingDeploymentsForRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
+    ],
+    setAllowedActionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/selected-actions"
+    ],
+    setAllowedActionsRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions/selected-actions"
+    ],
+    setCustomLabelsForSelfHostedRunnerForOrg: [
+      "PUT /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    setCustomLabelsForSelfHostedRunnerForRepo: [
+      "PUT /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    setCustomOidcSubClaimForRepo: [
+      "PUT /repos/{owner}/{repo}/actions/oidc/customization/sub"
+    ],
+    setGithubActionsDefaultWorkflowPermissionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/workflow"
+    ],
+    setGithubActionsDefaultWorkflowPermissionsRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions/workflow"
+    ],
+    setGithubActionsPermissionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions"
+    ],
+    setGithubActionsPermissionsRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions"
+    ],
+    setSelectedReposForOrgSecret: [
+      "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories"
+    ],
+    setSelectedReposForOrgVariable: [
+      "PUT /orgs/{org}/actions/variables/{name}/repositories"
+    ],
+    setSelectedRepositoriesEnabledGithubActionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/repositories"
+    ],
+    setWorkflowAccessToRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions/access"
+    ],
+    updateEnvironmentVariable: [
+      "PATCH /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
+    ],
+    updateHostedRunnerForOrg: [
+      "PATCH /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
+    ],
+    updateOrgVariable: ["PATCH /orgs/{org}/actions/variables/{name}"],
+    updateRepoVariable: [
+      "PATCH /repos/{owner}/{repo}/actions/variables/{name}"
+    ]
+  },
+  activity: {
+    checkRepoIsStarredByAuthenticatedUser: ["GET /user/starred/{owner}/{repo}"],
+    deleteRepoSubscription: ["DELETE /repos/{owner}/{repo}/subscription"],
+    deleteThreadSubscription: [
+      "DELETE /notifications/threads/{thread_id}/subscription"
+    ],
+    getFeeds: ["GET /feeds"],
+    getRepoSubscription: ["GET /repos/{owner}/{repo}/subscription"],
+    getThread: ["GET /notifications/threads/{thread_id}"],
+    getThreadSubscriptionForAuthenticatedUser: [
+      "GET /notifications/threads/{thread_id}/subscription"
+    ],
+    listEventsForAuthenticatedUser: ["GET /users/{username}/events"],
+    listNotificationsForAuthenticatedUser: ["GET /notifications"],
+    listOrgEventsForAuthenticatedUser: [
+      "GET /users/{username}/events/orgs/{org}"
+    ],
+    listPublicEvents: ["GET /events"],
+    listPublicEventsForRepoNetwork: ["GET /networks/{owner}/{repo}/events"],
+    listPublicEventsForUser: ["GET /users/{username}/events/public"],
+    listPublicOrgEvents: ["GET /orgs/{org}/events"],
+    listReceivedEventsForUser: ["GET /users/{username}/received_events"],
+    listReceivedPublicEventsForUser: [
+      "GET /users/{username}/received_events/public"
+    ],
+    listRepoEvents: ["GET /repos/{owner}/{repo}/events"],
+    listRepoNotificationsForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/notifications"
+    ],
+    listReposStarredByAuthenticatedUser: ["GET /user/starred"],
+    listReposStarredByUser: ["GET /users/{username}/starred"],
+    listReposWatchedByUser: ["GET /users/{username}/subscriptions"],
+    listStargazersForRepo: ["GET /repos/{owner}/{repo}/stargazers"],
+    listWatchedReposForAuthenticatedUser: ["GET /user/subscriptions"],
+    listWatchersForRepo: ["GET /repos/{owner}/{repo}/subscribers"],
+    markNotificationsAsRead: ["PUT /notifications"],
+    markRepoNotificationsAsRead: ["PUT /repos/{owner}/{repo}/notifications"],
+    markThreadAsDone: ["DELETE /notifications/threads/{thread_id}"],
+    markThreadAsRead: ["PATCH /notifications/threads/{thread_id}"],
+    setRepoSubscription: ["PUT /repos/{owner}/{repo}/subscription"],
+    setThreadSubscription: [
+      "PUT /notifications/threads/{thread_id}/subscription"
+    ],
+    starRepoForAuthenticatedUser: ["PUT /user/starred/{owner}/{repo}"],
+    unstarRepoForAuthenticatedUser: ["DELETE /user/starred/{owner}/{repo}"]
+  },
+  apps: {
+    addRepoToInstallation: [
+      "PUT /user/installations/{installation_id}/repositories/{repository_id}",
+      {},
+      { renamed: ["apps", "addRepoToInstallationForAuthenticatedUser"] }
+    ],
+    addRepoToInstallationForAuthenticatedUser: [
+      "PUT /user/installations/{installation_id}/repositories/{repository_id}"
+    ],
+    checkToken: ["POST /applications/{client_id}/token"],
+    createFromManifest: ["POST /app-manifests/{code}/conversions"],
+    createInstallationAccessToken: [
+      "POST /app/installations/{installation_id}/access_tokens"
+    ],
+    deleteAuthorization: ["DELETE /applications/{client_id}/grant"],
+    deleteInstallation: ["DELETE /app/installations/{installation_id}"],
+    deleteToken: ["DELETE /applications/{client_id}/token"],
+    getAuthenticated: ["GET /app"],
+    getBySlug: ["GET /apps/{app_slug}"],
+    getInstallation: ["GET /app/installations/{installation_id}"],
+    getOrgInstallation: ["GET /orgs/{org}/installation"],
+    getRepoInstallation: ["GET /repos/{owner}/{repo}/installation"],
+    getSubscriptionPlanForAccount: [
+      "GET /marketplace_listing/accounts/{account_id}"
+    ],
+    getSubscriptionPlanForAccountStubbed: [
+      "GET /marketplace_listing/stubbed/accounts/{account_id}"
+    ],
+    getUserInstallation: ["GET /users/{username}/installation"],
+    getWebhookConfigForApp: ["GET /app/hook/config"],
+    getWebhookDelivery: ["GET /app/hook/deliveries/{delivery_id}"],
+    listAccountsForPlan: ["GET /marketplace_listing/plans/{plan_id}/accounts"],
+    listAccountsForPlanStubbed: [
+      "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts"
+    ],
+    listInstallationReposForAuthenticatedUser: [
+      "GET /user/installations/{installation_id}/repositories"
+    ],
+    listInstallationRequestsForAuthenticatedApp: [
+      "GET /app/installation-requests"
+    ],
+    listInstallations: ["GET /app/installations"],
+    listInstallationsForAuthenticatedUser: ["GET /user/installations"],
+    listPlans: ["GET /marketplace_listing/plans"],
+    listPlansStubbed: ["GET /marketplace_listing/stubbed/plans"],
+    listReposAccessibleToInstallation: ["GET /installation/repositories"],
+    listSubscriptionsForAuthenticatedUser: ["GET /user/marketplace_purchases"],
+    listSubscriptionsForAuthenticatedUserStubbed: [
+      "GET /user/marketplace_purchases/stubbed"
+    ],
+    listWebhookDeliveries: ["GET /app/hook/deliveries"],
+    redeliverWebhookDelivery: [
+      "POST /app/hook/deliveries/{delivery_id}/attempts"
+    ],
+    removeRepoFromInstallation: [
+      "DELETE /user/installations/{installation_id}/repositories/{repository_id}",
+      {},
+      { renamed: ["apps", "removeRepoFromInstallationForAuthenticatedUser"] }
+    ],
+    removeRepoFromInstallationForAuthenticatedUser: [
+      "DELETE /user/installations/{installation_id}/repositories/{repository_id}"
+    ],
+    resetToken: ["PATCH /applications/{client_id}/token"],
+    revokeInstallationAccessToken: ["DELETE /installation/token"],
+    scopeToken: ["POST /applications/{client_id}/token/scoped"],
+    suspendInstallation: ["PUT /app/installations/{installation_id}/suspended"],
+    unsuspendInstallation: [
+      "DELETE /app/installations/{installation_id}/suspended"
+    ],
+    updateWebhookConfigForApp: ["PATCH /app/hook/config"]
+  },
+  billing: {
+    getGithubActionsBillingOrg: ["GET /orgs/{org}/settings/billing/actions"],
+    getGithubActionsBillingUser: [
+      "GET /users/{username}/settings/billing/actions"
+    ],
+    getGithubBillingPremiumRequestUsageReportOrg: [
+      "GET /organizations/{org}/settings/billing/premium_request/usage"
+    ],
+    getGithubBillingPremiumRequestUsageReportUser: [
+      "GET /users/{username}/settings/billing/premium_request/usage"
+    ],
+    getGithubBillingUsageReportOrg: [
+      "GET /organizations/{org}/settings/billing/usage"
+    ],
+    getGithubBillingUsageReportUser: [
+      "GET /users/{username}/settings/billing/usage"
+    ],
+    getGithubPackagesBillingOrg: ["GET /orgs/{org}/settings/billing/packages"],
+    getGithubPackagesBillingUser: [
+      "GET /users/{username}/settings/billing/packages"
+    ],
+    getSharedStorageBillingOrg: [
+      "GET /orgs/{org}/settings/billing/shared-storage"
+    ],
+    getSharedStorageBillingUser: [
+      "GET /users/{username}/settings/billing/shared-storage"
+    ]
+  },
+  campaigns: {
+    createCampaign: ["POST /orgs/{org}/campaigns"],
+    deleteCampaign: ["DELETE /orgs/{org}/campaigns/{campaign_number}"],
+    getCampaignSummary: ["GET /orgs/{org}/campaigns/{campaign_number}"],
+    listOrgCampaigns: ["GET /orgs/{org}/campaigns"],
+    updateCampaign: ["PATCH /orgs/{org}/campaigns/{campaign_number}"]
+  },
+  checks: {
+    create: ["POST /repos/{owner}/{repo}/check-runs"],
+    createSuite: ["POST /repos/{owner}/{repo}/check-suites"],
+    get: ["GET /repos/{owner}/{repo}/check-runs/{check_run_id}"],
+    getSuite: ["GET /repos/{owner}/{repo}/check-suites/{check_suite_id}"],
+    listAnnotations: [
+      "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations"
+    ],
+    listForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-runs"],
+    listForSuite: [
+      "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs"
+    ],
+    listSuitesForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-suites"],
+    rerequestRun: [
+      "POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest"
+    ],
+    rerequestSuite: [
+      "POST /repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest"
+    ],
+    setSuitesPreferences: [
+      "PATCH /repos/{owner}/{repo}/check-suites/preferences"
+    ],
+    update: ["PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}"]
+  },
+  codeScanning: {
+    commitAutofix: [
+      "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix/commits"
+    ],
+    createAutofix: [
+      "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
+    ],
+    createVariantAnalysis: [
+      "POST /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses"
+    ],
+    deleteAnalysis: [
+      "DELETE /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}{?confirm_delete}"
+    ],
+    deleteCodeqlDatabase: [
+      "DELETE /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
+    ],
+    getAlert: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}",
+      {},
+      { renamedParameters: { alert_id: "alert_number" } }
+    ],
+    getAnalysis: [
+      "GET /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}"
+    ],
+    getAutofix: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
+    ],
+    getCodeqlDatabase: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
+    ],
+    getDefaultSetup: ["GET /repos/{owner}/{repo}/code-scanning/default-setup"],
+    getSarif: ["GET /repos/{owner}/{repo}/code-scanning/sarifs/{sarif_id}"],
+    getVariantAnalysis: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}"
+    ],
+    getVariantAnalysisRepoTask: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}/repos/{repo_owner}/{repo_name}"
+    ],
+    listAlertInstances: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances"
+    ],
+    listAlertsForOrg: ["GET /orgs/{org}/code-scanning/alerts"],
+    listAlertsForRepo: ["GET /repos/{owner}/{repo}/code-scanning/alerts"],
+    listAlertsInstances: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
+      {},
+      { renamed: ["codeScanning", "listAlertInstances"] }
+    ],
+    listCodeqlDatabases: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/databases"
+    ],
+    listRecentAnalyses: ["GET /repos/{owner}/{repo}/code-scanning/analyses"],
+    updateAlert: [
+      "PATCH /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}"
+    ],
+    updateDefaultSetup: [
+      "PATCH /repos/{owner}/{repo}/code-scanning/default-setup"
+    ],
+    uploadSarif: ["POST /repos/{owner}/{repo}/code-scanning/sarifs"]
+  },
+  codeSecurity: {
+    attachConfiguration: [
+      "POST /orgs/{org}/code-security/configurations/{configuration_id}/attach"
+    ],
+    attachEnterpriseConfiguration: [
+      "POST /enterprises/{enterprise}/code-security/configurations/{configuration_id}/attach"
+    ],
+    createConfiguration: ["POST /orgs/{org}/code-security/configurations"],
+    createConfigurationForEnterprise: [
+      "POST /enterprises/{enterprise}/code-security/configurations"
+    ],
+    deleteConfiguration: [
+      "DELETE /orgs/{org}/code-security/configurations/{configuration_id}"
+    ],
+    deleteConfigurationForEnterprise: [
+      "DELETE /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
+    ],
+    detachConfiguration: [
+      "DELETE /orgs/{org}/code-security/configurations/detach"
+    ],
+    getConfiguration: [
+      "GET /orgs/{org}/code-security/configurations/{configuration_id}"
+    ],
+    getConfigurationForRepository: [
+      "GET /repos/{owner}/{repo}/code-security-configuration"
+    ],
+    getConfigurationsForEnterprise: [
+      "GET /enterprises/{enterprise}/code-security/configurations"
+    ],
+    getConfigurationsForOrg: ["GET /orgs/{org}/code-security/configurations"],
+    getDefaultConfigurations: [
+      "GET /orgs/{org}/code-security/configurations/defaults"
+    ],
+    getDefaultConfigurationsForEnterprise: [
+      "GET /enterprises/{enterprise}/code-security/configurations/defaults"
+    ],
+    getRepositoriesForConfiguration: [
+      "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories"
+    ],
+    getRepositoriesForEnterpriseConfiguration: [
+      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories"
+    ],
+    getSingleConfigurationForEnterprise: [
+      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
+    ],
+    setConfigurationAsDefault: [
+      "PUT /orgs/{org}/code-security/configurations/{configuration_id}/defaults"
+    ],
+    setConfigurationAsDefaultForEnterprise: [
+      "PUT /enterprises/{enterprise}/code-security/configurations/{configuration_id}/defaults"
+    ],
+    updateConfiguration: [
+      "PATCH /orgs/{org}/code-security/configurations/{configuration_id}"
+    ],
+    updateEnterpriseConfiguration: [
+      "PATCH /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
+    ]
+  },
+  codesOfConduct: {
+    getAllCodesOfConduct: ["GET /codes_of_conduct"],
+    getConductCode: ["GET /codes_of_conduct/{key}"]
+  },
+  codespaces: {
+    addRepositoryForSecretForAuthenticatedUser: [
+      "PUT /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    addSelectedRepoToOrgSecret: [
+      "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    checkPermissionsForDevcontainer: [
+      "GET /repos/{owner}/{repo}/codespaces/permissions_check"
+    ],
+    codespaceMachinesForAuthenticatedUser: [
+      "GET /user/codespaces/{codespace_name}/machines"
+    ],
+    createForAuthenticatedUser: ["POST /user/codespaces"],
+    createOrUpdateOrgSecret: [
+      "PUT /orgs/{org}/codespaces/secrets/{secret_name}"
+    ],
+    createOrUpdateRepoSecret: [
+      "PUT /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
+    ],
+    createOrUpdateSecretForAuthenticatedUser: [
+      "PUT /user/codespaces/secrets/{secret_name}"
+    ],
+    createWithPrForAuthenticatedUser: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/codespaces"
+    ],
+    createWithRepoForAuthenticatedUser: [
+      "POST /repos/{owner}/{repo}/codespaces"
+    ],
+    deleteForAuthenticatedUser: ["DELETE /user/codespaces/{codespace_name}"],
+    deleteFromOrganization: [
+      "DELETE /orgs/{org}/members/{username}/codespaces/{codespace_name}"
+    ],
+    deleteOrgSecret: ["DELETE /orgs/{org}/codespaces/secrets/{secret_name}"],
+    deleteRepoSecret: [
+      "DELETE /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
+    ],
+    deleteSecretForAuthenticatedUser: [
+      "DELETE /user/codespaces/secrets/{secret_name}"
+    ],
+    exportForAuthenticatedUser: [
+      "POST /user/codespaces/{codespace_name}/exports"
+    ],
+    getCodespacesForUserInOrg: [
+      "GET /orgs/{org}/members/{username}/codespaces"
+    ],
+    getExportDetailsForAuthenticatedUser: [
+      "GET /user/codespaces/{codespace_name}/exports/{export_id}"
+    ],
+    getForAuthenticatedUser: ["GET /user/codespaces/{codespace_name}"],
+    getOrgPublicKey: ["GET /orgs/{org}/codespaces/secrets/public-key"],
+    getOrgSecret: ["GET /orgs/{org}/codespaces/secrets/{secret_name}"],
+    getPublicKeyForAuthenticatedUser: [
+      "GET /user/codespaces/secrets/public-key"
+    ],
+    getRepoPublicKey: [
+      "GET /repos/{owner}/{repo}/codespaces/secrets/public-key"
+    ],
+    getRepoSecret: [
+      "GET /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
+    ],
+    getSecretForAuthenticatedUser: [
+      "GET /user/codespaces/secrets/{secret_name}"
+    ],
+    listDevcontainersInRepositoryForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces/devcontainers"
+    ],
+    listForAuthenticatedUser: ["GET /user/codespaces"],
+    listInOrganization: [
+      "GET /orgs/{org}/codespaces",
+      {},
+      { renamedParameters: { org_id: "org" } }
+    ],
+    listInRepositoryForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces"
+    ],
+    listOrgSecrets: ["GET /orgs/{org}/codespaces/secrets"],
+    listRepoSecrets: ["GET /repos/{owner}/{repo}/codespaces/secrets"],
+    listRepositoriesForSecretForAuthenticatedUser: [
+      "GET /user/codespaces/secrets/{secret_name}/repositories"
+    ],
+    listSecretsForAuthenticatedUser: ["GET /user/codespaces/secrets"],
+    listSelectedReposForOrgSecret: [
+      "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
+    ],
+    preFlightWithRepoForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces/new"
+    ],
+    publishForAuthenticatedUser: [
+      "POST /user/codespaces/{codespace_name}/publish"
+    ],
+    removeRepositoryForSecretForAuthenticatedUser: [
+      "DELETE /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    removeSelectedRepoFromOrgSecret: [
+      "DELETE /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    repoMachinesForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces/machines"
+    ],
+    setRepositoriesForSecretForAuthenticatedUser: [
+      "PUT /user/codespaces/secrets/{secret_name}/repositories"
+    ],
+    setSelectedReposForOrgSecret: [
+      "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
+    ],
+    startForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/start"],
+    stopForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/stop"],
+    stopInOrganization: [
+      "POST /orgs/{org}/members/{username}/codespaces/{codespace_name}/stop"
+    ],
+    updateForAuthenticatedUser: ["PATCH /user/codespaces/{codespace_name}"]
+  },
+  copilot: {
+    addCopilotSeatsForTeams: [
+      "POST /orgs/{org}/copilot/billing/selected_teams"
+    ],
+    addCopilotSeatsForUsers: [
+      "POST /orgs/{org}/copilot/billing/selected_users"
+    ],
+    cancelCopilotSeatAssignmentForTeams: [
+      "DELETE /orgs/{org}/copilot/billing/selected_teams"
+    ],
+    cancelCopilotSeatAssignmentForUsers: [
+      "DELETE /orgs/{org}/copilot/billing/selected_users"
+    ],
+    copilotMetricsForOrganization: ["GET /orgs/{org}/copilot/metrics"],
+    copilotMetricsForTeam: ["GET /orgs/{org}/team/{team_slug}/copilot/metrics"],
+    getCopilotOrganizationDetails: ["GET /orgs/{org}/copilot/billing"],
+    getCopilotSeatDetailsForUser: [
+      "GET /orgs/{org}/members/{username}/copilot"
+    ],
+    listCopilotSeats: ["GET /orgs/{org}/copilot/billing/seats"]
+  },
+  credentials: { revoke: ["POST /credentials/revoke"] },
+  dependabot: {
+    addSelectedRepoToOrgSecret: [
+      "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    createOrUpdateOrgSecret: [
+      "PUT /orgs/{org}/dependabot/secrets/{secret_name}"
+    ],
+    createOrUpdateRepoSecret: [
+      "PUT /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
+    ],
+    deleteOrgSecret: ["DELETE /orgs/{org}/dependabot/secrets/{secret_name}"],
+    deleteRepoSecret: [
+      "DELETE /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
+    ],
+    getAlert: ["GET /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"],
+    getOrgPublicKey: ["GET /orgs/{org}/dependabot/secrets/public-key"],
+    getOrgSecret: ["GET /orgs/{org}/dependabot/secrets/{secret_name}"],
+    getRepoPublicKey: [
+      "GET /repos/{owner}/{repo}/dependabot/secrets/public-key"
+    ],
+    getRepoSecret: [
+      "GET /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
+    ],
+    listAlertsForEnterprise: [
+      "GET /enterprises/{enterprise}/dependabot/alerts"
+    ],
+    listAlertsForOrg: ["GET /orgs/{org}/dependabot/alerts"],
+    listAlertsForRepo: ["GET /repos/{owner}/{repo}/dependabot/alerts"],
+    listOrgSecrets: ["GET /orgs/{org}/dependabot/secrets"],
+    listRepoSecrets: ["GET /repos/{owner}/{repo}/dependabot/secrets"],
+    listSelectedReposForOrgSecret: [
+      "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
+    ],
+    removeSelectedRepoFromOrgSecret: [
+      "DELETE /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    repositoryAccessForOrg: [
+      "GET /organizations/{org}/dependabot/repository-access"
+    ],
+    setRepositoryAccessDefaultLevel: [
+      "PUT /organizations/{org}/dependabot/repository-access/default-level"
+    ],
+    setSelectedReposForOrgSecret: [
+      "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
+    ],
+    updateAlert: [
+      "PATCH /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"
+    ],
+    updateRepositoryAccessForOrg: [
+      "PATCH /organizations/{org}/dependabot/repository-access"
+    ]
+  },
+  dependencyGraph: {
+    createRepositorySnapshot: [
+      "POST /repos/{owner}/{repo}/dependency-graph/snapshots"
+    ],
+    diffRange: [
+      "GET /repos/{owner}/{repo}/dependency-graph/compare/{basehead}"
+    ],
+    exportSbom: ["GET /repos/{owner}/{repo}/dependency-graph/sbom"]
+  },
+  emojis: { get: ["GET /emojis"] },
+  enterpriseTeamMemberships: {
+    add: [
+      "PUT /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
+    ],
+    bulkAdd: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/add"
+    ],
+    bulkRemove: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/remove"
+    ],
+    get: [
+      "GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
+    ],
+    list: ["GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships"],
+    remove: [
+      "DELETE /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
+    ]
+  },
+  enterpriseTeamOrganizations: {
+    add: [
+      "PUT /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
+    ],
+    bulkAdd: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/add"
+    ],
+    bulkRemove: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/remove"
+    ],
+    delete: [
+      "DELETE /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
+    ],
+    getAssignment: [
+      "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
+    ],
+    getAssignments: [
+      "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations"
+    ]
+  },
+  enterpriseTeams: {
+    create: ["POST /enterprises/{enterprise}/teams"],
+    delete: ["DELETE /enterprises/{enterprise}/teams/{team_slug}"],
+    get: ["GET /enterprises/{enterprise}/teams/{team_slug}"],
+    list: ["GET /enterprises/{enterprise}/teams"],
+    update: ["PATCH /enterprises/{enterprise}/teams/{team_slug}"]
+  },
+  gists: {
+    checkIsStarred: ["GET /gists/{gist_id}/star"],
+    create: ["POST /gists"],
+    createComment: ["POST /gists/{gist_id}/comments"],
+    delete: ["DELETE /gists/{gist_id}"],
+    deleteComment: ["DELETE /gists/{gist_id}/comments/{comment_id}"],
+    fork: ["POST /gists/{gist_id}/forks"],
+    get: ["GET /gists/{gist_id}"],
+    getComment: ["GET /gists/{gist_id}/comments/{comment_id}"],
+    getRevision: ["GET /gists/{gist_id}/{sha}"],
+    list: ["GET /gists"],
+    listComments: ["GET /gists/{gist_id}/comments"],
+    listCommits: ["GET /gists/{gist_id}/commits"],
+    listForUser: ["GET /users/{username}/gists"],
+    listForks: ["GET /gists/{gist_id}/forks"],
+    listPublic: ["GET /gists/public"],
+    listStarred: ["GET /gists/starred"],
+    star: ["PUT /gists/{gist_id}/star"],
+    unstar: ["DELETE /gists/{gist_id}/star"],
+    update: ["PATCH /gists/{gist_id}"],
+    updateComment: ["PATCH /gists/{gist_id}/comments/{comment_id}"]
+  },
+  git: {
+    createBlob: ["POST /repos/{owner}/{repo}/git/blobs"],
+    createCommit: ["POST /repos/{owner}/{repo}/git/commits"],
+    createRef: ["POST /repos/{owner}/{repo}/git/refs"],
+    createTag: ["POST /repos/{owner}/{repo}/git/tags"],
+    createTree: ["POST /repos/{owner}/{repo}/git/trees"],
+    deleteRef: ["DELETE /repos/{owner}/{repo}/git/refs/{ref}"],
+    getBlob: ["GET /repos/{owner}/{repo}/git/blobs/{file_sha}"],
+    getCommit: ["GET /repos/{owner}/{repo}/git/commits/{commit_sha}"],
+    getRef: ["GET /repos/{owner}/{repo}/git/ref/{ref}"],
+    getTag: ["GET /repos/{owner}/{repo}/git/tags/{tag_sha}"],
+    getTree: ["GET /repos/{owner}/{repo}/git/trees/{tree_sha}"],
+    listMatchingRefs: ["GET /repos/{owner}/{repo}/git/matching-refs/{ref}"],
+    updateRef: ["PATCH /repos/{owner}/{repo}/git/refs/{ref}"]
+  },
+  gitignore: {
+    getAllTemplates: ["GET /gitignore/templates"],
+    getTemplate: ["GET /gitignore/templates/{name}"]
+  },
+  hostedCompute: {
+    createNetworkConfigurationForOrg: [
+      "POST /orgs/{org}/settings/network-configurations"
+    ],
+    deleteNetworkConfigurationFromOrg: [
+      "DELETE /orgs/{org}/settings/network-configurations/{network_configuration_id}"
+    ],
+    getNetworkConfigurationForOrg: [
+      "GET /orgs/{org}/settings/network-configurations/{network_configuration_id}"
+    ],
+    getNetworkSettingsForOrg: [
+      "GET /orgs/{org}/settings/network-settings/{network_settings_id}"
+    ],
+    listNetworkConfigurationsForOrg: [
+      "GET /orgs/{org}/settings/network-configurations"
+    ],
+    updateNetworkConfigurationForOrg: [
+      "PATCH /orgs/{org}/settings/network-configurations/{network_configuration_id}"
+    ]
+  },
+  interactions: {
+    getRestrictionsForAuthenticatedUser: ["GET /user/interaction-limits"],
+    getRestrictionsForOrg: ["GET /orgs/{org}/interaction-limits"],
+    getRestrictionsForRepo: ["GET /repos/{owner}/{repo}/interaction-limits"],
+    getRestrictionsForYourPublicRepos: [
+      "GET /user/interaction-limits",
+      {},
+      { renamed: ["interactions", "getRestrictionsForAuthenticatedUser"] }
+    ],
+    removeRestrictionsForAuthenticatedUser: ["DELETE /user/interaction-limits"],
+    removeRestrictionsForOrg: ["DELETE /orgs/{org}/interaction-limits"],
+    removeRestrictionsForRepo: [
+      "DELETE /repos/{owner}/{repo}/interaction-limits"
+    ],
+    removeRestrictionsForYourPublicRepos: [
+      "DELETE /user/interaction-limits",
+      {},
+      { renamed: ["interactions", "removeRestrictionsForAuthenticatedUser"] }
+    ],
+    setRestrictionsForAuthenticatedUser: ["PUT /user/interaction-limits"],
+    setRestrictionsForOrg: ["PUT /orgs/{org}/interaction-limits"],
+    setRestrictionsForRepo: ["PUT /repos/{owner}/{repo}/interaction-limits"],
+    setRestrictionsForYourPublicRepos: [
+      "PUT /user/interaction-limits",
+      {},
+      { renamed: ["interactions", "setRestrictionsForAuthenticatedUser"] }
+    ]
+  },
+  issues: {
+    addAssignees: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/assignees"
+    ],
+    addBlockedByDependency: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
+    ],
+    addLabels: ["POST /repos/{owner}/{repo}/issues/{issue_number}/labels"],
+    addSubIssue: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
+    ],
+    checkUserCanBeAssigned: ["GET /repos/{owner}/{repo}/assignees/{assignee}"],
+    checkUserCanBeAssignedToIssue: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/assignees/{assignee}"
+    ],
+    create: ["POST /repos/{owner}/{repo}/issues"],
+    createComment: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/comments"
+    ],
+    createLabel: ["POST /repos/{owner}/{repo}/labels"],
+    createMilestone: ["POST /repos/{owner}/{repo}/milestones"],
+    deleteComment: [
+      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}"
+    ],
+    deleteLabel: ["DELETE /repos/{owner}/{repo}/labels/{name}"],
+    deleteMilestone: [
+      "DELETE /repos/{owner}/{repo}/milestones/{milestone_number}"
+    ],
+    get: ["GET /repos/{owner}/{repo}/issues/{issue_number}"],
+    getComment: ["GET /repos/{owner}/{repo}/issues/comments/{comment_id}"],
+    getEvent: ["GET /repos/{owner}/{repo}/issues/events/{event_id}"],
+    getLabel: ["GET /repos/{owner}/{repo}/labels/{name}"],
+    getMilestone: ["GET /repos/{owner}/{repo}/milestones/{milestone_number}"],
+    getParent: ["GET /repos/{owner}/{repo}/issues/{issue_number}/parent"],
+    list: ["GET /issues"],
+    listAssignees: ["GET /repos/{owner}/{repo}/assignees"],
+    listComments: ["GET /repos/{owner}/{repo}/issues/{issue_number}/comments"],
+    listCommentsForRepo: ["GET /repos/{owner}/{repo}/issues/comments"],
+    listDependenciesBlockedBy: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
+    ],
+    listDependenciesBlocking: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking"
+    ],
+    listEvents: ["GET /repos/{owner}/{repo}/issues/{issue_number}/events"],
+    listEventsForRepo: ["GET /repos/{owner}/{repo}/issues/events"],
+    listEventsForTimeline: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline"
+    ],
+    listForAuthenticatedUser: ["GET /user/issues"],
+    listForOrg: ["GET /orgs/{org}/issues"],
+    listForRepo: ["GET /repos/{owner}/{repo}/issues"],
+    listLabelsForMilestone: [
+      "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels"
+    ],
+    listLabelsForRepo: ["GET /repos/{owner}/{repo}/labels"],
+    listLabelsOnIssue: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/labels"
+    ],
+    listMilestones: ["GET /repos/{owner}/{repo}/milestones"],
+    listSubIssues: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
+    ],
+    lock: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/lock"],
+    removeAllLabels: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels"
+    ],
+    removeAssignees: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/assignees"
+    ],
+    removeDependencyBlockedBy: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by/{issue_id}"
+    ],
+    removeLabel: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}"
+    ],
+    removeSubIssue: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/sub_issue"
+    ],
+    reprioritizeSubIssue: [
+      "PATCH /repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority"
+    ],
+    setLabels: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/labels"],
+    unlock: ["DELETE /repos/{owner}/{repo}/issues/{issue_number}/lock"],
+    update: ["PATCH /repos/{owner}/{repo}/issues/{issue_number}"],
+    updateComment: ["PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}"],
+    updateLabel: ["PATCH /repos/{owner}/{repo}/labels/{name}"],
+    updateMilestone: [
+      "PATCH /repos/{owner}/{repo}/milestones/{milestone_number}"
+    ]
+  },
+  licenses: {
+    get: ["GET /licenses/{license}"],
+    getAllCommonlyUsed: ["GET /licenses"],
+    getForRepo: ["GET /repos/{owner}/{repo}/license"]
+  },
+  markdown: {
+    render: ["POST /markdown"],
+    renderRaw: [
+      "POST /markdown/raw",
+      { headers: { "content-type": "text/plain; charset=utf-8" } }
+    ]
+  },
+  meta: {
+    get: ["GET /meta"],
+    getAllVersions: ["GET /versions"],
+    getOctocat: ["GET /octocat"],
+    getZen: ["GET /zen"],
+    root: ["GET /"]
+  },
+  migrations: {
+    deleteArchiveForAuthenticatedUser: [
+      "DELETE /user/migrations/{migration_id}/archive"
+    ],
+    deleteArchiveForOrg: [
+      "DELETE /orgs/{org}/migrations/{migration_id}/archive"
+    ],
+    downloadArchiveForOrg: [
+      "GET /orgs/{org}/migrations/{migration_id}/archive"
+    ],
+    getArchiveForAuthenticatedUser: [
+      "GET /user/migrations/{migration_id}/archive"
+    ],
+    getStatusForAuthenticatedUser: ["GET /user/migrations/{migration_id}"],
+    getStatusForOrg: ["GET /orgs/{org}/migrations/{migration_id}"],
+    listForAuthenticatedUser: ["GET /user/migrations"],
+    listForOrg: ["GET /orgs/{org}/migrations"],
+    listReposForAuthenticatedUser: [
+      "GET /user/migrations/{migration_id}/repositories"
+    ],
+    listReposForOrg: ["GET /orgs/{org}/migrations/{migration_id}/repositories"],
+    listReposForUser: [
+      "GET /user/migrations/{migration_id}/repositories",
+      {},
+      { renamed: ["migrations", "listReposForAuthenticatedUser"] }
+    ],
+    startForAuthenticatedUser: ["POST /user/migrations"],
+    startForOrg: ["POST /orgs/{org}/migrations"],
+    unlockRepoForAuthenticatedUser: [
+      "DELETE /user/migrations/{migration_id}/repos/{repo_name}/lock"
+    ],
+    unlockRepoForOrg: [
+      "DELETE /orgs/{org}/migrations/{migration_id}/repos/{repo_name}/lock"
+    ]
+  },
+  oidc: {
+    getOidcCustomSubTemplateForOrg: [
+      "GET /orgs/{org}/actions/oidc/customization/sub"
+    ],
+    updateOidcCustomSubTemplateForOrg: [
+      "PUT /orgs/{org}/actions/oidc/customization/sub"
+    ]
+  },
+  orgs: {
+    addSecurityManagerTeam: [
+      "PUT /orgs/{org}/security-managers/teams/{team_slug}",
+      {},
+      {
+        deprecated: "octokit.rest.orgs.addSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#add-a-security-manager-team"
+      }
+    ],
+    assignTeamToOrgRole: [
+      "PUT /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
+    ],
+    assignUserToOrgRole: [
+      "PUT /orgs/{org}/organization-roles/users/{username}/{role_id}"
+    ],
+    blockUser: ["PUT /orgs/{org}/blocks/{username}"],
+    cancelInvitation: ["DELETE /orgs/{org}/invitations/{invitation_id}"],
+    checkBlockedUser: ["GET /orgs/{org}/blocks/{username}"],
+    checkMembershipForUser: ["GET /orgs/{org}/members/{username}"],
+    checkPublicMembershipForUser: ["GET /orgs/{org}/public_members/{username}"],
+    convertMemberToOutsideCollaborator: [
+      "PUT /orgs/{org}/outside_collaborators/{username}"
+    ],
+    createArtifactStorageRecord: [
+      "POST /orgs/{org}/artifacts/metadata/storage-record"
+    ],
+    createInvitation: ["POST /orgs/{org}/invitations"],
+    createIssueType: ["POST /orgs/{org}/issue-types"],
+    createWebhook: ["POST /orgs/{org}/hooks"],
+    customPropertiesForOrgsCreateOrUpdateOrganizationValues: [
+      "PATCH /organizations/{org}/org-properties/values"
+    ],
+    customPropertiesForOrgsGetOrganizationValues: [
+      "GET /organizations/{org}/org-properties/values"
+    ],
+    customPropertiesForReposCreateOrUpdateOrganizationDefinition: [
+      "PUT /orgs/{org}/properties/schema/{custom_property_name}"
+    ],
+    customPropertiesForReposCreateOrUpdateOrganizationDefinitions: [
+      "PATCH /orgs/{org}/properties/schema"
+    ],
+    customPropertiesForReposCreateOrUpdateOrganizationValues: [
+      "PATCH /orgs/{org}/properties/values"
+    ],
+    customPropertiesForReposDeleteOrganizationDefinition: [
+      "DELETE /orgs/{org}/properties/schema/{custom_property_name}"
+    ],
+    customPropertiesForReposGetOrganizationDefinition: [
+      "GET /orgs/{org}/properties/schema/{custom_property_name}"
+    ],
+    customPropertiesForReposGetOrganizationDefinitions: [
+      "GET /orgs/{org}/properties/schema"
+    ],
+    customPropertiesForReposGetOrganizationValues: [
+      "GET /orgs/{org}/properties/values"
+    ],
+    delete: ["DELETE /orgs/{org}"],
+    deleteAttestationsBulk: ["POST /orgs/{org}/attestations/delete-request"],
+    deleteAttestationsById: [
+      "DELETE /orgs/{org}/attestations/{attestation_id}"
+    ],
+    deleteAttestationsBySubjectDigest: [
+      "DELETE /orgs/{org}/attestations/digest/{subject_digest}"
+    ],
+    deleteIssueType: ["DELETE /orgs/{org}/issue-types/{issue_type_id}"],
+    deleteWebhook: ["DELETE /orgs/{org}/hooks/{hook_id}"],
+    disableSelectedRepositoryImmutableReleasesOrganization: [
+      "DELETE /orgs/{org}/settings/immutable-releases/repositories/{repository_id}"
+    ],
+    enableSelectedRepositoryImmutableReleasesOrganization: [
+      "PUT /orgs/{org}/settings/immutable-releases/repositories/{repository_id}"
+    ],
+    get: ["GET /orgs/{org}"],
+    getImmutableReleasesSettings: [
+      "GET /orgs/{org}/settings/immutable-releases"
+    ],
+    getImmutableReleasesSettingsRepositories: [
+      "GET /orgs/{org}/settings/immutable-releases/repositories"
+    ],
+    getMembershipForAuthenticatedUser: ["GET /user/memberships/orgs/{org}"],
+    getMembershipForUser: ["GET /orgs/{org}/memberships/{username}"],
+    getOrgRole: ["GET /orgs/{org}/organization-roles/{role_id}"],
+    getOrgRulesetHistory: ["GET /orgs/{org}/rulesets/{ruleset_id}/history"],
+    getOrgRulesetVersion: [
+      "GET /orgs/{org}/rulesets/{ruleset_id}/history/{version_id}"
+    ],
+    getWebhook: ["GET /orgs/{org}/hooks/{hook_id}"],
+    getWebhookConfigForOrg: ["GET /orgs/{org}/hooks/{hook_id}/config"],
+    getWebhookDelivery: [
+      "GET /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}"
+    ],
+    list: ["GET /organizations"],
+    listAppInstallations: ["GET /orgs/{org}/installations"],
+    listArtifactStorageRecords: [
+      "GET /orgs/{org}/artifacts/{subject_digest}/metadata/storage-records"
+    ],
+    listAttestationRepositories: ["GET /orgs/{org}/attestations/repositories"],
+    listAttestations: ["GET /orgs/{org}/attestations/{subject_digest}"],
+    listAttestationsBulk: [
+      "POST /orgs/{org}/attestations/bulk-list{?per_page,before,after}"
+    ],
+    listBlockedUsers: ["GET /orgs/{org}/blocks"],
+    listFailedInvitations: ["GET /orgs/{org}/failed_invitations"],
+    listForAuthenticatedUser: ["GET /user/orgs"],
+    listForUser: ["GET /users/{username}/orgs"],
+    listInvitationTeams: ["GET /orgs/{org}/invitations/{invitation_id}/teams"],
+    listIssueTypes: ["GET /orgs/{org}/issue-types"],
+    listMembers: ["GET /orgs/{org}/members"],
+    listMembershipsForAuthenticatedUser: ["GET /user/memberships/orgs"],
+    listOrgRoleTeams: ["GET /orgs/{org}/organization-roles/{role_id}/teams"],
+    listOrgRoleUsers: ["GET /orgs/{org}/organization-roles/{role_id}/users"],
+    listOrgRoles: ["GET /orgs/{org}/organization-roles"],
+    listOrganizationFineGrainedPermissions: [
+      "GET /orgs/{org}/organization-fine-grained-permissions"
+    ],
+    listOutsideCollaborators: ["GET /orgs/{org}/outside_collaborators"],
+    listPatGrantRepositories: [
+      "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories"
+    ],
+    listPatGrantRequestRepositories: [
+      "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories"
+    ],
+    listPatGrantRequests: ["GET /orgs/{org}/personal-access-token-requests"],
+    listPatGrants: ["GET /orgs/{org}/personal-access-tokens"],
+    listPendingInvitations: ["GET /orgs/{org}/invitations"],
+    listPublicMembers: ["GET /orgs/{org}/public_members"],
+    listSecurityManagerTeams: [
+      "GET /orgs/{org}/security-managers",
+      {},
+      {
+        deprecated: "octokit.rest.orgs.listSecurityManagerTeams() is deprecated, see https://docs.github.com/rest/orgs/security-managers#list-security-manager-teams"
+      }
+    ],
+    listWebhookDeliveries: ["GET /orgs/{org}/hooks/{hook_id}/deliveries"],
+    listWebhooks: ["GET /orgs/{org}/hooks"],
+    pingWebhook: ["POST /orgs/{org}/hooks/{hook_id}/pings"],
+    redeliverWebhookDelivery: [
+      "POST /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
+    ],
+    removeMember: ["DELETE /orgs/{org}/members/{username}"],
+    removeMembershipForUser: ["DELETE /orgs/{org}/memberships/{username}"],
+    removeOutsideCollaborator: [
+      "DELETE /orgs/{org}/outside_collaborators/{username}"
+    ],
+    removePublicMembershipForAuthenticatedUser: [
+      "DELETE /orgs/{org}/public_members/{username}"
+    ],
+    removeSecurityManagerTeam: [
+      "DELETE /orgs/{org}/security-managers/teams/{team_slug}",
+      {},
+      {
+        deprecated: "octokit.rest.orgs.removeSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#remove-a-security-manager-team"
+      }
+    ],
+    reviewPatGrantRequest: [
+      "POST /orgs/{org}/personal-access-token-requests/{pat_request_id}"
+    ],
+    reviewPatGrantRequestsInBulk: [
+      "POST /orgs/{org}/personal-access-token-requests"
+    ],
+    revokeAllOrgRolesTeam: [
+      "DELETE /orgs/{org}/organization-roles/teams/{team_slug}"
+    ],
+    revokeAllOrgRolesUser: [
+      "DELETE /orgs/{org}/organization-roles/users/{username}"
+    ],
+    revokeOrgRoleTeam: [
+      "DELETE /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
+    ],
+    revokeOrgRoleUser: [
+      "DELETE /orgs/{org}/organization-roles/users/{username}/{role_id}"
+    ],
+    setImmutableReleasesSettings: [
+      "PUT /orgs/{org}/settings/immutable-releases"
+    ],
+    setImmutableReleasesSettingsRepositories: [
+      "PUT /orgs/{org}/settings/immutable-releases/repositories"
+    ],
+    setMembershipForUser: ["PUT /orgs/{org}/memberships/{username}"],
+    setPublicMembershipForAuthenticatedUser: [
+      "PUT /orgs/{org}/public_members/{username}"
+    ],
+    unblockUser: ["DELETE /orgs/{org}/blocks/{username}"],
+    update: ["PATCH /orgs/{org}"],
+    updateIssueType: ["PUT /orgs/{org}/issue-types/{issue_type_id}"],
+    updateMembershipForAuthenticatedUser: [
+      "PATCH /user/memberships/orgs/{org}"
+    ],
+    updatePatAccess: ["POST /orgs/{org}/personal-access-tokens/{pat_id}"],
+    updatePatAccesses: ["POST /orgs/{org}/personal-access-tokens"],
+    updateWebhook: ["PATCH /orgs/{org}/hooks/{hook_id}"],
+    updateWebhookConfigForOrg: ["PATCH /orgs/{org}/hooks/{hook_id}/config"]
+  },
+  packages: {
+    deletePackageForAuthenticatedUser: [
+      "DELETE /user/packages/{package_type}/{package_name}"
+    ],
+    deletePackageForOrg: [
+      "DELETE /orgs/{org}/packages/{package_type}/{package_name}"
+    ],
+    deletePackageForUser: [
+      "DELETE /users/{username}/packages/{package_type}/{package_name}"
+    ],
+    deletePackageVersionForAuthenticatedUser: [
+      "DELETE /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    deletePackageVersionForOrg: [
+      "DELETE /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    deletePackageVersionForUser: [
+      "DELETE /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    getAllPackageVersionsForAPackageOwnedByAnOrg: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
+      {},
+      { renamed: ["packages", "getAllPackageVersionsForPackageOwnedByOrg"] }
+    ],
+    getAllPackageVersionsForAPackageOwnedByTheAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}/versions",
+      {},
+      {
+        renamed: [
+          "packages",
+          "getAllPackageVersionsForPackageOwnedByAuthenticatedUser"
+        ]
+      }
+    ],
+    getAllPackageVersionsForPackageOwnedByAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}/versions"
+    ],
+    getAllPackageVersionsForPackageOwnedByOrg: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions"
+    ],
+    getAllPackageVersionsForPackageOwnedByUser: [
+      "GET /users/{username}/packages/{package_type}/{package_name}/versions"
+    ],
+    getPackageForAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}"
+    ],
+    getPackageForOrganization: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}"
+    ],
+    getPackageForUser: [
+      "GET /users/{username}/packages/{package_type}/{package_name}"
+    ],
+    getPackageVersionForAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    getPackageVersionForOrganization: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    getPackageVersionForUser: [
+      "GET /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    listDockerMigrationConflictingPackagesForAuthenticatedUser: [
+      "GET /user/docker/conflicts"
+    ],
+    listDockerMigrationConflictingPackagesForOrganization: [
+      "GET /orgs/{org}/docker/conflicts"
+    ],
+    listDockerMigrationConflictingPackagesForUser: [
+      "GET /users/{username}/docker/conflicts"
+    ],
+    listPackagesForAuthenticatedUser: ["GET /user/packages"],
+    listPackagesForOrganization: ["GET /orgs/{org}/packages"],
+    listPackagesForUser: ["GET /users/{username}/packages"],
+    restorePackageForAuthenticatedUser: [
+      "POST /user/packages/{package_type}/{package_name}/restore{?token}"
+    ],
+    restorePackageForOrg: [
+      "POST /orgs/{org}/packages/{package_type}/{package_name}/restore{?token}"
+    ],
+    restorePackageForUser: [
+      "POST /users/{username}/packages/{package_type}/{package_name}/restore{?token}"
+    ],
+    restorePackageVersionForAuthenticatedUser: [
+      "POST /user/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
+    ],
+    restorePackageVersionForOrg: [
+      "POST /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
+    ],
+    restorePackageVersionForUser: [
+      "POST /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
+    ]
+  },
+  privateRegistries: {
+    createOrgPrivateRegistry: ["POST /orgs/{org}/private-registries"],
+    deleteOrgPrivateRegistry: [
+      "DELETE /orgs/{org}/private-registries/{secret_name}"
+    ],
+    getOrgPrivateRegistry: ["GET /orgs/{org}/private-registries/{secret_name}"],
+    getOrgPublicKey: ["GET /orgs/{org}/private-registries/public-key"],
+    listOrgPrivateRegistries: ["GET /orgs/{org}/private-registries"],
+    updateOrgPrivateRegistry: [
+      "PATCH /orgs/{org}/private-registries/{secret_name}"
+    ]
+  },
+  projects: {
+    addItemForOrg: ["POST /orgs/{org}/projectsV2/{project_number}/items"],
+    addItemForUser: [
+      "POST /users/{username}/projectsV2/{project_number}/items"
+    ],
+    deleteItemForOrg: [
+      "DELETE /orgs/{org}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    deleteItemForUser: [
+      "DELETE /users/{username}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    getFieldForOrg: [
+      "GET /orgs/{org}/projectsV2/{project_number}/fields/{field_id}"
+    ],
+    getFieldForUser: [
+      "GET /users/{username}/projectsV2/{project_number}/fields/{field_id}"
+    ],
+    getForOrg: ["GET /orgs/{org}/projectsV2/{project_number}"],
+    getForUser: ["GET /users/{username}/projectsV2/{project_number}"],
+    getOrgItem: ["GET /orgs/{org}/projectsV2/{project_number}/items/{item_id}"],
+    getUserItem: [
+      "GET /users/{username}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    listFieldsForOrg: ["GET /orgs/{org}/projectsV2/{project_number}/fields"],
+    listFieldsForUser: [
+      "GET /users/{username}/projectsV2/{project_number}/fields"
+    ],
+    listForOrg: ["GET /orgs/{org}/projectsV2"],
+    listForUser: ["GET /users/{username}/projectsV2"],
+    listItemsForOrg: ["GET /orgs/{org}/projectsV2/{project_number}/items"],
+    listItemsForUser: [
+      "GET /users/{username}/projectsV2/{project_number}/items"
+    ],
+    updateItemForOrg: [
+      "PATCH /orgs/{org}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    updateItemForUser: [
+      "PATCH /users/{username}/projectsV2/{project_number}/items/{item_id}"
+    ]
+  },
+  pulls: {
+    checkIfMerged: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
+    create: ["POST /repos/{owner}/{repo}/pulls"],
+    createReplyForReviewComment: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies"
+    ],
+    createReview: ["POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
+    createReviewComment: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments"
+    ],
+    deletePendingReview: [
+      "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
+    ],
+    deleteReviewComment: [
+      "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}"
+    ],
+    dismissReview: [
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals"
+    ],
+    get: ["GET /repos/{owner}/{repo}/pulls/{pull_number}"],
+    getReview: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
+    ],
+    getReviewComment: ["GET /repos/{owner}/{repo}/pulls/comments/{comment_id}"],
+    list: ["GET /repos/{owner}/{repo}/pulls"],
+    listCommentsForReview: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments"
+    ],
+    listCommits: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/commits"],
+    listFiles: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/files"],
+    listRequestedReviewers: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+    ],
+    listReviewComments: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments"
+    ],
+    listReviewCommentsForRepo: ["GET /repos/{owner}/{repo}/pulls/comments"],
+    listReviews: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
+    merge: ["PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
+    removeRequestedReviewers: [
+      "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+    ],
+    requestReviewers: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+    ],
+    submitReview: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/events"
+    ],
+    update: ["PATCH /repos/{owner}/{repo}/pulls/{pull_number}"],
+    updateBranch: [
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch"
+    ],
+    updateReview: [
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
+    ],
+    updateReviewComment: [
+      "PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}"
+    ]
+  },
+  rateLimit: { get: ["GET /rate_limit"] },
+  reactions: {
+    createForCommitComment: [
+      "POST /repos/{owner}/{repo}/comments/{comment_id}/reactions"
+    ],
+    createForIssue: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/reactions"
+    ],
+    createForIssueComment: [
+      "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
+    ],
+    createForPullRequestReviewComment: [
+      "POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
+    ],
+    createForRelease: [
+      "POST /repos/{owner}/{repo}/releases/{release_id}/reactions"
+    ],
+    createForTeamDiscussionCommentInOrg: [
+      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
+    ],
+    createForTeamDiscussionInOrg: [
+      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
+    ],
+    deleteForCommitComment: [
+      "DELETE /repos/{owner}/{repo}/comments/{comment_id}/reactions/{reaction_id}"
+    ],
+    deleteForIssue: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/reactions/{reaction_id}"
+    ],
+    deleteForIssueComment: [
+      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id}"
+    ],
+    deleteForPullRequestComment: [
+      "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions/{reaction_id}"
+    ],
+    deleteForRelease: [
+      "DELETE /repos/{owner}/{repo}/releases/{release_id}/reactions/{reaction_id}"
+    ],
+    deleteForTeamDiscussion: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions/{reaction_id}"
+    ],
+    deleteForTeamDiscussionComment: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions/{reaction_id}"
+    ],
+    listForCommitComment: [
+      "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions"
+    ],
+    listForIssue: ["GET /repos/{owner}/{repo}/issues/{issue_number}/reactions"],
+    listForIssueComment: [
+      "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
+    ],
+    listForPullRequestReviewComment: [
+      "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
+    ],
+    listForRelease: [
+      "GET /repos/{owner}/{repo}/releases/{release_id}/reactions"
+    ],
+    listForTeamDiscussionCommentInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
+    ],
+    listForTeamDiscussionInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
+    ]
+  },
+  repos: {
+    acceptInvitation: [
+      "PATCH /user/repository_invitations/{invitation_id}",
+      {},
+      { renamed: ["repos", "acceptInvitationForAuthenticatedUser"] }
+    ],
+    acceptInvitationForAuthenticatedUser: [
+      "PATCH /user/repository_invitations/{invitation_id}"
+    ],
+    addAppAccessRestrictions: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
+      {},
+      { mapToData: "apps" }
+    ],
+    addCollaborator: ["PUT /repos/{owner}/{repo}/collaborators/{username}"],
+    addStatusCheckContexts: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
+      {},
+      { mapToData: "contexts" }
+    ],
+    addTeamAccessRestrictions: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
+      {},
+      { mapToData: "teams" }
+    ],
+    addUserAccessRestrictions: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
+      {},
+      { mapToData: "users" }
+    ],
+    cancelPagesDeployment: [
+      "POST /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}/cancel"
+    ],
+    checkAutomatedSecurityFixes: [
+      "GET /repos/{owner}/{repo}/automated-security-fixes"
+    ],
+    checkCollaborator: ["GET /repos/{owner}/{repo}/collaborators/{username}"],
+    checkImmutableReleases: ["GET /repos/{owner}/{repo}/immutable-releases"],
+    checkPrivateVulnerabilityReporting: [
+      "GET /repos/{owner}/{repo}/private-vulnerability-reporting"
+    ],
+    checkVulnerabilityAlerts: [
+      "GET /repos/{owner}/{repo}/vulnerability-alerts"
+    ],
+    codeownersErrors: ["GET /repos/{owner}/{repo}/codeowners/errors"],
+    compareCommits: ["GET /repos/{owner}/{repo}/compare/{base}...{head}"],
+    compareCommitsWithBasehead: [
+      "GET /repos/{owner}/{repo}/compare/{basehead}"
+    ],
+    createAttestation: ["POST /repos/{owner}/{repo}/attestations"],
+    createAutolink: ["POST /repos/{owner}/{repo}/autolinks"],
+    createCommitComment: [
+      "POST /repos/{owner}/{repo}/commits/{commit_sha}/comments"
+    ],
+    createCommitSignatureProtection: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
+    ],
+    createCommitStatus: ["POST /repos/{owner}/{repo}/statuses/{sha}"],
+    createDeployKey: ["POST /repos/{owner}/{repo}/keys"],
+    createDeployment: ["POST /repos/{owner}/{repo}/deployments"],
+    createDeploymentBranchPolicy: [
+      "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
+    ],
+    createDeploymentProtectionRule: [
+      "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
+    ],
+    createDeploymentStatus: [
+      "POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
+    ],
+    createDispatchEvent: ["POST /repos/{owner}/{repo}/dispatches"],
+    createForAuthenticatedUser: ["POST /user/repos"],
+    createFork: ["POST /repos/{owner}/{repo}/forks"],
+    createInOrg: ["POST /orgs/{org}/repos"],
+    createOrUpdateEnvironment: [
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}"
+    ],
+    createOrUpdateFileContents: ["PUT /repos/{owner}/{repo}/contents/{path}"],
+    createOrgRuleset: ["POST /orgs/{org}/rulesets"],
+    createPagesDeployment: ["POST /repos/{owner}/{repo}/pages/deployments"],
+    createPagesSite: ["POST /repos/{owner}/{repo}/pages"],
+    createRelease: ["POST /repos/{owner}/{repo}/releases"],
+    createRepoRuleset: ["POST /repos/{owner}/{repo}/rulesets"],
+    createUsingTemplate: [
+      "POST /repos/{template_owner}/{template_repo}/generate"
+    ],
+    createWebhook: ["POST /repos/{owner}/{repo}/hooks"],
+    customPropertiesForReposCreateOrUpdateRepositoryValues: [
+      "PATCH /repos/{owner}/{repo}/properties/values"
+    ],
+    customPropertiesForReposGetRepositoryValues: [
+      "GET /repos/{owner}/{repo}/properties/values"
+    ],
+    declineInvitation: [
+      "DELETE /user/repository_invitations/{invitation_id}",
+      {},
+      { renamed: ["repos", "declineInvitationForAuthenticatedUser"] }
+    ],
+    declineInvitationForAuthenticatedUser: [
+      "DELETE /user/repository_invitations/{invitation_id}"
+    ],
+    delete: ["DELETE /repos/{owner}/{repo}"],
+    deleteAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
+    ],
+    deleteAdminBranchProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
+    ],
+    deleteAnEnvironment: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}"
+    ],
+    deleteAutolink: ["DELETE /repos/{owner}/{repo}/autolinks/{autolink_id}"],
+    deleteBranchProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection"
+    ],
+    deleteCommitComment: ["DELETE /repos/{owner}/{repo}/comments/{comment_id}"],
+    deleteCommitSignatureProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
+    ],
+    deleteDeployKey: ["DELETE /repos/{owner}/{repo}/keys/{key_id}"],
+    deleteDeployment: [
+      "DELETE /repos/{owner}/{repo}/deployments/{deployment_id}"
+    ],
+    deleteDeploymentBranchPolicy: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
+    ],
+    deleteFile: ["DELETE /repos/{owner}/{repo}/contents/{path}"],
+    deleteInvitation: [
+      "DELETE /repos/{owner}/{repo}/invitations/{invitation_id}"
+    ],
+    deleteOrgRuleset: ["DELETE /orgs/{org}/rulesets/{ruleset_id}"],
+    deletePagesSite: ["DELETE /repos/{owner}/{repo}/pages"],
+    deletePullRequestReviewProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
+    ],
+    deleteRelease: ["DELETE /repos/{owner}/{repo}/releases/{release_id}"],
+    deleteReleaseAsset: [
+      "DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}"
+    ],
+    deleteRepoRuleset: ["DELETE /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
+    deleteWebhook: ["DELETE /repos/{owner}/{repo}/hooks/{hook_id}"],
+    disableAutomatedSecurityFixes: [
+      "DELETE /repos/{owner}/{repo}/automated-security-fixes"
+    ],
+    disableDeploymentProtectionRule: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
+    ],
+    disableImmutableReleases: [
+      "DELETE /repos/{owner}/{repo}/immutable-releases"
+    ],
+    disablePrivateVulnerabilityReporting: [
+      "DELETE /repos/{owner}/{repo}/private-vulnerability-reporting"
+    ],
+    disableVulnerabilityAlerts: [
+      "DELETE /repos/{owner}/{repo}/vulnerability-alerts"
+    ],
+    downloadArchive: [
+      "GET /repos/{owner}/{repo}/zipball/{ref}",
+      {},
+      { renamed: ["repos", "downloadZipballArchive"] }
+    ],
+    downloadTarballArchive: ["GET /repos/{owner}/{repo}/tarball/{ref}"],
+    downloadZipballArchive: ["GET /repos/{owner}/{repo}/zipball/{ref}"],
+    enableAutomatedSecurityFixes: [
+      "PUT /repos/{owner}/{repo}/automated-security-fixes"
+    ],
+    enableImmutableReleases: ["PUT /repos/{owner}/{repo}/immutable-releases"],
+    enablePrivateVulnerabilityReporting: [
+      "PUT /repos/{owner}/{repo}/private-vulnerability-reporting"
+    ],
+    enableVulnerabilityAlerts: [
+      "PUT /repos/{owner}/{repo}/vulnerability-alerts"
+    ],
+    generateReleaseNotes: [
+      "POST /repos/{owner}/{repo}/releases/generate-notes"
+    ],
+    get: ["GET /repos/{owner}/{repo}"],
+    getAccessRestrictions: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
+    ],
+    getAdminBranchProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
+    ],
+    getAllDeploymentProtectionRules: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
+    ],
+    getAllEnvironments: ["GET /repos/{owner}/{repo}/environments"],
+    getAllStatusCheckContexts: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts"
+    ],
+    getAllTopics: ["GET /repos/{owner}/{repo}/topics"],
+    getAppsWithAccessToProtectedBranch: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps"
+    ],
+    getAutolink: ["GET /repos/{owner}/{repo}/autolinks/{autolink_id}"],
+    getBranch: ["GET /repos/{owner}/{repo}/branches/{branch}"],
+    getBranchProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection"
+    ],
+    getBranchRules: ["GET /repos/{owner}/{repo}/rules/branches/{branch}"],
+    getClones: ["GET /repos/{owner}/{repo}/traffic/clones"],
+    getCodeFrequencyStats: ["GET /repos/{owner}/{repo}/stats/code_frequency"],
+    getCollaboratorPermissionLevel: [
+      "GET /repos/{owner}/{repo}/collaborators/{username}/permission"
+    ],
+    getCombinedStatusForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/status"],
+    getCommit: ["GET /repos/{owner}/{repo}/commits/{ref}"],
+    getCommitActivityStats: ["GET /repos/{owner}/{repo}/stats/commit_activity"],
+    getCommitComment: ["GET /repos/{owner}/{repo}/comments/{comment_id}"],
+    getCommitSignatureProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
+    ],
+    getCommunityProfileMetrics: ["GET /repos/{owner}/{repo}/community/profile"],
+    getContent: ["GET /repos/{owner}/{repo}/contents/{path}"],
+    getContributorsStats: ["GET /repos/{owner}/{repo}/stats/contributors"],
+    getCustomDeploymentProtectionRule: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
+    ],
+    getDeployKey: ["GET /repos/{owner}/{repo}/keys/{key_id}"],
+    getDeployment: ["GET /repos/{owner}/{repo}/deployments/{deployment_id}"],
+    getDeploymentBranchPolicy: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
+    ],
+    getDeploymentStatus: [
+      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses/{status_id}"
+    ],
+    getEnvironment: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}"
+    ],
+    getLatestPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/latest"],
+    getLatestRelease: ["GET /repos/{owner}/{repo}/releases/latest"],
+    getOrgRuleSuite: ["GET /orgs/{org}/rulesets/rule-suites/{rule_suite_id}"],
+    getOrgRuleSuites: ["GET /orgs/{org}/rulesets/rule-suites"],
+    getOrgRuleset: ["GET /orgs/{org}/rulesets/{ruleset_id}"],
+    getOrgRulesets: ["GET /orgs/{org}/rulesets"],
+    getPages: ["GET /repos/{owner}/{repo}/pages"],
+    getPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/{build_id}"],
+    getPagesDeployment: [
+      "GET /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}"
+    ],
+    getPagesHealthCheck: ["GET /repos/{owner}/{repo}/pages/health"],
+    getParticipationStats: ["GET /repos/{owner}/{repo}/stats/participation"],
+    getPullRequestReviewProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
+    ],
+    getPunchCardStats: ["GET /repos/{owner}/{repo}/stats/punch_card"],
+    getReadme: ["GET /repos/{owner}/{repo}/readme"],
+    getReadmeInDirectory: ["GET /repos/{owner}/{repo}/readme/{dir}"],
+    getRelease: ["GET /repos/{owner}/{repo}/releases/{release_id}"],
+    getReleaseAsset: ["GET /repos/{owner}/{repo}/releases/assets/{asset_id}"],
+    getReleaseByTag: ["GET /repos/{owner}/{repo}/releases/tags/{tag}"],
+    getRepoRuleSuite: [
+      "GET /repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id}"
+    ],
+    getRepoRuleSuites: ["GET /repos/{owner}/{repo}/rulesets/rule-suites"],
+    getRepoRuleset: ["GET /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
+    getRepoRulesetHistory: [
+      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history"
+    ],
+    getRepoRulesetVersion: [
+      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history/{version_id}"
+    ],
+    getRepoRulesets: ["GET /repos/{owner}/{repo}/rulesets"],
+    getStatusChecksProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
+    ],
+    getTeamsWithAccessToProtectedBranch: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams"
+    ],
+    getTopPaths: ["GET /repos/{owner}/{repo}/traffic/popular/paths"],
+    getTopReferrers: ["GET /repos/{owner}/{repo}/traffic/popular/referrers"],
+    getUsersWithAccessToProtectedBranch: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users"
+    ],
+    getViews: ["GET /repos/{owner}/{repo}/traffic/views"],
+    getWebhook: ["GET /repos/{owner}/{repo}/hooks/{hook_id}"],
+    getWebhookConfigForRepo: [
+      "GET /repos/{owner}/{repo}/hooks/{hook_id}/config"
+    ],
+    getWebhookDelivery: [
+      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}"
+    ],
+    listActivities: ["GET /repos/{owner}/{repo}/activity"],
+    listAttestations: [
+      "GET /repos/{owner}/{repo}/attestations/{subject_digest}"
+    ],
+    listAutolinks: ["GET /repos/{owner}/{repo}/autolinks"],
+    listBranches: ["GET /repos/{owner}/{repo}/branches"],
+    listBranchesForHeadCommit: [
+      "GET /repos/{owner}/{repo}/commits/{commit_sha}/branches-where-head"
+    ],
+    listCollaborators: ["GET /repos/{owner}/{repo}/collaborators"],
+    listCommentsForCommit: [
+      "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments"
+    ],
+    listCommitCommentsForRepo: ["GET /repos/{owner}/{repo}/comments"],
+    listCommitStatusesForRef: [
+      "GET /repos/{owner}/{repo}/commits/{ref}/statuses"
+    ],
+    listCommits: ["GET /repos/{owner}/{repo}/commits"],
+    listContributors: ["GET /repos/{owner}/{repo}/contributors"],
+    listCustomDeploymentRuleIntegrations: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps"
+    ],
+    listDeployKeys: ["GET /repos/{owner}/{repo}/keys"],
+    listDeploymentBranchPolicies: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
+    ],
+    listDeploymentStatuses: [
+      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
+    ],
+    listDeployments: ["GET /repos/{owner}/{repo}/deployments"],
+    listForAuthenticatedUser: ["GET /user/repos"],
+    listForOrg: ["GET /orgs/{org}/repos"],
+    listForUser: ["GET /users/{username}/repos"],
+    listForks: ["GET /repos/{owner}/{repo}/forks"],
+    listInvitations: ["GET /repos/{owner}/{repo}/invitations"],
+    listInvitationsForAuthenticatedUser: ["GET /user/repository_invitations"],
+    listLanguages: ["GET /repos/{owner}/{repo}/languages"],
+    listPagesBuilds: ["GET /repos/{owner}/{repo}/pages/builds"],
+    listPublic: ["GET /repositories"],
+    listPullRequestsAssociatedWithCommit: [
+      "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls"
+    ],
+    listReleaseAssets: [
+      "GET /repos/{owner}/{repo}/releases/{release_id}/assets"
+    ],
+    listReleases: ["GET /repos/{owner}/{repo}/releases"],
+    listTags: ["GET /repos/{owner}/{repo}/tags"],
+    listTeams: ["GET /repos/{owner}/{repo}/teams"],
+    listWebhookDeliveries: [
+      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries"
+    ],
+    listWebhooks: ["GET /repos/{owner}/{repo}/hooks"],
+    merge: ["POST /repos/{owner}/{repo}/merges"],
+    mergeUpstream: ["POST /repos/{owner}/{repo}/merge-upstream"],
+    pingWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/pings"],
+    redeliverWebhookDelivery: [
+      "POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
+    ],
+    removeAppAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
+      {},
+      { mapToData: "apps" }
+    ],
+    removeCollaborator: [
+      "DELETE /repos/{owner}/{repo}/collaborators/{username}"
+    ],
+    removeStatusCheckContexts: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
+      {},
+      { mapToData: "contexts" }
+    ],
+    removeStatusCheckProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
+    ],
+    removeTeamAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
+      {},
+      { mapToData: "teams" }
+    ],
+    removeUserAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
+      {},
+      { mapToData: "users" }
+    ],
+    renameBranch: ["POST /repos/{owner}/{repo}/branches/{branch}/rename"],
+    replaceAllTopics: ["PUT /repos/{owner}/{repo}/topics"],
+    requestPagesBuild: ["POST /repos/{owner}/{repo}/pages/builds"],
+    setAdminBranchProtection: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
+    ],
+    setAppAccessRestrictions: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
+      {},
+      { mapToData: "apps" }
+    ],
+    setStatusCheckContexts: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
+      {},
+      { mapToData: "contexts" }
+    ],
+    setTeamAccessRestrictions: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
+      {},
+      { mapToData: "teams" }
+    ],
+    setUserAccessRestrictions: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
+      {},
+      { mapToData: "users" }
+    ],
+    testPushWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/tests"],
+    transfer: ["POST /repos/{owner}/{repo}/transfer"],
+    update: ["PATCH /repos/{owner}/{repo}"],
+    updateBranchProtection: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection"
+    ],
+    updateCommitComment: ["PATCH /repos/{owner}/{repo}/comments/{comment_id}"],
+    updateDeploymentBranchPolicy: [
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
+    ],
+    updateInformationAboutPagesSite: ["PUT /repos/{owner}/{repo}/pages"],
+    updateInvitation: [
+      "PATCH /repos/{owner}/{repo}/invitations/{invitation_id}"
+    ],
+    updateOrgRuleset: ["PUT /orgs/{org}/rulesets/{ruleset_id}"],
+    updatePullRequestReviewProtection: [
+      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
+    ],
+    updateRelease: ["PATCH /repos/{owner}/{repo}/releases/{release_id}"],
+    updateReleaseAsset: [
+      "PATCH /repos/{owner}/{repo}/releases/assets/{asset_id}"
+    ],
+    updateRepoRuleset: ["PUT /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
+    updateStatusCheckPotection: [
+      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks",
+      {},
+      { renamed: ["repos", "updateStatusCheckProtection"] }
+    ],
+    updateStatusCheckProtection: [
+      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
+    ],
+    updateWebhook: ["PATCH /repos/{owner}/{repo}/hooks/{hook_id}"],
+    updateWebhookConfigForRepo: [
+      "PATCH /repos/{owner}/{repo}/hooks/{hook_id}/config"
+    ],
+    uploadReleaseAsset: [
+      "POST /repos/{owner}/{repo}/releases/{release_id}/assets{?name,label}",
+      { baseUrl: "https://uploads.github.com" }
+    ]
+  },
+  search: {
+    code: ["GET /search/code"],
+    commits: ["GET /search/commits"],
+    issuesAndPullRequests: ["GET /search/issues"],
+    labels: ["GET /search/labels"],
+    repos: ["GET /search/repositories"],
+    topics: ["GET /search/topics"],
+    users: ["GET /search/users"]
+  },
+  secretScanning: {
+    createPushProtectionBypass: [
+      "POST /repos/{owner}/{repo}/secret-scanning/push-protection-bypasses"
+    ],
+    getAlert: [
+      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
+    ],
+    getScanHistory: ["GET /repos/{owner}/{repo}/secret-scanning/scan-history"],
+    listAlertsForOrg: ["GET /orgs/{org}/secret-scanning/alerts"],
+    listAlertsForRepo: ["GET /repos/{owner}/{repo}/secret-scanning/alerts"],
+    listLocationsForAlert: [
+      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations"
+    ],
+    listOrgPatternConfigs: [
+      "GET /orgs/{org}/secret-scanning/pattern-configurations"
+    ],
+    updateAlert: [
+      "PATCH /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
+    ],
+    updateOrgPatternConfigs: [
+      "PATCH /orgs/{org}/secret-scanning/pattern-configurations"
+    ]
+  },
+  securityAdvisories: {
+    createFork: [
+      "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/forks"
+    ],
+    createPrivateVulnerabilityReport: [
+      "POST /repos/{owner}/{repo}/security-advisories/reports"
+    ],
+    createRepositoryAdvisory: [
+      "POST /repos/{owner}/{repo}/security-advisories"
+    ],
+    createRepositoryAdvisoryCveRequest: [
+      "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/cve"
+    ],
+    getGlobalAdvisory: ["GET /advisories/{ghsa_id}"],
+    getRepositoryAdvisory: [
+      "GET /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
+    ],
+    listGlobalAdvisories: ["GET /advisories"],
+    listOrgRepositoryAdvisories: ["GET /orgs/{org}/security-advisories"],
+    listRepositoryAdvisories: ["GET /repos/{owner}/{repo}/security-advisories"],
+    updateRepositoryAdvisory: [
+      "PATCH /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
+    ]
+  },
+  teams: {
+    addOrUpdateMembershipForUserInOrg: [
+      "PUT /orgs/{org}/teams/{team_slug}/memberships/{username}"
+    ],
+    addOrUpdateRepoPermissionsInOrg: [
+      "PUT /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+    ],
+    checkPermissionsForRepoInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+    ],
+    create: ["POST /orgs/{org}/teams"],
+    createDiscussionCommentInOrg: [
+      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
+    ],
+    createDiscussionInOrg: ["POST /orgs/{org}/teams/{team_slug}/discussions"],
+    deleteDiscussionCommentInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
+    ],
+    deleteDiscussionInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
+    ],
+    deleteInOrg: ["DELETE /orgs/{org}/teams/{team_slug}"],
+    getByName: ["GET /orgs/{org}/teams/{team_slug}"],
+    getDiscussionCommentInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
+    ],
+    getDiscussionInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
+    ],
+    getMembershipForUserInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/memberships/{username}"
+    ],
+    list: ["GET /orgs/{org}/teams"],
+    listChildInOrg: ["GET /orgs/{org}/teams/{team_slug}/teams"],
+    listDiscussionCommentsInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
+    ],
+    listDiscussionsInOrg: ["GET /orgs/{org}/teams/{team_slug}/discussions"],
+    listForAuthenticatedUser: ["GET /user/teams"],
+    listMembersInOrg: ["GET /orgs/{org}/teams/{team_slug}/members"],
+    listPendingInvitationsInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/invitations"
+    ],
+    listReposInOrg: ["GET /orgs/{org}/teams/{team_slug}/repos"],
+    removeMembershipForUserInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}"
+    ],
+    removeRepoInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+    ],
+    updateDiscussionCommentInOrg: [
+      "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
+    ],
+    updateDiscussionInOrg: [
+      "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
+    ],
+    updateInOrg: ["PATCH /orgs/{org}/teams/{team_slug}"]
+  },
+  users: {
+    addEmailForAuthenticated: [
+      "POST /user/emails",
+      {},
+      { renamed: ["users", "addEmailForAuthenticatedUser"] }
+    ],
+    addEmailForAuthenticatedUser: ["POST /user/emails"],
+    addSocialAccountForAuthenticatedUser: ["POST /user/social_accounts"],
+    block: ["PUT /user/blocks/{username}"],
+    checkBlocked: ["GET /user/blocks/{username}"],
+    checkFollowingForUser: ["GET /users/{username}/following/{target_user}"],
+    checkPersonIsFollowedByAuthenticated: ["GET /user/following/{username}"],
+    createGpgKeyForAuthenticated: [
+      "POST /user/gpg_keys",
+      {},
+      { renamed: ["users", "createGpgKeyForAuthenticatedUser"] }
+    ],
+    createGpgKeyForAuthenticatedUser: ["POST /user/gpg_keys"],
+    createPublicSshKeyForAuthenticated: [
+      "POST /user/keys",
+      {},
+      { renamed: ["users", "createPublicSshKeyForAuthenticatedUser"] }
+    ],
+    createPublicSshKeyForAuthenticatedUser: ["POST /user/keys"],
+    createSshSigningKeyForAuthenticatedUser: ["POST /user/ssh_signing_keys"],
+    deleteAttestationsBulk: [
+      "POST /users/{username}/attestations/delete-request"
+    ],
+    deleteAttestationsById: [
+      "DELETE /users/{username}/attestations/{attestation_id}"
+    ],
+    deleteAttestationsBySubjectDigest: [
+      "DELETE /users/{username}/attestations/digest/{subject_digest}"
+    ],
+    deleteEmailForAuthenticated: [
+      "DELETE /user/emails",
+      {},
+      { renamed: ["users", "deleteEmailForAuthenticatedUser"] }
+    ],
+    deleteEmailForAuthenticatedUser: ["DELETE /user/emails"],
+    deleteGpgKeyForAuthenticated: [
+      "DELETE /user/gpg_keys/{gpg_key_id}",
+      {},
+      { renamed: ["users", "deleteGpgKeyForAuthenticatedUser"] }
+    ],
+    deleteGpgKeyForAuthenticatedUser: ["DELETE /user/gpg_keys/{gpg_key_id}"],
+    deletePublicSshKeyForAuthenticated: [
+      "DELETE /user/keys/{key_id}",
+      {},
+      { renamed: ["users", "deletePublicSshKeyForAuthenticatedUser"] }
+    ],
+    deletePublicSshKeyForAuthenticatedUser: ["DELETE /user/keys/{key_id}"],
+    deleteSocialAccountForAuthenticatedUser: ["DELETE /user/social_accounts"],
+    deleteSshSigningKeyForAuthenticatedUser: [
+      "DELETE /user/ssh_signing_keys/{ssh_signing_key_id}"
+    ],
+    follow: ["PUT /user/following/{username}"],
+    getAuthenticated: ["GET /user"],
+    getById: ["GET /user/{account_id}"],
+    getByUsername: ["GET /users/{username}"],
+    getContextForUser: ["GET /users/{username}/hovercard"],
+    getGpgKeyForAuthenticated: [
+      "GET /user/gpg_keys/{gpg_key_id}",
+      {},
+      { renamed: ["users", "getGpgKeyForAuthenticatedUser"] }
+    ],
+    getGpgKeyForAuthenticatedUser: ["GET /user/gpg_keys/{gpg_key_id}"],
+    getPublicSshKeyForAuthenticated: [
+      "GET /user/keys/{key_id}",
+      {},
+      { renamed: ["users", "getPublicSshKeyForAuthenticatedUser"] }
+    ],
+    getPublicSshKeyForAuthenticatedUser: ["GET /user/keys/{key_id}"],
+    getSshSigningKeyForAuthenticatedUser: [
+      "GET /user/ssh_signing_keys/{ssh_signing_key_id}"
+    ],
+    list: ["GET /users"],
+    listAttestations: ["GET /users/{username}/attestations/{subject_digest}"],
+    listAttestationsBulk: [
+      "POST /users/{username}/attestations/bulk-list{?per_page,before,after}"
+    ],
+    listBlockedByAuthenticated: [
+      "GET /user/blocks",
+      {},
+      { renamed: ["users", "listBlockedByAuthenticatedUser"] }
+    ],
+    listBlockedByAuthenticatedUser: ["GET /user/blocks"],
+    listEmailsForAuthenticated: [
+      "GET /user/emails",
+      {},
+      { renamed: ["users", "listEmailsForAuthenticatedUser"] }
+    ],
+    listEmailsForAuthenticatedUser: ["GET /user/emails"],
+    listFollowedByAuthenticated: [
+      "GET /user/following",
+      {},
+      { renamed: ["users", "listFollowedByAuthenticatedUser"] }
+    ],
+    listFollowedByAuthenticatedUser: ["GET /user/following"],
+    listFollowersForAuthenticatedUser: ["GET /user/followers"],
+    listFollowersForUser: ["GET /users/{username}/followers"],
+    listFollowingForUser: ["GET /users/{username}/following"],
+    listGpgKeysForAuthenticated: [
+      "GET /user/gpg_keys",
+      {},
+      { renamed: ["users", "listGpgKeysForAuthenticatedUser"] }
+    ],
+    listGpgKeysForAuthenticatedUser: ["GET /user/gpg_keys"],
+    listGpgKeysForUser: ["GET /users/{username}/gpg_keys"],
+    listPublicEmailsForAuthenticated: [
+      "GET /user/public_emails",
+      {},
+      { renamed: ["users", "listPublicEmailsForAuthenticatedUser"] }
+    ],
+    listPublicEmailsForAuthenticatedUser: ["GET /user/public_emails"],
+    listPublicKeysForUser: ["GET /users/{username}/keys"],
+    listPublicSshKeysForAuthenticated: [
+      "GET /user/keys",
+      {},
+      { renamed: ["users", "listPublicSshKeysForAuthenticatedUser"] }
+    ],
+    listPublicSshKeysForAuthenticatedUser: ["GET /user/keys"],
+    listSocialAccountsForAuthenticatedUser: ["GET /user/social_accounts"],
+    listSocialAccountsForUser: ["GET /users/{username}/social_accounts"],
+    listSshSigningKeysForAuthenticatedUser: ["GET /user/ssh_signing_keys"],
+    listSshSigningKeysForUser: ["GET /users/{username}/ssh_signing_keys"],
+    setPrimaryEmailVisibilityForAuthenticated: [
+      "PATCH /user/email/visibility",
+      {},
+      { renamed: ["users", "setPrimaryEmailVisibilityForAuthenticatedUser"] }
+    ],
+    setPrimaryEmailVisibilityForAuthenticatedUser: [
+      "PATCH /user/email/visibility"
+    ],
+    unblock: ["DELETE /user/blocks/{username}"],
+    unfollow: ["DELETE /user/following/{username}"],
+    updateAuthenticated: ["PATCH /user"]
+  }
+};
+var endpoints_default = Endpoints;
+
+//# sourceMappingURL=endpoints.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
+
+const endpointMethodsMap = /* @__PURE__ */ new Map();
+for (const [scope, endpoints] of Object.entries(endpoints_default)) {
+  for (const [methodName, endpoint] of Object.entries(endpoints)) {
+    const [route, defaults, decorations] = endpoint;
+    const [method, url] = route.split(/ /);
+    const endpointDefaults = Object.assign(
+      {
+        method,
+        url
+      },
+      defaults
+    );
+    if (!endpointMethodsMap.has(scope)) {
+      endpointMethodsMap.set(scope, /* @__PURE__ */ new Map());
+    }
+    endpointMethodsMap.get(scope).set(methodName, {
+      scope,
+      methodName,
+      endpointDefaults,
+      decorations
+    });
+  }
+}
+const handler = {
+  has({ scope }, methodName) {
+    return endpointMethodsMap.get(scope).has(methodName);
+  },
+  getOwnPropertyDescriptor(target, methodName) {
+    return {
+      value: this.get(target, methodName),
+      // ensures method is in the cache
+      configurable: true,
+      writable: true,
+      enumerable: true
+    };
+  },
+  defineProperty(target, methodName, descriptor) {
+    Object.defineProperty(target.cache, methodName, descriptor);
+    return true;
+  },
+  deleteProperty(target, methodName) {
+    delete target.cache[methodName];
+    return true;
+  },
+  ownKeys({ scope }) {
+    return [...endpointMethodsMap.get(scope).keys()];
+  },
+  set(target, methodName, value) {
+    return target.cache[methodName] = value;
+  },
+  get({ octokit, scope, cache }, methodName) {
+    if (cache[methodName]) {
+      return cache[methodName];
+    }
+    const method = endpointMethodsMap.get(scope).get(methodName);
+    if (!method) {
+      return void 0;
+    }
+    const { endpointDefaults, decorations } = method;
+    if (decorations) {
+      cache[methodName] = decorate(
+        octokit,
+        scope,
+        methodName,
+        endpointDefaults,
+        decorations
+      );
+    } else {
+      cache[methodName] = octokit.request.defaults(endpointDefaults);
+    }
+    return cache[methodName];
+  }
+};
+function endpointsToMethods(octokit) {
+  const newMethods = {};
+  for (const scope of endpointMethodsMap.keys()) {
+    newMethods[scope] = new Proxy({ octokit, scope, cache: {} }, handler);
+  }
+  return newMethods;
+}
+function decorate(octokit, scope, methodName, defaults, decorations) {
+  const requestWithDefaults = octokit.request.defaults(defaults);
+  function withDecorations(...args) {
+    let options = requestWithDefaults.endpoint.merge(...args);
+    if (decorations.mapToData) {
+      options = Object.assign({}, options, {
+        data: options[decorations.mapToData],
+        [decorations.mapToData]: void 0
+      });
+      return requestWithDefaults(options);
+    }
+    if (decorations.renamed) {
+      const [newScope, newMethodName] = decorations.renamed;
+      octokit.log.warn(
+        `octokit.${scope}.${methodName}() has been renamed to octokit.${newScope}.${newMethodName}()`
+      );
+    }
+    if (decorations.deprecated) {
+      octokit.log.warn(decorations.deprecated);
+    }
+    if (decorations.renamedParameters) {
+      const options2 = requestWithDefaults.endpoint.merge(...args);
+      for (const [name, alias] of Object.entries(
+        decorations.renamedParameters
+      )) {
+        if (name in options2) {
+          octokit.log.warn(
+            `"${name}" parameter is deprecated for "octokit.${scope}.${methodName}()". Use "${alias}" instead`
+          );
+          if (!(alias in options2)) {
+            options2[alias] = options2[name];
+          }
+          delete options2[name];
+        }
+      }
+      return requestWithDefaults(options2);
+    }
+    return requestWithDefaults(...args);
+  }
+  return Object.assign(withDecorations, requestWithDefaults);
+}
+
+//# sourceMappingURL=endpoints-to-methods.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
+
+
+function restEndpointMethods(octokit) {
+  const api = endpointsToMethods(octokit);
+  return {
+    rest: api
+  };
+}
+restEndpointMethods.VERSION = dist_src_version_VERSION;
+function legacyRestEndpointMethods(octokit) {
+  const api = endpointsToMethods(octokit);
+  return {
+    ...api,
+    rest: api
+  };
+}
+legacyRestEndpointMethods.VERSION = dist_src_version_VERSION;
+
+//# sourceMappingURL=index.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
+// pkg/dist-src/version.js
+var plugin_paginate_rest_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/normalize-paginated-list-response.js
+function normalizePaginatedListResponse(response) {
+  if (!response.data) {
+    return {
+      ...response,
+      data: []
+    };
+  }
+  const responseNeedsNormalization = ("total_count" in response.data || "total_commits" in response.data) && !("url" in response.data);
+  if (!responseNeedsNormalization) return response;
+  const incompleteResults = response.data.incomplete_results;
+  const repositorySelection = response.data.repository_selection;
+  const totalCount = response.data.total_count;
+  const totalCommits = response.data.total_commits;
+  delete response.data.incomplete_results;
+  delete response.data.repository_selection;
+  delete response.data.total_count;
+  delete response.data.total_commits;
+  const namespaceKey = Object.keys(response.data)[0];
+  const data = response.data[namespaceKey];
+  response.data = data;
+  if (typeof incompleteResults !== "undefined") {
+    response.data.incomplete_results = incompleteResults;
+  }
+  if (typeof repositorySelection !== "undefined") {
+    response.data.repository_selection = repositorySelection;
+  }
+  response.data.total_count = totalCount;
+  response.data.total_commits = totalCommits;
+  return response;
+}
+
+// pkg/dist-src/iterator.js
+function iterator(octokit, route, parameters) {
+  const options = typeof route === "function" ? route.endpoint(parameters) : octokit.request.endpoint(route, parameters);
+  const requestMethod = typeof route === "function" ? route : octokit.request;
+  const method = options.method;
+  const headers = options.headers;
+  let url = options.url;
+  return {
+    [Symbol.asyncIterator]: () => ({
+      async next() {
+        if (!url) return { done: true };
+        try {
+          const response = await requestMethod({ method, url, headers });
+          const normalizedResponse = normalizePaginatedListResponse(response);
+          url = ((normalizedResponse.headers.link || "").match(
+            /<([^<>]+)>;\s*rel="next"/
+          ) || [])[1];
+          if (!url && "total_commits" in normalizedResponse.data) {
+            const parsedUrl = new URL(normalizedResponse.url);
+            const params = parsedUrl.searchParams;
+            const page = parseInt(params.get("page") || "1", 10);
+            const per_page = parseInt(params.get("per_page") || "250", 10);
+            if (page * per_page < normalizedResponse.data.total_commits) {
+              params.set("page", String(page + 1));
+              url = parsedUrl.toString();
+            }
+          }
+          return { value: normalizedResponse };
+        } catch (error) {
+          if (error.status !== 409) throw error;
+          url = "";
+          return {
+            value: {
+              status: 200,
+              headers: {},
+              data: []
+            }
+          };
+        }
+      }
+    })
+  };
+}
+
+// pkg/dist-src/paginate.js
+function paginate(octokit, route, parameters, mapFn) {
+  if (typeof parameters === "function") {
+    mapFn = parameters;
+    parameters = void 0;
+  }
+  return gather(
+    octokit,
+    [],
+    iterator(octokit, route, parameters)[Symbol.asyncIterator](),
+    mapFn
+  );
+}
+function gather(octokit, results, iterator2, mapFn) {
+  return iterator2.next().then((result) => {
+    if (result.done) {
+      return results;
+    }
+    let earlyExit = false;
+    function done() {
+      earlyExit = true;
+    }
+    results = results.concat(
+      mapFn ? mapFn(result.value, done) : result.value.data
+    );
+    if (earlyExit) {
+      return results;
+    }
+    return gather(octokit, results, iterator2, mapFn);
+  });
+}
+
+// pkg/dist-src/compose-paginate.js
+var composePaginateRest = Object.assign(paginate, {
+  iterator
+});
+
+// pkg/dist-src/generated/paginating-endpoints.js
+var paginatingEndpoints = (/* unused pure expression or super */ null && ([
+  "GET /advisories",
+  "GET /app/hook/deliveries",
+  "GET /app/installation-requests",
+  "GET /app/installations",
+  "GET /assignments/{assignment_id}/accepted_assignments",
+  "GET /classrooms",
+  "GET /classrooms/{classroom_id}/assignments",
+  "GET /enterprises/{enterprise}/code-security/configurations",
+  "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories",
+  "GET /enterprises/{enterprise}/dependabot/alerts",
+  "GET /enterprises/{enterprise}/teams",
+  "GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships",
+  "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations",
+  "GET /events",
+  "GET /gists",
+  "GET /gists/public",
+  "GET /gists/starred",
+  "GET /gists/{gist_id}/comments",
+  "GET /gists/{gist_id}/commits",
+  "GET /gists/{gist_id}/forks",
+  "GET /installation/repositories",
+  "GET /issues",
+  "GET /licenses",
+  "GET /marketplace_listing/plans",
+  "GET /marketplace_listing/plans/{plan_id}/accounts",
+  "GET /marketplace_listing/stubbed/plans",
+  "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts",
+  "GET /networks/{owner}/{repo}/events",
+  "GET /notifications",
+  "GET /organizations",
+  "GET /organizations/{org}/dependabot/repository-access",
+  "GET /orgs/{org}/actions/cache/usage-by-repository",
+  "GET /orgs/{org}/actions/hosted-runners",
+  "GET /orgs/{org}/actions/permissions/repositories",
+  "GET /orgs/{org}/actions/permissions/self-hosted-runners/repositories",
+  "GET /orgs/{org}/actions/runner-groups",
+  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners",
+  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories",
+  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/runners",
+  "GET /orgs/{org}/actions/runners",
+  "GET /orgs/{org}/actions/secrets",
+  "GET /orgs/{org}/actions/secrets/{secret_name}/repositories",
+  "GET /orgs/{org}/actions/variables",
+  "GET /orgs/{org}/actions/variables/{name}/repositories",
+  "GET /orgs/{org}/attestations/repositories",
+  "GET /orgs/{org}/attestations/{subject_digest}",
+  "GET /orgs/{org}/blocks",
+  "GET /orgs/{org}/campaigns",
+  "GET /orgs/{org}/code-scanning/alerts",
+  "GET /orgs/{org}/code-security/configurations",
+  "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories",
+  "GET /orgs/{org}/codespaces",
+  "GET /orgs/{org}/codespaces/secrets",
+  "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories",
+  "GET /orgs/{org}/copilot/billing/seats",
+  "GET /orgs/{org}/copilot/metrics",
+  "GET /orgs/{org}/dependabot/alerts",
+  "GET /orgs/{org}/dependabot/secrets",
+  "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories",
+  "GET /orgs/{org}/events",
+  "GET /orgs/{org}/failed_invitations",
+  "GET /orgs/{org}/hooks",
+  "GET /orgs/{org}/hooks/{hook_id}/deliveries",
+  "GET /orgs/{org}/insights/api/route-stats/{actor_type}/{actor_id}",
+  "GET /orgs/{org}/insights/api/subject-stats",
+  "GET /orgs/{org}/insights/api/user-stats/{user_id}",
+  "GET /orgs/{org}/installations",
+  "GET /orgs/{org}/invitations",
+  "GET /orgs/{org}/invitations/{invitation_id}/teams",
+  "GET /orgs/{org}/issues",
+  "GET /orgs/{org}/members",
+  "GET /orgs/{org}/members/{username}/codespaces",
+  "GET /orgs/{org}/migrations",
+  "GET /orgs/{org}/migrations/{migration_id}/repositories",
+  "GET /orgs/{org}/organization-roles/{role_id}/teams",
+  "GET /orgs/{org}/organization-roles/{role_id}/users",
+  "GET /orgs/{org}/outside_collaborators",
+  "GET /orgs/{org}/packages",
+  "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
+  "GET /orgs/{org}/personal-access-token-requests",
+  "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories",
+  "GET /orgs/{org}/personal-access-tokens",
+  "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories",
+  "GET /orgs/{org}/private-registries",
+  "GET /orgs/{org}/projects",
+  "GET /orgs/{org}/projectsV2",
+  "GET /orgs/{org}/projectsV2/{project_number}/fields",
+  "GET /orgs/{org}/projectsV2/{project_number}/items",
+  "GET /orgs/{org}/properties/values",
+  "GET /orgs/{org}/public_members",
+  "GET /orgs/{org}/repos",
+  "GET /orgs/{org}/rulesets",
+  "GET /orgs/{org}/rulesets/rule-suites",
+  "GET /orgs/{org}/rulesets/{ruleset_id}/history",
+  "GET /orgs/{org}/secret-scanning/alerts",
+  "GET /orgs/{org}/security-advisories",
+  "GET /orgs/{org}/settings/immutable-releases/repositories",
+  "GET /orgs/{org}/settings/network-configurations",
+  "GET /orgs/{org}/team/{team_slug}/copilot/metrics",
+  "GET /orgs/{org}/teams",
+  "GET /orgs/{org}/teams/{team_slug}/discussions",
+  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments",
+  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions",
+  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions",
+  "GET /orgs/{org}/teams/{team_slug}/invitations",
+  "GET /orgs/{org}/teams/{team_slug}/members",
+  "GET /orgs/{org}/teams/{team_slug}/projects",
+  "GET /orgs/{org}/teams/{team_slug}/repos",
+  "GET /orgs/{org}/teams/{team_slug}/teams",
+  "GET /projects/{project_id}/collaborators",
+  "GET /repos/{owner}/{repo}/actions/artifacts",
+  "GET /repos/{owner}/{repo}/actions/caches",
+  "GET /repos/{owner}/{repo}/actions/organization-secrets",
+  "GET /repos/{owner}/{repo}/actions/organization-variables",
+  "GET /repos/{owner}/{repo}/actions/runners",
+  "GET /repos/{owner}/{repo}/actions/runs",
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts",
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs",
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
+  "GET /repos/{owner}/{repo}/actions/secrets",
+  "GET /repos/{owner}/{repo}/actions/variables",
+  "GET /repos/{owner}/{repo}/actions/workflows",
+  "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs",
+  "GET /repos/{owner}/{repo}/activity",
+  "GET /repos/{owner}/{repo}/assignees",
+  "GET /repos/{owner}/{repo}/attestations/{subject_digest}",
+  "GET /repos/{owner}/{repo}/branches",
+  "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations",
+  "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs",
+  "GET /repos/{owner}/{repo}/code-scanning/alerts",
+  "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
+  "GET /repos/{owner}/{repo}/code-scanning/analyses",
+  "GET /repos/{owner}/{repo}/codespaces",
+  "GET /repos/{owner}/{repo}/codespaces/devcontainers",
+  "GET /repos/{owner}/{repo}/codespaces/secrets",
+  "GET /repos/{owner}/{repo}/collaborators",
+  "GET /repos/{owner}/{repo}/comments",
+  "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions",
+  "GET /repos/{owner}/{repo}/commits",
+  "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments",
+  "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls",
+  "GET /repos/{owner}/{repo}/commits/{ref}/check-runs",
+  "GET /repos/{owner}/{repo}/commits/{ref}/check-suites",
+  "GET /repos/{owner}/{repo}/commits/{ref}/status",
+  "GET /repos/{owner}/{repo}/commits/{ref}/statuses",
+  "GET /repos/{owner}/{repo}/compare/{basehead}",
+  "GET /repos/{owner}/{repo}/compare/{base}...{head}",
+  "GET /repos/{owner}/{repo}/contributors",
+  "GET /repos/{owner}/{repo}/dependabot/alerts",
+  "GET /repos/{owner}/{repo}/dependabot/secrets",
+  "GET /repos/{owner}/{repo}/deployments",
+  "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
+  "GET /repos/{owner}/{repo}/environments",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/variables",
+  "GET /repos/{owner}/{repo}/events",
+  "GET /repos/{owner}/{repo}/forks",
+  "GET /repos/{owner}/{repo}/hooks",
+  "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries",
+  "GET /repos/{owner}/{repo}/invitations",
+  "GET /repos/{owner}/{repo}/issues",
+  "GET /repos/{owner}/{repo}/issues/comments",
+  "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+  "GET /repos/{owner}/{repo}/issues/events",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/events",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/labels",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/reactions",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline",
+  "GET /repos/{owner}/{repo}/keys",
+  "GET /repos/{owner}/{repo}/labels",
+  "GET /repos/{owner}/{repo}/milestones",
+  "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels",
+  "GET /repos/{owner}/{repo}/notifications",
+  "GET /repos/{owner}/{repo}/pages/builds",
+  "GET /repos/{owner}/{repo}/projects",
+  "GET /repos/{owner}/{repo}/pulls",
+  "GET /repos/{owner}/{repo}/pulls/comments",
+  "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/commits",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/files",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments",
+  "GET /repos/{owner}/{repo}/releases",
+  "GET /repos/{owner}/{repo}/releases/{release_id}/assets",
+  "GET /repos/{owner}/{repo}/releases/{release_id}/reactions",
+  "GET /repos/{owner}/{repo}/rules/branches/{branch}",
+  "GET /repos/{owner}/{repo}/rulesets",
+  "GET /repos/{owner}/{repo}/rulesets/rule-suites",
+  "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history",
+  "GET /repos/{owner}/{repo}/secret-scanning/alerts",
+  "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations",
+  "GET /repos/{owner}/{repo}/security-advisories",
+  "GET /repos/{owner}/{repo}/stargazers",
+  "GET /repos/{owner}/{repo}/subscribers",
+  "GET /repos/{owner}/{repo}/tags",
+  "GET /repos/{owner}/{repo}/teams",
+  "GET /repos/{owner}/{repo}/topics",
+  "GET /repositories",
+  "GET /search/code",
+  "GET /search/commits",
+  "GET /search/issues",
+  "GET /search/labels",
+  "GET /search/repositories",
+  "GET /search/topics",
+  "GET /search/users",
+  "GET /teams/{team_id}/discussions",
+  "GET /teams/{team_id}/discussions/{discussion_number}/comments",
+  "GET /teams/{team_id}/discussions/{discussion_number}/comments/{comment_number}/reactions",
+  "GET /teams/{team_id}/discussions/{discussion_number}/reactions",
+  "GET /teams/{team_id}/invitations",
+  "GET /teams/{team_id}/members",
+  "GET /teams/{team_id}/projects",
+  "GET /teams/{team_id}/repos",
+  "GET /teams/{team_id}/teams",
+  "GET /user/blocks",
+  "GET /user/codespaces",
+  "GET /user/codespaces/secrets",
+  "GET /user/emails",
+  "GET /user/followers",
+  "GET /user/following",
+  "GET /user/gpg_keys",
+  "GET /user/installations",
+  "GET /user/installations/{installation_id}/repositories",
+  "GET /user/issues",
+  "GET /user/keys",
+  "GET /user/marketplace_purchases",
+  "GET /user/marketplace_purchases/stubbed",
+  "GET /user/memberships/orgs",
+  "GET /user/migrations",
+  "GET /user/migrations/{migration_id}/repositories",
+  "GET /user/orgs",
+  "GET /user/packages",
+  "GET /user/packages/{package_type}/{package_name}/versions",
+  "GET /user/public_emails",
+  "GET /user/repos",
+  "GET /user/repository_invitations",
+  "GET /user/social_accounts",
+  "GET /user/ssh_signing_keys",
+  "GET /user/starred",
+  "GET /user/subscriptions",
+  "GET /user/teams",
+  "GET /users",
+  "GET /users/{username}/attestations/{subject_digest}",
+  "GET /users/{username}/events",
+  "GET /users/{username}/events/orgs/{org}",
+  "GET /users/{username}/events/public",
+  "GET /users/{username}/followers",
+  "GET /users/{username}/following",
+  "GET /users/{username}/gists",
+  "GET /users/{username}/gpg_keys",
+  "GET /users/{username}/keys",
+  "GET /users/{username}/orgs",
+  "GET /users/{username}/packages",
+  "GET /users/{username}/projects",
+  "GET /users/{username}/projectsV2",
+  "GET /users/{username}/projectsV2/{project_number}/fields",
+  "GET /users/{username}/projectsV2/{project_number}/items",
+  "GET /users/{username}/received_events",
+  "GET /users/{username}/received_events/public",
+  "GET /users/{username}/repos",
+  "GET /users/{username}/social_accounts",
+  "GET /users/{username}/ssh_signing_keys",
+  "GET /users/{username}/starred",
+  "GET /users/{username}/subscriptions"
+]));
+
+// pkg/dist-src/paginating-endpoints.js
+function isPaginatingEndpoint(arg) {
+  if (typeof arg === "string") {
+    return paginatingEndpoints.includes(arg);
+  } else {
+    return false;
+  }
+}
+
+// pkg/dist-src/index.js
+function paginateRest(octokit) {
+  return {
+    paginate: Object.assign(paginate.bind(null, octokit), {
+      iterator: iterator.bind(null, octokit)
+    })
+  };
+}
+paginateRest.VERSION = plugin_paginate_rest_dist_bundle_VERSION;
+
+
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/utils.js
+
+
+// octokit + plugins
+
+
+
+const context = new Context();
+const baseUrl = getApiBaseUrl();
+const defaults = {
+    baseUrl,
+    request: {
+        agent: getProxyAgent(baseUrl),
+        fetch: getProxyFetch(baseUrl)
+    }
+};
+const GitHub = Octokit.plugin(restEndpointMethods, paginateRest).defaults(defaults);
+
+/**
+ * Convience function to correctly format Octokit Options to pass into the constructor.
+ *
+ * @param     token    the repo PAT or GITHUB_TOKEN
+ * @param     options  other options to set
+ */
+function getOctokitOptions(token, options) {
+    const opts = Object.assign({}, options || {}); // Shallow clone - don't mutate the object provided by the caller
+    // Auth
+    const auth = getAuthString(token, opts);
+    if (auth) {
+        opts.auth = auth;
+    }
+    // Orchestration ID
+    const userAgent = getUserAgentWithOrchestrationId(opts.userAgent);
+    if (userAgent) {
+        opts.userAgent = userAgent;
+    }
+    return opts;
+}
+//# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/github.js
+
+
+const github_context = new Context();
+/**
+ * Returns a hydrated octokit ready to use for GitHub Actions
+ *
+ * @param     token    the repo PAT or GITHUB_TOKEN
+ * @param     options  other options to set
+ */
+function getOctokit(token, options, ...additionalPlugins) {
+    const GitHubWithPlugins = GitHub.plugin(...additionalPlugins);
+    return new GitHubWithPlugins(getOctokitOptions(token, options));
+}
+//# sourceMappingURL=github.js.map
+
+/***/ }),
+
 /***/ 92145:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -55146,15 +65373,416 @@ function copyFile(srcFile, destFile, force) {
 
 /***/ }),
 
+/***/ 49735:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   L: () => (/* binding */ retry)
+/* harmony export */ });
+/* unused harmony export VERSION */
+/* harmony import */ var bottleneck_light_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(63251);
+/* harmony import */ var _octokit_request_error__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(31015);
+// pkg/dist-src/version.js
+var VERSION = "0.0.0-development";
+
+// pkg/dist-src/error-request.js
+function isRequestError(error) {
+  return error.request !== void 0;
+}
+async function errorRequest(state, octokit, error, options) {
+  if (!isRequestError(error) || !error?.request.request) {
+    throw error;
+  }
+  if (error.status >= 400 && !state.doNotRetry.includes(error.status)) {
+    const retries = options.request.retries != null ? options.request.retries : state.retries;
+    const retryAfter = Math.pow((options.request.retryCount || 0) + 1, 2);
+    throw octokit.retry.retryRequest(error, retries, retryAfter);
+  }
+  throw error;
+}
+
+// pkg/dist-src/wrap-request.js
+
+
+async function wrapRequest(state, octokit, request, options) {
+  const limiter = new bottleneck_light_js__WEBPACK_IMPORTED_MODULE_0__();
+  limiter.on("failed", function(error, info) {
+    const maxRetries = ~~error.request.request?.retries;
+    const after = ~~error.request.request?.retryAfter;
+    options.request.retryCount = info.retryCount + 1;
+    if (maxRetries > info.retryCount) {
+      return after * state.retryAfterBaseValue;
+    }
+  });
+  return limiter.schedule(
+    requestWithGraphqlErrorHandling.bind(null, state, octokit, request),
+    options
+  );
+}
+async function requestWithGraphqlErrorHandling(state, octokit, request, options) {
+  const response = await request(options);
+  if (response.data && response.data.errors && response.data.errors.length > 0 && /Something went wrong while executing your query/.test(
+    response.data.errors[0].message
+  )) {
+    const error = new _octokit_request_error__WEBPACK_IMPORTED_MODULE_1__/* .RequestError */ .G(response.data.errors[0].message, 500, {
+      request: options,
+      response
+    });
+    return errorRequest(state, octokit, error, options);
+  }
+  return response;
+}
+
+// pkg/dist-src/index.js
+function retry(octokit, octokitOptions) {
+  const state = Object.assign(
+    {
+      enabled: true,
+      retryAfterBaseValue: 1e3,
+      doNotRetry: [400, 401, 403, 404, 410, 422, 451],
+      retries: 3
+    },
+    octokitOptions.retry
+  );
+  const retryPlugin = {
+    retry: {
+      retryRequest: (error, retries, retryAfter) => {
+        error.request.request = Object.assign({}, error.request.request, {
+          retries,
+          retryAfter
+        });
+        return error;
+      }
+    }
+  };
+  if (state.enabled) {
+    octokit.hook.error("request", errorRequest.bind(null, state, retryPlugin));
+    octokit.hook.wrap("request", wrapRequest.bind(null, state, retryPlugin));
+  }
+  return retryPlugin;
+}
+retry.VERSION = VERSION;
+
+
+
+/***/ }),
+
+/***/ 31015:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   G: () => (/* binding */ RequestError)
+/* harmony export */ });
+class RequestError extends Error {
+  name;
+  /**
+   * http status code
+   */
+  status;
+  /**
+   * Request options that lead to the error.
+   */
+  request;
+  /**
+   * Response object if a response was received
+   */
+  response;
+  constructor(message, statusCode, options) {
+    super(message, { cause: options.cause });
+    this.name = "HttpError";
+    this.status = Number.parseInt(statusCode);
+    if (Number.isNaN(this.status)) {
+      this.status = 0;
+    }
+    /* v8 ignore else -- @preserve -- Bug with vitest coverage where it sees an else branch that doesn't exist */
+    if ("response" in options) {
+      this.response = options.response;
+    }
+    const requestCopy = Object.assign({}, options.request);
+    if (options.request.headers.authorization) {
+      requestCopy.headers = Object.assign({}, options.request.headers, {
+        authorization: options.request.headers.authorization.replace(
+          /(?<! ) .*$/,
+          " [REDACTED]"
+        )
+      });
+    }
+    requestCopy.url = requestCopy.url.replace(/\bclient_secret=\w+/g, "client_secret=[REDACTED]").replace(/\baccess_token=\w+/g, "access_token=[REDACTED]");
+    this.request = requestCopy;
+  }
+}
+
+
+
+/***/ }),
+
+/***/ 70370:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  A: () => (/* binding */ pLimit)
+});
+
+// UNUSED EXPORTS: limitFunction
+
+;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
+/*
+How it works:
+`this.#head` is an instance of `Node` which keeps track of its current value and nests another instance of `Node` that keeps the value that comes after it. When a value is provided to `.enqueue()`, the code needs to iterate through `this.#head`, going deeper and deeper to find the last value. However, iterating through every single item is slow. This problem is solved by saving a reference to the last value as `this.#tail` so that it can reference it to add a new value.
+*/
+
+class Node {
+	value;
+	next;
+
+	constructor(value) {
+		this.value = value;
+	}
+}
+
+class Queue {
+	#head;
+	#tail;
+	#size;
+
+	constructor() {
+		this.clear();
+	}
+
+	enqueue(value) {
+		const node = new Node(value);
+
+		if (this.#head) {
+			this.#tail.next = node;
+			this.#tail = node;
+		} else {
+			this.#head = node;
+			this.#tail = node;
+		}
+
+		this.#size++;
+	}
+
+	dequeue() {
+		const current = this.#head;
+		if (!current) {
+			return;
+		}
+
+		this.#head = this.#head.next;
+		this.#size--;
+
+		// Clean up tail reference when queue becomes empty
+		if (!this.#head) {
+			this.#tail = undefined;
+		}
+
+		return current.value;
+	}
+
+	peek() {
+		if (!this.#head) {
+			return;
+		}
+
+		return this.#head.value;
+
+		// TODO: Node.js 18.
+		// return this.#head?.value;
+	}
+
+	clear() {
+		this.#head = undefined;
+		this.#tail = undefined;
+		this.#size = 0;
+	}
+
+	get size() {
+		return this.#size;
+	}
+
+	* [Symbol.iterator]() {
+		let current = this.#head;
+
+		while (current) {
+			yield current.value;
+			current = current.next;
+		}
+	}
+
+	* drain() {
+		while (this.#head) {
+			yield this.dequeue();
+		}
+	}
+}
+
+;// CONCATENATED MODULE: ./node_modules/p-limit/index.js
+
+
+function pLimit(concurrency) {
+	let rejectOnClear = false;
+
+	if (typeof concurrency === 'object') {
+		({concurrency, rejectOnClear = false} = concurrency);
+	}
+
+	validateConcurrency(concurrency);
+
+	if (typeof rejectOnClear !== 'boolean') {
+		throw new TypeError('Expected `rejectOnClear` to be a boolean');
+	}
+
+	const queue = new Queue();
+	let activeCount = 0;
+
+	const resumeNext = () => {
+		// Process the next queued function if we're under the concurrency limit
+		if (activeCount < concurrency && queue.size > 0) {
+			activeCount++;
+			queue.dequeue().run();
+		}
+	};
+
+	const next = () => {
+		activeCount--;
+		resumeNext();
+	};
+
+	const run = async (function_, resolve, arguments_) => {
+		// Execute the function and capture the result promise
+		const result = (async () => function_(...arguments_))();
+
+		// Resolve immediately with the promise (don't wait for completion)
+		resolve(result);
+
+		// Wait for the function to complete (success or failure)
+		// We catch errors here to prevent unhandled rejections,
+		// but the original promise rejection is preserved for the caller
+		try {
+			await result;
+		} catch {}
+
+		// Decrement active count and process next queued function
+		next();
+	};
+
+	const enqueue = (function_, resolve, reject, arguments_) => {
+		const queueItem = {reject};
+
+		// Queue the internal resolve function instead of the run function
+		// to preserve the asynchronous execution context.
+		new Promise(internalResolve => { // eslint-disable-line promise/param-names
+			queueItem.run = internalResolve;
+			queue.enqueue(queueItem);
+		}).then(run.bind(undefined, function_, resolve, arguments_)); // eslint-disable-line promise/prefer-await-to-then
+
+		// Start processing immediately if we haven't reached the concurrency limit
+		if (activeCount < concurrency) {
+			resumeNext();
+		}
+	};
+
+	const generator = (function_, ...arguments_) => new Promise((resolve, reject) => {
+		enqueue(function_, resolve, reject, arguments_);
+	});
+
+	Object.defineProperties(generator, {
+		activeCount: {
+			get: () => activeCount,
+		},
+		pendingCount: {
+			get: () => queue.size,
+		},
+		clearQueue: {
+			value() {
+				if (!rejectOnClear) {
+					queue.clear();
+					return;
+				}
+
+				const abortError = AbortSignal.abort().reason;
+
+				while (queue.size > 0) {
+					queue.dequeue().reject(abortError);
+				}
+			},
+		},
+		concurrency: {
+			get: () => concurrency,
+
+			set(newConcurrency) {
+				validateConcurrency(newConcurrency);
+				concurrency = newConcurrency;
+
+				queueMicrotask(() => {
+					// eslint-disable-next-line no-unmodified-loop-condition
+					while (activeCount < concurrency && queue.size > 0) {
+						resumeNext();
+					}
+				});
+			},
+		},
+		map: {
+			async value(iterable, function_) {
+				const promises = [];
+
+				try {
+					Array.from(iterable, (value, index) => {
+						const promise = generator(function_, value, index);
+						promises.push(promise);
+						return promise;
+					});
+				} catch (error) {
+					// The iterable threw, so `Promise.all` never observes the already scheduled promises. Observe them here to avoid unhandled rejections.
+					for (const promise of promises) {
+						promise.catch(() => {}); // eslint-disable-line promise/prefer-await-to-then
+					}
+
+					throw error;
+				}
+
+				return Promise.all(promises);
+			},
+		},
+	});
+
+	return generator;
+}
+
+function limitFunction(function_, options) {
+	const limit = pLimit(options);
+
+	const limitedFunction = (...arguments_) => limit(() => function_(...arguments_));
+	Object.defineProperty(limitedFunction, 'clearQueue', {
+		value: limit.clearQueue,
+	});
+
+	return limitedFunction;
+}
+
+function validateConcurrency(concurrency) {
+	if (!((Number.isInteger(concurrency) || concurrency === Number.POSITIVE_INFINITY) && concurrency > 0)) {
+		throw new TypeError('Expected `concurrency` to be a number from 1 and up');
+	}
+}
+
+
+/***/ }),
+
 /***/ 93122:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   FY: () => (/* binding */ verifyEnvelope),
+/* harmony export */   LX: () => (/* binding */ loadVerificationKey),
 /* harmony export */   Yj: () => (/* binding */ signEnvelope),
 /* harmony export */   loadSigningKey: () => (/* binding */ loadSigningKey),
 /* harmony export */   signerFromPem: () => (/* binding */ signerFromPem)
 /* harmony export */ });
-/* unused harmony exports pae, verifyEnvelope, keyIdOf, signerFor, loadVerificationKey, verificationKeyFor */
+/* unused harmony exports pae, keyIdOf, signerFor, verificationKeyFor */
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(77598);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(51455);
 /* harmony import */ var _karoo_common__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(46787);
@@ -55188,9 +65816,9 @@ function signEnvelope(payload, payloadType, signer) {
  */
 function verifyEnvelope(envelope, keys, what) {
     const bad = (reason) => {
-        throw new KarooError('integrity', `${what}: ${reason}`);
+        throw new _karoo_common__WEBPACK_IMPORTED_MODULE_2__/* .KarooError */ .xD('integrity', `${what}: ${reason}`);
     };
-    if (!isObject(envelope))
+    if (!(0,_statement_js__WEBPACK_IMPORTED_MODULE_3__/* .isObject */ .Gv)(envelope))
         return bad('the DSSE envelope is not a JSON object');
     const { payload, payloadType, signatures } = envelope;
     if (typeof payload !== 'string' || !BASE64.test(payload))
@@ -55203,7 +65831,7 @@ function verifyEnvelope(envelope, keys, what) {
     const signed = pae(payloadType, body);
     let byTrustedKey = false;
     for (const s of signatures) {
-        if (!isObject(s) || typeof s.sig !== 'string' || !BASE64.test(s.sig))
+        if (!(0,_statement_js__WEBPACK_IMPORTED_MODULE_3__/* .isObject */ .Gv)(s) || typeof s.sig !== 'string' || !BASE64.test(s.sig))
             continue;
         const candidates = keys.filter((k) => s.keyid === undefined || s.keyid === '' || k.keyid === s.keyid);
         for (const k of candidates) {
@@ -55214,13 +65842,13 @@ function verifyEnvelope(envelope, keys, what) {
     }
     if (byTrustedKey)
         return bad('the signature does not verify: the envelope was changed after it was signed, or signed by another key');
-    const ids = signatures.map((s) => (isObject(s) && typeof s.keyid === 'string' ? s.keyid : '?')).join(', ');
+    const ids = signatures.map((s) => ((0,_statement_js__WEBPACK_IMPORTED_MODULE_3__/* .isObject */ .Gv)(s) && typeof s.keyid === 'string' ? s.keyid : '?')).join(', ');
     return bad(`signed by key ${ids}, which is none of the trusted keys (${keys.map((k) => `${k.keyid.slice(0, 16)}… from ${k.source}`).join(', ') || 'none'})`);
 }
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 function verifyWith(k, data, sig) {
     try {
-        return cryptoVerify(k.algorithm === 'ed25519' ? null : 'sha256', data, k.key, sig);
+        return (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.verify)(k.algorithm === 'ed25519' ? null : 'sha256', data, k.key, sig);
     }
     catch {
         return false;
@@ -55269,14 +65897,14 @@ function signerFor(key, source = 'the signing key') {
 async function loadVerificationKey(path) {
     const text = await readKeyFile(path, 'attestation key');
     if (/PRIVATE KEY-----/.test(text)) {
-        throw new KarooError('input', `attestation key ${path} holds a private key; attestations.keys names public keys (openssl pkey -in KEY -pubout -out KEY.pub)`);
+        throw new _karoo_common__WEBPACK_IMPORTED_MODULE_2__/* .KarooError */ .xD('input', `attestation key ${path} holds a private key; attestations.keys names public keys (openssl pkey -in KEY -pubout -out KEY.pub)`);
     }
     let key;
     try {
-        key = createPublicKey({ key: text, format: 'pem' });
+        key = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createPublicKey)({ key: text, format: 'pem' });
     }
     catch (e) {
-        throw new KarooError('input', `attestation key ${path} is not a PEM public key (${e.message.split('\n')[0]}); export one with openssl pkey -in KEY -pubout`);
+        throw new _karoo_common__WEBPACK_IMPORTED_MODULE_2__/* .KarooError */ .xD('input', `attestation key ${path} is not a PEM public key (${e.message.split('\n')[0]}); export one with openssl pkey -in KEY -pubout`);
     }
     return verificationKeyFor(key, path);
 }
@@ -55301,14 +65929,20 @@ async function readKeyFile(path, what) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  attest: () => (/* reexport */ attest),
   attestationReferrer: () => (/* reexport */ attestationReferrer),
+  describeSigner: () => (/* reexport */ describeSigner),
+  loadTrustedRoot: () => (/* reexport */ loadTrustedRoot),
+  loadVerificationKey: () => (/* reexport */ dsse/* loadVerificationKey */.LX),
   provenanceStatement: () => (/* reexport */ lib_statement/* provenanceStatement */.D2),
   pushAttestation: () => (/* reexport */ pushAttestation),
   signAttestation: () => (/* reexport */ signAttestation),
-  Hc: () => (/* reexport */ signerFrom)
+  Hc: () => (/* reexport */ signerFrom),
+  testResultStatement: () => (/* reexport */ lib_statement/* testResultStatement */.tO),
+  verifiedTestResults: () => (/* reexport */ verifiedTestResults)
 });
 
-// UNUSED EXPORTS: BUNDLE_ANNOTATIONS, FULCIO_OID, GITHUB_ACTIONS_ISSUER, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT, KAROO_BUILD_TYPE, KAROO_LOCAL_BUILDER, SIGSTORE_BUNDLE, SLSA_PROVENANCE, TEST_CONFIGURATION, TEST_RESULT, attest, certificateIdentity, describeSigner, identityProblems, inspectAttestations, keyIdOf, keylessSignerFromEnv, loadSigningKey, loadTrustedRoot, loadVerificationKey, pae, parseWorkflowIdentity, readBundles, signEnvelope, signKeyless, signStatement, signerFor, signerFromPem, statementBytes, statementProblem, testResultStatement, verificationKeyFor, verifiedTestResults, verifyBundle, verifyEnvelope, verifyKeylessBundle, workflowIdentity
+// UNUSED EXPORTS: BUNDLE_ANNOTATIONS, FULCIO_OID, GITHUB_ACTIONS_ISSUER, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT, KAROO_BUILD_TYPE, KAROO_LOCAL_BUILDER, SIGSTORE_BUNDLE, SLSA_PROVENANCE, TEST_CONFIGURATION, TEST_RESULT, certificateIdentity, identityProblems, inspectAttestations, keyIdOf, keylessSignerFromEnv, loadSigningKey, pae, parseWorkflowIdentity, readBundles, signEnvelope, signKeyless, signStatement, signerFor, signerFromPem, statementBytes, statementProblem, verificationKeyFor, verifyBundle, verifyEnvelope, verifyKeylessBundle, workflowIdentity
 
 // EXTERNAL MODULE: ./packages/attest/lib/statement.js
 var lib_statement = __nccwpck_require__(47330);
@@ -55341,7 +65975,7 @@ function keylessSignerFromEnv(token, env = process.env) {
  * Sigstore or the API unreachable, or refusing, is an `unavailable` error naming the step.
  */
 async function signKeyless(statement, signer) {
-    const { attest } = await Promise.all(/* import() */[__nccwpck_require__.e(654), __nccwpck_require__.e(917), __nccwpck_require__.e(878), __nccwpck_require__.e(337)]).then(__nccwpck_require__.bind(__nccwpck_require__, 12337));
+    const { attest } = await Promise.all(/* import() */[__nccwpck_require__.e(654), __nccwpck_require__.e(917), __nccwpck_require__.e(878), __nccwpck_require__.e(842)]).then(__nccwpck_require__.bind(__nccwpck_require__, 49842));
     let bundle;
     try {
         const a = await attest({
@@ -55405,10 +66039,10 @@ const FULCIO_OID = {
 async function loadTrustedRoot(path) {
     let text;
     try {
-        text = await readFile(path, 'utf8');
+        text = await (0,promises_.readFile)(path, 'utf8');
     }
     catch (e) {
-        throw new KarooError('input', `attestations.trusted-root ${path} cannot be read (${e.code ?? e.message}); check the path`);
+        throw new lib/* KarooError */.xD('input', `attestations.trusted-root ${path} cannot be read (${e.code ?? e.message}); check the path`);
     }
     const { TrustedRoot } = await __nccwpck_require__.e(/* import() */ 654).then(__nccwpck_require__.t.bind(__nccwpck_require__, 19654, 19));
     const { toTrustMaterial, Verifier, toSignedEntity } = await Promise.all(/* import() */[__nccwpck_require__.e(654), __nccwpck_require__.e(917), __nccwpck_require__.e(187)]).then(__nccwpck_require__.t.bind(__nccwpck_require__, 54187, 19));
@@ -55420,7 +66054,7 @@ async function loadTrustedRoot(path) {
         return { source: path, material: toTrustMaterial(root), ctlogs: root.ctlogs.length, lib: { bundleFromJSON, Verifier, toSignedEntity } };
     }
     catch (e) {
-        throw new KarooError('input', `attestations.trusted-root ${path} is not a Sigstore trusted_root.json (${e.message.split('\n')[0]}); give the trusted root of the Sigstore instance that signs your workflows`);
+        throw new lib/* KarooError */.xD('input', `attestations.trusted-root ${path} is not a Sigstore trusted_root.json (${e.message.split('\n')[0]}); give the trusted root of the Sigstore instance that signs your workflows`);
     }
 }
 /**
@@ -55432,7 +66066,7 @@ async function loadTrustedRoot(path) {
  * by the certificate's key over PAE. Then the certificate's Fulcio extensions must name the
  * issuer, repository, workflow and ref of `want`. Throws one line (no prefix) on failure.
  */
-function keyless_verify_verifyKeylessBundle(bundleJson, trust, want) {
+function verifyKeylessBundle(bundleJson, trust, want) {
     if (!want.repository) {
         throw new Error("it is signed keylessly, and karoo.yml attestations.identity names no repository: set attestations.identity (repository, workflow, ref) so only your workflows' certificates count");
     }
@@ -55476,7 +66110,7 @@ function keyless_verify_verifyKeylessBundle(bundleJson, trust, want) {
     return {
         payload: Buffer.from(env.payload),
         payloadType: env.payloadType,
-        keyid: createHash('sha256').update(cert.publicKey).digest('hex'),
+        keyid: (0,external_node_crypto_.createHash)('sha256').update(cert.publicKey).digest('hex'),
         identity,
         signedAt: timestamps,
     };
@@ -55608,11 +66242,11 @@ function describeSigner(signer) {
  * bundle @actions/attest returns (also stored with GitHub's attestations API).
  */
 async function attest(store, candidate, statement, signer, created) {
-    const problem = statementProblem(statement);
+    const problem = (0,lib_statement/* statementProblem */.hy)(statement);
     if (problem)
-        throw new KarooError('internal', `the ${statement.predicateType} statement karoo built is not valid: ${problem}`);
-    if (!statement.subject.some((s) => s.digest?.sha256 === hexOf(candidate.digest))) {
-        throw new KarooError('internal', `the statement is not about candidate ${candidate.digest}`);
+        throw new lib/* KarooError */.xD('internal', `the ${statement.predicateType} statement karoo built is not valid: ${problem}`);
+    if (!statement.subject.some((s) => s.digest?.sha256 === (0,lib/* hexOf */.ZD)(candidate.digest))) {
+        throw new lib/* KarooError */.xD('internal', `the statement is not about candidate ${candidate.digest}`);
     }
     return pushAttestation(store, attestationReferrer(candidate, await signAttestation(statement, signer), statement.predicateType, created));
 }
@@ -55625,7 +66259,7 @@ async function signAttestation(statement, signer) {
 }
 /** Every Sigstore bundle referring to the candidate, read back byte-checked; unreadable ones listed with a reason. */
 async function readBundles(store, candidate) {
-    const subject = parseDigest(candidate, 'candidate');
+    const subject = (0,lib/* parseDigest */.m)(candidate, 'candidate');
     const bundles = [];
     const invalid = [];
     for (const d of await store.referrers(subject, SIGSTORE_BUNDLE)) {
@@ -55633,27 +66267,27 @@ async function readBundles(store, candidate) {
             continue;
         try {
             const m = await store.getManifest(d.digest);
-            const manifest = parseManifestInfo(m.bytes, `attestation ${d.digest} in ${store.ref}`);
+            const manifest = (0,oci_lib/* parseManifestInfo */.J)(m.bytes, `attestation ${d.digest} in ${store.ref}`);
             if (manifest.artifactType !== SIGSTORE_BUNDLE)
                 continue;
             if (manifest.subject?.digest !== subject)
-                throw new KarooError('integrity', `attestation ${d.digest} refers to ${manifest.subject?.digest ?? 'nothing'}, not ${subject}`);
+                throw new lib/* KarooError */.xD('integrity', `attestation ${d.digest} refers to ${manifest.subject?.digest ?? 'nothing'}, not ${subject}`);
             const layer = (manifest.layers ?? []).find((l) => l.mediaType === SIGSTORE_BUNDLE);
             if (!layer)
-                throw new KarooError('integrity', `attestation ${d.digest} has no ${SIGSTORE_BUNDLE} layer`);
-            const bytes = await readVerifiedBlob(store, layer, `attestation ${d.digest}`, BUNDLE_MAX);
+                throw new lib/* KarooError */.xD('integrity', `attestation ${d.digest} has no ${SIGSTORE_BUNDLE} layer`);
+            const bytes = await (0,oci_lib/* readVerifiedBlob */.av)(store, layer, `attestation ${d.digest}`, BUNDLE_MAX);
             let bundle;
             try {
                 bundle = JSON.parse(bytes.toString('utf8'));
             }
             catch {
-                throw new KarooError('integrity', `attestation ${d.digest}: the bundle is not JSON`);
+                throw new lib/* KarooError */.xD('integrity', `attestation ${d.digest}: the bundle is not JSON`);
             }
-            bundles.push({ digest: parseDigest(d.digest), predicateType: manifest.annotations?.[BUNDLE_ANNOTATIONS.predicateType], bundle });
+            bundles.push({ digest: (0,lib/* parseDigest */.m)(d.digest), predicateType: manifest.annotations?.[BUNDLE_ANNOTATIONS.predicateType], bundle });
         }
         catch (e) {
-            if (isKarooError(e) && (e.kind === 'integrity' || e.kind === 'input'))
-                invalid.push({ digest: d.digest, reason: errorMessage(e) });
+            if ((0,lib/* isKarooError */.ro)(e) && (e.kind === 'integrity' || e.kind === 'input'))
+                invalid.push({ digest: d.digest, reason: (0,lib/* errorMessage */.gJ)(e) });
             else
                 throw e;
         }
@@ -55669,15 +66303,15 @@ async function readBundles(store, candidate) {
 function verifyBundle(stored, candidate, policy) {
     const what = `attestation ${stored.digest}`;
     const bad = (reason) => {
-        throw new KarooError('integrity', `${what}: ${reason}`);
+        throw new lib/* KarooError */.xD('integrity', `${what}: ${reason}`);
     };
     const b = stored.bundle;
-    if (!isObject(b) || b.mediaType !== SIGSTORE_BUNDLE)
+    if (!(0,lib_statement/* isObject */.Gv)(b) || b.mediaType !== SIGSTORE_BUNDLE)
         bad(`not a ${SIGSTORE_BUNDLE} bundle`);
     const bundle = b;
-    if (!isObject(bundle.verificationMaterial))
+    if (!(0,lib_statement/* isObject */.Gv)(bundle.verificationMaterial))
         bad('the bundle has no verificationMaterial');
-    if (!isObject(bundle.dsseEnvelope))
+    if (!(0,lib_statement/* isObject */.Gv)(bundle.dsseEnvelope))
         bad('the bundle holds no DSSE envelope');
     const vm = bundle.verificationMaterial;
     let signed;
@@ -55690,18 +66324,18 @@ function verifyBundle(stored, candidate, policy) {
             signed = { payload: k.payload, payloadType: k.payloadType, keyid: k.keyid, signer: k.identity.buildConfigUri };
         }
         catch (e) {
-            return bad(errorMessage(e));
+            return bad((0,lib/* errorMessage */.gJ)(e));
         }
     }
     else {
         if (policy.keys.length === 0)
             bad('no attestation keys are configured (karoo.yml attestations.keys), so no signature can be trusted');
-        const v = verifyEnvelope(bundle.dsseEnvelope, policy.keys, what);
+        const v = (0,dsse/* verifyEnvelope */.FY)(bundle.dsseEnvelope, policy.keys, what);
         signed = { payload: v.payload, payloadType: v.payloadType, keyid: v.key.keyid };
     }
     const { payload, payloadType } = signed;
-    if (payloadType !== IN_TOTO_PAYLOAD_TYPE)
-        bad(`payloadType ${payloadType} is not ${IN_TOTO_PAYLOAD_TYPE}`);
+    if (payloadType !== lib_statement/* IN_TOTO_PAYLOAD_TYPE */.T4)
+        bad(`payloadType ${payloadType} is not ${lib_statement/* IN_TOTO_PAYLOAD_TYPE */.T4}`);
     let statement;
     try {
         statement = JSON.parse(payload.toString('utf8'));
@@ -55709,19 +66343,19 @@ function verifyBundle(stored, candidate, policy) {
     catch {
         return bad('the signed payload is not JSON');
     }
-    const problem = statementProblem(statement);
+    const problem = (0,lib_statement/* statementProblem */.hy)(statement);
     if (problem)
         bad(`not an in-toto Statement v1: ${problem}`);
     const s = statement;
-    const hex = hexOf(candidate);
+    const hex = (0,lib/* hexOf */.ZD)(candidate);
     if (!s.subject.some((x) => x.digest?.sha256 === hex)) {
         bad(`its subject is ${s.subject.map((x) => (x.digest?.sha256 ? `sha256:${x.digest.sha256}` : '?')).join(', ')}, not candidate ${candidate}: a statement about another candidate`);
     }
     if (signed.signer === undefined &&
         policy.identity &&
         [policy.identity.repository, policy.identity.workflow, policy.identity.ref].some((v) => v !== undefined)) {
-        const uri = configurationOf(s, TEST_CONFIGURATION.workflow)?.uri ?? builderOf(s);
-        const id = uri ? parseWorkflowIdentity(uri) : undefined;
+        const uri = configurationOf(s, lib_statement/* TEST_CONFIGURATION */._C.workflow)?.uri ?? builderOf(s);
+        const id = uri ? (0,lib_statement/* parseWorkflowIdentity */.r2)(uri) : undefined;
         if (!id)
             bad('it names no workflow identity, and karoo.yml attestations.identity requires one');
         const want = policy.identity;
@@ -55737,33 +66371,33 @@ function verifyBundle(stored, candidate, policy) {
  * does not verify, with the reason. Provenance and other predicate types are left out.
  */
 async function verifiedTestResults(store, candidate, policy) {
-    const subject = parseDigest(candidate, 'candidate');
+    const subject = (0,lib/* parseDigest */.m)(candidate, 'candidate');
     const { bundles, invalid } = await readBundles(store, subject);
     const rejected = [...invalid];
     const results = [];
     for (const b of bundles) {
-        if (b.predicateType !== undefined && b.predicateType !== TEST_RESULT)
+        if (b.predicateType !== undefined && b.predicateType !== lib_statement/* TEST_RESULT */.bo)
             continue;
         let v;
         try {
             v = verifyBundle(b, subject, policy);
         }
         catch (e) {
-            if (isKarooError(e) && e.kind === 'integrity') {
-                rejected.push({ digest: b.digest, reason: errorMessage(e) });
+            if ((0,lib/* isKarooError */.ro)(e) && e.kind === 'integrity') {
+                rejected.push({ digest: b.digest, reason: (0,lib/* errorMessage */.gJ)(e) });
                 continue;
             }
             throw e;
         }
-        if (v.statement.predicateType !== TEST_RESULT)
+        if (v.statement.predicateType !== lib_statement/* TEST_RESULT */.bo)
             continue;
         const p = v.statement.predicate;
-        const system = configurationOf(v.statement, TEST_CONFIGURATION.system);
+        const system = configurationOf(v.statement, lib_statement/* TEST_CONFIGURATION */._C.system);
         const env = system?.annotations?.environment;
         results.push({
             digest: v.digest,
             environment: typeof env === 'string' ? env : undefined,
-            systemId: system?.digest?.sha256 ? parseDigest(system.digest.sha256) : undefined,
+            systemId: system?.digest?.sha256 ? (0,lib/* parseDigest */.m)(system.digest.sha256) : undefined,
             result: p.result,
             keyid: v.keyid,
         });
@@ -55814,7 +66448,7 @@ function builderOf(s) {
     return typeof id === 'string' ? id : undefined;
 }
 /** Sigstore bundles are small: a descriptor claiming more is refused unread. */
-const BUNDLE_MAX = (/* unused pure expression or super */ null && (16 << 20));
+const BUNDLE_MAX = 16 << 20;
 function cmp(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -55834,11 +66468,16 @@ function cmp(a, b) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   D2: () => (/* binding */ provenanceStatement),
+/* harmony export */   Gv: () => (/* binding */ isObject),
 /* harmony export */   T4: () => (/* binding */ IN_TOTO_PAYLOAD_TYPE),
 /* harmony export */   Tp: () => (/* binding */ statementBytes),
-/* harmony export */   hy: () => (/* binding */ statementProblem)
+/* harmony export */   _C: () => (/* binding */ TEST_CONFIGURATION),
+/* harmony export */   bo: () => (/* binding */ TEST_RESULT),
+/* harmony export */   hy: () => (/* binding */ statementProblem),
+/* harmony export */   r2: () => (/* binding */ parseWorkflowIdentity),
+/* harmony export */   tO: () => (/* binding */ testResultStatement)
 /* harmony export */ });
-/* unused harmony exports IN_TOTO_STATEMENT, SLSA_PROVENANCE, TEST_RESULT, KAROO_BUILD_TYPE, KAROO_LOCAL_BUILDER, TEST_CONFIGURATION, workflowIdentity, parseWorkflowIdentity, testResultStatement, isObject */
+/* unused harmony exports IN_TOTO_STATEMENT, SLSA_PROVENANCE, KAROO_BUILD_TYPE, KAROO_LOCAL_BUILDER, workflowIdentity */
 /* harmony import */ var _karoo_common__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(46787);
 
 /** `_type` of an in-toto Statement v1. */
@@ -55922,10 +66561,10 @@ function testResultStatement(t) {
     const configuration = [
         {
             name: TEST_CONFIGURATION.system,
-            digest: { sha256: hexOf(t.systemId) },
+            digest: { sha256: (0,_karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .hexOf */ .ZD)(t.systemId) },
             annotations: { environment: t.environment, system: t.candidate.name },
         },
-        { name: TEST_CONFIGURATION.configuration, digest: { sha256: hexOf(t.configDigest) } },
+        { name: TEST_CONFIGURATION.configuration, digest: { sha256: (0,_karoo_common__WEBPACK_IMPORTED_MODULE_0__/* .hexOf */ .ZD)(t.configDigest) } },
     ];
     if (identity)
         configuration.push({
@@ -56072,25 +66711,28 @@ function cmp(a, b) {
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   BC: () => (/* reexport */ ANNOTATIONS),
-  s6: () => (/* reexport */ oci_types_OCI),
+  PQ: () => (/* reexport */ KAROO),
+  s6: () => (/* reexport */ OCI),
   hE: () => (/* reexport */ candidateFor),
+  VZ: () => (/* reexport */ isCandidateManifest),
+  Ng: () => (/* reexport */ parseManifest),
   x6: () => (/* reexport */ provenanceFor),
   dw: () => (/* reexport */ referrerFor)
 });
 
-// UNUSED EXPORTS: CANDIDATE_CONFIG_SCHEMA, EMPTY_CONFIG, KAROO, assertComplete, candidateDigest, defaultLockRenderers, fileMediaType, inlineBlob, isCandidateManifest, parseManifest
+// UNUSED EXPORTS: CANDIDATE_CONFIG_SCHEMA, EMPTY_CONFIG, assertComplete, candidateDigest, defaultLockRenderers, fileMediaType, inlineBlob
 
 // EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
 var lib = __nccwpck_require__(46787);
 ;// CONCATENATED MODULE: ./packages/candidate/lib/oci-types.js
 
 /** OCI media types of the documents a candidate is made of (@karoo/common's, one definition). */
-const oci_types_OCI = lib/* OCI_MEDIA_TYPES */.vQ;
+const OCI = lib/* OCI_MEDIA_TYPES */.vQ;
 //# sourceMappingURL=oci-types.js.map
 ;// CONCATENATED MODULE: ./packages/candidate/lib/media-types.js
 
 /** karoo's own media types. Changing any of them changes every candidate digest. */
-const media_types_KAROO = {
+const KAROO = {
     /** `artifactType` of a candidate manifest. */
     candidate: 'application/vnd.karoo.candidate.v1',
     /** The candidate's config blob (canonical JSON). */
@@ -56112,10 +66754,10 @@ const ANNOTATIONS = {
 };
 function fileMediaType(fileName) {
     if (fileName.endsWith('.whl'))
-        return media_types_KAROO.wheel;
+        return KAROO.wheel;
     if (/\.(tar\.gz|zip|tar\.bz2|tgz)$/.test(fileName))
-        return media_types_KAROO.sdist;
-    return media_types_KAROO.file;
+        return KAROO.sdist;
+    return KAROO.file;
 }
 //# sourceMappingURL=media-types.js.map
 // EXTERNAL MODULE: ./packages/lock/lib/index.js + 22 modules
@@ -56189,14 +66831,14 @@ function candidateFor(lock, input, renderers = defaultLockRenderers) {
     }
     const config = candidateConfig(lock, input);
     const inline = [
-        inlineBlob(media_types_KAROO.candidateConfig, (0,lib/* canonicalJson */.dj)(config)),
-        inlineBlob(media_types_KAROO.pylock, renderers.pylock(lock), 'pylock.toml'),
-        inlineBlob(media_types_KAROO.requirements, renderers.requirements(lock), 'requirements.txt'),
+        inlineBlob(KAROO.candidateConfig, (0,lib/* canonicalJson */.dj)(config)),
+        inlineBlob(KAROO.pylock, renderers.pylock(lock), 'pylock.toml'),
+        inlineBlob(KAROO.requirements, renderers.requirements(lock), 'requirements.txt'),
     ];
     const manifest = {
         schemaVersion: 2,
-        mediaType: oci_types_OCI.imageManifest,
-        artifactType: media_types_KAROO.candidate,
+        mediaType: OCI.imageManifest,
+        artifactType: KAROO.candidate,
         config: inline[0].descriptor,
         layers: [...files.map((f) => f.descriptor), inline[1].descriptor, inline[2].descriptor],
     };
@@ -56205,7 +66847,7 @@ function candidateFor(lock, input, renderers = defaultLockRenderers) {
     const totalSize = manifestBytes.length + manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
     return {
         digest,
-        descriptor: { mediaType: oci_types_OCI.imageManifest, digest, size: manifestBytes.length, artifactType: media_types_KAROO.candidate },
+        descriptor: { mediaType: OCI.imageManifest, digest, size: manifestBytes.length, artifactType: KAROO.candidate },
         manifest,
         manifestBytes,
         config,
@@ -56269,27 +66911,27 @@ function parseManifest(bytes, what = 'manifest') {
         m = JSON.parse(new TextDecoder().decode(bytes));
     }
     catch {
-        throw new KarooError('integrity', `${what} is not JSON`);
+        throw new lib/* KarooError */.xD('integrity', `${what} is not JSON`);
     }
     const o = m;
     if (!o || typeof o !== 'object' || o.schemaVersion !== 2 || !o.config || !Array.isArray(o.layers)) {
-        throw new KarooError('input', `${what} is not an OCI image manifest (schemaVersion 2 with config and layers)`);
+        throw new lib/* KarooError */.xD('input', `${what} is not an OCI image manifest (schemaVersion 2 with config and layers)`);
     }
     // Every descriptor is checked here (digest, size, media type): nothing downstream builds a
     // path or a URL from a digest that was not.
-    const malformed = malformedManifest(what);
+    const malformed = (0,lib/* malformedManifest */.lR)(what);
     if (o.mediaType !== undefined && typeof o.mediaType !== 'string')
         malformed('mediaType is not a string');
     if (o.artifactType !== undefined && typeof o.artifactType !== 'string')
         malformed('artifactType is not a string');
-    const annotations = checkAnnotations(o.annotations, malformed);
+    const annotations = (0,lib/* checkAnnotations */.LO)(o.annotations, malformed);
     return {
         schemaVersion: 2,
         mediaType: (o.mediaType ?? OCI.imageManifest),
         ...(o.artifactType !== undefined ? { artifactType: o.artifactType } : {}),
-        config: checkDescriptor(o.config, `${what}: config`),
-        layers: o.layers.map((l, i) => checkDescriptor(l, `${what}: layers[${i}]`)),
-        ...(o.subject !== undefined ? { subject: checkDescriptor(o.subject, `${what}: subject`) } : {}),
+        config: (0,lib/* checkDescriptor */.YW)(o.config, `${what}: config`),
+        layers: o.layers.map((l, i) => (0,lib/* checkDescriptor */.YW)(l, `${what}: layers[${i}]`)),
+        ...(o.subject !== undefined ? { subject: (0,lib/* checkDescriptor */.YW)(o.subject, `${what}: subject`) } : {}),
         ...(annotations !== undefined ? { annotations } : {}),
     };
 }
@@ -56308,14 +66950,14 @@ function cmp(a, b) {
 /** The OCI empty config (`{}`), used by artifacts whose config says nothing. */
 const EMPTY_CONFIG = {
     bytes: new TextEncoder().encode('{}'),
-    descriptor: { mediaType: oci_types_OCI.empty, digest: (0,lib/* sha256Of */.Bj)('{}'), size: 2 },
+    descriptor: { mediaType: OCI.empty, digest: (0,lib/* sha256Of */.Bj)('{}'), size: 2 },
 };
 /** Builds an artifact manifest (image manifest, empty config) with `subject`. */
 function referrerFor(input) {
     const layers = input.payloads.map((p) => inlineBlob(p.mediaType, p.content, p.title));
     const manifest = {
         schemaVersion: 2,
-        mediaType: oci_types_OCI.imageManifest,
+        mediaType: OCI.imageManifest,
         artifactType: input.artifactType,
         config: EMPTY_CONFIG.descriptor,
         layers: layers.map((l) => l.descriptor),
@@ -56330,7 +66972,7 @@ function referrerFor(input) {
         manifestBytes,
         blobs: [EMPTY_CONFIG, ...layers],
         descriptor: {
-            mediaType: oci_types_OCI.imageManifest,
+            mediaType: OCI.imageManifest,
             digest,
             size: manifestBytes.length,
             artifactType: input.artifactType,
@@ -56345,9 +66987,9 @@ function provenanceFor(candidate, provenance) {
     }
     return referrerFor({
         subject: candidate,
-        artifactType: media_types_KAROO.provenance,
+        artifactType: KAROO.provenance,
         payloads: [
-            { mediaType: media_types_KAROO.provenance, content: (0,lib/* canonicalJson */.dj)({ schema: 'karoo.provenance/v1', ...provenance }), title: 'provenance.json' },
+            { mediaType: KAROO.provenance, content: (0,lib/* canonicalJson */.dj)({ schema: 'karoo.provenance/v1', ...provenance }), title: 'provenance.json' },
         ],
         annotations: { [ANNOTATIONS.created]: provenance.builtAt },
     });
@@ -56370,7 +67012,7 @@ function provenanceFor(candidate, provenance) {
 __nccwpck_require__.d(__webpack_exports__, {
   f6: () => (/* reexport */ FileError),
   iE: () => (/* reexport */ KAROO_VERSION),
-  xD: () => (/* reexport */ errors_KarooError),
+  xD: () => (/* reexport */ KarooError),
   rs: () => (/* reexport */ OCI_ANNOTATIONS),
   vQ: () => (/* reexport */ OCI_MEDIA_TYPES),
   mn: () => (/* reexport */ basicAuthHeader),
@@ -56378,6 +67020,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   dj: () => (/* reexport */ canonicalJson),
   LO: () => (/* reexport */ checkAnnotations),
   YW: () => (/* reexport */ checkDescriptor),
+  Ut: () => (/* reexport */ configText),
   k2: () => (/* reexport */ controlCharacterIn),
   cS: () => (/* reexport */ credentialsForAny),
   gJ: () => (/* reexport */ errorMessage),
@@ -56398,11 +67041,13 @@ __nccwpck_require__.d(__webpack_exports__, {
   wX: () => (/* reexport */ runContextFromEnv),
   Q3: () => (/* reexport */ sha256File),
   Bj: () => (/* reexport */ sha256Of),
+  VK: () => (/* reexport */ shortDigest),
   RZ: () => (/* reexport */ silentProgress),
+  i0: () => (/* reexport */ sshConfigValue),
   Zf: () => (/* reexport */ writeFileAtomic)
 });
 
-// UNUSED EXPORTS: DigestError, EXIT_CODES, configText, credentialsFor, pullRequestHead, shortDigest, sshConfigValue, stderrProgress, urlWithUserinfo, writeFilesAtomic
+// UNUSED EXPORTS: DigestError, EXIT_CODES, credentialsFor, pullRequestHead, stderrProgress, urlWithUserinfo, writeFilesAtomic
 
 ;// CONCATENATED MODULE: ./packages/common/lib/errors.js
 const EXIT_CODES = {
@@ -56413,7 +67058,7 @@ const EXIT_CODES = {
     conflict: 5,
     refused: 6,
 };
-class errors_KarooError extends Error {
+class KarooError extends Error {
     name = 'KarooError';
     kind;
     /** Extra machine-readable detail, printed with --json. */
@@ -56428,7 +67073,7 @@ class errors_KarooError extends Error {
     }
 }
 /** A syntax or content error at a position in a file: printed as `FILE:LINE: reason`. */
-class FileError extends errors_KarooError {
+class FileError extends KarooError {
     name = 'FileError';
     file;
     line;
@@ -56500,7 +67145,7 @@ function parseDigest(value, what = 'digest') {
         return v.toLowerCase();
     throw new DigestError(`${what} "${value}" is not a sha256 digest; expected sha256:<64 hex digits>`);
 }
-class DigestError extends errors_KarooError {
+class DigestError extends KarooError {
     name = 'DigestError';
     constructor(message) {
         super('input', message);
@@ -56537,7 +67182,7 @@ function canonicalJson(value) {
             return value ? 'true' : 'false';
         case 'number':
             if (!Number.isFinite(value))
-                throw new errors_KarooError('input', `canonical JSON cannot hold the number ${value}`);
+                throw new KarooError('input', `canonical JSON cannot hold the number ${value}`);
             return JSON.stringify(value);
         case 'object': {
             if (Array.isArray(value))
@@ -56551,7 +67196,7 @@ function canonicalJson(value) {
             return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
         }
         default:
-            throw new errors_KarooError('input', `canonical JSON cannot hold a ${typeof value}`);
+            throw new KarooError('input', `canonical JSON cannot hold a ${typeof value}`);
     }
 }
 //# sourceMappingURL=canonical-json.js.map
@@ -56714,7 +67359,7 @@ function credentialsFor(url, index, env) {
     if (target.origin !== base.origin)
         return undefined;
     if (target.protocol === 'http:' && !isLoopbackHost(target.hostname)) {
-        throw new errors_KarooError('input', `index "${index.name}" at ${base.origin} would get its credentials (${[index.usernameEnv, index.passwordEnv].filter(Boolean).join(', ')}) over plain HTTP; use an https:// URL for it in karoo.yml (plain http carries credentials only to 127.0.0.1 or localhost)`);
+        throw new KarooError('input', `index "${index.name}" at ${base.origin} would get its credentials (${[index.usernameEnv, index.passwordEnv].filter(Boolean).join(', ')}) over plain HTTP; use an https:// URL for it in karoo.yml (plain http carries credentials only to 127.0.0.1 or localhost)`);
     }
     return { username: username ?? '', password: password ?? '' };
 }
@@ -56824,7 +67469,7 @@ const OCI_ANNOTATIONS = {
 /** The thrower of a malformed stored manifest: an integrity error naming `what` and the reason. */
 function malformedManifest(what) {
     return (reason) => {
-        throw new errors_KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
+        throw new KarooError('integrity', `${what}: ${reason}; the manifest is malformed or crafted`, { detail: { malformed: true } });
     };
 }
 /**
@@ -56888,7 +67533,7 @@ function checkDescriptor(value, what) {
  */
 function blobFileName(digest) {
     if (!isDigest(digest)) {
-        throw new errors_KarooError('integrity', `${JSON.stringify(String(digest)).slice(0, 100)} is not a sha256 digest; refusing to build a file path from it`);
+        throw new KarooError('integrity', `${JSON.stringify(String(digest)).slice(0, 100)} is not a sha256 digest; refusing to build a file path from it`);
     }
     return digest.slice('sha256:'.length);
 }
@@ -56960,6 +67605,2953 @@ const KAROO_VERSION = '0.1.0';
 
 /***/ }),
 
+/***/ 71706:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  _V: () => (/* reexport */ DEFAULT_EVIDENCE_WORKFLOW),
+  $H: () => (/* reexport */ START_TIMEOUT_SECONDS),
+  Z9: () => (/* reexport */ loadConfig)
+});
+
+// UNUSED EXPORTS: DEFAULT_TARGET, parseConfig, parseDuration
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(73136);
+// EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
+var lib = __nccwpck_require__(46787);
+// EXTERNAL MODULE: ./packages/lock/lib/index.js + 22 modules
+var lock_lib = __nccwpck_require__(34764);
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(38815);
+;// CONCATENATED MODULE: ./packages/config/lib/src/checks.js
+
+
+/**
+ * Checks on every string of a karoo.yml that the schema's per-field patterns do not make:
+ * values are data, never shell text or paths outside their directory.
+ *
+ * - Names, paths, URLs and every other single value must be one line of printable text
+ *   (no control characters, at most 4096 characters): they end up in file names, command-line
+ *   options and configuration files, where a newline starts a new directive.
+ * - Command arguments and service environment values may hold any text but NUL (no argument
+ *   vector or environment can carry it); they are passed as data, never to a shell.
+ * - `values` and file contents may hold anything: they are data for templates and files.
+ * - Role names are plain names, like node and service names.
+ * - Paths karoo writes or deletes (`lock`, `acceptance.junit`) stay inside their directory.
+ */
+function checkConfigStrings(raw, fail) {
+    walk(raw, [], fail);
+    for (const role of Object.keys(raw.roles ?? {})) {
+        if (!ROLE_NAME.test(role))
+            fail(['roles', role], `role name ${(0,lib/* quoteValue */.cl)(role)} is not a plain name (letters, digits, _ . -, at most 63)`);
+    }
+    (raw.nodes ?? []).forEach((n, i) => {
+        if (typeof n.role === 'string' && !ROLE_NAME.test(n.role))
+            fail(['nodes', i, 'role'], `role name ${(0,lib/* quoteValue */.cl)(n.role)} is not a plain name (letters, digits, _ . -, at most 63)`);
+    });
+    const inside = (keyPath, p, base) => {
+        if (typeof p !== 'string')
+            return;
+        if ((0,external_node_path_.isAbsolute)(p) || p.split(/[\\/]/).includes('..'))
+            fail(keyPath, `${(0,lib/* quoteValue */.cl)(p)} must be a relative path inside ${base}, without ..`);
+    };
+    inside(['lock'], raw.lock, 'the directory of this file');
+    inside(['acceptance', 'junit'], raw.acceptance?.junit, 'the acceptance working directory (karoo deletes it before each run)');
+}
+const ROLE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/;
+const MAX_LINE = 4096;
+function ruleOf(p) {
+    const [a, b, c, , e] = p;
+    if (a === 'values')
+        return 'data';
+    if (a === 'environments' && c === 'values')
+        return 'data';
+    if (a === 'roles' && c === 'files' && e === 'content' && p.length === 5)
+        return 'data';
+    if (a === 'roles' && c === 'services' && e === 'command' && p.length === 6)
+        return 'argv';
+    if (a === 'roles' && c === 'services' && e === 'environment' && p.length === 6)
+        return 'argv';
+    if (a === 'acceptance' && b === 'command' && p.length === 3)
+        return 'argv';
+    if (a === 'acceptance' && b === 'env' && p.length === 3)
+        return 'argv';
+    return 'line';
+}
+function walk(v, p, fail) {
+    if (typeof v === 'string')
+        return checkString(v, p, ruleOf(p), fail);
+    if (Array.isArray(v))
+        return v.forEach((x, i) => walk(x, [...p, i], fail));
+    if (v !== null && typeof v === 'object') {
+        for (const [k, x] of Object.entries(v)) {
+            // A key is a name wherever its value is not free data (the keys of `values` are data).
+            if (ruleOf(p) !== 'data')
+                checkString(k, [...p, k], 'line', fail);
+            walk(x, [...p, k], fail);
+        }
+    }
+}
+function checkString(s, p, rule, fail) {
+    if (rule === 'data')
+        return;
+    if (rule === 'argv') {
+        if (s.includes('\u0000'))
+            fail(p, `${(0,lib/* quoteValue */.cl)(s)} contains a NUL character, which no command line or environment can carry`);
+        return;
+    }
+    const c = (0,lib/* controlCharacterIn */.k2)(s);
+    if (c !== undefined)
+        fail(p, `${(0,lib/* quoteValue */.cl)(s)} contains a control character (${c}); names, paths and URLs must be one line of printable text`);
+    if (s.length > MAX_LINE)
+        fail(p, `is ${s.length} characters long; at most ${MAX_LINE}`);
+}
+//# sourceMappingURL=checks.js.map
+;// CONCATENATED MODULE: ./packages/config/lib/src/generated/schema-validator.js
+// @ts-nocheck
+// Generated by scripts/gen-config-validator.mjs from schema/karoo.schema.json. Do not edit.
+
+const validate = validate10;
+/* harmony default export */ const schema_validator = ((/* unused pure expression or super */ null && (validate10)));
+const schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://karoo.dev/schema/karoo.schema.json", "title": "karoo.yml", "description": "Configuration of a system delivered by karoo: its leaf packages, indexes, target platform, nodes, roles, environments and acceptance tests.", "type": "object", "additionalProperties": false, "required": ["system", "leaves", "indexes"], "properties": { "$schema": { "type": "string" }, "system": { "description": "Name of the system; used in store paths, release directories and machine names.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, "leaves": { "description": "The packages the team builds itself. Resolution starts from the newest build of each in the private index.", "type": "array", "minItems": 1, "items": { "oneOf": [{ "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, "pin": { "description": "Exact version to use instead of the newest build.", "type": "string", "minLength": 1 }, "allow-prerelease": { "description": "Let the newest pre-release or dev build of this leaf be chosen.", "type": "boolean" }, "extras": { "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" } } } }] } }, "indexes": { "description": "Package indexes, the private one first. A name found in the private index is never taken from another index.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["url"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "url": { "description": "PEP 503/691 simple index: http(s)://…, file://…, or a path relative to this file.", "type": "string", "minLength": 1 }, "private": { "description": "Whether this index holds the team's own packages. Default: true for the first index only.", "type": "boolean" }, "username-env": { "description": "Environment variable holding the user name for basic auth.", "type": "string" }, "password-env": { "description": "Environment variable holding the password or token.", "type": "string" } } } }, "target": { "description": "The platform the system runs on. Locks are resolved for it, not for the resolving machine.", "type": "object", "additionalProperties": false, "properties": { "python": { "type": "string", "pattern": "^3\\.[0-9]{1,2}$" }, "platforms": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z0-9_]+$" } }, "implementation": { "type": "string", "enum": ["cp", "pp"] } } }, "constraints": { "description": "Constraint files (pip -c syntax), relative to this file.", "type": "array", "items": { "type": "string", "minLength": 1 } }, "resolver": { "type": "string", "enum": ["pip", "uv", "auto"] }, "as-of": { "description": "Upload-time cutoff for resolve: only files the indexes received at or before it are visible. An RFC 3339 date-time with offset (2026-01-31T12:00:00Z), \"leaves\" (the newest upload time among the chosen leaf builds: the same leaf builds give the same lock whenever resolve runs) or \"none\" (default).", "type": "string", "minLength": 1 }, "lock": { "description": "Where the lock lives, relative to this file (default: the directory of this file).", "type": "string" }, "store": { "description": "Where candidates are stored: oci-layout:PATH or REGISTRY/REPOSITORY.", "type": "string" }, "nodes": { "description": "The machines of the system, one per logical node.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, "role": { "type": "string" }, "cpus": { "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB.", "type": "integer", "minimum": 128 } } } }, "roles": { "description": "What runs on a node of each role.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "leaves": { "type": "array", "items": { "type": "string" } }, "services": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "command"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "environment": { "type": "object", "additionalProperties": { "type": "string" } }, "working-directory": { "type": "string" }, "port": { "type": "integer", "minimum": 1, "maximum": 65535 }, "start-timeout": { "description": "How long a deploy waits for the service to come up (active, and listening on its port) before it fails the node, e.g. 90s or 5m (default 60s, at most 24h). A node waits as long as its slowest service may take; `karoo deploy --wait` overrides it.", "type": "string", "pattern": "^[0-9]+(s|m|h)$" } } } }, "files": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["path"], "properties": { "path": { "type": "string" }, "template": { "type": "string" }, "content": { "type": "string" }, "mode": { "type": "string", "pattern": "^0?[0-7]{3}$" } } } } } } }, "values": { "description": "Values available to templates in every environment.", "type": "object" }, "environments": { "description": "Ordered stages a candidate is promoted through.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "requires": { "description": "Environments whose passing evidence a candidate needs to enter this one (default: the one before).", "type": "array", "items": { "type": "string" } }, "soak": { "description": "Minimum time in the required environments, e.g. 30m, 24h.", "type": "string", "pattern": "^[0-9]+(s|m|h|d)$" }, "github-environment": { "description": "GitHub Environment whose protection rules guard this stage.", "type": "string" }, "inventory": { "description": "Inventory of real hosts, relative to this file; absent for ephemeral environments.", "type": "string" }, "values": { "type": "object" } } } }, "acceptance": { "type": "object", "additionalProperties": false, "required": ["command"], "properties": { "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "timeout": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "junit": { "type": "string" }, "working-directory": { "type": "string" }, "allow-no-tests": { "type": "boolean", "description": "Let a run in which no test ran pass (default false: zero tests run is a failure)." }, "pass-env": { "description": "Variables of karoo's own environment the tests get besides PATH, HOME, locale and KAROO_* (nothing else is passed: no tokens, no INPUT_*).", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } }, "env": { "description": "Variables with fixed values for the tests.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }, "additionalProperties": { "type": "string" } }, "workflows": { "description": "Workflow files whose runs may produce evidence a promotion inside GitHub Actions accepts (default: .github/workflows/karoo-candidate.yml).", "type": "array", "items": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" } } } }, "attestations": { "description": "Signed attestations (in-toto statements in DSSE envelopes): the key karoo signs provenance and acceptance results with outside GitHub Actions, and what a promotion requires.", "type": "object", "additionalProperties": false, "properties": { "require": { "type": "boolean", "description": "A promotion counts acceptance evidence only with a signed test-result attestation that verifies with one of keys (default false)." }, "keys": { "type": "array", "description": "Files (relative to karoo.yml) holding the PEM public keys (Ed25519 or ECDSA P-256) whose signatures a promotion trusts.", "items": { "type": "string", "minLength": 1 } }, "signing-key": { "type": "string", "minLength": 1, "description": "File holding the PEM private key karoo signs with (a path, never the key itself); --attest-key overrides it." }, "trusted-root": { "type": "string", "minLength": 1, "description": "File (relative to karoo.yml) holding the Sigstore trusted_root.json (Fulcio CAs, transparency logs, timestamp authorities) keyless attestations are verified against; absent: keyless attestations are refused." }, "identity": { "description": "The workflow that must have made an attestation: each field given must match the workflow identity the statement names.", "type": "object", "additionalProperties": false, "properties": { "repository": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "workflow": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, "ref": { "type": "string", "pattern": "^refs/(heads|tags)/\\S+$" }, "issuer": { "type": "string", "pattern": "^https://\\S+$", "description": "The OIDC issuer a keyless certificate must name (default https://token.actions.githubusercontent.com)." }, "server-url": { "type": "string", "pattern": "^https://[^/\\s]+/?$", "description": "The GitHub server of the repository a keyless certificate must name (default https://github.com)." } } } } }, "provision": { "type": "object", "additionalProperties": false, "properties": { "provider": { "type": "string", "enum": ["nspawn", "qemu", "libvirt"] }, "image": { "type": "string" }, "image-sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "ttl": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "hosts": { "description": "provider: libvirt — the pool of hypervisor hosts. Credentials are named by file path only (ssh-key, pki-dir), never written here.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["uri"], "properties": { "name": { "description": "Short name of the host in placement output; default: from the URI.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" }, "uri": { "description": "libvirt connection URI: qemu:///system, qemu+ssh://user@host/system, qemu+tls://host/system.", "type": "string", "pattern": "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" }, "cpus": { "description": "vCPUs karoo may use on this host; default: the host's CPUs as libvirt reports them.", "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB karoo may use on this host; default: the host's free memory as libvirt reports it.", "type": "integer", "minimum": 128 }, "pool": { "description": "libvirt storage pool for base images and overlays.", "type": "string", "pattern": "^[A-Za-z0-9._-]+$", "default": "default" }, "network": { "description": "libvirt network the site provides, shared by every host (bridged). Absent: karoo makes a private network per environment (one host only).", "type": "string", "pattern": "^[A-Za-z0-9._-]+$" }, "ssh-key": { "description": "qemu+ssh: path of the SSH private key file (relative to karoo.yml).", "type": "string" }, "pki-dir": { "description": "qemu+tls: directory of the client certificate, key and CA (relative to karoo.yml).", "type": "string" } } } }, "placement": { "type": "object", "additionalProperties": false, "properties": { "anti-affinity": { "description": "Roles whose nodes must each be on a different host.", "type": "array", "items": { "type": "string" }, "uniqueItems": true } } } } } } };
+const func2 = Object.prototype.hasOwnProperty;
+const pattern0 = new RegExp("^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$", "u");
+const pattern1 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$", "u");
+const pattern4 = new RegExp("^[a-z0-9][a-z0-9-]*$", "u");
+const pattern5 = new RegExp("^3\\.[0-9]{1,2}$", "u");
+const pattern6 = new RegExp("^[a-z0-9_]+$", "u");
+const pattern7 = new RegExp("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", "u");
+const pattern9 = new RegExp("^[0-9]+(s|m|h)$", "u");
+const pattern10 = new RegExp("^0?[0-7]{3}$", "u");
+const pattern12 = new RegExp("^[0-9]+(s|m|h|d)$", "u");
+const pattern14 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
+const pattern16 = new RegExp("^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$", "u");
+const pattern17 = new RegExp("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "u");
+const pattern19 = new RegExp("^refs/(heads|tags)/\\S+$", "u");
+const pattern20 = new RegExp("^https://\\S+$", "u");
+const pattern21 = new RegExp("^https://[^/\\s]+/?$", "u");
+const pattern22 = new RegExp("^[0-9a-f]{64}$", "u");
+const pattern24 = new RegExp("^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$", "u");
+const pattern25 = new RegExp("^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$", "u");
+const pattern26 = new RegExp("^[A-Za-z0-9._-]+$", "u");
+function validate10(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) { /*# sourceURL="https://karoo.dev/schema/karoo.schema.json" */ ; let vErrors = null; let errors = 0; if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.system === undefined) {
+        const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "system" }, message: "must have required property '" + "system" + "'" };
+        if (vErrors === null) {
+            vErrors = [err0];
+        }
+        else {
+            vErrors.push(err0);
+        }
+        errors++;
+    }
+    if (data.leaves === undefined) {
+        const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "leaves" }, message: "must have required property '" + "leaves" + "'" };
+        if (vErrors === null) {
+            vErrors = [err1];
+        }
+        else {
+            vErrors.push(err1);
+        }
+        errors++;
+    }
+    if (data.indexes === undefined) {
+        const err2 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "indexes" }, message: "must have required property '" + "indexes" + "'" };
+        if (vErrors === null) {
+            vErrors = [err2];
+        }
+        else {
+            vErrors.push(err2);
+        }
+        errors++;
+    }
+    for (const key0 in data) {
+        if (!(func2.call(schema11.properties, key0))) {
+            const err3 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+                vErrors = [err3];
+            }
+            else {
+                vErrors.push(err3);
+            }
+            errors++;
+        }
+    }
+    if (data.$schema !== undefined) {
+        if (typeof data.$schema !== "string") {
+            const err4 = { instancePath: instancePath + "/$schema", schemaPath: "#/properties/%24schema/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+                vErrors = [err4];
+            }
+            else {
+                vErrors.push(err4);
+            }
+            errors++;
+        }
+    }
+    if (data.system !== undefined) {
+        let data1 = data.system;
+        if (typeof data1 === "string") {
+            if (!pattern0.test(data1)) {
+                const err5 = { instancePath: instancePath + "/system", schemaPath: "#/properties/system/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, message: "must match pattern \"" + "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" + "\"" };
+                if (vErrors === null) {
+                    vErrors = [err5];
+                }
+                else {
+                    vErrors.push(err5);
+                }
+                errors++;
+            }
+        }
+        else {
+            const err6 = { instancePath: instancePath + "/system", schemaPath: "#/properties/system/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+                vErrors = [err6];
+            }
+            else {
+                vErrors.push(err6);
+            }
+            errors++;
+        }
+    }
+    if (data.leaves !== undefined) {
+        let data2 = data.leaves;
+        if (Array.isArray(data2)) {
+            if (data2.length < 1) {
+                const err7 = { instancePath: instancePath + "/leaves", schemaPath: "#/properties/leaves/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+                if (vErrors === null) {
+                    vErrors = [err7];
+                }
+                else {
+                    vErrors.push(err7);
+                }
+                errors++;
+            }
+            const len0 = data2.length;
+            for (let i0 = 0; i0 < len0; i0++) {
+                let data3 = data2[i0];
+                const _errs9 = errors;
+                let valid3 = false;
+                let passing0 = null;
+                const _errs10 = errors;
+                if (typeof data3 === "string") {
+                    if (!pattern1.test(data3)) {
+                        const err8 = { instancePath: instancePath + "/leaves/" + i0, schemaPath: "#/properties/leaves/items/oneOf/0/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, message: "must match pattern \"" + "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err8];
+                        }
+                        else {
+                            vErrors.push(err8);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err9 = { instancePath: instancePath + "/leaves/" + i0, schemaPath: "#/properties/leaves/items/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err9];
+                    }
+                    else {
+                        vErrors.push(err9);
+                    }
+                    errors++;
+                }
+                var _valid0 = _errs10 === errors;
+                if (_valid0) {
+                    valid3 = true;
+                    passing0 = 0;
+                }
+                const _errs12 = errors;
+                if (data3 && typeof data3 == "object" && !Array.isArray(data3)) {
+                    if (data3.name === undefined) {
+                        const err10 = { instancePath: instancePath + "/leaves/" + i0, schemaPath: "#/properties/leaves/items/oneOf/1/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property '" + "name" + "'" };
+                        if (vErrors === null) {
+                            vErrors = [err10];
+                        }
+                        else {
+                            vErrors.push(err10);
+                        }
+                        errors++;
+                    }
+                    for (const key1 in data3) {
+                        if (!((((key1 === "name") || (key1 === "pin")) || (key1 === "allow-prerelease")) || (key1 === "extras"))) {
+                            const err11 = { instancePath: instancePath + "/leaves/" + i0, schemaPath: "#/properties/leaves/items/oneOf/1/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" };
+                            if (vErrors === null) {
+                                vErrors = [err11];
+                            }
+                            else {
+                                vErrors.push(err11);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data3.name !== undefined) {
+                        let data4 = data3.name;
+                        if (typeof data4 === "string") {
+                            if (!pattern1.test(data4)) {
+                                const err12 = { instancePath: instancePath + "/leaves/" + i0 + "/name", schemaPath: "#/properties/leaves/items/oneOf/1/properties/name/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, message: "must match pattern \"" + "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err12];
+                                }
+                                else {
+                                    vErrors.push(err12);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err13 = { instancePath: instancePath + "/leaves/" + i0 + "/name", schemaPath: "#/properties/leaves/items/oneOf/1/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err13];
+                            }
+                            else {
+                                vErrors.push(err13);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data3.pin !== undefined) {
+                        let data5 = data3.pin;
+                        if (typeof data5 === "string") {
+                            if (data5.length < 1) {
+                                const err14 = { instancePath: instancePath + "/leaves/" + i0 + "/pin", schemaPath: "#/properties/leaves/items/oneOf/1/properties/pin/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                                if (vErrors === null) {
+                                    vErrors = [err14];
+                                }
+                                else {
+                                    vErrors.push(err14);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err15 = { instancePath: instancePath + "/leaves/" + i0 + "/pin", schemaPath: "#/properties/leaves/items/oneOf/1/properties/pin/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err15];
+                            }
+                            else {
+                                vErrors.push(err15);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data3["allow-prerelease"] !== undefined) {
+                        if (typeof data3["allow-prerelease"] !== "boolean") {
+                            const err16 = { instancePath: instancePath + "/leaves/" + i0 + "/allow-prerelease", schemaPath: "#/properties/leaves/items/oneOf/1/properties/allow-prerelease/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+                            if (vErrors === null) {
+                                vErrors = [err16];
+                            }
+                            else {
+                                vErrors.push(err16);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data3.extras !== undefined) {
+                        let data7 = data3.extras;
+                        if (Array.isArray(data7)) {
+                            const len1 = data7.length;
+                            for (let i1 = 0; i1 < len1; i1++) {
+                                let data8 = data7[i1];
+                                if (typeof data8 === "string") {
+                                    if (!pattern1.test(data8)) {
+                                        const err17 = { instancePath: instancePath + "/leaves/" + i0 + "/extras/" + i1, schemaPath: "#/properties/leaves/items/oneOf/1/properties/extras/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, message: "must match pattern \"" + "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err17];
+                                        }
+                                        else {
+                                            vErrors.push(err17);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err18 = { instancePath: instancePath + "/leaves/" + i0 + "/extras/" + i1, schemaPath: "#/properties/leaves/items/oneOf/1/properties/extras/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err18];
+                                    }
+                                    else {
+                                        vErrors.push(err18);
+                                    }
+                                    errors++;
+                                }
+                            }
+                        }
+                        else {
+                            const err19 = { instancePath: instancePath + "/leaves/" + i0 + "/extras", schemaPath: "#/properties/leaves/items/oneOf/1/properties/extras/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            if (vErrors === null) {
+                                vErrors = [err19];
+                            }
+                            else {
+                                vErrors.push(err19);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err20 = { instancePath: instancePath + "/leaves/" + i0, schemaPath: "#/properties/leaves/items/oneOf/1/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (vErrors === null) {
+                        vErrors = [err20];
+                    }
+                    else {
+                        vErrors.push(err20);
+                    }
+                    errors++;
+                }
+                var _valid0 = _errs12 === errors;
+                if (_valid0 && valid3) {
+                    valid3 = false;
+                    passing0 = [passing0, 1];
+                }
+                else {
+                    if (_valid0) {
+                        valid3 = true;
+                        passing0 = 1;
+                    }
+                }
+                if (!valid3) {
+                    const err21 = { instancePath: instancePath + "/leaves/" + i0, schemaPath: "#/properties/leaves/items/oneOf", keyword: "oneOf", params: { passingSchemas: passing0 }, message: "must match exactly one schema in oneOf" };
+                    if (vErrors === null) {
+                        vErrors = [err21];
+                    }
+                    else {
+                        vErrors.push(err21);
+                    }
+                    errors++;
+                }
+                else {
+                    errors = _errs9;
+                    if (vErrors !== null) {
+                        if (_errs9) {
+                            vErrors.length = _errs9;
+                        }
+                        else {
+                            vErrors = null;
+                        }
+                    }
+                }
+            }
+        }
+        else {
+            const err22 = { instancePath: instancePath + "/leaves", schemaPath: "#/properties/leaves/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+                vErrors = [err22];
+            }
+            else {
+                vErrors.push(err22);
+            }
+            errors++;
+        }
+    }
+    if (data.indexes !== undefined) {
+        let data9 = data.indexes;
+        if (Array.isArray(data9)) {
+            if (data9.length < 1) {
+                const err23 = { instancePath: instancePath + "/indexes", schemaPath: "#/properties/indexes/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+                if (vErrors === null) {
+                    vErrors = [err23];
+                }
+                else {
+                    vErrors.push(err23);
+                }
+                errors++;
+            }
+            const len2 = data9.length;
+            for (let i2 = 0; i2 < len2; i2++) {
+                let data10 = data9[i2];
+                if (data10 && typeof data10 == "object" && !Array.isArray(data10)) {
+                    if (data10.url === undefined) {
+                        const err24 = { instancePath: instancePath + "/indexes/" + i2, schemaPath: "#/properties/indexes/items/required", keyword: "required", params: { missingProperty: "url" }, message: "must have required property '" + "url" + "'" };
+                        if (vErrors === null) {
+                            vErrors = [err24];
+                        }
+                        else {
+                            vErrors.push(err24);
+                        }
+                        errors++;
+                    }
+                    for (const key2 in data10) {
+                        if (!(((((key2 === "name") || (key2 === "url")) || (key2 === "private")) || (key2 === "username-env")) || (key2 === "password-env"))) {
+                            const err25 = { instancePath: instancePath + "/indexes/" + i2, schemaPath: "#/properties/indexes/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" };
+                            if (vErrors === null) {
+                                vErrors = [err25];
+                            }
+                            else {
+                                vErrors.push(err25);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data10.name !== undefined) {
+                        let data11 = data10.name;
+                        if (typeof data11 === "string") {
+                            if (!pattern4.test(data11)) {
+                                const err26 = { instancePath: instancePath + "/indexes/" + i2 + "/name", schemaPath: "#/properties/indexes/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9][a-z0-9-]*$" }, message: "must match pattern \"" + "^[a-z0-9][a-z0-9-]*$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err26];
+                                }
+                                else {
+                                    vErrors.push(err26);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err27 = { instancePath: instancePath + "/indexes/" + i2 + "/name", schemaPath: "#/properties/indexes/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err27];
+                            }
+                            else {
+                                vErrors.push(err27);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data10.url !== undefined) {
+                        let data12 = data10.url;
+                        if (typeof data12 === "string") {
+                            if (data12.length < 1) {
+                                const err28 = { instancePath: instancePath + "/indexes/" + i2 + "/url", schemaPath: "#/properties/indexes/items/properties/url/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                                if (vErrors === null) {
+                                    vErrors = [err28];
+                                }
+                                else {
+                                    vErrors.push(err28);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err29 = { instancePath: instancePath + "/indexes/" + i2 + "/url", schemaPath: "#/properties/indexes/items/properties/url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err29];
+                            }
+                            else {
+                                vErrors.push(err29);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data10.private !== undefined) {
+                        if (typeof data10.private !== "boolean") {
+                            const err30 = { instancePath: instancePath + "/indexes/" + i2 + "/private", schemaPath: "#/properties/indexes/items/properties/private/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+                            if (vErrors === null) {
+                                vErrors = [err30];
+                            }
+                            else {
+                                vErrors.push(err30);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data10["username-env"] !== undefined) {
+                        if (typeof data10["username-env"] !== "string") {
+                            const err31 = { instancePath: instancePath + "/indexes/" + i2 + "/username-env", schemaPath: "#/properties/indexes/items/properties/username-env/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err31];
+                            }
+                            else {
+                                vErrors.push(err31);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data10["password-env"] !== undefined) {
+                        if (typeof data10["password-env"] !== "string") {
+                            const err32 = { instancePath: instancePath + "/indexes/" + i2 + "/password-env", schemaPath: "#/properties/indexes/items/properties/password-env/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err32];
+                            }
+                            else {
+                                vErrors.push(err32);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err33 = { instancePath: instancePath + "/indexes/" + i2, schemaPath: "#/properties/indexes/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (vErrors === null) {
+                        vErrors = [err33];
+                    }
+                    else {
+                        vErrors.push(err33);
+                    }
+                    errors++;
+                }
+            }
+        }
+        else {
+            const err34 = { instancePath: instancePath + "/indexes", schemaPath: "#/properties/indexes/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+                vErrors = [err34];
+            }
+            else {
+                vErrors.push(err34);
+            }
+            errors++;
+        }
+    }
+    if (data.target !== undefined) {
+        let data16 = data.target;
+        if (data16 && typeof data16 == "object" && !Array.isArray(data16)) {
+            for (const key3 in data16) {
+                if (!(((key3 === "python") || (key3 === "platforms")) || (key3 === "implementation"))) {
+                    const err35 = { instancePath: instancePath + "/target", schemaPath: "#/properties/target/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" };
+                    if (vErrors === null) {
+                        vErrors = [err35];
+                    }
+                    else {
+                        vErrors.push(err35);
+                    }
+                    errors++;
+                }
+            }
+            if (data16.python !== undefined) {
+                let data17 = data16.python;
+                if (typeof data17 === "string") {
+                    if (!pattern5.test(data17)) {
+                        const err36 = { instancePath: instancePath + "/target/python", schemaPath: "#/properties/target/properties/python/pattern", keyword: "pattern", params: { pattern: "^3\\.[0-9]{1,2}$" }, message: "must match pattern \"" + "^3\\.[0-9]{1,2}$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err36];
+                        }
+                        else {
+                            vErrors.push(err36);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err37 = { instancePath: instancePath + "/target/python", schemaPath: "#/properties/target/properties/python/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err37];
+                    }
+                    else {
+                        vErrors.push(err37);
+                    }
+                    errors++;
+                }
+            }
+            if (data16.platforms !== undefined) {
+                let data18 = data16.platforms;
+                if (Array.isArray(data18)) {
+                    if (data18.length < 1) {
+                        const err38 = { instancePath: instancePath + "/target/platforms", schemaPath: "#/properties/target/properties/platforms/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+                        if (vErrors === null) {
+                            vErrors = [err38];
+                        }
+                        else {
+                            vErrors.push(err38);
+                        }
+                        errors++;
+                    }
+                    const len3 = data18.length;
+                    for (let i3 = 0; i3 < len3; i3++) {
+                        let data19 = data18[i3];
+                        if (typeof data19 === "string") {
+                            if (!pattern6.test(data19)) {
+                                const err39 = { instancePath: instancePath + "/target/platforms/" + i3, schemaPath: "#/properties/target/properties/platforms/items/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9_]+$" }, message: "must match pattern \"" + "^[a-z0-9_]+$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err39];
+                                }
+                                else {
+                                    vErrors.push(err39);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err40 = { instancePath: instancePath + "/target/platforms/" + i3, schemaPath: "#/properties/target/properties/platforms/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err40];
+                            }
+                            else {
+                                vErrors.push(err40);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err41 = { instancePath: instancePath + "/target/platforms", schemaPath: "#/properties/target/properties/platforms/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                    if (vErrors === null) {
+                        vErrors = [err41];
+                    }
+                    else {
+                        vErrors.push(err41);
+                    }
+                    errors++;
+                }
+            }
+            if (data16.implementation !== undefined) {
+                let data20 = data16.implementation;
+                if (typeof data20 !== "string") {
+                    const err42 = { instancePath: instancePath + "/target/implementation", schemaPath: "#/properties/target/properties/implementation/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err42];
+                    }
+                    else {
+                        vErrors.push(err42);
+                    }
+                    errors++;
+                }
+                if (!((data20 === "cp") || (data20 === "pp"))) {
+                    const err43 = { instancePath: instancePath + "/target/implementation", schemaPath: "#/properties/target/properties/implementation/enum", keyword: "enum", params: { allowedValues: schema11.properties.target.properties.implementation.enum }, message: "must be equal to one of the allowed values" };
+                    if (vErrors === null) {
+                        vErrors = [err43];
+                    }
+                    else {
+                        vErrors.push(err43);
+                    }
+                    errors++;
+                }
+            }
+        }
+        else {
+            const err44 = { instancePath: instancePath + "/target", schemaPath: "#/properties/target/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+                vErrors = [err44];
+            }
+            else {
+                vErrors.push(err44);
+            }
+            errors++;
+        }
+    }
+    if (data.constraints !== undefined) {
+        let data21 = data.constraints;
+        if (Array.isArray(data21)) {
+            const len4 = data21.length;
+            for (let i4 = 0; i4 < len4; i4++) {
+                let data22 = data21[i4];
+                if (typeof data22 === "string") {
+                    if (data22.length < 1) {
+                        const err45 = { instancePath: instancePath + "/constraints/" + i4, schemaPath: "#/properties/constraints/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                        if (vErrors === null) {
+                            vErrors = [err45];
+                        }
+                        else {
+                            vErrors.push(err45);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err46 = { instancePath: instancePath + "/constraints/" + i4, schemaPath: "#/properties/constraints/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err46];
+                    }
+                    else {
+                        vErrors.push(err46);
+                    }
+                    errors++;
+                }
+            }
+        }
+        else {
+            const err47 = { instancePath: instancePath + "/constraints", schemaPath: "#/properties/constraints/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+                vErrors = [err47];
+            }
+            else {
+                vErrors.push(err47);
+            }
+            errors++;
+        }
+    }
+    if (data.resolver !== undefined) {
+        let data23 = data.resolver;
+        if (typeof data23 !== "string") {
+            const err48 = { instancePath: instancePath + "/resolver", schemaPath: "#/properties/resolver/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+                vErrors = [err48];
+            }
+            else {
+                vErrors.push(err48);
+            }
+            errors++;
+        }
+        if (!(((data23 === "pip") || (data23 === "uv")) || (data23 === "auto"))) {
+            const err49 = { instancePath: instancePath + "/resolver", schemaPath: "#/properties/resolver/enum", keyword: "enum", params: { allowedValues: schema11.properties.resolver.enum }, message: "must be equal to one of the allowed values" };
+            if (vErrors === null) {
+                vErrors = [err49];
+            }
+            else {
+                vErrors.push(err49);
+            }
+            errors++;
+        }
+    }
+    if (data["as-of"] !== undefined) {
+        let data24 = data["as-of"];
+        if (typeof data24 === "string") {
+            if (data24.length < 1) {
+                const err50 = { instancePath: instancePath + "/as-of", schemaPath: "#/properties/as-of/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                if (vErrors === null) {
+                    vErrors = [err50];
+                }
+                else {
+                    vErrors.push(err50);
+                }
+                errors++;
+            }
+        }
+        else {
+            const err51 = { instancePath: instancePath + "/as-of", schemaPath: "#/properties/as-of/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+                vErrors = [err51];
+            }
+            else {
+                vErrors.push(err51);
+            }
+            errors++;
+        }
+    }
+    if (data.lock !== undefined) {
+        if (typeof data.lock !== "string") {
+            const err52 = { instancePath: instancePath + "/lock", schemaPath: "#/properties/lock/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+                vErrors = [err52];
+            }
+            else {
+                vErrors.push(err52);
+            }
+            errors++;
+        }
+    }
+    if (data.store !== undefined) {
+        if (typeof data.store !== "string") {
+            const err53 = { instancePath: instancePath + "/store", schemaPath: "#/properties/store/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+                vErrors = [err53];
+            }
+            else {
+                vErrors.push(err53);
+            }
+            errors++;
+        }
+    }
+    if (data.nodes !== undefined) {
+        let data27 = data.nodes;
+        if (Array.isArray(data27)) {
+            const len5 = data27.length;
+            for (let i5 = 0; i5 < len5; i5++) {
+                let data28 = data27[i5];
+                if (data28 && typeof data28 == "object" && !Array.isArray(data28)) {
+                    if (data28.name === undefined) {
+                        const err54 = { instancePath: instancePath + "/nodes/" + i5, schemaPath: "#/properties/nodes/items/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property '" + "name" + "'" };
+                        if (vErrors === null) {
+                            vErrors = [err54];
+                        }
+                        else {
+                            vErrors.push(err54);
+                        }
+                        errors++;
+                    }
+                    if (data28.role === undefined) {
+                        const err55 = { instancePath: instancePath + "/nodes/" + i5, schemaPath: "#/properties/nodes/items/required", keyword: "required", params: { missingProperty: "role" }, message: "must have required property '" + "role" + "'" };
+                        if (vErrors === null) {
+                            vErrors = [err55];
+                        }
+                        else {
+                            vErrors.push(err55);
+                        }
+                        errors++;
+                    }
+                    for (const key4 in data28) {
+                        if (!((((key4 === "name") || (key4 === "role")) || (key4 === "cpus")) || (key4 === "memory"))) {
+                            const err56 = { instancePath: instancePath + "/nodes/" + i5, schemaPath: "#/properties/nodes/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" };
+                            if (vErrors === null) {
+                                vErrors = [err56];
+                            }
+                            else {
+                                vErrors.push(err56);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data28.name !== undefined) {
+                        let data29 = data28.name;
+                        if (typeof data29 === "string") {
+                            if (!pattern7.test(data29)) {
+                                const err57 = { instancePath: instancePath + "/nodes/" + i5 + "/name", schemaPath: "#/properties/nodes/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, message: "must match pattern \"" + "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err57];
+                                }
+                                else {
+                                    vErrors.push(err57);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err58 = { instancePath: instancePath + "/nodes/" + i5 + "/name", schemaPath: "#/properties/nodes/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err58];
+                            }
+                            else {
+                                vErrors.push(err58);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data28.role !== undefined) {
+                        if (typeof data28.role !== "string") {
+                            const err59 = { instancePath: instancePath + "/nodes/" + i5 + "/role", schemaPath: "#/properties/nodes/items/properties/role/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err59];
+                            }
+                            else {
+                                vErrors.push(err59);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data28.cpus !== undefined) {
+                        let data31 = data28.cpus;
+                        if (!((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31)))) {
+                            const err60 = { instancePath: instancePath + "/nodes/" + i5 + "/cpus", schemaPath: "#/properties/nodes/items/properties/cpus/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                            if (vErrors === null) {
+                                vErrors = [err60];
+                            }
+                            else {
+                                vErrors.push(err60);
+                            }
+                            errors++;
+                        }
+                        if (typeof data31 == "number") {
+                            if (data31 < 1 || isNaN(data31)) {
+                                const err61 = { instancePath: instancePath + "/nodes/" + i5 + "/cpus", schemaPath: "#/properties/nodes/items/properties/cpus/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+                                if (vErrors === null) {
+                                    vErrors = [err61];
+                                }
+                                else {
+                                    vErrors.push(err61);
+                                }
+                                errors++;
+                            }
+                        }
+                    }
+                    if (data28.memory !== undefined) {
+                        let data32 = data28.memory;
+                        if (!((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32)))) {
+                            const err62 = { instancePath: instancePath + "/nodes/" + i5 + "/memory", schemaPath: "#/properties/nodes/items/properties/memory/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                            if (vErrors === null) {
+                                vErrors = [err62];
+                            }
+                            else {
+                                vErrors.push(err62);
+                            }
+                            errors++;
+                        }
+                        if (typeof data32 == "number") {
+                            if (data32 < 128 || isNaN(data32)) {
+                                const err63 = { instancePath: instancePath + "/nodes/" + i5 + "/memory", schemaPath: "#/properties/nodes/items/properties/memory/minimum", keyword: "minimum", params: { comparison: ">=", limit: 128 }, message: "must be >= 128" };
+                                if (vErrors === null) {
+                                    vErrors = [err63];
+                                }
+                                else {
+                                    vErrors.push(err63);
+                                }
+                                errors++;
+                            }
+                        }
+                    }
+                }
+                else {
+                    const err64 = { instancePath: instancePath + "/nodes/" + i5, schemaPath: "#/properties/nodes/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (vErrors === null) {
+                        vErrors = [err64];
+                    }
+                    else {
+                        vErrors.push(err64);
+                    }
+                    errors++;
+                }
+            }
+        }
+        else {
+            const err65 = { instancePath: instancePath + "/nodes", schemaPath: "#/properties/nodes/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+                vErrors = [err65];
+            }
+            else {
+                vErrors.push(err65);
+            }
+            errors++;
+        }
+    }
+    if (data.roles !== undefined) {
+        let data33 = data.roles;
+        if (data33 && typeof data33 == "object" && !Array.isArray(data33)) {
+            for (const key5 in data33) {
+                let data34 = data33[key5];
+                if (data34 && typeof data34 == "object" && !Array.isArray(data34)) {
+                    for (const key6 in data34) {
+                        if (!(((key6 === "leaves") || (key6 === "services")) || (key6 === "files"))) {
+                            const err66 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/roles/additionalProperties/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" };
+                            if (vErrors === null) {
+                                vErrors = [err66];
+                            }
+                            else {
+                                vErrors.push(err66);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data34.leaves !== undefined) {
+                        let data35 = data34.leaves;
+                        if (Array.isArray(data35)) {
+                            const len6 = data35.length;
+                            for (let i6 = 0; i6 < len6; i6++) {
+                                if (typeof data35[i6] !== "string") {
+                                    const err67 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/leaves/" + i6, schemaPath: "#/properties/roles/additionalProperties/properties/leaves/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err67];
+                                    }
+                                    else {
+                                        vErrors.push(err67);
+                                    }
+                                    errors++;
+                                }
+                            }
+                        }
+                        else {
+                            const err68 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/leaves", schemaPath: "#/properties/roles/additionalProperties/properties/leaves/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            if (vErrors === null) {
+                                vErrors = [err68];
+                            }
+                            else {
+                                vErrors.push(err68);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data34.services !== undefined) {
+                        let data37 = data34.services;
+                        if (Array.isArray(data37)) {
+                            const len7 = data37.length;
+                            for (let i7 = 0; i7 < len7; i7++) {
+                                let data38 = data37[i7];
+                                if (data38 && typeof data38 == "object" && !Array.isArray(data38)) {
+                                    if (data38.name === undefined) {
+                                        const err69 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property '" + "name" + "'" };
+                                        if (vErrors === null) {
+                                            vErrors = [err69];
+                                        }
+                                        else {
+                                            vErrors.push(err69);
+                                        }
+                                        errors++;
+                                    }
+                                    if (data38.command === undefined) {
+                                        const err70 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/required", keyword: "required", params: { missingProperty: "command" }, message: "must have required property '" + "command" + "'" };
+                                        if (vErrors === null) {
+                                            vErrors = [err70];
+                                        }
+                                        else {
+                                            vErrors.push(err70);
+                                        }
+                                        errors++;
+                                    }
+                                    for (const key7 in data38) {
+                                        if (!((((((key7 === "name") || (key7 === "command")) || (key7 === "environment")) || (key7 === "working-directory")) || (key7 === "port")) || (key7 === "start-timeout"))) {
+                                            const err71 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties" };
+                                            if (vErrors === null) {
+                                                vErrors = [err71];
+                                            }
+                                            else {
+                                                vErrors.push(err71);
+                                            }
+                                            errors++;
+                                        }
+                                    }
+                                    if (data38.name !== undefined) {
+                                        let data39 = data38.name;
+                                        if (typeof data39 === "string") {
+                                            if (!pattern4.test(data39)) {
+                                                const err72 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/name", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9][a-z0-9-]*$" }, message: "must match pattern \"" + "^[a-z0-9][a-z0-9-]*$" + "\"" };
+                                                if (vErrors === null) {
+                                                    vErrors = [err72];
+                                                }
+                                                else {
+                                                    vErrors.push(err72);
+                                                }
+                                                errors++;
+                                            }
+                                        }
+                                        else {
+                                            const err73 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/name", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                            if (vErrors === null) {
+                                                vErrors = [err73];
+                                            }
+                                            else {
+                                                vErrors.push(err73);
+                                            }
+                                            errors++;
+                                        }
+                                    }
+                                    if (data38.command !== undefined) {
+                                        let data40 = data38.command;
+                                        if (Array.isArray(data40)) {
+                                            if (data40.length < 1) {
+                                                const err74 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/command", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/command/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+                                                if (vErrors === null) {
+                                                    vErrors = [err74];
+                                                }
+                                                else {
+                                                    vErrors.push(err74);
+                                                }
+                                                errors++;
+                                            }
+                                            const len8 = data40.length;
+                                            for (let i8 = 0; i8 < len8; i8++) {
+                                                if (typeof data40[i8] !== "string") {
+                                                    const err75 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/command/" + i8, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/command/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                                    if (vErrors === null) {
+                                                        vErrors = [err75];
+                                                    }
+                                                    else {
+                                                        vErrors.push(err75);
+                                                    }
+                                                    errors++;
+                                                }
+                                            }
+                                        }
+                                        else {
+                                            const err76 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/command", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/command/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                                            if (vErrors === null) {
+                                                vErrors = [err76];
+                                            }
+                                            else {
+                                                vErrors.push(err76);
+                                            }
+                                            errors++;
+                                        }
+                                    }
+                                    if (data38.environment !== undefined) {
+                                        let data42 = data38.environment;
+                                        if (data42 && typeof data42 == "object" && !Array.isArray(data42)) {
+                                            for (const key8 in data42) {
+                                                if (typeof data42[key8] !== "string") {
+                                                    const err77 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/environment/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/environment/additionalProperties/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                                    if (vErrors === null) {
+                                                        vErrors = [err77];
+                                                    }
+                                                    else {
+                                                        vErrors.push(err77);
+                                                    }
+                                                    errors++;
+                                                }
+                                            }
+                                        }
+                                        else {
+                                            const err78 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/environment", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/environment/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                                            if (vErrors === null) {
+                                                vErrors = [err78];
+                                            }
+                                            else {
+                                                vErrors.push(err78);
+                                            }
+                                            errors++;
+                                        }
+                                    }
+                                    if (data38["working-directory"] !== undefined) {
+                                        if (typeof data38["working-directory"] !== "string") {
+                                            const err79 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/working-directory", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/working-directory/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                            if (vErrors === null) {
+                                                vErrors = [err79];
+                                            }
+                                            else {
+                                                vErrors.push(err79);
+                                            }
+                                            errors++;
+                                        }
+                                    }
+                                    if (data38.port !== undefined) {
+                                        let data45 = data38.port;
+                                        if (!((typeof data45 == "number") && (!(data45 % 1) && !isNaN(data45)))) {
+                                            const err80 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/port", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/port/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                                            if (vErrors === null) {
+                                                vErrors = [err80];
+                                            }
+                                            else {
+                                                vErrors.push(err80);
+                                            }
+                                            errors++;
+                                        }
+                                        if (typeof data45 == "number") {
+                                            if (data45 > 65535 || isNaN(data45)) {
+                                                const err81 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/port", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/port/maximum", keyword: "maximum", params: { comparison: "<=", limit: 65535 }, message: "must be <= 65535" };
+                                                if (vErrors === null) {
+                                                    vErrors = [err81];
+                                                }
+                                                else {
+                                                    vErrors.push(err81);
+                                                }
+                                                errors++;
+                                            }
+                                            if (data45 < 1 || isNaN(data45)) {
+                                                const err82 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/port", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/port/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+                                                if (vErrors === null) {
+                                                    vErrors = [err82];
+                                                }
+                                                else {
+                                                    vErrors.push(err82);
+                                                }
+                                                errors++;
+                                            }
+                                        }
+                                    }
+                                    if (data38["start-timeout"] !== undefined) {
+                                        let data46 = data38["start-timeout"];
+                                        if (typeof data46 === "string") {
+                                            if (!pattern9.test(data46)) {
+                                                const err83 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/start-timeout", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/start-timeout/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
+                                                if (vErrors === null) {
+                                                    vErrors = [err83];
+                                                }
+                                                else {
+                                                    vErrors.push(err83);
+                                                }
+                                                errors++;
+                                            }
+                                        }
+                                        else {
+                                            const err84 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/start-timeout", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/start-timeout/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                            if (vErrors === null) {
+                                                vErrors = [err84];
+                                            }
+                                            else {
+                                                vErrors.push(err84);
+                                            }
+                                            errors++;
+                                        }
+                                    }
+                                }
+                                else {
+                                    const err85 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                                    if (vErrors === null) {
+                                        vErrors = [err85];
+                                    }
+                                    else {
+                                        vErrors.push(err85);
+                                    }
+                                    errors++;
+                                }
+                            }
+                        }
+                        else {
+                            const err86 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services", schemaPath: "#/properties/roles/additionalProperties/properties/services/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            if (vErrors === null) {
+                                vErrors = [err86];
+                            }
+                            else {
+                                vErrors.push(err86);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data34.files !== undefined) {
+                        let data47 = data34.files;
+                        if (Array.isArray(data47)) {
+                            const len9 = data47.length;
+                            for (let i9 = 0; i9 < len9; i9++) {
+                                let data48 = data47[i9];
+                                if (data48 && typeof data48 == "object" && !Array.isArray(data48)) {
+                                    if (data48.path === undefined) {
+                                        const err87 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9, schemaPath: "#/properties/roles/additionalProperties/properties/files/items/required", keyword: "required", params: { missingProperty: "path" }, message: "must have required property '" + "path" + "'" };
+                                        if (vErrors === null) {
+                                            vErrors = [err87];
+                                        }
+                                        else {
+                                            vErrors.push(err87);
+                                        }
+                                        errors++;
+                                    }
+                                    for (const key9 in data48) {
+                                        if (!((((key9 === "path") || (key9 === "template")) || (key9 === "content")) || (key9 === "mode"))) {
+                                            const err88 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9, schemaPath: "#/properties/roles/additionalProperties/properties/files/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties" };
+                                            if (vErrors === null) {
+                                                vErrors = [err88];
+                                            }
+                                            else {
+                                                vErrors.push(err88);
+                                            }
+                                            errors++;
+                                        }
+                                    }
+                                    if (data48.path !== undefined) {
+                                        if (typeof data48.path !== "string") {
+                                            const err89 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/path", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/path/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                            if (vErrors === null) {
+                                                vErrors = [err89];
+                                            }
+                                            else {
+                                                vErrors.push(err89);
+                                            }
+                                            errors++;
+                                        }
+                                    }
+                                    if (data48.template !== undefined) {
+                                        if (typeof data48.template !== "string") {
+                                            const err90 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/template", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/template/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                            if (vErrors === null) {
+                                                vErrors = [err90];
+                                            }
+                                            else {
+                                                vErrors.push(err90);
+                                            }
+                                            errors++;
+                                        }
+                                    }
+                                    if (data48.content !== undefined) {
+                                        if (typeof data48.content !== "string") {
+                                            const err91 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/content", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/content/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                            if (vErrors === null) {
+                                                vErrors = [err91];
+                                            }
+                                            else {
+                                                vErrors.push(err91);
+                                            }
+                                            errors++;
+                                        }
+                                    }
+                                    if (data48.mode !== undefined) {
+                                        let data52 = data48.mode;
+                                        if (typeof data52 === "string") {
+                                            if (!pattern10.test(data52)) {
+                                                const err92 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/mode", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/mode/pattern", keyword: "pattern", params: { pattern: "^0?[0-7]{3}$" }, message: "must match pattern \"" + "^0?[0-7]{3}$" + "\"" };
+                                                if (vErrors === null) {
+                                                    vErrors = [err92];
+                                                }
+                                                else {
+                                                    vErrors.push(err92);
+                                                }
+                                                errors++;
+                                            }
+                                        }
+                                        else {
+                                            const err93 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/mode", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/mode/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                            if (vErrors === null) {
+                                                vErrors = [err93];
+                                            }
+                                            else {
+                                                vErrors.push(err93);
+                                            }
+                                            errors++;
+                                        }
+                                    }
+                                }
+                                else {
+                                    const err94 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9, schemaPath: "#/properties/roles/additionalProperties/properties/files/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                                    if (vErrors === null) {
+                                        vErrors = [err94];
+                                    }
+                                    else {
+                                        vErrors.push(err94);
+                                    }
+                                    errors++;
+                                }
+                            }
+                        }
+                        else {
+                            const err95 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files", schemaPath: "#/properties/roles/additionalProperties/properties/files/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            if (vErrors === null) {
+                                vErrors = [err95];
+                            }
+                            else {
+                                vErrors.push(err95);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err96 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/roles/additionalProperties/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (vErrors === null) {
+                        vErrors = [err96];
+                    }
+                    else {
+                        vErrors.push(err96);
+                    }
+                    errors++;
+                }
+            }
+        }
+        else {
+            const err97 = { instancePath: instancePath + "/roles", schemaPath: "#/properties/roles/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+                vErrors = [err97];
+            }
+            else {
+                vErrors.push(err97);
+            }
+            errors++;
+        }
+    }
+    if (data.values !== undefined) {
+        let data53 = data.values;
+        if (!(data53 && typeof data53 == "object" && !Array.isArray(data53))) {
+            const err98 = { instancePath: instancePath + "/values", schemaPath: "#/properties/values/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+                vErrors = [err98];
+            }
+            else {
+                vErrors.push(err98);
+            }
+            errors++;
+        }
+    }
+    if (data.environments !== undefined) {
+        let data54 = data.environments;
+        if (Array.isArray(data54)) {
+            const len10 = data54.length;
+            for (let i10 = 0; i10 < len10; i10++) {
+                let data55 = data54[i10];
+                if (data55 && typeof data55 == "object" && !Array.isArray(data55)) {
+                    if (data55.name === undefined) {
+                        const err99 = { instancePath: instancePath + "/environments/" + i10, schemaPath: "#/properties/environments/items/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property '" + "name" + "'" };
+                        if (vErrors === null) {
+                            vErrors = [err99];
+                        }
+                        else {
+                            vErrors.push(err99);
+                        }
+                        errors++;
+                    }
+                    for (const key10 in data55) {
+                        if (!((((((key10 === "name") || (key10 === "requires")) || (key10 === "soak")) || (key10 === "github-environment")) || (key10 === "inventory")) || (key10 === "values"))) {
+                            const err100 = { instancePath: instancePath + "/environments/" + i10, schemaPath: "#/properties/environments/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties" };
+                            if (vErrors === null) {
+                                vErrors = [err100];
+                            }
+                            else {
+                                vErrors.push(err100);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data55.name !== undefined) {
+                        let data56 = data55.name;
+                        if (typeof data56 === "string") {
+                            if (!pattern4.test(data56)) {
+                                const err101 = { instancePath: instancePath + "/environments/" + i10 + "/name", schemaPath: "#/properties/environments/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9][a-z0-9-]*$" }, message: "must match pattern \"" + "^[a-z0-9][a-z0-9-]*$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err101];
+                                }
+                                else {
+                                    vErrors.push(err101);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err102 = { instancePath: instancePath + "/environments/" + i10 + "/name", schemaPath: "#/properties/environments/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err102];
+                            }
+                            else {
+                                vErrors.push(err102);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data55.requires !== undefined) {
+                        let data57 = data55.requires;
+                        if (Array.isArray(data57)) {
+                            const len11 = data57.length;
+                            for (let i11 = 0; i11 < len11; i11++) {
+                                if (typeof data57[i11] !== "string") {
+                                    const err103 = { instancePath: instancePath + "/environments/" + i10 + "/requires/" + i11, schemaPath: "#/properties/environments/items/properties/requires/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err103];
+                                    }
+                                    else {
+                                        vErrors.push(err103);
+                                    }
+                                    errors++;
+                                }
+                            }
+                        }
+                        else {
+                            const err104 = { instancePath: instancePath + "/environments/" + i10 + "/requires", schemaPath: "#/properties/environments/items/properties/requires/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            if (vErrors === null) {
+                                vErrors = [err104];
+                            }
+                            else {
+                                vErrors.push(err104);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data55.soak !== undefined) {
+                        let data59 = data55.soak;
+                        if (typeof data59 === "string") {
+                            if (!pattern12.test(data59)) {
+                                const err105 = { instancePath: instancePath + "/environments/" + i10 + "/soak", schemaPath: "#/properties/environments/items/properties/soak/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h|d)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h|d)$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err105];
+                                }
+                                else {
+                                    vErrors.push(err105);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err106 = { instancePath: instancePath + "/environments/" + i10 + "/soak", schemaPath: "#/properties/environments/items/properties/soak/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err106];
+                            }
+                            else {
+                                vErrors.push(err106);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data55["github-environment"] !== undefined) {
+                        if (typeof data55["github-environment"] !== "string") {
+                            const err107 = { instancePath: instancePath + "/environments/" + i10 + "/github-environment", schemaPath: "#/properties/environments/items/properties/github-environment/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err107];
+                            }
+                            else {
+                                vErrors.push(err107);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data55.inventory !== undefined) {
+                        if (typeof data55.inventory !== "string") {
+                            const err108 = { instancePath: instancePath + "/environments/" + i10 + "/inventory", schemaPath: "#/properties/environments/items/properties/inventory/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err108];
+                            }
+                            else {
+                                vErrors.push(err108);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data55.values !== undefined) {
+                        let data62 = data55.values;
+                        if (!(data62 && typeof data62 == "object" && !Array.isArray(data62))) {
+                            const err109 = { instancePath: instancePath + "/environments/" + i10 + "/values", schemaPath: "#/properties/environments/items/properties/values/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                            if (vErrors === null) {
+                                vErrors = [err109];
+                            }
+                            else {
+                                vErrors.push(err109);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err110 = { instancePath: instancePath + "/environments/" + i10, schemaPath: "#/properties/environments/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (vErrors === null) {
+                        vErrors = [err110];
+                    }
+                    else {
+                        vErrors.push(err110);
+                    }
+                    errors++;
+                }
+            }
+        }
+        else {
+            const err111 = { instancePath: instancePath + "/environments", schemaPath: "#/properties/environments/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+                vErrors = [err111];
+            }
+            else {
+                vErrors.push(err111);
+            }
+            errors++;
+        }
+    }
+    if (data.acceptance !== undefined) {
+        let data63 = data.acceptance;
+        if (data63 && typeof data63 == "object" && !Array.isArray(data63)) {
+            if (data63.command === undefined) {
+                const err112 = { instancePath: instancePath + "/acceptance", schemaPath: "#/properties/acceptance/required", keyword: "required", params: { missingProperty: "command" }, message: "must have required property '" + "command" + "'" };
+                if (vErrors === null) {
+                    vErrors = [err112];
+                }
+                else {
+                    vErrors.push(err112);
+                }
+                errors++;
+            }
+            for (const key11 in data63) {
+                if (!((((((((key11 === "command") || (key11 === "timeout")) || (key11 === "junit")) || (key11 === "working-directory")) || (key11 === "allow-no-tests")) || (key11 === "pass-env")) || (key11 === "env")) || (key11 === "workflows"))) {
+                    const err113 = { instancePath: instancePath + "/acceptance", schemaPath: "#/properties/acceptance/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key11 }, message: "must NOT have additional properties" };
+                    if (vErrors === null) {
+                        vErrors = [err113];
+                    }
+                    else {
+                        vErrors.push(err113);
+                    }
+                    errors++;
+                }
+            }
+            if (data63.command !== undefined) {
+                let data64 = data63.command;
+                if (Array.isArray(data64)) {
+                    if (data64.length < 1) {
+                        const err114 = { instancePath: instancePath + "/acceptance/command", schemaPath: "#/properties/acceptance/properties/command/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+                        if (vErrors === null) {
+                            vErrors = [err114];
+                        }
+                        else {
+                            vErrors.push(err114);
+                        }
+                        errors++;
+                    }
+                    const len12 = data64.length;
+                    for (let i12 = 0; i12 < len12; i12++) {
+                        if (typeof data64[i12] !== "string") {
+                            const err115 = { instancePath: instancePath + "/acceptance/command/" + i12, schemaPath: "#/properties/acceptance/properties/command/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err115];
+                            }
+                            else {
+                                vErrors.push(err115);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err116 = { instancePath: instancePath + "/acceptance/command", schemaPath: "#/properties/acceptance/properties/command/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                    if (vErrors === null) {
+                        vErrors = [err116];
+                    }
+                    else {
+                        vErrors.push(err116);
+                    }
+                    errors++;
+                }
+            }
+            if (data63.timeout !== undefined) {
+                let data66 = data63.timeout;
+                if (typeof data66 === "string") {
+                    if (!pattern9.test(data66)) {
+                        const err117 = { instancePath: instancePath + "/acceptance/timeout", schemaPath: "#/properties/acceptance/properties/timeout/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err117];
+                        }
+                        else {
+                            vErrors.push(err117);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err118 = { instancePath: instancePath + "/acceptance/timeout", schemaPath: "#/properties/acceptance/properties/timeout/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err118];
+                    }
+                    else {
+                        vErrors.push(err118);
+                    }
+                    errors++;
+                }
+            }
+            if (data63.junit !== undefined) {
+                if (typeof data63.junit !== "string") {
+                    const err119 = { instancePath: instancePath + "/acceptance/junit", schemaPath: "#/properties/acceptance/properties/junit/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err119];
+                    }
+                    else {
+                        vErrors.push(err119);
+                    }
+                    errors++;
+                }
+            }
+            if (data63["working-directory"] !== undefined) {
+                if (typeof data63["working-directory"] !== "string") {
+                    const err120 = { instancePath: instancePath + "/acceptance/working-directory", schemaPath: "#/properties/acceptance/properties/working-directory/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err120];
+                    }
+                    else {
+                        vErrors.push(err120);
+                    }
+                    errors++;
+                }
+            }
+            if (data63["allow-no-tests"] !== undefined) {
+                if (typeof data63["allow-no-tests"] !== "boolean") {
+                    const err121 = { instancePath: instancePath + "/acceptance/allow-no-tests", schemaPath: "#/properties/acceptance/properties/allow-no-tests/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+                    if (vErrors === null) {
+                        vErrors = [err121];
+                    }
+                    else {
+                        vErrors.push(err121);
+                    }
+                    errors++;
+                }
+            }
+            if (data63["pass-env"] !== undefined) {
+                let data70 = data63["pass-env"];
+                if (Array.isArray(data70)) {
+                    const len13 = data70.length;
+                    for (let i13 = 0; i13 < len13; i13++) {
+                        let data71 = data70[i13];
+                        if (typeof data71 === "string") {
+                            if (!pattern14.test(data71)) {
+                                const err122 = { instancePath: instancePath + "/acceptance/pass-env/" + i13, schemaPath: "#/properties/acceptance/properties/pass-env/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z_][A-Za-z0-9_]*$" }, message: "must match pattern \"" + "^[A-Za-z_][A-Za-z0-9_]*$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err122];
+                                }
+                                else {
+                                    vErrors.push(err122);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err123 = { instancePath: instancePath + "/acceptance/pass-env/" + i13, schemaPath: "#/properties/acceptance/properties/pass-env/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err123];
+                            }
+                            else {
+                                vErrors.push(err123);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err124 = { instancePath: instancePath + "/acceptance/pass-env", schemaPath: "#/properties/acceptance/properties/pass-env/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                    if (vErrors === null) {
+                        vErrors = [err124];
+                    }
+                    else {
+                        vErrors.push(err124);
+                    }
+                    errors++;
+                }
+            }
+            if (data63.env !== undefined) {
+                let data72 = data63.env;
+                if (data72 && typeof data72 == "object" && !Array.isArray(data72)) {
+                    for (const key12 in data72) {
+                        const _errs163 = errors;
+                        if (typeof key12 === "string") {
+                            if (!pattern14.test(key12)) {
+                                const err125 = { instancePath: instancePath + "/acceptance/env", schemaPath: "#/properties/acceptance/properties/env/propertyNames/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z_][A-Za-z0-9_]*$" }, message: "must match pattern \"" + "^[A-Za-z_][A-Za-z0-9_]*$" + "\"", propertyName: key12 };
+                                if (vErrors === null) {
+                                    vErrors = [err125];
+                                }
+                                else {
+                                    vErrors.push(err125);
+                                }
+                                errors++;
+                            }
+                        }
+                        var valid41 = _errs163 === errors;
+                        if (!valid41) {
+                            const err126 = { instancePath: instancePath + "/acceptance/env", schemaPath: "#/properties/acceptance/properties/env/propertyNames", keyword: "propertyNames", params: { propertyName: key12 }, message: "property name must be valid" };
+                            if (vErrors === null) {
+                                vErrors = [err126];
+                            }
+                            else {
+                                vErrors.push(err126);
+                            }
+                            errors++;
+                        }
+                    }
+                    for (const key13 in data72) {
+                        if (typeof data72[key13] !== "string") {
+                            const err127 = { instancePath: instancePath + "/acceptance/env/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/acceptance/properties/env/additionalProperties/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err127];
+                            }
+                            else {
+                                vErrors.push(err127);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err128 = { instancePath: instancePath + "/acceptance/env", schemaPath: "#/properties/acceptance/properties/env/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (vErrors === null) {
+                        vErrors = [err128];
+                    }
+                    else {
+                        vErrors.push(err128);
+                    }
+                    errors++;
+                }
+            }
+            if (data63.workflows !== undefined) {
+                let data74 = data63.workflows;
+                if (Array.isArray(data74)) {
+                    const len14 = data74.length;
+                    for (let i14 = 0; i14 < len14; i14++) {
+                        let data75 = data74[i14];
+                        if (typeof data75 === "string") {
+                            if (!pattern16.test(data75)) {
+                                const err129 = { instancePath: instancePath + "/acceptance/workflows/" + i14, schemaPath: "#/properties/acceptance/properties/workflows/items/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err129];
+                                }
+                                else {
+                                    vErrors.push(err129);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err130 = { instancePath: instancePath + "/acceptance/workflows/" + i14, schemaPath: "#/properties/acceptance/properties/workflows/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err130];
+                            }
+                            else {
+                                vErrors.push(err130);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err131 = { instancePath: instancePath + "/acceptance/workflows", schemaPath: "#/properties/acceptance/properties/workflows/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                    if (vErrors === null) {
+                        vErrors = [err131];
+                    }
+                    else {
+                        vErrors.push(err131);
+                    }
+                    errors++;
+                }
+            }
+        }
+        else {
+            const err132 = { instancePath: instancePath + "/acceptance", schemaPath: "#/properties/acceptance/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+                vErrors = [err132];
+            }
+            else {
+                vErrors.push(err132);
+            }
+            errors++;
+        }
+    }
+    if (data.attestations !== undefined) {
+        let data76 = data.attestations;
+        if (data76 && typeof data76 == "object" && !Array.isArray(data76)) {
+            for (const key14 in data76) {
+                if (!(((((key14 === "require") || (key14 === "keys")) || (key14 === "signing-key")) || (key14 === "trusted-root")) || (key14 === "identity"))) {
+                    const err133 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key14 }, message: "must NOT have additional properties" };
+                    if (vErrors === null) {
+                        vErrors = [err133];
+                    }
+                    else {
+                        vErrors.push(err133);
+                    }
+                    errors++;
+                }
+            }
+            if (data76.require !== undefined) {
+                if (typeof data76.require !== "boolean") {
+                    const err134 = { instancePath: instancePath + "/attestations/require", schemaPath: "#/properties/attestations/properties/require/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+                    if (vErrors === null) {
+                        vErrors = [err134];
+                    }
+                    else {
+                        vErrors.push(err134);
+                    }
+                    errors++;
+                }
+            }
+            if (data76.keys !== undefined) {
+                let data78 = data76.keys;
+                if (Array.isArray(data78)) {
+                    const len15 = data78.length;
+                    for (let i15 = 0; i15 < len15; i15++) {
+                        let data79 = data78[i15];
+                        if (typeof data79 === "string") {
+                            if (data79.length < 1) {
+                                const err135 = { instancePath: instancePath + "/attestations/keys/" + i15, schemaPath: "#/properties/attestations/properties/keys/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                                if (vErrors === null) {
+                                    vErrors = [err135];
+                                }
+                                else {
+                                    vErrors.push(err135);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err136 = { instancePath: instancePath + "/attestations/keys/" + i15, schemaPath: "#/properties/attestations/properties/keys/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err136];
+                            }
+                            else {
+                                vErrors.push(err136);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err137 = { instancePath: instancePath + "/attestations/keys", schemaPath: "#/properties/attestations/properties/keys/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                    if (vErrors === null) {
+                        vErrors = [err137];
+                    }
+                    else {
+                        vErrors.push(err137);
+                    }
+                    errors++;
+                }
+            }
+            if (data76["signing-key"] !== undefined) {
+                let data80 = data76["signing-key"];
+                if (typeof data80 === "string") {
+                    if (data80.length < 1) {
+                        const err138 = { instancePath: instancePath + "/attestations/signing-key", schemaPath: "#/properties/attestations/properties/signing-key/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                        if (vErrors === null) {
+                            vErrors = [err138];
+                        }
+                        else {
+                            vErrors.push(err138);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err139 = { instancePath: instancePath + "/attestations/signing-key", schemaPath: "#/properties/attestations/properties/signing-key/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err139];
+                    }
+                    else {
+                        vErrors.push(err139);
+                    }
+                    errors++;
+                }
+            }
+            if (data76["trusted-root"] !== undefined) {
+                let data81 = data76["trusted-root"];
+                if (typeof data81 === "string") {
+                    if (data81.length < 1) {
+                        const err140 = { instancePath: instancePath + "/attestations/trusted-root", schemaPath: "#/properties/attestations/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                        if (vErrors === null) {
+                            vErrors = [err140];
+                        }
+                        else {
+                            vErrors.push(err140);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err141 = { instancePath: instancePath + "/attestations/trusted-root", schemaPath: "#/properties/attestations/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err141];
+                    }
+                    else {
+                        vErrors.push(err141);
+                    }
+                    errors++;
+                }
+            }
+            if (data76.identity !== undefined) {
+                let data82 = data76.identity;
+                if (data82 && typeof data82 == "object" && !Array.isArray(data82)) {
+                    for (const key15 in data82) {
+                        if (!(((((key15 === "repository") || (key15 === "workflow")) || (key15 === "ref")) || (key15 === "issuer")) || (key15 === "server-url"))) {
+                            const err142 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" };
+                            if (vErrors === null) {
+                                vErrors = [err142];
+                            }
+                            else {
+                                vErrors.push(err142);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data82.repository !== undefined) {
+                        let data83 = data82.repository;
+                        if (typeof data83 === "string") {
+                            if (!pattern17.test(data83)) {
+                                const err143 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err143];
+                                }
+                                else {
+                                    vErrors.push(err143);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err144 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err144];
+                            }
+                            else {
+                                vErrors.push(err144);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data82.workflow !== undefined) {
+                        let data84 = data82.workflow;
+                        if (typeof data84 === "string") {
+                            if (!pattern16.test(data84)) {
+                                const err145 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err145];
+                                }
+                                else {
+                                    vErrors.push(err145);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err146 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err146];
+                            }
+                            else {
+                                vErrors.push(err146);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data82.ref !== undefined) {
+                        let data85 = data82.ref;
+                        if (typeof data85 === "string") {
+                            if (!pattern19.test(data85)) {
+                                const err147 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/pattern", keyword: "pattern", params: { pattern: "^refs/(heads|tags)/\\S+$" }, message: "must match pattern \"" + "^refs/(heads|tags)/\\S+$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err147];
+                                }
+                                else {
+                                    vErrors.push(err147);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err148 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err148];
+                            }
+                            else {
+                                vErrors.push(err148);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data82.issuer !== undefined) {
+                        let data86 = data82.issuer;
+                        if (typeof data86 === "string") {
+                            if (!pattern20.test(data86)) {
+                                const err149 = { instancePath: instancePath + "/attestations/identity/issuer", schemaPath: "#/properties/attestations/properties/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://\\S+$" }, message: "must match pattern \"" + "^https://\\S+$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err149];
+                                }
+                                else {
+                                    vErrors.push(err149);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err150 = { instancePath: instancePath + "/attestations/identity/issuer", schemaPath: "#/properties/attestations/properties/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err150];
+                            }
+                            else {
+                                vErrors.push(err150);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data82["server-url"] !== undefined) {
+                        let data87 = data82["server-url"];
+                        if (typeof data87 === "string") {
+                            if (!pattern21.test(data87)) {
+                                const err151 = { instancePath: instancePath + "/attestations/identity/server-url", schemaPath: "#/properties/attestations/properties/identity/properties/server-url/pattern", keyword: "pattern", params: { pattern: "^https://[^/\\s]+/?$" }, message: "must match pattern \"" + "^https://[^/\\s]+/?$" + "\"" };
+                                if (vErrors === null) {
+                                    vErrors = [err151];
+                                }
+                                else {
+                                    vErrors.push(err151);
+                                }
+                                errors++;
+                            }
+                        }
+                        else {
+                            const err152 = { instancePath: instancePath + "/attestations/identity/server-url", schemaPath: "#/properties/attestations/properties/identity/properties/server-url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                            if (vErrors === null) {
+                                vErrors = [err152];
+                            }
+                            else {
+                                vErrors.push(err152);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err153 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (vErrors === null) {
+                        vErrors = [err153];
+                    }
+                    else {
+                        vErrors.push(err153);
+                    }
+                    errors++;
+                }
+            }
+        }
+        else {
+            const err154 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+                vErrors = [err154];
+            }
+            else {
+                vErrors.push(err154);
+            }
+            errors++;
+        }
+    }
+    if (data.provision !== undefined) {
+        let data88 = data.provision;
+        if (data88 && typeof data88 == "object" && !Array.isArray(data88)) {
+            for (const key16 in data88) {
+                if (!((((((key16 === "provider") || (key16 === "image")) || (key16 === "image-sha256")) || (key16 === "ttl")) || (key16 === "hosts")) || (key16 === "placement"))) {
+                    const err155 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key16 }, message: "must NOT have additional properties" };
+                    if (vErrors === null) {
+                        vErrors = [err155];
+                    }
+                    else {
+                        vErrors.push(err155);
+                    }
+                    errors++;
+                }
+            }
+            if (data88.provider !== undefined) {
+                let data89 = data88.provider;
+                if (typeof data89 !== "string") {
+                    const err156 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err156];
+                    }
+                    else {
+                        vErrors.push(err156);
+                    }
+                    errors++;
+                }
+                if (!(((data89 === "nspawn") || (data89 === "qemu")) || (data89 === "libvirt"))) {
+                    const err157 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/enum", keyword: "enum", params: { allowedValues: schema11.properties.provision.properties.provider.enum }, message: "must be equal to one of the allowed values" };
+                    if (vErrors === null) {
+                        vErrors = [err157];
+                    }
+                    else {
+                        vErrors.push(err157);
+                    }
+                    errors++;
+                }
+            }
+            if (data88.image !== undefined) {
+                if (typeof data88.image !== "string") {
+                    const err158 = { instancePath: instancePath + "/provision/image", schemaPath: "#/properties/provision/properties/image/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err158];
+                    }
+                    else {
+                        vErrors.push(err158);
+                    }
+                    errors++;
+                }
+            }
+            if (data88["image-sha256"] !== undefined) {
+                let data91 = data88["image-sha256"];
+                if (typeof data91 === "string") {
+                    if (!pattern22.test(data91)) {
+                        const err159 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: "must match pattern \"" + "^[0-9a-f]{64}$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err159];
+                        }
+                        else {
+                            vErrors.push(err159);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err160 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err160];
+                    }
+                    else {
+                        vErrors.push(err160);
+                    }
+                    errors++;
+                }
+            }
+            if (data88.ttl !== undefined) {
+                let data92 = data88.ttl;
+                if (typeof data92 === "string") {
+                    if (!pattern9.test(data92)) {
+                        const err161 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
+                        if (vErrors === null) {
+                            vErrors = [err161];
+                        }
+                        else {
+                            vErrors.push(err161);
+                        }
+                        errors++;
+                    }
+                }
+                else {
+                    const err162 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                        vErrors = [err162];
+                    }
+                    else {
+                        vErrors.push(err162);
+                    }
+                    errors++;
+                }
+            }
+            if (data88.hosts !== undefined) {
+                let data93 = data88.hosts;
+                if (Array.isArray(data93)) {
+                    if (data93.length < 1) {
+                        const err163 = { instancePath: instancePath + "/provision/hosts", schemaPath: "#/properties/provision/properties/hosts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+                        if (vErrors === null) {
+                            vErrors = [err163];
+                        }
+                        else {
+                            vErrors.push(err163);
+                        }
+                        errors++;
+                    }
+                    const len16 = data93.length;
+                    for (let i16 = 0; i16 < len16; i16++) {
+                        let data94 = data93[i16];
+                        if (data94 && typeof data94 == "object" && !Array.isArray(data94)) {
+                            if (data94.uri === undefined) {
+                                const err164 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/required", keyword: "required", params: { missingProperty: "uri" }, message: "must have required property '" + "uri" + "'" };
+                                if (vErrors === null) {
+                                    vErrors = [err164];
+                                }
+                                else {
+                                    vErrors.push(err164);
+                                }
+                                errors++;
+                            }
+                            for (const key17 in data94) {
+                                if (!((((((((key17 === "name") || (key17 === "uri")) || (key17 === "cpus")) || (key17 === "memory")) || (key17 === "pool")) || (key17 === "network")) || (key17 === "ssh-key")) || (key17 === "pki-dir"))) {
+                                    const err165 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key17 }, message: "must NOT have additional properties" };
+                                    if (vErrors === null) {
+                                        vErrors = [err165];
+                                    }
+                                    else {
+                                        vErrors.push(err165);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data94.name !== undefined) {
+                                let data95 = data94.name;
+                                if (typeof data95 === "string") {
+                                    if (!pattern24.test(data95)) {
+                                        const err166 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/name", schemaPath: "#/properties/provision/properties/hosts/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" }, message: "must match pattern \"" + "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err166];
+                                        }
+                                        else {
+                                            vErrors.push(err166);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err167 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/name", schemaPath: "#/properties/provision/properties/hosts/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err167];
+                                    }
+                                    else {
+                                        vErrors.push(err167);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data94.uri !== undefined) {
+                                let data96 = data94.uri;
+                                if (typeof data96 === "string") {
+                                    if (!pattern25.test(data96)) {
+                                        const err168 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/uri", schemaPath: "#/properties/provision/properties/hosts/items/properties/uri/pattern", keyword: "pattern", params: { pattern: "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" }, message: "must match pattern \"" + "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err168];
+                                        }
+                                        else {
+                                            vErrors.push(err168);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err169 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/uri", schemaPath: "#/properties/provision/properties/hosts/items/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err169];
+                                    }
+                                    else {
+                                        vErrors.push(err169);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data94.cpus !== undefined) {
+                                let data97 = data94.cpus;
+                                if (!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))) {
+                                    const err170 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/cpus", schemaPath: "#/properties/provision/properties/hosts/items/properties/cpus/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                                    if (vErrors === null) {
+                                        vErrors = [err170];
+                                    }
+                                    else {
+                                        vErrors.push(err170);
+                                    }
+                                    errors++;
+                                }
+                                if (typeof data97 == "number") {
+                                    if (data97 < 1 || isNaN(data97)) {
+                                        const err171 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/cpus", schemaPath: "#/properties/provision/properties/hosts/items/properties/cpus/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+                                        if (vErrors === null) {
+                                            vErrors = [err171];
+                                        }
+                                        else {
+                                            vErrors.push(err171);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                            }
+                            if (data94.memory !== undefined) {
+                                let data98 = data94.memory;
+                                if (!((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98)))) {
+                                    const err172 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/memory", schemaPath: "#/properties/provision/properties/hosts/items/properties/memory/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                                    if (vErrors === null) {
+                                        vErrors = [err172];
+                                    }
+                                    else {
+                                        vErrors.push(err172);
+                                    }
+                                    errors++;
+                                }
+                                if (typeof data98 == "number") {
+                                    if (data98 < 128 || isNaN(data98)) {
+                                        const err173 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/memory", schemaPath: "#/properties/provision/properties/hosts/items/properties/memory/minimum", keyword: "minimum", params: { comparison: ">=", limit: 128 }, message: "must be >= 128" };
+                                        if (vErrors === null) {
+                                            vErrors = [err173];
+                                        }
+                                        else {
+                                            vErrors.push(err173);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                            }
+                            if (data94.pool !== undefined) {
+                                let data99 = data94.pool;
+                                if (typeof data99 === "string") {
+                                    if (!pattern26.test(data99)) {
+                                        const err174 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pool", schemaPath: "#/properties/provision/properties/hosts/items/properties/pool/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9._-]+$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err174];
+                                        }
+                                        else {
+                                            vErrors.push(err174);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err175 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pool", schemaPath: "#/properties/provision/properties/hosts/items/properties/pool/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err175];
+                                    }
+                                    else {
+                                        vErrors.push(err175);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data94.network !== undefined) {
+                                let data100 = data94.network;
+                                if (typeof data100 === "string") {
+                                    if (!pattern26.test(data100)) {
+                                        const err176 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/network", schemaPath: "#/properties/provision/properties/hosts/items/properties/network/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9._-]+$" + "\"" };
+                                        if (vErrors === null) {
+                                            vErrors = [err176];
+                                        }
+                                        else {
+                                            vErrors.push(err176);
+                                        }
+                                        errors++;
+                                    }
+                                }
+                                else {
+                                    const err177 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/network", schemaPath: "#/properties/provision/properties/hosts/items/properties/network/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err177];
+                                    }
+                                    else {
+                                        vErrors.push(err177);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data94["ssh-key"] !== undefined) {
+                                if (typeof data94["ssh-key"] !== "string") {
+                                    const err178 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/ssh-key", schemaPath: "#/properties/provision/properties/hosts/items/properties/ssh-key/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err178];
+                                    }
+                                    else {
+                                        vErrors.push(err178);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            if (data94["pki-dir"] !== undefined) {
+                                if (typeof data94["pki-dir"] !== "string") {
+                                    const err179 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pki-dir", schemaPath: "#/properties/provision/properties/hosts/items/properties/pki-dir/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err179];
+                                    }
+                                    else {
+                                        vErrors.push(err179);
+                                    }
+                                    errors++;
+                                }
+                            }
+                        }
+                        else {
+                            const err180 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                            if (vErrors === null) {
+                                vErrors = [err180];
+                            }
+                            else {
+                                vErrors.push(err180);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err181 = { instancePath: instancePath + "/provision/hosts", schemaPath: "#/properties/provision/properties/hosts/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                    if (vErrors === null) {
+                        vErrors = [err181];
+                    }
+                    else {
+                        vErrors.push(err181);
+                    }
+                    errors++;
+                }
+            }
+            if (data88.placement !== undefined) {
+                let data103 = data88.placement;
+                if (data103 && typeof data103 == "object" && !Array.isArray(data103)) {
+                    for (const key18 in data103) {
+                        if (!(key18 === "anti-affinity")) {
+                            const err182 = { instancePath: instancePath + "/provision/placement", schemaPath: "#/properties/provision/properties/placement/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key18 }, message: "must NOT have additional properties" };
+                            if (vErrors === null) {
+                                vErrors = [err182];
+                            }
+                            else {
+                                vErrors.push(err182);
+                            }
+                            errors++;
+                        }
+                    }
+                    if (data103["anti-affinity"] !== undefined) {
+                        let data104 = data103["anti-affinity"];
+                        if (Array.isArray(data104)) {
+                            const len17 = data104.length;
+                            for (let i17 = 0; i17 < len17; i17++) {
+                                if (typeof data104[i17] !== "string") {
+                                    const err183 = { instancePath: instancePath + "/provision/placement/anti-affinity/" + i17, schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                    if (vErrors === null) {
+                                        vErrors = [err183];
+                                    }
+                                    else {
+                                        vErrors.push(err183);
+                                    }
+                                    errors++;
+                                }
+                            }
+                            let i18 = data104.length;
+                            let j0;
+                            if (i18 > 1) {
+                                const indices0 = {};
+                                for (; i18--;) {
+                                    let item0 = data104[i18];
+                                    if (typeof item0 !== "string") {
+                                        continue;
+                                    }
+                                    if (typeof indices0[item0] == "number") {
+                                        j0 = indices0[item0];
+                                        const err184 = { instancePath: instancePath + "/provision/placement/anti-affinity", schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/uniqueItems", keyword: "uniqueItems", params: { i: i18, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i18 + " are identical)" };
+                                        if (vErrors === null) {
+                                            vErrors = [err184];
+                                        }
+                                        else {
+                                            vErrors.push(err184);
+                                        }
+                                        errors++;
+                                        break;
+                                    }
+                                    indices0[item0] = i18;
+                                }
+                            }
+                        }
+                        else {
+                            const err185 = { instancePath: instancePath + "/provision/placement/anti-affinity", schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                            if (vErrors === null) {
+                                vErrors = [err185];
+                            }
+                            else {
+                                vErrors.push(err185);
+                            }
+                            errors++;
+                        }
+                    }
+                }
+                else {
+                    const err186 = { instancePath: instancePath + "/provision/placement", schemaPath: "#/properties/provision/properties/placement/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                    if (vErrors === null) {
+                        vErrors = [err186];
+                    }
+                    else {
+                        vErrors.push(err186);
+                    }
+                    errors++;
+                }
+            }
+        }
+        else {
+            const err187 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+                vErrors = [err187];
+            }
+            else {
+                vErrors.push(err187);
+            }
+            errors++;
+        }
+    }
+}
+else {
+    const err188 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+        vErrors = [err188];
+    }
+    else {
+        vErrors.push(err188);
+    }
+    errors++;
+} validate10.errors = vErrors; return errors === 0; }
+//# sourceMappingURL=schema-validator.js.map
+;// CONCATENATED MODULE: ./packages/config/lib/src/config.js
+
+
+
+
+
+
+
+
+/** How long a deploy waits for a service to come up when karoo.yml does not say (`start-timeout`). */
+const START_TIMEOUT_SECONDS = 60;
+const DEFAULT_TARGET = { python: '3.11', platforms: ['manylinux_2_28_x86_64'], implementation: 'cp' };
+// Precompiled from schema/karoo.schema.json by scripts/gen-config-validator.mjs: no schema
+// compilation at start-up.
+function config_validate(value) {
+    const v = validate;
+    return v(value) ? [] : [...(v.errors ?? [])];
+}
+/** Reads and validates a karoo.yml. Errors name the file, line and key. */
+async function loadConfig(path) {
+    const abs = (0,external_node_path_.resolve)(path);
+    let text;
+    try {
+        text = await (0,promises_.readFile)(abs, 'utf8');
+    }
+    catch (e) {
+        const code = e.code;
+        throw new lib/* KarooError */.xD('input', `configuration ${path} cannot be read (${code ?? String(e)}); pass --config with the path of your karoo.yml`);
+    }
+    return parseConfig(text, abs);
+}
+function parseConfig(text, path) {
+    const lc = new dist/* LineCounter */.HN();
+    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
+    const at = (node) => {
+        const off = node?.range?.[0];
+        return off === undefined ? undefined : lc.linePos(off).line;
+    };
+    if (doc.errors.length > 0) {
+        const e = doc.errors[0];
+        throw new lib/* FileError */.f6(path, lc.linePos(e.pos[0]).line, `invalid YAML: ${e.message.split('\n')[0]}`);
+    }
+    const value = doc.toJS();
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        throw new lib/* FileError */.f6(path, 1, 'the configuration must be a mapping with at least system, leaves and indexes');
+    }
+    const errors = config_validate(value);
+    if (errors.length > 0) {
+        const e = pickError(errors);
+        const { line, key } = locate(doc, e, at);
+        throw new lib/* FileError */.f6(path, line, `${key}: ${describe(e)}`);
+    }
+    return normalise(value, path, (keyPath) => at(doc.getIn(keyPath, true)));
+}
+// The most useful of ajv's errors: prefer the deepest one, and a real constraint over oneOf noise.
+function pickError(errors) {
+    const useful = errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if');
+    const pool = useful.length > 0 ? useful : errors;
+    // A `type` error usually comes from the oneOf branch the value was not meant for.
+    const rank = (e) => e.instancePath.split('/').length * 2 + (e.keyword === 'type' ? 0 : 1);
+    return [...pool].sort((a, b) => rank(b) - rank(a))[0];
+}
+function pathOf(instancePath) {
+    if (instancePath === '')
+        return [];
+    return instancePath
+        .slice(1)
+        .split('/')
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+        .map((s) => (/^[0-9]+$/.test(s) ? Number(s) : s));
+}
+function keyName(p) {
+    if (p.length === 0)
+        return '(top level)';
+    // A key with a control character is shown JSON-quoted: an error message stays one line.
+    const safe = (s) => ((0,lib/* controlCharacterIn */.k2)(s) === undefined ? s : (0,lib/* quoteValue */.cl)(s));
+    return p.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? safe(s) : `.${safe(s)}`)).join('');
+}
+function locate(doc, e, at) {
+    const p = pathOf(e.instancePath);
+    if (e.keyword === 'additionalProperties') {
+        const extra = e.params.additionalProperty;
+        const parent = p.length === 0 ? doc.contents : doc.getIn(p, true);
+        let line;
+        if ((0,dist/* isMap */.jh)(parent)) {
+            const pair = parent.items.find((it) => it.key?.value === extra);
+            line = at(pair?.key);
+        }
+        return { line: line ?? at(parent), key: keyName([...p, extra]) };
+    }
+    let node = doc.getIn(p, true);
+    if (p.length === 0)
+        node = doc.contents;
+    return { line: at(node) ?? 1, key: keyName(p) };
+}
+function describe(e) {
+    const params = e.params;
+    switch (e.keyword) {
+        case 'additionalProperties':
+            return 'unknown key; check its spelling against the karoo.yml schema';
+        case 'required':
+            return `missing required key "${String(params.missingProperty)}"`;
+        case 'enum':
+            return `must be one of ${params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+        case 'pattern':
+            return `value does not match ${String(params.pattern)}`;
+        case 'type':
+            return `must be ${String(params.type)}`;
+        case 'minItems':
+            return `must have at least ${String(params.limit)} item(s)`;
+        default:
+            return e.message ?? e.keyword;
+    }
+}
+/** The workflow whose runs produce acceptance evidence, unless karoo.yml `acceptance.workflows` names others. */
+const DEFAULT_EVIDENCE_WORKFLOW = '.github/workflows/karoo-candidate.yml';
+/** Names the tests may never be given from karoo's environment: action inputs, runner tokens, karoo's own variables. */
+function checkPassEnv(passEnv, env, fail) {
+    const forbidden = (n) => /^(INPUT_|ACTIONS_|KAROO_)/i.test(n) || /^(GITHUB_TOKEN|GH_TOKEN)$/i.test(n);
+    passEnv.forEach((n, i) => {
+        if (forbidden(n))
+            fail(['acceptance', 'pass-env', i], `"${n}" may not be passed to the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens never are); remove it`);
+    });
+    for (const n of env)
+        if (forbidden(n))
+            fail(['acceptance', 'env', n], `"${n}" may not be set for the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens); remove it`);
+}
+function attestationsOf(a, dir, fail) {
+    const require = a.require === true;
+    if (require && (a.keys ?? []).length === 0 && !a['trusted-root'])
+        fail(['attestations', 'keys'], 'require: true needs at least one public key file under keys (or a Sigstore trusted-root for keyless attestations), or nothing could ever verify');
+    return {
+        require,
+        keys: (a.keys ?? []).map((k) => (0,external_node_path_.resolve)(dir, k)),
+        ...(a['signing-key'] ? { signingKey: (0,external_node_path_.resolve)(dir, a['signing-key']) } : {}),
+        ...(a['trusted-root'] ? { trustedRoot: (0,external_node_path_.resolve)(dir, a['trusted-root']) } : {}),
+        ...(a.identity ? { identity: identityOf(a.identity) } : {}),
+    };
+}
+function identityOf(i) {
+    const { 'server-url': serverUrl, ...rest } = i;
+    return { ...rest, ...(serverUrl !== undefined ? { serverUrl: serverUrl.replace(/\/+$/, '') } : {}) };
+}
+/** provision.hosts and provision.placement: only with provider libvirt, which needs them. */
+function libvirtOf(p, nodes, dir, fail) {
+    if (p?.provider !== 'libvirt') {
+        if (p?.hosts)
+            fail(['provision', 'hosts'], `hosts are for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove them or set provider: libvirt`);
+        if (p?.placement)
+            fail(['provision', 'placement'], `placement is for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove it or set provider: libvirt`);
+        return {};
+    }
+    if (!p.hosts?.length)
+        fail(['provision'], 'provider: libvirt needs hosts: a list of libvirt connection URIs (e.g. - uri: qemu:///system)');
+    const names = new Set();
+    const uris = new Set();
+    const hosts = p.hosts.map((h, i) => {
+        const scheme = h.uri.slice(0, h.uri.indexOf(':'));
+        const name = h.name ??
+            (/^[a-z]+(\+[a-z]+)?:\/\/(?:[^@/]*@)?([^/:]*)/
+                .exec(h.uri)?.[2]
+                ?.toLowerCase()
+                .replace(/[^a-z0-9-]/g, '-') ||
+                'local');
+        if (names.has(name))
+            fail(['provision', 'hosts', i, 'name'], `host name "${name}" is used twice; give each host a name of its own`);
+        if (uris.has(h.uri))
+            fail(['provision', 'hosts', i, 'uri'], `"${h.uri}" is listed twice; list each host once`);
+        names.add(name);
+        uris.add(h.uri);
+        if (h['ssh-key'] !== undefined && scheme !== 'qemu+ssh')
+            fail(['provision', 'hosts', i, 'ssh-key'], `ssh-key is for qemu+ssh:// hosts, not "${h.uri}"; remove it`);
+        if (h['pki-dir'] !== undefined && scheme !== 'qemu+tls')
+            fail(['provision', 'hosts', i, 'pki-dir'], `pki-dir is for qemu+tls:// hosts, not "${h.uri}"; remove it`);
+        if (p.hosts.length > 1 && h.network === undefined) {
+            fail(['provision', 'hosts', i], `with several hosts every host needs network: the libvirt network (bridged) its nodes share with the other hosts' nodes`);
+        }
+        return {
+            name,
+            uri: h.uri,
+            ...(h.cpus !== undefined ? { cpus: h.cpus } : {}),
+            ...(h.memory !== undefined ? { memory: h.memory } : {}),
+            pool: h.pool ?? 'default',
+            ...(h.network !== undefined ? { network: h.network } : {}),
+            ...(h['ssh-key'] !== undefined ? { sshKey: (0,external_node_path_.resolve)(dir, h['ssh-key']) } : {}),
+            ...(h['pki-dir'] !== undefined ? { pkiDir: (0,external_node_path_.resolve)(dir, h['pki-dir']) } : {}),
+        };
+    });
+    const roles = new Set(nodes.map((n) => n.role));
+    const anti = p.placement?.['anti-affinity'] ?? [];
+    anti.forEach((r, i) => {
+        if (!roles.has(r))
+            fail(['provision', 'placement', 'anti-affinity', i], `"${r}" is not the role of any node (roles: ${[...roles].join(', ')})`);
+    });
+    return { hosts, ...(anti.length ? { antiAffinity: [...anti] } : {}) };
+}
+/** `30s`, `10m`, `2h`, `1d` → seconds. */
+function parseDuration(s) {
+    const m = /^([0-9]+)(s|m|h|d)$/.exec(s.trim());
+    if (!m)
+        throw new lib/* KarooError */.xD('input', `duration "${s}" is not of the form 30s, 10m, 2h or 1d`);
+    return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2]];
+}
+function asOfOf(value, fail) {
+    if (value === undefined || value === 'none')
+        return {};
+    if (value !== 'leaves' && (0,lock_lib/* parseInstant */.nV)(value) === undefined) {
+        fail(['as-of'], `"${value}" is not an RFC 3339 date-time with an offset (e.g. 2026-01-31T12:00:00Z), "leaves" or "none"`);
+    }
+    return { asOf: value };
+}
+function indexUrl(url, dir) {
+    let u;
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url))
+        u = url;
+    else
+        u = (0,external_node_url_.pathToFileURL)((0,external_node_path_.isAbsolute)(url) ? url : (0,external_node_path_.resolve)(dir, url)).href;
+    return u.endsWith('/') ? u : `${u}/`;
+}
+function normalise(raw, path, line) {
+    const dir = (0,external_node_path_.dirname)(path);
+    const fail = (keyPath, reason) => {
+        throw new lib/* FileError */.f6(path, line(keyPath), `${keyName(keyPath)}: ${reason}`);
+    };
+    checkConfigStrings(raw, fail);
+    const leaves = [];
+    const seenLeaves = new Set();
+    raw.leaves.forEach((l, i) => {
+        const o = typeof l === 'string' ? { name: l } : l;
+        const key = (0,lock_lib/* normalizeName */.Pc)(o.name);
+        if (seenLeaves.has(key))
+            fail(['leaves', i], `leaf "${o.name}" is listed twice`);
+        seenLeaves.add(key);
+        if (o.pin !== undefined && !(0,lock_lib/* isValidVersion */.ri)(o.pin))
+            fail(['leaves', i, 'pin'], `"${o.pin}" is not a PEP 440 version`);
+        leaves.push({
+            name: o.name,
+            key,
+            pin: o.pin,
+            allowPrerelease: o['allow-prerelease'] ?? false,
+            extras: (o.extras ?? []).map(lock_lib/* normalizeName */.Pc).sort(),
+        });
+    });
+    const indexNames = new Set();
+    const indexes = raw.indexes.map((ix, i) => {
+        const name = ix.name ?? (i === 0 ? 'private' : `extra-${i}`);
+        if (indexNames.has(name))
+            fail(['indexes', i, 'name'], `index name "${name}" is used twice`);
+        indexNames.add(name);
+        let url;
+        try {
+            url = indexUrl(ix.url, dir);
+            new URL(url);
+        }
+        catch {
+            return fail(['indexes', i, 'url'], `"${ix.url}" is not a URL or path`);
+        }
+        if (new URL(url).username || new URL(url).password) {
+            fail(['indexes', i, 'url'], 'credentials must not be written in the configuration; use username-env and password-env');
+        }
+        return { name, url, private: ix.private ?? i === 0, usernameEnv: ix['username-env'], passwordEnv: ix['password-env'] };
+    });
+    if (!indexes.some((ix) => ix.private))
+        fail(['indexes'], 'no index is private; mark the index holding your leaves with private: true');
+    const target = {
+        python: raw.target?.python ?? DEFAULT_TARGET.python,
+        platforms: raw.target?.platforms ?? DEFAULT_TARGET.platforms,
+        implementation: raw.target?.implementation ?? DEFAULT_TARGET.implementation,
+    };
+    const roles = {};
+    for (const [name, r] of Object.entries(raw.roles ?? {})) {
+        (r.leaves ?? []).forEach((l, i) => {
+            if (!seenLeaves.has((0,lock_lib/* normalizeName */.Pc)(l)))
+                fail(['roles', name, 'leaves', i], `"${l}" is not one of the leaves`);
+        });
+        roles[name] = {
+            name,
+            leaves: (r.leaves ?? []).map(lock_lib/* normalizeName */.Pc),
+            services: (r.services ?? []).map((s, i) => {
+                const startTimeout = s['start-timeout'] === undefined ? undefined : parseDuration(s['start-timeout']);
+                if (startTimeout === 0)
+                    fail(['roles', name, 'services', i, 'start-timeout'], 'must be at least 1s: a service needs time to come up');
+                if (startTimeout !== undefined && startTimeout > 86_400)
+                    fail(['roles', name, 'services', i, 'start-timeout'], 'must be at most 24h: a deploy waits that long for a node at the most');
+                return {
+                    name: s.name,
+                    command: s.command,
+                    environment: s.environment ?? {},
+                    workingDirectory: s['working-directory'],
+                    port: s.port,
+                    ...(startTimeout === undefined ? {} : { startTimeoutSeconds: startTimeout }),
+                };
+            }),
+            files: (r.files ?? []).map((f, i) => {
+                if ((f.template === undefined) === (f.content === undefined))
+                    fail(['roles', name, 'files', i], 'give exactly one of template or content');
+                return {
+                    path: f.path,
+                    template: f.template === undefined ? undefined : (0,external_node_path_.resolve)(dir, f.template),
+                    content: f.content,
+                    mode: f.mode,
+                };
+            }),
+        };
+    }
+    const nodeNames = new Set();
+    const nodes = (raw.nodes ?? []).map((n, i) => {
+        if (nodeNames.has(n.name))
+            fail(['nodes', i, 'name'], `node "${n.name}" is listed twice`);
+        nodeNames.add(n.name);
+        if (raw.roles && !(n.role in roles))
+            fail(['nodes', i, 'role'], `role "${n.role}" is not defined under roles (known: ${Object.keys(roles).join(', ') || 'none'})`);
+        return { name: n.name, role: n.role, cpus: n.cpus, memory: n.memory };
+    });
+    const envNames = [];
+    const environments = (raw.environments ?? []).map((e, i) => {
+        if (envNames.includes(e.name))
+            fail(['environments', i, 'name'], `environment "${e.name}" is listed twice`);
+        const requires = e.requires ?? (i > 0 ? [raw.environments[i - 1].name] : []);
+        requires.forEach((r, j) => {
+            if (!envNames.includes(r))
+                fail(['environments', i, 'requires', j], `"${r}" is not an environment listed before "${e.name}"`);
+        });
+        envNames.push(e.name);
+        return {
+            name: e.name,
+            requires,
+            soakSeconds: e.soak === undefined ? undefined : parseDuration(e.soak),
+            githubEnvironment: e['github-environment'],
+            inventory: e.inventory === undefined ? undefined : (0,external_node_path_.resolve)(dir, e.inventory),
+            values: e.values ?? {},
+        };
+    });
+    if (raw.acceptance)
+        checkPassEnv(raw.acceptance['pass-env'] ?? [], Object.keys(raw.acceptance.env ?? {}), fail);
+    const acceptance = raw.acceptance && {
+        command: raw.acceptance.command,
+        timeoutSeconds: raw.acceptance.timeout ? parseDuration(raw.acceptance.timeout) : 600,
+        junit: raw.acceptance.junit,
+        workingDirectory: (0,external_node_path_.resolve)(dir, raw.acceptance['working-directory'] ?? '.'),
+        ...(raw.acceptance['allow-no-tests'] === true ? { allowNoTests: true } : {}),
+        ...(raw.acceptance['pass-env'] ? { passEnv: [...raw.acceptance['pass-env']] } : {}),
+        ...(raw.acceptance.env ? { env: { ...raw.acceptance.env } } : {}),
+        workflows: raw.acceptance.workflows ?? [DEFAULT_EVIDENCE_WORKFLOW],
+    };
+    return {
+        path,
+        dir,
+        system: raw.system,
+        leaves,
+        indexes,
+        target,
+        constraints: (raw.constraints ?? []).map((c) => (0,external_node_path_.resolve)(dir, c)),
+        resolver: raw.resolver ?? 'pip',
+        ...asOfOf(raw['as-of'], fail),
+        lockDir: (0,external_node_path_.resolve)(dir, raw.lock ?? '.'),
+        store: raw.store,
+        nodes,
+        roles,
+        values: raw.values ?? {},
+        environments,
+        acceptance,
+        ...(raw.attestations ? { attestations: attestationsOf(raw.attestations, dir, fail) } : {}),
+        provision: {
+            provider: raw.provision?.provider,
+            image: raw.provision?.image,
+            imageSha256: raw.provision?.['image-sha256'],
+            ttlSeconds: raw.provision?.ttl ? parseDuration(raw.provision.ttl) : 3600,
+            ...libvirtOf(raw.provision, nodes, dir, fail),
+        },
+        raw: raw,
+    };
+}
+//# sourceMappingURL=config.js.map
+;// CONCATENATED MODULE: ./packages/config/lib/src/index.js
+
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
 /***/ 34764:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -56970,12 +70562,13 @@ __nccwpck_require__.d(__webpack_exports__, {
   ri: () => (/* reexport */ isValidVersion),
   Pc: () => (/* reexport */ names_normalizeName),
   nV: () => (/* reexport */ parseInstant),
+  y0: () => (/* reexport */ parsePylock),
   cx: () => (/* reexport */ readLockFile),
   e6: () => (/* reexport */ writePylock),
   ey: () => (/* reexport */ writeRequirements)
 });
 
-// UNUSED EXPORTS: LOCK_DIGEST_SCHEMA, RequirementSyntaxError, canonicalLockJson, compareVersionStrings, compareVersions, detectLockFormat, diffLocks, formatInstant, formatInstantExact, hasUserinfo, isPrerelease, isValidName, normalizeInstant, normalizeMarker, normalizeVersion, parsePep508, parsePoetryLock, parsePylock, parseRequirements, parseRequirementsFile, parseSdistName, parseSpecifiers, parseUvLock, parseVersion, parseWheelName, readLockText, requirementsToLock, satisfies, stripUserinfo, targetEnvironment, validateMarker
+// UNUSED EXPORTS: LOCK_DIGEST_SCHEMA, RequirementSyntaxError, canonicalLockJson, compareVersionStrings, compareVersions, detectLockFormat, diffLocks, formatInstant, formatInstantExact, hasUserinfo, isPrerelease, isValidName, normalizeInstant, normalizeMarker, normalizeVersion, parsePep508, parsePoetryLock, parseRequirements, parseRequirementsFile, parseSdistName, parseSpecifiers, parseUvLock, parseVersion, parseWheelName, readLockText, requirementsToLock, satisfies, stripUserinfo, targetEnvironment, validateMarker
 
 ;// CONCATENATED MODULE: ./packages/lock/lib/names.js
 /** PEP 503 normalised project name: lowercase, runs of `-`, `_`, `.` become one `-`. */
@@ -60768,10 +74361,12 @@ __nccwpck_require__.d(__webpack_exports__, {
   kq: () => (/* reexport */ bufferSource),
   IO: () => (/* reexport */ util_fileSource),
   Ch: () => (/* reexport */ openStore),
-  mZ: () => (/* reexport */ parseStoreRef)
+  J: () => (/* reexport */ util_parseManifestInfo),
+  mZ: () => (/* reexport */ parseStoreRef),
+  av: () => (/* reexport */ readVerifiedBlob)
 });
 
-// UNUSED EXPORTS: DEFAULT_IMPORT_LIMITS, MANIFEST_ACCEPT, MEDIA_TYPES, REF_NAME_ANNOTATION, RegistryStore, blobsOf, copyArtifact, describeBlob, exportTar, importTar, lazySource, manifestMediaType, parseChallenge, parseManifestInfo, parseReferrersList, readAll, readVerifiedBlob, referrersTag, registryCredentialsFromEnv, verifyBlob, verifyManifest
+// UNUSED EXPORTS: DEFAULT_IMPORT_LIMITS, MANIFEST_ACCEPT, MEDIA_TYPES, REF_NAME_ANNOTATION, RegistryStore, blobsOf, copyArtifact, describeBlob, exportTar, importTar, lazySource, manifestMediaType, parseChallenge, parseReferrersList, readAll, referrersTag, registryCredentialsFromEnv, verifyBlob, verifyManifest
 
 // EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
 var lib = __nccwpck_require__(46787);
@@ -61478,6 +75073,13 @@ class RegistryStore {
     progress;
     /** Undefined until known: does the registry answer the referrers API? */
     referrersApi;
+    /**
+     * Manifests this store has seen by digest (read, checked or written): a digest names one
+     * content for ever, so a second question about it in the same process (build's "is the
+     * candidate there?", then the evidence look-up's) costs no request. Nothing is trusted more
+     * for it: a read still hashes what it gets.
+     */
+    seen = new Map();
     constructor(options) {
         this.registry = options.registry;
         this.repository = options.repository;
@@ -61641,6 +75243,9 @@ class RegistryStore {
     }
     async hasManifest(reference) {
         checkReference(reference);
+        const known = this.seen.get(reference);
+        if (known)
+            return known;
         const res = await this.call({
             method: 'HEAD',
             target: this.path(`manifests/${reference}`),
@@ -61657,11 +75262,14 @@ class RegistryStore {
         const digest = (0,lib/* isDigest */.Bc)(claimed) ? claimed : undefined;
         if (!digest)
             return (await this.getManifest(reference)).descriptor;
-        return {
+        const d = {
             mediaType: ((0,transport_lib/* header */.wx)(res, 'content-type') ?? types_MEDIA_TYPES.imageManifest).split(';')[0].trim(),
             digest,
             size: Number((0,transport_lib/* header */.wx)(res, 'content-length') ?? 0),
         };
+        if (reference === digest)
+            this.seen.set(digest, d);
+        return d;
     }
     async getManifest(reference) {
         checkReference(reference);
@@ -61685,10 +75293,9 @@ class RegistryStore {
         // Only the type fields are read here; callers parse (and check) the descriptors they use.
         const info = manifestTypes(bytes, `manifest ${reference} in ${this.ref}`);
         const mediaType = info.mediaType ?? ((0,transport_lib/* header */.wx)(res, 'content-type') ?? types_MEDIA_TYPES.imageManifest).split(';')[0].trim();
-        return {
-            descriptor: { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) },
-            bytes,
-        };
+        const descriptor = { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) };
+        this.seen.set(digest, descriptor);
+        return { descriptor, bytes };
     }
     async putManifest(bytes, mediaType, options = {}) {
         if (options.tag !== undefined)
@@ -61708,6 +75315,7 @@ class RegistryStore {
         const stored = (0,transport_lib/* header */.wx)(res, 'docker-content-digest');
         if (stored && stored !== digest)
             throw new lib/* KarooError */.xD('integrity', `registry ${this.registry} stored manifest ${digest} as ${stored}`);
+        this.seen.set(digest, { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) });
         if (info.subject) {
             if ((0,transport_lib/* header */.wx)(res, 'oci-subject'))
                 this.referrersApi = true;
@@ -61962,20 +75570,20 @@ async function verifyBlob(store, d, what) {
  */
 async function readVerifiedBlob(store, d, what, maxBytes) {
     if (d.size > maxBytes)
-        throw new KarooError('integrity', `${what}: ${d.digest} in ${store.ref} claims ${d.size} bytes, more than the ${maxBytes} such a blob may have`);
+        throw new lib/* KarooError */.xD('integrity', `${what}: ${d.digest} in ${store.ref} claims ${d.size} bytes, more than the ${maxBytes} such a blob may have`);
     const chunks = [];
     let n = 0;
     for await (const c of await store.getBlob(d.digest)) {
         const b = Buffer.isBuffer(c) ? c : Buffer.from(c);
         n += b.length;
         if (n > d.size)
-            throw new KarooError('integrity', `${what} is damaged: more than the expected ${d.size} bytes of ${d.digest} in ${store.ref}`);
+            throw new lib/* KarooError */.xD('integrity', `${what} is damaged: more than the expected ${d.size} bytes of ${d.digest} in ${store.ref}`);
         chunks.push(b);
     }
     const bytes = Buffer.concat(chunks);
-    const actual = sha256Of(bytes);
+    const actual = (0,lib/* sha256Of */.Bj)(bytes);
     if (actual !== d.digest || bytes.length !== d.size) {
-        throw new KarooError('integrity', `${what} is damaged in ${store.ref}: it holds ${actual} (${bytes.length} bytes), expected ${d.digest} (${d.size} bytes); run karoo verify`);
+        throw new lib/* KarooError */.xD('integrity', `${what} is damaged in ${store.ref}: it holds ${actual} (${bytes.length} bytes), expected ${d.digest} (${d.size} bytes); run karoo verify`);
     }
     return bytes;
 }
@@ -62791,6 +76399,20 @@ const transport = new Transport();
 
 //# sourceMappingURL=index.js.map
 
+/***/ }),
+
+/***/ 46495:
+/***/ ((module) => {
+
+module.exports = /*#__PURE__*/JSON.parse('{"blacklist_client.lua":"local blacklist = ARGV[num_static_argv + 1]\\n\\nif redis.call(\'zscore\', client_last_seen_key, blacklist) then\\n  redis.call(\'zadd\', client_last_seen_key, 0, blacklist)\\nend\\n\\n\\nreturn {}\\n","check.lua":"local weight = tonumber(ARGV[num_static_argv + 1])\\n\\nlocal capacity = process_tick(now, false)[\'capacity\']\\nlocal nextRequest = tonumber(redis.call(\'hget\', settings_key, \'nextRequest\'))\\n\\nreturn conditions_check(capacity, weight) and nextRequest - now <= 0\\n","conditions_check.lua":"local conditions_check = function (capacity, weight)\\n  return capacity == nil or weight <= capacity\\nend\\n","current_reservoir.lua":"return process_tick(now, false)[\'reservoir\']\\n","done.lua":"process_tick(now, false)\\n\\nreturn tonumber(redis.call(\'hget\', settings_key, \'done\'))\\n","free.lua":"local index = ARGV[num_static_argv + 1]\\n\\nredis.call(\'zadd\', job_expirations_key, 0, index)\\n\\nreturn process_tick(now, false)[\'running\']\\n","get_time.lua":"redis.replicate_commands()\\n\\nlocal get_time = function ()\\n  local time = redis.call(\'time\')\\n\\n  return tonumber(time[1]..string.sub(time[2], 1, 3))\\nend\\n","group_check.lua":"return not (redis.call(\'exists\', settings_key) == 1)\\n","heartbeat.lua":"process_tick(now, true)\\n","increment_reservoir.lua":"local incr = tonumber(ARGV[num_static_argv + 1])\\n\\nredis.call(\'hincrby\', settings_key, \'reservoir\', incr)\\n\\nlocal reservoir = process_tick(now, true)[\'reservoir\']\\n\\nlocal groupTimeout = tonumber(redis.call(\'hget\', settings_key, \'groupTimeout\'))\\nrefresh_expiration(0, 0, groupTimeout)\\n\\nreturn reservoir\\n","init.lua":"local clear = tonumber(ARGV[num_static_argv + 1])\\nlocal limiter_version = ARGV[num_static_argv + 2]\\nlocal num_local_argv = num_static_argv + 2\\n\\nif clear == 1 then\\n  redis.call(\'del\', unpack(KEYS))\\nend\\n\\nif redis.call(\'exists\', settings_key) == 0 then\\n  -- Create\\n  local args = {\'hmset\', settings_key}\\n\\n  for i = num_local_argv + 1, #ARGV do\\n    table.insert(args, ARGV[i])\\n  end\\n\\n  redis.call(unpack(args))\\n  redis.call(\'hmset\', settings_key,\\n    \'nextRequest\', now,\\n    \'lastReservoirRefresh\', now,\\n    \'lastReservoirIncrease\', now,\\n    \'running\', 0,\\n    \'done\', 0,\\n    \'unblockTime\', 0,\\n    \'capacityPriorityCounter\', 0\\n  )\\n\\nelse\\n  -- Apply migrations\\n  local settings = redis.call(\'hmget\', settings_key,\\n    \'id\',\\n    \'version\'\\n  )\\n  local id = settings[1]\\n  local current_version = settings[2]\\n\\n  if current_version ~= limiter_version then\\n    local version_digits = {}\\n    for k, v in string.gmatch(current_version, \\"([^.]+)\\") do\\n      table.insert(version_digits, tonumber(k))\\n    end\\n\\n    -- 2.10.0\\n    if version_digits[2] < 10 then\\n      redis.call(\'hsetnx\', settings_key, \'reservoirRefreshInterval\', \'\')\\n      redis.call(\'hsetnx\', settings_key, \'reservoirRefreshAmount\', \'\')\\n      redis.call(\'hsetnx\', settings_key, \'lastReservoirRefresh\', \'\')\\n      redis.call(\'hsetnx\', settings_key, \'done\', 0)\\n      redis.call(\'hset\', settings_key, \'version\', \'2.10.0\')\\n    end\\n\\n    -- 2.11.1\\n    if version_digits[2] < 11 or (version_digits[2] == 11 and version_digits[3] < 1) then\\n      if redis.call(\'hstrlen\', settings_key, \'lastReservoirRefresh\') == 0 then\\n        redis.call(\'hmset\', settings_key,\\n          \'lastReservoirRefresh\', now,\\n          \'version\', \'2.11.1\'\\n        )\\n      end\\n    end\\n\\n    -- 2.14.0\\n    if version_digits[2] < 14 then\\n      local old_running_key = \'b_\'..id..\'_running\'\\n      local old_executing_key = \'b_\'..id..\'_executing\'\\n\\n      if redis.call(\'exists\', old_running_key) == 1 then\\n        redis.call(\'rename\', old_running_key, job_weights_key)\\n      end\\n      if redis.call(\'exists\', old_executing_key) == 1 then\\n        redis.call(\'rename\', old_executing_key, job_expirations_key)\\n      end\\n      redis.call(\'hset\', settings_key, \'version\', \'2.14.0\')\\n    end\\n\\n    -- 2.15.2\\n    if version_digits[2] < 15 or (version_digits[2] == 15 and version_digits[3] < 2) then\\n      redis.call(\'hsetnx\', settings_key, \'capacityPriorityCounter\', 0)\\n      redis.call(\'hset\', settings_key, \'version\', \'2.15.2\')\\n    end\\n\\n    -- 2.17.0\\n    if version_digits[2] < 17 then\\n      redis.call(\'hsetnx\', settings_key, \'clientTimeout\', 10000)\\n      redis.call(\'hset\', settings_key, \'version\', \'2.17.0\')\\n    end\\n\\n    -- 2.18.0\\n    if version_digits[2] < 18 then\\n      redis.call(\'hsetnx\', settings_key, \'reservoirIncreaseInterval\', \'\')\\n      redis.call(\'hsetnx\', settings_key, \'reservoirIncreaseAmount\', \'\')\\n      redis.call(\'hsetnx\', settings_key, \'reservoirIncreaseMaximum\', \'\')\\n      redis.call(\'hsetnx\', settings_key, \'lastReservoirIncrease\', now)\\n      redis.call(\'hset\', settings_key, \'version\', \'2.18.0\')\\n    end\\n\\n  end\\n\\n  process_tick(now, false)\\nend\\n\\nlocal groupTimeout = tonumber(redis.call(\'hget\', settings_key, \'groupTimeout\'))\\nrefresh_expiration(0, 0, groupTimeout)\\n\\nreturn {}\\n","process_tick.lua":"local process_tick = function (now, always_publish)\\n\\n  local compute_capacity = function (maxConcurrent, running, reservoir)\\n    if maxConcurrent ~= nil and reservoir ~= nil then\\n      return math.min((maxConcurrent - running), reservoir)\\n    elseif maxConcurrent ~= nil then\\n      return maxConcurrent - running\\n    elseif reservoir ~= nil then\\n      return reservoir\\n    else\\n      return nil\\n    end\\n  end\\n\\n  local settings = redis.call(\'hmget\', settings_key,\\n    \'id\',\\n    \'maxConcurrent\',\\n    \'running\',\\n    \'reservoir\',\\n    \'reservoirRefreshInterval\',\\n    \'reservoirRefreshAmount\',\\n    \'lastReservoirRefresh\',\\n    \'reservoirIncreaseInterval\',\\n    \'reservoirIncreaseAmount\',\\n    \'reservoirIncreaseMaximum\',\\n    \'lastReservoirIncrease\',\\n    \'capacityPriorityCounter\',\\n    \'clientTimeout\'\\n  )\\n  local id = settings[1]\\n  local maxConcurrent = tonumber(settings[2])\\n  local running = tonumber(settings[3])\\n  local reservoir = tonumber(settings[4])\\n  local reservoirRefreshInterval = tonumber(settings[5])\\n  local reservoirRefreshAmount = tonumber(settings[6])\\n  local lastReservoirRefresh = tonumber(settings[7])\\n  local reservoirIncreaseInterval = tonumber(settings[8])\\n  local reservoirIncreaseAmount = tonumber(settings[9])\\n  local reservoirIncreaseMaximum = tonumber(settings[10])\\n  local lastReservoirIncrease = tonumber(settings[11])\\n  local capacityPriorityCounter = tonumber(settings[12])\\n  local clientTimeout = tonumber(settings[13])\\n\\n  local initial_capacity = compute_capacity(maxConcurrent, running, reservoir)\\n\\n  --\\n  -- Process \'running\' changes\\n  --\\n  local expired = redis.call(\'zrangebyscore\', job_expirations_key, \'-inf\', \'(\'..now)\\n\\n  if #expired > 0 then\\n    redis.call(\'zremrangebyscore\', job_expirations_key, \'-inf\', \'(\'..now)\\n\\n    local flush_batch = function (batch, acc)\\n      local weights = redis.call(\'hmget\', job_weights_key, unpack(batch))\\n                      redis.call(\'hdel\',  job_weights_key, unpack(batch))\\n      local clients = redis.call(\'hmget\', job_clients_key, unpack(batch))\\n                      redis.call(\'hdel\',  job_clients_key, unpack(batch))\\n\\n      -- Calculate sum of removed weights\\n      for i = 1, #weights do\\n        acc[\'total\'] = acc[\'total\'] + (tonumber(weights[i]) or 0)\\n      end\\n\\n      -- Calculate sum of removed weights by client\\n      local client_weights = {}\\n      for i = 1, #clients do\\n        local removed = tonumber(weights[i]) or 0\\n        if removed > 0 then\\n          acc[\'client_weights\'][clients[i]] = (acc[\'client_weights\'][clients[i]] or 0) + removed\\n        end\\n      end\\n    end\\n\\n    local acc = {\\n      [\'total\'] = 0,\\n      [\'client_weights\'] = {}\\n    }\\n    local batch_size = 1000\\n\\n    -- Compute changes to Zsets and apply changes to Hashes\\n    for i = 1, #expired, batch_size do\\n      local batch = {}\\n      for j = i, math.min(i + batch_size - 1, #expired) do\\n        table.insert(batch, expired[j])\\n      end\\n\\n      flush_batch(batch, acc)\\n    end\\n\\n    -- Apply changes to Zsets\\n    if acc[\'total\'] > 0 then\\n      redis.call(\'hincrby\', settings_key, \'done\', acc[\'total\'])\\n      running = tonumber(redis.call(\'hincrby\', settings_key, \'running\', -acc[\'total\']))\\n    end\\n\\n    for client, weight in pairs(acc[\'client_weights\']) do\\n      redis.call(\'zincrby\', client_running_key, -weight, client)\\n    end\\n  end\\n\\n  --\\n  -- Process \'reservoir\' changes\\n  --\\n  local reservoirRefreshActive = reservoirRefreshInterval ~= nil and reservoirRefreshAmount ~= nil\\n  if reservoirRefreshActive and now >= lastReservoirRefresh + reservoirRefreshInterval then\\n    reservoir = reservoirRefreshAmount\\n    redis.call(\'hmset\', settings_key,\\n      \'reservoir\', reservoir,\\n      \'lastReservoirRefresh\', now\\n    )\\n  end\\n\\n  local reservoirIncreaseActive = reservoirIncreaseInterval ~= nil and reservoirIncreaseAmount ~= nil\\n  if reservoirIncreaseActive and now >= lastReservoirIncrease + reservoirIncreaseInterval then\\n    local num_intervals = math.floor((now - lastReservoirIncrease) / reservoirIncreaseInterval)\\n    local incr = reservoirIncreaseAmount * num_intervals\\n    if reservoirIncreaseMaximum ~= nil then\\n      incr = math.min(incr, reservoirIncreaseMaximum - (reservoir or 0))\\n    end\\n    if incr > 0 then\\n      reservoir = (reservoir or 0) + incr\\n    end\\n    redis.call(\'hmset\', settings_key,\\n      \'reservoir\', reservoir,\\n      \'lastReservoirIncrease\', lastReservoirIncrease + (num_intervals * reservoirIncreaseInterval)\\n    )\\n  end\\n\\n  --\\n  -- Clear unresponsive clients\\n  --\\n  local unresponsive = redis.call(\'zrangebyscore\', client_last_seen_key, \'-inf\', (now - clientTimeout))\\n  local unresponsive_lookup = {}\\n  local terminated_clients = {}\\n  for i = 1, #unresponsive do\\n    unresponsive_lookup[unresponsive[i]] = true\\n    if tonumber(redis.call(\'zscore\', client_running_key, unresponsive[i])) == 0 then\\n      table.insert(terminated_clients, unresponsive[i])\\n    end\\n  end\\n  if #terminated_clients > 0 then\\n    redis.call(\'zrem\', client_running_key,         unpack(terminated_clients))\\n    redis.call(\'hdel\', client_num_queued_key,      unpack(terminated_clients))\\n    redis.call(\'zrem\', client_last_registered_key, unpack(terminated_clients))\\n    redis.call(\'zrem\', client_last_seen_key,       unpack(terminated_clients))\\n  end\\n\\n  --\\n  -- Broadcast capacity changes\\n  --\\n  local final_capacity = compute_capacity(maxConcurrent, running, reservoir)\\n\\n  if always_publish or (initial_capacity ~= nil and final_capacity == nil) then\\n    -- always_publish or was not unlimited, now unlimited\\n    redis.call(\'publish\', \'b_\'..id, \'capacity:\'..(final_capacity or \'\'))\\n\\n  elseif initial_capacity ~= nil and final_capacity ~= nil and final_capacity > initial_capacity then\\n    -- capacity was increased\\n    -- send the capacity message to the limiter having the lowest number of running jobs\\n    -- the tiebreaker is the limiter having not registered a job in the longest time\\n\\n    local lowest_concurrency_value = nil\\n    local lowest_concurrency_clients = {}\\n    local lowest_concurrency_last_registered = {}\\n    local client_concurrencies = redis.call(\'zrange\', client_running_key, 0, -1, \'withscores\')\\n\\n    for i = 1, #client_concurrencies, 2 do\\n      local client = client_concurrencies[i]\\n      local concurrency = tonumber(client_concurrencies[i+1])\\n\\n      if (\\n        lowest_concurrency_value == nil or lowest_concurrency_value == concurrency\\n      ) and (\\n        not unresponsive_lookup[client]\\n      ) and (\\n        tonumber(redis.call(\'hget\', client_num_queued_key, client)) > 0\\n      ) then\\n        lowest_concurrency_value = concurrency\\n        table.insert(lowest_concurrency_clients, client)\\n        local last_registered = tonumber(redis.call(\'zscore\', client_last_registered_key, client))\\n        table.insert(lowest_concurrency_last_registered, last_registered)\\n      end\\n    end\\n\\n    if #lowest_concurrency_clients > 0 then\\n      local position = 1\\n      local earliest = lowest_concurrency_last_registered[1]\\n\\n      for i,v in ipairs(lowest_concurrency_last_registered) do\\n        if v < earliest then\\n          position = i\\n          earliest = v\\n        end\\n      end\\n\\n      local next_client = lowest_concurrency_clients[position]\\n      redis.call(\'publish\', \'b_\'..id,\\n        \'capacity-priority:\'..(final_capacity or \'\')..\\n        \':\'..next_client..\\n        \':\'..capacityPriorityCounter\\n      )\\n      redis.call(\'hincrby\', settings_key, \'capacityPriorityCounter\', \'1\')\\n    else\\n      redis.call(\'publish\', \'b_\'..id, \'capacity:\'..(final_capacity or \'\'))\\n    end\\n  end\\n\\n  return {\\n    [\'capacity\'] = final_capacity,\\n    [\'running\'] = running,\\n    [\'reservoir\'] = reservoir\\n  }\\nend\\n","queued.lua":"local clientTimeout = tonumber(redis.call(\'hget\', settings_key, \'clientTimeout\'))\\nlocal valid_clients = redis.call(\'zrangebyscore\', client_last_seen_key, (now - clientTimeout), \'inf\')\\nlocal client_queued = redis.call(\'hmget\', client_num_queued_key, unpack(valid_clients))\\n\\nlocal sum = 0\\nfor i = 1, #client_queued do\\n  sum = sum + tonumber(client_queued[i])\\nend\\n\\nreturn sum\\n","refresh_expiration.lua":"local refresh_expiration = function (now, nextRequest, groupTimeout)\\n\\n  if groupTimeout ~= nil then\\n    local ttl = (nextRequest + groupTimeout) - now\\n\\n    for i = 1, #KEYS do\\n      redis.call(\'pexpire\', KEYS[i], ttl)\\n    end\\n  end\\n\\nend\\n","refs.lua":"local settings_key = KEYS[1]\\nlocal job_weights_key = KEYS[2]\\nlocal job_expirations_key = KEYS[3]\\nlocal job_clients_key = KEYS[4]\\nlocal client_running_key = KEYS[5]\\nlocal client_num_queued_key = KEYS[6]\\nlocal client_last_registered_key = KEYS[7]\\nlocal client_last_seen_key = KEYS[8]\\n\\nlocal now = tonumber(ARGV[1])\\nlocal client = ARGV[2]\\n\\nlocal num_static_argv = 2\\n","register.lua":"local index = ARGV[num_static_argv + 1]\\nlocal weight = tonumber(ARGV[num_static_argv + 2])\\nlocal expiration = tonumber(ARGV[num_static_argv + 3])\\n\\nlocal state = process_tick(now, false)\\nlocal capacity = state[\'capacity\']\\nlocal reservoir = state[\'reservoir\']\\n\\nlocal settings = redis.call(\'hmget\', settings_key,\\n  \'nextRequest\',\\n  \'minTime\',\\n  \'groupTimeout\'\\n)\\nlocal nextRequest = tonumber(settings[1])\\nlocal minTime = tonumber(settings[2])\\nlocal groupTimeout = tonumber(settings[3])\\n\\nif conditions_check(capacity, weight) then\\n\\n  redis.call(\'hincrby\', settings_key, \'running\', weight)\\n  redis.call(\'hset\', job_weights_key, index, weight)\\n  if expiration ~= nil then\\n    redis.call(\'zadd\', job_expirations_key, now + expiration, index)\\n  end\\n  redis.call(\'hset\', job_clients_key, index, client)\\n  redis.call(\'zincrby\', client_running_key, weight, client)\\n  redis.call(\'hincrby\', client_num_queued_key, client, -1)\\n  redis.call(\'zadd\', client_last_registered_key, now, client)\\n\\n  local wait = math.max(nextRequest - now, 0)\\n  local newNextRequest = now + wait + minTime\\n\\n  if reservoir == nil then\\n    redis.call(\'hset\', settings_key,\\n      \'nextRequest\', newNextRequest\\n    )\\n  else\\n    reservoir = reservoir - weight\\n    redis.call(\'hmset\', settings_key,\\n      \'reservoir\', reservoir,\\n      \'nextRequest\', newNextRequest\\n    )\\n  end\\n\\n  refresh_expiration(now, newNextRequest, groupTimeout)\\n\\n  return {true, wait, reservoir}\\n\\nelse\\n  return {false}\\nend\\n","register_client.lua":"local queued = tonumber(ARGV[num_static_argv + 1])\\n\\n-- Could have been re-registered concurrently\\nif not redis.call(\'zscore\', client_last_seen_key, client) then\\n  redis.call(\'zadd\', client_running_key, 0, client)\\n  redis.call(\'hset\', client_num_queued_key, client, queued)\\n  redis.call(\'zadd\', client_last_registered_key, 0, client)\\nend\\n\\nredis.call(\'zadd\', client_last_seen_key, now, client)\\n\\nreturn {}\\n","running.lua":"return process_tick(now, false)[\'running\']\\n","submit.lua":"local queueLength = tonumber(ARGV[num_static_argv + 1])\\nlocal weight = tonumber(ARGV[num_static_argv + 2])\\n\\nlocal capacity = process_tick(now, false)[\'capacity\']\\n\\nlocal settings = redis.call(\'hmget\', settings_key,\\n  \'id\',\\n  \'maxConcurrent\',\\n  \'highWater\',\\n  \'nextRequest\',\\n  \'strategy\',\\n  \'unblockTime\',\\n  \'penalty\',\\n  \'minTime\',\\n  \'groupTimeout\'\\n)\\nlocal id = settings[1]\\nlocal maxConcurrent = tonumber(settings[2])\\nlocal highWater = tonumber(settings[3])\\nlocal nextRequest = tonumber(settings[4])\\nlocal strategy = tonumber(settings[5])\\nlocal unblockTime = tonumber(settings[6])\\nlocal penalty = tonumber(settings[7])\\nlocal minTime = tonumber(settings[8])\\nlocal groupTimeout = tonumber(settings[9])\\n\\nif maxConcurrent ~= nil and weight > maxConcurrent then\\n  return redis.error_reply(\'OVERWEIGHT:\'..weight..\':\'..maxConcurrent)\\nend\\n\\nlocal reachedHWM = (highWater ~= nil and queueLength == highWater\\n  and not (\\n    conditions_check(capacity, weight)\\n    and nextRequest - now <= 0\\n  )\\n)\\n\\nlocal blocked = strategy == 3 and (reachedHWM or unblockTime >= now)\\n\\nif blocked then\\n  local computedPenalty = penalty\\n  if computedPenalty == nil then\\n    if minTime == 0 then\\n      computedPenalty = 5000\\n    else\\n      computedPenalty = 15 * minTime\\n    end\\n  end\\n\\n  local newNextRequest = now + computedPenalty + minTime\\n\\n  redis.call(\'hmset\', settings_key,\\n    \'unblockTime\', now + computedPenalty,\\n    \'nextRequest\', newNextRequest\\n  )\\n\\n  local clients_queued_reset = redis.call(\'hkeys\', client_num_queued_key)\\n  local queued_reset = {}\\n  for i = 1, #clients_queued_reset do\\n    table.insert(queued_reset, clients_queued_reset[i])\\n    table.insert(queued_reset, 0)\\n  end\\n  redis.call(\'hmset\', client_num_queued_key, unpack(queued_reset))\\n\\n  redis.call(\'publish\', \'b_\'..id, \'blocked:\')\\n\\n  refresh_expiration(now, newNextRequest, groupTimeout)\\nend\\n\\nif not blocked and not reachedHWM then\\n  redis.call(\'hincrby\', client_num_queued_key, client, 1)\\nend\\n\\nreturn {reachedHWM, blocked, strategy}\\n","update_settings.lua":"local args = {\'hmset\', settings_key}\\n\\nfor i = num_static_argv + 1, #ARGV do\\n  table.insert(args, ARGV[i])\\nend\\n\\nredis.call(unpack(args))\\n\\nprocess_tick(now, true)\\n\\nlocal groupTimeout = tonumber(redis.call(\'hget\', settings_key, \'groupTimeout\'))\\nrefresh_expiration(0, 0, groupTimeout)\\n\\nreturn {}\\n","validate_client.lua":"if not redis.call(\'zscore\', client_last_seen_key, client) then\\n  return redis.error_reply(\'UNKNOWN_CLIENT\')\\nend\\n\\nredis.call(\'zadd\', client_last_seen_key, now, client)\\n","validate_keys.lua":"if not (redis.call(\'exists\', settings_key) == 1) then\\n  return redis.error_reply(\'SETTINGS_KEY_NOT_FOUND\')\\nend\\n"}');
+
+/***/ }),
+
+/***/ 88349:
+/***/ ((module) => {
+
+module.exports = {"r":"2.19.5"};
+
 /***/ })
 
 /******/ });
@@ -62994,2935 +76616,8 @@ var __webpack_exports__ = {};
 var lib_core = __nccwpck_require__(33838);
 // EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
 var lib = __nccwpck_require__(46787);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(51455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(76760);
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(73136);
-// EXTERNAL MODULE: ./packages/lock/lib/index.js + 22 modules
-var lock_lib = __nccwpck_require__(34764);
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(38815);
-;// CONCATENATED MODULE: ./packages/config/lib/src/checks.js
-
-
-/**
- * Checks on every string of a karoo.yml that the schema's per-field patterns do not make:
- * values are data, never shell text or paths outside their directory.
- *
- * - Names, paths, URLs and every other single value must be one line of printable text
- *   (no control characters, at most 4096 characters): they end up in file names, command-line
- *   options and configuration files, where a newline starts a new directive.
- * - Command arguments and service environment values may hold any text but NUL (no argument
- *   vector or environment can carry it); they are passed as data, never to a shell.
- * - `values` and file contents may hold anything: they are data for templates and files.
- * - Role names are plain names, like node and service names.
- * - Paths karoo writes or deletes (`lock`, `acceptance.junit`) stay inside their directory.
- */
-function checkConfigStrings(raw, fail) {
-    walk(raw, [], fail);
-    for (const role of Object.keys(raw.roles ?? {})) {
-        if (!ROLE_NAME.test(role))
-            fail(['roles', role], `role name ${(0,lib/* quoteValue */.cl)(role)} is not a plain name (letters, digits, _ . -, at most 63)`);
-    }
-    (raw.nodes ?? []).forEach((n, i) => {
-        if (typeof n.role === 'string' && !ROLE_NAME.test(n.role))
-            fail(['nodes', i, 'role'], `role name ${(0,lib/* quoteValue */.cl)(n.role)} is not a plain name (letters, digits, _ . -, at most 63)`);
-    });
-    const inside = (keyPath, p, base) => {
-        if (typeof p !== 'string')
-            return;
-        if ((0,external_node_path_.isAbsolute)(p) || p.split(/[\\/]/).includes('..'))
-            fail(keyPath, `${(0,lib/* quoteValue */.cl)(p)} must be a relative path inside ${base}, without ..`);
-    };
-    inside(['lock'], raw.lock, 'the directory of this file');
-    inside(['acceptance', 'junit'], raw.acceptance?.junit, 'the acceptance working directory (karoo deletes it before each run)');
-}
-const ROLE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/;
-const MAX_LINE = 4096;
-function ruleOf(p) {
-    const [a, b, c, , e] = p;
-    if (a === 'values')
-        return 'data';
-    if (a === 'environments' && c === 'values')
-        return 'data';
-    if (a === 'roles' && c === 'files' && e === 'content' && p.length === 5)
-        return 'data';
-    if (a === 'roles' && c === 'services' && e === 'command' && p.length === 6)
-        return 'argv';
-    if (a === 'roles' && c === 'services' && e === 'environment' && p.length === 6)
-        return 'argv';
-    if (a === 'acceptance' && b === 'command' && p.length === 3)
-        return 'argv';
-    if (a === 'acceptance' && b === 'env' && p.length === 3)
-        return 'argv';
-    return 'line';
-}
-function walk(v, p, fail) {
-    if (typeof v === 'string')
-        return checkString(v, p, ruleOf(p), fail);
-    if (Array.isArray(v))
-        return v.forEach((x, i) => walk(x, [...p, i], fail));
-    if (v !== null && typeof v === 'object') {
-        for (const [k, x] of Object.entries(v)) {
-            // A key is a name wherever its value is not free data (the keys of `values` are data).
-            if (ruleOf(p) !== 'data')
-                checkString(k, [...p, k], 'line', fail);
-            walk(x, [...p, k], fail);
-        }
-    }
-}
-function checkString(s, p, rule, fail) {
-    if (rule === 'data')
-        return;
-    if (rule === 'argv') {
-        if (s.includes('\u0000'))
-            fail(p, `${(0,lib/* quoteValue */.cl)(s)} contains a NUL character, which no command line or environment can carry`);
-        return;
-    }
-    const c = (0,lib/* controlCharacterIn */.k2)(s);
-    if (c !== undefined)
-        fail(p, `${(0,lib/* quoteValue */.cl)(s)} contains a control character (${c}); names, paths and URLs must be one line of printable text`);
-    if (s.length > MAX_LINE)
-        fail(p, `is ${s.length} characters long; at most ${MAX_LINE}`);
-}
-//# sourceMappingURL=checks.js.map
-;// CONCATENATED MODULE: ./packages/config/lib/src/generated/schema-validator.js
-// @ts-nocheck
-// Generated by scripts/gen-config-validator.mjs from schema/karoo.schema.json. Do not edit.
-
-const validate = validate10;
-/* harmony default export */ const schema_validator = ((/* unused pure expression or super */ null && (validate10)));
-const schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://karoo.dev/schema/karoo.schema.json", "title": "karoo.yml", "description": "Configuration of a system delivered by karoo: its leaf packages, indexes, target platform, nodes, roles, environments and acceptance tests.", "type": "object", "additionalProperties": false, "required": ["system", "leaves", "indexes"], "properties": { "$schema": { "type": "string" }, "system": { "description": "Name of the system; used in store paths, release directories and machine names.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, "leaves": { "description": "The packages the team builds itself. Resolution starts from the newest build of each in the private index.", "type": "array", "minItems": 1, "items": { "oneOf": [{ "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, "pin": { "description": "Exact version to use instead of the newest build.", "type": "string", "minLength": 1 }, "allow-prerelease": { "description": "Let the newest pre-release or dev build of this leaf be chosen.", "type": "boolean" }, "extras": { "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" } } } }] } }, "indexes": { "description": "Package indexes, the private one first. A name found in the private index is never taken from another index.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["url"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "url": { "description": "PEP 503/691 simple index: http(s)://…, file://…, or a path relative to this file.", "type": "string", "minLength": 1 }, "private": { "description": "Whether this index holds the team's own packages. Default: true for the first index only.", "type": "boolean" }, "username-env": { "description": "Environment variable holding the user name for basic auth.", "type": "string" }, "password-env": { "description": "Environment variable holding the password or token.", "type": "string" } } } }, "target": { "description": "The platform the system runs on. Locks are resolved for it, not for the resolving machine.", "type": "object", "additionalProperties": false, "properties": { "python": { "type": "string", "pattern": "^3\\.[0-9]{1,2}$" }, "platforms": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z0-9_]+$" } }, "implementation": { "type": "string", "enum": ["cp", "pp"] } } }, "constraints": { "description": "Constraint files (pip -c syntax), relative to this file.", "type": "array", "items": { "type": "string", "minLength": 1 } }, "resolver": { "type": "string", "enum": ["pip", "uv", "auto"] }, "as-of": { "description": "Upload-time cutoff for resolve: only files the indexes received at or before it are visible. An RFC 3339 date-time with offset (2026-01-31T12:00:00Z), \"leaves\" (the newest upload time among the chosen leaf builds: the same leaf builds give the same lock whenever resolve runs) or \"none\" (default).", "type": "string", "minLength": 1 }, "lock": { "description": "Where the lock lives, relative to this file (default: the directory of this file).", "type": "string" }, "store": { "description": "Where candidates are stored: oci-layout:PATH or REGISTRY/REPOSITORY.", "type": "string" }, "nodes": { "description": "The machines of the system, one per logical node.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, "role": { "type": "string" }, "cpus": { "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB.", "type": "integer", "minimum": 128 } } } }, "roles": { "description": "What runs on a node of each role.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "leaves": { "type": "array", "items": { "type": "string" } }, "services": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "command"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "environment": { "type": "object", "additionalProperties": { "type": "string" } }, "working-directory": { "type": "string" }, "port": { "type": "integer", "minimum": 1, "maximum": 65535 }, "start-timeout": { "description": "How long a deploy waits for the service to come up (active, and listening on its port) before it fails the node, e.g. 90s or 5m (default 60s, at most 24h). A node waits as long as its slowest service may take; `karoo deploy --wait` overrides it.", "type": "string", "pattern": "^[0-9]+(s|m|h)$" } } } }, "files": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["path"], "properties": { "path": { "type": "string" }, "template": { "type": "string" }, "content": { "type": "string" }, "mode": { "type": "string", "pattern": "^0?[0-7]{3}$" } } } } } } }, "values": { "description": "Values available to templates in every environment.", "type": "object" }, "environments": { "description": "Ordered stages a candidate is promoted through.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$" }, "requires": { "description": "Environments whose passing evidence a candidate needs to enter this one (default: the one before).", "type": "array", "items": { "type": "string" } }, "soak": { "description": "Minimum time in the required environments, e.g. 30m, 24h.", "type": "string", "pattern": "^[0-9]+(s|m|h|d)$" }, "github-environment": { "description": "GitHub Environment whose protection rules guard this stage.", "type": "string" }, "inventory": { "description": "Inventory of real hosts, relative to this file; absent for ephemeral environments.", "type": "string" }, "values": { "type": "object" } } } }, "acceptance": { "type": "object", "additionalProperties": false, "required": ["command"], "properties": { "command": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "timeout": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "junit": { "type": "string" }, "working-directory": { "type": "string" }, "allow-no-tests": { "type": "boolean", "description": "Let a run in which no test ran pass (default false: zero tests run is a failure)." }, "pass-env": { "description": "Variables of karoo's own environment the tests get besides PATH, HOME, locale and KAROO_* (nothing else is passed: no tokens, no INPUT_*).", "type": "array", "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" } }, "env": { "description": "Variables with fixed values for the tests.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }, "additionalProperties": { "type": "string" } }, "workflows": { "description": "Workflow files whose runs may produce evidence a promotion inside GitHub Actions accepts (default: .github/workflows/karoo-candidate.yml).", "type": "array", "items": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" } } } }, "attestations": { "description": "Signed attestations (in-toto statements in DSSE envelopes): the key karoo signs provenance and acceptance results with outside GitHub Actions, and what a promotion requires.", "type": "object", "additionalProperties": false, "properties": { "require": { "type": "boolean", "description": "A promotion counts acceptance evidence only with a signed test-result attestation that verifies with one of keys (default false)." }, "keys": { "type": "array", "description": "Files (relative to karoo.yml) holding the PEM public keys (Ed25519 or ECDSA P-256) whose signatures a promotion trusts.", "items": { "type": "string", "minLength": 1 } }, "signing-key": { "type": "string", "minLength": 1, "description": "File holding the PEM private key karoo signs with (a path, never the key itself); --attest-key overrides it." }, "trusted-root": { "type": "string", "minLength": 1, "description": "File (relative to karoo.yml) holding the Sigstore trusted_root.json (Fulcio CAs, transparency logs, timestamp authorities) keyless attestations are verified against; absent: keyless attestations are refused." }, "identity": { "description": "The workflow that must have made an attestation: each field given must match the workflow identity the statement names.", "type": "object", "additionalProperties": false, "properties": { "repository": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "workflow": { "type": "string", "pattern": "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, "ref": { "type": "string", "pattern": "^refs/(heads|tags)/\\S+$" }, "issuer": { "type": "string", "pattern": "^https://\\S+$", "description": "The OIDC issuer a keyless certificate must name (default https://token.actions.githubusercontent.com)." }, "server-url": { "type": "string", "pattern": "^https://[^/\\s]+/?$", "description": "The GitHub server of the repository a keyless certificate must name (default https://github.com)." } } } } }, "provision": { "type": "object", "additionalProperties": false, "properties": { "provider": { "type": "string", "enum": ["nspawn", "qemu", "libvirt"] }, "image": { "type": "string" }, "image-sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "ttl": { "type": "string", "pattern": "^[0-9]+(s|m|h)$" }, "hosts": { "description": "provider: libvirt — the pool of hypervisor hosts. Credentials are named by file path only (ssh-key, pki-dir), never written here.", "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false, "required": ["uri"], "properties": { "name": { "description": "Short name of the host in placement output; default: from the URI.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" }, "uri": { "description": "libvirt connection URI: qemu:///system, qemu+ssh://user@host/system, qemu+tls://host/system.", "type": "string", "pattern": "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" }, "cpus": { "description": "vCPUs karoo may use on this host; default: the host's CPUs as libvirt reports them.", "type": "integer", "minimum": 1 }, "memory": { "description": "Memory in MiB karoo may use on this host; default: the host's free memory as libvirt reports it.", "type": "integer", "minimum": 128 }, "pool": { "description": "libvirt storage pool for base images and overlays.", "type": "string", "pattern": "^[A-Za-z0-9._-]+$", "default": "default" }, "network": { "description": "libvirt network the site provides, shared by every host (bridged). Absent: karoo makes a private network per environment (one host only).", "type": "string", "pattern": "^[A-Za-z0-9._-]+$" }, "ssh-key": { "description": "qemu+ssh: path of the SSH private key file (relative to karoo.yml).", "type": "string" }, "pki-dir": { "description": "qemu+tls: directory of the client certificate, key and CA (relative to karoo.yml).", "type": "string" } } } }, "placement": { "type": "object", "additionalProperties": false, "properties": { "anti-affinity": { "description": "Roles whose nodes must each be on a different host.", "type": "array", "items": { "type": "string" }, "uniqueItems": true } } } } } } };
-const func2 = Object.prototype.hasOwnProperty;
-const pattern0 = new RegExp("^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$", "u");
-const pattern1 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$", "u");
-const pattern4 = new RegExp("^[a-z0-9][a-z0-9-]*$", "u");
-const pattern5 = new RegExp("^3\\.[0-9]{1,2}$", "u");
-const pattern6 = new RegExp("^[a-z0-9_]+$", "u");
-const pattern7 = new RegExp("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", "u");
-const pattern9 = new RegExp("^[0-9]+(s|m|h)$", "u");
-const pattern10 = new RegExp("^0?[0-7]{3}$", "u");
-const pattern12 = new RegExp("^[0-9]+(s|m|h|d)$", "u");
-const pattern14 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
-const pattern16 = new RegExp("^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$", "u");
-const pattern17 = new RegExp("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "u");
-const pattern19 = new RegExp("^refs/(heads|tags)/\\S+$", "u");
-const pattern20 = new RegExp("^https://\\S+$", "u");
-const pattern21 = new RegExp("^https://[^/\\s]+/?$", "u");
-const pattern22 = new RegExp("^[0-9a-f]{64}$", "u");
-const pattern24 = new RegExp("^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$", "u");
-const pattern25 = new RegExp("^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$", "u");
-const pattern26 = new RegExp("^[A-Za-z0-9._-]+$", "u");
-function validate10(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) { /*# sourceURL="https://karoo.dev/schema/karoo.schema.json" */ ; let vErrors = null; let errors = 0; if (data && typeof data == "object" && !Array.isArray(data)) {
-    if (data.system === undefined) {
-        const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "system" }, message: "must have required property '" + "system" + "'" };
-        if (vErrors === null) {
-            vErrors = [err0];
-        }
-        else {
-            vErrors.push(err0);
-        }
-        errors++;
-    }
-    if (data.leaves === undefined) {
-        const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "leaves" }, message: "must have required property '" + "leaves" + "'" };
-        if (vErrors === null) {
-            vErrors = [err1];
-        }
-        else {
-            vErrors.push(err1);
-        }
-        errors++;
-    }
-    if (data.indexes === undefined) {
-        const err2 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "indexes" }, message: "must have required property '" + "indexes" + "'" };
-        if (vErrors === null) {
-            vErrors = [err2];
-        }
-        else {
-            vErrors.push(err2);
-        }
-        errors++;
-    }
-    for (const key0 in data) {
-        if (!(func2.call(schema11.properties, key0))) {
-            const err3 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
-            if (vErrors === null) {
-                vErrors = [err3];
-            }
-            else {
-                vErrors.push(err3);
-            }
-            errors++;
-        }
-    }
-    if (data.$schema !== undefined) {
-        if (typeof data.$schema !== "string") {
-            const err4 = { instancePath: instancePath + "/$schema", schemaPath: "#/properties/%24schema/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-            if (vErrors === null) {
-                vErrors = [err4];
-            }
-            else {
-                vErrors.push(err4);
-            }
-            errors++;
-        }
-    }
-    if (data.system !== undefined) {
-        let data1 = data.system;
-        if (typeof data1 === "string") {
-            if (!pattern0.test(data1)) {
-                const err5 = { instancePath: instancePath + "/system", schemaPath: "#/properties/system/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" }, message: "must match pattern \"" + "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$" + "\"" };
-                if (vErrors === null) {
-                    vErrors = [err5];
-                }
-                else {
-                    vErrors.push(err5);
-                }
-                errors++;
-            }
-        }
-        else {
-            const err6 = { instancePath: instancePath + "/system", schemaPath: "#/properties/system/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-            if (vErrors === null) {
-                vErrors = [err6];
-            }
-            else {
-                vErrors.push(err6);
-            }
-            errors++;
-        }
-    }
-    if (data.leaves !== undefined) {
-        let data2 = data.leaves;
-        if (Array.isArray(data2)) {
-            if (data2.length < 1) {
-                const err7 = { instancePath: instancePath + "/leaves", schemaPath: "#/properties/leaves/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
-                if (vErrors === null) {
-                    vErrors = [err7];
-                }
-                else {
-                    vErrors.push(err7);
-                }
-                errors++;
-            }
-            const len0 = data2.length;
-            for (let i0 = 0; i0 < len0; i0++) {
-                let data3 = data2[i0];
-                const _errs9 = errors;
-                let valid3 = false;
-                let passing0 = null;
-                const _errs10 = errors;
-                if (typeof data3 === "string") {
-                    if (!pattern1.test(data3)) {
-                        const err8 = { instancePath: instancePath + "/leaves/" + i0, schemaPath: "#/properties/leaves/items/oneOf/0/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, message: "must match pattern \"" + "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err8];
-                        }
-                        else {
-                            vErrors.push(err8);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err9 = { instancePath: instancePath + "/leaves/" + i0, schemaPath: "#/properties/leaves/items/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err9];
-                    }
-                    else {
-                        vErrors.push(err9);
-                    }
-                    errors++;
-                }
-                var _valid0 = _errs10 === errors;
-                if (_valid0) {
-                    valid3 = true;
-                    passing0 = 0;
-                }
-                const _errs12 = errors;
-                if (data3 && typeof data3 == "object" && !Array.isArray(data3)) {
-                    if (data3.name === undefined) {
-                        const err10 = { instancePath: instancePath + "/leaves/" + i0, schemaPath: "#/properties/leaves/items/oneOf/1/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property '" + "name" + "'" };
-                        if (vErrors === null) {
-                            vErrors = [err10];
-                        }
-                        else {
-                            vErrors.push(err10);
-                        }
-                        errors++;
-                    }
-                    for (const key1 in data3) {
-                        if (!((((key1 === "name") || (key1 === "pin")) || (key1 === "allow-prerelease")) || (key1 === "extras"))) {
-                            const err11 = { instancePath: instancePath + "/leaves/" + i0, schemaPath: "#/properties/leaves/items/oneOf/1/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err11];
-                            }
-                            else {
-                                vErrors.push(err11);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data3.name !== undefined) {
-                        let data4 = data3.name;
-                        if (typeof data4 === "string") {
-                            if (!pattern1.test(data4)) {
-                                const err12 = { instancePath: instancePath + "/leaves/" + i0 + "/name", schemaPath: "#/properties/leaves/items/oneOf/1/properties/name/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, message: "must match pattern \"" + "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err12];
-                                }
-                                else {
-                                    vErrors.push(err12);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err13 = { instancePath: instancePath + "/leaves/" + i0 + "/name", schemaPath: "#/properties/leaves/items/oneOf/1/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err13];
-                            }
-                            else {
-                                vErrors.push(err13);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data3.pin !== undefined) {
-                        let data5 = data3.pin;
-                        if (typeof data5 === "string") {
-                            if (data5.length < 1) {
-                                const err14 = { instancePath: instancePath + "/leaves/" + i0 + "/pin", schemaPath: "#/properties/leaves/items/oneOf/1/properties/pin/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
-                                if (vErrors === null) {
-                                    vErrors = [err14];
-                                }
-                                else {
-                                    vErrors.push(err14);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err15 = { instancePath: instancePath + "/leaves/" + i0 + "/pin", schemaPath: "#/properties/leaves/items/oneOf/1/properties/pin/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err15];
-                            }
-                            else {
-                                vErrors.push(err15);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data3["allow-prerelease"] !== undefined) {
-                        if (typeof data3["allow-prerelease"] !== "boolean") {
-                            const err16 = { instancePath: instancePath + "/leaves/" + i0 + "/allow-prerelease", schemaPath: "#/properties/leaves/items/oneOf/1/properties/allow-prerelease/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
-                            if (vErrors === null) {
-                                vErrors = [err16];
-                            }
-                            else {
-                                vErrors.push(err16);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data3.extras !== undefined) {
-                        let data7 = data3.extras;
-                        if (Array.isArray(data7)) {
-                            const len1 = data7.length;
-                            for (let i1 = 0; i1 < len1; i1++) {
-                                let data8 = data7[i1];
-                                if (typeof data8 === "string") {
-                                    if (!pattern1.test(data8)) {
-                                        const err17 = { instancePath: instancePath + "/leaves/" + i0 + "/extras/" + i1, schemaPath: "#/properties/leaves/items/oneOf/1/properties/extras/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" }, message: "must match pattern \"" + "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$" + "\"" };
-                                        if (vErrors === null) {
-                                            vErrors = [err17];
-                                        }
-                                        else {
-                                            vErrors.push(err17);
-                                        }
-                                        errors++;
-                                    }
-                                }
-                                else {
-                                    const err18 = { instancePath: instancePath + "/leaves/" + i0 + "/extras/" + i1, schemaPath: "#/properties/leaves/items/oneOf/1/properties/extras/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err18];
-                                    }
-                                    else {
-                                        vErrors.push(err18);
-                                    }
-                                    errors++;
-                                }
-                            }
-                        }
-                        else {
-                            const err19 = { instancePath: instancePath + "/leaves/" + i0 + "/extras", schemaPath: "#/properties/leaves/items/oneOf/1/properties/extras/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                            if (vErrors === null) {
-                                vErrors = [err19];
-                            }
-                            else {
-                                vErrors.push(err19);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err20 = { instancePath: instancePath + "/leaves/" + i0, schemaPath: "#/properties/leaves/items/oneOf/1/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                    if (vErrors === null) {
-                        vErrors = [err20];
-                    }
-                    else {
-                        vErrors.push(err20);
-                    }
-                    errors++;
-                }
-                var _valid0 = _errs12 === errors;
-                if (_valid0 && valid3) {
-                    valid3 = false;
-                    passing0 = [passing0, 1];
-                }
-                else {
-                    if (_valid0) {
-                        valid3 = true;
-                        passing0 = 1;
-                    }
-                }
-                if (!valid3) {
-                    const err21 = { instancePath: instancePath + "/leaves/" + i0, schemaPath: "#/properties/leaves/items/oneOf", keyword: "oneOf", params: { passingSchemas: passing0 }, message: "must match exactly one schema in oneOf" };
-                    if (vErrors === null) {
-                        vErrors = [err21];
-                    }
-                    else {
-                        vErrors.push(err21);
-                    }
-                    errors++;
-                }
-                else {
-                    errors = _errs9;
-                    if (vErrors !== null) {
-                        if (_errs9) {
-                            vErrors.length = _errs9;
-                        }
-                        else {
-                            vErrors = null;
-                        }
-                    }
-                }
-            }
-        }
-        else {
-            const err22 = { instancePath: instancePath + "/leaves", schemaPath: "#/properties/leaves/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-            if (vErrors === null) {
-                vErrors = [err22];
-            }
-            else {
-                vErrors.push(err22);
-            }
-            errors++;
-        }
-    }
-    if (data.indexes !== undefined) {
-        let data9 = data.indexes;
-        if (Array.isArray(data9)) {
-            if (data9.length < 1) {
-                const err23 = { instancePath: instancePath + "/indexes", schemaPath: "#/properties/indexes/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
-                if (vErrors === null) {
-                    vErrors = [err23];
-                }
-                else {
-                    vErrors.push(err23);
-                }
-                errors++;
-            }
-            const len2 = data9.length;
-            for (let i2 = 0; i2 < len2; i2++) {
-                let data10 = data9[i2];
-                if (data10 && typeof data10 == "object" && !Array.isArray(data10)) {
-                    if (data10.url === undefined) {
-                        const err24 = { instancePath: instancePath + "/indexes/" + i2, schemaPath: "#/properties/indexes/items/required", keyword: "required", params: { missingProperty: "url" }, message: "must have required property '" + "url" + "'" };
-                        if (vErrors === null) {
-                            vErrors = [err24];
-                        }
-                        else {
-                            vErrors.push(err24);
-                        }
-                        errors++;
-                    }
-                    for (const key2 in data10) {
-                        if (!(((((key2 === "name") || (key2 === "url")) || (key2 === "private")) || (key2 === "username-env")) || (key2 === "password-env"))) {
-                            const err25 = { instancePath: instancePath + "/indexes/" + i2, schemaPath: "#/properties/indexes/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err25];
-                            }
-                            else {
-                                vErrors.push(err25);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data10.name !== undefined) {
-                        let data11 = data10.name;
-                        if (typeof data11 === "string") {
-                            if (!pattern4.test(data11)) {
-                                const err26 = { instancePath: instancePath + "/indexes/" + i2 + "/name", schemaPath: "#/properties/indexes/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9][a-z0-9-]*$" }, message: "must match pattern \"" + "^[a-z0-9][a-z0-9-]*$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err26];
-                                }
-                                else {
-                                    vErrors.push(err26);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err27 = { instancePath: instancePath + "/indexes/" + i2 + "/name", schemaPath: "#/properties/indexes/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err27];
-                            }
-                            else {
-                                vErrors.push(err27);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data10.url !== undefined) {
-                        let data12 = data10.url;
-                        if (typeof data12 === "string") {
-                            if (data12.length < 1) {
-                                const err28 = { instancePath: instancePath + "/indexes/" + i2 + "/url", schemaPath: "#/properties/indexes/items/properties/url/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
-                                if (vErrors === null) {
-                                    vErrors = [err28];
-                                }
-                                else {
-                                    vErrors.push(err28);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err29 = { instancePath: instancePath + "/indexes/" + i2 + "/url", schemaPath: "#/properties/indexes/items/properties/url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err29];
-                            }
-                            else {
-                                vErrors.push(err29);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data10.private !== undefined) {
-                        if (typeof data10.private !== "boolean") {
-                            const err30 = { instancePath: instancePath + "/indexes/" + i2 + "/private", schemaPath: "#/properties/indexes/items/properties/private/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
-                            if (vErrors === null) {
-                                vErrors = [err30];
-                            }
-                            else {
-                                vErrors.push(err30);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data10["username-env"] !== undefined) {
-                        if (typeof data10["username-env"] !== "string") {
-                            const err31 = { instancePath: instancePath + "/indexes/" + i2 + "/username-env", schemaPath: "#/properties/indexes/items/properties/username-env/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err31];
-                            }
-                            else {
-                                vErrors.push(err31);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data10["password-env"] !== undefined) {
-                        if (typeof data10["password-env"] !== "string") {
-                            const err32 = { instancePath: instancePath + "/indexes/" + i2 + "/password-env", schemaPath: "#/properties/indexes/items/properties/password-env/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err32];
-                            }
-                            else {
-                                vErrors.push(err32);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err33 = { instancePath: instancePath + "/indexes/" + i2, schemaPath: "#/properties/indexes/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                    if (vErrors === null) {
-                        vErrors = [err33];
-                    }
-                    else {
-                        vErrors.push(err33);
-                    }
-                    errors++;
-                }
-            }
-        }
-        else {
-            const err34 = { instancePath: instancePath + "/indexes", schemaPath: "#/properties/indexes/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-            if (vErrors === null) {
-                vErrors = [err34];
-            }
-            else {
-                vErrors.push(err34);
-            }
-            errors++;
-        }
-    }
-    if (data.target !== undefined) {
-        let data16 = data.target;
-        if (data16 && typeof data16 == "object" && !Array.isArray(data16)) {
-            for (const key3 in data16) {
-                if (!(((key3 === "python") || (key3 === "platforms")) || (key3 === "implementation"))) {
-                    const err35 = { instancePath: instancePath + "/target", schemaPath: "#/properties/target/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" };
-                    if (vErrors === null) {
-                        vErrors = [err35];
-                    }
-                    else {
-                        vErrors.push(err35);
-                    }
-                    errors++;
-                }
-            }
-            if (data16.python !== undefined) {
-                let data17 = data16.python;
-                if (typeof data17 === "string") {
-                    if (!pattern5.test(data17)) {
-                        const err36 = { instancePath: instancePath + "/target/python", schemaPath: "#/properties/target/properties/python/pattern", keyword: "pattern", params: { pattern: "^3\\.[0-9]{1,2}$" }, message: "must match pattern \"" + "^3\\.[0-9]{1,2}$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err36];
-                        }
-                        else {
-                            vErrors.push(err36);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err37 = { instancePath: instancePath + "/target/python", schemaPath: "#/properties/target/properties/python/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err37];
-                    }
-                    else {
-                        vErrors.push(err37);
-                    }
-                    errors++;
-                }
-            }
-            if (data16.platforms !== undefined) {
-                let data18 = data16.platforms;
-                if (Array.isArray(data18)) {
-                    if (data18.length < 1) {
-                        const err38 = { instancePath: instancePath + "/target/platforms", schemaPath: "#/properties/target/properties/platforms/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
-                        if (vErrors === null) {
-                            vErrors = [err38];
-                        }
-                        else {
-                            vErrors.push(err38);
-                        }
-                        errors++;
-                    }
-                    const len3 = data18.length;
-                    for (let i3 = 0; i3 < len3; i3++) {
-                        let data19 = data18[i3];
-                        if (typeof data19 === "string") {
-                            if (!pattern6.test(data19)) {
-                                const err39 = { instancePath: instancePath + "/target/platforms/" + i3, schemaPath: "#/properties/target/properties/platforms/items/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9_]+$" }, message: "must match pattern \"" + "^[a-z0-9_]+$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err39];
-                                }
-                                else {
-                                    vErrors.push(err39);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err40 = { instancePath: instancePath + "/target/platforms/" + i3, schemaPath: "#/properties/target/properties/platforms/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err40];
-                            }
-                            else {
-                                vErrors.push(err40);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err41 = { instancePath: instancePath + "/target/platforms", schemaPath: "#/properties/target/properties/platforms/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                    if (vErrors === null) {
-                        vErrors = [err41];
-                    }
-                    else {
-                        vErrors.push(err41);
-                    }
-                    errors++;
-                }
-            }
-            if (data16.implementation !== undefined) {
-                let data20 = data16.implementation;
-                if (typeof data20 !== "string") {
-                    const err42 = { instancePath: instancePath + "/target/implementation", schemaPath: "#/properties/target/properties/implementation/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err42];
-                    }
-                    else {
-                        vErrors.push(err42);
-                    }
-                    errors++;
-                }
-                if (!((data20 === "cp") || (data20 === "pp"))) {
-                    const err43 = { instancePath: instancePath + "/target/implementation", schemaPath: "#/properties/target/properties/implementation/enum", keyword: "enum", params: { allowedValues: schema11.properties.target.properties.implementation.enum }, message: "must be equal to one of the allowed values" };
-                    if (vErrors === null) {
-                        vErrors = [err43];
-                    }
-                    else {
-                        vErrors.push(err43);
-                    }
-                    errors++;
-                }
-            }
-        }
-        else {
-            const err44 = { instancePath: instancePath + "/target", schemaPath: "#/properties/target/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-            if (vErrors === null) {
-                vErrors = [err44];
-            }
-            else {
-                vErrors.push(err44);
-            }
-            errors++;
-        }
-    }
-    if (data.constraints !== undefined) {
-        let data21 = data.constraints;
-        if (Array.isArray(data21)) {
-            const len4 = data21.length;
-            for (let i4 = 0; i4 < len4; i4++) {
-                let data22 = data21[i4];
-                if (typeof data22 === "string") {
-                    if (data22.length < 1) {
-                        const err45 = { instancePath: instancePath + "/constraints/" + i4, schemaPath: "#/properties/constraints/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
-                        if (vErrors === null) {
-                            vErrors = [err45];
-                        }
-                        else {
-                            vErrors.push(err45);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err46 = { instancePath: instancePath + "/constraints/" + i4, schemaPath: "#/properties/constraints/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err46];
-                    }
-                    else {
-                        vErrors.push(err46);
-                    }
-                    errors++;
-                }
-            }
-        }
-        else {
-            const err47 = { instancePath: instancePath + "/constraints", schemaPath: "#/properties/constraints/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-            if (vErrors === null) {
-                vErrors = [err47];
-            }
-            else {
-                vErrors.push(err47);
-            }
-            errors++;
-        }
-    }
-    if (data.resolver !== undefined) {
-        let data23 = data.resolver;
-        if (typeof data23 !== "string") {
-            const err48 = { instancePath: instancePath + "/resolver", schemaPath: "#/properties/resolver/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-            if (vErrors === null) {
-                vErrors = [err48];
-            }
-            else {
-                vErrors.push(err48);
-            }
-            errors++;
-        }
-        if (!(((data23 === "pip") || (data23 === "uv")) || (data23 === "auto"))) {
-            const err49 = { instancePath: instancePath + "/resolver", schemaPath: "#/properties/resolver/enum", keyword: "enum", params: { allowedValues: schema11.properties.resolver.enum }, message: "must be equal to one of the allowed values" };
-            if (vErrors === null) {
-                vErrors = [err49];
-            }
-            else {
-                vErrors.push(err49);
-            }
-            errors++;
-        }
-    }
-    if (data["as-of"] !== undefined) {
-        let data24 = data["as-of"];
-        if (typeof data24 === "string") {
-            if (data24.length < 1) {
-                const err50 = { instancePath: instancePath + "/as-of", schemaPath: "#/properties/as-of/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
-                if (vErrors === null) {
-                    vErrors = [err50];
-                }
-                else {
-                    vErrors.push(err50);
-                }
-                errors++;
-            }
-        }
-        else {
-            const err51 = { instancePath: instancePath + "/as-of", schemaPath: "#/properties/as-of/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-            if (vErrors === null) {
-                vErrors = [err51];
-            }
-            else {
-                vErrors.push(err51);
-            }
-            errors++;
-        }
-    }
-    if (data.lock !== undefined) {
-        if (typeof data.lock !== "string") {
-            const err52 = { instancePath: instancePath + "/lock", schemaPath: "#/properties/lock/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-            if (vErrors === null) {
-                vErrors = [err52];
-            }
-            else {
-                vErrors.push(err52);
-            }
-            errors++;
-        }
-    }
-    if (data.store !== undefined) {
-        if (typeof data.store !== "string") {
-            const err53 = { instancePath: instancePath + "/store", schemaPath: "#/properties/store/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-            if (vErrors === null) {
-                vErrors = [err53];
-            }
-            else {
-                vErrors.push(err53);
-            }
-            errors++;
-        }
-    }
-    if (data.nodes !== undefined) {
-        let data27 = data.nodes;
-        if (Array.isArray(data27)) {
-            const len5 = data27.length;
-            for (let i5 = 0; i5 < len5; i5++) {
-                let data28 = data27[i5];
-                if (data28 && typeof data28 == "object" && !Array.isArray(data28)) {
-                    if (data28.name === undefined) {
-                        const err54 = { instancePath: instancePath + "/nodes/" + i5, schemaPath: "#/properties/nodes/items/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property '" + "name" + "'" };
-                        if (vErrors === null) {
-                            vErrors = [err54];
-                        }
-                        else {
-                            vErrors.push(err54);
-                        }
-                        errors++;
-                    }
-                    if (data28.role === undefined) {
-                        const err55 = { instancePath: instancePath + "/nodes/" + i5, schemaPath: "#/properties/nodes/items/required", keyword: "required", params: { missingProperty: "role" }, message: "must have required property '" + "role" + "'" };
-                        if (vErrors === null) {
-                            vErrors = [err55];
-                        }
-                        else {
-                            vErrors.push(err55);
-                        }
-                        errors++;
-                    }
-                    for (const key4 in data28) {
-                        if (!((((key4 === "name") || (key4 === "role")) || (key4 === "cpus")) || (key4 === "memory"))) {
-                            const err56 = { instancePath: instancePath + "/nodes/" + i5, schemaPath: "#/properties/nodes/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err56];
-                            }
-                            else {
-                                vErrors.push(err56);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data28.name !== undefined) {
-                        let data29 = data28.name;
-                        if (typeof data29 === "string") {
-                            if (!pattern7.test(data29)) {
-                                const err57 = { instancePath: instancePath + "/nodes/" + i5 + "/name", schemaPath: "#/properties/nodes/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, message: "must match pattern \"" + "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err57];
-                                }
-                                else {
-                                    vErrors.push(err57);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err58 = { instancePath: instancePath + "/nodes/" + i5 + "/name", schemaPath: "#/properties/nodes/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err58];
-                            }
-                            else {
-                                vErrors.push(err58);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data28.role !== undefined) {
-                        if (typeof data28.role !== "string") {
-                            const err59 = { instancePath: instancePath + "/nodes/" + i5 + "/role", schemaPath: "#/properties/nodes/items/properties/role/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err59];
-                            }
-                            else {
-                                vErrors.push(err59);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data28.cpus !== undefined) {
-                        let data31 = data28.cpus;
-                        if (!((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31)))) {
-                            const err60 = { instancePath: instancePath + "/nodes/" + i5 + "/cpus", schemaPath: "#/properties/nodes/items/properties/cpus/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
-                            if (vErrors === null) {
-                                vErrors = [err60];
-                            }
-                            else {
-                                vErrors.push(err60);
-                            }
-                            errors++;
-                        }
-                        if (typeof data31 == "number") {
-                            if (data31 < 1 || isNaN(data31)) {
-                                const err61 = { instancePath: instancePath + "/nodes/" + i5 + "/cpus", schemaPath: "#/properties/nodes/items/properties/cpus/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
-                                if (vErrors === null) {
-                                    vErrors = [err61];
-                                }
-                                else {
-                                    vErrors.push(err61);
-                                }
-                                errors++;
-                            }
-                        }
-                    }
-                    if (data28.memory !== undefined) {
-                        let data32 = data28.memory;
-                        if (!((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32)))) {
-                            const err62 = { instancePath: instancePath + "/nodes/" + i5 + "/memory", schemaPath: "#/properties/nodes/items/properties/memory/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
-                            if (vErrors === null) {
-                                vErrors = [err62];
-                            }
-                            else {
-                                vErrors.push(err62);
-                            }
-                            errors++;
-                        }
-                        if (typeof data32 == "number") {
-                            if (data32 < 128 || isNaN(data32)) {
-                                const err63 = { instancePath: instancePath + "/nodes/" + i5 + "/memory", schemaPath: "#/properties/nodes/items/properties/memory/minimum", keyword: "minimum", params: { comparison: ">=", limit: 128 }, message: "must be >= 128" };
-                                if (vErrors === null) {
-                                    vErrors = [err63];
-                                }
-                                else {
-                                    vErrors.push(err63);
-                                }
-                                errors++;
-                            }
-                        }
-                    }
-                }
-                else {
-                    const err64 = { instancePath: instancePath + "/nodes/" + i5, schemaPath: "#/properties/nodes/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                    if (vErrors === null) {
-                        vErrors = [err64];
-                    }
-                    else {
-                        vErrors.push(err64);
-                    }
-                    errors++;
-                }
-            }
-        }
-        else {
-            const err65 = { instancePath: instancePath + "/nodes", schemaPath: "#/properties/nodes/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-            if (vErrors === null) {
-                vErrors = [err65];
-            }
-            else {
-                vErrors.push(err65);
-            }
-            errors++;
-        }
-    }
-    if (data.roles !== undefined) {
-        let data33 = data.roles;
-        if (data33 && typeof data33 == "object" && !Array.isArray(data33)) {
-            for (const key5 in data33) {
-                let data34 = data33[key5];
-                if (data34 && typeof data34 == "object" && !Array.isArray(data34)) {
-                    for (const key6 in data34) {
-                        if (!(((key6 === "leaves") || (key6 === "services")) || (key6 === "files"))) {
-                            const err66 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/roles/additionalProperties/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err66];
-                            }
-                            else {
-                                vErrors.push(err66);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data34.leaves !== undefined) {
-                        let data35 = data34.leaves;
-                        if (Array.isArray(data35)) {
-                            const len6 = data35.length;
-                            for (let i6 = 0; i6 < len6; i6++) {
-                                if (typeof data35[i6] !== "string") {
-                                    const err67 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/leaves/" + i6, schemaPath: "#/properties/roles/additionalProperties/properties/leaves/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err67];
-                                    }
-                                    else {
-                                        vErrors.push(err67);
-                                    }
-                                    errors++;
-                                }
-                            }
-                        }
-                        else {
-                            const err68 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/leaves", schemaPath: "#/properties/roles/additionalProperties/properties/leaves/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                            if (vErrors === null) {
-                                vErrors = [err68];
-                            }
-                            else {
-                                vErrors.push(err68);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data34.services !== undefined) {
-                        let data37 = data34.services;
-                        if (Array.isArray(data37)) {
-                            const len7 = data37.length;
-                            for (let i7 = 0; i7 < len7; i7++) {
-                                let data38 = data37[i7];
-                                if (data38 && typeof data38 == "object" && !Array.isArray(data38)) {
-                                    if (data38.name === undefined) {
-                                        const err69 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property '" + "name" + "'" };
-                                        if (vErrors === null) {
-                                            vErrors = [err69];
-                                        }
-                                        else {
-                                            vErrors.push(err69);
-                                        }
-                                        errors++;
-                                    }
-                                    if (data38.command === undefined) {
-                                        const err70 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/required", keyword: "required", params: { missingProperty: "command" }, message: "must have required property '" + "command" + "'" };
-                                        if (vErrors === null) {
-                                            vErrors = [err70];
-                                        }
-                                        else {
-                                            vErrors.push(err70);
-                                        }
-                                        errors++;
-                                    }
-                                    for (const key7 in data38) {
-                                        if (!((((((key7 === "name") || (key7 === "command")) || (key7 === "environment")) || (key7 === "working-directory")) || (key7 === "port")) || (key7 === "start-timeout"))) {
-                                            const err71 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties" };
-                                            if (vErrors === null) {
-                                                vErrors = [err71];
-                                            }
-                                            else {
-                                                vErrors.push(err71);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                    if (data38.name !== undefined) {
-                                        let data39 = data38.name;
-                                        if (typeof data39 === "string") {
-                                            if (!pattern4.test(data39)) {
-                                                const err72 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/name", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9][a-z0-9-]*$" }, message: "must match pattern \"" + "^[a-z0-9][a-z0-9-]*$" + "\"" };
-                                                if (vErrors === null) {
-                                                    vErrors = [err72];
-                                                }
-                                                else {
-                                                    vErrors.push(err72);
-                                                }
-                                                errors++;
-                                            }
-                                        }
-                                        else {
-                                            const err73 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/name", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                            if (vErrors === null) {
-                                                vErrors = [err73];
-                                            }
-                                            else {
-                                                vErrors.push(err73);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                    if (data38.command !== undefined) {
-                                        let data40 = data38.command;
-                                        if (Array.isArray(data40)) {
-                                            if (data40.length < 1) {
-                                                const err74 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/command", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/command/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
-                                                if (vErrors === null) {
-                                                    vErrors = [err74];
-                                                }
-                                                else {
-                                                    vErrors.push(err74);
-                                                }
-                                                errors++;
-                                            }
-                                            const len8 = data40.length;
-                                            for (let i8 = 0; i8 < len8; i8++) {
-                                                if (typeof data40[i8] !== "string") {
-                                                    const err75 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/command/" + i8, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/command/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                                    if (vErrors === null) {
-                                                        vErrors = [err75];
-                                                    }
-                                                    else {
-                                                        vErrors.push(err75);
-                                                    }
-                                                    errors++;
-                                                }
-                                            }
-                                        }
-                                        else {
-                                            const err76 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/command", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/command/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                                            if (vErrors === null) {
-                                                vErrors = [err76];
-                                            }
-                                            else {
-                                                vErrors.push(err76);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                    if (data38.environment !== undefined) {
-                                        let data42 = data38.environment;
-                                        if (data42 && typeof data42 == "object" && !Array.isArray(data42)) {
-                                            for (const key8 in data42) {
-                                                if (typeof data42[key8] !== "string") {
-                                                    const err77 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/environment/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/environment/additionalProperties/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                                    if (vErrors === null) {
-                                                        vErrors = [err77];
-                                                    }
-                                                    else {
-                                                        vErrors.push(err77);
-                                                    }
-                                                    errors++;
-                                                }
-                                            }
-                                        }
-                                        else {
-                                            const err78 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/environment", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/environment/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                                            if (vErrors === null) {
-                                                vErrors = [err78];
-                                            }
-                                            else {
-                                                vErrors.push(err78);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                    if (data38["working-directory"] !== undefined) {
-                                        if (typeof data38["working-directory"] !== "string") {
-                                            const err79 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/working-directory", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/working-directory/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                            if (vErrors === null) {
-                                                vErrors = [err79];
-                                            }
-                                            else {
-                                                vErrors.push(err79);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                    if (data38.port !== undefined) {
-                                        let data45 = data38.port;
-                                        if (!((typeof data45 == "number") && (!(data45 % 1) && !isNaN(data45)))) {
-                                            const err80 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/port", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/port/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
-                                            if (vErrors === null) {
-                                                vErrors = [err80];
-                                            }
-                                            else {
-                                                vErrors.push(err80);
-                                            }
-                                            errors++;
-                                        }
-                                        if (typeof data45 == "number") {
-                                            if (data45 > 65535 || isNaN(data45)) {
-                                                const err81 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/port", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/port/maximum", keyword: "maximum", params: { comparison: "<=", limit: 65535 }, message: "must be <= 65535" };
-                                                if (vErrors === null) {
-                                                    vErrors = [err81];
-                                                }
-                                                else {
-                                                    vErrors.push(err81);
-                                                }
-                                                errors++;
-                                            }
-                                            if (data45 < 1 || isNaN(data45)) {
-                                                const err82 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/port", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/port/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
-                                                if (vErrors === null) {
-                                                    vErrors = [err82];
-                                                }
-                                                else {
-                                                    vErrors.push(err82);
-                                                }
-                                                errors++;
-                                            }
-                                        }
-                                    }
-                                    if (data38["start-timeout"] !== undefined) {
-                                        let data46 = data38["start-timeout"];
-                                        if (typeof data46 === "string") {
-                                            if (!pattern9.test(data46)) {
-                                                const err83 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/start-timeout", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/start-timeout/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
-                                                if (vErrors === null) {
-                                                    vErrors = [err83];
-                                                }
-                                                else {
-                                                    vErrors.push(err83);
-                                                }
-                                                errors++;
-                                            }
-                                        }
-                                        else {
-                                            const err84 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7 + "/start-timeout", schemaPath: "#/properties/roles/additionalProperties/properties/services/items/properties/start-timeout/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                            if (vErrors === null) {
-                                                vErrors = [err84];
-                                            }
-                                            else {
-                                                vErrors.push(err84);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                }
-                                else {
-                                    const err85 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services/" + i7, schemaPath: "#/properties/roles/additionalProperties/properties/services/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                                    if (vErrors === null) {
-                                        vErrors = [err85];
-                                    }
-                                    else {
-                                        vErrors.push(err85);
-                                    }
-                                    errors++;
-                                }
-                            }
-                        }
-                        else {
-                            const err86 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/services", schemaPath: "#/properties/roles/additionalProperties/properties/services/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                            if (vErrors === null) {
-                                vErrors = [err86];
-                            }
-                            else {
-                                vErrors.push(err86);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data34.files !== undefined) {
-                        let data47 = data34.files;
-                        if (Array.isArray(data47)) {
-                            const len9 = data47.length;
-                            for (let i9 = 0; i9 < len9; i9++) {
-                                let data48 = data47[i9];
-                                if (data48 && typeof data48 == "object" && !Array.isArray(data48)) {
-                                    if (data48.path === undefined) {
-                                        const err87 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9, schemaPath: "#/properties/roles/additionalProperties/properties/files/items/required", keyword: "required", params: { missingProperty: "path" }, message: "must have required property '" + "path" + "'" };
-                                        if (vErrors === null) {
-                                            vErrors = [err87];
-                                        }
-                                        else {
-                                            vErrors.push(err87);
-                                        }
-                                        errors++;
-                                    }
-                                    for (const key9 in data48) {
-                                        if (!((((key9 === "path") || (key9 === "template")) || (key9 === "content")) || (key9 === "mode"))) {
-                                            const err88 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9, schemaPath: "#/properties/roles/additionalProperties/properties/files/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties" };
-                                            if (vErrors === null) {
-                                                vErrors = [err88];
-                                            }
-                                            else {
-                                                vErrors.push(err88);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                    if (data48.path !== undefined) {
-                                        if (typeof data48.path !== "string") {
-                                            const err89 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/path", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/path/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                            if (vErrors === null) {
-                                                vErrors = [err89];
-                                            }
-                                            else {
-                                                vErrors.push(err89);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                    if (data48.template !== undefined) {
-                                        if (typeof data48.template !== "string") {
-                                            const err90 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/template", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/template/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                            if (vErrors === null) {
-                                                vErrors = [err90];
-                                            }
-                                            else {
-                                                vErrors.push(err90);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                    if (data48.content !== undefined) {
-                                        if (typeof data48.content !== "string") {
-                                            const err91 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/content", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/content/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                            if (vErrors === null) {
-                                                vErrors = [err91];
-                                            }
-                                            else {
-                                                vErrors.push(err91);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                    if (data48.mode !== undefined) {
-                                        let data52 = data48.mode;
-                                        if (typeof data52 === "string") {
-                                            if (!pattern10.test(data52)) {
-                                                const err92 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/mode", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/mode/pattern", keyword: "pattern", params: { pattern: "^0?[0-7]{3}$" }, message: "must match pattern \"" + "^0?[0-7]{3}$" + "\"" };
-                                                if (vErrors === null) {
-                                                    vErrors = [err92];
-                                                }
-                                                else {
-                                                    vErrors.push(err92);
-                                                }
-                                                errors++;
-                                            }
-                                        }
-                                        else {
-                                            const err93 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9 + "/mode", schemaPath: "#/properties/roles/additionalProperties/properties/files/items/properties/mode/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                            if (vErrors === null) {
-                                                vErrors = [err93];
-                                            }
-                                            else {
-                                                vErrors.push(err93);
-                                            }
-                                            errors++;
-                                        }
-                                    }
-                                }
-                                else {
-                                    const err94 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files/" + i9, schemaPath: "#/properties/roles/additionalProperties/properties/files/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                                    if (vErrors === null) {
-                                        vErrors = [err94];
-                                    }
-                                    else {
-                                        vErrors.push(err94);
-                                    }
-                                    errors++;
-                                }
-                            }
-                        }
-                        else {
-                            const err95 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1") + "/files", schemaPath: "#/properties/roles/additionalProperties/properties/files/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                            if (vErrors === null) {
-                                vErrors = [err95];
-                            }
-                            else {
-                                vErrors.push(err95);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err96 = { instancePath: instancePath + "/roles/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/roles/additionalProperties/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                    if (vErrors === null) {
-                        vErrors = [err96];
-                    }
-                    else {
-                        vErrors.push(err96);
-                    }
-                    errors++;
-                }
-            }
-        }
-        else {
-            const err97 = { instancePath: instancePath + "/roles", schemaPath: "#/properties/roles/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-            if (vErrors === null) {
-                vErrors = [err97];
-            }
-            else {
-                vErrors.push(err97);
-            }
-            errors++;
-        }
-    }
-    if (data.values !== undefined) {
-        let data53 = data.values;
-        if (!(data53 && typeof data53 == "object" && !Array.isArray(data53))) {
-            const err98 = { instancePath: instancePath + "/values", schemaPath: "#/properties/values/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-            if (vErrors === null) {
-                vErrors = [err98];
-            }
-            else {
-                vErrors.push(err98);
-            }
-            errors++;
-        }
-    }
-    if (data.environments !== undefined) {
-        let data54 = data.environments;
-        if (Array.isArray(data54)) {
-            const len10 = data54.length;
-            for (let i10 = 0; i10 < len10; i10++) {
-                let data55 = data54[i10];
-                if (data55 && typeof data55 == "object" && !Array.isArray(data55)) {
-                    if (data55.name === undefined) {
-                        const err99 = { instancePath: instancePath + "/environments/" + i10, schemaPath: "#/properties/environments/items/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property '" + "name" + "'" };
-                        if (vErrors === null) {
-                            vErrors = [err99];
-                        }
-                        else {
-                            vErrors.push(err99);
-                        }
-                        errors++;
-                    }
-                    for (const key10 in data55) {
-                        if (!((((((key10 === "name") || (key10 === "requires")) || (key10 === "soak")) || (key10 === "github-environment")) || (key10 === "inventory")) || (key10 === "values"))) {
-                            const err100 = { instancePath: instancePath + "/environments/" + i10, schemaPath: "#/properties/environments/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err100];
-                            }
-                            else {
-                                vErrors.push(err100);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data55.name !== undefined) {
-                        let data56 = data55.name;
-                        if (typeof data56 === "string") {
-                            if (!pattern4.test(data56)) {
-                                const err101 = { instancePath: instancePath + "/environments/" + i10 + "/name", schemaPath: "#/properties/environments/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9][a-z0-9-]*$" }, message: "must match pattern \"" + "^[a-z0-9][a-z0-9-]*$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err101];
-                                }
-                                else {
-                                    vErrors.push(err101);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err102 = { instancePath: instancePath + "/environments/" + i10 + "/name", schemaPath: "#/properties/environments/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err102];
-                            }
-                            else {
-                                vErrors.push(err102);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data55.requires !== undefined) {
-                        let data57 = data55.requires;
-                        if (Array.isArray(data57)) {
-                            const len11 = data57.length;
-                            for (let i11 = 0; i11 < len11; i11++) {
-                                if (typeof data57[i11] !== "string") {
-                                    const err103 = { instancePath: instancePath + "/environments/" + i10 + "/requires/" + i11, schemaPath: "#/properties/environments/items/properties/requires/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err103];
-                                    }
-                                    else {
-                                        vErrors.push(err103);
-                                    }
-                                    errors++;
-                                }
-                            }
-                        }
-                        else {
-                            const err104 = { instancePath: instancePath + "/environments/" + i10 + "/requires", schemaPath: "#/properties/environments/items/properties/requires/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                            if (vErrors === null) {
-                                vErrors = [err104];
-                            }
-                            else {
-                                vErrors.push(err104);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data55.soak !== undefined) {
-                        let data59 = data55.soak;
-                        if (typeof data59 === "string") {
-                            if (!pattern12.test(data59)) {
-                                const err105 = { instancePath: instancePath + "/environments/" + i10 + "/soak", schemaPath: "#/properties/environments/items/properties/soak/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h|d)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h|d)$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err105];
-                                }
-                                else {
-                                    vErrors.push(err105);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err106 = { instancePath: instancePath + "/environments/" + i10 + "/soak", schemaPath: "#/properties/environments/items/properties/soak/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err106];
-                            }
-                            else {
-                                vErrors.push(err106);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data55["github-environment"] !== undefined) {
-                        if (typeof data55["github-environment"] !== "string") {
-                            const err107 = { instancePath: instancePath + "/environments/" + i10 + "/github-environment", schemaPath: "#/properties/environments/items/properties/github-environment/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err107];
-                            }
-                            else {
-                                vErrors.push(err107);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data55.inventory !== undefined) {
-                        if (typeof data55.inventory !== "string") {
-                            const err108 = { instancePath: instancePath + "/environments/" + i10 + "/inventory", schemaPath: "#/properties/environments/items/properties/inventory/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err108];
-                            }
-                            else {
-                                vErrors.push(err108);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data55.values !== undefined) {
-                        let data62 = data55.values;
-                        if (!(data62 && typeof data62 == "object" && !Array.isArray(data62))) {
-                            const err109 = { instancePath: instancePath + "/environments/" + i10 + "/values", schemaPath: "#/properties/environments/items/properties/values/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                            if (vErrors === null) {
-                                vErrors = [err109];
-                            }
-                            else {
-                                vErrors.push(err109);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err110 = { instancePath: instancePath + "/environments/" + i10, schemaPath: "#/properties/environments/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                    if (vErrors === null) {
-                        vErrors = [err110];
-                    }
-                    else {
-                        vErrors.push(err110);
-                    }
-                    errors++;
-                }
-            }
-        }
-        else {
-            const err111 = { instancePath: instancePath + "/environments", schemaPath: "#/properties/environments/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-            if (vErrors === null) {
-                vErrors = [err111];
-            }
-            else {
-                vErrors.push(err111);
-            }
-            errors++;
-        }
-    }
-    if (data.acceptance !== undefined) {
-        let data63 = data.acceptance;
-        if (data63 && typeof data63 == "object" && !Array.isArray(data63)) {
-            if (data63.command === undefined) {
-                const err112 = { instancePath: instancePath + "/acceptance", schemaPath: "#/properties/acceptance/required", keyword: "required", params: { missingProperty: "command" }, message: "must have required property '" + "command" + "'" };
-                if (vErrors === null) {
-                    vErrors = [err112];
-                }
-                else {
-                    vErrors.push(err112);
-                }
-                errors++;
-            }
-            for (const key11 in data63) {
-                if (!((((((((key11 === "command") || (key11 === "timeout")) || (key11 === "junit")) || (key11 === "working-directory")) || (key11 === "allow-no-tests")) || (key11 === "pass-env")) || (key11 === "env")) || (key11 === "workflows"))) {
-                    const err113 = { instancePath: instancePath + "/acceptance", schemaPath: "#/properties/acceptance/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key11 }, message: "must NOT have additional properties" };
-                    if (vErrors === null) {
-                        vErrors = [err113];
-                    }
-                    else {
-                        vErrors.push(err113);
-                    }
-                    errors++;
-                }
-            }
-            if (data63.command !== undefined) {
-                let data64 = data63.command;
-                if (Array.isArray(data64)) {
-                    if (data64.length < 1) {
-                        const err114 = { instancePath: instancePath + "/acceptance/command", schemaPath: "#/properties/acceptance/properties/command/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
-                        if (vErrors === null) {
-                            vErrors = [err114];
-                        }
-                        else {
-                            vErrors.push(err114);
-                        }
-                        errors++;
-                    }
-                    const len12 = data64.length;
-                    for (let i12 = 0; i12 < len12; i12++) {
-                        if (typeof data64[i12] !== "string") {
-                            const err115 = { instancePath: instancePath + "/acceptance/command/" + i12, schemaPath: "#/properties/acceptance/properties/command/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err115];
-                            }
-                            else {
-                                vErrors.push(err115);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err116 = { instancePath: instancePath + "/acceptance/command", schemaPath: "#/properties/acceptance/properties/command/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                    if (vErrors === null) {
-                        vErrors = [err116];
-                    }
-                    else {
-                        vErrors.push(err116);
-                    }
-                    errors++;
-                }
-            }
-            if (data63.timeout !== undefined) {
-                let data66 = data63.timeout;
-                if (typeof data66 === "string") {
-                    if (!pattern9.test(data66)) {
-                        const err117 = { instancePath: instancePath + "/acceptance/timeout", schemaPath: "#/properties/acceptance/properties/timeout/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err117];
-                        }
-                        else {
-                            vErrors.push(err117);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err118 = { instancePath: instancePath + "/acceptance/timeout", schemaPath: "#/properties/acceptance/properties/timeout/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err118];
-                    }
-                    else {
-                        vErrors.push(err118);
-                    }
-                    errors++;
-                }
-            }
-            if (data63.junit !== undefined) {
-                if (typeof data63.junit !== "string") {
-                    const err119 = { instancePath: instancePath + "/acceptance/junit", schemaPath: "#/properties/acceptance/properties/junit/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err119];
-                    }
-                    else {
-                        vErrors.push(err119);
-                    }
-                    errors++;
-                }
-            }
-            if (data63["working-directory"] !== undefined) {
-                if (typeof data63["working-directory"] !== "string") {
-                    const err120 = { instancePath: instancePath + "/acceptance/working-directory", schemaPath: "#/properties/acceptance/properties/working-directory/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err120];
-                    }
-                    else {
-                        vErrors.push(err120);
-                    }
-                    errors++;
-                }
-            }
-            if (data63["allow-no-tests"] !== undefined) {
-                if (typeof data63["allow-no-tests"] !== "boolean") {
-                    const err121 = { instancePath: instancePath + "/acceptance/allow-no-tests", schemaPath: "#/properties/acceptance/properties/allow-no-tests/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
-                    if (vErrors === null) {
-                        vErrors = [err121];
-                    }
-                    else {
-                        vErrors.push(err121);
-                    }
-                    errors++;
-                }
-            }
-            if (data63["pass-env"] !== undefined) {
-                let data70 = data63["pass-env"];
-                if (Array.isArray(data70)) {
-                    const len13 = data70.length;
-                    for (let i13 = 0; i13 < len13; i13++) {
-                        let data71 = data70[i13];
-                        if (typeof data71 === "string") {
-                            if (!pattern14.test(data71)) {
-                                const err122 = { instancePath: instancePath + "/acceptance/pass-env/" + i13, schemaPath: "#/properties/acceptance/properties/pass-env/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z_][A-Za-z0-9_]*$" }, message: "must match pattern \"" + "^[A-Za-z_][A-Za-z0-9_]*$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err122];
-                                }
-                                else {
-                                    vErrors.push(err122);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err123 = { instancePath: instancePath + "/acceptance/pass-env/" + i13, schemaPath: "#/properties/acceptance/properties/pass-env/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err123];
-                            }
-                            else {
-                                vErrors.push(err123);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err124 = { instancePath: instancePath + "/acceptance/pass-env", schemaPath: "#/properties/acceptance/properties/pass-env/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                    if (vErrors === null) {
-                        vErrors = [err124];
-                    }
-                    else {
-                        vErrors.push(err124);
-                    }
-                    errors++;
-                }
-            }
-            if (data63.env !== undefined) {
-                let data72 = data63.env;
-                if (data72 && typeof data72 == "object" && !Array.isArray(data72)) {
-                    for (const key12 in data72) {
-                        const _errs163 = errors;
-                        if (typeof key12 === "string") {
-                            if (!pattern14.test(key12)) {
-                                const err125 = { instancePath: instancePath + "/acceptance/env", schemaPath: "#/properties/acceptance/properties/env/propertyNames/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z_][A-Za-z0-9_]*$" }, message: "must match pattern \"" + "^[A-Za-z_][A-Za-z0-9_]*$" + "\"", propertyName: key12 };
-                                if (vErrors === null) {
-                                    vErrors = [err125];
-                                }
-                                else {
-                                    vErrors.push(err125);
-                                }
-                                errors++;
-                            }
-                        }
-                        var valid41 = _errs163 === errors;
-                        if (!valid41) {
-                            const err126 = { instancePath: instancePath + "/acceptance/env", schemaPath: "#/properties/acceptance/properties/env/propertyNames", keyword: "propertyNames", params: { propertyName: key12 }, message: "property name must be valid" };
-                            if (vErrors === null) {
-                                vErrors = [err126];
-                            }
-                            else {
-                                vErrors.push(err126);
-                            }
-                            errors++;
-                        }
-                    }
-                    for (const key13 in data72) {
-                        if (typeof data72[key13] !== "string") {
-                            const err127 = { instancePath: instancePath + "/acceptance/env/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/acceptance/properties/env/additionalProperties/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err127];
-                            }
-                            else {
-                                vErrors.push(err127);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err128 = { instancePath: instancePath + "/acceptance/env", schemaPath: "#/properties/acceptance/properties/env/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                    if (vErrors === null) {
-                        vErrors = [err128];
-                    }
-                    else {
-                        vErrors.push(err128);
-                    }
-                    errors++;
-                }
-            }
-            if (data63.workflows !== undefined) {
-                let data74 = data63.workflows;
-                if (Array.isArray(data74)) {
-                    const len14 = data74.length;
-                    for (let i14 = 0; i14 < len14; i14++) {
-                        let data75 = data74[i14];
-                        if (typeof data75 === "string") {
-                            if (!pattern16.test(data75)) {
-                                const err129 = { instancePath: instancePath + "/acceptance/workflows/" + i14, schemaPath: "#/properties/acceptance/properties/workflows/items/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err129];
-                                }
-                                else {
-                                    vErrors.push(err129);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err130 = { instancePath: instancePath + "/acceptance/workflows/" + i14, schemaPath: "#/properties/acceptance/properties/workflows/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err130];
-                            }
-                            else {
-                                vErrors.push(err130);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err131 = { instancePath: instancePath + "/acceptance/workflows", schemaPath: "#/properties/acceptance/properties/workflows/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                    if (vErrors === null) {
-                        vErrors = [err131];
-                    }
-                    else {
-                        vErrors.push(err131);
-                    }
-                    errors++;
-                }
-            }
-        }
-        else {
-            const err132 = { instancePath: instancePath + "/acceptance", schemaPath: "#/properties/acceptance/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-            if (vErrors === null) {
-                vErrors = [err132];
-            }
-            else {
-                vErrors.push(err132);
-            }
-            errors++;
-        }
-    }
-    if (data.attestations !== undefined) {
-        let data76 = data.attestations;
-        if (data76 && typeof data76 == "object" && !Array.isArray(data76)) {
-            for (const key14 in data76) {
-                if (!(((((key14 === "require") || (key14 === "keys")) || (key14 === "signing-key")) || (key14 === "trusted-root")) || (key14 === "identity"))) {
-                    const err133 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key14 }, message: "must NOT have additional properties" };
-                    if (vErrors === null) {
-                        vErrors = [err133];
-                    }
-                    else {
-                        vErrors.push(err133);
-                    }
-                    errors++;
-                }
-            }
-            if (data76.require !== undefined) {
-                if (typeof data76.require !== "boolean") {
-                    const err134 = { instancePath: instancePath + "/attestations/require", schemaPath: "#/properties/attestations/properties/require/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
-                    if (vErrors === null) {
-                        vErrors = [err134];
-                    }
-                    else {
-                        vErrors.push(err134);
-                    }
-                    errors++;
-                }
-            }
-            if (data76.keys !== undefined) {
-                let data78 = data76.keys;
-                if (Array.isArray(data78)) {
-                    const len15 = data78.length;
-                    for (let i15 = 0; i15 < len15; i15++) {
-                        let data79 = data78[i15];
-                        if (typeof data79 === "string") {
-                            if (data79.length < 1) {
-                                const err135 = { instancePath: instancePath + "/attestations/keys/" + i15, schemaPath: "#/properties/attestations/properties/keys/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
-                                if (vErrors === null) {
-                                    vErrors = [err135];
-                                }
-                                else {
-                                    vErrors.push(err135);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err136 = { instancePath: instancePath + "/attestations/keys/" + i15, schemaPath: "#/properties/attestations/properties/keys/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err136];
-                            }
-                            else {
-                                vErrors.push(err136);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err137 = { instancePath: instancePath + "/attestations/keys", schemaPath: "#/properties/attestations/properties/keys/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                    if (vErrors === null) {
-                        vErrors = [err137];
-                    }
-                    else {
-                        vErrors.push(err137);
-                    }
-                    errors++;
-                }
-            }
-            if (data76["signing-key"] !== undefined) {
-                let data80 = data76["signing-key"];
-                if (typeof data80 === "string") {
-                    if (data80.length < 1) {
-                        const err138 = { instancePath: instancePath + "/attestations/signing-key", schemaPath: "#/properties/attestations/properties/signing-key/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
-                        if (vErrors === null) {
-                            vErrors = [err138];
-                        }
-                        else {
-                            vErrors.push(err138);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err139 = { instancePath: instancePath + "/attestations/signing-key", schemaPath: "#/properties/attestations/properties/signing-key/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err139];
-                    }
-                    else {
-                        vErrors.push(err139);
-                    }
-                    errors++;
-                }
-            }
-            if (data76["trusted-root"] !== undefined) {
-                let data81 = data76["trusted-root"];
-                if (typeof data81 === "string") {
-                    if (data81.length < 1) {
-                        const err140 = { instancePath: instancePath + "/attestations/trusted-root", schemaPath: "#/properties/attestations/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
-                        if (vErrors === null) {
-                            vErrors = [err140];
-                        }
-                        else {
-                            vErrors.push(err140);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err141 = { instancePath: instancePath + "/attestations/trusted-root", schemaPath: "#/properties/attestations/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err141];
-                    }
-                    else {
-                        vErrors.push(err141);
-                    }
-                    errors++;
-                }
-            }
-            if (data76.identity !== undefined) {
-                let data82 = data76.identity;
-                if (data82 && typeof data82 == "object" && !Array.isArray(data82)) {
-                    for (const key15 in data82) {
-                        if (!(((((key15 === "repository") || (key15 === "workflow")) || (key15 === "ref")) || (key15 === "issuer")) || (key15 === "server-url"))) {
-                            const err142 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err142];
-                            }
-                            else {
-                                vErrors.push(err142);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data82.repository !== undefined) {
-                        let data83 = data82.repository;
-                        if (typeof data83 === "string") {
-                            if (!pattern17.test(data83)) {
-                                const err143 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err143];
-                                }
-                                else {
-                                    vErrors.push(err143);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err144 = { instancePath: instancePath + "/attestations/identity/repository", schemaPath: "#/properties/attestations/properties/identity/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err144];
-                            }
-                            else {
-                                vErrors.push(err144);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data82.workflow !== undefined) {
-                        let data84 = data82.workflow;
-                        if (typeof data84 === "string") {
-                            if (!pattern16.test(data84)) {
-                                const err145 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/pattern", keyword: "pattern", params: { pattern: "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" }, message: "must match pattern \"" + "^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err145];
-                                }
-                                else {
-                                    vErrors.push(err145);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err146 = { instancePath: instancePath + "/attestations/identity/workflow", schemaPath: "#/properties/attestations/properties/identity/properties/workflow/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err146];
-                            }
-                            else {
-                                vErrors.push(err146);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data82.ref !== undefined) {
-                        let data85 = data82.ref;
-                        if (typeof data85 === "string") {
-                            if (!pattern19.test(data85)) {
-                                const err147 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/pattern", keyword: "pattern", params: { pattern: "^refs/(heads|tags)/\\S+$" }, message: "must match pattern \"" + "^refs/(heads|tags)/\\S+$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err147];
-                                }
-                                else {
-                                    vErrors.push(err147);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err148 = { instancePath: instancePath + "/attestations/identity/ref", schemaPath: "#/properties/attestations/properties/identity/properties/ref/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err148];
-                            }
-                            else {
-                                vErrors.push(err148);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data82.issuer !== undefined) {
-                        let data86 = data82.issuer;
-                        if (typeof data86 === "string") {
-                            if (!pattern20.test(data86)) {
-                                const err149 = { instancePath: instancePath + "/attestations/identity/issuer", schemaPath: "#/properties/attestations/properties/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://\\S+$" }, message: "must match pattern \"" + "^https://\\S+$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err149];
-                                }
-                                else {
-                                    vErrors.push(err149);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err150 = { instancePath: instancePath + "/attestations/identity/issuer", schemaPath: "#/properties/attestations/properties/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err150];
-                            }
-                            else {
-                                vErrors.push(err150);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data82["server-url"] !== undefined) {
-                        let data87 = data82["server-url"];
-                        if (typeof data87 === "string") {
-                            if (!pattern21.test(data87)) {
-                                const err151 = { instancePath: instancePath + "/attestations/identity/server-url", schemaPath: "#/properties/attestations/properties/identity/properties/server-url/pattern", keyword: "pattern", params: { pattern: "^https://[^/\\s]+/?$" }, message: "must match pattern \"" + "^https://[^/\\s]+/?$" + "\"" };
-                                if (vErrors === null) {
-                                    vErrors = [err151];
-                                }
-                                else {
-                                    vErrors.push(err151);
-                                }
-                                errors++;
-                            }
-                        }
-                        else {
-                            const err152 = { instancePath: instancePath + "/attestations/identity/server-url", schemaPath: "#/properties/attestations/properties/identity/properties/server-url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                            if (vErrors === null) {
-                                vErrors = [err152];
-                            }
-                            else {
-                                vErrors.push(err152);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err153 = { instancePath: instancePath + "/attestations/identity", schemaPath: "#/properties/attestations/properties/identity/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                    if (vErrors === null) {
-                        vErrors = [err153];
-                    }
-                    else {
-                        vErrors.push(err153);
-                    }
-                    errors++;
-                }
-            }
-        }
-        else {
-            const err154 = { instancePath: instancePath + "/attestations", schemaPath: "#/properties/attestations/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-            if (vErrors === null) {
-                vErrors = [err154];
-            }
-            else {
-                vErrors.push(err154);
-            }
-            errors++;
-        }
-    }
-    if (data.provision !== undefined) {
-        let data88 = data.provision;
-        if (data88 && typeof data88 == "object" && !Array.isArray(data88)) {
-            for (const key16 in data88) {
-                if (!((((((key16 === "provider") || (key16 === "image")) || (key16 === "image-sha256")) || (key16 === "ttl")) || (key16 === "hosts")) || (key16 === "placement"))) {
-                    const err155 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key16 }, message: "must NOT have additional properties" };
-                    if (vErrors === null) {
-                        vErrors = [err155];
-                    }
-                    else {
-                        vErrors.push(err155);
-                    }
-                    errors++;
-                }
-            }
-            if (data88.provider !== undefined) {
-                let data89 = data88.provider;
-                if (typeof data89 !== "string") {
-                    const err156 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err156];
-                    }
-                    else {
-                        vErrors.push(err156);
-                    }
-                    errors++;
-                }
-                if (!(((data89 === "nspawn") || (data89 === "qemu")) || (data89 === "libvirt"))) {
-                    const err157 = { instancePath: instancePath + "/provision/provider", schemaPath: "#/properties/provision/properties/provider/enum", keyword: "enum", params: { allowedValues: schema11.properties.provision.properties.provider.enum }, message: "must be equal to one of the allowed values" };
-                    if (vErrors === null) {
-                        vErrors = [err157];
-                    }
-                    else {
-                        vErrors.push(err157);
-                    }
-                    errors++;
-                }
-            }
-            if (data88.image !== undefined) {
-                if (typeof data88.image !== "string") {
-                    const err158 = { instancePath: instancePath + "/provision/image", schemaPath: "#/properties/provision/properties/image/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err158];
-                    }
-                    else {
-                        vErrors.push(err158);
-                    }
-                    errors++;
-                }
-            }
-            if (data88["image-sha256"] !== undefined) {
-                let data91 = data88["image-sha256"];
-                if (typeof data91 === "string") {
-                    if (!pattern22.test(data91)) {
-                        const err159 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: "must match pattern \"" + "^[0-9a-f]{64}$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err159];
-                        }
-                        else {
-                            vErrors.push(err159);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err160 = { instancePath: instancePath + "/provision/image-sha256", schemaPath: "#/properties/provision/properties/image-sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err160];
-                    }
-                    else {
-                        vErrors.push(err160);
-                    }
-                    errors++;
-                }
-            }
-            if (data88.ttl !== undefined) {
-                let data92 = data88.ttl;
-                if (typeof data92 === "string") {
-                    if (!pattern9.test(data92)) {
-                        const err161 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/pattern", keyword: "pattern", params: { pattern: "^[0-9]+(s|m|h)$" }, message: "must match pattern \"" + "^[0-9]+(s|m|h)$" + "\"" };
-                        if (vErrors === null) {
-                            vErrors = [err161];
-                        }
-                        else {
-                            vErrors.push(err161);
-                        }
-                        errors++;
-                    }
-                }
-                else {
-                    const err162 = { instancePath: instancePath + "/provision/ttl", schemaPath: "#/properties/provision/properties/ttl/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                        vErrors = [err162];
-                    }
-                    else {
-                        vErrors.push(err162);
-                    }
-                    errors++;
-                }
-            }
-            if (data88.hosts !== undefined) {
-                let data93 = data88.hosts;
-                if (Array.isArray(data93)) {
-                    if (data93.length < 1) {
-                        const err163 = { instancePath: instancePath + "/provision/hosts", schemaPath: "#/properties/provision/properties/hosts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
-                        if (vErrors === null) {
-                            vErrors = [err163];
-                        }
-                        else {
-                            vErrors.push(err163);
-                        }
-                        errors++;
-                    }
-                    const len16 = data93.length;
-                    for (let i16 = 0; i16 < len16; i16++) {
-                        let data94 = data93[i16];
-                        if (data94 && typeof data94 == "object" && !Array.isArray(data94)) {
-                            if (data94.uri === undefined) {
-                                const err164 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/required", keyword: "required", params: { missingProperty: "uri" }, message: "must have required property '" + "uri" + "'" };
-                                if (vErrors === null) {
-                                    vErrors = [err164];
-                                }
-                                else {
-                                    vErrors.push(err164);
-                                }
-                                errors++;
-                            }
-                            for (const key17 in data94) {
-                                if (!((((((((key17 === "name") || (key17 === "uri")) || (key17 === "cpus")) || (key17 === "memory")) || (key17 === "pool")) || (key17 === "network")) || (key17 === "ssh-key")) || (key17 === "pki-dir"))) {
-                                    const err165 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key17 }, message: "must NOT have additional properties" };
-                                    if (vErrors === null) {
-                                        vErrors = [err165];
-                                    }
-                                    else {
-                                        vErrors.push(err165);
-                                    }
-                                    errors++;
-                                }
-                            }
-                            if (data94.name !== undefined) {
-                                let data95 = data94.name;
-                                if (typeof data95 === "string") {
-                                    if (!pattern24.test(data95)) {
-                                        const err166 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/name", schemaPath: "#/properties/provision/properties/hosts/items/properties/name/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" }, message: "must match pattern \"" + "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$" + "\"" };
-                                        if (vErrors === null) {
-                                            vErrors = [err166];
-                                        }
-                                        else {
-                                            vErrors.push(err166);
-                                        }
-                                        errors++;
-                                    }
-                                }
-                                else {
-                                    const err167 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/name", schemaPath: "#/properties/provision/properties/hosts/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err167];
-                                    }
-                                    else {
-                                        vErrors.push(err167);
-                                    }
-                                    errors++;
-                                }
-                            }
-                            if (data94.uri !== undefined) {
-                                let data96 = data94.uri;
-                                if (typeof data96 === "string") {
-                                    if (!pattern25.test(data96)) {
-                                        const err168 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/uri", schemaPath: "#/properties/provision/properties/hosts/items/properties/uri/pattern", keyword: "pattern", params: { pattern: "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" }, message: "must match pattern \"" + "^qemu(\\+(ssh|tls|tcp|unix))?://([A-Za-z0-9._-]+@)?[A-Za-z0-9.:\\[\\]-]*/(system|session)$" + "\"" };
-                                        if (vErrors === null) {
-                                            vErrors = [err168];
-                                        }
-                                        else {
-                                            vErrors.push(err168);
-                                        }
-                                        errors++;
-                                    }
-                                }
-                                else {
-                                    const err169 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/uri", schemaPath: "#/properties/provision/properties/hosts/items/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err169];
-                                    }
-                                    else {
-                                        vErrors.push(err169);
-                                    }
-                                    errors++;
-                                }
-                            }
-                            if (data94.cpus !== undefined) {
-                                let data97 = data94.cpus;
-                                if (!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))) {
-                                    const err170 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/cpus", schemaPath: "#/properties/provision/properties/hosts/items/properties/cpus/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
-                                    if (vErrors === null) {
-                                        vErrors = [err170];
-                                    }
-                                    else {
-                                        vErrors.push(err170);
-                                    }
-                                    errors++;
-                                }
-                                if (typeof data97 == "number") {
-                                    if (data97 < 1 || isNaN(data97)) {
-                                        const err171 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/cpus", schemaPath: "#/properties/provision/properties/hosts/items/properties/cpus/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
-                                        if (vErrors === null) {
-                                            vErrors = [err171];
-                                        }
-                                        else {
-                                            vErrors.push(err171);
-                                        }
-                                        errors++;
-                                    }
-                                }
-                            }
-                            if (data94.memory !== undefined) {
-                                let data98 = data94.memory;
-                                if (!((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98)))) {
-                                    const err172 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/memory", schemaPath: "#/properties/provision/properties/hosts/items/properties/memory/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
-                                    if (vErrors === null) {
-                                        vErrors = [err172];
-                                    }
-                                    else {
-                                        vErrors.push(err172);
-                                    }
-                                    errors++;
-                                }
-                                if (typeof data98 == "number") {
-                                    if (data98 < 128 || isNaN(data98)) {
-                                        const err173 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/memory", schemaPath: "#/properties/provision/properties/hosts/items/properties/memory/minimum", keyword: "minimum", params: { comparison: ">=", limit: 128 }, message: "must be >= 128" };
-                                        if (vErrors === null) {
-                                            vErrors = [err173];
-                                        }
-                                        else {
-                                            vErrors.push(err173);
-                                        }
-                                        errors++;
-                                    }
-                                }
-                            }
-                            if (data94.pool !== undefined) {
-                                let data99 = data94.pool;
-                                if (typeof data99 === "string") {
-                                    if (!pattern26.test(data99)) {
-                                        const err174 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pool", schemaPath: "#/properties/provision/properties/hosts/items/properties/pool/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9._-]+$" + "\"" };
-                                        if (vErrors === null) {
-                                            vErrors = [err174];
-                                        }
-                                        else {
-                                            vErrors.push(err174);
-                                        }
-                                        errors++;
-                                    }
-                                }
-                                else {
-                                    const err175 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pool", schemaPath: "#/properties/provision/properties/hosts/items/properties/pool/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err175];
-                                    }
-                                    else {
-                                        vErrors.push(err175);
-                                    }
-                                    errors++;
-                                }
-                            }
-                            if (data94.network !== undefined) {
-                                let data100 = data94.network;
-                                if (typeof data100 === "string") {
-                                    if (!pattern26.test(data100)) {
-                                        const err176 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/network", schemaPath: "#/properties/provision/properties/hosts/items/properties/network/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: "must match pattern \"" + "^[A-Za-z0-9._-]+$" + "\"" };
-                                        if (vErrors === null) {
-                                            vErrors = [err176];
-                                        }
-                                        else {
-                                            vErrors.push(err176);
-                                        }
-                                        errors++;
-                                    }
-                                }
-                                else {
-                                    const err177 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/network", schemaPath: "#/properties/provision/properties/hosts/items/properties/network/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err177];
-                                    }
-                                    else {
-                                        vErrors.push(err177);
-                                    }
-                                    errors++;
-                                }
-                            }
-                            if (data94["ssh-key"] !== undefined) {
-                                if (typeof data94["ssh-key"] !== "string") {
-                                    const err178 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/ssh-key", schemaPath: "#/properties/provision/properties/hosts/items/properties/ssh-key/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err178];
-                                    }
-                                    else {
-                                        vErrors.push(err178);
-                                    }
-                                    errors++;
-                                }
-                            }
-                            if (data94["pki-dir"] !== undefined) {
-                                if (typeof data94["pki-dir"] !== "string") {
-                                    const err179 = { instancePath: instancePath + "/provision/hosts/" + i16 + "/pki-dir", schemaPath: "#/properties/provision/properties/hosts/items/properties/pki-dir/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err179];
-                                    }
-                                    else {
-                                        vErrors.push(err179);
-                                    }
-                                    errors++;
-                                }
-                            }
-                        }
-                        else {
-                            const err180 = { instancePath: instancePath + "/provision/hosts/" + i16, schemaPath: "#/properties/provision/properties/hosts/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                            if (vErrors === null) {
-                                vErrors = [err180];
-                            }
-                            else {
-                                vErrors.push(err180);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err181 = { instancePath: instancePath + "/provision/hosts", schemaPath: "#/properties/provision/properties/hosts/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                    if (vErrors === null) {
-                        vErrors = [err181];
-                    }
-                    else {
-                        vErrors.push(err181);
-                    }
-                    errors++;
-                }
-            }
-            if (data88.placement !== undefined) {
-                let data103 = data88.placement;
-                if (data103 && typeof data103 == "object" && !Array.isArray(data103)) {
-                    for (const key18 in data103) {
-                        if (!(key18 === "anti-affinity")) {
-                            const err182 = { instancePath: instancePath + "/provision/placement", schemaPath: "#/properties/provision/properties/placement/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key18 }, message: "must NOT have additional properties" };
-                            if (vErrors === null) {
-                                vErrors = [err182];
-                            }
-                            else {
-                                vErrors.push(err182);
-                            }
-                            errors++;
-                        }
-                    }
-                    if (data103["anti-affinity"] !== undefined) {
-                        let data104 = data103["anti-affinity"];
-                        if (Array.isArray(data104)) {
-                            const len17 = data104.length;
-                            for (let i17 = 0; i17 < len17; i17++) {
-                                if (typeof data104[i17] !== "string") {
-                                    const err183 = { instancePath: instancePath + "/provision/placement/anti-affinity/" + i17, schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                    if (vErrors === null) {
-                                        vErrors = [err183];
-                                    }
-                                    else {
-                                        vErrors.push(err183);
-                                    }
-                                    errors++;
-                                }
-                            }
-                            let i18 = data104.length;
-                            let j0;
-                            if (i18 > 1) {
-                                const indices0 = {};
-                                for (; i18--;) {
-                                    let item0 = data104[i18];
-                                    if (typeof item0 !== "string") {
-                                        continue;
-                                    }
-                                    if (typeof indices0[item0] == "number") {
-                                        j0 = indices0[item0];
-                                        const err184 = { instancePath: instancePath + "/provision/placement/anti-affinity", schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/uniqueItems", keyword: "uniqueItems", params: { i: i18, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i18 + " are identical)" };
-                                        if (vErrors === null) {
-                                            vErrors = [err184];
-                                        }
-                                        else {
-                                            vErrors.push(err184);
-                                        }
-                                        errors++;
-                                        break;
-                                    }
-                                    indices0[item0] = i18;
-                                }
-                            }
-                        }
-                        else {
-                            const err185 = { instancePath: instancePath + "/provision/placement/anti-affinity", schemaPath: "#/properties/provision/properties/placement/properties/anti-affinity/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                            if (vErrors === null) {
-                                vErrors = [err185];
-                            }
-                            else {
-                                vErrors.push(err185);
-                            }
-                            errors++;
-                        }
-                    }
-                }
-                else {
-                    const err186 = { instancePath: instancePath + "/provision/placement", schemaPath: "#/properties/provision/properties/placement/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                    if (vErrors === null) {
-                        vErrors = [err186];
-                    }
-                    else {
-                        vErrors.push(err186);
-                    }
-                    errors++;
-                }
-            }
-        }
-        else {
-            const err187 = { instancePath: instancePath + "/provision", schemaPath: "#/properties/provision/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-            if (vErrors === null) {
-                vErrors = [err187];
-            }
-            else {
-                vErrors.push(err187);
-            }
-            errors++;
-        }
-    }
-}
-else {
-    const err188 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-    if (vErrors === null) {
-        vErrors = [err188];
-    }
-    else {
-        vErrors.push(err188);
-    }
-    errors++;
-} validate10.errors = vErrors; return errors === 0; }
-//# sourceMappingURL=schema-validator.js.map
-;// CONCATENATED MODULE: ./packages/config/lib/src/config.js
-
-
-
-
-
-
-
-
-/** How long a deploy waits for a service to come up when karoo.yml does not say (`start-timeout`). */
-const START_TIMEOUT_SECONDS = 60;
-const DEFAULT_TARGET = { python: '3.11', platforms: ['manylinux_2_28_x86_64'], implementation: 'cp' };
-// Precompiled from schema/karoo.schema.json by scripts/gen-config-validator.mjs: no schema
-// compilation at start-up.
-function config_validate(value) {
-    const v = validate;
-    return v(value) ? [] : [...(v.errors ?? [])];
-}
-/** Reads and validates a karoo.yml. Errors name the file, line and key. */
-async function loadConfig(path) {
-    const abs = (0,external_node_path_.resolve)(path);
-    let text;
-    try {
-        text = await (0,promises_.readFile)(abs, 'utf8');
-    }
-    catch (e) {
-        const code = e.code;
-        throw new lib/* KarooError */.xD('input', `configuration ${path} cannot be read (${code ?? String(e)}); pass --config with the path of your karoo.yml`);
-    }
-    return parseConfig(text, abs);
-}
-function parseConfig(text, path) {
-    const lc = new dist/* LineCounter */.HN();
-    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
-    const at = (node) => {
-        const off = node?.range?.[0];
-        return off === undefined ? undefined : lc.linePos(off).line;
-    };
-    if (doc.errors.length > 0) {
-        const e = doc.errors[0];
-        throw new lib/* FileError */.f6(path, lc.linePos(e.pos[0]).line, `invalid YAML: ${e.message.split('\n')[0]}`);
-    }
-    const value = doc.toJS();
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        throw new lib/* FileError */.f6(path, 1, 'the configuration must be a mapping with at least system, leaves and indexes');
-    }
-    const errors = config_validate(value);
-    if (errors.length > 0) {
-        const e = pickError(errors);
-        const { line, key } = locate(doc, e, at);
-        throw new lib/* FileError */.f6(path, line, `${key}: ${describe(e)}`);
-    }
-    return normalise(value, path, (keyPath) => at(doc.getIn(keyPath, true)));
-}
-// The most useful of ajv's errors: prefer the deepest one, and a real constraint over oneOf noise.
-function pickError(errors) {
-    const useful = errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if');
-    const pool = useful.length > 0 ? useful : errors;
-    // A `type` error usually comes from the oneOf branch the value was not meant for.
-    const rank = (e) => e.instancePath.split('/').length * 2 + (e.keyword === 'type' ? 0 : 1);
-    return [...pool].sort((a, b) => rank(b) - rank(a))[0];
-}
-function pathOf(instancePath) {
-    if (instancePath === '')
-        return [];
-    return instancePath
-        .slice(1)
-        .split('/')
-        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-        .map((s) => (/^[0-9]+$/.test(s) ? Number(s) : s));
-}
-function keyName(p) {
-    if (p.length === 0)
-        return '(top level)';
-    // A key with a control character is shown JSON-quoted: an error message stays one line.
-    const safe = (s) => ((0,lib/* controlCharacterIn */.k2)(s) === undefined ? s : (0,lib/* quoteValue */.cl)(s));
-    return p.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? safe(s) : `.${safe(s)}`)).join('');
-}
-function locate(doc, e, at) {
-    const p = pathOf(e.instancePath);
-    if (e.keyword === 'additionalProperties') {
-        const extra = e.params.additionalProperty;
-        const parent = p.length === 0 ? doc.contents : doc.getIn(p, true);
-        let line;
-        if ((0,dist/* isMap */.jh)(parent)) {
-            const pair = parent.items.find((it) => it.key?.value === extra);
-            line = at(pair?.key);
-        }
-        return { line: line ?? at(parent), key: keyName([...p, extra]) };
-    }
-    let node = doc.getIn(p, true);
-    if (p.length === 0)
-        node = doc.contents;
-    return { line: at(node) ?? 1, key: keyName(p) };
-}
-function describe(e) {
-    const params = e.params;
-    switch (e.keyword) {
-        case 'additionalProperties':
-            return 'unknown key; check its spelling against the karoo.yml schema';
-        case 'required':
-            return `missing required key "${String(params.missingProperty)}"`;
-        case 'enum':
-            return `must be one of ${params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-        case 'pattern':
-            return `value does not match ${String(params.pattern)}`;
-        case 'type':
-            return `must be ${String(params.type)}`;
-        case 'minItems':
-            return `must have at least ${String(params.limit)} item(s)`;
-        default:
-            return e.message ?? e.keyword;
-    }
-}
-/** The workflow whose runs produce acceptance evidence, unless karoo.yml `acceptance.workflows` names others. */
-const DEFAULT_EVIDENCE_WORKFLOW = '.github/workflows/karoo-candidate.yml';
-/** Names the tests may never be given from karoo's environment: action inputs, runner tokens, karoo's own variables. */
-function checkPassEnv(passEnv, env, fail) {
-    const forbidden = (n) => /^(INPUT_|ACTIONS_|KAROO_)/i.test(n) || /^(GITHUB_TOKEN|GH_TOKEN)$/i.test(n);
-    passEnv.forEach((n, i) => {
-        if (forbidden(n))
-            fail(['acceptance', 'pass-env', i], `"${n}" may not be passed to the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens never are); remove it`);
-    });
-    for (const n of env)
-        if (forbidden(n))
-            fail(['acceptance', 'env', n], `"${n}" may not be set for the tests (INPUT_*, ACTIONS_*, KAROO_* and GitHub tokens); remove it`);
-}
-function attestationsOf(a, dir, fail) {
-    const require = a.require === true;
-    if (require && (a.keys ?? []).length === 0 && !a['trusted-root'])
-        fail(['attestations', 'keys'], 'require: true needs at least one public key file under keys (or a Sigstore trusted-root for keyless attestations), or nothing could ever verify');
-    return {
-        require,
-        keys: (a.keys ?? []).map((k) => (0,external_node_path_.resolve)(dir, k)),
-        ...(a['signing-key'] ? { signingKey: (0,external_node_path_.resolve)(dir, a['signing-key']) } : {}),
-        ...(a['trusted-root'] ? { trustedRoot: (0,external_node_path_.resolve)(dir, a['trusted-root']) } : {}),
-        ...(a.identity ? { identity: identityOf(a.identity) } : {}),
-    };
-}
-function identityOf(i) {
-    const { 'server-url': serverUrl, ...rest } = i;
-    return { ...rest, ...(serverUrl !== undefined ? { serverUrl: serverUrl.replace(/\/+$/, '') } : {}) };
-}
-/** provision.hosts and provision.placement: only with provider libvirt, which needs them. */
-function libvirtOf(p, nodes, dir, fail) {
-    if (p?.provider !== 'libvirt') {
-        if (p?.hosts)
-            fail(['provision', 'hosts'], `hosts are for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove them or set provider: libvirt`);
-        if (p?.placement)
-            fail(['provision', 'placement'], `placement is for provider: libvirt, not ${p.provider ?? 'nspawn (the default)'}; remove it or set provider: libvirt`);
-        return {};
-    }
-    if (!p.hosts?.length)
-        fail(['provision'], 'provider: libvirt needs hosts: a list of libvirt connection URIs (e.g. - uri: qemu:///system)');
-    const names = new Set();
-    const uris = new Set();
-    const hosts = p.hosts.map((h, i) => {
-        const scheme = h.uri.slice(0, h.uri.indexOf(':'));
-        const name = h.name ??
-            (/^[a-z]+(\+[a-z]+)?:\/\/(?:[^@/]*@)?([^/:]*)/
-                .exec(h.uri)?.[2]
-                ?.toLowerCase()
-                .replace(/[^a-z0-9-]/g, '-') ||
-                'local');
-        if (names.has(name))
-            fail(['provision', 'hosts', i, 'name'], `host name "${name}" is used twice; give each host a name of its own`);
-        if (uris.has(h.uri))
-            fail(['provision', 'hosts', i, 'uri'], `"${h.uri}" is listed twice; list each host once`);
-        names.add(name);
-        uris.add(h.uri);
-        if (h['ssh-key'] !== undefined && scheme !== 'qemu+ssh')
-            fail(['provision', 'hosts', i, 'ssh-key'], `ssh-key is for qemu+ssh:// hosts, not "${h.uri}"; remove it`);
-        if (h['pki-dir'] !== undefined && scheme !== 'qemu+tls')
-            fail(['provision', 'hosts', i, 'pki-dir'], `pki-dir is for qemu+tls:// hosts, not "${h.uri}"; remove it`);
-        if (p.hosts.length > 1 && h.network === undefined) {
-            fail(['provision', 'hosts', i], `with several hosts every host needs network: the libvirt network (bridged) its nodes share with the other hosts' nodes`);
-        }
-        return {
-            name,
-            uri: h.uri,
-            ...(h.cpus !== undefined ? { cpus: h.cpus } : {}),
-            ...(h.memory !== undefined ? { memory: h.memory } : {}),
-            pool: h.pool ?? 'default',
-            ...(h.network !== undefined ? { network: h.network } : {}),
-            ...(h['ssh-key'] !== undefined ? { sshKey: (0,external_node_path_.resolve)(dir, h['ssh-key']) } : {}),
-            ...(h['pki-dir'] !== undefined ? { pkiDir: (0,external_node_path_.resolve)(dir, h['pki-dir']) } : {}),
-        };
-    });
-    const roles = new Set(nodes.map((n) => n.role));
-    const anti = p.placement?.['anti-affinity'] ?? [];
-    anti.forEach((r, i) => {
-        if (!roles.has(r))
-            fail(['provision', 'placement', 'anti-affinity', i], `"${r}" is not the role of any node (roles: ${[...roles].join(', ')})`);
-    });
-    return { hosts, ...(anti.length ? { antiAffinity: [...anti] } : {}) };
-}
-/** `30s`, `10m`, `2h`, `1d` → seconds. */
-function config_parseDuration(s) {
-    const m = /^([0-9]+)(s|m|h|d)$/.exec(s.trim());
-    if (!m)
-        throw new lib/* KarooError */.xD('input', `duration "${s}" is not of the form 30s, 10m, 2h or 1d`);
-    return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2]];
-}
-function asOfOf(value, fail) {
-    if (value === undefined || value === 'none')
-        return {};
-    if (value !== 'leaves' && (0,lock_lib/* parseInstant */.nV)(value) === undefined) {
-        fail(['as-of'], `"${value}" is not an RFC 3339 date-time with an offset (e.g. 2026-01-31T12:00:00Z), "leaves" or "none"`);
-    }
-    return { asOf: value };
-}
-function indexUrl(url, dir) {
-    let u;
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url))
-        u = url;
-    else
-        u = (0,external_node_url_.pathToFileURL)((0,external_node_path_.isAbsolute)(url) ? url : (0,external_node_path_.resolve)(dir, url)).href;
-    return u.endsWith('/') ? u : `${u}/`;
-}
-function normalise(raw, path, line) {
-    const dir = (0,external_node_path_.dirname)(path);
-    const fail = (keyPath, reason) => {
-        throw new lib/* FileError */.f6(path, line(keyPath), `${keyName(keyPath)}: ${reason}`);
-    };
-    checkConfigStrings(raw, fail);
-    const leaves = [];
-    const seenLeaves = new Set();
-    raw.leaves.forEach((l, i) => {
-        const o = typeof l === 'string' ? { name: l } : l;
-        const key = (0,lock_lib/* normalizeName */.Pc)(o.name);
-        if (seenLeaves.has(key))
-            fail(['leaves', i], `leaf "${o.name}" is listed twice`);
-        seenLeaves.add(key);
-        if (o.pin !== undefined && !(0,lock_lib/* isValidVersion */.ri)(o.pin))
-            fail(['leaves', i, 'pin'], `"${o.pin}" is not a PEP 440 version`);
-        leaves.push({
-            name: o.name,
-            key,
-            pin: o.pin,
-            allowPrerelease: o['allow-prerelease'] ?? false,
-            extras: (o.extras ?? []).map(lock_lib/* normalizeName */.Pc).sort(),
-        });
-    });
-    const indexNames = new Set();
-    const indexes = raw.indexes.map((ix, i) => {
-        const name = ix.name ?? (i === 0 ? 'private' : `extra-${i}`);
-        if (indexNames.has(name))
-            fail(['indexes', i, 'name'], `index name "${name}" is used twice`);
-        indexNames.add(name);
-        let url;
-        try {
-            url = indexUrl(ix.url, dir);
-            new URL(url);
-        }
-        catch {
-            return fail(['indexes', i, 'url'], `"${ix.url}" is not a URL or path`);
-        }
-        if (new URL(url).username || new URL(url).password) {
-            fail(['indexes', i, 'url'], 'credentials must not be written in the configuration; use username-env and password-env');
-        }
-        return { name, url, private: ix.private ?? i === 0, usernameEnv: ix['username-env'], passwordEnv: ix['password-env'] };
-    });
-    if (!indexes.some((ix) => ix.private))
-        fail(['indexes'], 'no index is private; mark the index holding your leaves with private: true');
-    const target = {
-        python: raw.target?.python ?? DEFAULT_TARGET.python,
-        platforms: raw.target?.platforms ?? DEFAULT_TARGET.platforms,
-        implementation: raw.target?.implementation ?? DEFAULT_TARGET.implementation,
-    };
-    const roles = {};
-    for (const [name, r] of Object.entries(raw.roles ?? {})) {
-        (r.leaves ?? []).forEach((l, i) => {
-            if (!seenLeaves.has((0,lock_lib/* normalizeName */.Pc)(l)))
-                fail(['roles', name, 'leaves', i], `"${l}" is not one of the leaves`);
-        });
-        roles[name] = {
-            name,
-            leaves: (r.leaves ?? []).map(lock_lib/* normalizeName */.Pc),
-            services: (r.services ?? []).map((s, i) => {
-                const startTimeout = s['start-timeout'] === undefined ? undefined : config_parseDuration(s['start-timeout']);
-                if (startTimeout === 0)
-                    fail(['roles', name, 'services', i, 'start-timeout'], 'must be at least 1s: a service needs time to come up');
-                if (startTimeout !== undefined && startTimeout > 86_400)
-                    fail(['roles', name, 'services', i, 'start-timeout'], 'must be at most 24h: a deploy waits that long for a node at the most');
-                return {
-                    name: s.name,
-                    command: s.command,
-                    environment: s.environment ?? {},
-                    workingDirectory: s['working-directory'],
-                    port: s.port,
-                    ...(startTimeout === undefined ? {} : { startTimeoutSeconds: startTimeout }),
-                };
-            }),
-            files: (r.files ?? []).map((f, i) => {
-                if ((f.template === undefined) === (f.content === undefined))
-                    fail(['roles', name, 'files', i], 'give exactly one of template or content');
-                return {
-                    path: f.path,
-                    template: f.template === undefined ? undefined : (0,external_node_path_.resolve)(dir, f.template),
-                    content: f.content,
-                    mode: f.mode,
-                };
-            }),
-        };
-    }
-    const nodeNames = new Set();
-    const nodes = (raw.nodes ?? []).map((n, i) => {
-        if (nodeNames.has(n.name))
-            fail(['nodes', i, 'name'], `node "${n.name}" is listed twice`);
-        nodeNames.add(n.name);
-        if (raw.roles && !(n.role in roles))
-            fail(['nodes', i, 'role'], `role "${n.role}" is not defined under roles (known: ${Object.keys(roles).join(', ') || 'none'})`);
-        return { name: n.name, role: n.role, cpus: n.cpus, memory: n.memory };
-    });
-    const envNames = [];
-    const environments = (raw.environments ?? []).map((e, i) => {
-        if (envNames.includes(e.name))
-            fail(['environments', i, 'name'], `environment "${e.name}" is listed twice`);
-        const requires = e.requires ?? (i > 0 ? [raw.environments[i - 1].name] : []);
-        requires.forEach((r, j) => {
-            if (!envNames.includes(r))
-                fail(['environments', i, 'requires', j], `"${r}" is not an environment listed before "${e.name}"`);
-        });
-        envNames.push(e.name);
-        return {
-            name: e.name,
-            requires,
-            soakSeconds: e.soak === undefined ? undefined : config_parseDuration(e.soak),
-            githubEnvironment: e['github-environment'],
-            inventory: e.inventory === undefined ? undefined : (0,external_node_path_.resolve)(dir, e.inventory),
-            values: e.values ?? {},
-        };
-    });
-    if (raw.acceptance)
-        checkPassEnv(raw.acceptance['pass-env'] ?? [], Object.keys(raw.acceptance.env ?? {}), fail);
-    const acceptance = raw.acceptance && {
-        command: raw.acceptance.command,
-        timeoutSeconds: raw.acceptance.timeout ? config_parseDuration(raw.acceptance.timeout) : 600,
-        junit: raw.acceptance.junit,
-        workingDirectory: (0,external_node_path_.resolve)(dir, raw.acceptance['working-directory'] ?? '.'),
-        ...(raw.acceptance['allow-no-tests'] === true ? { allowNoTests: true } : {}),
-        ...(raw.acceptance['pass-env'] ? { passEnv: [...raw.acceptance['pass-env']] } : {}),
-        ...(raw.acceptance.env ? { env: { ...raw.acceptance.env } } : {}),
-        workflows: raw.acceptance.workflows ?? [DEFAULT_EVIDENCE_WORKFLOW],
-    };
-    return {
-        path,
-        dir,
-        system: raw.system,
-        leaves,
-        indexes,
-        target,
-        constraints: (raw.constraints ?? []).map((c) => (0,external_node_path_.resolve)(dir, c)),
-        resolver: raw.resolver ?? 'pip',
-        ...asOfOf(raw['as-of'], fail),
-        lockDir: (0,external_node_path_.resolve)(dir, raw.lock ?? '.'),
-        store: raw.store,
-        nodes,
-        roles,
-        values: raw.values ?? {},
-        environments,
-        acceptance,
-        ...(raw.attestations ? { attestations: attestationsOf(raw.attestations, dir, fail) } : {}),
-        provision: {
-            provider: raw.provision?.provider,
-            image: raw.provision?.image,
-            imageSha256: raw.provision?.['image-sha256'],
-            ttlSeconds: raw.provision?.ttl ? config_parseDuration(raw.provision.ttl) : 3600,
-            ...libvirtOf(raw.provision, nodes, dir, fail),
-        },
-        raw: raw,
-    };
-}
-//# sourceMappingURL=config.js.map
-;// CONCATENATED MODULE: ./packages/config/lib/src/index.js
-
-//# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: ./packages/config/lib/src/index.js + 3 modules
+var src = __nccwpck_require__(71706);
 ;// CONCATENATED MODULE: ./packages/kit/lib/index.js
 
 
@@ -66119,7 +76814,2786 @@ function signingOptions(i, configKey, token) {
     }
 }
 //# sourceMappingURL=attest.js.map
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(48161);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+// EXTERNAL MODULE: ./packages/candidate/lib/index.js + 4 modules
+var candidate_lib = __nccwpck_require__(46399);
+// EXTERNAL MODULE: ./packages/oci/lib/index.js + 10 modules
+var oci_lib = __nccwpck_require__(99713);
+;// CONCATENATED MODULE: ./packages/promote/lib/records.js
+
+
+
+/** karoo's media types for promotion bookkeeping. */
+const PROMOTION = {
+    /** `artifactType` (and payload media type) of a promotion record; `subject` = the candidate. */
+    record: 'application/vnd.karoo.promotion.v1+json',
+};
+/** Manifest annotation naming the environment of a record. */
+const ENVIRONMENT_ANNOTATION = 'dev.karoo.environment';
+const ENV_NAME = /^[a-z0-9][a-z0-9-]*$/;
+/**
+ * The tags an environment owns in a store. `env-<name>` is the user-facing one (what the
+ * environment runs, a plain OCI tag any client can pull); `.record` is the head of the
+ * environment's hash-chained history; `sequence(n, record)` names every committed record by its
+ * place in the chain (`env-<name>.record-<n>-<first 16 hex of its digest>`), so that two records
+ * committed at the same place — a fork — are both visible in the tag list. Environment names
+ * have no dots, so these never collide.
+ */
+function environmentTags(environment) {
+    if (!ENV_NAME.test(environment)) {
+        throw new lib/* KarooError */.xD('input', `environment name "${environment}" must be lowercase letters, digits and dashes (as in karoo.yml)`);
+    }
+    return {
+        env: `env-${environment}`,
+        record: `env-${environment}.record`,
+        sequence: (n, record) => `env-${environment}.record-${n}-${record.slice('sha256:'.length, 'sha256:'.length + 16)}`,
+    };
+}
+/** The sequence tags of one environment among a store's tags: place in the chain and digest prefix. */
+function sequenceTags(environment, tags) {
+    const out = [];
+    const start = `env-${environment}.record-`;
+    for (const tag of tags) {
+        if (!tag.startsWith(start))
+            continue;
+        const m = /^([1-9][0-9]{0,9})-([0-9a-f]{16})$/.exec(tag.slice(start.length));
+        if (m)
+            out.push({ tag, sequence: Number(m[1]), prefix: m[2] });
+    }
+    return out.sort((a, b) => a.sequence - b.sequence || (a.prefix < b.prefix ? -1 : 1));
+}
+/** Environments that have a history in a store, from its `env-<name>.record` tags. */
+function environmentsInTags(tags) {
+    return tags
+        .map((t) => /^env-([a-z0-9][a-z0-9-]*)\.record$/.exec(t)?.[1])
+        .filter((n) => !!n)
+        .sort();
+}
+function recordArtifact(candidate, record) {
+    const r = (0,candidate_lib/* referrerFor */.dw)({
+        subject: candidate,
+        artifactType: PROMOTION.record,
+        payloads: [{ mediaType: PROMOTION.record, content: (0,lib/* canonicalJson */.dj)(record), title: 'promotion.json' }],
+        annotations: { [candidate_lib/* ANNOTATIONS */.BC.created]: record.time, [ENVIRONMENT_ANNOTATION]: record.environment },
+    });
+    return { digest: r.digest, manifestBytes: r.manifestBytes, blobs: r.blobs };
+}
+/** Pushes blobs the store lacks, then the manifest (under `tag` when given). */
+async function pushArtifact(store, artifact, tag) {
+    for (const b of artifact.blobs) {
+        if (!(await store.hasBlob(b.descriptor.digest)))
+            await store.putBlob(b.descriptor, (0,oci_lib/* bufferSource */.kq)(b.bytes));
+    }
+    // Untagged first: an OCI layout lists a manifest only through index.json, where moving a tag
+    // drops the entry it left; the untagged entry keeps the artifact in the store for good.
+    if (tag !== undefined && store.kind === 'oci-layout')
+        await store.putManifest(artifact.manifestBytes, candidate_lib/* OCI */.s6.imageManifest);
+    const d = await store.putManifest(artifact.manifestBytes, candidate_lib/* OCI */.s6.imageManifest, { tag });
+    if (d.digest !== artifact.digest)
+        throw new lib/* KarooError */.xD('integrity', `${store.ref} stored ${artifact.digest} as ${d.digest}`);
+    return artifact.digest;
+}
+/** The digest a tag points at now, or undefined when the tag does not exist. */
+async function tagTarget(store, tag) {
+    const d = await store.hasManifest(tag);
+    return d?.digest;
+}
+/** The JSON payload (first layer of `mediaType`) of an artifact, its bytes checked against their digest. */
+async function readPayload(store, digest, artifactType) {
+    const m = await store.getManifest(digest); // checked against its digest by the store
+    // Every descriptor is checked here: no digest from stored JSON reaches a blob read unchecked.
+    const manifest = (0,oci_lib/* parseManifestInfo */.J)(m.bytes, `${artifactType} ${digest} in ${store.ref}`);
+    if (manifest.artifactType !== artifactType) {
+        throw new lib/* KarooError */.xD('integrity', `${digest} in ${store.ref} is a ${manifest.artifactType ?? 'manifest without artifactType'}, not a ${artifactType}`);
+    }
+    const layer = manifest.layers?.find((l) => l.mediaType === artifactType);
+    if (!layer)
+        throw new lib/* KarooError */.xD('integrity', `${artifactType} ${digest} in ${store.ref} has no payload layer`);
+    const bytes = await (0,oci_lib/* readVerifiedBlob */.av)(store, layer, `payload of ${digest}`, 1 << 20);
+    return JSON.parse(bytes.toString('utf8'));
+}
+async function readRecord(store, digest) {
+    const v = (await readPayload(store, digest, PROMOTION.record));
+    if (!v ||
+        v.schema !== 'karoo.promotion/v1' ||
+        typeof v.environment !== 'string' ||
+        !(0,lib/* isDigest */.Bc)(v.candidate) ||
+        typeof v.time !== 'string') {
+        throw new lib/* KarooError */.xD('integrity', `promotion record ${digest} in ${store.ref} is not a karoo.promotion/v1 record`);
+    }
+    if (v.previousRecord !== undefined && !(0,lib/* isDigest */.Bc)(v.previousRecord))
+        throw new lib/* KarooError */.xD('integrity', `promotion record ${digest}: previousRecord is not a digest`);
+    if (v.sequence !== undefined && !(Number.isSafeInteger(v.sequence) && v.sequence >= 1))
+        throw new lib/* KarooError */.xD('integrity', `promotion record ${digest}: sequence is not a positive integer`);
+    return { ...v, digest };
+}
+//# sourceMappingURL=records.js.map
+;// CONCATENATED MODULE: ./packages/promote/lib/history.js
+
+
+/** The newest promotion record of an environment, or undefined when nothing was ever promoted there. */
+async function currentRecord(store, environment) {
+    const head = await tagTarget(store, environmentTags(environment).record);
+    return head ? readRecord(store, head) : undefined;
+}
+/**
+ * An environment's promotions, newest first, by following the hash chain of records from
+ * the `env-<name>.record` tag. A broken chain (a record missing from the store) is an
+ * integrity error naming the record.
+ */
+async function history_history(store, environment, options = {}) {
+    const tags = environmentTags(environment);
+    const out = [];
+    const seen = new Set();
+    let next = await tagTarget(store, tags.record);
+    while (next && out.length < (options.limit ?? Number.POSITIVE_INFINITY)) {
+        if (seen.has(next))
+            throw new lib/* KarooError */.xD('integrity', `history of ${environment} in ${store.ref} loops at ${next}`);
+        seen.add(next);
+        let r;
+        try {
+            r = await readRecord(store, next);
+        }
+        catch (e) {
+            if (e.detail?.notFound) {
+                throw new lib/* KarooError */.xD('integrity', `history of ${environment} in ${store.ref} is broken: record ${next} is missing`, { cause: e });
+            }
+            throw e;
+        }
+        if (r.environment !== environment) {
+            throw new lib/* KarooError */.xD('integrity', `history of ${environment} in ${store.ref} reaches record ${next}, which belongs to ${r.environment}`);
+        }
+        out.push(r);
+        next = r.previousRecord;
+    }
+    return out;
+}
+/**
+ * An environment's history with its forks: besides the chain from the head, every record
+ * committed at a place (the `env-<name>.record-<n>-<hex>` tags) that is not on the chain is read
+ * and reported with the record it shares the place with, never silently dropped.
+ */
+async function readHistory(store, environment) {
+    const records = await history_history(store, environment);
+    const places = sequenceTags(environment, await store.listTags());
+    const onChain = new Map();
+    records.forEach((r, i) => onChain.set(r.sequence ?? records.length - i, r));
+    const extra = new Map();
+    for (const p of places) {
+        const mine = onChain.get(p.sequence);
+        if (mine && mine.digest.slice(7, 23) === p.prefix)
+            continue;
+        const d = await tagTarget(store, p.tag);
+        if (!d || d === mine?.digest)
+            continue;
+        const r = await readRecord(store, d);
+        if (r.environment !== environment)
+            throw new lib/* KarooError */.xD('integrity', `tag ${p.tag} in ${store.ref} names record ${d} of ${r.environment}`);
+        extra.set(p.sequence, [...(extra.get(p.sequence) ?? []), r]);
+    }
+    const head = records[0];
+    const headPlace = head ? (head.sequence ?? records.length) : 0;
+    const forks = [...extra.entries()]
+        // One record just past the head that follows it is not a fork: its promotion is still moving
+        // the tags (or died doing so; the next promotion completes it).
+        .filter(([sequence, side]) => !(sequence === headPlace + 1 && side.length === 1 && side[0].previousRecord === head?.digest))
+        .sort((a, b) => a[0] - b[0])
+        .map(([sequence, side]) => {
+        const followed = onChain.get(sequence);
+        const all = [...(followed ? [followed] : []), ...side];
+        return {
+            sequence,
+            previousRecord: (followed ?? side[0]).previousRecord,
+            followed: followed?.digest,
+            records: all,
+            open: sequence >= headPlace,
+        };
+    });
+    return { records, forks };
+}
+/** One line about a fork, for warnings and errors. */
+function describeFork(environment, f) {
+    const list = f.records.map((r) => `${r.digest} (${r.candidate} by ${r.actor} at ${r.time})`).join(' and ');
+    return `the history of ${environment} forks at place ${f.sequence}: ${list} all follow ${f.previousRecord ?? 'nothing (the first place)'}; ${f.open
+        ? `${environment}'s tags follow ${f.followed ?? 'none of them'}, but which one holds was never decided: promote the candidate ${environment} should run again to settle it`
+        : `the history goes on from ${f.followed ?? 'another record'}`}`;
+}
+/**
+ * What each environment runs. With `environments` (from karoo.yml, in order) every one is
+ * listed, also those never promoted to; without, the ones that have a history in the store.
+ */
+async function environmentStatus(store, environments) {
+    const tags = await store.listTags();
+    const names = environments ?? environmentsInTags(tags);
+    // Each environment's record and tag, read for all of them at once.
+    return Promise.all(names.map(async (environment) => {
+        const [r, tag] = await Promise.all([currentRecord(store, environment), tagTarget(store, environmentTags(environment).env)]);
+        // From the place tags alone (no walk of the history): a second record at the head's place,
+        // or a record committed past it.
+        const places = sequenceTags(environment, tags);
+        const headPlace = r?.sequence ?? (r ? undefined : 0);
+        const twins = headPlace ? places.filter((p) => p.sequence === headPlace).length : 0;
+        const ahead = headPlace !== undefined ? places.filter((p) => p.sequence > headPlace) : [];
+        const drift = r && tag !== r.candidate
+            ? `env-${environment} points at ${tag ?? 'nothing'}, but the last promotion recorded ${r.candidate}`
+            : !r && tag
+                ? `env-${environment} points at ${tag}, but no promotion was recorded`
+                : twins > 1
+                    ? `the history of ${environment} forks at place ${headPlace} (${twins} records there); see karoo history ${environment}`
+                    : ahead.length
+                        ? `place ${ahead.map((p) => p.sequence).join(', ')} of ${environment}'s history is taken (${ahead.map((p) => p.tag).join(', ')}) but its tags are at place ${headPlace}: a promotion is still moving them, or died doing so (the next promotion completes it); see karoo history ${environment}`
+                        : undefined;
+        return {
+            environment,
+            candidate: r?.candidate,
+            systemId: r?.systemId,
+            since: r?.time,
+            actor: r?.actor,
+            kind: r?.kind,
+            record: r?.digest,
+            tag,
+            drift,
+        };
+    }));
+}
+//# sourceMappingURL=history.js.map
+;// CONCATENATED MODULE: ./packages/promote/lib/gate.js
+
+function fromThisRun(e, r) {
+    return (!!r &&
+        r.evidence.includes(e.digest) &&
+        e.run?.runId === r.runId &&
+        (e.run.repository ?? '').toLowerCase() === r.repository.toLowerCase() &&
+        e.run.commit === r.commit);
+}
+/** Why passing evidence has no signed attestation behind it, or undefined when it has one. */
+function unattested(e, a) {
+    const ok = a.results.some((r) => r.result === 'PASSED' && r.environment === e.environment && r.systemId === e.systemId);
+    if (ok)
+        return undefined;
+    const why = a.rejected.length > 0 ? ` (${a.rejected.map((r) => r.reason).join('; ')})` : '';
+    return `karoo.yml attestations.require is set, and no signed test-result attestation that verifies says system ${e.systemId ?? 'none'} passed in ${e.environment}${why}; run the acceptance tests with a signing key (--attest-key or attestations.signing-key)`;
+}
+/**
+ * Marks the evidence that must not count (`untrusted`, with the reason): evidence whose system id
+ * is not the id of this candidate with that environment's configuration as it is now (forged, or
+ * from before the configuration changed: a changed configuration needs new evidence), and — when
+ * a RunVerifier is given (promotions inside GitHub Actions) — passing evidence whose run does not
+ * exist in this repository, is not a run of the candidate workflow, or did not conclude
+ * successfully (except the asking run's own evidence, `thisRun`). Failed evidence is left as it is (it never lets anything in).
+ */
+async function trustEvidence(evidence, trust) {
+    const ids = new Map();
+    const runs = new Map();
+    const out = [];
+    for (const e of evidence) {
+        if (e.result !== 'passed' || e.untrusted) {
+            out.push(e);
+            continue;
+        }
+        if (!ids.has(e.environment))
+            ids.set(e.environment, trust.systemIdFor(e.environment));
+        const expected = await ids.get(e.environment);
+        let untrusted;
+        if (expected === undefined) {
+            untrusted = `the configuration describes no system for ${e.environment} (no nodes), so no evidence can be about it`;
+        }
+        else if (e.systemId !== expected) {
+            untrusted = `it is about system ${e.systemId ?? 'none'}, but this candidate with the configuration of ${e.environment} as it is now is system ${expected} (the configuration changed since, or the evidence is forged); run the acceptance tests again`;
+        }
+        else if (trust.verifyRun && !fromThisRun(e, trust.thisRun)) {
+            const key = `${e.run?.repository ?? ''}#${e.run?.runId ?? ''}#${e.run?.commit ?? ''}`;
+            if (!runs.has(key))
+                runs.set(key, trust.verifyRun(e.run));
+            untrusted = await runs.get(key);
+        }
+        if (untrusted === undefined && trust.attestations)
+            untrusted = unattested(e, trust.attestations);
+        out.push(untrusted ? { ...e, untrusted } : e);
+    }
+    return out;
+}
+/**
+ * The gate of an environment, from karoo.yml: `requires` (default: the environment before),
+ * `soak`. The first environment, when its `requires` is not written, needs passing evidence of
+ * its own (from an acceptance run on ephemeral machines with its values, e.g. `karoo up
+ * --environment integration`); `requires: []` written out means no evidence is needed.
+ */
+function gatePolicy(config, environment) {
+    const index = config.environments.findIndex((e) => e.name === environment);
+    const env = config.environments[index];
+    if (!env) {
+        const known = config.environments.map((e) => e.name).join(', ') || 'none';
+        throw new lib/* KarooError */.xD('input', `environment "${environment}" is not in ${config.path} (environments: ${known}); add it under environments:`);
+    }
+    const raw = config.raw.environments?.[index];
+    const explicit = raw !== undefined && raw.requires !== undefined;
+    const evidenceFrom = env.requires.length > 0 || explicit ? env.requires : [env.name];
+    return { environment, evidenceFrom, soakSeconds: env.soakSeconds, soakIn: env.soakSeconds ? env.requires : [] };
+}
+/** The seconds a candidate spent in an environment in its latest stay there, or undefined when it never was. */
+function timeIn(records, candidate, now) {
+    // records: newest first (as history() returns them).
+    const i = records.findIndex((r) => r.candidate === candidate);
+    if (i < 0)
+        return undefined;
+    const start = Date.parse(records[i].time);
+    const end = i === 0 ? now.getTime() : Date.parse(records[i - 1].time);
+    return { seconds: Math.max(0, Math.floor((end - start) / 1000)), since: records[i].time, current: i === 0 };
+}
+function formatDuration(seconds) {
+    if (seconds % 86400 === 0 && seconds >= 2 * 86400)
+        return `${seconds / 86400}d`;
+    if (seconds % 3600 === 0 && seconds > 0)
+        return `${seconds / 3600}h`;
+    if (seconds >= 3600)
+        return `${Math.floor(seconds / 3600)}h${Math.floor((seconds % 3600) / 60)}m`;
+    if (seconds >= 60)
+        return `${Math.floor(seconds / 60)}m${seconds % 60 ? `${seconds % 60}s` : ''}`;
+    return `${seconds}s`;
+}
+/**
+ * Evaluates a gate: pure, no I/O. `evidence` is every evidence record of the candidate,
+ * `histories` the records (newest first) of each environment named in `policy.soakIn`.
+ */
+function evaluateGate(policy, candidate, evidence, histories, now) {
+    const checks = [];
+    for (const env of policy.evidenceFrom) {
+        const mine = evidence.filter((e) => e.environment === env);
+        const passing = mine.filter((e) => e.result === 'passed' && !e.untrusted);
+        const refused = mine.filter((e) => e.result === 'passed' && e.untrusted);
+        const latest = [...passing].sort((a, b) => cmp(a.finishedAt ?? '', b.finishedAt ?? '') || cmp(a.digest, b.digest)).at(-1);
+        checks.push(latest
+            ? {
+                environment: env,
+                requirement: 'evidence',
+                met: true,
+                detail: `passed${latest.countsUnknown ? ' (counts unknown)' : latest.passed !== undefined ? ` (${latest.passed} tests)` : ''}: evidence ${latest.digest}${latest.finishedAt ? ` at ${latest.finishedAt}` : ''}`,
+            }
+            : {
+                environment: env,
+                requirement: 'evidence',
+                met: false,
+                detail: refused.length > 0
+                    ? `no passing evidence from ${env} that counts: ${refused.map((e) => `evidence ${e.digest} does not count: ${e.untrusted}`).join('; ')}`
+                    : mine.length > 0
+                        ? `no passing evidence from ${env}: ${mine.length} run(s), all failed (latest ${mine.at(-1).digest})`
+                        : `no evidence from ${env}; run the acceptance tests for ${env} (karoo up --environment ${env})`,
+            });
+    }
+    if (policy.soakSeconds) {
+        for (const env of policy.soakIn) {
+            const stay = timeIn(histories[env] ?? [], candidate, now);
+            const need = formatDuration(policy.soakSeconds);
+            if (!stay) {
+                checks.push({
+                    environment: env,
+                    requirement: 'soak',
+                    met: false,
+                    detail: `soak ${need} in ${env}: the candidate was never promoted to ${env}`,
+                });
+            }
+            else {
+                const met = stay.seconds >= policy.soakSeconds;
+                checks.push({
+                    environment: env,
+                    requirement: 'soak',
+                    met,
+                    detail: `soak ${need} in ${env}: ${formatDuration(stay.seconds)} since ${stay.since}${stay.current ? '' : ' (replaced since)'}${met ? '' : `, ${formatDuration(policy.soakSeconds - stay.seconds)} to go`}`,
+                });
+            }
+        }
+    }
+    return { allowed: checks.every((c) => c.met), checks };
+}
+/** The one-line refusal: every unmet check, named. */
+function refusalMessage(candidate, environment, checks) {
+    const missing = checks.filter((c) => !c.met).map((c) => c.detail);
+    return `candidate ${candidate} may not enter ${environment}: ${missing.join('; ')}`;
+}
+function cmp(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+//# sourceMappingURL=gate.js.map
+// EXTERNAL MODULE: ./packages/lock/lib/index.js + 22 modules
+var lock_lib = __nccwpck_require__(34764);
+;// CONCATENATED MODULE: ./packages/report/lib/model.js
+
+
+/** Order in which change kinds are listed: the ones reviewers must not miss first. */
+const CHANGE_ORDER = (/* unused pure expression or super */ null && (['downgraded', 'rehashed', 'removed', 'upgraded', 'added']));
+/** Builds the report data from locks and what the other steps know. Pure: no I/O. */
+function model_buildReport(input) {
+    const candidateDigest = input.candidate ? parseDigest(input.candidate.digest, 'candidate') : undefined;
+    const diff = diffLocks(input.base, input.head);
+    const headLeaves = input.head.meta.leaves ?? {};
+    const baseLeaves = input.base?.meta.leaves ?? {};
+    const leafNames = [...new Set([...Object.keys(headLeaves), ...Object.keys(baseLeaves)])].sort();
+    const envs = input.environments ?? [];
+    const prodName = envs.find((e) => e.production)?.name ?? envs.find((e) => e.name === 'production')?.name ?? envs.at(-1)?.name;
+    for (const e of envs)
+        if (e.candidate !== undefined)
+            parseDigest(e.candidate, `candidate of environment "${e.name}"`);
+    const store = input.store?.trim() || undefined;
+    const ref = input.candidate?.ref ?? (candidateDigest && store ? `${store}@${candidateDigest}` : undefined);
+    const lockArg = input.lockPath ?? 'pylock.toml';
+    const command = `karoo build --lock ${shellWord(lockArg)} --store ${store ? shellWord(store) : 'STORE'}`;
+    return {
+        schema: 'karoo.report/v1',
+        candidate: candidateDigest
+            ? {
+                digest: candidateDigest,
+                ref: ref ?? null,
+                status: input.candidate?.existed === undefined ? 'unknown' : input.candidate.existed ? 'existed' : 'new',
+            }
+            : null,
+        lock: {
+            digest: input.head.digest,
+            path: input.lockPath ?? null,
+            packages: input.head.packages.length,
+            target: input.head.meta.target ? { python: input.head.meta.target.python, platforms: [...input.head.meta.target.platforms] } : null,
+        },
+        leaves: leafNames.map((name) => {
+            const version = headLeaves[name] ?? null;
+            const old = input.base ? (baseLeaves[name] ?? null) : null;
+            return { name, version, old, moved: input.base !== undefined && old !== version };
+        }),
+        base: input.base ? { digest: input.base.digest, label: input.baseLabel ?? null } : null,
+        diff: reportDiff(diff.changes, diff.counts),
+        evidence: [...(input.evidence ?? [])],
+        environments: envs.map((e) => {
+            const d = e.lock ? diffLocks(e.lock, input.head) : undefined;
+            return {
+                name: e.name,
+                candidate: e.candidate ? parseDigest(e.candidate) : null,
+                systemId: e.systemId ?? null,
+                production: e.name === prodName,
+                same: e.candidate && candidateDigest
+                    ? parseDigest(e.candidate) === candidateDigest
+                    : e.lock
+                        ? e.lock.digest === input.head.digest
+                        : null,
+                diff: d ? reportDiff(d.changes, d.counts) : null,
+            };
+        }),
+        reproduce: { lockDigest: input.head.digest, command, candidate: candidateDigest ?? null },
+        ...(input.attestations && candidateDigest ? { attestations: [...input.attestations] } : {}),
+    };
+}
+function reportDiff(changes, counts) {
+    const rank = (k) => CHANGE_ORDER.indexOf(k);
+    const sorted = [...changes].sort((a, b) => rank(a.change) - rank(b.change) || Number(b.leaf) - Number(a.leaf) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return {
+        counts: { ...counts },
+        changes: sorted.map((c) => ({
+            name: c.name,
+            change: c.change,
+            ...(c.old === undefined ? {} : { old: c.old }),
+            ...(c.new === undefined ? {} : { new: c.new }),
+            leaf: c.leaf,
+        })),
+    };
+}
+/** Quotes a word for a POSIX shell only when it needs it. */
+function shellWord(s) {
+    return /^[A-Za-z0-9@%+=:,./_-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+/** Validates a report key (several reports on one pull request, e.g. one per system). */
+function checkReportKey(key) {
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(key)) {
+        throw new KarooError('input', `report key "${key}" may hold only letters, digits, ".", "_" and "-" (at most 64)`);
+    }
+    return key;
+}
+/** The hidden marker that finds the report's comment again. */
+function reportMarker(key) {
+    return key ? `<!-- karoo:report key=${checkReportKey(key)} -->` : '<!-- karoo:report -->';
+}
+//# sourceMappingURL=model.js.map
+;// CONCATENATED MODULE: ./packages/report/lib/render.js
+
+
+/** GitHub refuses issue comments longer than this. */
+const render_COMMENT_LIMIT = 65536;
+/** GitHub refuses a step's job summary over 1 MiB; stay below with room for other steps' summaries. */
+const SUMMARY_LIMIT = 1_000_000;
+const CHANGE_LABEL = {
+    upgraded: '⬆️ upgraded',
+    downgraded: '⬇️ downgraded',
+    added: '➕ added',
+    removed: '➖ removed',
+    rehashed: '♻️ rehashed',
+};
+/**
+ * Renders the report as GitHub-flavoured markdown. With a `limit`, long sections are folded
+ * first and then cut row by row (the rows reviewers must not miss — downgrades, rehashes,
+ * removals — come first) until the whole fits, with a note saying how many rows are missing
+ * and where the full report is. It never fails for length.
+ */
+function render_renderMarkdown(report, options = {}) {
+    const limit = options.limit;
+    const full = compose(report, options, Infinity);
+    if (limit === undefined || size(full.markdown) <= limit)
+        return { markdown: full.markdown, truncated: false, omittedRows: 0 };
+    // The largest number of rows per table that fits: composing is monotone in rows.
+    let lo = 0;
+    let hi = Math.max(report.diff.changes.length, ...report.environments.map((e) => e.diff?.changes.length ?? 0), report.leaves.length);
+    while (lo < hi) {
+        const mid = Math.ceil((lo + hi) / 2);
+        if (size(compose(report, options, mid).markdown) <= limit)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    const best = compose(report, options, lo);
+    if (size(best.markdown) <= limit)
+        return { markdown: best.markdown, truncated: true, omittedRows: best.omitted };
+    // Even without any rows it is too long (a tiny limit): cut the text itself.
+    const note = `\n\n_…cut to fit ${count(limit)} characters.${options.fullReportHint ? ` ${options.fullReportHint}` : ''}_\n`;
+    return { markdown: cutToBytes(best.markdown, limit - size(note)) + note, truncated: true, omittedRows: report.diff.changes.length };
+}
+function compose(r, o, maxRows) {
+    const fold = o.foldAfter ?? 20;
+    const out = [];
+    let omitted = 0;
+    const hint = o.fullReportHint ? ` ${o.fullReportHint}` : '';
+    const truncNote = (n, what) => `_…and ${count(n)} more ${what} not shown: a pull request comment holds at most ${count(render_COMMENT_LIMIT)} characters.${hint}_`;
+    if (o.marker)
+        out.push(o.marker);
+    const c = r.candidate;
+    const status = c?.status === 'new' ? 'new' : c?.status === 'existed' ? 'already in the store' : '';
+    const claimed = r.claims ? " (claimed by a fork's run)" : '';
+    out.push(c ? `### karoo: candidate ${code(shortDigest(c.digest))}${status ? ` (${status})` : claimed}` : `### karoo: lock report${claimed}`);
+    if (r.claims) {
+        out.push(`> [!WARNING]\n> This pull request comes from a fork (${code(r.claims.headRepository)} at ${code(r.claims.headSha.slice(0, 12))}). ` +
+            `The candidate digest and the lock diff below are **claims of the fork's own run** (${link('run', r.claims.runUrl)}), made by code the fork controls; karoo has not checked them. ` +
+            'The acceptance evidence and the environments are read from the store, never from that run. ' +
+            'Before releasing this candidate, rebuild it from the lock (see *Reproduce*) and compare the digests.');
+    }
+    const facts = [];
+    if (c) {
+        facts.push([
+            'Candidate',
+            `${codeCell(c.digest)}${c.status === 'new' ? ' — new, built from this lock' : c.status === 'existed' ? ' — existed already: nothing was rebuilt' : ''}`,
+        ]);
+        if (c.ref)
+            facts.push(['Reference', codeCell(c.ref)]);
+    }
+    const target = r.lock.target ? ` · Python ${cell(r.lock.target.python)} · ${r.lock.target.platforms.map(codeCell).join(', ')}` : '';
+    facts.push(['Lock', `${codeCell(r.lock.digest)} · ${count(r.lock.packages)} packages${target}`]);
+    if (r.base)
+        facts.push(['Base', `${r.base.label ? `${codeCell(r.base.label)} · ` : ''}${codeCell(r.base.digest)}`]);
+    facts.push([
+        'Changes',
+        r.base
+            ? r.base.digest === r.lock.digest
+                ? 'none: same lock as the base'
+                : changeCounts(r.diff.counts)
+            : 'no base lock to compare with',
+    ]);
+    for (const e of r.evidence) {
+        facts.push([
+            `Acceptance${e.environment ? ` (${cell(e.environment)})` : ''}`,
+            `${result(e.result)}: ${testCounts(e)} in ${duration(e.durationMs)}${e.runUrl ? ` · ${link('run', e.runUrl)}` : ''}`,
+        ]);
+    }
+    if (!r.evidence.length)
+        facts.push([
+            'Acceptance',
+            r.claims ? "no evidence in the store for this candidate (a fork's run cannot record any)" : 'no evidence yet',
+        ]);
+    if (r.attestations)
+        facts.push(...signatureFacts(r.attestations));
+    out.push(table(['', ''], facts.map(([k, v]) => [`**${k}**`, v])));
+    if (r.leaves.length) {
+        const rows = r.leaves.map((l) => [
+            codeCell(l.name),
+            l.version ? codeCell(l.version) : '—',
+            r.base ? (l.old ? codeCell(l.old) : '—') : '',
+            !l.moved ? '' : leafMove(l.old, l.version),
+        ]);
+        const shown = rows.slice(0, maxRows);
+        let body = table(['Leaf', 'Version', 'Base', 'Moved'], shown);
+        if (shown.length < rows.length)
+            body += `\n\n${truncNote(rows.length - shown.length, 'leaves')}`;
+        const moved = r.leaves.filter((l) => l.moved).length;
+        out.push(`#### Leaves (${count(r.leaves.length)}${r.base ? `, ${count(moved)} moved` : ''})`);
+        out.push(rows.length > fold ? details(`${count(rows.length)} leaves`, body) : body);
+    }
+    else
+        out.push('#### Leaves\n\nThe lock records no leaves.');
+    if (r.base && r.diff.changes.length) {
+        out.push(`#### Lock diff against ${r.base.label ? code(r.base.label) : 'the base'}`);
+        const { body, left } = diffTable(r.diff, maxRows, (n) => truncNote(n, 'changed packages'));
+        omitted += left;
+        out.push(`${changeCounts(r.diff.counts)}.`);
+        out.push(r.diff.changes.length > fold ? details(`${count(r.diff.changes.length)} changed packages`, body) : body);
+    }
+    if (r.evidence.length) {
+        out.push('#### Acceptance evidence');
+        out.push(table(['Environment', 'Result', 'Passed', 'Failed', 'Skipped', 'Duration', 'Run', 'Evidence'], r.evidence.map((e) => [
+            cell(e.environment ?? ''),
+            result(e.result),
+            // Unknown counts are said once, never shown as zeros.
+            e.countsUnknown ? 'counts unknown' : count(e.passed),
+            e.countsUnknown ? '—' : count(e.failed),
+            e.countsUnknown ? '—' : count(e.skipped),
+            duration(e.durationMs),
+            e.runUrl ? link('run', e.runUrl) : '',
+            e.digest ? codeCell(shortDigest(e.digest)) : '',
+        ]), ['left', 'left', 'right', 'right', 'right', 'right']));
+    }
+    if (r.environments.length) {
+        out.push('#### Environments');
+        out.push(table(['Environment', 'Runs', 'System id', 'This candidate compared with it'], r.environments.map((e) => [
+            `${cell(e.name)}${e.production && e.name !== 'production' ? ' (production)' : ''}`,
+            e.candidate ? codeCell(shortDigest(e.candidate)) : 'nothing yet',
+            e.systemId ? codeCell(shortDigest(e.systemId)) : '',
+            e.same ? 'same candidate' : e.diff ? changeCounts(e.diff.counts) : e.candidate ? 'package diff unknown (lock not available)' : '',
+        ])));
+        const prod = r.environments.find((e) => e.production);
+        if (prod?.diff && prod.diff.changes.length) {
+            const { body } = diffTable(prod.diff, maxRows, (n) => truncNote(n, 'changed packages'), [
+                'Package',
+                'Change',
+                cell(prod.name),
+                'This candidate',
+            ]);
+            out.push(details(`Package diff: ${cell(prod.name)} → this candidate (${changeCounts(prod.diff.counts)})`, body));
+        }
+    }
+    out.push('#### Reproduce');
+    out.push(`Anyone can rebuild this candidate and check its hash:\n\n\`\`\`sh\n${r.reproduce.command}\n\`\`\`\n\n` +
+        `${r.reproduce.candidate ? `gives candidate ${code(r.reproduce.candidate)} ` : 'gives the candidate '}from lock ${code(r.reproduce.lockDigest)}.`);
+    return { markdown: `${out.join('\n\n')}\n`, omitted };
+}
+function diffTable(d, maxRows, note, header = ['Package', 'Change', 'Base', 'This PR']) {
+    const shown = d.changes.slice(0, maxRows);
+    const rows = shown.map((c) => [
+        `${codeCell(c.name)}${c.leaf ? ' (leaf)' : ''}`,
+        CHANGE_LABEL[c.change],
+        c.old ? codeCell(c.old) : '—',
+        c.new ? codeCell(c.new) : '—',
+    ]);
+    const left = d.changes.length - shown.length;
+    let body = shown.length ? table(header, rows) : '';
+    if (left > 0)
+        body += `${body ? '\n\n' : ''}${note(left)}`;
+    return { body, left };
+}
+function leafMove(old, cur) {
+    if (!old)
+        return '➕ new leaf';
+    if (!cur)
+        return '➖ no longer a leaf';
+    const c = compareVersionStrings(old, cur);
+    return `${c < 0 ? '⬆️' : c > 0 ? '⬇️' : '♻️'} ${codeCell(old)} → ${codeCell(cur)}`;
+}
+function size(s) {
+    return Buffer.byteLength(s, 'utf8');
+}
+/** Cuts a string to at most n UTF-8 bytes without splitting a character. */
+function cutToBytes(s, n) {
+    if (n <= 0)
+        return '';
+    const buf = Buffer.from(s, 'utf8');
+    if (buf.length <= n)
+        return s;
+    let end = n;
+    while (end > 0 && (buf[end] & 0xc0) === 0x80)
+        end--;
+    return buf.subarray(0, end).toString('utf8');
+}
+/** The report as JSON: each changed package with its `change` and old and new versions. */
+function renderJson(report) {
+    return `${JSON.stringify(report, null, 2)}\n`;
+}
+/**
+ * Whether the candidate's provenance and its evidence are signed, by whom, and whether the
+ * signature verified here: one line each, "not signed" when there is none.
+ */
+function signatureFacts(atts) {
+    const prov = atts.filter((a) => a.kind === 'provenance');
+    const tests = atts.filter((a) => a.kind === 'test-result');
+    const other = atts.filter((a) => a.kind === 'other');
+    const lines = (xs, label) => xs.map((a) => `${label(a)}${signatureStatus(a)}`).join('<br>');
+    return [
+        ['Provenance', prov.length ? lines(prov, () => '') : '⚠️ not signed'],
+        [
+            'Evidence signatures',
+            tests.length
+                ? lines(tests, (a) => a.environment || a.result ? `${cell([a.environment, a.result?.toLowerCase()].filter(Boolean).join(' '))}: ` : '')
+                : 'no signed test result',
+        ],
+        ...(other.length ? [['Other attestations', lines(other, () => '')]] : []),
+    ];
+}
+function signatureStatus(a) {
+    const by = a.signer ? ` ${codeCell(a.signing === 'key' && a.signer.length > 16 ? `${a.signer.slice(0, 16)}…` : a.signer)}` : '';
+    if (a.signing === 'key')
+        return a.verified ? `✅ signed with key${by}, verified` : `❌ signed with key${by}, does not verify: ${cell(a.reason)}`;
+    if (a.signing === 'keyless') {
+        const who = a.signer ? ` by${by}` : '';
+        if (a.verified)
+            return `✅ signed (keyless)${who}, verified`;
+        // No trusted root to check a Sigstore certificate against: say so rather than call it bad.
+        return a.checked === false
+            ? `🔏 signed (keyless)${who}, not verified here`
+            : `❌ signed (keyless)${who}, does not verify: ${cell(a.reason)}`;
+    }
+    return `❌ unreadable attestation ${codeCell(shortDigest(a.digest))}: ${cell(a.reason)}`;
+}
+//# sourceMappingURL=render.js.map
+// EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js + 21 modules
+var github = __nccwpck_require__(11758);
+// EXTERNAL MODULE: ./node_modules/@octokit/plugin-retry/dist-bundle/index.js
+var dist_bundle = __nccwpck_require__(49735);
+// EXTERNAL MODULE: ./node_modules/bottleneck/light.js
+var light = __nccwpck_require__(63251);
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-throttling/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+// pkg/dist-src/version.js
+var VERSION = "0.0.0-development";
+
+// pkg/dist-src/wrap-request.js
+var noop = () => Promise.resolve();
+function wrapRequest(state, request, options) {
+  return state.retryLimiter.schedule(doRequest, state, request, options);
+}
+async function doRequest(state, request, options) {
+  const { pathname } = new URL(options.url, "http://github.test");
+  const isAuth = isAuthRequest(options.method, pathname);
+  const isWrite = !isAuth && options.method !== "GET" && options.method !== "HEAD";
+  const isSearch = options.method === "GET" && pathname.startsWith("/search/");
+  const isGraphQL = pathname.startsWith("/graphql");
+  const retryCount = ~~request.retryCount;
+  const jobOptions = retryCount > 0 ? { priority: 0, weight: 0 } : {};
+  if (state.clustering) {
+    jobOptions.expiration = 1e3 * 60;
+  }
+  if (isWrite || isGraphQL) {
+    await state.write.key(state.id).schedule(jobOptions, noop);
+  }
+  if (isWrite && state.triggersNotification(pathname)) {
+    await state.notifications.key(state.id).schedule(jobOptions, noop);
+  }
+  if (isSearch) {
+    await state.search.key(state.id).schedule(jobOptions, noop);
+  }
+  const req = (isAuth ? state.auth : state.global).key(state.id).schedule(jobOptions, request, options);
+  if (isGraphQL) {
+    const res = await req;
+    if (res.data.errors != null && res.data.errors.some((error) => error.type === "RATE_LIMITED")) {
+      const error = Object.assign(new Error("GraphQL Rate Limit Exceeded"), {
+        response: res,
+        data: res.data
+      });
+      throw error;
+    }
+  }
+  return req;
+}
+function isAuthRequest(method, pathname) {
+  return method === "PATCH" && // https://docs.github.com/en/rest/apps/apps?apiVersion=2022-11-28#create-a-scoped-access-token
+  /^\/applications\/[^/]+\/token\/scoped$/.test(pathname) || method === "POST" && // https://docs.github.com/en/rest/apps/oauth-applications?apiVersion=2022-11-28#reset-a-token
+  (/^\/applications\/[^/]+\/token$/.test(pathname) || // https://docs.github.com/en/rest/apps/apps?apiVersion=2022-11-28#create-an-installation-access-token-for-an-app
+  /^\/app\/installations\/[^/]+\/access_tokens$/.test(pathname) || // https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
+  pathname === "/login/oauth/access_token");
+}
+
+// pkg/dist-src/generated/triggers-notification-paths.js
+var triggers_notification_paths_default = [
+  "/orgs/{org}/invitations",
+  "/orgs/{org}/invitations/{invitation_id}",
+  "/orgs/{org}/teams/{team_slug}/discussions",
+  "/orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments",
+  "/repos/{owner}/{repo}/collaborators/{username}",
+  "/repos/{owner}/{repo}/commits/{commit_sha}/comments",
+  "/repos/{owner}/{repo}/issues",
+  "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+  "/repos/{owner}/{repo}/issues/{issue_number}/sub_issue",
+  "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority",
+  "/repos/{owner}/{repo}/pulls",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/comments",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/merge",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+  "/repos/{owner}/{repo}/releases",
+  "/teams/{team_id}/discussions",
+  "/teams/{team_id}/discussions/{discussion_number}/comments"
+];
+
+// pkg/dist-src/route-matcher.js
+function routeMatcher(paths) {
+  const regexes = paths.map(
+    (path) => path.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
+  );
+  const regex2 = `^(?:${regexes.map((r) => `(?:${r})`).join("|")})[^/]*$`;
+  return new RegExp(regex2, "i");
+}
+
+// pkg/dist-src/index.js
+var regex = routeMatcher(triggers_notification_paths_default);
+var triggersNotification = regex.test.bind(regex);
+var groups = {};
+var createGroups = function(Bottleneck, common) {
+  groups.global = new Bottleneck.Group({
+    id: "octokit-global",
+    maxConcurrent: 10,
+    ...common
+  });
+  groups.auth = new Bottleneck.Group({
+    id: "octokit-auth",
+    maxConcurrent: 1,
+    ...common
+  });
+  groups.search = new Bottleneck.Group({
+    id: "octokit-search",
+    maxConcurrent: 1,
+    minTime: 2e3,
+    ...common
+  });
+  groups.write = new Bottleneck.Group({
+    id: "octokit-write",
+    maxConcurrent: 1,
+    minTime: 1e3,
+    ...common
+  });
+  groups.notifications = new Bottleneck.Group({
+    id: "octokit-notifications",
+    maxConcurrent: 1,
+    minTime: 3e3,
+    ...common
+  });
+};
+function throttling(octokit, octokitOptions) {
+  const {
+    enabled = true,
+    Bottleneck = light,
+    id = "no-id",
+    timeout = 1e3 * 60 * 2,
+    // Redis TTL: 2 minutes
+    connection
+  } = octokitOptions.throttle || {};
+  if (!enabled) {
+    return {};
+  }
+  const common = { timeout };
+  if (typeof connection !== "undefined") {
+    common.connection = connection;
+  }
+  const state = Object.assign(
+    {
+      clustering: connection != null,
+      triggersNotification,
+      fallbackSecondaryRateRetryAfter: 60,
+      retryAfterBaseValue: 1e3,
+      id
+    },
+    octokitOptions.throttle
+  );
+  if (typeof state.onSecondaryRateLimit !== "function" || typeof state.onRateLimit !== "function") {
+    throw new Error(`octokit/plugin-throttling error:
+        You must pass the onSecondaryRateLimit and onRateLimit error handlers.
+        See https://octokit.github.io/rest.js/#throttling
+
+        const octokit = new Octokit({
+          throttle: {
+            onSecondaryRateLimit: (retryAfter, options) => {/* ... */},
+            onRateLimit: (retryAfter, options) => {/* ... */}
+          }
+        })
+    `);
+  }
+  let initialized = false;
+  const initializeBottleneck = () => {
+    if (initialized) {
+      return;
+    }
+    initialized = true;
+    if (groups.global == null) {
+      createGroups(Bottleneck, common);
+    }
+    state.global = state.global ?? groups.global;
+    state.auth = state.auth ?? groups.auth;
+    state.search = state.search ?? groups.search;
+    state.write = state.write ?? groups.write;
+    state.notifications = state.notifications ?? groups.notifications;
+    state.retryLimiter = state.retryLimiter ?? new Bottleneck();
+    const events = {};
+    const emitter = new Bottleneck.Events(events);
+    events.on("secondary-limit", state.onSecondaryRateLimit);
+    events.on("rate-limit", state.onRateLimit);
+    events.on(
+      "error",
+      (e) => octokit.log.warn("Error in throttling-plugin limit handler", e)
+    );
+    state.retryLimiter.on("failed", async function(error, info) {
+      const [state2, request, options] = info.args;
+      const { pathname } = new URL(options.url, "http://github.test");
+      const shouldRetryGraphQL = pathname.startsWith("/graphql") && error.status !== 401;
+      if (!(shouldRetryGraphQL || error.status === 403 || error.status === 429)) {
+        return;
+      }
+      const retryCount = ~~request.retryCount;
+      request.retryCount = retryCount;
+      options.request.retryCount = retryCount;
+      const { wantRetry, retryAfter = 0 } = await (async function() {
+        if (/\bsecondary rate\b/i.test(error.message)) {
+          const retryAfter2 = Number(error.response.headers["retry-after"]) || state2.fallbackSecondaryRateRetryAfter;
+          const wantRetry2 = await emitter.trigger(
+            "secondary-limit",
+            retryAfter2,
+            options,
+            octokit,
+            retryCount
+          );
+          return { wantRetry: wantRetry2, retryAfter: retryAfter2 };
+        }
+        if (error.response.headers != null && error.response.headers["x-ratelimit-remaining"] === "0" || (error.response.data?.errors ?? []).some(
+          (error2) => error2.type === "RATE_LIMITED"
+        )) {
+          const rateLimitReset = new Date(
+            ~~error.response.headers["x-ratelimit-reset"] * 1e3
+          ).getTime();
+          const retryAfter2 = Math.max(
+            // Add one second so we retry _after_ the reset time
+            // https://docs.github.com/en/rest/overview/resources-in-the-rest-api?apiVersion=2022-11-28#exceeding-the-rate-limit
+            Math.ceil((rateLimitReset - Date.now()) / 1e3) + 1,
+            0
+          );
+          const wantRetry2 = await emitter.trigger(
+            "rate-limit",
+            retryAfter2,
+            options,
+            octokit,
+            retryCount
+          );
+          return { wantRetry: wantRetry2, retryAfter: retryAfter2 };
+        }
+        return {};
+      })();
+      if (wantRetry) {
+        request.retryCount++;
+        return retryAfter * state2.retryAfterBaseValue;
+      }
+    });
+  };
+  octokit.hook.wrap("request", (request, options) => {
+    initializeBottleneck();
+    return wrapRequest(state, request, options);
+  });
+  return {};
+}
+throttling.VERSION = VERSION;
+throttling.triggersNotification = triggersNotification;
+
+
+// EXTERNAL MODULE: ./node_modules/bottleneck/lib/index.js
+var bottleneck_lib = __nccwpck_require__(62203);
+;// CONCATENATED MODULE: ./packages/report/lib/github.js
+
+
+
+
+
+function asHttpError(e) {
+    if (e && typeof e === 'object' && typeof e.status === 'number')
+        return e;
+    return undefined;
+}
+function apiMessage(e) {
+    const data = e.response?.data;
+    return typeof data?.message === 'string' ? data.message : e.message;
+}
+/**
+ * Seconds to wait before retrying, when GitHub said to slow down: a secondary rate limit
+ * (403 or 429, `retry-after` or the message saying so) or an exhausted primary limit
+ * (`x-ratelimit-remaining: 0`, wait until `x-ratelimit-reset`). Undefined for other errors.
+ */
+function rateLimitWait(e, now = Date.now()) {
+    const h = asHttpError(e);
+    if (!h || (h.status !== 403 && h.status !== 429))
+        return undefined;
+    const headers = h.response?.headers ?? {};
+    const retryAfter = headers['retry-after'];
+    if (retryAfter !== undefined && /^\d+$/.test(String(retryAfter)))
+        return Number(retryAfter);
+    if (/secondary rate limit|abuse detection/i.test(apiMessage(h)))
+        return 60;
+    if (String(headers['x-ratelimit-remaining']) === '0' && headers['x-ratelimit-reset'] !== undefined) {
+        return Math.max(1, Number(headers['x-ratelimit-reset']) - Math.floor(now / 1000));
+    }
+    return h.status === 429 ? 60 : undefined;
+}
+/**
+ * An Octokit for the REST API with Octokit's own plugins: `@octokit/plugin-throttling` waits
+ * out primary and secondary rate limits (as long as GitHub asks, up to `maxWaitSeconds`, at most
+ * `maxRetries` times) and `@octokit/plugin-retry` retries server errors. The throttling plugin's
+ * pacing of writes (one a second, one every 3 s for writes that notify) is meant for bulk
+ * clients; a karoo step makes a handful of writes, so it is off and only GitHub's answers pace us.
+ */
+function github_createGitHubClient(options) {
+    if (!options.token) {
+        throw new lib/* KarooError */.xD('input', 'no GitHub token: pass the `github-token` input (default `${{ github.token }}`) or set GITHUB_TOKEN');
+    }
+    const progress = options.progress ?? lib/* silentProgress */.RZ;
+    const maxRetries = options.maxRetries ?? 3;
+    const maxWait = options.maxWaitSeconds ?? 120;
+    const onLimit = (retryAfter, request, retryCount) => {
+        if (retryCount >= maxRetries || retryAfter > maxWait)
+            return false;
+        progress.warn(`GitHub rate-limited ${String(request.method)} ${String(request.url)}; retrying in ${retryAfter} s (attempt ${retryCount + 2} of ${maxRetries + 1})`);
+        return true;
+    };
+    const unpaced = new bottleneck_lib.Group();
+    return (0,github/* getOctokit */.Q)(options.token, {
+        ...(options.baseUrl ? { baseUrl: options.baseUrl.replace(/\/+$/, '') } : {}),
+        userAgent: `karoo/${lib/* KAROO_VERSION */.iE}`,
+        throttle: {
+            onRateLimit: (after, request, _octokit, count) => onLimit(after, request, count),
+            onSecondaryRateLimit: (after, request, _octokit, count) => onLimit(after, request, count),
+            retryAfterBaseValue: options.secondMs ?? 1000,
+            write: unpaced,
+            notifications: unpaced,
+        },
+        // Rate limits (403, 429) are the throttling plugin's; this one retries server errors.
+        retry: { doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451], retryAfterBaseValue: options.secondMs ?? 1000 },
+    }, dist_bundle/* retry */.L, throttling);
+}
+/** GitHub refused the token (401, 403) or could not find the target (404). */
+class GitHubAccessError extends lib/* KarooError */.xD {
+    name = 'GitHubAccessError';
+    status;
+    /** The `permissions:` entry the job needs, when a missing one is the likely cause. */
+    permission;
+    /** GitHub's own message, e.g. `Resource not accessible by integration`. */
+    apiMessage;
+    constructor(status, message, apiMsg, permission, cause) {
+        super('input', message, { cause, detail: { status, permission, apiMessage: apiMsg } });
+        this.status = status;
+        this.permission = permission;
+        this.apiMessage = apiMsg;
+    }
+}
+function isGitHubAccessError(e) {
+    return e instanceof Error && e.name === 'GitHubAccessError';
+}
+/**
+ * Turns an API failure into one line that says what was refused and what to do: for
+ * 401/403/404 a GitHubAccessError naming the missing permission; other failures keep
+ * GitHub's message with the request.
+ */
+function github_explainGitHubError(e, action, target) {
+    const h = asHttpError(e);
+    if (!h)
+        return e instanceof Error ? e : new Error(String(e));
+    const msg = apiMessage(h);
+    const where = `${target.owner}/${target.repo}#${target.number}`;
+    const perm = 'pull-requests: write';
+    if (h.status === 401) {
+        return new GitHubAccessError(401, `GitHub refused the token while trying to ${action} on ${where} (401 ${msg}); pass a valid token in the \`github-token\` input`, msg, undefined, e);
+    }
+    if (h.status === 403 && rateLimitWait(e) === undefined) {
+        return new GitHubAccessError(403, `GitHub refused to ${action} on ${where} (403 ${msg}): the token lacks \`${perm}\`; add \`permissions: { ${perm} }\` (or \`issues: write\`) to the job, or pass a token that has it in the \`github-token\` input`, msg, perm, e);
+    }
+    if (h.status === 404) {
+        return new GitHubAccessError(404, `GitHub answered 404 (${msg}) when trying to ${action} on ${where}: the pull request does not exist or the token cannot see ${target.owner}/${target.repo}; check the \`pull-request\` input and give the job \`${perm}\` (and read access to the repository)`, msg, perm, e);
+    }
+    return new KarooError(h.status >= 500 || h.status === 429 || h.status === 403 ? 'unavailable' : 'internal', `GitHub answered ${h.status} (${msg}) when trying to ${action} on ${where}`, {
+        cause: e,
+        detail: { status: h.status },
+    });
+}
+/** Every comment on the pull request whose body starts with the marker, oldest first. */
+async function findMarkedComments(gh, t, marker) {
+    const all = await gh.paginate(gh.rest.issues.listComments, { owner: t.owner, repo: t.repo, issue_number: t.number, per_page: 100 });
+    return all
+        .filter((c) => typeof c.body === 'string' && (c.body === marker || c.body.startsWith(`${marker}\n`)))
+        .map((c) => ({ id: c.id, url: c.html_url, body: c.body, created: c.created_at }))
+        .sort(oldestFirst);
+}
+function oldestFirst(a, b) {
+    return a.created < b.created ? -1 : a.created > b.created ? 1 : a.id - b.id;
+}
+/**
+ * Makes sure exactly one comment carrying `marker` exists on the pull request, saying
+ * `body`. Finds it by the marker (all pages), updates it in place, or creates it. When two
+ * runs race and both create, each re-lists after creating, keeps the oldest, deletes the
+ * others and writes its body into the one kept: one comment remains whatever the interleaving.
+ */
+async function github_upsertStickyComment(gh, t, marker, body, progress = silentProgress) {
+    if (!body.startsWith(`${marker}\n`))
+        throw new KarooError('internal', 'sticky comment body must start with its marker line');
+    const base = { owner: t.owner, repo: t.repo };
+    const step = async (action, f) => {
+        try {
+            return await f();
+        }
+        catch (e) {
+            throw github_explainGitHubError(e, action, t);
+        }
+    };
+    const removeDuplicates = async (keep, found) => {
+        const deleted = [];
+        for (const c of found) {
+            if (c.id === keep)
+                continue;
+            try {
+                await gh.rest.issues.deleteComment({ ...base, comment_id: c.id });
+                deleted.push(c.id);
+                progress.info(`removed duplicate report comment ${c.id}`);
+            }
+            catch (e) {
+                // Another run removed it first.
+                if (asHttpError(e)?.status !== 404)
+                    throw github_explainGitHubError(e, 'delete a duplicate report comment', t);
+            }
+        }
+        return deleted;
+    };
+    const update = async (id) => step('update the report comment', () => gh.rest.issues.updateComment({ ...base, comment_id: id, body })).then((r) => ({
+        id: r.data.id,
+        url: r.data.html_url,
+    }));
+    const found = await step('list the pull request comments', () => findMarkedComments(gh, t, marker));
+    if (found.length) {
+        const keep = found[0];
+        const deleted = await removeDuplicates(keep.id, found);
+        if (keep.body === body)
+            return { id: keep.id, url: keep.url, action: 'unchanged', deleted };
+        return { ...(await update(keep.id)), action: 'updated', deleted };
+    }
+    const created = await step('create the report comment', () => gh.rest.issues.createComment({ ...base, issue_number: t.number, body }));
+    const mine = { id: created.data.id, url: created.data.html_url, body, created: created.data.created_at };
+    const again = await step('list the pull request comments', () => findMarkedComments(gh, t, marker));
+    if (!again.some((c) => c.id === mine.id))
+        again.push(mine);
+    again.sort(oldestFirst);
+    const keep = again[0];
+    const deleted = await removeDuplicates(keep.id, again);
+    if (keep.id === mine.id)
+        return { id: mine.id, url: mine.url, action: 'created', deleted };
+    // Another run created first: ours is gone, so write our body into theirs.
+    return { ...(await update(keep.id)), action: 'updated', deleted };
+}
+/**
+ * Posts the report comment. A pull request from a fork runs with a read-only token: then a
+ * 403 is expected, and the result says so instead of failing (the caller writes the job
+ * summary and an artifact; a `workflow_run` workflow posts the comment). A 403 on a
+ * same-repository pull request is a missing permission and fails with a message naming it.
+ */
+async function publishReport(gh, t, marker, body, options) {
+    try {
+        return { posted: true, ...(await github_upsertStickyComment(gh, t, marker, body, options.progress)) };
+    }
+    catch (e) {
+        if (options.fork && isGitHubAccessError(e) && e.status === 403) {
+            return {
+                posted: false,
+                reason: 'read-only-token',
+                message: `pull request ${t.owner}/${t.repo}#${t.number} comes from a fork, whose token is read-only (${e.apiMessage}); ` +
+                    'the report is in the job summary and the markdown-path file. To comment on fork pull requests, post it from a `workflow_run` workflow (see the action README)',
+            };
+        }
+        throw e;
+    }
+}
+/**
+ * The pull request an event is about. `pull_request` and `pull_request_target` carry it;
+ * `workflow_run` carries it only for same-repository branches, so the fork-safe pattern passes
+ * the number explicitly. A fork counts as read-only only on `pull_request`:
+ * `pull_request_target` and `workflow_run` run with the base repository's token.
+ */
+function pullRequestFromEvent(eventName, payload, repository) {
+    const pr = payload.pull_request;
+    if (pr && typeof pr.number === 'number') {
+        const head = pr.head?.repo?.full_name;
+        const fork = typeof head !== 'string' || head.toLowerCase() !== repository.toLowerCase();
+        return {
+            number: pr.number,
+            fork: eventName === 'pull_request' && fork,
+            baseSha: typeof pr.base?.sha === 'string' ? pr.base.sha : undefined,
+        };
+    }
+    const run = payload.workflow_run;
+    const first = run?.pull_requests?.[0];
+    if (first && typeof first.number === 'number') {
+        return { number: first.number, fork: false, baseSha: typeof first.base?.sha === 'string' ? first.base.sha : undefined };
+    }
+    return undefined;
+}
+//# sourceMappingURL=github.js.map
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(31421);
+;// CONCATENATED MODULE: ./packages/report/lib/inputs.js
+
+
+
+
+
+
+
+/** Reads a lock with the same reader as `karoo lock`; its warnings go to `warn`. */
+async function loadLock(path, warn = () => { }) {
+    const r = await readLockFile(path);
+    for (const w of r.warnings)
+        warn(w);
+    return r.lock;
+}
+/**
+ * The base branch's lock, read with `git show REF:PATH` from the repository that holds
+ * `path`. Undefined when the file does not exist at that ref (a new lock); an unknown ref
+ * or a directory that is not a git work tree is an input error.
+ */
+async function loadLockAtRef(ref, path, warn = () => { }) {
+    if (!/^[A-Za-z0-9._/@{}~^-]+$/.test(ref) || ref.startsWith('-')) {
+        throw new KarooError('input', `base ref "${ref}" is not a git ref; pass a branch, tag or commit such as origin/main`);
+    }
+    const abs = resolve(path);
+    const cwd = dirname(abs);
+    const top = (await git(['rev-parse', '--show-toplevel'], cwd).catch((e) => {
+        throw new KarooError('input', `cannot read the base lock at ${ref}: ${dirname(abs)} is not in a git work tree (${e.message.split('\n')[0]})`);
+    })).trim();
+    const inRepo = relative(top, abs).split('\\').join('/');
+    try {
+        await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], top);
+    }
+    catch {
+        throw new KarooError('input', `base ref "${ref}" does not name a commit in ${top}; fetch it first (actions/checkout with fetch-depth: 0, or git fetch origin ${ref})`);
+    }
+    let text;
+    try {
+        text = await git(['show', `${ref}:${inRepo}`], top);
+    }
+    catch {
+        return undefined;
+    }
+    // The reader picks the format from the file name, so keep it.
+    const dir = await mkdtemp(join(tmpdir(), 'karoo-base-'));
+    try {
+        const file = join(dir, basename(abs));
+        await writeFile(file, text);
+        return await loadLock(file, (m) => warn(m.split(file).join(`${ref}:${inRepo}`)));
+    }
+    catch (e) {
+        if (e instanceof FileError)
+            throw new FileError(`${ref}:${inRepo}`, e.line, e.reason, e.column);
+        throw e;
+    }
+    finally {
+        await rm(dir, { recursive: true, force: true });
+    }
+}
+function git(args, cwd) {
+    return new Promise((res, rej) => {
+        execFile('git', args, { cwd, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+            if (err)
+                rej(new Error(stderr || err.message));
+            else
+                res(stdout);
+        });
+    });
+}
+async function readJson(path, what) {
+    let text;
+    try {
+        text = await readFile(path, 'utf8');
+    }
+    catch (e) {
+        throw new KarooError('input', `cannot read the ${what} file ${path}: ${e.code ?? String(e)}`);
+    }
+    try {
+        return JSON.parse(text);
+    }
+    catch (e) {
+        throw new FileError(path, undefined, `not JSON (${e.message}); expected the ${what} as written by karoo`);
+    }
+}
+const nonNegative = (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+/** Checks evidence objects (one or a list): result, counts and duration are required. */
+function parseEvidence(value, file) {
+    const list = Array.isArray(value) ? value : [value];
+    return list.map((raw, i) => {
+        const at = Array.isArray(value) ? `[${i}]` : '';
+        const fail = (reason) => {
+            throw new FileError(file, undefined, `evidence${at}: ${reason}`);
+        };
+        if (!raw || typeof raw !== 'object')
+            fail('is not an object');
+        const o = raw;
+        if (o.result !== 'passed' && o.result !== 'failed')
+            fail(`"result" is ${JSON.stringify(o.result)}; expected "passed" or "failed"`);
+        for (const k of ['passed', 'failed', 'skipped', 'durationMs'])
+            if (!nonNegative(o[k]))
+                fail(`"${k}" must be a number ≥ 0`);
+        const digest = o.digest ?? o.evidence;
+        if (digest !== undefined && !isDigest(digest))
+            fail(`"digest" is not sha256:<64 hex>`);
+        for (const k of ['runUrl', 'environment'])
+            if (o[k] !== undefined && typeof o[k] !== 'string')
+                fail(`"${k}" must be a string`);
+        if (o.countsUnknown !== undefined && typeof o.countsUnknown !== 'boolean')
+            fail('"countsUnknown" must be true or false');
+        return {
+            result: o.result,
+            passed: o.passed,
+            failed: o.failed,
+            skipped: o.skipped,
+            ...(o.countsUnknown === true ? { countsUnknown: true } : {}),
+            durationMs: o.durationMs,
+            runUrl: o.runUrl,
+            environment: o.environment,
+            digest: digest,
+        };
+    });
+}
+async function loadEvidence(path) {
+    return parseEvidence(await readJson(path, 'evidence'), path);
+}
+/**
+ * Environments as a JSON list: `[{ "name", "candidate"?, "systemId"?, "lock"?, "production"? }]`,
+ * where `lock` is a lock file path relative to the JSON file, for the package-level diff.
+ */
+async function loadEnvironments(path, warn = () => { }) {
+    const value = await readJson(path, 'environments');
+    if (!Array.isArray(value))
+        throw new FileError(path, undefined, 'expected a JSON list of environments');
+    const out = [];
+    for (const [i, raw] of value.entries()) {
+        const fail = (reason) => {
+            throw new FileError(path, undefined, `environments[${i}]: ${reason}`);
+        };
+        if (!raw || typeof raw !== 'object')
+            fail('is not an object');
+        const o = raw;
+        if (typeof o.name !== 'string' || o.name === '')
+            fail('"name" must be a non-empty string');
+        if (o.candidate !== undefined && !isDigest(o.candidate))
+            fail(`"candidate" is not sha256:<64 hex>`);
+        if (o.systemId !== undefined && !isDigest(o.systemId))
+            fail(`"systemId" is not sha256:<64 hex>`);
+        if (o.lock !== undefined && typeof o.lock !== 'string')
+            fail('"lock" must be a path');
+        if (o.production !== undefined && typeof o.production !== 'boolean')
+            fail('"production" must be true or false');
+        const lockPath = typeof o.lock === 'string' ? (isAbsolute(o.lock) ? o.lock : join(dirname(path), o.lock)) : undefined;
+        out.push({
+            name: o.name,
+            candidate: o.candidate,
+            systemId: o.systemId,
+            production: o.production,
+            lock: lockPath ? await loadLock(lockPath, warn) : undefined,
+        });
+    }
+    return out;
+}
+/** Reads every file a report needs and builds it: what the CLI and the action share. */
+async function reportFromFiles(f, warn = () => { }) {
+    if (f.base && f.baseRef)
+        throw new KarooError('input', 'give the base lock as a file or as a git ref, not both');
+    const head = await loadLock(f.head, warn);
+    let base;
+    let baseLabel;
+    if (f.base) {
+        base = await loadLock(f.base, warn);
+        baseLabel = f.base;
+    }
+    else if (f.baseRef) {
+        try {
+            base = await loadLockAtRef(f.baseRef, f.head, warn);
+            baseLabel = f.baseRef;
+            if (!base) {
+                warn(`${f.head} does not exist at ${f.baseRef}: every package is reported as added`);
+                base = Lock.create([]);
+            }
+        }
+        catch (e) {
+            if (!f.baseRefOptional || !isKarooError(e) || e.kind !== 'input')
+                throw e;
+            warn(`no lock diff: ${errorMessage(e)}`);
+        }
+    }
+    return buildReport({
+        head,
+        base,
+        baseLabel,
+        lockPath: f.head,
+        candidate: f.candidate ? { digest: f.candidate, ref: f.candidateRef, existed: f.existed } : undefined,
+        store: f.store,
+        evidence: f.evidence ? await loadEvidence(f.evidence) : undefined,
+        environments: f.environments ? await loadEnvironments(f.environments, warn) : undefined,
+    });
+}
+//# sourceMappingURL=inputs.js.map
+;// CONCATENATED MODULE: ./packages/report/lib/parse.js
+
+
+const CHANGES = new Set(['added', 'removed', 'upgraded', 'downgraded', 'rehashed']);
+const NAME_RE = /^[a-z0-9]([a-z0-9-]{0,200}[a-z0-9])?$/;
+const SAFE_WORD = /^[A-Za-z0-9@%+=:,./_-]{1,300}$/;
+const LABEL_RE = /^[A-Za-z0-9@%+=:,./_~^{}-]{1,300}$/;
+const ENV_RE = /^[A-Za-z0-9 ._-]{1,100}$/;
+/**
+ * Reads a report JSON written by an earlier run (`--format json`, the action's report.json)
+ * and checks every field strictly, so that a report made by an untrusted run — a fork's pull
+ * request, handed to a `workflow_run` workflow as an artifact — can be rendered and posted
+ * without letting it inject markup: digests must be digests, names and versions must be
+ * package names and PEP 440 versions, URLs must be https, words in the command must be plain.
+ */
+function parse_parseReport(value, file) {
+    const fail = (where, reason) => {
+        throw new FileError(file, undefined, `${where}: ${reason}; expected a report written by karoo report --format json`);
+    };
+    const obj = (v, where) => v && typeof v === 'object' && !Array.isArray(v) ? v : fail(where, 'not an object');
+    const arr = (v, where) => (Array.isArray(v) ? v : fail(where, 'not a list'));
+    const digest = (v, where) => (isDigest(v) ? v : fail(where, 'not sha256:<64 hex>'));
+    const optDigest = (v, where) => (v === null ? null : digest(v, where));
+    const num = (v, where) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : fail(where, 'not a count'));
+    const name = (v, where) => typeof v === 'string' && NAME_RE.test(v) && normalizeName(v) === v ? v : fail(where, 'not a normalised package name');
+    const version = (v, where) => typeof v === 'string' && v.length <= 100 && isValidVersion(v) ? v : fail(where, 'not a PEP 440 version');
+    const optVersion = (v, where) => (v === null || v === undefined ? v : version(v, where));
+    const match = (v, re, where) => typeof v === 'string' && re.test(v) ? v : fail(where, `not a plain word (${re.source})`);
+    const url = (v, where) => {
+        if (v === undefined)
+            return undefined;
+        if (typeof v !== 'string' || !/^https:\/\/[^\s()<>"'`\\]+$/.test(v))
+            fail(where, 'not an https URL');
+        return v;
+    };
+    const bool = (v, where) => (typeof v === 'boolean' ? v : fail(where, 'not true or false'));
+    const r = obj(value, 'report');
+    if (r.schema !== 'karoo.report/v1')
+        fail('schema', `is ${JSON.stringify(r.schema)}, not "karoo.report/v1"`);
+    const diff = (v, where) => {
+        const d = obj(v, where);
+        const c = obj(d.counts, `${where}.counts`);
+        const counts = Object.fromEntries(['added', 'removed', 'upgraded', 'downgraded', 'rehashed', 'unchanged'].map((k) => [k, num(c[k], `${where}.counts.${k}`)]));
+        const changes = arr(d.changes, `${where}.changes`).map((x, i) => {
+            const w = `${where}.changes[${i}]`;
+            const o = obj(x, w);
+            if (!CHANGES.has(o.change))
+                fail(`${w}.change`, 'not added, removed, upgraded, downgraded or rehashed');
+            return {
+                name: name(o.name, `${w}.name`),
+                change: o.change,
+                ...(o.old === undefined ? {} : { old: version(o.old, `${w}.old`) }),
+                ...(o.new === undefined ? {} : { new: version(o.new, `${w}.new`) }),
+                leaf: bool(o.leaf, `${w}.leaf`),
+            };
+        });
+        return { counts: counts, changes };
+    };
+    const cand = r.candidate === null ? null : obj(r.candidate, 'candidate');
+    const lock = obj(r.lock, 'lock');
+    const target = lock.target === null ? null : obj(lock.target, 'lock.target');
+    const reproduce = obj(r.reproduce, 'reproduce');
+    const command = typeof reproduce.command === 'string' ? reproduce.command.split(' ') : fail('reproduce.command', 'not a string');
+    if (command.length !== 6 || command[0] !== 'karoo' || command[1] !== 'build' || command[2] !== '--lock' || command[4] !== '--store') {
+        fail('reproduce.command', 'not "karoo build --lock LOCK --store STORE"');
+    }
+    command.slice(3).forEach((w, i) => match(w, SAFE_WORD, `reproduce.command word ${i + 4}`));
+    const base = r.base === null ? null : obj(r.base, 'base');
+    return {
+        schema: 'karoo.report/v1',
+        candidate: cand && {
+            digest: digest(cand.digest, 'candidate.digest'),
+            ref: cand.ref === null ? null : match(cand.ref, SAFE_WORD, 'candidate.ref'),
+            status: ['new', 'existed', 'unknown'].includes(cand.status)
+                ? cand.status
+                : fail('candidate.status', 'not new, existed or unknown'),
+        },
+        lock: {
+            digest: digest(lock.digest, 'lock.digest'),
+            path: lock.path === null ? null : match(lock.path, SAFE_WORD, 'lock.path'),
+            packages: num(lock.packages, 'lock.packages'),
+            target: target && {
+                python: match(target.python, /^[0-9]+(\.[0-9]+)*$/, 'lock.target.python'),
+                platforms: arr(target.platforms, 'lock.target.platforms').map((p, i) => match(p, /^[A-Za-z0-9_.]{1,100}$/, `lock.target.platforms[${i}]`)),
+            },
+        },
+        leaves: arr(r.leaves, 'leaves').map((x, i) => {
+            const o = obj(x, `leaves[${i}]`);
+            return {
+                name: name(o.name, `leaves[${i}].name`),
+                version: (optVersion(o.version, `leaves[${i}].version`) ?? null),
+                old: (optVersion(o.old, `leaves[${i}].old`) ?? null),
+                moved: bool(o.moved, `leaves[${i}].moved`),
+            };
+        }),
+        base: base && {
+            digest: digest(base.digest, 'base.digest'),
+            label: base.label === null ? null : match(base.label, LABEL_RE, 'base.label'),
+        },
+        diff: diff(r.diff, 'diff'),
+        evidence: arr(r.evidence, 'evidence').map((x, i) => {
+            const w = `evidence[${i}]`;
+            const o = obj(x, w);
+            return {
+                result: o.result === 'passed' || o.result === 'failed' ? o.result : fail(`${w}.result`, 'not passed or failed'),
+                passed: num(o.passed, `${w}.passed`),
+                failed: num(o.failed, `${w}.failed`),
+                skipped: num(o.skipped, `${w}.skipped`),
+                ...(o.countsUnknown === undefined ? {} : { countsUnknown: bool(o.countsUnknown, `${w}.countsUnknown`) }),
+                durationMs: num(o.durationMs, `${w}.durationMs`),
+                runUrl: url(o.runUrl, `${w}.runUrl`),
+                environment: o.environment === undefined ? undefined : match(o.environment, ENV_RE, `${w}.environment`),
+                digest: o.digest === undefined ? undefined : digest(o.digest, `${w}.digest`),
+            };
+        }),
+        environments: arr(r.environments, 'environments').map((x, i) => {
+            const w = `environments[${i}]`;
+            const o = obj(x, w);
+            return {
+                name: match(o.name, ENV_RE, `${w}.name`),
+                candidate: optDigest(o.candidate, `${w}.candidate`),
+                systemId: optDigest(o.systemId, `${w}.systemId`),
+                production: bool(o.production, `${w}.production`),
+                same: o.same === null ? null : bool(o.same, `${w}.same`),
+                diff: o.diff === null ? null : diff(o.diff, `${w}.diff`),
+            };
+        }),
+        reproduce: {
+            lockDigest: digest(reproduce.lockDigest, 'reproduce.lockDigest'),
+            command: command.join(' '),
+            candidate: optDigest(reproduce.candidate, 'reproduce.candidate'),
+        },
+    };
+}
+//# sourceMappingURL=parse.js.map
+;// CONCATENATED MODULE: ./packages/report/lib/workflow-run.js
+
+
+
+
+
+/**
+ * Reads the triggering run from a `workflow_run` event payload. Everything comes from GitHub's
+ * own event, nothing from the run's artifacts; a payload without these fields is refused.
+ */
+function workflowRunFromEvent(eventName, payload) {
+    if (eventName !== 'workflow_run') {
+        throw new KarooError('input', `from-workflow-run needs a workflow_run event, not ${eventName}; run this step in a workflow triggered by workflow_run`);
+    }
+    const run = payload.workflow_run;
+    const headRepo = run?.head_repository?.full_name;
+    if (!run ||
+        typeof run.id !== 'number' ||
+        typeof run.event !== 'string' ||
+        typeof run.head_sha !== 'string' ||
+        !/^[0-9a-f]{40}$/.test(run.head_sha) ||
+        typeof run.head_branch !== 'string' ||
+        typeof headRepo !== 'string' ||
+        !/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(headRepo)) {
+        throw new KarooError('input', 'the workflow_run event lacks the run id, event, head sha, head branch or head repository');
+    }
+    return { id: run.id, event: run.event, headSha: run.head_sha, headBranch: run.head_branch, headRepository: headRepo };
+}
+/**
+ * The pull request a `pull_request` run was for, found from the run itself: the open pull
+ * requests of this repository whose head is the run's head repository and branch, kept only
+ * when the head commit GitHub reports for the pull request now is the run's head commit.
+ * Undefined when none is (the head moved on since: a newer run reports), or when several are.
+ */
+async function pullRequestOfRun(gh, repo, run) {
+    const headOwner = run.headRepository.split('/')[0];
+    let pulls;
+    try {
+        pulls = await gh.paginate(gh.rest.pulls.list, { ...repo, state: 'open', head: `${headOwner}:${run.headBranch}`, per_page: 100 });
+    }
+    catch (e) {
+        throw explainGitHubError(e, 'list the pull requests of the run', { ...repo, number: 0 });
+    }
+    const here = `${repo.owner}/${repo.repo}`.toLowerCase();
+    const matches = pulls.filter((p) => p.head.sha === run.headSha &&
+        p.head.ref === run.headBranch &&
+        p.head.repo?.full_name.toLowerCase() === run.headRepository.toLowerCase() &&
+        p.base.repo.full_name.toLowerCase() === here);
+    if (matches.length !== 1)
+        return undefined;
+    const pr = matches[0];
+    return { number: pr.number, baseSha: pr.base.sha, fork: run.headRepository.toLowerCase() !== here };
+}
+/** Keeps a run link only when it points at a run of this repository on this GitHub. */
+function trustedRunUrl(url, serverUrl, repository) {
+    if (!url)
+        return undefined;
+    const base = `${serverUrl.replace(/\/+$/, '')}/${repository}/actions/runs/`;
+    if (!url.toLowerCase().startsWith(base.toLowerCase()))
+        return undefined;
+    return /^[0-9]+(\/attempts\/[0-9]+)?\/?$/.test(url.slice(base.length)) ? url : undefined;
+}
+/**
+ * Posts the report of a fork's `pull_request` run from a `workflow_run` workflow — the way fork
+ * pull requests get their comment — trusting nothing the run uploaded (a run of this
+ * repository's own branch is left alone: its report job has commented):
+ * - the pull request is found from the event (head repository, branch and commit, checked
+ *   against the pull request's head through the API), never from the artifact;
+ * - the candidate digest and the lock diff are shown as claims of that run;
+ * - acceptance evidence and environments are read from the store, and every run link must
+ *   point at a run of this repository; the run itself is linked by the event's run id.
+ */
+async function commentFromWorkflowRun(o) {
+    const progress = o.progress ?? silentProgress;
+    const run = workflowRunFromEvent(o.eventName, o.payload);
+    const repository = `${o.owner}/${o.repo}`;
+    if (run.event !== 'pull_request')
+        return { posted: false, message: `run ${run.id} was started by ${run.event}, not pull_request: nothing to comment on` };
+    // A run of this repository's own branch has a write token: its report job has posted the
+    // full comment already, which this one (claims only, no store diff) must not replace.
+    if (run.headRepository.toLowerCase() === repository.toLowerCase())
+        return {
+            posted: false,
+            message: `run ${run.id} is for a branch of ${repository} itself, whose report job comments with its own token: nothing is posted here (this workflow is for pull requests from forks; give its job the condition of workflows-templates/karoo-report-comment.yml)`,
+        };
+    const pr = await pullRequestOfRun(o.gh, { owner: o.owner, repo: o.repo }, run);
+    if (!pr) {
+        return {
+            posted: false,
+            message: `no single open pull request of ${repository} has ${run.headRepository}:${run.headBranch} at ${run.headSha} as its head (it moved on, or was closed): nothing is posted`,
+        };
+    }
+    const claimed = parseReport(await readJsonFile(o.reportFile), o.reportFile);
+    const runUrl = `${o.serverUrl.replace(/\/+$/, '')}/${repository}/actions/runs/${run.id}`;
+    const evidence = claimed.candidate ? await o.evidenceFor(claimed.candidate.digest) : [];
+    const environments = o.environments ? await o.environments() : [];
+    const report = {
+        ...claimed,
+        // The store's word on the candidate, not the run's: where it is and whether it existed is unknown here.
+        candidate: claimed.candidate && { digest: claimed.candidate.digest, ref: null, status: 'unknown' },
+        evidence: evidence.map((e) => ({ ...e, runUrl: trustedRunUrl(e.runUrl, o.serverUrl, repository) })),
+        environments: environments.map((e) => ({
+            ...e,
+            same: e.candidate && claimed.candidate ? e.candidate === claimed.candidate.digest : null,
+            diff: null,
+        })),
+        claims: { runUrl, headRepository: run.headRepository, headSha: run.headSha },
+    };
+    const { markdown } = renderMarkdown(report, {
+        marker: o.marker,
+        limit: COMMENT_LIMIT,
+        fullReportHint: `The report of the pull request's run is in its [job summary](${runUrl}).`,
+    });
+    const posted = await upsertStickyComment(o.gh, { owner: o.owner, repo: o.repo, number: pr.number }, o.marker, markdown, progress);
+    return { posted: true, number: pr.number, markdown, ...posted };
+}
+async function readJsonFile(file) {
+    try {
+        return JSON.parse(await readFile(file, 'utf8'));
+    }
+    catch (e) {
+        throw new FileError(file, undefined, `cannot read a report from it (${e.message})`);
+    }
+}
+//# sourceMappingURL=workflow-run.js.map
+;// CONCATENATED MODULE: ./packages/report/lib/bisect.js
+
+
+
+/** First line of the bisect comment on a pull request: one such comment per pull request, updated in place. */
+const BISECT_MARKER = '<!-- karoo:bisect -->';
+/**
+ * The one-line answer: "acceptance fails since `cam-store` 2.0.0 → 2.1.0 (3 acceptance runs,
+ * 2 reused)". Names are inline code in markdown; `plain` gives the terminal's text.
+ */
+function bisectHeadline(r, plain = false) {
+    const name = (n) => (plain ? n : code(n));
+    const moves = r.culprits.map((m) => `${name(m.name)} ${plain ? m.from : cell(m.from)} → ${plain ? m.to : cell(m.to)}`);
+    const list = moves.length <= 1 ? moves.join('') : `${moves.slice(0, -1).join(', ')} and ${moves[moves.length - 1]} together`;
+    const extra = [`${r.runs} acceptance run${r.runs === 1 ? '' : 's'}`, `${r.reused} reused`];
+    if (r.unresolvable > 0)
+        extra.push(`${r.unresolvable} intermediate lock${r.unresolvable === 1 ? '' : 's'} could not be resolved`);
+    return `acceptance fails since ${list} (${extra.join(', ')})`;
+}
+/**
+ * The bisection for a job summary or a pull request comment: the headline, the moves that
+ * cannot be told apart, and every step judged (which leaves were moved, its candidate, and
+ * what acceptance said, run or reused).
+ */
+function renderBisectMarkdown(r, options = {}) {
+    const total = r.moved.length;
+    const movesOf = (names) => names.length === 0
+        ? 'none (good)'
+        : names.length === total
+            ? `all ${total} (bad)`
+            : names
+                .map((n) => {
+                const m = r.moved.find((x) => x.name === n);
+                return m ? `${codeCell(m.name)} ${cell(m.to)}` : codeCell(n);
+            })
+                .join(', ');
+    const rows = r.steps.map((s, i) => [
+        String(i + 1),
+        movesOf(s.moved),
+        s.candidate ? codeCell(shortDigest(s.candidate)) : '—',
+        s.result === 'unresolvable' ? `⚠️ cannot be resolved: ${cell(s.reason)}` : `${result(s.result)}${s.reused ? ' (reused)' : ''}`,
+    ]);
+    const parts = [
+        ...(options.marker ? [options.marker] : []),
+        `### 🔎 Which leaf broke it? ${cell(r.system)} (${cell(r.environment)})`,
+        `**${bisectHeadline(r)}**`,
+        `${total} leaves moved: ${r.moved.map((m) => `${code(m.name)} ${cell(m.from)} → ${cell(m.to)}`).join(', ')}.`,
+        ...r.inseparable.map((g) => `⚠️ ${g.map((m) => code(m.name)).join(', ')} could not be tried apart: no intermediate lock that separates them resolves.`),
+        details(`${r.steps.length} steps`, table(['#', 'leaves at the bad version', 'candidate', 'acceptance'], rows, ['right'])),
+    ];
+    return `${parts.join('\n\n')}\n`;
+}
+/** Label of the one issue a bisection keeps (karoo-bisect.yml with `issue: true`). */
+const BISECT_ISSUE_LABEL = 'karoo-bisect';
+/**
+ * Keeps ONE open issue (label karoo-bisect, body starting with BISECT_MARKER) saying the latest
+ * bisection: opened the first time, rewritten by later runs. It is never closed here: a
+ * bisection only runs when something fails, so closing is the team's call once it is fixed.
+ */
+async function publishBisectIssue(gh, repo, r, options = {}) {
+    const progress = options.progress ?? silentProgress;
+    const title = options.title ?? `karoo: ${bisectHeadline(r, true)}`;
+    const body = renderBisectMarkdown(r, { marker: BISECT_MARKER });
+    const target = { ...repo, number: 0 };
+    let open;
+    try {
+        open = await gh.paginate(gh.rest.issues.listForRepo, { ...repo, state: 'open', labels: BISECT_ISSUE_LABEL, per_page: 100 });
+    }
+    catch (e) {
+        throw explainGitHubError(e, 'list the bisect issues', target);
+    }
+    const mine = open
+        .filter((i) => !i.pull_request && typeof i.body === 'string' && i.body.startsWith(`${BISECT_MARKER}\n`))
+        .sort((a, b) => a.number - b.number)[0];
+    try {
+        if (mine) {
+            if (mine.body === body && mine.title === title)
+                return { number: mine.number, url: mine.html_url, action: 'unchanged' };
+            const u = await gh.rest.issues.update({ ...repo, issue_number: mine.number, title, body });
+            progress.info(`updated ${u.data.html_url}`);
+            return { number: mine.number, url: u.data.html_url, action: 'updated' };
+        }
+        const c = await gh.rest.issues.create({ ...repo, title, body, labels: [BISECT_ISSUE_LABEL] });
+        progress.info(`opened ${c.data.html_url}`);
+        return { number: c.data.number, url: c.data.html_url, action: 'created' };
+    }
+    catch (e) {
+        throw explainGitHubError(e, mine ? 'update the bisect issue' : 'open the bisect issue', { ...target, number: mine?.number ?? 0 });
+    }
+}
+//# sourceMappingURL=bisect.js.map
+;// CONCATENATED MODULE: ./packages/report/lib/index.js
+
+
+
+
+
+
+
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./packages/promote/lib/evidence-runs.js
+
+
+
+/**
+ * Checks an evidence record's run through the REST API (`GET /repos/{owner}/{repo}/actions/runs/{run_id}`):
+ * the run must exist in this repository, be a run of one of the candidate workflows (its `path`),
+ * run this repository's code (not a fork's), have concluded with `success`, and be on the commit
+ * the evidence names. The token needs `actions: read` (without it no evidence counts, and the
+ * refusal says so). Answers are cached per run; an API that cannot be reached throws.
+ */
+function githubRunVerifier(options) {
+    const parts = options.repository.split('/');
+    const [owner, repo] = parts;
+    if (parts.length !== 2 || !owner || !repo)
+        throw new lib/* KarooError */.xD('input', `GitHub repository "${options.repository}" is not OWNER/REPO`);
+    const workflows = options.workflows.map((w) => w.replace(/^\.?\//, ''));
+    let gh = options.client;
+    return async (run) => {
+        if (!run?.runId) {
+            return `it names no GitHub Actions run (made outside GitHub Actions); a promotion inside GitHub Actions counts only evidence from a run of ${workflows.join(' or ')}`;
+        }
+        if (!/^[0-9]{1,20}$/.test(run.runId))
+            return `its run id "${run.runId}" is not a run number`;
+        if (run.repository && run.repository.toLowerCase() !== options.repository.toLowerCase()) {
+            return `its run ${run.runId} belongs to ${run.repository}, not ${options.repository}`;
+        }
+        gh ??= github_createGitHubClient({ token: options.token, baseUrl: options.baseUrl, progress: options.progress });
+        let data;
+        try {
+            data = (await gh.rest.actions.getWorkflowRun({ owner, repo, run_id: Number(run.runId) })).data;
+        }
+        catch (e) {
+            const status = e.status;
+            if (status === 404)
+                return `its run ${run.runId} does not exist in ${options.repository}`;
+            // Unverifiable is not verified: the evidence does not count, and the reason says what to grant.
+            if (status === 401 || status === 403) {
+                return `GitHub refused to show its run ${run.runId} (${status}); give the job \`permissions: actions: read\` so karoo can check where evidence came from`;
+            }
+            throw new lib/* KarooError */.xD('unavailable', `could not read run ${run.runId} of ${options.repository}: ${e.message?.split('\n')[0] ?? String(e)}`, { cause: e });
+        }
+        const path = (data.path ?? '').split('@')[0];
+        if (!workflows.includes(path)) {
+            return `its run ${run.runId} is a run of ${path || 'an unknown workflow'}, not of the candidate workflow (${workflows.join(', ')}; karoo.yml acceptance.workflows)`;
+        }
+        const head = data.head_repository?.full_name;
+        if (!head || head.toLowerCase() !== options.repository.toLowerCase()) {
+            return `its run ${run.runId} ran the code of ${head ?? 'an unknown repository'} (a fork), not of ${options.repository}`;
+        }
+        if (data.status !== 'completed')
+            return `its run ${run.runId} has not completed (${data.status ?? 'unknown'})`;
+        if (data.conclusion !== 'success')
+            return `its run ${run.runId} concluded ${data.conclusion ?? 'without a conclusion'}, not success`;
+        // GitHub reports a pull_request run's head commit as its head_sha, not the merge commit
+        // (GITHUB_SHA) the run tested: the evidence names both for such a run.
+        const claimed = run.headCommit ?? run.commit;
+        if (claimed && data.head_sha && claimed !== data.head_sha) {
+            return `it says its run was on ${claimed}, but run ${run.runId} ran ${data.head_sha}`;
+        }
+        return undefined;
+    };
+}
+/**
+ * The run check of a promotion, from the runner's environment: inside GitHub Actions
+ * (`GITHUB_ACTIONS=true`) a githubRunVerifier for GITHUB_REPOSITORY with `token`, accepting runs
+ * of `config`'s `acceptance.workflows` (default `.github/workflows/karoo-candidate.yml`; pass the
+ * default branch's karoo.yml, which a branch cannot change); elsewhere undefined (a local
+ * promotion trusts the store it was given). Without a token or repository inside Actions, the
+ * verifier refuses to guess: it fails when asked, naming what is missing.
+ */
+function evidenceRunVerifierFromEnv(options) {
+    const env = options.env ?? process.env;
+    if (env.GITHUB_ACTIONS !== 'true')
+        return undefined;
+    const repository = env.GITHUB_REPOSITORY;
+    const missing = !repository ? 'GITHUB_REPOSITORY is not set' : !options.token ? 'no GitHub token was given' : undefined;
+    if (missing) {
+        return async () => {
+            throw new lib/* KarooError */.xD('input', `inside GitHub Actions a promotion asks the API which run produced its evidence, but ${missing}; pass the github-token (GITHUB_TOKEN for the CLI) with actions: read`);
+        };
+    }
+    return githubRunVerifier({
+        token: options.token,
+        repository: repository,
+        baseUrl: env.GITHUB_API_URL,
+        workflows: options.config.acceptance?.workflows ?? [src/* DEFAULT_EVIDENCE_WORKFLOW */._V],
+        progress: options.progress,
+    });
+}
+//# sourceMappingURL=evidence-runs.js.map
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+;// CONCATENATED MODULE: ./packages/promote/lib/lock.js
+
+
+
+
+
+const sleepFor = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Whether a process of this machine is alive (EPERM: it is, and belongs to someone else). */
+function alive(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (e) {
+        return e.code === 'EPERM';
+    }
+}
+async function readHolder(path) {
+    let text;
+    try {
+        text = await (0,promises_.readFile)(path, 'utf8');
+    }
+    catch (e) {
+        if (e.code === 'ENOENT')
+            return undefined;
+        throw e;
+    }
+    try {
+        const v = JSON.parse(text);
+        if (typeof v.pid === 'number' && typeof v.host === 'string' && typeof v.nonce === 'string')
+            return v;
+    }
+    catch {
+        // fall through
+    }
+    return 'unreadable';
+}
+/**
+ * Creates `path` holding `holder`, atomically: the content is written to a temp file first and
+ * then hard-linked to `path`, which fails with EEXIST when the lock exists (link semantics, safe
+ * on NFS too). A reader never sees a half-written lock.
+ */
+async function tryCreate(path, holder) {
+    const tmp = `${path}.${holder.nonce}.tmp`;
+    await (0,promises_.writeFile)(tmp, `${JSON.stringify(holder)}\n`, { mode: 0o644 });
+    try {
+        await (0,promises_.link)(tmp, path);
+        return true;
+    }
+    catch (e) {
+        if (e.code === 'EEXIST')
+            return false;
+        throw e;
+    }
+    finally {
+        await (0,promises_.unlink)(tmp).catch(() => undefined);
+    }
+}
+/**
+ * A lock left by a process of this machine that no longer runs is removed; anything else is
+ * left alone. Breakers are serialised by a second lock created with O_EXCL, so that two of them
+ * never remove a lock one of them just took. Returns whether the stale lock is gone.
+ */
+async function breakStale(path, stale) {
+    const breaker = `${path}.break`;
+    let fh;
+    try {
+        fh = await (0,promises_.open)(breaker, 'wx', 0o644);
+    }
+    catch (e) {
+        if (e.code === 'EEXIST')
+            return false;
+        throw e;
+    }
+    try {
+        await fh.writeFile(JSON.stringify({ pid: process.pid, host: (0,external_node_os_.hostname)() }));
+        await fh.close();
+        const now = await readHolder(path);
+        if (now && now !== 'unreadable' && now.nonce === stale.nonce && !alive(now.pid))
+            await (0,promises_.unlink)(path).catch(() => undefined);
+        return true;
+    }
+    finally {
+        await (0,promises_.unlink)(breaker).catch(() => undefined);
+    }
+}
+/**
+ * Runs `fn` holding the lock file `<dir>/<name>.lock` (a compare-and-swap section: read, compare,
+ * write). The lock names its holder's pid and host; a lock of a dead process of this machine is
+ * broken, a lock of another machine is never judged by time: after `waitMs` the caller gets a
+ * conflict that names the holder and the file to remove once nothing runs there.
+ */
+async function withLock(dir, name, what, fn, options = {}) {
+    await (0,promises_.mkdir)(dir, { recursive: true });
+    const path = (0,external_node_path_.join)(dir, `${name}.lock`);
+    const holder = {
+        pid: process.pid,
+        host: (0,external_node_os_.hostname)(),
+        since: new Date().toISOString(),
+        nonce: (0,external_node_crypto_.randomBytes)(12).toString('hex'),
+        what,
+    };
+    const wait = options.waitMs ?? 10_000;
+    const started = performance.now();
+    for (let pause = 5;; pause = Math.min(pause * 2, 100)) {
+        if (await tryCreate(path, holder))
+            break;
+        const other = await readHolder(path);
+        if (other === undefined)
+            continue; // released between our try and our read
+        if (other !== 'unreadable' && other.host === holder.host && !alive(other.pid)) {
+            if (await breakStale(path, other))
+                continue;
+        }
+        if (performance.now() - started >= wait) {
+            const who = other === 'unreadable' ? 'an unreadable lock' : `${other.what} (pid ${other.pid} on ${other.host}, since ${other.since})`;
+            throw new lib/* KarooError */.xD('conflict', `${path} is held by ${who}; wait for it to finish and run this again — if no karoo runs there any more, remove ${path} (and ${path}.break if present)${other !== 'unreadable' && other.host === holder.host ? '' : ` (karoo breaks a lock by itself only on the host that took it)`}`, { detail: { lock: path, holder: other } });
+        }
+        await sleepFor(pause);
+    }
+    try {
+        return await fn();
+    }
+    finally {
+        const now = await readHolder(path).catch(() => undefined);
+        if (now && now !== 'unreadable' && now.nonce === holder.nonce)
+            await (0,promises_.unlink)(path).catch(() => undefined);
+    }
+}
+//# sourceMappingURL=lock.js.map
+;// CONCATENATED MODULE: ./packages/promote/lib/github.js
+
+
+/** The git ref that holds place `sequence` of an environment's history. */
+function sequenceRef(environment, sequence) {
+    return `refs/karoo/${environment}/${sequence}`;
+}
+const RECORD_LINE = /^record: (sha256:[0-9a-f]{64})$/m;
+function main_explain(e, what, repository, permission = 'deployments: write', why = '') {
+    const status = e.status;
+    const message = (e.response?.data?.message ??
+        e.message ??
+        String(e)).split('\n')[0];
+    if (status === 401 || status === 403) {
+        return new KarooError('input', `GitHub refused to ${what} in ${repository} (${status}: ${message}); the job needs \`permissions: ${permission}\`${why}`, { cause: e });
+    }
+    if (status === 404)
+        return new KarooError('input', `GitHub cannot find ${repository} to ${what} (404); check the repository and that the token can see it`, { cause: e });
+    if (status === 422)
+        return new KarooError('input', `GitHub rejected the request to ${what} in ${repository}: ${message}`, { cause: e });
+    return new KarooError('unavailable', `could not ${what} in ${repository}: ${message}`, { cause: e });
+}
+/** Deployments through the REST API (`@actions/github`), with GitHub's rate limits waited out. */
+function githubDeployments(options) {
+    const [owner, repo] = options.repository.split('/');
+    if (!owner || !repo || options.repository.split('/').length !== 2) {
+        throw new KarooError('input', `GitHub repository "${options.repository}" is not OWNER/REPO`);
+    }
+    const [o, r] = [owner, repo];
+    const gh = options.client ?? createGitHubClient({ token: options.token, baseUrl: options.baseUrl, progress: options.progress });
+    return {
+        async create(r) {
+            let res;
+            try {
+                res = await gh.rest.repos.createDeployment({
+                    owner,
+                    repo,
+                    ref: r.ref,
+                    environment: r.environment,
+                    payload: r.payload,
+                    description: r.description.slice(0, 140),
+                    // The gate is karoo's evidence, not commit statuses; and nothing may be merged to deploy.
+                    auto_merge: false,
+                    required_contexts: [],
+                    production_environment: r.production,
+                    transient_environment: false,
+                });
+            }
+            catch (e) {
+                throw main_explain(e, `create a deployment for ${r.environment}`, options.repository);
+            }
+            if (res.status !== 201 || !('id' in res.data)) {
+                throw new KarooError('unavailable', `GitHub did not create a deployment for ${r.environment} (${res.status}: ${JSON.stringify(res.data).slice(0, 200)})`);
+            }
+            return { id: res.data.id, url: res.data.url };
+        },
+        async status(d, state, detail) {
+            try {
+                await gh.rest.repos.createDeploymentStatus({
+                    owner,
+                    repo,
+                    deployment_id: d.id,
+                    state,
+                    description: detail.description.slice(0, 140),
+                    ...(detail.logUrl ? { log_url: detail.logUrl } : {}),
+                    ...(detail.environmentUrl ? { environment_url: detail.environmentUrl } : {}),
+                });
+            }
+            catch (e) {
+                throw main_explain(e, `set deployment ${d.id} to ${state}`, options.repository);
+            }
+        },
+        async claimSequence(c) {
+            const ref = sequenceRef(c.environment, c.sequence);
+            const what = `create ${ref} (karoo's lock on place ${c.sequence} of ${c.environment}'s history)`;
+            const permission = 'contents: write';
+            const why = ' (karoo claims each place in a history as a git ref: a registry has no compare-and-swap)';
+            let commit = c.commit;
+            if (!/^[0-9a-f]{40}$/.test(commit)) {
+                try {
+                    commit = (await gh.rest.git.getRef({ owner, repo, ref: `heads/${commit}` })).data.object.sha;
+                }
+                catch (e) {
+                    throw main_explain(e, `find branch ${c.commit} for ${ref}`, options.repository, permission, why);
+                }
+            }
+            let tagSha;
+            try {
+                const message = [
+                    `karoo promotion: place ${c.sequence} of ${c.environment}`,
+                    '',
+                    `environment: ${c.environment}`,
+                    `sequence: ${c.sequence}`,
+                    `record: ${c.record}`,
+                    `candidate: ${c.candidate}`,
+                    `store: ${c.store}`,
+                    '',
+                ].join('\n');
+                tagSha = (await gh.rest.git.createTag({ owner, repo, tag: `karoo/${c.environment}/${c.sequence}`, message, object: commit, type: 'commit' })).data.sha;
+            }
+            catch (e) {
+                throw main_explain(e, what, options.repository, permission, why);
+            }
+            try {
+                await gh.rest.git.createRef({ owner, repo, ref, sha: tagSha });
+                return { won: true };
+            }
+            catch (e) {
+                if (e.status !== 422)
+                    throw main_explain(e, what, options.repository, permission, why);
+                // 422: the ref exists (or the request was bad). Read who holds the place; it may be
+                // this very claim, when an earlier attempt was created but its answer lost.
+                const holder = await readClaim(ref).catch(() => undefined);
+                if (!holder)
+                    throw main_explain(e, what, options.repository, permission, why);
+                if (holder.record === c.record)
+                    return { won: true };
+                return { won: false, record: holder.record, ref };
+            }
+        },
+        async readSequence(environment, sequence) {
+            const ref = sequenceRef(environment, sequence);
+            try {
+                return await readClaim(ref);
+            }
+            catch (e) {
+                throw main_explain(e, `read ${ref}`, options.repository, 'contents: read');
+            }
+        },
+    };
+    async function readClaim(ref) {
+        let found;
+        try {
+            found = await gh.rest.git.getRef({ owner: o, repo: r, ref: ref.replace(/^refs\//, '') });
+        }
+        catch (e) {
+            if (e.status === 404)
+                return undefined;
+            throw e;
+        }
+        const object = found.data.object;
+        if (object.type !== 'tag')
+            return { record: undefined };
+        const tag = await gh.rest.git.getTag({ owner: o, repo: r, tag_sha: object.sha });
+        return { record: RECORD_LINE.exec(tag.data.message)?.[1] };
+    }
+}
+//# sourceMappingURL=github.js.map
+;// CONCATENATED MODULE: ./packages/promote/lib/claim.js
+
+
+
+
+
+/** The decision a promotion will use, or a refusal that says how to get one. */
+function decisionFor(store, tracker, serialized, environment) {
+    if (store.kind === 'oci-layout')
+        return 'lock-file';
+    if (tracker?.claimSequence && tracker.readSequence)
+        return 'github-ref';
+    if (serialized)
+        return 'serialized';
+    throw new lib/* KarooError */.xD('refused', `${store.ref} is a registry, which cannot decide between two promotions to ${environment} made at the same time; give karoo a GitHub token and repository (GITHUB_TOKEN and GITHUB_REPOSITORY, or the action's token, with contents: write: each promotion claims refs/karoo/${environment}/<n>), or, when promotions to ${environment} are serialised by something else (the release workflow's concurrency group), say so with --serialized`, { detail: { store: store.ref, environment } });
+}
+/** The place of a record in its environment's history (counted along the chain for records written before places were numbered). */
+async function placeOf(store, record) {
+    if (!record)
+        return 0;
+    if (record.sequence !== undefined)
+        return record.sequence;
+    const chain = await history_history(store, record.environment);
+    const i = chain.findIndex((r) => r.digest === record.digest);
+    if (i < 0)
+        throw new lib/* KarooError */.xD('integrity', `record ${record.digest} is not in the history of ${record.environment} in ${store.ref}`);
+    return chain.length - i;
+}
+function changed(environment, candidate, base, head) {
+    return new lib/* KarooError */.xD('conflict', `another promotion to ${environment} was recorded while this one checked its gate (history head ${base ?? 'none'} → ${head ?? 'none'}); nothing was recorded for ${candidate}; run it again`, { detail: { environment, base, head } });
+}
+async function putTags(store, environment, digest, sequence, candidate) {
+    const tags = environmentTags(environment);
+    const m = await store.getManifest(digest);
+    // The place first (the record is committed), then the head, then what the environment runs.
+    await store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.sequence(sequence, digest) });
+    await store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.record });
+    const c = await store.getManifest(candidate);
+    await store.putManifest(c.bytes, c.descriptor.mediaType, { tag: tags.env });
+}
+/**
+ * Brings the store's tags up to the refs (`github-ref`): while the place after the head is
+ * claimed by a record that follows the head, commit that record's tags. Run before a promotion
+ * reads the head (a promotion that crashed after winning its ref is completed by the next one)
+ * and after a promotion wrote its tags (a later promotion may have written first).
+ */
+async function settleHead(store, environment, tracker, progress = lib/* silentProgress */.RZ) {
+    const tags = environmentTags(environment);
+    for (;;) {
+        const headDigest = await tagTarget(store, tags.record);
+        const head = headDigest ? await readRecord(store, headDigest) : undefined;
+        const next = (await placeOf(store, head)) + 1;
+        const held = await tracker.readSequence(environment, next);
+        if (!held)
+            return;
+        if (!held.record)
+            throw new lib/* KarooError */.xD('integrity', `refs/karoo/${environment}/${next} does not name a promotion record; remove it or repair it (it must point at a tag object with a "record: sha256:…" line)`);
+        let r;
+        try {
+            r = await readRecord(store, held.record);
+        }
+        catch (e) {
+            throw new lib/* KarooError */.xD('integrity', `refs/karoo/${environment}/${next} names record ${held.record}, which ${store.ref} cannot give: ${e.message.split('\n')[0]}`, { cause: e });
+        }
+        if (r.previousRecord !== headDigest || r.environment !== environment) {
+            throw new lib/* KarooError */.xD('integrity', `refs/karoo/${environment}/${next} names record ${held.record}, which does not follow ${environment}'s head ${headDigest ?? 'none'} in ${store.ref}`);
+        }
+        progress.info(`${environment}: place ${next} is taken by ${held.record} (${r.candidate} by ${r.actor}); bringing the store's tags up to it`);
+        await putTags(store, environment, held.record, next, r.candidate);
+    }
+}
+/** Writes a promotion's record and moves the environment's tags, decided atomically (see {@link Decision}). */
+async function commitRecord(o) {
+    const tags = environmentTags(o.environment);
+    const progress = o.progress ?? lib/* silentProgress */.RZ;
+    const sequence = (await placeOf(o.store, o.base)) + 1;
+    const record = o.record({ previousRecord: o.base?.digest, previousCandidate: o.base?.candidate, sequence });
+    const artifact = recordArtifact(o.subject, record);
+    const done = () => ({ digest: artifact.digest, record, sequence, decision: o.decision });
+    if (o.decision === 'lock-file') {
+        const path = o.store.path;
+        if (!path)
+            throw new lib/* KarooError */.xD('internal', `${o.store.ref} has no directory for its lock`);
+        await withLock((0,external_node_path_.join)(path, '.karoo-promote'), o.environment, `promotion of ${o.candidate} to ${o.environment}`, async () => {
+            const head = await tagTarget(o.store, tags.record);
+            if (head !== o.base?.digest)
+                throw changed(o.environment, o.candidate, o.base?.digest, head);
+            await pushArtifact(o.store, artifact);
+            await putTags(o.store, o.environment, artifact.digest, sequence, o.candidate);
+        }, o.lock);
+        return done();
+    }
+    const head = await tagTarget(o.store, tags.record);
+    if (head !== o.base?.digest)
+        throw changed(o.environment, o.candidate, o.base?.digest, head);
+    if (o.decision === 'github-ref') {
+        const tracker = o.github.tracker;
+        // The record first: whoever holds the place, its record is in the store.
+        await pushArtifact(o.store, artifact);
+        const outcome = await tracker.claimSequence({
+            environment: o.environment,
+            sequence,
+            record: artifact.digest,
+            candidate: o.candidate,
+            store: o.store.ref,
+            commit: o.github.commit,
+        });
+        if (!outcome.won) {
+            const other = outcome.record ? await readRecord(o.store, outcome.record).catch(() => undefined) : undefined;
+            const who = other
+                ? `${other.candidate} by ${other.actor}${other.run?.url ? ` (${other.run.url})` : ''}, record ${outcome.record}`
+                : `${outcome.ref}`;
+            throw new lib/* KarooError */.xD('conflict', `another promotion to ${o.environment} won place ${sequence} of its history (${who}); nothing was recorded for ${o.candidate} (its record ${artifact.digest} stays outside the history); run it again once that one has finished`, { detail: { environment: o.environment, sequence, winner: outcome.record, ref: outcome.ref } });
+        }
+        await putTags(o.store, o.environment, artifact.digest, sequence, o.candidate);
+        await settleHead(o.store, o.environment, tracker, progress);
+        return done();
+    }
+    // serialized: nothing atomic; check before and after, and say so loudly when it was not serial.
+    const taken = sequenceTags(o.environment, await o.store.listTags()).filter((t) => t.sequence === sequence);
+    if (taken.length)
+        throw changed(o.environment, o.candidate, o.base?.digest, `place ${sequence} (${taken.map((t) => t.tag).join(', ')})`);
+    await pushArtifact(o.store, artifact, tags.sequence(sequence, artifact.digest));
+    const others = sequenceTags(o.environment, await o.store.listTags()).filter((t) => t.sequence === sequence && t.tag !== tags.sequence(sequence, artifact.digest));
+    if (others.length) {
+        throw new lib/* KarooError */.xD('conflict', `another promotion to ${o.environment} wrote place ${sequence} of its history at the same time (${others.map((t) => t.tag).join(', ')}), although promotions were said to be serialised; the history now forks there (see karoo history ${o.environment}); nothing more was recorded for ${o.candidate}`, { detail: { environment: o.environment, sequence, fork: others.map((t) => t.tag) } });
+    }
+    const m = await o.store.getManifest(artifact.digest);
+    await o.store.putManifest(m.bytes, m.descriptor.mediaType, { tag: tags.record });
+    const c = await o.store.getManifest(o.candidate);
+    await o.store.putManifest(c.bytes, c.descriptor.mediaType, { tag: tags.env });
+    progress.info(`${o.environment}: recorded without an atomic decision (serialised by the caller): ${(0,lib/* shortDigest */.VK)(artifact.digest)} at place ${sequence}`);
+    return done();
+}
+//# sourceMappingURL=claim.js.map
+;// CONCATENATED MODULE: ./packages/promote/lib/seams.js
+/**
+ * The candidate's signed test results, verified with the public keys (keyed) or the Sigstore
+ * trusted root (keyless) and the workflow identity of karoo.yml `attestations` (@karoo/attest
+ * verifiedTestResults); each bundle that does not
+ * verify is named in a warning and never counts.
+ */
+async function attestedResults(store, candidate, config, progress) {
+    const { loadTrustedRoot, loadVerificationKey, verifiedTestResults } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 74938));
+    const keys = await Promise.all(config.keys.map((k) => loadVerificationKey(k)));
+    // Keyless bundles verify against the site's Sigstore trusted root only; without one they are refused.
+    const trustedRoot = config.trustedRoot ? await loadTrustedRoot(config.trustedRoot) : undefined;
+    const r = await verifiedTestResults(store, candidate, { keys, identity: config.identity, trustedRoot });
+    for (const x of r.rejected)
+        progress.warn(`attestation ${x.digest} does not count: ${x.reason}`);
+    return r;
+}
+/**
+ * The system id of a candidate with one environment's configuration, as @karoo/deploy
+ * computes it (sha256 over the candidate digest and the environment's configuration digest),
+ * for promotion records and GitHub Deployments. Undefined for a configuration without nodes,
+ * which describes no deployable system.
+ */
+function systemIdFromConfig(config) {
+    return async (candidate, environment) => {
+        if (config.nodes.length === 0)
+            return undefined;
+        const { configDigest, systemConfig, systemIdOf } = await Promise.all(/* import() */[__nccwpck_require__.e(463), __nccwpck_require__.e(494), __nccwpck_require__.e(455)]).then(__nccwpck_require__.bind(__nccwpck_require__, 52455));
+        return systemIdOf(candidate, configDigest(await systemConfig(config, environment.name)));
+    };
+}
+/**
+ * The hand-over to @karoo/deploy: the environment's inventory (real hosts, karoo.yml
+ * `inventory`) converges to the candidate with the environment's values — the same code path
+ * as the ephemeral acceptance runs. A node that fails fails the promotion's deploy.
+ */
+function deployHandover() {
+    return async (r) => {
+        const { readInventory } = await Promise.all(/* import() */[__nccwpck_require__.e(463), __nccwpck_require__.e(494)]).then(__nccwpck_require__.bind(__nccwpck_require__, 46494));
+        const { assertDeployed, deploy } = await Promise.all(/* import() */[__nccwpck_require__.e(463), __nccwpck_require__.e(494), __nccwpck_require__.e(455)]).then(__nccwpck_require__.bind(__nccwpck_require__, 52455));
+        const result = await deploy({
+            config: r.config,
+            environment: r.environment.name,
+            store: r.store,
+            candidate: r.candidate,
+            inventory: await readInventory(r.inventory),
+            progress: r.progress,
+        });
+        assertDeployed(result);
+        const changed = result.nodes.filter((n) => n.changed).length;
+        return { systemId: result.systemId, detail: `${result.nodes.length} node(s) run system ${result.systemId} (${changed} changed)` };
+    };
+}
+//# sourceMappingURL=seams.js.map
+;// CONCATENATED MODULE: ./packages/promote/lib/promote.js
+
+
+
+
+
+
+
+/** The candidate's manifest, read back and checked: present, its bytes hashing to the digest, a karoo candidate. */
+async function verifyCandidate(store, candidate) {
+    const found = await store.hasManifest(candidate);
+    if (!found) {
+        throw new lib/* KarooError */.xD('input', `candidate ${candidate} is not in ${store.ref}; build it there first (karoo build --store ${store.ref}) or check the digest`, {
+            detail: { candidate, store: store.ref },
+        });
+    }
+    const m = await store.getManifest(candidate);
+    const actual = (0,lib/* sha256Of */.Bj)(m.bytes);
+    if (actual !== candidate)
+        throw new lib/* KarooError */.xD('integrity', `manifest ${candidate} in ${store.ref} hashes to ${actual}; the store is damaged`);
+    let artifactType;
+    try {
+        artifactType = JSON.parse(m.bytes.toString('utf8')).artifactType;
+    }
+    catch {
+        throw new lib/* KarooError */.xD('integrity', `manifest ${candidate} in ${store.ref} is not JSON`);
+    }
+    if (artifactType !== candidate_lib/* KAROO */.PQ.candidate) {
+        throw new lib/* KarooError */.xD('input', `${candidate} in ${store.ref} is not a karoo candidate (artifactType ${String(artifactType ?? 'none')}); promote the candidate digest that karoo build printed`);
+    }
+    return { mediaType: m.descriptor.mediaType, digest: candidate, size: m.bytes.length };
+}
+/**
+ * A candidate's acceptance evidence as the gate (and whatever shows it) reads it: @karoo/evidence's
+ * records, oldest first, malformed referrers skipped with a warning. Not yet judged: pass it
+ * through trustEvidence before counting or showing any of it as passing.
+ */
+async function candidateEvidence(store, candidate, progress = lib/* silentProgress */.RZ) {
+    const { listEvidence } = await __nccwpck_require__.e(/* import() */ 575).then(__nccwpck_require__.bind(__nccwpck_require__, 11575));
+    const onInvalid = (i) => progress.warn(`evidence ${i.digest} is invalid and does not count: ${i.reason}`);
+    return (await listEvidence(store, candidate, { onInvalid })).map((r) => ({
+        digest: r.digest,
+        environment: r.evidence.environment,
+        result: r.evidence.result,
+        finishedAt: r.evidence.finishedAt,
+        systemId: r.evidence.systemId,
+        passed: r.evidence.counts.passed,
+        failed: r.evidence.counts.failed + r.evidence.counts.errors,
+        skipped: r.evidence.counts.skipped,
+        ...(r.evidence.counts.source === 'unknown' ? { countsUnknown: true } : {}),
+        durationMs: r.evidence.durationMs,
+        runUrl: r.evidence.run?.runUrl,
+        run: r.evidence.run && {
+            repository: r.evidence.run.repository,
+            runId: r.evidence.run.runId,
+            workflow: r.evidence.run.workflow,
+            commit: r.evidence.run.commit,
+            headCommit: r.evidence.run.headCommit,
+        },
+    }));
+}
+/**
+ * Promotes a candidate to an environment: (1) the candidate must be in the store and its
+ * manifest must hash to its digest; (2) the gate (passing evidence from the required
+ * environments, soak time) must let it in — otherwise a `refused` error names every missing
+ * piece; (3) the promotion is recorded — a hash-chained promotion record (subject = the
+ * candidate) and the `env-<name>` tag, committed exactly once even when two promotions race
+ * (an atomic decision, see claim.ts), and only then a GitHub Deployment naming the record, with
+ * statuses; (4) deploy takes over for the environment's inventory. Nothing is built: the environment gets the very digest that was tested.
+ *
+ * Read from the top: check the request → verify the candidate → judge its evidence → the gate
+ * → how the decision is made, and the environment's current record → (dry run, or already
+ * there: stop) → commit the record → GitHub Deployment → deploy, with its statuses.
+ */
+async function promote(o) {
+    const now = o.now ?? (() => new Date());
+    const progress = o.progress ?? lib/* silentProgress */.RZ;
+    const { policy, candidate, env, kind, thisRun } = checkRequest(o);
+    const subject = await verifyCandidate(o.store, candidate);
+    progress.info(`candidate ${candidate} is in ${o.store.ref} (manifest verified)`);
+    // Evidence counts only for this candidate with each environment's configuration as it is now, and (in GitHub Actions) from a run that checks out.
+    const systemIdOf = o.systemId ?? systemIdFromConfig(o.config);
+    const evidence = await judgeEvidence(o, candidate, systemIdOf, thisRun, progress);
+    const passingEvidence = [...new Set(evidence.filter((e) => e.result === 'passed' && !e.untrusted).map((e) => e.environment))].sort();
+    const { checks, allowed } = o.rollback ? await rollbackGate(o, candidate) : await promotionGate(o, policy, candidate, evidence, now);
+    if (!o.dryRun && !allowed) {
+        throw new lib/* KarooError */.xD('refused', refusalMessage(candidate, o.environment, checks), {
+            detail: { candidate, environment: o.environment, gate: checks },
+        });
+    }
+    const { decision, undecidable, current } = await decideAndReadCurrent(o, progress);
+    const base = {
+        candidate,
+        environment: o.environment,
+        kind,
+        allowed,
+        previous: current?.candidate,
+        tag: environmentTags(o.environment).env,
+        gate: checks,
+        passingEvidence,
+        evidence,
+    };
+    if (o.dryRun) {
+        // The system id the evidence was checked against: a workflow that skips acceptance because of that evidence reports it.
+        return {
+            ...base,
+            status: 'checked',
+            systemId: await systemIdOf(candidate, env),
+            time: now().toISOString(),
+            deploy: { status: 'skipped', detail: 'dry run' },
+        };
+    }
+    const systemId = await o.systemId?.(candidate, env);
+    if (current?.candidate === candidate) {
+        progress.info(`${o.environment} already runs ${candidate} (since ${current.time}); nothing recorded`);
+        const deploy = await handOver(o, env, candidate, systemId ?? current.systemId, progress);
+        return { ...base, status: 'unchanged', record: current.digest, systemId: systemId ?? current.systemId, time: current.time, deploy };
+    }
+    if (undecidable)
+        throw undecidable;
+    await warnOfOpenForks(o, current, progress);
+    const time = now().toISOString();
+    const committed = await commitPromotion(o, { candidate, subject, kind, systemId, checks, time, current, decision: decision }, progress);
+    const deployment = await createDeployment(o, env, { candidate, kind, systemId, current, committed });
+    const deploy = await deployWithStatuses(o, env, { candidate, systemId, record: committed.digest, deployment }, progress);
+    return { ...base, previous: current?.candidate, status: 'promoted', record: committed.digest, systemId, time, deployment, deploy };
+}
+/** The request, checked before the store is read: the environment (and its gate), the candidate's digest, a rollback's reason. */
+function checkRequest(o) {
+    const policy = gatePolicy(o.config, o.environment);
+    const env = o.config.environments.find((e) => e.name === o.environment);
+    const candidate = (0,lib/* parseDigest */.m)(o.candidate, 'candidate');
+    const kind = o.rollback ? 'rollback' : 'promotion';
+    if (o.rollback && !o.reason?.trim()) {
+        throw new lib/* KarooError */.xD('input', `a rollback of ${o.environment} needs a reason; pass --reason "…" (it is kept in the environment's history)`);
+    }
+    return { policy, candidate, env, kind, thisRun: thisRunOf(o) };
+}
+/** `thisRunEvidence` with the run it came from, checked: only for a dry run inside a run. */
+function thisRunOf(o) {
+    if (!o.thisRunEvidence?.length)
+        return undefined;
+    if (!o.dryRun)
+        throw new lib/* KarooError */.xD('input', "this run's evidence counts before its run has completed only for a dry run (a report); a promotion counts evidence of completed runs, so leave it out");
+    const { id, repository, sha } = o.run ?? {};
+    if (!id || !repository || !sha)
+        throw new lib/* KarooError */.xD('input', "this run's evidence needs the run it came from (GITHUB_RUN_ID, GITHUB_REPOSITORY, GITHUB_SHA); pass it inside GitHub Actions only");
+    return { runId: id, repository, commit: sha, evidence: o.thisRunEvidence.map((d) => (0,lib/* parseDigest */.m)(d, "this run's evidence")) };
+}
+/** The candidate's evidence, each record judged (system id, the run it names, attestations when karoo.yml requires them). */
+async function judgeEvidence(o, candidate, systemIdOf, thisRun, progress) {
+    const list = o.evidence ?? candidateEvidence;
+    return trustEvidence(await list(o.store, candidate, progress), {
+        systemIdFor: async (name) => {
+            const e = o.config.environments.find((x) => x.name === name);
+            return e ? systemIdOf(candidate, e) : undefined;
+        },
+        // A rollback skips the evidence gate: it must not wait on the API for evidence it ignores.
+        verifyRun: o.rollback ? undefined : o.evidenceRuns,
+        thisRun,
+        // karoo.yml attestations.require: evidence counts only with a signed test-result attestation that verifies.
+        attestations: o.rollback || !o.config.attestations?.require
+            ? undefined
+            : await attestedResults(o.store, candidate, o.config.attestations, progress),
+    });
+}
+/** A rollback's gate: the candidate must have run in the environment before. */
+async function rollbackGate(o, candidate) {
+    const past = await history_history(o.store, o.environment);
+    const stay = past.find((r) => r.candidate === candidate);
+    const check = stay
+        ? {
+            environment: o.environment,
+            requirement: 'history',
+            met: true,
+            detail: `ran in ${o.environment} from ${stay.time} (record ${stay.digest})`,
+        }
+        : {
+            environment: o.environment,
+            requirement: 'history',
+            met: false,
+            detail: `${candidate} never ran in ${o.environment}; a rollback can only return to an earlier candidate of ${o.environment} (see karoo history ${o.environment})`,
+        };
+    return { checks: [check], allowed: !!stay };
+}
+/** A promotion's gate: passing evidence from the required environments, soak time in them. */
+async function promotionGate(o, policy, candidate, evidence, now) {
+    const histories = {};
+    for (const e of policy.soakIn)
+        histories[e] = await history_history(o.store, e);
+    const g = evaluateGate(policy, candidate, evidence, histories, now());
+    return { checks: [...g.checks], allowed: g.allowed };
+}
+/**
+ * How the environment's next state is decided, and its current record. A registry without an
+ * atomic decision is refused (`undecidable`), but only later, when something would be written.
+ * A promotion that won its place but crashed before moving the tags is completed first.
+ */
+async function decideAndReadCurrent(o, progress) {
+    let decision;
+    let undecidable;
+    try {
+        decision = o.dryRun ? undefined : decisionFor(o.store, o.github?.tracker, o.serialized, o.environment);
+    }
+    catch (e) {
+        undecidable = e;
+    }
+    if (decision === 'github-ref')
+        await settleHead(o.store, o.environment, o.github.tracker, progress);
+    const current = await currentRecord(o.store, o.environment);
+    return { decision, undecidable, current };
+}
+/** An open fork in the environment's history is settled by this promotion: it says so. */
+async function warnOfOpenForks(o, current, progress) {
+    for (const f of (await readHistory(o.store, o.environment)).forks.filter((x) => x.open)) {
+        progress.warn(`${describeFork(o.environment, f)}; this promotion follows ${current?.digest ?? 'nothing'} and settles it`);
+    }
+}
+/** The record, committed by an atomic decision (GitHub hears of it only afterwards). */
+async function commitPromotion(o, p, progress) {
+    const committed = await commitRecord({
+        store: o.store,
+        environment: o.environment,
+        candidate: p.candidate,
+        subject: p.subject,
+        base: p.current,
+        decision: p.decision,
+        github: o.github ? { tracker: o.github.tracker, commit: o.github.ref } : undefined,
+        lock: o.lock,
+        progress,
+        record: (place) => ({
+            schema: 'karoo.promotion/v1',
+            kind: p.kind,
+            environment: o.environment,
+            candidate: p.candidate,
+            system: o.config.system,
+            systemId: p.systemId,
+            previousCandidate: place.previousCandidate,
+            previousRecord: place.previousRecord,
+            sequence: place.sequence,
+            actor: o.actor,
+            reason: o.reason,
+            run: o.run,
+            time: p.time,
+            gate: p.checks,
+        }),
+    });
+    progress.info(`${o.environment} now runs ${p.candidate} (${environmentTags(o.environment).env}; record ${committed.digest}, place ${committed.sequence})`);
+    return committed;
+}
+/** With `github`: the GitHub Deployment naming the committed record; when it cannot be made, nothing is deployed. */
+async function createDeployment(o, env, p) {
+    if (!o.github)
+        return undefined;
+    const record = p.committed.digest;
+    try {
+        return await o.github.tracker.create({
+            environment: env.githubEnvironment ?? env.name,
+            ref: o.github.ref,
+            payload: {
+                karoo: 'karoo.promotion/v1',
+                candidate: p.candidate,
+                systemId: p.systemId,
+                system: o.config.system,
+                store: o.store.ref,
+                environment: o.environment,
+                kind: p.kind,
+                previous: p.current?.candidate,
+                record,
+                sequence: p.committed.sequence,
+                reason: o.reason,
+            },
+            description: `${p.kind === 'rollback' ? 'roll back' : 'promote'} ${(0,lib/* shortDigest */.VK)(p.candidate)} to ${o.environment}`,
+            production: o.config.environments.at(-1)?.name === o.environment,
+        });
+    }
+    catch (e) {
+        throw new lib/* KarooError */.xD((0,lib/* isKarooError */.ro)(e) ? e.kind : 'unavailable', `${p.candidate} is recorded in ${o.environment} (record ${record}) but no GitHub Deployment was created and nothing was deployed: ${messageOf(e)}; fix it and run karoo deploy, or promote again`, { cause: e, detail: { record } });
+    }
+}
+/** Deploy takes over, with the Deployment's statuses (in_progress, then success or failure) when there is one. */
+async function deployWithStatuses(o, env, p, progress) {
+    const { candidate, record, deployment } = p;
+    const logUrl = o.run?.url;
+    let deploy;
+    try {
+        if (deployment)
+            await o.github.tracker.status(deployment, 'in_progress', {
+                description: `deploying ${(0,lib/* shortDigest */.VK)(candidate)} to ${o.environment}`,
+                logUrl,
+            });
+        deploy = await handOver(o, env, candidate, p.systemId, progress);
+    }
+    catch (e) {
+        // Best effort: the deploy's failure is what is reported; a status that cannot be posted must not hide it.
+        if (deployment)
+            await o
+                .github.tracker.status(deployment, 'failure', { description: `deploy failed: ${messageOf(e)}`, logUrl })
+                .catch(() => undefined);
+        const kindOf = (0,lib/* isKarooError */.ro)(e) ? e.kind : 'internal';
+        throw new lib/* KarooError */.xD(kindOf, `${candidate} is recorded in ${o.environment} (record ${record}) but deploy failed: ${messageOf(e)}; fix it and run karoo deploy, or roll back`, {
+            cause: e,
+            detail: { record },
+        });
+    }
+    if (deployment) {
+        await o.github.tracker.status(deployment, 'success', {
+            description: `${o.environment} runs ${(0,lib/* shortDigest */.VK)(candidate)}`,
+            logUrl,
+            environmentUrl: o.github.environmentUrl,
+        });
+    }
+    return deploy;
+}
+async function handOver(o, env, candidate, systemId, progress) {
+    if (!env.inventory)
+        return { status: 'skipped', detail: `${env.name} has no inventory in karoo.yml (an ephemeral environment): nothing to deploy` };
+    if (!o.deploy)
+        return { status: 'skipped', detail: `deploy was not requested for ${env.name}` };
+    progress.info(`handing ${candidate} over to deploy for ${env.name} (${env.inventory})`);
+    const r = await o.deploy({ candidate, environment: env, inventory: env.inventory, store: o.store, config: o.config, systemId, progress });
+    return { status: 'deployed', detail: r.detail };
+}
+function messageOf(e) {
+    return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+}
+//# sourceMappingURL=promote.js.map
+;// CONCATENATED MODULE: ./packages/promote/lib/run.js
+
+/** The run as a promotion record stores it (field names of records already written). */
+function runInfoOf(run) {
+    return { id: run.runId, attempt: run.runAttempt, url: run.runUrl, repository: run.repository, workflow: run.workflow, sha: run.commit };
+}
+function runFromEnv(env = process.env) {
+    const c = (0,lib/* runContextFromEnv */.wX)(env);
+    return { actor: c.actor, run: c.run && runInfoOf(c.run), sha: c.sha, repository: c.repository };
+}
+//# sourceMappingURL=run.js.map
+;// CONCATENATED MODULE: ./packages/promote/lib/index.js
+
+
+
+
+
+
+
+
+
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./packages/kit/lib/evidence.js
+
+
+
+
+
+
+/** The input and output names of the evidence look-up, as every action that offers it declares them. */
+const EVIDENCE_OUTPUTS = {
+    environment: 'environment',
+    hasEvidence: 'has-evidence',
+    evidence: 'evidence',
+    systemId: 'system-id',
+    evidencePath: 'evidence-path',
+    environmentsPath: 'environments-path',
+};
+/** The environment a promotion or an evidence look-up is for: the given one, else the configuration's first. */
+function evidenceEnvironment(config, given, purpose = 'look for evidence') {
+    const environment = given ?? config.environments[0]?.name;
+    if (!environment)
+        throw new lib/* KarooError */.xD('input', `${config.path} has no environments; add them under environments: to ${purpose}`);
+    return environment;
+}
+/**
+ * Whether the candidate already has passing acceptance evidence from the environment, decided
+ * exactly as promotion's gate decides it (promote's dry run: evidence for this system id, from a
+ * run of an allowed workflow that succeeded, signed when karoo.yml requires it), and the files
+ * the report step reads. Build calls it right after the candidate is in the store, so a pull
+ * request whose candidate was tested before skips acceptance without a step of its own.
+ */
+async function lookForEvidence(o) {
+    const environment = evidenceEnvironment(o.config, o.environment);
+    const ctx = runFromEnv();
+    const r = await promote({
+        store: o.store,
+        config: o.config,
+        candidate: o.candidate,
+        environment,
+        actor: ctx.actor,
+        run: ctx.run,
+        dryRun: true,
+        systemId: systemIdFromConfig(o.config),
+        evidenceRuns: evidenceRunVerifierFromEnv({ token: o.githubToken, config: o.config, progress: actionProgress }),
+        progress: actionProgress,
+    });
+    const files = await reportFiles(o.store, o.config, r.evidence);
+    return {
+        environment,
+        hasEvidence: r.passingEvidence.includes(environment),
+        evidence: r.evidence.find((e) => e.environment === environment && e.result === 'passed')?.digest ?? '',
+        systemId: r.systemId ?? '',
+        allowed: r.allowed,
+        ...files,
+    };
+}
+/**
+ * The candidate's evidence and what each environment runs, as the JSON files the report step
+ * reads (its `evidence` and `environments` inputs), under RUNNER_TEMP.
+ */
+async function reportFiles(store, config, evidence) {
+    const dir = (0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'karoo-promote');
+    await (0,promises_.mkdir)(dir, { recursive: true });
+    const names = config.environments.map((e) => e.name);
+    const environments = (await environmentStatus(store, names)).map((s) => ({
+        name: s.environment,
+        ...(s.candidate ? { candidate: s.candidate } : {}),
+        ...(s.systemId ? { systemId: s.systemId } : {}),
+        production: s.environment === names.at(-1),
+    }));
+    // Evidence that does not count (wrong system, a run that does not check out) is not reported as a result.
+    const records = evidence
+        .filter((e) => !e.untrusted)
+        .map((e) => ({
+        result: e.result,
+        passed: e.passed ?? 0,
+        failed: e.failed ?? 0,
+        skipped: e.skipped ?? 0,
+        ...(e.countsUnknown ? { countsUnknown: true } : {}),
+        durationMs: e.durationMs ?? 0,
+        environment: e.environment,
+        digest: e.digest,
+        ...(e.runUrl ? { runUrl: e.runUrl } : {}),
+    }));
+    const paths = { evidence: (0,external_node_path_.join)(dir, 'evidence.json'), environments: (0,external_node_path_.join)(dir, 'environments.json') };
+    await (0,promises_.writeFile)(paths.evidence, `${JSON.stringify(records, null, 2)}\n`);
+    await (0,promises_.writeFile)(paths.environments, `${JSON.stringify(environments, null, 2)}\n`);
+    return { evidencePath: paths.evidence, environmentsPath: paths.environments };
+}
+//# sourceMappingURL=evidence.js.map
 ;// CONCATENATED MODULE: ./actions/build/lib/constants.js
+
 
 /** Input and output names of the build action, as action.yml declares them. */
 const INPUT = {
@@ -66139,6 +79613,8 @@ const INPUT = {
     attest: ATTEST_INPUTS.attest,
     attestKey: ATTEST_INPUTS.attestKey,
     attestKeyless: ATTEST_INPUTS.attestKeyless,
+    lookForEvidence: 'look-for-evidence',
+    environment: 'environment',
 };
 const OUTPUT = {
     candidate: 'candidate',
@@ -66146,10 +79622,9 @@ const OUTPUT = {
     existed: 'existed',
     pushedBytes: 'pushed-bytes',
     attestation: 'attestation',
+    ...EVIDENCE_OUTPUTS,
 };
 //# sourceMappingURL=constants.js.map
-// EXTERNAL MODULE: ./packages/oci/lib/index.js + 10 modules
-var oci_lib = __nccwpck_require__(99713);
 ;// CONCATENATED MODULE: ./packages/kit/lib/store.js
 
 
@@ -66219,263 +79694,21 @@ function loadInputs() {
         index: indexCredentialsInput(),
         provenance: booleanInput(INPUT.provenance, true),
         attest: attestInputs(),
+        lookForEvidence: booleanInput(INPUT.lookForEvidence, false),
+        environment: optionalInput(INPUT.environment),
     };
 }
 //# sourceMappingURL=inputs.js.map
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(48161);
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(78474);
-// EXTERNAL MODULE: ./packages/candidate/lib/index.js + 4 modules
-var candidate_lib = __nccwpck_require__(46399);
-;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
-/*
-How it works:
-`this.#head` is an instance of `Node` which keeps track of its current value and nests another instance of `Node` that keeps the value that comes after it. When a value is provided to `.enqueue()`, the code needs to iterate through `this.#head`, going deeper and deeper to find the last value. However, iterating through every single item is slow. This problem is solved by saving a reference to the last value as `this.#tail` so that it can reference it to add a new value.
-*/
-
-class Node {
-	value;
-	next;
-
-	constructor(value) {
-		this.value = value;
-	}
-}
-
-class Queue {
-	#head;
-	#tail;
-	#size;
-
-	constructor() {
-		this.clear();
-	}
-
-	enqueue(value) {
-		const node = new Node(value);
-
-		if (this.#head) {
-			this.#tail.next = node;
-			this.#tail = node;
-		} else {
-			this.#head = node;
-			this.#tail = node;
-		}
-
-		this.#size++;
-	}
-
-	dequeue() {
-		const current = this.#head;
-		if (!current) {
-			return;
-		}
-
-		this.#head = this.#head.next;
-		this.#size--;
-
-		// Clean up tail reference when queue becomes empty
-		if (!this.#head) {
-			this.#tail = undefined;
-		}
-
-		return current.value;
-	}
-
-	peek() {
-		if (!this.#head) {
-			return;
-		}
-
-		return this.#head.value;
-
-		// TODO: Node.js 18.
-		// return this.#head?.value;
-	}
-
-	clear() {
-		this.#head = undefined;
-		this.#tail = undefined;
-		this.#size = 0;
-	}
-
-	get size() {
-		return this.#size;
-	}
-
-	* [Symbol.iterator]() {
-		let current = this.#head;
-
-		while (current) {
-			yield current.value;
-			current = current.next;
-		}
-	}
-
-	* drain() {
-		while (this.#head) {
-			yield this.dequeue();
-		}
-	}
-}
-
-;// CONCATENATED MODULE: ./node_modules/p-limit/index.js
-
-
-function pLimit(concurrency) {
-	let rejectOnClear = false;
-
-	if (typeof concurrency === 'object') {
-		({concurrency, rejectOnClear = false} = concurrency);
-	}
-
-	validateConcurrency(concurrency);
-
-	if (typeof rejectOnClear !== 'boolean') {
-		throw new TypeError('Expected `rejectOnClear` to be a boolean');
-	}
-
-	const queue = new Queue();
-	let activeCount = 0;
-
-	const resumeNext = () => {
-		// Process the next queued function if we're under the concurrency limit
-		if (activeCount < concurrency && queue.size > 0) {
-			activeCount++;
-			queue.dequeue().run();
-		}
-	};
-
-	const next = () => {
-		activeCount--;
-		resumeNext();
-	};
-
-	const run = async (function_, resolve, arguments_) => {
-		// Execute the function and capture the result promise
-		const result = (async () => function_(...arguments_))();
-
-		// Resolve immediately with the promise (don't wait for completion)
-		resolve(result);
-
-		// Wait for the function to complete (success or failure)
-		// We catch errors here to prevent unhandled rejections,
-		// but the original promise rejection is preserved for the caller
-		try {
-			await result;
-		} catch {}
-
-		// Decrement active count and process next queued function
-		next();
-	};
-
-	const enqueue = (function_, resolve, reject, arguments_) => {
-		const queueItem = {reject};
-
-		// Queue the internal resolve function instead of the run function
-		// to preserve the asynchronous execution context.
-		new Promise(internalResolve => { // eslint-disable-line promise/param-names
-			queueItem.run = internalResolve;
-			queue.enqueue(queueItem);
-		}).then(run.bind(undefined, function_, resolve, arguments_)); // eslint-disable-line promise/prefer-await-to-then
-
-		// Start processing immediately if we haven't reached the concurrency limit
-		if (activeCount < concurrency) {
-			resumeNext();
-		}
-	};
-
-	const generator = (function_, ...arguments_) => new Promise((resolve, reject) => {
-		enqueue(function_, resolve, reject, arguments_);
-	});
-
-	Object.defineProperties(generator, {
-		activeCount: {
-			get: () => activeCount,
-		},
-		pendingCount: {
-			get: () => queue.size,
-		},
-		clearQueue: {
-			value() {
-				if (!rejectOnClear) {
-					queue.clear();
-					return;
-				}
-
-				const abortError = AbortSignal.abort().reason;
-
-				while (queue.size > 0) {
-					queue.dequeue().reject(abortError);
-				}
-			},
-		},
-		concurrency: {
-			get: () => concurrency,
-
-			set(newConcurrency) {
-				validateConcurrency(newConcurrency);
-				concurrency = newConcurrency;
-
-				queueMicrotask(() => {
-					// eslint-disable-next-line no-unmodified-loop-condition
-					while (activeCount < concurrency && queue.size > 0) {
-						resumeNext();
-					}
-				});
-			},
-		},
-		map: {
-			async value(iterable, function_) {
-				const promises = [];
-
-				try {
-					Array.from(iterable, (value, index) => {
-						const promise = generator(function_, value, index);
-						promises.push(promise);
-						return promise;
-					});
-				} catch (error) {
-					// The iterable threw, so `Promise.all` never observes the already scheduled promises. Observe them here to avoid unhandled rejections.
-					for (const promise of promises) {
-						promise.catch(() => {}); // eslint-disable-line promise/prefer-await-to-then
-					}
-
-					throw error;
-				}
-
-				return Promise.all(promises);
-			},
-		},
-	});
-
-	return generator;
-}
-
-function limitFunction(function_, options) {
-	const limit = pLimit(options);
-
-	const limitedFunction = (...arguments_) => limit(() => function_(...arguments_));
-	Object.defineProperty(limitedFunction, 'clearQueue', {
-		value: limit.clearQueue,
-	});
-
-	return limitedFunction;
-}
-
-function validateConcurrency(concurrency) {
-	if (!((Number.isInteger(concurrency) || concurrency === Number.POSITIVE_INFINITY) && concurrency > 0)) {
-		throw new TypeError('Expected `concurrency` to be a number from 1 and up');
-	}
-}
-
+// EXTERNAL MODULE: ./node_modules/p-limit/index.js + 1 modules
+var p_limit = __nccwpck_require__(70370);
 // EXTERNAL MODULE: external "node:stream/promises"
 var external_node_stream_promises_ = __nccwpck_require__(46466);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(77598);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(73136);
 // EXTERNAL MODULE: ./packages/transport/lib/index.js + 2 modules
 var transport_lib = __nccwpck_require__(69794);
 ;// CONCATENATED MODULE: ./packages/build/lib/download.js
@@ -66634,7 +79867,7 @@ async function build(options) {
             blobs: { uploaded: 0, reused: c.manifest.layers.length + 1, mounted: 0 },
         };
     }
-    const limit = pLimit(options.concurrency ?? 8);
+    const limit = (0,p_limit/* default */.A)(options.concurrency ?? 8);
     const present = await Promise.all([...c.files.map((f) => f.descriptor), ...c.inline.map((b) => b.descriptor)].map((d) => limit(() => store.hasBlob(d.digest))));
     let missing = c.files.filter((_, i) => !present[i]);
     const missingInline = c.inline.filter((_, i) => !present[c.files.length + i]);
@@ -66943,15 +80176,18 @@ async function lookupCached(paths, key) {
 
 
 
+
 /** Builds the candidate of the lock into the store and writes the job summary. */
 async function runBuild(i) {
-    const config = (0,external_node_fs_.existsSync)(i.config) ? await loadConfig(i.config) : undefined;
+    const config = (0,external_node_fs_.existsSync)(i.config) ? await (0,src/* loadConfig */.Z9)(i.config) : undefined;
     const lockPath = i.lock ?? (config ? (0,external_node_path_.join)(config.lockDir, 'pylock.toml') : undefined);
     if (!lockPath)
         throw new lib/* KarooError */.xD('input', `input "lock" is empty and there is no ${i.config}; give the path of a pylock.toml`);
     const system = i.system ?? config?.system;
     if (!system)
         throw new lib/* KarooError */.xD('input', `input "system" is empty and there is no ${i.config}; give the system name`);
+    if (i.lookForEvidence && !config)
+        throw new lib/* KarooError */.xD('input', `input "look-for-evidence" is true and there is no ${i.config}; evidence is looked for in its environments`);
     const store = openActionStore(config, i.store, i.githubToken);
     if (config)
         setIndexCredentials(config.indexes, i.index);
@@ -66990,12 +80226,18 @@ async function runBuild(i) {
         await keepForPullRequests(store, read.lock, cacheDir, cacheKeys.key);
     }
     await summary(result, store.ref);
+    const evidence = i.lookForEvidence && config
+        ? await lookForEvidence({ store, config, candidate: result.candidate, environment: i.environment, githubToken: i.githubToken })
+        : undefined;
+    if (evidence?.hasEvidence)
+        lib_core.info(`${result.candidate} has passing evidence from ${evidence.environment} (${evidence.evidence})`);
     return {
         candidate: result.candidate,
         candidateRef: result.candidateRef,
         existed: result.existed,
         pushedBytes: result.pushedBytes,
         attestation: result.attestation,
+        evidence,
     };
 }
 /**
@@ -67060,6 +80302,16 @@ async function main() {
         [OUTPUT.existed]: o.existed,
         [OUTPUT.pushedBytes]: o.pushedBytes,
         ...(o.attestation ? { [OUTPUT.attestation]: o.attestation } : {}),
+        ...(o.evidence
+            ? {
+                [OUTPUT.environment]: o.evidence.environment,
+                [OUTPUT.hasEvidence]: o.evidence.hasEvidence,
+                [OUTPUT.evidence]: o.evidence.evidence,
+                [OUTPUT.systemId]: o.evidence.systemId,
+                [OUTPUT.evidencePath]: o.evidence.evidencePath,
+                [OUTPUT.environmentsPath]: o.evidence.environmentsPath,
+            }
+            : {}),
     });
 }
 //# sourceMappingURL=main.js.map

@@ -75323,6 +75323,13 @@ class RegistryStore {
     progress;
     /** Undefined until known: does the registry answer the referrers API? */
     referrersApi;
+    /**
+     * Manifests this store has seen by digest (read, checked or written): a digest names one
+     * content for ever, so a second question about it in the same process (build's "is the
+     * candidate there?", then the evidence look-up's) costs no request. Nothing is trusted more
+     * for it: a read still hashes what it gets.
+     */
+    seen = new Map();
     constructor(options) {
         this.registry = options.registry;
         this.repository = options.repository;
@@ -75486,6 +75493,9 @@ class RegistryStore {
     }
     async hasManifest(reference) {
         checkReference(reference);
+        const known = this.seen.get(reference);
+        if (known)
+            return known;
         const res = await this.call({
             method: 'HEAD',
             target: this.path(`manifests/${reference}`),
@@ -75502,11 +75512,14 @@ class RegistryStore {
         const digest = (0,lib/* isDigest */.Bc)(claimed) ? claimed : undefined;
         if (!digest)
             return (await this.getManifest(reference)).descriptor;
-        return {
+        const d = {
             mediaType: ((0,transport_lib/* header */.wx)(res, 'content-type') ?? types_MEDIA_TYPES.imageManifest).split(';')[0].trim(),
             digest,
             size: Number((0,transport_lib/* header */.wx)(res, 'content-length') ?? 0),
         };
+        if (reference === digest)
+            this.seen.set(digest, d);
+        return d;
     }
     async getManifest(reference) {
         checkReference(reference);
@@ -75530,10 +75543,9 @@ class RegistryStore {
         // Only the type fields are read here; callers parse (and check) the descriptors they use.
         const info = manifestTypes(bytes, `manifest ${reference} in ${this.ref}`);
         const mediaType = info.mediaType ?? ((0,transport_lib/* header */.wx)(res, 'content-type') ?? types_MEDIA_TYPES.imageManifest).split(';')[0].trim();
-        return {
-            descriptor: { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) },
-            bytes,
-        };
+        const descriptor = { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) };
+        this.seen.set(digest, descriptor);
+        return { descriptor, bytes };
     }
     async putManifest(bytes, mediaType, options = {}) {
         if (options.tag !== undefined)
@@ -75553,6 +75565,7 @@ class RegistryStore {
         const stored = (0,transport_lib/* header */.wx)(res, 'docker-content-digest');
         if (stored && stored !== digest)
             throw new lib/* KarooError */.xD('integrity', `registry ${this.registry} stored manifest ${digest} as ${stored}`);
+        this.seen.set(digest, { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) });
         if (info.subject) {
             if ((0,transport_lib/* header */.wx)(res, 'oci-subject'))
                 this.referrersApi = true;
@@ -76401,10 +76414,9 @@ function describeFork(environment, f) {
 async function environmentStatus(store, environments) {
     const tags = await store.listTags();
     const names = environments ?? environmentsInTags(tags);
-    const out = [];
-    for (const environment of names) {
-        const r = await currentRecord(store, environment);
-        const tag = await tagTarget(store, environmentTags(environment).env);
+    // Each environment's record and tag, read for all of them at once.
+    return Promise.all(names.map(async (environment) => {
+        const [r, tag] = await Promise.all([currentRecord(store, environment), tagTarget(store, environmentTags(environment).env)]);
         // From the place tags alone (no walk of the history): a second record at the head's place,
         // or a record committed past it.
         const places = sequenceTags(environment, tags);
@@ -76420,7 +76432,7 @@ async function environmentStatus(store, environments) {
                     : ahead.length
                         ? `place ${ahead.map((p) => p.sequence).join(', ')} of ${environment}'s history is taken (${ahead.map((p) => p.tag).join(', ')}) but its tags are at place ${headPlace}: a promotion is still moving them, or died doing so (the next promotion completes it); see karoo history ${environment}`
                         : undefined;
-        out.push({
+        return {
             environment,
             candidate: r?.candidate,
             systemId: r?.systemId,
@@ -76430,9 +76442,8 @@ async function environmentStatus(store, environments) {
             record: r?.digest,
             tag,
             drift,
-        });
-    }
-    return out;
+        };
+    }));
 }
 //# sourceMappingURL=history.js.map
 ;// CONCATENATED MODULE: ./packages/promote/lib/gate.js
@@ -80820,7 +80831,99 @@ async function lookupCached(paths, key) {
     return cache.restoreCache(paths.map((p) => cachePath(p)), key, [], { lookupOnly: true });
 }
 //# sourceMappingURL=cache.js.map
+// EXTERNAL MODULE: ./packages/promote/lib/index.js + 10 modules
+var promote_lib = __nccwpck_require__(71683);
+;// CONCATENATED MODULE: ./packages/kit/lib/evidence.js
+
+
+
+
+
+
+/** The input and output names of the evidence look-up, as every action that offers it declares them. */
+const EVIDENCE_OUTPUTS = {
+    environment: 'environment',
+    hasEvidence: 'has-evidence',
+    evidence: 'evidence',
+    systemId: 'system-id',
+    evidencePath: 'evidence-path',
+    environmentsPath: 'environments-path',
+};
+/** The environment a promotion or an evidence look-up is for: the given one, else the configuration's first. */
+function evidenceEnvironment(config, given, purpose = 'look for evidence') {
+    const environment = given ?? config.environments[0]?.name;
+    if (!environment)
+        throw new common_lib/* KarooError */.xD('input', `${config.path} has no environments; add them under environments: to ${purpose}`);
+    return environment;
+}
+/**
+ * Whether the candidate already has passing acceptance evidence from the environment, decided
+ * exactly as promotion's gate decides it (promote's dry run: evidence for this system id, from a
+ * run of an allowed workflow that succeeded, signed when karoo.yml requires it), and the files
+ * the report step reads. Build calls it right after the candidate is in the store, so a pull
+ * request whose candidate was tested before skips acceptance without a step of its own.
+ */
+async function lookForEvidence(o) {
+    const environment = evidenceEnvironment(o.config, o.environment);
+    const ctx = (0,promote_lib.runFromEnv)();
+    const r = await (0,promote_lib.promote)({
+        store: o.store,
+        config: o.config,
+        candidate: o.candidate,
+        environment,
+        actor: ctx.actor,
+        run: ctx.run,
+        dryRun: true,
+        systemId: (0,promote_lib.systemIdFromConfig)(o.config),
+        evidenceRuns: (0,promote_lib.evidenceRunVerifierFromEnv)({ token: o.githubToken, config: o.config, progress: lib/* actionProgress */.cv }),
+        progress: lib/* actionProgress */.cv,
+    });
+    const files = await reportFiles(o.store, o.config, r.evidence);
+    return {
+        environment,
+        hasEvidence: r.passingEvidence.includes(environment),
+        evidence: r.evidence.find((e) => e.environment === environment && e.result === 'passed')?.digest ?? '',
+        systemId: r.systemId ?? '',
+        allowed: r.allowed,
+        ...files,
+    };
+}
+/**
+ * The candidate's evidence and what each environment runs, as the JSON files the report step
+ * reads (its `evidence` and `environments` inputs), under RUNNER_TEMP.
+ */
+async function reportFiles(store, config, evidence) {
+    const dir = (0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'karoo-promote');
+    await (0,promises_.mkdir)(dir, { recursive: true });
+    const names = config.environments.map((e) => e.name);
+    const environments = (await (0,promote_lib.environmentStatus)(store, names)).map((s) => ({
+        name: s.environment,
+        ...(s.candidate ? { candidate: s.candidate } : {}),
+        ...(s.systemId ? { systemId: s.systemId } : {}),
+        production: s.environment === names.at(-1),
+    }));
+    // Evidence that does not count (wrong system, a run that does not check out) is not reported as a result.
+    const records = evidence
+        .filter((e) => !e.untrusted)
+        .map((e) => ({
+        result: e.result,
+        passed: e.passed ?? 0,
+        failed: e.failed ?? 0,
+        skipped: e.skipped ?? 0,
+        ...(e.countsUnknown ? { countsUnknown: true } : {}),
+        durationMs: e.durationMs ?? 0,
+        environment: e.environment,
+        digest: e.digest,
+        ...(e.runUrl ? { runUrl: e.runUrl } : {}),
+    }));
+    const paths = { evidence: (0,external_node_path_.join)(dir, 'evidence.json'), environments: (0,external_node_path_.join)(dir, 'environments.json') };
+    await (0,promises_.writeFile)(paths.evidence, `${JSON.stringify(records, null, 2)}\n`);
+    await (0,promises_.writeFile)(paths.environments, `${JSON.stringify(environments, null, 2)}\n`);
+    return { evidencePath: paths.evidence, environmentsPath: paths.environments };
+}
+//# sourceMappingURL=evidence.js.map
 ;// CONCATENATED MODULE: ./actions/build/lib/run.js
+
 
 
 
@@ -80843,6 +80946,8 @@ async function runBuild(i) {
     const system = i.system ?? config?.system;
     if (!system)
         throw new common_lib/* KarooError */.xD('input', `input "system" is empty and there is no ${i.config}; give the system name`);
+    if (i.lookForEvidence && !config)
+        throw new common_lib/* KarooError */.xD('input', `input "look-for-evidence" is true and there is no ${i.config}; evidence is looked for in its environments`);
     const store = (0,lib_store.openActionStore)(config, i.store, i.githubToken);
     if (config)
         (0,lib/* setIndexCredentials */.Xj)(config.indexes, i.index);
@@ -80881,12 +80986,18 @@ async function runBuild(i) {
         await keepForPullRequests(store, read.lock, cacheDir, cacheKeys.key);
     }
     await summary(result, store.ref);
+    const evidence = i.lookForEvidence && config
+        ? await lookForEvidence({ store, config, candidate: result.candidate, environment: i.environment, githubToken: i.githubToken })
+        : undefined;
+    if (evidence?.hasEvidence)
+        lib/* core.info */.I8.info(`${result.candidate} has passing evidence from ${evidence.environment} (${evidence.evidence})`);
     return {
         candidate: result.candidate,
         candidateRef: result.candidateRef,
         existed: result.existed,
         pushedBytes: result.pushedBytes,
         attestation: result.attestation,
+        evidence,
     };
 }
 /**
@@ -80936,8 +81047,6 @@ async function summary(r, store) {
     await s.write();
 }
 //# sourceMappingURL=run.js.map
-// EXTERNAL MODULE: ./packages/promote/lib/index.js + 10 modules
-var promote_lib = __nccwpck_require__(71683);
 // EXTERNAL MODULE: ./packages/summary/lib/steps.js
 var steps = __nccwpck_require__(78989);
 ;// CONCATENATED MODULE: ./actions/promote/lib/gate-config.js
@@ -80979,17 +81088,13 @@ function withGateFrom(config, gate, environment, gateLabel) {
 
 
 
-
-
 /**
  * Promotes (or, dry, checks) the candidate into the environment and writes the job summary and
  * the report step's files. A refusal calls `refused` with its gate before it is thrown.
  */
 async function runPromote(i, refused = () => { }) {
     const branchConfig = await (0,src.loadConfig)(i.config);
-    const environment = i.environment ?? branchConfig.environments[0]?.name;
-    if (!environment)
-        throw new common_lib/* KarooError */.xD('input', `${branchConfig.path} has no environments; add them under environments: to promote`);
+    const environment = evidenceEnvironment(branchConfig, i.environment, 'promote');
     // The gate (requires, soak) from another karoo.yml: release.yml passes the default branch's.
     const gatePath = i.gateConfig;
     const gateLabel = i.gateConfigRef ?? gatePath;
@@ -81095,39 +81200,6 @@ async function runPromote(i, refused = () => { }) {
         throw e;
     }
     return outputs;
-}
-/**
- * The candidate's evidence and what each environment runs, as the JSON files the report
- * step reads (its `evidence` and `environments` inputs).
- */
-async function reportFiles(store, config, evidence) {
-    const dir = (0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'karoo-promote');
-    await (0,promises_.mkdir)(dir, { recursive: true });
-    const names = config.environments.map((e) => e.name);
-    const environments = (await (0,promote_lib.environmentStatus)(store, names)).map((s) => ({
-        name: s.environment,
-        ...(s.candidate ? { candidate: s.candidate } : {}),
-        ...(s.systemId ? { systemId: s.systemId } : {}),
-        production: s.environment === names.at(-1),
-    }));
-    // Evidence that does not count (wrong system, a run that does not check out) is not reported as a result.
-    const records = evidence
-        .filter((e) => !e.untrusted)
-        .map((e) => ({
-        result: e.result,
-        passed: e.passed ?? 0,
-        failed: e.failed ?? 0,
-        skipped: e.skipped ?? 0,
-        ...(e.countsUnknown ? { countsUnknown: true } : {}),
-        durationMs: e.durationMs ?? 0,
-        environment: e.environment,
-        digest: e.digest,
-        ...(e.runUrl ? { runUrl: e.runUrl } : {}),
-    }));
-    const paths = { evidence: (0,external_node_path_.join)(dir, 'evidence.json'), environments: (0,external_node_path_.join)(dir, 'environments.json') };
-    await (0,promises_.writeFile)(paths.evidence, `${JSON.stringify(records, null, 2)}\n`);
-    await (0,promises_.writeFile)(paths.environments, `${JSON.stringify(environments, null, 2)}\n`);
-    return { evidencePath: paths.evidence, environmentsPath: paths.environments };
 }
 //# sourceMappingURL=run.js.map
 // EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js + 21 modules

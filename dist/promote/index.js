@@ -73790,6 +73790,13 @@ class RegistryStore {
     progress;
     /** Undefined until known: does the registry answer the referrers API? */
     referrersApi;
+    /**
+     * Manifests this store has seen by digest (read, checked or written): a digest names one
+     * content for ever, so a second question about it in the same process (build's "is the
+     * candidate there?", then the evidence look-up's) costs no request. Nothing is trusted more
+     * for it: a read still hashes what it gets.
+     */
+    seen = new Map();
     constructor(options) {
         this.registry = options.registry;
         this.repository = options.repository;
@@ -73953,6 +73960,9 @@ class RegistryStore {
     }
     async hasManifest(reference) {
         checkReference(reference);
+        const known = this.seen.get(reference);
+        if (known)
+            return known;
         const res = await this.call({
             method: 'HEAD',
             target: this.path(`manifests/${reference}`),
@@ -73969,11 +73979,14 @@ class RegistryStore {
         const digest = (0,lib/* isDigest */.Bc)(claimed) ? claimed : undefined;
         if (!digest)
             return (await this.getManifest(reference)).descriptor;
-        return {
+        const d = {
             mediaType: ((0,transport_lib/* header */.wx)(res, 'content-type') ?? types_MEDIA_TYPES.imageManifest).split(';')[0].trim(),
             digest,
             size: Number((0,transport_lib/* header */.wx)(res, 'content-length') ?? 0),
         };
+        if (reference === digest)
+            this.seen.set(digest, d);
+        return d;
     }
     async getManifest(reference) {
         checkReference(reference);
@@ -73997,10 +74010,9 @@ class RegistryStore {
         // Only the type fields are read here; callers parse (and check) the descriptors they use.
         const info = manifestTypes(bytes, `manifest ${reference} in ${this.ref}`);
         const mediaType = info.mediaType ?? ((0,transport_lib/* header */.wx)(res, 'content-type') ?? types_MEDIA_TYPES.imageManifest).split(';')[0].trim();
-        return {
-            descriptor: { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) },
-            bytes,
-        };
+        const descriptor = { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) };
+        this.seen.set(digest, descriptor);
+        return { descriptor, bytes };
     }
     async putManifest(bytes, mediaType, options = {}) {
         if (options.tag !== undefined)
@@ -74020,6 +74032,7 @@ class RegistryStore {
         const stored = (0,transport_lib/* header */.wx)(res, 'docker-content-digest');
         if (stored && stored !== digest)
             throw new lib/* KarooError */.xD('integrity', `registry ${this.registry} stored manifest ${digest} as ${stored}`);
+        this.seen.set(digest, { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) });
         if (info.subject) {
             if ((0,transport_lib/* header */.wx)(res, 'oci-subject'))
                 this.referrersApi = true;
@@ -75340,7 +75353,7 @@ function runAction(main, options = {}) {
     main().catch(fail);
 }
 /** Progress reported through the runner's log. */
-const actionProgress = { info: (m) => lib_core.info(m), warn: (m) => lib_core.warning(m) };
+const lib_actionProgress = { info: (m) => lib_core.info(m), warn: (m) => lib_core.warning(m) };
 /** A required or optional string input; empty means absent. */
 function input(name, options = {}) {
     const v = lib_core.getInput(name, { trimWhitespace: true });
@@ -75549,7 +75562,7 @@ function openActionStore(config, inputs, githubToken, env = process.env) {
             credentials = { username, password: githubToken };
         }
     }
-    return (0,oci_lib/* openStore */.Ch)(ref, { credentials, progress: actionProgress });
+    return (0,oci_lib/* openStore */.Ch)(ref, { credentials, progress: lib_actionProgress });
 }
 //# sourceMappingURL=store.js.map
 ;// CONCATENATED MODULE: ./actions/promote/lib/inputs.js
@@ -75575,10 +75588,6 @@ function loadInputs() {
     };
 }
 //# sourceMappingURL=inputs.js.map
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(51455);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(48161);
 // EXTERNAL MODULE: ./packages/candidate/lib/index.js + 4 modules
 var candidate_lib = __nccwpck_require__(46399);
 ;// CONCATENATED MODULE: ./packages/promote/lib/records.js
@@ -75787,10 +75796,9 @@ function describeFork(environment, f) {
 async function environmentStatus(store, environments) {
     const tags = await store.listTags();
     const names = environments ?? environmentsInTags(tags);
-    const out = [];
-    for (const environment of names) {
-        const r = await currentRecord(store, environment);
-        const tag = await tagTarget(store, environmentTags(environment).env);
+    // Each environment's record and tag, read for all of them at once.
+    return Promise.all(names.map(async (environment) => {
+        const [r, tag] = await Promise.all([currentRecord(store, environment), tagTarget(store, environmentTags(environment).env)]);
         // From the place tags alone (no walk of the history): a second record at the head's place,
         // or a record committed past it.
         const places = sequenceTags(environment, tags);
@@ -75806,7 +75814,7 @@ async function environmentStatus(store, environments) {
                     : ahead.length
                         ? `place ${ahead.map((p) => p.sequence).join(', ')} of ${environment}'s history is taken (${ahead.map((p) => p.tag).join(', ')}) but its tags are at place ${headPlace}: a promotion is still moving them, or died doing so (the next promotion completes it); see karoo history ${environment}`
                         : undefined;
-        out.push({
+        return {
             environment,
             candidate: r?.candidate,
             systemId: r?.systemId,
@@ -75816,9 +75824,8 @@ async function environmentStatus(store, environments) {
             record: r?.digest,
             tag,
             drift,
-        });
-    }
-    return out;
+        };
+    }));
 }
 //# sourceMappingURL=history.js.map
 ;// CONCATENATED MODULE: ./packages/promote/lib/gate.js
@@ -76793,6 +76800,10 @@ function pullRequestFromEvent(eventName, payload, repository) {
 //# sourceMappingURL=github.js.map
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(31421);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(48161);
 ;// CONCATENATED MODULE: ./packages/report/lib/inputs.js
 
 
@@ -77424,7 +77435,7 @@ function githubRunVerifier(options) {
  * promotion trusts the store it was given). Without a token or repository inside Actions, the
  * verifier refuses to guess: it fails when asked, naming what is missing.
  */
-function evidenceRunVerifierFromEnv(options) {
+function evidence_runs_evidenceRunVerifierFromEnv(options) {
     const env = options.env ?? process.env;
     if (env.GITHUB_ACTIONS !== 'true')
         return undefined;
@@ -77882,7 +77893,7 @@ async function attestedResults(store, candidate, config, progress) {
  * for promotion records and GitHub Deployments. Undefined for a configuration without nodes,
  * which describes no deployable system.
  */
-function systemIdFromConfig(config) {
+function seams_systemIdFromConfig(config) {
     return async (candidate, environment) => {
         if (config.nodes.length === 0)
             return undefined;
@@ -77987,14 +77998,14 @@ async function candidateEvidence(store, candidate, progress = lib/* silentProgre
  * → how the decision is made, and the environment's current record → (dry run, or already
  * there: stop) → commit the record → GitHub Deployment → deploy, with its statuses.
  */
-async function promote(o) {
+async function promote_promote(o) {
     const now = o.now ?? (() => new Date());
     const progress = o.progress ?? lib/* silentProgress */.RZ;
     const { policy, candidate, env, kind, thisRun } = checkRequest(o);
     const subject = await verifyCandidate(o.store, candidate);
     progress.info(`candidate ${candidate} is in ${o.store.ref} (manifest verified)`);
     // Evidence counts only for this candidate with each environment's configuration as it is now, and (in GitHub Actions) from a run that checks out.
-    const systemIdOf = o.systemId ?? systemIdFromConfig(o.config);
+    const systemIdOf = o.systemId ?? seams_systemIdFromConfig(o.config);
     const evidence = await judgeEvidence(o, candidate, systemIdOf, thisRun, progress);
     const passingEvidence = [...new Set(evidence.filter((e) => e.result === 'passed' && !e.untrusted).map((e) => e.environment))].sort();
     const { checks, allowed } = o.rollback ? await rollbackGate(o, candidate) : await promotionGate(o, policy, candidate, evidence, now);
@@ -78246,7 +78257,7 @@ function messageOf(e) {
 function runInfoOf(run) {
     return { id: run.runId, attempt: run.runAttempt, url: run.runUrl, repository: run.repository, workflow: run.workflow, sha: run.commit };
 }
-function runFromEnv(env = process.env) {
+function run_runFromEnv(env = process.env) {
     const c = (0,lib/* runContextFromEnv */.wX)(env);
     return { actor: c.actor, run: c.run && runInfoOf(c.run), sha: c.sha, repository: c.repository };
 }
@@ -78486,6 +78497,95 @@ function steps_changeCounts(c) {
     return parts.length ? parts.join(', ') : 'no packages';
 }
 //# sourceMappingURL=steps.js.map
+;// CONCATENATED MODULE: ./packages/kit/lib/evidence.js
+
+
+
+
+
+
+/** The input and output names of the evidence look-up, as every action that offers it declares them. */
+const EVIDENCE_OUTPUTS = {
+    environment: 'environment',
+    hasEvidence: 'has-evidence',
+    evidence: 'evidence',
+    systemId: 'system-id',
+    evidencePath: 'evidence-path',
+    environmentsPath: 'environments-path',
+};
+/** The environment a promotion or an evidence look-up is for: the given one, else the configuration's first. */
+function evidenceEnvironment(config, given, purpose = 'look for evidence') {
+    const environment = given ?? config.environments[0]?.name;
+    if (!environment)
+        throw new lib/* KarooError */.xD('input', `${config.path} has no environments; add them under environments: to ${purpose}`);
+    return environment;
+}
+/**
+ * Whether the candidate already has passing acceptance evidence from the environment, decided
+ * exactly as promotion's gate decides it (promote's dry run: evidence for this system id, from a
+ * run of an allowed workflow that succeeded, signed when karoo.yml requires it), and the files
+ * the report step reads. Build calls it right after the candidate is in the store, so a pull
+ * request whose candidate was tested before skips acceptance without a step of its own.
+ */
+async function lookForEvidence(o) {
+    const environment = evidenceEnvironment(o.config, o.environment);
+    const ctx = runFromEnv();
+    const r = await promote({
+        store: o.store,
+        config: o.config,
+        candidate: o.candidate,
+        environment,
+        actor: ctx.actor,
+        run: ctx.run,
+        dryRun: true,
+        systemId: systemIdFromConfig(o.config),
+        evidenceRuns: evidenceRunVerifierFromEnv({ token: o.githubToken, config: o.config, progress: actionProgress }),
+        progress: actionProgress,
+    });
+    const files = await reportFiles(o.store, o.config, r.evidence);
+    return {
+        environment,
+        hasEvidence: r.passingEvidence.includes(environment),
+        evidence: r.evidence.find((e) => e.environment === environment && e.result === 'passed')?.digest ?? '',
+        systemId: r.systemId ?? '',
+        allowed: r.allowed,
+        ...files,
+    };
+}
+/**
+ * The candidate's evidence and what each environment runs, as the JSON files the report step
+ * reads (its `evidence` and `environments` inputs), under RUNNER_TEMP.
+ */
+async function reportFiles(store, config, evidence) {
+    const dir = (0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'karoo-promote');
+    await (0,promises_.mkdir)(dir, { recursive: true });
+    const names = config.environments.map((e) => e.name);
+    const environments = (await environmentStatus(store, names)).map((s) => ({
+        name: s.environment,
+        ...(s.candidate ? { candidate: s.candidate } : {}),
+        ...(s.systemId ? { systemId: s.systemId } : {}),
+        production: s.environment === names.at(-1),
+    }));
+    // Evidence that does not count (wrong system, a run that does not check out) is not reported as a result.
+    const records = evidence
+        .filter((e) => !e.untrusted)
+        .map((e) => ({
+        result: e.result,
+        passed: e.passed ?? 0,
+        failed: e.failed ?? 0,
+        skipped: e.skipped ?? 0,
+        ...(e.countsUnknown ? { countsUnknown: true } : {}),
+        durationMs: e.durationMs ?? 0,
+        environment: e.environment,
+        digest: e.digest,
+        ...(e.runUrl ? { runUrl: e.runUrl } : {}),
+    }));
+    const paths = { evidence: (0,external_node_path_.join)(dir, 'evidence.json'), environments: (0,external_node_path_.join)(dir, 'environments.json') };
+    await (0,promises_.writeFile)(paths.evidence, `${JSON.stringify(records, null, 2)}\n`);
+    await (0,promises_.writeFile)(paths.environments, `${JSON.stringify(environments, null, 2)}\n`);
+    return { evidencePath: paths.evidence, environmentsPath: paths.environments };
+}
+//# sourceMappingURL=evidence.js.map
 ;// CONCATENATED MODULE: ./actions/promote/lib/gate-config.js
 
 /**
@@ -78525,17 +78625,13 @@ function withGateFrom(config, gate, environment, gateLabel) {
 
 
 
-
-
 /**
  * Promotes (or, dry, checks) the candidate into the environment and writes the job summary and
  * the report step's files. A refusal calls `refused` with its gate before it is thrown.
  */
 async function runPromote(i, refused = () => { }) {
     const branchConfig = await (0,src/* loadConfig */.Z9)(i.config);
-    const environment = i.environment ?? branchConfig.environments[0]?.name;
-    if (!environment)
-        throw new lib/* KarooError */.xD('input', `${branchConfig.path} has no environments; add them under environments: to promote`);
+    const environment = evidenceEnvironment(branchConfig, i.environment, 'promote');
     // The gate (requires, soak) from another karoo.yml: release.yml passes the default branch's.
     const gatePath = i.gateConfig;
     const gateLabel = i.gateConfigRef ?? gatePath;
@@ -78547,7 +78643,7 @@ async function runPromote(i, refused = () => { }) {
     const token = i.githubToken;
     const store = openActionStore(config, i.store, token);
     const dryRun = i.dryRun;
-    const ctx = runFromEnv();
+    const ctx = run_runFromEnv();
     const wantGithub = i.githubDeployment && !dryRun;
     if (wantGithub && !token)
         throw new lib/* KarooError */.xD('input', 'input "github-token" is empty; it is needed for the GitHub Deployment (or set github-deployment: false)');
@@ -78559,7 +78655,7 @@ async function runPromote(i, refused = () => { }) {
                 token: token,
                 repository: ctx.repository,
                 baseUrl: process.env.GITHUB_API_URL,
-                progress: actionProgress,
+                progress: lib_actionProgress,
             }),
             ref: ctx.sha,
         }
@@ -78569,7 +78665,7 @@ async function runPromote(i, refused = () => { }) {
     let gate;
     let outputs;
     try {
-        const r = await promote({
+        const r = await promote_promote({
             store,
             config,
             candidate,
@@ -78579,13 +78675,13 @@ async function runPromote(i, refused = () => { }) {
             run: ctx.run,
             rollback: i.rollback,
             dryRun,
-            systemId: systemIdFromConfig(config),
+            systemId: seams_systemIdFromConfig(config),
             // Which runs may produce evidence is part of the gate: read from the gate's karoo.yml (the default branch's) when given.
-            evidenceRuns: evidenceRunVerifierFromEnv({ token, config: gateConfig ?? branchConfig, progress: actionProgress }),
+            evidenceRuns: evidence_runs_evidenceRunVerifierFromEnv({ token, config: gateConfig ?? branchConfig, progress: lib_actionProgress }),
             thisRunEvidence: i.thisRunEvidence,
             deploy: i.deploy ? deployHandover() : undefined,
             github,
-            progress: actionProgress,
+            progress: lib_actionProgress,
         });
         gate = r.gate;
         const files = await reportFiles(store, config, r.evidence);
@@ -78641,39 +78737,6 @@ async function runPromote(i, refused = () => { }) {
         throw e;
     }
     return outputs;
-}
-/**
- * The candidate's evidence and what each environment runs, as the JSON files the report
- * step reads (its `evidence` and `environments` inputs).
- */
-async function reportFiles(store, config, evidence) {
-    const dir = (0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'karoo-promote');
-    await (0,promises_.mkdir)(dir, { recursive: true });
-    const names = config.environments.map((e) => e.name);
-    const environments = (await environmentStatus(store, names)).map((s) => ({
-        name: s.environment,
-        ...(s.candidate ? { candidate: s.candidate } : {}),
-        ...(s.systemId ? { systemId: s.systemId } : {}),
-        production: s.environment === names.at(-1),
-    }));
-    // Evidence that does not count (wrong system, a run that does not check out) is not reported as a result.
-    const records = evidence
-        .filter((e) => !e.untrusted)
-        .map((e) => ({
-        result: e.result,
-        passed: e.passed ?? 0,
-        failed: e.failed ?? 0,
-        skipped: e.skipped ?? 0,
-        ...(e.countsUnknown ? { countsUnknown: true } : {}),
-        durationMs: e.durationMs ?? 0,
-        environment: e.environment,
-        digest: e.digest,
-        ...(e.runUrl ? { runUrl: e.runUrl } : {}),
-    }));
-    const paths = { evidence: (0,external_node_path_.join)(dir, 'evidence.json'), environments: (0,external_node_path_.join)(dir, 'environments.json') };
-    await (0,promises_.writeFile)(paths.evidence, `${JSON.stringify(records, null, 2)}\n`);
-    await (0,promises_.writeFile)(paths.environments, `${JSON.stringify(environments, null, 2)}\n`);
-    return { evidencePath: paths.evidence, environmentsPath: paths.environments };
 }
 //# sourceMappingURL=run.js.map
 ;// CONCATENATED MODULE: ./actions/promote/lib/main.js

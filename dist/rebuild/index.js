@@ -70872,6 +70872,13 @@ class RegistryStore {
     progress;
     /** Undefined until known: does the registry answer the referrers API? */
     referrersApi;
+    /**
+     * Manifests this store has seen by digest (read, checked or written): a digest names one
+     * content for ever, so a second question about it in the same process (build's "is the
+     * candidate there?", then the evidence look-up's) costs no request. Nothing is trusted more
+     * for it: a read still hashes what it gets.
+     */
+    seen = new Map();
     constructor(options) {
         this.registry = options.registry;
         this.repository = options.repository;
@@ -71035,6 +71042,9 @@ class RegistryStore {
     }
     async hasManifest(reference) {
         checkReference(reference);
+        const known = this.seen.get(reference);
+        if (known)
+            return known;
         const res = await this.call({
             method: 'HEAD',
             target: this.path(`manifests/${reference}`),
@@ -71051,11 +71061,14 @@ class RegistryStore {
         const digest = (0,lib/* isDigest */.Bc)(claimed) ? claimed : undefined;
         if (!digest)
             return (await this.getManifest(reference)).descriptor;
-        return {
+        const d = {
             mediaType: ((0,transport_lib/* header */.wx)(res, 'content-type') ?? types_MEDIA_TYPES.imageManifest).split(';')[0].trim(),
             digest,
             size: Number((0,transport_lib/* header */.wx)(res, 'content-length') ?? 0),
         };
+        if (reference === digest)
+            this.seen.set(digest, d);
+        return d;
     }
     async getManifest(reference) {
         checkReference(reference);
@@ -71079,10 +71092,9 @@ class RegistryStore {
         // Only the type fields are read here; callers parse (and check) the descriptors they use.
         const info = manifestTypes(bytes, `manifest ${reference} in ${this.ref}`);
         const mediaType = info.mediaType ?? ((0,transport_lib/* header */.wx)(res, 'content-type') ?? types_MEDIA_TYPES.imageManifest).split(';')[0].trim();
-        return {
-            descriptor: { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) },
-            bytes,
-        };
+        const descriptor = { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) };
+        this.seen.set(digest, descriptor);
+        return { descriptor, bytes };
     }
     async putManifest(bytes, mediaType, options = {}) {
         if (options.tag !== undefined)
@@ -71102,6 +71114,7 @@ class RegistryStore {
         const stored = (0,transport_lib/* header */.wx)(res, 'docker-content-digest');
         if (stored && stored !== digest)
             throw new lib/* KarooError */.xD('integrity', `registry ${this.registry} stored manifest ${digest} as ${stored}`);
+        this.seen.set(digest, { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) });
         if (info.subject) {
             if ((0,transport_lib/* header */.wx)(res, 'oci-subject'))
                 this.referrersApi = true;
@@ -76095,10 +76108,9 @@ function history_describeFork(environment, f) {
 async function environmentStatus(store, environments) {
     const tags = await store.listTags();
     const names = environments ?? environmentsInTags(tags);
-    const out = [];
-    for (const environment of names) {
-        const r = await history_currentRecord(store, environment);
-        const tag = await records_tagTarget(store, records_environmentTags(environment).env);
+    // Each environment's record and tag, read for all of them at once.
+    return Promise.all(names.map(async (environment) => {
+        const [r, tag] = await Promise.all([history_currentRecord(store, environment), records_tagTarget(store, records_environmentTags(environment).env)]);
         // From the place tags alone (no walk of the history): a second record at the head's place,
         // or a record committed past it.
         const places = records_sequenceTags(environment, tags);
@@ -76114,7 +76126,7 @@ async function environmentStatus(store, environments) {
                     : ahead.length
                         ? `place ${ahead.map((p) => p.sequence).join(', ')} of ${environment}'s history is taken (${ahead.map((p) => p.tag).join(', ')}) but its tags are at place ${headPlace}: a promotion is still moving them, or died doing so (the next promotion completes it); see karoo history ${environment}`
                         : undefined;
-        out.push({
+        return {
             environment,
             candidate: r?.candidate,
             systemId: r?.systemId,
@@ -76124,9 +76136,8 @@ async function environmentStatus(store, environments) {
             record: r?.digest,
             tag,
             drift,
-        });
-    }
-    return out;
+        };
+    }));
 }
 //# sourceMappingURL=history.js.map
 ;// CONCATENATED MODULE: ./packages/promote/lib/gate.js

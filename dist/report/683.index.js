@@ -548,10 +548,9 @@ function describeFork(environment, f) {
 async function environmentStatus(store, environments) {
     const tags = await store.listTags();
     const names = environments ?? environmentsInTags(tags);
-    const out = [];
-    for (const environment of names) {
-        const r = await currentRecord(store, environment);
-        const tag = await tagTarget(store, environmentTags(environment).env);
+    // Each environment's record and tag, read for all of them at once.
+    return Promise.all(names.map(async (environment) => {
+        const [r, tag] = await Promise.all([currentRecord(store, environment), tagTarget(store, environmentTags(environment).env)]);
         // From the place tags alone (no walk of the history): a second record at the head's place,
         // or a record committed past it.
         const places = sequenceTags(environment, tags);
@@ -567,7 +566,7 @@ async function environmentStatus(store, environments) {
                     : ahead.length
                         ? `place ${ahead.map((p) => p.sequence).join(', ')} of ${environment}'s history is taken (${ahead.map((p) => p.tag).join(', ')}) but its tags are at place ${headPlace}: a promotion is still moving them, or died doing so (the next promotion completes it); see karoo history ${environment}`
                         : undefined;
-        out.push({
+        return {
             environment,
             candidate: r?.candidate,
             systemId: r?.systemId,
@@ -577,9 +576,8 @@ async function environmentStatus(store, environments) {
             record: r?.digest,
             tag,
             drift,
-        });
-    }
-    return out;
+        };
+    }));
 }
 //# sourceMappingURL=history.js.map
 ;// CONCATENATED MODULE: ./packages/promote/lib/gate.js

@@ -73728,6 +73728,13 @@ class RegistryStore {
     progress;
     /** Undefined until known: does the registry answer the referrers API? */
     referrersApi;
+    /**
+     * Manifests this store has seen by digest (read, checked or written): a digest names one
+     * content for ever, so a second question about it in the same process (build's "is the
+     * candidate there?", then the evidence look-up's) costs no request. Nothing is trusted more
+     * for it: a read still hashes what it gets.
+     */
+    seen = new Map();
     constructor(options) {
         this.registry = options.registry;
         this.repository = options.repository;
@@ -73891,6 +73898,9 @@ class RegistryStore {
     }
     async hasManifest(reference) {
         checkReference(reference);
+        const known = this.seen.get(reference);
+        if (known)
+            return known;
         const res = await this.call({
             method: 'HEAD',
             target: this.path(`manifests/${reference}`),
@@ -73907,11 +73917,14 @@ class RegistryStore {
         const digest = (0,lib/* isDigest */.Bc)(claimed) ? claimed : undefined;
         if (!digest)
             return (await this.getManifest(reference)).descriptor;
-        return {
+        const d = {
             mediaType: ((0,transport_lib/* header */.wx)(res, 'content-type') ?? types_MEDIA_TYPES.imageManifest).split(';')[0].trim(),
             digest,
             size: Number((0,transport_lib/* header */.wx)(res, 'content-length') ?? 0),
         };
+        if (reference === digest)
+            this.seen.set(digest, d);
+        return d;
     }
     async getManifest(reference) {
         checkReference(reference);
@@ -73935,10 +73948,9 @@ class RegistryStore {
         // Only the type fields are read here; callers parse (and check) the descriptors they use.
         const info = manifestTypes(bytes, `manifest ${reference} in ${this.ref}`);
         const mediaType = info.mediaType ?? ((0,transport_lib/* header */.wx)(res, 'content-type') ?? types_MEDIA_TYPES.imageManifest).split(';')[0].trim();
-        return {
-            descriptor: { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) },
-            bytes,
-        };
+        const descriptor = { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) };
+        this.seen.set(digest, descriptor);
+        return { descriptor, bytes };
     }
     async putManifest(bytes, mediaType, options = {}) {
         if (options.tag !== undefined)
@@ -73958,6 +73970,7 @@ class RegistryStore {
         const stored = (0,transport_lib/* header */.wx)(res, 'docker-content-digest');
         if (stored && stored !== digest)
             throw new lib/* KarooError */.xD('integrity', `registry ${this.registry} stored manifest ${digest} as ${stored}`);
+        this.seen.set(digest, { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) });
         if (info.subject) {
             if ((0,transport_lib/* header */.wx)(res, 'oci-subject'))
                 this.referrersApi = true;

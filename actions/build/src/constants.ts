@@ -1,4 +1,5 @@
 import { ATTEST_INPUTS } from '@karoo/kit/attest';
+import { EVIDENCE_OUTPUTS } from '@karoo/kit/evidence';
 
 /** Input and output names of the build action, as action.yml declares them. */
 export const INPUT = {
@@ -18,6 +19,8 @@ export const INPUT = {
   attest: ATTEST_INPUTS.attest,
   attestKey: ATTEST_INPUTS.attestKey,
   attestKeyless: ATTEST_INPUTS.attestKeyless,
+  lookForEvidence: 'look-for-evidence',
+  environment: 'environment',
 } as const;
 
 export const OUTPUT = {
@@ -26,4 +29,5 @@ export const OUTPUT = {
   existed: 'existed',
   pushedBytes: 'pushed-bytes',
   attestation: 'attestation',
+  ...EVIDENCE_OUTPUTS,
 } as const;

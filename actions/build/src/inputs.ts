@@ -18,5 +18,7 @@ export function loadInputs(): BuildInputs {
     index: indexCredentialsInput(),
     provenance: booleanInput(INPUT.provenance, true),
     attest: attestInputs(),
+    lookForEvidence: booleanInput(INPUT.lookForEvidence, false),
+    environment: optionalInput(INPUT.environment),
   };
 }

@@ -14,5 +14,15 @@ async function main(): Promise<void> {
     [OUTPUT.existed]: o.existed,
     [OUTPUT.pushedBytes]: o.pushedBytes,
     ...(o.attestation ? { [OUTPUT.attestation]: o.attestation } : {}),
+    ...(o.evidence
+      ? {
+          [OUTPUT.environment]: o.evidence.environment,
+          [OUTPUT.hasEvidence]: o.evidence.hasEvidence,
+          [OUTPUT.evidence]: o.evidence.evidence,
+          [OUTPUT.systemId]: o.evidence.systemId,
+          [OUTPUT.evidencePath]: o.evidence.evidencePath,
+          [OUTPUT.environmentsPath]: o.evidence.environmentsPath,
+        }
+      : {}),
   });
 }

@@ -12,6 +12,7 @@ import { openActionStore, type StoreInputs } from '@karoo/kit/store';
 import { actionProgress, core, type IndexCredentials, setIndexCredentials } from '@karoo/kit';
 import { type AttestInputs, signingOptions } from '@karoo/kit/attest';
 import { lookupCached, restoreCached, saveCached } from '@karoo/kit/cache';
+import { type EvidenceFound, lookForEvidence } from '@karoo/kit/evidence';
 
 /** The build step's inputs (action.yml's, typed). */
 export interface BuildInputs {
@@ -32,6 +33,10 @@ export interface BuildInputs {
   readonly provenance: boolean;
   /** How to sign the SLSA provenance (`attest`, `attest-key`, `attest-keyless`); absent: karoo.yml attestations.signing-key. */
   readonly attest?: AttestInputs | undefined;
+  /** Look for the candidate's passing evidence from `environment` once it is in the store. */
+  readonly lookForEvidence?: boolean | undefined;
+  /** Default, the configuration's first environment. */
+  readonly environment?: string | undefined;
 }
 
 export interface BuildOutputs {
@@ -41,6 +46,8 @@ export interface BuildOutputs {
   readonly pushedBytes: number;
   /** The signed SLSA provenance, when a new candidate was signed. */
   readonly attestation?: string | undefined;
+  /** With lookForEvidence: what the look-up found. */
+  readonly evidence?: EvidenceFound | undefined;
 }
 
 /** Builds the candidate of the lock into the store and writes the job summary. */
@@ -50,6 +57,11 @@ export async function runBuild(i: BuildInputs): Promise<BuildOutputs> {
   if (!lockPath) throw new KarooError('input', `input "lock" is empty and there is no ${i.config}; give the path of a pylock.toml`);
   const system = i.system ?? config?.system;
   if (!system) throw new KarooError('input', `input "system" is empty and there is no ${i.config}; give the system name`);
+  if (i.lookForEvidence && !config)
+    throw new KarooError(
+      'input',
+      `input "look-for-evidence" is true and there is no ${i.config}; evidence is looked for in its environments`,
+    );
   const store = openActionStore(config, i.store, i.githubToken);
   if (config) setIndexCredentials(config.indexes, i.index);
 
@@ -90,12 +102,18 @@ export async function runBuild(i: BuildInputs): Promise<BuildOutputs> {
   }
 
   await summary(result, store.ref);
+  const evidence =
+    i.lookForEvidence && config
+      ? await lookForEvidence({ store, config, candidate: result.candidate, environment: i.environment, githubToken: i.githubToken })
+      : undefined;
+  if (evidence?.hasEvidence) core.info(`${result.candidate} has passing evidence from ${evidence.environment} (${evidence.evidence})`);
   return {
     candidate: result.candidate,
     candidateRef: result.candidateRef,
     existed: result.existed,
     pushedBytes: result.pushedBytes,
     attestation: result.attestation,
+    evidence,
   };
 }
 

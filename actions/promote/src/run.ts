@@ -1,23 +1,18 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { isKarooError, KarooError } from '@karoo/common';
-import { type KarooConfig, loadConfig } from '@karoo/config';
+import { loadConfig } from '@karoo/config';
 import {
   deployHandover,
-  environmentStatus,
   evidenceRunVerifierFromEnv,
   githubDeployments,
   type GateCheck,
-  type GateEvidence,
   promote,
   runFromEnv,
   systemIdFromConfig,
 } from '@karoo/promote';
-import type { Store } from '@karoo/oci';
 import { promoteSummary } from '@karoo/summary';
 import { actionProgress, core } from '@karoo/kit';
 import { openActionStore, type StoreInputs } from '@karoo/kit/store';
+import { evidenceEnvironment, reportFiles } from '@karoo/kit/evidence';
 import { withGateFrom } from './gate-config.js';
 
 /** The promote step's inputs (action.yml's, typed). */
@@ -69,8 +64,7 @@ export type RefusedOutputs = Pick<PromoteOutputs, 'environment' | 'allowed' | 'g
  */
 export async function runPromote(i: PromoteInputs, refused: (o: RefusedOutputs) => void = () => {}): Promise<PromoteOutputs> {
   const branchConfig = await loadConfig(i.config);
-  const environment = i.environment ?? branchConfig.environments[0]?.name;
-  if (!environment) throw new KarooError('input', `${branchConfig.path} has no environments; add them under environments: to promote`);
+  const environment = evidenceEnvironment(branchConfig, i.environment, 'promote');
   // The gate (requires, soak) from another karoo.yml: release.yml passes the default branch's.
   const gatePath = i.gateConfig;
   const gateLabel = i.gateConfigRef ?? gatePath;
@@ -186,42 +180,4 @@ export async function runPromote(i: PromoteInputs, refused: (o: RefusedOutputs) 
     throw e;
   }
   return outputs;
-}
-
-/**
- * The candidate's evidence and what each environment runs, as the JSON files the report
- * step reads (its `evidence` and `environments` inputs).
- */
-async function reportFiles(
-  store: Store,
-  config: KarooConfig,
-  evidence: readonly GateEvidence[],
-): Promise<{ evidencePath: string; environmentsPath: string }> {
-  const dir = join(process.env.RUNNER_TEMP || tmpdir(), 'karoo-promote');
-  await mkdir(dir, { recursive: true });
-  const names = config.environments.map((e) => e.name);
-  const environments = (await environmentStatus(store, names)).map((s) => ({
-    name: s.environment,
-    ...(s.candidate ? { candidate: s.candidate } : {}),
-    ...(s.systemId ? { systemId: s.systemId } : {}),
-    production: s.environment === names.at(-1),
-  }));
-  // Evidence that does not count (wrong system, a run that does not check out) is not reported as a result.
-  const records = evidence
-    .filter((e) => !e.untrusted)
-    .map((e) => ({
-      result: e.result,
-      passed: e.passed ?? 0,
-      failed: e.failed ?? 0,
-      skipped: e.skipped ?? 0,
-      ...(e.countsUnknown ? { countsUnknown: true } : {}),
-      durationMs: e.durationMs ?? 0,
-      environment: e.environment,
-      digest: e.digest,
-      ...(e.runUrl ? { runUrl: e.runUrl } : {}),
-    }));
-  const paths = { evidence: join(dir, 'evidence.json'), environments: join(dir, 'environments.json') };
-  await writeFile(paths.evidence, `${JSON.stringify(records, null, 2)}\n`);
-  await writeFile(paths.environments, `${JSON.stringify(environments, null, 2)}\n`);
-  return { evidencePath: paths.evidence, environmentsPath: paths.environments };
 }

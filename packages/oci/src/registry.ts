@@ -78,6 +78,13 @@ export class RegistryStore implements Store {
   private readonly progress: Progress;
   /** Undefined until known: does the registry answer the referrers API? */
   private referrersApi: boolean | undefined;
+  /**
+   * Manifests this store has seen by digest (read, checked or written): a digest names one
+   * content for ever, so a second question about it in the same process (build's "is the
+   * candidate there?", then the evidence look-up's) costs no request. Nothing is trusted more
+   * for it: a read still hashes what it gets.
+   */
+  private readonly seen = new Map<string, Descriptor>();
 
   constructor(options: RegistryStoreOptions) {
     this.registry = options.registry;
@@ -234,6 +241,8 @@ export class RegistryStore implements Store {
 
   async hasManifest(reference: string): Promise<Descriptor | undefined> {
     checkReference(reference);
+    const known = this.seen.get(reference);
+    if (known) return known;
     const res = await this.call({
       method: 'HEAD',
       target: this.path(`manifests/${reference}`),
@@ -247,11 +256,13 @@ export class RegistryStore implements Store {
     // A registry's header is not trusted to be a digest: anything else is read and hashed instead.
     const digest = isDigest(claimed) ? claimed : undefined;
     if (!digest) return (await this.getManifest(reference)).descriptor;
-    return {
+    const d = {
       mediaType: (header(res, 'content-type') ?? MEDIA_TYPES.imageManifest).split(';')[0]!.trim(),
       digest,
       size: Number(header(res, 'content-length') ?? 0),
     };
+    if (reference === digest) this.seen.set(digest, d);
+    return d;
   }
 
   async getManifest(reference: string): Promise<StoredManifest> {
@@ -275,10 +286,9 @@ export class RegistryStore implements Store {
     // Only the type fields are read here; callers parse (and check) the descriptors they use.
     const info = manifestTypes(bytes, `manifest ${reference} in ${this.ref}`);
     const mediaType = info.mediaType ?? (header(res, 'content-type') ?? MEDIA_TYPES.imageManifest).split(';')[0]!.trim();
-    return {
-      descriptor: { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) },
-      bytes,
-    };
+    const descriptor = { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) };
+    this.seen.set(digest, descriptor);
+    return { descriptor, bytes };
   }
 
   async putManifest(bytes: Uint8Array, mediaType: string, options: { tag?: string | undefined } = {}): Promise<Descriptor> {
@@ -296,6 +306,7 @@ export class RegistryStore implements Store {
     if (res.status !== 201) throw await this.failure(res, `PUT manifest ${options.tag ?? digest}`);
     const stored = header(res, 'docker-content-digest');
     if (stored && stored !== digest) throw new KarooError('integrity', `registry ${this.registry} stored manifest ${digest} as ${stored}`);
+    this.seen.set(digest, { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) });
     if (info.subject) {
       if (header(res, 'oci-subject')) this.referrersApi = true;
       else await this.addToReferrersIndex(info.subject.digest, referrerDescriptor({ ...info, mediaType }, digest, bytes.length));

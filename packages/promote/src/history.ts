@@ -136,37 +136,37 @@ export interface EnvironmentStatus {
 export async function environmentStatus(store: Store, environments?: readonly string[]): Promise<EnvironmentStatus[]> {
   const tags = await store.listTags();
   const names = environments ?? environmentsInTags(tags);
-  const out: EnvironmentStatus[] = [];
-  for (const environment of names) {
-    const r = await currentRecord(store, environment);
-    const tag = await tagTarget(store, environmentTags(environment).env);
-    // From the place tags alone (no walk of the history): a second record at the head's place,
-    // or a record committed past it.
-    const places = sequenceTags(environment, tags);
-    const headPlace = r?.sequence ?? (r ? undefined : 0);
-    const twins = headPlace ? places.filter((p) => p.sequence === headPlace).length : 0;
-    const ahead = headPlace !== undefined ? places.filter((p) => p.sequence > headPlace) : [];
-    const drift =
-      r && tag !== r.candidate
-        ? `env-${environment} points at ${tag ?? 'nothing'}, but the last promotion recorded ${r.candidate}`
-        : !r && tag
-          ? `env-${environment} points at ${tag}, but no promotion was recorded`
-          : twins > 1
-            ? `the history of ${environment} forks at place ${headPlace} (${twins} records there); see karoo history ${environment}`
-            : ahead.length
-              ? `place ${ahead.map((p) => p.sequence).join(', ')} of ${environment}'s history is taken (${ahead.map((p) => p.tag).join(', ')}) but its tags are at place ${headPlace}: a promotion is still moving them, or died doing so (the next promotion completes it); see karoo history ${environment}`
-              : undefined;
-    out.push({
-      environment,
-      candidate: r?.candidate,
-      systemId: r?.systemId,
-      since: r?.time,
-      actor: r?.actor,
-      kind: r?.kind,
-      record: r?.digest,
-      tag,
-      drift,
-    });
-  }
-  return out;
+  // Each environment's record and tag, read for all of them at once.
+  return Promise.all(
+    names.map(async (environment): Promise<EnvironmentStatus> => {
+      const [r, tag] = await Promise.all([currentRecord(store, environment), tagTarget(store, environmentTags(environment).env)]);
+      // From the place tags alone (no walk of the history): a second record at the head's place,
+      // or a record committed past it.
+      const places = sequenceTags(environment, tags);
+      const headPlace = r?.sequence ?? (r ? undefined : 0);
+      const twins = headPlace ? places.filter((p) => p.sequence === headPlace).length : 0;
+      const ahead = headPlace !== undefined ? places.filter((p) => p.sequence > headPlace) : [];
+      const drift =
+        r && tag !== r.candidate
+          ? `env-${environment} points at ${tag ?? 'nothing'}, but the last promotion recorded ${r.candidate}`
+          : !r && tag
+            ? `env-${environment} points at ${tag}, but no promotion was recorded`
+            : twins > 1
+              ? `the history of ${environment} forks at place ${headPlace} (${twins} records there); see karoo history ${environment}`
+              : ahead.length
+                ? `place ${ahead.map((p) => p.sequence).join(', ')} of ${environment}'s history is taken (${ahead.map((p) => p.tag).join(', ')}) but its tags are at place ${headPlace}: a promotion is still moving them, or died doing so (the next promotion completes it); see karoo history ${environment}`
+                : undefined;
+      return {
+        environment,
+        candidate: r?.candidate,
+        systemId: r?.systemId,
+        since: r?.time,
+        actor: r?.actor,
+        kind: r?.kind,
+        record: r?.digest,
+        tag,
+        drift,
+      };
+    }),
+  );
 }

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from '@karoo/build';
-import { candidateFor, KAROO } from '@karoo/candidate';
+import { candidateFor, KAROO, OCI } from '@karoo/candidate';
 import { exportTar, importTar, LayoutStore, openStore, referrersTag, RegistryStore, type Store, verifyManifest } from '@karoo/oci';
 import { startProxy, startRegistry, type RunningProxy, type RunningRegistry } from '../../support/registry.js';
 import { makeWheels, serveFiles, type FileServer, type Wheels } from '../../support/wheels.js';
@@ -134,6 +134,46 @@ describe('build into a real registry (Debian docker-registry 2.8)', () => {
       // A registry that keeps failing gives up with a message that says so.
       proxy.fault({ method: 'HEAD', path: /\/manifests\//, fault: '503', times: 10 });
       await expect(store(proxy.host, 'acme/retry').hasManifest(r.candidate)).rejects.toThrow(/answered 503 \(gave up after 4 attempts\)/);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  test("a manifest known by digest is asked for once per store: a build that finds its candidate, then promotion's check of it", async () => {
+    const lock = wheels.lock(files.url);
+    const built = await build({ lock, store: store(registry.host, 'acme/seen'), system: 'cam' });
+    await store(registry.host, 'acme/seen').putManifest(
+      Buffer.from(candidateFor(lock, { system: 'cam' }).manifestBytes),
+      OCI.imageManifest,
+      {
+        tag: 'nightly',
+      },
+    );
+    const proxy = await startProxy(registry.host);
+    try {
+      const s = store(proxy.host, 'acme/seen');
+      const manifestRequests = () => proxy.log.filter((l) => l.includes('/manifests/'));
+      expect((await build({ lock, store: s, system: 'cam' })).existed).toBe(true);
+      expect(await s.hasManifest(built.candidate)).toMatchObject({ digest: built.candidate });
+      expect((await s.getManifest(built.candidate)).descriptor.digest).toBe(built.candidate);
+      expect(await s.hasManifest(built.candidate)).toMatchObject({ digest: built.candidate });
+      // One HEAD (the build's), one GET (its bytes, hashed again); nothing more for the same digest.
+      expect(manifestRequests()).toEqual([
+        `HEAD /v2/acme/seen/manifests/${built.candidate} 200`,
+        `GET /v2/acme/seen/manifests/${built.candidate} 200`,
+      ]);
+      // A tag can move: asked every time. A digest not there: asked again, never remembered as absent.
+      await s.hasManifest('nightly');
+      await s.hasManifest('nightly');
+      const absent = `sha256:${'0'.repeat(64)}`;
+      expect(await s.hasManifest(absent)).toBeUndefined();
+      expect(await s.hasManifest(absent)).toBeUndefined();
+      expect(manifestRequests().slice(2)).toEqual([
+        'HEAD /v2/acme/seen/manifests/nightly 200',
+        'HEAD /v2/acme/seen/manifests/nightly 200',
+        `HEAD /v2/acme/seen/manifests/${absent} 404`,
+        `HEAD /v2/acme/seen/manifests/${absent} 404`,
+      ]);
     } finally {
       await proxy.stop();
     }
