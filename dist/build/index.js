@@ -79548,11 +79548,16 @@ async function lookForEvidence(o) {
         evidenceRuns: evidenceRunVerifierFromEnv({ token: o.githubToken, config: o.config, progress: actionProgress }),
         progress: actionProgress,
     });
+    // Say why passing evidence from this environment does not spare the acceptance run.
+    if (!r.passingEvidence.includes(environment))
+        for (const e of r.evidence)
+            if (e.environment === environment && e.result === 'passed' && e.untrusted)
+                actionProgress.info(`evidence ${e.digest} from ${environment} does not count: ${e.untrusted}`);
     const files = await reportFiles(o.store, o.config, r.evidence);
     return {
         environment,
         hasEvidence: r.passingEvidence.includes(environment),
-        evidence: r.evidence.find((e) => e.environment === environment && e.result === 'passed')?.digest ?? '',
+        evidence: r.evidence.find((e) => e.environment === environment && e.result === 'passed' && !e.untrusted)?.digest ?? '',
         systemId: r.systemId ?? '',
         allowed: r.allowed,
         ...files,

@@ -78542,11 +78542,16 @@ async function lookForEvidence(o) {
         evidenceRuns: evidenceRunVerifierFromEnv({ token: o.githubToken, config: o.config, progress: actionProgress }),
         progress: actionProgress,
     });
+    // Say why passing evidence from this environment does not spare the acceptance run.
+    if (!r.passingEvidence.includes(environment))
+        for (const e of r.evidence)
+            if (e.environment === environment && e.result === 'passed' && e.untrusted)
+                actionProgress.info(`evidence ${e.digest} from ${environment} does not count: ${e.untrusted}`);
     const files = await reportFiles(o.store, o.config, r.evidence);
     return {
         environment,
         hasEvidence: r.passingEvidence.includes(environment),
-        evidence: r.evidence.find((e) => e.environment === environment && e.result === 'passed')?.digest ?? '',
+        evidence: r.evidence.find((e) => e.environment === environment && e.result === 'passed' && !e.untrusted)?.digest ?? '',
         systemId: r.systemId ?? '',
         allowed: r.allowed,
         ...files,
@@ -78695,7 +78700,7 @@ async function runPromote(i, refused = () => { }) {
             record: r.record ?? '',
             tag: r.tag,
             systemId: r.systemId ?? '',
-            evidence: r.evidence.find((e) => e.environment === environment && e.result === 'passed')?.digest ?? '',
+            evidence: r.evidence.find((e) => e.environment === environment && e.result === 'passed' && !e.untrusted)?.digest ?? '',
             deploymentId: r.deployment ? String(r.deployment.id) : '',
             gate: JSON.stringify(r.gate),
             ...files,

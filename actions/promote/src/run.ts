@@ -136,7 +136,7 @@ export async function runPromote(i: PromoteInputs, refused: (o: RefusedOutputs) 
       record: r.record ?? '',
       tag: r.tag,
       systemId: r.systemId ?? '',
-      evidence: r.evidence.find((e) => e.environment === environment && e.result === 'passed')?.digest ?? '',
+      evidence: r.evidence.find((e) => e.environment === environment && e.result === 'passed' && !e.untrusted)?.digest ?? '',
       deploymentId: r.deployment ? String(r.deployment.id) : '',
       gate: JSON.stringify(r.gate),
       ...files,
