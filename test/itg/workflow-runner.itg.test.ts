@@ -538,6 +538,21 @@ describe('scripts/run-workflow.mjs', () => {
     expect(result.violations).toEqual([]);
   }, 120_000);
 
+  it('leaves nothing behind that keeps a process alive: a program that loads the runner and runs nothing exits by itself', () => {
+    // The emulated upload-artifact's glob worker starts with the runner; idle, it must not hold
+    // the process (a test file's jest process, which then never exits, or a script).
+    const program = `import { register } from 'node:module';
+register(${JSON.stringify(join(ROOT, 'test/support/workflow-runner/cli-hooks.mjs'))}, import.meta.url);
+await import(${JSON.stringify(join(ROOT, 'test/support/workflow-runner/index.ts'))});
+console.log('loaded');`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', program], {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_OPTIONS: '' },
+      timeout: 60_000,
+    });
+    expect({ status: r.status, signal: r.signal, stdout: r.stdout }).toEqual({ status: 0, signal: null, stdout: 'loaded\n' });
+  }, 90_000);
+
   it('refuses bad arguments with one line and exit status 2', () => {
     const r = cli(['--repo', app.dir, '--workflow', 'x.yml']);
     expect(r.status).toBe(2);

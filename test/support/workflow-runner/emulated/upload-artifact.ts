@@ -90,7 +90,6 @@ type GlobAnswer = { files: string[]; searchPaths: string[] } | { error: string }
 function startGlobber(): NonNullable<typeof globber> {
   if (!globber) {
     const worker = new Worker(new URL('../glob-files.mjs', import.meta.url), { env: { PATH: process.env.PATH ?? '' } });
-    worker.unref();
     const g = { worker, next: 0, waiting: new Map<number, (r: GlobAnswer) => void>() };
     worker.on('message', (m: GlobAnswer & { id: number }) => {
       g.waiting.get(m.id)?.(m);
@@ -102,6 +101,9 @@ function startGlobber(): NonNullable<typeof globber> {
       g.waiting.clear();
       if (globber === g) globber = undefined;
     });
+    // After the listeners: adding a 'message' listener refs the worker again, and an idle worker
+    // must not keep the process (a test file, the CLI) alive.
+    worker.unref();
     globber = g;
   }
   return globber;
