@@ -79557,11 +79557,15 @@ async function lookForEvidence(o) {
     return {
         environment,
         hasEvidence: r.passingEvidence.includes(environment),
-        evidence: r.evidence.find((e) => e.environment === environment && e.result === 'passed' && !e.untrusted)?.digest ?? '',
+        evidence: countingEvidence(r.evidence, environment),
         systemId: r.systemId ?? '',
         allowed: r.allowed,
         ...files,
     };
+}
+/** The digest of the candidate's passing evidence from the environment that counts ('' for none): never a record the gate does not count. */
+function countingEvidence(evidence, environment) {
+    return evidence.find((e) => e.environment === environment && e.result === 'passed' && !e.untrusted)?.digest ?? '';
 }
 /**
  * The candidate's evidence and what each environment runs, as the JSON files the report step

@@ -80887,11 +80887,15 @@ async function lookForEvidence(o) {
     return {
         environment,
         hasEvidence: r.passingEvidence.includes(environment),
-        evidence: r.evidence.find((e) => e.environment === environment && e.result === 'passed' && !e.untrusted)?.digest ?? '',
+        evidence: countingEvidence(r.evidence, environment),
         systemId: r.systemId ?? '',
         allowed: r.allowed,
         ...files,
     };
+}
+/** The digest of the candidate's passing evidence from the environment that counts ('' for none): never a record the gate does not count. */
+function countingEvidence(evidence, environment) {
+    return evidence.find((e) => e.environment === environment && e.result === 'passed' && !e.untrusted)?.digest ?? '';
 }
 /**
  * The candidate's evidence and what each environment runs, as the JSON files the report step
@@ -81163,7 +81167,7 @@ async function runPromote(i, refused = () => { }) {
             record: r.record ?? '',
             tag: r.tag,
             systemId: r.systemId ?? '',
-            evidence: r.evidence.find((e) => e.environment === environment && e.result === 'passed' && !e.untrusted)?.digest ?? '',
+            evidence: countingEvidence(r.evidence, environment),
             deploymentId: r.deployment ? String(r.deployment.id) : '',
             gate: JSON.stringify(r.gate),
             ...files,

@@ -12,7 +12,7 @@ import {
 import { promoteSummary } from '@karoo/summary';
 import { actionProgress, core } from '@karoo/kit';
 import { openActionStore, type StoreInputs } from '@karoo/kit/store';
-import { evidenceEnvironment, reportFiles } from '@karoo/kit/evidence';
+import { countingEvidence, evidenceEnvironment, reportFiles } from '@karoo/kit/evidence';
 import { withGateFrom } from './gate-config.js';
 
 /** The promote step's inputs (action.yml's, typed). */
@@ -136,7 +136,7 @@ export async function runPromote(i: PromoteInputs, refused: (o: RefusedOutputs) 
       record: r.record ?? '',
       tag: r.tag,
       systemId: r.systemId ?? '',
-      evidence: r.evidence.find((e) => e.environment === environment && e.result === 'passed' && !e.untrusted)?.digest ?? '',
+      evidence: countingEvidence(r.evidence, environment),
       deploymentId: r.deployment ? String(r.deployment.id) : '',
       gate: JSON.stringify(r.gate),
       ...files,

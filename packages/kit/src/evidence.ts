@@ -73,11 +73,16 @@ export async function lookForEvidence(o: {
   return {
     environment,
     hasEvidence: r.passingEvidence.includes(environment),
-    evidence: r.evidence.find((e) => e.environment === environment && e.result === 'passed' && !e.untrusted)?.digest ?? '',
+    evidence: countingEvidence(r.evidence, environment),
     systemId: r.systemId ?? '',
     allowed: r.allowed,
     ...files,
   };
+}
+
+/** The digest of the candidate's passing evidence from the environment that counts ('' for none): never a record the gate does not count. */
+export function countingEvidence(evidence: readonly GateEvidence[], environment: string): string {
+  return evidence.find((e) => e.environment === environment && e.result === 'passed' && !e.untrusted)?.digest ?? '';
 }
 
 /**
