@@ -261,7 +261,7 @@ __webpack_require__.d(__webpack_exports__, {
   writeLockFiles: () => (/* reexport */ writeLockFiles)
 });
 
-// UNUSED EXPORTS: IndexClient, PYLOCK, REQUIREMENTS, authorizationFor, findPython, isolatedPipEnv, parseDistFilename, pipBackend, pipCacheDir, pipCacheKeys, pipHttpCacheDirs, serveMergedIndex, stripCredentials, urlWithCredentials, wheelFitsTarget
+// UNUSED EXPORTS: IndexClient, PYLOCK, REQUIREMENTS, authorizationFor, findPython, isolatedPipEnv, lastLockKeys, parseDistFilename, pipBackend, pipCacheDir, pipCacheKeys, pipHttpCacheDirs, serveMergedIndex, stripCredentials, urlWithCredentials, wheelFitsTarget
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __webpack_require__(51455);
@@ -532,6 +532,8 @@ async function resolveLock(options) {
             return { lock: previous, diff: (0,lock_lib/* diffLocks */.Uu)(previous, previous), leaves, resolved: false, timings, asOf: previous.meta.asOf };
         }
     }
+    // Only when there is resolving to do (e.g. restoring pip's HTTP cache): keeps the no-op path fast.
+    await options.beforeResolver?.();
     // Loaded only when there is resolving to do: keeps the no-op path fast.
     const backend = options.backend ?? new (await __webpack_require__.e(/* import() */ 567).then(__webpack_require__.bind(__webpack_require__, 45567))).PipBackend();
     const workDir = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'karoo-resolve-'));
@@ -808,6 +810,15 @@ function pipHttpCacheDirs(env = process.env) {
  */
 function pipCacheKeys(system, lockDigest, platform = `${process.platform}-${process.arch}`) {
     const prefix = `karoo-pip-${platform}-${system}-`;
+    return { key: lockDigest ? `${prefix}${lockDigest.replace(/^sha256:/, '')}` : undefined, restoreKeys: [prefix] };
+}
+/**
+ * Actions cache keys for the last lock pip produced (a workflow whose checkout has no lock offers
+ * it to resolve's no-op check), an entry of its own: a no-op resolution, most runs, restores this
+ * small file and never pip's HTTP cache, which only a resolution that runs pip restores.
+ */
+function lastLockKeys(system, lockDigest, platform = `${process.platform}-${process.arch}`) {
+    const prefix = `karoo-lastlock-${platform}-${system}-`;
     return { key: lockDigest ? `${prefix}${lockDigest.replace(/^sha256:/, '')}` : undefined, restoreKeys: [prefix] };
 }
 //# sourceMappingURL=pip-cache.js.map

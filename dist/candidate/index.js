@@ -81777,6 +81777,8 @@ async function resolveLock(options) {
             return { lock: previous, diff: (0,lock_lib/* diffLocks */.Uu)(previous, previous), leaves, resolved: false, timings, asOf: previous.meta.asOf };
         }
     }
+    // Only when there is resolving to do (e.g. restoring pip's HTTP cache): keeps the no-op path fast.
+    await options.beforeResolver?.();
     // Loaded only when there is resolving to do: keeps the no-op path fast.
     const backend = options.backend ?? new (await __nccwpck_require__.e(/* import() */ 567).then(__nccwpck_require__.bind(__nccwpck_require__, 45567))).PipBackend();
     const workDir = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'karoo-resolve-'));
@@ -82055,6 +82057,15 @@ function pipCacheKeys(system, lockDigest, platform = `${process.platform}-${proc
     const prefix = `karoo-pip-${platform}-${system}-`;
     return { key: lockDigest ? `${prefix}${lockDigest.replace(/^sha256:/, '')}` : undefined, restoreKeys: [prefix] };
 }
+/**
+ * Actions cache keys for the last lock pip produced (a workflow whose checkout has no lock offers
+ * it to resolve's no-op check), an entry of its own: a no-op resolution, most runs, restores this
+ * small file and never pip's HTTP cache, which only a resolution that runs pip restores.
+ */
+function lastLockKeys(system, lockDigest, platform = `${process.platform}-${process.arch}`) {
+    const prefix = `karoo-lastlock-${platform}-${system}-`;
+    return { key: lockDigest ? `${prefix}${lockDigest.replace(/^sha256:/, '')}` : undefined, restoreKeys: [prefix] };
+}
 //# sourceMappingURL=pip-cache.js.map
 ;// CONCATENATED MODULE: ./packages/resolve/lib/lockfiles.js
 
@@ -82131,22 +82142,37 @@ async function runResolve(i) {
     const out = (0,external_node_path_.resolve)(i.out ?? config.lockDir);
     const previous = i.previous ? (await (0,lock_lib/* readLockFile */.cx)(i.previous)).lock : await readExistingLock(out);
     (0,lib/* setIndexCredentials */.Xj)(config.indexes, i.index);
-    // pip's HTTP cache (index pages, wheels read for metadata) and the last lock pip produced,
-    // between runs: an accelerator only. Without a lock in the checkout, the cached one is offered
-    // to resolve as the previous lock: it is reused only when resolve's own no-op check passes (the
-    // same leaves, and the same inputs digest over the configuration and the index pages of every
-    // locked package, computed now), exactly as a lock left in `out` would be; pip does not run.
-    // The Actions cache restores only entries of this ref or the default branch.
+    // The last lock pip produced and pip's HTTP cache (index pages, wheels read for metadata),
+    // between runs: accelerators only, two entries. Without a lock in the checkout, the last lock is
+    // restored and offered to resolve as the previous lock: it is reused only when resolve's own
+    // no-op check passes (the same leaves, and the same inputs digest over the configuration and
+    // the index pages of every locked package, computed now), exactly as a lock left in `out` would
+    // be; pip does not run, and its HTTP cache, much the larger entry, is not restored at all. It
+    // is restored only when pip is about to run. The Actions cache restores only entries of this
+    // ref or the default branch.
     const lastLock = lastLockDir(config.system);
-    const cached = [...pipHttpCacheDirs(), lastLock];
-    const restored = i.cache
-        ? await restoreCached("pip's HTTP cache and the last lock", cached, pipCacheKeys(config.system, previous?.digest).key, pipCacheKeys(config.system, undefined).restoreKeys)
-        : undefined;
-    const offered = previous ?? (restored ? await readExistingLock(lastLock).catch(() => undefined) : undefined);
-    const result = await resolveLock({ config, previous: offered, force: i.force, progress: lib/* actionProgress */.cv, asOf: i.asOf });
+    const lockKeys = lastLockKeys(config.system, previous?.digest);
+    const restoredLock = i.cache && !previous ? await restoreCached('the last lock', [lastLock], lockKeys.key, lockKeys.restoreKeys) : undefined;
+    const offered = previous ?? (restoredLock ? await readExistingLock(lastLock).catch(() => undefined) : undefined);
+    const pipDirs = pipHttpCacheDirs();
+    const pipKeys = pipCacheKeys(config.system, offered?.digest);
+    let restoredPip;
+    const result = await resolveLock({
+        config,
+        previous: offered,
+        force: i.force,
+        progress: lib/* actionProgress */.cv,
+        asOf: i.asOf,
+        beforeResolver: i.cache
+            ? async () => {
+                restoredPip = await restoreCached("pip's HTTP cache", pipDirs, pipKeys.key, pipKeys.restoreKeys);
+            }
+            : undefined,
+    });
     if (i.cache && result.resolved) {
         await writeLockFiles(lastLock, result.lock);
-        await saveCached("pip's HTTP cache and the last lock", cached, pipCacheKeys(config.system, result.lock.digest).key, restored);
+        await saveCached('the last lock', [lastLock], lastLockKeys(config.system, result.lock.digest).key, restoredLock);
+        await saveCached("pip's HTTP cache", pipDirs, pipCacheKeys(config.system, result.lock.digest).key, restoredPip);
     }
     const written = await writeLockFiles(out, result.lock);
     // The diff and `changed` stay against the lock of the checkout (or --previous), as before.

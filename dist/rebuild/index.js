@@ -79401,6 +79401,8 @@ async function resolveLock(options) {
             return { lock: previous, diff: diffLocks(previous, previous), leaves, resolved: false, timings, asOf: previous.meta.asOf };
         }
     }
+    // Only when there is resolving to do (e.g. restoring pip's HTTP cache): keeps the no-op path fast.
+    await options.beforeResolver?.();
     // Loaded only when there is resolving to do: keeps the no-op path fast.
     const backend = options.backend ?? new (await __nccwpck_require__.e(/* import() */ 567).then(__nccwpck_require__.bind(__nccwpck_require__, 45567))).PipBackend();
     const workDir = await mkdtemp(join(tmpdir(), 'karoo-resolve-'));
@@ -79677,6 +79679,15 @@ function pipHttpCacheDirs(env = process.env) {
  */
 function pipCacheKeys(system, lockDigest, platform = `${process.platform}-${process.arch}`) {
     const prefix = `karoo-pip-${platform}-${system}-`;
+    return { key: lockDigest ? `${prefix}${lockDigest.replace(/^sha256:/, '')}` : undefined, restoreKeys: [prefix] };
+}
+/**
+ * Actions cache keys for the last lock pip produced (a workflow whose checkout has no lock offers
+ * it to resolve's no-op check), an entry of its own: a no-op resolution, most runs, restores this
+ * small file and never pip's HTTP cache, which only a resolution that runs pip restores.
+ */
+function lastLockKeys(system, lockDigest, platform = `${process.platform}-${process.arch}`) {
+    const prefix = `karoo-lastlock-${platform}-${system}-`;
     return { key: lockDigest ? `${prefix}${lockDigest.replace(/^sha256:/, '')}` : undefined, restoreKeys: [prefix] };
 }
 //# sourceMappingURL=pip-cache.js.map

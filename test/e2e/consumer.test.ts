@@ -115,9 +115,10 @@ it('2. the same pull request again, nothing changed: acceptance skipped because 
   });
   expect(job(again, 'accept').result).toBe('skipped');
   // The checkout has no lock; the one the first run resolved comes back from the Actions cache
-  // and, still current, is reused: pip does not run again.
+  // and, still current, is reused: pip does not run again, and its HTTP cache is not restored.
   const resolve = job(again, 'build').steps.find((s) => s.id === 'resolve')!;
-  expect(resolve.log).toContain("pip's HTTP cache and the last lock: restored from the Actions cache");
+  expect(resolve.log).toContain('the last lock: restored from the Actions cache');
+  expect(resolve.log).not.toContain("pip's HTTP cache");
   expect(resolve.log).toContain('is current: leaves and index pages unchanged, nothing to resolve');
   expect(resolve.outputs).toMatchObject({ resolved: 'false', changed: 'true', 'lock-digest': candidateOutputs(first)['lock-digest'] });
   expect(job(again, 'build').summary).toContain('Acceptance skipped');
@@ -470,6 +471,18 @@ it("6. a later run restores the downloaded wheels from the Actions cache (the de
   const newKey = `karoo-wheels-tern-${candidateOutputs(onMain)['lock-digest']!.slice('sha256:'.length)}`;
   const saved = cache.saved().filter((e) => e.key === newKey && e.ref === 'refs/heads/main');
   expect(saved).toHaveLength(1);
+  // pip ran (the lock is not current), so its HTTP cache was looked for first (the last lock, an
+  // entry of its own, was restored before the no-op check), and the new last lock is saved (pip's
+  // HTTP cache too when pip left one; with this fixture's index it leaves none).
+  const hex = candidateOutputs(onMain)['lock-digest']!.slice('sha256:'.length);
+  const resolveOnMain = job(onMain, 'build').steps.find((s) => s.id === 'resolve')!;
+  expect(resolveOnMain.log).toMatch(/the last lock: restored from the Actions cache/);
+  expect(resolveOnMain.log).toMatch(/pip's HTTP cache: (restored from the Actions cache|nothing in the Actions cache yet)/);
+  const onMainKeys = cache
+    .saved()
+    .filter((e) => e.ref === 'refs/heads/main' && e.key.endsWith(hex))
+    .map((e) => e.key);
+  expect(onMainKeys).toEqual(expect.arrayContaining([`karoo-lastlock-${process.platform}-${process.arch}-tern-${hex}`, newKey]));
 
   // A fork's pull request that picks up a new tern-probe. Its store is an OCI layout on the
   // runner, empty at every run (so no blob is already there): every file must come from the

@@ -4,7 +4,7 @@ import { loadConfig } from '@karoo/config';
 import { diffLocks, readLockFile } from '@karoo/lock';
 import { actionProgress, core, type IndexCredentials, setIndexCredentials } from '@karoo/kit';
 import { restoreCached, saveCached } from '@karoo/kit/cache';
-import { pipCacheKeys, pipHttpCacheDirs, readExistingLock, resolveLock, writeLockFiles } from '@karoo/resolve';
+import { lastLockKeys, pipCacheKeys, pipHttpCacheDirs, readExistingLock, resolveLock, writeLockFiles } from '@karoo/resolve';
 import { codeCell, resolveSummary, table } from '@karoo/summary';
 
 /** The resolve step's inputs (action.yml's, typed). */
@@ -49,27 +49,38 @@ export async function runResolve(i: ResolveInputs): Promise<ResolveOutputs> {
   const out = resolvePath(i.out ?? config.lockDir);
   const previous = i.previous ? (await readLockFile(i.previous)).lock : await readExistingLock(out);
   setIndexCredentials(config.indexes, i.index);
-  // pip's HTTP cache (index pages, wheels read for metadata) and the last lock pip produced,
-  // between runs: an accelerator only. Without a lock in the checkout, the cached one is offered
-  // to resolve as the previous lock: it is reused only when resolve's own no-op check passes (the
-  // same leaves, and the same inputs digest over the configuration and the index pages of every
-  // locked package, computed now), exactly as a lock left in `out` would be; pip does not run.
-  // The Actions cache restores only entries of this ref or the default branch.
+  // The last lock pip produced and pip's HTTP cache (index pages, wheels read for metadata),
+  // between runs: accelerators only, two entries. Without a lock in the checkout, the last lock is
+  // restored and offered to resolve as the previous lock: it is reused only when resolve's own
+  // no-op check passes (the same leaves, and the same inputs digest over the configuration and
+  // the index pages of every locked package, computed now), exactly as a lock left in `out` would
+  // be; pip does not run, and its HTTP cache, much the larger entry, is not restored at all. It
+  // is restored only when pip is about to run. The Actions cache restores only entries of this
+  // ref or the default branch.
   const lastLock = lastLockDir(config.system);
-  const cached = [...pipHttpCacheDirs(), lastLock];
-  const restored = i.cache
-    ? await restoreCached(
-        "pip's HTTP cache and the last lock",
-        cached,
-        pipCacheKeys(config.system, previous?.digest).key,
-        pipCacheKeys(config.system, undefined).restoreKeys,
-      )
-    : undefined;
-  const offered = previous ?? (restored ? await readExistingLock(lastLock).catch(() => undefined) : undefined);
-  const result = await resolveLock({ config, previous: offered, force: i.force, progress: actionProgress, asOf: i.asOf });
+  const lockKeys = lastLockKeys(config.system, previous?.digest);
+  const restoredLock =
+    i.cache && !previous ? await restoreCached('the last lock', [lastLock], lockKeys.key, lockKeys.restoreKeys) : undefined;
+  const offered = previous ?? (restoredLock ? await readExistingLock(lastLock).catch(() => undefined) : undefined);
+  const pipDirs = pipHttpCacheDirs();
+  const pipKeys = pipCacheKeys(config.system, offered?.digest);
+  let restoredPip: string | undefined;
+  const result = await resolveLock({
+    config,
+    previous: offered,
+    force: i.force,
+    progress: actionProgress,
+    asOf: i.asOf,
+    beforeResolver: i.cache
+      ? async () => {
+          restoredPip = await restoreCached("pip's HTTP cache", pipDirs, pipKeys.key, pipKeys.restoreKeys);
+        }
+      : undefined,
+  });
   if (i.cache && result.resolved) {
     await writeLockFiles(lastLock, result.lock);
-    await saveCached("pip's HTTP cache and the last lock", cached, pipCacheKeys(config.system, result.lock.digest).key!, restored);
+    await saveCached('the last lock', [lastLock], lastLockKeys(config.system, result.lock.digest).key!, restoredLock);
+    await saveCached("pip's HTTP cache", pipDirs, pipCacheKeys(config.system, result.lock.digest).key!, restoredPip);
   }
   const written = await writeLockFiles(out, result.lock);
   // The diff and `changed` stay against the lock of the checkout (or --previous), as before.

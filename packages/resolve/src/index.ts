@@ -4,7 +4,7 @@ export { IndexClient, stripCredentials, urlWithCredentials, authorizationFor, ty
 export { parseDistFilename, wheelFitsTarget, type DistFile } from './filenames.js';
 export { serveMergedIndex, type MergedIndex } from './merged-index.js';
 export { findPython, isolatedPipEnv } from './python.js';
-export { pipCacheDir, pipCacheKeys, pipHttpCacheDirs } from './pip-cache.js';
+export { lastLockKeys, pipCacheDir, pipCacheKeys, pipHttpCacheDirs } from './pip-cache.js';
 export { writeLockFiles, readExistingLock, PYLOCK, REQUIREMENTS, type WrittenLock } from './lockfiles.js';
 
 /** The pip backend, loaded on demand (it pulls in @actions/exec). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { pipCacheDir, pipCacheKeys, pipHttpCacheDirs } from './pip-cache.js';
+import { lastLockKeys, pipCacheDir, pipCacheKeys, pipHttpCacheDirs } from './pip-cache.js';
 
 describe("pip's HTTP cache", () => {
   it("is where the isolated pip puts it: XDG's cache, else ~/.cache", () => {
@@ -11,5 +11,10 @@ describe("pip's HTTP cache", () => {
     const k = pipCacheKeys('cam', `sha256:${'a'.repeat(64)}`, 'linux-x64');
     expect(k).toEqual({ key: `karoo-pip-linux-x64-cam-${'a'.repeat(64)}`, restoreKeys: ['karoo-pip-linux-x64-cam-'] });
     expect(pipCacheKeys('cam', undefined, 'linux-x64').key).toBeUndefined();
+  });
+  it('and the last lock are two entries, with two prefixes: restoring one never restores the other', () => {
+    const k = lastLockKeys('cam', `sha256:${'a'.repeat(64)}`, 'linux-x64');
+    expect(k).toEqual({ key: `karoo-lastlock-linux-x64-cam-${'a'.repeat(64)}`, restoreKeys: ['karoo-lastlock-linux-x64-cam-'] });
+    expect(k.restoreKeys[0]!.startsWith(pipCacheKeys('cam', undefined, 'linux-x64').restoreKeys[0]!)).toBe(false);
   });
 });

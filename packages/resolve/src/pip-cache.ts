@@ -30,3 +30,17 @@ export function pipCacheKeys(
   const prefix = `karoo-pip-${platform}-${system}-`;
   return { key: lockDigest ? `${prefix}${lockDigest.replace(/^sha256:/, '')}` : undefined, restoreKeys: [prefix] };
 }
+
+/**
+ * Actions cache keys for the last lock pip produced (a workflow whose checkout has no lock offers
+ * it to resolve's no-op check), an entry of its own: a no-op resolution, most runs, restores this
+ * small file and never pip's HTTP cache, which only a resolution that runs pip restores.
+ */
+export function lastLockKeys(
+  system: string,
+  lockDigest: string | undefined,
+  platform = `${process.platform}-${process.arch}`,
+): { key: string | undefined; restoreKeys: string[] } {
+  const prefix = `karoo-lastlock-${platform}-${system}-`;
+  return { key: lockDigest ? `${prefix}${lockDigest.replace(/^sha256:/, '')}` : undefined, restoreKeys: [prefix] };
+}

@@ -136,8 +136,16 @@ describe('resolve with the real pip', () => {
   it('reuses a current lock without resolving, and resolves again when the index changes', async () => {
     const first = await resolveLock({ config: config() });
     const client = new IndexClient();
-    const again = await resolveLock({ config: config(), previous: first.lock, client });
+    // beforeResolver (the action restores pip's HTTP cache in it) is for resolutions that run pip only.
+    const before: string[] = [];
+    const again = await resolveLock({
+      config: config(),
+      previous: first.lock,
+      client,
+      beforeResolver: async () => void before.push('again'),
+    });
     expect(again.resolved).toBe(false);
+    expect(before).toEqual([]);
     expect(again.lock.digest).toBe(first.lock.digest);
     expect(again.diff.changed).toBe(false);
 
@@ -158,8 +166,9 @@ describe('resolve with the real pip', () => {
         `system: acme\nleaves: [acme-app]\nindexes:\n  - url: ${join(scratch, 'private', 'simple')}\n  - url: ${server.urlFor('public/simple/')}\n    private: false\ntarget:\n  python: "3.11"\n  platforms: [manylinux_2_28_x86_64]\n`,
         join(scratch, 'karoo.yml'),
       );
-      const next = await resolveLock({ config: moved, previous: first.lock });
+      const next = await resolveLock({ config: moved, previous: first.lock, beforeResolver: async () => void before.push('next') });
       expect(next.resolved).toBe(true);
+      expect(before).toEqual(['next']);
       expect(next.diff.leavesMoved).toEqual([{ name: 'acme-app', old: '1.1.0', new: '1.4.0' }]);
       const changes = Object.fromEntries(next.diff.changes.map((c) => [c.name, [c.change, c.old, c.new]]));
       expect(changes['acme-app']).toEqual(['upgraded', '1.1.0', '1.4.0']);

@@ -42,6 +42,8 @@ export interface ResolveOptions {
    * chosen leaf builds), or `none`.
    */
   readonly asOf?: string | undefined;
+  /** Called once the previous lock is found not current, before the resolver runs (never on the no-op path). */
+  readonly beforeResolver?: (() => Promise<void>) | undefined;
 }
 
 export interface LeafChoice {
@@ -137,6 +139,8 @@ export async function resolveLock(options: ResolveOptions): Promise<ResolveResul
     }
   }
 
+  // Only when there is resolving to do (e.g. restoring pip's HTTP cache): keeps the no-op path fast.
+  await options.beforeResolver?.();
   // Loaded only when there is resolving to do: keeps the no-op path fast.
   const backend = options.backend ?? new (await import('./pip.js')).PipBackend();
   const workDir = await mkdtemp(join(tmpdir(), 'karoo-resolve-'));
