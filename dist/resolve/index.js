@@ -61410,13 +61410,17 @@ function pipHttpCacheDirs(env = process.env) {
     const dir = pipCacheDir(env);
     return [(0,external_node_path_.join)(dir, 'http-v2'), (0,external_node_path_.join)(dir, 'http')];
 }
+/** Keys `karoo-<kind>-<platform>-<system>-<lock hex>`: saved under a lock's digest, restored by it, else by the newest of the system. */
+function lockKeys(kind, system, lockDigest, platform) {
+    const prefix = `karoo-${kind}-${platform}-${system}-`;
+    return { key: lockDigest ? `${prefix}${lockDigest.replace(/^sha256:/, '')}` : undefined, restoreKeys: [prefix] };
+}
 /**
  * Actions cache keys for pip's HTTP cache: saved under the digest of the lock the resolution
  * produced, restored by the previous lock's digest, else the newest of the same system.
  */
 function pipCacheKeys(system, lockDigest, platform = `${process.platform}-${process.arch}`) {
-    const prefix = `karoo-pip-${platform}-${system}-`;
-    return { key: lockDigest ? `${prefix}${lockDigest.replace(/^sha256:/, '')}` : undefined, restoreKeys: [prefix] };
+    return lockKeys('pip', system, lockDigest, platform);
 }
 /**
  * Actions cache keys for the last lock pip produced (a workflow whose checkout has no lock offers
@@ -61424,8 +61428,7 @@ function pipCacheKeys(system, lockDigest, platform = `${process.platform}-${proc
  * small file and never pip's HTTP cache, which only a resolution that runs pip restores.
  */
 function lastLockKeys(system, lockDigest, platform = `${process.platform}-${process.arch}`) {
-    const prefix = `karoo-lastlock-${platform}-${system}-`;
-    return { key: lockDigest ? `${prefix}${lockDigest.replace(/^sha256:/, '')}` : undefined, restoreKeys: [prefix] };
+    return lockKeys('lastlock', system, lockDigest, platform);
 }
 //# sourceMappingURL=pip-cache.js.map
 ;// CONCATENATED MODULE: ./packages/resolve/lib/lockfiles.js

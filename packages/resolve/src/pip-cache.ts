@@ -18,17 +18,23 @@ export function pipHttpCacheDirs(env: NodeJS.ProcessEnv = process.env): string[]
   return [join(dir, 'http-v2'), join(dir, 'http')];
 }
 
+/** Keys `karoo-<kind>-<platform>-<system>-<lock hex>`: saved under a lock's digest, restored by it, else by the newest of the system. */
+function lockKeys(
+  kind: string,
+  system: string,
+  lockDigest: string | undefined,
+  platform: string,
+): { key: string | undefined; restoreKeys: string[] } {
+  const prefix = `karoo-${kind}-${platform}-${system}-`;
+  return { key: lockDigest ? `${prefix}${lockDigest.replace(/^sha256:/, '')}` : undefined, restoreKeys: [prefix] };
+}
+
 /**
  * Actions cache keys for pip's HTTP cache: saved under the digest of the lock the resolution
  * produced, restored by the previous lock's digest, else the newest of the same system.
  */
-export function pipCacheKeys(
-  system: string,
-  lockDigest: string | undefined,
-  platform = `${process.platform}-${process.arch}`,
-): { key: string | undefined; restoreKeys: string[] } {
-  const prefix = `karoo-pip-${platform}-${system}-`;
-  return { key: lockDigest ? `${prefix}${lockDigest.replace(/^sha256:/, '')}` : undefined, restoreKeys: [prefix] };
+export function pipCacheKeys(system: string, lockDigest: string | undefined, platform = `${process.platform}-${process.arch}`) {
+  return lockKeys('pip', system, lockDigest, platform);
 }
 
 /**
@@ -36,11 +42,6 @@ export function pipCacheKeys(
  * it to resolve's no-op check), an entry of its own: a no-op resolution, most runs, restores this
  * small file and never pip's HTTP cache, which only a resolution that runs pip restores.
  */
-export function lastLockKeys(
-  system: string,
-  lockDigest: string | undefined,
-  platform = `${process.platform}-${process.arch}`,
-): { key: string | undefined; restoreKeys: string[] } {
-  const prefix = `karoo-lastlock-${platform}-${system}-`;
-  return { key: lockDigest ? `${prefix}${lockDigest.replace(/^sha256:/, '')}` : undefined, restoreKeys: [prefix] };
+export function lastLockKeys(system: string, lockDigest: string | undefined, platform = `${process.platform}-${process.arch}`) {
+  return lockKeys('lastlock', system, lockDigest, platform);
 }
