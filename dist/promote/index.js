@@ -74032,14 +74032,15 @@ class RegistryStore {
         const stored = (0,transport_lib/* header */.wx)(res, 'docker-content-digest');
         if (stored && stored !== digest)
             throw new lib/* KarooError */.xD('integrity', `registry ${this.registry} stored manifest ${digest} as ${stored}`);
-        this.seen.set(digest, { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) });
+        const written = { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) };
+        this.seen.set(digest, written);
         if (info.subject) {
             if ((0,transport_lib/* header */.wx)(res, 'oci-subject'))
                 this.referrersApi = true;
             else
                 await this.addToReferrersIndex(info.subject.digest, util_referrerDescriptor({ ...info, mediaType }, digest, bytes.length));
         }
-        return { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) };
+        return written;
     }
     /** The referrers tag schema: an image index under tag `sha256-<hex>` listing the subject's referrers. */
     async addToReferrersIndex(subject, entry) {
@@ -78542,18 +78543,18 @@ async function lookForEvidence(o) {
         evidenceRuns: evidenceRunVerifierFromEnv({ token: o.githubToken, config: o.config, progress: actionProgress }),
         progress: actionProgress,
     });
+    const hasEvidence = r.passingEvidence.includes(environment);
     // Say why passing evidence from this environment does not spare the acceptance run.
-    if (!r.passingEvidence.includes(environment))
+    if (!hasEvidence)
         for (const e of r.evidence)
             if (e.environment === environment && e.result === 'passed' && e.untrusted)
                 actionProgress.info(`evidence ${e.digest} from ${environment} does not count: ${e.untrusted}`);
     const files = await reportFiles(o.store, o.config, r.evidence);
     return {
         environment,
-        hasEvidence: r.passingEvidence.includes(environment),
+        hasEvidence,
         evidence: countingEvidence(r.evidence, environment),
         systemId: r.systemId ?? '',
-        allowed: r.allowed,
         ...files,
     };
 }

@@ -73970,14 +73970,15 @@ class RegistryStore {
         const stored = (0,transport_lib/* header */.wx)(res, 'docker-content-digest');
         if (stored && stored !== digest)
             throw new lib/* KarooError */.xD('integrity', `registry ${this.registry} stored manifest ${digest} as ${stored}`);
-        this.seen.set(digest, { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) });
+        const written = { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) };
+        this.seen.set(digest, written);
         if (info.subject) {
             if ((0,transport_lib/* header */.wx)(res, 'oci-subject'))
                 this.referrersApi = true;
             else
                 await this.addToReferrersIndex(info.subject.digest, util_referrerDescriptor({ ...info, mediaType }, digest, bytes.length));
         }
-        return { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) };
+        return written;
     }
     /** The referrers tag schema: an image index under tag `sha256-<hex>` listing the subject's referrers. */
     async addToReferrersIndex(subject, entry) {

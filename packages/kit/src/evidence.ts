@@ -17,14 +17,13 @@ export const EVIDENCE_OUTPUTS = {
   environmentsPath: 'environments-path',
 } as const;
 
-/** What the look-up found: the outputs of EVIDENCE_OUTPUTS, and whether the gate lets the candidate in. */
+/** What the look-up found: the outputs of EVIDENCE_OUTPUTS. */
 export interface EvidenceFound {
   readonly environment: string;
   readonly hasEvidence: boolean;
   /** Digest of the passing evidence from the environment; empty when there is none. */
   readonly evidence: string;
   readonly systemId: string;
-  readonly allowed: boolean;
   readonly evidencePath: string;
   readonly environmentsPath: string;
 }
@@ -64,18 +63,18 @@ export async function lookForEvidence(o: {
     evidenceRuns: evidenceRunVerifierFromEnv({ token: o.githubToken, config: o.config, progress: actionProgress }),
     progress: actionProgress,
   });
+  const hasEvidence = r.passingEvidence.includes(environment);
   // Say why passing evidence from this environment does not spare the acceptance run.
-  if (!r.passingEvidence.includes(environment))
+  if (!hasEvidence)
     for (const e of r.evidence)
       if (e.environment === environment && e.result === 'passed' && e.untrusted)
         actionProgress.info(`evidence ${e.digest} from ${environment} does not count: ${e.untrusted}`);
   const files = await reportFiles(o.store, o.config, r.evidence);
   return {
     environment,
-    hasEvidence: r.passingEvidence.includes(environment),
+    hasEvidence,
     evidence: countingEvidence(r.evidence, environment),
     systemId: r.systemId ?? '',
-    allowed: r.allowed,
     ...files,
   };
 }

@@ -306,12 +306,13 @@ export class RegistryStore implements Store {
     if (res.status !== 201) throw await this.failure(res, `PUT manifest ${options.tag ?? digest}`);
     const stored = header(res, 'docker-content-digest');
     if (stored && stored !== digest) throw new KarooError('integrity', `registry ${this.registry} stored manifest ${digest} as ${stored}`);
-    this.seen.set(digest, { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) });
+    const written = { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) };
+    this.seen.set(digest, written);
     if (info.subject) {
       if (header(res, 'oci-subject')) this.referrersApi = true;
       else await this.addToReferrersIndex(info.subject.digest, referrerDescriptor({ ...info, mediaType }, digest, bytes.length));
     }
-    return { mediaType, digest, size: bytes.length, ...(info.artifactType ? { artifactType: info.artifactType } : {}) };
+    return written;
   }
 
   /** The referrers tag schema: an image index under tag `sha256-<hex>` listing the subject's referrers. */
