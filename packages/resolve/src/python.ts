@@ -66,11 +66,24 @@ async function which(cmd: string, env: NodeJS.ProcessEnv): Promise<string | unde
   return undefined;
 }
 
-/** The environment pip runs in: none of the machine's PIP_* settings, no config files. */
+/**
+ * Variables of a GitHub Actions step that pip has no use for, so it does not get them (least
+ * privilege: pip is a process karoo does not write, and with `--only-binary` it runs no code of
+ * the index, but a plug-in or a future option could): a step's inputs (`INPUT_*`: its token,
+ * registry password, signing key), the runner's own tokens (`ACTIONS_RUNTIME_TOKEN`, and
+ * `ACTIONS_ID_TOKEN_REQUEST_TOKEN`/`_URL`, with which a process can mint an OIDC token for this
+ * workflow's identity and sign as it) and a `GITHUB_TOKEN`. The index's credentials reach pip
+ * in its index URLs, never through these.
+ */
+export function isRunnerSecretVariable(name: string): boolean {
+  return name.startsWith('INPUT_') || name.startsWith('ACTIONS_') || name === 'GITHUB_TOKEN';
+}
+
+/** The environment pip runs in: none of the machine's PIP_* settings, no config files, none of the step's secrets. */
 export function isolatedPipEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    if (v === undefined || k.startsWith('PIP_') || k === 'PYTHONPATH' || k === 'PYTHONHOME') continue;
+    if (v === undefined || k.startsWith('PIP_') || k === 'PYTHONPATH' || k === 'PYTHONHOME' || isRunnerSecretVariable(k)) continue;
     out[k] = v;
   }
   // --isolated skips environment variables and user configuration, but pip still reads the
