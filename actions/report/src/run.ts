@@ -10,6 +10,8 @@ import {
   COMMENT_LIMIT,
   SUMMARY_LIMIT,
   createGitHubClient,
+  fileAtRef,
+  type GitHubClient,
   parseReport,
   publishReport,
   pullRequestFromEvent,
@@ -68,6 +70,9 @@ export async function runReport(i: ReportInputs, early: (o: ReportOutputs) => vo
   if (i.fromWorkflowRun) return commentForWorkflowRun(i, marker);
   const { owner, repo } = context.repo;
   const event = pullRequestFromEvent(context.eventName, context.payload as Record<string, unknown>, `${owner}/${repo}`);
+  const token = i.githubToken ?? process.env.GITHUB_TOKEN ?? '';
+  let gh: GitHubClient | undefined;
+  const client = () => (gh ??= createGitHubClient({ token, baseUrl: process.env.GITHUB_API_URL, progress: actionProgress }));
 
   let report: Report;
   if (i.reportJson) {
@@ -91,13 +96,14 @@ export async function runReport(i: ReportInputs, early: (o: ReportOutputs) => vo
         store: i.store.store,
         evidence: i.evidence,
         environments: i.environments,
+        // A checkout of one commit (actions/checkout's default) does not hold the base commit: its lock is read from the API.
+        readAtRef: token ? (ref, path) => fileAtRef(client(), { owner, repo, path, ref }) : undefined,
       },
       (m) => core.warning(m),
     );
   }
 
   if (i.attestations && report.candidate) {
-    const token = i.githubToken ?? process.env.GITHUB_TOKEN;
     const [{ loadConfig }, { openActionStore }] = await Promise.all([import('@karoo/config'), import('@karoo/kit/store')]);
     const config = existsSync(i.config) ? await loadConfig(i.config) : undefined;
     const store = openActionStore(config, i.store, token || undefined);
@@ -134,13 +140,8 @@ export async function runReport(i: ReportInputs, early: (o: ReportOutputs) => vo
     limit: COMMENT_LIMIT,
     fullReportHint: `The full report is in the [job summary](${runUrl}) and the \`markdown-path\` output of the report step.`,
   });
-  const gh = createGitHubClient({
-    token: i.githubToken ?? process.env.GITHUB_TOKEN ?? '',
-    baseUrl: process.env.GITHUB_API_URL,
-    progress: actionProgress,
-  });
   const fork = event?.number === number ? event.fork : false;
-  const result = await publishReport(gh, { owner, repo, number }, marker, comment.markdown, { fork, progress: actionProgress });
+  const result = await publishReport(client(), { owner, repo, number }, marker, comment.markdown, { fork, progress: actionProgress });
   if (!result.posted) {
     core.warning(result.message);
     return written;

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -98,7 +99,11 @@ const READ_SCOPES: Record<string, string[]> = {
   'repos/list-commit-statuses-for-ref': ['statuses'],
   'git/get-ref': ['contents'],
   'git/get-tag': ['contents'],
+  'repos/get-content': ['contents'],
+  'git/get-blob': ['contents'],
 };
+/** The contents API gives a file's content inline up to this size; above it, `encoding: none` and the blob API. */
+export const CONTENTS_INLINE_LIMIT = 1024 * 1024;
 /** GitHub refuses comment bodies longer than this many characters. */
 export const COMMENT_BODY_LIMIT = 65536;
 
@@ -201,6 +206,8 @@ interface Repo {
   gitTags?: Map<string, GitTag>;
   /** Issues created through the API (or seeded), by number; numbers are shared with pull requests. */
   issues?: Map<number, Issue>;
+  /** A local git repository whose commits the contents and blob endpoints answer from. */
+  git?: string;
 }
 
 interface Issue {
@@ -241,7 +248,8 @@ const error = (status: number, message: string, extra: Record<string, unknown> =
  * the test that sent it fails. Responses are built from the description's own examples and
  * checked against its response schemas too. Keeps state for the endpoints karoo uses:
  * issue comments, pull requests (read), repositories (read), deployments and their
- * statuses, commit statuses, git tag objects and refs (a ref is created once: the second creation is 422).
+ * statuses, commit statuses, git tag objects and refs (a ref is created once: the second creation is 422),
+ * and, for a repository added with a local git directory, files and blobs at any of its commits.
  */
 export class GitHubStandin {
   readonly url: string;
@@ -300,7 +308,14 @@ export class GitHubStandin {
     return v;
   }
 
-  addRepo(fullName: string, options: { private?: boolean; defaultBranch?: string; branches?: Record<string, string> } = {}): void {
+  /**
+   * `git`: a local git repository whose commits `GET /repos/{owner}/{repo}/contents/{path}` and
+   * `GET /repos/{owner}/{repo}/git/blobs/{file_sha}` read (any commit, branch or tag it holds).
+   */
+  addRepo(
+    fullName: string,
+    options: { private?: boolean; defaultBranch?: string; branches?: Record<string, string>; git?: string } = {},
+  ): void {
     const [owner, name] = splitRepo(fullName);
     const defaultBranch = options.defaultBranch ?? 'main';
     this.repos.set(key(owner, name), {
@@ -314,6 +329,7 @@ export class GitHubStandin {
       comments: new Map(),
       deployments: new Map(),
       commitStatuses: [],
+      ...(options.git ? { git: options.git } : {}),
     });
   }
 
@@ -809,6 +825,50 @@ export class GitHubStandin {
             : undefined);
         return found ? this.ok(op, 200, this.gitRefJson(repo, ref, found.sha, found.type)) : error(404, 'Not Found');
       }
+      case 'repos/get-content': {
+        if (!repo.git) return error(404, 'Not Found');
+        const ref = q.get('ref') ?? repo.defaultBranch;
+        const commit = ref.startsWith('-') ? undefined : gitOut(repo.git, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+        if (!commit || ref.startsWith('-')) return error(404, `No commit found for the ref ${ref}`);
+        const path = (p.path ?? '').replace(/^\/+|\/+$/g, '');
+        const type = gitOut(repo.git, ['cat-file', '-t', `${commit}:${path}`]);
+        if (type === 'tree') {
+          const entries = (gitOut(repo.git, ['ls-tree', '-l', commit, ...(path ? [`${path}/`] : [])]) ?? '').split('\n').filter(Boolean);
+          return this.ok(
+            op,
+            200,
+            entries.map((line) => {
+              const [meta, name] = line.split('\t') as [string, string];
+              const [, kind, sha, size] = meta.split(/\s+/);
+              const entryPath = name;
+              return this.contentJson(repo, commit, entryPath, kind === 'tree' ? 'dir' : 'file', sha!, kind === 'tree' ? 0 : Number(size));
+            }),
+          );
+        }
+        if (type !== 'blob') return error(404, 'Not Found');
+        const sha = gitOut(repo.git, ['rev-parse', `${commit}:${path}`])!;
+        const data = execFileSync('git', ['cat-file', 'blob', sha], { cwd: repo.git, maxBuffer: 128 * 1024 * 1024 });
+        const inline = data.length <= CONTENTS_INLINE_LIMIT;
+        return this.ok(op, 200, {
+          ...(this.contentJson(repo, commit, path, 'file', sha, data.length) as object),
+          encoding: inline ? 'base64' : 'none',
+          // GitHub wraps the base64 text at 60 characters.
+          content: inline ? (data.toString('base64').match(/.{1,60}/g) ?? []).join('\n') + '\n' : '',
+        });
+      }
+      case 'git/get-blob': {
+        if (!repo.git || !/^[0-9a-f]{40}$/.test(p.file_sha ?? '')) return error(404, 'Not Found');
+        if (gitOut(repo.git, ['cat-file', '-t', p.file_sha!]) !== 'blob') return error(404, 'Not Found');
+        const data = execFileSync('git', ['cat-file', 'blob', p.file_sha!], { cwd: repo.git, maxBuffer: 128 * 1024 * 1024 });
+        return this.ok(op, 200, {
+          sha: p.file_sha,
+          node_id: Buffer.from(`Blob${p.file_sha}`).toString('base64'),
+          size: data.length,
+          url: `${api}/git/blobs/${p.file_sha}`,
+          content: data.toString('base64'),
+          encoding: 'base64',
+        });
+      }
       case 'repos/list-commit-statuses-for-ref': {
         const ref = p.ref!;
         const sha = repo.branches.get(ref) ?? ref;
@@ -1131,6 +1191,26 @@ export class GitHubStandin {
     };
   }
 
+  /** An entry of the contents API (a file or a directory), without a file's content. */
+  private contentJson(r: Repo, commit: string, path: string, type: 'file' | 'dir', sha: string, size: number): unknown {
+    const api = `${this.url}/repos/${r.owner}/${r.name}`;
+    const html = `${this.url.replace('127.0.0.1', 'localhost')}/${r.owner}/${r.name}/${type === 'dir' ? 'tree' : 'blob'}/${commit}/${path}`;
+    const self = `${api}/contents/${path}?ref=${commit}`;
+    const git = `${api}/git/${type === 'dir' ? 'trees' : 'blobs'}/${sha}`;
+    return {
+      type,
+      size,
+      name: path.split('/').pop() ?? path,
+      path,
+      sha,
+      url: self,
+      git_url: git,
+      html_url: html,
+      download_url: type === 'file' ? `${this.url}/raw/${r.owner}/${r.name}/${commit}/${path}` : null,
+      _links: { self, git, html },
+    };
+  }
+
   private gitRefJson(r: Repo, ref: string, sha: string, type: string): unknown {
     const api = `${this.url}/repos/${r.owner}/${r.name}`;
     return {
@@ -1202,4 +1282,13 @@ async function readBody(req: IncomingMessage): Promise<string> {
 /** Starts a stand-in for api.github.com on 127.0.0.1. Pass its `url` as Octokit's `baseUrl`. */
 export function startGitHubStandin(options: StandinOptions = {}): Promise<GitHubStandin> {
   return GitHubStandin.start(options);
+}
+
+/** A git command's trimmed output in `dir`, or undefined when it fails (an unknown ref or path). */
+function gitOut(dir: string, args: string[]): string | undefined {
+  try {
+    return execFileSync('git', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
 }

@@ -333,3 +333,48 @@ export function pullRequestFromEvent(
   }
   return undefined;
 }
+
+/** A file of a repository at a commit (or branch, or tag). */
+export interface FileTarget {
+  readonly owner: string;
+  readonly repo: string;
+  /** Path in the repository, `/`-separated. */
+  readonly path: string;
+  readonly ref: string;
+}
+
+/**
+ * A file's text at a ref, through the contents API (`contents: read`), for a checkout that does
+ * not hold the ref (actions/checkout fetches one commit by default): undefined when the file
+ * does not exist there. A file over 1 MB comes without its content from that endpoint and is
+ * read as its blob (up to 100 MB). A ref GitHub does not know, a directory at the path, or a
+ * token that may not read the repository is one error that says which.
+ */
+export async function fileAtRef(gh: GitHubClient, t: FileTarget): Promise<string | undefined> {
+  const where = `${t.path} at ${t.ref} in ${t.owner}/${t.repo}`;
+  let data: unknown;
+  try {
+    ({ data } = await gh.rest.repos.getContent({ owner: t.owner, repo: t.repo, path: t.path, ref: t.ref }));
+  } catch (e) {
+    const h = asHttpError(e);
+    if (h?.status === 404 && !/no commit found/i.test(apiMessage(h))) return undefined;
+    if (h?.status === 404)
+      throw new KarooError('input', `cannot read ${where}: GitHub knows no commit ${t.ref} (${apiMessage(h)}); check the base ref`);
+    if (h && (h.status === 401 || (h.status === 403 && rateLimitWait(e) === undefined)))
+      throw new GitHubAccessError(
+        h.status,
+        `GitHub refused to read ${where} (${h.status} ${apiMessage(h)}); give the job \`permissions: { contents: read }\``,
+        apiMessage(h),
+        'contents: read',
+        e,
+      );
+    if (h) throw new KarooError('unavailable', `GitHub answered ${h.status} (${apiMessage(h)}) when reading ${where}`, { cause: e });
+    throw e;
+  }
+  const f = data as { type?: unknown; encoding?: unknown; content?: unknown; sha?: unknown };
+  if (Array.isArray(data) || f.type !== 'file')
+    throw new KarooError('input', `${where} is ${Array.isArray(data) ? 'a directory' : `a ${String(f.type)}`}, not a lock file`);
+  if (f.encoding === 'base64' && typeof f.content === 'string') return Buffer.from(f.content, 'base64').toString('utf8');
+  const { data: blob } = await gh.rest.git.getBlob({ owner: t.owner, repo: t.repo, file_sha: String(f.sha) });
+  return Buffer.from(blob.content, blob.encoding === 'base64' ? 'base64' : 'utf8').toString('utf8');
+}

@@ -29,8 +29,19 @@ export {
   publishReport,
   pullRequestFromEvent,
   type EventPullRequest,
+  fileAtRef,
+  type FileTarget,
 } from './github.js';
-export { type ReportFiles, loadLock, loadLockAtRef, parseEvidence, loadEvidence, loadEnvironments, reportFromFiles } from './inputs.js';
+export {
+  type ReportFiles,
+  type ReadAtRef,
+  loadLock,
+  loadLockAtRef,
+  parseEvidence,
+  loadEvidence,
+  loadEnvironments,
+  reportFromFiles,
+} from './inputs.js';
 export { parseReport } from './parse.js';
 export {
   type WorkflowRunFacts,

@@ -14,11 +14,24 @@ export async function loadLock(path: string, warn: (m: string) => void = () => {
 }
 
 /**
- * The base branch's lock, read with `git show REF:PATH` from the repository that holds
- * `path`. Undefined when the file does not exist at that ref (a new lock); an unknown ref
- * or a directory that is not a git work tree is an input error.
+ * Reads a file of the repository at a ref from elsewhere than the clone (the contents API):
+ * its text, or undefined when it does not exist at that ref.
  */
-export async function loadLockAtRef(ref: string, path: string, warn: (m: string) => void = () => {}): Promise<Lock | undefined> {
+export type ReadAtRef = (ref: string, pathInRepo: string) => Promise<string | undefined>;
+
+/**
+ * The base branch's lock, read with `git show REF:PATH` from the repository that holds
+ * `path`, or with `remote` when the clone does not hold the ref (a shallow checkout, as
+ * actions/checkout makes by default). Undefined when the file does not exist at that ref (a
+ * new lock); an unknown ref (with no `remote`) or a directory that is not a git work tree is
+ * an input error.
+ */
+export async function loadLockAtRef(
+  ref: string,
+  path: string,
+  warn: (m: string) => void = () => {},
+  remote?: ReadAtRef,
+): Promise<Lock | undefined> {
   if (!/^[A-Za-z0-9._/@{}~^-]+$/.test(ref) || ref.startsWith('-')) {
     throw new KarooError('input', `base ref "${ref}" is not a git ref; pass a branch, tag or commit such as origin/main`);
   }
@@ -33,19 +46,25 @@ export async function loadLockAtRef(ref: string, path: string, warn: (m: string)
     })
   ).trim();
   const inRepo = relative(top, abs).split('\\').join('/');
-  try {
-    await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], top);
-  } catch {
+  let text: string | undefined;
+  const here = await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], top).then(
+    () => true,
+    () => false,
+  );
+  if (here) {
+    try {
+      text = await git(['show', `${ref}:${inRepo}`], top);
+    } catch {
+      return undefined;
+    }
+  } else if (remote) {
+    text = await remote(ref, inRepo);
+    if (text === undefined) return undefined;
+  } else {
     throw new KarooError(
       'input',
       `base ref "${ref}" does not name a commit in ${top}; fetch it first (actions/checkout with fetch-depth: 0, or git fetch origin ${ref})`,
     );
-  }
-  let text: string;
-  try {
-    text = await git(['show', `${ref}:${inRepo}`], top);
-  } catch {
-    return undefined;
   }
   // The reader picks the format from the file name, so keep it.
   const dir = await mkdtemp(join(tmpdir(), 'karoo-base-'));
@@ -160,6 +179,8 @@ export interface ReportFiles {
   readonly baseRef?: string | undefined;
   /** The base ref was a default, not asked for: when it cannot be read, warn and report without a base. */
   readonly baseRefOptional?: boolean | undefined;
+  /** Reads the base lock when the clone does not hold the base ref (see loadLockAtRef). */
+  readonly readAtRef?: ReadAtRef | undefined;
   readonly candidate?: string | undefined;
   readonly candidateRef?: string | undefined;
   readonly existed?: boolean | undefined;
@@ -181,14 +202,14 @@ export async function reportFromFiles(f: ReportFiles, warn: (m: string) => void 
     baseLabel = f.base;
   } else if (f.baseRef) {
     try {
-      base = await loadLockAtRef(f.baseRef, f.head, warn);
+      base = await loadLockAtRef(f.baseRef, f.head, warn, f.readAtRef);
       baseLabel = f.baseRef;
       if (!base) {
         warn(`${f.head} does not exist at ${f.baseRef}: every package is reported as added`);
         base = Lock.create([]);
       }
     } catch (e) {
-      if (!f.baseRefOptional || !isKarooError(e) || e.kind !== 'input') throw e;
+      if (!f.baseRefOptional || !isKarooError(e) || (e.kind !== 'input' && e.kind !== 'unavailable')) throw e;
       warn(`no lock diff: ${errorMessage(e)}`);
     }
   }

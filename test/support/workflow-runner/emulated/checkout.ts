@@ -1,10 +1,14 @@
 /**
  * actions/checkout, emulated. Models: `repository` (default: the run's), `ref` (default: the
  * run's github.sha for its own repository, else the repository's default branch), `path`
- * (under the workspace), `clean`; a real git clone from the repos map with `origin` set to
- * the repository's URL, HEAD detached at the commit; outputs `ref` and `commit`.
- * Leaves out: fetching from a server, `fetch-depth` (the clone is complete), `token` and
- * `persist-credentials` (no credentials are written), `ssh-*`, sparse checkout, submodules, LFS.
+ * (under the workspace), `clean`, `fetch-depth`; a real git clone from the repos map with
+ * `origin` set to the repository's URL, HEAD detached at the commit; outputs `ref` and
+ * `commit`. `fetch-depth` as the action has it: 1 (the default) or N fetches only that commit
+ * and N - 1 ancestors (a shallow clone: no other commits, branches or tags, so a step that
+ * needs the base commit must fetch it or read it from the API, as on GitHub); 0 fetches every
+ * branch and tag with their whole history.
+ * Leaves out: fetching from a server, `fetch-tags`, `token` and `persist-credentials` (no
+ * credentials are written), `ssh-*`, sparse checkout, submodules, LFS.
  */
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
@@ -46,7 +50,14 @@ export const checkout: EmulatedAction = {
     if (existsSync(dest) && inputs.clean !== 'false')
       for (const f of readdirSync(dest)) rmSync(join(dest, f), { recursive: true, force: true });
     mkdirSync(dest, { recursive: true });
-    if (readdirSync(dest).length === 0) {
+    const depth = Number(inputs['fetch-depth'] ?? '1');
+    if (!Number.isInteger(depth) || depth < 0) throw new Error(`fetch-depth '${inputs['fetch-depth']}' is not a whole number`);
+    if (depth > 0) {
+      // One commit (and depth - 1 ancestors), by its sha, as the action fetches it.
+      if (readdirSync(dest).length === 0) git(dest, ['init', '-q']);
+      git(dest, ['fetch', '-q', '--no-tags', `--depth=${depth}`, `file://${repos.dir(repository)}`, sha]);
+      git(dest, ['config', 'remote.origin.url', `${run.services.serverUrl}/${repository}`]);
+    } else if (readdirSync(dest).length === 0) {
       // --shared borrows the source's objects (instant even for a large repository).
       git(dest, ['clone', '-q', '--shared', '--no-checkout', repos.dir(repository), '.']);
       git(dest, ['remote', 'set-url', 'origin', `${run.services.serverUrl}/${repository}`]);
