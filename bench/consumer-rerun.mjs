@@ -5,7 +5,7 @@
 // full first run of the same pull request (resolve, build, acceptance on two fresh nspawn
 // machines, report). Targets: the rerun ≤ 0.1× the first run, and ≤ 5 s of karoo's own work.
 //
-// Per step: karoo's steps (its actions: resolve, build (with the evidence look-up), provision, deploy, accept,
+// Per step: karoo's steps (its actions: candidate (resolve, build, the evidence look-up and, with evidence, the report), provision, deploy, accept,
 // report, with their post steps) are karoo's own work; the workflow's `run:` steps and the
 // emulated third-party actions (checkout, upload/download-artifact) are the workflow's; what
 // remains of the wall time (parsing and planning, a job's directories and token, exporting
@@ -35,7 +35,7 @@ const { REPO, startConsumer, starterWorkflows, template, why } = await import('.
 const BASELINE_WORKFLOW = '.github/workflows/karoo-candidate-baseline.yml';
 
 /** The step ids of karoo's own actions in candidate.yml. */
-const KAROO_STEPS = new Set(['resolve', 'build', 'evidence', 'provision', 'deploy', 'accept', 'report']);
+const KAROO_STEPS = new Set(['candidate', 'resolve', 'build', 'evidence', 'provision', 'deploy', 'accept', 'report']);
 
 function breakdown(r, wall) {
   const rows = [];
@@ -131,13 +131,16 @@ try {
   console.log(
     `rerun / first run: ${(rerun.wall / first.wall).toFixed(3)}× wall (target ≤ 0.1×), ${((rerun.wall - rerun.runner) / (first.wall - first.runner)).toFixed(3)}× without the runner's overhead`,
   );
-  const steps = (r) => r.rows.filter((x) => x.own).length;
+  const steps = (r) => {
+    const n = r.rows.filter((x) => x.own).length;
+    return `${n} step${n === 1 ? '' : 's'}`;
+  };
   console.log(
-    `karoo's own work in the rerun: ${s(rerun.karoo)} in ${steps(rerun)} steps (target ≤ 5 s); reruns' wall: ${reruns.map((r) => s(r.wall)).join(', ')}`,
+    `karoo's own work in the rerun: ${s(rerun.karoo)} in ${steps(rerun)} (target ≤ 5 s); reruns' wall: ${reruns.map((r) => s(r.wall)).join(', ')}`,
   );
   if (baseRerun) {
     console.log(
-      `baseline (${baseline}): ${(baseRerun.wall / first.wall).toFixed(3)}× wall; karoo's own work ${s(baseRerun.karoo)} in ${steps(baseRerun)} steps; reruns' wall: ${baseReruns.map((r) => s(r.wall)).join(', ')}`,
+      `baseline (${baseline}): ${(baseRerun.wall / first.wall).toFixed(3)}× wall; karoo's own work ${s(baseRerun.karoo)} in ${steps(baseRerun)}; reruns' wall: ${baseReruns.map((r) => s(r.wall)).join(', ')}`,
     );
     console.log('');
     console.log(`baseline rerun, per step:`);

@@ -33,7 +33,7 @@ __webpack_require__.r(__webpack_exports__);
 class PipBackend {
     name = 'pip';
     async commandLine(req) {
-        const python = await (0,_python_js__WEBPACK_IMPORTED_MODULE_6__/* .findPython */ .K)(req.env);
+        const python = await (0,_python_js__WEBPACK_IMPORTED_MODULE_6__/* .findPython */ .Kq)(req.env);
         const reqFile = (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(req.workDir, 'requirements.in');
         // Not --quiet: pip explains resolution conflicts at info level.
         const args = [
@@ -58,7 +58,7 @@ class PipBackend {
         for (const c of req.constraints)
             args.push('--constraint', c);
         args.push('--requirement', reqFile);
-        return { command: python, args, env: (0,_python_js__WEBPACK_IMPORTED_MODULE_6__/* .isolatedPipEnv */ .S)(req.env) };
+        return { command: python, args, env: (0,_python_js__WEBPACK_IMPORTED_MODULE_6__/* .isolatedPipEnv */ .Sd)(req.env) };
     }
     async resolve(req, progress) {
         const lines = req.requirements.map((r) => `${r.name}${r.extras.length ? `[${r.extras.join(',')}]` : ''}==${r.version}`);

@@ -881,9 +881,10 @@ async function pipBackend() {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   K: () => (/* binding */ findPython),
-/* harmony export */   S: () => (/* binding */ isolatedPipEnv)
+/* harmony export */   Kq: () => (/* binding */ findPython),
+/* harmony export */   Sd: () => (/* binding */ isolatedPipEnv)
 /* harmony export */ });
+/* unused harmony export isRunnerSecretVariable */
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(31421);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(51455);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(73024);
@@ -961,11 +962,23 @@ async function which(cmd, env) {
     }
     return undefined;
 }
-/** The environment pip runs in: none of the machine's PIP_* settings, no config files. */
+/**
+ * Variables of a GitHub Actions step that pip has no use for, so it does not get them (least
+ * privilege: pip is a process karoo does not write, and with `--only-binary` it runs no code of
+ * the index, but a plug-in or a future option could): a step's inputs (`INPUT_*`: its token,
+ * registry password, signing key), the runner's own tokens (`ACTIONS_RUNTIME_TOKEN`, and
+ * `ACTIONS_ID_TOKEN_REQUEST_TOKEN`/`_URL`, with which a process can mint an OIDC token for this
+ * workflow's identity and sign as it) and a `GITHUB_TOKEN`. The index's credentials reach pip
+ * in its index URLs, never through these.
+ */
+function isRunnerSecretVariable(name) {
+    return name.startsWith('INPUT_') || name.startsWith('ACTIONS_') || name === 'GITHUB_TOKEN';
+}
+/** The environment pip runs in: none of the machine's PIP_* settings, no config files, none of the step's secrets. */
 function isolatedPipEnv(env = process.env) {
     const out = {};
     for (const [k, v] of Object.entries(env)) {
-        if (v === undefined || k.startsWith('PIP_') || k === 'PYTHONPATH' || k === 'PYTHONHOME')
+        if (v === undefined || k.startsWith('PIP_') || k === 'PYTHONPATH' || k === 'PYTHONHOME' || isRunnerSecretVariable(k))
             continue;
         out[k] = v;
     }

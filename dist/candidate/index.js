@@ -70576,11 +70576,12 @@ function normalise(raw, path, line) {
 /* harmony export */   Xj: () => (/* binding */ setIndexCredentials),
 /* harmony export */   cv: () => (/* binding */ actionProgress),
 /* harmony export */   hF: () => (/* binding */ input),
+/* harmony export */   ij: () => (/* binding */ choiceInput),
 /* harmony export */   n0: () => (/* binding */ setOutputs),
 /* harmony export */   tE: () => (/* binding */ booleanInput),
 /* harmony export */   vN: () => (/* binding */ githubTokenInput)
 /* harmony export */ });
-/* unused harmony exports choiceInput, integerInput, durationInput, listInput */
+/* unused harmony exports integerInput, durationInput, listInput */
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(33838);
 /* harmony import */ var _karoo_common__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(46787);
 /* harmony import */ var _karoo_config__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(71706);
@@ -70628,11 +70629,11 @@ function booleanInput(name, fallback) {
 }
 /** A choice input, checked against the allowed values with an error that names both. */
 function choiceInput(name, allowed, fallback) {
-    const v = core.getInput(name, { trimWhitespace: true });
+    const v = _actions_core__WEBPACK_IMPORTED_MODULE_0__.getInput(name, { trimWhitespace: true });
     if (v === '')
         return fallback;
     if (!allowed.includes(v)) {
-        throw new KarooError('input', `input "${name}" is "${v}"; allowed values: ${allowed.join(', ')}`);
+        throw new _karoo_common__WEBPACK_IMPORTED_MODULE_1__/* .KarooError */ .xD('input', `input "${name}" is "${v}"; allowed values: ${allowed.join(', ')}`);
     }
     return v;
 }
@@ -77537,6 +77538,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Jt: () => (/* reexport */ SUMMARY_LIMIT),
   mK: () => (/* reexport */ commentFromWorkflowRun),
   LX: () => (/* reexport */ createGitHubClient),
+  bw: () => (/* reexport */ fileAtRef),
   MM: () => (/* reexport */ parseReport),
   S3: () => (/* reexport */ publishReport),
   vR: () => (/* reexport */ pullRequestFromEvent),
@@ -78365,6 +78367,39 @@ function pullRequestFromEvent(eventName, payload, repository) {
     }
     return undefined;
 }
+/**
+ * A file's text at a ref, through the contents API (`contents: read`), for a checkout that does
+ * not hold the ref (actions/checkout fetches one commit by default): undefined when the file
+ * does not exist there. A file over 1 MB comes without its content from that endpoint and is
+ * read as its blob (up to 100 MB). A ref GitHub does not know, a directory at the path, or a
+ * token that may not read the repository is one error that says which.
+ */
+async function fileAtRef(gh, t) {
+    const where = `${t.path} at ${t.ref} in ${t.owner}/${t.repo}`;
+    let data;
+    try {
+        ({ data } = await gh.rest.repos.getContent({ owner: t.owner, repo: t.repo, path: t.path, ref: t.ref }));
+    }
+    catch (e) {
+        const h = asHttpError(e);
+        if (h?.status === 404 && !/no commit found/i.test(apiMessage(h)))
+            return undefined;
+        if (h?.status === 404)
+            throw new lib/* KarooError */.xD('input', `cannot read ${where}: GitHub knows no commit ${t.ref} (${apiMessage(h)}); check the base ref`);
+        if (h && (h.status === 401 || (h.status === 403 && rateLimitWait(e) === undefined)))
+            throw new GitHubAccessError(h.status, `GitHub refused to read ${where} (${h.status} ${apiMessage(h)}); give the job \`permissions: { contents: read }\``, apiMessage(h), 'contents: read', e);
+        if (h)
+            throw new lib/* KarooError */.xD('unavailable', `GitHub answered ${h.status} (${apiMessage(h)}) when reading ${where}`, { cause: e });
+        throw e;
+    }
+    const f = data;
+    if (Array.isArray(data) || f.type !== 'file')
+        throw new lib/* KarooError */.xD('input', `${where} is ${Array.isArray(data) ? 'a directory' : `a ${String(f.type)}`}, not a lock file`);
+    if (f.encoding === 'base64' && typeof f.content === 'string')
+        return Buffer.from(f.content, 'base64').toString('utf8');
+    const { data: blob } = await gh.rest.git.getBlob({ owner: t.owner, repo: t.repo, file_sha: String(f.sha) });
+    return Buffer.from(blob.content, blob.encoding === 'base64' ? 'base64' : 'utf8').toString('utf8');
+}
 //# sourceMappingURL=github.js.map
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(31421);
@@ -78391,10 +78426,12 @@ async function loadLock(path, warn = () => { }) {
 }
 /**
  * The base branch's lock, read with `git show REF:PATH` from the repository that holds
- * `path`. Undefined when the file does not exist at that ref (a new lock); an unknown ref
- * or a directory that is not a git work tree is an input error.
+ * `path`, or with `remote` when the clone does not hold the ref (a shallow checkout, as
+ * actions/checkout makes by default). Undefined when the file does not exist at that ref (a
+ * new lock); an unknown ref (with no `remote`) or a directory that is not a git work tree is
+ * an input error.
  */
-async function loadLockAtRef(ref, path, warn = () => { }) {
+async function loadLockAtRef(ref, path, warn = () => { }, remote) {
     if (!/^[A-Za-z0-9._/@{}~^-]+$/.test(ref) || ref.startsWith('-')) {
         throw new lib/* KarooError */.xD('input', `base ref "${ref}" is not a git ref; pass a branch, tag or commit such as origin/main`);
     }
@@ -78404,18 +78441,23 @@ async function loadLockAtRef(ref, path, warn = () => { }) {
         throw new lib/* KarooError */.xD('input', `cannot read the base lock at ${ref}: ${(0,external_node_path_.dirname)(abs)} is not in a git work tree (${e.message.split('\n')[0]})`);
     })).trim();
     const inRepo = (0,external_node_path_.relative)(top, abs).split('\\').join('/');
-    try {
-        await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], top);
-    }
-    catch {
-        throw new lib/* KarooError */.xD('input', `base ref "${ref}" does not name a commit in ${top}; fetch it first (actions/checkout with fetch-depth: 0, or git fetch origin ${ref})`);
-    }
     let text;
-    try {
-        text = await git(['show', `${ref}:${inRepo}`], top);
+    const here = await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], top).then(() => true, () => false);
+    if (here) {
+        try {
+            text = await git(['show', `${ref}:${inRepo}`], top);
+        }
+        catch {
+            return undefined;
+        }
     }
-    catch {
-        return undefined;
+    else if (remote) {
+        text = await remote(ref, inRepo);
+        if (text === undefined)
+            return undefined;
+    }
+    else {
+        throw new lib/* KarooError */.xD('input', `base ref "${ref}" does not name a commit in ${top}; fetch it first (actions/checkout with fetch-depth: 0, or git fetch origin ${ref})`);
     }
     // The reader picks the format from the file name, so keep it.
     const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'karoo-base-'));
@@ -78549,7 +78591,7 @@ async function reportFromFiles(f, warn = () => { }) {
     }
     else if (f.baseRef) {
         try {
-            base = await loadLockAtRef(f.baseRef, f.head, warn);
+            base = await loadLockAtRef(f.baseRef, f.head, warn, f.readAtRef);
             baseLabel = f.baseRef;
             if (!base) {
                 warn(`${f.head} does not exist at ${f.baseRef}: every package is reported as added`);
@@ -78557,7 +78599,7 @@ async function reportFromFiles(f, warn = () => { }) {
             }
         }
         catch (e) {
-            if (!f.baseRefOptional || !(0,lib/* isKarooError */.ro)(e) || e.kind !== 'input')
+            if (!f.baseRefOptional || !(0,lib/* isKarooError */.ro)(e) || (e.kind !== 'input' && e.kind !== 'unavailable'))
                 throw e;
             warn(`no lock diff: ${(0,lib/* errorMessage */.gJ)(e)}`);
         }
@@ -79189,9 +79231,10 @@ function parseHtmlPage(html, base) {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   K: () => (/* binding */ findPython),
-/* harmony export */   S: () => (/* binding */ isolatedPipEnv)
+/* harmony export */   Kq: () => (/* binding */ findPython),
+/* harmony export */   Sd: () => (/* binding */ isolatedPipEnv)
 /* harmony export */ });
+/* unused harmony export isRunnerSecretVariable */
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(31421);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(51455);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(73024);
@@ -79269,11 +79312,23 @@ async function which(cmd, env) {
     }
     return undefined;
 }
-/** The environment pip runs in: none of the machine's PIP_* settings, no config files. */
+/**
+ * Variables of a GitHub Actions step that pip has no use for, so it does not get them (least
+ * privilege: pip is a process karoo does not write, and with `--only-binary` it runs no code of
+ * the index, but a plug-in or a future option could): a step's inputs (`INPUT_*`: its token,
+ * registry password, signing key), the runner's own tokens (`ACTIONS_RUNTIME_TOKEN`, and
+ * `ACTIONS_ID_TOKEN_REQUEST_TOKEN`/`_URL`, with which a process can mint an OIDC token for this
+ * workflow's identity and sign as it) and a `GITHUB_TOKEN`. The index's credentials reach pip
+ * in its index URLs, never through these.
+ */
+function isRunnerSecretVariable(name) {
+    return name.startsWith('INPUT_') || name.startsWith('ACTIONS_') || name === 'GITHUB_TOKEN';
+}
+/** The environment pip runs in: none of the machine's PIP_* settings, no config files, none of the step's secrets. */
 function isolatedPipEnv(env = process.env) {
     const out = {};
     for (const [k, v] of Object.entries(env)) {
-        if (v === undefined || k.startsWith('PIP_') || k === 'PYTHONPATH' || k === 'PYTHONHOME')
+        if (v === undefined || k.startsWith('PIP_') || k === 'PYTHONPATH' || k === 'PYTHONHOME' || isRunnerSecretVariable(k))
             continue;
         out[k] = v;
     }
@@ -79400,10 +79455,9 @@ function result(r) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Hb: () => (/* binding */ resolveSummary),
 /* harmony export */   Js: () => (/* binding */ testCounts),
-/* harmony export */   Zg: () => (/* binding */ changeCounts),
-/* harmony export */   h0: () => (/* binding */ promoteSummary)
+/* harmony export */   Zg: () => (/* binding */ changeCounts)
 /* harmony export */ });
-/* unused harmony exports renderStepSummary, buildSummary, deploySummary, acceptSummary */
+/* unused harmony exports renderStepSummary, buildSummary, deploySummary, acceptSummary, promoteSummary */
 /* harmony import */ var _markdown_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1749);
 
 /**
@@ -79516,22 +79570,22 @@ function acceptSummary(r) {
 }
 function promoteSummary(r) {
     return renderStepSummary({
-        title: `karoo promote → ${(0,_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .cell */ .Hn)(r.to)}`,
-        headline: `${(0,_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .code */ .aY)((0,_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .shortDigest */ .VK)(r.candidate))} ${r.previous ? `replaces ${(0,_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .code */ .aY)((0,_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .shortDigest */ .VK)(r.previous))}` : 'is the first candidate'} in ${(0,_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .cell */ .Hn)(r.to)}`,
+        title: `karoo promote → ${cell(r.to)}`,
+        headline: `${code(shortDigest(r.candidate))} ${r.previous ? `replaces ${code(shortDigest(r.previous))}` : 'is the first candidate'} in ${cell(r.to)}`,
         facts: [
-            ['Candidate', (0,_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .code */ .aY)(r.candidate)],
-            ['Previous', r.previous ? (0,_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .code */ .aY)(r.previous) : ''],
-            ['System id', r.systemId ? (0,_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .code */ .aY)(r.systemId) : ''],
-            ['Reason', (0,_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .cell */ .Hn)(r.reason)],
-            ['Actor', (0,_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .cell */ .Hn)(r.actor)],
-            ['Deployment', r.deploymentUrl ? (0,_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .link */ .nf)('deployment', r.deploymentUrl) : ''],
+            ['Candidate', code(r.candidate)],
+            ['Previous', r.previous ? code(r.previous) : ''],
+            ['System id', r.systemId ? code(r.systemId) : ''],
+            ['Reason', cell(r.reason)],
+            ['Actor', cell(r.actor)],
+            ['Deployment', r.deploymentUrl ? link('deployment', r.deploymentUrl) : ''],
         ],
         tables: r.gate?.length
             ? [
                 {
                     caption: 'Gate',
                     header: ['Environment', 'Requirement', 'Met', 'Detail'],
-                    rows: r.gate.map((g) => [(0,_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .cell */ .Hn)(g.environment), (0,_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .cell */ .Hn)(g.requirement), g.met ? '✅' : '❌', (0,_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .cell */ .Hn)(g.detail)]),
+                    rows: r.gate.map((g) => [cell(g.environment), cell(g.requirement), g.met ? '✅' : '❌', cell(g.detail)]),
                 },
             ]
             : [],
@@ -80251,7 +80305,187 @@ var __webpack_exports__ = {};
 
 // EXTERNAL MODULE: ./packages/kit/lib/index.js
 var lib = __nccwpck_require__(96854);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(48161);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+// EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
+var common_lib = __nccwpck_require__(46787);
+// EXTERNAL MODULE: ./packages/promote/lib/index.js + 10 modules
+var promote_lib = __nccwpck_require__(71683);
+;// CONCATENATED MODULE: ./packages/kit/lib/evidence.js
+
+
+
+
+
+
+/** The input and output names of the evidence look-up, as every action that offers it declares them. */
+const EVIDENCE_OUTPUTS = {
+    environment: 'environment',
+    hasEvidence: 'has-evidence',
+    evidence: 'evidence',
+    systemId: 'system-id',
+    evidencePath: 'evidence-path',
+    environmentsPath: 'environments-path',
+};
+/** The outputs of an evidence look-up, by the names of EVIDENCE_OUTPUTS; none when there was no look-up. */
+function evidenceOutputs(e) {
+    if (!e)
+        return {};
+    return {
+        [EVIDENCE_OUTPUTS.environment]: e.environment,
+        [EVIDENCE_OUTPUTS.hasEvidence]: e.hasEvidence,
+        [EVIDENCE_OUTPUTS.evidence]: e.evidence,
+        [EVIDENCE_OUTPUTS.systemId]: e.systemId,
+        [EVIDENCE_OUTPUTS.evidencePath]: e.evidencePath,
+        [EVIDENCE_OUTPUTS.environmentsPath]: e.environmentsPath,
+    };
+}
+/** The environment a promotion or an evidence look-up is for: the given one, else the configuration's first. */
+function evidenceEnvironment(config, given, purpose = 'look for evidence') {
+    const environment = given ?? config.environments[0]?.name;
+    if (!environment)
+        throw new common_lib/* KarooError */.xD('input', `${config.path} has no environments; add them under environments: to ${purpose}`);
+    return environment;
+}
+/**
+ * Whether the candidate already has passing acceptance evidence from the environment, decided
+ * exactly as promotion's gate decides it (promote's dry run: evidence for this system id, from a
+ * run of an allowed workflow that succeeded, signed when karoo.yml requires it), and the files
+ * the report step reads. Build calls it right after the candidate is in the store, so a pull
+ * request whose candidate was tested before skips acceptance without a step of its own.
+ */
+async function lookForEvidence(o) {
+    const environment = evidenceEnvironment(o.config, o.environment);
+    const ctx = (0,promote_lib.runFromEnv)();
+    const r = await (0,promote_lib.promote)({
+        store: o.store,
+        config: o.config,
+        candidate: o.candidate,
+        environment,
+        actor: ctx.actor,
+        run: ctx.run,
+        dryRun: true,
+        systemId: (0,promote_lib.systemIdFromConfig)(o.config),
+        evidenceRuns: (0,promote_lib.evidenceRunVerifierFromEnv)({ token: o.githubToken, config: o.config, progress: lib/* actionProgress */.cv }),
+        progress: lib/* actionProgress */.cv,
+    });
+    const hasEvidence = r.passingEvidence.includes(environment);
+    // Say why passing evidence from this environment does not spare the acceptance run.
+    if (!hasEvidence)
+        for (const e of r.evidence)
+            if (e.environment === environment && e.result === 'passed' && e.untrusted)
+                lib/* actionProgress */.cv.info(`evidence ${e.digest} from ${environment} does not count: ${e.untrusted}`);
+    const files = await reportFiles(o.store, o.config, r.evidence);
+    return {
+        environment,
+        hasEvidence,
+        evidence: countingEvidence(r.evidence, environment),
+        systemId: r.systemId ?? '',
+        ...files,
+    };
+}
+/** The digest of the candidate's passing evidence from the environment that counts ('' for none): never a record the gate does not count. */
+function countingEvidence(evidence, environment) {
+    return evidence.find((e) => e.environment === environment && e.result === 'passed' && !e.untrusted)?.digest ?? '';
+}
+/**
+ * The candidate's evidence and what each environment runs, as the JSON files the report step
+ * reads (its `evidence` and `environments` inputs), under RUNNER_TEMP.
+ */
+async function reportFiles(store, config, evidence) {
+    const dir = (0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'karoo-promote');
+    await (0,promises_.mkdir)(dir, { recursive: true });
+    const names = config.environments.map((e) => e.name);
+    const environments = (await (0,promote_lib.environmentStatus)(store, names)).map((s) => ({
+        name: s.environment,
+        ...(s.candidate ? { candidate: s.candidate } : {}),
+        ...(s.systemId ? { systemId: s.systemId } : {}),
+        production: s.environment === names.at(-1),
+    }));
+    // Evidence that does not count (wrong system, a run that does not check out) is not reported as a result.
+    const records = evidence
+        .filter((e) => !e.untrusted)
+        .map((e) => ({
+        result: e.result,
+        passed: e.passed ?? 0,
+        failed: e.failed ?? 0,
+        skipped: e.skipped ?? 0,
+        ...(e.countsUnknown ? { countsUnknown: true } : {}),
+        durationMs: e.durationMs ?? 0,
+        environment: e.environment,
+        digest: e.digest,
+        ...(e.runUrl ? { runUrl: e.runUrl } : {}),
+    }));
+    const paths = { evidence: (0,external_node_path_.join)(dir, 'evidence.json'), environments: (0,external_node_path_.join)(dir, 'environments.json') };
+    await (0,promises_.writeFile)(paths.evidence, `${JSON.stringify(records, null, 2)}\n`);
+    await (0,promises_.writeFile)(paths.environments, `${JSON.stringify(environments, null, 2)}\n`);
+    return { evidencePath: paths.evidence, environmentsPath: paths.environments };
+}
+//# sourceMappingURL=evidence.js.map
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
+var main_core = __nccwpck_require__(33838);
+;// CONCATENATED MODULE: ./packages/kit/lib/attest.js
+
+
+
+/** The signing inputs the build and accept actions declare, kebab-case as in action.yml. */
+const ATTEST_INPUTS = { attest: 'attest', attestKey: 'attest-key', attestKeyless: 'attest-keyless' };
+/** The values of `attest`. */
+const ATTEST_MODES = ['none', 'keyless', 'key'];
+/**
+ * The inputs `attest`, `attest-key` and `attest-keyless`. `attest-key` holds either the private
+ * key's PEM text (what a workflow passes from a secret: it is masked in the log at once, each
+ * line too, and never written to a file) or the path of a PEM file. `attest: key` without a key
+ * is refused here, before the step does anything.
+ */
+function attestInputs() {
+    const given = (0,lib/* optionalInput */.$m)(ATTEST_INPUTS.attest);
+    const mode = given === undefined ? undefined : (0,lib/* choiceInput */.ij)(ATTEST_INPUTS.attest, ATTEST_MODES, 'none');
+    const key = (0,lib/* optionalInput */.$m)(ATTEST_INPUTS.attestKey);
+    let keyText;
+    let keyFile;
+    if (key !== undefined && (key.includes('-----BEGIN') || /[\r\n]/.test(key))) {
+        // The runner masks a multi-line value added at once only where it appears whole: each line too.
+        main_core.setSecret(key);
+        for (const line of key.split(/\r?\n/))
+            if (line.trim() !== '' && !line.startsWith('-----'))
+                main_core.setSecret(line.trim());
+        if (!key.includes('-----BEGIN'))
+            throw new common_lib/* KarooError */.xD('input', `input "${ATTEST_INPUTS.attestKey}" is neither a PEM private key nor a file path; pass the key's PEM text (e.g. the ATTEST_KEY secret) or the path of a PEM file`);
+        keyText = key;
+    }
+    else
+        keyFile = key;
+    if (mode === 'key' && key === undefined)
+        throw new common_lib/* KarooError */.xD('input', `attest: key needs a PEM private key in input "${ATTEST_INPUTS.attestKey}" (candidate.yml passes the ATTEST_KEY secret); pass it, or use attest: keyless or none`);
+    return { mode, keyText, keyFile, keyless: (0,lib/* booleanInput */.tE)(ATTEST_INPUTS.attestKeyless, false) };
+}
+/**
+ * The signing the inputs ask for, for `signerFrom` of @karoo/attest: `attest` decides when given
+ * (`none` signs nothing, not even with karoo.yml's signing key); without it, as before,
+ * `attest-keyless`, else `attest-key`, else karoo.yml `attestations.signing-key`.
+ */
+function signingOptions(i, configKey, token) {
+    const key = { keyText: i?.keyText, key: i?.keyFile };
+    switch (i?.mode) {
+        case 'none':
+            return {};
+        case 'keyless':
+            return { keyless: true, token };
+        case 'key':
+            return key;
+        default:
+            return { keyless: i?.keyless ?? false, ...key, configKey, token };
+    }
+}
+//# sourceMappingURL=attest.js.map
 ;// CONCATENATED MODULE: ./actions/candidate/lib/constants.js
+
+
 /** Input and output names of the candidate action (and of the root action.yml), as action.yml declares them. */
 const INPUT = {
     config: 'config',
@@ -80262,6 +80496,14 @@ const INPUT = {
     registryPassword: 'registry-password',
     indexUsername: 'index-username',
     indexPassword: 'index-password',
+    cache: 'cache',
+    attest: ATTEST_INPUTS.attest,
+    attestKey: ATTEST_INPUTS.attestKey,
+    attestKeyless: ATTEST_INPUTS.attestKeyless,
+    environment: 'environment',
+    acceptance: 'acceptance',
+    attestations: 'attestations',
+    key: 'key',
     githubToken: 'github-token',
     token: 'token',
 };
@@ -80269,9 +80511,13 @@ const OUTPUT = {
     candidate: 'candidate',
     candidateRef: 'candidate-ref',
     existed: 'existed',
+    attestation: 'attestation',
     lockDigest: 'lock-digest',
     lockPath: 'lock-path',
+    requirementsPath: 'requirements-path',
     changed: 'changed',
+    ...EVIDENCE_OUTPUTS,
+    reported: 'reported',
     commentUrl: 'comment-url',
     markdownPath: 'markdown-path',
 };
@@ -80282,7 +80528,8 @@ var lib_store = __nccwpck_require__(89063);
 
 
 
-/** Every input of the action, read once. */
+
+/** Every input of the action, read once; `attest: key` without a key is refused before anything runs. */
 function loadInputs() {
     return {
         config: (0,lib/* input */.hF)(INPUT.config, { default: 'karoo.yml' }),
@@ -80290,6 +80537,12 @@ function loadInputs() {
         comment: (0,lib/* booleanInput */.tE)(INPUT.comment, true),
         baseRef: (0,lib/* optionalInput */.$m)(INPUT.baseRef),
         index: (0,lib/* indexCredentialsInput */.NI)(),
+        cache: (0,lib/* booleanInput */.tE)(INPUT.cache, false),
+        attest: attestInputs(),
+        environment: (0,lib/* optionalInput */.$m)(INPUT.environment),
+        acceptance: (0,lib/* booleanInput */.tE)(INPUT.acceptance, false),
+        attestations: (0,lib/* booleanInput */.tE)(INPUT.attestations, false),
+        key: (0,lib/* optionalInput */.$m)(INPUT.key),
         githubToken: (0,lib/* githubTokenInput */.vN)(),
     };
 }
@@ -80298,18 +80551,10 @@ function loadInputs() {
 var src = __nccwpck_require__(71706);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(48161);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(76760);
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(78474);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(51455);
 // EXTERNAL MODULE: ./packages/candidate/lib/index.js + 4 modules
 var candidate_lib = __nccwpck_require__(46399);
-// EXTERNAL MODULE: ./packages/common/lib/index.js + 10 modules
-var common_lib = __nccwpck_require__(46787);
 // EXTERNAL MODULE: ./packages/oci/lib/index.js + 10 modules
 var oci_lib = __nccwpck_require__(99713);
 // EXTERNAL MODULE: ./node_modules/p-limit/index.js + 1 modules
@@ -80701,63 +80946,6 @@ async function fillDownloadDir(store, lock, dir) {
 var attest_lib = __nccwpck_require__(74938);
 // EXTERNAL MODULE: ./packages/lock/lib/index.js + 22 modules
 var lock_lib = __nccwpck_require__(34764);
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
-var lib_core = __nccwpck_require__(33838);
-;// CONCATENATED MODULE: ./packages/kit/lib/attest.js
-
-
-
-/** The signing inputs the build and accept actions declare, kebab-case as in action.yml. */
-const ATTEST_INPUTS = { attest: 'attest', attestKey: 'attest-key', attestKeyless: 'attest-keyless' };
-/** The values of `attest`. */
-const ATTEST_MODES = (/* unused pure expression or super */ null && (['none', 'keyless', 'key']));
-/**
- * The inputs `attest`, `attest-key` and `attest-keyless`. `attest-key` holds either the private
- * key's PEM text (what a workflow passes from a secret: it is masked in the log at once, each
- * line too, and never written to a file) or the path of a PEM file. `attest: key` without a key
- * is refused here, before the step does anything.
- */
-function attestInputs() {
-    const given = optionalInput(ATTEST_INPUTS.attest);
-    const mode = given === undefined ? undefined : choiceInput(ATTEST_INPUTS.attest, ATTEST_MODES, 'none');
-    const key = optionalInput(ATTEST_INPUTS.attestKey);
-    let keyText;
-    let keyFile;
-    if (key !== undefined && (key.includes('-----BEGIN') || /[\r\n]/.test(key))) {
-        // The runner masks a multi-line value added at once only where it appears whole: each line too.
-        core.setSecret(key);
-        for (const line of key.split(/\r?\n/))
-            if (line.trim() !== '' && !line.startsWith('-----'))
-                core.setSecret(line.trim());
-        if (!key.includes('-----BEGIN'))
-            throw new KarooError('input', `input "${ATTEST_INPUTS.attestKey}" is neither a PEM private key nor a file path; pass the key's PEM text (e.g. the ATTEST_KEY secret) or the path of a PEM file`);
-        keyText = key;
-    }
-    else
-        keyFile = key;
-    if (mode === 'key' && key === undefined)
-        throw new KarooError('input', `attest: key needs a PEM private key in input "${ATTEST_INPUTS.attestKey}" (candidate.yml passes the ATTEST_KEY secret); pass it, or use attest: keyless or none`);
-    return { mode, keyText, keyFile, keyless: booleanInput(ATTEST_INPUTS.attestKeyless, false) };
-}
-/**
- * The signing the inputs ask for, for `signerFrom` of @karoo/attest: `attest` decides when given
- * (`none` signs nothing, not even with karoo.yml's signing key); without it, as before,
- * `attest-keyless`, else `attest-key`, else karoo.yml `attestations.signing-key`.
- */
-function signingOptions(i, configKey, token) {
-    const key = { keyText: i?.keyText, key: i?.keyFile };
-    switch (i?.mode) {
-        case 'none':
-            return {};
-        case 'keyless':
-            return { keyless: true, token };
-        case 'key':
-            return key;
-        default:
-            return { keyless: i?.keyless ?? false, ...key, configKey, token };
-    }
-}
-//# sourceMappingURL=attest.js.map
 ;// CONCATENATED MODULE: ./packages/kit/lib/cache.js
 
 
@@ -80786,15 +80974,15 @@ async function restoreCached(what, paths, key, restoreKeys) {
     try {
         const cache = await Promise.all(/* import() */[__nccwpck_require__.e(878), __nccwpck_require__.e(691)]).then(__nccwpck_require__.bind(__nccwpck_require__, 61691));
         if (!cache.isFeatureAvailable()) {
-            lib_core.info(`${what}: the Actions cache service is not available here; nothing restored`);
+            main_core.info(`${what}: the Actions cache service is not available here; nothing restored`);
             return undefined;
         }
         const hit = await cache.restoreCache(paths.map((p) => cachePath(p)), key ?? restoreKeys[0], restoreKeys);
-        lib_core.info(hit ? `${what}: restored from the Actions cache (${hit})` : `${what}: nothing in the Actions cache yet`);
+        main_core.info(hit ? `${what}: restored from the Actions cache (${hit})` : `${what}: nothing in the Actions cache yet`);
         return hit;
     }
     catch (e) {
-        lib_core.warning(`${what}: cache restore failed (${e.message}); going on without it`);
+        main_core.warning(`${what}: cache restore failed (${e.message}); going on without it`);
         return undefined;
     }
 }
@@ -80814,10 +81002,10 @@ async function saveCached(what, paths, key, restored) {
         if (!cache.isFeatureAvailable())
             return;
         await cache.saveCache(paths.map((p) => cachePath(p)), key);
-        lib_core.info(`${what}: saved in the Actions cache as ${key}`);
+        main_core.info(`${what}: saved in the Actions cache as ${key}`);
     }
     catch (e) {
-        lib_core.warning(`${what}: cache save failed (${e.message}); the next run starts without it`);
+        main_core.warning(`${what}: cache save failed (${e.message}); the next run starts without it`);
     }
 }
 /**
@@ -80832,106 +81020,6 @@ async function lookupCached(paths, key) {
     return cache.restoreCache(paths.map((p) => cachePath(p)), key, [], { lookupOnly: true });
 }
 //# sourceMappingURL=cache.js.map
-// EXTERNAL MODULE: ./packages/promote/lib/index.js + 10 modules
-var promote_lib = __nccwpck_require__(71683);
-;// CONCATENATED MODULE: ./packages/kit/lib/evidence.js
-
-
-
-
-
-
-/** The input and output names of the evidence look-up, as every action that offers it declares them. */
-const EVIDENCE_OUTPUTS = {
-    environment: 'environment',
-    hasEvidence: 'has-evidence',
-    evidence: 'evidence',
-    systemId: 'system-id',
-    evidencePath: 'evidence-path',
-    environmentsPath: 'environments-path',
-};
-/** The environment a promotion or an evidence look-up is for: the given one, else the configuration's first. */
-function evidenceEnvironment(config, given, purpose = 'look for evidence') {
-    const environment = given ?? config.environments[0]?.name;
-    if (!environment)
-        throw new common_lib/* KarooError */.xD('input', `${config.path} has no environments; add them under environments: to ${purpose}`);
-    return environment;
-}
-/**
- * Whether the candidate already has passing acceptance evidence from the environment, decided
- * exactly as promotion's gate decides it (promote's dry run: evidence for this system id, from a
- * run of an allowed workflow that succeeded, signed when karoo.yml requires it), and the files
- * the report step reads. Build calls it right after the candidate is in the store, so a pull
- * request whose candidate was tested before skips acceptance without a step of its own.
- */
-async function lookForEvidence(o) {
-    const environment = evidenceEnvironment(o.config, o.environment);
-    const ctx = (0,promote_lib.runFromEnv)();
-    const r = await (0,promote_lib.promote)({
-        store: o.store,
-        config: o.config,
-        candidate: o.candidate,
-        environment,
-        actor: ctx.actor,
-        run: ctx.run,
-        dryRun: true,
-        systemId: (0,promote_lib.systemIdFromConfig)(o.config),
-        evidenceRuns: (0,promote_lib.evidenceRunVerifierFromEnv)({ token: o.githubToken, config: o.config, progress: lib/* actionProgress */.cv }),
-        progress: lib/* actionProgress */.cv,
-    });
-    const hasEvidence = r.passingEvidence.includes(environment);
-    // Say why passing evidence from this environment does not spare the acceptance run.
-    if (!hasEvidence)
-        for (const e of r.evidence)
-            if (e.environment === environment && e.result === 'passed' && e.untrusted)
-                lib/* actionProgress */.cv.info(`evidence ${e.digest} from ${environment} does not count: ${e.untrusted}`);
-    const files = await reportFiles(o.store, o.config, r.evidence);
-    return {
-        environment,
-        hasEvidence,
-        evidence: countingEvidence(r.evidence, environment),
-        systemId: r.systemId ?? '',
-        ...files,
-    };
-}
-/** The digest of the candidate's passing evidence from the environment that counts ('' for none): never a record the gate does not count. */
-function countingEvidence(evidence, environment) {
-    return evidence.find((e) => e.environment === environment && e.result === 'passed' && !e.untrusted)?.digest ?? '';
-}
-/**
- * The candidate's evidence and what each environment runs, as the JSON files the report step
- * reads (its `evidence` and `environments` inputs), under RUNNER_TEMP.
- */
-async function reportFiles(store, config, evidence) {
-    const dir = (0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'karoo-promote');
-    await (0,promises_.mkdir)(dir, { recursive: true });
-    const names = config.environments.map((e) => e.name);
-    const environments = (await (0,promote_lib.environmentStatus)(store, names)).map((s) => ({
-        name: s.environment,
-        ...(s.candidate ? { candidate: s.candidate } : {}),
-        ...(s.systemId ? { systemId: s.systemId } : {}),
-        production: s.environment === names.at(-1),
-    }));
-    // Evidence that does not count (wrong system, a run that does not check out) is not reported as a result.
-    const records = evidence
-        .filter((e) => !e.untrusted)
-        .map((e) => ({
-        result: e.result,
-        passed: e.passed ?? 0,
-        failed: e.failed ?? 0,
-        skipped: e.skipped ?? 0,
-        ...(e.countsUnknown ? { countsUnknown: true } : {}),
-        durationMs: e.durationMs ?? 0,
-        environment: e.environment,
-        digest: e.digest,
-        ...(e.runUrl ? { runUrl: e.runUrl } : {}),
-    }));
-    const paths = { evidence: (0,external_node_path_.join)(dir, 'evidence.json'), environments: (0,external_node_path_.join)(dir, 'environments.json') };
-    await (0,promises_.writeFile)(paths.evidence, `${JSON.stringify(records, null, 2)}\n`);
-    await (0,promises_.writeFile)(paths.environments, `${JSON.stringify(environments, null, 2)}\n`);
-    return { evidencePath: paths.evidence, environmentsPath: paths.environments };
-}
-//# sourceMappingURL=evidence.js.map
 ;// CONCATENATED MODULE: ./actions/build/lib/run.js
 
 
@@ -81055,161 +81143,6 @@ async function summary(r, store) {
         ...(r.attestation ? [[{ data: 'signed provenance', header: true }, { data: `<code>${r.attestation}</code>` }]] : []),
     ]);
     await s.write();
-}
-//# sourceMappingURL=run.js.map
-// EXTERNAL MODULE: ./packages/summary/lib/steps.js
-var steps = __nccwpck_require__(78989);
-;// CONCATENATED MODULE: ./actions/promote/lib/gate-config.js
-
-/**
- * The configuration a promotion is gated with: every environment's `requires` and `soak` come
- * from `gate` (the karoo.yml of the default branch), everything else (inventories, values,
- * nodes) from `config` (the dispatched ref). A user who may dispatch from a branch can change
- * what is deployed there, but not relax the gate that decides whether it may be.
- * The target environment must exist in `gate`, or the promotion is refused.
- */
-function withGateFrom(config, gate, environment, gateLabel) {
-    const gated = new Map(gate.environments.map((e) => [e.name, e]));
-    if (!gated.has(environment)) {
-        throw new common_lib/* KarooError */.xD('refused', `environment "${environment}" is not in the karoo.yml of ${gateLabel}, which holds the gate of every release; add it there (merge it to the default branch) before releasing to it`);
-    }
-    const gateRaw = new Map((gate.raw.environments ?? []).map((e) => [e.name, e]));
-    const environments = config.environments.map((e) => {
-        const g = gated.get(e.name);
-        return g ? { ...e, requires: g.requires, soakSeconds: g.soakSeconds } : e;
-    });
-    // The gate reads whether `requires` was written out from the document itself.
-    const rawEnvironments = (config.raw.environments ?? []).map((e) => {
-        const g = gateRaw.get(e.name);
-        if (!g)
-            return e;
-        const { requires: _r, soak: _s, ...rest } = e;
-        return { ...rest, ...(g.requires !== undefined ? { requires: g.requires } : {}), ...(g.soak !== undefined ? { soak: g.soak } : {}) };
-    });
-    return { ...config, environments, raw: { ...config.raw, environments: rawEnvironments } };
-}
-//# sourceMappingURL=gate-config.js.map
-;// CONCATENATED MODULE: ./actions/promote/lib/run.js
-
-
-
-
-
-
-
-
-/**
- * Promotes (or, dry, checks) the candidate into the environment and writes the job summary and
- * the report step's files. A refusal calls `refused` with its gate before it is thrown.
- */
-async function runPromote(i, refused = () => { }) {
-    const branchConfig = await (0,src.loadConfig)(i.config);
-    const environment = evidenceEnvironment(branchConfig, i.environment, 'promote');
-    // The gate (requires, soak) from another karoo.yml: release.yml passes the default branch's.
-    const gatePath = i.gateConfig;
-    const gateLabel = i.gateConfigRef ?? gatePath;
-    const gateConfig = gatePath ? await (0,src.loadConfig)(gatePath) : undefined;
-    const config = gateConfig ? withGateFrom(branchConfig, gateConfig, environment, gateLabel) : branchConfig;
-    const gateNote = gatePath
-        ? `The gate (\`requires\`, \`soak\`) was read from the karoo.yml of **${gateLabel}**, not from the dispatched ref${process.env.GITHUB_REF ? ` (\`${process.env.GITHUB_REF}\`)` : ''}.`
-        : `The gate (\`requires\`, \`soak\`) was read from ${branchConfig.path}.`;
-    const token = i.githubToken;
-    const store = (0,lib_store.openActionStore)(config, i.store, token);
-    const dryRun = i.dryRun;
-    const ctx = (0,promote_lib.runFromEnv)();
-    const wantGithub = i.githubDeployment && !dryRun;
-    if (wantGithub && !token)
-        throw new common_lib/* KarooError */.xD('input', 'input "github-token" is empty; it is needed for the GitHub Deployment (or set github-deployment: false)');
-    if (wantGithub && (!ctx.repository || !ctx.sha))
-        throw new common_lib/* KarooError */.xD('input', 'GITHUB_REPOSITORY and GITHUB_SHA are not set; run inside GitHub Actions or set github-deployment: false');
-    const github = wantGithub
-        ? {
-            tracker: (0,promote_lib.githubDeployments)({
-                token: token,
-                repository: ctx.repository,
-                baseUrl: process.env.GITHUB_API_URL,
-                progress: lib/* actionProgress */.cv,
-            }),
-            ref: ctx.sha,
-        }
-        : undefined;
-    const candidate = i.candidate;
-    const reason = i.reason;
-    let gate;
-    let outputs;
-    try {
-        const r = await (0,promote_lib.promote)({
-            store,
-            config,
-            candidate,
-            environment,
-            reason,
-            actor: ctx.actor,
-            run: ctx.run,
-            rollback: i.rollback,
-            dryRun,
-            systemId: (0,promote_lib.systemIdFromConfig)(config),
-            // Which runs may produce evidence is part of the gate: read from the gate's karoo.yml (the default branch's) when given.
-            evidenceRuns: (0,promote_lib.evidenceRunVerifierFromEnv)({ token, config: gateConfig ?? branchConfig, progress: lib/* actionProgress */.cv }),
-            thisRunEvidence: i.thisRunEvidence,
-            deploy: i.deploy ? (0,promote_lib.deployHandover)() : undefined,
-            github,
-            progress: lib/* actionProgress */.cv,
-        });
-        gate = r.gate;
-        const files = await reportFiles(store, config, r.evidence);
-        outputs = {
-            environment,
-            status: r.status,
-            allowed: r.allowed,
-            hasEvidence: r.passingEvidence.includes(environment),
-            passingEvidence: JSON.stringify(r.passingEvidence),
-            previous: r.previous ?? '',
-            record: r.record ?? '',
-            tag: r.tag,
-            systemId: r.systemId ?? '',
-            evidence: countingEvidence(r.evidence, environment),
-            deploymentId: r.deployment ? String(r.deployment.id) : '',
-            gate: JSON.stringify(r.gate),
-            ...files,
-        };
-        if (r.status === 'checked') {
-            lib/* core.info */.I8.info(`${r.allowed ? 'allowed' : 'refused'}: ${r.candidate} → ${environment} (dry run)`);
-            if (!r.allowed)
-                lib/* core.notice */.I8.notice(`${r.candidate} may not enter ${environment} yet: ${r.gate
-                    .filter((g) => !g.met)
-                    .map((g) => g.detail)
-                    .join('; ')}`);
-        }
-        if (r.deploy.status === 'skipped' && r.status !== 'checked')
-            lib/* core.info */.I8.info(`deploy skipped: ${r.deploy.detail}`);
-        await lib/* core.summary */.I8.summary
-            .addRaw((0,steps/* promoteSummary */.h0)({
-            candidate: r.candidate,
-            to: environment,
-            previous: r.previous,
-            systemId: r.systemId,
-            reason,
-            actor: ctx.actor,
-            deploymentUrl: r.deployment?.url,
-            gate: r.gate,
-        }))
-            .addRaw(`\n${gateNote}\n`)
-            .write();
-    }
-    catch (e) {
-        // A refusal still gets its gate table in the job summary, so the missing evidence is visible.
-        if ((0,common_lib/* isKarooError */.ro)(e) && e.kind === 'refused' && Array.isArray(e.detail?.gate)) {
-            gate = e.detail.gate;
-            refused({ environment, allowed: false, gate: JSON.stringify(gate) });
-            await lib/* core.summary */.I8.summary
-                .addRaw((0,steps/* promoteSummary */.h0)({ candidate, to: environment, actor: ctx.actor, reason, gate }))
-                .addRaw(`\n${gateNote}\n`)
-                .write();
-        }
-        throw e;
-    }
-    return outputs;
 }
 //# sourceMappingURL=run.js.map
 // EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js + 21 modules
@@ -81422,6 +81355,9 @@ async function runReport(i, early = () => { }) {
         return commentForWorkflowRun(i, marker);
     const { owner, repo } = github/* context */._.repo;
     const event = (0,report_lib/* pullRequestFromEvent */.vR)(github/* context */._.eventName, github/* context */._.payload, `${owner}/${repo}`);
+    const token = i.githubToken ?? process.env.GITHUB_TOKEN ?? '';
+    let gh;
+    const client = () => (gh ??= (0,report_lib/* createGitHubClient */.LX)({ token, baseUrl: process.env.GITHUB_API_URL, progress: lib/* actionProgress */.cv }));
     let report;
     if (i.reportJson) {
         let data;
@@ -81445,10 +81381,11 @@ async function runReport(i, early = () => { }) {
             store: i.store.store,
             evidence: i.evidence,
             environments: i.environments,
+            // A checkout of one commit (actions/checkout's default) does not hold the base commit: its lock is read from the API.
+            readAtRef: token ? (ref, path) => (0,report_lib/* fileAtRef */.bw)(client(), { owner, repo, path, ref }) : undefined,
         }, (m) => lib/* core.warning */.I8.warning(m));
     }
     if (i.attestations && report.candidate) {
-        const token = i.githubToken ?? process.env.GITHUB_TOKEN;
         const [{ loadConfig }, { openActionStore }] = await Promise.all([Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 71706)), Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 89063))]);
         const config = (0,external_node_fs_.existsSync)(i.config) ? await loadConfig(i.config) : undefined;
         const store = openActionStore(config, i.store, token || undefined);
@@ -81483,13 +81420,8 @@ async function runReport(i, early = () => { }) {
         limit: report_lib/* COMMENT_LIMIT */.W$,
         fullReportHint: `The full report is in the [job summary](${runUrl}) and the \`markdown-path\` output of the report step.`,
     });
-    const gh = (0,report_lib/* createGitHubClient */.LX)({
-        token: i.githubToken ?? process.env.GITHUB_TOKEN ?? '',
-        baseUrl: process.env.GITHUB_API_URL,
-        progress: lib/* actionProgress */.cv,
-    });
     const fork = event?.number === number ? event.fork : false;
-    const result = await (0,report_lib/* publishReport */.S3)(gh, { owner, repo, number }, marker, comment.markdown, { fork, progress: lib/* actionProgress */.cv });
+    const result = await (0,report_lib/* publishReport */.S3)(client(), { owner, repo, number }, marker, comment.markdown, { fork, progress: lib/* actionProgress */.cv });
     if (!result.posted) {
         lib/* core.warning */.I8.warning(result.message);
         return written;
@@ -82120,6 +82052,8 @@ async function pipBackend() {
     return new (await __nccwpck_require__.e(/* import() */ 567).then(__nccwpck_require__.bind(__nccwpck_require__, 45567))).PipBackend();
 }
 //# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: ./packages/summary/lib/steps.js
+var steps = __nccwpck_require__(78989);
 // EXTERNAL MODULE: ./packages/summary/lib/markdown.js
 var markdown = __nccwpck_require__(1749);
 ;// CONCATENATED MODULE: ./actions/resolve/lib/run.js
@@ -82222,54 +82156,72 @@ async function runResolve(i) {
 
 
 
-
 /**
- * resolve → build → (a dry run of promote, when karoo.yml has environments) → report, each
- * step's work called in this process in a log group of its own, each step's outputs handed to
- * the next as typed values. A step that fails stops the rest with its own error.
+ * resolve → build (with the look for passing evidence, when karoo.yml has environments) →
+ * report, each step's work called in this process in a log group of its own, each step's
+ * outputs handed to the next as typed values. A step that fails stops the rest with its own
+ * error. `built` gets the outputs known before the report, so a failed comment loses none.
  */
-async function runCandidate(i) {
+async function runCandidate(i, built = () => { }) {
     const { config, githubToken, index } = i;
-    const resolved = await lib/* core.group */.I8.group('karoo resolve', () => runResolve({ config, force: false, cache: false, index }));
-    const built = await lib/* core.group */.I8.group('karoo build', () => runBuild({ config, lock: resolved.lockPath, store: i.store, githubToken, mountFrom: [], cache: false, index, provenance: true }));
-    // Evidence and environments for the report, when the configuration has environments.
-    let files = {};
-    if ((await (0,src.loadConfig)(config)).environments.length > 0) {
-        files = await lib/* core.group */.I8.group('karoo promote', () => runPromote({
-            candidate: built.candidate,
-            config,
-            store: i.store,
-            rollback: false,
-            dryRun: true,
-            deploy: true,
-            githubDeployment: false,
-            githubToken,
-        }));
+    const cache = i.cache ?? false;
+    const resolved = await lib/* core.group */.I8.group('karoo resolve', () => runResolve({ config, force: false, cache, index }));
+    // Evidence (and what each environment runs, for the report) when there are environments; an
+    // acceptance run that follows needs them, and the look-up says so when there are none.
+    const lookForEvidence = i.acceptance || (await (0,src.loadConfig)(config)).environments.length > 0;
+    const b = await lib/* core.group */.I8.group('karoo build', () => runBuild({
+        config,
+        lock: resolved.lockPath,
+        store: i.store,
+        githubToken,
+        mountFrom: [],
+        cache,
+        index,
+        provenance: true,
+        attest: i.attest,
+        lookForEvidence,
+        environment: i.environment,
+    }));
+    const known = {
+        candidate: b.candidate,
+        candidateRef: b.candidateRef,
+        existed: b.existed,
+        attestation: b.attestation,
+        lockDigest: resolved.lockDigest,
+        lockPath: resolved.lockPath,
+        requirementsPath: resolved.requirementsPath,
+        changed: resolved.changed,
+        evidence: b.evidence,
+    };
+    built(known);
+    if (i.acceptance && !b.evidence?.hasEvidence) {
+        lib/* core.info */.I8.info(`${b.candidate} has no passing evidence from ${b.evidence?.environment}: the acceptance run follows, and its job reports`);
+        return { ...known, reported: false, commentUrl: '', markdownPath: '' };
+    }
+    if (i.acceptance && b.evidence) {
+        lib/* core.notice */.I8.notice(`candidate ${b.candidate} already has passing evidence from ${b.evidence.environment}; the acceptance run is skipped (nothing changed that needs testing)`);
+        await lib/* core.summary */.I8.summary
+            .addHeading('Acceptance skipped', 3)
+            .addRaw(`<code>${b.candidate}</code> already has passing evidence from <code>${b.evidence.environment}</code>.`, true)
+            .write();
     }
     const reported = await lib/* core.group */.I8.group('karoo report', () => runReport({
         lock: resolved.lockPath,
         baseRef: i.baseRef,
-        candidate: built.candidate,
-        candidateRef: built.candidateRef,
-        candidateExisted: built.existed,
-        store: { store: i.store.store ?? built.candidateRef.replace(/@sha256:[0-9a-f]{64}$/, '') },
-        evidence: files.evidencePath,
-        environments: files.environmentsPath,
+        candidate: b.candidate,
+        candidateRef: b.candidateRef,
+        candidateExisted: b.existed,
+        store: { ...i.store, store: i.store.store ?? b.candidateRef.replace(/@sha256:[0-9a-f]{64}$/, '') },
+        evidence: b.evidence?.evidencePath,
+        environments: b.evidence?.environmentsPath,
         fromWorkflowRun: false,
         config,
+        attestations: i.attestations,
+        key: i.key,
         comment: i.comment,
         githubToken,
     }));
-    return {
-        candidate: built.candidate,
-        candidateRef: built.candidateRef,
-        existed: built.existed,
-        lockDigest: resolved.lockDigest,
-        lockPath: resolved.lockPath,
-        changed: resolved.changed,
-        commentUrl: reported.commentUrl,
-        markdownPath: reported.markdownPath,
-    };
+    return { ...known, reported: true, commentUrl: reported.commentUrl, markdownPath: reported.markdownPath };
 }
 //# sourceMappingURL=run.js.map
 ;// CONCATENATED MODULE: ./actions/candidate/lib/main.js
@@ -82277,17 +82229,22 @@ async function runCandidate(i) {
 
 
 
-(0,lib/* runAction */.Cs)(async () => {
-    const o = await runCandidate(loadInputs());
-    (0,lib/* setOutputs */.n0)({
-        [OUTPUT.candidate]: o.candidate,
-        [OUTPUT.candidateRef]: o.candidateRef,
-        [OUTPUT.existed]: o.existed,
-        [OUTPUT.lockDigest]: o.lockDigest,
-        [OUTPUT.lockPath]: o.lockPath,
-        [OUTPUT.changed]: o.changed,
-        [OUTPUT.commentUrl]: o.commentUrl,
-        [OUTPUT.markdownPath]: o.markdownPath,
-    });
+
+/** The outputs known before the report: set first, so a step whose comment fails still gives the candidate. */
+const built = (o) => (0,lib/* setOutputs */.n0)({
+    [OUTPUT.candidate]: o.candidate,
+    [OUTPUT.candidateRef]: o.candidateRef,
+    [OUTPUT.existed]: o.existed,
+    [OUTPUT.attestation]: o.attestation ?? '',
+    [OUTPUT.lockDigest]: o.lockDigest,
+    [OUTPUT.lockPath]: o.lockPath,
+    [OUTPUT.requirementsPath]: o.requirementsPath,
+    [OUTPUT.changed]: o.changed,
+    ...evidenceOutputs(o.evidence),
 });
+// Exit codes as the CLI's (2: bad input, refused before anything ran), as the build step's.
+(0,lib/* runAction */.Cs)(async () => {
+    const o = await runCandidate(loadInputs(), built);
+    (0,lib/* setOutputs */.n0)({ [OUTPUT.reported]: o.reported, [OUTPUT.commentUrl]: o.commentUrl, [OUTPUT.markdownPath]: o.markdownPath });
+}, { exitCodes: true });
 //# sourceMappingURL=main.js.map

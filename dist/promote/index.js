@@ -76798,6 +76798,39 @@ function pullRequestFromEvent(eventName, payload, repository) {
     }
     return undefined;
 }
+/**
+ * A file's text at a ref, through the contents API (`contents: read`), for a checkout that does
+ * not hold the ref (actions/checkout fetches one commit by default): undefined when the file
+ * does not exist there. A file over 1 MB comes without its content from that endpoint and is
+ * read as its blob (up to 100 MB). A ref GitHub does not know, a directory at the path, or a
+ * token that may not read the repository is one error that says which.
+ */
+async function fileAtRef(gh, t) {
+    const where = `${t.path} at ${t.ref} in ${t.owner}/${t.repo}`;
+    let data;
+    try {
+        ({ data } = await gh.rest.repos.getContent({ owner: t.owner, repo: t.repo, path: t.path, ref: t.ref }));
+    }
+    catch (e) {
+        const h = asHttpError(e);
+        if (h?.status === 404 && !/no commit found/i.test(apiMessage(h)))
+            return undefined;
+        if (h?.status === 404)
+            throw new KarooError('input', `cannot read ${where}: GitHub knows no commit ${t.ref} (${apiMessage(h)}); check the base ref`);
+        if (h && (h.status === 401 || (h.status === 403 && rateLimitWait(e) === undefined)))
+            throw new GitHubAccessError(h.status, `GitHub refused to read ${where} (${h.status} ${apiMessage(h)}); give the job \`permissions: { contents: read }\``, apiMessage(h), 'contents: read', e);
+        if (h)
+            throw new KarooError('unavailable', `GitHub answered ${h.status} (${apiMessage(h)}) when reading ${where}`, { cause: e });
+        throw e;
+    }
+    const f = data;
+    if (Array.isArray(data) || f.type !== 'file')
+        throw new KarooError('input', `${where} is ${Array.isArray(data) ? 'a directory' : `a ${String(f.type)}`}, not a lock file`);
+    if (f.encoding === 'base64' && typeof f.content === 'string')
+        return Buffer.from(f.content, 'base64').toString('utf8');
+    const { data: blob } = await gh.rest.git.getBlob({ owner: t.owner, repo: t.repo, file_sha: String(f.sha) });
+    return Buffer.from(blob.content, blob.encoding === 'base64' ? 'base64' : 'utf8').toString('utf8');
+}
 //# sourceMappingURL=github.js.map
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(31421);
@@ -76822,10 +76855,12 @@ async function loadLock(path, warn = () => { }) {
 }
 /**
  * The base branch's lock, read with `git show REF:PATH` from the repository that holds
- * `path`. Undefined when the file does not exist at that ref (a new lock); an unknown ref
- * or a directory that is not a git work tree is an input error.
+ * `path`, or with `remote` when the clone does not hold the ref (a shallow checkout, as
+ * actions/checkout makes by default). Undefined when the file does not exist at that ref (a
+ * new lock); an unknown ref (with no `remote`) or a directory that is not a git work tree is
+ * an input error.
  */
-async function loadLockAtRef(ref, path, warn = () => { }) {
+async function loadLockAtRef(ref, path, warn = () => { }, remote) {
     if (!/^[A-Za-z0-9._/@{}~^-]+$/.test(ref) || ref.startsWith('-')) {
         throw new KarooError('input', `base ref "${ref}" is not a git ref; pass a branch, tag or commit such as origin/main`);
     }
@@ -76835,18 +76870,23 @@ async function loadLockAtRef(ref, path, warn = () => { }) {
         throw new KarooError('input', `cannot read the base lock at ${ref}: ${dirname(abs)} is not in a git work tree (${e.message.split('\n')[0]})`);
     })).trim();
     const inRepo = relative(top, abs).split('\\').join('/');
-    try {
-        await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], top);
-    }
-    catch {
-        throw new KarooError('input', `base ref "${ref}" does not name a commit in ${top}; fetch it first (actions/checkout with fetch-depth: 0, or git fetch origin ${ref})`);
-    }
     let text;
-    try {
-        text = await git(['show', `${ref}:${inRepo}`], top);
+    const here = await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], top).then(() => true, () => false);
+    if (here) {
+        try {
+            text = await git(['show', `${ref}:${inRepo}`], top);
+        }
+        catch {
+            return undefined;
+        }
     }
-    catch {
-        return undefined;
+    else if (remote) {
+        text = await remote(ref, inRepo);
+        if (text === undefined)
+            return undefined;
+    }
+    else {
+        throw new KarooError('input', `base ref "${ref}" does not name a commit in ${top}; fetch it first (actions/checkout with fetch-depth: 0, or git fetch origin ${ref})`);
     }
     // The reader picks the format from the file name, so keep it.
     const dir = await mkdtemp(join(tmpdir(), 'karoo-base-'));
@@ -76980,7 +77020,7 @@ async function reportFromFiles(f, warn = () => { }) {
     }
     else if (f.baseRef) {
         try {
-            base = await loadLockAtRef(f.baseRef, f.head, warn);
+            base = await loadLockAtRef(f.baseRef, f.head, warn, f.readAtRef);
             baseLabel = f.baseRef;
             if (!base) {
                 warn(`${f.head} does not exist at ${f.baseRef}: every package is reported as added`);
@@ -76988,7 +77028,7 @@ async function reportFromFiles(f, warn = () => { }) {
             }
         }
         catch (e) {
-            if (!f.baseRefOptional || !isKarooError(e) || e.kind !== 'input')
+            if (!f.baseRefOptional || !isKarooError(e) || (e.kind !== 'input' && e.kind !== 'unavailable'))
                 throw e;
             warn(`no lock diff: ${errorMessage(e)}`);
         }
@@ -78514,6 +78554,19 @@ const EVIDENCE_OUTPUTS = {
     evidencePath: 'evidence-path',
     environmentsPath: 'environments-path',
 };
+/** The outputs of an evidence look-up, by the names of EVIDENCE_OUTPUTS; none when there was no look-up. */
+function evidenceOutputs(e) {
+    if (!e)
+        return {};
+    return {
+        [EVIDENCE_OUTPUTS.environment]: e.environment,
+        [EVIDENCE_OUTPUTS.hasEvidence]: e.hasEvidence,
+        [EVIDENCE_OUTPUTS.evidence]: e.evidence,
+        [EVIDENCE_OUTPUTS.systemId]: e.systemId,
+        [EVIDENCE_OUTPUTS.evidencePath]: e.evidencePath,
+        [EVIDENCE_OUTPUTS.environmentsPath]: e.environmentsPath,
+    };
+}
 /** The environment a promotion or an evidence look-up is for: the given one, else the configuration's first. */
 function evidenceEnvironment(config, given, purpose = 'look for evidence') {
     const environment = given ?? config.environments[0]?.name;

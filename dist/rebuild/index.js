@@ -71968,9 +71968,10 @@ function parseHtmlPage(html, base) {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   K: () => (/* binding */ findPython),
-/* harmony export */   S: () => (/* binding */ isolatedPipEnv)
+/* harmony export */   Kq: () => (/* binding */ findPython),
+/* harmony export */   Sd: () => (/* binding */ isolatedPipEnv)
 /* harmony export */ });
+/* unused harmony export isRunnerSecretVariable */
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(31421);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(51455);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(73024);
@@ -72048,11 +72049,23 @@ async function which(cmd, env) {
     }
     return undefined;
 }
-/** The environment pip runs in: none of the machine's PIP_* settings, no config files. */
+/**
+ * Variables of a GitHub Actions step that pip has no use for, so it does not get them (least
+ * privilege: pip is a process karoo does not write, and with `--only-binary` it runs no code of
+ * the index, but a plug-in or a future option could): a step's inputs (`INPUT_*`: its token,
+ * registry password, signing key), the runner's own tokens (`ACTIONS_RUNTIME_TOKEN`, and
+ * `ACTIONS_ID_TOKEN_REQUEST_TOKEN`/`_URL`, with which a process can mint an OIDC token for this
+ * workflow's identity and sign as it) and a `GITHUB_TOKEN`. The index's credentials reach pip
+ * in its index URLs, never through these.
+ */
+function isRunnerSecretVariable(name) {
+    return name.startsWith('INPUT_') || name.startsWith('ACTIONS_') || name === 'GITHUB_TOKEN';
+}
+/** The environment pip runs in: none of the machine's PIP_* settings, no config files, none of the step's secrets. */
 function isolatedPipEnv(env = process.env) {
     const out = {};
     for (const [k, v] of Object.entries(env)) {
-        if (v === undefined || k.startsWith('PIP_') || k === 'PYTHONPATH' || k === 'PYTHONHOME')
+        if (v === undefined || k.startsWith('PIP_') || k === 'PYTHONPATH' || k === 'PYTHONHOME' || isRunnerSecretVariable(k))
             continue;
         out[k] = v;
     }
@@ -77106,6 +77119,39 @@ function pullRequestFromEvent(eventName, payload, repository) {
     }
     return undefined;
 }
+/**
+ * A file's text at a ref, through the contents API (`contents: read`), for a checkout that does
+ * not hold the ref (actions/checkout fetches one commit by default): undefined when the file
+ * does not exist there. A file over 1 MB comes without its content from that endpoint and is
+ * read as its blob (up to 100 MB). A ref GitHub does not know, a directory at the path, or a
+ * token that may not read the repository is one error that says which.
+ */
+async function fileAtRef(gh, t) {
+    const where = `${t.path} at ${t.ref} in ${t.owner}/${t.repo}`;
+    let data;
+    try {
+        ({ data } = await gh.rest.repos.getContent({ owner: t.owner, repo: t.repo, path: t.path, ref: t.ref }));
+    }
+    catch (e) {
+        const h = asHttpError(e);
+        if (h?.status === 404 && !/no commit found/i.test(apiMessage(h)))
+            return undefined;
+        if (h?.status === 404)
+            throw new KarooError('input', `cannot read ${where}: GitHub knows no commit ${t.ref} (${apiMessage(h)}); check the base ref`);
+        if (h && (h.status === 401 || (h.status === 403 && rateLimitWait(e) === undefined)))
+            throw new GitHubAccessError(h.status, `GitHub refused to read ${where} (${h.status} ${apiMessage(h)}); give the job \`permissions: { contents: read }\``, apiMessage(h), 'contents: read', e);
+        if (h)
+            throw new KarooError('unavailable', `GitHub answered ${h.status} (${apiMessage(h)}) when reading ${where}`, { cause: e });
+        throw e;
+    }
+    const f = data;
+    if (Array.isArray(data) || f.type !== 'file')
+        throw new KarooError('input', `${where} is ${Array.isArray(data) ? 'a directory' : `a ${String(f.type)}`}, not a lock file`);
+    if (f.encoding === 'base64' && typeof f.content === 'string')
+        return Buffer.from(f.content, 'base64').toString('utf8');
+    const { data: blob } = await gh.rest.git.getBlob({ owner: t.owner, repo: t.repo, file_sha: String(f.sha) });
+    return Buffer.from(blob.content, blob.encoding === 'base64' ? 'base64' : 'utf8').toString('utf8');
+}
 //# sourceMappingURL=github.js.map
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(31421);
@@ -77128,10 +77174,12 @@ async function loadLock(path, warn = () => { }) {
 }
 /**
  * The base branch's lock, read with `git show REF:PATH` from the repository that holds
- * `path`. Undefined when the file does not exist at that ref (a new lock); an unknown ref
- * or a directory that is not a git work tree is an input error.
+ * `path`, or with `remote` when the clone does not hold the ref (a shallow checkout, as
+ * actions/checkout makes by default). Undefined when the file does not exist at that ref (a
+ * new lock); an unknown ref (with no `remote`) or a directory that is not a git work tree is
+ * an input error.
  */
-async function loadLockAtRef(ref, path, warn = () => { }) {
+async function loadLockAtRef(ref, path, warn = () => { }, remote) {
     if (!/^[A-Za-z0-9._/@{}~^-]+$/.test(ref) || ref.startsWith('-')) {
         throw new KarooError('input', `base ref "${ref}" is not a git ref; pass a branch, tag or commit such as origin/main`);
     }
@@ -77141,18 +77189,23 @@ async function loadLockAtRef(ref, path, warn = () => { }) {
         throw new KarooError('input', `cannot read the base lock at ${ref}: ${dirname(abs)} is not in a git work tree (${e.message.split('\n')[0]})`);
     })).trim();
     const inRepo = relative(top, abs).split('\\').join('/');
-    try {
-        await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], top);
-    }
-    catch {
-        throw new KarooError('input', `base ref "${ref}" does not name a commit in ${top}; fetch it first (actions/checkout with fetch-depth: 0, or git fetch origin ${ref})`);
-    }
     let text;
-    try {
-        text = await git(['show', `${ref}:${inRepo}`], top);
+    const here = await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], top).then(() => true, () => false);
+    if (here) {
+        try {
+            text = await git(['show', `${ref}:${inRepo}`], top);
+        }
+        catch {
+            return undefined;
+        }
     }
-    catch {
-        return undefined;
+    else if (remote) {
+        text = await remote(ref, inRepo);
+        if (text === undefined)
+            return undefined;
+    }
+    else {
+        throw new KarooError('input', `base ref "${ref}" does not name a commit in ${top}; fetch it first (actions/checkout with fetch-depth: 0, or git fetch origin ${ref})`);
     }
     // The reader picks the format from the file name, so keep it.
     const dir = await mkdtemp(join(tmpdir(), 'karoo-base-'));
@@ -77286,7 +77339,7 @@ async function reportFromFiles(f, warn = () => { }) {
     }
     else if (f.baseRef) {
         try {
-            base = await loadLockAtRef(f.baseRef, f.head, warn);
+            base = await loadLockAtRef(f.baseRef, f.head, warn, f.readAtRef);
             baseLabel = f.baseRef;
             if (!base) {
                 warn(`${f.head} does not exist at ${f.baseRef}: every package is reported as added`);
@@ -77294,7 +77347,7 @@ async function reportFromFiles(f, warn = () => { }) {
             }
         }
         catch (e) {
-            if (!f.baseRefOptional || !isKarooError(e) || e.kind !== 'input')
+            if (!f.baseRefOptional || !isKarooError(e) || (e.kind !== 'input' && e.kind !== 'unavailable'))
                 throw e;
             warn(`no lock diff: ${errorMessage(e)}`);
         }

@@ -74582,6 +74582,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Jt: () => (/* reexport */ SUMMARY_LIMIT),
   mK: () => (/* reexport */ commentFromWorkflowRun),
   LX: () => (/* reexport */ createGitHubClient),
+  bw: () => (/* reexport */ fileAtRef),
   MM: () => (/* reexport */ parseReport),
   S3: () => (/* reexport */ publishReport),
   vR: () => (/* reexport */ pullRequestFromEvent),
@@ -75630,6 +75631,39 @@ function pullRequestFromEvent(eventName, payload, repository) {
     }
     return undefined;
 }
+/**
+ * A file's text at a ref, through the contents API (`contents: read`), for a checkout that does
+ * not hold the ref (actions/checkout fetches one commit by default): undefined when the file
+ * does not exist there. A file over 1 MB comes without its content from that endpoint and is
+ * read as its blob (up to 100 MB). A ref GitHub does not know, a directory at the path, or a
+ * token that may not read the repository is one error that says which.
+ */
+async function fileAtRef(gh, t) {
+    const where = `${t.path} at ${t.ref} in ${t.owner}/${t.repo}`;
+    let data;
+    try {
+        ({ data } = await gh.rest.repos.getContent({ owner: t.owner, repo: t.repo, path: t.path, ref: t.ref }));
+    }
+    catch (e) {
+        const h = asHttpError(e);
+        if (h?.status === 404 && !/no commit found/i.test(apiMessage(h)))
+            return undefined;
+        if (h?.status === 404)
+            throw new lib/* KarooError */.xD('input', `cannot read ${where}: GitHub knows no commit ${t.ref} (${apiMessage(h)}); check the base ref`);
+        if (h && (h.status === 401 || (h.status === 403 && rateLimitWait(e) === undefined)))
+            throw new GitHubAccessError(h.status, `GitHub refused to read ${where} (${h.status} ${apiMessage(h)}); give the job \`permissions: { contents: read }\``, apiMessage(h), 'contents: read', e);
+        if (h)
+            throw new lib/* KarooError */.xD('unavailable', `GitHub answered ${h.status} (${apiMessage(h)}) when reading ${where}`, { cause: e });
+        throw e;
+    }
+    const f = data;
+    if (Array.isArray(data) || f.type !== 'file')
+        throw new lib/* KarooError */.xD('input', `${where} is ${Array.isArray(data) ? 'a directory' : `a ${String(f.type)}`}, not a lock file`);
+    if (f.encoding === 'base64' && typeof f.content === 'string')
+        return Buffer.from(f.content, 'base64').toString('utf8');
+    const { data: blob } = await gh.rest.git.getBlob({ owner: t.owner, repo: t.repo, file_sha: String(f.sha) });
+    return Buffer.from(blob.content, blob.encoding === 'base64' ? 'base64' : 'utf8').toString('utf8');
+}
 //# sourceMappingURL=github.js.map
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(31421);
@@ -75656,10 +75690,12 @@ async function loadLock(path, warn = () => { }) {
 }
 /**
  * The base branch's lock, read with `git show REF:PATH` from the repository that holds
- * `path`. Undefined when the file does not exist at that ref (a new lock); an unknown ref
- * or a directory that is not a git work tree is an input error.
+ * `path`, or with `remote` when the clone does not hold the ref (a shallow checkout, as
+ * actions/checkout makes by default). Undefined when the file does not exist at that ref (a
+ * new lock); an unknown ref (with no `remote`) or a directory that is not a git work tree is
+ * an input error.
  */
-async function loadLockAtRef(ref, path, warn = () => { }) {
+async function loadLockAtRef(ref, path, warn = () => { }, remote) {
     if (!/^[A-Za-z0-9._/@{}~^-]+$/.test(ref) || ref.startsWith('-')) {
         throw new lib/* KarooError */.xD('input', `base ref "${ref}" is not a git ref; pass a branch, tag or commit such as origin/main`);
     }
@@ -75669,18 +75705,23 @@ async function loadLockAtRef(ref, path, warn = () => { }) {
         throw new lib/* KarooError */.xD('input', `cannot read the base lock at ${ref}: ${(0,external_node_path_.dirname)(abs)} is not in a git work tree (${e.message.split('\n')[0]})`);
     })).trim();
     const inRepo = (0,external_node_path_.relative)(top, abs).split('\\').join('/');
-    try {
-        await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], top);
-    }
-    catch {
-        throw new lib/* KarooError */.xD('input', `base ref "${ref}" does not name a commit in ${top}; fetch it first (actions/checkout with fetch-depth: 0, or git fetch origin ${ref})`);
-    }
     let text;
-    try {
-        text = await git(['show', `${ref}:${inRepo}`], top);
+    const here = await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], top).then(() => true, () => false);
+    if (here) {
+        try {
+            text = await git(['show', `${ref}:${inRepo}`], top);
+        }
+        catch {
+            return undefined;
+        }
     }
-    catch {
-        return undefined;
+    else if (remote) {
+        text = await remote(ref, inRepo);
+        if (text === undefined)
+            return undefined;
+    }
+    else {
+        throw new lib/* KarooError */.xD('input', `base ref "${ref}" does not name a commit in ${top}; fetch it first (actions/checkout with fetch-depth: 0, or git fetch origin ${ref})`);
     }
     // The reader picks the format from the file name, so keep it.
     const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'karoo-base-'));
@@ -75814,7 +75855,7 @@ async function reportFromFiles(f, warn = () => { }) {
     }
     else if (f.baseRef) {
         try {
-            base = await loadLockAtRef(f.baseRef, f.head, warn);
+            base = await loadLockAtRef(f.baseRef, f.head, warn, f.readAtRef);
             baseLabel = f.baseRef;
             if (!base) {
                 warn(`${f.head} does not exist at ${f.baseRef}: every package is reported as added`);
@@ -75822,7 +75863,7 @@ async function reportFromFiles(f, warn = () => { }) {
             }
         }
         catch (e) {
-            if (!f.baseRefOptional || !(0,lib/* isKarooError */.ro)(e) || e.kind !== 'input')
+            if (!f.baseRefOptional || !(0,lib/* isKarooError */.ro)(e) || (e.kind !== 'input' && e.kind !== 'unavailable'))
                 throw e;
             warn(`no lock diff: ${(0,lib/* errorMessage */.gJ)(e)}`);
         }
@@ -77148,6 +77189,9 @@ async function runReport(i, early = () => { }) {
         return commentForWorkflowRun(i, marker);
     const { owner, repo } = github/* context */._.repo;
     const event = (0,report_lib/* pullRequestFromEvent */.vR)(github/* context */._.eventName, github/* context */._.payload, `${owner}/${repo}`);
+    const token = i.githubToken ?? process.env.GITHUB_TOKEN ?? '';
+    let gh;
+    const client = () => (gh ??= (0,report_lib/* createGitHubClient */.LX)({ token, baseUrl: process.env.GITHUB_API_URL, progress: lib/* actionProgress */.cv }));
     let report;
     if (i.reportJson) {
         let data;
@@ -77171,10 +77215,11 @@ async function runReport(i, early = () => { }) {
             store: i.store.store,
             evidence: i.evidence,
             environments: i.environments,
+            // A checkout of one commit (actions/checkout's default) does not hold the base commit: its lock is read from the API.
+            readAtRef: token ? (ref, path) => (0,report_lib/* fileAtRef */.bw)(client(), { owner, repo, path, ref }) : undefined,
         }, (m) => lib/* core.warning */.I8.warning(m));
     }
     if (i.attestations && report.candidate) {
-        const token = i.githubToken ?? process.env.GITHUB_TOKEN;
         const [{ loadConfig }, { openActionStore }] = await Promise.all([Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 71706)), Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 89063))]);
         const config = (0,external_node_fs_.existsSync)(i.config) ? await loadConfig(i.config) : undefined;
         const store = openActionStore(config, i.store, token || undefined);
@@ -77209,13 +77254,8 @@ async function runReport(i, early = () => { }) {
         limit: report_lib/* COMMENT_LIMIT */.W$,
         fullReportHint: `The full report is in the [job summary](${runUrl}) and the \`markdown-path\` output of the report step.`,
     });
-    const gh = (0,report_lib/* createGitHubClient */.LX)({
-        token: i.githubToken ?? process.env.GITHUB_TOKEN ?? '',
-        baseUrl: process.env.GITHUB_API_URL,
-        progress: lib/* actionProgress */.cv,
-    });
     const fork = event?.number === number ? event.fork : false;
-    const result = await (0,report_lib/* publishReport */.S3)(gh, { owner, repo, number }, marker, comment.markdown, { fork, progress: lib/* actionProgress */.cv });
+    const result = await (0,report_lib/* publishReport */.S3)(client(), { owner, repo, number }, marker, comment.markdown, { fork, progress: lib/* actionProgress */.cv });
     if (!result.posted) {
         lib/* core.warning */.I8.warning(result.message);
         return written;

@@ -56653,9 +56653,11 @@ function parseHtmlPage(html, base) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  K: () => (/* binding */ findPython),
-  S: () => (/* binding */ isolatedPipEnv)
+  Kq: () => (/* binding */ findPython),
+  Sd: () => (/* binding */ isolatedPipEnv)
 });
+
+// UNUSED EXPORTS: isRunnerSecretVariable
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
@@ -56743,11 +56745,23 @@ async function which(cmd, env) {
     }
     return undefined;
 }
-/** The environment pip runs in: none of the machine's PIP_* settings, no config files. */
+/**
+ * Variables of a GitHub Actions step that pip has no use for, so it does not get them (least
+ * privilege: pip is a process karoo does not write, and with `--only-binary` it runs no code of
+ * the index, but a plug-in or a future option could): a step's inputs (`INPUT_*`: its token,
+ * registry password, signing key), the runner's own tokens (`ACTIONS_RUNTIME_TOKEN`, and
+ * `ACTIONS_ID_TOKEN_REQUEST_TOKEN`/`_URL`, with which a process can mint an OIDC token for this
+ * workflow's identity and sign as it) and a `GITHUB_TOKEN`. The index's credentials reach pip
+ * in its index URLs, never through these.
+ */
+function isRunnerSecretVariable(name) {
+    return name.startsWith('INPUT_') || name.startsWith('ACTIONS_') || name === 'GITHUB_TOKEN';
+}
+/** The environment pip runs in: none of the machine's PIP_* settings, no config files, none of the step's secrets. */
 function isolatedPipEnv(env = process.env) {
     const out = {};
     for (const [k, v] of Object.entries(env)) {
-        if (v === undefined || k.startsWith('PIP_') || k === 'PYTHONPATH' || k === 'PYTHONHOME')
+        if (v === undefined || k.startsWith('PIP_') || k === 'PYTHONPATH' || k === 'PYTHONHOME' || isRunnerSecretVariable(k))
             continue;
         out[k] = v;
     }

@@ -32,7 +32,7 @@ import { repoFiles } from '../support/workflows.js';
 const OWNER = 'karoo-dev';
 const REPO = 'acme/cam';
 const WORKFLOW = '.github/workflows/candidate.yml';
-const STEPS = ['resolve', 'build', 'promote', 'report'];
+const STEPS = ['candidate', 'promote', 'report'];
 let work: string;
 let index: IndexServer;
 let standin: GitHubStandin;
@@ -63,7 +63,7 @@ beforeAll(async () => {
     parent: work,
     files: repoFiles(
       WORKFLOW,
-      ...['resolve', 'build', 'promote', 'report', 'provision', 'deploy', 'accept'].map((s) => `actions/${s}/action.yml`),
+      ...['candidate', 'promote', 'report', 'provision', 'deploy', 'accept'].map((s) => `actions/${s}/action.yml`),
       ...STEPS.map((s) => `dist/${s}`),
     ),
   });
@@ -139,7 +139,8 @@ async function pullRequest(attest: string, secrets: Record<string, string>): Pro
   return { r, number };
 }
 
-const buildStep = (r: RunResult) => r.jobs['candidate/build']!.steps.find((s) => s.id === 'build')!;
+/** karoo's candidate step (resolve, build, and the look for evidence) in the build job. */
+const buildStep = (r: RunResult) => r.jobs['candidate/build']!.steps.find((s) => s.id === 'candidate')!;
 
 it('attest: key signs the provenance with ATTEST_KEY: the signed referrer is in the store, verifies with karoo.yml keys, and the comment says so', async () => {
   const { r, number } = await pullRequest('key', { ATTEST_KEY: PRIVATE_PEM });
@@ -182,7 +183,7 @@ it('attest: key without the secret, or an unknown attest, fails the build step w
     expect(r.conclusion).toBe('failure');
     const steps = r.jobs['candidate/build']!.steps;
     expect(steps.map((s) => s.id)).not.toContain('signing');
-    const build = steps.find((s) => s.id === 'build')!;
+    const build = steps.find((s) => s.id === 'candidate')!;
     expect(build.outcome).toBe('failure');
     expect(build.annotations.filter((a) => a.level === 'error').map((a) => a.message)).toEqual([message]);
     expect(build.log).toContain('##[debug]Node Action run completed with exit code 2');

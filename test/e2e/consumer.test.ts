@@ -116,11 +116,16 @@ it('2. the same pull request again, nothing changed: acceptance skipped because 
   expect(job(again, 'accept').result).toBe('skipped');
   // The checkout has no lock; the one the first run resolved comes back from the Actions cache
   // and, still current, is reused: pip does not run again, and its HTTP cache is not restored.
-  const resolve = job(again, 'build').steps.find((s) => s.id === 'resolve')!;
-  expect(resolve.log).toContain('the last lock: restored from the Actions cache');
-  expect(resolve.log).not.toContain("pip's HTTP cache");
-  expect(resolve.log).toContain('is current: leaves and index pages unchanged, nothing to resolve');
-  expect(resolve.outputs).toMatchObject({ resolved: 'false', changed: 'true', 'lock-digest': candidateOutputs(first)['lock-digest'] });
+  const step = job(again, 'build').steps.find((s) => s.id === 'candidate')!;
+  expect(step.log).toContain('the last lock: restored from the Actions cache');
+  expect(step.log).not.toContain("pip's HTTP cache");
+  expect(step.log).toContain('is current: leaves and index pages unchanged, nothing to resolve');
+  expect(step.outputs).toMatchObject({
+    changed: 'true',
+    'lock-digest': candidateOutputs(first)['lock-digest'],
+    'has-evidence': 'true',
+    reported: 'true',
+  });
   expect(job(again, 'build').summary).toContain('Acceptance skipped');
   const out = candidateOutputs(again);
   expect(out).toMatchObject({
@@ -133,11 +138,10 @@ it('2. the same pull request again, nothing changed: acceptance skipped because 
   expect(after).toHaveLength(1);
   expect(after[0]!.id).toBe(before[0]!.id);
   expect(out['comment-url']).toBe(candidateOutputs(first)['comment-url']);
-  // The report job takes the build job's evidence check (same store, candidate and gate) instead
-  // of repeating it in a process of its own, and the comment still shows the passing evidence.
-  const report = job(again, 'report').steps;
-  expect(report.find((s) => s.id === 'evidence')!.outcome).toBe('skipped');
-  expect(report.find((s) => s.id === 'earlier')!.outcome).toBe('success');
+  // One job: the build job's candidate step found the passing evidence and reported at once, with
+  // the base lock read through the contents API (its checkout holds one commit); no report job.
+  expect(job(again, 'report').result).toBe('skipped');
+  expect(c.standin.calls('repos/get-content').filter((q) => q.query.ref === c.mainSha).length).toBeGreaterThan(0);
   expect(after[0]!.body).toContain('#### Acceptance evidence');
   expect(after[0]!.body).toContain(out.evidence!.slice(7, 19));
 }, 900_000);
@@ -165,19 +169,35 @@ it("2b. karoo-report-comment.yml after a run of the repository's own branch: ski
 it('2c. the registry user name kept as a secret named like the owner: GitHub drops the outputs that contain it, and the report job says why', async () => {
   expect(first).toBeDefined();
   const { REGISTRY_USERNAME, ...vars } = VARS;
+  // With passing evidence the build job reports, from the candidate it holds: nothing is lost but
+  // the workflow's comment-url output (the URL names the owner), and GitHub says why.
   const r = await c.pullRequest(7, prSha, { secrets: { ...SECRETS, REGISTRY_USERNAME }, vars });
   expect({ conclusion: r.conclusion, why: r.conclusion === 'success' ? '' : why(r) }).toEqual({ conclusion: 'success', why: '' });
   expect(job(r, 'build').log).toContain("Warning: Skip output 'candidate-ref' since it may contain secret.");
+  expect(job(r, 'build').log).toContain("Warning: Skip output 'comment-url' since it may contain secret.");
   expect(candidateOutputs(r)['comment-url']).toBe('');
-  const check = job(r, 'report').steps.find((s) => s.name.startsWith('check that GitHub kept'))!;
+  expect(job(r, 'report').result).toBe('skipped');
+  // The run still did its work: the candidate and the comment are those of the first run.
+  expect(candidateOutputs(r).candidate).toBe(candidateOutputs(first).candidate);
+  expect(c.standin.comments(REPO, 7)).toHaveLength(1);
+  expect(c.standin.comments(REPO, 7)[0]!.body).toContain(candidateOutputs(first).candidate!.slice(7, 19));
+  // Through an acceptance run (other values: another system id, no evidence yet), the report job
+  // reads the build job's outputs, one of them dropped: it says why.
+  const sha = c.branch('secret-user', { 'karoo.yml': c.karooYml({ values: 'secret-user' }) });
+  c.standin.addPullRequest(REPO, { number: 15, headRef: 'secret-user', headSha: sha, baseRef: 'main', baseSha: c.mainSha });
+  const again = await c.pullRequest(15, sha, { headRef: 'secret-user', secrets: { ...SECRETS, REGISTRY_USERNAME }, vars });
+  expect({ conclusion: again.conclusion, why: again.conclusion === 'success' ? '' : why(again) }).toEqual({
+    conclusion: 'success',
+    why: '',
+  });
+  expect(job(again, 'accept').result).toBe('success');
+  const check = job(again, 'report').steps.find((s) => s.name.startsWith('check that GitHub kept'))!;
   expect(check.outcome).toBe('success');
   expect(check.log).toMatch(
     /GitHub dropped the build job's candidate-ref output .* keep user names in repository variables \(vars\.REGISTRY_USERNAME/,
   );
-  // The run still did its work: the candidate and the comment are those of the first run.
-  expect(candidateOutputs(r).candidate).toBe(candidateOutputs(first).candidate);
-  expect(c.standin.comments(REPO, 7)).toHaveLength(1);
-}, 300_000);
+  expect(c.standin.comments(REPO, 15)).toHaveLength(1);
+}, 600_000);
 
 it('2d. "Re-run all jobs" of the first run: attempt 2 of the same run replaces its artifacts, tests again on fresh machines, and updates the comment', async () => {
   expect(first).toBeDefined();
@@ -265,7 +285,7 @@ it("2g. a push to the default branch whose candidate was tested in its pull requ
   const wheelsKey = `karoo-wheels-tern-${candidateOutputs(first)['lock-digest']!.slice('sha256:'.length)}`;
   const wheels = () => cache.saved().filter((e) => e.key.startsWith('karoo-wheels-tern-') && e.ref === 'refs/heads/main');
   expect(wheels().map((e) => e.key)).toEqual([wheelsKey]);
-  const buildStep = (r: RunResult) => job(r, 'build').steps.find((s) => s.name.includes('actions/build'))!;
+  const buildStep = (r: RunResult) => job(r, 'build').steps.find((s) => s.id === 'candidate')!;
   expect(buildStep(onMain).log).toMatch(/downloaded files: 3 files \(\d+ bytes\) copied from \S+ for the pull requests' cache/);
   // The next push finds both there without downloading them: look-ups, nothing built or saved.
   const again = await push();
@@ -293,7 +313,10 @@ it("2h. a merge queue's group (merge_group): the queued pull request merged onto
   expect(candidateOutputs(r)).toMatchObject({ candidate: candidateOutputs(first).candidate, result: 'passed' });
   expect(job(r, 'accept').result).toBe('skipped');
   expect(job(r, 'image').result).toBe('skipped');
-  expect(job(r, 'report').result).toBe('success');
+  // The build job reported (the job summary; a merge group is no pull request, so no comment).
+  expect(job(r, 'build').steps.find((s) => s.id === 'candidate')!.outputs).toMatchObject({ reported: 'true', 'comment-url': '' });
+  expect(job(r, 'build').summary).toContain('Acceptance skipped');
+  expect(job(r, 'report').result).toBe('skipped');
   expect(c.standin.comments(REPO, 7)).toEqual(before);
 }, 300_000);
 
@@ -310,7 +333,7 @@ it('3a. a pull request from a fork gets no secrets: with the private index its r
   const r = await c.pullRequest(12, sha, { headRef: 'fork-private', headRepo: 'outsider/tern' });
   expect(r.conclusion).toBe('failure');
   for (const j of Object.values(r.jobs)) for (const level of Object.values(j.permissions ?? {})) expect(level).not.toBe('write');
-  const resolve = job(r, 'build').steps.find((s) => s.name.includes('actions/resolve'))!;
+  const resolve = job(r, 'build').steps.find((s) => s.id === 'candidate')!;
   // It says why: the login karoo.yml names is empty in a pull request's run, as GitHub gives a fork no secrets.
   expect(resolve.log).toMatch(
     /index "private" refused access to tern-core \(HTTP 401\): \w+ and \w+ are empty here\. GitHub gives the run of a pull request from a fork no secrets/,
@@ -475,7 +498,7 @@ it("6. a later run restores the downloaded wheels from the Actions cache (the de
   // entry of its own, was restored before the no-op check), and the new last lock is saved (pip's
   // HTTP cache too when pip left one; with this fixture's index it leaves none).
   const hex = candidateOutputs(onMain)['lock-digest']!.slice('sha256:'.length);
-  const resolveOnMain = job(onMain, 'build').steps.find((s) => s.id === 'resolve')!;
+  const resolveOnMain = job(onMain, 'build').steps.find((s) => s.id === 'candidate')!;
   expect(resolveOnMain.log).toMatch(/the last lock: restored from the Actions cache/);
   expect(resolveOnMain.log).toMatch(/pip's HTTP cache: (restored from the Actions cache|nothing in the Actions cache yet)/);
   const onMainKeys = cache
@@ -508,7 +531,7 @@ it("6. a later run restores the downloaded wheels from the Actions cache (the de
     expect({ conclusion: r.conclusion, why: r.conclusion === 'success' ? '' : why(r) }).toEqual({ conclusion: 'success', why: '' });
     const restores = cache.requests.slice(before).filter((q) => q.key.startsWith('karoo-wheels-tern-') && q.ok);
     expect(restores.map((q) => q.matchedKey)).toEqual([saved[0]!.key]);
-    const build = job(r, 'build').steps.find((s) => s.name.includes('actions/build'))!;
+    const build = job(r, 'build').steps.find((s) => s.id === 'candidate')!;
     expect(build.log).toContain(`downloaded files: restored from the Actions cache (${saved[0]!.key})`);
     expect(build.log).toMatch(/3 files, 0 blobs already in oci-layout:\S+, 3 to download/);
     const newWheel = statSync(join(c.work, 'index', 'files', 'tern_probe-0.4.0-py3-none-any.whl')).size;

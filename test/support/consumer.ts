@@ -261,7 +261,8 @@ ${extra.provision ?? '  provider: nspawn\n  ttl: 30m'}
     const mainSha = app.head();
     const standin = await startGitHubStandin();
     opened.push(() => standin.close());
-    standin.addRepo(REPO, { branches: { main: mainSha } });
+    // The contents API answers from the consumer's own repository (the report reads the base lock there).
+    standin.addRepo(REPO, { branches: { main: mainSha }, git: app.dir });
     const runner = new WorkflowRunner({ github: standin });
     opened.push(() => runner.close());
     const results: RunResult[] = [];

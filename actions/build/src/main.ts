@@ -1,4 +1,5 @@
 import { runAction, setOutputs } from '@karoo/kit';
+import { evidenceOutputs } from '@karoo/kit/evidence';
 import { OUTPUT } from './constants.js';
 import { loadInputs } from './inputs.js';
 import { runBuild } from './run.js';
@@ -14,15 +15,6 @@ async function main(): Promise<void> {
     [OUTPUT.existed]: o.existed,
     [OUTPUT.pushedBytes]: o.pushedBytes,
     ...(o.attestation ? { [OUTPUT.attestation]: o.attestation } : {}),
-    ...(o.evidence
-      ? {
-          [OUTPUT.environment]: o.evidence.environment,
-          [OUTPUT.hasEvidence]: o.evidence.hasEvidence,
-          [OUTPUT.evidence]: o.evidence.evidence,
-          [OUTPUT.systemId]: o.evidence.systemId,
-          [OUTPUT.evidencePath]: o.evidence.evidencePath,
-          [OUTPUT.environmentsPath]: o.evidence.environmentsPath,
-        }
-      : {}),
+    ...evidenceOutputs(o.evidence),
   });
 }

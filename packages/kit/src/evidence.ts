@@ -28,6 +28,19 @@ export interface EvidenceFound {
   readonly environmentsPath: string;
 }
 
+/** The outputs of an evidence look-up, by the names of EVIDENCE_OUTPUTS; none when there was no look-up. */
+export function evidenceOutputs(e: EvidenceFound | undefined): Record<string, string | boolean> {
+  if (!e) return {};
+  return {
+    [EVIDENCE_OUTPUTS.environment]: e.environment,
+    [EVIDENCE_OUTPUTS.hasEvidence]: e.hasEvidence,
+    [EVIDENCE_OUTPUTS.evidence]: e.evidence,
+    [EVIDENCE_OUTPUTS.systemId]: e.systemId,
+    [EVIDENCE_OUTPUTS.evidencePath]: e.evidencePath,
+    [EVIDENCE_OUTPUTS.environmentsPath]: e.environmentsPath,
+  };
+}
+
 /** The environment a promotion or an evidence look-up is for: the given one, else the configuration's first. */
 export function evidenceEnvironment(config: KarooConfig, given: string | undefined, purpose = 'look for evidence'): string {
   const environment = given ?? config.environments[0]?.name;
