@@ -32,6 +32,7 @@ import {
   REPO,
   SECRETS,
   startConsumer,
+  template,
   VARS,
   why,
   type Consumer,
@@ -379,6 +380,42 @@ it('3. a pull request from a fork (whose karoo.yml reads a mirror of the index w
     expect(more).toEqual([]);
     expect(posted!.body).toContain(candidateOutputs(forkRun).candidate!);
     expect(posted!.body).toMatch(/claims of the fork's own run/);
+
+    // A caller that runs no acceptance (hashes only): the fork's build job reports at once and
+    // hands the report over from there, with its read-only token; the comment comes the same way.
+    const hashesOnly = '.github/workflows/karoo-candidate-hashes.yml';
+    const hashesSha = c.branch('fork-hashes', {
+      'karoo.yml': c
+        .karooYml()
+        .replace(/indexes:\n(?: {2}.*\n| {4}.*\n)+/, `indexes:\n  - name: mirror\n    url: ${mirror.urlFor('simple/')}\n`),
+      [hashesOnly]: template('karoo-candidate.yml').replace(
+        '      config: karoo.yml\n',
+        '      config: karoo.yml\n      acceptance: false\n',
+      ),
+    });
+    c.standin.addPullRequest(REPO, {
+      number: 16,
+      headRef: 'fork-hashes',
+      headSha: hashesSha,
+      headRepo: 'outsider/tern',
+      baseRef: 'main',
+      baseSha: c.mainSha,
+    });
+    const hashes = await c.pullRequest(16, hashesSha, { headRef: 'fork-hashes', headRepo: 'outsider/tern', workflow: hashesOnly });
+    expect({ fork: hashes.conclusion, why: hashes.conclusion === 'success' ? '' : why(hashes) }).toEqual({ fork: 'success', why: '' });
+    expect([job(hashes, 'accept').result, job(hashes, 'report').result]).toEqual(['skipped', 'skipped']);
+    expect(job(hashes, 'build').steps.find((s) => s.id === 'candidate')!.outputs).toMatchObject({ reported: 'true', 'comment-url': '' });
+    expect(candidateOutputs(hashes).result).toBe('skipped');
+    expect(existsSync(join(hashes.artifactsDir, 'karoo-report', 'report.json'))).toBe(true);
+    expect(hashes.requests.filter((q) => q.method !== 'GET' && q.status < 300).map((q) => q.operationId)).toEqual([]);
+    const [hashesComment] = hashes.triggered ?? [];
+    expect({ conclusion: hashesComment?.conclusion, why: hashesComment?.conclusion === 'success' ? '' : why(hashesComment!) }).toEqual({
+      conclusion: 'success',
+      why: '',
+    });
+    const [fromBuildJob, ...others] = c.standin.comments(REPO, 16);
+    expect(others).toEqual([]);
+    expect(fromBuildJob!.body).toContain(candidateOutputs(hashes).candidate!);
   } finally {
     await mirror.close();
   }

@@ -1,8 +1,8 @@
 /**
  * Every action's one table of input and output names (src/constants.ts) is what its action.yml
  * declares; every declared input is read and every declared output is set through that table (or
- * through kit's readers of the inputs every store, index or token-using action shares); and no
- * input is read by a name spelled inline.
+ * through kit's readers of the inputs every store, index or token-using action shares, and kit's
+ * setter of the evidence outputs); and no input is read by a name spelled inline.
  */
 import { describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -21,6 +21,10 @@ const KIT_READERS: Record<string, readonly string[]> = {
   githubTokenInput: ['github-token', 'token'],
   indexCredentialsInput: ['index-username', 'index-password'],
   storeInputs: ['store', 'registry-username', 'registry-password'],
+};
+/** kit's setters of shared outputs, and the names each sets. */
+const KIT_SETTERS: Record<string, readonly string[]> = {
+  evidenceOutputs: ['environment', 'has-evidence', 'evidence', 'system-id', 'evidence-path', 'environments-path'],
 };
 const INLINE_NAME =
   /\b(?:input|optionalInput|booleanInput|choiceInput|integerInput|durationInput|listInput|getInput|getBooleanInput|getMultilineInput|getState|saveState)\(\s*['"`]/;
@@ -61,8 +65,9 @@ describe.each(steps)('actions/%s', (step) => {
       unread: declaredInputs.filter((n) => !read.has(n)),
       undeclared: sorted([...read].filter((n) => !declaredInputs.includes(n))),
     }).toEqual({ unread: [], undeclared: [] });
+    const setByKit = new Set(Object.entries(KIT_SETTERS).flatMap(([setter, names]) => (src.includes(`${setter}(`) ? names : [])));
     const unset = Object.entries(OUTPUT)
-      .filter(([key]) => !new RegExp(`\\bOUTPUT\\.${key}\\b`).test(src))
+      .filter(([key, name]) => !new RegExp(`\\bOUTPUT\\.${key}\\b`).test(src) && !setByKit.has(name))
       .map(([, name]) => name);
     expect(unset).toEqual([]);
     expect(src.match(INLINE_NAME)?.[0]).toBeUndefined();
