@@ -77223,6 +77223,11 @@ async function loadLockAtRef(ref, path, warn = () => { }, remote) {
         await rm(dir, { recursive: true, force: true });
     }
 }
+/** Whether the file is in its repository's index (committed, or staged to be), as opposed to written and left untracked. */
+async function isCommitted(path) {
+    const abs = resolve(path);
+    return git(['ls-files', '--error-unmatch', '--', basename(abs)], dirname(abs)).then(() => true, () => false);
+}
 function git(args, cwd) {
     return new Promise((res, rej) => {
         execFile('git', args, { cwd, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
@@ -77341,7 +77346,10 @@ async function reportFromFiles(f, warn = () => { }) {
         try {
             base = await loadLockAtRef(f.baseRef, f.head, warn, f.readAtRef);
             baseLabel = f.baseRef;
-            if (!base) {
+            // Absent at the base: a lock this change commits is new, every package added; a lock the
+            // run wrote and nobody commits (karoo resolves it in the workflow) has no base to compare
+            // with here, and the report says so (what each environment runs is its comparison).
+            if (!base && (await isCommitted(f.head))) {
                 warn(`${f.head} does not exist at ${f.baseRef}: every package is reported as added`);
                 base = Lock.create([]);
             }

@@ -98,6 +98,10 @@ it('1. a pull request from the same repository: resolve → build to the registr
   const comments = c.standin.comments(REPO, 7);
   expect(comments).toHaveLength(1);
   expect(comments[0]!.body).toContain(out.candidate!.slice(7, 19));
+  // The consumer commits no lock (the run writes it): no base lock to diff against, said as such,
+  // not "every package added"; what each environment runs is the comparison.
+  expect(comments[0]!.body).toContain('| **Changes** | no base lock to compare with |');
+  expect(job(first, 'report').log).not.toContain('every package is reported as added');
   // The comment shows this run's acceptance result, although the run (GitHub shows it in
   // progress while its report job runs) has not completed: the evidence is the acceptance job's.
   expect(comments[0]!.body).toContain('#### Acceptance evidence');

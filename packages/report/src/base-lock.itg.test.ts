@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { hexOf, sha256Of } from '@karoo/common';
 import { loadGitHubDescription, startGitHubStandin, type GitHubDescription, type GitHubStandin } from '@karoo/github-standin';
 import { Lock, type LockedPackage, writePylock } from '@karoo/lock';
-import { createGitHubClient, fileAtRef, reportFromFiles } from '@karoo/report';
+import { createGitHubClient, fileAtRef, renderMarkdown, reportFromFiles } from '@karoo/report';
 
 function pkg(name: string, version: string): LockedPackage {
   const file = `${name.replace(/-/g, '_')}-${version}-py3-none-any.whl`;
@@ -39,7 +39,11 @@ beforeAll(async () => {
   git(origin, 'commit', '-q', '-m', 'base');
   baseSha = git(origin, 'rev-parse', 'HEAD');
   writeFileSync(join(origin, 'system', 'pylock.toml'), writePylock(Lock.create([pkg('katcp', '1.3.0'), pkg('tornado', '6.4')])));
-  git(origin, 'commit', '-q', '-am', 'head');
+  // A second system whose lock this change commits for the first time.
+  mkdirSync(join(origin, 'added'));
+  writeFileSync(join(origin, 'added', 'pylock.toml'), writePylock(Lock.create([pkg('attrs', '24.2.0'), pkg('six', '1.16.0')])));
+  git(origin, 'add', '.');
+  git(origin, 'commit', '-q', '-m', 'head');
   // One commit, as actions/checkout fetches by default.
   clone = join(dir, 'clone');
   execFileSync('git', ['clone', '-q', '--depth', '1', `file://${origin}`, clone]);
@@ -73,6 +77,35 @@ describe('the base lock of a checkout of one commit', () => {
     expect(s.calls('repos/get-content').map((c) => [decodeURIComponent(c.path), c.query.ref, c.status])).toEqual([
       ['/repos/acme/cam/contents/system/pylock.toml', baseSha, 200],
     ]);
+  });
+
+  it('is absent at the base: every package added for a lock this change commits; no base for a lock the run wrote and nobody commits', async () => {
+    const s = await start();
+    const gh = client(s);
+    const readAtRef = (ref: string, path: string) => fileAtRef(gh, at(path, ref));
+    const warnings: string[] = [];
+    const added = await reportFromFiles({ head: join(clone, 'added', 'pylock.toml'), baseRef: baseSha, readAtRef }, (m) =>
+      warnings.push(m),
+    );
+    expect(added.base?.label).toBe(baseSha);
+    expect(added.diff.counts.added).toBe(2);
+    expect(warnings).toEqual([
+      expect.stringMatching(/added\/pylock.toml does not exist at [0-9a-f]{40}: every package is reported as added$/),
+    ]);
+
+    // As karoo's candidate workflow writes it when the repository commits no lock: untracked.
+    mkdirSync(join(clone, 'written'));
+    writeFileSync(join(clone, 'written', 'pylock.toml'), writePylock(Lock.create([pkg('katcp', '1.3.0')])));
+    warnings.length = 0;
+    const written = await reportFromFiles({ head: join(clone, 'written', 'pylock.toml'), baseRef: baseSha, readAtRef }, (m) =>
+      warnings.push(m),
+    );
+    expect(written.base).toBeNull();
+    expect(warnings).toEqual([]);
+    const md = renderMarkdown(written).markdown;
+    expect(md).toContain('| **Changes** | no base lock to compare with |');
+    expect(md).not.toContain('#### Lock diff');
+    expect(renderMarkdown(added).markdown).toContain('| **Changes** | 2 added |');
   });
 
   it('reads a file over 1 MB through its blob, byte for byte; a missing file is undefined', async () => {
