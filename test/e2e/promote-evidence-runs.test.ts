@@ -124,14 +124,17 @@ describe('the build action looks for passing evidence as promotion does (look-fo
     expect(first.outputs).toMatchObject({ existed: 'false', 'has-evidence': 'false', evidence: '', environment: 'integration' });
     const candidate = first.outputs.candidate as Digest;
     const config = parseConfig(CONFIG, join(work, 'karoo.yml'));
+    /** Passing evidence from integration, claimed by run `runId` of acme/cam. */
+    const passedIn = (runId: string) =>
+      addEvidence(layout, candidate, {
+        environment: 'integration',
+        config,
+        passed: 1,
+        durationMs: 1,
+        run: { repository: REPO, runId, commit: SHA },
+      });
 
-    await addEvidence(layout, candidate, {
-      environment: 'integration',
-      config,
-      passed: 1,
-      durationMs: 1,
-      run: { repository: REPO, runId: '404404', commit: SHA },
-    });
+    await passedIn('404404');
     const ghost = await runAction(inputs, BUILD_BUNDLE);
     expect(ghost.code).toBe(0);
     expect(ghost.outputs).toMatchObject({ existed: 'true', 'has-evidence': 'false', evidence: '' });
@@ -140,13 +143,7 @@ describe('the build action looks for passing evidence as promotion does (look-fo
     const ghostDry = await runAction({ candidate, environment: 'integration', store: inputs.store, 'dry-run': 'true' });
     expect(ghostDry.outputs).toMatchObject({ 'has-evidence': 'false', evidence: '' });
 
-    const passing = await addEvidence(layout, candidate, {
-      environment: 'integration',
-      config,
-      passed: 1,
-      durationMs: 1,
-      run: { repository: REPO, runId: '501', commit: SHA },
-    });
+    const passing = await passedIn('501');
     const real = await runAction(inputs, BUILD_BUNDLE);
     expect(real.code).toBe(0);
     expect(real.outputs).toMatchObject({ existed: 'true', 'has-evidence': 'true', evidence: passing, environment: 'integration' });

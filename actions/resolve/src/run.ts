@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
-import { loadConfig } from '@karoo/config';
+import { type KarooConfig, loadConfig } from '@karoo/config';
 import { diffLocks, readLockFile } from '@karoo/lock';
 import { actionProgress, core, type IndexCredentials, setIndexCredentials } from '@karoo/kit';
 import { restoreCached, saveCached } from '@karoo/kit/cache';
@@ -10,6 +10,8 @@ import { codeCell, resolveSummary, table } from '@karoo/summary';
 /** The resolve step's inputs (action.yml's, typed). */
 export interface ResolveInputs {
   readonly config: string;
+  /** The configuration already read from `config` (the candidate step reads it once for all its steps). */
+  readonly loaded?: KarooConfig | undefined;
   /** Directory of the lock files; default, the configuration's lock directory. */
   readonly out?: string | undefined;
   /** A previous pylock.toml; default, the one in `out`. */
@@ -45,7 +47,7 @@ export function lastLockDir(system: string, env: NodeJS.ProcessEnv = process.env
 /** Resolves the lock, writes its files and the job summary. */
 export async function runResolve(i: ResolveInputs): Promise<ResolveOutputs> {
   const started = performance.now();
-  const config = await loadConfig(i.config);
+  const config = i.loaded ?? (await loadConfig(i.config));
   const out = resolvePath(i.out ?? config.lockDir);
   const previous = i.previous ? (await readLockFile(i.previous)).lock : await readExistingLock(out);
   setIndexCredentials(config.indexes, i.index);
@@ -58,9 +60,11 @@ export async function runResolve(i: ResolveInputs): Promise<ResolveOutputs> {
   // is restored only when pip is about to run. The Actions cache restores only entries of this
   // ref or the default branch.
   const lastLock = lastLockDir(config.system);
-  const lockKeys = lastLockKeys(config.system, previous?.digest);
+  // Looked for only when the checkout has no lock: by the system, the newest first.
   const restoredLock =
-    i.cache && !previous ? await restoreCached('the last lock', [lastLock], lockKeys.key, lockKeys.restoreKeys) : undefined;
+    i.cache && !previous
+      ? await restoreCached('the last lock', [lastLock], undefined, lastLockKeys(config.system, undefined).restoreKeys)
+      : undefined;
   const offered = previous ?? (restoredLock ? await readExistingLock(lastLock).catch(() => undefined) : undefined);
   const pipDirs = pipHttpCacheDirs();
   const pipKeys = pipCacheKeys(config.system, offered?.digest);

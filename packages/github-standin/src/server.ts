@@ -829,7 +829,7 @@ export class GitHubStandin {
         if (!repo.git) return error(404, 'Not Found');
         const ref = q.get('ref') ?? repo.defaultBranch;
         const commit = ref.startsWith('-') ? undefined : gitOut(repo.git, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
-        if (!commit || ref.startsWith('-')) return error(404, `No commit found for the ref ${ref}`);
+        if (!commit) return error(404, `No commit found for the ref ${ref}`);
         const path = (p.path ?? '').replace(/^\/+|\/+$/g, '');
         const type = gitOut(repo.git, ['cat-file', '-t', `${commit}:${path}`]);
         if (type === 'tree') {
@@ -840,14 +840,13 @@ export class GitHubStandin {
             entries.map((line) => {
               const [meta, name] = line.split('\t') as [string, string];
               const [, kind, sha, size] = meta.split(/\s+/);
-              const entryPath = name;
-              return this.contentJson(repo, commit, entryPath, kind === 'tree' ? 'dir' : 'file', sha!, kind === 'tree' ? 0 : Number(size));
+              return this.contentJson(repo, commit, name, kind === 'tree' ? 'dir' : 'file', sha!, kind === 'tree' ? 0 : Number(size));
             }),
           );
         }
         if (type !== 'blob') return error(404, 'Not Found');
         const sha = gitOut(repo.git, ['rev-parse', `${commit}:${path}`])!;
-        const data = execFileSync('git', ['cat-file', 'blob', sha], { cwd: repo.git, maxBuffer: 128 * 1024 * 1024 });
+        const data = gitBlob(repo.git, sha);
         const inline = data.length <= CONTENTS_INLINE_LIMIT;
         return this.ok(op, 200, {
           ...(this.contentJson(repo, commit, path, 'file', sha, data.length) as object),
@@ -859,7 +858,7 @@ export class GitHubStandin {
       case 'git/get-blob': {
         if (!repo.git || !/^[0-9a-f]{40}$/.test(p.file_sha ?? '')) return error(404, 'Not Found');
         if (gitOut(repo.git, ['cat-file', '-t', p.file_sha!]) !== 'blob') return error(404, 'Not Found');
-        const data = execFileSync('git', ['cat-file', 'blob', p.file_sha!], { cwd: repo.git, maxBuffer: 128 * 1024 * 1024 });
+        const data = gitBlob(repo.git, p.file_sha!);
         return this.ok(op, 200, {
           sha: p.file_sha,
           node_id: Buffer.from(`Blob${p.file_sha}`).toString('base64'),
@@ -1282,6 +1281,11 @@ async function readBody(req: IncomingMessage): Promise<string> {
 /** Starts a stand-in for api.github.com on 127.0.0.1. Pass its `url` as Octokit's `baseUrl`. */
 export function startGitHubStandin(options: StandinOptions = {}): Promise<GitHubStandin> {
   return GitHubStandin.start(options);
+}
+
+/** A blob's bytes (up to GitHub's 100 MB file limit). */
+function gitBlob(dir: string, sha: string): Buffer {
+  return execFileSync('git', ['cat-file', 'blob', sha], { cwd: dir, maxBuffer: 128 * 1024 * 1024 });
 }
 
 /** A git command's trimmed output in `dir`, or undefined when it fails (an unknown ref or path). */

@@ -139,9 +139,9 @@ export async function resolveLock(options: ResolveOptions): Promise<ResolveResul
     }
   }
 
-  // Only when there is resolving to do (e.g. restoring pip's HTTP cache): keeps the no-op path fast.
+  // Only when there is resolving to do, which keeps the no-op path fast: the caller's preparation
+  // (the resolve action restores pip's HTTP cache), and pip's backend module.
   await options.beforeResolver?.();
-  // Loaded only when there is resolving to do: keeps the no-op path fast.
   const backend = options.backend ?? new (await import('./pip.js')).PipBackend();
   const workDir = await mkdtemp(join(tmpdir(), 'karoo-resolve-'));
   const merged = await serveMergedIndex(client, config.indexes, env, { asOf: asOfNs });
