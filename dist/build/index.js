@@ -80250,7 +80250,7 @@ async function lookupCached(paths, key) {
 
 /** Builds the candidate of the lock into the store and writes the job summary. */
 async function runBuild(i) {
-    const config = (0,external_node_fs_.existsSync)(i.config) ? await (0,src/* loadConfig */.Z9)(i.config) : undefined;
+    const config = i.loaded ?? ((0,external_node_fs_.existsSync)(i.config) ? await (0,src/* loadConfig */.Z9)(i.config) : undefined);
     const lockPath = i.lock ?? (config ? (0,external_node_path_.join)(config.lockDir, 'pylock.toml') : undefined);
     if (!lockPath)
         throw new lib/* KarooError */.xD('input', `input "lock" is empty and there is no ${i.config}; give the path of a pylock.toml`);

@@ -81045,7 +81045,7 @@ async function lookupCached(paths, key) {
 
 /** Builds the candidate of the lock into the store and writes the job summary. */
 async function runBuild(i) {
-    const config = (0,external_node_fs_.existsSync)(i.config) ? await (0,src.loadConfig)(i.config) : undefined;
+    const config = i.loaded ?? ((0,external_node_fs_.existsSync)(i.config) ? await (0,src.loadConfig)(i.config) : undefined);
     const lockPath = i.lock ?? (config ? (0,external_node_path_.join)(config.lockDir, 'pylock.toml') : undefined);
     if (!lockPath)
         throw new common_lib/* KarooError */.xD('input', `input "lock" is empty and there is no ${i.config}; give the path of a pylock.toml`);
@@ -81395,7 +81395,7 @@ async function runReport(i, early = () => { }) {
     }
     if (i.attestations && report.candidate) {
         const [{ loadConfig }, { openActionStore }] = await Promise.all([Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 71706)), Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 89063))]);
-        const config = (0,external_node_fs_.existsSync)(i.config) ? await loadConfig(i.config) : undefined;
+        const config = i.loaded ?? ((0,external_node_fs_.existsSync)(i.config) ? await loadConfig(i.config) : undefined);
         const store = openActionStore(config, i.store, token || undefined);
         const attestations = await candidateAttestationsOrWarn(store, report.candidate.digest, config, (m) => lib/* core.warning */.I8.warning(m));
         if (attestations)
@@ -81718,9 +81718,9 @@ async function resolveLock(options) {
             return { lock: previous, diff: (0,lock_lib/* diffLocks */.Uu)(previous, previous), leaves, resolved: false, timings, asOf: previous.meta.asOf };
         }
     }
-    // Only when there is resolving to do (e.g. restoring pip's HTTP cache): keeps the no-op path fast.
+    // Only when there is resolving to do, which keeps the no-op path fast: the caller's preparation
+    // (the resolve action restores pip's HTTP cache), and pip's backend module.
     await options.beforeResolver?.();
-    // Loaded only when there is resolving to do: keeps the no-op path fast.
     const backend = options.backend ?? new (await __nccwpck_require__.e(/* import() */ 567).then(__nccwpck_require__.bind(__nccwpck_require__, 45567))).PipBackend();
     const workDir = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'karoo-resolve-'));
     const merged = await serveMergedIndex(client, config.indexes, env, { asOf: asOfNs });
@@ -82084,7 +82084,7 @@ function lastLockDir(system, env = process.env) {
 /** Resolves the lock, writes its files and the job summary. */
 async function runResolve(i) {
     const started = performance.now();
-    const config = await (0,src.loadConfig)(i.config);
+    const config = i.loaded ?? (await (0,src.loadConfig)(i.config));
     const out = (0,external_node_path_.resolve)(i.out ?? config.lockDir);
     const previous = i.previous ? (await (0,lock_lib/* readLockFile */.cx)(i.previous)).lock : await readExistingLock(out);
     (0,lib/* setIndexCredentials */.Xj)(config.indexes, i.index);
@@ -82097,8 +82097,10 @@ async function runResolve(i) {
     // is restored only when pip is about to run. The Actions cache restores only entries of this
     // ref or the default branch.
     const lastLock = lastLockDir(config.system);
-    const lockKeys = lastLockKeys(config.system, previous?.digest);
-    const restoredLock = i.cache && !previous ? await restoreCached('the last lock', [lastLock], lockKeys.key, lockKeys.restoreKeys) : undefined;
+    // Looked for only when the checkout has no lock: by the system, the newest first.
+    const restoredLock = i.cache && !previous
+        ? await restoreCached('the last lock', [lastLock], undefined, lastLockKeys(config.system, undefined).restoreKeys)
+        : undefined;
     const offered = previous ?? (restoredLock ? await readExistingLock(lastLock).catch(() => undefined) : undefined);
     const pipDirs = pipHttpCacheDirs();
     const pipKeys = pipCacheKeys(config.system, offered?.digest);
@@ -82173,12 +82175,15 @@ async function runResolve(i) {
 async function runCandidate(i, built = () => { }) {
     const { config, githubToken, index } = i;
     const cache = i.cache ?? false;
-    const resolved = await lib/* core.group */.I8.group('karoo resolve', () => runResolve({ config, force: false, cache, index }));
+    // Read once, for the three steps.
+    const loaded = await (0,src.loadConfig)(config);
+    const resolved = await lib/* core.group */.I8.group('karoo resolve', () => runResolve({ config, loaded, force: false, cache, index }));
     // Evidence (and what each environment runs, for the report) when there are environments; an
     // acceptance run that follows needs them, and the look-up says so when there are none.
-    const lookForEvidence = i.acceptance || (await (0,src.loadConfig)(config)).environments.length > 0;
+    const lookForEvidence = i.acceptance || loaded.environments.length > 0;
     const b = await lib/* core.group */.I8.group('karoo build', () => runBuild({
         config,
+        loaded,
         lock: resolved.lockPath,
         store: i.store,
         githubToken,
@@ -82224,6 +82229,7 @@ async function runCandidate(i, built = () => { }) {
         environments: b.evidence?.environmentsPath,
         fromWorkflowRun: false,
         config,
+        loaded,
         attestations: i.attestations,
         key: i.key,
         comment: i.comment,

@@ -79463,9 +79463,9 @@ async function resolveLock(options) {
             return { lock: previous, diff: diffLocks(previous, previous), leaves, resolved: false, timings, asOf: previous.meta.asOf };
         }
     }
-    // Only when there is resolving to do (e.g. restoring pip's HTTP cache): keeps the no-op path fast.
+    // Only when there is resolving to do, which keeps the no-op path fast: the caller's preparation
+    // (the resolve action restores pip's HTTP cache), and pip's backend module.
     await options.beforeResolver?.();
-    // Loaded only when there is resolving to do: keeps the no-op path fast.
     const backend = options.backend ?? new (await __nccwpck_require__.e(/* import() */ 567).then(__nccwpck_require__.bind(__nccwpck_require__, 45567))).PipBackend();
     const workDir = await mkdtemp(join(tmpdir(), 'karoo-resolve-'));
     const merged = await serveMergedIndex(client, config.indexes, env, { asOf: asOfNs });

@@ -77229,7 +77229,7 @@ async function runReport(i, early = () => { }) {
     }
     if (i.attestations && report.candidate) {
         const [{ loadConfig }, { openActionStore }] = await Promise.all([Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 71706)), Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 89063))]);
-        const config = (0,external_node_fs_.existsSync)(i.config) ? await loadConfig(i.config) : undefined;
+        const config = i.loaded ?? ((0,external_node_fs_.existsSync)(i.config) ? await loadConfig(i.config) : undefined);
         const store = openActionStore(config, i.store, token || undefined);
         const attestations = await candidateAttestationsOrWarn(store, report.candidate.digest, config, (m) => lib/* core.warning */.I8.warning(m));
         if (attestations)

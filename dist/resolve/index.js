@@ -61152,9 +61152,9 @@ async function resolveLock(options) {
             return { lock: previous, diff: (0,lock_lib/* diffLocks */.Uu)(previous, previous), leaves, resolved: false, timings, asOf: previous.meta.asOf };
         }
     }
-    // Only when there is resolving to do (e.g. restoring pip's HTTP cache): keeps the no-op path fast.
+    // Only when there is resolving to do, which keeps the no-op path fast: the caller's preparation
+    // (the resolve action restores pip's HTTP cache), and pip's backend module.
     await options.beforeResolver?.();
-    // Loaded only when there is resolving to do: keeps the no-op path fast.
     const backend = options.backend ?? new (await __nccwpck_require__.e(/* import() */ 567).then(__nccwpck_require__.bind(__nccwpck_require__, 5567))).PipBackend();
     const workDir = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'karoo-resolve-'));
     const merged = await serveMergedIndex(client, config.indexes, env, { asOf: asOfNs });
@@ -61738,7 +61738,7 @@ function lastLockDir(system, env = process.env) {
 /** Resolves the lock, writes its files and the job summary. */
 async function runResolve(i) {
     const started = performance.now();
-    const config = await loadConfig(i.config);
+    const config = i.loaded ?? (await loadConfig(i.config));
     const out = (0,external_node_path_.resolve)(i.out ?? config.lockDir);
     const previous = i.previous ? (await (0,lock_lib/* readLockFile */.cx)(i.previous)).lock : await readExistingLock(out);
     setIndexCredentials(config.indexes, i.index);
@@ -61751,8 +61751,10 @@ async function runResolve(i) {
     // is restored only when pip is about to run. The Actions cache restores only entries of this
     // ref or the default branch.
     const lastLock = lastLockDir(config.system);
-    const lockKeys = lastLockKeys(config.system, previous?.digest);
-    const restoredLock = i.cache && !previous ? await restoreCached('the last lock', [lastLock], lockKeys.key, lockKeys.restoreKeys) : undefined;
+    // Looked for only when the checkout has no lock: by the system, the newest first.
+    const restoredLock = i.cache && !previous
+        ? await restoreCached('the last lock', [lastLock], undefined, lastLockKeys(config.system, undefined).restoreKeys)
+        : undefined;
     const offered = previous ?? (restoredLock ? await readExistingLock(lastLock).catch(() => undefined) : undefined);
     const pipDirs = pipHttpCacheDirs();
     const pipKeys = pipCacheKeys(config.system, offered?.digest);

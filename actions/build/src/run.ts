@@ -17,6 +17,8 @@ import { type EvidenceFound, lookForEvidence } from '@karoo/kit/evidence';
 /** The build step's inputs (action.yml's, typed). */
 export interface BuildInputs {
   readonly config: string;
+  /** The configuration already read from `config` (the candidate step reads it once for all its steps). */
+  readonly loaded?: KarooConfig | undefined;
   /** The pylock.toml; default, the one in the configuration's lock directory. */
   readonly lock?: string | undefined;
   /** The system name; default, the configuration's. */
@@ -52,7 +54,7 @@ export interface BuildOutputs {
 
 /** Builds the candidate of the lock into the store and writes the job summary. */
 export async function runBuild(i: BuildInputs): Promise<BuildOutputs> {
-  const config: KarooConfig | undefined = existsSync(i.config) ? await loadConfig(i.config) : undefined;
+  const config: KarooConfig | undefined = i.loaded ?? (existsSync(i.config) ? await loadConfig(i.config) : undefined);
   const lockPath = i.lock ?? (config ? join(config.lockDir, 'pylock.toml') : undefined);
   if (!lockPath) throw new KarooError('input', `input "lock" is empty and there is no ${i.config}; give the path of a pylock.toml`);
   const system = i.system ?? config?.system;

@@ -67,13 +67,16 @@ export interface CandidateOutputs extends BuiltOutputs {
 export async function runCandidate(i: CandidateInputs, built: (o: BuiltOutputs) => void = () => {}): Promise<CandidateOutputs> {
   const { config, githubToken, index } = i;
   const cache = i.cache ?? false;
-  const resolved = await core.group('karoo resolve', () => runResolve({ config, force: false, cache, index }));
+  // Read once, for the three steps.
+  const loaded = await loadConfig(config);
+  const resolved = await core.group('karoo resolve', () => runResolve({ config, loaded, force: false, cache, index }));
   // Evidence (and what each environment runs, for the report) when there are environments; an
   // acceptance run that follows needs them, and the look-up says so when there are none.
-  const lookForEvidence = i.acceptance || (await loadConfig(config)).environments.length > 0;
+  const lookForEvidence = i.acceptance || loaded.environments.length > 0;
   const b = await core.group('karoo build', () =>
     runBuild({
       config,
+      loaded,
       lock: resolved.lockPath,
       store: i.store,
       githubToken,
@@ -125,6 +128,7 @@ export async function runCandidate(i: CandidateInputs, built: (o: BuiltOutputs) 
       environments: b.evidence?.environmentsPath,
       fromWorkflowRun: false,
       config,
+      loaded,
       attestations: i.attestations,
       key: i.key,
       comment: i.comment,

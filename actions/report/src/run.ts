@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { context } from '@actions/github';
 import { FileError, KarooError, writeFilesAtomic } from '@karoo/common';
+import type { KarooConfig } from '@karoo/config';
 import { actionProgress, core } from '@karoo/kit';
 import type { StoreInputs } from '@karoo/kit/store';
 import {
@@ -43,6 +44,8 @@ export interface ReportInputs {
   /** The `workflow_run` mode for fork pull requests. */
   readonly fromWorkflowRun: boolean;
   readonly config: string;
+  /** The configuration already read from `config` (the candidate step reads it once for all its steps). */
+  readonly loaded?: KarooConfig | undefined;
   /** Read and verify the candidate's signed attestations from the store. */
   readonly attestations?: boolean | undefined;
   /** The pull request to comment on; default, the event's. */
@@ -105,7 +108,7 @@ export async function runReport(i: ReportInputs, early: (o: ReportOutputs) => vo
 
   if (i.attestations && report.candidate) {
     const [{ loadConfig }, { openActionStore }] = await Promise.all([import('@karoo/config'), import('@karoo/kit/store')]);
-    const config = existsSync(i.config) ? await loadConfig(i.config) : undefined;
+    const config = i.loaded ?? (existsSync(i.config) ? await loadConfig(i.config) : undefined);
     const store = openActionStore(config, i.store, token || undefined);
     const attestations = await candidateAttestationsOrWarn(store, report.candidate.digest, config, (m) => core.warning(m));
     if (attestations) report = { ...report, attestations };
