@@ -146,7 +146,8 @@ it('2. the same pull request again, nothing changed: acceptance skipped because 
   // One job: the build job's candidate step found the passing evidence and reported at once, with
   // the base lock read through the contents API (its checkout holds one commit); no report job.
   expect(job(again, 'report').result).toBe('skipped');
-  expect(c.standin.calls('repos/get-content').filter((q) => q.query.ref === c.mainSha).length).toBeGreaterThan(0);
+  const baseLockReads = again.requests.filter((q) => q.operationId === 'repos/get-content' && q.query.ref === c.mainSha);
+  expect(baseLockReads.map((q) => [decodeURIComponent(q.path), q.status])).toEqual([[`/repos/${REPO}/contents/pylock.toml`, 404]]);
   expect(after[0]!.body).toContain('#### Acceptance evidence');
   expect(after[0]!.body).toContain(out.evidence!.slice(7, 19));
 }, 900_000);

@@ -27,6 +27,7 @@ beforeAll(async () => {
   tools = createRepo({ from: join(FIXTURES, 'tools') });
   tools.tag('v1');
   app = createRepo({ from: join(FIXTURES, 'app') });
+  app.commit('a second commit: a checkout of one commit is shallow'); // (empty)
 });
 
 afterAll(async () => {
@@ -176,9 +177,12 @@ describe('uses: steps', () => {
     expect(step('use', 'after-composite').outputs.env).toBe('composite-env');
   });
 
-  it("emulates actions/checkout with a git checkout of the run's commit", () => {
+  it("emulates actions/checkout with a git checkout of the run's commit: one commit by default, the whole history with fetch-depth: 0", () => {
     expect(step('use', 'checkout').outputs).toEqual({ ref: '', commit: app.head() });
     expect(step('use', 'head').outputs.head).toBe(`${app.head()} origin=https://github.com/acme/app`);
+    expect(step('use', 'head').outputs.history).toBe('1 shallow=true');
+    expect(step('use', 'full').outputs.commit).toBe(app.head());
+    expect(step('use', 'full-history').outputs.history).toBe('2 shallow=false');
   });
 
   it('emulates setup-node and the artifact actions', () => {
